@@ -1,0 +1,157 @@
+//! agent_registry: NodeCapability (one per agent, only its author may update or delete it).
+use serde::Deserialize;
+
+use crate::check::{nullable, Change, Ck, Rules};
+use crate::input::{Op, ValidationInput, Verdict};
+use crate::limits::*;
+
+pub fn rules(entry_type: &str) -> Option<Rules> {
+    match entry_type {
+        "NodeCapability" => Some(node_capability),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeCapability {
+    name: String,
+    hardware: Hardware,
+    inference: Inference,
+    storage: Storage,
+    memory: Memory,
+    tags: Vec<String>,
+    host_version: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Hardware {
+    cpu: Cpu,
+    ram_bytes: u64,
+    gpus: Vec<Gpu>,
+    disk_free_bytes: u64,
+    os: Os,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cpu {
+    model: String,
+    cores: u64,
+    threads: u64,
+    arch: String,
+    speed_ghz: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Gpu {
+    vendor: String,
+    model: String,
+    vram_bytes: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Os {
+    platform: String,
+    distro: String,
+    release: String,
+    kernel: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Inference {
+    models: Vec<ModelInfo>,
+    #[serde(deserialize_with = "nullable")]
+    tokens_per_second: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelInfo {
+    name: String,
+    file_hash: String,
+    size_bytes: u64,
+    #[serde(deserialize_with = "nullable")]
+    parameters: Option<u64>,
+    #[serde(deserialize_with = "nullable")]
+    quantisation: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    context_length: Option<u64>,
+    #[serde(deserialize_with = "nullable")]
+    architecture: Option<String>,
+    #[allow(dead_code)] // part of the shape; no rule constrains it
+    loaded: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Storage {
+    ipfs_free_bytes: u64,
+    pinned_bytes: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Memory {
+    shards_held: u64,
+}
+
+fn node_capability(input: &ValidationInput) -> Verdict {
+    let ck = Ck::new("node_capability");
+    ck.rights(input, Change::OriginalAuthor, Change::OriginalAuthor)?;
+    if input.op == Op::Delete {
+        return Ok(());
+    }
+    let c: NodeCapability = ck.parse(&input.entry)?;
+    ck.text("name", &c.name, NODE_CAPABILITY_NAME)?;
+
+    let hw = &c.hardware;
+    ck.text("hardware.cpu.model", &hw.cpu.model, NODE_CAPABILITY_CPU_MODEL)?;
+    ck.int("hardware.cpu.cores", hw.cpu.cores, NODE_CAPABILITY_CPU_CORES)?;
+    ck.int("hardware.cpu.threads", hw.cpu.threads, NODE_CAPABILITY_CPU_THREADS)?;
+    ck.rule("hardware_cpu_threads_below_cores", hw.cpu.threads >= hw.cpu.cores, || {
+        format!("hardware.cpu.threads ({}) must be at least hardware.cpu.cores ({})", hw.cpu.threads, hw.cpu.cores)
+    })?;
+    ck.text("hardware.cpu.arch", &hw.cpu.arch, NODE_CAPABILITY_CPU_ARCH)?;
+    ck.num("hardware.cpu.speed_ghz", hw.cpu.speed_ghz, NODE_CAPABILITY_CPU_SPEED_GHZ)?;
+    ck.int("hardware.ram_bytes", hw.ram_bytes, NODE_CAPABILITY_RAM_BYTES)?;
+    ck.count("hardware.gpus", &hw.gpus, NODE_CAPABILITY_GPUS)?;
+    for gpu in &hw.gpus {
+        ck.text("hardware.gpus.vendor", &gpu.vendor, NODE_CAPABILITY_GPU_VENDOR)?;
+        ck.text("hardware.gpus.model", &gpu.model, NODE_CAPABILITY_GPU_MODEL)?;
+        ck.int("hardware.gpus.vram_bytes", gpu.vram_bytes, BYTES)?;
+    }
+    ck.int("hardware.disk_free_bytes", hw.disk_free_bytes, BYTES)?;
+    ck.text("hardware.os.platform", &hw.os.platform, NODE_CAPABILITY_OS_PLATFORM)?;
+    ck.text("hardware.os.distro", &hw.os.distro, NODE_CAPABILITY_OS_DISTRO)?;
+    ck.text("hardware.os.release", &hw.os.release, NODE_CAPABILITY_OS_RELEASE)?;
+    ck.text("hardware.os.kernel", &hw.os.kernel, NODE_CAPABILITY_OS_KERNEL)?;
+
+    let models = &c.inference.models;
+    ck.count("inference.models", models, NODE_CAPABILITY_MODELS)?;
+    for m in models {
+        ck.text("inference.models.name", &m.name, MODEL_NAME)?;
+        ck.sha256("inference.models.file_hash", &m.file_hash)?;
+        ck.int("inference.models.size_bytes", m.size_bytes, BYTES)?;
+        ck.opt_int("inference.models.parameters", m.parameters, BYTES)?;
+        ck.opt_text("inference.models.quantisation", &m.quantisation, NODE_CAPABILITY_MODEL_QUANTISATION)?;
+        ck.opt_int("inference.models.context_length", m.context_length, NODE_CAPABILITY_MODEL_CONTEXT_LENGTH)?;
+        ck.opt_text("inference.models.architecture", &m.architecture, NODE_CAPABILITY_MODEL_ARCHITECTURE)?;
+    }
+    ck.unique("inference.models", models.iter().map(|m| m.name.as_str()))?;
+    ck.opt_num("inference.tokens_per_second", c.inference.tokens_per_second, NODE_CAPABILITY_TOKENS_PER_SECOND)?;
+
+    ck.int("storage.ipfs_free_bytes", c.storage.ipfs_free_bytes, BYTES)?;
+    ck.int("storage.pinned_bytes", c.storage.pinned_bytes, BYTES)?;
+    ck.int("memory.shards_held", c.memory.shards_held, NODE_CAPABILITY_SHARDS_HELD)?;
+    ck.count("tags", &c.tags, NODE_CAPABILITY_TAGS)?;
+    for tag in &c.tags {
+        ck.tag("tags", tag)?;
+    }
+    ck.unique("tags", c.tags.iter().map(String::as_str))?;
+    ck.text("host_version", &c.host_version, NODE_CAPABILITY_HOST_VERSION)
+}

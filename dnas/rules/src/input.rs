@@ -1,0 +1,90 @@
+//! The JSON the host hands the rules (`ValidationInput`) and the answer they give (`ValidationOutcome`),
+//! as in `host/conductor/embedded/validation/validator.ts`.
+use std::collections::BTreeMap;
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Create,
+    Update,
+    Delete,
+}
+
+/// A record the rules depend on, resolved by the host.
+#[derive(Deserialize, Debug)]
+pub struct Dep {
+    pub action_hash: String,
+    pub author: String,
+    pub entry_type: String,
+    #[serde(default)]
+    pub entry: Value,
+    #[serde(default)]
+    pub original_action_hash: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+pub struct ValidationInput {
+    pub dna: String,
+    pub entry_type: String,
+    pub op: Op,
+    pub author: String,
+    #[serde(default)]
+    pub entry: Value,
+    #[serde(default)]
+    pub original: Option<Dep>,
+    #[serde(default)]
+    pub properties: Map<String, Value>,
+    #[serde(default)]
+    pub deps: BTreeMap<String, Dep>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+pub enum Outcome {
+    Valid,
+    Invalid { rule: String, message: String },
+    Unresolved { deps: Vec<String> },
+}
+
+pub fn invalid(rule: impl Into<String>, message: impl Into<String>) -> Outcome {
+    Outcome::Invalid { rule: rule.into(), message: message.into() }
+}
+
+/// A rule's verdict so far: `Err` carries the first invalid or unresolved outcome.
+pub type Verdict = Result<(), Outcome>;
+
+impl ValidationInput {
+    /// The record an update or delete targets (its presence is checked before any entry rule runs).
+    pub fn original(&self) -> &Dep {
+        self.original.as_ref().expect("original checked in lib::run")
+    }
+
+    /// `Unresolved` with every hash of `hashes` missing from `deps`, so the host fetches them in one round.
+    pub fn need(&self, hashes: &[&str]) -> Verdict {
+        let mut missing: Vec<String> = Vec::new();
+        for hash in hashes {
+            if !self.deps.contains_key(*hash) && !missing.iter().any(|m| m == hash) {
+                missing.push((*hash).to_string());
+            }
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Outcome::Unresolved { deps: missing })
+        }
+    }
+
+    /// A resolved dependency (after `need`), decoded as `entry_type`; `rule` fails when it is another type.
+    pub fn dep_as<T: DeserializeOwned>(&self, hash: &str, entry_type: &str, rule: &str) -> Result<(&Dep, T), Outcome> {
+        let dep = self.deps.get(hash).ok_or_else(|| Outcome::Unresolved { deps: vec![hash.to_string()] })?;
+        if dep.entry_type != entry_type {
+            return Err(invalid(rule, format!("{hash} must be a {entry_type}, got a {}", dep.entry_type)));
+        }
+        let entry = T::deserialize(&dep.entry)
+            .map_err(|e| invalid(rule, format!("{hash} is not a readable {entry_type}: {e}")))?;
+        Ok((dep, entry))
+    }
+}

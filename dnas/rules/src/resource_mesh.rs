@@ -1,0 +1,321 @@
+//! resource_mesh: Task, Claim, Assignment, Result, Receipt, Cancellation.
+//!
+//! Only the task's author assigns, issues receipts and cancels; only the assignee posts a Result for its
+//! assignment; a Claim's author is the claimant and its snapshot must meet the task's requirements.
+//! Apart from a claimant withdrawing its Claim, the life of a task is append-only.
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::check::{nullable, Change, Ck, HashKind, Rules};
+use crate::input::{Op, ValidationInput, Verdict};
+use crate::limits::*;
+
+pub fn rules(entry_type: &str) -> Option<Rules> {
+    match entry_type {
+        "Task" => Some(task),
+        "Claim" => Some(claim),
+        "Assignment" => Some(assignment),
+        "Result" => Some(result),
+        "Receipt" => Some(receipt),
+        "Cancellation" => Some(cancellation),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Requirements {
+    min_ram_bytes: u64,
+    min_vram_bytes: u64,
+    gpu: bool,
+    min_cores: u64,
+    #[serde(deserialize_with = "nullable")]
+    model: Option<String>,
+    tags: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Task {
+    kind: String,
+    input: Value,
+    #[serde(deserialize_with = "nullable")]
+    input_cid: Option<String>,
+    requirements: Requirements,
+    lease_ms: u64,
+    deadline: u64,
+    max_attempts: u64,
+    fan_out: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimSnapshot {
+    cores: u64,
+    ram_bytes: u64,
+    vram_bytes: u64,
+    gpu_count: u64,
+    models: Vec<String>,
+    loaded_models: Vec<String>,
+    tags: Vec<String>,
+    queue_depth: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Claim {
+    task: String,
+    snapshot: ClaimSnapshot,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Assignment {
+    task: String,
+    claim: String,
+    assignee: String,
+    attempt: u64,
+    lease_expires_at: u64,
+}
+
+#[derive(Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    Ok,
+    Error,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Metrics {
+    started_at: u64,
+    finished_at: u64,
+    duration_ms: u64,
+    #[serde(deserialize_with = "nullable")]
+    tokens_in: Option<u64>,
+    #[serde(deserialize_with = "nullable")]
+    tokens_out: Option<u64>,
+    #[serde(deserialize_with = "nullable")]
+    tokens_per_second: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskResult {
+    task: String,
+    assignment: String,
+    status: Status,
+    output: Value,
+    #[serde(deserialize_with = "nullable")]
+    output_cid: Option<String>,
+    output_hash: String,
+    #[serde(deserialize_with = "nullable")]
+    error: Option<String>,
+    metrics: Metrics,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Usage {
+    duration_ms: u64,
+    #[serde(deserialize_with = "nullable")]
+    tokens: Option<u64>,
+    output_bytes: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Receipt {
+    task: String,
+    result: String,
+    #[allow(dead_code)] // part of the shape; either value is valid
+    accepted: bool,
+    reason: String,
+    usage: Usage,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cancellation {
+    task: String,
+    reason: String,
+}
+
+fn task(input: &ValidationInput) -> Verdict {
+    let ck = Ck::new("task");
+    ck.rights(input, Change::Never, Change::Never)?;
+    let t: Task = ck.parse(&input.entry)?;
+    ck.dotted("kind", &t.kind, TASK_KIND)?;
+    ck.json_size("input", &t.input, TASK_INPUT_JSON_BYTES)?;
+    if let Some(cid) = &t.input_cid {
+        ck.cid("input_cid", cid)?;
+    }
+    ck.rule("input_exclusive", t.input.is_null() || t.input_cid.is_none(), || {
+        "input and input_cid are exclusive".into()
+    })?;
+    ck.rule("input_required", !t.input.is_null() || t.input_cid.is_some(), || {
+        "one of input and input_cid must be set".into()
+    })?;
+    let r = &t.requirements;
+    ck.int("requirements.min_ram_bytes", r.min_ram_bytes, BYTES)?;
+    ck.int("requirements.min_vram_bytes", r.min_vram_bytes, BYTES)?;
+    ck.rule("requirements_vram_without_gpu", r.gpu || r.min_vram_bytes == 0, || {
+        "requirements.min_vram_bytes above 0 needs requirements.gpu".into()
+    })?;
+    ck.int("requirements.min_cores", r.min_cores, TASK_MIN_CORES)?;
+    ck.opt_text("requirements.model", &r.model, MODEL_NAME)?;
+    ck.count("requirements.tags", &r.tags, TASK_REQUIREMENT_TAGS)?;
+    for tag in &r.tags {
+        ck.tag("requirements.tags", tag)?;
+    }
+    ck.int("lease_ms", t.lease_ms, TASK_LEASE_MS)?;
+    ck.int("deadline", t.deadline, TIMESTAMP)?;
+    ck.int("max_attempts", t.max_attempts, TASK_MAX_ATTEMPTS)?;
+    ck.int("fan_out", t.fan_out, TASK_FAN_OUT)
+}
+
+fn claim(input: &ValidationInput) -> Verdict {
+    let ck = Ck::new("claim");
+    ck.rights(input, Change::Never, Change::OriginalAuthor)?;
+    if input.op == Op::Delete {
+        return Ok(());
+    }
+    let c: Claim = ck.parse(&input.entry)?;
+    ck.hash("task", &c.task, HashKind::Action)?;
+    let s = &c.snapshot;
+    ck.int("snapshot.cores", s.cores, CLAIM_CORES)?;
+    ck.int("snapshot.ram_bytes", s.ram_bytes, BYTES)?;
+    ck.int("snapshot.vram_bytes", s.vram_bytes, BYTES)?;
+    ck.int("snapshot.gpu_count", s.gpu_count, CLAIM_GPU_COUNT)?;
+    for (field, names) in [("snapshot.models", &s.models), ("snapshot.loaded_models", &s.loaded_models)] {
+        ck.count(field, names, CLAIM_MODELS)?;
+        for name in names {
+            ck.text(field, name, MODEL_NAME)?;
+        }
+    }
+    ck.count("snapshot.tags", &s.tags, CLAIM_TAGS)?;
+    for tag in &s.tags {
+        ck.tag("snapshot.tags", tag)?;
+    }
+    ck.int("snapshot.queue_depth", s.queue_depth, CLAIM_QUEUE_DEPTH)?;
+
+    input.need(&[&c.task])?;
+    let (_, t): (_, Task) = input.dep_as(&c.task, "Task", "claim.task_type")?;
+    let r = &t.requirements;
+    let unmet = if s.ram_bytes < r.min_ram_bytes {
+        Some(format!("{} bytes of RAM, the task needs {}", s.ram_bytes, r.min_ram_bytes))
+    } else if s.vram_bytes < r.min_vram_bytes {
+        Some(format!("{} bytes of VRAM, the task needs {}", s.vram_bytes, r.min_vram_bytes))
+    } else if r.gpu && s.gpu_count == 0 {
+        Some("no GPU, the task needs one".into())
+    } else if s.cores < r.min_cores {
+        Some(format!("{} cores, the task needs {}", s.cores, r.min_cores))
+    } else if let Some(model) = r.model.as_ref().filter(|m| !s.models.contains(m)) {
+        Some(format!("no model {model:?}"))
+    } else {
+        r.tags.iter().find(|tag| !s.tags.contains(tag)).map(|tag| format!("no tag {tag:?}"))
+    };
+    match unmet {
+        Some(why) => Err(ck.fail("meets_requirements", format!("the claim's snapshot has {why}"))),
+        None => Ok(()),
+    }
+}
+
+fn assignment(input: &ValidationInput) -> Verdict {
+    let ck = Ck::new("assignment");
+    ck.rights(input, Change::Never, Change::Never)?;
+    let a: Assignment = ck.parse(&input.entry)?;
+    ck.hash("task", &a.task, HashKind::Action)?;
+    ck.hash("claim", &a.claim, HashKind::Action)?;
+    ck.hash("assignee", &a.assignee, HashKind::Agent)?;
+    ck.int("attempt", a.attempt, ASSIGNMENT_ATTEMPT)?;
+    ck.int("lease_expires_at", a.lease_expires_at, TIMESTAMP)?;
+
+    input.need(&[&a.task, &a.claim])?;
+    let (task_record, t): (_, Task) = input.dep_as(&a.task, "Task", "assignment.task_type")?;
+    let (claim_record, c): (_, Claim) = input.dep_as(&a.claim, "Claim", "assignment.claim_type")?;
+    ck.rule("author_is_task_author", input.author == task_record.author, || {
+        format!("only the task's author {} may assign it", task_record.author)
+    })?;
+    ck.rule("claim_task_mismatch", c.task == a.task, || format!("the claim is for task {}, not this one", c.task))?;
+    ck.rule("assignee_is_claimant", a.assignee == claim_record.author, || {
+        format!("the assignee must be the claim's author {}", claim_record.author)
+    })?;
+    ck.rule("attempt_exceeds_max", a.attempt <= t.max_attempts, || {
+        format!("attempt {} is above the task's max_attempts {}", a.attempt, t.max_attempts)
+    })
+}
+
+fn result(input: &ValidationInput) -> Verdict {
+    let ck = Ck::new("result");
+    ck.rights(input, Change::Never, Change::Never)?;
+    let r: TaskResult = ck.parse(&input.entry)?;
+    ck.hash("task", &r.task, HashKind::Action)?;
+    ck.hash("assignment", &r.assignment, HashKind::Action)?;
+    ck.json_size("output", &r.output, RESULT_OUTPUT_JSON_BYTES)?;
+    if let Some(cid) = &r.output_cid {
+        ck.cid("output_cid", cid)?;
+    }
+    ck.rule("output_exclusive", r.output.is_null() || r.output_cid.is_none(), || {
+        "output and output_cid are exclusive".into()
+    })?;
+    ck.rule("output_required", r.status != Status::Ok || !r.output.is_null() || r.output_cid.is_some(), || {
+        "an ok result needs output or output_cid".into()
+    })?;
+    ck.sha256("output_hash", &r.output_hash)?;
+    ck.opt_text("error", &r.error, RESULT_ERROR)?;
+    ck.rule("error_required", r.status != Status::Error || r.error.is_some(), || {
+        "an error result needs an error message".into()
+    })?;
+    let m = &r.metrics;
+    ck.int("metrics.started_at", m.started_at, TIMESTAMP)?;
+    ck.int("metrics.finished_at", m.finished_at, TIMESTAMP)?;
+    ck.rule("metrics_order", m.finished_at >= m.started_at, || {
+        "metrics.finished_at must not be before metrics.started_at".into()
+    })?;
+    ck.int("metrics.duration_ms", m.duration_ms, DURATION_MS)?;
+    ck.opt_int("metrics.tokens_in", m.tokens_in, RESULT_TOKENS)?;
+    ck.opt_int("metrics.tokens_out", m.tokens_out, RESULT_TOKENS)?;
+    ck.opt_num("metrics.tokens_per_second", m.tokens_per_second, RESULT_TOKENS_PER_SECOND)?;
+
+    input.need(&[&r.assignment])?;
+    let (_, a): (_, Assignment) = input.dep_as(&r.assignment, "Assignment", "result.assignment_type")?;
+    ck.rule("task_mismatch", a.task == r.task, || format!("the assignment is for task {}, not this one", a.task))?;
+    ck.rule("author_is_assignee", input.author == a.assignee, || {
+        format!("only the assignee {} may post a result for this assignment", a.assignee)
+    })
+}
+
+fn receipt(input: &ValidationInput) -> Verdict {
+    let ck = Ck::new("receipt");
+    ck.rights(input, Change::Never, Change::Never)?;
+    let r: Receipt = ck.parse(&input.entry)?;
+    ck.hash("task", &r.task, HashKind::Action)?;
+    ck.hash("result", &r.result, HashKind::Action)?;
+    ck.text("reason", &r.reason, REASON)?;
+    ck.int("usage.duration_ms", r.usage.duration_ms, DURATION_MS)?;
+    ck.opt_int("usage.tokens", r.usage.tokens, RESULT_TOKENS)?;
+    ck.int("usage.output_bytes", r.usage.output_bytes, BYTES)?;
+
+    input.need(&[&r.task, &r.result])?;
+    let (task_record, _): (_, Task) = input.dep_as(&r.task, "Task", "receipt.task_type")?;
+    let (_, result): (_, TaskResult) = input.dep_as(&r.result, "Result", "receipt.result_type")?;
+    ck.rule("author_is_task_author", input.author == task_record.author, || {
+        format!("only the task's author {} may issue its receipt", task_record.author)
+    })?;
+    ck.rule("task_mismatch", result.task == r.task, || format!("the result is for task {}, not this one", result.task))
+}
+
+fn cancellation(input: &ValidationInput) -> Verdict {
+    let ck = Ck::new("cancellation");
+    ck.rights(input, Change::Never, Change::Never)?;
+    let c: Cancellation = ck.parse(&input.entry)?;
+    ck.hash("task", &c.task, HashKind::Action)?;
+    ck.text("reason", &c.reason, REASON)?;
+
+    input.need(&[&c.task])?;
+    let (task_record, _): (_, Task) = input.dep_as(&c.task, "Task", "cancellation.task_type")?;
+    ck.rule("author_is_task_author", input.author == task_record.author, || {
+        format!("only the task's author {} may cancel it", task_record.author)
+    })
+}

@@ -1,0 +1,98 @@
+/**
+ * The daemon's HTTP API on 127.0.0.1, guarded by a bearer token. Every bad request gets a 4xx
+ * with a JSON error body and the server keeps serving.
+ */
+import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import type { ConductorPort } from '../conductor/port.ts'
+import type { Startable } from '../daemon/startable.ts'
+import type { Logger } from '../log/logger.ts'
+import type { PeerEntry } from '../registry/index.ts'
+import { bearerAuth } from './bearer-auth.ts'
+import { errorHandler } from './error-handler.ts'
+import { sendError } from './error-reply.ts'
+import { registerPeersRoute } from './routes/peers-route.ts'
+import { registerStatusRoute, type StatusView } from './routes/status-route.ts'
+import { registerZomeRoute } from './routes/zome-route.ts'
+
+export interface ApiServerInit {
+  /** 127.0.0.1 unless the person asks for more. */
+  host: string
+  /** 0 picks a free port. */
+  port: number
+  token: string
+  /** Largest request body accepted, in bytes (default 1 MiB); larger gets 413. */
+  bodyLimit?: number
+  status: () => StatusView
+  peers: () => Promise<PeerEntry[]>
+  conductor: Pick<ConductorPort, 'callZome'>
+  logger: Logger
+}
+
+/** Thrown when the API port is taken (another daemon, most likely). */
+export class ApiPortInUseError extends Error {
+  static override readonly name = 'ApiPortInUseError'
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    super(
+      `API port ${host}:${port} is in use (another ripple daemon?); pass --api-port <port>, or 0 for any free port`,
+    )
+    this.name = 'ApiPortInUseError'
+  }
+}
+
+/** Thrown when the API's URL is asked for before it listens. */
+export class ApiNotStartedError extends Error {
+  static override readonly name = 'ApiNotStartedError'
+  constructor() {
+    super('the API server is not listening yet')
+    this.name = 'ApiNotStartedError'
+  }
+}
+
+export class ApiServer implements Startable {
+  private readonly app: FastifyInstance
+  private listeningUrl: string | null = null
+
+  constructor(private readonly init: ApiServerInit) {
+    const logger = init.logger.child({ component: 'api' })
+    this.app = fastify({
+      loggerInstance: logger as FastifyBaseLogger,
+      // One line per request would drown the daemon's own logs; errors are logged by the error handler.
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: init.bodyLimit ?? 1024 * 1024,
+    })
+    this.app.addHook('onRequest', bearerAuth(init.token))
+    this.app.setErrorHandler(errorHandler(logger))
+    this.app.setNotFoundHandler((request, reply) =>
+      sendError(reply, 404, 'NotFoundError', `no route ${request.method} ${request.url.split('?')[0]}`),
+    )
+    registerStatusRoute(this.app, init.status)
+    registerPeersRoute(this.app, init.peers)
+    registerZomeRoute(this.app, init.conductor)
+  }
+
+  get url(): string {
+    if (this.listeningUrl === null) throw new ApiNotStartedError()
+    return this.listeningUrl
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.app.listen({ host: this.init.host, port: this.init.port })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+        throw new ApiPortInUseError(this.init.host, this.init.port)
+      throw err
+    }
+    const address = this.app.server.address()
+    if (address === null || typeof address === 'string') throw new ApiNotStartedError()
+    this.listeningUrl = `http://${this.init.host}:${address.port}`
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close()
+    this.listeningUrl = null
+  }
+}

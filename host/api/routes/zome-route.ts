@@ -1,0 +1,45 @@
+/**
+ * POST /v1/zome/:dna/:fn: calls any zome function of the contract. The body is checked against
+ * the function's input schema first, so a caller gets every problem with its path at once
+ * (the rules, which peers enforce on each other, check again when an entry is written).
+ */
+import type { FastifyInstance } from 'fastify'
+import {
+  contract,
+  DNA_NAMES,
+  type DnaName,
+  type ZomeFunctionContract,
+} from '../../../zomes-bindings/index.ts'
+import type { ConductorPort } from '../../conductor/port.ts'
+import { sendError } from '../error-reply.ts'
+
+type ZomeCaller = (dna: DnaName, fn: string, payload: unknown) => Promise<unknown>
+
+export function registerZomeRoute(app: FastifyInstance, conductor: Pick<ConductorPort, 'callZome'>): void {
+  // The contract has checked the payload; the port's static types cannot follow a runtime name.
+  const call = conductor.callZome.bind(conductor) as unknown as ZomeCaller
+  app.post<{ Params: { dna: string; fn: string } }>('/v1/zome/:dna/:fn', async (request, reply) => {
+    const { dna, fn } = request.params
+    if (!(DNA_NAMES as readonly string[]).includes(dna)) {
+      return sendError(reply, 404, 'UnknownDnaError', `no DNA named "${dna}"`, { dnas: DNA_NAMES })
+    }
+    const functions: Record<string, ZomeFunctionContract> = contract[dna as DnaName].functions
+    const fnContract = Object.hasOwn(functions, fn) ? functions[fn] : undefined
+    if (!fnContract) {
+      return sendError(reply, 404, 'UnknownZomeFunctionError', `${dna} has no zome function "${fn}"`, {
+        functions: Object.keys(functions),
+      })
+    }
+    // A call without a body passes `null`, Holochain's `()` for functions that take nothing.
+    const parsed = fnContract.input.safeParse(request.body ?? null)
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({
+        path: i.path.map(String),
+        message: i.message,
+        code: i.code,
+      }))
+      return sendError(reply, 400, 'InvalidPayloadError', `invalid input for ${dna}.${fn}`, { issues })
+    }
+    return call(dna as DnaName, fn, parsed.data)
+  })
+}

@@ -1,0 +1,43 @@
+/** `ripple peers`: every peer this daemon knows, with status and load; self first. */
+import { Command } from 'commander'
+import type { PeerEntry } from '../../registry/index.ts'
+import { getJson, locateDaemon } from '../daemon-client.ts'
+import { formatBytes, formatDuration } from '../human-format.ts'
+import { addTargetOptions, type TargetOptions } from '../target-options.ts'
+
+export function peersCommand(): Command {
+  return addTargetOptions(
+    new Command('peers').description('list the peers of the mesh and their status'),
+  ).action(async (options: TargetOptions) => {
+    const { peers } = await getJson<{ peers: PeerEntry[] }>(await locateDaemon(options), '/v1/peers')
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(peers, null, 2)}\n`)
+      return
+    }
+    process.stdout.write(`${table(peers)}\n`)
+  })
+}
+
+function table(peers: readonly PeerEntry[]): string {
+  const header = ['AGENT', 'NAME', 'STATUS', 'CPU', 'RAM', 'GPU', 'CORES', 'MEMORY', 'HEARD']
+  const rows = peers.map((p) => [
+    `${p.agent.slice(0, 12)}…${p.self ? ' (self)' : ''}`,
+    p.name ?? '?',
+    p.status,
+    p.load ? `${p.load.cpu_pct.toFixed(0)}%` : '-',
+    p.load ? `${p.load.ram_pct.toFixed(0)}%` : '-',
+    p.load?.gpu_pct == null ? '-' : `${p.load.gpu_pct.toFixed(0)}%`,
+    p.capability ? String(p.capability.hardware.cpu.cores) : '-',
+    p.capability ? formatBytes(p.capability.hardware.ram_bytes) : '-',
+    p.last_heartbeat_ms_ago === null ? 'never' : `${formatDuration(p.last_heartbeat_ms_ago)} ago`,
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)))
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
+}

@@ -1,0 +1,30 @@
+/** `ripple status`: what the running daemon is, and what this machine offers the mesh. */
+import { Command } from 'commander'
+import type { StatusView } from '../../api/routes/status-route.ts'
+import { getJson, locateDaemon } from '../daemon-client.ts'
+import { alignRows, capabilityRows, formatDuration } from '../human-format.ts'
+import { addTargetOptions, type TargetOptions } from '../target-options.ts'
+
+export function statusCommand(): Command {
+  return addTargetOptions(
+    new Command('status').description('show the running daemon and its capability'),
+  ).action(async (options: TargetOptions) => {
+    const status = await getJson<StatusView>(await locateDaemon(options), '/v1/status')
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
+      return
+    }
+    const rows: [string, string][] = [
+      ['agent', status.agent],
+      ['network', `${status.network} (${status.backend})`],
+      ['version', status.version],
+      ['uptime', formatDuration(status.uptime_ms)],
+      ['pid', String(status.pid)],
+      ['data dir', status.data_dir],
+      ['models dir', status.models_dir],
+      ...capabilityRows(status.capability),
+      ...status.unusable_models.map((m): [string, string] => ['unusable', `${m.path}: ${m.reason}`]),
+    ]
+    process.stdout.write(`${alignRows(rows)}\n`)
+  })
+}

@@ -1,0 +1,100 @@
+/**
+ * `ripple up`: starts this machine's peer and keeps it running until SIGINT/SIGTERM.
+ * Prints the agent key, what the machine offers, the API URL and token, then `ripple: ready in N ms`
+ * (tests and the startup benchmark wait for that line).
+ */
+import { performance } from 'node:perf_hooks'
+import { Command, Option } from 'commander'
+import { createLogger, LOG_LEVELS, type LogLevel } from '../../log/logger.ts'
+import { collectTag, parsePort } from '../cli-options.ts'
+import { alignRows, capabilityRows } from '../human-format.ts'
+
+export const DEFAULT_API_PORT = 7311
+
+interface UpOptions {
+  network: string
+  dataDir?: string
+  name?: string
+  tag?: string[]
+  modelsDir?: string
+  apiPort: number
+  logLevel: LogLevel
+}
+
+export function upCommand(): Command {
+  return new Command('up')
+    .description('start this machine as a peer of a network and serve the local API')
+    .option('--network <name|path>', 'network name (networks/<name>.json) or path to a network file', 'local')
+    .option(
+      '--data-dir <dir>',
+      'where the agent key and data live (default: a session dir for local, ~/.ripple/<network> otherwise)',
+    )
+    .option('--name <name>', 'name this peer advertises (default: the host name)')
+    .option('--tag <tag>', 'tag this peer advertises (repeatable)', collectTag)
+    .option('--models-dir <dir>', 'directory of GGUF models to advertise (default: <data dir>/models)')
+    .option('--api-port <port>', 'API port on 127.0.0.1; 0 picks a free one', parsePort, DEFAULT_API_PORT)
+    .addOption(
+      new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('info'),
+    )
+    .action(async (options: UpOptions) => {
+      const logger = createLogger(options.logLevel)
+      // Loaded here so `status` and `peers` do not pay for the conductor, API server and hardware probe.
+      const { startDaemon } = await import('../../daemon/daemon.ts')
+      const daemon = await startDaemon({
+        network: options.network,
+        dataDir: options.dataDir,
+        name: options.name,
+        tags: options.tag ?? [],
+        modelsDir: options.modelsDir,
+        apiPort: options.apiPort,
+        logger,
+      })
+      const dataDirFlag = `--data-dir ${daemon.dataDir.path}`
+      const unusable = daemon.unusableModels()
+      const lines = [
+        `ripple: agent ${daemon.agent}`,
+        `ripple: network ${daemon.network.name} (${daemon.network.backend}), data dir ${daemon.dataDir.path}${
+          daemon.dataDir.session ? ' (session: removed on exit)' : ''
+        }`,
+        alignRows(
+          [
+            ...capabilityRows(daemon.capability()),
+            ['models dir', `${daemon.modelsDir}${unusable.length > 0 ? ` (${unusable.length} unusable, see the log)` : ''}`],
+          ],
+          '  ',
+        ),
+        `ripple: api ${daemon.apiUrl}`,
+        `ripple: token ${daemon.apiToken}`,
+        `ripple: try \`ripple status ${dataDirFlag}\` or \`ripple peers ${dataDirFlag}\``,
+        // performance.now() counts from process start, so this includes loading the code.
+        `ripple: ready in ${Math.round(performance.now())} ms`,
+      ]
+      process.stdout.write(`${lines.join('\n')}\n`)
+      stopOnSignals(async () => {
+        await daemon.stop()
+        logger.flush()
+      })
+    })
+}
+
+/** First SIGINT/SIGTERM stops gracefully; a second one while stopping exits at once. */
+function stopOnSignals(stop: () => Promise<void>): void {
+  let stopping = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130)
+    stopping = true
+    process.stdout.write(`ripple: ${signal}, stopping\n`)
+    stop().then(
+      () => {
+        process.stdout.write('ripple: stopped\n')
+        process.exit(0)
+      },
+      (err: unknown) => {
+        process.stderr.write(`ripple: stop failed: ${(err as Error).message}\n`)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+}

@@ -1,0 +1,64 @@
+/** Text a person reads in the terminal: sizes, durations, and a capability in a few lines. */
+import type { NodeCapability } from '../../zomes-bindings/index.ts'
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000)
+  if (s < 60) return `${s}s`
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
+}
+
+export function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}B`
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`
+  return String(n)
+}
+
+/** `[label, value]` rows describing a capability. */
+export function capabilityRows(capability: NodeCapability): [string, string][] {
+  const { cpu, gpus, os } = capability.hardware
+  const models = capability.inference.models
+  return [
+    ['name', capability.name],
+    ['cpu', `${cpu.model}, ${cpu.cores} cores / ${cpu.threads} threads, ${cpu.arch}`],
+    ['ram', formatBytes(capability.hardware.ram_bytes)],
+    [
+      'gpus',
+      gpus.length === 0
+        ? 'none'
+        : gpus.map((g) => `${g.vendor} ${g.model} (${formatBytes(g.vram_bytes)})`).join('; '),
+    ],
+    ['disk free', formatBytes(capability.hardware.disk_free_bytes)],
+    ['os', `${os.distro || os.platform} ${os.release}, kernel ${os.kernel}`.trim()],
+    [
+      'models',
+      models.length === 0
+        ? 'none'
+        : models
+            .map(
+              (m) =>
+                `${m.name} (${[m.architecture, m.parameters && formatCount(m.parameters), m.quantisation].filter(Boolean).join(' ')})`,
+            )
+            .join('; '),
+    ],
+    ['tags', capability.tags.length === 0 ? 'none' : capability.tags.join(', ')],
+  ]
+}
+
+/** Rows as aligned `label  value` lines. */
+export function alignRows(rows: readonly [string, string][], indent = ''): string {
+  const width = Math.max(...rows.map(([label]) => label.length))
+  return rows.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value}`).join('\n')
+}

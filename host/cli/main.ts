@@ -1,0 +1,25 @@
+/** The `ripple` command line. */
+import '../runtime/node20-polyfills.ts'
+import { Command } from 'commander'
+import { hostVersion } from '../daemon/host-version.ts'
+import { peersCommand } from './commands/peers-command.ts'
+import { statusCommand } from './commands/status-command.ts'
+import { upCommand } from './commands/up-command.ts'
+
+const program = new Command('ripple')
+  .description('Ripple: a Holochain-native peer-to-peer agent mesh')
+  .version(await hostVersion())
+  .addCommand(upCommand())
+  .addCommand(statusCommand())
+  .addCommand(peersCommand())
+
+try {
+  await program.parseAsync()
+} catch (err) {
+  // Expected failures (no daemon, bad network file, port in use) are one line for a person;
+  // anything else keeps its stack.
+  const error = err as Error
+  const expected = error.name !== 'Error' && error.name !== 'TypeError' && error.name !== 'RangeError'
+  process.stderr.write(`ripple: ${expected ? error.message : (error.stack ?? error.message)}\n`)
+  process.exit(1)
+}

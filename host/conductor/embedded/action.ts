@@ -1,0 +1,90 @@
+/**
+ * Actions, as `@holochain/client` types them, and the bytes behind them.
+ *
+ * Action hash = blake2b-256 of the msgpack of the action content; the signature is Ed25519 over those
+ * same bytes. Encoding sorts map keys and drops undefined fields, so equal content always gives equal
+ * bytes whatever order a caller built it in.
+ *
+ * App entries: the entry bytes are the msgpack of the entry's own fields (no `type` tag), as Holochain
+ * stores an `#[hdk_entry_helper]` struct; the entry type is named by the action's
+ * `entry_type.App.entry_index` into the DNA's entry type list. So `decode(record.entry.Present.entry)`
+ * gives the same object from this conductor and from a real one. Entry hash = blake2b-256 of those bytes.
+ */
+import { type Action, ActionType } from '@holochain/client'
+import { decode, encode } from '@msgpack/msgpack'
+import type { StoredAction } from '../../storage/chain-store.ts'
+import { hashContent } from './hash.ts'
+import type { AgentKey } from './keystore.ts'
+
+export function encodeCanonical(value: unknown): Uint8Array {
+  return encode(value, { sortKeys: true, ignoreUndefined: true })
+}
+
+export function decodeMsgpack(bytes: Uint8Array): unknown {
+  return decode(bytes)
+}
+
+export function entryHashOf(entryBytes: Uint8Array): Uint8Array {
+  return hashContent(entryBytes, 'entry')
+}
+
+/** An action with its hash, the exact bytes hashed and signed, and the signature. */
+export interface SignedAction {
+  hash: Uint8Array
+  content: Action
+  bytes: Uint8Array
+  signature: Uint8Array
+}
+
+export function signAction(content: Action, key: AgentKey): SignedAction {
+  const bytes = encodeCanonical(content)
+  return { hash: hashContent(bytes, 'action'), content, bytes, signature: key.sign(bytes) }
+}
+
+/** The Dna action is seq 0 and has no previous action; every other action carries both. */
+export function actionSeq(action: Action): number {
+  return action.type === ActionType.Dna ? 0 : action.action_seq
+}
+
+export function prevActionOf(action: Action): Uint8Array | null {
+  return action.type === ActionType.Dna ? null : action.prev_action
+}
+
+export function entryHashOfAction(action: Action): Uint8Array | null {
+  return action.type === ActionType.Create || action.type === ActionType.Update ? action.entry_hash : null
+}
+
+/** The action an Update, Delete or DeleteLink points at (indexed for get_details and link deletes). */
+export function targetActionOf(action: Action): Uint8Array | null {
+  switch (action.type) {
+    case ActionType.Update:
+      return action.original_action_address
+    case ActionType.Delete:
+      return action.deletes_address
+    case ActionType.DeleteLink:
+      return action.link_add_address
+    default:
+      return null
+  }
+}
+
+export function toStoredAction(signed: SignedAction, dnaHash: Uint8Array): StoredAction {
+  const { content } = signed
+  return {
+    hash: signed.hash,
+    dnaHash,
+    author: content.author,
+    seq: actionSeq(content),
+    type: content.type,
+    timestamp: content.timestamp,
+    entryHash: entryHashOfAction(content),
+    targetAction: targetActionOf(content),
+    bytes: signed.bytes,
+    signature: signed.signature,
+  }
+}
+
+/** Decodes stored action bytes; the caller has checked them against their hash. */
+export function decodeAction(bytes: Uint8Array): Action {
+  return decode(bytes) as Action
+}

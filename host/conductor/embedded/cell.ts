@@ -1,0 +1,78 @@
+/**
+ * A cell: one agent's source chain in one DNA, with the HDK its zome calls use. Zome calls on a cell run
+ * one at a time, each in its own ChainWrite: all of a call's writes commit together after it returns,
+ * none if it throws.
+ */
+import type { ChainStore } from '../../storage/chain-store.ts'
+import { type DnaDef, type DnaModifiers, dnaHashOf } from './dna.ts'
+import { type CellContext, Hdk } from './hdk.ts'
+import type { AgentKey } from './keystore.ts'
+import { type CommittedAction, SourceChain } from './source-chain.ts'
+import type { RulesValidator } from './validation/validator.ts'
+
+export interface CellInit {
+  store: ChainStore
+  key: AgentKey
+  dna: DnaDef
+  modifiers: DnaModifiers
+  validator: RulesValidator
+  /** Called after each commit with the actions it stored, in chain order. */
+  onCommitted?: (cell: Cell, actions: CommittedAction[]) => void
+  /** Microseconds since the epoch; injectable for tests. */
+  now?: () => number
+}
+
+export class Cell {
+  readonly dna: DnaDef
+  readonly dnaHash: Uint8Array
+  readonly chain: SourceChain
+  readonly #ctx: CellContext
+  readonly #onCommitted: CellInit['onCommitted']
+  #queue: Promise<unknown> = Promise.resolve()
+
+  private constructor(init: CellInit, dnaHash: Uint8Array, chain: SourceChain) {
+    this.dna = init.dna
+    this.dnaHash = dnaHash
+    this.chain = chain
+    this.#onCommitted = init.onCommitted
+    this.#ctx = {
+      dna: init.dna,
+      dnaHash,
+      agentPubKey: init.key.agentPubKey,
+      store: init.store,
+      validator: init.validator,
+      properties: init.modifiers.properties,
+    }
+  }
+
+  /** Opens the cell: verifies its chain (ChainIntegrityError if broken) or writes genesis. */
+  static open(init: CellInit): Cell {
+    const dnaHash = dnaHashOf(init.dna.name, init.modifiers)
+    const chain = SourceChain.open({
+      store: init.store,
+      dnaName: init.dna.name,
+      dnaHash,
+      key: init.key,
+      ...(init.now ? { now: init.now } : {}),
+    })
+    return new Cell(init, dnaHash, chain)
+  }
+
+  get agentPubKey(): Uint8Array {
+    return this.#ctx.agentPubKey
+  }
+
+  /** Runs `fn` as one zome call: after the calls before it, committing its writes if it returns. */
+  call<T>(fn: (hdk: Hdk) => T | Promise<T>): Promise<T> {
+    const run = async () => {
+      const write = this.chain.beginWrite()
+      const result = await fn(new Hdk(this.#ctx, write))
+      const committed = write.commit()
+      if (committed.length > 0) this.#onCommitted?.(this, committed)
+      return result
+    }
+    const result = this.#queue.then(run)
+    this.#queue = result.catch(() => undefined)
+    return result
+  }
+}

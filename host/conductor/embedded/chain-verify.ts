@@ -1,0 +1,141 @@
+/**
+ * Whole-chain verification at open: every action's hash recomputed from its stored bytes, its
+ * signature checked, seq continuous from 0, each prev_action the hash before it, timestamps rising,
+ * genesis in Holochain's order, entries matching their hashes, indexed columns matching the signed
+ * content, and the recorded head being the last action (so a cut-off tail is caught too).
+ */
+import { type Action, ActionType } from '@holochain/client'
+import type { ChainHead, ChainStore, StoredAction } from '../../storage/chain-store.ts'
+import {
+  actionSeq,
+  decodeAction,
+  entryHashOf,
+  entryHashOfAction,
+  prevActionOf,
+  targetActionOf,
+} from './action.ts'
+import { ChainIntegrityError } from './errors.ts'
+import { encodeHashB64, hashContent, hashesEqual, retypeHash } from './hash.ts'
+import { verifyAgentSignature } from './keystore.ts'
+
+const GENESIS_TYPES = [
+  ActionType.Dna,
+  ActionType.AgentValidationPkg,
+  ActionType.Create,
+  ActionType.InitZomesComplete,
+] as const
+
+export interface VerifiedHead extends ChainHead {
+  timestamp: number
+}
+
+/** Verifies the chain of `author` in `dnaHash`; returns its head, or null for an empty chain. */
+export function verifyChain(
+  store: ChainStore,
+  dnaName: string,
+  dnaHash: Uint8Array,
+  author: Uint8Array,
+): VerifiedHead | null {
+  let prev: { hash: Uint8Array; timestamp: number } | null = null
+  let seq = 0
+  const broken = (row: StoredAction | null, reason: string) =>
+    new ChainIntegrityError(dnaName, seq, row ? encodeHashB64(row.hash) : null, reason)
+
+  for (const row of store.chainActions(dnaHash, author)) {
+    if (row.seq !== seq) throw broken(null, `action missing (next stored action has seq ${row.seq})`)
+    if (!hashesEqual(hashContent(row.bytes, 'action'), row.hash))
+      throw broken(row, 'action bytes do not match its hash')
+    let action: Action
+    try {
+      action = decodeAction(row.bytes)
+    } catch {
+      throw broken(row, 'action bytes are not valid msgpack')
+    }
+    const problem = checkAction(store, action, row, dnaHash, author, seq, prev)
+    if (problem !== null) throw broken(row, problem)
+    if (!verifyAgentSignature(author, row.bytes, row.signature))
+      throw broken(row, 'signature does not verify')
+    prev = { hash: row.hash, timestamp: action.timestamp }
+    seq++
+  }
+
+  const head = store.chainHead(dnaHash, author)
+  if (prev === null) {
+    if (head !== null) throw broken(null, 'the chain head is recorded but no action is stored')
+    return null
+  }
+  if (seq < GENESIS_TYPES.length) throw broken(null, 'genesis is incomplete')
+  if (head === null || head.seq !== seq - 1 || !hashesEqual(head.hash, prev.hash)) {
+    throw broken(null, `the recorded head (seq ${head?.seq ?? 'none'}) is not the last stored action`)
+  }
+  return { hash: prev.hash, seq: seq - 1, timestamp: prev.timestamp }
+}
+
+/** Returns what is wrong with one action, or null. */
+function checkAction(
+  store: ChainStore,
+  action: Action,
+  row: StoredAction,
+  dnaHash: Uint8Array,
+  author: Uint8Array,
+  seq: number,
+  prev: { hash: Uint8Array; timestamp: number } | null,
+): string | null {
+  if (action.type !== row.type) return `stored type ${row.type} differs from the signed type ${action.type}`
+  if (!hashesEqual(action.author, author)) return 'author is not the chain owner'
+  if (actionSeq(action) !== seq) return `signed action_seq ${actionSeq(action)} where ${seq} was expected`
+  if (action.timestamp !== row.timestamp) return 'stored timestamp differs from the signed one'
+  const genesisType = GENESIS_TYPES[seq]
+  if (genesisType !== undefined && action.type !== genesisType) {
+    return `genesis action ${seq} is ${action.type}, expected ${genesisType}`
+  }
+  if (
+    genesisType === undefined &&
+    (action.type === ActionType.Dna || action.type === ActionType.AgentValidationPkg)
+  ) {
+    return `${action.type} after genesis`
+  }
+  if (action.type === ActionType.Dna && !hashesEqual(action.hash, dnaHash))
+    return 'Dna action names another DNA'
+  const prevHash = prevActionOf(action)
+  if (prev !== null) {
+    if (prevHash === null || !hashesEqual(prevHash, prev.hash))
+      return 'prev_action is not the previous action'
+    if (action.timestamp <= prev.timestamp) return 'timestamp does not increase'
+  }
+  if (!sameNullable(entryHashOfAction(action), row.entryHash))
+    return 'stored entry hash differs from the signed one'
+  if (!sameNullable(targetActionOf(action), row.targetAction))
+    return 'stored target differs from the signed one'
+  return checkPayload(store, action, row)
+}
+
+/** The entry a Create/Update wrote, or the index row a CreateLink made, must match what was signed. */
+function checkPayload(store: ChainStore, action: Action, row: StoredAction): string | null {
+  if (action.type === ActionType.Create || action.type === ActionType.Update) {
+    const entry = store.getEntry(action.entry_hash)
+    if (entry === null) return 'its entry is missing'
+    const computed = entry.kind === 'Agent' ? retypeHash(entry.bytes, 'entry') : entryHashOf(entry.bytes)
+    if (!hashesEqual(computed, action.entry_hash)) return 'its entry does not match the entry hash'
+    if (entry.kind === 'Agent' && !hashesEqual(entry.bytes, action.author))
+      return 'agent entry is not the author key'
+  }
+  if (action.type === ActionType.CreateLink) {
+    const link = store.getLink(row.hash)
+    if (
+      link === null ||
+      !hashesEqual(link.base, action.base_address) ||
+      !hashesEqual(link.target, action.target_address) ||
+      !hashesEqual(link.tag, action.tag) ||
+      link.linkType !== action.link_type ||
+      link.zomeIndex !== action.zome_index
+    ) {
+      return 'its link index row is missing or differs from the signed link'
+    }
+  }
+  return null
+}
+
+function sameNullable(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  return a === null || b === null ? a === b : hashesEqual(a, b)
+}

@@ -1,0 +1,47 @@
+/**
+ * What the embedded conductor knows of a DNA (its entry and link types, in index order, as the contract
+ * lists them) and how its hash is made.
+ *
+ * DNA hash = blake2b-256 over (dna name, network name, network seed, properties as canonical JSON,
+ * sha256 of the rules wasm): like Holochain's network seed and properties modifiers, it keeps networks
+ * with different seeds, properties or rules on separate DHTs.
+ */
+import type { DnaName } from '../../../zomes-bindings/index.ts'
+import { encodeCanonical } from './action.ts'
+import { hashContent } from './hash.ts'
+
+export interface DnaDef {
+  name: DnaName
+  /** App entry type names; an entry's `entry_index` is its position here. */
+  entryTypes: readonly string[]
+  /** Link type names; a link's `link_type` is its position here. */
+  linkTypes: readonly string[]
+}
+
+export interface DnaModifiers {
+  networkName: string
+  networkSeed: string
+  properties: Record<string, unknown>
+  /** Hex sha256 of the rules wasm the cell validates with. */
+  rulesSha256: string
+}
+
+export function dnaHashOf(name: DnaName, modifiers: DnaModifiers): Uint8Array {
+  const preimage = encodeCanonical([
+    name,
+    modifiers.networkName,
+    modifiers.networkSeed,
+    canonicalJson(modifiers.properties),
+    modifiers.rulesSha256,
+  ])
+  return hashContent(preimage, 'dna')
+}
+
+/** JSON with object keys sorted at every depth, so key order never changes a hash. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  )
+}

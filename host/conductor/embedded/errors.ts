@@ -1,0 +1,64 @@
+/** Errors of the embedded conductor (validation errors live with the validator seam). */
+
+/** Thrown when a stored source chain fails verification at open: the cell refuses to run on it. */
+export class ChainIntegrityError extends Error {
+  static override readonly name = 'ChainIntegrityError'
+  constructor(
+    readonly dna: string,
+    /** The seq where the chain breaks (the first bad or missing action). */
+    readonly seq: number,
+    /** HoloHashB64 of the offending action, when there is one. */
+    readonly actionHash: string | null,
+    readonly reason: string,
+  ) {
+    super(
+      `source chain of ${dna} is broken at seq ${seq}${actionHash ? ` (action ${actionHash})` : ''}: ${reason}`,
+    )
+    this.name = 'ChainIntegrityError'
+  }
+}
+
+/** Thrown when a zome call names a hash this conductor does not hold, or one of the wrong kind. */
+export class RecordNotFoundError extends Error {
+  static override readonly name = 'RecordNotFoundError'
+  constructor(message: string) {
+    super(message)
+    this.name = 'RecordNotFoundError'
+  }
+}
+
+/** Thrown when a zome call payload (or a zome's output) does not match the contract's schema. */
+export class InvalidZomeCallError extends Error {
+  static override readonly name = 'InvalidZomeCallError'
+  constructor(
+    readonly dna: string,
+    readonly fn: string,
+    readonly issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>,
+    readonly direction: 'input' | 'output' = 'input',
+  ) {
+    const detail = issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ')
+    super(`${dna}.${fn}: invalid ${direction}: ${detail}`)
+    this.name = 'InvalidZomeCallError'
+  }
+}
+
+/** Thrown when a zome function exists in the contract but the embedded conductor does not run it yet. */
+export class ZomeFunctionNotImplementedError extends Error {
+  static override readonly name = 'ZomeFunctionNotImplementedError'
+  constructor(
+    readonly dna: string,
+    readonly fn: string,
+  ) {
+    super(`${dna}.${fn} is not implemented by the embedded conductor yet`)
+    this.name = 'ZomeFunctionNotImplementedError'
+  }
+}
+
+/** Thrown when a zome names an entry or link type that its DNA does not define. */
+export class UnknownTypeError extends Error {
+  static override readonly name = 'UnknownTypeError'
+  constructor(message: string) {
+    super(message)
+    this.name = 'UnknownTypeError'
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * The HDK as coordinator zomes see it inside one zome call of one cell: writes validated by the rules
+ * and held in the call's ChainWrite, reads that see those pending writes over the store.
+ * Names and shapes follow Holochain's HDK and `@holochain/client` types.
+ */
+import {
+  type Action,
+  ActionType,
+  type Details,
+  DetailsType,
+  EntryDhtStatus,
+  type EntryType,
+  type Record as HcRecord,
+  type Link,
+  ValidationStatus,
+} from '@holochain/client'
+import type { ChainStore, StoredAction, StoredEntry, StoredLink } from '../../storage/chain-store.ts'
+import { decodeAction, decodeMsgpack, encodeCanonical, entryHashOf } from './action.ts'
+import type { DnaDef } from './dna.ts'
+import { RecordNotFoundError, UnknownTypeError } from './errors.ts'
+import { decodeHashB64, encodeHashB64, hashContent, hashesEqual, holoHashKind } from './hash.ts'
+import { toLink, toRecord, toSignedActionHashed } from './record.ts'
+import type { ChainWrite } from './source-chain.ts'
+import { validateEntry } from './validation/validate-entry.ts'
+import type { ResolvedDependency, RulesValidator, ValidationInput } from './validation/validator.ts'
+
+/** The single integrity zome of each DNA. */
+const ZOME_INDEX = 0
+
+export interface CellContext {
+  dna: DnaDef
+  dnaHash: Uint8Array
+  agentPubKey: Uint8Array
+  store: ChainStore
+  validator: RulesValidator
+  properties: Record<string, unknown>
+}
+
+export interface AgentInfo {
+  agent_initial_pubkey: Uint8Array
+  agent_latest_pubkey: Uint8Array
+  chain_head: { action: Uint8Array; sequence: number; timestamp: number }
+}
+
+export interface GetLinksOptions {
+  /** Only links whose tag starts with these bytes. */
+  tag_prefix?: Uint8Array
+}
+
+export class Hdk {
+  readonly #ctx: CellContext
+  readonly #write: ChainWrite
+
+  constructor(ctx: CellContext, write: ChainWrite) {
+    this.#ctx = ctx
+    this.#write = write
+  }
+
+  agent_info(): AgentInfo {
+    const head = this.#write.head
+    return {
+      agent_initial_pubkey: this.#ctx.agentPubKey,
+      agent_latest_pubkey: this.#ctx.agentPubKey,
+      chain_head: { action: head.hash, sequence: head.seq, timestamp: head.timestamp },
+    }
+  }
+
+  /** The hash of a path anchor (e.g. "all_nodes", "tag:gpu"), a base that needs no stored entry. */
+  anchor(path: string): Uint8Array {
+    return hashContent(encodeCanonical(['anchor', path]), 'entry')
+  }
+
+  /** Validates and writes an app entry; returns the Create action's hash. */
+  create_entry(entryType: string, entry: unknown): Uint8Array {
+    const type = this.#appEntryType(entryType)
+    const bytes = encodeCanonical(entry)
+    this.#validate({ entry_type: entryType, op: 'create', entry: decodeMsgpack(bytes) })
+    const signed = this.#write.append(
+      { type: ActionType.Create, entry_type: type, entry_hash: entryHashOf(bytes) },
+      { kind: 'App', bytes },
+    )
+    return signed.hash
+  }
+
+  /** Validates and writes a new version of the entry `original` (a Create or Update) wrote. */
+  update_entry(original: Uint8Array, entry: unknown): Uint8Array {
+    const orig = this.#appEntryAction(original)
+    const bytes = encodeCanonical(entry)
+    this.#validate({
+      entry_type: orig.entryType,
+      op: 'update',
+      entry: decodeMsgpack(bytes),
+      original: this.#resolve(original)!,
+    })
+    const signed = this.#write.append(
+      {
+        type: ActionType.Update,
+        original_action_address: original,
+        original_entry_address: orig.entryHash,
+        entry_type: this.#appEntryType(orig.entryType),
+        entry_hash: entryHashOf(bytes),
+      },
+      { kind: 'App', bytes },
+    )
+    return signed.hash
+  }
+
+  delete_entry(actionHash: Uint8Array): Uint8Array {
+    const orig = this.#appEntryAction(actionHash)
+    this.#validate({
+      entry_type: orig.entryType,
+      op: 'delete',
+      entry: null,
+      original: this.#resolve(actionHash)!,
+    })
+    return this.#write.append({
+      type: ActionType.Delete,
+      deletes_address: actionHash,
+      deletes_entry_address: orig.entryHash,
+    }).hash
+  }
+
+  create_link(
+    base: Uint8Array,
+    target: Uint8Array,
+    linkType: string,
+    tag: Uint8Array = new Uint8Array(),
+  ): Uint8Array {
+    return this.#write.append({
+      type: ActionType.CreateLink,
+      base_address: base,
+      target_address: target,
+      zome_index: ZOME_INDEX,
+      link_type: this.#linkTypeIndex(linkType),
+      tag,
+      weight: { bucket_id: 0, units: 0 },
+    }).hash
+  }
+
+  delete_link(createLinkHash: Uint8Array): Uint8Array {
+    const link = this.#findLink(createLinkHash)
+    if (link === null) throw new RecordNotFoundError(`no link created by ${encodeHashB64(createLinkHash)}`)
+    return this.#write.append({
+      type: ActionType.DeleteLink,
+      base_address: link.base,
+      link_add_address: createLinkHash,
+    }).hash
+  }
+
+  /** By action hash: that record. By entry hash: the entry with its oldest live (undeleted) action. */
+  get(hash: Uint8Array): HcRecord | null {
+    const kind = holoHashKind(hash)
+    if (kind === 'action') {
+      const action = this.#findAction(hash)
+      return action && this.#record(action)
+    }
+    if (kind === 'entry') {
+      const live = this.#actionsWritingEntry(hash).find((a) => !this.#isDeleted(a.hash))
+      return live ? this.#record(live) : null
+    }
+    return null
+  }
+
+  get_details(hash: Uint8Array): Details | null {
+    const kind = holoHashKind(hash)
+    if (kind === 'action') {
+      const action = this.#findAction(hash)
+      if (action === null) return null
+      const targeting = this.#actionsTargeting(hash)
+      return {
+        type: DetailsType.Record,
+        content: {
+          record: this.#record(action),
+          validation_status: ValidationStatus.Valid,
+          deletes: targeting.filter((a) => a.type === ActionType.Delete).map(toSignedActionHashed),
+          updates: targeting.filter((a) => a.type === ActionType.Update).map(toSignedActionHashed),
+        },
+      }
+    }
+    if (kind !== 'entry') return null
+    const entry = this.#findEntry(hash)
+    const actions = this.#actionsWritingEntry(hash)
+    if (entry === null || actions.length === 0) return null
+    const targeting = actions.flatMap((a) => this.#actionsTargeting(a.hash))
+    const deletes = targeting.filter((a) => a.type === ActionType.Delete)
+    return {
+      type: DetailsType.Entry,
+      content: {
+        entry:
+          entry.kind === 'Agent'
+            ? { entry_type: 'Agent', entry: entry.bytes }
+            : { entry_type: 'App', entry: entry.bytes },
+        actions: actions.map(toSignedActionHashed),
+        rejected_actions: [],
+        deletes: deletes.map(toSignedActionHashed),
+        updates: targeting.filter((a) => a.type === ActionType.Update).map(toSignedActionHashed),
+        entry_dht_status: actions.every((a) => this.#isDeleted(a.hash))
+          ? EntryDhtStatus.Dead
+          : EntryDhtStatus.Live,
+      },
+    }
+  }
+
+  /** Follows updates from `original` to the newest; null when it does not exist or was deleted. */
+  get_latest(original: Uint8Array): HcRecord | null {
+    let current = this.#findAction(original)
+    while (current !== null) {
+      if (this.#isDeleted(current.hash)) return null
+      const updates = this.#actionsTargeting(current.hash).filter((a) => a.type === ActionType.Update)
+      const newest = updates.at(-1)
+      if (newest === undefined) return this.#record(current)
+      current = newest
+    }
+    return null
+  }
+
+  get_links(base: Uint8Array, linkType: string, options: GetLinksOptions = {}): Link[] {
+    const type = this.#linkTypeIndex(linkType)
+    const prefix = options.tag_prefix ?? new Uint8Array()
+    const stored = this.#ctx.store.getLinks({
+      dnaHash: this.#ctx.dnaHash,
+      base,
+      linkType: type,
+      tagPrefix: prefix,
+    })
+    const pending = this.#write.items.flatMap((i) => (i.link ? [{ ...i.link, deletedBy: null }] : []))
+    const deleted = this.#write.items.flatMap((i) => (i.deletesLink ? [i.deletesLink] : []))
+    return [...stored, ...pending.filter((l) => matches(l, base, type, prefix))]
+      .filter((l) => !deleted.some((d) => hashesEqual(d, l.createHash)))
+      .map(toLink)
+  }
+
+  /** The decoded app entry of a record, or null when it carries none. */
+  entry_of<T = unknown>(record: HcRecord): T | null {
+    if (!('Present' in record.entry) || record.entry.Present.entry_type !== 'App') return null
+    return decodeMsgpack(record.entry.Present.entry) as T
+  }
+
+  #validate(op: Pick<ValidationInput, 'entry_type' | 'op' | 'entry' | 'original'>): void {
+    validateEntry(
+      this.#ctx.validator,
+      {
+        dna: this.#ctx.dna.name,
+        author: encodeHashB64(this.#ctx.agentPubKey),
+        properties: this.#ctx.properties,
+        ...op,
+      },
+      (hashB64) => {
+        try {
+          return this.#resolve(decodeHashB64(hashB64, 'action'))
+        } catch {
+          return null
+        }
+      },
+    )
+  }
+
+  /** A record in this DNA as the rules see a dependency. */
+  #resolve(actionHash: Uint8Array): ResolvedDependency | null {
+    const stored = this.#findAction(actionHash)
+    if (stored === null) return null
+    const action = decodeAction(stored.bytes)
+    const entry = stored.entryHash && this.#findEntry(stored.entryHash)
+    const dep: ResolvedDependency = {
+      action_hash: encodeHashB64(stored.hash),
+      author: encodeHashB64(stored.author),
+      // Non-entry actions are named by their action type ('Delete', 'CreateLink', ...).
+      entry_type: this.#entryTypeName(action) ?? action.type,
+      entry: entry?.kind === 'App' ? decodeMsgpack(entry.bytes) : null,
+    }
+    if (action.type === ActionType.Update)
+      dep.original_action_hash = encodeHashB64(action.original_action_address)
+    return dep
+  }
+
+  #appEntryAction(actionHash: Uint8Array): { entryType: string; entryHash: Uint8Array } {
+    const stored = this.#findAction(actionHash)
+    if (stored === null)
+      throw new RecordNotFoundError(`no action ${encodeHashB64(actionHash)} in ${this.#ctx.dna.name}`)
+    const action = decodeAction(stored.bytes)
+    const entryType = this.#entryTypeName(action)
+    if (entryType === null || entryType === 'Agent' || stored.entryHash === null) {
+      throw new RecordNotFoundError(`action ${encodeHashB64(actionHash)} did not write an app entry`)
+    }
+    return { entryType, entryHash: stored.entryHash }
+  }
+
+  #entryTypeName(action: Action): string | null {
+    if (action.type !== ActionType.Create && action.type !== ActionType.Update) return null
+    if (action.entry_type === 'Agent') return 'Agent'
+    if (typeof action.entry_type !== 'object' || !('App' in action.entry_type)) return null
+    return this.#ctx.dna.entryTypes[action.entry_type.App.entry_index] ?? null
+  }
+
+  #appEntryType(name: string): EntryType {
+    const entryIndex = this.#ctx.dna.entryTypes.indexOf(name)
+    if (entryIndex < 0) throw new UnknownTypeError(`${this.#ctx.dna.name} has no entry type ${name}`)
+    return { App: { entry_index: entryIndex, zome_index: ZOME_INDEX, visibility: 'Public' } }
+  }
+
+  #linkTypeIndex(name: string): number {
+    const index = this.#ctx.dna.linkTypes.indexOf(name)
+    if (index < 0) throw new UnknownTypeError(`${this.#ctx.dna.name} has no link type ${name}`)
+    return index
+  }
+
+  #record(action: StoredAction): HcRecord {
+    return toRecord(action, action.entryHash && this.#findEntry(action.entryHash))
+  }
+
+  #findAction(hash: Uint8Array): StoredAction | null {
+    const pending = this.#write.items.find((i) => hashesEqual(i.action.hash, hash))
+    if (pending) return pending.action
+    const stored = this.#ctx.store.getAction(hash)
+    return stored && hashesEqual(stored.dnaHash, this.#ctx.dnaHash) ? stored : null
+  }
+
+  #findEntry(hash: Uint8Array): StoredEntry | null {
+    const pending = this.#write.items.find((i) => i.entry && hashesEqual(i.entry.hash, hash))
+    return pending?.entry ?? this.#ctx.store.getEntry(hash)
+  }
+
+  #findLink(createHash: Uint8Array): StoredLink | null {
+    const pending = this.#write.items.find((i) => i.link && hashesEqual(i.link.createHash, createHash))
+    if (pending?.link) return { ...pending.link, deletedBy: null }
+    const stored = this.#ctx.store.getLink(createHash)
+    return stored && hashesEqual(stored.dnaHash, this.#ctx.dnaHash) ? stored : null
+  }
+
+  #actionsWritingEntry(entryHash: Uint8Array): StoredAction[] {
+    const pending = this.#write.items
+      .map((i) => i.action)
+      .filter((a) => a.entryHash !== null && hashesEqual(a.entryHash, entryHash))
+    return [...this.#ctx.store.actionsWritingEntry(this.#ctx.dnaHash, entryHash), ...pending]
+  }
+
+  #actionsTargeting(actionHash: Uint8Array): StoredAction[] {
+    const pending = this.#write.items
+      .map((i) => i.action)
+      .filter((a) => a.targetAction !== null && hashesEqual(a.targetAction, actionHash))
+    return [...this.#ctx.store.actionsTargeting(actionHash), ...pending]
+  }
+
+  #isDeleted(actionHash: Uint8Array): boolean {
+    return this.#actionsTargeting(actionHash).some((a) => a.type === ActionType.Delete)
+  }
+}
+
+function matches(
+  link: Omit<StoredLink, 'deletedBy'>,
+  base: Uint8Array,
+  type: number,
+  prefix: Uint8Array,
+): boolean {
+  return (
+    hashesEqual(link.base, base) &&
+    link.linkType === type &&
+    link.tag.length >= prefix.length &&
+    hashesEqual(link.tag.subarray(0, prefix.length), prefix)
+  )
+}

@@ -1,0 +1,120 @@
+/**
+ * The embedded backend: an in-process conductor that keeps Holochain's data model (Ed25519 agent key,
+ * HoloHashes, hash-linked signed source chains, records and links shaped like `@holochain/client`'s,
+ * every entry validated by the Rust rules before it is stored).
+ *
+ * @example
+ * const conductor = await createEmbeddedConductor({ dataDir, network: await loadNetworkConfig('local') })
+ * await conductor.callZome('agent_registry', 'advertise_capability', capability)
+ */
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { contract, DNA_NAMES, type DnaName } from '../../../zomes-bindings/index.ts'
+import type { NetworkConfig } from '../../config/network-config.ts'
+import { type Logger, silentLogger } from '../../log/logger.ts'
+import { openSqliteChainStore } from '../../storage/sqlite-chain-store.ts'
+import { Cell } from './cell.ts'
+import { CommitFeed } from './commit-feed.ts'
+import { EmbeddedConductor } from './conductor.ts'
+import { openAgentKey } from './keystore.ts'
+import { MemorySignalHub, type SignalTransport } from './signal-transport.ts'
+import { DEFAULT_RULES_WASM, loadRulesValidator } from './validation/rules-wasm.ts'
+import type { RulesValidator } from './validation/validator.ts'
+
+export { Cell } from './cell.ts'
+export type { OpsCommittedEvent } from './commit-feed.ts'
+export { ConductorClosedError, EmbeddedConductor } from './conductor.ts'
+export type { DnaDef, DnaModifiers } from './dna.ts'
+export {
+  ChainIntegrityError,
+  InvalidZomeCallError,
+  RecordNotFoundError,
+  UnknownTypeError,
+  ZomeFunctionNotImplementedError,
+} from './errors.ts'
+export { decodeHashB64, encodeHashB64 } from './hash.ts'
+export type { Hdk } from './hdk.ts'
+export { type AgentKey, InsecureKeyFileError, InvalidKeyFileError, openAgentKey } from './keystore.ts'
+export { MemorySignalHub, type SignalTransport } from './signal-transport.ts'
+export type { CommittedAction } from './source-chain.ts'
+export { InvalidEntryError, UnresolvedDependenciesError } from './validation/validator.ts'
+
+/** The SQLite file of the conductor inside the data dir. */
+export const CONDUCTOR_DB_FILE = 'conductor.sqlite'
+
+export interface EmbeddedConductorInit {
+  /** Holds `agent.key` (0600) and the conductor's SQLite database. */
+  dataDir: string
+  network: NetworkConfig
+  /** The rules to validate with; default: the wasm at `rulesWasmPath`. */
+  rulesValidator?: RulesValidator
+  /** The rules wasm; its sha256 goes into every DNA hash. Default: `workdir/ripple_rules.wasm`. */
+  rulesWasmPath?: string
+  /** Default: an in-process hub that loops this conductor's signals back to it. */
+  signalTransport?: SignalTransport
+  logger?: Logger
+}
+
+/** Opens (or creates) the agent key and store, and opens or genesis-writes one cell per DNA. */
+export async function createEmbeddedConductor(init: EmbeddedConductorInit): Promise<EmbeddedConductor> {
+  const logger = (init.logger ?? silentLogger()).child({ component: 'conductor' })
+  const wasmPath = init.rulesWasmPath ?? DEFAULT_RULES_WASM
+  const validator = init.rulesValidator ?? (await loadRulesValidator(wasmPath))
+  const rulesSha256 = await sha256OfFile(wasmPath, init.rulesValidator !== undefined)
+  const key = await openAgentKey(init.dataDir)
+  const store = openSqliteChainStore(join(init.dataDir, CONDUCTOR_DB_FILE))
+  const commits = new CommitFeed(logger)
+  try {
+    const cells = new Map<DnaName, Cell>()
+    for (const dna of DNA_NAMES) {
+      const cell = Cell.open({
+        store,
+        key,
+        dna: {
+          name: dna,
+          entryTypes: Object.keys(contract[dna].entryTypes),
+          linkTypes: contract[dna].linkTypes,
+        },
+        modifiers: {
+          networkName: init.network.name,
+          networkSeed: init.network.seed,
+          properties: init.network.dna_properties[dna] ?? {},
+          rulesSha256,
+        },
+        validator,
+        onCommitted: (c, actions) => commits.publish(c, actions),
+      })
+      cells.set(dna, cell)
+    }
+    const signals = init.signalTransport ?? new MemorySignalHub().connect()
+    const conductor = new EmbeddedConductor({
+      cells,
+      agentPubKey: key.agentPubKey,
+      store,
+      signals,
+      commits,
+      logger,
+    })
+    logger.info({ agent: conductor.agentPubKey, network: init.network.name }, 'embedded conductor open')
+    return conductor
+  } catch (err) {
+    store.close()
+    throw err
+  }
+}
+
+/**
+ * Hex sha256 of the rules wasm. An injected validator (tests) may come without the file; the DNA hashes
+ * then say so ('no-wasm') rather than pretend to a version.
+ */
+async function sha256OfFile(path: string, fileOptional: boolean): Promise<string> {
+  try {
+    return createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex')
+  } catch (err) {
+    if (fileOptional && (err as NodeJS.ErrnoException).code === 'ENOENT') return 'no-wasm'
+    throw err
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * How ephemeral signals (heartbeats) travel between conductors. The embedded conductor only sees this
+ * seam: the in-memory hub here links conductors in one process (and loops a lone conductor's signals
+ * back to itself); the libp2p implementation plugs in the same way.
+ */
+import type { Signal } from '../port.ts'
+
+export interface SignalTransport {
+  /** Sends a signal to every connected conductor, this one included. */
+  broadcast(signal: Signal): Promise<void>
+  /** Registers the receiver of signals; returns a function that unregisters it. */
+  onReceive(handler: (signal: Signal) => void): () => void
+  close(): Promise<void>
+}
+
+/** Connects in-process transports: a signal broadcast on one reaches every open one. */
+export class MemorySignalHub {
+  readonly #members = new Set<MemorySignalTransport>()
+
+  connect(): SignalTransport {
+    const transport = new MemorySignalTransport(this.#members)
+    this.#members.add(transport)
+    return transport
+  }
+}
+
+class MemorySignalTransport implements SignalTransport {
+  readonly #members: Set<MemorySignalTransport>
+  readonly #handlers = new Set<(signal: Signal) => void>()
+
+  constructor(members: Set<MemorySignalTransport>) {
+    this.#members = members
+  }
+
+  async broadcast(signal: Signal): Promise<void> {
+    // Like a network hop: handlers run after the sender's turn, never inside its call stack.
+    await Promise.resolve()
+    for (const member of this.#members) member.#deliver(signal)
+  }
+
+  onReceive(handler: (signal: Signal) => void): () => void {
+    this.#handlers.add(handler)
+    return () => this.#handlers.delete(handler)
+  }
+
+  async close(): Promise<void> {
+    this.#members.delete(this)
+    this.#handlers.clear()
+  }
+
+  #deliver(signal: Signal): void {
+    for (const handler of this.#handlers) handler(signal)
+  }
+}

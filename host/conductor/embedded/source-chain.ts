@@ -1,0 +1,180 @@
+/**
+ * One agent's source chain in one DNA: genesis on first open, verification on every open, and
+ * hash-linked, signed appends. Writes gather in a ChainWrite (Holochain's scratch space) and commit in
+ * one store transaction, so a zome call lands whole or not at all.
+ */
+import { type Action, ActionType, type Dna } from '@holochain/client'
+import type { ChainStore, CommitItem, StoredAction, StoredEntry } from '../../storage/chain-store.ts'
+import { entryHashOf, type SignedAction, signAction, toStoredAction } from './action.ts'
+import { type VerifiedHead, verifyChain } from './chain-verify.ts'
+import { retypeHash } from './hash.ts'
+import type { AgentKey } from './keystore.ts'
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+/** An action as a zome asks for it; the chain fills in author, timestamp, seq and prev_action. */
+export type ActionDraft = DistributiveOmit<
+  Exclude<Action, Dna>,
+  'author' | 'timestamp' | 'action_seq' | 'prev_action'
+>
+
+/** An app or agent entry to store with a Create/Update. */
+export interface EntryDraft {
+  kind: StoredEntry['kind']
+  bytes: Uint8Array
+}
+
+/** One committed action with what it stored: handed to `opsCommitted` listeners. */
+export interface CommittedAction {
+  action: StoredAction
+  content: Action
+  entry: StoredEntry | null
+}
+
+export interface SourceChainInit {
+  store: ChainStore
+  dnaName: string
+  dnaHash: Uint8Array
+  key: AgentKey
+  /** Microseconds since the epoch; injectable for tests. */
+  now?: () => number
+}
+
+/** What a ChainWrite needs from its chain, kept off the chain's public surface. */
+interface ChainWriter {
+  readonly dnaHash: Uint8Array
+  readonly agentPubKey: Uint8Array
+  sign(content: Action): SignedAction
+  /** Holochain requires each action's timestamp to be later than the one before it. */
+  timestampAfter(prev: number): number
+  commit(base: VerifiedHead, items: CommitItem[], head: VerifiedHead): void
+}
+
+export class SourceChain {
+  readonly dnaHash: Uint8Array
+  readonly agentPubKey: Uint8Array
+  readonly #writer: ChainWriter
+  #head: VerifiedHead
+
+  private constructor(init: SourceChainInit, head: VerifiedHead) {
+    const now = init.now ?? (() => Date.now() * 1000)
+    this.dnaHash = init.dnaHash
+    this.agentPubKey = init.key.agentPubKey
+    this.#head = head
+    this.#writer = {
+      dnaHash: init.dnaHash,
+      agentPubKey: init.key.agentPubKey,
+      sign: (content) => signAction(content, init.key),
+      timestampAfter: (prev) => Math.max(now(), prev + 1),
+      commit: (base, items, next) => {
+        if (items.length === 0) return
+        init.store.appendToChain(init.dnaHash, init.key.agentPubKey, base.hash, items)
+        this.#head = next
+      },
+    }
+  }
+
+  /** Opens the chain, verifying it whole (ChainIntegrityError if broken), or writes genesis if empty. */
+  static open(init: SourceChainInit): SourceChain {
+    const agent = init.key.agentPubKey
+    const head = verifyChain(init.store, init.dnaName, init.dnaHash, agent)
+    if (head !== null) return new SourceChain(init, head)
+    const timestamp = init.now?.() ?? Date.now() * 1000
+    const dna = signAction({ type: ActionType.Dna, author: agent, timestamp, hash: init.dnaHash }, init.key)
+    const chain = new SourceChain(init, { hash: dna.hash, seq: 0, timestamp })
+    const write = chain.beginWrite()
+    write.append({ type: ActionType.AgentValidationPkg, membrane_proof: null })
+    write.append(
+      { type: ActionType.Create, entry_type: 'Agent', entry_hash: retypeHash(agent, 'entry') },
+      { kind: 'Agent', bytes: agent },
+    )
+    write.append({ type: ActionType.InitZomesComplete })
+    // Genesis is one transaction from an empty chain: a crash leaves no chain or a whole genesis.
+    init.store.appendToChain(init.dnaHash, agent, null, [
+      { action: toStoredAction(dna, init.dnaHash) },
+      ...write.items,
+    ])
+    chain.#head = write.head
+    return chain
+  }
+
+  get head(): VerifiedHead {
+    return this.#head
+  }
+
+  /** Starts a batch of appends on top of the current head; nothing is stored until `commit`. */
+  beginWrite(): ChainWrite {
+    return new ChainWrite(this.#writer, this.#head)
+  }
+}
+
+/** Pending appends (the scratch space): readable before commit, stored all at once. */
+export class ChainWrite {
+  readonly #writer: ChainWriter
+  readonly #base: VerifiedHead
+  readonly #items: CommitItem[] = []
+  readonly #contents: Action[] = []
+  #head: VerifiedHead
+
+  constructor(writer: ChainWriter, base: VerifiedHead) {
+    this.#writer = writer
+    this.#base = base
+    this.#head = base
+  }
+
+  get head(): VerifiedHead {
+    return this.#head
+  }
+
+  get items(): readonly CommitItem[] {
+    return this.#items
+  }
+
+  /** Signs the next action (prev_action, action_seq, timestamp from the pending head) and holds it. */
+  append(draft: ActionDraft, entry?: EntryDraft): SignedAction {
+    const writer = this.#writer
+    const timestamp = writer.timestampAfter(this.#head.timestamp)
+    const content = {
+      ...draft,
+      author: writer.agentPubKey,
+      timestamp,
+      action_seq: this.#head.seq + 1,
+      prev_action: this.#head.hash,
+    } as Action
+    const signed = writer.sign(content)
+    const action = toStoredAction(signed, writer.dnaHash)
+    const item: CommitItem = { action }
+    if (entry) {
+      const hash = entry.kind === 'Agent' ? retypeHash(entry.bytes, 'entry') : entryHashOf(entry.bytes)
+      item.entry = { hash, kind: entry.kind, bytes: entry.bytes }
+    }
+    if (content.type === ActionType.CreateLink) {
+      item.link = {
+        createHash: signed.hash,
+        dnaHash: writer.dnaHash,
+        base: content.base_address,
+        target: content.target_address,
+        zomeIndex: content.zome_index,
+        linkType: content.link_type,
+        tag: content.tag,
+        author: content.author,
+        timestamp,
+      }
+    }
+    if (content.type === ActionType.DeleteLink) item.deletesLink = content.link_add_address
+    this.#items.push(item)
+    this.#contents.push(content)
+    this.#head = { hash: signed.hash, seq: action.seq, timestamp }
+    return signed
+  }
+
+  /** Stores every pending action in one transaction (ChainHeadMovedError if another write won). */
+  commit(): CommittedAction[] {
+    this.#writer.commit(this.#base, this.#items, this.#head)
+    return this.#items.map((item, i) => ({
+      action: item.action,
+      content: this.#contents[i]!,
+      entry: item.entry ?? null,
+    }))
+  }
+}

@@ -1,0 +1,25 @@
+/** Records as the contract's zome functions return them (HoloHashB64 strings, decoded entry). */
+import type { Record as HcRecord } from '@holochain/client'
+import type { EntryRecord, RecordRef } from '../../../../zomes-bindings/index.ts'
+import { encodeHashB64 } from '../hash.ts'
+import type { Hdk } from '../hdk.ts'
+
+export function toEntryRecord<T>(hdk: Hdk, record: HcRecord): EntryRecord<T> {
+  const { hash, content } = record.signed_action.hashed
+  return {
+    action_hash: encodeHashB64(hash),
+    author: encodeHashB64(content.author),
+    timestamp: content.timestamp,
+    entry: hdk.entry_of<T>(record) as T,
+  }
+}
+
+/** The RecordRef of a Create/Update just written (or read back). */
+export function toRecordRef(record: HcRecord): RecordRef {
+  const content = record.signed_action.hashed.content
+  if (!('entry_hash' in content)) throw new TypeError('a RecordRef needs a Create or Update record')
+  return {
+    action_hash: encodeHashB64(record.signed_action.hashed.hash),
+    entry_hash: encodeHashB64(content.entry_hash),
+  }
+}

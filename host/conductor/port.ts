@@ -1,0 +1,35 @@
+/**
+ * The conductor port: the one way the host reaches coordination state, whichever backend
+ * (embedded TypeScript conductor, or a real Holochain conductor) sits behind it.
+ * Zome names and payloads are typed by the contract in `zomes-bindings/`.
+ */
+import type { DnaName, ZomeFnName, ZomeInput, ZomeOutput } from '../../zomes-bindings/index.ts'
+
+export interface AgentInfoView {
+  /** HoloHashB64 of this agent's key. */
+  agent_pubkey: string
+  dna: DnaName
+  /** HoloHashB64 of the cell's DNA hash. */
+  dna_hash: string
+  chain_head: { action_hash: string; action_seq: number; timestamp: number }
+}
+
+/** An ephemeral message between peers, never written to a chain (heartbeats). */
+export interface Signal {
+  dna: DnaName
+  /** HoloHashB64 of the sender. */
+  from: string
+  payload: unknown
+}
+
+export interface ConductorPort {
+  readonly backend: 'embedded' | 'holochain'
+  /** HoloHashB64 of this host's agent key (the same key in every cell). */
+  readonly agentPubKey: string
+  callZome<D extends DnaName, F extends ZomeFnName<D>>(dna: D, fn: F, payload: ZomeInput<D, F>): Promise<ZomeOutput<D, F>>
+  agentInfo(dna: DnaName): Promise<AgentInfoView>
+  /** Sends an ephemeral signal to every peer in the network (fire and forget). */
+  broadcastSignal(dna: DnaName, payload: unknown): Promise<void>
+  onSignal(handler: (signal: Signal) => void): () => void
+  close(): Promise<void>
+}

@@ -1,0 +1,92 @@
+/**
+ * A network file (`networks/<name>.json`): which backend, what separates its DHT from every
+ * other (name + seed), the DNA properties, heartbeat timing, and how peers find each other.
+ */
+import { readFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { z } from 'zod'
+
+const NETWORKS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'networks')
+
+export const HeartbeatConfigSchema = z.object({
+  /** How often a peer broadcasts its load. */
+  interval_ms: z.number().int().min(100).max(600_000),
+  /** A peer is `stale` after this many intervals without a heartbeat. */
+  stale_after_missed: z.number().int().min(1).max(100),
+  /** A peer is `offline` after this long without a heartbeat. */
+  offline_after_ms: z.number().int().min(200).max(86_400_000),
+})
+
+export const Libp2pConfigSchema = z.object({
+  listen: z.array(z.string()).min(1),
+  /** Discover peers on the LAN by mDNS. */
+  mdns: z.boolean(),
+  /** Multiaddrs dialled at start (`--peer` adds more). */
+  bootstrap: z.array(z.string()),
+  /** Hex of a 32-byte pre-shared key (`@libp2p/pnet`); null for an open network. */
+  psk: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'psk must be 64 hex characters (32 bytes)')
+    .nullable(),
+})
+
+export const HolochainConfigSchema = z.object({
+  bootstrap_url: z.string().url().nullable(),
+  signal_url: z.string().url().nullable(),
+})
+
+export const NetworkConfigSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'network name: lowercase letters, digits, _ and -'),
+    /** Changes every DNA hash, so two networks with different seeds never share a DHT. */
+    seed: z.string().min(1).max(128),
+    backend: z.enum(['embedded', 'holochain']),
+    /** Per-DNA properties (e.g. policy_store.progenitor, the admin key). */
+    dna_properties: z.record(z.string(), z.record(z.string(), z.unknown())),
+    heartbeat: HeartbeatConfigSchema,
+    libp2p: Libp2pConfigSchema.optional(),
+    holochain: HolochainConfigSchema.optional(),
+  })
+  .refine((c) => c.backend !== 'embedded' || c.libp2p !== undefined, {
+    message: 'an embedded network needs a libp2p section',
+    path: ['libp2p'],
+  })
+  .refine((c) => c.backend !== 'holochain' || c.holochain !== undefined, {
+    message: 'a holochain network needs a holochain section',
+    path: ['holochain'],
+  })
+
+export type NetworkConfig = z.infer<typeof NetworkConfigSchema>
+
+/** Thrown when a network file is missing or does not match the schema. */
+export class InvalidNetworkConfigError extends Error {
+  static override readonly name = 'InvalidNetworkConfigError'
+  constructor(message: string) {
+    super(message)
+    this.name = 'InvalidNetworkConfigError'
+  }
+}
+
+/** Loads a network by name (`networks/<name>.json`) or by path to a JSON file. */
+export async function loadNetworkConfig(nameOrPath: string): Promise<NetworkConfig> {
+  const path = /[/\\]|\.json$/.test(nameOrPath) ? resolve(nameOrPath) : join(NETWORKS_DIR, `${nameOrPath}.json`)
+  let raw: string
+  try {
+    raw = await readFile(path, 'utf8')
+  } catch {
+    throw new InvalidNetworkConfigError(`network "${nameOrPath}" not found (looked for ${path})`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(raw)
+  } catch (err) {
+    throw new InvalidNetworkConfigError(`${path} is not valid JSON: ${(err as Error).message}`)
+  }
+  const parsed = NetworkConfigSchema.safeParse(json)
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+    throw new InvalidNetworkConfigError(`${path}: ${issues}`)
+  }
+  return parsed.data
+}

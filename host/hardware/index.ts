@@ -1,0 +1,2 @@
+export { type LoadSample, LoadSampler } from './load-sampler.ts'
+export { probeHardware } from './probe-hardware.ts'

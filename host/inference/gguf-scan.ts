@@ -1,0 +1,180 @@
+/**
+ * Finds the GGUF models in a models directory and reads what a peer advertises about each:
+ * architecture, parameter count, quantisation, context length and the file's sha256.
+ *
+ * Only the header and tensor table are read (node-llama-cpp's `readGgufFileInfo`); nothing is
+ * loaded. A file llama.cpp could not load (bad header, missing keys that make it abort the whole
+ * process, truncated data) is reported as unusable with the reason, never thrown.
+ */
+import { readdir, stat } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import type { GgufFileInfo } from 'node-llama-cpp'
+import type { Logger } from '../log/logger.ts'
+import type { FileHashCache } from './file-hash-cache.ts'
+import { tensorBytes, tensorElements } from './gguf-tensor-bytes.ts'
+
+export interface GgufModel {
+  /** The file name without `.gguf`: what requesters name when they route to a model. */
+  name: string
+  path: string
+  size_bytes: number
+  sha256: string
+  architecture: string
+  /** Total weights, summed over the tensor table. */
+  parameters: number
+  /** e.g. `Q4_K_M`, `F16`; null when the file does not say. */
+  quantisation: string | null
+  /** The context length the model was trained with. */
+  context_length: number
+}
+
+export interface UnusableModel {
+  path: string
+  reason: string
+}
+
+export interface ModelScan {
+  usable: GgufModel[]
+  unusable: UnusableModel[]
+}
+
+export interface ScanOptions {
+  hashCache: FileHashCache
+  logger: Logger
+}
+
+// Split models (`x-00002-of-00003.gguf`): the first part describes the whole model.
+const LATER_SPLIT_PART = /-(\d{5})-of-\d{5}\.gguf$/
+
+// llama.cpp aborts the process (GGML_ASSERT) when a transformer lacks one of these.
+const REQUIRED_ARCH_KEYS = [
+  'context_length',
+  'embedding_length',
+  'block_count',
+  'feed_forward_length',
+  'attention.head_count',
+] as const
+
+/** Thrown (and caught inside the scan) when a file's header or data cannot be used. */
+export class UnusableModelError extends Error {
+  static override readonly name = 'UnusableModelError'
+  constructor(message: string) {
+    super(message)
+    this.name = 'UnusableModelError'
+  }
+}
+
+export async function scanModelsDir(dir: string, options: ScanOptions): Promise<ModelScan> {
+  const paths = await listGgufFiles(dir)
+  const scan: ModelScan = { usable: [], unusable: [] }
+  if (paths.length === 0) {
+    await options.hashCache.save(new Set())
+    return scan
+  }
+  // Imported here: node-llama-cpp costs ~0.4 s to load, and most peers start with no models.
+  const { readGgufFileInfo, GgufFileType } = await import('node-llama-cpp')
+  for (const path of paths) {
+    try {
+      const info = await readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false }).catch(
+        (err: Error) => {
+          throw new UnusableModelError(`not a readable GGUF file: ${err.message}`)
+        },
+      )
+      const { size, mtimeMs } = await stat(path)
+      checkNotTruncated(info, size)
+      const architecture = checkMetadata(info)
+      const fileType = info.metadata.general.file_type
+      const tensors = info.fullTensorInfo ?? []
+      scan.usable.push({
+        name: basename(path, '.gguf'),
+        path,
+        size_bytes: size,
+        sha256: await hashWithProgress(path, size, mtimeMs, options),
+        architecture,
+        parameters: tensors.reduce((sum, t) => sum + tensorElements(t), 0),
+        quantisation: fileType === undefined ? null : quantName(GgufFileType[fileType]),
+        context_length: Number(archValue(info, 'context_length')),
+      })
+    } catch (err) {
+      const reason =
+        err instanceof UnusableModelError ? err.message : `cannot read: ${(err as Error).message}`
+      options.logger.warn({ path, reason }, 'model file is unusable')
+      scan.unusable.push({ path, reason })
+    }
+  }
+  await options.hashCache.save(new Set(scan.usable.map((m) => m.path)))
+  return scan
+}
+
+async function listGgufFiles(dir: string): Promise<string[]> {
+  let names: string[]
+  try {
+    names = await readdir(dir, { recursive: true })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  return names
+    .filter((name) => name.endsWith('.gguf'))
+    .filter((name) => {
+      const part = LATER_SPLIT_PART.exec(name)?.[1]
+      return part === undefined || Number(part) === 1
+    })
+    .sort()
+    .map((name) => join(dir, name))
+}
+
+function archValue(info: GgufFileInfo, key: string): unknown {
+  let value: unknown = info.architectureMetadata
+  for (const part of key.split('.')) value = (value as Record<string, unknown> | undefined)?.[part]
+  return value
+}
+
+/** Returns the architecture, or throws when a key llama.cpp needs is missing. */
+function checkMetadata(info: GgufFileInfo): string {
+  const architecture: unknown = info.metadata.general?.architecture
+  if (typeof architecture !== 'string' || architecture === '') {
+    throw new UnusableModelError('missing general.architecture')
+  }
+  const missing = REQUIRED_ARCH_KEYS.filter((key) => archValue(info, key) === undefined)
+  if (missing.length > 0) {
+    throw new UnusableModelError(`missing ${missing.map((k) => `${architecture}.${k}`).join(', ')}`)
+  }
+  if (!info.fullTensorInfo || info.fullTensorInfo.length === 0) throw new UnusableModelError('no tensors')
+  return architecture
+}
+
+function checkNotTruncated(info: GgufFileInfo, fileSize: number): void {
+  // The parser reads past the end of a short file as zeros instead of failing, so compare offsets.
+  const headerEnd = info.infoEndOffset ?? info.metadataSize
+  if (headerEnd > fileSize) {
+    throw new UnusableModelError(
+      `truncated: the header ends at byte ${headerEnd}, the file has ${fileSize} bytes`,
+    )
+  }
+  for (const tensor of info.fullTensorInfo ?? []) {
+    // Parts of a split model live in other files, whose sizes are not this file's.
+    if (tensor.filePart !== 1) continue
+    const end = Number(tensor.fileOffset) + (tensorBytes(tensor) ?? 0)
+    if (end > fileSize) {
+      throw new UnusableModelError(
+        `truncated: tensor ${tensor.name} ends at byte ${end}, the file has ${fileSize} bytes`,
+      )
+    }
+  }
+}
+
+function quantName(fileTypeName: string | undefined): string | null {
+  if (fileTypeName === undefined) return null
+  return fileTypeName.replace(/^(MOSTLY|ALL)_/, '')
+}
+
+async function hashWithProgress(path: string, size: number, mtimeMs: number, options: ScanOptions) {
+  if (options.hashCache.has(path, size, mtimeMs)) return options.hashCache.sha256(path, size, mtimeMs)
+  // Hashing a multi-GiB model takes seconds: say so before, and how long it took after.
+  options.logger.info({ path, size_bytes: size }, 'hashing model file')
+  const startedAt = Date.now()
+  const sha256 = await options.hashCache.sha256(path, size, mtimeMs)
+  options.logger.info({ path, ms: Date.now() - startedAt }, 'hashed model file')
+  return sha256
+}

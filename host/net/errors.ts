@@ -1,0 +1,54 @@
+/**
+ * Errors of the peer-to-peer layer. Callers (anti-entropy, the API) branch on the class: an
+ * unreachable peer is skipped and retried later, a refusal means the peer is not one of ours.
+ */
+import type { PeerId } from '@libp2p/interface'
+
+/** The peer could not be dialled, or its connection died before it answered. */
+export class PeerUnreachableError extends Error {
+  static override readonly name: string = 'PeerUnreachableError'
+  constructor(
+    readonly peer: PeerId,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`peer ${peer} unreachable: ${message}`, options)
+    this.name = 'PeerUnreachableError'
+  }
+}
+
+/**
+ * The peer did not answer in time. A subclass of PeerUnreachableError because, for catch-up, a peer
+ * that does not answer is as good as gone.
+ */
+export class RequestTimeoutError extends PeerUnreachableError {
+  static override readonly name = 'RequestTimeoutError'
+  constructor(peer: PeerId, timeoutMs: number) {
+    super(peer, `no answer within ${timeoutMs} ms`)
+    this.name = 'RequestTimeoutError'
+  }
+}
+
+/** The peer is reachable but is not on this network (or does not serve the protocol). */
+export class RequestRefusedError extends Error {
+  static override readonly name = 'RequestRefusedError'
+  constructor(
+    readonly peer: PeerId,
+    readonly reason: string,
+  ) {
+    super(`peer ${peer} refused the request: ${reason}`)
+    this.name = 'RequestRefusedError'
+  }
+}
+
+/** The peer's handler threw; its message is carried back. */
+export class RemoteHandlerError extends Error {
+  static override readonly name = 'RemoteHandlerError'
+  constructor(
+    readonly peer: PeerId,
+    readonly remoteMessage: string,
+  ) {
+    super(`peer ${peer} failed to handle the request: ${remoteMessage}`)
+    this.name = 'RemoteHandlerError'
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * LAN discovery by mDNS, scoped to one network's service name and optionally pinned to one
+ * interface. Ours rather than @libp2p/mdns because that one cannot pin its multicast socket, and
+ * tests and benchmarks must keep every packet on loopback (`interface: '127.0.0.1'`).
+ *
+ * Like @libp2p/mdns it only reports peers (a `peer` event); the node dials them itself.
+ */
+import { createSocket } from 'node:dgram'
+import type {
+  ComponentLogger,
+  Logger,
+  PeerDiscovery,
+  PeerDiscoveryEvents,
+  PeerId,
+  PeerInfo,
+  Startable,
+} from '@libp2p/interface'
+import { peerDiscoverySymbol, serviceCapabilities } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { isLoopback, isPrivate } from '@libp2p/utils'
+import { CODE_P2P, type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import type { Answer, StringAnswer, TxtAnswer } from 'dns-packet'
+import { TypedEventEmitter } from 'main-event'
+import multicastDns from 'multicast-dns'
+
+export interface MdnsDiscoveryInit {
+  /** DNS-SD service name; per network, so other networks' peers are never reported. */
+  serviceTag: string
+  /**
+   * IPv4 address of the only interface to send and receive on. Unset: every interface (real LAN).
+   * When set, nothing is ever sent unless the socket was pinned to it.
+   */
+  interface?: string
+  /** UDP port; 5353 is the mDNS port. */
+  port?: number
+  /** Longest pause between two rounds of asking (peers that start later announce themselves). */
+  queryIntervalMs?: number
+}
+
+export interface MdnsDiscoveryComponents {
+  peerId: PeerId
+  addressManager: { getAddresses(): Multiaddr[] }
+  logger: ComponentLogger
+}
+
+const MDNS_GROUP = '224.0.0.251'
+const RECORD_TTL_S = 120
+/** A TXT record string holds at most 255 bytes (RFC 6763 6.1). */
+const MAX_TXT_LENGTH = 255
+
+class MdnsDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements PeerDiscovery, Startable {
+  readonly [peerDiscoverySymbol] = this
+  readonly [Symbol.toStringTag] = 'ripple:mdns'
+  readonly [serviceCapabilities] = ['@libp2p/peer-discovery']
+
+  private readonly log: Logger
+  private readonly instanceName: string
+  private mdns?: multicastDns.MulticastDNS
+  /** True once outgoing multicast is known to leave by the requested interface only. */
+  private canSend = false
+  private queryTimer?: NodeJS.Timeout
+
+  constructor(
+    private readonly components: MdnsDiscoveryComponents,
+    private readonly init: MdnsDiscoveryInit,
+  ) {
+    super()
+    this.log = components.logger.forComponent('ripple:mdns')
+    // A PeerId (52 chars) fits a DNS label (63) and lets us recognise our own answers.
+    this.instanceName = components.peerId.toString()
+  }
+
+  async start(): Promise<void> {
+    const pinned = this.init.interface
+    const socket = createSocket({ type: 'udp4', reuseAddr: true })
+    // Registered before multicast-dns adds its own listener, so the interface is pinned before
+    // anything is sent; multicast-dns only pins it when joining the group succeeded.
+    socket.once('listening', () => {
+      if (pinned === undefined) {
+        this.canSend = true
+        return
+      }
+      try {
+        socket.setMulticastInterface(pinned)
+        this.canSend = true
+      } catch (err) {
+        this.log.error('cannot pin mDNS to %s, not sending - %e', pinned, err)
+      }
+    })
+    const mdns = multicastDns({
+      socket,
+      port: this.init.port ?? 5353,
+      ip: MDNS_GROUP,
+      interface: pinned,
+      // Linux delivers multicast only to sockets bound to the wildcard (or group) address; the
+      // interface above still limits which group memberships exist and where packets go.
+      bind: '0.0.0.0',
+    })
+    this.mdns = mdns
+    mdns.on('query', (query) => this.onQuery(query.questions))
+    mdns.on('response', (response) => this.onResponse([...response.answers, ...response.additionals]))
+    mdns.on('warning', (err: Error) => this.log('mDNS warning - %e', err))
+    // A node without mDNS still works with explicit peers, so a busy port is logged, not thrown.
+    mdns.on('error', (err: Error) => {
+      this.canSend = false
+      this.log.error('mDNS unavailable - %e', err)
+    })
+    await new Promise<void>((resolve) => {
+      mdns.once('ready', resolve)
+      mdns.once('error', () => resolve())
+    })
+  }
+
+  /**
+   * Addresses exist only once the transports listen, after every component's start(). As RFC 6762
+   * 5.2 asks, the first round waits 20-120 ms (by then the node listens for our reports) and the
+   * next ones come at growing intervals up to `queryIntervalMs`.
+   */
+  afterStart(): void {
+    this.scheduleRound(20 + Math.random() * 100, 1_000)
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.queryTimer)
+    this.canSend = false
+    const mdns = this.mdns
+    this.mdns = undefined
+    if (mdns !== undefined) await new Promise<void>((resolve) => mdns.destroy(() => resolve()))
+  }
+
+  /** Announce ourselves (peers that were there first learn of us) and ask who else is there. */
+  private scheduleRound(delayMs: number, nextDelayMs: number): void {
+    this.queryTimer = setTimeout(() => {
+      this.announce()
+      if (this.canSend) this.mdns?.query({ questions: [{ name: this.init.serviceTag, type: 'PTR' }] })
+      this.scheduleRound(nextDelayMs, Math.min(nextDelayMs * 2, this.init.queryIntervalMs ?? 10_000))
+    }, delayMs)
+  }
+
+  private onQuery(questions: { name: string }[]): void {
+    if (questions.some((q) => q.name === this.init.serviceTag)) this.announce()
+  }
+
+  /** Answers are multicast, so every peer on the link learns about us, not only the one asking. */
+  private announce(): void {
+    if (!this.canSend || this.mdns === undefined) return
+    const serviceTag = this.init.serviceTag
+    const instance = `${this.instanceName}.${serviceTag}`
+    const txt: Answer[] = this.advertisedAddresses()
+      .map((addr) => `dnsaddr=${addr.toString()}`)
+      .filter((data) => data.length <= MAX_TXT_LENGTH)
+      .map((data) => ({ name: instance, type: 'TXT', class: 'IN', ttl: RECORD_TTL_S, data }))
+    if (txt.length === 0) return
+    this.mdns.respond([
+      { name: serviceTag, type: 'PTR', class: 'IN', ttl: RECORD_TTL_S, data: instance },
+      ...txt,
+    ])
+  }
+
+  /** A loopback-pinned node advertises loopback addresses only; on a LAN, private ones. */
+  private advertisedAddresses(): Multiaddr[] {
+    const loopbackOnly = this.init.interface?.startsWith('127.') ?? false
+    return this.components.addressManager
+      .getAddresses()
+      .filter((addr) => (loopbackOnly ? isLoopback(addr) : isPrivate(addr)))
+      .filter((addr) => addr.getComponents().some((c) => c.code === CODE_P2P))
+  }
+
+  private onResponse(records: Answer[]): void {
+    const serviceTag = this.init.serviceTag
+    const ptr = records.find((r): r is StringAnswer => r.type === 'PTR' && r.name === serviceTag)
+    if (ptr === undefined) return
+    const instance = ptr.data
+    if (instance.startsWith(this.instanceName)) return
+    const peer = this.parsePeer(
+      instance,
+      records.filter((r): r is TxtAnswer => r.type === 'TXT' && r.name === instance),
+    )
+    if (peer !== undefined) this.safeDispatchEvent('peer', { detail: peer })
+  }
+
+  private parsePeer(instance: string, txt: TxtAnswer[]): PeerInfo | undefined {
+    try {
+      const addrs = txt
+        .flatMap((r) => (Array.isArray(r.data) ? r.data : [r.data]))
+        .map((d) => d.toString())
+        .filter((d) => d.startsWith('dnsaddr='))
+        .map((d) => multiaddr(d.slice('dnsaddr='.length)))
+      const peerIdText = addrs[0]?.getComponents().findLast((c) => c.code === CODE_P2P)?.value
+      // The instance name must be the advertised PeerId, else one peer could advertise another.
+      if (peerIdText === undefined || !instance.startsWith(`${peerIdText}.`)) return undefined
+      return { id: peerIdFromString(peerIdText), multiaddrs: addrs.map((a) => a.decapsulateCode(CODE_P2P)) }
+    } catch (err) {
+      this.log('ignoring malformed mDNS answer - %e', err)
+      return undefined
+    }
+  }
+}
+
+export function mdnsDiscovery(
+  init: MdnsDiscoveryInit,
+): (components: MdnsDiscoveryComponents) => PeerDiscovery {
+  return (components) => new MdnsDiscovery(components, init)
+}

@@ -1,0 +1,113 @@
+/**
+ * Who we dial: explicit peers (`--peer`, the network's bootstrap list) are kept connected with
+ * backoff, and peers reported by discovery are dialled when not already connected. Discovery only
+ * reports; nothing else in libp2p dials them for us.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Libp2p, PeerDiscovery, PeerId, PeerInfo } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { CODE_P2P, type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+
+export interface PeerDialerInit {
+  /** Multiaddrs to keep connected, with or without a `/p2p/<id>` suffix. */
+  peers: string[]
+  /** Discovery modules whose reports are dialled. */
+  discovery: PeerDiscovery[]
+  /** First retry delay after a failed dial; doubles up to `retryMaxMs`. */
+  retryMinMs?: number
+  /** Longest retry delay. */
+  retryMaxMs?: number
+}
+
+/** How long the higher PeerId of a pair leaves the dial to the lower one. */
+const TIE_BREAK_MS = 2_000
+
+export interface PeerDialer {
+  stop(): void
+}
+
+export function startPeerDialer(libp2p: Libp2p, init: PeerDialerInit): PeerDialer {
+  const log = libp2p.logger.forComponent('ripple:dialer')
+  const controller = new AbortController()
+  const { signal } = controller
+  const retryMinMs = init.retryMinMs ?? 250
+  const retryMaxMs = init.retryMaxMs ?? 5_000
+  const dialling = new Set<string>()
+  const self = libp2p.peerId.toString()
+  /** When each lower-id peer was first reported, for the dial tie-break below. */
+  const firstReported = new Map<string, number>()
+
+  const isConnected = (peer: PeerId) => libp2p.getConnections(peer).length > 0
+
+  /** Resolves when `peer` has no connection left, or the dialer stops. */
+  const disconnected = (peer: PeerId) =>
+    new Promise<void>((resolve) => {
+      const onDisconnect = (evt: CustomEvent<PeerId>) => {
+        if (evt.detail.equals(peer)) done()
+      }
+      const done = () => {
+        libp2p.removeEventListener('peer:disconnect', onDisconnect)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      libp2p.addEventListener('peer:disconnect', onDisconnect)
+      signal.addEventListener('abort', done, { once: true })
+      if (!isConnected(peer) || signal.aborted) done()
+    })
+
+  const keepConnected = async (addr: Multiaddr) => {
+    // Known up front when the address names its peer, so a connection it opened to us counts.
+    const named = addr.getComponents().findLast((c) => c.code === CODE_P2P)?.value
+    let peer: PeerId | undefined = named === undefined ? undefined : peerIdFromString(named)
+    let delay = retryMinMs
+    while (!signal.aborted) {
+      if (peer === undefined || !isConnected(peer)) {
+        try {
+          peer = (await libp2p.dial(addr, { signal })).remotePeer
+        } catch (err) {
+          log('dial %a failed, retrying in %d ms - %e', addr, delay, err)
+        }
+      }
+      if (peer !== undefined && isConnected(peer)) {
+        const since = Date.now()
+        await disconnected(peer)
+        // A connection that lasted resets the backoff; one dropped at once (say, a failed
+        // handshake) must not turn this loop into a dial storm.
+        if (Date.now() - since > retryMaxMs) delay = retryMinMs
+      }
+      await sleep(delay, undefined, { signal }).catch(() => {})
+      delay = Math.min(delay * 2, retryMaxMs)
+    }
+  }
+
+  // Discovery repeats its reports, so a peer that restarted is dialled again on the next one.
+  const onPeer = (evt: CustomEvent<PeerInfo>) => {
+    const { id, multiaddrs } = evt.detail
+    const key = id.toString()
+    if (signal.aborted || key === self) return
+    // Two peers usually hear each other's announcements together: the lower PeerId dials, so a
+    // pair gets one connection, not two. The higher one dials on a later report if still apart.
+    if (self > key && !firstReported.has(key)) firstReported.set(key, Date.now())
+    if (dialling.has(key) || isConnected(id)) return
+    if (self > key && Date.now() - firstReported.get(key)! < TIE_BREAK_MS) return
+    dialling.add(key)
+    // Dial the reported addresses: libp2p adds them to its peer store asynchronously.
+    const addrs = multiaddrs.map((a) =>
+      a.getComponents().some((c) => c.code === CODE_P2P) ? a : a.encapsulate(`/p2p/${key}`),
+    )
+    libp2p
+      .dial(addrs, { signal })
+      .catch((err: Error) => log('dial of discovered %p failed - %e', id, err))
+      .finally(() => dialling.delete(key))
+  }
+
+  for (const discovery of init.discovery) discovery.addEventListener('peer', onPeer)
+  for (const addr of init.peers) void keepConnected(multiaddr(addr))
+
+  return {
+    stop() {
+      controller.abort()
+      for (const discovery of init.discovery) discovery.removeEventListener('peer', onPeer)
+    },
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * Request/response over libp2p protocols, for anti-entropy catch-up ("what I have" summaries,
+ * then the missing ops) and any other ask-a-peer exchange.
+ *
+ * Wire: each request and each response is one length-prefixed frame; a response starts with a
+ * status byte. A stream carries many request/response pairs in turn: an idle stream is kept per
+ * peer and protocol and reused, which is ~10x faster than opening a stream per request.
+ */
+import { type Libp2p, type PeerId, type Stream, UnsupportedProtocolError } from '@libp2p/interface'
+import { type LengthPrefixedStream, lpStream, UnexpectedEOFError } from '@libp2p/utils'
+import {
+  PeerUnreachableError,
+  RemoteHandlerError,
+  RequestRefusedError,
+  RequestTimeoutError,
+} from './errors.ts'
+import type { NetworkIdentity } from './network-identity.ts'
+import type { PeerBook } from './peer-book.ts'
+
+export type RequestHandler = (request: Uint8Array, peer: PeerId) => Promise<Uint8Array>
+
+export interface RequestOptions {
+  /** Aborting rejects with the signal's reason. */
+  signal?: AbortSignal
+  /** Overrides the default timeout; on expiry the request rejects with RequestTimeoutError. */
+  timeoutMs?: number
+}
+
+export interface RequestResponse {
+  /** Serve `protocolSuffix` (e.g. `catch-up/1.0.0`) for verified peers of this network. */
+  handle(protocolSuffix: string, handler: RequestHandler): Promise<void>
+  unhandle(protocolSuffix: string): Promise<void>
+  /**
+   * Rejects with PeerUnreachableError (or its subclass RequestTimeoutError), RequestRefusedError
+   * (peer on another network, or not serving the protocol) or RemoteHandlerError.
+   */
+  request(
+    peer: PeerId,
+    protocolSuffix: string,
+    request: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<Uint8Array>
+}
+
+export interface RequestResponseInit {
+  /** Default per-request timeout. */
+  timeoutMs?: number
+  /** Largest request or response frame accepted. */
+  maxMessageBytes?: number
+  /** Idle streams kept per peer and protocol; more concurrent requests open (then close) more. */
+  maxIdleStreams?: number
+}
+
+export interface StoppableRequestResponse extends RequestResponse {
+  /** Drops the idle streams; handlers stay registered, so the node can start again. */
+  stop(): void
+}
+
+const STATUS_OK = 0
+const STATUS_HANDLER_ERROR = 1
+const STATUS_REFUSED = 2
+/** Stream limits per connection and protocol; libp2p's defaults are lower. */
+const MAX_STREAMS = 64
+
+interface Channel {
+  stream: Stream
+  lp: LengthPrefixedStream<Stream>
+}
+
+class DefaultRequestResponse implements StoppableRequestResponse {
+  private readonly idle = new Map<string, Channel[]>()
+  private readonly timeoutMs: number
+  private readonly maxMessageBytes: number
+  private readonly maxIdleStreams: number
+
+  constructor(
+    private readonly libp2p: Libp2p,
+    private readonly identity: NetworkIdentity,
+    private readonly peers: PeerBook,
+    init: RequestResponseInit,
+  ) {
+    this.timeoutMs = init.timeoutMs ?? 10_000
+    this.maxMessageBytes = init.maxMessageBytes ?? 4 * 1024 * 1024
+    this.maxIdleStreams = init.maxIdleStreams ?? 4
+    peers.addEventListener('peer:disconnect', this.onPeerDisconnect)
+  }
+
+  async handle(protocolSuffix: string, handler: RequestHandler): Promise<void> {
+    await this.libp2p.handle(
+      this.identity.protocol(protocolSuffix),
+      (stream, connection) => this.serve(stream, connection.remotePeer, handler),
+      { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS },
+    )
+  }
+
+  async unhandle(protocolSuffix: string): Promise<void> {
+    await this.libp2p.unhandle(this.identity.protocol(protocolSuffix))
+  }
+
+  async request(
+    peer: PeerId,
+    protocolSuffix: string,
+    request: Uint8Array,
+    options: RequestOptions = {},
+  ): Promise<Uint8Array> {
+    const protocol = this.identity.protocol(protocolSuffix)
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs
+    const timeout = AbortSignal.timeout(timeoutMs)
+    const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
+    const key = `${peer}\n${protocol}`
+    try {
+      const reused = this.takeIdle(key)
+      if (reused !== undefined) {
+        try {
+          return await this.exchange(key, reused, peer, request, signal)
+        } catch (err) {
+          // An idle stream may have been closed under us (inactivity, a reset); only that case
+          // earns a second try, on a fresh stream.
+          if (signal.aborted || err instanceof RemoteHandlerError || err instanceof RequestRefusedError)
+            throw err
+        }
+      }
+      const channel = await this.open(peer, protocol, signal)
+      return await this.exchange(key, channel, peer, request, signal)
+    } catch (err) {
+      if (options.signal?.aborted) throw options.signal.reason
+      if (timeout.aborted) throw new RequestTimeoutError(peer, timeoutMs)
+      if (
+        err instanceof PeerUnreachableError ||
+        err instanceof RequestRefusedError ||
+        err instanceof RemoteHandlerError
+      ) {
+        throw err
+      }
+      throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })
+    }
+  }
+
+  stop(): void {
+    for (const channels of this.idle.values()) {
+      for (const { stream } of channels) stream.abort(new Error('request-response stopped'))
+    }
+    this.idle.clear()
+  }
+
+  private async open(peer: PeerId, protocol: string, signal: AbortSignal): Promise<Channel> {
+    try {
+      await this.libp2p.dial(peer, { signal })
+    } catch (err) {
+      throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })
+    }
+    if (!(await this.peers.whenVerified(peer, signal))) {
+      throw new RequestRefusedError(peer, 'not a peer of this network')
+    }
+    try {
+      const stream = await this.libp2p.dialProtocol(peer, protocol, { signal })
+      return { stream, lp: this.frames(stream) }
+    } catch (err) {
+      if (err instanceof UnsupportedProtocolError) {
+        throw new RequestRefusedError(peer, `does not serve ${protocol}`)
+      }
+      throw err
+    }
+  }
+
+  private async exchange(
+    key: string,
+    channel: Channel,
+    peer: PeerId,
+    request: Uint8Array,
+    signal: AbortSignal,
+  ): Promise<Uint8Array> {
+    let frame: Uint8Array
+    try {
+      await channel.lp.write(request, { signal })
+      frame = (await channel.lp.read({ signal })).subarray()
+    } catch (err) {
+      // A late response would be read as the answer to the next request: never reuse this stream.
+      channel.stream.abort(err as Error)
+      throw err
+    }
+    const body = frame.subarray(1)
+    if (frame[0] === STATUS_REFUSED) {
+      channel.stream.abort(new Error('refused'))
+      throw new RequestRefusedError(peer, new TextDecoder().decode(body))
+    }
+    this.release(key, channel)
+    if (frame[0] === STATUS_HANDLER_ERROR) throw new RemoteHandlerError(peer, new TextDecoder().decode(body))
+    return body
+  }
+
+  private takeIdle(key: string): Channel | undefined {
+    const channels = this.idle.get(key)
+    for (let channel = channels?.pop(); channel !== undefined; channel = channels?.pop()) {
+      if (isUsable(channel.stream)) return channel
+    }
+    return undefined
+  }
+
+  private release(key: string, channel: Channel): void {
+    const channels = this.idle.get(key) ?? []
+    if (!isUsable(channel.stream) || channels.length >= this.maxIdleStreams) {
+      void channel.stream.close().catch((err: Error) => channel.stream.abort(err))
+      return
+    }
+    channels.push(channel)
+    this.idle.set(key, channels)
+  }
+
+  /** Answers requests on one inbound stream until the requester closes it. */
+  private async serve(stream: Stream, peer: PeerId, handler: RequestHandler): Promise<void> {
+    const lp = this.frames(stream)
+    try {
+      while (true) {
+        const request = (await lp.read()).subarray()
+        if (!(await this.peers.whenVerified(peer))) {
+          await lp.write(response(STATUS_REFUSED, new TextEncoder().encode('not a peer of this network')))
+          await stream.close()
+          return
+        }
+        try {
+          await lp.write(response(STATUS_OK, await handler(request, peer)))
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err)
+          await lp.write(response(STATUS_HANDLER_ERROR, new TextEncoder().encode(message)))
+        }
+      }
+    } catch (err) {
+      if (err instanceof UnexpectedEOFError) await stream.close().catch(() => {})
+      else stream.abort(err as Error)
+    }
+  }
+
+  private frames(stream: Stream): LengthPrefixedStream<Stream> {
+    return lpStream(stream, { maxDataLength: this.maxMessageBytes, maxBufferSize: this.maxMessageBytes + 16 })
+  }
+
+  private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>) => {
+    const prefix = `${evt.detail}\n`
+    for (const key of this.idle.keys()) if (key.startsWith(prefix)) this.idle.delete(key)
+  }
+}
+
+function isUsable(stream: Stream): boolean {
+  return (
+    stream.status === 'open' && stream.writeStatus === 'writable' && stream.remoteWriteStatus === 'writable'
+  )
+}
+
+function response(status: number, body: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(body.length + 1)
+  frame[0] = status
+  frame.set(body, 1)
+  return frame
+}
+
+export function createRequestResponse(
+  libp2p: Libp2p,
+  identity: NetworkIdentity,
+  peers: PeerBook,
+  init: RequestResponseInit = {},
+): StoppableRequestResponse {
+  return new DefaultRequestResponse(libp2p, identity, peers, init)
+}

@@ -1,0 +1,5 @@
+export { buildCapability, type CapabilityFacts, InvalidCapabilityError } from './build-capability.ts'
+export { capabilityChanged } from './capability-changed.ts'
+export { type HeartbeatConfig, type PeerStatus, peerStatus } from './peer-status.ts'
+export { type PeerEntry, PeerView } from './peer-view.ts'
+export { type RegistryInit, RegistryNotStartedError, RegistryService } from './registry-service.ts'

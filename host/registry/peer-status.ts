@@ -1,0 +1,18 @@
+import type { NetworkConfig } from '../config/network-config.ts'
+
+export type HeartbeatConfig = NetworkConfig['heartbeat']
+export type PeerStatus = 'online' | 'stale' | 'offline'
+
+/**
+ * A peer's status from when we last heard its heartbeat (local clock, ms), per the network's
+ * timing: `online` while heartbeats arrive, `stale` once `stale_after_missed` intervals have passed
+ * without one, `offline` after `offline_after_ms`. A peer never heard from (known only from its
+ * capability entry) is `offline`.
+ */
+export function peerStatus(lastHeardAt: number | null, now: number, config: HeartbeatConfig): PeerStatus {
+  if (lastHeardAt === null) return 'offline'
+  const silentFor = now - lastHeardAt
+  if (silentFor >= config.offline_after_ms) return 'offline'
+  if (silentFor > config.stale_after_missed * config.interval_ms) return 'stale'
+  return 'online'
+}

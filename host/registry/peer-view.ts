@@ -1,0 +1,78 @@
+/**
+ * Who is in the mesh as this peer sees it: the capability entries (`list_nodes`) joined with the
+ * heartbeats received as signals. Liveness uses the time a heartbeat *arrived* on our clock, not the
+ * sender's timestamp, so clock skew between machines cannot make a peer look alive or dead.
+ */
+import type { EntryRecord, Heartbeat, NodeCapability } from '../../zomes-bindings/index.ts'
+import { type HeartbeatConfig, type PeerStatus, peerStatus } from './peer-status.ts'
+
+export interface PeerEntry {
+  agent: string
+  self: boolean
+  status: PeerStatus
+  /** From the peer's capability entry; null until it is known here. */
+  name: string | null
+  capability: NodeCapability | null
+  /** The last load it reported, and how long ago that arrived. */
+  load: Heartbeat | null
+  last_heartbeat_ms_ago: number | null
+}
+
+interface HeardHeartbeat {
+  heartbeat: Heartbeat
+  receivedAt: number
+}
+
+export class PeerView {
+  private readonly heard = new Map<string, HeardHeartbeat>()
+
+  constructor(
+    private readonly selfAgent: string,
+    private readonly config: HeartbeatConfig,
+  ) {}
+
+  recordHeartbeat(agent: string, heartbeat: Heartbeat, receivedAt: number): void {
+    this.heard.set(agent, { heartbeat, receivedAt })
+  }
+
+  /**
+   * Every known peer, self first (always present and online: this process is running), then the
+   * others by status and name.
+   */
+  list(
+    nodes: readonly EntryRecord<NodeCapability>[],
+    self: { capability: NodeCapability; load: Heartbeat | null },
+    now: number,
+  ): PeerEntry[] {
+    const capabilities = new Map<string, NodeCapability>()
+    for (const record of nodes) capabilities.set(record.author, record.entry)
+    const others = new Set([...capabilities.keys(), ...this.heard.keys()])
+    others.delete(this.selfAgent)
+
+    const selfEntry: PeerEntry = {
+      agent: this.selfAgent,
+      self: true,
+      status: 'online',
+      name: self.capability.name,
+      capability: self.capability,
+      load: self.load,
+      last_heartbeat_ms_ago: 0,
+    }
+    const rank: Record<PeerStatus, number> = { online: 0, stale: 1, offline: 2 }
+    const peers = [...others].map((agent): PeerEntry => {
+      const heard = this.heard.get(agent)
+      const capability = capabilities.get(agent) ?? null
+      return {
+        agent,
+        self: false,
+        status: peerStatus(heard?.receivedAt ?? null, now, this.config),
+        name: capability?.name ?? null,
+        capability,
+        load: heard?.heartbeat ?? null,
+        last_heartbeat_ms_ago: heard ? now - heard.receivedAt : null,
+      }
+    })
+    peers.sort((a, b) => rank[a.status] - rank[b.status] || (a.name ?? '').localeCompare(b.name ?? ''))
+    return [selfEntry, ...peers]
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The registry service: advertises this peer's capability at start and whenever it changes,
+ * broadcasts a heartbeat (load) every `heartbeat.interval_ms` as an ephemeral signal, never a
+ * chain entry, and keeps the peer view from the heartbeats it hears.
+ */
+
+import { type Heartbeat, HeartbeatSchema, type NodeCapability } from '../../zomes-bindings/index.ts'
+import type { ConductorPort, Signal } from '../conductor/port.ts'
+import type { Startable } from '../daemon/startable.ts'
+import type { LoadSampler } from '../hardware/index.ts'
+import type { Logger } from '../log/logger.ts'
+import { capabilityChanged } from './capability-changed.ts'
+import type { HeartbeatConfig } from './peer-status.ts'
+import { type PeerEntry, PeerView } from './peer-view.ts'
+
+export interface RegistryInit {
+  conductor: ConductorPort
+  heartbeat: HeartbeatConfig
+  /** Measures the machine and builds a fresh capability. */
+  describe: () => Promise<NodeCapability>
+  /** How often to re-measure and re-advertise when something changed. */
+  resampleIntervalMs: number
+  loadSampler: LoadSampler
+  /** Tasks waiting to run here, reported in heartbeats. */
+  queueDepth: () => number
+  logger: Logger
+}
+
+/** Thrown when the registry is asked for its state before `start` finished. */
+export class RegistryNotStartedError extends Error {
+  static override readonly name = 'RegistryNotStartedError'
+  constructor() {
+    super('the registry has not started yet')
+    this.name = 'RegistryNotStartedError'
+  }
+}
+
+export class RegistryService implements Startable {
+  private advertised: NodeCapability | null = null
+  private lastHeartbeat: Heartbeat | null = null
+  private readonly view: PeerView
+  private readonly timers: NodeJS.Timeout[] = []
+  private unsubscribe: (() => void) | null = null
+  private resampling = false
+
+  constructor(private readonly init: RegistryInit) {
+    this.view = new PeerView(init.conductor.agentPubKey, init.heartbeat)
+  }
+
+  get capability(): NodeCapability {
+    if (!this.advertised) throw new RegistryNotStartedError()
+    return this.advertised
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.init.conductor.onSignal((signal) => this.onSignal(signal))
+    const capability = await this.init.describe()
+    await this.init.conductor.callZome('agent_registry', 'advertise_capability', capability)
+    this.advertised = capability
+    this.init.logger.info({ name: capability.name }, 'capability advertised')
+    // Heartbeats are best effort: a failed signal must not stop the peer from starting.
+    await this.beat().catch((err: unknown) => this.init.logger.warn({ err }, 'first heartbeat failed'))
+    this.every(this.init.heartbeat.interval_ms, () => this.beat())
+    this.every(this.init.resampleIntervalMs, () => this.resample())
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers.splice(0)) clearInterval(timer)
+    this.unsubscribe?.()
+    this.unsubscribe = null
+  }
+
+  /** Every peer known here with its status; self first. */
+  async peers(now = Date.now()): Promise<PeerEntry[]> {
+    const nodes = await this.init.conductor.callZome('agent_registry', 'list_nodes', null)
+    return this.view.list(nodes, { capability: this.capability, load: this.lastHeartbeat }, now)
+  }
+
+  private every(ms: number, task: () => Promise<void>): void {
+    const timer = setInterval(() => {
+      task().catch((err: unknown) => this.init.logger.warn({ err }, 'registry task failed'))
+    }, ms)
+    // The API server keeps the process alive; registry timers alone should not.
+    timer.unref()
+    this.timers.push(timer)
+  }
+
+  private async beat(): Promise<void> {
+    const load = await this.init.loadSampler.sample()
+    const heartbeat: Heartbeat = {
+      ...load,
+      queue_depth: this.init.queueDepth(),
+      timestamp: Date.now() * 1000,
+    }
+    this.lastHeartbeat = heartbeat
+    await this.init.conductor.broadcastSignal('agent_registry', heartbeat)
+  }
+
+  private async resample(): Promise<void> {
+    // A slow scan (hashing a new multi-GiB model) must not overlap the next tick.
+    if (this.resampling) return
+    this.resampling = true
+    try {
+      const fresh = await this.init.describe()
+      if (this.advertised && !capabilityChanged(this.advertised, fresh)) return
+      await this.init.conductor.callZome('agent_registry', 'advertise_capability', fresh)
+      this.advertised = fresh
+      this.init.logger.info('capability changed; advertised again')
+    } finally {
+      this.resampling = false
+    }
+  }
+
+  private onSignal(signal: Signal): void {
+    if (signal.dna !== 'agent_registry' || signal.from === this.init.conductor.agentPubKey) return
+    const parsed = HeartbeatSchema.safeParse(signal.payload)
+    if (!parsed.success) {
+      this.init.logger.debug(
+        { from: signal.from },
+        'ignored an agent_registry signal that is not a heartbeat',
+      )
+      return
+    }
+    this.view.recordHeartbeat(signal.from, parsed.data, Date.now())
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The storage port of the embedded conductor: actions (every agent's chain, per DNA), entries
+ * (content-addressed) and a links index. Rows hold bytes exactly as hashed and signed, so a reader can
+ * re-verify them; the source chain, not the store, interprets them.
+ */
+
+/** One action as stored: `bytes` is the msgpack of the action content, what was hashed and signed. */
+export interface StoredAction {
+  hash: Uint8Array
+  dnaHash: Uint8Array
+  author: Uint8Array
+  seq: number
+  /** The action type ('Dna', 'Create', 'CreateLink', ...). */
+  type: string
+  /** Microseconds since the Unix epoch. */
+  timestamp: number
+  /** Create / Update: the entry written. */
+  entryHash: Uint8Array | null
+  /** Update: the original action; Delete: the deleted action; DeleteLink: the CreateLink. */
+  targetAction: Uint8Array | null
+  bytes: Uint8Array
+  signature: Uint8Array
+}
+
+export interface StoredEntry {
+  hash: Uint8Array
+  /** 'App': msgpack app entry bytes; 'Agent': the agent's public key hash. */
+  kind: 'App' | 'Agent'
+  bytes: Uint8Array
+}
+
+export interface StoredLink {
+  createHash: Uint8Array
+  dnaHash: Uint8Array
+  base: Uint8Array
+  target: Uint8Array
+  zomeIndex: number
+  linkType: number
+  tag: Uint8Array
+  author: Uint8Array
+  timestamp: number
+  /** The first DeleteLink action that removed it, or null while live. */
+  deletedBy: Uint8Array | null
+}
+
+/** What one action adds to the store besides itself. */
+export interface CommitItem {
+  action: StoredAction
+  entry?: StoredEntry
+  link?: Omit<StoredLink, 'deletedBy'>
+  /** The CreateLink hash this action (a DeleteLink) removes. */
+  deletesLink?: Uint8Array
+}
+
+export interface ChainHead {
+  hash: Uint8Array
+  seq: number
+}
+
+export interface LinkQuery {
+  dnaHash: Uint8Array
+  base: Uint8Array
+  linkType?: number
+  tagPrefix?: Uint8Array
+  /** Also return deleted links. */
+  includeDeleted?: boolean
+}
+
+export interface ChainStore {
+  /**
+   * Appends actions to one agent's chain in a single transaction: all of them are stored or none.
+   * Throws ChainHeadMovedError unless the chain's head is still `expectedHead` (null: empty chain).
+   */
+  appendToChain(
+    dnaHash: Uint8Array,
+    author: Uint8Array,
+    expectedHead: Uint8Array | null,
+    items: CommitItem[],
+  ): void
+  chainHead(dnaHash: Uint8Array, author: Uint8Array): ChainHead | null
+  /** The chain's actions in seq order. */
+  chainActions(dnaHash: Uint8Array, author: Uint8Array): Iterable<StoredAction>
+  getAction(hash: Uint8Array): StoredAction | null
+  getEntry(hash: Uint8Array): StoredEntry | null
+  /** Create / Update actions in the DNA that wrote this entry, oldest first. */
+  actionsWritingEntry(dnaHash: Uint8Array, entryHash: Uint8Array): StoredAction[]
+  /** Updates, deletes and link deletes that point at this action, oldest first. */
+  actionsTargeting(actionHash: Uint8Array): StoredAction[]
+  getLink(createHash: Uint8Array): StoredLink | null
+  /** Links on a base, oldest first; live only unless `includeDeleted`. */
+  getLinks(query: LinkQuery): StoredLink[]
+  close(): void
+}
+
+/** Thrown when a chain's head moved under a writer (two writers on one chain would fork it). */
+export class ChainHeadMovedError extends Error {
+  static override readonly name = 'ChainHeadMovedError'
+  constructor(message = 'the source chain head moved during the write; nothing was written') {
+    super(message)
+    this.name = 'ChainHeadMovedError'
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * ChainStore on SQLite (better-sqlite3).
+ *
+ * WAL with synchronous=FULL: every committed action may already have been handed to peers, so it must
+ * survive a power cut too; with NORMAL the last commits can roll back, and re-signing a different
+ * action at the same seq would fork the chain (a warrantable offence in Holochain). One fsync per commit
+ * is cheap next to that.
+ */
+import Database from 'better-sqlite3'
+import {
+  type ChainHead,
+  ChainHeadMovedError,
+  type ChainStore,
+  type CommitItem,
+  type LinkQuery,
+  type StoredAction,
+  type StoredEntry,
+  type StoredLink,
+} from './chain-store.ts'
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS actions (
+  hash BLOB PRIMARY KEY,
+  dna_hash BLOB NOT NULL,
+  author BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  entry_hash BLOB,
+  target_action BLOB,
+  bytes BLOB NOT NULL,
+  signature BLOB NOT NULL,
+  UNIQUE (dna_hash, author, seq)
+);
+CREATE INDEX IF NOT EXISTS actions_by_entry ON actions (dna_hash, entry_hash);
+CREATE INDEX IF NOT EXISTS actions_by_target ON actions (target_action);
+CREATE TABLE IF NOT EXISTS entries (
+  hash BLOB PRIMARY KEY,
+  kind TEXT NOT NULL,
+  bytes BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS links (
+  create_hash BLOB PRIMARY KEY,
+  dna_hash BLOB NOT NULL,
+  base BLOB NOT NULL,
+  target BLOB NOT NULL,
+  zome_index INTEGER NOT NULL,
+  link_type INTEGER NOT NULL,
+  tag BLOB NOT NULL,
+  author BLOB NOT NULL,
+  timestamp INTEGER NOT NULL,
+  deleted_by BLOB
+);
+CREATE INDEX IF NOT EXISTS links_by_base ON links (dna_hash, base, link_type);
+CREATE TABLE IF NOT EXISTS chain_heads (
+  dna_hash BLOB NOT NULL,
+  author BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (dna_hash, author)
+);
+`
+
+interface ActionRow {
+  hash: Buffer
+  dna_hash: Buffer
+  author: Buffer
+  seq: number
+  type: string
+  timestamp: number
+  entry_hash: Buffer | null
+  target_action: Buffer | null
+  bytes: Buffer
+  signature: Buffer
+}
+
+interface LinkRow {
+  create_hash: Buffer
+  dna_hash: Buffer
+  base: Buffer
+  target: Buffer
+  zome_index: number
+  link_type: number
+  tag: Buffer
+  author: Buffer
+  timestamp: number
+  deleted_by: Buffer | null
+}
+
+/** Opens (creating if needed) the store at `path`; ':memory:' works for tests. */
+export function openSqliteChainStore(path: string): ChainStore {
+  return new SqliteChainStore(path)
+}
+
+class SqliteChainStore implements ChainStore {
+  readonly #db: Database.Database
+  readonly #stmts
+  /** One prepared statement per shape of link query (at most eight). */
+  readonly #linkQueries = new Map<string, Database.Statement<unknown[], LinkRow>>()
+
+  constructor(path: string) {
+    this.#db = new Database(path)
+    this.#db.pragma('journal_mode = WAL')
+    this.#db.pragma('synchronous = FULL')
+    this.#db.exec(SCHEMA)
+    const db = this.#db
+    this.#stmts = {
+      insertAction: db.prepare(
+        `INSERT INTO actions (hash, dna_hash, author, seq, type, timestamp, entry_hash, target_action, bytes, signature)
+         VALUES (@hash, @dna_hash, @author, @seq, @type, @timestamp, @entry_hash, @target_action, @bytes, @signature)`,
+      ),
+      insertEntry: db.prepare('INSERT OR IGNORE INTO entries (hash, kind, bytes) VALUES (?, ?, ?)'),
+      insertLink: db.prepare(
+        `INSERT INTO links (create_hash, dna_hash, base, target, zome_index, link_type, tag, author, timestamp)
+         VALUES (@create_hash, @dna_hash, @base, @target, @zome_index, @link_type, @tag, @author, @timestamp)`,
+      ),
+      deleteLink: db.prepare('UPDATE links SET deleted_by = ? WHERE create_hash = ? AND deleted_by IS NULL'),
+      head: db.prepare<[Buffer, Buffer], { hash: Buffer; seq: number }>(
+        'SELECT hash, seq FROM chain_heads WHERE dna_hash = ? AND author = ?',
+      ),
+      setHead: db.prepare(
+        `INSERT INTO chain_heads (dna_hash, author, hash, seq) VALUES (?, ?, ?, ?)
+         ON CONFLICT (dna_hash, author) DO UPDATE SET hash = excluded.hash, seq = excluded.seq`,
+      ),
+      chain: db.prepare<[Buffer, Buffer], ActionRow>(
+        'SELECT * FROM actions WHERE dna_hash = ? AND author = ? ORDER BY seq',
+      ),
+      action: db.prepare<[Buffer], ActionRow>('SELECT * FROM actions WHERE hash = ?'),
+      entry: db.prepare<[Buffer], { hash: Buffer; kind: 'App' | 'Agent'; bytes: Buffer }>(
+        'SELECT * FROM entries WHERE hash = ?',
+      ),
+      writingEntry: db.prepare<[Buffer, Buffer], ActionRow>(
+        'SELECT * FROM actions WHERE dna_hash = ? AND entry_hash = ? ORDER BY timestamp, hash',
+      ),
+      targeting: db.prepare<[Buffer], ActionRow>(
+        'SELECT * FROM actions WHERE target_action = ? ORDER BY timestamp, hash',
+      ),
+      link: db.prepare<[Buffer], LinkRow>('SELECT * FROM links WHERE create_hash = ?'),
+    }
+  }
+
+  appendToChain(
+    dnaHash: Uint8Array,
+    author: Uint8Array,
+    expectedHead: Uint8Array | null,
+    items: CommitItem[],
+  ): void {
+    const dna = buf(dnaHash)
+    const agent = buf(author)
+    const s = this.#stmts
+    this.#db.transaction(() => {
+      const head = s.head.get(dna, agent)
+      const headMatches =
+        expectedHead === null ? head === undefined : head?.hash.equals(expectedHead) === true
+      if (!headMatches) throw new ChainHeadMovedError()
+      for (const { action, entry, link, deletesLink } of items) {
+        s.insertAction.run({
+          hash: buf(action.hash),
+          dna_hash: buf(action.dnaHash),
+          author: buf(action.author),
+          seq: action.seq,
+          type: action.type,
+          timestamp: action.timestamp,
+          entry_hash: nullableBuf(action.entryHash),
+          target_action: nullableBuf(action.targetAction),
+          bytes: buf(action.bytes),
+          signature: buf(action.signature),
+        })
+        if (entry) s.insertEntry.run(buf(entry.hash), entry.kind, buf(entry.bytes))
+        if (link) {
+          s.insertLink.run({
+            create_hash: buf(link.createHash),
+            dna_hash: buf(link.dnaHash),
+            base: buf(link.base),
+            target: buf(link.target),
+            zome_index: link.zomeIndex,
+            link_type: link.linkType,
+            tag: buf(link.tag),
+            author: buf(link.author),
+            timestamp: link.timestamp,
+          })
+        }
+        if (deletesLink) s.deleteLink.run(buf(action.hash), buf(deletesLink))
+      }
+      const last = items.at(-1)
+      if (last) s.setHead.run(dna, agent, buf(last.action.hash), last.action.seq)
+    })()
+  }
+
+  chainHead(dnaHash: Uint8Array, author: Uint8Array): ChainHead | null {
+    const row = this.#stmts.head.get(buf(dnaHash), buf(author))
+    return row ? { hash: bytes(row.hash), seq: row.seq } : null
+  }
+
+  *chainActions(dnaHash: Uint8Array, author: Uint8Array): Iterable<StoredAction> {
+    for (const row of this.#stmts.chain.iterate(buf(dnaHash), buf(author))) yield toAction(row)
+  }
+
+  getAction(hash: Uint8Array): StoredAction | null {
+    const row = this.#stmts.action.get(buf(hash))
+    return row ? toAction(row) : null
+  }
+
+  getEntry(hash: Uint8Array): StoredEntry | null {
+    const row = this.#stmts.entry.get(buf(hash))
+    return row ? { hash: bytes(row.hash), kind: row.kind, bytes: bytes(row.bytes) } : null
+  }
+
+  actionsWritingEntry(dnaHash: Uint8Array, entryHash: Uint8Array): StoredAction[] {
+    return this.#stmts.writingEntry.all(buf(dnaHash), buf(entryHash)).map(toAction)
+  }
+
+  actionsTargeting(actionHash: Uint8Array): StoredAction[] {
+    return this.#stmts.targeting.all(buf(actionHash)).map(toAction)
+  }
+
+  getLink(createHash: Uint8Array): StoredLink | null {
+    const row = this.#stmts.link.get(buf(createHash))
+    return row ? toLink(row) : null
+  }
+
+  getLinks(query: LinkQuery): StoredLink[] {
+    const where = ['dna_hash = ?', 'base = ?']
+    const params: (Buffer | number)[] = [buf(query.dnaHash), buf(query.base)]
+    if (query.linkType !== undefined) {
+      where.push('link_type = ?')
+      params.push(query.linkType)
+    }
+    if (query.tagPrefix !== undefined && query.tagPrefix.length > 0) {
+      where.push('substr(tag, 1, ?) = ?')
+      params.push(query.tagPrefix.length, buf(query.tagPrefix))
+    }
+    if (!query.includeDeleted) where.push('deleted_by IS NULL')
+    const sql = `SELECT * FROM links WHERE ${where.join(' AND ')} ORDER BY timestamp, create_hash`
+    let stmt = this.#linkQueries.get(sql)
+    if (stmt === undefined) {
+      stmt = this.#db.prepare<unknown[], LinkRow>(sql)
+      this.#linkQueries.set(sql, stmt)
+    }
+    return stmt.all(...params).map(toLink)
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close()
+  }
+}
+
+function buf(u8: Uint8Array): Buffer {
+  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength)
+}
+
+function nullableBuf(u8: Uint8Array | null): Buffer | null {
+  return u8 === null ? null : buf(u8)
+}
+
+/** Plain Uint8Array copies: callers compare and msgpack-encode them, where Buffer would differ. */
+function bytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b)
+}
+
+function toAction(row: ActionRow): StoredAction {
+  return {
+    hash: bytes(row.hash),
+    dnaHash: bytes(row.dna_hash),
+    author: bytes(row.author),
+    seq: row.seq,
+    type: row.type,
+    timestamp: row.timestamp,
+    entryHash: row.entry_hash && bytes(row.entry_hash),
+    targetAction: row.target_action && bytes(row.target_action),
+    bytes: bytes(row.bytes),
+    signature: bytes(row.signature),
+  }
+}
+
+function toLink(row: LinkRow): StoredLink {
+  return {
+    createHash: bytes(row.create_hash),
+    dnaHash: bytes(row.dna_hash),
+    base: bytes(row.base),
+    target: bytes(row.target),
+    zomeIndex: row.zome_index,
+    linkType: row.link_type,
+    tag: bytes(row.tag),
+    author: bytes(row.author),
+    timestamp: row.timestamp,
+    deletedBy: row.deleted_by && bytes(row.deleted_by),
+  }
+}

@@ -1,0 +1,72 @@
+/** Runs the `ripple` CLI (bin/ripple.js) as child processes, the way a person would. */
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const RIPPLE_BIN = join(REPO_ROOT, 'bin', 'ripple.js')
+
+export interface RunningRipple {
+  child: ChildProcess
+  /** Everything printed on stdout so far. */
+  stdout(): string
+  stderr(): string
+  /** Resolves with the exit code once the process is gone. */
+  exited: Promise<number | null>
+}
+
+/** Spawns `ripple up ...` and resolves once it prints its ready line. */
+export async function startRipple(
+  args: readonly string[],
+  timeoutMs = 60_000,
+): Promise<RunningRipple & { readyMs: number }> {
+  const child = spawn(process.execPath, [RIPPLE_BIN, 'up', ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString()
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString()
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const readyMs = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`ripple up not ready after ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`))
+    }, timeoutMs)
+    const check = () => {
+      const match = /ripple: ready in (\d+) ms/.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve(Number(match[1]))
+      }
+    }
+    child.stdout?.on('data', check)
+    void exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`ripple up exited with ${code} before ready\nstdout:\n${out}\nstderr:\n${err}`))
+    })
+  })
+  return { child, stdout: () => out, stderr: () => err, exited, readyMs }
+}
+
+/** Runs a short `ripple` command and returns its output and exit code (never throws on failure). */
+export async function runRipple(
+  args: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [RIPPLE_BIN, ...args], {
+      cwd: REPO_ROOT,
+      timeout: 30_000,
+    })
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string }
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
+  }
+}

@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApiServer } from '../../../host/api/api-server.ts'
+import { silentLogger } from '../../../host/log/logger.ts'
+import { AGENT, CAPABILITY, fakeConductor } from './fixtures.ts'
+
+const TOKEN = 'test-token-0123456789'
+let server: ApiServer
+
+beforeAll(async () => {
+  server = new ApiServer({
+    host: '127.0.0.1',
+    port: 0,
+    token: TOKEN,
+    bodyLimit: 64 * 1024,
+    status: () => ({
+      agent: AGENT,
+      network: 'local',
+      backend: 'embedded',
+      version: '0.1.0',
+      pid: process.pid,
+      data_dir: '/tmp/x',
+      models_dir: '/tmp/x/models',
+      uptime_ms: 1,
+      capability: CAPABILITY,
+      unusable_models: [],
+    }),
+    peers: async () => [],
+    conductor: fakeConductor(),
+    logger: silentLogger(),
+  })
+  await server.start()
+})
+
+afterAll(async () => {
+  await server.stop()
+})
+
+interface Sent {
+  status: number
+  body: { error?: { name: string; message: string; details?: unknown } } & Record<string, unknown>
+}
+
+async function send(path: string, init: RequestInit & { token?: string | null } = {}): Promise<Sent> {
+  const headers = new Headers(init.headers)
+  const token = init.token === undefined ? TOKEN : init.token
+  if (token !== null) headers.set('authorization', `Bearer ${token}`)
+  const res = await fetch(`${server.url}${path}`, { ...init, headers })
+  return { status: res.status, body: (await res.json()) as Sent['body'] }
+}
+
+const json = (body: string, token?: string | null): RequestInit & { token?: string | null } => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body,
+  token,
+})
+
+/** After every bad request the daemon must still answer a good one. */
+async function expectAlive(): Promise<void> {
+  const res = await send('/v1/status')
+  expect(res.status).toBe(200)
+  expect(res.body.agent).toBe(AGENT)
+}
+
+describe('API bad requests', () => {
+  it('answers 401 without a token', async () => {
+    const res = await send('/v1/status', { token: null })
+    expect(res.status).toBe(401)
+    expect(res.body.error?.name).toBe('UnauthorizedError')
+    await expectAlive()
+  })
+
+  it('answers 401 with a wrong token, and does not reveal whether a route exists', async () => {
+    expect((await send('/v1/status', { token: 'nope' })).status).toBe(401)
+    expect((await send('/v1/no-such-route', { token: 'nope' })).status).toBe(401)
+    await expectAlive()
+  })
+
+  it('answers 400 to malformed JSON', async () => {
+    const res = await send('/v1/zome/agent_registry/advertise_capability', json('{"name": '))
+    expect(res.status).toBe(400)
+    expect(res.body.error?.name).toBe('MalformedJsonError')
+    await expectAlive()
+  })
+
+  it('answers 400 with the issue paths to a payload that breaks the contract', async () => {
+    const bad = { ...CAPABILITY, name: '', hardware: { ...CAPABILITY.hardware, ram_bytes: -1 } }
+    const res = await send('/v1/zome/agent_registry/advertise_capability', json(JSON.stringify(bad)))
+    expect(res.status).toBe(400)
+    expect(res.body.error?.name).toBe('InvalidPayloadError')
+    const issues = (res.body.error?.details as { issues: { path: string[] }[] } | undefined)?.issues ?? []
+    expect(issues.map((i) => i.path.join('.'))).toEqual(
+      expect.arrayContaining(['name', 'hardware.ram_bytes']),
+    )
+    await expectAlive()
+  })
+
+  it('answers 404 to an unknown zome function, an unknown DNA and an unknown route', async () => {
+    const fn = await send('/v1/zome/agent_registry/drop_tables', json('null'))
+    expect(fn.status).toBe(404)
+    expect(fn.body.error?.name).toBe('UnknownZomeFunctionError')
+    // Names of Object.prototype members are not zome functions.
+    expect((await send('/v1/zome/agent_registry/toString', json('null'))).status).toBe(404)
+    expect((await send('/v1/zome/no_such_dna/list_nodes', json('null'))).body.error?.name).toBe(
+      'UnknownDnaError',
+    )
+    expect((await send('/v1/nothing-here')).status).toBe(404)
+    await expectAlive()
+  })
+
+  it('answers 413 to a body over the limit', async () => {
+    const huge = JSON.stringify({ name: 'x'.repeat(200 * 1024) })
+    const res = await send('/v1/zome/agent_registry/advertise_capability', json(huge))
+    expect(res.status).toBe(413)
+    expect(res.body.error?.name).toBe('PayloadTooLargeError')
+    await expectAlive()
+  })
+
+  it('answers 422 with the rule when the conductor rejects the entry', async () => {
+    const body = JSON.stringify({ ...CAPABILITY, name: 'rejected-by-rules' })
+    const res = await send('/v1/zome/agent_registry/advertise_capability', json(body))
+    expect(res.status).toBe(422)
+    expect(res.body.error).toMatchObject({
+      name: 'InvalidEntryError',
+      details: { rule: 'node_capability.name' },
+    })
+    await expectAlive()
+  })
+
+  it('answers 501 when the backend does not run the function yet', async () => {
+    const res = await send('/v1/zome/agent_registry/find_nodes_by_tag', json('"gpu"'))
+    expect(res.status).toBe(501)
+    expect(res.body.error?.name).toBe('ZomeFunctionNotImplementedError')
+    await expectAlive()
+  })
+
+  it('calls a function that takes no input without a body', async () => {
+    const res = await fetch(`${server.url}/v1/zome/agent_registry/list_nodes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual([])
+  })
+})

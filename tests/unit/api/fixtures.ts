@@ -1,0 +1,49 @@
+/** A fake conductor and a valid capability for API tests (no embedded conductor needed). */
+
+import { ZomeFunctionNotImplementedError } from '../../../host/conductor/embedded/errors.ts'
+import { InvalidEntryError } from '../../../host/conductor/embedded/validation/validator.ts'
+import type { ConductorPort } from '../../../host/conductor/port.ts'
+import type { NodeCapability } from '../../../zomes-bindings/index.ts'
+
+export const AGENT = `u${Buffer.concat([Buffer.from([0x84, 0x20, 0x24]), Buffer.alloc(36)]).toString('base64url')}`
+
+export const CAPABILITY: NodeCapability = {
+  name: 'test-peer',
+  hardware: {
+    cpu: { model: 'Test CPU', cores: 2, threads: 4, arch: 'x64', speed_ghz: 3 },
+    ram_bytes: 8 * 1024 ** 3,
+    gpus: [],
+    disk_free_bytes: 100 * 1024 ** 3,
+    os: { platform: 'linux', distro: 'Debian', release: '12', kernel: '6.1' },
+  },
+  inference: { models: [], tokens_per_second: null },
+  storage: { ipfs_free_bytes: 0, pinned_bytes: 0 },
+  memory: { shards_held: 0 },
+  tags: [],
+  host_version: '0.1.0',
+}
+
+/** Answers agent_registry calls; `rejectNames` makes advertise_capability fail the way the rules would. */
+export function fakeConductor(): ConductorPort {
+  const callZome = async (dna: string, fn: string, payload: unknown): Promise<unknown> => {
+    if (dna === 'agent_registry' && fn === 'advertise_capability') {
+      if ((payload as NodeCapability).name === 'rejected-by-rules') {
+        throw new InvalidEntryError('node_capability.name', 'this name is refused')
+      }
+      return { action_hash: 'uhCkk', entry_hash: 'uhCEk' }
+    }
+    if (dna === 'agent_registry' && fn === 'list_nodes') return []
+    throw new ZomeFunctionNotImplementedError(dna, fn)
+  }
+  return {
+    backend: 'embedded',
+    agentPubKey: AGENT,
+    callZome: callZome as ConductorPort['callZome'],
+    agentInfo: async () => {
+      throw new Error('not used')
+    },
+    broadcastSignal: async () => {},
+    onSignal: () => () => {},
+    close: async () => {},
+  }
+}

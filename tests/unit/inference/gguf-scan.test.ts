@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto'
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { FileHashCache } from '../../../host/inference/file-hash-cache.ts'
+import { scanModelsDir } from '../../../host/inference/gguf-scan.ts'
+import { silentLogger } from '../../../host/log/logger.ts'
+import { llamaSpec, writeGguf } from './gguf-writer.ts'
+
+let dir: string
+const options = () => ({ hashCache: new FileHashCache(null), logger: silentLogger() })
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ripple-gguf-'))
+})
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('scanModelsDir', () => {
+  it('reads architecture, parameters, quantisation, context length and sha256', async () => {
+    const bytes = writeGguf(llamaSpec())
+    await writeFile(join(dir, 'tiny.gguf'), bytes)
+    const scan = await scanModelsDir(dir, options())
+    expect(scan.unusable).toEqual([])
+    expect(scan.usable).toEqual([
+      {
+        name: 'tiny',
+        path: join(dir, 'tiny.gguf'),
+        size_bytes: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        architecture: 'llama',
+        parameters: 8 * 4 + 8,
+        quantisation: 'F32',
+        context_length: 128,
+      },
+    ])
+  })
+
+  it('finds models in subdirectories and ignores other files', async () => {
+    await mkdir(join(dir, 'family'))
+    await writeFile(join(dir, 'family', 'a.gguf'), writeGguf(llamaSpec()))
+    await writeFile(join(dir, 'README.md'), 'not a model')
+    const scan = await scanModelsDir(dir, options())
+    expect(scan.usable.map((m) => m.name)).toEqual(['a'])
+  })
+
+  it('reports a truncated file as unusable', async () => {
+    const bytes = writeGguf(llamaSpec())
+    await writeFile(join(dir, 'cut.gguf'), bytes.subarray(0, bytes.length - 40))
+    const scan = await scanModelsDir(dir, options())
+    expect(scan.usable).toEqual([])
+    expect(scan.unusable[0]?.reason).toMatch(
+      /^truncated: tensor \S+ ends at byte \d+, the file has \d+ bytes$/,
+    )
+  })
+
+  it('reports a file cut inside its header, and one that is not GGUF, as unusable', async () => {
+    const bytes = writeGguf(llamaSpec())
+    for (const cut of [100, 300, 500]) await writeFile(join(dir, `half-${cut}.gguf`), bytes.subarray(0, cut))
+    await writeFile(join(dir, 'junk.gguf'), Buffer.from('this is not a model at all'))
+    const scan = await scanModelsDir(dir, options())
+    expect(scan.usable).toEqual([])
+    const reasons = Object.fromEntries(scan.unusable.map((u) => [u.path.slice(dir.length + 1), u.reason]))
+    for (const cut of [100, 300, 500]) {
+      expect(reasons[`half-${cut}.gguf`]).toMatch(
+        new RegExp(`^truncated: the header ends at byte \\d+, the file has ${cut} bytes$`),
+      )
+    }
+    expect(reasons['junk.gguf']).toMatch(/^not a readable GGUF file/)
+  })
+
+  it('reports missing keys that would make llama.cpp abort the process', async () => {
+    const spec = llamaSpec({
+      'llama.feed_forward_length': undefined,
+      'llama.attention.head_count': undefined,
+    })
+    await writeFile(join(dir, 'nokeys.gguf'), writeGguf(spec))
+    const scan = await scanModelsDir(dir, options())
+    expect(scan.unusable[0]?.reason).toBe('missing llama.feed_forward_length, llama.attention.head_count')
+  })
+
+  it('returns nothing for a missing directory', async () => {
+    expect(await scanModelsDir(join(dir, 'absent'), options())).toEqual({ usable: [], unusable: [] })
+  })
+
+  it('reuses a hash while the file keeps its size and mtime, and re-hashes when they change', async () => {
+    const path = join(dir, 'm.gguf')
+    const bytes = writeGguf(llamaSpec())
+    await writeFile(path, bytes)
+    // A whole-millisecond mtime, so setting it again below restores it exactly.
+    const mtime = new Date('2025-01-01T00:00:00Z')
+    await utimes(path, mtime, mtime)
+    const cacheFile = join(dir, 'hashes.json')
+    const first = await scanModelsDir(dir, {
+      hashCache: new FileHashCache(cacheFile),
+      logger: silentLogger(),
+    })
+
+    // Same size and mtime, different bytes: the cached hash (from the file on disk) is used.
+    const changed = Buffer.from(bytes)
+    changed[changed.length - 1] = 1
+    await writeFile(path, changed)
+    await utimes(path, mtime, mtime)
+    const reloaded = new FileHashCache(cacheFile)
+    await reloaded.load()
+    const second = await scanModelsDir(dir, { hashCache: reloaded, logger: silentLogger() })
+    expect(second.usable[0]?.sha256).toBe(first.usable[0]?.sha256)
+
+    // A new mtime: hashed again.
+    await utimes(path, new Date(), new Date(Date.now() + 5000))
+    const third = await scanModelsDir(dir, { hashCache: reloaded, logger: silentLogger() })
+    expect(third.usable[0]?.sha256).toBe(createHash('sha256').update(changed).digest('hex'))
+  })
+})

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RippleNode } from '../../../host/net/create-node.ts'
+import { RequestRefusedError } from '../../../host/net/errors.ts'
+import type { GossipChannel, GossipMessage } from '../../../host/net/pubsub.ts'
+import { connectedTo, loopbackNode, star, stopAll, testNetwork, waitFor } from './net-fixtures.ts'
+
+/** Collects what a node receives on one channel. */
+function inbox(node: RippleNode, channel: GossipChannel): GossipMessage[] {
+  const received: GossipMessage[] = []
+  node.pubsub.addEventListener(channel === 'ops' ? 'op' : 'signal', (evt) => received.push(evt.detail))
+  return received
+}
+
+describe('gossip on the network topics', () => {
+  const network = testNetwork()
+  let nodes: RippleNode[] = []
+  let stranger: RippleNode
+  /** Peers the stranger failed the handshake with. */
+  const rejected: string[] = []
+
+  beforeAll(async () => {
+    nodes = await star(network, 3)
+    const hub = nodes[0]!
+    // Same name, other seed: another network. It dials the hub itself.
+    stranger = await loopbackNode({
+      network: { ...network, seed: `${network.seed}-other` },
+      peers: hub.multiaddrs().map(String),
+      start: false,
+    })
+    stranger.peers.addEventListener('peer:rejected', (evt) => rejected.push(evt.detail.peer.toString()))
+    await stranger.start()
+    for (const node of [...nodes, stranger]) {
+      await node.rpc.handle('echo/1.0.0', async (req) => req)
+    }
+    await waitFor('the star to form', () => connectedTo(hub, nodes.slice(1)))
+    await waitFor('everyone to see the others subscribed to ops', () =>
+      nodes.every((n) => n.pubsub.subscribers('ops').length >= (n === hub ? 2 : 1)),
+    )
+  })
+  afterAll(async () => {
+    await stopAll([...nodes, stranger])
+  })
+
+  it('an op published on one node reaches the other two, signed by its author', async () => {
+    const [hub, left, right] = nodes as [RippleNode, RippleNode, RippleNode]
+    const boxes = [hub, right].map((n) => inbox(n, 'ops'))
+    const strangerBox = inbox(stranger, 'ops')
+    await left.pubsub.publish('ops', new TextEncoder().encode('op from the left leaf'))
+    await waitFor('both to receive the op', () => boxes.every((b) => b.length === 1))
+    for (const box of boxes) {
+      expect(new TextDecoder().decode(box[0]!.data)).toBe('op from the left leaf')
+      expect(box[0]!.from.equals(left.peerId)).toBe(true)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(strangerBox).toHaveLength(0)
+  })
+
+  it('signals travel on their own topic', async () => {
+    const [hub, left, right] = nodes as [RippleNode, RippleNode, RippleNode]
+    const ops = [left, right].map((n) => inbox(n, 'ops'))
+    const signals = [left, right].map((n) => inbox(n, 'signals'))
+    await waitFor('signals subscriptions', () => hub.pubsub.subscribers('signals').length === 2)
+    await hub.pubsub.publish('signals', new Uint8Array([1, 2, 3]))
+    await waitFor('both to receive the signal', () => signals.every((b) => b.length === 1))
+    expect(ops.every((b) => b.length === 0)).toBe(true)
+  })
+
+  it('a node on another network is rejected and never receives ops', async () => {
+    const hub = nodes[0]!
+    await waitFor('the stranger to fail its handshake with the hub', () =>
+      rejected.includes(hub.peerId.toString()),
+    )
+    expect(hub.peers.has(stranger.peerId)).toBe(false)
+    expect(stranger.peers.list()).toHaveLength(0)
+    const strangerBox = inbox(stranger, 'ops')
+    for (let i = 0; i < 5; i++) await hub.pubsub.publish('ops', new Uint8Array([i]))
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(strangerBox).toHaveLength(0)
+  })
+
+  it('a node on another network has its requests refused, and refuses ours', async () => {
+    const hub = nodes[0]!
+    await expect(stranger.rpc.request(hub.peerId, 'echo/1.0.0', new Uint8Array([1]))).rejects.toBeInstanceOf(
+      RequestRefusedError,
+    )
+    await expect(hub.rpc.request(stranger.peerId, 'echo/1.0.0', new Uint8Array([1]))).rejects.toBeInstanceOf(
+      RequestRefusedError,
+    )
+  })
+})

@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { ConductorPort, Signal } from '../../../host/conductor/port.ts'
+import { LoadSampler } from '../../../host/hardware/load-sampler.ts'
+import { silentLogger } from '../../../host/log/logger.ts'
+import { RegistryService } from '../../../host/registry/registry-service.ts'
+import type { NodeCapability } from '../../../zomes-bindings/index.ts'
+import { AGENT, CAPABILITY } from '../api/fixtures.ts'
+
+/** A conductor that records advertise calls and broadcasts, and lets a test deliver signals. */
+function recordingConductor() {
+  const advertised: NodeCapability[] = []
+  const broadcasts: unknown[] = []
+  const handlers = new Set<(s: Signal) => void>()
+  const conductor: ConductorPort = {
+    backend: 'embedded',
+    agentPubKey: AGENT,
+    callZome: (async (_dna: string, fn: string, payload: unknown) => {
+      if (fn === 'advertise_capability') {
+        advertised.push(payload as NodeCapability)
+        return { action_hash: 'a', entry_hash: 'e' }
+      }
+      if (fn === 'list_nodes')
+        return advertised.length > 0
+          ? [{ action_hash: 'a', author: AGENT, timestamp: 1, entry: advertised.at(-1) }]
+          : []
+      throw new Error(`unexpected ${fn}`)
+    }) as ConductorPort['callZome'],
+    agentInfo: async () => {
+      throw new Error('not used')
+    },
+    broadcastSignal: async (_dna, payload) => {
+      broadcasts.push(payload)
+    },
+    onSignal: (handler) => {
+      handlers.add(handler)
+      return () => handlers.delete(handler)
+    },
+    close: async () => {},
+  }
+  const deliver = (signal: Signal) => {
+    for (const h of handlers) h(signal)
+  }
+  return { conductor, advertised, broadcasts, deliver, handlers }
+}
+
+const heartbeatConfig = { interval_ms: 100, stale_after_missed: 3, offline_after_ms: 2000 }
+let registry: RegistryService | undefined
+
+function startRegistry(
+  conductor: ConductorPort,
+  describe: () => Promise<NodeCapability>,
+  resampleIntervalMs = 60_000,
+) {
+  registry = new RegistryService({
+    conductor,
+    heartbeat: heartbeatConfig,
+    describe,
+    resampleIntervalMs,
+    loadSampler: new LoadSampler(),
+    queueDepth: () => 0,
+    logger: silentLogger(),
+  })
+  return registry.start().then(() => registry as RegistryService)
+}
+
+afterEach(async () => {
+  await registry?.stop()
+})
+
+describe('RegistryService', () => {
+  it('advertises at start, sends heartbeats as signals, and lists itself online', async () => {
+    const fake = recordingConductor()
+    const registry = await startRegistry(fake.conductor, async () => CAPABILITY)
+    expect(fake.advertised).toEqual([CAPABILITY])
+    await vi.waitFor(() => expect(fake.broadcasts.length).toBeGreaterThanOrEqual(3), { timeout: 2000 })
+    expect(fake.broadcasts[0]).toMatchObject({
+      queue_depth: 0,
+      gpu_pct: expect.toSatisfy((v) => v === null || typeof v === 'number'),
+    })
+    const peers = await registry.peers()
+    expect(peers).toHaveLength(1)
+    expect(peers[0]).toMatchObject({ agent: AGENT, self: true, status: 'online', name: CAPABILITY.name })
+  })
+
+  it('records heartbeats from other agents and ignores signals that are not heartbeats', async () => {
+    const fake = recordingConductor()
+    const registry = await startRegistry(fake.conductor, async () => CAPABILITY)
+    const heartbeat = {
+      cpu_pct: 50,
+      ram_pct: 25,
+      gpu_pct: null,
+      queue_depth: 2,
+      timestamp: Date.now() * 1000,
+    }
+    fake.deliver({ dna: 'agent_registry', from: 'alice', payload: heartbeat })
+    fake.deliver({ dna: 'agent_registry', from: 'mallory', payload: { cpu_pct: 900 } })
+    fake.deliver({ dna: 'resource_mesh', from: 'bob', payload: heartbeat })
+    const peers = await registry.peers()
+    expect(peers.map((p) => [p.agent, p.status])).toEqual([
+      [AGENT, 'online'],
+      ['alice', 'online'],
+    ])
+    expect(peers[1]?.load).toEqual(heartbeat)
+
+    await registry.stop()
+    expect(fake.handlers.size).toBe(0)
+  })
+
+  it('re-advertises only when the capability changed', async () => {
+    const fake = recordingConductor()
+    let current: NodeCapability = CAPABILITY
+    const registry = await startRegistry(fake.conductor, async () => current, 50)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(fake.advertised).toHaveLength(1)
+    current = { ...CAPABILITY, tags: ['gpu'] }
+    await vi.waitFor(() => expect(fake.advertised).toHaveLength(2), { timeout: 2000 })
+    expect(fake.advertised[1]?.tags).toEqual(['gpu'])
+    expect(registry.capability.tags).toEqual(['gpu'])
+  })
+})

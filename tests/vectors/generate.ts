@@ -1,0 +1,825 @@
+/**
+ * Writes the shared validation vectors `tests/vectors/<dna>.json`, run by `cargo test` (dnas/rules) and by
+ * vitest (tests/unit/rules). Hashes and CIDs are real encodings derived from fixed seeds, so the output is
+ * stable: `npx tsx tests/vectors/generate.ts` rewrites the same files unless a case here changes.
+ */
+import { writeFileSync } from 'node:fs'
+import { blake2b } from '@noble/hashes/blake2.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import type { ResolvedDependency, ValidationInput } from '../../host/conductor/embedded/validation/validator.ts'
+import { type DnaName, dhtLocation, HOLO_HASH_PREFIXES, type HoloHashKind } from '../../zomes-bindings/index.ts'
+
+type Expect = { outcome: 'valid' } | { outcome: 'invalid'; rule: string } | { outcome: 'unresolved'; deps: string[] }
+interface Vector {
+  name: string
+  input: ValidationInput
+  expect: Expect
+}
+type Json = Record<string, unknown>
+
+function holoHash(kind: HoloHashKind, seed: string): string {
+  const core = blake2b(new TextEncoder().encode(seed), { dkLen: 32 })
+  const bytes = Buffer.concat([HOLO_HASH_PREFIXES[kind], core, dhtLocation(core)])
+  return `u${bytes.toString('base64url')}`
+}
+
+function base32(bytes: Uint8Array): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567'
+  let bits = 0
+  let value = 0
+  let out = ''
+  for (const b of bytes) {
+    value = (value << 8) | b
+    bits += 8
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31]
+      bits -= 5
+    }
+  }
+  return bits > 0 ? out + alphabet[(value << (5 - bits)) & 31] : out
+}
+
+function base58(bytes: Uint8Array): string {
+  const alphabet = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+  let n = BigInt(`0x${Buffer.from(bytes).toString('hex')}`)
+  let out = ''
+  while (n > 0n) {
+    out = alphabet[Number(n % 58n)] + out
+    n /= 58n
+  }
+  return out
+}
+
+/** CIDv1 (raw codec, sha2-256) of `content`, base32: what `ipfs add --cid-version 1 --raw-leaves` prints. */
+const cidV1 = (content: string) => `b${base32(Uint8Array.of(0x01, 0x55, 0x12, 0x20, ...sha256(Buffer.from(content))))}`
+/** CIDv0 (dag-pb sha2-256 multihash) shaped value, base58btc "Qm...". */
+const cidV0 = (content: string) => base58(Uint8Array.of(0x12, 0x20, ...sha256(Buffer.from(content))))
+const sha256Hex = (content: string) => Buffer.from(sha256(Buffer.from(content))).toString('hex')
+
+const agent = (name: string) => holoHash('agent', `agent:${name}`)
+const action = (name: string) => holoHash('action', `action:${name}`)
+const alice = agent('alice')
+const bob = agent('bob')
+const carol = agent('carol')
+const mallory = agent('mallory')
+/** A well-formed agent key whose DHT location bytes are wrong. */
+const badLocation = `${alice.slice(0, -2)}${alice.endsWith('AA') ? 'AB' : 'AA'}`
+const MAX_SAFE = Number.MAX_SAFE_INTEGER
+const NOW = 1_763_700_000_000_000
+
+function clone<T>(value: T): T {
+  return structuredClone(value)
+}
+
+/** A copy of `entry` with the value at the dotted `path` replaced (or removed when `value` is undefined). */
+function withField(entry: Json, path: string, value: unknown): Json {
+  const copy = clone(entry)
+  const keys = path.split('.')
+  const last = keys.pop()!
+  let node = copy as Record<string, unknown>
+  for (const key of keys) node = node[key] as Record<string, unknown>
+  if (value === undefined) delete node[last]
+  else node[last] = value
+  return copy
+}
+
+const dep = (actionHash: string, author: string, entryType: string, entry: unknown): ResolvedDependency => ({
+  action_hash: actionHash,
+  author,
+  entry_type: entryType,
+  entry,
+})
+const depsOf = (...list: ResolvedDependency[]) => Object.fromEntries(list.map((d) => [d.action_hash, d]))
+
+interface OpOptions {
+  author?: string
+  deps?: ResolvedDependency[]
+  properties?: Json
+  original?: ResolvedDependency
+}
+
+/** Vectors of one entry type of one DNA. */
+class Cases {
+  readonly vectors: Vector[] = []
+  constructor(
+    private readonly dna: DnaName,
+    private readonly entryType: string,
+    private readonly defaults: OpOptions = {},
+  ) {}
+
+  input(op: ValidationInput['op'], entry: unknown, options: OpOptions): ValidationInput {
+    const o = { ...this.defaults, ...options }
+    return {
+      dna: this.dna,
+      entry_type: this.entryType,
+      op,
+      author: o.author ?? alice,
+      entry,
+      ...(o.original ? { original: o.original } : {}),
+      properties: o.properties ?? {},
+      deps: depsOf(...(o.deps ?? [])),
+    }
+  }
+
+  add(name: string, input: ValidationInput, expect: Expect): this {
+    this.vectors.push({ name: `${this.entryType}: ${name}`, input, expect })
+    return this
+  }
+
+  valid(name: string, entry: unknown, options: OpOptions = {}): this {
+    return this.add(name, this.input('create', entry, options), { outcome: 'valid' })
+  }
+
+  invalid(name: string, entry: unknown, rule: string, options: OpOptions = {}): this {
+    return this.add(name, this.input('create', entry, options), { outcome: 'invalid', rule })
+  }
+
+  /** One invalid create per [name, path, value, rule]: `base` with that field changed. */
+  fields(base: Json, cases: [string, string, unknown, string][], options: OpOptions = {}): this {
+    for (const [name, path, value, rule] of cases) this.invalid(name, withField(base, path, value), rule, options)
+    return this
+  }
+
+  unresolved(name: string, entry: unknown, deps: string[], options: OpOptions = {}): this {
+    return this.add(name, this.input('create', entry, options), { outcome: 'unresolved', deps })
+  }
+
+  change(name: string, op: 'update' | 'delete', entry: unknown, expect: Expect, options: OpOptions): this {
+    return this.add(name, this.input(op, op === 'delete' ? null : entry, options), expect)
+  }
+}
+
+const ok: Expect = { outcome: 'valid' }
+const bad = (rule: string): Expect => ({ outcome: 'invalid', rule })
+
+// agent_registry
+
+const capability: Json = {
+  name: 'alice-workstation',
+  hardware: {
+    cpu: { model: 'AMD Ryzen 9 7950X 16-Core Processor', cores: 16, threads: 32, arch: 'x64', speed_ghz: 4.5 },
+    ram_bytes: 68_719_476_736,
+    gpus: [{ vendor: 'NVIDIA', model: 'GeForce RTX 4090', vram_bytes: 25_757_220_864 }],
+    disk_free_bytes: 812_345_678_912,
+    os: { platform: 'linux', distro: 'Debian GNU/Linux', release: '12', kernel: '6.1.0-26-amd64' },
+  },
+  inference: {
+    models: [
+      {
+        name: 'qwen2.5-7b-instruct-q4_k_m',
+        file_hash: sha256Hex('qwen2.5-7b-instruct-q4_k_m.gguf'),
+        size_bytes: 4_683_073_184,
+        parameters: 7_615_616_512,
+        quantisation: 'Q4_K_M',
+        context_length: 32_768,
+        architecture: 'qwen2',
+        loaded: true,
+      },
+      {
+        name: 'nomic-embed-text-v1.5',
+        file_hash: sha256Hex('nomic-embed-text-v1.5.f16.gguf'),
+        size_bytes: 274_290_560,
+        parameters: null,
+        quantisation: null,
+        context_length: null,
+        architecture: null,
+        loaded: false,
+      },
+    ],
+    tokens_per_second: 87.5,
+  },
+  storage: { ipfs_free_bytes: 500_000_000_000, pinned_bytes: 1_234_567 },
+  memory: { shards_held: 3 },
+  tags: ['gpu', 'cuda', 'region:eu-west'],
+  host_version: '0.1.0',
+}
+const minimalCapability = withField(
+  withField(withField(capability, 'hardware.gpus', []), 'inference', { models: [], tokens_per_second: null }),
+  'tags',
+  [],
+)
+const capabilityRecord = dep(action('capability-alice'), alice, 'NodeCapability', capability)
+const model0 = (capability.inference as { models: Json[] }).models[0]!
+
+const nodeCapability = new Cases('agent_registry', 'NodeCapability')
+  .valid('full capability with a GPU and two models', capability)
+  .valid('CPU-only node with no models or tags', minimalCapability)
+  .fields(capability, [
+    ['empty name', 'name', '', 'node_capability.name_length'],
+    ['name of 65 characters', 'name', 'n'.repeat(65), 'node_capability.name_length'],
+    ['zero cores', 'hardware.cpu.cores', 0, 'node_capability.hardware_cpu_cores_range'],
+    ['fewer threads than cores', 'hardware.cpu.threads', 8, 'node_capability.hardware_cpu_threads_below_cores'],
+    ['25 GHz CPU', 'hardware.cpu.speed_ghz', 25, 'node_capability.hardware_cpu_speed_ghz_range'],
+    ['no RAM', 'hardware.ram_bytes', 0, 'node_capability.hardware_ram_bytes_range'],
+    ['RAM beyond 2^53-1', 'hardware.ram_bytes', MAX_SAFE + 1, 'node_capability.hardware_ram_bytes_range'],
+    [
+      '17 GPUs',
+      'hardware.gpus',
+      Array.from({ length: 17 }, () => ({ vendor: 'NVIDIA', model: 'A100', vram_bytes: 1 })),
+      'node_capability.hardware_gpus_count',
+    ],
+    ['empty GPU vendor', 'hardware.gpus', [{ vendor: '', model: 'A100', vram_bytes: 1 }], 'node_capability.hardware_gpus_vendor_length'],
+    ['empty OS platform', 'hardware.os.platform', '', 'node_capability.hardware_os_platform_length'],
+    [
+      'uppercase model file hash',
+      'inference.models',
+      [{ ...model0, file_hash: sha256Hex('x').toUpperCase() }],
+      'node_capability.inference_models_file_hash_format',
+    ],
+    ['the same model twice', 'inference.models', [model0, model0], 'node_capability.inference_models_unique'],
+    [
+      'zero context length',
+      'inference.models',
+      [{ ...model0, context_length: 0 }],
+      'node_capability.inference_models_context_length_range',
+    ],
+    ['negative tokens per second', 'inference.tokens_per_second', -1, 'node_capability.inference_tokens_per_second_range'],
+    ['shards held above 65536', 'memory.shards_held', 65_537, 'node_capability.memory_shards_held_range'],
+    ['uppercase tag', 'tags', ['GPU'], 'node_capability.tags_format'],
+    ['tag of 33 characters', 'tags', ['t'.repeat(33)], 'node_capability.tags_length'],
+    ['the same tag twice', 'tags', ['gpu', 'gpu'], 'node_capability.tags_unique'],
+    ['33 tags', 'tags', Array.from({ length: 33 }, (_, i) => `t${i}`), 'node_capability.tags_count'],
+    ['empty host version', 'host_version', '', 'node_capability.host_version_length'],
+    ['unknown field', 'extra', true, 'node_capability.shape'],
+    ['nullable key left out', 'inference.tokens_per_second', undefined, 'node_capability.shape'],
+    ['fractional RAM', 'hardware.ram_bytes', 1.5, 'node_capability.shape'],
+  ])
+  .change('update by its author', 'update', minimalCapability, ok, { original: capabilityRecord })
+  .change('update by another agent', 'update', minimalCapability, bad('node_capability.update_author'), {
+    author: mallory,
+    original: capabilityRecord,
+  })
+  .change('update with an invalid entry', 'update', withField(capability, 'name', ''), bad('node_capability.name_length'), {
+    original: capabilityRecord,
+  })
+  .change('delete by its author', 'delete', null, ok, { original: capabilityRecord })
+  .change('delete by another agent', 'delete', null, bad('node_capability.delete_author'), {
+    author: bob,
+    original: capabilityRecord,
+  })
+  .change('update of a record of another type', 'update', capability, bad('input.original_type_mismatch'), {
+    original: dep(action('task-x'), alice, 'Task', {}),
+  })
+  .change('update without the original record', 'update', capability, bad('input.original_missing'), {})
+  .invalid('author key with wrong DHT location', capability, 'input.author_format', { author: badLocation })
+  .invalid('author is an action hash', capability, 'input.author_format', { author: action('not-an-agent') })
+  .invalid('author is not base64url', capability, 'input.author_format', { author: 'uhCAk!!!' })
+
+const unknownDna = new Cases('agent_registry', 'NodeCapability')
+unknownDna.add('unknown DNA', { ...unknownDna.input('create', capability, {}), dna: 'billing' as DnaName }, bad('input.dna_unknown'))
+unknownDna.add(
+  'unknown entry type',
+  { ...unknownDna.input('create', capability, {}), entry_type: 'Heartbeat' },
+  bad('input.entry_type_unknown'),
+)
+
+// resource_mesh
+
+const task: Json = {
+  kind: 'infer.generate',
+  input: { prompt: 'Summarise the design brief in one sentence.', max_tokens: 128, temperature: 0.2 },
+  input_cid: null,
+  requirements: {
+    min_ram_bytes: 8_589_934_592,
+    min_vram_bytes: 6_442_450_944,
+    gpu: true,
+    min_cores: 4,
+    model: 'qwen2.5-7b-instruct-q4_k_m',
+    tags: ['cuda'],
+  },
+  lease_ms: 60_000,
+  deadline: NOW + 600_000_000,
+  max_attempts: 3,
+  fan_out: 1,
+}
+const taskHash = action('task-1')
+const otherTaskHash = action('task-2')
+const taskRecord = dep(taskHash, alice, 'Task', task)
+
+const snapshot: Json = {
+  cores: 16,
+  ram_bytes: 60_000_000_000,
+  vram_bytes: 24_000_000_000,
+  gpu_count: 1,
+  models: ['qwen2.5-7b-instruct-q4_k_m', 'nomic-embed-text-v1.5'],
+  loaded_models: ['qwen2.5-7b-instruct-q4_k_m'],
+  tags: ['gpu', 'cuda'],
+  queue_depth: 0,
+}
+const claim: Json = { task: taskHash, snapshot }
+const claimHash = action('claim-bob-1')
+const claimRecord = dep(claimHash, bob, 'Claim', claim)
+
+const taskCases = new Cases('resource_mesh', 'Task')
+  .valid('inference task with inline input', task)
+  .valid('CPU task with its input on IPFS', {
+    ...task,
+    kind: 'sha256',
+    input: null,
+    input_cid: cidV1('big input'),
+    requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 0, model: null, tags: [] },
+  })
+  .fields(task, [
+    ['kind with capitals', 'kind', 'Infer.Generate', 'task.kind_format'],
+    ['kind with an empty segment', 'kind', 'infer..generate', 'task.kind_format'],
+    ['kind of 65 characters', 'kind', 'k'.repeat(65), 'task.kind_length'],
+    ['inline input over 64 KiB', 'input', { data: 'x'.repeat(65_536) }, 'task.input_size'],
+    ['input and input_cid both set', 'input_cid', cidV1('x'), 'task.input_exclusive'],
+    ['malformed input CID', 'input_cid', 'bafy-not-a-cid', 'task.input_cid_format'],
+    ['VRAM without a GPU', 'requirements.gpu', false, 'task.requirements_vram_without_gpu'],
+    ['min cores above 4096', 'requirements.min_cores', 4097, 'task.requirements_min_cores_range'],
+    ['empty model name', 'requirements.model', '', 'task.requirements_model_length'],
+    ['17 requirement tags', 'requirements.tags', Array.from({ length: 17 }, (_, i) => `t${i}`), 'task.requirements_tags_count'],
+    ['requirement tag with a space', 'requirements.tags', ['has space'], 'task.requirements_tags_format'],
+    ['lease of 10 ms', 'lease_ms', 10, 'task.lease_ms_range'],
+    ['lease over a day', 'lease_ms', 86_400_001, 'task.lease_ms_range'],
+    ['deadline beyond 2^53-1', 'deadline', MAX_SAFE + 1, 'task.deadline_range'],
+    ['zero attempts', 'max_attempts', 0, 'task.max_attempts_range'],
+    ['fan-out of 17', 'fan_out', 17, 'task.fan_out_range'],
+    ['input key left out', 'input', undefined, 'task.shape'],
+  ])
+  .invalid('neither input nor input_cid', withField(task, 'input', null), 'task.input_required')
+  .change('update', 'update', task, bad('task.no_update'), { original: taskRecord })
+  .change('delete', 'delete', null, bad('task.no_delete'), { original: taskRecord })
+
+const claimCases = new Cases('resource_mesh', 'Claim', { author: bob, deps: [taskRecord] })
+  .valid('claim that meets the requirements', claim)
+  .valid('claim on the claimant’s own task', claim, { author: alice })
+  .unresolved('claim without its task', claim, [taskHash], { deps: [] })
+  .fields(claim, [
+    ['task is an agent key', 'task', bob, 'claim.task_format'],
+    ['zero cores', 'snapshot.cores', 0, 'claim.snapshot_cores_range'],
+    ['17 GPUs', 'snapshot.gpu_count', 17, 'claim.snapshot_gpu_count_range'],
+    ['65 models', 'snapshot.models', Array.from({ length: 65 }, (_, i) => `m${i}`), 'claim.snapshot_models_count'],
+    ['empty loaded model name', 'snapshot.loaded_models', [''], 'claim.snapshot_loaded_models_length'],
+    ['bad tag', 'snapshot.tags', ['Bad'], 'claim.snapshot_tags_format'],
+    ['too little RAM', 'snapshot.ram_bytes', 1_000, 'claim.meets_requirements'],
+    ['no GPU', 'snapshot.gpu_count', 0, 'claim.meets_requirements'],
+    ['model not available', 'snapshot.models', ['llama-3-8b'], 'claim.meets_requirements'],
+    ['missing a required tag', 'snapshot.tags', ['gpu'], 'claim.meets_requirements'],
+    ['unknown snapshot field', 'snapshot.load', 0.5, 'claim.shape'],
+  ])
+  .invalid('task hash resolves to a Claim', claim, 'claim.task_type', {
+    deps: [dep(taskHash, alice, 'Claim', claim)],
+  })
+  .change('withdrawn by the claimant', 'delete', null, ok, { original: claimRecord })
+  .change('withdrawn by another agent', 'delete', null, bad('claim.delete_author'), {
+    author: carol,
+    original: claimRecord,
+  })
+  .change('update', 'update', claim, bad('claim.no_update'), { original: claimRecord })
+
+const assignment: Json = {
+  task: taskHash,
+  claim: claimHash,
+  assignee: bob,
+  attempt: 1,
+  lease_expires_at: NOW + 60_000_000,
+}
+const assignmentHash = action('assignment-1')
+const assignmentRecord = dep(assignmentHash, alice, 'Assignment', assignment)
+
+const assignmentCases = new Cases('resource_mesh', 'Assignment', { deps: [taskRecord, claimRecord] })
+  .valid('task author assigns the claimant', assignment)
+  .valid('last allowed attempt', { ...assignment, attempt: 3 })
+  .unresolved('without task and claim', assignment, [taskHash, claimHash], { deps: [] })
+  .unresolved('without the claim', assignment, [claimHash], { deps: [taskRecord] })
+  .invalid('written by the claimant', assignment, 'assignment.author_is_task_author', { author: bob })
+  .invalid('assignee is not the claimant', { ...assignment, assignee: carol }, 'assignment.assignee_is_claimant')
+  .invalid('claim for another task', { ...assignment, task: otherTaskHash }, 'assignment.claim_task_mismatch', {
+    deps: [dep(otherTaskHash, alice, 'Task', task), claimRecord],
+  })
+  .invalid('attempt above max_attempts', { ...assignment, attempt: 4 }, 'assignment.attempt_exceeds_max')
+  .invalid('claim hash resolves to a Task', assignment, 'assignment.claim_type', {
+    deps: [taskRecord, dep(claimHash, bob, 'Task', task)],
+  })
+  .fields(assignment, [
+    ['attempt 0', 'attempt', 0, 'assignment.attempt_range'],
+    ['attempt 17', 'attempt', 17, 'assignment.attempt_range'],
+    ['assignee is an action hash', 'assignee', claimHash, 'assignment.assignee_format'],
+    ['claim with a bad location', 'claim', `${claimHash.slice(0, -1)}${claimHash.endsWith('A') ? 'B' : 'A'}`, 'assignment.claim_format'],
+    ['negative lease expiry', 'lease_expires_at', -1, 'assignment.shape'],
+  ])
+  .change('update', 'update', assignment, bad('assignment.no_update'), { original: assignmentRecord })
+  .change('delete', 'delete', null, bad('assignment.no_delete'), { original: assignmentRecord })
+
+const output = { text: 'Ripple pools peers’ GPUs and CPUs for agents over Holochain.' }
+const result: Json = {
+  task: taskHash,
+  assignment: assignmentHash,
+  status: 'ok',
+  output,
+  output_cid: null,
+  output_hash: sha256Hex(JSON.stringify(output)),
+  error: null,
+  metrics: {
+    started_at: NOW + 1_000_000,
+    finished_at: NOW + 3_500_000,
+    duration_ms: 2_500,
+    tokens_in: 24,
+    tokens_out: 17,
+    tokens_per_second: 85.2,
+  },
+}
+const resultHash = action('result-1')
+const resultRecord = dep(resultHash, bob, 'Result', result)
+
+const resultCases = new Cases('resource_mesh', 'Result', { author: bob, deps: [assignmentRecord] })
+  .valid('ok result by the assignee', result)
+  .valid('error result by the assignee', {
+    ...result,
+    status: 'error',
+    output: null,
+    error: 'model failed to load: out of VRAM',
+  })
+  .valid('ok result with its output on IPFS', { ...result, output: null, output_cid: cidV1('output') })
+  .unresolved('without its assignment', result, [assignmentHash], { deps: [] })
+  .invalid('posted by someone else', result, 'result.author_is_assignee', { author: carol })
+  .invalid('posted by the task author', result, 'result.author_is_assignee', { author: alice })
+  .invalid('assignment for another task', { ...result, task: otherTaskHash }, 'result.task_mismatch')
+  .invalid('assignment hash resolves to a Claim', result, 'result.assignment_type', {
+    deps: [dep(assignmentHash, bob, 'Claim', claim)],
+  })
+  .fields(result, [
+    ['output and output_cid both set', 'output_cid', cidV1('output'), 'result.output_exclusive'],
+    ['inline output over 64 KiB', 'output', 'x'.repeat(70_000), 'result.output_size'],
+    ['malformed output hash', 'output_hash', 'abc123', 'result.output_hash_format'],
+    ['finished before it started', 'metrics.finished_at', NOW, 'result.metrics_order'],
+    ['tokens above 10^9', 'metrics.tokens_out', 1_000_000_001, 'result.metrics_tokens_out_range'],
+    ['unknown status', 'status', 'pending', 'result.shape'],
+    ['error message too long', 'error', 'e'.repeat(4097), 'result.error_length'],
+  ])
+  .invalid('ok without output', { ...result, output: null }, 'result.output_required')
+  .invalid('error without a message', { ...result, status: 'error', output: null }, 'result.error_required')
+  .change('update', 'update', result, bad('result.no_update'), { original: resultRecord })
+  .change('delete', 'delete', null, bad('result.no_delete'), { original: resultRecord })
+
+const receipt: Json = {
+  task: taskHash,
+  result: resultHash,
+  accepted: true,
+  reason: '',
+  usage: { duration_ms: 2_500, tokens: 41, output_bytes: 71 },
+}
+const receiptRecord = dep(action('receipt-1'), alice, 'Receipt', receipt)
+
+const receiptCases = new Cases('resource_mesh', 'Receipt', { deps: [taskRecord, resultRecord] })
+  .valid('accepted by the task author', receipt)
+  .valid('late result refused', { ...receipt, accepted: false, reason: 'result arrived after the lease expired' })
+  .unresolved('without task and result', receipt, [taskHash, resultHash], { deps: [] })
+  .invalid('issued by the assignee', receipt, 'receipt.author_is_task_author', { author: bob })
+  .invalid('result for another task', { ...receipt, task: otherTaskHash }, 'receipt.task_mismatch', {
+    deps: [dep(otherTaskHash, alice, 'Task', task), resultRecord],
+  })
+  .invalid('result hash resolves to an Assignment', receipt, 'receipt.result_type', {
+    deps: [taskRecord, dep(resultHash, alice, 'Assignment', assignment)],
+  })
+  .fields(receipt, [
+    ['reason of 1025 characters', 'reason', 'r'.repeat(1025), 'receipt.reason_length'],
+    ['tokens above 10^9', 'usage.tokens', 1_000_000_001, 'receipt.usage_tokens_range'],
+    ['task is an agent key', 'task', alice, 'receipt.task_format'],
+    ['accepted is a string', 'accepted', 'yes', 'receipt.shape'],
+  ])
+  .change('update', 'update', receipt, bad('receipt.no_update'), { original: receiptRecord })
+  .change('delete', 'delete', null, bad('receipt.no_delete'), { original: receiptRecord })
+
+const cancellation: Json = { task: taskHash, reason: 'no longer needed' }
+const cancellationRecord = dep(action('cancellation-1'), alice, 'Cancellation', cancellation)
+
+const cancellationCases = new Cases('resource_mesh', 'Cancellation', { deps: [taskRecord] })
+  .valid('cancelled by the task author', cancellation)
+  .unresolved('without its task', cancellation, [taskHash], { deps: [] })
+  .invalid('cancelled by another agent', cancellation, 'cancellation.author_is_task_author', { author: bob })
+  .invalid('task hash resolves to a Result', cancellation, 'cancellation.task_type', {
+    deps: [dep(taskHash, bob, 'Result', result)],
+  })
+  .fields(cancellation, [
+    ['reason of 1025 characters', 'reason', 'r'.repeat(1025), 'cancellation.reason_length'],
+    ['task is an entry hash', 'task', holoHash('entry', 'entry:task-1'), 'cancellation.task_format'],
+    ['unknown field', 'by', alice, 'cancellation.shape'],
+  ])
+  .change('update', 'update', cancellation, bad('cancellation.no_update'), { original: cancellationRecord })
+  .change('delete', 'delete', null, bad('cancellation.no_delete'), { original: cancellationRecord })
+
+// policy_store: alice is the progenitor, bob holds a grant from her.
+
+const admins = { properties: { progenitor: alice } }
+const bobGrantHash = action('grant-bob')
+const bobGrant = dep(bobGrantHash, alice, 'AdminGrant', { agent: bob, granted_by_grant: null })
+const carolGrantHash = action('grant-carol')
+const carolGrant = dep(carolGrantHash, bob, 'AdminGrant', { agent: carol, granted_by_grant: bobGrantHash })
+
+const policy: Json = {
+  id: 'gpu-tasks',
+  version: 1,
+  text: 'permit(principal, action == Action::"task.claim", resource) when { context.gpu == true };',
+  description: 'Any peer may claim GPU tasks.',
+  admin_grant: null,
+}
+const policyRecord = dep(action('policy-1'), alice, 'Policy', policy)
+
+const policyCases = new Cases('policy_store', 'Policy', admins)
+  .valid('published by the progenitor', policy)
+  .valid('published by a granted admin', { ...policy, admin_grant: bobGrantHash }, { author: bob, deps: [bobGrant] })
+  .valid('published by an admin granted by an admin', { ...policy, admin_grant: carolGrantHash }, {
+    author: carol,
+    deps: [carolGrant],
+  })
+  .unresolved('granted admin without the grant', { ...policy, admin_grant: bobGrantHash }, [bobGrantHash], {
+    author: bob,
+  })
+  .invalid('network without a progenitor', policy, 'policy.no_progenitor', { properties: { progenitor: null } })
+  .invalid('properties without a progenitor', policy, 'policy.no_progenitor', { properties: {} })
+  .invalid('malformed progenitor', policy, 'policy.properties_progenitor_format', { properties: { progenitor: 42 } })
+  .invalid('progenitor is not an agent key', policy, 'policy.properties_progenitor_format', {
+    properties: { progenitor: bobGrantHash },
+  })
+  .invalid('non-admin without a grant', policy, 'policy.author_is_admin', { author: mallory })
+  .invalid('cites another agent’s grant', { ...policy, admin_grant: bobGrantHash }, 'policy.author_is_admin', {
+    author: mallory,
+    deps: [bobGrant],
+  })
+  .invalid('grant hash resolves to a Policy', { ...policy, admin_grant: bobGrantHash }, 'policy.admin_grant_type', {
+    author: bob,
+    deps: [dep(bobGrantHash, alice, 'Policy', policy)],
+  })
+  .fields(policy, [
+    ['id with a space', 'id', 'gpu tasks', 'policy.id_format'],
+    ['id of 65 characters', 'id', 'p'.repeat(65), 'policy.id_length'],
+    ['version 0', 'version', 0, 'policy.version_range'],
+    ['empty text', 'text', '', 'policy.text_length'],
+    ['text over 64 Ki characters', 'text', 'x'.repeat(65_537), 'policy.text_length'],
+    ['description of 1025 characters', 'description', 'd'.repeat(1025), 'policy.description_length'],
+    ['admin grant is an agent key', 'admin_grant', bob, 'policy.admin_grant_format'],
+  ])
+  .change('new version by the progenitor', 'update', { ...policy, version: 2 }, ok, { original: policyRecord })
+  .change('new version by a granted admin', 'update', { ...policy, version: 2, admin_grant: bobGrantHash }, ok, {
+    author: bob,
+    deps: [bobGrant],
+    original: policyRecord,
+  })
+  .change('update by a non-admin', 'update', { ...policy, version: 2 }, bad('policy.author_is_admin'), {
+    author: mallory,
+    original: policyRecord,
+  })
+  .change('update that changes the id', 'update', { ...policy, id: 'other', version: 2 }, bad('policy.update_id'), {
+    original: policyRecord,
+  })
+  .change('update that keeps the version', 'update', policy, bad('policy.update_version'), { original: policyRecord })
+  .change('deleted by the progenitor', 'delete', null, ok, { original: dep(action('policy-2'), bob, 'Policy', policy) })
+  .change('deleted by its author', 'delete', null, ok, {
+    author: bob,
+    original: dep(action('policy-2'), bob, 'Policy', policy),
+  })
+  .change('deleted by another agent', 'delete', null, bad('policy.delete_author'), {
+    author: mallory,
+    original: policyRecord,
+  })
+
+const adminGrant: Json = { agent: bob, granted_by_grant: null }
+
+const adminGrantCases = new Cases('policy_store', 'AdminGrant', admins)
+  .valid('granted by the progenitor', adminGrant)
+  .valid('granted by a granted admin', { agent: carol, granted_by_grant: bobGrantHash }, { author: bob, deps: [bobGrant] })
+  .unresolved('granted by an admin without the grant', { agent: carol, granted_by_grant: bobGrantHash }, [bobGrantHash], {
+    author: bob,
+  })
+  .invalid('network without a progenitor', adminGrant, 'admin_grant.no_progenitor', { properties: { progenitor: null } })
+  .invalid('granted by a non-admin', { agent: carol, granted_by_grant: null }, 'admin_grant.author_is_admin', {
+    author: mallory,
+  })
+  .invalid('cites a grant for someone else', { agent: mallory, granted_by_grant: bobGrantHash }, 'admin_grant.author_is_admin', {
+    author: carol,
+    deps: [bobGrant],
+  })
+  .invalid(
+    'grant hash resolves to a Decision',
+    { agent: carol, granted_by_grant: bobGrantHash },
+    'admin_grant.granted_by_grant_type',
+    { author: bob, deps: [dep(bobGrantHash, alice, 'Decision', {})] },
+  )
+  .invalid('progenitor grants itself', { agent: alice, granted_by_grant: null }, 'admin_grant.self_grant')
+  .fields(adminGrant, [
+    ['agent is an action hash', 'agent', bobGrantHash, 'admin_grant.agent_format'],
+    ['agent key with a bad location', 'agent', badLocation, 'admin_grant.agent_format'],
+    ['granted_by_grant is an agent key', 'granted_by_grant', carol, 'admin_grant.granted_by_grant_format'],
+    ['granted_by_grant left out', 'granted_by_grant', undefined, 'admin_grant.shape'],
+  ])
+  .change('update', 'update', adminGrant, bad('admin_grant.no_update'), { original: bobGrant })
+  .change('revoked by delete', 'delete', null, bad('admin_grant.no_delete'), { original: bobGrant })
+
+const decision: Json = {
+  subject: bob,
+  action: 'task.claim',
+  resource: taskHash,
+  allowed: false,
+  policy_ids: ['gpu-tasks'],
+  reason: 'the task needs a GPU',
+  context: { gpu: true, min_vram_bytes: 6_442_450_944, model: 'qwen2.5-7b-instruct-q4_k_m', region: null },
+}
+const decisionRecord = dep(action('decision-1'), alice, 'Decision', decision)
+
+const decisionCases = new Cases('policy_store', 'Decision', admins)
+  .valid('denial recorded by a peer', decision)
+  .valid('allow with no policies and empty context', { ...decision, allowed: true, policy_ids: [], context: {} }, {
+    author: mallory,
+  })
+  .fields(decision, [
+    ['subject is an action hash', 'subject', taskHash, 'decision.subject_format'],
+    ['action with a space', 'action', 'task claim', 'decision.action_format'],
+    ['empty resource', 'resource', '', 'decision.resource_length'],
+    ['33 policy ids', 'policy_ids', Array.from({ length: 33 }, (_, i) => `p${i}`), 'decision.policy_ids_count'],
+    ['policy id with capitals', 'policy_ids', ['GPU'], 'decision.policy_ids_format'],
+    ['reason of 1025 characters', 'reason', 'r'.repeat(1025), 'decision.reason_length'],
+    ['context value is an object', 'context', { nested: { a: 1 } }, 'decision.context_value_format'],
+    ['context value of 257 characters', 'context', { note: 'v'.repeat(257) }, 'decision.context_value_length'],
+    ['empty context key', 'context', { '': 1 }, 'decision.context_key_length'],
+    [
+      'context with 33 keys',
+      'context',
+      Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])),
+      'decision.context_count',
+    ],
+  ])
+  .change('update', 'update', decision, bad('decision.no_update'), { original: decisionRecord })
+  .change('delete', 'delete', null, bad('decision.no_delete'), { original: decisionRecord })
+
+// artifact_index
+
+const artifactCid = cidV1('summary.json contents')
+const artifact: Json = {
+  cid: artifactCid,
+  size: 71,
+  name: 'summary.json',
+  mime_type: 'application/json',
+  sha256: sha256Hex('summary.json contents'),
+  provenance: {
+    task: taskHash,
+    result: resultHash,
+    input_cids: [cidV1('design.md'), cidV0('notes.txt')],
+    tool: 'infer.generate',
+    model: 'qwen2.5-7b-instruct-q4_k_m',
+  },
+  replication: 3,
+}
+const artifactHash = action('artifact-1')
+const artifactRecord = dep(artifactHash, alice, 'Artifact', artifact)
+
+const artifactCases = new Cases('artifact_index', 'Artifact')
+  .valid('output of a task', artifact)
+  .valid('uploaded file with a CIDv0', {
+    ...artifact,
+    cid: cidV0('photo'),
+    mime_type: 'image/jpeg',
+    provenance: { task: null, result: null, input_cids: [], tool: 'upload', model: null },
+  })
+  .fields(artifact, [
+    ['CID with uppercase', 'cid', artifactCid.toUpperCase(), 'artifact.cid_format'],
+    ['CIDv0 too short', 'cid', 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPb', 'artifact.cid_format'],
+    ['size beyond 2^53-1', 'size', MAX_SAFE + 1, 'artifact.size_range'],
+    ['empty name', 'name', '', 'artifact.name_length'],
+    ['MIME type without a slash', 'mime_type', 'json', 'artifact.mime_type_format'],
+    ['sha256 of 63 characters', 'sha256', sha256Hex('x').slice(1), 'artifact.sha256_format'],
+    ['result without task', 'provenance.task', null, 'artifact.provenance_result_without_task'],
+    [
+      '65 input CIDs',
+      'provenance.input_cids',
+      Array.from({ length: 65 }, (_, i) => cidV1(`in${i}`)),
+      'artifact.provenance_input_cids_count',
+    ],
+    ['malformed input CID', 'provenance.input_cids', ['ipfs://x'], 'artifact.provenance_input_cids_format'],
+    ['empty tool', 'provenance.tool', '', 'artifact.provenance_tool_length'],
+    ['replication 0', 'replication', 0, 'artifact.replication_range'],
+    ['replication 17', 'replication', 17, 'artifact.replication_range'],
+  ])
+  .change('update', 'update', artifact, bad('artifact.no_update'), { original: artifactRecord })
+  .change('deleted by its author', 'delete', null, ok, { original: artifactRecord })
+  .change('deleted by another agent', 'delete', null, bad('artifact.delete_author'), {
+    author: bob,
+    original: artifactRecord,
+  })
+
+const pin: Json = { cid: artifactCid, artifact: artifactHash, holder: bob }
+const pinRecord = dep(action('pin-bob'), bob, 'PinCommitment', pin)
+
+const pinCases = new Cases('artifact_index', 'PinCommitment', { author: bob, deps: [artifactRecord] })
+  .valid('holder commits to pin', pin)
+  .unresolved('without its artifact', pin, [artifactHash], { deps: [] })
+  .invalid('holder is not the author', pin, 'pin_commitment.holder_is_author', { author: carol })
+  .invalid('CID differs from the artifact', { ...pin, cid: cidV1('other') }, 'pin_commitment.cid_mismatch')
+  .invalid('artifact hash resolves to a Task', pin, 'pin_commitment.artifact_type', {
+    deps: [dep(artifactHash, alice, 'Task', task)],
+  })
+  .fields(pin, [
+    ['malformed CID', 'cid', 'bafy', 'pin_commitment.cid_format'],
+    ['artifact is an agent key', 'artifact', alice, 'pin_commitment.artifact_format'],
+    ['holder is an action hash', 'holder', artifactHash, 'pin_commitment.holder_format'],
+    ['holder left out', 'holder', undefined, 'pin_commitment.shape'],
+  ])
+  .change('released by the holder', 'delete', null, ok, { original: pinRecord })
+  .change('released by another agent', 'delete', null, bad('pin_commitment.delete_author'), {
+    author: carol,
+    original: pinRecord,
+  })
+  .change('update', 'update', pin, bad('pin_commitment.no_update'), { original: pinRecord })
+
+// memory_shards
+
+const collection: Json = {
+  name: 'docs',
+  dimension: 768,
+  metric: 'cosine',
+  shard_count: 4,
+  replication: 2,
+  embedding_model: 'nomic-embed-text-v1.5',
+}
+const collectionHash = action('collection-docs')
+const collectionRecord = dep(collectionHash, alice, 'Collection', collection)
+
+const collectionCases = new Cases('memory_shards', 'Collection')
+  .valid('cosine collection', collection)
+  .valid('single-shard l2 collection', { ...collection, name: 'scratch_1', metric: 'l2', shard_count: 1 })
+  .fields(collection, [
+    ['name with a space', 'name', 'my docs', 'collection.name_format'],
+    ['name of 65 characters', 'name', 'c'.repeat(65), 'collection.name_length'],
+    ['dimension 0', 'dimension', 0, 'collection.dimension_range'],
+    ['dimension 8193', 'dimension', 8193, 'collection.dimension_range'],
+    ['unknown metric', 'metric', 'dot', 'collection.shape'],
+    ['1025 shards', 'shard_count', 1025, 'collection.shard_count_range'],
+    ['replication 0', 'replication', 0, 'collection.replication_range'],
+    ['empty embedding model', 'embedding_model', '', 'collection.embedding_model_length'],
+  ])
+  .change('update', 'update', collection, bad('collection.no_update'), { original: collectionRecord })
+  .change('deleted by its author', 'delete', null, ok, { original: collectionRecord })
+  .change('deleted by another agent', 'delete', null, bad('collection.delete_author'), {
+    author: bob,
+    original: collectionRecord,
+  })
+
+const holder: Json = { collection: collectionHash, shard: 3, holder: bob }
+const holderRecord = dep(action('holder-bob-3'), bob, 'ShardHolder', holder)
+
+const holderCases = new Cases('memory_shards', 'ShardHolder', { author: bob, deps: [collectionRecord] })
+  .valid('holder of the last shard', holder)
+  .unresolved('without its collection', holder, [collectionHash], { deps: [] })
+  .invalid('holder is not the author', holder, 'shard_holder.holder_is_author', { author: carol })
+  .invalid('shard beyond shard_count', { ...holder, shard: 4 }, 'shard_holder.shard_out_of_range')
+  .invalid('collection hash resolves to a ShardSnapshot', holder, 'shard_holder.collection_type', {
+    deps: [dep(collectionHash, alice, 'ShardSnapshot', {})],
+  })
+  .fields(holder, [
+    ['shard 1024', 'shard', 1024, 'shard_holder.shard_range'],
+    ['collection is an agent key', 'collection', alice, 'shard_holder.collection_format'],
+    ['holder is not base64url', 'holder', 'uhCAk+/+/', 'shard_holder.holder_format'],
+    ['negative shard', 'shard', -1, 'shard_holder.shape'],
+  ])
+  .change('left by the holder', 'delete', null, ok, { original: holderRecord })
+  .change('removed by another agent', 'delete', null, bad('shard_holder.delete_author'), {
+    author: carol,
+    original: holderRecord,
+  })
+  .change('update', 'update', holder, bad('shard_holder.no_update'), { original: holderRecord })
+
+const snapshotEntry: Json = {
+  collection: collectionHash,
+  shard: 0,
+  cid: cidV1('shard 0 contents'),
+  doc_count: 12_345,
+  taken_at: NOW,
+}
+const snapshotRecord = dep(action('snapshot-0'), bob, 'ShardSnapshot', snapshotEntry)
+
+const snapshotCases = new Cases('memory_shards', 'ShardSnapshot', { author: bob, deps: [collectionRecord] })
+  .valid('snapshot of shard 0', snapshotEntry)
+  .unresolved('without its collection', snapshotEntry, [collectionHash], { deps: [] })
+  .invalid('shard beyond shard_count', { ...snapshotEntry, shard: 7 }, 'shard_snapshot.shard_out_of_range')
+  .invalid('collection hash resolves to a ShardHolder', snapshotEntry, 'shard_snapshot.collection_type', {
+    deps: [dep(collectionHash, bob, 'ShardHolder', holder)],
+  })
+  .fields(snapshotEntry, [
+    ['malformed CID', 'cid', 'Qm123', 'shard_snapshot.cid_format'],
+    ['doc count above 2^32-1', 'doc_count', 4_294_967_296, 'shard_snapshot.doc_count_range'],
+    ['fractional taken_at', 'taken_at', 1.5, 'shard_snapshot.shape'],
+    ['shard 1024', 'shard', 1024, 'shard_snapshot.shard_range'],
+    ['collection is a DNA hash', 'collection', holoHash('dna', 'dna:x'), 'shard_snapshot.collection_format'],
+  ])
+  .change('update', 'update', snapshotEntry, bad('shard_snapshot.no_update'), { original: snapshotRecord })
+  .change('deleted by its author', 'delete', null, ok, { original: snapshotRecord })
+  .change('deleted by another agent', 'delete', null, bad('shard_snapshot.delete_author'), {
+    author: carol,
+    original: snapshotRecord,
+  })
+
+const files: Record<DnaName, Cases[]> = {
+  agent_registry: [nodeCapability, unknownDna],
+  resource_mesh: [taskCases, claimCases, assignmentCases, resultCases, receiptCases, cancellationCases],
+  policy_store: [policyCases, adminGrantCases, decisionCases],
+  artifact_index: [artifactCases, pinCases],
+  memory_shards: [collectionCases, holderCases, snapshotCases],
+}
+
+for (const [dna, cases] of Object.entries(files)) {
+  const vectors = cases.flatMap((c) => c.vectors)
+  writeFileSync(new URL(`./${dna}.json`, import.meta.url), `${JSON.stringify(vectors, null, 2)}\n`)
+  console.log(`${dna}.json: ${vectors.length} vectors`)
+}
