@@ -25,8 +25,6 @@ function mapError(err: FastifyError & Record<string, unknown>): Mapped {
   const fastifyError = FASTIFY_ERRORS[err.code]
   if (fastifyError) return fastifyError
   switch (err.name) {
-    case 'SyntaxError':
-      return { status: 400, name: 'MalformedJsonError' }
     case 'InvalidEntryError':
       return { status: 422, name: err.name, details: { rule: err.rule } }
     case 'InvalidZomeCallError':
@@ -37,6 +35,9 @@ function mapError(err: FastifyError & Record<string, unknown>): Mapped {
       return { status: 404, name: err.name }
     case 'UnresolvedDependenciesError':
       return { status: 503, name: err.name, details: { deps: err.deps } }
+    // A call that raced the daemon's shutdown.
+    case 'ConductorClosedError':
+      return { status: 503, name: err.name }
     case 'ZomeFunctionNotImplementedError':
       return { status: 501, name: err.name }
   }

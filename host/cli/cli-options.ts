@@ -1,6 +1,6 @@
 /** Parsers for option values shared by several commands; a bad value stops the CLI with a clear message. */
 import { InvalidArgumentError } from 'commander'
-import { TagSchema } from '../../zomes-bindings/index.ts'
+import { NodeCapabilitySchema, TagSchema } from '../../zomes-bindings/index.ts'
 
 export function parsePort(value: string): number {
   const port = Number(value)
@@ -14,4 +14,10 @@ export function collectTag(value: string, previous: string[] = []): string[] {
   const parsed = TagSchema.safeParse(value)
   if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues.map((i) => i.message).join('; '))
   return previous.includes(value) ? previous : [...previous, value]
+}
+
+export function parseName(value: string): string {
+  const parsed = NodeCapabilitySchema.shape.name.safeParse(value)
+  if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues.map((i) => i.message).join('; '))
+  return value
 }

@@ -6,7 +6,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import type { NodeCapability } from '../../zomes-bindings/index.ts'
+import { LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
 import { createEmbeddedConductor } from '../conductor/embedded/index.ts'
@@ -116,7 +116,8 @@ async function runDaemon(
       scanModelsDir(modelsDir, { hashCache, logger }),
     ])
     unusable = models.unusable
-    const name = options.name ?? hostname()
+    // Host names can outgrow the contract's 64 characters; a name only has to be recognisable.
+    const name = options.name ?? [...hostname()].slice(0, LIMITS.node_capability.name.max).join('')
     const facts = { name, tags: options.tags ?? [], hardware, models: models.usable, hostVersion: version }
     return buildCapability(facts, logger)
   }

@@ -3,6 +3,7 @@
  * backoff, and peers reported by discovery are dialled when not already connected. Discovery only
  * reports; nothing else in libp2p dials them for us.
  */
+import { setMaxListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Libp2p, PeerDiscovery, PeerId, PeerInfo } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -30,6 +31,8 @@ export function startPeerDialer(libp2p: Libp2p, init: PeerDialerInit): PeerDiale
   const log = libp2p.logger.forComponent('ripple:dialer')
   const controller = new AbortController()
   const { signal } = controller
+  // One listener per explicit peer and per dial in flight: many, by design, not a leak.
+  setMaxListeners(Number.POSITIVE_INFINITY, signal)
   const retryMinMs = init.retryMinMs ?? 250
   const retryMaxMs = init.retryMaxMs ?? 5_000
   const dialling = new Set<string>()

@@ -28,7 +28,15 @@ export interface RipplePubsub extends TypedEventTarget<RipplePubsubEvents> {
   publish(channel: GossipChannel, data: Uint8Array): Promise<number>
   /** Peers known to be subscribed to the channel. */
   subscribers(channel: GossipChannel): PeerId[]
+  /**
+   * How many peers are in our gossip mesh for the channel. A message we relay goes to these only,
+   * so one relayed before the mesh forms is left to anti-entropy; tests and benchmarks wait on it.
+   */
+  meshSize(channel: GossipChannel): number
 }
+
+/** The class behind gossipsub's exported interface has getMeshPeers; the interface leaves it out. */
+type GossipSubWithMesh = GossipSub & { getMeshPeers(topic: string): string[] }
 
 export interface StartableRipplePubsub extends RipplePubsub {
   /** After libp2p started: gossipsub refuses subscriptions before. */
@@ -74,6 +82,10 @@ class DefaultRipplePubsub extends TypedEventEmitter<RipplePubsubEvents> implemen
 
   subscribers(channel: GossipChannel): PeerId[] {
     return this.gossip.getSubscribers(this.topics[channel])
+  }
+
+  meshSize(channel: GossipChannel): number {
+    return (this.gossip as GossipSubWithMesh).getMeshPeers(this.topics[channel]).length
   }
 
   private readonly onMessage = (evt: CustomEvent<Message>) => {

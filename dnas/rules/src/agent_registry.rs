@@ -106,7 +106,7 @@ fn node_capability(input: &ValidationInput) -> Verdict {
     if input.op == Op::Delete {
         return Ok(());
     }
-    let c: NodeCapability = ck.parse(&input.entry)?;
+    let c: NodeCapability = ck.parse(input.entry.as_deref())?;
     ck.text("name", &c.name, NODE_CAPABILITY_NAME)?;
 
     let hw = &c.hardware;

@@ -55,7 +55,7 @@ fn artifact(input: &ValidationInput) -> Verdict {
     if input.op == Op::Delete {
         return Ok(());
     }
-    let a: Artifact = ck.parse(&input.entry)?;
+    let a: Artifact = ck.parse(input.entry.as_deref())?;
     ck.cid("cid", &a.cid)?;
     ck.int("size", a.size, BYTES)?;
     ck.text("name", &a.name, ARTIFACT_NAME)?;
@@ -83,7 +83,7 @@ fn pin_commitment(input: &ValidationInput) -> Verdict {
     if input.op == Op::Delete {
         return Ok(());
     }
-    let p: PinCommitment = ck.parse(&input.entry)?;
+    let p: PinCommitment = ck.parse(input.entry.as_deref())?;
     ck.cid("cid", &p.cid)?;
     ck.hash("artifact", &p.artifact, HashKind::Action)?;
     ck.hash("holder", &p.holder, HashKind::Agent)?;

@@ -4,10 +4,10 @@
 //! `count` for lists, `range` for numbers, `format`, `size` for inline JSON, `unique`), and
 //! `<entry>.<name>` for the other rules.
 use serde::{de::DeserializeOwned, Deserialize, Deserializer};
-use serde_json::Value;
+use serde_json::{value::RawValue, Value};
 
 use crate::blake2b::blake2b_single_block;
-use crate::input::{invalid, Op, Outcome, ValidationInput, Verdict};
+use crate::input::{decode, invalid, Op, Outcome, ValidationInput, Verdict};
 use crate::limits::{Range, CID};
 
 /// The rules of one entry type.
@@ -181,9 +181,9 @@ impl Ck {
         Err(self.fail(&format!("{}_{kind}", field.replace('.', "_")), format!("{field} {}", message())))
     }
 
-    /// Decodes the entry; a shape the contract does not allow fails `<entry>.shape`.
-    pub fn parse<T: DeserializeOwned>(&self, value: &Value) -> Result<T, Outcome> {
-        T::deserialize(value).map_err(|e| self.fail("shape", format!("entry does not match the contract: {e}")))
+    /// Decodes an entry; a shape the contract does not allow fails `<entry>.shape`.
+    pub fn parse<T: DeserializeOwned>(&self, entry: Option<&RawValue>) -> Result<T, Outcome> {
+        decode(entry).map_err(|e| self.fail("shape", format!("entry does not match the contract: {e}")))
     }
 
     pub fn text(&self, field: &str, s: &str, r: Range) -> Verdict {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{value::RawValue, Map, Value};
 
 #[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -19,8 +19,9 @@ pub struct Dep {
     pub action_hash: String,
     pub author: String,
     pub entry_type: String,
+    /// Entries stay raw JSON until a rule decodes them into their type (no intermediate `Value` tree).
     #[serde(default)]
-    pub entry: Value,
+    pub entry: Option<Box<RawValue>>,
     #[serde(default)]
     pub original_action_hash: Option<String>,
 }
@@ -32,7 +33,7 @@ pub struct ValidationInput {
     pub op: Op,
     pub author: String,
     #[serde(default)]
-    pub entry: Value,
+    pub entry: Option<Box<RawValue>>,
     #[serde(default)]
     pub original: Option<Dep>,
     #[serde(default)]
@@ -83,8 +84,13 @@ impl ValidationInput {
         if dep.entry_type != entry_type {
             return Err(invalid(rule, format!("{hash} must be a {entry_type}, got a {}", dep.entry_type)));
         }
-        let entry = T::deserialize(&dep.entry)
-            .map_err(|e| invalid(rule, format!("{hash} is not a readable {entry_type}: {e}")))?;
+        let entry = decode(dep.entry.as_deref()).map_err(|e| invalid(rule, format!("{hash} is not a readable {entry_type}: {e}")))?;
         Ok((dep, entry))
     }
+}
+
+/// Decodes a raw entry (absent or null entries are an error: only deletes carry none).
+pub fn decode<T: DeserializeOwned>(entry: Option<&RawValue>) -> Result<T, String> {
+    let raw = entry.ok_or("the entry is missing")?;
+    serde_json::from_slice(raw.get().as_bytes()).map_err(|e| e.to_string())
 }

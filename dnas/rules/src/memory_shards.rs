@@ -61,7 +61,7 @@ fn collection(input: &ValidationInput) -> Verdict {
     if input.op == Op::Delete {
         return Ok(());
     }
-    let c: Collection = ck.parse(&input.entry)?;
+    let c: Collection = ck.parse(input.entry.as_deref())?;
     ck.slug("name", &c.name, COLLECTION_NAME)?;
     ck.int("dimension", c.dimension, COLLECTION_DIMENSION)?;
     ck.int("shard_count", c.shard_count, COLLECTION_SHARD_COUNT)?;
@@ -84,7 +84,7 @@ fn shard_holder(input: &ValidationInput) -> Verdict {
     if input.op == Op::Delete {
         return Ok(());
     }
-    let h: ShardHolder = ck.parse(&input.entry)?;
+    let h: ShardHolder = ck.parse(input.entry.as_deref())?;
     ck.hash("collection", &h.collection, HashKind::Action)?;
     ck.int("shard", h.shard, COLLECTION_SHARD_INDEX)?;
     ck.hash("holder", &h.holder, HashKind::Agent)?;
@@ -98,7 +98,7 @@ fn shard_snapshot(input: &ValidationInput) -> Verdict {
     if input.op == Op::Delete {
         return Ok(());
     }
-    let s: ShardSnapshot = ck.parse(&input.entry)?;
+    let s: ShardSnapshot = ck.parse(input.entry.as_deref())?;
     ck.hash("collection", &s.collection, HashKind::Action)?;
     ck.int("shard", s.shard, COLLECTION_SHARD_INDEX)?;
     ck.cid("cid", &s.cid)?;

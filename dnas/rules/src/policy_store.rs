@@ -93,14 +93,14 @@ fn policy(input: &ValidationInput) -> Verdict {
             "only the progenitor or the policy's author may delete it".into()
         });
     }
-    let p: Policy = ck.parse(&input.entry)?;
+    let p: Policy = ck.parse(input.entry.as_deref())?;
     ck.slug("id", &p.id, POLICY_ID)?;
     ck.int("version", p.version, POLICY_VERSION)?;
     ck.text("text", &p.text, POLICY_TEXT)?;
     ck.text("description", &p.description, POLICY_DESCRIPTION)?;
     ck.opt_hash("admin_grant", &p.admin_grant, HashKind::Action)?;
     if input.op == Op::Update {
-        let original: Policy = ck.parse(&input.original().entry)?;
+        let original: Policy = ck.parse(input.original().entry.as_deref())?;
         ck.rule("update_id", p.id == original.id, || format!("an update must keep id {:?}", original.id))?;
         ck.rule("update_version", p.version > original.version, || {
             format!("an update must raise version above {}", original.version)
@@ -112,7 +112,7 @@ fn policy(input: &ValidationInput) -> Verdict {
 fn admin_grant(input: &ValidationInput) -> Verdict {
     let ck = Ck::new("admin_grant");
     ck.rights(input, Change::Never, Change::Never)?;
-    let g: AdminGrant = ck.parse(&input.entry)?;
+    let g: AdminGrant = ck.parse(input.entry.as_deref())?;
     ck.hash("agent", &g.agent, HashKind::Agent)?;
     ck.opt_hash("granted_by_grant", &g.granted_by_grant, HashKind::Action)?;
     ck.rule("self_grant", g.agent != input.author, || "an agent cannot grant itself admin".into())?;
@@ -122,7 +122,7 @@ fn admin_grant(input: &ValidationInput) -> Verdict {
 fn decision(input: &ValidationInput) -> Verdict {
     let ck = Ck::new("decision");
     ck.rights(input, Change::Never, Change::Never)?;
-    let d: Decision = ck.parse(&input.entry)?;
+    let d: Decision = ck.parse(input.entry.as_deref())?;
     ck.hash("subject", &d.subject, HashKind::Agent)?;
     ck.dotted("action", &d.action, DECISION_ACTION)?;
     ck.text("resource", &d.resource, DECISION_RESOURCE)?;

@@ -144,7 +144,7 @@ struct Cancellation {
 fn task(input: &ValidationInput) -> Verdict {
     let ck = Ck::new("task");
     ck.rights(input, Change::Never, Change::Never)?;
-    let t: Task = ck.parse(&input.entry)?;
+    let t: Task = ck.parse(input.entry.as_deref())?;
     ck.dotted("kind", &t.kind, TASK_KIND)?;
     ck.json_size("input", &t.input, TASK_INPUT_JSON_BYTES)?;
     if let Some(cid) = &t.input_cid {
@@ -180,7 +180,7 @@ fn claim(input: &ValidationInput) -> Verdict {
     if input.op == Op::Delete {
         return Ok(());
     }
-    let c: Claim = ck.parse(&input.entry)?;
+    let c: Claim = ck.parse(input.entry.as_deref())?;
     ck.hash("task", &c.task, HashKind::Action)?;
     let s = &c.snapshot;
     ck.int("snapshot.cores", s.cores, CLAIM_CORES)?;
@@ -224,7 +224,7 @@ fn claim(input: &ValidationInput) -> Verdict {
 fn assignment(input: &ValidationInput) -> Verdict {
     let ck = Ck::new("assignment");
     ck.rights(input, Change::Never, Change::Never)?;
-    let a: Assignment = ck.parse(&input.entry)?;
+    let a: Assignment = ck.parse(input.entry.as_deref())?;
     ck.hash("task", &a.task, HashKind::Action)?;
     ck.hash("claim", &a.claim, HashKind::Action)?;
     ck.hash("assignee", &a.assignee, HashKind::Agent)?;
@@ -249,7 +249,7 @@ fn assignment(input: &ValidationInput) -> Verdict {
 fn result(input: &ValidationInput) -> Verdict {
     let ck = Ck::new("result");
     ck.rights(input, Change::Never, Change::Never)?;
-    let r: TaskResult = ck.parse(&input.entry)?;
+    let r: TaskResult = ck.parse(input.entry.as_deref())?;
     ck.hash("task", &r.task, HashKind::Action)?;
     ck.hash("assignment", &r.assignment, HashKind::Action)?;
     ck.json_size("output", &r.output, RESULT_OUTPUT_JSON_BYTES)?;
@@ -289,7 +289,7 @@ fn result(input: &ValidationInput) -> Verdict {
 fn receipt(input: &ValidationInput) -> Verdict {
     let ck = Ck::new("receipt");
     ck.rights(input, Change::Never, Change::Never)?;
-    let r: Receipt = ck.parse(&input.entry)?;
+    let r: Receipt = ck.parse(input.entry.as_deref())?;
     ck.hash("task", &r.task, HashKind::Action)?;
     ck.hash("result", &r.result, HashKind::Action)?;
     ck.text("reason", &r.reason, REASON)?;
@@ -309,7 +309,7 @@ fn receipt(input: &ValidationInput) -> Verdict {
 fn cancellation(input: &ValidationInput) -> Verdict {
     let ck = Ck::new("cancellation");
     ck.rights(input, Change::Never, Change::Never)?;
-    let c: Cancellation = ck.parse(&input.entry)?;
+    let c: Cancellation = ck.parse(input.entry.as_deref())?;
     ck.hash("task", &c.task, HashKind::Action)?;
     ck.text("reason", &c.reason, REASON)?;
 

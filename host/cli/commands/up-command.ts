@@ -5,8 +5,9 @@
  */
 import { performance } from 'node:perf_hooks'
 import { Command, Option } from 'commander'
+import type { RunningDaemon } from '../../daemon/daemon.ts'
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log/logger.ts'
-import { collectTag, parsePort } from '../cli-options.ts'
+import { collectTag, parseName, parsePort } from '../cli-options.ts'
 import { alignRows, capabilityRows } from '../human-format.ts'
 
 export const DEFAULT_API_PORT = 7311
@@ -29,7 +30,7 @@ export function upCommand(): Command {
       '--data-dir <dir>',
       'where the agent key and data live (default: a session dir for local, ~/.ripple/<network> otherwise)',
     )
-    .option('--name <name>', 'name this peer advertises (default: the host name)')
+    .option('--name <name>', 'name this peer advertises (default: the host name)', parseName)
     .option('--tag <tag>', 'tag this peer advertises (repeatable)', collectTag)
     .option('--models-dir <dir>', 'directory of GGUF models to advertise (default: <data dir>/models)')
     .option('--api-port <port>', 'API port on 127.0.0.1; 0 picks a free one', parsePort, DEFAULT_API_PORT)
@@ -40,7 +41,7 @@ export function upCommand(): Command {
       const logger = createLogger(options.logLevel)
       // Loaded here so `status` and `peers` do not pay for the conductor, API server and hardware probe.
       const { startDaemon } = await import('../../daemon/daemon.ts')
-      const daemon = await startDaemon({
+      const starting = startDaemon({
         network: options.network,
         dataDir: options.dataDir,
         name: options.name,
@@ -49,32 +50,30 @@ export function upCommand(): Command {
         apiPort: options.apiPort,
         logger,
       })
-      const dataDirFlag = `--data-dir ${daemon.dataDir.path}`
-      const unusable = daemon.unusableModels()
-      const lines = [
-        `ripple: agent ${daemon.agent}`,
-        `ripple: network ${daemon.network.name} (${daemon.network.backend}), data dir ${daemon.dataDir.path}${
-          daemon.dataDir.session ? ' (session: removed on exit)' : ''
-        }`,
-        alignRows(
-          [
-            ...capabilityRows(daemon.capability()),
-            ['models dir', `${daemon.modelsDir}${unusable.length > 0 ? ` (${unusable.length} unusable, see the log)` : ''}`],
-          ],
-          '  ',
-        ),
-        `ripple: api ${daemon.apiUrl}`,
-        `ripple: token ${daemon.apiToken}`,
-        `ripple: try \`ripple status ${dataDirFlag}\` or \`ripple peers ${dataDirFlag}\``,
-        // performance.now() counts from process start, so this includes loading the code.
-        `ripple: ready in ${Math.round(performance.now())} ms`,
-      ]
-      process.stdout.write(`${lines.join('\n')}\n`)
-      stopOnSignals(async () => {
-        await daemon.stop()
-        logger.flush()
-      })
+      // Installed before the daemon is up, so a signal during startup still stops it cleanly.
+      stopOnSignals(async () => (await starting).stop())
+      process.stdout.write(startupText(await starting))
     })
+}
+
+function startupText(daemon: RunningDaemon): string {
+  const dataDirFlag = `--data-dir ${daemon.dataDir.path}`
+  const unusable = daemon.unusableModels().length
+  const session = daemon.dataDir.session ? ' (session: removed on exit)' : ''
+  const rows: [string, string][] = [
+    ...capabilityRows(daemon.capability()),
+    ['models dir', `${daemon.modelsDir}${unusable > 0 ? ` (${unusable} unusable, see the log)` : ''}`],
+  ]
+  return `${[
+    `ripple: agent ${daemon.agent}`,
+    `ripple: network ${daemon.network.name} (${daemon.network.backend}), data dir ${daemon.dataDir.path}${session}`,
+    alignRows(rows, '  '),
+    `ripple: api ${daemon.apiUrl}`,
+    `ripple: token ${daemon.apiToken}`,
+    `ripple: try \`ripple status ${dataDirFlag}\` or \`ripple peers ${dataDirFlag}\``,
+    // performance.now() counts from process start, so this includes loading the code.
+    `ripple: ready in ${Math.round(performance.now())} ms`,
+  ].join('\n')}\n`
 }
 
 /** First SIGINT/SIGTERM stops gracefully; a second one while stopping exits at once. */

@@ -142,4 +142,10 @@ describe('API bad requests', () => {
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual([])
   })
+
+  it('answers a function whose output is null with a JSON null', async () => {
+    const res = await send('/v1/zome/agent_registry/get_capability', json(JSON.stringify(AGENT)))
+    expect(res.status).toBe(200)
+    expect(res.body).toBeNull()
+  })
 })

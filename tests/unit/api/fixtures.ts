@@ -3,9 +3,11 @@
 import { ZomeFunctionNotImplementedError } from '../../../host/conductor/embedded/errors.ts'
 import { InvalidEntryError } from '../../../host/conductor/embedded/validation/validator.ts'
 import type { ConductorPort } from '../../../host/conductor/port.ts'
-import type { NodeCapability } from '../../../zomes-bindings/index.ts'
+import { dhtLocation, HOLO_HASH_PREFIXES, type NodeCapability } from '../../../zomes-bindings/index.ts'
 
-export const AGENT = `u${Buffer.concat([Buffer.from([0x84, 0x20, 0x24]), Buffer.alloc(36)]).toString('base64url')}`
+const AGENT_CORE = new Uint8Array(32).fill(7)
+/** A well-formed agent key (type prefix, core, DHT location), as the contract's schemas require. */
+export const AGENT = `u${Buffer.concat([HOLO_HASH_PREFIXES.agent, AGENT_CORE, dhtLocation(AGENT_CORE)]).toString('base64url')}`
 
 export const CAPABILITY: NodeCapability = {
   name: 'test-peer',
@@ -33,6 +35,7 @@ export function fakeConductor(): ConductorPort {
       return { action_hash: 'uhCkk', entry_hash: 'uhCEk' }
     }
     if (dna === 'agent_registry' && fn === 'list_nodes') return []
+    if (dna === 'agent_registry' && fn === 'get_capability') return null
     throw new ZomeFunctionNotImplementedError(dna, fn)
   }
   return {
