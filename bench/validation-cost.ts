@@ -19,7 +19,9 @@ const CASES: [label: string, file: string, vector: string][] = [
 ]
 
 function vectorInput(file: string, name: string): ValidationInput {
-  const vectors = JSON.parse(readFileSync(new URL(`../tests/vectors/${file}.json`, import.meta.url), 'utf8')) as {
+  const vectors = JSON.parse(
+    readFileSync(new URL(`../tests/vectors/${file}.json`, import.meta.url), 'utf8'),
+  ) as {
     name: string
     input: ValidationInput
   }[]
@@ -51,7 +53,8 @@ export default async function run(): Promise<BenchReport> {
       const t0 = performance.now()
       const outcome = validator.validate(input)
       samples[i] = (performance.now() - t0) * 1000
-      if (outcome.outcome !== 'valid') throw new Error(`${label}: expected valid, got ${JSON.stringify(outcome)}`)
+      if (outcome.outcome !== 'valid')
+        throw new Error(`${label}: expected valid, got ${JSON.stringify(outcome)}`)
     }
     const mean = samples.reduce((a, b) => a + b, 0) / ITERATIONS
     const p95 = samples.sort()[Math.floor(ITERATIONS * 0.95)]!

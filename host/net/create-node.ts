@@ -39,8 +39,6 @@ export interface RippleNodeInit {
    * benchmarks pass '127.0.0.1' so no packet leaves the machine.
    */
   mdnsInterface?: string
-  /** mDNS UDP port; 5353 when unset. */
-  mdnsPort?: number
   /**
    * Many peers on one machine (tests, benchmarks): exempt loopback from per-host connection rate
    * limits, and stop gossipsub scoring down peers that share 127.0.0.1.
@@ -57,7 +55,7 @@ export interface RippleNodeInit {
   start?: boolean
 }
 
-export interface RippleServices extends Record<string, unknown> {
+export type RippleServices = {
   identify: Identify
   ping: Ping
   pubsub: GossipSub
@@ -112,7 +110,6 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
             const mdns = mdnsDiscovery({
               serviceTag: identity.mdnsServiceTag,
               interface: init.mdnsInterface,
-              port: init.mdnsPort,
             })(components)
             discovery.push(mdns)
             return mdns

@@ -52,3 +52,12 @@ export class RemoteHandlerError extends Error {
     this.name = 'RemoteHandlerError'
   }
 }
+
+/** A request or response frame over MAX_MESSAGE_BYTES: split the batch. */
+export class MessageTooLargeError extends Error {
+  static override readonly name = 'MessageTooLargeError'
+  constructor(bytes: number, limit: number) {
+    super(`message of ${bytes} bytes exceeds the ${limit}-byte limit`)
+    this.name = 'MessageTooLargeError'
+  }
+}

@@ -31,10 +31,6 @@ export interface MdnsDiscoveryInit {
    * When set, nothing is ever sent unless the socket was pinned to it.
    */
   interface?: string
-  /** UDP port; 5353 is the mDNS port. */
-  port?: number
-  /** Longest pause between two rounds of asking (peers that start later announce themselves). */
-  queryIntervalMs?: number
 }
 
 export interface MdnsDiscoveryComponents {
@@ -44,6 +40,9 @@ export interface MdnsDiscoveryComponents {
 }
 
 const MDNS_GROUP = '224.0.0.251'
+const MDNS_PORT = 5353
+/** Longest pause between two rounds of asking (peers that start later announce themselves). */
+const MAX_QUERY_INTERVAL_MS = 10_000
 const RECORD_TTL_S = 120
 /** A TXT record string holds at most 255 bytes (RFC 6763 6.1). */
 const MAX_TXT_LENGTH = 255
@@ -89,7 +88,7 @@ class MdnsDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements Pe
     })
     const mdns = multicastDns({
       socket,
-      port: this.init.port ?? 5353,
+      port: MDNS_PORT,
       ip: MDNS_GROUP,
       interface: pinned,
       // Linux delivers multicast only to sockets bound to the wildcard (or group) address; the
@@ -114,7 +113,7 @@ class MdnsDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements Pe
   /**
    * Addresses exist only once the transports listen, after every component's start(). As RFC 6762
    * 5.2 asks, the first round waits 20-120 ms (by then the node listens for our reports) and the
-   * next ones come at growing intervals up to `queryIntervalMs`.
+   * next ones come at growing intervals up to MAX_QUERY_INTERVAL_MS.
    */
   afterStart(): void {
     this.scheduleRound(20 + Math.random() * 100, 1_000)
@@ -133,7 +132,7 @@ class MdnsDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements Pe
     this.queryTimer = setTimeout(() => {
       this.announce()
       if (this.canSend) this.mdns?.query({ questions: [{ name: this.init.serviceTag, type: 'PTR' }] })
-      this.scheduleRound(nextDelayMs, Math.min(nextDelayMs * 2, this.init.queryIntervalMs ?? 10_000))
+      this.scheduleRound(nextDelayMs, Math.min(nextDelayMs * 2, MAX_QUERY_INTERVAL_MS))
     }, delayMs)
   }
 

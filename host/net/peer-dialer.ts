@@ -14,12 +14,11 @@ export interface PeerDialerInit {
   peers: string[]
   /** Discovery modules whose reports are dialled. */
   discovery: PeerDiscovery[]
-  /** First retry delay after a failed dial; doubles up to `retryMaxMs`. */
-  retryMinMs?: number
-  /** Longest retry delay. */
-  retryMaxMs?: number
 }
 
+/** First retry delay after a failed dial of an explicit peer; doubles up to RETRY_MAX_MS. */
+const RETRY_MIN_MS = 250
+const RETRY_MAX_MS = 5_000
 /** How long the higher PeerId of a pair leaves the dial to the lower one. */
 const TIE_BREAK_MS = 2_000
 
@@ -33,8 +32,6 @@ export function startPeerDialer(libp2p: Libp2p, init: PeerDialerInit): PeerDiale
   const { signal } = controller
   // One listener per explicit peer and per dial in flight: many, by design, not a leak.
   setMaxListeners(Number.POSITIVE_INFINITY, signal)
-  const retryMinMs = init.retryMinMs ?? 250
-  const retryMaxMs = init.retryMaxMs ?? 5_000
   const dialling = new Set<string>()
   const self = libp2p.peerId.toString()
   /** When each lower-id peer was first reported, for the dial tie-break below. */
@@ -62,7 +59,7 @@ export function startPeerDialer(libp2p: Libp2p, init: PeerDialerInit): PeerDiale
     // Known up front when the address names its peer, so a connection it opened to us counts.
     const named = addr.getComponents().findLast((c) => c.code === CODE_P2P)?.value
     let peer: PeerId | undefined = named === undefined ? undefined : peerIdFromString(named)
-    let delay = retryMinMs
+    let delay = RETRY_MIN_MS
     while (!signal.aborted) {
       if (peer === undefined || !isConnected(peer)) {
         try {
@@ -76,10 +73,10 @@ export function startPeerDialer(libp2p: Libp2p, init: PeerDialerInit): PeerDiale
         await disconnected(peer)
         // A connection that lasted resets the backoff; one dropped at once (say, a failed
         // handshake) must not turn this loop into a dial storm.
-        if (Date.now() - since > retryMaxMs) delay = retryMinMs
+        if (Date.now() - since > RETRY_MAX_MS) delay = RETRY_MIN_MS
       }
       await sleep(delay, undefined, { signal }).catch(() => {})
-      delay = Math.min(delay * 2, retryMaxMs)
+      delay = Math.min(delay * 2, RETRY_MAX_MS)
     }
   }
 

@@ -9,6 +9,7 @@
 import { type Libp2p, type PeerId, type Stream, UnsupportedProtocolError } from '@libp2p/interface'
 import { type LengthPrefixedStream, lpStream, UnexpectedEOFError } from '@libp2p/utils'
 import {
+  MessageTooLargeError,
   PeerUnreachableError,
   RemoteHandlerError,
   RequestRefusedError,
@@ -32,7 +33,8 @@ export interface RequestResponse {
   unhandle(protocolSuffix: string): Promise<void>
   /**
    * Rejects with PeerUnreachableError (or its subclass RequestTimeoutError), RequestRefusedError
-   * (peer on another network, or not serving the protocol) or RemoteHandlerError.
+   * (peer on another network, or not serving the protocol), RemoteHandlerError, or
+   * MessageTooLargeError (request over MAX_MESSAGE_BYTES, before anything is sent).
    */
   request(
     peer: PeerId,
@@ -45,10 +47,6 @@ export interface RequestResponse {
 export interface RequestResponseInit {
   /** Default per-request timeout. */
   timeoutMs?: number
-  /** Largest request or response frame accepted. */
-  maxMessageBytes?: number
-  /** Idle streams kept per peer and protocol; more concurrent requests open (then close) more. */
-  maxIdleStreams?: number
 }
 
 export interface StoppableRequestResponse extends RequestResponse {
@@ -61,6 +59,10 @@ const STATUS_HANDLER_ERROR = 1
 const STATUS_REFUSED = 2
 /** Stream limits per connection and protocol; libp2p's defaults are lower. */
 const MAX_STREAMS = 64
+/** Largest request or response frame: callers batch catch-up ops below this. */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+/** Idle streams kept per peer and protocol; more concurrent requests open (then close) more. */
+const MAX_IDLE_STREAMS = 4
 
 interface Channel {
   stream: Stream
@@ -70,8 +72,6 @@ interface Channel {
 class DefaultRequestResponse implements StoppableRequestResponse {
   private readonly idle = new Map<string, Channel[]>()
   private readonly timeoutMs: number
-  private readonly maxMessageBytes: number
-  private readonly maxIdleStreams: number
 
   constructor(
     private readonly libp2p: Libp2p,
@@ -80,8 +80,6 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     init: RequestResponseInit,
   ) {
     this.timeoutMs = init.timeoutMs ?? 10_000
-    this.maxMessageBytes = init.maxMessageBytes ?? 4 * 1024 * 1024
-    this.maxIdleStreams = init.maxIdleStreams ?? 4
     peers.addEventListener('peer:disconnect', this.onPeerDisconnect)
   }
 
@@ -103,6 +101,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     request: Uint8Array,
     options: RequestOptions = {},
   ): Promise<Uint8Array> {
+    checkSize(request)
     const protocol = this.identity.protocol(protocolSuffix)
     const timeoutMs = options.timeoutMs ?? this.timeoutMs
     const timeout = AbortSignal.timeout(timeoutMs)
@@ -116,8 +115,9 @@ class DefaultRequestResponse implements StoppableRequestResponse {
         } catch (err) {
           // An idle stream may have been closed under us (inactivity, a reset); only that case
           // earns a second try, on a fresh stream.
-          if (signal.aborted || err instanceof RemoteHandlerError || err instanceof RequestRefusedError)
+          if (signal.aborted || err instanceof RemoteHandlerError || err instanceof RequestRefusedError) {
             throw err
+          }
         }
       }
       const channel = await this.open(peer, protocol, signal)
@@ -154,7 +154,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     }
     try {
       const stream = await this.libp2p.dialProtocol(peer, protocol, { signal })
-      return { stream, lp: this.frames(stream) }
+      return { stream, lp: frames(stream) }
     } catch (err) {
       if (err instanceof UnsupportedProtocolError) {
         throw new RequestRefusedError(peer, `does not serve ${protocol}`)
@@ -199,7 +199,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
 
   private release(key: string, channel: Channel): void {
     const channels = this.idle.get(key) ?? []
-    if (!isUsable(channel.stream) || channels.length >= this.maxIdleStreams) {
+    if (!isUsable(channel.stream) || channels.length >= MAX_IDLE_STREAMS) {
       void channel.stream.close().catch((err: Error) => channel.stream.abort(err))
       return
     }
@@ -209,7 +209,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
 
   /** Answers requests on one inbound stream until the requester closes it. */
   private async serve(stream: Stream, peer: PeerId, handler: RequestHandler): Promise<void> {
-    const lp = this.frames(stream)
+    const lp = frames(stream)
     try {
       while (true) {
         const request = (await lp.read()).subarray()
@@ -219,7 +219,9 @@ class DefaultRequestResponse implements StoppableRequestResponse {
           return
         }
         try {
-          await lp.write(response(STATUS_OK, await handler(request, peer)))
+          const body = await handler(request, peer)
+          checkSize(body)
+          await lp.write(response(STATUS_OK, body))
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err)
           await lp.write(response(STATUS_HANDLER_ERROR, new TextEncoder().encode(message)))
@@ -231,14 +233,19 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     }
   }
 
-  private frames(stream: Stream): LengthPrefixedStream<Stream> {
-    return lpStream(stream, { maxDataLength: this.maxMessageBytes, maxBufferSize: this.maxMessageBytes + 16 })
-  }
-
   private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>) => {
     const prefix = `${evt.detail}\n`
     for (const key of this.idle.keys()) if (key.startsWith(prefix)) this.idle.delete(key)
   }
+}
+
+function frames(stream: Stream): LengthPrefixedStream<Stream> {
+  return lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: MAX_MESSAGE_BYTES + 16 })
+}
+
+/** The status byte counts too, so a frame never exceeds what the other side accepts. */
+function checkSize(body: Uint8Array): void {
+  if (body.length + 1 > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(body.length, MAX_MESSAGE_BYTES - 1)
 }
 
 function isUsable(stream: Stream): boolean {

@@ -57,6 +57,30 @@ export interface ChainHead {
   seq: number
 }
 
+/** One agent's chain head, as anti-entropy summaries list them. */
+export interface AuthorHead extends ChainHead {
+  author: Uint8Array
+}
+
+/**
+ * Proof-less record that an agent signed something the rules or the chain checks refuse: its later
+ * ops are ignored. Issued by this peer (`reportedBy`) on what it received itself.
+ */
+export interface Warrant {
+  /** The agent warranted. */
+  author: Uint8Array
+  dnaHash: Uint8Array
+  /** The rule or check that failed: a rules id ('node_capability.name_length') or 'sys.*' / 'chain.*'. */
+  rule: string
+  reason: string
+  /** The offending action, when there is one. */
+  actionHash: Uint8Array | null
+  /** The agent that issued the warrant. */
+  reportedBy: Uint8Array
+  /** Microseconds since the Unix epoch, like action timestamps. */
+  timestamp: number
+}
+
 export interface LinkQuery {
   dnaHash: Uint8Array
   base: Uint8Array
@@ -80,6 +104,18 @@ export interface ChainStore {
   chainHead(dnaHash: Uint8Array, author: Uint8Array): ChainHead | null
   /** The chain's actions in seq order. */
   chainActions(dnaHash: Uint8Array, author: Uint8Array): Iterable<StoredAction>
+  /** The head of every chain held in the DNA (this agent's and the ones replicated here). */
+  chainHeads(dnaHash: Uint8Array): AuthorHead[]
+  /** Up to `limit` actions of a chain from `fromSeq` on, in seq order. */
+  chainRange(dnaHash: Uint8Array, author: Uint8Array, fromSeq: number, limit: number): StoredAction[]
+  /**
+   * Runs `fn` in one transaction (writes nest inside it): a batch of replicated ops costs one sync
+   * to disk, not one per op. Rolled back if `fn` throws.
+   */
+  transaction<T>(fn: () => T): T
+  addWarrant(warrant: Warrant): void
+  /** Every warrant, oldest first. */
+  listWarrants(): Warrant[]
   getAction(hash: Uint8Array): StoredAction | null
   getEntry(hash: Uint8Array): StoredEntry | null
   /** Create / Update actions in the DNA that wrote this entry, oldest first. */

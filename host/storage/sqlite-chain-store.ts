@@ -8,6 +8,7 @@
  */
 import Database from 'better-sqlite3'
 import {
+  type AuthorHead,
   type ChainHead,
   ChainHeadMovedError,
   type ChainStore,
@@ -16,6 +17,7 @@ import {
   type StoredAction,
   type StoredEntry,
   type StoredLink,
+  type Warrant,
 } from './chain-store.ts'
 
 const SCHEMA = `
@@ -59,6 +61,17 @@ CREATE TABLE IF NOT EXISTS chain_heads (
   seq INTEGER NOT NULL,
   PRIMARY KEY (dna_hash, author)
 );
+CREATE TABLE IF NOT EXISTS warrants (
+  id INTEGER PRIMARY KEY,
+  author BLOB NOT NULL,
+  dna_hash BLOB NOT NULL,
+  rule TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  action_hash BLOB,
+  reported_by BLOB NOT NULL,
+  timestamp INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS warrants_by_author ON warrants (author);
 `
 
 interface ActionRow {
@@ -72,6 +85,16 @@ interface ActionRow {
   target_action: Buffer | null
   bytes: Buffer
   signature: Buffer
+}
+
+interface WarrantRow {
+  author: Buffer
+  dna_hash: Buffer
+  rule: string
+  reason: string
+  action_hash: Buffer | null
+  reported_by: Buffer
+  timestamp: number
 }
 
 interface LinkRow {
@@ -136,6 +159,17 @@ class SqliteChainStore implements ChainStore {
         'SELECT * FROM actions WHERE target_action = ? ORDER BY timestamp, hash',
       ),
       link: db.prepare<[Buffer], LinkRow>('SELECT * FROM links WHERE create_hash = ?'),
+      heads: db.prepare<[Buffer], { author: Buffer; hash: Buffer; seq: number }>(
+        'SELECT author, hash, seq FROM chain_heads WHERE dna_hash = ?',
+      ),
+      range: db.prepare<[Buffer, Buffer, number, number], ActionRow>(
+        'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq >= ? ORDER BY seq LIMIT ?',
+      ),
+      insertWarrant: db.prepare(
+        `INSERT INTO warrants (author, dna_hash, rule, reason, action_hash, reported_by, timestamp)
+         VALUES (@author, @dna_hash, @rule, @reason, @action_hash, @reported_by, @timestamp)`,
+      ),
+      warrants: db.prepare<[], WarrantRow>('SELECT * FROM warrants ORDER BY id'),
     }
   }
 
@@ -194,6 +228,44 @@ class SqliteChainStore implements ChainStore {
 
   *chainActions(dnaHash: Uint8Array, author: Uint8Array): Iterable<StoredAction> {
     for (const row of this.#stmts.chain.iterate(buf(dnaHash), buf(author))) yield toAction(row)
+  }
+
+  chainHeads(dnaHash: Uint8Array): AuthorHead[] {
+    return this.#stmts.heads
+      .all(buf(dnaHash))
+      .map((row) => ({ author: bytes(row.author), hash: bytes(row.hash), seq: row.seq }))
+  }
+
+  chainRange(dnaHash: Uint8Array, author: Uint8Array, fromSeq: number, limit: number): StoredAction[] {
+    return this.#stmts.range.all(buf(dnaHash), buf(author), fromSeq, limit).map(toAction)
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)()
+  }
+
+  addWarrant(warrant: Warrant): void {
+    this.#stmts.insertWarrant.run({
+      author: buf(warrant.author),
+      dna_hash: buf(warrant.dnaHash),
+      rule: warrant.rule,
+      reason: warrant.reason,
+      action_hash: nullableBuf(warrant.actionHash),
+      reported_by: buf(warrant.reportedBy),
+      timestamp: warrant.timestamp,
+    })
+  }
+
+  listWarrants(): Warrant[] {
+    return this.#stmts.warrants.all().map((row) => ({
+      author: bytes(row.author),
+      dnaHash: bytes(row.dna_hash),
+      rule: row.rule,
+      reason: row.reason,
+      actionHash: row.action_hash && bytes(row.action_hash),
+      reportedBy: bytes(row.reported_by),
+      timestamp: row.timestamp,
+    }))
   }
 
   getAction(hash: Uint8Array): StoredAction | null {

@@ -12,8 +12,8 @@
  */
 import { type Action, ActionType } from '@holochain/client'
 import { decode, encode } from '@msgpack/msgpack'
-import type { StoredAction } from '../../storage/chain-store.ts'
-import { hashContent } from './hash.ts'
+import type { CommitItem, StoredAction, StoredEntry } from '../../storage/chain-store.ts'
+import { hashContent, retypeHash } from './hash.ts'
 import type { AgentKey } from './keystore.ts'
 
 export function encodeCanonical(value: unknown): Uint8Array {
@@ -26,6 +26,11 @@ export function decodeMsgpack(bytes: Uint8Array): unknown {
 
 export function entryHashOf(entryBytes: Uint8Array): Uint8Array {
   return hashContent(entryBytes, 'entry')
+}
+
+/** The hash of an app entry (its bytes hashed) or of an agent entry (the agent key retyped). */
+export function entryHashOfKind(kind: StoredEntry['kind'], bytes: Uint8Array): Uint8Array {
+  return kind === 'Agent' ? retypeHash(bytes, 'entry') : entryHashOf(bytes)
 }
 
 /** An action with its hash, the exact bytes hashed and signed, and the signature. */
@@ -82,6 +87,30 @@ export function toStoredAction(signed: SignedAction, dnaHash: Uint8Array): Store
     bytes: signed.bytes,
     signature: signed.signature,
   }
+}
+
+/**
+ * What storing one signed action writes: the action, its entry, and for links the index row (or the
+ * link it deletes), all derived from the signed content. The local writer and replication both use it.
+ */
+export function toCommitItem(content: Action, action: StoredAction, entry: StoredEntry | null): CommitItem {
+  const item: CommitItem = { action }
+  if (entry) item.entry = entry
+  if (content.type === ActionType.CreateLink) {
+    item.link = {
+      createHash: action.hash,
+      dnaHash: action.dnaHash,
+      base: content.base_address,
+      target: content.target_address,
+      zomeIndex: content.zome_index,
+      linkType: content.link_type,
+      tag: content.tag,
+      author: content.author,
+      timestamp: content.timestamp,
+    }
+  }
+  if (content.type === ActionType.DeleteLink) item.deletesLink = content.link_add_address
+  return item
 }
 
 /** Decodes stored action bytes; the caller has checked them against their hash. */

@@ -3,11 +3,13 @@
  * one at a time, each in its own ChainWrite: all of a call's writes commit together after it returns,
  * none if it throws.
  */
-import type { ChainStore } from '../../storage/chain-store.ts'
+import type { Action } from '@holochain/client'
+import type { ChainStore, StoredEntry } from '../../storage/chain-store.ts'
 import { type DnaDef, type DnaModifiers, dnaHashOf } from './dna.ts'
 import { type CellContext, Hdk } from './hdk.ts'
 import type { AgentKey } from './keystore.ts'
 import { type CommittedAction, SourceChain } from './source-chain.ts'
+import { checkActionRules, type RulesContext, storeRecords } from './validation/record-rules.ts'
 import type { RulesValidator } from './validation/validator.ts'
 
 export interface CellInit {
@@ -28,6 +30,7 @@ export class Cell {
   readonly chain: SourceChain
   readonly #ctx: CellContext
   readonly #onCommitted: CellInit['onCommitted']
+  readonly #storedRules: RulesContext
   #queue: Promise<unknown> = Promise.resolve()
 
   private constructor(init: CellInit, dnaHash: Uint8Array, chain: SourceChain) {
@@ -42,6 +45,12 @@ export class Cell {
       store: init.store,
       validator: init.validator,
       properties: init.modifiers.properties,
+    }
+    this.#storedRules = {
+      validator: init.validator,
+      dna: init.dna,
+      properties: init.modifiers.properties,
+      source: storeRecords(init.store, dnaHash),
     }
   }
 
@@ -60,6 +69,15 @@ export class Cell {
 
   get agentPubKey(): Uint8Array {
     return this.#ctx.agentPubKey
+  }
+
+  /**
+   * Runs the rules on an action another agent signed, as this cell's HDK runs them on its own writes,
+   * with dependencies from the store (for replication). Throws InvalidEntryError, UnknownTypeError
+   * or UnresolvedDependenciesError (a record it needs is not held yet).
+   */
+  checkForeignAction(action: Action, entry: StoredEntry | null): void {
+    checkActionRules(this.#storedRules, action, entry)
   }
 
   /** Runs `fn` as one zome call: after the calls before it, committing its writes if it returns. */

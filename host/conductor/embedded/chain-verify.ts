@@ -5,17 +5,23 @@
  * content, and the recorded head being the last action (so a cut-off tail is caught too).
  */
 import { type Action, ActionType } from '@holochain/client'
-import type { ChainHead, ChainStore, StoredAction } from '../../storage/chain-store.ts'
+import type {
+  ChainHead,
+  ChainStore,
+  StoredAction,
+  StoredEntry,
+  StoredLink,
+} from '../../storage/chain-store.ts'
 import {
   actionSeq,
   decodeAction,
-  entryHashOf,
   entryHashOfAction,
+  entryHashOfKind,
   prevActionOf,
   targetActionOf,
 } from './action.ts'
 import { ChainIntegrityError } from './errors.ts'
-import { encodeHashB64, hashContent, hashesEqual, retypeHash } from './hash.ts'
+import { encodeHashB64, hashContent, hashesEqual } from './hash.ts'
 import { verifyAgentSignature } from './keystore.ts'
 
 const GENESIS_TYPES = [
@@ -51,7 +57,13 @@ export function verifyChain(
     } catch {
       throw broken(row, 'action bytes are not valid msgpack')
     }
-    const problem = checkAction(store, action, row, dnaHash, author, seq, prev)
+    const entryHash = entryHashOfAction(action)
+    const problem =
+      checkChainAction(action, row, { dnaHash, author, seq, prev }) ??
+      checkActionPayload(action, {
+        entry: entryHash && store.getEntry(entryHash),
+        link: action.type === ActionType.CreateLink ? store.getLink(row.hash) : null,
+      })
     if (problem !== null) throw broken(row, problem)
     if (!verifyAgentSignature(author, row.bytes, row.signature))
       throw broken(row, 'signature does not verify')
@@ -71,16 +83,21 @@ export function verifyChain(
   return { hash: prev.hash, seq: seq - 1, timestamp: prev.timestamp }
 }
 
-/** Returns what is wrong with one action, or null. */
-function checkAction(
-  store: ChainStore,
-  action: Action,
-  row: StoredAction,
-  dnaHash: Uint8Array,
-  author: Uint8Array,
-  seq: number,
-  prev: { hash: Uint8Array; timestamp: number } | null,
-): string | null {
+/** Where an action must sit: its author's chain in one DNA, at `seq`, after `prev` (null at seq 0). */
+export interface ChainPosition {
+  dnaHash: Uint8Array
+  author: Uint8Array
+  seq: number
+  prev: { hash: Uint8Array; timestamp: number } | null
+}
+
+/**
+ * What is wrong with one action's signed content at its place in the chain, or null. `row` is the
+ * action as stored (or as it would be stored): its indexed columns must match the signed content.
+ * Shared by whole-chain verification and by replication, which checks each op it receives.
+ */
+export function checkChainAction(action: Action, row: StoredAction, position: ChainPosition): string | null {
+  const { dnaHash, author, seq, prev } = position
   if (action.type !== row.type) return `stored type ${row.type} differs from the signed type ${action.type}`
   if (!hashesEqual(action.author, author)) return 'author is not the chain owner'
   if (actionSeq(action) !== seq) return `signed action_seq ${actionSeq(action)} where ${seq} was expected`
@@ -107,21 +124,30 @@ function checkAction(
     return 'stored entry hash differs from the signed one'
   if (!sameNullable(targetActionOf(action), row.targetAction))
     return 'stored target differs from the signed one'
-  return checkPayload(store, action, row)
+  return null
 }
 
-/** The entry a Create/Update wrote, or the index row a CreateLink made, must match what was signed. */
-function checkPayload(store: ChainStore, action: Action, row: StoredAction): string | null {
+/** The entry and link index row stored with an action (null where there is none). */
+export interface ActionPayload {
+  entry: StoredEntry | null
+  link: Omit<StoredLink, 'deletedBy'> | null
+}
+
+/**
+ * The entry a Create/Update wrote, or the index row a CreateLink made, must match what was signed.
+ * Returns what is wrong, or null.
+ */
+export function checkActionPayload(action: Action, payload: ActionPayload): string | null {
   if (action.type === ActionType.Create || action.type === ActionType.Update) {
-    const entry = store.getEntry(action.entry_hash)
+    const { entry } = payload
     if (entry === null) return 'its entry is missing'
-    const computed = entry.kind === 'Agent' ? retypeHash(entry.bytes, 'entry') : entryHashOf(entry.bytes)
-    if (!hashesEqual(computed, action.entry_hash)) return 'its entry does not match the entry hash'
+    if (!hashesEqual(entryHashOfKind(entry.kind, entry.bytes), action.entry_hash))
+      return 'its entry does not match the entry hash'
     if (entry.kind === 'Agent' && !hashesEqual(entry.bytes, action.author))
       return 'agent entry is not the author key'
   }
   if (action.type === ActionType.CreateLink) {
-    const link = store.getLink(row.hash)
+    const { link } = payload
     if (
       link === null ||
       !hashesEqual(link.base, action.base_address) ||

@@ -18,10 +18,17 @@ import type { ChainStore, StoredAction, StoredEntry, StoredLink } from '../../st
 import { decodeAction, decodeMsgpack, encodeCanonical, entryHashOf } from './action.ts'
 import type { DnaDef } from './dna.ts'
 import { RecordNotFoundError, UnknownTypeError } from './errors.ts'
-import { decodeHashB64, encodeHashB64, hashContent, hashesEqual, holoHashKind } from './hash.ts'
+import { encodeHashB64, hashContent, hashesEqual, holoHashKind } from './hash.ts'
 import { toLink, toRecord, toSignedActionHashed } from './record.ts'
 import type { ChainWrite } from './source-chain.ts'
-import { validateEntry } from './validation/validate-entry.ts'
+import {
+  checkEntryRules,
+  entryTypeName,
+  type RecordSource,
+  type RulesContext,
+  resolveDependency,
+  storeRecords,
+} from './validation/record-rules.ts'
 import type { ResolvedDependency, RulesValidator, ValidationInput } from './validation/validator.ts'
 
 /** The single integrity zome of each DNA. */
@@ -50,10 +57,19 @@ export interface GetLinksOptions {
 export class Hdk {
   readonly #ctx: CellContext
   readonly #write: ChainWrite
+  readonly #stored: RecordSource
+  readonly #rules: RulesContext
 
   constructor(ctx: CellContext, write: ChainWrite) {
     this.#ctx = ctx
     this.#write = write
+    this.#stored = storeRecords(ctx.store, ctx.dnaHash)
+    this.#rules = {
+      validator: ctx.validator,
+      dna: ctx.dna,
+      properties: ctx.properties,
+      source: { findAction: (hash) => this.#findAction(hash), findEntry: (hash) => this.#findEntry(hash) },
+    }
   }
 
   agent_info(): AgentInfo {
@@ -237,40 +253,12 @@ export class Hdk {
   }
 
   #validate(op: Pick<ValidationInput, 'entry_type' | 'op' | 'entry' | 'original'>): void {
-    validateEntry(
-      this.#ctx.validator,
-      {
-        dna: this.#ctx.dna.name,
-        author: encodeHashB64(this.#ctx.agentPubKey),
-        properties: this.#ctx.properties,
-        ...op,
-      },
-      (hashB64) => {
-        try {
-          return this.#resolve(decodeHashB64(hashB64, 'action'))
-        } catch {
-          return null
-        }
-      },
-    )
+    checkEntryRules(this.#rules, this.#ctx.agentPubKey, op)
   }
 
   /** A record in this DNA as the rules see a dependency. */
   #resolve(actionHash: Uint8Array): ResolvedDependency | null {
-    const stored = this.#findAction(actionHash)
-    if (stored === null) return null
-    const action = decodeAction(stored.bytes)
-    const entry = stored.entryHash && this.#findEntry(stored.entryHash)
-    const dep: ResolvedDependency = {
-      action_hash: encodeHashB64(stored.hash),
-      author: encodeHashB64(stored.author),
-      // Non-entry actions are named by their action type ('Delete', 'CreateLink', ...).
-      entry_type: this.#entryTypeName(action) ?? action.type,
-      entry: entry?.kind === 'App' ? decodeMsgpack(entry.bytes) : null,
-    }
-    if (action.type === ActionType.Update)
-      dep.original_action_hash = encodeHashB64(action.original_action_address)
-    return dep
+    return resolveDependency(this.#rules, actionHash)
   }
 
   #appEntryAction(actionHash: Uint8Array): { entryType: string; entryHash: Uint8Array } {
@@ -286,10 +274,7 @@ export class Hdk {
   }
 
   #entryTypeName(action: Action): string | null {
-    if (action.type !== ActionType.Create && action.type !== ActionType.Update) return null
-    if (action.entry_type === 'Agent') return 'Agent'
-    if (typeof action.entry_type !== 'object' || !('App' in action.entry_type)) return null
-    return this.#ctx.dna.entryTypes[action.entry_type.App.entry_index] ?? null
+    return entryTypeName(action, this.#ctx.dna)
   }
 
   #appEntryType(name: string): EntryType {
@@ -310,9 +295,7 @@ export class Hdk {
 
   #findAction(hash: Uint8Array): StoredAction | null {
     const pending = this.#write.items.find((i) => hashesEqual(i.action.hash, hash))
-    if (pending) return pending.action
-    const stored = this.#ctx.store.getAction(hash)
-    return stored && hashesEqual(stored.dnaHash, this.#ctx.dnaHash) ? stored : null
+    return pending ? pending.action : this.#stored.findAction(hash)
   }
 
   #findEntry(hash: Uint8Array): StoredEntry | null {

@@ -5,7 +5,7 @@
  */
 import { type Action, ActionType, type Dna } from '@holochain/client'
 import type { ChainStore, CommitItem, StoredAction, StoredEntry } from '../../storage/chain-store.ts'
-import { entryHashOf, type SignedAction, signAction, toStoredAction } from './action.ts'
+import { entryHashOfKind, type SignedAction, signAction, toCommitItem, toStoredAction } from './action.ts'
 import { type VerifiedHead, verifyChain } from './chain-verify.ts'
 import { retypeHash } from './hash.ts'
 import type { AgentKey } from './keystore.ts'
@@ -143,25 +143,10 @@ export class ChainWrite {
     } as Action
     const signed = writer.sign(content)
     const action = toStoredAction(signed, writer.dnaHash)
-    const item: CommitItem = { action }
-    if (entry) {
-      const hash = entry.kind === 'Agent' ? retypeHash(entry.bytes, 'entry') : entryHashOf(entry.bytes)
-      item.entry = { hash, kind: entry.kind, bytes: entry.bytes }
-    }
-    if (content.type === ActionType.CreateLink) {
-      item.link = {
-        createHash: signed.hash,
-        dnaHash: writer.dnaHash,
-        base: content.base_address,
-        target: content.target_address,
-        zomeIndex: content.zome_index,
-        linkType: content.link_type,
-        tag: content.tag,
-        author: content.author,
-        timestamp,
-      }
-    }
-    if (content.type === ActionType.DeleteLink) item.deletesLink = content.link_add_address
+    const stored = entry
+      ? { hash: entryHashOfKind(entry.kind, entry.bytes), kind: entry.kind, bytes: entry.bytes }
+      : null
+    const item = toCommitItem(content, action, stored)
     this.#items.push(item)
     this.#contents.push(content)
     this.#head = { hash: signed.hash, seq: action.seq, timestamp }

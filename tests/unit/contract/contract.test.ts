@@ -18,7 +18,9 @@ import {
 } from '../../../zomes-bindings/index.ts'
 
 // Real HoloHashB64 values (from tests/vectors): an agent key and an action hash.
-const vectors = JSON.parse(readFileSync(new URL('../../vectors/resource_mesh.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(
+  readFileSync(new URL('../../vectors/resource_mesh.json', import.meta.url), 'utf8'),
+) as {
   input: { author: string; entry: { task?: string } | null }
 }[]
 const agentKey = vectors[0]!.input.author
@@ -36,8 +38,22 @@ const EXPECTED_FUNCTIONS: Record<DnaName, string[]> = {
     'list_open_tasks',
     'get_task_state',
   ],
-  policy_store: ['publish_policy', 'list_policies', 'grant_admin', 'list_admins', 'record_decision', 'list_decisions'],
-  artifact_index: ['register_artifact', 'get_artifact', 'list_artifacts', 'commit_pin', 'release_pin', 'list_pin_holders'],
+  policy_store: [
+    'publish_policy',
+    'list_policies',
+    'grant_admin',
+    'list_admins',
+    'record_decision',
+    'list_decisions',
+  ],
+  artifact_index: [
+    'register_artifact',
+    'get_artifact',
+    'list_artifacts',
+    'commit_pin',
+    'release_pin',
+    'list_pin_holders',
+  ],
   memory_shards: [
     'create_collection',
     'list_collections',
@@ -111,20 +127,31 @@ describe('contract', () => {
 
   it('accepts Kubo-style CIDs only', () => {
     expect(CidSchema.safeParse('QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG').success).toBe(true)
-    expect(CidSchema.safeParse('bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku').success).toBe(true)
+    expect(CidSchema.safeParse('bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku').success).toBe(
+      true,
+    )
     expect(CidSchema.safeParse('ipfs://bafy').success).toBe(false)
   })
 
   it('has heartbeats as signals, not entries', () => {
     expect(Object.keys(contract.agent_registry.entryTypes)).not.toContain('Heartbeat')
-    const beat = { cpu_pct: 12.5, ram_pct: 40, gpu_pct: null, queue_depth: 0, timestamp: 1_763_700_000_000_000 }
+    const beat = {
+      cpu_pct: 12.5,
+      ram_pct: 40,
+      gpu_pct: null,
+      queue_depth: 0,
+      timestamp: 1_763_700_000_000_000,
+    }
     expect(HeartbeatSchema.parse(beat)).toEqual(beat)
     expect(HeartbeatSchema.safeParse({ ...beat, cpu_pct: 101 }).success).toBe(false)
   })
 
   it('applies input defaults and keeps types precise', () => {
     const input: ZomeInput<'policy_store', 'list_decisions'> = {}
-    expect(contract.policy_store.functions.list_decisions.input.parse(input)).toEqual({ subject: null, limit: 100 })
+    expect(contract.policy_store.functions.list_decisions.input.parse(input)).toEqual({
+      subject: null,
+      limit: 100,
+    })
     expectTypeOf<ZomeFnName<'agent_registry'>>().toEqualTypeOf<
       'advertise_capability' | 'get_capability' | 'list_nodes' | 'find_nodes_by_tag'
     >()

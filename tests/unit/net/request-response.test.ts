@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RippleNode } from '../../../host/net/create-node.ts'
 import {
+  MessageTooLargeError,
   PeerUnreachableError,
   RemoteHandlerError,
   RequestRefusedError,
   RequestTimeoutError,
 } from '../../../host/net/errors.ts'
+import { MAX_MESSAGE_BYTES } from '../../../host/net/request-response.ts'
 import { connectedTo, loopbackNode, stopAll, testNetwork, waitFor } from './net-fixtures.ts'
 
 const bytes = (text: string) => new TextEncoder().encode(text)
@@ -25,6 +27,7 @@ describe('request/response', () => {
     await server.rpc.handle('fail/1.0.0', async () => {
       throw new Error('no such op')
     })
+    await server.rpc.handle('huge/1.0.0', async () => new Uint8Array(MAX_MESSAGE_BYTES))
     await server.rpc.handle('slow/1.0.0', async () => {
       await new Promise((resolve) => setTimeout(resolve, 1_000))
       return bytes('late')
@@ -67,6 +70,15 @@ describe('request/response', () => {
     await expect(client.rpc.request(server.peerId, 'fail/1.0.0', bytes('x'))).rejects.toBeInstanceOf(
       RemoteHandlerError,
     )
+  })
+
+  it('refuses frames over the size limit on both sides', async () => {
+    await expect(
+      client.rpc.request(server.peerId, 'echo/1.0.0', new Uint8Array(MAX_MESSAGE_BYTES)),
+    ).rejects.toBeInstanceOf(MessageTooLargeError)
+    const err = await client.rpc.request(server.peerId, 'huge/1.0.0', bytes('x')).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(RemoteHandlerError)
+    expect((err as RemoteHandlerError).remoteMessage).toMatch(/exceeds/)
   })
 
   it('refuses a protocol the peer does not serve', async () => {

@@ -3,18 +3,24 @@
  * contract against the same vectors: both must accept every valid entry and refuse every entry that breaks
  * a rule decidable from the entry alone.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { loadRulesValidator } from '../../../host/conductor/embedded/validation/rules-wasm.ts'
-import type { RulesValidator, ValidationInput } from '../../../host/conductor/embedded/validation/validator.ts'
+import type {
+  RulesValidator,
+  ValidationInput,
+} from '../../../host/conductor/embedded/validation/validator.ts'
 import { contract, DNA_NAMES, type DnaContract, type DnaName } from '../../../zomes-bindings/index.ts'
 
 interface Vector {
   name: string
   input: ValidationInput
-  expect: { outcome: 'valid' } | { outcome: 'invalid'; rule: string } | { outcome: 'unresolved'; deps?: string[] }
+  expect:
+    | { outcome: 'valid' }
+    | { outcome: 'invalid'; rule: string }
+    | { outcome: 'unresolved'; deps?: string[] }
 }
 
 const dir = new URL('../../vectors/', import.meta.url)
@@ -96,7 +102,13 @@ describe('loadRulesValidator', () => {
   it('refuses a module without the rules exports', async () => {
     const empty = join(tmpdir(), `ripple-empty-${process.pid}.wasm`)
     writeFileSync(empty, Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0))
-    await expect(loadRulesValidator(empty)).rejects.toThrow(/does not export memory, alloc, dealloc and validate/)
+    try {
+      await expect(loadRulesValidator(empty)).rejects.toThrow(
+        /does not export memory, alloc, dealloc and validate/,
+      )
+    } finally {
+      rmSync(empty)
+    }
   })
 
   it('answers malformed input with input.malformed and keeps working', () => {

@@ -20,40 +20,49 @@ export class RulesWasmError extends Error {
   }
 }
 
+/** The part of the WebAssembly JS API used here: Node has it, but @types/node does not declare it. */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer
+}
+type WasmModule = object
+interface WasmJsApi {
+  compile(bytes: Uint8Array): Promise<WasmModule>
+  Instance: new (module: WasmModule, imports: object) => { readonly exports: Record<string, unknown> }
+  Memory: abstract new (...args: never[]) => WasmMemory
+  RuntimeError: abstract new (...args: never[]) => Error
+}
+const Wasm = (globalThis as unknown as { WebAssembly: WasmJsApi }).WebAssembly
+
 interface RulesExports {
-  memory: WebAssembly.Memory
+  memory: WasmMemory
   alloc(len: number): number
   dealloc(ptr: number, len: number): void
   validate(ptr: number, len: number): bigint
 }
 
 // Compiling is the costly part; every validator of the same file shares the compiled module.
-const compiled = new Map<string, Promise<WebAssembly.Module>>()
+const compiled = new Map<string, Promise<WasmModule>>()
 
-async function compile(path: string): Promise<WebAssembly.Module> {
+async function compile(path: string): Promise<WasmModule> {
   let bytes: Buffer
   try {
     bytes = await readFile(path)
   } catch (cause) {
-    throw new RulesWasmError(
-      `rules wasm not found at ${path}; build it with: bash dnas/rules/scripts/build-wasm.sh`,
-      {
-        cause,
-      },
-    )
+    const hint = 'build it with: bash dnas/rules/scripts/build-wasm.sh'
+    throw new RulesWasmError(`rules wasm not found at ${path}; ${hint}`, { cause })
   }
   try {
-    return await WebAssembly.compile(bytes)
+    return await Wasm.compile(bytes)
   } catch (cause) {
     throw new RulesWasmError(`${path} is not a valid wasm module`, { cause })
   }
 }
 
-function instantiate(module: WebAssembly.Module, path: string): RulesExports {
-  const exports = new WebAssembly.Instance(module, {}).exports
+function instantiate(module: WasmModule, path: string): RulesExports {
+  const exports = new Wasm.Instance(module, {}).exports
   const { memory, alloc, dealloc, validate } = exports
   if (
-    !(memory instanceof WebAssembly.Memory) ||
+    !(memory instanceof Wasm.Memory) ||
     typeof alloc !== 'function' ||
     typeof dealloc !== 'function' ||
     typeof validate !== 'function'
@@ -82,28 +91,26 @@ export async function loadRulesValidator(wasmPath: string = DEFAULT_RULES_WASM):
 
   return {
     validate(input: ValidationInput): ValidationOutcome {
-      const bytes = encoder.encode(JSON.stringify(input))
+      const json = JSON.stringify(input)
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: encode straight into wasm memory, no staging copy.
+      const capacity = json.length * 3
       try {
-        const inPtr = rules.alloc(bytes.length)
-        new Uint8Array(rules.memory.buffer, inPtr, bytes.length).set(bytes)
-        const packed = rules.validate(inPtr, bytes.length)
-        rules.dealloc(inPtr, bytes.length)
+        const inPtr = rules.alloc(capacity)
+        const { written } = encoder.encodeInto(json, new Uint8Array(rules.memory.buffer, inPtr, capacity))
+        const packed = rules.validate(inPtr, written)
+        rules.dealloc(inPtr, capacity)
         const outPtr = Number(packed >> 32n)
         const outLen = Number(packed & 0xffff_ffffn)
         // Views are taken after the calls: the memory may have grown and detached older buffers.
-        const json = decoder.decode(new Uint8Array(rules.memory.buffer, outPtr, outLen))
+        const outcome = decoder.decode(new Uint8Array(rules.memory.buffer, outPtr, outLen))
         rules.dealloc(outPtr, outLen)
-        return JSON.parse(json) as ValidationOutcome
+        return JSON.parse(outcome) as ValidationOutcome
       } catch (cause) {
-        if (!(cause instanceof WebAssembly.RuntimeError)) throw cause
+        if (!(cause instanceof Wasm.RuntimeError)) throw cause
         // A trap can leave the allocator mid-operation: start over with a clean instance.
         rules = instantiate(wasm, path)
-        throw new RulesWasmError(
-          `rules wasm trapped validating a ${input.dna}/${input.entry_type} ${input.op}`,
-          {
-            cause,
-          },
-        )
+        const what = `${input.dna}/${input.entry_type} ${input.op}`
+        throw new RulesWasmError(`rules wasm trapped validating a ${what}`, { cause })
       }
     },
   }

@@ -1,0 +1,269 @@
+/**
+ * Every op a peer receives passes here before it is stored: ignored if already held, from this agent,
+ * or from a warranted author; then the signature, the chain continuity against what is held of the
+ * author's chain, the entry against its hash, and the rules wasm through the same path the local
+ * writer uses. An op that comes too early (a gap in the chain, a dependency not held yet) waits and
+ * is retried as new ops arrive; any other failure drops it and warrants the agent to blame.
+ *
+ * Who is to blame: what the author signed (the action content, its place in the chain, the entry it
+ * commits to) convicts the author; what it did not sign (a bad signature, entry bytes that do not
+ * match, garbage) convicts the sender, the peer that delivered it, never the claimed author. A
+ * chain break is only proof against the author when the op provably belongs to this DNA's chain
+ * (it extends an action we hold) or the author delivered it itself: the DNA hash on the wire is not
+ * signed, so anyone could replay an author's op of another DNA here to frame it.
+ */
+import { type Action, ActionType } from '@holochain/client'
+import type { ChainStore, StoredAction, StoredEntry, Warrant } from '../../../storage/chain-store.ts'
+import type { Logger } from '../../../log/logger.ts'
+import { actionSeq, entryHashOfKind, prevActionOf, toCommitItem, toStoredAction } from '../action.ts'
+import type { Cell } from '../cell.ts'
+import { checkActionPayload, checkChainAction } from '../chain-verify.ts'
+import { UnknownTypeError } from '../errors.ts'
+import { encodeHashB64, hashContent, hashesEqual } from '../hash.ts'
+import { verifyAgentSignature } from '../keystore.ts'
+import { InvalidEntryError, UnresolvedDependenciesError } from '../validation/validator.ts'
+import type { OpBatch, WireOp } from './op-wire.ts'
+import { parseActionContent, readClaimedAuthor } from './signed-action.ts'
+
+export type OpOutcome = 'stored' | 'duplicate' | 'ignored' | 'pending' | 'rejected'
+
+export interface IngestResult {
+  /** Actions stored, this batch's and earlier pending ones it unblocked, in store order. */
+  stored: StoredAction[]
+  /** How each op of the batch (and each retried pending op) ended. */
+  counts: Record<OpOutcome, number>
+  /** Some op waits for predecessors or dependencies: the sender should be asked what we miss. */
+  waiting: boolean
+}
+
+export interface OpIngestInit {
+  store: ChainStore
+  cells: readonly Cell[]
+  /** This agent: its chains are written by its own cells, never from the network. */
+  self: Uint8Array
+  logger: Logger
+  /** Most ops held waiting at once; beyond it they are dropped (catch-up brings them later). */
+  maxPending?: number
+  /** Microseconds since the epoch, for warrant timestamps. */
+  now?: () => number
+}
+
+interface PendingOp {
+  op: WireOp
+  sender: Uint8Array | null
+}
+
+/** The waiting ops of one author's chain in one DNA, by seq. */
+interface PendingChain {
+  cell: Cell
+  author: Uint8Array
+  ops: Map<number, PendingOp>
+}
+
+const DEFAULT_MAX_PENDING = 10_000
+
+export class OpIngest {
+  readonly #store: ChainStore
+  readonly #cells = new Map<string, Cell>()
+  readonly #self: Uint8Array
+  readonly #logger: Logger
+  readonly #maxPending: number
+  readonly #now: () => number
+  readonly #warranted = new Set<string>()
+  readonly #pending = new Map<string, PendingChain>()
+  #pendingCount = 0
+
+  constructor(init: OpIngestInit) {
+    this.#store = init.store
+    for (const cell of init.cells) this.#cells.set(encodeHashB64(cell.dnaHash), cell)
+    this.#self = init.self
+    this.#logger = init.logger
+    this.#maxPending = init.maxPending ?? DEFAULT_MAX_PENDING
+    this.#now = init.now ?? (() => Date.now() * 1000)
+    for (const warrant of this.#store.listWarrants()) this.#warranted.add(encodeHashB64(warrant.author))
+  }
+
+  /** The cell of a DNA hash this conductor runs, or undefined. */
+  cellOf(dnaHash: Uint8Array): Cell | undefined {
+    return this.#cells.get(encodeHashB64(dnaHash))
+  }
+
+  isWarranted(agent: Uint8Array): boolean {
+    return this.#warranted.has(encodeHashB64(agent))
+  }
+
+  get pendingCount(): number {
+    return this.#pendingCount
+  }
+
+  /**
+   * Checks and stores the ops of a batch, in order, in one store transaction. `sender` is the agent
+   * of the peer that delivered them (null when its key is not an agent key).
+   */
+  receive(batch: OpBatch, sender: Uint8Array | null): IngestResult {
+    const result: IngestResult = {
+      stored: [],
+      counts: { stored: 0, duplicate: 0, ignored: 0, pending: 0, rejected: 0 },
+      waiting: false,
+    }
+    const cell = this.cellOf(batch.dnaHash)
+    if (cell === undefined || (sender !== null && this.isWarranted(sender))) {
+      result.counts.ignored += batch.ops.length
+      return result
+    }
+    return this.#store.transaction(() => {
+      for (const op of batch.ops) result.counts[this.#ingest(cell, op, sender, result)]++
+      if (result.stored.length > 0) this.#retryPending(result)
+      return result
+    })
+  }
+
+  #ingest(cell: Cell, op: WireOp, sender: Uint8Array | null, result: IngestResult): OpOutcome {
+    const hash = hashContent(op.action, 'action')
+    if (this.#store.getAction(hash) !== null) return 'duplicate'
+    const claimed = readClaimedAuthor(op.action)
+    if (claimed === null) return this.#reject(sender, cell, hash, 'sys.malformed', 'not an action of any author')
+    const { author } = claimed
+    if (hashesEqual(author, this.#self) || this.isWarranted(author)) return 'ignored'
+    if (!verifyAgentSignature(author, op.action, op.signature)) {
+      return this.#reject(sender, cell, hash, 'sys.signature', 'the signature does not verify against the author key')
+    }
+    const parsed = parseActionContent(claimed.content)
+    if ('problem' in parsed) return this.#reject(author, cell, hash, 'sys.action_shape', parsed.problem)
+    const action = parsed.action
+    // Another DNA's chain (its genesis names that DNA): misrouted, not wrong.
+    if (action.type === ActionType.Dna && !hashesEqual(action.hash, cell.dnaHash)) return 'ignored'
+
+    const seq = actionSeq(action)
+    const head = this.#store.chainHead(cell.dnaHash, author)
+    const next = head === null ? 0 : head.seq + 1
+    if (seq > next) return this.#hold(cell, author, seq, { op, sender }, result)
+    const byAuthor = sender !== null && hashesEqual(sender, author)
+    if (seq < next) {
+      if (byAuthor || this.#extendsHeldChain(cell, author, action, seq)) {
+        return this.#reject(author, cell, hash, 'chain.fork', `a second action at seq ${seq} of its chain`)
+      }
+      return 'ignored'
+    }
+    let prev: { hash: Uint8Array; timestamp: number } | null = null
+    if (head !== null) {
+      if (!hashesEqual(prevActionOf(action)!, head.hash)) {
+        if (byAuthor) return this.#reject(author, cell, hash, 'chain.prev_action', 'it does not extend its chain')
+        return 'ignored'
+      }
+      prev = { hash: head.hash, timestamp: this.#store.getAction(head.hash)!.timestamp }
+    }
+
+    const row = toStoredAction({ hash, content: action, bytes: op.action, signature: op.signature }, cell.dnaHash)
+    const misplaced = checkChainAction(action, row, { dnaHash: cell.dnaHash, author, seq, prev })
+    if (misplaced !== null) return this.#reject(author, cell, hash, 'chain.action', misplaced)
+    const entry = entryOf(action, op.entry)
+    const item = toCommitItem(action, row, entry)
+    const payload = checkActionPayload(action, { entry, link: item.link ?? null })
+    if (payload !== null) return this.#reject(sender, cell, hash, 'sys.entry', payload)
+    try {
+      cell.checkForeignAction(action, entry)
+    } catch (err) {
+      if (err instanceof UnresolvedDependenciesError) return this.#hold(cell, author, seq, { op, sender }, result)
+      if (err instanceof InvalidEntryError) return this.#reject(author, cell, hash, err.rule, err.message)
+      if (err instanceof UnknownTypeError) return this.#reject(author, cell, hash, 'sys.entry_type', err.message)
+      // A trap in the rules is our failure, not proof against the author: drop the op, keep the peer.
+      this.#logger.error({ err, action: encodeHashB64(hash) }, 'validating a received op failed')
+      return 'ignored'
+    }
+    this.#store.appendToChain(cell.dnaHash, author, head?.hash ?? null, [item])
+    result.stored.push(row)
+    return 'stored'
+  }
+
+  /** True when `action` (at a seq we hold) builds on the same action as ours: a proven fork. */
+  #extendsHeldChain(cell: Cell, author: Uint8Array, action: Action, seq: number): boolean {
+    // Seq 0 is the Dna action, already known to name this DNA.
+    if (seq === 0) return true
+    const before = this.#store.chainRange(cell.dnaHash, author, seq - 1, 1)[0]
+    return before !== undefined && hashesEqual(prevActionOf(action)!, before.hash)
+  }
+
+  #hold(cell: Cell, author: Uint8Array, seq: number, pending: PendingOp, result: IngestResult): OpOutcome {
+    result.waiting = true
+    const key = `${encodeHashB64(cell.dnaHash)}|${encodeHashB64(author)}`
+    const chain = this.#pending.get(key) ?? { cell, author, ops: new Map<number, PendingOp>() }
+    if (!chain.ops.has(seq)) {
+      if (this.#pendingCount >= this.#maxPending) return 'pending'
+      this.#pendingCount++
+    }
+    chain.ops.set(seq, pending)
+    this.#pending.set(key, chain)
+    return 'pending'
+  }
+
+  /** Retries, until nothing moves, the waiting op that is next on each chain. */
+  #retryPending(result: IngestResult): void {
+    let progress = true
+    while (progress) {
+      progress = false
+      for (const [key, chain] of this.#pending) {
+        const head = this.#store.chainHead(chain.cell.dnaHash, chain.author)
+        const next = head === null ? 0 : head.seq + 1
+        for (const seq of chain.ops.keys()) {
+          // Stored meanwhile by another route.
+          if (seq < next) this.#forget(chain, seq)
+        }
+        const waiting = chain.ops.get(next)
+        if (waiting !== undefined) {
+          this.#forget(chain, next)
+          const outcome = this.#ingest(chain.cell, waiting.op, waiting.sender, result)
+          result.counts[outcome]++
+          if (outcome === 'stored') progress = true
+        }
+        if (chain.ops.size === 0 && this.#pending.get(key) === chain) this.#pending.delete(key)
+      }
+    }
+  }
+
+  #forget(chain: PendingChain, seq: number): void {
+    if (chain.ops.delete(seq)) this.#pendingCount--
+  }
+
+  /** Drops the op and warrants `offender` (nobody when the sender's key is not an agent key). */
+  #reject(
+    offender: Uint8Array | null,
+    cell: Cell,
+    actionHash: Uint8Array,
+    rule: string,
+    reason: string,
+  ): OpOutcome {
+    if (offender === null) {
+      this.#logger.warn({ rule, reason, dna: cell.dna.name }, 'dropped an invalid op from an unknown peer')
+      return 'rejected'
+    }
+    const warrant: Warrant = {
+      author: offender,
+      dnaHash: cell.dnaHash,
+      rule,
+      reason,
+      actionHash,
+      reportedBy: this.#self,
+      timestamp: this.#now(),
+    }
+    this.#store.addWarrant(warrant)
+    this.#warranted.add(encodeHashB64(offender))
+    for (const [key, chain] of this.#pending) {
+      if (!hashesEqual(chain.author, offender)) continue
+      this.#pendingCount -= chain.ops.size
+      this.#pending.delete(key)
+    }
+    this.#logger.warn(
+      { warranted: encodeHashB64(offender), dna: cell.dna.name, rule, reason, action: encodeHashB64(actionHash) },
+      'invalid op dropped; the agent to blame is warranted',
+    )
+    return 'rejected'
+  }
+}
+
+/** The entry a Create/Update wrote, as it would be stored (its hash from its own bytes). */
+function entryOf(action: Action, bytes: Uint8Array | null): StoredEntry | null {
+  if (bytes === null || (action.type !== ActionType.Create && action.type !== ActionType.Update)) return null
+  const kind = action.entry_type === 'Agent' ? 'Agent' : 'App'
+  return { hash: entryHashOfKind(kind, bytes), kind, bytes }
+}

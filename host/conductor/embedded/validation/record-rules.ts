@@ -1,0 +1,174 @@
+/**
+ * The rules as both writers of the store run them: the HDK on an entry before it signs it, and
+ * replication on every action a peer sends. One path, so a peer enforces on others exactly what it
+ * enforces on itself. Dependencies (the record an update or delete names, records the rules ask
+ * for) come from a RecordSource: the store, plus a zome call's pending writes for the HDK.
+ */
+import { type Action, ActionType } from '@holochain/client'
+import type { ChainStore, StoredAction, StoredEntry } from '../../../storage/chain-store.ts'
+import { decodeAction, decodeMsgpack } from '../action.ts'
+import type { DnaDef } from '../dna.ts'
+import { UnknownTypeError } from '../errors.ts'
+import { decodeHashB64, encodeHashB64, hashesEqual } from '../hash.ts'
+import { validateEntry } from './validate-entry.ts'
+import {
+  InvalidEntryError,
+  type ResolvedDependency,
+  type RulesValidator,
+  UnresolvedDependenciesError,
+  type ValidationInput,
+} from './validator.ts'
+
+/** Where the records of one DNA are looked up. */
+export interface RecordSource {
+  /** An action of this DNA, or null. */
+  findAction(hash: Uint8Array): StoredAction | null
+  findEntry(hash: Uint8Array): StoredEntry | null
+}
+
+export interface RulesContext {
+  validator: RulesValidator
+  dna: DnaDef
+  /** The DNA properties of the network (e.g. the progenitor key). */
+  properties: Record<string, unknown>
+  source: RecordSource
+}
+
+/** The records of one DNA in a store (an action hash of another DNA is not found). */
+export function storeRecords(store: ChainStore, dnaHash: Uint8Array): RecordSource {
+  return {
+    findAction(hash) {
+      const stored = store.getAction(hash)
+      return stored && hashesEqual(stored.dnaHash, dnaHash) ? stored : null
+    },
+    findEntry: (hash) => store.getEntry(hash),
+  }
+}
+
+/** The entry type name of a Create/Update ('Agent' for the agent key), or null. */
+export function entryTypeName(action: Action, dna: DnaDef): string | null {
+  if (action.type !== ActionType.Create && action.type !== ActionType.Update) return null
+  if (action.entry_type === 'Agent') return 'Agent'
+  if (typeof action.entry_type !== 'object' || !('App' in action.entry_type)) return null
+  return dna.entryTypes[action.entry_type.App.entry_index] ?? null
+}
+
+/** A record of this DNA as the rules see a dependency, or null when it is not held. */
+export function resolveDependency(ctx: RulesContext, actionHash: Uint8Array): ResolvedDependency | null {
+  const stored = ctx.source.findAction(actionHash)
+  if (stored === null) return null
+  const action = decodeAction(stored.bytes)
+  const entry = stored.entryHash && ctx.source.findEntry(stored.entryHash)
+  const dep: ResolvedDependency = {
+    action_hash: encodeHashB64(stored.hash),
+    author: encodeHashB64(stored.author),
+    // Non-entry actions are named by their action type ('Delete', 'CreateLink', ...).
+    entry_type: entryTypeName(action, ctx.dna) ?? action.type,
+    entry: entry?.kind === 'App' ? decodeMsgpack(entry.bytes) : null,
+  }
+  if (action.type === ActionType.Update)
+    dep.original_action_hash = encodeHashB64(action.original_action_address)
+  return dep
+}
+
+/**
+ * Runs the rules on one entry op by `author`. Throws InvalidEntryError when a rule refuses it,
+ * UnresolvedDependenciesError when the rules need records the source does not hold.
+ */
+export function checkEntryRules(
+  ctx: RulesContext,
+  author: Uint8Array,
+  op: Pick<ValidationInput, 'entry_type' | 'op' | 'entry' | 'original'>,
+): void {
+  validateEntry(
+    ctx.validator,
+    { dna: ctx.dna.name, author: encodeHashB64(author), properties: ctx.properties, ...op },
+    (hashB64) => {
+      try {
+        return resolveDependency(ctx, decodeHashB64(hashB64, 'action'))
+      } catch {
+        return null
+      }
+    },
+  )
+}
+
+/**
+ * Runs the rules on a signed action as the HDK would have before writing it: app entry creates,
+ * updates and deletes go through the Rust rules; a delete or link delete needs what it deletes.
+ * `entry` is the entry the action wrote, already checked against its hash. Throws InvalidEntryError,
+ * UnknownTypeError (an entry type the DNA lacks) or UnresolvedDependenciesError.
+ */
+export function checkActionRules(ctx: RulesContext, action: Action, entry: StoredEntry | null): void {
+  switch (action.type) {
+    case ActionType.Create:
+    case ActionType.Update: {
+      const entryType = entryTypeName(action, ctx.dna)
+      if (entryType === 'Agent') return
+      if (entryType === null || entry === null || entry.kind !== 'App') {
+        throw new UnknownTypeError(`${ctx.dna.name} has no such app entry type`)
+      }
+      if (action.type === ActionType.Create) {
+        checkEntryRules(ctx, action.author, {
+          entry_type: entryType,
+          op: 'create',
+          entry: decodeEntry(entry),
+        })
+        return
+      }
+      const original = requireDependency(ctx, action.original_action_address, action.original_entry_address)
+      checkEntryRules(ctx, action.author, {
+        entry_type: entryType,
+        op: 'update',
+        entry: decodeEntry(entry),
+        original,
+      })
+      return
+    }
+    case ActionType.Delete: {
+      const original = requireDependency(ctx, action.deletes_address, action.deletes_entry_address)
+      checkEntryRules(ctx, action.author, {
+        entry_type: original.entry_type,
+        op: 'delete',
+        entry: null,
+        original,
+      })
+      return
+    }
+    case ActionType.DeleteLink: {
+      const link = ctx.source.findAction(action.link_add_address)
+      if (link === null) throw new UnresolvedDependenciesError([encodeHashB64(action.link_add_address)])
+      if (link.type !== ActionType.CreateLink) {
+        throw new InvalidEntryError('sys.delete_link_target', 'a link delete must name a CreateLink action')
+      }
+      return
+    }
+    default:
+      return
+  }
+}
+
+/** The record an update or delete names, which must have written the entry the action says it did. */
+function requireDependency(
+  ctx: RulesContext,
+  actionHash: Uint8Array,
+  entryHash: Uint8Array,
+): ResolvedDependency {
+  const stored = ctx.source.findAction(actionHash)
+  if (stored === null) throw new UnresolvedDependenciesError([encodeHashB64(actionHash)])
+  if (stored.entryHash === null || !hashesEqual(stored.entryHash, entryHash)) {
+    throw new InvalidEntryError(
+      'sys.original_entry',
+      'the original entry address is not what the action wrote',
+    )
+  }
+  return resolveDependency(ctx, actionHash)!
+}
+
+function decodeEntry(entry: StoredEntry): unknown {
+  try {
+    return decodeMsgpack(entry.bytes)
+  } catch {
+    throw new InvalidEntryError('sys.entry_bytes', 'the entry is not valid msgpack')
+  }
+}
