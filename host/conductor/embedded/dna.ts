@@ -6,6 +6,7 @@
  * sha256 of the rules wasm): like Holochain's network seed and properties modifiers, it keeps networks
  * with different seeds, properties or rules on separate DHTs.
  */
+import { canonicalJson } from '../../../zomes-bindings/canonical-json.ts'
 import type { DnaName } from '../../../zomes-bindings/index.ts'
 import { encodeCanonical } from './action.ts'
 import { hashContent } from './hash.ts'
@@ -35,13 +36,4 @@ export function dnaHashOf(name: DnaName, modifiers: DnaModifiers): Uint8Array {
     modifiers.rulesSha256,
   ])
   return hashContent(preimage, 'dna')
-}
-
-/** JSON with object keys sorted at every depth, so key order never changes a hash. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  )
 }

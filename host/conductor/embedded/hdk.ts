@@ -252,6 +252,12 @@ export class Hdk {
     return decodeMsgpack(record.entry.Present.entry) as T
   }
 
+  /** The app entry type name (as the contract names it) a Create/Update record wrote, or null. */
+  entry_type_of(record: HcRecord): string | null {
+    const name = this.#entryTypeName(record.signed_action.hashed.content)
+    return name === 'Agent' ? null : name
+  }
+
   #validate(op: Pick<ValidationInput, 'entry_type' | 'op' | 'entry' | 'original'>): void {
     checkEntryRules(this.#rules, this.#ctx.agentPubKey, op)
   }

@@ -13,8 +13,8 @@
  * signed, so anyone could replay an author's op of another DNA here to frame it.
  */
 import { type Action, ActionType } from '@holochain/client'
-import type { ChainStore, StoredAction, StoredEntry, Warrant } from '../../../storage/chain-store.ts'
 import type { Logger } from '../../../log/logger.ts'
+import type { ChainStore, StoredAction, StoredEntry, Warrant } from '../../../storage/chain-store.ts'
 import { actionSeq, entryHashOfKind, prevActionOf, toCommitItem, toStoredAction } from '../action.ts'
 import type { Cell } from '../cell.ts'
 import { checkActionPayload, checkChainAction } from '../chain-verify.ts'
@@ -122,11 +122,18 @@ export class OpIngest {
     const hash = hashContent(op.action, 'action')
     if (this.#store.getAction(hash) !== null) return 'duplicate'
     const claimed = readClaimedAuthor(op.action)
-    if (claimed === null) return this.#reject(sender, cell, hash, 'sys.malformed', 'not an action of any author')
+    if (claimed === null)
+      return this.#reject(sender, cell, hash, 'sys.malformed', 'not an action of any author')
     const { author } = claimed
     if (hashesEqual(author, this.#self) || this.isWarranted(author)) return 'ignored'
     if (!verifyAgentSignature(author, op.action, op.signature)) {
-      return this.#reject(sender, cell, hash, 'sys.signature', 'the signature does not verify against the author key')
+      return this.#reject(
+        sender,
+        cell,
+        hash,
+        'sys.signature',
+        'the signature does not verify against the author key',
+      )
     }
     const parsed = parseActionContent(claimed.content)
     if ('problem' in parsed) return this.#reject(author, cell, hash, 'sys.action_shape', parsed.problem)
@@ -148,13 +155,17 @@ export class OpIngest {
     let prev: { hash: Uint8Array; timestamp: number } | null = null
     if (head !== null) {
       if (!hashesEqual(prevActionOf(action)!, head.hash)) {
-        if (byAuthor) return this.#reject(author, cell, hash, 'chain.prev_action', 'it does not extend its chain')
+        if (byAuthor)
+          return this.#reject(author, cell, hash, 'chain.prev_action', 'it does not extend its chain')
         return 'ignored'
       }
       prev = { hash: head.hash, timestamp: this.#store.getAction(head.hash)!.timestamp }
     }
 
-    const row = toStoredAction({ hash, content: action, bytes: op.action, signature: op.signature }, cell.dnaHash)
+    const row = toStoredAction(
+      { hash, content: action, bytes: op.action, signature: op.signature },
+      cell.dnaHash,
+    )
     const misplaced = checkChainAction(action, row, { dnaHash: cell.dnaHash, author, seq, prev })
     if (misplaced !== null) return this.#reject(author, cell, hash, 'chain.action', misplaced)
     const entry = entryOf(action, op.entry)
@@ -164,9 +175,11 @@ export class OpIngest {
     try {
       cell.checkForeignAction(action, entry)
     } catch (err) {
-      if (err instanceof UnresolvedDependenciesError) return this.#hold(cell, author, seq, { op, sender }, result)
+      if (err instanceof UnresolvedDependenciesError)
+        return this.#hold(cell, author, seq, { op, sender }, result)
       if (err instanceof InvalidEntryError) return this.#reject(author, cell, hash, err.rule, err.message)
-      if (err instanceof UnknownTypeError) return this.#reject(author, cell, hash, 'sys.entry_type', err.message)
+      if (err instanceof UnknownTypeError)
+        return this.#reject(author, cell, hash, 'sys.entry_type', err.message)
       // A trap in the rules is our failure, not proof against the author: drop the op, keep the peer.
       this.#logger.error({ err, action: encodeHashB64(hash) }, 'validating a received op failed')
       return 'ignored'
@@ -186,7 +199,7 @@ export class OpIngest {
 
   #hold(cell: Cell, author: Uint8Array, seq: number, pending: PendingOp, result: IngestResult): OpOutcome {
     result.waiting = true
-    const key = `${encodeHashB64(cell.dnaHash)}|${encodeHashB64(author)}`
+    const key = chainKey(cell.dnaHash, author)
     const chain = this.#pending.get(key) ?? { cell, author, ops: new Map<number, PendingOp>() }
     if (!chain.ops.has(seq)) {
       if (this.#pendingCount >= this.#maxPending) return 'pending'
@@ -254,11 +267,22 @@ export class OpIngest {
       this.#pending.delete(key)
     }
     this.#logger.warn(
-      { warranted: encodeHashB64(offender), dna: cell.dna.name, rule, reason, action: encodeHashB64(actionHash) },
+      {
+        warranted: encodeHashB64(offender),
+        dna: cell.dna.name,
+        rule,
+        reason,
+        action: encodeHashB64(actionHash),
+      },
       'invalid op dropped; the agent to blame is warranted',
     )
     return 'rejected'
   }
+}
+
+/** Names one author's chain in one DNA. */
+export function chainKey(dnaHash: Uint8Array, author: Uint8Array): string {
+  return `${encodeHashB64(dnaHash)}|${encodeHashB64(author)}`
 }
 
 /** The entry a Create/Update wrote, as it would be stored (its hash from its own bytes). */

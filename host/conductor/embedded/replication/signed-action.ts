@@ -20,7 +20,9 @@ const signed = { author: holoHash('agent'), timestamp: z.number().int().min(0).m
 const chained = { ...signed, action_seq: z.number().int().min(1), prev_action: holoHash('action') }
 const entryType = z.union([
   z.literal('Agent'),
-  z.object({ App: z.object({ entry_index: index, zome_index: index, visibility: z.enum(['Public', 'Private']) }) }),
+  z.object({
+    App: z.object({ entry_index: index, zome_index: index, visibility: z.enum(['Public', 'Private']) }),
+  }),
 ])
 
 const actionSchema = z.discriminatedUnion('type', [
@@ -51,7 +53,12 @@ const actionSchema = z.discriminatedUnion('type', [
     link_type: index,
     tag: z.instanceof(Uint8Array),
   }),
-  z.object({ type: z.literal('DeleteLink'), ...chained, base_address: anyHoloHash, link_add_address: holoHash('action') }),
+  z.object({
+    type: z.literal('DeleteLink'),
+    ...chained,
+    base_address: anyHoloHash,
+    link_add_address: holoHash('action'),
+  }),
 ])
 
 export interface ClaimedAction {
@@ -78,5 +85,7 @@ export function parseActionContent(content: unknown): { action: Action } | { pro
   const parsed = actionSchema.safeParse(content)
   if (parsed.success) return { action: content as Action }
   const issue = parsed.error.issues[0]
-  return { problem: `not a well-formed action: ${issue?.path.join('.') || '(root)'} ${issue?.message ?? ''}`.trim() }
+  return {
+    problem: `not a well-formed action: ${issue?.path.join('.') || '(root)'} ${issue?.message ?? ''}`.trim(),
+  }
 }

@@ -23,3 +23,13 @@ export function toRecordRef(record: HcRecord): RecordRef {
     entry_hash: encodeHashB64(content.entry_hash),
   }
 }
+
+/**
+ * The record `hash` names as an EntryRecord when it is a live (undeleted) `entryType` entry, else
+ * null. Links can be written by anyone and point anywhere: readers check what a link leads to.
+ */
+export function liveEntryRecord<T>(hdk: Hdk, hash: Uint8Array, entryType: string): EntryRecord<T> | null {
+  const record = hdk.get_latest(hash)
+  if (record === null || hdk.entry_type_of(record) !== entryType) return null
+  return toEntryRecord<T>(hdk, record)
+}

@@ -1,0 +1,190 @@
+/**
+ * Anti-entropy: a peer asks another for the head of every chain it holds, per DNA ({author -> seq,
+ * hash}), then for the missing suffix of each chain where the other is ahead, from its own head + 1,
+ * so nothing already held is fetched. When to run it (on connect, periodically, when an op arrives
+ * too early) is the replicator's call. Chains of warranted authors are neither listed, served, nor
+ * asked for: their ops do not spread from here.
+ */
+import type { PeerId } from '@libp2p/interface'
+import { z } from 'zod'
+import {
+  MAX_MESSAGE_BYTES,
+  type RequestHandler,
+  type RequestResponse,
+} from '../../../net/request-response.ts'
+import type { ChainStore } from '../../../storage/chain-store.ts'
+import { encodeHashB64, hashesEqual } from '../hash.ts'
+import { chainKey, type IngestResult, type OpIngest } from './op-ingest.ts'
+import { type OpBatch, toWireTuples, type WireOp, wireOpOf, wireOpsSchema } from './op-wire.ts'
+import { bytesSchema, decodeMessage, encodeMessage } from './wire-codec.ts'
+
+export const SYNC_PROTOCOL = 'sync/1.0.0'
+
+/** One answer stays well under request-response's frame limit; `more` says to ask again. */
+const MAX_ANSWER_BYTES = MAX_MESSAGE_BYTES / 4
+const MAX_ANSWER_OPS = 512
+/** Rounds of asking for more in one exchange; the next exchange continues where this one stopped. */
+const MAX_ROUNDS = 64
+
+const requestSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('heads'), dnas: z.array(bytesSchema).max(64) }),
+  z.object({
+    t: z.literal('ops'),
+    dna: bytesSchema,
+    wants: z.array(z.tuple([bytesSchema, z.number().int().min(0)])).max(100_000),
+  }),
+])
+const headsAnswerSchema = z.object({
+  dnas: z.array(
+    z.tuple([bytesSchema, z.array(z.tuple([bytesSchema, z.number().int().min(0), bytesSchema]))]),
+  ),
+})
+const opsAnswerSchema = z.object({
+  chains: z.array(z.tuple([bytesSchema, wireOpsSchema])),
+  more: z.boolean(),
+})
+
+type HeadTuple = [author: Uint8Array, seq: number, hash: Uint8Array]
+
+/** A suffix of one chain to fetch: from `fromSeq` up to the other peer's head, `toSeq`. */
+interface Want {
+  author: Uint8Array
+  fromSeq: number
+  toSeq: number
+}
+
+export interface AntiEntropyInit {
+  rpc: RequestResponse
+  store: ChainStore
+  ingest: OpIngest
+  /** The DNA hashes this conductor runs. */
+  dnaHashes: readonly Uint8Array[]
+  self: Uint8Array
+  /** Hands fetched ops to the pipeline (the replicator counts them); null if it dropped them. */
+  deliver: (batch: OpBatch, from: PeerId) => IngestResult | null
+  /** Aborts requests in flight when replication stops. */
+  signal: AbortSignal
+}
+
+export class AntiEntropy {
+  readonly #init: AntiEntropyInit
+  /** Chains being fetched now, so two peers are never asked for the same ops at once. */
+  readonly #fetching = new Set<string>()
+
+  constructor(init: AntiEntropyInit) {
+    this.#init = init
+  }
+
+  /** Answers peers' `heads` and `ops` requests from the store. */
+  readonly handler: RequestHandler = async (request) => {
+    const message = decodeMessage(requestSchema, request, 'sync request')
+    if (message.t === 'heads') return encodeMessage({ dnas: this.#heads(message.dnas) })
+    return encodeMessage(this.#ops(message.dna, message.wants))
+  }
+
+  /** One exchange with `peer`: fetch every chain suffix it holds that this peer lacks. */
+  async syncWith(peer: PeerId): Promise<void> {
+    const { rpc, signal } = this.#init
+    const request = encodeMessage({ t: 'heads', dnas: this.#init.dnaHashes })
+    const answer = await rpc.request(peer, SYNC_PROTOCOL, request, { signal })
+    const { dnas } = decodeMessage(headsAnswerSchema, answer, 'heads answer')
+    for (const [dnaHash, heads] of dnas) {
+      if (this.#init.ingest.cellOf(dnaHash) === undefined) continue
+      const wants = this.#wants(dnaHash, heads).filter((want) => this.#claim(dnaHash, want.author))
+      try {
+        await this.#fetch(peer, dnaHash, wants)
+      } finally {
+        for (const want of wants) this.#fetching.delete(chainKey(dnaHash, want.author))
+      }
+    }
+  }
+
+  #heads(dnaHashes: Uint8Array[]): [Uint8Array, HeadTuple[]][] {
+    const { store, ingest } = this.#init
+    return dnaHashes
+      .filter((dnaHash) => ingest.cellOf(dnaHash) !== undefined)
+      .map((dnaHash) => [
+        dnaHash,
+        store
+          .chainHeads(dnaHash)
+          .filter((head) => !ingest.isWarranted(head.author))
+          .map((head): HeadTuple => [head.author, head.seq, head.hash]),
+      ])
+  }
+
+  #ops(dnaHash: Uint8Array, wants: [Uint8Array, number][]): { chains: unknown[]; more: boolean } {
+    const { store, ingest } = this.#init
+    const chains: [Uint8Array, ReturnType<typeof toWireTuples>][] = []
+    if (ingest.cellOf(dnaHash) === undefined) return { chains, more: false }
+    let ops = 0
+    let bytes = 0
+    for (const [author, fromSeq] of wants) {
+      if (ingest.isWarranted(author)) continue
+      const chain: WireOp[] = []
+      for (const action of store.chainRange(dnaHash, author, fromSeq, MAX_ANSWER_OPS - ops)) {
+        const entry = action.entryHash && store.getEntry(action.entryHash)
+        const op = wireOpOf(action, entry)
+        const size = op.action.length + op.signature.length + (op.entry?.length ?? 0)
+        // The first op always goes, so an oversized op cannot stall a chain forever.
+        if (ops > 0 && bytes + size > MAX_ANSWER_BYTES) {
+          if (chain.length > 0) chains.push([author, toWireTuples(chain)])
+          return { chains, more: true }
+        }
+        chain.push(op)
+        ops++
+        bytes += size
+      }
+      if (chain.length > 0) chains.push([author, toWireTuples(chain)])
+      if (ops >= MAX_ANSWER_OPS) return { chains, more: true }
+    }
+    return { chains, more: false }
+  }
+
+  /** The chain suffixes `heads` (the other peer's) has and this store lacks. */
+  #wants(dnaHash: Uint8Array, heads: HeadTuple[]): Want[] {
+    const { store, ingest, self } = this.#init
+    const wants: Want[] = []
+    for (const [author, seq, hash] of heads) {
+      if (hashesEqual(author, self) || ingest.isWarranted(author)) continue
+      const ours = store.chainHead(dnaHash, author)
+      if (ours === null) wants.push({ author, fromSeq: 0, toSeq: seq })
+      else if (ours.seq < seq) wants.push({ author, fromSeq: ours.seq + 1, toSeq: seq })
+      // Same length, different head: one of the two is a fork. Fetching theirs lets ingest judge it.
+      else if (ours.seq === seq && !hashesEqual(ours.hash, hash))
+        wants.push({ author, fromSeq: seq, toSeq: seq })
+    }
+    return wants
+  }
+
+  #claim(dnaHash: Uint8Array, author: Uint8Array): boolean {
+    const key = chainKey(dnaHash, author)
+    if (this.#fetching.has(key)) return false
+    this.#fetching.add(key)
+    return true
+  }
+
+  async #fetch(peer: PeerId, dnaHash: Uint8Array, wants: Want[]): Promise<void> {
+    const { rpc, store, signal } = this.#init
+    let open = wants
+    for (let round = 0; open.length > 0 && round < MAX_ROUNDS; round++) {
+      const request = encodeMessage({ t: 'ops', dna: dnaHash, wants: open.map((w) => [w.author, w.fromSeq]) })
+      const answer = decodeMessage(
+        opsAnswerSchema,
+        await rpc.request(peer, SYNC_PROTOCOL, request, { signal }),
+        'ops answer',
+      )
+      const received = new Set(answer.chains.map(([author]) => encodeHashB64(author)))
+      const result = this.#init.deliver({ dnaHash, ops: answer.chains.flatMap(([, ops]) => ops) }, peer)
+      if (!answer.more || result === null) return
+      open = open.flatMap((want) => {
+        // Not reached yet in this answer: ask again as before.
+        if (!received.has(encodeHashB64(want.author))) return [want]
+        const head = store.chainHead(dnaHash, want.author)
+        const have = head === null ? -1 : head.seq
+        // Done, or nothing of what came was stored (refused, or waiting): stop asking for it.
+        if (have >= want.toSeq || have < want.fromSeq) return []
+        return [{ ...want, fromSeq: have + 1 }]
+      })
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * One peer of an embedded network: its agent key, the libp2p node whose PeerId is that key, the
+ * embedded conductor with signals over the node's gossip, and replication between them. The daemon
+ * and the scenario harness both start peers through this, so they run the same mesh.
+ *
+ * @example
+ * const peer = await createEmbeddedPeer({ dataDir, network: await loadNetworkConfig('local'), logger })
+ * await peer.conductor.callZome('agent_registry', 'advertise_capability', capability)
+ * await peer.stop()
+ */
+import type { NetworkConfig } from '../../../config/network-config.ts'
+import { type Logger, silentLogger } from '../../../log/logger.ts'
+import { createRippleNode, type RippleNode, type RippleNodeInit } from '../../../net/create-node.ts'
+import { peerKeyFromSeed } from '../../../net/peer-key.ts'
+import type { EmbeddedConductor } from '../conductor.ts'
+import { createEmbeddedConductor } from '../index.ts'
+import { openAgentKey } from '../keystore.ts'
+import type { RulesValidator } from '../validation/validator.ts'
+import { createGossipSignalTransport } from './gossip-signal-transport.ts'
+import { type Replication, type ReplicationInit, startReplication } from './replicator.ts'
+
+export interface EmbeddedPeerInit
+  extends Pick<
+    RippleNodeInit,
+    'listen' | 'peers' | 'mdnsInterface' | 'loopbackTuning' | 'handshakeTimeoutMs'
+  > {
+  /** Holds the agent key and the conductor's database. */
+  dataDir: string
+  /** An embedded network (it has a libp2p section). */
+  network: NetworkConfig
+  replication?: Pick<ReplicationInit, 'intervalMs' | 'peersPerRound'>
+  /** Tests only: rules other than the wasm. */
+  rulesValidator?: RulesValidator
+  rulesWasmPath?: string
+  logger?: Logger
+}
+
+export interface EmbeddedPeer {
+  readonly conductor: EmbeddedConductor
+  readonly node: RippleNode
+  readonly replication: Replication
+  /** Stops replication, then the node, then closes the conductor. */
+  stop(): Promise<void>
+}
+
+export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<EmbeddedPeer> {
+  const logger = init.logger ?? silentLogger()
+  const key = await openAgentKey(init.dataDir)
+  // Not started yet: the catch-up handler must exist before any peer can ask.
+  const node = await createRippleNode({
+    network: init.network,
+    privateKey: await peerKeyFromSeed(key.exportSeed()),
+    listen: init.listen,
+    peers: init.peers,
+    mdnsInterface: init.mdnsInterface,
+    loopbackTuning: init.loopbackTuning,
+    handshakeTimeoutMs: init.handshakeTimeoutMs,
+    start: false,
+  })
+  let conductor: EmbeddedConductor | undefined
+  let replication: Replication | undefined
+  try {
+    conductor = await createEmbeddedConductor({
+      dataDir: init.dataDir,
+      network: init.network,
+      rulesValidator: init.rulesValidator,
+      rulesWasmPath: init.rulesWasmPath,
+      signalTransport: createGossipSignalTransport({ pubsub: node.pubsub, key, logger }),
+      logger,
+    })
+    replication = await startReplication({ conductor, node, logger, ...init.replication })
+    await node.start()
+  } catch (err) {
+    await replication?.stop()
+    await node.stop()
+    await conductor?.close()
+    throw err
+  }
+  const started = { conductor, node, replication }
+  let stopping: Promise<void> | undefined
+  return {
+    ...started,
+    stop() {
+      stopping ??= (async () => {
+        await started.replication.stop()
+        await started.node.stop()
+        await started.conductor.close()
+      })()
+      return stopping
+    },
+  }
+}

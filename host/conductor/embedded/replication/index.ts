@@ -1,0 +1,19 @@
+/**
+ * Replication of the embedded backend over libp2p: ops published by gossip and checked on receipt
+ * (signature, chain continuity, rules wasm; invalid ones warrant the agent to blame), anti-entropy
+ * catch-up on connect and periodically, and signed signals. `createEmbeddedPeer` starts a whole
+ * peer (key, node, conductor, replication); `startReplication` wires an existing conductor and node.
+ */
+export { SYNC_PROTOCOL } from './anti-entropy.ts'
+export { createEmbeddedPeer, type EmbeddedPeer, type EmbeddedPeerInit } from './embedded-peer.ts'
+export { MalformedMessageError } from './errors.ts'
+export { createGossipSignalTransport, type GossipSignalTransportInit } from './gossip-signal-transport.ts'
+export { decodeOpBatch, encodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
+export {
+  type OpsStoredEvent,
+  type Replication,
+  type ReplicationInit,
+  type ReplicationStats,
+  startReplication,
+  type WarrantView,
+} from './replicator.ts'

@@ -1,0 +1,317 @@
+/**
+ * Replication of an embedded conductor over its peer's libp2p node (full replication: every peer
+ * keeps every op of the network). Every commit of this agent is published on the `ops` gossip
+ * channel; every op received (gossip or catch-up) goes through the ingest pipeline; anti-entropy
+ * runs with each peer as it connects, every `intervalMs` with a few random peers, and with the
+ * sender of any op that arrived before what it builds on.
+ */
+import type { PeerId } from '@libp2p/interface'
+import { DNA_NAMES, type DnaName } from '../../../../zomes-bindings/index.ts'
+import { type Logger, silentLogger } from '../../../log/logger.ts'
+import type { RippleNode } from '../../../net/create-node.ts'
+import type { GossipMessage } from '../../../net/pubsub.ts'
+import type { StoredAction, Warrant } from '../../../storage/chain-store.ts'
+import type { EmbeddedConductor } from '../conductor.ts'
+import { decodeHashB64, encodeHashB64 } from '../hash.ts'
+import { AntiEntropy, SYNC_PROTOCOL } from './anti-entropy.ts'
+import { MalformedMessageError } from './errors.ts'
+import { type IngestResult, OpIngest } from './op-ingest.ts'
+import { decodeOpBatch, encodeOpBatch, type OpBatch, wireOpOf } from './op-wire.ts'
+import { agentOfPeer } from './peer-agent.ts'
+
+export interface ReplicationInit {
+  conductor: EmbeddedConductor
+  /** The peer's node; its request handlers may be registered before or after it started. */
+  node: RippleNode
+  /** Period of anti-entropy rounds. Default 5 s. */
+  intervalMs?: number
+  /** Peers asked in each periodic round. Default 2. */
+  peersPerRound?: number
+  logger?: Logger
+}
+
+/** Counters since replication started. */
+export interface ReplicationStats {
+  /** Ops of this agent published by gossip. */
+  published: number
+  /** Ops received by gossip. */
+  gossiped: number
+  /** Ops received by catch-up (anti-entropy). */
+  fetched: number
+  /** Of the fetched ops, those already held: anti-entropy keeps this at zero. */
+  refetched: number
+  stored: number
+  /** Ops received (either way) that were already held. */
+  duplicates: number
+  /** Ops from warranted agents, of this agent's own chains, or of DNAs this conductor lacks. */
+  ignored: number
+  /** Invalid ops dropped. */
+  rejected: number
+  /** Ops waiting now for predecessors or dependencies. */
+  pending: number
+  /** Anti-entropy exchanges completed. */
+  syncs: number
+}
+
+/** A warrant as the API shows it (hashes as HoloHashB64). */
+export interface WarrantView {
+  agent: string
+  /** Null for a DNA this conductor does not run (a warrant from another network's DNA). */
+  dna: DnaName | null
+  rule: string
+  reason: string
+  action_hash: string | null
+  reported_by: string
+  /** Microseconds since the Unix epoch. */
+  timestamp: number
+}
+
+/** Ops of other agents stored here (by gossip or catch-up), per DNA, in store order. */
+export interface OpsStoredEvent {
+  dna: DnaName
+  actions: StoredAction[]
+}
+
+export interface Replication {
+  /** A snapshot of the counters. */
+  readonly stats: ReplicationStats
+  /** Every warrant this peer issued, oldest first. */
+  listWarrants(): WarrantView[]
+  /** True when `agent` (HoloHashB64) is warranted here. */
+  isWarranted(agent: string): boolean
+  /** Runs an anti-entropy exchange with every connected peer now. */
+  syncNow(): Promise<void>
+  /** Called after ops of other agents are stored (schedulers watch tasks this way). */
+  onOpsStored(listener: (event: OpsStoredEvent) => void): () => void
+  /** Stops publishing, receiving and syncing; the node and conductor stay up. */
+  stop(): Promise<void>
+}
+
+const DEFAULT_INTERVAL_MS = 5_000
+const DEFAULT_PEERS_PER_ROUND = 2
+
+export async function startReplication(init: ReplicationInit): Promise<Replication> {
+  const replicator = new Replicator(init)
+  await replicator.start()
+  return replicator
+}
+
+class Replicator implements Replication {
+  readonly #conductor: EmbeddedConductor
+  readonly #node: RippleNode
+  readonly #logger: Logger
+  readonly #intervalMs: number
+  readonly #peersPerRound: number
+  readonly #ingest: OpIngest
+  readonly #antiEntropy: AntiEntropy
+  readonly #dnaNames = new Map<string, DnaName>()
+  readonly #listeners = new Set<(event: OpsStoredEvent) => void>()
+  readonly #abort = new AbortController()
+  /** Exchanges in flight per peer; a peer asked again meanwhile gets one more exchange after. */
+  readonly #syncing = new Map<string, { done: Promise<void>; again: boolean }>()
+  readonly #stats: Omit<ReplicationStats, 'pending'> = {
+    published: 0,
+    gossiped: 0,
+    fetched: 0,
+    refetched: 0,
+    stored: 0,
+    duplicates: 0,
+    ignored: 0,
+    rejected: 0,
+    syncs: 0,
+  }
+  #timer: NodeJS.Timeout | undefined
+  #unsubscribe: (() => void) | undefined
+  #stopped = false
+
+  constructor(init: ReplicationInit) {
+    this.#conductor = init.conductor
+    this.#node = init.node
+    this.#logger = (init.logger ?? silentLogger()).child({ component: 'replication' })
+    this.#intervalMs = init.intervalMs ?? DEFAULT_INTERVAL_MS
+    this.#peersPerRound = init.peersPerRound ?? DEFAULT_PEERS_PER_ROUND
+    const cells = DNA_NAMES.map((dna) => init.conductor.cell(dna))
+    for (const cell of cells) this.#dnaNames.set(encodeHashB64(cell.dnaHash), cell.dna.name)
+    const self = decodeHashB64(init.conductor.agentPubKey, 'agent')
+    this.#ingest = new OpIngest({ store: init.conductor.store, cells, self, logger: this.#logger })
+    this.#antiEntropy = new AntiEntropy({
+      rpc: init.node.rpc,
+      store: init.conductor.store,
+      ingest: this.#ingest,
+      dnaHashes: cells.map((cell) => cell.dnaHash),
+      self,
+      deliver: (batch, from) => this.#receive(batch, from, 'catch-up'),
+      signal: this.#abort.signal,
+    })
+  }
+
+  async start(): Promise<void> {
+    await this.#node.rpc.handle(SYNC_PROTOCOL, this.#antiEntropy.handler)
+    this.#unsubscribe = this.#conductor.onOpsCommitted((event) =>
+      this.#publish({ dnaHash: event.dnaHash, ops: event.actions.map((a) => wireOpOf(a.action, a.entry)) }),
+    )
+    this.#node.pubsub.addEventListener('op', this.#onGossip)
+    this.#node.peers.addEventListener('peer:connect', this.#onConnect)
+    this.#timer = setInterval(() => this.#round(), this.#intervalMs)
+    // Replication alone should not keep a process alive.
+    this.#timer.unref()
+    for (const peer of this.#node.peers.list()) this.#sync(peer)
+  }
+
+  get stats(): ReplicationStats {
+    return { ...this.#stats, pending: this.#ingest.pendingCount }
+  }
+
+  listWarrants(): WarrantView[] {
+    return this.#conductor.store.listWarrants().map((warrant) => this.#view(warrant))
+  }
+
+  isWarranted(agent: string): boolean {
+    return this.#ingest.isWarranted(decodeHashB64(agent, 'agent'))
+  }
+
+  async syncNow(): Promise<void> {
+    await Promise.all(this.#node.peers.list().map((peer) => this.#sync(peer)))
+  }
+
+  onOpsStored(listener: (event: OpsStoredEvent) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    clearInterval(this.#timer)
+    this.#unsubscribe?.()
+    this.#node.pubsub.removeEventListener('op', this.#onGossip)
+    this.#node.peers.removeEventListener('peer:connect', this.#onConnect)
+    this.#abort.abort(new Error('replication stopped'))
+    await Promise.allSettled([...this.#syncing.values()].map((s) => s.done))
+    // The node may be stopping too; a handler it no longer has is no error.
+    await this.#node.rpc.unhandle(SYNC_PROTOCOL).catch(() => {})
+  }
+
+  #publish(batch: OpBatch): void {
+    if (this.#stopped) return
+    this.#stats.published += batch.ops.length
+    this.#node.pubsub
+      .publish('ops', encodeOpBatch(batch))
+      .catch((err: unknown) =>
+        this.#logger.warn({ err }, 'publishing ops failed; anti-entropy will deliver them'),
+      )
+  }
+
+  readonly #onGossip = (evt: CustomEvent<GossipMessage>) => {
+    let batch: OpBatch
+    try {
+      batch = decodeOpBatch(evt.detail.data)
+    } catch (err) {
+      if (!(err instanceof MalformedMessageError)) throw err
+      this.#logger.debug({ err, from: evt.detail.from.toString() }, 'ignored a malformed op batch')
+      return
+    }
+    const result = this.#receive(batch, evt.detail.from, 'gossip')
+    // It builds on ops not held here: the peer that sent it has them.
+    if (result?.waiting) this.#sync(evt.detail.from)
+  }
+
+  readonly #onConnect = (evt: CustomEvent<PeerId>) => {
+    this.#sync(evt.detail)
+  }
+
+  #receive(batch: OpBatch, from: PeerId, route: 'gossip' | 'catch-up'): IngestResult | null {
+    if (this.#stopped) return null
+    let result: IngestResult
+    try {
+      result = this.#ingest.receive(batch, agentOfPeer(from))
+    } catch (err) {
+      this.#logger.error({ err, from: from.toString() }, 'storing received ops failed')
+      return null
+    }
+    const { counts } = result
+    if (route === 'gossip') this.#stats.gossiped += batch.ops.length
+    else {
+      this.#stats.fetched += batch.ops.length
+      this.#stats.refetched += counts.duplicate
+    }
+    this.#stats.stored += counts.stored
+    this.#stats.duplicates += counts.duplicate
+    this.#stats.ignored += counts.ignored
+    this.#stats.rejected += counts.rejected
+    if (result.stored.length > 0) this.#emitStored(result.stored)
+    return result
+  }
+
+  #emitStored(actions: StoredAction[]): void {
+    const byDna = new Map<string, StoredAction[]>()
+    for (const action of actions) {
+      const key = encodeHashB64(action.dnaHash)
+      byDna.set(key, [...(byDna.get(key) ?? []), action])
+    }
+    for (const [key, stored] of byDna) {
+      const event: OpsStoredEvent = { dna: this.#dnaNames.get(key)!, actions: stored }
+      for (const listener of this.#listeners) {
+        try {
+          listener(event)
+        } catch (err) {
+          this.#logger.error({ err, dna: event.dna }, 'opsStored listener failed')
+        }
+      }
+    }
+  }
+
+  /** Starts (or queues one more) exchange with `peer`; resolves when it is done. */
+  #sync(peer: PeerId): Promise<void> {
+    const key = peer.toString()
+    const running = this.#syncing.get(key)
+    if (running !== undefined) {
+      running.again = true
+      return running.done
+    }
+    const state = { done: Promise.resolve(), again: false }
+    state.done = (async () => {
+      do {
+        state.again = false
+        await this.#exchange(peer)
+      } while (state.again && !this.#stopped)
+      this.#syncing.delete(key)
+    })()
+    this.#syncing.set(key, state)
+    return state.done
+  }
+
+  async #exchange(peer: PeerId): Promise<void> {
+    const agent = agentOfPeer(peer)
+    if (this.#stopped || (agent !== null && this.#ingest.isWarranted(agent))) return
+    try {
+      await this.#antiEntropy.syncWith(peer)
+      this.#stats.syncs++
+    } catch (err) {
+      // Unreachable or gone peers are normal churn: the next round tries again.
+      if (!this.#stopped) this.#logger.debug({ err, peer: peer.toString() }, 'anti-entropy exchange failed')
+    }
+  }
+
+  /** A periodic round: a few random connected peers. */
+  #round(): void {
+    const peers = this.#node.peers.list()
+    for (let i = peers.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1))
+      ;[peers[i], peers[j]] = [peers[j]!, peers[i]!]
+    }
+    for (const peer of peers.slice(0, this.#peersPerRound)) void this.#sync(peer)
+  }
+
+  #view(warrant: Warrant): WarrantView {
+    return {
+      agent: encodeHashB64(warrant.author),
+      dna: this.#dnaNames.get(encodeHashB64(warrant.dnaHash)) ?? null,
+      rule: warrant.rule,
+      reason: warrant.reason,
+      action_hash: warrant.actionHash && encodeHashB64(warrant.actionHash),
+      reported_by: encodeHashB64(warrant.reportedBy),
+      timestamp: warrant.timestamp,
+    }
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * A scenario harness shaped like @holochain/tryorama (`runScenario`, `addPlayers`, `dhtSync`), over
+ * embedded peers in this process: each player is a whole peer (agent key, libp2p node, conductor,
+ * replication) started by `createEmbeddedPeer`, as the daemon starts one. Everything stays on
+ * loopback: TCP on 127.0.0.1, mDNS pinned to 127.0.0.1 (or explicit dials). Whatever happens, every
+ * player is stopped and its data dir removed when the scenario ends.
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { DnaName } from '../../zomes-bindings/index.ts'
+import type { EmbeddedConductor } from '../../host/conductor/embedded/index.ts'
+import {
+  createEmbeddedPeer,
+  type EmbeddedPeer,
+  type Replication,
+} from '../../host/conductor/embedded/replication/index.ts'
+import { encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
+import type { NetworkConfig } from '../../host/config/network-config.ts'
+import type { RippleNode } from '../../host/net/create-node.ts'
+
+export const LOOPBACK_LISTEN = ['/ip4/127.0.0.1/tcp/0']
+
+/** A fresh loopback network (random seed): scenarios never hear each other. */
+export function scenarioNetwork(overrides: Partial<NetworkConfig> = {}): NetworkConfig {
+  return {
+    name: 'scenario',
+    seed: randomUUID(),
+    backend: 'embedded',
+    dna_properties: { policy_store: { progenitor: null } },
+    heartbeat: { interval_ms: 100, stale_after_missed: 3, offline_after_ms: 1_000 },
+    libp2p: { listen: LOOPBACK_LISTEN, mdns: true, bootstrap: [], psk: null },
+    ...overrides,
+  }
+}
+
+export interface PlayerOptions {
+  /** Default: the scenario's network. */
+  network?: NetworkConfig
+  /**
+   * 'mdns' (default): found by mDNS pinned to 127.0.0.1. 'explicit': dials the players of its
+   * network already running when it starts (mDNS off).
+   */
+  discovery?: 'mdns' | 'explicit'
+  /** Anti-entropy period; short by default so scenarios converge fast. */
+  syncIntervalMs?: number
+}
+
+/** Thrown when a player is used while it is shut down. */
+export class PlayerNotRunningError extends Error {
+  static override readonly name = 'PlayerNotRunningError'
+  constructor(name: string) {
+    super(`player ${name} is not running`)
+    this.name = 'PlayerNotRunningError'
+  }
+}
+
+/** Thrown by `dhtSync` when players still hold different ops at its deadline; says who lacks what. */
+export class DhtSyncTimeoutError extends Error {
+  static override readonly name = 'DhtSyncTimeoutError'
+  constructor(dna: DnaName, timeoutMs: number, diff: string[]) {
+    super(`players did not sync ${dna} within ${timeoutMs} ms:\n${diff.join('\n')}`)
+    this.name = 'DhtSyncTimeoutError'
+  }
+}
+
+export class Player {
+  #peer: EmbeddedPeer | null = null
+  #agentPubKey: string | null = null
+
+  constructor(
+    readonly name: string,
+    readonly dataDir: string,
+    readonly network: NetworkConfig,
+    private readonly options: PlayerOptions,
+    private readonly dialTargets: () => string[],
+  ) {}
+
+  get running(): boolean {
+    return this.#peer !== null
+  }
+
+  get conductor(): EmbeddedConductor {
+    return this.#running().conductor
+  }
+
+  get node(): RippleNode {
+    return this.#running().node
+  }
+
+  get replication(): Replication {
+    return this.#running().replication
+  }
+
+  /** HoloHashB64 of the agent; the same across restarts (the key lives in the data dir). */
+  get agentPubKey(): string {
+    if (this.#agentPubKey === null) throw new PlayerNotRunningError(this.name)
+    return this.#agentPubKey
+  }
+
+  async startUp(): Promise<void> {
+    if (this.#peer !== null) return
+    const explicit = this.options.discovery === 'explicit'
+    const network = explicit
+      ? { ...this.network, libp2p: { ...this.network.libp2p!, mdns: false } }
+      : this.network
+    this.#peer = await createEmbeddedPeer({
+      dataDir: this.dataDir,
+      network,
+      listen: LOOPBACK_LISTEN,
+      peers: explicit ? this.dialTargets() : [],
+      mdnsInterface: '127.0.0.1',
+      loopbackTuning: true,
+      handshakeTimeoutMs: 2_000,
+      replication: { intervalMs: this.options.syncIntervalMs ?? 500 },
+    })
+    this.#agentPubKey = this.#peer.conductor.agentPubKey
+  }
+
+  async shutdown(): Promise<void> {
+    const peer = this.#peer
+    this.#peer = null
+    await peer?.stop()
+  }
+
+  /** Stops and starts again on the same data dir (same agent, same chains). */
+  async restart(): Promise<void> {
+    await this.shutdown()
+    await this.startUp()
+  }
+
+  /** HoloHashB64 DNA hash -> its chains held here: author -> `seq:head hash`. */
+  heads(dna: DnaName): Map<string, string> {
+    const { store } = this.conductor
+    const heads = new Map<string, string>()
+    for (const head of store.chainHeads(this.conductor.cell(dna).dnaHash)) {
+      heads.set(encodeHashB64(head.author), `${head.seq}:${encodeHashB64(head.hash)}`)
+    }
+    return heads
+  }
+
+  #running(): EmbeddedPeer {
+    if (this.#peer === null) throw new PlayerNotRunningError(this.name)
+    return this.#peer
+  }
+}
+
+const PLAYER_NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi']
+
+export class Scenario {
+  readonly network: NetworkConfig
+  readonly players: Player[] = []
+  readonly #dataDirs: string[] = []
+
+  constructor(network: NetworkConfig = scenarioNetwork()) {
+    this.network = network
+  }
+
+  /** Starts one player (a fresh agent in a fresh data dir). */
+  async addPlayer(options: PlayerOptions = {}): Promise<Player> {
+    const index = this.players.length
+    const name = PLAYER_NAMES[index] ?? `player${index}`
+    const dataDir = await mkdtemp(join(tmpdir(), `ripple-scenario-${name}-`))
+    this.#dataDirs.push(dataDir)
+    const network = options.network ?? this.network
+    const player = new Player(name, dataDir, network, options, () =>
+      this.players
+        .filter((p) => p.running && p.network.seed === network.seed)
+        .flatMap((p) => p.node.multiaddrs().map(String)),
+    )
+    this.players.push(player)
+    await player.startUp()
+    return player
+  }
+
+  /** Starts `count` players, one after the other (explicit dials reach the ones before). */
+  async addPlayers(count: number, options: PlayerOptions = {}): Promise<Player[]> {
+    const added: Player[] = []
+    for (let i = 0; i < count; i++) added.push(await this.addPlayer(options))
+    return added
+  }
+
+  /** Waits until every running player given is connected to every other (tryorama: shareAllAgents). */
+  async shareAllAgents(players: Player[] = this.players, timeoutMs = 10_000): Promise<void> {
+    await waitUntil(timeoutMs, () =>
+      players.every((p) => players.every((q) => p === q || p.node.peers.has(q.node.peerId))),
+    ).catch(() => {
+      const missing = players.map((p) => `${p.name}: ${p.node.peers.list().length} peers`).join(', ')
+      throw new Error(`players did not all connect within ${timeoutMs} ms (${missing})`)
+    })
+  }
+
+  /**
+   * Waits until every player holds the same chains of `dna` (same head for every author; heads are
+   * hash-linked and verified, so equal heads mean equal sets of actions).
+   */
+  async dhtSync(players: Player[], dna: DnaName, timeoutMs = 15_000): Promise<void> {
+    const same = () => {
+      const [first, ...rest] = players.map((p) => p.heads(dna))
+      return rest.every((heads) => sameHeads(heads, first!))
+    }
+    await waitUntil(timeoutMs, same).catch(() => {
+      throw new DhtSyncTimeoutError(dna, timeoutMs, syncDiff(players, dna))
+    })
+  }
+
+  /** Stops every player and removes every data dir; safe to call twice. */
+  async cleanUp(): Promise<void> {
+    await Promise.allSettled(this.players.map((p) => p.shutdown()))
+    await Promise.all(this.#dataDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
+  }
+}
+
+/** Runs `fn` with a fresh scenario, and cleans up after it whether it passes or throws. */
+export async function runScenario<T>(
+  fn: (scenario: Scenario) => Promise<T>,
+  network?: NetworkConfig,
+): Promise<T> {
+  const scenario = new Scenario(network)
+  try {
+    return await fn(scenario)
+  } finally {
+    await scenario.cleanUp()
+  }
+}
+
+/** Polls `condition` every 25 ms; rejects at the deadline. */
+export async function waitUntil(timeoutMs: number, condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+function sameHeads(a: Map<string, string>, b: Map<string, string>): boolean {
+  return a.size === b.size && [...a].every(([author, head]) => b.get(author) === head)
+}
+
+/** Per player: the chains it lacks or holds shorter than the longest any player holds. */
+function syncDiff(players: Player[], dna: DnaName): string[] {
+  const all = players.map((p) => ({ name: p.name, heads: p.heads(dna) }))
+  const longest = new Map<string, number>()
+  for (const { heads } of all) {
+    for (const [author, head] of heads) longest.set(author, Math.max(longest.get(author) ?? -1, seqOf(head)))
+  }
+  return all.map(({ name, heads }) => {
+    const gaps = [...longest].flatMap(([author, seq]) => {
+      const mine = heads.get(author)
+      if (mine === undefined) return [`missing ${author.slice(0, 12)}… (up to seq ${seq})`]
+      if (seqOf(mine) < seq) return [`${author.slice(0, 12)}… at seq ${seqOf(mine)} < ${seq}`]
+      const forked = all.some((other) => {
+        const theirs = other.heads.get(author)
+        return theirs !== undefined && seqOf(theirs) === seqOf(mine) && theirs !== mine
+      })
+      return forked ? [`${author.slice(0, 12)}… has another action at seq ${seqOf(mine)}`] : []
+    })
+    return `  ${name}: ${gaps.length === 0 ? 'holds the longest of every chain' : gaps.join('; ')}`
+  })
+}
+
+function seqOf(head: string): number {
+  return Number(head.slice(0, head.indexOf(':')))
+}

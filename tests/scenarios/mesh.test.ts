@@ -1,0 +1,27 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { capability } from '../unit/conductor/fixtures/capability.ts'
+import { runScenario } from './harness.ts'
+
+describe('a mesh of three embedded peers', () => {
+  it('discover each other by mDNS on 127.0.0.1, and a write on one is visible and valid on all', async () => {
+    await runScenario(async (scenario) => {
+      const [alice, bob, carol] = await scenario.addPlayers(3)
+      await scenario.shareAllAgents()
+      for (const player of [alice!, bob!, carol!]) {
+        for (const conn of player.node.libp2p.getConnections()) {
+          expect(conn.remoteAddr.toString()).toMatch(/^\/ip4\/127\./)
+        }
+      }
+      const ref = await alice!.conductor.callZome('agent_registry', 'advertise_capability', capability({ name: 'alice' }))
+      await scenario.dhtSync([alice!, bob!, carol!], 'agent_registry')
+      for (const reader of [bob!, carol!]) {
+        const seen = await reader.conductor.callZome('agent_registry', 'get_capability', alice!.agentPubKey)
+        expect(seen).toMatchObject({ action_hash: ref.action_hash, author: alice!.agentPubKey, entry: capability({ name: 'alice' }) })
+        const nodes = await reader.conductor.callZome('agent_registry', 'list_nodes', null)
+        expect(nodes.map((n) => n.author)).toContain(alice!.agentPubKey)
+        expect(reader.replication.stats.rejected).toBe(0)
+        expect(reader.replication.listWarrants()).toEqual([])
+      }
+    })
+  })
+})
