@@ -1,0 +1,185 @@
+/**
+ * resource_mesh coordinator: the life of a task as links from the task to every record about it
+ * (claims, assignments, results, receipt, cancellation), an anchor of open tasks, and agent ->
+ * assignments. The rules decide who may write what (only the task's author assigns, issues receipts
+ * and cancels; only the assignee posts a result); readers still check what each link leads to, since
+ * anyone may write a link, and derive the status from the records and the current time.
+ */
+import type {
+  ActionHashB64,
+  Assignment,
+  Cancellation,
+  Claim,
+  EntryRecord,
+  Receipt,
+  Task,
+  TaskResult,
+  TaskState,
+  TaskStatus,
+} from '../../../../zomes-bindings/index.ts'
+import { decodeHashB64, hashesEqual } from '../hash.ts'
+import type { Hdk } from '../hdk.ts'
+import { liveEntryRecord, toRecordRef } from './entry-record.ts'
+import type { CoordinatorZome } from './index.ts'
+
+const OPEN_TASKS = 'open_tasks'
+
+type LinkType =
+  | 'TaskToClaims'
+  | 'TaskToAssignments'
+  | 'TaskToResults'
+  | 'TaskToReceipt'
+  | 'TaskToCancellation'
+
+export const resourceMeshZome: CoordinatorZome<'resource_mesh'> = {
+  submit_task(hdk, task) {
+    const hash = hdk.create_entry('Task', task)
+    hdk.create_link(hdk.anchor(OPEN_TASKS), hash, 'OpenTasks')
+    return toRecordRef(hdk.get(hash)!)
+  },
+
+  claim_task(hdk, claim) {
+    return writeAbout(hdk, 'Claim', claim, 'TaskToClaims')
+  },
+
+  assign_task(hdk, assignment) {
+    const ref = writeAbout(hdk, 'Assignment', assignment, 'TaskToAssignments')
+    hdk.create_link(decodeHashB64(assignment.assignee, 'agent'), decodeHashB64(ref.action_hash), 'AgentToAssignments')
+    return ref
+  },
+
+  post_result(hdk, result) {
+    return writeAbout(hdk, 'Result', result, 'TaskToResults')
+  },
+
+  issue_receipt(hdk, receipt) {
+    const ref = writeAbout(hdk, 'Receipt', receipt, 'TaskToReceipt')
+    closeTask(hdk, receipt.task)
+    return ref
+  },
+
+  cancel_task(hdk, cancellation) {
+    const ref = writeAbout(hdk, 'Cancellation', cancellation, 'TaskToCancellation')
+    closeTask(hdk, cancellation.task)
+    return ref
+  },
+
+  list_open_tasks(hdk) {
+    const now = nowMicros()
+    const seen = new Set<string>()
+    const open: EntryRecord<Task>[] = []
+    for (const link of hdk.get_links(hdk.anchor(OPEN_TASKS), 'OpenTasks')) {
+      const task = liveEntryRecord<Task>(hdk, link.target, 'Task')
+      // Only the task's author opens it; a link by anyone else is noise.
+      if (task === null || task.author !== encodeAuthor(link.author) || seen.has(task.action_hash)) continue
+      seen.add(task.action_hash)
+      // Cheaper than the whole state: what ends a task without more records is the deadline.
+      if (task.entry.deadline < now) continue
+      if (byTaskAuthor(hdk, task, 'TaskToReceipt', 'Receipt').length > 0) continue
+      if (byTaskAuthor(hdk, task, 'TaskToCancellation', 'Cancellation').length > 0) continue
+      open.push(task)
+    }
+    return open
+  },
+
+  get_task_state(hdk, taskHash) {
+    const task = liveEntryRecord<Task>(hdk, decodeHashB64(taskHash, 'action'), 'Task')
+    if (task === null) return null
+    const claims = about<Claim>(hdk, task, 'TaskToClaims', 'Claim')
+    const assignments = byTaskAuthor<Assignment>(hdk, task, 'TaskToAssignments', 'Assignment').sort(
+      (a, b) => a.entry.attempt - b.entry.attempt || a.timestamp - b.timestamp,
+    )
+    // The rules let only an assignment's assignee post a result for it.
+    const results = about<TaskResult>(hdk, task, 'TaskToResults', 'Result').filter((r) =>
+      assignments.some((a) => a.action_hash === r.entry.assignment),
+    )
+    const receipt = byTaskAuthor<Receipt>(hdk, task, 'TaskToReceipt', 'Receipt')[0] ?? null
+    const cancellation = byTaskAuthor<Cancellation>(hdk, task, 'TaskToCancellation', 'Cancellation')[0] ?? null
+    const state = { task, claims, assignments, results, receipt, cancellation }
+    return { ...state, status: deriveTaskStatus(state, nowMicros()) }
+  },
+}
+
+/**
+ * The status of a task from its records at `now` (microseconds). A receipt or a cancellation is
+ * final; otherwise the deadline ends it; otherwise the latest attempt says where it is: its lease
+ * live (assigned), its result posted and awaiting the receipt (running), its lease gone with
+ * attempts left (back to claimed or submitted, waiting for the next assignment) or none left (failed).
+ */
+export function deriveTaskStatus(state: Omit<TaskState, 'status'>, now: number): TaskStatus {
+  if (state.cancellation) return 'cancelled'
+  if (state.receipt) {
+    const result = state.results.find((r) => r.action_hash === state.receipt?.entry.result)
+    return state.receipt.entry.accepted && result?.entry.status === 'ok' ? 'done' : 'failed'
+  }
+  const task = state.task.entry
+  if (task.deadline < now) return 'expired'
+  const latest = state.assignments.at(-1)
+  if (latest) {
+    const result = state.results.find((r) => r.entry.assignment === latest.action_hash)
+    const lastAttempt = latest.entry.attempt >= task.max_attempts
+    if (result) return result.entry.status === 'error' && lastAttempt ? 'failed' : 'running'
+    if (latest.entry.lease_expires_at >= now) return 'assigned'
+    if (lastAttempt) return 'failed'
+  }
+  const assigned = new Set(state.assignments.map((a) => a.entry.assignee))
+  return state.claims.some((c) => !assigned.has(c.author)) ? 'claimed' : 'submitted'
+}
+
+/** Microseconds since the epoch, as Holochain's `sys_time`. */
+function nowMicros(): number {
+  return Date.now() * 1000
+}
+
+function encodeAuthor(agent: Uint8Array): string {
+  return liveAuthorKey(agent)
+}
+
+/** Writes an entry about `entry.task` and links the task to it. */
+function writeAbout(
+  hdk: Hdk,
+  entryType: string,
+  entry: { task: ActionHashB64 },
+  linkType: LinkType,
+): ReturnType<typeof toRecordRef> {
+  const hash = hdk.create_entry(entryType, entry)
+  hdk.create_link(decodeHashB64(entry.task, 'action'), hash, linkType)
+  return toRecordRef(hdk.get(hash)!)
+}
+
+/** The author takes its task off the open anchor once it is finished. */
+function closeTask(hdk: Hdk, task: ActionHashB64): void {
+  const taskHash = decodeHashB64(task, 'action')
+  const me = hdk.agent_info().agent_initial_pubkey
+  for (const link of hdk.get_links(hdk.anchor(OPEN_TASKS), 'OpenTasks')) {
+    if (hashesEqual(link.target, taskHash) && hashesEqual(link.author, me)) hdk.delete_link(link.create_link_hash)
+  }
+}
+
+/** Live `entryType` records linked from the task that are about this task, each once, oldest first. */
+function about<T extends { task: string }>(
+  hdk: Hdk,
+  task: EntryRecord<Task>,
+  linkType: LinkType,
+  entryType: string,
+): EntryRecord<T>[] {
+  const seen = new Set<string>()
+  const records: EntryRecord<T>[] = []
+  for (const link of hdk.get_links(decodeHashB64(task.action_hash, 'action'), linkType)) {
+    const record = liveEntryRecord<T>(hdk, link.target, entryType)
+    if (record === null || record.entry.task !== task.action_hash || seen.has(record.action_hash)) continue
+    seen.add(record.action_hash)
+    records.push(record)
+  }
+  return records.sort((a, b) => a.timestamp - b.timestamp)
+}
+
+/** Like `about`, keeping only records the task's author wrote (the rules refuse others anyway). */
+function byTaskAuthor<T extends { task: string }>(
+  hdk: Hdk,
+  task: EntryRecord<Task>,
+  linkType: LinkType,
+  entryType: string,
+): EntryRecord<T>[] {
+  return about<T>(hdk, task, linkType, entryType).filter((r) => r.author === task.author)
+}
