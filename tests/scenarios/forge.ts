@@ -2,13 +2,13 @@
  * What a malicious peer does: ops crafted by hand and signed with its real agent key, published
  * straight on the `ops` gossip channel, bypassing its own conductor's validator and source chain.
  */
-import { generateKeyPairSync } from 'node:crypto'
+import { generateKeyPairSync, sign } from 'node:crypto'
 import { type Action, ActionType } from '@holochain/client'
-import type { DnaName } from '../../zomes-bindings/index.ts'
 import { encodeCanonical, entryHashOf, signAction } from '../../host/conductor/embedded/action.ts'
 import { hashContent } from '../../host/conductor/embedded/hash.ts'
 import { openAgentKey } from '../../host/conductor/embedded/keystore.ts'
 import { encodeOpBatch, type WireOp } from '../../host/conductor/embedded/replication/index.ts'
+import type { DnaName } from '../../zomes-bindings/index.ts'
 import type { Player } from './harness.ts'
 
 export interface CraftedOp {
@@ -42,7 +42,9 @@ export async function craftCreate(
     timestamp: Math.max(Date.now() * 1000, cell.chain.head.timestamp + 1),
     action_seq: prevSeq + 1,
     prev_action: prev.hash,
-    entry_type: { App: { entry_index: cell.dna.entryTypes.indexOf(entryType), zome_index: 0, visibility: 'Public' } },
+    entry_type: {
+      App: { entry_index: cell.dna.entryTypes.indexOf(entryType), zome_index: 0, visibility: 'Public' },
+    },
     entry_hash: entryHashOf(bytes),
   } as Action
   const key = await openAgentKey(player.dataDir)
@@ -54,7 +56,7 @@ export async function craftCreate(
 /** A key that is nobody's agent key: what a forger signs with. */
 export function strangerKey(): { sign(bytes: Uint8Array): Uint8Array } {
   const { privateKey } = generateKeyPairSync('ed25519')
-  return { sign: (bytes) => new Uint8Array(require('node:crypto').sign(null, bytes, privateKey)) }
+  return { sign: (bytes) => new Uint8Array(sign(null, bytes, privateKey)) }
 }
 
 /** Publishes ops on the player's `ops` gossip channel, as its replicator would. */

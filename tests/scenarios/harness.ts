@@ -9,16 +9,16 @@ import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { DnaName } from '../../zomes-bindings/index.ts'
+import { encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
 import type { EmbeddedConductor } from '../../host/conductor/embedded/index.ts'
 import {
   createEmbeddedPeer,
   type EmbeddedPeer,
   type Replication,
 } from '../../host/conductor/embedded/replication/index.ts'
-import { encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
 import type { NetworkConfig } from '../../host/config/network-config.ts'
 import type { RippleNode } from '../../host/net/create-node.ts'
+import type { DnaName } from '../../zomes-bindings/index.ts'
 
 export const LOOPBACK_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 

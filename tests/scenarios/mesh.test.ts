@@ -12,11 +12,19 @@ describe('a mesh of three embedded peers', () => {
           expect(conn.remoteAddr.toString()).toMatch(/^\/ip4\/127\./)
         }
       }
-      const ref = await alice!.conductor.callZome('agent_registry', 'advertise_capability', capability({ name: 'alice' }))
+      const ref = await alice!.conductor.callZome(
+        'agent_registry',
+        'advertise_capability',
+        capability({ name: 'alice' }),
+      )
       await scenario.dhtSync([alice!, bob!, carol!], 'agent_registry')
       for (const reader of [bob!, carol!]) {
         const seen = await reader.conductor.callZome('agent_registry', 'get_capability', alice!.agentPubKey)
-        expect(seen).toMatchObject({ action_hash: ref.action_hash, author: alice!.agentPubKey, entry: capability({ name: 'alice' }) })
+        expect(seen).toMatchObject({
+          action_hash: ref.action_hash,
+          author: alice!.agentPubKey,
+          entry: capability({ name: 'alice' }),
+        })
         const nodes = await reader.conductor.callZome('agent_registry', 'list_nodes', null)
         expect(nodes.map((n) => n.author)).toContain(alice!.agentPubKey)
         expect(reader.replication.stats.rejected).toBe(0)

@@ -6,6 +6,8 @@ import type { z } from 'zod'
 import type { Contract, DnaName, ZomeFnName, ZomeOutput } from '../../../../zomes-bindings/index.ts'
 import type { Hdk } from '../hdk.ts'
 import { agentRegistryZome } from './agent-registry.ts'
+import { policyStoreZome } from './policy-store.ts'
+import { resourceMeshZome } from './resource-mesh.ts'
 
 /** The input after the contract's schema parsed it (defaults applied). */
 export type ParsedZomeInput<
@@ -26,8 +28,8 @@ export type CoordinatorZome<D extends DnaName> = { [F in ZomeFnName<D>]?: ZomeFu
 
 export const coordinatorZomes: { [D in DnaName]: CoordinatorZome<D> } = {
   agent_registry: agentRegistryZome,
-  resource_mesh: {},
-  policy_store: {},
+  resource_mesh: resourceMeshZome,
+  policy_store: policyStoreZome,
   artifact_index: {},
   memory_shards: {},
 }

@@ -17,7 +17,7 @@ import type {
   TaskState,
   TaskStatus,
 } from '../../../../zomes-bindings/index.ts'
-import { decodeHashB64, hashesEqual } from '../hash.ts'
+import { decodeHashB64, encodeHashB64, hashesEqual } from '../hash.ts'
 import type { Hdk } from '../hdk.ts'
 import { liveEntryRecord, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'
@@ -44,7 +44,11 @@ export const resourceMeshZome: CoordinatorZome<'resource_mesh'> = {
 
   assign_task(hdk, assignment) {
     const ref = writeAbout(hdk, 'Assignment', assignment, 'TaskToAssignments')
-    hdk.create_link(decodeHashB64(assignment.assignee, 'agent'), decodeHashB64(ref.action_hash), 'AgentToAssignments')
+    hdk.create_link(
+      decodeHashB64(assignment.assignee, 'agent'),
+      decodeHashB64(ref.action_hash),
+      'AgentToAssignments',
+    )
     return ref
   },
 
@@ -71,7 +75,7 @@ export const resourceMeshZome: CoordinatorZome<'resource_mesh'> = {
     for (const link of hdk.get_links(hdk.anchor(OPEN_TASKS), 'OpenTasks')) {
       const task = liveEntryRecord<Task>(hdk, link.target, 'Task')
       // Only the task's author opens it; a link by anyone else is noise.
-      if (task === null || task.author !== encodeAuthor(link.author) || seen.has(task.action_hash)) continue
+      if (task === null || task.author !== encodeHashB64(link.author) || seen.has(task.action_hash)) continue
       seen.add(task.action_hash)
       // Cheaper than the whole state: what ends a task without more records is the deadline.
       if (task.entry.deadline < now) continue
@@ -94,7 +98,8 @@ export const resourceMeshZome: CoordinatorZome<'resource_mesh'> = {
       assignments.some((a) => a.action_hash === r.entry.assignment),
     )
     const receipt = byTaskAuthor<Receipt>(hdk, task, 'TaskToReceipt', 'Receipt')[0] ?? null
-    const cancellation = byTaskAuthor<Cancellation>(hdk, task, 'TaskToCancellation', 'Cancellation')[0] ?? null
+    const cancellation =
+      byTaskAuthor<Cancellation>(hdk, task, 'TaskToCancellation', 'Cancellation')[0] ?? null
     const state = { task, claims, assignments, results, receipt, cancellation }
     return { ...state, status: deriveTaskStatus(state, nowMicros()) }
   },
@@ -131,10 +136,6 @@ function nowMicros(): number {
   return Date.now() * 1000
 }
 
-function encodeAuthor(agent: Uint8Array): string {
-  return liveAuthorKey(agent)
-}
-
 /** Writes an entry about `entry.task` and links the task to it. */
 function writeAbout(
   hdk: Hdk,
@@ -152,7 +153,8 @@ function closeTask(hdk: Hdk, task: ActionHashB64): void {
   const taskHash = decodeHashB64(task, 'action')
   const me = hdk.agent_info().agent_initial_pubkey
   for (const link of hdk.get_links(hdk.anchor(OPEN_TASKS), 'OpenTasks')) {
-    if (hashesEqual(link.target, taskHash) && hashesEqual(link.author, me)) hdk.delete_link(link.create_link_hash)
+    if (hashesEqual(link.target, taskHash) && hashesEqual(link.author, me))
+      hdk.delete_link(link.create_link_hash)
   }
 }
 

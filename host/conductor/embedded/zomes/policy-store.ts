@@ -1,0 +1,99 @@
+/**
+ * policy_store coordinator: policies (a new version of an id updates the latest one, so the rules
+ * check that it keeps the id and raises the version), admin grants, and the audit trail of decisions.
+ * Who may write a Policy or an AdminGrant is the rules' call (the progenitor, or an agent whose grant
+ * the entry cites); this zome only files records where readers look for them.
+ */
+import type { AdminGrant, Decision, EntryRecord, Policy } from '../../../../zomes-bindings/index.ts'
+import { decodeHashB64 } from '../hash.ts'
+import type { Hdk } from '../hdk.ts'
+import { liveEntryRecord, toRecordRef } from './entry-record.ts'
+import type { CoordinatorZome } from './index.ts'
+
+const ALL_POLICIES = 'all_policies'
+const ALL_ADMINS = 'all_admins'
+const ALL_DECISIONS = 'all_decisions'
+const policyAnchor = (id: string) => `policy:${id}`
+
+export const policyStoreZome: CoordinatorZome<'policy_store'> = {
+  publish_policy(hdk, policy) {
+    const current = latestPerId(
+      linked<Policy>(hdk, hdk.anchor(policyAnchor(policy.id)), 'PolicyIdToPolicy', 'Policy'),
+    )
+    const previous = current.get(policy.id)
+    const hash = previous
+      ? hdk.update_entry(decodeHashB64(previous.action_hash, 'action'), policy)
+      : hdk.create_entry('Policy', policy)
+    hdk.create_link(hdk.anchor(ALL_POLICIES), hash, 'AllPolicies')
+    hdk.create_link(hdk.anchor(policyAnchor(policy.id)), hash, 'PolicyIdToPolicy')
+    return toRecordRef(hdk.get(hash)!)
+  },
+
+  list_policies(hdk) {
+    const latest = latestPerId(linked<Policy>(hdk, hdk.anchor(ALL_POLICIES), 'AllPolicies', 'Policy'))
+    return [...latest.values()].sort((a, b) => (a.entry.id < b.entry.id ? -1 : 1))
+  },
+
+  grant_admin(hdk, grant) {
+    const hash = hdk.create_entry('AdminGrant', grant)
+    hdk.create_link(hdk.anchor(ALL_ADMINS), hash, 'AllAdmins')
+    return toRecordRef(hdk.get(hash)!)
+  },
+
+  list_admins(hdk) {
+    return linked<AdminGrant>(hdk, hdk.anchor(ALL_ADMINS), 'AllAdmins', 'AdminGrant')
+  },
+
+  record_decision(hdk, decision) {
+    const hash = hdk.create_entry('Decision', decision)
+    hdk.create_link(hdk.anchor(ALL_DECISIONS), hash, 'AllDecisions')
+    hdk.create_link(decodeHashB64(decision.subject, 'agent'), hash, 'SubjectToDecisions')
+    return toRecordRef(hdk.get(hash)!)
+  },
+
+  list_decisions(hdk, { subject, limit }) {
+    const decisions =
+      subject === null
+        ? linked<Decision>(hdk, hdk.anchor(ALL_DECISIONS), 'AllDecisions', 'Decision')
+        : linked<Decision>(hdk, decodeHashB64(subject, 'agent'), 'SubjectToDecisions', 'Decision').filter(
+            (d) => d.entry.subject === subject,
+          )
+    return decisions.reverse().slice(0, limit)
+  },
+}
+
+/** The live records of `entryType` that links from `base` lead to (each at its latest version), oldest first. */
+function linked<T>(
+  hdk: Hdk,
+  base: Uint8Array,
+  linkType: 'AllPolicies' | 'PolicyIdToPolicy' | 'AllAdmins' | 'AllDecisions' | 'SubjectToDecisions',
+  entryType: string,
+): EntryRecord<T>[] {
+  const byHash = new Map<string, EntryRecord<T>>()
+  for (const link of hdk.get_links(base, linkType)) {
+    const record = liveEntryRecord<T>(hdk, link.target, entryType)
+    if (record) byHash.set(record.action_hash, record)
+  }
+  return [...byHash.values()].sort((a, b) => a.timestamp - b.timestamp)
+}
+
+/**
+ * The newest version of each policy id: highest version, then the later write, then the action hash,
+ * so two admins who raced to the same version still agree everywhere on one winner.
+ */
+function latestPerId(policies: EntryRecord<Policy>[]): Map<string, EntryRecord<Policy>> {
+  const latest = new Map<string, EntryRecord<Policy>>()
+  for (const p of policies) {
+    const best = latest.get(p.entry.id)
+    if (
+      best === undefined ||
+      p.entry.version > best.entry.version ||
+      (p.entry.version === best.entry.version &&
+        (p.timestamp > best.timestamp ||
+          (p.timestamp === best.timestamp && p.action_hash > best.action_hash)))
+    ) {
+      latest.set(p.entry.id, p)
+    }
+  }
+  return latest
+}
