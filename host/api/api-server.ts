@@ -5,13 +5,17 @@
 import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { ConductorPort } from '../conductor/port.ts'
 import type { Startable } from '../daemon/startable.ts'
+import type { ModelManager } from '../inference/model-manager.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PeerEntry } from '../registry/index.ts'
 import { bearerAuth } from './bearer-auth.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
+import { registerModelsRoute } from './routes/models-route.ts'
 import { registerPeersRoute } from './routes/peers-route.ts'
+import { type PolicyApi, registerPolicyRoutes } from './routes/policies-route.ts'
 import { registerStatusRoute, type StatusView } from './routes/status-route.ts'
+import { registerTaskRoutes, type TaskApi } from './routes/tasks-route.ts'
 import { registerZomeRoute } from './routes/zome-route.ts'
 
 export interface ApiServerInit {
@@ -25,6 +29,11 @@ export interface ApiServerInit {
   status: () => StatusView
   peers: () => Promise<PeerEntry[]>
   conductor: Pick<ConductorPort, 'callZome'>
+  models: Pick<ModelManager, 'list' | 'load' | 'unload'>
+  /** Task routes; absent on a host that schedules nothing. */
+  tasks?: TaskApi
+  /** Policy routes. */
+  policies?: PolicyApi
   logger: Logger
 }
 
@@ -71,6 +80,9 @@ export class ApiServer implements Startable {
     registerStatusRoute(this.app, init.status)
     registerPeersRoute(this.app, init.peers)
     registerZomeRoute(this.app, init.conductor)
+    if (init.tasks) registerTaskRoutes(this.app, init.tasks)
+    if (init.policies) registerPolicyRoutes(this.app, init.policies)
+    registerModelsRoute(this.app, init.models)
   }
 
   get url(): string {

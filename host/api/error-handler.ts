@@ -40,6 +40,20 @@ function mapError(err: FastifyError & Record<string, unknown>): Mapped {
       return { status: 503, name: err.name }
     case 'ZomeFunctionNotImplementedError':
       return { status: 501, name: err.name }
+    case 'TaskNotFoundError':
+      return { status: 404, name: err.name }
+    case 'NotTaskAuthorError':
+      return { status: 403, name: err.name }
+    case 'InvalidPolicyTextError':
+      return { status: 400, name: err.name }
+    case 'ModelNotFoundError':
+      return { status: 404, name: err.name, details: { available: err.available } }
+    // The file failed the checks made before loading, or llama.cpp refused it: the daemon is fine.
+    case 'ModelUnusableError':
+    case 'ModelLoadError':
+      return { status: 422, name: err.name }
+    case 'LlamaUnavailableError':
+      return { status: 503, name: err.name }
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return { status: err.statusCode, name: err.code ?? err.name }

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify'
+import type { z } from 'zod'
 
 /** Every API error has this body, whatever the route or cause. */
 export interface ApiErrorBody {
@@ -14,4 +15,10 @@ export function sendError(
 ) {
   const body: ApiErrorBody = { error: details === undefined ? { name, message } : { name, message, details } }
   return reply.code(status).type('application/json').send(body)
+}
+
+/** 400 with every zod issue and its path, so a caller fixes all of them at once. */
+export function sendInvalidPayload(reply: FastifyReply, message: string, error: z.ZodError) {
+  const issues = error.issues.map((i) => ({ path: i.path.map(String), message: i.message, code: i.code }))
+  return sendError(reply, 400, 'InvalidPayloadError', message, { issues })
 }

@@ -89,17 +89,59 @@ async function onlyRunningDataDir(): Promise<string> {
   return dataDir
 }
 
-export async function getJson<T>(target: DaemonTarget, path: string): Promise<T> {
+export function getJson<T>(target: DaemonTarget, path: string): Promise<T> {
+  return request<T>(target, 'GET', path)
+}
+
+/** POSTs `body` as JSON (or no body when absent) and returns the JSON answer. */
+export function postJson<T>(target: DaemonTarget, path: string, body?: unknown): Promise<T> {
+  return request<T>(target, 'POST', path, body)
+}
+
+async function request<T>(
+  target: DaemonTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const headers: Record<string, string> = {}
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  const res = await send(target, path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  return (await res.json()) as T
+}
+
+/** A request whose answer streams (server-sent events): the open response, for the caller to read as it arrives. */
+export function openStream(
+  target: DaemonTarget,
+  path: string,
+  method: 'GET' | 'POST' = 'GET',
+): Promise<Response> {
+  return send(target, path, { method, headers: { accept: 'text/event-stream' } })
+}
+
+/** Sends with the token; throws NoDaemonRunningError or ApiRequestError unless the daemon says ok. */
+async function send(
+  target: DaemonTarget,
+  path: string,
+  init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
+): Promise<Response> {
   let res: Response
   try {
-    res = await fetch(`${target.apiUrl}${path}`, { headers: { authorization: `Bearer ${target.token}` } })
+    res = await fetch(`${target.apiUrl}${path}`, {
+      ...init,
+      headers: { ...init.headers, authorization: `Bearer ${target.token}` },
+    })
   } catch {
     throw new NoDaemonRunningError(`no daemon answers at ${target.apiUrl}; start one with \`ripple up\``)
   }
-  const body: unknown = await res.json().catch(() => null)
   if (!res.ok) {
-    const error = (body as ApiErrorBody | null)?.error
+    const answer: unknown = await res.json().catch(() => null)
+    const error = (answer as ApiErrorBody | null)?.error
     throw new ApiRequestError(res.status, error?.name ?? 'HttpError', error?.message ?? res.statusText)
   }
-  return body as T
+  return res
 }

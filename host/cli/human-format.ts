@@ -62,3 +62,16 @@ export function alignRows(rows: readonly [string, string][], indent = ''): strin
   const width = Math.max(...rows.map(([label]) => label.length))
   return rows.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value}`).join('\n')
 }
+
+/** Rows under a header, each column padded to its widest cell. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)))
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
+}

@@ -2,8 +2,12 @@
 import '../runtime/node20-polyfills.ts'
 import { Command } from 'commander'
 import { hostVersion } from '../daemon/host-version.ts'
+import { inferCommand } from './commands/infer-command.ts'
+import { modelsCommand } from './commands/models-command.ts'
 import { peersCommand } from './commands/peers-command.ts'
+import { policyCommand } from './commands/policy-command.ts'
 import { statusCommand } from './commands/status-command.ts'
+import { taskCommand } from './commands/task-command.ts'
 import { upCommand } from './commands/up-command.ts'
 
 const program = new Command('ripple')
@@ -12,6 +16,10 @@ const program = new Command('ripple')
   .addCommand(upCommand())
   .addCommand(statusCommand())
   .addCommand(peersCommand())
+  .addCommand(modelsCommand())
+  .addCommand(inferCommand())
+  .addCommand(taskCommand())
+  .addCommand(policyCommand())
 
 try {
   await program.parseAsync()

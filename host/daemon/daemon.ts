@@ -14,9 +14,16 @@ import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
-import { scanModelsDir, type UnusableModel } from '../inference/gguf-scan.ts'
+import type { UnusableModel } from '../inference/gguf-scan.ts'
+import { LlamaRuntime } from '../inference/llama-runtime.ts'
+import { ModelManager } from '../inference/model-manager.ts'
 import type { Logger } from '../log/logger.ts'
+import { PolicyService } from '../policy/policy-service.ts'
 import { buildCapability, RegistryService } from '../registry/index.ts'
+import { SchedulerService } from '../scheduler/scheduler-service.ts'
+import { inferEmbedWorker } from '../workers/infer-embed.ts'
+import { inferGenerateWorker } from '../workers/infer-generate.ts'
+import { WorkerRegistry } from '../workers/worker-registry.ts'
 import { processAlive, readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
 import { type DataDir, prepareDataDir } from './data-dir.ts'
 import { hostVersion } from './host-version.ts'
@@ -32,6 +39,10 @@ export interface DaemonOptions {
   tags?: readonly string[]
   /** Default: `<dataDir>/models`. */
   modelsDir?: string
+  /** Tokens per inference context (capped by each model's training context); default 4096. */
+  contextSize?: number
+  /** Inference threads; default: the cores this process may use. */
+  threads?: number
   /** Default 127.0.0.1. */
   apiHost?: string
   /** 0 picks a free port. */
@@ -46,6 +57,7 @@ export interface RunningDaemon {
   network: NetworkConfig
   dataDir: DataDir
   modelsDir: string
+  models: ModelManager
   apiUrl: string
   apiToken: string
   capability(): NodeCapability
@@ -109,16 +121,21 @@ async function runDaemon(
   await hashCache.load()
 
   const conductor: ConductorPort = await createEmbeddedConductor({ dataDir: dataDir.path, network, logger })
+  const inferenceLogger = logger.child({ component: 'inference' })
+  const models = new ModelManager({
+    modelsDir,
+    hashCache,
+    runtime: new LlamaRuntime({ threads: options.threads, logger: inferenceLogger }),
+    contextSize: options.contextSize,
+    logger: inferenceLogger,
+  })
   let unusable: UnusableModel[] = []
   const describe = async (): Promise<NodeCapability> => {
-    const [hardware, models] = await Promise.all([
-      probeHardware(dataDir.path),
-      scanModelsDir(modelsDir, { hashCache, logger }),
-    ])
-    unusable = models.unusable
+    const [hardware, listing] = await Promise.all([probeHardware(dataDir.path), models.list()])
+    unusable = listing.unusable
     // Host names can outgrow the contract's 64 characters; a name only has to be recognisable.
     const name = options.name ?? [...hostname()].slice(0, LIMITS.node_capability.name.max).join('')
-    const facts = { name, tags: options.tags ?? [], hardware, models: models.usable, hostVersion: version }
+    const facts = { name, tags: options.tags ?? [], hardware, models: listing.models, hostVersion: version }
     return buildCapability(facts, logger)
   }
   const registry = new RegistryService({
@@ -128,8 +145,21 @@ async function runDaemon(
     resampleIntervalMs: options.resampleIntervalMs ?? DEFAULT_RESAMPLE_MS,
     loadSampler: new LoadSampler(),
     // No scheduler runs in this host yet, so no task ever waits here.
-    queueDepth: () => 0,
+    queueDepth: (): number => scheduler.queueDepth(),
     logger: logger.child({ component: 'registry' }),
+  })
+  // A load or unload changes the advertised `loaded` flags; the next resample is up to 30 s away.
+  models.onChange(() => {
+    registry.refresh().catch((err: unknown) => logger.warn({ err }, 'could not advertise the model change'))
+  })
+  const policies = new PolicyService({ conductor, logger: logger.child({ component: 'policy' }) })
+  const workers = WorkerRegistry.withBuiltins([inferGenerateWorker(models), inferEmbedWorker(models)])
+  const scheduler = new SchedulerService({
+    conductor,
+    workers,
+    policies,
+    capability: (): NodeCapability => registry.capability,
+    logger: logger.child({ component: 'scheduler' }),
   })
   const api = new ApiServer({
     host: options.apiHost ?? '127.0.0.1',
@@ -149,6 +179,9 @@ async function runDaemon(
     }),
     peers: () => registry.peers(),
     conductor,
+    models,
+    tasks: { scheduler, workers },
+    policies,
     logger,
   })
   const daemonFile: Startable = {
@@ -166,7 +199,9 @@ async function runDaemon(
   // The conductor is already open; as a service it only needs closing.
   const services: Startable[] = [
     { start: async () => {}, stop: () => conductor.close() },
+    models,
     registry,
+    scheduler,
     api,
     daemonFile,
   ]
@@ -178,6 +213,7 @@ async function runDaemon(
     network,
     dataDir,
     modelsDir,
+    models,
     apiUrl: api.url,
     apiToken,
     capability: () => registry.capability,

@@ -46,7 +46,8 @@ export interface ScanOptions {
 // Split models (`x-00002-of-00003.gguf`): the first part describes the whole model.
 const LATER_SPLIT_PART = /-(\d{5})-of-\d{5}\.gguf$/
 
-// llama.cpp aborts the process (GGML_ASSERT) when a transformer lacks one of these.
+// llama.cpp aborts the process (GGML_ASSERT) when a transformer lacks one of these, or when
+// block_count, feed_forward_length or a head count is 0 (checked with llama.cpp v0.5.0).
 const REQUIRED_ARCH_KEYS = [
   'context_length',
   'embedding_length',
@@ -54,6 +55,10 @@ const REQUIRED_ARCH_KEYS = [
   'feed_forward_length',
   'attention.head_count',
 ] as const
+// Optional, but a 0 aborts the process just the same.
+const OPTIONAL_ARCH_KEYS = ['attention.head_count_kv'] as const
+// llama.cpp's LLAMA_MAX_LAYERS: more blocks abort the process.
+const MAX_BLOCKS = 512
 
 /** Thrown (and caught inside the scan) when a file's header or data cannot be used. */
 export class UnusableModelError extends Error {
@@ -62,6 +67,11 @@ export class UnusableModelError extends Error {
     super(message)
     this.name = 'UnusableModelError'
   }
+}
+
+/** The name a model file is advertised (and requested) by: its file name without `.gguf`. */
+export function modelName(path: string): string {
+  return basename(path, '.gguf')
 }
 
 export async function scanModelsDir(dir: string, options: ScanOptions): Promise<ModelScan> {
@@ -86,7 +96,7 @@ export async function scanModelsDir(dir: string, options: ScanOptions): Promise<
       const fileType = info.metadata.general.file_type
       const tensors = info.fullTensorInfo ?? []
       scan.usable.push({
-        name: basename(path, '.gguf'),
+        name: modelName(path),
         path,
         size_bytes: size,
         sha256: await hashWithProgress(path, size, mtimeMs, options),
@@ -139,6 +149,22 @@ function checkMetadata(info: GgufFileInfo): string {
   const missing = REQUIRED_ARCH_KEYS.filter((key) => archValue(info, key) === undefined)
   if (missing.length > 0) {
     throw new UnusableModelError(`missing ${missing.map((k) => `${architecture}.${k}`).join(', ')}`)
+  }
+  for (const key of [...REQUIRED_ARCH_KEYS, ...OPTIONAL_ARCH_KEYS]) {
+    const value = archValue(info, key)
+    // Some architectures give per-layer arrays, whose entries may legitimately be 0.
+    if (value === undefined || Array.isArray(value)) continue
+    // u64 keys come back as bigint.
+    const n = typeof value === 'bigint' ? Number(value) : value
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+      throw new UnusableModelError(`${architecture}.${key} must be a positive integer, got ${String(value)}`)
+    }
+  }
+  const blocks = Number(archValue(info, 'block_count'))
+  if (blocks > MAX_BLOCKS) {
+    throw new UnusableModelError(
+      `${architecture}.block_count is ${blocks}, llama.cpp allows at most ${MAX_BLOCKS}`,
+    )
   }
   if (!info.fullTensorInfo || info.fullTensorInfo.length === 0) throw new UnusableModelError('no tensors')
   return architecture

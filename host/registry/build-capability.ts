@@ -11,14 +11,14 @@ import {
   type NodeCapability,
   NodeCapabilitySchema,
 } from '../../zomes-bindings/index.ts'
-import type { GgufModel } from '../inference/gguf-scan.ts'
+import type { ListedModel } from '../inference/model-manager.ts'
 import type { Logger } from '../log/logger.ts'
 
 export interface CapabilityFacts {
   name: string
   tags: readonly string[]
   hardware: Hardware
-  models: readonly GgufModel[]
+  models: readonly ListedModel[]
   hostVersion: string
 }
 
@@ -51,24 +51,14 @@ export function buildCapability(facts: CapabilityFacts, logger: Logger): NodeCap
 }
 
 /** Models the contract can carry: a model that does not fit (e.g. a 200-character file name) is skipped with a warning. */
-function advertisableModels(models: readonly GgufModel[], logger: Logger): ModelInfo[] {
+function advertisableModels(models: readonly ListedModel[], logger: Logger): ModelInfo[] {
   const out: ModelInfo[] = []
   for (const model of models) {
     if (out.some((m) => m.name === model.name)) {
       logger.warn({ path: model.path }, 'a model with the same name is already advertised; skipping this one')
       continue
     }
-    const parsed = ModelInfoSchema.safeParse({
-      name: model.name,
-      file_hash: model.sha256,
-      size_bytes: model.size_bytes,
-      parameters: model.parameters,
-      quantisation: model.quantisation,
-      context_length: model.context_length,
-      architecture: model.architecture,
-      // Nothing is loaded until an inference task asks for the model.
-      loaded: false,
-    })
+    const parsed = ModelInfoSchema.safeParse(modelInfo(model))
     if (!parsed.success) {
       logger.warn(
         { path: model.path, issues: parsed.error.issues },
@@ -83,4 +73,18 @@ function advertisableModels(models: readonly GgufModel[], logger: Logger): Model
     out.push(parsed.data)
   }
   return out
+}
+
+/** A model of the models directory as a capability describes it (not yet checked against the contract). */
+export function modelInfo(model: ListedModel): ModelInfo {
+  return {
+    name: model.name,
+    file_hash: model.sha256,
+    size_bytes: model.size_bytes,
+    parameters: model.parameters,
+    quantisation: model.quantisation,
+    context_length: model.context_length,
+    architecture: model.architecture,
+    loaded: model.loaded,
+  }
 }

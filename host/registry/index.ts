@@ -1,4 +1,9 @@
-export { buildCapability, type CapabilityFacts, InvalidCapabilityError } from './build-capability.ts'
+export {
+  buildCapability,
+  type CapabilityFacts,
+  InvalidCapabilityError,
+  modelInfo,
+} from './build-capability.ts'
 export { capabilityChanged } from './capability-changed.ts'
 export { type HeartbeatConfig, type PeerStatus, peerStatus } from './peer-status.ts'
 export { type PeerEntry, PeerView } from './peer-view.ts'

@@ -42,6 +42,7 @@ export class RegistryService implements Startable {
   private readonly timers: NodeJS.Timeout[] = []
   private unsubscribe: (() => void) | null = null
   private resampling = false
+  private resampleAgain = false
 
   constructor(private readonly init: RegistryInit) {
     this.view = new PeerView(init.conductor.agentPubKey, init.heartbeat)
@@ -68,6 +69,11 @@ export class RegistryService implements Startable {
     for (const timer of this.timers.splice(0)) clearInterval(timer)
     this.unsubscribe?.()
     this.unsubscribe = null
+  }
+
+  /** Re-measures now and advertises again if something changed (e.g. a model was loaded). */
+  refresh(): Promise<void> {
+    return this.resample()
   }
 
   /** Every peer known here with its status; self first. */
@@ -97,15 +103,22 @@ export class RegistryService implements Startable {
   }
 
   private async resample(): Promise<void> {
-    // A slow scan (hashing a new multi-GiB model) must not overlap the next tick.
-    if (this.resampling) return
+    // A slow scan (hashing a new multi-GiB model) must not overlap the next tick; a request made
+    // meanwhile runs once more after it, since that scan may predate what the request reports.
+    if (this.resampling) {
+      this.resampleAgain = true
+      return
+    }
     this.resampling = true
     try {
-      const fresh = await this.init.describe()
-      if (this.advertised && !capabilityChanged(this.advertised, fresh)) return
-      await this.init.conductor.callZome('agent_registry', 'advertise_capability', fresh)
-      this.advertised = fresh
-      this.init.logger.info('capability changed; advertised again')
+      do {
+        this.resampleAgain = false
+        const fresh = await this.init.describe()
+        if (this.advertised && !capabilityChanged(this.advertised, fresh)) continue
+        await this.init.conductor.callZome('agent_registry', 'advertise_capability', fresh)
+        this.advertised = fresh
+        this.init.logger.info('capability changed; advertised again')
+      } while (this.resampleAgain)
     } finally {
       this.resampling = false
     }

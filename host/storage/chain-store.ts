@@ -109,10 +109,13 @@ export interface ChainStore {
   /** Up to `limit` actions of a chain from `fromSeq` on, in seq order. */
   chainRange(dnaHash: Uint8Array, author: Uint8Array, fromSeq: number, limit: number): StoredAction[]
   /**
-   * Runs `fn` in one transaction (writes nest inside it): a batch of replicated ops costs one sync
-   * to disk, not one per op. Rolled back if `fn` throws.
+   * Runs `fn` in one transaction (writes nest inside it), rolled back if `fn` throws. With
+   * `durable: false` the commit is not synced to disk before returning: for ops replicated from
+   * peers, which anti-entropy fetches again if a power cut loses them (never for this agent's own
+   * chain, where a lost commit re-signed differently would be a fork). Commits stay ordered, so a
+   * crash loses a suffix of them, never one from the middle.
    */
-  transaction<T>(fn: () => T): T
+  transaction<T>(fn: () => T, options?: { durable?: boolean }): T
   addWarrant(warrant: Warrant): void
   /** Every warrant, oldest first. */
   listWarrants(): Warrant[]

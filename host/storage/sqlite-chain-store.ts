@@ -170,6 +170,8 @@ class SqliteChainStore implements ChainStore {
          VALUES (@author, @dna_hash, @rule, @reason, @action_hash, @reported_by, @timestamp)`,
       ),
       warrants: db.prepare<[], WarrantRow>('SELECT * FROM warrants ORDER BY id'),
+      syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
+      syncFull: db.prepare('PRAGMA synchronous = FULL'),
     }
   }
 
@@ -240,8 +242,16 @@ class SqliteChainStore implements ChainStore {
     return this.#stmts.range.all(buf(dnaHash), buf(author), fromSeq, limit).map(toAction)
   }
 
-  transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn)()
+  transaction<T>(fn: () => T, options: { durable?: boolean } = {}): T {
+    if (options.durable !== false || this.#db.inTransaction) return this.#db.transaction(fn)()
+    // WAL with NORMAL: the commit reaches the WAL file but is only synced at the next FULL commit
+    // or checkpoint.
+    this.#stmts.syncNormal.run()
+    try {
+      return this.#db.transaction(fn)()
+    } finally {
+      this.#stmts.syncFull.run()
+    }
   }
 
   addWarrant(warrant: Warrant): void {

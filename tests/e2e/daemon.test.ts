@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { StatusView } from '../../host/api/routes/status-route.ts'
 import type { PeerEntry } from '../../host/registry/index.ts'
-import { llamaSpec, writeGguf } from '../unit/inference/gguf-writer.ts'
+import { llamaSpec, writeGguf } from '../fixtures/gguf-writer.ts'
 import { type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 let dataDir: string

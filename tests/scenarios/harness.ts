@@ -130,7 +130,7 @@ export class Player {
     await this.startUp()
   }
 
-  /** HoloHashB64 DNA hash -> its chains held here: author -> `seq:head hash`. */
+  /** The chains of `dna` held here: author (HoloHashB64) -> `seq:head hash`. */
   heads(dna: DnaName): Map<string, string> {
     const { store } = this.conductor
     const heads = new Map<string, string>()

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { encodeCanonical } from '../../host/conductor/embedded/action.ts'
 import { decodeHashB64, encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
-import { craftCreate, publishOps, strangerKey } from './forge.ts'
+import { authorCell, craftCreate, publishOps, strangerKey } from './forge.ts'
 import { type Player, runScenario, type Scenario, waitUntil } from './harness.ts'
 
 /** Alice and bob (honest) and mallory, connected and in sync on agent_registry. */
@@ -59,8 +59,7 @@ describe('a malicious peer', () => {
     await runScenario(async (scenario) => {
       const [alice, bob, mallory] = await meshWithMallory(scenario)
       const forged = await craftCreate(
-        mallory,
-        'agent_registry',
+        authorCell(mallory, 'agent_registry'),
         'NodeCapability',
         capability({ name: 'forged' }),
         {
@@ -78,8 +77,7 @@ describe('a malicious peer', () => {
       const [alice, bob, mallory] = await meshWithMallory(scenario)
       const head = mallory.conductor.cell('agent_registry').chain.head.seq
       const fork = await craftCreate(
-        mallory,
-        'agent_registry',
+        authorCell(mallory, 'agent_registry'),
         'NodeCapability',
         capability({ name: 'rewritten' }),
         {
@@ -96,7 +94,11 @@ describe('a malicious peer', () => {
     await runScenario(async (scenario) => {
       const [alice, bob, mallory] = await meshWithMallory(scenario)
       // The rules' name_length rule: an empty name. Its own conductor would never sign this.
-      const invalid = await craftCreate(mallory, 'agent_registry', 'NodeCapability', capability({ name: '' }))
+      const invalid = await craftCreate(
+        authorCell(mallory, 'agent_registry'),
+        'NodeCapability',
+        capability({ name: '' }),
+      )
       await publishOps(mallory, 'agent_registry', [invalid.op])
       await expectRefusedEverywhere([alice, bob], mallory, 'node_capability.name_length', invalid.hash)
       await expectLaterOpsIgnored([alice, bob], mallory)
@@ -109,8 +111,7 @@ describe('a malicious peer', () => {
       await scenario.shareAllAgents()
       await scenario.dhtSync([alice!, bob!, mallory!, trudy!], 'agent_registry')
       const real = await craftCreate(
-        alice!,
-        'agent_registry',
+        authorCell(alice!, 'agent_registry'),
         'NodeCapability',
         capability({ name: 'alice' }),
       )

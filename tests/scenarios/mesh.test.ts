@@ -1,4 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { decodeHashB64 } from '../../host/conductor/embedded/hash.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 import { runScenario } from './harness.ts'
 
@@ -27,6 +28,10 @@ describe('a mesh of three embedded peers', () => {
         })
         const nodes = await reader.conductor.callZome('agent_registry', 'list_nodes', null)
         expect(nodes.map((n) => n.author)).toContain(alice!.agentPubKey)
+        const links = await reader.conductor
+          .cell('agent_registry')
+          .call((hdk) => hdk.get_links(hdk.anchor('all_nodes'), 'AllNodes'))
+        expect(links.map((l) => l.target)).toContainEqual(decodeHashB64(alice!.agentPubKey))
         expect(reader.replication.stats.rejected).toBe(0)
         expect(reader.replication.listWarrants()).toEqual([])
       }

@@ -11,7 +11,7 @@ import {
   type ZomeFunctionContract,
 } from '../../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../../conductor/port.ts'
-import { sendError } from '../error-reply.ts'
+import { sendError, sendInvalidPayload } from '../error-reply.ts'
 
 type ZomeCaller = (dna: DnaName, fn: string, payload: unknown) => Promise<unknown>
 
@@ -32,14 +32,7 @@ export function registerZomeRoute(app: FastifyInstance, conductor: Pick<Conducto
     }
     // A call without a body passes `null`, Holochain's `()` for functions that take nothing.
     const parsed = fnContract.input.safeParse(request.body ?? null)
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => ({
-        path: i.path.map(String),
-        message: i.message,
-        code: i.code,
-      }))
-      return sendError(reply, 400, 'InvalidPayloadError', `invalid input for ${dna}.${fn}`, { issues })
-    }
+    if (!parsed.success) return sendInvalidPayload(reply, `invalid input for ${dna}.${fn}`, parsed.error)
     return call(dna as DnaName, fn, parsed.data)
   })
 }

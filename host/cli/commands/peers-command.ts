@@ -2,7 +2,7 @@
 import { Command } from 'commander'
 import type { PeerEntry } from '../../registry/index.ts'
 import { getJson, locateDaemon } from '../daemon-client.ts'
-import { formatBytes, formatDuration } from '../human-format.ts'
+import { formatBytes, formatDuration, formatTable } from '../human-format.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
 export function peersCommand(): Command {
@@ -31,13 +31,5 @@ function table(peers: readonly PeerEntry[]): string {
     p.capability ? formatBytes(p.capability.hardware.ram_bytes) : '-',
     p.last_heartbeat_ms_ago === null ? 'never' : `${formatDuration(p.last_heartbeat_ms_ago)} ago`,
   ])
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)))
-  return [header, ...rows]
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')
+  return formatTable(header, rows)
 }

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks'
 import { Command, Option } from 'commander'
 import type { RunningDaemon } from '../../daemon/daemon.ts'
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log/logger.ts'
-import { collectTag, parseName, parsePort } from '../cli-options.ts'
+import { collectTag, parseIntegerIn, parseName, parsePort } from '../cli-options.ts'
 import { alignRows, capabilityRows } from '../human-format.ts'
 
 export const DEFAULT_API_PORT = 7311
@@ -18,6 +18,8 @@ interface UpOptions {
   name?: string
   tag?: string[]
   modelsDir?: string
+  contextSize?: number
+  threads?: number
   apiPort: number
   logLevel: LogLevel
 }
@@ -33,6 +35,16 @@ export function upCommand(): Command {
     .option('--name <name>', 'name this peer advertises (default: the host name)', parseName)
     .option('--tag <tag>', 'tag this peer advertises (repeatable)', collectTag)
     .option('--models-dir <dir>', 'directory of GGUF models to advertise (default: <data dir>/models)')
+    .option(
+      '--context-size <tokens>',
+      'tokens per inference context, capped by each model (default 4096)',
+      parseIntegerIn(64, 1 << 20),
+    )
+    .option(
+      '--threads <n>',
+      'inference threads (default: the cores of this machine)',
+      parseIntegerIn(1, 1024),
+    )
     .option('--api-port <port>', 'API port on 127.0.0.1; 0 picks a free one', parsePort, DEFAULT_API_PORT)
     .addOption(
       new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('info'),
@@ -47,6 +59,8 @@ export function upCommand(): Command {
         name: options.name,
         tags: options.tag ?? [],
         modelsDir: options.modelsDir,
+        contextSize: options.contextSize,
+        threads: options.threads,
         apiPort: options.apiPort,
         logger,
       })

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
+import { ModelNotFoundError, ModelUnusableError } from '../../../host/inference/model-manager.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { AGENT, CAPABILITY, fakeConductor } from './fixtures.ts'
 
@@ -26,6 +27,13 @@ beforeAll(async () => {
     }),
     peers: async () => [],
     conductor: fakeConductor(),
+    models: {
+      list: async () => ({ models: [], unusable: [{ path: '/tmp/x/models/cut.gguf', reason: 'truncated' }] }),
+      load: async (name) => {
+        throw name === 'cut' ? new ModelUnusableError(name, 'truncated') : new ModelNotFoundError(name, [])
+      },
+      unload: async () => false,
+    },
     logger: silentLogger(),
   })
   await server.start()
@@ -131,6 +139,19 @@ describe('API bad requests', () => {
     const res = await send('/v1/zome/agent_registry/find_nodes_by_tag', json('"gpu"'))
     expect(res.status).toBe(501)
     expect(res.body.error?.name).toBe('ZomeFunctionNotImplementedError')
+    await expectAlive()
+  })
+
+  it('answers 404 to loading an unknown model and 422 to loading an unusable one', async () => {
+    const unknown = await send('/v1/models/nope/load', { method: 'POST' })
+    expect(unknown.status).toBe(404)
+    expect(unknown.body.error).toMatchObject({ name: 'ModelNotFoundError', details: { available: [] } })
+    const cut = await send('/v1/models/cut/load', { method: 'POST' })
+    expect(cut.status).toBe(422)
+    expect(cut.body.error).toEqual({
+      name: 'ModelUnusableError',
+      message: 'model "cut" cannot be loaded: truncated',
+    })
     await expectAlive()
   })
 

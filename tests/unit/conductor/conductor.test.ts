@@ -121,7 +121,7 @@ describe('embedded conductor', () => {
 
   it('says plainly which zome functions are not implemented yet', async () => {
     const c = await conductor()
-    await expect(c.callZome('resource_mesh', 'list_open_tasks', null)).rejects.toThrow(
+    await expect(c.callZome('memory_shards', 'list_collections', null)).rejects.toThrow(
       ZomeFunctionNotImplementedError,
     )
   })

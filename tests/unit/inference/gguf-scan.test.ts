@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FileHashCache } from '../../../host/inference/file-hash-cache.ts'
 import { scanModelsDir } from '../../../host/inference/gguf-scan.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
-import { llamaSpec, writeGguf } from './gguf-writer.ts'
+import { llamaSpec, writeGguf } from '../../fixtures/gguf-writer.ts'
 
 let dir: string
 const options = () => ({ hashCache: new FileHashCache(null), logger: silentLogger() })
@@ -79,6 +79,26 @@ describe('scanModelsDir', () => {
     await writeFile(join(dir, 'nokeys.gguf'), writeGguf(spec))
     const scan = await scanModelsDir(dir, options())
     expect(scan.unusable[0]?.reason).toBe('missing llama.feed_forward_length, llama.attention.head_count')
+  })
+
+  it('reports counts of 0 (or too many blocks) that would make llama.cpp abort the process', async () => {
+    const files = {
+      'zero-heads.gguf': { 'llama.attention.head_count': { u32: 0 } },
+      'zero-kv-heads.gguf': { 'llama.attention.head_count_kv': { u32: 0 } },
+      'zero-ff.gguf': { 'llama.feed_forward_length': { u32: 0 } },
+      'zero-blocks.gguf': { 'llama.block_count': { u32: 0 } },
+      'many-blocks.gguf': { 'llama.block_count': { u32: 513 } },
+    }
+    for (const [name, overrides] of Object.entries(files))
+      await writeFile(join(dir, name), writeGguf(llamaSpec(overrides)))
+    const scan = await scanModelsDir(dir, options())
+    expect(Object.fromEntries(scan.unusable.map((u) => [u.path.slice(dir.length + 1), u.reason]))).toEqual({
+      'zero-heads.gguf': 'llama.attention.head_count must be a positive integer, got 0',
+      'zero-kv-heads.gguf': 'llama.attention.head_count_kv must be a positive integer, got 0',
+      'zero-ff.gguf': 'llama.feed_forward_length must be a positive integer, got 0',
+      'zero-blocks.gguf': 'llama.block_count must be a positive integer, got 0',
+      'many-blocks.gguf': 'llama.block_count is 513, llama.cpp allows at most 512',
+    })
   })
 
   it('returns nothing for a missing directory', async () => {

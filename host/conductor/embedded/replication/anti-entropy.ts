@@ -35,9 +35,14 @@ const requestSchema = z.discriminatedUnion('t', [
   }),
 ])
 const headsAnswerSchema = z.object({
-  dnas: z.array(
-    z.tuple([bytesSchema, z.array(z.tuple([bytesSchema, z.number().int().min(0), bytesSchema]))]),
-  ),
+  dnas: z
+    .array(
+      z.tuple([
+        bytesSchema,
+        z.array(z.tuple([bytesSchema, z.number().int().min(0), bytesSchema])).max(100_000),
+      ]),
+    )
+    .max(64),
 })
 const opsAnswerSchema = z.object({
   chains: z.array(z.tuple([bytesSchema, wireOpsSchema])),
@@ -143,11 +148,12 @@ export class AntiEntropy {
   /** The chain suffixes `heads` (the other peer's) has and this store lacks. */
   #wants(dnaHash: Uint8Array, heads: HeadTuple[]): Want[] {
     const { store, ingest, self } = this.#init
+    const held = new Map(store.chainHeads(dnaHash).map((head) => [encodeHashB64(head.author), head]))
     const wants: Want[] = []
     for (const [author, seq, hash] of heads) {
       if (hashesEqual(author, self) || ingest.isWarranted(author)) continue
-      const ours = store.chainHead(dnaHash, author)
-      if (ours === null) wants.push({ author, fromSeq: 0, toSeq: seq })
+      const ours = held.get(encodeHashB64(author))
+      if (ours === undefined) wants.push({ author, fromSeq: 0, toSeq: seq })
       else if (ours.seq < seq) wants.push({ author, fromSeq: ours.seq + 1, toSeq: seq })
       // Same length, different head: one of the two is a fork. Fetching theirs lets ingest judge it.
       else if (ours.seq === seq && !hashesEqual(ours.hash, hash))

@@ -30,7 +30,7 @@ export type OpOutcome = 'stored' | 'duplicate' | 'ignored' | 'pending' | 'reject
 export interface IngestResult {
   /** Actions stored, this batch's and earlier pending ones it unblocked, in store order. */
   stored: StoredAction[]
-  /** How each op of the batch (and each retried pending op) ended. */
+  /** How each op of the batch ended, and each earlier pending op that stopped waiting. */
   counts: Record<OpOutcome, number>
   /** Some op waits for predecessors or dependencies: the sender should be asked what we miss. */
   waiting: boolean
@@ -111,11 +111,15 @@ export class OpIngest {
       result.counts.ignored += batch.ops.length
       return result
     }
-    return this.#store.transaction(() => {
-      for (const op of batch.ops) result.counts[this.#ingest(cell, op, sender, result)]++
-      if (result.stored.length > 0) this.#retryPending(result)
-      return result
-    })
+    // Not synced to disk per batch: what a crash loses, anti-entropy fetches again.
+    return this.#store.transaction(
+      () => {
+        for (const op of batch.ops) result.counts[this.#ingest(cell, op, sender, result)]++
+        if (result.stored.length > 0) this.#retryPending(result)
+        return result
+      },
+      { durable: false },
+    )
   }
 
   #ingest(cell: Cell, op: WireOp, sender: Uint8Array | null, result: IngestResult): OpOutcome {
@@ -226,7 +230,8 @@ export class OpIngest {
         if (waiting !== undefined) {
           this.#forget(chain, next)
           const outcome = this.#ingest(chain.cell, waiting.op, waiting.sender, result)
-          result.counts[outcome]++
+          // Counted as pending when it came; only how it ends now is news.
+          if (outcome !== 'pending') result.counts[outcome]++
           if (outcome === 'stored') progress = true
         }
         if (chain.ops.size === 0 && this.#pending.get(key) === chain) this.#pending.delete(key)

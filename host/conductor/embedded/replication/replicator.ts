@@ -247,7 +247,9 @@ class Replicator implements Replication {
     const byDna = new Map<string, StoredAction[]>()
     for (const action of actions) {
       const key = encodeHashB64(action.dnaHash)
-      byDna.set(key, [...(byDna.get(key) ?? []), action])
+      const list = byDna.get(key) ?? []
+      list.push(action)
+      byDna.set(key, list)
     }
     for (const [key, stored] of byDna) {
       const event: OpsStoredEvent = { dna: this.#dnaNames.get(key)!, actions: stored }

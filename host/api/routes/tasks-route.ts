@@ -1,0 +1,129 @@
+/**
+ * Tasks: POST /v1/tasks submits (requirements and timing default to what a small task needs),
+ * GET /v1/tasks lists, GET /v1/tasks/:hash shows the whole life of one, POST /v1/tasks/:hash/cancel
+ * cancels, and GET /v1/tasks/:hash/events streams its status and progress as server-sent events
+ * until it ends.
+ */
+import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import { ActionHashB64Schema, ReasonSchema, type Task, TaskSchema } from '../../../zomes-bindings/index.ts'
+import { isTerminal, type SchedulerService, type TaskEvent } from '../../scheduler/scheduler-service.ts'
+import type { WorkerRegistry } from '../../workers/worker-registry.ts'
+import { sendError, sendInvalidPayload } from '../error-reply.ts'
+
+export interface TaskApi {
+  scheduler: Pick<SchedulerService, 'submit' | 'list' | 'view' | 'cancel' | 'watch'>
+  workers: Pick<WorkerRegistry, 'get'>
+}
+
+const DEFAULT_LEASE_MS = 60_000
+const DEFAULT_TIMEOUT_MS = 10 * 60_000
+const DEFAULT_MAX_ATTEMPTS = 3
+/** Keeps idle proxies and clients from closing a quiet event stream. */
+const KEEPALIVE_MS = 15_000
+
+export const SubmitTaskBodySchema = z.strictObject({
+  kind: TaskSchema.shape.kind,
+  input: TaskSchema.shape.input,
+  /** Any of the Requirements fields; the rest default to "anything will do". */
+  requirements: z.record(z.string(), z.unknown()).default({}),
+  lease_ms: TaskSchema.shape.lease_ms.default(DEFAULT_LEASE_MS),
+  /** The deadline, from now. */
+  timeout_ms: z
+    .number()
+    .int()
+    .min(1000)
+    .max(30 * 24 * 3600_000)
+    .default(DEFAULT_TIMEOUT_MS),
+  max_attempts: TaskSchema.shape.max_attempts.default(DEFAULT_MAX_ATTEMPTS),
+})
+export type SubmitTaskBody = z.input<typeof SubmitTaskBodySchema>
+
+const CancelBodySchema = z
+  .strictObject({ reason: ReasonSchema.default('cancelled by the requester') })
+  .default({
+    reason: 'cancelled by the requester',
+  })
+
+const NO_REQUIREMENTS = {
+  min_ram_bytes: 0,
+  min_vram_bytes: 0,
+  gpu: false,
+  min_cores: 0,
+  model: null,
+  tags: [],
+}
+
+export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
+  app.post('/v1/tasks', async (request, reply) => {
+    const body = SubmitTaskBodySchema.safeParse(request.body ?? null)
+    if (!body.success) return sendInvalidPayload(reply, 'invalid task', body.error)
+    const b = body.data
+    const task = TaskSchema.safeParse({
+      kind: b.kind,
+      input: b.input,
+      input_cid: null,
+      requirements: { ...NO_REQUIREMENTS, ...b.requirements },
+      lease_ms: b.lease_ms,
+      deadline: (Date.now() + b.timeout_ms) * 1000,
+      max_attempts: b.max_attempts,
+      // One attempt at a time: fan-out (several answers reduced by agreement) is not scheduled yet.
+      fan_out: 1,
+    })
+    if (!task.success) return sendInvalidPayload(reply, 'invalid task', task.error)
+    // A kind this host runs too is checked here, so a bad input fails now rather than on a worker.
+    const worker = api.workers.get(b.kind)
+    const input = worker?.input.safeParse(b.input)
+    if (input && !input.success) return sendInvalidPayload(reply, `invalid input for ${b.kind}`, input.error)
+    return reply.code(201).send(await api.scheduler.submit(task.data as Task))
+  })
+
+  app.get('/v1/tasks', async () => ({ tasks: await api.scheduler.list() }))
+
+  app.get<{ Params: { hash: string } }>('/v1/tasks/:hash', async (request, reply) => {
+    const hash = ActionHashB64Schema.safeParse(request.params.hash)
+    if (!hash.success) return sendInvalidPayload(reply, 'not a task hash', hash.error)
+    return api.scheduler.view(hash.data)
+  })
+
+  app.post<{ Params: { hash: string } }>('/v1/tasks/:hash/cancel', async (request, reply) => {
+    const hash = ActionHashB64Schema.safeParse(request.params.hash)
+    if (!hash.success) return sendInvalidPayload(reply, 'not a task hash', hash.error)
+    const body = CancelBodySchema.safeParse(request.body ?? undefined)
+    if (!body.success) return sendInvalidPayload(reply, 'invalid cancellation', body.error)
+    return api.scheduler.cancel(hash.data, body.data.reason)
+  })
+
+  app.get<{ Params: { hash: string } }>('/v1/tasks/:hash/events', async (request, reply) => {
+    const hash = ActionHashB64Schema.safeParse(request.params.hash)
+    if (!hash.success) return sendInvalidPayload(reply, 'not a task hash', hash.error)
+    // Fails with 404 before the stream opens when the task is unknown.
+    const view = await api.scheduler.view(hash.data).catch((err: Error) => err)
+    if (view instanceof Error) {
+      return view.name === 'TaskNotFoundError'
+        ? sendError(reply, 404, view.name, view.message)
+        : Promise.reject(view)
+    }
+    reply.hijack()
+    const raw = reply.raw
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    })
+    const send = (event: TaskEvent) => {
+      raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)
+      if (event.type === 'status' && isTerminal(event.status)) close()
+    }
+    const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS)
+    let unwatch: (() => void) | null = null
+    const close = () => {
+      clearInterval(keepalive)
+      unwatch?.()
+      raw.end()
+    }
+    // The response closes when the client goes away (or once the task ended).
+    raw.on('close', close)
+    unwatch = api.scheduler.watch(hash.data, send)
+  })
+}

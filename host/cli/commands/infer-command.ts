@@ -1,0 +1,89 @@
+/**
+ * `ripple infer "<prompt>"`: submits an `infer.generate` task to the mesh (any peer with the model
+ * may run it) and prints the text. With `--stream` the text is printed as the running peer produces
+ * it; either way a line on stderr says who ran it, with which model file, and how fast.
+ */
+import { Command, InvalidArgumentError } from 'commander'
+import type { RecordRef } from '../../../zomes-bindings/index.ts'
+import type { SubmitTaskBody } from '../../api/routes/tasks-route.ts'
+import type { TaskEvent, TaskView } from '../../scheduler/scheduler-service.ts'
+import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infer-generate.ts'
+import { parseIntegerIn } from '../cli-options.ts'
+import { type DaemonTarget, getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
+import { readEvents } from '../event-stream.ts'
+import { addTargetOptions, type TargetOptions } from '../target-options.ts'
+import { acceptedOutput, TaskEndedError, whyEnded } from './task-command.ts'
+
+interface InferOptions extends TargetOptions {
+  model?: string
+  maxTokens: number
+  temperature: number
+  seed?: number
+  stream?: boolean
+}
+
+export function inferCommand(): Command {
+  return addTargetOptions(
+    new Command('infer')
+      .description('generate text for a prompt on the mesh (infer.generate)')
+      .argument('<prompt>')
+      .option('--model <name>', 'model to use; routes the task to a peer that has it')
+      .option('--max-tokens <n>', 'most tokens to generate', parseIntegerIn(1, 32_768), 256)
+      .option('--temperature <t>', 'sampling temperature; 0 is greedy (deterministic)', parseTemperature, 0)
+      .option('--seed <n>', 'sampling seed (default: random, reported)', parseIntegerIn(0, 0xffffffff))
+      .option('--stream', 'print the text as it is generated'),
+  ).action(async (prompt: string, options: InferOptions) => {
+    const target = await locateDaemon(options)
+    const input: InferGenerateInput = {
+      prompt,
+      max_tokens: options.maxTokens,
+      temperature: options.temperature,
+      ...(options.model === undefined ? {} : { model: options.model }),
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+    }
+    const body: SubmitTaskBody = {
+      kind: 'infer.generate',
+      input,
+      requirements: options.model === undefined ? {} : { model: options.model },
+    }
+    const ref = await postJson<RecordRef>(target, '/v1/tasks', body)
+    const view = await follow(target, ref.action_hash, options.stream === true && !options.json)
+    if (view.state.status !== 'done')
+      throw new TaskEndedError(ref.action_hash, view.state.status, whyEnded(view))
+    const output = acceptedOutput(view) as InferGenerateOutput
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(output, null, 2)}\n`)
+      return
+    }
+    process.stdout.write(options.stream ? '\n' : `${output.text}\n`)
+    const ranOn = view.state.results.find((r) => r.entry.output !== null)?.author ?? '?'
+    const t = output.timings
+    process.stderr.write(
+      `ripple: ${t.generated_tokens} tokens in ${Math.round(t.total_ms)} ms` +
+        `${t.tokens_per_second === null ? '' : ` (${t.tokens_per_second} tok/s)`} on ${ranOn.slice(0, 12)}…, ` +
+        `model ${output.model.name} ${output.model.file_hash.slice(0, 12)}…, seed ${output.params.seed}\n`,
+    )
+  })
+}
+
+/** Follows the task until it ends, printing streamed text on stdout when asked; answers its final view. */
+async function follow(target: DaemonTarget, hash: string, stream: boolean): Promise<TaskView> {
+  const res = await openStream(target, `/v1/tasks/${hash}/events`)
+  for await (const { data } of readEvents(res)) {
+    const event = JSON.parse(data) as TaskEvent
+    if (event.type !== 'progress') continue
+    const { type, data: progress } = event.progress
+    if (type === 'token' && stream && typeof progress === 'string') process.stdout.write(progress)
+    // A model load can take a while: say so.
+    if (type === 'load' && (progress as { fraction?: number }).fraction === 1) {
+      process.stderr.write(`ripple: model loaded on ${event.assignee.slice(0, 12)}…\n`)
+    }
+  }
+  return getJson<TaskView>(target, `/v1/tasks/${hash}`)
+}
+
+function parseTemperature(value: string): number {
+  const t = Number(value)
+  if (!Number.isFinite(t) || t < 0 || t > 2) throw new InvalidArgumentError('must be a number 0..2')
+  return t
+}

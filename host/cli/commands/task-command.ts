@@ -1,0 +1,255 @@
+/**
+ * `ripple task submit|ls|show|cancel`: tasks on the mesh. `submit --wait` follows the task (claimed,
+ * assigned, running, progress) on stderr and prints its output on stdout when it is done.
+ */
+import { readFile } from 'node:fs/promises'
+import { Command, InvalidArgumentError } from 'commander'
+import type { RecordRef } from '../../../zomes-bindings/index.ts'
+import type { SubmitTaskBody } from '../../api/routes/tasks-route.ts'
+import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
+import { collectTag, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'
+import { type DaemonTarget, getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
+import { readEvents } from '../event-stream.ts'
+import { alignRows, formatBytes, formatDuration, formatTable } from '../human-format.ts'
+import { addTargetOptions, type TargetOptions } from '../target-options.ts'
+
+interface SubmitOptions extends TargetOptions {
+  input: string
+  ram?: number
+  vram?: number
+  gpu?: boolean
+  cores?: number
+  model?: string
+  tag?: string[]
+  lease?: number
+  timeout?: number
+  attempts?: number
+  wait?: boolean
+}
+
+/** Thrown by `submit --wait` when the task ends other than done (the exit status is then 1). */
+export class TaskEndedError extends Error {
+  static override readonly name = 'TaskEndedError'
+  constructor(hash: string, status: string, why: string) {
+    super(`task ${hash} ${status}${why ? `: ${why}` : ''}`)
+    this.name = 'TaskEndedError'
+  }
+}
+
+export function taskCommand(): Command {
+  return new Command('task')
+    .description('submit, list, show and cancel tasks on the mesh')
+    .addCommand(submitCommand())
+    .addCommand(
+      addTargetOptions(new Command('ls').description('list open tasks and the ones submitted here')).action(
+        async (options: TargetOptions) => {
+          const { tasks } = await getJson<{ tasks: TaskSummary[] }>(await locateDaemon(options), '/v1/tasks')
+          print(options, tasks, () => taskTable(tasks))
+        },
+      ),
+    )
+    .addCommand(
+      addTargetOptions(
+        new Command('show').description('show the whole life of a task').argument('<hash>'),
+      ).action(async (hash: string, options: TargetOptions) => {
+        const view = await getJson<TaskView>(await locateDaemon(options), `/v1/tasks/${hash}`)
+        print(options, view, () => taskText(view))
+      }),
+    )
+    .addCommand(
+      addTargetOptions(
+        new Command('cancel')
+          .description('cancel a task this peer submitted')
+          .argument('<hash>')
+          .option('--reason <text>', 'why (kept in the cancellation)'),
+      ).action(async (hash: string, options: TargetOptions & { reason?: string }) => {
+        const body = options.reason === undefined ? {} : { reason: options.reason }
+        const ref = await postJson<RecordRef>(await locateDaemon(options), `/v1/tasks/${hash}/cancel`, body)
+        print(options, ref, () => `cancelled ${hash}`)
+      }),
+    )
+}
+
+function submitCommand(): Command {
+  return addTargetOptions(
+    new Command('submit')
+      .description('submit a task of a kind (echo, sha256, infer.generate, ...) to the mesh')
+      .argument('<kind>')
+      .requiredOption('--input <json|@file>', 'the task input as JSON, or @path to a JSON file')
+      .option('--ram <size>', 'RAM the node needs, e.g. 16GiB', parseByteSize)
+      .option('--vram <size>', 'VRAM the node needs (implies --gpu)', parseByteSize)
+      .option('--gpu', 'the node needs a GPU')
+      .option('--cores <n>', 'CPU cores the node needs', parseIntegerIn(0, 4096))
+      .option('--model <name>', 'model the node must have')
+      .option('--tag <tag>', 'tag the node must have (repeatable)', collectTag)
+      .option(
+        '--lease <duration>',
+        'how long one attempt may run before it is given to another node',
+        parseDurationMs,
+      )
+      .option('--timeout <duration>', 'deadline from now, e.g. 10m', parseDurationMs)
+      .option('--attempts <n>', 'most attempts', parseIntegerIn(1, 16))
+      .option('--wait', 'follow the task until it ends and print its output'),
+  ).action(async (kind: string, options: SubmitOptions) => {
+    const target = await locateDaemon(options)
+    const requirements = {
+      ...(options.ram === undefined ? {} : { min_ram_bytes: options.ram }),
+      ...(options.vram === undefined ? {} : { min_vram_bytes: options.vram, gpu: true }),
+      ...(options.gpu ? { gpu: true } : {}),
+      ...(options.cores === undefined ? {} : { min_cores: options.cores }),
+      ...(options.model === undefined ? {} : { model: options.model }),
+      ...(options.tag === undefined ? {} : { tags: options.tag }),
+    }
+    const body: SubmitTaskBody = {
+      kind,
+      input: await readInput(options.input),
+      requirements,
+      ...(options.lease === undefined ? {} : { lease_ms: options.lease }),
+      ...(options.timeout === undefined ? {} : { timeout_ms: options.timeout }),
+      ...(options.attempts === undefined ? {} : { max_attempts: options.attempts }),
+    }
+    const ref = await postJson<RecordRef>(target, '/v1/tasks', body)
+    if (!options.wait) {
+      print(options, ref, () => ref.action_hash)
+      return
+    }
+    process.stderr.write(`ripple: submitted ${ref.action_hash}\n`)
+    const view = await follow(target, ref.action_hash)
+    const status = view.state.status
+    if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`)
+    else if (status === 'done') process.stdout.write(`${JSON.stringify(acceptedOutput(view), null, 2)}\n`)
+    if (status !== 'done') throw new TaskEndedError(ref.action_hash, status, whyEnded(view))
+  })
+}
+
+async function readInput(value: string): Promise<SubmitTaskBody['input']> {
+  const text = value.startsWith('@') ? await readFile(value.slice(1), 'utf8') : value
+  try {
+    return JSON.parse(text) as SubmitTaskBody['input']
+  } catch (err) {
+    throw new InvalidArgumentError(`--input is not JSON: ${(err as Error).message}`)
+  }
+}
+
+/** Prints the task's events on stderr until it ends; answers its final view. */
+async function follow(target: DaemonTarget, hash: string): Promise<TaskView> {
+  const started = Date.now()
+  const res = await openStream(target, `/v1/tasks/${hash}/events`)
+  let midLine = false
+  for await (const { data } of readEvents(res)) {
+    const event = JSON.parse(data) as TaskEvent
+    const elapsed = formatDuration(Date.now() - started)
+    if (event.type === 'progress') {
+      const { progress } = event
+      // Streamed tokens read as text; other progress as one line each.
+      if (progress.type === 'token' && typeof progress.data === 'string') {
+        process.stderr.write(progress.data)
+        midLine = true
+      } else {
+        process.stderr.write(
+          `${midLine ? '\n' : ''}ripple: [${elapsed}] ${progress.type} ${JSON.stringify(progress.data)}\n`,
+        )
+        midLine = false
+      }
+      continue
+    }
+    const where = event.assignee ? ` (attempt ${event.attempt} on ${short(event.assignee)})` : ''
+    process.stderr.write(`${midLine ? '\n' : ''}ripple: [${elapsed}] ${event.status}${where}\n`)
+    midLine = false
+  }
+  return getJson<TaskView>(target, `/v1/tasks/${hash}`)
+}
+
+/** The output of the result the requester accepted, or null. */
+export function acceptedOutput(view: TaskView): unknown {
+  const result = view.state.results.find((r) => r.action_hash === view.state.receipt?.entry.result)
+  return result?.entry.output_cid ?? result?.entry.output ?? null
+}
+
+/** Why a task ended other than done, as far as its records say. */
+export function whyEnded(view: TaskView): string {
+  const { receipt, cancellation } = view.state
+  return cancellation?.entry.reason ?? receipt?.entry.reason ?? view.why_unclaimed ?? ''
+}
+
+function print<T>(options: TargetOptions, value: T, text: () => string): void {
+  process.stdout.write(`${options.json ? JSON.stringify(value, null, 2) : text()}\n`)
+}
+
+const short = (hash: string) => `${hash.slice(0, 12)}…`
+const when = (micros: number) => new Date(micros / 1000).toISOString()
+
+function taskTable(tasks: readonly TaskSummary[]): string {
+  if (tasks.length === 0) return 'no tasks'
+  return formatTable(
+    ['TASK', 'KIND', 'STATUS', 'CLAIMS', 'ATTEMPTS', 'AUTHOR', 'SUBMITTED'],
+    tasks.map((t) => [
+      t.action_hash,
+      t.kind,
+      t.status,
+      String(t.claims),
+      String(t.attempts),
+      short(t.author),
+      when(t.submitted_at),
+    ]),
+  )
+}
+
+function taskText(view: TaskView): string {
+  const { task, claims, assignments, results, receipt, cancellation, status } = view.state
+  const t = task.entry
+  const r = t.requirements
+  const needs = [
+    r.min_ram_bytes > 0 && `RAM ${formatBytes(r.min_ram_bytes)}`,
+    r.gpu && 'a GPU',
+    r.min_vram_bytes > 0 && `VRAM ${formatBytes(r.min_vram_bytes)}`,
+    r.min_cores > 0 && `${r.min_cores} cores`,
+    r.model && `model ${r.model}`,
+    r.tags.length > 0 && `tags ${r.tags.join(', ')}`,
+  ].filter(Boolean)
+  const rows: [string, string][] = [
+    ['task', task.action_hash],
+    ['kind', t.kind],
+    ['status', status],
+    ['author', task.author],
+    ['submitted', when(task.timestamp)],
+    ['deadline', when(t.deadline)],
+    ['needs', needs.length > 0 ? needs.join(', ') : 'any node'],
+    ['lease', `${formatDuration(t.lease_ms)}, up to ${t.max_attempts} attempts`],
+    ['input', clip(JSON.stringify(t.input ?? t.input_cid))],
+  ]
+  if (view.why_unclaimed) rows.push(['unclaimed', view.why_unclaimed])
+  for (const c of claims) {
+    const s = c.entry.snapshot
+    rows.push([
+      'claim',
+      `${short(c.author)} ${s.cores} cores, ${formatBytes(s.ram_bytes)} RAM, queue ${s.queue_depth}`,
+    ])
+  }
+  for (const a of assignments) {
+    const result = results.find((x) => x.entry.assignment === a.action_hash)
+    const outcome = result
+      ? `${result.entry.status}${result.entry.error ? `: ${result.entry.error}` : ''} in ${result.entry.metrics.duration_ms} ms`
+      : `lease until ${when(a.entry.lease_expires_at)}`
+    rows.push([`attempt ${a.entry.attempt}`, `${short(a.entry.assignee)} ${outcome}`])
+  }
+  if (receipt) {
+    const u = receipt.entry.usage
+    const verdict = receipt.entry.accepted ? 'accepted' : 'not accepted'
+    rows.push([
+      'receipt',
+      `${verdict} (${receipt.entry.reason}); ${u.duration_ms} ms, ${u.output_bytes} bytes out`,
+    ])
+    rows.push(['output', clip(JSON.stringify(acceptedOutput(view)))])
+  }
+  if (cancellation) rows.push(['cancelled', cancellation.entry.reason || 'no reason given'])
+  for (const d of view.decisions) {
+    const verdict = d.entry.allowed ? 'allowed' : 'denied'
+    rows.push(['decision', `${d.entry.action} ${verdict} for ${short(d.entry.subject)}: ${d.entry.reason}`])
+  }
+  return alignRows(rows)
+}
+
+function clip(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
+}

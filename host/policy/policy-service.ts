@@ -1,0 +1,133 @@
+/**
+ * The policies of the mesh as this host applies them: the latest version of each policy id from
+ * policy_store (cached briefly: every claim, assignment and run asks), Cedar to decide, and the
+ * audit trail: a Decision entry for every denial and for every decision about another agent.
+ */
+
+import { type EntryRecord, LIMITS, type Policy, type RecordRef } from '../../zomes-bindings/index.ts'
+import type { ConductorPort } from '../conductor/port.ts'
+import type { Logger } from '../log/logger.ts'
+import { cedarSyntaxError, evaluatePolicies, type PolicyVerdict } from './cedar-engine.ts'
+import { decisionContext, type TaskDecisionInput, taskPolicyRequest } from './task-request.ts'
+
+export interface PolicyServiceInit {
+  conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
+  /** How long the policy list is reused before it is read again; default 1 s. */
+  cacheMs?: number
+  logger: Logger
+}
+
+/** What a person gives to publish a policy; the version defaults to the next one. */
+export interface PolicyDraft {
+  id: string
+  text: string
+  description?: string
+  version?: number
+}
+
+/** Thrown when a policy's text is not valid Cedar (it would deny everything once published). */
+export class InvalidPolicyTextError extends Error {
+  static override readonly name = 'InvalidPolicyTextError'
+  constructor(
+    readonly id: string,
+    detail: string,
+  ) {
+    super(`policy ${id} is not valid Cedar: ${detail}`)
+    this.name = 'InvalidPolicyTextError'
+  }
+}
+
+const DEFAULT_CACHE_MS = 1000
+const RECORDED_LIMIT = 4096
+const clip = (s: string, max: number) => [...s].slice(0, max).join('')
+
+export class PolicyService {
+  readonly #init: PolicyServiceInit
+  #cached: { at: number; policies: Promise<EntryRecord<Policy>[]> } | null = null
+  /** Decisions already recorded (subject, action, task, verdict), oldest first. */
+  readonly #recorded = new Set<string>()
+
+  constructor(init: PolicyServiceInit) {
+    this.#init = init
+  }
+
+  /** The latest version of each policy, as published. */
+  list(): Promise<EntryRecord<Policy>[]> {
+    const now = Date.now()
+    if (this.#cached === null || now - this.#cached.at > (this.#init.cacheMs ?? DEFAULT_CACHE_MS)) {
+      const policies = this.#init.conductor.callZome('policy_store', 'list_policies', null)
+      this.#cached = { at: now, policies }
+      // A failed read is not kept: the next ask tries again.
+      policies.catch(() => {
+        if (this.#cached?.policies === policies) this.#cached = null
+      })
+    }
+    return this.#cached.policies
+  }
+
+  /** Forgets the cached policies (new policy records were stored). */
+  invalidate(): void {
+    this.#cached = null
+  }
+
+  /** Decides a task action for `input.subject`, recording the Decision when the audit trail wants it. */
+  async decide(input: TaskDecisionInput): Promise<PolicyVerdict> {
+    const policies = (await this.list()).map((p) => p.entry)
+    const verdict = evaluatePolicies(policies, taskPolicyRequest(input))
+    const key = [input.subject, input.action, input.task.action_hash, verdict.allowed, verdict.reason].join(
+      '|',
+    )
+    // A host asks again about a task it declined; the trail needs each decision once, not each time.
+    if (
+      (!verdict.allowed || input.subject !== this.#init.conductor.agentPubKey) &&
+      !this.#recorded.has(key)
+    ) {
+      try {
+        await this.#record(input, verdict)
+        this.#recorded.add(key)
+        if (this.#recorded.size > RECORDED_LIMIT) this.#recorded.delete(this.#recorded.values().next().value!)
+      } catch (err) {
+        this.#init.logger.warn({ err, task: input.task.action_hash }, 'could not record a policy decision')
+      }
+    }
+    return verdict
+  }
+
+  /**
+   * Publishes a policy as this agent: the Cedar text is checked first, the version defaults to one
+   * above the latest, and the AdminGrant this agent holds (if it is not the progenitor) is cited.
+   * The rules on every peer still decide whether this agent may.
+   */
+  async publish(draft: PolicyDraft): Promise<RecordRef> {
+    const syntax = cedarSyntaxError(draft.text)
+    if (syntax !== null) throw new InvalidPolicyTextError(draft.id, syntax)
+    const { conductor } = this.#init
+    const [policies, admins] = await Promise.all([
+      conductor.callZome('policy_store', 'list_policies', null),
+      conductor.callZome('policy_store', 'list_admins', null),
+    ])
+    const latest = policies.find((p) => p.entry.id === draft.id)
+    const grant = admins.find((g) => g.entry.agent === conductor.agentPubKey)
+    const ref = await conductor.callZome('policy_store', 'publish_policy', {
+      id: draft.id,
+      version: draft.version ?? (latest?.entry.version ?? 0) + 1,
+      text: draft.text,
+      description: draft.description ?? '',
+      admin_grant: grant?.action_hash ?? null,
+    })
+    this.invalidate()
+    return ref
+  }
+
+  #record(input: TaskDecisionInput, verdict: PolicyVerdict) {
+    return this.#init.conductor.callZome('policy_store', 'record_decision', {
+      subject: input.subject,
+      action: input.action,
+      resource: `Task::"${input.task.action_hash}"`,
+      allowed: verdict.allowed,
+      policy_ids: verdict.policyIds.slice(0, LIMITS.decision.policy_ids.max),
+      reason: clip(verdict.reason, LIMITS.reason.max),
+      context: decisionContext(input),
+    })
+  }
+}

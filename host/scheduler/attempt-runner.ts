@@ -1,0 +1,191 @@
+/**
+ * The assignee's side: runs the worker of an attempt assigned to this host, at most one per task,
+ * with an AbortSignal that fires on lease expiry, cancellation, a newer attempt or host stop, and posts
+ * the signed Result (ok with the output and its hash, or error with the reason). An aborted attempt
+ * posts nothing: its lease is gone, and a result from it would only arrive late.
+ */
+import {
+  type ClaimSnapshot,
+  type EntryRecord,
+  LIMITS,
+  type Task,
+  type TaskResult,
+} from '../../zomes-bindings/index.ts'
+import type { ConductorPort } from '../conductor/port.ts'
+import type { Logger } from '../log/logger.ts'
+import type { PolicyService } from '../policy/policy-service.ts'
+import type { WorkerProgress } from '../workers/worker.ts'
+import type { WorkerRegistry } from '../workers/worker-registry.ts'
+import { outputHash } from './output-hash.ts'
+import type { TaskSignal } from './task-signals.ts'
+
+export interface AttemptRunnerInit {
+  conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome' | 'broadcastSignal'>
+  workers: WorkerRegistry
+  policies: Pick<PolicyService, 'decide'>
+  /** Called when an attempt ends, however it ends. */
+  onEnded: () => void
+  logger: Logger
+}
+
+/** An attempt this host runs: its task, its assignment, and when its lease runs out (microseconds). */
+export interface Attempt {
+  task: EntryRecord<Task>
+  assignment: string
+  leaseExpiresAt: number
+}
+
+/** Why a running worker was aborted. */
+export class AttemptAbortedError extends Error {
+  static override readonly name = 'AttemptAbortedError'
+  constructor(reason: string) {
+    super(reason)
+    this.name = 'AttemptAbortedError'
+  }
+}
+
+interface Running {
+  assignment: string
+  controller: AbortController
+}
+
+const nowMicros = () => Date.now() * 1000
+
+export class AttemptRunner {
+  readonly #init: AttemptRunnerInit
+  /** Task hash -> the attempt running for it. */
+  readonly #running = new Map<string, Running>()
+  readonly #runs = new Set<Promise<void>>()
+
+  constructor(init: AttemptRunnerInit) {
+    this.#init = init
+  }
+
+  /** Attempts running now. */
+  get size(): number {
+    return this.#running.size
+  }
+
+  /** The assignment this host runs for a task, if any. */
+  runningAssignment(task: string): string | undefined {
+    return this.#running.get(task)?.assignment
+  }
+
+  /** Starts the attempt in the background (nothing happens if the task already has one running). */
+  start(attempt: Attempt, snapshot: ClaimSnapshot | null): void {
+    if (this.#running.has(attempt.task.action_hash)) return
+    const run = this.#run(attempt, snapshot)
+    this.#runs.add(run)
+    void run.finally(() => this.#runs.delete(run))
+  }
+
+  /** Aborts the task's attempt unless it is `keep` (the assignment still current). */
+  abort(task: string, reason: string, keep?: string): void {
+    const running = this.#running.get(task)
+    if (running && running.assignment !== keep) running.controller.abort(new AttemptAbortedError(reason))
+  }
+
+  /** Aborts every attempt whose task is not in `tasks`. */
+  abortOthers(tasks: ReadonlySet<string>, reason: string): void {
+    for (const task of this.#running.keys()) if (!tasks.has(task)) this.abort(task, reason)
+  }
+
+  /** Aborts everything and waits until every attempt has ended. */
+  async stop(): Promise<void> {
+    for (const task of this.#running.keys()) this.abort(task, 'the host is stopping')
+    await Promise.allSettled([...this.#runs])
+  }
+
+  async #run({ task, assignment, leaseExpiresAt }: Attempt, snapshot: ClaimSnapshot | null): Promise<void> {
+    const hash = task.action_hash
+    const me = this.#init.conductor.agentPubKey
+    const controller = new AbortController()
+    this.#running.set(hash, { assignment, controller })
+    const leaseTimer = setTimeout(
+      () => controller.abort(new AttemptAbortedError('the lease expired')),
+      Math.max(0, leaseExpiresAt / 1000 - Date.now()),
+    )
+    const startedAt = nowMicros()
+    const signal = (event: TaskSignal['event'], progress: WorkerProgress | null) =>
+      this.#init.conductor
+        .broadcastSignal('resource_mesh', { type: 'task', task: hash, assignment, event, progress })
+        .catch((err: unknown) => this.#init.logger.debug({ err }, 'task signal not sent'))
+    try {
+      const verdict = await this.#init.policies.decide({
+        action: 'run',
+        subject: me,
+        snapshot,
+        task,
+        decidedBy: me,
+      })
+      if (!verdict.allowed) throw new Error(`denied by policy: ${verdict.reason}`)
+      const worker = this.#init.workers.get(task.entry.kind)
+      if (worker === undefined) throw new Error(`this host has no worker for kind ${task.entry.kind}`)
+      const input = worker.input.parse(task.entry.input)
+      void signal('started', null)
+      const outcome = await worker.run(input, {
+        signal: controller.signal,
+        onProgress: (progress) => void signal('progress', progress),
+      })
+      const output = worker.output.parse(outcome.output)
+      const size = Buffer.byteLength(JSON.stringify(output))
+      if (size > LIMITS.result.output_json_bytes.max) {
+        throw new Error(
+          `the output is ${size} bytes of JSON, above the ${LIMITS.result.output_json_bytes.max} a result holds`,
+        )
+      }
+      controller.signal.throwIfAborted()
+      await this.#post(task, assignment, startedAt, { output, metrics: outcome.metrics ?? {} })
+    } catch (err) {
+      if (controller.signal.aborted) {
+        this.#init.logger.info(
+          { task: hash, reason: (controller.signal.reason as Error).message },
+          'attempt aborted',
+        )
+      } else {
+        await this.#post(task, assignment, startedAt, { error: (err as Error).message || String(err) }).catch(
+          (postErr: unknown) =>
+            this.#init.logger.warn({ err: postErr, task: hash }, 'could not post the error result'),
+        )
+      }
+    } finally {
+      clearTimeout(leaseTimer)
+      this.#running.delete(hash)
+      this.#init.onEnded()
+    }
+  }
+
+  async #post(
+    task: EntryRecord<Task>,
+    assignment: string,
+    startedAt: number,
+    outcome: { output: unknown; metrics: Record<string, number | string> } | { error: string },
+  ): Promise<void> {
+    const finishedAt = Math.max(startedAt, nowMicros())
+    const metrics = 'metrics' in outcome ? outcome.metrics : {}
+    const output = 'output' in outcome ? (outcome.output as TaskResult['output']) : null
+    const result: TaskResult = {
+      task: task.action_hash,
+      assignment,
+      status: 'error' in outcome ? 'error' : 'ok',
+      output,
+      output_cid: null,
+      output_hash: outputHash(output),
+      error: 'error' in outcome ? [...outcome.error].slice(0, LIMITS.result.error.max).join('') : null,
+      metrics: {
+        started_at: startedAt,
+        finished_at: finishedAt,
+        duration_ms: Math.round((finishedAt - startedAt) / 1000),
+        tokens_in: count(metrics.tokens_in),
+        tokens_out: count(metrics.tokens_out ?? metrics.tokens),
+        tokens_per_second: typeof metrics.tokens_per_second === 'number' ? metrics.tokens_per_second : null,
+      },
+    }
+    await this.#init.conductor.callZome('resource_mesh', 'post_result', result)
+    this.#init.logger.debug({ task: task.action_hash, status: result.status }, 'result posted')
+  }
+}
+
+function count(value: number | string | undefined): number | null {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null
+}

@@ -1,0 +1,465 @@
+/**
+ * The scheduler of one host, in its three roles:
+ * - claimant: claims open tasks its capability, its workers and the policies allow;
+ * - requester: for the tasks this host submitted, assigns the best claim after a short window, watches
+ *   the lease, reassigns on a lost lease or failed result up to max_attempts, and issues the receipt;
+ * - assignee: runs its current assignment's worker (aborted on cancel, lease loss or stop) and posts
+ *   the signed Result.
+ * It wakes on stored records (`onRecordsStored`) and polls as a fallback; one pass at a time.
+ */
+import type {
+  ClaimSnapshot,
+  Decision,
+  DnaName,
+  EntryRecord,
+  NodeCapability,
+  RecordRef,
+  Task,
+  TaskState,
+  TaskStatus,
+} from '../../zomes-bindings/index.ts'
+import type { ConductorPort } from '../conductor/port.ts'
+import type { Startable } from '../daemon/startable.ts'
+import type { Logger } from '../log/logger.ts'
+import type { PolicyService } from '../policy/policy-service.ts'
+import type { WorkerRegistry } from '../workers/worker-registry.ts'
+import { AttemptRunner } from './attempt-runner.ts'
+import { rendezvousRank } from './claim-ranking.ts'
+import { planRequester } from './requester-plan.ts'
+import { claimSnapshotOf, unmetRequirement, whyNoNodeQualifies } from './requirements.ts'
+import { isTerminal, type TaskEvent, TaskWatches } from './task-watch.ts'
+
+// The scheduler's callers watch tasks through it: what they hear, and when a task has ended.
+export { isTerminal, type TaskEvent } from './task-watch.ts'
+
+export interface SchedulerInit {
+  conductor: ConductorPort
+  workers: WorkerRegistry
+  policies: PolicyService
+  /** This host's advertised capability (throws until the registry has started). */
+  capability: () => NodeCapability
+  /** Calls back when records of a DNA were stored (replication); the scheduler polls besides. */
+  onRecordsStored?: (dna: DnaName, listener: () => void) => () => void
+  /** Fallback poll period; default 300 ms. */
+  pollMs?: number
+  /** How long claims are gathered before the first assignment; default 200 ms. */
+  claimWindowMs?: number
+  /** Waited past a lease before reassigning; default 250 ms. */
+  leaseGraceMs?: number
+  /** A task this host declined is looked at again after this long; default 10 s. */
+  declineMs?: number
+  logger: Logger
+}
+
+/** A task as `ripple task show` presents it. */
+export interface TaskView {
+  /** The records, with `status` as this host knows it (`running` once the assignee said it started). */
+  state: TaskState
+  /** For a task no node has claimed: why, as far as this host can tell. */
+  why_unclaimed: string | null
+  /** Policy decisions recorded about this task, newest first. */
+  decisions: EntryRecord<Decision>[]
+}
+
+export interface TaskSummary {
+  action_hash: string
+  kind: string
+  author: string
+  status: TaskStatus
+  submitted_at: number
+  claims: number
+  attempts: number
+}
+
+/** Thrown when a task hash names no task this host holds. */
+export class TaskNotFoundError extends Error {
+  static override readonly name = 'TaskNotFoundError'
+  constructor(hash: string) {
+    super(`no task ${hash} is known here (a task submitted elsewhere may not have reached this peer yet)`)
+    this.name = 'TaskNotFoundError'
+  }
+}
+
+/** Thrown when someone other than a task's author tries to cancel it. */
+export class NotTaskAuthorError extends Error {
+  static override readonly name = 'NotTaskAuthorError'
+  constructor(hash: string, author: string) {
+    super(`only the task's author ${author} may cancel task ${hash}`)
+    this.name = 'NotTaskAuthorError'
+  }
+}
+
+const DEFAULTS = { pollMs: 300, claimWindowMs: 200, leaseGraceMs: 250, declineMs: 10_000 }
+/** Nodes that claim a task at once; the rest wait to see whether they are needed. */
+const EAGER_CLAIMANTS = 2
+const NODES_CACHE_MS = 1000
+/** Least time between two passes woken back to back. */
+const PASS_GAP_MS = 20
+/** Handled assignments remembered beyond this are forgotten oldest first. */
+const MEMORY_LIMIT = 4096
+/** Tasks submitted here that `list` shows after they close. */
+const RECENT_LIMIT = 100
+
+const nowMicros = () => Date.now() * 1000
+
+interface RequesterMemo {
+  firstClaimSeenAt: number | null
+  /** Claimants a policy refused as assignees. */
+  refused: Set<string>
+}
+
+export class SchedulerService implements Startable {
+  readonly #init: SchedulerInit
+  readonly #opts: typeof DEFAULTS
+  readonly #me: string
+  readonly #log: Logger
+  readonly #requests = new Map<string, RequesterMemo>()
+  /** Tasks this host claimed ('claimed') or declined (until when, ms). */
+  readonly #claims = new Map<string, 'claimed' | number>()
+  readonly #handledAssignments = new Set<string>()
+  readonly #runner: AttemptRunner
+  readonly #watches: TaskWatches
+  readonly #recent: string[] = []
+  readonly #unsubscribe: (() => void)[] = []
+  #timer: NodeJS.Timeout | null = null
+  #pass: Promise<void> | null = null
+  #nodes: { at: number; list: Promise<EntryRecord<NodeCapability>[]> } | null = null
+  #again = false
+  #stopped = true
+
+  constructor(init: SchedulerInit) {
+    this.#init = init
+    this.#opts = {
+      pollMs: init.pollMs ?? DEFAULTS.pollMs,
+      claimWindowMs: init.claimWindowMs ?? DEFAULTS.claimWindowMs,
+      leaseGraceMs: init.leaseGraceMs ?? DEFAULTS.leaseGraceMs,
+      declineMs: init.declineMs ?? DEFAULTS.declineMs,
+    }
+    this.#me = init.conductor.agentPubKey
+    this.#log = init.logger
+    this.#runner = new AttemptRunner({ ...init, onEnded: () => this.#wake() })
+    this.#watches = new TaskWatches((task) => void this.#refreshWatch(task))
+  }
+
+  async start(): Promise<void> {
+    this.#stopped = false
+    this.#unsubscribe.push(this.#init.conductor.onSignal((signal) => this.#watches.onSignal(signal)))
+    const stored = this.#init.onRecordsStored
+    if (stored) {
+      this.#unsubscribe.push(stored('resource_mesh', () => this.#wake()))
+      this.#unsubscribe.push(
+        stored('policy_store', () => {
+          // New policies may allow what was declined or refused.
+          this.#init.policies.invalidate()
+          for (const [task, claim] of this.#claims) if (claim !== 'claimed') this.#claims.delete(task)
+          for (const memo of this.#requests.values()) memo.refused.clear()
+          this.#wake()
+        }),
+      )
+    }
+    this.#timer = setInterval(() => this.#wake(), this.#opts.pollMs)
+    this.#timer.unref()
+    this.#wake()
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = null
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe()
+    await Promise.all([this.#pass, this.#runner.stop()])
+  }
+
+  /** Tasks running here now (reported in heartbeats, and offered in claims). */
+  queueDepth(): number {
+    return this.#runner.size
+  }
+
+  async submit(task: Task): Promise<RecordRef> {
+    const ref = await this.#init.conductor.callZome('resource_mesh', 'submit_task', task)
+    this.#recent.unshift(ref.action_hash)
+    this.#recent.splice(RECENT_LIMIT)
+    this.#wake()
+    return ref
+  }
+
+  async cancel(hash: string, reason: string): Promise<RecordRef> {
+    const state = await this.#state(hash)
+    if (state.task.author !== this.#me) throw new NotTaskAuthorError(hash, state.task.author)
+    const ref = await this.#init.conductor.callZome('resource_mesh', 'cancel_task', { task: hash, reason })
+    this.#wake()
+    return ref
+  }
+
+  async view(hash: string): Promise<TaskView> {
+    const state = await this.#state(hash)
+    const decisions = (
+      await this.#init.conductor.callZome('policy_store', 'list_decisions', { subject: null, limit: 1000 })
+    ).filter((d) => d.entry.resource === `Task::"${hash}"`)
+    const status = this.#statusOf(state)
+    const unclaimed = status === 'submitted' || (status === 'expired' && state.claims.length === 0)
+    return {
+      state: { ...state, status },
+      why_unclaimed: unclaimed ? await this.#whyUnclaimed(state, decisions) : null,
+      decisions,
+    }
+  }
+
+  /** Open tasks and the ones submitted here lately, newest first. */
+  async list(): Promise<TaskSummary[]> {
+    const open = await this.#init.conductor.callZome('resource_mesh', 'list_open_tasks', null)
+    const hashes = [...new Set([...open.map((t) => t.action_hash), ...this.#recent])]
+    const states = await Promise.all(
+      hashes.map((h) => this.#init.conductor.callZome('resource_mesh', 'get_task_state', h)),
+    )
+    return states
+      .flatMap((s) => (s ? [s] : []))
+      .map((s) => ({
+        action_hash: s.task.action_hash,
+        kind: s.task.entry.kind,
+        author: s.task.author,
+        status: this.#statusOf(s),
+        submitted_at: s.task.timestamp,
+        claims: s.claims.length,
+        attempts: s.assignments.length,
+      }))
+      .sort((a, b) => b.submitted_at - a.submitted_at)
+  }
+
+  /** Calls `listener` on every status change and progress of a task, starting with its current status. */
+  watch(hash: string, listener: (event: TaskEvent) => void): () => void {
+    return this.#watches.watch(hash, listener)
+  }
+
+  #wake(): void {
+    if (this.#stopped) return
+    if (this.#pass) {
+      this.#again = true
+      return
+    }
+    this.#pass = (async () => {
+      do {
+        this.#again = false
+        await this.#onePass().catch((err: unknown) => this.#log.warn({ err }, 'scheduler pass failed'))
+        // Records arrive in bursts (one per op stored): a short pause lets one pass answer many.
+        if (this.#again) await new Promise((resolve) => setTimeout(resolve, PASS_GAP_MS))
+      } while (this.#again && !this.#stopped)
+    })().finally(() => {
+      this.#pass = null
+    })
+  }
+
+  async #onePass(): Promise<void> {
+    const open = await this.#init.conductor.callZome('resource_mesh', 'list_open_tasks', null)
+    const openHashes = new Set(open.map((t) => t.action_hash))
+    const snapshot = this.#snapshot()
+    for (const task of open) {
+      if (this.#stopped) return
+      try {
+        await this.#visit(task, snapshot)
+      } catch (err) {
+        this.#log.warn({ err, task: task.action_hash }, 'scheduling a task failed')
+      }
+    }
+    this.#runner.abortOthers(openHashes, 'the task was cancelled or expired')
+    for (const hash of this.#watches.tasks()) if (!openHashes.has(hash)) await this.#refreshWatch(hash)
+    for (const hash of this.#claims.keys()) if (!openHashes.has(hash)) this.#claims.delete(hash)
+    for (const hash of this.#requests.keys()) if (!openHashes.has(hash)) this.#requests.delete(hash)
+  }
+
+  async #visit(task: EntryRecord<Task>, snapshot: ClaimSnapshot | null): Promise<void> {
+    const hash = task.action_hash
+    const mine = task.author === this.#me
+    const claim = this.#claims.get(hash)
+    const declined = typeof claim === 'number' && claim > Date.now()
+    if (!mine && declined && !this.#watches.has(hash)) return
+    const state = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
+    if (state === null) return
+    if (mine) await this.#requesterStep(state)
+    if (snapshot && !declined && claim !== 'claimed') await this.#claimantStep(state, snapshot)
+    this.#assigneeStep(state, snapshot)
+    this.#watches.tell(state, this.#statusOf(state))
+  }
+
+  async #requesterStep(state: TaskState): Promise<void> {
+    const hash = state.task.action_hash
+    let memo = this.#requests.get(hash)
+    if (memo === undefined) {
+      memo = { firstClaimSeenAt: null, refused: new Set() }
+      this.#requests.set(hash, memo)
+    }
+    const now = nowMicros()
+    if (memo.firstClaimSeenAt === null && state.claims.length > 0) memo.firstClaimSeenAt = now
+    const options = { ...this.#opts, now, firstClaimSeenAt: memo.firstClaimSeenAt, refused: memo.refused }
+    for (;;) {
+      const step = planRequester(state, options)
+      if (step.kind === 'assign') {
+        const verdict = await this.#init.policies.decide({
+          action: 'assign',
+          subject: step.claim.author,
+          snapshot: step.claim.entry.snapshot,
+          task: state.task,
+          decidedBy: this.#me,
+        })
+        if (!verdict.allowed) {
+          memo.refused.add(step.claim.author)
+          continue
+        }
+        await this.#init.conductor.callZome('resource_mesh', 'assign_task', {
+          task: hash,
+          claim: step.claim.action_hash,
+          assignee: step.claim.author,
+          attempt: step.attempt,
+          lease_expires_at: nowMicros() + state.task.entry.lease_ms * 1000,
+        })
+        this.#log.debug({ task: hash, attempt: step.attempt, assignee: step.claim.author }, 'assigned')
+        this.#again = true
+      } else if (step.kind === 'receipt') {
+        await this.#init.conductor.callZome('resource_mesh', 'issue_receipt', step.receipt)
+        this.#log.debug({ task: hash, accepted: step.receipt.accepted }, 'receipt issued')
+        this.#again = true
+      }
+      return
+    }
+  }
+
+  async #claimantStep(state: TaskState, snapshot: ClaimSnapshot): Promise<void> {
+    const hash = state.task.action_hash
+    if (isTerminal(state.status)) return
+    if (state.claims.some((c) => c.author === this.#me)) {
+      this.#claims.set(hash, 'claimed')
+      return
+    }
+    const cannot = this.#cannotRun(state.task.entry, snapshot)
+    if (cannot === null && !(await this.#claimsNow(state))) return
+    if (cannot === null) {
+      const verdict = await this.#init.policies.decide({
+        action: 'claim',
+        subject: this.#me,
+        snapshot,
+        task: state.task,
+        decidedBy: this.#me,
+      })
+      if (verdict.allowed) {
+        await this.#init.conductor.callZome('resource_mesh', 'claim_task', { task: hash, snapshot })
+        this.#claims.set(hash, 'claimed')
+        this.#again = true
+        return
+      }
+    }
+    this.#claims.set(hash, Date.now() + this.#opts.declineMs)
+  }
+
+  /**
+   * Whether to claim now. The first EAGER_CLAIMANTS capable nodes by rendezvous hash claim at once;
+   * the others hold back and claim only a task still unassigned after a few claim windows, so a
+   * burst of tasks does not cost every node a claim on every task, and the load spreads.
+   */
+  async #claimsNow(state: TaskState): Promise<boolean> {
+    const nodes = await this.#knownNodes()
+    const requirements = state.task.entry.requirements
+    const capable = nodes
+      .filter((n) => unmetRequirement(requirements, claimSnapshotOf(n.entry, 0)) === null)
+      .map((n) => n.author)
+    if (rendezvousRank(state.task.action_hash, this.#me, capable) < EAGER_CLAIMANTS) return true
+    const waiting = state.status === 'submitted' || state.status === 'claimed'
+    return waiting && nowMicros() - state.task.timestamp > this.#opts.claimWindowMs * 3 * 1000
+  }
+
+  /** The nodes' capabilities, read at most once a second. */
+  #knownNodes(): Promise<EntryRecord<NodeCapability>[]> {
+    if (this.#nodes === null || Date.now() - this.#nodes.at > NODES_CACHE_MS) {
+      const list = this.#init.conductor.callZome('agent_registry', 'list_nodes', null)
+      this.#nodes = { at: Date.now(), list }
+      list.catch(() => {
+        if (this.#nodes?.list === list) this.#nodes = null
+      })
+    }
+    return this.#nodes.list
+  }
+
+  /** Why this host cannot run a task, or null when it can. */
+  #cannotRun(task: Task, snapshot: ClaimSnapshot): string | null {
+    const worker = this.#init.workers.get(task.kind)
+    if (worker === undefined) return `no worker for kind ${task.kind}`
+    if (task.input_cid !== null) return 'inputs on IPFS are not fetched by this host yet'
+    const unmet = unmetRequirement(task.requirements, snapshot)
+    if (unmet !== null) return `this node has ${unmet}`
+    return worker.input.safeParse(task.input).success
+      ? null
+      : `the input does not fit the ${task.kind} worker`
+  }
+
+  #assigneeStep(state: TaskState, snapshot: ClaimSnapshot | null): void {
+    const hash = state.task.action_hash
+    const latest = state.assignments.at(-1)
+    this.#runner.abort(hash, 'a newer attempt was assigned', latest?.action_hash)
+    if (latest === undefined || latest.entry.assignee !== this.#me) return
+    // An attempt of this task still winding down here: the next pass starts this one.
+    if (this.#handledAssignments.has(latest.action_hash) || this.#runner.runningAssignment(hash)) return
+    remember(this.#handledAssignments, latest.action_hash)
+    const posted = state.results.some((r) => r.entry.assignment === latest.action_hash)
+    if (posted || state.status !== 'assigned' || latest.entry.lease_expires_at < nowMicros()) return
+    const attempt = {
+      task: state.task,
+      assignment: latest.action_hash,
+      leaseExpiresAt: latest.entry.lease_expires_at,
+    }
+    this.#runner.start(attempt, snapshot)
+  }
+
+  #snapshot(): ClaimSnapshot | null {
+    try {
+      return claimSnapshotOf(this.#init.capability(), this.#runner.size)
+    } catch {
+      // The registry has not advertised yet: nothing to claim with.
+      return null
+    }
+  }
+
+  async #state(hash: string): Promise<TaskState> {
+    const state = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
+    if (state === null) throw new TaskNotFoundError(hash)
+    return state
+  }
+
+  /** The derived status, `running` once the assignee said it started (or runs it here). */
+  #statusOf(state: TaskState): TaskStatus {
+    return this.#watches.statusOf(state, this.#runner.runningAssignment(state.task.action_hash))
+  }
+
+  async #whyUnclaimed(state: TaskState, decisions: EntryRecord<Decision>[]): Promise<string> {
+    const nodes = await this.#init.conductor.callZome('agent_registry', 'list_nodes', null)
+    const requirements = state.task.entry.requirements
+    const reasons = [
+      whyNoNodeQualifies(
+        requirements,
+        nodes.map((n) => claimSnapshotOf(n.entry, 0)),
+      ) ?? `${nodes.length === 1 ? 'the only node meets' : `${nodes.length} nodes meet`} the requirements`,
+    ]
+    const denied = new Set(
+      decisions.filter((d) => d.entry.action === 'claim' && !d.entry.allowed).map((d) => d.author),
+    )
+    if (denied.size > 0)
+      reasons.push(`a policy denied the claim on ${denied.size} node${denied.size === 1 ? '' : 's'}`)
+    if (this.#init.workers.get(state.task.entry.kind) === undefined) {
+      reasons.push(`this host has no worker for kind ${state.task.entry.kind}`)
+    }
+    return reasons.join('; ')
+  }
+
+  async #refreshWatch(hash: string): Promise<void> {
+    if (!this.#watches.has(hash)) return
+    try {
+      const state = await this.#state(hash)
+      this.#watches.tell(state, this.#statusOf(state))
+    } catch (err) {
+      this.#log.debug({ err, task: hash }, 'watched task not readable')
+    }
+  }
+}
+
+function remember(set: Set<string>, value: string): void {
+  set.add(value)
+  if (set.size > MEMORY_LIMIT) set.delete(set.values().next().value!)
+}

@@ -1,0 +1,116 @@
+/**
+ * Who waits on which task (`ripple task submit --wait`, the API's event stream), and what the
+ * assignees say about running attempts: each watcher hears every status change once and the current
+ * assignee's progress. Also the status as this host sees it: the records say `assigned`; the
+ * assignee's `started` signal (or running it here) makes it `running`.
+ */
+import type { TaskState, TaskStatus } from '../../zomes-bindings/index.ts'
+import type { Signal } from '../conductor/port.ts'
+import type { WorkerProgress } from '../workers/worker.ts'
+import { TaskSignalSchema } from './task-signals.ts'
+
+/** What someone watching a task hears. */
+export type TaskEvent =
+  | { type: 'status'; status: TaskStatus; attempt: number | null; assignee: string | null }
+  | { type: 'progress'; assignee: string; progress: WorkerProgress }
+
+const TERMINAL: readonly TaskStatus[] = ['done', 'failed', 'expired', 'cancelled']
+export const isTerminal = (status: TaskStatus) => TERMINAL.includes(status)
+
+/** Started attempts remembered beyond this are forgotten oldest first. */
+const STARTED_LIMIT = 4096
+
+interface Watch {
+  listeners: Set<(event: TaskEvent) => void>
+  /** The status and attempt last told, so each change is told once. */
+  lastKey: string | null
+  assignment: string | null
+  assignee: string | null
+}
+
+export class TaskWatches {
+  readonly #watches = new Map<string, Watch>()
+  /** Assignment hash -> the assignee that said it started it. */
+  readonly #started = new Map<string, string>()
+  /** Reads a task's state and tells its watchers (a task that started or is watched anew). */
+  readonly #refresh: (task: string) => void
+
+  constructor(refresh: (task: string) => void) {
+    this.#refresh = refresh
+  }
+
+  has(task: string): boolean {
+    return this.#watches.has(task)
+  }
+
+  tasks(): string[] {
+    return [...this.#watches.keys()]
+  }
+
+  /** Calls `listener` on every status change and progress of a task, starting with its current status. */
+  watch(task: string, listener: (event: TaskEvent) => void): () => void {
+    let watch = this.#watches.get(task)
+    if (watch === undefined) {
+      watch = { listeners: new Set(), lastKey: null, assignment: null, assignee: null }
+      this.#watches.set(task, watch)
+    }
+    watch.listeners.add(listener)
+    // The newcomer hears the current status at once, even if nothing changes.
+    watch.lastKey = null
+    this.#refresh(task)
+    return () => {
+      watch.listeners.delete(listener)
+      if (watch.listeners.size === 0) this.#watches.delete(task)
+    }
+  }
+
+  /**
+   * The status as this host sees it: `assigned` becomes `running` once the current assignee said it
+   * started, or when `runningHere` is the current assignment.
+   */
+  statusOf(state: TaskState, runningHere: string | undefined): TaskStatus {
+    const latest = state.assignments.at(-1)
+    if (state.status !== 'assigned' || latest === undefined) return state.status
+    const started =
+      runningHere === latest.action_hash || this.#started.get(latest.action_hash) === latest.entry.assignee
+    return started ? 'running' : 'assigned'
+  }
+
+  /** Tells the task's watchers its status, if it changed since they last heard. */
+  tell(state: TaskState, status: TaskStatus): void {
+    const watch = this.#watches.get(state.task.action_hash)
+    if (watch === undefined) return
+    const latest = state.assignments.at(-1)
+    const key = `${status}:${latest?.action_hash ?? ''}`
+    if (watch.lastKey === key) return
+    watch.lastKey = key
+    watch.assignment = latest?.action_hash ?? null
+    watch.assignee = latest?.entry.assignee ?? null
+    const event: TaskEvent = {
+      type: 'status',
+      status,
+      attempt: latest?.entry.attempt ?? null,
+      assignee: watch.assignee,
+    }
+    for (const listener of watch.listeners) listener(event)
+  }
+
+  /** A resource_mesh signal: an assignee started an attempt, or reports progress. */
+  onSignal(signal: Signal): void {
+    if (signal.dna !== 'resource_mesh') return
+    const parsed = TaskSignalSchema.safeParse(signal.payload)
+    if (!parsed.success) return
+    const { task, assignment, event, progress } = parsed.data
+    if (event === 'started') {
+      this.#started.set(assignment, signal.from)
+      if (this.#started.size > STARTED_LIMIT) this.#started.delete(this.#started.keys().next().value!)
+      if (this.#watches.has(task)) this.#refresh(task)
+      return
+    }
+    const watch = this.#watches.get(task)
+    // Progress counts only from the assignee of the attempt the watcher knows is current.
+    if (watch && progress && watch.assignment === assignment && watch.assignee === signal.from) {
+      for (const listener of watch.listeners) listener({ type: 'progress', assignee: signal.from, progress })
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/** `infer.embed`: embedding vectors from a local GGUF model, one per input text, of the model's dimension. */
+import { z } from 'zod'
+import { ModelNameSchema } from '../../zomes-bindings/index.ts'
+import { embed } from '../inference/embed.ts'
+import type { ModelManager } from '../inference/model-manager.ts'
+import { loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
+import type { Worker } from './worker.ts'
+
+const MAX_TEXTS = 256
+
+export const InferEmbedInputSchema = z.strictObject({
+  /** Default: the only loaded model, else the only model of the peer. */
+  model: ModelNameSchema.optional(),
+  /** One text, or several (one vector each, in order). */
+  input: z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(MAX_TEXTS)]),
+})
+export type InferEmbedInput = z.input<typeof InferEmbedInputSchema>
+
+export const InferEmbedOutputSchema = z
+  .strictObject({
+    model: ModelFactsSchema,
+    dimension: z.number().int().min(1),
+    vectors: z.array(z.array(z.number())),
+    timings: z.strictObject({
+      load_ms: z.number().min(0),
+      tokens: z.number().int().min(0),
+      total_ms: z.number().min(0),
+    }),
+  })
+  .refine((o) => o.vectors.every((v) => v.length === o.dimension), {
+    message: 'every vector must have the model dimension',
+    path: ['vectors'],
+  })
+export type InferEmbedOutput = z.output<typeof InferEmbedOutputSchema>
+
+export function inferEmbedWorker(
+  models: ModelManager,
+): Worker<typeof InferEmbedInputSchema, typeof InferEmbedOutputSchema> {
+  return {
+    kind: 'infer.embed',
+    input: InferEmbedInputSchema,
+    output: InferEmbedOutputSchema,
+    async run(input, ctx) {
+      const { model, loadMs } = await models.acquire(input.model, loadProgress(ctx))
+      const texts = typeof input.input === 'string' ? [input.input] : input.input
+      const result = await embed(model, texts, ctx.signal)
+      const output: InferEmbedOutput = {
+        model: modelFacts(model),
+        dimension: result.dimension,
+        vectors: result.vectors,
+        timings: { load_ms: loadMs, tokens: result.tokens, total_ms: result.total_ms },
+      }
+      return {
+        output,
+        metrics: { tokens_in: result.tokens, model_file_hash: model.info.sha256, load_ms: loadMs },
+      }
+    },
+  }
+}

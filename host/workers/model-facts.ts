@@ -1,0 +1,31 @@
+/** What the inference workers share: how a result names its model, and model-load progress. */
+import { z } from 'zod'
+import { ModelNameSchema, Sha256HexSchema } from '../../zomes-bindings/index.ts'
+import type { LoadedModel } from '../inference/loaded-model.ts'
+import type { WorkerContext } from './worker.ts'
+
+/** The model that produced a result, by file hash: the name alone could be any file. */
+export const ModelFactsSchema = z.strictObject({
+  name: ModelNameSchema,
+  file_hash: Sha256HexSchema,
+  parameters: z.number().int().min(0),
+  quantisation: z.string().nullable(),
+})
+
+export function modelFacts(loaded: LoadedModel): z.output<typeof ModelFactsSchema> {
+  const { name, sha256, parameters, quantisation } = loaded.info
+  return { name, file_hash: sha256, parameters, quantisation }
+}
+
+// llama.cpp reports load progress per tensor: hundreds of calls for one model.
+const LOAD_PROGRESS_STEP = 0.05
+
+/** Reports a model load as `{ type: 'load', data: { model, fraction } }` progress, every 5%. */
+export function loadProgress(ctx: WorkerContext): (fraction: number, model: string) => void {
+  let reported = -1
+  return (fraction, model) => {
+    if (fraction < 1 && fraction - reported < LOAD_PROGRESS_STEP) return
+    reported = fraction
+    ctx.onProgress({ type: 'load', data: { model, fraction: Math.round(fraction * 100) / 100 } })
+  }
+}

@@ -1,0 +1,107 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ModelsView } from '../../host/api/routes/models-route.ts'
+import type { StatusView } from '../../host/api/routes/status-route.ts'
+import type { InferGenerateOutput } from '../../host/workers/infer-generate.ts'
+import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
+import { type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+
+let dataDir: string
+let modelsDir: string
+let daemon: RunningRipple
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'ripple-e2e-models-'))
+  modelsDir = join(dataDir, 'models')
+  await mkdir(modelsDir)
+  const tiny = await writeLlamaModel(join(modelsDir, 'tiny.gguf'), TINY_MODEL)
+  const { readFile } = await import('node:fs/promises')
+  await writeFile(join(modelsDir, 'corrupt.gguf'), (await readFile(tiny.path)).subarray(0, 200_000))
+  daemon = await startRipple([
+    ...['--data-dir', dataDir, '--models-dir', modelsDir, '--api-port', '0', '--log-level', 'warn'],
+    ...['--threads', '1', '--context-size', '2048'],
+  ])
+}, 90_000)
+
+afterAll(async () => {
+  if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL')
+  await rm(dataDir, { recursive: true, force: true })
+})
+
+const ripple = (...args: string[]) => runRipple([...args, '--data-dir', dataDir])
+
+async function status(): Promise<StatusView> {
+  const res = await ripple('status', '--json')
+  expect(res.code, res.stderr).toBe(0)
+  return JSON.parse(res.stdout) as StatusView
+}
+
+describe('ripple models (separate processes)', { timeout: 60_000 }, () => {
+  it('`ripple models ls` shows the good model and the corrupt file with its reason', async () => {
+    const json = await ripple('models', 'ls', '--json')
+    expect(json.code, json.stderr).toBe(0)
+    const view = JSON.parse(json.stdout) as ModelsView
+    expect(view.models).toEqual([
+      expect.objectContaining({ name: 'tiny', architecture: 'llama', loaded: false }),
+    ])
+    expect(view.unusable).toEqual([
+      { path: join(modelsDir, 'corrupt.gguf'), reason: expect.stringMatching(/^truncated: tensor/) },
+    ])
+    const text = await ripple('models', 'ls')
+    expect(text.stdout).toMatch(/^NAME\s+LOADED\s+ARCH/)
+    expect(text.stdout).toMatch(/^tiny\s+no\s+llama\s+127\.6K\s+F32\s+4096/m)
+    expect(text.stdout).toMatch(/^unusable {2}\S+corrupt\.gguf: truncated: tensor/m)
+  })
+
+  it('refuses to load the corrupt file with a clear 422, and the daemon keeps answering', async () => {
+    const res = await ripple('models', 'load', 'corrupt')
+    expect(res.code).toBe(1)
+    expect(res.stderr).toMatch(
+      /^ripple: ModelUnusableError \(HTTP 422\): model "corrupt" cannot be loaded: truncated: tensor \S+ ends at byte \d+, the file has 200000 bytes\n$/,
+    )
+    expect(daemon.child.exitCode).toBeNull()
+    expect((await status()).pid).toBe(daemon.child.pid)
+  })
+
+  it('answers 404 to a model it does not have', async () => {
+    const res = await ripple('models', 'load', 'nope')
+    expect(res.stderr).toMatch(
+      /^ripple: ModelNotFoundError \(HTTP 404\): no model named "nope" in the models directory \(models: tiny\)$/m,
+    )
+  })
+
+  it('loads and unloads the good model, and advertises whether it is loaded', async () => {
+    const load = await ripple('models', 'load', 'tiny')
+    expect(load.code, load.stderr).toBe(0)
+    expect(load.stdout).toMatch(/^loaded tiny in \d+ ms \(context 2048 tokens, 1 threads\)$/m)
+    const advertised = async () =>
+      (await status()).capability.inference.models.find((m) => m.name === 'tiny')?.loaded
+    // The capability is advertised again right after the change (not at the next 30 s resample).
+    await expect.poll(advertised, { timeout: 10_000 }).toBe(true)
+    const listed = JSON.parse((await ripple('models', 'ls', '--json')).stdout) as ModelsView
+    expect(listed.models[0]?.loaded).toBe(true)
+
+    const unload = await ripple('models', 'unload', 'tiny')
+    expect(unload.stdout).toBe('unloaded tiny\n')
+    await expect.poll(advertised, { timeout: 10_000 }).toBe(false)
+    expect((await ripple('models', 'unload', 'tiny')).stdout).toBe('was not loaded: tiny\n')
+  })
+
+  it('`ripple infer` runs infer.generate as a task and prints (or streams) the same greedy text each time', async () => {
+    const args = ['infer', 'Once upon a time', '--model', 'tiny', '--max-tokens', '12']
+    const streamed = await ripple(...args, '--stream')
+    expect(streamed.code, streamed.stderr).toBe(0)
+    expect(streamed.stderr).toMatch(
+      /^ripple: 1[23] tokens in \d+ ms \([\d.]+ tok\/s\) on uhCAk\S+, model tiny [0-9a-f]{12}…, seed \d+$/m,
+    )
+    const json = await ripple(...args, '--json')
+    expect(json.code, json.stderr).toBe(0)
+    const output = JSON.parse(json.stdout) as InferGenerateOutput
+    expect(output).toMatchObject({ model: { name: 'tiny' }, params: { temperature: 0, max_tokens: 12 } })
+    expect(streamed.stdout).toBe(`${output.text}\n`)
+    const printed = await ripple(...args)
+    expect(printed.stdout).toBe(`${output.text}\n`)
+  })
+})

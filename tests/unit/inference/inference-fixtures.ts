@@ -1,0 +1,57 @@
+/** A models directory with generated models and a ModelManager over it, for the inference tests. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FileHashCache } from '../../../host/inference/file-hash-cache.ts'
+import { LlamaRuntime } from '../../../host/inference/llama-runtime.ts'
+import { ModelManager } from '../../../host/inference/model-manager.ts'
+import { silentLogger } from '../../../host/log/logger.ts'
+import type { WorkerContext, WorkerProgress } from '../../../host/workers/worker.ts'
+import { TINY_MODEL, writeLlamaModel } from '../../fixtures/gguf-generator.ts'
+
+export interface ModelsFixture {
+  dir: string
+  manager: ModelManager
+  /** Writes another file into the models directory. */
+  add(name: string, bytes: Buffer): Promise<string>
+  close(): Promise<void>
+}
+
+/** A models dir holding `tiny.gguf` (the tiny generated model); one thread, as tests share 2 cores. */
+export async function modelsFixture(): Promise<ModelsFixture> {
+  const dir = await mkdtemp(join(tmpdir(), 'ripple-models-'))
+  await writeLlamaModel(join(dir, 'tiny.gguf'), TINY_MODEL)
+  const logger = silentLogger()
+  const manager = new ModelManager({
+    modelsDir: dir,
+    hashCache: new FileHashCache(null),
+    runtime: new LlamaRuntime({ threads: 1, logger }),
+    contextSize: 2048,
+    logger,
+  })
+  return {
+    dir,
+    manager,
+    async add(name, bytes) {
+      const path = join(dir, name)
+      await writeFile(path, bytes)
+      return path
+    },
+    async close() {
+      await manager.stop()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A worker context that records progress; `abort` cancels the task. */
+export function workerContext(): WorkerContext & { progress: WorkerProgress[]; abort(): void } {
+  const controller = new AbortController()
+  const progress: WorkerProgress[] = []
+  return {
+    signal: controller.signal,
+    progress,
+    onProgress: (p) => progress.push(p),
+    abort: () => controller.abort(new Error('cancelled by the test')),
+  }
+}

@@ -1,0 +1,166 @@
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { generate } from '../../../host/inference/generate.ts'
+import {
+  ModelLoadError,
+  ModelNotFoundError,
+  ModelRequiredError,
+  ModelUnusableError,
+} from '../../../host/inference/model-manager.ts'
+import { llamaModelSpec, writeLlamaModel } from '../../fixtures/gguf-generator.ts'
+import { writeGguf } from '../../fixtures/gguf-writer.ts'
+import { type ModelsFixture, modelsFixture } from './inference-fixtures.ts'
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+let fx: ModelsFixture
+
+beforeAll(async () => {
+  fx = await modelsFixture()
+})
+afterAll(async () => {
+  await fx.close()
+})
+
+/** A tiny model's GGUF with some metadata changed. */
+function tinyWith(change: (spec: ReturnType<typeof llamaModelSpec>) => void): Buffer {
+  const spec = llamaModelSpec()
+  change(spec)
+  return writeGguf(spec)
+}
+
+const greedy = { prompt: 'Hello', max_tokens: 8, temperature: 0, seed: 1 }
+
+describe('ModelManager', () => {
+  it('lists the generated tiny model (under 1 MB) with its facts, not loaded', async () => {
+    const { models, unusable } = await fx.manager.list()
+    const bytes = await readFile(join(fx.dir, 'tiny.gguf'))
+    expect(bytes.length).toBeLessThan(1024 * 1024)
+    expect(unusable).toEqual([])
+    expect(models).toEqual([
+      expect.objectContaining({
+        name: 'tiny',
+        architecture: 'llama',
+        quantisation: 'F32',
+        context_length: 4096,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        loaded: false,
+      }),
+    ])
+  })
+
+  it('loads with the prebuilt llama.cpp binary, once, and reports the change', async () => {
+    const changed = vi.fn()
+    const off = fx.manager.onChange(changed)
+    const [a, b] = await Promise.all([fx.manager.load('tiny'), fx.manager.load('tiny')])
+    off()
+    expect(a).toBe(b)
+    expect(a.llama.buildType).toBe('prebuilt')
+    expect(a.model.embeddingVectorSize).toBe(64)
+    expect(a.contextSize).toBe(2048)
+    expect(a.threads).toBe(1)
+    expect(changed).toHaveBeenCalledTimes(1)
+    expect((await fx.manager.list()).models[0]?.loaded).toBe(true)
+    expect(fx.manager.loadedNames()).toEqual(['tiny'])
+  })
+
+  it('refuses truncated, corrupt and incomplete files with the reason, and keeps working', async () => {
+    const tiny = writeGguf(llamaModelSpec())
+    await fx.add('cut.gguf', tiny.subarray(0, tiny.length - 1000))
+    await fx.add('junk.gguf', Buffer.from('GGUF but nothing a parser could use'))
+    await fx.add(
+      'no-ff.gguf',
+      tinyWith((s) => delete s.metadata['llama.feed_forward_length']),
+    )
+    // A head count of 0 passes a check for missing keys, and aborts llama.cpp all the same.
+    await fx.add(
+      'zero-heads.gguf',
+      tinyWith((s) => (s.metadata['llama.attention.head_count'] = { u32: 0 })),
+    )
+    const refusals = {
+      cut: /^model "cut" cannot be loaded: truncated: tensor \S+ ends at byte \d+, the file has \d+ bytes$/,
+      junk: /^model "junk" cannot be loaded: not a readable GGUF file/,
+      'no-ff': /^model "no-ff" cannot be loaded: missing llama\.feed_forward_length$/,
+      'zero-heads':
+        /^model "zero-heads" cannot be loaded: llama\.attention\.head_count must be a positive integer, got 0$/,
+    }
+    for (const [name, message] of Object.entries(refusals)) {
+      const err = await fx.manager.load(name).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(ModelUnusableError)
+      expect((err as Error).message).toMatch(message)
+    }
+    const { unusable } = await fx.manager.list()
+    expect(unusable.map((u) => u.path.slice(fx.dir.length + 1)).sort()).toEqual([
+      'cut.gguf',
+      'junk.gguf',
+      'no-ff.gguf',
+      'zero-heads.gguf',
+    ])
+    // Still here, and still generating.
+    const result = await generate(await fx.manager.load('tiny'), greedy)
+    expect(result.generated_tokens).toBeGreaterThanOrEqual(8)
+  })
+
+  it('is needed: llama.cpp itself aborts the whole process on such a file', () => {
+    const code = `
+      const { LlamaRuntime } = await import('./host/inference/llama-runtime.ts')
+      const { silentLogger } = await import('./host/log/logger.ts')
+      const llama = await new LlamaRuntime({ threads: 1, logger: silentLogger() }).get()
+      await llama.loadModel({ modelPath: process.argv[1] })
+      console.log('loaded')`
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', code, join(fx.dir, 'zero-heads.gguf')],
+      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 },
+    )
+    expect(child.signal).toBe('SIGABRT')
+    expect(child.stderr).toMatch(/GGML_ASSERT/)
+  })
+
+  it("gives llama.cpp's own reason for a file that passes the checks but does not load", async () => {
+    await fx.add(
+      'no-q.gguf',
+      tinyWith((s) => {
+        s.tensors = s.tensors.filter((t) => t.name !== 'blk.0.attn_q.weight')
+      }),
+    )
+    const err = await fx.manager.load('no-q').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ModelLoadError)
+    expect((err as Error).message).toMatch(
+      /^llama\.cpp failed to load model "no-q": .*blk\.0\.attn_q\.weight/,
+    )
+  })
+
+  it('answers an unknown name with the models it has', async () => {
+    const err = await fx.manager.load('nope').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ModelNotFoundError)
+    expect((err as ModelNotFoundError).available).toEqual(['no-q', 'tiny'])
+  })
+
+  it('unloads: frees the model, reports the change, and a task loads it again on demand', async () => {
+    const changed = vi.fn()
+    const off = fx.manager.onChange(changed)
+    const before = await fx.manager.load('tiny')
+    expect(await fx.manager.unload('tiny')).toBe(true)
+    expect(before.model.disposed).toBe(true)
+    expect(await fx.manager.unload('tiny')).toBe(false)
+    expect((await fx.manager.list()).models.find((m) => m.name === 'tiny')?.loaded).toBe(false)
+    const { model, loadMs } = await fx.manager.acquire('tiny')
+    off()
+    expect(model).not.toBe(before)
+    expect(loadMs).toBeGreaterThan(0)
+    expect(changed).toHaveBeenCalledTimes(2)
+  })
+
+  it('picks the loaded model when a task names none, and asks for a name when several could be meant', async () => {
+    expect((await fx.manager.acquire(undefined)).model.info.name).toBe('tiny')
+    await writeLlamaModel(join(fx.dir, 'tiny2.gguf'), { seed: 2 })
+    await fx.manager.unload('tiny')
+    const err = await fx.manager.acquire(undefined).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ModelRequiredError)
+    expect((err as Error).message).toBe('name a model: this peer has several (no-q, tiny, tiny2)')
+  })
+})

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import type { ListedModel } from '../../../host/inference/model-manager.ts'
+import { silentLogger } from '../../../host/log/logger.ts'
+import { buildCapability } from '../../../host/registry/index.ts'
+import { CAPABILITY } from '../api/fixtures.ts'
+
+const model = (name: string, loaded: boolean): ListedModel => ({
+  name,
+  path: `/models/${name}.gguf`,
+  size_bytes: 519_584,
+  sha256: 'ab'.repeat(32),
+  architecture: 'llama',
+  parameters: 127_552,
+  quantisation: 'F32',
+  context_length: 4096,
+  loaded,
+})
+
+describe('buildCapability', () => {
+  it('advertises each model with whether it is loaded', () => {
+    const capability = buildCapability(
+      {
+        name: 'peer',
+        tags: [],
+        hardware: CAPABILITY.hardware,
+        models: [model('tiny', true), model('other', false)],
+        hostVersion: '0.1.0',
+      },
+      silentLogger(),
+    )
+    expect(capability.inference.models.map((m) => [m.name, m.loaded, m.file_hash])).toEqual([
+      ['tiny', true, 'ab'.repeat(32)],
+      ['other', false, 'ab'.repeat(32)],
+    ])
+  })
+})

@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { decodeMsgpack, encodeCanonical } from '../../../host/conductor/embedded/action.ts'
+import { encodeHashB64 } from '../../../host/conductor/embedded/hash.ts'
+import { AntiEntropy } from '../../../host/conductor/embedded/replication/anti-entropy.ts'
+import { OpIngest } from '../../../host/conductor/embedded/replication/op-ingest.ts'
+import { type WireOp, wireOpOf } from '../../../host/conductor/embedded/replication/op-wire.ts'
+import { silentLogger } from '../../../host/log/logger.ts'
+import type { RequestResponse } from '../../../host/net/request-response.ts'
+import { openNotesCell, type TestCell, tempDir } from '../conductor/fixtures/test-cell.ts'
+import { craftCreate } from './fixtures/forge.ts'
+
+const opened: TestCell[] = []
+afterEach(() => {
+  for (const tc of opened.splice(0)) tc.store.close()
+})
+
+async function agent(): Promise<TestCell> {
+  const tc = await openNotesCell(await tempDir())
+  opened.push(tc)
+  return tc
+}
+
+function opsOf(tc: TestCell): WireOp[] {
+  return tc.store
+    .chainRange(tc.cell.dnaHash, tc.cell.agentPubKey, 0, 1_000)
+    .map((action) => wireOpOf(action, action.entryHash && tc.store.getEntry(action.entryHash)))
+}
+
+describe('anti-entropy, serving side', () => {
+  it('lists and serves every chain it holds from the seq asked for, but none of a warranted author', async () => {
+    const [alice, mallory, bob] = [await agent(), await agent(), await agent()]
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'hello' }))
+    const ingest = new OpIngest({
+      store: bob.store,
+      cells: [bob.cell],
+      self: bob.cell.agentPubKey,
+      logger: silentLogger(),
+    })
+    const dnaHash = bob.cell.dnaHash
+    ingest.receive({ dnaHash, ops: opsOf(alice) }, alice.cell.agentPubKey)
+    ingest.receive({ dnaHash, ops: opsOf(mallory) }, mallory.cell.agentPubKey)
+    ingest.receive(
+      { dnaHash, ops: [(await craftCreate(mallory, 'Note', { text: '' })).op] },
+      mallory.cell.agentPubKey,
+    )
+    expect(ingest.isWarranted(mallory.cell.agentPubKey)).toBe(true)
+
+    const antiEntropy = new AntiEntropy({
+      rpc: {} as RequestResponse,
+      store: bob.store,
+      ingest,
+      dnaHashes: [dnaHash],
+      self: bob.cell.agentPubKey,
+      deliver: () => null,
+      signal: new AbortController().signal,
+    })
+    const ask = async (request: unknown) =>
+      decodeMsgpack(await antiEntropy.handler(encodeCanonical(request), undefined as never)) as Record<
+        string,
+        unknown
+      >
+
+    const { dnas } = (await ask({ t: 'heads', dnas: [dnaHash] })) as {
+      dnas: [Uint8Array, [Uint8Array, number][]][]
+    }
+    const authors = dnas[0]![1].map(([author, seq]) => [encodeHashB64(author), seq])
+    expect(authors).toEqual(
+      expect.arrayContaining([
+        [encodeHashB64(alice.cell.agentPubKey), 4],
+        [encodeHashB64(bob.cell.agentPubKey), 3],
+      ]),
+    )
+    expect(authors).toHaveLength(2)
+
+    const answer = (await ask({
+      t: 'ops',
+      dna: dnaHash,
+      wants: [
+        [alice.cell.agentPubKey, 2],
+        [mallory.cell.agentPubKey, 0],
+      ],
+    })) as { chains: [Uint8Array, unknown[]][]; more: boolean }
+    expect(answer.more).toBe(false)
+    expect(answer.chains.map(([author, ops]) => [encodeHashB64(author), ops.length])).toEqual([
+      [encodeHashB64(alice.cell.agentPubKey), 3],
+    ])
+    await expect(antiEntropy.handler(new Uint8Array([0xc1]), undefined as never)).rejects.toThrow('malformed')
+  })
+})

@@ -1,0 +1,107 @@
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { TypedEventEmitter } from 'main-event'
+import { describe, expect, it } from 'vitest'
+import { encodeCanonical } from '../../../host/conductor/embedded/action.ts'
+import { encodeHashB64 } from '../../../host/conductor/embedded/hash.ts'
+import { type AgentKey, openAgentKey } from '../../../host/conductor/embedded/keystore.ts'
+import { createGossipSignalTransport } from '../../../host/conductor/embedded/replication/index.ts'
+import type { Signal } from '../../../host/conductor/port.ts'
+import { peerKeyFromSeed } from '../../../host/net/peer-key.ts'
+import type { GossipChannel, RipplePubsub, RipplePubsubEvents } from '../../../host/net/pubsub.ts'
+import { tempDir } from '../conductor/fixtures/test-cell.ts'
+
+/** Gossip between in-process members: what one publishes, every other receives. */
+class FakeGossip extends TypedEventEmitter<RipplePubsubEvents> implements RipplePubsub {
+  readonly sent: Uint8Array[] = []
+
+  constructor(
+    private readonly members: FakeGossip[],
+    private readonly key: AgentKey,
+  ) {
+    super()
+    members.push(this)
+  }
+
+  async publish(channel: GossipChannel, data: Uint8Array): Promise<number> {
+    this.sent.push(data)
+    const from = peerIdFromPrivateKey(await peerKeyFromSeed(this.key.exportSeed()))
+    const others = this.members.filter((m) => m !== this)
+    for (const member of others) {
+      member.safeDispatchEvent(channel === 'signals' ? 'signal' : 'op', { detail: { data, from } })
+    }
+    return others.length
+  }
+
+  subscribers() {
+    return []
+  }
+
+  meshSize() {
+    return this.members.length - 1
+  }
+
+  /** Delivers raw bytes to every other member, as a forger on the channel would. */
+  inject(data: Uint8Array, from: FakeGossip): void {
+    void from.publish('signals', data)
+  }
+}
+
+async function twoPeers() {
+  const members: FakeGossip[] = []
+  const [aliceKey, bobKey, malloryKey] = await Promise.all(
+    [1, 2, 3].map(async () => openAgentKey(await tempDir())),
+  )
+  const gossip = [aliceKey!, bobKey!, malloryKey!].map((key) => new FakeGossip(members, key))
+  const alice = createGossipSignalTransport({ pubsub: gossip[0]!, key: aliceKey! })
+  const bob = createGossipSignalTransport({ pubsub: gossip[1]!, key: bobKey! })
+  const heardByAlice: Signal[] = []
+  const heardByBob: Signal[] = []
+  alice.onReceive((s) => heardByAlice.push(s))
+  bob.onReceive((s) => heardByBob.push(s))
+  return { alice, bob, aliceKey: aliceKey!, malloryKey: malloryKey!, gossip, heardByAlice, heardByBob }
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 10))
+
+describe('signals over gossip', () => {
+  it('reach the sender itself and every peer, named by the agent that signed them', async () => {
+    const { alice, aliceKey, heardByAlice, heardByBob } = await twoPeers()
+    await alice.broadcast({ dna: 'agent_registry', from: 'ignored', payload: { cpu_pct: 5 } })
+    await tick()
+    const expected = {
+      dna: 'agent_registry',
+      from: encodeHashB64(aliceKey.agentPubKey),
+      payload: { cpu_pct: 5 },
+    }
+    expect(heardByAlice).toEqual([expected])
+    expect(heardByBob).toEqual([expected])
+  })
+
+  it('drops a signal that names another agent than the one that signed it, and replays', async () => {
+    const { alice, aliceKey, malloryKey, gossip, heardByBob } = await twoPeers()
+    await alice.broadcast({ dna: 'agent_registry', from: '', payload: { n: 1 } })
+    await tick()
+    const genuine = gossip[0]!.sent[0]!
+    // Replayed by mallory: alice's signature, but seen before.
+    gossip[2]!.inject(genuine, gossip[2]!)
+    // Forged: alice named as sender, signed by mallory.
+    const body = encodeCanonical({
+      dna: 'agent_registry',
+      from: aliceKey.agentPubKey,
+      payload: { n: 2 },
+      ts: Date.now() * 1000 + 5,
+    })
+    gossip[2]!.inject(encodeCanonical({ v: 1, body, sig: malloryKey.sign(body) }), gossip[2]!)
+    // Stale: signed by alice, but from long ago.
+    const old = encodeCanonical({
+      dna: 'agent_registry',
+      from: aliceKey.agentPubKey,
+      payload: { n: 3 },
+      ts: 1,
+    })
+    gossip[2]!.inject(encodeCanonical({ v: 1, body: old, sig: aliceKey.sign(old) }), gossip[2]!)
+    gossip[2]!.inject(new Uint8Array([0xc1]), gossip[2]!)
+    await tick()
+    expect(heardByBob.map((s) => s.payload)).toEqual([{ n: 1 }])
+  })
+})

@@ -1,0 +1,239 @@
+import { ActionType } from '@holochain/client'
+import { afterEach, describe, expect, it } from 'vitest'
+import { encodeCanonical } from '../../../host/conductor/embedded/action.ts'
+import { encodeHashB64 } from '../../../host/conductor/embedded/hash.ts'
+import { type IngestResult, OpIngest } from '../../../host/conductor/embedded/replication/op-ingest.ts'
+import { type WireOp, wireOpOf } from '../../../host/conductor/embedded/replication/op-wire.ts'
+import { silentLogger } from '../../../host/log/logger.ts'
+import { openSqliteChainStore } from '../../../host/storage/sqlite-chain-store.ts'
+import { NOTES_MODIFIERS, openNotesCell, type TestCell, tempDir } from '../conductor/fixtures/test-cell.ts'
+import { craftAction, craftCreate, strangerKey } from './fixtures/forge.ts'
+
+const opened: TestCell[] = []
+
+async function agent(modifiers = NOTES_MODIFIERS): Promise<TestCell> {
+  const tc = await openNotesCell(await tempDir(), { modifiers })
+  opened.push(tc)
+  return tc
+}
+
+/** A receiving peer: its own cell and the ingest pipeline over its store. */
+async function receiver(): Promise<TestCell & { ingest: OpIngest }> {
+  const tc = await agent()
+  const ingest = new OpIngest({
+    store: tc.store,
+    cells: [tc.cell],
+    self: tc.cell.agentPubKey,
+    logger: silentLogger(),
+  })
+  return { ...tc, ingest }
+}
+
+/** Every op of the agent's chain, from `fromSeq`, as a peer would send them. */
+function opsOf(tc: TestCell, fromSeq = 0): WireOp[] {
+  return tc.store
+    .chainRange(tc.cell.dnaHash, tc.cell.agentPubKey, fromSeq, 1_000)
+    .map((action) => wireOpOf(action, action.entryHash && tc.store.getEntry(action.entryHash)))
+}
+
+function receive(
+  to: { ingest: OpIngest; cell: TestCell['cell'] },
+  ops: WireOp[],
+  sender: TestCell,
+): IngestResult {
+  return to.ingest.receive({ dnaHash: to.cell.dnaHash, ops }, sender.cell.agentPubKey)
+}
+
+function warrantsOf(tc: TestCell): [string, string][] {
+  return tc.store.listWarrants().map((w) => [encodeHashB64(w.author), w.rule])
+}
+
+const b64 = (tc: TestCell) => encodeHashB64(tc.cell.agentPubKey)
+
+afterEach(() => {
+  for (const tc of opened.splice(0)) tc.store.close()
+})
+
+describe('ingest of received ops', () => {
+  it("stores another agent's chain from genesis, readable through the HDK like local records", async () => {
+    const alice = await agent()
+    const bob = await receiver()
+    const { note, link } = await alice.cell.call((hdk) => {
+      const note = hdk.create_entry('Note', { text: 'hello' })
+      const link = hdk.create_link(hdk.anchor('notes'), note, 'Tagged')
+      return { note, link }
+    })
+    await alice.cell.call((hdk) => hdk.update_entry(note, { text: 'hello, edited' }))
+
+    const result = receive(bob, opsOf(alice), alice)
+    expect(result.counts).toMatchObject({ stored: 7, rejected: 0, pending: 0 })
+    expect(bob.store.chainHead(bob.cell.dnaHash, alice.cell.agentPubKey)).toEqual(
+      alice.store.chainHead(alice.cell.dnaHash, alice.cell.agentPubKey),
+    )
+    const latest = await bob.cell.call((hdk) => hdk.get_latest(note))
+    expect(latest && (await bob.cell.call((hdk) => hdk.entry_of(latest)))).toEqual({ text: 'hello, edited' })
+    const links = await bob.cell.call((hdk) => hdk.get_links(hdk.anchor('notes'), 'Tagged'))
+    expect(links.map((l) => l.create_link_hash)).toEqual([link])
+
+    expect(receive(bob, opsOf(alice), alice).counts).toMatchObject({ duplicate: 7, stored: 0 })
+    // A peer never takes its own chain from the network.
+    expect(alice.store.chainHead(alice.cell.dnaHash, alice.cell.agentPubKey)?.seq).toBe(6)
+  })
+
+  it('holds ops that arrive before their predecessors and stores them once those arrive', async () => {
+    const alice = await agent()
+    const bob = await receiver()
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'one' }))
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'two' }))
+    const ops = opsOf(alice)
+    for (const op of ops.slice(1).reverse()) {
+      const result = receive(bob, [op], alice)
+      expect(result.counts.pending).toBe(1)
+      expect(result.waiting).toBe(true)
+    }
+    expect(bob.ingest.pendingCount).toBe(ops.length - 1)
+    const result = receive(bob, [ops[0]!], alice)
+    expect(result.stored).toHaveLength(ops.length)
+    expect(bob.ingest.pendingCount).toBe(0)
+  })
+
+  it("holds an op whose rules need another agent's record, and retries it when that arrives", async () => {
+    const alice = await agent()
+    const carol = await agent()
+    const bob = await receiver()
+    const note = await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'question' }))
+    // Carol can only reply to a note she holds.
+    const carolIngest = new OpIngest({
+      store: carol.store,
+      cells: [carol.cell],
+      self: carol.cell.agentPubKey,
+      logger: silentLogger(),
+    })
+    receive({ ingest: carolIngest, cell: carol.cell }, opsOf(alice), alice)
+    const reply = await carol.cell.call((hdk) =>
+      hdk.create_entry('Reply', { parent: encodeHashB64(note), text: 'answer' }),
+    )
+
+    const early = receive(bob, opsOf(carol), carol)
+    expect(early.counts).toMatchObject({ stored: 4, pending: 1 })
+    expect(bob.store.getAction(reply)).toBeNull()
+    const later = receive(bob, opsOf(alice), alice)
+    expect(later.stored.map((a) => encodeHashB64(a.hash))).toContain(encodeHashB64(reply))
+    expect(bob.ingest.pendingCount).toBe(0)
+  })
+
+  it('warrants the sender, never the claimed author, for a signature that does not verify', async () => {
+    const alice = await agent()
+    const mallory = await agent()
+    const bob = await receiver()
+    receive(bob, opsOf(alice), alice)
+    const real = await craftCreate(alice, 'Note', { text: 'real' })
+    const result = receive(bob, [{ ...real.op, signature: strangerKey().sign(real.op.action) }], mallory)
+    expect(result.counts.rejected).toBe(1)
+    expect(warrantsOf(bob)).toEqual([[b64(mallory), 'sys.signature']])
+    expect(bob.store.getAction(real.hash)).toBeNull()
+    // Mallory is not listened to any more; alice still is.
+    expect(receive(bob, [real.op], mallory).counts.ignored).toBe(1)
+    expect(receive(bob, [real.op], alice).counts.stored).toBe(1)
+  })
+
+  it('warrants the sender for entry bytes that do not match the signed entry hash', async () => {
+    const alice = await agent()
+    const mallory = await agent()
+    const bob = await receiver()
+    receive(bob, opsOf(alice), alice)
+    const real = await craftCreate(alice, 'Note', { text: 'real' })
+    const swapped = { ...real.op, entry: encodeCanonical({ text: 'swapped' }) }
+    expect(receive(bob, [swapped], mallory).counts.rejected).toBe(1)
+    expect(warrantsOf(bob)).toEqual([[b64(mallory), 'sys.entry']])
+  })
+
+  it('warrants the author of an entry the rules refuse, and ignores its later ops', async () => {
+    const alice = await agent()
+    const bob = await receiver()
+    const relay = await agent()
+    receive(bob, opsOf(alice), alice)
+    const invalid = await craftCreate(alice, 'Note', { text: '' })
+    // Relayed by someone else: what alice signed convicts alice all the same.
+    expect(receive(bob, [invalid.op], relay).counts.rejected).toBe(1)
+    expect(bob.store.listWarrants()).toEqual([
+      expect.objectContaining({
+        author: alice.cell.agentPubKey,
+        rule: 'note.text_length',
+        actionHash: invalid.hash,
+        reportedBy: bob.cell.agentPubKey,
+      }),
+    ])
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'valid, but too late' }))
+    expect(receive(bob, opsOf(alice, 4), alice).counts.ignored).toBe(1)
+  })
+
+  it('warrants the author of a second action at a seq it already published (a fork)', async () => {
+    const alice = await agent()
+    const bob = await receiver()
+    const relay = await agent()
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'first' }))
+    receive(bob, opsOf(alice), alice)
+    const fork = await craftCreate(alice, 'Note', { text: 'rewritten' }, { prevSeq: 3 })
+    expect(receive(bob, [fork.op], relay).counts.rejected).toBe(1)
+    expect(warrantsOf(bob)).toEqual([[b64(alice), 'chain.fork']])
+    expect(bob.store.getAction(fork.hash)).toBeNull()
+  })
+
+  it("cannot be made to warrant an author by replaying its ops of another DNA as this DNA's", async () => {
+    const alice = await agent()
+    const aliceElsewhere = await openNotesCell(alice.dataDir, {
+      modifiers: { ...NOTES_MODIFIERS, networkSeed: 'another-network' },
+    })
+    opened.push(aliceElsewhere)
+    const bob = await receiver()
+    const mallory = await agent()
+    await aliceElsewhere.cell.call((hdk) => hdk.create_entry('Note', { text: 'elsewhere' }))
+    const foreign = opsOf(aliceElsewhere)
+    // Its genesis names the other DNA; its later ops do not extend the chain held here.
+    expect(receive(bob, [foreign[0]!], mallory).counts.ignored).toBe(1)
+    receive(bob, opsOf(alice), alice)
+    expect(receive(bob, [foreign[4]!], mallory).counts.ignored).toBe(1)
+    expect(bob.store.listWarrants()).toEqual([])
+    // From alice herself, an op that does not extend her chain is hers to answer for.
+    expect(receive(bob, [foreign[4]!], alice).counts.rejected).toBe(1)
+    expect(warrantsOf(bob)).toEqual([[b64(alice), 'chain.prev_action']])
+  })
+
+  it('warrants the author of a signed action of a type no DNA here writes, and the sender of garbage', async () => {
+    const alice = await agent()
+    const mallory = await agent()
+    const bob = await receiver()
+    receive(bob, opsOf(alice), alice)
+    const closeChain = await craftAction(
+      alice,
+      { type: ActionType.CloseChain, new_target: null } as unknown as Parameters<typeof craftAction>[1],
+      null,
+    )
+    expect(receive(bob, [closeChain.op], alice).counts.rejected).toBe(1)
+    expect(warrantsOf(bob)).toEqual([[b64(alice), 'sys.action_shape']])
+    const garbage = { action: new Uint8Array([1, 2, 3]), signature: new Uint8Array(64), entry: null }
+    expect(receive(bob, [garbage], mallory).counts.rejected).toBe(1)
+    expect(warrantsOf(bob).at(-1)).toEqual([b64(mallory), 'sys.malformed'])
+  })
+
+  it('keeps its warrants across restarts', async () => {
+    const alice = await agent()
+    const bob = await receiver()
+    receive(bob, opsOf(alice), alice)
+    receive(bob, [(await craftCreate(alice, 'Note', { text: '' })).op], alice)
+    bob.store.close()
+    const reopened = openSqliteChainStore(`${bob.dataDir}/conductor.sqlite`)
+    try {
+      const ingest = new OpIngest({
+        store: reopened,
+        cells: [bob.cell],
+        self: bob.cell.agentPubKey,
+        logger: silentLogger(),
+      })
+      expect(ingest.isWarranted(alice.cell.agentPubKey)).toBe(true)
+    } finally {
+      reopened.close()
+    }
+  })
+})

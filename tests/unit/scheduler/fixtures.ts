@@ -1,0 +1,60 @@
+/** Hosts for scheduler tests: a conductor of a test mesh with its policy service, workers and scheduler. */
+import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
+import { silentLogger } from '../../../host/log/logger.ts'
+import { PolicyService } from '../../../host/policy/policy-service.ts'
+import { SchedulerService } from '../../../host/scheduler/scheduler-service.ts'
+import { WorkerRegistry } from '../../../host/workers/worker-registry.ts'
+import type { NodeCapability, Task } from '../../../zomes-bindings/index.ts'
+import { capability } from '../conductor/fixtures/capability.ts'
+
+export interface TestHost {
+  conductor: EmbeddedConductor
+  policies: PolicyService
+  scheduler: SchedulerService
+  workers: WorkerRegistry
+}
+
+export function testHost(
+  conductor: EmbeddedConductor,
+  options: { workers?: WorkerRegistry; capability?: NodeCapability; onRecordsStored?: () => void } = {},
+): TestHost {
+  const policies = new PolicyService({ conductor, cacheMs: 50, logger: silentLogger() })
+  const workers = options.workers ?? WorkerRegistry.withBuiltins()
+  const scheduler = new SchedulerService({
+    conductor,
+    workers,
+    policies,
+    capability: () => options.capability ?? capability(),
+    pollMs: 50,
+    claimWindowMs: 50,
+    leaseGraceMs: 50,
+    declineMs: 200,
+    logger: silentLogger(),
+  })
+  return { conductor, policies, scheduler, workers }
+}
+
+export function task(overrides: Partial<Task> = {}): Task {
+  return {
+    kind: 'sha256',
+    input: { data: 'hello' },
+    input_cid: null,
+    requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 1, model: null, tags: [] },
+    lease_ms: 5_000,
+    deadline: (Date.now() + 30_000) * 1000,
+    max_attempts: 3,
+    fan_out: 1,
+    ...overrides,
+  }
+}
+
+/** Polls until `check` returns a value that is not undefined. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}

@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
+import { isTerminal, type TaskEvent } from '../../../host/scheduler/scheduler-service.ts'
+import { capability } from '../conductor/fixtures/capability.ts'
+import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
+import { eventually, type TestHost, task, testHost } from './fixtures.ts'
+
+let mesh: Mesh | null = null
+let hosts: TestHost[] = []
+afterEach(async () => {
+  await Promise.all(hosts.map((h) => h.scheduler.stop()))
+  hosts = []
+  await mesh?.close()
+  mesh = null
+})
+
+describe('the scheduler of a host that is both requester and worker', () => {
+  it('runs a sha256 task from submit to an accepted receipt, reporting each status', async () => {
+    mesh = await openMesh(1)
+    const host = testHost(mesh.conductors[0] as EmbeddedConductor)
+    hosts.push(host)
+    await host.scheduler.start()
+    const ref = await host.scheduler.submit(task({ input: { data: 'hello' } }))
+    const events: TaskEvent[] = []
+    host.scheduler.watch(ref.action_hash, (e) => events.push(e))
+
+    const view = await eventually(async () => {
+      const v = await host.scheduler.view(ref.action_hash)
+      return isTerminal(v.state.status) ? v : undefined
+    })
+    expect(view.state.status).toBe('done')
+    expect(view.state.results).toHaveLength(1)
+    expect(view.state.results[0]!.entry.output).toEqual({
+      sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
+      bytes: 5,
+    })
+    expect(view.state.receipt?.entry).toMatchObject({ accepted: true, reason: 'output hash verified' })
+    expect(view.state.receipt?.entry.usage.output_bytes).toBeGreaterThan(0)
+    await eventually(async () =>
+      events.some((e) => e.type === 'status' && e.status === 'done') ? true : undefined,
+    )
+    const statuses = events.flatMap((e) => (e.type === 'status' ? [e.status] : []))
+    expect(statuses.at(-1)).toBe('done')
+    expect(await host.scheduler.list()).toEqual([
+      expect.objectContaining({ action_hash: ref.action_hash, kind: 'sha256', status: 'done', attempts: 1 }),
+    ])
+  })
+
+  it('posts an error result for a failing worker and gives up after max_attempts', async () => {
+    mesh = await openMesh(1)
+    const host = testHost(mesh.conductors[0] as EmbeddedConductor)
+    host.workers.register({
+      kind: 'always.fails',
+      input: z.unknown(),
+      output: z.unknown(),
+      run: async () => {
+        throw new Error('boom')
+      },
+    })
+    hosts.push(host)
+    await host.scheduler.start()
+    const ref = await host.scheduler.submit(task({ kind: 'always.fails', max_attempts: 2 }))
+    const view = await eventually(async () => {
+      const v = await host.scheduler.view(ref.action_hash)
+      return isTerminal(v.state.status) ? v : undefined
+    })
+    expect(view.state.status).toBe('failed')
+    expect(view.state.assignments.map((a) => a.entry.attempt)).toEqual([1, 2])
+    expect(view.state.results.map((r) => r.entry.error)).toEqual(['boom', 'boom'])
+    expect(view.state.receipt?.entry).toMatchObject({ accepted: false, reason: 'the worker failed: boom' })
+  })
+
+  it('says why a task nobody can run stays unclaimed', async () => {
+    mesh = await openMesh(1)
+    const host = testHost(mesh.conductors[0] as EmbeddedConductor)
+    hosts.push(host)
+    await host.conductor.callZome('agent_registry', 'advertise_capability', capability())
+    await host.scheduler.start()
+    const ref = await host.scheduler.submit(
+      task({ requirements: { ...task().requirements, model: 'llama-70b', min_ram_bytes: 64 * 1024 ** 3 } }),
+    )
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const view = await host.scheduler.view(ref.action_hash)
+    expect(view.state.status).toBe('submitted')
+    expect(view.why_unclaimed).toBe('no node has 64.0 GiB of RAM; no node has model "llama-70b"')
+  })
+
+  it('aborts a running attempt when its author cancels the task', async () => {
+    mesh = await openMesh(1)
+    const host = testHost(mesh.conductors[0] as EmbeddedConductor)
+    hosts.push(host)
+    await host.scheduler.start()
+    const ref = await host.scheduler.submit(
+      task({ kind: 'echo', input: { message: 'slow', delay_ms: 20_000 } }),
+    )
+    await eventually(async () =>
+      (await host.scheduler.view(ref.action_hash)).state.status === 'running' ? true : undefined,
+    )
+    expect(host.scheduler.queueDepth()).toBe(1)
+    await host.scheduler.cancel(ref.action_hash, 'no longer needed')
+    await eventually(async () => (host.scheduler.queueDepth() === 0 ? true : undefined))
+    const view = await host.scheduler.view(ref.action_hash)
+    expect(view.state.status).toBe('cancelled')
+    expect(view.state.results).toEqual([])
+  })
+})
