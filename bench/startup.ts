@@ -7,15 +7,14 @@
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { fileURLToPath } from 'node:url'
 import { readDaemonFile } from '../host/daemon/daemon-file.ts'
+import { LOOPBACK_FLAGS, REPO_ROOT, RIPPLE_BIN } from '../tests/e2e/ripple-process.ts'
 import type { BenchReport } from './report.ts'
 
 const RUNS = 5
 const IDLE_MS = 3000
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 interface Sample {
   ready_ms: number
@@ -28,16 +27,7 @@ async function sampleOnce(): Promise<Sample> {
   const spawnedAt = performance.now()
   const child = spawn(
     process.execPath,
-    [
-      join(REPO_ROOT, 'bin', 'ripple.js'),
-      'up',
-      '--data-dir',
-      dataDir,
-      '--api-port',
-      '0',
-      '--log-level',
-      'warn',
-    ],
+    [RIPPLE_BIN, 'up', ...LOOPBACK_FLAGS, '--data-dir', dataDir, '--api-port', '0', '--log-level', 'warn'],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   )
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))

@@ -7,12 +7,11 @@ import type { ConductorPort } from '../conductor/port.ts'
 import type { Startable } from '../daemon/startable.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import type { Logger } from '../log/logger.ts'
-import type { PeerEntry } from '../registry/index.ts'
 import { bearerAuth } from './bearer-auth.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
-import { registerPeersRoute } from './routes/peers-route.ts'
+import { type PeersReply, registerPeersRoute } from './routes/peers-route.ts'
 import { type PolicyApi, registerPolicyRoutes } from './routes/policies-route.ts'
 import { registerStatusRoute, type StatusView } from './routes/status-route.ts'
 import { registerTaskRoutes, type TaskApi } from './routes/tasks-route.ts'
@@ -27,7 +26,7 @@ export interface ApiServerInit {
   /** Largest request body accepted, in bytes (default 1 MiB); larger gets 413. */
   bodyLimit?: number
   status: () => StatusView
-  peers: () => Promise<PeerEntry[]>
+  peers: () => Promise<PeersReply>
   conductor: Pick<ConductorPort, 'callZome'>
   models: Pick<ModelManager, 'list' | 'load' | 'unload'>
   /** Task routes; absent on a host that schedules nothing. */

@@ -1,4 +1,5 @@
 /** Parsers for option values shared by several commands; a bad value stops the CLI with a clear message. */
+import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'
 import { NodeCapabilitySchema, TagSchema } from '../../zomes-bindings/index.ts'
 
@@ -65,4 +66,16 @@ export function parseDurationMs(value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(value.trim())
   if (!match) throw new InvalidArgumentError('must be a duration like 1500ms, 90s, 10m or 2h')
   return Math.round(Number(match[1]) * DURATION_UNITS[match[2]!]!)
+}
+
+/** Collects a repeatable multiaddr option (`--peer`, `--listen`), refusing one that does not parse. */
+export function collectMultiaddr(value: string, previous: string[] = []): string[] {
+  try {
+    multiaddr(value)
+  } catch {
+    throw new InvalidArgumentError(
+      `not a multiaddr: ${value} (e.g. /ip4/192.168.1.20/tcp/4001/p2p/12D3KooW...)`,
+    )
+  }
+  return [...previous, value]
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
-import { createEmbeddedConductor } from '../conductor/embedded/index.ts'
+import { createEmbeddedPeer } from '../conductor/embedded/replication/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
@@ -47,6 +47,12 @@ export interface DaemonOptions {
   apiHost?: string
   /** 0 picks a free port. */
   apiPort: number
+  /** libp2p listen multiaddrs; default: the network file's. */
+  listen?: readonly string[]
+  /** Multiaddrs of peers to dial and keep connected (`--peer`), on top of the network's bootstrap list. */
+  peers?: readonly string[]
+  /** Pins mDNS to one interface (tests: 127.0.0.1); default: every interface. */
+  mdnsInterface?: string
   /** How often the capability is re-measured (and re-advertised when it changed); default 30 s. */
   resampleIntervalMs?: number
   logger: Logger
@@ -60,6 +66,8 @@ export interface RunningDaemon {
   models: ModelManager
   apiUrl: string
   apiToken: string
+  /** Where other machines reach this peer (`ripple up --peer <one of these>`). */
+  multiaddrs(): string[]
   capability(): NodeCapability
   unusableModels(): UnusableModel[]
   stop(): Promise<void>
@@ -120,7 +128,16 @@ async function runDaemon(
   const hashCache = new FileHashCache(join(dataDir.path, 'model-hashes.json'))
   await hashCache.load()
 
-  const conductor: ConductorPort = await createEmbeddedConductor({ dataDir: dataDir.path, network, logger })
+  const peer = await createEmbeddedPeer({
+    dataDir: dataDir.path,
+    network,
+    listen: options.listen ? [...options.listen] : undefined,
+    peers: [...(options.peers ?? [])],
+    mdnsInterface: options.mdnsInterface,
+    logger,
+  })
+  const conductor: ConductorPort = peer.conductor
+  const multiaddrs = (): string[] => peer.node.multiaddrs().map((ma) => ma.toString())
   const inferenceLogger = logger.child({ component: 'inference' })
   const models = new ModelManager({
     modelsDir,
@@ -158,6 +175,10 @@ async function runDaemon(
     conductor,
     workers,
     policies,
+    onRecordsStored: (dna, listener) =>
+      peer.replication.onOpsStored((event) => {
+        if (event.dna === dna) listener()
+      }),
     capability: (): NodeCapability => registry.capability,
     logger: logger.child({ component: 'scheduler' }),
   })
@@ -174,10 +195,19 @@ async function runDaemon(
       data_dir: dataDir.path,
       models_dir: modelsDir,
       uptime_ms: Date.now() - startedAt,
+      multiaddrs: multiaddrs(),
+      warrants: peer.replication.listWarrants(),
       capability: registry.capability,
       unusable_models: unusable,
     }),
-    peers: () => registry.peers(),
+    peers: async () => {
+      const warrants = peer.replication.listWarrants()
+      const peers = (await registry.peers()).map((p) => ({
+        ...p,
+        warrant: warrants.find((w) => w.agent === p.agent) ?? null,
+      }))
+      return { peers, warrants }
+    },
     conductor,
     models,
     tasks: { scheduler, workers },
@@ -196,9 +226,9 @@ async function runDaemon(
       }),
     stop: () => removeDaemonFile(dataDir.path),
   }
-  // The conductor is already open; as a service it only needs closing.
+  // The peer (node, replication, conductor) is already running; as a service it only needs stopping.
   const services: Startable[] = [
-    { start: async () => {}, stop: () => conductor.close() },
+    { start: async () => {}, stop: () => peer.stop() },
     models,
     registry,
     scheduler,
@@ -216,6 +246,7 @@ async function runDaemon(
     models,
     apiUrl: api.url,
     apiToken,
+    multiaddrs,
     capability: () => registry.capability,
     unusableModels: () => unusable,
     stop: () => {

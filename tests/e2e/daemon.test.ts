@@ -2,10 +2,10 @@ import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promise
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PeersReply } from '../../host/api/routes/peers-route.ts'
 import type { StatusView } from '../../host/api/routes/status-route.ts'
-import type { PeerEntry } from '../../host/registry/index.ts'
 import { llamaSpec, writeGguf } from '../fixtures/gguf-writer.ts'
-import { type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+import { LOOPBACK_FLAGS, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 let dataDir: string
 let daemon: RunningRipple & { readyMs: number }
@@ -85,7 +85,7 @@ describe('ripple up / status / peers (separate processes)', { timeout: 60_000 },
   it('`ripple peers` lists self online', async () => {
     const res = await runRipple(['peers', '--data-dir', dataDir, '--json'])
     expect(res.code, res.stderr).toBe(0)
-    const peers = JSON.parse(res.stdout) as PeerEntry[]
+    const { peers } = JSON.parse(res.stdout) as PeersReply
     expect(peers[0]).toMatchObject({ agent: printedAgent(), self: true, status: 'online', name: 'e2e-peer' })
     const text = await runRipple(['peers', '--data-dir', dataDir])
     expect(text.stdout).toMatch(/\(self\)\s+e2e-peer\s+online/)
@@ -113,7 +113,16 @@ describe('ripple up / status / peers (separate processes)', { timeout: 60_000 },
   })
 
   it('refuses a second daemon on the same data dir', async () => {
-    const res = await runRipple(['up', '--data-dir', dataDir, '--api-port', '0', '--log-level', 'silent'])
+    const res = await runRipple([
+      'up',
+      ...LOOPBACK_FLAGS,
+      '--data-dir',
+      dataDir,
+      '--api-port',
+      '0',
+      '--log-level',
+      'silent',
+    ])
     expect(res.code).toBe(1)
     expect(res.stderr).toMatch(/already runs on data dir/)
   })

@@ -16,12 +16,15 @@ export interface RunningRipple {
   exited: Promise<number | null>
 }
 
-/** Spawns `ripple up ...` and resolves once it prints its ready line. */
+/** Tests never send a packet off loopback: libp2p listens on 127.0.0.1 and mDNS is pinned to it. */
+export const LOOPBACK_FLAGS = ['--listen', '/ip4/127.0.0.1/tcp/0', '--mdns-interface', '127.0.0.1'] as const
+
+/** Spawns `ripple up ...` (pinned to loopback) and resolves once it prints its ready line. */
 export async function startRipple(
   args: readonly string[],
   timeoutMs = 60_000,
 ): Promise<RunningRipple & { readyMs: number }> {
-  const child = spawn(process.execPath, [RIPPLE_BIN, 'up', ...args], {
+  const child = spawn(process.execPath, [RIPPLE_BIN, 'up', ...LOOPBACK_FLAGS, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -1,6 +1,6 @@
 /** `ripple peers`: every peer this daemon knows, with status and load; self first. */
 import { Command } from 'commander'
-import type { PeerEntry } from '../../registry/index.ts'
+import type { ApiPeer, PeersReply } from '../../api/routes/peers-route.ts'
 import { getJson, locateDaemon } from '../daemon-client.ts'
 import { formatBytes, formatDuration, formatTable } from '../human-format.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
@@ -9,17 +9,18 @@ export function peersCommand(): Command {
   return addTargetOptions(
     new Command('peers').description('list the peers of the mesh and their status'),
   ).action(async (options: TargetOptions) => {
-    const { peers } = await getJson<{ peers: PeerEntry[] }>(await locateDaemon(options), '/v1/peers')
+    const reply = await getJson<PeersReply>(await locateDaemon(options), '/v1/peers')
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(peers, null, 2)}\n`)
+      process.stdout.write(`${JSON.stringify(reply, null, 2)}\n`)
       return
     }
-    process.stdout.write(`${table(peers)}\n`)
+    process.stdout.write(`${table(reply.peers)}\n`)
+    if (reply.warrants.length > 0) process.stdout.write(`\nwarrants:\n${warrantLines(reply)}\n`)
   })
 }
 
-function table(peers: readonly PeerEntry[]): string {
-  const header = ['AGENT', 'NAME', 'STATUS', 'CPU', 'RAM', 'GPU', 'CORES', 'MEMORY', 'HEARD']
+function table(peers: readonly ApiPeer[]): string {
+  const header = ['AGENT', 'NAME', 'STATUS', 'CPU', 'RAM', 'GPU', 'CORES', 'MEMORY', 'HEARD', 'WARRANT']
   const rows = peers.map((p) => [
     `${p.agent.slice(0, 12)}…${p.self ? ' (self)' : ''}`,
     p.name ?? '?',
@@ -30,6 +31,14 @@ function table(peers: readonly PeerEntry[]): string {
     p.capability ? String(p.capability.hardware.cpu.cores) : '-',
     p.capability ? formatBytes(p.capability.hardware.ram_bytes) : '-',
     p.last_heartbeat_ms_ago === null ? 'never' : `${formatDuration(p.last_heartbeat_ms_ago)} ago`,
+    p.warrant ? p.warrant.rule : '-',
   ])
   return formatTable(header, rows)
+}
+
+/** One line per warrant: whose ops this host refuses, and why. */
+function warrantLines(reply: PeersReply): string {
+  return reply.warrants
+    .map((w) => `  ${w.agent}  ${w.rule}: ${w.reason} (${w.dna ?? 'unknown dna'})`)
+    .join('\n')
 }

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks'
 import { Command, Option } from 'commander'
 import type { RunningDaemon } from '../../daemon/daemon.ts'
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log/logger.ts'
-import { collectTag, parseIntegerIn, parseName, parsePort } from '../cli-options.ts'
+import { collectMultiaddr, collectTag, parseIntegerIn, parseName, parsePort } from '../cli-options.ts'
 import { alignRows, capabilityRows } from '../human-format.ts'
 
 export const DEFAULT_API_PORT = 7311
@@ -21,6 +21,9 @@ interface UpOptions {
   contextSize?: number
   threads?: number
   apiPort: number
+  peer?: string[]
+  listen?: string[]
+  mdnsInterface?: string
   logLevel: LogLevel
 }
 
@@ -46,6 +49,13 @@ export function upCommand(): Command {
       parseIntegerIn(1, 1024),
     )
     .option('--api-port <port>', 'API port on 127.0.0.1; 0 picks a free one', parsePort, DEFAULT_API_PORT)
+    .option('--peer <multiaddr>', 'a peer to dial and keep connected (repeatable)', collectMultiaddr)
+    .option(
+      '--listen <multiaddr>',
+      "libp2p listen address (repeatable; default: the network file's)",
+      collectMultiaddr,
+    )
+    .option('--mdns-interface <ip>', 'send mDNS on this interface only, e.g. 127.0.0.1 (default: all)')
     .addOption(
       new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('info'),
     )
@@ -62,6 +72,9 @@ export function upCommand(): Command {
         contextSize: options.contextSize,
         threads: options.threads,
         apiPort: options.apiPort,
+        peers: options.peer ?? [],
+        listen: options.listen,
+        mdnsInterface: options.mdnsInterface,
         logger,
       })
       // Installed before the daemon is up, so a signal during startup still stops it cleanly.
@@ -82,6 +95,8 @@ function startupText(daemon: RunningDaemon): string {
     `ripple: agent ${daemon.agent}`,
     `ripple: network ${daemon.network.name} (${daemon.network.backend}), data dir ${daemon.dataDir.path}${session}`,
     alignRows(rows, '  '),
+    ...daemon.multiaddrs().map((ma) => `ripple: listening ${ma}`),
+    `ripple: join from another machine with \`ripple up --peer <one of the addresses above>\``,
     `ripple: api ${daemon.apiUrl}`,
     `ripple: token ${daemon.apiToken}`,
     `ripple: try \`ripple status ${dataDirFlag}\` or \`ripple peers ${dataDirFlag}\``,

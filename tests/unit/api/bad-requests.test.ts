@@ -25,7 +25,7 @@ beforeAll(async () => {
       capability: CAPABILITY,
       unusable_models: [],
     }),
-    peers: async () => [],
+    peers: async () => ({ peers: [], warrants: [] }),
     conductor: fakeConductor(),
     models: {
       list: async () => ({ models: [], unusable: [{ path: '/tmp/x/models/cut.gguf', reason: 'truncated' }] }),

@@ -22,7 +22,7 @@ beforeAll(async () => {
     status: () => {
       throw new Error('not used')
     },
-    peers: async () => [],
+    peers: async () => ({ peers: [], warrants: [] }),
     conductor: host.conductor,
     models: {
       list: async () => ({ models: [], unusable: [] }),
@@ -80,17 +80,19 @@ describe('task and policy routes', () => {
     })
   })
 
-  it('refuses a bad task with every problem and its path', async () => {
-    const res = await send('/v1/tasks', {
-      kind: 'Echo',
+  it('refuses a bad task with the problems and their paths', async () => {
+    const paths = (res: Awaited<ReturnType<typeof send>>) =>
+      (res.body.error?.details as { issues: { path: string[] }[] }).issues.map((i) => i.path.join('.'))
+    const badKind = await send('/v1/tasks', { kind: 'Echo', input: { message: 'hi' }, lease_ms: 5 })
+    expect(badKind.status).toBe(400)
+    expect(paths(badKind)).toEqual(['kind', 'lease_ms'])
+    const badNeeds = await send('/v1/tasks', {
+      kind: 'echo',
       input: { message: 'hi' },
       requirements: { gpu: 'yes', colour: 1 },
     })
-    expect(res.status).toBe(400)
-    const issues = (res.body.error?.details as { issues: { path: string[] }[] }).issues.map((i) =>
-      i.path.join('.'),
-    )
-    expect(issues).toEqual(expect.arrayContaining(['kind', 'requirements.gpu', 'requirements']))
+    expect(badNeeds.status).toBe(400)
+    expect(paths(badNeeds)).toEqual(expect.arrayContaining(['requirements.gpu', 'requirements']))
   })
 
   it('says 400 for a hash that is not one, 404 for a task it does not hold', async () => {

@@ -111,7 +111,7 @@ export const resourceMeshZome: CoordinatorZome<'resource_mesh'> = {
  * live (assigned), its result posted and awaiting the receipt (running), its lease gone with
  * attempts left (back to claimed or submitted, waiting for the next assignment) or none left (failed).
  */
-export function deriveTaskStatus(state: Omit<TaskState, 'status'>, now: number): TaskStatus {
+function deriveTaskStatus(state: Omit<TaskState, 'status'>, now: number): TaskStatus {
   if (state.cancellation) return 'cancelled'
   if (state.receipt) {
     const result = state.results.find((r) => r.action_hash === state.receipt?.entry.result)
