@@ -15,6 +15,7 @@ import { type PeersReply, registerPeersRoute } from './routes/peers-route.ts'
 import { type PolicyApi, registerPolicyRoutes } from './routes/policies-route.ts'
 import { registerStatusRoute, type StatusView } from './routes/status-route.ts'
 import { registerTaskRoutes, type TaskApi } from './routes/tasks-route.ts'
+import { type ActionWaiter, registerWaitRoute } from './routes/wait-route.ts'
 import { registerZomeRoute } from './routes/zome-route.ts'
 
 export interface ApiServerInit {
@@ -27,6 +28,8 @@ export interface ApiServerInit {
   bodyLimit?: number
   status: () => StatusView
   peers: () => Promise<PeersReply>
+  /** Resolves once this peer holds an action (GET /v1/records/:hash/wait). */
+  waitForAction?: ActionWaiter
   conductor: Pick<ConductorPort, 'callZome'>
   models: Pick<ModelManager, 'list' | 'load' | 'unload'>
   /** Task routes; absent on a host that schedules nothing. */
@@ -79,6 +82,7 @@ export class ApiServer implements Startable {
     registerStatusRoute(this.app, init.status)
     registerPeersRoute(this.app, init.peers)
     registerZomeRoute(this.app, init.conductor)
+    if (init.waitForAction) registerWaitRoute(this.app, init.waitForAction)
     if (init.tasks) registerTaskRoutes(this.app, init.tasks)
     if (init.policies) registerPolicyRoutes(this.app, init.policies)
     registerModelsRoute(this.app, init.models)

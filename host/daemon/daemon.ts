@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
-import { createEmbeddedPeer } from '../conductor/embedded/replication/index.ts'
+import { createEmbeddedPeer, waitForAction } from '../conductor/embedded/replication/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
@@ -209,6 +209,8 @@ async function runDaemon(
       return { peers, warrants }
     },
     conductor,
+    waitForAction: (hash, timeoutMs) =>
+      waitForAction({ store: peer.conductor.store, replication: peer.replication }, hash, timeoutMs),
     models,
     tasks: { scheduler, workers },
     policies,

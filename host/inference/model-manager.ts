@@ -87,7 +87,7 @@ export class ModelRequiredError extends Error {
 const DEFAULT_CONTEXT_SIZE = 4096
 
 export class ModelManager implements Startable {
-  readonly contextSize: number
+  private readonly contextSize: number
   private readonly loaded = new Map<string, LoadedModel>()
   private readonly loading = new Map<string, Promise<LoadedModel>>()
   private readonly listeners = new Set<() => void>()
@@ -97,10 +97,6 @@ export class ModelManager implements Startable {
 
   constructor(private readonly init: ModelManagerInit) {
     this.contextSize = init.contextSize ?? DEFAULT_CONTEXT_SIZE
-  }
-
-  get threads(): number {
-    return this.init.runtime.threads
   }
 
   async start(): Promise<void> {}

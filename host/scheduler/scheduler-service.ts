@@ -273,15 +273,20 @@ export class SchedulerService implements Startable {
     const claim = this.#claims.get(hash)
     const declined = typeof claim === 'number' && claim > Date.now()
     if (!mine && declined && !this.#watches.has(hash)) return
-    const state = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
+    let state = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
     if (state === null) return
-    if (mine) await this.#requesterStep(state)
+    // What the requester just wrote (an assignment, a receipt) matters to the steps below and to watchers.
+    if (mine && (await this.#requesterStep(state))) {
+      state = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
+      if (state === null) return
+    }
     if (snapshot && !declined && claim !== 'claimed') await this.#claimantStep(state, snapshot)
     this.#assigneeStep(state, snapshot)
     this.#watches.tell(state, this.#statusOf(state))
   }
 
-  async #requesterStep(state: TaskState): Promise<void> {
+  /** Takes the requester's next step for one of its tasks; true when it wrote something. */
+  async #requesterStep(state: TaskState): Promise<boolean> {
     const hash = state.task.action_hash
     let memo = this.#requests.get(hash)
     if (memo === undefined) {
@@ -313,13 +318,14 @@ export class SchedulerService implements Startable {
           lease_expires_at: nowMicros() + state.task.entry.lease_ms * 1000,
         })
         this.#log.debug({ task: hash, attempt: step.attempt, assignee: step.claim.author }, 'assigned')
-        this.#again = true
-      } else if (step.kind === 'receipt') {
+        return true
+      }
+      if (step.kind === 'receipt') {
         await this.#init.conductor.callZome('resource_mesh', 'issue_receipt', step.receipt)
         this.#log.debug({ task: hash, accepted: step.receipt.accepted }, 'receipt issued')
-        this.#again = true
+        return true
       }
-      return
+      return false
     }
   }
 

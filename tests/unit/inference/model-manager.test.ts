@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { generate } from '../../../host/inference/generate.ts'
+import { ModelUnloadedError } from '../../../host/inference/loaded-model.ts'
 import {
   ModelLoadError,
   ModelNotFoundError,
@@ -153,6 +154,20 @@ describe('ModelManager', () => {
     expect(model).not.toBe(before)
     expect(loadMs).toBeGreaterThan(0)
     expect(changed).toHaveBeenCalledTimes(2)
+  })
+
+  it('stops a generation running on a model when the model is unloaded', async () => {
+    const pieces: string[] = []
+    const running = generate(
+      await fx.manager.load('tiny'),
+      { ...greedy, max_tokens: 2000 },
+      {
+        onText: (text) => pieces.push(text),
+      },
+    )
+    while (pieces.length < 3) await new Promise((resolve) => setTimeout(resolve, 5))
+    await fx.manager.unload('tiny')
+    await expect(running).rejects.toThrow(ModelUnloadedError)
   })
 
   it('picks the loaded model when a task names none, and asks for a name when several could be meant', async () => {

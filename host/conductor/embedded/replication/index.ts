@@ -17,3 +17,4 @@ export {
   startReplication,
   type WarrantView,
 } from './replicator.ts'
+export { type WaitForActionInit, waitForAction } from './wait-for-action.ts'

@@ -1,0 +1,150 @@
+/**
+ * Propagation latency between `ripple up` processes: N = 3 and 10 daemons on 127.0.0.1 (mDNS pinned to
+ * loopback, a network seed of their own), each a separate Node process with its own data dir. Daemons
+ * take turns writing (an agent_registry capability update through the API); each write is timed from
+ * just before the API call on the writer until every other daemon answers
+ * GET /v1/records/:hash/wait (stored, verified and validated there). The wait requests go out once the
+ * write returns, so every figure includes the writer's own API call and one HTTP round trip on each
+ * reader: an upper bound on propagation. Also the idle RSS of each daemon process.
+ * Run: `npm run bench propagation-processes`.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { PeersReply } from '../host/api/routes/peers-route.ts'
+import type { StatusView } from '../host/api/routes/status-route.ts'
+import { REPO_ROOT, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
+import { percentile, round, rssMb, sleep, waitFor } from './measure.ts'
+import type { BenchReport } from './report.ts'
+
+const SIZES = [3, 10]
+const WRITES = 30
+const GAP_MS = 100
+const WAIT_TIMEOUT_MS = 10_000
+
+interface Daemon {
+  process: RunningRipple
+  api: string
+  token: string
+}
+
+async function call<T>(daemon: Daemon, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${daemon.api}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${daemon.token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
+  return (await res.json()) as T
+}
+
+async function startDaemons(count: number, root: string): Promise<Daemon[]> {
+  const local = JSON.parse(await readFile(join(REPO_ROOT, 'networks', 'local.json'), 'utf8'))
+  const networkFile = join(root, 'network.json')
+  const seed = `bench-${randomBytes(8).toString('hex')}`
+  await writeFile(networkFile, JSON.stringify({ ...local, name: 'bench-processes', seed }))
+  // Started three at a time: ten at once on two cores only makes each start slower.
+  const daemons: Daemon[] = []
+  for (let i = 0; i < count; i += 3) {
+    const batch = Array.from({ length: Math.min(3, count - i) }, (_, j) => i + j)
+    daemons.push(
+      ...(await Promise.all(
+        batch.map(async (n) => {
+          const dataDir = join(root, `peer-${n}`)
+          const args = ['--network', networkFile, '--data-dir', dataDir, '--api-port', '0', '--name', `p${n}`]
+          const proc = await startRipple([...args, '--log-level', 'warn'], 120_000)
+          const api = /^ripple: api (\S+)$/m.exec(proc.stdout())?.[1] ?? ''
+          const token = /^ripple: token (\S+)$/m.exec(proc.stdout())?.[1] ?? ''
+          return { process: proc, api, token }
+        }),
+      )),
+    )
+  }
+  return daemons
+}
+
+async function measure(count: number) {
+  const root = await mkdtemp(join(tmpdir(), 'ripple-bench-processes-'))
+  const setupStart = performance.now()
+  const daemons = await startDaemons(count, root)
+  try {
+    await waitFor(
+      `${count} daemons to see each other online`,
+      async () => {
+        const views = await Promise.all(daemons.map((d) => call<PeersReply>(d, '/v1/peers')))
+        return views.every((v) => v.peers.filter((p) => p.status === 'online').length === count)
+      },
+      120_000,
+    )
+    const setupMs = performance.now() - setupStart
+    const latencies: number[] = []
+    let lost = 0
+    for (let w = 0; w < WRITES; w++) {
+      const writer = daemons[w % count]!
+      const { capability } = await call<StatusView>(writer, '/v1/status')
+      const started = performance.now()
+      const ref = await call<{ action_hash: string }>(
+        writer,
+        '/v1/zome/agent_registry/advertise_capability',
+        {
+          ...capability,
+          tags: [`bench-${w}`],
+        },
+      )
+      const readers = daemons.filter((d) => d !== writer)
+      const arrivals = await Promise.all(
+        readers.map(async (reader) => {
+          const res = await call<{ stored: boolean }>(
+            reader,
+            `/v1/records/${ref.action_hash}/wait?timeout_ms=${WAIT_TIMEOUT_MS}`,
+          )
+          return res.stored ? performance.now() - started : null
+        }),
+      )
+      for (const ms of arrivals) {
+        if (ms === null) lost++
+        else latencies.push(ms)
+      }
+      await sleep(GAP_MS)
+    }
+    await sleep(3_000)
+    const statuses = await Promise.all(daemons.map((d) => call<StatusView>(d, '/v1/status')))
+    const rss = await Promise.all(statuses.map((s) => rssMb(s.pid)))
+    return {
+      processes: count,
+      setup_s: round(setupMs / 1000),
+      deliveries: latencies.length,
+      lost,
+      median_ms: round(percentile(latencies, 50)),
+      p95_ms: round(percentile(latencies, 95)),
+      max_ms: round(Math.max(...latencies)),
+      idle_rss_mb_median: round(percentile(rss, 50)),
+    }
+  } finally {
+    await Promise.all(
+      daemons.map(async (d) => {
+        d.process.child.kill('SIGTERM')
+        await d.process.exited
+      }),
+    )
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
+export default async function run(): Promise<BenchReport> {
+  const rows = []
+  for (const count of SIZES) rows.push(await measure(count))
+  const figures: Record<string, number> = {}
+  for (const r of rows) {
+    figures[`p${r.processes}_median_ms`] = r.median_ms
+    figures[`p${r.processes}_p95_ms`] = r.p95_ms
+    figures[`p${r.processes}_idle_rss_mb`] = r.idle_rss_mb_median
+  }
+  return {
+    name: 'propagation-processes',
+    rows,
+    figures,
+    note: `${WRITES} capability updates through the API, writers in turn; API call on the writer -> stored and valid on each other daemon (GET /v1/records/:hash/wait); ripple up processes on 127.0.0.1`,
+  }
+}
