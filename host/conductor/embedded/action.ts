@@ -10,10 +10,11 @@
  * `entry_type.App.entry_index` into the DNA's entry type list. So `decode(record.entry.Present.entry)`
  * gives the same object from this conductor and from a real one. Entry hash = blake2b-256 of those bytes.
  */
-import { type Action, ActionType } from '@holochain/client'
+import type { Action } from '@holochain/client'
 import { decode, encode } from '@msgpack/msgpack'
 import type { CommitItem, StoredAction, StoredEntry } from '../../storage/chain-store.ts'
 import { hashContent, retypeHash } from './hash.ts'
+import { ActionTypes } from './hc-enums.ts'
 import type { AgentKey } from './keystore.ts'
 
 export function encodeCanonical(value: unknown): Uint8Array {
@@ -48,25 +49,25 @@ export function signAction(content: Action, key: AgentKey): SignedAction {
 
 /** The Dna action is seq 0 and has no previous action; every other action carries both. */
 export function actionSeq(action: Action): number {
-  return action.type === ActionType.Dna ? 0 : action.action_seq
+  return action.type === ActionTypes.Dna ? 0 : action.action_seq
 }
 
 export function prevActionOf(action: Action): Uint8Array | null {
-  return action.type === ActionType.Dna ? null : action.prev_action
+  return action.type === ActionTypes.Dna ? null : action.prev_action
 }
 
 export function entryHashOfAction(action: Action): Uint8Array | null {
-  return action.type === ActionType.Create || action.type === ActionType.Update ? action.entry_hash : null
+  return action.type === ActionTypes.Create || action.type === ActionTypes.Update ? action.entry_hash : null
 }
 
 /** The action an Update, Delete or DeleteLink points at (indexed for get_details and link deletes). */
 export function targetActionOf(action: Action): Uint8Array | null {
   switch (action.type) {
-    case ActionType.Update:
+    case ActionTypes.Update:
       return action.original_action_address
-    case ActionType.Delete:
+    case ActionTypes.Delete:
       return action.deletes_address
-    case ActionType.DeleteLink:
+    case ActionTypes.DeleteLink:
       return action.link_add_address
     default:
       return null
@@ -96,7 +97,7 @@ export function toStoredAction(signed: SignedAction, dnaHash: Uint8Array): Store
 export function toCommitItem(content: Action, action: StoredAction, entry: StoredEntry | null): CommitItem {
   const item: CommitItem = { action }
   if (entry) item.entry = entry
-  if (content.type === ActionType.CreateLink) {
+  if (content.type === ActionTypes.CreateLink) {
     item.link = {
       createHash: action.hash,
       dnaHash: action.dnaHash,
@@ -109,7 +110,7 @@ export function toCommitItem(content: Action, action: StoredAction, entry: Store
       timestamp: content.timestamp,
     }
   }
-  if (content.type === ActionType.DeleteLink) item.deletesLink = content.link_add_address
+  if (content.type === ActionTypes.DeleteLink) item.deletesLink = content.link_add_address
   return item
 }
 

@@ -4,7 +4,7 @@
  * genesis in Holochain's order, entries matching their hashes, indexed columns matching the signed
  * content, and the recorded head being the last action (so a cut-off tail is caught too).
  */
-import { type Action, ActionType } from '@holochain/client'
+import type { Action } from '@holochain/client'
 import type {
   ChainHead,
   ChainStore,
@@ -22,13 +22,14 @@ import {
 } from './action.ts'
 import { ChainIntegrityError } from './errors.ts'
 import { encodeHashB64, hashContent, hashesEqual } from './hash.ts'
+import { ActionTypes } from './hc-enums.ts'
 import { verifyAgentSignature } from './keystore.ts'
 
 const GENESIS_TYPES = [
-  ActionType.Dna,
-  ActionType.AgentValidationPkg,
-  ActionType.Create,
-  ActionType.InitZomesComplete,
+  ActionTypes.Dna,
+  ActionTypes.AgentValidationPkg,
+  ActionTypes.Create,
+  ActionTypes.InitZomesComplete,
 ] as const
 
 export interface VerifiedHead extends ChainHead {
@@ -62,7 +63,7 @@ export function verifyChain(
       checkChainAction(action, row, { dnaHash, author, seq, prev }) ??
       checkActionPayload(action, {
         entry: entryHash && store.getEntry(entryHash),
-        link: action.type === ActionType.CreateLink ? store.getLink(row.hash) : null,
+        link: action.type === ActionTypes.CreateLink ? store.getLink(row.hash) : null,
       })
     if (problem !== null) throw broken(row, problem)
     if (!verifyAgentSignature(author, row.bytes, row.signature))
@@ -108,11 +109,11 @@ export function checkChainAction(action: Action, row: StoredAction, position: Ch
   }
   if (
     genesisType === undefined &&
-    (action.type === ActionType.Dna || action.type === ActionType.AgentValidationPkg)
+    (action.type === ActionTypes.Dna || action.type === ActionTypes.AgentValidationPkg)
   ) {
     return `${action.type} after genesis`
   }
-  if (action.type === ActionType.Dna && !hashesEqual(action.hash, dnaHash))
+  if (action.type === ActionTypes.Dna && !hashesEqual(action.hash, dnaHash))
     return 'Dna action names another DNA'
   const prevHash = prevActionOf(action)
   if (prev !== null) {
@@ -138,7 +139,7 @@ export interface ActionPayload {
  * Returns what is wrong, or null.
  */
 export function checkActionPayload(action: Action, payload: ActionPayload): string | null {
-  if (action.type === ActionType.Create || action.type === ActionType.Update) {
+  if (action.type === ActionTypes.Create || action.type === ActionTypes.Update) {
     const { entry } = payload
     if (entry === null) return 'its entry is missing'
     if (!hashesEqual(entryHashOfKind(entry.kind, entry.bytes), action.entry_hash))
@@ -146,7 +147,7 @@ export function checkActionPayload(action: Action, payload: ActionPayload): stri
     if (entry.kind === 'Agent' && !hashesEqual(entry.bytes, action.author))
       return 'agent entry is not the author key'
   }
-  if (action.type === ActionType.CreateLink) {
+  if (action.type === ActionTypes.CreateLink) {
     const { link } = payload
     if (
       link === null ||

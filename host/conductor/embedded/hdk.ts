@@ -3,22 +3,13 @@
  * and held in the call's ChainWrite, reads that see those pending writes over the store.
  * Names and shapes follow Holochain's HDK and `@holochain/client` types.
  */
-import {
-  type Action,
-  ActionType,
-  type Details,
-  DetailsType,
-  EntryDhtStatus,
-  type EntryType,
-  type Record as HcRecord,
-  type Link,
-  ValidationStatus,
-} from '@holochain/client'
+import type { Action, Details, EntryType, Record as HcRecord, Link } from '@holochain/client'
 import type { ChainStore, StoredAction, StoredEntry, StoredLink } from '../../storage/chain-store.ts'
 import { decodeAction, decodeMsgpack, encodeCanonical, entryHashOf } from './action.ts'
 import type { DnaDef } from './dna.ts'
 import { RecordNotFoundError, UnknownTypeError } from './errors.ts'
 import { encodeHashB64, hashContent, hashesEqual, holoHashKind } from './hash.ts'
+import { ActionTypes, DetailsTypes, EntryDhtStatuses, ValidationStatuses } from './hc-enums.ts'
 import { toLink, toRecord, toSignedActionHashed } from './record.ts'
 import type { ChainWrite } from './source-chain.ts'
 import {
@@ -92,7 +83,7 @@ export class Hdk {
     const bytes = encodeCanonical(entry)
     this.#validate({ entry_type: entryType, op: 'create', entry: decodeMsgpack(bytes) })
     const signed = this.#write.append(
-      { type: ActionType.Create, entry_type: type, entry_hash: entryHashOf(bytes) },
+      { type: ActionTypes.Create, entry_type: type, entry_hash: entryHashOf(bytes) },
       { kind: 'App', bytes },
     )
     return signed.hash
@@ -110,7 +101,7 @@ export class Hdk {
     })
     const signed = this.#write.append(
       {
-        type: ActionType.Update,
+        type: ActionTypes.Update,
         original_action_address: original,
         original_entry_address: orig.entryHash,
         entry_type: this.#appEntryType(orig.entryType),
@@ -130,7 +121,7 @@ export class Hdk {
       original: this.#resolve(actionHash)!,
     })
     return this.#write.append({
-      type: ActionType.Delete,
+      type: ActionTypes.Delete,
       deletes_address: actionHash,
       deletes_entry_address: orig.entryHash,
     }).hash
@@ -143,7 +134,7 @@ export class Hdk {
     tag: Uint8Array = new Uint8Array(),
   ): Uint8Array {
     return this.#write.append({
-      type: ActionType.CreateLink,
+      type: ActionTypes.CreateLink,
       base_address: base,
       target_address: target,
       zome_index: ZOME_INDEX,
@@ -157,7 +148,7 @@ export class Hdk {
     const link = this.#findLink(createLinkHash)
     if (link === null) throw new RecordNotFoundError(`no link created by ${encodeHashB64(createLinkHash)}`)
     return this.#write.append({
-      type: ActionType.DeleteLink,
+      type: ActionTypes.DeleteLink,
       base_address: link.base,
       link_add_address: createLinkHash,
     }).hash
@@ -184,12 +175,12 @@ export class Hdk {
       if (action === null) return null
       const targeting = this.#actionsTargeting(hash)
       return {
-        type: DetailsType.Record,
+        type: DetailsTypes.Record,
         content: {
           record: this.#record(action),
-          validation_status: ValidationStatus.Valid,
-          deletes: targeting.filter((a) => a.type === ActionType.Delete).map(toSignedActionHashed),
-          updates: targeting.filter((a) => a.type === ActionType.Update).map(toSignedActionHashed),
+          validation_status: ValidationStatuses.Valid,
+          deletes: targeting.filter((a) => a.type === ActionTypes.Delete).map(toSignedActionHashed),
+          updates: targeting.filter((a) => a.type === ActionTypes.Update).map(toSignedActionHashed),
         },
       }
     }
@@ -198,9 +189,9 @@ export class Hdk {
     const actions = this.#actionsWritingEntry(hash)
     if (entry === null || actions.length === 0) return null
     const targeting = actions.flatMap((a) => this.#actionsTargeting(a.hash))
-    const deletes = targeting.filter((a) => a.type === ActionType.Delete)
+    const deletes = targeting.filter((a) => a.type === ActionTypes.Delete)
     return {
-      type: DetailsType.Entry,
+      type: DetailsTypes.Entry,
       content: {
         entry:
           entry.kind === 'Agent'
@@ -209,10 +200,10 @@ export class Hdk {
         actions: actions.map(toSignedActionHashed),
         rejected_actions: [],
         deletes: deletes.map(toSignedActionHashed),
-        updates: targeting.filter((a) => a.type === ActionType.Update).map(toSignedActionHashed),
+        updates: targeting.filter((a) => a.type === ActionTypes.Update).map(toSignedActionHashed),
         entry_dht_status: actions.every((a) => this.#isDeleted(a.hash))
-          ? EntryDhtStatus.Dead
-          : EntryDhtStatus.Live,
+          ? EntryDhtStatuses.Dead
+          : EntryDhtStatuses.Live,
       },
     }
   }
@@ -222,7 +213,7 @@ export class Hdk {
     let current = this.#findAction(original)
     while (current !== null) {
       if (this.#isDeleted(current.hash)) return null
-      const updates = this.#actionsTargeting(current.hash).filter((a) => a.type === ActionType.Update)
+      const updates = this.#actionsTargeting(current.hash).filter((a) => a.type === ActionTypes.Update)
       const newest = updates.at(-1)
       if (newest === undefined) return this.#record(current)
       current = newest
@@ -331,7 +322,7 @@ export class Hdk {
   }
 
   #isDeleted(actionHash: Uint8Array): boolean {
-    return this.#actionsTargeting(actionHash).some((a) => a.type === ActionType.Delete)
+    return this.#actionsTargeting(actionHash).some((a) => a.type === ActionTypes.Delete)
   }
 }
 

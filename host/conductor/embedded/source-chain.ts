@@ -3,11 +3,12 @@
  * hash-linked, signed appends. Writes gather in a ChainWrite (Holochain's scratch space) and commit in
  * one store transaction, so a zome call lands whole or not at all.
  */
-import { type Action, ActionType, type Dna } from '@holochain/client'
+import type { Action, Dna } from '@holochain/client'
 import type { ChainStore, CommitItem, StoredAction, StoredEntry } from '../../storage/chain-store.ts'
 import { entryHashOfKind, type SignedAction, signAction, toCommitItem, toStoredAction } from './action.ts'
 import { type VerifiedHead, verifyChain } from './chain-verify.ts'
 import { retypeHash } from './hash.ts'
+import { ActionTypes } from './hc-enums.ts'
 import type { AgentKey } from './keystore.ts'
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
@@ -80,15 +81,15 @@ export class SourceChain {
     const head = verifyChain(init.store, init.dnaName, init.dnaHash, agent)
     if (head !== null) return new SourceChain(init, head)
     const timestamp = init.now?.() ?? Date.now() * 1000
-    const dna = signAction({ type: ActionType.Dna, author: agent, timestamp, hash: init.dnaHash }, init.key)
+    const dna = signAction({ type: ActionTypes.Dna, author: agent, timestamp, hash: init.dnaHash }, init.key)
     const chain = new SourceChain(init, { hash: dna.hash, seq: 0, timestamp })
     const write = chain.beginWrite()
-    write.append({ type: ActionType.AgentValidationPkg, membrane_proof: null })
+    write.append({ type: ActionTypes.AgentValidationPkg, membrane_proof: null })
     write.append(
-      { type: ActionType.Create, entry_type: 'Agent', entry_hash: retypeHash(agent, 'entry') },
+      { type: ActionTypes.Create, entry_type: 'Agent', entry_hash: retypeHash(agent, 'entry') },
       { kind: 'Agent', bytes: agent },
     )
-    write.append({ type: ActionType.InitZomesComplete })
+    write.append({ type: ActionTypes.InitZomesComplete })
     // Genesis is one transaction from an empty chain: a crash leaves no chain or a whole genesis.
     init.store.appendToChain(init.dnaHash, agent, null, [
       { action: toStoredAction(dna, init.dnaHash) },

@@ -165,6 +165,7 @@ describe('ModelManager', () => {
         onText: (text) => pieces.push(text),
       },
     )
+    running.catch((e) => console.log('EARLY', e, pieces.length))
     while (pieces.length < 3) await new Promise((resolve) => setTimeout(resolve, 5))
     await fx.manager.unload('tiny')
     await expect(running).rejects.toThrow(ModelUnloadedError)

@@ -12,7 +12,7 @@
  * (it extends an action we hold) or the author delivered it itself: the DNA hash on the wire is not
  * signed, so anyone could replay an author's op of another DNA here to frame it.
  */
-import { type Action, ActionType } from '@holochain/client'
+import type { Action } from '@holochain/client'
 import type { Logger } from '../../../log/logger.ts'
 import type { ChainStore, StoredAction, StoredEntry, Warrant } from '../../../storage/chain-store.ts'
 import { actionSeq, entryHashOfKind, prevActionOf, toCommitItem, toStoredAction } from '../action.ts'
@@ -20,6 +20,7 @@ import type { Cell } from '../cell.ts'
 import { checkActionPayload, checkChainAction } from '../chain-verify.ts'
 import { UnknownTypeError } from '../errors.ts'
 import { encodeHashB64, hashContent, hashesEqual } from '../hash.ts'
+import { ActionTypes } from '../hc-enums.ts'
 import { verifyAgentSignature } from '../keystore.ts'
 import { InvalidEntryError, UnresolvedDependenciesError } from '../validation/validator.ts'
 import type { OpBatch, WireOp } from './op-wire.ts'
@@ -143,7 +144,7 @@ export class OpIngest {
     if ('problem' in parsed) return this.#reject(author, cell, hash, 'sys.action_shape', parsed.problem)
     const action = parsed.action
     // Another DNA's chain (its genesis names that DNA): misrouted, not wrong.
-    if (action.type === ActionType.Dna && !hashesEqual(action.hash, cell.dnaHash)) return 'ignored'
+    if (action.type === ActionTypes.Dna && !hashesEqual(action.hash, cell.dnaHash)) return 'ignored'
 
     const seq = actionSeq(action)
     const head = this.#store.chainHead(cell.dnaHash, author)
@@ -292,7 +293,8 @@ export function chainKey(dnaHash: Uint8Array, author: Uint8Array): string {
 
 /** The entry a Create/Update wrote, as it would be stored (its hash from its own bytes). */
 function entryOf(action: Action, bytes: Uint8Array | null): StoredEntry | null {
-  if (bytes === null || (action.type !== ActionType.Create && action.type !== ActionType.Update)) return null
+  if (bytes === null || (action.type !== ActionTypes.Create && action.type !== ActionTypes.Update))
+    return null
   const kind = action.entry_type === 'Agent' ? 'Agent' : 'App'
   return { hash: entryHashOfKind(kind, bytes), kind, bytes }
 }

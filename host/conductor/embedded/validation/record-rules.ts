@@ -4,12 +4,13 @@
  * enforces on itself. Dependencies (the record an update or delete names, records the rules ask
  * for) come from a RecordSource: the store, plus a zome call's pending writes for the HDK.
  */
-import { type Action, ActionType } from '@holochain/client'
+import type { Action } from '@holochain/client'
 import type { ChainStore, StoredAction, StoredEntry } from '../../../storage/chain-store.ts'
 import { decodeAction, decodeMsgpack } from '../action.ts'
 import type { DnaDef } from '../dna.ts'
 import { UnknownTypeError } from '../errors.ts'
 import { decodeHashB64, encodeHashB64, hashesEqual } from '../hash.ts'
+import { ActionTypes } from '../hc-enums.ts'
 import { validateEntry } from './validate-entry.ts'
 import {
   InvalidEntryError,
@@ -47,7 +48,7 @@ export function storeRecords(store: ChainStore, dnaHash: Uint8Array): RecordSour
 
 /** The entry type name of a Create/Update ('Agent' for the agent key), or null. */
 export function entryTypeName(action: Action, dna: DnaDef): string | null {
-  if (action.type !== ActionType.Create && action.type !== ActionType.Update) return null
+  if (action.type !== ActionTypes.Create && action.type !== ActionTypes.Update) return null
   if (action.entry_type === 'Agent') return 'Agent'
   if (typeof action.entry_type !== 'object' || !('App' in action.entry_type)) return null
   return dna.entryTypes[action.entry_type.App.entry_index] ?? null
@@ -66,7 +67,7 @@ export function resolveDependency(ctx: RulesContext, actionHash: Uint8Array): Re
     entry_type: entryTypeName(action, ctx.dna) ?? action.type,
     entry: entry?.kind === 'App' ? decodeMsgpack(entry.bytes) : null,
   }
-  if (action.type === ActionType.Update)
+  if (action.type === ActionTypes.Update)
     dep.original_action_hash = encodeHashB64(action.original_action_address)
   return dep
 }
@@ -101,14 +102,14 @@ export function checkEntryRules(
  */
 export function checkActionRules(ctx: RulesContext, action: Action, entry: StoredEntry | null): void {
   switch (action.type) {
-    case ActionType.Create:
-    case ActionType.Update: {
+    case ActionTypes.Create:
+    case ActionTypes.Update: {
       const entryType = entryTypeName(action, ctx.dna)
       if (entryType === 'Agent') return
       if (entryType === null || entry === null || entry.kind !== 'App') {
         throw new UnknownTypeError(`${ctx.dna.name} has no such app entry type`)
       }
-      if (action.type === ActionType.Create) {
+      if (action.type === ActionTypes.Create) {
         checkEntryRules(ctx, action.author, {
           entry_type: entryType,
           op: 'create',
@@ -125,7 +126,7 @@ export function checkActionRules(ctx: RulesContext, action: Action, entry: Store
       })
       return
     }
-    case ActionType.Delete: {
+    case ActionTypes.Delete: {
       const original = requireDependency(ctx, action.deletes_address, action.deletes_entry_address)
       checkEntryRules(ctx, action.author, {
         entry_type: original.entry_type,
@@ -135,10 +136,10 @@ export function checkActionRules(ctx: RulesContext, action: Action, entry: Store
       })
       return
     }
-    case ActionType.DeleteLink: {
+    case ActionTypes.DeleteLink: {
       const link = ctx.source.findAction(action.link_add_address)
       if (link === null) throw new UnresolvedDependenciesError([encodeHashB64(action.link_add_address)])
-      if (link.type !== ActionType.CreateLink) {
+      if (link.type !== ActionTypes.CreateLink) {
         throw new InvalidEntryError('sys.delete_link_target', 'a link delete must name a CreateLink action')
       }
       return
