@@ -24,7 +24,7 @@ import { type RunLog, startSchedulerHost } from '../tests/scenarios/scheduler-ho
 import type { BenchReport } from './report.ts'
 
 const MODEL_NAME = 'bench-104m'
-const RUNS = 3
+const RUNS = 5
 const GENERATED_TOKENS = 48
 // The fixed cost of a task shows best on tasks that do almost nothing: a short prompt, one token.
 const SHORT_RUNS = 11
@@ -271,8 +271,8 @@ export default async function run(): Promise<BenchReport> {
           workerPath(models),
           meshPath(hosts[0]!.scheduler),
         ]
-        // Warm-up: first evaluations pay for page faults into the mapped weights.
-        await comparePaths(paths, PROMPT, 8, 1)
+        // Warm-up, one whole task per path: the first runs pay for page faults into the mapped weights.
+        await comparePaths(paths, PROMPT, GENERATED_TOKENS, 1)
         const rows = (await comparePaths(paths, PROMPT, GENERATED_TOKENS, RUNS)).map(summarise)
         const short = (await comparePaths(paths, SHORT_PROMPT, 1, SHORT_RUNS)).map(summarise)
         return {

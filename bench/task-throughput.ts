@@ -166,6 +166,18 @@ export default async function run(): Promise<BenchReport> {
       hosts.push({ peer, scheduler })
     }
     await waitFor('a full mesh', () => hosts.every((h) => h.peer.node.peers.list().length === PEERS - 1))
+    // Claimants pick who claims at once by rendezvous over the nodes they know: let them know all.
+    const known = new Map<Host, number>()
+    const countNodes = () =>
+      Promise.all(
+        hosts.map(async (h) =>
+          known.set(h, (await h.peer.conductor.callZome('agent_registry', 'list_nodes', null)).length),
+        ),
+      )
+    await waitFor('every capability everywhere', () => {
+      void countNodes()
+      return hosts.every((h) => known.get(h) === PEERS)
+    })
     for (const h of hosts) await h.scheduler.start()
 
     const burst = await measure(hosts, 'burst', PEERS * TASKS_PER_PEER, true, runs)

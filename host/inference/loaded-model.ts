@@ -92,6 +92,9 @@ export class LoadedModel {
   /** Stops running tasks and frees the model's memory. */
   async dispose(): Promise<void> {
     this.unloading.abort(new ModelUnloadedError(this.info.name))
+    // The running task stops at its next token; disposing the model under it instead makes
+    // node-llama-cpp throw from inside a batch, where nothing can catch it (the process dies).
+    await this.turns.run(async () => {})
     await this.model.dispose()
   }
 }

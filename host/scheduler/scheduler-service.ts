@@ -92,8 +92,13 @@ export class NotTaskAuthorError extends Error {
 const DEFAULTS = { pollMs: 300, claimWindowMs: 200, leaseGraceMs: 250, declineMs: 10_000 }
 /** Nodes that claim a task at once; the rest wait to see whether they are needed. */
 const EAGER_CLAIMANTS = 2
+/**
+ * Claim windows the others wait before claiming a task that lacks claims. Long enough that claims
+ * still on their way (replication lags in a burst) arrive first.
+ */
+const LATE_CLAIM_WINDOWS = 10
 const NODES_CACHE_MS = 1000
-/** Least time between two passes woken back to back. */
+/** Least pause between two passes woken back to back. */
 const PASS_GAP_MS = 20
 /** Handled assignments remembered beyond this are forgotten oldest first. */
 const MEMORY_LIMIT = 4096
@@ -240,9 +245,12 @@ export class SchedulerService implements Startable {
     this.#pass = (async () => {
       do {
         this.#again = false
+        const started = Date.now()
         await this.#onePass().catch((err: unknown) => this.#log.warn({ err }, 'scheduler pass failed'))
-        // Records arrive in bursts (one per op stored): a short pause lets one pass answer many.
-        if (this.#again) await new Promise((resolve) => setTimeout(resolve, PASS_GAP_MS))
+        // Records arrive in bursts (one per op stored): a pause lets one pass answer many, and as long
+        // as the pass took, so that under load the scheduler leaves half the time to everything else.
+        const gap = Math.max(PASS_GAP_MS, Date.now() - started)
+        if (this.#again) await new Promise((resolve) => setTimeout(resolve, gap))
       } while (this.#again && !this.#stopped)
     })().finally(() => {
       this.#pass = null
@@ -358,7 +366,7 @@ export class SchedulerService implements Startable {
 
   /**
    * Whether to claim now. The first EAGER_CLAIMANTS capable nodes by rendezvous hash claim at once;
-   * the others hold back and claim only a task still unassigned after a few claim windows, so a
+   * the others hold back and claim only a task still unassigned after LATE_CLAIM_WINDOWS, so a
    * burst of tasks does not cost every node a claim on every task, and the load spreads.
    */
   async #claimsNow(state: TaskState): Promise<boolean> {
@@ -368,8 +376,13 @@ export class SchedulerService implements Startable {
       .filter((n) => unmetRequirement(requirements, claimSnapshotOf(n.entry, 0)) === null)
       .map((n) => n.author)
     if (rendezvousRank(state.task.action_hash, this.#me, capable) < EAGER_CLAIMANTS) return true
+    // Late: only for a task still waiting that lacks claims from nodes not yet tried (the eager ones
+    // have no worker for it, are gone, or failed it); a busy requester is no reason to pile on.
+    const tried = new Set(state.assignments.map((a) => a.entry.assignee))
+    const untried = new Set(state.claims.map((c) => c.author).filter((a) => !tried.has(a))).size
     const waiting = state.status === 'submitted' || state.status === 'claimed'
-    return waiting && nowMicros() - state.task.timestamp > this.#opts.claimWindowMs * 3 * 1000
+    const late = nowMicros() - state.task.timestamp > this.#opts.claimWindowMs * LATE_CLAIM_WINDOWS * 1000
+    return waiting && late && untried < EAGER_CLAIMANTS
   }
 
   /** The nodes' capabilities, read at most once a second. */

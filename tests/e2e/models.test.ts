@@ -6,7 +6,7 @@ import type { ModelsView } from '../../host/api/routes/models-route.ts'
 import type { StatusView } from '../../host/api/routes/status-route.ts'
 import type { InferGenerateOutput } from '../../host/workers/infer-generate.ts'
 import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
-import { type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 let dataDir: string
 let modelsDir: string
@@ -19,8 +19,11 @@ beforeAll(async () => {
   const tiny = await writeLlamaModel(join(modelsDir, 'tiny.gguf'), TINY_MODEL)
   const { readFile } = await import('node:fs/promises')
   await writeFile(join(modelsDir, 'corrupt.gguf'), (await readFile(tiny.path)).subarray(0, 200_000))
+  // A network of its own: on `local`, another test's daemon (with another "tiny") could claim our tasks.
+  const network = await isolatedNetwork(dataDir, 'e2e-models')
   daemon = await startRipple([
-    ...['--data-dir', dataDir, '--models-dir', modelsDir, '--api-port', '0', '--log-level', 'warn'],
+    ...['--network', network, '--data-dir', dataDir, '--models-dir', modelsDir],
+    ...['--api-port', '0', '--log-level', 'warn'],
     ...['--threads', '1', '--context-size', '2048'],
   ])
 }, 90_000)

@@ -1,5 +1,7 @@
 /** Runs the `ripple` CLI (bin/ripple.js) as child processes, the way a person would. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -72,4 +74,25 @@ export async function runRipple(
     const e = err as { code?: number; stdout?: string; stderr?: string }
     return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
   }
+}
+
+/**
+ * Writes a network file like `local` but with a fresh seed into `dir`, so daemons of other test files
+ * running at the same time (all on loopback mDNS) can never join; answers its path for `--network`.
+ */
+export async function isolatedNetwork(
+  dir: string,
+  name: string,
+  overrides: Record<string, unknown> = {},
+): Promise<string> {
+  const local = JSON.parse(await readFile(join(REPO_ROOT, 'networks', 'local.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >
+  const path = join(dir, `${name}.network.json`)
+  await writeFile(
+    path,
+    JSON.stringify({ ...local, name, seed: `${name}-${randomBytes(8).toString('hex')}`, ...overrides }),
+  )
+  return path
 }
