@@ -26,7 +26,11 @@ export interface ConductorPort {
   readonly backend: 'embedded' | 'holochain'
   /** HoloHashB64 of this host's agent key (the same key in every cell). */
   readonly agentPubKey: string
-  callZome<D extends DnaName, F extends ZomeFnName<D>>(dna: D, fn: F, payload: ZomeInput<D, F>): Promise<ZomeOutput<D, F>>
+  callZome<D extends DnaName, F extends ZomeFnName<D>>(
+    dna: D,
+    fn: F,
+    payload: ZomeInput<D, F>,
+  ): Promise<ZomeOutput<D, F>>
   agentInfo(dna: DnaName): Promise<AgentInfoView>
   /** Sends an ephemeral signal to every peer in the network (fire and forget). */
   broadcastSignal(dna: DnaName, payload: unknown): Promise<void>

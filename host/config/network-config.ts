@@ -70,7 +70,9 @@ export class InvalidNetworkConfigError extends Error {
 
 /** Loads a network by name (`networks/<name>.json`) or by path to a JSON file. */
 export async function loadNetworkConfig(nameOrPath: string): Promise<NetworkConfig> {
-  const path = /[/\\]|\.json$/.test(nameOrPath) ? resolve(nameOrPath) : join(NETWORKS_DIR, `${nameOrPath}.json`)
+  const path = /[/\\]|\.json$/.test(nameOrPath)
+    ? resolve(nameOrPath)
+    : join(NETWORKS_DIR, `${nameOrPath}.json`)
   let raw: string
   try {
     raw = await readFile(path, 'utf8')

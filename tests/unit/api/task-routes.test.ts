@@ -82,7 +82,7 @@ describe('task and policy routes', () => {
 
   it('refuses a bad task with the problems and their paths', async () => {
     const paths = (res: Awaited<ReturnType<typeof send>>) =>
-      (res.body.error?.details as { issues: { path: string[] }[] }).issues.map((i) => i.path.join('.'))
+      (res.body.error!.details as { issues: { path: string[] }[] }).issues.map((i) => i.path.join('.'))
     const badKind = await send('/v1/tasks', { kind: 'Echo', input: { message: 'hi' }, lease_ms: 5 })
     expect(badKind.status).toBe(400)
     expect(paths(badKind)).toEqual(['kind', 'lease_ms'])
