@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks'
 import type { NetworkConfig } from '../host/config/network-config.ts'
 import { createRippleNode, type RippleNode } from '../host/net/create-node.ts'
+import { percentile, round, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const SIZES = [3, 10, 30]
@@ -40,23 +41,6 @@ interface Result {
   rss_per_node_mb: number
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
-}
-
-const round = (x: number, digits = 1) => Number(x.toFixed(digits))
-
-async function waitFor(what: string, condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + MESH_TIMEOUT_MS
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`gossip-latency: timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
-
 /** Node i dials nodes 0..i-1, so every pair gets exactly one connection. */
 async function startMesh(count: number): Promise<RippleNode[]> {
   const nodes: RippleNode[] = []
@@ -64,11 +48,15 @@ async function startMesh(count: number): Promise<RippleNode[]> {
     const peers = nodes.flatMap((n) => n.multiaddrs().map(String))
     nodes.push(await createRippleNode({ network: NETWORK, peers, loopbackTuning: true }))
   }
-  await waitFor('a full mesh', () => nodes.every((n) => n.peers.list().length === count - 1))
+  await waitFor('a full mesh', () => nodes.every((n) => n.peers.list().length === count - 1), MESH_TIMEOUT_MS)
   // Relays forward to their gossip mesh only; gossipsub grafts up to D = 6 peers (at least
   // Dlo = 4) per topic on its 1 s heartbeat.
   const meshed = Math.min(count - 1, GOSSIPSUB_DLO)
-  await waitFor('gossip meshes', () => nodes.every((n) => n.pubsub.meshSize('ops') >= meshed))
+  await waitFor(
+    'gossip meshes',
+    () => nodes.every((n) => n.pubsub.meshSize('ops') >= meshed),
+    MESH_TIMEOUT_MS,
+  )
   return nodes
 }
 

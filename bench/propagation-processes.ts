@@ -8,13 +8,12 @@
  * reader: an upper bound on propagation. Also the idle RSS of each daemon process.
  * Run: `npm run bench propagation-processes`.
  */
-import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { PeersReply } from '../host/api/routes/peers-route.ts'
 import type { StatusView } from '../host/api/routes/status-route.ts'
-import { REPO_ROOT, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
+import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
 import { percentile, round, rssMb, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
@@ -40,10 +39,7 @@ async function call<T>(daemon: Daemon, path: string, body?: unknown): Promise<T>
 }
 
 async function startDaemons(count: number, root: string): Promise<Daemon[]> {
-  const local = JSON.parse(await readFile(join(REPO_ROOT, 'networks', 'local.json'), 'utf8'))
-  const networkFile = join(root, 'network.json')
-  const seed = `bench-${randomBytes(8).toString('hex')}`
-  await writeFile(networkFile, JSON.stringify({ ...local, name: 'bench-processes', seed }))
+  const networkFile = await isolatedNetwork(root, 'bench-processes')
   // Started three at a time: ten at once on two cores only makes each start slower.
   const daemons: Daemon[] = []
   for (let i = 0; i < count; i += 3) {

@@ -15,6 +15,7 @@ import { encodeHashB64 } from '../host/conductor/embedded/hash.ts'
 import { createEmbeddedPeer, type EmbeddedPeer } from '../host/conductor/embedded/replication/index.ts'
 import type { NetworkConfig } from '../host/config/network-config.ts'
 import { capability } from '../tests/unit/conductor/fixtures/capability.ts'
+import { percentile, round, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const SIZES = [3, 10, 30]
@@ -33,22 +34,6 @@ interface Result {
   p95_ms: number
   max_ms: number
   rss_per_peer_mb: number
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const round = (x: number, digits = 1) => Number(x.toFixed(digits))
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
-}
-
-async function waitFor(what: string, condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + SETUP_TIMEOUT_MS
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`propagation: timed out waiting for ${what}`)
-    await sleep(50)
-  }
 }
 
 function network(count: number): NetworkConfig {
@@ -78,7 +63,11 @@ async function startMesh(count: number, root: string): Promise<EmbeddedPeer[]> {
       }),
     )
   }
-  await waitFor('a full mesh', () => peers.every((p) => p.node.peers.list().length === count - 1))
+  await waitFor(
+    'a full mesh',
+    () => peers.every((p) => p.node.peers.list().length === count - 1),
+    SETUP_TIMEOUT_MS,
+  )
   await waitFor('ops subscriptions', () =>
     peers.every((p) => p.node.pubsub.subscribers('ops').length === count - 1),
   )
@@ -112,7 +101,11 @@ async function measure(count: number): Promise<Result> {
         ),
       ),
     )
-    await waitFor('gossip meshes', () => peers.every((p) => p.node.pubsub.meshSize('ops') > 0))
+    await waitFor(
+      'gossip meshes',
+      () => peers.every((p) => p.node.pubsub.meshSize('ops') > 0),
+      SETUP_TIMEOUT_MS,
+    )
     await sleep(1_500)
     globalThis.gc?.()
     const rssPerPeer = (process.memoryUsage().rss - rssBefore) / count

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { readDaemonFile } from '../host/daemon/daemon-file.ts'
 import { LOOPBACK_FLAGS, REPO_ROOT, RIPPLE_BIN } from '../tests/e2e/ripple-process.ts'
+import { percentile, rssMb } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const RUNS = 5
@@ -51,19 +52,6 @@ async function sampleOnce(): Promise<Sample> {
     await exited
     await rm(dataDir, { recursive: true, force: true })
   }
-}
-
-async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1])
-  if (!Number.isFinite(kb)) throw new Error(`no VmRSS for pid ${pid}`)
-  return Math.round((kb / 1024) * 10) / 10
-}
-
-/** Nearest-rank percentile. */
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
 }
 
 export default async function run(): Promise<BenchReport> {

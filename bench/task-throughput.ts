@@ -17,6 +17,7 @@ import { isTerminal, SchedulerService } from '../host/scheduler/scheduler-servic
 import { echoWorker } from '../host/workers/echo.ts'
 import { WorkerRegistry } from '../host/workers/worker-registry.ts'
 import type { NodeCapability, Task } from '../zomes-bindings/index.ts'
+import { percentile, round, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const PEERS = 5
@@ -61,21 +62,6 @@ function echoTask(id: string): Task {
     deadline: (Date.now() + TIMEOUT_MS) * 1000,
     max_attempts: 3,
     fan_out: 1,
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
-}
-
-const round = (x: number) => Number(x.toFixed(1))
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`task-throughput: timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
 
