@@ -5,7 +5,7 @@
  * daemon.json, i.e. the node process that runs it, not a wrapper). Run: `npm run bench startup`.
  */
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'

@@ -7,6 +7,7 @@ import {
   boundedJson,
   CidSchema,
   DottedIdSchema,
+  type EntryRecord,
   entryRecord,
   int,
   LIMITS,
@@ -25,6 +26,7 @@ import {
 const T = LIMITS.task
 const C = LIMITS.claim
 const R = LIMITS.result
+const RC = LIMITS.receipt
 const DurationMsSchema = int(LIMITS.duration_ms)
 
 export const RequirementsSchema = z
@@ -80,15 +82,29 @@ export const ClaimSchema = z.strictObject({
 })
 export type Claim = z.infer<typeof ClaimSchema>
 
-/** Written only by the task's author: who runs attempt N, until when. */
+/**
+ * Written only by the task's author: who runs attempt N of one slot, until when. A task with fan-out N
+ * has slots 0..N-1, each an answer of its own with its own attempts (up to max_attempts).
+ */
 export const AssignmentSchema = z.strictObject({
   task: ActionHashB64Schema,
   claim: ActionHashB64Schema,
   assignee: AgentPubKeyB64Schema,
+  slot: int(LIMITS.assignment.slot),
   attempt: int(LIMITS.assignment.attempt),
   lease_expires_at: TimestampSchema,
 })
 export type Assignment = z.infer<typeof AssignmentSchema>
+
+/** The current attempt of each slot (its highest attempt), by slot. */
+export function currentAssignments<A extends EntryRecord<Assignment>>(assignments: readonly A[]): A[] {
+  const bySlot = new Map<number, A>()
+  for (const a of assignments) {
+    const held = bySlot.get(a.entry.slot)
+    if (held === undefined || a.entry.attempt > held.entry.attempt) bySlot.set(a.entry.slot, a)
+  }
+  return [...bySlot.values()].sort((x, y) => x.entry.slot - y.entry.slot)
+}
 
 export const ResultStatusSchema = z.enum(['ok', 'error'])
 
@@ -134,18 +150,61 @@ export const TaskResultSchema = z
   })
 export type TaskResult = z.infer<typeof TaskResultSchema>
 
-/** Written by the task's author: whether the result was accepted, and the usage to account. */
-export const ReceiptSchema = z.strictObject({
-  task: ActionHashB64Schema,
+/**
+ * How one answer fared in the reduction by agreement: the result a slot ended with, who signed it,
+ * with which model file, and whether it is in the group of the chosen result.
+ */
+export const VoteSchema = z.strictObject({
   result: ActionHashB64Schema,
-  accepted: z.boolean(),
-  reason: ReasonSchema,
-  usage: z.strictObject({
-    duration_ms: DurationMsSchema,
-    tokens: int(R.tokens).nullable(),
-    output_bytes: ByteCountSchema,
-  }),
+  /** The result's author. */
+  assignee: AgentPubKeyB64Schema,
+  /** The model file that produced the answer, for inference outputs; null otherwise. */
+  model_file_hash: Sha256HexSchema.nullable(),
+  /** Answers that agree share a group (the winning group is 0); null for a result without an answer. */
+  group: int(RC.group).nullable(),
+  /** Cosine similarity to the chosen answer (floored at 0) for embeddings; null for other answers. */
+  similarity: num(RC.similarity).nullable(),
+  /** In the chosen result's group. */
+  agree: z.boolean(),
 })
+export type Vote = z.infer<typeof VoteSchema>
+
+/**
+ * Written by the task's author: the chosen result, whether it was accepted, every answer's vote (one
+ * per slot that ended with a result), and the usage to account (summed over the voted results).
+ */
+export const ReceiptSchema = z
+  .strictObject({
+    task: ActionHashB64Schema,
+    result: ActionHashB64Schema,
+    accepted: z.boolean(),
+    reason: ReasonSchema,
+    usage: z.strictObject({
+      duration_ms: DurationMsSchema,
+      tokens: int(R.tokens).nullable(),
+      output_bytes: ByteCountSchema,
+    }),
+    votes: list(VoteSchema, RC.votes),
+  })
+  .refine((r) => new Set(r.votes.map((v) => v.result)).size === r.votes.length, {
+    message: 'a result has one vote at most',
+    path: ['votes'],
+  })
+  .refine((r) => r.votes.length === 0 || r.votes.some((v) => v.result === r.result), {
+    message: 'the chosen result must have a vote',
+    path: ['result'],
+  })
+  .refine(
+    (r) => {
+      const group = r.votes.find((v) => v.result === r.result)?.group ?? null
+      return r.votes.every((v) => v.agree === (v.group !== null && v.group === group))
+    },
+    { message: "a vote agrees exactly when it is in the chosen result's group", path: ['votes'] },
+  )
+  .refine((r) => !r.accepted || r.votes.every((v) => v.result !== r.result || v.group !== null), {
+    message: 'an accepted result must be an answer (its vote needs a group)',
+    path: ['accepted'],
+  })
 export type Receipt = z.infer<typeof ReceiptSchema>
 
 /** Written by the task's author. */

@@ -46,6 +46,7 @@ export function taskPolicyRequest(input: TaskDecisionInput): PolicyRequest {
       input_bytes: Buffer.byteLength(JSON.stringify(task.entry.input)),
       max_attempts: task.entry.max_attempts,
       lease_ms: task.entry.lease_ms,
+      fan_out: task.entry.fan_out,
     },
     parents: [],
   }

@@ -1,21 +1,30 @@
 /**
  * What the requester's host does next for one of its tasks, from the task's records and the time:
- * wait, assign an attempt (the best claim after the claim window; on a lost lease or a failed result,
- * the next claim), or write the receipt. Only the requester writes assignments and only after the
- * previous lease has run out, so at most one attempt is live at a time. Results are judged only for
- * the latest assignment: a late one (for an attempt already replaced) is kept on the DHT, not accepted.
+ * wait, assign an attempt, or write the receipt.
+ *
+ * A task with fan-out N has N slots, each one answer: the best claims after the claim window go to
+ * slots 0..N-1, each to a different claimant (one not live or answered in another slot). A slot whose
+ * lease runs out or whose result fails is reassigned to the next claim, up to max_attempts; only the
+ * requester writes assignments and only after the slot's previous lease has run out, so at most one
+ * attempt per slot is live at a time. A slot's result is judged only for its current attempt: a late
+ * one (for an attempt already replaced) is kept on the DHT, not accepted.
+ *
+ * The task is settled when every slot has an answer or is out of attempts; then the receipt reduces
+ * the answers by agreement (./receipt.ts). A slot no claimant is left for (fewer claimants than the
+ * fan-out) is given up once every capable node has had its chance to claim (`fillWindowMs` after
+ * submission) and the other slots are settled, so a small mesh answers with the answers it has.
  */
 import {
   type Assignment,
   type Claim,
+  currentAssignments,
   type EntryRecord,
-  LIMITS,
   type Receipt,
   type TaskResult,
   type TaskState,
 } from '../../zomes-bindings/index.ts'
 import { rankClaims } from './claim-ranking.ts'
-import { outputBytes, outputHash } from './output-hash.ts'
+import { type Judged, receiptFor, type Verdict, verifyResult } from './receipt.ts'
 
 export interface PlanOptions {
   /** Microseconds since the epoch. */
@@ -26,105 +35,114 @@ export interface PlanOptions {
   claimWindowMs: number
   /** Waited past a lease before reassigning, so a slightly slow clock elsewhere does not run it twice. */
   leaseGraceMs: number
+  /** From submission, how long a slot waits for a claimant of its own before it is given up. */
+  fillWindowMs: number
   /** Claimants a policy refused as assignees. */
   refused: ReadonlySet<string>
 }
 
 export type RequesterStep =
   | { kind: 'wait'; reason: string }
-  | { kind: 'assign'; claim: EntryRecord<Claim>; attempt: number }
+  | { kind: 'assign'; claim: EntryRecord<Claim>; slot: number; attempt: number }
   | { kind: 'receipt'; receipt: Receipt }
   /** Nothing more to write: finished, cancelled, expired, or out of attempts. */
   | { kind: 'finished' }
 
-export interface Verdict {
-  accepted: boolean
-  reason: string
+/** Where one slot stands: its current attempt (null before the first) and that attempt's result. */
+interface Slot {
+  slot: number
+  phase: 'open' | 'live' | 'answered' | 'retry' | 'spent'
+  current: EntryRecord<Assignment> | null
+  result: EntryRecord<TaskResult> | null
+  verdict: Verdict | null
+  /** Why the slot needs (or needed) another attempt. */
+  why: string
 }
 
 export function planRequester(state: TaskState, options: PlanOptions): RequesterStep {
   if (state.receipt || state.cancellation) return { kind: 'finished' }
   const task = state.task.entry
-  const latest = state.assignments.at(-1)
-  if (latest) {
-    const result = state.results.find((r) => r.entry.assignment === latest.action_hash)
-    if (result) {
-      const verdict = verifyResult(result, latest)
-      if (verdict.accepted || latest.entry.attempt >= task.max_attempts) {
-        return { kind: 'receipt', receipt: receiptFor(result, verdict) }
-      }
-      return nextAttempt(
-        state,
-        latest.entry.attempt + 1,
-        options,
-        `attempt ${latest.entry.attempt}: ${verdict.reason}`,
-      )
-    }
-    if (task.deadline < options.now) return { kind: 'finished' }
-    if (latest.entry.lease_expires_at + options.leaseGraceMs * 1000 >= options.now) {
-      return { kind: 'wait', reason: `attempt ${latest.entry.attempt} holds the lease` }
-    }
-    if (latest.entry.attempt >= task.max_attempts) return { kind: 'finished' }
-    return nextAttempt(
-      state,
-      latest.entry.attempt + 1,
-      options,
-      `attempt ${latest.entry.attempt} lost its lease`,
-    )
-  }
+  const slots = slotsOf(state, options)
+  const settled = (s: Slot) => s.phase === 'answered' || s.phase === 'spent'
+  if (slots.every(settled)) return receiptStep(state, slots, 0)
   if (task.deadline < options.now) return { kind: 'finished' }
-  if (options.firstClaimSeenAt === null) return { kind: 'wait', reason: 'no claims yet' }
-  if (options.now - options.firstClaimSeenAt < options.claimWindowMs * 1000) {
-    return { kind: 'wait', reason: 'gathering claims' }
+  if (state.assignments.length === 0) {
+    if (options.firstClaimSeenAt === null) return { kind: 'wait', reason: 'no claims yet' }
+    if (options.now - options.firstClaimSeenAt < options.claimWindowMs * 1000) {
+      return { kind: 'wait', reason: 'gathering claims' }
+    }
   }
-  return nextAttempt(state, 1, options, 'first attempt')
+  // A claimant gives one answer: not to a second slot while it runs or answered another.
+  const busy = new Set(
+    slots.flatMap((s) => (s.phase === 'live' || s.phase === 'answered' ? [s.current!.entry.assignee] : [])),
+  )
+  const unfilled: Slot[] = []
+  for (const s of slots) {
+    if (s.phase !== 'open' && s.phase !== 'retry') continue
+    const claim = nextClaim(state, options, busy)
+    if (claim) return { kind: 'assign', claim, slot: s.slot, attempt: (s.current?.entry.attempt ?? 0) + 1 }
+    unfilled.push(s)
+  }
+  const filled = options.now - state.task.timestamp >= options.fillWindowMs * 1000
+  if (filled && unfilled.length > 0 && slots.every((s) => settled(s) || unfilled.includes(s))) {
+    const step = receiptStep(state, slots, unfilled.length)
+    if (step.kind === 'receipt') return step
+  }
+  const live = slots.find((s) => s.phase === 'live')
+  if (live) return { kind: 'wait', reason: `${attemptName(live.current!, task.fan_out)} holds the lease` }
+  return { kind: 'wait', reason: `${unfilled[0]?.why}; no claim to assign` }
+}
+
+function slotsOf(state: TaskState, options: PlanOptions): Slot[] {
+  const { fan_out, max_attempts } = state.task.entry
+  const current = currentAssignments(state.assignments)
+  return Array.from({ length: fan_out }, (_, slot): Slot => {
+    const a = current.find((c) => c.entry.slot === slot)
+    if (a === undefined) {
+      return { slot, phase: 'open', current: null, result: null, verdict: null, why: 'first attempt' }
+    }
+    const name = attemptName(a, fan_out)
+    const outOfAttempts = a.entry.attempt >= max_attempts
+    const result = state.results.find((r) => r.entry.assignment === a.action_hash) ?? null
+    if (result) {
+      const verdict = verifyResult(result, a)
+      const phase = verdict.accepted ? 'answered' : outOfAttempts ? 'spent' : 'retry'
+      return { slot, phase, current: a, result, verdict, why: `${name}: ${verdict.reason}` }
+    }
+    const leaseLive = a.entry.lease_expires_at + options.leaseGraceMs * 1000 >= options.now
+    const phase = leaseLive ? 'live' : outOfAttempts ? 'spent' : 'retry'
+    return { slot, phase, current: a, result: null, verdict: null, why: `${name} lost its lease` }
+  })
+}
+
+/** The receipt over the slots' results, or finished when no slot has one (every lease ran out). */
+function receiptStep(state: TaskState, slots: readonly Slot[], unfilled: number): RequesterStep {
+  const judged = slots.flatMap((s): Judged[] =>
+    s.result && s.verdict ? [{ slot: s.slot, result: s.result, verdict: s.verdict }] : [],
+  )
+  if (judged.length === 0) return { kind: 'finished' }
+  return { kind: 'receipt', receipt: receiptFor(state.task, judged, unfilled) }
 }
 
 /**
- * The claim for the next attempt: the best claimant not tried yet, else the one tried fewest times
- * (a retry on the same node beats waiting for a new one), skipping claimants a policy refused.
+ * The claim for a slot's next attempt: the best claimant not tried yet, else the one tried fewest
+ * times (a retry on the same node beats waiting for a new one), skipping claimants a policy refused
+ * and those busy in another slot.
  */
-function nextAttempt(state: TaskState, attempt: number, options: PlanOptions, why: string): RequesterStep {
+function nextClaim(
+  state: TaskState,
+  options: PlanOptions,
+  busy: ReadonlySet<string>,
+): EntryRecord<Claim> | undefined {
   const tries = new Map<string, number>()
   for (const a of state.assignments) tries.set(a.entry.assignee, (tries.get(a.entry.assignee) ?? 0) + 1)
-  const candidates = rankClaims(state.task, state.claims)
-    .filter((c) => !options.refused.has(c.author))
+  return rankClaims(state.task, state.claims)
+    .filter((c) => !options.refused.has(c.author) && !busy.has(c.author))
     .map((claim, rank) => ({ claim, rank, tries: tries.get(claim.author) ?? 0 }))
-    .sort((a, b) => a.tries - b.tries || a.rank - b.rank)
-  const next = candidates[0]
-  if (next === undefined) return { kind: 'wait', reason: `${why}; no claim to assign` }
-  return { kind: 'assign', claim: next.claim, attempt }
+    .sort((a, b) => a.tries - b.tries || a.rank - b.rank)[0]?.claim
 }
 
-/** Whether a result for `assignment` is one to accept: by the assignee, ok, and its output hash checks out. */
-export function verifyResult(result: EntryRecord<TaskResult>, assignment: EntryRecord<Assignment>): Verdict {
-  const r = result.entry
-  if (result.author !== assignment.entry.assignee) {
-    return { accepted: false, reason: `written by ${result.author}, not the assignee` }
-  }
-  if (r.assignment !== assignment.action_hash) return { accepted: false, reason: 'for another assignment' }
-  if (r.status === 'error') return { accepted: false, reason: `the worker failed: ${r.error}` }
-  if (r.output_cid !== null) {
-    // This host fetches no IPFS content yet: the hash of an output kept there is the assignee's word.
-    return { accepted: true, reason: `output at ${r.output_cid}; its hash is not checked here` }
-  }
-  if (outputHash(r.output) !== r.output_hash)
-    return { accepted: false, reason: 'the output does not match output_hash' }
-  return { accepted: true, reason: 'output hash verified' }
-}
-
-function receiptFor(result: EntryRecord<TaskResult>, verdict: Verdict): Receipt {
-  const { metrics, output } = result.entry
-  const tokens =
-    metrics.tokens_in === null && metrics.tokens_out === null
-      ? null
-      : (metrics.tokens_in ?? 0) + (metrics.tokens_out ?? 0)
-  return {
-    task: result.entry.task,
-    result: result.action_hash,
-    accepted: verdict.accepted,
-    // The worker's error may be longer than a receipt's reason.
-    reason: [...verdict.reason].slice(0, LIMITS.reason.max).join(''),
-    usage: { duration_ms: metrics.duration_ms, tokens, output_bytes: outputBytes(output).length },
-  }
+/** "attempt 2", or "attempt 2 of slot 1" for a task that fans out. */
+function attemptName(a: EntryRecord<Assignment>, fanOut: number): string {
+  return fanOut === 1 ? `attempt ${a.entry.attempt}` : `attempt ${a.entry.attempt} of slot ${a.entry.slot}`
 }

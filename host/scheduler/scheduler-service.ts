@@ -1,22 +1,25 @@
 /**
  * The scheduler of one host, in its three roles:
  * - claimant: claims open tasks its capability, its workers and the policies allow;
- * - requester: for the tasks this host submitted, assigns the best claim after a short window, watches
- *   the lease, reassigns on a lost lease or failed result up to max_attempts, and issues the receipt;
+ * - requester: for the tasks this host submitted, assigns the best claim after a short window (the
+ *   best N to N different claimants for a task with fan-out N), watches the leases, reassigns on a
+ *   lost lease or failed result up to max_attempts, and issues the receipt, reducing the answers by
+ *   agreement;
  * - assignee: runs its current assignment's worker (aborted on cancel, lease loss or stop) and posts
  *   the signed Result.
  * It wakes on stored records (`onRecordsStored`) and polls as a fallback; one pass at a time.
  */
-import type {
-  ClaimSnapshot,
-  Decision,
-  DnaName,
-  EntryRecord,
-  NodeCapability,
-  RecordRef,
-  Task,
-  TaskState,
-  TaskStatus,
+import {
+  type ClaimSnapshot,
+  currentAssignments,
+  type Decision,
+  type DnaName,
+  type EntryRecord,
+  type NodeCapability,
+  type RecordRef,
+  type Task,
+  type TaskState,
+  type TaskStatus,
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import type { Startable } from '../daemon/startable.ts'
@@ -90,13 +93,18 @@ export class NotTaskAuthorError extends Error {
 }
 
 const DEFAULTS = { pollMs: 300, claimWindowMs: 200, leaseGraceMs: 250, declineMs: 10_000 }
-/** Nodes that claim a task at once; the rest wait to see whether they are needed. */
-const EAGER_CLAIMANTS = 2
+/** Nodes beyond a task's fan-out that claim it at once (a spare); the rest wait to see whether they are needed. */
+const SPARE_CLAIMANTS = 1
 /**
  * Claim windows the others wait before claiming a task that lacks claims. Long enough that claims
  * still on their way (replication lags in a burst) arrive first.
  */
 const LATE_CLAIM_WINDOWS = 10
+/**
+ * Claim windows from submission after which a fan-out slot nobody is left to claim is given up: the
+ * late claimants' wait, and two windows more for their claims to arrive.
+ */
+const FILL_WINDOWS = LATE_CLAIM_WINDOWS + 2
 const NODES_CACHE_MS = 1000
 /** Least pause between two passes woken back to back. */
 const PASS_GAP_MS = 20
@@ -303,38 +311,53 @@ export class SchedulerService implements Startable {
     }
     const now = nowMicros()
     if (memo.firstClaimSeenAt === null && state.claims.length > 0) memo.firstClaimSeenAt = now
-    const options = { ...this.#opts, now, firstClaimSeenAt: memo.firstClaimSeenAt, refused: memo.refused }
-    for (;;) {
+    const options = {
+      ...this.#opts,
+      now,
+      firstClaimSeenAt: memo.firstClaimSeenAt,
+      fillWindowMs: this.#opts.claimWindowMs * FILL_WINDOWS,
+      refused: memo.refused,
+    }
+    // The plan takes one step at a time; re-planning after each assignment gives every slot of a
+    // fan-out its claimant in this one visit.
+    let assigned = 0
+    while (assigned < state.task.entry.fan_out) {
       const step = planRequester(state, options)
-      if (step.kind === 'assign') {
-        const verdict = await this.#init.policies.decide({
-          action: 'assign',
-          subject: step.claim.author,
-          snapshot: step.claim.entry.snapshot,
-          task: state.task,
-          decidedBy: this.#me,
-        })
-        if (!verdict.allowed) {
-          memo.refused.add(step.claim.author)
-          continue
-        }
-        await this.#init.conductor.callZome('resource_mesh', 'assign_task', {
-          task: hash,
-          claim: step.claim.action_hash,
-          assignee: step.claim.author,
-          attempt: step.attempt,
-          lease_expires_at: nowMicros() + state.task.entry.lease_ms * 1000,
-        })
-        this.#log.debug({ task: hash, attempt: step.attempt, assignee: step.claim.author }, 'assigned')
-        return true
-      }
       if (step.kind === 'receipt') {
         await this.#init.conductor.callZome('resource_mesh', 'issue_receipt', step.receipt)
         this.#log.debug({ task: hash, accepted: step.receipt.accepted }, 'receipt issued')
         return true
       }
-      return false
+      if (step.kind !== 'assign') break
+      const verdict = await this.#init.policies.decide({
+        action: 'assign',
+        subject: step.claim.author,
+        snapshot: step.claim.entry.snapshot,
+        task: state.task,
+        decidedBy: this.#me,
+      })
+      if (!verdict.allowed) {
+        memo.refused.add(step.claim.author)
+        continue
+      }
+      await this.#init.conductor.callZome('resource_mesh', 'assign_task', {
+        task: hash,
+        claim: step.claim.action_hash,
+        assignee: step.claim.author,
+        slot: step.slot,
+        attempt: step.attempt,
+        lease_expires_at: nowMicros() + state.task.entry.lease_ms * 1000,
+      })
+      assigned++
+      this.#log.debug(
+        { task: hash, slot: step.slot, attempt: step.attempt, assignee: step.claim.author },
+        'assigned',
+      )
+      const next = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
+      if (next === null) break
+      state = next
     }
+    return assigned > 0
   }
 
   async #claimantStep(state: TaskState, snapshot: ClaimSnapshot): Promise<void> {
@@ -365,24 +388,27 @@ export class SchedulerService implements Startable {
   }
 
   /**
-   * Whether to claim now. The first EAGER_CLAIMANTS capable nodes by rendezvous hash claim at once;
-   * the others hold back and claim only a task still unassigned after LATE_CLAIM_WINDOWS, so a
-   * burst of tasks does not cost every node a claim on every task, and the load spreads.
+   * Whether to claim now. The first fan-out + SPARE_CLAIMANTS capable nodes by rendezvous hash claim
+   * at once; the others hold back and claim only a task still unassigned after LATE_CLAIM_WINDOWS,
+   * so a burst of tasks does not cost every node a claim on every task, and the load spreads.
    */
   async #claimsNow(state: TaskState): Promise<boolean> {
     const nodes = await this.#knownNodes()
-    const requirements = state.task.entry.requirements
+    const { requirements, fan_out } = state.task.entry
+    const eager = fan_out + SPARE_CLAIMANTS
     const capable = nodes
       .filter((n) => unmetRequirement(requirements, claimSnapshotOf(n.entry, 0)) === null)
       .map((n) => n.author)
-    if (rendezvousRank(state.task.action_hash, this.#me, capable) < EAGER_CLAIMANTS) return true
-    // Late: only for a task still waiting that lacks claims from nodes not yet tried (the eager ones
-    // have no worker for it, are gone, or failed it); a busy requester is no reason to pile on.
+    if (rendezvousRank(state.task.action_hash, this.#me, capable) < eager) return true
+    // Late: only for a task still waiting (or with fewer claimants than slots) that lacks claims from
+    // nodes not yet tried (the eager ones have no worker for it, are gone, or failed it); a busy
+    // requester is no reason to pile on.
     const tried = new Set(state.assignments.map((a) => a.entry.assignee))
-    const untried = new Set(state.claims.map((c) => c.author).filter((a) => !tried.has(a))).size
-    const waiting = state.status === 'submitted' || state.status === 'claimed'
+    const claimants = new Set(state.claims.map((c) => c.author))
+    const untried = [...claimants].filter((a) => !tried.has(a)).length
+    const waiting = state.status === 'submitted' || state.status === 'claimed' || claimants.size < fan_out
     const late = nowMicros() - state.task.timestamp > this.#opts.claimWindowMs * LATE_CLAIM_WINDOWS * 1000
-    return waiting && late && untried < EAGER_CLAIMANTS
+    return waiting && late && untried < eager
   }
 
   /** The nodes' capabilities, read at most once a second. */
@@ -411,18 +437,23 @@ export class SchedulerService implements Startable {
 
   #assigneeStep(state: TaskState, snapshot: ClaimSnapshot | null): void {
     const hash = state.task.action_hash
-    const latest = state.assignments.at(-1)
-    this.#runner.abort(hash, 'a newer attempt was assigned', latest?.action_hash)
-    if (latest === undefined || latest.entry.assignee !== this.#me) return
+    // This host's attempt: the newest slot whose current attempt is assigned here (the requester
+    // gives a claimant one slot at a time).
+    const mine = currentAssignments(state.assignments)
+      .filter((a) => a.entry.assignee === this.#me)
+      .sort((a, b) => a.timestamp - b.timestamp)
+      .at(-1)
+    this.#runner.abort(hash, 'a newer attempt was assigned', mine?.action_hash)
+    if (mine === undefined) return
     // An attempt of this task still winding down here: the next pass starts this one.
-    if (this.#handledAssignments.has(latest.action_hash) || this.#runner.runningAssignment(hash)) return
-    remember(this.#handledAssignments, latest.action_hash)
-    const posted = state.results.some((r) => r.entry.assignment === latest.action_hash)
-    if (posted || state.status !== 'assigned' || latest.entry.lease_expires_at < nowMicros()) return
+    if (this.#handledAssignments.has(mine.action_hash) || this.#runner.runningAssignment(hash)) return
+    remember(this.#handledAssignments, mine.action_hash)
+    const posted = state.results.some((r) => r.entry.assignment === mine.action_hash)
+    if (posted || isTerminal(state.status) || mine.entry.lease_expires_at < nowMicros()) return
     const attempt = {
       task: state.task,
-      assignment: latest.action_hash,
-      leaseExpiresAt: latest.entry.lease_expires_at,
+      assignment: mine.action_hash,
+      leaseExpiresAt: mine.entry.lease_expires_at,
     }
     this.#runner.start(attempt, snapshot)
   }

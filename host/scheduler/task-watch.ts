@@ -1,10 +1,17 @@
 /**
  * Who waits on which task (`ripple task submit --wait`, the API's event stream), and what the
- * assignees say about running attempts: each watcher hears every status change once and the current
- * assignee's progress. Also the status as this host sees it: the records say `assigned`; the
- * assignee's `started` signal (or running it here) makes it `running`.
+ * assignees say about running attempts: each watcher hears every status change and new attempt once,
+ * and the progress of the current assignees (one per slot of a fan-out). Also the status as this host
+ * sees it: the records say `assigned`; a current assignee's `started` signal (or running it here)
+ * makes it `running`.
  */
-import type { TaskState, TaskStatus } from '../../zomes-bindings/index.ts'
+import {
+  type Assignment,
+  currentAssignments,
+  type EntryRecord,
+  type TaskState,
+  type TaskStatus,
+} from '../../zomes-bindings/index.ts'
 import type { Signal } from '../conductor/port.ts'
 import type { WorkerProgress } from '../workers/worker.ts'
 import { TaskSignalSchema } from './task-signals.ts'
@@ -24,8 +31,8 @@ interface Watch {
   listeners: Set<(event: TaskEvent) => void>
   /** The status and attempt last told, so each change is told once. */
   lastKey: string | null
-  assignment: string | null
-  assignee: string | null
+  /** The current attempts as last told: assignment hash -> assignee. */
+  current: Map<string, string>
 }
 
 export class TaskWatches {
@@ -51,7 +58,7 @@ export class TaskWatches {
   watch(task: string, listener: (event: TaskEvent) => void): () => void {
     let watch = this.#watches.get(task)
     if (watch === undefined) {
-      watch = { listeners: new Set(), lastKey: null, assignment: null, assignee: null }
+      watch = { listeners: new Set(), lastKey: null, current: new Map() }
       this.#watches.set(task, watch)
     }
     watch.listeners.add(listener)
@@ -65,32 +72,36 @@ export class TaskWatches {
   }
 
   /**
-   * The status as this host sees it: `assigned` becomes `running` once the current assignee said it
-   * started, or when `runningHere` is the current assignment.
+   * The status as this host sees it: `assigned` becomes `running` once a current assignee said it
+   * started, or when `runningHere` is a current assignment.
    */
   statusOf(state: TaskState, runningHere: string | undefined): TaskStatus {
-    const latest = state.assignments.at(-1)
-    if (state.status !== 'assigned' || latest === undefined) return state.status
-    const started =
-      runningHere === latest.action_hash || this.#started.get(latest.action_hash) === latest.entry.assignee
+    if (state.status !== 'assigned') return state.status
+    const started = currentAssignments(state.assignments).some(
+      (a) => runningHere === a.action_hash || this.#started.get(a.action_hash) === a.entry.assignee,
+    )
     return started ? 'running' : 'assigned'
   }
 
-  /** Tells the task's watchers its status, if it changed since they last heard. */
+  /** Tells the task's watchers its status, if it changed or an attempt was assigned since they last heard. */
   tell(state: TaskState, status: TaskStatus): void {
     const watch = this.#watches.get(state.task.action_hash)
     if (watch === undefined) return
-    const latest = state.assignments.at(-1)
-    const key = `${status}:${latest?.action_hash ?? ''}`
+    const newest = state.assignments.reduce<EntryRecord<Assignment> | undefined>(
+      (a, b) => (a === undefined || b.timestamp >= a.timestamp ? b : a),
+      undefined,
+    )
+    const key = `${status}:${newest?.action_hash ?? ''}`
     if (watch.lastKey === key) return
     watch.lastKey = key
-    watch.assignment = latest?.action_hash ?? null
-    watch.assignee = latest?.entry.assignee ?? null
+    watch.current = new Map(
+      currentAssignments(state.assignments).map((a) => [a.action_hash, a.entry.assignee]),
+    )
     const event: TaskEvent = {
       type: 'status',
       status,
-      attempt: latest?.entry.attempt ?? null,
-      assignee: watch.assignee,
+      attempt: newest?.entry.attempt ?? null,
+      assignee: newest?.entry.assignee ?? null,
     }
     for (const listener of watch.listeners) listener(event)
   }
@@ -108,8 +119,8 @@ export class TaskWatches {
       return
     }
     const watch = this.#watches.get(task)
-    // Progress counts only from the assignee of the attempt the watcher knows is current.
-    if (watch && progress && watch.assignment === assignment && watch.assignee === signal.from) {
+    // Progress counts only from the assignee of an attempt the watcher knows is current.
+    if (watch && progress && watch.current.get(assignment) === signal.from) {
       for (const listener of watch.listeners) listener({ type: 'progress', assignee: signal.from, progress })
     }
   }

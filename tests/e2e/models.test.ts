@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModelsView } from '../../host/api/routes/models-route.ts'
 import type { StatusView } from '../../host/api/routes/status-route.ts'
+import type { TaskSummary } from '../../host/scheduler/scheduler-service.ts'
 import type { InferGenerateOutput } from '../../host/workers/infer-generate.ts'
 import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
 import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
@@ -106,5 +107,24 @@ describe('ripple models (separate processes)', { timeout: 60_000 }, () => {
     expect(streamed.stdout).toBe(`${output.text}\n`)
     const printed = await ripple(...args)
     expect(printed.stdout).toBe(`${output.text}\n`)
+  })
+
+  it('`ripple infer --fan-out 2` on a one-peer mesh answers with that peer, and prints and shows its vote', async () => {
+    const args = ['infer', 'Once upon a time', '--model', 'tiny', '--max-tokens', '12']
+    const res = await ripple(...args, '--fan-out', '2')
+    expect(res.code, res.stderr).toBe(0)
+    expect(res.stderr).toMatch(/^ripple: 1 of 1 answers agree; 1 slot found no claimant$/m)
+    expect(res.stderr).toMatch(/^ripple: vote uhCAk\S+ tiny [0-9a-f]{12}…: agrees$/m)
+    // Newest first: the task just run.
+    const [fannedOut] = JSON.parse((await ripple('task', 'ls', '--json')).stdout) as TaskSummary[]
+    const show = await ripple('task', 'show', fannedOut!.action_hash)
+    expect(show.stdout).toMatch(/^fan-out\s+2 peers, answers reduced by agreement$/m)
+    expect(show.stdout).toMatch(/^slot 0 attempt 1\s+uhCAk\S+ ok in \d+ ms$/m)
+    expect(show.stdout).toMatch(/^vote\s+uhCAk\S+ tiny [0-9a-f]{12}…: agrees$/m)
+    expect(res.stdout).toBe((await ripple(...args)).stdout)
+
+    const streamed = await ripple(...args, '--fan-out', '2', '--stream')
+    expect(streamed.code).toBe(1)
+    expect(streamed.stderr).toMatch(/^ripple: --stream .* does not go with --fan-out$/m)
   })
 })

@@ -1,32 +1,49 @@
 import { describe, expect, it } from 'vitest'
 import { generate } from '../../host/inference/generate.ts'
 import { modelInfo } from '../../host/registry/index.ts'
-import { isTerminal, type SchedulerService, type TaskEvent } from '../../host/scheduler/scheduler-service.ts'
+import {
+  isTerminal,
+  type SchedulerService,
+  type TaskEvent,
+  type TaskView,
+} from '../../host/scheduler/scheduler-service.ts'
 import { inferEmbedWorker } from '../../host/workers/infer-embed.ts'
 import { type InferGenerateOutput, inferGenerateWorker } from '../../host/workers/infer-generate.ts'
 import type { Task } from '../../zomes-bindings/index.ts'
-import { modelsFixture } from '../unit/inference/inference-fixtures.ts'
-import { runScenario } from './harness.ts'
+import { TINY_MODEL } from '../fixtures/gguf-generator.ts'
+import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
+import { type Player, runScenario } from './harness.ts'
 import { type RunLog, startSchedulerHost } from './scheduler-hosts.ts'
 
-function inferTask(kind: 'infer.generate' | 'infer.embed', input: Task['input']): Task {
+function inferTask(
+  kind: 'infer.generate' | 'infer.embed',
+  input: Task['input'],
+  options: { fanOut?: number; model?: string; tags?: string[] } = {},
+): Task {
   return {
     kind,
     input,
     input_cid: null,
-    requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 0, model: 'tiny', tags: [] },
+    requirements: {
+      min_ram_bytes: 0,
+      min_vram_bytes: 0,
+      gpu: false,
+      min_cores: 0,
+      model: options.model ?? 'tiny',
+      tags: options.tags ?? [],
+    },
     lease_ms: 30_000,
     deadline: (Date.now() + 60_000) * 1000,
     max_attempts: 1,
-    fan_out: 1,
+    fan_out: options.fanOut ?? 1,
   }
 }
 
-/** Submits the task and collects its events until it ends; answers the accepted output. */
+/** Submits the task and collects its events until it ends; answers the accepted output and the view. */
 async function runTask(
   requester: SchedulerService,
   task: Task,
-): Promise<{ output: unknown; events: TaskEvent[] }> {
+): Promise<{ output: unknown; events: TaskEvent[]; view: TaskView }> {
   const ref = await requester.submit(task)
   const events: TaskEvent[] = []
   await new Promise<void>((resolve) => {
@@ -41,7 +58,7 @@ async function runTask(
   const view = await requester.view(ref.action_hash)
   expect(view.state.status).toBe('done')
   const result = view.state.results.find((r) => r.action_hash === view.state.receipt?.entry.result)
-  return { output: result?.entry.output, events }
+  return { output: result?.entry.output, events, view }
 }
 
 describe('inference through the mesh', { timeout: 90_000 }, () => {
@@ -107,6 +124,110 @@ describe('inference through the mesh', { timeout: 90_000 }, () => {
       })
     } finally {
       await Promise.all([models.close(), localModels.close()])
+    }
+  })
+
+  it('fans a prompt out to three peers and keeps the answer most agree on, with every vote in the receipt', async () => {
+    // bob, carol and dave hold the tiny model; erin a model of the same name from another seed (other
+    // weights, so other text). Tags pick the peers: pool-a is bob, carol, dave; pool-b is bob, carol, erin.
+    const models = await modelsFixture()
+    const other = await modelsFixture({ ...TINY_MODEL, seed: 2 })
+    try {
+      const [tiny] = (await models.manager.list()).models
+      const [otherTiny] = (await other.manager.list()).models
+      expect(otherTiny!.sha256).not.toBe(tiny!.sha256)
+      await runScenario(async (scenario) => {
+        const players = await scenario.addPlayers(5)
+        const [alice, bob, carol, dave, erin] = players as [Player, Player, Player, Player, Player]
+        await scenario.shareAllAgents()
+        const log: RunLog = { runs: [] }
+        const peer = (name: string, fixture: ModelsFixture, tags: string[]) => ({
+          name,
+          log,
+          extraWorkers: [inferGenerateWorker(fixture.manager)],
+          capability: {
+            tags,
+            inference: {
+              models: [modelInfo(fixture === models ? tiny! : otherTiny!)],
+              tokens_per_second: null,
+            },
+          },
+        })
+        const hosts = [
+          // A longer claim window than the harness's: a slot is given up 12 windows after submission,
+          // and a claim that replication holds up on a busy machine must still find its slot open.
+          await startSchedulerHost(alice, {
+            name: 'alice',
+            workers: false,
+            log,
+            timing: { claimWindowMs: 300 },
+          }),
+          await startSchedulerHost(bob, peer('bob', models, ['pool-a', 'pool-b'])),
+          await startSchedulerHost(carol, peer('carol', models, ['pool-a', 'pool-b'])),
+          await startSchedulerHost(dave, peer('dave', models, ['pool-a'])),
+          await startSchedulerHost(erin, peer('erin', other, ['pool-b'])),
+        ]
+        try {
+          await scenario.dhtSync(players, 'agent_registry')
+          const requester = hosts[0]!.scheduler
+          const input = { model: 'tiny', prompt: 'Ask three peers', max_tokens: 16, temperature: 0, seed: 1 }
+          const local = await generate(await models.manager.load('tiny'), input)
+          const votesOf = (view: TaskView) =>
+            view.state.receipt!.entry.votes.map((v) => ({
+              who: hosts.find((h) => h.agent === v.assignee)!.name,
+              model: v.model_file_hash,
+              agree: v.agree,
+            }))
+          const byName = (a: { who: string }, b: { who: string }) => a.who.localeCompare(b.who)
+
+          const same = await runTask(
+            requester,
+            inferTask('infer.generate', input, { fanOut: 3, tags: ['pool-a'] }),
+          )
+          expect((same.output as InferGenerateOutput).text).toBe(local.text)
+          expect(votesOf(same.view).sort(byName)).toEqual(
+            ['bob', 'carol', 'dave'].map((who) => ({ who, model: tiny!.sha256, agree: true })),
+          )
+          expect(same.view.state.receipt!.entry).toMatchObject({
+            accepted: true,
+            reason: '3 of 3 answers agree',
+          })
+          // Each answer is a Result signed by its own peer, one slot each.
+          expect(same.view.state.results.map((r) => r.author).sort()).toEqual(
+            [bob.agentPubKey, carol.agentPubKey, dave.agentPubKey].sort(),
+          )
+          expect(same.view.state.assignments.map((a) => a.entry.slot).sort()).toEqual([0, 1, 2])
+
+          const mixed = await runTask(
+            requester,
+            inferTask('infer.generate', input, { fanOut: 3, tags: ['pool-b'] }),
+          )
+          expect((mixed.output as InferGenerateOutput).text).toBe(local.text)
+          expect(votesOf(mixed.view).sort(byName)).toEqual([
+            { who: 'bob', model: tiny!.sha256, agree: true },
+            { who: 'carol', model: tiny!.sha256, agree: true },
+            { who: 'erin', model: otherTiny!.sha256, agree: false },
+          ])
+          expect(mixed.view.state.receipt!.entry.reason).toBe('2 of 3 answers agree')
+          const erinAnswer = mixed.view.state.results.find((r) => r.author === erin.agentPubKey)
+          expect((erinAnswer!.entry.output as InferGenerateOutput).text).not.toBe(local.text)
+          expect(log.runs.map((r) => r.host).sort()).toEqual(['bob', 'bob', 'carol', 'carol', 'dave', 'erin'])
+
+          // A model nobody has: the task waits unclaimed, and says so.
+          const nobody = await requester.submit(
+            inferTask('infer.generate', { ...input, model: 'llama-70b' }, { fanOut: 3, model: 'llama-70b' }),
+          )
+          await new Promise((resolve) => setTimeout(resolve, 500))
+          const view = await requester.view(nobody.action_hash)
+          expect(view.state.status).toBe('submitted')
+          expect(view.state.claims).toEqual([])
+          expect(view.why_unclaimed).toMatch(/^no node has model "llama-70b"/)
+        } finally {
+          await Promise.all(hosts.map((h) => h.stop()))
+        }
+      })
+    } finally {
+      await Promise.all([models.close(), other.close()])
     }
   })
 })

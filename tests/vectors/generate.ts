@@ -341,6 +341,8 @@ const task: Json = {
 const taskHash = action('task-1')
 const otherTaskHash = action('task-2')
 const taskRecord = dep(taskHash, alice, 'Task', task)
+/** The same task asked of three peers, reduced by agreement. */
+const fanOutTaskRecord = dep(taskHash, alice, 'Task', { ...task, fan_out: 3 })
 
 const snapshot: Json = {
   cores: 16,
@@ -429,6 +431,7 @@ const assignment: Json = {
   task: taskHash,
   claim: claimHash,
   assignee: bob,
+  slot: 0,
   attempt: 1,
   lease_expires_at: NOW + 60_000_000,
 }
@@ -455,12 +458,20 @@ const assignmentCases = new Cases('resource_mesh', 'Assignment', { deps: [taskRe
     },
   )
   .invalid('attempt above max_attempts', { ...assignment, attempt: 4 }, 'assignment.attempt_exceeds_max')
+  .valid(
+    'third slot of a fan-out 3 task',
+    { ...assignment, slot: 2 },
+    { deps: [fanOutTaskRecord, claimRecord] },
+  )
+  .invalid('slot beyond the fan-out', { ...assignment, slot: 1 }, 'assignment.slot_exceeds_fan_out')
   .invalid('claim hash resolves to a Task', assignment, 'assignment.claim_type', {
     deps: [taskRecord, dep(claimHash, bob, 'Task', task)],
   })
   .fields(assignment, [
     ['attempt 0', 'attempt', 0, 'assignment.attempt_range'],
     ['attempt 17', 'attempt', 17, 'assignment.attempt_range'],
+    ['slot 16', 'slot', 16, 'assignment.slot_range'],
+    ['slot left out', 'slot', undefined, 'assignment.shape'],
     ['assignee is an action hash', 'assignee', claimHash, 'assignment.assignee_format'],
     [
       'claim with a bad location',
@@ -524,14 +535,45 @@ const resultCases = new Cases('resource_mesh', 'Result', { author: bob, deps: [a
   .change('update', 'update', result, bad('result.no_update'), { original: resultRecord })
   .change('delete', 'delete', null, bad('result.no_delete'), { original: resultRecord })
 
+const modelHash = sha256Hex('qwen2.5-7b-instruct-q4_k_m.gguf')
+const vote = (result: string, assignee: string, group: number | null, agree: boolean): Json => ({
+  result,
+  assignee,
+  model_file_hash: modelHash,
+  group,
+  similarity: null,
+  agree,
+})
 const receipt: Json = {
   task: taskHash,
   result: resultHash,
   accepted: true,
   reason: '',
   usage: { duration_ms: 2_500, tokens: 41, output_bytes: 71 },
+  votes: [vote(resultHash, bob, 0, true)],
 }
 const receiptRecord = dep(action('receipt-1'), alice, 'Receipt', receipt)
+// Fan-out 3: bob and carol agree, mallory answers otherwise; and a result of another task.
+const carolResultHash = action('result-carol')
+const malloryResultHash = action('result-mallory')
+const foreignResultHash = action('result-foreign')
+const fanOutDeps = [
+  fanOutTaskRecord,
+  resultRecord,
+  dep(carolResultHash, carol, 'Result', result),
+  dep(malloryResultHash, mallory, 'Result', result),
+  dep(foreignResultHash, carol, 'Result', { ...result, task: otherTaskHash }),
+]
+const fanOutReceipt: Json = {
+  ...receipt,
+  reason: '2 of 3 answers agree',
+  usage: { duration_ms: 7_500, tokens: 123, output_bytes: 213 },
+  votes: [
+    vote(resultHash, bob, 0, true),
+    vote(carolResultHash, carol, 0, true),
+    vote(malloryResultHash, mallory, 1, false),
+  ],
+}
 
 const receiptCases = new Cases('resource_mesh', 'Receipt', { deps: [taskRecord, resultRecord] })
   .valid('accepted by the task author', receipt)
@@ -539,8 +581,70 @@ const receiptCases = new Cases('resource_mesh', 'Receipt', { deps: [taskRecord, 
     ...receipt,
     accepted: false,
     reason: 'result arrived after the lease expired',
+    votes: [vote(resultHash, bob, null, false)],
   })
+  .valid('without votes', { ...receipt, votes: [] })
+  .valid('fan-out 3: two answers agree, one differs', fanOutReceipt, { deps: fanOutDeps })
+  .valid(
+    'fan-out 3 of embeddings, with their similarity',
+    {
+      ...fanOutReceipt,
+      votes: [
+        { ...vote(resultHash, bob, 0, true), similarity: 1 },
+        { ...vote(carolResultHash, carol, 0, true), similarity: 0.991 },
+        { ...vote(malloryResultHash, mallory, 1, false), similarity: 0.12 },
+      ],
+    },
+    { deps: fanOutDeps },
+  )
   .unresolved('without task and result', receipt, [taskHash, resultHash], { deps: [] })
+  .unresolved('without the voted results', fanOutReceipt, [carolResultHash, malloryResultHash], {
+    deps: [fanOutTaskRecord, resultRecord],
+  })
+  .invalid('more votes than the fan-out', fanOutReceipt, 'receipt.votes_exceed_fan_out', {
+    deps: [taskRecord, ...fanOutDeps.slice(1)],
+  })
+  .invalid(
+    "a vote for another task's result",
+    { ...fanOutReceipt, votes: [vote(resultHash, bob, 0, true), vote(foreignResultHash, carol, 0, true)] },
+    'receipt.vote_task_mismatch',
+    { deps: fanOutDeps },
+  )
+  .invalid(
+    'a vote that names someone else as the assignee',
+    { ...fanOutReceipt, votes: [vote(resultHash, bob, 0, true), vote(carolResultHash, mallory, 0, true)] },
+    'receipt.vote_assignee_mismatch',
+    { deps: fanOutDeps },
+  )
+  .invalid(
+    'a vote for a hash that resolves to a Claim',
+    { ...fanOutReceipt, votes: [vote(resultHash, bob, 0, true), vote(claimHash, bob, 0, true)] },
+    'receipt.vote_result_type',
+    { deps: [...fanOutDeps, claimRecord] },
+  )
+  .invalid(
+    'two votes for one result',
+    { ...fanOutReceipt, votes: [vote(resultHash, bob, 0, true), vote(resultHash, bob, 0, true)] },
+    'receipt.votes_result_unique',
+    { deps: fanOutDeps },
+  )
+  .invalid(
+    'the chosen result has no vote',
+    { ...fanOutReceipt, votes: [vote(carolResultHash, carol, 0, true)] },
+    'receipt.result_not_voted',
+    { deps: fanOutDeps },
+  )
+  .invalid(
+    "a vote outside the chosen result's group that says it agrees",
+    { ...fanOutReceipt, votes: [vote(resultHash, bob, 0, true), vote(malloryResultHash, mallory, 1, true)] },
+    'receipt.vote_agree_mismatch',
+    { deps: fanOutDeps },
+  )
+  .invalid(
+    'accepted although the chosen result gave no answer',
+    { ...receipt, votes: [vote(resultHash, bob, null, false)] },
+    'receipt.accepted_without_group',
+  )
   .invalid('issued by the assignee', receipt, 'receipt.author_is_task_author', { author: bob })
   .invalid('result for another task', { ...receipt, task: otherTaskHash }, 'receipt.task_mismatch', {
     deps: [dep(otherTaskHash, alice, 'Task', task), resultRecord],
@@ -553,6 +657,17 @@ const receiptCases = new Cases('resource_mesh', 'Receipt', { deps: [taskRecord, 
     ['tokens above 10^9', 'usage.tokens', 1_000_000_001, 'receipt.usage_tokens_range'],
     ['task is an agent key', 'task', alice, 'receipt.task_format'],
     ['accepted is a string', 'accepted', 'yes', 'receipt.shape'],
+    ['votes left out', 'votes', undefined, 'receipt.shape'],
+    [
+      '17 votes',
+      'votes',
+      Array.from({ length: 17 }, () => vote(resultHash, bob, 0, true)),
+      'receipt.votes_count',
+    ],
+    ['vote group 16', 'votes.0.group', 16, 'receipt.votes_group_range'],
+    ['vote similarity above 1', 'votes.0.similarity', 1.5, 'receipt.votes_similarity_range'],
+    ['malformed model file hash', 'votes.0.model_file_hash', 'abc', 'receipt.votes_model_file_hash_format'],
+    ['vote assignee is an action hash', 'votes.0.assignee', resultHash, 'receipt.votes_assignee_format'],
   ])
   .change('update', 'update', receipt, bad('receipt.no_update'), { original: receiptRecord })
   .change('delete', 'delete', null, bad('receipt.no_delete'), { original: receiptRecord })

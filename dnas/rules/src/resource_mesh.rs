@@ -3,6 +3,11 @@
 //! Only the task's author assigns, issues receipts and cancels; only the assignee posts a Result for its
 //! assignment; a Claim's author is the claimant and its snapshot must meet the task's requirements.
 //! Apart from a claimant withdrawing its Claim, the life of a task is append-only.
+//!
+//! Fan-out: a task with fan_out N has slots 0..N-1, each assigned (and reassigned up to max_attempts) on
+//! its own, so up to N attempts are live at once. That the slots go to different claimants is the
+//! requester's choice: an op carries no view of its sibling assignments. The Receipt's votes (one per
+//! answer judged) must each name a Result of this task by its author, at most fan_out of them.
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -74,6 +79,7 @@ struct Assignment {
     task: String,
     claim: String,
     assignee: String,
+    slot: u64,
     attempt: u64,
     lease_expires_at: u64,
 }
@@ -125,13 +131,27 @@ struct Usage {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Vote {
+    result: String,
+    assignee: String,
+    #[serde(deserialize_with = "nullable")]
+    model_file_hash: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    group: Option<u64>,
+    #[serde(deserialize_with = "nullable")]
+    similarity: Option<f64>,
+    agree: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Receipt {
     task: String,
     result: String,
-    #[allow(dead_code)] // part of the shape; either value is valid
     accepted: bool,
     reason: String,
     usage: Usage,
+    votes: Vec<Vote>,
 }
 
 #[derive(Deserialize)]
@@ -228,6 +248,7 @@ fn assignment(input: &ValidationInput) -> Verdict {
     ck.hash("task", &a.task, HashKind::Action)?;
     ck.hash("claim", &a.claim, HashKind::Action)?;
     ck.hash("assignee", &a.assignee, HashKind::Agent)?;
+    ck.int("slot", a.slot, ASSIGNMENT_SLOT)?;
     ck.int("attempt", a.attempt, ASSIGNMENT_ATTEMPT)?;
     ck.int("lease_expires_at", a.lease_expires_at, TIMESTAMP)?;
 
@@ -243,6 +264,9 @@ fn assignment(input: &ValidationInput) -> Verdict {
     })?;
     ck.rule("attempt_exceeds_max", a.attempt <= t.max_attempts, || {
         format!("attempt {} is above the task's max_attempts {}", a.attempt, t.max_attempts)
+    })?;
+    ck.rule("slot_exceeds_fan_out", a.slot < t.fan_out, || {
+        format!("slot {} is beyond the task's fan_out {} (slots count from 0)", a.slot, t.fan_out)
     })
 }
 
@@ -296,14 +320,55 @@ fn receipt(input: &ValidationInput) -> Verdict {
     ck.int("usage.duration_ms", r.usage.duration_ms, DURATION_MS)?;
     ck.opt_int("usage.tokens", r.usage.tokens, RESULT_TOKENS)?;
     ck.int("usage.output_bytes", r.usage.output_bytes, BYTES)?;
+    ck.count("votes", &r.votes, RECEIPT_VOTES)?;
+    for v in &r.votes {
+        ck.hash("votes.result", &v.result, HashKind::Action)?;
+        ck.hash("votes.assignee", &v.assignee, HashKind::Agent)?;
+        if let Some(hash) = &v.model_file_hash {
+            ck.sha256("votes.model_file_hash", hash)?;
+        }
+        ck.opt_int("votes.group", v.group, RECEIPT_GROUP)?;
+        ck.opt_num("votes.similarity", v.similarity, RECEIPT_SIMILARITY)?;
+    }
+    ck.unique("votes.result", r.votes.iter().map(|v| v.result.as_str()))?;
+    let chosen = r.votes.iter().find(|v| v.result == r.result);
+    ck.rule("result_not_voted", r.votes.is_empty() || chosen.is_some(), || {
+        "the chosen result must have a vote".into()
+    })?;
+    if let Some(chosen) = chosen {
+        ck.rule("accepted_without_group", !r.accepted || chosen.group.is_some(), || {
+            "an accepted result must be an answer (its vote needs a group)".into()
+        })?;
+        for v in &r.votes {
+            let agrees = v.group.is_some() && v.group == chosen.group;
+            ck.rule("vote_agree_mismatch", v.agree == agrees, || {
+                format!("the vote for {} must say agree: {agrees} (its group against the chosen result's)", v.result)
+            })?;
+        }
+    }
 
-    input.need(&[&r.task, &r.result])?;
-    let (task_record, _): (_, Task) = input.dep_as(&r.task, "Task", "receipt.task_type")?;
+    let mut needed = vec![r.task.as_str(), r.result.as_str()];
+    needed.extend(r.votes.iter().map(|v| v.result.as_str()));
+    input.need(&needed)?;
+    let (task_record, t): (_, Task) = input.dep_as(&r.task, "Task", "receipt.task_type")?;
     let (_, result): (_, TaskResult) = input.dep_as(&r.result, "Result", "receipt.result_type")?;
     ck.rule("author_is_task_author", input.author == task_record.author, || {
         format!("only the task's author {} may issue its receipt", task_record.author)
     })?;
-    ck.rule("task_mismatch", result.task == r.task, || format!("the result is for task {}, not this one", result.task))
+    ck.rule("task_mismatch", result.task == r.task, || format!("the result is for task {}, not this one", result.task))?;
+    ck.rule("votes_exceed_fan_out", r.votes.len() as u64 <= t.fan_out, || {
+        format!("{} votes, the task's fan_out is {}", r.votes.len(), t.fan_out)
+    })?;
+    for v in &r.votes {
+        let (voted, vr): (_, TaskResult) = input.dep_as(&v.result, "Result", "receipt.vote_result_type")?;
+        ck.rule("vote_task_mismatch", vr.task == r.task, || {
+            format!("the voted result {} is for task {}, not this one", v.result, vr.task)
+        })?;
+        ck.rule("vote_assignee_mismatch", voted.author == v.assignee, || {
+            format!("the voted result {} was written by {}, not {}", v.result, voted.author, v.assignee)
+        })?;
+    }
+    Ok(())
 }
 
 fn cancellation(input: &ValidationInput) -> Verdict {

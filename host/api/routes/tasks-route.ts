@@ -36,6 +36,8 @@ export const SubmitTaskBodySchema = z.strictObject({
     .max(30 * 24 * 3600_000)
     .default(DEFAULT_TIMEOUT_MS),
   max_attempts: TaskSchema.shape.max_attempts.default(DEFAULT_MAX_ATTEMPTS),
+  /** Peers that each answer; above 1 the answers are reduced by agreement. */
+  fan_out: TaskSchema.shape.fan_out.default(1),
 })
 export type SubmitTaskBody = z.input<typeof SubmitTaskBodySchema>
 
@@ -67,8 +69,7 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
       lease_ms: b.lease_ms,
       deadline: (Date.now() + b.timeout_ms) * 1000,
       max_attempts: b.max_attempts,
-      // One attempt at a time: fan-out (several answers reduced by agreement) is not scheduled yet.
-      fan_out: 1,
+      fan_out: b.fan_out,
     })
     if (!task.success) return sendInvalidPayload(reply, 'invalid task', task.error)
     // A kind this host runs too is checked here, so a bad input fails now rather than on a worker.

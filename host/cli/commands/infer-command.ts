@@ -1,7 +1,9 @@
 /**
  * `ripple infer "<prompt>"`: submits an `infer.generate` task to the mesh (any peer with the model
  * may run it) and prints the text. With `--stream` the text is printed as the running peer produces
- * it; either way a line on stderr says who ran it, with which model file, and how fast.
+ * it; either way a line on stderr says who ran it, with which model file, and how fast. With
+ * `--fan-out N`, N peers answer and the text printed is the one most of them agree on; a line per
+ * peer on stderr says whether its answer agrees.
  */
 import { Command, InvalidArgumentError } from 'commander'
 import type { RecordRef } from '../../../zomes-bindings/index.ts'
@@ -12,13 +14,14 @@ import { parseIntegerIn } from '../cli-options.ts'
 import { type DaemonTarget, getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
 import { readEvents } from '../event-stream.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
-import { acceptedOutput, TaskEndedError, whyEnded } from './task-command.ts'
+import { acceptedOutput, acceptedResult, reportVotes, TaskEndedError, whyEnded } from './task-command.ts'
 
 interface InferOptions extends TargetOptions {
   model?: string
   maxTokens: number
   temperature: number
   seed?: number
+  fanOut: number
   stream?: boolean
 }
 
@@ -31,8 +34,20 @@ export function inferCommand(): Command {
       .option('--max-tokens <n>', 'most tokens to generate', parseIntegerIn(1, 32_768), 256)
       .option('--temperature <t>', 'sampling temperature; 0 is greedy (deterministic)', parseTemperature, 0)
       .option('--seed <n>', 'sampling seed (default: random, reported)', parseIntegerIn(0, 0xffffffff))
+      .option(
+        '--fan-out <n>',
+        'ask n different peers and print the answer most agree on',
+        parseIntegerIn(1, 16),
+        1,
+      )
       .option('--stream', 'print the text as it is generated'),
   ).action(async (prompt: string, options: InferOptions) => {
+    if (options.stream && options.fanOut > 1) {
+      // Which peer's text is the answer is known only once they all answered.
+      throw new InvalidArgumentError(
+        "--stream shows one peer's text as it comes; it does not go with --fan-out",
+      )
+    }
     const target = await locateDaemon(options)
     const input: InferGenerateInput = {
       prompt,
@@ -45,6 +60,7 @@ export function inferCommand(): Command {
       kind: 'infer.generate',
       input,
       requirements: options.model === undefined ? {} : { model: options.model },
+      fan_out: options.fanOut,
     }
     const ref = await postJson<RecordRef>(target, '/v1/tasks', body)
     const view = await follow(target, ref.action_hash, options.stream === true && !options.json)
@@ -56,13 +72,14 @@ export function inferCommand(): Command {
       return
     }
     process.stdout.write(options.stream ? '\n' : `${output.text}\n`)
-    const ranOn = view.state.results.find((r) => r.entry.output !== null)?.author ?? '?'
+    const ranOn = acceptedResult(view)?.author ?? '?'
     const t = output.timings
     process.stderr.write(
       `ripple: ${t.generated_tokens} tokens in ${Math.round(t.total_ms)} ms` +
         `${t.tokens_per_second === null ? '' : ` (${t.tokens_per_second} tok/s)`} on ${ranOn.slice(0, 12)}…, ` +
         `model ${output.model.name} ${output.model.file_hash.slice(0, 12)}…, seed ${output.params.seed}\n`,
     )
+    reportVotes(view)
   })
 }
 

@@ -1,10 +1,12 @@
 /**
  * `ripple task submit|ls|show|cancel`: tasks on the mesh. `submit --wait` follows the task (claimed,
- * assigned, running, progress) on stderr and prints its output on stdout when it is done.
+ * assigned, running, progress) on stderr and prints its output on stdout when it is done; with
+ * `--fan-out N` the output is the answer N peers agreed on, and each peer's vote follows on stderr.
  */
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
-import type { RecordRef } from '../../../zomes-bindings/index.ts'
+import { z } from 'zod'
+import type { EntryRecord, RecordRef, TaskResult } from '../../../zomes-bindings/index.ts'
 import type { SubmitTaskBody } from '../../api/routes/tasks-route.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
 import { collectTag, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'
@@ -24,6 +26,7 @@ interface SubmitOptions extends TargetOptions {
   lease?: number
   timeout?: number
   attempts?: number
+  fanOut?: number
   wait?: boolean
 }
 
@@ -88,7 +91,16 @@ function submitCommand(): Command {
         parseDurationMs,
       )
       .option('--timeout <duration>', 'deadline from now, e.g. 10m', parseDurationMs)
-      .option('--attempts <n>', 'most attempts', parseIntegerIn(1, 16))
+      .option(
+        '--attempts <n>',
+        "most attempts (of each peer's answer, with --fan-out)",
+        parseIntegerIn(1, 16),
+      )
+      .option(
+        '--fan-out <n>',
+        'run it on n different peers and keep the answer most agree on',
+        parseIntegerIn(1, 16),
+      )
       .option('--wait', 'follow the task until it ends and print its output'),
   ).action(async (kind: string, options: SubmitOptions) => {
     const target = await locateDaemon(options)
@@ -107,6 +119,7 @@ function submitCommand(): Command {
       ...(options.lease === undefined ? {} : { lease_ms: options.lease }),
       ...(options.timeout === undefined ? {} : { timeout_ms: options.timeout }),
       ...(options.attempts === undefined ? {} : { max_attempts: options.attempts }),
+      ...(options.fanOut === undefined ? {} : { fan_out: options.fanOut }),
     }
     const ref = await postJson<RecordRef>(target, '/v1/tasks', body)
     if (!options.wait) {
@@ -117,7 +130,10 @@ function submitCommand(): Command {
     const view = await follow(target, ref.action_hash)
     const status = view.state.status
     if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`)
-    else if (status === 'done') process.stdout.write(`${JSON.stringify(acceptedOutput(view), null, 2)}\n`)
+    else if (status === 'done') {
+      process.stdout.write(`${JSON.stringify(acceptedOutput(view), null, 2)}\n`)
+      reportVotes(view)
+    }
     if (status !== 'done') throw new TaskEndedError(ref.action_hash, status, whyEnded(view))
   })
 }
@@ -160,10 +176,40 @@ async function follow(target: DaemonTarget, hash: string): Promise<TaskView> {
   return getJson<TaskView>(target, `/v1/tasks/${hash}`)
 }
 
+/** The result the receipt chose (accepted, for a task that is done), or null. */
+export function acceptedResult(view: TaskView): EntryRecord<TaskResult> | null {
+  return view.state.results.find((r) => r.action_hash === view.state.receipt?.entry.result) ?? null
+}
+
 /** The output of the result the requester accepted, or null. */
 export function acceptedOutput(view: TaskView): unknown {
-  const result = view.state.results.find((r) => r.action_hash === view.state.receipt?.entry.result)
+  const result = acceptedResult(view)
   return result?.entry.output_cid ?? result?.entry.output ?? null
+}
+
+const ModelOutputSchema = z.object({ model: z.object({ name: z.string() }) })
+
+/** The receipt's votes, one line each: the peer, the model file that answered, and whether it agrees. */
+export function voteLines(view: TaskView): string[] {
+  const { receipt, results } = view.state
+  return (receipt?.entry.votes ?? []).map((v) => {
+    const model = ModelOutputSchema.safeParse(results.find((r) => r.action_hash === v.result)?.entry.output)
+    const by = [
+      short(v.assignee),
+      model.success && model.data.model.name,
+      v.model_file_hash && short(v.model_file_hash),
+    ]
+    const verdict = v.agree ? 'agrees' : v.group === null ? 'gave no answer' : 'differs'
+    const similarity = v.similarity === null ? '' : ` (similarity ${v.similarity})`
+    return `${by.filter(Boolean).join(' ')}: ${verdict}${similarity}`
+  })
+}
+
+/** For a task that fanned out, how its answers were reduced, on stderr: the receipt's reason and the votes. */
+export function reportVotes(view: TaskView): void {
+  if (view.state.task.entry.fan_out === 1) return
+  const lines = [view.state.receipt?.entry.reason ?? '', ...voteLines(view).map((line) => `vote ${line}`)]
+  process.stderr.write(lines.map((line) => `ripple: ${line}\n`).join(''))
 }
 
 /** Why a task ended other than done, as far as its records say. */
@@ -216,6 +262,9 @@ function taskText(view: TaskView): string {
     ['deadline', when(t.deadline)],
     ['needs', needs.length > 0 ? needs.join(', ') : 'any node'],
     ['lease', `${formatDuration(t.lease_ms)}, up to ${t.max_attempts} attempts`],
+    ...(t.fan_out > 1
+      ? [['fan-out', `${t.fan_out} peers, answers reduced by agreement`] as [string, string]]
+      : []),
     ['input', clip(JSON.stringify(t.input ?? t.input_cid))],
   ]
   if (view.why_unclaimed) rows.push(['unclaimed', view.why_unclaimed])
@@ -231,7 +280,9 @@ function taskText(view: TaskView): string {
     const outcome = result
       ? `${result.entry.status}${result.entry.error ? `: ${result.entry.error}` : ''} in ${result.entry.metrics.duration_ms} ms`
       : `lease until ${when(a.entry.lease_expires_at)}`
-    rows.push([`attempt ${a.entry.attempt}`, `${short(a.entry.assignee)} ${outcome}`])
+    const label =
+      t.fan_out > 1 ? `slot ${a.entry.slot} attempt ${a.entry.attempt}` : `attempt ${a.entry.attempt}`
+    rows.push([label, `${short(a.entry.assignee)} ${outcome}`])
   }
   if (receipt) {
     const u = receipt.entry.usage
@@ -240,6 +291,7 @@ function taskText(view: TaskView): string {
       'receipt',
       `${verdict} (${receipt.entry.reason}); ${u.duration_ms} ms, ${u.output_bytes} bytes out`,
     ])
+    if (t.fan_out > 1) for (const line of voteLines(view)) rows.push(['vote', line])
     rows.push(['output', clip(JSON.stringify(acceptedOutput(view)))])
   }
   if (cancellation) rows.push(['cancelled', cancellation.entry.reason || 'no reason given'])

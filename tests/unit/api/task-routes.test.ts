@@ -78,14 +78,22 @@ describe('task and policy routes', () => {
         },
       },
     })
+    const fanned = await send('/v1/tasks', { kind: 'echo', input: { message: 'hi' }, fan_out: 3 })
+    const fannedView = await send(`/v1/tasks/${fanned.body.action_hash as string}`)
+    expect(fannedView.body).toMatchObject({ state: { task: { entry: { fan_out: 3 } } } })
   })
 
   it('refuses a bad task with the problems and their paths', async () => {
     const paths = (res: Awaited<ReturnType<typeof send>>) =>
       (res.body.error!.details as { issues: { path: string[] }[] }).issues.map((i) => i.path.join('.'))
-    const badKind = await send('/v1/tasks', { kind: 'Echo', input: { message: 'hi' }, lease_ms: 5 })
+    const badKind = await send('/v1/tasks', {
+      kind: 'Echo',
+      input: { message: 'hi' },
+      lease_ms: 5,
+      fan_out: 17,
+    })
     expect(badKind.status).toBe(400)
-    expect(paths(badKind)).toEqual(['kind', 'lease_ms'])
+    expect(paths(badKind)).toEqual(['kind', 'lease_ms', 'fan_out'])
     const badNeeds = await send('/v1/tasks', {
       kind: 'echo',
       input: { message: 'hi' },

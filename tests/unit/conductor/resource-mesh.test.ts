@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
 import { canonicalJson } from '../../../zomes-bindings/canonical-json.ts'
-import type { Assignment, Claim, Task, TaskResult } from '../../../zomes-bindings/index.ts'
+import type { Assignment, Claim, Task, TaskResult, Vote } from '../../../zomes-bindings/index.ts'
 import { type Mesh, openMesh } from './fixtures/mesh-conductors.ts'
 
 let mesh: Mesh | null = null
@@ -59,6 +59,11 @@ function result(taskHash: string, assignment: string, output: unknown): TaskResu
   }
 }
 
+/** A vote for a result without a model; it agrees when in group 0 (the chosen result's). */
+function vote(result: string, assignee: string, group: number | null): Vote {
+  return { result, assignee, model_file_hash: null, group, similarity: null, agree: group === 0 }
+}
+
 /** A submits a task, B claims it; both hold everything. */
 async function submittedAndClaimed(a: EmbeddedConductor, b: EmbeddedConductor, t: Task = task()) {
   const submitted = await a.callZome('resource_mesh', 'submit_task', t)
@@ -88,6 +93,7 @@ describe('resource_mesh zome (with the Rust rules)', () => {
       task: submitted.action_hash,
       claim: claim.action_hash,
       assignee: b.agentPubKey,
+      slot: 0,
       attempt: 1,
       lease_expires_at: micros(30_000),
     }
@@ -109,6 +115,7 @@ describe('resource_mesh zome (with the Rust rules)', () => {
       accepted: true,
       reason: 'output hash verified',
       usage: { duration_ms: 0, tokens: null, output_bytes: 14 },
+      votes: [vote(posted.action_hash, b.agentPubKey, 0)],
     })
     mesh.sync()
     const done = await b.callZome('resource_mesh', 'get_task_state', submitted.action_hash)
@@ -132,6 +139,7 @@ describe('resource_mesh zome (with the Rust rules)', () => {
       task: taskHash,
       claim: claimHash,
       assignee: b.agentPubKey,
+      slot: 0,
       attempt: 1,
       lease_expires_at: micros(30_000),
     })
@@ -146,6 +154,7 @@ describe('resource_mesh zome (with the Rust rules)', () => {
       task: taskHash,
       claim: claimHash,
       assignee: b.agentPubKey,
+      slot: 0,
       attempt: 1,
       lease_expires_at: micros(30_000),
     })
@@ -166,6 +175,7 @@ describe('resource_mesh zome (with the Rust rules)', () => {
         accepted: true,
         reason: '',
         usage: { duration_ms: 0, tokens: null, output_bytes: 4 },
+        votes: [],
       }),
     ).rejects.toThrow(/receipt\.author_is_task_author/)
     await expect(
@@ -193,6 +203,7 @@ describe('resource_mesh zome (with the Rust rules)', () => {
       task: taskHash,
       claim: claimHash,
       assignee: b.agentPubKey,
+      slot: 0,
       attempt: 1,
       lease_expires_at: micros(50),
     })
@@ -210,6 +221,64 @@ describe('resource_mesh zome (with the Rust rules)', () => {
     expect(await a.callZome('resource_mesh', 'list_open_tasks', null)).toEqual([
       expect.objectContaining({ action_hash: taskHash }),
     ])
+  })
+
+  it('runs the slots of a fan-out at once, with a receipt that votes for each answer', async () => {
+    mesh = await openMesh(3)
+    const [a, b, c] = mesh.conductors as [EmbeddedConductor, EmbeddedConductor, EmbeddedConductor]
+    const submitted = await a.callZome('resource_mesh', 'submit_task', task({ fan_out: 2 }))
+    const taskHash = submitted.action_hash
+    mesh.sync()
+    const assigned: string[] = []
+    for (const [slot, peer] of [b, c].entries()) {
+      const claim = await peer.callZome('resource_mesh', 'claim_task', { task: taskHash, snapshot })
+      mesh.sync()
+      const assignment = { task: taskHash, claim: claim.action_hash, assignee: peer.agentPubKey, slot }
+      await expect(
+        a.callZome('resource_mesh', 'assign_task', {
+          ...assignment,
+          slot: 2,
+          attempt: 1,
+          lease_expires_at: 0,
+        }),
+      ).rejects.toThrow(/assignment\.slot_exceeds_fan_out/)
+      const ref = await a.callZome('resource_mesh', 'assign_task', {
+        ...assignment,
+        attempt: 1,
+        lease_expires_at: micros(30_000),
+      })
+      assigned.push(ref.action_hash)
+    }
+    mesh.sync()
+    const state = () => a.callZome('resource_mesh', 'get_task_state', taskHash)
+    expect((await state())?.assignments.map((x) => x.entry.slot)).toEqual([0, 1])
+
+    const posted = await b.callZome('resource_mesh', 'post_result', result(taskHash, assigned[0]!, 'yes'))
+    mesh.sync()
+    // One slot answered, the other still holds its lease.
+    expect((await state())?.status).toBe('assigned')
+    const other = await c.callZome('resource_mesh', 'post_result', result(taskHash, assigned[1]!, 'no'))
+    mesh.sync()
+    expect((await state())?.status).toBe('running')
+
+    const receipt = {
+      task: taskHash,
+      result: posted.action_hash,
+      accepted: true,
+      reason: '1 of 2 answers agree',
+      usage: { duration_ms: 0, tokens: null, output_bytes: 10 },
+      votes: [vote(posted.action_hash, b.agentPubKey, 0), vote(other.action_hash, c.agentPubKey, 1)],
+    }
+    const three = { ...receipt, votes: [...receipt.votes, vote(submitted.action_hash, a.agentPubKey, 2)] }
+    await expect(a.callZome('resource_mesh', 'issue_receipt', three)).rejects.toThrow(
+      /receipt\.votes_exceed_fan_out/,
+    )
+    await a.callZome('resource_mesh', 'issue_receipt', receipt)
+    mesh.sync()
+    expect(await c.callZome('resource_mesh', 'get_task_state', taskHash)).toMatchObject({
+      status: 'done',
+      receipt: { entry: { votes: [{ agree: true }, { agree: false }] } },
+    })
   })
 
   it('answers null for a hash that is not a task', async () => {

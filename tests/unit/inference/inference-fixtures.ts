@@ -7,7 +7,7 @@ import { LlamaRuntime } from '../../../host/inference/llama-runtime.ts'
 import { ModelManager } from '../../../host/inference/model-manager.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import type { WorkerContext, WorkerProgress } from '../../../host/workers/worker.ts'
-import { TINY_MODEL, writeLlamaModel } from '../../fixtures/gguf-generator.ts'
+import { type LlamaModelOptions, TINY_MODEL, writeLlamaModel } from '../../fixtures/gguf-generator.ts'
 
 export interface ModelsFixture {
   dir: string
@@ -17,10 +17,13 @@ export interface ModelsFixture {
   close(): Promise<void>
 }
 
-/** A models dir holding `tiny.gguf` (the tiny generated model); one thread, as tests share 2 cores. */
-export async function modelsFixture(): Promise<ModelsFixture> {
+/**
+ * A models dir holding `tiny.gguf`: the tiny generated model, or another one generated under that
+ * name (e.g. another seed: other weights, other text); one thread, as tests share 2 cores.
+ */
+export async function modelsFixture(model: LlamaModelOptions = TINY_MODEL): Promise<ModelsFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'ripple-models-'))
-  await writeLlamaModel(join(dir, 'tiny.gguf'), TINY_MODEL)
+  await writeLlamaModel(join(dir, 'tiny.gguf'), model)
   const logger = silentLogger()
   const manager = new ModelManager({
     modelsDir: dir,

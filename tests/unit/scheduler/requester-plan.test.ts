@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { outputHash } from '../../../host/scheduler/output-hash.ts'
-import { type PlanOptions, planRequester, verifyResult } from '../../../host/scheduler/requester-plan.ts'
-import type { Assignment, Claim, EntryRecord, TaskResult, TaskState } from '../../../zomes-bindings/index.ts'
+import { verifyResult } from '../../../host/scheduler/receipt.ts'
+import { type PlanOptions, planRequester } from '../../../host/scheduler/requester-plan.ts'
+import type {
+  Assignment,
+  Claim,
+  EntryRecord,
+  Task,
+  TaskResult,
+  TaskState,
+} from '../../../zomes-bindings/index.ts'
 import { task as taskEntry } from './fixtures.ts'
 
 const NOW = 1_000_000_000_000
@@ -9,10 +17,11 @@ const ms = (n: number) => n * 1000
 const T = 'uhCkkTask'
 const REQUESTER = 'uhCAkRequester'
 
-function claim(author: string, timestamp = NOW): EntryRecord<Claim> {
+/** A claim; more RAM ranks it higher. */
+function claim(author: string, ramBytes = 16): EntryRecord<Claim> {
   const snapshot = {
     cores: 4,
-    ram_bytes: 16,
+    ram_bytes: ramBytes,
     vram_bytes: 0,
     gpu_count: 0,
     models: [],
@@ -20,15 +29,27 @@ function claim(author: string, timestamp = NOW): EntryRecord<Claim> {
     tags: [],
     queue_depth: 0,
   }
-  return { action_hash: `uhCkkClaim${author}`, author, timestamp, entry: { task: T, snapshot } }
+  return { action_hash: `uhCkkClaim${author}`, author, timestamp: NOW, entry: { task: T, snapshot } }
 }
 
-function assignment(attempt: number, assignee: string, leaseExpiresAt: number): EntryRecord<Assignment> {
+function assignment(
+  attempt: number,
+  assignee: string,
+  leaseExpiresAt: number,
+  slot = 0,
+): EntryRecord<Assignment> {
   return {
-    action_hash: `uhCkkAssignment${attempt}`,
+    action_hash: `uhCkkAssignment${slot}.${attempt}`,
     author: REQUESTER,
     timestamp: NOW,
-    entry: { task: T, claim: `uhCkkClaim${assignee}`, assignee, attempt, lease_expires_at: leaseExpiresAt },
+    entry: {
+      task: T,
+      claim: `uhCkkClaim${assignee}`,
+      assignee,
+      slot,
+      attempt,
+      lease_expires_at: leaseExpiresAt,
+    },
   }
 }
 
@@ -38,7 +59,7 @@ function result(
   overrides: Partial<TaskResult> = {},
 ): EntryRecord<TaskResult> {
   return {
-    action_hash: `uhCkkResult${of.entry.attempt}`,
+    action_hash: `uhCkkResult${of.entry.slot}.${of.entry.attempt}`,
     author: of.entry.assignee,
     timestamp: NOW,
     entry: {
@@ -62,13 +83,13 @@ function result(
   }
 }
 
-function state(parts: Partial<TaskState> = {}, maxAttempts = 2): TaskState {
+function state(parts: Partial<TaskState> = {}, maxAttempts = 2, task: Partial<Task> = {}): TaskState {
   return {
     task: {
       action_hash: T,
       author: REQUESTER,
       timestamp: NOW,
-      entry: taskEntry({ max_attempts: maxAttempts, deadline: NOW + ms(60_000) }),
+      entry: taskEntry({ max_attempts: maxAttempts, deadline: NOW + ms(60_000), ...task }),
     },
     claims: [],
     assignments: [],
@@ -85,6 +106,7 @@ const options = (overrides: Partial<PlanOptions> = {}): PlanOptions => ({
   firstClaimSeenAt: NOW - ms(1000),
   claimWindowMs: 200,
   leaseGraceMs: 100,
+  fillWindowMs: 2_000,
   refused: new Set(),
   ...overrides,
 })
@@ -149,6 +171,16 @@ describe('the requester plan', () => {
         accepted: true,
         reason: 'output hash verified',
         usage: { duration_ms: 7, tokens: 7, output_bytes: '{"a":2,"b":1}'.length },
+        votes: [
+          {
+            result: good.action_hash,
+            assignee: 'uhCAkC',
+            model_file_hash: null,
+            group: 0,
+            similarity: null,
+            agree: true,
+          },
+        ],
       },
     })
   })
@@ -165,7 +197,11 @@ describe('the requester plan', () => {
     const last = state({ claims: [claim('uhCAkB')], assignments: [first], results: [bad] }, 1)
     expect(planRequester(last, options())).toMatchObject({
       kind: 'receipt',
-      receipt: { accepted: false, reason: 'the output does not match output_hash' },
+      receipt: {
+        accepted: false,
+        reason: 'the output does not match output_hash',
+        votes: [{ result: bad.action_hash, group: null, agree: false }],
+      },
     })
   })
 
@@ -186,5 +222,123 @@ describe('the requester plan', () => {
       accepted: false,
       reason: 'the worker failed: boom',
     })
+  })
+})
+
+describe('the requester plan with fan-out', () => {
+  const B = 'uhCAkB'
+  const C = 'uhCAkC'
+  const D = 'uhCAkD'
+  const E = 'uhCAkE'
+  const claims = [claim(B, 40), claim(C, 30), claim(D, 20), claim(E, 10)]
+  const live = NOW + ms(5000)
+  const lost = NOW - ms(500)
+  const fanOut = (parts: Partial<TaskState>, maxAttempts = 2, task: Partial<Task> = {}) =>
+    state({ claims, ...parts }, maxAttempts, { fan_out: 3, ...task })
+  const text = (t: string) => ({ text: t, model: { name: 'tiny', file_hash: 'a'.repeat(64) } })
+
+  it('assigns the best claims to the slots, a different claimant each, then waits on the leases', () => {
+    const assigned: EntryRecord<Assignment>[] = []
+    for (const [slot, who] of [B, C, D].entries()) {
+      expect(planRequester(fanOut({ assignments: assigned }), options())).toMatchObject({
+        kind: 'assign',
+        slot,
+        attempt: 1,
+        claim: { author: who },
+      })
+      assigned.push(assignment(1, who, live, slot))
+    }
+    expect(planRequester(fanOut({ assignments: assigned }), options())).toEqual({
+      kind: 'wait',
+      reason: 'attempt 1 of slot 0 holds the lease',
+    })
+  })
+
+  it("reassigns a slot whose lease ran out to a claimant not busy in another, as that slot's next attempt", () => {
+    const slots = [assignment(1, B, live, 0), assignment(1, C, lost, 1), assignment(1, D, live, 2)]
+    const answered = result(slots[0]!, text('yes'))
+    expect(planRequester(fanOut({ assignments: slots, results: [answered] }), options())).toMatchObject({
+      kind: 'assign',
+      slot: 1,
+      attempt: 2,
+      claim: { author: E },
+    })
+    // Without a spare claimant, the slot retries on its own claimant rather than on a busy one.
+    const fewer = fanOut({ claims: claims.slice(0, 3), assignments: slots, results: [answered] })
+    expect(planRequester(fewer, options())).toMatchObject({ kind: 'assign', slot: 1, claim: { author: C } })
+  })
+
+  it('reduces the answers by agreement: the majority is chosen and each vote is recorded', () => {
+    const slots = [assignment(1, B, live, 0), assignment(1, C, live, 1), assignment(1, D, live, 2)]
+    const results = [
+      { ...result(slots[0]!, text('Lyon')), timestamp: NOW - 3 },
+      { ...result(slots[1]!, text('Paris.')), timestamp: NOW - 2 },
+      { ...result(slots[2]!, text(' paris ')), timestamp: NOW - 1 },
+    ]
+    const step = planRequester(
+      fanOut({ assignments: slots, results }, 2, { kind: 'infer.generate' }),
+      options(),
+    )
+    expect(step).toEqual({
+      kind: 'receipt',
+      receipt: {
+        task: T,
+        result: results[1]!.action_hash,
+        accepted: true,
+        reason: '2 of 3 answers agree',
+        usage: {
+          duration_ms: 21,
+          tokens: 21,
+          output_bytes: results.reduce((n, r) => n + JSON.stringify(r.entry.output).length, 0),
+        },
+        votes: [
+          { result: results[0]!.action_hash, assignee: B, group: 1, agree: false },
+          { result: results[1]!.action_hash, assignee: C, group: 0, agree: true },
+          { result: results[2]!.action_hash, assignee: D, group: 0, agree: true },
+        ].map((v) => ({ ...v, model_file_hash: 'a'.repeat(64), similarity: null })),
+      },
+    })
+  })
+
+  it('breaks a tie by the earliest answer, and records a failed slot as a vote without a group', () => {
+    const slots = [assignment(1, B, live, 0), assignment(1, C, live, 1), assignment(1, D, live, 2)]
+    const results = [
+      { ...result(slots[0]!, text('second')), timestamp: NOW - 1 },
+      { ...result(slots[1]!, text('first')), timestamp: NOW - 2 },
+      result(slots[2]!, null, { status: 'error', error: 'boom' }),
+    ]
+    const step = planRequester(
+      fanOut({ assignments: slots, results }, 1, { kind: 'infer.generate' }),
+      options(),
+    )
+    expect(step).toMatchObject({
+      kind: 'receipt',
+      receipt: {
+        result: results[1]!.action_hash,
+        accepted: true,
+        reason: '1 of 2 answers agree; slot 2: the worker failed: boom',
+        votes: [
+          { assignee: B, group: 1, agree: false },
+          { assignee: C, group: 0, agree: true },
+          { assignee: D, group: null, agree: false, model_file_hash: null },
+        ],
+      },
+    })
+  })
+
+  it('gives up a slot nobody is left to claim once the others are settled and every node had its chance', () => {
+    const slots = [assignment(1, B, live, 0), assignment(1, C, live, 1)]
+    const results = slots.map((a) => result(a, { same: true }))
+    const s = fanOut({ claims: claims.slice(0, 2), assignments: slots, results })
+    expect(planRequester(s, options())).toEqual({ kind: 'wait', reason: 'first attempt; no claim to assign' })
+    expect(planRequester(s, options({ now: NOW + ms(2_000) }))).toMatchObject({
+      kind: 'receipt',
+      receipt: { accepted: true, reason: '2 of 2 answers agree; 1 slot found no claimant' },
+    })
+  })
+
+  it('finishes without a receipt when every slot ran out of attempts without a result', () => {
+    const slots = [assignment(1, B, lost, 0), assignment(1, C, lost, 1), assignment(1, D, lost, 2)]
+    expect(planRequester(fanOut({ assignments: slots }, 1), options())).toEqual({ kind: 'finished' })
   })
 })

@@ -47,6 +47,25 @@ describe('the scheduler of a host that is both requester and worker', () => {
     ])
   })
 
+  it('answers a fan-out with the peers it has once no other node claims: one vote for one host', async () => {
+    mesh = await openMesh(1)
+    const host = testHost(mesh.conductors[0] as EmbeddedConductor)
+    hosts.push(host)
+    await host.scheduler.start()
+    const ref = await host.scheduler.submit(task({ input: { data: 'alone' }, fan_out: 2 }))
+    const view = await eventually(async () => {
+      const v = await host.scheduler.view(ref.action_hash)
+      return isTerminal(v.state.status) ? v : undefined
+    })
+    expect(view.state.status).toBe('done')
+    expect(view.state.assignments.map((a) => a.entry.slot)).toEqual([0])
+    expect(view.state.receipt?.entry).toMatchObject({
+      accepted: true,
+      reason: '1 of 1 answers agree; 1 slot found no claimant',
+      votes: [{ result: view.state.results[0]!.action_hash, agree: true, group: 0 }],
+    })
+  })
+
   it('posts an error result for a failing worker and gives up after max_attempts', async () => {
     mesh = await openMesh(1)
     const host = testHost(mesh.conductors[0] as EmbeddedConductor)

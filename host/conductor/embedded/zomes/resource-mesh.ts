@@ -5,17 +5,18 @@
  * and cancels; only the assignee posts a result); readers still check what each link leads to, since
  * anyone may write a link, and derive the status from the records and the current time.
  */
-import type {
-  ActionHashB64,
-  Assignment,
-  Cancellation,
-  Claim,
-  EntryRecord,
-  Receipt,
-  Task,
-  TaskResult,
-  TaskState,
-  TaskStatus,
+import {
+  type ActionHashB64,
+  type Assignment,
+  type Cancellation,
+  type Claim,
+  currentAssignments,
+  type EntryRecord,
+  type Receipt,
+  type Task,
+  type TaskResult,
+  type TaskState,
+  type TaskStatus,
 } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64, encodeHashB64, hashesEqual } from '../hash.ts'
 import type { Hdk } from '../hdk.ts'
@@ -105,11 +106,15 @@ export const resourceMeshZome: CoordinatorZome<'resource_mesh'> = {
   },
 }
 
+type SlotStatus = 'assigned' | 'running' | 'failed' | 'waiting'
+
 /**
  * The status of a task from its records at `now` (microseconds). A receipt or a cancellation is
- * final; otherwise the deadline ends it; otherwise the latest attempt says where it is: its lease
- * live (assigned), its result posted and awaiting the receipt (running), its lease gone with
- * attempts left (back to claimed or submitted, waiting for the next assignment) or none left (failed).
+ * final; otherwise the deadline ends it; otherwise the current attempt of each slot (one slot unless
+ * the task fans out) says where it is: a live lease (assigned), a result posted and awaiting the
+ * receipt (running), the last attempt failed or lost (failed), or waiting for its next assignment.
+ * Any slot assigned makes the task assigned, else any running makes it running; it failed only when
+ * every slot did; otherwise it waits (claimed or submitted).
  */
 function deriveTaskStatus(state: Omit<TaskState, 'status'>, now: number): TaskStatus {
   if (state.cancellation) return 'cancelled'
@@ -119,14 +124,16 @@ function deriveTaskStatus(state: Omit<TaskState, 'status'>, now: number): TaskSt
   }
   const task = state.task.entry
   if (task.deadline < now) return 'expired'
-  const latest = state.assignments.at(-1)
-  if (latest) {
-    const result = state.results.find((r) => r.entry.assignment === latest.action_hash)
-    const lastAttempt = latest.entry.attempt >= task.max_attempts
+  const slots = currentAssignments(state.assignments).map((current): SlotStatus => {
+    const result = state.results.find((r) => r.entry.assignment === current.action_hash)
+    const lastAttempt = current.entry.attempt >= task.max_attempts
     if (result) return result.entry.status === 'error' && lastAttempt ? 'failed' : 'running'
-    if (latest.entry.lease_expires_at >= now) return 'assigned'
-    if (lastAttempt) return 'failed'
-  }
+    if (current.entry.lease_expires_at >= now) return 'assigned'
+    return lastAttempt ? 'failed' : 'waiting'
+  })
+  if (slots.includes('assigned')) return 'assigned'
+  if (slots.includes('running')) return 'running'
+  if (slots.length === task.fan_out && slots.every((s) => s === 'failed')) return 'failed'
   const assigned = new Set(state.assignments.map((a) => a.entry.assignee))
   return state.claims.some((c) => !assigned.has(c.author)) ? 'claimed' : 'submitted'
 }
