@@ -45,3 +45,12 @@ export function rendezvousRank(task: string, me: string, agents: readonly string
   const mine = rendezvousKey(task, me)
   return agents.filter((a) => a !== me && Buffer.compare(rendezvousKey(task, a), mine) < 0).length
 }
+
+/** The first `count` of `agents` for a task by rendezvous hash alone. */
+export function rendezvousFirst(task: string, agents: readonly string[], count: number): string[] {
+  return agents
+    .map((agent) => ({ agent, key: rendezvousKey(task, agent) }))
+    .sort((a, b) => Buffer.compare(a.key, b.key))
+    .slice(0, count)
+    .map((k) => k.agent)
+}

@@ -2,8 +2,8 @@
  * What the requester's host does next for one of its tasks, from the task's records and the time:
  * wait, assign an attempt, or write the receipt.
  *
- * A task with fan-out N has N slots, each one answer: the best claims after the claim window go to
- * slots 0..N-1, each to a different claimant (one not live or answered in another slot). A slot whose
+ * A task with fan-out N has N slots, each one answer: the best claims after the claim window (or
+ * once every node that claims at once has claimed) go to slots 0..N-1, each to a different claimant (one not live or answered in another slot). A slot whose
  * lease runs out or whose result fails is reassigned to the next claim, up to max_attempts; only the
  * requester writes assignments and only after the slot's previous lease has run out, so at most one
  * attempt per slot is live at a time. A slot's result is judged only for its current attempt: a late
@@ -33,6 +33,8 @@ export interface PlanOptions {
   firstClaimSeenAt: number | null
   /** How long to gather claims before the first assignment. */
   claimWindowMs: number
+  /** Every node that claims at once has claimed: no claim is left to gather, the window closes early. */
+  claimsIn: boolean
   /** Waited past a lease before reassigning, so a slightly slow clock elsewhere does not run it twice. */
   leaseGraceMs: number
   /** From submission, how long a slot waits for a claimant of its own before it is given up. */
@@ -68,7 +70,7 @@ export function planRequester(state: TaskState, options: PlanOptions): Requester
   if (task.deadline < options.now) return { kind: 'finished' }
   if (state.assignments.length === 0) {
     if (options.firstClaimSeenAt === null) return { kind: 'wait', reason: 'no claims yet' }
-    if (options.now - options.firstClaimSeenAt < options.claimWindowMs * 1000) {
+    if (!options.claimsIn && options.now - options.firstClaimSeenAt < options.claimWindowMs * 1000) {
       return { kind: 'wait', reason: 'gathering claims' }
     }
   }

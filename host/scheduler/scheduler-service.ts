@@ -27,7 +27,7 @@ import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { AttemptRunner } from './attempt-runner.ts'
-import { rendezvousRank } from './claim-ranking.ts'
+import { rendezvousFirst, rendezvousRank } from './claim-ranking.ts'
 import { planRequester } from './requester-plan.ts'
 import { claimSnapshotOf, unmetRequirement, whyNoNodeQualifies } from './requirements.ts'
 import { isTerminal, type TaskEvent, TaskWatches } from './task-watch.ts'
@@ -310,11 +310,16 @@ export class SchedulerService implements Startable {
       this.#requests.set(hash, memo)
     }
     const now = nowMicros()
-    if (memo.firstClaimSeenAt === null && state.claims.length > 0) memo.firstClaimSeenAt = now
+    if (memo.firstClaimSeenAt === null && state.claims.length > 0) {
+      memo.firstClaimSeenAt = now
+      // The window's end is a step of its own: wake for it rather than wait for the next poll.
+      setTimeout(() => this.#wake(), this.#opts.claimWindowMs).unref()
+    }
     const options = {
       ...this.#opts,
       now,
       firstClaimSeenAt: memo.firstClaimSeenAt,
+      claimsIn: state.assignments.length === 0 && (await this.#eagerHaveClaimed(state)),
       fillWindowMs: this.#opts.claimWindowMs * FILL_WINDOWS,
       refused: memo.refused,
     }
@@ -393,12 +398,9 @@ export class SchedulerService implements Startable {
    * so a burst of tasks does not cost every node a claim on every task, and the load spreads.
    */
   async #claimsNow(state: TaskState): Promise<boolean> {
-    const nodes = await this.#knownNodes()
-    const { requirements, fan_out } = state.task.entry
+    const { fan_out } = state.task.entry
     const eager = fan_out + SPARE_CLAIMANTS
-    const capable = nodes
-      .filter((n) => unmetRequirement(requirements, claimSnapshotOf(n.entry, 0)) === null)
-      .map((n) => n.author)
+    const capable = await this.#capableNodes(state.task.entry)
     if (rendezvousRank(state.task.action_hash, this.#me, capable) < eager) return true
     // Late: only for a task still waiting (or with fewer claimants than slots) that lacks claims from
     // nodes not yet tried (the eager ones have no worker for it, are gone, or failed it); a busy
@@ -409,6 +411,26 @@ export class SchedulerService implements Startable {
     const waiting = state.status === 'submitted' || state.status === 'claimed' || claimants.size < fan_out
     const late = nowMicros() - state.task.timestamp > this.#opts.claimWindowMs * LATE_CLAIM_WINDOWS * 1000
     return waiting && late && untried < eager
+  }
+
+  /**
+   * Whether every node that claims a task at once (#claimsNow) has claimed it, as far as this host
+   * knows the nodes: then the requester need not wait out the claim window for claims to come.
+   */
+  async #eagerHaveClaimed(state: TaskState): Promise<boolean> {
+    const { task } = state
+    const capable = await this.#capableNodes(task.entry)
+    const eager = rendezvousFirst(task.action_hash, capable, task.entry.fan_out + SPARE_CLAIMANTS)
+    const claimants = new Set(state.claims.map((c) => c.author))
+    return eager.length > 0 && eager.every((agent) => claimants.has(agent))
+  }
+
+  /** The agents whose advertised capability meets a task's requirements. */
+  async #capableNodes(task: Task): Promise<string[]> {
+    const nodes = await this.#knownNodes()
+    return nodes
+      .filter((n) => unmetRequirement(task.requirements, claimSnapshotOf(n.entry, 0)) === null)
+      .map((n) => n.author)
   }
 
   /** The nodes' capabilities, read at most once a second. */

@@ -105,6 +105,7 @@ const options = (overrides: Partial<PlanOptions> = {}): PlanOptions => ({
   now: NOW,
   firstClaimSeenAt: NOW - ms(1000),
   claimWindowMs: 200,
+  claimsIn: false,
   leaseGraceMs: 100,
   fillWindowMs: 2_000,
   refused: new Set(),
@@ -120,6 +121,13 @@ describe('the requester plan', () => {
       reason: 'gathering claims',
     })
     expect(planRequester(claimed, options())).toMatchObject({ kind: 'assign', attempt: 1 })
+  })
+
+  it('closes the claim window early once every node that claims at once has claimed', () => {
+    const claimed = state({ claims: [claim('uhCAkB'), claim('uhCAkC')] })
+    const early = options({ firstClaimSeenAt: NOW - ms(50), claimsIn: true })
+    expect(planRequester(claimed, early)).toMatchObject({ kind: 'assign', attempt: 1 })
+    expect(planRequester(state(), { ...early, firstClaimSeenAt: null })).toMatchObject({ kind: 'wait' })
   })
 
   it('leaves a live lease alone, and reassigns to the next claimant once it and the grace ran out', () => {
