@@ -21,6 +21,7 @@ import { InferGenerateOutputSchema, inferGenerateWorker } from '../host/workers/
 import { BENCH_MODEL, writeLlamaModel } from '../tests/fixtures/gguf-generator.ts'
 import { runScenario } from '../tests/scenarios/harness.ts'
 import { type RunLog, startSchedulerHost } from '../tests/scenarios/scheduler-hosts.ts'
+import { NO_REQUIREMENTS } from '../zomes-bindings/index.ts'
 import type { BenchReport } from './report.ts'
 
 const MODEL_NAME = 'bench-104m'
@@ -129,14 +130,7 @@ export function meshPath(requester: Pick<SchedulerService, 'submit' | 'watch' | 
         kind: 'infer.generate',
         input: { model: MODEL_NAME, prompt, max_tokens: maxTokens, temperature: 0 },
         input_cid: null,
-        requirements: {
-          min_ram_bytes: 0,
-          min_vram_bytes: 0,
-          gpu: false,
-          min_cores: 0,
-          model: MODEL_NAME,
-          tags: [],
-        },
+        requirements: { ...NO_REQUIREMENTS, model: MODEL_NAME },
         lease_ms: 120_000,
         deadline: (Date.now() + 300_000) * 1000,
         max_attempts: 1,

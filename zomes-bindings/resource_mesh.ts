@@ -44,6 +44,16 @@ export const RequirementsSchema = z
   })
 export type Requirements = z.infer<typeof RequirementsSchema>
 
+/** Requirements any node meets: the starting point a caller overrides field by field. */
+export const NO_REQUIREMENTS: Requirements = {
+  min_ram_bytes: 0,
+  min_vram_bytes: 0,
+  gpu: false,
+  min_cores: 0,
+  model: null,
+  tags: [],
+}
+
 export const TaskSchema = z
   .strictObject({
     kind: DottedIdSchema(T.kind),

@@ -9,7 +9,7 @@ import {
 } from '../../host/scheduler/scheduler-service.ts'
 import { inferEmbedWorker } from '../../host/workers/infer-embed.ts'
 import { type InferGenerateOutput, inferGenerateWorker } from '../../host/workers/infer-generate.ts'
-import type { Task } from '../../zomes-bindings/index.ts'
+import { NO_REQUIREMENTS, type Task } from '../../zomes-bindings/index.ts'
 import { TINY_MODEL } from '../fixtures/gguf-generator.ts'
 import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
 import { type Player, runScenario } from './harness.ts'
@@ -24,14 +24,7 @@ function inferTask(
     kind,
     input,
     input_cid: null,
-    requirements: {
-      min_ram_bytes: 0,
-      min_vram_bytes: 0,
-      gpu: false,
-      min_cores: 0,
-      model: options.model ?? 'tiny',
-      tags: options.tags ?? [],
-    },
+    requirements: { ...NO_REQUIREMENTS, model: options.model ?? 'tiny', tags: options.tags ?? [] },
     lease_ms: 30_000,
     deadline: (Date.now() + 60_000) * 1000,
     max_attempts: 1,

@@ -7,19 +7,10 @@ import { openAgentKey } from '../../host/conductor/embedded/keystore.ts'
 import { createEmbeddedPeer } from '../../host/conductor/embedded/replication/index.ts'
 import { outputHash } from '../../host/scheduler/output-hash.ts'
 import { isTerminal, type SchedulerService, type TaskView } from '../../host/scheduler/scheduler-service.ts'
-import type { Task, TaskResult } from '../../zomes-bindings/index.ts'
+import { NO_REQUIREMENTS, type Task, type TaskResult } from '../../zomes-bindings/index.ts'
 import { authorCell, craftCreate, publishOps } from './forge.ts'
 import { LOOPBACK_LISTEN, type Player, runScenario, scenarioNetwork, waitUntil } from './harness.ts'
 import { type RunLog, type SchedulerHost, startSchedulerHost } from './scheduler-hosts.ts'
-
-const NO_REQUIREMENTS: Task['requirements'] = {
-  min_ram_bytes: 0,
-  min_vram_bytes: 0,
-  gpu: false,
-  min_cores: 0,
-  model: null,
-  tags: [],
-}
 
 function task(overrides: Partial<Task> = {}): Task {
   return {

@@ -6,7 +6,13 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { ActionHashB64Schema, ReasonSchema, type Task, TaskSchema } from '../../../zomes-bindings/index.ts'
+import {
+  ActionHashB64Schema,
+  NO_REQUIREMENTS,
+  ReasonSchema,
+  type Task,
+  TaskSchema,
+} from '../../../zomes-bindings/index.ts'
 import { isTerminal, type SchedulerService, type TaskEvent } from '../../scheduler/scheduler-service.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
@@ -46,15 +52,6 @@ const CancelBodySchema = z
   .default({
     reason: 'cancelled by the requester',
   })
-
-const NO_REQUIREMENTS = {
-  min_ram_bytes: 0,
-  min_vram_bytes: 0,
-  gpu: false,
-  min_cores: 0,
-  model: null,
-  tags: [],
-}
 
 export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
   app.post('/v1/tasks', async (request, reply) => {

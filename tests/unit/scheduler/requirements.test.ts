@@ -4,18 +4,11 @@ import {
   unmetRequirement,
   whyNoNodeQualifies,
 } from '../../../host/scheduler/requirements.ts'
-import type { ClaimSnapshot, Requirements } from '../../../zomes-bindings/index.ts'
+import { type ClaimSnapshot, NO_REQUIREMENTS } from '../../../zomes-bindings/index.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
 
 const GiB = 1024 ** 3
-const none: Requirements = {
-  min_ram_bytes: 0,
-  min_vram_bytes: 0,
-  gpu: false,
-  min_cores: 0,
-  model: null,
-  tags: [],
-}
+const none = NO_REQUIREMENTS
 const node = (overrides: Partial<ClaimSnapshot> = {}): ClaimSnapshot => ({
   cores: 4,
   ram_bytes: 16 * GiB,
