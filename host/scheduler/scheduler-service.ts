@@ -420,9 +420,12 @@ export class SchedulerService implements Startable {
   async #eagerHaveClaimed(state: TaskState): Promise<boolean> {
     const { task } = state
     const capable = await this.#capableNodes(task.entry)
-    const eager = rendezvousFirst(task.action_hash, capable, task.entry.fan_out + SPARE_CLAIMANTS)
+    const expected = task.entry.fan_out + SPARE_CLAIMANTS
+    const eager = rendezvousFirst(task.action_hash, capable, expected)
     const claimants = new Set(state.claims.map((c) => c.author))
-    return eager.length > 0 && eager.every((agent) => claimants.has(agent))
+    // Fewer known capable nodes than expected claimants may only mean this host's view of the mesh is
+    // behind: then the window runs its full length rather than closing on a partial set of claims.
+    return eager.length === expected && eager.every((agent) => claimants.has(agent))
   }
 
   /** The agents whose advertised capability meets a task's requirements. */

@@ -67,6 +67,8 @@ describe('tasks on a mesh of embedded peers', { timeout: 90_000 }, () => {
       await scenario.shareAllAgents()
       const log: RunLog = { runs: [] }
       // A claim window long enough that both claims are in before alice assigns, even on a busy machine.
+      // Only bob and carol carry the tag the task asks for, so both are among the nodes that claim at
+      // once whatever the rendezvous order (alice, a requester without workers, would otherwise count).
       const hosts = [
         await startSchedulerHost(alice!, {
           name: 'alice',
@@ -74,13 +76,19 @@ describe('tasks on a mesh of embedded peers', { timeout: 90_000 }, () => {
           log,
           timing: { claimWindowMs: 1000 },
         }),
-        await startSchedulerHost(bob!, { name: 'bob', log }),
-        await startSchedulerHost(carol!, { name: 'carol', log }),
+        await startSchedulerHost(bob!, { name: 'bob', log, capability: { tags: ['hashing'] } }),
+        await startSchedulerHost(carol!, { name: 'carol', log, capability: { tags: ['hashing'] } }),
       ]
       await withHosts(hosts, async () => {
         await scenario.dhtSync([alice!, bob!, carol!], 'agent_registry')
         const requester = hosts[0]!.scheduler
-        const ref = await requester.submit(task({ kind: 'sha256', input: { data: 'mesh' } }))
+        const ref = await requester.submit(
+          task({
+            kind: 'sha256',
+            input: { data: 'mesh' },
+            requirements: { ...NO_REQUIREMENTS, tags: ['hashing'] },
+          }),
+        )
         const done = await ended(requester, ref.action_hash)
         expect(done.state.status).toBe('done')
         expect(done.state.claims.map((c) => c.author).sort()).toEqual(
