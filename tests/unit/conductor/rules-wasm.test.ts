@@ -6,8 +6,8 @@ import {
   InvalidEntryError,
 } from '../../../host/conductor/embedded/index.ts'
 import type { NetworkConfig } from '../../../host/config/network-config.ts'
-import type { CommitItem } from '../../../host/storage/chain-store.ts'
 import { capability } from './fixtures/capability.ts'
+import { copyChains } from './fixtures/mesh-conductors.ts'
 import { tempDir } from './fixtures/test-cell.ts'
 
 const NETWORK: NetworkConfig = {
@@ -30,22 +30,6 @@ async function conductor(): Promise<EmbeddedConductor> {
 afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()))
 })
-
-/** Copies `from`'s agent_registry chain into `to`'s store, as replication will. */
-function replicate(from: EmbeddedConductor, to: EmbeddedConductor): void {
-  const cell = from.cell('agent_registry')
-  const items: CommitItem[] = [...from.store.chainActions(cell.dnaHash, cell.agentPubKey)].map((action) => {
-    const entry = action.entryHash && from.store.getEntry(action.entryHash)
-    const link = action.type === 'CreateLink' ? from.store.getLink(action.hash) : null
-    return {
-      action,
-      ...(entry ? { entry } : {}),
-      ...(link ? { link } : {}),
-      ...(action.type === 'DeleteLink' && action.targetAction ? { deletesLink: action.targetAction } : {}),
-    }
-  })
-  to.store.appendToChain(cell.dnaHash, cell.agentPubKey, null, items)
-}
 
 describe('embedded conductor with the Rust rules (wasm)', () => {
   it('stores a valid capability', async () => {
@@ -76,7 +60,7 @@ describe('embedded conductor with the Rust rules (wasm)', () => {
     const alice = await conductor()
     const bob = await conductor()
     const bobs = await bob.callZome('agent_registry', 'advertise_capability', capability({ name: 'bob' }))
-    replicate(bob, alice)
+    copyChains(bob, alice)
     expect((await alice.callZome('agent_registry', 'list_nodes', null)).map((r) => r.entry.name)).toEqual([
       'bob',
     ])
