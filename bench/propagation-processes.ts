@@ -3,7 +3,7 @@
  * loopback, a network seed of their own), each a separate Node process with its own data dir. Daemons
  * take turns writing (an agent_registry capability update through the API); each write is timed from
  * just before the API call on the writer until every other daemon answers
- * GET /v1/records/:hash/wait (stored, verified and validated there). The wait requests go out once the
+ * GET /api/records/:hash/wait (stored, verified and validated there). The wait requests go out once the
  * write returns, so every figure includes the writer's own API call and one HTTP round trip on each
  * reader: an upper bound on propagation. Also the idle RSS of each daemon process.
  * Run: `npm run bench propagation-processes`.
@@ -68,7 +68,7 @@ async function measure(count: number) {
     await waitFor(
       `${count} daemons to see each other online`,
       async () => {
-        const views = await Promise.all(daemons.map((d) => call<PeersReply>(d, '/v1/peers')))
+        const views = await Promise.all(daemons.map((d) => call<PeersReply>(d, '/api/peers')))
         return views.every((v) => v.peers.filter((p) => p.status === 'online').length === count)
       },
       120_000,
@@ -78,11 +78,11 @@ async function measure(count: number) {
     let lost = 0
     for (let w = 0; w < WRITES; w++) {
       const writer = daemons[w % count]!
-      const { capability } = await call<StatusView>(writer, '/v1/status')
+      const { capability } = await call<StatusView>(writer, '/api/status')
       const started = performance.now()
       const ref = await call<{ action_hash: string }>(
         writer,
-        '/v1/zome/agent_registry/advertise_capability',
+        '/api/zome/agent_registry/advertise_capability',
         {
           ...capability,
           tags: [`bench-${w}`],
@@ -93,7 +93,7 @@ async function measure(count: number) {
         readers.map(async (reader) => {
           const res = await call<{ stored: boolean }>(
             reader,
-            `/v1/records/${ref.action_hash}/wait?timeout_ms=${WAIT_TIMEOUT_MS}`,
+            `/api/records/${ref.action_hash}/wait?timeout_ms=${WAIT_TIMEOUT_MS}`,
           )
           return res.stored ? performance.now() - started : null
         }),
@@ -105,7 +105,7 @@ async function measure(count: number) {
       await sleep(GAP_MS)
     }
     await sleep(3_000)
-    const statuses = await Promise.all(daemons.map((d) => call<StatusView>(d, '/v1/status')))
+    const statuses = await Promise.all(daemons.map((d) => call<StatusView>(d, '/api/status')))
     const rss = await Promise.all(statuses.map((s) => rssMb(s.pid)))
     return {
       processes: count,
@@ -141,6 +141,6 @@ export default async function run(): Promise<BenchReport> {
     name: 'propagation-processes',
     rows,
     figures,
-    note: `${WRITES} capability updates through the API, writers in turn; API call on the writer -> stored and valid on each other daemon (GET /v1/records/:hash/wait); ripple up processes on 127.0.0.1`,
+    note: `${WRITES} capability updates through the API, writers in turn; API call on the writer -> stored and valid on each other daemon (GET /api/records/:hash/wait); ripple up processes on 127.0.0.1`,
   }
 }

@@ -28,7 +28,7 @@ export interface ApiServerInit {
   bodyLimit?: number
   status: () => StatusView
   peers: () => Promise<PeersReply>
-  /** Resolves once this peer holds an action (GET /v1/records/:hash/wait). */
+  /** Resolves once this peer holds an action (GET /api/records/:hash/wait). */
   waitForAction?: ActionWaiter
   conductor: Pick<ConductorPort, 'callZome'>
   models: Pick<ModelManager, 'list' | 'load' | 'unload'>

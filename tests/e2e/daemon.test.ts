@@ -65,7 +65,7 @@ describe('ripple up / status / peers (separate processes)', { timeout: 60_000 },
       agent: string
     }
     const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
-    const res = await fetch(`${file.api_url}/v1/zome/agent_registry/get_capability`, {
+    const res = await fetch(`${file.api_url}/api/zome/agent_registry/get_capability`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(file.agent),
@@ -94,15 +94,15 @@ describe('ripple up / status / peers (separate processes)', { timeout: 60_000 },
   it('answers bad API requests with 4xx and keeps serving', async () => {
     const file = JSON.parse(await readFile(join(dataDir, 'daemon.json'), 'utf8')) as { api_url: string }
     const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
-    const noToken = await fetch(`${file.api_url}/v1/status`)
+    const noToken = await fetch(`${file.api_url}/api/status`)
     expect(noToken.status).toBe(401)
-    const malformed = await fetch(`${file.api_url}/v1/zome/agent_registry/advertise_capability`, {
+    const malformed = await fetch(`${file.api_url}/api/zome/agent_registry/advertise_capability`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: '{"name":',
     })
     expect(malformed.status).toBe(400)
-    const invalid = await fetch(`${file.api_url}/v1/zome/agent_registry/get_capability`, {
+    const invalid = await fetch(`${file.api_url}/api/zome/agent_registry/get_capability`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: '"not-an-agent-key"',

@@ -1,6 +1,6 @@
 /**
- * The models of this peer: GET /v1/models lists the models directory (usable models with their
- * `loaded` flag, unusable files with the reason); POST /v1/models/:name/load and /unload change
+ * The models of this peer: GET /api/models lists the models directory (usable models with their
+ * `loaded` flag, unusable files with the reason); POST /api/models/:name/load and /unload change
  * what is in memory. A file that fails the checks made before loading gets a 422 with the reason,
  * and the daemon carries on.
  *
@@ -27,9 +27,9 @@ export function registerModelsRoute(
   app: FastifyInstance,
   models: Pick<ModelManager, 'list' | 'load' | 'unload'>,
 ): void {
-  app.get('/v1/models', async (): Promise<ModelsView> => models.list())
+  app.get('/api/models', async (): Promise<ModelsView> => models.list())
 
-  app.post<{ Params: { name: string } }>('/v1/models/:name/load', async (request, reply) => {
+  app.post<{ Params: { name: string } }>('/api/models/:name/load', async (request, reply) => {
     const { name } = request.params
     if (!request.headers.accept?.includes('text/event-stream')) return loadedView(await models.load(name))
     const events = lazyEventStream(reply)
@@ -45,7 +45,7 @@ export function registerModelsRoute(
     events.end()
   })
 
-  app.post<{ Params: { name: string } }>('/v1/models/:name/unload', async (request) => ({
+  app.post<{ Params: { name: string } }>('/api/models/:name/unload', async (request) => ({
     model: request.params.name,
     unloaded: await models.unload(request.params.name),
   }))

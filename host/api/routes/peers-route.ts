@@ -14,5 +14,5 @@ export interface PeersReply {
 }
 
 export function registerPeersRoute(app: FastifyInstance, peers: () => Promise<PeersReply>): void {
-  app.get('/v1/peers', peers)
+  app.get('/api/peers', peers)
 }

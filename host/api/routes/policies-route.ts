@@ -1,4 +1,4 @@
-/** Policies: GET /v1/policies lists the latest version of each; POST /v1/policies publishes one (admins only). */
+/** Policies: GET /api/policies lists the latest version of each; POST /api/policies publishes one (admins only). */
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { PolicySchema } from '../../../zomes-bindings/index.ts'
@@ -17,9 +17,9 @@ export const PublishPolicyBodySchema = z.strictObject({
 export type PublishPolicyBody = z.input<typeof PublishPolicyBodySchema>
 
 export function registerPolicyRoutes(app: FastifyInstance, policies: PolicyApi): void {
-  app.get('/v1/policies', async () => ({ policies: await policies.list() }))
+  app.get('/api/policies', async () => ({ policies: await policies.list() }))
 
-  app.post('/v1/policies', async (request, reply) => {
+  app.post('/api/policies', async (request, reply) => {
     const body = PublishPolicyBodySchema.safeParse(request.body ?? null)
     if (!body.success) return sendInvalidPayload(reply, 'invalid policy', body.error)
     return reply.code(201).send(await policies.publish(body.data))

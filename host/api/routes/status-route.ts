@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { NodeCapability } from '../../../zomes-bindings/index.ts'
 import type { UnusableModel } from '../../inference/gguf-scan.ts'
 
-/** What GET /v1/status answers: who this peer is, where, and what it offers. */
+/** What GET /api/status answers: who this peer is, where, and what it offers. */
 export interface StatusView {
   agent: string
   network: string
@@ -18,5 +18,5 @@ export interface StatusView {
 }
 
 export function registerStatusRoute(app: FastifyInstance, status: () => StatusView): void {
-  app.get('/v1/status', async () => status())
+  app.get('/api/status', async () => status())
 }

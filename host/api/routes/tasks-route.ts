@@ -1,7 +1,7 @@
 /**
- * Tasks: POST /v1/tasks submits (requirements and timing default to what a small task needs),
- * GET /v1/tasks lists, GET /v1/tasks/:hash shows the whole life of one, POST /v1/tasks/:hash/cancel
- * cancels, and GET /v1/tasks/:hash/events streams its status and progress as server-sent events
+ * Tasks: POST /api/tasks submits (requirements and timing default to what a small task needs),
+ * GET /api/tasks lists, GET /api/tasks/:hash shows the whole life of one, POST /api/tasks/:hash/cancel
+ * cancels, and GET /api/tasks/:hash/events streams its status and progress as server-sent events
  * until it ends.
  */
 import type { FastifyInstance } from 'fastify'
@@ -54,7 +54,7 @@ const CancelBodySchema = z
   })
 
 export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
-  app.post('/v1/tasks', async (request, reply) => {
+  app.post('/api/tasks', async (request, reply) => {
     const body = SubmitTaskBodySchema.safeParse(request.body ?? null)
     if (!body.success) return sendInvalidPayload(reply, 'invalid task', body.error)
     const b = body.data
@@ -76,15 +76,15 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     return reply.code(201).send(await api.scheduler.submit(task.data as Task))
   })
 
-  app.get('/v1/tasks', async () => ({ tasks: await api.scheduler.list() }))
+  app.get('/api/tasks', async () => ({ tasks: await api.scheduler.list() }))
 
-  app.get<{ Params: { hash: string } }>('/v1/tasks/:hash', async (request, reply) => {
+  app.get<{ Params: { hash: string } }>('/api/tasks/:hash', async (request, reply) => {
     const hash = ActionHashB64Schema.safeParse(request.params.hash)
     if (!hash.success) return sendInvalidPayload(reply, 'not a task hash', hash.error)
     return api.scheduler.view(hash.data)
   })
 
-  app.post<{ Params: { hash: string } }>('/v1/tasks/:hash/cancel', async (request, reply) => {
+  app.post<{ Params: { hash: string } }>('/api/tasks/:hash/cancel', async (request, reply) => {
     const hash = ActionHashB64Schema.safeParse(request.params.hash)
     if (!hash.success) return sendInvalidPayload(reply, 'not a task hash', hash.error)
     const body = CancelBodySchema.safeParse(request.body ?? undefined)
@@ -92,7 +92,7 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     return api.scheduler.cancel(hash.data, body.data.reason)
   })
 
-  app.get<{ Params: { hash: string } }>('/v1/tasks/:hash/events', async (request, reply) => {
+  app.get<{ Params: { hash: string } }>('/api/tasks/:hash/events', async (request, reply) => {
     const hash = ActionHashB64Schema.safeParse(request.params.hash)
     if (!hash.success) return sendInvalidPayload(reply, 'not a task hash', hash.error)
     // Fails with 404 before the stream opens when the task is unknown.

@@ -1,5 +1,5 @@
 /**
- * GET /v1/records/:hash/wait?timeout_ms=N: answers once this peer holds the action (written here or
+ * GET /api/records/:hash/wait?timeout_ms=N: answers once this peer holds the action (written here or
  * received and verified), or when the time runs out: `{ stored: true | false, waited_ms }`.
  */
 import type { FastifyInstance } from 'fastify'
@@ -14,7 +14,7 @@ const QuerySchema = z.object({ timeout_ms: z.coerce.number().int().min(0).max(MA
 export type ActionWaiter = (actionHash: string, timeoutMs: number) => Promise<boolean>
 
 export function registerWaitRoute(app: FastifyInstance, wait: ActionWaiter): void {
-  app.get('/v1/records/:hash/wait', async (request, reply) => {
+  app.get('/api/records/:hash/wait', async (request, reply) => {
     const params = ParamsSchema.safeParse(request.params)
     if (!params.success) return sendInvalidPayload(reply, 'invalid action hash', params.error)
     const query = QuerySchema.safeParse(request.query)

@@ -1,5 +1,5 @@
 /**
- * POST /v1/zome/:dna/:fn: calls any zome function of the contract. The body is checked against
+ * POST /api/zome/:dna/:fn: calls any zome function of the contract. The body is checked against
  * the function's input schema first, so a caller gets every problem with its path at once
  * (the rules, which peers enforce on each other, check again when an entry is written).
  */
@@ -18,7 +18,7 @@ type ZomeCaller = (dna: DnaName, fn: string, payload: unknown) => Promise<unknow
 export function registerZomeRoute(app: FastifyInstance, conductor: Pick<ConductorPort, 'callZome'>): void {
   // The contract has checked the payload; the port's static types cannot follow a runtime name.
   const call = conductor.callZome.bind(conductor) as unknown as ZomeCaller
-  app.post<{ Params: { dna: string; fn: string } }>('/v1/zome/:dna/:fn', async (request, reply) => {
+  app.post<{ Params: { dna: string; fn: string } }>('/api/zome/:dna/:fn', async (request, reply) => {
     const { dna, fn } = request.params
     if (!(DNA_NAMES as readonly string[]).includes(dna)) {
       return sendError(reply, 404, 'UnknownDnaError', `no DNA named "${dna}"`, { dnas: DNA_NAMES })

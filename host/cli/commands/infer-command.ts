@@ -62,7 +62,7 @@ export function inferCommand(): Command {
       requirements: options.model === undefined ? {} : { model: options.model },
       fan_out: options.fanOut,
     }
-    const ref = await postJson<RecordRef>(target, '/v1/tasks', body)
+    const ref = await postJson<RecordRef>(target, '/api/tasks', body)
     const view = await follow(target, ref.action_hash, options.stream === true && !options.json)
     if (view.state.status !== 'done')
       throw new TaskEndedError(ref.action_hash, view.state.status, whyEnded(view))
@@ -85,7 +85,7 @@ export function inferCommand(): Command {
 
 /** Follows the task until it ends, printing streamed text on stdout when asked; answers its final view. */
 async function follow(target: DaemonTarget, hash: string, stream: boolean): Promise<TaskView> {
-  const res = await openStream(target, `/v1/tasks/${hash}/events`)
+  const res = await openStream(target, `/api/tasks/${hash}/events`)
   for await (const { data } of readEvents(res)) {
     const event = JSON.parse(data) as TaskEvent
     if (event.type !== 'progress') continue
@@ -96,7 +96,7 @@ async function follow(target: DaemonTarget, hash: string, stream: boolean): Prom
       process.stderr.write(`ripple: model loaded on ${event.assignee.slice(0, 12)}…\n`)
     }
   }
-  return getJson<TaskView>(target, `/v1/tasks/${hash}`)
+  return getJson<TaskView>(target, `/api/tasks/${hash}`)
 }
 
 function parseTemperature(value: string): number {

@@ -21,7 +21,7 @@ function lsCommand(): Command {
       'list the models directory: usable models, loaded or not, and unusable files',
     ),
   ).action(async (options: TargetOptions) => {
-    const view = await getJson<ModelsView>(await locateDaemon(options), '/v1/models')
+    const view = await getJson<ModelsView>(await locateDaemon(options), '/api/models')
     if (options.json) {
       process.stdout.write(`${JSON.stringify(view, null, 2)}\n`)
       return
@@ -37,7 +37,7 @@ function loadCommand(): Command {
       .description('load a model'),
   ).action(async (name: string, options: TargetOptions) => {
     const target = await locateDaemon(options)
-    const res = await openStream(target, `/v1/models/${encodeURIComponent(name)}/load`, 'POST')
+    const res = await openStream(target, `/api/models/${encodeURIComponent(name)}/load`, 'POST')
     // The daemon streams progress only while llama.cpp reads weights; otherwise it answers at once.
     const loaded = res.headers.get('content-type')?.includes('text/event-stream')
       ? await followLoad(res, name, !options.json)
@@ -90,7 +90,7 @@ function unloadCommand(): Command {
     const target = await locateDaemon(options)
     const res = await postJson<{ model: string; unloaded: boolean }>(
       target,
-      `/v1/models/${encodeURIComponent(name)}/unload`,
+      `/api/models/${encodeURIComponent(name)}/unload`,
     )
     process.stdout.write(
       options.json

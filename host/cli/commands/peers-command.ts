@@ -9,7 +9,7 @@ export function peersCommand(): Command {
   return addTargetOptions(
     new Command('peers').description('list the peers of the mesh and their status'),
   ).action(async (options: TargetOptions) => {
-    const reply = await getJson<PeersReply>(await locateDaemon(options), '/v1/peers')
+    const reply = await getJson<PeersReply>(await locateDaemon(options), '/api/peers')
     if (options.json) {
       process.stdout.write(`${JSON.stringify(reply, null, 2)}\n`)
       return

@@ -37,7 +37,7 @@ export function policyCommand(): Command {
           ...(options.description === undefined ? {} : { description: options.description }),
           ...(options.version === undefined ? {} : { version: options.version }),
         }
-        const ref = await postJson<RecordRef>(await locateDaemon(options), '/v1/policies', body)
+        const ref = await postJson<RecordRef>(await locateDaemon(options), '/api/policies', body)
         process.stdout.write(
           `${options.json ? JSON.stringify(ref, null, 2) : `published ${id} (${ref.action_hash})`}\n`,
         )
@@ -48,7 +48,7 @@ export function policyCommand(): Command {
         async (options: TargetOptions) => {
           const { policies } = await getJson<{ policies: EntryRecord<Policy>[] }>(
             await locateDaemon(options),
-            '/v1/policies',
+            '/api/policies',
           )
           if (options.json) {
             process.stdout.write(`${JSON.stringify(policies, null, 2)}\n`)

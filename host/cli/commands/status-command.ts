@@ -9,7 +9,7 @@ export function statusCommand(): Command {
   return addTargetOptions(
     new Command('status').description('show the running daemon and its capability'),
   ).action(async (options: TargetOptions) => {
-    const status = await getJson<StatusView>(await locateDaemon(options), '/v1/status')
+    const status = await getJson<StatusView>(await locateDaemon(options), '/api/status')
     if (options.json) {
       process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
       return

@@ -46,7 +46,7 @@ export function taskCommand(): Command {
     .addCommand(
       addTargetOptions(new Command('ls').description('list open tasks and the ones submitted here')).action(
         async (options: TargetOptions) => {
-          const { tasks } = await getJson<{ tasks: TaskSummary[] }>(await locateDaemon(options), '/v1/tasks')
+          const { tasks } = await getJson<{ tasks: TaskSummary[] }>(await locateDaemon(options), '/api/tasks')
           print(options, tasks, () => taskTable(tasks))
         },
       ),
@@ -55,7 +55,7 @@ export function taskCommand(): Command {
       addTargetOptions(
         new Command('show').description('show the whole life of a task').argument('<hash>'),
       ).action(async (hash: string, options: TargetOptions) => {
-        const view = await getJson<TaskView>(await locateDaemon(options), `/v1/tasks/${hash}`)
+        const view = await getJson<TaskView>(await locateDaemon(options), `/api/tasks/${hash}`)
         print(options, view, () => taskText(view))
       }),
     )
@@ -67,7 +67,7 @@ export function taskCommand(): Command {
           .option('--reason <text>', 'why (kept in the cancellation)'),
       ).action(async (hash: string, options: TargetOptions & { reason?: string }) => {
         const body = options.reason === undefined ? {} : { reason: options.reason }
-        const ref = await postJson<RecordRef>(await locateDaemon(options), `/v1/tasks/${hash}/cancel`, body)
+        const ref = await postJson<RecordRef>(await locateDaemon(options), `/api/tasks/${hash}/cancel`, body)
         print(options, ref, () => `cancelled ${hash}`)
       }),
     )
@@ -121,7 +121,7 @@ function submitCommand(): Command {
       ...(options.attempts === undefined ? {} : { max_attempts: options.attempts }),
       ...(options.fanOut === undefined ? {} : { fan_out: options.fanOut }),
     }
-    const ref = await postJson<RecordRef>(target, '/v1/tasks', body)
+    const ref = await postJson<RecordRef>(target, '/api/tasks', body)
     if (!options.wait) {
       print(options, ref, () => ref.action_hash)
       return
@@ -150,7 +150,7 @@ async function readInput(value: string): Promise<SubmitTaskBody['input']> {
 /** Prints the task's events on stderr until it ends; answers its final view. */
 async function follow(target: DaemonTarget, hash: string): Promise<TaskView> {
   const started = Date.now()
-  const res = await openStream(target, `/v1/tasks/${hash}/events`)
+  const res = await openStream(target, `/api/tasks/${hash}/events`)
   let midLine = false
   for await (const { data } of readEvents(res)) {
     const event = JSON.parse(data) as TaskEvent
@@ -173,7 +173,7 @@ async function follow(target: DaemonTarget, hash: string): Promise<TaskView> {
     process.stderr.write(`${midLine ? '\n' : ''}ripple: [${elapsed}] ${event.status}${where}\n`)
     midLine = false
   }
-  return getJson<TaskView>(target, `/v1/tasks/${hash}`)
+  return getJson<TaskView>(target, `/api/tasks/${hash}`)
 }
 
 /** The result the receipt chose (accepted, for a task that is done), or null. */

@@ -65,27 +65,27 @@ const json = (body: string, token?: string | null): RequestInit & { token?: stri
 
 /** After every bad request the daemon must still answer a good one. */
 async function expectAlive(): Promise<void> {
-  const res = await send('/v1/status')
+  const res = await send('/api/status')
   expect(res.status).toBe(200)
   expect(res.body.agent).toBe(AGENT)
 }
 
 describe('API bad requests', () => {
   it('answers 401 without a token', async () => {
-    const res = await send('/v1/status', { token: null })
+    const res = await send('/api/status', { token: null })
     expect(res.status).toBe(401)
     expect(res.body.error?.name).toBe('UnauthorizedError')
     await expectAlive()
   })
 
   it('answers 401 with a wrong token, and does not reveal whether a route exists', async () => {
-    expect((await send('/v1/status', { token: 'nope' })).status).toBe(401)
-    expect((await send('/v1/no-such-route', { token: 'nope' })).status).toBe(401)
+    expect((await send('/api/status', { token: 'nope' })).status).toBe(401)
+    expect((await send('/api/no-such-route', { token: 'nope' })).status).toBe(401)
     await expectAlive()
   })
 
   it('answers 400 to malformed JSON', async () => {
-    const res = await send('/v1/zome/agent_registry/advertise_capability', json('{"name": '))
+    const res = await send('/api/zome/agent_registry/advertise_capability', json('{"name": '))
     expect(res.status).toBe(400)
     expect(res.body.error?.name).toBe('MalformedJsonError')
     await expectAlive()
@@ -93,7 +93,7 @@ describe('API bad requests', () => {
 
   it('answers 400 with the issue paths to a payload that breaks the contract', async () => {
     const bad = { ...CAPABILITY, name: '', hardware: { ...CAPABILITY.hardware, ram_bytes: -1 } }
-    const res = await send('/v1/zome/agent_registry/advertise_capability', json(JSON.stringify(bad)))
+    const res = await send('/api/zome/agent_registry/advertise_capability', json(JSON.stringify(bad)))
     expect(res.status).toBe(400)
     expect(res.body.error?.name).toBe('InvalidPayloadError')
     const issues = (res.body.error?.details as { issues: { path: string[] }[] } | undefined)?.issues ?? []
@@ -104,21 +104,21 @@ describe('API bad requests', () => {
   })
 
   it('answers 404 to an unknown zome function, an unknown DNA and an unknown route', async () => {
-    const fn = await send('/v1/zome/agent_registry/drop_tables', json('null'))
+    const fn = await send('/api/zome/agent_registry/drop_tables', json('null'))
     expect(fn.status).toBe(404)
     expect(fn.body.error?.name).toBe('UnknownZomeFunctionError')
     // Names of Object.prototype members are not zome functions.
-    expect((await send('/v1/zome/agent_registry/toString', json('null'))).status).toBe(404)
-    expect((await send('/v1/zome/no_such_dna/list_nodes', json('null'))).body.error?.name).toBe(
+    expect((await send('/api/zome/agent_registry/toString', json('null'))).status).toBe(404)
+    expect((await send('/api/zome/no_such_dna/list_nodes', json('null'))).body.error?.name).toBe(
       'UnknownDnaError',
     )
-    expect((await send('/v1/nothing-here')).status).toBe(404)
+    expect((await send('/api/nothing-here')).status).toBe(404)
     await expectAlive()
   })
 
   it('answers 413 to a body over the limit', async () => {
     const huge = JSON.stringify({ name: 'x'.repeat(200 * 1024) })
-    const res = await send('/v1/zome/agent_registry/advertise_capability', json(huge))
+    const res = await send('/api/zome/agent_registry/advertise_capability', json(huge))
     expect(res.status).toBe(413)
     expect(res.body.error?.name).toBe('PayloadTooLargeError')
     await expectAlive()
@@ -126,7 +126,7 @@ describe('API bad requests', () => {
 
   it('answers 422 with the rule when the conductor rejects the entry', async () => {
     const body = JSON.stringify({ ...CAPABILITY, name: 'rejected-by-rules' })
-    const res = await send('/v1/zome/agent_registry/advertise_capability', json(body))
+    const res = await send('/api/zome/agent_registry/advertise_capability', json(body))
     expect(res.status).toBe(422)
     expect(res.body.error).toMatchObject({
       name: 'InvalidEntryError',
@@ -136,17 +136,17 @@ describe('API bad requests', () => {
   })
 
   it('answers 501 when the backend does not run the function yet', async () => {
-    const res = await send('/v1/zome/agent_registry/find_nodes_by_tag', json('"gpu"'))
+    const res = await send('/api/zome/agent_registry/find_nodes_by_tag', json('"gpu"'))
     expect(res.status).toBe(501)
     expect(res.body.error?.name).toBe('ZomeFunctionNotImplementedError')
     await expectAlive()
   })
 
   it('answers 404 to loading an unknown model and 422 to loading an unusable one', async () => {
-    const unknown = await send('/v1/models/nope/load', { method: 'POST' })
+    const unknown = await send('/api/models/nope/load', { method: 'POST' })
     expect(unknown.status).toBe(404)
     expect(unknown.body.error).toMatchObject({ name: 'ModelNotFoundError', details: { available: [] } })
-    const cut = await send('/v1/models/cut/load', { method: 'POST' })
+    const cut = await send('/api/models/cut/load', { method: 'POST' })
     expect(cut.status).toBe(422)
     expect(cut.body.error).toEqual({
       name: 'ModelUnusableError',
@@ -156,7 +156,7 @@ describe('API bad requests', () => {
   })
 
   it('calls a function that takes no input without a body', async () => {
-    const res = await fetch(`${server.url}/v1/zome/agent_registry/list_nodes`, {
+    const res = await fetch(`${server.url}/api/zome/agent_registry/list_nodes`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}` },
     })
@@ -165,7 +165,7 @@ describe('API bad requests', () => {
   })
 
   it('answers a function whose output is null with a JSON null', async () => {
-    const res = await send('/v1/zome/agent_registry/get_capability', json(JSON.stringify(AGENT)))
+    const res = await send('/api/zome/agent_registry/get_capability', json(JSON.stringify(AGENT)))
     expect(res.status).toBe(200)
     expect(res.body).toBeNull()
   })

@@ -58,13 +58,13 @@ async function send(path: string, body?: unknown) {
 
 describe('task and policy routes', () => {
   it('submits with defaults and answers the task hash', async () => {
-    const res = await send('/v1/tasks', {
+    const res = await send('/api/tasks', {
       kind: 'echo',
       input: { message: 'hi' },
       requirements: { min_cores: 1 },
     })
     expect(res.status).toBe(201)
-    const view = await send(`/v1/tasks/${res.body.action_hash as string}`)
+    const view = await send(`/api/tasks/${res.body.action_hash as string}`)
     expect(view.body).toMatchObject({
       state: {
         task: {
@@ -78,15 +78,15 @@ describe('task and policy routes', () => {
         },
       },
     })
-    const fanned = await send('/v1/tasks', { kind: 'echo', input: { message: 'hi' }, fan_out: 3 })
-    const fannedView = await send(`/v1/tasks/${fanned.body.action_hash as string}`)
+    const fanned = await send('/api/tasks', { kind: 'echo', input: { message: 'hi' }, fan_out: 3 })
+    const fannedView = await send(`/api/tasks/${fanned.body.action_hash as string}`)
     expect(fannedView.body).toMatchObject({ state: { task: { entry: { fan_out: 3 } } } })
   })
 
   it('refuses a bad task with the problems and their paths', async () => {
     const paths = (res: Awaited<ReturnType<typeof send>>) =>
       (res.body.error!.details as { issues: { path: string[] }[] }).issues.map((i) => i.path.join('.'))
-    const badKind = await send('/v1/tasks', {
+    const badKind = await send('/api/tasks', {
       kind: 'Echo',
       input: { message: 'hi' },
       lease_ms: 5,
@@ -94,7 +94,7 @@ describe('task and policy routes', () => {
     })
     expect(badKind.status).toBe(400)
     expect(paths(badKind)).toEqual(['kind', 'lease_ms', 'fan_out'])
-    const badNeeds = await send('/v1/tasks', {
+    const badNeeds = await send('/api/tasks', {
       kind: 'echo',
       input: { message: 'hi' },
       requirements: { gpu: 'yes', colour: 1 },
@@ -104,9 +104,9 @@ describe('task and policy routes', () => {
   })
 
   it('says 400 for a hash that is not one, 404 for a task it does not hold', async () => {
-    expect((await send('/v1/tasks/nope')).status).toBe(400)
+    expect((await send('/api/tasks/nope')).status).toBe(400)
     const unknown = await send(
-      `/v1/tasks/${(await other.callZome('resource_mesh', 'submit_task', task())).action_hash}`,
+      `/api/tasks/${(await other.callZome('resource_mesh', 'submit_task', task())).action_hash}`,
     )
     expect(unknown).toMatchObject({ status: 404, body: { error: { name: 'TaskNotFoundError' } } })
   })
@@ -114,13 +114,13 @@ describe('task and policy routes', () => {
   it("refuses to cancel another agent's task with 403", async () => {
     const foreign = await other.callZome('resource_mesh', 'submit_task', task())
     mesh.sync()
-    const res = await send(`/v1/tasks/${foreign.action_hash}/cancel`, { reason: 'not mine' })
+    const res = await send(`/api/tasks/${foreign.action_hash}/cancel`, { reason: 'not mine' })
     expect(res).toMatchObject({ status: 403, body: { error: { name: 'NotTaskAuthorError' } } })
   })
 
   it('lists policies and refuses Cedar that does not parse', async () => {
-    expect(await send('/v1/policies')).toEqual({ status: 200, body: { policies: [] } })
-    const bad = await send('/v1/policies', { id: 'x', text: 'permit(' })
+    expect(await send('/api/policies')).toEqual({ status: 200, body: { policies: [] } })
+    const bad = await send('/api/policies', { id: 'x', text: 'permit(' })
     expect(bad).toMatchObject({ status: 400, body: { error: { name: 'InvalidPolicyTextError' } } })
   })
 })
