@@ -11,8 +11,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { PeersReply } from '../host/api/routes/peers-route.ts'
-import type { StatusView } from '../host/api/routes/status-route.ts'
+import { ApiClient } from '../host/api/client/index.ts'
 import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
 import { percentile, round, rssMb, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
@@ -24,18 +23,7 @@ const WAIT_TIMEOUT_MS = 10_000
 
 interface Daemon {
   process: RunningRipple
-  api: string
-  token: string
-}
-
-async function call<T>(daemon: Daemon, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${daemon.api}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${daemon.token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
-  return (await res.json()) as T
+  api: ApiClient
 }
 
 async function startDaemons(count: number, root: string): Promise<Daemon[]> {
@@ -50,9 +38,9 @@ async function startDaemons(count: number, root: string): Promise<Daemon[]> {
           const dataDir = join(root, `peer-${n}`)
           const args = ['--network', networkFile, '--data-dir', dataDir, '--api-port', '0', '--name', `p${n}`]
           const proc = await startRipple([...args, '--log-level', 'warn'], 120_000)
-          const api = /^ripple: api (\S+)$/m.exec(proc.stdout())?.[1] ?? ''
+          const baseUrl = /^ripple: api (\S+)$/m.exec(proc.stdout())?.[1] ?? ''
           const token = /^ripple: token (\S+)$/m.exec(proc.stdout())?.[1] ?? ''
-          return { process: proc, api, token }
+          return { process: proc, api: new ApiClient({ baseUrl, token }) }
         }),
       )),
     )
@@ -68,7 +56,7 @@ async function measure(count: number) {
     await waitFor(
       `${count} daemons to see each other online`,
       async () => {
-        const views = await Promise.all(daemons.map((d) => call<PeersReply>(d, '/api/peers')))
+        const views = await Promise.all(daemons.map((d) => d.api.peers()))
         return views.every((v) => v.peers.filter((p) => p.status === 'online').length === count)
       },
       120_000,
@@ -78,23 +66,16 @@ async function measure(count: number) {
     let lost = 0
     for (let w = 0; w < WRITES; w++) {
       const writer = daemons[w % count]!
-      const { capability } = await call<StatusView>(writer, '/api/status')
+      const { capability } = await writer.api.status()
       const started = performance.now()
-      const ref = await call<{ action_hash: string }>(
-        writer,
-        '/api/zome/agent_registry/advertise_capability',
-        {
-          ...capability,
-          tags: [`bench-${w}`],
-        },
-      )
+      const ref = await writer.api.callZome('agent_registry', 'advertise_capability', {
+        ...capability,
+        tags: [`bench-${w}`],
+      })
       const readers = daemons.filter((d) => d !== writer)
       const arrivals = await Promise.all(
         readers.map(async (reader) => {
-          const res = await call<{ stored: boolean }>(
-            reader,
-            `/api/records/${ref.action_hash}/wait?timeout_ms=${WAIT_TIMEOUT_MS}`,
-          )
+          const res = await reader.api.waitForRecord(ref.action_hash, { timeoutMs: WAIT_TIMEOUT_MS })
           return res.stored ? performance.now() - started : null
         }),
       )
@@ -105,7 +86,7 @@ async function measure(count: number) {
       await sleep(GAP_MS)
     }
     await sleep(3_000)
-    const statuses = await Promise.all(daemons.map((d) => call<StatusView>(d, '/api/status')))
+    const statuses = await Promise.all(daemons.map((d) => d.api.status()))
     const rss = await Promise.all(statuses.map((s) => rssMb(s.pid)))
     return {
       processes: count,

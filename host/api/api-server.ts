@@ -8,12 +8,13 @@ import type { Startable } from '../daemon/startable.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import type { Logger } from '../log/logger.ts'
 import { bearerAuth } from './bearer-auth.ts'
+import type { PeersReply, StatusView } from './contract/index.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
-import { type PeersReply, registerPeersRoute } from './routes/peers-route.ts'
+import { registerPeersRoute } from './routes/peers-route.ts'
 import { type PolicyApi, registerPolicyRoutes } from './routes/policies-route.ts'
-import { registerStatusRoute, type StatusView } from './routes/status-route.ts'
+import { registerStatusRoute } from './routes/status-route.ts'
 import { registerTaskRoutes, type TaskApi } from './routes/tasks-route.ts'
 import { type ActionWaiter, registerWaitRoute } from './routes/wait-route.ts'
 import { registerZomeRoute } from './routes/zome-route.ts'
@@ -73,6 +74,8 @@ export class ApiServer implements Startable {
       // One line per request would drown the daemon's own logs; errors are logged by the error handler.
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: init.bodyLimit ?? 1024 * 1024,
+      // Event streams (task events, MCP) stay open: stopping the daemon must not wait for their clients.
+      forceCloseConnections: true,
     })
     this.app.addHook('onRequest', bearerAuth(init.token))
     this.app.setErrorHandler(errorHandler(logger))

@@ -1,10 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import type { z } from 'zod'
-
-/** Every API error has this body, whatever the route or cause. */
-export interface ApiErrorBody {
-  error: { name: string; message: string; details?: unknown }
-}
+import type { ApiErrorBody } from './contract/index.ts'
 
 export function sendError(
   reply: FastifyReply,

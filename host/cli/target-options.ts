@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { LocateOptions } from './daemon-client.ts'
+import type { LocateOptions } from './locate-daemon.ts'
 
 export interface TargetOptions extends LocateOptions {
   json?: boolean

@@ -2,8 +2,7 @@ import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promise
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PeersReply } from '../../host/api/routes/peers-route.ts'
-import type { StatusView } from '../../host/api/routes/status-route.ts'
+import type { PeersReply, StatusView } from '../../host/api/contract/index.ts'
 import { llamaSpec, writeGguf } from '../fixtures/gguf-writer.ts'
 import { LOOPBACK_FLAGS, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PeersReply } from '../../host/api/routes/peers-route.ts'
+import type { PeersReply } from '../../host/api/contract/index.ts'
 import type { TaskView } from '../../host/scheduler/scheduler-service.ts'
 import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 

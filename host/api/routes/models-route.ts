@@ -11,26 +11,17 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { LoadedModel } from '../../inference/loaded-model.ts'
-import type { ModelListing, ModelManager } from '../../inference/model-manager.ts'
-
-export type ModelsView = ModelListing
-
-export interface ModelLoadedView {
-  model: string
-  file_hash: string
-  load_ms: number
-  context_size: number
-  threads: number
-}
+import type { ModelManager } from '../../inference/model-manager.ts'
+import { type ModelLoadedView, type ModelsView, routes } from '../contract/index.ts'
 
 export function registerModelsRoute(
   app: FastifyInstance,
   models: Pick<ModelManager, 'list' | 'load' | 'unload'>,
 ): void {
-  app.get('/api/models', async (): Promise<ModelsView> => models.list())
+  app.get(routes.listModels.path, async (): Promise<ModelsView> => models.list())
 
-  app.post<{ Params: { name: string } }>('/api/models/:name/load', async (request, reply) => {
-    const { name } = request.params
+  app.post(routes.loadModel.path, async (request, reply) => {
+    const { name } = routes.loadModel.params.parse(request.params)
     if (!request.headers.accept?.includes('text/event-stream')) return loadedView(await models.load(name))
     const events = lazyEventStream(reply)
     try {
@@ -45,10 +36,10 @@ export function registerModelsRoute(
     events.end()
   })
 
-  app.post<{ Params: { name: string } }>('/api/models/:name/unload', async (request) => ({
-    model: request.params.name,
-    unloaded: await models.unload(request.params.name),
-  }))
+  app.post(routes.unloadModel.path, async (request) => {
+    const { name } = routes.unloadModel.params.parse(request.params)
+    return { model: name, unloaded: await models.unload(name) }
+  })
 }
 
 function loadedView(loaded: LoadedModel): ModelLoadedView {

@@ -5,16 +5,10 @@
  * until it ends.
  */
 import type { FastifyInstance } from 'fastify'
-import { z } from 'zod'
-import {
-  ActionHashB64Schema,
-  NO_REQUIREMENTS,
-  ReasonSchema,
-  type Task,
-  TaskSchema,
-} from '../../../zomes-bindings/index.ts'
+import { NO_REQUIREMENTS, type Task, TaskSchema } from '../../../zomes-bindings/index.ts'
 import { isTerminal, type SchedulerService, type TaskEvent } from '../../scheduler/scheduler-service.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
+import { routes } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
 
 export interface TaskApi {
@@ -22,40 +16,12 @@ export interface TaskApi {
   workers: Pick<WorkerRegistry, 'get'>
 }
 
-const DEFAULT_LEASE_MS = 60_000
-const DEFAULT_TIMEOUT_MS = 10 * 60_000
-const DEFAULT_MAX_ATTEMPTS = 3
 /** Keeps idle proxies and clients from closing a quiet event stream. */
 const KEEPALIVE_MS = 15_000
 
-export const SubmitTaskBodySchema = z.strictObject({
-  kind: TaskSchema.shape.kind,
-  input: TaskSchema.shape.input,
-  /** Any of the Requirements fields; the rest default to "anything will do". */
-  requirements: z.record(z.string(), z.unknown()).default({}),
-  lease_ms: TaskSchema.shape.lease_ms.default(DEFAULT_LEASE_MS),
-  /** The deadline, from now. */
-  timeout_ms: z
-    .number()
-    .int()
-    .min(1000)
-    .max(30 * 24 * 3600_000)
-    .default(DEFAULT_TIMEOUT_MS),
-  max_attempts: TaskSchema.shape.max_attempts.default(DEFAULT_MAX_ATTEMPTS),
-  /** Peers that each answer; above 1 the answers are reduced by agreement. */
-  fan_out: TaskSchema.shape.fan_out.default(1),
-})
-export type SubmitTaskBody = z.input<typeof SubmitTaskBodySchema>
-
-const CancelBodySchema = z
-  .strictObject({ reason: ReasonSchema.default('cancelled by the requester') })
-  .default({
-    reason: 'cancelled by the requester',
-  })
-
 export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
-  app.post('/api/tasks', async (request, reply) => {
-    const body = SubmitTaskBodySchema.safeParse(request.body ?? null)
+  app.post(routes.submitTask.path, async (request, reply) => {
+    const body = routes.submitTask.body.safeParse(request.body ?? null)
     if (!body.success) return sendInvalidPayload(reply, 'invalid task', body.error)
     const b = body.data
     const task = TaskSchema.safeParse({
@@ -76,27 +42,28 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     return reply.code(201).send(await api.scheduler.submit(task.data as Task))
   })
 
-  app.get('/api/tasks', async () => ({ tasks: await api.scheduler.list() }))
+  app.get(routes.listTasks.path, async () => ({ tasks: await api.scheduler.list() }))
 
-  app.get<{ Params: { hash: string } }>('/api/tasks/:hash', async (request, reply) => {
-    const hash = ActionHashB64Schema.safeParse(request.params.hash)
-    if (!hash.success) return sendInvalidPayload(reply, 'not a task hash', hash.error)
-    return api.scheduler.view(hash.data)
+  app.get(routes.getTask.path, async (request, reply) => {
+    const params = routes.getTask.params.safeParse(request.params)
+    if (!params.success) return sendInvalidPayload(reply, 'not a task hash', params.error)
+    return api.scheduler.view(params.data.hash)
   })
 
-  app.post<{ Params: { hash: string } }>('/api/tasks/:hash/cancel', async (request, reply) => {
-    const hash = ActionHashB64Schema.safeParse(request.params.hash)
-    if (!hash.success) return sendInvalidPayload(reply, 'not a task hash', hash.error)
-    const body = CancelBodySchema.safeParse(request.body ?? undefined)
+  app.post(routes.cancelTask.path, async (request, reply) => {
+    const params = routes.cancelTask.params.safeParse(request.params)
+    if (!params.success) return sendInvalidPayload(reply, 'not a task hash', params.error)
+    const body = routes.cancelTask.body.safeParse(request.body ?? undefined)
     if (!body.success) return sendInvalidPayload(reply, 'invalid cancellation', body.error)
-    return api.scheduler.cancel(hash.data, body.data.reason)
+    return api.scheduler.cancel(params.data.hash, body.data.reason)
   })
 
-  app.get<{ Params: { hash: string } }>('/api/tasks/:hash/events', async (request, reply) => {
-    const hash = ActionHashB64Schema.safeParse(request.params.hash)
-    if (!hash.success) return sendInvalidPayload(reply, 'not a task hash', hash.error)
+  app.get(routes.taskEvents.path, async (request, reply) => {
+    const params = routes.taskEvents.params.safeParse(request.params)
+    if (!params.success) return sendInvalidPayload(reply, 'not a task hash', params.error)
+    const hash = params.data
     // Fails with 404 before the stream opens when the task is unknown.
-    const view = await api.scheduler.view(hash.data).catch((err: Error) => err)
+    const view = await api.scheduler.view(hash.hash).catch((err: Error) => err)
     if (view instanceof Error) {
       return view.name === 'TaskNotFoundError'
         ? sendError(reply, 404, view.name, view.message)
@@ -122,6 +89,6 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     }
     // The response closes when the client goes away (or once the task ended).
     raw.on('close', close)
-    unwatch = api.scheduler.watch(hash.data, send)
+    unwatch = api.scheduler.watch(hash.hash, send)
   })
 }

@@ -11,6 +11,7 @@ import {
   type ZomeFunctionContract,
 } from '../../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../../conductor/port.ts'
+import { routes } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
 
 type ZomeCaller = (dna: DnaName, fn: string, payload: unknown) => Promise<unknown>
@@ -18,8 +19,8 @@ type ZomeCaller = (dna: DnaName, fn: string, payload: unknown) => Promise<unknow
 export function registerZomeRoute(app: FastifyInstance, conductor: Pick<ConductorPort, 'callZome'>): void {
   // The contract has checked the payload; the port's static types cannot follow a runtime name.
   const call = conductor.callZome.bind(conductor) as unknown as ZomeCaller
-  app.post<{ Params: { dna: string; fn: string } }>('/api/zome/:dna/:fn', async (request, reply) => {
-    const { dna, fn } = request.params
+  app.post(routes.callZome.path, async (request, reply) => {
+    const { dna, fn } = routes.callZome.params.parse(request.params)
     if (!(DNA_NAMES as readonly string[]).includes(dna)) {
       return sendError(reply, 404, 'UnknownDnaError', `no DNA named "${dna}"`, { dnas: DNA_NAMES })
     }

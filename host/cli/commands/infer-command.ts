@@ -6,13 +6,11 @@
  * peer on stderr says whether its answer agrees.
  */
 import { Command, InvalidArgumentError } from 'commander'
-import type { RecordRef } from '../../../zomes-bindings/index.ts'
-import type { SubmitTaskBody } from '../../api/routes/tasks-route.ts'
-import type { TaskEvent, TaskView } from '../../scheduler/scheduler-service.ts'
+import type { ApiClient } from '../../api/client/index.ts'
+import type { SubmitTaskBody, TaskView } from '../../api/contract/index.ts'
 import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infer-generate.ts'
 import { parseIntegerIn } from '../cli-options.ts'
-import { type DaemonTarget, getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
-import { readEvents } from '../event-stream.ts'
+import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 import { acceptedOutput, acceptedResult, reportVotes, TaskEndedError, whyEnded } from './task-command.ts'
 
@@ -48,7 +46,7 @@ export function inferCommand(): Command {
         "--stream shows one peer's text as it comes; it does not go with --fan-out",
       )
     }
-    const target = await locateDaemon(options)
+    const api = await connectDaemon(options)
     const input: InferGenerateInput = {
       prompt,
       max_tokens: options.maxTokens,
@@ -62,8 +60,8 @@ export function inferCommand(): Command {
       requirements: options.model === undefined ? {} : { model: options.model },
       fan_out: options.fanOut,
     }
-    const ref = await postJson<RecordRef>(target, '/api/tasks', body)
-    const view = await follow(target, ref.action_hash, options.stream === true && !options.json)
+    const ref = await api.submitTask(body)
+    const view = await follow(api, ref.action_hash, options.stream === true && !options.json)
     if (view.state.status !== 'done')
       throw new TaskEndedError(ref.action_hash, view.state.status, whyEnded(view))
     const output = acceptedOutput(view) as InferGenerateOutput
@@ -84,19 +82,18 @@ export function inferCommand(): Command {
 }
 
 /** Follows the task until it ends, printing streamed text on stdout when asked; answers its final view. */
-async function follow(target: DaemonTarget, hash: string, stream: boolean): Promise<TaskView> {
-  const res = await openStream(target, `/api/tasks/${hash}/events`)
-  for await (const { data } of readEvents(res)) {
-    const event = JSON.parse(data) as TaskEvent
-    if (event.type !== 'progress') continue
-    const { type, data: progress } = event.progress
-    if (type === 'token' && stream && typeof progress === 'string') process.stdout.write(progress)
-    // A model load can take a while: say so.
-    if (type === 'load' && (progress as { fraction?: number }).fraction === 1) {
-      process.stderr.write(`ripple: model loaded on ${event.assignee.slice(0, 12)}…\n`)
-    }
-  }
-  return getJson<TaskView>(target, `/api/tasks/${hash}`)
+function follow(api: ApiClient, hash: string, stream: boolean): Promise<TaskView> {
+  return api.followTask(hash, {
+    onEvent: (event) => {
+      if (event.type !== 'progress') return
+      const { type, data: progress } = event.progress
+      if (type === 'token' && stream && typeof progress === 'string') process.stdout.write(progress)
+      // A model load can take a while: say so.
+      if (type === 'load' && (progress as { fraction?: number }).fraction === 1) {
+        process.stderr.write(`ripple: model loaded on ${event.assignee.slice(0, 12)}…\n`)
+      }
+    },
+  })
 }
 
 function parseTemperature(value: string): number {

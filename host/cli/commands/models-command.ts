@@ -1,10 +1,8 @@
 /** `ripple models ls|load|unload`: the models of the running daemon, and what it holds in memory. */
 import { Command } from 'commander'
-import type { ApiErrorBody } from '../../api/error-reply.ts'
-import type { ModelLoadedView, ModelsView } from '../../api/routes/models-route.ts'
-import { getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
-import { readEvents } from '../event-stream.ts'
+import type { ModelsView } from '../../api/contract/index.ts'
 import { formatBytes, formatCount, formatTable } from '../human-format.ts'
+import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
 export function modelsCommand(): Command {
@@ -21,7 +19,7 @@ function lsCommand(): Command {
       'list the models directory: usable models, loaded or not, and unusable files',
     ),
   ).action(async (options: TargetOptions) => {
-    const view = await getJson<ModelsView>(await locateDaemon(options), '/api/models')
+    const view = await (await connectDaemon(options)).listModels()
     if (options.json) {
       process.stdout.write(`${JSON.stringify(view, null, 2)}\n`)
       return
@@ -36,12 +34,10 @@ function loadCommand(): Command {
       .argument('<name>', 'model name (file name without .gguf)')
       .description('load a model'),
   ).action(async (name: string, options: TargetOptions) => {
-    const target = await locateDaemon(options)
-    const res = await openStream(target, `/api/models/${encodeURIComponent(name)}/load`, 'POST')
-    // The daemon streams progress only while llama.cpp reads weights; otherwise it answers at once.
-    const loaded = res.headers.get('content-type')?.includes('text/event-stream')
-      ? await followLoad(res, name, !options.json)
-      : ((await res.json()) as ModelLoadedView)
+    const api = await connectDaemon(options)
+    const progress = loadProgress(name)
+    const loaded = await api.loadModel(name, { onProgress: options.json ? undefined : progress.show })
+    progress.end()
     process.stdout.write(
       options.json
         ? `${JSON.stringify(loaded, null, 2)}\n`
@@ -50,48 +46,30 @@ function loadCommand(): Command {
   })
 }
 
-/** Thrown when a model load fails after its progress started streaming. */
-export class ModelLoadFailedError extends Error {
-  static override readonly name = 'ModelLoadFailedError'
-  constructor(errorName: string, message: string) {
-    super(`${errorName}: ${message}`)
-    this.name = 'ModelLoadFailedError'
-  }
-}
-
-/** Shows the load's progress on stderr (one line kept updated on a terminal); answers the loaded model. */
-async function followLoad(res: Response, name: string, show: boolean): Promise<ModelLoadedView> {
+/** Shows a load's progress on stderr: one line kept updated on a terminal, else a line per 10%. */
+function loadProgress(name: string) {
   const tty = process.stderr.isTTY
   let shownTenths = -1
-  for await (const { event, data } of readEvents(res)) {
-    const body = JSON.parse(data) as { fraction: number } | ModelLoadedView | ApiErrorBody
-    if (event === 'loaded') {
-      if (show && tty) process.stderr.write('\n')
-      return body as ModelLoadedView
-    }
-    if (event === 'error') {
-      const { error } = body as ApiErrorBody
-      throw new ModelLoadFailedError(error.name, error.message)
-    }
-    const percent = Math.round((body as { fraction: number }).fraction * 100)
-    if (show && tty) process.stderr.write(`\rripple: loading ${name} ${percent}%`)
-    else if (show && Math.floor(percent / 10) > shownTenths) {
+  return {
+    show(fraction: number): void {
+      const percent = Math.round(fraction * 100)
+      if (tty) process.stderr.write(`\rripple: loading ${name} ${percent}%`)
+      else if (Math.floor(percent / 10) > shownTenths)
+        process.stderr.write(`ripple: loading ${name} ${percent}%\n`)
       shownTenths = Math.floor(percent / 10)
-      process.stderr.write(`ripple: loading ${name} ${percent}%\n`)
-    }
+    },
+    /** Ends the line kept updated on a terminal. */
+    end(): void {
+      if (tty && shownTenths >= 0) process.stderr.write('\n')
+    },
   }
-  throw new ModelLoadFailedError('StreamEndedError', `the daemon closed the stream before ${name} loaded`)
 }
 
 function unloadCommand(): Command {
   return addTargetOptions(
     new Command('unload').argument('<name>', 'model name').description('unload a model, freeing its memory'),
   ).action(async (name: string, options: TargetOptions) => {
-    const target = await locateDaemon(options)
-    const res = await postJson<{ model: string; unloaded: boolean }>(
-      target,
-      `/api/models/${encodeURIComponent(name)}/unload`,
-    )
+    const res = await (await connectDaemon(options)).unloadModel(name)
     process.stdout.write(
       options.json
         ? `${JSON.stringify(res, null, 2)}\n`

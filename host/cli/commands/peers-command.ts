@@ -1,15 +1,15 @@
 /** `ripple peers`: every peer this daemon knows, with status and load; self first. */
 import { Command } from 'commander'
-import type { ApiPeer, PeersReply } from '../../api/routes/peers-route.ts'
-import { getJson, locateDaemon } from '../daemon-client.ts'
+import type { ApiPeer, PeersReply } from '../../api/contract/index.ts'
 import { formatBytes, formatDuration, formatTable } from '../human-format.ts'
+import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
 export function peersCommand(): Command {
   return addTargetOptions(
     new Command('peers').description('list the peers of the mesh and their status'),
   ).action(async (options: TargetOptions) => {
-    const reply = await getJson<PeersReply>(await locateDaemon(options), '/api/peers')
+    const reply = await (await connectDaemon(options)).peers()
     if (options.json) {
       process.stdout.write(`${JSON.stringify(reply, null, 2)}\n`)
       return

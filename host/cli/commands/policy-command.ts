@@ -1,11 +1,10 @@
 /** `ripple policy publish|ls`: the Cedar policies of the mesh (publishing needs an admin key). */
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
-import type { EntryRecord, Policy, RecordRef } from '../../../zomes-bindings/index.ts'
-import type { PublishPolicyBody } from '../../api/routes/policies-route.ts'
+import type { PublishPolicyBody } from '../../api/contract/index.ts'
 import { parseIntegerIn } from '../cli-options.ts'
-import { getJson, locateDaemon, postJson } from '../daemon-client.ts'
 import { formatTable } from '../human-format.ts'
+import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
 interface PublishOptions extends TargetOptions {
@@ -37,7 +36,7 @@ export function policyCommand(): Command {
           ...(options.description === undefined ? {} : { description: options.description }),
           ...(options.version === undefined ? {} : { version: options.version }),
         }
-        const ref = await postJson<RecordRef>(await locateDaemon(options), '/api/policies', body)
+        const ref = await (await connectDaemon(options)).publishPolicy(body)
         process.stdout.write(
           `${options.json ? JSON.stringify(ref, null, 2) : `published ${id} (${ref.action_hash})`}\n`,
         )
@@ -46,10 +45,7 @@ export function policyCommand(): Command {
     .addCommand(
       addTargetOptions(new Command('ls').description('list the latest version of each policy')).action(
         async (options: TargetOptions) => {
-          const { policies } = await getJson<{ policies: EntryRecord<Policy>[] }>(
-            await locateDaemon(options),
-            '/api/policies',
-          )
+          const { policies } = await (await connectDaemon(options)).listPolicies()
           if (options.json) {
             process.stdout.write(`${JSON.stringify(policies, null, 2)}\n`)
             return

@@ -1,15 +1,14 @@
 /** `ripple status`: what the running daemon is, and what this machine offers the mesh. */
 import { Command } from 'commander'
-import type { StatusView } from '../../api/routes/status-route.ts'
-import { getJson, locateDaemon } from '../daemon-client.ts'
 import { alignRows, capabilityRows, formatDuration } from '../human-format.ts'
+import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
 export function statusCommand(): Command {
   return addTargetOptions(
     new Command('status').description('show the running daemon and its capability'),
   ).action(async (options: TargetOptions) => {
-    const status = await getJson<StatusView>(await locateDaemon(options), '/api/status')
+    const status = await (await connectDaemon(options)).status()
     if (options.json) {
       process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
       return

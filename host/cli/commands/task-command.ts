@@ -6,13 +6,12 @@
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
 import { z } from 'zod'
-import type { EntryRecord, RecordRef, TaskResult } from '../../../zomes-bindings/index.ts'
-import type { SubmitTaskBody } from '../../api/routes/tasks-route.ts'
-import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
+import type { EntryRecord, TaskResult } from '../../../zomes-bindings/index.ts'
+import type { ApiClient } from '../../api/client/index.ts'
+import type { SubmitTaskBody, TaskEvent, TaskSummary, TaskView } from '../../api/contract/index.ts'
 import { collectTag, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'
-import { type DaemonTarget, getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
-import { readEvents } from '../event-stream.ts'
 import { alignRows, formatBytes, formatDuration, formatTable } from '../human-format.ts'
+import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
 interface SubmitOptions extends TargetOptions {
@@ -46,7 +45,7 @@ export function taskCommand(): Command {
     .addCommand(
       addTargetOptions(new Command('ls').description('list open tasks and the ones submitted here')).action(
         async (options: TargetOptions) => {
-          const { tasks } = await getJson<{ tasks: TaskSummary[] }>(await locateDaemon(options), '/api/tasks')
+          const { tasks } = await (await connectDaemon(options)).listTasks()
           print(options, tasks, () => taskTable(tasks))
         },
       ),
@@ -55,7 +54,7 @@ export function taskCommand(): Command {
       addTargetOptions(
         new Command('show').description('show the whole life of a task').argument('<hash>'),
       ).action(async (hash: string, options: TargetOptions) => {
-        const view = await getJson<TaskView>(await locateDaemon(options), `/api/tasks/${hash}`)
+        const view = await (await connectDaemon(options)).getTask(hash)
         print(options, view, () => taskText(view))
       }),
     )
@@ -66,8 +65,7 @@ export function taskCommand(): Command {
           .argument('<hash>')
           .option('--reason <text>', 'why (kept in the cancellation)'),
       ).action(async (hash: string, options: TargetOptions & { reason?: string }) => {
-        const body = options.reason === undefined ? {} : { reason: options.reason }
-        const ref = await postJson<RecordRef>(await locateDaemon(options), `/api/tasks/${hash}/cancel`, body)
+        const ref = await (await connectDaemon(options)).cancelTask(hash, options.reason)
         print(options, ref, () => `cancelled ${hash}`)
       }),
     )
@@ -103,7 +101,7 @@ function submitCommand(): Command {
       )
       .option('--wait', 'follow the task until it ends and print its output'),
   ).action(async (kind: string, options: SubmitOptions) => {
-    const target = await locateDaemon(options)
+    const api = await connectDaemon(options)
     const requirements = {
       ...(options.ram === undefined ? {} : { min_ram_bytes: options.ram }),
       ...(options.vram === undefined ? {} : { min_vram_bytes: options.vram, gpu: true }),
@@ -121,13 +119,13 @@ function submitCommand(): Command {
       ...(options.attempts === undefined ? {} : { max_attempts: options.attempts }),
       ...(options.fanOut === undefined ? {} : { fan_out: options.fanOut }),
     }
-    const ref = await postJson<RecordRef>(target, '/api/tasks', body)
+    const ref = await api.submitTask(body)
     if (!options.wait) {
       print(options, ref, () => ref.action_hash)
       return
     }
     process.stderr.write(`ripple: submitted ${ref.action_hash}\n`)
-    const view = await follow(target, ref.action_hash)
+    const view = await follow(api, ref.action_hash)
     const status = view.state.status
     if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`)
     else if (status === 'done') {
@@ -148,12 +146,10 @@ async function readInput(value: string): Promise<SubmitTaskBody['input']> {
 }
 
 /** Prints the task's events on stderr until it ends; answers its final view. */
-async function follow(target: DaemonTarget, hash: string): Promise<TaskView> {
+async function follow(api: ApiClient, hash: string): Promise<TaskView> {
   const started = Date.now()
-  const res = await openStream(target, `/api/tasks/${hash}/events`)
   let midLine = false
-  for await (const { data } of readEvents(res)) {
-    const event = JSON.parse(data) as TaskEvent
+  const onEvent = (event: TaskEvent) => {
     const elapsed = formatDuration(Date.now() - started)
     if (event.type === 'progress') {
       const { progress } = event
@@ -167,13 +163,13 @@ async function follow(target: DaemonTarget, hash: string): Promise<TaskView> {
         )
         midLine = false
       }
-      continue
+      return
     }
     const where = event.assignee ? ` (attempt ${event.attempt} on ${short(event.assignee)})` : ''
     process.stderr.write(`${midLine ? '\n' : ''}ripple: [${elapsed}] ${event.status}${where}\n`)
     midLine = false
   }
-  return getJson<TaskView>(target, `/api/tasks/${hash}`)
+  return api.followTask(hash, { onEvent })
 }
 
 /** The result the receipt chose (accepted, for a task that is done), or null. */

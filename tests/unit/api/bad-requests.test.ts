@@ -22,6 +22,8 @@ beforeAll(async () => {
       data_dir: '/tmp/x',
       models_dir: '/tmp/x/models',
       uptime_ms: 1,
+      multiaddrs: [],
+      warrants: [],
       capability: CAPABILITY,
       unusable_models: [],
     }),

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
+import { ApiClient, ApiRequestError } from '../../../host/api/client/index.ts'
+import type { SubmitTaskBody } from '../../../host/api/contract/index.ts'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
@@ -10,6 +12,7 @@ let mesh: Mesh
 let host: TestHost
 let other: EmbeddedConductor
 let server: ApiServer
+let api: ApiClient
 
 beforeAll(async () => {
   mesh = await openMesh(2)
@@ -34,6 +37,7 @@ beforeAll(async () => {
     logger: silentLogger(),
   })
   await server.start()
+  api = new ApiClient({ baseUrl: server.url, token: TOKEN })
 })
 
 afterAll(async () => {
@@ -41,31 +45,28 @@ afterAll(async () => {
   await mesh.close()
 })
 
-async function send(path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: {
-      authorization: `Bearer ${TOKEN}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return {
-    status: res.status,
-    body: (await res.json()) as Record<string, unknown> & { error?: { name: string; details?: unknown } },
-  }
+/** The error a call fails with (the client throws ApiRequestError with the status and the API's error). */
+async function failure(call: Promise<unknown>): Promise<ApiRequestError> {
+  const err = await call.then(
+    () => null,
+    (e: unknown) => e,
+  )
+  expect(err).toBeInstanceOf(ApiRequestError)
+  return err as ApiRequestError
 }
+
+const issuePaths = (err: ApiRequestError) =>
+  (err.details as { issues: { path: string[] }[] }).issues.map((i) => i.path.join('.'))
 
 describe('task and policy routes', () => {
   it('submits with defaults and answers the task hash', async () => {
-    const res = await send('/api/tasks', {
+    const ref = await api.submitTask({
       kind: 'echo',
       input: { message: 'hi' },
       requirements: { min_cores: 1 },
     })
-    expect(res.status).toBe(201)
-    const view = await send(`/api/tasks/${res.body.action_hash as string}`)
-    expect(view.body).toMatchObject({
+    const view = await api.getTask(ref.action_hash)
+    expect(view).toMatchObject({
       state: {
         task: {
           entry: {
@@ -78,49 +79,48 @@ describe('task and policy routes', () => {
         },
       },
     })
-    const fanned = await send('/api/tasks', { kind: 'echo', input: { message: 'hi' }, fan_out: 3 })
-    const fannedView = await send(`/api/tasks/${fanned.body.action_hash as string}`)
-    expect(fannedView.body).toMatchObject({ state: { task: { entry: { fan_out: 3 } } } })
+    const fanned = await api.submitTask({ kind: 'echo', input: { message: 'hi' }, fan_out: 3 })
+    expect(await api.getTask(fanned.action_hash)).toMatchObject({
+      state: { task: { entry: { fan_out: 3 } } },
+    })
   })
 
   it('refuses a bad task with the problems and their paths', async () => {
-    const paths = (res: Awaited<ReturnType<typeof send>>) =>
-      (res.body.error!.details as { issues: { path: string[] }[] }).issues.map((i) => i.path.join('.'))
-    const badKind = await send('/api/tasks', {
-      kind: 'Echo',
-      input: { message: 'hi' },
-      lease_ms: 5,
-      fan_out: 17,
-    })
-    expect(badKind.status).toBe(400)
-    expect(paths(badKind)).toEqual(['kind', 'lease_ms', 'fan_out'])
-    const badNeeds = await send('/api/tasks', {
-      kind: 'echo',
-      input: { message: 'hi' },
-      requirements: { gpu: 'yes', colour: 1 },
-    })
+    const badKind = await failure(
+      api.submitTask({ kind: 'Echo', input: { message: 'hi' }, lease_ms: 5, fan_out: 17 }),
+    )
+    expect(badKind).toMatchObject({ status: 400, errorName: 'InvalidPayloadError' })
+    expect(issuePaths(badKind)).toEqual(['kind', 'lease_ms', 'fan_out'])
+    // What a caller without our types might send.
+    const untyped = { kind: 'echo', input: { message: 'hi' }, requirements: { gpu: 'yes', colour: 1 } }
+    const badNeeds = await failure(api.submitTask(untyped as unknown as SubmitTaskBody))
     expect(badNeeds.status).toBe(400)
-    expect(paths(badNeeds)).toEqual(expect.arrayContaining(['requirements.gpu', 'requirements']))
+    expect(issuePaths(badNeeds)).toEqual(expect.arrayContaining(['requirements.gpu', 'requirements']))
   })
 
   it('says 400 for a hash that is not one, 404 for a task it does not hold', async () => {
-    expect((await send('/api/tasks/nope')).status).toBe(400)
-    const unknown = await send(
-      `/api/tasks/${(await other.callZome('resource_mesh', 'submit_task', task())).action_hash}`,
-    )
-    expect(unknown).toMatchObject({ status: 404, body: { error: { name: 'TaskNotFoundError' } } })
+    expect((await failure(api.getTask('nope'))).status).toBe(400)
+    const foreign = await other.callZome('resource_mesh', 'submit_task', task())
+    expect(await failure(api.getTask(foreign.action_hash))).toMatchObject({
+      status: 404,
+      errorName: 'TaskNotFoundError',
+    })
   })
 
   it("refuses to cancel another agent's task with 403", async () => {
     const foreign = await other.callZome('resource_mesh', 'submit_task', task())
     mesh.sync()
-    const res = await send(`/api/tasks/${foreign.action_hash}/cancel`, { reason: 'not mine' })
-    expect(res).toMatchObject({ status: 403, body: { error: { name: 'NotTaskAuthorError' } } })
+    expect(await failure(api.cancelTask(foreign.action_hash, 'not mine'))).toMatchObject({
+      status: 403,
+      errorName: 'NotTaskAuthorError',
+    })
   })
 
   it('lists policies and refuses Cedar that does not parse', async () => {
-    expect(await send('/api/policies')).toEqual({ status: 200, body: { policies: [] } })
-    const bad = await send('/api/policies', { id: 'x', text: 'permit(' })
-    expect(bad).toMatchObject({ status: 400, body: { error: { name: 'InvalidPolicyTextError' } } })
+    expect(await api.listPolicies()).toEqual({ policies: [] })
+    expect(await failure(api.publishPolicy({ id: 'x', text: 'permit(' }))).toMatchObject({
+      status: 400,
+      errorName: 'InvalidPolicyTextError',
+    })
   })
 })

@@ -1,12 +1,13 @@
 /**
- * How `ripple status` / `ripple peers` reach a running daemon: through `daemon.json` and the API
- * token in its data dir, or an explicit `--api-url` + `--token`.
+ * How the CLI's commands (and `ripple mcp`) reach a running daemon: through `daemon.json` and the API
+ * token in its data dir, or an explicit `--api-url` + `--token`; they then talk to it with the typed
+ * client.
  */
 import { readdir } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { readApiToken } from '../api/api-token.ts'
-import type { ApiErrorBody } from '../api/error-reply.ts'
+import { ApiClient } from '../api/client/index.ts'
 import { processAlive, readDaemonFile } from '../daemon/daemon-file.ts'
 import { sessionsRoot } from '../daemon/data-dir.ts'
 
@@ -36,19 +37,6 @@ export class AmbiguousDaemonError extends Error {
   constructor(dataDirs: readonly string[]) {
     super(`several ripple daemons are running; pick one with --data-dir:\n  ${dataDirs.join('\n  ')}`)
     this.name = 'AmbiguousDaemonError'
-  }
-}
-
-/** Thrown when the daemon answers a request with an error. */
-export class ApiRequestError extends Error {
-  static override readonly name = 'ApiRequestError'
-  constructor(
-    readonly status: number,
-    readonly errorName: string,
-    message: string,
-  ) {
-    super(`${errorName} (HTTP ${status}): ${message}`)
-    this.name = 'ApiRequestError'
   }
 }
 
@@ -89,59 +77,8 @@ async function onlyRunningDataDir(): Promise<string> {
   return dataDir
 }
 
-export function getJson<T>(target: DaemonTarget, path: string): Promise<T> {
-  return request<T>(target, 'GET', path)
-}
-
-/** POSTs `body` as JSON (or no body when absent) and returns the JSON answer. */
-export function postJson<T>(target: DaemonTarget, path: string, body?: unknown): Promise<T> {
-  return request<T>(target, 'POST', path, body)
-}
-
-async function request<T>(
-  target: DaemonTarget,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const headers: Record<string, string> = {}
-  if (body !== undefined) headers['content-type'] = 'application/json'
-  const res = await send(target, path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return (await res.json()) as T
-}
-
-/** A request whose answer streams (server-sent events): the open response, for the caller to read as it arrives. */
-export function openStream(
-  target: DaemonTarget,
-  path: string,
-  method: 'GET' | 'POST' = 'GET',
-): Promise<Response> {
-  return send(target, path, { method, headers: { accept: 'text/event-stream' } })
-}
-
-/** Sends with the token; throws NoDaemonRunningError or ApiRequestError unless the daemon says ok. */
-async function send(
-  target: DaemonTarget,
-  path: string,
-  init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
-): Promise<Response> {
-  let res: Response
-  try {
-    res = await fetch(`${target.apiUrl}${path}`, {
-      ...init,
-      headers: { ...init.headers, authorization: `Bearer ${target.token}` },
-    })
-  } catch {
-    throw new NoDaemonRunningError(`no daemon answers at ${target.apiUrl}; start one with \`ripple up\``)
-  }
-  if (!res.ok) {
-    const answer: unknown = await res.json().catch(() => null)
-    const error = (answer as ApiErrorBody | null)?.error
-    throw new ApiRequestError(res.status, error?.name ?? 'HttpError', error?.message ?? res.statusText)
-  }
-  return res
+/** The typed client of the daemon `options` point at. */
+export async function connectDaemon(options: LocateOptions): Promise<ApiClient> {
+  const target = await locateDaemon(options)
+  return new ApiClient({ baseUrl: target.apiUrl, token: target.token })
 }

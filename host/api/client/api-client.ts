@@ -1,0 +1,229 @@
+/**
+ * The one typed client of the daemon's management API, built on the route contract
+ * (`host/api/contract/`): every request's path comes from its route, every answer is checked against
+ * the route's reply schema. fetch-based (Node and browsers alike); every call takes an AbortSignal,
+ * and the streaming routes come as async iterators (task events) or progress callbacks (model load).
+ */
+import type { z } from 'zod'
+import {
+  contract,
+  type DnaName,
+  type RecordRef,
+  type ZomeFnName,
+  type ZomeInput,
+  type ZomeOutput,
+} from '../../../zomes-bindings/index.ts'
+import {
+  type ApiErrorBody,
+  ApiErrorBodySchema,
+  type ModelLoadedView,
+  type PublishPolicyBody,
+  type ReplyOf,
+  type RouteName,
+  routePath,
+  routes,
+  type SubmitTaskBody,
+  type TaskEvent,
+  TaskEventSchema,
+  type TaskView,
+} from '../contract/index.ts'
+import {
+  ApiRequestError,
+  DaemonUnreachableError,
+  InvalidReplyError,
+  ModelLoadFailedError,
+  StreamEndedError,
+} from './errors.ts'
+import { readEvents } from './event-stream.ts'
+
+export interface ApiClientInit {
+  /** e.g. `http://127.0.0.1:4380` (what `daemon.json` names `api_url`). */
+  baseUrl: string
+  /** The API token (or, once they exist, an API key). */
+  token: string
+  /** Default: the global fetch. */
+  fetch?: typeof fetch
+}
+
+export interface CallOptions {
+  signal?: AbortSignal
+}
+
+export interface FollowTaskOptions extends CallOptions {
+  /** Every status change and progress event, as it arrives. */
+  onEvent?: (event: TaskEvent) => void
+}
+
+export interface LoadModelOptions extends CallOptions {
+  /** Fractions 0..1 while llama.cpp reads the weights (not called for a model already loaded). */
+  onProgress?: (fraction: number) => void
+}
+
+interface RequestParts extends CallOptions {
+  params?: Record<string, string>
+  query?: Record<string, string | number>
+  body?: unknown
+  accept?: string
+}
+
+export class ApiClient {
+  readonly baseUrl: string
+  readonly #token: string
+  readonly #fetch: typeof fetch
+
+  constructor(init: ApiClientInit) {
+    this.baseUrl = init.baseUrl.replace(/\/+$/, '')
+    this.#token = init.token
+    this.#fetch = init.fetch ?? ((input, requestInit) => fetch(input, requestInit))
+  }
+
+  status(options?: CallOptions): Promise<ReplyOf<'status'>> {
+    return this.#json('status', options)
+  }
+
+  peers(options?: CallOptions): Promise<ReplyOf<'peers'>> {
+    return this.#json('peers', options)
+  }
+
+  /** Any zome function of the contract, typed by it; the answer is checked against the function's output schema. */
+  async callZome<D extends DnaName, F extends ZomeFnName<D>>(
+    dna: D,
+    fn: F,
+    payload: ZomeInput<D, F>,
+    options?: CallOptions,
+  ): Promise<ZomeOutput<D, F>> {
+    const res = await this.#send('callZome', { ...options, params: { dna, fn }, body: payload ?? null })
+    const functions: Record<string, { output: z.ZodType }> = contract[dna].functions
+    return parseReply(`${dna}.${fn}`, functions[fn]!.output, await res.json()) as ZomeOutput<D, F>
+  }
+
+  /** Resolves once this peer holds the action, or after `timeoutMs` (at most 60 s) with `stored: false`. */
+  waitForRecord(
+    hash: string,
+    options: CallOptions & { timeoutMs?: number } = {},
+  ): Promise<ReplyOf<'waitForRecord'>> {
+    const query: Record<string, number> =
+      options.timeoutMs === undefined ? {} : { timeout_ms: options.timeoutMs }
+    return this.#json('waitForRecord', { ...options, params: { hash }, query })
+  }
+
+  submitTask(body: SubmitTaskBody, options?: CallOptions): Promise<RecordRef> {
+    return this.#json('submitTask', { ...options, body })
+  }
+
+  listTasks(options?: CallOptions): Promise<ReplyOf<'listTasks'>> {
+    return this.#json('listTasks', options)
+  }
+
+  getTask(hash: string, options?: CallOptions): Promise<TaskView> {
+    return this.#json('getTask', { ...options, params: { hash } })
+  }
+
+  cancelTask(hash: string, reason?: string, options?: CallOptions): Promise<RecordRef> {
+    return this.#json('cancelTask', {
+      ...options,
+      params: { hash },
+      body: reason === undefined ? {} : { reason },
+    })
+  }
+
+  /** The task's status changes and progress until it ends (the iterator then finishes). */
+  async *taskEvents(hash: string, options?: CallOptions): AsyncGenerator<TaskEvent> {
+    const res = await this.#send('taskEvents', { ...options, params: { hash }, accept: 'text/event-stream' })
+    for await (const { data } of readEvents(streamBody(res))) {
+      yield parseReply('taskEvents', TaskEventSchema, JSON.parse(data))
+    }
+  }
+
+  /** Follows a task until it ends, calling `onEvent` on each event; answers its final view. */
+  async followTask(hash: string, options: FollowTaskOptions = {}): Promise<TaskView> {
+    for await (const event of this.taskEvents(hash, options)) options.onEvent?.(event)
+    return this.getTask(hash, options)
+  }
+
+  listPolicies(options?: CallOptions): Promise<ReplyOf<'listPolicies'>> {
+    return this.#json('listPolicies', options)
+  }
+
+  publishPolicy(body: PublishPolicyBody, options?: CallOptions): Promise<RecordRef> {
+    return this.#json('publishPolicy', { ...options, body })
+  }
+
+  listModels(options?: CallOptions): Promise<ReplyOf<'listModels'>> {
+    return this.#json('listModels', options)
+  }
+
+  /**
+   * Loads a model; progress streams while llama.cpp reads the weights. A file refused before loading
+   * fails with its 4xx; one that fails mid-load with ModelLoadFailedError.
+   */
+  async loadModel(name: string, options: LoadModelOptions = {}): Promise<ModelLoadedView> {
+    const res = await this.#send('loadModel', { ...options, params: { name }, accept: 'text/event-stream' })
+    // The daemon streams only while weights are read; a model already loaded is answered at once.
+    if (!res.headers.get('content-type')?.includes('text/event-stream')) {
+      return parseReply('loadModel', routes.loadModel.reply, await res.json())
+    }
+    const events = routes.loadModel.events
+    for await (const { event, data } of readEvents(streamBody(res))) {
+      const body: unknown = JSON.parse(data)
+      if (event === 'loaded') return parseReply('loadModel', events.loaded, body)
+      if (event === 'error') {
+        const { error } = parseReply('loadModel', events.error, body)
+        throw new ModelLoadFailedError(error.name, error.message)
+      }
+      options.onProgress?.(parseReply('loadModel', events.progress, body).fraction)
+    }
+    throw new StreamEndedError(`${name} loaded`)
+  }
+
+  unloadModel(name: string, options?: CallOptions): Promise<ReplyOf<'unloadModel'>> {
+    return this.#json('unloadModel', { ...options, params: { name } })
+  }
+
+  async #json<R extends RouteName>(route: R, parts: RequestParts = {}): Promise<ReplyOf<R>> {
+    const res = await this.#send(route, parts)
+    return parseReply(route, routes[route].reply, await res.json()) as ReplyOf<R>
+  }
+
+  /** Sends with the token; throws DaemonUnreachableError or ApiRequestError unless the daemon says ok. */
+  async #send(route: RouteName, parts: RequestParts): Promise<Response> {
+    const { method, path } = routes[route]
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` }
+    if (parts.accept) headers.accept = parts.accept
+    if (parts.body !== undefined) headers['content-type'] = 'application/json'
+    let res: Response
+    try {
+      res = await this.#fetch(`${this.baseUrl}${routePath(path, parts.params, parts.query)}`, {
+        method,
+        headers,
+        body: parts.body === undefined ? undefined : JSON.stringify(parts.body),
+        signal: parts.signal,
+      })
+    } catch (err) {
+      if (parts.signal?.aborted) throw err
+      throw new DaemonUnreachableError(this.baseUrl)
+    }
+    if (!res.ok) {
+      const answer = ApiErrorBodySchema.safeParse(await res.json().catch(() => null))
+      const error: Partial<ApiErrorBody['error']> = answer.success ? answer.data.error : {}
+      throw new ApiRequestError(
+        res.status,
+        error.name ?? 'HttpError',
+        error.message ?? res.statusText,
+        error.details,
+      )
+    }
+    return res
+  }
+}
+
+function parseReply<S extends z.ZodType>(route: string, schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) throw new InvalidReplyError(route, parsed.error.issues)
+  return parsed.data
+}
+
+function streamBody(res: Response): ReadableStream<Uint8Array> {
+  if (res.body === null) throw new StreamEndedError('it opened')
+  return res.body
+}

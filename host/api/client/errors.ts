@@ -1,0 +1,58 @@
+/** What the typed client throws; recognised by `name`, like every error of Ripple. */
+
+/** Thrown when the daemon answers a request with an error (its status and the API's error body). */
+export class ApiRequestError extends Error {
+  static override readonly name = 'ApiRequestError'
+  constructor(
+    readonly status: number,
+    readonly errorName: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(`${errorName} (HTTP ${status}): ${message}`)
+    this.name = 'ApiRequestError'
+  }
+}
+
+/** Thrown when nothing answers at the API's URL (no daemon running there, or it stopped). */
+export class DaemonUnreachableError extends Error {
+  static override readonly name = 'DaemonUnreachableError'
+  constructor(readonly baseUrl: string) {
+    super(`no daemon answers at ${baseUrl}; start one with \`ripple up\``)
+    this.name = 'DaemonUnreachableError'
+  }
+}
+
+/** Thrown when an answer does not match the route's contract (a daemon of another version?). */
+export class InvalidReplyError extends Error {
+  static override readonly name = 'InvalidReplyError'
+  constructor(
+    readonly route: string,
+    readonly issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  ) {
+    const first = issues[0]
+    super(
+      `the daemon's answer to ${route} does not match the API contract` +
+        (first ? ` (${first.path.map(String).join('.') || 'the body'}: ${first.message})` : ''),
+    )
+    this.name = 'InvalidReplyError'
+  }
+}
+
+/** Thrown when a stream ends before the event the caller waits for (the daemon stopped, say). */
+export class StreamEndedError extends Error {
+  static override readonly name = 'StreamEndedError'
+  constructor(what: string) {
+    super(`the daemon closed the stream before ${what}`)
+    this.name = 'StreamEndedError'
+  }
+}
+
+/** Thrown when a model load fails after its progress started streaming. */
+export class ModelLoadFailedError extends Error {
+  static override readonly name = 'ModelLoadFailedError'
+  constructor(errorName: string, message: string) {
+    super(`${errorName}: ${message}`)
+    this.name = 'ModelLoadFailedError'
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * The management API's contract: every route (`routes`) and every answer (`views`), as zod schemas.
+ * Any layer may import it (the server, the typed client, the CLI, the MCP server, the UI, tests).
+ */
+export * from './route-path.ts'
+export * from './routes.ts'
+export * from './views.ts'

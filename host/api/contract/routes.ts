@@ -1,0 +1,149 @@
+/**
+ * Every route of the management API (`/api/...`): method, path, and the zod schemas of its params,
+ * query, body and reply (and of the events it streams). The Fastify routes validate with these and
+ * the typed client (`host/api/client/`) is built on them, so the two cannot disagree.
+ */
+import { z } from 'zod'
+import {
+  ActionHashB64Schema,
+  PolicySchema,
+  ReasonSchema,
+  RecordRefSchema,
+  RequirementsSchema,
+  TaskSchema,
+} from '../../../zomes-bindings/index.ts'
+import {
+  ModelLoadEventSchemas,
+  ModelLoadedViewSchema,
+  ModelsViewSchema,
+  ModelUnloadedViewSchema,
+  PeersReplySchema,
+  PolicyRecordSchema,
+  StatusViewSchema,
+  TaskEventSchema,
+  TaskSummarySchema,
+  TaskViewSchema,
+} from './views.ts'
+
+export interface RouteContract {
+  method: 'GET' | 'POST'
+  /** Fastify's pattern: `:name` segments are the params. */
+  path: string
+  params?: z.ZodType
+  query?: z.ZodType
+  body?: z.ZodType
+  /** The JSON answer (for a streaming route, the answer when it does not stream). */
+  reply: z.ZodType
+  /** Server-sent events, by event name, for routes that stream. */
+  events?: Record<string, z.ZodType>
+}
+
+const DEFAULT_LEASE_MS = 60_000
+const DEFAULT_TIMEOUT_MS = 10 * 60_000
+const DEFAULT_MAX_ATTEMPTS = 3
+const MAX_WAIT_MS = 60_000
+
+export const SubmitTaskBodySchema = z.strictObject({
+  kind: TaskSchema.shape.kind,
+  input: TaskSchema.shape.input,
+  /** Any of the Requirements fields; the rest default to "anything will do". */
+  requirements: z.strictObject(RequirementsSchema.shape).partial().default({}),
+  lease_ms: TaskSchema.shape.lease_ms.default(DEFAULT_LEASE_MS),
+  /** The deadline, from now. */
+  timeout_ms: z
+    .number()
+    .int()
+    .min(1000)
+    .max(30 * 24 * 3600_000)
+    .default(DEFAULT_TIMEOUT_MS),
+  max_attempts: TaskSchema.shape.max_attempts.default(DEFAULT_MAX_ATTEMPTS),
+  /** Peers that each answer; above 1 the answers are reduced by agreement. */
+  fan_out: TaskSchema.shape.fan_out.default(1),
+})
+export type SubmitTaskBody = z.input<typeof SubmitTaskBodySchema>
+
+const CANCEL_REASON = 'cancelled by the requester'
+export const CancelTaskBodySchema = z
+  .strictObject({ reason: ReasonSchema.default(CANCEL_REASON) })
+  .default({ reason: CANCEL_REASON })
+
+export const PublishPolicyBodySchema = z.strictObject({
+  id: PolicySchema.shape.id,
+  text: PolicySchema.shape.text,
+  description: PolicySchema.shape.description.optional(),
+  /** Default: one above the latest version of this id. */
+  version: PolicySchema.shape.version.optional(),
+})
+export type PublishPolicyBody = z.input<typeof PublishPolicyBodySchema>
+
+const TaskParamsSchema = z.object({ hash: ActionHashB64Schema })
+const ModelParamsSchema = z.object({ name: z.string() })
+
+export const routes = {
+  status: { method: 'GET', path: '/api/status', reply: StatusViewSchema },
+  peers: { method: 'GET', path: '/api/peers', reply: PeersReplySchema },
+  /** Any zome function of the contract; the body is checked against the function's input schema. */
+  callZome: {
+    method: 'POST',
+    path: '/api/zome/:dna/:fn',
+    params: z.object({ dna: z.string(), fn: z.string() }),
+    body: z.unknown(),
+    reply: z.unknown(),
+  },
+  /** Answers once this peer holds the action (written here or received and verified), or when the time runs out. */
+  waitForRecord: {
+    method: 'GET',
+    path: '/api/records/:hash/wait',
+    params: z.object({ hash: ActionHashB64Schema }),
+    query: z.object({ timeout_ms: z.coerce.number().int().min(0).max(MAX_WAIT_MS).default(10_000) }),
+    reply: z.object({ stored: z.boolean(), waited_ms: z.number() }),
+  },
+  submitTask: { method: 'POST', path: '/api/tasks', body: SubmitTaskBodySchema, reply: RecordRefSchema },
+  listTasks: { method: 'GET', path: '/api/tasks', reply: z.object({ tasks: z.array(TaskSummarySchema) }) },
+  getTask: { method: 'GET', path: '/api/tasks/:hash', params: TaskParamsSchema, reply: TaskViewSchema },
+  cancelTask: {
+    method: 'POST',
+    path: '/api/tasks/:hash/cancel',
+    params: TaskParamsSchema,
+    body: CancelTaskBodySchema,
+    reply: RecordRefSchema,
+  },
+  /** Streams the task's status and progress until it ends. */
+  taskEvents: {
+    method: 'GET',
+    path: '/api/tasks/:hash/events',
+    params: TaskParamsSchema,
+    reply: z.never(),
+    events: { status: TaskEventSchema, progress: TaskEventSchema },
+  },
+  listPolicies: {
+    method: 'GET',
+    path: '/api/policies',
+    reply: z.object({ policies: z.array(PolicyRecordSchema) }),
+  },
+  publishPolicy: {
+    method: 'POST',
+    path: '/api/policies',
+    body: PublishPolicyBodySchema,
+    reply: RecordRefSchema,
+  },
+  listModels: { method: 'GET', path: '/api/models', reply: ModelsViewSchema },
+  /** Streams `progress` while llama.cpp reads weights when asked with `accept: text/event-stream`. */
+  loadModel: {
+    method: 'POST',
+    path: '/api/models/:name/load',
+    params: ModelParamsSchema,
+    reply: ModelLoadedViewSchema,
+    events: ModelLoadEventSchemas,
+  },
+  unloadModel: {
+    method: 'POST',
+    path: '/api/models/:name/unload',
+    params: ModelParamsSchema,
+    reply: ModelUnloadedViewSchema,
+  },
+} as const satisfies Record<string, RouteContract>
+
+export type Routes = typeof routes
+export type RouteName = keyof Routes
+export type ReplyOf<R extends RouteName> = z.output<Routes[R]['reply']>

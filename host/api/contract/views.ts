@@ -1,0 +1,176 @@
+/**
+ * What the management API answers, as zod schemas built from the contract's entry schemas
+ * (`zomes-bindings/`). Types declared by the modules that produce them (the scheduler's TaskView,
+ * the registry's peers) are checked against these at compile time.
+ */
+import { z } from 'zod'
+import {
+  AgentPubKeyB64Schema,
+  DecisionSchema,
+  DNA_NAMES,
+  entryRecord,
+  HeartbeatSchema,
+  NodeCapabilitySchema,
+  PolicySchema,
+  TaskStateSchema,
+  TaskStatusSchema,
+} from '../../../zomes-bindings/index.ts'
+import type { WarrantView } from '../../conductor/embedded/replication/index.ts'
+import type { ModelListing } from '../../inference/model-manager.ts'
+import type { PeerEntry } from '../../registry/index.ts'
+import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
+import { describes } from './same-shape.ts'
+
+/** Every API error has this body, whatever the route or cause. */
+export const ApiErrorBodySchema = z.object({
+  error: z.object({ name: z.string(), message: z.string(), details: z.unknown().optional() }),
+})
+export type ApiErrorBody = z.infer<typeof ApiErrorBodySchema>
+
+export const WarrantViewSchema = describes<WarrantView>()(
+  z.object({
+    agent: z.string(),
+    dna: z.enum(DNA_NAMES).nullable(),
+    rule: z.string(),
+    reason: z.string(),
+    action_hash: z.string().nullable(),
+    reported_by: z.string(),
+    /** Microseconds since the Unix epoch. */
+    timestamp: z.number(),
+  }),
+)
+
+export const UnusableModelSchema = z.object({ path: z.string(), reason: z.string() })
+
+/** GET /api/status: who this peer is, where, and what it offers. */
+export const StatusViewSchema = z.object({
+  agent: AgentPubKeyB64Schema,
+  network: z.string(),
+  backend: z.enum(['embedded', 'holochain']),
+  version: z.string(),
+  pid: z.number().int(),
+  data_dir: z.string(),
+  models_dir: z.string(),
+  uptime_ms: z.number(),
+  /** Where this peer's libp2p node listens (for `--peer` on another machine). */
+  multiaddrs: z.array(z.string()),
+  /** Every warrant this host holds. */
+  warrants: z.array(WarrantViewSchema),
+  capability: NodeCapabilitySchema,
+  /** Model files found but not advertised, with the reason. */
+  unusable_models: z.array(UnusableModelSchema),
+})
+export type StatusView = z.infer<typeof StatusViewSchema>
+
+const PeerEntrySchema = describes<PeerEntry>()(
+  z.object({
+    agent: z.string(),
+    self: z.boolean(),
+    status: z.enum(['online', 'stale', 'offline']),
+    /** From the peer's capability entry; null until it is known here. */
+    name: z.string().nullable(),
+    capability: NodeCapabilitySchema.nullable(),
+    /** The last load it reported, and how long ago that arrived. */
+    load: HeartbeatSchema.nullable(),
+    last_heartbeat_ms_ago: z.number().nullable(),
+  }),
+)
+
+/** A peer as the API shows it: the registry's view plus the warrant this host holds against it. */
+export const ApiPeerSchema = PeerEntrySchema.extend({ warrant: WarrantViewSchema.nullable() })
+export type ApiPeer = z.infer<typeof ApiPeerSchema>
+
+/** GET /api/peers. */
+export const PeersReplySchema = z.object({
+  peers: z.array(ApiPeerSchema),
+  /** Every warrant this host holds, including against agents that never advertised a capability. */
+  warrants: z.array(WarrantViewSchema),
+})
+export type PeersReply = z.infer<typeof PeersReplySchema>
+
+/** GET /api/models: usable models with their `loaded` flag, unusable files with the reason. */
+export const ModelsViewSchema = describes<ModelListing>()(
+  z.object({
+    models: z.array(
+      z.object({
+        /** The file name without `.gguf`: what requesters name when they route to a model. */
+        name: z.string(),
+        path: z.string(),
+        size_bytes: z.number(),
+        sha256: z.string(),
+        architecture: z.string(),
+        parameters: z.number(),
+        quantisation: z.string().nullable(),
+        context_length: z.number(),
+        loaded: z.boolean(),
+      }),
+    ),
+    unusable: z.array(UnusableModelSchema),
+  }),
+)
+export type ModelsView = z.infer<typeof ModelsViewSchema>
+
+/** A model in memory, as a load answers it. */
+export const ModelLoadedViewSchema = z.object({
+  model: z.string(),
+  file_hash: z.string(),
+  load_ms: z.number(),
+  context_size: z.number().int(),
+  threads: z.number().int(),
+})
+export type ModelLoadedView = z.infer<typeof ModelLoadedViewSchema>
+
+export const ModelUnloadedViewSchema = z.object({ model: z.string(), unloaded: z.boolean() })
+
+/** The events of a model load streamed as server-sent events. */
+export const ModelLoadEventSchemas = {
+  progress: z.object({ fraction: z.number().min(0).max(1) }),
+  loaded: ModelLoadedViewSchema,
+  error: ApiErrorBodySchema,
+}
+
+/** GET /api/tasks/:hash: the whole life of a task. */
+export const TaskViewSchema = describes<TaskView>()(
+  z.object({
+    /** The records, with `status` as this host knows it (`running` once the assignee said it started). */
+    state: TaskStateSchema,
+    /** For a task no node has claimed: why, as far as this host can tell. */
+    why_unclaimed: z.string().nullable(),
+    /** Policy decisions recorded about this task, newest first. */
+    decisions: z.array(entryRecord(DecisionSchema)),
+  }),
+)
+
+export const TaskSummarySchema = describes<TaskSummary>()(
+  z.object({
+    action_hash: z.string(),
+    kind: z.string(),
+    author: z.string(),
+    status: TaskStatusSchema,
+    submitted_at: z.number(),
+    claims: z.number().int(),
+    attempts: z.number().int(),
+  }),
+)
+
+/** What GET /api/tasks/:hash/events streams: each status change and attempt, and the runners' progress. */
+export const TaskEventSchema = describes<TaskEvent>()(
+  z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('status'),
+      status: TaskStatusSchema,
+      attempt: z.number().int().nullable(),
+      assignee: z.string().nullable(),
+    }),
+    z.object({
+      type: z.literal('progress'),
+      assignee: z.string(),
+      /** e.g. `{ type: 'token', data: 'text' }`, `{ type: 'load', data: { model, fraction } }`. */
+      progress: z.object({ type: z.string(), data: z.unknown() }),
+    }),
+  ]),
+)
+
+export const PolicyRecordSchema = entryRecord(PolicySchema)
+
+export type { TaskEvent, TaskSummary, TaskView }
