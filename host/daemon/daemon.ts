@@ -6,7 +6,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
+import { fitText, LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
 import { createEmbeddedPeer, waitForAction } from '../conductor/embedded/replication/index.ts'
@@ -151,7 +151,7 @@ async function runDaemon(
     const [hardware, listing] = await Promise.all([probeHardware(dataDir.path), models.list()])
     unusable = listing.unusable
     // Host names can outgrow the contract's 64 characters; a name only has to be recognisable.
-    const name = options.name ?? [...hostname()].slice(0, LIMITS.node_capability.name.max).join('')
+    const name = options.name ?? fitText(hostname(), LIMITS.node_capability.name.max)
     const facts = { name, tags: options.tags ?? [], hardware, models: listing.models, hostVersion: version }
     return buildCapability(facts, logger)
   }

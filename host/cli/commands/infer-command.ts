@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError } from 'commander'
 import type { RecordRef } from '../../../zomes-bindings/index.ts'
 import type { SubmitTaskBody } from '../../api/routes/tasks-route.ts'
 import type { TaskEvent, TaskView } from '../../scheduler/scheduler-service.ts'
+import { printable, printableText } from '../../text/printable.ts'
 import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infer-generate.ts'
 import { parseIntegerIn } from '../cli-options.ts'
 import { type DaemonTarget, getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
@@ -71,13 +72,13 @@ export function inferCommand(): Command {
       process.stdout.write(`${JSON.stringify(output, null, 2)}\n`)
       return
     }
-    process.stdout.write(options.stream ? '\n' : `${output.text}\n`)
+    process.stdout.write(options.stream ? '\n' : `${printableText(output.text)}\n`)
     const ranOn = acceptedResult(view)?.author ?? '?'
     const t = output.timings
     process.stderr.write(
       `ripple: ${t.generated_tokens} tokens in ${Math.round(t.total_ms)} ms` +
         `${t.tokens_per_second === null ? '' : ` (${t.tokens_per_second} tok/s)`} on ${ranOn.slice(0, 12)}…, ` +
-        `model ${output.model.name} ${output.model.file_hash.slice(0, 12)}…, seed ${output.params.seed}\n`,
+        `model ${printable(output.model.name)} ${output.model.file_hash.slice(0, 12)}…, seed ${output.params.seed}\n`,
     )
     reportVotes(view)
   })
@@ -90,7 +91,8 @@ async function follow(target: DaemonTarget, hash: string, stream: boolean): Prom
     const event = JSON.parse(data) as TaskEvent
     if (event.type !== 'progress') continue
     const { type, data: progress } = event.progress
-    if (type === 'token' && stream && typeof progress === 'string') process.stdout.write(progress)
+    if (type === 'token' && stream && typeof progress === 'string')
+      process.stdout.write(printableText(progress))
     // A model load can take a while: say so.
     if (type === 'load' && (progress as { fraction?: number }).fraction === 1) {
       process.stderr.write(`ripple: model loaded on ${event.assignee.slice(0, 12)}…\n`)

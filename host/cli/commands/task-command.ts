@@ -9,6 +9,7 @@ import { z } from 'zod'
 import type { EntryRecord, RecordRef, TaskResult } from '../../../zomes-bindings/index.ts'
 import type { SubmitTaskBody } from '../../api/routes/tasks-route.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
+import { printable, printableText } from '../../text/printable.ts'
 import { collectTag, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'
 import { type DaemonTarget, getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
 import { readEvents } from '../event-stream.ts'
@@ -34,7 +35,7 @@ interface SubmitOptions extends TargetOptions {
 export class TaskEndedError extends Error {
   static override readonly name = 'TaskEndedError'
   constructor(hash: string, status: string, why: string) {
-    super(`task ${hash} ${status}${why ? `: ${why}` : ''}`)
+    super(`task ${hash} ${status}${why ? `: ${printable(why)}` : ''}`)
     this.name = 'TaskEndedError'
   }
 }
@@ -159,11 +160,11 @@ async function follow(target: DaemonTarget, hash: string): Promise<TaskView> {
       const { progress } = event
       // Streamed tokens read as text; other progress as one line each.
       if (progress.type === 'token' && typeof progress.data === 'string') {
-        process.stderr.write(progress.data)
+        process.stderr.write(printableText(progress.data))
         midLine = true
       } else {
         process.stderr.write(
-          `${midLine ? '\n' : ''}ripple: [${elapsed}] ${progress.type} ${JSON.stringify(progress.data)}\n`,
+          `${midLine ? '\n' : ''}ripple: [${elapsed}] ${printable(`${progress.type} ${JSON.stringify(progress.data)}`)}\n`,
         )
         midLine = false
       }
@@ -209,7 +210,7 @@ export function voteLines(view: TaskView): string[] {
 export function reportVotes(view: TaskView): void {
   if (view.state.task.entry.fan_out === 1) return
   const lines = [view.state.receipt?.entry.reason ?? '', ...voteLines(view).map((line) => `vote ${line}`)]
-  process.stderr.write(lines.map((line) => `ripple: ${line}\n`).join(''))
+  process.stderr.write(lines.map((line) => `ripple: ${printable(line)}\n`).join(''))
 }
 
 /** Why a task ended other than done, as far as its records say. */
