@@ -4,6 +4,7 @@ import { Command } from 'commander'
 import { hostVersion } from '../daemon/host-version.ts'
 import { printableText } from '../text/printable.ts'
 import { inferCommand } from './commands/infer-command.ts'
+import { inviteCommand } from './commands/invite-command.ts'
 import { modelsCommand } from './commands/models-command.ts'
 import { peersCommand } from './commands/peers-command.ts'
 import { policyCommand } from './commands/policy-command.ts'
@@ -21,6 +22,7 @@ const program = new Command('ripple')
   .addCommand(inferCommand())
   .addCommand(taskCommand())
   .addCommand(policyCommand())
+  .addCommand(inviteCommand())
 
 try {
   await program.parseAsync()
