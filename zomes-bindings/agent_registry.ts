@@ -7,6 +7,7 @@ import {
   entryRecord,
   int,
   LIMITS,
+  line,
   list,
   ModelNameSchema,
   NoInputSchema,
@@ -15,32 +16,31 @@ import {
   Sha256HexSchema,
   TagSchema,
   TimestampSchema,
-  text,
 } from './common.ts'
 
 const L = LIMITS.node_capability
 
 export const CpuSchema = z.strictObject({
-  model: text(L.cpu_model),
+  model: line(L.cpu_model),
   cores: int(L.cpu_cores),
   /** At least `cores` (rule node_capability.hardware_cpu_threads_range). */
   threads: int(L.cpu_threads),
-  arch: text(L.cpu_arch),
+  arch: line(L.cpu_arch),
   speed_ghz: num(L.cpu_speed_ghz),
 })
 
 export const GpuSchema = z.strictObject({
-  vendor: text(L.gpu_vendor),
-  model: text(L.gpu_model),
+  vendor: line(L.gpu_vendor),
+  model: line(L.gpu_model),
   vram_bytes: ByteCountSchema,
 })
 export type Gpu = z.infer<typeof GpuSchema>
 
 export const OsSchema = z.strictObject({
-  platform: text(L.os_platform),
-  distro: text(L.os_distro),
-  release: text(L.os_release),
-  kernel: text(L.os_kernel),
+  platform: line(L.os_platform),
+  distro: line(L.os_distro),
+  release: line(L.os_release),
+  kernel: line(L.os_kernel),
 })
 
 export const HardwareSchema = z.strictObject({
@@ -57,9 +57,9 @@ export const ModelInfoSchema = z.strictObject({
   file_hash: Sha256HexSchema,
   size_bytes: ByteCountSchema,
   parameters: ByteCountSchema.nullable(),
-  quantisation: text(L.model_quantisation).nullable(),
+  quantisation: line(L.model_quantisation).nullable(),
   context_length: int(L.model_context_length).nullable(),
-  architecture: text(L.model_architecture).nullable(),
+  architecture: line(L.model_architecture).nullable(),
   loaded: z.boolean(),
 })
 export type ModelInfo = z.infer<typeof ModelInfoSchema>
@@ -74,7 +74,7 @@ export const InferenceSchema = z.strictObject({
 })
 
 export const NodeCapabilitySchema = z.strictObject({
-  name: text(L.name),
+  name: line(L.name),
   hardware: HardwareSchema.refine((h) => h.cpu.threads >= h.cpu.cores, {
     message: 'cpu threads must be at least cpu cores',
     path: ['cpu', 'threads'],
@@ -84,7 +84,7 @@ export const NodeCapabilitySchema = z.strictObject({
   memory: z.strictObject({ shards_held: int(L.shards_held) }),
   /** Unique (rule node_capability.tags_unique). */
   tags: list(TagSchema, L.tags).refine((tags) => new Set(tags).size === tags.length, 'tags must be unique'),
-  host_version: text(L.host_version),
+  host_version: line(L.host_version),
 })
 export type NodeCapability = z.infer<typeof NodeCapabilitySchema>
 

@@ -8,13 +8,13 @@ import {
   entryRecord,
   int,
   LIMITS,
+  line,
   list,
   ModelNameSchema,
   NoInputSchema,
   pattern,
   RecordRefSchema,
   Sha256HexSchema,
-  text,
 } from './common.ts'
 
 const A = LIMITS.artifact
@@ -24,7 +24,7 @@ export const ProvenanceSchema = z
     task: ActionHashB64Schema.nullable(),
     result: ActionHashB64Schema.nullable(),
     input_cids: list(CidSchema, A.input_cids),
-    tool: text(A.tool),
+    tool: line(A.tool),
     model: ModelNameSchema.nullable(),
   })
   .refine((p) => p.result === null || p.task !== null, {
@@ -36,7 +36,7 @@ export const ProvenanceSchema = z
 export const ArtifactSchema = z.strictObject({
   cid: CidSchema,
   size: ByteCountSchema,
-  name: text(A.name),
+  name: line(A.name),
   mime_type: pattern(
     A.mime_type,
     /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$/,

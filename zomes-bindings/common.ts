@@ -104,6 +104,40 @@ export function text(range: Range) {
   }, `must be ${range.min}..${range.max} characters`)
 }
 
+/**
+ * Characters a terminal or an editor acts on instead of showing: C0 controls, DEL and C1 controls (escape
+ * sequences can clear a screen or fake a line) and the bidirectional formatting characters that reorder
+ * what is shown ("Trojan Source"). The rules' `is_control` refuses the same set.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu
+/** The same set less tab and line breaks, which multi-line text may hold. */
+export const CONTROL_CHARS_BUT_LINES =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu
+
+const CONTROL_MESSAGE = 'must not contain control or bidi characters'
+const hasNone = (re: RegExp) => (s: string) => s.search(re) === -1
+
+/** A short human string shown on one line (a name, a model name): `range` characters, no control character. */
+export function line(range: Range) {
+  return text(range).refine(hasNone(CONTROL_CHARS), CONTROL_MESSAGE)
+}
+
+/** Text that may span lines (a reason, policy source): `range` characters, no control character but tab and line breaks. */
+export function prose(range: Range) {
+  return text(range).refine(hasNone(CONTROL_CHARS_BUT_LINES), CONTROL_MESSAGE)
+}
+
+/**
+ * `s` made to fit a `line` (or, `multiline`, a `prose`) field of at most `max` characters: control characters
+ * become U+FFFD and the rest is cut. For text this host writes from what others said (errors, reasons).
+ */
+export function fitText(s: string, max: number, multiline = false): string {
+  const cleaned = s.replace(multiline ? CONTROL_CHARS_BUT_LINES : CONTROL_CHARS, '\ufffd')
+  return [...cleaned].slice(0, max).join('')
+}
+
 /** A string of `range` characters that also matches `pattern` (described for error messages). */
 export function pattern(range: Range, re: RegExp, description: string) {
   return text(range).regex(re, `must be ${description}`)
@@ -144,8 +178,8 @@ export const DottedIdSchema = (range: Range) =>
     'a dotted lowercase identifier like "infer.generate"',
   )
 
-export const ModelNameSchema = text(limits.model_name)
-export const ReasonSchema = text(limits.reason)
+export const ModelNameSchema = line(limits.model_name)
+export const ReasonSchema = prose(limits.reason)
 
 /** What a zome function that writes one entry returns. */
 export const RecordRefSchema = z.object({

@@ -13,12 +13,13 @@ import {
   entryRecord,
   int,
   LIMITS,
+  line,
   list,
   NoInputSchema,
+  prose,
   ReasonSchema,
   RecordRefSchema,
   SlugSchema,
-  text,
 } from './common.ts'
 
 const P = LIMITS.policy
@@ -35,8 +36,8 @@ export const PolicySchema = z.strictObject({
   /** Updates must raise it and keep `id`. */
   version: int(P.version),
   /** Cedar policy text. */
-  text: text(P.text),
-  description: text(P.description),
+  text: prose(P.text),
+  description: line(P.description),
   /** The AdminGrant that authorises a non-progenitor author; null when the progenitor writes. */
   admin_grant: ActionHashB64Schema.nullable(),
 })
@@ -50,19 +51,19 @@ export const AdminGrantSchema = z.strictObject({
 })
 export type AdminGrant = z.infer<typeof AdminGrantSchema>
 
-const ContextValueSchema = z.union([text(D.context_value), z.number(), z.boolean(), z.null()])
+const ContextValueSchema = z.union([line(D.context_value), z.number(), z.boolean(), z.null()])
 
 /** An audit record of a policy decision (immutable). */
 export const DecisionSchema = z.strictObject({
   subject: AgentPubKeyB64Schema,
   action: DottedIdSchema(D.action),
-  resource: text(D.resource),
+  resource: line(D.resource),
   allowed: z.boolean(),
   policy_ids: list(PolicyIdSchema, D.policy_ids),
   reason: ReasonSchema,
   /** A flat summary of the request context (requirements, sizes...). */
   context: z
-    .record(text(D.context_key), ContextValueSchema)
+    .record(line(D.context_key), ContextValueSchema)
     .refine(
       (c) => Object.keys(c).length <= D.context_keys.max,
       `context must have at most ${D.context_keys.max} keys`,

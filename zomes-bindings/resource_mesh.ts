@@ -15,12 +15,12 @@ import {
   ModelNameSchema,
   NoInputSchema,
   num,
+  prose,
   ReasonSchema,
   RecordRefSchema,
   Sha256HexSchema,
   TagSchema,
   TimestampSchema,
-  text,
 } from './common.ts'
 
 const T = LIMITS.task
@@ -143,7 +143,7 @@ export const TaskResultSchema = z
     output_cid: CidSchema.nullable(),
     /** sha256 of the output bytes (the inline JSON's UTF-8, or the CID's content). */
     output_hash: Sha256HexSchema,
-    error: text(R.error).nullable(),
+    error: prose(R.error).nullable(),
     metrics: ResultMetricsSchema,
   })
   .refine((r) => r.output === null || r.output_cid === null, {

@@ -11,6 +11,7 @@ import { bearerAuth } from './bearer-auth.ts'
 import type { PeersReply, StatusView } from './contract/index.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
+import { type InviteApi, registerInviteRoutes } from './routes/invites-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { registerPeersRoute } from './routes/peers-route.ts'
 import { type PolicyApi, registerPolicyRoutes } from './routes/policies-route.ts'
@@ -37,6 +38,8 @@ export interface ApiServerInit {
   tasks?: TaskApi
   /** Policy routes. */
   policies?: PolicyApi
+  /** Invites to this peer's private mesh. */
+  invites?: InviteApi
   logger: Logger
 }
 
@@ -88,6 +91,7 @@ export class ApiServer implements Startable {
     if (init.waitForAction) registerWaitRoute(this.app, init.waitForAction)
     if (init.tasks) registerTaskRoutes(this.app, init.tasks)
     if (init.policies) registerPolicyRoutes(this.app, init.policies)
+    if (init.invites) registerInviteRoutes(this.app, init.invites)
     registerModelsRoute(this.app, init.models)
   }
 

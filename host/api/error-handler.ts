@@ -43,6 +43,7 @@ function mapError(err: FastifyError & Record<string, unknown>): Mapped {
     case 'TaskNotFoundError':
       return { status: 404, name: err.name }
     case 'NotTaskAuthorError':
+    case 'NotMeshAdminError':
       return { status: 403, name: err.name }
     case 'InvalidPolicyTextError':
       return { status: 400, name: err.name }

@@ -1,5 +1,9 @@
-/** Text a person reads in the terminal: sizes, durations, and a capability in a few lines. */
+/**
+ * Text a person reads in the terminal: sizes, durations, and a capability in a few lines. Rows and tables
+ * escape every cell (`printable`): their values come from peers.
+ */
 import type { NodeCapability } from '../../zomes-bindings/index.ts'
+import { printable } from '../text/printable.ts'
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
@@ -60,11 +64,12 @@ export function capabilityRows(capability: NodeCapability): [string, string][] {
 /** Rows as aligned `label  value` lines. */
 export function alignRows(rows: readonly [string, string][], indent = ''): string {
   const width = Math.max(...rows.map(([label]) => label.length))
-  return rows.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value}`).join('\n')
+  return rows.map(([label, value]) => `${indent}${label.padEnd(width)}  ${printable(value)}`).join('\n')
 }
 
 /** Rows under a header, each column padded to its widest cell. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+export function formatTable(header: readonly string[], unsafeRows: readonly (readonly string[])[]): string {
+  const rows = unsafeRows.map((r) => r.map(printable))
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)))
   return [header, ...rows]
     .map((r) =>

@@ -2,7 +2,9 @@
 import '../runtime/node20-polyfills.ts'
 import { Command } from 'commander'
 import { hostVersion } from '../daemon/host-version.ts'
+import { printableText } from '../text/printable.ts'
 import { inferCommand } from './commands/infer-command.ts'
+import { inviteCommand } from './commands/invite-command.ts'
 import { modelsCommand } from './commands/models-command.ts'
 import { peersCommand } from './commands/peers-command.ts'
 import { policyCommand } from './commands/policy-command.ts'
@@ -20,6 +22,7 @@ const program = new Command('ripple')
   .addCommand(inferCommand())
   .addCommand(taskCommand())
   .addCommand(policyCommand())
+  .addCommand(inviteCommand())
 
 try {
   await program.parseAsync()
@@ -28,6 +31,9 @@ try {
   // anything else keeps its stack.
   const error = err as Error
   const expected = error.name !== 'Error' && error.name !== 'TypeError' && error.name !== 'RangeError'
-  process.stderr.write(`ripple: ${expected ? error.message : (error.stack ?? error.message)}\n`)
+  // Error messages may quote what a peer sent.
+  process.stderr.write(
+    `ripple: ${printableText(expected ? error.message : (error.stack ?? error.message))}\n`,
+  )
   process.exit(1)
 }

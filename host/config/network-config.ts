@@ -59,6 +59,12 @@ export const NetworkConfigSchema = z
 
 export type NetworkConfig = z.infer<typeof NetworkConfigSchema>
 
+/** The network's admin key: the progenitor named in its policy_store properties, or null (nobody). */
+export function progenitorOf(network: NetworkConfig): string | null {
+  const progenitor = network.dna_properties.policy_store?.progenitor
+  return typeof progenitor === 'string' ? progenitor : null
+}
+
 /** Thrown when a network file is missing or does not match the schema. */
 export class InvalidNetworkConfigError extends Error {
   static override readonly name = 'InvalidNetworkConfigError'

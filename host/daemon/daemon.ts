@@ -6,9 +6,10 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
+import { fitText, LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
+import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import { createEmbeddedPeer, waitForAction } from '../conductor/embedded/replication/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
@@ -18,6 +19,8 @@ import type { UnusableModel } from '../inference/gguf-scan.ts'
 import { LlamaRuntime } from '../inference/llama-runtime.ts'
 import { ModelManager } from '../inference/model-manager.ts'
 import type { Logger } from '../log/logger.ts'
+import { inviteService } from '../mesh/invite-service.ts'
+import { type ChosenMesh, chooseMesh } from '../mesh/private-mesh.ts'
 import { PolicyService } from '../policy/policy-service.ts'
 import { buildCapability, RegistryService } from '../registry/index.ts'
 import { SchedulerService } from '../scheduler/scheduler-service.ts'
@@ -53,6 +56,10 @@ export interface DaemonOptions {
   peers?: readonly string[]
   /** Pins mDNS to one interface (tests: 127.0.0.1); default: every interface. */
   mdnsInterface?: string
+  /** `local` only: the shared keyless network instead of this data dir's private mesh. */
+  open?: boolean
+  /** An invite to a private mesh (its text), joined instead of the network named. */
+  inviteText?: string
   /** How often the capability is re-measured (and re-advertised when it changed); default 30 s. */
   resampleIntervalMs?: number
   logger: Logger
@@ -61,6 +68,8 @@ export interface DaemonOptions {
 export interface RunningDaemon {
   agent: string
   network: NetworkConfig
+  /** How the network was chosen (a private mesh created, kept or joined; open; a file). */
+  mesh: ChosenMesh['how']
   dataDir: DataDir
   modelsDir: string
   models: ModelManager
@@ -98,12 +107,20 @@ const DEFAULT_RESAMPLE_MS = 30_000
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const startedAt = Date.now()
-  const network = await loadNetworkConfig(options.network)
-  if (network.backend !== 'embedded') throw new UnsupportedBackendError(network.name, network.backend)
+  const base = await loadNetworkConfig(options.network)
+  if (base.backend !== 'embedded') throw new UnsupportedBackendError(base.name, base.backend)
 
-  const dataDir = await prepareDataDir(network.name, options.dataDir)
+  const dataDir = await prepareDataDir(base.name, options.dataDir)
   try {
-    return await runDaemon(options, network, dataDir, startedAt)
+    const { open = false, inviteText } = options
+    const mesh = await chooseMesh({
+      requested: options.network,
+      base,
+      dataDir: dataDir.path,
+      open,
+      inviteText,
+    })
+    return await runDaemon(options, mesh, dataDir, startedAt)
   } catch (err) {
     // A session dir that never served anyone is only litter.
     if (dataDir.session) await rm(dataDir.path, { recursive: true, force: true })
@@ -113,10 +130,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
 async function runDaemon(
   options: DaemonOptions,
-  network: NetworkConfig,
+  mesh: ChosenMesh,
   dataDir: DataDir,
   startedAt: number,
 ): Promise<RunningDaemon> {
+  const network = mesh.network
   const logger = options.logger
   const running = await readDaemonFile(dataDir.path)
   if (running && running.pid !== process.pid && processAlive(running.pid)) {
@@ -151,7 +169,7 @@ async function runDaemon(
     const [hardware, listing] = await Promise.all([probeHardware(dataDir.path), models.list()])
     unusable = listing.unusable
     // Host names can outgrow the contract's 64 characters; a name only has to be recognisable.
-    const name = options.name ?? [...hostname()].slice(0, LIMITS.node_capability.name.max).join('')
+    const name = options.name ?? fitText(hostname(), LIMITS.node_capability.name.max)
     const facts = { name, tags: options.tags ?? [], hardware, models: listing.models, hostVersion: version }
     return buildCapability(facts, logger)
   }
@@ -214,6 +232,12 @@ async function runDaemon(
     models,
     tasks: { scheduler, workers },
     policies,
+    invites: inviteService({
+      network,
+      agent: conductor.agentPubKey,
+      key: () => openAgentKey(dataDir.path),
+      multiaddrs,
+    }),
     logger,
   })
   const daemonFile: Startable = {
@@ -243,6 +267,7 @@ async function runDaemon(
   return {
     agent: conductor.agentPubKey,
     network,
+    mesh: mesh.how,
     dataDir,
     modelsDir,
     models,

@@ -4,7 +4,7 @@
  */
 import { arch, cpus } from 'node:os'
 import si from 'systeminformation'
-import { type Hardware, LIMITS } from '../../zomes-bindings/index.ts'
+import { fitText, type Hardware, LIMITS } from '../../zomes-bindings/index.ts'
 import { freeDiskBytes } from './free-disk.ts'
 import { gpusFromControllers } from './gpus.ts'
 
@@ -25,7 +25,7 @@ export async function probeHardware(dataDir: string): Promise<Hardware> {
     cpu: {
       // The kernel's own model string (what /proc/cpuinfo and `lscpu` show), not systeminformation's
       // shortened brand, so a person recognises it.
-      model: clip(logical[0]?.model.trim() || `${cpu.manufacturer} ${cpu.brand}`.trim(), L.cpu_model.max),
+      model: fitText(logical[0]?.model.trim() || `${cpu.manufacturer} ${cpu.brand}`.trim(), L.cpu_model.max),
       cores: Math.min(cpu.physicalCores || threads, threads),
       threads,
       arch: arch(),
@@ -36,19 +36,15 @@ export async function probeHardware(dataDir: string): Promise<Hardware> {
       .slice(0, L.gpus.max)
       .map((g) => ({
         ...g,
-        vendor: clip(g.vendor, L.gpu_vendor.max),
-        model: clip(g.model, L.gpu_model.max),
+        vendor: fitText(g.vendor, L.gpu_vendor.max),
+        model: fitText(g.model, L.gpu_model.max),
       })),
     disk_free_bytes: diskFree,
     os: {
-      platform: clip(os.platform, L.os_platform.max),
-      distro: clip(os.distro, L.os_distro.max),
-      release: clip(os.release, L.os_release.max),
-      kernel: clip(os.kernel, L.os_kernel.max),
+      platform: fitText(os.platform, L.os_platform.max),
+      distro: fitText(os.distro, L.os_distro.max),
+      release: fitText(os.release, L.os_release.max),
+      kernel: fitText(os.kernel, L.os_kernel.max),
     },
   }
-}
-
-function clip(s: string, max: number): string {
-  return [...s].slice(0, max).join('')
 }

@@ -3,6 +3,7 @@
  * to a person (and for the `ripple: ready` line that tests and benchmarks wait for).
  */
 import { pino } from 'pino'
+import { jsonLogSafe } from '../text/printable.ts'
 
 export type Logger = pino.Logger
 
@@ -10,8 +11,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
 export function createLogger(level: LogLevel = 'info'): Logger {
-  // Synchronous writes: the last lines before a shutdown or a crash must not be lost.
-  return pino({ level }, pino.destination({ fd: 2, sync: true }))
+  // Synchronous writes: the last lines before a shutdown or a crash must not be lost. Logged values may
+  // come from peers: no control character of theirs reaches the terminal that reads the log.
+  return pino({ level, hooks: { streamWrite: jsonLogSafe } }, pino.destination({ fd: 2, sync: true }))
 }
 
 /** A logger that drops everything (tests, quiet library callers). */

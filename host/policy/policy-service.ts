@@ -4,7 +4,7 @@
  * audit trail: a Decision entry for every denial and for every decision about another agent.
  */
 
-import { type EntryRecord, LIMITS, type Policy, type RecordRef } from '../../zomes-bindings/index.ts'
+import { type EntryRecord, fitText, LIMITS, type Policy, type RecordRef } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import type { Logger } from '../log/logger.ts'
 import { cedarSyntaxError, evaluatePolicies, type PolicyVerdict } from './cedar-engine.ts'
@@ -39,7 +39,6 @@ export class InvalidPolicyTextError extends Error {
 
 const DEFAULT_CACHE_MS = 1000
 const RECORDED_LIMIT = 4096
-const clip = (s: string, max: number) => [...s].slice(0, max).join('')
 
 export class PolicyService {
   readonly #init: PolicyServiceInit
@@ -126,7 +125,7 @@ export class PolicyService {
       resource: `Task::"${input.task.action_hash}"`,
       allowed: verdict.allowed,
       policy_ids: verdict.policyIds.slice(0, LIMITS.decision.policy_ids.max),
-      reason: clip(verdict.reason, LIMITS.reason.max),
+      reason: fitText(verdict.reason, LIMITS.reason.max, true),
       context: decisionContext(input),
     })
   }

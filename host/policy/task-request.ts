@@ -7,6 +7,7 @@ import {
   type ClaimSnapshot,
   type Decision,
   type EntryRecord,
+  fitText,
   LIMITS,
   type Task,
 } from '../../zomes-bindings/index.ts'
@@ -60,7 +61,7 @@ export function taskPolicyRequest(input: TaskDecisionInput): PolicyRequest {
   }
 }
 
-const clip = (s: string) => [...s].slice(0, LIMITS.decision.context_value.max).join('')
+const clip = (s: string) => fitText(s, LIMITS.decision.context_value.max)
 
 /** The request in a few flat keys, for the Decision's `context`. */
 export function decisionContext(input: TaskDecisionInput): Decision['context'] {

@@ -7,6 +7,7 @@
 import {
   type ClaimSnapshot,
   type EntryRecord,
+  fitText,
   LIMITS,
   type Task,
   type TaskResult,
@@ -171,7 +172,7 @@ export class AttemptRunner {
       output,
       output_cid: null,
       output_hash: outputHash(output),
-      error: 'error' in outcome ? [...outcome.error].slice(0, LIMITS.result.error.max).join('') : null,
+      error: 'error' in outcome ? fitText(outcome.error, LIMITS.result.error.max, true) : null,
       metrics: {
         started_at: startedAt,
         finished_at: finishedAt,

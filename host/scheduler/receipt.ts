@@ -8,6 +8,7 @@ import { z } from 'zod'
 import {
   type Assignment,
   type EntryRecord,
+  fitText,
   LIMITS,
   type Receipt,
   Sha256HexSchema,
@@ -89,7 +90,7 @@ export function receiptFor(task: EntryRecord<Task>, judged: readonly Judged[], u
     result: chosen.result.action_hash,
     accepted: winners.length > 0,
     // A worker's error may be longer than a receipt's reason.
-    reason: [...reason].slice(0, LIMITS.reason.max).join(''),
+    reason: fitText(reason, LIMITS.reason.max, true),
     usage: usageOf(judged.map((j) => j.result.entry)),
     votes,
   }

@@ -225,7 +225,47 @@ const model0 = (capability.inference as { models: Json[] }).models[0]!
 const nodeCapability = new Cases('agent_registry', 'NodeCapability')
   .valid('full capability with a GPU and two models', capability)
   .valid('CPU-only node with no models or tags', minimalCapability)
+  .valid('name and CPU model in other scripts', {
+    ...capability,
+    name: 'élise-ワークステーション',
+    hardware: withField(capability, 'hardware.cpu.model', 'Ryzen™ 9 — 7950X').hardware,
+  })
   .fields(capability, [
+    // Terminal injection: escape sequences, C1 controls, DEL and bidi overrides in short human strings.
+    ['name with an escape sequence', 'name', '\u001b[2J\u001b[Hbob (self)', 'node_capability.name_control'],
+    ['name with a newline', 'name', 'alice\nbob', 'node_capability.name_control'],
+    ['name with a bidi override', 'name', 'alice\u202egnp.exe', 'node_capability.name_control'],
+    ['CPU model with DEL', 'hardware.cpu.model', 'AMD\u007f', 'node_capability.hardware_cpu_model_control'],
+    [
+      'GPU model with a C1 CSI',
+      'hardware.gpus',
+      [{ vendor: 'NVIDIA', model: 'A100\u009b2J', vram_bytes: 1 }],
+      'node_capability.hardware_gpus_model_control',
+    ],
+    [
+      'OS kernel with a bell',
+      'hardware.os.kernel',
+      '6.1\u0007',
+      'node_capability.hardware_os_kernel_control',
+    ],
+    [
+      'model name with an escape sequence',
+      'inference.models',
+      [{ ...model0, name: 'qwen\u001b]0;owned\u0007' }],
+      'node_capability.inference_models_name_control',
+    ],
+    [
+      'model quantisation with a tab',
+      'inference.models',
+      [{ ...model0, quantisation: 'Q4\tK' }],
+      'node_capability.inference_models_quantisation_control',
+    ],
+    [
+      'host version with a carriage return',
+      'host_version',
+      '0.1.0\r',
+      'node_capability.host_version_control',
+    ],
     ['empty name', 'name', '', 'node_capability.name_length'],
     ['name of 65 characters', 'name', 'n'.repeat(65), 'node_capability.name_length'],
     ['zero cores', 'hardware.cpu.cores', 0, 'node_capability.hardware_cpu_cores_range'],
@@ -368,6 +408,12 @@ const taskCases = new Cases('resource_mesh', 'Task')
     requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 0, model: null, tags: [] },
   })
   .fields(task, [
+    [
+      'model name with an escape sequence',
+      'requirements.model',
+      'qwen\u001b[2J',
+      'task.requirements_model_control',
+    ],
     ['kind with capitals', 'kind', 'Infer.Generate', 'task.kind_format'],
     ['kind with an empty segment', 'kind', 'infer..generate', 'task.kind_format'],
     ['kind of 65 characters', 'kind', 'k'.repeat(65), 'task.kind_length'],
@@ -400,6 +446,12 @@ const claimCases = new Cases('resource_mesh', 'Claim', { author: bob, deps: [tas
   .valid('claim on the claimant’s own task', claim, { author: alice })
   .unresolved('claim without its task', claim, [taskHash], { deps: [] })
   .fields(claim, [
+    [
+      'snapshot model with a bidi isolate',
+      'snapshot.models',
+      ['qwen\u2066x'],
+      'claim.snapshot_models_control',
+    ],
     ['task is an agent key', 'task', bob, 'claim.task_format'],
     ['zero cores', 'snapshot.cores', 0, 'claim.snapshot_cores_range'],
     ['17 GPUs', 'snapshot.gpu_count', 17, 'claim.snapshot_gpu_count_range'],
@@ -514,6 +566,12 @@ const resultCases = new Cases('resource_mesh', 'Result', { author: bob, deps: [a
     error: 'model failed to load: out of VRAM',
   })
   .valid('ok result with its output on IPFS', { ...result, output: null, output_cid: cidV1('output') })
+  .valid('error result over several lines', {
+    ...result,
+    status: 'error',
+    output: null,
+    error: 'model failed to load:\n\tout of VRAM\r\n',
+  })
   .unresolved('without its assignment', result, [assignmentHash], { deps: [] })
   .invalid('posted by someone else', result, 'result.author_is_assignee', { author: carol })
   .invalid('posted by the task author', result, 'result.author_is_assignee', { author: alice })
@@ -529,6 +587,7 @@ const resultCases = new Cases('resource_mesh', 'Result', { author: bob, deps: [a
     ['tokens above 10^9', 'metrics.tokens_out', 1_000_000_001, 'result.metrics_tokens_out_range'],
     ['unknown status', 'status', 'pending', 'result.shape'],
     ['error message too long', 'error', 'e'.repeat(4097), 'result.error_length'],
+    ['error with an escape sequence', 'error', 'failed\u001b[2J', 'result.error_control'],
   ])
   .invalid('ok without output', { ...result, output: null }, 'result.output_required')
   .invalid('error without a message', { ...result, status: 'error', output: null }, 'result.error_required')
@@ -653,6 +712,7 @@ const receiptCases = new Cases('resource_mesh', 'Receipt', { deps: [taskRecord, 
     deps: [taskRecord, dep(resultHash, alice, 'Assignment', assignment)],
   })
   .fields(receipt, [
+    ['reason with a C1 control', 'reason', 'refused\u0085', 'receipt.reason_control'],
     ['reason of 1025 characters', 'reason', 'r'.repeat(1025), 'receipt.reason_length'],
     ['tokens above 10^9', 'usage.tokens', 1_000_000_001, 'receipt.usage_tokens_range'],
     ['task is an agent key', 'task', alice, 'receipt.task_format'],
@@ -683,6 +743,7 @@ const cancellationCases = new Cases('resource_mesh', 'Cancellation', { deps: [ta
     deps: [dep(taskHash, bob, 'Result', result)],
   })
   .fields(cancellation, [
+    ['reason with an escape sequence', 'reason', '\u001b[31mno', 'cancellation.reason_control'],
     ['reason of 1025 characters', 'reason', 'r'.repeat(1025), 'cancellation.reason_length'],
     ['task is an entry hash', 'task', holoHash('entry', 'entry:task-1'), 'cancellation.task_format'],
     ['unknown field', 'by', alice, 'cancellation.shape'],
@@ -709,6 +770,10 @@ const policyRecord = dep(action('policy-1'), alice, 'Policy', policy)
 
 const policyCases = new Cases('policy_store', 'Policy', admins)
   .valid('published by the progenitor', policy)
+  .valid('text over several lines with tabs', {
+    ...policy,
+    text: 'permit(principal, action, resource);\r\nforbid(principal, action, resource)\n\twhen { resource.gpu };',
+  })
   .valid(
     'published by a granted admin',
     { ...policy, admin_grant: bobGrantHash },
@@ -755,6 +820,19 @@ const policyCases = new Cases('policy_store', 'Policy', admins)
     },
   )
   .fields(policy, [
+    [
+      'text with an escape sequence',
+      'text',
+      'permit(principal, action, resource);\u001b[2J',
+      'policy.text_control',
+    ],
+    [
+      'text with a bidi override',
+      'text',
+      'permit(principal, action, resource); // \u202e',
+      'policy.text_control',
+    ],
+    ['description over two lines', 'description', 'Any peer\nmay claim', 'policy.description_control'],
     ['id with a space', 'id', 'gpu tasks', 'policy.id_format'],
     ['id of 65 characters', 'id', 'p'.repeat(65), 'policy.id_length'],
     ['version 0', 'version', 0, 'policy.version_range'],
@@ -879,6 +957,9 @@ const decisionCases = new Cases('policy_store', 'Decision', admins)
     },
   )
   .fields(decision, [
+    ['reason with an escape sequence', 'reason', 'denied\u001b[1A', 'decision.reason_control'],
+    ['resource with a newline', 'resource', 'Task::"x"\n', 'decision.resource_control'],
+    ['context value with DEL', 'context', { model: 'qwen\u007f' }, 'decision.context_value_control'],
     ['subject is an action hash', 'subject', taskHash, 'decision.subject_format'],
     ['action with a space', 'action', 'task claim', 'decision.action_format'],
     ['empty resource', 'resource', '', 'decision.resource_length'],
@@ -938,6 +1019,8 @@ const artifactCases = new Cases('artifact_index', 'Artifact')
     provenance: { task: null, result: null, input_cids: [], tool: 'upload', model: null },
   })
   .fields(artifact, [
+    ['name with an escape sequence', 'name', 'summary\u001b[2J.json', 'artifact.name_control'],
+    ['tool with a newline', 'provenance.tool', 'upload\n', 'artifact.provenance_tool_control'],
     ['CID with uppercase', 'cid', artifactCid.toUpperCase(), 'artifact.cid_format'],
     ['CIDv0 too short', 'cid', 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPb', 'artifact.cid_format'],
     ['size beyond 2^53-1', 'size', MAX_SAFE + 1, 'artifact.size_range'],
@@ -1004,6 +1087,12 @@ const collectionCases = new Cases('memory_shards', 'Collection')
   .valid('cosine collection', collection)
   .valid('single-shard l2 collection', { ...collection, name: 'scratch_1', metric: 'l2', shard_count: 1 })
   .fields(collection, [
+    [
+      'embedding model with an escape sequence',
+      'embedding_model',
+      'nomic\u001b[2J',
+      'collection.embedding_model_control',
+    ],
     ['name with a space', 'name', 'my docs', 'collection.name_format'],
     ['name of 65 characters', 'name', 'c'.repeat(65), 'collection.name_length'],
     ['dimension 0', 'dimension', 0, 'collection.dimension_range'],

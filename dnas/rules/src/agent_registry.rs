@@ -107,40 +107,40 @@ fn node_capability(input: &ValidationInput) -> Verdict {
         return Ok(());
     }
     let c: NodeCapability = ck.parse(input.entry.as_deref())?;
-    ck.text("name", &c.name, NODE_CAPABILITY_NAME)?;
+    ck.line("name", &c.name, NODE_CAPABILITY_NAME)?;
 
     let hw = &c.hardware;
-    ck.text("hardware.cpu.model", &hw.cpu.model, NODE_CAPABILITY_CPU_MODEL)?;
+    ck.line("hardware.cpu.model", &hw.cpu.model, NODE_CAPABILITY_CPU_MODEL)?;
     ck.int("hardware.cpu.cores", hw.cpu.cores, NODE_CAPABILITY_CPU_CORES)?;
     ck.int("hardware.cpu.threads", hw.cpu.threads, NODE_CAPABILITY_CPU_THREADS)?;
     ck.rule("hardware_cpu_threads_below_cores", hw.cpu.threads >= hw.cpu.cores, || {
         format!("hardware.cpu.threads ({}) must be at least hardware.cpu.cores ({})", hw.cpu.threads, hw.cpu.cores)
     })?;
-    ck.text("hardware.cpu.arch", &hw.cpu.arch, NODE_CAPABILITY_CPU_ARCH)?;
+    ck.line("hardware.cpu.arch", &hw.cpu.arch, NODE_CAPABILITY_CPU_ARCH)?;
     ck.num("hardware.cpu.speed_ghz", hw.cpu.speed_ghz, NODE_CAPABILITY_CPU_SPEED_GHZ)?;
     ck.int("hardware.ram_bytes", hw.ram_bytes, NODE_CAPABILITY_RAM_BYTES)?;
     ck.count("hardware.gpus", &hw.gpus, NODE_CAPABILITY_GPUS)?;
     for gpu in &hw.gpus {
-        ck.text("hardware.gpus.vendor", &gpu.vendor, NODE_CAPABILITY_GPU_VENDOR)?;
-        ck.text("hardware.gpus.model", &gpu.model, NODE_CAPABILITY_GPU_MODEL)?;
+        ck.line("hardware.gpus.vendor", &gpu.vendor, NODE_CAPABILITY_GPU_VENDOR)?;
+        ck.line("hardware.gpus.model", &gpu.model, NODE_CAPABILITY_GPU_MODEL)?;
         ck.int("hardware.gpus.vram_bytes", gpu.vram_bytes, BYTES)?;
     }
     ck.int("hardware.disk_free_bytes", hw.disk_free_bytes, BYTES)?;
-    ck.text("hardware.os.platform", &hw.os.platform, NODE_CAPABILITY_OS_PLATFORM)?;
-    ck.text("hardware.os.distro", &hw.os.distro, NODE_CAPABILITY_OS_DISTRO)?;
-    ck.text("hardware.os.release", &hw.os.release, NODE_CAPABILITY_OS_RELEASE)?;
-    ck.text("hardware.os.kernel", &hw.os.kernel, NODE_CAPABILITY_OS_KERNEL)?;
+    ck.line("hardware.os.platform", &hw.os.platform, NODE_CAPABILITY_OS_PLATFORM)?;
+    ck.line("hardware.os.distro", &hw.os.distro, NODE_CAPABILITY_OS_DISTRO)?;
+    ck.line("hardware.os.release", &hw.os.release, NODE_CAPABILITY_OS_RELEASE)?;
+    ck.line("hardware.os.kernel", &hw.os.kernel, NODE_CAPABILITY_OS_KERNEL)?;
 
     let models = &c.inference.models;
     ck.count("inference.models", models, NODE_CAPABILITY_MODELS)?;
     for m in models {
-        ck.text("inference.models.name", &m.name, MODEL_NAME)?;
+        ck.line("inference.models.name", &m.name, MODEL_NAME)?;
         ck.sha256("inference.models.file_hash", &m.file_hash)?;
         ck.int("inference.models.size_bytes", m.size_bytes, BYTES)?;
         ck.opt_int("inference.models.parameters", m.parameters, BYTES)?;
-        ck.opt_text("inference.models.quantisation", &m.quantisation, NODE_CAPABILITY_MODEL_QUANTISATION)?;
+        ck.opt_line("inference.models.quantisation", &m.quantisation, NODE_CAPABILITY_MODEL_QUANTISATION)?;
         ck.opt_int("inference.models.context_length", m.context_length, NODE_CAPABILITY_MODEL_CONTEXT_LENGTH)?;
-        ck.opt_text("inference.models.architecture", &m.architecture, NODE_CAPABILITY_MODEL_ARCHITECTURE)?;
+        ck.opt_line("inference.models.architecture", &m.architecture, NODE_CAPABILITY_MODEL_ARCHITECTURE)?;
     }
     ck.unique("inference.models", models.iter().map(|m| m.name.as_str()))?;
     ck.opt_num("inference.tokens_per_second", c.inference.tokens_per_second, NODE_CAPABILITY_TOKENS_PER_SECOND)?;
@@ -153,5 +153,5 @@ fn node_capability(input: &ValidationInput) -> Verdict {
         ck.tag("tags", tag)?;
     }
     ck.unique("tags", c.tags.iter().map(String::as_str))?;
-    ck.text("host_version", &c.host_version, NODE_CAPABILITY_HOST_VERSION)
+    ck.line("host_version", &c.host_version, NODE_CAPABILITY_HOST_VERSION)
 }

@@ -58,8 +58,8 @@ fn artifact(input: &ValidationInput) -> Verdict {
     let a: Artifact = ck.parse(input.entry.as_deref())?;
     ck.cid("cid", &a.cid)?;
     ck.int("size", a.size, BYTES)?;
-    ck.text("name", &a.name, ARTIFACT_NAME)?;
-    ck.text("mime_type", &a.mime_type, ARTIFACT_MIME_TYPE)?;
+    ck.line("name", &a.name, ARTIFACT_NAME)?;
+    ck.line("mime_type", &a.mime_type, ARTIFACT_MIME_TYPE)?;
     ck.format("mime_type", crate::check::is_mime(&a.mime_type), "a MIME type like \"application/json\"")?;
     ck.sha256("sha256", &a.sha256)?;
     let p = &a.provenance;
@@ -72,8 +72,8 @@ fn artifact(input: &ValidationInput) -> Verdict {
     for cid in &p.input_cids {
         ck.cid("provenance.input_cids", cid)?;
     }
-    ck.text("provenance.tool", &p.tool, ARTIFACT_TOOL)?;
-    ck.opt_text("provenance.model", &p.model, MODEL_NAME)?;
+    ck.line("provenance.tool", &p.tool, ARTIFACT_TOOL)?;
+    ck.opt_line("provenance.model", &p.model, MODEL_NAME)?;
     ck.int("replication", a.replication, ARTIFACT_REPLICATION)
 }
 

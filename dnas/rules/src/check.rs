@@ -1,7 +1,8 @@
 //! Field checks shared by every entry type.
 //!
 //! Rule ids are `<entry>.<field path with _>_<kind>` for field checks (kinds: `length` for text,
-//! `count` for lists, `range` for numbers, `format`, `size` for inline JSON, `unique`), and
+//! `count` for lists, `range` for numbers, `format`, `size` for inline JSON, `unique`, `control` for
+//! characters a terminal acts on), and
 //! `<entry>.<name>` for the other rules.
 use serde::{de::DeserializeOwned, Deserialize, Deserializer};
 use serde_json::{value::RawValue, Value};
@@ -120,6 +121,18 @@ pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// Characters a terminal or an editor acts on instead of showing: C0 controls, DEL and C1 controls (escape
+/// sequences can clear a screen or fake a line), and the bidirectional formatting characters that reorder
+/// what is shown ("Trojan Source").
+pub fn is_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The first character of `s` that is a control character, other than those `allowed`, with its index.
+fn first_control(s: &str, allowed: &[char]) -> Option<(usize, char)> {
+    s.chars().enumerate().find(|&(_, c)| is_control(c) && !allowed.contains(&c))
+}
+
 /// `first` for the first character, `rest` for the others; at least one character.
 fn shaped(s: &str, first: fn(char) -> bool, rest: fn(char) -> bool) -> bool {
     let mut chars = s.chars();
@@ -193,8 +206,33 @@ impl Ck {
         })
     }
 
-    pub fn opt_text(&self, field: &str, s: &Option<String>, r: Range) -> Verdict {
-        s.as_deref().map_or(Ok(()), |s| self.text(field, s, r))
+    fn no_control(&self, field: &str, s: &str, allowed: &[char]) -> Verdict {
+        let found = first_control(s, allowed);
+        self.field(field, "control", found.is_none(), || {
+            let (i, c) = found.unwrap_or_default();
+            format!("must not contain control or bidi characters (U+{:04X} at character {i})", c as u32)
+        })
+    }
+
+    /// A short human string shown on one line (a name, a model name): bounded, without control characters.
+    pub fn line(&self, field: &str, s: &str, r: Range) -> Verdict {
+        self.text(field, s, r)?;
+        self.no_control(field, s, &[])
+    }
+
+    pub fn opt_line(&self, field: &str, s: &Option<String>, r: Range) -> Verdict {
+        s.as_deref().map_or(Ok(()), |s| self.line(field, s, r))
+    }
+
+    /// Longer text that may span lines (a reason, policy source): bounded, no control character but tab and
+    /// line breaks.
+    pub fn prose(&self, field: &str, s: &str, r: Range) -> Verdict {
+        self.text(field, s, r)?;
+        self.no_control(field, s, &['\t', '\n', '\r'])
+    }
+
+    pub fn opt_prose(&self, field: &str, s: &Option<String>, r: Range) -> Verdict {
+        s.as_deref().map_or(Ok(()), |s| self.prose(field, s, r))
     }
 
     pub fn int(&self, field: &str, v: u64, r: Range) -> Verdict {

@@ -66,7 +66,7 @@ fn collection(input: &ValidationInput) -> Verdict {
     ck.int("dimension", c.dimension, COLLECTION_DIMENSION)?;
     ck.int("shard_count", c.shard_count, COLLECTION_SHARD_COUNT)?;
     ck.int("replication", c.replication, COLLECTION_REPLICATION)?;
-    ck.text("embedding_model", &c.embedding_model, MODEL_NAME)
+    ck.line("embedding_model", &c.embedding_model, MODEL_NAME)
 }
 
 /// `shard` is below the shard_count of the Collection at `collection` (which must be resolved).

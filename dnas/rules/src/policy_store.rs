@@ -96,8 +96,8 @@ fn policy(input: &ValidationInput) -> Verdict {
     let p: Policy = ck.parse(input.entry.as_deref())?;
     ck.slug("id", &p.id, POLICY_ID)?;
     ck.int("version", p.version, POLICY_VERSION)?;
-    ck.text("text", &p.text, POLICY_TEXT)?;
-    ck.text("description", &p.description, POLICY_DESCRIPTION)?;
+    ck.prose("text", &p.text, POLICY_TEXT)?;
+    ck.line("description", &p.description, POLICY_DESCRIPTION)?;
     ck.opt_hash("admin_grant", &p.admin_grant, HashKind::Action)?;
     if input.op == Op::Update {
         let original: Policy = ck.parse(input.original().entry.as_deref())?;
@@ -125,20 +125,20 @@ fn decision(input: &ValidationInput) -> Verdict {
     let d: Decision = ck.parse(input.entry.as_deref())?;
     ck.hash("subject", &d.subject, HashKind::Agent)?;
     ck.dotted("action", &d.action, DECISION_ACTION)?;
-    ck.text("resource", &d.resource, DECISION_RESOURCE)?;
+    ck.line("resource", &d.resource, DECISION_RESOURCE)?;
     ck.count("policy_ids", &d.policy_ids, DECISION_POLICY_IDS)?;
     for id in &d.policy_ids {
         ck.slug("policy_ids", id, POLICY_ID)?;
     }
-    ck.text("reason", &d.reason, REASON)?;
+    ck.prose("reason", &d.reason, REASON)?;
     let n = d.context.len() as u64;
     ck.rule("context_count", n <= DECISION_CONTEXT_KEYS.max, || {
         format!("context must have at most {} keys, got {n}", DECISION_CONTEXT_KEYS.max)
     })?;
     for (key, value) in &d.context {
-        ck.text("context.key", key, DECISION_CONTEXT_KEY)?;
+        ck.line("context.key", key, DECISION_CONTEXT_KEY)?;
         match value {
-            Value::String(s) => ck.text("context.value", s, DECISION_CONTEXT_VALUE)?,
+            Value::String(s) => ck.line("context.value", s, DECISION_CONTEXT_VALUE)?,
             Value::Number(_) | Value::Bool(_) | Value::Null => {}
             _ => ck.format("context.value", false, "a string, number, boolean or null")?,
         }

@@ -183,7 +183,7 @@ fn task(input: &ValidationInput) -> Verdict {
         "requirements.min_vram_bytes above 0 needs requirements.gpu".into()
     })?;
     ck.int("requirements.min_cores", r.min_cores, TASK_MIN_CORES)?;
-    ck.opt_text("requirements.model", &r.model, MODEL_NAME)?;
+    ck.opt_line("requirements.model", &r.model, MODEL_NAME)?;
     ck.count("requirements.tags", &r.tags, TASK_REQUIREMENT_TAGS)?;
     for tag in &r.tags {
         ck.tag("requirements.tags", tag)?;
@@ -210,7 +210,7 @@ fn claim(input: &ValidationInput) -> Verdict {
     for (field, names) in [("snapshot.models", &s.models), ("snapshot.loaded_models", &s.loaded_models)] {
         ck.count(field, names, CLAIM_MODELS)?;
         for name in names {
-            ck.text(field, name, MODEL_NAME)?;
+            ck.line(field, name, MODEL_NAME)?;
         }
     }
     ck.count("snapshot.tags", &s.tags, CLAIM_TAGS)?;
@@ -287,7 +287,7 @@ fn result(input: &ValidationInput) -> Verdict {
         "an ok result needs output or output_cid".into()
     })?;
     ck.sha256("output_hash", &r.output_hash)?;
-    ck.opt_text("error", &r.error, RESULT_ERROR)?;
+    ck.opt_prose("error", &r.error, RESULT_ERROR)?;
     ck.rule("error_required", r.status != Status::Error || r.error.is_some(), || {
         "an error result needs an error message".into()
     })?;
@@ -316,7 +316,7 @@ fn receipt(input: &ValidationInput) -> Verdict {
     let r: Receipt = ck.parse(input.entry.as_deref())?;
     ck.hash("task", &r.task, HashKind::Action)?;
     ck.hash("result", &r.result, HashKind::Action)?;
-    ck.text("reason", &r.reason, REASON)?;
+    ck.prose("reason", &r.reason, REASON)?;
     ck.int("usage.duration_ms", r.usage.duration_ms, DURATION_MS)?;
     ck.opt_int("usage.tokens", r.usage.tokens, RESULT_TOKENS)?;
     ck.int("usage.output_bytes", r.usage.output_bytes, BYTES)?;
@@ -376,7 +376,7 @@ fn cancellation(input: &ValidationInput) -> Verdict {
     ck.rights(input, Change::Never, Change::Never)?;
     let c: Cancellation = ck.parse(input.entry.as_deref())?;
     ck.hash("task", &c.task, HashKind::Action)?;
-    ck.text("reason", &c.reason, REASON)?;
+    ck.prose("reason", &c.reason, REASON)?;
 
     input.need(&[&c.task])?;
     let (task_record, _): (_, Task) = input.dep_as(&c.task, "Task", "cancellation.task_type")?;

@@ -16,6 +16,7 @@ import {
 import {
   type ApiErrorBody,
   ApiErrorBodySchema,
+  type CreateInviteBody,
   type ModelLoadedView,
   type PublishPolicyBody,
   type ReplyOf,
@@ -178,6 +179,11 @@ export class ApiClient {
 
   unloadModel(name: string, options?: CallOptions): Promise<ReplyOf<'unloadModel'>> {
     return this.#json('unloadModel', { ...options, params: { name } })
+  }
+
+  /** A signed invite to this peer's private mesh (admins only). */
+  createInvite(body: CreateInviteBody, options?: CallOptions): Promise<ReplyOf<'createInvite'>> {
+    return this.#json('createInvite', { ...options, body })
   }
 
   async #json<R extends RouteName>(route: R, parts: RequestParts = {}): Promise<ReplyOf<R>> {

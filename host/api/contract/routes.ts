@@ -12,6 +12,7 @@ import {
   RequirementsSchema,
   TaskSchema,
 } from '../../../zomes-bindings/index.ts'
+import { INVITE_ROLES, InviteSchema } from '../../mesh/invite.ts'
 import {
   ModelLoadEventSchemas,
   ModelLoadedViewSchema,
@@ -75,6 +76,20 @@ export const PublishPolicyBodySchema = z.strictObject({
   version: PolicySchema.shape.version.optional(),
 })
 export type PublishPolicyBody = z.input<typeof PublishPolicyBodySchema>
+
+/** A week at most: an invite carries the mesh's key, so it should not outlive its use by long. */
+export const MAX_INVITE_MS = 7 * 24 * 3_600_000
+
+export const CreateInviteBodySchema = z.strictObject({
+  role: z.enum(INVITE_ROLES).default('member'),
+  expires_in_ms: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_INVITE_MS)
+    .default(24 * 3_600_000),
+})
+export type CreateInviteBody = z.input<typeof CreateInviteBodySchema>
 
 const TaskParamsSchema = z.object({ hash: ActionHashB64Schema })
 const ModelParamsSchema = z.object({ name: z.string() })
@@ -142,6 +157,8 @@ export const routes = {
     params: ModelParamsSchema,
     reply: ModelUnloadedViewSchema,
   },
+  /** A signed invite to this peer's private mesh (its admins only); it carries the mesh's key. */
+  createInvite: { method: 'POST', path: '/api/invites', body: CreateInviteBodySchema, reply: InviteSchema },
 } as const satisfies Record<string, RouteContract>
 
 export type Routes = typeof routes

@@ -8,6 +8,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import type { ApiClient } from '../../api/client/index.ts'
 import type { SubmitTaskBody, TaskView } from '../../api/contract/index.ts'
+import { printable, printableText } from '../../text/printable.ts'
 import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infer-generate.ts'
 import { parseIntegerIn } from '../cli-options.ts'
 import { connectDaemon } from '../locate-daemon.ts'
@@ -69,13 +70,13 @@ export function inferCommand(): Command {
       process.stdout.write(`${JSON.stringify(output, null, 2)}\n`)
       return
     }
-    process.stdout.write(options.stream ? '\n' : `${output.text}\n`)
+    process.stdout.write(options.stream ? '\n' : `${printableText(output.text)}\n`)
     const ranOn = acceptedResult(view)?.author ?? '?'
     const t = output.timings
     process.stderr.write(
       `ripple: ${t.generated_tokens} tokens in ${Math.round(t.total_ms)} ms` +
         `${t.tokens_per_second === null ? '' : ` (${t.tokens_per_second} tok/s)`} on ${ranOn.slice(0, 12)}…, ` +
-        `model ${output.model.name} ${output.model.file_hash.slice(0, 12)}…, seed ${output.params.seed}\n`,
+        `model ${printable(output.model.name)} ${output.model.file_hash.slice(0, 12)}…, seed ${output.params.seed}\n`,
     )
     reportVotes(view)
   })
@@ -87,7 +88,8 @@ function follow(api: ApiClient, hash: string, stream: boolean): Promise<TaskView
     onEvent: (event) => {
       if (event.type !== 'progress') return
       const { type, data: progress } = event.progress
-      if (type === 'token' && stream && typeof progress === 'string') process.stdout.write(progress)
+      if (type === 'token' && stream && typeof progress === 'string')
+        process.stdout.write(printableText(progress))
       // A model load can take a while: say so.
       if (type === 'load' && (progress as { fraction?: number }).fraction === 1) {
         process.stderr.write(`ripple: model loaded on ${event.assignee.slice(0, 12)}…\n`)

@@ -1,6 +1,7 @@
 /** `ripple peers`: every peer this daemon knows, with status and load; self first. */
 import { Command } from 'commander'
 import type { ApiPeer, PeersReply } from '../../api/contract/index.ts'
+import { printable } from '../../text/printable.ts'
 import { formatBytes, formatDuration, formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
@@ -39,6 +40,6 @@ function table(peers: readonly ApiPeer[]): string {
 /** One line per warrant: whose ops this host refuses, and why. */
 function warrantLines(reply: PeersReply): string {
   return reply.warrants
-    .map((w) => `  ${w.agent}  ${w.rule}: ${w.reason} (${w.dna ?? 'unknown dna'})`)
+    .map((w) => `  ${w.agent}  ${printable(`${w.rule}: ${w.reason} (${w.dna ?? 'unknown dna'})`)}`)
     .join('\n')
 }

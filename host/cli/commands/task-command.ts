@@ -9,6 +9,7 @@ import { z } from 'zod'
 import type { EntryRecord, TaskResult } from '../../../zomes-bindings/index.ts'
 import type { ApiClient } from '../../api/client/index.ts'
 import type { SubmitTaskBody, TaskEvent, TaskSummary, TaskView } from '../../api/contract/index.ts'
+import { printable, printableText } from '../../text/printable.ts'
 import { collectTag, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'
 import { alignRows, formatBytes, formatDuration, formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
@@ -33,7 +34,7 @@ interface SubmitOptions extends TargetOptions {
 export class TaskEndedError extends Error {
   static override readonly name = 'TaskEndedError'
   constructor(hash: string, status: string, why: string) {
-    super(`task ${hash} ${status}${why ? `: ${why}` : ''}`)
+    super(`task ${hash} ${status}${why ? `: ${printable(why)}` : ''}`)
     this.name = 'TaskEndedError'
   }
 }
@@ -155,11 +156,11 @@ async function follow(api: ApiClient, hash: string): Promise<TaskView> {
       const { progress } = event
       // Streamed tokens read as text; other progress as one line each.
       if (progress.type === 'token' && typeof progress.data === 'string') {
-        process.stderr.write(progress.data)
+        process.stderr.write(printableText(progress.data))
         midLine = true
       } else {
         process.stderr.write(
-          `${midLine ? '\n' : ''}ripple: [${elapsed}] ${progress.type} ${JSON.stringify(progress.data)}\n`,
+          `${midLine ? '\n' : ''}ripple: [${elapsed}] ${printable(`${progress.type} ${JSON.stringify(progress.data)}`)}\n`,
         )
         midLine = false
       }
@@ -205,7 +206,7 @@ export function voteLines(view: TaskView): string[] {
 export function reportVotes(view: TaskView): void {
   if (view.state.task.entry.fan_out === 1) return
   const lines = [view.state.receipt?.entry.reason ?? '', ...voteLines(view).map((line) => `vote ${line}`)]
-  process.stderr.write(lines.map((line) => `ripple: ${line}\n`).join(''))
+  process.stderr.write(lines.map((line) => `ripple: ${printable(line)}\n`).join(''))
 }
 
 /** Why a task ended other than done, as far as its records say. */

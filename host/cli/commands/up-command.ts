@@ -3,14 +3,19 @@
  * Prints the agent key, what the machine offers, the API URL and token, then `ripple: ready in N ms`
  * (tests and the startup benchmark wait for that line).
  */
+import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
+import { text } from 'node:stream/consumers'
 import { Command, Option } from 'commander'
+import { progenitorOf } from '../../config/network-config.ts'
 import type { RunningDaemon } from '../../daemon/daemon.ts'
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log/logger.ts'
 import { collectMultiaddr, collectTag, parseIntegerIn, parseName, parsePort } from '../cli-options.ts'
 import { alignRows, capabilityRows } from '../human-format.ts'
 
 export const DEFAULT_API_PORT = 7311
+/** An invite's text may come in this environment variable (for services and containers). */
+export const INVITE_ENV = 'RIPPLE_INVITE'
 
 interface UpOptions {
   network: string
@@ -24,6 +29,8 @@ interface UpOptions {
   peer?: string[]
   listen?: string[]
   mdnsInterface?: string
+  open?: boolean
+  joinFile?: string
   logLevel: LogLevel
 }
 
@@ -56,6 +63,14 @@ export function upCommand(): Command {
       collectMultiaddr,
     )
     .option('--mdns-interface <ip>', 'send mDNS on this interface only, e.g. 127.0.0.1 (default: all)')
+    .option(
+      '--open',
+      'local: join the shared open network (no key, no admin: for demos) instead of a private mesh',
+    )
+    .option(
+      '--join-file <file>',
+      `join a private mesh with an invite file from \`ripple invite create\` (- reads standard input; or set ${INVITE_ENV})`,
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('info'),
     )
@@ -75,6 +90,8 @@ export function upCommand(): Command {
         peers: options.peer ?? [],
         listen: options.listen,
         mdnsInterface: options.mdnsInterface,
+        open: options.open,
+        inviteText: await readInvite(options.joinFile),
         logger,
       })
       // Installed before the daemon is up, so a signal during startup still stops it cleanly.
@@ -96,13 +113,31 @@ function startupText(daemon: RunningDaemon): string {
     `ripple: network ${daemon.network.name} (${daemon.network.backend}), data dir ${daemon.dataDir.path}${session}`,
     alignRows(rows, '  '),
     ...daemon.multiaddrs().map((ma) => `ripple: listening ${ma}`),
-    `ripple: join from another machine with \`ripple up --peer <one of the addresses above>\``,
+    joinHint(daemon, dataDirFlag),
     `ripple: api ${daemon.apiUrl}`,
     `ripple: token ${daemon.apiToken}`,
     `ripple: try \`ripple status ${dataDirFlag}\` or \`ripple peers ${dataDirFlag}\``,
     // performance.now() counts from process start, so this includes loading the code.
     `ripple: ready in ${Math.round(performance.now())} ms`,
   ].join('\n')}\n`
+}
+
+/** The invite's text: from the file, standard input (`-`), or the environment; never a command-line value. */
+async function readInvite(joinFile: string | undefined): Promise<string | undefined> {
+  if (joinFile === '-') return text(process.stdin)
+  if (joinFile !== undefined) return readFile(joinFile, 'utf8')
+  return process.env[INVITE_ENV]
+}
+
+/** How another machine joins this peer's network. */
+function joinHint(daemon: RunningDaemon, dataDirFlag: string): string {
+  if (daemon.mesh === 'open' || daemon.mesh === 'file') {
+    return 'ripple: join from another machine with `ripple up --peer <one of the addresses above>`'
+  }
+  return daemon.agent === progenitorOf(daemon.network)
+    ? `ripple: private mesh ${daemon.mesh}; this peer is its admin: invite a machine with ` +
+        `\`ripple invite create ${dataDirFlag}\`, then \`ripple up --join-file <invite>\` there`
+    : `ripple: private mesh ${daemon.mesh}; ask its admin for invites`
 }
 
 /** First SIGINT/SIGTERM stops gracefully; a second one while stopping exits at once. */

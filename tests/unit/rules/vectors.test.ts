@@ -31,7 +31,7 @@ const vectors: Vector[] = files.flatMap((f) => JSON.parse(readFileSync(new URL(f
 const CONTEXT_RULE =
   /^input\.|\.(\w+_is_\w+|self_grant|no_progenitor|properties_\w+|meets_requirements|\w+_type|\w+_mismatch|attempt_exceeds_max|slot_exceeds_fan_out|votes_exceed_fan_out|shard_out_of_range|no_update|no_delete|update_\w+|delete_author)$/
 /** Field rules about sizes, ranges and formats. */
-const FIELD_RULE = /_(length|count|range|format|size)$/
+const FIELD_RULE = /_(length|count|range|format|size|control)$/
 
 /** The contract's schema for the vector's entry type (none for the vectors of unknown DNAs and types). */
 function entrySchema(input: ValidationInput) {

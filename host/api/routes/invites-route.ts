@@ -1,0 +1,18 @@
+/** Invites: POST /api/invites writes a signed invite to this peer's private mesh (its admin only). */
+import type { FastifyInstance } from 'fastify'
+import type { z } from 'zod'
+import type { Invite } from '../../mesh/invite.ts'
+import { type CreateInviteBodySchema, routes } from '../contract/index.ts'
+import { sendInvalidPayload } from '../error-reply.ts'
+
+export interface InviteApi {
+  create(body: z.output<typeof CreateInviteBodySchema>): Promise<Invite>
+}
+
+export function registerInviteRoutes(app: FastifyInstance, invites: InviteApi): void {
+  app.post(routes.createInvite.path, async (request, reply) => {
+    const body = routes.createInvite.body.safeParse(request.body ?? {})
+    if (!body.success) return sendInvalidPayload(reply, 'invalid invite request', body.error)
+    return reply.code(201).send(await invites.create(body.data))
+  })
+}

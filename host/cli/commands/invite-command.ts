@@ -1,0 +1,58 @@
+/**
+ * `ripple invite create`: an invite to this peer's private mesh (admins only), written to a file readable
+ * by its owner only: it carries the mesh's key. The other machine joins with `ripple up --join-file <file>`.
+ */
+import { writeFile } from 'node:fs/promises'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import type { CreateInviteBody } from '../../api/contract/index.ts'
+import { parseDurationMs } from '../cli-options.ts'
+import { connectDaemon } from '../locate-daemon.ts'
+import { addTargetOptions, type TargetOptions } from '../target-options.ts'
+
+interface CreateOptions extends TargetOptions {
+  role: CreateInviteBody['role']
+  expires: number
+  out?: string
+}
+
+export function inviteCommand(): Command {
+  return new Command('invite').description('invite another machine to this private mesh').addCommand(
+    addTargetOptions(
+      new Command('create')
+        .description(
+          'write an invite file (admins only); the other machine runs `ripple up --join-file <file>`',
+        )
+        .addOption(
+          new Option('--role <role>', 'what the new peer may do')
+            .choices(['member', 'worker', 'admin'])
+            .default('member'),
+        )
+        .option(
+          '--expires <duration>',
+          'how long the invite can be used, e.g. 24h or 30m',
+          parseDurationMs,
+          86_400_000,
+        )
+        .option(
+          '--out <file>',
+          'where to write it (- for standard output; default: ripple-invite-<id>.json)',
+        ),
+    ).action(async (options: CreateOptions) => {
+      if (options.expires < 1) throw new InvalidArgumentError('--expires must be at least 1ms')
+      const body: CreateInviteBody = { role: options.role, expires_in_ms: options.expires }
+      const invite = await (await connectDaemon(options)).createInvite(body)
+      const text = `${JSON.stringify(invite, null, 2)}\n`
+      if (options.out === '-') {
+        process.stdout.write(text)
+        return
+      }
+      const path = options.out ?? `ripple-invite-${invite.grant.invite_id.slice(0, 8)}.json`
+      // Exclusive create: never overwrite a file, nor write through someone's link.
+      await writeFile(path, text, { mode: 0o600, flag: 'wx' })
+      const until = new Date(invite.grant.expires_at).toISOString()
+      process.stdout.write(
+        `${options.json ? JSON.stringify({ path, grant: invite.grant }, null, 2) : `wrote ${path} (${invite.grant.role}, until ${until}); on the other machine: ripple up --join-file ${path}`}\n`,
+      )
+    }),
+  )
+}

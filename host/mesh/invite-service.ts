@@ -1,0 +1,47 @@
+/**
+ * Issues invites to this peer's mesh: only its admin (the progenitor, which a private `local` mesh makes
+ * of its first peer) may, and the invite names this peer's current addresses as bootstrap peers, so
+ * the new machine finds it where mDNS does not reach.
+ */
+import type { AgentKey } from '../conductor/embedded/keystore.ts'
+import { type NetworkConfig, progenitorOf } from '../config/network-config.ts'
+import { createInvite, type Invite, type InviteRole } from './invite.ts'
+
+/** Thrown when this peer is not the mesh's admin (an open network has none). */
+export class NotMeshAdminError extends Error {
+  static override readonly name = 'NotMeshAdminError'
+  constructor(network: NetworkConfig) {
+    super(
+      progenitorOf(network) === null
+        ? `network ${network.name} is open (no admin): nobody invites; start without --open for a private mesh`
+        : `only the admin of this mesh (${progenitorOf(network)}) can invite`,
+    )
+    this.name = 'NotMeshAdminError'
+  }
+}
+
+export interface InviteServiceInit {
+  network: NetworkConfig
+  agent: string
+  key: () => Promise<AgentKey>
+  multiaddrs: () => string[]
+}
+
+export function inviteService(init: InviteServiceInit) {
+  return {
+    async create(body: { role: InviteRole; expires_in_ms: number }): Promise<Invite> {
+      const { network } = init
+      if (progenitorOf(network) !== init.agent || network.libp2p === undefined)
+        throw new NotMeshAdminError(network)
+      const bootstrap = [...new Set([...network.libp2p.bootstrap, ...init.multiaddrs()])]
+      return createInvite(
+        {
+          network: { ...network, libp2p: { ...network.libp2p, bootstrap } },
+          role: body.role,
+          expiresInMs: body.expires_in_ms,
+        },
+        await init.key(),
+      )
+    },
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Which network `ripple up` joins. The `local` network is private by default: the first `ripple up` on a
+ * data dir creates a mesh of its own (a fresh seed, a pre-shared key, and this agent as its admin) and
+ * keeps it in `<data dir>/network.json` (0600: it holds the key), so strangers on the LAN cannot even
+ * connect. Other machines join with an invite (`ripple up --join-file`), which writes the same file into
+ * their data dir. `--open` keeps the shared, keyless `local` network of `networks/local.json` for demos.
+ */
+import { randomBytes } from 'node:crypto'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { encodeHashB64 } from '../conductor/embedded/hash.ts'
+import { openAgentKey } from '../conductor/embedded/keystore.ts'
+import { InvalidNetworkConfigError, loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
+import { InvalidInviteError, type Invite, networkIdHex, verifyInvite } from './invite.ts'
+
+/** The mesh this data dir belongs to (private `local` meshes, and meshes joined by invite). */
+export const MESH_FILE = 'network.json'
+/** The invite this data dir joined with: its grant is this agent's proof of membership. */
+export const INVITE_FILE = 'invite.json'
+
+export interface MeshChoice {
+  /** What `--network` named: `local` (the default) or another name or path. */
+  requested: string
+  /** The network file `requested` names (for `local`: the open template). */
+  base: NetworkConfig
+  dataDir: string
+  /** `--open`: the shared keyless network, as before. */
+  open: boolean
+  /** The text of an invite (`--join-file`, standard input or RIPPLE_INVITE). */
+  inviteText?: string
+}
+
+export interface ChosenMesh {
+  network: NetworkConfig
+  /** How it was chosen, for the start-up lines. */
+  how: 'open' | 'file' | 'created' | 'kept' | 'joined'
+}
+
+/** The network to start on, creating or joining a private mesh in the data dir where that is asked. */
+export async function chooseMesh(choice: MeshChoice): Promise<ChosenMesh> {
+  const kept = await readMeshFile(choice.dataDir)
+  if (choice.inviteText !== undefined) return joinMesh(choice.dataDir, verifyInvite(choice.inviteText), kept)
+  if (choice.requested !== 'local') return { network: choice.base, how: 'file' }
+  if (choice.open) {
+    if (kept !== null) throw new InvalidNetworkConfigError(meshTakenMessage(choice.dataDir, kept, '--open'))
+    return { network: choice.base, how: 'open' }
+  }
+  if (kept !== null) return { network: kept, how: 'kept' }
+  return { network: await createMesh(choice.dataDir, choice.base), how: 'created' }
+}
+
+/** A private copy of `base`: a fresh seed, a fresh pre-shared key, and this agent as progenitor (admin). */
+export function privateMeshOf(base: NetworkConfig, agent: string): NetworkConfig {
+  const libp2p = base.libp2p ?? { listen: ['/ip4/0.0.0.0/tcp/0'], mdns: true, bootstrap: [] }
+  return {
+    ...base,
+    seed: `${base.name}-${randomBytes(16).toString('hex')}`,
+    dna_properties: { ...base.dna_properties, policy_store: { progenitor: agent } },
+    libp2p: { ...libp2p, psk: randomBytes(32).toString('hex') },
+  }
+}
+
+async function createMesh(dataDir: string, base: NetworkConfig): Promise<NetworkConfig> {
+  const key = await openAgentKey(dataDir)
+  const network = privateMeshOf(base, encodeHashB64(key.agentPubKey))
+  await writeSecret(join(dataDir, MESH_FILE), network)
+  return network
+}
+
+async function joinMesh(dataDir: string, invite: Invite, kept: NetworkConfig | null): Promise<ChosenMesh> {
+  if (kept !== null && networkIdHex(kept) !== invite.grant.network_id) {
+    throw new InvalidInviteError(meshTakenMessage(dataDir, kept, 'an invite to another mesh'))
+  }
+  await writeSecret(join(dataDir, MESH_FILE), invite.network)
+  await writeSecret(join(dataDir, INVITE_FILE), invite)
+  return { network: invite.network, how: 'joined' }
+}
+
+function meshTakenMessage(dataDir: string, kept: NetworkConfig, what: string): string {
+  return (
+    `data dir ${dataDir} already belongs to the private mesh ${kept.seed} (${join(dataDir, MESH_FILE)}); ` +
+    `use another --data-dir for ${what}`
+  )
+}
+
+async function readMeshFile(dataDir: string): Promise<NetworkConfig | null> {
+  const path = join(dataDir, MESH_FILE)
+  const exists = await readFile(path).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return false
+      throw err
+    },
+  )
+  return exists ? loadNetworkConfig(path) : null
+}
+
+/** Files with the pre-shared key are readable by their owner only. */
+async function writeSecret(path: string, value: unknown): Promise<void> {
+  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 })
+}

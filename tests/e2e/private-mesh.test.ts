@@ -1,0 +1,171 @@
+/**
+ * Safe by default on the LAN, with real `ripple up` processes on loopback: a first peer on the default
+ * `local` network creates a private mesh (its own seed and pre-shared key, itself as admin); a second
+ * joins with an invite written by `ripple invite create` and runs the first peer's task; a stranger on
+ * the same loopback, on the open network and told the first peer's address, cannot connect, so its task
+ * runs nowhere and the first peer never hears of it; an expired invite is refused.
+ */
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PeersReply } from '../../host/api/contract/index.ts'
+import type { NetworkConfig } from '../../host/config/network-config.ts'
+import type { Invite } from '../../host/mesh/invite.ts'
+import type { TaskSummary, TaskView } from '../../host/scheduler/scheduler-service.ts'
+import { LOOPBACK_FLAGS, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+
+let root: string
+const dirs = { first: '', joined: '', stranger: '' }
+const daemons: RunningRipple[] = []
+const agentOf = (d: RunningRipple) => /^ripple: agent (\S+)$/m.exec(d.stdout())?.[1] ?? ''
+let first: RunningRipple
+let joined: RunningRipple
+let stranger: RunningRipple
+
+async function start(name: keyof typeof dirs, flags: string[]): Promise<RunningRipple> {
+  dirs[name] = join(root, name)
+  const daemon = await startRipple(
+    [
+      '--data-dir',
+      dirs[name],
+      '--api-port',
+      '0',
+      '--name',
+      name,
+      '--tag',
+      name,
+      '--log-level',
+      'warn',
+      ...flags,
+    ],
+    90_000,
+  )
+  daemons.push(daemon)
+  return daemon
+}
+
+async function peersOf(dir: string): Promise<PeersReply> {
+  const res = await runRipple(['peers', '--data-dir', dir, '--json'])
+  expect(res.code, res.stderr).toBe(0)
+  return JSON.parse(res.stdout) as PeersReply
+}
+
+async function invite(flags: string[]): Promise<{ path: string; invite: Invite }> {
+  const path = join(root, `invite-${Math.random().toString(16).slice(2)}.json`)
+  const res = await runRipple(['invite', 'create', '--data-dir', dirs.first, '--out', path, ...flags])
+  expect(res.code, res.stderr).toBe(0)
+  return { path, invite: JSON.parse(await readFile(path, 'utf8')) as Invite }
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ripple-e2e-mesh-'))
+  first = await start('first', [])
+  const { path } = await invite(['--role', 'worker'])
+  const firstAddress = /^ripple: listening (\S+)$/m.exec(first.stdout())?.[1] ?? ''
+  ;[joined, stranger] = await Promise.all([
+    start('joined', ['--join-file', path]),
+    start('stranger', ['--open', '--peer', firstAddress]),
+  ])
+}, 180_000)
+
+afterAll(async () => {
+  for (const d of daemons) if (d.child.exitCode === null) d.child.kill('SIGKILL')
+  await rm(root, { recursive: true, force: true })
+})
+
+describe('the default local network is a private mesh', { timeout: 90_000 }, () => {
+  it('the first peer creates it: its own key, a fresh seed, itself as admin, in a 0600 file', async () => {
+    expect(first.stdout()).toMatch(/ripple: private mesh created; this peer is its admin/)
+    const file = join(dirs.first, 'network.json')
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    const mesh = JSON.parse(await readFile(file, 'utf8')) as NetworkConfig
+    expect(mesh.libp2p?.psk).toMatch(/^[0-9a-f]{64}$/)
+    expect(mesh.dna_properties.policy_store?.progenitor).toBe(agentOf(first))
+    expect(mesh.seed).not.toBe('ripple-local-v1')
+  })
+
+  it('an invite is a 0600 file signed by the admin; a joined peer cannot invite', async () => {
+    const { path, invite: written } = await invite(['--role', 'member', '--expires', '2h'])
+    expect((await stat(path)).mode & 0o777).toBe(0o600)
+    expect(written.grant).toMatchObject({ role: 'member', issuer: agentOf(first) })
+    expect(written.grant.expires_at - written.grant.issued_at).toBe(2 * 3_600_000)
+    const refused = await runRipple(['invite', 'create', '--data-dir', dirs.joined, '--out', '-'])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/NotMeshAdminError \(HTTP 403\): only the admin of this mesh/)
+  })
+
+  it('a peer joined with an invite runs the first peer’s task', async () => {
+    expect(joined.stdout()).toMatch(/ripple: private mesh joined/)
+    const res = await runRipple([
+      'task',
+      'submit',
+      'echo',
+      '--input',
+      '{"message":"from first"}',
+      '--tag',
+      'joined',
+      '--timeout',
+      '60s',
+      '--wait',
+      '--json',
+      '--data-dir',
+      dirs.first,
+    ])
+    expect(res.code, res.stderr).toBe(0)
+    const view = JSON.parse(res.stdout) as TaskView
+    expect(view.state.status).toBe('done')
+    expect(view.state.results.map((r) => r.author)).toEqual([agentOf(joined)])
+    const peers = await peersOf(dirs.first)
+    expect(peers.peers.map((p) => p.agent).sort()).toEqual([agentOf(first), agentOf(joined)].sort())
+  })
+
+  it('a stranger on the open network, told its address, cannot connect nor have its task run', async () => {
+    // The stranger's task needs a tag only the first peer has; the deadline is what ends the wait.
+    const res = await runRipple([
+      'task',
+      'submit',
+      'echo',
+      '--input',
+      '{"message":"from a stranger"}',
+      '--tag',
+      'first',
+      '--timeout',
+      '3s',
+      '--wait',
+      '--data-dir',
+      dirs.stranger,
+    ])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toMatch(/expired: no node has tag "first"/)
+    const submitted = /submitted (\S+)/.exec(res.stderr)?.[1]
+    expect(submitted).toBeDefined()
+
+    const ls = await runRipple(['task', 'ls', '--json', '--data-dir', dirs.first])
+    const tasks = JSON.parse(ls.stdout) as TaskSummary[]
+    expect(tasks.map((t) => t.action_hash)).not.toContain(submitted)
+    expect((await peersOf(dirs.first)).peers.map((p) => p.agent)).not.toContain(agentOf(stranger))
+    expect((await peersOf(dirs.stranger)).peers.map((p) => p.agent)).toEqual([agentOf(stranger)])
+  })
+
+  it('an expired invite is refused, and nothing is started', async () => {
+    const { path, invite: old } = await invite(['--expires', '1ms'])
+    while (Date.now() <= old.grant.expires_at) await new Promise((resolve) => setTimeout(resolve, 5))
+    const late = join(root, 'late')
+    const res = await runRipple([
+      'up',
+      ...LOOPBACK_FLAGS,
+      '--data-dir',
+      late,
+      '--join-file',
+      path,
+      '--api-port',
+      '0',
+    ])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain(
+      `invite ${old.grant.invite_id} expired at ${new Date(old.grant.expires_at).toISOString()}`,
+    )
+    await expect(stat(join(late, 'agent.key'))).rejects.toThrow()
+  })
+})
