@@ -39,6 +39,40 @@ export class AmbiguousDaemonError extends Error {
   }
 }
 
+/** Thrown when the daemon goes away in the middle of a request (it stopped or crashed). */
+export class DaemonConnectionLostError extends Error {
+  static override readonly name = 'DaemonConnectionLostError'
+  constructor(apiUrl: string, reason: string) {
+    super(
+      `the daemon at ${apiUrl} went away in the middle of the request (${reason}): it stopped or crashed. ` +
+        'See its log, start it again with `ripple up`, then run this command again',
+    )
+    this.name = 'DaemonConnectionLostError'
+  }
+}
+
+/**
+ * What a failed connection to the daemon means, for a person: nobody listening (refused) or a daemon
+ * that died while answering (reset, closed mid-body). `err` is what fetch or a body read threw.
+ */
+export function connectionError(apiUrl: string, err: unknown): Error {
+  const origin = URL.canParse(apiUrl) ? new URL(apiUrl).origin : apiUrl
+  const code = errorCode(err)
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') {
+    return new NoDaemonRunningError(`no daemon answers at ${origin} (${code}); start one with \`ripple up\``)
+  }
+  return new DaemonConnectionLostError(origin, code ?? (err as Error).message)
+}
+
+/** The first system or undici error code along the error's causes (undici wraps them in a TypeError). */
+function errorCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string') return e.code
+    e = e.cause as typeof e
+  }
+  return undefined
+}
+
 /** Thrown when the daemon answers a request with an error. */
 export class ApiRequestError extends Error {
   static override readonly name = 'ApiRequestError'
@@ -111,7 +145,11 @@ async function request<T>(
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   })
-  return (await res.json()) as T
+  try {
+    return (await res.json()) as T
+  } catch (err) {
+    throw connectionError(target.apiUrl, err)
+  }
 }
 
 /** A request whose answer streams (server-sent events): the open response, for the caller to read as it arrives. */
@@ -135,8 +173,8 @@ async function send(
       ...init,
       headers: { ...init.headers, authorization: `Bearer ${target.token}` },
     })
-  } catch {
-    throw new NoDaemonRunningError(`no daemon answers at ${target.apiUrl}; start one with \`ripple up\``)
+  } catch (err) {
+    throw connectionError(target.apiUrl, err)
   }
   if (!res.ok) {
     const answer: unknown = await res.json().catch(() => null)
