@@ -10,9 +10,11 @@ import type { Logger } from '../log/logger.ts'
 import { bearerAuth } from './bearer-auth.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
+import { LoginCodes } from './login-codes.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { type PeersReply, registerPeersRoute } from './routes/peers-route.ts'
 import { type PolicyApi, registerPolicyRoutes } from './routes/policies-route.ts'
+import { registerSessionRoute, SESSION_ROUTE } from './routes/session-route.ts'
 import { registerStatusRoute, type StatusView } from './routes/status-route.ts'
 import { registerTaskRoutes, type TaskApi } from './routes/tasks-route.ts'
 import { type ActionWaiter, registerWaitRoute } from './routes/wait-route.ts'
@@ -65,6 +67,7 @@ export class ApiNotStartedError extends Error {
 export class ApiServer implements Startable {
   private readonly app: FastifyInstance
   private listeningUrl: string | null = null
+  private readonly loginCodes = new LoginCodes()
 
   constructor(private readonly init: ApiServerInit) {
     const logger = init.logger.child({ component: 'api' })
@@ -74,11 +77,12 @@ export class ApiServer implements Startable {
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: init.bodyLimit ?? 1024 * 1024,
     })
-    this.app.addHook('onRequest', bearerAuth(init.token))
+    this.app.addHook('onRequest', bearerAuth(init.token, [SESSION_ROUTE]))
     this.app.setErrorHandler(errorHandler(logger))
     this.app.setNotFoundHandler((request, reply) =>
       sendError(reply, 404, 'NotFoundError', `no route ${request.method} ${request.url.split('?')[0]}`),
     )
+    registerSessionRoute(this.app, this.loginCodes, init.token)
     registerStatusRoute(this.app, init.status)
     registerPeersRoute(this.app, init.peers)
     registerZomeRoute(this.app, init.conductor)
@@ -91,6 +95,11 @@ export class ApiServer implements Startable {
   get url(): string {
     if (this.listeningUrl === null) throw new ApiNotStartedError()
     return this.listeningUrl
+  }
+
+  /** The dashboard's address with a fresh one-time login code (POST /api/session trades it for the token). */
+  loginUrl(): string {
+    return `${this.url}/?code=${this.loginCodes.issue()}`
   }
 
   async start(): Promise<void> {

@@ -8,6 +8,7 @@ import { peersCommand } from './commands/peers-command.ts'
 import { policyCommand } from './commands/policy-command.ts'
 import { statusCommand } from './commands/status-command.ts'
 import { taskCommand } from './commands/task-command.ts'
+import { tokenCommand } from './commands/token-command.ts'
 import { upCommand } from './commands/up-command.ts'
 
 const program = new Command('ripple')
@@ -20,6 +21,7 @@ const program = new Command('ripple')
   .addCommand(inferCommand())
   .addCommand(taskCommand())
   .addCommand(policyCommand())
+  .addCommand(tokenCommand())
 
 try {
   await program.parseAsync()

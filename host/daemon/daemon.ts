@@ -65,7 +65,8 @@ export interface RunningDaemon {
   modelsDir: string
   models: ModelManager
   apiUrl: string
-  apiToken: string
+  /** The dashboard's address with a one-time login code (the token itself is never printed). */
+  loginUrl(): string
   /** Where other machines reach this peer (`ripple up --peer <one of these>`). */
   multiaddrs(): string[]
   capability(): NodeCapability
@@ -247,7 +248,7 @@ async function runDaemon(
     modelsDir,
     models,
     apiUrl: api.url,
-    apiToken,
+    loginUrl: () => api.loginUrl(),
     multiaddrs,
     capability: () => registry.capability,
     unusableModels: () => unusable,
