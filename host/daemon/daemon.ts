@@ -15,8 +15,8 @@ import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
-import { LlamaRuntime } from '../inference/llama-runtime.ts'
 import { ModelManager } from '../inference/model-manager.ts'
+import { ModelQuarantine } from '../inference/model-quarantine.ts'
 import type { Logger } from '../log/logger.ts'
 import { PolicyService } from '../policy/policy-service.ts'
 import { buildCapability, RegistryService } from '../registry/index.ts'
@@ -143,7 +143,8 @@ async function runDaemon(
   const models = new ModelManager({
     modelsDir,
     hashCache,
-    runtime: new LlamaRuntime({ threads: options.threads, logger: inferenceLogger }),
+    quarantine: new ModelQuarantine(join(dataDir.path, 'model-quarantine.json')),
+    threads: options.threads,
     contextSize: options.contextSize,
     logger: inferenceLogger,
   })
