@@ -1,7 +1,7 @@
 /**
  * Inference throughput on a generated ~104M-parameter F16 llama model (random weights, written to a
- * temp dir at bench time), greedy, with the real core count as threads: node-llama-cpp directly,
- * then `infer.generate` through its Worker in this process. Each path answers the same prompt with
+ * temp dir at bench time), greedy, with the real core count as threads: node-llama-cpp directly (in
+ * this process), then `infer.generate` through its Worker (which runs the model in a model process). Each path answers the same prompt with
  * the same number of tokens (greedy, so the same tokens), so the difference in wall time per task
  * is the fixed overhead of the path. A path through the mesh is one more `InferencePath` passed to
  * `comparePaths`. Run: `npm run bench inference`.
@@ -230,15 +230,18 @@ export default async function run(): Promise<BenchReport> {
   const models = new ModelManager({
     modelsDir: dir,
     hashCache: new FileHashCache(null),
-    runtime: new LlamaRuntime({ threads, logger }),
+    threads,
     contextSize: CONTEXT_SIZE,
     logger,
   })
+  // The direct path runs node-llama-cpp in this process; the worker and mesh paths, in the model process.
+  const runtime = new LlamaRuntime({ threads, logger })
   try {
     const generatedAt = performance.now()
     const file = await writeLlamaModel(join(dir, `${MODEL_NAME}.gguf`), BENCH_MODEL)
     const generateMs = performance.now() - generatedAt
     const loaded = await models.load(MODEL_NAME)
+    const directModel = await (await runtime.get()).loadModel({ modelPath: join(dir, `${MODEL_NAME}.gguf`) })
     const info = (await models.list()).models[0]
     if (!info) throw new Error('the generated model is not usable')
     return await runScenario(async (scenario) => {
@@ -261,7 +264,7 @@ export default async function run(): Promise<BenchReport> {
       try {
         await scenario.dhtSync([requester!, runner!], 'agent_registry')
         const paths = [
-          await directPath(loaded.model, threads),
+          await directPath(directModel, threads),
           workerPath(models),
           meshPath(hosts[0]!.scheduler),
         ]
@@ -292,6 +295,7 @@ export default async function run(): Promise<BenchReport> {
     })
   } finally {
     await models.stop()
+    await runtime.dispose()
     await rm(dir, { recursive: true, force: true })
   }
 }

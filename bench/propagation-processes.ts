@@ -8,7 +8,7 @@
  * reader: an upper bound on propagation. Also the idle RSS of each daemon process.
  * Run: `npm run bench propagation-processes`.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiClient } from '../host/api/client/index.ts'
@@ -39,7 +39,7 @@ async function startDaemons(count: number, root: string): Promise<Daemon[]> {
           const args = ['--network', networkFile, '--data-dir', dataDir, '--api-port', '0', '--name', `p${n}`]
           const proc = await startRipple([...args, '--log-level', 'warn'], 120_000)
           const baseUrl = /^ripple: api (\S+)$/m.exec(proc.stdout())?.[1] ?? ''
-          const token = /^ripple: token (\S+)$/m.exec(proc.stdout())?.[1] ?? ''
+          const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
           return { process: proc, api: new ApiClient({ baseUrl, token }) }
         }),
       )),

@@ -11,10 +11,12 @@ import { bearerAuth } from './bearer-auth.ts'
 import type { PeersReply, StatusView } from './contract/index.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
+import { LoginCodes } from './login-codes.ts'
 import { type InviteApi, registerInviteRoutes } from './routes/invites-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { registerPeersRoute } from './routes/peers-route.ts'
 import { type PolicyApi, registerPolicyRoutes } from './routes/policies-route.ts'
+import { registerSessionRoute, SESSION_ROUTE } from './routes/session-route.ts'
 import { registerStatusRoute } from './routes/status-route.ts'
 import { registerTaskRoutes, type TaskApi } from './routes/tasks-route.ts'
 import { type ActionWaiter, registerWaitRoute } from './routes/wait-route.ts'
@@ -69,6 +71,7 @@ export class ApiNotStartedError extends Error {
 export class ApiServer implements Startable {
   private readonly app: FastifyInstance
   private listeningUrl: string | null = null
+  private readonly loginCodes = new LoginCodes()
 
   constructor(private readonly init: ApiServerInit) {
     const logger = init.logger.child({ component: 'api' })
@@ -80,11 +83,12 @@ export class ApiServer implements Startable {
       // Event streams (task events, MCP) stay open: stopping the daemon must not wait for their clients.
       forceCloseConnections: true,
     })
-    this.app.addHook('onRequest', bearerAuth(init.token))
+    this.app.addHook('onRequest', bearerAuth(init.token, [SESSION_ROUTE]))
     this.app.setErrorHandler(errorHandler(logger))
     this.app.setNotFoundHandler((request, reply) =>
       sendError(reply, 404, 'NotFoundError', `no route ${request.method} ${request.url.split('?')[0]}`),
     )
+    registerSessionRoute(this.app, this.loginCodes, init.token)
     registerStatusRoute(this.app, init.status)
     registerPeersRoute(this.app, init.peers)
     registerZomeRoute(this.app, init.conductor)
@@ -98,6 +102,11 @@ export class ApiServer implements Startable {
   get url(): string {
     if (this.listeningUrl === null) throw new ApiNotStartedError()
     return this.listeningUrl
+  }
+
+  /** The dashboard's address with a fresh one-time login code (POST /api/session trades it for the token). */
+  loginUrl(): string {
+    return `${this.url}/?code=${this.loginCodes.issue()}`
   }
 
   async start(): Promise<void> {

@@ -10,6 +10,7 @@ import { peersCommand } from './commands/peers-command.ts'
 import { policyCommand } from './commands/policy-command.ts'
 import { statusCommand } from './commands/status-command.ts'
 import { taskCommand } from './commands/task-command.ts'
+import { tokenCommand } from './commands/token-command.ts'
 import { upCommand } from './commands/up-command.ts'
 
 const program = new Command('ripple')
@@ -23,6 +24,7 @@ const program = new Command('ripple')
   .addCommand(taskCommand())
   .addCommand(policyCommand())
   .addCommand(inviteCommand())
+  .addCommand(tokenCommand())
 
 try {
   await program.parseAsync()

@@ -16,8 +16,8 @@ import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
-import { LlamaRuntime } from '../inference/llama-runtime.ts'
 import { ModelManager } from '../inference/model-manager.ts'
+import { ModelQuarantine } from '../inference/model-quarantine.ts'
 import type { Logger } from '../log/logger.ts'
 import { inviteService } from '../mesh/invite-service.ts'
 import { type ChosenMesh, chooseMesh } from '../mesh/private-mesh.ts'
@@ -74,7 +74,8 @@ export interface RunningDaemon {
   modelsDir: string
   models: ModelManager
   apiUrl: string
-  apiToken: string
+  /** The dashboard's address with a one-time login code (the token itself is never printed). */
+  loginUrl(): string
   /** Where other machines reach this peer (`ripple up --peer <one of these>`). */
   multiaddrs(): string[]
   capability(): NodeCapability
@@ -160,7 +161,8 @@ async function runDaemon(
   const models = new ModelManager({
     modelsDir,
     hashCache,
-    runtime: new LlamaRuntime({ threads: options.threads, logger: inferenceLogger }),
+    quarantine: new ModelQuarantine(join(dataDir.path, 'model-quarantine.json')),
+    threads: options.threads,
     contextSize: options.contextSize,
     logger: inferenceLogger,
   })
@@ -272,7 +274,7 @@ async function runDaemon(
     modelsDir,
     models,
     apiUrl: api.url,
-    apiToken,
+    loginUrl: () => api.loginUrl(),
     multiaddrs,
     capability: () => registry.capability,
     unusableModels: () => unusable,

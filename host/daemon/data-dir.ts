@@ -1,11 +1,12 @@
 /**
  * Where a peer keeps its data. The `local` network is for trying the mesh: unless `--data-dir`
  * is given, each `ripple up` gets a fresh session dir under the OS temp dir, removed when it stops.
- * Other networks keep their data in `~/.ripple/<network>` by default.
+ * Other networks keep their data in `~/.ripple/<network>` by default. Every data dir is 0700.
  */
-import { mkdir, mkdtemp } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { ensurePrivateDir } from '../storage/private-files.ts'
 
 export interface DataDir {
   path: string
@@ -25,14 +26,16 @@ export function defaultDataDir(network: string): string {
 export async function prepareDataDir(network: string, given: string | undefined): Promise<DataDir> {
   if (given !== undefined) {
     const path = resolve(given)
-    await mkdir(path, { recursive: true, mode: 0o700 })
+    await ensurePrivateDir(path)
     return { path, session: false }
   }
   if (network === 'local') {
-    await mkdir(sessionsRoot(), { recursive: true, mode: 0o700 })
-    return { path: await mkdtemp(join(sessionsRoot(), 'local-')), session: true }
+    await ensurePrivateDir(sessionsRoot())
+    const path = await mkdtemp(join(sessionsRoot(), 'local-'))
+    await ensurePrivateDir(path)
+    return { path, session: true }
   }
   const path = defaultDataDir(network)
-  await mkdir(path, { recursive: true, mode: 0o700 })
+  await ensurePrivateDir(path)
   return { path, session: false }
 }

@@ -62,7 +62,7 @@ export class FileHashCache {
     }
     if (this.cacheFile === null || !this.dirty) return
     const tmp = `${this.cacheFile}.tmp`
-    await writeFile(tmp, JSON.stringify(this.entries))
+    await writeFile(tmp, JSON.stringify(this.entries), { mode: 0o600 })
     await rename(tmp, this.cacheFile)
     this.dirty = false
   }

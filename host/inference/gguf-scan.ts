@@ -59,6 +59,10 @@ const REQUIRED_ARCH_KEYS = [
 const OPTIONAL_ARCH_KEYS = ['attention.head_count_kv'] as const
 // llama.cpp's LLAMA_MAX_LAYERS: more blocks abort the process.
 const MAX_BLOCKS = 512
+// No model is trained on more (the longest today take ~10M tokens); a bigger number is a broken file.
+const MAX_CONTEXT_LENGTH = 1 << 25
+// The special tokens llama.cpp looks up by id: an id past the vocabulary reads out of bounds.
+const SPECIAL_TOKEN_KEYS = ['bos', 'eos', 'eot', 'eom', 'unknown', 'separator', 'padding', 'mask', 'cls']
 
 /** Thrown (and caught inside the scan) when a file's header or data cannot be used. */
 export class UnusableModelError extends Error {
@@ -93,6 +97,8 @@ export async function scanModelsDir(dir: string, options: ScanOptions): Promise<
       const { size, mtimeMs } = await stat(path)
       checkNotTruncated(info, size)
       const architecture = checkMetadata(info)
+      checkShapes(info, architecture)
+      checkVocabulary(info)
       const fileType = info.metadata.general.file_type
       const tensors = info.fullTensorInfo ?? []
       scan.usable.push({
@@ -166,8 +172,96 @@ function checkMetadata(info: GgufFileInfo): string {
       `${architecture}.block_count is ${blocks}, llama.cpp allows at most ${MAX_BLOCKS}`,
     )
   }
+  const context = Number(archValue(info, 'context_length'))
+  if (context > MAX_CONTEXT_LENGTH) {
+    throw new UnusableModelError(
+      `${architecture}.context_length is ${context}, more than any model is trained on`,
+    )
+  }
+  const heads = scalar(archValue(info, 'attention.head_count'))
+  const kvHeads = scalar(archValue(info, 'attention.head_count_kv'))
+  // Grouped-query attention shares each KV head among head_count / head_count_kv query heads;
+  // llama.cpp loads such a file and aborts at the first token (GGML_ASSERT(ggml_can_mul_mat(k, q))).
+  if (heads !== null && kvHeads !== null && heads % kvHeads !== 0) {
+    throw new UnusableModelError(
+      `${architecture}.attention.head_count (${heads}) is not a multiple of ${architecture}.attention.head_count_kv (${kvHeads})`,
+    )
+  }
   if (!info.fullTensorInfo || info.fullTensorInfo.length === 0) throw new UnusableModelError('no tensors')
   return architecture
+}
+
+/** A number key's value, or null when absent or a per-layer array. */
+function scalar(value: unknown): number | null {
+  if (typeof value === 'bigint') return Number(value)
+  return typeof value === 'number' ? value : null
+}
+
+/**
+ * Tensor shapes against the metadata, where every architecture agrees: the token embedding is
+ * embedding_length wide and has a row per token, blocks are numbered below block_count, and the
+ * attention weights have room for the heads the metadata declares.
+ */
+function checkShapes(info: GgufFileInfo, architecture: string): void {
+  const embedding = Number(archValue(info, 'embedding_length'))
+  const blocks = Number(archValue(info, 'block_count'))
+  const tokens = tokenList(info)?.length
+  const heads = scalar(archValue(info, 'attention.head_count'))
+  const kvHeads = scalar(archValue(info, 'attention.head_count_kv')) ?? heads
+  const keyLength = scalar(archValue(info, 'attention.key_length'))
+  const headSize = keyLength ?? (heads === null ? null : embedding / heads)
+  const dims = (t: { dimensions: readonly (number | bigint)[] }) => t.dimensions.map(Number)
+  for (const tensor of info.fullTensorInfo ?? []) {
+    const shape = dims(tensor)
+    const wrong = (expected: string) =>
+      new UnusableModelError(
+        `tensor ${tensor.name} has shape [${shape.join(', ')}], the metadata asks for ${expected}`,
+      )
+    const block = /^blk\.(\d+)\./.exec(tensor.name)?.[1]
+    if (block !== undefined && Number(block) >= blocks) {
+      throw new UnusableModelError(`tensor ${tensor.name} is past ${architecture}.block_count (${blocks})`)
+    }
+    if (tensor.name === 'token_embd.weight') {
+      if (shape[0] !== embedding) throw wrong(`[${embedding}, ...] (embedding_length)`)
+      if (tokens !== undefined && shape[1] !== tokens)
+        throw wrong(`[${embedding}, ${tokens}] (one row per token)`)
+    }
+    if (headSize !== null && kvHeads !== null && /^blk\.\d+\.attn_k\.weight$/.test(tensor.name)) {
+      if (shape[1] !== headSize * kvHeads)
+        throw wrong(`[..., ${headSize * kvHeads}] (head size × head_count_kv)`)
+    }
+  }
+}
+
+function tokenList(info: GgufFileInfo): readonly unknown[] | undefined {
+  const tokens: unknown = (info.metadata as { tokenizer?: { ggml?: { tokens?: unknown } } }).tokenizer?.ggml
+    ?.tokens
+  return Array.isArray(tokens) ? tokens : undefined
+}
+
+/** Special token ids inside the vocabulary, and per-token arrays as long as the token list. */
+function checkVocabulary(info: GgufFileInfo): void {
+  const ggml = (info.metadata as { tokenizer?: { ggml?: Record<string, unknown> } }).tokenizer?.ggml
+  const tokens = tokenList(info)
+  if (!ggml || !tokens) return
+  if (tokens.length === 0) throw new UnusableModelError('tokenizer.ggml.tokens is empty')
+  for (const key of ['token_type', 'scores']) {
+    const values = ggml[key]
+    if (Array.isArray(values) && values.length !== tokens.length) {
+      throw new UnusableModelError(
+        `tokenizer.ggml.${key} has ${values.length} entries for ${tokens.length} tokens`,
+      )
+    }
+  }
+  for (const name of SPECIAL_TOKEN_KEYS) {
+    const id = scalar(ggml[`${name}_token_id`])
+    // -1 (written as u32 by some converters: 0xFFFFFFFF) means "none".
+    if (id !== null && id !== -1 && id !== 0xffffffff && (id < 0 || id >= tokens.length)) {
+      throw new UnusableModelError(
+        `tokenizer.ggml.${name}_token_id is ${id}, the vocabulary has ${tokens.length} tokens`,
+      )
+    }
+  }
 }
 
 function checkNotTruncated(info: GgufFileInfo, fileSize: number): void {

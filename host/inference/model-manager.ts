@@ -1,25 +1,33 @@
 /**
  * The models of this peer: what the models directory holds, which of them are loaded, and loading
  * and unloading them. A file is loaded only after `scanModelsDir` has read and checked its header
- * again: a truncated file or a missing key can make llama.cpp abort the whole process, so a bad
- * file is refused with the scan's reason and the daemon never notices it beyond the error.
+ * again: a truncated file or a missing key can make llama.cpp abort, so a bad file is refused with
+ * the scan's reason. Each loaded model lives in a process of its own (ModelProcess): a file that
+ * passes the checks and still makes llama.cpp abort kills that process only; its file is then
+ * quarantined by hash (ModelQuarantine) and listed as unusable with the reason from then on.
  *
  * The manager is the only reader of the models directory (the registry's capability scans go
  * through `list`), so two scans never race on the hash cache.
  */
-import { performance } from 'node:perf_hooks'
+import { availableParallelism } from 'node:os'
 import type { Startable } from '../daemon/startable.ts'
-import type { Logger } from '../log/logger.ts'
+import type { Logger, LogLevel } from '../log/logger.ts'
 import type { FileHashCache } from './file-hash-cache.ts'
 import { type GgufModel, modelName, scanModelsDir, type UnusableModel } from './gguf-scan.ts'
-import type { LlamaRuntime } from './llama-runtime.ts'
-import { LoadedModel } from './loaded-model.ts'
+import { ModelCrashedError } from './model-errors.ts'
+import { ModelProcess, type ProcessExit } from './model-process.ts'
+import { ModelQuarantine } from './model-quarantine.ts'
 import { SerialQueue } from './serial-queue.ts'
+
+export { ModelCrashedError, ModelLoadError } from './model-errors.ts'
 
 export interface ModelManagerInit {
   modelsDir: string
   hashCache: FileHashCache
-  runtime: LlamaRuntime
+  /** Files that crashed llama.cpp; default: kept in memory only. */
+  quarantine?: ModelQuarantine
+  /** Inference threads; default: the cores this process may use (node-llama-cpp's 4 is ~30x slower on 2). */
+  threads?: number
   /** Tokens per context; capped by each model's training context. Default 4096. */
   contextSize?: number
   logger: Logger
@@ -61,16 +69,6 @@ export class ModelUnusableError extends Error {
   }
 }
 
-/** Thrown when llama.cpp refuses a file that passed the checks; carries llama.cpp's own reason. */
-export class ModelLoadError extends Error {
-  static override readonly name = 'ModelLoadError'
-  constructor(name: string, llamaErrors: readonly string[], cause: unknown) {
-    const reason = llamaErrors.find((line) => /error loading model:/.test(line)) ?? llamaErrors.at(-1)
-    super(`llama.cpp failed to load model "${name}": ${reason ?? (cause as Error).message}`, { cause })
-    this.name = 'ModelLoadError'
-  }
-}
-
 /** Thrown when a task names no model and there is not exactly one it could mean. */
 export class ModelRequiredError extends Error {
   static override readonly name = 'ModelRequiredError'
@@ -85,11 +83,16 @@ export class ModelRequiredError extends Error {
 }
 
 const DEFAULT_CONTEXT_SIZE = 4096
+// How a process dies when llama.cpp asserts (abort) or faults on a file: the file's doing. A kill
+// (SIGKILL from the OOM killer or a person, SIGTERM) says nothing about the file.
+const FILE_FAULT_SIGNALS: ReadonlySet<string> = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE'])
 
 export class ModelManager implements Startable {
   private readonly contextSize: number
-  private readonly loaded = new Map<string, LoadedModel>()
-  private readonly loading = new Map<string, Promise<LoadedModel>>()
+  private readonly threads: number
+  private readonly quarantine: ModelQuarantine
+  private readonly loaded = new Map<string, ModelProcess>()
+  private readonly loading = new Map<string, Promise<ModelProcess>>()
   private readonly listeners = new Set<() => void>()
   // Scans share the hash cache file; loads share llama.cpp's log (read for failure reasons).
   private readonly scans = new SerialQueue()
@@ -97,14 +100,17 @@ export class ModelManager implements Startable {
 
   constructor(private readonly init: ModelManagerInit) {
     this.contextSize = init.contextSize ?? DEFAULT_CONTEXT_SIZE
+    this.threads = init.threads ?? availableParallelism()
+    this.quarantine = init.quarantine ?? new ModelQuarantine(null)
   }
 
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    await this.quarantine.load()
+  }
 
   async stop(): Promise<void> {
     await Promise.allSettled([...this.loading.values()])
     await Promise.all([...this.loaded.keys()].map((name) => this.unload(name)))
-    await this.init.runtime.dispose()
   }
 
   /** Called after a model is loaded or unloaded (the registry advertises the change). */
@@ -113,23 +119,31 @@ export class ModelManager implements Startable {
     return () => this.listeners.delete(listener)
   }
 
+  /** Names of the loaded models. */
   loadedNames(): string[] {
     return [...this.loaded.keys()]
   }
 
-  /** Every model file of the models directory, read and checked now; usable ones say whether loaded. */
+  /**
+   * Every model file of the models directory, read and checked now; usable ones say whether loaded.
+   * A quarantined file is unusable, with the reason it was quarantined.
+   */
   async list(): Promise<ModelListing> {
     const scan = await this.scans.run(() =>
       scanModelsDir(this.init.modelsDir, { hashCache: this.init.hashCache, logger: this.init.logger }),
     )
-    return {
-      models: scan.usable.map((model) => ({ ...model, loaded: this.loaded.has(model.name) })),
-      unusable: scan.unusable,
+    const models: ListedModel[] = []
+    const unusable = [...scan.unusable]
+    for (const model of scan.usable) {
+      const quarantined = this.quarantine.get(model.sha256)
+      if (quarantined) unusable.push({ path: model.path, reason: `quarantined: ${quarantined.reason}` })
+      else models.push({ ...model, loaded: this.loaded.has(model.name) })
     }
+    return { models, unusable }
   }
 
   /** Loads the model (once; a second call while it loads waits for the first). */
-  load(name: string, onProgress?: (fraction: number) => void): Promise<LoadedModel> {
+  load(name: string, onProgress?: (fraction: number) => void): Promise<ModelProcess> {
     const loaded = this.loaded.get(name)
     if (loaded) return Promise.resolve(loaded)
     let loading = this.loading.get(name)
@@ -147,7 +161,7 @@ export class ModelManager implements Startable {
   async acquire(
     name: string | undefined,
     onProgress?: (fraction: number, model: string) => void,
-  ): Promise<{ model: LoadedModel; loadMs: number }> {
+  ): Promise<{ model: ModelProcess; loadMs: number }> {
     const wanted = name ?? (await this.onlyModel())
     const already = this.loaded.get(wanted)
     if (already) return { model: already, loadMs: 0 }
@@ -175,7 +189,7 @@ export class ModelManager implements Startable {
     throw new ModelRequiredError(loaded.length > 0 ? loaded : usable)
   }
 
-  private async loadNow(name: string, onProgress?: (fraction: number) => void): Promise<LoadedModel> {
+  private async loadNow(name: string, onProgress?: (fraction: number) => void): Promise<ModelProcess> {
     const { models, unusable } = await this.list()
     const info = models.find((m) => m.name === name)
     if (!info) {
@@ -186,30 +200,45 @@ export class ModelManager implements Startable {
         models.map((m) => m.name),
       )
     }
-    const { runtime, logger } = this.init
-    const llama = await runtime.get()
-    runtime.takeErrors()
+    const { logger } = this.init
     logger.info({ model: name, path: info.path, size_bytes: info.size_bytes }, 'loading model')
-    const startedAt = performance.now()
-    let model: Awaited<ReturnType<typeof llama.loadModel>>
-    try {
-      model = await llama.loadModel({ modelPath: info.path, onLoadProgress: onProgress })
-    } catch (err) {
-      throw new ModelLoadError(name, runtime.takeErrors(), err)
-    }
-    const loadMs = Math.round(performance.now() - startedAt)
-    const loaded = new LoadedModel({
+    const loaded = await ModelProcess.start({
       info,
-      llama,
-      model,
-      contextSize: Math.min(this.contextSize, model.trainContextSize),
-      threads: runtime.threads,
-      loadMs,
+      contextSize: this.contextSize,
+      threads: this.threads,
+      logLevel: logger.level as LogLevel,
+      logger,
+      onProgress,
+      onCrash: (exit) => this.crashed(info, exit),
     })
     this.loaded.set(name, loaded)
-    logger.info({ model: name, ms: loadMs, context_size: loaded.contextSize }, 'model loaded')
+    logger.info({ model: name, ms: loaded.loadMs, context_size: loaded.contextSize }, 'model loaded')
     this.changed()
     return loaded
+  }
+
+  /** A model process died on its own: the model is gone, and a file that made llama.cpp abort is quarantined. */
+  private crashed(info: GgufModel, exit: ProcessExit): Error {
+    const quarantined = exit.signal !== null && FILE_FAULT_SIGNALS.has(exit.signal)
+    const error = new ModelCrashedError(info.name, info.sha256, exit.reason, quarantined)
+    // A warning with the reason, not a stack: the daemon is fine, the file is not.
+    this.init.logger.warn(
+      { model: info.name, sha256: info.sha256, reason: exit.reason, quarantined },
+      error.message,
+    )
+    if (quarantined) {
+      const entry = {
+        name: info.name,
+        reason: `crashed llama.cpp (${exit.reason})`,
+        at: new Date().toISOString(),
+      }
+      this.quarantine
+        .add(info.sha256, entry)
+        .catch((err: unknown) => this.init.logger.error({ err }, 'could not save the model quarantine'))
+    }
+    if (this.loaded.get(info.name)?.info.sha256 === info.sha256) this.loaded.delete(info.name)
+    this.changed()
+    return error
   }
 
   private changed(): void {

@@ -23,6 +23,7 @@ import {
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import type { Startable } from '../daemon/startable.ts'
+import { crashedModelFiles } from '../inference/model-errors.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
@@ -334,6 +335,10 @@ export class SchedulerService implements Startable {
         return true
       }
       if (step.kind !== 'assign') break
+      if (await this.#holdsCrashedFile(state, step.claim.author)) {
+        memo.refused.add(step.claim.author)
+        continue
+      }
       const verdict = await this.#init.policies.decide({
         action: 'assign',
         subject: step.claim.author,
@@ -363,6 +368,17 @@ export class SchedulerService implements Startable {
       state = next
     }
     return assigned > 0
+  }
+
+  /**
+   * Whether the claimant advertises a model file that crashed llama.cpp on an earlier attempt of
+   * this task (its failed Result names the file by hash): the copy would crash the same way.
+   */
+  async #holdsCrashedFile(state: TaskState, claimant: string): Promise<boolean> {
+    const crashed = crashedModelFiles(state.results.map((r) => r.entry.error))
+    if (crashed.size === 0) return false
+    const capability = await this.#init.conductor.callZome('agent_registry', 'get_capability', claimant)
+    return capability?.entry.inference.models.some((m) => crashed.has(m.file_hash)) ?? false
   }
 
   async #claimantStep(state: TaskState, snapshot: ClaimSnapshot): Promise<void> {

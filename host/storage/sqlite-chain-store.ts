@@ -19,6 +19,7 @@ import {
   type StoredLink,
   type Warrant,
 } from './chain-store.ts'
+import { ensurePrivateFileSync, tightenIfPresentSync } from './private-files.ts'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS actions (
@@ -110,7 +111,29 @@ interface LinkRow {
   deleted_by: Buffer | null
 }
 
-/** Opens (creating if needed) the store at `path`; ':memory:' works for tests. */
+/** Thrown when the store's file is not a SQLite database, or a damaged one. */
+export class CorruptStoreError extends Error {
+  static override readonly name = 'CorruptStoreError'
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(
+      `the store ${path} is not a readable SQLite database (${(cause as Error).message}); ` +
+        'restore it from a backup, or move it aside to start this peer afresh',
+      { cause },
+    )
+    this.name = 'CorruptStoreError'
+  }
+}
+
+// SQLite's answers for a file that is not a database or is damaged.
+const CORRUPT_CODES = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT'])
+
+/**
+ * Opens (creating if needed) the store at `path`, its files 0600; ':memory:' works for tests.
+ * Throws CorruptStoreError for a file that is not a sound SQLite database.
+ */
 export function openSqliteChainStore(path: string): ChainStore {
   return new SqliteChainStore(path)
 }
@@ -122,11 +145,22 @@ class SqliteChainStore implements ChainStore {
   readonly #linkQueries = new Map<string, Database.Statement<unknown[], LinkRow>>()
 
   constructor(path: string) {
-    this.#db = new Database(path)
-    this.#db.pragma('journal_mode = WAL')
-    this.#db.pragma('synchronous = FULL')
-    this.#db.exec(SCHEMA)
-    const db = this.#db
+    if (path !== ':memory:') {
+      // SQLite gives its -wal and -shm files the database file's mode.
+      ensurePrivateFileSync(path)
+      tightenIfPresentSync([`${path}-wal`, `${path}-shm`])
+    }
+    const db = new Database(path)
+    try {
+      db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = FULL')
+      db.exec(SCHEMA)
+    } catch (err) {
+      db.close()
+      if (CORRUPT_CODES.has((err as { code?: string }).code ?? '')) throw new CorruptStoreError(path, err)
+      throw err
+    }
+    this.#db = db
     this.#stmts = {
       insertAction: db.prepare(
         `INSERT INTO actions (hash, dna_hash, author, seq, type, timestamp, entry_hash, target_action, bytes, signature)

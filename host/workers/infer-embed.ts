@@ -1,7 +1,6 @@
 /** `infer.embed`: embedding vectors from a local GGUF model, one per input text, of the model's dimension. */
 import { z } from 'zod'
 import { ModelNameSchema } from '../../zomes-bindings/index.ts'
-import { embed } from '../inference/embed.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import { loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
 import type { Worker } from './worker.ts'
@@ -43,7 +42,7 @@ export function inferEmbedWorker(
     async run(input, ctx) {
       const { model, loadMs } = await models.acquire(input.model, loadProgress(ctx))
       const texts = typeof input.input === 'string' ? [input.input] : input.input
-      const result = await embed(model, texts, ctx.signal)
+      const result = await model.embed(texts, ctx.signal)
       const output: InferEmbedOutput = {
         model: modelFacts(model),
         dimension: result.dimension,

@@ -7,7 +7,6 @@
 import { randomInt } from 'node:crypto'
 import { z } from 'zod'
 import { ModelNameSchema } from '../../zomes-bindings/index.ts'
-import { generate } from '../inference/generate.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import { loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
 import type { Worker } from './worker.ts'
@@ -86,8 +85,8 @@ export function inferGenerateWorker(
     async run(input, ctx) {
       const { model, loadMs } = await models.acquire(input.model, loadProgress(ctx))
       const seed = input.seed ?? randomInt(SEED_MAX)
-      const result = await generate(
-        model,
+      // The input goes to the model process whole: options the input schema adds need no listing here.
+      const result = await model.generate(
         { ...input, seed },
         { signal: ctx.signal, onText: (text) => ctx.onProgress({ type: 'token', data: text }) },
       )

@@ -27,10 +27,10 @@ afterAll(async () => {
 const printedAgent = () => /^ripple: agent (\S+)$/m.exec(daemon.stdout())?.[1]
 
 describe('ripple up / status / peers (separate processes)', { timeout: 60_000 }, () => {
-  it('prints the agent key, the API URL, the token and a ready line', () => {
+  it('prints the agent key, the API URL, a one-time login link and a ready line', () => {
     expect(printedAgent()).toMatch(/^uhCAk/)
     expect(daemon.stdout()).toMatch(/^ripple: api http:\/\/127\.0\.0\.1:\d+$/m)
-    expect(daemon.stdout()).toMatch(/^ripple: token \S{20,}$/m)
+    expect(daemon.stdout()).toMatch(/^ripple: open http:\/\/127\.0\.0\.1:\d+\/\?code=\S{20,} /m)
     expect(daemon.readyMs).toBeGreaterThan(0)
   })
 

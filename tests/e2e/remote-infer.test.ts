@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PeersReply } from '../../host/api/contract/index.ts'
-import { generate } from '../../host/inference/generate.ts'
 import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
 import { modelsFixture } from '../unit/inference/inference-fixtures.ts'
 import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
@@ -66,7 +65,7 @@ describe('ripple infer across two ripple up processes', { timeout: 120_000 }, ()
 
     const local = await modelsFixture()
     try {
-      const result = await generate(await local.manager.load('tiny'), {
+      const result = await (await local.manager.load('tiny')).generate({
         prompt,
         max_tokens: 16,
         temperature: 0,

@@ -21,15 +21,21 @@ export interface RunningRipple {
 /** Tests never send a packet off loopback: libp2p listens on 127.0.0.1 and mDNS is pinned to it. */
 export const LOOPBACK_FLAGS = ['--listen', '/ip4/127.0.0.1/tcp/0', '--mdns-interface', '127.0.0.1'] as const
 
-/** Spawns `ripple up ...` (pinned to loopback) and resolves once it prints its ready line. */
+/**
+ * Spawns `ripple up ...` (pinned to loopback) and resolves once it prints its ready line; `umask`
+ * runs it under that umask (through sh, which sets it before exec'ing node).
+ */
 export async function startRipple(
   args: readonly string[],
   timeoutMs = 60_000,
+  options: { umask?: number } = {},
 ): Promise<RunningRipple & { readyMs: number }> {
-  const child = spawn(process.execPath, [RIPPLE_BIN, 'up', ...LOOPBACK_FLAGS, ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const argv = [RIPPLE_BIN, 'up', ...LOOPBACK_FLAGS, ...args]
+  const [command, commandArgs] =
+    options.umask === undefined
+      ? [process.execPath, argv]
+      : ['/bin/sh', ['-c', `umask ${options.umask.toString(8)} && exec "$0" "$@"`, process.execPath, ...argv]]
+  const child = spawn(command, commandArgs, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   child.stdout?.on('data', (chunk: Buffer) => {

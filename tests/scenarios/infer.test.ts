@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { generate } from '../../host/inference/generate.ts'
 import { modelInfo } from '../../host/registry/index.ts'
 import {
   isTerminal,
@@ -94,7 +93,7 @@ describe('inference through the mesh', { timeout: 90_000 }, () => {
             }
             const { output, events } = await runTask(requester, inferTask('infer.generate', input))
             const remote = output as InferGenerateOutput
-            const local = await generate(await localModels.manager.load('tiny'), input)
+            const local = await (await localModels.manager.load('tiny')).generate(input)
             expect(remote.text).toBe(local.text)
             expect(remote.model.file_hash).toBe(listed[0]!.sha256)
             expect(remote.params).toMatchObject(sampling)
@@ -164,7 +163,7 @@ describe('inference through the mesh', { timeout: 90_000 }, () => {
           await scenario.dhtSync(players, 'agent_registry')
           const requester = hosts[0]!.scheduler
           const input = { model: 'tiny', prompt: 'Ask three peers', max_tokens: 16, temperature: 0, seed: 1 }
-          const local = await generate(await models.manager.load('tiny'), input)
+          const local = await (await models.manager.load('tiny')).generate(input)
           const votesOf = (view: TaskView) =>
             view.state.receipt!.entry.votes.map((v) => ({
               who: hosts.find((h) => h.agent === v.assignee)!.name,

@@ -30,7 +30,7 @@ import {
 } from '../contract/index.ts'
 import {
   ApiRequestError,
-  DaemonUnreachableError,
+  connectionError,
   InvalidReplyError,
   ModelLoadFailedError,
   StreamEndedError,
@@ -95,7 +95,11 @@ export class ApiClient {
   ): Promise<ZomeOutput<D, F>> {
     const res = await this.#send('callZome', { ...options, params: { dna, fn }, body: payload ?? null })
     const functions: Record<string, { output: z.ZodType }> = contract[dna].functions
-    return parseReply(`${dna}.${fn}`, functions[fn]!.output, await res.json()) as ZomeOutput<D, F>
+    return parseReply(
+      `${dna}.${fn}`,
+      functions[fn]!.output,
+      await this.#body(res, options?.signal),
+    ) as ZomeOutput<D, F>
   }
 
   /** Resolves once this peer holds the action, or after `timeoutMs` (at most 60 s) with `stored: false`. */
@@ -131,7 +135,7 @@ export class ApiClient {
   /** The task's status changes and progress until it ends (the iterator then finishes). */
   async *taskEvents(hash: string, options?: CallOptions): AsyncGenerator<TaskEvent> {
     const res = await this.#send('taskEvents', { ...options, params: { hash }, accept: 'text/event-stream' })
-    for await (const { data } of readEvents(streamBody(res))) {
+    for await (const { data } of readEvents(streamBody(res), this.baseUrl)) {
       yield parseReply('taskEvents', TaskEventSchema, JSON.parse(data))
     }
   }
@@ -162,10 +166,10 @@ export class ApiClient {
     const res = await this.#send('loadModel', { ...options, params: { name }, accept: 'text/event-stream' })
     // The daemon streams only while weights are read; a model already loaded is answered at once.
     if (!res.headers.get('content-type')?.includes('text/event-stream')) {
-      return parseReply('loadModel', routes.loadModel.reply, await res.json())
+      return parseReply('loadModel', routes.loadModel.reply, await this.#body(res, options.signal))
     }
     const events = routes.loadModel.events
-    for await (const { event, data } of readEvents(streamBody(res))) {
+    for await (const { event, data } of readEvents(streamBody(res), this.baseUrl)) {
       const body: unknown = JSON.parse(data)
       if (event === 'loaded') return parseReply('loadModel', events.loaded, body)
       if (event === 'error') {
@@ -188,7 +192,17 @@ export class ApiClient {
 
   async #json<R extends RouteName>(route: R, parts: RequestParts = {}): Promise<ReplyOf<R>> {
     const res = await this.#send(route, parts)
-    return parseReply(route, routes[route].reply, await res.json()) as ReplyOf<R>
+    return parseReply(route, routes[route].reply, await this.#body(res, parts.signal)) as ReplyOf<R>
+  }
+
+  /** The JSON body; a daemon that dies while sending it is a DaemonConnectionLostError. */
+  async #body(res: Response, signal?: AbortSignal): Promise<unknown> {
+    try {
+      return await res.json()
+    } catch (err) {
+      if (signal?.aborted || err instanceof SyntaxError) throw err
+      throw connectionError(this.baseUrl, err)
+    }
   }
 
   /** Sends with the token; throws DaemonUnreachableError or ApiRequestError unless the daemon says ok. */
@@ -207,7 +221,7 @@ export class ApiClient {
       })
     } catch (err) {
       if (parts.signal?.aborted) throw err
-      throw new DaemonUnreachableError(this.baseUrl)
+      throw connectionError(this.baseUrl, err)
     }
     if (!res.ok) {
       const answer = ApiErrorBodySchema.safeParse(await res.json().catch(() => null))

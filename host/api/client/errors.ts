@@ -23,6 +23,40 @@ export class DaemonUnreachableError extends Error {
   }
 }
 
+/** Thrown when the daemon goes away in the middle of a request (it stopped or crashed). */
+export class DaemonConnectionLostError extends Error {
+  static override readonly name = 'DaemonConnectionLostError'
+  constructor(
+    readonly baseUrl: string,
+    reason: string,
+  ) {
+    super(
+      `the daemon at ${baseUrl} went away in the middle of the request (${reason}): it stopped or crashed. ` +
+        'See its log, start it again with `ripple up`, then run this command again',
+    )
+    this.name = 'DaemonConnectionLostError'
+  }
+}
+
+/**
+ * What a failed connection to the daemon means, for a person: nobody listening (refused) or a daemon
+ * that died while answering (reset, closed mid-body). `err` is what fetch or a body read threw.
+ */
+export function connectionError(baseUrl: string, err: unknown): Error {
+  const code = errorCode(err)
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') return new DaemonUnreachableError(baseUrl)
+  return new DaemonConnectionLostError(baseUrl, code ?? (err as Error).message)
+}
+
+/** The first system or undici error code along the error's causes (undici wraps them in a TypeError). */
+function errorCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string') return e.code
+    e = e.cause as typeof e
+  }
+  return undefined
+}
+
 /** Thrown when an answer does not match the route's contract (a daemon of another version?). */
 export class InvalidReplyError extends Error {
   static override readonly name = 'InvalidReplyError'

@@ -1,20 +1,32 @@
 /**
  * Reads a server-sent event stream (`event:` / `data:` lines, blank line between events) as it
  * arrives. Uses the stream's reader, not async iteration, so browsers without it can use it too.
+ * A daemon that dies mid-stream ends it with a DaemonConnectionLostError.
  */
+import { connectionError } from './errors.ts'
 
 export interface StreamEvent {
   event: string
   data: string
 }
 
-export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamEvent> {
+export async function* readEvents(
+  body: ReadableStream<Uint8Array>,
+  baseUrl: string,
+): AsyncGenerator<StreamEvent> {
   const reader = body.getReader()
   const decoder = new TextDecoder()
   let buffered = ''
   try {
     for (;;) {
-      const { done, value } = await reader.read()
+      let chunk: Awaited<ReturnType<typeof reader.read>>
+      try {
+        chunk = await reader.read()
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err
+        throw connectionError(baseUrl, err)
+      }
+      const { done, value } = chunk
       if (done) return
       buffered += decoder.decode(value, { stream: true })
       let end = buffered.indexOf('\n\n')

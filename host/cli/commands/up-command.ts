@@ -1,6 +1,7 @@
 /**
  * `ripple up`: starts this machine's peer and keeps it running until SIGINT/SIGTERM.
- * Prints the agent key, what the machine offers, the API URL and token, then `ripple: ready in N ms`
+ * Prints the agent key, what the machine offers, the API URL and a one-time login link (never the
+ * token: `ripple token` prints that for scripts), then `ripple: ready in N ms`
  * (tests and the startup benchmark wait for that line).
  */
 import { readFile } from 'node:fs/promises'
@@ -115,7 +116,7 @@ function startupText(daemon: RunningDaemon): string {
     ...daemon.multiaddrs().map((ma) => `ripple: listening ${ma}`),
     joinHint(daemon, dataDirFlag),
     `ripple: api ${daemon.apiUrl}`,
-    `ripple: token ${daemon.apiToken}`,
+    `ripple: open ${daemon.loginUrl()} (one-time link; \`ripple token\` prints the API token for scripts)`,
     `ripple: try \`ripple status ${dataDirFlag}\` or \`ripple peers ${dataDirFlag}\``,
     // performance.now() counts from process start, so this includes loading the code.
     `ripple: ready in ${Math.round(performance.now())} ms`,

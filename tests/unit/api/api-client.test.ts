@@ -14,7 +14,7 @@ import {
   ModelLoadFailedError,
 } from '../../../host/api/client/index.ts'
 import { MissingRouteParamError, routePath, type StatusView } from '../../../host/api/contract/index.ts'
-import type { LoadedModel } from '../../../host/inference/loaded-model.ts'
+import type { ModelProcess } from '../../../host/inference/model-process.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { dhtLocation, HOLO_HASH_PREFIXES } from '../../../zomes-bindings/index.ts'
 import { AGENT, CAPABILITY, fakeConductor } from './fixtures.ts'
@@ -28,7 +28,7 @@ let waiting: () => void = () => {}
 let release: (stored: boolean) => void = () => {}
 
 const loaded = (name: string) =>
-  ({ info: { name, sha256: 'ab'.repeat(32) }, loadMs: 12, contextSize: 2048, threads: 1 }) as LoadedModel
+  ({ info: { name, sha256: 'ab'.repeat(32) }, loadMs: 12, contextSize: 2048, threads: 1 }) as ModelProcess
 
 beforeAll(async () => {
   status = {

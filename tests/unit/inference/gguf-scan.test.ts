@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FileHashCache } from '../../../host/inference/file-hash-cache.ts'
 import { scanModelsDir } from '../../../host/inference/gguf-scan.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
-import { llamaSpec, writeGguf } from '../../fixtures/gguf-writer.ts'
+import { llamaModelSpec } from '../../fixtures/gguf-generator.ts'
+import { type GgufSpec, llamaSpec, writeGguf } from '../../fixtures/gguf-writer.ts'
 
 let dir: string
 const options = () => ({ hashCache: new FileHashCache(null), logger: silentLogger() })
@@ -98,6 +99,48 @@ describe('scanModelsDir', () => {
       'zero-ff.gguf': 'llama.feed_forward_length must be a positive integer, got 0',
       'zero-blocks.gguf': 'llama.block_count must be a positive integer, got 0',
       'many-blocks.gguf': 'llama.block_count is 513, llama.cpp allows at most 512',
+    })
+  })
+
+  it('reports header facts llama.cpp would abort on or misread: heads, shapes, context, token ids', async () => {
+    const files: Record<string, GgufSpec> = {
+      // Loads, then aborts llama.cpp at the first token (GGML_ASSERT(ggml_can_mul_mat(k, q))).
+      'kv-heads.gguf': llamaModelSpec({ kvHeads: 3 }),
+      'huge-context.gguf': llamaSpec({ 'llama.context_length': { u32: 2 ** 31 } }),
+      'bad-eos.gguf': llamaSpec({ 'tokenizer.ggml.eos_token_id': { u32: 4 } }),
+      'short-types.gguf': llamaSpec({ 'tokenizer.ggml.token_type': { i32s: [2, 3, 3] } }),
+      'wide-embd.gguf': { ...llamaSpec(), tensors: [{ name: 'token_embd.weight', dims: [16, 4] }] },
+      'few-rows.gguf': { ...llamaSpec(), tensors: [{ name: 'token_embd.weight', dims: [8, 3] }] },
+      'extra-block.gguf': {
+        ...llamaSpec(),
+        tensors: [...llamaSpec().tensors, { name: 'blk.1.attn_norm.weight', dims: [8] }],
+      },
+      'narrow-k.gguf': {
+        ...llamaSpec(),
+        tensors: [...llamaSpec().tensors, { name: 'blk.0.attn_k.weight', dims: [8, 4] }],
+      },
+    }
+    for (const [name, spec] of Object.entries(files)) await writeFile(join(dir, name), writeGguf(spec))
+    // Absent ids and the u32 "none" pass.
+    await writeFile(
+      join(dir, 'ok.gguf'),
+      writeGguf(llamaSpec({ 'tokenizer.ggml.padding_token_id': { u32: 0xffffffff } })),
+    )
+    const scan = await scanModelsDir(dir, options())
+    expect(scan.usable.map((m) => m.name)).toEqual(['ok'])
+    expect(Object.fromEntries(scan.unusable.map((u) => [u.path.slice(dir.length + 1), u.reason]))).toEqual({
+      'kv-heads.gguf':
+        'llama.attention.head_count (4) is not a multiple of llama.attention.head_count_kv (3)',
+      'huge-context.gguf': 'llama.context_length is 2147483648, more than any model is trained on',
+      'bad-eos.gguf': 'tokenizer.ggml.eos_token_id is 4, the vocabulary has 4 tokens',
+      'short-types.gguf': 'tokenizer.ggml.token_type has 3 entries for 4 tokens',
+      'wide-embd.gguf':
+        'tensor token_embd.weight has shape [16, 4], the metadata asks for [8, ...] (embedding_length)',
+      'few-rows.gguf':
+        'tensor token_embd.weight has shape [8, 3], the metadata asks for [8, 4] (one row per token)',
+      'extra-block.gguf': 'tensor blk.1.attn_norm.weight is past llama.block_count (1)',
+      'narrow-k.gguf':
+        'tensor blk.0.attn_k.weight has shape [8, 4], the metadata asks for [..., 8] (head size × head_count_kv)',
     })
   })
 

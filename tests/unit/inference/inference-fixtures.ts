@@ -3,7 +3,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FileHashCache } from '../../../host/inference/file-hash-cache.ts'
-import { LlamaRuntime } from '../../../host/inference/llama-runtime.ts'
 import { ModelManager } from '../../../host/inference/model-manager.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import type { WorkerContext, WorkerProgress } from '../../../host/workers/worker.ts'
@@ -28,7 +27,7 @@ export async function modelsFixture(model: LlamaModelOptions = TINY_MODEL): Prom
   const manager = new ModelManager({
     modelsDir: dir,
     hashCache: new FileHashCache(null),
-    runtime: new LlamaRuntime({ threads: 1, logger }),
+    threads: 1,
     contextSize: 2048,
     logger,
   })

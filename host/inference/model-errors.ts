@@ -1,0 +1,54 @@
+/** Errors of model loads and model processes, shared by the daemon side and the model process. */
+
+/** Thrown when llama.cpp refuses a file that passed the checks; carries llama.cpp's own reason. */
+export class ModelLoadError extends Error {
+  static override readonly name = 'ModelLoadError'
+  constructor(name: string, llamaErrors: readonly string[], cause: unknown) {
+    const reason = llamaErrors.find((line) => /error loading model:/.test(line)) ?? llamaErrors.at(-1)
+    super(`llama.cpp failed to load model "${name}": ${reason ?? (cause as Error).message}`, { cause })
+    this.name = 'ModelLoadError'
+  }
+}
+
+/**
+ * Thrown into the requests of a model whose process died under them: llama.cpp aborted (e.g.
+ * GGML_ASSERT on a file that passed every check) or the process was killed. When the file was
+ * quarantined the message names it by hash (`model file sha256:<hex>`), so a requester reading the
+ * failed Result knows which file did it (`crashedModelFiles`).
+ */
+export class ModelCrashedError extends Error {
+  static override readonly name = 'ModelCrashedError'
+  constructor(
+    readonly model: string,
+    readonly sha256: string,
+    readonly reason: string,
+    readonly quarantined: boolean,
+  ) {
+    // Only a quarantined file is named by hash: that is what tells requesters to spare its copies.
+    super(
+      quarantined
+        ? `model file sha256:${sha256} ("${model}") crashed llama.cpp: ${reason}; ` +
+            'this peer quarantined the file and will not run it again'
+        : `the process running model "${model}" ended: ${reason}`,
+    )
+    this.name = 'ModelCrashedError'
+  }
+}
+
+const CRASHED_FILE = /model file sha256:([0-9a-f]{64}) \("[^"]*"\) crashed llama\.cpp/g
+
+/** The model files a task's error texts say crashed llama.cpp (sha256 hex). */
+export function crashedModelFiles(errors: Iterable<string | null>): Set<string> {
+  const files = new Set<string>()
+  for (const error of errors)
+    for (const match of (error ?? '').matchAll(CRASHED_FILE)) files.add(match[1] ?? '')
+  return files
+}
+
+/** An error a model process reported, kept under its own name (the API maps errors by name). */
+export class ModelProcessError extends Error {
+  constructor(name: string, message: string) {
+    super(message)
+    this.name = name
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Models run in processes of their own: a file that makes llama.cpp abort (GGML_ASSERT) ends its
+ * model process, never this one; the requests on it fail with llama.cpp's reason; the model
+ * manager quarantines the file by hash (kept across restarts) and lists it as unusable.
+ */
+import { createHash } from 'node:crypto'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { FileHashCache } from '../../../host/inference/file-hash-cache.ts'
+import type { GgufModel } from '../../../host/inference/gguf-scan.ts'
+import { crashedModelFiles } from '../../../host/inference/model-errors.ts'
+import { ModelManager } from '../../../host/inference/model-manager.ts'
+import { ModelProcess, type ProcessExit } from '../../../host/inference/model-process.ts'
+import { ModelQuarantine } from '../../../host/inference/model-quarantine.ts'
+import { silentLogger } from '../../../host/log/logger.ts'
+import { llamaModelSpec, writeLlamaModel } from '../../fixtures/gguf-generator.ts'
+import { writeGguf } from '../../fixtures/gguf-writer.ts'
+
+let dir: string
+const sha256 = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex')
+const greedy = { prompt: 'Hello', max_tokens: 8, temperature: 0, seed: 1 }
+
+/** The tiny model with a duplicated token: it passes every header check and aborts llama.cpp's vocabulary load. */
+function duplicateTokenModel(): Buffer {
+  const spec = llamaModelSpec()
+  const tokens = spec.metadata['tokenizer.ggml.tokens'] as { strs: string[] }
+  tokens.strs[300] = tokens.strs[301] ?? ''
+  return writeGguf(spec)
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ripple-model-process-'))
+  await mkdir(join(dir, 'models'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('ModelProcess', { timeout: 60_000 }, () => {
+  it('survives a model that llama.cpp loads and then aborts on at the first token', async () => {
+    // head_count 4, head_count_kv 3: loads, then GGML_ASSERT(ggml_can_mul_mat(k, q)). The scan refuses
+    // it now; the process is what stands between such a file and the daemon when a check misses one.
+    const path = join(dir, 'kv-heads.gguf')
+    await writeLlamaModel(path, { kvHeads: 3 })
+    const info: GgufModel = {
+      name: 'kv-heads',
+      path,
+      size_bytes: 0,
+      sha256: await sha256(path),
+      architecture: 'llama',
+      parameters: 0,
+      quantisation: 'F32',
+      context_length: 4096,
+    }
+    const exits: ProcessExit[] = []
+    const model = await ModelProcess.start({
+      info,
+      contextSize: 512,
+      threads: 1,
+      logLevel: 'silent',
+      logger: silentLogger(),
+      onCrash: (exit) => {
+        exits.push(exit)
+        return new Error(`crashed: ${exit.reason}`)
+      },
+    })
+    const pieces: string[] = []
+    await expect(model.generate(greedy, { onText: (t) => pieces.push(t) })).rejects.toThrow(
+      /^crashed: the model process was killed by SIGABRT: .*GGML_ASSERT\(ggml_can_mul_mat\(k, q\)\) failed/,
+    )
+    expect(exits).toEqual([expect.objectContaining({ signal: 'SIGABRT' })])
+    expect(pieces).toEqual([])
+    expect(model.disposed).toBe(true)
+    // Later requests fail at once with the same reason; this process is untouched.
+    await expect(model.embed(['x'])).rejects.toThrow(/^crashed: /)
+    expect(process.exitCode).toBeUndefined()
+  })
+})
+
+describe('ModelManager with a file that crashes llama.cpp', { timeout: 60_000 }, () => {
+  const quarantineFile = () => join(dir, 'quarantine.json')
+  const manager = () =>
+    new ModelManager({
+      modelsDir: join(dir, 'models'),
+      hashCache: new FileHashCache(null),
+      quarantine: new ModelQuarantine(quarantineFile()),
+      threads: 1,
+      contextSize: 512,
+      logger: silentLogger(),
+    })
+
+  it('fails the load with the reason, quarantines the file by hash, lists it unusable, keeps the others', async () => {
+    await writeLlamaModel(join(dir, 'models', 'tiny.gguf'))
+    await writeFile(join(dir, 'models', 'dup.gguf'), duplicateTokenModel())
+    const poison = await sha256(join(dir, 'models', 'dup.gguf'))
+    const models = manager()
+    await models.start()
+    try {
+      expect((await models.list()).models.map((m) => m.name)).toEqual(['dup', 'tiny'])
+      const changed = vi.fn()
+      models.onChange(changed)
+
+      const err = (await models.acquire('dup').catch((e: unknown) => e)) as Error
+      expect(err.name).toBe('ModelCrashedError')
+      expect(err.message).toMatch(
+        new RegExp(
+          `^model file sha256:${poison} \\("dup"\\) crashed llama\\.cpp: the model process was killed by SIGABRT: ` +
+            '.*GGML_ASSERT\\(id_to_token\\.size\\(\\) == token_to_id\\.size\\(\\)\\) failed; this peer quarantined the file',
+        ),
+      )
+      // The message is what a requester reads in the failed Result to spare the file's other copies.
+      expect(crashedModelFiles([err.message])).toEqual(new Set([poison]))
+      expect(changed).toHaveBeenCalled()
+
+      const listing = await models.list()
+      expect(listing.models.map((m) => m.name)).toEqual(['tiny'])
+      expect(listing.unusable).toEqual([
+        {
+          path: join(dir, 'models', 'dup.gguf'),
+          reason: expect.stringMatching(
+            /^quarantined: crashed llama\.cpp \(the model process was killed by SIGABRT/,
+          ),
+        },
+      ])
+      // Not tried again: refused before any process starts.
+      await expect(models.load('dup')).rejects.toMatchObject({ name: 'ModelUnusableError' })
+      expect((await (await models.load('tiny')).generate(greedy)).generated_tokens).toBeGreaterThan(0)
+    } finally {
+      await models.stop()
+    }
+  })
+
+  it('keeps the quarantine across a restart, by hash (a renamed copy is still refused)', async () => {
+    await writeFile(join(dir, 'models', 'renamed.gguf'), duplicateTokenModel())
+    const models = manager()
+    await models.start()
+    try {
+      const { models: usable, unusable } = await models.list()
+      expect(usable.map((m) => m.name)).toEqual(['tiny'])
+      expect(unusable.map((u) => u.path.slice(dir.length + 1)).sort()).toEqual([
+        'models/dup.gguf',
+        'models/renamed.gguf',
+      ])
+      await expect(models.acquire('renamed')).rejects.toMatchObject({ name: 'ModelUnusableError' })
+    } finally {
+      await models.stop()
+    }
+  })
+})
