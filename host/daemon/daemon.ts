@@ -9,7 +9,10 @@ import { join } from 'node:path'
 import { LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
+import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import { createEmbeddedPeer, waitForAction } from '../conductor/embedded/replication/index.ts'
+import { type ConductorApi, serveConductorApi } from '../conductor/embedded/websocket-api/conductor-api.ts'
+import { libp2pTransportView } from '../conductor/embedded/websocket-api/network-info.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
@@ -51,6 +54,10 @@ export interface DaemonOptions {
   listen?: readonly string[]
   /** Multiaddrs of peers to dial and keep connected (`--peer`), on top of the network's bootstrap list. */
   peers?: readonly string[]
+  /** Serve Holochain's admin WebSocket API on this 127.0.0.1 port (0: a free one); default: not served. */
+  adminPort?: number
+  /** `allowed_origins` of that admin interface; default `ripple-host`. */
+  adminOrigins?: string
   /** Pins mDNS to one interface (tests: 127.0.0.1); default: every interface. */
   mdnsInterface?: string
   /** How often the capability is re-measured (and re-advertised when it changed); default 30 s. */
@@ -66,6 +73,8 @@ export interface RunningDaemon {
   models: ModelManager
   apiUrl: string
   apiToken: string
+  /** The Holochain admin interface (`--admin-port`), or null when not served. */
+  adminUrl: string | null
   /** Where other machines reach this peer (`ripple up --peer <one of these>`). */
   multiaddrs(): string[]
   capability(): NodeCapability
@@ -228,9 +237,27 @@ async function runDaemon(
       }),
     stop: () => removeDaemonFile(dataDir.path),
   }
+  let holochainApi: ConductorApi | null = null
+  const holochainApiService: Startable = {
+    start: async () => {
+      if (options.adminPort === undefined) return
+      const key = await openAgentKey(dataDir.path)
+      holochainApi = await serveConductorApi({
+        conductor: peer.conductor,
+        network,
+        transport: libp2pTransportView(peer.node),
+        sign: (bytes) => key.sign(bytes),
+        adminPort: options.adminPort,
+        adminOrigins: options.adminOrigins,
+        logger,
+      })
+    },
+    stop: async () => holochainApi?.close(),
+  }
   // The peer (node, replication, conductor) is already running; as a service it only needs stopping.
   const services: Startable[] = [
     { start: async () => {}, stop: () => peer.stop() },
+    holochainApiService,
     models,
     registry,
     scheduler,
@@ -248,6 +275,7 @@ async function runDaemon(
     models,
     apiUrl: api.url,
     apiToken,
+    adminUrl: (holochainApi as ConductorApi | null)?.adminUrl ?? null,
     multiaddrs,
     capability: () => registry.capability,
     unusableModels: () => unusable,

@@ -24,6 +24,8 @@ interface UpOptions {
   peer?: string[]
   listen?: string[]
   mdnsInterface?: string
+  adminPort?: number
+  adminOrigins?: string
   logLevel: LogLevel
 }
 
@@ -55,6 +57,15 @@ export function upCommand(): Command {
       "libp2p listen address (repeatable; default: the network file's)",
       collectMultiaddr,
     )
+    .option(
+      '--admin-port <port>',
+      "serve Holochain's admin WebSocket API on this 127.0.0.1 port (0 picks a free one)",
+      parsePort,
+    )
+    .option(
+      '--admin-origins <origins>',
+      'allowed Origin headers of the admin interface, comma-separated, or * (default: ripple-host)',
+    )
     .option('--mdns-interface <ip>', 'send mDNS on this interface only, e.g. 127.0.0.1 (default: all)')
     .addOption(
       new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('info'),
@@ -75,6 +86,8 @@ export function upCommand(): Command {
         peers: options.peer ?? [],
         listen: options.listen,
         mdnsInterface: options.mdnsInterface,
+        adminPort: options.adminPort,
+        adminOrigins: options.adminOrigins,
         logger,
       })
       // Installed before the daemon is up, so a signal during startup still stops it cleanly.
@@ -98,6 +111,7 @@ function startupText(daemon: RunningDaemon): string {
     ...daemon.multiaddrs().map((ma) => `ripple: listening ${ma}`),
     `ripple: join from another machine with \`ripple up --peer <one of the addresses above>\``,
     `ripple: api ${daemon.apiUrl}`,
+    ...(daemon.adminUrl ? [`ripple: holochain admin ${daemon.adminUrl}`] : []),
     `ripple: token ${daemon.apiToken}`,
     `ripple: try \`ripple status ${dataDirFlag}\` or \`ripple peers ${dataDirFlag}\``,
     // performance.now() counts from process start, so this includes loading the code.
