@@ -9,10 +9,6 @@ import { join } from 'node:path'
 import { LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
-import { openAgentKey } from '../conductor/embedded/keystore.ts'
-import { createEmbeddedPeer, waitForAction } from '../conductor/embedded/replication/index.ts'
-import { type ConductorApi, serveConductorApi } from '../conductor/embedded/websocket-api/conductor-api.ts'
-import { libp2pTransportView } from '../conductor/embedded/websocket-api/network-info.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
@@ -27,6 +23,7 @@ import { SchedulerService } from '../scheduler/scheduler-service.ts'
 import { inferEmbedWorker } from '../workers/infer-embed.ts'
 import { inferGenerateWorker } from '../workers/infer-generate.ts'
 import { WorkerRegistry } from '../workers/worker-registry.ts'
+import { startBackend } from './backend.ts'
 import { processAlive, readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
 import { type DataDir, prepareDataDir } from './data-dir.ts'
 import { hostVersion } from './host-version.ts'
@@ -82,18 +79,6 @@ export interface RunningDaemon {
   stop(): Promise<void>
 }
 
-/** Thrown when the chosen network needs a backend this host cannot start. */
-export class UnsupportedBackendError extends Error {
-  static override readonly name = 'UnsupportedBackendError'
-  constructor(network: string, backend: string) {
-    super(
-      `network "${network}" uses the ${backend} backend, which this host cannot start yet; ` +
-        'use an embedded network such as "local"',
-    )
-    this.name = 'UnsupportedBackendError'
-  }
-}
-
 /** Thrown when another live daemon already runs on the data dir (two would corrupt its store). */
 export class DaemonAlreadyRunningError extends Error {
   static override readonly name = 'DaemonAlreadyRunningError'
@@ -108,7 +93,6 @@ const DEFAULT_RESAMPLE_MS = 30_000
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const startedAt = Date.now()
   const network = await loadNetworkConfig(options.network)
-  if (network.backend !== 'embedded') throw new UnsupportedBackendError(network.name, network.backend)
 
   const dataDir = await prepareDataDir(network.name, options.dataDir)
   try {
@@ -137,16 +121,18 @@ async function runDaemon(
   const hashCache = new FileHashCache(join(dataDir.path, 'model-hashes.json'))
   await hashCache.load()
 
-  const peer = await createEmbeddedPeer({
+  const backend = await startBackend({
     dataDir: dataDir.path,
     network,
-    listen: options.listen ? [...options.listen] : undefined,
-    peers: [...(options.peers ?? [])],
+    listen: options.listen,
+    peers: options.peers,
     mdnsInterface: options.mdnsInterface,
+    adminPort: options.adminPort,
+    adminOrigins: options.adminOrigins,
     logger,
   })
-  const conductor: ConductorPort = peer.conductor
-  const multiaddrs = (): string[] => peer.node.multiaddrs().map((ma) => ma.toString())
+  const conductor: ConductorPort = backend.conductor
+  const multiaddrs = backend.multiaddrs
   const inferenceLogger = logger.child({ component: 'inference' })
   const models = new ModelManager({
     modelsDir,
@@ -184,10 +170,7 @@ async function runDaemon(
     conductor,
     workers,
     policies,
-    onRecordsStored: (dna, listener) =>
-      peer.replication.onOpsStored((event) => {
-        if (event.dna === dna) listener()
-      }),
+    onRecordsStored: backend.onRecordsStored,
     capability: (): NodeCapability => registry.capability,
     logger: logger.child({ component: 'scheduler' }),
   })
@@ -205,12 +188,12 @@ async function runDaemon(
       models_dir: modelsDir,
       uptime_ms: Date.now() - startedAt,
       multiaddrs: multiaddrs(),
-      warrants: peer.replication.listWarrants(),
+      warrants: backend.warrants(),
       capability: registry.capability,
       unusable_models: unusable,
     }),
     peers: async () => {
-      const warrants = peer.replication.listWarrants()
+      const warrants = backend.warrants()
       const peers = (await registry.peers()).map((p) => ({
         ...p,
         warrant: warrants.find((w) => w.agent === p.agent) ?? null,
@@ -218,8 +201,7 @@ async function runDaemon(
       return { peers, warrants }
     },
     conductor,
-    waitForAction: (hash, timeoutMs) =>
-      waitForAction({ store: peer.conductor.store, replication: peer.replication }, hash, timeoutMs),
+    waitForAction: backend.waitForAction,
     models,
     tasks: { scheduler, workers },
     policies,
@@ -237,27 +219,10 @@ async function runDaemon(
       }),
     stop: () => removeDaemonFile(dataDir.path),
   }
-  let holochainApi: ConductorApi | null = null
-  const holochainApiService: Startable = {
-    start: async () => {
-      if (options.adminPort === undefined) return
-      const key = await openAgentKey(dataDir.path)
-      holochainApi = await serveConductorApi({
-        conductor: peer.conductor,
-        network,
-        transport: libp2pTransportView(peer.node),
-        sign: (bytes) => key.sign(bytes),
-        adminPort: options.adminPort,
-        adminOrigins: options.adminOrigins,
-        logger,
-      })
-    },
-    stop: async () => holochainApi?.close(),
-  }
-  // The peer (node, replication, conductor) is already running; as a service it only needs stopping.
+  // The backend (conductor, and for embedded its node and replication) is already running; as a service
+  // it only needs stopping.
   const services: Startable[] = [
-    { start: async () => {}, stop: () => peer.stop() },
-    holochainApiService,
+    { start: async () => {}, stop: () => backend.stop() },
     models,
     registry,
     scheduler,
@@ -275,7 +240,7 @@ async function runDaemon(
     models,
     apiUrl: api.url,
     apiToken,
-    adminUrl: (holochainApi as ConductorApi | null)?.adminUrl ?? null,
+    adminUrl: backend.adminUrl,
     multiaddrs,
     capability: () => registry.capability,
     unusableModels: () => unusable,

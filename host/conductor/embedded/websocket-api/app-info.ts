@@ -4,12 +4,10 @@
  * `AppInfo::from_installed_app`).
  */
 import { DNA_NAMES, type DnaName } from '../../../../zomes-bindings/index.ts'
+import { RIPPLE_APP_ID } from '../../ripple-app.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import { encodeHashB64 } from '../hash.ts'
 import { pack } from './wire.ts'
-
-/** The hApp's name (happ.yaml), which Holochain uses as the app id when none is given at install. */
-export const RIPPLE_APP_ID = 'ripple'
 
 export type CellId = [Uint8Array, Uint8Array]
 

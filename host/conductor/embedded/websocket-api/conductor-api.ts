@@ -15,10 +15,12 @@ import type { DnaName, SignalEnvelope } from '../../../../zomes-bindings/index.t
 import type { NetworkConfig } from '../../../config/network-config.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import type { Signal } from '../../port.ts'
+import { RIPPLE_APP_ID, RIPPLE_HOST_ORIGIN } from '../../ripple-app.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import { AppAuthTokenStore, type IssueTokenRequest } from './app-auth-tokens.ts'
-import { appInfo, cellIdOf, dnaOfCell, RIPPLE_APP_ID } from './app-info.ts'
+import { appInfo, cellIdOf, dnaOfCell } from './app-info.ts'
 import { type TransportView, transportStats } from './network-info.ts'
+import { fullStateDump } from './state-dump.ts'
 import {
   ConductorApiError,
   DESERIALIZATION_ERROR,
@@ -38,9 +40,6 @@ import {
   verifyZomeCallSignature,
 } from './zome-call-auth.ts'
 import { runZomeCall } from './zome-dispatch.ts'
-
-/** The origin the host's own holochain backend sends; the admin interface's default allowed origin. */
-export const RIPPLE_HOST_ORIGIN = 'ripple-host'
 
 /** Holochain waits this long for the `authenticate` frame. */
 const AUTHENTICATE_TIMEOUT_MS = 10_000
@@ -236,6 +235,10 @@ class ConductorApiServer {
       }
     },
     agent_info: (value) => ({ type: 'agent_info', value: this.#agentInfos(value) }),
+    dump_full_state: (value) => {
+      const dna = this.#requireDna((value as { cell_id?: unknown } | null)?.cell_id)
+      return { type: 'full_state_dumped', value: fullStateDump(this.#init.conductor, dna) }
+    },
     dump_network_stats: () => ({
       type: 'network_stats_dumped',
       value: { transport_stats: transportStats(this.#init.transport), blocked_message_counts: {} },
