@@ -103,6 +103,12 @@ describe("Holochain's conductor API on a running ripple up", { timeout: 60_000 }
     await expect(appSocket(issued.token, appPort)).rejects.toMatchObject({ name: 'InvalidTokenError' })
   })
 
+  it('refuses a token for its app on an interface bound to another app', async () => {
+    const bound = await admin.attachAppInterface({ allowed_origins: ORIGIN, installed_app_id: 'other-app' })
+    const { token } = await admin.issueAppAuthenticationToken({ installed_app_id: 'ripple' })
+    await expect(appSocket(token, bound.port)).rejects.toMatchObject({ name: 'InvalidTokenError' })
+  })
+
   it('refuses a wrong token and a foreign Origin on the app interface', async () => {
     await expect(appSocket([1, 2, 3], appPort)).rejects.toMatchObject({ name: 'InvalidTokenError' })
     const { token } = await admin.issueAppAuthenticationToken({ installed_app_id: 'ripple' })
@@ -153,9 +159,9 @@ describe("Holochain's conductor API on a running ripple up", { timeout: 60_000 }
       },
       format: 'jwk',
     })
-    const signed = (expiresAt: number) => {
+    const signed = (expiresAt: number, capSecret: Uint8Array = creds.capSecret) => {
       const bytes = encode({
-        cap_secret: creds.capSecret,
+        cap_secret: capSecret,
         cell_id: registryCell,
         zome_name: 'agent_registry',
         fn_name: 'list_nodes',
@@ -184,6 +190,12 @@ describe("Holochain's conductor API on a running ripple up", { timeout: 60_000 }
     await expect(send(signed((Date.now() - 1_000) * 1000))).rejects.toMatchObject({
       name: 'zome_call_unauthorized',
       message: expect.stringContaining('Expired'),
+    })
+    // Signed correctly, but with a secret no grant holds: the capability check refuses it.
+    const wrongSecret = signed((Date.now() + 60_000) * 1000, new Uint8Array(64).fill(7))
+    await expect(send(wrongSecret)).rejects.toMatchObject({
+      name: 'zome_call_unauthorized',
+      message: expect.stringContaining('BadCapGrant'),
     })
   })
 
