@@ -95,7 +95,7 @@ pub fn get_latest(hash: ActionHash) -> ExternResult<Option<Record>> {
 
 pub fn to_entry_record(record: &Record) -> ExternResult<EntryRecord> {
     let entry = match record.entry().as_option() {
-        Some(Entry::App(bytes)) => {
+        Some(Entry::App(AppEntryBytes(bytes))) => {
             holochain_serialized_bytes::decode::<_, Value>(bytes.bytes())
                 .map_err(|e| wasm_error!(WasmErrorInner::Serialize(e)))?
         }

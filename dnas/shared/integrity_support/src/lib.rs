@@ -37,7 +37,7 @@ fn action_hash_from_b64(text: &str) -> ExternResult<ActionHash> {
 
 fn entry_json(entry: &Entry) -> ExternResult<Value> {
     match entry {
-        Entry::App(bytes) => holochain_serialized_bytes::decode::<_, Value>(bytes.bytes())
+        Entry::App(AppEntryBytes(bytes)) => holochain_serialized_bytes::decode::<_, Value>(bytes.bytes())
             .map_err(|e| wasm_error!(WasmErrorInner::Serialize(e))),
         _ => Ok(Value::Null),
     }
@@ -56,7 +56,7 @@ impl DnaRules {
         let action = record.action();
         let entry_type = match action.entry_type().and_then(|t| self.entry_type_name(t)) {
             Some(name) => name.to_string(),
-            None => action.action_type().to_string(),
+            None => format!("{:?}", action.action_type()),
         };
         let entry = match record.entry().as_option() {
             Some(entry) => entry_json(entry)?,
