@@ -11,7 +11,7 @@
  */
 import { decode } from '@msgpack/msgpack'
 import type { WebSocket } from 'ws'
-import type { DnaName, SignalEnvelope } from '../../../../zomes-bindings/index.ts'
+import { DNA_NAMES, type DnaName, type SignalEnvelope } from '../../../../zomes-bindings/index.ts'
 import type { NetworkConfig } from '../../../config/network-config.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import type { Signal } from '../../port.ts'
@@ -154,11 +154,11 @@ class ConductorApiServer {
     },
     list_cell_ids: () => ({
       type: 'cell_ids_listed',
-      value: this.#dnas().map((dna) => cellIdOf(this.#init.conductor, dna)),
+      value: DNA_NAMES.map((dna) => cellIdOf(this.#init.conductor, dna)),
     }),
     list_dnas: () => ({
       type: 'dnas_listed',
-      value: this.#dnas().map((d) => this.#init.conductor.cell(d).dnaHash),
+      value: DNA_NAMES.map((d) => this.#init.conductor.cell(d).dnaHash),
     }),
     attach_app_interface: async (value) => {
       const v = (value ?? {}) as {
@@ -170,17 +170,18 @@ class ConductorApiServer {
         throw new ConductorApiError('deserialization', 'Failed to deserialize request')
       }
       const installedAppId = typeof v.installed_app_id === 'string' ? v.installed_app_id : null
-      const iface: AppInterface = {
-        allowedOrigins: v.allowed_origins,
-        installedAppId,
-        listener: null as never,
-      }
+      const allowedOrigins = v.allowed_origins
+      let iface: AppInterface | undefined
       try {
-        iface.listener = await listenWebSocket({
+        const listener = await listenWebSocket({
           port: v.port ?? 0,
-          allowedOrigins: v.allowed_origins,
-          onConnection: (socket) => this.#serveApp(socket, iface),
+          allowedOrigins,
+          onConnection: (socket) => {
+            if (iface) this.#serveApp(socket, iface)
+            else socket.terminate()
+          },
         })
+        iface = { listener, allowedOrigins, installedAppId }
       } catch (err) {
         throw new ConductorApiError(
           'internal_error',
@@ -228,7 +229,7 @@ class ConductorApiServer {
       const includeRevoked = (value as { include_revoked?: unknown }).include_revoked === true
       return {
         type: 'capability_grants_info',
-        value: this.#dnas().map((dna) => [
+        value: DNA_NAMES.map((dna) => [
           cellIdOf(this.#init.conductor, dna),
           this.#grants.list(dna, includeRevoked),
         ]),
@@ -253,10 +254,6 @@ class ConductorApiServer {
     // The app is enabled from the start; enabling it again is a no-op, as on the conductor.
     enable_app: () => ({ type: 'ok' }),
     list_wasm_host_functions: () => ({ type: 'list_wasm_host_functions', value: [] }),
-  }
-
-  #dnas(): DnaName[] {
-    return Object.keys(this.#appInfo().cell_info as object) as DnaName[]
   }
 
   /** Requests answered in the order they complete; each reply echoes its request's id. */
@@ -317,7 +314,7 @@ class ConductorApiServer {
   #agentInfos(value: unknown): string[] {
     const asked = (value as { dna_hashes?: unknown } | null)?.dna_hashes
     const conductor = this.#init.conductor
-    const dnas = this.#dnas().filter(
+    const dnas = DNA_NAMES.filter(
       (dna) =>
         !Array.isArray(asked) ||
         asked.some((h) => h instanceof Uint8Array && Buffer.compare(h, conductor.cell(dna).dnaHash) === 0),
