@@ -109,6 +109,11 @@ describe("Holochain's conductor API on a running ripple up", { timeout: 60_000 }
     await expect(appSocket(token, bound.port)).rejects.toMatchObject({ name: 'InvalidTokenError' })
   })
 
+  it('issues a token for an app that is not installed, whose socket then finds no app', async () => {
+    const { token } = await admin.issueAppAuthenticationToken({ installed_app_id: 'not-installed' })
+    await expect(appSocket(token, appPort)).rejects.toMatchObject({ name: 'AppNotFound' })
+  })
+
   it('refuses a wrong token and a foreign Origin on the app interface', async () => {
     await expect(appSocket([1, 2, 3], appPort)).rejects.toMatchObject({ name: 'InvalidTokenError' })
     const { token } = await admin.issueAppAuthenticationToken({ installed_app_id: 'ripple' })

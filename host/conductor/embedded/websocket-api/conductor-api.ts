@@ -256,6 +256,11 @@ class ConductorApiServer {
     list_wasm_host_functions: () => ({ type: 'list_wasm_host_functions', value: [] }),
   }
 
+  /** A token may name an app that is not installed (issuing does not check): such a socket has no app. */
+  readonly #noAppHandlers: Record<string, Handler> = {
+    app_info: () => ({ type: 'app_info', value: null }),
+  }
+
   /** Requests answered in the order they complete; each reply echoes its request's id. */
   #serveRequests(socket: WebSocket, handlers: Record<string, Handler>): void {
     socket.on('message', (data) => {
@@ -293,7 +298,7 @@ class ConductorApiServer {
       if (appId === null) return drop()
       this.#appSockets.set(socket, appId)
       socket.once('close', () => this.#appSockets.delete(socket))
-      this.#serveRequests(socket, this.#appHandlers)
+      this.#serveRequests(socket, appId === RIPPLE_APP_ID ? this.#appHandlers : this.#noAppHandlers)
     })
   }
 
