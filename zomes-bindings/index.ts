@@ -16,6 +16,7 @@ export * from './common.ts'
 export * from './memory_shards.ts'
 export * from './policy_store.ts'
 export * from './resource_mesh.ts'
+export * from './signals.ts'
 
 export const DNA_NAMES = [
   'agent_registry',

@@ -34,6 +34,14 @@ export const Libp2pConfigSchema = z.object({
 export const HolochainConfigSchema = z.object({
   bootstrap_url: z.string().url().nullable(),
   signal_url: z.string().url().nullable(),
+  /** iroh relay (Holochain 0.6.1+); default: the conductor's. */
+  relay_url: z.string().url().nullable().optional(),
+  /** ws:// admin interface of a running conductor to drive; null or absent: start `holochain` here. */
+  admin_url: z
+    .string()
+    .regex(/^wss?:\/\/[^\s]+$/, 'admin_url must be a ws:// or wss:// URL')
+    .nullable()
+    .optional(),
 })
 
 export const NetworkConfigSchema = z

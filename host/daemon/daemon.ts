@@ -10,7 +10,6 @@ import { fitText, LIMITS, type NodeCapability } from '../../zomes-bindings/index
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
-import { createEmbeddedPeer, waitForAction } from '../conductor/embedded/replication/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
@@ -27,6 +26,7 @@ import { SchedulerService } from '../scheduler/scheduler-service.ts'
 import { inferEmbedWorker } from '../workers/infer-embed.ts'
 import { inferGenerateWorker } from '../workers/infer-generate.ts'
 import { WorkerRegistry } from '../workers/worker-registry.ts'
+import { startBackend } from './backend.ts'
 import { processAlive, readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
 import { type DataDir, prepareDataDir } from './data-dir.ts'
 import { hostVersion } from './host-version.ts'
@@ -54,6 +54,10 @@ export interface DaemonOptions {
   listen?: readonly string[]
   /** Multiaddrs of peers to dial and keep connected (`--peer`), on top of the network's bootstrap list. */
   peers?: readonly string[]
+  /** Serve Holochain's admin WebSocket API on this 127.0.0.1 port (0: a free one); default: not served. */
+  adminPort?: number
+  /** `allowed_origins` of that admin interface; default `ripple-host`. */
+  adminOrigins?: string
   /** Pins mDNS to one interface (tests: 127.0.0.1); default: every interface. */
   mdnsInterface?: string
   /** `local` only: the shared keyless network instead of this data dir's private mesh. */
@@ -76,23 +80,13 @@ export interface RunningDaemon {
   apiUrl: string
   /** The dashboard's address with a one-time login code (the token itself is never printed). */
   loginUrl(): string
+  /** The Holochain admin interface (`--admin-port`), or null when not served. */
+  adminUrl: string | null
   /** Where other machines reach this peer (`ripple up --peer <one of these>`). */
   multiaddrs(): string[]
   capability(): NodeCapability
   unusableModels(): UnusableModel[]
   stop(): Promise<void>
-}
-
-/** Thrown when the chosen network needs a backend this host cannot start. */
-export class UnsupportedBackendError extends Error {
-  static override readonly name = 'UnsupportedBackendError'
-  constructor(network: string, backend: string) {
-    super(
-      `network "${network}" uses the ${backend} backend, which this host cannot start yet; ` +
-        'use an embedded network such as "local"',
-    )
-    this.name = 'UnsupportedBackendError'
-  }
 }
 
 /** Thrown when another live daemon already runs on the data dir (two would corrupt its store). */
@@ -109,7 +103,6 @@ const DEFAULT_RESAMPLE_MS = 30_000
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const startedAt = Date.now()
   const base = await loadNetworkConfig(options.network)
-  if (base.backend !== 'embedded') throw new UnsupportedBackendError(base.name, base.backend)
 
   const dataDir = await prepareDataDir(base.name, options.dataDir)
   try {
@@ -147,16 +140,18 @@ async function runDaemon(
   const hashCache = new FileHashCache(join(dataDir.path, 'model-hashes.json'))
   await hashCache.load()
 
-  const peer = await createEmbeddedPeer({
+  const backend = await startBackend({
     dataDir: dataDir.path,
     network,
-    listen: options.listen ? [...options.listen] : undefined,
-    peers: [...(options.peers ?? [])],
+    listen: options.listen,
+    peers: options.peers,
     mdnsInterface: options.mdnsInterface,
+    adminPort: options.adminPort,
+    adminOrigins: options.adminOrigins,
     logger,
   })
-  const conductor: ConductorPort = peer.conductor
-  const multiaddrs = (): string[] => peer.node.multiaddrs().map((ma) => ma.toString())
+  const conductor: ConductorPort = backend.conductor
+  const multiaddrs = backend.multiaddrs
   const inferenceLogger = logger.child({ component: 'inference' })
   const models = new ModelManager({
     modelsDir,
@@ -195,10 +190,7 @@ async function runDaemon(
     conductor,
     workers,
     policies,
-    onRecordsStored: (dna, listener) =>
-      peer.replication.onOpsStored((event) => {
-        if (event.dna === dna) listener()
-      }),
+    onRecordsStored: backend.onRecordsStored,
     capability: (): NodeCapability => registry.capability,
     logger: logger.child({ component: 'scheduler' }),
   })
@@ -216,12 +208,12 @@ async function runDaemon(
       models_dir: modelsDir,
       uptime_ms: Date.now() - startedAt,
       multiaddrs: multiaddrs(),
-      warrants: peer.replication.listWarrants(),
+      warrants: backend.warrants(),
       capability: registry.capability,
       unusable_models: unusable,
     }),
     peers: async () => {
-      const warrants = peer.replication.listWarrants()
+      const warrants = backend.warrants()
       const peers = (await registry.peers()).map((p) => ({
         ...p,
         warrant: warrants.find((w) => w.agent === p.agent) ?? null,
@@ -229,8 +221,7 @@ async function runDaemon(
       return { peers, warrants }
     },
     conductor,
-    waitForAction: (hash, timeoutMs) =>
-      waitForAction({ store: peer.conductor.store, replication: peer.replication }, hash, timeoutMs),
+    waitForAction: backend.waitForAction,
     models,
     tasks: { scheduler, workers },
     policies,
@@ -254,9 +245,10 @@ async function runDaemon(
       }),
     stop: () => removeDaemonFile(dataDir.path),
   }
-  // The peer (node, replication, conductor) is already running; as a service it only needs stopping.
+  // The backend (conductor, and for embedded its node and replication) is already running; as a service
+  // it only needs stopping.
   const services: Startable[] = [
-    { start: async () => {}, stop: () => peer.stop() },
+    { start: async () => {}, stop: () => backend.stop() },
     models,
     registry,
     scheduler,
@@ -275,6 +267,7 @@ async function runDaemon(
     models,
     apiUrl: api.url,
     loginUrl: () => api.loginUrl(),
+    adminUrl: backend.adminUrl,
     multiaddrs,
     capability: () => registry.capability,
     unusableModels: () => unusable,

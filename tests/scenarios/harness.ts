@@ -4,6 +4,13 @@
  * replication) started by `createEmbeddedPeer`, as the daemon starts one. Everything stays on
  * loopback: TCP on 127.0.0.1, mDNS pinned to 127.0.0.1 (or explicit dials). Whatever happens, every
  * player is stopped and its data dir removed when the scenario ends.
+ *
+ * Backends: on 'embedded' a player's host drives its conductor in process; on 'holochain' it drives it
+ * the way a host on the holochain backend drives a Holochain conductor: the player's embedded conductor
+ * serves Holochain's admin and app WebSocket API on loopback, and `player.port` is a
+ * HolochainConductor connected to it with @holochain/client (real sockets, signed zome calls, app
+ * signals). `player.conductor` stays the conductor itself, for what tryorama reads through the
+ * admin API (chain heads for dhtSync).
  */
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -11,16 +18,28 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
 import type { EmbeddedConductor } from '../../host/conductor/embedded/index.ts'
+import { openAgentKey } from '../../host/conductor/embedded/keystore.ts'
 import {
   createEmbeddedPeer,
   type EmbeddedPeer,
   type Replication,
 } from '../../host/conductor/embedded/replication/index.ts'
+import {
+  type ConductorApi,
+  serveConductorApi,
+} from '../../host/conductor/embedded/websocket-api/conductor-api.ts'
+import { libp2pTransportView } from '../../host/conductor/embedded/websocket-api/network-info.ts'
+import { HolochainConductor } from '../../host/conductor/holochain/holochain-conductor.ts'
+import type { ConductorPort } from '../../host/conductor/port.ts'
 import type { NetworkConfig } from '../../host/config/network-config.ts'
 import type { RippleNode } from '../../host/net/create-node.ts'
 import type { DnaName } from '../../zomes-bindings/index.ts'
 
 export const LOOPBACK_LISTEN = ['/ip4/127.0.0.1/tcp/0']
+
+export type Backend = 'embedded' | 'holochain'
+/** Scenarios that run on both backends iterate over this. */
+export const BACKENDS: readonly Backend[] = ['embedded', 'holochain']
 
 /** A fresh loopback network (random seed): scenarios never hear each other. */
 export function scenarioNetwork(overrides: Partial<NetworkConfig> = {}): NetworkConfig {
@@ -45,6 +64,8 @@ export interface PlayerOptions {
   discovery?: 'mdns' | 'explicit'
   /** Anti-entropy period; short by default so scenarios converge fast. */
   syncIntervalMs?: number
+  /** Default: the scenario's backend. */
+  backend?: Backend
 }
 
 /** Thrown when a player is used while it is shut down. */
@@ -67,6 +88,8 @@ export class DhtSyncTimeoutError extends Error {
 
 export class Player {
   #peer: EmbeddedPeer | null = null
+  #api: ConductorApi | null = null
+  #port: ConductorPort | null = null
   #agentPubKey: string | null = null
 
   constructor(
@@ -83,6 +106,25 @@ export class Player {
 
   get conductor(): EmbeddedConductor {
     return this.#running().conductor
+  }
+
+  /** What the player's host drives: the conductor itself, or a HolochainConductor over its WebSocket API. */
+  get port(): ConductorPort {
+    this.#running()
+    return this.#port!
+  }
+
+  get backend(): Backend {
+    return this.options.backend ?? 'embedded'
+  }
+
+  /**
+   * Wakes a scheduler when records of a DNA arrive, as the daemon's backend does: replication events
+   * on embedded, nothing on holochain (its schedulers poll).
+   */
+  onRecordsStored(dna: DnaName, listener: () => void): () => void {
+    if (this.backend === 'holochain') return () => {}
+    return this.replication.onOpsStored((event) => event.dna === dna && listener())
   }
 
   get node(): RippleNode {
@@ -116,11 +158,36 @@ export class Player {
       replication: { intervalMs: this.options.syncIntervalMs ?? 500 },
     })
     this.#agentPubKey = this.#peer.conductor.agentPubKey
+    this.#port = this.#peer.conductor
+    if (this.backend === 'holochain') await this.#connectOverWebSocket(this.#peer)
+  }
+
+  async #connectOverWebSocket(peer: EmbeddedPeer): Promise<void> {
+    const key = await openAgentKey(this.dataDir)
+    this.#api = await serveConductorApi({
+      conductor: peer.conductor,
+      network: this.network,
+      transport: libp2pTransportView(peer.node),
+      sign: (bytes) => key.sign(bytes),
+      adminPort: 0,
+    })
+    // The hApp is already installed on a Ripple conductor, so no path is needed.
+    this.#port = await HolochainConductor.connect({
+      adminUrl: this.#api.adminUrl,
+      network: this.network,
+      happPath: '/nonexistent/ripple.happ',
+    })
   }
 
   async shutdown(): Promise<void> {
     const peer = this.#peer
+    const port = this.#port
+    const api = this.#api
     this.#peer = null
+    this.#port = null
+    this.#api = null
+    if (port !== peer?.conductor) await port?.close()
+    await api?.close()
     await peer?.stop()
   }
 
@@ -150,11 +217,13 @@ const PLAYER_NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace',
 
 export class Scenario {
   readonly network: NetworkConfig
+  readonly backend: Backend
   readonly players: Player[] = []
   readonly #dataDirs: string[] = []
 
-  constructor(network: NetworkConfig = scenarioNetwork()) {
+  constructor(network: NetworkConfig = scenarioNetwork(), backend: Backend = 'embedded') {
     this.network = network
+    this.backend = backend
   }
 
   /** Starts one player (a fresh agent in a fresh data dir). */
@@ -164,7 +233,7 @@ export class Scenario {
     const dataDir = await mkdtemp(join(tmpdir(), `ripple-scenario-${name}-`))
     this.#dataDirs.push(dataDir)
     const network = options.network ?? this.network
-    const player = new Player(name, dataDir, network, options, () =>
+    const player = new Player(name, dataDir, network, { backend: this.backend, ...options }, () =>
       this.players
         .filter((p) => p.running && p.network.seed === network.seed)
         .flatMap((p) => p.node.multiaddrs().map(String)),
@@ -212,12 +281,21 @@ export class Scenario {
   }
 }
 
+export interface ScenarioOptions {
+  network?: NetworkConfig
+  backend?: Backend
+}
+
 /** Runs `fn` with a fresh scenario, and cleans up after it whether it passes or throws. */
 export async function runScenario<T>(
-  fn: (scenario: Scenario) => Promise<T>,
-  network?: NetworkConfig,
+  fnOrOptions: ((scenario: Scenario) => Promise<T>) | ScenarioOptions,
+  fnOrNetwork?: ((scenario: Scenario) => Promise<T>) | NetworkConfig,
 ): Promise<T> {
-  const scenario = new Scenario(network)
+  const [options, fn] =
+    typeof fnOrOptions === 'function'
+      ? [{ network: fnOrNetwork as NetworkConfig | undefined }, fnOrOptions]
+      : [fnOrOptions, fnOrNetwork as (scenario: Scenario) => Promise<T>]
+  const scenario = new Scenario(options.network, options.backend)
   try {
     return await fn(scenario)
   } finally {

@@ -4,14 +4,13 @@
  * run is logged with the host that ran it, so scenarios can count executions per task input.
  */
 
-import type { Replication } from '../../host/conductor/embedded/replication/index.ts'
 import type { ConductorPort } from '../../host/conductor/port.ts'
 import { silentLogger } from '../../host/log/logger.ts'
 import { PolicyService } from '../../host/policy/policy-service.ts'
 import { type SchedulerInit, SchedulerService } from '../../host/scheduler/scheduler-service.ts'
 import type { Worker } from '../../host/workers/worker.ts'
 import { WorkerRegistry } from '../../host/workers/worker-registry.ts'
-import type { NodeCapability } from '../../zomes-bindings/index.ts'
+import type { DnaName, NodeCapability } from '../../zomes-bindings/index.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 
 export interface RunLog {
@@ -38,12 +37,15 @@ export interface HostOptions {
   timing?: Pick<SchedulerInit, 'pollMs' | 'claimWindowMs' | 'leaseGraceMs'>
 }
 
+/** What a scheduler host needs of a player (a harness Player gives it on either backend). */
+export interface HostPeer {
+  port: ConductorPort
+  onRecordsStored(dna: DnaName, listener: () => void): () => void
+}
+
 /** Starts a scheduler host on a running peer. */
-export async function startSchedulerHost(
-  peer: { conductor: ConductorPort; replication: Replication },
-  options: HostOptions,
-): Promise<SchedulerHost> {
-  const { conductor, replication } = peer
+export async function startSchedulerHost(peer: HostPeer, options: HostOptions): Promise<SchedulerHost> {
+  const conductor = peer.port
   const advertised = capability({ name: options.name, ...options.capability })
   await conductor.callZome('agent_registry', 'advertise_capability', advertised)
   const policies = new PolicyService({ conductor, cacheMs: 100, logger: silentLogger() })
@@ -56,7 +58,7 @@ export async function startSchedulerHost(
     workers,
     policies,
     capability: () => advertised,
-    onRecordsStored: (dna, listener) => replication.onOpsStored((event) => event.dna === dna && listener()),
+    onRecordsStored: (dna, listener) => peer.onRecordsStored(dna, listener),
     pollMs: 100,
     claimWindowMs: 100,
     leaseGraceMs: 100,

@@ -32,6 +32,8 @@ interface UpOptions {
   mdnsInterface?: string
   open?: boolean
   joinFile?: string
+  adminPort?: number
+  adminOrigins?: string
   logLevel: LogLevel
 }
 
@@ -63,6 +65,15 @@ export function upCommand(): Command {
       "libp2p listen address (repeatable; default: the network file's)",
       collectMultiaddr,
     )
+    .option(
+      '--admin-port <port>',
+      "serve Holochain's admin WebSocket API on this 127.0.0.1 port (0 picks a free one)",
+      parsePort,
+    )
+    .option(
+      '--admin-origins <origins>',
+      'allowed Origin headers of the admin interface, comma-separated, or * (default: ripple-host)',
+    )
     .option('--mdns-interface <ip>', 'send mDNS on this interface only, e.g. 127.0.0.1 (default: all)')
     .option(
       '--open',
@@ -93,6 +104,8 @@ export function upCommand(): Command {
         mdnsInterface: options.mdnsInterface,
         open: options.open,
         inviteText: await readInvite(options.joinFile),
+        adminPort: options.adminPort,
+        adminOrigins: options.adminOrigins,
         logger,
       })
       // Installed before the daemon is up, so a signal during startup still stops it cleanly.
@@ -116,6 +129,7 @@ function startupText(daemon: RunningDaemon): string {
     ...daemon.multiaddrs().map((ma) => `ripple: listening ${ma}`),
     joinHint(daemon, dataDirFlag),
     `ripple: api ${daemon.apiUrl}`,
+    ...(daemon.adminUrl ? [`ripple: holochain admin ${daemon.adminUrl}`] : []),
     `ripple: open ${daemon.loginUrl()} (one-time link; \`ripple token\` prints the API token for scripts)`,
     `ripple: try \`ripple status ${dataDirFlag}\` or \`ripple peers ${dataDirFlag}\``,
     // performance.now() counts from process start, so this includes loading the code.

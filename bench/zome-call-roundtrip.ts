@@ -1,0 +1,112 @@
+/**
+ * A zome call through Holochain's WebSocket API with the official client (HolochainConductor: signed
+ * call, msgpack framing, loopback socket, nonce/grant checks, then the same embedded zome) against the
+ * same call made in process on the embedded conductor.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { createEmbeddedConductor } from '../host/conductor/embedded/index.ts'
+import { openAgentKey } from '../host/conductor/embedded/keystore.ts'
+import { serveConductorApi } from '../host/conductor/embedded/websocket-api/conductor-api.ts'
+import { HolochainConductor } from '../host/conductor/holochain/holochain-conductor.ts'
+import type { ConductorPort } from '../host/conductor/port.ts'
+import type { NetworkConfig } from '../host/config/network-config.ts'
+import { capability } from '../tests/unit/conductor/fixtures/capability.ts'
+import { NO_REQUIREMENTS, type Task } from '../zomes-bindings/index.ts'
+import { percentile, round } from './measure.ts'
+import type { BenchReport } from './report.ts'
+
+const CALLS = 400
+const WARMUP = 50
+
+const NETWORK: NetworkConfig = {
+  name: 'bench',
+  seed: `bench-${Date.now()}`,
+  backend: 'embedded',
+  dna_properties: { policy_store: { progenitor: null } },
+  heartbeat: { interval_ms: 2000, stale_after_missed: 3, offline_after_ms: 30_000 },
+  libp2p: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, bootstrap: [], psk: null },
+}
+
+function task(i: number): Task {
+  return {
+    kind: 'echo',
+    input: { message: `bench ${i}` },
+    input_cid: null,
+    requirements: NO_REQUIREMENTS,
+    lease_ms: 5_000,
+    deadline: (Date.now() + 3_600_000) * 1000,
+    max_attempts: 1,
+    fan_out: 1,
+  }
+}
+
+/** Milliseconds per call, one call at a time. */
+async function time(call: (i: number) => Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < WARMUP; i++) await call(-i - 1)
+  const samples: number[] = []
+  for (let i = 0; i < CALLS; i++) {
+    const t0 = performance.now()
+    await call(i)
+    samples.push(performance.now() - t0)
+  }
+  return samples
+}
+
+export default async function run(): Promise<BenchReport> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ripple-bench-zome-'))
+  const embedded = await createEmbeddedConductor({ dataDir, network: NETWORK })
+  const key = await openAgentKey(dataDir)
+  const api = await serveConductorApi({
+    conductor: embedded,
+    network: NETWORK,
+    transport: { peerUrls: () => [], connections: () => [] },
+    sign: (bytes) => key.sign(bytes),
+    adminPort: 0,
+  })
+  const client = await HolochainConductor.connect({ adminUrl: api.adminUrl, network: NETWORK, happPath: '' })
+  try {
+    await embedded.callZome('agent_registry', 'advertise_capability', capability({ name: 'bench' }))
+    const cases: [string, (port: ConductorPort) => (i: number) => Promise<unknown>][] = [
+      [
+        'get_capability (read)',
+        (port) => () => port.callZome('agent_registry', 'get_capability', port.agentPubKey),
+      ],
+      [
+        'submit_task (write, validated)',
+        (port) => (i) => port.callZome('resource_mesh', 'submit_task', task(i)),
+      ],
+    ]
+    const rows: BenchReport['rows'] = []
+    const figures: BenchReport['figures'] = {}
+    for (const [label, makeCall] of cases) {
+      const direct = await time(makeCall(embedded))
+      const viaClient = await time(makeCall(client))
+      const key = label.split(' ')[0]!
+      const p50Direct = percentile(direct, 50)
+      const p50Client = percentile(viaClient, 50)
+      rows.push({
+        call: label,
+        'direct p50 / p95 ms': `${round(p50Direct, 3)} / ${round(percentile(direct, 95), 3)}`,
+        'client p50 / p95 ms': `${round(p50Client, 3)} / ${round(percentile(viaClient, 95), 3)}`,
+        'overhead p50 ms': round(p50Client - p50Direct, 3),
+      })
+      figures[`${key}_direct_p50_ms`] = round(p50Direct, 3)
+      figures[`${key}_client_p50_ms`] = round(p50Client, 3)
+      figures[`${key}_client_p95_ms`] = round(percentile(viaClient, 95), 3)
+    }
+    return {
+      name: 'zome-call-roundtrip',
+      rows,
+      figures,
+      note: `${CALLS} calls one at a time after ${WARMUP} warm-up: in process on the embedded conductor vs @holochain/client 0.20.8 (signed call over a loopback WebSocket to the same conductor's Holochain API)`,
+    }
+  } finally {
+    await client.close()
+    await api.close()
+    await embedded.close()
+    await rm(dataDir, { recursive: true, force: true })
+  }
+}

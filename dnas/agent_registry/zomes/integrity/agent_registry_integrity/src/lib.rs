@@ -1,0 +1,38 @@
+//! agent_registry: who is in the mesh and what each peer can do. Entry and link types in the contract's order (an entry's index is its
+//! position here, as in the embedded conductor); every op is validated by the shared rules crate.
+use hdi::prelude::*;
+use integrity_support::{DnaRules, JsonEntry};
+
+/// `NodeCapability` of the contract (`zomes-bindings/agent_registry.ts`); the rules crate checks every field.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct NodeCapability(pub JsonEntry);
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type")]
+#[hdk_entry_types]
+#[unit_enum(UnitEntryTypes)]
+pub enum EntryTypes {
+    NodeCapability(NodeCapability),
+}
+
+#[derive(Serialize, Deserialize)]
+#[hdk_link_types]
+pub enum LinkTypes {
+    AllNodes,
+    AgentToCapability,
+    TagToAgent,
+}
+
+/// The entry type names in index order, as the rules name them.
+pub const RULES: DnaRules = DnaRules { dna: "agent_registry", entry_types: &["NodeCapability"] };
+
+/// The entry index of an entry type (coordinators filter records by it).
+pub fn entry_index(unit: UnitEntryTypes) -> u8 {
+    unit as u8
+}
+
+#[hdk_extern]
+pub fn validate(op: Op) -> ExternResult<ValidateCallbackResult> {
+    RULES.validate(op)
+}

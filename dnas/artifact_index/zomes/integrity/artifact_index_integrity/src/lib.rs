@@ -1,0 +1,45 @@
+//! artifact_index: what is stored on IPFS and where it came from. Entry and link types in the contract's order (an entry's index is its
+//! position here, as in the embedded conductor); every op is validated by the shared rules crate.
+use hdi::prelude::*;
+use integrity_support::{DnaRules, JsonEntry};
+
+/// `Artifact` of the contract (`zomes-bindings/artifact_index.ts`); the rules crate checks every field.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct Artifact(pub JsonEntry);
+
+/// `PinCommitment` of the contract (`zomes-bindings/artifact_index.ts`); the rules crate checks every field.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct PinCommitment(pub JsonEntry);
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type")]
+#[hdk_entry_types]
+#[unit_enum(UnitEntryTypes)]
+pub enum EntryTypes {
+    Artifact(Artifact),
+    PinCommitment(PinCommitment),
+}
+
+#[derive(Serialize, Deserialize)]
+#[hdk_link_types]
+pub enum LinkTypes {
+    AllArtifacts,
+    CidToArtifact,
+    ArtifactToPins,
+    AgentToPins,
+}
+
+/// The entry type names in index order, as the rules name them.
+pub const RULES: DnaRules = DnaRules { dna: "artifact_index", entry_types: &["Artifact", "PinCommitment"] };
+
+/// The entry index of an entry type (coordinators filter records by it).
+pub fn entry_index(unit: UnitEntryTypes) -> u8 {
+    unit as u8
+}
+
+#[hdk_extern]
+pub fn validate(op: Op) -> ExternResult<ValidateCallbackResult> {
+    RULES.validate(op)
+}

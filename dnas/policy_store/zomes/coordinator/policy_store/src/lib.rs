@@ -1,0 +1,118 @@
+//! policy_store coordinator: the contract's functions (zomes-bindings/policy_store.ts), as the embedded
+//! conductor runs them (host/conductor/embedded/zomes/policy-store.ts). Who may write is the rules'
+//! business (the progenitor or an admin it granted), checked in the integrity zome.
+use std::collections::BTreeMap;
+
+use coordinator_support::*;
+use hdk::prelude::*;
+use policy_store_integrity::{entry_index, AdminGrant, Decision, EntryTypes, LinkTypes, Policy, UnitEntryTypes};
+use serde::Deserialize;
+use serde_json::Value;
+
+const ALL_POLICIES: &str = "all_policies";
+const ALL_ADMINS: &str = "all_admins";
+const ALL_DECISIONS: &str = "all_decisions";
+
+fn policy_anchor(id: &str) -> ExternResult<EntryHash> {
+    anchor(&format!("policy:{id}"))
+}
+
+#[hdk_extern]
+pub fn init(_: ()) -> ExternResult<InitCallbackResult> {
+    grant_remote_signals()
+}
+
+/// A new policy id is created; a known one is updated (the rules require a higher version).
+#[hdk_extern]
+pub fn publish_policy(policy: Value) -> ExternResult<RecordRef> {
+    let id = policy["id"].as_str().unwrap_or_default().to_string();
+    let current = latest_per_id(linked_records(policy_anchor(&id)?, LinkTypes::PolicyIdToPolicy, index(UnitEntryTypes::Policy))?);
+    let entry = EntryTypes::Policy(Policy(policy));
+    let hash = match current.get(&id) {
+        Some(previous) => update_entry(action_hash(&previous.action_hash)?, &entry)?,
+        None => create_entry(&entry)?,
+    };
+    create_link(anchor(ALL_POLICIES)?, hash.clone(), LinkTypes::AllPolicies, LinkTag::new(vec![]))?;
+    create_link(policy_anchor(&id)?, hash.clone(), LinkTypes::PolicyIdToPolicy, LinkTag::new(vec![]))?;
+    record_ref(&hash)
+}
+
+/// The latest version of each policy id, by id.
+#[hdk_extern]
+pub fn list_policies(_: ()) -> ExternResult<Vec<EntryRecord>> {
+    let all = linked_records(anchor(ALL_POLICIES)?, LinkTypes::AllPolicies, index(UnitEntryTypes::Policy))?;
+    Ok(latest_per_id(all).into_values().collect())
+}
+
+#[hdk_extern]
+pub fn grant_admin(grant: Value) -> ExternResult<RecordRef> {
+    let hash = create_entry(&EntryTypes::AdminGrant(AdminGrant(grant)))?;
+    create_link(anchor(ALL_ADMINS)?, hash.clone(), LinkTypes::AllAdmins, LinkTag::new(vec![]))?;
+    record_ref(&hash)
+}
+
+#[hdk_extern]
+pub fn list_admins(_: ()) -> ExternResult<Vec<EntryRecord>> {
+    linked_records(anchor(ALL_ADMINS)?, LinkTypes::AllAdmins, index(UnitEntryTypes::AdminGrant))
+}
+
+#[hdk_extern]
+pub fn record_decision(decision: Value) -> ExternResult<RecordRef> {
+    let subject = agent_key(decision["subject"].as_str().unwrap_or_default())?;
+    let hash = create_entry(&EntryTypes::Decision(Decision(decision)))?;
+    create_link(anchor(ALL_DECISIONS)?, hash.clone(), LinkTypes::AllDecisions, LinkTag::new(vec![]))?;
+    create_link(subject, hash.clone(), LinkTypes::SubjectToDecisions, LinkTag::new(vec![]))?;
+    record_ref(&hash)
+}
+
+#[derive(Deserialize, Debug)]
+pub struct ListDecisions {
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default = "default_limit")]
+    pub limit: usize,
+}
+
+fn default_limit() -> usize {
+    100
+}
+
+/// Newest first; no subject lists every subject's.
+#[hdk_extern]
+pub fn list_decisions(input: ListDecisions) -> ExternResult<Vec<EntryRecord>> {
+    let decisions = match &input.subject {
+        None => linked_records(anchor(ALL_DECISIONS)?, LinkTypes::AllDecisions, index(UnitEntryTypes::Decision))?,
+        Some(subject) => linked_records(agent_key(subject)?, LinkTypes::SubjectToDecisions, index(UnitEntryTypes::Decision))?
+            .into_iter()
+            .filter(|d| d.str_field("subject") == Some(subject.as_str()))
+            .collect(),
+    };
+    Ok(decisions.into_iter().rev().take(input.limit).collect())
+}
+
+#[hdk_extern]
+pub fn broadcast_signal(payload: Value) -> ExternResult<()> {
+    broadcast(payload)
+}
+
+#[hdk_extern]
+pub fn recv_remote_signal(signal: ExternIO) -> ExternResult<()> {
+    receive(signal)
+}
+
+fn index(unit: UnitEntryTypes) -> u8 {
+    entry_index(unit)
+}
+
+/// Per id, the highest version (then the latest, then the highest action hash: the same pick everywhere).
+fn latest_per_id(policies: Vec<EntryRecord>) -> BTreeMap<String, EntryRecord> {
+    let mut latest: BTreeMap<String, EntryRecord> = BTreeMap::new();
+    for p in policies {
+        let id = p.str_field("id").unwrap_or_default().to_string();
+        let key = |r: &EntryRecord| (r.entry["version"].as_i64().unwrap_or(0), r.timestamp, r.action_hash.clone());
+        if latest.get(&id).is_none_or(|best| key(&p) > key(best)) {
+            latest.insert(id, p);
+        }
+    }
+    latest
+}

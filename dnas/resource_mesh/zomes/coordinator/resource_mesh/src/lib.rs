@@ -1,0 +1,223 @@
+//! resource_mesh coordinator: the contract's functions (zomes-bindings/resource_mesh.ts), as the
+//! embedded conductor runs them (host/conductor/embedded/zomes/resource-mesh.ts): tasks are linked from
+//! an open-tasks anchor, everything about a task from the task, and a task's state is derived from
+//! those records the same way on every peer.
+use std::collections::{BTreeMap, BTreeSet};
+
+use coordinator_support::*;
+use hdk::prelude::*;
+use resource_mesh_integrity::{
+    entry_index, Assignment, Cancellation, Claim, EntryTypes, LinkTypes, Receipt, Task, TaskResult, UnitEntryTypes,
+};
+use serde_json::{json, Value};
+
+const OPEN_TASKS: &str = "open_tasks";
+
+#[hdk_extern]
+pub fn init(_: ()) -> ExternResult<InitCallbackResult> {
+    grant_remote_signals()
+}
+
+#[hdk_extern]
+pub fn submit_task(task: Value) -> ExternResult<RecordRef> {
+    let hash = create_entry(&EntryTypes::Task(Task(task)))?;
+    create_link(anchor(OPEN_TASKS)?, hash.clone(), LinkTypes::OpenTasks, LinkTag::new(vec![]))?;
+    record_ref(&hash)
+}
+
+#[hdk_extern]
+pub fn claim_task(claim: Value) -> ExternResult<RecordRef> {
+    write_about(EntryTypes::Claim(Claim(claim.clone())), &claim, LinkTypes::TaskToClaims)
+}
+
+#[hdk_extern]
+pub fn assign_task(assignment: Value) -> ExternResult<RecordRef> {
+    let r = write_about(EntryTypes::Assignment(Assignment(assignment.clone())), &assignment, LinkTypes::TaskToAssignments)?;
+    let assignee = agent_key(assignment["assignee"].as_str().unwrap_or_default())?;
+    create_link(assignee, action_hash(&r.action_hash)?, LinkTypes::AgentToAssignments, LinkTag::new(vec![]))?;
+    Ok(r)
+}
+
+#[hdk_extern]
+pub fn post_result(result: Value) -> ExternResult<RecordRef> {
+    write_about(EntryTypes::Result(TaskResult(result.clone())), &result, LinkTypes::TaskToResults)
+}
+
+#[hdk_extern]
+pub fn issue_receipt(receipt: Value) -> ExternResult<RecordRef> {
+    let r = write_about(EntryTypes::Receipt(Receipt(receipt.clone())), &receipt, LinkTypes::TaskToReceipt)?;
+    close_task(&receipt)?;
+    Ok(r)
+}
+
+#[hdk_extern]
+pub fn cancel_task(cancellation: Value) -> ExternResult<RecordRef> {
+    let r = write_about(
+        EntryTypes::Cancellation(Cancellation(cancellation.clone())),
+        &cancellation,
+        LinkTypes::TaskToCancellation,
+    )?;
+    close_task(&cancellation)?;
+    Ok(r)
+}
+
+#[hdk_extern]
+pub fn list_open_tasks(_: ()) -> ExternResult<Vec<EntryRecord>> {
+    let now = sys_time()?.as_micros();
+    let mut seen = BTreeSet::new();
+    let mut open = Vec::new();
+    for link in get_links(LinkQuery::try_new(anchor(OPEN_TASKS)?, LinkTypes::OpenTasks)?, GetStrategy::Network)? {
+        let Some(target) = link.target.into_action_hash() else { continue };
+        let Some(task) = live_entry_record(target, entry_index(UnitEntryTypes::Task))? else { continue };
+        // Only the task's author opens it; a link by anyone else is noise.
+        if task.author != b64(&link.author) || !seen.insert(task.action_hash.clone()) {
+            continue;
+        }
+        // Cheaper than the whole state: what ends a task without more records is the deadline.
+        if task.entry["deadline"].as_i64().unwrap_or(0) < now {
+            continue;
+        }
+        if !by_task_author(&task, LinkTypes::TaskToReceipt, UnitEntryTypes::Receipt)?.is_empty()
+            || !by_task_author(&task, LinkTypes::TaskToCancellation, UnitEntryTypes::Cancellation)?.is_empty()
+        {
+            continue;
+        }
+        open.push(task);
+    }
+    Ok(open)
+}
+
+#[hdk_extern]
+pub fn get_task_state(task_hash: String) -> ExternResult<Option<Value>> {
+    let Some(task) = live_entry_record(action_hash(&task_hash)?, entry_index(UnitEntryTypes::Task))? else {
+        return Ok(None);
+    };
+    let claims = about(&task, LinkTypes::TaskToClaims, UnitEntryTypes::Claim)?;
+    let mut assignments = by_task_author(&task, LinkTypes::TaskToAssignments, UnitEntryTypes::Assignment)?;
+    assignments.sort_by_key(|a| (num(&a.entry, "attempt"), a.timestamp));
+    // The rules let only an assignment's assignee post a result for it.
+    let results: Vec<EntryRecord> = about(&task, LinkTypes::TaskToResults, UnitEntryTypes::Result)?
+        .into_iter()
+        .filter(|r| assignments.iter().any(|a| Some(a.action_hash.as_str()) == r.str_field("assignment")))
+        .collect();
+    let receipt = by_task_author(&task, LinkTypes::TaskToReceipt, UnitEntryTypes::Receipt)?.into_iter().next();
+    let cancellation =
+        by_task_author(&task, LinkTypes::TaskToCancellation, UnitEntryTypes::Cancellation)?.into_iter().next();
+    let status = task_status(&task, &claims, &assignments, &results, &receipt, &cancellation, sys_time()?.as_micros());
+    Ok(Some(json!({
+        "task": task,
+        "claims": claims,
+        "assignments": assignments,
+        "results": results,
+        "receipt": receipt,
+        "cancellation": cancellation,
+        "status": status,
+    })))
+}
+
+#[hdk_extern]
+pub fn broadcast_signal(payload: Value) -> ExternResult<()> {
+    broadcast(payload)
+}
+
+#[hdk_extern]
+pub fn recv_remote_signal(signal: ExternIO) -> ExternResult<()> {
+    receive(signal)
+}
+
+fn num(entry: &Value, key: &str) -> i64 {
+    entry[key].as_i64().unwrap_or(0)
+}
+
+/// The task's status, as `deriveTaskStatus` in the embedded zome derives it.
+fn task_status(
+    task: &EntryRecord,
+    claims: &[EntryRecord],
+    assignments: &[EntryRecord],
+    results: &[EntryRecord],
+    receipt: &Option<EntryRecord>,
+    cancellation: &Option<EntryRecord>,
+    now: i64,
+) -> &'static str {
+    if cancellation.is_some() {
+        return "cancelled";
+    }
+    if let Some(receipt) = receipt {
+        let result = results.iter().find(|r| Some(r.action_hash.as_str()) == receipt.str_field("result"));
+        let accepted = receipt.entry["accepted"].as_bool() == Some(true);
+        return if accepted && result.and_then(|r| r.str_field("status")) == Some("ok") { "done" } else { "failed" };
+    }
+    if num(&task.entry, "deadline") < now {
+        return "expired";
+    }
+    let max_attempts = num(&task.entry, "max_attempts");
+    // The newest attempt of each slot.
+    let mut current: BTreeMap<i64, &EntryRecord> = BTreeMap::new();
+    for a in assignments {
+        let slot = num(&a.entry, "slot");
+        if current.get(&slot).is_none_or(|held| num(&a.entry, "attempt") > num(&held.entry, "attempt")) {
+            current.insert(slot, a);
+        }
+    }
+    let slots: Vec<&str> = current
+        .values()
+        .map(|a| {
+            let result = results.iter().find(|r| r.str_field("assignment") == Some(a.action_hash.as_str()));
+            let last_attempt = num(&a.entry, "attempt") >= max_attempts;
+            match result {
+                Some(r) if r.str_field("status") == Some("error") && last_attempt => "failed",
+                Some(_) => "running",
+                None if num(&a.entry, "lease_expires_at") >= now => "assigned",
+                None if last_attempt => "failed",
+                None => "waiting",
+            }
+        })
+        .collect();
+    if slots.contains(&"assigned") {
+        return "assigned";
+    }
+    if slots.contains(&"running") {
+        return "running";
+    }
+    if slots.len() as i64 == num(&task.entry, "fan_out") && slots.iter().all(|s| *s == "failed") {
+        return "failed";
+    }
+    let assigned: BTreeSet<&str> = assignments.iter().filter_map(|a| a.str_field("assignee")).collect();
+    if claims.iter().any(|c| !assigned.contains(c.author.as_str())) {
+        "claimed"
+    } else {
+        "submitted"
+    }
+}
+
+fn write_about(entry: EntryTypes, fields: &Value, link_type: LinkTypes) -> ExternResult<RecordRef> {
+    let task = action_hash(fields["task"].as_str().unwrap_or_default())?;
+    let hash = create_entry(&entry)?;
+    create_link(task, hash.clone(), link_type, LinkTag::new(vec![]))?;
+    record_ref(&hash)
+}
+
+/// Removes this author's open-tasks link to the task named in `fields`.
+fn close_task(fields: &Value) -> ExternResult<()> {
+    let task = action_hash(fields["task"].as_str().unwrap_or_default())?;
+    let me = agent_info()?.agent_initial_pubkey;
+    for link in get_links(LinkQuery::try_new(anchor(OPEN_TASKS)?, LinkTypes::OpenTasks)?, GetStrategy::Network)? {
+        if link.author == me && link.target.clone().into_action_hash().as_ref() == Some(&task) {
+            delete_link(link.create_link_hash, GetOptions::network())?;
+        }
+    }
+    Ok(())
+}
+
+/// Live records of one type linked from the task that name it, once each, oldest first.
+fn about(task: &EntryRecord, link_type: LinkTypes, unit: UnitEntryTypes) -> ExternResult<Vec<EntryRecord>> {
+    Ok(linked_records(action_hash(&task.action_hash)?, link_type, entry_index(unit))?
+        .into_iter()
+        .filter(|r| r.str_field("task") == Some(task.action_hash.as_str()))
+        .collect())
+}
+
+/// Those written by the task's author (assignments, receipts and cancellations are the author's).
+fn by_task_author(task: &EntryRecord, link_type: LinkTypes, unit: UnitEntryTypes) -> ExternResult<Vec<EntryRecord>> {
+    Ok(about(task, link_type, unit)?.into_iter().filter(|r| r.author == task.author).collect())
+}

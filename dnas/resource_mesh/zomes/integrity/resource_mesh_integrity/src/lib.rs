@@ -1,0 +1,73 @@
+//! resource_mesh: tasks and their life. Entry and link types in the contract's order (an entry's index is its
+//! position here, as in the embedded conductor); every op is validated by the shared rules crate.
+use hdi::prelude::*;
+use integrity_support::{DnaRules, JsonEntry};
+
+/// `Task` of the contract (`zomes-bindings/resource_mesh.ts`); the rules crate checks every field.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct Task(pub JsonEntry);
+
+/// `Claim` of the contract (`zomes-bindings/resource_mesh.ts`); the rules crate checks every field.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct Claim(pub JsonEntry);
+
+/// `Assignment` of the contract (`zomes-bindings/resource_mesh.ts`); the rules crate checks every field.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct Assignment(pub JsonEntry);
+
+/// `Result` of the contract (`zomes-bindings/resource_mesh.ts`); the rules crate checks every field.
+/// Named TaskResult in Rust so it does not shadow `Result`; the entry type (variant) is `Result`.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct TaskResult(pub JsonEntry);
+
+/// `Receipt` of the contract (`zomes-bindings/resource_mesh.ts`); the rules crate checks every field.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct Receipt(pub JsonEntry);
+
+/// `Cancellation` of the contract (`zomes-bindings/resource_mesh.ts`); the rules crate checks every field.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct Cancellation(pub JsonEntry);
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type")]
+#[hdk_entry_types]
+#[unit_enum(UnitEntryTypes)]
+pub enum EntryTypes {
+    Task(Task),
+    Claim(Claim),
+    Assignment(Assignment),
+    Result(TaskResult),
+    Receipt(Receipt),
+    Cancellation(Cancellation),
+}
+
+#[derive(Serialize, Deserialize)]
+#[hdk_link_types]
+pub enum LinkTypes {
+    OpenTasks,
+    TaskToClaims,
+    TaskToAssignments,
+    TaskToResults,
+    TaskToReceipt,
+    TaskToCancellation,
+    AgentToAssignments,
+}
+
+/// The entry type names in index order, as the rules name them.
+pub const RULES: DnaRules = DnaRules { dna: "resource_mesh", entry_types: &["Task", "Claim", "Assignment", "Result", "Receipt", "Cancellation"] };
+
+/// The entry index of an entry type (coordinators filter records by it).
+pub fn entry_index(unit: UnitEntryTypes) -> u8 {
+    unit as u8
+}
+
+#[hdk_extern]
+pub fn validate(op: Op) -> ExternResult<ValidateCallbackResult> {
+    RULES.validate(op)
+}

@@ -1,0 +1,183 @@
+/**
+ * Starts a Holochain 0.6 conductor for the holochain backend when the network file names no running
+ * one: `lair-keystore` (its passphrase a 0600 file in the data dir, never an argument) and `holochain
+ * --piped` with a conductor config written from the network file, then waits for `###ADMIN_PORT:n###`.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { accessSync, constants } from 'node:fs'
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { delimiter, join } from 'node:path'
+import { promisify } from 'node:util'
+import type { NetworkConfig } from '../../config/network-config.ts'
+import type { Logger } from '../../log/logger.ts'
+import { RIPPLE_HOST_ORIGIN } from '../ripple-app.ts'
+
+const READY_TIMEOUT_MS = 60_000
+
+/** Thrown when the holochain backend must start a conductor and its binaries are not on PATH. */
+export class HolochainNotInstalledError extends Error {
+  static override readonly name = 'HolochainNotInstalledError'
+  constructor(
+    readonly network: string,
+    readonly missing: string[],
+  ) {
+    super(
+      `network "${network}" uses the holochain backend, which needs ${missing.join(' and ')} (Holochain 0.6) ` +
+        'on PATH: enter the Holochain shell with `nix develop` in this repository (flake.nix, holonix main-0.6), ' +
+        'or `cargo install holochain --version 0.6.3 --locked` and `cargo install lair_keystore --version 0.6.3 --locked`; ' +
+        "or set holochain.admin_url in the network file to a running conductor's admin interface; " +
+        'or use an embedded network such as "local"',
+    )
+    this.name = 'HolochainNotInstalledError'
+  }
+}
+
+/** Thrown when `holochain` or `lair-keystore` exits or stays silent instead of getting ready. */
+export class ConductorStartError extends Error {
+  static override readonly name = 'ConductorStartError'
+  constructor(what: string, detail: string) {
+    super(`${what} did not start: ${detail}`)
+    this.name = 'ConductorStartError'
+  }
+}
+
+export function findOnPath(binary: string, path = process.env.PATH ?? ''): string | null {
+  for (const dir of path.split(delimiter)) {
+    if (dir === '') continue
+    try {
+      accessSync(join(dir, binary), constants.X_OK)
+      return join(dir, binary)
+    } catch {}
+  }
+  return null
+}
+
+export interface ConductorConfigInit {
+  dataRoot: string
+  lairUrl: string
+  network: NetworkConfig
+}
+
+/** The conductor config (YAML; JSON is YAML) for Holochain 0.6's `holochain -c`. */
+export function conductorConfig(init: ConductorConfigInit): string {
+  const hc = init.network.holochain
+  const network: Record<string, unknown> = { target_arc_factor: 1 }
+  if (hc?.bootstrap_url) network.bootstrap_url = hc.bootstrap_url
+  if (hc?.signal_url) network.signal_url = hc.signal_url
+  if (hc?.relay_url) network.relay_url = hc.relay_url
+  const config = {
+    data_root_path: init.dataRoot,
+    keystore: { type: 'lair_server', connection_url: init.lairUrl },
+    admin_interfaces: [{ driver: { type: 'websocket', port: 0, allowed_origins: RIPPLE_HOST_ORIGIN } }],
+    network,
+  }
+  return `${JSON.stringify(config, null, 2)}\n`
+}
+
+export interface ConductorProcess {
+  adminUrl: string
+  stop(): Promise<void>
+}
+
+export async function startConductorProcess(
+  dataDir: string,
+  network: NetworkConfig,
+  logger: Logger,
+): Promise<ConductorProcess> {
+  const holochain = findOnPath('holochain')
+  const lair = findOnPath('lair-keystore')
+  const missing = [holochain ? null : 'holochain', lair ? null : 'lair-keystore'].filter((m) => m !== null)
+  if (holochain === null || lair === null) throw new HolochainNotInstalledError(network.name, missing)
+
+  const root = join(dataDir, 'holochain')
+  const lairRoot = join(root, 'lair')
+  await mkdir(root, { recursive: true, mode: 0o700 })
+  const passphrase = await loadOrCreatePassphrase(join(root, 'lair-passphrase'))
+  const initialised = await stat(join(lairRoot, 'lair-keystore-config.yaml')).then(
+    () => true,
+    () => false,
+  )
+  if (!initialised) await pipedRun(lair, ['--lair-root', lairRoot, 'init', '--piped'], passphrase)
+  const { stdout: lairUrl } = await promisify(execFile)(lair, ['--lair-root', lairRoot, 'url'])
+  const lairServer = spawn(lair, ['--lair-root', lairRoot, 'server', '--piped'], { stdio: 'pipe' })
+  lairServer.stdin.end(`${passphrase}\n`)
+  await waitForLine(lairServer, 'lair-keystore', /lair-keystore running/)
+
+  const configPath = join(root, 'conductor-config.yaml')
+  await writeFile(
+    configPath,
+    conductorConfig({ dataRoot: join(root, 'conductor'), lairUrl: lairUrl.trim(), network }),
+    { mode: 0o600 },
+  )
+  const conductor = spawn(holochain, ['--piped', '-c', configPath], { stdio: 'pipe' })
+  conductor.stdin.end(`${passphrase}\n`)
+  let port: string
+  try {
+    port = (await waitForLine(conductor, 'holochain', /###ADMIN_PORT:(\d+)###/))[1]!
+  } catch (err) {
+    lairServer.kill('SIGTERM')
+    throw err
+  }
+  logger.info({ port, pid: conductor.pid }, 'holochain conductor started')
+  return {
+    adminUrl: `ws://127.0.0.1:${port}`,
+    async stop() {
+      await Promise.all([terminate(conductor), terminate(lairServer)])
+    },
+  }
+}
+
+async function loadOrCreatePassphrase(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trim()
+  } catch {
+    const passphrase = randomBytes(32).toString('hex')
+    await writeFile(path, passphrase, { mode: 0o600, flag: 'wx' })
+    await chmod(path, 0o600)
+    return passphrase
+  }
+}
+
+async function pipedRun(binary: string, args: string[], passphrase: string): Promise<void> {
+  const child = spawn(binary, args, { stdio: ['pipe', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  child.stdin.end(`${passphrase}\n`)
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  if (code !== 0)
+    throw new ConductorStartError(`${binary} ${args.join(' ')}`, `exit ${code}: ${stderr.slice(-500)}`)
+}
+
+function waitForLine(child: ChildProcess, what: string, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new ConductorStartError(what, `not ready after ${READY_TIMEOUT_MS} ms:\n${out.slice(-1000)}`))
+    }, READY_TIMEOUT_MS)
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString()
+      const match = pattern.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match)
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new ConductorStartError(what, `exited with ${code}:\n${out.slice(-1000)}`))
+    })
+  })
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  await exited
+}

@@ -1,0 +1,54 @@
+/**
+ * The holochain backend: a Holochain 0.6 conductor behind the conductor port. The network file names a
+ * running conductor (`holochain.admin_url`), or this host starts one with `holochain` + `lair-keystore`.
+ *
+ * @example
+ * const backend = await startHolochainBackend({ dataDir, network: await loadNetworkConfig('testnet'), logger })
+ * await backend.conductor.callZome('agent_registry', 'list_nodes', null)
+ */
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { NetworkConfig } from '../../config/network-config.ts'
+import type { Logger } from '../../log/logger.ts'
+import { startConductorProcess } from './conductor-process.ts'
+import { HolochainConductor } from './holochain-conductor.ts'
+
+export { HolochainNotInstalledError } from './conductor-process.ts'
+export { HappNotBuiltError, HolochainCallError, HolochainConductor } from './holochain-conductor.ts'
+
+export const DEFAULT_HAPP_PATH = join(fileURLToPath(new URL('../../../workdir/ripple.happ', import.meta.url)))
+
+export interface HolochainBackend {
+  conductor: HolochainConductor
+  /** Closes the client; stops the conductor when this host started it. */
+  stop(): Promise<void>
+}
+
+export async function startHolochainBackend(init: {
+  dataDir: string
+  network: NetworkConfig
+  happPath?: string
+  logger: Logger
+}): Promise<HolochainBackend> {
+  const adminUrl = init.network.holochain?.admin_url ?? null
+  const started =
+    adminUrl === null ? await startConductorProcess(init.dataDir, init.network, init.logger) : null
+  try {
+    const conductor = await HolochainConductor.connect({
+      adminUrl: adminUrl ?? started!.adminUrl,
+      network: init.network,
+      happPath: init.happPath ?? DEFAULT_HAPP_PATH,
+      logger: init.logger,
+    })
+    return {
+      conductor,
+      async stop() {
+        await conductor.close()
+        await started?.stop()
+      },
+    }
+  } catch (err) {
+    await started?.stop()
+    throw err
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The coordination backend a daemon runs, chosen by the network file: an embedded peer (conductor,
+ * libp2p node, replication; optionally serving Holochain's WebSocket API), or a Holochain conductor
+ * driven through @holochain/client. The daemon sees only what both can give.
+ */
+
+import type { DnaName } from '../../zomes-bindings/index.ts'
+import type { ActionWaiter } from '../api/routes/wait-route.ts'
+import { openAgentKey } from '../conductor/embedded/keystore.ts'
+import {
+  createEmbeddedPeer,
+  type WarrantView,
+  waitForAction,
+} from '../conductor/embedded/replication/index.ts'
+import { serveConductorApi } from '../conductor/embedded/websocket-api/conductor-api.ts'
+import { libp2pTransportView } from '../conductor/embedded/websocket-api/network-info.ts'
+import type { ConductorPort } from '../conductor/port.ts'
+import type { NetworkConfig } from '../config/network-config.ts'
+import type { Logger } from '../log/logger.ts'
+
+export interface DaemonBackend {
+  conductor: ConductorPort
+  /** Where other machines reach this peer (embedded only). */
+  multiaddrs(): string[]
+  warrants(): WarrantView[]
+  /** Waits for an action to be held here (embedded only: Holochain has no such notification). */
+  waitForAction?: ActionWaiter
+  /** Wakes the scheduler when records of a DNA arrive; on Holochain it polls instead. */
+  onRecordsStored(dna: DnaName, listener: () => void): () => void
+  /** Holochain's admin interface served by this peer (`--admin-port`), or null. */
+  adminUrl: string | null
+  stop(): Promise<void>
+}
+
+export interface BackendOptions {
+  dataDir: string
+  network: NetworkConfig
+  listen?: readonly string[]
+  peers?: readonly string[]
+  mdnsInterface?: string
+  adminPort?: number
+  adminOrigins?: string
+  logger: Logger
+}
+
+export async function startBackend(options: BackendOptions): Promise<DaemonBackend> {
+  return options.network.backend === 'holochain' ? startHolochain(options) : startEmbedded(options)
+}
+
+async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
+  const peer = await createEmbeddedPeer({
+    dataDir: options.dataDir,
+    network: options.network,
+    listen: options.listen ? [...options.listen] : undefined,
+    peers: [...(options.peers ?? [])],
+    mdnsInterface: options.mdnsInterface,
+    logger: options.logger,
+  })
+  try {
+    const key = await openAgentKey(options.dataDir)
+    const api =
+      options.adminPort === undefined
+        ? null
+        : await serveConductorApi({
+            conductor: peer.conductor,
+            network: options.network,
+            transport: libp2pTransportView(peer.node),
+            sign: (bytes) => key.sign(bytes),
+            adminPort: options.adminPort,
+            adminOrigins: options.adminOrigins,
+            logger: options.logger,
+          })
+    return {
+      conductor: peer.conductor,
+      multiaddrs: () => peer.node.multiaddrs().map((ma) => ma.toString()),
+      warrants: () => peer.replication.listWarrants(),
+      waitForAction: (hash, timeoutMs) =>
+        waitForAction({ store: peer.conductor.store, replication: peer.replication }, hash, timeoutMs),
+      onRecordsStored: (dna, listener) =>
+        peer.replication.onOpsStored((event) => {
+          if (event.dna === dna) listener()
+        }),
+      adminUrl: api?.adminUrl ?? null,
+      async stop() {
+        await api?.close()
+        await peer.stop()
+      },
+    }
+  } catch (err) {
+    await peer.stop()
+    throw err
+  }
+}
+
+async function startHolochain(options: BackendOptions): Promise<DaemonBackend> {
+  // Loaded only here: @holochain/client costs ~270 ms and ~40 MB that embedded peers need not pay.
+  const { startHolochainBackend } = await import('../conductor/holochain/index.ts')
+  const backend = await startHolochainBackend({
+    dataDir: options.dataDir,
+    network: options.network,
+    logger: options.logger,
+  })
+  return {
+    conductor: backend.conductor,
+    multiaddrs: () => [],
+    warrants: () => [],
+    onRecordsStored: () => () => {},
+    adminUrl: null,
+    stop: () => backend.stop(),
+  }
+}
