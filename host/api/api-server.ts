@@ -11,6 +11,7 @@ import { bearerAuth } from './bearer-auth.ts'
 import type { PeersReply, StatusView } from './contract/index.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
+import { registerMcpRoute } from './mcp/mcp-http.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { registerPeersRoute } from './routes/peers-route.ts'
 import { type PolicyApi, registerPolicyRoutes } from './routes/policies-route.ts'
@@ -89,6 +90,11 @@ export class ApiServer implements Startable {
     if (init.tasks) registerTaskRoutes(this.app, init.tasks)
     if (init.policies) registerPolicyRoutes(this.app, init.policies)
     registerModelsRoute(this.app, init.models)
+    registerMcpRoute(this.app, {
+      apiUrl: () => this.url,
+      version: () => init.status().version,
+      extraHostNames: [init.host],
+    })
   }
 
   get url(): string {
