@@ -5,7 +5,7 @@
  * over HTTP it talks to `/mcp` on the asker's API listener.
  */
 
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,14 +15,11 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient } from '../../host/api/client/index.ts'
 import { readDaemonFile } from '../../host/daemon/daemon-file.ts'
-import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
-import { isolatedNetwork, REPO_ROOT, RIPPLE_BIN, type RunningRipple, startRipple } from './ripple-process.ts'
-
-type Daemon = RunningRipple & { dataDir: string; agent: string }
+import { type NamedRipple, REPO_ROOT, RIPPLE_BIN, startAskerAndRunner } from './ripple-process.ts'
 
 let root: string
-let asker: Daemon
-let runner: Daemon
+let asker: NamedRipple
+let runner: NamedRipple
 let apiUrl: string
 let token: string
 let stdio: Client
@@ -56,23 +53,7 @@ const jsonOf = <T = Record<string, unknown>>(reply: unknown): T => {
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-mcp-'))
-  const network = await isolatedNetwork(root, 'e2e-mcp')
-  const start = async (name: string, models: string): Promise<Daemon> => {
-    const dataDir = join(root, name)
-    await mkdir(models, { recursive: true })
-    const flags = ['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
-    const daemon = await startRipple(
-      [...flags, '--name', name, '--threads', '1', '--log-level', 'warn'],
-      90_000,
-    )
-    return { ...daemon, dataDir, agent: /^ripple: agent (\S+)$/m.exec(daemon.stdout())?.[1] ?? '' }
-  }
-  await mkdir(join(root, 'runner-models'), { recursive: true })
-  await writeLlamaModel(join(root, 'runner-models', 'tiny.gguf'), TINY_MODEL)
-  ;[asker, runner] = await Promise.all([
-    start('asker', join(root, 'asker-models')),
-    start('runner', join(root, 'runner-models')),
-  ])
+  ;[asker, runner] = await startAskerAndRunner(root, 'e2e-mcp')
   apiUrl = (await readDaemonFile(asker.dataDir))!.api_url
   token = (await readFile(join(asker.dataDir, 'api-token'), 'utf8')).trim()
 

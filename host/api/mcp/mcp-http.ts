@@ -17,6 +17,8 @@ import { hostAllowed, originAllowed } from './loopback-guard.ts'
 import { createMcpServer } from './mcp-server.ts'
 
 export const MCP_PATH = '/mcp'
+/** Open sessions kept; past this the oldest is closed (clients that never say goodbye add up). */
+const MAX_SESSIONS = 64
 
 export interface McpRouteInit {
   /** The API's own URL, which the sessions' clients call with the caller's credential. */
@@ -82,6 +84,8 @@ export function registerMcpRoute(app: FastifyInstance, init: McpRouteInit): void
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sessionId) => {
         sessions.set(sessionId, { transport, credential })
+        const [oldest] = sessions.values()
+        if (sessions.size > MAX_SESSIONS) void oldest?.transport.close()
       },
     })
     transport.onclose = () => {
