@@ -221,6 +221,25 @@ describe('ripple MCP server (SDK client, two ripple up processes)', { timeout: 1
     expect(messages).toContainEqual(expect.stringMatching(/^(assigned|running) \(attempt 1 on /))
   })
 
+  it('asks several peers with fan_out and reports every vote; embeds texts on the peer with the model', async () => {
+    // A two-peer mesh where one peer has the model: one answer, its vote, and the slot nobody could take.
+    const fanned = jsonOf<{ text: string; agreement: string; votes: { assignee: string; agree: boolean }[] }>(
+      await http.callTool({
+        name: 'generate_text',
+        arguments: { prompt: 'Asked of two peers', model: 'tiny', max_tokens: 8, fan_out: 2 },
+      }),
+    )
+    expect(fanned.votes).toEqual([expect.objectContaining({ assignee: runner.agent, agree: true })])
+    expect(fanned.agreement).toBe('1 of 1 answers agree; 1 slot found no claimant')
+
+    const embedded = jsonOf<{ ran_on: string; dimension: number; vectors: number[][] }>(
+      await stdio.callTool({ name: 'embed', arguments: { input: ['one text', 'another'], model: 'tiny' } }),
+    )
+    expect(embedded.ran_on).toBe(runner.agent)
+    expect(embedded.vectors).toHaveLength(2)
+    expect(embedded.vectors[0]).toHaveLength(embedded.dimension)
+  })
+
   it('answers a bad argument with a tool error naming the field, and keeps serving', async () => {
     for (const client of [stdio, http]) {
       const tooMany = await client.callTool({
