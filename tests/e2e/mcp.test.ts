@@ -93,14 +93,19 @@ function httpTransport(bearer: string | null) {
   })
 }
 
-/** POSTs an MCP initialize to /mcp with the headers given (node:http, so Host can be set). */
-function rawInitialize(headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  const body = JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-  })
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+}
+
+/** POSTs a JSON-RPC message to /mcp with the headers given (node:http, so Host can be set). */
+function rawPost(
+  headers: Record<string, string>,
+  message: object = INITIALIZE,
+): Promise<{ status: number; body: string }> {
+  const body = JSON.stringify(message)
   const url = new URL('/mcp', apiUrl)
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -306,15 +311,19 @@ describe('ripple MCP server (SDK client, two ripple up processes)', { timeout: 1
       const client = new Client({ name: 'intruder', version: '1.0.0' })
       await expect(client.connect(httpTransport(bearer))).rejects.toThrow(why)
     }
-    const foreignOrigin = await rawInitialize({ origin: 'http://evil.example' })
+    const foreignOrigin = await rawPost({ origin: 'http://evil.example' })
     expect(foreignOrigin.status).toBe(403)
     expect(foreignOrigin.body).toMatch(/ForbiddenOriginError/)
-    const foreignHost = await rawInitialize({ host: `evil.example:${new URL(apiUrl).port}` })
+    const foreignHost = await rawPost({ host: `evil.example:${new URL(apiUrl).port}` })
     expect(foreignHost.status).toBe(403)
     expect(foreignHost.body).toMatch(/ForbiddenHostError/)
     // The same request from a loopback page, with the key, opens a session.
-    const local = await rawInitialize({ origin: `http://localhost:${new URL(apiUrl).port}` })
+    const local = await rawPost({ origin: `http://localhost:${new URL(apiUrl).port}` })
     expect(local.status).toBe(200)
     expect(local.body).toMatch(/"serverInfo":\{"name":"ripple"/)
+    // Anything but initialize needs a session, and a session id must be one this server gave out.
+    const list = { jsonrpc: '2.0', id: 2, method: 'tools/list' }
+    expect((await rawPost({}, list)).status).toBe(400)
+    expect((await rawPost({ 'mcp-session-id': 'made-up' }, list)).status).toBe(404)
   })
 })

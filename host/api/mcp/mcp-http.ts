@@ -30,7 +30,8 @@ export interface McpRouteInit {
 
 interface Session {
   transport: StreamableHTTPServerTransport
-  credential: string
+  /** Digest of the credential that opened it. */
+  owner: string
 }
 
 export function registerMcpRoute(app: FastifyInstance, init: McpRouteInit): void {
@@ -55,35 +56,12 @@ export function registerMcpRoute(app: FastifyInstance, init: McpRouteInit): void
     }
   }
 
-  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
-    // The bearer hook let the request through, so it carries a credential.
-    const credential = digest(bearerOf(request) ?? '').toString('hex')
-    const id = request.headers['mcp-session-id']
-    const session = typeof id === 'string' ? sessions.get(id) : undefined
-    if (session && session.credential !== credential) {
-      return sendError(reply, 404, 'SessionNotFoundError', 'no such MCP session for this credential')
-    }
-    let transport = session?.transport
-    if (!transport) {
-      if (id !== undefined || request.method !== 'POST' || !isInitializeRequest(request.body)) {
-        return sendError(
-          reply,
-          id === undefined ? 400 : 404,
-          'SessionNotFoundError',
-          id === undefined ? 'send initialize first (no mcp-session-id)' : `no MCP session ${String(id)}`,
-        )
-      }
-      transport = await openSession(bearerOf(request) ?? '', credential)
-    }
-    reply.hijack()
-    await transport.handleRequest(request.raw, reply.raw, request.body)
-  }
-
-  const openSession = async (bearer: string, credential: string) => {
+  /** A new session whose server acts with `bearer`; it is kept once the client's initialize succeeds. */
+  const openSession = async (bearer: string, owner: string) => {
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sessionId) => {
-        sessions.set(sessionId, { transport, credential })
+        sessions.set(sessionId, { transport, owner })
         const [oldest] = sessions.values()
         if (sessions.size > MAX_SESSIONS) void oldest?.transport.close()
       },
@@ -97,6 +75,26 @@ export function registerMcpRoute(app: FastifyInstance, init: McpRouteInit): void
     })
     await server.connect(transport)
     return transport
+  }
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    // The bearer hook let the request through, so it carries a credential.
+    const bearer = bearerOf(request) ?? ''
+    const owner = digest(bearer).toString('hex')
+    const id = request.headers['mcp-session-id']
+    const session = typeof id === 'string' ? sessions.get(id) : undefined
+    let transport: StreamableHTTPServerTransport
+    if (session !== undefined && session.owner === owner) transport = session.transport
+    else if (id === undefined && request.method === 'POST' && isInitializeRequest(request.body)) {
+      transport = await openSession(bearer, owner)
+    } else {
+      // Another credential's session is as unknown to this caller as one that never existed.
+      return id === undefined
+        ? sendError(reply, 400, 'SessionRequiredError', 'send initialize first (no mcp-session-id header)')
+        : sendError(reply, 404, 'SessionNotFoundError', `no MCP session ${String(id)}`)
+    }
+    reply.hijack()
+    await transport.handleRequest(request.raw, reply.raw, request.body)
   }
 
   for (const method of ['GET', 'POST', 'DELETE'] as const) {
