@@ -2,6 +2,7 @@ import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promise
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApiClient } from '../../host/api/client/index.ts'
 import type { PeersReply, StatusView } from '../../host/api/contract/index.ts'
 import { llamaSpec, writeGguf } from '../fixtures/gguf-writer.ts'
 import { LOOPBACK_FLAGS, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
@@ -64,13 +65,8 @@ describe('ripple up / status / peers (separate processes)', { timeout: 60_000 },
       agent: string
     }
     const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
-    const res = await fetch(`${file.api_url}/api/zome/agent_registry/get_capability`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(file.agent),
-    })
-    expect(res.status).toBe(200)
-    const record = (await res.json()) as { author: string; entry: { name: string } }
+    const api = new ApiClient({ baseUrl: file.api_url, token })
+    const record = await api.callZome('agent_registry', 'get_capability', file.agent)
     expect(record).toMatchObject({ author: file.agent, entry: { name: 'e2e-peer' } })
   })
 
