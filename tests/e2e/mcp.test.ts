@@ -136,6 +136,7 @@ function rawPost(
 
 describe('ripple MCP server (SDK client, two ripple up processes)', { timeout: 120_000 }, () => {
   it('lists every tool with a description and a JSON schema of its arguments, over stdio and HTTP', async () => {
+    expect(asker.stdout()).toContain(`ripple: mcp ${apiUrl}/mcp (or \`ripple mcp\` over stdio)\n`)
     for (const client of [stdio, http]) {
       const { tools } = await client.listTools()
       expect(tools.map((t) => t.name).sort()).toEqual(TOOLS)

@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { Command, Option } from 'commander'
+import { MCP_PATH } from '../../api/mcp/mcp-http.ts'
 import type { RunningDaemon } from '../../daemon/daemon.ts'
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log/logger.ts'
 import { collectMultiaddr, collectTag, parseIntegerIn, parseName, parsePort } from '../cli-options.ts'
@@ -99,6 +100,7 @@ function startupText(daemon: RunningDaemon): string {
     `ripple: join from another machine with \`ripple up --peer <one of the addresses above>\``,
     `ripple: api ${daemon.apiUrl}`,
     `ripple: token ${daemon.apiToken}`,
+    `ripple: mcp ${daemon.apiUrl}${MCP_PATH} (or \`ripple mcp\` over stdio)`,
     `ripple: try \`ripple status ${dataDirFlag}\` or \`ripple peers ${dataDirFlag}\``,
     // performance.now() counts from process start, so this includes loading the code.
     `ripple: ready in ${Math.round(performance.now())} ms`,
