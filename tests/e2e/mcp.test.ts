@@ -246,6 +246,32 @@ describe('ripple MCP server (SDK client, two ripple up processes)', { timeout: 1
     expect(embedded.vectors[0]).toHaveLength(embedded.dimension)
   })
 
+  it('says why nobody claims a task, and cancels it', async () => {
+    const { task } = jsonOf<{ task: string }>(
+      await stdio.callTool({
+        name: 'submit_task',
+        arguments: {
+          kind: 'echo',
+          input: { message: 'for nobody' },
+          requirements: { model: 'no-such-model' },
+        },
+      }),
+    )
+    const why = async () =>
+      jsonOf<{ why_unclaimed: string | null }>(
+        await http.callTool({ name: 'get_task', arguments: { hash: task } }),
+      ).why_unclaimed
+    await expect.poll(why, { timeout: 20_000 }).toMatch(/no node has model "no-such-model"/)
+    const cancelled = jsonOf<{ cancellation: string }>(
+      await stdio.callTool({ name: 'cancel_task', arguments: { hash: task, reason: 'nobody can run it' } }),
+    )
+    expect(cancelled.cancellation).toMatch(/^uhCkk/)
+    const after = jsonOf<{ status: string; why: string }>(
+      await http.callTool({ name: 'get_task', arguments: { hash: task } }),
+    )
+    expect(after).toMatchObject({ status: 'cancelled', why: 'nobody can run it' })
+  })
+
   it('answers a bad argument with a tool error naming the field, and keeps serving', async () => {
     for (const client of [stdio, http]) {
       const tooMany = await client.callTool({
