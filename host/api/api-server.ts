@@ -12,6 +12,7 @@ import type { PeersReply, StatusView } from './contract/index.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
 import { LoginCodes } from './login-codes.ts'
+import { registerMcpRoute } from './mcp/mcp-http.ts'
 import { type InviteApi, registerInviteRoutes } from './routes/invites-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { registerPeersRoute } from './routes/peers-route.ts'
@@ -97,6 +98,11 @@ export class ApiServer implements Startable {
     if (init.policies) registerPolicyRoutes(this.app, init.policies)
     if (init.invites) registerInviteRoutes(this.app, init.invites)
     registerModelsRoute(this.app, init.models)
+    registerMcpRoute(this.app, {
+      apiUrl: () => this.url,
+      version: () => init.status().version,
+      extraHostNames: [init.host],
+    })
   }
 
   get url(): string {

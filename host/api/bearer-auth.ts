@@ -12,21 +12,26 @@ export function bearerAuth(token: string, open: readonly { method: string; url: 
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0]
     if (open.some((route) => route.method === request.method && route.url === path)) return
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')
+    const presented = bearerOf(request)
     // Compare digests: equal length always, so the comparison time says nothing about the token.
-    if (match?.[1] && timingSafeEqual(digest(match[1]), expected)) return
+    if (presented !== null && timingSafeEqual(digest(presented), expected)) return
     reply.header('www-authenticate', 'Bearer')
     return sendError(
       reply,
       401,
       'UnauthorizedError',
-      match
+      presented !== null
         ? 'wrong API token'
         : 'missing API token: send "Authorization: Bearer <token>" (the token is in <data dir>/api-token)',
     )
   }
 }
 
-function digest(value: string): Buffer {
+/** The credential a request carried (`Authorization: Bearer <it>`), or null. */
+export function bearerOf(request: FastifyRequest): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1] ?? null
+}
+
+export function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }

@@ -2,7 +2,8 @@ import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promise
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PeersReply, StatusView } from '../../host/api/contract/index.ts'
+import { ApiClient } from '../../host/api/client/index.ts'
+import { type PeersReply, routePath, routes, type StatusView } from '../../host/api/contract/index.ts'
 import { llamaSpec, writeGguf } from '../fixtures/gguf-writer.ts'
 import { LOOPBACK_FLAGS, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
@@ -64,13 +65,8 @@ describe('ripple up / status / peers (separate processes)', { timeout: 60_000 },
       agent: string
     }
     const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
-    const res = await fetch(`${file.api_url}/api/zome/agent_registry/get_capability`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(file.agent),
-    })
-    expect(res.status).toBe(200)
-    const record = (await res.json()) as { author: string; entry: { name: string } }
+    const api = new ApiClient({ baseUrl: file.api_url, token })
+    const record = await api.callZome('agent_registry', 'get_capability', file.agent)
     expect(record).toMatchObject({ author: file.agent, entry: { name: 'e2e-peer' } })
   })
 
@@ -91,17 +87,18 @@ describe('ripple up / status / peers (separate processes)', { timeout: 60_000 },
   })
 
   it('answers bad API requests with 4xx and keeps serving', async () => {
+    const zomePath = (dna: string, fn: string) => routePath(routes.callZome.path, { dna, fn })
     const file = JSON.parse(await readFile(join(dataDir, 'daemon.json'), 'utf8')) as { api_url: string }
     const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
-    const noToken = await fetch(`${file.api_url}/api/status`)
+    const noToken = await fetch(`${file.api_url}${routes.status.path}`)
     expect(noToken.status).toBe(401)
-    const malformed = await fetch(`${file.api_url}/api/zome/agent_registry/advertise_capability`, {
+    const malformed = await fetch(`${file.api_url}${zomePath('agent_registry', 'advertise_capability')}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: '{"name":',
     })
     expect(malformed.status).toBe(400)
-    const invalid = await fetch(`${file.api_url}/api/zome/agent_registry/get_capability`, {
+    const invalid = await fetch(`${file.api_url}${zomePath('agent_registry', 'get_capability')}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: '"not-an-agent-key"',

@@ -3,38 +3,22 @@
  * `ripple infer` on the asker runs on the runner, and answers exactly what a local run of the same
  * model file, seed and greedy input answers in this process.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PeersReply } from '../../host/api/contract/index.ts'
 import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
 import { modelsFixture } from '../unit/inference/inference-fixtures.ts'
-import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+import { type NamedRipple, runRipple, startAskerAndRunner } from './ripple-process.ts'
 
 let root: string
-let asker: RunningRipple & { dataDir: string }
-let runner: RunningRipple & { dataDir: string; agent: string }
+let asker: NamedRipple
+let runner: NamedRipple
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-remote-infer-'))
-  const network = await isolatedNetwork(root, 'e2e-remote-infer')
-  const start = async (name: string, models: string) => {
-    const dataDir = join(root, name)
-    await mkdir(models, { recursive: true })
-    const flags = ['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
-    const daemon = await startRipple(
-      [...flags, '--name', name, '--threads', '1', '--log-level', 'warn'],
-      90_000,
-    )
-    return { ...daemon, dataDir, agent: /^ripple: agent (\S+)$/m.exec(daemon.stdout())?.[1] ?? '' }
-  }
-  await mkdir(join(root, 'runner-models'), { recursive: true })
-  await writeLlamaModel(join(root, 'runner-models', 'tiny.gguf'), TINY_MODEL)
-  ;[asker, runner] = await Promise.all([
-    start('asker', join(root, 'asker-models')),
-    start('runner', join(root, 'runner-models')),
-  ])
+  ;[asker, runner] = await startAskerAndRunner(root, 'e2e-remote-infer')
 }, 120_000)
 
 afterAll(async () => {

@@ -1,10 +1,11 @@
 /** Runs the `ripple` CLI (bin/ripple.js) as child processes, the way a person would. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const RIPPLE_BIN = join(REPO_ROOT, 'bin', 'ripple.js')
@@ -101,4 +102,33 @@ export async function isolatedNetwork(
     JSON.stringify({ ...local, name, seed: `${name}-${randomBytes(8).toString('hex')}`, ...overrides }),
   )
   return path
+}
+
+export type NamedRipple = RunningRipple & { dataDir: string; agent: string }
+
+/**
+ * Two `ripple up` processes on a network of their own under `root`: the asker has no models, the
+ * runner holds the tiny generated model, so every model task the asker submits runs on the runner.
+ */
+export async function startAskerAndRunner(
+  root: string,
+  network: string,
+): Promise<[NamedRipple, NamedRipple]> {
+  const networkFile = await isolatedNetwork(root, network)
+  const start = async (name: string, models: string): Promise<NamedRipple> => {
+    const dataDir = join(root, name)
+    await mkdir(models, { recursive: true })
+    const flags = ['--network', networkFile, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
+    const daemon = await startRipple(
+      [...flags, '--name', name, '--threads', '1', '--log-level', 'warn'],
+      90_000,
+    )
+    return { ...daemon, dataDir, agent: /^ripple: agent (\S+)$/m.exec(daemon.stdout())?.[1] ?? '' }
+  }
+  await mkdir(join(root, 'runner-models'), { recursive: true })
+  await writeLlamaModel(join(root, 'runner-models', 'tiny.gguf'), TINY_MODEL)
+  return Promise.all([
+    start('asker', join(root, 'asker-models')),
+    start('runner', join(root, 'runner-models')),
+  ])
 }

@@ -1,6 +1,14 @@
 /** What the typed client throws; recognised by `name`, like every error of Ripple. */
 
-/** Thrown when the daemon answers a request with an error (its status and the API's error body). */
+interface Issue {
+  path: readonly (string | number)[]
+  message: string
+}
+
+/**
+ * Thrown when the daemon answers a request with an error (its status and the API's error body). The
+ * message names every field at fault when the API listed them.
+ */
 export class ApiRequestError extends Error {
   static override readonly name = 'ApiRequestError'
   constructor(
@@ -9,7 +17,9 @@ export class ApiRequestError extends Error {
     message: string,
     readonly details?: unknown,
   ) {
-    super(`${errorName} (HTTP ${status}): ${message}`)
+    const issues = (details as { issues?: Issue[] } | undefined)?.issues ?? []
+    const fields = issues.map((i) => `${i.path.join('.') || '(the body)'}: ${i.message}`)
+    super(`${errorName} (HTTP ${status}): ${message}${fields.length > 0 ? ` (${fields.join('; ')})` : ''}`)
     this.name = 'ApiRequestError'
   }
 }

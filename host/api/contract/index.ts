@@ -4,4 +4,5 @@
  */
 export * from './route-path.ts'
 export * from './routes.ts'
+export * from './task-outcome.ts'
 export * from './views.ts'

@@ -61,9 +61,9 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
   app.get(routes.taskEvents.path, async (request, reply) => {
     const params = routes.taskEvents.params.safeParse(request.params)
     if (!params.success) return sendInvalidPayload(reply, 'not a task hash', params.error)
-    const hash = params.data
+    const { hash } = params.data
     // Fails with 404 before the stream opens when the task is unknown.
-    const view = await api.scheduler.view(hash.hash).catch((err: Error) => err)
+    const view = await api.scheduler.view(hash).catch((err: Error) => err)
     if (view instanceof Error) {
       return view.name === 'TaskNotFoundError'
         ? sendError(reply, 404, view.name, view.message)
@@ -89,6 +89,6 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     }
     // The response closes when the client goes away (or once the task ended).
     raw.on('close', close)
-    unwatch = api.scheduler.watch(hash.hash, send)
+    unwatch = api.scheduler.watch(hash, send)
   })
 }

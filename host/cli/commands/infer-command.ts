@@ -7,13 +7,19 @@
  */
 import { Command, InvalidArgumentError } from 'commander'
 import type { ApiClient } from '../../api/client/index.ts'
-import type { SubmitTaskBody, TaskView } from '../../api/contract/index.ts'
+import {
+  acceptedOutput,
+  acceptedResult,
+  type SubmitTaskBody,
+  type TaskView,
+  whyEnded,
+} from '../../api/contract/index.ts'
 import { printable, printableText } from '../../text/printable.ts'
 import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infer-generate.ts'
 import { parseIntegerIn } from '../cli-options.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
-import { acceptedOutput, acceptedResult, reportVotes, TaskEndedError, whyEnded } from './task-command.ts'
+import { reportVotes, TaskEndedError } from './task-command.ts'
 
 interface InferOptions extends TargetOptions {
   model?: string

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { text } from 'node:stream/consumers'
 import { Command, Option } from 'commander'
+import { MCP_PATH } from '../../api/mcp/mcp-http.ts'
 import { progenitorOf } from '../../config/network-config.ts'
 import type { RunningDaemon } from '../../daemon/daemon.ts'
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log/logger.ts'
@@ -131,6 +132,7 @@ function startupText(daemon: RunningDaemon): string {
     `ripple: api ${daemon.apiUrl}`,
     ...(daemon.adminUrl ? [`ripple: holochain admin ${daemon.adminUrl}`] : []),
     `ripple: open ${daemon.loginUrl()} (one-time link; \`ripple token\` prints the API token for scripts)`,
+    `ripple: mcp ${daemon.apiUrl}${MCP_PATH} (or \`ripple mcp\` over stdio)`,
     `ripple: try \`ripple status ${dataDirFlag}\` or \`ripple peers ${dataDirFlag}\``,
     // performance.now() counts from process start, so this includes loading the code.
     `ripple: ready in ${Math.round(performance.now())} ms`,

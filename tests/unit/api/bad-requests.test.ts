@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
+import { routePath, routes } from '../../../host/api/contract/index.ts'
 import { ModelNotFoundError, ModelUnusableError } from '../../../host/inference/model-manager.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { AGENT, CAPABILITY, fakeConductor } from './fixtures.ts'
@@ -65,29 +66,31 @@ const json = (body: string, token?: string | null): RequestInit & { token?: stri
   token,
 })
 
+const zomePath = (dna: string, fn: string) => routePath(routes.callZome.path, { dna, fn })
+
 /** After every bad request the daemon must still answer a good one. */
 async function expectAlive(): Promise<void> {
-  const res = await send('/api/status')
+  const res = await send(routes.status.path)
   expect(res.status).toBe(200)
   expect(res.body.agent).toBe(AGENT)
 }
 
 describe('API bad requests', () => {
   it('answers 401 without a token', async () => {
-    const res = await send('/api/status', { token: null })
+    const res = await send(routes.status.path, { token: null })
     expect(res.status).toBe(401)
     expect(res.body.error?.name).toBe('UnauthorizedError')
     await expectAlive()
   })
 
   it('answers 401 with a wrong token, and does not reveal whether a route exists', async () => {
-    expect((await send('/api/status', { token: 'nope' })).status).toBe(401)
+    expect((await send(routes.status.path, { token: 'nope' })).status).toBe(401)
     expect((await send('/api/no-such-route', { token: 'nope' })).status).toBe(401)
     await expectAlive()
   })
 
   it('answers 400 to malformed JSON', async () => {
-    const res = await send('/api/zome/agent_registry/advertise_capability', json('{"name": '))
+    const res = await send(zomePath('agent_registry', 'advertise_capability'), json('{"name": '))
     expect(res.status).toBe(400)
     expect(res.body.error?.name).toBe('MalformedJsonError')
     await expectAlive()
@@ -95,7 +98,7 @@ describe('API bad requests', () => {
 
   it('answers 400 with the issue paths to a payload that breaks the contract', async () => {
     const bad = { ...CAPABILITY, name: '', hardware: { ...CAPABILITY.hardware, ram_bytes: -1 } }
-    const res = await send('/api/zome/agent_registry/advertise_capability', json(JSON.stringify(bad)))
+    const res = await send(zomePath('agent_registry', 'advertise_capability'), json(JSON.stringify(bad)))
     expect(res.status).toBe(400)
     expect(res.body.error?.name).toBe('InvalidPayloadError')
     const issues = (res.body.error?.details as { issues: { path: string[] }[] } | undefined)?.issues ?? []
@@ -106,12 +109,12 @@ describe('API bad requests', () => {
   })
 
   it('answers 404 to an unknown zome function, an unknown DNA and an unknown route', async () => {
-    const fn = await send('/api/zome/agent_registry/drop_tables', json('null'))
+    const fn = await send(zomePath('agent_registry', 'drop_tables'), json('null'))
     expect(fn.status).toBe(404)
     expect(fn.body.error?.name).toBe('UnknownZomeFunctionError')
     // Names of Object.prototype members are not zome functions.
-    expect((await send('/api/zome/agent_registry/toString', json('null'))).status).toBe(404)
-    expect((await send('/api/zome/no_such_dna/list_nodes', json('null'))).body.error?.name).toBe(
+    expect((await send(zomePath('agent_registry', 'toString'), json('null'))).status).toBe(404)
+    expect((await send(zomePath('no_such_dna', 'list_nodes'), json('null'))).body.error?.name).toBe(
       'UnknownDnaError',
     )
     expect((await send('/api/nothing-here')).status).toBe(404)
@@ -120,7 +123,7 @@ describe('API bad requests', () => {
 
   it('answers 413 to a body over the limit', async () => {
     const huge = JSON.stringify({ name: 'x'.repeat(200 * 1024) })
-    const res = await send('/api/zome/agent_registry/advertise_capability', json(huge))
+    const res = await send(zomePath('agent_registry', 'advertise_capability'), json(huge))
     expect(res.status).toBe(413)
     expect(res.body.error?.name).toBe('PayloadTooLargeError')
     await expectAlive()
@@ -128,7 +131,7 @@ describe('API bad requests', () => {
 
   it('answers 422 with the rule when the conductor rejects the entry', async () => {
     const body = JSON.stringify({ ...CAPABILITY, name: 'rejected-by-rules' })
-    const res = await send('/api/zome/agent_registry/advertise_capability', json(body))
+    const res = await send(zomePath('agent_registry', 'advertise_capability'), json(body))
     expect(res.status).toBe(422)
     expect(res.body.error).toMatchObject({
       name: 'InvalidEntryError',
@@ -138,17 +141,17 @@ describe('API bad requests', () => {
   })
 
   it('answers 501 when the backend does not run the function yet', async () => {
-    const res = await send('/api/zome/agent_registry/find_nodes_by_tag', json('"gpu"'))
+    const res = await send(zomePath('agent_registry', 'find_nodes_by_tag'), json('"gpu"'))
     expect(res.status).toBe(501)
     expect(res.body.error?.name).toBe('ZomeFunctionNotImplementedError')
     await expectAlive()
   })
 
   it('answers 404 to loading an unknown model and 422 to loading an unusable one', async () => {
-    const unknown = await send('/api/models/nope/load', { method: 'POST' })
+    const unknown = await send(routePath(routes.loadModel.path, { name: 'nope' }), { method: 'POST' })
     expect(unknown.status).toBe(404)
     expect(unknown.body.error).toMatchObject({ name: 'ModelNotFoundError', details: { available: [] } })
-    const cut = await send('/api/models/cut/load', { method: 'POST' })
+    const cut = await send(routePath(routes.loadModel.path, { name: 'cut' }), { method: 'POST' })
     expect(cut.status).toBe(422)
     expect(cut.body.error).toEqual({
       name: 'ModelUnusableError',
@@ -167,7 +170,7 @@ describe('API bad requests', () => {
   })
 
   it('answers a function whose output is null with a JSON null', async () => {
-    const res = await send('/api/zome/agent_registry/get_capability', json(JSON.stringify(AGENT)))
+    const res = await send(zomePath('agent_registry', 'get_capability'), json(JSON.stringify(AGENT)))
     expect(res.status).toBe(200)
     expect(res.body).toBeNull()
   })

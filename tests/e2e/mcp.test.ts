@@ -1,0 +1,356 @@
+/**
+ * The MCP server, driven by the SDK's own Client over both transports, against two `ripple up`
+ * processes on loopback: the asker (no models) serves MCP; the runner holds the tiny generated model,
+ * so every model task the asker submits runs on the runner. Over stdio the client spawns `ripple mcp`;
+ * over HTTP it talks to `/mcp` on the asker's API listener.
+ */
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { request as httpRequest } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApiClient } from '../../host/api/client/index.ts'
+import { readDaemonFile } from '../../host/daemon/daemon-file.ts'
+import { type NamedRipple, REPO_ROOT, RIPPLE_BIN, startAskerAndRunner } from './ripple-process.ts'
+
+let root: string
+let asker: NamedRipple
+let runner: NamedRipple
+let apiUrl: string
+let token: string
+let stdio: Client
+let http: Client
+
+const TOOLS = [
+  'cancel_task',
+  'embed',
+  'generate_text',
+  'get_task',
+  'list_models',
+  'list_peers',
+  'mesh_status',
+  'submit_task',
+]
+
+interface ToolReply {
+  isError?: boolean
+  content: { type: string; text?: string }[]
+}
+
+const textOf = (reply: unknown) => (reply as ToolReply).content.map((c) => c.text ?? '').join('\n')
+const resourceText = (read: { contents: ({ text: string } | { blob: string })[] }) => {
+  const [first] = read.contents
+  return first && 'text' in first ? first.text : ''
+}
+const jsonOf = <T = Record<string, unknown>>(reply: unknown): T => {
+  expect((reply as ToolReply).isError, textOf(reply)).toBeFalsy()
+  return JSON.parse(textOf(reply)) as T
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ripple-e2e-mcp-'))
+  ;[asker, runner] = await startAskerAndRunner(root, 'e2e-mcp')
+  apiUrl = (await readDaemonFile(asker.dataDir))!.api_url
+  token = (await readFile(join(asker.dataDir, 'api-token'), 'utf8')).trim()
+
+  stdio = new Client({ name: 'ripple-e2e-stdio', version: '1.0.0' })
+  await stdio.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [RIPPLE_BIN, 'mcp', '--data-dir', asker.dataDir],
+      cwd: REPO_ROOT,
+      stderr: 'pipe',
+    }),
+  )
+  http = new Client({ name: 'ripple-e2e-http', version: '1.0.0' })
+  await http.connect(httpTransport(token))
+
+  // The asker must know the runner's model before a model task can be claimed.
+  for (const deadline = Date.now() + 60_000; ; ) {
+    const { mesh } = jsonOf<{ mesh: { name: string; peers: { agent: string }[] }[] }>(
+      await http.callTool({ name: 'list_models', arguments: {} }),
+    )
+    if (mesh.find((m) => m.name === 'tiny')?.peers.some((p) => p.agent === runner.agent)) break
+    if (Date.now() > deadline)
+      throw new Error(`the asker never saw the runner's model: ${JSON.stringify(mesh)}`)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+}, 150_000)
+
+afterAll(async () => {
+  await Promise.all([stdio?.close(), http?.close()])
+  for (const d of [asker, runner]) if (d && d.child.exitCode === null) d.child.kill('SIGKILL')
+  await rm(root, { recursive: true, force: true })
+})
+
+function httpTransport(bearer: string | null) {
+  return new StreamableHTTPClientTransport(new URL('/mcp', apiUrl), {
+    requestInit: bearer === null ? {} : { headers: { authorization: `Bearer ${bearer}` } },
+  })
+}
+
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+}
+
+/** POSTs a JSON-RPC message to /mcp with the headers given (node:http, so Host can be set). */
+function rawPost(
+  headers: Record<string, string>,
+  message: object = INITIALIZE,
+): Promise<{ status: number; body: string }> {
+  const body = JSON.stringify(message)
+  const url = new URL('/mcp', apiUrl)
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${token}`,
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = ''
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString()
+          // A good initialize answers on an event stream: the first event is enough.
+          if (text.includes('\n\n')) res.destroy()
+        })
+        res.on('close', () => resolve({ status: res.statusCode ?? 0, body: text }))
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+describe('ripple MCP server (SDK client, two ripple up processes)', { timeout: 120_000 }, () => {
+  it('lists every tool with a description and a JSON schema of its arguments, over stdio and HTTP', async () => {
+    expect(asker.stdout()).toContain(`ripple: mcp ${apiUrl}/mcp (or \`ripple mcp\` over stdio)\n`)
+    for (const client of [stdio, http]) {
+      const { tools } = await client.listTools()
+      expect(tools.map((t) => t.name).sort()).toEqual(TOOLS)
+      for (const tool of tools) {
+        expect(tool.description?.length, tool.name).toBeGreaterThan(40)
+        expect(tool.inputSchema.type).toBe('object')
+      }
+      const generate = tools.find((t) => t.name === 'generate_text')!.inputSchema
+      expect(Object.keys(generate.properties ?? {})).toEqual(
+        expect.arrayContaining([
+          'model',
+          'prompt',
+          'messages',
+          'max_tokens',
+          'temperature',
+          'seed',
+          'fan_out',
+        ]),
+      )
+      const submit = tools.find((t) => t.name === 'submit_task')!.inputSchema
+      expect(submit.required).toEqual(expect.arrayContaining(['kind', 'input']))
+      expect(submit.properties?.kind).toMatchObject({ type: 'string', pattern: expect.any(String) })
+    }
+  })
+
+  it('runs a task submitted through MCP on the other peer and answers its signed result', async () => {
+    // Only the runner has the model, so only it may claim.
+    const outcome = jsonOf<{
+      task: string
+      status: string
+      output: unknown
+      result: { action_hash: string; author: string; status: string }
+      receipt: { accepted: boolean }
+    }>(
+      await http.callTool({
+        name: 'submit_task',
+        arguments: {
+          kind: 'echo',
+          input: { message: 'through mcp' },
+          requirements: { model: 'tiny' },
+          wait: true,
+        },
+      }),
+    )
+    expect(outcome.status).toBe('done')
+    expect(outcome.output).toMatchObject({ message: 'through mcp' })
+    expect(outcome.result).toMatchObject({ author: runner.agent, status: 'ok' })
+    expect(outcome.receipt.accepted).toBe(true)
+    // The result is an entry of the runner's chain, which the asker received and verified; the task's
+    // whole life is readable over the other transport and as a resource.
+    const { view } = jsonOf<{ view: { state: { results: { action_hash: string; author: string }[] } } }>(
+      await stdio.callTool({ name: 'get_task', arguments: { hash: outcome.task } }),
+    )
+    expect(view.state.results).toContainEqual(
+      expect.objectContaining({ action_hash: outcome.result.action_hash, author: runner.agent }),
+    )
+    const resource = await http.readResource({ uri: `ripple://tasks/${outcome.task}` })
+    expect(JSON.parse(resourceText(resource))).toMatchObject({ state: { status: 'done' } })
+    const peers = await stdio.readResource({ uri: 'ripple://peers' })
+    const listed = JSON.parse(resourceText(peers)) as {
+      agent: string
+      models: { name: string }[]
+    }[]
+    expect(listed.find((p) => p.agent === runner.agent)?.models.map((m) => m.name)).toEqual(['tiny'])
+  })
+
+  it('streams generated tokens as progress notifications and answers the text, who ran it and the model', async () => {
+    const messages: string[] = []
+    const reply = await stdio.callTool(
+      {
+        name: 'generate_text',
+        arguments: { prompt: 'A question asked through MCP', model: 'tiny', max_tokens: 16, seed: 7 },
+      },
+      undefined,
+      { onprogress: (p) => messages.push(p.message ?? '') },
+    )
+    const output = jsonOf<{
+      text: string
+      ran_on: string
+      model: { name: string }
+      params: { seed: number }
+    }>(reply)
+    expect(output).toMatchObject({ ran_on: runner.agent, model: { name: 'tiny' }, params: { seed: 7 } })
+    expect(output.text.length).toBeGreaterThan(0)
+    // The tokens came one notification each, in order, before the answer.
+    expect(messages.length).toBeGreaterThan(2)
+    expect(messages.join('')).toContain(output.text)
+    expect(messages).toContainEqual(expect.stringMatching(/^(assigned|running) \(attempt 1 on /))
+  })
+
+  it('asks several peers with fan_out and reports every vote; embeds texts on the peer with the model', async () => {
+    // A two-peer mesh where one peer has the model: one answer, its vote, and the slot nobody could take.
+    const fanned = jsonOf<{ text: string; agreement: string; votes: { assignee: string; agree: boolean }[] }>(
+      await http.callTool({
+        name: 'generate_text',
+        arguments: { prompt: 'Asked of two peers', model: 'tiny', max_tokens: 8, fan_out: 2 },
+      }),
+    )
+    expect(fanned.votes).toEqual([expect.objectContaining({ assignee: runner.agent, agree: true })])
+    expect(fanned.agreement).toBe('1 of 1 answers agree; 1 slot found no claimant')
+
+    const embedded = jsonOf<{ ran_on: string; dimension: number; vectors: number[][] }>(
+      await stdio.callTool({ name: 'embed', arguments: { input: ['one text', 'another'], model: 'tiny' } }),
+    )
+    expect(embedded.ran_on).toBe(runner.agent)
+    expect(embedded.vectors).toHaveLength(2)
+    expect(embedded.vectors[0]).toHaveLength(embedded.dimension)
+  })
+
+  it('says why nobody claims a task, and cancels it', async () => {
+    const { task } = jsonOf<{ task: string }>(
+      await stdio.callTool({
+        name: 'submit_task',
+        arguments: {
+          kind: 'echo',
+          input: { message: 'for nobody' },
+          requirements: { model: 'no-such-model' },
+        },
+      }),
+    )
+    const why = async () =>
+      jsonOf<{ why_unclaimed: string | null }>(
+        await http.callTool({ name: 'get_task', arguments: { hash: task } }),
+      ).why_unclaimed
+    await expect.poll(why, { timeout: 20_000 }).toMatch(/no node has model "no-such-model"/)
+    const cancelled = jsonOf<{ cancellation: string }>(
+      await stdio.callTool({ name: 'cancel_task', arguments: { hash: task, reason: 'nobody can run it' } }),
+    )
+    expect(cancelled.cancellation).toMatch(/^uhCkk/)
+    const after = jsonOf<{ status: string; why: string }>(
+      await http.callTool({ name: 'get_task', arguments: { hash: task } }),
+    )
+    expect(after).toMatchObject({ status: 'cancelled', why: 'nobody can run it' })
+  })
+
+  it('answers a bad argument with a tool error naming the field, and keeps serving', async () => {
+    for (const client of [stdio, http]) {
+      const tooMany = await client.callTool({
+        name: 'generate_text',
+        arguments: { prompt: 'x', model: 'tiny', max_tokens: 0 },
+      })
+      expect(tooMany.isError).toBe(true)
+      expect(textOf(tooMany)).toMatch(/max_tokens/)
+      const badHash = await client.callTool({ name: 'get_task', arguments: { hash: 'nope' } })
+      expect(badHash.isError).toBe(true)
+      expect(textOf(badHash)).toMatch(/hash/)
+      // A kind the asker runs too: its worker refuses the input, and the API names the field.
+      const badInput = await client.callTool({
+        name: 'submit_task',
+        arguments: { kind: 'sha256', input: { bytes: 1 } },
+      })
+      expect(badInput.isError).toBe(true)
+      expect(textOf(badInput)).toMatch(/InvalidPayloadError \(HTTP 400\): invalid input for sha256 \(.*data/)
+      const status = jsonOf<{ agent: string; peers: { online: number } }>(
+        await client.callTool({ name: 'mesh_status', arguments: {} }),
+      )
+      expect(status).toMatchObject({ agent: asker.agent, peers: { online: 2 } })
+    }
+  })
+
+  it('cancels the task on the mesh when the client cancels a waiting call', async () => {
+    const controller = new AbortController()
+    const call = http.callTool(
+      {
+        name: 'submit_task',
+        arguments: {
+          kind: 'echo',
+          input: { message: 'slow', delay_ms: 30_000 },
+          requirements: { model: 'tiny' },
+          wait: true,
+        },
+      },
+      undefined,
+      {
+        // Cancel once the runner started it.
+        onprogress: (p) => {
+          if (/^running /.test(p.message ?? '')) controller.abort()
+        },
+        signal: controller.signal,
+      },
+    )
+    await expect(call).rejects.toThrow()
+    // Newest first: the task just cancelled. The MCP server cancelled it for the client that went away.
+    const api = new ApiClient({ baseUrl: apiUrl, token })
+    const [slow] = (await api.listTasks()).tasks
+    expect(slow?.kind).toBe('echo')
+    await expect
+      .poll(async () => (await api.getTask(slow!.action_hash)).state.cancellation?.entry.reason, {
+        timeout: 20_000,
+      })
+      .toBe('cancelled by the MCP client')
+  })
+
+  it('refuses HTTP without a key, with a wrong key, from a foreign Origin or Host', async () => {
+    for (const [bearer, why] of [
+      [null, /UnauthorizedError.*missing API token/],
+      ['wrong-token', /UnauthorizedError.*wrong API token/],
+    ] as const) {
+      const client = new Client({ name: 'intruder', version: '1.0.0' })
+      await expect(client.connect(httpTransport(bearer))).rejects.toThrow(why)
+    }
+    const foreignOrigin = await rawPost({ origin: 'http://evil.example' })
+    expect(foreignOrigin.status).toBe(403)
+    expect(foreignOrigin.body).toMatch(/ForbiddenOriginError/)
+    const foreignHost = await rawPost({ host: `evil.example:${new URL(apiUrl).port}` })
+    expect(foreignHost.status).toBe(403)
+    expect(foreignHost.body).toMatch(/ForbiddenHostError/)
+    // The same request from a loopback page, with the key, opens a session.
+    const local = await rawPost({ origin: `http://localhost:${new URL(apiUrl).port}` })
+    expect(local.status).toBe(200)
+    expect(local.body).toMatch(/"serverInfo":\{"name":"ripple"/)
+    // Anything but initialize needs a session, and a session id must be one this server gave out.
+    const list = { jsonrpc: '2.0', id: 2, method: 'tools/list' }
+    expect((await rawPost({}, list)).status).toBe(400)
+    expect((await rawPost({ 'mcp-session-id': 'made-up' }, list)).status).toBe(404)
+  })
+})
