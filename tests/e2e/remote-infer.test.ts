@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PeersReply } from '../../host/api/contract/index.ts'
-import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
 import { modelsFixture } from '../unit/inference/inference-fixtures.ts'
 import { type NamedRipple, runRipple, startAskerAndRunner } from './ripple-process.ts'
 
