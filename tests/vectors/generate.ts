@@ -242,7 +242,12 @@ const nodeCapability = new Cases('agent_registry', 'NodeCapability')
       [{ vendor: 'NVIDIA', model: 'A100\u009b2J', vram_bytes: 1 }],
       'node_capability.hardware_gpus_model_control',
     ],
-    ['OS kernel with a bell', 'hardware.os.kernel', '6.1\u0007', 'node_capability.hardware_os_kernel_control'],
+    [
+      'OS kernel with a bell',
+      'hardware.os.kernel',
+      '6.1\u0007',
+      'node_capability.hardware_os_kernel_control',
+    ],
     [
       'model name with an escape sequence',
       'inference.models',
@@ -255,7 +260,12 @@ const nodeCapability = new Cases('agent_registry', 'NodeCapability')
       [{ ...model0, quantisation: 'Q4\tK' }],
       'node_capability.inference_models_quantisation_control',
     ],
-    ['host version with a carriage return', 'host_version', '0.1.0\r', 'node_capability.host_version_control'],
+    [
+      'host version with a carriage return',
+      'host_version',
+      '0.1.0\r',
+      'node_capability.host_version_control',
+    ],
     ['empty name', 'name', '', 'node_capability.name_length'],
     ['name of 65 characters', 'name', 'n'.repeat(65), 'node_capability.name_length'],
     ['zero cores', 'hardware.cpu.cores', 0, 'node_capability.hardware_cpu_cores_range'],
@@ -337,6 +347,59 @@ const nodeCapability = new Cases('agent_registry', 'NodeCapability')
   .invalid('author is an action hash', capability, 'input.author_format', { author: action('not-an-agent') })
   .invalid('author is not base64url', capability, 'input.author_format', { author: 'uhCAk!!!' })
 
+// Membrane proofs (any DNA): on a network that requires invites, a genesis needs one from the progenitor.
+
+const networkId = sha256Hex('ripple/v1|local|local-mesh')
+const membrane = { properties: { membrane: 'invite', progenitor: alice, network_id: networkId } }
+const grant: Json = {
+  network_id: networkId,
+  role: 'worker',
+  invite_id: '0123456789abcdef0123456789abcdef',
+  issued_at: 1_763_700_000_000,
+  expires_at: 1_763_786_400_000,
+  issuer: alice,
+}
+const proof = (g: Json = grant): Json => ({ grant: g, signature: 'A'.repeat(86) + '==' })
+const GENESIS = 1_763_700_600_000_000
+const membraneCases = new Cases('agent_registry', 'MembraneProof', { ...membrane, author: bob })
+  .valid('invite from the admin, used before it expires', { proof: proof(), genesis_at: GENESIS })
+  .valid('the progenitor needs none', { proof: null, genesis_at: GENESIS }, { author: alice })
+  .valid('an open network asks for none', { proof: null, genesis_at: GENESIS }, { properties: {} })
+  .invalid('no invite', { proof: null, genesis_at: GENESIS }, 'membrane_proof.missing')
+  .invalid(
+    'invite issued by someone else',
+    { proof: proof({ ...grant, issuer: carol }), genesis_at: GENESIS },
+    'membrane_proof.issuer_is_admin',
+  )
+  .invalid(
+    'invite to another network',
+    { proof: proof({ ...grant, network_id: sha256Hex('other') }), genesis_at: GENESIS },
+    'membrane_proof.network_mismatch',
+  )
+  .invalid(
+    'chain begun after the invite expired',
+    { proof: proof(), genesis_at: (grant.expires_at as number) * 1000 + 1 },
+    'membrane_proof.expired',
+  )
+  .invalid(
+    'unknown role',
+    { proof: proof({ ...grant, role: 'owner' }), genesis_at: GENESIS },
+    'membrane_proof.grant_role_format',
+  )
+  .invalid(
+    'proof without its grant',
+    { proof: { signature: 'x' }, genesis_at: GENESIS },
+    'membrane_proof.shape',
+  )
+  .invalid(
+    'network without a progenitor',
+    { proof: proof(), genesis_at: GENESIS },
+    'membrane_proof.properties_progenitor_format',
+    {
+      properties: { membrane: 'invite' },
+    },
+  )
+
 const unknownDna = new Cases('agent_registry', 'NodeCapability')
 unknownDna.add(
   'unknown DNA',
@@ -398,7 +461,12 @@ const taskCases = new Cases('resource_mesh', 'Task')
     requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 0, model: null, tags: [] },
   })
   .fields(task, [
-    ['model name with an escape sequence', 'requirements.model', 'qwen\u001b[2J', 'task.requirements_model_control'],
+    [
+      'model name with an escape sequence',
+      'requirements.model',
+      'qwen\u001b[2J',
+      'task.requirements_model_control',
+    ],
     ['kind with capitals', 'kind', 'Infer.Generate', 'task.kind_format'],
     ['kind with an empty segment', 'kind', 'infer..generate', 'task.kind_format'],
     ['kind of 65 characters', 'kind', 'k'.repeat(65), 'task.kind_length'],
@@ -805,8 +873,18 @@ const policyCases = new Cases('policy_store', 'Policy', admins)
     },
   )
   .fields(policy, [
-    ['text with an escape sequence', 'text', 'permit(principal, action, resource);\u001b[2J', 'policy.text_control'],
-    ['text with a bidi override', 'text', 'permit(principal, action, resource); // \u202e', 'policy.text_control'],
+    [
+      'text with an escape sequence',
+      'text',
+      'permit(principal, action, resource);\u001b[2J',
+      'policy.text_control',
+    ],
+    [
+      'text with a bidi override',
+      'text',
+      'permit(principal, action, resource); // \u202e',
+      'policy.text_control',
+    ],
     ['description over two lines', 'description', 'Any peer\nmay claim', 'policy.description_control'],
     ['id with a space', 'id', 'gpu tasks', 'policy.id_format'],
     ['id of 65 characters', 'id', 'p'.repeat(65), 'policy.id_length'],
@@ -1139,7 +1217,7 @@ const snapshotCases = new Cases('memory_shards', 'ShardSnapshot', { author: bob,
   })
 
 const files: Record<DnaName, Cases[]> = {
-  agent_registry: [nodeCapability, unknownDna],
+  agent_registry: [nodeCapability, unknownDna, membraneCases],
   resource_mesh: [taskCases, claimCases, assignmentCases, resultCases, receiptCases, cancellationCases],
   policy_store: [policyCases, adminGrantCases, decisionCases],
   artifact_index: [artifactCases, pinCases],
