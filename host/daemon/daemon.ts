@@ -152,6 +152,7 @@ async function runDaemon(
     listen: options.listen ? [...options.listen] : undefined,
     peers: [...(options.peers ?? [])],
     mdnsInterface: options.mdnsInterface,
+    membraneProof: mesh.membraneProof,
     logger,
   })
   const conductor: ConductorPort = peer.conductor

@@ -359,7 +359,7 @@ const grant: Json = {
   expires_at: 1_763_786_400_000,
   issuer: alice,
 }
-const proof = (g: Json = grant): Json => ({ grant: g, signature: 'A'.repeat(86) + '==' })
+const proof = (g: Json = grant): Json => ({ grant: g, signature: `${'A'.repeat(86)}==` })
 const GENESIS = 1_763_700_600_000_000
 const membraneCases = new Cases('agent_registry', 'MembraneProof', { ...membrane, author: bob })
   .valid('invite from the admin, used before it expires', { proof: proof(), genesis_at: GENESIS })
