@@ -6,7 +6,7 @@
  * their data dir. `--open` keeps the shared, keyless `local` network of `networks/local.json` for demos.
  */
 import { randomBytes } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DNA_NAMES } from '../../zomes-bindings/index.ts'
 import { encodeHashB64 } from '../conductor/embedded/hash.ts'
@@ -114,7 +114,7 @@ function meshTakenMessage(dataDir: string, kept: NetworkConfig, what: string): s
 
 async function readMeshFile(dataDir: string): Promise<NetworkConfig | null> {
   const path = join(dataDir, MESH_FILE)
-  const exists = await readFile(path).then(
+  const exists = await stat(path).then(
     () => true,
     (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return false

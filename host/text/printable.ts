@@ -21,12 +21,12 @@ export function printable(s: string): string {
   return s.replace(CONTROL_CHARS, escapeChar)
 }
 
-/** Text of several lines (a reason, generated text): line breaks and tabs kept, every other control escaped. */
+/**
+ * Text of several lines (a reason, generated text): line feeds and tabs kept, every other control
+ * escaped. Character by character, so text streamed in pieces prints the same as the whole.
+ */
 export function printableText(s: string): string {
-  return s
-    .split(/\r?\n/)
-    .map((line) => line.replace(CONTROL_CHARS, (c) => (c === '\t' ? c : escapeChar(c))))
-    .join('\n')
+  return s.replace(CONTROL_CHARS, (c) => (c === '\n' || c === '\t' ? c : escapeChar(c)))
 }
 
 /**

@@ -23,7 +23,7 @@ describe('printable', () => {
   })
 
   it('printableText keeps lines and tabs but escapes the rest', () => {
-    expect(printableText('one\r\n\ttwo\u001b[1A\nthree\rX')).toBe('one\n\ttwo\\x1b[1A\nthree\\rX')
+    expect(printableText('one\r\n\ttwo\u001b[1A\nthree\rX')).toBe('one\\r\n\ttwo\\x1b[1A\nthree\\rX')
   })
 
   it('jsonLogSafe keeps the JSON the same value and inert in a terminal', () => {
