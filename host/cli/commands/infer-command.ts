@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError } from 'commander'
 import type { RecordRef } from '../../../zomes-bindings/index.ts'
 import type { SubmitTaskBody } from '../../api/routes/tasks-route.ts'
 import type { TaskEvent, TaskView } from '../../scheduler/scheduler-service.ts'
-import { printable, printableText } from '../../text/printable.ts'
+import { printable, printableJson, printableText } from '../../text/printable.ts'
 import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infer-generate.ts'
 import { parseIntegerIn } from '../cli-options.ts'
 import { type DaemonTarget, getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
@@ -69,7 +69,7 @@ export function inferCommand(): Command {
       throw new TaskEndedError(ref.action_hash, view.state.status, whyEnded(view))
     const output = acceptedOutput(view) as InferGenerateOutput
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(output, null, 2)}\n`)
+      process.stdout.write(`${printableJson(output)}\n`)
       return
     }
     process.stdout.write(options.stream ? '\n' : `${printableText(output.text)}\n`)

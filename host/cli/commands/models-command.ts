@@ -2,6 +2,7 @@
 import { Command } from 'commander'
 import type { ApiErrorBody } from '../../api/error-reply.ts'
 import type { ModelLoadedView, ModelsView } from '../../api/routes/models-route.ts'
+import { printableJson } from '../../text/printable.ts'
 import { getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
 import { readEvents } from '../event-stream.ts'
 import { formatBytes, formatCount, formatTable } from '../human-format.ts'
@@ -23,7 +24,7 @@ function lsCommand(): Command {
   ).action(async (options: TargetOptions) => {
     const view = await getJson<ModelsView>(await locateDaemon(options), '/api/models')
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(view, null, 2)}\n`)
+      process.stdout.write(`${printableJson(view)}\n`)
       return
     }
     process.stdout.write(`${modelsTable(view)}\n`)

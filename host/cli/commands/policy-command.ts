@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
 import type { EntryRecord, Policy, RecordRef } from '../../../zomes-bindings/index.ts'
 import type { PublishPolicyBody } from '../../api/routes/policies-route.ts'
+import { printableJson } from '../../text/printable.ts'
 import { parseIntegerIn } from '../cli-options.ts'
 import { getJson, locateDaemon, postJson } from '../daemon-client.ts'
 import { formatTable } from '../human-format.ts'
@@ -51,7 +52,7 @@ export function policyCommand(): Command {
             '/api/policies',
           )
           if (options.json) {
-            process.stdout.write(`${JSON.stringify(policies, null, 2)}\n`)
+            process.stdout.write(`${printableJson(policies)}\n`)
             return
           }
           if (policies.length === 0) {

@@ -1,6 +1,7 @@
 /** `ripple status`: what the running daemon is, and what this machine offers the mesh. */
 import { Command } from 'commander'
 import type { StatusView } from '../../api/routes/status-route.ts'
+import { printableJson } from '../../text/printable.ts'
 import { getJson, locateDaemon } from '../daemon-client.ts'
 import { alignRows, capabilityRows, formatDuration } from '../human-format.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
@@ -11,7 +12,7 @@ export function statusCommand(): Command {
   ).action(async (options: TargetOptions) => {
     const status = await getJson<StatusView>(await locateDaemon(options), '/api/status')
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
+      process.stdout.write(`${printableJson(status)}\n`)
       return
     }
     const rows: [string, string][] = [

@@ -9,7 +9,7 @@ import { z } from 'zod'
 import type { EntryRecord, RecordRef, TaskResult } from '../../../zomes-bindings/index.ts'
 import type { SubmitTaskBody } from '../../api/routes/tasks-route.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
-import { printable, printableText } from '../../text/printable.ts'
+import { printable, printableJson, printableText } from '../../text/printable.ts'
 import { collectTag, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'
 import { type DaemonTarget, getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
 import { readEvents } from '../event-stream.ts'
@@ -130,9 +130,9 @@ function submitCommand(): Command {
     process.stderr.write(`ripple: submitted ${ref.action_hash}\n`)
     const view = await follow(target, ref.action_hash)
     const status = view.state.status
-    if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`)
+    if (options.json) process.stdout.write(`${printableJson(view)}\n`)
     else if (status === 'done') {
-      process.stdout.write(`${JSON.stringify(acceptedOutput(view), null, 2)}\n`)
+      process.stdout.write(`${printableJson(acceptedOutput(view))}\n`)
       reportVotes(view)
     }
     if (status !== 'done') throw new TaskEndedError(ref.action_hash, status, whyEnded(view))
@@ -220,7 +220,7 @@ export function whyEnded(view: TaskView): string {
 }
 
 function print<T>(options: TargetOptions, value: T, text: () => string): void {
-  process.stdout.write(`${options.json ? JSON.stringify(value, null, 2) : text()}\n`)
+  process.stdout.write(`${options.json ? printableJson(value) : text()}\n`)
 }
 
 const short = (hash: string) => `${hash.slice(0, 12)}…`
