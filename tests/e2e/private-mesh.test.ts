@@ -68,6 +68,34 @@ async function eventually<T>(
   }
 }
 
+/**
+ * A task submitted from `dir` that only the first peer could run (a tag only it has) runs nowhere: it
+ * expires at its deadline, and the first peer never hears of it.
+ */
+async function expectRunNowhere(dir: string): Promise<void> {
+  const input = JSON.stringify({ message: `from ${dir}` })
+  const res = await runRipple([
+    'task',
+    'submit',
+    'echo',
+    '--input',
+    input,
+    '--tag',
+    tag('first'),
+    '--timeout',
+    '3s',
+    '--wait',
+    '--data-dir',
+    dir,
+  ])
+  expect(res.code).toBe(1)
+  expect(res.stderr).toMatch(/expired/)
+  const submitted = /submitted (\S+)/.exec(res.stderr)?.[1]
+  expect(submitted).toBeDefined()
+  const ls = await runRipple(['task', 'ls', '--json', '--data-dir', dirs.first])
+  expect((JSON.parse(ls.stdout) as TaskSummary[]).map((t) => t.action_hash)).not.toContain(submitted)
+}
+
 async function invite(flags: string[]): Promise<{ path: string; invite: Invite }> {
   const path = join(root, `invite-${Math.random().toString(16).slice(2)}.json`)
   const res = await runRipple(['invite', 'create', '--data-dir', dirs.first, '--out', path, ...flags])
@@ -144,29 +172,7 @@ describe('the default local network is a private mesh', { timeout: 90_000 }, () 
   })
 
   it('a stranger on the open network, told its address, cannot connect nor have its task run', async () => {
-    // The stranger's task needs a tag only the first peer has; the deadline is what ends the wait.
-    const res = await runRipple([
-      'task',
-      'submit',
-      'echo',
-      '--input',
-      '{"message":"from a stranger"}',
-      '--tag',
-      tag('first'),
-      '--timeout',
-      '3s',
-      '--wait',
-      '--data-dir',
-      dirs.stranger,
-    ])
-    expect(res.code).toBe(1)
-    expect(res.stderr).toMatch(/expired/)
-    const submitted = /submitted (\S+)/.exec(res.stderr)?.[1]
-    expect(submitted).toBeDefined()
-
-    const ls = await runRipple(['task', 'ls', '--json', '--data-dir', dirs.first])
-    const tasks = JSON.parse(ls.stdout) as TaskSummary[]
-    expect(tasks.map((t) => t.action_hash)).not.toContain(submitted)
+    await expectRunNowhere(dirs.stranger)
     expect((await peersOf(dirs.first)).peers.map((p) => p.agent)).not.toContain(agentOf(stranger))
     // Other open-network peers on this machine may be heard; never the private mesh's.
     expect((await peersOf(dirs.stranger)).peers.map((p) => p.agent)).not.toContain(agentOf(first))
@@ -184,24 +190,7 @@ describe('the default local network is a private mesh', { timeout: 90_000 }, () 
     expect(reply.warrants.find((w) => w.agent === agentOf(leaked))?.rule).toBe('membrane_proof.missing')
     // Its heartbeats may still be heard; its capability (an op) is stored nowhere.
     expect(reply.peers.find((p) => p.agent === agentOf(leaked))?.capability ?? null).toBeNull()
-    const res = await runRipple([
-      'task',
-      'submit',
-      'echo',
-      '--input',
-      '{"message":"from a leaked key"}',
-      '--tag',
-      tag('first'),
-      '--timeout',
-      '3s',
-      '--wait',
-      '--data-dir',
-      dirs.leaked,
-    ])
-    expect(res.code).toBe(1)
-    const submitted = /submitted (\S+)/.exec(res.stderr)?.[1]
-    const ls = await runRipple(['task', 'ls', '--json', '--data-dir', dirs.first])
-    expect((JSON.parse(ls.stdout) as TaskSummary[]).map((t) => t.action_hash)).not.toContain(submitted)
+    await expectRunNowhere(dirs.leaked)
   })
 
   it('an expired invite is refused, and nothing is started', async () => {
