@@ -12,6 +12,7 @@ import {
   type WarrantView,
   waitForAction,
 } from '../conductor/embedded/replication/index.ts'
+import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import { serveConductorApi } from '../conductor/embedded/websocket-api/conductor-api.ts'
 import { libp2pTransportView } from '../conductor/embedded/websocket-api/network-info.ts'
 import type { ConductorPort } from '../conductor/port.ts'
@@ -40,6 +41,8 @@ export interface BackendOptions {
   mdnsInterface?: string
   adminPort?: number
   adminOrigins?: string
+  /** The invite this agent joined its private mesh with, put in its genesis (embedded only). */
+  membraneProof?: MembraneProof | null
   logger: Logger
 }
 
@@ -54,6 +57,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
     listen: options.listen ? [...options.listen] : undefined,
     peers: [...(options.peers ?? [])],
     mdnsInterface: options.mdnsInterface,
+    membraneProof: options.membraneProof,
     logger: options.logger,
   })
   try {

@@ -148,6 +148,7 @@ async function runDaemon(
     mdnsInterface: options.mdnsInterface,
     adminPort: options.adminPort,
     adminOrigins: options.adminOrigins,
+    membraneProof: mesh.membraneProof,
     logger,
   })
   const conductor: ConductorPort = backend.conductor

@@ -3,7 +3,7 @@
  * to a person (and for the `ripple: ready` line that tests and benchmarks wait for).
  */
 import { pino } from 'pino'
-import { jsonLogSafe } from '../text/printable.ts'
+import { inertJson } from '../text/printable.ts'
 
 export type Logger = pino.Logger
 
@@ -13,7 +13,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number]
 export function createLogger(level: LogLevel = 'info'): Logger {
   // Synchronous writes: the last lines before a shutdown or a crash must not be lost. Logged values may
   // come from peers: no control character of theirs reaches the terminal that reads the log.
-  return pino({ level, hooks: { streamWrite: jsonLogSafe } }, pino.destination({ fd: 2, sync: true }))
+  return pino({ level, hooks: { streamWrite: inertJson } }, pino.destination({ fd: 2, sync: true }))
 }
 
 /** A logger that drops everything (tests, quiet library callers). */

@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import { AgentPubKeyB64Schema } from '../../zomes-bindings/index.ts'
 import { encodeCanonical } from '../conductor/embedded/action.ts'
-import { decodeHashB64, encodeHashB64 } from '../conductor/embedded/hash.ts'
-import { type AgentKey, verifyAgentSignature } from '../conductor/embedded/keystore.ts'
+import { encodeHashB64 } from '../conductor/embedded/hash.ts'
+import type { AgentKey } from '../conductor/embedded/keystore.ts'
+import { grantSignedByIssuer, type MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import { type NetworkConfig, NetworkConfigSchema, progenitorOf } from '../config/network-config.ts'
 import { networkIdentity } from '../net/network-identity.ts'
 
@@ -47,6 +48,12 @@ export class InvalidInviteError extends Error {
     this.name = 'InvalidInviteError'
   }
 }
+
+/** The invite as the membrane proof of the joining agent's genesis: the grant and its signature, no secret. */
+export const membraneProofOf = (invite: Invite): MembraneProof => ({
+  grant: invite.grant,
+  signature: invite.signature,
+})
 
 export const networkIdHex = (network: NetworkConfig) =>
   Buffer.from(networkIdentity(network).id).toString('hex')
@@ -91,12 +98,8 @@ export function verifyInvite(text: string, now = Date.now()): Invite {
   }
   const invite = parsed.data
   const { grant } = invite
-  const signed = verifyAgentSignature(
-    decodeHashB64(grant.issuer, 'agent'),
-    encodeCanonical(grant),
-    Buffer.from(invite.signature, 'base64'),
-  )
-  if (!signed) throw new InvalidInviteError(`invite ${grant.invite_id} is not signed by its issuer`)
+  if (!grantSignedByIssuer(grant, invite.signature))
+    throw new InvalidInviteError(`invite ${grant.invite_id} is not signed by its issuer`)
   if (grant.network_id !== networkIdHex(invite.network)) {
     throw new InvalidInviteError(`invite ${grant.invite_id} is for another network than the one it carries`)
   }

@@ -6,12 +6,21 @@
  * their data dir. `--open` keeps the shared, keyless `local` network of `networks/local.json` for demos.
  */
 import { randomBytes } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { DNA_NAMES } from '../../zomes-bindings/index.ts'
 import { encodeHashB64 } from '../conductor/embedded/hash.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
+import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import { InvalidNetworkConfigError, loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
-import { InvalidInviteError, type Invite, networkIdHex, verifyInvite } from './invite.ts'
+import {
+  InvalidInviteError,
+  type Invite,
+  InviteSchema,
+  membraneProofOf,
+  networkIdHex,
+  verifyInvite,
+} from './invite.ts'
 
 /** The mesh this data dir belongs to (private `local` meshes, and meshes joined by invite). */
 export const MESH_FILE = 'network.json'
@@ -34,28 +43,38 @@ export interface ChosenMesh {
   network: NetworkConfig
   /** How it was chosen, for the start-up lines. */
   how: 'open' | 'file' | 'created' | 'kept' | 'joined'
+  /** The invite this agent joined with, written into its genesis; null for the mesh's admin and open networks. */
+  membraneProof: MembraneProof | null
 }
 
 /** The network to start on, creating or joining a private mesh in the data dir where that is asked. */
 export async function chooseMesh(choice: MeshChoice): Promise<ChosenMesh> {
   const kept = await readMeshFile(choice.dataDir)
   if (choice.inviteText !== undefined) return joinMesh(choice.dataDir, verifyInvite(choice.inviteText), kept)
-  if (choice.requested !== 'local') return { network: choice.base, how: 'file' }
+  if (choice.requested !== 'local') return { network: choice.base, how: 'file', membraneProof: null }
   if (choice.open) {
     if (kept !== null) throw new InvalidNetworkConfigError(meshTakenMessage(choice.dataDir, kept, '--open'))
-    return { network: choice.base, how: 'open' }
+    return { network: choice.base, how: 'open', membraneProof: null }
   }
-  if (kept !== null) return { network: kept, how: 'kept' }
-  return { network: await createMesh(choice.dataDir, choice.base), how: 'created' }
+  if (kept !== null)
+    return { network: kept, how: 'kept', membraneProof: await readJoinedProof(choice.dataDir) }
+  return { network: await createMesh(choice.dataDir, choice.base), how: 'created', membraneProof: null }
 }
 
-/** A private copy of `base`: a fresh seed, a fresh pre-shared key, and this agent as progenitor (admin). */
+/**
+ * A private copy of `base`: a fresh seed, a fresh pre-shared key, and this agent as progenitor (admin)
+ * of every DNA, each of which admits other agents only with an invite from it (the membrane proof).
+ */
 export function privateMeshOf(base: NetworkConfig, agent: string): NetworkConfig {
   const libp2p = base.libp2p ?? { listen: ['/ip4/0.0.0.0/tcp/0'], mdns: true, bootstrap: [] }
+  const seed = `${base.name}-${randomBytes(16).toString('hex')}`
+  const membrane = { membrane: 'invite', progenitor: agent, network_id: networkIdHex({ ...base, seed }) }
   return {
     ...base,
-    seed: `${base.name}-${randomBytes(16).toString('hex')}`,
-    dna_properties: { ...base.dna_properties, policy_store: { progenitor: agent } },
+    seed,
+    dna_properties: Object.fromEntries(
+      DNA_NAMES.map((dna) => [dna, { ...base.dna_properties[dna], ...membrane }]),
+    ),
     libp2p: { ...libp2p, psk: randomBytes(32).toString('hex') },
   }
 }
@@ -73,7 +92,17 @@ async function joinMesh(dataDir: string, invite: Invite, kept: NetworkConfig | n
   }
   await writeSecret(join(dataDir, MESH_FILE), invite.network)
   await writeSecret(join(dataDir, INVITE_FILE), invite)
-  return { network: invite.network, how: 'joined' }
+  return { network: invite.network, how: 'joined', membraneProof: membraneProofOf(invite) }
+}
+
+/** The proof of a mesh joined earlier (none for the peer that created it). */
+async function readJoinedProof(dataDir: string): Promise<MembraneProof | null> {
+  const text = await readFile(join(dataDir, INVITE_FILE), 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null
+    throw err
+  })
+  // Checked when it was joined; only its expiry may have passed since, which the genesis already beat.
+  return text === null ? null : membraneProofOf(InviteSchema.parse(JSON.parse(text)))
 }
 
 function meshTakenMessage(dataDir: string, kept: NetworkConfig, what: string): string {
@@ -85,7 +114,7 @@ function meshTakenMessage(dataDir: string, kept: NetworkConfig, what: string): s
 
 async function readMeshFile(dataDir: string): Promise<NetworkConfig | null> {
   const path = join(dataDir, MESH_FILE)
-  const exists = await readFile(path).then(
+  const exists = await stat(path).then(
     () => true,
     (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return false

@@ -21,21 +21,24 @@ export function printable(s: string): string {
   return s.replace(CONTROL_CHARS, escapeChar)
 }
 
-/** Text of several lines (a reason, generated text): line breaks and tabs kept, every other control escaped. */
+/**
+ * Text of several lines (a reason, generated text): line feeds and tabs kept, every other control
+ * escaped. Character by character, so text streamed in pieces prints the same as the whole.
+ */
 export function printableText(s: string): string {
-  return s
-    .split(/\r?\n/)
-    .map((line) => line.replace(CONTROL_CHARS, (c) => (c === '\t' ? c : escapeChar(c))))
-    .join('\n')
+  return s.replace(CONTROL_CHARS, (c) => (c === '\n' || c === '\t' ? c : escapeChar(c)))
 }
 
 /**
- * A serialised JSON log line with the controls JSON leaves raw (DEL, C1, bidi) written as `\u` escapes:
- * still the same JSON, but inert when the log is read in a terminal. C0 controls are escaped by JSON
- * itself, so the only raw one is the line's own trailing newline, which stays.
+ * Serialised JSON (a log line, a `--json` reply) with the controls JSON leaves raw (DEL, C1, bidi)
+ * written as `\u` escapes: still the same JSON, but inert when read in a terminal. C0 controls are
+ * escaped by JSON itself, so the only raw ones are its own line breaks, which stay.
  */
-export function jsonLogSafe(line: string): string {
+export function inertJson(line: string): string {
   return line.replace(CONTROL_CHARS, (c) =>
     c === '\n' ? c : `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`,
   )
 }
+
+/** `value` as indented JSON for the terminal (`--json`), inert like a log line. */
+export const printableJson = (value: unknown): string => inertJson(JSON.stringify(value, null, 2))

@@ -104,7 +104,7 @@ describe('ripple models (separate processes)', { timeout: 60_000 }, () => {
     expect(json.code, json.stderr).toBe(0)
     const output = JSON.parse(json.stdout) as InferGenerateOutput
     expect(output).toMatchObject({ model: { name: 'tiny' }, params: { temperature: 0, max_tokens: 12 } })
-    // Random weights write control characters too: printed escaped, streamed or not.
+    // A terminal gets the text with its control characters escaped (random weights produce some).
     expect(streamed.stdout).toBe(`${printableText(output.text)}\n`)
     const printed = await ripple(...args)
     expect(printed.stdout).toBe(`${printableText(output.text)}\n`)

@@ -5,7 +5,7 @@
  * the same loopback, on the open network and told the first peer's address, cannot connect, so its task
  * runs nowhere and the first peer never hears of it; an expired invite is refused.
  */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,7 +16,9 @@ import type { TaskSummary, TaskView } from '../../host/scheduler/scheduler-servi
 import { LOOPBACK_FLAGS, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 let root: string
-const dirs = { first: '', joined: '', stranger: '' }
+/** Tags unique to this run: other tests' daemons on this machine's open network never match them. */
+const tag = (name: string) => `${name}-${process.pid}`
+const dirs = { first: '', joined: '', stranger: '', leaked: '' }
 const daemons: RunningRipple[] = []
 const agentOf = (d: RunningRipple) => /^ripple: agent (\S+)$/m.exec(d.stdout())?.[1] ?? ''
 let first: RunningRipple
@@ -34,7 +36,7 @@ async function start(name: keyof typeof dirs, flags: string[]): Promise<RunningR
       '--name',
       name,
       '--tag',
-      name,
+      tag(name),
       '--log-level',
       'warn',
       ...flags,
@@ -49,6 +51,49 @@ async function peersOf(dir: string): Promise<PeersReply> {
   const res = await runRipple(['peers', '--data-dir', dir, '--json'])
   expect(res.code, res.stderr).toBe(0)
   return JSON.parse(res.stdout) as PeersReply
+}
+
+/** Polls `read` until `ok` holds (or the deadline passes, with the last reply in the error). */
+async function eventually<T>(
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await read()
+    if (ok(value)) return value
+    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms: ${JSON.stringify(value)}`)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+  }
+}
+
+/**
+ * A task submitted from `dir` that only the first peer could run (a tag only it has) runs nowhere: it
+ * expires at its deadline, and the first peer never hears of it.
+ */
+async function expectRunNowhere(dir: string): Promise<void> {
+  const input = JSON.stringify({ message: `from ${dir}` })
+  const res = await runRipple([
+    'task',
+    'submit',
+    'echo',
+    '--input',
+    input,
+    '--tag',
+    tag('first'),
+    '--timeout',
+    '3s',
+    '--wait',
+    '--data-dir',
+    dir,
+  ])
+  expect(res.code).toBe(1)
+  expect(res.stderr).toMatch(/expired/)
+  const submitted = /submitted (\S+)/.exec(res.stderr)?.[1]
+  expect(submitted).toBeDefined()
+  const ls = await runRipple(['task', 'ls', '--json', '--data-dir', dirs.first])
+  expect((JSON.parse(ls.stdout) as TaskSummary[]).map((t) => t.action_hash)).not.toContain(submitted)
 }
 
 async function invite(flags: string[]): Promise<{ path: string; invite: Invite }> {
@@ -97,6 +142,12 @@ describe('the default local network is a private mesh', { timeout: 90_000 }, () 
 
   it('a peer joined with an invite runs the first peer’s task', async () => {
     expect(joined.stdout()).toMatch(/ripple: private mesh joined/)
+    // Each holds the other's chain: the joined peer's genesis (with its invite) passed the first's rules.
+    await eventually(
+      () => peersOf(dirs.first),
+      (r) =>
+        r.peers.some((p) => p.agent === agentOf(joined) && p.status === 'online' && p.capability !== null),
+    )
     const res = await runRipple([
       'task',
       'submit',
@@ -104,9 +155,9 @@ describe('the default local network is a private mesh', { timeout: 90_000 }, () 
       '--input',
       '{"message":"from first"}',
       '--tag',
-      'joined',
+      tag('joined'),
       '--timeout',
-      '60s',
+      '25s',
       '--wait',
       '--json',
       '--data-dir',
@@ -121,31 +172,25 @@ describe('the default local network is a private mesh', { timeout: 90_000 }, () 
   })
 
   it('a stranger on the open network, told its address, cannot connect nor have its task run', async () => {
-    // The stranger's task needs a tag only the first peer has; the deadline is what ends the wait.
-    const res = await runRipple([
-      'task',
-      'submit',
-      'echo',
-      '--input',
-      '{"message":"from a stranger"}',
-      '--tag',
-      'first',
-      '--timeout',
-      '3s',
-      '--wait',
-      '--data-dir',
-      dirs.stranger,
-    ])
-    expect(res.code).toBe(1)
-    expect(res.stderr).toMatch(/expired: no node has tag "first"/)
-    const submitted = /submitted (\S+)/.exec(res.stderr)?.[1]
-    expect(submitted).toBeDefined()
-
-    const ls = await runRipple(['task', 'ls', '--json', '--data-dir', dirs.first])
-    const tasks = JSON.parse(ls.stdout) as TaskSummary[]
-    expect(tasks.map((t) => t.action_hash)).not.toContain(submitted)
+    await expectRunNowhere(dirs.stranger)
     expect((await peersOf(dirs.first)).peers.map((p) => p.agent)).not.toContain(agentOf(stranger))
-    expect((await peersOf(dirs.stranger)).peers.map((p) => p.agent)).toEqual([agentOf(stranger)])
+    // Other open-network peers on this machine may be heard; never the private mesh's.
+    expect((await peersOf(dirs.stranger)).peers.map((p) => p.agent)).not.toContain(agentOf(first))
+  })
+
+  it('a peer holding a leaked key but no invite is refused by the rules: its ops are stored nowhere', async () => {
+    // The mesh file copied off the first machine: the key lets it connect; nothing admits its agent.
+    const leakedFile = join(root, 'leaked.json')
+    await writeFile(leakedFile, await readFile(join(dirs.first, 'network.json')))
+    const leaked = await start('leaked', ['--network', leakedFile])
+    const reply = await eventually(
+      () => peersOf(dirs.first),
+      (r) => r.warrants.some((w) => w.agent === agentOf(leaked)),
+    )
+    expect(reply.warrants.find((w) => w.agent === agentOf(leaked))?.rule).toBe('membrane_proof.missing')
+    // Its heartbeats may still be heard; its capability (an op) is stored nowhere.
+    expect(reply.peers.find((p) => p.agent === agentOf(leaked))?.capability ?? null).toBeNull()
+    await expectRunNowhere(dirs.leaked)
   })
 
   it('an expired invite is refused, and nothing is started', async () => {

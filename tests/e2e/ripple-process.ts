@@ -86,6 +86,8 @@ export async function runRipple(
 /**
  * Writes a network file like `local` but with a fresh seed into `dir`, so daemons of other test files
  * running at the same time (all on loopback mDNS) can never join; answers its path for `--network`.
+ * It is open (no key, no admin): daemons started on it find each other with no invite, as tests that
+ * start several `ripple up` need. A network file is taken as it is; only plain `local` becomes private.
  */
 export async function isolatedNetwork(
   dir: string,

@@ -92,6 +92,11 @@ describe('a peer that sends escape codes', () => {
     // The reason quotes trudy's key raw: the one peer string that reaches the printer.
     expect(reply.warrants.find((w) => w.agent === trudy.agentPubKey)?.reason).toContain('\u001b[2K')
 
+    // The --json reply is the same JSON, inert in a terminal too.
+    const json = await runRipple(['peers', '--data-dir', dataDir, '--json'])
+    for (const line of json.stdout.split('\n')) expect(line).not.toMatch(TERMINAL_ACTS_ON)
+    expect((JSON.parse(json.stdout) as PeersReply).warrants).toEqual(reply.warrants)
+
     const text = await runRipple(['peers', '--data-dir', dataDir])
     expect(text.code, text.stderr).toBe(0)
     for (const line of text.stdout.split('\n')) expect(line).not.toMatch(TERMINAL_ACTS_ON)

@@ -347,6 +347,59 @@ const nodeCapability = new Cases('agent_registry', 'NodeCapability')
   .invalid('author is an action hash', capability, 'input.author_format', { author: action('not-an-agent') })
   .invalid('author is not base64url', capability, 'input.author_format', { author: 'uhCAk!!!' })
 
+// Membrane proofs (any DNA): on a network that requires invites, a genesis needs one from the progenitor.
+
+const networkId = sha256Hex('ripple/v1|local|local-mesh')
+const membrane = { properties: { membrane: 'invite', progenitor: alice, network_id: networkId } }
+const grant: Json = {
+  network_id: networkId,
+  role: 'worker',
+  invite_id: '0123456789abcdef0123456789abcdef',
+  issued_at: 1_763_700_000_000,
+  expires_at: 1_763_786_400_000,
+  issuer: alice,
+}
+const proof = (g: Json = grant): Json => ({ grant: g, signature: `${'A'.repeat(86)}==` })
+const GENESIS = 1_763_700_600_000_000
+const membraneCases = new Cases('agent_registry', 'MembraneProof', { ...membrane, author: bob })
+  .valid('invite from the admin, used before it expires', { proof: proof(), genesis_at: GENESIS })
+  .valid('the progenitor needs none', { proof: null, genesis_at: GENESIS }, { author: alice })
+  .valid('an open network asks for none', { proof: null, genesis_at: GENESIS }, { properties: {} })
+  .invalid('no invite', { proof: null, genesis_at: GENESIS }, 'membrane_proof.missing')
+  .invalid(
+    'invite issued by someone else',
+    { proof: proof({ ...grant, issuer: carol }), genesis_at: GENESIS },
+    'membrane_proof.issuer_is_admin',
+  )
+  .invalid(
+    'invite to another network',
+    { proof: proof({ ...grant, network_id: sha256Hex('other') }), genesis_at: GENESIS },
+    'membrane_proof.network_mismatch',
+  )
+  .invalid(
+    'chain begun after the invite expired',
+    { proof: proof(), genesis_at: (grant.expires_at as number) * 1000 + 1 },
+    'membrane_proof.expired',
+  )
+  .invalid(
+    'unknown role',
+    { proof: proof({ ...grant, role: 'owner' }), genesis_at: GENESIS },
+    'membrane_proof.grant_role_format',
+  )
+  .invalid(
+    'proof without its grant',
+    { proof: { signature: 'x' }, genesis_at: GENESIS },
+    'membrane_proof.shape',
+  )
+  .invalid(
+    'network without a progenitor',
+    { proof: proof(), genesis_at: GENESIS },
+    'membrane_proof.properties_progenitor_format',
+    {
+      properties: { membrane: 'invite' },
+    },
+  )
+
 const unknownDna = new Cases('agent_registry', 'NodeCapability')
 unknownDna.add(
   'unknown DNA',
@@ -1164,7 +1217,7 @@ const snapshotCases = new Cases('memory_shards', 'ShardSnapshot', { author: bob,
   })
 
 const files: Record<DnaName, Cases[]> = {
-  agent_registry: [nodeCapability, unknownDna],
+  agent_registry: [nodeCapability, unknownDna, membraneCases],
   resource_mesh: [taskCases, claimCases, assignmentCases, resultCases, receiptCases, cancellationCases],
   policy_store: [policyCases, adminGrantCases, decisionCases],
   artifact_index: [artifactCases, pinCases],

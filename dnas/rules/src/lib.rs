@@ -12,11 +12,12 @@ mod check;
 mod input;
 #[allow(dead_code)] // limits.json also bounds heartbeat signals, which are not entries
 mod limits;
+mod membrane;
 mod memory_shards;
 mod policy_store;
 mod resource_mesh;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "abi"))]
 mod abi;
 
 use check::{Ck, HashKind, Rules};
@@ -46,7 +47,8 @@ fn run(input: &ValidationInput) -> Verdict {
         "memory_shards" => memory_shards::rules,
         other => return Err(invalid("input.dna_unknown", format!("no DNA named {other:?}"))),
     };
-    let rules = rules_of(&input.entry_type).ok_or_else(|| {
+    let own_rules = if input.entry_type == membrane::ENTRY_TYPE { Some(membrane::membrane_proof as Rules) } else { rules_of(&input.entry_type) };
+    let rules = own_rules.ok_or_else(|| {
         invalid("input.entry_type_unknown", format!("{} has no entry type {:?}", input.dna, input.entry_type))
     })?;
     let ck = Ck::new("input");

@@ -14,7 +14,7 @@ import {
   type TaskView,
   whyEnded,
 } from '../../api/contract/index.ts'
-import { printable, printableText } from '../../text/printable.ts'
+import { printable, printableJson, printableText } from '../../text/printable.ts'
 import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infer-generate.ts'
 import { parseIntegerIn } from '../cli-options.ts'
 import { connectDaemon } from '../locate-daemon.ts'
@@ -73,7 +73,7 @@ export function inferCommand(): Command {
       throw new TaskEndedError(ref.action_hash, view.state.status, whyEnded(view))
     const output = acceptedOutput(view) as InferGenerateOutput
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(output, null, 2)}\n`)
+      process.stdout.write(`${printableJson(output)}\n`)
       return
     }
     process.stdout.write(options.stream ? '\n' : `${printableText(output.text)}\n`)

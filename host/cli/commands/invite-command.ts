@@ -48,7 +48,11 @@ export function inviteCommand(): Command {
       }
       const path = options.out ?? `ripple-invite-${invite.grant.invite_id.slice(0, 8)}.json`
       // Exclusive create: never overwrite a file, nor write through someone's link.
-      await writeFile(path, text, { mode: 0o600, flag: 'wx' })
+      await writeFile(path, text, { mode: 0o600, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+        throw new InvalidArgumentError(
+          `cannot write ${path} (${err.code ?? err.message}); pass --out <new file>`,
+        )
+      })
       const until = new Date(invite.grant.expires_at).toISOString()
       process.stdout.write(
         `${options.json ? JSON.stringify({ path, grant: invite.grant }, null, 2) : `wrote ${path} (${invite.grant.role}, until ${until}); on the other machine: ripple up --join-file ${path}`}\n`,

@@ -1,6 +1,7 @@
 /** `ripple models ls|load|unload`: the models of the running daemon, and what it holds in memory. */
 import { Command } from 'commander'
 import type { ModelsView } from '../../api/contract/index.ts'
+import { printableJson } from '../../text/printable.ts'
 import { formatBytes, formatCount, formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
@@ -21,7 +22,7 @@ function lsCommand(): Command {
   ).action(async (options: TargetOptions) => {
     const view = await (await connectDaemon(options)).listModels()
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(view, null, 2)}\n`)
+      process.stdout.write(`${printableJson(view)}\n`)
       return
     }
     process.stdout.write(`${modelsTable(view)}\n`)

@@ -1,7 +1,7 @@
 /** `ripple peers`: every peer this daemon knows, with status and load; self first. */
 import { Command } from 'commander'
 import type { ApiPeer, PeersReply } from '../../api/contract/index.ts'
-import { printable } from '../../text/printable.ts'
+import { printable, printableJson } from '../../text/printable.ts'
 import { formatBytes, formatDuration, formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
@@ -12,7 +12,7 @@ export function peersCommand(): Command {
   ).action(async (options: TargetOptions) => {
     const reply = await (await connectDaemon(options)).peers()
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(reply, null, 2)}\n`)
+      process.stdout.write(`${printableJson(reply)}\n`)
       return
     }
     process.stdout.write(`${table(reply.peers)}\n`)

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
 import type { PublishPolicyBody } from '../../api/contract/index.ts'
+import { printableJson } from '../../text/printable.ts'
 import { parseIntegerIn } from '../cli-options.ts'
 import { formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
@@ -47,7 +48,7 @@ export function policyCommand(): Command {
         async (options: TargetOptions) => {
           const { policies } = await (await connectDaemon(options)).listPolicies()
           if (options.json) {
-            process.stdout.write(`${JSON.stringify(policies, null, 2)}\n`)
+            process.stdout.write(`${printableJson(policies)}\n`)
             return
           }
           if (policies.length === 0) {

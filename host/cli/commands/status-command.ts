@@ -1,5 +1,6 @@
 /** `ripple status`: what the running daemon is, and what this machine offers the mesh. */
 import { Command } from 'commander'
+import { printableJson } from '../../text/printable.ts'
 import { alignRows, capabilityRows, formatDuration } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
@@ -10,7 +11,7 @@ export function statusCommand(): Command {
   ).action(async (options: TargetOptions) => {
     const status = await (await connectDaemon(options)).status()
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
+      process.stdout.write(`${printableJson(status)}\n`)
       return
     }
     const rows: [string, string][] = [

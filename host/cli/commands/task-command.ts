@@ -15,7 +15,7 @@ import {
   type TaskView,
   whyEnded,
 } from '../../api/contract/index.ts'
-import { printable, printableText } from '../../text/printable.ts'
+import { printable, printableJson, printableText } from '../../text/printable.ts'
 import { collectTag, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'
 import { alignRows, formatBytes, formatDuration, formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
@@ -134,9 +134,9 @@ function submitCommand(): Command {
     process.stderr.write(`ripple: submitted ${ref.action_hash}\n`)
     const view = await follow(api, ref.action_hash)
     const status = view.state.status
-    if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`)
+    if (options.json) process.stdout.write(`${printableJson(view)}\n`)
     else if (status === 'done') {
-      process.stdout.write(`${JSON.stringify(acceptedOutput(view), null, 2)}\n`)
+      process.stdout.write(`${printableJson(acceptedOutput(view))}\n`)
       reportVotes(view)
     }
     if (status !== 'done') throw new TaskEndedError(ref.action_hash, status, whyEnded(view))
@@ -205,7 +205,7 @@ export function reportVotes(view: TaskView): void {
 }
 
 function print<T>(options: TargetOptions, value: T, text: () => string): void {
-  process.stdout.write(`${options.json ? JSON.stringify(value, null, 2) : text()}\n`)
+  process.stdout.write(`${options.json ? printableJson(value) : text()}\n`)
 }
 
 const short = (hash: string) => `${hash.slice(0, 12)}…`

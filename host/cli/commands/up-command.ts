@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { text } from 'node:stream/consumers'
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { MCP_PATH } from '../../api/mcp/mcp-http.ts'
 import { progenitorOf } from '../../config/network-config.ts'
 import type { RunningDaemon } from '../../daemon/daemon.ts'
@@ -142,7 +142,11 @@ function startupText(daemon: RunningDaemon): string {
 /** The invite's text: from the file, standard input (`-`), or the environment; never a command-line value. */
 async function readInvite(joinFile: string | undefined): Promise<string | undefined> {
   if (joinFile === '-') return text(process.stdin)
-  if (joinFile !== undefined) return readFile(joinFile, 'utf8')
+  if (joinFile !== undefined) {
+    return readFile(joinFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new InvalidArgumentError(`cannot read the invite ${joinFile}: ${err.code ?? err.message}`)
+    })
+  }
   return process.env[INVITE_ENV]
 }
 

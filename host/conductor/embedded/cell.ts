@@ -9,6 +9,7 @@ import { type DnaDef, type DnaModifiers, dnaHashOf } from './dna.ts'
 import { type CellContext, Hdk } from './hdk.ts'
 import type { AgentKey } from './keystore.ts'
 import { type CommittedAction, SourceChain } from './source-chain.ts'
+import type { MembraneProof } from './validation/membrane-proof.ts'
 import { checkActionRules, type RulesContext, storeRecords } from './validation/record-rules.ts'
 import type { RulesValidator } from './validation/validator.ts'
 
@@ -18,6 +19,8 @@ export interface CellInit {
   dna: DnaDef
   modifiers: DnaModifiers
   validator: RulesValidator
+  /** The invite written into this agent's genesis, on a network that requires one. */
+  membraneProof?: MembraneProof | null
   /** Called after each commit with the actions it stored, in chain order. */
   onCommitted?: (cell: Cell, actions: CommittedAction[]) => void
   /** Microseconds since the epoch; injectable for tests. */
@@ -62,6 +65,7 @@ export class Cell {
       dnaName: init.dna.name,
       dnaHash,
       key: init.key,
+      membraneProof: init.membraneProof,
       ...(init.now ? { now: init.now } : {}),
     })
     return new Cell(init, dnaHash, chain)

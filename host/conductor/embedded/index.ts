@@ -19,6 +19,7 @@ import { CommitFeed } from './commit-feed.ts'
 import { EmbeddedConductor } from './conductor.ts'
 import { openAgentKey } from './keystore.ts'
 import { MemorySignalHub, type SignalTransport } from './signal-transport.ts'
+import type { MembraneProof } from './validation/membrane-proof.ts'
 import { DEFAULT_RULES_WASM, loadRulesValidator } from './validation/rules-wasm.ts'
 import type { RulesValidator } from './validation/validator.ts'
 
@@ -53,6 +54,8 @@ export interface EmbeddedConductorInit {
   rulesWasmPath?: string
   /** Default: an in-process hub that loops this conductor's signals back to it. */
   signalTransport?: SignalTransport
+  /** Written into the genesis of every cell: the invite that admits this agent, if any. */
+  membraneProof?: MembraneProof | null
   logger?: Logger
 }
 
@@ -83,6 +86,7 @@ export async function createEmbeddedConductor(init: EmbeddedConductorInit): Prom
           rulesSha256,
         },
         validator,
+        membraneProof: init.membraneProof,
         onCommitted: (c, actions) => commits.publish(c, actions),
       })
       cells.set(dna, cell)

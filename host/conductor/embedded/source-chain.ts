@@ -10,6 +10,7 @@ import { type VerifiedHead, verifyChain } from './chain-verify.ts'
 import { retypeHash } from './hash.ts'
 import { ActionTypes } from './hc-enums.ts'
 import type { AgentKey } from './keystore.ts'
+import { encodeMembraneProof, type MembraneProof } from './validation/membrane-proof.ts'
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
@@ -37,6 +38,8 @@ export interface SourceChainInit {
   dnaName: string
   dnaHash: Uint8Array
   key: AgentKey
+  /** Written into genesis (the AgentValidationPkg): the invite that admits this agent, if any. */
+  membraneProof?: MembraneProof | null
   /** Microseconds since the epoch; injectable for tests. */
   now?: () => number
 }
@@ -84,7 +87,8 @@ export class SourceChain {
     const dna = signAction({ type: ActionTypes.Dna, author: agent, timestamp, hash: init.dnaHash }, init.key)
     const chain = new SourceChain(init, { hash: dna.hash, seq: 0, timestamp })
     const write = chain.beginWrite()
-    write.append({ type: ActionTypes.AgentValidationPkg, membrane_proof: null })
+    const proof = init.membraneProof ? encodeMembraneProof(init.membraneProof) : null
+    write.append({ type: ActionTypes.AgentValidationPkg, membrane_proof: proof })
     write.append(
       { type: ActionTypes.Create, entry_type: 'Agent', entry_hash: retypeHash(agent, 'entry') },
       { kind: 'Agent', bytes: agent },

@@ -108,6 +108,18 @@ describe('API bad requests', () => {
     await expectAlive()
   })
 
+  it('answers 400 naming the field to a name with escape codes, before any rule runs', async () => {
+    const bad = { ...CAPABILITY, name: '\u001b[2Jmallory (self)' }
+    const res = await send('/api/zome/agent_registry/advertise_capability', json(JSON.stringify(bad)))
+    expect(res.status).toBe(400)
+    const issues = (res.body.error?.details as { issues: { path: string[]; message: string }[] } | undefined)
+      ?.issues
+    expect(issues).toEqual([
+      expect.objectContaining({ path: ['name'], message: 'must not contain control or bidi characters' }),
+    ])
+    await expectAlive()
+  })
+
   it('answers 404 to an unknown zome function, an unknown DNA and an unknown route', async () => {
     const fn = await send(zomePath('agent_registry', 'drop_tables'), json('null'))
     expect(fn.status).toBe(404)

@@ -81,22 +81,33 @@ describe('chooseMesh', () => {
     expect(created.network.libp2p?.psk).toMatch(/^[0-9a-f]{64}$/)
     expect(created.network.dna_properties.policy_store?.progenitor).toBe(encodeHashB64(admin.agentPubKey))
     expect((await stat(join(dataDir, MESH_FILE))).mode & 0o777).toBe(0o600)
-    expect(await choice(dataDir)).toEqual({ network: created.network, how: 'kept' })
+    expect(await choice(dataDir)).toEqual({ network: created.network, how: 'kept', membraneProof: null })
     await expect(choice(dataDir, { open: true })).rejects.toThrow(/already belongs to the private mesh/)
   })
 
   it('--open and other networks are taken as they are', async () => {
-    expect(await choice(join(dir, 'a'), { open: true })).toEqual({ network: open, how: 'open' })
+    expect(await choice(join(dir, 'a'), { open: true })).toEqual({
+      network: open,
+      how: 'open',
+      membraneProof: null,
+    })
     expect(await choice(join(dir, 'b'), { requested: 'some/file.json' })).toEqual({
       network: open,
       how: 'file',
+      membraneProof: null,
     })
   })
 
   it('joins with an invite: the mesh and the invite are written 0600; another mesh is refused', async () => {
     const invite = createInvite({ network: mesh, role: 'member', expiresInMs: HOUR }, admin)
     const dataDir = join(dir, 'other')
-    expect(await choice(dataDir, { inviteText: text(invite) })).toEqual({ network: mesh, how: 'joined' })
+    const proof = { grant: invite.grant, signature: invite.signature }
+    expect(await choice(dataDir, { inviteText: text(invite) })).toEqual({
+      network: mesh,
+      how: 'joined',
+      membraneProof: proof,
+    })
+    expect(await choice(dataDir)).toEqual({ network: mesh, how: 'kept', membraneProof: proof })
     for (const file of [MESH_FILE, INVITE_FILE])
       expect((await stat(join(dataDir, file))).mode & 0o777).toBe(0o600)
     expect(JSON.parse(await readFile(join(dataDir, INVITE_FILE), 'utf8'))).toEqual(invite)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { alignRows, formatTable } from '../../../host/cli/human-format.ts'
-import { jsonLogSafe, printable, printableText } from '../../../host/text/printable.ts'
+import { inertJson, printable, printableText } from '../../../host/text/printable.ts'
 
 /** Every character a terminal acts on: C0, DEL, C1 and the bidi controls. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: what the test looks for
@@ -23,12 +23,12 @@ describe('printable', () => {
   })
 
   it('printableText keeps lines and tabs but escapes the rest', () => {
-    expect(printableText('one\r\n\ttwo\u001b[1A\nthree\rX')).toBe('one\n\ttwo\\x1b[1A\nthree\\rX')
+    expect(printableText('one\r\n\ttwo\u001b[1A\nthree\rX')).toBe('one\\r\n\ttwo\\x1b[1A\nthree\\rX')
   })
 
-  it('jsonLogSafe keeps the JSON the same value and inert in a terminal', () => {
+  it('inertJson keeps the JSON the same value and inert in a terminal', () => {
     const line = `${JSON.stringify({ msg: 'warrant', reason: 'a\u009b2J\u202eb\u007f\u001b' })}\n`
-    const safe = jsonLogSafe(line)
+    const safe = inertJson(line)
     expect(safe.endsWith('}\n')).toBe(true)
     expect(safe.slice(0, -1)).not.toMatch(TERMINAL_ACTS_ON)
     expect(JSON.parse(safe)).toEqual(JSON.parse(line))

@@ -15,6 +15,7 @@ import { peerKeyFromSeed } from '../../../net/peer-key.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import { createEmbeddedConductor } from '../index.ts'
 import { openAgentKey } from '../keystore.ts'
+import type { MembraneProof } from '../validation/membrane-proof.ts'
 import type { RulesValidator } from '../validation/validator.ts'
 import { createGossipSignalTransport } from './gossip-signal-transport.ts'
 import { type Replication, type ReplicationInit, startReplication } from './replicator.ts'
@@ -32,6 +33,8 @@ export interface EmbeddedPeerInit
   /** Tests only: rules other than the wasm. */
   rulesValidator?: RulesValidator
   rulesWasmPath?: string
+  /** The invite written into this agent's genesis, on a network that requires one. */
+  membraneProof?: MembraneProof | null
   logger?: Logger
 }
 
@@ -65,6 +68,7 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
       network: init.network,
       rulesValidator: init.rulesValidator,
       rulesWasmPath: init.rulesWasmPath,
+      membraneProof: init.membraneProof,
       signalTransport: createGossipSignalTransport({ pubsub: node.pubsub, key, logger }),
       logger,
     })

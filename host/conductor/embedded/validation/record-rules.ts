@@ -11,6 +11,7 @@ import type { DnaDef } from '../dna.ts'
 import { UnknownTypeError } from '../errors.ts'
 import { decodeHashB64, encodeHashB64, hashesEqual } from '../hash.ts'
 import { ActionTypes } from '../hc-enums.ts'
+import { MEMBRANE_PROOF_ENTRY_TYPE, membraneRulesEntry } from './membrane-proof.ts'
 import { validateEntry } from './validate-entry.ts'
 import {
   InvalidEntryError,
@@ -136,6 +137,14 @@ export function checkActionRules(ctx: RulesContext, action: Action, entry: Store
       })
       return
     }
+    // The genesis' membrane proof: its signature here, what it grants in the rules.
+    case ActionTypes.AgentValidationPkg:
+      checkEntryRules(ctx, action.author, {
+        entry_type: MEMBRANE_PROOF_ENTRY_TYPE,
+        op: 'create',
+        entry: membraneRulesEntry(action.membrane_proof, action.timestamp),
+      })
+      return
     case ActionTypes.DeleteLink: {
       const link = ctx.source.findAction(action.link_add_address)
       if (link === null) throw new UnresolvedDependenciesError([encodeHashB64(action.link_add_address)])

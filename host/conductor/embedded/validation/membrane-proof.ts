@@ -1,0 +1,59 @@
+/**
+ * Membrane proofs, as Holochain carries them: serialized bytes in the genesis AgentValidationPkg. Ours
+ * is an invite grant with its issuer's Ed25519 signature. The host checks the signature (as it checks
+ * every action's); the rules (`MembraneProof`, dnas/rules/src/membrane.rs) judge what the grant says.
+ */
+import { decodeMsgpack, encodeCanonical } from '../action.ts'
+import { decodeHashB64 } from '../hash.ts'
+import { verifyAgentSignature } from '../keystore.ts'
+import { InvalidEntryError } from './validator.ts'
+
+/** The grant an admin signed (its fields are checked by the rules) and the signature, base64. */
+export interface MembraneProof {
+  grant: { issuer: string } & Record<string, unknown>
+  signature: string
+}
+
+/** The entry type name under which the rules judge a genesis' membrane proof. */
+export const MEMBRANE_PROOF_ENTRY_TYPE = 'MembraneProof'
+
+export const encodeMembraneProof = (proof: MembraneProof): Uint8Array => encodeCanonical(proof)
+
+/** True when `signature` (base64) is the grant's issuer's signature of its canonical encoding. */
+export function grantSignedByIssuer(grant: MembraneProof['grant'], signature: string): boolean {
+  try {
+    const issuer = decodeHashB64(grant.issuer, 'agent')
+    return verifyAgentSignature(issuer, encodeCanonical(grant), Buffer.from(signature, 'base64'))
+  } catch {
+    return false
+  }
+}
+
+/**
+ * What the rules are given for a genesis written at `genesisAt` (µs): the proof, once its signature
+ * verified. Throws InvalidEntryError for bytes that are not a signed grant.
+ */
+export function membraneRulesEntry(
+  bytes: unknown,
+  genesisAt: number,
+): { proof: unknown; genesis_at: number } {
+  if (bytes === null || bytes === undefined) return { proof: null, genesis_at: genesisAt }
+  let proof: unknown
+  try {
+    proof = bytes instanceof Uint8Array ? decodeMsgpack(bytes) : null
+  } catch {
+    proof = null
+  }
+  const p = proof as Partial<MembraneProof> | null
+  if (
+    typeof p?.grant?.issuer !== 'string' ||
+    typeof p.signature !== 'string' ||
+    !grantSignedByIssuer(p.grant, p.signature)
+  ) {
+    throw new InvalidEntryError(
+      'sys.membrane_proof',
+      'the membrane proof is not a grant signed by its issuer',
+    )
+  }
+  return { proof, genesis_at: genesisAt }
+}
