@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger.ts'
 import { bearerAuth } from './bearer-auth.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
+import { jsonBodyCheck } from './json-body-check.ts'
 import { LoginCodes } from './login-codes.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { type PeersReply, registerPeersRoute } from './routes/peers-route.ts'
@@ -78,6 +79,7 @@ export class ApiServer implements Startable {
       bodyLimit: init.bodyLimit ?? 1024 * 1024,
     })
     this.app.addHook('onRequest', bearerAuth(init.token, [SESSION_ROUTE]))
+    this.app.addHook('preValidation', jsonBodyCheck)
     this.app.setErrorHandler(errorHandler(logger))
     this.app.setNotFoundHandler((request, reply) =>
       sendError(reply, 404, 'NotFoundError', `no route ${request.method} ${request.url.split('?')[0]}`),

@@ -135,10 +135,13 @@ describe('API bad requests', () => {
     await expectAlive()
   })
 
-  it('answers 501 when the backend does not run the function yet', async () => {
+  it('answers 404 naming the function when the backend does not run it yet (was 501)', async () => {
     const res = await send('/api/zome/agent_registry/find_nodes_by_tag', json('"gpu"'))
-    expect(res.status).toBe(501)
-    expect(res.body.error?.name).toBe('ZomeFunctionNotImplementedError')
+    expect(res.status).toBe(404)
+    expect(res.body.error).toMatchObject({
+      name: 'ZomeFunctionNotImplementedError',
+      details: { field: 'fn' },
+    })
     await expectAlive()
   })
 
