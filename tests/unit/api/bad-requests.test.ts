@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import { ModelNotFoundError, ModelUnusableError } from '../../../host/inference/model-manager.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
-import { AGENT, CAPABILITY, fakeConductor } from './fixtures.ts'
+import { AGENT, CAPABILITY, fakeConductor, statusView } from './fixtures.ts'
 
 const TOKEN = 'test-token-0123456789'
 let server: ApiServer
@@ -13,18 +13,7 @@ beforeAll(async () => {
     port: 0,
     token: TOKEN,
     bodyLimit: 64 * 1024,
-    status: () => ({
-      agent: AGENT,
-      network: 'local',
-      backend: 'embedded',
-      version: '0.1.0',
-      pid: process.pid,
-      data_dir: '/tmp/x',
-      models_dir: '/tmp/x/models',
-      uptime_ms: 1,
-      capability: CAPABILITY,
-      unusable_models: [],
-    }),
+    status: statusView,
     peers: async () => ({ peers: [], warrants: [] }),
     conductor: fakeConductor(),
     models: {

@@ -7,7 +7,8 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import { MAX_JSON_DEPTH } from '../../../host/api/json-body-check.ts'
-import { AGENT, CAPABILITY, fakeConductor, UNKNOWN_ACTION } from './fixtures.ts'
+import { claimSnapshotOf } from '../../../host/scheduler/requirements.ts'
+import { CAPABILITY, fakeConductor, statusView, UNKNOWN_ACTION } from './fixtures.ts'
 
 const TOKEN = 'test-token-0123456789'
 const logLines: Record<string, unknown>[] = []
@@ -24,18 +25,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     port: 0,
     token: TOKEN,
-    status: () => ({
-      agent: AGENT,
-      network: 'local',
-      backend: 'embedded',
-      version: '0.1.0',
-      pid: process.pid,
-      data_dir: '/tmp/x',
-      models_dir: '/tmp/x/models',
-      uptime_ms: 1,
-      capability: CAPABILITY,
-      unusable_models: [],
-    }),
+    status: statusView,
     peers: async () => ({ peers: [], warrants: [] }),
     conductor: fakeConductor(),
     models: {
@@ -94,16 +84,7 @@ describe('caller errors are 4xx, logged without a stack', () => {
   })
 
   it('answers a reference to a record this peer does not hold with 422 and the field (was 503)', async () => {
-    const snapshot = {
-      cores: 2,
-      ram_bytes: 1,
-      vram_bytes: 0,
-      gpu_count: 0,
-      models: [],
-      loaded_models: [],
-      tags: [],
-      queue_depth: 0,
-    }
+    const snapshot = claimSnapshotOf(CAPABILITY, 0)
     const res = await post(
       '/api/zome/resource_mesh/claim_task',
       JSON.stringify({ task: UNKNOWN_ACTION, snapshot }),

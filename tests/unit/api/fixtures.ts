@@ -1,5 +1,6 @@
 /** A fake conductor and a valid capability for API tests (no embedded conductor needed). */
 
+import type { StatusView } from '../../../host/api/routes/status-route.ts'
 import { ZomeFunctionNotImplementedError } from '../../../host/conductor/embedded/errors.ts'
 import {
   InvalidEntryError,
@@ -29,6 +30,22 @@ export const CAPABILITY: NodeCapability = {
   memory: { shards_held: 0 },
   tags: [],
   host_version: '0.1.0',
+}
+
+/** What GET /api/status answers in API tests. */
+export function statusView(): StatusView {
+  return {
+    agent: AGENT,
+    network: 'local',
+    backend: 'embedded',
+    version: '0.1.0',
+    pid: process.pid,
+    data_dir: '/tmp/x',
+    models_dir: '/tmp/x/models',
+    uptime_ms: 1,
+    capability: CAPABILITY,
+    unusable_models: [],
+  }
 }
 
 /** Answers agent_registry calls; `rejectNames` makes advertise_capability fail the way the rules would. */
