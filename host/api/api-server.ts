@@ -11,6 +11,7 @@ import { bearerAuth } from './bearer-auth.ts'
 import type { PeersReply, StatusView } from './contract/index.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
+import { jsonBodyCheck } from './json-body-check.ts'
 import { LoginCodes } from './login-codes.ts'
 import { registerMcpRoute } from './mcp/mcp-http.ts'
 import { type InviteApi, registerInviteRoutes } from './routes/invites-route.ts'
@@ -85,6 +86,7 @@ export class ApiServer implements Startable {
       forceCloseConnections: true,
     })
     this.app.addHook('onRequest', bearerAuth(init.token, [SESSION_ROUTE]))
+    this.app.addHook('preValidation', jsonBodyCheck)
     this.app.setErrorHandler(errorHandler(logger))
     this.app.setNotFoundHandler((request, reply) =>
       sendError(reply, 404, 'NotFoundError', `no route ${request.method} ${request.url.split('?')[0]}`),

@@ -1,6 +1,8 @@
 /**
  * Maps anything thrown while serving a request to a status and the JSON error body. Errors are
  * recognised by `name` (not `instanceof`), so an error from another copy of a module still maps.
+ * What the caller got wrong is a 4xx naming the field at fault, logged at info without a stack (a
+ * token holder must not be able to flood the error log); only the daemon's own failures are 5xx.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from '../log/logger.ts'
@@ -21,7 +23,7 @@ const FASTIFY_ERRORS: Record<string, { status: number; name: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, name: 'UnsupportedMediaTypeError' },
 }
 
-function mapError(err: FastifyError & Record<string, unknown>): Mapped {
+function mapError(err: FastifyError & Record<string, unknown>, body: unknown): Mapped {
   const fastifyError = FASTIFY_ERRORS[err.code]
   if (fastifyError) return fastifyError
   switch (err.name) {
@@ -33,13 +35,19 @@ function mapError(err: FastifyError & Record<string, unknown>): Mapped {
         : { status: 400, name: err.name, details: { issues: err.issues } }
     case 'RecordNotFoundError':
       return { status: 404, name: err.name }
+    // The request names a record this peer does not hold: the caller's reference, not our fault.
     case 'UnresolvedDependenciesError':
-      return { status: 503, name: err.name, details: { deps: err.deps } }
+      return {
+        status: 422,
+        name: 'UnknownRecordError',
+        details: { deps: err.deps, fields: fieldsHolding(body, err.deps as string[]) },
+      }
     // A call that raced the daemon's shutdown.
     case 'ConductorClosedError':
       return { status: 503, name: err.name }
+    // In the contract, not in this backend yet: for the caller, no such function here.
     case 'ZomeFunctionNotImplementedError':
-      return { status: 501, name: err.name }
+      return { status: 404, name: err.name, details: { field: 'fn' } }
     case 'TaskNotFoundError':
       return { status: 404, name: err.name }
     case 'NotTaskAuthorError':
@@ -62,11 +70,31 @@ function mapError(err: FastifyError & Record<string, unknown>): Mapped {
   return { status: 500, name: err.name || 'InternalError' }
 }
 
+/** Dotted paths of the body's string fields whose value is one of `values` (walked without recursion). */
+function fieldsHolding(body: unknown, values: readonly string[]): string[] {
+  const wanted = new Set(values)
+  const found: string[] = []
+  const stack: { value: unknown; path: string }[] = [{ value: body, path: '' }]
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { value, path } = next
+    if (typeof value === 'string' && wanted.has(value)) found.push(path || '(body)')
+    else if (typeof value === 'object' && value !== null) {
+      for (const [key, child] of Object.entries(value))
+        stack.push({ value: child, path: path ? `${path}.${key}` : key })
+    }
+  }
+  return found.sort()
+}
+
 export function errorHandler(logger: Logger) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const mapped = mapError(err as FastifyError & Record<string, unknown>)
+    const mapped = mapError(err as FastifyError & Record<string, unknown>, request.body)
     if (mapped.status >= 500) logger.error({ err, url: request.url }, 'request failed')
-    else logger.debug({ err: err.message, url: request.url, status: mapped.status }, 'bad request')
+    else
+      logger.info(
+        { url: request.url, status: mapped.status, error: mapped.name, reason: err.message },
+        'request refused',
+      )
     return sendError(reply, mapped.status, mapped.name, err.message, mapped.details)
   }
 }

@@ -105,6 +105,16 @@ export class ModelProcess {
     const pending = new Map<number, Pending>()
     const life: Lifecycle = { exitExpected: false, unloaded: false, crash: null }
     let loaded = false
+    let lastFraction = 0
+    const progress = (fraction: number) => {
+      lastFraction = fraction
+      try {
+        init.onProgress?.(fraction)
+      } catch (err) {
+        // Thrown here it would reach the event loop and end the daemon.
+        init.logger.warn({ err: (err as Error).message }, 'model load progress listener failed')
+      }
+    }
     return new Promise<ModelProcess>((resolve, reject) => {
       const exited = new Promise<void>((done) =>
         child.once('exit', (code, signal) => {
@@ -121,16 +131,12 @@ export class ModelProcess {
         switch (message.type) {
           case 'load-progress':
             // llama.cpp may report its last progress after the load resolved; the caller is done by then.
-            if (loaded) return
-            try {
-              init.onProgress?.(message.fraction)
-            } catch (err) {
-              // Thrown here it would reach the event loop and end the daemon.
-              init.logger.warn({ err: (err as Error).message }, 'model load progress listener failed')
-            }
+            if (!loaded) progress(message.fraction)
             return
           case 'loaded': {
             loaded = true
+            // A finished load reads 100% even when llama.cpp's last report comes after it.
+            if (lastFraction < 1) progress(1)
             const loadMs = Math.round(performance.now() - startedAt)
             resolve(new ModelProcess(init, { ...message, loadMs }, child, pending, exited, life))
             return

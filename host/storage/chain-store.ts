@@ -57,6 +57,17 @@ export interface ChainHead {
   seq: number
 }
 
+/**
+ * The last verified head of a chain, so start-up verifies only what came after it: `digest` is the
+ * SHA-256 of the verified history (`chainDigestBlobs` up to `seq`, in order) and `mac` an HMAC by the
+ * chain owner's key over all of it, so changed history or a forged checkpoint is noticed.
+ */
+export interface ChainCheckpoint extends ChainHead {
+  timestamp: number
+  digest: Uint8Array
+  mac: Uint8Array
+}
+
 /** One agent's chain head, as anti-entropy summaries list them. */
 export interface AuthorHead extends ChainHead {
   author: Uint8Array
@@ -102,8 +113,16 @@ export interface ChainStore {
     items: CommitItem[],
   ): void
   chainHead(dnaHash: Uint8Array, author: Uint8Array): ChainHead | null
-  /** The chain's actions in seq order. */
-  chainActions(dnaHash: Uint8Array, author: Uint8Array): Iterable<StoredAction>
+  /** The chain's actions in seq order, from `fromSeq` (default 0) on. */
+  chainActions(dnaHash: Uint8Array, author: Uint8Array, fromSeq?: number): Iterable<StoredAction>
+  /**
+   * Per action up to `toSeq`, in seq order: its hash, signature, bytes, entry bytes and link index
+   * row (when it has them), each part as `<length>:<bytes>`, concatenated (ChainDigest in the
+   * conductor writes the same). What a checkpoint's digest covers: cheap to read, no decoding.
+   */
+  chainDigestBlobs(dnaHash: Uint8Array, author: Uint8Array, toSeq: number): Iterable<Uint8Array>
+  chainCheckpoint(dnaHash: Uint8Array, author: Uint8Array): ChainCheckpoint | null
+  setChainCheckpoint(dnaHash: Uint8Array, author: Uint8Array, checkpoint: ChainCheckpoint): void
   /** The head of every chain held in the DNA (this agent's and the ones replicated here). */
   chainHeads(dnaHash: Uint8Array): AuthorHead[]
   /** Up to `limit` actions of a chain from `fromSeq` on, in seq order. */

@@ -9,6 +9,7 @@
 import Database from 'better-sqlite3'
 import {
   type AuthorHead,
+  type ChainCheckpoint,
   type ChainHead,
   ChainHeadMovedError,
   type ChainStore,
@@ -73,6 +74,16 @@ CREATE TABLE IF NOT EXISTS warrants (
   timestamp INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS warrants_by_author ON warrants (author);
+CREATE TABLE IF NOT EXISTS chain_checkpoints (
+  dna_hash BLOB NOT NULL,
+  author BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  timestamp INTEGER NOT NULL,
+  digest BLOB NOT NULL,
+  mac BLOB NOT NULL,
+  PRIMARY KEY (dna_hash, author)
+);
 `
 
 interface ActionRow {
@@ -179,8 +190,35 @@ class SqliteChainStore implements ChainStore {
         `INSERT INTO chain_heads (dna_hash, author, hash, seq) VALUES (?, ?, ?, ?)
          ON CONFLICT (dna_hash, author) DO UPDATE SET hash = excluded.hash, seq = excluded.seq`,
       ),
-      chain: db.prepare<[Buffer, Buffer], ActionRow>(
-        'SELECT * FROM actions WHERE dna_hash = ? AND author = ? ORDER BY seq',
+      chain: db.prepare<[Buffer, Buffer, number], ActionRow>(
+        'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq >= ? ORDER BY seq',
+      ),
+      // One blob per row, concatenated by SQLite (a JS callback per column would cost more than the
+      // rest); every part length-prefixed, so bytes cannot move from one part to the next unnoticed.
+      digestBlobs: db
+        .prepare<[Buffer, Buffer, number], Buffer>(
+          `SELECT CAST(
+             length(a.hash) || ':' || a.hash || length(a.signature) || ':' || a.signature ||
+             length(a.bytes) || ':' || a.bytes ||
+             ifnull(length(e.bytes) || ':' || e.bytes, '') ||
+             ifnull(length(l.base) || ':' || l.base || length(l.target) || ':' || l.target ||
+               length(l.tag) || ':' || l.tag || l.link_type || ':' || l.zome_index || ':', '')
+           AS BLOB)
+           FROM actions a
+           LEFT JOIN entries e ON e.hash = a.entry_hash
+           LEFT JOIN links l ON l.create_hash = a.hash
+           WHERE a.dna_hash = ? AND a.author = ? AND a.seq <= ? ORDER BY a.seq`,
+        )
+        .pluck(),
+      checkpoint: db.prepare<
+        [Buffer, Buffer],
+        { seq: number; hash: Buffer; timestamp: number; digest: Buffer; mac: Buffer }
+      >('SELECT seq, hash, timestamp, digest, mac FROM chain_checkpoints WHERE dna_hash = ? AND author = ?'),
+      setCheckpoint: db.prepare(
+        `INSERT INTO chain_checkpoints (dna_hash, author, seq, hash, timestamp, digest, mac)
+         VALUES (@dna_hash, @author, @seq, @hash, @timestamp, @digest, @mac)
+         ON CONFLICT (dna_hash, author) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
+           timestamp = excluded.timestamp, digest = excluded.digest, mac = excluded.mac`,
       ),
       action: db.prepare<[Buffer], ActionRow>('SELECT * FROM actions WHERE hash = ?'),
       entry: db.prepare<[Buffer], { hash: Buffer; kind: 'App' | 'Agent'; bytes: Buffer }>(
@@ -262,8 +300,31 @@ class SqliteChainStore implements ChainStore {
     return row ? { hash: bytes(row.hash), seq: row.seq } : null
   }
 
-  *chainActions(dnaHash: Uint8Array, author: Uint8Array): Iterable<StoredAction> {
-    for (const row of this.#stmts.chain.iterate(buf(dnaHash), buf(author))) yield toAction(row)
+  *chainActions(dnaHash: Uint8Array, author: Uint8Array, fromSeq = 0): Iterable<StoredAction> {
+    for (const row of this.#stmts.chain.iterate(buf(dnaHash), buf(author), fromSeq)) yield toAction(row)
+  }
+
+  chainDigestBlobs(dnaHash: Uint8Array, author: Uint8Array, toSeq: number): Iterable<Uint8Array> {
+    return this.#stmts.digestBlobs.iterate(buf(dnaHash), buf(author), toSeq)
+  }
+
+  chainCheckpoint(dnaHash: Uint8Array, author: Uint8Array): ChainCheckpoint | null {
+    const row = this.#stmts.checkpoint.get(buf(dnaHash), buf(author))
+    if (!row) return null
+    const { seq, timestamp } = row
+    return { seq, timestamp, hash: bytes(row.hash), digest: bytes(row.digest), mac: bytes(row.mac) }
+  }
+
+  setChainCheckpoint(dnaHash: Uint8Array, author: Uint8Array, checkpoint: ChainCheckpoint): void {
+    this.#stmts.setCheckpoint.run({
+      dna_hash: buf(dnaHash),
+      author: buf(author),
+      seq: checkpoint.seq,
+      hash: buf(checkpoint.hash),
+      timestamp: checkpoint.timestamp,
+      digest: buf(checkpoint.digest),
+      mac: buf(checkpoint.mac),
+    })
   }
 
   chainHeads(dnaHash: Uint8Array): AuthorHead[] {

@@ -12,21 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PeersReply } from '../../host/api/contract/index.ts'
 import type { ModelListing } from '../../host/inference/model-manager.ts'
 import type { TaskView } from '../../host/scheduler/scheduler-service.ts'
-import { llamaModelSpec } from '../fixtures/gguf-generator.ts'
-import { writeGguf } from '../fixtures/gguf-writer.ts'
+import { duplicateTokenModel } from '../fixtures/gguf-generator.ts'
 import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 type Peer = RunningRipple & { dataDir: string; agent: string }
 let root: string
 let asker: Peer
 let holders: Peer[]
-
-function duplicateTokenModel(): Buffer {
-  const spec = llamaModelSpec()
-  const tokens = spec.metadata['tokenizer.ggml.tokens'] as { strs: string[] }
-  tokens.strs[300] = tokens.strs[301] ?? ''
-  return writeGguf(spec)
-}
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-poison-'))

@@ -1,8 +1,9 @@
 /**
- * Whole-chain verification at open: every action's hash recomputed from its stored bytes, its
- * signature checked, seq continuous from 0, each prev_action the hash before it, timestamps rising,
- * genesis in Holochain's order, entries matching their hashes, indexed columns matching the signed
- * content, and the recorded head being the last action (so a cut-off tail is caught too).
+ * Chain verification at open: every action's hash recomputed from its stored bytes, its signature
+ * checked, seq continuous from 0, each prev_action the hash before it, timestamps rising, genesis in
+ * Holochain's order, entries matching their hashes, indexed columns matching the signed content, and
+ * the recorded head being the last action (so a cut-off tail is caught too). From a trusted
+ * checkpoint (./chain-checkpoint.ts) only the actions after it are verified, linked to it.
  */
 import type { Action } from '@holochain/client'
 import type {
@@ -20,6 +21,7 @@ import {
   prevActionOf,
   targetActionOf,
 } from './action.ts'
+import type { ChainDigest } from './chain-checkpoint.ts'
 import { ChainIntegrityError } from './errors.ts'
 import { encodeHashB64, hashContent, hashesEqual } from './hash.ts'
 import { ActionTypes } from './hc-enums.ts'
@@ -36,19 +38,24 @@ export interface VerifiedHead extends ChainHead {
   timestamp: number
 }
 
-/** Verifies the chain of `author` in `dnaHash`; returns its head, or null for an empty chain. */
+/**
+ * Verifies the chain of `author` in `dnaHash` after `from` (a verified head; null: from genesis),
+ * adding each verified action to `digest`; returns the head, or null for an empty chain.
+ */
 export function verifyChain(
   store: ChainStore,
   dnaName: string,
   dnaHash: Uint8Array,
   author: Uint8Array,
+  from: VerifiedHead | null = null,
+  digest?: ChainDigest,
 ): VerifiedHead | null {
-  let prev: { hash: Uint8Array; timestamp: number } | null = null
-  let seq = 0
+  let prev: { hash: Uint8Array; timestamp: number } | null = from
+  let seq = from === null ? 0 : from.seq + 1
   const broken = (row: StoredAction | null, reason: string) =>
     new ChainIntegrityError(dnaName, seq, row ? encodeHashB64(row.hash) : null, reason)
 
-  for (const row of store.chainActions(dnaHash, author)) {
+  for (const row of store.chainActions(dnaHash, author, seq)) {
     if (row.seq !== seq) throw broken(null, `action missing (next stored action has seq ${row.seq})`)
     if (!hashesEqual(hashContent(row.bytes, 'action'), row.hash))
       throw broken(row, 'action bytes do not match its hash')
@@ -59,15 +66,15 @@ export function verifyChain(
       throw broken(row, 'action bytes are not valid msgpack')
     }
     const entryHash = entryHashOfAction(action)
+    const entry = entryHash && store.getEntry(entryHash)
+    const link = action.type === ActionTypes.CreateLink ? store.getLink(row.hash) : null
     const problem =
       checkChainAction(action, row, { dnaHash, author, seq, prev }) ??
-      checkActionPayload(action, {
-        entry: entryHash && store.getEntry(entryHash),
-        link: action.type === ActionTypes.CreateLink ? store.getLink(row.hash) : null,
-      })
+      checkActionPayload(action, { entry, link })
     if (problem !== null) throw broken(row, problem)
     if (!verifyAgentSignature(author, row.bytes, row.signature))
       throw broken(row, 'signature does not verify')
+    digest?.add(row, entry, link)
     prev = { hash: row.hash, timestamp: action.timestamp }
     seq++
   }

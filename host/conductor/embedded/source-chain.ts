@@ -1,11 +1,13 @@
 /**
- * One agent's source chain in one DNA: genesis on first open, verification on every open, and
- * hash-linked, signed appends. Writes gather in a ChainWrite (Holochain's scratch space) and commit in
+ * One agent's source chain in one DNA: genesis on first open, verification on every open (from the
+ * last verified head when its checkpoint holds, see ./chain-checkpoint.ts), and hash-linked, signed
+ * appends, each commit moving the checkpoint with it. Writes gather in a ChainWrite (Holochain's scratch space) and commit in
  * one store transaction, so a zome call lands whole or not at all.
  */
 import type { Action, Dna } from '@holochain/client'
 import type { ChainStore, CommitItem, StoredAction, StoredEntry } from '../../storage/chain-store.ts'
 import { entryHashOfKind, type SignedAction, signAction, toCommitItem, toStoredAction } from './action.ts'
+import { ChainDigest, checkpointKey, signCheckpoint, trustedCheckpoint } from './chain-checkpoint.ts'
 import { type VerifiedHead, verifyChain } from './chain-verify.ts'
 import { retypeHash } from './hash.ts'
 import { ActionTypes } from './hc-enums.ts'
@@ -51,7 +53,8 @@ interface ChainWriter {
   sign(content: Action): SignedAction
   /** Holochain requires each action's timestamp to be later than the one before it. */
   timestampAfter(prev: number): number
-  commit(base: VerifiedHead, items: CommitItem[], head: VerifiedHead): void
+  /** `base` null: the first commit (genesis) on an empty chain. */
+  commit(base: VerifiedHead | null, items: CommitItem[], head: VerifiedHead): void
 }
 
 export class SourceChain {
@@ -60,32 +63,56 @@ export class SourceChain {
   readonly #writer: ChainWriter
   #head: VerifiedHead
 
-  private constructor(init: SourceChainInit, head: VerifiedHead) {
+  private constructor(init: SourceChainInit, head: VerifiedHead, digest: ChainDigest) {
     const now = init.now ?? (() => Date.now() * 1000)
-    this.dnaHash = init.dnaHash
-    this.agentPubKey = init.key.agentPubKey
+    const { store, dnaHash } = init
+    const agent = init.key.agentPubKey
+    const macKey = checkpointKey(init.key)
+    this.dnaHash = dnaHash
+    this.agentPubKey = agent
     this.#head = head
     this.#writer = {
-      dnaHash: init.dnaHash,
-      agentPubKey: init.key.agentPubKey,
+      dnaHash,
+      agentPubKey: agent,
       sign: (content) => signAction(content, init.key),
       timestampAfter: (prev) => Math.max(now(), prev + 1),
       commit: (base, items, next) => {
         if (items.length === 0) return
-        init.store.appendToChain(init.dnaHash, init.key.agentPubKey, base.hash, items)
+        // The checkpoint moves in the same transaction: it never runs ahead of or behind the head.
+        store.transaction(() => {
+          store.appendToChain(dnaHash, agent, base?.hash ?? null, items)
+          digest.addItems(items)
+          store.setChainCheckpoint(
+            dnaHash,
+            agent,
+            signCheckpoint(macKey, dnaHash, agent, next, digest.value()),
+          )
+        })
         this.#head = next
       },
     }
   }
 
-  /** Opens the chain, verifying it whole (ChainIntegrityError if broken), or writes genesis if empty. */
+  /**
+   * Opens the chain, verifying what its checkpoint does not vouch for (all of it without one;
+   * ChainIntegrityError if broken), or writes genesis if empty.
+   */
   static open(init: SourceChainInit): SourceChain {
+    const { store, dnaHash } = init
     const agent = init.key.agentPubKey
-    const head = verifyChain(init.store, init.dnaName, init.dnaHash, agent)
-    if (head !== null) return new SourceChain(init, head)
+    const macKey = checkpointKey(init.key)
+    const trusted = trustedCheckpoint(store, macKey, dnaHash, agent)
+    const digest = trusted?.digest ?? new ChainDigest()
+    const head = verifyChain(store, init.dnaName, dnaHash, agent, trusted?.head ?? null, digest)
+    if (head !== null) {
+      if (head.seq !== trusted?.head.seq) {
+        store.setChainCheckpoint(dnaHash, agent, signCheckpoint(macKey, dnaHash, agent, head, digest.value()))
+      }
+      return new SourceChain(init, head, digest)
+    }
     const timestamp = init.now?.() ?? Date.now() * 1000
-    const dna = signAction({ type: ActionTypes.Dna, author: agent, timestamp, hash: init.dnaHash }, init.key)
-    const chain = new SourceChain(init, { hash: dna.hash, seq: 0, timestamp })
+    const dna = signAction({ type: ActionTypes.Dna, author: agent, timestamp, hash: dnaHash }, init.key)
+    const chain = new SourceChain(init, { hash: dna.hash, seq: 0, timestamp }, digest)
     const write = chain.beginWrite()
     const proof = init.membraneProof ? encodeMembraneProof(init.membraneProof) : null
     write.append({ type: ActionTypes.AgentValidationPkg, membrane_proof: proof })
@@ -95,11 +122,7 @@ export class SourceChain {
     )
     write.append({ type: ActionTypes.InitZomesComplete })
     // Genesis is one transaction from an empty chain: a crash leaves no chain or a whole genesis.
-    init.store.appendToChain(init.dnaHash, agent, null, [
-      { action: toStoredAction(dna, init.dnaHash) },
-      ...write.items,
-    ])
-    chain.#head = write.head
+    chain.#writer.commit(null, [{ action: toStoredAction(dna, dnaHash) }, ...write.items], write.head)
     return chain
   }
 

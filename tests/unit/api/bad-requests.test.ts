@@ -3,7 +3,7 @@ import { ApiServer } from '../../../host/api/api-server.ts'
 import { routePath, routes } from '../../../host/api/contract/index.ts'
 import { ModelNotFoundError, ModelUnusableError } from '../../../host/inference/model-manager.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
-import { AGENT, CAPABILITY, fakeConductor } from './fixtures.ts'
+import { AGENT, CAPABILITY, fakeConductor, statusView } from './fixtures.ts'
 
 const TOKEN = 'test-token-0123456789'
 let server: ApiServer
@@ -14,20 +14,7 @@ beforeAll(async () => {
     port: 0,
     token: TOKEN,
     bodyLimit: 64 * 1024,
-    status: () => ({
-      agent: AGENT,
-      network: 'local',
-      backend: 'embedded',
-      version: '0.1.0',
-      pid: process.pid,
-      data_dir: '/tmp/x',
-      models_dir: '/tmp/x/models',
-      uptime_ms: 1,
-      multiaddrs: [],
-      warrants: [],
-      capability: CAPABILITY,
-      unusable_models: [],
-    }),
+    status: statusView,
     peers: async () => ({ peers: [], warrants: [] }),
     conductor: fakeConductor(),
     models: {
@@ -110,7 +97,7 @@ describe('API bad requests', () => {
 
   it('answers 400 naming the field to a name with escape codes, before any rule runs', async () => {
     const bad = { ...CAPABILITY, name: '\u001b[2Jmallory (self)' }
-    const res = await send('/api/zome/agent_registry/advertise_capability', json(JSON.stringify(bad)))
+    const res = await send(zomePath('agent_registry', 'advertise_capability'), json(JSON.stringify(bad)))
     expect(res.status).toBe(400)
     const issues = (res.body.error?.details as { issues: { path: string[]; message: string }[] } | undefined)
       ?.issues
@@ -152,10 +139,13 @@ describe('API bad requests', () => {
     await expectAlive()
   })
 
-  it('answers 501 when the backend does not run the function yet', async () => {
+  it('answers 404 naming the function when the backend does not run it yet (was 501)', async () => {
     const res = await send(zomePath('agent_registry', 'find_nodes_by_tag'), json('"gpu"'))
-    expect(res.status).toBe(501)
-    expect(res.body.error?.name).toBe('ZomeFunctionNotImplementedError')
+    expect(res.status).toBe(404)
+    expect(res.body.error).toMatchObject({
+      name: 'ZomeFunctionNotImplementedError',
+      details: { field: 'fn' },
+    })
     await expectAlive()
   })
 

@@ -1,13 +1,20 @@
 /** A fake conductor and a valid capability for API tests (no embedded conductor needed). */
 
+import type { StatusView } from '../../../host/api/contract/index.ts'
 import { ZomeFunctionNotImplementedError } from '../../../host/conductor/embedded/errors.ts'
-import { InvalidEntryError } from '../../../host/conductor/embedded/validation/validator.ts'
+import {
+  InvalidEntryError,
+  UnresolvedDependenciesError,
+} from '../../../host/conductor/embedded/validation/validator.ts'
 import type { ConductorPort } from '../../../host/conductor/port.ts'
 import { dhtLocation, HOLO_HASH_PREFIXES, type NodeCapability } from '../../../zomes-bindings/index.ts'
 
 const AGENT_CORE = new Uint8Array(32).fill(7)
 /** A well-formed agent key (type prefix, core, DHT location), as the contract's schemas require. */
 export const AGENT = `u${Buffer.concat([HOLO_HASH_PREFIXES.agent, AGENT_CORE, dhtLocation(AGENT_CORE)]).toString('base64url')}`
+const UNKNOWN_CORE = new Uint8Array(32).fill(9)
+/** A well-formed action hash of a record nobody holds: the fake conductor answers it as unresolved. */
+export const UNKNOWN_ACTION = `u${Buffer.concat([HOLO_HASH_PREFIXES.action, UNKNOWN_CORE, dhtLocation(UNKNOWN_CORE)]).toString('base64url')}`
 
 export const CAPABILITY: NodeCapability = {
   name: 'test-peer',
@@ -25,6 +32,24 @@ export const CAPABILITY: NodeCapability = {
   host_version: '0.1.0',
 }
 
+/** What GET /api/status answers in API tests. */
+export function statusView(): StatusView {
+  return {
+    agent: AGENT,
+    network: 'local',
+    backend: 'embedded',
+    version: '0.1.0',
+    pid: process.pid,
+    data_dir: '/tmp/x',
+    models_dir: '/tmp/x/models',
+    uptime_ms: 1,
+    multiaddrs: [],
+    warrants: [],
+    capability: CAPABILITY,
+    unusable_models: [],
+  }
+}
+
 /** Answers agent_registry calls; `rejectNames` makes advertise_capability fail the way the rules would. */
 export function fakeConductor(): ConductorPort {
   const callZome = async (dna: string, fn: string, payload: unknown): Promise<unknown> => {
@@ -36,6 +61,9 @@ export function fakeConductor(): ConductorPort {
     }
     if (dna === 'agent_registry' && fn === 'list_nodes') return []
     if (dna === 'agent_registry' && fn === 'get_capability') return null
+    // As the embedded conductor answers a write that refers to a record it does not hold.
+    if (dna === 'resource_mesh' && fn === 'claim_task')
+      throw new UnresolvedDependenciesError([UNKNOWN_ACTION])
     throw new ZomeFunctionNotImplementedError(dna, fn)
   }
   return {

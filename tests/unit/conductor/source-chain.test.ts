@@ -94,7 +94,8 @@ describe('source chain', () => {
     b.store.close()
   })
 
-  describe('refuses a tampered chain at open', () => {
+  // The checkpoint sits at the head after every commit: each case edits verified history before it.
+  describe('refuses a tampered chain at open (history before the checkpoint)', () => {
     const cases: Array<[string, (dataDir: string, hashes: Uint8Array[]) => void, RegExp]> = [
       [
         'edited action bytes',
@@ -143,6 +144,7 @@ describe('source chain', () => {
       const { dataDir, hashes } = await cellWithNotes(3)
       const t = await openNotesCell(dataDir)
       await t.cell.call((hdk) => hdk.create_link(hashes[0]!, hashes[1]!, 'Tagged', new Uint8Array([1])))
+      expect(t.store.chainCheckpoint(t.cell.dnaHash, t.cell.agentPubKey)?.seq).toBe(t.cell.chain.head.seq)
       t.store.close()
       edit(dataDir, hashes)
       const reopened = openNotesCell(dataDir)

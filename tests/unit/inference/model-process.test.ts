@@ -15,8 +15,7 @@ import { ModelManager } from '../../../host/inference/model-manager.ts'
 import { ModelProcess, type ProcessExit } from '../../../host/inference/model-process.ts'
 import { ModelQuarantine } from '../../../host/inference/model-quarantine.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
-import { llamaModelSpec, writeLlamaModel } from '../../fixtures/gguf-generator.ts'
-import { writeGguf } from '../../fixtures/gguf-writer.ts'
+import { duplicateTokenModel, writeLlamaModel } from '../../fixtures/gguf-generator.ts'
 
 let dir: string
 const sha256 = async (path: string) =>
@@ -24,14 +23,6 @@ const sha256 = async (path: string) =>
     .update(await readFile(path))
     .digest('hex')
 const greedy = { prompt: 'Hello', max_tokens: 8, temperature: 0, seed: 1 }
-
-/** The tiny model with a duplicated token: it passes every header check and aborts llama.cpp's vocabulary load. */
-function duplicateTokenModel(): Buffer {
-  const spec = llamaModelSpec()
-  const tokens = spec.metadata['tokenizer.ggml.tokens'] as { strs: string[] }
-  tokens.strs[300] = tokens.strs[301] ?? ''
-  return writeGguf(spec)
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ripple-model-process-'))

@@ -137,6 +137,55 @@ describe('ingest of received ops', () => {
     expect(receive(bob, [real.op], alice).counts.stored).toBe(1)
   })
 
+  it('leaves one warrant for a flood of bad ops, not one per op', async () => {
+    const alice = await agent()
+    const mallory = await agent()
+    const bob = await receiver()
+    receive(bob, opsOf(alice), alice)
+    const real = await craftCreate(alice, 'Note', { text: 'real' })
+    const forger = strangerKey()
+    // 3,000 garbage ops in one batch: the same forged op, each with another bad signature.
+    const garbage = Array.from({ length: 3000 }, (_, i) => ({
+      ...real.op,
+      signature: forger.sign(Buffer.concat([real.op.action, Buffer.from([i & 0xff, i >> 8])])),
+    }))
+    const result = receive(bob, garbage, mallory)
+    expect(result.counts).toMatchObject({ rejected: 1, ignored: 2999 })
+    expect(warrantsOf(bob)).toEqual([[b64(mallory), 'sys.signature']])
+  })
+
+  it("warrants the sender of an op that claims to be this agent's but is not signed by it", async () => {
+    const mallory = await agent()
+    const bob = await receiver()
+    const forged = await craftCreate(bob, 'Note', { text: 'I never wrote this' }, { signWith: strangerKey() })
+    expect(receive(bob, [forged.op], mallory).counts.rejected).toBe(1)
+    expect(warrantsOf(bob)).toEqual([[b64(mallory), 'sys.signature']])
+    expect(bob.store.getAction(forged.hash)).toBeNull()
+  })
+
+  it('warrants the sender of a fork of its own chain (a second action at a seq it holds)', async () => {
+    const mallory = await agent()
+    const bob = await receiver()
+    await bob.cell.call((hdk) => hdk.create_entry('Note', { text: 'mine' }))
+    const head = bob.cell.chain.head
+    // Signed with bob's own key (a stolen copy), at seq 4, which bob's chain already has.
+    const fork = await craftCreate(bob, 'Note', { text: 'not mine' }, { prevSeq: head.seq - 1 })
+    expect(receive(bob, [fork.op], mallory).counts.rejected).toBe(1)
+    expect(warrantsOf(bob)).toEqual([[b64(mallory), 'chain.fork']])
+    expect(bob.store.chainHead(bob.cell.dnaHash, bob.cell.agentPubKey)).toEqual({
+      hash: head.hash,
+      seq: head.seq,
+    })
+  })
+
+  it('ignores, without blame, its own signed actions past its head (its chain restored from an older copy)', async () => {
+    const alice = await agent()
+    const bob = await receiver()
+    const later = await craftCreate(bob, 'Note', { text: 'written before the restore' })
+    expect(receive(bob, [later.op], alice).counts.ignored).toBe(1)
+    expect(warrantsOf(bob)).toEqual([])
+  })
+
   it('warrants the sender for entry bytes that do not match the signed entry hash', async () => {
     const alice = await agent()
     const mallory = await agent()

@@ -11,6 +11,11 @@
  * chain break is only proof against the author when the op provably belongs to this DNA's chain
  * (it extends an action we hold) or the author delivered it itself: the DNA hash on the wire is not
  * signed, so anyone could replay an author's op of another DNA here to frame it.
+ *
+ * An op claiming to be this agent's is never stored (its chains are written by its own cells): one
+ * this agent did not sign, or a second action at a seq of its own chain (a fork it never made),
+ * convicts the sender, as any other peer would convict it. Warrants are one per agent and rule: a
+ * flood of bad ops leaves one row, not one per op.
  */
 import type { Action } from '@holochain/client'
 import type { Logger } from '../../../log/logger.ts'
@@ -71,6 +76,8 @@ export class OpIngest {
   readonly #maxPending: number
   readonly #now: () => number
   readonly #warranted = new Set<string>()
+  /** `agent|rule` of every warrant held: one row per agent and rule. */
+  readonly #warrantedFor = new Set<string>()
   readonly #pending = new Map<string, PendingChain>()
   #pendingCount = 0
 
@@ -81,7 +88,10 @@ export class OpIngest {
     this.#logger = init.logger
     this.#maxPending = init.maxPending ?? DEFAULT_MAX_PENDING
     this.#now = init.now ?? (() => Date.now() * 1000)
-    for (const warrant of this.#store.listWarrants()) this.#warranted.add(encodeHashB64(warrant.author))
+    for (const warrant of this.#store.listWarrants()) {
+      this.#warranted.add(encodeHashB64(warrant.author))
+      this.#warrantedFor.add(warrantKey(warrant.author, warrant.rule))
+    }
   }
 
   /** The cell of a DNA hash this conductor runs, or undefined. */
@@ -115,7 +125,12 @@ export class OpIngest {
     // Not synced to disk per batch: what a crash loses, anti-entropy fetches again.
     return this.#store.transaction(
       () => {
-        for (const op of batch.ops) result.counts[this.#ingest(cell, op, sender, result)]++
+        for (const op of batch.ops) {
+          // A sender warranted by an earlier op of this batch: the rest of it is ignored too.
+          const outcome =
+            sender !== null && this.isWarranted(sender) ? 'ignored' : this.#ingest(cell, op, sender, result)
+          result.counts[outcome]++
+        }
         if (result.stored.length > 0) this.#retryPending(result)
         return result
       },
@@ -130,7 +145,8 @@ export class OpIngest {
     if (claimed === null)
       return this.#reject(sender, cell, hash, 'sys.malformed', 'not an action of any author')
     const { author } = claimed
-    if (hashesEqual(author, this.#self) || this.isWarranted(author)) return 'ignored'
+    if (hashesEqual(author, this.#self)) return this.#claimsToBeOwn(cell, op, claimed.content, hash, sender)
+    if (this.isWarranted(author)) return 'ignored'
     if (!verifyAgentSignature(author, op.action, op.signature)) {
       return this.#reject(
         sender,
@@ -192,6 +208,44 @@ export class OpIngest {
     this.#store.appendToChain(cell.dnaHash, author, head?.hash ?? null, [item])
     result.stored.push(row)
     return 'stored'
+  }
+
+  /**
+   * An op by this agent's key that this agent does not hold. Not signed by it: forged. Signed, at a
+   * seq its own chain already has: a fork this agent never made (its key is in other hands). Either
+   * way the sender delivered it. One past the head is ignored: a chain restored from an older backup
+   * gets its own later actions back from peers that way, and no honest peer is to blame.
+   */
+  #claimsToBeOwn(
+    cell: Cell,
+    op: WireOp,
+    content: unknown,
+    hash: Uint8Array,
+    sender: Uint8Array | null,
+  ): OpOutcome {
+    if (!verifyAgentSignature(this.#self, op.action, op.signature)) {
+      return this.#reject(
+        sender,
+        cell,
+        hash,
+        'sys.signature',
+        "claims to be this agent's but is not signed by it",
+      )
+    }
+    const parsed = parseActionContent(content)
+    if ('problem' in parsed) return this.#reject(sender, cell, hash, 'sys.action_shape', parsed.problem)
+    const seq = actionSeq(parsed.action)
+    const head = this.#store.chainHead(cell.dnaHash, this.#self)
+    if (head !== null && seq <= head.seq) {
+      return this.#reject(
+        sender,
+        cell,
+        hash,
+        'chain.fork',
+        `a second action at seq ${seq} of this agent's own chain`,
+      )
+    }
+    return 'ignored'
   }
 
   /** True when `action` (at a seq we hold) builds on the same action as ours: a proven fork. */
@@ -256,6 +310,9 @@ export class OpIngest {
       this.#logger.warn({ rule, reason, dna: cell.dna.name }, 'dropped an invalid op from an unknown peer')
       return 'rejected'
     }
+    // Already warranted for this: one row (and one log line) per agent and rule, however many ops.
+    if (this.#warrantedFor.has(warrantKey(offender, rule))) return 'rejected'
+    this.#warrantedFor.add(warrantKey(offender, rule))
     const warrant: Warrant = {
       author: offender,
       dnaHash: cell.dnaHash,
@@ -284,6 +341,10 @@ export class OpIngest {
     )
     return 'rejected'
   }
+}
+
+function warrantKey(agent: Uint8Array, rule: string): string {
+  return `${encodeHashB64(agent)}|${rule}`
 }
 
 /** Names one author's chain in one DNA. */

@@ -1,0 +1,73 @@
+/**
+ * What a parsed JSON body must be before any route sees it: nested at most MAX_JSON_DEPTH deep
+ * (msgpack, zod and the rules all recurse; 5,000 levels overflowed the stack) and made of
+ * well-formed strings (a lone UTF-16 surrogate has no UTF-8 form: the Cedar parser and the Rust
+ * rules fail on it). Both are the caller's mistakes, answered 400 with the field at fault.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { sendError } from './error-reply.ts'
+
+export const MAX_JSON_DEPTH = 64
+// In unicode mode a surrogate pair is one code point: only a lone surrogate is category Cs.
+const LONE_SURROGATE = /\p{Cs}/u
+
+export interface BodyProblem {
+  name: 'TooDeepJsonError' | 'MalformedStringError'
+  /** The field at fault, as a dotted path (`input.messages.0.content`); `(body)` for the body itself. */
+  field: string
+  message: string
+}
+
+/** The first problem of `body`, walked without recursion (the walk must not overflow either). */
+export function checkJsonBody(body: unknown): BodyProblem | null {
+  const stack: { value: unknown; path: string[] }[] = [{ value: body, path: [] }]
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { value, path } = next
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) {
+        return {
+          name: 'MalformedStringError',
+          field: fieldName(path),
+          message: `${fieldName(path)}: a lone UTF-16 surrogate is not text (send well-formed Unicode)`,
+        }
+      }
+      continue
+    }
+    if (typeof value !== 'object' || value === null) continue
+    if (path.length >= MAX_JSON_DEPTH) {
+      return {
+        name: 'TooDeepJsonError',
+        field: fieldName(path),
+        message: `${fieldName(path)}: JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+      }
+    }
+    for (const [key, child] of Object.entries(value)) {
+      // Keys are strings too.
+      if (LONE_SURROGATE.test(key)) {
+        return {
+          name: 'MalformedStringError',
+          field: fieldName(path),
+          message: `${fieldName(path)}: a key holds a lone UTF-16 surrogate`,
+        }
+      }
+      stack.push({ value: child, path: [...path, key] })
+    }
+  }
+  return null
+}
+
+/** A `preValidation` hook answering 400 to a body `checkJsonBody` refuses. */
+export async function jsonBodyCheck(request: FastifyRequest, reply: FastifyReply) {
+  const problem = checkJsonBody(request.body)
+  if (problem === null) return
+  return sendError(reply, 400, problem.name, problem.message, { field: problem.field })
+}
+
+// A path thousands of levels deep is shortened: its start and its end say where it is.
+const SHOWN_SEGMENTS = 8
+
+function fieldName(path: readonly string[]): string {
+  if (path.length === 0) return '(body)'
+  if (path.length <= SHOWN_SEGMENTS) return path.join('.')
+  return `${path.slice(0, SHOWN_SEGMENTS - 2).join('.')}.….${path.at(-1)} (level ${path.length})`
+}

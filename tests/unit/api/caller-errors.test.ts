@@ -1,0 +1,116 @@
+/**
+ * Caller errors that used to be 5xx: each is a 4xx naming the field at fault, logged at info
+ * without a stack, and the server keeps serving.
+ */
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApiServer } from '../../../host/api/api-server.ts'
+import { MAX_JSON_DEPTH } from '../../../host/api/json-body-check.ts'
+import { claimSnapshotOf } from '../../../host/scheduler/requirements.ts'
+import { CAPABILITY, fakeConductor, statusView, UNKNOWN_ACTION } from './fixtures.ts'
+
+const TOKEN = 'test-token-0123456789'
+const logLines: Record<string, unknown>[] = []
+let server: ApiServer
+
+beforeAll(async () => {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') logLines.push(JSON.parse(line))
+      done()
+    },
+  })
+  server = new ApiServer({
+    host: '127.0.0.1',
+    port: 0,
+    token: TOKEN,
+    status: statusView,
+    peers: async () => ({ peers: [], warrants: [] }),
+    conductor: fakeConductor(),
+    models: {
+      list: async () => ({ models: [], unusable: [] }),
+      load: async () => never(),
+      unload: async () => false,
+    },
+    logger: pino({ level: 'info' }, sink),
+  })
+  await server.start()
+})
+
+afterAll(async () => {
+  await server.stop()
+})
+
+function never(): never {
+  throw new Error('not used')
+}
+
+async function post(path: string, body: string) {
+  const res = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body,
+  })
+  return {
+    status: res.status,
+    error: ((await res.json()) as { error: { name: string; details?: unknown } }).error,
+  }
+}
+
+const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`
+
+describe('caller errors are 4xx, logged without a stack', () => {
+  it('refuses JSON nested thousands of levels deep with 400 and the field (was 500 / stack overflow)', async () => {
+    const deep = await post('/api/zome/agent_registry/advertise_capability', nested(6000))
+    expect(deep.status).toBe(400)
+    expect(deep.error).toMatchObject({
+      name: 'TooDeepJsonError',
+      details: { field: `a.a.a.a.a.a.….a (level ${MAX_JSON_DEPTH})` },
+    })
+    // At the limit it is only the contract that answers.
+    const ok = await post('/api/zome/agent_registry/advertise_capability', nested(MAX_JSON_DEPTH - 1))
+    expect(ok.error.name).toBe('InvalidPayloadError')
+  })
+
+  it('refuses a lone surrogate in any string with 400 and the field (was 500 from the Cedar parser)', async () => {
+    const body = '{"id":"p1","text":"permit(principal, action, resource) when { \\ud800 };"}'
+    const res = await post('/api/policies', body)
+    expect(res.status).toBe(400)
+    expect(res.error).toMatchObject({ name: 'MalformedStringError', details: { field: 'text' } })
+    // A well-formed pair (an emoji) is text like any other.
+    const emoji = await post('/api/zome/agent_registry/advertise_capability', '{"name":"\\ud83d\\ude00"}')
+    expect(emoji.error.name).toBe('InvalidPayloadError')
+  })
+
+  it('answers a reference to a record this peer does not hold with 422 and the field (was 503)', async () => {
+    const snapshot = claimSnapshotOf(CAPABILITY, 0)
+    const res = await post(
+      '/api/zome/resource_mesh/claim_task',
+      JSON.stringify({ task: UNKNOWN_ACTION, snapshot }),
+    )
+    expect(res.status).toBe(422)
+    expect(res.error).toMatchObject({
+      name: 'UnknownRecordError',
+      details: { deps: [UNKNOWN_ACTION], fields: ['task'] },
+    })
+  })
+
+  it('answers a function the backend does not run yet with 404 naming it (was 501)', async () => {
+    const res = await post('/api/zome/agent_registry/find_nodes_by_tag', '"gpu"')
+    expect(res.status).toBe(404)
+    expect(res.error).toMatchObject({ name: 'ZomeFunctionNotImplementedError', details: { field: 'fn' } })
+  })
+
+  it('logged every refusal above at info, none at error, and no stack', async () => {
+    const refused = logLines.filter((l) => l.msg === 'request refused')
+    expect(refused.map((l) => l.error)).toEqual(
+      expect.arrayContaining(['UnknownRecordError', 'ZomeFunctionNotImplementedError']),
+    )
+    expect(refused.every((l) => l.level === 30)).toBe(true)
+    expect(logLines.filter((l) => (l.level as number) >= 50)).toEqual([])
+    expect(JSON.stringify(logLines)).not.toMatch(/\\n\s+at /)
+    const res = await fetch(`${server.url}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    expect(res.status).toBe(200)
+  })
+})

@@ -1,0 +1,123 @@
+/**
+ * Start-up verification from a checkpoint: only the actions after it are verified, and tampering is
+ * refused on either side of it (history before it changes its digest, which sends the open back to
+ * whole-chain verification); a checkpoint that is not the chain owner's is ignored.
+ */
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import {
+  ChainDigest,
+  checkpointKey,
+  signCheckpoint,
+} from '../../../host/conductor/embedded/chain-checkpoint.ts'
+import { ChainIntegrityError } from '../../../host/conductor/embedded/errors.ts'
+import { openAgentKey } from '../../../host/conductor/embedded/keystore.ts'
+import { openSqliteChainStore } from '../../../host/storage/sqlite-chain-store.ts'
+import { openNotesCell, tempDir } from './fixtures/test-cell.ts'
+
+/** A closed notes cell with `count` notes after genesis (seq 4..3+count); its checkpoint is at the head. */
+async function chainWithNotes(dataDir: string, count: number) {
+  const t = await openNotesCell(dataDir)
+  await t.cell.call((hdk) => {
+    for (let i = 0; i < count; i++) hdk.create_entry('Note', { text: `note ${i}` })
+  })
+  const ids = { dnaHash: t.cell.dnaHash, agent: t.cell.agentPubKey, head: t.cell.chain.head }
+  t.store.close()
+  return ids
+}
+
+/** Runs raw SQL on the closed cell's database, as an attacker with disk access would. */
+function sql<T>(dataDir: string, run: (db: Database.Database) => T): T {
+  const db = new Database(join(dataDir, 'conductor.sqlite'))
+  try {
+    return run(db)
+  } finally {
+    db.close()
+  }
+}
+
+const editActionBytes = (dataDir: string, seq: number) =>
+  sql(dataDir, (db) =>
+    db.prepare("UPDATE actions SET bytes = CAST(bytes || x'00' AS BLOB) WHERE seq = ?").run(seq),
+  )
+
+/** Writes a checkpoint at the head over the (possibly edited) history, MAC'd with `macKey`. */
+function writeCheckpoint(
+  dataDir: string,
+  ids: Awaited<ReturnType<typeof chainWithNotes>>,
+  macKey: Uint8Array,
+) {
+  const store = openSqliteChainStore(join(dataDir, 'conductor.sqlite'))
+  try {
+    const digest = new ChainDigest()
+    for (const blob of store.chainDigestBlobs(ids.dnaHash, ids.agent, ids.head.seq)) digest.update(blob)
+    store.setChainCheckpoint(
+      ids.dnaHash,
+      ids.agent,
+      signCheckpoint(macKey, ids.dnaHash, ids.agent, ids.head, digest.value()),
+    )
+  } finally {
+    store.close()
+  }
+}
+
+describe('chain checkpoint', () => {
+  it('verifies what came after an older checkpoint, refuses tampering there, and moves the checkpoint to the head', async () => {
+    const dataDir = await tempDir()
+    await chainWithNotes(dataDir, 2)
+    const older = sql(
+      dataDir,
+      (db) => db.prepare('SELECT * FROM chain_checkpoints').get() as Record<string, unknown>,
+    )
+    expect(older.seq).toBe(5)
+    const ids = await chainWithNotes(dataDir, 3)
+    // Back to the older (genuine) checkpoint: seq 6..8 are new to it.
+    const restore = () =>
+      sql(dataDir, (db) =>
+        db
+          .prepare(
+            'UPDATE chain_checkpoints SET seq = @seq, hash = @hash, timestamp = @timestamp, digest = @digest, mac = @mac',
+          )
+          .run(older),
+      )
+    restore()
+    const reopened = await openNotesCell(dataDir)
+    expect(reopened.cell.chain.head).toEqual(ids.head)
+    expect(reopened.store.chainCheckpoint(ids.dnaHash, ids.agent)?.seq).toBe(8)
+    reopened.store.close()
+
+    restore()
+    editActionBytes(dataDir, 7)
+    await expect(openNotesCell(dataDir)).rejects.toThrow(/seq 7 .*action bytes do not match its hash/)
+  })
+
+  it('refuses history edited before the checkpoint, even with the checkpoint digest recomputed, unless the owner signed it', async () => {
+    const dataDir = await tempDir()
+    const ids = await chainWithNotes(dataDir, 3)
+    sql(dataDir, (db) => db.prepare('UPDATE actions SET signature = zeroblob(64) WHERE seq = 4').run())
+    // A forger without the agent's key: a digest over the edited history, under another key's MAC.
+    const stranger = await openAgentKey(await tempDir())
+    writeCheckpoint(dataDir, ids, checkpointKey(stranger))
+    await expect(openNotesCell(dataDir)).rejects.toThrow(ChainIntegrityError)
+    await expect(openNotesCell(dataDir)).rejects.toThrow(/seq 4 .*signature does not verify/)
+    // What the owner's checkpoint vouches for is not verified again: that is what makes start-up fast
+    // (and why the MAC key is derived from the agent's secret).
+    writeCheckpoint(dataDir, ids, checkpointKey(await openAgentKey(dataDir)))
+    const opened = await openNotesCell(dataDir)
+    expect(opened.cell.chain.head).toEqual(ids.head)
+    opened.store.close()
+  })
+
+  it('refuses a chain whose checkpoint was edited to skip a tampered action', async () => {
+    const dataDir = await tempDir()
+    const ids = await chainWithNotes(dataDir, 3)
+    editActionBytes(dataDir, 6)
+    // Claims the whole chain verified, up to the head, with a made-up digest and MAC.
+    sql(dataDir, (db) =>
+      db.prepare('UPDATE chain_checkpoints SET digest = zeroblob(32), mac = zeroblob(32)').run(),
+    )
+    await expect(openNotesCell(dataDir)).rejects.toThrow(/seq 6 .*action bytes do not match its hash/)
+    expect(ids.head.seq).toBe(6)
+  })
+})
