@@ -7,9 +7,11 @@ import type { ConductorPort } from '../conductor/port.ts'
 import type { Startable } from '../daemon/startable.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import type { Logger } from '../log/logger.ts'
-import { bearerAuth } from './bearer-auth.ts'
+import { apiAuth, isLoopback } from './api-auth.ts'
+import type { ApiKeyStore } from './api-keys.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
+import { type OpenAiApi, registerOpenAiRoutes } from './openai/openai-routes.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { type PeersReply, registerPeersRoute } from './routes/peers-route.ts'
 import { type PolicyApi, registerPolicyRoutes } from './routes/policies-route.ts'
@@ -36,6 +38,12 @@ export interface ApiServerInit {
   tasks?: TaskApi
   /** Policy routes. */
   policies?: PolicyApi
+  /** The OpenAI- and Anthropic-compatible endpoint (`/v1`). */
+  openai?: OpenAiApi
+  /** API keys the endpoint takes besides the token; default none. */
+  keys?: Pick<ApiKeyStore, 'check'>
+  /** Callers off loopback get the endpoints only, with an API key only (required for a non-loopback host). */
+  requireKeys?: boolean
   logger: Logger
 }
 
@@ -53,6 +61,18 @@ export class ApiPortInUseError extends Error {
   }
 }
 
+/** Thrown when the API would listen beyond loopback while the management token would do for everything. */
+export class ApiHostNeedsKeysError extends Error {
+  static override readonly name = 'ApiHostNeedsKeysError'
+  constructor(readonly host: string) {
+    super(
+      `the API would listen on ${host}, beyond loopback: pass --require-keys (callers from other machines then ` +
+        'need an API key from `ripple keys create`, and reach only /v1 and /mcp)',
+    )
+    this.name = 'ApiHostNeedsKeysError'
+  }
+}
+
 /** Thrown when the API's URL is asked for before it listens. */
 export class ApiNotStartedError extends Error {
   static override readonly name = 'ApiNotStartedError'
@@ -61,6 +81,8 @@ export class ApiNotStartedError extends Error {
     this.name = 'ApiNotStartedError'
   }
 }
+
+const NO_KEYS: Pick<ApiKeyStore, 'check'> = { check: async () => ({ ok: false, reason: 'wrong API key' }) }
 
 export class ApiServer implements Startable {
   private readonly app: FastifyInstance
@@ -74,7 +96,11 @@ export class ApiServer implements Startable {
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: init.bodyLimit ?? 1024 * 1024,
     })
-    this.app.addHook('onRequest', bearerAuth(init.token))
+    this.app.decorateRequest('caller', null)
+    this.app.addHook(
+      'onRequest',
+      apiAuth({ token: init.token, keys: init.keys ?? NO_KEYS, requireKeys: init.requireKeys ?? false }),
+    )
     this.app.setErrorHandler(errorHandler(logger))
     this.app.setNotFoundHandler((request, reply) =>
       sendError(reply, 404, 'NotFoundError', `no route ${request.method} ${request.url.split('?')[0]}`),
@@ -86,6 +112,7 @@ export class ApiServer implements Startable {
     if (init.tasks) registerTaskRoutes(this.app, init.tasks)
     if (init.policies) registerPolicyRoutes(this.app, init.policies)
     registerModelsRoute(this.app, init.models)
+    if (init.openai) registerOpenAiRoutes(this.app, init.openai)
   }
 
   get url(): string {
@@ -94,6 +121,7 @@ export class ApiServer implements Startable {
   }
 
   async start(): Promise<void> {
+    if (!isLoopback(this.init.host) && !this.init.requireKeys) throw new ApiHostNeedsKeysError(this.init.host)
     try {
       await this.app.listen({ host: this.init.host, port: this.init.port })
     } catch (err) {

@@ -7,8 +7,10 @@ import { mkdir, rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
+import { ApiKeyStore, apiKeysPath } from '../api/api-keys.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
+import { MeshInference } from '../api/openai/mesh-inference.ts'
 import { createEmbeddedPeer, waitForAction } from '../conductor/embedded/replication/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
@@ -43,8 +45,10 @@ export interface DaemonOptions {
   contextSize?: number
   /** Inference threads; default: the cores this process may use. */
   threads?: number
-  /** Default 127.0.0.1. */
+  /** Default 127.0.0.1; anything else needs `requireKeys`. */
   apiHost?: string
+  /** Callers from other machines need an API key and reach only the endpoints (/v1, /mcp). */
+  requireKeys?: boolean
   /** 0 picks a free port. */
   apiPort: number
   /** libp2p listen multiaddrs; default: the network file's. */
@@ -182,10 +186,20 @@ async function runDaemon(
     capability: (): NodeCapability => registry.capability,
     logger: logger.child({ component: 'scheduler' }),
   })
+  const peers = async () => {
+    const warrants = peer.replication.listWarrants()
+    const list = (await registry.peers()).map((p) => ({
+      ...p,
+      warrant: warrants.find((w) => w.agent === p.agent) ?? null,
+    }))
+    return { peers: list, warrants }
+  }
   const api = new ApiServer({
     host: options.apiHost ?? '127.0.0.1',
     port: options.apiPort,
     token: apiToken,
+    keys: new ApiKeyStore(apiKeysPath(dataDir.path)),
+    requireKeys: options.requireKeys ?? false,
     status: () => ({
       agent: conductor.agentPubKey,
       network: network.name,
@@ -200,20 +214,16 @@ async function runDaemon(
       capability: registry.capability,
       unusable_models: unusable,
     }),
-    peers: async () => {
-      const warrants = peer.replication.listWarrants()
-      const peers = (await registry.peers()).map((p) => ({
-        ...p,
-        warrant: warrants.find((w) => w.agent === p.agent) ?? null,
-      }))
-      return { peers, warrants }
-    },
+    peers,
     conductor,
     waitForAction: (hash, timeoutMs) =>
       waitForAction({ store: peer.conductor.store, replication: peer.replication }, hash, timeoutMs),
     models,
     tasks: { scheduler, workers },
     policies,
+    openai: {
+      inference: new MeshInference({ scheduler, workers, peers: async () => (await peers()).peers }),
+    },
     logger,
   })
   const daemonFile: Startable = {

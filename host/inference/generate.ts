@@ -122,7 +122,7 @@ export async function generate(
     const decodeMs = firstTokenAt === null ? 0 : finishedAt - firstTokenAt
     // An output cut by max_tokens is incomplete JSON.
     const json = parse && stopReason !== 'maxTokens' ? parse(text) : null
-    const toolCalls = forced ? forced(json) : calls
+    const toolCalls = forced ? forced(json, text) : calls
     return {
       text,
       json: forced ? null : json,
@@ -200,7 +200,7 @@ interface Constraint {
   /** The output as JSON (null when it does not parse); with a JSON schema or a forced call. */
   parse: ((text: string) => unknown) | undefined
   /** With a forced tool call: the call(s) read from the parsed output. */
-  forced: ((json: unknown) => ToolCall[]) | undefined
+  forced: ((json: unknown, text: string) => ToolCall[]) | undefined
 }
 
 async function createGrammar(loaded: LoadedModel, request: GenerateRequest): Promise<Constraint> {

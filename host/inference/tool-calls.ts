@@ -78,28 +78,31 @@ export function chatHistory(messages: readonly ChatMessage[]): ChatHistoryItem[]
   return history
 }
 
+/** The tool a forced call must be: the named one, or the only tool with `required`; null when not fixed. */
+export function forcedToolName(tools: readonly Tool[], choice: ToolChoice | undefined): string | null {
+  if (typeof choice === 'object') return choice.name
+  return choice === 'required' && tools.length === 1 ? (tools[0]?.name ?? null) : null
+}
+
 /**
  * For a call the request forces: the JSON schema its output must match, and how to read the call from
- * the parsed output. A named tool (or the only tool) is generated as its arguments alone, so they can
- * stream as they come; a choice among several as `{ "name": ..., "arguments": ... }`.
+ * the output. A named tool (or the only tool) is generated as its arguments alone, so they stream as
+ * they come and the call's arguments are that very text; a choice among several as
+ * `{ "name": ..., "arguments": ... }`.
  */
 export function forcedCall(
   tools: readonly Tool[],
   choice: ToolChoice | undefined,
-): { schema: unknown; read: (json: unknown) => ToolCall[] } | null {
+): { schema: unknown; read: (json: unknown, text: string) => ToolCall[] } | null {
   if (choice === undefined || choice === 'auto' || choice === 'none') return null
-  const named =
-    choice === 'required'
-      ? tools.length === 1
-        ? tools[0]
-        : undefined
-      : tools.find((t) => t.name === choice.name)
-  if (choice !== 'required' && named === undefined)
-    throw new InvalidMessagesError(`tool_choice names "${choice.name}", which is not among the tools`)
-  if (named) {
+  const name = forcedToolName(tools, choice)
+  if (name !== null) {
+    const named = tools.find((t) => t.name === name)
+    if (named === undefined)
+      throw new InvalidMessagesError(`tool_choice names "${name}", which is not among the tools`)
     return {
       schema: named.parameters ?? NO_ARGUMENTS,
-      read: (json) => (json === null ? [] : [{ name: named.name, arguments: JSON.stringify(json) }]),
+      read: (json, text) => (json === null ? [] : [{ name, arguments: text.trim() }]),
     }
   }
   if (tools.length === 0) throw new InvalidMessagesError('tool_choice "required" needs at least one tool')

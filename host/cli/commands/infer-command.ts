@@ -9,12 +9,13 @@ import { Command, InvalidArgumentError } from 'commander'
 import type { RecordRef } from '../../../zomes-bindings/index.ts'
 import type { SubmitTaskBody } from '../../api/routes/tasks-route.ts'
 import type { TaskEvent, TaskView } from '../../scheduler/scheduler-service.ts'
+import { acceptedOutput, acceptedResult, whyEnded } from '../../scheduler/task-outcome.ts'
 import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infer-generate.ts'
 import { parseIntegerIn } from '../cli-options.ts'
 import { type DaemonTarget, getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
 import { readEvents } from '../event-stream.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
-import { acceptedOutput, acceptedResult, reportVotes, TaskEndedError, whyEnded } from './task-command.ts'
+import { reportVotes, TaskEndedError } from './task-command.ts'
 
 interface InferOptions extends TargetOptions {
   model?: string

@@ -6,9 +6,10 @@
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
 import { z } from 'zod'
-import type { EntryRecord, RecordRef, TaskResult } from '../../../zomes-bindings/index.ts'
+import type { RecordRef } from '../../../zomes-bindings/index.ts'
 import type { SubmitTaskBody } from '../../api/routes/tasks-route.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
+import { acceptedOutput, whyEnded } from '../../scheduler/task-outcome.ts'
 import { collectTag, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'
 import { type DaemonTarget, getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
 import { readEvents } from '../event-stream.ts'
@@ -176,17 +177,6 @@ async function follow(target: DaemonTarget, hash: string): Promise<TaskView> {
   return getJson<TaskView>(target, `/api/tasks/${hash}`)
 }
 
-/** The result the receipt chose (accepted, for a task that is done), or null. */
-export function acceptedResult(view: TaskView): EntryRecord<TaskResult> | null {
-  return view.state.results.find((r) => r.action_hash === view.state.receipt?.entry.result) ?? null
-}
-
-/** The output of the result the requester accepted, or null. */
-export function acceptedOutput(view: TaskView): unknown {
-  const result = acceptedResult(view)
-  return result?.entry.output_cid ?? result?.entry.output ?? null
-}
-
 const ModelOutputSchema = z.object({ model: z.object({ name: z.string() }) })
 
 /** The receipt's votes, one line each: the peer, the model file that answered, and whether it agrees. */
@@ -210,12 +200,6 @@ export function reportVotes(view: TaskView): void {
   if (view.state.task.entry.fan_out === 1) return
   const lines = [view.state.receipt?.entry.reason ?? '', ...voteLines(view).map((line) => `vote ${line}`)]
   process.stderr.write(lines.map((line) => `ripple: ${line}\n`).join(''))
-}
-
-/** Why a task ended other than done, as far as its records say. */
-export function whyEnded(view: TaskView): string {
-  const { receipt, cancellation } = view.state
-  return cancellation?.entry.reason ?? receipt?.entry.reason ?? view.why_unclaimed ?? ''
 }
 
 function print<T>(options: TargetOptions, value: T, text: () => string): void {

@@ -21,6 +21,8 @@ interface UpOptions {
   contextSize?: number
   threads?: number
   apiPort: number
+  apiHost: string
+  requireKeys?: boolean
   peer?: string[]
   listen?: string[]
   mdnsInterface?: string
@@ -49,6 +51,15 @@ export function upCommand(): Command {
       parseIntegerIn(1, 1024),
     )
     .option('--api-port <port>', 'API port on 127.0.0.1; 0 picks a free one', parsePort, DEFAULT_API_PORT)
+    .option(
+      '--api-host <ip>',
+      'address the API listens on; beyond loopback it needs --require-keys',
+      '127.0.0.1',
+    )
+    .option(
+      '--require-keys',
+      'callers from other machines need an API key (`ripple keys create`) and reach only /v1 and /mcp',
+    )
     .option('--peer <multiaddr>', 'a peer to dial and keep connected (repeatable)', collectMultiaddr)
     .option(
       '--listen <multiaddr>',
@@ -72,6 +83,8 @@ export function upCommand(): Command {
         contextSize: options.contextSize,
         threads: options.threads,
         apiPort: options.apiPort,
+        apiHost: options.apiHost,
+        requireKeys: options.requireKeys === true,
         peers: options.peer ?? [],
         listen: options.listen,
         mdnsInterface: options.mdnsInterface,
@@ -98,6 +111,7 @@ function startupText(daemon: RunningDaemon): string {
     ...daemon.multiaddrs().map((ma) => `ripple: listening ${ma}`),
     `ripple: join from another machine with \`ripple up --peer <one of the addresses above>\``,
     `ripple: api ${daemon.apiUrl}`,
+    `ripple: OpenAI-compatible endpoint ${daemon.apiUrl}/v1 (the token below, or a key from \`ripple keys create\`)`,
     `ripple: token ${daemon.apiToken}`,
     `ripple: try \`ripple status ${dataDirFlag}\` or \`ripple peers ${dataDirFlag}\``,
     // performance.now() counts from process start, so this includes loading the code.

@@ -152,7 +152,10 @@ describe('infer.generate', () => {
   it('forces one of several tools with tool_choice required', async () => {
     const { output } = await runGenerate({
       messages: ask,
-      tools: [weather, { name: 'noop', parameters: { type: 'object', properties: { why: { type: 'boolean' } } } }],
+      tools: [
+        weather,
+        { name: 'noop', parameters: { type: 'object', properties: { why: { type: 'boolean' } } } },
+      ],
       tool_choice: 'required',
       max_tokens: 200,
     })
@@ -206,7 +209,11 @@ describe('infer.generate', () => {
     ])
     expect(issues({ prompt: 'a', tools: [{ name: 'f' }] })).toEqual(['tools go with messages, not a prompt'])
     expect(
-      issues({ messages: [{ role: 'user', content: 'b' }], tools: [{ name: 'f' }], tool_choice: { name: 'g' } }),
+      issues({
+        messages: [{ role: 'user', content: 'b' }],
+        tools: [{ name: 'f' }],
+        tool_choice: { name: 'g' },
+      }),
     ).toEqual(['tool_choice names a tool that is not among the tools'])
     expect(issues({ messages: [{ role: 'tool', content: 'b' }] })).toEqual([
       'a tool message (and only one) names the call it answers in tool_call_id',

@@ -1,0 +1,20 @@
+/** What a task came to, read from its view: the result the requester accepted, or why it ended otherwise. */
+import type { EntryRecord, TaskResult } from '../../zomes-bindings/index.ts'
+import type { TaskView } from './scheduler-service.ts'
+
+/** The result the receipt chose (accepted, for a task that is done), or null. */
+export function acceptedResult(view: TaskView): EntryRecord<TaskResult> | null {
+  return view.state.results.find((r) => r.action_hash === view.state.receipt?.entry.result) ?? null
+}
+
+/** The output of the result the requester accepted, or null. */
+export function acceptedOutput(view: TaskView): unknown {
+  const result = acceptedResult(view)
+  return result?.entry.output_cid ?? result?.entry.output ?? null
+}
+
+/** Why a task ended other than done, as far as its records say. */
+export function whyEnded(view: TaskView): string {
+  const { receipt, cancellation } = view.state
+  return cancellation?.entry.reason ?? receipt?.entry.reason ?? view.why_unclaimed ?? ''
+}
