@@ -8,6 +8,12 @@ import type { z } from 'zod'
 import type { InferEmbedOutput } from '../../workers/infer-embed.ts'
 import { keyAllowsModel } from '../api-keys.ts'
 import {
+  anthropicMessage,
+  MessagesRequestSchema,
+  messagesCall,
+  messagesStream,
+} from './anthropic-messages.ts'
+import {
   ChatChunks,
   ChatCompletionRequestSchema,
   chatCompletion,
@@ -25,6 +31,7 @@ import {
 import type { GenerateOutput } from './generation.ts'
 import type { MeshInference } from './mesh-inference.ts'
 import type { MeshModel } from './mesh-models.ts'
+import { ResponseRequestSchema, response, responseCall, responseStream } from './responses.ts'
 import { serveTask } from './serve-task.ts'
 
 export interface OpenAiApi {
@@ -141,6 +148,41 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
         return (
           answer &&
           replyJson(reply, completion(identity(answer, call.model), answer.output as GenerateOutput))
+        )
+      })
+
+      v1.post('/responses', async (request, reply) => {
+        const call = responseCall(parse(ResponseRequestSchema, request.body))
+        const answer = await serveTask(api.inference, request, reply, {
+          kind: 'infer.generate',
+          model: call.model,
+          input: call.input,
+          fanOut: call.fanOut,
+          ...(call.stream && {
+            stream: (id) => responseStream(id, call.input, (e) => errorBody(asEndpointError(e))),
+          }),
+        })
+        return (
+          answer && replyJson(reply, response(identity(answer, call.model), answer.output as GenerateOutput))
+        )
+      })
+
+      v1.post('/messages', async (request, reply) => {
+        const call = messagesCall(parse(MessagesRequestSchema, request.body))
+        const anthropicError = (e: Error) => anthropicErrorBody(asEndpointError(e))
+        const answer = await serveTask(api.inference, request, reply, {
+          kind: 'infer.generate',
+          model: call.model,
+          input: call.input,
+          fanOut: call.fanOut,
+          ...(call.stream && { stream: (id) => messagesStream(id, call.input, anthropicError) }),
+        })
+        return (
+          answer &&
+          replyJson(
+            reply,
+            anthropicMessage(identity(answer, call.model), call.input, answer.output as GenerateOutput),
+          )
         )
       })
 
