@@ -3,6 +3,7 @@ import '../runtime/node20-polyfills.ts'
 import { Command } from 'commander'
 import { hostVersion } from '../daemon/host-version.ts'
 import { inferCommand } from './commands/infer-command.ts'
+import { keysCommand } from './commands/keys-command.ts'
 import { modelsCommand } from './commands/models-command.ts'
 import { peersCommand } from './commands/peers-command.ts'
 import { policyCommand } from './commands/policy-command.ts'
@@ -20,6 +21,7 @@ const program = new Command('ripple')
   .addCommand(inferCommand())
   .addCommand(taskCommand())
   .addCommand(policyCommand())
+  .addCommand(keysCommand())
 
 try {
   await program.parseAsync()
