@@ -103,6 +103,16 @@ export async function pullModel(
     if (options.signal?.aborted) throw err
     throw new ModelSourceError(request.source, err)
   }
+  // A cancelled download resolves too; its partial file (progress kept at its end) stays for the next pull.
+  options.signal?.throwIfAborted()
+  if (downloader.downloadedSize < downloader.totalSize) {
+    throw new ModelSourceError(
+      request.source,
+      new Error(
+        `interrupted at ${downloader.downloadedSize} of ${downloader.totalSize} bytes; pull again to resume`,
+      ),
+    )
+  }
   const { size } = await stat(path)
   const expectedSize = request.size ?? (announced > 0 ? announced : undefined)
   if (expectedSize !== undefined && size !== expectedSize)
