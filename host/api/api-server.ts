@@ -12,6 +12,7 @@ import type { ApiKeyStore } from './api-keys.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
 import { type OpenAiApi, registerOpenAiRoutes } from './openai/openai-routes.ts'
+import { type ModelPuller, registerModelPullRoute } from './routes/model-pull-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { type PeersReply, registerPeersRoute } from './routes/peers-route.ts'
 import { type PolicyApi, registerPolicyRoutes } from './routes/policies-route.ts'
@@ -38,6 +39,8 @@ export interface ApiServerInit {
   tasks?: TaskApi
   /** Policy routes. */
   policies?: PolicyApi
+  /** Fetches a model into the models directory (POST /api/models/pull). */
+  pull?: ModelPuller
   /** The OpenAI- and Anthropic-compatible endpoint (`/v1`). */
   openai?: OpenAiApi
   /** API keys the endpoint takes besides the token; default none. */
@@ -112,6 +115,7 @@ export class ApiServer implements Startable {
     if (init.tasks) registerTaskRoutes(this.app, init.tasks)
     if (init.policies) registerPolicyRoutes(this.app, init.policies)
     registerModelsRoute(this.app, init.models)
+    if (init.pull) registerModelPullRoute(this.app, init.pull)
     if (init.openai) registerOpenAiRoutes(this.app, init.openai)
   }
 

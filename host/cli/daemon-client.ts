@@ -119,8 +119,15 @@ export function openStream(
   target: DaemonTarget,
   path: string,
   method: 'GET' | 'POST' = 'GET',
+  body?: unknown,
 ): Promise<Response> {
-  return send(target, path, { method, headers: { accept: 'text/event-stream' } })
+  const headers: Record<string, string> = { accept: 'text/event-stream' }
+  if (body === undefined) return send(target, path, { method, headers })
+  return send(target, path, {
+    method,
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
 }
 
 /** Sends with the token; throws NoDaemonRunningError or ApiRequestError unless the daemon says ok. */

@@ -1,7 +1,13 @@
-/** `ripple models ls|load|unload`: the models of the running daemon, and what it holds in memory. */
+/**
+ * `ripple models ls|load|unload|pull`: the models of the running daemon, what it holds in memory, and
+ * models fetched by name into its models directory.
+ */
 import { Command } from 'commander'
 import type { ApiErrorBody } from '../../api/error-reply.ts'
 import type { ModelLoadedView, ModelsView } from '../../api/routes/models-route.ts'
+import type { GgufModel } from '../../inference/gguf-scan.ts'
+import type { PullProgress } from '../../inference/model-pull.ts'
+import { parseIntegerIn } from '../cli-options.ts'
 import { getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
 import { readEvents } from '../event-stream.ts'
 import { formatBytes, formatCount, formatTable } from '../human-format.ts'
@@ -13,6 +19,7 @@ export function modelsCommand(): Command {
     .addCommand(lsCommand())
     .addCommand(loadCommand())
     .addCommand(unloadCommand())
+    .addCommand(pullCommand())
 }
 
 function lsCommand(): Command {
@@ -116,4 +123,79 @@ function modelsTable(view: ModelsView): string {
   if (view.models.length === 0) lines.push('(no usable models)')
   for (const bad of view.unusable) lines.push(`unusable  ${bad.path}: ${bad.reason}`)
   return lines.join('\n')
+}
+
+interface PullOptions extends TargetOptions {
+  sha256?: string
+  size?: number
+  name?: string
+}
+
+/** Thrown when a pull fails after its progress started streaming. */
+export class ModelPullFailedError extends Error {
+  static override readonly name = 'ModelPullFailedError'
+  constructor(errorName: string, message: string) {
+    super(`${errorName}: ${message}`)
+    this.name = 'ModelPullFailedError'
+  }
+}
+
+function pullCommand(): Command {
+  return addTargetOptions(
+    new Command('pull')
+      .argument('<source>', 'hf:owner/repo/file.gguf, hf:owner/repo:quant or an https URL')
+      .description(
+        'download a model into the models directory (resumes an interrupted pull), check it, advertise it',
+      )
+      .option('--sha256 <hex>', 'refuse the file unless it has this sha256')
+      .option(
+        '--size <bytes>',
+        'refuse the file unless it has this size',
+        parseIntegerIn(1, Number.MAX_SAFE_INTEGER),
+      )
+      .option('--name <name>', "the model's name (default: node-llama-cpp's file name for the source)"),
+  ).action(async (source: string, options: PullOptions) => {
+    const target = await locateDaemon(options)
+    const body = {
+      source,
+      ...(options.sha256 === undefined ? {} : { sha256: options.sha256 }),
+      ...(options.size === undefined ? {} : { size: options.size }),
+      ...(options.name === undefined ? {} : { name: options.name }),
+    }
+    const res = await openStream(target, '/api/models/pull', 'POST', body)
+    const { model } = res.headers.get('content-type')?.includes('text/event-stream')
+      ? await followPull(res, !options.json)
+      : ((await res.json()) as { model: GgufModel })
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(model, null, 2)}\n`
+        : `pulled ${model.name} (${formatBytes(model.size_bytes)}, sha256 ${model.sha256})\n`,
+    )
+  })
+}
+
+/** A progress bar on stderr (one line kept updated on a terminal, a line per tenth otherwise). */
+async function followPull(res: Response, show: boolean): Promise<{ model: GgufModel }> {
+  const tty = process.stderr.isTTY
+  let shownTenths = -1
+  for await (const { event, data } of readEvents(res)) {
+    const body = JSON.parse(data) as PullProgress | { model: GgufModel } | ApiErrorBody
+    if (event === 'pulled') {
+      if (show && tty) process.stderr.write('\n')
+      return body as { model: GgufModel }
+    }
+    if (event === 'error') {
+      const { error } = body as ApiErrorBody
+      throw new ModelPullFailedError(error.name, error.message)
+    }
+    const { downloaded_bytes: done, total_bytes: total } = body as PullProgress
+    const fraction = total > 0 ? done / total : 0
+    const bar = `[${'#'.repeat(Math.round(fraction * 30)).padEnd(30, '.')}] ${Math.floor(fraction * 100)}% ${formatBytes(done)} / ${formatBytes(total)}`
+    if (show && tty) process.stderr.write(`\rripple: pulling ${bar}`)
+    else if (show && Math.floor(fraction * 10) > shownTenths) {
+      shownTenths = Math.floor(fraction * 10)
+      process.stderr.write(`ripple: pulling ${bar}\n`)
+    }
+  }
+  throw new ModelPullFailedError('StreamEndedError', 'the daemon closed the stream before the pull ended')
 }
