@@ -222,6 +222,12 @@ async function runDaemon(
     models,
     tasks: { scheduler, workers },
     policies,
+    pull: async (request, pullOptions) => {
+      const stagingDir = join(dataDir.path, 'pulls')
+      const model = await pullModel({ modelsDir, stagingDir, logger: inferenceLogger }, request, pullOptions)
+      await registry.refresh()
+      return model
+    },
     openai: {
       inference: new MeshInference({ scheduler, workers, peers: async () => (await peers()).peers }),
     },
