@@ -104,7 +104,9 @@ export class MeshInference {
     const reason = whyEnded(view)
     // Never taken by any peer: the mesh could not serve it; taken and failed: the peers' answers failed.
     if (view.state.assignments.length === 0) throw unservable(model, reason)
-    throw new EndpointError(502, `task_${view.state.status}`, `task ${hash} ${view.state.status}: ${reason}`)
+    const errors = view.state.results.flatMap((r) => (r.entry.error ? [r.entry.error] : []))
+    const why = [reason, ...errors].filter(Boolean).join('; ')
+    throw new EndpointError(502, `task_${view.state.status}`, `task ${hash} ${view.state.status}: ${why}`)
   }
 
   /** Follows the task until it ends (or is given up); answers its final view. */
