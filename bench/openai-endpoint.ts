@@ -11,12 +11,15 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import OpenAI from 'openai'
+import { LlamaRuntime } from '../host/inference/llama-runtime.ts'
+import { createLogger } from '../host/log/logger.ts'
 import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
 import { BENCH_MODEL, writeLlamaModel } from '../tests/fixtures/gguf-generator.ts'
 import type { BenchReport } from './report.ts'
 
 const MODEL = 'bench-104m'
-const CONTEXT_SIZE = 1024
+// Chat needs a context of at least 2048 tokens (node-llama-cpp shifts a smaller one forever).
+const CONTEXT_SIZE = 2048
 const RUNS = 5
 const SHORT_RUNS = 9
 const GENERATED_TOKENS = 48
@@ -40,8 +43,10 @@ interface Path {
 
 /** node-llama-cpp's LlamaChat on the same file: one context, a fresh sequence per request. */
 async function directPath(modelPath: string, threads: number): Promise<Path & { close(): Promise<void> }> {
-  const { getLlama, LlamaChat } = await import('node-llama-cpp')
-  const llama = await getLlama({ build: 'never', maxThreads: threads })
+  const { LlamaChat } = await import('node-llama-cpp')
+  // The daemon's own way to start llama.cpp (the same binary and settings; safe under tsx).
+  const runtime = new LlamaRuntime({ threads, logger: createLogger('warn') })
+  const llama = await runtime.get()
   const model = await llama.loadModel({ modelPath })
   const context = await model.createContext({ contextSize: CONTEXT_SIZE, threads, sequences: 1 })
   return {
@@ -78,7 +83,7 @@ async function directPath(modelPath: string, threads: number): Promise<Path & { 
     close: async () => {
       await context.dispose()
       await model.dispose()
-      await llama.dispose()
+      await runtime.dispose()
     },
   }
 }
@@ -187,6 +192,7 @@ export default async function run(): Promise<BenchReport> {
     }
     process.stderr.write('bench: both peers up, the model seen\n')
     direct = await directPath(join(modelsDir, `${MODEL}.gguf`), threads)
+    process.stderr.write('bench: direct path ready\n')
     const paths = [
       direct,
       endpointPath('local', '/v1/chat/completions on the peer with the model', holder!),
