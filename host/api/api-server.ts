@@ -7,14 +7,17 @@ import type { ConductorPort } from '../conductor/port.ts'
 import type { Startable } from '../daemon/startable.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import type { Logger } from '../log/logger.ts'
-import { bearerAuth } from './bearer-auth.ts'
+import { apiAuth, isLoopback } from './api-auth.ts'
+import type { ApiKeyStore } from './api-keys.ts'
 import type { PeersReply, StatusView } from './contract/index.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
 import { jsonBodyCheck } from './json-body-check.ts'
 import { LoginCodes } from './login-codes.ts'
 import { registerMcpRoute } from './mcp/mcp-http.ts'
+import { type OpenAiApi, registerOpenAiRoutes } from './openai/openai-routes.ts'
 import { type InviteApi, registerInviteRoutes } from './routes/invites-route.ts'
+import { type ModelPuller, registerModelPullRoute } from './routes/model-pull-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { registerPeersRoute } from './routes/peers-route.ts'
 import { type PolicyApi, registerPolicyRoutes } from './routes/policies-route.ts'
@@ -44,6 +47,14 @@ export interface ApiServerInit {
   policies?: PolicyApi
   /** Invites to this peer's private mesh. */
   invites?: InviteApi
+  /** Fetches a model into the models directory (POST /api/models/pull). */
+  pull?: ModelPuller
+  /** The OpenAI- and Anthropic-compatible endpoint (`/v1`). */
+  openai?: OpenAiApi
+  /** API keys the endpoint takes besides the token; default none. */
+  keys?: Pick<ApiKeyStore, 'check'>
+  /** Callers off loopback get the endpoints only, with an API key only (required for a non-loopback host). */
+  requireKeys?: boolean
   logger: Logger
 }
 
@@ -61,6 +72,18 @@ export class ApiPortInUseError extends Error {
   }
 }
 
+/** Thrown when the API would listen beyond loopback while the management token would do for everything. */
+export class ApiHostNeedsKeysError extends Error {
+  static override readonly name = 'ApiHostNeedsKeysError'
+  constructor(readonly host: string) {
+    super(
+      `the API would listen on ${host}, beyond loopback: pass --require-keys (callers from other machines then ` +
+        'need an API key from `ripple keys create`, and reach only /v1 and /mcp)',
+    )
+    this.name = 'ApiHostNeedsKeysError'
+  }
+}
+
 /** Thrown when the API's URL is asked for before it listens. */
 export class ApiNotStartedError extends Error {
   static override readonly name = 'ApiNotStartedError'
@@ -69,6 +92,8 @@ export class ApiNotStartedError extends Error {
     this.name = 'ApiNotStartedError'
   }
 }
+
+const NO_KEYS: Pick<ApiKeyStore, 'check'> = { check: async () => ({ ok: false, reason: 'wrong API key' }) }
 
 export class ApiServer implements Startable {
   private readonly app: FastifyInstance
@@ -85,7 +110,16 @@ export class ApiServer implements Startable {
       // Event streams (task events, MCP) stay open: stopping the daemon must not wait for their clients.
       forceCloseConnections: true,
     })
-    this.app.addHook('onRequest', bearerAuth(init.token, [SESSION_ROUTE]))
+    this.app.decorateRequest('caller', null)
+    this.app.addHook(
+      'onRequest',
+      apiAuth({
+        token: init.token,
+        keys: init.keys ?? NO_KEYS,
+        requireKeys: init.requireKeys ?? false,
+        open: [SESSION_ROUTE],
+      }),
+    )
     this.app.addHook('preValidation', jsonBodyCheck)
     this.app.setErrorHandler(errorHandler(logger))
     this.app.setNotFoundHandler((request, reply) =>
@@ -105,6 +139,8 @@ export class ApiServer implements Startable {
       version: () => init.status().version,
       extraHostNames: [init.host],
     })
+    if (init.pull) registerModelPullRoute(this.app, init.pull)
+    if (init.openai) registerOpenAiRoutes(this.app, init.openai)
   }
 
   get url(): string {
@@ -118,6 +154,7 @@ export class ApiServer implements Startable {
   }
 
   async start(): Promise<void> {
+    if (!isLoopback(this.init.host) && !this.init.requireKeys) throw new ApiHostNeedsKeysError(this.init.host)
     try {
       await this.app.listen({ host: this.init.host, port: this.init.port })
     } catch (err) {

@@ -63,6 +63,10 @@ function mapError(err: FastifyError & Record<string, unknown>, body: unknown): M
       return { status: 422, name: err.name }
     case 'LlamaUnavailableError':
       return { status: 503, name: err.name }
+    case 'ModelPullRefusedError':
+      return { status: 422, name: err.name, details: { reason: err.reason } }
+    case 'ModelSourceError':
+      return { status: 502, name: err.name }
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return { status: err.statusCode, name: err.code ?? err.name }

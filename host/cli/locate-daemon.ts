@@ -57,7 +57,7 @@ export async function locateDaemon(options: LocateOptions): Promise<DaemonTarget
 }
 
 /** Without --data-dir: the one data dir (session or `~/.ripple/<network>`) with a live daemon. */
-async function onlyRunningDataDir(): Promise<string> {
+export async function onlyRunningDataDir(): Promise<string> {
   const roots = [sessionsRoot(), join(homedir(), '.ripple')]
   const live: string[] = []
   for (const root of roots) {

@@ -5,6 +5,7 @@ import { hostVersion } from '../daemon/host-version.ts'
 import { printableText } from '../text/printable.ts'
 import { inferCommand } from './commands/infer-command.ts'
 import { inviteCommand } from './commands/invite-command.ts'
+import { keysCommand } from './commands/keys-command.ts'
 import { mcpCommand } from './commands/mcp-command.ts'
 import { modelsCommand } from './commands/models-command.ts'
 import { peersCommand } from './commands/peers-command.ts'
@@ -27,6 +28,7 @@ const program = new Command('ripple')
   .addCommand(inviteCommand())
   .addCommand(tokenCommand())
   .addCommand(mcpCommand())
+  .addCommand(keysCommand())
 
 try {
   await program.parseAsync()

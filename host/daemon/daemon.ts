@@ -7,8 +7,10 @@ import { mkdir, rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { fitText, LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
+import { ApiKeyStore, apiKeysPath } from '../api/api-keys.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
+import { MeshInference } from '../api/openai/mesh-inference.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
@@ -16,6 +18,7 @@ import { LoadSampler, probeHardware } from '../hardware/index.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
 import { ModelManager } from '../inference/model-manager.ts'
+import { pullModel } from '../inference/model-pull.ts'
 import { ModelQuarantine } from '../inference/model-quarantine.ts'
 import type { Logger } from '../log/logger.ts'
 import { inviteService } from '../mesh/invite-service.ts'
@@ -46,8 +49,10 @@ export interface DaemonOptions {
   contextSize?: number
   /** Inference threads; default: the cores this process may use. */
   threads?: number
-  /** Default 127.0.0.1. */
+  /** Default 127.0.0.1; anything else needs `requireKeys`. */
   apiHost?: string
+  /** Callers from other machines need an API key and reach only the endpoints (/v1, /mcp). */
+  requireKeys?: boolean
   /** 0 picks a free port. */
   apiPort: number
   /** libp2p listen multiaddrs; default: the network file's. */
@@ -195,10 +200,20 @@ async function runDaemon(
     capability: (): NodeCapability => registry.capability,
     logger: logger.child({ component: 'scheduler' }),
   })
+  const peers = async () => {
+    const warrants = backend.warrants()
+    const list = (await registry.peers()).map((p) => ({
+      ...p,
+      warrant: warrants.find((w) => w.agent === p.agent) ?? null,
+    }))
+    return { peers: list, warrants }
+  }
   const api = new ApiServer({
     host: options.apiHost ?? '127.0.0.1',
     port: options.apiPort,
     token: apiToken,
+    keys: new ApiKeyStore(apiKeysPath(dataDir.path)),
+    requireKeys: options.requireKeys ?? false,
     status: () => ({
       agent: conductor.agentPubKey,
       network: network.name,
@@ -213,14 +228,7 @@ async function runDaemon(
       capability: registry.capability,
       unusable_models: unusable,
     }),
-    peers: async () => {
-      const warrants = backend.warrants()
-      const peers = (await registry.peers()).map((p) => ({
-        ...p,
-        warrant: warrants.find((w) => w.agent === p.agent) ?? null,
-      }))
-      return { peers, warrants }
-    },
+    peers,
     conductor,
     waitForAction: backend.waitForAction,
     models,
@@ -232,6 +240,15 @@ async function runDaemon(
       key: () => openAgentKey(dataDir.path),
       multiaddrs,
     }),
+    pull: async (request, pullOptions) => {
+      const stagingDir = join(dataDir.path, 'pulls')
+      const model = await pullModel({ modelsDir, stagingDir, logger: inferenceLogger }, request, pullOptions)
+      await registry.refresh()
+      return model
+    },
+    openai: {
+      inference: new MeshInference({ scheduler, workers, peers: async () => (await peers()).peers }),
+    },
     logger,
   })
   const daemonFile: Startable = {

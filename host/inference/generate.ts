@@ -1,17 +1,29 @@
 /**
- * Text generation on a loaded model: a raw prompt (LlamaCompletion) or chat messages
- * (LlamaChatSession, with the model's chat template), greedy when the temperature is 0, seeded
- * sampling otherwise, optionally constrained by a JSON schema or a GBNF grammar. Text is handed to
- * `onText` as it is produced; token counts and timings come back with the text.
+ * Text generation on a loaded model: a raw prompt (LlamaCompletion) or chat messages (LlamaChat,
+ * with the model's chat template and its function calling), greedy when the temperature is 0,
+ * seeded sampling otherwise, optionally constrained by a JSON schema or a GBNF grammar, or forced to
+ * call a tool (a grammar over the tool's parameter schema). Text is handed to `onText` as it is
+ * produced; token counts, timings and tool calls come back with the text.
  */
 import { performance } from 'node:perf_hooks'
-import type { ChatHistoryItem, LlamaContextSequence, LlamaGrammar, Token } from 'node-llama-cpp'
+import type { ChatModelFunctions, LlamaContextSequence, LlamaGrammar, Token } from 'node-llama-cpp'
 import type { LoadedModel } from './loaded-model.ts'
+import {
+  type ChatMessage,
+  chatHistory,
+  forcedCall,
+  type Tool,
+  type ToolCall,
+  type ToolChoice,
+} from './tool-calls.ts'
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant'
-  content: string
-}
+export {
+  type ChatMessage,
+  InvalidMessagesError,
+  type Tool,
+  type ToolCall,
+  type ToolChoice,
+} from './tool-calls.ts'
 
 export interface GenerateRequest {
   /** Exactly one of `prompt` and `messages`. */
@@ -25,14 +37,24 @@ export interface GenerateRequest {
   json_schema?: unknown
   /** GBNF. */
   grammar?: string
+  /** Nucleus sampling; absent: off. */
+  top_p?: number
+  /** Generation stops before any of these texts. */
+  stop?: string[]
+  /** Functions the model may call (chat only). */
+  tools?: Tool[]
+  /** Default `auto` (the model's own function calling); `required` or a name forces a call by grammar. */
+  tool_choice?: ToolChoice
 }
 
-export type StopReason = 'eos' | 'max_tokens' | 'stop_trigger' | 'abort'
+export type StopReason = 'eos' | 'max_tokens' | 'stop_trigger' | 'abort' | 'tool_calls'
 
 export interface GenerateResult {
   text: string
   /** The parsed output when a JSON schema was given and the output is complete; else null. */
   json: unknown
+  /** The calls the model made (arguments as JSON text); empty when it answered in text. */
+  tool_calls: ToolCall[]
   stop_reason: StopReason
   prompt_tokens: number
   generated_tokens: number
@@ -48,23 +70,13 @@ export interface GenerateOptions {
   onText?: (text: string) => void
 }
 
-/** Thrown when a JSON schema or GBNF grammar cannot be turned into a grammar. */
+/** Thrown when a JSON schema, a tool's parameters or a GBNF grammar cannot be turned into a grammar. */
 export class InvalidGrammarError extends Error {
   static override readonly name = 'InvalidGrammarError'
-  constructor(kind: 'json_schema' | 'grammar', cause: unknown) {
-    super(`invalid ${kind === 'json_schema' ? 'JSON schema' : 'GBNF grammar'}: ${(cause as Error).message}`, {
-      cause,
-    })
+  constructor(kind: 'json_schema' | 'grammar' | 'tools', cause: unknown) {
+    const what = { json_schema: 'JSON schema', grammar: 'GBNF grammar', tools: 'tool parameters' }[kind]
+    super(`invalid ${what}: ${(cause as Error).message}`, { cause })
     this.name = 'InvalidGrammarError'
-  }
-}
-
-/** Thrown when chat messages do not end with the user's turn. */
-export class InvalidMessagesError extends Error {
-  static override readonly name = 'InvalidMessagesError'
-  constructor(message: string) {
-    super(message)
-    this.name = 'InvalidMessagesError'
   }
 }
 
@@ -74,6 +86,7 @@ const STOP_REASONS: Record<string, StopReason> = {
   stopGenerationTrigger: 'stop_trigger',
   customStopTrigger: 'stop_trigger',
   abort: 'abort',
+  functionCalls: 'tool_calls',
 }
 
 export async function generate(
@@ -81,7 +94,7 @@ export async function generate(
   request: GenerateRequest,
   options: GenerateOptions = {},
 ): Promise<GenerateResult> {
-  const { grammar, parse } = await createGrammar(loaded, request)
+  const { grammar, parse, forced } = await createGrammar(loaded, request)
   const signal = AbortSignal.any([loaded.signal, ...(options.signal ? [options.signal] : [])])
   return loaded.withSequence(async (sequence) => {
     const startedAt = performance.now()
@@ -90,6 +103,8 @@ export async function generate(
       maxTokens: request.max_tokens,
       temperature: request.temperature,
       seed: request.seed,
+      ...(request.top_p === undefined ? {} : { topP: request.top_p }),
+      ...(request.stop?.length ? { customStopTriggers: request.stop } : {}),
       grammar,
       signal,
       onToken: () => {
@@ -97,7 +112,7 @@ export async function generate(
       },
       onTextChunk: options.onText,
     }
-    const { text, stopReason } = await run(sequence, request, sampling)
+    const { text, stopReason, calls } = await run(sequence, request, sampling, forced === undefined)
     const finishedAt = performance.now()
     // Counted by the (fresh) sequence's token meter, not by onToken, which holds back a token that
     // ends inside a UTF-8 character (and drops it when generation stops there). The meter books the
@@ -105,11 +120,14 @@ export async function generate(
     // output count is the number of tokens generated, its input count one less than the prompt's.
     const { usedInputTokens, usedOutputTokens: generated } = sequence.tokenMeter
     const decodeMs = firstTokenAt === null ? 0 : finishedAt - firstTokenAt
+    // An output cut by max_tokens is incomplete JSON.
+    const json = parse && stopReason !== 'maxTokens' ? parse(text) : null
+    const toolCalls = forced ? forced(json, text) : calls
     return {
       text,
-      // An output cut by max_tokens is incomplete JSON.
-      json: parse && stopReason !== 'maxTokens' ? parse(text) : null,
-      stop_reason: STOP_REASONS[stopReason] ?? 'eos',
+      json: forced ? null : json,
+      tool_calls: toolCalls,
+      stop_reason: toolCalls.length > 0 ? 'tool_calls' : (STOP_REASONS[stopReason] ?? 'eos'),
       prompt_tokens: usedInputTokens + 1,
       generated_tokens: generated,
       time_to_first_token_ms: round((firstTokenAt ?? finishedAt) - startedAt),
@@ -124,6 +142,8 @@ interface Sampling {
   maxTokens: number
   temperature: number
   seed: number
+  topP?: number
+  customStopTriggers?: string[]
   grammar: LlamaGrammar | undefined
   signal: AbortSignal
   onToken: (tokens: Token[]) => void
@@ -134,72 +154,95 @@ async function run(
   sequence: LlamaContextSequence,
   request: GenerateRequest,
   sampling: Sampling,
-): Promise<{ text: string; stopReason: string }> {
-  const { LlamaChatSession, LlamaCompletion } = await import('node-llama-cpp')
+  modelMayCall: boolean,
+): Promise<{ text: string; stopReason: string; calls: ToolCall[] }> {
+  const { LlamaChat, LlamaCompletion } = await import('node-llama-cpp')
   if (request.messages) {
-    const { history, question } = chatHistory(request.messages)
-    const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false })
+    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false })
     try {
-      session.setChatHistory(history)
-      const result = await session.promptWithMeta(question, sampling)
-      return { text: result.responseText, stopReason: result.stopReason }
+      const functions =
+        modelMayCall && request.tool_choice !== 'none' ? chatFunctions(request.tools) : undefined
+      const history = chatHistory(request.messages)
+      // LlamaChat takes a grammar or functions, never both; a forced call has its grammar.
+      const result = functions
+        ? await chat.generateResponse(history, { ...sampling, grammar: undefined, functions })
+        : await chat.generateResponse(history, sampling)
+      const calls = (result.functionCalls ?? []).map((c) => ({
+        name: c.functionName,
+        arguments: JSON.stringify(c.params ?? {}),
+      }))
+      return { text: result.response, stopReason: result.metadata.stopReason, calls }
     } finally {
-      session.dispose({ disposeSequence: false })
+      chat.dispose({ disposeSequence: false })
     }
   }
   const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false })
   try {
     const result = await completion.generateCompletionWithMeta(request.prompt ?? '', sampling)
-    return { text: result.response, stopReason: result.metadata.stopReason }
+    return { text: result.response, stopReason: result.metadata.stopReason, calls: [] }
   } finally {
     completion.dispose({ disposeSequence: false })
   }
 }
 
-function chatHistory(messages: readonly ChatMessage[]): { history: ChatHistoryItem[]; question: string } {
-  const last = messages.at(-1)
-  if (last?.role !== 'user') throw new InvalidMessagesError('the last chat message must be from the user')
-  const history = messages
-    .slice(0, -1)
-    .map(
-      (m): ChatHistoryItem =>
-        m.role === 'assistant' ? { type: 'model', response: [m.content] } : { type: m.role, text: m.content },
-    )
-  return { history, question: last.content }
+function chatFunctions(tools: readonly Tool[] | undefined): ChatModelFunctions | undefined {
+  if (!tools?.length) return undefined
+  return Object.fromEntries(
+    tools.map((t) => [
+      t.name,
+      { ...(t.description ? { description: t.description } : {}), params: t.parameters as never },
+    ]),
+  )
 }
 
 interface Constraint {
   grammar: LlamaGrammar | undefined
-  /** The output as JSON (null when it does not parse); only with a JSON schema. */
+  /** The output as JSON (null when it does not parse); with a JSON schema or a forced call. */
   parse: ((text: string) => unknown) | undefined
+  /** With a forced tool call: the call(s) read from the parsed output. */
+  forced: ((json: unknown, text: string) => ToolCall[]) | undefined
 }
 
 async function createGrammar(loaded: LoadedModel, request: GenerateRequest): Promise<Constraint> {
-  if (request.json_schema !== undefined) {
-    let grammar: LlamaGrammar & { parse(text: string): unknown }
+  const call = request.messages ? forcedCall(request.tools ?? [], request.tool_choice) : null
+  const schema = call?.schema ?? request.json_schema
+  if (schema !== undefined) {
+    let grammar: LlamaGrammar
+    let schemaGrammar: LlamaGrammar & { parse(text: string): unknown }
     try {
       // The schema comes from a task at run time; node-llama-cpp checks it, not the type system.
-      grammar = await loaded.llama.createGrammarForJsonSchema(request.json_schema as never)
+      schemaGrammar = await loaded.llama.createGrammarForJsonSchema(schema as never)
+      // node-llama-cpp's numbers take exponents of up to 16 digits: a weak model writes 1e3477777777534440,
+      // which parses to Infinity and fails the schema. Without exponents every number it writes is finite.
+      grammar = await loaded.llama.createGrammar({
+        grammar: schemaGrammar.grammar.replaceAll(NUMBER_EXPONENT, ''),
+        stopGenerationTriggers: [...schemaGrammar.stopGenerationTriggers],
+        trimWhitespaceSuffix: schemaGrammar.trimWhitespaceSuffix,
+      })
     } catch (err) {
-      throw new InvalidGrammarError('json_schema', err)
+      throw new InvalidGrammarError(call ? 'tools' : 'json_schema', err)
     }
     const parse = (text: string) => {
       try {
-        return grammar.parse(text)
+        return schemaGrammar.parse(text)
       } catch {
         return null
       }
     }
-    return { grammar, parse }
+    return { grammar, parse, forced: call?.read }
   }
   if (request.grammar !== undefined) {
     try {
-      return { grammar: await loaded.llama.createGrammar({ grammar: request.grammar }), parse: undefined }
+      const grammar = await loaded.llama.createGrammar({ grammar: request.grammar })
+      return { grammar, parse: undefined, forced: undefined }
     } catch (err) {
       throw new InvalidGrammarError('grammar', err)
     }
   }
-  return { grammar: undefined, parse: undefined }
+  return { grammar: undefined, parse: undefined, forced: undefined }
 }
+
+/** The exponent part of node-llama-cpp's JSON number rule (utils/gbnfJson/terminals/GbnfNumber.js). */
+const NUMBER_EXPONENT = ' ([eE] [-+]? ("0" | [1-9] [0-9]{0,15}))?'
 
 const round = (n: number) => Math.round(n * 10) / 10

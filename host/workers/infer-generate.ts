@@ -14,9 +14,40 @@ import type { Worker } from './worker.ts'
 const MAX_TOKENS = 32_768
 const SEED_MAX = 0xffffffff
 
-const ChatMessageSchema = z.strictObject({
-  role: z.enum(['system', 'user', 'assistant']),
-  content: z.string(),
+const MAX_STOPS = 8
+const MAX_TOOLS = 128
+
+const ToolCallSchema = z.strictObject({
+  name: z.string().min(1).max(256),
+  /** JSON text. */
+  arguments: z.string().max(1 << 20),
+})
+
+const ChatMessageSchema = z
+  .strictObject({
+    role: z.enum(['system', 'user', 'assistant', 'tool']),
+    content: z.string(),
+    /** An assistant's calls, answered by later `tool` messages with the same id. */
+    tool_calls: z
+      .array(ToolCallSchema.extend({ id: z.string().min(1).max(256) }))
+      .max(MAX_TOOLS)
+      .optional(),
+    tool_call_id: z.string().min(1).max(256).optional(),
+  })
+  .refine((m) => m.tool_calls === undefined || m.role === 'assistant', {
+    message: 'only assistant messages carry tool_calls',
+    path: ['tool_calls'],
+  })
+  .refine((m) => (m.role === 'tool') === (m.tool_call_id !== undefined), {
+    message: 'a tool message (and only one) names the call it answers in tool_call_id',
+    path: ['tool_call_id'],
+  })
+
+const ToolSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64'),
+  description: z.string().max(4096).optional(),
+  /** The arguments' JSON schema (node-llama-cpp's subset). */
+  parameters: z.record(z.string(), z.json()).optional(),
 })
 
 export const InferGenerateInputSchema = z
@@ -34,6 +65,16 @@ export const InferGenerateInputSchema = z
     json_schema: z.record(z.string(), z.json()).optional(),
     /** Constrain the output with a GBNF grammar. */
     grammar: z.string().min(1).optional(),
+    /** Nucleus sampling: only the most likely tokens adding up to this probability. */
+    top_p: z.number().gt(0).max(1).optional(),
+    /** Generation stops before any of these texts (not part of the output). */
+    stop: z.array(z.string().min(1).max(256)).max(MAX_STOPS).optional(),
+    /** Functions the model may call (with messages only). */
+    tools: z.array(ToolSchema).min(1).max(MAX_TOOLS).optional(),
+    /** `auto` (default): the model's own function calling; `required` or a name: forced by a grammar. */
+    tool_choice: z
+      .union([z.enum(['auto', 'none', 'required']), z.strictObject({ name: z.string().min(1) })])
+      .optional(),
   })
   .refine((i) => (i.prompt === undefined) !== (i.messages === undefined), {
     message: 'exactly one of prompt and messages must be set',
@@ -43,23 +84,51 @@ export const InferGenerateInputSchema = z
     message: 'json_schema and grammar are exclusive',
     path: ['grammar'],
   })
-  .refine((i) => i.messages === undefined || i.messages.at(-1)?.role === 'user', {
-    message: 'the last message must be from the user',
+  .refine((i) => i.messages === undefined || ['user', 'tool'].includes(i.messages.at(-1)?.role ?? ''), {
+    message: 'the last message must be from the user or a tool',
     path: ['messages'],
   })
+  .refine((i) => i.tools === undefined || i.messages !== undefined, {
+    message: 'tools go with messages, not a prompt',
+    path: ['tools'],
+  })
+  .refine(
+    (i) =>
+      typeof i.tool_choice !== 'object' ||
+      (i.tools ?? []).some((t) => t.name === (i.tool_choice as { name: string }).name),
+    { message: 'tool_choice names a tool that is not among the tools', path: ['tool_choice'] },
+  )
+  .refine((i) => i.tool_choice !== 'required' || i.tools !== undefined, {
+    message: 'tool_choice "required" needs tools',
+    path: ['tool_choice'],
+  })
+  .refine(
+    (i) =>
+      i.tool_choice === undefined ||
+      i.tool_choice === 'auto' ||
+      i.tool_choice === 'none' ||
+      (i.json_schema === undefined && i.grammar === undefined),
+    {
+      message: 'a forced tool call has its own grammar: no json_schema or grammar with it',
+      path: ['tool_choice'],
+    },
+  )
 export type InferGenerateInput = z.input<typeof InferGenerateInputSchema>
 
 export const InferGenerateOutputSchema = z.strictObject({
   text: z.string(),
   /** The parsed output when a JSON schema was given and the output is complete. */
   json: z.json().nullable(),
-  stop_reason: z.enum(['eos', 'max_tokens', 'stop_trigger', 'abort']),
+  /** The calls the model made; empty when it answered in text. */
+  tool_calls: z.array(ToolCallSchema).max(MAX_TOOLS),
+  stop_reason: z.enum(['eos', 'max_tokens', 'stop_trigger', 'abort', 'tool_calls']),
   model: ModelFactsSchema,
   params: z.strictObject({
     max_tokens: z.number().int(),
     temperature: z.number(),
     seed: z.number().int(),
-    constraint: z.enum(['none', 'json_schema', 'grammar']),
+    top_p: z.number().nullable(),
+    constraint: z.enum(['none', 'json_schema', 'grammar', 'tool_call']),
     context_size: z.number().int(),
     threads: z.number().int(),
   }),
@@ -93,13 +162,15 @@ export function inferGenerateWorker(
       const output: InferGenerateOutput = {
         text: result.text,
         json: (result.json ?? null) as InferGenerateOutput['json'],
+        tool_calls: result.tool_calls,
         stop_reason: result.stop_reason,
         model: modelFacts(model),
         params: {
           max_tokens: input.max_tokens,
           temperature: input.temperature,
           seed,
-          constraint: input.json_schema ? 'json_schema' : input.grammar ? 'grammar' : 'none',
+          top_p: input.top_p ?? null,
+          constraint: constraintOf(input),
           context_size: model.contextSize,
           threads: model.threads,
         },
@@ -124,4 +195,12 @@ export function inferGenerateWorker(
       }
     },
   }
+}
+
+function constraintOf(
+  input: z.output<typeof InferGenerateInputSchema>,
+): InferGenerateOutput['params']['constraint'] {
+  if (input.tool_choice !== undefined && input.tool_choice !== 'auto' && input.tool_choice !== 'none')
+    return 'tool_call'
+  return input.json_schema ? 'json_schema' : input.grammar ? 'grammar' : 'none'
 }

@@ -19,6 +19,7 @@ import {
   type CreateInviteBody,
   type ModelLoadedView,
   type PublishPolicyBody,
+  type PullModelBody,
   type ReplyOf,
   type RouteName,
   routePath,
@@ -33,6 +34,7 @@ import {
   connectionError,
   InvalidReplyError,
   ModelLoadFailedError,
+  ModelPullFailedError,
   StreamEndedError,
 } from './errors.ts'
 import { readEvents } from './event-stream.ts'
@@ -53,6 +55,11 @@ export interface CallOptions {
 export interface FollowTaskOptions extends CallOptions {
   /** Every status change and progress event, as it arrives. */
   onEvent?: (event: TaskEvent) => void
+}
+
+export interface PullModelOptions extends CallOptions {
+  /** Bytes downloaded so far, of the total. */
+  onProgress?: (progress: { downloaded_bytes: number; total_bytes: number }) => void
 }
 
 export interface LoadModelOptions extends CallOptions {
@@ -179,6 +186,28 @@ export class ApiClient {
       options.onProgress?.(parseReply('loadModel', events.progress, body).fraction)
     }
     throw new StreamEndedError(`${name} loaded`)
+  }
+
+  /**
+   * Pulls a model into the models directory; progress streams while it downloads. A source refused
+   * before any byte arrives fails with its 4xx/5xx; one that fails mid-download with ModelPullFailedError.
+   */
+  async pullModel(body: PullModelBody, options: PullModelOptions = {}): Promise<ReplyOf<'pullModel'>> {
+    const res = await this.#send('pullModel', { ...options, body, accept: 'text/event-stream' })
+    if (!res.headers.get('content-type')?.includes('text/event-stream')) {
+      return parseReply('pullModel', routes.pullModel.reply, await this.#body(res, options.signal))
+    }
+    const events = routes.pullModel.events
+    for await (const { event, data } of readEvents(streamBody(res), this.baseUrl)) {
+      const value: unknown = JSON.parse(data)
+      if (event === 'pulled') return parseReply('pullModel', events.pulled, value)
+      if (event === 'error') {
+        const { error } = parseReply('pullModel', events.error, value)
+        throw new ModelPullFailedError(error.name, error.message)
+      }
+      options.onProgress?.(parseReply('pullModel', events.progress, value))
+    }
+    throw new StreamEndedError('the pull ended')
   }
 
   unloadModel(name: string, options?: CallOptions): Promise<ReplyOf<'unloadModel'>> {

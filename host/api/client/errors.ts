@@ -100,3 +100,12 @@ export class ModelLoadFailedError extends Error {
     this.name = 'ModelLoadFailedError'
   }
 }
+
+/** Thrown when a model pull fails after its progress started streaming. */
+export class ModelPullFailedError extends Error {
+  static override readonly name = 'ModelPullFailedError'
+  constructor(errorName: string, message: string) {
+    super(`${errorName}: ${message}`)
+    this.name = 'ModelPullFailedError'
+  }
+}

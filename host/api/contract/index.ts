@@ -4,5 +4,6 @@
  */
 export * from './route-path.ts'
 export * from './routes.ts'
-export * from './task-outcome.ts'
+// How a task ended, read from its view (the scheduler's own reading).
+export { acceptedOutput, acceptedResult, whyEnded } from '../../scheduler/task-outcome.ts'
 export * from './views.ts'

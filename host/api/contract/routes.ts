@@ -16,6 +16,8 @@ import { INVITE_ROLES, InviteSchema } from '../../mesh/invite.ts'
 import {
   ModelLoadEventSchemas,
   ModelLoadedViewSchema,
+  ModelPullEventSchemas,
+  ModelPulledViewSchema,
   ModelsViewSchema,
   ModelUnloadedViewSchema,
   PeersReplySchema,
@@ -91,6 +93,21 @@ export const CreateInviteBodySchema = z.strictObject({
 })
 export type CreateInviteBody = z.input<typeof CreateInviteBodySchema>
 
+export const PullModelBodySchema = z.strictObject({
+  /** `hf:owner/repo/file.gguf`, `hf:owner/repo:quant` or an https URL. */
+  source: z.string().min(4).max(2048),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'a sha256 is 64 hex digits')
+    .optional(),
+  size: z.number().int().min(1).optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, ".", "_" and "-"')
+    .optional(),
+})
+export type PullModelBody = z.input<typeof PullModelBodySchema>
+
 const TaskParamsSchema = z.object({ hash: ActionHashB64Schema })
 const ModelParamsSchema = z.object({ name: z.string() })
 
@@ -150,6 +167,14 @@ export const routes = {
     params: ModelParamsSchema,
     reply: ModelLoadedViewSchema,
     events: ModelLoadEventSchemas,
+  },
+  /** Streams `progress` ({ downloaded_bytes, total_bytes }) when asked with `accept: text/event-stream`. */
+  pullModel: {
+    method: 'POST',
+    path: '/api/models/pull',
+    body: PullModelBodySchema,
+    reply: ModelPulledViewSchema,
+    events: ModelPullEventSchemas,
   },
   unloadModel: {
     method: 'POST',

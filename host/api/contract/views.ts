@@ -16,7 +16,9 @@ import {
   TaskStatusSchema,
 } from '../../../zomes-bindings/index.ts'
 import type { WarrantView } from '../../conductor/embedded/replication/index.ts'
+import type { GgufModel } from '../../inference/gguf-scan.ts'
 import type { ModelListing } from '../../inference/model-manager.ts'
+import type { PullProgress } from '../../inference/model-pull.ts'
 import type { PeerEntry } from '../../registry/index.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
 import { describes } from './same-shape.ts'
@@ -88,23 +90,25 @@ export const PeersReplySchema = z.object({
 })
 export type PeersReply = z.infer<typeof PeersReplySchema>
 
+/** A usable model file, as its header and hash describe it. */
+export const GgufModelSchema = describes<GgufModel>()(
+  z.object({
+    /** The file name without `.gguf`: what requesters name when they route to a model. */
+    name: z.string(),
+    path: z.string(),
+    size_bytes: z.number(),
+    sha256: z.string(),
+    architecture: z.string(),
+    parameters: z.number(),
+    quantisation: z.string().nullable(),
+    context_length: z.number(),
+  }),
+)
+
 /** GET /api/models: usable models with their `loaded` flag, unusable files with the reason. */
 export const ModelsViewSchema = describes<ModelListing>()(
   z.object({
-    models: z.array(
-      z.object({
-        /** The file name without `.gguf`: what requesters name when they route to a model. */
-        name: z.string(),
-        path: z.string(),
-        size_bytes: z.number(),
-        sha256: z.string(),
-        architecture: z.string(),
-        parameters: z.number(),
-        quantisation: z.string().nullable(),
-        context_length: z.number(),
-        loaded: z.boolean(),
-      }),
-    ),
+    models: z.array(GgufModelSchema.extend({ loaded: z.boolean() })),
     unusable: z.array(UnusableModelSchema),
   }),
 )
@@ -126,6 +130,18 @@ export const ModelUnloadedViewSchema = z.object({ model: z.string(), unloaded: z
 export const ModelLoadEventSchemas = {
   progress: z.object({ fraction: z.number().min(0).max(1) }),
   loaded: ModelLoadedViewSchema,
+  error: ApiErrorBodySchema,
+}
+
+/** A pulled model, as POST /api/models/pull answers it. */
+export const ModelPulledViewSchema = z.object({ model: GgufModelSchema })
+
+/** The events of a model pull streamed as server-sent events. */
+export const ModelPullEventSchemas = {
+  progress: describes<PullProgress>()(
+    z.object({ downloaded_bytes: z.number().nonnegative(), total_bytes: z.number().nonnegative() }),
+  ),
+  pulled: ModelPulledViewSchema,
   error: ApiErrorBodySchema,
 }
 

@@ -53,7 +53,7 @@ function loadedView(loaded: ModelProcess): ModelLoadedView {
 }
 
 /** A server-sent event stream on `reply`, opened (the reply hijacked) by its first event. */
-function lazyEventStream(reply: FastifyReply) {
+export function lazyEventStream(reply: FastifyReply) {
   let stream: ServerResponse | null = null
   return {
     get opened(): boolean {

@@ -6,6 +6,7 @@
  * peer on stderr says whether its answer agrees.
  */
 import { Command, InvalidArgumentError } from 'commander'
+
 import type { ApiClient } from '../../api/client/index.ts'
 import {
   acceptedOutput,
@@ -15,6 +16,7 @@ import {
   whyEnded,
 } from '../../api/contract/index.ts'
 import { printable, printableJson, printableText } from '../../text/printable.ts'
+
 import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infer-generate.ts'
 import { parseIntegerIn } from '../cli-options.ts'
 import { connectDaemon } from '../locate-daemon.ts'

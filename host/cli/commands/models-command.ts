@@ -1,7 +1,11 @@
-/** `ripple models ls|load|unload`: the models of the running daemon, and what it holds in memory. */
+/**
+ * `ripple models ls|load|unload|pull`: the models of the running daemon, what it holds in memory, and
+ * models fetched by name into its models directory.
+ */
 import { Command } from 'commander'
 import type { ModelsView } from '../../api/contract/index.ts'
-import { printableJson } from '../../text/printable.ts'
+import { printable, printableJson } from '../../text/printable.ts'
+import { parseIntegerIn } from '../cli-options.ts'
 import { formatBytes, formatCount, formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
@@ -12,6 +16,7 @@ export function modelsCommand(): Command {
     .addCommand(lsCommand())
     .addCommand(loadCommand())
     .addCommand(unloadCommand())
+    .addCommand(pullCommand())
 }
 
 function lsCommand(): Command {
@@ -95,4 +100,62 @@ function modelsTable(view: ModelsView): string {
   if (view.models.length === 0) lines.push('(no usable models)')
   for (const bad of view.unusable) lines.push(`unusable  ${bad.path}: ${bad.reason}`)
   return lines.join('\n')
+}
+
+interface PullOptions extends TargetOptions {
+  sha256?: string
+  size?: number
+  name?: string
+}
+
+function pullCommand(): Command {
+  return addTargetOptions(
+    new Command('pull')
+      .argument('<source>', 'hf:owner/repo/file.gguf, hf:owner/repo:quant or an https URL')
+      .description(
+        'download a model into the models directory (resumes an interrupted pull), check it, advertise it',
+      )
+      .option('--sha256 <hex>', 'refuse the file unless it has this sha256')
+      .option(
+        '--size <bytes>',
+        'refuse the file unless it has this size',
+        parseIntegerIn(1, Number.MAX_SAFE_INTEGER),
+      )
+      .option('--name <name>', "the model's name (default: node-llama-cpp's file name for the source)"),
+  ).action(async (source: string, options: PullOptions) => {
+    const api = await connectDaemon(options)
+    const body = {
+      source,
+      ...(options.sha256 === undefined ? {} : { sha256: options.sha256 }),
+      ...(options.size === undefined ? {} : { size: options.size }),
+      ...(options.name === undefined ? {} : { name: options.name }),
+    }
+    const bar = pullProgress(!options.json)
+    const { model } = await api.pullModel(body, { onProgress: bar.show }).finally(bar.end)
+    process.stdout.write(
+      options.json
+        ? `${printableJson(model)}\n`
+        : `pulled ${printable(model.name)} (${formatBytes(model.size_bytes)}, sha256 ${model.sha256})\n`,
+    )
+  })
+}
+
+/** A progress bar on stderr (one line kept updated on a terminal, a line per tenth otherwise). */
+function pullProgress(show: boolean) {
+  const tty = process.stderr.isTTY
+  let shownTenths = -1
+  return {
+    show({ downloaded_bytes: done, total_bytes: total }: { downloaded_bytes: number; total_bytes: number }) {
+      if (!show) return
+      const fraction = total > 0 ? done / total : 0
+      const bar = `[${'#'.repeat(Math.round(fraction * 30)).padEnd(30, '.')}] ${Math.floor(fraction * 100)}% ${formatBytes(done)} / ${formatBytes(total)}`
+      if (tty) process.stderr.write(`\rripple: pulling ${bar}`)
+      else if (Math.floor(fraction * 10) > shownTenths) process.stderr.write(`ripple: pulling ${bar}\n`)
+      shownTenths = Math.floor(fraction * 10)
+    },
+    /** Ends the line kept updated on a terminal. */
+    end(): void {
+      if (show && tty && shownTenths >= 0) process.stderr.write('\n')
+    },
+  }
 }

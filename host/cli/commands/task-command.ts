@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
 import { z } from 'zod'
+
 import type { ApiClient } from '../../api/client/index.ts'
 import {
   acceptedOutput,
@@ -16,6 +17,7 @@ import {
   whyEnded,
 } from '../../api/contract/index.ts'
 import { printable, printableJson, printableText } from '../../text/printable.ts'
+
 import { collectTag, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'
 import { alignRows, formatBytes, formatDuration, formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'

@@ -28,6 +28,8 @@ interface UpOptions {
   contextSize?: number
   threads?: number
   apiPort: number
+  apiHost: string
+  requireKeys?: boolean
   peer?: string[]
   listen?: string[]
   mdnsInterface?: string
@@ -60,6 +62,15 @@ export function upCommand(): Command {
       parseIntegerIn(1, 1024),
     )
     .option('--api-port <port>', 'API port on 127.0.0.1; 0 picks a free one', parsePort, DEFAULT_API_PORT)
+    .option(
+      '--api-host <ip>',
+      'address the API listens on; beyond loopback it needs --require-keys',
+      '127.0.0.1',
+    )
+    .option(
+      '--require-keys',
+      'callers from other machines need an API key (`ripple keys create`) and reach only /v1 and /mcp',
+    )
     .option('--peer <multiaddr>', 'a peer to dial and keep connected (repeatable)', collectMultiaddr)
     .option(
       '--listen <multiaddr>',
@@ -100,6 +111,8 @@ export function upCommand(): Command {
         contextSize: options.contextSize,
         threads: options.threads,
         apiPort: options.apiPort,
+        apiHost: options.apiHost,
+        requireKeys: options.requireKeys === true,
         peers: options.peer ?? [],
         listen: options.listen,
         mdnsInterface: options.mdnsInterface,
@@ -131,6 +144,7 @@ function startupText(daemon: RunningDaemon): string {
     joinHint(daemon, dataDirFlag),
     `ripple: api ${daemon.apiUrl}`,
     ...(daemon.adminUrl ? [`ripple: holochain admin ${daemon.adminUrl}`] : []),
+    `ripple: OpenAI-compatible endpoint ${daemon.apiUrl}/v1 (with the API token, or a key from \`ripple keys create\`)`,
     `ripple: open ${daemon.loginUrl()} (one-time link; \`ripple token\` prints the API token for scripts)`,
     `ripple: mcp ${daemon.apiUrl}${MCP_PATH} (or \`ripple mcp\` over stdio)`,
     `ripple: try \`ripple status ${dataDirFlag}\` or \`ripple peers ${dataDirFlag}\``,

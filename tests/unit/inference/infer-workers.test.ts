@@ -119,6 +119,76 @@ describe('infer.generate', () => {
     expect(first.output.timings.prompt_tokens).toBeGreaterThan(20)
   })
 
+  const weather = {
+    name: 'get_weather',
+    description: 'the weather in a city',
+    parameters: {
+      type: 'object',
+      properties: { city: { type: 'string' }, days: { type: 'integer' } },
+      required: ['city', 'days'],
+    },
+  }
+  const ask = [{ role: 'user' as const, content: 'Weather in Paris?' }]
+
+  it('forces a named tool call by grammar: arguments that parse and match the parameters', async () => {
+    const { output } = await runGenerate({
+      messages: ask,
+      tools: [weather, { name: 'noop' }],
+      tool_choice: { name: 'get_weather' },
+      max_tokens: 200,
+      temperature: 0.8,
+      seed: 3,
+    })
+    expect(output.stop_reason).toBe('tool_calls')
+    expect(output.params.constraint).toBe('tool_call')
+    expect(output.tool_calls).toHaveLength(1)
+    expect(output.tool_calls[0]?.name).toBe('get_weather')
+    const args = JSON.parse(output.tool_calls[0]?.arguments ?? '')
+    expect(Object.keys(args).sort()).toEqual(['city', 'days'])
+    expect(typeof args.city).toBe('string')
+    expect(Number.isInteger(args.days)).toBe(true)
+  })
+
+  it('forces one of several tools with tool_choice required', async () => {
+    const { output } = await runGenerate({
+      messages: ask,
+      tools: [
+        weather,
+        { name: 'noop', parameters: { type: 'object', properties: { why: { type: 'boolean' } } } },
+      ],
+      tool_choice: 'required',
+      max_tokens: 200,
+    })
+    const [call] = output.tool_calls
+    expect(['get_weather', 'noop']).toContain(call?.name)
+    const args = JSON.parse(call?.arguments ?? '')
+    expect(Object.keys(args).sort()).toEqual(call?.name === 'noop' ? ['why'] : ['city', 'days'])
+  })
+
+  it('continues a conversation after a tool answered, and honours stop sequences and top_p', async () => {
+    const messages = [
+      ...ask,
+      {
+        role: 'assistant' as const,
+        content: '',
+        tool_calls: [{ id: 'c1', name: 'get_weather', arguments: '{"city":"Paris","days":1}' }],
+      },
+      { role: 'tool' as const, content: 'sunny', tool_call_id: 'c1' },
+    ]
+    const full = await runGenerate({ messages, tools: [weather], max_tokens: 24 })
+    expect(full.output.timings.generated_tokens).toBeGreaterThan(0)
+    expect(full.output.tool_calls).toEqual([])
+    const text = full.output.text
+    // A stop sequence taken from the middle of the full answer cuts it there.
+    const stop = text.slice(Math.floor(text.length / 2), Math.floor(text.length / 2) + 3)
+    const cut = await runGenerate({ messages, tools: [weather], max_tokens: 24, stop: [stop] })
+    expect(cut.output.stop_reason).toBe('stop_trigger')
+    expect(text.startsWith(cut.output.text)).toBe(true)
+    expect(cut.output.text.length).toBeLessThan(text.length)
+    const nucleus = await runGenerate({ messages, max_tokens: 8, temperature: 1, top_p: 0.5, seed: 1 })
+    expect(nucleus.output.params.top_p).toBe(0.5)
+  })
+
   it('stops when the task is aborted', async () => {
     const ctx = workerContext()
     const running = runGenerate({ prompt: 'Go', max_tokens: 2000 }, ctx)
@@ -135,7 +205,18 @@ describe('infer.generate', () => {
       'exactly one of prompt and messages must be set',
     ])
     expect(issues({ messages: [{ role: 'assistant', content: 'b' }] })).toEqual([
-      'the last message must be from the user',
+      'the last message must be from the user or a tool',
+    ])
+    expect(issues({ prompt: 'a', tools: [{ name: 'f' }] })).toEqual(['tools go with messages, not a prompt'])
+    expect(
+      issues({
+        messages: [{ role: 'user', content: 'b' }],
+        tools: [{ name: 'f' }],
+        tool_choice: { name: 'g' },
+      }),
+    ).toEqual(['tool_choice names a tool that is not among the tools'])
+    expect(issues({ messages: [{ role: 'tool', content: 'b' }] })).toEqual([
+      'a tool message (and only one) names the call it answers in tool_call_id',
     ])
     expect(issues({ prompt: 'a', json_schema: {}, grammar: 'root ::= "a"' })).toEqual([
       'json_schema and grammar are exclusive',

@@ -1,6 +1,6 @@
-/** What a task's records say about how it ended, for every caller that shows one (CLI, MCP). */
-import type { EntryRecord, TaskResult } from '../../../zomes-bindings/index.ts'
-import type { TaskView } from './views.ts'
+/** What a task came to, read from its view: the result the requester accepted, or why it ended otherwise. */
+import type { EntryRecord, TaskResult } from '../../zomes-bindings/index.ts'
+import type { TaskView } from './scheduler-service.ts'
 
 /** The result the receipt chose (accepted, for a task that is done), or null. */
 export function acceptedResult(view: TaskView): EntryRecord<TaskResult> | null {

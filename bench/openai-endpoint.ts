@@ -1,0 +1,245 @@
+/**
+ * The OpenAI-compatible endpoint's cost: time to first token and decode rate of a streamed
+ * `/v1/chat/completions`, (a) on the peer that holds the model and (b) on another peer (the task
+ * runs on the first over the mesh), against node-llama-cpp's LlamaChat called directly in this
+ * process on the same file, threads, context size and messages (greedy, so the same tokens); plus
+ * the fixed overhead of a one-token request on each path. Two `ripple up` processes on loopback; the
+ * paths alternate, so drift in the machine's load hits all alike. Run: `npm run bench openai-endpoint`.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import OpenAI from 'openai'
+import { LlamaRuntime } from '../host/inference/llama-runtime.ts'
+import { createLogger } from '../host/log/logger.ts'
+import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
+import { BENCH_MODEL, writeLlamaModel } from '../tests/fixtures/gguf-generator.ts'
+import type { BenchReport } from './report.ts'
+
+const MODEL = 'bench-104m'
+// Chat needs a context of at least 2048 tokens (node-llama-cpp shifts a smaller one forever).
+const CONTEXT_SIZE = 2048
+const RUNS = 5
+const SHORT_RUNS = 9
+const GENERATED_TOKENS = 48
+const MESSAGES = [
+  { role: 'user' as const, content: 'The quick brown fox jumps over the lazy dog. '.repeat(3) },
+]
+
+interface Sample {
+  wall_ms: number
+  ttft_ms: number
+  tokens: number
+  /** Generated tokens per second after the first. */
+  tok_s: number
+}
+
+interface Path {
+  key: string
+  name: string
+  run(maxTokens: number): Promise<Sample>
+}
+
+/** node-llama-cpp's LlamaChat on the same file: one context, a fresh sequence per request. */
+async function directPath(modelPath: string, threads: number): Promise<Path & { close(): Promise<void> }> {
+  const { LlamaChat } = await import('node-llama-cpp')
+  // The daemon's own way to start llama.cpp (the same binary and settings; safe under tsx).
+  const runtime = new LlamaRuntime({ threads, logger: createLogger('warn') })
+  const llama = await runtime.get()
+  const model = await llama.loadModel({ modelPath })
+  const context = await model.createContext({ contextSize: CONTEXT_SIZE, threads, sequences: 1 })
+  return {
+    key: 'direct',
+    name: 'node-llama-cpp LlamaChat (direct)',
+    async run(maxTokens) {
+      const startedAt = performance.now()
+      const sequence = context.getSequence()
+      const chat = new LlamaChat({ contextSequence: sequence })
+      try {
+        let firstAt: number | null = null
+        await chat.generateResponse(
+          [
+            { type: 'user', text: MESSAGES[0]!.content },
+            { type: 'model', response: [] },
+          ],
+          {
+            maxTokens,
+            temperature: 0,
+            onTextChunk: () => {
+              firstAt ??= performance.now()
+            },
+          },
+        )
+        const endedAt = performance.now()
+        const tokens = sequence.tokenMeter.usedOutputTokens
+        const first = firstAt ?? endedAt
+        return sample(startedAt, first, endedAt, tokens)
+      } finally {
+        chat.dispose()
+        sequence.dispose()
+      }
+    },
+    close: async () => {
+      await context.dispose()
+      await model.dispose()
+      await runtime.dispose()
+    },
+  }
+}
+
+/** A streamed chat completion through a peer's endpoint, timed by the client. */
+function endpointPath(key: string, name: string, peer: { url: string; token: string }): Path {
+  const client = new OpenAI({ baseURL: `${peer.url}/v1`, apiKey: peer.token, maxRetries: 0 })
+  return {
+    key,
+    name,
+    async run(maxTokens) {
+      const startedAt = performance.now()
+      let firstAt: number | null = null
+      let tokens = 0
+      const stream = await client.chat.completions.create({
+        model: MODEL,
+        messages: MESSAGES,
+        max_tokens: maxTokens,
+        temperature: 0,
+        seed: 1,
+        stream: true,
+        stream_options: { include_usage: true },
+      })
+      for await (const chunk of stream) {
+        if (chunk.choices[0]?.delta.content) firstAt ??= performance.now()
+        if (chunk.usage) tokens = chunk.usage.completion_tokens
+      }
+      const endedAt = performance.now()
+      return sample(startedAt, firstAt ?? endedAt, endedAt, tokens)
+    },
+  }
+}
+
+function sample(startedAt: number, firstAt: number, endedAt: number, tokens: number): Sample {
+  return {
+    wall_ms: endedAt - startedAt,
+    ttft_ms: firstAt - startedAt,
+    tokens,
+    tok_s: tokens > 1 && endedAt > firstAt ? ((tokens - 1) * 1000) / (endedAt - firstAt) : 0,
+  }
+}
+
+const median = (values: readonly number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
+const round1 = (n: number) => Math.round(n * 10) / 10
+const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000
+
+async function alternate(paths: readonly Path[], maxTokens: number, runs: number): Promise<Sample[][]> {
+  const samples = paths.map(() => [] as Sample[])
+  for (let i = 0; i < runs; i++)
+    for (const [p, path] of paths.entries()) samples[p]?.push(await path.run(maxTokens))
+  return samples
+}
+
+export default async function run(): Promise<BenchReport> {
+  const threads = availableParallelism()
+  const root = await mkdtemp(join(tmpdir(), 'ripple-bench-openai-'))
+  const daemons: RunningRipple[] = []
+  let direct: Awaited<ReturnType<typeof directPath>> | null = null
+  try {
+    const modelsDir = join(root, 'holder-models')
+    await mkdir(modelsDir, { recursive: true })
+    await writeLlamaModel(join(modelsDir, `${MODEL}.gguf`), BENCH_MODEL)
+    const network = await isolatedNetwork(root, 'bench-openai')
+    const start = async (name: string, models: string) => {
+      await mkdir(models, { recursive: true })
+      const args = [
+        '--network',
+        network,
+        '--data-dir',
+        join(root, name),
+        '--models-dir',
+        models,
+        '--api-port',
+        '0',
+      ]
+      const daemon = await startRipple(
+        [
+          ...args,
+          '--threads',
+          String(threads),
+          '--context-size',
+          String(CONTEXT_SIZE),
+          '--log-level',
+          'warn',
+        ],
+        120_000,
+      )
+      daemons.push(daemon)
+      const line = (key: string) =>
+        new RegExp(`^ripple: ${key} (\\S+)$`, 'm').exec(daemon.stdout())?.[1] ?? ''
+      return { url: line('api'), token: line('token') }
+    }
+    const [holder, other] = await Promise.all([
+      start('holder', modelsDir),
+      start('other', join(root, 'other-models')),
+    ])
+    // The other peer must see the holder's model before it can route to it.
+    const client = new OpenAI({ baseURL: `${other!.url}/v1`, apiKey: other!.token })
+    for (
+      const deadline = Date.now() + 60_000;
+      !(await client.models.list()).data.some((m) => m.id === MODEL);
+    ) {
+      if (Date.now() > deadline) throw new Error('the other peer never saw the model')
+      await new Promise((resolve) => setTimeout(resolve, 300))
+    }
+    process.stderr.write('bench: both peers up, the model seen\n')
+    direct = await directPath(join(modelsDir, `${MODEL}.gguf`), threads)
+    process.stderr.write('bench: direct path ready\n')
+    const paths = [
+      direct,
+      endpointPath('local', '/v1/chat/completions on the peer with the model', holder!),
+      endpointPath('remote', '/v1/chat/completions on another peer (runs on the holder)', other!),
+    ]
+    // Warm-up: loads the model in the holder and pages in the weights everywhere.
+    await alternate(paths, GENERATED_TOKENS, 1)
+    const long = await alternate(paths, GENERATED_TOKENS, RUNS)
+    const short = await alternate(paths, 1, SHORT_RUNS)
+    const rows = paths.map((path, i) => ({
+      path: path.name,
+      ttft_ms: round1(median(long[i]!.map((s) => s.ttft_ms))),
+      gen_tok_s: round1(median(long[i]!.map((s) => s.tok_s))),
+      wall_ms: round1(median(long[i]!.map((s) => s.wall_ms))),
+      tokens: median(long[i]!.map((s) => s.tokens)),
+      one_token_ms: round1(median(short[i]!.map((s) => s.wall_ms))),
+    }))
+    const [d, local, remote] = rows
+    const figures: Record<string, number> = {
+      threads,
+      direct_ttft_ms: d!.ttft_ms,
+      direct_gen_tok_s: d!.gen_tok_s,
+      load_average_1m: round1(loadavg()[0] ?? 0),
+    }
+    for (const [key, row] of [
+      ['local', local!],
+      ['remote', remote!],
+    ] as const) {
+      figures[`${key}_ttft_ms`] = row.ttft_ms
+      figures[`${key}_gen_tok_s`] = row.gen_tok_s
+      figures[`${key}_to_direct_gen_tok_s_ratio`] = ratio(row.gen_tok_s, d!.gen_tok_s)
+      figures[`${key}_to_direct_ttft_ratio`] = ratio(row.ttft_ms, d!.ttft_ms)
+      figures[`${key}_one_token_overhead_ms`] = round1(row.one_token_ms - d!.one_token_ms)
+    }
+    return {
+      name: 'openai-endpoint',
+      rows,
+      figures,
+      note:
+        `${MODEL} (104M-param F16, random weights), ${threads} threads, context ${CONTEXT_SIZE}, greedy chat, ` +
+        `${GENERATED_TOKENS} tokens; median of ${RUNS} streamed requests per path after a warm-up (one_token_ms: ` +
+        `${SHORT_RUNS} one-token requests), paths alternating; ttft and tok/s as the client sees them`,
+    }
+  } finally {
+    await direct?.close()
+    for (const daemon of daemons) daemon.child.kill('SIGTERM')
+    await Promise.all(daemons.map((daemon) => daemon.exited))
+    await rm(root, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * Anthropic's Messages API (`POST /v1/messages`), translated: `system`, text / tool_use / tool_result
+ * blocks and `tool_choice` (auto, any, tool, none) into an `infer.generate` input; the output into a
+ * `message` with text and tool_use blocks; a stream into Anthropic's events (`message_start`,
+ * `content_block_*` with text or `input_json_delta`, `message_delta`, `message_stop`). Pure.
+ */
+import { z } from 'zod'
+import type { ChatMessage } from '../../inference/tool-calls.ts'
+import {
+  answerText,
+  type GenerateCall,
+  type GenerateInput,
+  type GenerateOutput,
+  MaxTokensSchema,
+  optional,
+  RippleExtensionSchema,
+  SeedSchema,
+  streamMode,
+  TopPSchema,
+  toolCallId,
+  usage,
+} from './generation.ts'
+import type { SseEvent, StreamRenderer, TaskIdentity } from './serve-task.ts'
+
+const TextBlockSchema = z.object({ type: z.literal('text'), text: z.string() })
+const ToolUseBlockSchema = z.object({
+  type: z.literal('tool_use'),
+  id: z.string().min(1),
+  name: z.string().min(1),
+  input: z.record(z.string(), z.json()),
+})
+const ToolResultBlockSchema = z.object({
+  type: z.literal('tool_result'),
+  tool_use_id: z.string().min(1),
+  content: z.union([z.string(), z.array(TextBlockSchema)]).optional(),
+  is_error: z.boolean().optional(),
+})
+const BlockSchema = z.discriminatedUnion('type', [TextBlockSchema, ToolUseBlockSchema, ToolResultBlockSchema])
+
+export const MessagesRequestSchema = z.object({
+  model: z.string().min(1),
+  max_tokens: MaxTokensSchema,
+  system: z.union([z.string(), z.array(TextBlockSchema)]).nullish(),
+  messages: z
+    .array(
+      z.object({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(BlockSchema)]) }),
+    )
+    .min(1),
+  temperature: z.number().min(0).max(1).nullish(),
+  top_p: TopPSchema.nullish(),
+  top_k: z.number().int().min(1).nullish(),
+  stop_sequences: z.array(z.string().min(1)).max(8).nullish(),
+  stream: z.boolean().nullish(),
+  tools: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        description: z.string().nullish(),
+        input_schema: z.record(z.string(), z.json()),
+      }),
+    )
+    .nullish(),
+  tool_choice: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('auto') }),
+      z.object({ type: z.literal('any') }),
+      z.object({ type: z.literal('none') }),
+      z.object({ type: z.literal('tool'), name: z.string().min(1) }),
+    ])
+    .nullish(),
+  metadata: z.record(z.string(), z.unknown()).nullish(),
+  /** Not Anthropic's: Ripple's, for repeatable answers. */
+  seed: SeedSchema.nullish(),
+  ripple: RippleExtensionSchema,
+})
+export type MessagesRequest = z.infer<typeof MessagesRequestSchema>
+
+const textOf = (content: string | { text: string }[] | undefined) =>
+  typeof content === 'string' ? content : (content ?? []).map((b) => b.text).join('')
+
+export function messagesCall(request: MessagesRequest): GenerateCall {
+  const messages: ChatMessage[] = request.system ? [{ role: 'system', content: textOf(request.system) }] : []
+  for (const m of request.messages) {
+    const blocks = typeof m.content === 'string' ? [{ type: 'text' as const, text: m.content }] : m.content
+    if (m.role === 'assistant') {
+      const calls = blocks.flatMap((b) =>
+        b.type === 'tool_use' ? [{ id: b.id, name: b.name, arguments: JSON.stringify(b.input) }] : [],
+      )
+      const text = blocks.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('')
+      messages.push({ role: 'assistant', content: text, ...(calls.length > 0 ? { tool_calls: calls } : {}) })
+      continue
+    }
+    // A user turn: its tool results answer the calls before it, then its text is the user's.
+    for (const b of blocks) {
+      if (b.type === 'tool_result') {
+        const text = textOf(b.content)
+        messages.push({
+          role: 'tool',
+          content: b.is_error ? `error: ${text}` : text,
+          tool_call_id: b.tool_use_id,
+        })
+      }
+    }
+    const text = blocks.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('')
+    if (text !== '' || !blocks.some((b) => b.type === 'tool_result'))
+      messages.push({ role: 'user', content: text })
+  }
+  const input: GenerateInput = {
+    messages,
+    max_tokens: request.max_tokens,
+    // Anthropic's temperatures run 0..1 with 1 the default, like the worker's scale up to 1.
+    temperature: request.temperature ?? 1,
+    ...optional('top_p', request.top_p),
+    ...optional('seed', request.seed),
+    ...optional('stop', request.stop_sequences?.length ? request.stop_sequences : undefined),
+    ...optional(
+      'tools',
+      request.tools?.map((t) => ({
+        name: t.name,
+        ...optional('description', t.description),
+        parameters: t.input_schema,
+      })),
+    ),
+    ...optional('tool_choice', toolChoice(request.tool_choice)),
+  }
+  return { model: request.model, input, fanOut: request.ripple.fan_out, stream: request.stream === true }
+}
+
+function toolChoice(choice: MessagesRequest['tool_choice']): GenerateInput['tool_choice'] {
+  if (choice?.type === 'any') return 'required'
+  if (choice?.type === 'tool') return { name: choice.name }
+  return choice?.type
+}
+
+type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use'
+
+function stopReason(output: GenerateOutput, stops: readonly string[] | undefined): StopReason {
+  if (output.tool_calls.length > 0) return 'tool_use'
+  if (output.stop_reason === 'max_tokens') return 'max_tokens'
+  return output.stop_reason === 'stop_trigger' && stops?.length ? 'stop_sequence' : 'end_turn'
+}
+
+const messageId = (task: string) => `msg_${task.slice(-24).replace(/[^A-Za-z0-9]/g, '')}`
+
+function contentBlocks(id: TaskIdentity, output: GenerateOutput, withText = false) {
+  const text = answerText(output)
+  const uses = output.tool_calls.map((c, i) => ({
+    type: 'tool_use' as const,
+    id: toolCallId('toolu_', id.task, i),
+    name: c.name,
+    input: JSON.parse(c.arguments) as Record<string, unknown>,
+  }))
+  return [...(withText || text !== '' || uses.length === 0 ? [{ type: 'text' as const, text }] : []), ...uses]
+}
+
+export function anthropicMessage(id: TaskIdentity, input: GenerateInput, output: GenerateOutput) {
+  const u = usage(output)
+  return {
+    id: messageId(id.task),
+    type: 'message' as const,
+    role: 'assistant' as const,
+    model: id.model,
+    content: contentBlocks(id, output),
+    stop_reason: stopReason(output, input.stop),
+    stop_sequence: null,
+    usage: { input_tokens: u.prompt, output_tokens: u.completion },
+  }
+}
+
+export function messagesStream(
+  id: TaskIdentity,
+  input: GenerateInput,
+  errorBody: (err: Error) => unknown,
+): StreamRenderer {
+  const mode = streamMode(input)
+  const event = (type: string, data: Record<string, unknown>): SseEvent => ({
+    event: type,
+    data: { type, ...data },
+  })
+  return {
+    start: () => [
+      event('message_start', {
+        message: {
+          id: messageId(id.task),
+          type: 'message',
+          role: 'assistant',
+          model: id.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 0, output_tokens: 0 },
+        },
+      }),
+      ...(mode.kind === 'text'
+        ? [event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } })]
+        : mode.kind === 'arguments'
+          ? [
+              event('content_block_start', {
+                index: 0,
+                content_block: {
+                  type: 'tool_use',
+                  id: toolCallId('toolu_', id.task, 0),
+                  name: mode.name,
+                  input: {},
+                },
+              }),
+            ]
+          : []),
+    ],
+    token: (text) => {
+      if (text === '' || mode.kind === 'buffered') return []
+      const delta =
+        mode.kind === 'text' ? { type: 'text_delta', text } : { type: 'input_json_delta', partial_json: text }
+      return [event('content_block_delta', { index: 0, delta })]
+    },
+    finish: (output) => {
+      const o = output as GenerateOutput
+      const events: SseEvent[] = []
+      contentBlocks(id, o, mode.kind === 'text').forEach((block, index) => {
+        const opened = index === 0 && mode.kind !== 'buffered'
+        if (!opened) {
+          events.push(
+            event('content_block_start', {
+              index,
+              content_block: block.type === 'text' ? { type: 'text', text: '' } : { ...block, input: {} },
+            }),
+          )
+          const delta =
+            block.type === 'text'
+              ? { type: 'text_delta', text: block.text }
+              : { type: 'input_json_delta', partial_json: JSON.stringify(block.input) }
+          events.push(event('content_block_delta', { index, delta }))
+        }
+        events.push(event('content_block_stop', { index }))
+      })
+      events.push(
+        event('message_delta', {
+          delta: { stop_reason: stopReason(o, input.stop), stop_sequence: null },
+          usage: { output_tokens: usage(o).completion },
+        }),
+      )
+      events.push(event('message_stop', {}))
+      return events
+    },
+    error: (err) => [event('error', { error: (errorBody(err) as { error: object }).error })],
+  }
+}

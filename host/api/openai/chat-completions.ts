@@ -1,0 +1,285 @@
+/**
+ * OpenAI's `POST /v1/chat/completions`, translated: the request into an `infer.generate` input, the
+ * output into a chat completion, and the running peer's tokens into `chat.completion.chunk`s the way
+ * OpenAI streams them (role first, content or tool-call argument deltas, the finish reason, then the
+ * usage when `stream_options.include_usage` asks for it). Pure: no I/O.
+ */
+import { z } from 'zod'
+import type { ChatMessage } from '../../inference/tool-calls.ts'
+import {
+  answerText,
+  type GenerateCall,
+  type GenerateInput,
+  type GenerateOutput,
+  MaxTokensSchema,
+  optional,
+  RippleExtensionSchema,
+  SeedSchema,
+  StopSchema,
+  stopList,
+  streamMode,
+  TemperatureSchema,
+  TopPSchema,
+  toolCallId,
+  usage,
+} from './generation.ts'
+
+/** Tokens to generate when the request sets no limit (OpenAI's is the context; this keeps a stray request short). */
+export const DEFAULT_MAX_TOKENS = 2048
+
+const TextPartSchema = z.object({ type: z.literal('text'), text: z.string() })
+const ContentSchema = z
+  .union([z.string(), z.array(z.union([TextPartSchema, z.object({ type: z.string() })]))])
+  .nullish()
+  .transform((content, ctx) => {
+    if (typeof content === 'string' || content == null) return content ?? ''
+    const other = content.find((p) => p.type !== 'text')
+    if (other) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `content parts of type "${other.type}" are not supported (text only)`,
+      })
+      return z.NEVER
+    }
+    return content.map((p) => (p as z.infer<typeof TextPartSchema>).text).join('')
+  })
+
+const MessageSchema = z.discriminatedUnion('role', [
+  z.object({ role: z.enum(['system', 'developer', 'user']), content: ContentSchema }),
+  z.object({
+    role: z.literal('assistant'),
+    content: ContentSchema,
+    tool_calls: z
+      .array(
+        z.object({
+          id: z.string().min(1),
+          type: z.literal('function').default('function'),
+          function: z.object({ name: z.string().min(1), arguments: z.string() }),
+        }),
+      )
+      .optional(),
+  }),
+  z.object({ role: z.literal('tool'), content: ContentSchema, tool_call_id: z.string().min(1) }),
+])
+
+export const ToolsSchema = z
+  .array(
+    z.object({
+      type: z.literal('function'),
+      function: z.object({
+        name: z.string().min(1),
+        description: z.string().optional(),
+        parameters: z.record(z.string(), z.json()).optional(),
+        strict: z.boolean().nullish(),
+      }),
+    }),
+  )
+  .min(1)
+
+const ToolChoiceSchema = z.union([
+  z.enum(['auto', 'none', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }) }),
+])
+
+export const ResponseFormatSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text') }),
+  z.object({ type: z.literal('json_object') }),
+  z.object({
+    type: z.literal('json_schema'),
+    json_schema: z.object({
+      name: z.string(),
+      schema: z.record(z.string(), z.json()).optional(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+])
+
+export const ChatCompletionRequestSchema = z.object({
+  model: z.string().min(1),
+  messages: z.array(MessageSchema).min(1),
+  max_tokens: MaxTokensSchema.nullish(),
+  max_completion_tokens: MaxTokensSchema.nullish(),
+  temperature: TemperatureSchema.nullish(),
+  top_p: TopPSchema.nullish(),
+  seed: SeedSchema.nullish(),
+  stop: StopSchema.nullish(),
+  n: z.literal(1, 'only n = 1 is supported').nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
+  response_format: ResponseFormatSchema.nullish(),
+  tools: ToolsSchema.nullish(),
+  tool_choice: ToolChoiceSchema.nullish(),
+  ripple: RippleExtensionSchema,
+})
+export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>
+
+/** Any JSON object: what `json_object` asks for. */
+export const ANY_JSON_OBJECT = { type: 'object', additionalProperties: true }
+
+export function chatCompletionCall(request: ChatCompletionRequest): GenerateCall & { includeUsage: boolean } {
+  const messages: ChatMessage[] = request.messages.map((m) => {
+    if (m.role === 'tool') return { role: 'tool', content: m.content, tool_call_id: m.tool_call_id }
+    if (m.role === 'assistant') {
+      const calls = m.tool_calls?.map((c) => ({
+        id: c.id,
+        name: c.function.name,
+        arguments: c.function.arguments,
+      }))
+      return { role: 'assistant', content: m.content, ...(calls?.length ? { tool_calls: calls } : {}) }
+    }
+    return { role: m.role === 'developer' ? 'system' : m.role, content: m.content }
+  })
+  const choice = request.tool_choice
+  const input: GenerateInput = {
+    messages,
+    max_tokens: request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS,
+    temperature: request.temperature ?? 1,
+    ...optional('top_p', request.top_p),
+    ...optional('seed', request.seed),
+    ...optional('stop', stopList(request.stop)),
+    ...optional('json_schema', jsonSchemaOf(request.response_format)),
+    ...optional(
+      'tools',
+      request.tools?.map((t) => ({
+        name: t.function.name,
+        ...optional('description', t.function.description),
+        ...optional('parameters', t.function.parameters),
+      })),
+    ),
+    ...optional(
+      'tool_choice',
+      typeof choice === 'object' && choice !== null ? { name: choice.function.name } : choice,
+    ),
+  }
+  return {
+    model: request.model,
+    input,
+    fanOut: request.ripple.fan_out,
+    stream: request.stream === true,
+    includeUsage: request.stream_options?.include_usage === true,
+  }
+}
+
+export function jsonSchemaOf(
+  format: z.infer<typeof ResponseFormatSchema> | null | undefined,
+): Record<string, z.core.util.JSONType> | undefined {
+  if (format?.type === 'json_object') return ANY_JSON_OBJECT
+  if (format?.type === 'json_schema') return format.json_schema.schema ?? ANY_JSON_OBJECT
+  return undefined
+}
+
+/** OpenAI's finish reasons for the worker's stop reasons. */
+export function finishReason(output: GenerateOutput): 'stop' | 'length' | 'tool_calls' {
+  if (output.tool_calls.length > 0) return 'tool_calls'
+  return output.stop_reason === 'max_tokens' ? 'length' : 'stop'
+}
+
+interface Identity {
+  task: string
+  model: string
+  /** Unix seconds. */
+  created: number
+}
+
+function toolCalls(id: Identity, output: GenerateOutput) {
+  return output.tool_calls.map((c, i) => ({
+    id: toolCallId('call_', id.task, i),
+    type: 'function' as const,
+    function: { name: c.name, arguments: c.arguments },
+  }))
+}
+
+export function chatCompletion(id: Identity, output: GenerateOutput) {
+  const calls = toolCalls(id, output)
+  const text = answerText(output)
+  const { prompt, completion } = usage(output)
+  return {
+    id: `chatcmpl-${id.task}`,
+    object: 'chat.completion' as const,
+    created: id.created,
+    model: id.model,
+    system_fingerprint: output.model.file_hash,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant' as const,
+          content: calls.length > 0 && text === '' ? null : text,
+          refusal: null,
+          ...(calls.length > 0 ? { tool_calls: calls } : {}),
+        },
+        logprobs: null,
+        finish_reason: finishReason(output),
+      },
+    ],
+    usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+  }
+}
+
+/** The chunks of a streamed chat completion, in order: `start`, a `token` per piece, then `finish`. */
+export class ChatChunks {
+  readonly #id: Identity
+  readonly #mode: ReturnType<typeof streamMode>
+  readonly #includeUsage: boolean
+
+  constructor(id: Identity, input: GenerateInput, includeUsage: boolean) {
+    this.#id = id
+    this.#mode = streamMode(input)
+    this.#includeUsage = includeUsage
+  }
+
+  start() {
+    if (this.#mode.kind !== 'arguments') return this.#chunk({ role: 'assistant', content: '' })
+    const call = {
+      index: 0,
+      id: toolCallId('call_', this.#id.task, 0),
+      type: 'function',
+      function: { name: this.#mode.name, arguments: '' },
+    }
+    return this.#chunk({ role: 'assistant', content: null, tool_calls: [call] })
+  }
+
+  /** Chunks for a piece of text the peer produced (none while a call is buffered). */
+  token(text: string) {
+    if (this.#mode.kind === 'buffered' || text === '') return []
+    if (this.#mode.kind === 'arguments')
+      return [this.#chunk({ tool_calls: [{ index: 0, function: { arguments: text } }] })]
+    return [this.#chunk({ content: text })]
+  }
+
+  /** The last chunks: calls not streamed yet, the finish reason, the usage when asked for. */
+  finish(output: GenerateOutput) {
+    const chunks = []
+    const streamed = this.#mode.kind === 'arguments' ? 1 : 0
+    const calls = toolCalls(this.#id, output).slice(streamed)
+    if (calls.length > 0)
+      chunks.push(this.#chunk({ tool_calls: calls.map((c, i) => ({ index: streamed + i, ...c })) }))
+    chunks.push(this.#chunk({}, finishReason(output)))
+    if (this.#includeUsage) {
+      const { prompt, completion } = usage(output)
+      chunks.push({
+        ...this.#base(),
+        choices: [],
+        usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+      })
+    }
+    return chunks
+  }
+
+  #base() {
+    return {
+      id: `chatcmpl-${this.#id.task}`,
+      object: 'chat.completion.chunk' as const,
+      created: this.#id.created,
+      model: this.#id.model,
+    }
+  }
+
+  #chunk(delta: Record<string, unknown>, finish: string | null = null) {
+    return {
+      ...this.#base(),
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...(this.#includeUsage ? { usage: null } : {}),
+    }
+  }
+}

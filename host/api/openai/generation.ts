@@ -1,0 +1,69 @@
+/**
+ * What the four text APIs (chat completions, completions, responses, Anthropic messages) share once
+ * a request is read: Ripple's `ripple` extension, how the output streams (text, a forced call's
+ * arguments, or a call known only at the end), call ids, and token usage.
+ */
+import { z } from 'zod'
+import { forcedToolName } from '../../inference/tool-calls.ts'
+import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infer-generate.ts'
+
+export type GenerateInput = InferGenerateInput
+export type GenerateOutput = InferGenerateOutput
+
+/** `{"ripple": {"fan_out": 3}}`: the answer most of 3 peers agree on. */
+export const RippleExtensionSchema = z
+  .strictObject({ fan_out: z.number().int().min(1).max(16).default(1) })
+  .default({ fan_out: 1 })
+
+/** A request read into the task input and how it is answered. */
+export interface GenerateCall {
+  model: string
+  input: GenerateInput
+  fanOut: number
+  stream: boolean
+}
+
+/** Bounds shared with the worker's input, so a bad value is a 400 naming the API's own field. */
+export const MaxTokensSchema = z.number().int().min(1).max(32_768)
+export const TemperatureSchema = z.number().min(0).max(2)
+export const TopPSchema = z.number().gt(0).max(1)
+export const SeedSchema = z.number().int().min(0).max(0xffffffff)
+export const StopSchema = z.union([z.string().min(1), z.array(z.string().min(1)).max(8)])
+
+export function stopList(stop: string | string[] | null | undefined): string[] | undefined {
+  if (stop === null || stop === undefined) return undefined
+  return typeof stop === 'string' ? [stop] : stop.length > 0 ? stop : undefined
+}
+
+/**
+ * How the running peer's tokens reach the client: as text; as the arguments of a call whose tool is
+ * fixed in advance (a named choice, or `required` with one tool); or not at all until the end (a
+ * forced choice among several tools, whose name is only known from the whole output).
+ */
+export type StreamMode = { kind: 'text' } | { kind: 'arguments'; name: string } | { kind: 'buffered' }
+
+export function streamMode(input: GenerateInput): StreamMode {
+  const choice = input.tool_choice
+  if (choice === undefined || choice === 'auto' || choice === 'none') return { kind: 'text' }
+  const name = forcedToolName(input.tools ?? [], choice)
+  return name === null ? { kind: 'buffered' } : { kind: 'arguments', name }
+}
+
+/** A call's id, derived from the task that made it, so it traces back to the signed Result. */
+export function toolCallId(prefix: string, task: string, index: number): string {
+  return `${prefix}${task.slice(-20).replace(/[^A-Za-z0-9]/g, '')}${index}`
+}
+
+/** The text part of an output: none when it is a forced call's arguments. */
+export function answerText(output: GenerateOutput): string {
+  return output.params.constraint === 'tool_call' ? '' : output.text
+}
+
+export function usage(output: GenerateOutput): { prompt: number; completion: number } {
+  return { prompt: output.timings.prompt_tokens, completion: output.timings.generated_tokens }
+}
+
+/** `{ key: value }` when the value is set, else `{}` (the worker's input takes no nulls). */
+export function optional<K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } {
+  return (value === null || value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
+}

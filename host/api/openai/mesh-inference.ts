@@ -1,0 +1,174 @@
+/**
+ * One endpoint request as a task on the mesh: checks that some peer has the model (404 otherwise),
+ * submits an `infer.generate` / `infer.embed` task for it (the scheduler routes it to the best peer,
+ * or to N peers with fan-out), relays the tokens the running peer streams, and answers the output of
+ * the signed Result the requester accepted, with the task and the peer that produced it. A task that
+ * no peer takes in time is cancelled and answered 503 (429 when every peer with the model is busy)
+ * with the scheduler's reason; a client that goes away cancels its task.
+ */
+import { NO_REQUIREMENTS, type Task, TaskSchema } from '../../../zomes-bindings/index.ts'
+import type { PeerEntry } from '../../registry/peer-view.ts'
+import { isTerminal, type SchedulerService, type TaskView } from '../../scheduler/scheduler-service.ts'
+import { acceptedOutput, acceptedResult, whyEnded } from '../../scheduler/task-outcome.ts'
+import type { WorkerRegistry } from '../../workers/worker-registry.ts'
+import { EndpointError } from './endpoint-error.ts'
+import { type MeshModel, meshModels } from './mesh-models.ts'
+
+export interface MeshInferenceInit {
+  scheduler: Pick<SchedulerService, 'submit' | 'view' | 'cancel' | 'watch'>
+  workers: Pick<WorkerRegistry, 'get'>
+  peers: () => Promise<PeerEntry[]>
+  /** How long a task may wait for a peer to take it; default 30 s. */
+  assignTimeoutMs?: number
+  /** The task's deadline; default 10 min. */
+  taskTimeoutMs?: number
+}
+
+export interface MeshRequest {
+  kind: 'infer.generate' | 'infer.embed'
+  model: string
+  input: Record<string, unknown>
+  fanOut: number
+  /** Aborted when the client goes away: the task is cancelled. */
+  signal: AbortSignal
+  /** The task was submitted (its hash names it from now on). */
+  onSubmitted?: (task: string) => void
+  /** A peer took it (the first one, with fan-out). */
+  onAssigned?: (peer: string) => void
+  /** Text the running peer produced (not with fan-out, where the answer is known only at the end). */
+  onToken?: (text: string) => void
+}
+
+export interface MeshAnswer {
+  task: string
+  /** The author of the accepted Result. */
+  peer: string
+  output: unknown
+  view: TaskView
+}
+
+const DEFAULTS = { assignTimeoutMs: 30_000, taskTimeoutMs: 10 * 60_000 }
+const LEASE_MS = 60_000
+const MAX_ATTEMPTS = 3
+
+export class MeshInference {
+  readonly #init: MeshInferenceInit
+
+  constructor(init: MeshInferenceInit) {
+    this.#init = init
+  }
+
+  async models(): Promise<MeshModel[]> {
+    return meshModels(await this.#init.peers())
+  }
+
+  async run(request: MeshRequest): Promise<MeshAnswer> {
+    const models = await this.models()
+    const model = models.find((m) => m.name === request.model)
+    if (model === undefined) {
+      const names = models.map((m) => m.name).join(', ')
+      throw new EndpointError(
+        404,
+        'model_not_found',
+        `the model "${request.model}" is on no peer of the mesh (${names ? `models: ${names}` : 'no peer has any model'})`,
+        'model',
+      )
+    }
+    // The worker's own check, so a bad input is a 400 here rather than a task no peer can run.
+    const input = this.#init.workers.get(request.kind)?.input.safeParse(request.input)
+    if (input && !input.success) {
+      const issue = input.error.issues[0]
+      throw new EndpointError(
+        400,
+        'invalid_value',
+        `invalid request: ${issue?.message}`,
+        issue?.path.join('.') ?? null,
+      )
+    }
+    const task: Task = TaskSchema.parse({
+      kind: request.kind,
+      input: request.input,
+      input_cid: null,
+      requirements: { ...NO_REQUIREMENTS, model: request.model },
+      lease_ms: LEASE_MS,
+      deadline: (Date.now() + (this.#init.taskTimeoutMs ?? DEFAULTS.taskTimeoutMs)) * 1000,
+      max_attempts: MAX_ATTEMPTS,
+      fan_out: request.fanOut,
+    })
+    const { action_hash: hash } = await this.#init.scheduler.submit(task)
+    request.onSubmitted?.(hash)
+    const view = await this.#follow(hash, request)
+    if (view.state.status === 'done') {
+      return { task: hash, peer: acceptedResult(view)?.author ?? '', output: acceptedOutput(view), view }
+    }
+    const reason = whyEnded(view)
+    // Never taken by any peer: the mesh could not serve it; taken and failed: the peers' answers failed.
+    if (view.state.assignments.length === 0) throw unservable(model, reason)
+    const errors = view.state.results.flatMap((r) => (r.entry.error ? [r.entry.error] : []))
+    const why = [reason, ...errors].filter(Boolean).join('; ')
+    throw new EndpointError(502, `task_${view.state.status}`, `task ${hash} ${view.state.status}: ${why}`)
+  }
+
+  /** Follows the task until it ends (or is given up); answers its final view. */
+  #follow(hash: string, request: MeshRequest): Promise<TaskView> {
+    const { scheduler } = this.#init
+    return new Promise<TaskView>((resolve, reject) => {
+      let assignee: string | null = null
+      let unwatch: (() => void) | null = null
+      let ended = false
+      const end = (outcome: Promise<TaskView>) => {
+        if (ended) return
+        ended = true
+        clearTimeout(timer)
+        request.signal.removeEventListener('abort', onAbort)
+        unwatch?.()
+        outcome.then(resolve, reject)
+      }
+      // The view is read before the cancellation, so it still says why nobody took the task.
+      const giveUp = (reason: string) =>
+        end(
+          scheduler.view(hash).then(async (view) => {
+            await scheduler.cancel(hash, reason).catch(() => null)
+            return view
+          }),
+        )
+      const onAbort = () => giveUp('the client went away')
+      const timer = setTimeout(
+        () => giveUp('no peer took it in time'),
+        this.#init.assignTimeoutMs ?? DEFAULTS.assignTimeoutMs,
+      )
+      request.signal.addEventListener('abort', onAbort)
+      unwatch = scheduler.watch(hash, (event) => {
+        if (event.type === 'status') {
+          if (event.assignee !== null && assignee === null) {
+            assignee = event.assignee
+            clearTimeout(timer)
+            request.onAssigned?.(assignee)
+          }
+          if (isTerminal(event.status)) end(scheduler.view(hash))
+          return
+        }
+        const { type, data } = event.progress
+        if (
+          type === 'token' &&
+          typeof data === 'string' &&
+          event.assignee === assignee &&
+          request.fanOut === 1
+        )
+          request.onToken?.(data)
+      })
+    })
+  }
+}
+
+function unservable(model: MeshModel, reason: string): EndpointError {
+  const online = model.peers.length
+  if (online > 0 && model.busy.length === online) {
+    return new EndpointError(
+      429,
+      'peers_busy',
+      `every peer with model "${model.name}" is busy; try again shortly (${reason})`,
+    )
+  }
+  return new EndpointError(503, 'no_capacity', `no peer can serve model "${model.name}" now: ${reason}`)
+}

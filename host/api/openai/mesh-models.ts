@@ -1,0 +1,55 @@
+/**
+ * The models of the whole mesh, one entry per model name, from the peers this host sees: which peers
+ * have it (online or stale ones; an offline peer serves nothing), which have it loaded, and what
+ * the GGUF says about it. Pure: the peers in, the list out.
+ */
+import type { ModelInfo } from '../../../zomes-bindings/index.ts'
+import type { PeerEntry } from '../../registry/peer-view.ts'
+
+export interface MeshModel {
+  name: string
+  /** Agents that advertise a file of this name, this host first when it has one. */
+  peers: string[]
+  /** Those that have it in memory now. */
+  loaded_on: string[]
+  /** Those whose last heartbeat reported tasks queued or running. */
+  busy: string[]
+  /** Distinct files of this name (the same name may be different files on different peers). */
+  file_hashes: string[]
+  parameters: number | null
+  quantisation: string | null
+  context_length: number | null
+  architecture: string | null
+  size_bytes: number
+}
+
+export function meshModels(peers: readonly PeerEntry[]): MeshModel[] {
+  const byName = new Map<string, MeshModel>()
+  for (const peer of peers) {
+    if (peer.status === 'offline' || peer.capability === null) continue
+    for (const info of peer.capability.inference.models) {
+      const model = byName.get(info.name) ?? emptyModel(info)
+      byName.set(info.name, model)
+      model.peers.push(peer.agent)
+      if (info.loaded) model.loaded_on.push(peer.agent)
+      if ((peer.load?.queue_depth ?? 0) > 0) model.busy.push(peer.agent)
+      if (!model.file_hashes.includes(info.file_hash)) model.file_hashes.push(info.file_hash)
+    }
+  }
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name))
+}
+
+function emptyModel(info: ModelInfo): MeshModel {
+  return {
+    name: info.name,
+    peers: [],
+    loaded_on: [],
+    busy: [],
+    file_hashes: [],
+    parameters: info.parameters,
+    quantisation: info.quantisation,
+    context_length: info.context_length,
+    architecture: info.architecture,
+    size_bytes: info.size_bytes,
+  }
+}

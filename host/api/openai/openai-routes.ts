@@ -1,0 +1,216 @@
+/**
+ * The OpenAI- and Anthropic-compatible endpoint under `/v1`: thin routes around the pure translation
+ * modules and MeshInference. Every error is answered in the API's own shape (Anthropic's for
+ * `/v1/messages`, OpenAI's elsewhere), including bad JSON and unknown routes.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { z } from 'zod'
+import type { InferEmbedOutput } from '../../workers/infer-embed.ts'
+import { keyAllowsModel } from '../api-keys.ts'
+import {
+  anthropicMessage,
+  MessagesRequestSchema,
+  messagesCall,
+  messagesStream,
+} from './anthropic-messages.ts'
+import {
+  ChatChunks,
+  ChatCompletionRequestSchema,
+  chatCompletion,
+  chatCompletionCall,
+} from './chat-completions.ts'
+import { CompletionRequestSchema, completion, completionCall, completionStream } from './completions.ts'
+import { EmbeddingRequestSchema, embeddingCall, embeddingList } from './embeddings.ts'
+import {
+  anthropicErrorBody,
+  asEndpointError,
+  EndpointError,
+  invalidRequest,
+  openAiErrorBody,
+} from './endpoint-error.ts'
+import type { GenerateOutput } from './generation.ts'
+import type { MeshInference } from './mesh-inference.ts'
+import type { MeshModel } from './mesh-models.ts'
+import { ResponseRequestSchema, response, responseCall, responseStream } from './responses.ts'
+import { serveTask } from './serve-task.ts'
+
+export interface OpenAiApi {
+  inference: MeshInference
+}
+
+function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const parsed = schema.safeParse(body ?? null)
+  if (!parsed.success) throw invalidRequest(parsed.error)
+  return parsed.data
+}
+
+const errorBody = (err: EndpointError) => openAiErrorBody(err)
+
+export function modelObject(model: MeshModel) {
+  return {
+    id: model.name,
+    object: 'model' as const,
+    // GGUF files carry no creation date the mesh advertises.
+    created: 0,
+    owned_by: 'ripple',
+    ripple: {
+      peers: model.peers,
+      loaded_on: model.loaded_on,
+      busy: model.busy,
+      file_hashes: model.file_hashes,
+      parameters: model.parameters,
+      quantisation: model.quantisation,
+      context_length: model.context_length,
+      architecture: model.architecture,
+      size_bytes: model.size_bytes,
+    },
+  }
+}
+
+export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void {
+  void app.register(
+    async (v1) => {
+      v1.setErrorHandler((err, request, reply) => {
+        const endpointError = asEndpointError(err)
+        if (endpointError.status >= 500) request.log.error({ err }, 'endpoint request failed')
+        const body = request.url.startsWith('/v1/messages')
+          ? anthropicErrorBody(endpointError)
+          : openAiErrorBody(endpointError)
+        return reply.code(endpointError.status).type('application/json').send(body)
+      })
+      v1.setNotFoundHandler((request, reply) => {
+        const err = new EndpointError(
+          404,
+          'unknown_url',
+          `no route ${request.method} ${request.url.split('?')[0]}`,
+        )
+        return reply.code(404).send(openAiErrorBody(err))
+      })
+
+      v1.get('/models', async (request) => {
+        const models = (await api.inference.models()).filter((m) =>
+          keyAllowsModel(request.caller?.key ?? null, m.name),
+        )
+        return { object: 'list', data: models.map(modelObject) }
+      })
+
+      v1.get<{ Params: { model: string } }>('/models/:model', async (request) => {
+        const model = (await api.inference.models()).find((m) => m.name === request.params.model)
+        if (model === undefined || !keyAllowsModel(request.caller?.key ?? null, model.name))
+          throw new EndpointError(
+            404,
+            'model_not_found',
+            `the model "${request.params.model}" is on no peer of the mesh`,
+            'model',
+          )
+        return modelObject(model)
+      })
+
+      v1.post('/chat/completions', async (request, reply) => {
+        const call = chatCompletionCall(parse(ChatCompletionRequestSchema, request.body))
+        const answer = await serveTask(api.inference, request, reply, {
+          kind: 'infer.generate',
+          model: call.model,
+          input: call.input,
+          fanOut: call.fanOut,
+          ...(call.stream && {
+            stream: (id) => {
+              const chunks = new ChatChunks(id, call.input, call.includeUsage)
+              return {
+                start: () => [{ data: chunks.start() }],
+                token: (text) => chunks.token(text).map((data) => ({ data })),
+                finish: (output) => [
+                  ...chunks.finish(output as GenerateOutput).map((data) => ({ data })),
+                  { data: '[DONE]' },
+                ],
+                error: (err) => [{ data: errorBody(err) }],
+              }
+            },
+          }),
+        })
+        return (
+          answer &&
+          replyJson(reply, chatCompletion(identity(answer, call.model), answer.output as GenerateOutput))
+        )
+      })
+
+      v1.post('/completions', async (request, reply) => {
+        const call = completionCall(parse(CompletionRequestSchema, request.body))
+        const answer = await serveTask(api.inference, request, reply, {
+          kind: 'infer.generate',
+          model: call.model,
+          input: call.input,
+          fanOut: call.fanOut,
+          ...(call.stream && {
+            stream: (id) => completionStream(id, call.includeUsage, (e) => errorBody(asEndpointError(e))),
+          }),
+        })
+        return (
+          answer &&
+          replyJson(reply, completion(identity(answer, call.model), answer.output as GenerateOutput))
+        )
+      })
+
+      v1.post('/responses', async (request, reply) => {
+        const call = responseCall(parse(ResponseRequestSchema, request.body))
+        const answer = await serveTask(api.inference, request, reply, {
+          kind: 'infer.generate',
+          model: call.model,
+          input: call.input,
+          fanOut: call.fanOut,
+          ...(call.stream && {
+            stream: (id) => responseStream(id, call.input, (e) => errorBody(asEndpointError(e))),
+          }),
+        })
+        return (
+          answer && replyJson(reply, response(identity(answer, call.model), answer.output as GenerateOutput))
+        )
+      })
+
+      v1.post('/messages', async (request, reply) => {
+        const call = messagesCall(parse(MessagesRequestSchema, request.body))
+        const anthropicError = (e: Error) => anthropicErrorBody(asEndpointError(e))
+        const answer = await serveTask(api.inference, request, reply, {
+          kind: 'infer.generate',
+          model: call.model,
+          input: call.input,
+          fanOut: call.fanOut,
+          ...(call.stream && { stream: (id) => messagesStream(id, call.input, anthropicError) }),
+        })
+        return (
+          answer &&
+          replyJson(
+            reply,
+            anthropicMessage(identity(answer, call.model), call.input, answer.output as GenerateOutput),
+          )
+        )
+      })
+
+      v1.post('/embeddings', async (request, reply) => {
+        const body = parse(EmbeddingRequestSchema, request.body)
+        const call = embeddingCall(body)
+        const answer = await serveTask(api.inference, request, reply, { kind: 'infer.embed', ...call })
+        if (answer === null) return
+        const output = answer.output as InferEmbedOutput
+        if (body.dimensions != null && body.dimensions !== output.dimension) {
+          throw new EndpointError(
+            400,
+            'invalid_value',
+            `model "${call.model}" gives vectors of ${output.dimension} dimensions; it cannot give ${body.dimensions}`,
+            'dimensions',
+          )
+        }
+        return replyJson(reply, embeddingList(body, output))
+      })
+    },
+    { prefix: '/v1' },
+  )
+}
+
+function identity(answer: { task: string }, model: string) {
+  return { task: answer.task, model, created: Math.floor(Date.now() / 1000) }
+}
+
+function replyJson(reply: FastifyReply, body: unknown) {
+  return reply.type('application/json').send(body)
+}

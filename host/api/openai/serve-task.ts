@@ -1,0 +1,114 @@
+/**
+ * Serves one endpoint request through the mesh: runs the task (MeshInference), sets the headers that
+ * trace the answer to its signed Result (`x-ripple-task`, `x-ripple-peer`), and answers JSON or, for
+ * a stream, opens server-sent events once a peer took the task and relays its tokens through the
+ * API's renderer. An error before the stream opens is an ordinary error answer; after, an error event.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { keyAllowsModel } from '../api-keys.ts'
+import { asEndpointError, EndpointError } from './endpoint-error.ts'
+import type { MeshAnswer, MeshInference, MeshRequest } from './mesh-inference.ts'
+import { SseStream } from './sse.ts'
+
+export interface SseEvent {
+  data: unknown
+  event?: string
+}
+
+/** How one API streams: its events for the start, each token, the end, and a failure. */
+export interface StreamRenderer {
+  start(): SseEvent[]
+  token(text: string): SseEvent[]
+  finish(output: unknown): SseEvent[]
+  error(err: EndpointError): SseEvent[]
+}
+
+export interface TaskIdentity {
+  task: string
+  model: string
+  /** Unix seconds. */
+  created: number
+}
+
+export interface ServeOptions {
+  kind: MeshRequest['kind']
+  model: string
+  input: Record<string, unknown>
+  fanOut: number
+  /** Present for a streamed answer. */
+  stream?: (id: TaskIdentity) => StreamRenderer
+}
+
+/** Refuses an API key scoped to other models (403), before anything is submitted. */
+export function checkModelScope(request: FastifyRequest, model: string): void {
+  const key = request.caller?.key ?? null
+  if (!keyAllowsModel(key, model)) {
+    throw new EndpointError(
+      403,
+      'model_not_allowed',
+      `API key ${key?.id} may not use model "${model}" (it may use: ${key?.models?.join(', ')})`,
+      'model',
+    )
+  }
+}
+
+/** Runs the task; answers its answer for a JSON reply, or null once a stream was served. */
+export async function serveTask(
+  inference: MeshInference,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: ServeOptions,
+): Promise<MeshAnswer | null> {
+  checkModelScope(request, options.model)
+  if (options.stream && options.fanOut > 1) {
+    throw new EndpointError(
+      400,
+      'unsupported_combination',
+      'a stream shows one peer’s text as it comes; it does not go with ripple.fan_out above 1',
+      'stream',
+    )
+  }
+  const created = Math.floor(Date.now() / 1000)
+  const aborted = new AbortController()
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) aborted.abort()
+  })
+  let task = ''
+  // Set from callbacks: the stream opens when a peer takes the task.
+  const out = { sse: null as SseStream | null, renderer: null as StreamRenderer | null }
+  const send = (events: SseEvent[]) => {
+    for (const e of events) out.sse?.send(e.data, e.event)
+  }
+  const open = (peer: string) => {
+    if (out.sse !== null || !options.stream) return
+    out.renderer = options.stream({ task, model: options.model, created })
+    out.sse = new SseStream(reply, { 'x-ripple-task': task, 'x-ripple-peer': peer })
+    send(out.renderer.start())
+  }
+  try {
+    const answer = await inference.run({
+      kind: options.kind,
+      model: options.model,
+      input: options.input,
+      fanOut: options.fanOut,
+      signal: aborted.signal,
+      onSubmitted: (hash) => {
+        task = hash
+        reply.header('x-ripple-task', hash)
+      },
+      onAssigned: open,
+      onToken: (text) => send(out.renderer?.token(text) ?? []),
+    })
+    reply.header('x-ripple-peer', answer.peer)
+    if (!options.stream) return answer
+    open(answer.peer)
+    send(out.renderer?.finish(answer.output) ?? [])
+    out.sse?.end()
+    return null
+  } catch (err) {
+    if (out.sse === null) throw err
+    send(out.renderer?.error(asEndpointError(err)) ?? [])
+    out.sse.end()
+    return null
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * POST /api/models/pull `{ source, sha256?, size?, name? }`: fetches a model into the models directory
+ * (`hf:owner/repo/file.gguf`, `hf:owner/repo:quant` or an https URL), checks it and advertises it.
+ * Asked for with `accept: text/event-stream`, it streams `progress` events ({ downloaded_bytes,
+ * total_bytes }) and then `pulled` (or `error`); a request that fails before any byte arrives gets
+ * its error status (502 for a source that cannot be fetched, 422 for a refused file). A client that
+ * goes away stops the download, which the next pull of the same source resumes.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { GgufModel } from '../../inference/gguf-scan.ts'
+import type { PullProgress, PullRequest } from '../../inference/model-pull.ts'
+import { routes } from '../contract/index.ts'
+import { sendInvalidPayload } from '../error-reply.ts'
+import { lazyEventStream } from './models-route.ts'
+
+export type ModelPuller = (
+  request: PullRequest,
+  options: { signal: AbortSignal; onProgress: (progress: PullProgress) => void },
+) => Promise<GgufModel>
+
+export function registerModelPullRoute(app: FastifyInstance, pull: ModelPuller): void {
+  app.post(routes.pullModel.path, async (request, reply) => {
+    const body = routes.pullModel.body.safeParse(request.body ?? null)
+    if (!body.success) return sendInvalidPayload(reply, 'invalid pull', body.error)
+    const stop = new AbortController()
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) stop.abort(new Error('the client went away'))
+    })
+    if (!request.headers.accept?.includes('text/event-stream'))
+      return { model: await pull(body.data, { signal: stop.signal, onProgress: () => {} }) }
+    const events = lazyEventStream(reply)
+    try {
+      const model = await pull(body.data, {
+        signal: stop.signal,
+        onProgress: (progress) => events.send('progress', progress),
+      })
+      if (!events.opened) return { model }
+      events.send('pulled', { model })
+    } catch (err) {
+      if (!events.opened) throw err
+      const { name, message } = err as Error
+      events.send('error', { error: { name, message } })
+    }
+    events.end()
+  })
+}

@@ -1,0 +1,130 @@
+/**
+ * Chat messages with tool calls, as llama.cpp's chat templates see them: the history node-llama-cpp
+ * renders (an assistant's calls and the tools' answers become function calls with results inside one
+ * model response), and the grammar that forces a call (`tool_choice` `required` or a name), so that
+ * even a weak model answers with a call whose arguments match the tool's parameter schema.
+ */
+import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelResponse } from 'node-llama-cpp'
+
+export interface ToolCall {
+  name: string
+  /** JSON text, as the OpenAI API carries it. */
+  arguments: string
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool'
+  content: string
+  /** An assistant's calls; each id is answered by a later `tool` message. */
+  tool_calls?: (ToolCall & { id: string })[]
+  /** A tool message: the call it answers. */
+  tool_call_id?: string
+}
+
+export interface Tool {
+  name: string
+  description?: string
+  /** A JSON schema for the arguments (node-llama-cpp's subset); absent: no arguments. */
+  parameters?: Record<string, unknown>
+}
+
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string }
+
+/** Thrown when chat messages cannot be turned into a conversation the model can answer. */
+export class InvalidMessagesError extends Error {
+  static override readonly name = 'InvalidMessagesError'
+  constructor(message: string) {
+    super(message)
+    this.name = 'InvalidMessagesError'
+  }
+}
+
+const NO_ARGUMENTS = { type: 'object', properties: {} }
+
+/**
+ * The history to answer, ending in the model's (open) response: after a user message an empty one;
+ * after tool results, the response that made the calls, now holding their results.
+ */
+export function chatHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
+  const last = messages.at(-1)
+  if (last?.role !== 'user' && last?.role !== 'tool')
+    throw new InvalidMessagesError('the last chat message must be from the user or a tool')
+  const history: ChatHistoryItem[] = []
+  const pending = new Map<string, ChatModelFunctionCall>()
+  for (const m of messages) {
+    if (m.role === 'system' || m.role === 'user') history.push({ type: m.role, text: m.content })
+    else if (m.role === 'assistant') {
+      const response: ChatModelResponse['response'] = m.content ? [m.content] : []
+      for (const call of m.tool_calls ?? []) {
+        const item: ChatModelFunctionCall = {
+          type: 'functionCall',
+          name: call.name,
+          params: parseArguments(call.arguments),
+          result: null,
+        }
+        pending.set(call.id, item)
+        response.push(item)
+      }
+      history.push({ type: 'model', response })
+    } else {
+      const call = pending.get(m.tool_call_id ?? '')
+      if (call === undefined)
+        throw new InvalidMessagesError(`tool message answers no earlier tool call (id "${m.tool_call_id}")`)
+      call.result = m.content
+      pending.delete(m.tool_call_id ?? '')
+    }
+  }
+  if (last.role === 'user') history.push({ type: 'model', response: [] })
+  return history
+}
+
+/** The tool a forced call must be: the named one, or the only tool with `required`; null when not fixed. */
+export function forcedToolName(tools: readonly Tool[], choice: ToolChoice | undefined): string | null {
+  if (typeof choice === 'object') return choice.name
+  return choice === 'required' && tools.length === 1 ? (tools[0]?.name ?? null) : null
+}
+
+/**
+ * For a call the request forces: the JSON schema its output must match, and how to read the call from
+ * the output. A named tool (or the only tool) is generated as its arguments alone, so they stream as
+ * they come and the call's arguments are that very text; a choice among several as
+ * `{ "name": ..., "arguments": ... }`.
+ */
+export function forcedCall(
+  tools: readonly Tool[],
+  choice: ToolChoice | undefined,
+): { schema: unknown; read: (json: unknown, text: string) => ToolCall[] } | null {
+  if (choice === undefined || choice === 'auto' || choice === 'none') return null
+  const name = forcedToolName(tools, choice)
+  if (name !== null) {
+    const named = tools.find((t) => t.name === name)
+    if (named === undefined)
+      throw new InvalidMessagesError(`tool_choice names "${name}", which is not among the tools`)
+    return {
+      schema: named.parameters ?? NO_ARGUMENTS,
+      read: (json, text) => (json === null ? [] : [{ name, arguments: text.trim() }]),
+    }
+  }
+  if (tools.length === 0) throw new InvalidMessagesError('tool_choice "required" needs at least one tool')
+  return {
+    schema: {
+      oneOf: tools.map((t) => ({
+        type: 'object',
+        properties: { name: { const: t.name }, arguments: t.parameters ?? NO_ARGUMENTS },
+      })),
+    },
+    read: (json) => {
+      const call = json as { name?: string; arguments?: unknown } | null
+      return call?.name ? [{ name: call.name, arguments: JSON.stringify(call.arguments ?? {}) }] : []
+    },
+  }
+}
+
+/** Earlier calls' arguments as the client sent them back; text that is not JSON is kept as text. */
+function parseArguments(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}

@@ -1,0 +1,507 @@
+/**
+ * The OpenAI- and Anthropic-compatible endpoint, through the official clients (`openai`,
+ * `@anthropic-ai/sdk`), against three `ripple up` processes on loopback: the client talks to the
+ * first peer, only the third holds the model (the tiny generated one). Answers must equal what the
+ * same model file, seed and greedy settings give when node-llama-cpp runs here directly.
+ */
+import { createHash } from 'node:crypto'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Anthropic from '@anthropic-ai/sdk'
+import OpenAI from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ModelProcess } from '../../host/inference/model-process.ts'
+import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
+import { type ModelServer, startModelServer } from '../fixtures/model-server.ts'
+import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
+import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+
+type Peer = RunningRipple & { dataDir: string; agent: string; url: string; token: string }
+
+let root: string
+let first: Peer
+let second: Peer
+let third: Peer
+let openai: OpenAI
+let anthropic: Anthropic
+let local: ModelsFixture
+let tiny: ModelProcess
+let files: ModelServer
+
+const TINY_EMBEDDING = 64
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ripple-e2e-openai-'))
+  const network = await isolatedNetwork(root, 'e2e-openai')
+  const start = async (name: string): Promise<Peer> => {
+    const dataDir = join(root, name)
+    const models = join(root, `${name}-models`)
+    await mkdir(models, { recursive: true })
+    if (name === 'third') await writeLlamaModel(join(models, 'tiny.gguf'), TINY_MODEL)
+    const flags = ['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
+    const daemon = await startRipple(
+      [...flags, '--name', name, '--threads', '1', '--log-level', 'warn'],
+      90_000,
+    )
+    const line = (key: string) => new RegExp(`^ripple: ${key} (\\S+)$`, 'm').exec(daemon.stdout())?.[1] ?? ''
+    const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
+    return { ...daemon, dataDir, agent: line('agent'), url: line('api'), token }
+  }
+  ;[first, second, third] = await Promise.all([start('first'), start('second'), start('third')])
+  openai = new OpenAI({ baseURL: `${first.url}/v1`, apiKey: first.token, maxRetries: 0 })
+  anthropic = new Anthropic({ baseURL: first.url, apiKey: first.token, maxRetries: 0 })
+  local = await modelsFixture()
+  tiny = await local.manager.load('tiny')
+  files = await startModelServer()
+  // The first peer must know the third's capability (with the model) before anything can be asked.
+  for (const deadline = Date.now() + 60_000; ; ) {
+    const models = await openai.models.list()
+    if (models.data.some((m) => m.id === 'tiny')) break
+    if (Date.now() > deadline) throw new Error('the first peer never saw the model of the third')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+  }
+}, 180_000)
+
+afterAll(async () => {
+  for (const d of [first, second, third]) if (d && d.child.exitCode === null) d.child.kill('SIGKILL')
+  await local?.close()
+  await files?.close()
+  await rm(root, { recursive: true, force: true })
+})
+
+const ask = [{ role: 'user' as const, content: 'Tell me about the mesh.' }]
+const weather = {
+  type: 'object',
+  properties: { city: { type: 'string' }, days: { type: 'integer' } },
+  required: ['city', 'days'],
+}
+
+/** What a request that must fail threw: the clients' APIError (status, error body, message). */
+function failure(request: Promise<unknown>): Promise<{ status: number; error: unknown; message: string }> {
+  return request.then(
+    () => {
+      throw new Error('the request succeeded')
+    },
+    (err: unknown) => err as { status: number; error: unknown; message: string },
+  )
+}
+
+/** Anthropic's params as this endpoint takes them (the SDK's types no longer list temperature). */
+const params = (p: Record<string, unknown>) => p as unknown as Anthropic.MessageCreateParamsNonStreaming
+
+/** The same generation run here, on node-llama-cpp directly. */
+function direct(request: Parameters<ModelProcess['generate']>[0]) {
+  return tiny.generate(request)
+}
+
+describe('the endpoint on the first of three peers, the model on the third', { timeout: 120_000 }, () => {
+  it('lists the models of the whole mesh, with the peers that have them', async () => {
+    const models = await openai.models.list()
+    const entry = models.data.find((m) => m.id === 'tiny') as unknown as {
+      object: string
+      ripple: { peers: string[]; file_hashes: string[]; parameters: number; context_length: number }
+    }
+    expect(entry.object).toBe('model')
+    expect(entry.ripple.peers).toEqual([third.agent])
+    const sha = createHash('sha256')
+      .update(await readFile(join(root, 'third-models', 'tiny.gguf')))
+      .digest('hex')
+    expect(entry.ripple.file_hashes).toEqual([sha])
+    expect(entry.ripple.context_length).toBe(4096)
+    expect((await openai.models.retrieve('tiny')).id).toBe('tiny')
+  })
+
+  it('answers a chat completion on the third peer with what node-llama-cpp gives directly', async () => {
+    const { data, response } = await openai.chat.completions
+      .create({ model: 'tiny', messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
+      .withResponse()
+    const expected = await direct({ messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
+    expect(data.choices[0]?.message.content).toBe(expected.text)
+    expect(data.choices[0]?.finish_reason).toBe(expected.stop_reason === 'max_tokens' ? 'length' : 'stop')
+    expect(data.usage?.completion_tokens).toBe(expected.generated_tokens)
+    expect(data.usage?.prompt_tokens).toBe(expected.prompt_tokens)
+    // The answer traces to a signed Result of the third peer.
+    expect(response.headers.get('x-ripple-peer')).toBe(third.agent)
+    const task = response.headers.get('x-ripple-task') ?? ''
+    const show = await runRipple(['task', 'show', task, '--data-dir', first.dataDir, '--json'])
+    const view = JSON.parse(show.stdout) as { state: { status: string; results: { author: string }[] } }
+    expect(view.state.status).toBe('done')
+    expect(view.state.results.map((r) => r.author)).toEqual([third.agent])
+  })
+
+  it('streams a chat completion as chunks, ending with the usage', async () => {
+    const stream = await openai.chat.completions.create({
+      model: 'tiny',
+      messages: ask,
+      max_tokens: 16,
+      temperature: 0,
+      seed: 7,
+      stream: true,
+      stream_options: { include_usage: true },
+    })
+    let text = ''
+    let usage: OpenAI.CompletionUsage | null | undefined = null
+    let finish: string | null = null
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? ''
+      finish = chunk.choices[0]?.finish_reason ?? finish
+      usage = chunk.usage ?? usage
+    }
+    const expected = await direct({ messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
+    expect(text).toBe(expected.text)
+    expect(finish).toBe('length')
+    expect(usage?.completion_tokens).toBe(expected.generated_tokens)
+  })
+
+  it('gives json_schema output that parses and matches the schema', async () => {
+    // A bounded string: greedy sampling on random weights may otherwise never close it.
+    const schema = {
+      type: 'object',
+      properties: { answer: { type: 'string', maxLength: 24 }, confident: { type: 'boolean' } },
+    }
+    const data = await openai.chat.completions.create({
+      model: 'tiny',
+      messages: ask,
+      max_tokens: 200,
+      temperature: 0,
+      response_format: { type: 'json_schema', json_schema: { name: 'reply', schema } },
+    })
+    const parsed = JSON.parse(data.choices[0]?.message.content ?? '')
+    expect(Object.keys(parsed).sort()).toEqual(['answer', 'confident'])
+    expect(typeof parsed.answer).toBe('string')
+    expect(typeof parsed.confident).toBe('boolean')
+  })
+
+  const tools: OpenAI.ChatCompletionTool[] = [
+    { type: 'function', function: { name: 'get_weather', description: 'the weather', parameters: weather } },
+  ]
+  const expectWeatherArguments = (json: string) => {
+    const args = JSON.parse(json)
+    expect(Object.keys(args).sort()).toEqual(['city', 'days'])
+    expect(typeof args.city).toBe('string')
+    expect(Number.isInteger(args.days)).toBe(true)
+  }
+
+  it('forces a tool call whose arguments parse and match, streamed and not', async () => {
+    const request = {
+      model: 'tiny',
+      messages: ask,
+      max_tokens: 200,
+      temperature: 0,
+      tools,
+      tool_choice: { type: 'function' as const, function: { name: 'get_weather' } },
+    }
+    const data = await openai.chat.completions.create(request)
+    const [call] = data.choices[0]?.message.tool_calls ?? []
+    expect(data.choices[0]?.finish_reason).toBe('tool_calls')
+    expect(call?.type === 'function' && call.function.name).toBe('get_weather')
+    expectWeatherArguments(call?.type === 'function' ? call.function.arguments : '')
+
+    const stream = await openai.chat.completions.create({ ...request, stream: true })
+    let args = ''
+    let name = ''
+    for await (const chunk of stream) {
+      for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) {
+        name += delta.function?.name ?? ''
+        args += delta.function?.arguments ?? ''
+      }
+    }
+    expect(name).toBe('get_weather')
+    expect(args).toBe(call?.type === 'function' ? call.function.arguments : '')
+  })
+
+  it("embeds texts into vectors of the model's dimension, as floats and base64", async () => {
+    const floats = await openai.embeddings.create({
+      model: 'tiny',
+      input: ['one', 'two'],
+      encoding_format: 'float',
+    })
+    expect(floats.data.map((d) => d.embedding.length)).toEqual([TINY_EMBEDDING, TINY_EMBEDDING])
+    // The client asks for base64 by default and decodes it.
+    const decoded = await openai.embeddings.create({ model: 'tiny', input: 'one' })
+    expect(decoded.data[0]?.embedding).toHaveLength(TINY_EMBEDDING)
+    // base64 carries float32s: the same vector, at float32 precision.
+    expect(decoded.data[0]?.embedding).toEqual([...new Float32Array(floats.data[0]?.embedding ?? [])])
+  })
+
+  it('completes a raw prompt (/v1/completions) as node-llama-cpp does', async () => {
+    const data = await openai.completions.create({
+      model: 'tiny',
+      prompt: 'Once',
+      max_tokens: 12,
+      temperature: 0,
+      seed: 1,
+    })
+    const expected = await direct({ prompt: 'Once', max_tokens: 12, temperature: 0, seed: 1 })
+    expect(data.choices[0]?.text).toBe(expected.text)
+  })
+
+  it('answers the Responses API: text, and a tool call round trip, streamed and not', async () => {
+    const text = await openai.responses.create({
+      model: 'tiny',
+      input: 'Tell me about the mesh.',
+      max_output_tokens: 16,
+      temperature: 0,
+      seed: 7,
+    } as OpenAI.Responses.ResponseCreateParamsNonStreaming)
+    const expected = await direct({ messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
+    expect(text.output_text).toBe(expected.text)
+
+    const responseTools: OpenAI.Responses.Tool[] = [
+      { type: 'function', name: 'get_weather', parameters: weather, strict: false },
+    ]
+    const called = await openai.responses.create({
+      model: 'tiny',
+      input: 'Weather in Paris?',
+      max_output_tokens: 200,
+      temperature: 0,
+      tools: responseTools,
+      tool_choice: 'required',
+    })
+    const call = called.output.find((o) => o.type === 'function_call')
+    expect(call?.type === 'function_call' && call.name).toBe('get_weather')
+    expectWeatherArguments(call?.type === 'function_call' ? call.arguments : '')
+
+    if (call?.type !== 'function_call') throw new Error('no call')
+    const answered = await openai.responses.create({
+      model: 'tiny',
+      input: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { type: 'function_call', call_id: call.call_id, name: call.name, arguments: call.arguments },
+        { type: 'function_call_output', call_id: call.call_id, output: 'sunny' },
+      ],
+      max_output_tokens: 8,
+      temperature: 0,
+      tools: responseTools,
+    })
+    expect(answered.status).toBe('incomplete')
+    expect(answered.output_text.length).toBeGreaterThan(0)
+
+    const stream = await openai.responses.create({
+      model: 'tiny',
+      input: 'Tell me about the mesh.',
+      max_output_tokens: 16,
+      temperature: 0,
+      seed: 7,
+      stream: true,
+    } as OpenAI.Responses.ResponseCreateParamsStreaming)
+    let streamed = ''
+    const types = new Set<string>()
+    for await (const event of stream) {
+      types.add(event.type)
+      if (event.type === 'response.output_text.delta') streamed += event.delta
+    }
+    expect(streamed).toBe(expected.text)
+    expect(types).toContain('response.created')
+    expect(types).toContain('response.output_text.done')
+  })
+
+  it("answers Anthropic's Messages API: text, tool_use and a tool_result round trip, streamed and not", async () => {
+    const request = params({ model: 'tiny', max_tokens: 16, temperature: 0, messages: ask, seed: 7 })
+    const message = await anthropic.messages.create(request)
+    const expected = await direct({ messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
+    expect(message.content).toEqual([{ type: 'text', text: expected.text }])
+    expect(message.stop_reason).toBe('max_tokens')
+    expect(message.usage.output_tokens).toBe(expected.generated_tokens)
+
+    const streamed = await anthropic.messages.stream(request).finalMessage()
+    expect(streamed.content).toEqual([{ type: 'text', text: expected.text }])
+
+    const tool = {
+      name: 'get_weather',
+      description: 'the weather',
+      input_schema: weather as Anthropic.Tool.InputSchema,
+    }
+    const used = await anthropic.messages.create(
+      params({
+        model: 'tiny',
+        max_tokens: 200,
+        temperature: 0,
+        messages: [{ role: 'user', content: 'Weather in Paris?' }],
+        tools: [tool],
+        tool_choice: { type: 'tool', name: 'get_weather' },
+      }),
+    )
+    expect(used.stop_reason).toBe('tool_use')
+    const use = used.content.find((b) => b.type === 'tool_use')
+    if (use?.type !== 'tool_use') throw new Error('no tool_use')
+    expectWeatherArguments(JSON.stringify(use.input))
+
+    const usedStreamed = await anthropic.messages
+      .stream(
+        params({
+          model: 'tiny',
+          max_tokens: 200,
+          temperature: 0,
+          messages: [{ role: 'user', content: 'Weather in Paris?' }],
+          tools: [tool],
+          tool_choice: { type: 'tool', name: 'get_weather' },
+        }),
+      )
+      .finalMessage()
+    // The same call (its id names the other task).
+    expect(usedStreamed.content.find((b) => b.type === 'tool_use')).toMatchObject({
+      name: use.name,
+      input: use.input,
+    })
+
+    const after = await anthropic.messages.create(
+      params({
+        model: 'tiny',
+        max_tokens: 8,
+        temperature: 0,
+        tools: [tool],
+        messages: [
+          { role: 'user', content: 'Weather in Paris?' },
+          { role: 'assistant', content: [use] },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: 'sunny' }] },
+        ],
+      }),
+    )
+    expect(after.content[0]?.type).toBe('text')
+    expect(after.usage.output_tokens).toBeGreaterThan(0)
+  })
+})
+
+describe('errors, in each API’s own shape', { timeout: 60_000 }, () => {
+  it('400 names the field at fault; 404 an unknown model; 401 a missing or wrong key', async () => {
+    const bad = await failure(
+      openai.chat.completions.create({ model: 'tiny', messages: ask, temperature: 7 }),
+    )
+    expect(bad.status).toBe(400)
+    expect(bad.error).toMatchObject({
+      type: 'invalid_request_error',
+      param: 'temperature',
+      code: 'invalid_value',
+    })
+
+    const unknown = await failure(openai.chat.completions.create({ model: 'llama-70b', messages: ask }))
+    expect(unknown.status).toBe(404)
+    expect(unknown.error).toMatchObject({ param: 'model', code: 'model_not_found' })
+
+    const anthropicUnknown = await failure(
+      anthropic.messages.create({ model: 'llama-70b', max_tokens: 4, messages: ask }),
+    )
+    expect(anthropicUnknown.status).toBe(404)
+    expect(anthropicUnknown.error).toMatchObject({ type: 'error', error: { type: 'not_found_error' } })
+
+    const anthropicBad = await failure(
+      anthropic.messages.create({
+        model: 'tiny',
+        messages: ask,
+      } as unknown as Anthropic.MessageCreateParamsNonStreaming),
+    )
+    expect(anthropicBad.status).toBe(400)
+    expect(anthropicBad.error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } })
+
+    const wrong = new OpenAI({ baseURL: `${first.url}/v1`, apiKey: 'rpl_000000000000_nope', maxRetries: 0 })
+    const refused = await failure(wrong.models.list())
+    expect(refused.status).toBe(401)
+    expect(refused.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_api_key' })
+    const wrongAnthropic = new Anthropic({ baseURL: first.url, apiKey: 'nope', maxRetries: 0 })
+    const refusedAnthropic = await failure(
+      wrongAnthropic.messages.create({ model: 'tiny', max_tokens: 4, messages: ask }),
+    )
+    expect(refusedAnthropic.status).toBe(401)
+    expect(refusedAnthropic.error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } })
+
+    // An unknown route under /v1 and bad JSON are the API's errors too.
+    const res = await fetch(`${first.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${first.token}`, 'content-type': 'application/json' },
+      body: '{not json',
+    })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error')
+  })
+})
+
+describe('API keys', { timeout: 60_000 }, () => {
+  it('are accepted, refused when wrong, revoked or scoped to another model', async () => {
+    const create = async (...flags: string[]) => {
+      const res = await runRipple(['keys', 'create', '--data-dir', first.dataDir, ...flags])
+      expect(res.code, res.stderr).toBe(0)
+      return res.stdout.trim()
+    }
+    const key = await create('--name', 'agent', '--expires', '30d')
+    const scoped = await create('--models', 'other-model')
+    const withKey = new OpenAI({ baseURL: `${first.url}/v1`, apiKey: key, maxRetries: 0 })
+    const reply = await withKey.chat.completions.create({
+      model: 'tiny',
+      messages: ask,
+      max_tokens: 2,
+      temperature: 0,
+    })
+    expect(reply.choices[0]?.message.content).toBeTypeOf('string')
+    // Anthropic clients send the key as x-api-key.
+    const anthropicWithKey = new Anthropic({ baseURL: first.url, apiKey: key, maxRetries: 0 })
+    expect(
+      (await anthropicWithKey.messages.create({ model: 'tiny', max_tokens: 2, messages: ask })).type,
+    ).toBe('message')
+
+    const withScoped = new OpenAI({ baseURL: `${first.url}/v1`, apiKey: scoped, maxRetries: 0 })
+    const outOfScope = await failure(
+      withScoped.chat.completions.create({ model: 'tiny', messages: ask, max_tokens: 2 }),
+    )
+    expect(outOfScope.status).toBe(403)
+    expect(outOfScope.error).toMatchObject({ code: 'model_not_allowed', param: 'model' })
+    expect((await withScoped.models.list()).data).toEqual([])
+
+    // A key is no management token.
+    const management = await fetch(`${first.url}/api/status`, { headers: { authorization: `Bearer ${key}` } })
+    expect(management.status).toBe(401)
+
+    const ls = await runRipple(['keys', 'ls', '--data-dir', first.dataDir, '--json'])
+    const listed = JSON.parse(ls.stdout) as { id: string; name: string | null }[]
+    expect(JSON.stringify(listed)).not.toContain(key)
+    const id = listed.find((k) => k.name === 'agent')?.id ?? ''
+    expect((await runRipple(['keys', 'revoke', id, '--data-dir', first.dataDir])).code).toBe(0)
+    const revoked = await failure(withKey.models.list())
+    expect(revoked.status).toBe(401)
+    expect(revoked.message).toContain(`API key ${id} was revoked`)
+  })
+})
+
+describe('ripple models pull', { timeout: 90_000 }, () => {
+  it('pulls a model into the second peer, which then serves it too; refuses a corrupt file with the reason', async () => {
+    const bytes = await readFile(join(root, 'third-models', 'tiny.gguf'))
+    files.put('/models/pulled.gguf', bytes)
+    const pulled = await runRipple([
+      'models',
+      'pull',
+      `${files.url}/models/pulled.gguf`,
+      '--data-dir',
+      second.dataDir,
+    ])
+    expect(pulled.code, pulled.stderr).toBe(0)
+    expect(pulled.stdout).toMatch(/^pulled pulled \(/)
+    expect(pulled.stderr).toMatch(/ripple: pulling \[#{30}\] 100%/)
+    for (const deadline = Date.now() + 30_000; ; ) {
+      const models = await openai.models.list()
+      const entry = models.data.find((m) => m.id === 'pulled') as unknown as
+        | { ripple: { peers: string[] } }
+        | undefined
+      if (entry?.ripple.peers.includes(second.agent)) break
+      if (Date.now() > deadline) throw new Error('the pulled model was never advertised')
+      await new Promise((resolve) => setTimeout(resolve, 300))
+    }
+    const { response } = await openai.chat.completions
+      .create({ model: 'pulled', messages: ask, max_tokens: 2, temperature: 0 })
+      .withResponse()
+    expect(response.headers.get('x-ripple-peer')).toBe(second.agent)
+
+    const corrupt = Buffer.from(bytes)
+    corrupt.fill(0, 0, 4)
+    files.put('/models/corrupt.gguf', corrupt)
+    const refused = await runRipple([
+      'models',
+      'pull',
+      `${files.url}/models/corrupt.gguf`,
+      '--data-dir',
+      second.dataDir,
+    ])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/refused .*corrupt\.gguf: not a usable GGUF model/)
+  })
+})

@@ -1,0 +1,121 @@
+/**
+ * Model pulls through node-llama-cpp's downloader from a file server on 127.0.0.1 (nothing leaves
+ * the machine; `hf:` URIs resolve there through HF_ENDPOINT, as huggingface.co cannot be reached):
+ * complete, corrupted, truncated, wrong size, wrong hash.
+ */
+import { createHash } from 'node:crypto'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ModelPullRefusedError, ModelSourceError, pullModel } from '../../../host/inference/model-pull.ts'
+import { silentLogger } from '../../../host/log/logger.ts'
+import { TINY_MODEL, writeLlamaModel } from '../../fixtures/gguf-generator.ts'
+import { type ModelServer, startModelServer } from '../../fixtures/model-server.ts'
+
+let root: string
+let server: ModelServer
+/** The Hugging Face stand-in, on another loopback address: node-llama-cpp takes any URL of its host for Hugging Face's. */
+let hf: ModelServer
+let tiny: Buffer
+let tinySha: string
+let n = 0
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ripple-pull-'))
+  await writeLlamaModel(join(root, 'tiny.gguf'), TINY_MODEL)
+  tiny = await readFile(join(root, 'tiny.gguf'))
+  tinySha = createHash('sha256').update(tiny).digest('hex')
+  server = await startModelServer()
+  hf = await startModelServer('127.0.0.2')
+  process.env.HF_ENDPOINT = `${hf.url}/`
+})
+afterAll(async () => {
+  await server.close()
+  await hf.close()
+  await rm(root, { recursive: true, force: true })
+})
+
+/** A fresh models dir and staging dir. */
+function dirs() {
+  n++
+  return {
+    modelsDir: join(root, `models-${n}`),
+    stagingDir: join(root, `staging-${n}`),
+    logger: silentLogger(),
+  }
+}
+
+describe('pullModel', { timeout: 60_000 }, () => {
+  it('downloads a URL into the models dir, checked, with progress', async () => {
+    server.put('/files/tiny.gguf', tiny)
+    const init = dirs()
+    const progress: number[] = []
+    const model = await pullModel(
+      init,
+      { source: `${server.url}/files/tiny.gguf`, sha256: tinySha },
+      { onProgress: (p) => progress.push(p.downloaded_bytes) },
+    )
+    expect(model.name).toBe('tiny')
+    expect(model.sha256).toBe(tinySha)
+    expect(model.path).toBe(join(init.modelsDir, 'tiny.gguf'))
+    expect((await readFile(model.path)).equals(tiny)).toBe(true)
+    expect(progress.at(-1)).toBe(tiny.length)
+  })
+
+  it('resolves hf:owner/repo/file.gguf and hf:owner/repo:quant through the Hugging Face endpoint', async () => {
+    hf.put('/someone/tiny-repo/resolve/main/tiny.gguf', tiny)
+    const byFile = await pullModel(dirs(), { source: 'hf:someone/tiny-repo/tiny.gguf' })
+    // node-llama-cpp's file name for a Hugging Face file: the owner and repo, then the file.
+    expect(byFile.name).toBe('hf_someone_tiny-repo_tiny')
+    expect(byFile.sha256).toBe(tinySha)
+    hf.put('/someone/tiny-repo/resolve/main/tiny-repo.Q8_0.gguf', tiny)
+    hf.manifest('someone', 'tiny-repo', 'Q8_0', 'tiny-repo.Q8_0.gguf')
+    const byQuant = await pullModel(dirs(), { source: 'hf:someone/tiny-repo:Q8_0', name: 'tiny-q8' })
+    expect(byQuant.name).toBe('tiny-q8')
+    expect(byQuant.sha256).toBe(tinySha)
+    await expect(pullModel(dirs(), { source: 'hf:someone/tiny-repo:Q2_K' })).rejects.toThrow(ModelSourceError)
+  })
+
+  it('refuses a corrupted file with the reason and keeps nothing', async () => {
+    const corrupt = Buffer.from(tiny)
+    corrupt.fill(0, 0, 4)
+    server.put('/files/corrupt.gguf', corrupt)
+    const init = dirs()
+    const err = await pullModel(init, { source: `${server.url}/files/corrupt.gguf` }).catch((e: Error) => e)
+    expect(err).toBeInstanceOf(ModelPullRefusedError)
+    expect((err as ModelPullRefusedError).reason).toMatch(/^not a usable GGUF model: /)
+    expect(await readdir(init.modelsDir).catch(() => [])).toEqual([])
+    expect(await readdir(init.stagingDir)).toEqual([])
+  })
+
+  it('refuses a truncated model (the GGUF header says more than the file holds)', async () => {
+    server.put('/files/short.gguf', tiny.subarray(0, tiny.length - 1000))
+    const err = await pullModel(dirs(), { source: `${server.url}/files/short.gguf` }).catch((e: Error) => e)
+    expect((err as ModelPullRefusedError).reason).toMatch(/truncated/)
+  })
+
+  it('refuses a file of the wrong size or hash', async () => {
+    server.put('/files/sized.gguf', tiny)
+    const wrongSize = await pullModel(dirs(), {
+      source: `${server.url}/files/sized.gguf`,
+      size: tiny.length + 1,
+    }).catch((e: Error) => e)
+    expect((wrongSize as ModelPullRefusedError).reason).toBe(
+      `size: expected ${tiny.length + 1} bytes, got ${tiny.length}`,
+    )
+    const wrongHash = await pullModel(dirs(), {
+      source: `${server.url}/files/sized.gguf`,
+      sha256: '0'.repeat(64),
+    }).catch((e: Error) => e)
+    expect((wrongHash as ModelPullRefusedError).reason).toBe(
+      `sha256: expected ${'0'.repeat(64)}, got ${tinySha}`,
+    )
+  })
+
+  it('says why a source cannot be fetched', async () => {
+    await expect(pullModel(dirs(), { source: `${server.url}/files/missing.gguf` })).rejects.toThrow(
+      ModelSourceError,
+    )
+  })
+})
