@@ -7,11 +7,15 @@ import type { ConductorPort } from '../conductor/port.ts'
 import type { Startable } from '../daemon/startable.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import type { Logger } from '../log/logger.ts'
+import type { DaemonMetrics } from '../metrics/daemon-metrics.ts'
 import { bearerAuth } from './bearer-auth.ts'
 import type { PeersReply, StatusView } from './contract/index.ts'
+import type { LiveFeed } from './dashboard/live-feed.ts'
+import { dashboardRoutes, readDashboardFiles, registerDashboardFiles } from './dashboard/static-files.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
 import { LoginCodes } from './login-codes.ts'
+import { registerEventsRoute } from './routes/events-route.ts'
 import { type InviteApi, registerInviteRoutes } from './routes/invites-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { registerPeersRoute } from './routes/peers-route.ts'
@@ -42,6 +46,10 @@ export interface ApiServerInit {
   policies?: PolicyApi
   /** Invites to this peer's private mesh. */
   invites?: InviteApi
+  /** The dashboard's live stream (GET /api/events). */
+  feed?: LiveFeed
+  /** GET /metrics, and the count of API requests. */
+  metrics?: DaemonMetrics
   logger: Logger
 }
 
@@ -83,7 +91,17 @@ export class ApiServer implements Startable {
       // Event streams (task events, MCP) stay open: stopping the daemon must not wait for their clients.
       forceCloseConnections: true,
     })
-    this.app.addHook('onRequest', bearerAuth(init.token, [SESSION_ROUTE]))
+    const dashboard = readDashboardFiles()
+    this.app.addHook('onRequest', bearerAuth(init.token, [SESSION_ROUTE, ...dashboardRoutes(dashboard)]))
+    const metrics = init.metrics
+    if (metrics) {
+      this.app.addHook('onResponse', async (request, reply) => {
+        metrics.request(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode)
+      })
+      this.app.get('/metrics', async (_request, reply) =>
+        reply.type(metrics.registry.contentType).send(await metrics.text()),
+      )
+    }
     this.app.setErrorHandler(errorHandler(logger))
     this.app.setNotFoundHandler((request, reply) =>
       sendError(reply, 404, 'NotFoundError', `no route ${request.method} ${request.url.split('?')[0]}`),
@@ -97,6 +115,8 @@ export class ApiServer implements Startable {
     if (init.policies) registerPolicyRoutes(this.app, init.policies)
     if (init.invites) registerInviteRoutes(this.app, init.invites)
     registerModelsRoute(this.app, init.models)
+    if (init.feed) registerEventsRoute(this.app, init.feed)
+    registerDashboardFiles(this.app, dashboard)
   }
 
   get url(): string {
@@ -123,6 +143,7 @@ export class ApiServer implements Startable {
   }
 
   async stop(): Promise<void> {
+    this.init.feed?.close()
     await this.app.close()
     this.listeningUrl = null
   }
