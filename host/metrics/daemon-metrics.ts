@@ -4,13 +4,7 @@
  * cumulative counts; task latency, claims and tokens are taken from each task submitted here once it
  * ends, model load times as models load, API requests as they are answered.
  */
-import {
-  Counter,
-  collectDefaultMetrics,
-  Gauge,
-  Histogram,
-  Registry,
-} from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { TaskState, TaskStatus } from '../../zomes-bindings/index.ts'
 import type { ReplicationStats } from '../conductor/embedded/replication/index.ts'
 import type { PeerEntry } from '../registry/index.ts'
@@ -44,7 +38,8 @@ export class DaemonMetrics {
       registers,
       async collect() {
         const { peers } = await sources.peers()
-        for (const status of PEER_STATUSES) this.set({ status }, peers.filter((p) => p.status === status).length)
+        for (const status of PEER_STATUSES)
+          this.set({ status }, peers.filter((p) => p.status === status).length)
       },
     })
     new Gauge({
@@ -78,9 +73,17 @@ export class DaemonMetrics {
           this.inc(read(stats))
         },
       })
-    mirror('ripple_ops_received_total', 'Ops of other agents received (gossip and catch-up)', (s) => s.gossiped + s.fetched)
+    mirror(
+      'ripple_ops_received_total',
+      'Ops of other agents received (gossip and catch-up)',
+      (s) => s.gossiped + s.fetched,
+    )
     mirror('ripple_ops_stored_total', 'Received ops verified and stored', (s) => s.stored)
-    mirror('ripple_ops_rejected_total', 'Received ops that failed verification (their authors are warranted)', (s) => s.rejected)
+    mirror(
+      'ripple_ops_rejected_total',
+      'Received ops that failed verification (their authors are warranted)',
+      (s) => s.rejected,
+    )
     mirror('ripple_ops_published_total', "This agent's ops published by gossip", (s) => s.published)
     mirror('ripple_replication_syncs_total', 'Anti-entropy exchanges completed', (s) => s.syncs)
     new Gauge({
@@ -105,7 +108,11 @@ export class DaemonMetrics {
       labelNames: ['status'],
       registers,
     })
-    this.#claims = new Counter({ name: 'ripple_claims_total', help: 'Claims made on tasks submitted here', registers })
+    this.#claims = new Counter({
+      name: 'ripple_claims_total',
+      help: 'Claims made on tasks submitted here',
+      registers,
+    })
     this.#tokens = new Counter({
       name: 'ripple_tokens_generated_total',
       help: 'Tokens generated for tasks submitted here (every answer of a fan-out)',

@@ -36,6 +36,13 @@ export function duration(ms: number): string {
 
 export function count(n: number | null | undefined, unit = ''): string {
   if (n === null || n === undefined) return '-'
-  const text = n >= 1e9 ? `${(n / 1e9).toFixed(1)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n)
+  const text =
+    n >= 1e9
+      ? `${(n / 1e9).toFixed(1)}B`
+      : n >= 1e6
+        ? `${(n / 1e6).toFixed(1)}M`
+        : n >= 1e3
+          ? `${(n / 1e3).toFixed(1)}K`
+          : String(n)
   return unit ? `${text} ${unit}` : text
 }

@@ -39,8 +39,9 @@ export class LiveStore extends EventTarget {
           else this.models = event.data
           this.#changed()
         }
-      } catch {
+      } catch (err) {
         // The daemon restarted or the network blinked: say so, then reopen the stream.
+        if (!signal.aborted) console.warn('ripple: the live stream stopped:', err)
       }
       this.connected = false
       this.#changed()

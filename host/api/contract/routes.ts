@@ -100,7 +100,12 @@ export const SessionBodySchema = z.strictObject({ code: z.string().min(1).max(12
 
 export const routes = {
   /** Trades a one-time login code for the API token; the one route without the token. */
-  session: { method: 'POST', path: '/api/session', body: SessionBodySchema, reply: z.object({ token: z.string() }) },
+  session: {
+    method: 'POST',
+    path: '/api/session',
+    body: SessionBodySchema,
+    reply: z.object({ token: z.string() }),
+  },
   status: { method: 'GET', path: '/api/status', reply: StatusViewSchema },
   peers: { method: 'GET', path: '/api/peers', reply: PeersReplySchema },
   /** Any zome function of the contract; the body is checked against the function's input schema. */

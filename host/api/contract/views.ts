@@ -181,7 +181,13 @@ export type PolicyRecord = z.infer<typeof PolicyRecordSchema>
 export type { TaskEvent, TaskSummary, TaskView }
 
 /** One heartbeat as the live feed keeps it (for the last minutes' load of each peer). */
-export const LoadSampleSchema = HeartbeatSchema.pick({ cpu_pct: true, ram_pct: true, gpu_pct: true, queue_depth: true, timestamp: true })
+export const LoadSampleSchema = HeartbeatSchema.pick({
+  cpu_pct: true,
+  ram_pct: true,
+  gpu_pct: true,
+  queue_depth: true,
+  timestamp: true,
+})
 export type LoadSample = z.infer<typeof LoadSampleSchema>
 
 /** The events of GET /api/events, the dashboard's one live stream: each a whole snapshot of its part. */

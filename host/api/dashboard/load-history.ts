@@ -18,7 +18,8 @@ export class LoadHistory {
       if (peer.load === null) continue
       const samples = this.#samples.get(peer.agent) ?? []
       const { cpu_pct, ram_pct, gpu_pct, queue_depth, timestamp } = peer.load
-      if (samples.at(-1)?.timestamp !== timestamp) samples.push({ cpu_pct, ram_pct, gpu_pct, queue_depth, timestamp })
+      if (samples.at(-1)?.timestamp !== timestamp)
+        samples.push({ cpu_pct, ram_pct, gpu_pct, queue_depth, timestamp })
       this.#samples.set(peer.agent, samples)
     }
     for (const [agent, samples] of this.#samples) {

@@ -11,7 +11,11 @@ export function registerEventsRoute(app: FastifyInstance, feed: LiveFeed): void 
   app.get(routes.liveEvents.path, async (_request, reply) => {
     reply.hijack()
     const raw = reply.raw
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    })
     const unsubscribe = feed.subscribe(({ event, data }: LiveEvent) => {
       raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
     })

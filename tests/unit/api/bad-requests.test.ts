@@ -16,7 +16,8 @@ beforeAll(async () => {
     status: () => ({
       agent: AGENT,
       network: 'local',
-      network_id: 'ab'.repeat(32), progenitor: null,
+      network_id: 'ab'.repeat(32),
+      progenitor: null,
       backend: 'embedded',
       version: '0.1.0',
       pid: process.pid,

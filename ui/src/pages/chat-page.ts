@@ -69,9 +69,12 @@ export class ChatPage extends LivePage {
     const holders = new Map<string, number>()
     for (const peer of this.store?.peers?.peers ?? []) {
       if (peer.status === 'offline') continue
-      for (const m of peer.capability?.inference.models ?? []) holders.set(m.name, (holders.get(m.name) ?? 0) + 1)
+      for (const m of peer.capability?.inference.models ?? [])
+        holders.set(m.name, (holders.get(m.name) ?? 0) + 1)
     }
-    return [...holders].map(([name, n]) => ({ name, holders: n })).sort((a, b) => a.name.localeCompare(b.name))
+    return [...holders]
+      .map(([name, n]) => ({ name, holders: n }))
+      .sort((a, b) => a.name.localeCompare(b.name))
   }
 
   override render() {

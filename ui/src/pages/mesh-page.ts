@@ -1,10 +1,9 @@
 /** Mesh: the network, every peer as a node of a graph around this one, and a card per peer with its hardware and load. */
-import { html, nothing, svg } from 'lit'
+import { css, html, nothing, svg } from 'lit'
 import type { ApiPeer, LoadSample } from '../../../host/api/contract/index.ts'
 import { ago, bytes, short } from '../format.ts'
 import { LivePage } from '../live-page.ts'
 import { shared } from '../styles.ts'
-import { css } from 'lit'
 
 const STATUS_COLOUR = { online: '#1f9d4c', stale: '#d69200', offline: '#c43131' } as const
 
@@ -134,7 +133,8 @@ export class MeshPage extends LivePage {
       ${this.#spark(history)}
       <div>
         ${(cap?.inference.models ?? []).map(
-          (m) => html`<span class="badge ${m.loaded ? 'loaded' : ''}" title=${m.file_hash}>${m.name}${m.loaded ? ' · loaded' : ''}</span>`,
+          (m) =>
+            html`<span class="badge ${m.loaded ? 'loaded' : ''}" title=${m.file_hash}>${m.name}${m.loaded ? ' · loaded' : ''}</span>`,
         )}
         ${cap && cap.inference.models.length === 0 ? html`<span class="muted">no models</span>` : nothing}
       </div>

@@ -73,7 +73,10 @@ export class ModelsPage extends LivePage {
     const rows = new Map<string, { peer: string; loaded: boolean; status: string }[]>()
     for (const peer of this.store?.peers?.peers ?? []) {
       for (const m of peer.capability?.inference.models ?? []) {
-        rows.set(m.name, [...(rows.get(m.name) ?? []), { peer: peer.name ?? short(peer.agent), loaded: m.loaded, status: peer.status }])
+        rows.set(m.name, [
+          ...(rows.get(m.name) ?? []),
+          { peer: peer.name ?? short(peer.agent), loaded: m.loaded, status: peer.status },
+        ])
       }
     }
     if (rows.size === 0) return html`<div class="empty">No peer advertises a model yet.</div>`
@@ -97,7 +100,10 @@ export class ModelsPage extends LivePage {
           this.progress = { ...this.progress, [name]: fraction }
         },
       })
-      this.message = { text: `${name} loaded in ${duration(loaded.load_ms)} (${loaded.threads} threads, context ${loaded.context_size}).`, error: false }
+      this.message = {
+        text: `${name} loaded in ${duration(loaded.load_ms)} (${loaded.threads} threads, context ${loaded.context_size}).`,
+        error: false,
+      }
     } catch (err) {
       this.message = { text: (err as Error).message, error: true }
     }

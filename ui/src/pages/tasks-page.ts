@@ -218,9 +218,11 @@ export class TasksPage extends LivePage {
   }
 
   #detail() {
-    if (!this.selected) return html`<div class="empty">Pick a task to see its whole life: claims, assignments, results, receipt and policy decisions.</div>`
+    if (!this.selected)
+      return html`<div class="empty">Pick a task to see its whole life: claims, assignments, results, receipt and policy decisions.</div>`
     const view = this.view
-    if (!view || view.state.task.action_hash !== this.selected) return html`<div class="card muted">Loading ${short(this.selected)}…</div>`
+    if (!view || view.state.task.action_hash !== this.selected)
+      return html`<div class="card muted">Loading ${short(this.selected)}…</div>`
     const { state } = view
     const mine = state.task.author === this.store?.status?.agent
     return html`<section class="card task-detail" data-task=${state.task.action_hash} data-status=${state.status}>
@@ -233,7 +235,8 @@ export class TasksPage extends LivePage {
       ${view.why_unclaimed ? html`<p class="error why-unclaimed">Nobody claims it: ${view.why_unclaimed}</p>` : nothing}
       <ol class="timeline">
         ${this.#steps(view).map(
-          (s) => html`<li class=${s.tone ?? ''}><span class="when">${time(s.at)}</span><b>${s.what}</b> ${s.detail}</li>`,
+          (s) =>
+            html`<li class=${s.tone ?? ''}><span class="when">${time(s.at)}</span><b>${s.what}</b> ${s.detail}</li>`,
         )}
       </ol>
     </section>`
@@ -241,10 +244,20 @@ export class TasksPage extends LivePage {
 
   #steps(view: TaskView): Step[] {
     const { state } = view
-    const steps: Step[] = [{ at: state.task.timestamp, what: 'Submitted', detail: html`<div class="output">${JSON.stringify(state.task.entry.input)}</div>` }]
+    const steps: Step[] = [
+      {
+        at: state.task.timestamp,
+        what: 'Submitted',
+        detail: html`<div class="output">${JSON.stringify(state.task.entry.input)}</div>`,
+      },
+    ]
     for (const c of state.claims) {
       const s = c.entry.snapshot
-      steps.push({ at: c.timestamp, what: 'Claimed', detail: html`by ${this.peerName(c.author)} <span class="muted">(${s.cores} cores, queue ${s.queue_depth})</span>` })
+      steps.push({
+        at: c.timestamp,
+        what: 'Claimed',
+        detail: html`by ${this.peerName(c.author)} <span class="muted">(${s.cores} cores, queue ${s.queue_depth})</span>`,
+      })
     }
     for (const a of state.assignments) {
       steps.push({
@@ -275,7 +288,13 @@ export class TasksPage extends LivePage {
           ${e.votes.length > 1 ? html`<div>${e.votes.map((v) => html`<span class="badge ${v.agree ? 'agree' : 'disagree'}">${this.peerName(v.assignee)} ${v.agree ? 'agrees' : 'disagrees'}</span>`)}</div>` : nothing}`,
       })
     }
-    if (state.cancellation) steps.push({ at: state.cancellation.timestamp, what: 'Cancelled', tone: 'bad', detail: state.cancellation.entry.reason })
+    if (state.cancellation)
+      steps.push({
+        at: state.cancellation.timestamp,
+        what: 'Cancelled',
+        tone: 'bad',
+        detail: state.cancellation.entry.reason,
+      })
     for (const d of view.decisions) {
       steps.push({
         at: d.timestamp,
