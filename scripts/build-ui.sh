@@ -11,4 +11,5 @@ if [[ "${1:-}" != "--force" && -f "$stamp" ]] &&
   exit 0
 fi
 npx --no-install tsc --noEmit -p ui
-npx --no-install vite build --config ui/vite.config.ts
+# Production Lit whatever NODE_ENV the caller has (vitest sets "test", which would select Lit's dev build).
+NODE_ENV=production npx --no-install vite build --config ui/vite.config.ts

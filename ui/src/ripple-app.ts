@@ -28,14 +28,15 @@ export class RippleApp extends LitElement {
   declare store: LiveStore | null
   declare page: Page
   declare error: string | null
+  declare signingIn: boolean
 
   constructor() {
     super()
+    this.signingIn = false
     this.store = null
     this.page = pageFromHash()
     this.error = null
   }
-  signingIn = false
   readonly #onHash = () => {
     this.page = pageFromHash()
   }

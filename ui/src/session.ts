@@ -37,7 +37,7 @@ function keep(token: string): ApiClient {
 export function signInError(err: unknown): string {
   if (err instanceof ApiRequestError) {
     if (err.errorName === 'InvalidLoginCodeError')
-      return 'This login link was already used or has expired. Run `ripple token` for the token, or restart `ripple up` for a fresh link.'
+      return 'This login link was already used or has expired. Run "ripple token" for the token, or restart "ripple up" for a fresh link.'
     if (err.status === 401) return 'Wrong token: the daemon refused it.'
     return err.message
   }

@@ -27,15 +27,18 @@ export class ChatPage extends LivePage {
     answers: { state: true },
     busy: { state: true },
   }
-  model = ''
-  fanOut = 1
   declare answers: Answer[]
+  declare model: string
+  declare fanOut: number
+  declare busy: boolean
 
   constructor() {
     super()
+    this.busy = false
+    this.fanOut = 1
+    this.model = ''
     this.answers = []
   }
-  busy = false
 
   static override styles = [
     shared,
