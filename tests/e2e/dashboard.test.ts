@@ -166,7 +166,7 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
   it('shows a task submitted on the page until its receipt', async () => {
     await page.goto(`${alpha.apiUrl}/#/tasks`)
     await page.locator('select[name="kind"]').selectOption('echo')
-    await page.locator('textarea[name="input"]').fill('{"from": "the dashboard"}')
+    await page.locator('textarea[name="input"]').fill('{"message": "from the dashboard"}')
     await page.getByRole('button', { name: 'Submit' }).click()
     const detail = page.locator('.task-detail')
     await expect.poll(() => detail.getAttribute('data-status'), { timeout: 60_000 }).toBe('done')
@@ -230,7 +230,7 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
   it('shows the models of this peer and of the mesh, and the policies page', async () => {
     await page.goto(`${alpha.apiUrl}/#/models`)
     await page.getByText('No model here').waitFor()
-    await expect.poll(() => page.locator('models-page').textContent()).toContain('beta · loaded')
+    await page.locator('models-page .badge', { hasText: 'beta · loaded' }).waitFor()
     await shot('models')
     await page.goto(`${alpha.apiUrl}/#/policies`)
     await page.getByText('open network').waitFor()

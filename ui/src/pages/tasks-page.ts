@@ -10,6 +10,14 @@ import { shared } from '../styles.ts'
 
 const OPEN = new Set(['submitted', 'claimed', 'assigned', 'running'])
 
+/** An input each built-in kind accepts, shown when the kind is picked. */
+const EXAMPLES: Record<string, string> = {
+  echo: '{"message": "hello mesh"}',
+  sha256: '{"data": "hello mesh"}',
+  'infer.generate': '{"prompt": "Hello, mesh", "max_tokens": 32}',
+  'infer.embed': '{"input": "hello mesh"}',
+}
+
 interface Step {
   at: number
   what: string
@@ -127,7 +135,7 @@ export class TasksPage extends LivePage {
                 ? html`<p class="muted">Loading…</p>`
                 : tasks.length === 0
                   ? html`<div class="empty">No tasks yet. Submit one above, or from a shell:
-                      <code>ripple task submit echo --input '{"hello":"mesh"}' --wait</code></div>`
+                      <code>ripple task submit echo --input '{"message":"hi"}' --wait</code></div>`
                   : this.#table(tasks)
             }
           </div>
@@ -142,14 +150,14 @@ export class TasksPage extends LivePage {
       <h3>Submit a task</h3>
       <div class="row">
         <label>Kind
-          <select name="kind">
-            ${['echo', 'sha256', 'infer.generate', 'infer.embed'].map((k) => html`<option value=${k}>${k}</option>`)}
+          <select name="kind" @change=${(e: Event) => this.#example(e)}>
+            ${Object.keys(EXAMPLES).map((k) => html`<option value=${k}>${k}</option>`)}
           </select>
         </label>
         <label>Fan-out <input name="fan-out" type="number" min="1" max="16" value="1" style="width:5em" /></label>
         <label>Model (optional) <input name="model" placeholder="any" /></label>
       </div>
-      <p><textarea name="input" aria-label="input (JSON)">{"hello": "mesh"}</textarea></p>
+      <p><textarea name="input" aria-label="input (JSON)">${EXAMPLES.echo}</textarea></p>
       <button type="submit">Submit</button>
       ${this.error ? html`<p class="error">${this.error}</p>` : nothing}
     </form>`
@@ -176,6 +184,12 @@ export class TasksPage extends LivePage {
     </table>`
   }
 
+  #example(event: Event): void {
+    const select = event.target as HTMLSelectElement
+    const input = select.form?.elements.namedItem('input') as HTMLTextAreaElement | null
+    if (input) input.value = EXAMPLES[select.value] ?? '{}'
+  }
+
   async #submit(event: Event): Promise<void> {
     event.preventDefault()
     const data = new FormData(event.target as HTMLFormElement)
@@ -184,7 +198,7 @@ export class TasksPage extends LivePage {
     try {
       input = JSON.parse(String(data.get('input')))
     } catch {
-      this.error = 'The input must be JSON, e.g. {"hello": "mesh"}.'
+      this.error = `The input must be JSON, e.g. ${EXAMPLES.echo}.`
       return
     }
     const model = String(data.get('model') ?? '').trim()
