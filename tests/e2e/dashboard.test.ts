@@ -194,7 +194,7 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     ) =>
       (families.find((f) => f.name === name)?.metrics ?? [])
         .filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))
-        .reduce((sum, m) => sum + Number(m.value ?? m.count ?? 0), 0)
+        .reduce((sum, m) => sum + Number(m.value ?? m.buckets?.['+Inf'] ?? 0), 0)
     const before = await scrape(alpha, token)
     expect(value(before, 'ripple_peers', { status: 'online' })).toBe(3)
     expect(value(before, 'ripple_tokens_generated_total')).toBeGreaterThan(0) // the chat answer
@@ -208,8 +208,10 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
       .poll(async () => value(await scrape(alpha, token), 'ripple_tasks_ended_total', { status: 'done' }))
       .toBe(value(before, 'ripple_tasks_ended_total', { status: 'done' }) + 2)
     const after = await scrape(alpha, token)
-    expect(value(after, 'ripple_task_duration_seconds', { status: 'done' })).toBe(
-      value(before, 'ripple_task_duration_seconds', { status: 'done' }) + 2,
+    // A histogram's count is its +Inf bucket. (parse-prometheus-text-format 1.1 drops the labels, sum and
+    // count of labelled histograms, so these are read unfiltered: every task of this test ends done.)
+    expect(value(after, 'ripple_task_duration_seconds')).toBe(
+      value(before, 'ripple_task_duration_seconds') + 2,
     )
     expect(value(after, 'ripple_claims_total')).toBeGreaterThanOrEqual(
       value(before, 'ripple_claims_total') + 2,
@@ -222,9 +224,7 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     expect(value(after, 'ripple_ops_stored_total')).toBeGreaterThan(value(before, 'ripple_ops_stored_total'))
     // The peer that ran the chat loaded the model for it.
     const betaToken = (await readFile(join(beta.dataDir, 'api-token'), 'utf8')).trim()
-    expect(
-      value(await scrape(beta, betaToken), 'ripple_model_load_seconds', { model: 'tiny' }),
-    ).toBeGreaterThanOrEqual(1)
+    expect(value(await scrape(beta, betaToken), 'ripple_model_load_seconds')).toBeGreaterThanOrEqual(1)
   })
 
   it('shows the models of this peer and of the mesh, and the policies page', async () => {
