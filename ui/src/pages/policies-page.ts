@@ -92,7 +92,7 @@ export class PoliciesPage extends LivePage {
           this.policies === null
             ? html`<p class="muted">Loading…</p>`
             : this.policies.length === 0
-              ? html`<div class="empty">No policy published: every peer may claim and run every task. An admin publishes one below or with
+              ? html`<div class="empty">No policy published: every peer may claim and run every task. An admin publishes one on this page or with
                   <code>ripple policy publish &lt;id&gt; --file policy.cedar</code>.</div>`
               : this.policies.map(
                   (p) => html`<div class="policy">
