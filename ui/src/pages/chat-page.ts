@@ -160,7 +160,8 @@ export class ChatPage extends LivePage {
     const state = a.view?.state
     const receipt = state?.receipt?.entry
     const chosen = state?.results.find((r) => r.action_hash === receipt?.result)
-    const output = chosen?.entry.output as { text?: unknown; model_file_hash?: unknown } | null | undefined
+    const output = chosen?.entry.output as { text?: unknown; model?: { file_hash?: unknown } } | null | undefined
+    const fileHash = output?.model?.file_hash
     const text = typeof output?.text === 'string' ? output.text : null
     return html`<section class="card chat-answer" data-task=${a.task}>
       <div class="prompt">${a.prompt}</div>
@@ -184,7 +185,7 @@ export class ChatPage extends LivePage {
             <div class="muted">
               Signed Result <code title=${chosen.action_hash}>${short(chosen.action_hash, 16)}</code>, output sha256
               <code title=${chosen.entry.output_hash}>${short(chosen.entry.output_hash, 16)}</code>
-              ${typeof output?.model_file_hash === 'string' ? html`, model file <code>${short(output.model_file_hash, 12)}</code>` : nothing};
+              ${typeof fileHash === 'string' ? html`, model file <code title=${fileHash}>${short(fileHash, 12)}</code>` : nothing};
               receipt ${receipt?.accepted ? html`<span class="badge done">accepted</span>` : html`<span class="badge failed">refused</span>`} ${receipt?.reason}
             </div>`
           : nothing
