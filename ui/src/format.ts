@@ -27,7 +27,7 @@ export function ago(ms: number | null | undefined): string {
 
 /** A Holochain timestamp (µs since the epoch) as a local time of day. */
 export function time(micros: number): string {
-  return new Date(micros / 1000).toLocaleTimeString()
+  return new Date(micros / 1000).toLocaleTimeString([], { hourCycle: 'h23' })
 }
 
 export function duration(ms: number): string {

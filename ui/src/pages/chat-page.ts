@@ -160,7 +160,10 @@ export class ChatPage extends LivePage {
     const state = a.view?.state
     const receipt = state?.receipt?.entry
     const chosen = state?.results.find((r) => r.action_hash === receipt?.result)
-    const output = chosen?.entry.output as { text?: unknown; model?: { file_hash?: unknown } } | null | undefined
+    const output = chosen?.entry.output as
+      | { text?: unknown; model?: { file_hash?: unknown } }
+      | null
+      | undefined
     const fileHash = output?.model?.file_hash
     const text = typeof output?.text === 'string' ? output.text : null
     return html`<section class="card chat-answer" data-task=${a.task}>

@@ -54,8 +54,12 @@ export class TasksPage extends LivePage {
         gap: 16px;
         align-items: start;
       }
+      .list {
+        overflow-x: auto;
+      }
       tr.task {
         cursor: pointer;
+        white-space: nowrap;
       }
       tr.task:hover,
       tr.task.selected {
@@ -129,7 +133,7 @@ export class TasksPage extends LivePage {
       <div class="layout">
         <div>
           ${this.#form()}
-          <div class="card">
+          <div class="card list">
             ${
               tasks === null || tasks === undefined
                 ? html`<p class="muted">Loading…</p>`
@@ -173,7 +177,7 @@ export class TasksPage extends LivePage {
           data-status=${t.status}
           @click=${() => this.#select(t.action_hash)}
         >
-          <td class="mono">${short(t.action_hash)}</td>
+          <td class="mono" title=${t.action_hash}>${short(t.action_hash, 10)}</td>
           <td>${t.kind}</td>
           <td><span class="badge ${t.status}">${t.status}</span></td>
           <td>${t.claims}</td>
