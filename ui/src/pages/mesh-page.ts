@@ -85,8 +85,8 @@ export class MeshPage extends LivePage {
     }
     const node = (p: ApiPeer, x: number, y: number) => svg`
       <g data-agent=${p.agent}>
-        <circle cx=${x} cy=${y} r=${p.self ? 26 : 20} fill=${STATUS_COLOUR[p.status]} opacity="0.9"></circle>
-        <text x=${x} y=${y + (p.self ? 44 : 38)} text-anchor="middle" font-size="13" fill="#1d2433">${p.name ?? short(p.agent)}${p.self ? ' (this peer)' : ''}</text>
+        <circle cx=${x} cy=${y} r=${p.self ? 30 : 25} fill=${STATUS_COLOUR[p.status]} opacity="0.9"></circle>
+        <text x=${x} y=${y + (p.self ? 48 : 43)} text-anchor="middle" font-size="13" fill="#1d2433">${p.name ?? short(p.agent)}${p.self ? ' (this peer)' : ''}</text>
         <text x=${x} y=${y + 4} text-anchor="middle" font-size="11" fill="#fff" font-weight="600">${p.status}</text>
       </g>`
     return html`<svg class="graph" viewBox="0 0 560 310" role="img" aria-label="peers of the mesh">
