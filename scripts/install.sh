@@ -7,3 +7,4 @@ bash scripts/install-system-deps.sh
 # (biome, node-llama-cpp binaries) and then `npm ci` refuses them as out of sync. The lockfile still pins
 # every version that is installed.
 npm install --no-audit --no-fund
+npm run build:ui

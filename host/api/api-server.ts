@@ -7,15 +7,19 @@ import type { ConductorPort } from '../conductor/port.ts'
 import type { Startable } from '../daemon/startable.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import type { Logger } from '../log/logger.ts'
+import type { DaemonMetrics } from '../metrics/daemon-metrics.ts'
 import { apiAuth, isLoopback } from './api-auth.ts'
 import type { ApiKeyStore } from './api-keys.ts'
 import type { PeersReply, StatusView } from './contract/index.ts'
+import type { LiveFeed } from './dashboard/live-feed.ts'
+import { dashboardRoutes, readDashboardFiles, registerDashboardFiles } from './dashboard/static-files.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
 import { jsonBodyCheck } from './json-body-check.ts'
 import { LoginCodes } from './login-codes.ts'
 import { registerMcpRoute } from './mcp/mcp-http.ts'
 import { type OpenAiApi, registerOpenAiRoutes } from './openai/openai-routes.ts'
+import { registerEventsRoute } from './routes/events-route.ts'
 import { type InviteApi, registerInviteRoutes } from './routes/invites-route.ts'
 import { type ModelPuller, registerModelPullRoute } from './routes/model-pull-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
@@ -55,6 +59,10 @@ export interface ApiServerInit {
   keys?: Pick<ApiKeyStore, 'check'>
   /** Callers off loopback get the endpoints only, with an API key only (required for a non-loopback host). */
   requireKeys?: boolean
+  /** The dashboard's live stream (GET /api/events). */
+  feed?: LiveFeed
+  /** GET /metrics, and the count of API requests. */
+  metrics?: DaemonMetrics
   logger: Logger
 }
 
@@ -110,6 +118,7 @@ export class ApiServer implements Startable {
       // Event streams (task events, MCP) stay open: stopping the daemon must not wait for their clients.
       forceCloseConnections: true,
     })
+    const dashboard = readDashboardFiles()
     this.app.decorateRequest('caller', null)
     this.app.addHook(
       'onRequest',
@@ -117,10 +126,19 @@ export class ApiServer implements Startable {
         token: init.token,
         keys: init.keys ?? NO_KEYS,
         requireKeys: init.requireKeys ?? false,
-        open: [SESSION_ROUTE],
+        open: [SESSION_ROUTE, ...dashboardRoutes(dashboard)],
       }),
     )
     this.app.addHook('preValidation', jsonBodyCheck)
+    const metrics = init.metrics
+    if (metrics) {
+      this.app.addHook('onResponse', async (request, reply) => {
+        metrics.request(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode)
+      })
+      this.app.get('/metrics', async (_request, reply) =>
+        reply.type(metrics.registry.contentType).send(await metrics.text()),
+      )
+    }
     this.app.setErrorHandler(errorHandler(logger))
     this.app.setNotFoundHandler((request, reply) =>
       sendError(reply, 404, 'NotFoundError', `no route ${request.method} ${request.url.split('?')[0]}`),
@@ -141,6 +159,8 @@ export class ApiServer implements Startable {
     })
     if (init.pull) registerModelPullRoute(this.app, init.pull)
     if (init.openai) registerOpenAiRoutes(this.app, init.openai)
+    if (init.feed) registerEventsRoute(this.app, init.feed)
+    registerDashboardFiles(this.app, dashboard)
   }
 
   get url(): string {
@@ -168,6 +188,7 @@ export class ApiServer implements Startable {
   }
 
   async stop(): Promise<void> {
+    this.init.feed?.close()
     await this.app.close()
     this.listeningUrl = null
   }

@@ -7,7 +7,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 
-const NETWORKS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'networks')
+// A function, not a constant: the API contract (and so the browser dashboard) imports this module's schemas.
+const networksDir = () => join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'networks')
 
 export const HeartbeatConfigSchema = z.object({
   /** How often a peer broadcasts its load. */
@@ -86,7 +87,7 @@ export class InvalidNetworkConfigError extends Error {
 export async function loadNetworkConfig(nameOrPath: string): Promise<NetworkConfig> {
   const path = /[/\\]|\.json$/.test(nameOrPath)
     ? resolve(nameOrPath)
-    : join(NETWORKS_DIR, `${nameOrPath}.json`)
+    : join(networksDir(), `${nameOrPath}.json`)
   let raw: string
   try {
     raw = await readFile(path, 'utf8')

@@ -9,6 +9,7 @@ import type { ActionWaiter } from '../api/routes/wait-route.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import {
   createEmbeddedPeer,
+  type ReplicationStats,
   type WarrantView,
   waitForAction,
 } from '../conductor/embedded/replication/index.ts'
@@ -24,6 +25,8 @@ export interface DaemonBackend {
   /** Where other machines reach this peer (embedded only). */
   multiaddrs(): string[]
   warrants(): WarrantView[]
+  /** Replication's counters (embedded only; Holochain replicates on its own). */
+  replicationStats(): ReplicationStats | null
   /** Waits for an action to be held here (embedded only: Holochain has no such notification). */
   waitForAction?: ActionWaiter
   /** Wakes the scheduler when records of a DNA arrive; on Holochain it polls instead. */
@@ -78,6 +81,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
       conductor: peer.conductor,
       multiaddrs: () => peer.node.multiaddrs().map((ma) => ma.toString()),
       warrants: () => peer.replication.listWarrants(),
+      replicationStats: () => peer.replication.stats,
       waitForAction: (hash, timeoutMs) =>
         waitForAction({ store: peer.conductor.store, replication: peer.replication }, hash, timeoutMs),
       onRecordsStored: (dna, listener) =>
@@ -108,6 +112,7 @@ async function startHolochain(options: BackendOptions): Promise<DaemonBackend> {
     conductor: backend.conductor,
     multiaddrs: () => [],
     warrants: () => [],
+    replicationStats: () => null,
     onRecordsStored: () => () => {},
     adminUrl: null,
     stop: () => backend.stop(),

@@ -10,10 +10,11 @@ import { fitText, LIMITS, type NodeCapability } from '../../zomes-bindings/index
 import { ApiKeyStore, apiKeysPath } from '../api/api-keys.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
+import { LiveFeed } from '../api/dashboard/live-feed.ts'
 import { MeshInference } from '../api/openai/mesh-inference.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import type { ConductorPort } from '../conductor/port.ts'
-import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
+import { loadNetworkConfig, type NetworkConfig, progenitorOf } from '../config/network-config.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
@@ -21,8 +22,11 @@ import { ModelManager } from '../inference/model-manager.ts'
 import { pullModel } from '../inference/model-pull.ts'
 import { ModelQuarantine } from '../inference/model-quarantine.ts'
 import type { Logger } from '../log/logger.ts'
+import { networkIdHex } from '../mesh/invite.ts'
 import { inviteService } from '../mesh/invite-service.ts'
 import { type ChosenMesh, chooseMesh } from '../mesh/private-mesh.ts'
+import { DaemonMetrics } from '../metrics/daemon-metrics.ts'
+import { trackTask } from '../metrics/track-task.ts'
 import { PolicyService } from '../policy/policy-service.ts'
 import { buildCapability, RegistryService } from '../registry/index.ts'
 import { SchedulerService } from '../scheduler/scheduler-service.ts'
@@ -200,14 +204,20 @@ async function runDaemon(
     capability: (): NodeCapability => registry.capability,
     logger: logger.child({ component: 'scheduler' }),
   })
-  const peers = async () => {
+  const peersView = async () => {
     const warrants = backend.warrants()
-    const list = (await registry.peers()).map((p) => ({
+    const peers = (await registry.peers()).map((p) => ({
       ...p,
       warrant: warrants.find((w) => w.agent === p.agent) ?? null,
     }))
-    return { peers: list, warrants }
+    return { peers, warrants }
   }
+  const metrics = new DaemonMetrics({
+    peers: peersView,
+    tasks: () => scheduler.list(),
+    replication: backend.replicationStats,
+  })
+  models.onLoaded((name, loadMs) => metrics.modelLoaded(name, loadMs))
   const api = new ApiServer({
     host: options.apiHost ?? '127.0.0.1',
     port: options.apiPort,
@@ -217,6 +227,8 @@ async function runDaemon(
     status: () => ({
       agent: conductor.agentPubKey,
       network: network.name,
+      network_id: networkIdHex(network),
+      progenitor: progenitorOf(network),
       backend: conductor.backend,
       version,
       pid: process.pid,
@@ -228,11 +240,16 @@ async function runDaemon(
       capability: registry.capability,
       unusable_models: unusable,
     }),
-    peers,
+    peers: peersView,
     conductor,
     waitForAction: backend.waitForAction,
     models,
-    tasks: { scheduler, workers },
+    tasks: {
+      scheduler,
+      workers,
+      onSubmitted: (hash) =>
+        trackTask(scheduler, metrics, hash, (err) => logger.warn({ err }, 'task metrics failed')),
+    },
     policies,
     invites: inviteService({
       network,
@@ -247,8 +264,16 @@ async function runDaemon(
       return model
     },
     openai: {
-      inference: new MeshInference({ scheduler, workers, peers: async () => (await peers()).peers }),
+      inference: new MeshInference({ scheduler, workers, peers: async () => (await peersView()).peers }),
     },
+    feed: new LiveFeed({
+      peers: peersView,
+      tasks: () => scheduler.list(),
+      models: () => models.list(),
+      onModelsChange: (listener) => models.onChange(listener),
+      logger: logger.child({ component: 'live-feed' }),
+    }),
+    metrics,
     logger,
   })
   const daemonFile: Startable = {

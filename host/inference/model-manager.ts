@@ -94,6 +94,7 @@ export class ModelManager implements Startable {
   private readonly loaded = new Map<string, ModelProcess>()
   private readonly loading = new Map<string, Promise<ModelProcess>>()
   private readonly listeners = new Set<() => void>()
+  private readonly loadListeners = new Set<(name: string, loadMs: number) => void>()
   // Scans share the hash cache file; loads share llama.cpp's log (read for failure reasons).
   private readonly scans = new SerialQueue()
   private readonly loads = new SerialQueue()
@@ -117,6 +118,12 @@ export class ModelManager implements Startable {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /** Called after a model is loaded, with the time it took (the metrics keep it). */
+  onLoaded(listener: (name: string, loadMs: number) => void): () => void {
+    this.loadListeners.add(listener)
+    return () => this.loadListeners.delete(listener)
   }
 
   /** Names of the loaded models. */
@@ -213,6 +220,7 @@ export class ModelManager implements Startable {
     })
     this.loaded.set(name, loaded)
     logger.info({ model: name, ms: loaded.loadMs, context_size: loaded.contextSize }, 'model loaded')
+    for (const listener of this.loadListeners) listener(name, loaded.loadMs)
     this.changed()
     return loaded
   }

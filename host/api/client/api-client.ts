@@ -17,6 +17,7 @@ import {
   type ApiErrorBody,
   ApiErrorBodySchema,
   type CreateInviteBody,
+  type LiveEvent,
   type ModelLoadedView,
   type PublishPolicyBody,
   type PullModelBody,
@@ -83,6 +84,11 @@ export class ApiClient {
     this.baseUrl = init.baseUrl.replace(/\/+$/, '')
     this.#token = init.token
     this.#fetch = init.fetch ?? ((input, requestInit) => fetch(input, requestInit))
+  }
+
+  /** Trades a one-time login code (the link `ripple up` prints) for the API token; needs no token itself. */
+  redeemLoginCode(code: string, options?: CallOptions): Promise<ReplyOf<'session'>> {
+    return this.#json('session', { ...options, body: { code } })
   }
 
   status(options?: CallOptions): Promise<ReplyOf<'status'>> {
@@ -217,6 +223,17 @@ export class ApiClient {
   /** A signed invite to this peer's private mesh (admins only). */
   createInvite(body: CreateInviteBody, options?: CallOptions): Promise<ReplyOf<'createInvite'>> {
     return this.#json('createInvite', { ...options, body })
+  }
+
+  /** The dashboard's live stream (peers with recent load, tasks, models), each event a whole snapshot; runs until aborted. */
+  async *liveEvents(options?: CallOptions): AsyncGenerator<LiveEvent> {
+    const res = await this.#send('liveEvents', { ...options, accept: 'text/event-stream' })
+    const schemas = routes.liveEvents.events
+    for await (const { event, data } of readEvents(streamBody(res), this.baseUrl)) {
+      if (!(event in schemas)) continue
+      const name = event as LiveEvent['event']
+      yield { event: name, data: parseReply('liveEvents', schemas[name], JSON.parse(data)) } as LiveEvent
+    }
   }
 
   async #json<R extends RouteName>(route: R, parts: RequestParts = {}): Promise<ReplyOf<R>> {

@@ -2,8 +2,9 @@
  * The management API's contract: every route (`routes`) and every answer (`views`), as zod schemas.
  * Any layer may import it (the server, the typed client, the CLI, the MCP server, the UI, tests).
  */
-export * from './route-path.ts'
-export * from './routes.ts'
+
 // How a task ended, read from its view (the scheduler's own reading).
 export { acceptedOutput, acceptedResult, whyEnded } from '../../scheduler/task-outcome.ts'
+export * from './route-path.ts'
+export * from './routes.ts'
 export * from './views.ts'

@@ -14,6 +14,7 @@ import {
 } from '../../../zomes-bindings/index.ts'
 import { INVITE_ROLES, InviteSchema } from '../../mesh/invite.ts'
 import {
+  LiveEventSchemas,
   ModelLoadEventSchemas,
   ModelLoadedViewSchema,
   ModelPullEventSchemas,
@@ -111,7 +112,17 @@ export type PullModelBody = z.input<typeof PullModelBodySchema>
 const TaskParamsSchema = z.object({ hash: ActionHashB64Schema })
 const ModelParamsSchema = z.object({ name: z.string() })
 
+/** POST /api/session: a one-time login code (from the link `ripple up` prints). */
+export const SessionBodySchema = z.strictObject({ code: z.string().min(1).max(128) })
+
 export const routes = {
+  /** Trades a one-time login code for the API token; the one route without the token. */
+  session: {
+    method: 'POST',
+    path: '/api/session',
+    body: SessionBodySchema,
+    reply: z.object({ token: z.string() }),
+  },
   status: { method: 'GET', path: '/api/status', reply: StatusViewSchema },
   peers: { method: 'GET', path: '/api/peers', reply: PeersReplySchema },
   /** Any zome function of the contract; the body is checked against the function's input schema. */
@@ -184,6 +195,8 @@ export const routes = {
   },
   /** A signed invite to this peer's private mesh (its admins only); it carries the mesh's key. */
   createInvite: { method: 'POST', path: '/api/invites', body: CreateInviteBodySchema, reply: InviteSchema },
+  /** The dashboard's live stream: peers (with recent load), tasks and models, pushed as they change. */
+  liveEvents: { method: 'GET', path: '/api/events', reply: z.never(), events: LiveEventSchemas },
 } as const satisfies Record<string, RouteContract>
 
 export type Routes = typeof routes

@@ -48,6 +48,10 @@ export const UnusableModelSchema = z.object({ path: z.string(), reason: z.string
 export const StatusViewSchema = z.object({
   agent: AgentPubKeyB64Schema,
   network: z.string(),
+  /** Hex sha256 of the network's name and seed: what peers compare on connect. */
+  network_id: z.string(),
+  /** The mesh's first admin (publishes policies, grants admin); null on an open network. */
+  progenitor: z.string().nullable(),
   backend: z.enum(['embedded', 'holochain']),
   version: z.string(),
   pid: z.number().int(),
@@ -188,5 +192,29 @@ export const TaskEventSchema = describes<TaskEvent>()(
 )
 
 export const PolicyRecordSchema = entryRecord(PolicySchema)
+export type PolicyRecord = z.infer<typeof PolicyRecordSchema>
 
 export type { TaskEvent, TaskSummary, TaskView }
+
+/** One heartbeat as the live feed keeps it (for the last minutes' load of each peer). */
+export const LoadSampleSchema = HeartbeatSchema.pick({
+  cpu_pct: true,
+  ram_pct: true,
+  gpu_pct: true,
+  queue_depth: true,
+  timestamp: true,
+})
+export type LoadSample = z.infer<typeof LoadSampleSchema>
+
+/** The events of GET /api/events, the dashboard's one live stream: each a whole snapshot of its part. */
+export const LiveEventSchemas = {
+  /** The peers as GET /api/peers answers them, with each peer's load over the last minutes (oldest first). */
+  peers: PeersReplySchema.extend({ history: z.record(z.string(), z.array(LoadSampleSchema)) }),
+  /** The tasks as GET /api/tasks answers them; sent when any changed. */
+  tasks: z.object({ tasks: z.array(TaskSummarySchema) }),
+  /** This peer's models as GET /api/models answers them; sent when one is loaded or unloaded. */
+  models: ModelsViewSchema,
+}
+export type LiveEvent = {
+  [K in keyof typeof LiveEventSchemas]: { event: K; data: z.infer<(typeof LiveEventSchemas)[K]> }
+}[keyof typeof LiveEventSchemas]

@@ -14,6 +14,8 @@ import { sendError, sendInvalidPayload } from '../error-reply.ts'
 export interface TaskApi {
   scheduler: Pick<SchedulerService, 'submit' | 'list' | 'view' | 'cancel' | 'watch'>
   workers: Pick<WorkerRegistry, 'get'>
+  /** Called with each task submitted through the API (the metrics follow it). */
+  onSubmitted?: (hash: string) => void
 }
 
 /** Keeps idle proxies and clients from closing a quiet event stream. */
@@ -39,7 +41,9 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     const worker = api.workers.get(b.kind)
     const input = worker?.input.safeParse(b.input)
     if (input && !input.success) return sendInvalidPayload(reply, `invalid input for ${b.kind}`, input.error)
-    return reply.code(201).send(await api.scheduler.submit(task.data as Task))
+    const ref = await api.scheduler.submit(task.data as Task)
+    api.onSubmitted?.(ref.action_hash)
+    return reply.code(201).send(ref)
   })
 
   app.get(routes.listTasks.path, async () => ({ tasks: await api.scheduler.list() }))

@@ -32,7 +32,15 @@ const loaded = (name: string) =>
 
 beforeAll(async () => {
   status = {
-    ...{ agent: AGENT, network: 'local', backend: 'embedded', version: '0.1.0', pid: process.pid },
+    ...{
+      agent: AGENT,
+      network: 'local',
+      network_id: 'ab'.repeat(32),
+      progenitor: null,
+      backend: 'embedded',
+      version: '0.1.0',
+    },
+    pid: process.pid,
     ...{ data_dir: '/tmp/x', models_dir: '/tmp/x/models', uptime_ms: 1, multiaddrs: [], warrants: [] },
     ...{ capability: CAPABILITY, unusable_models: [] },
   }

@@ -37,6 +37,8 @@ export function statusView(): StatusView {
   return {
     agent: AGENT,
     network: 'local',
+    network_id: 'ab'.repeat(32),
+    progenitor: null,
     backend: 'embedded',
     version: '0.1.0',
     pid: process.pid,

@@ -1,0 +1,166 @@
+/**
+ * The daemon's Prometheus metrics (prom-client), in a registry of its own so several daemons can run
+ * in one process (tests). Gauges are read when scraped; counters of replication mirror its own
+ * cumulative counts; task latency, claims and tokens are taken from each task submitted here once it
+ * ends, model load times as models load, API requests as they are answered.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import type { TaskState, TaskStatus } from '../../zomes-bindings/index.ts'
+import type { ReplicationStats } from '../conductor/embedded/replication/index.ts'
+import type { PeerEntry } from '../registry/index.ts'
+
+export interface MetricsSources {
+  peers: () => Promise<{ peers: Pick<PeerEntry, 'status'>[]; warrants: unknown[] }>
+  tasks: () => Promise<{ status: TaskStatus }[]>
+  /** Null on a backend that does not replicate itself (holochain). */
+  replication: () => ReplicationStats | null
+}
+
+const PEER_STATUSES = ['online', 'stale', 'offline'] as const
+
+export class DaemonMetrics {
+  readonly registry = new Registry()
+  readonly #taskDuration: Histogram<'status'>
+  readonly #tasksEnded: Counter<'status'>
+  readonly #claims: Counter
+  readonly #tokens: Counter
+  readonly #tokensPerSecond: Gauge
+  readonly #modelLoad: Histogram<'model'>
+  readonly #requests: Counter<'route' | 'method' | 'status'>
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry]
+    collectDefaultMetrics({ register: this.registry, prefix: 'ripple_' })
+    new Gauge({
+      name: 'ripple_peers',
+      help: 'Peers this host sees, by status',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        const { peers } = await sources.peers()
+        for (const status of PEER_STATUSES)
+          this.set({ status }, peers.filter((p) => p.status === status).length)
+      },
+    })
+    new Gauge({
+      name: 'ripple_warrants',
+      help: 'Warrants this host holds against agents that sent invalid ops',
+      registers,
+      async collect() {
+        this.set((await sources.peers()).warrants.length)
+      },
+    })
+    new Gauge({
+      name: 'ripple_tasks',
+      help: 'Open tasks and tasks submitted here lately, by state',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        this.reset()
+        for (const task of await sources.tasks()) this.inc({ state: task.status })
+      },
+    })
+    const mirror = (name: string, help: string, read: (s: ReplicationStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const stats = sources.replication()
+          if (stats === null) return
+          // The replicator keeps the running count; the counter shows it.
+          this.reset()
+          this.inc(read(stats))
+        },
+      })
+    mirror(
+      'ripple_ops_received_total',
+      'Ops of other agents received (gossip and catch-up)',
+      (s) => s.gossiped + s.fetched,
+    )
+    mirror('ripple_ops_stored_total', 'Received ops verified and stored', (s) => s.stored)
+    mirror(
+      'ripple_ops_rejected_total',
+      'Received ops that failed verification (their authors are warranted)',
+      (s) => s.rejected,
+    )
+    mirror('ripple_ops_published_total', "This agent's ops published by gossip", (s) => s.published)
+    mirror('ripple_replication_syncs_total', 'Anti-entropy exchanges completed', (s) => s.syncs)
+    new Gauge({
+      name: 'ripple_replication_pending_ops',
+      help: 'Replication lag: ops received that wait for predecessors or dependencies before they can be stored',
+      registers,
+      collect() {
+        const stats = sources.replication()
+        if (stats !== null) this.set(stats.pending)
+      },
+    })
+    this.#taskDuration = new Histogram({
+      name: 'ripple_task_duration_seconds',
+      help: 'Tasks submitted here: from submission to their end, by final status',
+      labelNames: ['status'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    })
+    this.#tasksEnded = new Counter({
+      name: 'ripple_tasks_ended_total',
+      help: 'Tasks submitted here that ended, by final status',
+      labelNames: ['status'],
+      registers,
+    })
+    this.#claims = new Counter({
+      name: 'ripple_claims_total',
+      help: 'Claims made on tasks submitted here',
+      registers,
+    })
+    this.#tokens = new Counter({
+      name: 'ripple_tokens_generated_total',
+      help: 'Tokens generated for tasks submitted here (every answer of a fan-out)',
+      registers,
+    })
+    this.#tokensPerSecond = new Gauge({
+      name: 'ripple_tokens_per_second',
+      help: 'Generation speed of the latest inference result for a task submitted here',
+      registers,
+    })
+    this.#modelLoad = new Histogram({
+      name: 'ripple_model_load_seconds',
+      help: 'Time to load a model into memory on this peer',
+      labelNames: ['model'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    })
+    this.#requests = new Counter({
+      name: 'ripple_api_requests_total',
+      help: 'API requests answered, by route pattern, method and status code',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    })
+  }
+
+  /** A task submitted here ended: its latency, claims and tokens. */
+  taskEnded(state: TaskState, endedAtMs = Date.now()): void {
+    const seconds = Math.max(0, endedAtMs - state.task.timestamp / 1000) / 1000
+    this.#taskDuration.observe({ status: state.status }, seconds)
+    this.#tasksEnded.inc({ status: state.status })
+    this.#claims.inc(state.claims.length)
+    for (const result of state.results) {
+      const { tokens_out, tokens_per_second } = result.entry.metrics
+      if (tokens_out !== null) this.#tokens.inc(tokens_out)
+      if (tokens_per_second !== null) this.#tokensPerSecond.set(tokens_per_second)
+    }
+  }
+
+  modelLoaded(model: string, loadMs: number): void {
+    this.#modelLoad.observe({ model }, loadMs / 1000)
+  }
+
+  request(route: string, method: string, status: number): void {
+    this.#requests.inc({ route, method, status: String(status) })
+  }
+
+  /** The Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics()
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The dashboard in a real browser (Debian's headless Chromium driven by playwright-core) against
+ * three `ripple up` processes on loopback: sign-in with the one-time link (and refusals), the mesh
+ * page with every peer's hardware (and a peer killed with SIGKILL turning stale, then offline), a
+ * chat answer streamed from the peer holding a generated tiny model, a task submitted on the page
+ * reaching its receipt, and /metrics parsed with a Prometheus text parser. Screenshots of every page
+ * go to test-results/screenshots/.
+ */
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import parsePrometheusTextFormat from 'parse-prometheus-text-format'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApiClient } from '../../host/api/client/index.ts'
+import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
+import { isolatedNetwork, REPO_ROOT, type RunningRipple, startRipple } from './ripple-process.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+const SHOTS = join(REPO_ROOT, 'test-results', 'screenshots')
+
+interface Peer extends RunningRipple {
+  name: string
+  dataDir: string
+  agent: string
+  apiUrl: string
+  loginUrl: string
+}
+
+let root: string
+let alpha: Peer
+let beta: Peer
+let gamma: Peer
+let browser: Browser
+let page: Page
+
+const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+const client = async (peer: Peer) =>
+  new ApiClient({
+    baseUrl: peer.apiUrl,
+    token: (await readFile(join(peer.dataDir, 'api-token'), 'utf8')).trim(),
+  })
+
+beforeAll(async () => {
+  // The daemons serve ui/dist: built here when missing or stale, as `npm start` does.
+  await promisify(execFile)('bash', [join(REPO_ROOT, 'scripts', 'build-ui.sh')], { cwd: REPO_ROOT })
+  await mkdir(SHOTS, { recursive: true })
+  root = await mkdtemp(join(tmpdir(), 'ripple-e2e-dashboard-'))
+  // Short heartbeats so a killed peer turns stale, then offline, within seconds.
+  const network = await isolatedNetwork(root, 'e2e-dashboard', {
+    heartbeat: { interval_ms: 1000, stale_after_missed: 3, offline_after_ms: 8000 },
+  })
+  const start = async (name: string, withModel: boolean): Promise<Peer> => {
+    const dataDir = join(root, name)
+    const models = join(root, `${name}-models`)
+    await mkdir(models, { recursive: true })
+    if (withModel) await writeLlamaModel(join(models, 'tiny.gguf'), TINY_MODEL)
+    const flags = ['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
+    const daemon = await startRipple(
+      [...flags, '--name', name, '--threads', '1', '--log-level', 'warn'],
+      90_000,
+    )
+    const out = daemon.stdout()
+    const loginUrl = /^ripple: open (\S+)/m.exec(out)?.[1] ?? ''
+    return {
+      ...daemon,
+      name,
+      dataDir,
+      agent: /^ripple: agent (\S+)$/m.exec(out)?.[1] ?? '',
+      apiUrl: new URL(loginUrl).origin,
+      loginUrl,
+    }
+  }
+  ;[alpha, beta, gamma] = await Promise.all([
+    start('alpha', false),
+    start('beta', true),
+    start('gamma', false),
+  ])
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+  page = await browser.newPage({ viewport: { width: 1360, height: 900 } })
+}, 180_000)
+
+afterAll(async () => {
+  await browser?.close()
+  for (const d of [alpha, beta, gamma]) if (d && d.child.exitCode === null) d.child.kill('SIGKILL')
+  await rm(root, { recursive: true, force: true })
+})
+
+describe('the dashboard in headless Chromium, three ripple up processes', { timeout: 120_000 }, () => {
+  it('refuses a wrong login code and a wrong token', async () => {
+    await page.goto(`${alpha.apiUrl}/?code=not-a-code`)
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('already used or has expired')
+    await page.getByLabel('Token or API key').fill('not-the-token')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong token')
+    await shot('sign-in-refused')
+    // Still signed out: the pages and the API stay closed.
+    expect(await page.locator('nav').count()).toBe(0)
+    expect(
+      (await fetch(`${alpha.apiUrl}/api/status`, { headers: { authorization: 'Bearer nope' } })).status,
+    ).toBe(401)
+  })
+
+  it('signs in with the one-time link, which works once', async () => {
+    await page.goto(alpha.loginUrl)
+    await page.locator('nav').waitFor()
+    expect(new URL(page.url()).searchParams.get('code')).toBeNull()
+    // The link is spent: a second browser cannot use it.
+    const other = await browser.newPage()
+    await other.goto(alpha.loginUrl)
+    await expect.poll(() => other.getByRole('alert').textContent()).toContain('already used')
+    await other.close()
+  })
+
+  it('shows all three peers with their hardware on the mesh page', async () => {
+    await page.goto(`${alpha.apiUrl}/#/mesh`)
+    for (const peer of [alpha, beta, gamma]) {
+      const card = page.locator(`section.peer[data-agent="${peer.agent}"]`)
+      await expect.poll(() => card.getAttribute('data-status'), { timeout: 60_000 }).toBe('online')
+      await expect.poll(() => card.locator('dd.cpu').textContent()).toMatch(/\d+ cores \/ \d+ threads/)
+      expect(await card.locator('dd.ram').textContent()).toMatch(/\d+(\.\d)? (MiB|GiB|TiB)/)
+      expect(await card.locator('h3').textContent()).toContain(peer.name)
+    }
+    await expect
+      .poll(() => page.locator(`section.peer[data-agent="${beta.agent}"] .badge`).allTextContents())
+      .toContain('tiny')
+    // Load over the last minutes: a sparkline once two heartbeats arrived.
+    await page.locator(`section.peer[data-agent="${alpha.agent}"] svg.spark`).waitFor({ timeout: 30_000 })
+    await shot('mesh')
+  })
+
+  it('streams a chat answer and names the peer that ran it', async () => {
+    await page.goto(`${alpha.apiUrl}/#/chat`)
+    await page
+      .locator('select[name="model"] option[value="tiny"]')
+      .waitFor({ state: 'attached', timeout: 60_000 })
+    // Every text the answer box shows before the receipt arrives, to see that it grew token by token.
+    // (A string: it runs in the page, whose DOM types this Node test does not load.)
+    await page.evaluate(`{
+      const seen = (window.seen = [])
+      const root = document.querySelector('ripple-app').shadowRoot.querySelector('chat-page').shadowRoot
+      new MutationObserver(() => {
+        const text = root.querySelector('.answer')?.textContent ?? ''
+        if (!root.querySelector('.ran-on') && text !== seen.at(-1)) seen.push(text)
+      }).observe(root, { subtree: true, childList: true, characterData: true })
+    }`)
+    await page.locator('textarea[name="prompt"]').fill('Which peer answers this?')
+    await page.locator('input[name="max-tokens"]').fill('48')
+    await page.getByRole('button', { name: 'Send' }).click()
+    const ranOn = page.locator('.chat-answer .ran-on-peer')
+    await ranOn.waitFor({ timeout: 90_000 })
+    expect(await ranOn.textContent()).toBe('beta')
+    const answer = (await page.locator('.chat-answer .answer').textContent()) ?? ''
+    expect(answer.length).toBeGreaterThan(0)
+    const seen = (await page.evaluate('window.seen')) as string[]
+    const partial = seen.filter(
+      (t) => t !== '…' && t.length > 0 && t.length < answer.length && answer.startsWith(t),
+    )
+    expect(partial.length, `texts seen: ${JSON.stringify(seen)}`).toBeGreaterThan(0)
+    expect(await page.locator('.chat-answer').textContent()).toMatch(/Signed Result .* receipt\s+accepted/s)
+    await shot('chat')
+  })
+
+  it('shows a task submitted on the page until its receipt', async () => {
+    await page.goto(`${alpha.apiUrl}/#/tasks`)
+    await page.locator('select[name="kind"]').selectOption('echo')
+    await page.locator('textarea[name="input"]').fill('{"message": "from the dashboard"}')
+    await page.getByRole('button', { name: 'Submit' }).click()
+    const detail = page.locator('.task-detail')
+    await expect.poll(() => detail.getAttribute('data-status'), { timeout: 60_000 }).toBe('done')
+    const hash = (await detail.getAttribute('data-task')) ?? ''
+    await expect.poll(() => detail.locator('.receipt').textContent()).toMatch(/^accepted/)
+    expect(await detail.textContent()).toMatch(/Claimed.*Assigned.*Result.*Receipt/s)
+    // The live list shows it too, done.
+    expect(await page.locator(`tr.task[data-task="${hash}"]`).getAttribute('data-status')).toBe('done')
+    await shot('tasks')
+  })
+
+  it('serves /metrics in Prometheus text format whose counters move when tasks run', async () => {
+    expect((await fetch(`${alpha.apiUrl}/metrics`)).status).toBe(401)
+    const api = await client(alpha)
+    const token = (await readFile(join(alpha.dataDir, 'api-token'), 'utf8')).trim()
+    const scrape = async (peer: Peer, tokenOf: string) => {
+      const res = await fetch(`${peer.apiUrl}/metrics`, { headers: { authorization: `Bearer ${tokenOf}` } })
+      expect(res.status).toBe(200)
+      return parsePrometheusTextFormat(await res.text())
+    }
+    const value = (
+      families: ReturnType<typeof parsePrometheusTextFormat>,
+      name: string,
+      labels: Record<string, string> = {},
+    ) =>
+      (families.find((f) => f.name === name)?.metrics ?? [])
+        .filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))
+        .reduce((sum, m) => sum + Number(m.value ?? m.buckets?.['+Inf'] ?? 0), 0)
+    const before = await scrape(alpha, token)
+    expect(value(before, 'ripple_peers', { status: 'online' })).toBe(3)
+    expect(value(before, 'ripple_tokens_generated_total')).toBeGreaterThan(0) // the chat answer
+    expect(value(before, 'ripple_process_resident_memory_bytes')).toBeGreaterThan(0)
+    expect(value(before, 'ripple_ops_stored_total')).toBeGreaterThan(0)
+    for (let i = 0; i < 2; i++) {
+      const ref = await api.submitTask({ kind: 'sha256', input: { data: `metrics ${i}` } })
+      expect((await api.followTask(ref.action_hash)).state.status).toBe('done')
+    }
+    await expect
+      .poll(async () => value(await scrape(alpha, token), 'ripple_tasks_ended_total', { status: 'done' }))
+      .toBe(value(before, 'ripple_tasks_ended_total', { status: 'done' }) + 2)
+    const after = await scrape(alpha, token)
+    // A histogram's count is its +Inf bucket. (parse-prometheus-text-format 1.1 drops the labels, sum and
+    // count of labelled histograms, so these are read unfiltered: every task of this test ends done.)
+    expect(value(after, 'ripple_task_duration_seconds')).toBe(
+      value(before, 'ripple_task_duration_seconds') + 2,
+    )
+    expect(value(after, 'ripple_claims_total')).toBeGreaterThanOrEqual(
+      value(before, 'ripple_claims_total') + 2,
+    )
+    expect(
+      value(after, 'ripple_api_requests_total', { route: '/api/tasks', method: 'POST', status: '201' }),
+    ).toBe(
+      value(before, 'ripple_api_requests_total', { route: '/api/tasks', method: 'POST', status: '201' }) + 2,
+    )
+    expect(value(after, 'ripple_ops_stored_total')).toBeGreaterThan(value(before, 'ripple_ops_stored_total'))
+    // The peer that ran the chat loaded the model for it.
+    const betaToken = (await readFile(join(beta.dataDir, 'api-token'), 'utf8')).trim()
+    expect(value(await scrape(beta, betaToken), 'ripple_model_load_seconds')).toBeGreaterThanOrEqual(1)
+  })
+
+  it('shows the models of this peer and of the mesh, and the policies page', async () => {
+    await page.goto(`${alpha.apiUrl}/#/models`)
+    await page.getByText('No model here').waitFor()
+    await page.locator('models-page .badge', { hasText: 'beta · loaded' }).waitFor()
+    await shot('models')
+    await page.goto(`${alpha.apiUrl}/#/policies`)
+    await page.getByText('open network').waitFor()
+    await shot('policies')
+  })
+
+  it('turns a peer killed with SIGKILL stale, then offline, on the mesh page', async () => {
+    await page.goto(`${alpha.apiUrl}/#/mesh`)
+    const card = page.locator(`section.peer[data-agent="${gamma.agent}"]`)
+    await expect.poll(() => card.getAttribute('data-status'), { timeout: 30_000 }).toBe('online')
+    gamma.child.kill('SIGKILL')
+    await gamma.exited
+    await expect
+      .poll(() => card.getAttribute('data-status'), { timeout: 30_000, interval: 200 })
+      .toBe('stale')
+    await shot('mesh-peer-stale')
+    await expect.poll(() => card.getAttribute('data-status'), { timeout: 30_000 }).toBe('offline')
+    await shot('mesh-peer-offline')
+  })
+})

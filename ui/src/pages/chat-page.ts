@@ -1,0 +1,214 @@
+/**
+ * Chat: a prompt to a model of the mesh as an `infer.generate` task through the typed client; the
+ * tokens stream in as the task's progress events, then the page shows who ran it and the signed
+ * Result the task's Receipt accepted (with each peer's vote when fanned out).
+ */
+import { css, html, nothing } from 'lit'
+import type { TaskView } from '../../../host/api/contract/index.ts'
+import { duration, short } from '../format.ts'
+import { LivePage } from '../live-page.ts'
+import { shared } from '../styles.ts'
+
+interface Answer {
+  prompt: string
+  model: string
+  task: string
+  /** Streamed text by assignee, in the order they started. */
+  streams: Map<string, string>
+  view: TaskView | null
+  error: string | null
+}
+
+export class ChatPage extends LivePage {
+  static override properties = {
+    ...LivePage.properties,
+    model: { state: true },
+    fanOut: { state: true },
+    answers: { state: true },
+    busy: { state: true },
+  }
+  declare answers: Answer[]
+  declare model: string
+  declare fanOut: number
+  declare busy: boolean
+
+  constructor() {
+    super()
+    this.busy = false
+    this.fanOut = 1
+    this.model = ''
+    this.answers = []
+  }
+
+  static override styles = [
+    shared,
+    css`
+      textarea {
+        width: 100%;
+        box-sizing: border-box;
+        min-height: 72px;
+      }
+      .answer {
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
+        background: #f7f9fc;
+        border-radius: 8px;
+        padding: 10px 12px;
+        margin: 6px 0;
+        font-family: ui-monospace, Menlo, Consolas, monospace;
+        font-size: 13px;
+      }
+      .prompt {
+        font-weight: 600;
+      }
+      .ran-on {
+        margin-top: 8px;
+      }
+    `,
+  ]
+
+  /** Every model name the mesh advertises, with how many online peers hold it. */
+  #models(): { name: string; holders: number }[] {
+    const holders = new Map<string, number>()
+    for (const peer of this.store?.peers?.peers ?? []) {
+      if (peer.status === 'offline') continue
+      for (const m of peer.capability?.inference.models ?? [])
+        holders.set(m.name, (holders.get(m.name) ?? 0) + 1)
+    }
+    return [...holders]
+      .map(([name, n]) => ({ name, holders: n }))
+      .sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  override render() {
+    const models = this.#models()
+    const model = this.model || models[0]?.name || ''
+    return html`
+      <h2>Chat</h2>
+      <p class="lead">Ask a model of the mesh. The best peer holding it answers, signs its result, and the answer streams here.</p>
+      ${
+        models.length === 0
+          ? html`<div class="empty card">
+              No peer of this mesh advertises a model yet. Put a GGUF file in a peer's models directory
+              (<code>${this.store?.status?.models_dir ?? '<data-dir>/models'}</code> here) and it is advertised within
+              30 seconds; see the Models page.
+            </div>`
+          : html`<form class="card" @submit=${(e: Event) => this.#send(e, model)}>
+              <div class="row">
+                <label>Model
+                  <select name="model" @change=${(e: Event) => {
+                    this.model = (e.target as HTMLSelectElement).value
+                  }}>
+                    ${models.map((m) => html`<option value=${m.name} ?selected=${m.name === model}>${m.name} (${m.holders} peer${m.holders === 1 ? '' : 's'})</option>`)}
+                  </select>
+                </label>
+                <label>Fan-out
+                  <select name="fan-out" @change=${(e: Event) => {
+                    this.fanOut = Number((e.target as HTMLSelectElement).value)
+                  }}>
+                    ${[1, 2, 3, 4, 5].map((n) => html`<option value=${n} ?selected=${n === this.fanOut}>${n === 1 ? 'one peer' : `${n} peers vote`}</option>`)}
+                  </select>
+                </label>
+                <label>Max tokens <input name="max-tokens" type="number" min="1" max="4096" value="64" /></label>
+              </div>
+              <p><textarea name="prompt" placeholder="Ask something…" required></textarea></p>
+              <button type="submit" ?disabled=${this.busy}>${this.busy ? 'Answering…' : 'Send'}</button>
+            </form>`
+      }
+      ${this.answers.map((a) => this.#answer(a))}
+    `
+  }
+
+  async #send(event: Event, model: string): Promise<void> {
+    event.preventDefault()
+    const client = this.store?.client
+    if (!client) return
+    const form = event.target as HTMLFormElement
+    const data = new FormData(form)
+    const prompt = String(data.get('prompt') ?? '').trim()
+    if (!prompt) return
+    this.busy = true
+    const answer: Answer = { prompt, model, task: '', streams: new Map(), view: null, error: null }
+    this.answers = [answer, ...this.answers]
+    try {
+      const ref = await client.submitTask({
+        kind: 'infer.generate',
+        input: { prompt, max_tokens: Number(data.get('max-tokens') || 64) },
+        requirements: { model },
+        fan_out: this.fanOut,
+      })
+      answer.task = ref.action_hash
+      form.reset()
+      answer.view = await client.followTask(ref.action_hash, {
+        onEvent: (e) => {
+          if (e.type === 'progress' && e.progress.type === 'token' && typeof e.progress.data === 'string') {
+            answer.streams.set(e.assignee, (answer.streams.get(e.assignee) ?? '') + e.progress.data)
+          } else if (e.type === 'status' && e.assignee && !answer.streams.has(e.assignee)) {
+            answer.streams.set(e.assignee, '')
+          }
+          this.requestUpdate()
+        },
+      })
+    } catch (err) {
+      answer.error = (err as Error).message
+    }
+    this.busy = false
+    this.requestUpdate()
+  }
+
+  #answer(a: Answer) {
+    const state = a.view?.state
+    const receipt = state?.receipt?.entry
+    const chosen = state?.results.find((r) => r.action_hash === receipt?.result)
+    const output = chosen?.entry.output as
+      | { text?: unknown; model?: { file_hash?: unknown } }
+      | null
+      | undefined
+    const fileHash = output?.model?.file_hash
+    const text = typeof output?.text === 'string' ? output.text : null
+    return html`<section class="card chat-answer" data-task=${a.task}>
+      <div class="prompt">${a.prompt}</div>
+      <div class="muted">model ${a.model}${a.task ? html` · task <code>${short(a.task)}</code>` : nothing}${state ? html` · <span class="badge ${state.status}">${state.status}</span>` : nothing}</div>
+      ${[...a.streams].map(
+        ([agent, streamed]) => html`<div class="stream" data-assignee=${agent}>
+          ${a.streams.size > 1 ? html`<div class="muted">${this.peerName(agent)}</div>` : nothing}
+          <div class="answer">${chosen && chosen.author === agent && text !== null ? text : streamed || '…'}</div>
+        </div>`,
+      )}
+      ${a.error ? html`<div class="error">${a.error}</div>` : nothing}
+      ${
+        chosen
+          ? html`<div class="ran-on">
+              Ran on <b class="ran-on-peer">${this.peerName(chosen.author)}</b>
+              <span class="muted mono">${short(chosen.author)}</span>
+              · ${duration(chosen.entry.metrics.duration_ms)}
+              ${chosen.entry.metrics.tokens_out === null ? nothing : html` · ${chosen.entry.metrics.tokens_out} tokens`}
+              ${chosen.entry.metrics.tokens_per_second === null ? nothing : html` · ${chosen.entry.metrics.tokens_per_second.toFixed(1)} tokens/s`}
+            </div>
+            <div class="muted">
+              Signed Result <code title=${chosen.action_hash}>${short(chosen.action_hash, 16)}</code>, output sha256
+              <code title=${chosen.entry.output_hash}>${short(chosen.entry.output_hash, 16)}</code>
+              ${typeof fileHash === 'string' ? html`, model file <code title=${fileHash}>${short(fileHash, 12)}</code>` : nothing};
+              receipt ${receipt?.accepted ? html`<span class="badge done">accepted</span>` : html`<span class="badge failed">refused</span>`} ${receipt?.reason}
+            </div>`
+          : nothing
+      }
+      ${receipt && receipt.votes.length > 1 ? this.#votes(receipt.votes) : nothing}
+    </section>`
+  }
+
+  #votes(votes: NonNullable<TaskView['state']['receipt']>['entry']['votes']) {
+    return html`<table class="votes">
+      <tr><th>Peer</th><th>Model file</th><th>Group</th><th>Vote</th></tr>
+      ${votes.map(
+        (v) => html`<tr>
+          <td>${this.peerName(v.assignee)}</td>
+          <td class="mono">${v.model_file_hash ? short(v.model_file_hash) : '-'}</td>
+          <td>${v.group ?? 'no answer'}</td>
+          <td><span class="badge ${v.agree ? 'agree' : 'disagree'}">${v.agree ? 'agrees' : 'disagrees'}</span></td>
+        </tr>`,
+      )}
+    </table>`
+  }
+}
+customElements.define('chat-page', ChatPage)
