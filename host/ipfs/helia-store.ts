@@ -1,0 +1,59 @@
+/**
+ * Embedded IPFS: Helia built light on the peer's own libp2p node (one node per peer: bitswap beside
+ * gossip), with file-system stores in the data dir. No public bootstrap, routers or gateways:
+ * wantlists go to connected peers of the mesh only.
+ */
+
+import { join } from 'node:path'
+import { withBitswap } from '@helia/bitswap'
+import { type UnixFS, unixfs } from '@helia/unixfs'
+import type { Libp2p } from '@libp2p/interface'
+import { FsBlockstore } from 'blockstore-fs'
+import { FsDatastore } from 'datastore-fs'
+import { createHeliaLight, type Helia } from 'helia'
+import drain from 'it-drain'
+import type { CID } from 'multiformats/cid'
+import { heliaAddOptions } from './import-profile.ts'
+import type { AddContentOptions, CatOptions, IpfsStore } from './ipfs-store.ts'
+
+export interface HeliaStoreInit {
+  /** The peer's node; Helia neither starts nor stops it. */
+  libp2p: Libp2p
+  /** Holds `blocks/` and `datastore/` (pins). */
+  dir: string
+}
+
+export async function startHeliaStore(init: HeliaStoreInit): Promise<IpfsStore & { helia: Helia }> {
+  const blockstore = new FsBlockstore(join(init.dir, 'blocks'))
+  const datastore = new FsDatastore(join(init.dir, 'datastore'))
+  await blockstore.open()
+  await datastore.open()
+  const light = createHeliaLight({ blockstore, datastore })
+  // Helia 7 only accepts libp2p options and would build a second node; bitswap needs just
+  // `helia.libp2p`, so the peer's node is lent to it here.
+  Object.defineProperty(light, 'libp2p', { value: init.libp2p, enumerable: true })
+  const helia = withBitswap(light as Parameters<typeof withBitswap>[0])
+  await helia.start()
+  const fs: UnixFS = unixfs(helia)
+  return {
+    kind: 'helia',
+    helia,
+    add: (content: AsyncIterable<Uint8Array>, options: AddContentOptions) =>
+      fs.addByteStream(content, { ...heliaAddOptions(options.profile), signal: options.signal }),
+    cat: (cid: CID, options: CatOptions = {}) => fs.cat(cid, options),
+    async pin(cid, options = {}) {
+      if (await helia.pins.isPinned(cid)) return
+      await drain(helia.pins.add(cid, { signal: options.signal }))
+    },
+    async unpin(cid) {
+      if (await helia.pins.isPinned(cid)) await drain(helia.pins.rm(cid))
+    },
+    isPinned: (cid) => helia.pins.isPinned(cid),
+    gc: () => helia.gc(),
+    async stop() {
+      await helia.stop()
+      await blockstore.close()
+      await datastore.close()
+    },
+  }
+}
