@@ -1,0 +1,77 @@
+/**
+ * Artifacts across a three-peer mesh in this process: each player runs Helia on its own libp2p node
+ * (bitswap beside gossip), as the daemon does, and an ArtifactService over its conductor.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ArtifactService } from '../../host/artifacts/artifact-service.ts'
+import { startHeliaStore } from '../../host/ipfs/helia-store.ts'
+import type { IpfsStore } from '../../host/ipfs/ipfs-store.ts'
+import { silentLogger } from '../../host/log/logger.ts'
+import { kuboDeterministicBytes } from '../fixtures/kubo-deterministic-bytes.ts'
+import { type Player, runScenario, type Scenario } from './harness.ts'
+
+interface ArtifactPlayer {
+  player: Player
+  ipfs: IpfsStore
+  artifacts: ArtifactService
+}
+
+async function withArtifacts(scenario: Scenario, players: Player[], fn: (peers: ArtifactPlayer[]) => Promise<void>) {
+  const dir = await mkdtemp(join(tmpdir(), 'ripple-artifacts-'))
+  const peers: ArtifactPlayer[] = []
+  try {
+    for (const player of players) {
+      const ipfs = await startHeliaStore({ libp2p: player.node.libp2p, dir: join(dir, player.name) })
+      peers.push({
+        player,
+        ipfs,
+        artifacts: new ArtifactService({
+          conductor: player.conductor,
+          ipfs,
+          fetchIdleTimeoutMs: 3_000,
+          logger: silentLogger(),
+        }),
+      })
+    }
+    await scenario.shareAllAgents(players)
+    await fn(peers)
+  } finally {
+    for (const p of peers) await p.ipfs.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = []
+  for await (const chunk of source) chunks.push(chunk)
+  return Buffer.concat(chunks)
+}
+
+describe('artifacts on a three-peer mesh', () => {
+  it('added on one peer, read with the same bytes on another, pinned by a third', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(3)
+      await withArtifacts(scenario, players, async ([alice, bob, carol]) => {
+        const bytes = await collect(kuboDeterministicBytes(3 * 1_048_576 + 17, 'ripple-artifacts'))
+        const added = await alice!.artifacts.add(kuboDeterministicBytes(bytes.length, 'ripple-artifacts'), {
+          name: 'weights.bin',
+          replication: 2,
+        })
+        expect(added.artifact.entry.size).toBe(bytes.length)
+        expect(added.holders.map((h) => h.author)).toEqual([alice!.player.agentPubKey])
+        await scenario.dhtSync(players, 'artifact_index')
+
+        const read = await bob!.artifacts.read(added.artifact.entry.cid)
+        expect((await collect(read.bytes)).equals(bytes)).toBe(true)
+
+        const pinned = await carol!.artifacts.pin(added.artifact.entry.cid)
+        expect(pinned.holders.map((h) => h.author).sort()).toEqual(
+          [alice!.player.agentPubKey, carol!.player.agentPubKey].sort(),
+        )
+      })
+    })
+  })
+})
