@@ -29,7 +29,9 @@ export class ArtifactMismatchError extends Error {
     readonly expected: string,
     readonly actual: string,
   ) {
-    super(`the bytes of ${cid} do not match its artifact: ${field} is ${actual}, the artifact says ${expected}`)
+    super(
+      `the bytes of ${cid} do not match its artifact: ${field} is ${actual}, the artifact says ${expected}`,
+    )
     this.name = 'ArtifactMismatchError'
   }
 }

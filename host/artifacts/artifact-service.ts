@@ -5,12 +5,7 @@
  * Everything streams: no file is held whole in memory.
  */
 import { CID } from 'multiformats/cid'
-import type {
-  ActionHashB64,
-  Artifact,
-  EntryRecord,
-  PinCommitment,
-} from '../../zomes-bindings/index.ts'
+import type { ActionHashB64, Artifact, EntryRecord, PinCommitment } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { DEFAULT_IMPORT_PROFILE, type ImportProfile } from '../ipfs/import-profile.ts'
 import type { IpfsStore } from '../ipfs/ipfs-store.ts'
@@ -105,7 +100,10 @@ export class ArtifactService {
   }
 
   /** The artifact's bytes; the stream throws ArtifactMismatchError at its end when sha256 or size differ. */
-  async read(cidText: string, options: ReadOptions = {}): Promise<{ artifact: Artifact; bytes: AsyncIterable<Uint8Array> }> {
+  async read(
+    cidText: string,
+    options: ReadOptions = {},
+  ): Promise<{ artifact: Artifact; bytes: AsyncIterable<Uint8Array> }> {
     const record = await this.#artifact(cidText)
     return { artifact: record.entry, bytes: this.#checked(record.entry, options) }
   }

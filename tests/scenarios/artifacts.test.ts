@@ -2,11 +2,13 @@
  * Artifacts across a three-peer mesh in this process: each player runs Helia on its own libp2p node
  * (bitswap beside gossip), as the daemon does, and an ArtifactService over its conductor.
  */
+import { createHash } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ArtifactService } from '../../host/artifacts/artifact-service.ts'
+import { ArtifactMismatchError, ContentUnavailableError } from '../../host/artifacts/artifact-errors.ts'
+import { ArtifactService, MANUAL_PROVENANCE } from '../../host/artifacts/artifact-service.ts'
 import { startHeliaStore } from '../../host/ipfs/helia-store.ts'
 import type { IpfsStore } from '../../host/ipfs/ipfs-store.ts'
 import { silentLogger } from '../../host/log/logger.ts'
@@ -19,7 +21,11 @@ interface ArtifactPlayer {
   artifacts: ArtifactService
 }
 
-async function withArtifacts(scenario: Scenario, players: Player[], fn: (peers: ArtifactPlayer[]) => Promise<void>) {
+async function withArtifacts(
+  scenario: Scenario,
+  players: Player[],
+  fn: (peers: ArtifactPlayer[]) => Promise<void>,
+) {
   const dir = await mkdtemp(join(tmpdir(), 'ripple-artifacts-'))
   const peers: ArtifactPlayer[] = []
   try {
@@ -71,6 +77,68 @@ describe('artifacts on a three-peer mesh', () => {
         expect(pinned.holders.map((h) => h.author).sort()).toEqual(
           [alice!.player.agentPubKey, carol!.player.agentPubKey].sort(),
         )
+      })
+    })
+  })
+})
+
+describe('artifact faults on a mesh', () => {
+  it('refuses wrong bytes, times out on content nobody has, and lets only the holder release a pin', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(2)
+      await withArtifacts(scenario, players, async ([alice, bob]) => {
+        const once = async function* (text: string) {
+          yield new TextEncoder().encode(text)
+        }
+        // Alice registers an artifact whose sha256 is not that of its bytes.
+        const cid = await alice!.ipfs.add(once('the real bytes'), { profile: 'unixfs-v1-2025' })
+        await alice!.ipfs.pin(cid)
+        const lie = await alice!.player.conductor.callZome('artifact_index', 'register_artifact', {
+          cid: cid.toString(),
+          size: 14,
+          name: 'lie.txt',
+          mime_type: 'text/plain',
+          sha256: '0'.repeat(64),
+          provenance: MANUAL_PROVENANCE,
+          replication: 2,
+        })
+        // A CID registered but held by nobody.
+        const ghost = await collect(once('nobody holds this'))
+        const ghostCid = await bob!.ipfs.add(once('nobody holds this'), { profile: 'unixfs-v1-2025' })
+        await bob!.ipfs.gc()
+        await alice!.player.conductor.callZome('artifact_index', 'register_artifact', {
+          cid: ghostCid.toString(),
+          size: ghost.length,
+          name: 'ghost.txt',
+          mime_type: 'text/plain',
+          sha256: createHash('sha256').update(ghost).digest('hex'),
+          provenance: MANUAL_PROVENANCE,
+          replication: 1,
+        })
+        await scenario.dhtSync(players, 'artifact_index')
+
+        const read = await bob!.artifacts.read(cid.toString())
+        await expect(collect(read.bytes)).rejects.toThrow(ArtifactMismatchError)
+        await expect(bob!.artifacts.pin(cid.toString())).rejects.toThrow(/sha256/)
+        expect(await bob!.ipfs.isPinned(cid)).toBe(false)
+        expect((await bob!.artifacts.show(cid.toString())).holders).toEqual([])
+
+        const unknown = await bob!.artifacts.read(ghostCid.toString())
+        await expect(collect(unknown.bytes)).rejects.toThrow(ContentUnavailableError)
+
+        // Alice's own commitment: Bob cannot release it, Alice can.
+        const pin = await alice!.player.conductor.callZome('artifact_index', 'commit_pin', {
+          cid: cid.toString(),
+          artifact: lie.action_hash,
+          holder: alice!.player.agentPubKey,
+        })
+        await scenario.dhtSync(players, 'artifact_index')
+        await expect(
+          bob!.player.conductor.callZome('artifact_index', 'release_pin', pin.action_hash),
+        ).rejects.toMatchObject({ name: 'InvalidEntryError' })
+        const after = await alice!.artifacts.unpin(cid.toString())
+        expect(after.holders).toEqual([])
+        expect(await alice!.ipfs.isPinned(cid)).toBe(false)
       })
     })
   })

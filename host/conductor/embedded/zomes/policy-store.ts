@@ -55,9 +55,12 @@ export const policyStoreZome: CoordinatorZome<'policy_store'> = {
     const decisions =
       subject === null
         ? linkedRecords<Decision>(hdk, hdk.anchor(ALL_DECISIONS), 'AllDecisions', 'Decision')
-        : linkedRecords<Decision>(hdk, decodeHashB64(subject, 'agent'), 'SubjectToDecisions', 'Decision').filter(
-            (d) => d.entry.subject === subject,
-          )
+        : linkedRecords<Decision>(
+            hdk,
+            decodeHashB64(subject, 'agent'),
+            'SubjectToDecisions',
+            'Decision',
+          ).filter((d) => d.entry.subject === subject)
     return decisions.reverse().slice(0, limit)
   },
 }
