@@ -12,6 +12,7 @@ import type { PeersReply, StatusView } from './contract/index.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
 import { LoginCodes } from './login-codes.ts'
+import { type ArtifactApi, registerArtifactRoutes } from './routes/artifacts-route.ts'
 import { type InviteApi, registerInviteRoutes } from './routes/invites-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { registerPeersRoute } from './routes/peers-route.ts'
@@ -42,6 +43,8 @@ export interface ApiServerInit {
   policies?: PolicyApi
   /** Invites to this peer's private mesh. */
   invites?: InviteApi
+  /** Artifacts on IPFS. */
+  artifacts?: ArtifactApi
   logger: Logger
 }
 
@@ -96,6 +99,7 @@ export class ApiServer implements Startable {
     if (init.tasks) registerTaskRoutes(this.app, init.tasks)
     if (init.policies) registerPolicyRoutes(this.app, init.policies)
     if (init.invites) registerInviteRoutes(this.app, init.invites)
+    if (init.artifacts) registerArtifactRoutes(this.app, init.artifacts)
     registerModelsRoute(this.app, init.models)
   }
 

@@ -55,6 +55,17 @@ function mapError(err: FastifyError & Record<string, unknown>): Mapped {
       return { status: 422, name: err.name }
     case 'LlamaUnavailableError':
       return { status: 503, name: err.name }
+    case 'ArtifactNotFoundError':
+      return { status: 404, name: err.name }
+    case 'InvalidCidError':
+      return { status: 400, name: err.name, details: { field: 'cid' } }
+    // Nobody reachable holds the content: the daemon asked and waited.
+    case 'ContentUnavailableError':
+      return { status: 504, name: err.name }
+    case 'ArtifactMismatchError':
+      return { status: 422, name: err.name, details: { field: err.field } }
+    case 'PinQuotaExceededError':
+      return { status: 507, name: err.name }
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return { status: err.statusCode, name: err.code ?? err.name }

@@ -3,6 +3,7 @@ import '../runtime/node20-polyfills.ts'
 import { Command } from 'commander'
 import { hostVersion } from '../daemon/host-version.ts'
 import { printableText } from '../text/printable.ts'
+import { artifactCommand } from './commands/artifact-command.ts'
 import { inferCommand } from './commands/infer-command.ts'
 import { inviteCommand } from './commands/invite-command.ts'
 import { modelsCommand } from './commands/models-command.ts'
@@ -25,6 +26,7 @@ const program = new Command('ripple')
   .addCommand(policyCommand())
   .addCommand(inviteCommand())
   .addCommand(tokenCommand())
+  .addCommand(artifactCommand())
 
 try {
   await program.parseAsync()

@@ -4,6 +4,7 @@
  * driven through @holochain/client. The daemon sees only what both can give.
  */
 
+import type { Libp2p } from '@libp2p/interface'
 import type { DnaName } from '../../zomes-bindings/index.ts'
 import type { ActionWaiter } from '../api/routes/wait-route.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
@@ -29,6 +30,8 @@ export interface DaemonBackend {
   onRecordsStored(dna: DnaName, listener: () => void): () => void
   /** Holochain's admin interface served by this peer (`--admin-port`), or null. */
   adminUrl: string | null
+  /** The peer's libp2p node (embedded only), which embedded IPFS shares. */
+  libp2p: Libp2p | null
   stop(): Promise<void>
 }
 
@@ -81,6 +84,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
           if (event.dna === dna) listener()
         }),
       adminUrl: api?.adminUrl ?? null,
+      libp2p: peer.node.libp2p,
       async stop() {
         await api?.close()
         await peer.stop()
@@ -106,6 +110,7 @@ async function startHolochain(options: BackendOptions): Promise<DaemonBackend> {
     warrants: () => [],
     onRecordsStored: () => () => {},
     adminUrl: null,
+    libp2p: null,
     stop: () => backend.stop(),
   }
 }

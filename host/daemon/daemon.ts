@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { fitText, LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
+import { ArtifactService } from '../artifacts/artifact-service.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
@@ -17,6 +18,8 @@ import { FileHashCache } from '../inference/file-hash-cache.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
 import { ModelManager } from '../inference/model-manager.ts'
 import { ModelQuarantine } from '../inference/model-quarantine.ts'
+import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
+import { openIpfs } from '../ipfs/open-ipfs.ts'
 import type { Logger } from '../log/logger.ts'
 import { inviteService } from '../mesh/invite-service.ts'
 import { type ChosenMesh, chooseMesh } from '../mesh/private-mesh.ts'
@@ -64,6 +67,8 @@ export interface DaemonOptions {
   open?: boolean
   /** An invite to a private mesh (its text), joined instead of the network named. */
   inviteText?: string
+  /** `helia` (embedded, default) or `kubo[:url]`. */
+  ipfs?: IpfsChoice
   /** How often the capability is re-measured (and re-advertised when it changed); default 30 s. */
   resampleIntervalMs?: number
   logger: Logger
@@ -184,6 +189,19 @@ async function runDaemon(
   models.onChange(() => {
     registry.refresh().catch((err: unknown) => logger.warn({ err }, 'could not advertise the model change'))
   })
+  const ipfs = await openIpfs(
+    options.ipfs ?? { kind: 'helia' },
+    backend.libp2p,
+    join(dataDir.path, 'ipfs'),
+  ).catch(async (err: unknown) => {
+    await backend.stop()
+    throw err
+  })
+  const artifacts = new ArtifactService({
+    conductor,
+    ipfs,
+    logger: logger.child({ component: 'artifacts' }),
+  })
   const policies = new PolicyService({ conductor, logger: logger.child({ component: 'policy' }) })
   const workers = WorkerRegistry.withBuiltins([inferGenerateWorker(models), inferEmbedWorker(models)])
   const scheduler = new SchedulerService({
@@ -225,6 +243,7 @@ async function runDaemon(
     models,
     tasks: { scheduler, workers },
     policies,
+    artifacts,
     invites: inviteService({
       network,
       agent: conductor.agentPubKey,
@@ -249,6 +268,7 @@ async function runDaemon(
   // it only needs stopping.
   const services: Startable[] = [
     { start: async () => {}, stop: () => backend.stop() },
+    { start: async () => {}, stop: () => ipfs.stop() },
     models,
     registry,
     scheduler,

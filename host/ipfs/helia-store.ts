@@ -6,14 +6,16 @@
 
 import { join } from 'node:path'
 import { withBitswap } from '@helia/bitswap'
-import { type UnixFS, unixfs } from '@helia/unixfs'
+import { type AddOptions, type UnixFS, unixfs } from '@helia/unixfs'
 import type { Libp2p } from '@libp2p/interface'
 import { FsBlockstore } from 'blockstore-fs'
 import { FsDatastore } from 'datastore-fs'
 import { createHeliaLight, type Helia } from 'helia'
+import { fixedSize } from 'ipfs-unixfs-importer/chunker'
+import { balanced } from 'ipfs-unixfs-importer/layout'
 import drain from 'it-drain'
 import type { CID } from 'multiformats/cid'
-import { heliaAddOptions } from './import-profile.ts'
+import { type ImportProfile, PROFILE_SETTINGS } from './import-profile.ts'
 import type { AddContentOptions, CatOptions, IpfsStore } from './ipfs-store.ts'
 
 export interface HeliaStoreInit {
@@ -55,5 +57,20 @@ export async function startHeliaStore(init: HeliaStoreInit): Promise<IpfsStore &
       await blockstore.close()
       await datastore.close()
     },
+  }
+}
+
+/**
+ * @helia/unixfs options for a profile. Chunker and layout are passed explicitly: its `profile`
+ * option loses to its own default chunker and layout (checked: wrong CIDv0 for Kubo's vectors).
+ */
+export function heliaAddOptions(profile: ImportProfile): Partial<AddOptions> {
+  const s = PROFILE_SETTINGS[profile]
+  return {
+    cidVersion: s.cidVersion,
+    rawLeaves: s.rawLeaves,
+    chunker: fixedSize({ chunkSize: s.chunkSize }),
+    layout: balanced({ maxChildrenPerNode: s.maxLinks }),
+    reduceSingleLeafToSelf: true,
   }
 }

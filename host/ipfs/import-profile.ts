@@ -4,9 +4,6 @@
  * `unixfs-v1-2025` (CIDv1, raw leaves, 1 MiB chunks, 1024 links per node) is Ripple's default;
  * `unixfs-v0-2015` is Kubo's own default (CIDv0, dag-pb leaves, 256 KiB chunks, 174 links).
  */
-import type { AddOptions } from '@helia/unixfs'
-import { fixedSize } from 'ipfs-unixfs-importer/chunker'
-import { balanced } from 'ipfs-unixfs-importer/layout'
 import { z } from 'zod'
 
 export const IMPORT_PROFILES = ['unixfs-v1-2025', 'unixfs-v0-2015'] as const
@@ -24,19 +21,4 @@ export interface ProfileSettings {
 export const PROFILE_SETTINGS: Record<ImportProfile, ProfileSettings> = {
   'unixfs-v1-2025': { cidVersion: 1, rawLeaves: true, chunkSize: 1_048_576, maxLinks: 1024 },
   'unixfs-v0-2015': { cidVersion: 0, rawLeaves: false, chunkSize: 262_144, maxLinks: 174 },
-}
-
-/**
- * @helia/unixfs options for a profile. Chunker and layout are passed explicitly: its `profile`
- * option loses to its own default chunker and layout (checked: wrong CIDv0 for Kubo's vectors).
- */
-export function heliaAddOptions(profile: ImportProfile): Partial<AddOptions> {
-  const s = PROFILE_SETTINGS[profile]
-  return {
-    cidVersion: s.cidVersion,
-    rawLeaves: s.rawLeaves,
-    chunker: fixedSize({ chunkSize: s.chunkSize }),
-    layout: balanced({ maxChildrenPerNode: s.maxLinks }),
-    reduceSingleLeafToSelf: true,
-  }
 }

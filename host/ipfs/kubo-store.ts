@@ -5,9 +5,8 @@
 import { type AddOptions, create, type KuboRPCClient } from 'kubo-rpc-client'
 import type { CID } from 'multiformats/cid'
 import { PROFILE_SETTINGS } from './import-profile.ts'
+import { DEFAULT_KUBO_URL } from './ipfs-choice.ts'
 import type { AddContentOptions, CatOptions, IpfsStore } from './ipfs-store.ts'
-
-export const DEFAULT_KUBO_URL = 'http://127.0.0.1:5001'
 
 export function kuboStore(url: string = DEFAULT_KUBO_URL): IpfsStore & { client: KuboRPCClient } {
   const client = create({ url })

@@ -6,14 +6,18 @@
 import { z } from 'zod'
 import {
   ActionHashB64Schema,
+  ArtifactSchema,
+  CidSchema,
   PolicySchema,
   ReasonSchema,
   RecordRefSchema,
   RequirementsSchema,
   TaskSchema,
 } from '../../../zomes-bindings/index.ts'
+import { ImportProfileSchema } from '../../ipfs/import-profile.ts'
 import { INVITE_ROLES, InviteSchema } from '../../mesh/invite.ts'
 import {
+  ArtifactViewSchema,
   ModelLoadEventSchemas,
   ModelLoadedViewSchema,
   ModelsViewSchema,
@@ -91,7 +95,17 @@ export const CreateInviteBodySchema = z.strictObject({
 })
 export type CreateInviteBody = z.input<typeof CreateInviteBodySchema>
 
+/** `POST /api/artifacts`: the bytes are the request body (application/octet-stream); the rest is the query. */
+export const AddArtifactQuerySchema = z.strictObject({
+  name: ArtifactSchema.shape.name,
+  mime_type: ArtifactSchema.shape.mime_type.default('application/octet-stream'),
+  replication: z.coerce.number().pipe(ArtifactSchema.shape.replication).default(1),
+  profile: ImportProfileSchema.optional(),
+})
+export type AddArtifactQuery = Partial<z.output<typeof AddArtifactQuerySchema>> & { name: string }
+
 const TaskParamsSchema = z.object({ hash: ActionHashB64Schema })
+const ArtifactParamsSchema = z.object({ cid: CidSchema })
 const ModelParamsSchema = z.object({ name: z.string() })
 
 export const routes = {
@@ -159,6 +173,48 @@ export const routes = {
   },
   /** A signed invite to this peer's private mesh (its admins only); it carries the mesh's key. */
   createInvite: { method: 'POST', path: '/api/invites', body: CreateInviteBodySchema, reply: InviteSchema },
+  /** Imports the streamed body into IPFS, pins it here and registers the Artifact. */
+  addArtifact: {
+    method: 'POST',
+    path: '/api/artifacts',
+    query: AddArtifactQuerySchema,
+    reply: ArtifactViewSchema,
+  },
+  listArtifacts: {
+    method: 'GET',
+    path: '/api/artifacts',
+    reply: z.object({ artifacts: z.array(ArtifactViewSchema) }),
+  },
+  showArtifact: {
+    method: 'GET',
+    path: '/api/artifacts/:cid',
+    params: ArtifactParamsSchema,
+    reply: ArtifactViewSchema,
+  },
+  /**
+   * The bytes (application/octet-stream), streamed as they arrive; headers carry the artifact's
+   * sha256 and size. Bytes that turn out not to match end the response with an error, not a clean end.
+   */
+  artifactContent: {
+    method: 'GET',
+    path: '/api/artifacts/:cid/content',
+    params: ArtifactParamsSchema,
+    reply: z.never(),
+  },
+  /** Fetches (checked), pins and commits this peer to keep it. */
+  pinArtifact: {
+    method: 'POST',
+    path: '/api/artifacts/:cid/pin',
+    params: ArtifactParamsSchema,
+    reply: ArtifactViewSchema,
+  },
+  /** Releases this peer's commitment, unpins and collects the blocks nothing else needs. */
+  unpinArtifact: {
+    method: 'POST',
+    path: '/api/artifacts/:cid/unpin',
+    params: ArtifactParamsSchema,
+    reply: ArtifactViewSchema,
+  },
 } as const satisfies Record<string, RouteContract>
 
 export type Routes = typeof routes

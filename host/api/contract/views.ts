@@ -6,15 +6,18 @@
 import { z } from 'zod'
 import {
   AgentPubKeyB64Schema,
+  ArtifactSchema,
   DecisionSchema,
   DNA_NAMES,
   entryRecord,
   HeartbeatSchema,
   NodeCapabilitySchema,
+  PinCommitmentSchema,
   PolicySchema,
   TaskStateSchema,
   TaskStatusSchema,
 } from '../../../zomes-bindings/index.ts'
+import type { ArtifactView as ServiceArtifactView } from '../../artifacts/artifact-service.ts'
 import type { WarrantView } from '../../conductor/embedded/replication/index.ts'
 import type { ModelListing } from '../../inference/model-manager.ts'
 import type { PeerEntry } from '../../registry/index.ts'
@@ -174,3 +177,12 @@ export const TaskEventSchema = describes<TaskEvent>()(
 export const PolicyRecordSchema = entryRecord(PolicySchema)
 
 export type { TaskEvent, TaskSummary, TaskView }
+
+/** An artifact and the peers that committed to keep it (live PinCommitments). */
+export const ArtifactViewSchema = describes<ServiceArtifactView>()(
+  z.object({
+    artifact: entryRecord(ArtifactSchema),
+    holders: z.array(entryRecord(PinCommitmentSchema)),
+  }),
+)
+export type ArtifactView = z.infer<typeof ArtifactViewSchema>

@@ -7,9 +7,10 @@
 import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { text } from 'node:stream/consumers'
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { progenitorOf } from '../../config/network-config.ts'
 import type { RunningDaemon } from '../../daemon/daemon.ts'
+import { type IpfsChoice, parseIpfsChoice } from '../../ipfs/ipfs-choice.ts'
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log/logger.ts'
 import { collectMultiaddr, collectTag, parseIntegerIn, parseName, parsePort } from '../cli-options.ts'
 import { alignRows, capabilityRows } from '../human-format.ts'
@@ -34,6 +35,7 @@ interface UpOptions {
   joinFile?: string
   adminPort?: number
   adminOrigins?: string
+  ipfs: IpfsChoice
   logLevel: LogLevel
 }
 
@@ -76,6 +78,12 @@ export function upCommand(): Command {
     )
     .option('--mdns-interface <ip>', 'send mDNS on this interface only, e.g. 127.0.0.1 (default: all)')
     .option(
+      '--ipfs <helia|kubo[:url]>',
+      'IPFS for artifacts: embedded Helia on this peer, or a Kubo daemon (default URL http://127.0.0.1:5001)',
+      parseIpfsOption,
+      { kind: 'helia' },
+    )
+    .option(
       '--open',
       'local: join the shared open network (no key, no admin: for demos) instead of a private mesh',
     )
@@ -106,12 +114,21 @@ export function upCommand(): Command {
         inviteText: await readInvite(options.joinFile),
         adminPort: options.adminPort,
         adminOrigins: options.adminOrigins,
+        ipfs: options.ipfs,
         logger,
       })
       // Installed before the daemon is up, so a signal during startup still stops it cleanly.
       stopOnSignals(async () => (await starting).stop())
       process.stdout.write(startupText(await starting))
     })
+}
+
+function parseIpfsOption(text: string): IpfsChoice {
+  try {
+    return parseIpfsChoice(text)
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message)
+  }
 }
 
 function startupText(daemon: RunningDaemon): string {

@@ -6,7 +6,6 @@
  */
 import type { AdminGrant, Decision, EntryRecord, Policy } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64 } from '../hash.ts'
-import type { Hdk } from '../hdk.ts'
 import { linkedRecords, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'
 
