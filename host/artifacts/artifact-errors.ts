@@ -43,3 +43,16 @@ export class InvalidCidError extends Error {
     this.name = 'InvalidCidError'
   }
 }
+
+/** Pinning would pass this peer's `--ipfs-max-size`; what it already keeps stays. */
+export class PinQuotaExceededError extends Error {
+  static override readonly name = 'PinQuotaExceededError'
+  constructor(
+    readonly cid: string,
+    readonly size: number,
+    readonly room: number,
+  ) {
+    super(`cannot keep ${cid} (${size} bytes): only ${room} bytes left under this peer's IPFS quota`)
+    this.name = 'PinQuotaExceededError'
+  }
+}

@@ -15,6 +15,7 @@ import {
   ArtifactNotFoundError,
   ContentUnavailableError,
   InvalidCidError,
+  PinQuotaExceededError,
 } from './artifact-errors.ts'
 import { ContentMeter, idleTimeout } from './content-meter.ts'
 
@@ -50,6 +51,8 @@ export interface ArtifactServiceInit {
   ipfs: IpfsStore
   /** How long a fetch may go without receiving a block; default 30 s. */
   fetchIdleTimeoutMs?: number
+  /** Bytes of artifacts this peer keeps at most (`--ipfs-max-size`); unlimited when unset. */
+  maxBytes?: number
   logger: Logger
 }
 
@@ -66,12 +69,14 @@ export class ArtifactService {
   readonly ipfs: IpfsStore
   readonly #conductor: ArtifactServiceInit['conductor']
   readonly #idleMs: number
+  readonly #maxBytes: number
   readonly #logger: Logger
 
   constructor(init: ArtifactServiceInit) {
     this.ipfs = init.ipfs
     this.#conductor = init.conductor
     this.#idleMs = init.fetchIdleTimeoutMs ?? DEFAULT_IDLE_MS
+    this.#maxBytes = init.maxBytes ?? Number.POSITIVE_INFINITY
     this.#logger = init.logger
   }
 
@@ -113,6 +118,8 @@ export class ArtifactService {
     const record = await this.#artifact(cidText)
     const cid = parseCid(cidText)
     if (!(await this.ipfs.isPinned(cid))) {
+      const room = this.room(await this.list())
+      if (record.entry.size > room) throw new PinQuotaExceededError(cidText, record.entry.size, room)
       // Reading stores every block here, checked, before anything is promised.
       for await (const _ of this.#checked(record.entry, options)) {
         // drained: the blocks are what is wanted
@@ -132,6 +139,18 @@ export class ArtifactService {
     await this.ipfs.unpin(cid)
     await this.ipfs.gc()
     return this.show(cidText)
+  }
+
+  /** Bytes this peer may still pin: its quota less the artifacts it keeps. */
+  room(views: readonly ArtifactView[]): number {
+    const kept = views
+      .filter((v) => v.holders.some((h) => h.author === this.#conductor.agentPubKey))
+      .reduce((sum, v) => sum + v.artifact.entry.size, 0)
+    return Math.max(0, this.#maxBytes - kept)
+  }
+
+  get agent(): string {
+    return this.#conductor.agentPubKey
   }
 
   async show(cidText: string): Promise<ArtifactView> {

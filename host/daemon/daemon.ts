@@ -10,6 +10,7 @@ import { fitText, LIMITS, type NodeCapability } from '../../zomes-bindings/index
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
 import { ArtifactService } from '../artifacts/artifact-service.ts'
+import { ReplicationKeeper } from '../artifacts/replication-keeper.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
@@ -69,6 +70,8 @@ export interface DaemonOptions {
   inviteText?: string
   /** `helia` (embedded, default) or `kubo[:url]`. */
   ipfs?: IpfsChoice
+  /** Bytes of artifacts this peer keeps at most (`--ipfs-max-size`); unlimited when unset. */
+  ipfsMaxBytes?: number
   /** How often the capability is re-measured (and re-advertised when it changed); default 30 s. */
   resampleIntervalMs?: number
   logger: Logger
@@ -200,6 +203,14 @@ async function runDaemon(
   const artifacts = new ArtifactService({
     conductor,
     ipfs,
+    maxBytes: options.ipfsMaxBytes,
+    logger: logger.child({ component: 'artifacts' }),
+  })
+  const replicationKeeper = new ReplicationKeeper({
+    artifacts,
+    alivePeers: async () =>
+      (await registry.peers()).filter((p) => p.status !== 'offline').map((p) => p.agent),
+    onRecordsStored: backend.onRecordsStored,
     logger: logger.child({ component: 'artifacts' }),
   })
   const policies = new PolicyService({ conductor, logger: logger.child({ component: 'policy' }) })
@@ -272,6 +283,7 @@ async function runDaemon(
     models,
     registry,
     scheduler,
+    replicationKeeper,
     api,
     daemonFile,
   ]

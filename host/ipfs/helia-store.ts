@@ -37,6 +37,7 @@ export async function startHeliaStore(init: HeliaStoreInit): Promise<IpfsStore &
   const helia = withBitswap(light as Parameters<typeof withBitswap>[0])
   await helia.start()
   const fs: UnixFS = unixfs(helia)
+  let stopping: Promise<void> | undefined
   return {
     kind: 'helia',
     helia,
@@ -52,10 +53,13 @@ export async function startHeliaStore(init: HeliaStoreInit): Promise<IpfsStore &
     },
     isPinned: (cid) => helia.pins.isPinned(cid),
     gc: () => helia.gc(),
-    async stop() {
-      await helia.stop()
-      await blockstore.close()
-      await datastore.close()
+    stop() {
+      stopping ??= (async () => {
+        await helia.stop()
+        await blockstore.close()
+        await datastore.close()
+      })()
+      return stopping
     },
   }
 }

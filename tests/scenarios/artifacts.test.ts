@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ArtifactMismatchError, ContentUnavailableError } from '../../host/artifacts/artifact-errors.ts'
-import { ArtifactService, MANUAL_PROVENANCE } from '../../host/artifacts/artifact-service.ts'
+import { ArtifactService, MANUAL_PROVENANCE, parseCid } from '../../host/artifacts/artifact-service.ts'
+import { ReplicationKeeper } from '../../host/artifacts/replication-keeper.ts'
 import { startHeliaStore } from '../../host/ipfs/helia-store.ts'
 import type { IpfsStore } from '../../host/ipfs/ipfs-store.ts'
 import { silentLogger } from '../../host/log/logger.ts'
@@ -143,3 +144,69 @@ describe('artifact faults on a mesh', () => {
     })
   })
 })
+
+describe('replication on a three-peer mesh', () => {
+  it('brings an artifact to 2 holders, and back to 2 after a holder goes offline', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(3)
+      await withArtifacts(scenario, players, async (peers) => {
+        // Stands in for the registry's view (who is past the network's offline timeout); the daemon
+        // feeds the keeper from the registry.
+        const alive = new Set(players.map((p) => p.agentPubKey))
+        const keepers = peers.map(
+          (p) =>
+            new ReplicationKeeper({
+              artifacts: p.artifacts,
+              alivePeers: async () => [...alive],
+              onRecordsStored: (dna, listener) => p.player.onRecordsStored(dna, listener),
+              intervalMs: 300,
+              logger: silentLogger(),
+            }),
+        )
+        for (const k of keepers) await k.start()
+        try {
+          const [alice] = peers
+          const added = await alice!.artifacts.add(kuboDeterministicBytes(2 * 1_048_576 + 5, 'replicate'), {
+            name: 'dataset.bin',
+            replication: 2,
+          })
+          const cid = added.artifact.entry.cid
+          const holders = async (by: ArtifactPlayer) =>
+            (await by.artifacts.show(cid)).holders.map((h) => h.author)
+          let held: string[] = []
+          await waitUntilAsync(20_000, async () => {
+            held = await holders(alice!)
+            return held.length === 2
+          })
+          const second = peers.find((p) => p !== alice && held.includes(p.player.agentPubKey))!
+          const third = peers.find((p) => p !== alice && p !== second)!
+          expect(await third.ipfs.isPinned(parseCid(cid))).toBe(false)
+
+          // The second holder goes away for good: the third restores the count.
+          await keepers[peers.indexOf(second)]!.stop()
+          await second.ipfs.stop()
+          await second.player.shutdown()
+          alive.delete(second.player.agentPubKey)
+          await waitUntilAsync(20_000, async () => (await holders(alice!)).includes(third.player.agentPubKey))
+          expect(await third.ipfs.isPinned(parseCid(cid))).toBe(true)
+          const read = await third.artifacts.read(cid)
+          expect(
+            (await collect(read.bytes)).equals(
+              await collect(kuboDeterministicBytes(2 * 1_048_576 + 5, 'replicate')),
+            ),
+          ).toBe(true)
+        } finally {
+          for (const k of keepers) await k.stop()
+        }
+      })
+    })
+  })
+})
+
+async function waitUntilAsync(timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}

@@ -12,7 +12,14 @@ import { progenitorOf } from '../../config/network-config.ts'
 import type { RunningDaemon } from '../../daemon/daemon.ts'
 import { type IpfsChoice, parseIpfsChoice } from '../../ipfs/ipfs-choice.ts'
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log/logger.ts'
-import { collectMultiaddr, collectTag, parseIntegerIn, parseName, parsePort } from '../cli-options.ts'
+import {
+  collectMultiaddr,
+  collectTag,
+  parseByteSize,
+  parseIntegerIn,
+  parseName,
+  parsePort,
+} from '../cli-options.ts'
 import { alignRows, capabilityRows } from '../human-format.ts'
 
 export const DEFAULT_API_PORT = 7311
@@ -36,6 +43,7 @@ interface UpOptions {
   adminPort?: number
   adminOrigins?: string
   ipfs: IpfsChoice
+  ipfsMaxSize?: number
   logLevel: LogLevel
 }
 
@@ -84,6 +92,11 @@ export function upCommand(): Command {
       { kind: 'helia' },
     )
     .option(
+      '--ipfs-max-size <size>',
+      'most bytes of artifacts this peer keeps, e.g. 20GiB (default: no limit); pins past it are refused',
+      parseByteSize,
+    )
+    .option(
       '--open',
       'local: join the shared open network (no key, no admin: for demos) instead of a private mesh',
     )
@@ -115,6 +128,7 @@ export function upCommand(): Command {
         adminPort: options.adminPort,
         adminOrigins: options.adminOrigins,
         ipfs: options.ipfs,
+        ipfsMaxBytes: options.ipfsMaxSize,
         logger,
       })
       // Installed before the daemon is up, so a signal during startup still stops it cleanly.
