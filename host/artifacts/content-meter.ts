@@ -3,6 +3,7 @@
  * download is checked without holding the bytes.
  */
 import { createHash } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 
 export class ContentMeter {
   bytes = 0
@@ -38,6 +39,8 @@ export async function* idleTimeout<T>(
   const idle = new AbortController()
   let timer = setTimeout(() => idle.abort(), idleMs)
   const combined = signal ? AbortSignal.any([signal, idle.signal]) : idle.signal
+  // Bitswap listens on the signal once per block wanted: many listeners are expected here.
+  setMaxListeners(0, combined)
   try {
     for await (const item of start(combined)) {
       clearTimeout(timer)
