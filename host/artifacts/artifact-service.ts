@@ -35,6 +35,13 @@ export interface AddArtifactOptions {
   onProgress?: (bytes: number) => void
 }
 
+/** Bytes imported and pinned here, with what an Artifact says of them. */
+export interface ImportedContent {
+  cid: string
+  size: number
+  sha256: string
+}
+
 export interface ReadOptions {
   signal?: AbortSignal
   onProgress?: (bytes: number) => void
@@ -82,18 +89,32 @@ export class ArtifactService {
 
   /** Imports, pins here, registers the Artifact and this peer's PinCommitment. */
   async add(content: AsyncIterable<Uint8Array>, options: AddArtifactOptions): Promise<ArtifactView> {
+    return this.register(await this.importBytes(content, options), options)
+  }
+
+  /** Imports and pins here, registering nothing yet (a task result registers once its Result exists). */
+  async importBytes(
+    content: AsyncIterable<Uint8Array>,
+    options: Pick<AddArtifactOptions, 'profile' | 'signal' | 'onProgress'> = {},
+  ): Promise<ImportedContent> {
     const meter = new ContentMeter(options.onProgress)
     const cid = await this.ipfs.add(meter.through(content), {
       profile: options.profile ?? DEFAULT_IMPORT_PROFILE,
       signal: options.signal,
     })
     await this.ipfs.pin(cid, { signal: options.signal })
+    return { cid: cid.toString(), size: meter.bytes, sha256: meter.sha256() }
+  }
+
+  /** Registers imported content as an Artifact (once per CID) and commits this peer to keep it. */
+  async register(
+    content: ImportedContent,
+    options: Omit<AddArtifactOptions, 'signal' | 'onProgress' | 'profile'>,
+  ): Promise<ArtifactView> {
     const artifact: Artifact = {
-      cid: cid.toString(),
-      size: meter.bytes,
+      ...content,
       name: options.name,
       mime_type: options.mimeType ?? 'application/octet-stream',
-      sha256: meter.sha256(),
       provenance: options.provenance ?? MANUAL_PROVENANCE,
       replication: options.replication ?? 1,
     }

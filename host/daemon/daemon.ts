@@ -11,6 +11,7 @@ import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
 import { ArtifactService } from '../artifacts/artifact-service.ts'
 import { ReplicationKeeper } from '../artifacts/replication-keeper.ts'
+import { artifactTaskPayloads } from '../artifacts/task-payloads.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
@@ -220,6 +221,7 @@ async function runDaemon(
     workers,
     policies,
     onRecordsStored: backend.onRecordsStored,
+    payloads: artifactTaskPayloads(artifacts),
     capability: (): NodeCapability => registry.capability,
     logger: logger.child({ component: 'scheduler' }),
   })

@@ -7,6 +7,7 @@
 import { join } from 'node:path'
 import { withBitswap } from '@helia/bitswap'
 import { type AddOptions, type UnixFS, unixfs } from '@helia/unixfs'
+import type { Identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
 import { FsBlockstore } from 'blockstore-fs'
 import { FsDatastore } from 'datastore-fs'
@@ -36,6 +37,7 @@ export async function startHeliaStore(init: HeliaStoreInit): Promise<IpfsStore &
   Object.defineProperty(light, 'libp2p', { value: init.libp2p, enumerable: true })
   const helia = withBitswap(light as Parameters<typeof withBitswap>[0])
   await helia.start()
+  await identifyConnected(init.libp2p)
   const fs: UnixFS = unixfs(helia)
   let stopping: Promise<void> | undefined
   return {
@@ -77,4 +79,17 @@ export function heliaAddOptions(profile: ImportProfile): Partial<AddOptions> {
     layout: balanced({ maxChildrenPerNode: s.maxLinks }),
     reduceSingleLeafToSelf: true,
   }
+}
+
+/**
+ * Bitswap learns peers when identify reports their protocols; peers connected before it started were
+ * identified already, so they are identified again (which tells bitswap about them; libp2p's own
+ * identify push tells them about this peer's new protocol).
+ */
+async function identifyConnected(libp2p: Libp2p): Promise<void> {
+  const identifyService = (libp2p.services as { identify?: Identify }).identify
+  if (identifyService === undefined) return
+  await Promise.all(
+    libp2p.getConnections().map((connection) => identifyService.identify(connection).catch(() => undefined)),
+  )
 }

@@ -10,11 +10,15 @@ import { describe, expect, it } from 'vitest'
 import { ArtifactMismatchError, ContentUnavailableError } from '../../host/artifacts/artifact-errors.ts'
 import { ArtifactService, MANUAL_PROVENANCE, parseCid } from '../../host/artifacts/artifact-service.ts'
 import { ReplicationKeeper } from '../../host/artifacts/replication-keeper.ts'
+import { artifactTaskPayloads } from '../../host/artifacts/task-payloads.ts'
 import { startHeliaStore } from '../../host/ipfs/helia-store.ts'
 import type { IpfsStore } from '../../host/ipfs/ipfs-store.ts'
 import { silentLogger } from '../../host/log/logger.ts'
+import { isTerminal } from '../../host/scheduler/scheduler-service.ts'
+import { NO_REQUIREMENTS } from '../../zomes-bindings/index.ts'
 import { kuboDeterministicBytes } from '../fixtures/kubo-deterministic-bytes.ts'
 import { type Player, runScenario, type Scenario } from './harness.ts'
+import { type RunLog, startSchedulerHost } from './scheduler-hosts.ts'
 
 interface ArtifactPlayer {
   player: Player
@@ -210,3 +214,72 @@ async function waitUntilAsync(timeoutMs: number, condition: () => Promise<boolea
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
+
+describe('tasks through CIDs', () => {
+  it('an input and output above the inline limit travel on IPFS; the output is an Artifact with provenance', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(2)
+      await withArtifacts(scenario, players, async ([alice, bob]) => {
+        const log: RunLog = { runs: [] }
+        const hosts = [
+          await startSchedulerHost(alice!.player, {
+            name: 'alice',
+            workers: false,
+            log,
+            payloads: artifactTaskPayloads(alice!.artifacts),
+          }),
+          await startSchedulerHost(bob!.player, {
+            name: 'bob',
+            log,
+            payloads: artifactTaskPayloads(bob!.artifacts),
+          }),
+        ]
+        try {
+          // 100 KiB of text: above the 64 KiB a Task or Result holds inline.
+          const message = 'x'.repeat(100 * 1024)
+          const requester = hosts[0]!.scheduler
+          // delay_ms makes the input's bytes differ from the output's (same bytes would be one CID).
+          const carried = await requester.taskInput({ message, delay_ms: 1 })
+          expect(carried.input).toBeNull()
+          expect(carried.input_cid).toMatch(/^baf/)
+          const ref = await requester.submit({
+            kind: 'echo',
+            ...carried,
+            requirements: NO_REQUIREMENTS,
+            lease_ms: 20_000,
+            deadline: (Date.now() + 60_000) * 1000,
+            max_attempts: 2,
+            fan_out: 1,
+          })
+          let view = await requester.view(ref.action_hash)
+          await waitUntilAsync(40_000, async () => {
+            view = await requester.view(ref.action_hash)
+            return isTerminal(view.state.status)
+          })
+          expect(view.state.status).toBe('done')
+          expect(log.runs).toEqual([{ host: 'bob', input: { message, delay_ms: 1 } }])
+          const result = view.state.results[0]!
+          expect(result.entry.output).toBeNull()
+          const outputCid = result.entry.output_cid!
+          expect(outputCid).toMatch(/^baf/)
+
+          await scenario.dhtSync(players, 'artifact_index')
+          const output = await alice!.artifacts.show(outputCid)
+          expect(output.artifact.author).toBe(bob!.player.agentPubKey)
+          expect(output.artifact.entry.provenance).toEqual({
+            task: ref.action_hash,
+            result: result.action_hash,
+            input_cids: [carried.input_cid],
+            tool: 'echo',
+            model: null,
+          })
+          expect(output.artifact.entry.sha256).toBe(result.entry.output_hash)
+          const read = await alice!.artifacts.read(outputCid)
+          expect(JSON.parse((await collect(read.bytes)).toString())).toEqual({ message })
+        } finally {
+          for (const h of hosts) await h.stop()
+        }
+      })
+    })
+  })
+})

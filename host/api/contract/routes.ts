@@ -50,7 +50,8 @@ const MAX_WAIT_MS = 60_000
 
 export const SubmitTaskBodySchema = z.strictObject({
   kind: TaskSchema.shape.kind,
-  input: TaskSchema.shape.input,
+  /** Any JSON; above the inline limit it travels on IPFS and the Task carries its CID. */
+  input: z.json(),
   /** Any of the Requirements fields; the rest default to "anything will do". */
   requirements: z.strictObject(RequirementsSchema.shape).partial().default({}),
   lease_ms: TaskSchema.shape.lease_ms.default(DEFAULT_LEASE_MS),
