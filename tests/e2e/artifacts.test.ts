@@ -118,6 +118,42 @@ describe('artifacts across three ripple up processes', { timeout: 180_000 }, () 
     expect((await readFile(join(root, 'again.bin'))).equals(bytes)).toBe(true)
   })
 
+  it('a task whose input and output exceed the inline limit runs through CIDs, with provenance', async () => {
+    // Alpha was never killed (the first test killed whichever peer held the second copy).
+    const [alpha] = daemons
+    const input = join(root, 'big-input.json')
+    // 100 KiB: above the 64 KiB a Task or Result holds inline. delay_ms keeps input and output bytes apart.
+    const message = 'y'.repeat(100 * 1024)
+    await writeFile(input, JSON.stringify({ message, delay_ms: 1 }))
+    const res = await runRipple([
+      'task',
+      'submit',
+      'echo',
+      '--input',
+      `@${input}`,
+      '--wait',
+      '--data-dir',
+      alpha!.dataDir,
+    ])
+    expect(res.code, res.stderr).toBe(0)
+    const hash = /^ripple: submitted (\S+)$/m.exec(res.stderr)?.[1] ?? ''
+    const outputCid = JSON.parse(res.stdout) as string
+    expect(outputCid).toMatch(/^baf/)
+
+    const shown = await runRipple(['task', 'show', hash, '--data-dir', alpha!.dataDir])
+    expect(shown.stdout).toMatch(/input\s+on IPFS: baf/)
+    expect(shown.stdout).toContain(`on IPFS: ${outputCid}`)
+    const output = await show(alpha!.dataDir, outputCid)
+    expect(output.artifact.entry.provenance.task).toBe(hash)
+    expect(output.artifact.entry.provenance.result).not.toBeNull()
+    expect(output.artifact.entry.provenance.input_cids).toHaveLength(1)
+    expect(output.artifact.entry.provenance.tool).toBe('echo')
+    const out = join(root, 'big-output.json')
+    const got = await runRipple(['artifact', 'get', outputCid, '-o', out, '--data-dir', alpha!.dataDir])
+    expect(got.code, got.stderr).toBe(0)
+    expect(JSON.parse(await readFile(out, 'utf8'))).toEqual({ message })
+  })
+
   it('a CID nobody registered is a clear error; the daemon keeps serving', async () => {
     const [alpha] = daemons
     const unknown = 'bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e'
