@@ -6,8 +6,13 @@ import { createHash } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { FsBlockstore } from 'blockstore-fs'
 import { describe, expect, it } from 'vitest'
-import { ArtifactMismatchError, ContentUnavailableError } from '../../host/artifacts/artifact-errors.ts'
+import {
+  ArtifactMismatchError,
+  ContentUnavailableError,
+  PinQuotaExceededError,
+} from '../../host/artifacts/artifact-errors.ts'
 import { ArtifactService, MANUAL_PROVENANCE, parseCid } from '../../host/artifacts/artifact-service.ts'
 import { ReplicationKeeper } from '../../host/artifacts/replication-keeper.ts'
 import { artifactTaskPayloads } from '../../host/artifacts/task-payloads.ts'
@@ -20,8 +25,12 @@ import { kuboDeterministicBytes } from '../fixtures/kubo-deterministic-bytes.ts'
 import { type Player, runScenario, type Scenario } from './harness.ts'
 import { type RunLog, startSchedulerHost } from './scheduler-hosts.ts'
 
+type HeliaIpfs = Awaited<ReturnType<typeof startHeliaStore>>
+
 interface ArtifactPlayer {
   player: Player
+  /** Where its IPFS stores live. */
+  dir: string
   ipfs: IpfsStore
   artifacts: ArtifactService
 }
@@ -35,9 +44,11 @@ async function withArtifacts(
   const peers: ArtifactPlayer[] = []
   try {
     for (const player of players) {
-      const ipfs = await startHeliaStore({ libp2p: player.node.libp2p, dir: join(dir, player.name) })
+      const ipfsDir = join(dir, player.name)
+      const ipfs = await startHeliaStore({ libp2p: player.node.libp2p, dir: ipfsDir })
       peers.push({
         player,
+        dir: ipfsDir,
         ipfs,
         artifacts: new ArtifactService({
           conductor: player.conductor,
@@ -279,6 +290,79 @@ describe('tasks through CIDs', () => {
         } finally {
           for (const h of hosts) await h.stop()
         }
+      })
+    })
+  })
+})
+
+describe('storage faults', () => {
+  it('a block that does not match its CID is refused; a quota refuses new pins and keeps old ones; a cut transfer resumes from the blocks kept', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(2)
+      await withArtifacts(scenario, players, async ([alice, bob]) => {
+        const size = 3 * 1_048_576
+        const big = await alice!.artifacts.add(kuboDeterministicBytes(size, 'resume'), { name: 'big.bin' })
+        const small = await alice!.artifacts.add(kuboDeterministicBytes(1000, 'small'), { name: 'small.bin' })
+        await scenario.dhtSync(players, 'artifact_index')
+
+        // Quota: bob may keep 2 MiB. The small one fits; the 3 MiB one is refused, the small one stays.
+        const quota = new ArtifactService({
+          conductor: bob!.player.conductor,
+          ipfs: bob!.ipfs,
+          maxBytes: 2 * 1_048_576,
+          fetchIdleTimeoutMs: 3_000,
+          logger: silentLogger(),
+        })
+        await quota.pin(small.artifact.entry.cid)
+        await expect(quota.pin(big.artifact.entry.cid)).rejects.toThrow(PinQuotaExceededError)
+        expect(await bob!.ipfs.isPinned(parseCid(small.artifact.entry.cid))).toBe(true)
+        expect(await bob!.ipfs.isPinned(parseCid(big.artifact.entry.cid))).toBe(false)
+
+        // A transfer cut after its first MiB: the blocks that arrived stay in bob's store across a
+        // restart of his IPFS, and the next read completes.
+        const first = await bob!.artifacts.read(big.artifact.entry.cid)
+        let seen = 0
+        for await (const chunk of first.bytes) {
+          seen += chunk.byteLength
+          if (seen >= 1_048_576) break
+        }
+        expect(seen).toBeLessThan(size)
+        const helia = (bob!.ipfs as HeliaIpfs).helia
+        let kept = 0
+        for await (const _ of helia.blockstore.getAll()) kept++
+        expect(kept).toBeGreaterThan(0)
+        await bob!.ipfs.stop()
+        const reopened = await startHeliaStore({ libp2p: bob!.player.node.libp2p, dir: bob!.dir })
+        bob!.ipfs = reopened
+        const again = new ArtifactService({
+          conductor: bob!.player.conductor,
+          ipfs: reopened,
+          logger: silentLogger(),
+        })
+        const rest = await again.read(big.artifact.entry.cid)
+        expect(
+          (await collect(rest.bytes)).equals(await collect(kuboDeterministicBytes(size, 'resume'))),
+        ).toBe(true)
+
+        // Alice's copy of a block of the small file is corrupted on disk: bob refuses it (the hash
+        // does not match the CID) and the read fails instead of returning wrong bytes.
+        const lie = await alice!.ipfs.add(
+          (async function* () {
+            yield new TextEncoder().encode('honest bytes')
+          })(),
+          { profile: 'unixfs-v1-2025' },
+        )
+        await alice!.ipfs.pin(lie)
+        // Straight into the files under Helia (its own put skips a block it already has).
+        const disk = new FsBlockstore(join(alice!.dir, 'blocks'))
+        await disk.open()
+        await disk.put(lie, new TextEncoder().encode('forged bytes'))
+        await disk.close()
+        expect(Buffer.from(await collect(alice!.ipfs.cat(lie, { offline: true }))).toString()).toBe(
+          'forged bytes',
+        )
+        await expect(collect(reopened.cat(lie, { signal: AbortSignal.timeout(3_000) }))).rejects.toThrow()
+        expect(await reopened.isPinned(lie)).toBe(false)
       })
     })
   })
