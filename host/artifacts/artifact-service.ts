@@ -60,6 +60,11 @@ export interface ArtifactServiceInit {
   fetchIdleTimeoutMs?: number
   /** Bytes of artifacts this peer keeps at most (`--ipfs-max-size`); unlimited when unset. */
   maxBytes?: number
+  /**
+   * Called when an Artifact's sha256 or size is not that of its CID's bytes (which the CID itself
+   * vouches for): its author registered a lie, and the daemon warrants it.
+   */
+  onMismatch?: (artifact: EntryRecord<Artifact>, error: ArtifactMismatchError) => void
   logger: Logger
 }
 
@@ -77,6 +82,7 @@ export class ArtifactService {
   readonly #conductor: ArtifactServiceInit['conductor']
   readonly #idleMs: number
   readonly #maxBytes: number
+  readonly #onMismatch: ArtifactServiceInit['onMismatch']
   readonly #logger: Logger
 
   constructor(init: ArtifactServiceInit) {
@@ -84,6 +90,7 @@ export class ArtifactService {
     this.#conductor = init.conductor
     this.#idleMs = init.fetchIdleTimeoutMs ?? DEFAULT_IDLE_MS
     this.#maxBytes = init.maxBytes ?? Number.POSITIVE_INFINITY
+    this.#onMismatch = init.onMismatch
     this.#logger = init.logger
   }
 
@@ -131,7 +138,7 @@ export class ArtifactService {
     options: ReadOptions = {},
   ): Promise<{ artifact: Artifact; bytes: AsyncIterable<Uint8Array> }> {
     const record = await this.#artifact(cidText)
-    return { artifact: record.entry, bytes: this.#checked(record.entry, options) }
+    return { artifact: record.entry, bytes: this.#checked(record, options) }
   }
 
   /** Fetches (checked), pins and commits to keep it; nothing happens if this peer already does. */
@@ -142,7 +149,7 @@ export class ArtifactService {
       const room = this.room(await this.list())
       if (record.entry.size > room) throw new PinQuotaExceededError(cidText, record.entry.size, room)
       // Reading stores every block here, checked, before anything is promised.
-      for await (const _ of this.#checked(record.entry, options)) {
+      for await (const _ of this.#checked(record, options)) {
         // drained: the blocks are what is wanted
       }
       await this.ipfs.pin(cid, { signal: options.signal })
@@ -193,7 +200,8 @@ export class ArtifactService {
     return views
   }
 
-  async *#checked(artifact: Artifact, options: ReadOptions): AsyncGenerator<Uint8Array> {
+  async *#checked(record: EntryRecord<Artifact>, options: ReadOptions): AsyncGenerator<Uint8Array> {
+    const artifact = record.entry
     const cid = parseCid(artifact.cid)
     const meter = new ContentMeter(options.onProgress)
     const source = idleTimeout(
@@ -203,14 +211,17 @@ export class ArtifactService {
       options.signal,
     )
     yield* meter.through(source)
-    if (meter.bytes !== artifact.size) {
-      throw new ArtifactMismatchError(artifact.cid, 'size', String(artifact.size), String(meter.bytes))
-    }
     const sha256 = meter.sha256()
-    if (sha256 !== artifact.sha256) {
-      this.#logger.warn({ cid: artifact.cid, sha256, expected: artifact.sha256 }, 'artifact sha256 mismatch')
-      throw new ArtifactMismatchError(artifact.cid, 'sha256', artifact.sha256, sha256)
-    }
+    const mismatch =
+      meter.bytes !== artifact.size
+        ? new ArtifactMismatchError(artifact.cid, 'size', String(artifact.size), String(meter.bytes))
+        : sha256 !== artifact.sha256
+          ? new ArtifactMismatchError(artifact.cid, 'sha256', artifact.sha256, sha256)
+          : null
+    if (mismatch === null) return
+    this.#logger.warn({ cid: artifact.cid, author: record.author, err: mismatch.message }, 'artifact refused')
+    if (record.author !== this.#conductor.agentPubKey) this.#onMismatch?.(record, mismatch)
+    throw mismatch
   }
 
   async #artifact(cidText: string): Promise<EntryRecord<Artifact>> {

@@ -10,6 +10,7 @@ import type { ActionWaiter } from '../api/routes/wait-route.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import {
   createEmbeddedPeer,
+  type Replication,
   type WarrantView,
   waitForAction,
 } from '../conductor/embedded/replication/index.ts'
@@ -32,6 +33,8 @@ export interface DaemonBackend {
   adminUrl: string | null
   /** The peer's libp2p node (embedded only), which embedded IPFS shares. */
   libp2p: Libp2p | null
+  /** Warrants a record's author for what the host found wrong (embedded only). */
+  warrantAuthor?: Replication['warrantAuthor']
   stop(): Promise<void>
 }
 
@@ -85,6 +88,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
         }),
       adminUrl: api?.adminUrl ?? null,
       libp2p: peer.node.libp2p,
+      warrantAuthor: (...args) => peer.replication.warrantAuthor(...args),
       async stop() {
         await api?.close()
         await peer.stop()

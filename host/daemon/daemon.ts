@@ -205,6 +205,14 @@ async function runDaemon(
     conductor,
     ipfs,
     maxBytes: options.ipfsMaxBytes,
+    onMismatch: (record, err) =>
+      backend.warrantAuthor?.(
+        'artifact_index',
+        record.author,
+        record.action_hash,
+        `artifact.${err.field}`,
+        err.message,
+      ),
     logger: logger.child({ component: 'artifacts' }),
   })
   const replicationKeeper = new ReplicationKeeper({

@@ -54,6 +54,15 @@ async function withArtifacts(
           conductor: player.conductor,
           ipfs,
           fetchIdleTimeoutMs: 3_000,
+          // As the daemon wires it.
+          onMismatch: (record, err) =>
+            player.replication.warrantAuthor(
+              'artifact_index',
+              record.author,
+              record.action_hash,
+              `artifact.${err.field}`,
+              err.message,
+            ),
           logger: silentLogger(),
         }),
       })
@@ -133,16 +142,10 @@ describe('artifact faults on a mesh', () => {
         })
         await scenario.dhtSync(players, 'artifact_index')
 
-        const read = await bob!.artifacts.read(cid.toString())
-        await expect(collect(read.bytes)).rejects.toThrow(ArtifactMismatchError)
-        await expect(bob!.artifacts.pin(cid.toString())).rejects.toThrow(/sha256/)
-        expect(await bob!.ipfs.isPinned(cid)).toBe(false)
-        expect((await bob!.artifacts.show(cid.toString())).holders).toEqual([])
-
         const unknown = await bob!.artifacts.read(ghostCid.toString())
         await expect(collect(unknown.bytes)).rejects.toThrow(ContentUnavailableError)
 
-        // Alice's own commitment: Bob cannot release it, Alice can.
+        // Alice's own commitment: Bob cannot release it.
         const pin = await alice!.player.conductor.callZome('artifact_index', 'commit_pin', {
           cid: cid.toString(),
           artifact: lie.action_hash,
@@ -152,6 +155,26 @@ describe('artifact faults on a mesh', () => {
         await expect(
           bob!.player.conductor.callZome('artifact_index', 'release_pin', pin.action_hash),
         ).rejects.toMatchObject({ name: 'InvalidEntryError' })
+
+        // The lie: Bob refuses the bytes, never pins them, and warrants Alice (the CID vouches for
+        // the bytes, so the Artifact's sha256 is her word against them).
+        const read = await bob!.artifacts.read(cid.toString())
+        await expect(collect(read.bytes)).rejects.toThrow(ArtifactMismatchError)
+        await expect(bob!.artifacts.pin(cid.toString())).rejects.toThrow(/sha256/)
+        expect(await bob!.ipfs.isPinned(cid)).toBe(false)
+        expect((await bob!.artifacts.show(cid.toString())).holders.map((h) => h.author)).toEqual([
+          alice!.player.agentPubKey,
+        ])
+        expect(bob!.player.replication.isWarranted(alice!.player.agentPubKey)).toBe(true)
+        expect(bob!.player.replication.listWarrants()).toContainEqual(
+          expect.objectContaining({
+            agent: alice!.player.agentPubKey,
+            rule: 'artifact.sha256',
+            action_hash: lie.action_hash,
+          }),
+        )
+
+        // Only Alice releases her commitment.
         const after = await alice!.artifacts.unpin(cid.toString())
         expect(after.holders).toEqual([])
         expect(await alice!.ipfs.isPinned(cid)).toBe(false)
