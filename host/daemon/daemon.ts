@@ -193,6 +193,9 @@ async function runDaemon(
   models.onChange(() => {
     registry.refresh().catch((err: unknown) => logger.warn({ err }, 'could not advertise the model change'))
   })
+  // Helia's fs stores write blocks and keys with no mode of their own: everything this daemon creates
+  // from here on is its owner's only (the data dir's rule: dirs 0700, files 0600).
+  process.umask(0o077)
   const ipfs = await openIpfs(
     options.ipfs ?? { kind: 'helia' },
     backend.libp2p,
