@@ -19,6 +19,7 @@ import { jsonBodyCheck } from './json-body-check.ts'
 import { LoginCodes } from './login-codes.ts'
 import { registerMcpRoute } from './mcp/mcp-http.ts'
 import { type OpenAiApi, registerOpenAiRoutes } from './openai/openai-routes.ts'
+import { type ArtifactApi, registerArtifactRoutes } from './routes/artifacts-route.ts'
 import { registerEventsRoute } from './routes/events-route.ts'
 import { type InviteApi, registerInviteRoutes } from './routes/invites-route.ts'
 import { type ModelPuller, registerModelPullRoute } from './routes/model-pull-route.ts'
@@ -63,6 +64,8 @@ export interface ApiServerInit {
   feed?: LiveFeed
   /** GET /metrics, and the count of API requests. */
   metrics?: DaemonMetrics
+  /** Artifacts on IPFS. */
+  artifacts?: ArtifactApi
   logger: Logger
 }
 
@@ -151,6 +154,7 @@ export class ApiServer implements Startable {
     if (init.tasks) registerTaskRoutes(this.app, init.tasks)
     if (init.policies) registerPolicyRoutes(this.app, init.policies)
     if (init.invites) registerInviteRoutes(this.app, init.invites)
+    if (init.artifacts) registerArtifactRoutes(this.app, init.artifacts)
     registerModelsRoute(this.app, init.models)
     registerMcpRoute(this.app, {
       apiUrl: () => this.url,

@@ -67,6 +67,17 @@ function mapError(err: FastifyError & Record<string, unknown>, body: unknown): M
       return { status: 422, name: err.name, details: { reason: err.reason } }
     case 'ModelSourceError':
       return { status: 502, name: err.name }
+    case 'ArtifactNotFoundError':
+      return { status: 404, name: err.name }
+    case 'InvalidCidError':
+      return { status: 400, name: err.name, details: { field: 'cid' } }
+    // Nobody reachable holds the content: the daemon asked and waited.
+    case 'ContentUnavailableError':
+      return { status: 504, name: err.name }
+    case 'ArtifactMismatchError':
+      return { status: 422, name: err.name, details: { field: err.field } }
+    case 'PinQuotaExceededError':
+      return { status: 507, name: err.name }
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return { status: err.statusCode, name: err.code ?? err.name }

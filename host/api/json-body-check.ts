@@ -58,6 +58,8 @@ export function checkJsonBody(body: unknown): BodyProblem | null {
 
 /** A `preValidation` hook answering 400 to a body `checkJsonBody` refuses. */
 export async function jsonBodyCheck(request: FastifyRequest, reply: FastifyReply) {
+  // Only what the JSON parser made: a streamed body (artifact bytes) is not walked.
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(request.headers['content-type'] ?? '')) return
   const problem = checkJsonBody(request.body)
   if (problem === null) return
   return sendError(reply, 400, problem.name, problem.message, { field: problem.field })

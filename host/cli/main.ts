@@ -3,6 +3,7 @@ import '../runtime/node20-polyfills.ts'
 import { Command } from 'commander'
 import { hostVersion } from '../daemon/host-version.ts'
 import { printableText } from '../text/printable.ts'
+import { artifactCommand } from './commands/artifact-command.ts'
 import { inferCommand } from './commands/infer-command.ts'
 import { inviteCommand } from './commands/invite-command.ts'
 import { keysCommand } from './commands/keys-command.ts'
@@ -29,6 +30,7 @@ const program = new Command('ripple')
   .addCommand(tokenCommand())
   .addCommand(mcpCommand())
   .addCommand(keysCommand())
+  .addCommand(artifactCommand())
 
 try {
   await program.parseAsync()

@@ -4,11 +4,13 @@
  * driven through @holochain/client. The daemon sees only what both can give.
  */
 
+import type { Libp2p } from '@libp2p/interface'
 import type { DnaName } from '../../zomes-bindings/index.ts'
 import type { ActionWaiter } from '../api/routes/wait-route.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import {
   createEmbeddedPeer,
+  type Replication,
   type ReplicationStats,
   type WarrantView,
   waitForAction,
@@ -33,6 +35,10 @@ export interface DaemonBackend {
   onRecordsStored(dna: DnaName, listener: () => void): () => void
   /** Holochain's admin interface served by this peer (`--admin-port`), or null. */
   adminUrl: string | null
+  /** The peer's libp2p node (embedded only), which embedded IPFS shares. */
+  libp2p: Libp2p | null
+  /** Warrants a record's author for what the host found wrong (embedded only). */
+  warrantAuthor?: Replication['warrantAuthor']
   stop(): Promise<void>
 }
 
@@ -89,6 +95,8 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
           if (event.dna === dna) listener()
         }),
       adminUrl: api?.adminUrl ?? null,
+      libp2p: peer.node.libp2p,
+      warrantAuthor: (...args) => peer.replication.warrantAuthor(...args),
       async stop() {
         await api?.close()
         await peer.stop()
@@ -115,6 +123,7 @@ async function startHolochain(options: BackendOptions): Promise<DaemonBackend> {
     replicationStats: () => null,
     onRecordsStored: () => () => {},
     adminUrl: null,
+    libp2p: null,
     stop: () => backend.stop(),
   }
 }

@@ -12,6 +12,9 @@ import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
 import { LiveFeed } from '../api/dashboard/live-feed.ts'
 import { MeshInference } from '../api/openai/mesh-inference.ts'
+import { ArtifactService } from '../artifacts/artifact-service.ts'
+import { ReplicationKeeper } from '../artifacts/replication-keeper.ts'
+import { artifactTaskPayloads } from '../artifacts/task-payloads.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig, progenitorOf } from '../config/network-config.ts'
@@ -21,6 +24,8 @@ import type { UnusableModel } from '../inference/gguf-scan.ts'
 import { ModelManager } from '../inference/model-manager.ts'
 import { pullModel } from '../inference/model-pull.ts'
 import { ModelQuarantine } from '../inference/model-quarantine.ts'
+import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
+import { openIpfs } from '../ipfs/open-ipfs.ts'
 import type { Logger } from '../log/logger.ts'
 import { networkIdHex } from '../mesh/invite.ts'
 import { inviteService } from '../mesh/invite-service.ts'
@@ -73,6 +78,10 @@ export interface DaemonOptions {
   open?: boolean
   /** An invite to a private mesh (its text), joined instead of the network named. */
   inviteText?: string
+  /** `helia` (embedded, default) or `kubo[:url]`. */
+  ipfs?: IpfsChoice
+  /** Bytes of artifacts this peer keeps at most (`--ipfs-max-size`); unlimited when unset. */
+  ipfsMaxBytes?: number
   /** How often the capability is re-measured (and re-advertised when it changed); default 30 s. */
   resampleIntervalMs?: number
   logger: Logger
@@ -194,6 +203,38 @@ async function runDaemon(
   models.onChange(() => {
     registry.refresh().catch((err: unknown) => logger.warn({ err }, 'could not advertise the model change'))
   })
+  // Helia's fs stores write blocks and keys with no mode of their own: everything this daemon creates
+  // from here on is its owner's only (the data dir's rule: dirs 0700, files 0600).
+  process.umask(0o077)
+  const ipfs = await openIpfs(
+    options.ipfs ?? { kind: 'helia' },
+    backend.libp2p,
+    join(dataDir.path, 'ipfs'),
+  ).catch(async (err: unknown) => {
+    await backend.stop()
+    throw err
+  })
+  const artifacts = new ArtifactService({
+    conductor,
+    ipfs,
+    maxBytes: options.ipfsMaxBytes,
+    onMismatch: (record, err) =>
+      backend.warrantAuthor?.(
+        'artifact_index',
+        record.author,
+        record.action_hash,
+        `artifact.${err.field}`,
+        err.message,
+      ),
+    logger: logger.child({ component: 'artifacts' }),
+  })
+  const replicationKeeper = new ReplicationKeeper({
+    artifacts,
+    alivePeers: async () =>
+      (await registry.peers()).filter((p) => p.status !== 'offline').map((p) => p.agent),
+    onRecordsStored: backend.onRecordsStored,
+    logger: logger.child({ component: 'artifacts' }),
+  })
   const policies = new PolicyService({ conductor, logger: logger.child({ component: 'policy' }) })
   const workers = WorkerRegistry.withBuiltins([inferGenerateWorker(models), inferEmbedWorker(models)])
   const scheduler = new SchedulerService({
@@ -201,6 +242,7 @@ async function runDaemon(
     workers,
     policies,
     onRecordsStored: backend.onRecordsStored,
+    payloads: artifactTaskPayloads(artifacts),
     capability: (): NodeCapability => registry.capability,
     logger: logger.child({ component: 'scheduler' }),
   })
@@ -251,6 +293,7 @@ async function runDaemon(
         trackTask(scheduler, metrics, hash, (err) => logger.warn({ err }, 'task metrics failed')),
     },
     policies,
+    artifacts,
     invites: inviteService({
       network,
       agent: conductor.agentPubKey,
@@ -292,9 +335,11 @@ async function runDaemon(
   // it only needs stopping.
   const services: Startable[] = [
     { start: async () => {}, stop: () => backend.stop() },
+    { start: async () => {}, stop: () => ipfs.stop() },
     models,
     registry,
     scheduler,
+    replicationKeeper,
     api,
     daemonFile,
   ]

@@ -9,6 +9,7 @@ import {
   type EntryRecord,
   fitText,
   LIMITS,
+  type RecordRef,
   type Task,
   type TaskResult,
 } from '../../zomes-bindings/index.ts'
@@ -18,6 +19,7 @@ import type { PolicyService } from '../policy/policy-service.ts'
 import type { WorkerProgress } from '../workers/worker.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { outputHash } from './output-hash.ts'
+import type { PutPayload, TaskPayloads } from './task-payloads.ts'
 import type { TaskSignal } from './task-signals.ts'
 
 export interface AttemptRunnerInit {
@@ -26,6 +28,8 @@ export interface AttemptRunnerInit {
   policies: Pick<PolicyService, 'decide'>
   /** Called when an attempt ends, however it ends. */
   onEnded: () => void
+  /** IPFS for inputs and outputs too large to travel inline; without it such tasks fail. */
+  payloads?: TaskPayloads
   logger: Logger
 }
 
@@ -122,21 +126,40 @@ export class AttemptRunner {
       if (!verdict.allowed) throw new Error(`denied by policy: ${verdict.reason}`)
       const worker = this.#init.workers.get(task.entry.kind)
       if (worker === undefined) throw new Error(`this host has no worker for kind ${task.entry.kind}`)
-      const input = worker.input.parse(task.entry.input)
+      const input = worker.input.parse(await this.#input(task.entry, controller.signal))
       void signal('started', null)
       const outcome = await worker.run(input, {
         signal: controller.signal,
         onProgress: (progress) => void signal('progress', progress),
       })
       const output = worker.output.parse(outcome.output)
-      const size = Buffer.byteLength(JSON.stringify(output))
+      const json = JSON.stringify(output)
+      const size = Buffer.byteLength(json)
+      let offloaded: PutPayload | null = null
       if (size > LIMITS.result.output_json_bytes.max) {
-        throw new Error(
-          `the output is ${size} bytes of JSON, above the ${LIMITS.result.output_json_bytes.max} a result holds`,
-        )
+        if (this.#init.payloads === undefined) {
+          throw new Error(
+            `the output is ${size} bytes of JSON, above the ${LIMITS.result.output_json_bytes.max} a result holds`,
+          )
+        }
+        offloaded = await this.#init.payloads.put(json, controller.signal)
       }
       controller.signal.throwIfAborted()
-      await this.#post(task, assignment, startedAt, { output, metrics: outcome.metrics ?? {} })
+      const result = await this.#post(task, assignment, startedAt, {
+        output: offloaded === null ? output : null,
+        offloaded,
+        metrics: outcome.metrics ?? {},
+      })
+      if (offloaded !== null) {
+        // Registered once the Result exists, so the Artifact's provenance names it.
+        await this.#init.payloads!.register(offloaded, `${task.entry.kind}-output.json`, {
+          task: task.action_hash,
+          result: result.action_hash,
+          input_cids: task.entry.input_cid === null ? [] : [task.entry.input_cid],
+          tool: task.entry.kind,
+          model: task.entry.requirements.model,
+        })
+      }
     } catch (err) {
       if (controller.signal.aborted) {
         this.#init.logger.info(
@@ -160,18 +183,22 @@ export class AttemptRunner {
     task: EntryRecord<Task>,
     assignment: string,
     startedAt: number,
-    outcome: { output: unknown; metrics: Record<string, number | string> } | { error: string },
-  ): Promise<void> {
+    outcome:
+      | { output: unknown; offloaded: PutPayload | null; metrics: Record<string, number | string> }
+      | { error: string },
+  ): Promise<RecordRef> {
     const finishedAt = Math.max(startedAt, nowMicros())
     const metrics = 'metrics' in outcome ? outcome.metrics : {}
     const output = 'output' in outcome ? (outcome.output as TaskResult['output']) : null
+    const offloaded = 'offloaded' in outcome ? outcome.offloaded : null
     const result: TaskResult = {
       task: task.action_hash,
       assignment,
       status: 'error' in outcome ? 'error' : 'ok',
       output,
-      output_cid: null,
-      output_hash: outputHash(output),
+      output_cid: offloaded?.cid ?? null,
+      // For an output on IPFS: sha256 of its bytes (the contract's rule).
+      output_hash: offloaded?.sha256 ?? outputHash(output),
       error: 'error' in outcome ? fitText(outcome.error, LIMITS.result.error.max, true) : null,
       metrics: {
         started_at: startedAt,
@@ -182,8 +209,16 @@ export class AttemptRunner {
         tokens_per_second: typeof metrics.tokens_per_second === 'number' ? metrics.tokens_per_second : null,
       },
     }
-    await this.#init.conductor.callZome('resource_mesh', 'post_result', result)
+    const ref = await this.#init.conductor.callZome('resource_mesh', 'post_result', result)
     this.#init.logger.debug({ task: task.action_hash, status: result.status }, 'result posted')
+    return ref
+  }
+
+  /** The task's input: inline, or fetched from IPFS (checked) when it travels by CID. */
+  async #input(task: Task, signal: AbortSignal): Promise<unknown> {
+    if (task.input_cid === null) return task.input
+    if (this.#init.payloads === undefined) throw new Error('this host fetches no inputs from IPFS')
+    return JSON.parse(await this.#init.payloads.get(task.input_cid, signal))
   }
 }
 

@@ -15,6 +15,7 @@ import {
   type Decision,
   type DnaName,
   type EntryRecord,
+  LIMITS,
   type NodeCapability,
   type RecordRef,
   type Task,
@@ -31,6 +32,7 @@ import { AttemptRunner } from './attempt-runner.ts'
 import { rendezvousFirst, rendezvousRank } from './claim-ranking.ts'
 import { planRequester } from './requester-plan.ts'
 import { claimSnapshotOf, unmetRequirement, whyNoNodeQualifies } from './requirements.ts'
+import type { TaskPayloads } from './task-payloads.ts'
 import { isTerminal, type TaskEvent, TaskWatches } from './task-watch.ts'
 
 // The scheduler's callers watch tasks through it: what they hear, and when a task has ended.
@@ -44,6 +46,8 @@ export interface SchedulerInit {
   capability: () => NodeCapability
   /** Calls back when records of a DNA were stored (replication); the scheduler polls besides. */
   onRecordsStored?: (dna: DnaName, listener: () => void) => () => void
+  /** IPFS for inputs and outputs too large to travel inline (the daemon's artifacts). */
+  payloads?: TaskPayloads
   /** Fallback poll period; default 300 ms. */
   pollMs?: number
   /** How long claims are gathered before the first assignment; default 200 ms. */
@@ -187,6 +191,27 @@ export class SchedulerService implements Startable {
   /** Tasks running here now (reported in heartbeats, and offered in claims). */
   queueDepth(): number {
     return this.#runner.size
+  }
+
+  /**
+   * The input as a Task carries it: inline, or (above the inline limit, with IPFS) put on IPFS and
+   * registered as an Artifact, the Task carrying its CID.
+   */
+  async taskInput(input: unknown): Promise<Pick<Task, 'input' | 'input_cid'>> {
+    const json = JSON.stringify(input)
+    const payloads = this.#init.payloads
+    if (Buffer.byteLength(json) <= LIMITS.task.input_json_bytes.max || payloads === undefined) {
+      return { input: input as Task['input'], input_cid: null }
+    }
+    const put = await payloads.put(json)
+    await payloads.register(put, 'task-input.json', {
+      task: null,
+      result: null,
+      input_cids: [],
+      tool: 'ripple task submit',
+      model: null,
+    })
+    return { input: null, input_cid: put.cid }
   }
 
   async submit(task: Task): Promise<RecordRef> {
@@ -468,10 +493,12 @@ export class SchedulerService implements Startable {
   #cannotRun(task: Task, snapshot: ClaimSnapshot): string | null {
     const worker = this.#init.workers.get(task.kind)
     if (worker === undefined) return `no worker for kind ${task.kind}`
-    if (task.input_cid !== null) return 'inputs on IPFS are not fetched by this host yet'
+    if (task.input_cid !== null && this.#init.payloads === undefined)
+      return 'this host fetches no inputs from IPFS'
     const unmet = unmetRequirement(task.requirements, snapshot)
     if (unmet !== null) return `this node has ${unmet}`
-    return worker.input.safeParse(task.input).success
+    // An input on IPFS is checked once fetched, by the attempt.
+    return task.input_cid !== null || worker.input.safeParse(task.input).success
       ? null
       : `the input does not fit the ${task.kind} worker`
   }

@@ -35,6 +35,8 @@ export interface HostOptions {
   capability?: Partial<NodeCapability>
   log: RunLog
   timing?: Pick<SchedulerInit, 'pollMs' | 'claimWindowMs' | 'leaseGraceMs'>
+  /** IPFS for large inputs and outputs (none by default). */
+  payloads?: SchedulerInit['payloads']
 }
 
 /** What a scheduler host needs of a player (a harness Player gives it on either backend). */
@@ -63,6 +65,7 @@ export async function startSchedulerHost(peer: HostPeer, options: HostOptions): 
     claimWindowMs: 100,
     leaseGraceMs: 100,
     ...options.timing,
+    payloads: options.payloads,
     logger: silentLogger(),
   })
   await scheduler.start()

@@ -14,8 +14,10 @@ import {
   type ZomeOutput,
 } from '../../../zomes-bindings/index.ts'
 import {
+  type AddArtifactQuery,
   type ApiErrorBody,
   ApiErrorBodySchema,
+  type ArtifactView,
   type CreateInviteBody,
   type LiveEvent,
   type ModelLoadedView,
@@ -72,7 +74,17 @@ interface RequestParts extends CallOptions {
   params?: Record<string, string>
   query?: Record<string, string | number>
   body?: unknown
+  /** A raw body sent as it is produced (application/octet-stream), instead of JSON. */
+  stream?: AsyncIterable<Uint8Array>
   accept?: string
+}
+
+/** An artifact's bytes as the daemon streams them, with what they must hash to. */
+export interface ArtifactContent {
+  cid: string
+  sha256: string
+  size: number
+  body: ReadableStream<Uint8Array>
 }
 
 export class ApiClient {
@@ -236,6 +248,44 @@ export class ApiClient {
     }
   }
 
+  /** Streams `content` to the daemon, which imports, pins and registers it. */
+  addArtifact(
+    content: AsyncIterable<Uint8Array>,
+    query: AddArtifactQuery,
+    options?: CallOptions,
+  ): Promise<ArtifactView> {
+    const q: Record<string, string | number> = {}
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) q[key] = value
+    return this.#json('addArtifact', { ...options, query: q, stream: content })
+  }
+
+  listArtifacts(options?: CallOptions): Promise<ReplyOf<'listArtifacts'>> {
+    return this.#json('listArtifacts', options)
+  }
+
+  showArtifact(cid: string, options?: CallOptions): Promise<ArtifactView> {
+    return this.#json('showArtifact', { ...options, params: { cid } })
+  }
+
+  /** The bytes as they arrive; a transfer the daemon cuts (bytes that did not match) errors the stream. */
+  async artifactContent(cid: string, options?: CallOptions): Promise<ArtifactContent> {
+    const res = await this.#send('artifactContent', { ...options, params: { cid } })
+    return {
+      cid: res.headers.get('x-ripple-cid') ?? cid,
+      sha256: res.headers.get('x-ripple-sha256') ?? '',
+      size: Number(res.headers.get('content-length')),
+      body: streamBody(res),
+    }
+  }
+
+  pinArtifact(cid: string, options?: CallOptions): Promise<ArtifactView> {
+    return this.#json('pinArtifact', { ...options, params: { cid } })
+  }
+
+  unpinArtifact(cid: string, options?: CallOptions): Promise<ArtifactView> {
+    return this.#json('unpinArtifact', { ...options, params: { cid } })
+  }
+
   async #json<R extends RouteName>(route: R, parts: RequestParts = {}): Promise<ReplyOf<R>> {
     const res = await this.#send(route, parts)
     return parseReply(route, routes[route].reply, await this.#body(res, parts.signal)) as ReplyOf<R>
@@ -257,14 +307,17 @@ export class ApiClient {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` }
     if (parts.accept) headers.accept = parts.accept
     if (parts.body !== undefined) headers['content-type'] = 'application/json'
+    if (parts.stream !== undefined) headers['content-type'] = 'application/octet-stream'
     let res: Response
     try {
       res = await this.#fetch(`${this.baseUrl}${routePath(path, parts.params, parts.query)}`, {
         method,
         headers,
-        body: parts.body === undefined ? undefined : JSON.stringify(parts.body),
+        body: parts.stream ?? (parts.body === undefined ? undefined : JSON.stringify(parts.body)),
         signal: parts.signal,
-      })
+        // A streamed body: fetch sends it as it is produced (Node needs this said).
+        ...(parts.stream === undefined ? {} : { duplex: 'half' }),
+      } as RequestInit)
     } catch (err) {
       if (parts.signal?.aborted) throw err
       throw connectionError(this.baseUrl, err)

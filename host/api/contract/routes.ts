@@ -6,14 +6,18 @@
 import { z } from 'zod'
 import {
   ActionHashB64Schema,
+  ArtifactSchema,
+  CidSchema,
   PolicySchema,
   ReasonSchema,
   RecordRefSchema,
   RequirementsSchema,
   TaskSchema,
 } from '../../../zomes-bindings/index.ts'
+import { ImportProfileSchema } from '../../ipfs/import-profile.ts'
 import { INVITE_ROLES, InviteSchema } from '../../mesh/invite.ts'
 import {
+  ArtifactViewSchema,
   LiveEventSchemas,
   ModelLoadEventSchemas,
   ModelLoadedViewSchema,
@@ -49,7 +53,8 @@ const MAX_WAIT_MS = 60_000
 
 export const SubmitTaskBodySchema = z.strictObject({
   kind: TaskSchema.shape.kind,
-  input: TaskSchema.shape.input,
+  /** Any JSON; above the inline limit it travels on IPFS and the Task carries its CID. */
+  input: z.json(),
   /** Any of the Requirements fields; the rest default to "anything will do". */
   requirements: z.strictObject(RequirementsSchema.shape).partial().default({}),
   lease_ms: TaskSchema.shape.lease_ms.default(DEFAULT_LEASE_MS),
@@ -108,8 +113,17 @@ export const PullModelBodySchema = z.strictObject({
     .optional(),
 })
 export type PullModelBody = z.input<typeof PullModelBodySchema>
+/** `POST /api/artifacts`: the bytes are the request body (application/octet-stream); the rest is the query. */
+export const AddArtifactQuerySchema = z.strictObject({
+  name: ArtifactSchema.shape.name,
+  mime_type: ArtifactSchema.shape.mime_type.default('application/octet-stream'),
+  replication: z.coerce.number().pipe(ArtifactSchema.shape.replication).default(1),
+  profile: ImportProfileSchema.optional(),
+})
+export type AddArtifactQuery = Partial<z.output<typeof AddArtifactQuerySchema>> & { name: string }
 
 const TaskParamsSchema = z.object({ hash: ActionHashB64Schema })
+const ArtifactParamsSchema = z.object({ cid: CidSchema })
 const ModelParamsSchema = z.object({ name: z.string() })
 
 /** POST /api/session: a one-time login code (from the link `ripple up` prints). */
@@ -197,6 +211,48 @@ export const routes = {
   createInvite: { method: 'POST', path: '/api/invites', body: CreateInviteBodySchema, reply: InviteSchema },
   /** The dashboard's live stream: peers (with recent load), tasks and models, pushed as they change. */
   liveEvents: { method: 'GET', path: '/api/events', reply: z.never(), events: LiveEventSchemas },
+  /** Imports the streamed body into IPFS, pins it here and registers the Artifact. */
+  addArtifact: {
+    method: 'POST',
+    path: '/api/artifacts',
+    query: AddArtifactQuerySchema,
+    reply: ArtifactViewSchema,
+  },
+  listArtifacts: {
+    method: 'GET',
+    path: '/api/artifacts',
+    reply: z.object({ artifacts: z.array(ArtifactViewSchema) }),
+  },
+  showArtifact: {
+    method: 'GET',
+    path: '/api/artifacts/:cid',
+    params: ArtifactParamsSchema,
+    reply: ArtifactViewSchema,
+  },
+  /**
+   * The bytes (application/octet-stream), streamed as they arrive; headers carry the artifact's
+   * sha256 and size. Bytes that turn out not to match end the response with an error, not a clean end.
+   */
+  artifactContent: {
+    method: 'GET',
+    path: '/api/artifacts/:cid/content',
+    params: ArtifactParamsSchema,
+    reply: z.never(),
+  },
+  /** Fetches (checked), pins and commits this peer to keep it. */
+  pinArtifact: {
+    method: 'POST',
+    path: '/api/artifacts/:cid/pin',
+    params: ArtifactParamsSchema,
+    reply: ArtifactViewSchema,
+  },
+  /** Releases this peer's commitment, unpins and collects the blocks nothing else needs. */
+  unpinArtifact: {
+    method: 'POST',
+    path: '/api/artifacts/:cid/unpin',
+    params: ArtifactParamsSchema,
+    reply: ArtifactViewSchema,
+  },
 } as const satisfies Record<string, RouteContract>
 
 export type Routes = typeof routes

@@ -6,15 +6,18 @@
 import { z } from 'zod'
 import {
   AgentPubKeyB64Schema,
+  ArtifactSchema,
   DecisionSchema,
   DNA_NAMES,
   entryRecord,
   HeartbeatSchema,
   NodeCapabilitySchema,
+  PinCommitmentSchema,
   PolicySchema,
   TaskStateSchema,
   TaskStatusSchema,
 } from '../../../zomes-bindings/index.ts'
+import type { ArtifactView as ServiceArtifactView } from '../../artifacts/artifact-service.ts'
 import type { WarrantView } from '../../conductor/embedded/replication/index.ts'
 import type { GgufModel } from '../../inference/gguf-scan.ts'
 import type { ModelListing } from '../../inference/model-manager.ts'
@@ -218,3 +221,11 @@ export const LiveEventSchemas = {
 export type LiveEvent = {
   [K in keyof typeof LiveEventSchemas]: { event: K; data: z.infer<(typeof LiveEventSchemas)[K]> }
 }[keyof typeof LiveEventSchemas]
+/** An artifact and the peers that committed to keep it (live PinCommitments). */
+export const ArtifactViewSchema = describes<ServiceArtifactView>()(
+  z.object({
+    artifact: entryRecord(ArtifactSchema),
+    holders: z.array(entryRecord(PinCommitmentSchema)),
+  }),
+)
+export type ArtifactView = z.infer<typeof ArtifactViewSchema>

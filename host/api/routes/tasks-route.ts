@@ -12,7 +12,7 @@ import { routes } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
 
 export interface TaskApi {
-  scheduler: Pick<SchedulerService, 'submit' | 'list' | 'view' | 'cancel' | 'watch'>
+  scheduler: Pick<SchedulerService, 'submit' | 'taskInput' | 'list' | 'view' | 'cancel' | 'watch'>
   workers: Pick<WorkerRegistry, 'get'>
   /** Called with each task submitted through the API (the metrics follow it). */
   onSubmitted?: (hash: string) => void
@@ -26,10 +26,13 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     const body = routes.submitTask.body.safeParse(request.body ?? null)
     if (!body.success) return sendInvalidPayload(reply, 'invalid task', body.error)
     const b = body.data
+    // Checked against the worker here, so a bad input fails now rather than on a worker.
+    const worker = api.workers.get(b.kind)
+    const input = worker?.input.safeParse(b.input)
+    if (input && !input.success) return sendInvalidPayload(reply, `invalid input for ${b.kind}`, input.error)
     const task = TaskSchema.safeParse({
       kind: b.kind,
-      input: b.input,
-      input_cid: null,
+      ...(await api.scheduler.taskInput(b.input)),
       requirements: { ...NO_REQUIREMENTS, ...b.requirements },
       lease_ms: b.lease_ms,
       deadline: (Date.now() + b.timeout_ms) * 1000,
@@ -37,10 +40,6 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
       fan_out: b.fan_out,
     })
     if (!task.success) return sendInvalidPayload(reply, 'invalid task', task.error)
-    // A kind this host runs too is checked here, so a bad input fails now rather than on a worker.
-    const worker = api.workers.get(b.kind)
-    const input = worker?.input.safeParse(b.input)
-    if (input && !input.success) return sendInvalidPayload(reply, `invalid input for ${b.kind}`, input.error)
     const ref = await api.scheduler.submit(task.data as Task)
     api.onSubmitted?.(ref.action_hash)
     return reply.code(201).send(ref)

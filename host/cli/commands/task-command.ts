@@ -10,6 +10,7 @@ import { z } from 'zod'
 import type { ApiClient } from '../../api/client/index.ts'
 import {
   acceptedOutput,
+  acceptedResult,
   type SubmitTaskBody,
   type TaskEvent,
   type TaskSummary,
@@ -253,7 +254,9 @@ function taskText(view: TaskView): string {
     ...(t.fan_out > 1
       ? [['fan-out', `${t.fan_out} peers, answers reduced by agreement`] as [string, string]]
       : []),
-    ['input', clip(JSON.stringify(t.input ?? t.input_cid))],
+    t.input_cid === null
+      ? ['input', clip(JSON.stringify(t.input))]
+      : ['input', `on IPFS: ${t.input_cid} (\`ripple artifact show|get ${t.input_cid}\`)`],
   ]
   if (view.why_unclaimed) rows.push(['unclaimed', view.why_unclaimed])
   for (const c of claims) {
@@ -280,7 +283,15 @@ function taskText(view: TaskView): string {
       `${verdict} (${receipt.entry.reason}); ${u.duration_ms} ms, ${u.output_bytes} bytes out`,
     ])
     if (t.fan_out > 1) for (const line of voteLines(view)) rows.push(['vote', line])
-    rows.push(['output', clip(JSON.stringify(acceptedOutput(view)))])
+    const outputCid = acceptedResult(view)?.entry.output_cid ?? null
+    rows.push(
+      outputCid === null
+        ? ['output', clip(JSON.stringify(acceptedOutput(view)))]
+        : [
+            'output',
+            `on IPFS: ${outputCid} (\`ripple artifact show|get ${outputCid}\`: its provenance names this task)`,
+          ],
+    )
   }
   if (cancellation) rows.push(['cancelled', cancellation.entry.reason || 'no reason given'])
   for (const d of view.decisions) {

@@ -11,8 +11,16 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { MCP_PATH } from '../../api/mcp/mcp-http.ts'
 import { progenitorOf } from '../../config/network-config.ts'
 import type { RunningDaemon } from '../../daemon/daemon.ts'
+import { type IpfsChoice, parseIpfsChoice } from '../../ipfs/ipfs-choice.ts'
 import { createLogger, LOG_LEVELS, type LogLevel } from '../../log/logger.ts'
-import { collectMultiaddr, collectTag, parseIntegerIn, parseName, parsePort } from '../cli-options.ts'
+import {
+  collectMultiaddr,
+  collectTag,
+  parseByteSize,
+  parseIntegerIn,
+  parseName,
+  parsePort,
+} from '../cli-options.ts'
 import { alignRows, capabilityRows } from '../human-format.ts'
 
 export const DEFAULT_API_PORT = 7311
@@ -37,6 +45,8 @@ interface UpOptions {
   joinFile?: string
   adminPort?: number
   adminOrigins?: string
+  ipfs: IpfsChoice
+  ipfsMaxSize?: number
   logLevel: LogLevel
 }
 
@@ -88,6 +98,17 @@ export function upCommand(): Command {
     )
     .option('--mdns-interface <ip>', 'send mDNS on this interface only, e.g. 127.0.0.1 (default: all)')
     .option(
+      '--ipfs <helia|kubo[:url]>',
+      'IPFS for artifacts: embedded Helia on this peer, or a Kubo daemon (default URL http://127.0.0.1:5001)',
+      parseIpfsOption,
+      { kind: 'helia' },
+    )
+    .option(
+      '--ipfs-max-size <size>',
+      'most bytes of artifacts this peer keeps, e.g. 20GiB (default: no limit); pins past it are refused',
+      parseByteSize,
+    )
+    .option(
       '--open',
       'local: join the shared open network (no key, no admin: for demos) instead of a private mesh',
     )
@@ -120,12 +141,22 @@ export function upCommand(): Command {
         inviteText: await readInvite(options.joinFile),
         adminPort: options.adminPort,
         adminOrigins: options.adminOrigins,
+        ipfs: options.ipfs,
+        ipfsMaxBytes: options.ipfsMaxSize,
         logger,
       })
       // Installed before the daemon is up, so a signal during startup still stops it cleanly.
       stopOnSignals(async () => (await starting).stop())
       process.stdout.write(startupText(await starting))
     })
+}
+
+function parseIpfsOption(text: string): IpfsChoice {
+  try {
+    return parseIpfsChoice(text)
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message)
+  }
 }
 
 function startupText(daemon: RunningDaemon): string {

@@ -99,6 +99,18 @@ export class OpIngest {
     return this.#cells.get(encodeHashB64(dnaHash))
   }
 
+  /** Warrants `offender` for something the host found (not an op), e.g. an artifact's wrong sha256. */
+  warrant(
+    offender: Uint8Array,
+    dnaHash: Uint8Array,
+    actionHash: Uint8Array,
+    rule: string,
+    reason: string,
+  ): void {
+    const cell = this.cellOf(dnaHash)
+    if (cell !== undefined) this.#reject(offender, cell, actionHash, rule, reason)
+  }
+
   isWarranted(agent: Uint8Array): boolean {
     return this.#warranted.has(encodeHashB64(agent))
   }

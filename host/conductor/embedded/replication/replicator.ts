@@ -79,6 +79,11 @@ export interface Replication {
   listWarrants(): WarrantView[]
   /** True when `agent` (HoloHashB64) is warranted here. */
   isWarranted(agent: string): boolean
+  /**
+   * Warrants the author of a record for what the host found wrong with it outside the rules (an
+   * artifact whose bytes are not what it says): its later ops are ignored, as for an invalid op.
+   */
+  warrantAuthor(dna: DnaName, agent: string, actionHash: string, rule: string, reason: string): void
   /** Runs an anti-entropy exchange with every connected peer now. */
   syncNow(): Promise<void>
   /** Called after ops of other agents are stored (schedulers watch tasks this way). */
@@ -164,6 +169,16 @@ class Replicator implements Replication {
 
   listWarrants(): WarrantView[] {
     return this.#conductor.store.listWarrants().map((warrant) => this.#view(warrant))
+  }
+
+  warrantAuthor(dna: DnaName, agent: string, actionHash: string, rule: string, reason: string): void {
+    this.#ingest.warrant(
+      decodeHashB64(agent, 'agent'),
+      this.#conductor.cell(dna).dnaHash,
+      decodeHashB64(actionHash, 'action'),
+      rule,
+      reason,
+    )
   }
 
   isWarranted(agent: string): boolean {

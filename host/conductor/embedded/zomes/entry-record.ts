@@ -33,3 +33,18 @@ export function liveEntryRecord<T>(hdk: Hdk, hash: Uint8Array, entryType: string
   if (record === null || hdk.entry_type_of(record) !== entryType) return null
   return toEntryRecord<T>(hdk, record)
 }
+
+/** The live records of `entryType` that links of `linkType` from `base` lead to, oldest first. */
+export function linkedRecords<T>(
+  hdk: Hdk,
+  base: Uint8Array,
+  linkType: string,
+  entryType: string,
+): EntryRecord<T>[] {
+  const byHash = new Map<string, EntryRecord<T>>()
+  for (const link of hdk.get_links(base, linkType)) {
+    const record = liveEntryRecord<T>(hdk, link.target, entryType)
+    if (record) byHash.set(record.action_hash, record)
+  }
+  return [...byHash.values()].sort((a, b) => a.timestamp - b.timestamp)
+}

@@ -6,6 +6,7 @@ import type { z } from 'zod'
 import type { Contract, DnaName, ZomeFnName, ZomeOutput } from '../../../../zomes-bindings/index.ts'
 import type { Hdk } from '../hdk.ts'
 import { agentRegistryZome } from './agent-registry.ts'
+import { artifactIndexZome } from './artifact-index.ts'
 import { policyStoreZome } from './policy-store.ts'
 import { resourceMeshZome } from './resource-mesh.ts'
 
@@ -30,6 +31,6 @@ export const coordinatorZomes: { [D in DnaName]: CoordinatorZome<D> } = {
   agent_registry: agentRegistryZome,
   resource_mesh: resourceMeshZome,
   policy_store: policyStoreZome,
-  artifact_index: {},
+  artifact_index: artifactIndexZome,
   memory_shards: {},
 }

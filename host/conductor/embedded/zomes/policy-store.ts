@@ -6,8 +6,7 @@
  */
 import type { AdminGrant, Decision, EntryRecord, Policy } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64 } from '../hash.ts'
-import type { Hdk } from '../hdk.ts'
-import { liveEntryRecord, toRecordRef } from './entry-record.ts'
+import { linkedRecords, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'
 
 const ALL_POLICIES = 'all_policies'
@@ -18,7 +17,7 @@ const policyAnchor = (id: string) => `policy:${id}`
 export const policyStoreZome: CoordinatorZome<'policy_store'> = {
   publish_policy(hdk, policy) {
     const current = latestPerId(
-      linked<Policy>(hdk, hdk.anchor(policyAnchor(policy.id)), 'PolicyIdToPolicy', 'Policy'),
+      linkedRecords<Policy>(hdk, hdk.anchor(policyAnchor(policy.id)), 'PolicyIdToPolicy', 'Policy'),
     )
     const previous = current.get(policy.id)
     const hash = previous
@@ -30,7 +29,7 @@ export const policyStoreZome: CoordinatorZome<'policy_store'> = {
   },
 
   list_policies(hdk) {
-    const latest = latestPerId(linked<Policy>(hdk, hdk.anchor(ALL_POLICIES), 'AllPolicies', 'Policy'))
+    const latest = latestPerId(linkedRecords<Policy>(hdk, hdk.anchor(ALL_POLICIES), 'AllPolicies', 'Policy'))
     return [...latest.values()].sort((a, b) => (a.entry.id < b.entry.id ? -1 : 1))
   },
 
@@ -41,7 +40,7 @@ export const policyStoreZome: CoordinatorZome<'policy_store'> = {
   },
 
   list_admins(hdk) {
-    return linked<AdminGrant>(hdk, hdk.anchor(ALL_ADMINS), 'AllAdmins', 'AdminGrant')
+    return linkedRecords<AdminGrant>(hdk, hdk.anchor(ALL_ADMINS), 'AllAdmins', 'AdminGrant')
   },
 
   record_decision(hdk, decision) {
@@ -54,27 +53,15 @@ export const policyStoreZome: CoordinatorZome<'policy_store'> = {
   list_decisions(hdk, { subject, limit }) {
     const decisions =
       subject === null
-        ? linked<Decision>(hdk, hdk.anchor(ALL_DECISIONS), 'AllDecisions', 'Decision')
-        : linked<Decision>(hdk, decodeHashB64(subject, 'agent'), 'SubjectToDecisions', 'Decision').filter(
-            (d) => d.entry.subject === subject,
-          )
+        ? linkedRecords<Decision>(hdk, hdk.anchor(ALL_DECISIONS), 'AllDecisions', 'Decision')
+        : linkedRecords<Decision>(
+            hdk,
+            decodeHashB64(subject, 'agent'),
+            'SubjectToDecisions',
+            'Decision',
+          ).filter((d) => d.entry.subject === subject)
     return decisions.reverse().slice(0, limit)
   },
-}
-
-/** The live records of `entryType` that links from `base` lead to (each at its latest version), oldest first. */
-function linked<T>(
-  hdk: Hdk,
-  base: Uint8Array,
-  linkType: 'AllPolicies' | 'PolicyIdToPolicy' | 'AllAdmins' | 'AllDecisions' | 'SubjectToDecisions',
-  entryType: string,
-): EntryRecord<T>[] {
-  const byHash = new Map<string, EntryRecord<T>>()
-  for (const link of hdk.get_links(base, linkType)) {
-    const record = liveEntryRecord<T>(hdk, link.target, entryType)
-    if (record) byHash.set(record.action_hash, record)
-  }
-  return [...byHash.values()].sort((a, b) => a.timestamp - b.timestamp)
 }
 
 /**

@@ -1,0 +1,58 @@
+/** What can go wrong with an artifact; the API maps these by name. */
+
+export class ArtifactNotFoundError extends Error {
+  static override readonly name = 'ArtifactNotFoundError'
+  constructor(readonly cid: string) {
+    super(`no artifact is registered for ${cid}`)
+    this.name = 'ArtifactNotFoundError'
+  }
+}
+
+/** No block of the CID arrived for the whole timeout: no peer that holds it is reachable. */
+export class ContentUnavailableError extends Error {
+  static override readonly name = 'ContentUnavailableError'
+  constructor(
+    readonly cid: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`no peer provided ${cid} for ${Math.round(timeoutMs / 1000)} s: nobody reachable holds it`)
+    this.name = 'ContentUnavailableError'
+  }
+}
+
+/** The CID's bytes are not what its Artifact says (its author registered a wrong sha256 or size). */
+export class ArtifactMismatchError extends Error {
+  static override readonly name = 'ArtifactMismatchError'
+  constructor(
+    readonly cid: string,
+    readonly field: 'sha256' | 'size',
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(
+      `the bytes of ${cid} do not match its artifact: ${field} is ${actual}, the artifact says ${expected}`,
+    )
+    this.name = 'ArtifactMismatchError'
+  }
+}
+
+export class InvalidCidError extends Error {
+  static override readonly name = 'InvalidCidError'
+  constructor(readonly cid: string) {
+    super(`"${cid}" is not a CID`)
+    this.name = 'InvalidCidError'
+  }
+}
+
+/** Pinning would pass this peer's `--ipfs-max-size`; what it already keeps stays. */
+export class PinQuotaExceededError extends Error {
+  static override readonly name = 'PinQuotaExceededError'
+  constructor(
+    readonly cid: string,
+    readonly size: number,
+    readonly room: number,
+  ) {
+    super(`cannot keep ${cid} (${size} bytes): only ${room} bytes left under this peer's IPFS quota`)
+    this.name = 'PinQuotaExceededError'
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * Artifacts of this peer: imports bytes into IPFS and registers them (Artifact with provenance) in
+ * artifact_index, reads them back checked against the CID (per block, by IPFS) and the artifact's
+ * sha256 and size, and keeps or releases this peer's pins (PinCommitment, released only by it).
+ * Everything streams: no file is held whole in memory.
+ */
+import { CID } from 'multiformats/cid'
+import type { ActionHashB64, Artifact, EntryRecord, PinCommitment } from '../../zomes-bindings/index.ts'
+import type { ConductorPort } from '../conductor/port.ts'
+import { DEFAULT_IMPORT_PROFILE, type ImportProfile } from '../ipfs/import-profile.ts'
+import type { IpfsStore } from '../ipfs/ipfs-store.ts'
+import type { Logger } from '../log/logger.ts'
+import {
+  ArtifactMismatchError,
+  ArtifactNotFoundError,
+  ContentUnavailableError,
+  InvalidCidError,
+  PinQuotaExceededError,
+} from './artifact-errors.ts'
+import { ContentMeter, idleTimeout } from './content-meter.ts'
+
+export type Provenance = Artifact['provenance']
+
+export interface AddArtifactOptions {
+  name: string
+  /** Default `application/octet-stream`. */
+  mimeType?: string
+  /** Peers that should hold it; default 1 (this one). */
+  replication?: number
+  /** Default: added by hand (`tool: 'ripple artifact add'`, nothing else). */
+  provenance?: Provenance
+  profile?: ImportProfile
+  signal?: AbortSignal
+  /** Bytes imported so far. */
+  onProgress?: (bytes: number) => void
+}
+
+/** Bytes imported and pinned here, with what an Artifact says of them. */
+export interface ImportedContent {
+  cid: string
+  size: number
+  sha256: string
+}
+
+export interface ReadOptions {
+  signal?: AbortSignal
+  onProgress?: (bytes: number) => void
+}
+
+/** An artifact and the peers that keep it. */
+export interface ArtifactView {
+  artifact: EntryRecord<Artifact>
+  holders: EntryRecord<PinCommitment>[]
+}
+
+export interface ArtifactServiceInit {
+  conductor: Pick<ConductorPort, 'callZome' | 'agentPubKey'>
+  ipfs: IpfsStore
+  /** How long a fetch may go without receiving a block; default 30 s. */
+  fetchIdleTimeoutMs?: number
+  /** Bytes of artifacts this peer keeps at most (`--ipfs-max-size`); unlimited when unset. */
+  maxBytes?: number
+  /**
+   * Called when an Artifact's sha256 or size is not that of its CID's bytes (which the CID itself
+   * vouches for): its author registered a lie, and the daemon warrants it.
+   */
+  onMismatch?: (artifact: EntryRecord<Artifact>, error: ArtifactMismatchError) => void
+  logger: Logger
+}
+
+export const MANUAL_PROVENANCE: Provenance = {
+  task: null,
+  result: null,
+  input_cids: [],
+  tool: 'ripple artifact add',
+  model: null,
+}
+const DEFAULT_IDLE_MS = 30_000
+
+export class ArtifactService {
+  readonly ipfs: IpfsStore
+  readonly #conductor: ArtifactServiceInit['conductor']
+  readonly #idleMs: number
+  readonly #maxBytes: number
+  readonly #onMismatch: ArtifactServiceInit['onMismatch']
+  readonly #logger: Logger
+
+  constructor(init: ArtifactServiceInit) {
+    this.ipfs = init.ipfs
+    this.#conductor = init.conductor
+    this.#idleMs = init.fetchIdleTimeoutMs ?? DEFAULT_IDLE_MS
+    this.#maxBytes = init.maxBytes ?? Number.POSITIVE_INFINITY
+    this.#onMismatch = init.onMismatch
+    this.#logger = init.logger
+  }
+
+  /** Imports, pins here, registers the Artifact and this peer's PinCommitment. */
+  async add(content: AsyncIterable<Uint8Array>, options: AddArtifactOptions): Promise<ArtifactView> {
+    return this.register(await this.importBytes(content, options), options)
+  }
+
+  /** Imports and pins here, registering nothing yet (a task result registers once its Result exists). */
+  async importBytes(
+    content: AsyncIterable<Uint8Array>,
+    options: Pick<AddArtifactOptions, 'profile' | 'signal' | 'onProgress'> = {},
+  ): Promise<ImportedContent> {
+    const meter = new ContentMeter(options.onProgress)
+    const cid = await this.ipfs.add(meter.through(content), {
+      profile: options.profile ?? DEFAULT_IMPORT_PROFILE,
+      signal: options.signal,
+    })
+    await this.ipfs.pin(cid, { signal: options.signal })
+    return { cid: cid.toString(), size: meter.bytes, sha256: meter.sha256() }
+  }
+
+  /** Registers imported content as an Artifact (once per CID) and commits this peer to keep it. */
+  async register(
+    content: ImportedContent,
+    options: Omit<AddArtifactOptions, 'signal' | 'onProgress' | 'profile'>,
+  ): Promise<ArtifactView> {
+    const artifact: Artifact = {
+      ...content,
+      name: options.name,
+      mime_type: options.mimeType ?? 'application/octet-stream',
+      provenance: options.provenance ?? MANUAL_PROVENANCE,
+      replication: options.replication ?? 1,
+    }
+    // The same bytes added twice keep the first registration; the pin is what this add adds.
+    const existing = await this.#conductor.callZome('artifact_index', 'get_artifact', artifact.cid)
+    const ref = existing ?? (await this.#conductor.callZome('artifact_index', 'register_artifact', artifact))
+    await this.#commitPin(artifact.cid, ref.action_hash)
+    return this.show(artifact.cid)
+  }
+
+  /** The artifact's bytes; the stream throws ArtifactMismatchError at its end when sha256 or size differ. */
+  async read(
+    cidText: string,
+    options: ReadOptions = {},
+  ): Promise<{ artifact: Artifact; bytes: AsyncIterable<Uint8Array> }> {
+    const record = await this.#artifact(cidText)
+    return { artifact: record.entry, bytes: this.#checked(record, options) }
+  }
+
+  /** Fetches (checked), pins and commits to keep it; nothing happens if this peer already does. */
+  async pin(cidText: string, options: ReadOptions = {}): Promise<ArtifactView> {
+    const record = await this.#artifact(cidText)
+    const cid = parseCid(cidText)
+    if (!(await this.ipfs.isPinned(cid))) {
+      const room = this.room(await this.list())
+      if (record.entry.size > room) throw new PinQuotaExceededError(cidText, record.entry.size, room)
+      // Reading stores every block here, checked, before anything is promised.
+      for await (const _ of this.#checked(record, options)) {
+        // drained: the blocks are what is wanted
+      }
+      await this.ipfs.pin(cid, { signal: options.signal })
+    }
+    await this.#commitPin(cidText, record.action_hash)
+    return this.show(cidText)
+  }
+
+  /** Releases this peer's commitments for the CID, unpins it and removes the blocks nothing else needs. */
+  async unpin(cidText: string): Promise<ArtifactView> {
+    const cid = parseCid(cidText)
+    for (const pin of await this.#ownPins(cidText)) {
+      await this.#conductor.callZome('artifact_index', 'release_pin', pin.action_hash)
+    }
+    await this.ipfs.unpin(cid)
+    await this.ipfs.gc()
+    return this.show(cidText)
+  }
+
+  /** Bytes this peer may still pin: its quota less the artifacts it keeps. */
+  room(views: readonly ArtifactView[]): number {
+    const kept = views
+      .filter((v) => v.holders.some((h) => h.author === this.#conductor.agentPubKey))
+      .reduce((sum, v) => sum + v.artifact.entry.size, 0)
+    return Math.max(0, this.#maxBytes - kept)
+  }
+
+  get agent(): string {
+    return this.#conductor.agentPubKey
+  }
+
+  async show(cidText: string): Promise<ArtifactView> {
+    const artifact = await this.#artifact(cidText)
+    const holders = await this.#conductor.callZome('artifact_index', 'list_pin_holders', cidText)
+    return { artifact, holders }
+  }
+
+  async list(): Promise<ArtifactView[]> {
+    const artifacts = await this.#conductor.callZome('artifact_index', 'list_artifacts', null)
+    const seen = new Set<string>()
+    const views: ArtifactView[] = []
+    for (const artifact of artifacts) {
+      if (seen.has(artifact.entry.cid)) continue
+      seen.add(artifact.entry.cid)
+      const holders = await this.#conductor.callZome('artifact_index', 'list_pin_holders', artifact.entry.cid)
+      views.push({ artifact, holders })
+    }
+    return views
+  }
+
+  async *#checked(record: EntryRecord<Artifact>, options: ReadOptions): AsyncGenerator<Uint8Array> {
+    const artifact = record.entry
+    const cid = parseCid(artifact.cid)
+    const meter = new ContentMeter(options.onProgress)
+    const source = idleTimeout(
+      (signal) => this.ipfs.cat(cid, { signal }),
+      this.#idleMs,
+      () => new ContentUnavailableError(artifact.cid, this.#idleMs),
+      options.signal,
+    )
+    yield* meter.through(source)
+    const sha256 = meter.sha256()
+    const mismatch =
+      meter.bytes !== artifact.size
+        ? new ArtifactMismatchError(artifact.cid, 'size', String(artifact.size), String(meter.bytes))
+        : sha256 !== artifact.sha256
+          ? new ArtifactMismatchError(artifact.cid, 'sha256', artifact.sha256, sha256)
+          : null
+    if (mismatch === null) return
+    this.#logger.warn({ cid: artifact.cid, author: record.author, err: mismatch.message }, 'artifact refused')
+    if (record.author !== this.#conductor.agentPubKey) this.#onMismatch?.(record, mismatch)
+    throw mismatch
+  }
+
+  async #artifact(cidText: string): Promise<EntryRecord<Artifact>> {
+    parseCid(cidText)
+    const record = await this.#conductor.callZome('artifact_index', 'get_artifact', cidText)
+    if (record === null) throw new ArtifactNotFoundError(cidText)
+    return record
+  }
+
+  async #ownPins(cid: string): Promise<EntryRecord<PinCommitment>[]> {
+    const holders = await this.#conductor.callZome('artifact_index', 'list_pin_holders', cid)
+    return holders.filter((p) => p.author === this.#conductor.agentPubKey)
+  }
+
+  async #commitPin(cid: string, artifact: ActionHashB64): Promise<void> {
+    if ((await this.#ownPins(cid)).length > 0) return
+    await this.#conductor.callZome('artifact_index', 'commit_pin', {
+      cid,
+      artifact,
+      holder: this.#conductor.agentPubKey,
+    })
+  }
+}
+
+export function parseCid(text: string): CID {
+  try {
+    return CID.parse(text)
+  } catch {
+    throw new InvalidCidError(text)
+  }
+}

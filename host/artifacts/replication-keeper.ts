@@ -1,0 +1,117 @@
+/**
+ * Keeps artifacts at their replication factor from this peer's side: each round (on a timer, and
+ * when artifact_index records arrive) it plans with `planReplication` and pins what falls to it,
+ * one at a time. An artifact whose bytes do not match it is never tried again here.
+ */
+import type { DnaName } from '../../zomes-bindings/index.ts'
+import type { Startable } from '../daemon/startable.ts'
+import type { Logger } from '../log/logger.ts'
+import type { ArtifactService } from './artifact-service.ts'
+import { planReplication } from './replication-plan.ts'
+
+export interface ReplicationKeeperInit {
+  artifacts: Pick<ArtifactService, 'list' | 'pin' | 'room' | 'agent'>
+  /** Agents not offline (past the network's timeout), this one included. */
+  alivePeers: () => Promise<string[]>
+  onRecordsStored?: (dna: DnaName, listener: () => void) => () => void
+  /** Default 5 s. */
+  intervalMs?: number
+  /** How long an artifact may stay short before any peer with room takes it; default 4 rounds. */
+  graceMs?: number
+  logger: Logger
+}
+
+export class ReplicationKeeper implements Startable {
+  readonly #init: ReplicationKeeperInit
+  readonly #shortSince = new Map<string, number>()
+  readonly #refused = new Set<string>()
+  #timer: NodeJS.Timeout | undefined
+  #unsubscribe: (() => void) | undefined
+  #running: Promise<void> | null = null
+  #again = false
+  #stopped = false
+  readonly #abort = new AbortController()
+
+  constructor(init: ReplicationKeeperInit) {
+    this.#init = init
+  }
+
+  async start(): Promise<void> {
+    const interval = this.#init.intervalMs ?? 5_000
+    this.#timer = setInterval(() => this.wake(), interval)
+    this.#unsubscribe = this.#init.onRecordsStored?.('artifact_index', () => this.wake())
+    this.wake()
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    clearInterval(this.#timer)
+    this.#unsubscribe?.()
+    this.#abort.abort()
+    await this.#running?.catch(() => {})
+  }
+
+  /** Runs a round now, or right after the one running. */
+  wake(): void {
+    if (this.#stopped) return
+    if (this.#running) {
+      this.#again = true
+      return
+    }
+    this.#running = this.round()
+      .catch((err: unknown) => this.#init.logger.warn({ err }, 'replication round failed'))
+      .finally(() => {
+        this.#running = null
+        if (this.#again) {
+          this.#again = false
+          this.wake()
+        }
+      })
+  }
+
+  /** One pass: plan, then pin each CID that falls to this peer. */
+  async round(): Promise<void> {
+    const { artifacts, logger } = this.#init
+    const views = await artifacts.list()
+    const alive = new Set(await this.#init.alivePeers())
+    alive.add(artifacts.agent)
+    const now = Date.now()
+    const grace = this.#init.graceMs ?? 4 * (this.#init.intervalMs ?? 5_000)
+    const planned = views
+      .filter((v) => !this.#refused.has(v.artifact.entry.cid))
+      .map((v) => ({
+        cid: v.artifact.entry.cid,
+        size: v.artifact.entry.size,
+        replication: v.artifact.entry.replication,
+        holders: v.holders.map((h) => h.author),
+      }))
+    const overdue = new Set<string>()
+    for (const a of planned) {
+      const live = a.holders.filter((h) => alive.has(h)).length
+      if (live >= a.replication) {
+        this.#shortSince.delete(a.cid)
+        continue
+      }
+      const since = this.#shortSince.get(a.cid) ?? now
+      this.#shortSince.set(a.cid, since)
+      if (now - since >= grace) overdue.add(a.cid)
+    }
+    const picks = planReplication({
+      self: artifacts.agent,
+      alive,
+      artifacts: planned,
+      room: artifacts.room(views),
+      overdue,
+    })
+    for (const cid of picks) {
+      if (this.#stopped) return
+      try {
+        await artifacts.pin(cid, { signal: this.#abort.signal })
+        logger.info({ cid }, 'replicated artifact')
+      } catch (err) {
+        if ((err as Error).name === 'ArtifactMismatchError') this.#refused.add(cid)
+        logger.warn({ err, cid }, 'could not replicate artifact')
+      }
+    }
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Which under-replicated artifacts this peer should fetch and pin, decided by every peer alone from
+ * the same facts: a holder counts while it is not offline (past the network's timeout); each artifact
+ * short of its replication ranks the peers that do not hold it by a rendezvous hash of (CID, agent),
+ * and a peer takes it only when it ranks among the first `missing`. So peers do not all fetch the same
+ * artifact. One that stays short past a grace period (its chosen peers had no room, or failed) is
+ * overdue: then any peer with room takes it.
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
+
+export interface PlanArtifact {
+  cid: string
+  size: number
+  replication: number
+  /** Agents with a live PinCommitment. */
+  holders: readonly string[]
+}
+
+export interface ReplicationFacts {
+  self: string
+  /** Agents not offline, this one included. */
+  alive: ReadonlySet<string>
+  artifacts: readonly PlanArtifact[]
+  /** Bytes this peer may still pin (its quota left); Infinity without a quota. */
+  room: number
+  /** CIDs short of their replication for longer than the grace period. */
+  overdue: ReadonlySet<string>
+}
+
+/** The CIDs to fetch and pin here, most urgent (fewest live holders) first. */
+export function planReplication(facts: ReplicationFacts): string[] {
+  const short: { a: PlanArtifact; live: number; missing: number }[] = []
+  for (const a of facts.artifacts) {
+    if (a.holders.includes(facts.self)) continue
+    const live = new Set(a.holders.filter((h) => facts.alive.has(h))).size
+    if (live < a.replication) short.push({ a, live, missing: a.replication - live })
+  }
+  const picks: string[] = []
+  let room = facts.room
+  // Fewest live holders first, so the room left goes to what is closest to being lost.
+  for (const { a, missing } of short.sort((x, y) => x.live - y.live)) {
+    const candidates = [...facts.alive].filter((agent) => !a.holders.includes(agent))
+    const rank = rendezvousOrder(a.cid, candidates).indexOf(facts.self)
+    const chosen = rank >= 0 && (rank < missing || facts.overdue.has(a.cid))
+    if (!chosen || a.size > room) continue
+    room -= a.size
+    picks.push(a.cid)
+  }
+  return picks
+}
+
+/** Agents by descending sha256(cid, agent): the same order on every peer. */
+export function rendezvousOrder(cid: string, agents: readonly string[]): string[] {
+  const score = (agent: string) => bytesToHex(sha256(utf8ToBytes(`${cid}\n${agent}`)))
+  return [...agents]
+    .map((agent) => ({ agent, score: score(agent) }))
+    .sort((a, b) => (a.score < b.score ? 1 : a.score > b.score ? -1 : 0))
+    .map((x) => x.agent)
+}

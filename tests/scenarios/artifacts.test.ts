@@ -1,0 +1,392 @@
+/**
+ * Artifacts across a three-peer mesh in this process: each player runs Helia on its own libp2p node
+ * (bitswap beside gossip), as the daemon does, and an ArtifactService over its conductor.
+ */
+import { createHash } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FsBlockstore } from 'blockstore-fs'
+import { describe, expect, it } from 'vitest'
+import {
+  ArtifactMismatchError,
+  ContentUnavailableError,
+  PinQuotaExceededError,
+} from '../../host/artifacts/artifact-errors.ts'
+import { ArtifactService, MANUAL_PROVENANCE, parseCid } from '../../host/artifacts/artifact-service.ts'
+import { ReplicationKeeper } from '../../host/artifacts/replication-keeper.ts'
+import { artifactTaskPayloads } from '../../host/artifacts/task-payloads.ts'
+import { startHeliaStore } from '../../host/ipfs/helia-store.ts'
+import type { IpfsStore } from '../../host/ipfs/ipfs-store.ts'
+import { silentLogger } from '../../host/log/logger.ts'
+import { isTerminal } from '../../host/scheduler/scheduler-service.ts'
+import { NO_REQUIREMENTS } from '../../zomes-bindings/index.ts'
+import { kuboDeterministicBytes } from '../fixtures/kubo-deterministic-bytes.ts'
+import { type Player, runScenario, type Scenario } from './harness.ts'
+import { type RunLog, startSchedulerHost } from './scheduler-hosts.ts'
+
+type HeliaIpfs = Awaited<ReturnType<typeof startHeliaStore>>
+
+interface ArtifactPlayer {
+  player: Player
+  /** Where its IPFS stores live. */
+  dir: string
+  ipfs: IpfsStore
+  artifacts: ArtifactService
+}
+
+async function withArtifacts(
+  scenario: Scenario,
+  players: Player[],
+  fn: (peers: ArtifactPlayer[]) => Promise<void>,
+) {
+  const dir = await mkdtemp(join(tmpdir(), 'ripple-artifacts-'))
+  const peers: ArtifactPlayer[] = []
+  try {
+    for (const player of players) {
+      const ipfsDir = join(dir, player.name)
+      const ipfs = await startHeliaStore({ libp2p: player.node.libp2p, dir: ipfsDir })
+      peers.push({
+        player,
+        dir: ipfsDir,
+        ipfs,
+        artifacts: new ArtifactService({
+          conductor: player.conductor,
+          ipfs,
+          fetchIdleTimeoutMs: 3_000,
+          // As the daemon wires it.
+          onMismatch: (record, err) =>
+            player.replication.warrantAuthor(
+              'artifact_index',
+              record.author,
+              record.action_hash,
+              `artifact.${err.field}`,
+              err.message,
+            ),
+          logger: silentLogger(),
+        }),
+      })
+    }
+    await scenario.shareAllAgents(players)
+    await fn(peers)
+  } finally {
+    for (const p of peers) await p.ipfs.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = []
+  for await (const chunk of source) chunks.push(chunk)
+  return Buffer.concat(chunks)
+}
+
+describe('artifacts on a three-peer mesh', () => {
+  it('added on one peer, read with the same bytes on another, pinned by a third', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(3)
+      await withArtifacts(scenario, players, async ([alice, bob, carol]) => {
+        const bytes = await collect(kuboDeterministicBytes(3 * 1_048_576 + 17, 'ripple-artifacts'))
+        const added = await alice!.artifacts.add(kuboDeterministicBytes(bytes.length, 'ripple-artifacts'), {
+          name: 'weights.bin',
+          replication: 2,
+        })
+        expect(added.artifact.entry.size).toBe(bytes.length)
+        expect(added.holders.map((h) => h.author)).toEqual([alice!.player.agentPubKey])
+        await scenario.dhtSync(players, 'artifact_index')
+
+        const read = await bob!.artifacts.read(added.artifact.entry.cid)
+        expect((await collect(read.bytes)).equals(bytes)).toBe(true)
+
+        const pinned = await carol!.artifacts.pin(added.artifact.entry.cid)
+        expect(pinned.holders.map((h) => h.author).sort()).toEqual(
+          [alice!.player.agentPubKey, carol!.player.agentPubKey].sort(),
+        )
+      })
+    })
+  })
+})
+
+describe('artifact faults on a mesh', () => {
+  it('refuses wrong bytes, times out on content nobody has, and lets only the holder release a pin', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(2)
+      await withArtifacts(scenario, players, async ([alice, bob]) => {
+        const once = async function* (text: string) {
+          yield new TextEncoder().encode(text)
+        }
+        // Alice registers an artifact whose sha256 is not that of its bytes.
+        const cid = await alice!.ipfs.add(once('the real bytes'), { profile: 'unixfs-v1-2025' })
+        await alice!.ipfs.pin(cid)
+        const lie = await alice!.player.conductor.callZome('artifact_index', 'register_artifact', {
+          cid: cid.toString(),
+          size: 14,
+          name: 'lie.txt',
+          mime_type: 'text/plain',
+          sha256: '0'.repeat(64),
+          provenance: MANUAL_PROVENANCE,
+          replication: 2,
+        })
+        // A CID registered but held by nobody.
+        const ghost = await collect(once('nobody holds this'))
+        const ghostCid = await bob!.ipfs.add(once('nobody holds this'), { profile: 'unixfs-v1-2025' })
+        await bob!.ipfs.gc()
+        await alice!.player.conductor.callZome('artifact_index', 'register_artifact', {
+          cid: ghostCid.toString(),
+          size: ghost.length,
+          name: 'ghost.txt',
+          mime_type: 'text/plain',
+          sha256: createHash('sha256').update(ghost).digest('hex'),
+          provenance: MANUAL_PROVENANCE,
+          replication: 1,
+        })
+        await scenario.dhtSync(players, 'artifact_index')
+
+        const unknown = await bob!.artifacts.read(ghostCid.toString())
+        await expect(collect(unknown.bytes)).rejects.toThrow(ContentUnavailableError)
+
+        // Alice's own commitment: Bob cannot release it.
+        const pin = await alice!.player.conductor.callZome('artifact_index', 'commit_pin', {
+          cid: cid.toString(),
+          artifact: lie.action_hash,
+          holder: alice!.player.agentPubKey,
+        })
+        await scenario.dhtSync(players, 'artifact_index')
+        await expect(
+          bob!.player.conductor.callZome('artifact_index', 'release_pin', pin.action_hash),
+        ).rejects.toMatchObject({ name: 'InvalidEntryError' })
+
+        // The lie: Bob refuses the bytes, never pins them, and warrants Alice (the CID vouches for
+        // the bytes, so the Artifact's sha256 is her word against them).
+        const read = await bob!.artifacts.read(cid.toString())
+        await expect(collect(read.bytes)).rejects.toThrow(ArtifactMismatchError)
+        await expect(bob!.artifacts.pin(cid.toString())).rejects.toThrow(/sha256/)
+        expect(await bob!.ipfs.isPinned(cid)).toBe(false)
+        expect((await bob!.artifacts.show(cid.toString())).holders.map((h) => h.author)).toEqual([
+          alice!.player.agentPubKey,
+        ])
+        expect(bob!.player.replication.isWarranted(alice!.player.agentPubKey)).toBe(true)
+        expect(bob!.player.replication.listWarrants()).toContainEqual(
+          expect.objectContaining({
+            agent: alice!.player.agentPubKey,
+            rule: 'artifact.sha256',
+            action_hash: lie.action_hash,
+          }),
+        )
+
+        // Only Alice releases her commitment.
+        const after = await alice!.artifacts.unpin(cid.toString())
+        expect(after.holders).toEqual([])
+        expect(await alice!.ipfs.isPinned(cid)).toBe(false)
+      })
+    })
+  })
+})
+
+describe('replication on a three-peer mesh', () => {
+  it('brings an artifact to 2 holders, and back to 2 after a holder goes offline', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(3)
+      await withArtifacts(scenario, players, async (peers) => {
+        // Stands in for the registry's view (who is past the network's offline timeout); the daemon
+        // feeds the keeper from the registry.
+        const alive = new Set(players.map((p) => p.agentPubKey))
+        const keepers = peers.map(
+          (p) =>
+            new ReplicationKeeper({
+              artifacts: p.artifacts,
+              alivePeers: async () => [...alive],
+              onRecordsStored: (dna, listener) => p.player.onRecordsStored(dna, listener),
+              intervalMs: 300,
+              logger: silentLogger(),
+            }),
+        )
+        for (const k of keepers) await k.start()
+        try {
+          const [alice] = peers
+          const added = await alice!.artifacts.add(kuboDeterministicBytes(2 * 1_048_576 + 5, 'replicate'), {
+            name: 'dataset.bin',
+            replication: 2,
+          })
+          const cid = added.artifact.entry.cid
+          const holders = async (by: ArtifactPlayer) =>
+            (await by.artifacts.show(cid)).holders.map((h) => h.author)
+          let held: string[] = []
+          await waitUntilAsync(20_000, async () => {
+            held = await holders(alice!)
+            return held.length === 2
+          })
+          const second = peers.find((p) => p !== alice && held.includes(p.player.agentPubKey))!
+          const third = peers.find((p) => p !== alice && p !== second)!
+          expect(await third.ipfs.isPinned(parseCid(cid))).toBe(false)
+
+          // The second holder goes away for good: the third restores the count.
+          await keepers[peers.indexOf(second)]!.stop()
+          await second.ipfs.stop()
+          await second.player.shutdown()
+          alive.delete(second.player.agentPubKey)
+          await waitUntilAsync(20_000, async () => (await holders(alice!)).includes(third.player.agentPubKey))
+          expect(await third.ipfs.isPinned(parseCid(cid))).toBe(true)
+          const read = await third.artifacts.read(cid)
+          expect(
+            (await collect(read.bytes)).equals(
+              await collect(kuboDeterministicBytes(2 * 1_048_576 + 5, 'replicate')),
+            ),
+          ).toBe(true)
+        } finally {
+          for (const k of keepers) await k.stop()
+        }
+      })
+    })
+  })
+})
+
+async function waitUntilAsync(timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+describe('tasks through CIDs', () => {
+  it('an input and output above the inline limit travel on IPFS; the output is an Artifact with provenance', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(2)
+      await withArtifacts(scenario, players, async ([alice, bob]) => {
+        const log: RunLog = { runs: [] }
+        const hosts = [
+          await startSchedulerHost(alice!.player, {
+            name: 'alice',
+            workers: false,
+            log,
+            payloads: artifactTaskPayloads(alice!.artifacts),
+          }),
+          await startSchedulerHost(bob!.player, {
+            name: 'bob',
+            log,
+            payloads: artifactTaskPayloads(bob!.artifacts),
+          }),
+        ]
+        try {
+          // 100 KiB of text: above the 64 KiB a Task or Result holds inline.
+          const message = 'x'.repeat(100 * 1024)
+          const requester = hosts[0]!.scheduler
+          // delay_ms makes the input's bytes differ from the output's (same bytes would be one CID).
+          const carried = await requester.taskInput({ message, delay_ms: 1 })
+          expect(carried.input).toBeNull()
+          expect(carried.input_cid).toMatch(/^baf/)
+          const ref = await requester.submit({
+            kind: 'echo',
+            ...carried,
+            requirements: NO_REQUIREMENTS,
+            lease_ms: 20_000,
+            deadline: (Date.now() + 60_000) * 1000,
+            max_attempts: 2,
+            fan_out: 1,
+          })
+          let view = await requester.view(ref.action_hash)
+          await waitUntilAsync(40_000, async () => {
+            view = await requester.view(ref.action_hash)
+            return isTerminal(view.state.status)
+          })
+          expect(view.state.status).toBe('done')
+          expect(log.runs).toEqual([{ host: 'bob', input: { message, delay_ms: 1 } }])
+          const result = view.state.results[0]!
+          expect(result.entry.output).toBeNull()
+          const outputCid = result.entry.output_cid!
+          expect(outputCid).toMatch(/^baf/)
+
+          await scenario.dhtSync(players, 'artifact_index')
+          const output = await alice!.artifacts.show(outputCid)
+          expect(output.artifact.author).toBe(bob!.player.agentPubKey)
+          expect(output.artifact.entry.provenance).toEqual({
+            task: ref.action_hash,
+            result: result.action_hash,
+            input_cids: [carried.input_cid],
+            tool: 'echo',
+            model: null,
+          })
+          expect(output.artifact.entry.sha256).toBe(result.entry.output_hash)
+          const read = await alice!.artifacts.read(outputCid)
+          expect(JSON.parse((await collect(read.bytes)).toString())).toEqual({ message })
+        } finally {
+          for (const h of hosts) await h.stop()
+        }
+      })
+    })
+  })
+})
+
+describe('storage faults', () => {
+  it('a block that does not match its CID is refused; a quota refuses new pins and keeps old ones; a cut transfer resumes from the blocks kept', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(2)
+      await withArtifacts(scenario, players, async ([alice, bob]) => {
+        const size = 3 * 1_048_576
+        const big = await alice!.artifacts.add(kuboDeterministicBytes(size, 'resume'), { name: 'big.bin' })
+        const small = await alice!.artifacts.add(kuboDeterministicBytes(1000, 'small'), { name: 'small.bin' })
+        await scenario.dhtSync(players, 'artifact_index')
+
+        // Quota: bob may keep 2 MiB. The small one fits; the 3 MiB one is refused, the small one stays.
+        const quota = new ArtifactService({
+          conductor: bob!.player.conductor,
+          ipfs: bob!.ipfs,
+          maxBytes: 2 * 1_048_576,
+          fetchIdleTimeoutMs: 3_000,
+          logger: silentLogger(),
+        })
+        await quota.pin(small.artifact.entry.cid)
+        await expect(quota.pin(big.artifact.entry.cid)).rejects.toThrow(PinQuotaExceededError)
+        expect(await bob!.ipfs.isPinned(parseCid(small.artifact.entry.cid))).toBe(true)
+        expect(await bob!.ipfs.isPinned(parseCid(big.artifact.entry.cid))).toBe(false)
+
+        // A transfer cut after its first MiB: the blocks that arrived stay in bob's store across a
+        // restart of his IPFS, and the next read completes.
+        const first = await bob!.artifacts.read(big.artifact.entry.cid)
+        let seen = 0
+        for await (const chunk of first.bytes) {
+          seen += chunk.byteLength
+          if (seen >= 1_048_576) break
+        }
+        expect(seen).toBeLessThan(size)
+        const helia = (bob!.ipfs as HeliaIpfs).helia
+        let kept = 0
+        for await (const _ of helia.blockstore.getAll()) kept++
+        expect(kept).toBeGreaterThan(0)
+        await bob!.ipfs.stop()
+        const reopened = await startHeliaStore({ libp2p: bob!.player.node.libp2p, dir: bob!.dir })
+        bob!.ipfs = reopened
+        const again = new ArtifactService({
+          conductor: bob!.player.conductor,
+          ipfs: reopened,
+          logger: silentLogger(),
+        })
+        const rest = await again.read(big.artifact.entry.cid)
+        expect(
+          (await collect(rest.bytes)).equals(await collect(kuboDeterministicBytes(size, 'resume'))),
+        ).toBe(true)
+
+        // Alice's copy of a block of the small file is corrupted on disk: bob refuses it (the hash
+        // does not match the CID) and the read fails instead of returning wrong bytes.
+        const lie = await alice!.ipfs.add(
+          (async function* () {
+            yield new TextEncoder().encode('honest bytes')
+          })(),
+          { profile: 'unixfs-v1-2025' },
+        )
+        await alice!.ipfs.pin(lie)
+        // Straight into the files under Helia (its own put skips a block it already has).
+        const disk = new FsBlockstore(join(alice!.dir, 'blocks'))
+        await disk.open()
+        await disk.put(lie, new TextEncoder().encode('forged bytes'))
+        await disk.close()
+        expect(Buffer.from(await collect(alice!.ipfs.cat(lie, { offline: true }))).toString()).toBe(
+          'forged bytes',
+        )
+        await expect(collect(reopened.cat(lie, { signal: AbortSignal.timeout(3_000) }))).rejects.toThrow()
+        expect(await reopened.isPinned(lie)).toBe(false)
+      })
+    })
+  })
+})

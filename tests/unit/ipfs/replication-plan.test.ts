@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest'
+import {
+  type PlanArtifact,
+  planReplication,
+  rendezvousOrder,
+} from '../../../host/artifacts/replication-plan.ts'
+
+const PEERS = ['uhCAkA', 'uhCAkB', 'uhCAkC', 'uhCAkD']
+const art = (cid: string, holders: string[], replication = 2, size = 10): PlanArtifact => ({
+  cid,
+  size,
+  replication,
+  holders,
+})
+const plan = (
+  self: string,
+  artifacts: PlanArtifact[],
+  extra: { alive?: string[]; room?: number; overdue?: string[] } = {},
+) =>
+  planReplication({
+    self,
+    alive: new Set(extra.alive ?? PEERS),
+    artifacts,
+    room: extra.room ?? Number.POSITIVE_INFINITY,
+    overdue: new Set(extra.overdue ?? []),
+  })
+
+describe('replication plan', () => {
+  it('rendezvous order is the same whatever order the agents come in', () => {
+    expect(rendezvousOrder('bafy1', PEERS)).toEqual(rendezvousOrder('bafy1', [...PEERS].reverse()))
+    expect(new Set(rendezvousOrder('bafy1', PEERS))).toEqual(new Set(PEERS))
+  })
+
+  it('exactly `missing` peers take an under-replicated artifact, the first in rendezvous order', () => {
+    const a = art('bafyone', ['uhCAkA'], 3)
+    const takers = PEERS.filter((p) => plan(p, [a]).includes('bafyone'))
+    const expected = rendezvousOrder('bafyone', ['uhCAkB', 'uhCAkC', 'uhCAkD']).slice(0, 2)
+    expect(takers.sort()).toEqual(expected.sort())
+  })
+
+  it('nobody takes an artifact held enough, nor one already held here', () => {
+    const a = art('bafyfull', ['uhCAkA', 'uhCAkB'])
+    for (const p of PEERS) expect(plan(p, [a])).toEqual([])
+  })
+
+  it('an offline holder does not count, so the count is restored', () => {
+    const a = art('bafyrestore', ['uhCAkA', 'uhCAkB'])
+    const alive = ['uhCAkA', 'uhCAkC', 'uhCAkD']
+    const takers = alive.filter((p) => plan(p, [a], { alive }).includes('bafyrestore'))
+    expect(takers).toEqual(rendezvousOrder('bafyrestore', ['uhCAkC', 'uhCAkD']).slice(0, 1))
+  })
+
+  it('a peer without room skips; once overdue, any peer with room takes it', () => {
+    const a = art('bafybig', ['uhCAkA'], 2, 100)
+    const first = rendezvousOrder('bafybig', ['uhCAkB', 'uhCAkC', 'uhCAkD'])
+    expect(plan(first[0]!, [a], { room: 50 })).toEqual([])
+    expect(plan(first[1]!, [a])).toEqual([])
+    expect(plan(first[1]!, [a], { overdue: ['bafybig'] })).toEqual(['bafybig'])
+  })
+
+  it('the most urgent first, within the room left', () => {
+    const urgent = art('bafyurgent', [], 2, 10)
+    const later = art('bafylater', ['uhCAkA'], 3, 10)
+    const self = 'uhCAkB'
+    const all = plan(self, [later, urgent], { overdue: ['bafyurgent', 'bafylater'] })
+    expect(all).toEqual(['bafyurgent', 'bafylater'])
+    expect(plan(self, [later, urgent], { overdue: ['bafyurgent', 'bafylater'], room: 10 })).toEqual([
+      'bafyurgent',
+    ])
+  })
+})
