@@ -206,35 +206,44 @@ async function runDaemon(
   // Helia's fs stores write blocks and keys with no mode of their own: everything this daemon creates
   // from here on is its owner's only (the data dir's rule: dirs 0700, files 0600).
   process.umask(0o077)
-  const ipfs = await openIpfs(
-    options.ipfs ?? { kind: 'helia' },
-    backend.libp2p,
-    join(dataDir.path, 'ipfs'),
-  ).catch(async (err: unknown) => {
-    await backend.stop()
-    throw err
-  })
-  const artifacts = new ArtifactService({
-    conductor,
-    ipfs,
-    maxBytes: options.ipfsMaxBytes,
-    onMismatch: (record, err) =>
-      backend.warrantAuthor?.(
-        'artifact_index',
-        record.author,
-        record.action_hash,
-        `artifact.${err.field}`,
-        err.message,
-      ),
-    logger: logger.child({ component: 'artifacts' }),
-  })
-  const replicationKeeper = new ReplicationKeeper({
-    artifacts,
-    alivePeers: async () =>
-      (await registry.peers()).filter((p) => p.status !== 'offline').map((p) => p.agent),
-    onRecordsStored: backend.onRecordsStored,
-    logger: logger.child({ component: 'artifacts' }),
-  })
+  // A Holochain-backed network has no libp2p node of ours for Helia: without --ipfs kubo it runs
+  // without artifacts (and says so) rather than not at all.
+  const helialess = (options.ipfs ?? { kind: 'helia' }).kind === 'helia' && backend.libp2p === null
+  if (helialess)
+    logger.warn('no artifacts on this network without --ipfs kubo[:url] (Helia needs our libp2p node)')
+  const ipfs = helialess
+    ? null
+    : await openIpfs(options.ipfs ?? { kind: 'helia' }, backend.libp2p, join(dataDir.path, 'ipfs')).catch(
+        async (err: unknown) => {
+          await backend.stop()
+          throw err
+        },
+      )
+  const artifacts =
+    ipfs &&
+    new ArtifactService({
+      conductor,
+      ipfs,
+      maxBytes: options.ipfsMaxBytes,
+      onMismatch: (record, err) =>
+        backend.warrantAuthor?.(
+          'artifact_index',
+          record.author,
+          record.action_hash,
+          `artifact.${err.field}`,
+          err.message,
+        ),
+      logger: logger.child({ component: 'artifacts' }),
+    })
+  const replicationKeeper =
+    artifacts &&
+    new ReplicationKeeper({
+      artifacts,
+      alivePeers: async () =>
+        (await registry.peers()).filter((p) => p.status !== 'offline').map((p) => p.agent),
+      onRecordsStored: backend.onRecordsStored,
+      logger: logger.child({ component: 'artifacts' }),
+    })
   const policies = new PolicyService({ conductor, logger: logger.child({ component: 'policy' }) })
   const workers = WorkerRegistry.withBuiltins([inferGenerateWorker(models), inferEmbedWorker(models)])
   const scheduler = new SchedulerService({
@@ -242,7 +251,7 @@ async function runDaemon(
     workers,
     policies,
     onRecordsStored: backend.onRecordsStored,
-    payloads: artifactTaskPayloads(artifacts),
+    payloads: artifacts ? artifactTaskPayloads(artifacts) : undefined,
     capability: (): NodeCapability => registry.capability,
     logger: logger.child({ component: 'scheduler' }),
   })
@@ -293,7 +302,7 @@ async function runDaemon(
         trackTask(scheduler, metrics, hash, (err) => logger.warn({ err }, 'task metrics failed')),
     },
     policies,
-    artifacts,
+    artifacts: artifacts ?? undefined,
     invites: inviteService({
       network,
       agent: conductor.agentPubKey,
@@ -335,11 +344,11 @@ async function runDaemon(
   // it only needs stopping.
   const services: Startable[] = [
     { start: async () => {}, stop: () => backend.stop() },
-    { start: async () => {}, stop: () => ipfs.stop() },
+    ...(ipfs ? [{ start: async () => {}, stop: () => ipfs.stop() }] : []),
     models,
     registry,
     scheduler,
-    replicationKeeper,
+    ...(replicationKeeper ? [replicationKeeper] : []),
     api,
     daemonFile,
   ]

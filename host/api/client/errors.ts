@@ -27,8 +27,11 @@ export class ApiRequestError extends Error {
 /** Thrown when nothing answers at the API's URL (no daemon running there, or it stopped). */
 export class DaemonUnreachableError extends Error {
   static override readonly name = 'DaemonUnreachableError'
-  constructor(readonly baseUrl: string) {
-    super(`no daemon answers at ${baseUrl}; start one with \`ripple up\``)
+  constructor(
+    readonly baseUrl: string,
+    code?: string,
+  ) {
+    super(`no daemon answers at ${baseUrl}${code ? ` (${code})` : ''}; start one with \`ripple up\``)
     this.name = 'DaemonUnreachableError'
   }
 }
@@ -54,7 +57,7 @@ export class DaemonConnectionLostError extends Error {
  */
 export function connectionError(baseUrl: string, err: unknown): Error {
   const code = errorCode(err)
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') return new DaemonUnreachableError(baseUrl)
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') return new DaemonUnreachableError(baseUrl, code)
   return new DaemonConnectionLostError(baseUrl, code ?? (err as Error).message)
 }
 
