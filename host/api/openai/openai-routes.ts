@@ -28,11 +28,11 @@ import {
   invalidRequest,
   openAiErrorBody,
 } from './endpoint-error.ts'
-import type { GenerateOutput } from './generation.ts'
+import type { GenerateCall, GenerateOutput } from './generation.ts'
 import type { MeshInference } from './mesh-inference.ts'
 import type { MeshModel } from './mesh-models.ts'
 import { ResponseRequestSchema, response, responseCall, responseStream } from './responses.ts'
-import { serveTask } from './serve-task.ts'
+import { type StreamRenderer, serveTask, type TaskIdentity } from './serve-task.ts'
 
 export interface OpenAiApi {
   inference: MeshInference
@@ -65,6 +65,14 @@ export function modelObject(model: MeshModel) {
       size_bytes: model.size_bytes,
     },
   }
+}
+
+/** One text-generation route: the request as an `infer.generate` task, answered whole or streamed. */
+interface GenerationRoute<C extends GenerateCall> {
+  path: string
+  call: (body: unknown) => C
+  stream: (id: TaskIdentity, call: C) => StreamRenderer
+  body: (task: TaskIdentity, call: C, output: GenerateOutput) => unknown
 }
 
 export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void {
@@ -106,84 +114,58 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
         return modelObject(model)
       })
 
-      v1.post('/chat/completions', async (request, reply) => {
-        const call = chatCompletionCall(parse(ChatCompletionRequestSchema, request.body))
-        const answer = await serveTask(api.inference, request, reply, {
-          kind: 'infer.generate',
-          model: call.model,
-          input: call.input,
-          fanOut: call.fanOut,
-          ...(call.stream && {
-            stream: (id) => {
-              const chunks = new ChatChunks(id, call.input, call.includeUsage)
-              return {
-                start: () => [{ data: chunks.start() }],
-                token: (text) => chunks.token(text).map((data) => ({ data })),
-                finish: (output) => [
-                  ...chunks.finish(output as GenerateOutput).map((data) => ({ data })),
-                  { data: '[DONE]' },
-                ],
-                error: (err) => [{ data: errorBody(err) }],
-              }
-            },
-          }),
+      const generation = <C extends GenerateCall>(route: GenerationRoute<C>) =>
+        v1.post(route.path, async (request, reply) => {
+          const call = route.call(request.body)
+          const answer = await serveTask(api.inference, request, reply, {
+            kind: 'infer.generate',
+            model: call.model,
+            input: call.input,
+            fanOut: call.fanOut,
+            ...(call.stream && { stream: (id) => route.stream(id, call) }),
+          })
+          const task = answer && {
+            task: answer.task,
+            model: call.model,
+            created: Math.floor(Date.now() / 1000),
+          }
+          return task && replyJson(reply, route.body(task, call, answer.output as GenerateOutput))
         })
-        return (
-          answer &&
-          replyJson(reply, chatCompletion(identity(answer, call.model), answer.output as GenerateOutput))
-        )
-      })
 
-      v1.post('/completions', async (request, reply) => {
-        const call = completionCall(parse(CompletionRequestSchema, request.body))
-        const answer = await serveTask(api.inference, request, reply, {
-          kind: 'infer.generate',
-          model: call.model,
-          input: call.input,
-          fanOut: call.fanOut,
-          ...(call.stream && {
-            stream: (id) => completionStream(id, call.includeUsage, (e) => errorBody(asEndpointError(e))),
-          }),
-        })
-        return (
-          answer &&
-          replyJson(reply, completion(identity(answer, call.model), answer.output as GenerateOutput))
-        )
+      generation({
+        path: '/chat/completions',
+        call: (body) => chatCompletionCall(parse(ChatCompletionRequestSchema, body)),
+        stream: (id, call) => {
+          const chunks = new ChatChunks(id, call.input, call.includeUsage)
+          return {
+            start: () => [{ data: chunks.start() }],
+            token: (text) => chunks.token(text).map((data) => ({ data })),
+            finish: (output) => [
+              ...chunks.finish(output as GenerateOutput).map((data) => ({ data })),
+              { data: '[DONE]' },
+            ],
+            error: (err) => [{ data: errorBody(err) }],
+          }
+        },
+        body: (task, _call, output) => chatCompletion(task, output),
       })
-
-      v1.post('/responses', async (request, reply) => {
-        const call = responseCall(parse(ResponseRequestSchema, request.body))
-        const answer = await serveTask(api.inference, request, reply, {
-          kind: 'infer.generate',
-          model: call.model,
-          input: call.input,
-          fanOut: call.fanOut,
-          ...(call.stream && {
-            stream: (id) => responseStream(id, call.input, (e) => errorBody(asEndpointError(e))),
-          }),
-        })
-        return (
-          answer && replyJson(reply, response(identity(answer, call.model), answer.output as GenerateOutput))
-        )
+      generation({
+        path: '/completions',
+        call: (body) => completionCall(parse(CompletionRequestSchema, body)),
+        stream: (id, call) => completionStream(id, call.includeUsage, (e) => errorBody(asEndpointError(e))),
+        body: (task, _call, output) => completion(task, output),
       })
-
-      v1.post('/messages', async (request, reply) => {
-        const call = messagesCall(parse(MessagesRequestSchema, request.body))
-        const anthropicError = (e: Error) => anthropicErrorBody(asEndpointError(e))
-        const answer = await serveTask(api.inference, request, reply, {
-          kind: 'infer.generate',
-          model: call.model,
-          input: call.input,
-          fanOut: call.fanOut,
-          ...(call.stream && { stream: (id) => messagesStream(id, call.input, anthropicError) }),
-        })
-        return (
-          answer &&
-          replyJson(
-            reply,
-            anthropicMessage(identity(answer, call.model), call.input, answer.output as GenerateOutput),
-          )
-        )
+      generation({
+        path: '/responses',
+        call: (body) => responseCall(parse(ResponseRequestSchema, body)),
+        stream: (id, call) => responseStream(id, call.input, (e) => errorBody(asEndpointError(e))),
+        body: (task, _call, output) => response(task, output),
+      })
+      generation({
+        path: '/messages',
+        call: (body) => messagesCall(parse(MessagesRequestSchema, body)),
+        stream: (id, call) => messagesStream(id, call.input, (e) => anthropicErrorBody(asEndpointError(e))),
+        body: (task, call, output) => anthropicMessage(task, call.input, output),
       })
 
       v1.post('/embeddings', async (request, reply) => {
@@ -205,10 +187,6 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
     },
     { prefix: '/v1' },
   )
-}
-
-function identity(answer: { task: string }, model: string) {
-  return { task: answer.task, model, created: Math.floor(Date.now() / 1000) }
 }
 
 function replyJson(reply: FastifyReply, body: unknown) {
