@@ -9,7 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { createEmbeddedPeer, type EmbeddedPeer } from '../host/conductor/embedded/replication/index.ts'
+import {
+  createEmbeddedPeer,
+  type EmbeddedPeer,
+  recordsAbout,
+} from '../host/conductor/embedded/replication/index.ts'
 import type { NetworkConfig } from '../host/config/network-config.ts'
 import { silentLogger } from '../host/log/logger.ts'
 import { PolicyService } from '../host/policy/policy-service.ts'
@@ -146,7 +150,8 @@ export default async function run(): Promise<BenchReport> {
         workers,
         policies: new PolicyService({ conductor: peer.conductor, logger: silentLogger() }),
         capability: () => capability,
-        onRecordsStored: (dna, listener) => peer.replication.onOpsStored((e) => e.dna === dna && listener()),
+        onRecordsStored: (dna, listener) =>
+          peer.replication.onOpsStored((e) => e.dna === dna && listener(recordsAbout(e.actions))),
         logger: silentLogger(),
       })
       hosts.push({ peer, scheduler })

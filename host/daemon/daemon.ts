@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
-import { createEmbeddedPeer, waitForAction } from '../conductor/embedded/replication/index.ts'
+import { createEmbeddedPeer, recordsAbout, waitForAction } from '../conductor/embedded/replication/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
@@ -177,7 +177,7 @@ async function runDaemon(
     policies,
     onRecordsStored: (dna, listener) =>
       peer.replication.onOpsStored((event) => {
-        if (event.dna === dna) listener()
+        if (event.dna === dna) listener(recordsAbout(event.actions))
       }),
     capability: (): NodeCapability => registry.capability,
     logger: logger.child({ component: 'scheduler' }),

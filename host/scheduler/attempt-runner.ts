@@ -20,11 +20,13 @@ import { outputHash } from './output-hash.ts'
 import type { TaskSignal } from './task-signals.ts'
 
 export interface AttemptRunnerInit {
-  conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome' | 'broadcastSignal'>
+  conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome' | 'sendSignal'>
   workers: WorkerRegistry
   policies: Pick<PolicyService, 'decide'>
-  /** Called when an attempt ends, however it ends. */
-  onEnded: () => void
+  /** Called when an attempt of the task ends, however it ends. */
+  onEnded: (task: string) => void
+  /** Called with the Result this host just posted for the task. */
+  onPosted: (task: string, result: EntryRecord<TaskResult>) => void
   logger: Logger
 }
 
@@ -106,9 +108,10 @@ export class AttemptRunner {
       Math.max(0, leaseExpiresAt / 1000 - Date.now()),
     )
     const startedAt = nowMicros()
+    // To the requester only: nobody else is waiting on this attempt's tokens.
     const signal = (event: TaskSignal['event'], progress: WorkerProgress | null) =>
       this.#init.conductor
-        .broadcastSignal('resource_mesh', { type: 'task', task: hash, assignment, event, progress })
+        .sendSignal('resource_mesh', task.author, { type: 'task', task: hash, assignment, event, progress })
         .catch((err: unknown) => this.#init.logger.debug({ err }, 'task signal not sent'))
     try {
       const verdict = await this.#init.policies.decide({
@@ -151,7 +154,7 @@ export class AttemptRunner {
     } finally {
       clearTimeout(leaseTimer)
       this.#running.delete(hash)
-      this.#init.onEnded()
+      this.#init.onEnded(hash)
     }
   }
 
@@ -161,6 +164,7 @@ export class AttemptRunner {
     startedAt: number,
     outcome: { output: unknown; metrics: Record<string, number | string> } | { error: string },
   ): Promise<void> {
+    const me = this.#init.conductor.agentPubKey
     const finishedAt = Math.max(startedAt, nowMicros())
     const metrics = 'metrics' in outcome ? outcome.metrics : {}
     const output = 'output' in outcome ? (outcome.output as TaskResult['output']) : null
@@ -181,7 +185,13 @@ export class AttemptRunner {
         tokens_per_second: typeof metrics.tokens_per_second === 'number' ? metrics.tokens_per_second : null,
       },
     }
-    await this.#init.conductor.callZome('resource_mesh', 'post_result', result)
+    const ref = await this.#init.conductor.callZome('resource_mesh', 'post_result', result)
+    this.#init.onPosted(task.action_hash, {
+      action_hash: ref.action_hash,
+      author: me,
+      timestamp: finishedAt,
+      entry: result,
+    })
     this.#init.logger.debug({ task: task.action_hash, status: result.status }, 'result posted')
   }
 }

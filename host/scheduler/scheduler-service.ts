@@ -1,25 +1,25 @@
 /**
- * The scheduler of one host, in its three roles:
- * - claimant: claims open tasks its capability, its workers and the policies allow;
- * - requester: for the tasks this host submitted, assigns the best claim after a short window (the
- *   best N to N different claimants for a task with fan-out N), watches the leases, reassigns on a
- *   lost lease or failed result up to max_attempts, and issues the receipt, reducing the answers by
- *   agreement;
- * - assignee: runs its current assignment's worker (aborted on cancel, lease loss or stop) and posts
- *   the signed Result.
- * It wakes on stored records (`onRecordsStored`) and polls as a fallback; one pass at a time.
+ * The scheduler of one host, wiring the pure planners to the conductor port. In its three roles:
+ * - claimant (./claimant-plan.ts): claims open tasks its capability, its workers and the policies allow;
+ * - requester (./requester-plan.ts): for the tasks this host submitted, assigns the best claims,
+ *   reassigns on a lost lease or failed result, and issues the receipt;
+ * - assignee (./attempt-runner.ts): runs its current assignment's worker and posts the signed Result.
+ *
+ * Event-driven: each stored op wakes only the task it is about (`onRecordsStored` names them; the
+ * read model holds the index), each write of this host is applied to the read model instead of read
+ * back, and timers exist only for the moments that change a task without an op: the end of a claim
+ * window, a late claimant's turn, a lease running out, the deadline. One visit per task at a time.
  */
 import {
+  type Assignment,
   type ClaimSnapshot,
   currentAssignments,
-  type Decision,
   type DnaName,
   type EntryRecord,
   type NodeCapability,
   type RecordRef,
   type Task,
   type TaskState,
-  type TaskStatus,
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import type { Startable } from '../daemon/startable.ts'
@@ -27,11 +27,15 @@ import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { AttemptRunner } from './attempt-runner.ts'
-import { rendezvousFirst, rendezvousRank } from './claim-ranking.ts'
+import { eagerHaveClaimed, FILL_WINDOWS, LATE_CLAIM_WINDOWS, planClaimant } from './claimant-plan.ts'
 import { planRequester } from './requester-plan.ts'
-import { claimSnapshotOf, unmetRequirement, whyNoNodeQualifies } from './requirements.ts'
+import { claimSnapshotOf, unmetRequirement } from './requirements.ts'
+import { TaskReadModel, type TaskSummary } from './task-read-model.ts'
+import { type TaskView, TaskViews } from './task-views.ts'
 import { isTerminal, type TaskEvent, TaskWatches } from './task-watch.ts'
 
+export type { TaskSummary } from './task-read-model.ts'
+export type { TaskView } from './task-views.ts'
 // The scheduler's callers watch tasks through it: what they hear, and when a task has ended.
 export { isTerminal, type TaskEvent } from './task-watch.ts'
 
@@ -41,9 +45,13 @@ export interface SchedulerInit {
   policies: PolicyService
   /** This host's advertised capability (throws until the registry has started). */
   capability: () => NodeCapability
-  /** Calls back when records of a DNA were stored (replication); the scheduler polls besides. */
-  onRecordsStored?: (dna: DnaName, listener: () => void) => () => void
-  /** Fallback poll period; default 300 ms. */
+  /**
+   * Calls back when ops of a DNA were stored (replication), with the records they are about (e.g.
+   * `recordsAbout` of the embedded replication). Without it the scheduler sweeps the open tasks
+   * every `pollMs`.
+   */
+  onRecordsStored?: (dna: DnaName, listener: (about: readonly string[]) => void) => () => void
+  /** Sweep period when there is no `onRecordsStored`; default 300 ms. */
   pollMs?: number
   /** How long claims are gathered before the first assignment; default 200 ms. */
   claimWindowMs?: number
@@ -52,26 +60,6 @@ export interface SchedulerInit {
   /** A task this host declined is looked at again after this long; default 10 s. */
   declineMs?: number
   logger: Logger
-}
-
-/** A task as `ripple task show` presents it. */
-export interface TaskView {
-  /** The records, with `status` as this host knows it (`running` once the assignee said it started). */
-  state: TaskState
-  /** For a task no node has claimed: why, as far as this host can tell. */
-  why_unclaimed: string | null
-  /** Policy decisions recorded about this task, newest first. */
-  decisions: EntryRecord<Decision>[]
-}
-
-export interface TaskSummary {
-  action_hash: string
-  kind: string
-  author: string
-  status: TaskStatus
-  submitted_at: number
-  claims: number
-  attempts: number
 }
 
 /** Thrown when a task hash names no task this host holds. */
@@ -93,25 +81,7 @@ export class NotTaskAuthorError extends Error {
 }
 
 const DEFAULTS = { pollMs: 300, claimWindowMs: 200, leaseGraceMs: 250, declineMs: 10_000 }
-/** Nodes beyond a task's fan-out that claim it at once (a spare); the rest wait to see whether they are needed. */
-const SPARE_CLAIMANTS = 1
-/**
- * Claim windows the others wait before claiming a task that lacks claims. Long enough that claims
- * still on their way (replication lags in a burst) arrive first.
- */
-const LATE_CLAIM_WINDOWS = 10
-/**
- * Claim windows from submission after which a fan-out slot nobody is left to claim is given up: the
- * late claimants' wait, and two windows more for their claims to arrive.
- */
-const FILL_WINDOWS = LATE_CLAIM_WINDOWS + 2
 const NODES_CACHE_MS = 1000
-/** Least pause between two passes woken back to back. */
-const PASS_GAP_MS = 20
-/** Handled assignments remembered beyond this are forgotten oldest first. */
-const MEMORY_LIMIT = 4096
-/** Tasks submitted here that `list` shows after they close. */
-const RECENT_LIMIT = 100
 
 const nowMicros = () => Date.now() * 1000
 
@@ -126,18 +96,23 @@ export class SchedulerService implements Startable {
   readonly #opts: typeof DEFAULTS
   readonly #me: string
   readonly #log: Logger
+  readonly #model: TaskReadModel
   readonly #requests = new Map<string, RequesterMemo>()
-  /** Tasks this host claimed ('claimed') or declined (until when, ms). */
-  readonly #claims = new Map<string, 'claimed' | number>()
-  readonly #handledAssignments = new Set<string>()
+  /** Open tasks this host declined, until when (ms). */
+  readonly #declined = new Map<string, number>()
+  /** Assignments this host started (or passed over), per task: each attempt runs once. */
+  readonly #handled = new Map<string, string>()
   readonly #runner: AttemptRunner
   readonly #watches: TaskWatches
-  readonly #recent: string[] = []
+  readonly #views: TaskViews
   readonly #unsubscribe: (() => void)[] = []
-  #timer: NodeJS.Timeout | null = null
-  #pass: Promise<void> | null = null
+  /** Tasks being visited; those touched meanwhile are visited once more after. */
+  readonly #visiting = new Map<string, Promise<void>>()
+  readonly #again = new Set<string>()
+  /** One timer per open task, for its next moment that no op announces. */
+  readonly #timers = new Map<string, NodeJS.Timeout>()
+  #sweep: NodeJS.Timeout | null = null
   #nodes: { at: number; list: Promise<EntryRecord<NodeCapability>[]> } | null = null
-  #again = false
   #stopped = true
 
   constructor(init: SchedulerInit) {
@@ -150,8 +125,23 @@ export class SchedulerService implements Startable {
     }
     this.#me = init.conductor.agentPubKey
     this.#log = init.logger
-    this.#runner = new AttemptRunner({ ...init, onEnded: () => this.#wake() })
-    this.#watches = new TaskWatches((task) => void this.#refreshWatch(task))
+    this.#model = new TaskReadModel({ conductor: init.conductor })
+    this.#runner = new AttemptRunner({
+      ...init,
+      onEnded: (task) => this.#touch(task),
+      onPosted: (task, record) => {
+        this.#model.apply(task, { field: 'results', record })
+        this.#touch(task)
+      },
+    })
+    this.#watches = new TaskWatches((task) => this.#touch(task))
+    this.#views = new TaskViews({
+      conductor: init.conductor,
+      workers: init.workers,
+      knownNodes: () => this.#knownNodes(),
+      claimWindowMs: this.#opts.claimWindowMs,
+      fillWindowMs: this.#opts.claimWindowMs * FILL_WINDOWS,
+    })
   }
 
   async start(): Promise<void> {
@@ -159,28 +149,39 @@ export class SchedulerService implements Startable {
     this.#unsubscribe.push(this.#init.conductor.onSignal((signal) => this.#watches.onSignal(signal)))
     const stored = this.#init.onRecordsStored
     if (stored) {
-      this.#unsubscribe.push(stored('resource_mesh', () => this.#wake()))
+      this.#unsubscribe.push(
+        stored('resource_mesh', (about) => {
+          for (const hash of about) {
+            if (!this.#model.mayBeTask(hash)) continue
+            this.#model.markStale(hash)
+            this.#touch(hash)
+          }
+        }),
+      )
       this.#unsubscribe.push(
         stored('policy_store', () => {
           // New policies may allow what was declined or refused.
           this.#init.policies.invalidate()
-          for (const [task, claim] of this.#claims) if (claim !== 'claimed') this.#claims.delete(task)
+          this.#declined.clear()
           for (const memo of this.#requests.values()) memo.refused.clear()
-          this.#wake()
+          for (const hash of this.#model.openTasks()) this.#touch(hash)
         }),
       )
+    } else {
+      this.#sweep = setInterval(() => void this.#sweepOpen(), this.#opts.pollMs)
+      this.#sweep.unref()
     }
-    this.#timer = setInterval(() => this.#wake(), this.#opts.pollMs)
-    this.#timer.unref()
-    this.#wake()
+    for (const hash of await this.#model.load()) this.#touch(hash)
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
-    if (this.#timer) clearInterval(this.#timer)
-    this.#timer = null
+    if (this.#sweep) clearInterval(this.#sweep)
+    this.#sweep = null
+    for (const timer of this.#timers.values()) clearTimeout(timer)
+    this.#timers.clear()
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe()
-    await Promise.all([this.#pass, this.#runner.stop()])
+    await Promise.all([...this.#visiting.values(), this.#runner.stop()])
   }
 
   /** Tasks running here now (reported in heartbeats, and offered in claims). */
@@ -190,53 +191,32 @@ export class SchedulerService implements Startable {
 
   async submit(task: Task): Promise<RecordRef> {
     const ref = await this.#init.conductor.callZome('resource_mesh', 'submit_task', task)
-    this.#recent.unshift(ref.action_hash)
-    this.#recent.splice(RECENT_LIMIT)
-    this.#wake()
+    this.#touch(ref.action_hash)
     return ref
   }
 
   async cancel(hash: string, reason: string): Promise<RecordRef> {
     const state = await this.#state(hash)
     if (state.task.author !== this.#me) throw new NotTaskAuthorError(hash, state.task.author)
-    const ref = await this.#init.conductor.callZome('resource_mesh', 'cancel_task', { task: hash, reason })
-    this.#wake()
+    const cancellation = { task: hash, reason }
+    const ref = await this.#init.conductor.callZome('resource_mesh', 'cancel_task', cancellation)
+    this.#model.apply(hash, { field: 'cancellation', record: this.#own(ref, cancellation) })
+    this.#touch(hash)
     return ref
   }
 
   async view(hash: string): Promise<TaskView> {
     const state = await this.#state(hash)
-    const decisions = (
-      await this.#init.conductor.callZome('policy_store', 'list_decisions', { subject: null, limit: 1000 })
-    ).filter((d) => d.entry.resource === `Task::"${hash}"`)
-    const status = this.#statusOf(state)
-    const unclaimed = status === 'submitted' || (status === 'expired' && state.claims.length === 0)
-    return {
-      state: { ...state, status },
-      why_unclaimed: unclaimed ? await this.#whyUnclaimed(state, decisions) : null,
-      decisions,
-    }
+    return this.#views.view(state, this.#statusOf(state))
   }
 
-  /** Open tasks and the ones submitted here lately, newest first. */
+  /** Open tasks and the newest finished ones, newest first, from the read model's index. */
   async list(): Promise<TaskSummary[]> {
-    const open = await this.#init.conductor.callZome('resource_mesh', 'list_open_tasks', null)
-    const hashes = [...new Set([...open.map((t) => t.action_hash), ...this.#recent])]
-    const states = await Promise.all(
-      hashes.map((h) => this.#init.conductor.callZome('resource_mesh', 'get_task_state', h)),
-    )
-    return states
-      .flatMap((s) => (s ? [s] : []))
-      .map((s) => ({
-        action_hash: s.task.action_hash,
-        kind: s.task.entry.kind,
-        author: s.task.author,
-        status: this.#statusOf(s),
-        submitted_at: s.task.timestamp,
-        claims: s.claims.length,
-        attempts: s.assignments.length,
-      }))
-      .sort((a, b) => b.submitted_at - a.submitted_at)
+    return this.#model.list().map((summary) => {
+      if (summary.status !== 'assigned') return summary
+      const running = this.#runner.runningAssignment(summary.action_hash) !== undefined
+      return running ? { ...summary, status: 'running' as const } : summary
+    })
   }
 
   /** Calls `listener` on every status change and progress of a task, starting with its current status. */
@@ -244,64 +224,98 @@ export class SchedulerService implements Startable {
     return this.#watches.watch(hash, listener)
   }
 
-  #wake(): void {
+  /** Visits the task soon (and once more after, if a visit is under way). */
+  #touch(hash: string): void {
     if (this.#stopped) return
-    if (this.#pass) {
-      this.#again = true
+    if (this.#visiting.has(hash)) {
+      this.#again.add(hash)
       return
     }
-    this.#pass = (async () => {
+    const run = (async () => {
+      // Ops of one batch (and writes of one step) arrive in the same turn: one visit answers them all.
+      await new Promise((resolve) => setImmediate(resolve))
       do {
-        this.#again = false
-        const started = Date.now()
-        await this.#onePass().catch((err: unknown) => this.#log.warn({ err }, 'scheduler pass failed'))
-        // Records arrive in bursts (one per op stored): a pause lets one pass answer many, and as long
-        // as the pass took, so that under load the scheduler leaves half the time to everything else.
-        const gap = Math.max(PASS_GAP_MS, Date.now() - started)
-        if (this.#again) await new Promise((resolve) => setTimeout(resolve, gap))
-      } while (this.#again && !this.#stopped)
-    })().finally(() => {
-      this.#pass = null
-    })
+        this.#again.delete(hash)
+        await this.#visit(hash).catch((err: unknown) =>
+          this.#log.warn({ err, task: hash }, 'scheduling a task failed'),
+        )
+      } while (this.#again.has(hash) && !this.#stopped)
+    })().finally(() => this.#visiting.delete(hash))
+    this.#visiting.set(hash, run)
   }
 
-  async #onePass(): Promise<void> {
-    const open = await this.#init.conductor.callZome('resource_mesh', 'list_open_tasks', null)
-    const openHashes = new Set(open.map((t) => t.action_hash))
-    const snapshot = this.#snapshot()
-    for (const task of open) {
-      if (this.#stopped) return
-      try {
-        await this.#visit(task, snapshot)
-      } catch (err) {
-        this.#log.warn({ err, task: task.action_hash }, 'scheduling a task failed')
+  async #sweepOpen(): Promise<void> {
+    try {
+      const open = await this.#init.conductor.callZome('resource_mesh', 'list_open_tasks', null)
+      for (const task of open) {
+        this.#model.markStale(task.action_hash)
+        this.#touch(task.action_hash)
       }
+    } catch (err) {
+      this.#log.warn({ err }, 'reading the open tasks failed')
     }
-    this.#runner.abortOthers(openHashes, 'the task was cancelled or expired')
-    for (const hash of this.#watches.tasks()) if (!openHashes.has(hash)) await this.#refreshWatch(hash)
-    for (const hash of this.#claims.keys()) if (!openHashes.has(hash)) this.#claims.delete(hash)
-    for (const hash of this.#requests.keys()) if (!openHashes.has(hash)) this.#requests.delete(hash)
   }
 
-  async #visit(task: EntryRecord<Task>, snapshot: ClaimSnapshot | null): Promise<void> {
-    const hash = task.action_hash
-    const mine = task.author === this.#me
-    const claim = this.#claims.get(hash)
-    const declined = typeof claim === 'number' && claim > Date.now()
-    if (!mine && declined && !this.#watches.has(hash)) return
-    let state = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
-    if (state === null) return
-    // What the requester just wrote (an assignment, a receipt) matters to the steps below and to watchers.
-    if (mine && (await this.#requesterStep(state))) {
-      state = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
-      if (state === null) return
+  async #visit(hash: string): Promise<void> {
+    let state = await this.#model.get(hash)
+    if (state === null || this.#stopped) return
+    if (state.task.author === this.#me && (await this.#requesterStep(state))) {
+      state = (await this.#model.get(hash))!
     }
-    if (snapshot && !declined && claim !== 'claimed') await this.#claimantStep(state, snapshot)
+    const snapshot = this.#snapshot()
+    if (snapshot) await this.#claimantStep(state, snapshot)
     this.#assigneeStep(state, snapshot)
-    this.#watches.tell(state, this.#statusOf(state))
+    const status = this.#statusOf(state)
+    if (this.#watches.has(hash)) this.#watches.tell(state, status, await this.#views.waiting(state, status))
+    if (isTerminal(state.status)) this.#finish(hash)
+    else this.#scheduleNext(state)
   }
 
-  /** Takes the requester's next step for one of its tasks; true when it wrote something. */
+  /** A finished task: nothing runs or waits for it here any more. */
+  #finish(hash: string): void {
+    this.#runner.abort(hash, 'the task was cancelled or expired')
+    clearTimeout(this.#timers.get(hash))
+    this.#timers.delete(hash)
+    this.#requests.delete(hash)
+    this.#declined.delete(hash)
+    this.#handled.delete(hash)
+  }
+
+  /** Sets the task's timer for the next moment that changes it without an op. */
+  #scheduleNext(state: TaskState): void {
+    const hash = state.task.action_hash
+    const { task } = state
+    const window = this.#opts.claimWindowMs * 1000
+    const grace = this.#opts.leaseGraceMs * 1000
+    const memo = this.#requests.get(hash)
+    const moments = [
+      task.entry.deadline,
+      task.timestamp + window,
+      task.timestamp + window * LATE_CLAIM_WINDOWS,
+      task.timestamp + window * FILL_WINDOWS,
+      memo?.firstClaimSeenAt == null ? null : memo.firstClaimSeenAt + window,
+      (this.#declined.get(hash) ?? 0) * 1000,
+      ...currentAssignments(state.assignments).map((a) => a.entry.lease_expires_at + grace),
+    ]
+    const now = nowMicros()
+    const next = Math.min(...moments.filter((m): m is number => m !== null && m > now))
+    clearTimeout(this.#timers.get(hash))
+    if (!Number.isFinite(next)) {
+      this.#timers.delete(hash)
+      return
+    }
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(hash)
+        this.#touch(hash)
+      },
+      Math.ceil((next - now) / 1000) + 1,
+    )
+    timer.unref()
+    this.#timers.set(hash, timer)
+  }
+
+  /** Takes the requester's next steps for one of its tasks; true when it wrote something. */
   async #requesterStep(state: TaskState): Promise<boolean> {
     const hash = state.task.action_hash
     let memo = this.#requests.get(hash)
@@ -310,30 +324,28 @@ export class SchedulerService implements Startable {
       this.#requests.set(hash, memo)
     }
     const now = nowMicros()
-    if (memo.firstClaimSeenAt === null && state.claims.length > 0) {
-      memo.firstClaimSeenAt = now
-      // The window's end is a step of its own: wake for it rather than wait for the next poll.
-      setTimeout(() => this.#wake(), this.#opts.claimWindowMs).unref()
-    }
+    if (memo.firstClaimSeenAt === null && state.claims.length > 0) memo.firstClaimSeenAt = now
     const options = {
       ...this.#opts,
       now,
       firstClaimSeenAt: memo.firstClaimSeenAt,
-      claimsIn: state.assignments.length === 0 && (await this.#eagerHaveClaimed(state)),
+      claimsIn:
+        state.assignments.length === 0 && eagerHaveClaimed(state, await this.#capableNodes(state.task.entry)),
       fillWindowMs: this.#opts.claimWindowMs * FILL_WINDOWS,
       refused: memo.refused,
     }
     // The plan takes one step at a time; re-planning after each assignment gives every slot of a
     // fan-out its claimant in this one visit.
-    let assigned = 0
-    while (assigned < state.task.entry.fan_out) {
+    let wrote = false
+    for (;;) {
       const step = planRequester(state, options)
       if (step.kind === 'receipt') {
-        await this.#init.conductor.callZome('resource_mesh', 'issue_receipt', step.receipt)
+        const ref = await this.#init.conductor.callZome('resource_mesh', 'issue_receipt', step.receipt)
+        this.#model.apply(hash, { field: 'receipt', record: this.#own(ref, step.receipt) })
         this.#log.debug({ task: hash, accepted: step.receipt.accepted }, 'receipt issued')
         return true
       }
-      if (step.kind !== 'assign') break
+      if (step.kind !== 'assign') return wrote
       const verdict = await this.#init.policies.decide({
         action: 'assign',
         subject: step.claim.author,
@@ -345,87 +357,55 @@ export class SchedulerService implements Startable {
         memo.refused.add(step.claim.author)
         continue
       }
-      await this.#init.conductor.callZome('resource_mesh', 'assign_task', {
+      const assignment: Assignment = {
         task: hash,
         claim: step.claim.action_hash,
         assignee: step.claim.author,
         slot: step.slot,
         attempt: step.attempt,
         lease_expires_at: nowMicros() + state.task.entry.lease_ms * 1000,
-      })
-      assigned++
+      }
+      const ref = await this.#init.conductor.callZome('resource_mesh', 'assign_task', assignment)
+      this.#model.apply(hash, { field: 'assignments', record: this.#own(ref, assignment) })
+      wrote = true
       this.#log.debug(
         { task: hash, slot: step.slot, attempt: step.attempt, assignee: step.claim.author },
         'assigned',
       )
-      const next = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
-      if (next === null) break
+      const next = await this.#model.get(hash)
+      if (next === null) return wrote
       state = next
     }
-    return assigned > 0
   }
 
   async #claimantStep(state: TaskState, snapshot: ClaimSnapshot): Promise<void> {
     const hash = state.task.action_hash
-    if (isTerminal(state.status)) return
-    if (state.claims.some((c) => c.author === this.#me)) {
-      this.#claims.set(hash, 'claimed')
+    if ((this.#declined.get(hash) ?? 0) > Date.now()) return
+    const step = planClaimant(state, {
+      me: this.#me,
+      now: nowMicros(),
+      cannotRun: this.#cannotRun(state.task.entry, snapshot),
+      capable: await this.#capableNodes(state.task.entry),
+      claimWindowMs: this.#opts.claimWindowMs,
+    })
+    if (step.kind === 'decline') this.#declined.set(hash, Date.now() + this.#opts.declineMs)
+    if (step.kind !== 'claim') return
+    const verdict = await this.#init.policies.decide({
+      action: 'claim',
+      subject: this.#me,
+      snapshot,
+      task: state.task,
+      decidedBy: this.#me,
+    })
+    if (!verdict.allowed) {
+      this.#declined.set(hash, Date.now() + this.#opts.declineMs)
       return
     }
-    const cannot = this.#cannotRun(state.task.entry, snapshot)
-    if (cannot === null && !(await this.#claimsNow(state))) return
-    if (cannot === null) {
-      const verdict = await this.#init.policies.decide({
-        action: 'claim',
-        subject: this.#me,
-        snapshot,
-        task: state.task,
-        decidedBy: this.#me,
-      })
-      if (verdict.allowed) {
-        await this.#init.conductor.callZome('resource_mesh', 'claim_task', { task: hash, snapshot })
-        this.#claims.set(hash, 'claimed')
-        this.#again = true
-        return
-      }
-    }
-    this.#claims.set(hash, Date.now() + this.#opts.declineMs)
-  }
-
-  /**
-   * Whether to claim now. The first fan-out + SPARE_CLAIMANTS capable nodes by rendezvous hash claim
-   * at once; the others hold back and claim only a task still unassigned after LATE_CLAIM_WINDOWS,
-   * so a burst of tasks does not cost every node a claim on every task, and the load spreads.
-   */
-  async #claimsNow(state: TaskState): Promise<boolean> {
-    const { fan_out } = state.task.entry
-    const eager = fan_out + SPARE_CLAIMANTS
-    const capable = await this.#capableNodes(state.task.entry)
-    if (rendezvousRank(state.task.action_hash, this.#me, capable) < eager) return true
-    // Late: only for a task still waiting (or with fewer claimants than slots) that lacks claims from
-    // nodes not yet tried (the eager ones have no worker for it, are gone, or failed it); a busy
-    // requester is no reason to pile on.
-    const tried = new Set(state.assignments.map((a) => a.entry.assignee))
-    const claimants = new Set(state.claims.map((c) => c.author))
-    const untried = [...claimants].filter((a) => !tried.has(a)).length
-    const waiting = state.status === 'submitted' || state.status === 'claimed' || claimants.size < fan_out
-    const late = nowMicros() - state.task.timestamp > this.#opts.claimWindowMs * LATE_CLAIM_WINDOWS * 1000
-    return waiting && late && untried < eager
-  }
-
-  /**
-   * Whether every node that claims a task at once (#claimsNow) has claimed it, as far as this host
-   * knows the nodes: then the requester need not wait out the claim window for claims to come.
-   */
-  async #eagerHaveClaimed(state: TaskState): Promise<boolean> {
-    const { task } = state
-    const capable = await this.#capableNodes(task.entry)
-    const expected = task.entry.fan_out + SPARE_CLAIMANTS
-    const eager = rendezvousFirst(task.action_hash, capable, expected)
-    const claimants = new Set(state.claims.map((c) => c.author))
-    // Fewer known capable nodes than expected claimants may only mean this host's view of the mesh is
-    // behind: then the window runs its full length rather than closing on a partial set of claims.
-    return eager.length === expected && eager.every((agent) => claimants.has(agent))
+    const claim = { task: hash, snapshot }
+    const ref = await this.#init.conductor.callZome('resource_mesh', 'claim_task', claim)
+    this.#model.apply(hash, { field: 'claims', record: this.#own(ref, claim) })
+    // The requester may be this host: its next step sees the claim.
+    if (state.task.author === this.#me) this.#touch(hash)
   }
 
   /** The agents whose advertised capability meets a task's requirements. */
@@ -470,9 +450,9 @@ export class SchedulerService implements Startable {
       .at(-1)
     this.#runner.abort(hash, 'a newer attempt was assigned', mine?.action_hash)
     if (mine === undefined) return
-    // An attempt of this task still winding down here: the next pass starts this one.
-    if (this.#handledAssignments.has(mine.action_hash) || this.#runner.runningAssignment(hash)) return
-    remember(this.#handledAssignments, mine.action_hash)
+    // An attempt of this task still winding down here: its end wakes the task again.
+    if (this.#handled.get(hash) === mine.action_hash || this.#runner.runningAssignment(hash)) return
+    this.#handled.set(hash, mine.action_hash)
     const posted = state.results.some((r) => r.entry.assignment === mine.action_hash)
     if (posted || isTerminal(state.status) || mine.entry.lease_expires_at < nowMicros()) return
     const attempt = {
@@ -492,49 +472,19 @@ export class SchedulerService implements Startable {
     }
   }
 
+  /** A record this host just wrote, as the read model holds it. */
+  #own<T>(ref: RecordRef, entry: T): EntryRecord<T> {
+    return { action_hash: ref.action_hash, author: this.#me, timestamp: nowMicros(), entry }
+  }
+
   async #state(hash: string): Promise<TaskState> {
-    const state = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
+    const state = await this.#model.get(hash)
     if (state === null) throw new TaskNotFoundError(hash)
     return state
   }
 
   /** The derived status, `running` once the assignee said it started (or runs it here). */
-  #statusOf(state: TaskState): TaskStatus {
+  #statusOf(state: TaskState) {
     return this.#watches.statusOf(state, this.#runner.runningAssignment(state.task.action_hash))
   }
-
-  async #whyUnclaimed(state: TaskState, decisions: EntryRecord<Decision>[]): Promise<string> {
-    const nodes = await this.#init.conductor.callZome('agent_registry', 'list_nodes', null)
-    const requirements = state.task.entry.requirements
-    const reasons = [
-      whyNoNodeQualifies(
-        requirements,
-        nodes.map((n) => claimSnapshotOf(n.entry, 0)),
-      ) ?? `${nodes.length === 1 ? 'the only node meets' : `${nodes.length} nodes meet`} the requirements`,
-    ]
-    const denied = new Set(
-      decisions.filter((d) => d.entry.action === 'claim' && !d.entry.allowed).map((d) => d.author),
-    )
-    if (denied.size > 0)
-      reasons.push(`a policy denied the claim on ${denied.size} node${denied.size === 1 ? '' : 's'}`)
-    if (this.#init.workers.get(state.task.entry.kind) === undefined) {
-      reasons.push(`this host has no worker for kind ${state.task.entry.kind}`)
-    }
-    return reasons.join('; ')
-  }
-
-  async #refreshWatch(hash: string): Promise<void> {
-    if (!this.#watches.has(hash)) return
-    try {
-      const state = await this.#state(hash)
-      this.#watches.tell(state, this.#statusOf(state))
-    } catch (err) {
-      this.#log.debug({ err, task: hash }, 'watched task not readable')
-    }
-  }
-}
-
-function remember(set: Set<string>, value: string): void {
-  set.add(value)
-  if (set.size > MEMORY_LIMIT) set.delete(set.values().next().value!)
 }

@@ -4,7 +4,7 @@
  * run is logged with the host that ran it, so scenarios can count executions per task input.
  */
 
-import type { Replication } from '../../host/conductor/embedded/replication/index.ts'
+import { type Replication, recordsAbout } from '../../host/conductor/embedded/replication/index.ts'
 import type { ConductorPort } from '../../host/conductor/port.ts'
 import { silentLogger } from '../../host/log/logger.ts'
 import { PolicyService } from '../../host/policy/policy-service.ts'
@@ -56,7 +56,8 @@ export async function startSchedulerHost(
     workers,
     policies,
     capability: () => advertised,
-    onRecordsStored: (dna, listener) => replication.onOpsStored((event) => event.dna === dna && listener()),
+    onRecordsStored: (dna, listener) =>
+      replication.onOpsStored((event) => event.dna === dna && listener(recordsAbout(event.actions))),
     pollMs: 100,
     claimWindowMs: 100,
     leaseGraceMs: 100,

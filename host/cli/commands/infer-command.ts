@@ -14,7 +14,14 @@ import { parseIntegerIn } from '../cli-options.ts'
 import { type DaemonTarget, getJson, locateDaemon, openStream, postJson } from '../daemon-client.ts'
 import { readEvents } from '../event-stream.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
-import { acceptedOutput, acceptedResult, reportVotes, TaskEndedError, whyEnded } from './task-command.ts'
+import {
+  acceptedOutput,
+  acceptedResult,
+  reportVotes,
+  reportWaiting,
+  TaskEndedError,
+  whyEnded,
+} from './task-command.ts'
 
 interface InferOptions extends TargetOptions {
   model?: string
@@ -88,6 +95,7 @@ async function follow(target: DaemonTarget, hash: string, stream: boolean): Prom
   const res = await openStream(target, `/api/tasks/${hash}/events`)
   for await (const { data } of readEvents(res)) {
     const event = JSON.parse(data) as TaskEvent
+    if (event.type === 'waiting') await reportWaiting(target, hash, event)
     if (event.type !== 'progress') continue
     const { type, data: progress } = event.progress
     if (type === 'token' && stream && typeof progress === 'string') process.stdout.write(progress)

@@ -39,6 +39,32 @@ export class TaskEndedError extends Error {
   }
 }
 
+/** Thrown once no peer will claim a task the CLI waits on: waiting longer would not help. */
+export class NobodyCanServeError extends Error {
+  static override readonly name = 'NobodyCanServeError'
+  constructor(hash: string, reason: string) {
+    super(`no peer can serve task ${hash} (cancelled it): ${reason}`)
+    this.name = 'NobodyCanServeError'
+  }
+}
+
+/**
+ * Says on stderr why a task waits unclaimed (each new reason once); once the scheduler says no peer
+ * will claim it, cancels it (so it does not run later for nobody) and throws NobodyCanServeError.
+ */
+export async function reportWaiting(
+  target: DaemonTarget,
+  hash: string,
+  event: Extract<TaskEvent, { type: 'waiting' }>,
+): Promise<void> {
+  process.stderr.write(`ripple: waiting for a claim: ${event.reason}\n`)
+  if (!event.unclaimable) return
+  await postJson<RecordRef>(target, `/api/tasks/${hash}/cancel`, {
+    reason: `nobody can serve it: ${event.reason}`,
+  })
+  throw new NobodyCanServeError(hash, event.reason)
+}
+
 export function taskCommand(): Command {
   return new Command('task')
     .description('submit, list, show and cancel tasks on the mesh')
@@ -167,6 +193,12 @@ async function follow(target: DaemonTarget, hash: string): Promise<TaskView> {
         )
         midLine = false
       }
+      continue
+    }
+    if (event.type === 'waiting') {
+      if (midLine) process.stderr.write('\n')
+      midLine = false
+      await reportWaiting(target, hash, event)
       continue
     }
     const where = event.assignee ? ` (attempt ${event.attempt} on ${short(event.assignee)})` : ''

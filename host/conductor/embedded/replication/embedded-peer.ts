@@ -65,7 +65,7 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
       network: init.network,
       rulesValidator: init.rulesValidator,
       rulesWasmPath: init.rulesWasmPath,
-      signalTransport: createGossipSignalTransport({ pubsub: node.pubsub, key, logger }),
+      signalTransport: createGossipSignalTransport({ pubsub: node.pubsub, rpc: node.rpc, key, logger }),
       logger,
     })
     replication = await startReplication({ conductor, node, logger, ...init.replication })
