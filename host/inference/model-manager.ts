@@ -87,7 +87,8 @@ export class ModelRequiredError extends Error {
 const DEFAULT_CONTEXT_SIZE = 4096
 
 export class ModelManager implements Startable {
-  private readonly contextSize: number
+  /** Tokens per context asked for (each model's is capped by its training context). */
+  readonly contextSize: number
   private readonly loaded = new Map<string, LoadedModel>()
   private readonly loading = new Map<string, Promise<LoadedModel>>()
   private readonly listeners = new Set<() => void>()

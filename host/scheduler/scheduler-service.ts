@@ -12,6 +12,7 @@
  */
 import {
   type Assignment,
+  type Claim,
   type ClaimSnapshot,
   currentAssignments,
   type DnaName,
@@ -25,6 +26,7 @@ import type { ConductorPort } from '../conductor/port.ts'
 import type { Startable } from '../daemon/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
+import type { Placement } from '../workers/worker.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { AttemptRunner } from './attempt-runner.ts'
 import { eagerHaveClaimed, FILL_WINDOWS, LATE_CLAIM_WINDOWS, planClaimant } from './claimant-plan.ts'
@@ -86,6 +88,8 @@ const NODES_CACHE_MS = 1000
 const nowMicros = () => Date.now() * 1000
 
 interface RequesterMemo {
+  /** Whether this host looked at assigning the task to itself at once. */
+  selfTried: boolean
   firstClaimSeenAt: number | null
   /** Claimants a policy refused as assignees. */
   refused: Set<string>
@@ -259,10 +263,10 @@ export class SchedulerService implements Startable {
   async #visit(hash: string): Promise<void> {
     let state = await this.#model.get(hash)
     if (state === null || this.#stopped) return
-    if (state.task.author === this.#me && (await this.#requesterStep(state))) {
+    const snapshot = this.#snapshot()
+    if (state.task.author === this.#me && (await this.#requesterStep(state, snapshot))) {
       state = (await this.#model.get(hash))!
     }
-    const snapshot = this.#snapshot()
     if (snapshot) await this.#claimantStep(state, snapshot)
     this.#assigneeStep(state, snapshot)
     const status = this.#statusOf(state)
@@ -316,13 +320,14 @@ export class SchedulerService implements Startable {
   }
 
   /** Takes the requester's next steps for one of its tasks; true when it wrote something. */
-  async #requesterStep(state: TaskState): Promise<boolean> {
+  async #requesterStep(state: TaskState, snapshot: ClaimSnapshot | null): Promise<boolean> {
     const hash = state.task.action_hash
     let memo = this.#requests.get(hash)
     if (memo === undefined) {
-      memo = { firstClaimSeenAt: null, refused: new Set() }
+      memo = { selfTried: false, firstClaimSeenAt: null, refused: new Set() }
       this.#requests.set(hash, memo)
     }
+    if (snapshot && (await this.#assignSelfIfBest(state, snapshot, memo))) return true
     const now = nowMicros()
     if (memo.firstClaimSeenAt === null && state.claims.length > 0) memo.firstClaimSeenAt = now
     const options = {
@@ -365,13 +370,8 @@ export class SchedulerService implements Startable {
         attempt: step.attempt,
         lease_expires_at: nowMicros() + state.task.entry.lease_ms * 1000,
       }
-      const ref = await this.#init.conductor.callZome('resource_mesh', 'assign_task', assignment)
-      this.#model.apply(hash, { field: 'assignments', record: this.#own(ref, assignment) })
+      await this.#assign(hash, assignment)
       wrote = true
-      this.#log.debug(
-        { task: hash, slot: step.slot, attempt: step.attempt, assignee: step.claim.author },
-        'assigned',
-      )
       const next = await this.#model.get(hash)
       if (next === null) return wrote
       state = next
@@ -381,15 +381,24 @@ export class SchedulerService implements Startable {
   async #claimantStep(state: TaskState, snapshot: ClaimSnapshot): Promise<void> {
     const hash = state.task.action_hash
     if ((this.#declined.get(hash) ?? 0) > Date.now()) return
+    // Placing a task (a model's fit) costs more than seeing there is nothing to do.
+    if (isTerminal(state.status) || state.claims.some((c) => c.author === this.#me)) return
+    const placement = await this.#placement(state.task.entry, snapshot)
     const step = planClaimant(state, {
       me: this.#me,
       now: nowMicros(),
-      cannotRun: this.#cannotRun(state.task.entry, snapshot),
+      cannotRun: 'cannot' in placement ? placement.cannot : null,
       capable: await this.#capableNodes(state.task.entry),
       claimWindowMs: this.#opts.claimWindowMs,
     })
     if (step.kind === 'decline') this.#declined.set(hash, Date.now() + this.#opts.declineMs)
     if (step.kind !== 'claim') return
+    if ((await this.#claim(state, snapshot)) && state.task.author === this.#me) this.#touch(hash)
+  }
+
+  /** Claims the task if the policies allow; answers the claim written, or null (declined). */
+  async #claim(state: TaskState, snapshot: ClaimSnapshot): Promise<EntryRecord<Claim> | null> {
+    const hash = state.task.action_hash
     const verdict = await this.#init.policies.decide({
       action: 'claim',
       subject: this.#me,
@@ -399,21 +408,79 @@ export class SchedulerService implements Startable {
     })
     if (!verdict.allowed) {
       this.#declined.set(hash, Date.now() + this.#opts.declineMs)
-      return
+      return null
     }
     const claim = { task: hash, snapshot }
     const ref = await this.#init.conductor.callZome('resource_mesh', 'claim_task', claim)
-    this.#model.apply(hash, { field: 'claims', record: this.#own(ref, claim) })
-    // The requester may be this host: its next step sees the claim.
-    if (state.task.author === this.#me) this.#touch(hash)
+    const record = this.#own(ref, claim)
+    this.#model.apply(hash, { field: 'claims', record })
+    return record
+  }
+
+  /**
+   * For a task of this host that runs on a model, when this host is the best place for it (the model
+   * loaded here, or here and fitting while no other capable peer has it loaded): claims and assigns it
+   * to itself at once, without waiting a claim window for claims from elsewhere. Once per task; a
+   * task that fans out needs other peers, and goes the usual way.
+   */
+  async #assignSelfIfBest(state: TaskState, snapshot: ClaimSnapshot, memo: RequesterMemo): Promise<boolean> {
+    const { task } = state
+    if (memo.selfTried || state.assignments.length > 0 || task.entry.fan_out !== 1) return false
+    if (!this.#needsModel(task.entry)) return false
+    memo.selfTried = true
+    const placement = await this.#placement(task.entry, snapshot)
+    if (!('model' in placement)) return false
+    if (!placement.loaded) {
+      const capable = new Set(await this.#capableNodes(task.entry))
+      const elsewhere = (await this.#knownNodes()).some(
+        (n) =>
+          n.author !== this.#me &&
+          capable.has(n.author) &&
+          n.entry.inference.models.some((m) => m.name === placement.model && m.loaded),
+      )
+      if (elsewhere) return false
+    }
+    const claim = state.claims.find((c) => c.author === this.#me) ?? (await this.#claim(state, snapshot))
+    if (claim === null) return false
+    const verdict = await this.#init.policies.decide({
+      action: 'assign',
+      subject: this.#me,
+      snapshot,
+      task,
+      decidedBy: this.#me,
+    })
+    if (!verdict.allowed) return false
+    await this.#assign(task.action_hash, {
+      task: task.action_hash,
+      claim: claim.action_hash,
+      assignee: this.#me,
+      slot: 0,
+      attempt: 1,
+      lease_expires_at: nowMicros() + task.entry.lease_ms * 1000,
+    })
+    return true
+  }
+
+  async #assign(hash: string, assignment: Assignment): Promise<void> {
+    const ref = await this.#init.conductor.callZome('resource_mesh', 'assign_task', assignment)
+    this.#model.apply(hash, { field: 'assignments', record: this.#own(ref, assignment) })
+    this.#log.debug(
+      { task: hash, slot: assignment.slot, attempt: assignment.attempt, assignee: assignment.assignee },
+      'assigned',
+    )
   }
 
   /** The agents whose advertised capability meets a task's requirements. */
   async #capableNodes(task: Task): Promise<string[]> {
     const nodes = await this.#knownNodes()
+    const anyModel = this.#needsModel(task)
     return nodes
-      .filter((n) => unmetRequirement(task.requirements, claimSnapshotOf(n.entry, 0)) === null)
+      .filter((n) => unmetRequirement(task.requirements, claimSnapshotOf(n.entry, 0), anyModel) === null)
       .map((n) => n.author)
+  }
+
+  #needsModel(task: Task): boolean {
+    return this.#init.workers.get(task.kind)?.needsModel === true
   }
 
   /** The nodes' capabilities, read at most once a second. */
@@ -428,16 +495,16 @@ export class SchedulerService implements Startable {
     return this.#nodes.list
   }
 
-  /** Why this host cannot run a task, or null when it can. */
-  #cannotRun(task: Task, snapshot: ClaimSnapshot): string | null {
+  /** Where this host would run a task (a worker's placement, or anywhere), or why it cannot. */
+  async #placement(task: Task, snapshot: ClaimSnapshot): Promise<Placement | { anywhere: true }> {
     const worker = this.#init.workers.get(task.kind)
-    if (worker === undefined) return `no worker for kind ${task.kind}`
-    if (task.input_cid !== null) return 'inputs on IPFS are not fetched by this host yet'
-    const unmet = unmetRequirement(task.requirements, snapshot)
-    if (unmet !== null) return `this node has ${unmet}`
-    return worker.input.safeParse(task.input).success
-      ? null
-      : `the input does not fit the ${task.kind} worker`
+    if (worker === undefined) return { cannot: `no worker for kind ${task.kind}` }
+    if (task.input_cid !== null) return { cannot: 'inputs on IPFS are not fetched by this host yet' }
+    const unmet = unmetRequirement(task.requirements, snapshot, worker.needsModel === true)
+    if (unmet !== null) return { cannot: `this node has ${unmet}` }
+    const input = worker.input.safeParse(task.input)
+    if (!input.success) return { cannot: `the input does not fit the ${task.kind} worker` }
+    return worker.place ? worker.place(input.data) : { anywhere: true }
   }
 
   #assigneeStep(state: TaskState, snapshot: ClaimSnapshot | null): void {

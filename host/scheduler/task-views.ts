@@ -94,6 +94,7 @@ export class TaskViews {
     const noneQualifies = whyNoNodeQualifies(
       requirements,
       nodes.map((n) => claimSnapshotOf(n.entry, 0)),
+      this.#init.workers.get(state.task.entry.kind)?.needsModel === true,
     )
     const reasons = [
       noneQualifies ??
