@@ -177,7 +177,7 @@ async function runDaemon(
     policies,
     onRecordsStored: (dna, listener) =>
       peer.replication.onOpsStored((event) => {
-        if (event.dna === dna) listener(recordsAbout(event.actions))
+        if (event.dna === dna) listener(recordsAbout(event.dna, event.actions))
       }),
     capability: (): NodeCapability => registry.capability,
     logger: logger.child({ component: 'scheduler' }),

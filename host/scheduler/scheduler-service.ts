@@ -48,11 +48,14 @@ export interface SchedulerInit {
   /** This host's advertised capability (throws until the registry has started). */
   capability: () => NodeCapability
   /**
-   * Calls back when ops of a DNA were stored (replication), with the records they are about (e.g.
-   * `recordsAbout` of the embedded replication). Without it the scheduler sweeps the open tasks
-   * every `pollMs`.
+   * Calls back when ops of a DNA were stored (replication), with the records they link about and
+   * the link types (e.g. `recordsAbout` of the embedded replication). Without it the scheduler
+   * sweeps the open tasks every `pollMs`.
    */
-  onRecordsStored?: (dna: DnaName, listener: (about: readonly string[]) => void) => () => void
+  onRecordsStored?: (
+    dna: DnaName,
+    listener: (about: readonly { record: string; link: string }[]) => void,
+  ) => () => void
   /** Sweep period when there is no `onRecordsStored`; default 300 ms. */
   pollMs?: number
   /** How long claims are gathered before the first assignment; default 200 ms. */
@@ -155,10 +158,9 @@ export class SchedulerService implements Startable {
     if (stored) {
       this.#unsubscribe.push(
         stored('resource_mesh', (about) => {
-          for (const hash of about) {
-            if (!this.#model.mayBeTask(hash)) continue
-            this.#model.markStale(hash)
-            this.#touch(hash)
+          for (const { record, link } of about) {
+            this.#model.markStale(record)
+            if (this.#concerns(record, link)) this.#touch(record)
           }
         }),
       )
@@ -226,6 +228,21 @@ export class SchedulerService implements Startable {
   /** Calls `listener` on every status change and progress of a task, starting with its current status. */
   watch(hash: string, listener: (event: TaskEvent) => void): () => void {
     return this.#watches.watch(hash, listener)
+  }
+
+  /**
+   * Whether a new link about a task is worth a visit here now (its records are read again anyway
+   * before they are next used): a new task is, and anything about a task someone watches here; a
+   * claim or a result only to the task's requester; an assignment to the requester and the claimants
+   * (one may be told to run it); what ends a task to everyone holding it open.
+   */
+  #concerns(hash: string, link: string): boolean {
+    const known = this.#model.peek(hash)
+    if (known === undefined || link === 'OpenTasks' || this.#watches.has(hash)) return true
+    const mine = known.task.author === this.#me
+    if (link === 'TaskToClaims' || link === 'TaskToResults') return mine
+    if (link === 'TaskToAssignments') return mine || known.claims.some((c) => c.author === this.#me)
+    return true
   }
 
   /** Visits the task soon (and once more after, if a visit is under way). */
@@ -391,7 +408,10 @@ export class SchedulerService implements Startable {
       capable: await this.#capableNodes(state.task.entry),
       claimWindowMs: this.#opts.claimWindowMs,
     })
-    if (step.kind === 'decline') this.#declined.set(hash, Date.now() + this.#opts.declineMs)
+    if (step.kind === 'decline') {
+      this.#declined.set(hash, Date.now() + this.#opts.declineMs)
+      this.#log.debug({ task: hash, reason: step.reason }, 'declined')
+    }
     if (step.kind !== 'claim') return
     if ((await this.#claim(state, snapshot)) && state.task.author === this.#me) this.#touch(hash)
   }
@@ -414,6 +434,7 @@ export class SchedulerService implements Startable {
     const ref = await this.#init.conductor.callZome('resource_mesh', 'claim_task', claim)
     const record = this.#own(ref, claim)
     this.#model.apply(hash, { field: 'claims', record })
+    this.#log.debug({ task: hash }, 'claimed')
     return record
   }
 

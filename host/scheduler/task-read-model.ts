@@ -40,9 +40,6 @@ export type OwnRecord =
 
 type Records = Omit<TaskState, 'status'>
 
-/** Hashes known not to name a task, remembered so a stray link is read once. */
-const NOT_TASKS_LIMIT = 4096
-
 export interface TaskReadModelInit {
   conductor: Pick<ConductorPort, 'callZome'>
   /** Finished tasks kept for listings (and loaded at start). Default 200. */
@@ -57,11 +54,12 @@ export class TaskReadModel {
   readonly #stale = new Set<string>()
   /** Reads in flight, so concurrent readers share one. */
   readonly #reading = new Map<string, Promise<Records | null>>()
+  /** Own writes applied per task: a read that started before one is out of date when it ends. */
+  readonly #applied = new Map<string, number>()
   /** The index: tasks not finished as of their last read. */
   readonly #open = new Set<string>()
   /** Finished tasks, oldest first (a Map keeps insertion order). */
   readonly #finished = new Map<string, true>()
-  readonly #notTasks = new Set<string>()
 
   constructor(init: TaskReadModelInit) {
     this.#conductor = init.conductor
@@ -79,9 +77,9 @@ export class TaskReadModel {
     return this.openTasks()
   }
 
-  /** Whether `hash` may name a task (false once a read found it does not). */
-  mayBeTask(hash: string): boolean {
-    return !this.#notTasks.has(hash)
+  /** The task's records as last read (and applied), without reading; undefined when not held. */
+  peek(hash: string): Readonly<Records> | undefined {
+    return this.#records.get(hash)
   }
 
   /** An op of another peer about the task was stored: read it again before it is next used. */
@@ -92,8 +90,12 @@ export class TaskReadModel {
   /** The task's state now (status derived at `now`, microseconds), or null when no such task is known. */
   async get(hash: string, now = Date.now() * 1000): Promise<TaskState | null> {
     let records = this.#stale.has(hash) ? undefined : this.#records.get(hash)
-    if (records === undefined) records = (await this.#read(hash)) ?? undefined
-    if (records === undefined) return null
+    while (records === undefined) {
+      const read = await this.#read(hash)
+      if (read === null) return null
+      // A write of this host applied while the read ran is missing from it: read again.
+      records = this.#stale.has(hash) ? undefined : read
+    }
     const state = { ...records, status: deriveTaskStatus(records, now) }
     this.#index(hash, state.status)
     return state
@@ -101,6 +103,7 @@ export class TaskReadModel {
 
   /** Applies a record this host just wrote (what the zome stored, without reading it back). */
   apply(hash: string, own: OwnRecord): void {
+    this.#applied.set(hash, (this.#applied.get(hash) ?? 0) + 1)
     const records = this.#records.get(hash)
     if (records === undefined) return
     const next: Records = { ...records }
@@ -155,15 +158,16 @@ export class TaskReadModel {
     if (inFlight) return inFlight
     // An op stored while the read runs may be missed by it: it stays stale then.
     this.#stale.delete(hash)
+    const applied = this.#applied.get(hash)
     const read = this.#conductor
       .callZome('resource_mesh', 'get_task_state', hash)
       .then((state) => {
-        if (state === null) {
-          this.#notTasks.add(hash)
-          if (this.#notTasks.size > NOT_TASKS_LIMIT)
-            this.#notTasks.delete(this.#notTasks.values().next().value!)
-          return null
+        if (this.#applied.get(hash) !== applied) {
+          this.#stale.add(hash)
+          return state
         }
+        // Not (yet) a task here: a link about it may arrive before the task itself.
+        if (state === null) return null
         const { status: _, ...records } = state
         this.#records.set(hash, records)
         return records

@@ -57,7 +57,9 @@ export async function startSchedulerHost(
     policies,
     capability: () => advertised,
     onRecordsStored: (dna, listener) =>
-      replication.onOpsStored((event) => event.dna === dna && listener(recordsAbout(event.actions))),
+      replication.onOpsStored(
+        (event) => event.dna === dna && listener(recordsAbout(event.dna, event.actions)),
+      ),
     pollMs: 100,
     claimWindowMs: 100,
     leaseGraceMs: 100,
