@@ -11,7 +11,7 @@ import { NO_REQUIREMENTS, type Task } from '../../zomes-bindings/index.ts'
 import { runScenario } from './harness.ts'
 import { type RunLog, type SchedulerHost, startSchedulerHost } from './scheduler-hosts.ts'
 
-const PER_REQUESTER = 150
+const PER_REQUESTER = 100
 
 function echo(message: string): Task {
   return {
