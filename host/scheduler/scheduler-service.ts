@@ -87,6 +87,8 @@ export class NotTaskAuthorError extends Error {
 
 const DEFAULTS = { pollMs: 300, claimWindowMs: 200, leaseGraceMs: 250, declineMs: 10_000 }
 const NODES_CACHE_MS = 1000
+/** Visits under way at once. */
+const VISITS_AT_ONCE = 4
 
 const nowMicros = () => Date.now() * 1000
 
@@ -116,6 +118,9 @@ export class SchedulerService implements Startable {
   /** Tasks being visited; those touched meanwhile are visited once more after. */
   readonly #visiting = new Map<string, Promise<void>>()
   readonly #again = new Set<string>()
+  /** Tasks waiting for a visit, in the order they were touched; tasks new here in a queue of their own. */
+  readonly #queued = new Set<string>()
+  readonly #queuedNew = new Set<string>()
   /** One timer per open task, for its next moment that no op announces. */
   readonly #timers = new Map<string, NodeJS.Timeout>()
   #sweep: NodeJS.Timeout | null = null
@@ -160,7 +165,7 @@ export class SchedulerService implements Startable {
         stored('resource_mesh', (about) => {
           for (const { record, link } of about) {
             this.#model.markStale(record)
-            if (this.#concerns(record, link)) this.#touch(record)
+            if (this.#concerns(record, link)) this.#touch(record, link === 'OpenTasks')
           }
         }),
       )
@@ -245,24 +250,45 @@ export class SchedulerService implements Startable {
     return true
   }
 
-  /** Visits the task soon (and once more after, if a visit is under way). */
-  #touch(hash: string): void {
+  /**
+   * Visits the task soon (once more after, if a visit is under way). A task new here waits behind
+   * the ones under way (their assignments, results and receipts), so a burst finishes tasks as it
+   * goes instead of first claiming them all.
+   */
+  #touch(hash: string, isNew = false): void {
     if (this.#stopped) return
-    if (this.#visiting.has(hash)) {
-      this.#again.add(hash)
-      return
+    if (this.#visiting.has(hash)) this.#again.add(hash)
+    else if (!this.#queued.has(hash)) (isNew ? this.#queuedNew : this.#queued).add(hash)
+    this.#pump()
+  }
+
+  /**
+   * Starts queued visits, a few at a time, oldest first: the conductor runs zome calls one after
+   * another, and hundreds of visits at once would queue reads ahead of every write (and, being
+   * synchronous underneath, hold the event loop until all of them ran).
+   */
+  #pump(): void {
+    while (this.#visiting.size < VISITS_AT_ONCE && !this.#stopped) {
+      const queue = this.#queued.size > 0 ? this.#queued : this.#queuedNew
+      const hash = queue.values().next().value
+      if (hash === undefined) return
+      queue.delete(hash)
+      this.#queuedNew.delete(hash)
+      const run = (async () => {
+        // Ops of one batch (and writes of one step) arrive in the same turn: one visit answers them all.
+        await new Promise((resolve) => setImmediate(resolve))
+        do {
+          this.#again.delete(hash)
+          await this.#visit(hash).catch((err: unknown) =>
+            this.#log.warn({ err, task: hash }, 'scheduling a task failed'),
+          )
+        } while (this.#again.has(hash) && !this.#stopped)
+      })().finally(() => {
+        this.#visiting.delete(hash)
+        this.#pump()
+      })
+      this.#visiting.set(hash, run)
     }
-    const run = (async () => {
-      // Ops of one batch (and writes of one step) arrive in the same turn: one visit answers them all.
-      await new Promise((resolve) => setImmediate(resolve))
-      do {
-        this.#again.delete(hash)
-        await this.#visit(hash).catch((err: unknown) =>
-          this.#log.warn({ err, task: hash }, 'scheduling a task failed'),
-        )
-      } while (this.#again.has(hash) && !this.#stopped)
-    })().finally(() => this.#visiting.delete(hash))
-    this.#visiting.set(hash, run)
   }
 
   async #sweepOpen(): Promise<void> {
