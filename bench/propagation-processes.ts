@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { PeersReply } from '../host/api/routes/peers-route.ts'
 import type { StatusView } from '../host/api/routes/status-route.ts'
-import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
+import { isolatedNetwork, startRipple } from '../tests/e2e/ripple-process.ts'
+import { call, type Daemon } from './daemon-api.ts'
 import { percentile, round, rssMb, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
@@ -21,22 +22,6 @@ const SIZES = [3, 10]
 const WRITES = 30
 const GAP_MS = 100
 const WAIT_TIMEOUT_MS = 10_000
-
-interface Daemon {
-  process: RunningRipple
-  api: string
-  token: string
-}
-
-async function call<T>(daemon: Daemon, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${daemon.api}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${daemon.token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
-  return (await res.json()) as T
-}
 
 async function startDaemons(count: number, root: string): Promise<Daemon[]> {
   const networkFile = await isolatedNetwork(root, 'bench-processes')

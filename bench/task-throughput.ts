@@ -34,8 +34,9 @@ import {
 } from '../host/scheduler/scheduler-service.ts'
 import { echoWorker } from '../host/workers/echo.ts'
 import { WorkerRegistry } from '../host/workers/worker-registry.ts'
-import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
+import { isolatedNetwork, startRipple } from '../tests/e2e/ripple-process.ts'
 import { NO_REQUIREMENTS, type NodeCapability, type Task } from '../zomes-bindings/index.ts'
+import { call, type Daemon } from './daemon-api.ts'
 import { percentile, round, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
@@ -242,22 +243,6 @@ async function inProcess(history: string | null) {
     for (const h of [...hosts].reverse()) await h.peer.stop()
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
   }
-}
-
-interface Daemon {
-  process: RunningRipple
-  api: string
-  token: string
-}
-
-async function call<T>(daemon: Daemon, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${daemon.api}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${daemon.token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
-  return (await res.json()) as T
 }
 
 async function processes() {

@@ -8,18 +8,12 @@ import { type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 let dataDir: string
 let daemon: RunningRipple
 
+const startDaemon = () =>
+  startRipple(['--data-dir', dataDir, '--api-port', '0', '--name', 'task-peer', '--log-level', 'warn'])
+
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'ripple-e2e-task-'))
-  daemon = await startRipple([
-    '--data-dir',
-    dataDir,
-    '--api-port',
-    '0',
-    '--name',
-    'task-peer',
-    '--log-level',
-    'warn',
-  ])
+  daemon = await startDaemon()
 }, 90_000)
 
 afterAll(async () => {
@@ -129,16 +123,7 @@ describe('ripple task (CLI against a running `ripple up`)', { timeout: 60_000 },
   it('`task ls` still lists finished tasks after the daemon restarts', async () => {
     daemon.child.kill('SIGTERM')
     await daemon.exited
-    daemon = await startRipple([
-      '--data-dir',
-      dataDir,
-      '--api-port',
-      '0',
-      '--name',
-      'task-peer',
-      '--log-level',
-      'warn',
-    ])
+    daemon = await startDaemon()
     const ls = await runRipple(['task', 'ls', '--json', '--data-dir', dataDir])
     expect(ls.code, ls.stderr).toBe(0)
     const tasks = JSON.parse(ls.stdout) as TaskSummary[]
