@@ -17,3 +17,13 @@ export async function call<T>(daemon: Daemon, path: string, body?: unknown): Pro
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`)
   return (await res.json()) as T
 }
+
+/** Stops the daemons (SIGTERM) and waits until every one has exited. */
+export async function stopDaemons(daemons: readonly Daemon[]): Promise<void> {
+  await Promise.all(
+    daemons.map(async (d) => {
+      d.process.child.kill('SIGTERM')
+      await d.process.exited
+    }),
+  )
+}

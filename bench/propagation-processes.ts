@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import type { PeersReply } from '../host/api/routes/peers-route.ts'
 import type { StatusView } from '../host/api/routes/status-route.ts'
 import { isolatedNetwork, startRipple } from '../tests/e2e/ripple-process.ts'
-import { call, type Daemon } from './daemon-api.ts'
+import { call, type Daemon, stopDaemons } from './daemon-api.ts'
 import { percentile, round, rssMb, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
@@ -103,12 +103,7 @@ async function measure(count: number) {
       idle_rss_mb_median: round(percentile(rss, 50)),
     }
   } finally {
-    await Promise.all(
-      daemons.map(async (d) => {
-        d.process.child.kill('SIGTERM')
-        await d.process.exited
-      }),
-    )
+    await stopDaemons(daemons)
     await rm(root, { recursive: true, force: true })
   }
 }

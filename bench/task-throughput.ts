@@ -36,7 +36,7 @@ import { echoWorker } from '../host/workers/echo.ts'
 import { WorkerRegistry } from '../host/workers/worker-registry.ts'
 import { isolatedNetwork, startRipple } from '../tests/e2e/ripple-process.ts'
 import { NO_REQUIREMENTS, type NodeCapability, type Task } from '../zomes-bindings/index.ts'
-import { call, type Daemon } from './daemon-api.ts'
+import { call, type Daemon, stopDaemons } from './daemon-api.ts'
 import { percentile, round, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
@@ -296,12 +296,7 @@ async function processes() {
     )
     return [burst, sequential]
   } finally {
-    await Promise.all(
-      daemons.map(async (d) => {
-        d.process.child.kill('SIGTERM')
-        await d.process.exited
-      }),
-    )
+    await stopDaemons(daemons)
     await rm(root, { recursive: true, force: true })
   }
 }
