@@ -237,16 +237,15 @@ export class SchedulerService implements Startable {
 
   /**
    * Whether a new link about a task is worth a visit here now (its records are read again anyway
-   * before they are next used): a new task is, and anything about a task someone watches here; a
-   * claim or a result only to the task's requester; an assignment to the requester and the claimants
-   * (one may be told to run it); what ends a task to everyone holding it open.
+   * before they are next used): a claim or a result only to the task's requester (or someone
+   * watching it here); anything else to every host holding the task: a new task, an assignment (one
+   * may be told to run it, and every capable host sets its timer for the lease, to claim late if the
+   * assignee dies), what ends a task.
    */
   #concerns(hash: string, link: string): boolean {
     const known = this.#model.peek(hash)
-    if (known === undefined || link === 'OpenTasks' || this.#watches.has(hash)) return true
-    const mine = known.task.author === this.#me
-    if (link === 'TaskToClaims' || link === 'TaskToResults') return mine
-    if (link === 'TaskToAssignments') return mine || known.claims.some((c) => c.author === this.#me)
+    if (known === undefined || this.#watches.has(hash)) return true
+    if (link === 'TaskToClaims' || link === 'TaskToResults') return known.task.author === this.#me
     return true
   }
 
@@ -342,7 +341,14 @@ export class SchedulerService implements Startable {
       task.timestamp + window * FILL_WINDOWS,
       memo?.firstClaimSeenAt == null ? null : memo.firstClaimSeenAt + window,
       (this.#declined.get(hash) ?? 0) * 1000,
-      ...currentAssignments(state.assignments).map((a) => a.entry.lease_expires_at + grace),
+      // A lease's end: late claimants claim then, so their claims are in when the requester
+      // reassigns it, a grace later.
+      // A claimant already tried is retried a claim window after that, if no new one came.
+      ...currentAssignments(state.assignments).flatMap((a) => [
+        a.entry.lease_expires_at,
+        a.entry.lease_expires_at + grace,
+        a.entry.lease_expires_at + grace + window,
+      ]),
     ]
     const now = nowMicros()
     const next = Math.min(...moments.filter((m): m is number => m !== null && m > now))
