@@ -1,5 +1,5 @@
 /**
- * Correctness under speed and churn: hundreds of tasks submitted at once from two requesters to two
+ * Correctness under speed and churn: over a hundred tasks submitted at once from two requesters to two
  * workers, one of which is killed mid-burst (its scheduler and peer go down, posting nothing) while
  * a new worker joins.
  * Every task must reach exactly one accepted result; an input runs at most once on the peers that
@@ -11,7 +11,7 @@ import { NO_REQUIREMENTS, type Task } from '../../zomes-bindings/index.ts'
 import { runScenario } from './harness.ts'
 import { type RunLog, type SchedulerHost, startSchedulerHost } from './scheduler-hosts.ts'
 
-const PER_REQUESTER = 100
+const PER_REQUESTER = 60
 
 function echo(message: string): Task {
   return {
