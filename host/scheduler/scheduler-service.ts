@@ -35,6 +35,7 @@ import { claimSnapshotOf, unmetRequirement } from './requirements.ts'
 import { TaskReadModel, type TaskSummary } from './task-read-model.ts'
 import { type TaskView, TaskViews } from './task-views.ts'
 import { isTerminal, type TaskEvent, TaskWatches } from './task-watch.ts'
+import { VisitQueue } from './visit-queue.ts'
 
 export type { TaskSummary } from './task-read-model.ts'
 export type { TaskView } from './task-views.ts'
@@ -115,12 +116,7 @@ export class SchedulerService implements Startable {
   readonly #watches: TaskWatches
   readonly #views: TaskViews
   readonly #unsubscribe: (() => void)[] = []
-  /** Tasks being visited; those touched meanwhile are visited once more after. */
-  readonly #visiting = new Map<string, Promise<void>>()
-  readonly #again = new Set<string>()
-  /** Tasks waiting for a visit, in the order they were touched; tasks new here in a queue of their own. */
-  readonly #queued = new Set<string>()
-  readonly #queuedNew = new Set<string>()
+  readonly #queue: VisitQueue
   /** One timer per open task, for its next moment that no op announces. */
   readonly #timers = new Map<string, NodeJS.Timeout>()
   #sweep: NodeJS.Timeout | null = null
@@ -146,6 +142,11 @@ export class SchedulerService implements Startable {
         this.#touch(task)
       },
     })
+    this.#queue = new VisitQueue(
+      (task) =>
+        this.#visit(task).catch((err: unknown) => this.#log.warn({ err, task }, 'scheduling a task failed')),
+      VISITS_AT_ONCE,
+    )
     this.#watches = new TaskWatches((task) => this.#touch(task))
     this.#views = new TaskViews({
       conductor: init.conductor,
@@ -192,7 +193,7 @@ export class SchedulerService implements Startable {
     for (const timer of this.#timers.values()) clearTimeout(timer)
     this.#timers.clear()
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe()
-    await Promise.all([...this.#visiting.values(), this.#runner.stop()])
+    await Promise.all([this.#queue.stop(), this.#runner.stop()])
   }
 
   /** Tasks running here now (reported in heartbeats, and offered in claims). */
@@ -249,45 +250,9 @@ export class SchedulerService implements Startable {
     return true
   }
 
-  /**
-   * Visits the task soon (once more after, if a visit is under way). A task new here waits behind
-   * the ones under way (their assignments, results and receipts), so a burst finishes tasks as it
-   * goes instead of first claiming them all.
-   */
+  /** Visits the task soon (see VisitQueue); `isNew` for a task new to this host. */
   #touch(hash: string, isNew = false): void {
-    if (this.#stopped) return
-    if (this.#visiting.has(hash)) this.#again.add(hash)
-    else if (!this.#queued.has(hash)) (isNew ? this.#queuedNew : this.#queued).add(hash)
-    this.#pump()
-  }
-
-  /**
-   * Starts queued visits, a few at a time, oldest first: the conductor runs zome calls one after
-   * another, and hundreds of visits at once would queue reads ahead of every write (and, being
-   * synchronous underneath, hold the event loop until all of them ran).
-   */
-  #pump(): void {
-    while (this.#visiting.size < VISITS_AT_ONCE && !this.#stopped) {
-      const queue = this.#queued.size > 0 ? this.#queued : this.#queuedNew
-      const hash = queue.values().next().value
-      if (hash === undefined) return
-      queue.delete(hash)
-      this.#queuedNew.delete(hash)
-      const run = (async () => {
-        // Ops of one batch (and writes of one step) arrive in the same turn: one visit answers them all.
-        await new Promise((resolve) => setImmediate(resolve))
-        do {
-          this.#again.delete(hash)
-          await this.#visit(hash).catch((err: unknown) =>
-            this.#log.warn({ err, task: hash }, 'scheduling a task failed'),
-          )
-        } while (this.#again.has(hash) && !this.#stopped)
-      })().finally(() => {
-        this.#visiting.delete(hash)
-        this.#pump()
-      })
-      this.#visiting.set(hash, run)
-    }
+    if (!this.#stopped) this.#queue.touch(hash, isNew)
   }
 
   async #sweepOpen(): Promise<void> {
