@@ -196,7 +196,7 @@ describe('replication on a three-peer mesh', () => {
             new ReplicationKeeper({
               artifacts: p.artifacts,
               alivePeers: async () => [...alive],
-              onRecordsStored: (dna, listener) => p.player.onRecordsStored(dna, listener),
+              onRecordsStored: p.player.onRecordsStored,
               intervalMs: 300,
               logger: silentLogger(),
             }),

@@ -4,7 +4,7 @@
  * Result the task's Receipt accepted (with each peer's vote when fanned out).
  */
 import { css, html, nothing } from 'lit'
-import type { TaskView } from '../../../host/api/contract/index.ts'
+import { type TaskView, unservedReason } from '../../../host/api/contract/index.ts'
 import { duration, short } from '../format.ts'
 import { LivePage } from '../live-page.ts'
 import { shared } from '../styles.ts'
@@ -140,7 +140,12 @@ export class ChatPage extends LivePage {
       answer.task = ref.action_hash
       form.reset()
       answer.view = await client.followTask(ref.action_hash, {
-        onEvent: (e) => {
+        onEvent: async (e) => {
+          // No peer will claim it: cancelled now rather than waited on until its deadline.
+          if (e.type === 'waiting' && e.unclaimable) {
+            answer.error = `no peer can serve it: ${e.reason}`
+            await client.cancelTask(ref.action_hash, unservedReason(e.reason))
+          }
           if (e.type === 'progress' && e.progress.type === 'token' && typeof e.progress.data === 'string') {
             answer.streams.set(e.assignee, (answer.streams.get(e.assignee) ?? '') + e.progress.data)
           } else if (e.type === 'status' && e.assignee && !answer.streams.has(e.assignee)) {
