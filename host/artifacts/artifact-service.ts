@@ -84,6 +84,7 @@ export class ArtifactService {
   readonly #maxBytes: number
   readonly #onMismatch: ArtifactServiceInit['onMismatch']
   readonly #logger: Logger
+  readonly #replicas = new Set<string>()
 
   constructor(init: ArtifactServiceInit) {
     this.ipfs = init.ipfs
@@ -141,8 +142,12 @@ export class ArtifactService {
     return { artifact: record.entry, bytes: this.#checked(record, options) }
   }
 
-  /** Fetches (checked), pins and commits to keep it; nothing happens if this peer already does. */
-  async pin(cidText: string, options: ReadOptions = {}): Promise<ArtifactView> {
+  /**
+   * Fetches (checked), pins and commits to keep it; nothing happens if this peer already does.
+   * `replica`: pinned only to keep the replication (released again when surplus); a pin without it
+   * is the user's and stays.
+   */
+  async pin(cidText: string, options: ReadOptions & { replica?: boolean } = {}): Promise<ArtifactView> {
     const record = await this.#artifact(cidText)
     const cid = parseCid(cidText)
     if (!(await this.ipfs.isPinned(cid))) {
@@ -155,7 +160,14 @@ export class ArtifactService {
       await this.ipfs.pin(cid, { signal: options.signal })
     }
     await this.#commitPin(cidText, record.action_hash)
+    if (options.replica) this.#replicas.add(cidText)
+    else this.#replicas.delete(cidText)
     return this.show(cidText)
+  }
+
+  /** CIDs pinned here only as replicas, in this run (a pin from before a restart counts as the user's). */
+  get replicas(): ReadonlySet<string> {
+    return this.#replicas
   }
 
   /** Releases this peer's commitments for the CID, unpins it and removes the blocks nothing else needs. */
@@ -165,6 +177,7 @@ export class ArtifactService {
       await this.#conductor.callZome('artifact_index', 'release_pin', pin.action_hash)
     }
     await this.ipfs.unpin(cid)
+    this.#replicas.delete(cidText)
     await this.ipfs.gc()
     return this.show(cidText)
   }

@@ -15,6 +15,7 @@ import {
 } from '../../host/artifacts/artifact-errors.ts'
 import { ArtifactService, MANUAL_PROVENANCE, parseCid } from '../../host/artifacts/artifact-service.ts'
 import { ReplicationKeeper } from '../../host/artifacts/replication-keeper.ts'
+import { rendezvousOrder } from '../../host/artifacts/replication-plan.ts'
 import { artifactTaskPayloads } from '../../host/artifacts/task-payloads.ts'
 import { startHeliaStore } from '../../host/ipfs/helia-store.ts'
 import type { IpfsStore } from '../../host/ipfs/ipfs-store.ts'
@@ -233,6 +234,55 @@ describe('replication on a three-peer mesh', () => {
               await collect(kuboDeterministicBytes(2 * 1_048_576 + 5, 'replicate')),
             ),
           ).toBe(true)
+        } finally {
+          for (const k of keepers) await k.stop()
+        }
+      })
+    })
+  })
+})
+
+describe('surplus replicas', () => {
+  it('peers that each did not see the other both replicate; once they do, the surplus copy is released', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(3)
+      await withArtifacts(scenario, players, async (peers) => {
+        const [alice, bob, carol] = players.map((p) => p.agentPubKey)
+        // Bob and Carol have not seen each other's heartbeat yet: each thinks it is the only candidate.
+        const views = new Map([
+          [bob!, new Set([alice!, bob!])],
+          [carol!, new Set([alice!, carol!])],
+          [alice!, new Set([alice!, bob!, carol!])],
+        ])
+        const keepers = peers.map(
+          (p) =>
+            new ReplicationKeeper({
+              artifacts: p.artifacts,
+              alivePeers: async () => [...views.get(p.player.agentPubKey)!],
+              onRecordsStored: (dna, listener) => p.player.onRecordsStored(dna, listener),
+              intervalMs: 300,
+              logger: silentLogger(),
+            }),
+        )
+        for (const k of keepers) await k.start()
+        try {
+          const added = await peers[0]!.artifacts.add(kuboDeterministicBytes(300_000, 'surplus'), {
+            name: 'twice.bin',
+            replication: 2,
+          })
+          const cid = added.artifact.entry.cid
+          const holders = async () => (await peers[0]!.artifacts.show(cid)).holders.map((h) => h.author)
+          await waitUntilAsync(20_000, async () => (await holders()).length === 3)
+
+          for (const view of views.values()) for (const agent of [alice!, bob!, carol!]) view.add(agent)
+          const [keeper, surplus] = rendezvousOrder(cid, [bob!, carol!])
+          await waitUntilAsync(20_000, async () => (await holders()).length === 2)
+          expect((await holders()).sort()).toEqual([alice!, keeper!].sort())
+          const released = peers.find((p) => p.player.agentPubKey === surplus)!
+          expect(await released.ipfs.isPinned(parseCid(cid))).toBe(false)
+          // Two is what was asked: nobody takes it again.
+          await new Promise((resolve) => setTimeout(resolve, 1_000))
+          expect(await holders()).toHaveLength(2)
         } finally {
           for (const k of keepers) await k.stop()
         }
