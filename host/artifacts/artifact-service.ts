@@ -14,7 +14,9 @@ import {
   ArtifactMismatchError,
   ArtifactNotFoundError,
   ContentUnavailableError,
+  DiskFullError,
   InvalidCidError,
+  isDiskFull,
   PinQuotaExceededError,
 } from './artifact-errors.ts'
 import { ContentMeter, idleTimeout } from './content-meter.ts'
@@ -106,11 +108,14 @@ export class ArtifactService {
     options: Pick<AddArtifactOptions, 'profile' | 'signal' | 'onProgress'> = {},
   ): Promise<ImportedContent> {
     const meter = new ContentMeter(options.onProgress)
-    const cid = await this.ipfs.add(meter.through(content), {
-      profile: options.profile ?? DEFAULT_IMPORT_PROFILE,
-      signal: options.signal,
+    const cid = await this.#whileDiskHolds(null, async () => {
+      const added = await this.ipfs.add(meter.through(content), {
+        profile: options.profile ?? DEFAULT_IMPORT_PROFILE,
+        signal: options.signal,
+      })
+      await this.ipfs.pin(added, { signal: options.signal })
+      return added
     })
-    await this.ipfs.pin(cid, { signal: options.signal })
     return { cid: cid.toString(), size: meter.bytes, sha256: meter.sha256() }
   }
 
@@ -153,11 +158,13 @@ export class ArtifactService {
     if (!(await this.ipfs.isPinned(cid))) {
       const room = this.room(await this.list())
       if (record.entry.size > room) throw new PinQuotaExceededError(cidText, record.entry.size, room)
-      // Reading stores every block here, checked, before anything is promised.
-      for await (const _ of this.#checked(record, options)) {
-        // drained: the blocks are what is wanted
-      }
-      await this.ipfs.pin(cid, { signal: options.signal })
+      await this.#whileDiskHolds(cid, async () => {
+        // Reading stores every block here, checked, before anything is promised.
+        for await (const _ of this.#checked(record, options)) {
+          // drained: the blocks are what is wanted
+        }
+        await this.ipfs.pin(cid, { signal: options.signal })
+      })
     }
     await this.#commitPin(cidText, record.action_hash)
     if (options.replica) this.#replicas.add(cidText)
@@ -235,6 +242,19 @@ export class ArtifactService {
     this.#logger.warn({ cid: artifact.cid, author: record.author, err: mismatch.message }, 'artifact refused')
     if (record.author !== this.#conductor.agentPubKey) this.#onMismatch?.(record, mismatch)
     throw mismatch
+  }
+
+  /** Runs a write into the store; a full disk ends it as DiskFullError, with its partial blocks removed. */
+  async #whileDiskHolds<T>(cid: CID | null, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write()
+    } catch (err) {
+      if (!isDiskFull(err)) throw err
+      // The blocks that did arrive would only keep the disk full: nothing pinned needs them.
+      if (cid !== null) await this.ipfs.unpin(cid).catch(() => {})
+      await this.ipfs.gc().catch(() => {})
+      throw new DiskFullError(cid?.toString() ?? null)
+    }
   }
 
   async #artifact(cidText: string): Promise<EntryRecord<Artifact>> {

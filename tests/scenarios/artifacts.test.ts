@@ -2,7 +2,9 @@
  * Artifacts across a three-peer mesh in this process: each player runs Helia on its own libp2p node
  * (bitswap beside gossip), as the daemon does, and an ArtifactService over its conductor.
  */
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +13,7 @@ import { describe, expect, it } from 'vitest'
 import {
   ArtifactMismatchError,
   ContentUnavailableError,
+  DiskFullError,
   PinQuotaExceededError,
 } from '../../host/artifacts/artifact-errors.ts'
 import { ArtifactService, MANUAL_PROVENANCE, parseCid } from '../../host/artifacts/artifact-service.ts'
@@ -438,5 +441,65 @@ describe('storage faults', () => {
         expect(await reopened.isPinned(lie)).toBe(false)
       })
     })
+  })
+})
+
+/** Root can mount a small tmpfs: a disk that really fills (CI runs as root here). */
+const canMount = process.getuid?.() === 0 && existsSync('/usr/bin/mount')
+
+describe('a full disk', () => {
+  it.skipIf(!canMount)('refuses a new pin with a clear error and keeps what it already holds', async () => {
+    const mountPoint = await mkdtemp(join(tmpdir(), 'ripple-full-disk-'))
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mountPoint])
+    try {
+      await runScenario(async (scenario) => {
+        const players = await scenario.addPlayers(2)
+        await withArtifacts(scenario, players, async ([alice, bob]) => {
+          const small = await alice!.artifacts.add(kuboDeterministicBytes(512 * 1024, 'fits'), {
+            name: 'fits.bin',
+          })
+          const big = await alice!.artifacts.add(kuboDeterministicBytes(6 * 1_048_576, 'overflows'), {
+            name: 'overflows.bin',
+          })
+          await scenario.dhtSync(players, 'artifact_index')
+          // Bob's blocks live on the 3 MiB disk.
+          await bob!.ipfs.stop()
+          bob!.ipfs = await startHeliaStore({ libp2p: bob!.player.node.libp2p, dir: mountPoint })
+          const onDisk = new ArtifactService({
+            conductor: bob!.player.conductor,
+            ipfs: bob!.ipfs,
+            fetchIdleTimeoutMs: 3_000,
+            logger: silentLogger(),
+          })
+          await onDisk.pin(small.artifact.entry.cid)
+          const refused = await onDisk.pin(big.artifact.entry.cid).catch((err: Error) => err)
+          expect(refused).toBeInstanceOf(DiskFullError)
+          expect((refused as Error).message).toMatch(/disk .*full/)
+          expect(await bob!.ipfs.isPinned(parseCid(big.artifact.entry.cid))).toBe(false)
+          const holders = (await onDisk.show(big.artifact.entry.cid)).holders.map((h) => h.author)
+          expect(holders).not.toContain(bob!.player.agentPubKey)
+          // What it held before is still pinned, promised and readable from its own blocks.
+          expect(await bob!.ipfs.isPinned(parseCid(small.artifact.entry.cid))).toBe(true)
+          const kept = await collect(bob!.ipfs.cat(parseCid(small.artifact.entry.cid), { offline: true }))
+          expect(kept.equals(await collect(kuboDeterministicBytes(512 * 1024, 'fits')))).toBe(true)
+          // Adding new content to the full disk is refused the same way.
+          const bobAdds = await onDisk
+            .add(kuboDeterministicBytes(4 * 1_048_576, 'bob-adds'), { name: 'too-big.bin' })
+            .catch((err: Error) => err)
+          expect(bobAdds).toBeInstanceOf(DiskFullError)
+          expect((await onDisk.list()).map((v) => v.artifact.entry.name)).not.toContain('too-big.bin')
+          // The partial blocks of the refused pin are gone again: the disk has room for more.
+          const after = await alice!.artifacts.add(kuboDeterministicBytes(1_048_576, 'after'), {
+            name: 'after.bin',
+          })
+          await scenario.dhtSync(players, 'artifact_index')
+          await onDisk.pin(after.artifact.entry.cid)
+          expect(await bob!.ipfs.isPinned(parseCid(after.artifact.entry.cid))).toBe(true)
+        })
+      })
+    } finally {
+      execFileSync('umount', ['-l', mountPoint])
+      await rm(mountPoint, { recursive: true, force: true })
+    }
   })
 })
