@@ -191,10 +191,18 @@ export class ArtifactService {
 
   /** Bytes this peer may still pin: its quota less the artifacts it keeps. */
   room(views: readonly ArtifactView[]): number {
-    const kept = views
+    return Math.max(0, this.#maxBytes - this.#kept(views))
+  }
+
+  /** Bytes this peer keeps beyond its quota (after the quota was lowered); 0 when within it. */
+  excess(views: readonly ArtifactView[]): number {
+    return Math.max(0, this.#kept(views) - this.#maxBytes)
+  }
+
+  #kept(views: readonly ArtifactView[]): number {
+    return views
       .filter((v) => v.holders.some((h) => h.author === this.#conductor.agentPubKey))
       .reduce((sum, v) => sum + v.artifact.entry.size, 0)
-    return Math.max(0, this.#maxBytes - kept)
   }
 
   get agent(): string {

@@ -2,16 +2,17 @@
  * Keeps artifacts at their replication factor from this peer's side: each round (on a timer, and
  * when artifact_index records arrive) it plans with `planReplication` and pins what falls to it,
  * one at a time. An artifact whose bytes do not match it is never tried again here. What it pinned
- * only to replicate it releases again when the artifact turns out to have more holders than asked.
+ * only to replicate it releases again when the artifact turns out to have more holders than asked,
+ * and when it keeps more than its quota (lowered since) it releases until it fits.
  */
 import type { DnaName } from '../../zomes-bindings/index.ts'
 import type { Startable } from '../daemon/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import type { ArtifactService } from './artifact-service.ts'
-import { planReplication, planTrim } from './replication-plan.ts'
+import { planRelease, planReplication, planTrim } from './replication-plan.ts'
 
 export interface ReplicationKeeperInit {
-  artifacts: Pick<ArtifactService, 'list' | 'pin' | 'unpin' | 'room' | 'agent' | 'replicas'>
+  artifacts: Pick<ArtifactService, 'list' | 'pin' | 'unpin' | 'room' | 'excess' | 'agent' | 'replicas'>
   /** Agents not offline (past the network's timeout), this one included. */
   alivePeers: () => Promise<string[]>
   onRecordsStored?: (dna: DnaName, listener: () => void) => () => void
@@ -116,10 +117,19 @@ export class ReplicationKeeper implements Startable {
       }
     }
     const trims = planTrim({ self: artifacts.agent, alive, artifacts: planned, replicas: artifacts.replicas })
-    for (const cid of trims) {
+    const releases = planRelease({
+      self: artifacts.agent,
+      alive,
+      artifacts: planned,
+      excess: artifacts.excess(views),
+    })
+    for (const cid of new Set([...trims, ...releases])) {
       if (this.#stopped) return
       await artifacts.unpin(cid)
-      logger.info({ cid }, 'released a surplus replica')
+      logger.info(
+        { cid, why: trims.includes(cid) ? 'surplus replica' : 'over the quota' },
+        'released an artifact',
+      )
     }
   }
 }

@@ -82,6 +82,35 @@ export function planTrim(
   return trims
 }
 
+/**
+ * What this peer lets go when it keeps `excess` bytes more than its quota allows (the quota was
+ * lowered): first what others keep most copies of, so the fewest artifacts fall short, the largest
+ * first among equals, until the excess is freed. The keepers then restore the counts elsewhere.
+ */
+export function planRelease(facts: {
+  self: string
+  alive: ReadonlySet<string>
+  artifacts: readonly PlanArtifact[]
+  excess: number
+}): string[] {
+  if (facts.excess <= 0) return []
+  const mine = facts.artifacts
+    .filter((a) => a.holders.includes(facts.self))
+    .map((a) => ({
+      a,
+      others: new Set(a.holders.filter((h) => h !== facts.self && facts.alive.has(h))).size,
+    }))
+    .sort((x, y) => y.others - x.others || y.a.size - x.a.size || (x.a.cid < y.a.cid ? -1 : 1))
+  const releases: string[] = []
+  let freed = 0
+  for (const { a } of mine) {
+    if (freed >= facts.excess) break
+    releases.push(a.cid)
+    freed += a.size
+  }
+  return releases
+}
+
 /** Agents by descending sha256(cid, agent): the same order on every peer. */
 export function rendezvousOrder(cid: string, agents: readonly string[]): string[] {
   const score = (agent: string) => bytesToHex(sha256(utf8ToBytes(`${cid}\n${agent}`)))

@@ -245,6 +245,64 @@ describe('replication on a three-peer mesh', () => {
   })
 })
 
+describe('a lowered quota', () => {
+  it('releases what no longer fits, most copied first; another peer restores the count', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(3)
+      await withArtifacts(scenario, players, async ([alice, bob, carol]) => {
+        const small = await alice!.artifacts.add(kuboDeterministicBytes(1_048_576, 'q-small'), {
+          name: 'small.bin',
+          replication: 2,
+        })
+        const large = await alice!.artifacts.add(kuboDeterministicBytes(1_572_864, 'q-large'), {
+          name: 'large.bin',
+          replication: 2,
+        })
+        await scenario.dhtSync(players, 'artifact_index')
+        await bob!.artifacts.pin(small.artifact.entry.cid)
+        await bob!.artifacts.pin(large.artifact.entry.cid)
+        await scenario.dhtSync(players, 'artifact_index')
+
+        // Bob comes back with 1.2 MiB of quota: 2.5 MiB kept is 1.3 MiB too much.
+        const lowered = new ArtifactService({
+          conductor: bob!.player.conductor,
+          ipfs: bob!.ipfs,
+          maxBytes: 1_258_291,
+          logger: silentLogger(),
+        })
+        const alive = async () => players.map((p) => p.agentPubKey)
+        const keeper = (p: ArtifactPlayer, artifacts: ArtifactService) =>
+          new ReplicationKeeper({
+            artifacts,
+            alivePeers: alive,
+            onRecordsStored: (dna, listener) => p.player.onRecordsStored(dna, listener),
+            intervalMs: 300,
+            graceMs: 600,
+            logger: silentLogger(),
+          })
+        const keepers = [keeper(bob!, lowered), keeper(carol!, carol!.artifacts)]
+        for (const k of keepers) await k.start()
+        try {
+          const holders = async (cid: string) =>
+            (await alice!.artifacts.show(cid)).holders.map((h) => h.author).sort()
+          await waitUntilAsync(20_000, async () => {
+            const large2 = await holders(large.artifact.entry.cid)
+            return !large2.includes(bob!.player.agentPubKey) && large2.length === 2
+          })
+          expect(await holders(large.artifact.entry.cid)).toEqual(
+            [alice!.player.agentPubKey, carol!.player.agentPubKey].sort(),
+          )
+          expect(await holders(small.artifact.entry.cid)).toContain(bob!.player.agentPubKey)
+          expect(await bob!.ipfs.isPinned(parseCid(large.artifact.entry.cid))).toBe(false)
+          expect(lowered.excess(await lowered.list())).toBe(0)
+        } finally {
+          for (const k of keepers) await k.stop()
+        }
+      })
+    })
+  })
+})
+
 describe('surplus replicas', () => {
   it('peers that each did not see the other both replicate; once they do, the surplus copy is released', async () => {
     await runScenario(async (scenario) => {

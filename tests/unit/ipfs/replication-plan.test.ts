@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   type PlanArtifact,
+  planRelease,
   planReplication,
   planTrim,
   rendezvousOrder,
@@ -102,5 +103,34 @@ describe('trimming surplus replicas', () => {
   ])('nothing is released when %s', (_why, holders, replicas, alive) => {
     const a = { ...art('bafyx', holders), author: 'uhCAkA' }
     for (const self of holders) expect(trim(self, [a], replicas, alive)).toEqual([])
+  })
+})
+
+describe('releasing down to a lowered quota', () => {
+  const release = (artifacts: PlanArtifact[], excess: number, alive = PEERS) =>
+    planRelease({ self: 'uhCAkA', alive: new Set(alive), artifacts, excess })
+
+  it.each([
+    ['within the quota: nothing', 0, []],
+    ['the most copied elsewhere goes first', 1, ['bafythree']],
+    ['then the largest of equals, until enough is freed', 15, ['bafythree', 'bafybig']],
+    ['everything when the quota is zero', 1_000, ['bafythree', 'bafybig', 'bafysmall', 'bafyonly']],
+  ])('%s', (_why, excess, expected) => {
+    const artifacts = [
+      art('bafyonly', ['uhCAkA'], 1, 10),
+      art('bafysmall', ['uhCAkA', 'uhCAkB'], 2, 5),
+      art('bafybig', ['uhCAkA', 'uhCAkC'], 2, 20),
+      art('bafythree', ['uhCAkA', 'uhCAkB', 'uhCAkC', 'uhCAkD'], 2, 1),
+      art('bafynotmine', ['uhCAkB'], 1, 50),
+    ]
+    expect(release(artifacts, excess)).toEqual(expected)
+  })
+
+  it('an offline holder is no copy', () => {
+    const artifacts = [
+      art('bafyx', ['uhCAkA', 'uhCAkB', 'uhCAkC'], 2, 10),
+      art('bafyy', ['uhCAkA', 'uhCAkD'], 2, 10),
+    ]
+    expect(release(artifacts, 5, ['uhCAkA', 'uhCAkD'])).toEqual(['bafyy'])
   })
 })
