@@ -5,6 +5,7 @@
  * over HTTP it talks to `/mcp` on the asker's API listener.
  */
 
+import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -26,10 +27,13 @@ let stdio: Client
 let http: Client
 
 const TOOLS = [
+  'add_artifact',
   'cancel_task',
   'embed',
   'generate_text',
+  'get_artifact',
   'get_task',
+  'list_artifacts',
   'list_models',
   'list_peers',
   'mesh_status',
@@ -270,6 +274,66 @@ describe('ripple MCP server (SDK client, two ripple up processes)', { timeout: 1
       await http.callTool({ name: 'get_task', arguments: { hash: task } }),
     )
     expect(after).toMatchObject({ status: 'cancelled', why: 'nobody can run it' })
+  })
+
+  it('adds an artifact that the other peer then keeps, reads it back as a tool and as a resource', async () => {
+    const notes = `# notes from an agent\n${'every line counts\n'.repeat(200)}`
+    const added = jsonOf<{ cid: string; sha256: string; holders: string[]; mime_type: string }>(
+      await stdio.callTool({
+        name: 'add_artifact',
+        arguments: { name: 'notes.md', text: notes, mime_type: 'text/markdown', replication: 2 },
+      }),
+    )
+    expect(added.cid).toMatch(/^bafk/)
+    expect(added.sha256).toBe(createHash('sha256').update(notes).digest('hex'))
+    expect(added.holders).toEqual([asker.agent])
+    // Replication 2: the runner takes the second copy by itself.
+    const runnerApi = new ApiClient({
+      baseUrl: (await readDaemonFile(runner.dataDir))!.api_url,
+      token: (await readFile(join(runner.dataDir, 'api-token'), 'utf8')).trim(),
+    })
+    for (const deadline = Date.now() + 60_000; ; ) {
+      const view = await runnerApi.showArtifact(added.cid).catch(() => null)
+      if (view?.holders.some((h) => h.author === runner.agent)) break
+      if (Date.now() > deadline) throw new Error('the runner never took the second copy')
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+
+    const got = jsonOf<{ text: string; holders: string[] }>(
+      await http.callTool({ name: 'get_artifact', arguments: { cid: added.cid } }),
+    )
+    expect(got.text).toBe(notes)
+    expect(got.holders.sort()).toEqual([asker.agent, runner.agent].sort())
+    const binary = Buffer.from([0, 255, 1, 254, 2, 253])
+    const bin = jsonOf<{ cid: string }>(
+      await http.callTool({
+        name: 'add_artifact',
+        arguments: { name: 'raw.bin', base64: binary.toString('base64') },
+      }),
+    )
+    const read = await stdio.readResource({ uri: `ripple://artifacts/${bin.cid}` })
+    const [content] = read.contents
+    expect(content).toMatchObject({ mimeType: 'application/octet-stream' })
+    expect(Buffer.from((content as { blob: string }).blob, 'base64').equals(binary)).toBe(true)
+    const listed = jsonOf<{ artifacts: { cid: string; name: string }[] }>(
+      await http.callTool({ name: 'list_artifacts', arguments: {} }),
+    )
+    expect(listed.artifacts.map((a) => a.name)).toEqual(expect.arrayContaining(['notes.md', 'raw.bin']))
+    const { resources } = await http.listResources()
+    expect(resources.map((r) => r.uri)).toContain(`ripple://artifacts/${added.cid}`)
+
+    const both = await http.callTool({
+      name: 'add_artifact',
+      arguments: { name: 'x', text: 'a', base64: 'YQ==' },
+    })
+    expect(both.isError).toBe(true)
+    expect(textOf(both)).toMatch(/exactly one of "text" or "base64"/)
+    const unknown = await http.callTool({
+      name: 'get_artifact',
+      arguments: { cid: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy' },
+    })
+    expect(unknown.isError).toBe(true)
+    expect(textOf(unknown)).toMatch(/no artifact is registered/)
   })
 
   it('answers a bad argument with a tool error naming the field, and keeps serving', async () => {

@@ -7,6 +7,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { ApiClient } from '../client/index.ts'
+import { registerArtifactTools } from './artifact-tools.ts'
 import { registerInferenceTools } from './inference-tools.ts'
 import { registerResources } from './mcp-resources.ts'
 import { registerMeshTools } from './mesh-tools.ts'
@@ -29,8 +30,7 @@ export function createMcpServer({ api, version }: RippleMcpInit): McpServer {
   registerMeshTools(server, api)
   registerTaskTools(server, api)
   registerInferenceTools(server, api)
-  // Artifact (add/get/list, `ripple://artifacts/{cid}`) and memory (upsert/query) tools register
-  // here, beside these, once the daemon's API serves those capabilities.
+  registerArtifactTools(server, api)
   registerResources(server, api)
   return server
 }
