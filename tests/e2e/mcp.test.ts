@@ -16,7 +16,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient } from '../../host/api/client/index.ts'
 import { readDaemonFile } from '../../host/daemon/daemon-file.ts'
-import { type NamedRipple, REPO_ROOT, RIPPLE_BIN, startAskerAndRunner } from './ripple-process.ts'
+import { type NamedRipple, REPO_ROOT, RIPPLE_BIN, runRipple, startAskerAndRunner } from './ripple-process.ts'
 
 let root: string
 let asker: NamedRipple
@@ -394,10 +394,68 @@ describe('ripple MCP server (SDK client, two ripple up processes)', { timeout: 1
       .toBe('cancelled by the MCP client')
   })
 
+  it('gives a session opened with an API key only what the key allows', async () => {
+    const create = async (...flags: string[]) => {
+      const res = await runRipple(['keys', 'create', '--json', '--data-dir', asker.dataDir, ...flags])
+      expect(res.code, res.stderr).toBe(0)
+      return JSON.parse(res.stdout) as { key: string; id: string }
+    }
+    const tiny = await create('--name', 'mcp-agent', '--models', 'tiny')
+    const tinyKey = tiny.key
+    const otherKey = (await create('--models', 'other-model')).key
+    const withKey = new Client({ name: 'keyed', version: '1.0.0' })
+    await withKey.connect(httpTransport(tinyKey))
+    try {
+      const { tools } = await withKey.listTools()
+      expect(tools.map((t) => t.name).sort()).toEqual([
+        'embed',
+        'generate_text',
+        'list_models',
+        'list_peers',
+        'mesh_status',
+      ])
+      const generated = jsonOf<{ text: string; ran_on: string }>(
+        await withKey.callTool({
+          name: 'generate_text',
+          arguments: { model: 'tiny', prompt: 'The mesh', max_tokens: 3, temperature: 0 },
+        }),
+      )
+      expect(generated.ran_on).toBe(runner.agent)
+      // Tools the key does not allow are not there at all, whatever the client asks.
+      const submit = await withKey.callTool({ name: 'submit_task', arguments: { kind: 'echo', input: {} } })
+      expect(submit.isError).toBe(true)
+      expect(textOf(submit)).toMatch(/submit_task not found/)
+      const unnamed = await withKey.callTool({
+        name: 'generate_text',
+        arguments: { prompt: 'x', max_tokens: 1 },
+      })
+      expect(unnamed.isError).toBe(true)
+      expect(textOf(unnamed)).toMatch(/model: this API key may use only tiny/)
+    } finally {
+      await withKey.close()
+    }
+    const other = new Client({ name: 'other', version: '1.0.0' })
+    await other.connect(httpTransport(otherKey))
+    try {
+      const refused = await other.callTool({
+        name: 'generate_text',
+        arguments: { model: 'tiny', prompt: 'x', max_tokens: 1 },
+      })
+      expect(refused.isError).toBe(true)
+      expect(textOf(refused)).toMatch(/may use only other-model/)
+    } finally {
+      await other.close()
+    }
+    const revoked = await runRipple(['keys', 'revoke', tiny.id, '--data-dir', asker.dataDir])
+    expect(revoked.code, revoked.stderr).toBe(0)
+    const afterRevoke = new Client({ name: 'revoked', version: '1.0.0' })
+    await expect(afterRevoke.connect(httpTransport(tinyKey))).rejects.toThrow(/was revoked/)
+  })
+
   it('refuses HTTP without a key, with a wrong key, from a foreign Origin or Host', async () => {
     for (const [bearer, why] of [
-      [null, /UnauthorizedError.*missing API token/],
-      ['wrong-token', /UnauthorizedError.*wrong API token/],
+      [null, /UnauthorizedError.*missing API key/],
+      ['wrong-token', /UnauthorizedError.*wrong API key/],
     ] as const) {
       const client = new Client({ name: 'intruder', version: '1.0.0' })
       await expect(client.connect(httpTransport(bearer))).rejects.toThrow(why)
