@@ -20,7 +20,7 @@ import { type NetworkIdentity, networkIdentity } from './network-identity.ts'
 import { createPeerBook, type PeerBook } from './peer-book.ts'
 import { type PeerDialer, startPeerDialer } from './peer-dialer.ts'
 import { privateNetwork } from './private-network.ts'
-import { createRipplePubsub, type RipplePubsub } from './pubsub.ts'
+import { createRipplePubsub, fastMessageId, type RipplePubsub } from './pubsub.ts'
 import { createRequestResponse, type RequestResponse } from './request-response.ts'
 
 export interface RippleNodeInit {
@@ -123,6 +123,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
         allowedTopics: [identity.opsTopic, identity.signalsTopic],
         // Publishing while alone is normal (first peer up); anti-entropy delivers it later.
         allowPublishToZeroTopicPeers: true,
+        fastMsgIdFn: fastMessageId,
         scoreParams: loopback ? { IPColocationFactorWhitelist: new Set(['127.0.0.1']) } : {},
       }),
     },

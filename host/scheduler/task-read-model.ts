@@ -101,22 +101,30 @@ export class TaskReadModel {
     return state
   }
 
-  /** Applies a record this host just wrote (what the zome stored, without reading it back). */
+  /**
+   * Applies a record this host just wrote (what the zome stored, without reading it back). A read
+   * that ran between the write's commit and this call already holds it: applied once only.
+   */
   apply(hash: string, own: OwnRecord): void {
     this.#applied.set(hash, (this.#applied.get(hash) ?? 0) + 1)
     const records = this.#records.get(hash)
     if (records === undefined) return
     const next: Records = { ...records }
+    const held = (list: readonly { action_hash: string }[]) =>
+      list.some((r) => r.action_hash === own.record.action_hash)
     switch (own.field) {
       case 'claims':
+        if (held(records.claims)) return
         next.claims = [...records.claims, own.record]
         break
       case 'assignments':
+        if (held(records.assignments)) return
         next.assignments = [...records.assignments, own.record].sort(
           (a, b) => a.entry.attempt - b.entry.attempt || a.timestamp - b.timestamp,
         )
         break
       case 'results':
+        if (held(records.results)) return
         next.results = [...records.results, own.record]
         break
       case 'receipt':

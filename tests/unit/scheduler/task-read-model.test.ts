@@ -80,6 +80,22 @@ describe('the task read model', () => {
     expect(await model.get(claimRef.action_hash)).toBeNull()
   })
 
+  it('applies an own write once when a read between its commit and its answer already holds it', async () => {
+    mesh = await openMesh(1)
+    const c = mesh.conductors[0]!
+    const model = new TaskReadModel({ conductor: c })
+    const ref = await c.callZome('resource_mesh', 'submit_task', task())
+    const claim = { task: ref.action_hash, snapshot: claimSnapshotOf(capability(), 0) }
+    const claimRef = await c.callZome('resource_mesh', 'claim_task', claim)
+    // The read sees the stored claim; the writer applies it after (its call answers once on disk).
+    expect((await model.get(ref.action_hash))?.claims).toHaveLength(1)
+    const record = { action_hash: claimRef.action_hash, author: c.agentPubKey, timestamp: 1, entry: claim }
+    model.apply(ref.action_hash, { field: 'claims', record })
+    expect((await model.get(ref.action_hash))?.claims.map((x) => x.action_hash)).toEqual([
+      claimRef.action_hash,
+    ])
+  })
+
   it('lists finished tasks after the scheduler restarts (ripple task ls across restarts)', async () => {
     mesh = await openMesh(1)
     const c = mesh.conductors[0]!
