@@ -375,7 +375,10 @@ class SqliteChainStore implements ChainStore {
     // Opened once the WAL exists (after the first commit); SQLite keeps the same file from then on.
     this.#walFd ??= openSync(this.#walPath!, 'r')
     const fd = this.#walFd
-    return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())))
+    // Closed meanwhile: closing checkpointed the WAL into the database and synced it.
+    return new Promise((resolve, reject) =>
+      fdatasync(fd, (err) => (err && this.#db.open ? reject(err) : resolve())),
+    )
   }
 
   addWarrant(warrant: Warrant): void {
