@@ -22,6 +22,18 @@ import { outputHash } from './output-hash.ts'
 import type { PutPayload, TaskPayloads } from './task-payloads.ts'
 import type { TaskSignal } from './task-signals.ts'
 
+/** Longest a Result waits for the attempt's streamed progress to be delivered. */
+const PROGRESS_FLUSH_MS = 1000
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms)
+  })
+  return Promise.race([promise.then(() => {}), timeout]).finally(() => clearTimeout(timer))
+}
+
 export interface AttemptRunnerInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome' | 'sendSignal'>
   workers: WorkerRegistry
@@ -115,11 +127,12 @@ export class AttemptRunner {
     const startedAt = nowMicros()
     // To the requester only: nobody else is waiting on this attempt's tokens. Signals to one agent
     // go in order, so the last one sent settling means every one before it has too.
-    let lastSignal: Promise<void> = Promise.resolve()
+    let lastProgress: Promise<void> | null = null
     const signal = (event: TaskSignal['event'], progress: WorkerProgress | null) => {
-      lastSignal = this.#init.conductor
+      const sent = this.#init.conductor
         .sendSignal('resource_mesh', task.author, { type: 'task', task: hash, assignment, event, progress })
         .catch((err: unknown) => this.#init.logger.debug({ err }, 'task signal not sent'))
+      if (event === 'progress') lastProgress = sent
     }
     try {
       const verdict = await this.#init.policies.decide({
@@ -150,8 +163,9 @@ export class AttemptRunner {
         }
         offloaded = await this.#init.payloads.put(json, controller.signal)
       }
-      // The stream reaches the requester whole before the Result that ends it (which travels by gossip).
-      await lastSignal
+      // A stream reaches the requester whole before the Result that ends it (which travels by
+      // gossip), unless its delivery lags: the Result, due within the lease, never waits long for it.
+      if (lastProgress !== null) await settledWithin(lastProgress, PROGRESS_FLUSH_MS)
       controller.signal.throwIfAborted()
       const result = await this.#post(task, assignment, startedAt, {
         output: offloaded === null ? output : null,
