@@ -96,6 +96,9 @@ const NODES_CACHE_MS = 1000
 /** Visits under way at once: enough that a burst's writes share disk syncs (group commit). */
 const VISITS_AT_ONCE = 16
 
+/** An attempt is started only with a tenth of its lease left, or this long (whichever is less). */
+const MAX_START_MARGIN_MS = 3000
+
 const nowMicros = () => Date.now() * 1000
 
 interface RequesterMemo {
@@ -583,7 +586,10 @@ export class SchedulerService implements Startable {
     if (this.#handled.get(hash) === mine.action_hash || this.#runner.runningAssignment(hash)) return
     this.#handled.set(hash, mine.action_hash)
     const posted = state.results.some((r) => r.entry.assignment === mine.action_hash)
-    if (posted || isTerminal(state.status) || mine.entry.lease_expires_at < nowMicros()) return
+    // Reached this close to the lease's end (a backlog here), the Result would likely reach the
+    // requester after it reassigned the task: left to the next claimant rather than run twice.
+    const margin = Math.min(state.task.entry.lease_ms / 10, MAX_START_MARGIN_MS) * 1000
+    if (posted || isTerminal(state.status) || mine.entry.lease_expires_at < nowMicros() + margin) return
     const attempt = {
       task: state.task,
       assignment: mine.action_hash,
