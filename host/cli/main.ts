@@ -11,6 +11,7 @@ import { mcpCommand } from './commands/mcp-command.ts'
 import { modelsCommand } from './commands/models-command.ts'
 import { peersCommand } from './commands/peers-command.ts'
 import { policyCommand } from './commands/policy-command.ts'
+import { relayCommand } from './commands/relay-command.ts'
 import { statusCommand } from './commands/status-command.ts'
 import { taskCommand } from './commands/task-command.ts'
 import { tokenCommand } from './commands/token-command.ts'
@@ -20,6 +21,7 @@ const program = new Command('ripple')
   .description('Ripple: a Holochain-native peer-to-peer agent mesh')
   .version(await hostVersion())
   .addCommand(upCommand())
+  .addCommand(relayCommand())
   .addCommand(statusCommand())
   .addCommand(peersCommand())
   .addCommand(modelsCommand())

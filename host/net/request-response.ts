@@ -16,7 +16,7 @@ import {
   RequestTimeoutError,
 } from './errors.ts'
 import type { NetworkIdentity } from './network-identity.ts'
-import type { PeerBook } from './peer-book.ts'
+import { LIMITED_OK, type PeerBook } from './peer-book.ts'
 
 export type RequestHandler = (request: Uint8Array, peer: PeerId) => Promise<Uint8Array>
 
@@ -87,7 +87,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     await this.libp2p.handle(
       this.identity.protocol(protocolSuffix),
       (stream, connection) => this.serve(stream, connection.remotePeer, handler),
-      { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS },
+      { ...LIMITED_OK, maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS },
     )
   }
 
@@ -153,7 +153,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
       throw new RequestRefusedError(peer, 'not a peer of this network')
     }
     try {
-      const stream = await this.libp2p.dialProtocol(peer, protocol, { signal })
+      const stream = await this.libp2p.dialProtocol(peer, protocol, { ...LIMITED_OK, signal })
       return { stream, lp: frames(stream) }
     } catch (err) {
       if (err instanceof UnsupportedProtocolError) {
