@@ -9,7 +9,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
-import { type Identify, identify } from '@libp2p/identify'
+import { type Identify, type IdentifyPush, identify, identifyPush } from '@libp2p/identify'
 import type { Libp2p, PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
 import { type Ping, ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -67,6 +67,7 @@ export interface RippleNodeInit {
 
 export type RippleServices = {
   identify: Identify
+  identifyPush: IdentifyPush
   ping: Ping
   pubsub: GossipSub
 }
@@ -140,6 +141,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       : [],
     services: {
       identify: identify(),
+      // Tells connected peers (the relay above all) of new addresses, such as a relayed one.
+      identifyPush: identifyPush(),
       ping: ping(),
       pubsub: gossipsub({
         allowedTopics: [identity.opsTopic, identity.signalsTopic],

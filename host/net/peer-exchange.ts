@@ -83,11 +83,10 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
     if (signal.aborted || id.equals(self) || dialling.has(key) || peers.has(id)) return
     if (libp2p.getConnections(id).length > 0) return
     dialling.add(key)
-    libp2p
-      .dial(
-        addrs.map((a) => multiaddr(a)),
-        { signal },
-      )
+    // Kept in the peer store, so libp2p picks among them (relayed ones last) and remembers them.
+    libp2p.peerStore
+      .merge(id, { multiaddrs: addrs.map((a) => multiaddr(a)) })
+      .then(() => libp2p.dial(id, { signal }))
       .catch((err: Error) => log('dial of exchanged %p failed - %e', id, err))
       .finally(() => dialling.delete(key))
   }

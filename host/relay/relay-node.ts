@@ -6,10 +6,11 @@
  * would cut a token stream mid-answer.
  */
 import '../runtime/node20-polyfills.ts'
+import { networkInterfaces } from 'node:os'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { type CircuitRelayService, circuitRelayServer } from '@libp2p/circuit-relay-v2'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -18,6 +19,7 @@ import type { NetworkConfig } from '../config/network-config.ts'
 import { networkIdentity } from '../net/network-identity.ts'
 import { servePeerExchange } from '../net/peer-exchange.ts'
 import { createRequestResponse } from '../net/request-response.ts'
+import { relayAnnounceAddrs } from './announce-addrs.ts'
 import { NetworkMembers } from './network-members.ts'
 
 export interface RelayLimits {
@@ -40,7 +42,10 @@ export interface RelayNodeInit {
   /** The relay's identity: keep it, so the bootstrap addresses peers hold stay valid. */
   privateKey: PrivateKey
   listen: string[]
-  /** The public addresses to advertise (behind a port forward or on a cloud host); default: listen's. */
+  /**
+   * The public addresses to advertise (behind a port forward, say); default: the listen addresses
+   * with a fixed port (a wildcard host as this machine's IPv4 addresses).
+   */
   announce?: string[]
   networks: NetworkConfig[]
   limits?: Partial<RelayLimits>
@@ -82,12 +87,17 @@ export async function startRelayNode(init: RelayNodeInit): Promise<RelayNode> {
     // Started once every network's handlers exist, so no early peer finds the relay mute.
     start: false,
     privateKey: init.privateKey,
-    addresses: { listen: init.listen, announce: init.announce ?? [] },
+    addresses: {
+      listen: init.listen,
+      announce: init.announce ?? relayAnnounceAddrs(init.listen, machineIpv4Addresses()),
+    },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     services: {
       identify: identify(),
+      // Tells connected peers (the relay above all) of new addresses, such as a relayed one.
+      identifyPush: identifyPush(),
       ping: ping(),
       relay: circuitRelayServer({
         reservations: {
@@ -123,4 +133,11 @@ export async function startRelayNode(init: RelayNodeInit): Promise<RelayNode> {
       await libp2p.stop()
     },
   }
+}
+
+function machineIpv4Addresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((addrs) => addrs ?? [])
+    .filter((a) => a.family === 'IPv4' && !a.internal)
+    .map((a) => a.address)
 }
