@@ -264,9 +264,11 @@ async function runDaemon(
   })
   const peersView = async () => {
     const warrants = backend.warrants()
+    const links = backend.links()
     const peers = (await registry.peers()).map((p) => ({
       ...p,
       warrant: warrants.find((w) => w.agent === p.agent) ?? null,
+      link: links.get(p.agent) ?? null,
     }))
     return { peers, warrants }
   }
