@@ -139,7 +139,8 @@ export function withBootstrap(
   extra: readonly string[],
   peers: readonly string[] = [],
 ): NetworkConfig {
-  if (network.libp2p === undefined) return network
+  // A Holochain-backed network finds its peers through its own bootstrap service.
+  if (network.backend !== 'embedded' || network.libp2p === undefined) return network
   const bootstrap = [...new Set([...network.libp2p.bootstrap, ...extra])]
   if (!network.libp2p.mdns && bootstrap.length === 0 && peers.length === 0)
     throw new NoBootstrapPeersError(network.name)
