@@ -13,10 +13,12 @@ import { type Identify, type IdentifyPush, identify, identifyPush } from '@libp2
 import type { Libp2p, PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
 import { type Ping, ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import { webRTC } from '@libp2p/webrtc'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { FsDatastore } from 'datastore-fs'
 import { createLibp2p } from 'libp2p'
 import type { NetworkConfig } from '../config/network-config.ts'
+import { type DirectUpgrade, startDirectUpgrade } from './direct-upgrade.ts'
 import { mdnsDiscovery } from './mdns-discovery.ts'
 import { type NetworkIdentity, networkIdentity } from './network-identity.ts'
 import { createPeerBook, type PeerBook } from './peer-book.ts'
@@ -25,6 +27,7 @@ import { type PeerExchange, startPeerExchange } from './peer-exchange.ts'
 import { privateNetwork } from './private-network.ts'
 import { createRipplePubsub, type RipplePubsub } from './pubsub.ts'
 import { createRequestResponse, type RequestResponse } from './request-response.ts'
+import { DEFAULT_STUN_PORT } from './stun-port.ts'
 
 export interface RippleNodeInit {
   network: NetworkConfig
@@ -108,15 +111,26 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   const discovery: PeerDiscovery[] = []
   const datastore = init.peerStoreDir === undefined ? undefined : new FsDatastore(init.peerStoreDir)
   await datastore?.open()
-  // Each `/p2p-circuit` listen address is one reservation on a relay among the connected peers.
-  const relaySlots = Array.from({ length: config.relay_reservations ?? 0 }, () => '/p2p-circuit')
+  // Each `/p2p-circuit` listen address is one reservation on a relay among the connected peers;
+  // `/webrtc` lets peers reach us directly (signalled over the relay) where the NATs allow.
+  const reservations = config.relay_reservations ?? 0
+  const relaySlots = [
+    ...Array.from({ length: reservations }, () => '/p2p-circuit'),
+    ...(reservations > 0 ? ['/webrtc'] : []),
+  ]
   const libp2p = await createLibp2p<RippleServices>({
     start: false,
     privateKey: init.privateKey,
     datastore,
     addresses: { listen: [...(init.listen ?? config.listen), ...relaySlots] },
     // Circuit relay dials peers behind NAT through a relay (every node can, whether it reserves or not).
-    transports: [tcp(), circuitRelayTransport()],
+    transports: [
+      tcp(),
+      circuitRelayTransport(),
+      ...(reservations > 0
+        ? [webRTC({ rtcConfiguration: { iceServers: stunServers(config.bootstrap, init.peers) } })]
+        : []),
+    ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector: config.psk === null ? undefined : privateNetwork(config.psk),
@@ -161,6 +175,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   const explicitPeers = [...config.bootstrap, ...(init.peers ?? [])]
   let dialer: PeerDialer | undefined
   let exchange: PeerExchange | undefined
+  let upgrade: DirectUpgrade | undefined
 
   const node: RippleNode = {
     libp2p,
@@ -177,6 +192,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       pubsub.start()
       dialer = startPeerDialer(libp2p, { peers: explicitPeers, discovery })
       exchange = await startPeerExchange({ libp2p, peers, rpc, intervalMs: init.peerExchangeIntervalMs })
+      if (reservations > 0) upgrade = startDirectUpgrade(libp2p, peers)
     },
     async stop() {
       if (dialer === undefined) return
@@ -184,6 +200,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       dialer = undefined
       await exchange?.stop()
       exchange = undefined
+      upgrade?.stop()
+      upgrade = undefined
       pubsub.stop()
       rpc.stop()
       await peers.stop()
@@ -193,4 +211,14 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   }
   if (init.start !== false) await node.start()
   return node
+}
+
+/** The STUN responders of the bootstrap peers (`ripple relay` runs one beside each relay). */
+function stunServers(bootstrap: readonly string[], peers: readonly string[] = []): { urls: string }[] {
+  const hosts = new Set<string>()
+  for (const addr of [...bootstrap, ...peers]) {
+    const host = multiaddr(addr).getComponents()[0]
+    if (host?.value !== undefined && ['ip4', 'dns4', 'dns'].includes(host.name)) hosts.add(host.value)
+  }
+  return [...hosts].map((host) => ({ urls: `stun:${host}:${DEFAULT_STUN_PORT}` }))
 }

@@ -18,22 +18,27 @@ export const PeerLinkSchema = z.object({
 })
 export type PeerLink = z.infer<typeof PeerLinkSchema>
 
-/** The link of one connection. */
-export function linkOfConnection(connection: Pick<Connection, 'remoteAddr' | 'timeline'>): PeerLink {
+type LinkedConnection = Pick<Connection, 'remoteAddr' | 'timeline' | 'direct'>
+
+/**
+ * The link of one connection. A WebRTC connection signalled through a relay has the relayed address
+ * (`.../p2p-circuit/webrtc/...`) but carries its data directly: libp2p's `direct` says which.
+ */
+export function linkOfConnection(connection: LinkedConnection): PeerLink {
   const components = connection.remoteAddr.getComponents()
   const circuit = components.findIndex((c) => c.code === CODE_P2P_CIRCUIT)
-  const via =
-    circuit > 0 && components[circuit - 1]?.code === CODE_P2P ? components[circuit - 1]!.value! : null
+  const relayed = circuit !== -1 && !connection.direct
+  const before = components[circuit - 1]
   return {
-    path: circuit === -1 ? 'direct' : 'relayed',
-    via,
+    path: relayed ? 'relayed' : 'direct',
+    via: relayed && before?.code === CODE_P2P ? before.value! : null,
     remote_addr: connection.remoteAddr.toString(),
     opened_at: connection.timeline.open,
   }
 }
 
 /** The link to show for a peer with these open connections: direct first, then the oldest. */
-export function linkOf(connections: readonly Pick<Connection, 'remoteAddr' | 'timeline'>[]): PeerLink | null {
+export function linkOf(connections: readonly LinkedConnection[]): PeerLink | null {
   const links = connections.map(linkOfConnection)
   links.sort((a, b) => (a.path === b.path ? a.opened_at - b.opened_at : a.path === 'direct' ? -1 : 1))
   return links[0] ?? null

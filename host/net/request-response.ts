@@ -6,7 +6,13 @@
  * status byte. A stream carries many request/response pairs in turn: an idle stream is kept per
  * peer and protocol and reused, which is ~10x faster than opening a stream per request.
  */
-import { type Libp2p, type PeerId, type Stream, UnsupportedProtocolError } from '@libp2p/interface'
+import {
+  type Connection,
+  type Libp2p,
+  type PeerId,
+  type Stream,
+  UnsupportedProtocolError,
+} from '@libp2p/interface'
 import { type LengthPrefixedStream, lpStream, UnexpectedEOFError } from '@libp2p/utils'
 import {
   MessageTooLargeError,
@@ -144,16 +150,21 @@ class DefaultRequestResponse implements StoppableRequestResponse {
   }
 
   private async open(peer: PeerId, protocol: string, signal: AbortSignal): Promise<Channel> {
-    try {
-      await this.libp2p.dial(peer, { signal })
-    } catch (err) {
-      throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })
+    // An open connection is used as it is, relayed ones too: libp2p would dial again for a peer it
+    // only reaches through a relay, and a dial that tries WebRTC behind a NAT it cannot cross hangs.
+    let connection = bestConnection(this.libp2p.getConnections(peer))
+    if (connection === undefined) {
+      try {
+        connection = await this.libp2p.dial(peer, { signal })
+      } catch (err) {
+        throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })
+      }
     }
     if (!(await this.peers.whenVerified(peer, signal))) {
       throw new RequestRefusedError(peer, 'not a peer of this network')
     }
     try {
-      const stream = await this.libp2p.dialProtocol(peer, protocol, { ...LIMITED_OK, signal })
+      const stream = await connection.newStream(protocol, { ...LIMITED_OK, signal })
       return { stream, lp: frames(stream) }
     } catch (err) {
       if (err instanceof UnsupportedProtocolError) {
@@ -237,6 +248,12 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     const prefix = `${evt.detail}\n`
     for (const key of this.idle.keys()) if (key.startsWith(prefix)) this.idle.delete(key)
   }
+}
+
+/** An open connection, unlimited ones (direct) before relayed ones. */
+function bestConnection(connections: Connection[]): Connection | undefined {
+  const open = connections.filter((c) => c.status === 'open')
+  return open.find((c) => c.limits === undefined) ?? open[0]
 }
 
 function frames(stream: Stream): LengthPrefixedStream<Stream> {

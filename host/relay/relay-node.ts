@@ -1,6 +1,7 @@
 /**
- * `ripple relay`: a publicly reachable node that is the bootstrap peer of one or more networks and a
- * circuit relay v2 hop for their peers behind NAT. It answers each network's hello and peer exchange
+ * `ripple relay`: a publicly reachable node that is the bootstrap peer of one or more networks, a
+ * circuit relay v2 hop for their peers behind NAT, and a STUN responder (UDP) that tells them their
+ * public mapping for direct WebRTC connections. It answers each network's hello and peer exchange
  * (so peers learn each other's relayed addresses from it), holds no chain, runs no models, and its
  * limits are sized for the mesh: libp2p's defaults (128 KiB or 2 minutes per relayed connection)
  * would cut a token stream mid-answer.
@@ -21,6 +22,7 @@ import { servePeerExchange } from '../net/peer-exchange.ts'
 import { createRequestResponse } from '../net/request-response.ts'
 import { relayAnnounceAddrs } from './announce-addrs.ts'
 import { NetworkMembers } from './network-members.ts'
+import { DEFAULT_STUN_PORT, type StunResponder, startStunResponder } from './stun-responder.ts'
 
 export interface RelayLimits {
   /** Peers holding a slot at once. */
@@ -49,6 +51,8 @@ export interface RelayNodeInit {
   announce?: string[]
   networks: NetworkConfig[]
   limits?: Partial<RelayLimits>
+  /** UDP port of the STUN responder (peers look for DEFAULT_STUN_PORT); null: none. */
+  stunPort?: number | null
 }
 
 export interface RelayNode {
@@ -110,7 +114,10 @@ export async function startRelayNode(init: RelayNodeInit): Promise<RelayNode> {
     },
   })
   const served = new Map<string, NetworkMembers>()
+  let stunServer: StunResponder | undefined
   try {
+    const stunPort = init.stunPort === undefined ? DEFAULT_STUN_PORT : init.stunPort
+    if (stunPort !== null) stunServer = await startStunResponder('0.0.0.0', stunPort)
     for (const network of init.networks) {
       const identity = networkIdentity(network)
       const members = new NetworkMembers(libp2p, identity)
@@ -120,6 +127,7 @@ export async function startRelayNode(init: RelayNodeInit): Promise<RelayNode> {
     }
     await libp2p.start()
   } catch (err) {
+    stunServer?.close()
     await libp2p.stop()
     throw err
   }
@@ -130,6 +138,7 @@ export async function startRelayNode(init: RelayNodeInit): Promise<RelayNode> {
     members: (network) => served.get(network)?.list().length ?? 0,
     async stop() {
       for (const members of served.values()) await members.stop()
+      stunServer?.close()
       await libp2p.stop()
     },
   }

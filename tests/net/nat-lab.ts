@@ -34,6 +34,8 @@ export interface NatLab {
   readonly ns: Readonly<Record<string, string>>
   /** Runs a command in a namespace and answers its stdout; throws on failure. */
   exec(ns: string, command: string, args: readonly string[]): Promise<string>
+  /** UDP packets home `n` sent to other homes' public addresses (not the relay's), through its router. */
+  udpToPeers(home: number): Promise<number>
   /** Starts a long-running process in a namespace; it is killed by destroy(). */
   spawn(ns: string, command: string, args: readonly string[], options?: { cwd?: string }): ChildProcess
   destroy(): Promise<void>
@@ -79,6 +81,16 @@ export async function createNatLab(init: NatLabInit): Promise<NatLab> {
   const lab: NatLab = {
     ns,
     exec: async (name, command, args) => (await inNs(name, command, args)).stdout,
+    async udpToPeers(home) {
+      const { stdout } = await inNs(ns[`router${home}`]!, 'nft', [
+        'list',
+        'counter',
+        'inet',
+        'filter',
+        'udp_to_peers',
+      ])
+      return Number(/packets (\d+)/.exec(stdout)?.[1] ?? Number.NaN)
+    },
     spawn(name, command, args, options = {}) {
       const child = spawn('ip', ['netns', 'exec', name, command, ...args], {
         cwd: options.cwd,
@@ -152,9 +164,11 @@ table ip nat {
   }
 }
 table inet filter {
+  counter udp_to_peers {}
   chain forward {
     type filter hook forward priority filter; policy drop;
     ct state invalid drop
+    iifname "lan" oifname "wan" ip daddr != ${PUBLIC_IP} meta l4proto udp counter name "udp_to_peers" accept
     iifname "lan" oifname "wan" accept
     iifname "wan" oifname "lan" ct state established,related accept
   }

@@ -22,6 +22,7 @@ describe.skipIf(unavailable !== null)(
     beforeAll(async () => {
       mesh = await LabMesh.start({
         homes: 2,
+        nat: 'random',
         relayArgs: ['--data-limit', '128KiB', '--duration-limit', '2m'],
       })
       await Promise.all([mesh.startPeer(1, false), mesh.startPeer(2, true)])

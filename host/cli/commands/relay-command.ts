@@ -10,6 +10,7 @@ import { loadNetworkConfig } from '../../config/network-config.ts'
 import { prepareDataDir } from '../../daemon/data-dir.ts'
 import { peerKeyFromSeed } from '../../net/peer-key.ts'
 import { DEFAULT_RELAY_LIMITS } from '../../relay/relay-node.ts'
+import { DEFAULT_STUN_PORT } from '../../relay/stun-responder.ts'
 import { collectMultiaddr, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'
 import { stopOnSignals } from './stop-on-signals.ts'
 
@@ -21,6 +22,8 @@ interface RelayOptions {
   maxReservations: number
   dataLimit: number
   durationLimit: number
+  stunPort: number
+  stun: boolean
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value]
@@ -58,6 +61,13 @@ export function relayCommand(): Command {
       parseDurationMs,
       DEFAULT_RELAY_LIMITS.durationLimitMs,
     )
+    .option(
+      '--stun-port <port>',
+      'UDP port of the STUN responder peers use to learn their public mapping',
+      parseIntegerIn(1, 65535),
+      DEFAULT_STUN_PORT,
+    )
+    .option('--no-stun', 'no STUN responder (peers then stay on relayed connections)')
     .action(async (options: RelayOptions) => {
       const { startRelayNode } = await import('../../relay/relay-node.ts')
       const networks = await Promise.all((options.network ?? ['testnet']).map((n) => loadNetworkConfig(n)))
@@ -73,6 +83,7 @@ export function relayCommand(): Command {
           dataLimitBytes: options.dataLimit,
           durationLimitMs: options.durationLimit,
         },
+        stunPort: options.stun ? options.stunPort : null,
       })
       stopOnSignals(() => relay.stop())
       const { limits } = relay
@@ -80,6 +91,7 @@ export function relayCommand(): Command {
         `${[
           `ripple: relay ${relay.libp2p.peerId}, data dir ${dataDir.path}`,
           `ripple: serving ${networks.map((n) => n.name).join(', ')}`,
+          ...(options.stun ? [`ripple: STUN on udp port ${options.stunPort}`] : []),
           `ripple: limits ${limits.maxReservations} reservations, ${limits.dataLimitBytes} bytes and ${limits.durationLimitMs} ms per relayed connection`,
           ...relay.multiaddrs().map((ma) => `ripple: listening ${ma}`),
           'ripple: peers join with `ripple up --network <network> --bootstrap <one of the addresses above>`',

@@ -7,10 +7,18 @@ const PEER = '12D3KooWRzG8PzWs1WSWDvyn6XLroB8yupd9zKXebAe6FZbYuzv2'
 const relayed = (open: number) => ({
   remoteAddr: multiaddr(`/ip4/11.0.0.1/tcp/4001/p2p/${RELAY}/p2p-circuit/p2p/${PEER}`),
   timeline: { open },
+  direct: false,
 })
 const direct = (open: number) => ({
   remoteAddr: multiaddr(`/ip4/11.0.0.3/tcp/40123/p2p/${PEER}`),
   timeline: { open },
+  direct: true,
+})
+/** WebRTC signalled through the relay: a relayed address, a direct connection. */
+const webrtc = (open: number) => ({
+  remoteAddr: multiaddr(`/ip4/11.0.0.1/tcp/4001/p2p/${RELAY}/p2p-circuit/webrtc/p2p/${PEER}`),
+  timeline: { open },
+  direct: true,
 })
 
 describe('how a peer is connected', () => {
@@ -22,6 +30,11 @@ describe('how a peer is connected', () => {
       want: { path: 'relayed', via: RELAY, opened_at: 5 },
     },
     { name: 'direct', connections: [direct(7)], want: { path: 'direct', via: null, opened_at: 7 } },
+    {
+      name: 'WebRTC set up through a relay is direct',
+      connections: [relayed(2), webrtc(6)],
+      want: { path: 'direct', via: null, opened_at: 6 },
+    },
     {
       name: 'direct wins over an older relayed connection',
       connections: [relayed(1), direct(9)],
