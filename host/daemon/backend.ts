@@ -92,7 +92,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
       conductor: peer.conductor,
       multiaddrs: () => peer.node.multiaddrs().map((ma) => ma.toString()),
       warrants: () => peer.replication.listWarrants(),
-      links: () => linksByAgent(peer.node.libp2p),
+      links: () => linksByAgent(peer.node.libp2p.getConnections().filter(peer.node.usable)),
       replicationStats: () => peer.replication.stats,
       waitForAction: (hash, timeoutMs) =>
         waitForAction({ store: peer.conductor.store, replication: peer.replication }, hash, timeoutMs),
@@ -135,9 +135,9 @@ async function startHolochain(options: BackendOptions): Promise<DaemonBackend> {
   }
 }
 
-function linksByAgent(libp2p: Libp2p): Map<string, PeerLink> {
+function linksByAgent(connections: Connection[]): Map<string, PeerLink> {
   const byPeer = new Map<string, Connection[]>()
-  for (const connection of libp2p.getConnections()) {
+  for (const connection of connections) {
     const key = connection.remotePeer.toString()
     byPeer.set(key, [...(byPeer.get(key) ?? []), connection])
   }

@@ -10,7 +10,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, type IdentifyPush, identify, identifyPush } from '@libp2p/identify'
-import type { Libp2p, PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
 import { type Ping, ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webRTC } from '@libp2p/webrtc'
@@ -85,6 +85,8 @@ export interface RippleNode {
   readonly rpc: RequestResponse
   /** Dialable addresses, each ending in `/p2p/<peer id>`. */
   multiaddrs(): Multiaddr[]
+  /** Whether an open connection carries streams (a WebRTC one only once it carried one). */
+  usable(connection: Connection): boolean
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -171,11 +173,12 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
 
   const peers = createPeerBook(libp2p, identity, { handshakeTimeoutMs: init.handshakeTimeoutMs })
   const pubsub = createRipplePubsub(libp2p.services.pubsub, identity, peers)
-  const rpc = createRequestResponse(libp2p, identity, peers, { timeoutMs: init.requestTimeoutMs })
+  let upgrade: DirectUpgrade | undefined
+  const usable = (connection: Connection) => upgrade?.usable(connection) ?? true
+  const rpc = createRequestResponse(libp2p, identity, peers, { timeoutMs: init.requestTimeoutMs, usable })
   const explicitPeers = [...config.bootstrap, ...(init.peers ?? [])]
   let dialer: PeerDialer | undefined
   let exchange: PeerExchange | undefined
-  let upgrade: DirectUpgrade | undefined
 
   const node: RippleNode = {
     libp2p,
@@ -185,6 +188,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     pubsub,
     rpc,
     multiaddrs: () => libp2p.getMultiaddrs(),
+    usable,
     async start() {
       if (dialer !== undefined) return
       await peers.start()

@@ -6,9 +6,16 @@
  * mapping per socket that gets through, behind NATs that pick a new port per destination it does
  * not, and the relayed connection simply stays.
  */
-import type { Libp2p, PeerId } from '@libp2p/interface'
-import { CODE_WEBRTC } from '@multiformats/multiaddr'
+import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
+import { CODE_WEBRTC, type Multiaddr } from '@multiformats/multiaddr'
 import type { PeerBook } from './peer-book.ts'
+
+/** How long a new WebRTC connection has to carry a first stream before it is dropped. */
+const PROBE_TIMEOUT_MS = 10_000
+/** Any protocol both sides serve proves the path: ping's. */
+const PROBE_PROTOCOL = '/ipfs/ping/1.0.0'
+
+const isWebRTC = (ma: Multiaddr) => ma.getComponents().some((c) => c.code === CODE_WEBRTC)
 
 /** How long one attempt (signalling + ICE) may take. */
 const ATTEMPT_TIMEOUT_MS = 20_000
@@ -16,6 +23,12 @@ const ATTEMPT_TIMEOUT_MS = 20_000
 const SETTLE_MS = 1_000
 
 export interface DirectUpgrade {
+  /**
+   * False for a WebRTC connection that has not carried a stream yet. The side that answers a WebRTC
+   * dial sees the connection open before ICE got through, and if ICE never does, it is a dead end
+   * until it times out: nothing is sent over it, nor is it shown as the peer's link, until then.
+   */
+  usable(connection: Connection): boolean
   stop(): void
 }
 
@@ -37,13 +50,11 @@ export function startDirectUpgrade(libp2p: Libp2p, peers: PeerBook): DirectUpgra
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
       if (controller.signal.aborted || !relayedOnly(peer)) return
       const stored = await libp2p.peerStore.get(peer)
-      const webrtc = stored.addresses
-        .map((a) => a.multiaddr)
-        .filter((ma) => ma.getComponents().some((c) => c.code === CODE_WEBRTC))
+      const webrtc = stored.addresses.map((a) => a.multiaddr).filter(isWebRTC)
       if (webrtc.length === 0) return
       const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS)])
       const connection = await libp2p.dial(webrtc, { signal })
-      log('direct connection to %p over %a', peer, connection.remoteAddr)
+      log('dialled %p over WebRTC, got %a', peer, connection.remoteAddr)
     } catch (err) {
       log('no direct connection to %p, staying relayed - %e', peer, err)
     } finally {
@@ -51,12 +62,31 @@ export function startDirectUpgrade(libp2p: Libp2p, peers: PeerBook): DirectUpgra
     }
   }
 
+  const confirmed = new WeakSet<Connection>()
+  const probe = async (connection: Connection) => {
+    if (!isWebRTC(connection.remoteAddr)) return
+    try {
+      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)])
+      const stream = await connection.newStream(PROBE_PROTOCOL, { signal })
+      await stream.close()
+      confirmed.add(connection)
+      log('direct connection to %p carries streams', connection.remotePeer)
+    } catch (err) {
+      log('WebRTC connection to %p never carried a stream, dropping it - %e', connection.remotePeer, err)
+      connection.abort(new Error('WebRTC path never opened'))
+    }
+  }
+
   const onConnect = (evt: CustomEvent<PeerId>) => void attempt(evt.detail)
+  const onConnectionOpen = (evt: CustomEvent<Connection>) => void probe(evt.detail)
   peers.addEventListener('peer:connect', onConnect)
+  libp2p.addEventListener('connection:open', onConnectionOpen)
   return {
+    usable: (connection) => !isWebRTC(connection.remoteAddr) || confirmed.has(connection),
     stop() {
       controller.abort()
       peers.removeEventListener('peer:connect', onConnect)
+      libp2p.removeEventListener('connection:open', onConnectionOpen)
     },
   }
 }

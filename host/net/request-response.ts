@@ -53,6 +53,8 @@ export interface RequestResponse {
 export interface RequestResponseInit {
   /** Default per-request timeout. */
   timeoutMs?: number
+  /** Whether an open connection may carry requests yet (a fresh WebRTC one may not); default: all. */
+  usable?: (connection: Connection) => boolean
 }
 
 export interface StoppableRequestResponse extends RequestResponse {
@@ -78,6 +80,7 @@ interface Channel {
 class DefaultRequestResponse implements StoppableRequestResponse {
   private readonly idle = new Map<string, Channel[]>()
   private readonly timeoutMs: number
+  private readonly usable: (connection: Connection) => boolean
 
   constructor(
     private readonly libp2p: Libp2p,
@@ -86,6 +89,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     init: RequestResponseInit,
   ) {
     this.timeoutMs = init.timeoutMs ?? 10_000
+    this.usable = init.usable ?? (() => true)
     peers.addEventListener('peer:disconnect', this.onPeerDisconnect)
   }
 
@@ -152,7 +156,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
   private async open(peer: PeerId, protocol: string, signal: AbortSignal): Promise<Channel> {
     // An open connection is used as it is, relayed ones too: libp2p would dial again for a peer it
     // only reaches through a relay, and a dial that tries WebRTC behind a NAT it cannot cross hangs.
-    let connection = bestConnection(this.libp2p.getConnections(peer))
+    let connection = bestConnection(this.libp2p.getConnections(peer).filter(this.usable))
     if (connection === undefined) {
       try {
         connection = await this.libp2p.dial(peer, { signal })
