@@ -60,8 +60,6 @@ export interface RelayNode {
   readonly limits: RelayLimits
   /** Dialable addresses, each ending in `/p2p/<peer id>`: the bootstrap addresses of its networks. */
   multiaddrs(): string[]
-  /** Peers of `network` that greeted this relay. */
-  members(network: string): number
   stop(): Promise<void>
 }
 
@@ -113,7 +111,7 @@ export async function startRelayNode(init: RelayNodeInit): Promise<RelayNode> {
       }),
     },
   })
-  const served = new Map<string, NetworkMembers>()
+  const served: NetworkMembers[] = []
   let stunServer: StunResponder | undefined
   try {
     const stunPort = init.stunPort === undefined ? DEFAULT_STUN_PORT : init.stunPort
@@ -123,7 +121,7 @@ export async function startRelayNode(init: RelayNodeInit): Promise<RelayNode> {
       const members = new NetworkMembers(libp2p, identity)
       await members.start()
       await servePeerExchange(libp2p, members, createRequestResponse(libp2p, identity, members))
-      served.set(network.name, members)
+      served.push(members)
     }
     await libp2p.start()
   } catch (err) {
@@ -135,9 +133,8 @@ export async function startRelayNode(init: RelayNodeInit): Promise<RelayNode> {
     libp2p,
     limits,
     multiaddrs: () => libp2p.getMultiaddrs().map((ma) => ma.toString()),
-    members: (network) => served.get(network)?.list().length ?? 0,
     async stop() {
-      for (const members of served.values()) await members.stop()
+      for (const members of served) await members.stop()
       stunServer?.close()
       await libp2p.stop()
     },
