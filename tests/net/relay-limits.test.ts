@@ -49,18 +49,18 @@ describe.skipIf(unavailable !== null)(
       const view = JSON.parse(
         (await mesh.cli(home1!, ['task', 'show', latest!.action_hash, '--json'])).stdout,
       ) as TaskView
-      const text = (view.state.results[0]?.entry.output as { text: string }).text
-      // Tokens sent while the connection was down are lost on the way; the CLI says so and prints
-      // the whole answer from the signed result.
-      expect(res.stdout.endsWith(`${printableText(text)}\n`)).toBe(true)
-      expect(view.state.assignments).toHaveLength(1)
       expect(view.state.status).toBe('done')
+      expect(view.state.assignments).toHaveLength(1)
       expect(view.state.results).toHaveLength(1)
       expect(view.state.receipt?.entry.accepted).toBe(true)
-      expect(
-        (view.state.results[0]?.entry.output as { timings: { generated_tokens: number } }).timings
-          .generated_tokens,
-      ).toBeGreaterThan(1000)
+      const output = view.state.results[0]!.entry.output as {
+        text: string
+        timings: { generated_tokens: number }
+      }
+      expect(output.timings.generated_tokens).toBeGreaterThan(1000)
+      // Tokens sent while the connection was down are lost on the way; the CLI says so and prints
+      // the whole answer from the signed result.
+      expect(res.stdout.endsWith(`${printableText(output.text)}\n`)).toBe(true)
       const after = await mesh.waitForPeer(home1!, home2!, relayedLink)
       expect(after.link!.opened_at).toBeGreaterThan(before.link!.opened_at)
     })
