@@ -75,6 +75,13 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
   const { signal } = controller
   const dialling = new Set<string>()
   const self = libp2p.peerId
+  // Peer store writes still running when the node stops would land in a data dir being removed.
+  const pending = new Set<Promise<unknown>>()
+  const track = (work: Promise<unknown>) => {
+    pending.add(work)
+    const done = () => pending.delete(work)
+    work.then(done, done)
+  }
 
   await servePeerExchange(libp2p, peers, rpc)
 
@@ -84,8 +91,9 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
     if (libp2p.getConnections(id).length > 0) return
     dialling.add(key)
     // Kept in the peer store, so libp2p picks among them (relayed ones last) and remembers them.
-    libp2p.peerStore
-      .merge(id, { multiaddrs: addrs.map((a) => multiaddr(a)) })
+    const merged = libp2p.peerStore.merge(id, { multiaddrs: addrs.map((a) => multiaddr(a)) })
+    track(merged)
+    merged
       .then(() => libp2p.dial(id, { signal }))
       .catch((err: Error) => log('dial of exchanged %p failed - %e', id, err))
       .finally(() => dialling.delete(key))
@@ -111,9 +119,11 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
 
   const onConnect = (evt: CustomEvent<PeerId>) => {
     const peer = evt.detail
-    libp2p.peerStore
-      .merge(peer, { tags: { [KEEP_ALIVE]: { value: 1, ttl: KEEP_ALIVE_TTL_MS } } })
-      .catch((err: Error) => log('could not tag %p keep-alive - %e', peer, err))
+    track(
+      libp2p.peerStore
+        .merge(peer, { tags: { [KEEP_ALIVE]: { value: 1, ttl: KEEP_ALIVE_TTL_MS } } })
+        .catch((err: Error) => log('could not tag %p keep-alive - %e', peer, err)),
+    )
     void ask(peer)
   }
   peers.addEventListener('peer:connect', onConnect)
@@ -127,6 +137,7 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
       clearInterval(timer)
       peers.removeEventListener('peer:connect', onConnect)
       await rpc.unhandle(PEER_EXCHANGE_PROTOCOL_SUFFIX)
+      await Promise.allSettled([...pending])
     },
   }
 }

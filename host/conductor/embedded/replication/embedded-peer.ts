@@ -60,8 +60,9 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
     loopbackTuning: init.loopbackTuning,
     handshakeTimeoutMs: init.handshakeTimeoutMs,
     peerExchangeIntervalMs: init.peerExchangeIntervalMs,
-    // Peers met before are remembered with the data and redialled at the next start.
-    peerStoreDir: join(init.dataDir, 'peers'),
+    // Without mDNS (internet networks), peers met before are remembered with the data and redialled
+    // at the next start; on a LAN, mDNS finds them again anyway.
+    peerStoreDir: init.network.libp2p?.mdns === false ? join(init.dataDir, 'peers') : undefined,
     start: false,
   })
   let conductor: EmbeddedConductor | undefined
