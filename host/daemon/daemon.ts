@@ -278,6 +278,9 @@ async function runDaemon(
     replication: backend.replicationStats,
   })
   models.onLoaded((name, loadMs) => metrics.modelLoaded(name, loadMs))
+  // Tasks submitted here, through `/api` or `/v1`, end in the metrics.
+  const trackSubmitted = (hash: string) =>
+    trackTask(scheduler, metrics, hash, (err) => logger.warn({ err }, 'task metrics failed'))
   const api = new ApiServer({
     host: options.apiHost ?? '127.0.0.1',
     port: options.apiPort,
@@ -307,8 +310,7 @@ async function runDaemon(
     tasks: {
       scheduler,
       workers,
-      onSubmitted: (hash) =>
-        trackTask(scheduler, metrics, hash, (err) => logger.warn({ err }, 'task metrics failed')),
+      onSubmitted: trackSubmitted,
     },
     policies,
     artifacts: artifacts ?? undefined,
@@ -325,11 +327,17 @@ async function runDaemon(
       return model
     },
     openai: {
-      inference: new MeshInference({ scheduler, workers, peers: async () => (await peersView()).peers }),
+      inference: new MeshInference({
+        scheduler,
+        workers,
+        peers: async () => (await peersView()).peers,
+        onSubmitted: trackSubmitted,
+      }),
     },
     feed: new LiveFeed({
       peers: peersView,
       tasks: () => scheduler.list(),
+      ...(artifacts ? { artifacts: () => artifacts.list() } : {}),
       models: () => models.list(),
       onModelsChange: (listener) => models.onChange(listener),
       logger: logger.child({ component: 'live-feed' }),

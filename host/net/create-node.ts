@@ -157,7 +157,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       : [],
     services: {
       identify: identify(),
-      // Tells connected peers (the relay above all) of new addresses, such as a relayed one.
+      // Tells connected peers of new protocols (bitswap starting after they identified this node)
+      // and new addresses (a relayed one, which the relay passes on to others).
       identifyPush: identifyPush(),
       ping: ping(),
       pubsub: gossipsub({
