@@ -193,10 +193,11 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     async start() {
       if (dialer !== undefined) return
       await peers.start()
+      // Before libp2p starts, like the hello handler, so no peer finds it missing.
+      exchange = await startPeerExchange({ libp2p, peers, rpc, intervalMs: init.peerExchangeIntervalMs })
       await libp2p.start()
       pubsub.start()
       dialer = startPeerDialer(libp2p, { peers: explicitPeers, discovery })
-      exchange = await startPeerExchange({ libp2p, peers, rpc, intervalMs: init.peerExchangeIntervalMs })
       if (reservations > 0) upgrade = startDirectUpgrade(libp2p, peers)
     },
     async stop() {
