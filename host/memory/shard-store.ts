@@ -207,6 +207,11 @@ export class ShardStore {
     })
   }
 
+  /** When the newest write held was made (tombstones included); null when the shard is empty. */
+  newest(): number | null {
+    return (this.#db.prepare('SELECT max(updated_at) AS t FROM docs').get() as { t: number | null }).t
+  }
+
   /** Writes (tombstones included) after `(updated_at, id)`, oldest first: a snapshot's pages, a catch-up. */
   changesAfter(after: { updated_at: number; id: string }, limit: number): DocWrite[] {
     const rows = this.#db
