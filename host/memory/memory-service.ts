@@ -125,12 +125,18 @@ const CHANGES_PAGE = 1000
 const EMBED_BATCH = 256
 const DEFAULT_RECONCILE_MS = 2000
 const DEFAULT_SNAPSHOT_AFTER = 2000
+/** A query waits this long for one holder before asking the next replica. */
+const QUERY_TIMEOUT_MS = 3000
+/** A holder that failed a query is asked last for this long (it may be gone; the registry says so later). */
+const SUSPECT_MS = 30_000
 
 export class MemoryService {
   readonly #init: MemoryServiceInit
   readonly #holdings: ShardHoldings
   readonly #announced = new Set<string>()
   readonly #catchingUp = new Map<string, Promise<void>>()
+  /** Holders that failed a query lately, until when. */
+  readonly #suspects = new Map<string, number>()
   #collections: EntryRecord<Collection>[] = []
   #timer: NodeJS.Timeout | null = null
   #reconciling: Promise<void> | null = null
@@ -312,9 +318,11 @@ export class MemoryService {
         }
         for (const agent of holders) {
           try {
-            const reply = await this.#ask(agent, request, options.signal)
+            const reply = await this.#ask(agent, request, options.signal, QUERY_TIMEOUT_MS)
             if (reply.op === 'query') return { shard, hits: reply.hits.map((h) => ({ ...h, shard })) }
           } catch (err) {
+            options.signal?.throwIfAborted()
+            this.#suspects.set(agent, Date.now() + SUSPECT_MS)
             // This replica could not answer (gone, not caught up): the next one does.
             this.#init.logger.debug({ err, shard, agent }, 'memory query: a holder failed, trying the next')
           }
@@ -542,10 +550,17 @@ export class MemoryService {
   }
 
   /** Asks a holder (this peer directly, others over the transport). */
-  async #ask(agent: string, request: MemoryRequest, signal?: AbortSignal): Promise<MemoryReply> {
+  async #ask(
+    agent: string,
+    request: MemoryRequest,
+    signal?: AbortSignal,
+    timeoutMs?: number,
+  ): Promise<MemoryReply> {
     if (agent === this.#init.conductor.agentPubKey)
       return this.#holdings.serve(request, (h) => this.#byHash(h))
-    return decodeReply(await this.#init.transport.request(agent, encodeRequest(request), signal))
+    return decodeReply(
+      await this.#init.transport.request(agent, encodeRequest(request), { signal, timeoutMs }),
+    )
   }
 
   async #answer(bytes: Uint8Array): Promise<Uint8Array> {

@@ -11,7 +11,12 @@ import { MEMORY_PROTOCOL } from './memory-wire.ts'
 export interface MemoryTransport {
   /** Serve requests from peers (the handler's answer, or its error, goes back to the asker). */
   serve(handler: (request: Uint8Array, from: string) => Promise<Uint8Array>): Promise<void>
-  request(agent: string, request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array>
+  /** Rejects when the peer does not answer within `timeoutMs` (default: the transport's). */
+  request(
+    agent: string,
+    request: Uint8Array,
+    options?: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<Uint8Array>
   stop(): Promise<void>
 }
 
@@ -23,8 +28,8 @@ export function peerOfAgent(agent: string) {
 export function rpcMemoryTransport(rpc: RequestResponse, timeoutMs = 30_000): MemoryTransport {
   return {
     serve: (handler) => rpc.handle(MEMORY_PROTOCOL, (request, peer) => handler(request, peer.toString())),
-    request: (agent, request, signal) =>
-      rpc.request(peerOfAgent(agent), MEMORY_PROTOCOL, request, { signal, timeoutMs }),
+    request: (agent, request, options = {}) =>
+      rpc.request(peerOfAgent(agent), MEMORY_PROTOCOL, request, { timeoutMs, ...options }),
     stop: () => rpc.unhandle(MEMORY_PROTOCOL),
   }
 }

@@ -56,9 +56,12 @@ export function fromWire(w: WireWrite): DocWrite {
   return { ...w, vector: w.vector && floatsOf(w.vector) }
 }
 
-/** The float32s of `bytes` (copied: msgpack's views need not be 4-byte aligned). */
+/**
+ * The float32s of `bytes`, copied: msgpack's views need not be 4-byte aligned, and a Node Buffer's
+ * `slice` is a view into a shared pool, so `new Uint8Array(bytes)` makes the copy.
+ */
 export function floatsOf(bytes: Uint8Array): Float32Array {
-  return new Float32Array(bytes.slice().buffer, 0, Math.floor(bytes.byteLength / 4))
+  return new Float32Array(new Uint8Array(bytes).buffer, 0, Math.floor(bytes.byteLength / 4))
 }
 
 export function encodeRequest(request: MemoryRequest): Uint8Array {
