@@ -72,7 +72,7 @@ export function checkMetadata(metadata: Metadata | MetadataFilter, field: string
   if (keys.length > MEMORY_LIMITS.metadataKeys) {
     throw new InvalidMemoryInputError(field, `has ${keys.length} keys; at most ${MEMORY_LIMITS.metadataKeys}`)
   }
-  const bytes = Buffer.byteLength(JSON.stringify(metadata))
+  const bytes = new TextEncoder().encode(JSON.stringify(metadata)).length
   if (bytes > MEMORY_LIMITS.metadataBytes) {
     throw new InvalidMemoryInputError(
       field,

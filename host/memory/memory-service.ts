@@ -29,6 +29,7 @@ import {
 } from './memory-input.ts'
 import { mergeTopK, placeShards, planQuery, shardOf, shardsOf } from './memory-plan.ts'
 import type { MemoryTransport } from './memory-transport.ts'
+import type { CollectionDetail, CollectionView, QueryResult, WriteResult } from './memory-views.ts'
 import {
   decodeReply,
   decodeRequest,
@@ -40,7 +41,7 @@ import {
   toWire,
 } from './memory-wire.ts'
 import { CLOCK_SLACK_MS, type KnownCollection, ShardHoldings } from './shard-holdings.ts'
-import type { DocWrite, Metadata } from './shard-store.ts'
+import type { DocWrite } from './shard-store.ts'
 
 /** A live peer that serves memory, with its load (0..1) to route queries by. */
 export interface MemoryPeer {
@@ -75,43 +76,6 @@ export interface MemoryServiceInit {
   /** Writes to a shard after which its first holder publishes a snapshot; default 2,000. */
   snapshotAfterWrites?: number
   logger: Logger
-}
-
-export interface ShardView {
-  shard: number
-  /** Where placement puts it now (live peers that serve memory). */
-  holders: string[]
-  /** Agents that announced holding it (a ShardHolder entry). */
-  announced: string[]
-  /** This peer's copy, when it holds one. */
-  here: { ready: boolean; docs: number } | null
-}
-
-export interface CollectionView {
-  name: string
-  action_hash: string
-  author: string
-  created_at: number
-  collection: Collection
-}
-
-export interface UpsertResult {
-  upserted: number
-  /** Per shard written to: how many of its holders took the write. */
-  shards: { shard: number; holders: number; written: number }[]
-}
-
-export interface QueryHit {
-  id: string
-  distance: number
-  metadata: Metadata
-  shard: number
-}
-
-export interface QueryResult {
-  hits: QueryHit[]
-  shards_answered: number[]
-  shards_missing: number[]
 }
 
 export interface WriteOptions {
@@ -189,7 +153,7 @@ export class MemoryService {
   }
 
   /** A collection and where each of its shards is. */
-  async show(name: string): Promise<CollectionView & { shards: ShardView[] }> {
+  async show(name: string): Promise<CollectionDetail> {
     const record = await this.#get(name)
     const placement = await this.#placement(record)
     const announced = await this.#init.conductor.callZome(
@@ -214,7 +178,7 @@ export class MemoryService {
   // ---- writes and reads ----
 
   /** Checks every document first (nothing is sent when one is wrong), embeds texts, writes to every holder. */
-  async upsert(name: string, docs: readonly MemoryDoc[], options: WriteOptions = {}): Promise<UpsertResult> {
+  async upsert(name: string, docs: readonly MemoryDoc[], options: WriteOptions = {}): Promise<WriteResult> {
     const record = await this.#get(name)
     const collection = record.entry
     if (docs.length === 0) throw new InvalidMemoryInputError('docs', 'give at least one document')
@@ -262,7 +226,7 @@ export class MemoryService {
     )
   }
 
-  async delete(name: string, ids: readonly string[], options: WriteOptions = {}): Promise<UpsertResult> {
+  async delete(name: string, ids: readonly string[], options: WriteOptions = {}): Promise<WriteResult> {
     const record = await this.#get(name)
     if (ids.length === 0) throw new InvalidMemoryInputError('ids', 'give at least one id')
     for (const [i, id] of ids.entries()) {
@@ -486,7 +450,7 @@ export class MemoryService {
     record: EntryRecord<Collection>,
     writes: readonly DocWrite[],
     options: WriteOptions,
-  ): Promise<UpsertResult> {
+  ): Promise<WriteResult> {
     const { shard_count } = record.entry
     const byShard = new Map<number, DocWrite[]>()
     for (const w of writes) {
@@ -526,7 +490,7 @@ export class MemoryService {
         return { shard, holders: holders.length, written }
       }),
     )
-    return { upserted: writes.length, shards: shards.sort((a, b) => a.shard - b.shard) }
+    return { written: writes.length, shards: shards.sort((a, b) => a.shard - b.shard) }
   }
 
   async #embed(
