@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { HierarchicalNSW } from 'hnswlib-node'
+import hnswlib from 'hnswlib-node'
 import type { Metric } from '../../zomes-bindings/index.ts'
 import type { Logger } from '../log/logger.ts'
 import { ensurePrivateFileSync, tightenIfPresentSync } from '../storage/private-files.ts'
@@ -86,6 +86,10 @@ interface DocRow {
   metadata: string
   updated_at: number
 }
+
+// A CommonJS addon: Node's ESM loader gives its exports as the default export only.
+const { HierarchicalNSW } = hnswlib
+type HierarchicalNSW = InstanceType<typeof HierarchicalNSW>
 
 const SPACES: Record<Metric, 'cosine' | 'l2' | 'ip'> = { cosine: 'cosine', l2: 'l2', ip: 'ip' }
 
