@@ -64,12 +64,10 @@ async function allReady(peers: MemoryPlayer[], name: string): Promise<void> {
   const deadline = Date.now() + 60_000
   for (;;) {
     const views = await Promise.all(peers.map((p) => p.memory.show(name).catch(() => null)))
-    const ready = views.every(
-      (v, i) =>
-        v !== null &&
-        v.shards.every(
-          (s) => !s.holders.includes(peers[i]?.player.agentPubKey ?? '') || s.here?.ready === true,
-        ),
+    const ready = views.every((v, i) =>
+      v?.shards.every(
+        (s) => !s.holders.includes(peers[i]?.player.agentPubKey ?? '') || s.here?.ready === true,
+      ),
     )
     if (ready) return
     if (Date.now() > deadline)
