@@ -1,6 +1,6 @@
 /**
- * Who may call what. The management API (`/api/...`) and MCP (`/mcp`, whose tools call `/api` with
- * the caller's credential) take the daemon's token only. The inference endpoint (`/v1`) takes the
+ * Who may call what. The management API (`/api/...`) takes the daemon's token only. The inference
+ * endpoint (`/v1`) and MCP (`/mcp`, where a key's session gets only the tools its key allows) take the
  * token or an API key (`ripple keys create`), sent as
  * `Authorization: Bearer <key>` or Anthropic's `x-api-key: <key>`; a key may be scoped to models
  * (checked by the route, which knows the model). With `requireKeys` (an API open beyond loopback),
@@ -31,14 +31,14 @@ export interface AuthInit {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set on endpoint requests (`/v1`) once authenticated. */
+    /** Set on endpoint requests (`/v1`, `/mcp`) once authenticated. */
     caller: Caller | null
   }
 }
 
 /** Paths that take API keys. */
 export function isEndpointPath(url: string): boolean {
-  return /^\/v1(\/|\?|$)/.test(url)
+  return /^\/(v1|mcp)(\/|\?|$)/.test(url)
 }
 
 export function isLoopback(address: string | undefined): boolean {
@@ -54,9 +54,7 @@ export async function authenticate(
   headers: IncomingHttpHeaders,
   remoteAddress: string | undefined,
 ): Promise<Caller | EndpointError> {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1]
-  const apiKey = headers['x-api-key']
-  const secret = bearer ?? (typeof apiKey === 'string' ? apiKey.trim() : undefined)
+  const secret = presentedSecret(headers)
   if (!secret) {
     return new EndpointError(
       401,
@@ -68,6 +66,13 @@ export async function authenticate(
   if (tokenAllowed && timingSafeEqual(digest(secret), digest(init.token))) return { key: null }
   const check = await init.keys.check(secret)
   return check.ok ? { key: check.key } : new EndpointError(401, 'invalid_api_key', check.reason)
+}
+
+/** The secret a request carries: `Authorization: Bearer <it>` or Anthropic's `x-api-key: <it>`. */
+export function presentedSecret(headers: IncomingHttpHeaders): string | undefined {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1]
+  const apiKey = headers['x-api-key']
+  return bearer ?? (typeof apiKey === 'string' ? apiKey.trim() : undefined)
 }
 
 /** The `onRequest` hook for the whole API. */
@@ -85,6 +90,8 @@ export function apiAuth(init: AuthInit) {
       return
     }
     reply.header('www-authenticate', 'Bearer')
+    if (request.url.startsWith('/mcp'))
+      return sendError(reply, caller.status, 'UnauthorizedError', caller.message)
     return reply
       .code(caller.status)
       .type('application/json')

@@ -162,6 +162,7 @@ export class ApiServer implements Startable {
     registerModelsRoute(this.app, init.models)
     registerMcpRoute(this.app, {
       apiUrl: () => this.url,
+      token: init.token,
       version: () => init.status().version,
       extraHostNames: [init.host],
     })

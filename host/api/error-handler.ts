@@ -77,6 +77,7 @@ function mapError(err: FastifyError & Record<string, unknown>, body: unknown): M
     case 'ArtifactMismatchError':
       return { status: 422, name: err.name, details: { field: err.field } }
     case 'PinQuotaExceededError':
+    case 'DiskFullError':
       return { status: 507, name: err.name }
     case 'InvalidMemoryInputError':
       return { status: 400, name: err.name, details: { field: err.field } }

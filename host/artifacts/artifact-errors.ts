@@ -56,3 +56,24 @@ export class PinQuotaExceededError extends Error {
     this.name = 'PinQuotaExceededError'
   }
 }
+
+/** The disk under this peer's IPFS store filled up while pinning; what it already kept stays. */
+export class DiskFullError extends Error {
+  static override readonly name = 'DiskFullError'
+  /** `cid`: what was being pinned; null for new content being added. */
+  constructor(readonly cid: string | null) {
+    super(
+      `cannot keep ${cid ?? 'the new content'}: the disk under this peer's IPFS store is full (what it already keeps stays)`,
+    )
+    this.name = 'DiskFullError'
+  }
+}
+
+/** Whether an error (or one it wraps) is the OS saying the disk is full. */
+export function isDiskFull(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 5) return false
+  const e = err as { code?: unknown; cause?: unknown; errors?: unknown; message?: unknown }
+  if (e.code === 'ENOSPC' || (typeof e.message === 'string' && e.message.includes('ENOSPC'))) return true
+  if (Array.isArray(e.errors) && e.errors.some((inner) => isDiskFull(inner, depth + 1))) return true
+  return isDiskFull(e.cause, depth + 1)
+}

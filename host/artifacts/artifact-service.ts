@@ -14,7 +14,9 @@ import {
   ArtifactMismatchError,
   ArtifactNotFoundError,
   ContentUnavailableError,
+  DiskFullError,
   InvalidCidError,
+  isDiskFull,
   PinQuotaExceededError,
 } from './artifact-errors.ts'
 import { ContentMeter, idleTimeout } from './content-meter.ts'
@@ -84,6 +86,7 @@ export class ArtifactService {
   readonly #maxBytes: number
   readonly #onMismatch: ArtifactServiceInit['onMismatch']
   readonly #logger: Logger
+  readonly #replicas = new Set<string>()
 
   constructor(init: ArtifactServiceInit) {
     this.ipfs = init.ipfs
@@ -105,11 +108,14 @@ export class ArtifactService {
     options: Pick<AddArtifactOptions, 'profile' | 'signal' | 'onProgress'> = {},
   ): Promise<ImportedContent> {
     const meter = new ContentMeter(options.onProgress)
-    const cid = await this.ipfs.add(meter.through(content), {
-      profile: options.profile ?? DEFAULT_IMPORT_PROFILE,
-      signal: options.signal,
+    const cid = await this.#whileDiskHolds(null, async () => {
+      const added = await this.ipfs.add(meter.through(content), {
+        profile: options.profile ?? DEFAULT_IMPORT_PROFILE,
+        signal: options.signal,
+      })
+      await this.ipfs.pin(added, { signal: options.signal })
+      return added
     })
-    await this.ipfs.pin(cid, { signal: options.signal })
     return { cid: cid.toString(), size: meter.bytes, sha256: meter.sha256() }
   }
 
@@ -141,21 +147,34 @@ export class ArtifactService {
     return { artifact: record.entry, bytes: this.#checked(record, options) }
   }
 
-  /** Fetches (checked), pins and commits to keep it; nothing happens if this peer already does. */
-  async pin(cidText: string, options: ReadOptions = {}): Promise<ArtifactView> {
+  /**
+   * Fetches (checked), pins and commits to keep it; nothing happens if this peer already does.
+   * `replica`: pinned only to keep the replication (released again when surplus); a pin without it
+   * is the user's and stays.
+   */
+  async pin(cidText: string, options: ReadOptions & { replica?: boolean } = {}): Promise<ArtifactView> {
     const record = await this.#artifact(cidText)
     const cid = parseCid(cidText)
     if (!(await this.ipfs.isPinned(cid))) {
       const room = this.room(await this.list())
       if (record.entry.size > room) throw new PinQuotaExceededError(cidText, record.entry.size, room)
-      // Reading stores every block here, checked, before anything is promised.
-      for await (const _ of this.#checked(record, options)) {
-        // drained: the blocks are what is wanted
-      }
-      await this.ipfs.pin(cid, { signal: options.signal })
+      await this.#whileDiskHolds(cid, async () => {
+        // Reading stores every block here, checked, before anything is promised.
+        for await (const _ of this.#checked(record, options)) {
+          // drained: the blocks are what is wanted
+        }
+        await this.ipfs.pin(cid, { signal: options.signal })
+      })
     }
     await this.#commitPin(cidText, record.action_hash)
+    if (options.replica) this.#replicas.add(cidText)
+    else this.#replicas.delete(cidText)
     return this.show(cidText)
+  }
+
+  /** CIDs pinned here only as replicas, in this run (a pin from before a restart counts as the user's). */
+  get replicas(): ReadonlySet<string> {
+    return this.#replicas
   }
 
   /** Releases this peer's commitments for the CID, unpins it and removes the blocks nothing else needs. */
@@ -165,16 +184,25 @@ export class ArtifactService {
       await this.#conductor.callZome('artifact_index', 'release_pin', pin.action_hash)
     }
     await this.ipfs.unpin(cid)
+    this.#replicas.delete(cidText)
     await this.ipfs.gc()
     return this.show(cidText)
   }
 
   /** Bytes this peer may still pin: its quota less the artifacts it keeps. */
   room(views: readonly ArtifactView[]): number {
-    const kept = views
+    return Math.max(0, this.#maxBytes - this.#kept(views))
+  }
+
+  /** Bytes this peer keeps beyond its quota (after the quota was lowered); 0 when within it. */
+  excess(views: readonly ArtifactView[]): number {
+    return Math.max(0, this.#kept(views) - this.#maxBytes)
+  }
+
+  #kept(views: readonly ArtifactView[]): number {
+    return views
       .filter((v) => v.holders.some((h) => h.author === this.#conductor.agentPubKey))
       .reduce((sum, v) => sum + v.artifact.entry.size, 0)
-    return Math.max(0, this.#maxBytes - kept)
   }
 
   get agent(): string {
@@ -222,6 +250,19 @@ export class ArtifactService {
     this.#logger.warn({ cid: artifact.cid, author: record.author, err: mismatch.message }, 'artifact refused')
     if (record.author !== this.#conductor.agentPubKey) this.#onMismatch?.(record, mismatch)
     throw mismatch
+  }
+
+  /** Runs a write into the store; a full disk ends it as DiskFullError, with its partial blocks removed. */
+  async #whileDiskHolds<T>(cid: CID | null, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write()
+    } catch (err) {
+      if (!isDiskFull(err)) throw err
+      // The blocks that did arrive would only keep the disk full: nothing pinned needs them.
+      if (cid !== null) await this.ipfs.unpin(cid).catch(() => {})
+      await this.ipfs.gc().catch(() => {})
+      throw new DiskFullError(cid?.toString() ?? null)
+    }
   }
 
   async #artifact(cidText: string): Promise<EntryRecord<Artifact>> {

@@ -1,16 +1,18 @@
 /**
  * Keeps artifacts at their replication factor from this peer's side: each round (on a timer, and
  * when artifact_index records arrive) it plans with `planReplication` and pins what falls to it,
- * one at a time. An artifact whose bytes do not match it is never tried again here.
+ * one at a time. An artifact whose bytes do not match it is never tried again here. What it pinned
+ * only to replicate it releases again when the artifact turns out to have more holders than asked,
+ * and when it keeps more than its quota (lowered since) it releases until it fits.
  */
 import type { DnaName } from '../../zomes-bindings/index.ts'
 import type { Startable } from '../daemon/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import type { ArtifactService } from './artifact-service.ts'
-import { planReplication } from './replication-plan.ts'
+import { planRelease, planReplication, planTrim } from './replication-plan.ts'
 
 export interface ReplicationKeeperInit {
-  artifacts: Pick<ArtifactService, 'list' | 'pin' | 'room' | 'agent'>
+  artifacts: Pick<ArtifactService, 'list' | 'pin' | 'unpin' | 'room' | 'excess' | 'agent' | 'replicas'>
   /** Agents not offline (past the network's timeout), this one included. */
   alivePeers: () => Promise<string[]>
   onRecordsStored?: (dna: DnaName, listener: () => void) => () => void
@@ -81,6 +83,7 @@ export class ReplicationKeeper implements Startable {
       .filter((v) => !this.#refused.has(v.artifact.entry.cid))
       .map((v) => ({
         cid: v.artifact.entry.cid,
+        author: v.artifact.author,
         size: v.artifact.entry.size,
         replication: v.artifact.entry.replication,
         holders: v.holders.map((h) => h.author),
@@ -106,12 +109,27 @@ export class ReplicationKeeper implements Startable {
     for (const cid of picks) {
       if (this.#stopped) return
       try {
-        await artifacts.pin(cid, { signal: this.#abort.signal })
+        await artifacts.pin(cid, { signal: this.#abort.signal, replica: true })
         logger.info({ cid }, 'replicated artifact')
       } catch (err) {
         if ((err as Error).name === 'ArtifactMismatchError') this.#refused.add(cid)
         logger.warn({ err, cid }, 'could not replicate artifact')
       }
+    }
+    const trims = planTrim({ self: artifacts.agent, alive, artifacts: planned, replicas: artifacts.replicas })
+    const releases = planRelease({
+      self: artifacts.agent,
+      alive,
+      artifacts: planned,
+      excess: artifacts.excess(views),
+    })
+    for (const cid of new Set([...trims, ...releases])) {
+      if (this.#stopped) return
+      await artifacts.unpin(cid)
+      logger.info(
+        { cid, why: trims.includes(cid) ? 'surplus replica' : 'over the quota' },
+        'released an artifact',
+      )
     }
   }
 }

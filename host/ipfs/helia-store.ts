@@ -9,7 +9,6 @@ import { withBitswap } from '@helia/bitswap'
 import { type AddOptions, type UnixFS, unixfs } from '@helia/unixfs'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
-import { FsBlockstore } from 'blockstore-fs'
 import { FsDatastore } from 'datastore-fs'
 import { createHeliaLight, type Helia } from 'helia'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
@@ -18,6 +17,7 @@ import drain from 'it-drain'
 import type { CID } from 'multiformats/cid'
 import { type ImportProfile, PROFILE_SETTINGS } from './import-profile.ts'
 import type { AddContentOptions, CatOptions, IpfsStore } from './ipfs-store.ts'
+import { TidyFsBlockstore } from './tidy-fs-blockstore.ts'
 
 export interface HeliaStoreInit {
   /** The peer's node; Helia neither starts nor stops it. */
@@ -27,7 +27,7 @@ export interface HeliaStoreInit {
 }
 
 export async function startHeliaStore(init: HeliaStoreInit): Promise<IpfsStore & { helia: Helia }> {
-  const blockstore = new FsBlockstore(join(init.dir, 'blocks'))
+  const blockstore = new TidyFsBlockstore(join(init.dir, 'blocks'))
   const datastore = new FsDatastore(join(init.dir, 'datastore'))
   await blockstore.open()
   await datastore.open()

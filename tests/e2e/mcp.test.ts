@@ -5,6 +5,7 @@
  * over HTTP it talks to `/mcp` on the asker's API listener.
  */
 
+import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -15,7 +16,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient } from '../../host/api/client/index.ts'
 import { readDaemonFile } from '../../host/daemon/daemon-file.ts'
-import { type NamedRipple, REPO_ROOT, RIPPLE_BIN, startAskerAndRunner } from './ripple-process.ts'
+import { type NamedRipple, REPO_ROOT, RIPPLE_BIN, runRipple, startAskerAndRunner } from './ripple-process.ts'
 
 let root: string
 let asker: NamedRipple
@@ -26,10 +27,13 @@ let stdio: Client
 let http: Client
 
 const TOOLS = [
+  'add_artifact',
   'cancel_task',
   'embed',
   'generate_text',
+  'get_artifact',
   'get_task',
+  'list_artifacts',
   'list_models',
   'list_peers',
   'mesh_status',
@@ -272,6 +276,66 @@ describe('ripple MCP server (SDK client, two ripple up processes)', { timeout: 1
     expect(after).toMatchObject({ status: 'cancelled', why: 'nobody can run it' })
   })
 
+  it('adds an artifact that the other peer then keeps, reads it back as a tool and as a resource', async () => {
+    const notes = `# notes from an agent\n${'every line counts\n'.repeat(200)}`
+    const added = jsonOf<{ cid: string; sha256: string; holders: string[]; mime_type: string }>(
+      await stdio.callTool({
+        name: 'add_artifact',
+        arguments: { name: 'notes.md', text: notes, mime_type: 'text/markdown', replication: 2 },
+      }),
+    )
+    expect(added.cid).toMatch(/^bafk/)
+    expect(added.sha256).toBe(createHash('sha256').update(notes).digest('hex'))
+    expect(added.holders).toEqual([asker.agent])
+    // Replication 2: the runner takes the second copy by itself.
+    const runnerApi = new ApiClient({
+      baseUrl: (await readDaemonFile(runner.dataDir))!.api_url,
+      token: (await readFile(join(runner.dataDir, 'api-token'), 'utf8')).trim(),
+    })
+    for (const deadline = Date.now() + 60_000; ; ) {
+      const view = await runnerApi.showArtifact(added.cid).catch(() => null)
+      if (view?.holders.some((h) => h.author === runner.agent)) break
+      if (Date.now() > deadline) throw new Error('the runner never took the second copy')
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+
+    const got = jsonOf<{ text: string; holders: string[] }>(
+      await http.callTool({ name: 'get_artifact', arguments: { cid: added.cid } }),
+    )
+    expect(got.text).toBe(notes)
+    expect(got.holders.sort()).toEqual([asker.agent, runner.agent].sort())
+    const binary = Buffer.from([0, 255, 1, 254, 2, 253])
+    const bin = jsonOf<{ cid: string }>(
+      await http.callTool({
+        name: 'add_artifact',
+        arguments: { name: 'raw.bin', base64: binary.toString('base64') },
+      }),
+    )
+    const read = await stdio.readResource({ uri: `ripple://artifacts/${bin.cid}` })
+    const [content] = read.contents
+    expect(content).toMatchObject({ mimeType: 'application/octet-stream' })
+    expect(Buffer.from((content as { blob: string }).blob, 'base64').equals(binary)).toBe(true)
+    const listed = jsonOf<{ artifacts: { cid: string; name: string }[] }>(
+      await http.callTool({ name: 'list_artifacts', arguments: {} }),
+    )
+    expect(listed.artifacts.map((a) => a.name)).toEqual(expect.arrayContaining(['notes.md', 'raw.bin']))
+    const { resources } = await http.listResources()
+    expect(resources.map((r) => r.uri)).toContain(`ripple://artifacts/${added.cid}`)
+
+    const both = await http.callTool({
+      name: 'add_artifact',
+      arguments: { name: 'x', text: 'a', base64: 'YQ==' },
+    })
+    expect(both.isError).toBe(true)
+    expect(textOf(both)).toMatch(/exactly one of "text" or "base64"/)
+    const unknown = await http.callTool({
+      name: 'get_artifact',
+      arguments: { cid: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy' },
+    })
+    expect(unknown.isError).toBe(true)
+    expect(textOf(unknown)).toMatch(/no artifact is registered/)
+  })
+
   it('answers a bad argument with a tool error naming the field, and keeps serving', async () => {
     for (const client of [stdio, http]) {
       const tooMany = await client.callTool({
@@ -330,10 +394,68 @@ describe('ripple MCP server (SDK client, two ripple up processes)', { timeout: 1
       .toBe('cancelled by the MCP client')
   })
 
+  it('gives a session opened with an API key only what the key allows', async () => {
+    const create = async (...flags: string[]) => {
+      const res = await runRipple(['keys', 'create', '--json', '--data-dir', asker.dataDir, ...flags])
+      expect(res.code, res.stderr).toBe(0)
+      return JSON.parse(res.stdout) as { key: string; id: string }
+    }
+    const tiny = await create('--name', 'mcp-agent', '--models', 'tiny')
+    const tinyKey = tiny.key
+    const otherKey = (await create('--models', 'other-model')).key
+    const withKey = new Client({ name: 'keyed', version: '1.0.0' })
+    await withKey.connect(httpTransport(tinyKey))
+    try {
+      const { tools } = await withKey.listTools()
+      expect(tools.map((t) => t.name).sort()).toEqual([
+        'embed',
+        'generate_text',
+        'list_models',
+        'list_peers',
+        'mesh_status',
+      ])
+      const generated = jsonOf<{ text: string; ran_on: string }>(
+        await withKey.callTool({
+          name: 'generate_text',
+          arguments: { model: 'tiny', prompt: 'The mesh', max_tokens: 3, temperature: 0 },
+        }),
+      )
+      expect(generated.ran_on).toBe(runner.agent)
+      // Tools the key does not allow are not there at all, whatever the client asks.
+      const submit = await withKey.callTool({ name: 'submit_task', arguments: { kind: 'echo', input: {} } })
+      expect(submit.isError).toBe(true)
+      expect(textOf(submit)).toMatch(/submit_task not found/)
+      const unnamed = await withKey.callTool({
+        name: 'generate_text',
+        arguments: { prompt: 'x', max_tokens: 1 },
+      })
+      expect(unnamed.isError).toBe(true)
+      expect(textOf(unnamed)).toMatch(/model: this API key may use only tiny/)
+    } finally {
+      await withKey.close()
+    }
+    const other = new Client({ name: 'other', version: '1.0.0' })
+    await other.connect(httpTransport(otherKey))
+    try {
+      const refused = await other.callTool({
+        name: 'generate_text',
+        arguments: { model: 'tiny', prompt: 'x', max_tokens: 1 },
+      })
+      expect(refused.isError).toBe(true)
+      expect(textOf(refused)).toMatch(/may use only other-model/)
+    } finally {
+      await other.close()
+    }
+    const revoked = await runRipple(['keys', 'revoke', tiny.id, '--data-dir', asker.dataDir])
+    expect(revoked.code, revoked.stderr).toBe(0)
+    const afterRevoke = new Client({ name: 'revoked', version: '1.0.0' })
+    await expect(afterRevoke.connect(httpTransport(tinyKey))).rejects.toThrow(/was revoked/)
+  })
+
   it('refuses HTTP without a key, with a wrong key, from a foreign Origin or Host', async () => {
     for (const [bearer, why] of [
-      [null, /UnauthorizedError.*missing API token/],
-      ['wrong-token', /UnauthorizedError.*wrong API token/],
+      [null, /UnauthorizedError.*missing API key/],
+      ['wrong-token', /UnauthorizedError.*wrong API key/],
     ] as const) {
       const client = new Client({ name: 'intruder', version: '1.0.0' })
       await expect(client.connect(httpTransport(bearer))).rejects.toThrow(why)

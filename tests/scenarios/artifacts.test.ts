@@ -2,7 +2,9 @@
  * Artifacts across a three-peer mesh in this process: each player runs Helia on its own libp2p node
  * (bitswap beside gossip), as the daemon does, and an ArtifactService over its conductor.
  */
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,10 +13,12 @@ import { describe, expect, it } from 'vitest'
 import {
   ArtifactMismatchError,
   ContentUnavailableError,
+  DiskFullError,
   PinQuotaExceededError,
 } from '../../host/artifacts/artifact-errors.ts'
 import { ArtifactService, MANUAL_PROVENANCE, parseCid } from '../../host/artifacts/artifact-service.ts'
 import { ReplicationKeeper } from '../../host/artifacts/replication-keeper.ts'
+import { rendezvousOrder } from '../../host/artifacts/replication-plan.ts'
 import { artifactTaskPayloads } from '../../host/artifacts/task-payloads.ts'
 import { startHeliaStore } from '../../host/ipfs/helia-store.ts'
 import type { IpfsStore } from '../../host/ipfs/ipfs-store.ts'
@@ -241,6 +245,113 @@ describe('replication on a three-peer mesh', () => {
   })
 })
 
+describe('a lowered quota', () => {
+  it('releases what no longer fits, most copied first; another peer restores the count', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(3)
+      await withArtifacts(scenario, players, async ([alice, bob, carol]) => {
+        const small = await alice!.artifacts.add(kuboDeterministicBytes(1_048_576, 'q-small'), {
+          name: 'small.bin',
+          replication: 2,
+        })
+        const large = await alice!.artifacts.add(kuboDeterministicBytes(1_572_864, 'q-large'), {
+          name: 'large.bin',
+          replication: 2,
+        })
+        await scenario.dhtSync(players, 'artifact_index')
+        await bob!.artifacts.pin(small.artifact.entry.cid)
+        await bob!.artifacts.pin(large.artifact.entry.cid)
+        await scenario.dhtSync(players, 'artifact_index')
+
+        // Bob comes back with 1.2 MiB of quota: 2.5 MiB kept is 1.3 MiB too much.
+        const lowered = new ArtifactService({
+          conductor: bob!.player.conductor,
+          ipfs: bob!.ipfs,
+          maxBytes: 1_258_291,
+          logger: silentLogger(),
+        })
+        const alive = async () => players.map((p) => p.agentPubKey)
+        const keeper = (p: ArtifactPlayer, artifacts: ArtifactService) =>
+          new ReplicationKeeper({
+            artifacts,
+            alivePeers: alive,
+            onRecordsStored: (dna, listener) => p.player.onRecordsStored(dna, listener),
+            intervalMs: 300,
+            graceMs: 600,
+            logger: silentLogger(),
+          })
+        const keepers = [keeper(bob!, lowered), keeper(carol!, carol!.artifacts)]
+        for (const k of keepers) await k.start()
+        try {
+          const holders = async (cid: string) =>
+            (await alice!.artifacts.show(cid)).holders.map((h) => h.author).sort()
+          await waitUntilAsync(20_000, async () => {
+            const large2 = await holders(large.artifact.entry.cid)
+            return !large2.includes(bob!.player.agentPubKey) && large2.length === 2
+          })
+          expect(await holders(large.artifact.entry.cid)).toEqual(
+            [alice!.player.agentPubKey, carol!.player.agentPubKey].sort(),
+          )
+          expect(await holders(small.artifact.entry.cid)).toContain(bob!.player.agentPubKey)
+          expect(await bob!.ipfs.isPinned(parseCid(large.artifact.entry.cid))).toBe(false)
+          expect(lowered.excess(await lowered.list())).toBe(0)
+        } finally {
+          for (const k of keepers) await k.stop()
+        }
+      })
+    })
+  })
+})
+
+describe('surplus replicas', () => {
+  it('peers that each did not see the other both replicate; once they do, the surplus copy is released', async () => {
+    await runScenario(async (scenario) => {
+      const players = await scenario.addPlayers(3)
+      await withArtifacts(scenario, players, async (peers) => {
+        const [alice, bob, carol] = players.map((p) => p.agentPubKey)
+        // Bob and Carol have not seen each other's heartbeat yet: each thinks it is the only candidate.
+        const views = new Map([
+          [bob!, new Set([alice!, bob!])],
+          [carol!, new Set([alice!, carol!])],
+          [alice!, new Set([alice!, bob!, carol!])],
+        ])
+        const keepers = peers.map(
+          (p) =>
+            new ReplicationKeeper({
+              artifacts: p.artifacts,
+              alivePeers: async () => [...views.get(p.player.agentPubKey)!],
+              onRecordsStored: (dna, listener) => p.player.onRecordsStored(dna, listener),
+              intervalMs: 300,
+              logger: silentLogger(),
+            }),
+        )
+        for (const k of keepers) await k.start()
+        try {
+          const added = await peers[0]!.artifacts.add(kuboDeterministicBytes(300_000, 'surplus'), {
+            name: 'twice.bin',
+            replication: 2,
+          })
+          const cid = added.artifact.entry.cid
+          const holders = async () => (await peers[0]!.artifacts.show(cid)).holders.map((h) => h.author)
+          await waitUntilAsync(20_000, async () => (await holders()).length === 3)
+
+          for (const view of views.values()) for (const agent of [alice!, bob!, carol!]) view.add(agent)
+          const [keeper, surplus] = rendezvousOrder(cid, [bob!, carol!])
+          await waitUntilAsync(20_000, async () => (await holders()).length === 2)
+          expect((await holders()).sort()).toEqual([alice!, keeper!].sort())
+          const released = peers.find((p) => p.player.agentPubKey === surplus)!
+          expect(await released.ipfs.isPinned(parseCid(cid))).toBe(false)
+          // Two is what was asked: nobody takes it again.
+          await new Promise((resolve) => setTimeout(resolve, 1_000))
+          expect(await holders()).toHaveLength(2)
+        } finally {
+          for (const k of keepers) await k.stop()
+        }
+      })
+    })
+  })
+})
+
 async function waitUntilAsync(timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await condition())) {
@@ -388,5 +499,65 @@ describe('storage faults', () => {
         expect(await reopened.isPinned(lie)).toBe(false)
       })
     })
+  })
+})
+
+/** Root can mount a small tmpfs: a disk that really fills (CI runs as root here). */
+const canMount = process.getuid?.() === 0 && existsSync('/usr/bin/mount')
+
+describe('a full disk', () => {
+  it.skipIf(!canMount)('refuses a new pin with a clear error and keeps what it already holds', async () => {
+    const mountPoint = await mkdtemp(join(tmpdir(), 'ripple-full-disk-'))
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mountPoint])
+    try {
+      await runScenario(async (scenario) => {
+        const players = await scenario.addPlayers(2)
+        await withArtifacts(scenario, players, async ([alice, bob]) => {
+          const small = await alice!.artifacts.add(kuboDeterministicBytes(512 * 1024, 'fits'), {
+            name: 'fits.bin',
+          })
+          const big = await alice!.artifacts.add(kuboDeterministicBytes(6 * 1_048_576, 'overflows'), {
+            name: 'overflows.bin',
+          })
+          await scenario.dhtSync(players, 'artifact_index')
+          // Bob's blocks live on the 3 MiB disk.
+          await bob!.ipfs.stop()
+          bob!.ipfs = await startHeliaStore({ libp2p: bob!.player.node.libp2p, dir: mountPoint })
+          const onDisk = new ArtifactService({
+            conductor: bob!.player.conductor,
+            ipfs: bob!.ipfs,
+            fetchIdleTimeoutMs: 3_000,
+            logger: silentLogger(),
+          })
+          await onDisk.pin(small.artifact.entry.cid)
+          const refused = await onDisk.pin(big.artifact.entry.cid).catch((err: Error) => err)
+          expect(refused).toBeInstanceOf(DiskFullError)
+          expect((refused as Error).message).toMatch(/disk .*full/)
+          expect(await bob!.ipfs.isPinned(parseCid(big.artifact.entry.cid))).toBe(false)
+          const holders = (await onDisk.show(big.artifact.entry.cid)).holders.map((h) => h.author)
+          expect(holders).not.toContain(bob!.player.agentPubKey)
+          // What it held before is still pinned, promised and readable from its own blocks.
+          expect(await bob!.ipfs.isPinned(parseCid(small.artifact.entry.cid))).toBe(true)
+          const kept = await collect(bob!.ipfs.cat(parseCid(small.artifact.entry.cid), { offline: true }))
+          expect(kept.equals(await collect(kuboDeterministicBytes(512 * 1024, 'fits')))).toBe(true)
+          // Adding new content to the full disk is refused the same way.
+          const bobAdds = await onDisk
+            .add(kuboDeterministicBytes(4 * 1_048_576, 'bob-adds'), { name: 'too-big.bin' })
+            .catch((err: Error) => err)
+          expect(bobAdds).toBeInstanceOf(DiskFullError)
+          expect((await onDisk.list()).map((v) => v.artifact.entry.name)).not.toContain('too-big.bin')
+          // The partial blocks of the refused pin are gone again: the disk has room for more.
+          const after = await alice!.artifacts.add(kuboDeterministicBytes(1_048_576, 'after'), {
+            name: 'after.bin',
+          })
+          await scenario.dhtSync(players, 'artifact_index')
+          await onDisk.pin(after.artifact.entry.cid)
+          expect(await bob!.ipfs.isPinned(parseCid(after.artifact.entry.cid))).toBe(true)
+        })
+      })
+    } finally {
+      execFileSync('umount', ['-l', mountPoint])
+      await rm(mountPoint, { recursive: true, force: true })
+    }
   })
 })

@@ -7,6 +7,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { TaskSchema } from '../../../zomes-bindings/index.ts'
 import { InferEmbedInputSchema, InferEmbedOutputSchema } from '../../workers/infer-embed.ts'
 import { InferGenerateInputSchema, InferGenerateOutputSchema } from '../../workers/infer-generate.ts'
+import { type ApiKeyView, keyAllowsModel } from '../api-keys.ts'
 import type { ApiClient } from '../client/index.ts'
 import { acceptedOutput, type TaskView } from '../contract/index.ts'
 import { runTask, TaskEndedError, taskOutcome } from './run-task.ts'
@@ -21,17 +22,21 @@ const FanOutSchema = TaskSchema.shape.fan_out
 /** Runs an inference task; answers the outcome with the accepted output. */
 async function infer(
   api: ApiClient,
+  key: ApiKeyView | null,
   kind: 'infer.generate' | 'infer.embed',
   { fan_out, ...input }: { fan_out: number; model?: string },
   extra: ToolExtra,
 ): Promise<{ view: TaskView; outcome: ReturnType<typeof taskOutcome> }> {
+  if (key?.models && (input.model === undefined || !keyAllowsModel(key, input.model))) {
+    throw new Error(`model: this API key may use only ${key.models.join(', ')}; name one of them`)
+  }
   const requirements = input.model === undefined ? {} : { model: input.model }
   const view = await runTask(api, { kind, input, requirements, fan_out }, extra)
   if (view.state.status !== 'done') throw new TaskEndedError(view)
   return { view, outcome: taskOutcome(view) }
 }
 
-export function registerInferenceTools(server: McpServer, api: ApiClient): void {
+export function registerInferenceTools(server: McpServer, api: ApiClient, key: ApiKeyView | null): void {
   server.registerTool(
     'generate_text',
     {
@@ -42,7 +47,7 @@ export function registerInferenceTools(server: McpServer, api: ApiClient): void 
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async (args, extra) => {
-      const { view, outcome } = await infer(api, 'infer.generate', args, extra)
+      const { view, outcome } = await infer(api, key, 'infer.generate', args, extra)
       const output = InferGenerateOutputSchema.parse(acceptedOutput(view))
       return jsonResult({
         ...output,
@@ -65,7 +70,7 @@ export function registerInferenceTools(server: McpServer, api: ApiClient): void 
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async (args, extra) => {
-      const { view, outcome } = await infer(api, 'infer.embed', args, extra)
+      const { view, outcome } = await infer(api, key, 'infer.embed', args, extra)
       const output = InferEmbedOutputSchema.parse(acceptedOutput(view))
       return jsonResult({
         ...output,

@@ -1,16 +1,16 @@
 /**
- * `/mcp`: the MCP server over Streamable HTTP on the daemon's API listener. The API's bearer hook has
- * already checked the credential; here Host and Origin must be loopback names (DNS rebinding), and
- * each MCP session gets its own server whose API client carries the credential the session was opened
- * with, so the session can do exactly what that credential may (the API token now; an API key, with
- * its own permissions, once keys exist). A session is bound to its credential: another one cannot
- * use its id.
+ * `/mcp`: the MCP server over Streamable HTTP on the daemon's API listener. The API's auth hook has
+ * already checked the credential (the token, or an API key); here Host and Origin must be loopback
+ * names (DNS rebinding), and each MCP session gets its own server that can do exactly what its
+ * credential may: with the token, everything `/api` offers; with an API key, what the key allows (see
+ * `createMcpServer`). A session is bound to its credential: another one cannot use its id.
  */
 import { randomUUID } from 'node:crypto'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { bearerOf, digest } from '../bearer-auth.ts'
+import { type Caller, presentedSecret } from '../api-auth.ts'
+import { digest } from '../bearer-auth.ts'
 import { ApiClient } from '../client/index.ts'
 import { sendError } from '../error-reply.ts'
 import { hostAllowed, originAllowed } from './loopback-guard.ts'
@@ -21,8 +21,10 @@ export const MCP_PATH = '/mcp'
 const MAX_SESSIONS = 64
 
 export interface McpRouteInit {
-  /** The API's own URL, which the sessions' clients call with the caller's credential. */
+  /** The API's own URL, which the sessions' clients call. */
   apiUrl: () => string
+  /** The daemon's token: a key's session calls `/api` with it, offering only the key's tools. */
+  token: string
   version: () => string
   /** Names accepted in Host and Origin besides loopback ones (the address the API listens on). */
   extraHostNames: readonly string[]
@@ -56,8 +58,8 @@ export function registerMcpRoute(app: FastifyInstance, init: McpRouteInit): void
     }
   }
 
-  /** A new session whose server acts with `bearer`; it is kept once the client's initialize succeeds. */
-  const openSession = async (bearer: string, owner: string) => {
+  /** A new session whose server acts for `caller`; it is kept once the client's initialize succeeds. */
+  const openSession = async (caller: Caller, owner: string) => {
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sessionId) => {
@@ -70,7 +72,8 @@ export function registerMcpRoute(app: FastifyInstance, init: McpRouteInit): void
       if (transport.sessionId) sessions.delete(transport.sessionId)
     }
     const server = createMcpServer({
-      api: new ApiClient({ baseUrl: init.apiUrl(), token: bearer }),
+      api: new ApiClient({ baseUrl: init.apiUrl(), token: init.token }),
+      key: caller.key,
       version: init.version(),
     })
     await server.connect(transport)
@@ -78,15 +81,15 @@ export function registerMcpRoute(app: FastifyInstance, init: McpRouteInit): void
   }
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
-    // The bearer hook let the request through, so it carries a credential.
-    const bearer = bearerOf(request) ?? ''
-    const owner = digest(bearer).toString('hex')
+    // The auth hook let the request through, so it carries a credential and says whose it is.
+    const caller = request.caller ?? { key: null }
+    const owner = digest(presentedSecret(request.headers) ?? '').toString('hex')
     const id = request.headers['mcp-session-id']
     const session = typeof id === 'string' ? sessions.get(id) : undefined
     let transport: StreamableHTTPServerTransport
     if (session !== undefined && session.owner === owner) transport = session.transport
     else if (id === undefined && request.method === 'POST' && isInitializeRequest(request.body)) {
-      transport = await openSession(bearer, owner)
+      transport = await openSession(caller, owner)
     } else {
       // Another credential's session is as unknown to this caller as one that never existed.
       return id === undefined

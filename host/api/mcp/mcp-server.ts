@@ -1,36 +1,43 @@
 /**
  * Ripple's MCP server: the mesh as tools and resources for an agent. It acts only as this peer's
- * agent, through the management API with the credential it was reached with (the API token now, an
- * API key later): whatever it does, that caller could do through `/api`. It never starts processes for
+ * agent, through the management API, offering what the credential it was reached with allows: the
+ * token's holder everything `/api` does, an API key only what it may do on `/v1`. It never starts processes for
  * a remote peer; tasks it submits run wherever the mesh's scheduling and policies put them.
  * Served over stdio (`ripple mcp`) and Streamable HTTP (`/mcp` on the daemon's listener).
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { ApiKeyView } from '../api-keys.ts'
 import type { ApiClient } from '../client/index.ts'
+import { registerArtifactTools } from './artifact-tools.ts'
 import { registerInferenceTools } from './inference-tools.ts'
-import { registerResources } from './mcp-resources.ts'
 import { registerMeshTools } from './mesh-tools.ts'
 import { registerTaskTools } from './task-tools.ts'
 
 export interface RippleMcpInit {
-  /** The daemon's API, with the caller's credential. */
+  /** The daemon's API. */
   api: ApiClient
+  /**
+   * The API key the session was opened with, or null for the token's holder. A key may only look at
+   * the mesh and run inference (on its models, when scoped): the tools of the inference endpoint.
+   */
+  key?: ApiKeyView | null
   version: string
 }
 
-export function createMcpServer({ api, version }: RippleMcpInit): McpServer {
+export function createMcpServer({ api, key = null, version }: RippleMcpInit): McpServer {
   const server = new McpServer(
     { name: 'ripple', title: 'Ripple mesh', version },
     {
       instructions:
-        'Ripple is a peer-to-peer mesh of machines that run tasks and local LLM inference for each other. Start with mesh_status or list_peers / list_models; run text generation with generate_text (or any task kind with submit_task), then follow or inspect tasks with get_task.',
+        key === null
+          ? 'Ripple is a peer-to-peer mesh of machines that run tasks and local LLM inference for each other. Start with mesh_status or list_peers / list_models; run text generation with generate_text (or any task kind with submit_task), then follow or inspect tasks with get_task. Store and read content-addressed files with add_artifact / get_artifact.'
+          : `Ripple is a peer-to-peer mesh of machines that run local LLM inference for each other. This API key may look at the mesh (mesh_status, list_peers, list_models) and run generate_text and embed${key.models === null ? '' : ` with the models ${key.models.join(', ')}`}.`,
     },
   )
   registerMeshTools(server, api)
+  registerInferenceTools(server, api, key)
+  if (key !== null) return server
   registerTaskTools(server, api)
-  registerInferenceTools(server, api)
-  // Artifact (add/get/list, `ripple://artifacts/{cid}`) and memory (upsert/query) tools register
-  // here, beside these, once the daemon's API serves those capabilities.
-  registerResources(server, api)
+  registerArtifactTools(server, api)
   return server
 }

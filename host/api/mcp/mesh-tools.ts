@@ -1,9 +1,9 @@
-/** Tools that look at the mesh: this peer's status, the peers (hardware, load, models), the models. */
+/** Tools that look at the mesh: this peer's status, the peers (hardware, load, models), the models; the peer list as a resource. */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
 import type { ApiClient } from '../client/index.ts'
 import type { ApiPeer } from '../contract/index.ts'
-import { jsonResult } from './tool-reply.ts'
+import { JSON_TYPE, jsonResult } from './tool-reply.ts'
 
 const READ_ONLY = { readOnlyHint: true, openWorldHint: false } as const
 
@@ -114,6 +114,22 @@ export function registerMeshTools(server: McpServer, api: ApiClient): void {
         local: local.models,
         unusable: local.unusable,
       })
+    },
+  )
+
+  server.registerResource(
+    'peers',
+    'ripple://peers',
+    {
+      title: 'Peers of the mesh',
+      description: 'Every peer this one knows: status, hardware, load, models',
+      mimeType: JSON_TYPE,
+    },
+    async (uri, extra) => {
+      const { peers } = await api.peers({ signal: extra.signal })
+      return {
+        contents: [{ uri: uri.href, mimeType: JSON_TYPE, text: JSON.stringify(peers.map(peerSummary)) }],
+      }
     },
   )
 }

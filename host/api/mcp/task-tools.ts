@@ -1,11 +1,11 @@
-/** Tools for tasks on the mesh: submit (and wait), look at one's whole life, cancel. */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+/** Tools for tasks on the mesh: submit (and wait), look at one's whole life, cancel; a task as a resource. */
+import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
 import { ActionHashB64Schema, ReasonSchema } from '../../../zomes-bindings/index.ts'
 import type { ApiClient } from '../client/index.ts'
 import { SubmitTaskBodySchema } from '../contract/index.ts'
 import { runTask, taskOutcome } from './run-task.ts'
-import { jsonResult } from './tool-reply.ts'
+import { JSON_TYPE, jsonResult } from './tool-reply.ts'
 
 const TaskHashSchema = ActionHashB64Schema.describe(
   "the task's action hash (uhCkk...), as submit_task answered it",
@@ -67,6 +67,32 @@ export function registerTaskTools(server: McpServer, api: ApiClient): void {
     async ({ hash, reason }, extra) => {
       const ref = await api.cancelTask(hash, reason, { signal: extra.signal })
       return jsonResult({ task: hash, cancellation: ref.action_hash })
+    },
+  )
+
+  server.registerResource(
+    'task',
+    new ResourceTemplate('ripple://tasks/{hash}', {
+      list: async (extra) => {
+        const { tasks } = await api.listTasks({ signal: extra.signal })
+        return {
+          resources: tasks.map((t) => ({
+            uri: `ripple://tasks/${t.action_hash}`,
+            name: `${t.kind} ${t.status}`,
+            mimeType: JSON_TYPE,
+          })),
+        }
+      },
+    }),
+    {
+      title: 'A task',
+      description:
+        'The whole life of a task by its action hash: claims, assignments, signed results, receipt',
+      mimeType: JSON_TYPE,
+    },
+    async (uri, { hash }, extra) => {
+      const view = await api.getTask(String(hash), { signal: extra.signal })
+      return { contents: [{ uri: uri.href, mimeType: JSON_TYPE, text: JSON.stringify(view) }] }
     },
   )
 }

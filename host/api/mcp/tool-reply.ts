@@ -5,6 +5,8 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
 
+export const JSON_TYPE = 'application/json'
+
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>
 
 /** A JSON answer: as text (every client reads it) and as structured content. */

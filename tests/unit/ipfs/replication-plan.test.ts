@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import {
   type PlanArtifact,
+  planRelease,
   planReplication,
+  planTrim,
   rendezvousOrder,
 } from '../../../host/artifacts/replication-plan.ts'
 
@@ -67,5 +69,68 @@ describe('replication plan', () => {
     expect(plan(self, [later, urgent], { overdue: ['bafyurgent', 'bafylater'], room: 10 })).toEqual([
       'bafyurgent',
     ])
+  })
+})
+
+describe('trimming surplus replicas', () => {
+  const trim = (self: string, artifacts: PlanArtifact[], replicas: string[], alive = PEERS) =>
+    planTrim({ self, alive: new Set(alive), artifacts, replicas: new Set(replicas) })
+
+  it('of three holders for two, exactly one replica lets go, the same one whoever decides', () => {
+    const a = { ...art('bafytrim', ['uhCAkA', 'uhCAkB', 'uhCAkC']), author: 'uhCAkA' }
+    const [keep, drop] = rendezvousOrder('bafytrim', ['uhCAkB', 'uhCAkC'])
+    expect(trim(drop!, [a], ['bafytrim'])).toEqual(['bafytrim'])
+    expect(trim(keep!, [a], ['bafytrim'])).toEqual([])
+  })
+
+  it('the author keeps its copy even when it ranks last', () => {
+    for (const author of ['uhCAkA', 'uhCAkB', 'uhCAkC']) {
+      const a = { ...art('bafyauthor', ['uhCAkA', 'uhCAkB', 'uhCAkC'], 1), author }
+      const trimmed = ['uhCAkA', 'uhCAkB', 'uhCAkC'].filter((p) => trim(p, [a], ['bafyauthor']).length > 0)
+      expect(trimmed.sort()).toEqual(['uhCAkA', 'uhCAkB', 'uhCAkC'].filter((p) => p !== author))
+    }
+  })
+
+  it.each([
+    ['the copy is the user’s own, not a replica', ['uhCAkA', 'uhCAkB', 'uhCAkC'], [], PEERS],
+    [
+      'a surplus holder is offline, so the live count is exact',
+      ['uhCAkA', 'uhCAkB', 'uhCAkC'],
+      ['bafyx'],
+      ['uhCAkA', 'uhCAkB', 'uhCAkC'].slice(0, 2).concat('uhCAkD'),
+    ],
+    ['holders are exactly the replication', ['uhCAkA', 'uhCAkB'], ['bafyx'], PEERS],
+  ])('nothing is released when %s', (_why, holders, replicas, alive) => {
+    const a = { ...art('bafyx', holders), author: 'uhCAkA' }
+    for (const self of holders) expect(trim(self, [a], replicas, alive)).toEqual([])
+  })
+})
+
+describe('releasing down to a lowered quota', () => {
+  const release = (artifacts: PlanArtifact[], excess: number, alive = PEERS) =>
+    planRelease({ self: 'uhCAkA', alive: new Set(alive), artifacts, excess })
+
+  it.each([
+    ['within the quota: nothing', 0, []],
+    ['the most copied elsewhere goes first', 1, ['bafythree']],
+    ['then the largest of equals, until enough is freed', 15, ['bafythree', 'bafybig']],
+    ['everything when the quota is zero', 1_000, ['bafythree', 'bafybig', 'bafysmall', 'bafyonly']],
+  ])('%s', (_why, excess, expected) => {
+    const artifacts = [
+      art('bafyonly', ['uhCAkA'], 1, 10),
+      art('bafysmall', ['uhCAkA', 'uhCAkB'], 2, 5),
+      art('bafybig', ['uhCAkA', 'uhCAkC'], 2, 20),
+      art('bafythree', ['uhCAkA', 'uhCAkB', 'uhCAkC', 'uhCAkD'], 2, 1),
+      art('bafynotmine', ['uhCAkB'], 1, 50),
+    ]
+    expect(release(artifacts, excess)).toEqual(expected)
+  })
+
+  it('an offline holder is no copy', () => {
+    const artifacts = [
+      art('bafyx', ['uhCAkA', 'uhCAkB', 'uhCAkC'], 2, 10),
+      art('bafyy', ['uhCAkA', 'uhCAkD'], 2, 10),
+    ]
+    expect(release(artifacts, 5, ['uhCAkA', 'uhCAkD'])).toEqual(['bafyy'])
   })
 })
