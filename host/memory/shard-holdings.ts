@@ -4,7 +4,6 @@
  * about them. A shard opened here is not ready until it caught up: from the latest snapshot on IPFS
  * when it starts empty, then from the writes a ready holder has after that point.
  */
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Collection } from '../../zomes-bindings/index.ts'
 import type { Logger } from '../log/logger.ts'
@@ -46,7 +45,6 @@ export class ShardHoldings {
     let held = this.#held.get(key)
     if (held === undefined) {
       const dir = join(this.#dir, known.hash, String(shard))
-      mkdirSync(dir, { recursive: true, mode: 0o700 })
       const { dimension, metric } = known.collection
       held = {
         store: ShardStore.open({ dir, dimension, metric, logger: this.#logger }),

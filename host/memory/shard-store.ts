@@ -10,7 +10,7 @@
  * orders agree, and a snapshot followed by the writes after it gives the same shard.
  */
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import hnswlib from 'hnswlib-node'
@@ -99,6 +99,8 @@ export class ShardStore {
   readonly #indexPath: string
   readonly #dimension: number
   #version: number
+  /** Live documents, kept here: counting rows on every query would cost a scan. */
+  #live: number
   #savedVersion: number
 
   private constructor(db: Database.Database, index: HierarchicalNSW, indexPath: string, dimension: number) {
@@ -108,11 +110,15 @@ export class ShardStore {
     this.#dimension = dimension
     this.#version = Number(this.#meta('version') ?? 0)
     this.#savedVersion = this.#version
+    this.#live = (
+      db.prepare('SELECT count(*) AS n FROM docs WHERE vector IS NOT NULL').get() as { n: number }
+    ).n
   }
 
   static open(init: ShardStoreInit): ShardStore {
     const dbPath = join(init.dir, 'shard.sqlite')
     const indexPath = join(init.dir, 'index.hnsw')
+    mkdirSync(init.dir, { recursive: true, mode: 0o700 })
     ensurePrivateFileSync(dbPath)
     let db: Database.Database
     try {
@@ -149,31 +155,34 @@ export class ShardStore {
 
   /** Live documents (tombstones excluded). */
   count(): number {
-    return (
-      this.#db.prepare('SELECT count(*) AS n FROM docs WHERE vector IS NOT NULL').get() as { n: number }
-    ).n
+    return this.#live
   }
 
   /** Applies writes in one transaction; an older write than the one held for an id is ignored. */
   apply(writes: readonly DocWrite[]): number {
-    const find = this.#db.prepare('SELECT label, updated_at FROM docs WHERE id = ?')
+    const find = this.#db.prepare(
+      'SELECT label, updated_at, vector IS NOT NULL AS live FROM docs WHERE id = ?',
+    )
     const nextLabel = this.#db.prepare('SELECT coalesce(max(label), -1) + 1 AS label FROM docs')
     const put = this.#db.prepare(
       'INSERT OR REPLACE INTO docs (id, label, vector, metadata, updated_at) VALUES (?, ?, ?, ?, ?)',
     )
-    const changed: { label: number; vector: Float32Array | null }[] = []
+    const changed: { label: number; vector: Float32Array | null; deleted: boolean }[] = []
+    let live = this.#live
     this.#db.transaction(() => {
       for (const w of writes) {
-        const held = find.get(w.id) as { label: number; updated_at: number } | undefined
+        const held = find.get(w.id) as { label: number; updated_at: number; live: number } | undefined
         if (held && held.updated_at > w.updated_at) continue
         const label = held?.label ?? (nextLabel.get() as { label: number }).label
         const bytes = w.vector && Buffer.from(w.vector.buffer, w.vector.byteOffset, w.vector.byteLength)
         put.run(w.id, label, bytes, JSON.stringify(w.metadata), w.updated_at)
-        changed.push({ label, vector: w.vector })
+        changed.push({ label, vector: w.vector, deleted: held !== undefined && held.live === 0 })
+        live += (w.vector ? 1 : 0) - (held?.live ?? 0)
       }
       if (changed.length > 0) this.#setVersion(this.#version + 1)
     })()
-    for (const { label, vector } of changed) this.#indexPut(label, vector)
+    this.#live = live
+    for (const { label, vector, deleted } of changed) this.#indexPut(label, vector, deleted)
     return changed.length
   }
 
@@ -249,7 +258,8 @@ export class ShardStore {
     this.#db.close()
   }
 
-  #indexPut(label: number, vector: Float32Array | null): void {
+  /** `deleted`: the label is a tombstone now (marked deleted in the index, if it was ever there). */
+  #indexPut(label: number, vector: Float32Array | null, deleted: boolean): void {
     const index = this.#index
     if (vector === null) {
       try {
@@ -260,10 +270,12 @@ export class ShardStore {
       return
     }
     if (index.getCurrentCount() >= index.getMaxElements()) index.resizeIndex(index.getMaxElements() * 2)
-    try {
-      index.unmarkDelete(label)
-    } catch {
-      // Not deleted, or new: addPoint below adds or updates it.
+    if (deleted) {
+      try {
+        index.unmarkDelete(label)
+      } catch {
+        // A tombstone of an id never upserted here: addPoint below adds it.
+      }
     }
     index.addPoint(Array.from(vector), label)
   }
