@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ReplyOf } from '../../host/api/contract/index.ts'
 import { clusteredVectors, row } from '../fixtures/vector-data.ts'
-import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+import { eventually, isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 const NAMES = ['alpha', 'beta', 'gamma'] as const
 const DIM = 16
@@ -55,20 +55,6 @@ async function query(dataDir: string, vector: Float32Array): Promise<ReplyOf<'qu
   )
   expect(res.code, res.stderr).toBe(0)
   return JSON.parse(res.stdout) as ReplyOf<'queryCollection'>
-}
-
-/** Polls until `check` passes; the last failure is rethrown at the deadline. */
-async function eventually(check: () => Promise<void>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      await check()
-      return
-    } catch (err) {
-      if (Date.now() > deadline) throw err
-      await new Promise((resolve) => setTimeout(resolve, 500))
-    }
-  }
 }
 
 describe('shared memory across three ripple up processes', { timeout: 240_000 }, () => {
