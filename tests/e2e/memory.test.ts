@@ -5,11 +5,13 @@
  * Bad input (a wrong dimension, a bad line in a file, an unknown collection) is refused naming what is
  * wrong, and nothing of it is written.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApiClient, ApiRequestError } from '../../host/api/client/index.ts'
 import type { ReplyOf } from '../../host/api/contract/index.ts'
+import { readDaemonFile } from '../../host/daemon/daemon-file.ts'
 import { clusteredVectors, row } from '../fixtures/vector-data.ts'
 import { eventually, isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
@@ -123,6 +125,30 @@ describe('shared memory across three ripple up processes', { timeout: 240_000 },
     expect(bad.code).not.toBe(0)
     expect(bad.stderr).toMatch(/line 2\.metadata: is \d+ bytes as JSON; at most 4096/)
     expect((await query(beta.dataDir, fresh)).hits.map((h) => h.id)).not.toContain('fresh')
+
+    // Through the API: a 400 naming the field; an overflowing float32 is not finite.
+    const api = new ApiClient({
+      baseUrl: (await readDaemonFile(alpha.dataDir))!.api_url,
+      token: (await readFile(join(alpha.dataDir, 'api-token'), 'utf8')).trim(),
+    })
+    const huge = Array.from({ length: DIM }, (_, d) => (d === 5 ? 1e39 : 1))
+    const refused = await api
+      .upsertDocs('notes', [
+        { id: 'ok', vector: Array(DIM).fill(1) },
+        { id: 'inf', vector: huge },
+      ])
+      .catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(ApiRequestError)
+    expect(refused).toMatchObject({
+      status: 400,
+      errorName: 'InvalidMemoryInputError',
+      details: { field: 'docs.1.vector.5' },
+    })
+    const missing = await api.queryCollection('nope', { vector: [1] }).catch((e: unknown) => e)
+    expect(missing).toMatchObject({ status: 404, details: { field: 'collection' } })
+    expect(
+      (await query(beta.dataDir, Float32Array.from(Array(DIM).fill(1)))).hits.map((h) => h.id),
+    ).not.toContain('ok')
 
     const unknown = await memory(beta.dataDir, 'query', 'nope', '--vector', '[1]')
     expect(unknown.code).not.toBe(0)
