@@ -85,6 +85,8 @@ function mapError(err: FastifyError & Record<string, unknown>, body: unknown): M
       return { status: 404, name: err.name, details: { field: 'collection' } }
     case 'CollectionExistsError':
       return { status: 409, name: err.name, details: { field: 'name' } }
+    case 'EmbeddingModelChangedError':
+      return { status: 409, name: err.name, details: { field: err.field } }
     // No live holder took a write or there is none: the mesh cannot keep it now.
     case 'ShardUnavailableError':
       return { status: 503, name: err.name, details: { shard: err.shard } }

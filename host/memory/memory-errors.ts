@@ -52,3 +52,19 @@ export class ShardNotReadyError extends Error {
     this.name = 'ShardNotReadyError'
   }
 }
+
+/** Thrown when the collection's model name now embeds with another file than its vectors came from (409). */
+export class EmbeddingModelChangedError extends Error {
+  static override readonly name = 'EmbeddingModelChangedError'
+  constructor(
+    readonly field: string,
+    model: string,
+    kept: string,
+    got: string,
+  ) {
+    super(
+      `model "${model}" embedded with file ${got.slice(0, 12)}…, but this collection's vectors come from ${kept.slice(0, 12)}…: vectors of two model files cannot be compared`,
+    )
+    this.name = 'EmbeddingModelChangedError'
+  }
+}

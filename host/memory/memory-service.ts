@@ -7,12 +7,16 @@
  * it catches up a new one from the latest snapshot on IPFS and a ready holder, announces itself as a
  * ShardHolder, and the first holder of a shard publishes snapshots as writes accumulate.
  */
+
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { decode, encode } from '@msgpack/msgpack'
 import { type Collection, CollectionSchema, type EntryRecord } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import type { Logger } from '../log/logger.ts'
 import {
   CollectionExistsError,
+  EmbeddingModelChangedError,
   InvalidMemoryInputError,
   ShardUnavailableError,
   UnknownCollectionError,
@@ -203,7 +207,7 @@ export class MemoryService {
     const texts = parsed.flatMap((d, i) => (d.text === undefined ? [] : [{ i, text: d.text }]))
     if (texts.length > 0) {
       const vectors = await this.#embed(
-        collection,
+        record,
         texts.map((t) => t.text),
         'text',
         options.signal,
@@ -255,7 +259,7 @@ export class MemoryService {
         ? checkVector(record.entry, q.vector, 'vector')
         : checkVector(
             record.entry,
-            (await this.#embed(record.entry, [q.text ?? ''], 'text', options.signal))[0] ?? [],
+            (await this.#embed(record, [q.text ?? ''], 'text', options.signal))[0] ?? [],
             'text',
           )
     const peers = await this.#init.peers()
@@ -493,12 +497,18 @@ export class MemoryService {
     return { written: writes.length, shards: shards.sort((a, b) => a.shard - b.shard) }
   }
 
+  /**
+   * Embeds with the collection's model. The model file's hash is kept with the collection here on the
+   * first embedding, and a later one from another file (a model replaced under the same name) is
+   * refused: every vector of a collection must come from the same model file.
+   */
   async #embed(
-    collection: Collection,
+    record: EntryRecord<Collection>,
     texts: string[],
     field: string,
     signal?: AbortSignal,
   ): Promise<number[][]> {
+    const collection = record.entry
     const model = collection.embedding_model
     if (model === NO_MODEL || this.#init.embed === undefined) {
       throw new InvalidMemoryInputError(
@@ -507,8 +517,20 @@ export class MemoryService {
       )
     }
     const vectors: number[][] = []
+    const pinned = join(this.#init.dir, record.action_hash, 'embedding-model.json')
     for (let i = 0; i < texts.length; i += EMBED_BATCH) {
-      vectors.push(...(await this.#init.embed(model, texts.slice(i, i + EMBED_BATCH), signal)).vectors)
+      const answer = await this.#init.embed(model, texts.slice(i, i + EMBED_BATCH), signal)
+      const kept = await readFile(pinned, 'utf8').then(
+        (text) => (JSON.parse(text) as { file_hash: string }).file_hash,
+        () => null,
+      )
+      if (kept === null) {
+        await mkdir(dirname(pinned), { recursive: true, mode: 0o700 })
+        await writeFile(pinned, JSON.stringify({ model, file_hash: answer.file_hash }), { mode: 0o600 })
+      } else if (kept !== answer.file_hash) {
+        throw new EmbeddingModelChangedError(field, model, kept, answer.file_hash)
+      }
+      vectors.push(...answer.vectors)
     }
     return vectors
   }
