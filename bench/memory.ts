@@ -146,10 +146,8 @@ export default async function run(): Promise<BenchReport> {
       'every shard ready on its holders',
       async () => {
         const views = await Promise.all(services.map((s) => s.show('bench').catch(() => null)))
-        return views.every(
-          (v, i) =>
-            v !== null &&
-            v.shards.every((s) => !s.holders.includes(agents[i] ?? '') || s.here?.ready === true),
+        return views.every((v, i) =>
+          v?.shards.every((s) => !s.holders.includes(agents[i] ?? '') || s.here?.ready === true),
         )
       },
       60_000,

@@ -19,7 +19,7 @@ import {
   isDiskFull,
   PinQuotaExceededError,
 } from './artifact-errors.ts'
-import { ContentMeter, idleTimeout } from './content-meter.ts'
+import { ContentMeter, resumingFetch } from './content-meter.ts'
 
 export type Provenance = Artifact['provenance']
 
@@ -78,6 +78,8 @@ export const MANUAL_PROVENANCE: Provenance = {
   model: null,
 }
 const DEFAULT_IDLE_MS = 30_000
+/** A fetch that brings nothing this long is asked again (see `resumingFetch`). */
+const RETRY_AFTER_MS = 5_000
 
 export class ArtifactService {
   readonly ipfs: IpfsStore
@@ -232,12 +234,12 @@ export class ArtifactService {
     const artifact = record.entry
     const cid = parseCid(artifact.cid)
     const meter = new ContentMeter(options.onProgress)
-    const source = idleTimeout(
-      (signal) => this.ipfs.cat(cid, { signal }),
-      this.#idleMs,
-      () => new ContentUnavailableError(artifact.cid, this.#idleMs),
-      options.signal,
-    )
+    const source = resumingFetch((offset, signal) => this.ipfs.cat(cid, { offset, signal }), {
+      retryAfterMs: Math.min(RETRY_AFTER_MS, this.#idleMs),
+      idleMs: this.#idleMs,
+      onIdle: () => new ContentUnavailableError(artifact.cid, this.#idleMs),
+      signal: options.signal,
+    })
     yield* meter.through(source)
     const sha256 = meter.sha256()
     const mismatch =

@@ -266,7 +266,13 @@ async function runDaemon(
     }))
     return { peers, warrants }
   }
-  const inference = new MeshInference({ scheduler, workers, peers: async () => (await peersView()).peers })
+  const inference = new MeshInference({
+    scheduler,
+    workers,
+    peers: async () => (await peersView()).peers,
+    // Called only once the daemon runs, when trackSubmitted (below, with the metrics) exists.
+    onSubmitted: (hash) => trackSubmitted(hash),
+  })
   // The shared memory runs where this peer can reach others directly (the embedded backend's node).
   const memory =
     backend.rpc &&
@@ -298,6 +304,9 @@ async function runDaemon(
     replication: backend.replicationStats,
   })
   models.onLoaded((name, loadMs) => metrics.modelLoaded(name, loadMs))
+  // Tasks submitted here, through `/api` or `/v1`, end in the metrics.
+  const trackSubmitted = (hash: string) =>
+    trackTask(scheduler, metrics, hash, (err) => logger.warn({ err }, 'task metrics failed'))
   const api = new ApiServer({
     host: options.apiHost ?? '127.0.0.1',
     port: options.apiPort,
@@ -327,8 +336,7 @@ async function runDaemon(
     tasks: {
       scheduler,
       workers,
-      onSubmitted: (hash) =>
-        trackTask(scheduler, metrics, hash, (err) => logger.warn({ err }, 'task metrics failed')),
+      onSubmitted: trackSubmitted,
     },
     policies,
     artifacts: artifacts ?? undefined,
@@ -349,6 +357,7 @@ async function runDaemon(
     feed: new LiveFeed({
       peers: peersView,
       tasks: () => scheduler.list(),
+      ...(artifacts ? { artifacts: () => artifacts.list() } : {}),
       models: () => models.list(),
       onModelsChange: (listener) => models.onChange(listener),
       logger: logger.child({ component: 'live-feed' }),

@@ -12,6 +12,8 @@ export interface AddContentOptions {
 
 export interface CatOptions {
   signal?: AbortSignal
+  /** Start at this byte (a transfer resumed). */
+  offset?: number
   /** Only what this peer holds: fail rather than ask the network. */
   offline?: boolean
 }

@@ -31,7 +31,7 @@ export function kuboStore(url: string = DEFAULT_KUBO_URL): IpfsStore & { client:
     },
     cat(cid: CID, options: CatOptions = {}) {
       // `offline` is Kubo's global flag: answer from the local repo only.
-      const params: CatOptions = { signal: options.signal, offline: options.offline }
+      const params: CatOptions = { signal: options.signal, offline: options.offline, offset: options.offset }
       return client.cat(cid, params)
     },
     async pin(cid, options = {}) {

@@ -8,7 +8,7 @@ import '../runtime/node20-polyfills.ts'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
-import { type Identify, identify } from '@libp2p/identify'
+import { type Identify, type IdentifyPush, identify, identifyPush } from '@libp2p/identify'
 import type { Libp2p, PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
 import { type Ping, ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -57,6 +57,7 @@ export interface RippleNodeInit {
 
 export type RippleServices = {
   identify: Identify
+  identifyPush: IdentifyPush
   ping: Ping
   pubsub: GossipSub
 }
@@ -118,6 +119,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       : [],
     services: {
       identify: identify(),
+      // Tells connected peers of new protocols (bitswap starting after they identified this node).
+      identifyPush: identifyPush(),
       ping: ping(),
       pubsub: gossipsub({
         allowedTopics: [identity.opsTopic, identity.signalsTopic],

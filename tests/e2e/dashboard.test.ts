@@ -159,8 +159,45 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
       (t) => t !== '…' && t.length > 0 && t.length < answer.length && answer.startsWith(t),
     )
     expect(partial.length, `texts seen: ${JSON.stringify(seen)}`).toBeGreaterThan(0)
-    expect(await page.locator('.chat-answer').textContent()).toMatch(/Signed Result .* receipt\s+accepted/s)
+    await expect
+      .poll(() => page.locator('.chat-answer').textContent(), { timeout: 30_000 })
+      .toMatch(/Signed Result .* receipt\s+accepted/s)
+    // It went through the OpenAI-compatible endpoint: the task behind it carries the chat messages.
+    const task = (await page.locator('.chat-answer').getAttribute('data-task')) ?? ''
+    const view = await (await client(alpha)).getTask(task)
+    expect(view.state.task.entry.input).toMatchObject({
+      messages: [{ role: 'user', content: 'Which peer answers this?' }],
+    })
     await shot('chat')
+  })
+
+  it('lists artifacts live with their holders, and pins one on this peer', async () => {
+    await page.goto(`${alpha.apiUrl}/#/artifacts`)
+    await page.getByText('No artifact yet').waitFor({ timeout: 30_000 })
+    const added = await (await client(beta)).addArtifact(
+      (async function* () {
+        yield new TextEncoder().encode('a dataset the dashboard shows\n'.repeat(100))
+      })(),
+      { name: 'dataset.txt', mime_type: 'text/plain' },
+    )
+    const cid = added.artifact.entry.cid
+    const row = page.locator(`tr.artifact[data-cid="${cid}"]`)
+    await row.waitFor({ timeout: 30_000 })
+    expect(await row.locator('.holders').textContent()).toContain('beta')
+    expect(await row.locator('.replication').textContent()).toBe('1/1')
+    await row.getByRole('button', { name: 'Pin here' }).click()
+    await expect
+      .poll(
+        async () =>
+          `${await row.locator('.holders').textContent()} | ${await page
+            .locator('artifacts-page p.message')
+            .textContent({ timeout: 100 })
+            .catch(() => '')} | ${await row.locator('button').textContent()}`,
+        { timeout: 30_000 },
+      )
+      .toMatch(/alpha.*\| dataset\.txt: pinned and kept on this peer/s)
+    await row.getByRole('button', { name: 'Release here' }).waitFor()
+    await shot('artifacts')
   })
 
   it('shows a task submitted on the page until its receipt', async () => {

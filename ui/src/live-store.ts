@@ -12,6 +12,8 @@ export class LiveStore extends EventTarget {
   peers: Data<'peers'> | null = null
   tasks: Data<'tasks'>['tasks'] | null = null
   models: ModelsView | null = null
+  /** Null until the daemon says; stays null where it runs without artifacts. */
+  artifacts: Data<'artifacts'>['artifacts'] | null = null
   connected = false
   #abort = new AbortController()
 
@@ -36,6 +38,7 @@ export class LiveStore extends EventTarget {
           this.connected = true
           if (event.event === 'peers') this.peers = event.data
           else if (event.event === 'tasks') this.tasks = event.data.tasks
+          else if (event.event === 'artifacts') this.artifacts = event.data.artifacts
           else this.models = event.data
           this.#changed()
         }

@@ -4,13 +4,14 @@ import type { ApiClient } from '../../host/api/client/index.ts'
 import { LiveStore } from './live-store.ts'
 import { savedClient, signInError, signInWithCode, signInWithToken, signOut } from './session.ts'
 import { shared } from './styles.ts'
+import './pages/artifacts-page.ts'
 import './pages/chat-page.ts'
 import './pages/mesh-page.ts'
 import './pages/models-page.ts'
 import './pages/policies-page.ts'
 import './pages/tasks-page.ts'
 
-const PAGES = ['mesh', 'chat', 'tasks', 'models', 'policies'] as const
+const PAGES = ['mesh', 'chat', 'tasks', 'models', 'artifacts', 'policies'] as const
 type Page = (typeof PAGES)[number]
 
 function pageFromHash(): Page {
@@ -183,6 +184,8 @@ export class RippleApp extends LitElement {
         return html`<tasks-page .store=${store}></tasks-page>`
       case 'models':
         return html`<models-page .store=${store}></models-page>`
+      case 'artifacts':
+        return html`<artifacts-page .store=${store}></artifacts-page>`
       case 'policies':
         return html`<policies-page .store=${store}></policies-page>`
     }

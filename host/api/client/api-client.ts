@@ -34,6 +34,7 @@ import {
   TaskEventSchema,
   type TaskView,
 } from '../contract/index.ts'
+import type { ChatCompletionRequestSchema } from '../openai/chat-completions.ts'
 import {
   ApiRequestError,
   connectionError,
@@ -70,6 +71,20 @@ export interface PullModelOptions extends CallOptions {
 export interface LoadModelOptions extends CallOptions {
   /** Fractions 0..1 while llama.cpp reads the weights (not called for a model already loaded). */
   onProgress?: (fraction: number) => void
+}
+
+export interface ChatOptions extends CallOptions {
+  /** Each piece of text as the running peer produces it; given, the answer streams (one peer only). */
+  onDelta?: (text: string) => void
+}
+
+/** A streamed chat completion, traced to the task whose signed Result holds it. */
+export interface ChatAnswer {
+  text: string
+  /** The task's action hash (`x-ripple-task`) and the peer that ran it (`x-ripple-peer`). */
+  task: string
+  peer: string
+  finish_reason: string | null
 }
 
 interface RequestParts extends CallOptions {
@@ -315,6 +330,76 @@ export class ApiClient {
     options?: CallOptions,
   ): Promise<ReplyOf<'queryCollection'>> {
     return this.#json('queryCollection', { ...options, params: { name }, body: query })
+  }
+
+  /**
+   * A chat completion through the OpenAI-compatible endpoint (`/v1/chat/completions`), streamed when
+   * `onDelta` is given: what any OpenAI client would get, read here so the dashboard needs no second
+   * client.
+   */
+  async chatCompletion(
+    request: Omit<z.input<typeof ChatCompletionRequestSchema>, 'stream' | 'stream_options'>,
+    options: ChatOptions = {},
+  ): Promise<ChatAnswer> {
+    let res: Response
+    try {
+      res = await this.#fetch(`${this.baseUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.#token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...request, stream: options.onDelta !== undefined }),
+        signal: options.signal,
+      })
+    } catch (err) {
+      if (options.signal?.aborted) throw err
+      throw connectionError(this.baseUrl, err)
+    }
+    if (!res.ok) {
+      const body = (await res.json().catch(() => null)) as {
+        error?: { message?: string; type?: string; code?: string | null }
+      } | null
+      throw new ApiRequestError(
+        res.status,
+        body?.error?.code ?? body?.error?.type ?? 'HttpError',
+        body?.error?.message ?? res.statusText,
+      )
+    }
+    const answer: ChatAnswer = {
+      text: '',
+      task: res.headers.get('x-ripple-task') ?? '',
+      peer: res.headers.get('x-ripple-peer') ?? '',
+      finish_reason: null,
+    }
+    if (options.onDelta === undefined) {
+      const whole = (await this.#body(res, options.signal)) as {
+        choices: { message: { content: string | null }; finish_reason: string | null }[]
+      }
+      const [choice] = whole.choices
+      return { ...answer, text: choice?.message.content ?? '', finish_reason: choice?.finish_reason ?? null }
+    }
+    if (options.onDelta === undefined) {
+      const whole = (await this.#body(res, options.signal)) as {
+        choices: { message: { content: string | null }; finish_reason: string | null }[]
+      }
+      const [choice] = whole.choices
+      return { ...answer, text: choice?.message.content ?? '', finish_reason: choice?.finish_reason ?? null }
+    }
+    for await (const { data } of readEvents(streamBody(res), this.baseUrl)) {
+      if (data === '[DONE]') break
+      const chunk = JSON.parse(data) as {
+        choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[]
+        error?: { message?: string; type?: string }
+      }
+      if (chunk.error)
+        throw new ApiRequestError(500, chunk.error.type ?? 'StreamError', chunk.error.message ?? '')
+      const [choice] = chunk.choices ?? []
+      const delta = choice?.delta?.content
+      if (delta) {
+        answer.text += delta
+        options.onDelta?.(delta)
+      }
+      if (choice?.finish_reason) answer.finish_reason = choice.finish_reason
+    }
+    return answer
   }
 
   async #json<R extends RouteName>(route: R, parts: RequestParts = {}): Promise<ReplyOf<R>> {

@@ -209,18 +209,6 @@ export const LoadSampleSchema = HeartbeatSchema.pick({
 })
 export type LoadSample = z.infer<typeof LoadSampleSchema>
 
-/** The events of GET /api/events, the dashboard's one live stream: each a whole snapshot of its part. */
-export const LiveEventSchemas = {
-  /** The peers as GET /api/peers answers them, with each peer's load over the last minutes (oldest first). */
-  peers: PeersReplySchema.extend({ history: z.record(z.string(), z.array(LoadSampleSchema)) }),
-  /** The tasks as GET /api/tasks answers them; sent when any changed. */
-  tasks: z.object({ tasks: z.array(TaskSummarySchema) }),
-  /** This peer's models as GET /api/models answers them; sent when one is loaded or unloaded. */
-  models: ModelsViewSchema,
-}
-export type LiveEvent = {
-  [K in keyof typeof LiveEventSchemas]: { event: K; data: z.infer<(typeof LiveEventSchemas)[K]> }
-}[keyof typeof LiveEventSchemas]
 /** An artifact and the peers that committed to keep it (live PinCommitments). */
 export const ArtifactViewSchema = describes<ServiceArtifactView>()(
   z.object({
@@ -229,3 +217,18 @@ export const ArtifactViewSchema = describes<ServiceArtifactView>()(
   }),
 )
 export type ArtifactView = z.infer<typeof ArtifactViewSchema>
+
+/** The events of GET /api/events, the dashboard's one live stream: each a whole snapshot of its part. */
+export const LiveEventSchemas = {
+  /** The peers as GET /api/peers answers them, with each peer's load over the last minutes (oldest first). */
+  peers: PeersReplySchema.extend({ history: z.record(z.string(), z.array(LoadSampleSchema)) }),
+  /** The tasks as GET /api/tasks answers them; sent when any changed. */
+  tasks: z.object({ tasks: z.array(TaskSummarySchema) }),
+  /** This peer's models as GET /api/models answers them; sent when one is loaded or unloaded. */
+  models: ModelsViewSchema,
+  /** The artifacts as GET /api/artifacts answers them (with their holders); sent when any changed. */
+  artifacts: z.object({ artifacts: z.array(ArtifactViewSchema) }),
+}
+export type LiveEvent = {
+  [K in keyof typeof LiveEventSchemas]: { event: K; data: z.infer<(typeof LiveEventSchemas)[K]> }
+}[keyof typeof LiveEventSchemas]

@@ -1,16 +1,19 @@
 /**
  * The dashboard's live feed: one producer of the snapshots GET /api/events pushes. While anyone
  * listens it looks at the peers every `tickMs` (a peer turns stale or offline by time alone, so no
- * event would say so) and sends them with their recent load, sends the tasks when any changed, and
- * the models when one is loaded or unloaded. Everything is computed once, whatever the listeners.
+ * event would say so) and sends them with their recent load, sends the tasks and the artifacts when
+ * any changed, and the models when one is loaded or unloaded. Everything is computed once, whatever
+ * the listeners.
  */
 import type { Logger } from '../../log/logger.ts'
-import type { LiveEvent, ModelsView, PeersReply, TaskSummary } from '../contract/index.ts'
+import type { ArtifactView, LiveEvent, ModelsView, PeersReply, TaskSummary } from '../contract/index.ts'
 import { LoadHistory } from './load-history.ts'
 
 export interface LiveFeedInit {
   peers: () => Promise<PeersReply>
   tasks?: () => Promise<TaskSummary[]>
+  /** Absent where the daemon runs without artifacts. */
+  artifacts?: () => Promise<ArtifactView[]>
   models: () => Promise<ModelsView>
   /** Calls back when a model is loaded or unloaded; answers the unsubscribe. */
   onModelsChange: (listener: () => void) => () => void
@@ -20,13 +23,16 @@ export interface LiveFeedInit {
 }
 
 type Listener = (event: LiveEvent) => void
+/** The parts looked at every tick and sent whole when they changed. */
+type ChangingPart = Extract<LiveEvent, { event: 'tasks' | 'artifacts' }>
 
 export class LiveFeed {
   readonly #listeners = new Set<Listener>()
   readonly #history = new LoadHistory()
   #timer: NodeJS.Timeout | null = null
   #unwatchModels: (() => void) | null = null
-  #lastTasks = ''
+  /** What each changing part last sent, as JSON. */
+  readonly #lastSent = new Map<ChangingPart['event'], string>()
   #ticking = false
 
   constructor(private readonly init: LiveFeedInit) {}
@@ -37,7 +43,7 @@ export class LiveFeed {
     if (this.#timer === null) this.#begin()
     void this.#guard(async () => {
       listener(await this.#peersEvent())
-      if (this.init.tasks) listener({ event: 'tasks', data: { tasks: await this.init.tasks() } })
+      for (const part of await this.#changingParts()) listener(part)
       listener({ event: 'models', data: await this.init.models() })
     })
     return () => {
@@ -65,7 +71,7 @@ export class LiveFeed {
     this.#timer = null
     this.#unwatchModels?.()
     this.#unwatchModels = null
-    this.#lastTasks = ''
+    this.#lastSent.clear()
   }
 
   async #tick(): Promise<void> {
@@ -74,14 +80,22 @@ export class LiveFeed {
     this.#ticking = true
     await this.#guard(async () => {
       this.#send(await this.#peersEvent())
-      if (!this.init.tasks) return
-      const tasks = await this.init.tasks()
-      const json = JSON.stringify(tasks)
-      if (json === this.#lastTasks) return
-      this.#lastTasks = json
-      this.#send({ event: 'tasks', data: { tasks } })
+      for (const part of await this.#changingParts()) {
+        const json = JSON.stringify(part.data)
+        if (json === this.#lastSent.get(part.event)) continue
+        this.#lastSent.set(part.event, json)
+        this.#send(part)
+      }
     })
     this.#ticking = false
+  }
+
+  async #changingParts(): Promise<ChangingPart[]> {
+    const { tasks, artifacts } = this.init
+    const parts: ChangingPart[] = []
+    if (tasks) parts.push({ event: 'tasks', data: { tasks: await tasks() } })
+    if (artifacts) parts.push({ event: 'artifacts', data: { artifacts: await artifacts() } })
+    return parts
   }
 
   async #peersEvent(): Promise<LiveEvent> {

@@ -22,6 +22,8 @@ export interface MeshInferenceInit {
   assignTimeoutMs?: number
   /** The task's deadline; default 10 min. */
   taskTimeoutMs?: number
+  /** Every task it submits, as the task routes report theirs (the daemon's metrics follow them). */
+  onSubmitted?: (task: string) => void
 }
 
 export interface MeshRequest {
@@ -96,6 +98,7 @@ export class MeshInference {
       fan_out: request.fanOut,
     })
     const { action_hash: hash } = await this.#init.scheduler.submit(task)
+    this.#init.onSubmitted?.(hash)
     request.onSubmitted?.(hash)
     const view = await this.#follow(hash, request)
     if (view.state.status === 'done') {

@@ -1,7 +1,8 @@
 /**
- * Chat: a prompt to a model of the mesh as an `infer.generate` task through the typed client; the
- * tokens stream in as the task's progress events, then the page shows who ran it and the signed
- * Result the task's Receipt accepted (with each peer's vote when fanned out).
+ * Chat: a playground over the OpenAI-compatible endpoint (`/v1/chat/completions`, streamed, through
+ * the typed client), so it answers exactly what an agent pointed at this peer gets. The answer names
+ * the task behind it; once it is done the page shows who ran it and the signed Result the task's
+ * Receipt accepted (with each peer's vote when fanned out).
  */
 import { css, html, nothing } from 'lit'
 import type { TaskView } from '../../../host/api/contract/index.ts'
@@ -13,8 +14,9 @@ interface Answer {
   prompt: string
   model: string
   task: string
-  /** Streamed text by assignee, in the order they started. */
-  streams: Map<string, string>
+  /** The peer that ran it, from the endpoint's `x-ripple-peer` header. */
+  peer: string
+  streamed: string
   view: TaskView | null
   error: string | null
 }
@@ -128,27 +130,33 @@ export class ChatPage extends LivePage {
     const prompt = String(data.get('prompt') ?? '').trim()
     if (!prompt) return
     this.busy = true
-    const answer: Answer = { prompt, model, task: '', streams: new Map(), view: null, error: null }
+    const answer: Answer = { prompt, model, task: '', peer: '', streamed: '', view: null, error: null }
     this.answers = [answer, ...this.answers]
+    form.reset()
     try {
-      const ref = await client.submitTask({
-        kind: 'infer.generate',
-        input: { prompt, max_tokens: Number(data.get('max-tokens') || 64) },
-        requirements: { model },
-        fan_out: this.fanOut,
-      })
-      answer.task = ref.action_hash
-      form.reset()
-      answer.view = await client.followTask(ref.action_hash, {
-        onEvent: (e) => {
-          if (e.type === 'progress' && e.progress.type === 'token' && typeof e.progress.data === 'string') {
-            answer.streams.set(e.assignee, (answer.streams.get(e.assignee) ?? '') + e.progress.data)
-          } else if (e.type === 'status' && e.assignee && !answer.streams.has(e.assignee)) {
-            answer.streams.set(e.assignee, '')
-          }
-          this.requestUpdate()
+      const reply = await client.chatCompletion(
+        {
+          model,
+          messages: [{ role: 'user', content: prompt }],
+          max_tokens: Number(data.get('max-tokens') || 64),
+          ripple: { fan_out: this.fanOut },
         },
-      })
+        // Several peers' answers are weighed before one is chosen: nothing to stream then.
+        this.fanOut > 1
+          ? {}
+          : {
+              onDelta: (text) => {
+                answer.streamed += text
+                this.requestUpdate()
+              },
+            },
+      )
+      answer.task = reply.task
+      answer.peer = reply.peer
+      answer.streamed = reply.text
+      this.requestUpdate()
+      // The signed Result and the Receipt's votes behind the answer.
+      answer.view = await client.getTask(reply.task)
     } catch (err) {
       answer.error = (err as Error).message
     }
@@ -169,13 +177,9 @@ export class ChatPage extends LivePage {
     return html`<section class="card chat-answer" data-task=${a.task}>
       <div class="prompt">${a.prompt}</div>
       <div class="muted">model ${a.model}${a.task ? html` · task <code>${short(a.task)}</code>` : nothing}${state ? html` · <span class="badge ${state.status}">${state.status}</span>` : nothing}</div>
-      ${[...a.streams].map(
-        ([agent, streamed]) => html`<div class="stream" data-assignee=${agent}>
-          ${a.streams.size > 1 ? html`<div class="muted">${this.peerName(agent)}</div>` : nothing}
-          <div class="answer">${chosen && chosen.author === agent && text !== null ? text : streamed || '…'}</div>
-        </div>`,
-      )}
+      <div class="answer">${text ?? (a.streamed || (a.error ? '' : '…'))}</div>
       ${a.error ? html`<div class="error">${a.error}</div>` : nothing}
+      ${!chosen && a.peer ? html`<div class="ran-on">Answered by <b class="ran-on-peer">${this.peerName(a.peer)}</b>; fetching its signed result…</div>` : nothing}
       ${
         chosen
           ? html`<div class="ran-on">
