@@ -51,7 +51,8 @@ export function planQuery(
   return placement.map((holders, shard) => {
     const able = holders.filter((agent) => ready(agent, shard))
     const order = rendezvousFirst(shardKey(collection, shard), able, able.length)
-    return { shard, holders: order.sort((a, b) => load(a) - load(b)) }
+    // Compared, not subtracted: a load may be Infinity (a holder to ask last).
+    return { shard, holders: order.sort((a, b) => Math.sign(load(a) - load(b)) || 0) }
   })
 }
 

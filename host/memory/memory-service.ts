@@ -267,12 +267,11 @@ export class MemoryService {
     const placement = placeShards(record.action_hash, record.entry.shard_count, record.entry.replication, [
       ...loads.keys(),
     ])
-    const routes = planQuery(
-      record.action_hash,
-      placement,
-      () => true,
-      (a) => loads.get(a) ?? 1,
-    )
+    // A holder that failed lately is asked last: it may be gone, and the registry says so only later.
+    const now = Date.now()
+    const load = (a: string) =>
+      (this.#suspects.get(a) ?? 0) > now ? Number.POSITIVE_INFINITY : (loads.get(a) ?? 1)
+    const routes = planQuery(record.action_hash, placement, () => true, load)
     const bytes = new Uint8Array(vector.buffer as ArrayBuffer, vector.byteOffset, vector.byteLength)
     const answers = await Promise.all(
       routes.map(async ({ shard, holders }) => {

@@ -102,6 +102,15 @@ describe('planQuery', () => {
   ])('$name', ({ ready, want }) => {
     expect(planQuery('c', placement, ready, (p) => loads[p] ?? 1).map((r) => r.holders)).toEqual(want)
   })
+
+  it('asks holders that failed lately (load Infinity) last, and keeps two of them in rendezvous order', () => {
+    const suspect = (p: string) => (p === 'b' || p === 'c' ? Number.POSITIVE_INFINITY : (loads[p] ?? 1))
+    const routes = planQuery('c', placement, () => true, suspect).map((r) => r.holders)
+    expect(routes[0]).toEqual(['a', 'b'])
+    expect(routes[2]).toEqual(['a', 'c'])
+    expect(routes[1]?.slice().sort()).toEqual(['b', 'c'])
+    expect(planQuery('c', placement, () => true, suspect)[1]?.holders).toEqual(routes[1])
+  })
 })
 
 describe('mergeTopK', () => {
