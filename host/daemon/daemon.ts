@@ -189,7 +189,16 @@ async function runDaemon(
     unusable = listing.unusable
     // Host names can outgrow the contract's 64 characters; a name only has to be recognisable.
     const name = options.name ?? fitText(hostname(), LIMITS.node_capability.name.max)
-    const facts = { name, tags: options.tags ?? [], hardware, models: listing.models, hostVersion: version }
+    // `memory` is set once the daemon runs; the first description (at start-up) holds none yet.
+    const shardsHeld = memory?.shardsHeld() ?? 0
+    const facts = {
+      name,
+      tags: options.tags ?? [],
+      hardware,
+      models: listing.models,
+      hostVersion: version,
+      shardsHeld,
+    }
     return buildCapability(facts, logger)
   }
   const registry = new RegistryService({

@@ -179,6 +179,11 @@ export class MemoryService {
     }
   }
 
+  /** Shards held here, ready or catching up (what the capability advertises). */
+  shardsHeld(): number {
+    return this.#holdings.list().length
+  }
+
   // ---- writes and reads ----
 
   /** Checks every document first (nothing is sent when one is wrong), embeds texts, writes to every holder. */
