@@ -4,6 +4,7 @@
  * about them. A shard opened here is not ready until it caught up: from the latest snapshot on IPFS
  * when it starts empty, then from the writes a ready holder has after that point.
  */
+import { renameSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Collection } from '../../zomes-bindings/index.ts'
 import type { Logger } from '../log/logger.ts'
@@ -11,7 +12,7 @@ import { ShardNotReadyError, UnknownCollectionError } from './memory-errors.ts'
 import { checkMetadata, checkVector } from './memory-input.ts'
 import { shardOf } from './memory-plan.ts'
 import { floatsOf, fromWire, type MemoryReply, type MemoryRequest } from './memory-wire.ts'
-import { type DocWrite, ShardStore } from './shard-store.ts'
+import { CorruptShardError, type DocWrite, ShardStore } from './shard-store.ts'
 
 /** A collection as the service knows it: its entry and the action hash that names it. */
 export interface KnownCollection {
@@ -46,14 +47,29 @@ export class ShardHoldings {
     if (held === undefined) {
       const dir = join(this.#dir, known.hash, String(shard))
       const { dimension, metric } = known.collection
-      held = {
-        store: ShardStore.open({ dir, dimension, metric, logger: this.#logger }),
-        ready: false,
-        unsnapshotted: 0,
-      }
+      held = { store: this.#openStore(dir, dimension, metric), ready: false, unsnapshotted: 0 }
       this.#held.set(key, held)
     }
     return held
+  }
+
+  /**
+   * A damaged store is moved aside (kept for a person to look at) and the shard starts empty: not ready,
+   * it catches up from the latest snapshot and a ready holder like any new copy.
+   */
+  #openStore(dir: string, dimension: number, metric: Collection['metric']): ShardStore {
+    try {
+      return ShardStore.open({ dir, dimension, metric, logger: this.#logger })
+    } catch (err) {
+      if (!(err instanceof CorruptShardError)) throw err
+      const aside = `${dir}.damaged-${Date.now()}`
+      renameSync(dir, aside)
+      this.#logger.error(
+        { err, moved_to: aside },
+        'memory shard store damaged; moved aside, fetching the shard again',
+      )
+      return ShardStore.open({ dir, dimension, metric, logger: this.#logger })
+    }
   }
 
   get(hash: string, shard: number): Held | undefined {

@@ -4,7 +4,7 @@
  * in for the `infer.embed` task (exercised for real in tests/e2e/memory-text.test.ts) so that a
  * model file can change under the same name.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -96,5 +96,37 @@ describe('MemoryService', () => {
     )
     file = 'a'.repeat(64)
     expect((await memory.query('t', { text: 'hello', k: 1 })).hits.map((h) => h.id)).toEqual(['x'])
+  })
+
+  it('moves a damaged shard store aside and starts that shard again, keeping the others', async () => {
+    let memory = await start()
+    await memory.create({ name: 'c', ...base, embedding_model: 'none' })
+    await ready(memory, 'c')
+    const docs = Array.from({ length: 20 }, (_, i) => ({ id: `d${i}`, vector: [1, i, 0] }))
+    await memory.upsert('c', docs)
+    const { action_hash, shards } = await memory.show('c')
+    expect(shards[0]?.here?.docs).toBeGreaterThan(0)
+    await memory.stop()
+    const damaged = join(dir!, action_hash, '0')
+    await writeFile(join(damaged, 'shard.sqlite'), 'this is not a SQLite database, not at all, not one bit')
+    const conductor = mesh!.conductors[0] as EmbeddedConductor
+    memory = service = new MemoryService({
+      conductor,
+      transport: {
+        serve: async () => {},
+        request: async () => Promise.reject(new Error('alone')),
+        stop: async () => {},
+      },
+      dir: dir!,
+      peers: async () => [{ agent: conductor.agentPubKey, load: 0 }],
+      reconcileIntervalMs: 50,
+      logger: silentLogger(),
+    })
+    await memory.start()
+    await ready(memory, 'c')
+    const after = await memory.show('c')
+    expect(after.shards[0]?.here?.docs).toBe(0)
+    expect(after.shards[1]?.here?.docs).toBe(shards[1]?.here?.docs)
+    expect((await readdir(join(dir!, action_hash))).filter((f) => f.startsWith('0.damaged-'))).toHaveLength(1)
   })
 })
