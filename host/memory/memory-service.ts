@@ -93,6 +93,8 @@ const CHANGES_PAGE = 1000
 const EMBED_BATCH = 256
 const DEFAULT_RECONCILE_MS = 2000
 const DEFAULT_SNAPSHOT_AFTER = 2000
+/** How often changed shard indexes are saved (and at stop); a crash in between only costs a rebuild. */
+const SAVE_INTERVAL_MS = 60_000
 /** A query waits this long for one holder before asking the next replica. */
 const QUERY_TIMEOUT_MS = 3000
 /** A holder that failed a query is asked last for this long (it may be gone; the registry says so later). */
@@ -109,6 +111,7 @@ export class MemoryService {
   #timer: NodeJS.Timeout | null = null
   #reconciling: Promise<void> | null = null
   #stopped = false
+  #savedAt = Date.now()
 
   constructor(init: MemoryServiceInit) {
     this.#init = init
@@ -354,7 +357,11 @@ export class MemoryService {
         if (held.ready && placement[shard]?.[0] === me) await this.#maybeSnapshot(known, shard)
       }
     }
-    this.#holdings.save()
+    // Saving writes a whole index file: every so often, not on every check (SQLite has every write).
+    if (Date.now() - this.#savedAt >= SAVE_INTERVAL_MS) {
+      this.#holdings.save()
+      this.#savedAt = Date.now()
+    }
   }
 
   /** Catch-up: the latest snapshot when empty, then the writes a ready holder has after this copy's newest. */

@@ -25,7 +25,7 @@ interface MemoryPlayer {
   snapshotsFetched: string[]
 }
 
-const DIM = 128
+const DIM = 64
 const COUNT = 20_000
 const QUERIES = 40
 
@@ -51,7 +51,6 @@ async function withMemory(
       },
     },
     reconcileIntervalMs: 200,
-    snapshotAfterWrites: 500,
     logger: silentLogger(),
   })
   await memory.start()
