@@ -21,6 +21,7 @@ import { libp2pTransportView } from '../conductor/embedded/websocket-api/network
 import type { ConductorPort } from '../conductor/port.ts'
 import type { NetworkConfig } from '../config/network-config.ts'
 import type { Logger } from '../log/logger.ts'
+import type { RequestResponse } from '../net/request-response.ts'
 
 export interface DaemonBackend {
   conductor: ConductorPort
@@ -37,6 +38,8 @@ export interface DaemonBackend {
   adminUrl: string | null
   /** The peer's libp2p node (embedded only), which embedded IPFS shares. */
   libp2p: Libp2p | null
+  /** Request/response to peers by PeerId (embedded only), which the shared memory uses. */
+  rpc: RequestResponse | null
   /** Warrants a record's author for what the host found wrong (embedded only). */
   warrantAuthor?: Replication['warrantAuthor']
   stop(): Promise<void>
@@ -96,6 +99,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
         }),
       adminUrl: api?.adminUrl ?? null,
       libp2p: peer.node.libp2p,
+      rpc: peer.node.rpc,
       warrantAuthor: (...args) => peer.replication.warrantAuthor(...args),
       async stop() {
         await api?.close()
@@ -124,6 +128,7 @@ async function startHolochain(options: BackendOptions): Promise<DaemonBackend> {
     onRecordsStored: () => () => {},
     adminUrl: null,
     libp2p: null,
+    rpc: null,
     stop: () => backend.stop(),
   }
 }
