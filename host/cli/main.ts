@@ -8,6 +8,7 @@ import { inferCommand } from './commands/infer-command.ts'
 import { inviteCommand } from './commands/invite-command.ts'
 import { keysCommand } from './commands/keys-command.ts'
 import { mcpCommand } from './commands/mcp-command.ts'
+import { memoryCommand } from './commands/memory-command.ts'
 import { modelsCommand } from './commands/models-command.ts'
 import { peersCommand } from './commands/peers-command.ts'
 import { policyCommand } from './commands/policy-command.ts'
@@ -33,6 +34,7 @@ const program = new Command('ripple')
   .addCommand(mcpCommand())
   .addCommand(keysCommand())
   .addCommand(artifactCommand())
+  .addCommand(memoryCommand())
 
 try {
   await program.parseAsync()

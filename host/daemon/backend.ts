@@ -24,6 +24,7 @@ import type { ConductorPort } from '../conductor/port.ts'
 import type { NetworkConfig } from '../config/network-config.ts'
 import type { Logger } from '../log/logger.ts'
 import { linkOf, type PeerLink } from '../net/peer-links.ts'
+import type { RequestResponse } from '../net/request-response.ts'
 
 export interface DaemonBackend {
   conductor: ConductorPort
@@ -42,6 +43,8 @@ export interface DaemonBackend {
   adminUrl: string | null
   /** The peer's libp2p node (embedded only), which embedded IPFS shares. */
   libp2p: Libp2p | null
+  /** Request/response to peers by PeerId (embedded only), which the shared memory uses. */
+  rpc: RequestResponse | null
   /** Warrants a record's author for what the host found wrong (embedded only). */
   warrantAuthor?: Replication['warrantAuthor']
   stop(): Promise<void>
@@ -102,6 +105,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
         }),
       adminUrl: api?.adminUrl ?? null,
       libp2p: peer.node.libp2p,
+      rpc: peer.node.rpc,
       warrantAuthor: (...args) => peer.replication.warrantAuthor(...args),
       async stop() {
         await api?.close()
@@ -131,6 +135,7 @@ async function startHolochain(options: BackendOptions): Promise<DaemonBackend> {
     onRecordsStored: () => () => {},
     adminUrl: null,
     libp2p: null,
+    rpc: null,
     stop: () => backend.stop(),
   }
 }

@@ -32,6 +32,9 @@ import { ModelQuarantine } from '../inference/model-quarantine.ts'
 import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import { openIpfs } from '../ipfs/open-ipfs.ts'
 import type { Logger } from '../log/logger.ts'
+import { ipfsSnapshotStore } from '../memory/ipfs-snapshots.ts'
+import { MemoryService } from '../memory/memory-service.ts'
+import { rpcMemoryTransport } from '../memory/memory-transport.ts'
 import { networkIdHex } from '../mesh/invite.ts'
 import { inviteService } from '../mesh/invite-service.ts'
 import { type ChosenMesh, chooseMesh } from '../mesh/private-mesh.ts'
@@ -40,7 +43,7 @@ import { trackTask } from '../metrics/track-task.ts'
 import { PolicyService } from '../policy/policy-service.ts'
 import { buildCapability, RegistryService } from '../registry/index.ts'
 import { SchedulerService } from '../scheduler/scheduler-service.ts'
-import { inferEmbedWorker } from '../workers/infer-embed.ts'
+import { InferEmbedOutputSchema, inferEmbedWorker } from '../workers/infer-embed.ts'
 import { inferGenerateWorker } from '../workers/infer-generate.ts'
 import { WorkerRegistry } from '../workers/worker-registry.ts'
 import { startBackend } from './backend.ts'
@@ -193,7 +196,16 @@ async function runDaemon(
     unusable = listing.unusable
     // Host names can outgrow the contract's 64 characters; a name only has to be recognisable.
     const name = options.name ?? fitText(hostname(), LIMITS.node_capability.name.max)
-    const facts = { name, tags: options.tags ?? [], hardware, models: listing.models, hostVersion: version }
+    // `memory` is set once the daemon runs; the first description (at start-up) holds none yet.
+    const shardsHeld = memory?.shardsHeld() ?? 0
+    const facts = {
+      name,
+      tags: options.tags ?? [],
+      hardware,
+      models: listing.models,
+      hostVersion: version,
+      shardsHeld,
+    }
     return buildCapability(facts, logger)
   }
   const registry = new RegistryService({
@@ -272,6 +284,38 @@ async function runDaemon(
     }))
     return { peers, warrants }
   }
+  const inference = new MeshInference({
+    scheduler,
+    workers,
+    peers: async () => (await peersView()).peers,
+    // Called only once the daemon runs, when trackSubmitted (below, with the metrics) exists.
+    onSubmitted: (hash) => trackSubmitted(hash),
+  })
+  // The shared memory runs where this peer can reach others directly (the embedded backend's node).
+  const memory =
+    backend.rpc &&
+    new MemoryService({
+      conductor,
+      transport: rpcMemoryTransport(backend.rpc),
+      dir: join(dataDir.path, 'memory'),
+      peers: async () =>
+        (await registry.peers())
+          .filter((p) => p.status !== 'offline')
+          .map((p) => ({ agent: p.agent, load: (p.load?.cpu_pct ?? 100) / 100 })),
+      embed: async (model, texts, signal) => {
+        const answer = await inference.run({
+          kind: 'infer.embed',
+          model,
+          input: { model, input: texts },
+          fanOut: 1,
+          signal: signal ?? new AbortController().signal,
+        })
+        const output = InferEmbedOutputSchema.parse(answer.output)
+        return { vectors: output.vectors, file_hash: output.model.file_hash }
+      },
+      snapshots: ipfs ? ipfsSnapshotStore(ipfs) : undefined,
+      logger: logger.child({ component: 'memory' }),
+    })
   const metrics = new DaemonMetrics({
     peers: peersView,
     tasks: () => scheduler.list(),
@@ -326,14 +370,8 @@ async function runDaemon(
       await registry.refresh()
       return model
     },
-    openai: {
-      inference: new MeshInference({
-        scheduler,
-        workers,
-        peers: async () => (await peersView()).peers,
-        onSubmitted: trackSubmitted,
-      }),
-    },
+    openai: { inference },
+    memory: memory ?? undefined,
     feed: new LiveFeed({
       peers: peersView,
       tasks: () => scheduler.list(),
@@ -366,6 +404,7 @@ async function runDaemon(
     registry,
     scheduler,
     ...(replicationKeeper ? [replicationKeeper] : []),
+    ...(memory ? [memory] : []),
     api,
     daemonFile,
   ]

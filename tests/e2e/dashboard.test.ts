@@ -189,7 +189,10 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     await expect
       .poll(
         async () =>
-          `${await row.locator('.holders').textContent()} | ${await page.locator('artifacts-page p.message').textContent({ timeout: 100 }).catch(() => '')} | ${await row.locator('button').textContent()}`,
+          `${await row.locator('.holders').textContent()} | ${await page
+            .locator('artifacts-page p.message')
+            .textContent({ timeout: 100 })
+            .catch(() => '')} | ${await row.locator('button').textContent()}`,
         { timeout: 30_000 },
       )
       .toMatch(/alpha.*\| dataset\.txt: pinned and kept on this peer/s)

@@ -161,3 +161,17 @@ export async function startAskerAndRunner(
     start('runner', join(root, 'runner-models')),
   ])
 }
+
+/** Polls until `check` passes; the last failure is rethrown at the deadline. */
+export async function eventually(check: () => Promise<void>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      await check()
+      return
+    } catch (err) {
+      if (Date.now() > deadline) throw err
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+  }
+}
