@@ -12,6 +12,7 @@ import { memoryCommand } from './commands/memory-command.ts'
 import { modelsCommand } from './commands/models-command.ts'
 import { peersCommand } from './commands/peers-command.ts'
 import { policyCommand } from './commands/policy-command.ts'
+import { relayCommand } from './commands/relay-command.ts'
 import { statusCommand } from './commands/status-command.ts'
 import { taskCommand } from './commands/task-command.ts'
 import { tokenCommand } from './commands/token-command.ts'
@@ -21,6 +22,7 @@ const program = new Command('ripple')
   .description('Ripple: a Holochain-native peer-to-peer agent mesh')
   .version(await hostVersion())
   .addCommand(upCommand())
+  .addCommand(relayCommand())
   .addCommand(statusCommand())
   .addCommand(peersCommand())
   .addCommand(modelsCommand())

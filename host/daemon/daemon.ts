@@ -17,7 +17,12 @@ import { ReplicationKeeper } from '../artifacts/replication-keeper.ts'
 import { artifactTaskPayloads } from '../artifacts/task-payloads.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import type { ConductorPort } from '../conductor/port.ts'
-import { loadNetworkConfig, type NetworkConfig, progenitorOf } from '../config/network-config.ts'
+import {
+  loadNetworkConfig,
+  type NetworkConfig,
+  progenitorOf,
+  withBootstrap,
+} from '../config/network-config.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
@@ -71,6 +76,8 @@ export interface DaemonOptions {
   listen?: readonly string[]
   /** Multiaddrs of peers to dial and keep connected (`--peer`), on top of the network's bootstrap list. */
   peers?: readonly string[]
+  /** Bootstrap multiaddrs (`--bootstrap`, e.g. `ripple relay` nodes) added to the network's. */
+  bootstrap?: readonly string[]
   /** Serve Holochain's admin WebSocket API on this 127.0.0.1 port (0: a free one); default: not served. */
   adminPort?: number
   /** `allowed_origins` of that admin interface; default `ripple-host`. */
@@ -149,7 +156,7 @@ async function runDaemon(
   dataDir: DataDir,
   startedAt: number,
 ): Promise<RunningDaemon> {
-  const network = mesh.network
+  const network = withBootstrap(mesh.network, options.bootstrap ?? [], options.peers)
   const logger = options.logger
   const running = await readDaemonFile(dataDir.path)
   if (running && running.pid !== process.pid && processAlive(running.pid)) {
@@ -269,9 +276,11 @@ async function runDaemon(
   })
   const peersView = async () => {
     const warrants = backend.warrants()
+    const links = backend.links()
     const peers = (await registry.peers()).map((p) => ({
       ...p,
       warrant: warrants.find((w) => w.agent === p.agent) ?? null,
+      link: links.get(p.agent) ?? null,
     }))
     return { peers, warrants }
   }
