@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Debian packages Ripple needs beyond Node: the Rust toolchain that builds and tests the
 # validation rules offline (Debian's rustc can target wasm32, rustup's cannot here), the crate
-# sources it compiles against, wasm-opt, and Chromium for the UI tests.
+# sources it compiles against, wasm-opt, Chromium for the UI tests, and iproute2 + nftables for
+# the NAT lab of the network tests (namespaces, NAT routers; run as root).
 set -euo pipefail
 
 packages=(
   rustc cargo libstd-rust-dev-wasm32 lld-14 binaryen
   librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
   chromium
+  iproute2 nftables
 )
 
 missing=()

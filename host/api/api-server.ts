@@ -22,6 +22,7 @@ import { type OpenAiApi, registerOpenAiRoutes } from './openai/openai-routes.ts'
 import { type ArtifactApi, registerArtifactRoutes } from './routes/artifacts-route.ts'
 import { registerEventsRoute } from './routes/events-route.ts'
 import { type InviteApi, registerInviteRoutes } from './routes/invites-route.ts'
+import { type MemoryApi, registerMemoryRoutes } from './routes/memory-route.ts'
 import { type ModelPuller, registerModelPullRoute } from './routes/model-pull-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { registerPeersRoute } from './routes/peers-route.ts'
@@ -66,6 +67,8 @@ export interface ApiServerInit {
   metrics?: DaemonMetrics
   /** Artifacts on IPFS. */
   artifacts?: ArtifactApi
+  /** The shared vector memory; its routes are absent without it. */
+  memory?: MemoryApi
   logger: Logger
 }
 
@@ -155,6 +158,7 @@ export class ApiServer implements Startable {
     if (init.policies) registerPolicyRoutes(this.app, init.policies)
     if (init.invites) registerInviteRoutes(this.app, init.invites)
     if (init.artifacts) registerArtifactRoutes(this.app, init.artifacts)
+    if (init.memory) registerMemoryRoutes(this.app, init.memory)
     registerModelsRoute(this.app, init.models)
     registerMcpRoute(this.app, {
       apiUrl: () => this.url,

@@ -79,6 +79,17 @@ function mapError(err: FastifyError & Record<string, unknown>, body: unknown): M
     case 'PinQuotaExceededError':
     case 'DiskFullError':
       return { status: 507, name: err.name }
+    case 'InvalidMemoryInputError':
+      return { status: 400, name: err.name, details: { field: err.field } }
+    case 'UnknownCollectionError':
+      return { status: 404, name: err.name, details: { field: 'collection' } }
+    case 'CollectionExistsError':
+      return { status: 409, name: err.name, details: { field: 'name' } }
+    case 'EmbeddingModelChangedError':
+      return { status: 409, name: err.name, details: { field: err.field } }
+    // No live holder took a write or there is none: the mesh cannot keep it now.
+    case 'ShardUnavailableError':
+      return { status: 503, name: err.name, details: { shard: err.shard } }
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return { status: err.statusCode, name: err.code ?? err.name }

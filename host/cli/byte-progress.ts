@@ -7,19 +7,34 @@ import { formatBytes } from './human-format.ts'
 const QUIET_BELOW = 1024 * 1024
 const UNKNOWN_STEP = 64 * 1024 * 1024
 
-export function byteProgress(label: string, total: number | null, enabled: boolean) {
+/** How a progress counts: bytes by default; documents, say, with their own format and thresholds. */
+export interface ProgressUnit {
+  format: (n: number) => string
+  quietBelow: number
+  unknownStep: number
+}
+
+const BYTES: ProgressUnit = { format: formatBytes, quietBelow: QUIET_BELOW, unknownStep: UNKNOWN_STEP }
+
+export function byteProgress(
+  label: string,
+  total: number | null,
+  enabled: boolean,
+  unit: ProgressUnit = BYTES,
+) {
+  const { format, quietBelow, unknownStep } = unit
   const tty = process.stderr.isTTY
   let shownStep = -1
   let shown = false
   return {
     show(bytes: number): void {
-      if (!enabled || (total !== null && total < QUIET_BELOW)) return
+      if (!enabled || (total !== null && total < quietBelow)) return
       const text =
         total === null
-          ? `ripple: ${label} ${formatBytes(bytes)}`
-          : `ripple: ${label} ${formatBytes(bytes)} / ${formatBytes(total)} ${Math.floor((bytes / Math.max(total, 1)) * 100)}%`
+          ? `ripple: ${label} ${format(bytes)}`
+          : `ripple: ${label} ${format(bytes)} / ${format(total)} ${Math.floor((bytes / Math.max(total, 1)) * 100)}%`
       const step =
-        total === null ? Math.floor(bytes / UNKNOWN_STEP) : Math.floor((bytes / Math.max(total, 1)) * 10)
+        total === null ? Math.floor(bytes / unknownStep) : Math.floor((bytes / Math.max(total, 1)) * 10)
       if (tty) process.stderr.write(`\r${text}`)
       else if (step > shownStep) process.stderr.write(`${text}\n`)
       shownStep = Math.max(shownStep, step)

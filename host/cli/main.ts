@@ -8,9 +8,11 @@ import { inferCommand } from './commands/infer-command.ts'
 import { inviteCommand } from './commands/invite-command.ts'
 import { keysCommand } from './commands/keys-command.ts'
 import { mcpCommand } from './commands/mcp-command.ts'
+import { memoryCommand } from './commands/memory-command.ts'
 import { modelsCommand } from './commands/models-command.ts'
 import { peersCommand } from './commands/peers-command.ts'
 import { policyCommand } from './commands/policy-command.ts'
+import { relayCommand } from './commands/relay-command.ts'
 import { statusCommand } from './commands/status-command.ts'
 import { taskCommand } from './commands/task-command.ts'
 import { tokenCommand } from './commands/token-command.ts'
@@ -20,6 +22,7 @@ const program = new Command('ripple')
   .description('Ripple: a Holochain-native peer-to-peer agent mesh')
   .version(await hostVersion())
   .addCommand(upCommand())
+  .addCommand(relayCommand())
   .addCommand(statusCommand())
   .addCommand(peersCommand())
   .addCommand(modelsCommand())
@@ -31,6 +34,7 @@ const program = new Command('ripple')
   .addCommand(mcpCommand())
   .addCommand(keysCommand())
   .addCommand(artifactCommand())
+  .addCommand(memoryCommand())
 
 try {
   await program.parseAsync()

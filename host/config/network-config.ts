@@ -23,8 +23,16 @@ export const Libp2pConfigSchema = z.object({
   listen: z.array(z.string()).min(1),
   /** Discover peers on the LAN by mDNS. */
   mdns: z.boolean(),
-  /** Multiaddrs dialled at start (`--peer` adds more). */
+  /**
+   * Multiaddrs dialled at start and kept connected (`--bootstrap` and `--peer` add more): peers to
+   * learn others from, usually `ripple relay` nodes. A network without mDNS needs at least one.
+   */
   bootstrap: z.array(z.string()),
+  /**
+   * How many relay slots (circuit relay v2 reservations) to hold, so peers behind NAT are reachable
+   * through relays; 0 (the default) on a LAN.
+   */
+  relay_reservations: z.number().int().min(0).max(8).optional(),
   /** Hex of a 32-byte pre-shared key (`@libp2p/pnet`); null for an open network. */
   psk: z
     .string()
@@ -106,4 +114,35 @@ export async function loadNetworkConfig(nameOrPath: string): Promise<NetworkConf
     throw new InvalidNetworkConfigError(`${path}: ${issues}`)
   }
   return parsed.data
+}
+
+/** Thrown when a network without LAN discovery has no peer to start from. */
+export class NoBootstrapPeersError extends Error {
+  static override readonly name = 'NoBootstrapPeersError'
+  constructor(network: string) {
+    super(
+      `network "${network}" names no bootstrap peers, and it has no LAN discovery to find any: ` +
+        'pass one or more with `--bootstrap <multiaddr>` (the address a `ripple relay` prints, ' +
+        'ending in /p2p/<peer id>), or use a network file of your own with "libp2p.bootstrap" set ' +
+        '(`--network path/to/network.json`)',
+    )
+    this.name = 'NoBootstrapPeersError'
+  }
+}
+
+/**
+ * The network with `extra` bootstrap multiaddrs added; throws NoBootstrapPeersError when an embedded
+ * network without mDNS would then have none (`peers` are dialled too, so they count).
+ */
+export function withBootstrap(
+  network: NetworkConfig,
+  extra: readonly string[],
+  peers: readonly string[] = [],
+): NetworkConfig {
+  // A Holochain-backed network finds its peers through its own bootstrap service.
+  if (network.backend !== 'embedded' || network.libp2p === undefined) return network
+  const bootstrap = [...new Set([...network.libp2p.bootstrap, ...extra])]
+  if (!network.libp2p.mdns && bootstrap.length === 0 && peers.length === 0)
+    throw new NoBootstrapPeersError(network.name)
+  return { ...network, libp2p: { ...network.libp2p, bootstrap } }
 }

@@ -4,9 +4,10 @@
  * driven through @holochain/client. The daemon sees only what both can give.
  */
 
-import type { Libp2p } from '@libp2p/interface'
+import type { Connection, Libp2p } from '@libp2p/interface'
 import type { DnaName } from '../../zomes-bindings/index.ts'
 import type { ActionWaiter } from '../api/routes/wait-route.ts'
+import { encodeHashB64 } from '../conductor/embedded/hash.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import {
   createEmbeddedPeer,
@@ -17,18 +18,23 @@ import {
   type WarrantView,
   waitForAction,
 } from '../conductor/embedded/replication/index.ts'
+import { agentOfPeer } from '../conductor/embedded/replication/peer-agent.ts'
 import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import { serveConductorApi } from '../conductor/embedded/websocket-api/conductor-api.ts'
 import { libp2pTransportView } from '../conductor/embedded/websocket-api/network-info.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import type { NetworkConfig } from '../config/network-config.ts'
 import type { Logger } from '../log/logger.ts'
+import { linkOf, type PeerLink } from '../net/peer-links.ts'
+import type { RequestResponse } from '../net/request-response.ts'
 
 export interface DaemonBackend {
   conductor: ConductorPort
   /** Where other machines reach this peer (embedded only). */
   multiaddrs(): string[]
   warrants(): WarrantView[]
+  /** How this peer is connected to each agent it is connected to (embedded only), by agent key. */
+  links(): Map<string, PeerLink>
   /** Replication's counters (embedded only; Holochain replicates on its own). */
   replicationStats(): ReplicationStats | null
   /** Waits for an action to be held here (embedded only: Holochain has no such notification). */
@@ -42,6 +48,8 @@ export interface DaemonBackend {
   adminUrl: string | null
   /** The peer's libp2p node (embedded only), which embedded IPFS shares. */
   libp2p: Libp2p | null
+  /** Request/response to peers by PeerId (embedded only), which the shared memory uses. */
+  rpc: RequestResponse | null
   /** Warrants a record's author for what the host found wrong (embedded only). */
   warrantAuthor?: Replication['warrantAuthor']
   stop(): Promise<void>
@@ -92,6 +100,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
       conductor: peer.conductor,
       multiaddrs: () => peer.node.multiaddrs().map((ma) => ma.toString()),
       warrants: () => peer.replication.listWarrants(),
+      links: () => linksByAgent(peer.node.libp2p.getConnections().filter(peer.node.usable)),
       replicationStats: () => peer.replication.stats,
       waitForAction: (hash, timeoutMs) =>
         waitForAction({ store: peer.conductor.store, replication: peer.replication }, hash, timeoutMs),
@@ -101,6 +110,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
         }),
       adminUrl: api?.adminUrl ?? null,
       libp2p: peer.node.libp2p,
+      rpc: peer.node.rpc,
       warrantAuthor: (...args) => peer.replication.warrantAuthor(...args),
       async stop() {
         await api?.close()
@@ -125,9 +135,26 @@ async function startHolochain(options: BackendOptions): Promise<DaemonBackend> {
     conductor: backend.conductor,
     multiaddrs: () => [],
     warrants: () => [],
+    links: () => new Map(),
     replicationStats: () => null,
     adminUrl: null,
     libp2p: null,
+    rpc: null,
     stop: () => backend.stop(),
   }
+}
+
+function linksByAgent(connections: Connection[]): Map<string, PeerLink> {
+  const byPeer = new Map<string, Connection[]>()
+  for (const connection of connections) {
+    const key = connection.remotePeer.toString()
+    byPeer.set(key, [...(byPeer.get(key) ?? []), connection])
+  }
+  const links = new Map<string, PeerLink>()
+  for (const connections of byPeer.values()) {
+    const agent = agentOfPeer(connections[0]!.remotePeer)
+    const link = linkOf(connections)
+    if (agent !== null && link !== null) links.set(encodeHashB64(agent), link)
+  }
+  return links
 }

@@ -17,7 +17,12 @@ import { ReplicationKeeper } from '../artifacts/replication-keeper.ts'
 import { artifactTaskPayloads } from '../artifacts/task-payloads.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import type { ConductorPort } from '../conductor/port.ts'
-import { loadNetworkConfig, type NetworkConfig, progenitorOf } from '../config/network-config.ts'
+import {
+  loadNetworkConfig,
+  type NetworkConfig,
+  progenitorOf,
+  withBootstrap,
+} from '../config/network-config.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
@@ -27,6 +32,9 @@ import { ModelQuarantine } from '../inference/model-quarantine.ts'
 import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import { openIpfs } from '../ipfs/open-ipfs.ts'
 import type { Logger } from '../log/logger.ts'
+import { ipfsSnapshotStore } from '../memory/ipfs-snapshots.ts'
+import { MemoryService } from '../memory/memory-service.ts'
+import { rpcMemoryTransport } from '../memory/memory-transport.ts'
 import { networkIdHex } from '../mesh/invite.ts'
 import { inviteService } from '../mesh/invite-service.ts'
 import { type ChosenMesh, chooseMesh } from '../mesh/private-mesh.ts'
@@ -35,7 +43,7 @@ import { trackTask } from '../metrics/track-task.ts'
 import { PolicyService } from '../policy/policy-service.ts'
 import { buildCapability, RegistryService } from '../registry/index.ts'
 import { SchedulerService } from '../scheduler/scheduler-service.ts'
-import { inferEmbedWorker } from '../workers/infer-embed.ts'
+import { InferEmbedOutputSchema, inferEmbedWorker } from '../workers/infer-embed.ts'
 import { inferGenerateWorker } from '../workers/infer-generate.ts'
 import { WorkerRegistry } from '../workers/worker-registry.ts'
 import { startBackend } from './backend.ts'
@@ -68,6 +76,8 @@ export interface DaemonOptions {
   listen?: readonly string[]
   /** Multiaddrs of peers to dial and keep connected (`--peer`), on top of the network's bootstrap list. */
   peers?: readonly string[]
+  /** Bootstrap multiaddrs (`--bootstrap`, e.g. `ripple relay` nodes) added to the network's. */
+  bootstrap?: readonly string[]
   /** Serve Holochain's admin WebSocket API on this 127.0.0.1 port (0: a free one); default: not served. */
   adminPort?: number
   /** `allowed_origins` of that admin interface; default `ripple-host`. */
@@ -146,7 +156,7 @@ async function runDaemon(
   dataDir: DataDir,
   startedAt: number,
 ): Promise<RunningDaemon> {
-  const network = mesh.network
+  const network = withBootstrap(mesh.network, options.bootstrap ?? [], options.peers)
   const logger = options.logger
   const running = await readDaemonFile(dataDir.path)
   if (running && running.pid !== process.pid && processAlive(running.pid)) {
@@ -186,7 +196,16 @@ async function runDaemon(
     unusable = listing.unusable
     // Host names can outgrow the contract's 64 characters; a name only has to be recognisable.
     const name = options.name ?? fitText(hostname(), LIMITS.node_capability.name.max)
-    const facts = { name, tags: options.tags ?? [], hardware, models: listing.models, hostVersion: version }
+    // `memory` is set once the daemon runs; the first description (at start-up) holds none yet.
+    const shardsHeld = memory?.shardsHeld() ?? 0
+    const facts = {
+      name,
+      tags: options.tags ?? [],
+      hardware,
+      models: listing.models,
+      hostVersion: version,
+      shardsHeld,
+    }
     return buildCapability(facts, logger)
   }
   const registry = new RegistryService({
@@ -257,12 +276,46 @@ async function runDaemon(
   })
   const peersView = async () => {
     const warrants = backend.warrants()
+    const links = backend.links()
     const peers = (await registry.peers()).map((p) => ({
       ...p,
       warrant: warrants.find((w) => w.agent === p.agent) ?? null,
+      link: links.get(p.agent) ?? null,
     }))
     return { peers, warrants }
   }
+  const inference = new MeshInference({
+    scheduler,
+    workers,
+    peers: async () => (await peersView()).peers,
+    // Called only once the daemon runs, when trackSubmitted (below, with the metrics) exists.
+    onSubmitted: (hash) => trackSubmitted(hash),
+  })
+  // The shared memory runs where this peer can reach others directly (the embedded backend's node).
+  const memory =
+    backend.rpc &&
+    new MemoryService({
+      conductor,
+      transport: rpcMemoryTransport(backend.rpc),
+      dir: join(dataDir.path, 'memory'),
+      peers: async () =>
+        (await registry.peers())
+          .filter((p) => p.status !== 'offline')
+          .map((p) => ({ agent: p.agent, load: (p.load?.cpu_pct ?? 100) / 100 })),
+      embed: async (model, texts, signal) => {
+        const answer = await inference.run({
+          kind: 'infer.embed',
+          model,
+          input: { model, input: texts },
+          fanOut: 1,
+          signal: signal ?? new AbortController().signal,
+        })
+        const output = InferEmbedOutputSchema.parse(answer.output)
+        return { vectors: output.vectors, file_hash: output.model.file_hash }
+      },
+      snapshots: ipfs ? ipfsSnapshotStore(ipfs) : undefined,
+      logger: logger.child({ component: 'memory' }),
+    })
   const metrics = new DaemonMetrics({
     peers: peersView,
     tasks: () => scheduler.list(),
@@ -317,14 +370,8 @@ async function runDaemon(
       await registry.refresh()
       return model
     },
-    openai: {
-      inference: new MeshInference({
-        scheduler,
-        workers,
-        peers: async () => (await peersView()).peers,
-        onSubmitted: trackSubmitted,
-      }),
-    },
+    openai: { inference },
+    memory: memory ?? undefined,
     feed: new LiveFeed({
       peers: peersView,
       tasks: () => scheduler.list(),
@@ -357,6 +404,7 @@ async function runDaemon(
     registry,
     scheduler,
     ...(replicationKeeper ? [replicationKeeper] : []),
+    ...(memory ? [memory] : []),
     api,
     daemonFile,
   ]

@@ -35,7 +35,8 @@ export async function startHeliaStore(init: HeliaStoreInit): Promise<IpfsStore &
   // Helia 7 only accepts libp2p options and would build a second node; bitswap needs just
   // `helia.libp2p`, so the peer's node is lent to it here.
   Object.defineProperty(light, 'libp2p', { value: init.libp2p, enumerable: true })
-  const helia = withBitswap(light as Parameters<typeof withBitswap>[0])
+  // Peers behind NAT fetch artifacts from each other over relayed connections too.
+  const helia = withBitswap(light as Parameters<typeof withBitswap>[0], { runOnLimitedConnections: true })
   await helia.start()
   await identifyConnected(init.libp2p)
   const fs: UnixFS = unixfs(helia)

@@ -7,21 +7,27 @@
 import '../runtime/node20-polyfills.ts'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, type IdentifyPush, identify, identifyPush } from '@libp2p/identify'
-import type { Libp2p, PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
 import { type Ping, ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import { webRTC } from '@libp2p/webrtc'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import { FsDatastore } from 'datastore-fs'
 import { createLibp2p } from 'libp2p'
 import type { NetworkConfig } from '../config/network-config.ts'
+import { type DirectUpgrade, startDirectUpgrade } from './direct-upgrade.ts'
 import { mdnsDiscovery } from './mdns-discovery.ts'
 import { type NetworkIdentity, networkIdentity } from './network-identity.ts'
 import { createPeerBook, type PeerBook } from './peer-book.ts'
 import { type PeerDialer, startPeerDialer } from './peer-dialer.ts'
+import { type PeerExchange, startPeerExchange } from './peer-exchange.ts'
 import { privateNetwork } from './private-network.ts'
 import { createRipplePubsub, fastMessageId, type RipplePubsub } from './pubsub.ts'
 import { createRequestResponse, type RequestResponse } from './request-response.ts'
+import { DEFAULT_STUN_PORT } from './stun-port.ts'
 
 export interface RippleNodeInit {
   network: NetworkConfig
@@ -32,8 +38,15 @@ export interface RippleNodeInit {
   privateKey?: PrivateKey
   /** Listen multiaddrs; the network's `libp2p.listen` when unset. */
   listen?: string[]
-  /** Extra multiaddrs to keep connected (`--peer`), on top of the network's bootstrap list. */
+  /** Extra multiaddrs to keep connected (`--peer`, `--bootstrap`), on top of the network's bootstrap list. */
   peers?: string[]
+  /**
+   * Where the peer store is kept (the peers this node met, redialled at the next start); in memory
+   * when unset.
+   */
+  peerStoreDir?: string
+  /** How often peer exchange asks connected peers for theirs; default 10 s. */
+  peerExchangeIntervalMs?: number
   /**
    * IPv4 address of the one interface mDNS may use. Unset: every interface (real LAN). Tests and
    * benchmarks pass '127.0.0.1' so no packet leaves the machine.
@@ -72,6 +85,8 @@ export interface RippleNode {
   readonly rpc: RequestResponse
   /** Dialable addresses, each ending in `/p2p/<peer id>`. */
   multiaddrs(): Multiaddr[]
+  /** Whether an open connection carries streams (a WebRTC one only once it carried one). */
+  usable(connection: Connection): boolean
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -96,15 +111,38 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   // Kept so the dialer hears every mDNS report: libp2p's own `peer:discovery` fires only for
   // peers new to its peer store, so a peer that restarts would never be dialled again.
   const discovery: PeerDiscovery[] = []
+  const datastore = init.peerStoreDir === undefined ? undefined : new FsDatastore(init.peerStoreDir)
+  await datastore?.open()
+  // Each `/p2p-circuit` listen address is one reservation on a relay among the connected peers;
+  // `/webrtc` lets peers reach us directly (signalled over the relay) where the NATs allow.
+  const reservations = config.relay_reservations ?? 0
+  const relaySlots = [
+    ...Array.from({ length: reservations }, () => '/p2p-circuit'),
+    ...(reservations > 0 ? ['/webrtc'] : []),
+  ]
   const libp2p = await createLibp2p<RippleServices>({
     start: false,
     privateKey: init.privateKey,
-    addresses: { listen: init.listen ?? config.listen },
-    transports: [tcp()],
+    datastore,
+    addresses: { listen: [...(init.listen ?? config.listen), ...relaySlots] },
+    // Circuit relay dials peers behind NAT through a relay (every node can, whether it reserves or not).
+    transports: [
+      tcp(),
+      circuitRelayTransport(),
+      ...(reservations > 0
+        ? [webRTC({ rtcConfiguration: { iceServers: stunServers(config.bootstrap, init.peers) } })]
+        : []),
+    ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector: config.psk === null ? undefined : privateNetwork(config.psk),
-    connectionManager: loopback ? { allow: [LOOPBACK_RANGE] } : {},
+    connectionManager: {
+      ...(loopback ? { allow: [LOOPBACK_RANGE] } : {}),
+      // A peer lost to a relay's limit or a restart is redialled for ~1 min before it is given up.
+      reconnectRetries: 6,
+      reconnectRetryInterval: 500,
+      reconnectBackoffFactor: 2,
+    },
     peerDiscovery: config.mdns
       ? [
           (components) => {
@@ -119,7 +157,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       : [],
     services: {
       identify: identify(),
-      // Tells connected peers of new protocols (bitswap starting after they identified this node).
+      // Tells connected peers of new protocols (bitswap starting after they identified this node)
+      // and new addresses (a relayed one, which the relay passes on to others).
       identifyPush: identifyPush(),
       ping: ping(),
       pubsub: gossipsub({
@@ -127,6 +166,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
         // Publishing while alone is normal (first peer up); anti-entropy delivers it later.
         allowPublishToZeroTopicPeers: true,
         fastMsgIdFn: fastMessageId,
+        // Ops and signals (token streams too) must flow over relayed connections.
+        runOnLimitedConnection: true,
         scoreParams: loopback ? { IPColocationFactorWhitelist: new Set(['127.0.0.1']) } : {},
       }),
     },
@@ -134,9 +175,12 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
 
   const peers = createPeerBook(libp2p, identity, { handshakeTimeoutMs: init.handshakeTimeoutMs })
   const pubsub = createRipplePubsub(libp2p.services.pubsub, identity, peers)
-  const rpc = createRequestResponse(libp2p, identity, peers, { timeoutMs: init.requestTimeoutMs })
+  let upgrade: DirectUpgrade | undefined
+  const usable = (connection: Connection) => upgrade?.usable(connection) ?? true
+  const rpc = createRequestResponse(libp2p, identity, peers, { timeoutMs: init.requestTimeoutMs, usable })
   const explicitPeers = [...config.bootstrap, ...(init.peers ?? [])]
   let dialer: PeerDialer | undefined
+  let exchange: PeerExchange | undefined
 
   const node: RippleNode = {
     libp2p,
@@ -146,23 +190,42 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     pubsub,
     rpc,
     multiaddrs: () => libp2p.getMultiaddrs(),
+    usable,
     async start() {
       if (dialer !== undefined) return
       await peers.start()
+      // Before libp2p starts, like the hello handler, so no peer finds it missing.
+      exchange = await startPeerExchange({ libp2p, peers, rpc, intervalMs: init.peerExchangeIntervalMs })
       await libp2p.start()
       pubsub.start()
       dialer = startPeerDialer(libp2p, { peers: explicitPeers, discovery })
+      if (reservations > 0) upgrade = startDirectUpgrade(libp2p, peers)
     },
     async stop() {
       if (dialer === undefined) return
       dialer.stop()
       dialer = undefined
+      await exchange?.stop()
+      exchange = undefined
+      upgrade?.stop()
+      upgrade = undefined
       pubsub.stop()
       rpc.stop()
       await peers.stop()
       await libp2p.stop()
+      await datastore?.close()
     },
   }
   if (init.start !== false) await node.start()
   return node
+}
+
+/** The STUN responders of the bootstrap peers (`ripple relay` runs one beside each relay). */
+function stunServers(bootstrap: readonly string[], peers: readonly string[] = []): { urls: string }[] {
+  const hosts = new Set<string>()
+  for (const addr of [...bootstrap, ...peers]) {
+    const host = multiaddr(addr).getComponents()[0]
+    if (host?.value !== undefined && ['ip4', 'dns4', 'dns'].includes(host.name)) hosts.add(host.value)
+  }
+  return [...hosts].map((host) => ({ urls: `stun:${host}:${DEFAULT_STUN_PORT}` }))
 }

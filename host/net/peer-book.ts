@@ -45,6 +45,9 @@ export interface StartablePeerBook extends PeerBook {
 
 type Waiter = (verified: boolean) => void
 
+/** Peers behind NAT meet over relayed (limited) connections: the handshake runs there too. */
+export const LIMITED_OK = { runOnLimitedConnection: true } as const
+
 class DefaultPeerBook extends TypedEventEmitter<PeerBookEvents> implements StartablePeerBook {
   private readonly verified = new Map<string, PeerId>()
   private readonly waiters = new Map<string, Set<Waiter>>()
@@ -66,12 +69,16 @@ class DefaultPeerBook extends TypedEventEmitter<PeerBookEvents> implements Start
 
   async start(): Promise<void> {
     this.stopping = false
-    await this.libp2p.handle(this.helloProtocol, (stream, connection) => {
-      answerHello(stream, this.identity.id, { signal: AbortSignal.timeout(this.timeoutMs) }).then(
-        () => this.accept(connection),
-        (err: Error) => this.reject(connection, err.message),
-      )
-    })
+    await this.libp2p.handle(
+      this.helloProtocol,
+      (stream, connection) => {
+        answerHello(stream, this.identity.id, { signal: AbortSignal.timeout(this.timeoutMs) }).then(
+          () => this.accept(connection),
+          (err: Error) => this.reject(connection, err.message),
+        )
+      },
+      LIMITED_OK,
+    )
     this.libp2p.addEventListener('connection:open', this.onConnectionOpen)
     this.libp2p.addEventListener('connection:close', this.onConnectionClose)
     this.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect)
@@ -149,7 +156,7 @@ class DefaultPeerBook extends TypedEventEmitter<PeerBookEvents> implements Start
   private async greet(connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.timeoutMs)
     try {
-      const stream = await connection.newStream(this.helloProtocol, { signal })
+      const stream = await connection.newStream(this.helloProtocol, { ...LIMITED_OK, signal })
       await sayHello(stream, this.identity.id, { signal })
       this.accept(connection)
     } catch (err) {

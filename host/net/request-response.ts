@@ -6,7 +6,13 @@
  * status byte. A stream carries many request/response pairs in turn: an idle stream is kept per
  * peer and protocol and reused, which is ~10x faster than opening a stream per request.
  */
-import { type Libp2p, type PeerId, type Stream, UnsupportedProtocolError } from '@libp2p/interface'
+import {
+  type Connection,
+  type Libp2p,
+  type PeerId,
+  type Stream,
+  UnsupportedProtocolError,
+} from '@libp2p/interface'
 import { type LengthPrefixedStream, lpStream, UnexpectedEOFError } from '@libp2p/utils'
 import {
   MessageTooLargeError,
@@ -16,7 +22,7 @@ import {
   RequestTimeoutError,
 } from './errors.ts'
 import type { NetworkIdentity } from './network-identity.ts'
-import type { PeerBook } from './peer-book.ts'
+import { LIMITED_OK, type PeerBook } from './peer-book.ts'
 
 export type RequestHandler = (request: Uint8Array, peer: PeerId) => Promise<Uint8Array>
 
@@ -47,6 +53,8 @@ export interface RequestResponse {
 export interface RequestResponseInit {
   /** Default per-request timeout. */
   timeoutMs?: number
+  /** Whether an open connection may carry requests yet (a fresh WebRTC one may not); default: all. */
+  usable?: (connection: Connection) => boolean
 }
 
 export interface StoppableRequestResponse extends RequestResponse {
@@ -72,6 +80,7 @@ interface Channel {
 class DefaultRequestResponse implements StoppableRequestResponse {
   private readonly idle = new Map<string, Channel[]>()
   private readonly timeoutMs: number
+  private readonly usable: (connection: Connection) => boolean
 
   constructor(
     private readonly libp2p: Libp2p,
@@ -80,6 +89,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     init: RequestResponseInit,
   ) {
     this.timeoutMs = init.timeoutMs ?? 10_000
+    this.usable = init.usable ?? (() => true)
     peers.addEventListener('peer:disconnect', this.onPeerDisconnect)
   }
 
@@ -87,7 +97,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     await this.libp2p.handle(
       this.identity.protocol(protocolSuffix),
       (stream, connection) => this.serve(stream, connection.remotePeer, handler),
-      { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS },
+      { ...LIMITED_OK, maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS },
     )
   }
 
@@ -144,16 +154,21 @@ class DefaultRequestResponse implements StoppableRequestResponse {
   }
 
   private async open(peer: PeerId, protocol: string, signal: AbortSignal): Promise<Channel> {
-    try {
-      await this.libp2p.dial(peer, { signal })
-    } catch (err) {
-      throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })
+    // An open connection is used as it is, relayed ones too: libp2p would dial again for a peer it
+    // only reaches through a relay, and a dial that tries WebRTC behind a NAT it cannot cross hangs.
+    let connection = bestConnection(this.libp2p.getConnections(peer).filter(this.usable))
+    if (connection === undefined) {
+      try {
+        connection = await this.libp2p.dial(peer, { signal })
+      } catch (err) {
+        throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })
+      }
     }
     if (!(await this.peers.whenVerified(peer, signal))) {
       throw new RequestRefusedError(peer, 'not a peer of this network')
     }
     try {
-      const stream = await this.libp2p.dialProtocol(peer, protocol, { signal })
+      const stream = await connection.newStream(protocol, { ...LIMITED_OK, signal })
       return { stream, lp: frames(stream) }
     } catch (err) {
       if (err instanceof UnsupportedProtocolError) {
@@ -237,6 +252,12 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     const prefix = `${evt.detail}\n`
     for (const key of this.idle.keys()) if (key.startsWith(prefix)) this.idle.delete(key)
   }
+}
+
+/** An open connection, unlimited ones (direct) before relayed ones. */
+function bestConnection(connections: Connection[]): Connection | undefined {
+  const open = connections.filter((c) => c.status === 'open')
+  return open.find((c) => c.limits === undefined) ?? open[0]
 }
 
 function frames(stream: Stream): LengthPrefixedStream<Stream> {

@@ -20,6 +20,8 @@ export interface CapabilityFacts {
   hardware: Hardware
   models: readonly ListedModel[]
   hostVersion: string
+  /** Memory shards this peer holds, ready or catching up (0 without the shared memory). */
+  shardsHeld?: number
 }
 
 /** Thrown when what the host measured does not fit the contract (a bug, or a very odd machine). */
@@ -36,9 +38,9 @@ export function buildCapability(facts: CapabilityFacts, logger: Logger): NodeCap
     name: facts.name,
     hardware: facts.hardware,
     inference: { models: advertisableModels(facts.models, logger), tokens_per_second: null },
-    // This host runs no IPFS store and holds no memory shards yet: it offers none.
+    // This host runs no IPFS store yet: it offers none.
     storage: { ipfs_free_bytes: 0, pinned_bytes: 0 },
-    memory: { shards_held: 0 },
+    memory: { shards_held: facts.shardsHeld ?? 0 },
     tags: [...facts.tags],
     host_version: facts.hostVersion,
   }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ArtifactView } from '../../host/api/contract/index.ts'
-import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+import { eventually, isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 const NAMES = ['alpha', 'beta', 'gamma'] as const
 let root: string
@@ -41,20 +41,6 @@ async function show(dataDir: string, cid: string): Promise<ArtifactView> {
   const res = await runRipple(['artifact', 'show', cid, '--data-dir', dataDir, '--json'])
   expect(res.code, res.stderr).toBe(0)
   return JSON.parse(res.stdout) as ArtifactView
-}
-
-/** Polls until `check` passes; the last failure is rethrown at the deadline. */
-async function eventually(check: () => Promise<void>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      await check()
-      return
-    } catch (err) {
-      if (Date.now() > deadline) throw err
-      await new Promise((resolve) => setTimeout(resolve, 500))
-    }
-  }
 }
 
 describe('artifacts across three ripple up processes', { timeout: 180_000 }, () => {

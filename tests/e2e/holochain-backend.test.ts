@@ -2,7 +2,8 @@
  * `ripple up` on a network file with `"backend": "holochain"`: the daemon drives a conductor through
  * @holochain/client. No Holochain conductor can run here, so the conductor is another `ripple up`
  * serving Holochain's admin API (`--admin-port`), named by `holochain.admin_url`; and without one,
- * `testnet` (no admin_url, no `holochain` on PATH) stops with what to install.
+ * testnet's file switched to the holochain backend (no admin_url, no `holochain` on PATH) stops with
+ * what to install.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient } from '../../host/api/client/index.ts'
 import type { StatusView } from '../../host/api/contract/index.ts'
 import { findOnPath } from '../../host/conductor/holochain/conductor-process.ts'
-import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+import { isolatedNetwork, REPO_ROOT, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 let dir: string
 let conductorPeer: RunningRipple
@@ -85,12 +86,16 @@ describe('ripple up on the holochain backend', { timeout: 60_000 }, () => {
 
   // Where Holochain is installed this would start a real conductor on the public testnet: not here.
   it.skipIf(findOnPath('holochain') !== null)(
-    'testnet without holochain on PATH stops and says what to install',
+    'testnet on the holochain backend, without holochain on PATH, stops and says what to install',
     async () => {
+      // The backend is chosen per network file: testnet's own, with "backend" switched.
+      const testnet = JSON.parse(await readFile(join(REPO_ROOT, 'networks', 'testnet.json'), 'utf8'))
+      const file = join(dir, 'testnet-holochain.json')
+      await writeFile(file, JSON.stringify({ ...testnet, backend: 'holochain' }))
       const res = await runRipple([
         'up',
         '--network',
-        'testnet',
+        file,
         '--data-dir',
         join(dir, 'testnet'),
         '--api-port',

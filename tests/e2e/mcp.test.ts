@@ -36,6 +36,9 @@ const TOOLS = [
   'list_artifacts',
   'list_models',
   'list_peers',
+  'memory_collections',
+  'memory_search',
+  'memory_upsert',
   'mesh_status',
   'submit_task',
 ]
@@ -359,6 +362,48 @@ describe('ripple MCP server (SDK client, two ripple up processes)', { timeout: 1
     })
     expect(unknown.isError).toBe(true)
     expect(textOf(unknown)).toMatch(/no artifact is registered/)
+  })
+
+  it('remembers texts with memory_upsert and finds them with memory_search (embedded on the peer with the model)', async () => {
+    const api = new ApiClient({ baseUrl: apiUrl, token })
+    await api.createCollection({
+      name: 'agent-notes',
+      dimension: 64,
+      shard_count: 2,
+      embedding_model: 'tiny',
+    })
+    const runnerApi = new ApiClient({
+      baseUrl: (await readDaemonFile(runner.dataDir))!.api_url,
+      token: (await readFile(join(runner.dataDir, 'api-token'), 'utf8')).trim(),
+    })
+    await expect
+      .poll(async () => (await runnerApi.listCollections()).collections.map((c) => c.name), {
+        timeout: 30_000,
+      })
+      .toContain('agent-notes')
+    const docs = ['the cat sat on the mat', 'ships sail at dawn', 'bread rises'].map((text, i) => ({
+      id: `n${i}`,
+      text,
+      metadata: { i },
+    }))
+    const upserted = jsonOf<{ written: number }>(
+      await stdio.callTool({ name: 'memory_upsert', arguments: { collection: 'agent-notes', docs } }),
+    )
+    expect(upserted.written).toBe(3)
+    const found = jsonOf<{ hits: { id: string }[]; shards_missing: number[] }>(
+      await http.callTool({
+        name: 'memory_search',
+        arguments: { collection: 'agent-notes', text: 'ships sail at dawn', k: 2 },
+      }),
+    )
+    expect(found.shards_missing).toEqual([])
+    expect(found.hits[0]?.id).toBe('n1')
+    const refused = await http.callTool({
+      name: 'memory_search',
+      arguments: { collection: 'agent-notes', vector: [1, 2], k: 1 },
+    })
+    expect((refused as ToolReply).isError).toBe(true)
+    expect(textOf(refused)).toMatch(/vector: has 2 numbers; collection "agent-notes" has dimension 64/)
   })
 
   it('answers a bad argument with a tool error naming the field, and keeps serving', async () => {

@@ -22,20 +22,38 @@ export interface RunningRipple {
 /** Tests never send a packet off loopback: libp2p listens on 127.0.0.1 and mDNS is pinned to it. */
 export const LOOPBACK_FLAGS = ['--listen', '/ip4/127.0.0.1/tcp/0', '--mdns-interface', '127.0.0.1'] as const
 
+export interface StartOptions {
+  /** Runs it under this umask (through sh, which sets it before exec'ing node). */
+  umask?: number
+  /**
+   * Runs it inside this network namespace (a test's NAT lab), where it is not pinned to loopback:
+   * the namespace is sealed, and the caller names its listen addresses.
+   */
+  netns?: string
+  /** `up` (default) or `relay`. */
+  command?: 'up' | 'relay'
+}
+
 /**
- * Spawns `ripple up ...` (pinned to loopback) and resolves once it prints its ready line; `umask`
- * runs it under that umask (through sh, which sets it before exec'ing node).
+ * Spawns `ripple up ...` (pinned to loopback unless in a lab namespace) and resolves once it prints
+ * its ready line.
  */
 export async function startRipple(
   args: readonly string[],
   timeoutMs = 60_000,
-  options: { umask?: number } = {},
+  options: StartOptions = {},
 ): Promise<RunningRipple & { readyMs: number }> {
-  const argv = [RIPPLE_BIN, 'up', ...LOOPBACK_FLAGS, ...args]
+  const pinned = options.netns === undefined ? LOOPBACK_FLAGS : []
+  const argv = [RIPPLE_BIN, options.command ?? 'up', ...pinned, ...args]
   const [command, commandArgs] =
-    options.umask === undefined
-      ? [process.execPath, argv]
-      : ['/bin/sh', ['-c', `umask ${options.umask.toString(8)} && exec "$0" "$@"`, process.execPath, ...argv]]
+    options.netns !== undefined
+      ? ['ip', ['netns', 'exec', options.netns, process.execPath, ...argv]]
+      : options.umask === undefined
+        ? [process.execPath, argv]
+        : [
+            '/bin/sh',
+            ['-c', `umask ${options.umask.toString(8)} && exec "$0" "$@"`, process.execPath, ...argv],
+          ]
   const child = spawn(command, commandArgs, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
@@ -67,14 +85,23 @@ export async function startRipple(
   return { child, stdout: () => out, stderr: () => err, exited, readyMs }
 }
 
-/** Runs a short `ripple` command and returns its output and exit code (never throws on failure). */
+/**
+ * Runs a short `ripple` command (inside `options.netns` when given) and returns its output and exit
+ * code (never throws on failure).
+ */
 export async function runRipple(
   args: readonly string[],
+  options: { netns?: string; timeoutMs?: number } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  const argv = [process.execPath, RIPPLE_BIN, ...args]
+  const [command, commandArgs] =
+    options.netns === undefined
+      ? [argv[0]!, argv.slice(1)]
+      : ['ip', ['netns', 'exec', options.netns, ...argv]]
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [RIPPLE_BIN, ...args], {
+    const { stdout, stderr } = await promisify(execFile)(command, commandArgs, {
       cwd: REPO_ROOT,
-      timeout: 30_000,
+      timeout: options.timeoutMs ?? 30_000,
     })
     return { code: 0, stdout, stderr }
   } catch (err) {
@@ -133,4 +160,18 @@ export async function startAskerAndRunner(
     start('asker', join(root, 'asker-models')),
     start('runner', join(root, 'runner-models')),
   ])
+}
+
+/** Polls until `check` passes; the last failure is rethrown at the deadline. */
+export async function eventually(check: () => Promise<void>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      await check()
+      return
+    } catch (err) {
+      if (Date.now() > deadline) throw err
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+  }
 }

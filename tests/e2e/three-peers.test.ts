@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PeersReply } from '../../host/api/contract/index.ts'
 import type { TaskView } from '../../host/scheduler/scheduler-service.ts'
-import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+import { eventually, isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 const NAMES = ['alpha', 'beta', 'gamma'] as const
 let root: string
@@ -45,20 +45,6 @@ async function peersOf(dataDir: string): Promise<PeersReply> {
   const res = await runRipple(['peers', '--data-dir', dataDir, '--json'])
   expect(res.code, res.stderr).toBe(0)
   return JSON.parse(res.stdout) as PeersReply
-}
-
-/** Polls until `check` passes; the last failure is rethrown at the deadline. */
-async function eventually(check: () => Promise<void>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      await check()
-      return
-    } catch (err) {
-      if (Date.now() > deadline) throw err
-      await new Promise((resolve) => setTimeout(resolve, 500))
-    }
-  }
 }
 
 describe('three ripple up processes on loopback', { timeout: 120_000 }, () => {

@@ -13,11 +13,13 @@ import {
   type ZomeInput,
   type ZomeOutput,
 } from '../../../zomes-bindings/index.ts'
+import type { MemoryDoc, MemoryQuery } from '../../memory/memory-input.ts'
 import {
   type AddArtifactQuery,
   type ApiErrorBody,
   ApiErrorBodySchema,
   type ArtifactView,
+  type CreateCollectionBody,
   type CreateInviteBody,
   type LiveEvent,
   type ModelLoadedView,
@@ -299,6 +301,35 @@ export class ApiClient {
 
   unpinArtifact(cid: string, options?: CallOptions): Promise<ArtifactView> {
     return this.#json('unpinArtifact', { ...options, params: { cid } })
+  }
+
+  createCollection(body: CreateCollectionBody, options?: CallOptions): Promise<ReplyOf<'createCollection'>> {
+    return this.#json('createCollection', { ...options, body })
+  }
+
+  listCollections(options?: CallOptions): Promise<ReplyOf<'listCollections'>> {
+    return this.#json('listCollections', options)
+  }
+
+  showCollection(name: string, options?: CallOptions): Promise<ReplyOf<'showCollection'>> {
+    return this.#json('showCollection', { ...options, params: { name } })
+  }
+
+  /** Up to 10,000 documents a call, each a vector or a text; all are checked before any is written. */
+  upsertDocs(name: string, docs: MemoryDoc[], options?: CallOptions): Promise<ReplyOf<'upsertDocs'>> {
+    return this.#json('upsertDocs', { ...options, params: { name }, body: { docs } })
+  }
+
+  deleteDocs(name: string, ids: string[], options?: CallOptions): Promise<ReplyOf<'deleteDocs'>> {
+    return this.#json('deleteDocs', { ...options, params: { name }, body: { ids } })
+  }
+
+  queryCollection(
+    name: string,
+    query: MemoryQuery,
+    options?: CallOptions,
+  ): Promise<ReplyOf<'queryCollection'>> {
+    return this.#json('queryCollection', { ...options, params: { name }, body: query })
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   ActionHashB64Schema,
   ArtifactSchema,
   CidSchema,
+  CollectionSchema,
   PolicySchema,
   ReasonSchema,
   RecordRefSchema,
@@ -15,6 +16,13 @@ import {
   TaskSchema,
 } from '../../../zomes-bindings/index.ts'
 import { ImportProfileSchema } from '../../ipfs/import-profile.ts'
+import { MEMORY_LIMITS, MemoryDocSchema, MemoryQuerySchema } from '../../memory/memory-input.ts'
+import {
+  CollectionDetailSchema,
+  CollectionViewSchema,
+  QueryResultSchema,
+  WriteResultSchema,
+} from '../../memory/memory-views.ts'
 import { INVITE_ROLES, InviteSchema } from '../../mesh/invite.ts'
 import {
   ArtifactViewSchema,
@@ -124,6 +132,24 @@ export type AddArtifactQuery = Partial<z.output<typeof AddArtifactQuerySchema>> 
 
 const TaskParamsSchema = z.object({ hash: ActionHashB64Schema })
 const ArtifactParamsSchema = z.object({ cid: CidSchema })
+
+/** A collection; only the name is required (cosine, 8 shards, replication 2, no embedding model). */
+export const CreateCollectionBodySchema = z.strictObject({
+  ...CollectionSchema.shape,
+  metric: CollectionSchema.shape.metric.default('cosine'),
+  shard_count: CollectionSchema.shape.shard_count.default(8),
+  replication: CollectionSchema.shape.replication.default(2),
+  /** `none`: the collection takes vectors only. */
+  embedding_model: CollectionSchema.shape.embedding_model.default('none'),
+})
+export type CreateCollectionBody = z.input<typeof CreateCollectionBodySchema>
+export const UpsertBodySchema = z.strictObject({
+  docs: z.array(MemoryDocSchema).min(1).max(MEMORY_LIMITS.batch),
+})
+export const DeleteDocsBodySchema = z.strictObject({
+  ids: z.array(z.string().min(1).max(MEMORY_LIMITS.id)).min(1).max(MEMORY_LIMITS.batch),
+})
+const CollectionParamsSchema = z.object({ name: CollectionSchema.shape.name })
 const ModelParamsSchema = z.object({ name: z.string() })
 
 /** POST /api/session: a one-time login code (from the link `ripple up` prints). */
@@ -252,6 +278,47 @@ export const routes = {
     path: '/api/artifacts/:cid/unpin',
     params: ArtifactParamsSchema,
     reply: ArtifactViewSchema,
+  },
+  createCollection: {
+    method: 'POST',
+    path: '/api/memory/collections',
+    body: CreateCollectionBodySchema,
+    reply: CollectionViewSchema,
+  },
+  listCollections: {
+    method: 'GET',
+    path: '/api/memory/collections',
+    reply: z.object({ collections: z.array(CollectionViewSchema) }),
+  },
+  /** The collection and where each of its shards is (placement, announced holders, this peer's copy). */
+  showCollection: {
+    method: 'GET',
+    path: '/api/memory/collections/:name',
+    params: CollectionParamsSchema,
+    reply: CollectionDetailSchema,
+  },
+  /** Vectors, or texts the collection's model embeds; every document is checked before any is written. */
+  upsertDocs: {
+    method: 'POST',
+    path: '/api/memory/collections/:name/upsert',
+    params: CollectionParamsSchema,
+    body: UpsertBodySchema,
+    reply: WriteResultSchema,
+  },
+  deleteDocs: {
+    method: 'POST',
+    path: '/api/memory/collections/:name/delete',
+    params: CollectionParamsSchema,
+    body: DeleteDocsBodySchema,
+    reply: WriteResultSchema,
+  },
+  /** The k nearest documents over every shard, and which shards answered or are missing. */
+  queryCollection: {
+    method: 'POST',
+    path: '/api/memory/collections/:name/query',
+    params: CollectionParamsSchema,
+    body: MemoryQuerySchema,
+    reply: QueryResultSchema,
   },
 } as const satisfies Record<string, RouteContract>
 

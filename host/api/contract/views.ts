@@ -3,6 +3,7 @@
  * (`zomes-bindings/`). Types declared by the modules that produce them (the scheduler's TaskView,
  * the registry's peers) are checked against these at compile time.
  */
+
 import { z } from 'zod'
 import {
   AgentPubKeyB64Schema,
@@ -22,6 +23,7 @@ import type { WarrantView } from '../../conductor/embedded/replication/index.ts'
 import type { GgufModel } from '../../inference/gguf-scan.ts'
 import type { ModelListing } from '../../inference/model-manager.ts'
 import type { PullProgress } from '../../inference/model-pull.ts'
+import { PeerLinkSchema } from '../../net/peer-links.ts'
 import type { PeerEntry } from '../../registry/index.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
 import { describes } from './same-shape.ts'
@@ -85,8 +87,14 @@ const PeerEntrySchema = describes<PeerEntry>()(
   }),
 )
 
-/** A peer as the API shows it: the registry's view plus the warrant this host holds against it. */
-export const ApiPeerSchema = PeerEntrySchema.extend({ warrant: WarrantViewSchema.nullable() })
+/**
+ * A peer as the API shows it: the registry's view plus the warrant this host holds against it, and
+ * how this host is connected to it (embedded backend; null when not connected).
+ */
+export const ApiPeerSchema = PeerEntrySchema.extend({
+  warrant: WarrantViewSchema.nullable(),
+  link: PeerLinkSchema.nullable().optional(),
+})
 export type ApiPeer = z.infer<typeof ApiPeerSchema>
 
 /** GET /api/peers. */

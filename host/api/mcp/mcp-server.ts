@@ -10,6 +10,7 @@ import type { ApiKeyView } from '../api-keys.ts'
 import type { ApiClient } from '../client/index.ts'
 import { registerArtifactTools } from './artifact-tools.ts'
 import { registerInferenceTools } from './inference-tools.ts'
+import { registerMemoryTools } from './memory-tools.ts'
 import { registerMeshTools } from './mesh-tools.ts'
 import { registerTaskTools } from './task-tools.ts'
 
@@ -30,7 +31,7 @@ export function createMcpServer({ api, key = null, version }: RippleMcpInit): Mc
     {
       instructions:
         key === null
-          ? 'Ripple is a peer-to-peer mesh of machines that run tasks and local LLM inference for each other. Start with mesh_status or list_peers / list_models; run text generation with generate_text (or any task kind with submit_task), then follow or inspect tasks with get_task. Store and read content-addressed files with add_artifact / get_artifact.'
+          ? 'Ripple is a peer-to-peer mesh of machines that run tasks and local LLM inference for each other. Start with mesh_status or list_peers / list_models; run text generation with generate_text (or any task kind with submit_task), then follow or inspect tasks with get_task. Store and read content-addressed files with add_artifact / get_artifact. Remember and search by meaning with memory_upsert / memory_search (memory_collections lists the collections).'
           : `Ripple is a peer-to-peer mesh of machines that run local LLM inference for each other. This API key may look at the mesh (mesh_status, list_peers, list_models) and run generate_text and embed${key.models === null ? '' : ` with the models ${key.models.join(', ')}`}.`,
     },
   )
@@ -39,5 +40,6 @@ export function createMcpServer({ api, key = null, version }: RippleMcpInit): Mc
   if (key !== null) return server
   registerTaskTools(server, api)
   registerArtifactTools(server, api)
+  registerMemoryTools(server, api)
   return server
 }

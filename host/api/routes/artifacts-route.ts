@@ -86,7 +86,7 @@ export function registerArtifactRoutes(app: FastifyInstance, artifacts: Artifact
 }
 
 /** Aborted when the client goes away before its answer, so a dropped request stops its transfer. */
-function abortOnClose(reply: FastifyReply): AbortSignal {
+export function abortOnClose(reply: FastifyReply): AbortSignal {
   const controller = new AbortController()
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort()

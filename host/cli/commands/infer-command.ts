@@ -70,7 +70,8 @@ export function inferCommand(): Command {
       fan_out: options.fanOut,
     }
     const ref = await api.submitTask(body)
-    const view = await follow(api, ref.action_hash, options.stream === true && !options.json)
+    const streamed: string[] = []
+    const view = await follow(api, ref.action_hash, options.stream === true && !options.json, streamed)
     if (view.state.status !== 'done')
       throw new TaskEndedError(ref.action_hash, view.state.status, whyEnded(view))
     const output = acceptedOutput(view) as InferGenerateOutput
@@ -78,7 +79,14 @@ export function inferCommand(): Command {
       process.stdout.write(`${printableJson(output)}\n`)
       return
     }
-    process.stdout.write(options.stream ? '\n' : `${printableText(output.text)}\n`)
+    // Tokens are ephemeral signals: those sent while a connection was down (a relay's limit cut it,
+    // say) never arrive. The signed result has the whole text, so a gap is said and mended.
+    const gap = options.stream === true && streamed.join('') !== output.text
+    if (gap)
+      process.stderr.write(
+        '\nripple: part of the stream was lost on the way (a connection dropped); the whole answer:\n',
+      )
+    process.stdout.write(options.stream && !gap ? '\n' : `${printableText(output.text)}\n`)
     const ranOn = acceptedResult(view)?.author ?? '?'
     const t = output.timings
     process.stderr.write(
@@ -91,14 +99,16 @@ export function inferCommand(): Command {
 }
 
 /** Follows the task until it ends, printing streamed text on stdout when asked; answers its final view. */
-function follow(api: ApiClient, hash: string, stream: boolean): Promise<TaskView> {
+function follow(api: ApiClient, hash: string, stream: boolean, streamed: string[]): Promise<TaskView> {
   return api.followTask(hash, {
     onEvent: async (event) => {
       if (event.type === 'waiting') await reportWaiting(api, hash, event)
       if (event.type !== 'progress') return
       const { type, data: progress } = event.progress
-      if (type === 'token' && stream && typeof progress === 'string')
+      if (type === 'token' && stream && typeof progress === 'string') {
+        streamed.push(progress)
         process.stdout.write(printableText(progress))
+      }
       // A model load can take a while: say so.
       if (type === 'load' && (progress as { fraction?: number }).fraction === 1) {
         process.stderr.write(`ripple: model loaded on ${event.assignee.slice(0, 12)}…\n`)

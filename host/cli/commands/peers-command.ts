@@ -21,11 +21,24 @@ export function peersCommand(): Command {
 }
 
 function table(peers: readonly ApiPeer[]): string {
-  const header = ['AGENT', 'NAME', 'STATUS', 'CPU', 'RAM', 'GPU', 'CORES', 'MEMORY', 'HEARD', 'WARRANT']
+  const header = [
+    'AGENT',
+    'NAME',
+    'STATUS',
+    'LINK',
+    'CPU',
+    'RAM',
+    'GPU',
+    'CORES',
+    'MEMORY',
+    'HEARD',
+    'WARRANT',
+  ]
   const rows = peers.map((p) => [
     `${p.agent.slice(0, 12)}…${p.self ? ' (self)' : ''}`,
     p.name ?? '?',
     p.status,
+    linkText(p),
     p.load ? `${p.load.cpu_pct.toFixed(0)}%` : '-',
     p.load ? `${p.load.ram_pct.toFixed(0)}%` : '-',
     p.load?.gpu_pct == null ? '-' : `${p.load.gpu_pct.toFixed(0)}%`,
@@ -35,6 +48,12 @@ function table(peers: readonly ApiPeer[]): string {
     p.warrant ? p.warrant.rule : '-',
   ])
   return formatTable(header, rows)
+}
+
+/** direct, or relayed via which relay (its PeerId's tail), or - when not connected. */
+function linkText(p: ApiPeer): string {
+  if (p.self || !p.link) return '-'
+  return p.link.path === 'direct' ? 'direct' : `relayed via …${(p.link.via ?? '?').slice(-8)}`
 }
 
 /** One line per warrant: whose ops this host refuses, and why. */

@@ -22,6 +22,7 @@ import {
   parsePort,
 } from '../cli-options.ts'
 import { alignRows, capabilityRows } from '../human-format.ts'
+import { stopOnSignals } from './stop-on-signals.ts'
 
 export const DEFAULT_API_PORT = 7311
 /** An invite's text may come in this environment variable (for services and containers). */
@@ -39,6 +40,7 @@ interface UpOptions {
   apiHost: string
   requireKeys?: boolean
   peer?: string[]
+  bootstrap?: string[]
   listen?: string[]
   mdnsInterface?: string
   open?: boolean
@@ -82,6 +84,11 @@ export function upCommand(): Command {
       'callers from other machines need an API key (`ripple keys create`) and reach only /v1 and /mcp',
     )
     .option('--peer <multiaddr>', 'a peer to dial and keep connected (repeatable)', collectMultiaddr)
+    .option(
+      '--bootstrap <multiaddr>',
+      "a bootstrap peer, e.g. a `ripple relay` (repeatable; added to the network file's)",
+      collectMultiaddr,
+    )
     .option(
       '--listen <multiaddr>',
       "libp2p listen address (repeatable; default: the network file's)",
@@ -135,6 +142,7 @@ export function upCommand(): Command {
         apiHost: options.apiHost,
         requireKeys: options.requireKeys === true,
         peers: options.peer ?? [],
+        bootstrap: options.bootstrap ?? [],
         listen: options.listen,
         mdnsInterface: options.mdnsInterface,
         open: options.open,
@@ -204,26 +212,4 @@ function joinHint(daemon: RunningDaemon, dataDirFlag: string): string {
     ? `ripple: private mesh ${daemon.mesh}; this peer is its admin: invite a machine with ` +
         `\`ripple invite create ${dataDirFlag}\`, then \`ripple up --join-file <invite>\` there`
     : `ripple: private mesh ${daemon.mesh}; ask its admin for invites`
-}
-
-/** First SIGINT/SIGTERM stops gracefully; a second one while stopping exits at once. */
-function stopOnSignals(stop: () => Promise<void>): void {
-  let stopping = false
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(130)
-    stopping = true
-    process.stdout.write(`ripple: ${signal}, stopping\n`)
-    stop().then(
-      () => {
-        process.stdout.write('ripple: stopped\n')
-        process.exit(0)
-      },
-      (err: unknown) => {
-        process.stderr.write(`ripple: stop failed: ${(err as Error).message}\n`)
-        process.exit(1)
-      },
-    )
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
 }

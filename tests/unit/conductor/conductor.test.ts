@@ -6,11 +6,12 @@ import {
   InvalidZomeCallError,
   MemorySignalHub,
   type OpsCommittedEvent,
-  ZomeFunctionNotImplementedError,
 } from '../../../host/conductor/embedded/index.ts'
 import type { RulesValidator } from '../../../host/conductor/embedded/validation/validator.ts'
+import { coordinatorZomes } from '../../../host/conductor/embedded/zomes/index.ts'
 import type { Signal } from '../../../host/conductor/port.ts'
 import type { NetworkConfig } from '../../../host/config/network-config.ts'
+import { contract, DNA_NAMES } from '../../../zomes-bindings/index.ts'
 import { capability } from './fixtures/capability.ts'
 import { tempDir } from './fixtures/test-cell.ts'
 
@@ -119,11 +120,13 @@ describe('embedded conductor', () => {
     expect((await c.agentInfo('agent_registry')).chain_head).toEqual(head)
   })
 
-  it('says plainly which zome functions are not implemented yet', async () => {
-    const c = await conductor()
-    await expect(c.callZome('memory_shards', 'list_collections', null)).rejects.toThrow(
-      ZomeFunctionNotImplementedError,
+  it('implements every zome function of the contract', () => {
+    const missing = DNA_NAMES.flatMap((dna) =>
+      Object.keys(contract[dna].functions)
+        .filter((fn) => !(fn in coordinatorZomes[dna]))
+        .map((fn) => `${dna}.${fn}`),
     )
+    expect(missing).toEqual([])
   })
 
   it('emits every committed record through opsCommitted', async () => {

@@ -34,4 +34,10 @@ describe('buildCapability', () => {
       ['other', false, 'ab'.repeat(32)],
     ])
   })
+
+  it('advertises the memory shards it holds (none without the shared memory)', () => {
+    const facts = { name: 'peer', tags: [], hardware: CAPABILITY.hardware, models: [], hostVersion: '0.1.0' }
+    expect(buildCapability(facts, silentLogger()).memory.shards_held).toBe(0)
+    expect(buildCapability({ ...facts, shardsHeld: 6 }, silentLogger()).memory.shards_held).toBe(6)
+  })
 })

@@ -8,6 +8,7 @@
  * await peer.conductor.callZome('agent_registry', 'advertise_capability', capability)
  * await peer.stop()
  */
+import { join } from 'node:path'
 import type { NetworkConfig } from '../../../config/network-config.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import { createRippleNode, type RippleNode, type RippleNodeInit } from '../../../net/create-node.ts'
@@ -23,7 +24,7 @@ import { type Replication, type ReplicationInit, startReplication } from './repl
 export interface EmbeddedPeerInit
   extends Pick<
     RippleNodeInit,
-    'listen' | 'peers' | 'mdnsInterface' | 'loopbackTuning' | 'handshakeTimeoutMs'
+    'listen' | 'peers' | 'mdnsInterface' | 'loopbackTuning' | 'handshakeTimeoutMs' | 'peerExchangeIntervalMs'
   > {
   /** Holds the agent key and the conductor's database. */
   dataDir: string
@@ -58,6 +59,10 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
     mdnsInterface: init.mdnsInterface,
     loopbackTuning: init.loopbackTuning,
     handshakeTimeoutMs: init.handshakeTimeoutMs,
+    peerExchangeIntervalMs: init.peerExchangeIntervalMs,
+    // Without mDNS (internet networks), peers met before are remembered with the data and redialled
+    // at the next start; on a LAN, mDNS finds them again anyway.
+    peerStoreDir: init.network.libp2p?.mdns === false ? join(init.dataDir, 'peers') : undefined,
     start: false,
   })
   let conductor: EmbeddedConductor | undefined

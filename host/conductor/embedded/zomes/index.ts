@@ -7,6 +7,7 @@ import type { Contract, DnaName, ZomeFnName, ZomeOutput } from '../../../../zome
 import type { Hdk } from '../hdk.ts'
 import { agentRegistryZome } from './agent-registry.ts'
 import { artifactIndexZome } from './artifact-index.ts'
+import { memoryShardsZome } from './memory-shards.ts'
 import { policyStoreZome } from './policy-store.ts'
 import { resourceMeshZome } from './resource-mesh.ts'
 
@@ -32,5 +33,5 @@ export const coordinatorZomes: { [D in DnaName]: CoordinatorZome<D> } = {
   resource_mesh: resourceMeshZome,
   policy_store: policyStoreZome,
   artifact_index: artifactIndexZome,
-  memory_shards: {},
+  memory_shards: memoryShardsZome,
 }

@@ -1,0 +1,70 @@
+/** Errors of the shared memory. The API maps each to its status; `field` names what was wrong. */
+
+/** Thrown when a write or query does not fit its collection (a 400 naming the field). */
+export class InvalidMemoryInputError extends Error {
+  static override readonly name = 'InvalidMemoryInputError'
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`)
+    this.name = 'InvalidMemoryInputError'
+  }
+}
+
+/** Thrown when no collection has the name asked for (404). */
+export class UnknownCollectionError extends Error {
+  static override readonly name = 'UnknownCollectionError'
+  readonly field = 'collection'
+  constructor(readonly collection: string) {
+    super(`no collection is named "${collection}"`)
+    this.name = 'UnknownCollectionError'
+  }
+}
+
+/** Thrown when a collection of that name exists already (409). */
+export class CollectionExistsError extends Error {
+  static override readonly name = 'CollectionExistsError'
+  readonly field = 'name'
+  constructor(readonly collection: string) {
+    super(`a collection named "${collection}" exists already`)
+    this.name = 'CollectionExistsError'
+  }
+}
+
+/** Thrown when a shard has no holder that could take a write (503): nothing of the write was kept there. */
+export class ShardUnavailableError extends Error {
+  static override readonly name = 'ShardUnavailableError'
+  constructor(
+    readonly shard: number,
+    reason: string,
+  ) {
+    super(`shard ${shard} has no holder that took the write (${reason})`)
+    this.name = 'ShardUnavailableError'
+  }
+}
+
+/** Answered by a holder asked about a shard it does not serve yet (still catching up, or not its own). */
+export class ShardNotReadyError extends Error {
+  static override readonly name = 'ShardNotReadyError'
+  constructor(collection: string, shard: number) {
+    super(`shard ${shard} of ${collection} is not served here (yet)`)
+    this.name = 'ShardNotReadyError'
+  }
+}
+
+/** Thrown when the collection's model name now embeds with another file than its vectors came from (409). */
+export class EmbeddingModelChangedError extends Error {
+  static override readonly name = 'EmbeddingModelChangedError'
+  constructor(
+    readonly field: string,
+    model: string,
+    kept: string,
+    got: string,
+  ) {
+    super(
+      `model "${model}" embedded with file ${got.slice(0, 12)}…, but this collection's vectors come from ${kept.slice(0, 12)}…: vectors of two model files cannot be compared`,
+    )
+    this.name = 'EmbeddingModelChangedError'
+  }
+}

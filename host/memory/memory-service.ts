@@ -1,0 +1,615 @@
+/**
+ * The shared vector memory of the mesh. Collections are entries of memory_shards; each collection's
+ * shards are placed on the live peers that serve memory by rendezvous hashing (`memory-plan.ts`).
+ * A write goes to every holder of its document's shard; a query goes to one ready holder per shard
+ * (the least loaded; another replica when it fails) and the answers are merged into the top k, saying
+ * which shards answered and which are missing. A peer keeps its own shards (`shard-holdings.ts`):
+ * it catches up a new one from the latest snapshot on IPFS and a ready holder, announces itself as a
+ * ShardHolder, and the first holder of a shard publishes snapshots as writes accumulate.
+ */
+
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { decode, encode } from '@msgpack/msgpack'
+import { type Collection, CollectionSchema, type EntryRecord } from '../../zomes-bindings/index.ts'
+import type { ConductorPort } from '../conductor/port.ts'
+import type { Logger } from '../log/logger.ts'
+import {
+  CollectionExistsError,
+  EmbeddingModelChangedError,
+  InvalidMemoryInputError,
+  ShardUnavailableError,
+  UnknownCollectionError,
+} from './memory-errors.ts'
+import {
+  checkMetadata,
+  checkVector,
+  MEMORY_LIMITS,
+  type MemoryDoc,
+  MemoryDocSchema,
+  type MemoryQuery,
+  MemoryQuerySchema,
+  parseMemoryInput,
+} from './memory-input.ts'
+import { mergeTopK, placeShards, planQuery, shardOf, shardsOf } from './memory-plan.ts'
+import type { MemoryTransport } from './memory-transport.ts'
+import type { CollectionDetail, CollectionView, QueryResult, WriteResult } from './memory-views.ts'
+import {
+  decodeReply,
+  decodeRequest,
+  encodeReply,
+  encodeRequest,
+  fromWire,
+  type MemoryReply,
+  type MemoryRequest,
+  toWire,
+} from './memory-wire.ts'
+import { CLOCK_SLACK_MS, type KnownCollection, ShardHoldings } from './shard-holdings.ts'
+import type { DocWrite } from './shard-store.ts'
+
+/** A live peer that serves memory, with its load (0..1) to route queries by. */
+export interface MemoryPeer {
+  agent: string
+  load: number
+}
+
+/** Keeps and fetches a shard's snapshot bytes by CID (IPFS). */
+export interface SnapshotStore {
+  put(bytes: Uint8Array, signal?: AbortSignal): Promise<string>
+  get(cid: string, signal?: AbortSignal): Promise<Uint8Array>
+}
+
+/** Embeds texts with a model of the mesh (an `infer.embed` task); answers the model file's hash too. */
+export type Embedder = (
+  model: string,
+  texts: string[],
+  signal?: AbortSignal,
+) => Promise<{ vectors: number[][]; file_hash: string }>
+
+export interface MemoryServiceInit {
+  conductor: Pick<ConductorPort, 'callZome' | 'agentPubKey'>
+  transport: MemoryTransport
+  /** Where this peer's shards live (`<data dir>/memory`). */
+  dir: string
+  /** The live peers that serve memory, this one included. */
+  peers: () => Promise<MemoryPeer[]>
+  embed?: Embedder
+  snapshots?: SnapshotStore
+  /** How often placement is checked (joins, leaves, new collections); default 2 s. */
+  reconcileIntervalMs?: number
+  /** Writes to a shard after which its first holder publishes a snapshot; default 2,000. */
+  snapshotAfterWrites?: number
+  logger: Logger
+}
+
+export interface WriteOptions {
+  signal?: AbortSignal
+  /** Documents written so far, of `total`. */
+  onProgress?: (done: number, total: number) => void
+}
+
+const CHUNK_BYTES = 2 * 1024 * 1024
+const CHANGES_PAGE = 1000
+const EMBED_BATCH = 256
+const DEFAULT_RECONCILE_MS = 2000
+const DEFAULT_SNAPSHOT_AFTER = 2000
+/** How often changed shard indexes are saved (and at stop); a crash in between only costs a rebuild. */
+const SAVE_INTERVAL_MS = 60_000
+/** A query waits this long for one holder before asking the next replica. */
+const QUERY_TIMEOUT_MS = 3000
+/** A holder that failed a query is asked last for this long (it may be gone; the registry says so later). */
+const SUSPECT_MS = 30_000
+
+export class MemoryService {
+  readonly #init: MemoryServiceInit
+  readonly #holdings: ShardHoldings
+  readonly #announced = new Set<string>()
+  readonly #catchingUp = new Map<string, Promise<void>>()
+  /** Holders that failed a query lately, until when. */
+  readonly #suspects = new Map<string, number>()
+  #collections: EntryRecord<Collection>[] = []
+  #timer: NodeJS.Timeout | null = null
+  #reconciling: Promise<void> | null = null
+  #stopped = false
+  #savedAt = Date.now()
+
+  constructor(init: MemoryServiceInit) {
+    this.#init = init
+    this.#holdings = new ShardHoldings(init.dir, init.logger)
+  }
+
+  async start(): Promise<void> {
+    this.#stopped = false
+    await this.#init.transport.serve((bytes) => this.#answer(bytes))
+    const tick = () => {
+      this.reconcile()
+        .catch((err: unknown) => this.#init.logger.warn({ err }, 'memory placement check failed'))
+        .finally(() => {
+          if (!this.#stopped)
+            this.#timer = setTimeout(tick, this.#init.reconcileIntervalMs ?? DEFAULT_RECONCILE_MS)
+        })
+    }
+    tick()
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    if (this.#timer) clearTimeout(this.#timer)
+    await this.#reconciling
+    await Promise.allSettled(this.#catchingUp.values())
+    await this.#init.transport.stop()
+    this.#holdings.close()
+  }
+
+  // ---- collections ----
+
+  async create(input: unknown): Promise<CollectionView> {
+    const collection = parseMemoryInput(CollectionSchema, input, '')
+    if ((await this.#find(collection.name, true)) !== null) throw new CollectionExistsError(collection.name)
+    const ref = await this.#init.conductor.callZome('memory_shards', 'create_collection', collection)
+    await this.#refresh()
+    const created = this.#collections.find((c) => c.action_hash === ref.action_hash)
+    if (created === undefined) throw new UnknownCollectionError(collection.name)
+    void this.reconcile().catch(() => {})
+    return view(created)
+  }
+
+  async list(): Promise<CollectionView[]> {
+    await this.#refresh()
+    return this.#named().map(view)
+  }
+
+  /** A collection and where each of its shards is. */
+  async show(name: string): Promise<CollectionDetail> {
+    const record = await this.#get(name)
+    const placement = await this.#placement(record)
+    const announced = await this.#init.conductor.callZome(
+      'memory_shards',
+      'list_shard_holders',
+      record.action_hash,
+    )
+    return {
+      ...view(record),
+      shards: placement.map((holders, shard) => {
+        const here = this.#holdings.get(record.action_hash, shard)
+        return {
+          shard,
+          holders,
+          announced: [...new Set(announced.filter((h) => h.entry.shard === shard).map((h) => h.author))],
+          here: here ? { ready: here.ready, docs: here.store.count() } : null,
+        }
+      }),
+    }
+  }
+
+  /** Shards held here, ready or catching up (what the capability advertises). */
+  shardsHeld(): number {
+    return this.#holdings.list().length
+  }
+
+  // ---- writes and reads ----
+
+  /** Checks every document first (nothing is sent when one is wrong), embeds texts, writes to every holder. */
+  async upsert(name: string, docs: readonly MemoryDoc[], options: WriteOptions = {}): Promise<WriteResult> {
+    const record = await this.#get(name)
+    const collection = record.entry
+    if (docs.length === 0) throw new InvalidMemoryInputError('docs', 'give at least one document')
+    if (docs.length > MEMORY_LIMITS.batch) {
+      throw new InvalidMemoryInputError(
+        'docs',
+        `${docs.length} documents; at most ${MEMORY_LIMITS.batch} a request`,
+      )
+    }
+    const parsed = docs.map((d, i) => parseMemoryInput(MemoryDocSchema, d, `docs.${i}`))
+    const now = Date.now()
+    const writes: (DocWrite | null)[] = parsed.map((d, i) => {
+      checkMetadata(d.metadata, `docs.${i}.metadata`)
+      if (d.vector === undefined) return null
+      return {
+        id: d.id,
+        vector: checkVector(collection, d.vector, `docs.${i}.vector`),
+        metadata: d.metadata,
+        updated_at: now,
+      }
+    })
+    const texts = parsed.flatMap((d, i) => (d.text === undefined ? [] : [{ i, text: d.text }]))
+    if (texts.length > 0) {
+      const vectors = await this.#embed(
+        record,
+        texts.map((t) => t.text),
+        'text',
+        options.signal,
+      )
+      for (const [j, { i }] of texts.entries()) {
+        const d = parsed[i]
+        if (d === undefined) continue
+        writes[i] = {
+          id: d.id,
+          vector: checkVector(collection, vectors[j] ?? [], `docs.${i}.text`),
+          metadata: d.metadata,
+          updated_at: now,
+        }
+      }
+    }
+    return this.#write(
+      record,
+      writes.filter((w): w is DocWrite => w !== null),
+      options,
+    )
+  }
+
+  async delete(name: string, ids: readonly string[], options: WriteOptions = {}): Promise<WriteResult> {
+    const record = await this.#get(name)
+    if (ids.length === 0) throw new InvalidMemoryInputError('ids', 'give at least one id')
+    for (const [i, id] of ids.entries()) {
+      if (typeof id !== 'string' || id.length === 0 || id.length > MEMORY_LIMITS.id) {
+        throw new InvalidMemoryInputError(`ids.${i}`, `an id is 1 to ${MEMORY_LIMITS.id} characters`)
+      }
+    }
+    const now = Date.now()
+    return this.#write(
+      record,
+      ids.map((id) => ({ id, vector: null, metadata: {}, updated_at: now })),
+      options,
+    )
+  }
+
+  async query(
+    name: string,
+    input: MemoryQuery,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<QueryResult> {
+    const record = await this.#get(name)
+    const q = parseMemoryInput(MemoryQuerySchema, input, '')
+    const filter = checkMetadata(q.filter, 'filter')
+    const vector =
+      q.vector !== undefined
+        ? checkVector(record.entry, q.vector, 'vector')
+        : checkVector(
+            record.entry,
+            (await this.#embed(record, [q.text ?? ''], 'text', options.signal))[0] ?? [],
+            'text',
+          )
+    const peers = await this.#init.peers()
+    const loads = new Map(peers.map((p) => [p.agent, p.load]))
+    const placement = placeShards(record.action_hash, record.entry.shard_count, record.entry.replication, [
+      ...loads.keys(),
+    ])
+    // A holder that failed lately is asked last: it may be gone, and the registry says so only later.
+    const now = Date.now()
+    const load = (a: string) =>
+      (this.#suspects.get(a) ?? 0) > now ? Number.POSITIVE_INFINITY : (loads.get(a) ?? 1)
+    const routes = planQuery(record.action_hash, placement, () => true, load)
+    const bytes = new Uint8Array(vector.buffer as ArrayBuffer, vector.byteOffset, vector.byteLength)
+    const answers = await Promise.all(
+      routes.map(async ({ shard, holders }) => {
+        const request: MemoryRequest = {
+          op: 'query',
+          collection: record.action_hash,
+          shard,
+          vector: bytes,
+          k: q.k,
+          filter,
+        }
+        for (const agent of holders) {
+          try {
+            const reply = await this.#ask(agent, request, options.signal, QUERY_TIMEOUT_MS)
+            if (reply.op === 'query') return { shard, hits: reply.hits.map((h) => ({ ...h, shard })) }
+          } catch (err) {
+            options.signal?.throwIfAborted()
+            this.#suspects.set(agent, Date.now() + SUSPECT_MS)
+            // This replica could not answer (gone, not caught up): the next one does.
+            this.#init.logger.debug({ err, shard, agent }, 'memory query: a holder failed, trying the next')
+          }
+        }
+        return { shard, hits: null }
+      }),
+    )
+    return {
+      hits: mergeTopK(
+        answers.map((a) => a.hits ?? []),
+        q.k,
+      ),
+      shards_answered: answers.filter((a) => a.hits !== null).map((a) => a.shard),
+      shards_missing: answers.filter((a) => a.hits === null).map((a) => a.shard),
+    }
+  }
+
+  // ---- placement, catch-up, snapshots ----
+
+  /** Opens (and catches up) the shards placement gives this peer, announces them, snapshots them. */
+  reconcile(): Promise<void> {
+    this.#reconciling ??= this.#reconcileOnce().finally(() => {
+      this.#reconciling = null
+    })
+    return this.#reconciling
+  }
+
+  async #reconcileOnce(): Promise<void> {
+    await this.#refresh()
+    const me = this.#init.conductor.agentPubKey
+    for (const record of this.#named()) {
+      const placement = await this.#placement(record)
+      const known = { hash: record.action_hash, collection: record.entry }
+      for (const shard of shardsOf(placement, me)) {
+        if (this.#stopped) return
+        const held = this.#holdings.open(known, shard)
+        const key = `${record.action_hash}/${shard}`
+        if (!held.ready && !this.#catchingUp.has(key)) {
+          const others = (placement[shard] ?? []).filter((a) => a !== me)
+          this.#catchingUp.set(
+            key,
+            this.#catchUp(known, shard, others)
+              .catch((err: unknown) =>
+                this.#init.logger.warn({ err, shard: key }, 'memory shard catch-up failed; retrying'),
+              )
+              .finally(() => this.#catchingUp.delete(key)),
+          )
+        }
+        if (held.ready && !this.#announced.has(key)) {
+          await this.#init.conductor.callZome('memory_shards', 'announce_shard_holder', {
+            collection: record.action_hash,
+            shard,
+            holder: me,
+          })
+          this.#announced.add(key)
+        }
+        if (held.ready && placement[shard]?.[0] === me) await this.#maybeSnapshot(known, shard)
+      }
+    }
+    // Saving writes a whole index file: every so often, not on every check (SQLite has every write).
+    if (Date.now() - this.#savedAt >= SAVE_INTERVAL_MS) {
+      this.#holdings.save()
+      this.#savedAt = Date.now()
+    }
+  }
+
+  /** Catch-up: the latest snapshot when empty, then the writes a ready holder has after this copy's newest. */
+  async #catchUp(known: KnownCollection, shard: number, others: readonly string[]): Promise<void> {
+    const held = this.#holdings.open(known, shard)
+    let cursor = { updated_at: 0, id: '' }
+    const newest = held.store.newest()
+    if (newest === null) {
+      const snapshot = await this.#init.conductor.callZome('memory_shards', 'get_latest_snapshot', {
+        collection: known.hash,
+        shard,
+      })
+      if (snapshot && this.#init.snapshots) {
+        const bytes = await this.#init.snapshots.get(snapshot.entry.cid)
+        const writes = (decode(bytes) as Parameters<typeof fromWire>[0][]).map(fromWire)
+        this.#holdings.apply(known, shard, writes)
+        cursor = { updated_at: Math.max(0, snapshot.entry.taken_at - CLOCK_SLACK_MS), id: '' }
+      }
+    } else {
+      cursor = { updated_at: Math.max(0, newest - CLOCK_SLACK_MS), id: '' }
+    }
+    let sourced = others.length === 0
+    for (const agent of others) {
+      try {
+        for (;;) {
+          const reply = await this.#ask(agent, {
+            op: 'changes',
+            collection: known.hash,
+            shard,
+            after: cursor,
+            limit: CHANGES_PAGE,
+          })
+          if (reply.op !== 'changes') break
+          this.#holdings.apply(known, shard, reply.writes)
+          const last = reply.writes.at(-1)
+          if (last === undefined || reply.writes.length < CHANGES_PAGE) break
+          cursor = { updated_at: last.updated_at, id: last.id }
+        }
+        sourced = true
+        break
+      } catch (err) {
+        this.#init.logger.debug({ err, agent, shard }, 'memory catch-up: holder not ready, trying the next')
+      }
+    }
+    // No ready holder anywhere (a new collection, or every replica new): there is nothing more to fetch.
+    if (!sourced && !(await this.#anyReadyElsewhere(known, shard, others))) sourced = true
+    if (!sourced) throw new ShardUnavailableError(shard, 'no ready holder answered the catch-up yet')
+    held.ready = true
+    this.#init.logger.info(
+      { collection: known.collection.name, shard, docs: held.store.count() },
+      'memory shard ready',
+    )
+  }
+
+  /** Whether some announced holder (other than those just asked) may still hold this shard's writes. */
+  async #anyReadyElsewhere(
+    known: KnownCollection,
+    shard: number,
+    asked: readonly string[],
+  ): Promise<boolean> {
+    const live = new Set((await this.#init.peers()).map((p) => p.agent))
+    const announced = await this.#init.conductor.callZome('memory_shards', 'list_shard_holders', known.hash)
+    const me = this.#init.conductor.agentPubKey
+    const candidates = announced
+      .filter(
+        (h) => h.entry.shard === shard && h.author !== me && live.has(h.author) && !asked.includes(h.author),
+      )
+      .map((h) => h.author)
+    return candidates.length > 0
+  }
+
+  async #maybeSnapshot(known: KnownCollection, shard: number): Promise<void> {
+    const held = this.#holdings.get(known.hash, shard)
+    const snapshots = this.#init.snapshots
+    if (
+      !held ||
+      !snapshots ||
+      held.unsnapshotted < (this.#init.snapshotAfterWrites ?? DEFAULT_SNAPSHOT_AFTER)
+    )
+      return
+    const writes = held.store.changesAfter({ updated_at: 0, id: '' }, Number.MAX_SAFE_INTEGER)
+    const takenAt = held.store.newest() ?? Date.now()
+    held.unsnapshotted = 0
+    const cid = await snapshots.put(encode(writes.map(toWire)))
+    await this.#init.conductor.callZome('memory_shards', 'publish_snapshot', {
+      collection: known.hash,
+      shard,
+      cid,
+      doc_count: held.store.count(),
+      taken_at: takenAt,
+    })
+    this.#init.logger.info(
+      { collection: known.collection.name, shard, cid },
+      'memory shard snapshot published',
+    )
+  }
+
+  // ---- internals ----
+
+  async #write(
+    record: EntryRecord<Collection>,
+    writes: readonly DocWrite[],
+    options: WriteOptions,
+  ): Promise<WriteResult> {
+    const { shard_count } = record.entry
+    const byShard = new Map<number, DocWrite[]>()
+    for (const w of writes) {
+      const shard = shardOf(w.id, shard_count)
+      byShard.set(shard, [...(byShard.get(shard) ?? []), w])
+    }
+    const placement = await this.#placement(record)
+    const docBytes = record.entry.dimension * 4 + 512
+    const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / docBytes))
+    let done = 0
+    const shards = await Promise.all(
+      [...byShard.entries()].map(async ([shard, shardWrites]) => {
+        const holders = placement[shard] ?? []
+        if (holders.length === 0) throw new ShardUnavailableError(shard, 'no live peer serves memory')
+        let written = holders.length
+        for (let start = 0; start < shardWrites.length; start += perChunk) {
+          options.signal?.throwIfAborted()
+          const chunk = shardWrites.slice(start, start + perChunk)
+          const request: MemoryRequest = {
+            op: 'apply',
+            collection: record.action_hash,
+            shard,
+            writes: chunk.map(toWire),
+          }
+          const acks = await Promise.allSettled(
+            holders.map((agent) => this.#ask(agent, request, options.signal)),
+          )
+          const failed = acks.filter((a) => a.status === 'rejected')
+          for (const f of failed)
+            this.#init.logger.warn({ err: f.reason, shard }, 'a memory holder did not take a write')
+          written = Math.min(written, acks.length - failed.length)
+          if (written === 0)
+            throw new ShardUnavailableError(shard, String((failed[0] as PromiseRejectedResult).reason))
+          done += chunk.length
+          options.onProgress?.(done, writes.length)
+        }
+        return { shard, holders: holders.length, written }
+      }),
+    )
+    return { written: writes.length, shards: shards.sort((a, b) => a.shard - b.shard) }
+  }
+
+  /**
+   * Embeds with the collection's model. The model file's hash is kept with the collection here on the
+   * first embedding, and a later one from another file (a model replaced under the same name) is
+   * refused: every vector of a collection must come from the same model file.
+   */
+  async #embed(
+    record: EntryRecord<Collection>,
+    texts: string[],
+    field: string,
+    signal?: AbortSignal,
+  ): Promise<number[][]> {
+    const collection = record.entry
+    const model = collection.embedding_model
+    if (model === NO_MODEL || this.#init.embed === undefined) {
+      throw new InvalidMemoryInputError(
+        field,
+        `collection "${collection.name}" has no embedding model: give vectors`,
+      )
+    }
+    const vectors: number[][] = []
+    const pinned = join(this.#init.dir, record.action_hash, 'embedding-model.json')
+    for (let i = 0; i < texts.length; i += EMBED_BATCH) {
+      const answer = await this.#init.embed(model, texts.slice(i, i + EMBED_BATCH), signal)
+      const kept = await readFile(pinned, 'utf8').then(
+        (text) => (JSON.parse(text) as { file_hash: string }).file_hash,
+        () => null,
+      )
+      if (kept === null) {
+        await mkdir(dirname(pinned), { recursive: true, mode: 0o700 })
+        await writeFile(pinned, JSON.stringify({ model, file_hash: answer.file_hash }), { mode: 0o600 })
+      } else if (kept !== answer.file_hash) {
+        throw new EmbeddingModelChangedError(field, model, kept, answer.file_hash)
+      }
+      vectors.push(...answer.vectors)
+    }
+    return vectors
+  }
+
+  /** Asks a holder (this peer directly, others over the transport). */
+  async #ask(
+    agent: string,
+    request: MemoryRequest,
+    signal?: AbortSignal,
+    timeoutMs?: number,
+  ): Promise<MemoryReply> {
+    if (agent === this.#init.conductor.agentPubKey)
+      return this.#holdings.serve(request, (h) => this.#byHash(h))
+    return decodeReply(
+      await this.#init.transport.request(agent, encodeRequest(request), { signal, timeoutMs }),
+    )
+  }
+
+  async #answer(bytes: Uint8Array): Promise<Uint8Array> {
+    return encodeReply(await this.#holdings.serve(decodeRequest(bytes), (h) => this.#byHash(h)))
+  }
+
+  async #byHash(hash: string): Promise<KnownCollection | null> {
+    let record = this.#collections.find((c) => c.action_hash === hash)
+    if (record === undefined) {
+      await this.#refresh()
+      record = this.#collections.find((c) => c.action_hash === hash)
+    }
+    return record ? { hash, collection: record.entry } : null
+  }
+
+  async #placement(record: EntryRecord<Collection>): Promise<string[][]> {
+    const peers = (await this.#init.peers()).map((p) => p.agent)
+    return placeShards(record.action_hash, record.entry.shard_count, record.entry.replication, peers)
+  }
+
+  async #refresh(): Promise<void> {
+    this.#collections = await this.#init.conductor.callZome('memory_shards', 'list_collections', null)
+  }
+
+  /** The first collection of each name (a later one of the same name, written concurrently, is ignored). */
+  #named(): EntryRecord<Collection>[] {
+    const byName = new Map<string, EntryRecord<Collection>>()
+    for (const c of this.#collections) if (!byName.has(c.entry.name)) byName.set(c.entry.name, c)
+    return [...byName.values()]
+  }
+
+  async #find(name: string, refresh: boolean): Promise<EntryRecord<Collection> | null> {
+    if (refresh) await this.#refresh()
+    return this.#named().find((c) => c.entry.name === name) ?? null
+  }
+
+  async #get(name: string): Promise<EntryRecord<Collection>> {
+    const found = (await this.#find(name, false)) ?? (await this.#find(name, true))
+    if (found === null) throw new UnknownCollectionError(name)
+    return found
+  }
+}
+
+/** The `embedding_model` of a collection that takes vectors only. */
+export const NO_MODEL = 'none'
+
+function view(record: EntryRecord<Collection>): CollectionView {
+  return {
+    name: record.entry.name,
+    action_hash: record.action_hash,
+    author: record.author,
+    created_at: record.timestamp,
+    collection: record.entry,
+  }
+}

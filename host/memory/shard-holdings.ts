@@ -1,0 +1,143 @@
+/**
+ * The shards this peer holds: one ShardStore each under `<dir>/<collection>/<shard>`, whether each is
+ * ready (caught up, so it may answer queries and be a catch-up source), and the requests peers send
+ * about them. A shard opened here is not ready until it caught up: from the latest snapshot on IPFS
+ * when it starts empty, then from the writes a ready holder has after that point.
+ */
+import { renameSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Collection } from '../../zomes-bindings/index.ts'
+import type { Logger } from '../log/logger.ts'
+import { ShardNotReadyError, UnknownCollectionError } from './memory-errors.ts'
+import { checkMetadata, checkVector } from './memory-input.ts'
+import { shardOf } from './memory-plan.ts'
+import { floatsOf, fromWire, type MemoryReply, type MemoryRequest } from './memory-wire.ts'
+import { CorruptShardError, type DocWrite, ShardStore } from './shard-store.ts'
+
+/** A collection as the service knows it: its entry and the action hash that names it. */
+export interface KnownCollection {
+  hash: string
+  collection: Collection
+}
+
+interface Held {
+  store: ShardStore
+  ready: boolean
+  /** Writes applied since the last snapshot. */
+  unsnapshotted: number
+}
+
+/** Writes from before a restart that a holder may have missed: look back this far past its newest. */
+export const CLOCK_SLACK_MS = 60_000
+
+export class ShardHoldings {
+  readonly #held = new Map<string, Held>()
+  readonly #dir: string
+  readonly #logger: Logger
+
+  constructor(dir: string, logger: Logger) {
+    this.#dir = dir
+    this.#logger = logger
+  }
+
+  /** The store of a shard, opened (not ready) on first use. */
+  open(known: KnownCollection, shard: number): Held {
+    const key = `${known.hash}/${shard}`
+    let held = this.#held.get(key)
+    if (held === undefined) {
+      const dir = join(this.#dir, known.hash, String(shard))
+      const { dimension, metric } = known.collection
+      held = { store: this.#openStore(dir, dimension, metric), ready: false, unsnapshotted: 0 }
+      this.#held.set(key, held)
+    }
+    return held
+  }
+
+  /**
+   * A damaged store is moved aside (kept for a person to look at) and the shard starts empty: not ready,
+   * it catches up from the latest snapshot and a ready holder like any new copy.
+   */
+  #openStore(dir: string, dimension: number, metric: Collection['metric']): ShardStore {
+    try {
+      return ShardStore.open({ dir, dimension, metric, logger: this.#logger })
+    } catch (err) {
+      if (!(err instanceof CorruptShardError)) throw err
+      const aside = `${dir}.damaged-${Date.now()}`
+      renameSync(dir, aside)
+      this.#logger.error(
+        { err, moved_to: aside },
+        'memory shard store damaged; moved aside, fetching the shard again',
+      )
+      return ShardStore.open({ dir, dimension, metric, logger: this.#logger })
+    }
+  }
+
+  get(hash: string, shard: number): Held | undefined {
+    return this.#held.get(`${hash}/${shard}`)
+  }
+
+  /** Shards held here, with whether each is ready and how many documents it has. */
+  list(): { collection: string; shard: number; ready: boolean; docs: number }[] {
+    return [...this.#held.entries()].map(([key, held]) => {
+      const [collection = '', shard = '0'] = key.split('/')
+      return { collection, shard: Number(shard), ready: held.ready, docs: held.store.count() }
+    })
+  }
+
+  /** Applies writes already checked against their collection. */
+  apply(known: KnownCollection, shard: number, writes: readonly DocWrite[]): number {
+    const held = this.open(known, shard)
+    const applied = held.store.apply(writes)
+    held.unsnapshotted += applied
+    return applied
+  }
+
+  /** Answers a peer's request; `collection` resolves its action hash (null: unknown here). */
+  async serve(
+    request: MemoryRequest,
+    collection: (hash: string) => Promise<KnownCollection | null>,
+  ): Promise<MemoryReply> {
+    const known = await collection(request.collection)
+    if (known === null) throw new UnknownCollectionError(request.collection)
+    const { shard } = request
+    if (shard >= known.collection.shard_count) throw new ShardNotReadyError(known.hash, shard)
+    if (request.op === 'apply') {
+      // A peer's writes are checked as the API checks a caller's: dimension, finite numbers, metadata, shard.
+      const writes = request.writes.map((w, i) => {
+        const write = fromWire(w)
+        if (write.vector) checkVector(known.collection, Array.from(write.vector), `writes.${i}.vector`)
+        checkMetadata(write.metadata, `writes.${i}.metadata`)
+        if (shardOf(write.id, known.collection.shard_count) !== shard)
+          throw new ShardNotReadyError(known.hash, shard)
+        return write
+      })
+      return { op: 'apply', applied: this.apply(known, shard, writes) }
+    }
+    const held = this.get(known.hash, shard)
+    if (!held?.ready) throw new ShardNotReadyError(known.hash, shard)
+    if (request.op === 'query') {
+      const vector = checkVector(known.collection, Array.from(floatsOf(request.vector)), 'vector')
+      return {
+        op: 'query',
+        hits: held.store.query(vector, request.k, checkMetadata(request.filter, 'filter')),
+      }
+    }
+    return { op: 'changes', writes: held.store.changesAfter(request.after, request.limit) }
+  }
+
+  close(): void {
+    for (const held of this.#held.values()) held.store.close()
+    this.#held.clear()
+  }
+
+  /** Saves every index that changed (they are rebuilt from SQLite otherwise, which takes longer). */
+  save(): void {
+    for (const [key, held] of this.#held) {
+      try {
+        held.store.save()
+      } catch (err) {
+        this.#logger.warn({ err, shard: key }, 'could not save a memory shard index')
+      }
+    }
+  }
+}

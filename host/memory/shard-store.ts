@@ -1,0 +1,355 @@
+/**
+ * One shard of a collection on this peer: an HNSW index (hnswlib-node, chosen by
+ * `bench/memory-index.ts`) for the search, and a SQLite file that is the shard's truth (ids, vectors,
+ * metadata, when each was last written, tombstones of deletes). The index is saved beside it with the
+ * SQLite version it reflects and its sha256; on open a missing, stale or damaged index file is rebuilt
+ * from SQLite (a damaged one is logged as such). A damaged SQLite file is a clear error naming it: the
+ * service then re-fetches the shard from a snapshot and its peers.
+ *
+ * Writes are last-writer-wins by `updated_at`, so replicas that receive the same writes in different
+ * orders agree, and a snapshot followed by the writes after it gives the same shard.
+ */
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import hnswlib from 'hnswlib-node'
+import type { Metric } from '../../zomes-bindings/index.ts'
+import type { Logger } from '../log/logger.ts'
+import { ensurePrivateFileSync, tightenIfPresentSync } from '../storage/private-files.ts'
+
+export type MetadataValue = string | number | boolean | null
+export type Metadata = Record<string, MetadataValue>
+/** Every key must equal its value in a document's metadata. */
+export type MetadataFilter = Metadata
+
+/** A write as every holder of the shard stores it. */
+export interface DocWrite {
+  id: string
+  /** null: a delete (kept as a tombstone so a late older upsert cannot resurrect it). */
+  vector: Float32Array | null
+  metadata: Metadata
+  /** Writer's clock (ms); the newest write of an id wins. */
+  updated_at: number
+}
+
+export interface ShardHit {
+  id: string
+  distance: number
+  metadata: Metadata
+}
+
+export interface ShardStoreInit {
+  dir: string
+  dimension: number
+  metric: Metric
+  logger: Logger
+}
+
+/** Thrown when a shard's SQLite file is not a readable database, or holds another dimension. */
+export class CorruptShardError extends Error {
+  static override readonly name = 'CorruptShardError'
+  constructor(
+    readonly path: string,
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `the memory shard ${path} is unreadable (${reason}); it is rebuilt from a snapshot and its peers`,
+      options,
+    )
+    this.name = 'CorruptShardError'
+  }
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS docs (
+  id TEXT PRIMARY KEY,
+  label INTEGER NOT NULL UNIQUE,
+  vector BLOB,
+  metadata TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_by_time ON docs (updated_at, id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`
+// M 16, ef 128 / 64: the settings bench/memory-index.ts measured (recall@10 0.999 on 20,000 x 384).
+const M = 16
+const EF_CONSTRUCTION = 128
+const EF_SEARCH = 64
+const INITIAL_CAPACITY = 1024
+
+interface DocRow {
+  id: string
+  label: number
+  vector: Buffer | null
+  metadata: string
+  updated_at: number
+}
+
+// A CommonJS addon: Node's ESM loader gives its exports as the default export only.
+const { HierarchicalNSW } = hnswlib
+type HierarchicalNSW = InstanceType<typeof HierarchicalNSW>
+
+const SPACES: Record<Metric, 'cosine' | 'l2' | 'ip'> = { cosine: 'cosine', l2: 'l2', ip: 'ip' }
+
+export class ShardStore {
+  readonly #db: Database.Database
+  readonly #index: HierarchicalNSW
+  readonly #indexPath: string
+  readonly #dimension: number
+  #version: number
+  /** Live documents, kept here: counting rows on every query would cost a scan. */
+  #live: number
+  #savedVersion: number
+
+  private constructor(db: Database.Database, index: HierarchicalNSW, indexPath: string, dimension: number) {
+    this.#db = db
+    this.#index = index
+    this.#indexPath = indexPath
+    this.#dimension = dimension
+    this.#version = Number(this.#meta('version') ?? 0)
+    this.#savedVersion = this.#version
+    this.#live = (
+      db.prepare('SELECT count(*) AS n FROM docs WHERE vector IS NOT NULL').get() as { n: number }
+    ).n
+  }
+
+  static open(init: ShardStoreInit): ShardStore {
+    const dbPath = join(init.dir, 'shard.sqlite')
+    const indexPath = join(init.dir, 'index.hnsw')
+    mkdirSync(init.dir, { recursive: true, mode: 0o700 })
+    ensurePrivateFileSync(dbPath)
+    let db: Database.Database
+    try {
+      db = new Database(dbPath)
+      db.pragma('journal_mode = WAL')
+      db.exec(SCHEMA)
+    } catch (err) {
+      throw new CorruptShardError(dbPath, (err as Error).message, { cause: err })
+    }
+    tightenIfPresentSync([`${dbPath}-wal`, `${dbPath}-shm`])
+    const get = (key: string) =>
+      (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value
+    const dimension = get('dimension')
+    if (dimension !== undefined && Number(dimension) !== init.dimension) {
+      db.close()
+      throw new CorruptShardError(dbPath, `it holds dimension ${dimension}, the collection ${init.dimension}`)
+    }
+    db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(
+      'dimension',
+      String(init.dimension),
+    )
+    const index = new HierarchicalNSW(SPACES[init.metric], init.dimension)
+    const current = get('version') === get('index_version')
+    const loaded = current && loadIndex(index, indexPath, get('index_sha256'), init.logger)
+    const store = new ShardStore(db, index, indexPath, init.dimension)
+    if (!loaded) store.#rebuild()
+    index.setEf(EF_SEARCH)
+    return store
+  }
+
+  get dimension(): number {
+    return this.#dimension
+  }
+
+  /** Live documents (tombstones excluded). */
+  count(): number {
+    return this.#live
+  }
+
+  /** Applies writes in one transaction; an older write than the one held for an id is ignored. */
+  apply(writes: readonly DocWrite[]): number {
+    const find = this.#db.prepare(
+      'SELECT label, updated_at, vector IS NOT NULL AS live FROM docs WHERE id = ?',
+    )
+    const nextLabel = this.#db.prepare('SELECT coalesce(max(label), -1) + 1 AS label FROM docs')
+    const put = this.#db.prepare(
+      'INSERT OR REPLACE INTO docs (id, label, vector, metadata, updated_at) VALUES (?, ?, ?, ?, ?)',
+    )
+    const changed: { label: number; vector: Float32Array | null; deleted: boolean }[] = []
+    let live = this.#live
+    this.#db.transaction(() => {
+      for (const w of writes) {
+        const held = find.get(w.id) as { label: number; updated_at: number; live: number } | undefined
+        if (held && held.updated_at > w.updated_at) continue
+        const label = held?.label ?? (nextLabel.get() as { label: number }).label
+        const bytes = w.vector && Buffer.from(w.vector.buffer, w.vector.byteOffset, w.vector.byteLength)
+        put.run(w.id, label, bytes, JSON.stringify(w.metadata), w.updated_at)
+        changed.push({ label, vector: w.vector, deleted: held !== undefined && held.live === 0 })
+        live += (w.vector ? 1 : 0) - (held?.live ?? 0)
+      }
+      if (changed.length > 0) this.#setVersion(this.#version + 1)
+    })()
+    this.#live = live
+    for (const { label, vector, deleted } of changed) this.#indexPut(label, vector, deleted)
+    return changed.length
+  }
+
+  /** The `k` nearest live documents to `vector` whose metadata matches `filter`. */
+  query(vector: Float32Array, k: number, filter: MetadataFilter = {}): ShardHit[] {
+    const live = this.count()
+    if (live === 0) return []
+    const keys = Object.keys(filter)
+    let allowed: Set<number> | null = null
+    if (keys.length > 0) {
+      const where = keys.map(() => 'json_extract(metadata, ?) IS ?').join(' AND ')
+      const params = keys.flatMap((key) => [
+        `$."${key.replaceAll('"', '""')}"`,
+        sqlValue(filter[key] ?? null),
+      ])
+      const rows = this.#db
+        .prepare(`SELECT label FROM docs WHERE vector IS NOT NULL AND ${where}`)
+        .all(...params) as { label: number }[]
+      allowed = new Set(rows.map((r) => r.label))
+      if (allowed.size === 0) return []
+    }
+    const n = Math.min(k, allowed?.size ?? live)
+    this.#index.setEf(Math.max(EF_SEARCH, n))
+    const found = allowed
+      ? this.#index.searchKnn(Array.from(vector), n, (label) => allowed.has(label))
+      : this.#index.searchKnn(Array.from(vector), n)
+    const byLabel = this.#db.prepare('SELECT id, metadata FROM docs WHERE label = ?')
+    return found.neighbors.map((label, i) => {
+      const row = byLabel.get(label) as { id: string; metadata: string }
+      return {
+        id: row.id,
+        distance: found.distances[i] ?? Number.POSITIVE_INFINITY,
+        metadata: JSON.parse(row.metadata),
+      }
+    })
+  }
+
+  /** When the newest write held was made (tombstones included); null when the shard is empty. */
+  newest(): number | null {
+    return (this.#db.prepare('SELECT max(updated_at) AS t FROM docs').get() as { t: number | null }).t
+  }
+
+  /** Writes (tombstones included) after `(updated_at, id)`, oldest first: a snapshot's pages, a catch-up. */
+  changesAfter(after: { updated_at: number; id: string }, limit: number): DocWrite[] {
+    const rows = this.#db
+      .prepare('SELECT * FROM docs WHERE (updated_at, id) > (?, ?) ORDER BY updated_at, id LIMIT ?')
+      .all(after.updated_at, after.id, limit) as DocRow[]
+    return rows.map((r) => ({
+      id: r.id,
+      vector: r.vector && floats(r.vector),
+      metadata: JSON.parse(r.metadata) as Metadata,
+      updated_at: r.updated_at,
+    }))
+  }
+
+  /** Saves the index (when it changed since the last save) with the version and digest it reflects. */
+  save(): void {
+    if (this.#savedVersion === this.#version) return
+    const tmp = `${this.#indexPath}.tmp`
+    this.#index.writeIndexSync(tmp)
+    const digest = sha256File(tmp)
+    renameSync(tmp, this.#indexPath)
+    tightenIfPresentSync([this.#indexPath])
+    this.#db.transaction(() => {
+      this.#setMeta('index_sha256', digest)
+      this.#setMeta('index_version', String(this.#version))
+    })()
+    this.#savedVersion = this.#version
+  }
+
+  close(): void {
+    this.save()
+    this.#db.close()
+  }
+
+  /** `deleted`: the label is a tombstone now (marked deleted in the index, if it was ever there). */
+  #indexPut(label: number, vector: Float32Array | null, deleted: boolean): void {
+    const index = this.#index
+    if (vector === null) {
+      try {
+        index.markDelete(label)
+      } catch {
+        // Not in the index (a delete of an id never upserted here): the tombstone is all there is.
+      }
+      return
+    }
+    if (index.getCurrentCount() >= index.getMaxElements()) index.resizeIndex(index.getMaxElements() * 2)
+    if (deleted) {
+      try {
+        index.unmarkDelete(label)
+      } catch {
+        // A tombstone of an id never upserted here: addPoint below adds it.
+      }
+    }
+    index.addPoint(Array.from(vector), label)
+  }
+
+  #rebuild(): void {
+    const live = this.count()
+    this.#index.initIndex({
+      maxElements: Math.max(INITIAL_CAPACITY, live * 2),
+      m: M,
+      efConstruction: EF_CONSTRUCTION,
+      randomSeed: 100,
+    })
+    const rows = this.#db
+      .prepare('SELECT label, vector FROM docs WHERE vector IS NOT NULL')
+      .iterate() as Iterable<{
+      label: number
+      vector: Buffer
+    }>
+    for (const r of rows) this.#index.addPoint(Array.from(floats(r.vector)), r.label)
+    // Force a save at close even when nothing else changes: the file on disk is not this index.
+    this.#savedVersion = -1
+  }
+
+  #meta(key: string): string | undefined {
+    return (
+      this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined
+    )?.value
+  }
+
+  #setMeta(key: string, value: string): void {
+    this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value)
+  }
+
+  #setVersion(version: number): void {
+    this.#version = version
+    this.#setMeta('version', String(version))
+  }
+}
+
+/** Reads the saved index into `index`; false (to rebuild) when it is missing or not the bytes saved. */
+function loadIndex(
+  index: HierarchicalNSW,
+  path: string,
+  digest: string | undefined,
+  logger: Logger,
+): boolean {
+  if (!existsSync(path)) return false
+  const saved = digest !== undefined && sha256File(path) === digest
+  if (!saved) {
+    logger.warn(
+      { path },
+      'memory shard index file is damaged (its digest differs); rebuilding it from the shard store',
+    )
+    rmSync(path, { force: true })
+    return false
+  }
+  try {
+    index.readIndexSync(path)
+  } catch (err) {
+    logger.warn({ path, err }, 'memory shard index file is unreadable; rebuilding it from the shard store')
+    return false
+  }
+  return true
+}
+
+function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex')
+}
+
+function floats(bytes: Buffer): Float32Array {
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
+}
+
+/** SQLite's json_extract answers 1/0 for JSON booleans. */
+function sqlValue(value: MetadataValue): string | number | null {
+  return typeof value === 'boolean' ? (value ? 1 : 0) : value
+}

@@ -1,0 +1,143 @@
+/**
+ * Peer exchange: how peers find peers beyond their bootstrap nodes. Every verified peer answers
+ * `peers/1.0.0` with the other verified peers it is connected to and their addresses (relayed ones
+ * included, which is how two peers behind NAT find a way to each other), and asks each peer it
+ * verifies, then every `intervalMs`, dialling the ones it is not connected to.
+ *
+ * Verified peers are tagged keep-alive in the peer store: libp2p redials them when a connection
+ * drops (a relay's limit cut it, say) and, with the store kept in the data dir, at the next start.
+ */
+import { KEEP_ALIVE, type Libp2p, type PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { z } from 'zod'
+import type { PeerBook } from './peer-book.ts'
+import type { RequestResponse } from './request-response.ts'
+
+export const PEER_EXCHANGE_PROTOCOL_SUFFIX = 'peers/1.0.0'
+/** Most peers one answer names; a new peer learns the rest from those. */
+const MAX_PEERS = 64
+const MAX_ADDRS = 16
+/** How long a peer stays remembered (and redialled at start) after it was last verified. */
+const KEEP_ALIVE_TTL_MS = 7 * 24 * 3600_000
+
+const PeerListSchema = z.object({
+  peers: z
+    .array(z.object({ id: z.string().max(128), addrs: z.array(z.string().max(512)).max(MAX_ADDRS) }))
+    .max(MAX_PEERS),
+})
+export type PeerList = z.infer<typeof PeerListSchema>
+
+export interface PeerExchangeInit {
+  libp2p: Libp2p
+  peers: PeerBook
+  rpc: RequestResponse
+  /** How often connected peers are asked again; default 10 s. */
+  intervalMs?: number
+}
+
+export interface PeerExchange {
+  stop(): Promise<void>
+}
+
+/** What this peer tells `asker`: its other verified peers with the addresses it knows for them. */
+export async function peerListFor(libp2p: Libp2p, peers: PeerId[], asker: PeerId): Promise<PeerList> {
+  const entries = await Promise.all(
+    peers
+      .filter((peer) => !peer.equals(asker))
+      .slice(0, MAX_PEERS)
+      .map(async (peer) => {
+        const stored = await libp2p.peerStore.get(peer).catch(() => undefined)
+        const addrs = (stored?.addresses ?? []).map((a) => a.multiaddr.toString()).slice(0, MAX_ADDRS)
+        return { id: peer.toString(), addrs }
+      }),
+  )
+  return { peers: entries.filter((entry) => entry.addrs.length > 0) }
+}
+
+export const encodePeerList = (list: PeerList): Uint8Array => new TextEncoder().encode(JSON.stringify(list))
+
+export function decodePeerList(bytes: Uint8Array): PeerList {
+  return PeerListSchema.parse(JSON.parse(new TextDecoder().decode(bytes)))
+}
+
+/** Answers peer exchange requests (peers and `ripple relay` nodes alike). */
+export function servePeerExchange(libp2p: Libp2p, peers: PeerBook, rpc: RequestResponse): Promise<void> {
+  return rpc.handle(PEER_EXCHANGE_PROTOCOL_SUFFIX, async (_request, asker) =>
+    encodePeerList(await peerListFor(libp2p, peers.list(), asker)),
+  )
+}
+
+export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExchange> {
+  const { libp2p, peers, rpc } = init
+  const log = libp2p.logger.forComponent('ripple:peer-exchange')
+  const controller = new AbortController()
+  const { signal } = controller
+  const dialling = new Set<string>()
+  const self = libp2p.peerId
+  // Peer store writes still running when the node stops would land in a data dir being removed.
+  const pending = new Set<Promise<unknown>>()
+  const track = (work: Promise<unknown>) => {
+    pending.add(work)
+    const done = () => pending.delete(work)
+    work.then(done, done)
+  }
+
+  await servePeerExchange(libp2p, peers, rpc)
+
+  const dial = (id: PeerId, addrs: string[]) => {
+    const key = id.toString()
+    if (signal.aborted || id.equals(self) || dialling.has(key) || peers.has(id)) return
+    if (libp2p.getConnections(id).length > 0) return
+    dialling.add(key)
+    // Kept in the peer store, so libp2p picks among them (relayed ones last) and remembers them.
+    const merged = libp2p.peerStore.merge(id, { multiaddrs: addrs.map((a) => multiaddr(a)) })
+    track(merged)
+    merged
+      .then(() => libp2p.dial(id, { signal }))
+      .catch((err: Error) => log('dial of exchanged %p failed - %e', id, err))
+      .finally(() => dialling.delete(key))
+  }
+
+  const ask = async (peer: PeerId) => {
+    try {
+      const answer = decodePeerList(
+        await rpc.request(peer, PEER_EXCHANGE_PROTOCOL_SUFFIX, new Uint8Array(), { signal }),
+      )
+      for (const entry of answer.peers) {
+        // A malformed id or address from a peer is its problem, not a reason to stop.
+        try {
+          dial(peerIdFromString(entry.id), entry.addrs)
+        } catch (err) {
+          log('ignored exchanged peer %s - %e', entry.id, err)
+        }
+      }
+    } catch (err) {
+      log('peer exchange with %p failed - %e', peer, err)
+    }
+  }
+
+  const onConnect = (evt: CustomEvent<PeerId>) => {
+    const peer = evt.detail
+    track(
+      libp2p.peerStore
+        .merge(peer, { tags: { [KEEP_ALIVE]: { value: 1, ttl: KEEP_ALIVE_TTL_MS } } })
+        .catch((err: Error) => log('could not tag %p keep-alive - %e', peer, err)),
+    )
+    void ask(peer)
+  }
+  peers.addEventListener('peer:connect', onConnect)
+  const timer = setInterval(() => {
+    for (const peer of peers.list()) void ask(peer)
+  }, init.intervalMs ?? 10_000)
+
+  return {
+    async stop() {
+      controller.abort()
+      clearInterval(timer)
+      peers.removeEventListener('peer:connect', onConnect)
+      await rpc.unhandle(PEER_EXCHANGE_PROTOCOL_SUFFIX)
+      await Promise.allSettled([...pending])
+    },
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The peers of one network a relay serves: those that said hello with that network's id. Unlike a
+ * peer's own book it never greets and never drops anyone (a relay carries circuits for peers of
+ * several networks); it only answers hellos, so peers verify it, and lists who did.
+ */
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import { TypedEventEmitter } from 'main-event'
+import { answerHello, HELLO_PROTOCOL_SUFFIX } from '../net/handshake.ts'
+import type { NetworkIdentity } from '../net/network-identity.ts'
+import { LIMITED_OK, type PeerBook, type PeerBookEvents } from '../net/peer-book.ts'
+
+const HELLO_TIMEOUT_MS = 5_000
+
+export class NetworkMembers extends TypedEventEmitter<PeerBookEvents> implements PeerBook {
+  readonly #members = new Map<string, PeerId>()
+  readonly #helloProtocol: string
+
+  constructor(
+    private readonly libp2p: Libp2p,
+    private readonly identity: NetworkIdentity,
+  ) {
+    super()
+    this.#helloProtocol = identity.protocol(HELLO_PROTOCOL_SUFFIX)
+  }
+
+  async start(): Promise<void> {
+    await this.libp2p.handle(
+      this.#helloProtocol,
+      (stream, connection) => {
+        answerHello(stream, this.identity.id, { signal: AbortSignal.timeout(HELLO_TIMEOUT_MS) }).then(
+          () => {
+            const key = connection.remotePeer.toString()
+            if (connection.status !== 'open' || this.#members.has(key)) return
+            this.#members.set(key, connection.remotePeer)
+            this.safeDispatchEvent('peer:connect', { detail: connection.remotePeer })
+          },
+          () => {},
+        )
+      },
+      LIMITED_OK,
+    )
+    this.libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
+  }
+
+  async stop(): Promise<void> {
+    this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
+    await this.libp2p.unhandle(this.#helloProtocol)
+    this.#members.clear()
+  }
+
+  has(peer: PeerId): boolean {
+    return this.#members.has(peer.toString())
+  }
+
+  list(): PeerId[] {
+    return [...this.#members.values()]
+  }
+
+  /** A peer asks only after its hello was answered, so there is nothing to wait for. */
+  whenVerified(peer: PeerId): Promise<boolean> {
+    return Promise.resolve(this.has(peer))
+  }
+
+  readonly #onDisconnect = (evt: CustomEvent<PeerId>) => {
+    if (this.#members.delete(evt.detail.toString()))
+      this.safeDispatchEvent('peer:disconnect', { detail: evt.detail })
+  }
+}

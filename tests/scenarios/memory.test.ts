@@ -1,0 +1,184 @@
+/**
+ * The shared memory across peers in this process: each player runs a MemoryService over its own node's
+ * request/response protocol and its own Helia (snapshots), as the daemon wires them. Which peers are
+ * live comes from the test (the `live` list stands in for the registry's online/offline view, tested
+ * on its own in heartbeats.test.ts), so a holder can be taken away at a chosen moment.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { startHeliaStore } from '../../host/ipfs/helia-store.ts'
+import type { IpfsStore } from '../../host/ipfs/ipfs-store.ts'
+import { silentLogger } from '../../host/log/logger.ts'
+import { ipfsSnapshotStore } from '../../host/memory/ipfs-snapshots.ts'
+import { MemoryService } from '../../host/memory/memory-service.ts'
+import { rpcMemoryTransport } from '../../host/memory/memory-transport.ts'
+import { bruteForceTopK, clusteredVectors, recall, row } from '../fixtures/vector-data.ts'
+import { type Player, runScenario, type Scenario } from './harness.ts'
+
+interface MemoryPlayer {
+  player: Player
+  ipfs: IpfsStore
+  memory: MemoryService
+  /** Snapshots this peer fetched from IPFS to catch a shard up. */
+  snapshotsFetched: string[]
+}
+
+const DIM = 64
+const COUNT = 20_000
+const QUERIES = 40
+
+async function withMemory(
+  scenario: Scenario,
+  dir: string,
+  player: Player,
+  live: () => string[],
+): Promise<MemoryPlayer> {
+  const ipfs = await startHeliaStore({ libp2p: player.node.libp2p, dir: join(dir, player.name, 'ipfs') })
+  const snapshots = ipfsSnapshotStore(ipfs)
+  const snapshotsFetched: string[] = []
+  const memory = new MemoryService({
+    conductor: player.conductor,
+    transport: rpcMemoryTransport(player.node.rpc),
+    dir: join(dir, player.name, 'memory'),
+    peers: async () => live().map((agent) => ({ agent, load: 0 })),
+    snapshots: {
+      put: snapshots.put,
+      get: (cid, signal) => {
+        snapshotsFetched.push(cid)
+        return snapshots.get(cid, signal)
+      },
+    },
+    reconcileIntervalMs: 200,
+    logger: silentLogger(),
+  })
+  await memory.start()
+  void scenario
+  return { player, ipfs, memory, snapshotsFetched }
+}
+
+/** Every shard the placement gives a live peer is ready there. */
+async function allReady(peers: MemoryPlayer[], name: string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const views = await Promise.all(peers.map((p) => p.memory.show(name).catch(() => null)))
+    const ready = views.every((v, i) =>
+      v?.shards.every(
+        (s) => !s.holders.includes(peers[i]?.player.agentPubKey ?? '') || s.here?.ready === true,
+      ),
+    )
+    if (ready) return
+    if (Date.now() > deadline)
+      throw new Error(
+        `shards of ${name} not ready: ${JSON.stringify(views.map((v) => v?.shards.map((s) => s.here)))}`,
+      )
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+async function meanRecall(from: MemoryService, data: Float32Array, queries: Float32Array) {
+  let total = 0
+  const missing = new Set<number>()
+  for (let q = 0; q < QUERIES; q++) {
+    const query = row(queries, DIM, q)
+    const answer = await from.query('vectors', { vector: Array.from(query), k: 10 })
+    for (const s of answer.shards_missing) missing.add(s)
+    total += recall(
+      answer.hits.map((h) => Number(h.id.slice(4))),
+      bruteForceTopK(data, DIM, query, 10),
+    )
+  }
+  return { recall: total / QUERIES, missing: [...missing] }
+}
+
+describe('shared memory on a mesh', () => {
+  it('upserts 20,000 vectors from one peer, answers another with recall@10 >= 0.95, survives a holder going away, and a new peer takes over shards from a snapshot', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ripple-memory-'))
+    const running: MemoryPlayer[] = []
+    try {
+      await runScenario(async (scenario) => {
+        const players = await scenario.addPlayers(3)
+        await scenario.shareAllAgents(players)
+        let live = players.map((p) => p.agentPubKey)
+        for (const p of players) running.push(await withMemory(scenario, dir, p, () => live))
+        const [alice, bob, carol] = running as [MemoryPlayer, MemoryPlayer, MemoryPlayer]
+
+        await alice.memory.create({
+          name: 'vectors',
+          dimension: DIM,
+          metric: 'cosine',
+          shard_count: 8,
+          replication: 2,
+          embedding_model: 'none',
+        })
+        await scenario.dhtSync(players, 'memory_shards')
+        await allReady(running, 'vectors')
+
+        const data = clusteredVectors(COUNT, DIM, 11)
+        const queries = clusteredVectors(QUERIES, DIM, 11, 1)
+        let progress = 0
+        for (let start = 0; start < COUNT; start += 5000) {
+          const docs = Array.from({ length: 5000 }, (_, j) => ({
+            id: `doc-${start + j}`,
+            vector: Array.from(row(data, DIM, start + j)),
+            metadata: { n: start + j },
+          }))
+          const result = await alice.memory.upsert('vectors', docs, {
+            onProgress: (done) => (progress = done),
+          })
+          expect(result.shards.every((s) => s.holders === 2 && s.written === 2)).toBe(true)
+        }
+        expect(progress).toBe(5000)
+
+        const fromBob = await meanRecall(bob.memory, data, queries)
+        expect(fromBob.missing).toEqual([])
+        expect(fromBob.recall).toBeGreaterThanOrEqual(0.95)
+
+        // Carol goes away without a word; the others still list her live, so her shards fail over
+        // to their other replica mid-query.
+        await carol.memory.stop()
+        await carol.ipfs.stop()
+        await carol.player.shutdown()
+        const failover = await meanRecall(bob.memory, data, queries)
+        expect(failover.missing).toEqual([])
+        expect(failover.recall).toBeCloseTo(fromBob.recall, 5)
+
+        // Then she is offline: placement moves her shards, their new holders catch up from the replica left.
+        live = [alice.player.agentPubKey, bob.player.agentPubKey]
+        await allReady([alice, bob], 'vectors')
+        const afterLeave = await meanRecall(alice.memory, data, queries)
+        expect(afterLeave.missing).toEqual([])
+        expect(afterLeave.recall).toBeCloseTo(fromBob.recall, 5)
+
+        // Dave joins: he takes the shards placement gives him from their latest snapshot and the writes after it.
+        const [davePlayer] = await scenario.addPlayers(1)
+        if (davePlayer === undefined) throw new Error('no dave')
+        await scenario.shareAllAgents([alice.player, bob.player, davePlayer])
+        await scenario.dhtSync([alice.player, bob.player, davePlayer], 'memory_shards')
+        const dave = await withMemory(scenario, dir, davePlayer, () => live)
+        running.push(dave)
+        live = [...live, davePlayer.agentPubKey]
+        await allReady([alice, bob, dave], 'vectors')
+        const daveView = await dave.memory.show('vectors')
+        const daves = daveView.shards.filter((s) => s.holders.includes(davePlayer.agentPubKey))
+        expect(daves.length).toBeGreaterThan(0)
+        const aliceView = await alice.memory.show('vectors')
+        const bobView = await bob.memory.show('vectors')
+        for (const s of daves) {
+          const other = [aliceView, bobView].map((v) => v.shards[s.shard]?.here).find((h) => h?.ready)
+          expect(s.here?.docs).toBe(other?.docs)
+        }
+        const fromDave = await meanRecall(dave.memory, data, queries)
+        expect(fromDave.missing).toEqual([])
+        expect(fromDave.recall).toBeCloseTo(fromBob.recall, 5)
+      })
+    } finally {
+      for (const p of running) {
+        await p.memory.stop().catch(() => {})
+        await p.ipfs.stop().catch(() => {})
+      }
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 240_000)
+})

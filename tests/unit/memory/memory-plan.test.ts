@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest'
+import { mergeTopK, placeShards, planQuery, shardOf, shardsOf } from '../../../host/memory/memory-plan.ts'
+
+const peers = (n: number) => Array.from({ length: n }, (_, i) => `uhCAk-peer-${i}`)
+
+describe('shardOf', () => {
+  it.each([
+    ['doc-1', 8],
+    ['doc-2', 8],
+    ['', 1],
+    ['é', 1024],
+  ])('puts %j in a shard below %i, the same one every time', (id, count) => {
+    const shard = shardOf(id, count)
+    expect(shard).toBeGreaterThanOrEqual(0)
+    expect(shard).toBeLessThan(count)
+    expect(shardOf(id, count)).toBe(shard)
+  })
+
+  it('spreads 8,000 ids over 8 shards evenly (each within 15% of 1,000)', () => {
+    const counts = new Array(8).fill(0)
+    for (let i = 0; i < 8000; i++) counts[shardOf(`id-${i}`, 8)]++
+    for (const c of counts) expect(Math.abs(c - 1000)).toBeLessThan(150)
+  })
+})
+
+describe('placeShards', () => {
+  it.each([
+    { n: 1, replication: 2, holders: 1 },
+    { n: 3, replication: 2, holders: 2 },
+    { n: 5, replication: 3, holders: 3 },
+    { n: 2, replication: 5, holders: 2 },
+  ])(
+    '$n peers, replication $replication: $holders distinct holders per shard',
+    ({ n, replication, holders }) => {
+      const placement = placeShards('uhCkk-c', 8, replication, peers(n))
+      expect(placement).toHaveLength(8)
+      for (const h of placement) {
+        expect(h).toHaveLength(holders)
+        expect(new Set(h).size).toBe(holders)
+      }
+    },
+  )
+
+  it('is the same whatever order the peers are listed in', () => {
+    expect(placeShards('c', 16, 2, peers(5))).toEqual(placeShards('c', 16, 2, peers(5).reverse()))
+  })
+
+  it('moves only the leaver’s shards when a peer leaves, and gives a joiner only the shards it takes', () => {
+    const before = placeShards('c', 64, 2, peers(5))
+    const gone = 'uhCAk-peer-2'
+    const after = placeShards(
+      'c',
+      64,
+      2,
+      peers(5).filter((p) => p !== gone),
+    )
+    for (const [shard, holders] of before.entries()) {
+      const kept = holders.filter((h) => h !== gone)
+      // Every holder that stays keeps its shard.
+      for (const h of kept) expect(after[shard]).toContain(h)
+      if (!holders.includes(gone)) expect(after[shard]).toEqual(holders)
+    }
+    const joined = placeShards('c', 64, 2, [...peers(5), 'uhCAk-new'])
+    let moved = 0
+    for (const [shard, holders] of before.entries()) {
+      const added = (joined[shard] ?? []).filter((h) => !holders.includes(h))
+      expect(added.every((h) => h === 'uhCAk-new')).toBe(true)
+      moved += added.length
+    }
+    expect(moved).toBe(shardsOf(joined, 'uhCAk-new').length)
+    // Its fair share: 64 shards x 2 copies over 6 peers is ~21; rendezvous keeps it near that.
+    expect(moved).toBeGreaterThan(10)
+    expect(moved).toBeLessThan(35)
+  })
+})
+
+describe('planQuery', () => {
+  const placement = [
+    ['a', 'b'],
+    ['b', 'c'],
+    ['c', 'a'],
+  ]
+  const loads: Record<string, number> = { a: 0.9, b: 0.1, c: 0.5 }
+
+  it.each([
+    {
+      name: 'least loaded first',
+      ready: () => true,
+      want: [
+        ['b', 'a'],
+        ['b', 'c'],
+        ['c', 'a'],
+      ],
+    },
+    { name: 'a down', ready: (p: string) => p !== 'a', want: [['b'], ['b', 'c'], ['c']] },
+    {
+      name: 'c still catching up on shard 1',
+      ready: (p: string, s: number) => !(p === 'c' && s === 1),
+      want: [['b', 'a'], ['b'], ['c', 'a']],
+    },
+    { name: 'nobody ready', ready: () => false, want: [[], [], []] },
+  ])('$name', ({ ready, want }) => {
+    expect(planQuery('c', placement, ready, (p) => loads[p] ?? 1).map((r) => r.holders)).toEqual(want)
+  })
+
+  it('asks holders that failed lately (load Infinity) last, and keeps two of them in rendezvous order', () => {
+    const suspect = (p: string) => (p === 'b' || p === 'c' ? Number.POSITIVE_INFINITY : (loads[p] ?? 1))
+    const routes = planQuery('c', placement, () => true, suspect).map((r) => r.holders)
+    expect(routes[0]).toEqual(['a', 'b'])
+    expect(routes[2]).toEqual(['a', 'c'])
+    expect(routes[1]?.slice().sort()).toEqual(['b', 'c'])
+    expect(planQuery('c', placement, () => true, suspect)[1]?.holders).toEqual(routes[1])
+  })
+})
+
+describe('mergeTopK', () => {
+  it.each([
+    { answers: [], k: 3, want: [] },
+    {
+      answers: [
+        [
+          { id: 'a', distance: 0.1 },
+          { id: 'b', distance: 0.4 },
+        ],
+        [
+          { id: 'c', distance: 0.2 },
+          { id: 'd', distance: 0.3 },
+        ],
+      ],
+      k: 3,
+      want: ['a', 'c', 'd'],
+    },
+    {
+      name: 'a replica answering twice keeps one copy, the nearer',
+      answers: [
+        [{ id: 'a', distance: 0.5 }],
+        [
+          { id: 'a', distance: 0.2 },
+          { id: 'b', distance: 0.3 },
+        ],
+      ],
+      k: 5,
+      want: ['a', 'b'],
+    },
+  ])('merges into the k nearest (%#)', ({ answers, k, want }) => {
+    expect(mergeTopK(answers, k).map((h) => h.id)).toEqual(want)
+  })
+})
