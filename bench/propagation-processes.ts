@@ -8,11 +8,11 @@
  * reader: an upper bound on propagation. Also the idle RSS of each daemon process.
  * Run: `npm run bench propagation-processes`.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ApiClient } from '../host/api/client/index.ts'
-import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
+import { isolatedNetwork } from '../tests/e2e/ripple-process.ts'
+import { type Daemon, startDaemon, stopDaemons } from './daemon-api.ts'
 import { percentile, round, rssMb, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
@@ -21,11 +21,6 @@ const WRITES = 30
 const GAP_MS = 100
 const WAIT_TIMEOUT_MS = 10_000
 
-interface Daemon {
-  process: RunningRipple
-  api: ApiClient
-}
-
 async function startDaemons(count: number, root: string): Promise<Daemon[]> {
   const networkFile = await isolatedNetwork(root, 'bench-processes')
   // Started three at a time: ten at once on two cores only makes each start slower.
@@ -33,16 +28,7 @@ async function startDaemons(count: number, root: string): Promise<Daemon[]> {
   for (let i = 0; i < count; i += 3) {
     const batch = Array.from({ length: Math.min(3, count - i) }, (_, j) => i + j)
     daemons.push(
-      ...(await Promise.all(
-        batch.map(async (n) => {
-          const dataDir = join(root, `peer-${n}`)
-          const args = ['--network', networkFile, '--data-dir', dataDir, '--api-port', '0', '--name', `p${n}`]
-          const proc = await startRipple([...args, '--log-level', 'warn'], 120_000)
-          const baseUrl = /^ripple: api (\S+)$/m.exec(proc.stdout())?.[1] ?? ''
-          const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
-          return { process: proc, api: new ApiClient({ baseUrl, token }) }
-        }),
-      )),
+      ...(await Promise.all(batch.map((n) => startDaemon(networkFile, join(root, `peer-${n}`), `p${n}`)))),
     )
   }
   return daemons
@@ -99,12 +85,7 @@ async function measure(count: number) {
       idle_rss_mb_median: round(percentile(rss, 50)),
     }
   } finally {
-    await Promise.all(
-      daemons.map(async (d) => {
-        d.process.child.kill('SIGTERM')
-        await d.process.exited
-      }),
-    )
+    await stopDaemons(daemons)
     await rm(root, { recursive: true, force: true })
   }
 }

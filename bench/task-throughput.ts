@@ -1,29 +1,43 @@
 /**
- * Scheduling throughput across 5 embedded peers in this process (loopback, explicit dials, real
- * replication and rules): every peer is requester and worker; each submits its share of `echo` tasks
- * at once. Measures tasks/s from the first submit to the last accepted receipt, submit -> receipt
- * latency per task (as its requester sees the receipt), and double executions: a task whose worker
- * ran more than once anywhere (must be 0). Run: `npm run bench task-throughput`.
+ * Scheduling throughput and latency of `echo` tasks, every peer requester and worker:
+ * - 5 embedded peers in this process (loopback, explicit dials, real replication and rules): a burst
+ *   submitted at once spread over the peers; tasks one at a time (each submitted when the previous
+ *   ended, peers in turn); then the same burst again with 10,000 finished tasks already stored on
+ *   every peer (cost per op must not grow with history);
+ * - 5 `ripple up` processes on 127.0.0.1, through each daemon's API (POST /api/tasks, then its event
+ *   stream): the same burst and one at a time.
+ * Latency = submit -> accepted receipt as the requester sees it. Double executions: tasks whose worker
+ * ran more than once (in process: counted in the worker; processes: more than one Result). Lost:
+ * tasks not done by the timeout. Both must be 0. Run: `npm run bench task-throughput`.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { copyFile, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { createEmbeddedPeer, type EmbeddedPeer } from '../host/conductor/embedded/replication/index.ts'
+import type { SubmitTaskBody } from '../host/api/contract/index.ts'
+import { CONDUCTOR_DB_FILE, createEmbeddedConductor } from '../host/conductor/embedded/index.ts'
+import {
+  createEmbeddedPeer,
+  type EmbeddedPeer,
+  recordsAbout,
+} from '../host/conductor/embedded/replication/index.ts'
 import type { NetworkConfig } from '../host/config/network-config.ts'
 import { silentLogger } from '../host/log/logger.ts'
 import { PolicyService } from '../host/policy/policy-service.ts'
 import { isTerminal, SchedulerService } from '../host/scheduler/scheduler-service.ts'
 import { echoWorker } from '../host/workers/echo.ts'
 import { WorkerRegistry } from '../host/workers/worker-registry.ts'
-import type { NodeCapability, Task } from '../zomes-bindings/index.ts'
+import { isolatedNetwork } from '../tests/e2e/ripple-process.ts'
+import { NO_REQUIREMENTS, type NodeCapability, type Task } from '../zomes-bindings/index.ts'
+import { type Daemon, startDaemon, stopDaemons } from './daemon-api.ts'
 import { percentile, round, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const PEERS = 5
-const TASKS_PER_PEER = 20
-const SEQUENTIAL_TASKS = 20
-const TIMEOUT_MS = 120_000
+const BURST = 500
+const SEQUENTIAL_TASKS = 50
+const STORED_FINISHED = 10_000
+const TIMEOUT_MS = 180_000
 
 const NETWORK: NetworkConfig = {
   name: 'bench-tasks',
@@ -57,11 +71,65 @@ function echoTask(id: string): Task {
     kind: 'echo',
     input: { message: id },
     input_cid: null,
-    requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 0, model: null, tags: [] },
+    requirements: NO_REQUIREMENTS,
     lease_ms: 30_000,
     deadline: (Date.now() + TIMEOUT_MS) * 1000,
     max_attempts: 3,
     fan_out: 1,
+  }
+}
+
+/** One way to submit a task and wait for its end: answers how it ended and how many Results it got. */
+type SubmitAndWait = (peer: number, id: string) => Promise<{ status: string; results: number | null }>
+
+interface Ended {
+  ms: number
+  status: string
+  results: number | null
+}
+
+/** `count` tasks spread over the peers, all at once or each after the previous. */
+async function measure(
+  submitAndWait: SubmitAndWait,
+  peers: number,
+  mode: string,
+  count: number,
+  atOnce: boolean,
+  runs: Map<string, number> | null,
+) {
+  const started = performance.now()
+  const one = async (i: number): Promise<Ended> => {
+    const submittedAt = performance.now()
+    const end = await Promise.race([
+      submitAndWait(i % peers, `${mode}-${i}`),
+      new Promise<{ status: string; results: null }>((resolve) =>
+        setTimeout(() => resolve({ status: 'lost', results: null }), TIMEOUT_MS).unref(),
+      ),
+    ])
+    return { ms: performance.now() - submittedAt, ...end }
+  }
+  const ends: Ended[] = []
+  if (atOnce) ends.push(...(await Promise.all(Array.from({ length: count }, (_, i) => one(i)))))
+  else for (let i = 0; i < count; i++) ends.push(await one(i))
+  const wallMs = performance.now() - started
+  const done = ends.filter((e) => e.status === 'done')
+  const sorted = done.map((e) => e.ms).sort((a, b) => a - b)
+  const doubles =
+    runs === null
+      ? ends.filter((e) => (e.results ?? 0) > 1).length
+      : [...runs].filter(([id, n]) => id.startsWith(`${mode}-`) && n > 1).length
+  return {
+    mode,
+    peers,
+    tasks: count,
+    done: done.length,
+    lost: count - done.length,
+    wall_s: round(wallMs / 1000),
+    tasks_per_s: round((done.length / wallMs) * 1000),
+    p50_ms: Math.round(percentile(sorted, 50)),
+    p95_ms: Math.round(percentile(sorted, 95)),
+    max_ms: Math.round(sorted.at(-1) ?? Number.NaN),
+    double_executions: doubles,
   }
 }
 
@@ -70,50 +138,29 @@ interface Host {
   scheduler: SchedulerService
 }
 
-/** Submits and waits for one task; answers its latency and how it ended. */
-async function submitAndWait(host: Host, id: string): Promise<{ ms: number; status: string }> {
-  const submittedAt = performance.now()
-  const ref = await host.scheduler.submit(echoTask(id))
-  return new Promise((resolve) => {
-    const unwatch = host.scheduler.watch(ref.action_hash, (event) => {
-      if (event.type !== 'status' || !isTerminal(event.status)) return
-      unwatch()
-      resolve({ ms: performance.now() - submittedAt, status: event.status })
-    })
-  })
-}
-
-/** `count` tasks spread over the peers, all at once or each after the previous. */
-async function measure(
-  hosts: Host[],
-  mode: string,
-  count: number,
-  atOnce: boolean,
-  runs: Map<string, number>,
-) {
-  const started = performance.now()
-  const ends: { ms: number; status: string }[] = []
-  const one = (i: number) => submitAndWait(hosts[i % hosts.length]!, `${mode}-${i}`)
-  if (atOnce) ends.push(...(await Promise.all(Array.from({ length: count }, (_, i) => one(i)))))
-  else for (let i = 0; i < count; i++) ends.push(await one(i))
-  const wallMs = performance.now() - started
-  const done = ends.filter((e) => e.status === 'done').length
-  const sorted = ends.map((e) => e.ms).sort((a, b) => a - b)
-  return {
-    mode,
-    peers: hosts.length,
-    tasks: count,
-    done,
-    wall_s: round(wallMs / 1000),
-    tasks_per_s: round((done / wallMs) * 1000),
-    p50_ms: Math.round(percentile(sorted, 50)),
-    p95_ms: Math.round(percentile(sorted, 95)),
-    max_ms: Math.round(sorted.at(-1) ?? Number.NaN),
-    double_executions: [...runs].filter(([id, n]) => id.startsWith(`${mode}-`) && n > 1).length,
+/**
+ * A conductor store holding `count` finished tasks (submitted, then cancelled) of an agent of their
+ * own, as if replicated from an old member of the mesh: each peer starts from a copy, so all hold the
+ * same history without replaying it op by op. Answers the store file.
+ */
+async function storeOfFinishedTasks(dir: string, count: number): Promise<string> {
+  const conductor = await createEmbeddedConductor({ dataDir: dir, network: NETWORK })
+  try {
+    for (let i = 0; i < count; i++) {
+      const ref = await conductor.callZome('resource_mesh', 'submit_task', echoTask(`stored-${i}`))
+      await conductor.callZome('resource_mesh', 'cancel_task', {
+        task: ref.action_hash,
+        reason: 'stored for the benchmark',
+      })
+    }
+  } finally {
+    await conductor.close()
   }
+  return join(dir, CONDUCTOR_DB_FILE)
 }
 
-export default async function run(): Promise<BenchReport> {
+/** Rows measured in process, each printed as it comes (a long run that fails keeps what it measured). */
+async function inProcess(history: string | null) {
   const dirs: string[] = []
   const hosts: Host[] = []
   /** Message id -> how many times a worker ran it, anywhere. */
@@ -122,6 +169,7 @@ export default async function run(): Promise<BenchReport> {
     for (let i = 0; i < PEERS; i++) {
       const dataDir = await mkdtemp(join(tmpdir(), 'ripple-bench-tasks-'))
       dirs.push(dataDir)
+      if (history !== null) await copyFile(history, join(dataDir, CONDUCTOR_DB_FILE))
       const peer = await createEmbeddedPeer({
         dataDir,
         network: NETWORK,
@@ -146,51 +194,139 @@ export default async function run(): Promise<BenchReport> {
         workers,
         policies: new PolicyService({ conductor: peer.conductor, logger: silentLogger() }),
         capability: () => capability,
-        onRecordsStored: (dna, listener) => peer.replication.onOpsStored((e) => e.dna === dna && listener()),
+        onRecordsStored: (dna, listener) =>
+          peer.replication.onOpsStored((e) => e.dna === dna && listener(recordsAbout(e.dna, e.actions))),
         logger: silentLogger(),
       })
       hosts.push({ peer, scheduler })
     }
     await waitFor('a full mesh', () => hosts.every((h) => h.peer.node.peers.list().length === PEERS - 1))
     // Claimants pick who claims at once by rendezvous over the nodes they know: let them know all.
-    const known = new Map<Host, number>()
-    const countNodes = () =>
-      Promise.all(
-        hosts.map(async (h) =>
-          known.set(h, (await h.peer.conductor.callZome('agent_registry', 'list_nodes', null)).length),
+    await waitFor('every capability everywhere', async () => {
+      const known = await Promise.all(
+        hosts.map(
+          async (h) => (await h.peer.conductor.callZome('agent_registry', 'list_nodes', null)).length,
         ),
       )
-    await waitFor('every capability everywhere', () => {
-      void countNodes()
-      return hosts.every((h) => known.get(h) === PEERS)
+      return known.every((n) => n === PEERS)
     })
     for (const h of hosts) await h.scheduler.start()
 
-    const burst = await measure(hosts, 'burst', PEERS * TASKS_PER_PEER, true, runs)
-    const sequential = await measure(hosts, 'one at a time', SEQUENTIAL_TASKS, false, runs)
-    const doubles = burst.double_executions + sequential.double_executions
-    return {
-      name: 'task-throughput',
-      rows: [burst, sequential],
-      figures: {
-        tasks_per_s: burst.tasks_per_s,
-        p50_ms: burst.p50_ms,
-        p95_ms: burst.p95_ms,
-        done_pct: round((100 * burst.done) / burst.tasks),
-        one_at_a_time_p50_ms: sequential.p50_ms,
-        one_at_a_time_p95_ms: sequential.p95_ms,
-        double_executions: doubles,
-      },
-      note:
-        `${PEERS} embedded peers in one process on 127.0.0.1 (explicit dials, gossip + anti-entropy, rules wasm), ` +
-        `each requester and echo worker. burst: ${TASKS_PER_PEER} echo tasks submitted at once on every peer; ` +
-        `one at a time: ${SEQUENTIAL_TASKS} tasks, each submitted when the previous ended, peers in turn. ` +
-        'Latency = submit -> accepted receipt seen by the requester; default scheduler timing ' +
-        '(200 ms claim window, 300 ms poll); double executions count tasks whose worker ran more than once.',
+    const submitAndWait: SubmitAndWait = async (i, id) => {
+      const scheduler = hosts[i]!.scheduler
+      const ref = await scheduler.submit(echoTask(id))
+      return new Promise((resolve) => {
+        const unwatch = scheduler.watch(ref.action_hash, (event) => {
+          if (event.type !== 'status' || !isTerminal(event.status)) return
+          unwatch()
+          resolve({ status: event.status, results: null })
+        })
+      })
     }
+    if (history !== null) {
+      return [
+        await measure(submitAndWait, PEERS, `burst, ${STORED_FINISHED} finished stored`, BURST, true, runs),
+      ]
+    }
+    const burst = await measure(submitAndWait, PEERS, 'burst', BURST, true, runs)
+    const sequential = await measure(submitAndWait, PEERS, 'one at a time', SEQUENTIAL_TASKS, false, runs)
+    return [burst, sequential]
   } finally {
     for (const h of hosts) await h.scheduler.stop()
     for (const h of [...hosts].reverse()) await h.peer.stop()
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
+  }
+}
+
+async function processes() {
+  const root = await mkdtemp(join(tmpdir(), 'ripple-bench-task-processes-'))
+  const networkFile = await isolatedNetwork(root, 'bench-task-processes')
+  const daemons: Daemon[] = []
+  try {
+    for (let n = 0; n < PEERS; n++)
+      daemons.push(await startDaemon(networkFile, join(root, `peer-${n}`), `p${n}`))
+    await waitFor(
+      `${PEERS} daemons to see each other online`,
+      async () => {
+        const views = await Promise.all(daemons.map((d) => d.api.peers()))
+        return views.every((v) => v.peers.filter((p) => p.status === 'online').length === PEERS)
+      },
+      120_000,
+    )
+    const submitAndWait: SubmitAndWait = async (i, id) => {
+      const daemon = daemons[i]!
+      const body: SubmitTaskBody = { kind: 'echo', input: { message: id }, timeout_ms: TIMEOUT_MS }
+      const ref = await daemon.api.submitTask(body)
+      // The event stream ends with the task; its final view has the status and the results.
+      const view = await daemon.api.followTask(ref.action_hash)
+      const { status, results } = view.state
+      return { status: isTerminal(status) ? status : 'lost', results: results.length }
+    }
+    const burst = await measure(submitAndWait, PEERS, 'processes: burst', BURST, true, null)
+    const sequential = await measure(
+      submitAndWait,
+      PEERS,
+      'processes: one at a time',
+      SEQUENTIAL_TASKS,
+      false,
+      null,
+    )
+    return [burst, sequential]
+  } finally {
+    await stopDaemons(daemons)
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
+type Row = Awaited<ReturnType<typeof measure>>
+
+export default async function run(): Promise<BenchReport> {
+  const rows: Row[] = []
+  const keep = (measured: Row[]) => {
+    for (const row of measured) console.log(JSON.stringify(row))
+    rows.push(...measured)
+    return measured
+  }
+  const [burst, sequential] = keep(await inProcess(null)) as [Row, Row]
+  const historyDir = await mkdtemp(join(tmpdir(), 'ripple-bench-history-'))
+  const storeStarted = performance.now()
+  let storeS: number
+  let stored: Row
+  try {
+    const history = await storeOfFinishedTasks(historyDir, STORED_FINISHED)
+    storeS = round((performance.now() - storeStarted) / 1000)
+    ;[stored] = keep(await inProcess(history)) as [Row]
+  } finally {
+    await rm(historyDir, { recursive: true, force: true })
+  }
+  const [pBurst, pSequential] = keep(await processes()) as [Row, Row]
+  return {
+    name: 'task-throughput',
+    rows,
+    figures: {
+      tasks_per_s: burst.tasks_per_s,
+      p50_ms: burst.p50_ms,
+      p95_ms: burst.p95_ms,
+      one_at_a_time_p50_ms: sequential.p50_ms,
+      one_at_a_time_p95_ms: sequential.p95_ms,
+      stored_10k_tasks_per_s: stored.tasks_per_s,
+      stored_10k_p95_ms: stored.p95_ms,
+      processes_tasks_per_s: pBurst.tasks_per_s,
+      processes_p95_ms: pBurst.p95_ms,
+      processes_one_at_a_time_p50_ms: pSequential.p50_ms,
+      processes_one_at_a_time_p95_ms: pSequential.p95_ms,
+      double_executions: rows.reduce((sum, r) => sum + r.double_executions, 0),
+      lost: rows.reduce((sum, r) => sum + r.lost, 0),
+    },
+    note:
+      `${PEERS} peers, each requester and echo worker, default scheduler timing (200 ms claim window). ` +
+      `In process: embedded peers on 127.0.0.1 (explicit dials, gossip + anti-entropy, rules wasm); ` +
+      `burst: ${BURST} echo tasks submitted at once, spread over the peers; one at a time: ` +
+      `${SEQUENTIAL_TASKS} tasks, each submitted when the previous ended, peers in turn; then ` +
+      `a fresh mesh whose peers start holding ${STORED_FINISHED} finished tasks (submitted and cancelled ` +
+      `by another agent, ${storeS} s to write, each peer starting from a copy of that store) and the ` +
+      'burst again. Processes: `ripple up` daemons on 127.0.0.1 through ' +
+      'their APIs (POST /api/tasks, then the task event stream). Latency = submit -> accepted receipt ' +
+      'seen by the requester; double executions: tasks run more than once; lost: not done in time.',
   }
 }

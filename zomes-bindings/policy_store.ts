@@ -81,10 +81,11 @@ export const policyStore = {
     grant_admin: { input: AdminGrantSchema, output: RecordRefSchema },
     list_admins: { input: NoInputSchema, output: z.array(entryRecord(AdminGrantSchema)) },
     record_decision: { input: DecisionSchema, output: RecordRefSchema },
-    /** Newest first; `subject` null lists every subject's. */
+    /** Newest first; `subject` null lists every subject's; `resource` only those about it (e.g. `Task::"uhCkk..."`). */
     list_decisions: {
       input: z.object({
         subject: AgentPubKeyB64Schema.nullable().default(null),
+        resource: line(D.resource).nullable().default(null),
         limit: z.number().int().min(1).max(1000).default(100),
       }),
       output: z.array(entryRecord(DecisionSchema)),

@@ -251,6 +251,38 @@ export const TaskStateSchema = z.object({
 })
 export type TaskState = z.infer<typeof TaskStateSchema>
 
+type SlotStatus = 'assigned' | 'running' | 'failed' | 'waiting'
+
+/**
+ * The status of a task from its records at `now` (microseconds). A receipt or a cancellation is
+ * final; otherwise the deadline ends it; otherwise the current attempt of each slot (one slot unless
+ * the task fans out) says where it is: a live lease (assigned), a result posted and awaiting the
+ * receipt (running), the last attempt failed or lost (failed), or waiting for its next assignment.
+ * Any slot assigned makes the task assigned, else any running makes it running; it failed only when
+ * every slot did; otherwise it waits (claimed or submitted).
+ */
+export function deriveTaskStatus(state: Omit<TaskState, 'status'>, now: number): TaskStatus {
+  if (state.cancellation) return 'cancelled'
+  if (state.receipt) {
+    const result = state.results.find((r) => r.action_hash === state.receipt?.entry.result)
+    return state.receipt.entry.accepted && result?.entry.status === 'ok' ? 'done' : 'failed'
+  }
+  const task = state.task.entry
+  if (task.deadline < now) return 'expired'
+  const slots = currentAssignments(state.assignments).map((current): SlotStatus => {
+    const result = state.results.find((r) => r.entry.assignment === current.action_hash)
+    const lastAttempt = current.entry.attempt >= task.max_attempts
+    if (result) return result.entry.status === 'error' && lastAttempt ? 'failed' : 'running'
+    if (current.entry.lease_expires_at >= now) return 'assigned'
+    return lastAttempt ? 'failed' : 'waiting'
+  })
+  if (slots.includes('assigned')) return 'assigned'
+  if (slots.includes('running')) return 'running'
+  if (slots.length === task.fan_out && slots.every((s) => s === 'failed')) return 'failed'
+  const assigned = new Set(state.assignments.map((a) => a.entry.assignee))
+  return state.claims.some((c) => !assigned.has(c.author)) ? 'claimed' : 'submitted'
+}
+
 export const resourceMesh = {
   entryTypes: {
     Task: TaskSchema,
@@ -277,6 +309,11 @@ export const resourceMesh = {
     issue_receipt: { input: ReceiptSchema, output: RecordRefSchema },
     cancel_task: { input: CancellationSchema, output: RecordRefSchema },
     list_open_tasks: { input: NoInputSchema, output: z.array(TaskRecordSchema) },
+    /** The newest `limit` tasks ever opened, open or finished, newest first. */
+    list_tasks: {
+      input: z.strictObject({ limit: z.number().int().min(1).max(1000) }),
+      output: z.array(TaskRecordSchema),
+    },
     /** By the task's action hash; null when unknown. */
     get_task_state: { input: ActionHashB64Schema, output: TaskStateSchema.nullable() },
   },

@@ -34,6 +34,12 @@ export interface ConductorPort {
   agentInfo(dna: DnaName): Promise<AgentInfoView>
   /** Sends an ephemeral signal to every peer in the network (fire and forget). */
   broadcastSignal(dna: DnaName, payload: unknown): Promise<void>
+  /**
+   * Sends an ephemeral signal to one agent only (Holochain's remote signal), e.g. a running task's
+   * tokens to its requester; signals to one agent arrive in the order they were sent. Resolves once
+   * delivered; rejects when the agent cannot be reached.
+   */
+  sendSignal(dna: DnaName, to: string, payload: unknown): Promise<void>
   onSignal(handler: (signal: Signal) => void): () => void
   close(): Promise<void>
 }

@@ -11,8 +11,10 @@ import { encodeHashB64 } from '../conductor/embedded/hash.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import {
   createEmbeddedPeer,
+  type RecordAbout,
   type Replication,
   type ReplicationStats,
+  recordsAbout,
   type WarrantView,
   waitForAction,
 } from '../conductor/embedded/replication/index.ts'
@@ -37,8 +39,11 @@ export interface DaemonBackend {
   replicationStats(): ReplicationStats | null
   /** Waits for an action to be held here (embedded only: Holochain has no such notification). */
   waitForAction?: ActionWaiter
-  /** Wakes the scheduler when records of a DNA arrive; on Holochain it polls instead. */
-  onRecordsStored(dna: DnaName, listener: () => void): () => void
+  /**
+   * Calls back when records of a DNA arrive, with the records their links are about (the scheduler
+   * wakes only those tasks). Embedded only: on Holochain the services poll instead.
+   */
+  onRecordsStored?(dna: DnaName, listener: (about: readonly RecordAbout[]) => void): () => void
   /** Holochain's admin interface served by this peer (`--admin-port`), or null. */
   adminUrl: string | null
   /** The peer's libp2p node (embedded only), which embedded IPFS shares. */
@@ -101,7 +106,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
         waitForAction({ store: peer.conductor.store, replication: peer.replication }, hash, timeoutMs),
       onRecordsStored: (dna, listener) =>
         peer.replication.onOpsStored((event) => {
-          if (event.dna === dna) listener()
+          if (event.dna === dna) listener(recordsAbout(event.dna, event.actions))
         }),
       adminUrl: api?.adminUrl ?? null,
       libp2p: peer.node.libp2p,
@@ -132,7 +137,6 @@ async function startHolochain(options: BackendOptions): Promise<DaemonBackend> {
     warrants: () => [],
     links: () => new Map(),
     replicationStats: () => null,
-    onRecordsStored: () => () => {},
     adminUrl: null,
     libp2p: null,
     rpc: null,

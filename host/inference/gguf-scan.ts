@@ -26,6 +26,8 @@ export interface GgufModel {
   quantisation: string | null
   /** The context length the model was trained with. */
   context_length: number
+  /** Memory each token of context takes in the KV cache (f16 keys and values, every block). */
+  kv_bytes_per_token: number
 }
 
 export interface UnusableModel {
@@ -110,6 +112,7 @@ export async function scanModelsDir(dir: string, options: ScanOptions): Promise<
         parameters: tensors.reduce((sum, t) => sum + tensorElements(t), 0),
         quantisation: fileType === undefined ? null : quantName(GgufFileType[fileType]),
         context_length: Number(archValue(info, 'context_length')),
+        kv_bytes_per_token: kvBytesPerToken(info),
       })
     } catch (err) {
       const reason =
@@ -282,6 +285,14 @@ function checkNotTruncated(info: GgufFileInfo, fileSize: number): void {
       )
     }
   }
+}
+
+/** 2 (keys and values) x blocks x the KV width (embedding / heads x KV heads) x 2 bytes (f16). */
+function kvBytesPerToken(info: GgufFileInfo): number {
+  const heads = Number(archValue(info, 'attention.head_count'))
+  const kvHeads = Number(archValue(info, 'attention.head_count_kv') ?? heads)
+  const kvWidth = (Number(archValue(info, 'embedding_length')) / heads) * kvHeads
+  return 2 * Number(archValue(info, 'block_count')) * kvWidth * 2
 }
 
 function quantName(fileTypeName: string | undefined): string | null {

@@ -88,7 +88,8 @@ const DEFAULT_CONTEXT_SIZE = 4096
 const FILE_FAULT_SIGNALS: ReadonlySet<string> = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE'])
 
 export class ModelManager implements Startable {
-  private readonly contextSize: number
+  /** Tokens per context asked for (each model's is capped by its training context). */
+  readonly contextSize: number
   private readonly threads: number
   private readonly quarantine: ModelQuarantine
   private readonly loaded = new Map<string, ModelProcess>()

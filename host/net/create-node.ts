@@ -25,7 +25,7 @@ import { createPeerBook, type PeerBook } from './peer-book.ts'
 import { type PeerDialer, startPeerDialer } from './peer-dialer.ts'
 import { type PeerExchange, startPeerExchange } from './peer-exchange.ts'
 import { privateNetwork } from './private-network.ts'
-import { createRipplePubsub, type RipplePubsub } from './pubsub.ts'
+import { createRipplePubsub, fastMessageId, type RipplePubsub } from './pubsub.ts'
 import { createRequestResponse, type RequestResponse } from './request-response.ts'
 import { DEFAULT_STUN_PORT } from './stun-port.ts'
 
@@ -165,6 +165,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
         allowedTopics: [identity.opsTopic, identity.signalsTopic],
         // Publishing while alone is normal (first peer up); anti-entropy delivers it later.
         allowPublishToZeroTopicPeers: true,
+        fastMsgIdFn: fastMessageId,
         // Ops and signals (token streams too) must flow over relayed connections.
         runOnLimitedConnection: true,
         scoreParams: loopback ? { IPColocationFactorWhitelist: new Set(['127.0.0.1']) } : {},

@@ -3,6 +3,7 @@
  * later by anti-entropy) and `signals` (heartbeats and other loss-tolerant chatter). Messages are
  * signed by their author's peer key and only accepted when relayed by a verified peer.
  */
+import { createHash } from 'node:crypto'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
@@ -96,6 +97,32 @@ class DefaultRipplePubsub extends TypedEventEmitter<RipplePubsubEvents> implemen
     if (msg.topic === this.topics.ops) this.safeDispatchEvent('op', { detail })
     else if (msg.topic === this.topics.signals) this.safeDispatchEvent('signal', { detail })
   }
+}
+
+/** The parts of a gossip message as it arrives (gossipsub's `RPC.Message`). */
+interface RawMessage {
+  from?: Uint8Array
+  seqno?: Uint8Array
+  topic: string
+  data?: Uint8Array
+  signature?: Uint8Array
+  key?: Uint8Array
+}
+
+/**
+ * Gossipsub's "fast message id": a digest of every byte of the message as received. Gossipsub drops
+ * a message whose fast id it has seen before checking its signature again, and records the id only
+ * once the signature verified: only the same bytes, already verified, are skipped (in a mesh each
+ * message arrives from several peers; without it each copy is verified).
+ */
+export function fastMessageId(msg: RawMessage): string {
+  const hash = createHash('sha256')
+  for (const part of [msg.from, msg.seqno, Buffer.from(msg.topic), msg.data, msg.signature, msg.key]) {
+    const bytes = part ?? new Uint8Array()
+    // Length-prefixed: bytes cannot move from one part to the next unnoticed.
+    hash.update(`${bytes.length}:`).update(bytes)
+  }
+  return hash.digest('base64')
 }
 
 export function createRipplePubsub(

@@ -22,12 +22,26 @@ import { outputHash } from './output-hash.ts'
 import type { PutPayload, TaskPayloads } from './task-payloads.ts'
 import type { TaskSignal } from './task-signals.ts'
 
+/** Longest a Result waits for the attempt's streamed progress to be delivered. */
+const PROGRESS_FLUSH_MS = 1000
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms)
+  })
+  return Promise.race([promise.then(() => {}), timeout]).finally(() => clearTimeout(timer))
+}
+
 export interface AttemptRunnerInit {
-  conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome' | 'broadcastSignal'>
+  conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome' | 'sendSignal'>
   workers: WorkerRegistry
   policies: Pick<PolicyService, 'decide'>
-  /** Called when an attempt ends, however it ends. */
-  onEnded: () => void
+  /** Called when an attempt of the task ends, however it ends. */
+  onEnded: (task: string) => void
+  /** Called with the Result this host just posted for the task. */
+  onPosted: (task: string, result: EntryRecord<TaskResult>) => void
   /** IPFS for inputs and outputs too large to travel inline; without it such tasks fail. */
   payloads?: TaskPayloads
   logger: Logger
@@ -111,10 +125,15 @@ export class AttemptRunner {
       Math.max(0, leaseExpiresAt / 1000 - Date.now()),
     )
     const startedAt = nowMicros()
-    const signal = (event: TaskSignal['event'], progress: WorkerProgress | null) =>
-      this.#init.conductor
-        .broadcastSignal('resource_mesh', { type: 'task', task: hash, assignment, event, progress })
+    // To the requester only: nobody else is waiting on this attempt's tokens. Signals to one agent
+    // go in order, so the last one sent settling means every one before it has too.
+    let lastProgress: Promise<void> | null = null
+    const signal = (event: TaskSignal['event'], progress: WorkerProgress | null) => {
+      const sent = this.#init.conductor
+        .sendSignal('resource_mesh', task.author, { type: 'task', task: hash, assignment, event, progress })
         .catch((err: unknown) => this.#init.logger.debug({ err }, 'task signal not sent'))
+      if (event === 'progress') lastProgress = sent
+    }
     try {
       const verdict = await this.#init.policies.decide({
         action: 'run',
@@ -127,10 +146,10 @@ export class AttemptRunner {
       const worker = this.#init.workers.get(task.entry.kind)
       if (worker === undefined) throw new Error(`this host has no worker for kind ${task.entry.kind}`)
       const input = worker.input.parse(await this.#input(task.entry, controller.signal))
-      void signal('started', null)
+      signal('started', null)
       const outcome = await worker.run(input, {
         signal: controller.signal,
-        onProgress: (progress) => void signal('progress', progress),
+        onProgress: (progress) => signal('progress', progress),
       })
       const output = worker.output.parse(outcome.output)
       const json = JSON.stringify(output)
@@ -144,6 +163,9 @@ export class AttemptRunner {
         }
         offloaded = await this.#init.payloads.put(json, controller.signal)
       }
+      // A stream reaches the requester whole before the Result that ends it (which travels by
+      // gossip), unless its delivery lags: the Result, due within the lease, never waits long for it.
+      if (lastProgress !== null) await settledWithin(lastProgress, PROGRESS_FLUSH_MS)
       controller.signal.throwIfAborted()
       const result = await this.#post(task, assignment, startedAt, {
         output: offloaded === null ? output : null,
@@ -175,7 +197,7 @@ export class AttemptRunner {
     } finally {
       clearTimeout(leaseTimer)
       this.#running.delete(hash)
-      this.#init.onEnded()
+      this.#init.onEnded(hash)
     }
   }
 
@@ -187,6 +209,7 @@ export class AttemptRunner {
       | { output: unknown; offloaded: PutPayload | null; metrics: Record<string, number | string> }
       | { error: string },
   ): Promise<RecordRef> {
+    const me = this.#init.conductor.agentPubKey
     const finishedAt = Math.max(startedAt, nowMicros())
     const metrics = 'metrics' in outcome ? outcome.metrics : {}
     const output = 'output' in outcome ? (outcome.output as TaskResult['output']) : null
@@ -210,6 +233,12 @@ export class AttemptRunner {
       },
     }
     const ref = await this.#init.conductor.callZome('resource_mesh', 'post_result', result)
+    this.#init.onPosted(task.action_hash, {
+      action_hash: ref.action_hash,
+      author: me,
+      timestamp: finishedAt,
+      entry: result,
+    })
     this.#init.logger.debug({ task: task.action_hash, status: result.status }, 'result posted')
     return ref
   }

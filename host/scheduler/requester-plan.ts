@@ -82,7 +82,9 @@ export function planRequester(state: TaskState, options: PlanOptions): Requester
   for (const s of slots) {
     if (s.phase !== 'open' && s.phase !== 'retry') continue
     const claim = nextClaim(state, options, busy)
-    if (claim) return { kind: 'assign', claim, slot: s.slot, attempt: (s.current?.entry.attempt ?? 0) + 1 }
+    if (claim && !(s.phase === 'retry' && triedBefore(state, claim) && lostLeaseJustNow(s, options))) {
+      return { kind: 'assign', claim, slot: s.slot, attempt: (s.current?.entry.attempt ?? 0) + 1 }
+    }
     unfilled.push(s)
   }
   const filled = options.now - state.task.timestamp >= options.fillWindowMs * 1000
@@ -142,6 +144,21 @@ function nextClaim(
     .filter((c) => !options.refused.has(c.author) && !busy.has(c.author))
     .map((claim, rank) => ({ claim, rank, tries: tries.get(claim.author) ?? 0 }))
     .sort((a, b) => a.tries - b.tries || a.rank - b.rank)[0]?.claim
+}
+
+function triedBefore(state: TaskState, claim: EntryRecord<Claim>): boolean {
+  return state.assignments.some((a) => a.entry.assignee === claim.author)
+}
+
+/**
+ * A slot whose lease ran out less than a claim window ago: the nodes that claim late claim when a lease
+ * runs out, so a claimant not tried yet may be on its way; retrying one already tried (maybe gone with
+ * the lease) waits for them that long.
+ */
+function lostLeaseJustNow(s: Slot, options: PlanOptions): boolean {
+  if (s.current === null || s.result !== null) return false
+  const leaseEnd = s.current.entry.lease_expires_at + options.leaseGraceMs * 1000
+  return options.now < leaseEnd + options.claimWindowMs * 1000
 }
 
 /** "attempt 2", or "attempt 2 of slot 1" for a task that fans out. */

@@ -34,8 +34,11 @@ interface Check {
 
 const nodes = (n: number, all: boolean) => (all ? 'no node' : n === 1 ? '1 node' : `${n} nodes`)
 
-/** The requirements of `r` as checks, in the order the rules check a claim. */
-function checks(r: Requirements): Check[] {
+/**
+ * The requirements of `r` as checks, in the order the rules check a claim; with `anyModel` (a kind
+ * that runs on a model, for a task naming none), some model besides, which the rules do not check.
+ */
+function checks(r: Requirements, anyModel: boolean): Check[] {
   const list: Check[] = [
     {
       meets: (s) => s.ram_bytes >= r.min_ram_bytes,
@@ -68,6 +71,14 @@ function checks(r: Requirements): Check[] {
     },
   ]
   const model = r.model
+  if (model === null && anyModel) {
+    list.push({
+      meets: (s) => s.models.length > 0,
+      lack: () => 'no model',
+      summary: (n, all) =>
+        all ? 'no node has any model' : `${nodes(n, false)} ${n === 1 ? 'has' : 'have'} no model`,
+    })
+  }
   if (model !== null) {
     list.push({
       meets: (s) => s.models.includes(model),
@@ -85,9 +96,16 @@ function checks(r: Requirements): Check[] {
   return list
 }
 
-/** What `snapshot` lacks to run a task with `requirements`, or null when it meets them all. */
-export function unmetRequirement(requirements: Requirements, snapshot: ClaimSnapshot): string | null {
-  const missed = checks(requirements).find((c) => !c.meets(snapshot))
+/**
+ * What `snapshot` lacks to run a task with `requirements`, or null when it meets them all (with
+ * `anyModel`, a task of a kind that needs a model: some model too).
+ */
+export function unmetRequirement(
+  requirements: Requirements,
+  snapshot: ClaimSnapshot,
+  anyModel = false,
+): string | null {
+  const missed = checks(requirements, anyModel).find((c) => !c.meets(snapshot))
   return missed ? missed.lack(snapshot) : null
 }
 
@@ -99,9 +117,10 @@ export function unmetRequirement(requirements: Requirements, snapshot: ClaimSnap
 export function whyNoNodeQualifies(
   requirements: Requirements,
   snapshots: readonly ClaimSnapshot[],
+  anyModel = false,
 ): string | null {
   if (snapshots.length === 0) return 'no nodes are known yet'
-  const all = checks(requirements)
+  const all = checks(requirements, anyModel)
   if (snapshots.some((s) => all.every((c) => c.meets(s)))) return null
   return all
     .map((check) => ({ check, missing: snapshots.filter((s) => !check.meets(s)).length }))

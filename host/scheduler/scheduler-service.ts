@@ -1,18 +1,20 @@
 /**
- * The scheduler of one host, in its three roles:
- * - claimant: claims open tasks its capability, its workers and the policies allow;
- * - requester: for the tasks this host submitted, assigns the best claim after a short window (the
- *   best N to N different claimants for a task with fan-out N), watches the leases, reassigns on a
- *   lost lease or failed result up to max_attempts, and issues the receipt, reducing the answers by
- *   agreement;
- * - assignee: runs its current assignment's worker (aborted on cancel, lease loss or stop) and posts
- *   the signed Result.
- * It wakes on stored records (`onRecordsStored`) and polls as a fallback; one pass at a time.
+ * The scheduler of one host, wiring the pure planners to the conductor port. In its three roles:
+ * - claimant (./claimant-plan.ts): claims open tasks its capability, its workers and the policies allow;
+ * - requester (./requester-plan.ts): for the tasks this host submitted, assigns the best claims,
+ *   reassigns on a lost lease or failed result, and issues the receipt;
+ * - assignee (./attempt-runner.ts): runs its current assignment's worker and posts the signed Result.
+ *
+ * Event-driven: each stored op wakes only the task it is about (`onRecordsStored` names them; the
+ * read model holds the index), each write of this host is applied to the read model instead of read
+ * back, and timers exist only for the moments that change a task without an op: the end of a claim
+ * window, a late claimant's turn, a lease running out, the deadline. One visit per task at a time.
  */
 import {
+  type Assignment,
+  type Claim,
   type ClaimSnapshot,
   currentAssignments,
-  type Decision,
   type DnaName,
   type EntryRecord,
   LIMITS,
@@ -20,21 +22,26 @@ import {
   type RecordRef,
   type Task,
   type TaskState,
-  type TaskStatus,
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import type { Startable } from '../daemon/startable.ts'
 import { crashedModelFiles } from '../inference/model-errors.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
+import type { Placement } from '../workers/worker.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { AttemptRunner } from './attempt-runner.ts'
-import { rendezvousFirst, rendezvousRank } from './claim-ranking.ts'
+import { eagerHaveClaimed, FILL_WINDOWS, LATE_CLAIM_WINDOWS, planClaimant } from './claimant-plan.ts'
 import { planRequester } from './requester-plan.ts'
-import { claimSnapshotOf, unmetRequirement, whyNoNodeQualifies } from './requirements.ts'
+import { claimSnapshotOf, unmetRequirement } from './requirements.ts'
 import type { TaskPayloads } from './task-payloads.ts'
+import { TaskReadModel, type TaskSummary } from './task-read-model.ts'
+import { type TaskView, TaskViews } from './task-views.ts'
 import { isTerminal, type TaskEvent, TaskWatches } from './task-watch.ts'
+import { VisitQueue } from './visit-queue.ts'
 
+export type { TaskSummary } from './task-read-model.ts'
+export type { TaskView } from './task-views.ts'
 // The scheduler's callers watch tasks through it: what they hear, and when a task has ended.
 export { isTerminal, type TaskEvent } from './task-watch.ts'
 
@@ -44,11 +51,18 @@ export interface SchedulerInit {
   policies: PolicyService
   /** This host's advertised capability (throws until the registry has started). */
   capability: () => NodeCapability
-  /** Calls back when records of a DNA were stored (replication); the scheduler polls besides. */
-  onRecordsStored?: (dna: DnaName, listener: () => void) => () => void
+  /**
+   * Calls back when ops of a DNA were stored (replication), with the records they link about and
+   * the link types (e.g. `recordsAbout` of the embedded replication). Without it the scheduler
+   * sweeps the open tasks every `pollMs`.
+   */
+  onRecordsStored?: (
+    dna: DnaName,
+    listener: (about: readonly { record: string; link: string }[]) => void,
+  ) => () => void
   /** IPFS for inputs and outputs too large to travel inline (the daemon's artifacts). */
   payloads?: TaskPayloads
-  /** Fallback poll period; default 300 ms. */
+  /** Sweep period when there is no `onRecordsStored`; default 300 ms. */
   pollMs?: number
   /** How long claims are gathered before the first assignment; default 200 ms. */
   claimWindowMs?: number
@@ -57,26 +71,6 @@ export interface SchedulerInit {
   /** A task this host declined is looked at again after this long; default 10 s. */
   declineMs?: number
   logger: Logger
-}
-
-/** A task as `ripple task show` presents it. */
-export interface TaskView {
-  /** The records, with `status` as this host knows it (`running` once the assignee said it started). */
-  state: TaskState
-  /** For a task no node has claimed: why, as far as this host can tell. */
-  why_unclaimed: string | null
-  /** Policy decisions recorded about this task, newest first. */
-  decisions: EntryRecord<Decision>[]
-}
-
-export interface TaskSummary {
-  action_hash: string
-  kind: string
-  author: string
-  status: TaskStatus
-  submitted_at: number
-  claims: number
-  attempts: number
 }
 
 /** Thrown when a task hash names no task this host holds. */
@@ -98,29 +92,18 @@ export class NotTaskAuthorError extends Error {
 }
 
 const DEFAULTS = { pollMs: 300, claimWindowMs: 200, leaseGraceMs: 250, declineMs: 10_000 }
-/** Nodes beyond a task's fan-out that claim it at once (a spare); the rest wait to see whether they are needed. */
-const SPARE_CLAIMANTS = 1
-/**
- * Claim windows the others wait before claiming a task that lacks claims. Long enough that claims
- * still on their way (replication lags in a burst) arrive first.
- */
-const LATE_CLAIM_WINDOWS = 10
-/**
- * Claim windows from submission after which a fan-out slot nobody is left to claim is given up: the
- * late claimants' wait, and two windows more for their claims to arrive.
- */
-const FILL_WINDOWS = LATE_CLAIM_WINDOWS + 2
 const NODES_CACHE_MS = 1000
-/** Least pause between two passes woken back to back. */
-const PASS_GAP_MS = 20
-/** Handled assignments remembered beyond this are forgotten oldest first. */
-const MEMORY_LIMIT = 4096
-/** Tasks submitted here that `list` shows after they close. */
-const RECENT_LIMIT = 100
+/** Visits under way at once: enough that a burst's writes share disk syncs (group commit). */
+const VISITS_AT_ONCE = 16
+
+/** An attempt is started only with a tenth of its lease left, or this long (whichever is less). */
+const MAX_START_MARGIN_MS = 3000
 
 const nowMicros = () => Date.now() * 1000
 
 interface RequesterMemo {
+  /** Whether this host looked at assigning the task to itself at once. */
+  selfTried: boolean
   firstClaimSeenAt: number | null
   /** Claimants a policy refused as assignees. */
   refused: Set<string>
@@ -131,18 +114,21 @@ export class SchedulerService implements Startable {
   readonly #opts: typeof DEFAULTS
   readonly #me: string
   readonly #log: Logger
+  readonly #model: TaskReadModel
   readonly #requests = new Map<string, RequesterMemo>()
-  /** Tasks this host claimed ('claimed') or declined (until when, ms). */
-  readonly #claims = new Map<string, 'claimed' | number>()
-  readonly #handledAssignments = new Set<string>()
+  /** Open tasks this host declined, until when (ms). */
+  readonly #declined = new Map<string, number>()
+  /** Assignments this host started (or passed over), per task: each attempt runs once. */
+  readonly #handled = new Map<string, string>()
   readonly #runner: AttemptRunner
   readonly #watches: TaskWatches
-  readonly #recent: string[] = []
+  readonly #views: TaskViews
   readonly #unsubscribe: (() => void)[] = []
-  #timer: NodeJS.Timeout | null = null
-  #pass: Promise<void> | null = null
+  readonly #queue: VisitQueue
+  /** One timer per open task, for its next moment that no op announces. */
+  readonly #timers = new Map<string, NodeJS.Timeout>()
+  #sweep: NodeJS.Timeout | null = null
   #nodes: { at: number; list: Promise<EntryRecord<NodeCapability>[]> } | null = null
-  #again = false
   #stopped = true
 
   constructor(init: SchedulerInit) {
@@ -155,8 +141,28 @@ export class SchedulerService implements Startable {
     }
     this.#me = init.conductor.agentPubKey
     this.#log = init.logger
-    this.#runner = new AttemptRunner({ ...init, onEnded: () => this.#wake() })
-    this.#watches = new TaskWatches((task) => void this.#refreshWatch(task))
+    this.#model = new TaskReadModel({ conductor: init.conductor })
+    this.#runner = new AttemptRunner({
+      ...init,
+      onEnded: (task) => this.#touch(task),
+      onPosted: (task, record) => {
+        this.#model.apply(task, { field: 'results', record })
+        this.#touch(task)
+      },
+    })
+    this.#queue = new VisitQueue(
+      (task) =>
+        this.#visit(task).catch((err: unknown) => this.#log.warn({ err, task }, 'scheduling a task failed')),
+      VISITS_AT_ONCE,
+    )
+    this.#watches = new TaskWatches((task) => this.#touch(task))
+    this.#views = new TaskViews({
+      conductor: init.conductor,
+      workers: init.workers,
+      knownNodes: () => this.#knownNodes(),
+      claimWindowMs: this.#opts.claimWindowMs,
+      fillWindowMs: this.#opts.claimWindowMs * FILL_WINDOWS,
+    })
   }
 
   async start(): Promise<void> {
@@ -164,28 +170,38 @@ export class SchedulerService implements Startable {
     this.#unsubscribe.push(this.#init.conductor.onSignal((signal) => this.#watches.onSignal(signal)))
     const stored = this.#init.onRecordsStored
     if (stored) {
-      this.#unsubscribe.push(stored('resource_mesh', () => this.#wake()))
+      this.#unsubscribe.push(
+        stored('resource_mesh', (about) => {
+          for (const { record, link } of about) {
+            this.#model.markStale(record)
+            if (this.#concerns(record, link)) this.#touch(record, link === 'OpenTasks')
+          }
+        }),
+      )
       this.#unsubscribe.push(
         stored('policy_store', () => {
           // New policies may allow what was declined or refused.
           this.#init.policies.invalidate()
-          for (const [task, claim] of this.#claims) if (claim !== 'claimed') this.#claims.delete(task)
+          this.#declined.clear()
           for (const memo of this.#requests.values()) memo.refused.clear()
-          this.#wake()
+          for (const hash of this.#model.openTasks()) this.#touch(hash)
         }),
       )
+    } else {
+      this.#sweep = setInterval(() => void this.#sweepOpen(), this.#opts.pollMs)
+      this.#sweep.unref()
     }
-    this.#timer = setInterval(() => this.#wake(), this.#opts.pollMs)
-    this.#timer.unref()
-    this.#wake()
+    for (const hash of await this.#model.load()) this.#touch(hash)
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
-    if (this.#timer) clearInterval(this.#timer)
-    this.#timer = null
+    if (this.#sweep) clearInterval(this.#sweep)
+    this.#sweep = null
+    for (const timer of this.#timers.values()) clearTimeout(timer)
+    this.#timers.clear()
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe()
-    await Promise.all([this.#pass, this.#runner.stop()])
+    await Promise.all([this.#queue.stop(), this.#runner.stop()])
   }
 
   /** Tasks running here now (reported in heartbeats, and offered in claims). */
@@ -216,53 +232,32 @@ export class SchedulerService implements Startable {
 
   async submit(task: Task): Promise<RecordRef> {
     const ref = await this.#init.conductor.callZome('resource_mesh', 'submit_task', task)
-    this.#recent.unshift(ref.action_hash)
-    this.#recent.splice(RECENT_LIMIT)
-    this.#wake()
+    this.#touch(ref.action_hash)
     return ref
   }
 
   async cancel(hash: string, reason: string): Promise<RecordRef> {
     const state = await this.#state(hash)
     if (state.task.author !== this.#me) throw new NotTaskAuthorError(hash, state.task.author)
-    const ref = await this.#init.conductor.callZome('resource_mesh', 'cancel_task', { task: hash, reason })
-    this.#wake()
+    const cancellation = { task: hash, reason }
+    const ref = await this.#init.conductor.callZome('resource_mesh', 'cancel_task', cancellation)
+    this.#model.apply(hash, { field: 'cancellation', record: this.#own(ref, cancellation) })
+    this.#touch(hash)
     return ref
   }
 
   async view(hash: string): Promise<TaskView> {
     const state = await this.#state(hash)
-    const decisions = (
-      await this.#init.conductor.callZome('policy_store', 'list_decisions', { subject: null, limit: 1000 })
-    ).filter((d) => d.entry.resource === `Task::"${hash}"`)
-    const status = this.#statusOf(state)
-    const unclaimed = status === 'submitted' || (status === 'expired' && state.claims.length === 0)
-    return {
-      state: { ...state, status },
-      why_unclaimed: unclaimed ? await this.#whyUnclaimed(state, decisions) : null,
-      decisions,
-    }
+    return this.#views.view(state, this.#statusOf(state))
   }
 
-  /** Open tasks and the ones submitted here lately, newest first. */
+  /** Open tasks and the newest finished ones, newest first, from the read model's index. */
   async list(): Promise<TaskSummary[]> {
-    const open = await this.#init.conductor.callZome('resource_mesh', 'list_open_tasks', null)
-    const hashes = [...new Set([...open.map((t) => t.action_hash), ...this.#recent])]
-    const states = await Promise.all(
-      hashes.map((h) => this.#init.conductor.callZome('resource_mesh', 'get_task_state', h)),
-    )
-    return states
-      .flatMap((s) => (s ? [s] : []))
-      .map((s) => ({
-        action_hash: s.task.action_hash,
-        kind: s.task.entry.kind,
-        author: s.task.author,
-        status: this.#statusOf(s),
-        submitted_at: s.task.timestamp,
-        claims: s.claims.length,
-        attempts: s.assignments.length,
-      }))
-      .sort((a, b) => b.submitted_at - a.submitted_at)
+    return this.#model.list().map((summary) => {
+      if (summary.status !== 'assigned') return summary
+      const running = this.#runner.runningAssignment(summary.action_hash) !== undefined
+      return running ? { ...summary, status: 'running' as const } : summary
+    })
   }
 
   /** Calls `listener` on every status change and progress of a task, starting with its current status. */
@@ -270,96 +265,135 @@ export class SchedulerService implements Startable {
     return this.#watches.watch(hash, listener)
   }
 
-  #wake(): void {
-    if (this.#stopped) return
-    if (this.#pass) {
-      this.#again = true
+  /**
+   * Whether a new link about a task is worth a visit here now (its records are read again anyway
+   * before they are next used): a claim or a result only to the task's requester (or someone
+   * watching it here); anything else to every host holding the task: a new task, an assignment (one
+   * may be told to run it, and every capable host sets its timer for the lease, to claim late if the
+   * assignee dies), what ends a task.
+   */
+  #concerns(hash: string, link: string): boolean {
+    const known = this.#model.peek(hash)
+    if (known === undefined || this.#watches.has(hash)) return true
+    if (link === 'TaskToClaims' || link === 'TaskToResults') return known.task.author === this.#me
+    return true
+  }
+
+  /** Visits the task soon (see VisitQueue); `isNew` for a task new to this host. */
+  #touch(hash: string, isNew = false): void {
+    if (!this.#stopped) this.#queue.touch(hash, isNew)
+  }
+
+  async #sweepOpen(): Promise<void> {
+    try {
+      const open = await this.#init.conductor.callZome('resource_mesh', 'list_open_tasks', null)
+      for (const task of open) {
+        this.#model.markStale(task.action_hash)
+        this.#touch(task.action_hash)
+      }
+    } catch (err) {
+      this.#log.warn({ err }, 'reading the open tasks failed')
+    }
+  }
+
+  async #visit(hash: string): Promise<void> {
+    let state = await this.#model.get(hash)
+    if (state === null || this.#stopped) return
+    const snapshot = this.#snapshot()
+    if (state.task.author === this.#me && (await this.#requesterStep(state, snapshot))) {
+      state = (await this.#model.get(hash))!
+    }
+    if (snapshot) await this.#claimantStep(state, snapshot)
+    this.#assigneeStep(state, snapshot)
+    const status = this.#statusOf(state)
+    if (this.#watches.has(hash)) this.#watches.tell(state, status, await this.#views.waiting(state, status))
+    if (isTerminal(state.status)) this.#finish(hash)
+    else this.#scheduleNext(state)
+  }
+
+  /** A finished task: nothing runs or waits for it here any more. */
+  #finish(hash: string): void {
+    this.#runner.abort(hash, 'the task was cancelled or expired')
+    clearTimeout(this.#timers.get(hash))
+    this.#timers.delete(hash)
+    this.#requests.delete(hash)
+    this.#declined.delete(hash)
+    this.#handled.delete(hash)
+  }
+
+  /** Sets the task's timer for the next moment that changes it without an op. */
+  #scheduleNext(state: TaskState): void {
+    const hash = state.task.action_hash
+    const { task } = state
+    const window = this.#opts.claimWindowMs * 1000
+    const grace = this.#opts.leaseGraceMs * 1000
+    const memo = this.#requests.get(hash)
+    const moments = [
+      task.entry.deadline,
+      task.timestamp + window,
+      task.timestamp + window * LATE_CLAIM_WINDOWS,
+      task.timestamp + window * FILL_WINDOWS,
+      memo?.firstClaimSeenAt == null ? null : memo.firstClaimSeenAt + window,
+      (this.#declined.get(hash) ?? 0) * 1000,
+      // A lease's end: late claimants claim then, so their claims are in when the requester
+      // reassigns it, a grace later.
+      // A claimant already tried is retried a claim window after that, if no new one came.
+      ...currentAssignments(state.assignments).flatMap((a) => [
+        a.entry.lease_expires_at,
+        a.entry.lease_expires_at + grace,
+        a.entry.lease_expires_at + grace + window,
+      ]),
+    ]
+    const now = nowMicros()
+    const next = Math.min(...moments.filter((m): m is number => m !== null && m > now))
+    clearTimeout(this.#timers.get(hash))
+    if (!Number.isFinite(next)) {
+      this.#timers.delete(hash)
       return
     }
-    this.#pass = (async () => {
-      do {
-        this.#again = false
-        const started = Date.now()
-        await this.#onePass().catch((err: unknown) => this.#log.warn({ err }, 'scheduler pass failed'))
-        // Records arrive in bursts (one per op stored): a pause lets one pass answer many, and as long
-        // as the pass took, so that under load the scheduler leaves half the time to everything else.
-        const gap = Math.max(PASS_GAP_MS, Date.now() - started)
-        if (this.#again) await new Promise((resolve) => setTimeout(resolve, gap))
-      } while (this.#again && !this.#stopped)
-    })().finally(() => {
-      this.#pass = null
-    })
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(hash)
+        this.#touch(hash)
+      },
+      Math.ceil((next - now) / 1000) + 1,
+    )
+    timer.unref()
+    this.#timers.set(hash, timer)
   }
 
-  async #onePass(): Promise<void> {
-    const open = await this.#init.conductor.callZome('resource_mesh', 'list_open_tasks', null)
-    const openHashes = new Set(open.map((t) => t.action_hash))
-    const snapshot = this.#snapshot()
-    for (const task of open) {
-      if (this.#stopped) return
-      try {
-        await this.#visit(task, snapshot)
-      } catch (err) {
-        this.#log.warn({ err, task: task.action_hash }, 'scheduling a task failed')
-      }
-    }
-    this.#runner.abortOthers(openHashes, 'the task was cancelled or expired')
-    for (const hash of this.#watches.tasks()) if (!openHashes.has(hash)) await this.#refreshWatch(hash)
-    for (const hash of this.#claims.keys()) if (!openHashes.has(hash)) this.#claims.delete(hash)
-    for (const hash of this.#requests.keys()) if (!openHashes.has(hash)) this.#requests.delete(hash)
-  }
-
-  async #visit(task: EntryRecord<Task>, snapshot: ClaimSnapshot | null): Promise<void> {
-    const hash = task.action_hash
-    const mine = task.author === this.#me
-    const claim = this.#claims.get(hash)
-    const declined = typeof claim === 'number' && claim > Date.now()
-    if (!mine && declined && !this.#watches.has(hash)) return
-    let state = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
-    if (state === null) return
-    // What the requester just wrote (an assignment, a receipt) matters to the steps below and to watchers.
-    if (mine && (await this.#requesterStep(state))) {
-      state = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
-      if (state === null) return
-    }
-    if (snapshot && !declined && claim !== 'claimed') await this.#claimantStep(state, snapshot)
-    this.#assigneeStep(state, snapshot)
-    this.#watches.tell(state, this.#statusOf(state))
-  }
-
-  /** Takes the requester's next step for one of its tasks; true when it wrote something. */
-  async #requesterStep(state: TaskState): Promise<boolean> {
+  /** Takes the requester's next steps for one of its tasks; true when it wrote something. */
+  async #requesterStep(state: TaskState, snapshot: ClaimSnapshot | null): Promise<boolean> {
     const hash = state.task.action_hash
     let memo = this.#requests.get(hash)
     if (memo === undefined) {
-      memo = { firstClaimSeenAt: null, refused: new Set() }
+      memo = { selfTried: false, firstClaimSeenAt: null, refused: new Set() }
       this.#requests.set(hash, memo)
     }
+    if (snapshot && (await this.#assignSelfIfBest(state, snapshot, memo))) return true
     const now = nowMicros()
-    if (memo.firstClaimSeenAt === null && state.claims.length > 0) {
-      memo.firstClaimSeenAt = now
-      // The window's end is a step of its own: wake for it rather than wait for the next poll.
-      setTimeout(() => this.#wake(), this.#opts.claimWindowMs).unref()
-    }
+    if (memo.firstClaimSeenAt === null && state.claims.length > 0) memo.firstClaimSeenAt = now
     const options = {
       ...this.#opts,
       now,
       firstClaimSeenAt: memo.firstClaimSeenAt,
-      claimsIn: state.assignments.length === 0 && (await this.#eagerHaveClaimed(state)),
+      claimsIn:
+        state.assignments.length === 0 && eagerHaveClaimed(state, await this.#capableNodes(state.task.entry)),
       fillWindowMs: this.#opts.claimWindowMs * FILL_WINDOWS,
       refused: memo.refused,
     }
     // The plan takes one step at a time; re-planning after each assignment gives every slot of a
     // fan-out its claimant in this one visit.
-    let assigned = 0
-    while (assigned < state.task.entry.fan_out) {
+    let wrote = false
+    for (;;) {
       const step = planRequester(state, options)
       if (step.kind === 'receipt') {
-        await this.#init.conductor.callZome('resource_mesh', 'issue_receipt', step.receipt)
+        const ref = await this.#init.conductor.callZome('resource_mesh', 'issue_receipt', step.receipt)
+        this.#model.apply(hash, { field: 'receipt', record: this.#own(ref, step.receipt) })
         this.#log.debug({ task: hash, accepted: step.receipt.accepted }, 'receipt issued')
         return true
       }
-      if (step.kind !== 'assign') break
+      if (step.kind !== 'assign') return wrote
       if (await this.#holdsCrashedFile(state, step.claim.author)) {
         memo.refused.add(step.claim.author)
         continue
@@ -375,24 +409,20 @@ export class SchedulerService implements Startable {
         memo.refused.add(step.claim.author)
         continue
       }
-      await this.#init.conductor.callZome('resource_mesh', 'assign_task', {
+      const assignment: Assignment = {
         task: hash,
         claim: step.claim.action_hash,
         assignee: step.claim.author,
         slot: step.slot,
         attempt: step.attempt,
         lease_expires_at: nowMicros() + state.task.entry.lease_ms * 1000,
-      })
-      assigned++
-      this.#log.debug(
-        { task: hash, slot: step.slot, attempt: step.attempt, assignee: step.claim.author },
-        'assigned',
-      )
-      const next = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
-      if (next === null) break
+      }
+      await this.#assign(hash, assignment)
+      wrote = true
+      const next = await this.#model.get(hash)
+      if (next === null) return wrote
       state = next
     }
-    return assigned > 0
   }
 
   /**
@@ -408,73 +438,111 @@ export class SchedulerService implements Startable {
 
   async #claimantStep(state: TaskState, snapshot: ClaimSnapshot): Promise<void> {
     const hash = state.task.action_hash
-    if (isTerminal(state.status)) return
-    if (state.claims.some((c) => c.author === this.#me)) {
-      this.#claims.set(hash, 'claimed')
-      return
+    if ((this.#declined.get(hash) ?? 0) > Date.now()) return
+    // Placing a task (a model's fit) costs more than seeing there is nothing to do.
+    if (isTerminal(state.status) || state.claims.some((c) => c.author === this.#me)) return
+    const placement = await this.#placement(state.task.entry, snapshot)
+    const step = planClaimant(state, {
+      me: this.#me,
+      now: nowMicros(),
+      cannotRun: 'cannot' in placement ? placement.cannot : null,
+      capable: await this.#capableNodes(state.task.entry),
+      claimWindowMs: this.#opts.claimWindowMs,
+    })
+    if (step.kind === 'decline') {
+      this.#declined.set(hash, Date.now() + this.#opts.declineMs)
+      this.#log.debug({ task: hash, reason: step.reason }, 'declined')
     }
-    const cannot = this.#cannotRun(state.task.entry, snapshot)
-    if (cannot === null && !(await this.#claimsNow(state))) return
-    if (cannot === null) {
-      const verdict = await this.#init.policies.decide({
-        action: 'claim',
-        subject: this.#me,
-        snapshot,
-        task: state.task,
-        decidedBy: this.#me,
-      })
-      if (verdict.allowed) {
-        await this.#init.conductor.callZome('resource_mesh', 'claim_task', { task: hash, snapshot })
-        this.#claims.set(hash, 'claimed')
-        this.#again = true
-        return
-      }
+    if (step.kind !== 'claim') return
+    if ((await this.#claim(state, snapshot)) && state.task.author === this.#me) this.#touch(hash)
+  }
+
+  /** Claims the task if the policies allow; answers the claim written, or null (declined). */
+  async #claim(state: TaskState, snapshot: ClaimSnapshot): Promise<EntryRecord<Claim> | null> {
+    const hash = state.task.action_hash
+    const verdict = await this.#init.policies.decide({
+      action: 'claim',
+      subject: this.#me,
+      snapshot,
+      task: state.task,
+      decidedBy: this.#me,
+    })
+    if (!verdict.allowed) {
+      this.#declined.set(hash, Date.now() + this.#opts.declineMs)
+      return null
     }
-    this.#claims.set(hash, Date.now() + this.#opts.declineMs)
+    const claim = { task: hash, snapshot }
+    const ref = await this.#init.conductor.callZome('resource_mesh', 'claim_task', claim)
+    const record = this.#own(ref, claim)
+    this.#model.apply(hash, { field: 'claims', record })
+    this.#log.debug({ task: hash }, 'claimed')
+    return record
   }
 
   /**
-   * Whether to claim now. The first fan-out + SPARE_CLAIMANTS capable nodes by rendezvous hash claim
-   * at once; the others hold back and claim only a task still unassigned after LATE_CLAIM_WINDOWS,
-   * so a burst of tasks does not cost every node a claim on every task, and the load spreads.
+   * For a task of this host that runs on a model, when this host is the best place for it (the model
+   * loaded here, or here and fitting while no other capable peer has it loaded): claims and assigns it
+   * to itself at once, without waiting a claim window for claims from elsewhere. Once per task; a
+   * task that fans out needs other peers, and goes the usual way.
    */
-  async #claimsNow(state: TaskState): Promise<boolean> {
-    const { fan_out } = state.task.entry
-    const eager = fan_out + SPARE_CLAIMANTS
-    const capable = await this.#capableNodes(state.task.entry)
-    if (rendezvousRank(state.task.action_hash, this.#me, capable) < eager) return true
-    // Late: only for a task still waiting (or with fewer claimants than slots) that lacks claims from
-    // nodes not yet tried (the eager ones have no worker for it, are gone, or failed it); a busy
-    // requester is no reason to pile on.
-    const tried = new Set(state.assignments.map((a) => a.entry.assignee))
-    const claimants = new Set(state.claims.map((c) => c.author))
-    const untried = [...claimants].filter((a) => !tried.has(a)).length
-    const waiting = state.status === 'submitted' || state.status === 'claimed' || claimants.size < fan_out
-    const late = nowMicros() - state.task.timestamp > this.#opts.claimWindowMs * LATE_CLAIM_WINDOWS * 1000
-    return waiting && late && untried < eager
-  }
-
-  /**
-   * Whether every node that claims a task at once (#claimsNow) has claimed it, as far as this host
-   * knows the nodes: then the requester need not wait out the claim window for claims to come.
-   */
-  async #eagerHaveClaimed(state: TaskState): Promise<boolean> {
+  async #assignSelfIfBest(state: TaskState, snapshot: ClaimSnapshot, memo: RequesterMemo): Promise<boolean> {
     const { task } = state
-    const capable = await this.#capableNodes(task.entry)
-    const expected = task.entry.fan_out + SPARE_CLAIMANTS
-    const eager = rendezvousFirst(task.action_hash, capable, expected)
-    const claimants = new Set(state.claims.map((c) => c.author))
-    // Fewer known capable nodes than expected claimants may only mean this host's view of the mesh is
-    // behind: then the window runs its full length rather than closing on a partial set of claims.
-    return eager.length === expected && eager.every((agent) => claimants.has(agent))
+    if (memo.selfTried || state.assignments.length > 0 || task.entry.fan_out !== 1) return false
+    if (!this.#needsModel(task.entry)) return false
+    memo.selfTried = true
+    const placement = await this.#placement(task.entry, snapshot)
+    if (!('model' in placement)) return false
+    if (!placement.loaded) {
+      const capable = new Set(await this.#capableNodes(task.entry))
+      const elsewhere = (await this.#knownNodes()).some(
+        (n) =>
+          n.author !== this.#me &&
+          capable.has(n.author) &&
+          n.entry.inference.models.some((m) => m.name === placement.model && m.loaded),
+      )
+      if (elsewhere) return false
+    }
+    const claim = state.claims.find((c) => c.author === this.#me) ?? (await this.#claim(state, snapshot))
+    if (claim === null) return false
+    const verdict = await this.#init.policies.decide({
+      action: 'assign',
+      subject: this.#me,
+      snapshot,
+      task,
+      decidedBy: this.#me,
+    })
+    if (!verdict.allowed) return false
+    await this.#assign(task.action_hash, {
+      task: task.action_hash,
+      claim: claim.action_hash,
+      assignee: this.#me,
+      slot: 0,
+      attempt: 1,
+      lease_expires_at: nowMicros() + task.entry.lease_ms * 1000,
+    })
+    return true
+  }
+
+  async #assign(hash: string, assignment: Assignment): Promise<void> {
+    const ref = await this.#init.conductor.callZome('resource_mesh', 'assign_task', assignment)
+    this.#model.apply(hash, { field: 'assignments', record: this.#own(ref, assignment) })
+    this.#log.debug(
+      { task: hash, slot: assignment.slot, attempt: assignment.attempt, assignee: assignment.assignee },
+      'assigned',
+    )
   }
 
   /** The agents whose advertised capability meets a task's requirements. */
   async #capableNodes(task: Task): Promise<string[]> {
     const nodes = await this.#knownNodes()
+    const anyModel = this.#needsModel(task)
     return nodes
-      .filter((n) => unmetRequirement(task.requirements, claimSnapshotOf(n.entry, 0)) === null)
+      .filter((n) => unmetRequirement(task.requirements, claimSnapshotOf(n.entry, 0), anyModel) === null)
       .map((n) => n.author)
+  }
+
+  #needsModel(task: Task): boolean {
+    return this.#init.workers.get(task.kind)?.needsModel === true
   }
 
   /** The nodes' capabilities, read at most once a second. */
@@ -489,18 +557,19 @@ export class SchedulerService implements Startable {
     return this.#nodes.list
   }
 
-  /** Why this host cannot run a task, or null when it can. */
-  #cannotRun(task: Task, snapshot: ClaimSnapshot): string | null {
+  /** Where this host would run a task (a worker's placement, or anywhere), or why it cannot. */
+  async #placement(task: Task, snapshot: ClaimSnapshot): Promise<Placement | { anywhere: true }> {
     const worker = this.#init.workers.get(task.kind)
-    if (worker === undefined) return `no worker for kind ${task.kind}`
+    if (worker === undefined) return { cannot: `no worker for kind ${task.kind}` }
     if (task.input_cid !== null && this.#init.payloads === undefined)
-      return 'this host fetches no inputs from IPFS'
-    const unmet = unmetRequirement(task.requirements, snapshot)
-    if (unmet !== null) return `this node has ${unmet}`
+      return { cannot: 'this host fetches no inputs from IPFS' }
+    const unmet = unmetRequirement(task.requirements, snapshot, worker.needsModel === true)
+    if (unmet !== null) return { cannot: `this node has ${unmet}` }
     // An input on IPFS is checked once fetched, by the attempt.
-    return task.input_cid !== null || worker.input.safeParse(task.input).success
-      ? null
-      : `the input does not fit the ${task.kind} worker`
+    if (task.input_cid !== null) return { anywhere: true }
+    const input = worker.input.safeParse(task.input)
+    if (!input.success) return { cannot: `the input does not fit the ${task.kind} worker` }
+    return worker.place ? worker.place(input.data) : { anywhere: true }
   }
 
   #assigneeStep(state: TaskState, snapshot: ClaimSnapshot | null): void {
@@ -513,11 +582,14 @@ export class SchedulerService implements Startable {
       .at(-1)
     this.#runner.abort(hash, 'a newer attempt was assigned', mine?.action_hash)
     if (mine === undefined) return
-    // An attempt of this task still winding down here: the next pass starts this one.
-    if (this.#handledAssignments.has(mine.action_hash) || this.#runner.runningAssignment(hash)) return
-    remember(this.#handledAssignments, mine.action_hash)
+    // An attempt of this task still winding down here: its end wakes the task again.
+    if (this.#handled.get(hash) === mine.action_hash || this.#runner.runningAssignment(hash)) return
+    this.#handled.set(hash, mine.action_hash)
     const posted = state.results.some((r) => r.entry.assignment === mine.action_hash)
-    if (posted || isTerminal(state.status) || mine.entry.lease_expires_at < nowMicros()) return
+    // Reached this close to the lease's end (a backlog here), the Result would likely reach the
+    // requester after it reassigned the task: left to the next claimant rather than run twice.
+    const margin = Math.min(state.task.entry.lease_ms / 10, MAX_START_MARGIN_MS) * 1000
+    if (posted || isTerminal(state.status) || mine.entry.lease_expires_at < nowMicros() + margin) return
     const attempt = {
       task: state.task,
       assignment: mine.action_hash,
@@ -535,49 +607,19 @@ export class SchedulerService implements Startable {
     }
   }
 
+  /** A record this host just wrote, as the read model holds it. */
+  #own<T>(ref: RecordRef, entry: T): EntryRecord<T> {
+    return { action_hash: ref.action_hash, author: this.#me, timestamp: nowMicros(), entry }
+  }
+
   async #state(hash: string): Promise<TaskState> {
-    const state = await this.#init.conductor.callZome('resource_mesh', 'get_task_state', hash)
+    const state = await this.#model.get(hash)
     if (state === null) throw new TaskNotFoundError(hash)
     return state
   }
 
   /** The derived status, `running` once the assignee said it started (or runs it here). */
-  #statusOf(state: TaskState): TaskStatus {
+  #statusOf(state: TaskState) {
     return this.#watches.statusOf(state, this.#runner.runningAssignment(state.task.action_hash))
   }
-
-  async #whyUnclaimed(state: TaskState, decisions: EntryRecord<Decision>[]): Promise<string> {
-    const nodes = await this.#init.conductor.callZome('agent_registry', 'list_nodes', null)
-    const requirements = state.task.entry.requirements
-    const reasons = [
-      whyNoNodeQualifies(
-        requirements,
-        nodes.map((n) => claimSnapshotOf(n.entry, 0)),
-      ) ?? `${nodes.length === 1 ? 'the only node meets' : `${nodes.length} nodes meet`} the requirements`,
-    ]
-    const denied = new Set(
-      decisions.filter((d) => d.entry.action === 'claim' && !d.entry.allowed).map((d) => d.author),
-    )
-    if (denied.size > 0)
-      reasons.push(`a policy denied the claim on ${denied.size} node${denied.size === 1 ? '' : 's'}`)
-    if (this.#init.workers.get(state.task.entry.kind) === undefined) {
-      reasons.push(`this host has no worker for kind ${state.task.entry.kind}`)
-    }
-    return reasons.join('; ')
-  }
-
-  async #refreshWatch(hash: string): Promise<void> {
-    if (!this.#watches.has(hash)) return
-    try {
-      const state = await this.#state(hash)
-      this.#watches.tell(state, this.#statusOf(state))
-    } catch (err) {
-      this.#log.debug({ err, task: hash }, 'watched task not readable')
-    }
-  }
-}
-
-function remember(set: Set<string>, value: string): void {
-  set.add(value)
-  if (set.size > MEMORY_LIMIT) set.delete(set.values().next().value!)
 }

@@ -1,5 +1,5 @@
 /** What a task came to, read from its view: the result the requester accepted, or why it ended otherwise. */
-import type { EntryRecord, TaskResult } from '../../zomes-bindings/index.ts'
+import { type EntryRecord, fitText, LIMITS, type TaskResult } from '../../zomes-bindings/index.ts'
 import type { TaskView } from './scheduler-service.ts'
 
 /** The result the receipt chose (accepted, for a task that is done), or null. */
@@ -17,4 +17,9 @@ export function acceptedOutput(view: TaskView): unknown {
 export function whyEnded(view: TaskView): string {
   const { receipt, cancellation } = view.state
   return cancellation?.entry.reason ?? receipt?.entry.reason ?? view.why_unclaimed ?? ''
+}
+
+/** The cancellation reason of a task given up because no peer will claim it (`unclaimable`). */
+export function unservedReason(whyUnclaimed: string): string {
+  return fitText(`nobody can serve it: ${whyUnclaimed}`, LIMITS.reason.max, true)
 }

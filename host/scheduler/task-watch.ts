@@ -15,11 +15,17 @@ import {
 import type { Signal } from '../conductor/port.ts'
 import type { WorkerProgress } from '../workers/worker.ts'
 import { TaskSignalSchema } from './task-signals.ts'
+import type { Unclaimed } from './task-views.ts'
 
 /** What someone watching a task hears. */
 export type TaskEvent =
   | { type: 'status'; status: TaskStatus; attempt: number | null; assignee: string | null }
   | { type: 'progress'; assignee: string; progress: WorkerProgress }
+  /**
+   * The task waits with no claim: why, and `unclaimable` once no peer will claim it (none is capable,
+   * or every capable one had its chance): then waiting longer does not help.
+   */
+  | { type: 'waiting'; reason: string; unclaimable: boolean }
 
 const TERMINAL: readonly TaskStatus[] = ['done', 'failed', 'expired', 'cancelled']
 export const isTerminal = (status: TaskStatus) => TERMINAL.includes(status)
@@ -31,6 +37,8 @@ interface Watch {
   listeners: Set<(event: TaskEvent) => void>
   /** The status and attempt last told, so each change is told once. */
   lastKey: string | null
+  /** The waiting reason last told. */
+  lastWaiting: string | null
   /** The current attempts as last told: assignment hash -> assignee. */
   current: Map<string, string>
 }
@@ -50,20 +58,17 @@ export class TaskWatches {
     return this.#watches.has(task)
   }
 
-  tasks(): string[] {
-    return [...this.#watches.keys()]
-  }
-
   /** Calls `listener` on every status change and progress of a task, starting with its current status. */
   watch(task: string, listener: (event: TaskEvent) => void): () => void {
     let watch = this.#watches.get(task)
     if (watch === undefined) {
-      watch = { listeners: new Set(), lastKey: null, current: new Map() }
+      watch = { listeners: new Set(), lastKey: null, lastWaiting: null, current: new Map() }
       this.#watches.set(task, watch)
     }
     watch.listeners.add(listener)
     // The newcomer hears the current status at once, even if nothing changes.
     watch.lastKey = null
+    watch.lastWaiting = null
     this.#refresh(task)
     return () => {
       watch.listeners.delete(listener)
@@ -83,10 +88,21 @@ export class TaskWatches {
     return started ? 'running' : 'assigned'
   }
 
-  /** Tells the task's watchers its status, if it changed or an attempt was assigned since they last heard. */
-  tell(state: TaskState, status: TaskStatus): void {
+  /**
+   * Tells the task's watchers its status, if it changed or an attempt was assigned since they last
+   * heard, and why it waits unclaimed, if that changed.
+   */
+  tell(state: TaskState, status: TaskStatus, waiting: Unclaimed | null = null): void {
     const watch = this.#watches.get(state.task.action_hash)
     if (watch === undefined) return
+    this.#tellStatus(watch, state, status)
+    const waitingKey = waiting && `${waiting.unclaimable}:${waiting.reason}`
+    if (waiting === null || watch.lastWaiting === waitingKey) return
+    watch.lastWaiting = waitingKey
+    for (const listener of watch.listeners) listener({ type: 'waiting', ...waiting })
+  }
+
+  #tellStatus(watch: Watch, state: TaskState, status: TaskStatus): void {
     const newest = state.assignments.reduce<EntryRecord<Assignment> | undefined>(
       (a, b) => (a === undefined || b.timestamp >= a.timestamp ? b : a),
       undefined,

@@ -128,13 +128,16 @@ export interface ChainStore {
   /** Up to `limit` actions of a chain from `fromSeq` on, in seq order. */
   chainRange(dnaHash: Uint8Array, author: Uint8Array, fromSeq: number, limit: number): StoredAction[]
   /**
-   * Runs `fn` in one transaction (writes nest inside it), rolled back if `fn` throws. With
-   * `durable: false` the commit is not synced to disk before returning: for ops replicated from
-   * peers, which anti-entropy fetches again if a power cut loses them (never for this agent's own
-   * chain, where a lost commit re-signed differently would be a fork). Commits stay ordered, so a
-   * crash loses a suffix of them, never one from the middle.
+   * Runs `fn` in one transaction (writes nest inside it), rolled back if `fn` throws. The commit
+   * survives the process being killed; a power cut may lose it until the next `flush` (or at once
+   * with `durable: true`). Commits stay ordered, so a power cut loses a suffix of them, never one
+   * from the middle. Ops replicated from peers need no flush (anti-entropy fetches them again);
+   * this agent's own commits are flushed before anyone sees them, since a lost commit re-signed
+   * differently would fork the chain.
    */
   transaction<T>(fn: () => T, options?: { durable?: boolean }): T
+  /** Resolves once every commit made before the call is on disk (one sync serves many commits). */
+  flush(): Promise<void>
   addWarrant(warrant: Warrant): void
   /** Every warrant, oldest first. */
   listWarrants(): Warrant[]

@@ -1,11 +1,14 @@
 /**
  * ChainStore on SQLite (better-sqlite3).
  *
- * WAL with synchronous=FULL: every committed action may already have been handed to peers, so it must
- * survive a power cut too; with NORMAL the last commits can roll back, and re-signing a different
- * action at the same seq would fork the chain (a warrantable offence in Holochain). One fsync per commit
- * is cheap next to that.
+ * WAL with synchronous=NORMAL, and group commit: a commit is in the WAL file when its transaction
+ * returns (it survives the process being killed), and `flush()` syncs the WAL to disk, one sync for
+ * every commit made before it started, on libuv's thread pool rather than the event loop. A commit of
+ * this agent's chain is acknowledged and handed to peers only after a flush: lost in a power cut before
+ * it, it was never seen, so re-signing that seq differently forks nothing. A durable transaction
+ * (genesis) is synced before it returns (synchronous=FULL for that one commit).
  */
+import { closeSync, fdatasync, openSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import {
   type AuthorHead,
@@ -154,8 +157,15 @@ class SqliteChainStore implements ChainStore {
   readonly #stmts
   /** One prepared statement per shape of link query (at most eight). */
   readonly #linkQueries = new Map<string, Database.Statement<unknown[], LinkRow>>()
+  /** The WAL file, synced by `flush` (null in memory). */
+  readonly #walPath: string | null
+  #walFd: number | null = null
+  /** The sync under way, and the one queued behind it for commits made since it started. */
+  #syncing: Promise<void> = Promise.resolve()
+  #queued: Promise<void> | null = null
 
   constructor(path: string) {
+    this.#walPath = path === ':memory:' ? null : `${path}-wal`
     if (path !== ':memory:') {
       // SQLite gives its -wal and -shm files the database file's mode.
       ensurePrivateFileSync(path)
@@ -164,7 +174,7 @@ class SqliteChainStore implements ChainStore {
     const db = new Database(path)
     try {
       db.pragma('journal_mode = WAL')
-      db.pragma('synchronous = FULL')
+      db.pragma('synchronous = NORMAL')
       db.exec(SCHEMA)
     } catch (err) {
       db.close()
@@ -338,15 +348,37 @@ class SqliteChainStore implements ChainStore {
   }
 
   transaction<T>(fn: () => T, options: { durable?: boolean } = {}): T {
-    if (options.durable !== false || this.#db.inTransaction) return this.#db.transaction(fn)()
-    // WAL with NORMAL: the commit reaches the WAL file but is only synced at the next FULL commit
-    // or checkpoint.
-    this.#stmts.syncNormal.run()
+    if (options.durable !== true || this.#db.inTransaction) return this.#db.transaction(fn)()
+    this.#stmts.syncFull.run()
     try {
       return this.#db.transaction(fn)()
     } finally {
-      this.#stmts.syncFull.run()
+      this.#stmts.syncNormal.run()
     }
+  }
+
+  flush(): Promise<void> {
+    if (this.#walPath === null) return Promise.resolve()
+    // A sync already queued starts after every commit made so far: it serves this caller too.
+    this.#queued ??= this.#syncing
+      .catch(() => {})
+      .then(() => {
+        this.#queued = null
+        this.#syncing = this.#syncWal()
+        return this.#syncing
+      })
+    return this.#queued
+  }
+
+  #syncWal(): Promise<void> {
+    if (!this.#db.open) return Promise.resolve()
+    // Opened once the WAL exists (after the first commit); SQLite keeps the same file from then on.
+    this.#walFd ??= openSync(this.#walPath!, 'r')
+    const fd = this.#walFd
+    // Closed meanwhile: closing checkpointed the WAL into the database and synced it.
+    return new Promise((resolve, reject) =>
+      fdatasync(fd, (err) => (err && this.#db.open ? reject(err) : resolve())),
+    )
   }
 
   addWarrant(warrant: Warrant): void {
@@ -418,7 +450,10 @@ class SqliteChainStore implements ChainStore {
   }
 
   close(): void {
+    // Closing checkpoints the WAL into the database and syncs it.
     if (this.#db.open) this.#db.close()
+    if (this.#walFd !== null) closeSync(this.#walFd)
+    this.#walFd = null
   }
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { ModelNameSchema } from '../../zomes-bindings/index.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import { loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
+import { placeModel } from './model-placement.ts'
 import type { Worker } from './worker.ts'
 
 const MAX_TEXTS = 256
@@ -37,6 +38,8 @@ export function inferEmbedWorker(
 ): Worker<typeof InferEmbedInputSchema, typeof InferEmbedOutputSchema> {
   return {
     kind: 'infer.embed',
+    needsModel: true,
+    place: (input) => placeModel(models, input.model),
     input: InferEmbedInputSchema,
     output: InferEmbedOutputSchema,
     async run(input, ctx) {

@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { ModelNameSchema } from '../../zomes-bindings/index.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import { loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
+import { placeModel } from './model-placement.ts'
 import type { Worker } from './worker.ts'
 
 const MAX_TOKENS = 32_768
@@ -149,6 +150,8 @@ export function inferGenerateWorker(
 ): Worker<typeof InferGenerateInputSchema, typeof InferGenerateOutputSchema> {
   return {
     kind: 'infer.generate',
+    needsModel: true,
+    place: (input) => placeModel(models, input.model),
     input: InferGenerateInputSchema,
     output: InferGenerateOutputSchema,
     async run(input, ctx) {

@@ -25,9 +25,19 @@ export interface WorkerOutcome<O> {
   metrics?: Record<string, number | string>
 }
 
+/** Where an input would run on this host: on which model, already loaded or not; or why it cannot. */
+export type Placement = { model: string; loaded: boolean } | { cannot: string }
+
 export interface Worker<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
   readonly kind: string
   readonly input: I
   readonly output: O
+  /**
+   * The kind runs on a model: a task naming none still needs a peer that has some (its requester
+   * says "no node has any model" when none has).
+   */
+  readonly needsModel?: boolean
+  /** Where this host would run an input (a model it has, that fits its free memory); unset: anywhere. */
+  place?(input: z.output<I>): Promise<Placement>
   run(input: z.output<I>, ctx: WorkerContext): Promise<WorkerOutcome<z.input<O>>>
 }

@@ -279,6 +279,31 @@ describe('ripple MCP server (SDK client, two ripple up processes)', { timeout: 1
     expect(after).toMatchObject({ status: 'cancelled', why: 'nobody can run it' })
   })
 
+  it('gives up on a task it waits on once no peer will claim it, and cancels it with the reason', async () => {
+    const progress: string[] = []
+    const outcome = jsonOf<{ task: string; status: string; why: string }>(
+      await http.callTool(
+        {
+          name: 'submit_task',
+          arguments: {
+            kind: 'echo',
+            input: { message: 'for nobody, waited on' },
+            requirements: { model: 'no-such-model' },
+            wait: true,
+          },
+        },
+        undefined,
+        { onprogress: (p) => void progress.push(p.message ?? '') },
+      ),
+    )
+    expect(outcome).toMatchObject({
+      status: 'cancelled',
+      why: expect.stringMatching(/^nobody can serve it: /),
+    })
+    expect(outcome.why).toMatch(/no node has model "no-such-model"/)
+    expect(progress).toContainEqual(expect.stringMatching(/^waiting for a claim: .*no-such-model/))
+  })
+
   it('adds an artifact that the other peer then keeps, reads it back as a tool and as a resource', async () => {
     const notes = `# notes from an agent\n${'every line counts\n'.repeat(200)}`
     const added = jsonOf<{ cid: string; sha256: string; holders: string[]; mime_type: string }>(

@@ -8,18 +8,12 @@ import { type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 let dataDir: string
 let daemon: RunningRipple
 
+const startDaemon = () =>
+  startRipple(['--data-dir', dataDir, '--api-port', '0', '--name', 'task-peer', '--log-level', 'warn'])
+
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'ripple-e2e-task-'))
-  daemon = await startRipple([
-    '--data-dir',
-    dataDir,
-    '--api-port',
-    '0',
-    '--name',
-    'task-peer',
-    '--log-level',
-    'warn',
-  ])
+  daemon = await startDaemon()
 }, 90_000)
 
 afterAll(async () => {
@@ -115,5 +109,27 @@ describe('ripple task (CLI against a running `ripple up`)', { timeout: 60_000 },
     expect((await runRipple(['policy', 'ls', '--data-dir', dataDir])).stdout).toMatch(/allow-all/)
     const bad = await runRipple(['policy', 'publish', 'bad', '--text', 'permit(', '--data-dir', dataDir])
     expect(bad.stderr).toMatch(/InvalidPolicyTextError \(HTTP 400\)/)
+  })
+
+  it('`infer` with no model on any peer says why and gives up at once, cancelling the task', async () => {
+    const res = await runRipple(['infer', 'hello', '--data-dir', dataDir])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toMatch(/^ripple: waiting for a claim: no node has any model$/m)
+    expect(res.stderr).toMatch(/no peer can serve task uhCkk\S+ \(cancelled it\): no node has any model/)
+    const ls = JSON.parse(
+      (await runRipple(['task', 'ls', '--json', '--data-dir', dataDir])).stdout,
+    ) as TaskSummary[]
+    expect(ls.find((t) => t.kind === 'infer.generate')?.status).toBe('cancelled')
+  })
+
+  it('`task ls` still lists finished tasks after the daemon restarts', async () => {
+    daemon.child.kill('SIGTERM')
+    await daemon.exited
+    daemon = await startDaemon()
+    const ls = await runRipple(['task', 'ls', '--json', '--data-dir', dataDir])
+    expect(ls.code, ls.stderr).toBe(0)
+    const tasks = JSON.parse(ls.stdout) as TaskSummary[]
+    expect(tasks.find((t) => t.kind === 'sha256')).toMatchObject({ status: 'done', attempts: 1 })
+    expect(tasks.find((t) => t.kind === 'infer.generate')).toMatchObject({ status: 'cancelled' })
   })
 })

@@ -200,7 +200,7 @@ describe('replication on a three-peer mesh', () => {
             new ReplicationKeeper({
               artifacts: p.artifacts,
               alivePeers: async () => [...alive],
-              onRecordsStored: (dna, listener) => p.player.onRecordsStored(dna, listener),
+              onRecordsStored: p.player.onRecordsStored,
               intervalMs: 300,
               logger: silentLogger(),
             }),
@@ -275,7 +275,7 @@ describe('a lowered quota', () => {
           new ReplicationKeeper({
             artifacts,
             alivePeers: alive,
-            onRecordsStored: (dna, listener) => p.player.onRecordsStored(dna, listener),
+            onRecordsStored: p.player.onRecordsStored,
             intervalMs: 300,
             graceMs: 600,
             logger: silentLogger(),
@@ -320,7 +320,7 @@ describe('surplus replicas', () => {
             new ReplicationKeeper({
               artifacts: p.artifacts,
               alivePeers: async () => [...views.get(p.player.agentPubKey)!],
-              onRecordsStored: (dna, listener) => p.player.onRecordsStored(dna, listener),
+              onRecordsStored: p.player.onRecordsStored,
               intervalMs: 300,
               logger: silentLogger(),
             }),

@@ -22,7 +22,9 @@ import { openAgentKey } from '../../host/conductor/embedded/keystore.ts'
 import {
   createEmbeddedPeer,
   type EmbeddedPeer,
+  type RecordAbout,
   type Replication,
+  recordsAbout,
 } from '../../host/conductor/embedded/replication/index.ts'
 import {
   type ConductorApi,
@@ -119,12 +121,17 @@ export class Player {
   }
 
   /**
-   * Wakes a scheduler when records of a DNA arrive, as the daemon's backend does: replication events
-   * on embedded, nothing on holochain (its schedulers poll).
+   * Calls back when records of a DNA arrive, with the records they are about, as the daemon's backend
+   * does: replication events on embedded; none on holochain (its services poll).
    */
-  onRecordsStored(dna: DnaName, listener: () => void): () => void {
-    if (this.backend === 'holochain') return () => {}
-    return this.replication.onOpsStored((event) => event.dna === dna && listener())
+  get onRecordsStored():
+    | ((dna: DnaName, listener: (about: readonly RecordAbout[]) => void) => () => void)
+    | undefined {
+    if (this.backend === 'holochain') return undefined
+    return (dna, listener) =>
+      this.replication.onOpsStored(
+        (event) => event.dna === dna && listener(recordsAbout(event.dna, event.actions)),
+      )
   }
 
   get node(): RippleNode {

@@ -10,7 +10,7 @@ import { PolicyService } from '../../host/policy/policy-service.ts'
 import { type SchedulerInit, SchedulerService } from '../../host/scheduler/scheduler-service.ts'
 import type { Worker } from '../../host/workers/worker.ts'
 import { WorkerRegistry } from '../../host/workers/worker-registry.ts'
-import type { DnaName, NodeCapability } from '../../zomes-bindings/index.ts'
+import type { NodeCapability } from '../../zomes-bindings/index.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 
 export interface RunLog {
@@ -42,7 +42,7 @@ export interface HostOptions {
 /** What a scheduler host needs of a player (a harness Player gives it on either backend). */
 export interface HostPeer {
   port: ConductorPort
-  onRecordsStored(dna: DnaName, listener: () => void): () => void
+  onRecordsStored: SchedulerInit['onRecordsStored']
 }
 
 /** Starts a scheduler host on a running peer. */
@@ -60,7 +60,7 @@ export async function startSchedulerHost(peer: HostPeer, options: HostOptions): 
     workers,
     policies,
     capability: () => advertised,
-    onRecordsStored: (dna, listener) => peer.onRecordsStored(dna, listener),
+    onRecordsStored: peer.onRecordsStored,
     pollMs: 100,
     claimWindowMs: 100,
     leaseGraceMs: 100,

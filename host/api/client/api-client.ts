@@ -59,8 +59,8 @@ export interface CallOptions {
 }
 
 export interface FollowTaskOptions extends CallOptions {
-  /** Every status change and progress event, as it arrives. */
-  onEvent?: (event: TaskEvent) => void
+  /** Every status change and progress event, as it arrives (awaited: what it throws ends the follow). */
+  onEvent?: (event: TaskEvent) => void | Promise<void>
 }
 
 export interface PullModelOptions extends CallOptions {
@@ -184,7 +184,7 @@ export class ApiClient {
 
   /** Follows a task until it ends, calling `onEvent` on each event; answers its final view. */
   async followTask(hash: string, options: FollowTaskOptions = {}): Promise<TaskView> {
-    for await (const event of this.taskEvents(hash, options)) options.onEvent?.(event)
+    for await (const event of this.taskEvents(hash, options)) await options.onEvent?.(event)
     return this.getTask(hash, options)
   }
 

@@ -117,6 +117,8 @@ export const GgufModelSchema = describes<GgufModel>()(
     parameters: z.number(),
     quantisation: z.string().nullable(),
     context_length: z.number(),
+    /** Memory each token of context takes in the KV cache (f16 keys and values, every block). */
+    kv_bytes_per_token: z.number(),
   }),
 )
 
@@ -167,6 +169,8 @@ export const TaskViewSchema = describes<TaskView>()(
     state: TaskStateSchema,
     /** For a task no node has claimed: why, as far as this host can tell. */
     why_unclaimed: z.string().nullable(),
+    /** True when no peer will claim the task (none capable, or every capable one had its chance). */
+    unclaimable: z.boolean(),
     /** Policy decisions recorded about this task, newest first. */
     decisions: z.array(entryRecord(DecisionSchema)),
   }),
@@ -199,6 +203,8 @@ export const TaskEventSchema = describes<TaskEvent>()(
       /** e.g. `{ type: 'token', data: 'text' }`, `{ type: 'load', data: { model, fraction } }`. */
       progress: z.object({ type: z.string(), data: z.unknown() }),
     }),
+    /** The task waits with no claim: why, and whether no peer will claim it (waiting longer won't help). */
+    z.object({ type: z.literal('waiting'), reason: z.string(), unclaimable: z.boolean() }),
   ]),
 )
 

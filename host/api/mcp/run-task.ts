@@ -9,6 +9,7 @@ import {
   type SubmitTaskBody,
   type TaskEvent,
   type TaskView,
+  unservedReason,
   whyEnded,
 } from '../contract/index.ts'
 import { progressSender, type ToolExtra } from './tool-reply.ts'
@@ -29,6 +30,7 @@ function progressMessage(event: TaskEvent): string {
     const where = event.assignee ? ` (attempt ${event.attempt} on ${event.assignee})` : ''
     return `${event.status}${where}`
   }
+  if (event.type === 'waiting') return `waiting for a claim: ${event.reason}`
   const { type, data } = event.progress
   return type === 'token' && typeof data === 'string' ? data : `${type} ${JSON.stringify(data)}`
 }
@@ -40,7 +42,12 @@ export async function runTask(api: ApiClient, body: SubmitTaskBody, extra: ToolE
   try {
     return await api.followTask(ref.action_hash, {
       signal: extra.signal,
-      onEvent: (event) => send(progressMessage(event)),
+      onEvent: async (event) => {
+        send(progressMessage(event))
+        // No peer will claim it: cancelled, it ends now (TaskEndedError with the reason) instead of at its deadline.
+        if (event.type === 'waiting' && event.unclaimable)
+          await api.cancelTask(ref.action_hash, unservedReason(event.reason))
+      },
     })
   } catch (err) {
     // The task is this peer's: nobody waits for it any more, so the mesh need not run it.

@@ -3,13 +3,14 @@
  * submits an `infer.generate` / `infer.embed` task for it (the scheduler routes it to the best peer,
  * or to N peers with fan-out), relays the tokens the running peer streams, and answers the output of
  * the signed Result the requester accepted, with the task and the peer that produced it. A task that
- * no peer takes in time is cancelled and answered 503 (429 when every peer with the model is busy)
+ * no peer takes in time, or that the scheduler says no peer will claim, is cancelled and answered 503
+ * (429 when every peer with the model is busy)
  * with the scheduler's reason; a client that goes away cancels its task.
  */
 import { NO_REQUIREMENTS, type Task, TaskSchema } from '../../../zomes-bindings/index.ts'
 import type { PeerEntry } from '../../registry/peer-view.ts'
 import { isTerminal, type SchedulerService, type TaskView } from '../../scheduler/scheduler-service.ts'
-import { acceptedOutput, acceptedResult, whyEnded } from '../../scheduler/task-outcome.ts'
+import { acceptedOutput, acceptedResult, unservedReason, whyEnded } from '../../scheduler/task-outcome.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { EndpointError } from './endpoint-error.ts'
 import { type MeshModel, meshModels } from './mesh-models.ts'
@@ -149,6 +150,11 @@ export class MeshInference {
             request.onAssigned?.(assignee)
           }
           if (isTerminal(event.status)) end(scheduler.view(hash))
+          return
+        }
+        // No peer will claim it (none capable, or each had its chance): answered now, not at the timeout.
+        if (event.type === 'waiting') {
+          if (event.unclaimable) giveUp(unservedReason(event.reason))
           return
         }
         const { type, data } = event.progress

@@ -21,7 +21,7 @@ import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infe
 import { parseIntegerIn } from '../cli-options.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
-import { reportVotes, TaskEndedError } from './task-command.ts'
+import { reportVotes, reportWaiting, TaskEndedError } from './task-command.ts'
 
 interface InferOptions extends TargetOptions {
   model?: string
@@ -101,7 +101,8 @@ export function inferCommand(): Command {
 /** Follows the task until it ends, printing streamed text on stdout when asked; answers its final view. */
 function follow(api: ApiClient, hash: string, stream: boolean, streamed: string[]): Promise<TaskView> {
   return api.followTask(hash, {
-    onEvent: (event) => {
+    onEvent: async (event) => {
+      if (event.type === 'waiting') await reportWaiting(api, hash, event)
       if (event.type !== 'progress') return
       const { type, data: progress } = event.progress
       if (type === 'token' && stream && typeof progress === 'string') {

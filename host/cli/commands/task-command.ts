@@ -6,7 +6,6 @@
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
 import { z } from 'zod'
-
 import type { ApiClient } from '../../api/client/index.ts'
 import {
   acceptedOutput,
@@ -15,6 +14,7 @@ import {
   type TaskEvent,
   type TaskSummary,
   type TaskView,
+  unservedReason,
   whyEnded,
 } from '../../api/contract/index.ts'
 import { printable, printableJson, printableText } from '../../text/printable.ts'
@@ -46,6 +46,30 @@ export class TaskEndedError extends Error {
     super(`task ${hash} ${status}${why ? `: ${printable(why)}` : ''}`)
     this.name = 'TaskEndedError'
   }
+}
+
+/** Thrown once no peer will claim a task the CLI waits on: waiting longer would not help. */
+export class NobodyCanServeError extends Error {
+  static override readonly name = 'NobodyCanServeError'
+  constructor(hash: string, reason: string) {
+    super(`no peer can serve task ${hash} (cancelled it): ${printable(reason)}`)
+    this.name = 'NobodyCanServeError'
+  }
+}
+
+/**
+ * Says on stderr why a task waits unclaimed (each new reason once); once the scheduler says no peer
+ * will claim it, cancels it (so it does not run later for nobody) and throws NobodyCanServeError.
+ */
+export async function reportWaiting(
+  api: ApiClient,
+  hash: string,
+  event: Extract<TaskEvent, { type: 'waiting' }>,
+): Promise<void> {
+  process.stderr.write(`ripple: waiting for a claim: ${printable(event.reason)}\n`)
+  if (!event.unclaimable) return
+  await api.cancelTask(hash, unservedReason(event.reason))
+  throw new NobodyCanServeError(hash, event.reason)
 }
 
 export function taskCommand(): Command {
@@ -159,7 +183,7 @@ async function readInput(value: string): Promise<SubmitTaskBody['input']> {
 async function follow(api: ApiClient, hash: string): Promise<TaskView> {
   const started = Date.now()
   let midLine = false
-  const onEvent = (event: TaskEvent) => {
+  const onEvent = async (event: TaskEvent) => {
     const elapsed = formatDuration(Date.now() - started)
     if (event.type === 'progress') {
       const { progress } = event
@@ -173,6 +197,12 @@ async function follow(api: ApiClient, hash: string): Promise<TaskView> {
         )
         midLine = false
       }
+      return
+    }
+    if (event.type === 'waiting') {
+      if (midLine) process.stderr.write('\n')
+      midLine = false
+      await reportWaiting(api, hash, event)
       return
     }
     const where = event.assignee ? ` (attempt ${event.attempt} on ${short(event.assignee)})` : ''

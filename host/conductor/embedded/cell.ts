@@ -84,17 +84,24 @@ export class Cell {
     checkActionRules(this.#storedRules, action, entry)
   }
 
-  /** Runs `fn` as one zome call: after the calls before it, committing its writes if it returns. */
-  call<T>(fn: (hdk: Hdk) => T | Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` as one zome call: after the calls before it, committing its writes if it returns. The
+   * call answers, and its commit goes to the listeners (peers), once the commit is on disk; the calls
+   * behind it run meanwhile, and one sync serves them all (group commit).
+   */
+  async call<T>(fn: (hdk: Hdk) => T | Promise<T>): Promise<T> {
     const run = async () => {
       const write = this.chain.beginWrite()
       const result = await fn(new Hdk(this.#ctx, write))
-      const committed = write.commit()
-      if (committed.length > 0) this.#onCommitted?.(this, committed)
-      return result
+      return { result, committed: write.commit() }
     }
-    const result = this.#queue.then(run)
-    this.#queue = result.catch(() => undefined)
+    const done = this.#queue.then(run)
+    this.#queue = done.catch(() => undefined)
+    const { result, committed } = await done
+    if (committed.length > 0) {
+      await this.#ctx.store.flush()
+      this.#onCommitted?.(this, committed)
+    }
     return result
   }
 }

@@ -109,6 +109,11 @@ export class EmbeddedConductor implements ConductorPort {
     await this.#signals.broadcast({ dna, from: this.agentPubKey, payload })
   }
 
+  async sendSignal(dna: DnaName, to: string, payload: unknown): Promise<void> {
+    this.#assertOpen()
+    await this.#signals.send(to, { dna, from: this.agentPubKey, payload })
+  }
+
   onSignal(handler: (signal: Signal) => void): () => void {
     this.#signalHandlers.add(handler)
     return () => this.#signalHandlers.delete(handler)

@@ -43,6 +43,8 @@ export interface AgentInfo {
 export interface GetLinksOptions {
   /** Only links whose tag starts with these bytes. */
   tag_prefix?: Uint8Array
+  /** Deleted links too (what Holochain's `get_link_details` reports), oldest first. */
+  include_deleted?: boolean
 }
 
 export class Hdk {
@@ -229,11 +231,12 @@ export class Hdk {
       base,
       linkType: type,
       tagPrefix: prefix,
+      includeDeleted: options.include_deleted,
     })
     const pending = this.#write.items.flatMap((i) => (i.link ? [{ ...i.link, deletedBy: null }] : []))
     const deleted = this.#write.items.flatMap((i) => (i.deletesLink ? [i.deletesLink] : []))
     return [...stored, ...pending.filter((l) => matches(l, base, type, prefix))]
-      .filter((l) => !deleted.some((d) => hashesEqual(d, l.createHash)))
+      .filter((l) => options.include_deleted || !deleted.some((d) => hashesEqual(d, l.createHash)))
       .map(toLink)
   }
 

@@ -8,12 +8,17 @@ import type { Signal } from '../port.ts'
 export interface SignalTransport {
   /** Sends a signal to every connected conductor, this one included. */
   broadcast(signal: Signal): Promise<void>
+  /** Sends a signal to one agent's conductor (this one, if `to` is its agent), in order; rejects if unreachable. */
+  send(to: string, signal: Signal): Promise<void>
   /** Registers the receiver of signals; returns a function that unregisters it. */
   onReceive(handler: (signal: Signal) => void): () => void
   close(): Promise<void>
 }
 
-/** Connects in-process transports: a signal broadcast on one reaches every open one. */
+/**
+ * Connects in-process transports: a signal broadcast on one reaches every open one; a member is
+ * known by its agent once it has sent something.
+ */
 export class MemorySignalHub {
   readonly #members = new Set<MemorySignalTransport>()
 
@@ -27,15 +32,25 @@ export class MemorySignalHub {
 class MemorySignalTransport implements SignalTransport {
   readonly #members: Set<MemorySignalTransport>
   readonly #handlers = new Set<(signal: Signal) => void>()
+  #agent: string | null = null
 
   constructor(members: Set<MemorySignalTransport>) {
     this.#members = members
   }
 
   async broadcast(signal: Signal): Promise<void> {
+    this.#agent = signal.from
     // Like a network hop: handlers run after the sender's turn, never inside its call stack.
     await Promise.resolve()
     for (const member of this.#members) member.#deliver(signal)
+  }
+
+  async send(to: string, signal: Signal): Promise<void> {
+    this.#agent = signal.from
+    await Promise.resolve()
+    const member = [...this.#members].find((m) => m.#agent === to)
+    if (member === undefined) throw new Error(`agent ${to} is not connected to this hub`)
+    member.#deliver(signal)
   }
 
   onReceive(handler: (signal: Signal) => void): () => void {

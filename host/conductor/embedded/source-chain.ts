@@ -79,15 +79,20 @@ export class SourceChain {
       commit: (base, items, next) => {
         if (items.length === 0) return
         // The checkpoint moves in the same transaction: it never runs ahead of or behind the head.
-        store.transaction(() => {
-          store.appendToChain(dnaHash, agent, base?.hash ?? null, items)
-          digest.addItems(items)
-          store.setChainCheckpoint(
-            dnaHash,
-            agent,
-            signCheckpoint(macKey, dnaHash, agent, next, digest.value()),
-          )
-        })
+        // Genesis is synced at once (the chain opens synchronously); later commits are flushed by
+        // their zome call before it answers or peers see them.
+        store.transaction(
+          () => {
+            store.appendToChain(dnaHash, agent, base?.hash ?? null, items)
+            digest.addItems(items)
+            store.setChainCheckpoint(
+              dnaHash,
+              agent,
+              signCheckpoint(macKey, dnaHash, agent, next, digest.value()),
+            )
+          },
+          { durable: base === null },
+        )
         this.#head = next
       },
     }

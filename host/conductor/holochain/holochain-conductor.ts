@@ -18,6 +18,8 @@ import {
   contract,
   DNA_NAMES,
   type DnaName,
+  SEND_SIGNAL_FN,
+  type SendSignalInput,
   SignalEnvelopeSchema,
   type ZomeFnName,
   type ZomeFunctionContract,
@@ -165,6 +167,15 @@ export class HolochainConductor implements ConductorPort {
 
   async broadcastSignal(dna: DnaName, payload: unknown): Promise<void> {
     await this.#call(dna, BROADCAST_SIGNAL_FN, payload)
+  }
+
+  /**
+   * Through the zome's `send_signal` (Holochain's `send_remote_signal`). Holochain does not confirm
+   * delivery: this resolves once the conductor sent it, and a signal to an unreachable agent is lost.
+   */
+  async sendSignal(dna: DnaName, to: string, payload: unknown): Promise<void> {
+    const input: SendSignalInput = { to, payload }
+    await this.#call(dna, SEND_SIGNAL_FN, input)
   }
 
   onSignal(handler: (signal: Signal) => void): () => void {

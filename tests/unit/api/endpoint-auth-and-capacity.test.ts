@@ -94,8 +94,13 @@ describe('the API host', () => {
   })
 })
 
-/** A scheduler stand-in: tasks are never assigned, or are assigned and then fail. */
-function standInScheduler(outcome: 'unassigned' | 'failed') {
+type StandInOutcome = 'unassigned' | 'unclaimable' | 'failed'
+
+/**
+ * A scheduler stand-in: tasks are never assigned (the scheduler saying so, as `unclaimable`, or not),
+ * or are assigned and then fail.
+ */
+function standInScheduler(outcome: StandInOutcome) {
   const view = (status: string, assignments: unknown[]) =>
     ({
       state: {
@@ -121,9 +126,11 @@ function standInScheduler(outcome: 'unassigned' | 'failed') {
       view: async () => (outcome === 'failed' ? view('failed', [{}]) : view('submitted', [])),
       watch: (_: string, listener: (event: TaskEvent) => void) => {
         setTimeout(() => {
-          if (outcome === 'unassigned')
+          if (outcome !== 'failed')
             listener({ type: 'status', status: 'submitted', attempt: null, assignee: null })
-          else {
+          if (outcome === 'unclaimable')
+            listener({ type: 'waiting', reason: 'no node has any model', unclaimable: true })
+          if (outcome === 'failed') {
             listener({ type: 'status', status: 'assigned', attempt: 1, assignee: 'uhCAkPEER' })
             listener({ type: 'status', status: 'failed', attempt: 1, assignee: 'uhCAkPEER' })
           }
@@ -164,13 +171,13 @@ function peerWith(model: string, queue: number): PeerEntry {
 }
 
 describe('no peer can serve it now', () => {
-  const serve = async (outcome: 'unassigned' | 'failed', queue: number) => {
+  const serve = async (outcome: StandInOutcome, queue: number, assignTimeoutMs = 50) => {
     const standIn = standInScheduler(outcome)
     const inference = new MeshInference({
       scheduler: standIn.scheduler,
       workers: { get: () => undefined },
       peers: async () => [peerWith('tiny', queue)],
-      assignTimeoutMs: 50,
+      assignTimeoutMs,
     })
     const server = new ApiServer(baseInit({ openai: { inference } }))
     await server.start()
@@ -213,6 +220,15 @@ describe('no peer can serve it now', () => {
     })
     expect(messages.status).toBe(503)
     expect(messages.body).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } })
+    expect(cancelled).toBe(true)
+  })
+
+  it('503 at once, not at the timeout, when the scheduler says no peer will claim it', async () => {
+    // An hour's assign timeout: only the scheduler's `unclaimable` can end these requests.
+    const { chat, messages, cancelled } = await serve('unclaimable', 0, 3_600_000)
+    expect(chat.status).toBe(503)
+    expect(chat.body).toMatchObject({ error: { code: 'no_capacity' } })
+    expect(messages.status).toBe(503)
     expect(cancelled).toBe(true)
   })
 

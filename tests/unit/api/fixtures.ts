@@ -76,6 +76,7 @@ export function fakeConductor(): ConductorPort {
       throw new Error('not used')
     },
     broadcastSignal: async () => {},
+    sendSignal: async () => {},
     onSignal: () => () => {},
     close: async () => {},
   }

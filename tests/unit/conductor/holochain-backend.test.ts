@@ -84,6 +84,20 @@ describe('the holochain backend over a conductor WebSocket API', () => {
     })
   })
 
+  it('sends a signal to one agent through the zome (send_signal)', async () => {
+    const { hc } = await servedConductor()
+    const received = new Promise<Signal>((resolve) => hc.onSignal(resolve))
+    await hc.sendSignal('resource_mesh', hc.agentPubKey, { type: 'token', data: 'hi' })
+    expect(await received).toEqual({
+      dna: 'resource_mesh',
+      from: hc.agentPubKey,
+      payload: { type: 'token', data: 'hi' },
+    })
+    await expect(hc.sendSignal('resource_mesh', 'not-an-agent', null)).rejects.toMatchObject({
+      name: 'HolochainCallError',
+    })
+  })
+
   it('refuses off-contract input before the call, and reports a zome error with its variant', async () => {
     const { hc } = await servedConductor()
     await expect(hc.callZome('agent_registry', 'find_nodes_by_tag', 'Not A Tag!')).rejects.toMatchObject({

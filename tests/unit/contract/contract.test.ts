@@ -36,6 +36,7 @@ const EXPECTED_FUNCTIONS: Record<DnaName, string[]> = {
     'issue_receipt',
     'cancel_task',
     'list_open_tasks',
+    'list_tasks',
     'get_task_state',
   ],
   policy_store: [
@@ -150,6 +151,7 @@ describe('contract', () => {
     const input: ZomeInput<'policy_store', 'list_decisions'> = {}
     expect(contract.policy_store.functions.list_decisions.input.parse(input)).toEqual({
       subject: null,
+      resource: null,
       limit: 100,
     })
     expectTypeOf<ZomeFnName<'agent_registry'>>().toEqualTypeOf<

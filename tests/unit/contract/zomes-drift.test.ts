@@ -12,6 +12,7 @@ import {
   COORDINATOR_CALLBACKS,
   contract,
   DNA_NAMES,
+  SEND_SIGNAL_FN,
 } from '../../../zomes-bindings/index.ts'
 import { REPO_ROOT } from '../../e2e/ripple-process.ts'
 
@@ -71,6 +72,7 @@ describe('the Rust zomes match the contract', () => {
         const expected = [
           ...Object.keys(contract[dna].functions),
           BROADCAST_SIGNAL_FN,
+          SEND_SIGNAL_FN,
           ...COORDINATOR_CALLBACKS,
         ]
         expect(externsOf(coordinator)).toEqual(expected.sort())

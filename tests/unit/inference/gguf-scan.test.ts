@@ -35,6 +35,8 @@ describe('scanModelsDir', () => {
         parameters: 8 * 4 + 8,
         quantisation: 'F32',
         context_length: 128,
+        // Keys and values x 1 block x 8 wide (2 heads, 2 KV heads) x 2 bytes.
+        kv_bytes_per_token: 2 * 1 * 8 * 2,
       },
     ])
   })

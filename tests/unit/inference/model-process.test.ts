@@ -47,6 +47,7 @@ describe('ModelProcess', { timeout: 60_000 }, () => {
       parameters: 0,
       quantisation: 'F32',
       context_length: 4096,
+      kv_bytes_per_token: 0,
     }
     const exits: ProcessExit[] = []
     const model = await ModelProcess.start({

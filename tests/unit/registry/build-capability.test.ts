@@ -13,6 +13,7 @@ const model = (name: string, loaded: boolean): ListedModel => ({
   parameters: 127_552,
   quantisation: 'F32',
   context_length: 4096,
+  kv_bytes_per_token: 1024,
   loaded,
 })
 

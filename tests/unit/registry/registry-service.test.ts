@@ -31,6 +31,9 @@ function recordingConductor() {
     broadcastSignal: async (_dna, payload) => {
       broadcasts.push(payload)
     },
+    sendSignal: async () => {
+      throw new Error('not used')
+    },
     onSignal: (handler) => {
       handlers.add(handler)
       return () => handlers.delete(handler)

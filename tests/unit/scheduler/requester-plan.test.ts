@@ -155,6 +155,22 @@ describe('the requester plan', () => {
     expect(planRequester(out, options())).toEqual({ kind: 'finished' })
   })
 
+  it('waits a claim window after a lost lease for a claimant not tried yet before retrying the same one', () => {
+    // Lease ended 150 ms ago: past the 100 ms grace, within grace + the 200 ms window.
+    const justLost = state({
+      claims: [claim('uhCAkB')],
+      assignments: [assignment(1, 'uhCAkB', NOW - ms(150))],
+    })
+    expect(planRequester(justLost, options())).toMatchObject({ kind: 'wait' })
+    // A late claimant came: it gets the retry at once.
+    const withNew = { ...justLost, claims: [claim('uhCAkB'), claim('uhCAkC')] }
+    expect(planRequester(withNew, options())).toMatchObject({
+      kind: 'assign',
+      attempt: 2,
+      claim: { author: 'uhCAkC' },
+    })
+  })
+
   it('skips claimants a policy refused', () => {
     const s = state({ claims: [claim('uhCAkB')] })
     expect(planRequester(s, options({ refused: new Set(['uhCAkB']) }))).toMatchObject({ kind: 'wait' })

@@ -85,4 +85,16 @@ describe('requirement matching', () => {
     expect(whyNoNodeQualifies({ ...none, min_cores: 2 }, nodes)).toBeNull()
     expect(whyNoNodeQualifies(none, [])).toBe('no nodes are known yet')
   })
+
+  it('asks for some model for a kind that runs on one when the task names none', () => {
+    const withModel = node({ models: ['a'] })
+    const without = node({ models: [] })
+    expect(unmetRequirement(none, without)).toBeNull()
+    expect(unmetRequirement(none, without, true)).toBe('no model')
+    expect(unmetRequirement(none, withModel, true)).toBeNull()
+    expect(whyNoNodeQualifies(none, [without, without], true)).toBe('no node has any model')
+    expect(whyNoNodeQualifies(none, [without, withModel], true)).toBeNull()
+    // A named model is its own requirement.
+    expect(whyNoNodeQualifies({ ...none, model: 'b' }, [withModel], true)).toBe('no node has model "b"')
+  })
 })

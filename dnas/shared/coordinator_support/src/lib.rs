@@ -1,7 +1,7 @@
 //! Helpers every Ripple coordinator zome uses, so each zome reads like its TypeScript twin in
 //! `host/conductor/embedded/zomes/`: hashes cross the contract as HoloHashB64 strings, writes answer a
 //! `RecordRef`, reads an `EntryRecord` (action hash, author, timestamp, entry), and ephemeral signals go
-//! to every peer with `send_remote_signal` and come back to the host as a `SignalEnvelope`.
+//! to every peer (or to one) with `send_remote_signal` and come back to the host as a `SignalEnvelope`.
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -124,9 +124,23 @@ pub fn linked_records(
     link_type: impl LinkTypeFilterExt,
     entry_index: u8,
 ) -> ExternResult<Vec<EntryRecord>> {
+    records_of(LinkQuery::try_new(base, link_type)?, entry_index)
+}
+
+/// Like `linked_records`, through the links whose tag starts with `prefix` only.
+pub fn linked_records_tagged(
+    base: impl Into<AnyLinkableHash>,
+    link_type: impl LinkTypeFilterExt,
+    prefix: Vec<u8>,
+    entry_index: u8,
+) -> ExternResult<Vec<EntryRecord>> {
+    records_of(LinkQuery::try_new(base, link_type)?.tag_prefix(LinkTag::new(prefix)), entry_index)
+}
+
+fn records_of(query: LinkQuery, entry_index: u8) -> ExternResult<Vec<EntryRecord>> {
     let mut seen = BTreeSet::new();
     let mut records = Vec::new();
-    for link in get_links(LinkQuery::try_new(base, link_type)?, GetStrategy::Network)? {
+    for link in get_links(query, GetStrategy::Network)? {
         let Some(target) = link.target.into_action_hash() else { continue };
         if let Some(record) = live_entry_record(target, entry_index)? {
             if seen.insert(record.action_hash.clone()) {
@@ -187,6 +201,23 @@ pub fn broadcast(payload: Value) -> ExternResult<()> {
         send_remote_signal(payload, others)?;
     }
     Ok(())
+}
+
+/// What `send_signal` takes (zomes-bindings/signals.ts `SendSignalInput`).
+#[derive(Serialize, Deserialize, Debug)]
+pub struct SendSignalInput {
+    pub to: String,
+    pub payload: Value,
+}
+
+/// Sends a payload to one agent (e.g. a task's tokens to its requester); to this agent itself, emits it.
+pub fn send_to(input: SendSignalInput) -> ExternResult<()> {
+    let me = agent_info()?.agent_initial_pubkey;
+    let to = agent_key(&input.to)?;
+    if to == me {
+        return emit_signal(SignalEnvelope { from: b64(&me), payload: input.payload });
+    }
+    send_remote_signal(input.payload, vec![to])
 }
 
 /// A remote signal arrived: hand it to the host with its sender.

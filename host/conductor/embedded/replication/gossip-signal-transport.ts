@@ -1,15 +1,22 @@
 /**
- * Signals (heartbeats) over the network's `signals` gossip channel. Each is signed by the sender's
- * agent key and checked on receipt against the agent it names, so no peer can speak for another (a
- * forged heartbeat would keep a dead peer "online"); a per-sender clock drops replays and stale
- * copies. A broadcast also reaches this conductor's own handlers, as the conductor expects.
+ * Signals over libp2p: broadcasts (heartbeats) on the network's `signals` gossip channel, and signals
+ * to one agent (a running task's tokens and progress, to its requester only) over a direct
+ * request/response stream to that agent's peer, sent one at a time per agent so they arrive in
+ * order. Each is signed by the sender's agent key and checked on receipt against the agent it names,
+ * so no peer can speak for another (a forged heartbeat would keep a dead peer "online"); a per-sender
+ * clock (one per route) drops replays and stale copies. A signal to this conductor's own agent, and
+ * every broadcast, also reach this conductor's own handlers, as the conductor expects.
  */
+import { publicKeyFromRaw } from '@libp2p/crypto/keys'
+import type { PeerId } from '@libp2p/interface'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { DNA_NAMES } from '../../../../zomes-bindings/index.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import type { RipplePubsub } from '../../../net/pubsub.ts'
+import type { RequestResponse } from '../../../net/request-response.ts'
 import type { Signal } from '../../port.ts'
-import { encodeHashB64, holoHashKind } from '../hash.ts'
+import { core32, decodeHashB64, encodeHashB64, holoHashKind } from '../hash.ts'
 import { type AgentKey, verifyAgentSignature } from '../keystore.ts'
 import type { SignalTransport } from '../signal-transport.ts'
 import { MalformedMessageError } from './errors.ts'
@@ -17,6 +24,8 @@ import { bytesSchema, decodeMessage, encodeMessage } from './wire-codec.ts'
 
 export interface GossipSignalTransportInit {
   pubsub: RipplePubsub
+  /** Direct signals to one agent; without it, `send` reaches only this conductor's own agent. */
+  rpc?: Pick<RequestResponse, 'handle' | 'unhandle' | 'request'>
   /** This agent's key: signals go out signed by it. */
   key: Pick<AgentKey, 'agentPubKey' | 'sign'>
   /** A signal whose sender clock is further than this from ours is dropped. Default 30 s. */
@@ -39,14 +48,18 @@ const bodySchema = z.object({
 })
 
 const DEFAULT_MAX_SKEW_MS = 30_000
+export const DIRECT_SIGNAL_PROTOCOL = 'signal/1.0.0'
+const EMPTY = new Uint8Array()
 
 class GossipSignalTransport implements SignalTransport {
   readonly #init: GossipSignalTransportInit
   readonly #handlers = new Set<(signal: Signal) => void>()
   readonly #logger: Logger
   readonly #now: () => number
-  /** The last accepted `ts` per sender. */
-  readonly #lastSeen = new Map<string, number>()
+  /** The last accepted `ts` per sender, for gossip and for direct signals (two routes, two orders). */
+  readonly #lastSeen = { gossip: new Map<string, number>(), direct: new Map<string, number>() }
+  /** Per recipient, the last direct send: the next one waits for it, so they arrive in order. */
+  readonly #sending = new Map<string, Promise<void>>()
   #lastSent = 0
 
   constructor(init: GossipSignalTransportInit) {
@@ -54,10 +67,48 @@ class GossipSignalTransport implements SignalTransport {
     this.#logger = init.logger ?? silentLogger()
     this.#now = init.now ?? Date.now
     init.pubsub.addEventListener('signal', this.#onGossip)
+    void init.rpc?.handle(DIRECT_SIGNAL_PROTOCOL, async (data) => {
+      const signal = this.#open(data, 'direct')
+      if (signal !== null) this.#deliver(signal)
+      return EMPTY
+    })
   }
 
   async broadcast(signal: Signal): Promise<void> {
-    const { key, pubsub } = this.#init
+    const own: Signal = { ...signal, from: encodeHashB64(this.#init.key.agentPubKey) }
+    const envelope = this.#seal(signal)
+    // Like a network hop: local handlers run after the sender's turn, never inside its call stack.
+    await Promise.resolve()
+    this.#deliver(own)
+    await this.#init.pubsub.publish('signals', envelope)
+  }
+
+  send(to: string, signal: Signal): Promise<void> {
+    const me = encodeHashB64(this.#init.key.agentPubKey)
+    const envelope = this.#seal(signal)
+    const previous = this.#sending.get(to) ?? Promise.resolve()
+    const sent = previous
+      .catch(() => {})
+      .then(async () => {
+        if (to === me) {
+          this.#deliver({ ...signal, from: me })
+          return
+        }
+        if (this.#init.rpc === undefined) throw new Error('direct signals need a request/response service')
+        await this.#init.rpc.request(peerIdOfAgent(to), DIRECT_SIGNAL_PROTOCOL, envelope)
+      })
+    this.#sending.set(to, sent)
+    void sent
+      .finally(() => {
+        if (this.#sending.get(to) === sent) this.#sending.delete(to)
+      })
+      .catch(() => {})
+    return sent
+  }
+
+  /** The signed envelope of a signal from this agent, stamped with the next clock value. */
+  #seal(signal: Signal): Uint8Array {
+    const { key } = this.#init
     this.#lastSent = Math.max(this.#now() * 1000, this.#lastSent + 1)
     const body = encodeMessage({
       dna: signal.dna,
@@ -65,11 +116,7 @@ class GossipSignalTransport implements SignalTransport {
       payload: signal.payload,
       ts: this.#lastSent,
     })
-    const own: Signal = { ...signal, from: encodeHashB64(key.agentPubKey) }
-    // Like a network hop: local handlers run after the sender's turn, never inside its call stack.
-    await Promise.resolve()
-    this.#deliver(own)
-    await pubsub.publish('signals', encodeMessage({ v: 1, body, sig: key.sign(body) }))
+    return encodeMessage({ v: 1, body, sig: key.sign(body) })
   }
 
   onReceive(handler: (signal: Signal) => void): () => void {
@@ -79,12 +126,14 @@ class GossipSignalTransport implements SignalTransport {
 
   async close(): Promise<void> {
     this.#init.pubsub.removeEventListener('signal', this.#onGossip)
+    // The node may be stopping too; a handler it no longer has is no error.
+    await this.#init.rpc?.unhandle(DIRECT_SIGNAL_PROTOCOL).catch(() => {})
     this.#handlers.clear()
   }
 
   readonly #onGossip = (evt: CustomEvent<{ data: Uint8Array }>) => {
     try {
-      const signal = this.#open(evt.detail.data)
+      const signal = this.#open(evt.detail.data, 'gossip')
       if (signal !== null) this.#deliver(signal)
     } catch (err) {
       if (!(err instanceof MalformedMessageError)) throw err
@@ -93,7 +142,7 @@ class GossipSignalTransport implements SignalTransport {
   }
 
   /** The signal inside an envelope, or null when it is forged, replayed, stale or our own. */
-  #open(data: Uint8Array): Signal | null {
+  #open(data: Uint8Array, route: 'gossip' | 'direct'): Signal | null {
     const envelope = decodeMessage(envelopeSchema, data, 'signal envelope')
     const body = decodeMessage(bodySchema, envelope.body, 'signal')
     const from = encodeHashB64(body.from)
@@ -103,15 +152,21 @@ class GossipSignalTransport implements SignalTransport {
       return null
     }
     const skewMs = Math.abs(this.#now() - body.ts / 1000)
-    const last = this.#lastSeen.get(from) ?? -1
+    const lastSeen = this.#lastSeen[route]
+    const last = lastSeen.get(from) ?? -1
     if (skewMs > (this.#init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS) || body.ts <= last) return null
-    this.#lastSeen.set(from, body.ts)
+    lastSeen.set(from, body.ts)
     return { dna: body.dna, from, payload: body.payload }
   }
 
   #deliver(signal: Signal): void {
     for (const handler of this.#handlers) handler(signal)
   }
+}
+
+/** An agent's PeerId: both are its Ed25519 public key. */
+function peerIdOfAgent(agent: string): PeerId {
+  return peerIdFromPublicKey(publicKeyFromRaw(core32(decodeHashB64(agent, 'agent'))))
 }
 
 export function createGossipSignalTransport(init: GossipSignalTransportInit): SignalTransport {

@@ -9,6 +9,7 @@ export { createEmbeddedPeer, type EmbeddedPeer, type EmbeddedPeerInit } from './
 export { MalformedMessageError } from './errors.ts'
 export { createGossipSignalTransport, type GossipSignalTransportInit } from './gossip-signal-transport.ts'
 export { decodeOpBatch, encodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
+export { type RecordAbout, recordsAbout } from './records-about.ts'
 export {
   type OpsStoredEvent,
   type Replication,

@@ -134,20 +134,17 @@ export class OpIngest {
       result.counts.ignored += batch.ops.length
       return result
     }
-    // Not synced to disk per batch: what a crash loses, anti-entropy fetches again.
-    return this.#store.transaction(
-      () => {
-        for (const op of batch.ops) {
-          // A sender warranted by an earlier op of this batch: the rest of it is ignored too.
-          const outcome =
-            sender !== null && this.isWarranted(sender) ? 'ignored' : this.#ingest(cell, op, sender, result)
-          result.counts[outcome]++
-        }
-        if (result.stored.length > 0) this.#retryPending(result)
-        return result
-      },
-      { durable: false },
-    )
+    // Never flushed: what a power cut loses, anti-entropy fetches again.
+    return this.#store.transaction(() => {
+      for (const op of batch.ops) {
+        // A sender warranted by an earlier op of this batch: the rest of it is ignored too.
+        const outcome =
+          sender !== null && this.isWarranted(sender) ? 'ignored' : this.#ingest(cell, op, sender, result)
+        result.counts[outcome]++
+      }
+      if (result.stored.length > 0) this.#retryPending(result)
+      return result
+    })
   }
 
   #ingest(cell: Cell, op: WireOp, sender: Uint8Array | null, result: IngestResult): OpOutcome {

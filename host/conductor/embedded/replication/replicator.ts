@@ -94,6 +94,13 @@ export interface Replication {
 
 const DEFAULT_INTERVAL_MS = 5_000
 const DEFAULT_PEERS_PER_ROUND = 2
+/**
+ * How long ops that arrived before what they build on wait before their sender is asked for what is
+ * missing: in a burst the missing ops are usually still on their way by gossip.
+ */
+const WAITING_SYNC_DELAY_MS = 300
+/** Most ops in one gossip message (a burst of commits goes out in a few messages, not hundreds). */
+const MAX_OPS_PER_MESSAGE = 64
 
 export async function startReplication(init: ReplicationInit): Promise<Replication> {
   const replicator = new Replicator(init)
@@ -128,6 +135,10 @@ class Replicator implements Replication {
   #timer: NodeJS.Timeout | undefined
   #unsubscribe: (() => void) | undefined
   #stopped = false
+  /** Senders of ops still waiting for what they build on, to ask shortly (see WAITING_SYNC_DELAY_MS). */
+  readonly #syncSoon = new Map<string, NodeJS.Timeout>()
+  /** Ops committed here and not yet published, per DNA (hash B64), in commit order. */
+  readonly #outbox = new Map<string, OpBatch>()
 
   constructor(init: ReplicationInit) {
     this.#conductor = init.conductor
@@ -153,7 +164,10 @@ class Replicator implements Replication {
   async start(): Promise<void> {
     await this.#node.rpc.handle(SYNC_PROTOCOL, this.#antiEntropy.handler)
     this.#unsubscribe = this.#conductor.onOpsCommitted((event) =>
-      this.#publish({ dnaHash: event.dnaHash, ops: event.actions.map((a) => wireOpOf(a.action, a.entry)) }),
+      this.#enqueue(
+        event.dnaHash,
+        event.actions.map((a) => wireOpOf(a.action, a.entry)),
+      ),
     )
     this.#node.pubsub.addEventListener('op', this.#onGossip)
     this.#node.peers.addEventListener('peer:connect', this.#onConnect)
@@ -198,6 +212,7 @@ class Replicator implements Replication {
     if (this.#stopped) return
     this.#stopped = true
     clearInterval(this.#timer)
+    for (const timer of this.#syncSoon.values()) clearTimeout(timer)
     this.#unsubscribe?.()
     this.#node.pubsub.removeEventListener('op', this.#onGossip)
     this.#node.peers.removeEventListener('peer:connect', this.#onConnect)
@@ -205,6 +220,28 @@ class Replicator implements Replication {
     await Promise.allSettled([...this.#syncing.values()].map((s) => s.done))
     // The node may be stopping too; a handler it no longer has is no error.
     await this.#node.rpc.unhandle(SYNC_PROTOCOL).catch(() => {})
+  }
+
+  /**
+   * Queues committed ops for publishing. Commits that one disk sync made durable together are
+   * handed over in one microtask run: they go out together, a few messages instead of one each.
+   */
+  #enqueue(dnaHash: Uint8Array, ops: OpBatch['ops']): void {
+    if (this.#outbox.size === 0) queueMicrotask(() => this.#publishOutbox())
+    const key = encodeHashB64(dnaHash)
+    const batch = this.#outbox.get(key)
+    if (batch === undefined) this.#outbox.set(key, { dnaHash, ops: [...ops] })
+    else batch.ops.push(...ops)
+  }
+
+  #publishOutbox(): void {
+    const batches = [...this.#outbox.values()]
+    this.#outbox.clear()
+    for (const { dnaHash, ops } of batches) {
+      for (let i = 0; i < ops.length; i += MAX_OPS_PER_MESSAGE) {
+        this.#publish({ dnaHash, ops: ops.slice(i, i + MAX_OPS_PER_MESSAGE) })
+      }
+    }
   }
 
   #publish(batch: OpBatch): void {
@@ -228,7 +265,18 @@ class Replicator implements Replication {
     }
     const result = this.#receive(batch, evt.detail.from, 'gossip')
     // It builds on ops not held here: the peer that sent it has them.
-    if (result?.waiting) this.#sync(evt.detail.from)
+    if (result?.waiting) this.#syncIfStillWaiting(evt.detail.from)
+  }
+
+  #syncIfStillWaiting(peer: PeerId): void {
+    const key = peer.toString()
+    if (this.#syncSoon.has(key)) return
+    const timer = setTimeout(() => {
+      this.#syncSoon.delete(key)
+      if (this.#ingest.pendingCount > 0) void this.#sync(peer)
+    }, WAITING_SYNC_DELAY_MS)
+    timer.unref()
+    this.#syncSoon.set(key, timer)
   }
 
   readonly #onConnect = (evt: CustomEvent<PeerId>) => {

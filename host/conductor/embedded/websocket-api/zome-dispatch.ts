@@ -8,6 +8,8 @@ import {
   BROADCAST_SIGNAL_FN,
   contract,
   type DnaName,
+  SEND_SIGNAL_FN,
+  SendSignalInputSchema,
   type ZomeFnName,
   type ZomeInput,
 } from '../../../../zomes-bindings/index.ts'
@@ -31,6 +33,11 @@ export async function runZomeCall(
   try {
     if (params.fn_name === BROADCAST_SIGNAL_FN) {
       await conductor.broadcastSignal(dna, payload)
+      return pack(null)
+    }
+    if (params.fn_name === SEND_SIGNAL_FN) {
+      const { to, payload: signal } = SendSignalInputSchema.parse(payload)
+      await conductor.sendSignal(dna, to, signal)
       return pack(null)
     }
     if (!(params.fn_name in contract[dna].functions)) {

@@ -34,15 +34,19 @@ export function liveEntryRecord<T>(hdk: Hdk, hash: Uint8Array, entryType: string
   return toEntryRecord<T>(hdk, record)
 }
 
-/** The live records of `entryType` that links of `linkType` from `base` lead to, oldest first. */
+/**
+ * The live records of `entryType` that links of `linkType` from `base` lead to (only links whose tag
+ * starts with `tagPrefix`, when given), oldest first.
+ */
 export function linkedRecords<T>(
   hdk: Hdk,
   base: Uint8Array,
   linkType: string,
   entryType: string,
+  tagPrefix?: Uint8Array,
 ): EntryRecord<T>[] {
   const byHash = new Map<string, EntryRecord<T>>()
-  for (const link of hdk.get_links(base, linkType)) {
+  for (const link of hdk.get_links(base, linkType, { tag_prefix: tagPrefix })) {
     const record = liveEntryRecord<T>(hdk, link.target, entryType)
     if (record) byHash.set(record.action_hash, record)
   }

@@ -45,23 +45,37 @@ export const policyStoreZome: CoordinatorZome<'policy_store'> = {
 
   record_decision(hdk, decision) {
     const hash = hdk.create_entry('Decision', decision)
-    hdk.create_link(hdk.anchor(ALL_DECISIONS), hash, 'AllDecisions')
+    // The resource as the tag: a task's decisions are found by prefix, however many others exist.
+    hdk.create_link(hdk.anchor(ALL_DECISIONS), hash, 'AllDecisions', resourceTag(decision.resource))
     hdk.create_link(decodeHashB64(decision.subject, 'agent'), hash, 'SubjectToDecisions')
     return toRecordRef(hdk.get(hash)!)
   },
 
-  list_decisions(hdk, { subject, limit }) {
+  list_decisions(hdk, { subject, resource, limit }) {
     const decisions =
-      subject === null
-        ? linkedRecords<Decision>(hdk, hdk.anchor(ALL_DECISIONS), 'AllDecisions', 'Decision')
-        : linkedRecords<Decision>(
+      resource !== null
+        ? linkedRecords<Decision>(
             hdk,
-            decodeHashB64(subject, 'agent'),
-            'SubjectToDecisions',
+            hdk.anchor(ALL_DECISIONS),
+            'AllDecisions',
             'Decision',
-          ).filter((d) => d.entry.subject === subject)
+            resourceTag(resource),
+          ).filter((d) => d.entry.resource === resource && (subject === null || d.entry.subject === subject))
+        : subject === null
+          ? linkedRecords<Decision>(hdk, hdk.anchor(ALL_DECISIONS), 'AllDecisions', 'Decision')
+          : linkedRecords<Decision>(
+              hdk,
+              decodeHashB64(subject, 'agent'),
+              'SubjectToDecisions',
+              'Decision',
+            ).filter((d) => d.entry.subject === subject)
     return decisions.reverse().slice(0, limit)
   },
+}
+
+/** A decision link's tag: the resource's UTF-8 and a NUL, so one resource is never a prefix of another. */
+function resourceTag(resource: string): Uint8Array {
+  return Buffer.from(`${resource}\0`)
 }
 
 /**

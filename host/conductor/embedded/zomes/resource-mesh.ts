@@ -10,13 +10,11 @@ import {
   type Assignment,
   type Cancellation,
   type Claim,
-  currentAssignments,
+  deriveTaskStatus,
   type EntryRecord,
   type Receipt,
   type Task,
   type TaskResult,
-  type TaskState,
-  type TaskStatus,
 } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64, encodeHashB64, hashesEqual } from '../hash.ts'
 import type { Hdk } from '../hdk.ts'
@@ -87,6 +85,21 @@ export const resourceMeshZome: CoordinatorZome<'resource_mesh'> = {
     return open
   },
 
+  list_tasks(hdk, { limit }) {
+    // The open anchor's links, deleted ones too (a finished task's link is deleted, not gone).
+    const links = hdk.get_links(hdk.anchor(OPEN_TASKS), 'OpenTasks', { include_deleted: true })
+    const seen = new Set<string>()
+    const tasks: EntryRecord<Task>[] = []
+    for (const link of links.reverse()) {
+      if (tasks.length >= limit) break
+      const task = liveEntryRecord<Task>(hdk, link.target, 'Task')
+      if (task === null || task.author !== encodeHashB64(link.author) || seen.has(task.action_hash)) continue
+      seen.add(task.action_hash)
+      tasks.push(task)
+    }
+    return tasks
+  },
+
   get_task_state(hdk, taskHash) {
     const task = liveEntryRecord<Task>(hdk, decodeHashB64(taskHash, 'action'), 'Task')
     if (task === null) return null
@@ -104,38 +117,6 @@ export const resourceMeshZome: CoordinatorZome<'resource_mesh'> = {
     const state = { task, claims, assignments, results, receipt, cancellation }
     return { ...state, status: deriveTaskStatus(state, nowMicros()) }
   },
-}
-
-type SlotStatus = 'assigned' | 'running' | 'failed' | 'waiting'
-
-/**
- * The status of a task from its records at `now` (microseconds). A receipt or a cancellation is
- * final; otherwise the deadline ends it; otherwise the current attempt of each slot (one slot unless
- * the task fans out) says where it is: a live lease (assigned), a result posted and awaiting the
- * receipt (running), the last attempt failed or lost (failed), or waiting for its next assignment.
- * Any slot assigned makes the task assigned, else any running makes it running; it failed only when
- * every slot did; otherwise it waits (claimed or submitted).
- */
-function deriveTaskStatus(state: Omit<TaskState, 'status'>, now: number): TaskStatus {
-  if (state.cancellation) return 'cancelled'
-  if (state.receipt) {
-    const result = state.results.find((r) => r.action_hash === state.receipt?.entry.result)
-    return state.receipt.entry.accepted && result?.entry.status === 'ok' ? 'done' : 'failed'
-  }
-  const task = state.task.entry
-  if (task.deadline < now) return 'expired'
-  const slots = currentAssignments(state.assignments).map((current): SlotStatus => {
-    const result = state.results.find((r) => r.entry.assignment === current.action_hash)
-    const lastAttempt = current.entry.attempt >= task.max_attempts
-    if (result) return result.entry.status === 'error' && lastAttempt ? 'failed' : 'running'
-    if (current.entry.lease_expires_at >= now) return 'assigned'
-    return lastAttempt ? 'failed' : 'waiting'
-  })
-  if (slots.includes('assigned')) return 'assigned'
-  if (slots.includes('running')) return 'running'
-  if (slots.length === task.fan_out && slots.every((s) => s === 'failed')) return 'failed'
-  const assigned = new Set(state.assignments.map((a) => a.entry.assignee))
-  return state.claims.some((c) => !assigned.has(c.author)) ? 'claimed' : 'submitted'
 }
 
 /** Microseconds since the epoch, as Holochain's `sys_time`. */

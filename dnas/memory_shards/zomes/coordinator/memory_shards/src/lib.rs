@@ -82,6 +82,11 @@ pub fn broadcast_signal(payload: Value) -> ExternResult<()> {
 }
 
 #[hdk_extern]
+pub fn send_signal(input: SendSignalInput) -> ExternResult<()> {
+    send_to(input)
+}
+
+#[hdk_extern]
 pub fn recv_remote_signal(signal: ExternIO) -> ExternResult<()> {
     receive(signal)
 }

@@ -59,8 +59,10 @@ pub fn list_admins(_: ()) -> ExternResult<Vec<EntryRecord>> {
 #[hdk_extern]
 pub fn record_decision(decision: Value) -> ExternResult<RecordRef> {
     let subject = agent_key(decision["subject"].as_str().unwrap_or_default())?;
-    let hash = create_entry(&EntryTypes::Decision(Decision(decision)))?;
-    create_link(anchor(ALL_DECISIONS)?, hash.clone(), LinkTypes::AllDecisions, LinkTag::new(vec![]))?;
+    let hash = create_entry(&EntryTypes::Decision(Decision(decision.clone())))?;
+    // The resource as the tag: a task's decisions are found by prefix, however many others exist.
+    let tag = resource_tag(decision["resource"].as_str().unwrap_or_default());
+    create_link(anchor(ALL_DECISIONS)?, hash.clone(), LinkTypes::AllDecisions, LinkTag::new(tag))?;
     create_link(subject, hash.clone(), LinkTypes::SubjectToDecisions, LinkTag::new(vec![]))?;
     record_ref(&hash)
 }
@@ -69,6 +71,8 @@ pub fn record_decision(decision: Value) -> ExternResult<RecordRef> {
 pub struct ListDecisions {
     #[serde(default)]
     pub subject: Option<String>,
+    #[serde(default)]
+    pub resource: Option<String>,
     #[serde(default = "default_limit")]
     pub limit: usize,
 }
@@ -77,12 +81,31 @@ fn default_limit() -> usize {
     100
 }
 
-/// Newest first; no subject lists every subject's.
+/// A decision link's tag: the resource's UTF-8 and a NUL, so one resource is never a prefix of another.
+fn resource_tag(resource: &str) -> Vec<u8> {
+    let mut tag = resource.as_bytes().to_vec();
+    tag.push(0);
+    tag
+}
+
+/// Newest first; no subject lists every subject's; a resource only those about it.
 #[hdk_extern]
 pub fn list_decisions(input: ListDecisions) -> ExternResult<Vec<EntryRecord>> {
-    let decisions = match &input.subject {
-        None => linked_records(anchor(ALL_DECISIONS)?, LinkTypes::AllDecisions, index(UnitEntryTypes::Decision))?,
-        Some(subject) => linked_records(agent_key(subject)?, LinkTypes::SubjectToDecisions, index(UnitEntryTypes::Decision))?
+    let decisions = match (&input.resource, &input.subject) {
+        (Some(resource), subject) => linked_records_tagged(
+            anchor(ALL_DECISIONS)?,
+            LinkTypes::AllDecisions,
+            resource_tag(resource),
+            index(UnitEntryTypes::Decision),
+        )?
+        .into_iter()
+        .filter(|d| {
+            d.str_field("resource") == Some(resource.as_str())
+                && subject.as_ref().map_or(true, |s| d.str_field("subject") == Some(s.as_str()))
+        })
+        .collect(),
+        (None, None) => linked_records(anchor(ALL_DECISIONS)?, LinkTypes::AllDecisions, index(UnitEntryTypes::Decision))?,
+        (None, Some(subject)) => linked_records(agent_key(subject)?, LinkTypes::SubjectToDecisions, index(UnitEntryTypes::Decision))?
             .into_iter()
             .filter(|d| d.str_field("subject") == Some(subject.as_str()))
             .collect(),
@@ -93,6 +116,11 @@ pub fn list_decisions(input: ListDecisions) -> ExternResult<Vec<EntryRecord>> {
 #[hdk_extern]
 pub fn broadcast_signal(payload: Value) -> ExternResult<()> {
     broadcast(payload)
+}
+
+#[hdk_extern]
+pub fn send_signal(input: SendSignalInput) -> ExternResult<()> {
+    send_to(input)
 }
 
 #[hdk_extern]

@@ -115,9 +115,50 @@ pub fn get_task_state(task_hash: String) -> ExternResult<Option<Value>> {
     })))
 }
 
+#[derive(Deserialize, Debug)]
+pub struct ListTasks {
+    pub limit: usize,
+}
+
+/// The newest `limit` tasks ever opened, open or finished, newest first: the open anchor's links with
+/// their deletes (a finished task's link is deleted, not gone).
+#[hdk_extern]
+pub fn list_tasks(input: ListTasks) -> ExternResult<Vec<EntryRecord>> {
+    let query = LinkQuery::try_new(anchor(OPEN_TASKS)?, LinkTypes::OpenTasks)?;
+    let mut creates: Vec<CreateLink> = get_links_details(query, GetStrategy::Network)?
+        .into_inner()
+        .into_iter()
+        .filter_map(|(create, _deletes)| match create.action() {
+            Action::CreateLink(link) => Some(link.clone()),
+            _ => None,
+        })
+        .collect();
+    creates.sort_by_key(|link| std::cmp::Reverse(link.timestamp));
+    let mut seen = BTreeSet::new();
+    let mut tasks = Vec::new();
+    for link in creates {
+        if tasks.len() >= input.limit {
+            break;
+        }
+        let Some(target) = link.target_address.into_action_hash() else { continue };
+        let Some(task) = live_entry_record(target, entry_index(UnitEntryTypes::Task))? else { continue };
+        // Only the task's author opens it; a link by anyone else is noise.
+        if task.author != b64(&link.author) || !seen.insert(task.action_hash.clone()) {
+            continue;
+        }
+        tasks.push(task);
+    }
+    Ok(tasks)
+}
+
 #[hdk_extern]
 pub fn broadcast_signal(payload: Value) -> ExternResult<()> {
     broadcast(payload)
+}
+
+#[hdk_extern]
+pub fn send_signal(input: SendSignalInput) -> ExternResult<()> {
+    send_to(input)
 }
 
 #[hdk_extern]

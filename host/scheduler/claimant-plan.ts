@@ -1,0 +1,76 @@
+/**
+ * What a host that could run a task does about it next, from the task's records, what this host can
+ * do and the time: claim it, hold back, or leave it.
+ *
+ * A burst of tasks must not cost every node a claim on every task: the first fan-out + SPARE
+ * capable nodes by rendezvous hash of (task, node) claim at once ("eager"); the others hold back and
+ * claim only a task still unassigned (or short of claimants) after LATE_CLAIM_WINDOWS claim windows
+ * that lacks claims from nodes not tried yet, so a task whose eager nodes are gone, busy elsewhere or
+ * failed it still finds a claimant. The requester closes its claim window as soon as every eager node
+ * has claimed (`eagerHaveClaimed`).
+ */
+import type { TaskState } from '../../zomes-bindings/index.ts'
+import { rendezvousFirst, rendezvousRank } from './claim-ranking.ts'
+import { isTerminal } from './task-watch.ts'
+
+/** Nodes beyond a task's fan-out that claim it at once (a spare). */
+export const SPARE_CLAIMANTS = 1
+/** Claim windows the others wait before claiming a task that lacks claims (claims in flight arrive first). */
+export const LATE_CLAIM_WINDOWS = 10
+/**
+ * Claim windows from submission after which every capable node has had its chance to claim: the late
+ * claimants' wait, and two windows more for their claims to arrive.
+ */
+export const FILL_WINDOWS = LATE_CLAIM_WINDOWS + 2
+
+export interface ClaimantInput {
+  /** This host's agent. */
+  me: string
+  /** Microseconds since the epoch. */
+  now: number
+  /** Why this host cannot run the task (no worker, unmet requirement, no model that fits), or null. */
+  cannotRun: string | null
+  /** The known agents whose advertised capability meets the task's requirements. */
+  capable: readonly string[]
+  claimWindowMs: number
+}
+
+export type ClaimantStep =
+  /** Nothing to do: it has finished, or this host claimed it already. */
+  | { kind: 'none' }
+  | { kind: 'claim' }
+  /** This host cannot run it. */
+  | { kind: 'decline'; reason: string }
+  /** Not now; look again at `until` (microseconds) if it is still waiting then, or never (null). */
+  | { kind: 'hold'; until: number | null }
+
+export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantStep {
+  if (isTerminal(state.status) || state.claims.some((c) => c.author === input.me)) return { kind: 'none' }
+  if (input.cannotRun !== null) return { kind: 'decline', reason: input.cannotRun }
+  const { fan_out } = state.task.entry
+  const eager = fan_out + SPARE_CLAIMANTS
+  const hash = state.task.action_hash
+  if (rendezvousRank(hash, input.me, input.capable) < eager) return { kind: 'claim' }
+  const lateAt = state.task.timestamp + input.claimWindowMs * LATE_CLAIM_WINDOWS * 1000
+  // Late: only for a task still waiting (or with fewer claimants than slots) that lacks claims from
+  // nodes not yet tried; a busy requester is no reason to pile on.
+  const tried = new Set(state.assignments.map((a) => a.entry.assignee))
+  const claimants = new Set(state.claims.map((c) => c.author))
+  const untried = [...claimants].filter((a) => !tried.has(a)).length
+  const waiting = state.status === 'submitted' || state.status === 'claimed' || claimants.size < fan_out
+  if (input.now < lateAt) return { kind: 'hold', until: lateAt }
+  return waiting && untried < eager ? { kind: 'claim' } : { kind: 'hold', until: null }
+}
+
+/**
+ * Whether every node that claims the task at once has claimed it, as far as `capable` (the known
+ * capable nodes) goes: then no claim is left to gather and the claim window closes early. Fewer known
+ * capable nodes than eager claimants may only mean this host's view of the mesh is behind: then the
+ * window runs its full length.
+ */
+export function eagerHaveClaimed(state: TaskState, capable: readonly string[]): boolean {
+  const expected = state.task.entry.fan_out + SPARE_CLAIMANTS
+  const eager = rendezvousFirst(state.task.action_hash, capable, expected)
+  const claimants = new Set(state.claims.map((c) => c.author))
+  return eager.length === expected && eager.every((agent) => claimants.has(agent))
+}

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest'
+import { rendezvousFirst } from '../../../host/scheduler/claim-ranking.ts'
+import {
+  type ClaimantInput,
+  eagerHaveClaimed,
+  LATE_CLAIM_WINDOWS,
+  planClaimant,
+} from '../../../host/scheduler/claimant-plan.ts'
+import type { Assignment, Claim, EntryRecord, TaskState, TaskStatus } from '../../../zomes-bindings/index.ts'
+import { task as taskEntry } from './fixtures.ts'
+
+const SUBMITTED_AT = 1_000_000_000_000
+const WINDOW_MS = 200
+const LATE_AT = SUBMITTED_AT + WINDOW_MS * LATE_CLAIM_WINDOWS * 1000
+const T = 'uhCkkTask'
+const AGENTS = ['uhCAkA', 'uhCAkB', 'uhCAkC', 'uhCAkD', 'uhCAkE']
+// By rendezvous hash for this task: the first two claim a fan-out 1 task at once, the others late.
+const [FIRST, SECOND, THIRD, FOURTH] = rendezvousFirst(T, AGENTS, AGENTS.length) as [
+  string,
+  string,
+  string,
+  string,
+]
+
+function claim(author: string): EntryRecord<Claim> {
+  const snapshot = {
+    cores: 4,
+    ram_bytes: 16,
+    vram_bytes: 0,
+    gpu_count: 0,
+    models: [],
+    loaded_models: [],
+    tags: [],
+    queue_depth: 0,
+  }
+  return { action_hash: `uhCkkClaim${author}`, author, timestamp: SUBMITTED_AT, entry: { task: T, snapshot } }
+}
+
+function assignment(assignee: string, attempt: number): EntryRecord<Assignment> {
+  return {
+    action_hash: `uhCkkAssignment${attempt}`,
+    author: 'uhCAkRequester',
+    timestamp: SUBMITTED_AT,
+    entry: { task: T, claim: `uhCkkClaim${assignee}`, assignee, slot: 0, attempt, lease_expires_at: 0 },
+  }
+}
+
+function state(status: TaskStatus, claims: string[] = [], assigned: string[] = [], fanOut = 1): TaskState {
+  return {
+    task: {
+      action_hash: T,
+      author: 'uhCAkRequester',
+      timestamp: SUBMITTED_AT,
+      entry: taskEntry({ fan_out: fanOut }),
+    },
+    claims: claims.map(claim),
+    assignments: assigned.map((a, i) => assignment(a, i + 1)),
+    results: [],
+    receipt: null,
+    cancellation: null,
+    status,
+  }
+}
+
+const input = (me: string, overrides: Partial<ClaimantInput> = {}): ClaimantInput => ({
+  me,
+  now: SUBMITTED_AT + 1000,
+  cannotRun: null,
+  capable: AGENTS,
+  claimWindowMs: WINDOW_MS,
+  ...overrides,
+})
+
+describe('planClaimant', () => {
+  it.each([
+    ['a finished task', state('done'), input(FIRST), { kind: 'none' }],
+    ['a task this host claimed', state('claimed', [FIRST]), input(FIRST), { kind: 'none' }],
+    [
+      'a task this host cannot run',
+      state('submitted'),
+      input(FIRST, { cannotRun: 'no worker for kind x' }),
+      { kind: 'decline', reason: 'no worker for kind x' },
+    ],
+    ['the first node by rendezvous', state('submitted'), input(FIRST), { kind: 'claim' }],
+    ['the spare (second by rendezvous)', state('submitted'), input(SECOND), { kind: 'claim' }],
+    ['a later node, before its turn', state('submitted'), input(THIRD), { kind: 'hold', until: LATE_AT }],
+    [
+      'a later node, in its turn, for a task nobody claimed',
+      state('submitted'),
+      input(THIRD, { now: LATE_AT }),
+      { kind: 'claim' },
+    ],
+    [
+      'a later node, in its turn, for a task the eager nodes claimed and one runs',
+      state('assigned', [FIRST, SECOND], [FIRST]),
+      input(THIRD, { now: LATE_AT }),
+      { kind: 'hold', until: null },
+    ],
+    [
+      'a later node, in its turn, once both eager claimants were tried',
+      state('claimed', [FIRST, SECOND], [FIRST, SECOND]),
+      input(THIRD, { now: LATE_AT }),
+      { kind: 'claim' },
+    ],
+    [
+      'the third node of a fan-out 2 task (fan-out + 1 claim at once)',
+      state('submitted', [], [], 2),
+      input(THIRD),
+      { kind: 'claim' },
+    ],
+    [
+      'the fourth node of a fan-out 2 task, before its turn',
+      state('submitted', [], [], 2),
+      input(FOURTH),
+      { kind: 'hold', until: LATE_AT },
+    ],
+    [
+      'any node when it knows fewer capable nodes than claim at once',
+      state('submitted'),
+      input(FOURTH, { capable: [FOURTH] }),
+      { kind: 'claim' },
+    ],
+  ])('%s', (_name, taskState, claimant, expected) => {
+    expect(planClaimant(taskState, claimant)).toEqual(expected)
+  })
+})
+
+describe('eagerHaveClaimed', () => {
+  it.each([
+    ['both eager nodes claimed', [FIRST, SECOND], AGENTS, true],
+    ['one eager node claimed, a later one too', [FIRST, THIRD], AGENTS, false],
+    ['nobody claimed', [], AGENTS, false],
+    ['this host knows fewer capable nodes than claim at once', [FIRST], [FIRST], false],
+  ])('%s: %s', (_name, claimants, capable, expected) => {
+    expect(eagerHaveClaimed(state('claimed', claimants), capable)).toBe(expected)
+  })
+})
