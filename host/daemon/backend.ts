@@ -7,6 +7,7 @@
 import type { Connection, Libp2p } from '@libp2p/interface'
 import type { DnaName } from '../../zomes-bindings/index.ts'
 import type { ActionWaiter } from '../api/routes/wait-route.ts'
+import { decodeAction } from '../conductor/embedded/action.ts'
 import { encodeHashB64 } from '../conductor/embedded/hash.ts'
 import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import {
@@ -44,6 +45,11 @@ export interface DaemonBackend {
    * wakes only those tasks). Embedded only: on Holochain the services poll instead.
    */
   onRecordsStored?(dna: DnaName, listener: (about: readonly RecordAbout[]) => void): () => void
+  /**
+   * How old (seconds since their author's timestamp) the ops of other agents are when this peer
+   * stores them: the replication lag (embedded only; catch-up of old history counts too).
+   */
+  onOpAges?(listener: (ages: readonly number[]) => void): () => void
   /** Holochain's admin interface served by this peer (`--admin-port`), or null. */
   adminUrl: string | null
   /** The peer's libp2p node (embedded only), which embedded IPFS shares. */
@@ -107,6 +113,11 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
       onRecordsStored: (dna, listener) =>
         peer.replication.onOpsStored((event) => {
           if (event.dna === dna) listener(recordsAbout(event.dna, event.actions))
+        }),
+      onOpAges: (listener) =>
+        peer.replication.onOpsStored((event) => {
+          const now = Date.now() * 1000
+          listener(event.actions.map((stored) => (now - decodeAction(stored.bytes).timestamp) / 1e6))
         }),
       adminUrl: api?.adminUrl ?? null,
       libp2p: peer.node.libp2p,

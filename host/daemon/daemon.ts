@@ -322,6 +322,7 @@ async function runDaemon(
     replication: backend.replicationStats,
   })
   models.onLoaded((name, loadMs) => metrics.modelLoaded(name, loadMs))
+  backend.onOpAges?.((ages) => metrics.opsStored(ages))
   // Tasks submitted here, through `/api` or `/v1`, end in the metrics.
   const trackSubmitted = (hash: string) =>
     trackTask(scheduler, metrics, hash, (err) => logger.warn({ err }, 'task metrics failed'))
@@ -368,6 +369,7 @@ async function runDaemon(
       const stagingDir = join(dataDir.path, 'pulls')
       const model = await pullModel({ modelsDir, stagingDir, logger: inferenceLogger }, request, pullOptions)
       await registry.refresh()
+      models.changed()
       return model
     },
     openai: { inference },

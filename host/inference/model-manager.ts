@@ -115,7 +115,10 @@ export class ModelManager implements Startable {
     await Promise.all([...this.loaded.keys()].map((name) => this.unload(name)))
   }
 
-  /** Called after a model is loaded or unloaded (the registry advertises the change). */
+  /**
+   * Called after a model is loaded or unloaded, or the models directory gained one (`changed()`):
+   * the registry advertises the change, the dashboard's feed sends it.
+   */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
@@ -250,7 +253,8 @@ export class ModelManager implements Startable {
     return error
   }
 
-  private changed(): void {
+  /** Tells the listeners the models changed (also used after a pull added a file). */
+  changed(): void {
     for (const listener of this.listeners) {
       try {
         listener()

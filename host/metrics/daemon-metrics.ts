@@ -27,6 +27,7 @@ export class DaemonMetrics {
   readonly #tokensPerSecond: Gauge
   readonly #modelLoad: Histogram<'model'>
   readonly #requests: Counter<'route' | 'method' | 'status'>
+  readonly #replicationLag: Histogram
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry]
@@ -130,6 +131,12 @@ export class DaemonMetrics {
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
     })
+    this.#replicationLag = new Histogram({
+      name: 'ripple_replication_lag_seconds',
+      help: "Age of other agents' ops when stored here (their author's timestamp to now; catch-up of older ops included)",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    })
     this.#requests = new Counter({
       name: 'ripple_api_requests_total',
       help: 'API requests answered, by route pattern, method and status code',
@@ -149,6 +156,11 @@ export class DaemonMetrics {
       if (tokens_out !== null) this.#tokens.inc(tokens_out)
       if (tokens_per_second !== null) this.#tokensPerSecond.set(tokens_per_second)
     }
+  }
+
+  /** Other agents' ops stored here, by age in seconds (a clock behind this one's counts as 0). */
+  opsStored(ages: readonly number[]): void {
+    for (const age of ages) this.#replicationLag.observe(Math.max(0, age))
   }
 
   modelLoaded(model: string, loadMs: number): void {

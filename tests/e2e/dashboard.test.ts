@@ -16,6 +16,7 @@ import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient } from '../../host/api/client/index.ts'
 import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
+import { startModelServer } from '../fixtures/model-server.ts'
 import { isolatedNetwork, REPO_ROOT, type RunningRipple, startRipple } from './ripple-process.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -259,6 +260,10 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
       value(before, 'ripple_api_requests_total', { route: '/api/tasks', method: 'POST', status: '201' }) + 2,
     )
     expect(value(after, 'ripple_ops_stored_total')).toBeGreaterThan(value(before, 'ripple_ops_stored_total'))
+    // Every op of another agent stored here is one observation of the replication lag.
+    expect(value(after, 'ripple_replication_lag_seconds')).toBeGreaterThan(
+      value(before, 'ripple_replication_lag_seconds'),
+    )
     // The peer that ran the chat loaded the model for it.
     const betaToken = (await readFile(join(beta.dataDir, 'api-token'), 'utf8')).trim()
     expect(value(await scrape(beta, betaToken), 'ripple_model_load_seconds')).toBeGreaterThanOrEqual(1)
@@ -272,6 +277,58 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     await page.goto(`${alpha.apiUrl}/#/policies`)
     await page.getByText('open network').waitFor()
     await shot('policies')
+  })
+
+  it('pulls a model by URL on the models page, with progress, into this peer', async () => {
+    const server = await startModelServer()
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'ripple-e2e-pull-'))
+      await writeLlamaModel(join(dir, 'pulled.gguf'), { ...TINY_MODEL, seed: 7 })
+      server.put('/models/pulled.gguf', await readFile(join(dir, 'pulled.gguf')))
+      await page.goto(`${alpha.apiUrl}/#/models`)
+      await page.getByText('No model here').waitFor()
+      await page.locator('input[name="source"]').fill(`${server.url}/models/pulled.gguf`)
+      await page.getByRole('button', { name: 'Pull' }).click()
+      await page.getByText(/pulled \(.*\), checked and advertised/).waitFor({ timeout: 60_000 })
+      await page.locator('tr.model[data-model="pulled"]').waitFor({ timeout: 30_000 })
+      await shot('models-pulled')
+      await rm(dir, { recursive: true, force: true })
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('shows a memory collection, its shards over the peers, and searches it', async () => {
+    await page.goto(`${alpha.apiUrl}/#/memory`)
+    await page.getByText('No collection yet').waitFor({ timeout: 30_000 })
+    const api = await client(alpha)
+    await api.createCollection({ name: 'points', dimension: 3, shard_count: 4, replication: 2, metric: 'l2' })
+    const docs = Array.from({ length: 40 }, (_, i) => ({
+      id: `p${i}`,
+      vector: [i, i % 7, i % 3],
+      metadata: { tenth: Math.floor(i / 10) },
+    }))
+    await expect
+      .poll(async () => (await api.upsertDocs('points', docs).catch(() => null))?.written, {
+        timeout: 60_000,
+      })
+      .toBe(40)
+    // A fresh collection settles (its holders catch up) before every shard answers what was written.
+    await expect
+      .poll(async () => (await api.queryCollection('points', { vector: [12, 5, 0], k: 1 })).hits[0]?.id, {
+        timeout: 30_000,
+      })
+      .toBe('p12')
+    await page.reload()
+    await page.locator('tr.collection[data-collection="points"]').click()
+    await expect.poll(() => page.locator('.shard').count(), { timeout: 30_000 }).toBe(4)
+    await page.locator('input[name="query"]').fill('[12, 5, 0]')
+    await page.getByRole('button', { name: 'Search' }).click()
+    const first = page.locator('tr.hit').first()
+    await first.waitFor({ timeout: 30_000 })
+    expect(await first.getAttribute('data-id')).toBe('p12')
+    expect(await page.locator('.result-shards').textContent()).toMatch(/4 shards answered/)
+    await shot('memory')
   })
 
   it('turns a peer killed with SIGKILL stale, then offline, on the mesh page', async () => {

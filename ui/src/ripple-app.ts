@@ -6,12 +6,13 @@ import { savedClient, signInError, signInWithCode, signInWithToken, signOut } fr
 import { shared } from './styles.ts'
 import './pages/artifacts-page.ts'
 import './pages/chat-page.ts'
+import './pages/memory-page.ts'
 import './pages/mesh-page.ts'
 import './pages/models-page.ts'
 import './pages/policies-page.ts'
 import './pages/tasks-page.ts'
 
-const PAGES = ['mesh', 'chat', 'tasks', 'models', 'artifacts', 'policies'] as const
+const PAGES = ['mesh', 'chat', 'tasks', 'models', 'artifacts', 'memory', 'policies'] as const
 type Page = (typeof PAGES)[number]
 
 function pageFromHash(): Page {
@@ -186,6 +187,8 @@ export class RippleApp extends LitElement {
         return html`<models-page .store=${store}></models-page>`
       case 'artifacts':
         return html`<artifacts-page .store=${store}></artifacts-page>`
+      case 'memory':
+        return html`<memory-page .store=${store}></memory-page>`
       case 'policies':
         return html`<policies-page .store=${store}></policies-page>`
     }

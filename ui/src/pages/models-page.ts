@@ -9,7 +9,10 @@ export class ModelsPage extends LivePage {
     ...LivePage.properties,
     progress: { state: true },
     message: { state: true },
+    pulling: { state: true },
   }
+  /** A pull under way: bytes so far of the total (0 while unknown). */
+  declare pulling: { source: string; downloaded: number; total: number } | null
   /** Load progress by model name (0..1) while a load runs. */
   declare progress: Record<string, number>
   declare message: { text: string; error: boolean } | null
@@ -18,6 +21,7 @@ export class ModelsPage extends LivePage {
     super()
     this.progress = {}
     this.message = null
+    this.pulling = null
   }
 
   static override styles = [shared, css``]
@@ -61,6 +65,22 @@ export class ModelsPage extends LivePage {
                 </table>`
         }
         ${(local?.unusable ?? []).map((u) => html`<p class="error">Unusable: <code>${u.path}</code>: ${u.reason}</p>`)}
+      </section>
+      <section class="card">
+        <h3>Pull a model</h3>
+        <form class="pull" @submit=${(e: Event) => this.#pull(e)}>
+          <div class="row">
+            <label>Source <input name="source" size="56" required placeholder="hf:owner/repo:Q4_K_M, hf:owner/repo/file.gguf or https://…/model.gguf" /></label>
+            <label>Name <input name="name" size="16" placeholder="(from the file)" /></label>
+            <button type="submit" ?disabled=${this.pulling !== null}>${this.pulling ? 'Pulling…' : 'Pull'}</button>
+          </div>
+        </form>
+        ${
+          this.pulling
+            ? html`<p class="muted">${this.pulling.source}: ${bytes(this.pulling.downloaded)}${this.pulling.total ? ` of ${bytes(this.pulling.total)}` : ''}
+                <progress max="1" value=${this.pulling.total ? this.pulling.downloaded / this.pulling.total : 0}></progress></p>`
+            : nothing
+        }
       </section>
       <section class="card">
         <h3>Across the mesh</h3>
@@ -109,6 +129,35 @@ export class ModelsPage extends LivePage {
     }
     const { [name]: _, ...rest } = this.progress
     this.progress = rest
+  }
+
+  /** Downloads into this peer's models directory, checked before it is advertised. */
+  async #pull(event: Event): Promise<void> {
+    event.preventDefault()
+    const form = event.target as HTMLFormElement
+    const data = new FormData(form)
+    const source = String(data.get('source') ?? '').trim()
+    const name = String(data.get('name') ?? '').trim()
+    this.pulling = { source, downloaded: 0, total: 0 }
+    this.message = null
+    try {
+      const pulled = await this.store!.client.pullModel(
+        { source, ...(name ? { name } : {}) },
+        {
+          onProgress: (p) => {
+            this.pulling = { source, downloaded: p.downloaded_bytes, total: p.total_bytes }
+          },
+        },
+      )
+      this.message = {
+        text: `${pulled.model.name} pulled (${bytes(pulled.model.size_bytes)}), checked and advertised.`,
+        error: false,
+      }
+      form.reset()
+    } catch (err) {
+      this.message = { text: (err as Error).message, error: true }
+    }
+    this.pulling = null
   }
 
   async #unload(name: string): Promise<void> {
