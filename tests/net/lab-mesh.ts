@@ -29,6 +29,19 @@ const line = (text: string, re: RegExp) => re.exec(text)?.[1] ?? ''
 
 export const relayedLink = (p: ApiPeer) => p.status === 'online' && p.link?.path === 'relayed'
 
+/** `ripple infer` arguments for an answer long enough (3000 tokens) to pass libp2p's default relay limits. */
+export const LONG_STREAMED_ANSWER = [
+  'infer',
+  'tell a long story',
+  '--model',
+  'tiny',
+  '--max-tokens',
+  '3000',
+  '--seed',
+  '3',
+  '--stream',
+]
+
 export class LabMesh {
   /** By home number - 1. */
   readonly peers: LabPeer[] = []

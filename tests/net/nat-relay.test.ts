@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TaskSummary, TaskView } from '../../host/scheduler/scheduler-service.ts'
 import { printableText } from '../../host/text/printable.ts'
-import { LabMesh, relayedLink } from './lab-mesh.ts'
+import { LabMesh, LONG_STREAMED_ANSWER, relayedLink } from './lab-mesh.ts'
 import { homeIp, natLabUnavailable, PUBLIC_IP } from './nat-lab.ts'
 
 const unavailable = await natLabUnavailable()
@@ -85,17 +85,7 @@ describe.skipIf(unavailable !== null)('peers behind NAT join through a relay', {
   it("streams an answer token by token over the relayed connection, past libp2p's default 128 KiB", async () => {
     const [home1, home2] = mesh.peers
     const before = await mesh.waitForPeer(home1!, home2!, relayedLink)
-    const res = await mesh.cli(home1!, [
-      'infer',
-      'tell a long story',
-      '--model',
-      'tiny',
-      '--max-tokens',
-      '3000',
-      '--seed',
-      '3',
-      '--stream',
-    ])
+    const res = await mesh.cli(home1!, LONG_STREAMED_ANSWER)
     expect(res.code, res.stderr).toBe(0)
     expect(res.stderr).toMatch(new RegExp(`on ${home2!.agent.slice(0, 12)}`))
     const [latest] = JSON.parse((await mesh.cli(home1!, ['task', 'ls', '--json'])).stdout) as TaskSummary[]

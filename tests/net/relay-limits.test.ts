@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TaskSummary, TaskView } from '../../host/scheduler/scheduler-service.ts'
 import { printableText } from '../../host/text/printable.ts'
-import { LabMesh, relayedLink } from './lab-mesh.ts'
+import { LabMesh, LONG_STREAMED_ANSWER, relayedLink } from './lab-mesh.ts'
 import { natLabUnavailable } from './nat-lab.ts'
 
 const unavailable = await natLabUnavailable()
@@ -33,17 +33,7 @@ describe.skipIf(unavailable !== null)(
     it('is redialled, and the task it carried runs once and completes', async () => {
       const [home1, home2] = mesh.peers
       const before = await mesh.waitForPeer(home1!, home2!, (p) => relayedLink(p) && p.capability !== null)
-      const res = await mesh.cli(home1!, [
-        'infer',
-        'tell a long story',
-        '--model',
-        'tiny',
-        '--max-tokens',
-        '3000',
-        '--seed',
-        '3',
-        '--stream',
-      ])
+      const res = await mesh.cli(home1!, LONG_STREAMED_ANSWER)
       expect(res.code, res.stderr).toBe(0)
       const [latest] = JSON.parse((await mesh.cli(home1!, ['task', 'ls', '--json'])).stdout) as TaskSummary[]
       const view = JSON.parse(
