@@ -315,10 +315,14 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
       .toBe(40)
     // A fresh collection settles (its holders catch up) before every shard answers what was written.
     await expect
-      .poll(async () => (await api.queryCollection('points', { vector: [12, 5, 0], k: 1 })).hits[0]?.id, {
-        timeout: 30_000,
-      })
-      .toBe('p12')
+      .poll(
+        async () => {
+          const settled = await api.queryCollection('points', { vector: [12, 5, 0], k: 1 })
+          return `${settled.hits[0]?.id} missing [${settled.shards_missing}]`
+        },
+        { timeout: 60_000 },
+      )
+      .toBe('p12 missing []')
     await page.reload()
     await page.locator('tr.collection[data-collection="points"]').click()
     await expect.poll(() => page.locator('.shard').count(), { timeout: 30_000 }).toBe(4)
