@@ -28,7 +28,6 @@ function bundleIsFresh() {
 }
 
 if (bundleIsFresh()) {
-  process.setSourceMapsEnabled(true)
   await import(bundle)
 } else {
   const { register } = await import('tsx/esm/api')

@@ -16,4 +16,4 @@ rm -rf dist
 # Kubo's client, Helia) stays lazy.
 npx --no-install esbuild ripple=host/cli/main.ts model-process=host/inference/model-process-main.ts \
   --bundle --splitting --format=esm --platform=node --target=node20 --packages=external \
-  --sourcemap --outdir=dist --chunk-names=chunks/[name]-[hash] --out-extension:.js=.mjs --log-level=warning
+  --outdir=dist --chunk-names=chunks/[name]-[hash] --out-extension:.js=.mjs --log-level=warning
