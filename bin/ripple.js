@@ -10,7 +10,10 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const bundle = join(root, 'dist', 'ripple.mjs')
 
 function newestSource() {
-  let newest = statSync(join(root, 'package.json')).mtimeMs
+  let newest = Math.max(
+    statSync(join(root, 'package.json')).mtimeMs,
+    statSync(join(root, 'package-lock.json')).mtimeMs,
+  )
   for (const dir of ['host', 'zomes-bindings']) {
     for (const entry of readdirSync(join(root, dir), { recursive: true, withFileTypes: true })) {
       if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs)
