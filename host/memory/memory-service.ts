@@ -18,6 +18,7 @@ import {
   CollectionExistsError,
   EmbeddingModelChangedError,
   InvalidMemoryInputError,
+  NoMemoryRoomError,
   ShardUnavailableError,
   UnknownCollectionError,
 } from './memory-errors.ts'
@@ -31,7 +32,15 @@ import {
   MemoryQuerySchema,
   parseMemoryInput,
 } from './memory-input.ts'
-import { mergeTopK, placeShards, planQuery, shardOf, shardsOf } from './memory-plan.ts'
+import {
+  docBytes,
+  mergeTopK,
+  placeCollections,
+  planQuery,
+  type ShardDemand,
+  shardOf,
+  shardsOf,
+} from './memory-plan.ts'
 import type { MemoryTransport } from './memory-transport.ts'
 import type { CollectionDetail, CollectionView, QueryResult, WriteResult } from './memory-views.ts'
 import {
@@ -47,10 +56,11 @@ import {
 import { CLOCK_SLACK_MS, type KnownCollection, ShardHoldings } from './shard-holdings.ts'
 import type { DocWrite } from './shard-store.ts'
 
-/** A live peer that serves memory, with its load (0..1) to route queries by. */
+/** A live peer, with its load (0..1) to route queries by and the bytes it gives the memory (0: none). */
 export interface MemoryPeer {
   agent: string
   load: number
+  capacity: number
 }
 
 /** Keeps and fetches a shard's snapshot bytes by CID (IPFS). */
@@ -71,7 +81,7 @@ export interface MemoryServiceInit {
   transport: MemoryTransport
   /** Where this peer's shards live (`<data dir>/memory`). */
   dir: string
-  /** The live peers that serve memory, this one included. */
+  /** The live peers, this one included, with the memory capacity each advertises. */
   peers: () => Promise<MemoryPeer[]>
   embed?: Embedder
   snapshots?: SnapshotStore
@@ -108,6 +118,8 @@ export class MemoryService {
   /** Holders that failed a query lately, until when. */
   readonly #suspects = new Map<string, number>()
   #collections: EntryRecord<Collection>[] = []
+  /** Per collection, each shard's bytes by its latest snapshot (refreshed by every placement check). */
+  readonly #shardBytes = new Map<string, number[]>()
   #timer: NodeJS.Timeout | null = null
   #reconciling: Promise<void> | null = null
   #stopped = false
@@ -146,6 +158,15 @@ export class MemoryService {
   async create(input: unknown): Promise<CollectionView> {
     const collection = parseMemoryInput(CollectionSchema, input, '')
     if ((await this.#find(collection.name, true)) !== null) throw new CollectionExistsError(collection.name)
+    // Placed after every existing collection, with nothing in it yet: a shard without a holder now never gets one.
+    const trial = '\u0000new'
+    const placement = this.#placeAll(await this.#init.peers(), {
+      collection: trial,
+      replication: collection.replication,
+      shardBytes: new Array(collection.shard_count).fill(0),
+    }).get(trial)
+    const unplaced = (placement ?? []).flatMap((holders, shard) => (holders.length === 0 ? [shard] : []))
+    if (unplaced.length > 0) throw new NoMemoryRoomError(collection.name, unplaced)
     const ref = await this.#init.conductor.callZome('memory_shards', 'create_collection', collection)
     await this.#refresh()
     const created = this.#collections.find((c) => c.action_hash === ref.action_hash)
@@ -272,9 +293,7 @@ export class MemoryService {
           )
     const peers = await this.#init.peers()
     const loads = new Map(peers.map((p) => [p.agent, p.load]))
-    const placement = placeShards(record.action_hash, record.entry.shard_count, record.entry.replication, [
-      ...loads.keys(),
-    ])
+    const placement = this.#placeAll(peers).get(record.action_hash) ?? []
     // A holder that failed lately is asked last: it may be gone, and the registry says so only later.
     const now = Date.now()
     const load = (a: string) =>
@@ -327,9 +346,11 @@ export class MemoryService {
 
   async #reconcileOnce(): Promise<void> {
     await this.#refresh()
+    await this.#refreshShardBytes()
     const me = this.#init.conductor.agentPubKey
+    const placements = this.#placeAll(await this.#init.peers())
     for (const record of this.#named()) {
-      const placement = await this.#placement(record)
+      const placement = placements.get(record.action_hash) ?? []
       const known = { hash: record.action_hash, collection: record.entry }
       for (const shard of shardsOf(placement, me)) {
         if (this.#stopped) return
@@ -473,13 +494,14 @@ export class MemoryService {
       byShard.set(shard, [...(byShard.get(shard) ?? []), w])
     }
     const placement = await this.#placement(record)
-    const docBytes = record.entry.dimension * 4 + 512
-    const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / docBytes))
+    const wireBytes = record.entry.dimension * 4 + 512
+    const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / wireBytes))
     let done = 0
     const shards = await Promise.all(
       [...byShard.entries()].map(async ([shard, shardWrites]) => {
         const holders = placement[shard] ?? []
-        if (holders.length === 0) throw new ShardUnavailableError(shard, 'no live peer serves memory')
+        if (holders.length === 0)
+          throw new ShardUnavailableError(shard, 'no live peer has memory room for it')
         let written = holders.length
         for (let start = 0; start < shardWrites.length; start += perChunk) {
           options.signal?.throwIfAborted()
@@ -574,8 +596,35 @@ export class MemoryService {
   }
 
   async #placement(record: EntryRecord<Collection>): Promise<string[][]> {
-    const peers = (await this.#init.peers()).map((p) => p.agent)
-    return placeShards(record.action_hash, record.entry.shard_count, record.entry.replication, peers)
+    return this.#placeAll(await this.#init.peers()).get(record.action_hash) ?? []
+  }
+
+  /** Every collection's placement (oldest first, so a newer one never moves an older one's shards). */
+  #placeAll(peers: readonly MemoryPeer[], extra?: ShardDemand): Map<string, string[][]> {
+    const demands: ShardDemand[] = this.#named()
+      .sort((a, b) => a.timestamp - b.timestamp || (a.action_hash < b.action_hash ? -1 : 1))
+      .map((c) => ({
+        collection: c.action_hash,
+        replication: c.entry.replication,
+        shardBytes: this.#shardBytes.get(c.action_hash) ?? new Array(c.entry.shard_count).fill(0),
+      }))
+    return placeCollections(extra ? [...demands, extra] : demands, peers)
+  }
+
+  /** Each shard's size by its latest snapshot: what placement weighs against the peers' room. */
+  async #refreshShardBytes(): Promise<void> {
+    for (const c of this.#named()) {
+      const sizes = await Promise.all(
+        Array.from({ length: c.entry.shard_count }, async (_, shard) => {
+          const latest = await this.#init.conductor.callZome('memory_shards', 'get_latest_snapshot', {
+            collection: c.action_hash,
+            shard,
+          })
+          return (latest?.entry.doc_count ?? 0) * docBytes(c.entry.dimension)
+        }),
+      )
+      this.#shardBytes.set(c.action_hash, sizes)
+    }
   }
 
   async #refresh(): Promise<void> {

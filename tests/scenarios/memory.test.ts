@@ -29,11 +29,15 @@ const DIM = 64
 const COUNT = 20_000
 const QUERIES = 40
 
+const GiB = 2 ** 30
+
+/** `capacity`: the memory capacity each agent advertises (by default 1 GiB each). */
 async function withMemory(
   scenario: Scenario,
   dir: string,
   player: Player,
   live: () => string[],
+  capacity: (agent: string) => number = () => GiB,
 ): Promise<MemoryPlayer> {
   const ipfs = await startHeliaStore({ libp2p: player.node.libp2p, dir: join(dir, player.name, 'ipfs') })
   const snapshots = ipfsSnapshotStore(ipfs)
@@ -42,7 +46,7 @@ async function withMemory(
     conductor: player.conductor,
     transport: rpcMemoryTransport(player.node.rpc),
     dir: join(dir, player.name, 'memory'),
-    peers: async () => live().map((agent) => ({ agent, load: 0 })),
+    peers: async () => live().map((agent) => ({ agent, load: 0, capacity: capacity(agent) })),
     snapshots: {
       put: snapshots.put,
       get: (cid, signal) => {
@@ -181,4 +185,65 @@ describe('shared memory on a mesh', () => {
       await rm(dir, { recursive: true, force: true })
     }
   }, 240_000)
+
+  it('places shards only on peers that advertise memory capacity, and refuses a collection nobody has room for', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ripple-memory-'))
+    const running: MemoryPlayer[] = []
+    try {
+      await runScenario(async (scenario) => {
+        const players = await scenario.addPlayers(3)
+        await scenario.shareAllAgents(players)
+        const [alice, bob, carol] = players.map((p) => p.agentPubKey) as [string, string, string]
+        let live = [alice, bob, carol]
+        // Carol runs with --memory-max-size 0: she writes and queries, and holds nothing.
+        const capacity = (agent: string) => (agent === carol ? 0 : GiB)
+        for (const p of players) running.push(await withMemory(scenario, dir, p, () => live, capacity))
+        const carolMemory = running[2]!.memory
+
+        await carolMemory.create({
+          name: 'roomy',
+          dimension: 4,
+          metric: 'l2',
+          shard_count: 8,
+          replication: 3,
+          embedding_model: 'none',
+        })
+        await scenario.dhtSync(players, 'memory_shards')
+        await allReady(running, 'roomy')
+        const view = await carolMemory.show('roomy')
+        for (const s of view.shards) expect(s.holders.slice().sort()).toEqual([alice, bob].sort())
+        const docs = Array.from({ length: 200 }, (_, i) => ({ id: `d${i}`, vector: [i, 1, 0, 0] }))
+        const written = await carolMemory.upsert('roomy', docs)
+        expect(written.shards.every((s) => s.holders === 2 && s.written === 2)).toBe(true)
+        const answer = await carolMemory.query('roomy', { vector: [42, 1, 0, 0], k: 1 })
+        expect(answer).toMatchObject({ hits: [{ id: 'd42' }], shards_missing: [] })
+        expect(carolMemory.shardsHeld()).toBe(0)
+        expect(running[0]!.memory.shardsHeld()).toBe(8)
+
+        // Alice and Bob go offline: nobody left has room, so a new collection is refused and not written.
+        live = [carol]
+        const refused = carolMemory.create({
+          name: 'homeless',
+          dimension: 4,
+          metric: 'l2',
+          shard_count: 2,
+          replication: 1,
+          embedding_model: 'none',
+        })
+        await expect(refused).rejects.toMatchObject({ name: 'NoMemoryRoomError', unplaced: [0, 1] })
+        await expect(refused).rejects.toThrow(/no live peer has memory room .*--memory-max-size/)
+        expect((await carolMemory.list()).map((c) => c.name)).toEqual(['roomy'])
+        // And a write to the older collection says why it cannot be kept.
+        await expect(carolMemory.upsert('roomy', [{ id: 'late', vector: [1, 1, 1, 1] }])).rejects.toThrow(
+          /no live peer has memory room for it/,
+        )
+      })
+    } finally {
+      for (const p of running) {
+        await p.memory.stop().catch(() => {})
+        await p.ipfs.stop().catch(() => {})
+      }
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
 })

@@ -37,7 +37,7 @@ async function start(embed?: Embedder): Promise<MemoryService> {
       stop: async () => {},
     },
     dir,
-    peers: async () => [{ agent: conductor.agentPubKey, load: 0 }],
+    peers: async () => [{ agent: conductor.agentPubKey, load: 0, capacity: 2 ** 40 }],
     embed,
     reconcileIntervalMs: 50,
     logger: silentLogger(),
@@ -118,7 +118,7 @@ describe('MemoryService', () => {
         stop: async () => {},
       },
       dir: dir!,
-      peers: async () => [{ agent: conductor.agentPubKey, load: 0 }],
+      peers: async () => [{ agent: conductor.agentPubKey, load: 0, capacity: 2 ** 40 }],
       reconcileIntervalMs: 50,
       logger: silentLogger(),
     })
