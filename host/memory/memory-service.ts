@@ -53,6 +53,7 @@ import {
   type MemoryRequest,
   toWire,
 } from './memory-wire.ts'
+import { repairFrom } from './repair-plan.ts'
 import { CLOCK_SLACK_MS, type KnownCollection, ShardHoldings } from './shard-holdings.ts'
 import type { DocWrite } from './shard-store.ts'
 
@@ -89,6 +90,8 @@ export interface MemoryServiceInit {
   reconcileIntervalMs?: number
   /** Writes to a shard after which its first holder publishes a snapshot; default 2,000. */
   snapshotAfterWrites?: number
+  /** How often a holder compares each shard with its other holders and pulls what it misses; default 30 s. */
+  repairIntervalMs?: number
   logger: Logger
 }
 
@@ -103,6 +106,7 @@ const CHANGES_PAGE = 1000
 const EMBED_BATCH = 256
 const DEFAULT_RECONCILE_MS = 2000
 const DEFAULT_SNAPSHOT_AFTER = 2000
+const DEFAULT_REPAIR_MS = 30_000
 /** How often changed shard indexes are saved (and at stop); a crash in between only costs a rebuild. */
 const SAVE_INTERVAL_MS = 60_000
 /** A query waits this long for one holder before asking the next replica. */
@@ -115,6 +119,11 @@ export class MemoryService {
   readonly #holdings: ShardHoldings
   readonly #announced = new Set<string>()
   readonly #catchingUp = new Map<string, Promise<void>>()
+  /** Repairs under way, and when each (shard, other holder) was last compared, by `<shard key>/<agent>`. */
+  readonly #repairing = new Map<string, Promise<void>>()
+  readonly #repairedAt = new Map<string, number>()
+  /** The live peers of the last placement check: one that comes back is compared with at once. */
+  #lastLive = new Set<string>()
   /** Holders that failed a query lately, until when. */
   readonly #suspects = new Map<string, number>()
   #collections: EntryRecord<Collection>[] = []
@@ -123,6 +132,8 @@ export class MemoryService {
   #timer: NodeJS.Timeout | null = null
   #reconciling: Promise<void> | null = null
   #stopped = false
+  /** Aborted at stop: repairs end between two requests. */
+  #abort = new AbortController()
   #savedAt = Date.now()
 
   constructor(init: MemoryServiceInit) {
@@ -132,6 +143,7 @@ export class MemoryService {
 
   async start(): Promise<void> {
     this.#stopped = false
+    this.#abort = new AbortController()
     await this.#init.transport.serve((bytes) => this.#answer(bytes))
     const tick = () => {
       this.reconcile()
@@ -146,9 +158,10 @@ export class MemoryService {
 
   async stop(): Promise<void> {
     this.#stopped = true
+    this.#abort.abort()
     if (this.#timer) clearTimeout(this.#timer)
     await this.#reconciling
-    await Promise.allSettled(this.#catchingUp.values())
+    await Promise.allSettled([...this.#catchingUp.values(), ...this.#repairing.values()])
     await this.#init.transport.stop()
     this.#holdings.close()
   }
@@ -197,7 +210,7 @@ export class MemoryService {
           shard,
           holders,
           announced: [...new Set(announced.filter((h) => h.entry.shard === shard).map((h) => h.author))],
-          here: here ? { ready: here.ready, docs: here.store.count() } : null,
+          here: here ? { ready: here.ready, docs: here.store.count(), digest: here.store.digest() } : null,
         }
       }),
     }
@@ -348,7 +361,11 @@ export class MemoryService {
     await this.#refresh()
     await this.#refreshShardBytes()
     const me = this.#init.conductor.agentPubKey
-    const placements = this.#placeAll(await this.#init.peers())
+    const peers = await this.#init.peers()
+    const placements = this.#placeAll(peers)
+    const live = new Set(peers.map((p) => p.agent))
+    const returned = new Set([...live].filter((a) => !this.#lastLive.has(a)))
+    this.#lastLive = live
     for (const record of this.#named()) {
       const placement = placements.get(record.action_hash) ?? []
       const known = { hash: record.action_hash, collection: record.entry }
@@ -376,6 +393,9 @@ export class MemoryService {
           this.#announced.add(key)
         }
         if (held.ready && placement[shard]?.[0] === me) await this.#maybeSnapshot(known, shard)
+        if (held.ready)
+          for (const other of placement[shard] ?? [])
+            if (other !== me) this.#repairDue(known, shard, other, returned.has(other))
       }
     }
     // Saving writes a whole index file: every so often, not on every check (SQLite has every write).
@@ -435,6 +455,67 @@ export class MemoryService {
       { collection: known.collection.name, shard, docs: held.store.count() },
       'memory shard ready',
     )
+  }
+
+  /**
+   * Starts comparing this copy of a shard with another holder's when the last comparison is older than
+   * the repair interval, or at once when that holder just came back (it may have missed writes, or
+   * this copy did while it was away).
+   */
+  #repairDue(known: KnownCollection, shard: number, other: string, returned: boolean): void {
+    const key = `${known.hash}/${shard}/${other}`
+    const interval = this.#init.repairIntervalMs ?? DEFAULT_REPAIR_MS
+    if (this.#repairing.has(key) || (!returned && Date.now() - (this.#repairedAt.get(key) ?? 0) < interval))
+      return
+    this.#repairedAt.set(key, Date.now())
+    this.#repairing.set(
+      key,
+      this.#repair(known, shard, other, this.#abort.signal)
+        .catch((err: unknown) =>
+          // Unreachable, or not ready there yet: the next round tries again.
+          this.#init.logger.debug({ err, shard, other }, 'memory replica repair did not finish'),
+        )
+        .finally(() => this.#repairing.delete(key)),
+    )
+  }
+
+  /**
+   * Replica repair: walks the other holder's bucket digests down from the root, only under buckets
+   * that differ from this copy's, and pulls (checked) the writes of the finest buckets that differ.
+   * Last-writer-wins makes a pulled write that is older than this copy's a no-op.
+   */
+  async #repair(known: KnownCollection, shard: number, other: string, signal: AbortSignal): Promise<void> {
+    const held = this.#holdings.get(known.hash, shard)
+    if (!held?.ready) return
+    const address = { collection: known.hash, shard }
+    const pulled = await repairFrom(
+      {
+        mine: (range) => held.store.digests(range.level, range.from, range.to),
+        theirs: async (range) => {
+          const reply = await this.#ask(other, { op: 'digests', ...address, ...range }, signal)
+          return reply.op === 'digests' ? reply.digests : []
+        },
+        pull: async ({ from, before }) => {
+          let applied = 0
+          let after = { updated_at: from, id: '' }
+          for (;;) {
+            const request: MemoryRequest = { op: 'changes', ...address, after, limit: CHANGES_PAGE, before }
+            const page = await this.#ask(other, request, signal)
+            if (page.op !== 'changes') return applied
+            applied += this.#holdings.apply(known, shard, page.writes)
+            const last = page.writes.at(-1)
+            if (last === undefined || page.writes.length < CHANGES_PAGE) return applied
+            after = { updated_at: last.updated_at, id: last.id }
+          }
+        },
+      },
+      signal,
+    )
+    if (pulled > 0)
+      this.#init.logger.info(
+        { collection: known.collection.name, shard, from: other, writes: pulled },
+        'memory shard repaired from a replica',
+      )
   }
 
   /** Whether some announced holder (other than those just asked) may still hold this shard's writes. */

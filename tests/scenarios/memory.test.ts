@@ -13,7 +13,7 @@ import type { IpfsStore } from '../../host/ipfs/ipfs-store.ts'
 import { silentLogger } from '../../host/log/logger.ts'
 import { ipfsSnapshotStore } from '../../host/memory/ipfs-snapshots.ts'
 import { MemoryService } from '../../host/memory/memory-service.ts'
-import { rpcMemoryTransport } from '../../host/memory/memory-transport.ts'
+import { type MemoryTransport, rpcMemoryTransport } from '../../host/memory/memory-transport.ts'
 import { bruteForceTopK, clusteredVectors, recall, row } from '../fixtures/vector-data.ts'
 import { type Player, runScenario, type Scenario } from './harness.ts'
 
@@ -31,20 +31,26 @@ const QUERIES = 40
 
 const GiB = 2 ** 30
 
-/** `capacity`: the memory capacity each agent advertises (by default 1 GiB each). */
+interface MemoryOptions {
+  /** The memory capacity each agent advertises (by default 1 GiB each). */
+  capacity?: (agent: string) => number
+  /** While true, this peer's memory requests fail both ways: a network partition around its memory. */
+  cut?: () => boolean
+}
+
 async function withMemory(
   scenario: Scenario,
   dir: string,
   player: Player,
   live: () => string[],
-  capacity: (agent: string) => number = () => GiB,
+  { capacity = () => GiB, cut = () => false }: MemoryOptions = {},
 ): Promise<MemoryPlayer> {
   const ipfs = await startHeliaStore({ libp2p: player.node.libp2p, dir: join(dir, player.name, 'ipfs') })
   const snapshots = ipfsSnapshotStore(ipfs)
   const snapshotsFetched: string[] = []
   const memory = new MemoryService({
     conductor: player.conductor,
-    transport: rpcMemoryTransport(player.node.rpc),
+    transport: partitionable(rpcMemoryTransport(player.node.rpc), cut),
     dir: join(dir, player.name, 'memory'),
     peers: async () => live().map((agent) => ({ agent, load: 0, capacity: capacity(agent) })),
     snapshots: {
@@ -55,11 +61,27 @@ async function withMemory(
       },
     },
     reconcileIntervalMs: 200,
+    repairIntervalMs: 500,
     logger: silentLogger(),
   })
   await memory.start()
   void scenario
   return { player, ipfs, memory, snapshotsFetched }
+}
+
+/**
+ * The transport with a switch: while `cut()` it refuses every request out and answers none coming in,
+ * as a partition would (the bytes otherwise go over the real libp2p protocol).
+ */
+function partitionable(transport: MemoryTransport, cut: () => boolean): MemoryTransport {
+  const partitioned = () => new Error('partitioned')
+  return {
+    serve: (handler) =>
+      transport.serve((request, from) => (cut() ? Promise.reject(partitioned()) : handler(request, from))),
+    request: (agent, request, options) =>
+      cut() ? Promise.reject(partitioned()) : transport.request(agent, request, options),
+    stop: () => transport.stop(),
+  }
 }
 
 /** Every shard the placement gives a live peer is ready there. */
@@ -197,7 +219,7 @@ describe('shared memory on a mesh', () => {
         let live = [alice, bob, carol]
         // Carol runs with --memory-max-size 0: she writes and queries, and holds nothing.
         const capacity = (agent: string) => (agent === carol ? 0 : GiB)
-        for (const p of players) running.push(await withMemory(scenario, dir, p, () => live, capacity))
+        for (const p of players) running.push(await withMemory(scenario, dir, p, () => live, { capacity }))
         const carolMemory = running[2]!.memory
 
         await carolMemory.create({
@@ -237,6 +259,113 @@ describe('shared memory on a mesh', () => {
         await expect(carolMemory.upsert('roomy', [{ id: 'late', vector: [1, 1, 1, 1] }])).rejects.toThrow(
           /no live peer has memory room for it/,
         )
+      })
+    } finally {
+      for (const p of running) {
+        await p.memory.stop().catch(() => {})
+        await p.ipfs.stop().catch(() => {})
+      }
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
+
+  it('a holder cut off while upserts, updates and deletes happen pulls what it missed from its replica', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ripple-memory-'))
+    const running: MemoryPlayer[] = []
+    const dim = 16
+    try {
+      await runScenario(async (scenario) => {
+        const players = await scenario.addPlayers(2)
+        await scenario.shareAllAgents(players)
+        // Both stay listed live: the cut is shorter than the registry's offline timeout.
+        const live = players.map((p) => p.agentPubKey)
+        let bobCut = false
+        running.push(await withMemory(scenario, dir, players[0]!, () => live))
+        running.push(await withMemory(scenario, dir, players[1]!, () => live, { cut: () => bobCut }))
+        const [alice, bob] = running as [MemoryPlayer, MemoryPlayer]
+        await alice.memory.create({
+          name: 'replicas',
+          dimension: dim,
+          metric: 'cosine',
+          shard_count: 4,
+          replication: 2,
+          embedding_model: 'none',
+        })
+        await scenario.dhtSync(players, 'memory_shards')
+        await allReady(running, 'replicas')
+
+        const total = 3000
+        const data = clusteredVectors(total, dim, 21)
+        const docs = (from: number, to: number) =>
+          Array.from({ length: to - from }, (_, j) => ({
+            id: `doc-${from + j}`,
+            vector: Array.from(row(data, dim, from + j)),
+          }))
+        const before = await alice.memory.upsert('replicas', docs(0, 1500))
+        expect(before.shards.every((s) => s.written === 2)).toBe(true)
+
+        bobCut = true
+        const during = await alice.memory.upsert('replicas', docs(1500, total))
+        // Only Alice took them.
+        expect(during.shards.every((s) => s.holders === 2 && s.written === 1)).toBe(true)
+        const fresh = clusteredVectors(100, dim, 22)
+        const updated = Array.from({ length: 100 }, (_, j) => j * 7)
+        await alice.memory.upsert(
+          'replicas',
+          updated.map((i, j) => ({ id: `doc-${i}`, vector: Array.from(row(fresh, dim, j)) })),
+        )
+        const deleted = new Set(Array.from({ length: 200 }, (_, j) => 1 + j * 13))
+        await alice.memory.delete(
+          'replicas',
+          [...deleted].map((i) => `doc-${i}`),
+        )
+        for (const [j, i] of updated.entries()) data.set(row(fresh, dim, j), i * dim)
+        const shardsOf = async (m: MemoryPlayer) =>
+          (await m.memory.show('replicas')).shards.map(
+            (s) => s.here && { docs: s.here.docs, digest: s.here.digest },
+          )
+        expect(await shardsOf(bob)).not.toEqual(await shardsOf(alice))
+
+        // The partition heals: Bob's periodic repair finds the buckets that differ and pulls them.
+        bobCut = false
+        await expect
+          .poll(async () => shardsOf(bob), { timeout: 30_000, interval: 200 })
+          .toEqual(await shardsOf(alice))
+        expect((await shardsOf(bob)).reduce((n, s) => n + (s?.docs ?? 0), 0)).toBe(total - deleted.size)
+
+        // Alice goes away: every shard is answered by Bob alone, as fully as Alice answered.
+        const queries = clusteredVectors(QUERIES, dim, 21, 1)
+        const exact = (q: Float32Array) =>
+          bruteForceTopK(data, dim, q, 10 + deleted.size)
+            .filter((i) => !deleted.has(i))
+            .slice(0, 10)
+        const recallOf = async (m: MemoryPlayer) => {
+          let sum = 0
+          for (let q = 0; q < QUERIES; q++) {
+            const answer = await m.memory.query('replicas', {
+              vector: Array.from(row(queries, dim, q)),
+              k: 10,
+            })
+            expect(answer.shards_missing).toEqual([])
+            sum += recall(
+              answer.hits.map((h) => Number(h.id.slice(4))),
+              exact(row(queries, dim, q)),
+            )
+          }
+          return sum / QUERIES
+        }
+        const fromAlice = await recallOf(alice)
+        await alice.memory.stop()
+        await alice.ipfs.stop()
+        await alice.player.shutdown()
+        const fromBob = await recallOf(bob)
+        expect(fromBob).toBeGreaterThanOrEqual(0.95)
+        expect(fromBob).toBeCloseTo(fromAlice, 5)
+        const moved = await bob.memory.query('replicas', { vector: Array.from(row(fresh, dim, 3)), k: 1 })
+        expect(moved.hits[0]?.id).toBe(`doc-${updated[3]}`)
+        const gone = await bob.memory.query('replicas', { vector: Array.from(row(data, dim, 14)), k: 5 })
+        expect(gone.hits.map((h) => h.id)).not.toContain('doc-14')
+        expect(deleted.has(14)).toBe(true)
       })
     } finally {
       for (const p of running) {
