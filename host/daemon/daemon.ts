@@ -325,6 +325,7 @@ async function runDaemon(
         return { vectors: output.vectors, file_hash: output.model.file_hash }
       },
       snapshots: ipfs ? ipfsSnapshotStore(ipfs) : undefined,
+      waitForRecord: backend.waitForAction,
       logger: logger.child({ component: 'memory' }),
     })
   const metrics = new DaemonMetrics({

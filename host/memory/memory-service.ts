@@ -86,6 +86,11 @@ export interface MemoryServiceInit {
   peers: () => Promise<MemoryPeer[]>
   embed?: Embedder
   snapshots?: SnapshotStore
+  /**
+   * Resolves true once this peer holds an action (false after `timeoutMs`): a collection a peer writes
+   * to or asks about may reach this peer a moment after the request. Without it, an unknown one is refused.
+   */
+  waitForRecord?: (actionHash: string, timeoutMs: number) => Promise<boolean>
   /** How often placement is checked (joins, leaves, new collections); default 2 s. */
   reconcileIntervalMs?: number
   /** Writes to a shard after which its first holder publishes a snapshot; default 2,000. */
@@ -107,10 +112,14 @@ const EMBED_BATCH = 256
 const DEFAULT_RECONCILE_MS = 2000
 const DEFAULT_SNAPSHOT_AFTER = 2000
 const DEFAULT_REPAIR_MS = 30_000
+/** Repair leaves out writes younger than this: they may still be on their way to every holder. */
+const REPAIR_SETTLE_MS = 10_000
 /** How often changed shard indexes are saved (and at stop); a crash in between only costs a rebuild. */
 const SAVE_INTERVAL_MS = 60_000
 /** A query waits this long for one holder before asking the next replica. */
 const QUERY_TIMEOUT_MS = 3000
+/** How long a request about a collection not held here yet waits for its entry to arrive. */
+const COLLECTION_WAIT_MS = 3000
 /** A holder that failed a query is asked last for this long (it may be gone; the registry says so later). */
 const SUSPECT_MS = 30_000
 
@@ -373,17 +382,7 @@ export class MemoryService {
         if (this.#stopped) return
         const held = this.#holdings.open(known, shard)
         const key = `${record.action_hash}/${shard}`
-        if (!held.ready && !this.#catchingUp.has(key)) {
-          const others = (placement[shard] ?? []).filter((a) => a !== me)
-          this.#catchingUp.set(
-            key,
-            this.#catchUp(known, shard, others)
-              .catch((err: unknown) =>
-                this.#init.logger.warn({ err, shard: key }, 'memory shard catch-up failed; retrying'),
-              )
-              .finally(() => this.#catchingUp.delete(key)),
-          )
-        }
+        if (!held.ready) this.#startCatchUp(known, shard, placement[shard] ?? [])
         if (held.ready && !this.#announced.has(key)) {
           await this.#init.conductor.callZome('memory_shards', 'announce_shard_holder', {
             collection: record.action_hash,
@@ -405,8 +404,64 @@ export class MemoryService {
     }
   }
 
+  /** Starts catching a shard up (once at a time) from the latest snapshot and its other `holders`. */
+  #startCatchUp(known: KnownCollection, shard: number, holders: readonly string[]): void {
+    const key = `${known.hash}/${shard}`
+    if (this.#catchingUp.has(key)) return
+    const me = this.#init.conductor.agentPubKey
+    this.#catchingUp.set(
+      key,
+      this.#catchUp(
+        known,
+        shard,
+        holders.filter((a) => a !== me),
+      )
+        .catch((err: unknown) =>
+          this.#init.logger.warn({ err, shard: key }, 'memory shard catch-up failed; retrying'),
+        )
+        .finally(() => this.#catchingUp.delete(key)),
+    )
+  }
+
+  /**
+   * A request for a shard placement gives this peer, which it has not made ready yet (its placement
+   * check has not run since the collection appeared): a new shard is made ready now, so a collection
+   * answers right after it is created; any other starts catching up, and answers once it has.
+   */
+  async #prepare(known: KnownCollection, shard: number): Promise<void> {
+    if (this.#holdings.get(known.hash, shard)?.ready) return
+    const holders = this.#placeAll(await this.#init.peers()).get(known.hash)?.[shard] ?? []
+    if (!holders.includes(this.#init.conductor.agentPubKey)) return
+    if (!(await this.#readyIfNew(known, shard))) this.#startCatchUp(known, shard, holders)
+    // Announced (and the rest of placement checked) now rather than at the next interval.
+    else void this.reconcile().catch(() => {})
+  }
+
+  /**
+   * A shard with no snapshot that no other peer ever announced holding has nothing to catch up from:
+   * every write it has had went to its holders, this one included. It is ready at once.
+   */
+  async #readyIfNew(known: KnownCollection, shard: number): Promise<boolean> {
+    const [snapshot, announced] = await Promise.all([
+      this.#init.conductor.callZome('memory_shards', 'get_latest_snapshot', {
+        collection: known.hash,
+        shard,
+      }),
+      this.#init.conductor.callZome('memory_shards', 'list_shard_holders', known.hash),
+    ])
+    const me = this.#init.conductor.agentPubKey
+    if (snapshot !== null || announced.some((h) => h.entry.shard === shard && h.author !== me)) return false
+    const held = this.#holdings.open(known, shard)
+    if (!held.ready) {
+      held.ready = true
+      this.#init.logger.info({ collection: known.collection.name, shard }, 'memory shard ready (new)')
+    }
+    return true
+  }
+
   /** Catch-up: the latest snapshot when empty, then the writes a ready holder has after this copy's newest. */
   async #catchUp(known: KnownCollection, shard: number, others: readonly string[]): Promise<void> {
+    if (await this.#readyIfNew(known, shard)) return
     const held = this.#holdings.open(known, shard)
     let cursor = { updated_at: 0, id: '' }
     const newest = held.store.newest()
@@ -509,6 +564,7 @@ export class MemoryService {
           }
         },
       },
+      Date.now() - REPAIR_SETTLE_MS,
       signal,
     )
     if (pulled > 0)
@@ -656,20 +712,32 @@ export class MemoryService {
     signal?: AbortSignal,
     timeoutMs?: number,
   ): Promise<MemoryReply> {
-    if (agent === this.#init.conductor.agentPubKey)
-      return this.#holdings.serve(request, (h) => this.#byHash(h))
+    if (agent === this.#init.conductor.agentPubKey) return this.#serve(request)
     return decodeReply(
       await this.#init.transport.request(agent, encodeRequest(request), { signal, timeoutMs }),
     )
   }
 
   async #answer(bytes: Uint8Array): Promise<Uint8Array> {
-    return encodeReply(await this.#holdings.serve(decodeRequest(bytes), (h) => this.#byHash(h)))
+    return encodeReply(await this.#serve(decodeRequest(bytes)))
+  }
+
+  #serve(request: MemoryRequest): Promise<MemoryReply> {
+    return this.#holdings.serve(
+      request,
+      (h) => this.#byHash(h),
+      (known, shard) => this.#prepare(known, shard),
+    )
   }
 
   async #byHash(hash: string): Promise<KnownCollection | null> {
     let record = this.#collections.find((c) => c.action_hash === hash)
     if (record === undefined) {
+      await this.#refresh()
+      record = this.#collections.find((c) => c.action_hash === hash)
+    }
+    const wait = this.#init.waitForRecord
+    if (record === undefined && wait && (await wait(hash, COLLECTION_WAIT_MS).catch(() => false))) {
       await this.#refresh()
       record = this.#collections.find((c) => c.action_hash === hash)
     }

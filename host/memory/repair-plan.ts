@@ -54,12 +54,14 @@ export const ROOT: DigestRange = { level: 0, from: 0, to: 0 }
  * Given this holder's and the other's digests of the same range, what to do next: ask the other's
  * digests one level down under each bucket that differs, or, at the finest level, pull those buckets'
  * writes (adjacent ones merged). A bucket only this holder has is not pulled: the other lacks it and
- * pulls it in its own repair.
+ * pulls it in its own repair. Nor is one that ends after `settledBefore`: writes still on their way to
+ * every holder make replicas differ for a moment, and a later round repairs what stays different.
  */
 export function planRepair(
   level: number,
   mine: readonly BucketDigest[],
   theirs: readonly BucketDigest[],
+  settledBefore = Number.MAX_SAFE_INTEGER,
 ): { ask: DigestRange[]; pull: PullRange[] } {
   const held = new Map(mine.map((b) => [b.bucket, b]))
   const differing = theirs
@@ -72,7 +74,7 @@ export function planRepair(
   const width = 2 ** shiftOf(level)
   if (level === REPAIR_SHIFTS.length - 1) {
     const pull: PullRange[] = []
-    for (const bucket of differing) {
+    for (const bucket of differing.filter((b) => (b + 1) * width <= settledBefore)) {
       const last = pull.at(-1)
       if (last !== undefined && last.before === bucket * width) last.before += width
       else pull.push({ from: bucket * width, before: (bucket + 1) * width })
@@ -98,15 +100,22 @@ export interface RepairSides {
   pull(range: PullRange): Promise<number>
 }
 
-/** Walks the digests down from the root as `planRepair` says; answers how many pulled writes changed this copy. */
-export async function repairFrom(sides: RepairSides, signal?: AbortSignal): Promise<number> {
+/**
+ * Walks the digests down from the root as `planRepair` says, leaving out writes newer than
+ * `settledBefore`; answers how many pulled writes changed this copy.
+ */
+export async function repairFrom(
+  sides: RepairSides,
+  settledBefore = Number.MAX_SAFE_INTEGER,
+  signal?: AbortSignal,
+): Promise<number> {
   let asks: DigestRange[] = [ROOT]
   let pulled = 0
   while (asks.length > 0) {
     const next: DigestRange[] = []
     for (const range of asks) {
       signal?.throwIfAborted()
-      const plan = planRepair(range.level, sides.mine(range), await sides.theirs(range))
+      const plan = planRepair(range.level, sides.mine(range), await sides.theirs(range), settledBefore)
       next.push(...plan.ask)
       for (const pull of plan.pull) pulled += await sides.pull(pull)
     }

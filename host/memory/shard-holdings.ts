@@ -2,7 +2,8 @@
  * The shards this peer holds: one ShardStore each under `<dir>/<collection>/<shard>`, whether each is
  * ready (caught up, so it may answer queries and be a catch-up source), and the requests peers send
  * about them. A shard opened here is not ready until it caught up: from the latest snapshot on IPFS
- * when it starts empty, then from the writes a ready holder has after that point.
+ * when it starts empty, then from the writes a ready holder has after that point (a new shard, with
+ * neither, is ready at once).
  */
 import { renameSync } from 'node:fs'
 import { join } from 'node:path'
@@ -101,15 +102,20 @@ export class ShardHoldings {
     return applied
   }
 
-  /** Answers a peer's request; `collection` resolves its action hash (null: unknown here). */
+  /**
+   * Answers a peer's request; `collection` resolves its action hash (null: unknown here), `prepare`
+   * gets a shard this peer should hold ready first when it can be (a new one has nothing to catch up).
+   */
   async serve(
     request: MemoryRequest,
     collection: (hash: string) => Promise<KnownCollection | null>,
+    prepare: (known: KnownCollection, shard: number) => Promise<void>,
   ): Promise<MemoryReply> {
     const known = await collection(request.collection)
     if (known === null) throw new UnknownCollectionError(request.collection)
     const { shard } = request
     if (shard >= known.collection.shard_count) throw new ShardNotReadyError(known.hash, shard)
+    await prepare(known, shard)
     if (request.op === 'apply')
       return { op: 'apply', applied: this.apply(known, shard, request.writes.map(fromWire)) }
     const held = this.get(known.hash, shard)

@@ -171,12 +171,16 @@ export class ShardStore {
     return this.#live
   }
 
-  /** Applies writes in one transaction; an older write than the one held for an id is ignored. */
+  /**
+   * Applies writes in one transaction; an older write than the one held for an id is ignored, and so is
+   * the one held again. Answers how many changed the shard.
+   */
   apply(writes: readonly DocWrite[]): number {
     const find = this.#db.prepare(
       'SELECT label, updated_at, vector IS NOT NULL AS live FROM docs WHERE id = ?',
     )
     const nextLabel = this.#db.prepare('SELECT coalesce(max(label), -1) + 1 AS label FROM docs')
+    const content = this.#db.prepare('SELECT vector, metadata FROM docs WHERE id = ?')
     const put = this.#db.prepare(
       'INSERT OR REPLACE INTO docs (id, label, vector, metadata, updated_at) VALUES (?, ?, ?, ?, ?)',
     )
@@ -186,9 +190,21 @@ export class ShardStore {
     this.#db.transaction(() => {
       for (const w of writes) {
         const held = find.get(w.id) as { label: number; updated_at: number; live: number } | undefined
-        if (held && held.updated_at > w.updated_at) continue
-        const label = held?.label ?? (nextLabel.get() as { label: number }).label
         const bytes = w.vector && Buffer.from(w.vector.buffer, w.vector.byteOffset, w.vector.byteLength)
+        if (held && held.updated_at > w.updated_at) continue
+        // Two writes of one id in the same millisecond: the greater content wins, whichever came first,
+        // so replicas agree; the same write again (a retry, a repair) changes nothing.
+        if (held && held.updated_at === w.updated_at) {
+          const row = content.get(w.id) as { vector: Buffer | null; metadata: string }
+          if (
+            Buffer.compare(
+              contentKey(bytes, JSON.stringify(w.metadata)),
+              contentKey(row.vector, row.metadata),
+            ) <= 0
+          )
+            continue
+        }
+        const label = held?.label ?? (nextLabel.get() as { label: number }).label
         put.run(w.id, label, bytes, JSON.stringify(w.metadata), w.updated_at)
         changed.push({ label, vector: w.vector, deleted: held !== undefined && held.live === 0 })
         live += (w.vector ? 1 : 0) - (held?.live ?? 0)
@@ -388,6 +404,11 @@ export class ShardStore {
 }
 
 const EMPTY_DIGEST = '0'.repeat(16)
+
+/** What orders two writes of one id made in the same millisecond: a tombstone first, then by bytes. */
+function contentKey(vector: Buffer | null, metadata: string): Buffer {
+  return vector === null ? Buffer.alloc(0) : Buffer.concat([Buffer.from([1]), vector, Buffer.from(metadata)])
+}
 
 /** What a batch of writes changes in the bucket digests, summed per (level, bucket) before it is stored. */
 class DigestChanges {

@@ -85,8 +85,26 @@ describe('planRepair', () => {
         { from: 30 * leafWidth, before: 31 * leafWidth },
       ],
     },
-  ])('$name', ({ level, mine, theirs, ask, pull }) => {
-    expect(planRepair(level, mine, theirs)).toEqual({ ask, pull })
+    {
+      name: 'buckets that end after the settled time are left for a later round',
+      level: LEAF,
+      mine: [],
+      theirs: [d(10, 'b'), d(11, 'c'), d(12, 'd')],
+      settledBefore: 12 * leafWidth,
+      ask: [],
+      pull: [{ from: 10 * leafWidth, before: 12 * leafWidth }],
+    },
+    {
+      name: 'above the finest level, recent buckets are still opened',
+      level: 3,
+      mine: [],
+      theirs: [d(7, 'b')],
+      settledBefore: 0,
+      ask: [{ level: 4, from: 7 * 256, to: 8 * 256 - 1 }],
+      pull: [],
+    },
+  ])('$name', ({ level, mine, theirs, ask, pull, settledBefore }) => {
+    expect(planRepair(level, mine, theirs, settledBefore)).toEqual({ ask, pull })
   })
 
   it('buckets nest: a write’s bucket at each level lies in the range its parent opens', () => {
