@@ -97,6 +97,8 @@ export interface MemoryServiceInit {
   snapshotAfterWrites?: number
   /** How often a holder compares each shard with its other holders and pulls what it misses; default 30 s. */
   repairIntervalMs?: number
+  /** Repair leaves out writes younger than this (they may still be on their way); default 10 s. */
+  repairSettleMs?: number
   logger: Logger
 }
 
@@ -112,8 +114,7 @@ const EMBED_BATCH = 256
 const DEFAULT_RECONCILE_MS = 2000
 const DEFAULT_SNAPSHOT_AFTER = 2000
 const DEFAULT_REPAIR_MS = 30_000
-/** Repair leaves out writes younger than this: they may still be on their way to every holder. */
-const REPAIR_SETTLE_MS = 10_000
+const DEFAULT_REPAIR_SETTLE_MS = 10_000
 /** How often changed shard indexes are saved (and at stop); a crash in between only costs a rebuild. */
 const SAVE_INTERVAL_MS = 60_000
 /** A query waits this long for one holder before asking the next replica. */
@@ -564,7 +565,7 @@ export class MemoryService {
           }
         },
       },
-      Date.now() - REPAIR_SETTLE_MS,
+      Date.now() - (this.#init.repairSettleMs ?? DEFAULT_REPAIR_SETTLE_MS),
       signal,
     )
     if (pulled > 0)

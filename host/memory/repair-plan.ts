@@ -54,8 +54,8 @@ export const ROOT: DigestRange = { level: 0, from: 0, to: 0 }
  * Given this holder's and the other's digests of the same range, what to do next: ask the other's
  * digests one level down under each bucket that differs, or, at the finest level, pull those buckets'
  * writes (adjacent ones merged). A bucket only this holder has is not pulled: the other lacks it and
- * pulls it in its own repair. Nor is one that ends after `settledBefore`: writes still on their way to
- * every holder make replicas differ for a moment, and a later round repairs what stays different.
+ * pulls it in its own repair. Nor is one that starts after `settledBefore`: writes still on their way
+ * to every holder make replicas differ for a moment, and a later round repairs what stays different.
  */
 export function planRepair(
   level: number,
@@ -74,7 +74,7 @@ export function planRepair(
   const width = 2 ** shiftOf(level)
   if (level === REPAIR_SHIFTS.length - 1) {
     const pull: PullRange[] = []
-    for (const bucket of differing.filter((b) => (b + 1) * width <= settledBefore)) {
+    for (const bucket of differing.filter((b) => b * width < settledBefore)) {
       const last = pull.at(-1)
       if (last !== undefined && last.before === bucket * width) last.before += width
       else pull.push({ from: bucket * width, before: (bucket + 1) * width })

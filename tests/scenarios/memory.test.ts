@@ -39,6 +39,8 @@ interface MemoryOptions {
   cut?: () => boolean
   /** How often its placement is checked (200 ms by default). */
   reconcileIntervalMs?: number
+  /** How often it compares shards with their other holders (500 ms by default), and how old a write must be. */
+  repair?: { intervalMs: number; settleMs: number }
 }
 
 async function withMemory(
@@ -46,7 +48,12 @@ async function withMemory(
   dir: string,
   player: Player,
   live: () => string[],
-  { capacity = () => GiB, cut = () => false, reconcileIntervalMs = 200 }: MemoryOptions = {},
+  {
+    capacity = () => GiB,
+    cut = () => false,
+    reconcileIntervalMs = 200,
+    repair = { intervalMs: 500, settleMs: 10_000 },
+  }: MemoryOptions = {},
 ): Promise<MemoryPlayer> {
   const ipfs = await startHeliaStore({ libp2p: player.node.libp2p, dir: join(dir, player.name, 'ipfs') })
   const snapshots = ipfsSnapshotStore(ipfs)
@@ -64,7 +71,8 @@ async function withMemory(
       },
     },
     reconcileIntervalMs,
-    repairIntervalMs: 500,
+    repairIntervalMs: repair.intervalMs,
+    repairSettleMs: repair.settleMs,
     waitForRecord: (hash, timeoutMs) =>
       waitForAction({ store: player.conductor.store, replication: player.replication }, hash, timeoutMs),
     logger: silentLogger(),
@@ -401,6 +409,54 @@ describe('shared memory on a mesh', () => {
         expect(answer.shards_answered).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
         expect(answer.hits[0]?.id).toBe(`n${i}`)
       }
+    })
+  }, 120_000)
+
+  it('a holder that comes back online is compared with its replica at once', async () => {
+    await memoryScenario(2, async ({ scenario, players, dir, running }) => {
+      const [alice, bob] = players.map((p) => p.agentPubKey) as [string, string]
+      // Each one's view of who is online; periodic repair is 10 minutes away, so only a return repairs.
+      const views = new Map([
+        [alice, [alice, bob]],
+        [bob, [alice, bob]],
+      ])
+      const repair = { intervalMs: 600_000, settleMs: 0 }
+      for (const p of players)
+        running.push(await withMemory(scenario, dir, p, () => views.get(p.agentPubKey) ?? [], { repair }))
+      const [aliceMemory, bobMemory] = running.map((r) => r.memory) as [MemoryService, MemoryService]
+      await aliceMemory.create({
+        name: 'returns',
+        dimension: 4,
+        metric: 'l2',
+        shard_count: 2,
+        replication: 2,
+        embedding_model: 'none',
+      })
+      await scenario.dhtSync(players, 'memory_shards')
+      const doc = (i: number) => ({ id: `r${i}`, vector: [i, 1, 2, 3] })
+      await aliceMemory.upsert('returns', [0, 1, 2, 3].map(doc))
+      const digests = async (m: MemoryService) => (await m.show('returns')).shards.map((s) => s.here?.digest)
+      // A placement check with both copies ready: Bob's periodic comparison with Alice is done for now.
+      await bobMemory.reconcile()
+      await bobMemory.reconcile()
+
+      // Bob drops out of Alice's view (offline past the timeout) and she of his: her writes go to her alone.
+      views.set(alice, [alice])
+      views.set(bob, [bob])
+      // Bob's placement check sees her gone (it runs every 200 ms; the second call is one that starts now).
+      await bobMemory.reconcile()
+      await bobMemory.reconcile()
+      const written = await aliceMemory.upsert('returns', [4, 5, 6, 7, 8, 9].map(doc))
+      expect(written.shards.every((s) => s.holders === 1)).toBe(true)
+      await aliceMemory.delete('returns', ['r0'])
+      expect(await digests(bobMemory)).not.toEqual(await digests(aliceMemory))
+
+      views.set(alice, [alice, bob])
+      views.set(bob, [alice, bob])
+      await expect
+        .poll(async () => digests(bobMemory), { timeout: 30_000, interval: 100 })
+        .toEqual(await digests(aliceMemory))
+      expect((await bobMemory.show('returns')).shards.reduce((n, s) => n + (s.here?.docs ?? 0), 0)).toBe(9)
     })
   }, 120_000)
 })

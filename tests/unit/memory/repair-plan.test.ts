@@ -86,11 +86,11 @@ describe('planRepair', () => {
       ],
     },
     {
-      name: 'buckets that end after the settled time are left for a later round',
+      name: 'buckets that start after the settled time are left for a later round',
       level: LEAF,
       mine: [],
       theirs: [d(10, 'b'), d(11, 'c'), d(12, 'd')],
-      settledBefore: 12 * leafWidth,
+      settledBefore: 11 * leafWidth + 1,
       ask: [],
       pull: [{ from: 10 * leafWidth, before: 12 * leafWidth }],
     },
