@@ -1,8 +1,9 @@
 /**
  * The pure decisions of the shared memory: which shard an id lives in, which peers hold each shard
- * (rendezvous hashing over the live peers that advertise memory capacity and have room, so a join or a
- * leave moves only the shards whose top `replication` changed), which holder answers each shard of a query (the least
- * loaded ready one, the others as fallbacks), and the merge of the shards' answers into the top k.
+ * (rendezvous hashing over the live peers that advertise memory capacity and have room, so a join or
+ * a leave moves only the shards whose top `replication` changed), which holder answers each shard of
+ * a query (the least loaded ready one, the others as fallbacks), and the merge of the shards' answers
+ * into the top k.
  */
 import { createHash } from 'node:crypto'
 import { rendezvousFirst } from '../scheduler/claim-ranking.ts'

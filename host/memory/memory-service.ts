@@ -1,11 +1,13 @@
 /**
  * The shared vector memory of the mesh. Collections are entries of memory_shards; each collection's
- * shards are placed on the live peers that serve memory by rendezvous hashing (`memory-plan.ts`).
- * A write goes to every holder of its document's shard; a query goes to one ready holder per shard
- * (the least loaded; another replica when it fails) and the answers are merged into the top k, saying
- * which shards answered and which are missing. A peer keeps its own shards (`shard-holdings.ts`):
- * it catches up a new one from the latest snapshot on IPFS and a ready holder, announces itself as a
- * ShardHolder, and the first holder of a shard publishes snapshots as writes accumulate.
+ * shards are placed on the live peers that advertise memory capacity and have room, by rendezvous
+ * hashing (`memory-plan.ts`). A write goes to every holder of its document's shard; a query goes to one
+ * ready holder per shard (the least loaded; another replica when it fails) and the answers are merged
+ * into the top k, saying which shards answered and which are missing. A peer keeps its own shards
+ * (`shard-holdings.ts`): a new shard is ready at once, another catches up from the latest snapshot on
+ * IPFS and a ready holder; it announces itself as a ShardHolder, compares its copy with the other
+ * holders' now and then and pulls what it missed (`repair-plan.ts`), and the first holder of a shard
+ * publishes snapshots as writes accumulate.
  */
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
