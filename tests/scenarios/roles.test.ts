@@ -24,6 +24,7 @@ import { capability } from '../unit/conductor/fixtures/capability.ts'
 import { testHost } from '../unit/scheduler/fixtures.ts'
 import { authorCell, craftCreate, publishOps } from './forge.ts'
 import { type Player, runScenario, type Scenario, scenarioNetwork, waitUntil } from './harness.ts'
+import { type RunLog, startSchedulerHost } from './scheduler-hosts.ts'
 
 const HOUR = 3_600_000
 
@@ -58,10 +59,10 @@ interface InvitedMesh {
 }
 
 /** Alice (admin), bob (worker) and carol (member), connected. */
-async function invitedMesh(scenario: Scenario): Promise<InvitedMesh> {
+async function invitedMesh(scenario: Scenario, overrides: Partial<NetworkConfig> = {}): Promise<InvitedMesh> {
   const adminDir = await mkdtemp(join(tmpdir(), 'ripple-scenario-admin-'))
   const admin = await openAgentKey(adminDir)
-  const network = privateMeshOf(scenarioNetwork(), encodeHashB64(admin.agentPubKey))
+  const network = privateMeshOf(scenarioNetwork(overrides), encodeHashB64(admin.agentPubKey))
   const invited = (role: InviteRole) =>
     membraneProofOf(createInvite({ network, role, expiresInMs: HOUR }, admin))
   const alice = await scenario.addPlayer({ network, dataDir: adminDir })
@@ -223,6 +224,50 @@ describe('roles from invites', () => {
         ])
       } finally {
         await Promise.all(apis.map((a) => a.stop()))
+      }
+    })
+  })
+
+  it('a revoked agent is given no work: a claim it made before is passed over', async () => {
+    await runScenario(async (scenario) => {
+      // Still online to alice for a minute after its last heartbeat: only the revocation bars it.
+      const heartbeat = { interval_ms: 100, stale_after_missed: 600, offline_after_ms: 60_000 }
+      const { alice, bob, carol } = await invitedMesh(scenario, { heartbeat })
+      const log: RunLog = { runs: [] }
+      // Bob's claim is the best fit (more RAM than carol's): only the bar keeps the task from it.
+      const roomy = { hardware: { ...capability().hardware, ram_bytes: 64 * 1024 ** 3 } }
+      const hosts = [await startSchedulerHost(bob, { name: 'bob', log, capability: roomy })]
+      try {
+        // Alice's host is not running yet: bob's claim waits, unassigned, until bob is revoked.
+        const ref = await alice.conductor.callZome('resource_mesh', 'submit_task', {
+          ...task(),
+          kind: 'echo',
+          input: { message: 'for carol' },
+        })
+        const claimed = async () =>
+          (await alice.conductor.callZome('resource_mesh', 'get_task_state', ref.action_hash))?.claims
+            .length ?? 0
+        for (let i = 0; i < 200 && (await claimed()) === 0; i++)
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        expect(await claimed()).toBe(1)
+        const revocation = { agent: bob.agentPubKey, invite_id: null, reason: '' }
+        await alice.conductor.callZome('agent_registry', 'revoke', revocation)
+        hosts.push(
+          await startSchedulerHost(alice, {
+            name: 'alice',
+            workers: false,
+            log,
+            barred: (agent) => alice.replication.isRevoked(agent),
+          }),
+          await startSchedulerHost(carol, { name: 'carol', log }),
+        )
+        await waitUntil(20_000, () => log.runs.length > 0)
+        const view = await hosts[1]!.scheduler.view(ref.action_hash)
+        expect(view.state.claims.map((c) => c.author)).toContain(bob.agentPubKey)
+        expect(view.state.assignments.map((a) => a.entry.assignee)).toEqual([carol.agentPubKey])
+        expect(log.runs.map((r) => r.host)).toEqual(['carol'])
+      } finally {
+        await Promise.all(hosts.map((h) => h.stop()))
       }
     })
   })
