@@ -19,36 +19,14 @@ import { silentLogger } from '../../host/log/logger.ts'
 import { createInvite, type InviteRole, membraneProofOf } from '../../host/mesh/invite.ts'
 import { inviteService } from '../../host/mesh/invite-service.ts'
 import { privateMeshOf } from '../../host/mesh/private-mesh.ts'
-import type { Claim, Task } from '../../zomes-bindings/index.ts'
+import { claimSnapshotOf } from '../../host/scheduler/requirements.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
-import { testHost } from '../unit/scheduler/fixtures.ts'
+import { eventually, task, testHost } from '../unit/scheduler/fixtures.ts'
 import { authorCell, craftCreate, publishOps } from './forge.ts'
 import { type Player, runScenario, type Scenario, scenarioNetwork, waitUntil } from './harness.ts'
 import { type RunLog, startSchedulerHost } from './scheduler-hosts.ts'
 
 const HOUR = 3_600_000
-
-const task = (): Task => ({
-  kind: 'sha256',
-  input: { data: 'hello' },
-  input_cid: null,
-  requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 1, model: null, tags: [] },
-  lease_ms: 60_000,
-  deadline: (Date.now() + 60_000) * 1000,
-  max_attempts: 2,
-  fan_out: 1,
-})
-
-const snapshot: Claim['snapshot'] = {
-  cores: 2,
-  ram_bytes: 8 * 1024 ** 3,
-  vram_bytes: 0,
-  gpu_count: 0,
-  models: [],
-  loaded_models: [],
-  tags: [],
-  queue_depth: 0,
-}
 
 interface InvitedMesh {
   network: NetworkConfig
@@ -138,7 +116,10 @@ describe('roles from invites', () => {
       const { alice, bob, carol } = await invitedMesh(scenario)
       const submitted = await carol.conductor.callZome('resource_mesh', 'submit_task', task())
       await scenario.dhtSync([alice, bob, carol], 'resource_mesh')
-      await bob.conductor.callZome('resource_mesh', 'claim_task', { task: submitted.action_hash, snapshot })
+      await bob.conductor.callZome('resource_mesh', 'claim_task', {
+        task: submitted.action_hash,
+        snapshot: claimSnapshotOf(capability(), 0),
+      })
 
       const refused = await refusal(bob.conductor.callZome('resource_mesh', 'submit_task', task()))
       expect(refused.rule).toBe('task.author_role')
@@ -239,17 +220,16 @@ describe('roles from invites', () => {
       const hosts = [await startSchedulerHost(bob, { name: 'bob', log, capability: roomy })]
       try {
         // Alice's host is not running yet: bob's claim waits, unassigned, until bob is revoked.
-        const ref = await alice.conductor.callZome('resource_mesh', 'submit_task', {
-          ...task(),
-          kind: 'echo',
-          input: { message: 'for carol' },
+        const ref = await alice.conductor.callZome(
+          'resource_mesh',
+          'submit_task',
+          task({ kind: 'echo', input: { message: 'for carol' }, lease_ms: 60_000 }),
+        )
+        const claims = await eventually(async () => {
+          const state = await alice.conductor.callZome('resource_mesh', 'get_task_state', ref.action_hash)
+          return state?.claims.length ? state.claims : undefined
         })
-        const claimed = async () =>
-          (await alice.conductor.callZome('resource_mesh', 'get_task_state', ref.action_hash))?.claims
-            .length ?? 0
-        for (let i = 0; i < 200 && (await claimed()) === 0; i++)
-          await new Promise((resolve) => setTimeout(resolve, 50))
-        expect(await claimed()).toBe(1)
+        expect(claims.map((c) => c.author)).toEqual([bob.agentPubKey])
         const revocation = { agent: bob.agentPubKey, invite_id: null, reason: '' }
         await alice.conductor.callZome('agent_registry', 'revoke', revocation)
         hosts.push(

@@ -10,6 +10,7 @@ import type { Revocation } from '../../../../zomes-bindings/index.ts'
 import type { StoredEntry } from '../../../storage/chain-store.ts'
 import { decodeMsgpack } from '../action.ts'
 import type { DnaDef } from '../dna.ts'
+import { ActionTypes } from '../hc-enums.ts'
 import { entryTypeName } from '../validation/record-rules.ts'
 
 export class RevocationList {
@@ -56,6 +57,6 @@ export class RevocationList {
 
 /** The Revocation an agent_registry action wrote, or null when it wrote none. */
 export function revocationWritten(dna: DnaDef, action: Action, entry: StoredEntry | null): Revocation | null {
-  if (dna.name !== 'agent_registry' || action.type !== 'Create' || entry === null) return null
+  if (dna.name !== 'agent_registry' || action.type !== ActionTypes.Create || entry === null) return null
   return entryTypeName(action, dna) === 'Revocation' ? (decodeMsgpack(entry.bytes) as Revocation) : null
 }
