@@ -6,7 +6,7 @@
  * the fixed overhead of a one-token request on each path. Two `ripple up` processes on loopback; the
  * paths alternate, so drift in the machine's load hits all alike. Run: `npm run bench openai-endpoint`.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -175,7 +175,7 @@ export default async function run(): Promise<BenchReport> {
       daemons.push(daemon)
       const line = (key: string) =>
         new RegExp(`^ripple: ${key} (\\S+)$`, 'm').exec(daemon.stdout())?.[1] ?? ''
-      return { url: line('api'), token: line('token') }
+      return { url: line('api'), token: (await readFile(join(root, name, 'api-token'), 'utf8')).trim() }
     }
     const [holder, other] = await Promise.all([
       start('holder', modelsDir),

@@ -1,21 +1,21 @@
 /**
- * Who may call what. The management API (`/api/...`) takes the daemon's token only. The inference
- * endpoint (`/v1`) and MCP (`/mcp`, where a key's session gets only the tools its key allows) take the
- * token or an API key (`ripple keys create`), sent as
- * `Authorization: Bearer <key>` or Anthropic's `x-api-key: <key>`; a key may be scoped to models
- * (checked by the route, which knows the model). With `requireKeys` (an API open beyond loopback),
- * a caller from another machine gets only the endpoints, and only with an API key: the token, which
- * controls the whole peer, never travels the network.
+ * Who may call what. Every route takes the daemon's token, or an API key (`ripple keys create`), sent
+ * as `Authorization: Bearer <key>` or Anthropic's `x-api-key: <key>`. The token controls the peer.
+ * A key runs inference on the endpoint (`/v1`) and MCP (`/mcp`, where a key's session gets only the
+ * tools its key allows), scoped to its models (checked by the route, which knows the model), and reads
+ * the management API (`/api/...`, `/metrics`: what the dashboard shows) without changing anything:
+ * a key is what an operator hands out, and watching the mesh is what its holder needs.
+ * With `requireKeys` (an API open beyond loopback), a caller from another machine needs an API key:
+ * the token never travels the network.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiKeyStore, ApiKeyView } from './api-keys.ts'
-import { bearerAuth } from './bearer-auth.ts'
 import { sendError } from './error-reply.ts'
 import { anthropicErrorBody, EndpointError, openAiErrorBody } from './openai/endpoint-error.ts'
 
-/** Who made an endpoint request: the token's holder (key null) or an API key. */
+/** Who made a request: the token's holder (key null) or an API key. */
 export interface Caller {
   key: ApiKeyView | null
 }
@@ -31,7 +31,7 @@ export interface AuthInit {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set on endpoint requests (`/v1`, `/mcp`) once authenticated. */
+    /** Set once the request is authenticated (null on the routes that need no credential). */
     caller: Caller | null
   }
 }
@@ -41,13 +41,23 @@ export function isEndpointPath(url: string): boolean {
   return /^\/(v1|mcp)(\/|\?|$)/.test(url)
 }
 
+/**
+ * What a key may do on the management API: read. GETs, and a memory query (a search sent as a POST
+ * for its body).
+ */
+export function isReadRequest(method: string, path: string): boolean {
+  return method === 'GET' || method === 'HEAD' || (method === 'POST' && MEMORY_QUERY.test(path))
+}
+
+const MEMORY_QUERY = /^\/api\/memory\/collections\/[^/]+\/query$/
+
 export function isLoopback(address: string | undefined): boolean {
   return address !== undefined && /^(127\.|::1$|::ffff:127\.|localhost$)/.test(address)
 }
 
 /**
- * Checks the credentials an endpoint request carries: the caller, or an EndpointError (401) saying
- * what is wrong.
+ * Checks the credentials a request carries: the caller, or an EndpointError (401, or 403 for the
+ * token sent from another machine) saying what is wrong.
  */
 export async function authenticate(
   init: AuthInit,
@@ -62,8 +72,14 @@ export async function authenticate(
       'missing API key: send "Authorization: Bearer <key>" (or "x-api-key: <key>"); make one with `ripple keys create`',
     )
   }
-  const tokenAllowed = !init.requireKeys || isLoopback(remoteAddress)
-  if (tokenAllowed && timingSafeEqual(digest(secret), digest(init.token))) return { key: null }
+  if (timingSafeEqual(digest(secret), digest(init.token))) {
+    if (!init.requireKeys || isLoopback(remoteAddress)) return { key: null }
+    return new EndpointError(
+      403,
+      'token_not_allowed',
+      'the API token works on this machine only: from another machine, use an API key (`ripple keys create`)',
+    )
+  }
   const check = await init.keys.check(secret)
   return check.ok ? { key: check.key } : new EndpointError(401, 'invalid_api_key', check.reason)
 }
@@ -77,28 +93,37 @@ export function presentedSecret(headers: IncomingHttpHeaders): string | undefine
 
 /** The `onRequest` hook for the whole API. */
 export function apiAuth(init: AuthInit) {
-  const management = bearerAuth(init.token, init.open)
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!isEndpointPath(request.url)) {
-      if (init.requireKeys && !isLoopback(request.socket.remoteAddress))
-        return sendError(reply, 403, 'ForbiddenError', 'the management API answers on loopback only')
-      return management(request, reply)
-    }
+    const path = request.url.split('?')[0] ?? ''
+    if (init.open?.some((route) => route.method === request.method && route.url === path)) return
     const caller = await authenticate(init, request.headers, request.socket.remoteAddress)
-    if (!(caller instanceof EndpointError)) {
-      request.caller = caller
-      return
+    if (caller instanceof EndpointError) {
+      reply.header('www-authenticate', 'Bearer')
+      if (path.startsWith('/v1/messages')) return reply.code(caller.status).send(anthropicErrorBody(caller))
+      if (path.startsWith('/v1')) return reply.code(caller.status).send(openAiErrorBody(caller))
+      const name = caller.status === 403 ? 'ForbiddenError' : 'UnauthorizedError'
+      if (path.startsWith('/mcp')) return sendError(reply, caller.status, name, caller.message)
+      return sendError(reply, caller.status, name, managementRefusal(caller))
     }
-    reply.header('www-authenticate', 'Bearer')
-    if (request.url.startsWith('/mcp'))
-      return sendError(reply, caller.status, 'UnauthorizedError', caller.message)
-    return reply
-      .code(caller.status)
-      .type('application/json')
-      .send(request.url.startsWith('/v1/messages') ? anthropicErrorBody(caller) : openAiErrorBody(caller))
+    if (caller.key !== null && !isEndpointPath(request.url) && !isReadRequest(request.method, path)) {
+      return sendError(
+        reply,
+        403,
+        'KeyReadOnlyError',
+        `API key ${caller.key.id} reads this peer but does not change it: use the API token (\`ripple token\`)`,
+      )
+    }
+    request.caller = caller
   }
 }
 
-function digest(value: string): Buffer {
+/** A refusal on the management API speaks of the token first: that is what its callers hold. */
+function managementRefusal(refused: EndpointError): string {
+  if (refused.code === 'missing_api_key')
+    return 'missing API token: send "Authorization: Bearer <token>" (the token is in <data dir>/api-token; `ripple token` prints it), or an API key'
+  return refused.message === 'wrong API key' ? 'wrong API token or key' : refused.message
+}
+
+export function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }

@@ -1,9 +1,7 @@
 /** Opens the IPFS the daemon was asked for. */
 import type { Libp2p } from '@libp2p/interface'
-import { startHeliaStore } from './helia-store.ts'
 import type { IpfsChoice } from './ipfs-choice.ts'
 import type { IpfsStore } from './ipfs-store.ts'
-import { kuboStore } from './kubo-store.ts'
 
 export class NoNodeForHeliaError extends Error {
   static override readonly name = 'NoNodeForHeliaError'
@@ -16,7 +14,8 @@ export class NoNodeForHeliaError extends Error {
 }
 
 export async function openIpfs(choice: IpfsChoice, libp2p: Libp2p | null, dir: string): Promise<IpfsStore> {
-  if (choice.kind === 'kubo') return kuboStore(choice.url)
+  // Each imported only when chosen: either one is hundreds of modules that would slow every start.
+  if (choice.kind === 'kubo') return (await import('./kubo-store.ts')).kuboStore(choice.url)
   if (libp2p === null) throw new NoNodeForHeliaError()
-  return startHeliaStore({ libp2p, dir })
+  return (await import('./helia-store.ts')).startHeliaStore({ libp2p, dir })
 }

@@ -1,7 +1,7 @@
 /**
  * The dashboard in a real browser (Debian's headless Chromium driven by playwright-core) against
- * three `ripple up` processes on loopback: sign-in with the one-time link (and refusals), the mesh
- * page with every peer's hardware (and a peer killed with SIGKILL turning stale, then offline), a
+ * three `ripple up` processes on loopback: sign-in with the one-time link or an API key (read-only),
+ * and refusals; the mesh page with every peer's hardware (and a peer killed with SIGKILL turning stale, then offline), a
  * chat answer streamed from the peer holding a generated tiny model, a task submitted on the page
  * reaching its receipt, and /metrics parsed with a Prometheus text parser. Screenshots of every page
  * go to test-results/screenshots/.
@@ -14,6 +14,7 @@ import { promisify } from 'node:util'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApiKeyStore, apiKeysPath } from '../../host/api/api-keys.ts'
 import { ApiClient } from '../../host/api/client/index.ts'
 import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
 import { startModelServer } from '../fixtures/model-server.ts'
@@ -37,7 +38,8 @@ let gamma: Peer
 let browser: Browser
 let page: Page
 
-const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+const shot = (name: string, on: Page = page) =>
+  on.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
 const client = async (peer: Peer) =>
   new ApiClient({
     baseUrl: peer.apiUrl,
@@ -295,6 +297,56 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
       await rm(dir, { recursive: true, force: true })
     } finally {
       await server.close()
+    }
+  })
+
+  it("signs in with an API key: the mesh read-only, chat with the key's models only", async () => {
+    // After the pull above, alpha has `pulled` itself and beta has `tiny`; the key may run `tiny` only.
+    const { key } = await new ApiKeyStore(apiKeysPath(alpha.dataDir)).create({
+      name: 'viewer',
+      models: ['tiny'],
+    })
+    const viewer = await browser.newPage({ viewport: { width: 1360, height: 900 } })
+    try {
+      await viewer.goto(`${alpha.apiUrl}/`)
+      await viewer.getByLabel('Token or API key').fill(key)
+      await viewer.getByRole('button', { name: 'Sign in' }).click()
+      await expect.poll(() => viewer.locator('nav').textContent()).toContain('key viewer · read-only')
+      await viewer.goto(`${alpha.apiUrl}/#/mesh`)
+      await expect
+        .poll(() => viewer.locator(`section.peer[data-agent="${beta.agent}"]`).getAttribute('data-status'))
+        .toBe('online')
+      await shot('key-mesh', viewer)
+      // What changes the peer is not offered: no submit form, no load/pull, no pin.
+      await viewer.goto(`${alpha.apiUrl}/#/models`)
+      await viewer.locator('tr.model[data-model="pulled"]').waitFor()
+      expect(await viewer.locator('models-page button').count()).toBe(0)
+      expect(await viewer.locator('form.pull').count()).toBe(0)
+      await viewer.goto(`${alpha.apiUrl}/#/tasks`)
+      await viewer.locator('tasks-page tr').first().waitFor()
+      expect(await viewer.locator('form.submit').count()).toBe(0)
+      await shot('key-tasks', viewer)
+      // And the API refuses it anyway: the page is not the guard.
+      const refused = await fetch(`${alpha.apiUrl}/api/tasks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'echo', input: { message: 'no' } }),
+      })
+      expect(refused.status).toBe(403)
+      const metrics = await fetch(`${alpha.apiUrl}/metrics`, { headers: { authorization: `Bearer ${key}` } })
+      expect(await metrics.text()).toContain('ripple_tasks')
+      // Chat offers the key's model only, and runs it through /v1 with the key.
+      await viewer.goto(`${alpha.apiUrl}/#/chat`)
+      await viewer.locator('select[name="model"] option[value="tiny"]').waitFor({ state: 'attached' })
+      expect(await viewer.locator('select[name="model"] option[value="pulled"]').count()).toBe(0)
+      await viewer.locator('textarea[name="prompt"]').fill('Hello from a key')
+      await viewer.locator('input[name="max-tokens"]').fill('8')
+      await viewer.getByRole('button', { name: 'Send' }).click()
+      await viewer.locator('.chat-answer .ran-on-peer').waitFor({ timeout: 90_000 })
+      expect(await viewer.locator('.chat-answer .ran-on-peer').textContent()).toBe('beta')
+      await shot('key-chat', viewer)
+    } finally {
+      await viewer.close()
     }
   })
 

@@ -448,9 +448,15 @@ describe('API keys', { timeout: 60_000 }, () => {
     expect(outOfScope.error).toMatchObject({ code: 'model_not_allowed', param: 'model' })
     expect((await withScoped.models.list()).data).toEqual([])
 
-    // A key is no management token.
-    const management = await fetch(`${first.url}/api/status`, { headers: { authorization: `Bearer ${key}` } })
-    expect(management.status).toBe(401)
+    // A key is no management token: it reads the peer, it does not change it.
+    const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
+    expect((await fetch(`${first.url}/api/status`, { headers: auth })).status).toBe(200)
+    const change = await fetch(`${first.url}/api/models/tiny/load`, {
+      method: 'POST',
+      headers: auth,
+      body: '{}',
+    })
+    expect(change.status).toBe(403)
 
     const ls = await runRipple(['keys', 'ls', '--data-dir', first.dataDir, '--json'])
     const listed = JSON.parse(ls.stdout) as { id: string; name: string | null }[]

@@ -3,7 +3,7 @@
  * subscribe and re-render on each change; nothing polls. A dropped stream is reopened after a pause.
  */
 import type { ApiClient } from '../../host/api/client/index.ts'
-import type { LiveEvent, ModelsView, StatusView } from '../../host/api/contract/index.ts'
+import type { LiveEvent, ModelsView, SessionView, StatusView } from '../../host/api/contract/index.ts'
 
 type Data<K extends LiveEvent['event']> = Extract<LiveEvent, { event: K }>['data']
 
@@ -15,6 +15,8 @@ export class LiveStore extends EventTarget {
   /** Null until the daemon says; stays null where it runs without artifacts. */
   artifacts: Data<'artifacts'>['artifacts'] | null = null
   connected = false
+  /** What this tab signed in with; null until the daemon said. */
+  session: SessionView | null = null
   #abort = new AbortController()
 
   constructor(readonly client: ApiClient) {
@@ -33,6 +35,7 @@ export class LiveStore extends EventTarget {
     const signal = this.#abort.signal
     while (!signal.aborted) {
       try {
+        this.session = await this.client.whoAmI({ signal })
         this.status = await this.client.status({ signal })
         for await (const event of this.client.liveEvents({ signal })) {
           this.connected = true
@@ -50,6 +53,17 @@ export class LiveStore extends EventTarget {
       this.#changed()
       await new Promise((resolve) => setTimeout(resolve, 2000))
     }
+  }
+
+  /** Signed in with an API key: the pages show the mesh but offer nothing that changes the peer. */
+  get readOnly(): boolean {
+    return this.session?.signed_in_with === 'key'
+  }
+
+  /** The models this tab may run: a key's, or every one. */
+  mayRun(model: string): boolean {
+    const models = this.session?.key?.models
+    return models === null || models === undefined || models.includes(model)
   }
 
   #changed(): void {

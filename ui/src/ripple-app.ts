@@ -168,6 +168,11 @@ export class RippleApp extends LitElement {
         <span class="right">
           <span class="live" title="the live event stream"><span class="dot ${store.connected ? 'on' : ''}"></span>${store.connected ? 'live' : 'reconnecting…'}</span>
           <span>${store.status?.capability.name ?? ''}</span>
+          ${
+            store.readOnly
+              ? html`<span class="badge" title="Signed in with an API key: the pages show the mesh; changing this peer takes the API token">key ${store.session?.key?.name ?? store.session?.key?.id} · read-only</span>`
+              : nothing
+          }
           <button @click=${() => this.#signOut()}>Sign out</button>
         </span>
       </nav>

@@ -20,7 +20,7 @@ export async function signInWithCode(code: string): Promise<ApiClient> {
 /** Checks a pasted token or API key against the daemon before keeping it. */
 export async function signInWithToken(token: string): Promise<ApiClient> {
   const client = new ApiClient({ baseUrl: location.origin, token })
-  await client.status()
+  await client.whoAmI()
   return keep(token)
 }
 
@@ -38,7 +38,7 @@ export function signInError(err: unknown): string {
   if (err instanceof ApiRequestError) {
     if (err.errorName === 'InvalidLoginCodeError')
       return 'This login link was already used or has expired. Run "ripple token" for the token, or restart "ripple up" for a fresh link.'
-    if (err.status === 401) return 'Wrong token: the daemon refused it.'
+    if (err.status === 401) return `Wrong token or key: the daemon refused it (${err.message}).`
     return err.message
   }
   return `Could not reach the daemon: ${(err as Error).message}`

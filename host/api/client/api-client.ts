@@ -121,6 +121,11 @@ export class ApiClient {
     return this.#json('session', { ...options, body: { code } })
   }
 
+  /** What this client signed in with: the token, or an API key (which reads but does not change the peer). */
+  whoAmI(options?: CallOptions): Promise<ReplyOf<'whoAmI'>> {
+    return this.#json('whoAmI', options)
+  }
+
   status(options?: CallOptions): Promise<ReplyOf<'status'>> {
     return this.#json('status', options)
   }

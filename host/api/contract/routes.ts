@@ -36,6 +36,7 @@ import {
   ModelUnloadedViewSchema,
   PeersReplySchema,
   PolicyRecordSchema,
+  SessionViewSchema,
   StatusViewSchema,
   TaskEventSchema,
   TaskSummarySchema,
@@ -164,6 +165,8 @@ export const routes = {
     body: SessionBodySchema,
     reply: z.object({ token: z.string() }),
   },
+  /** What the caller signed in with (a key reads the peer but does not change it). */
+  whoAmI: { method: 'GET', path: '/api/session', reply: SessionViewSchema },
   status: { method: 'GET', path: '/api/status', reply: StatusViewSchema },
   peers: { method: 'GET', path: '/api/peers', reply: PeersReplySchema },
   /** Any zome function of the contract; the body is checked against the function's input schema. */

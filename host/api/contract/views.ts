@@ -26,6 +26,7 @@ import type { PullProgress } from '../../inference/model-pull.ts'
 import { PeerLinkSchema } from '../../net/peer-links.ts'
 import type { PeerEntry } from '../../registry/index.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
+import type { ApiKeyView } from '../api-keys.ts'
 import { describes } from './same-shape.ts'
 
 /** Every API error has this body, whatever the route or cause. */
@@ -72,6 +73,23 @@ export const StatusViewSchema = z.object({
   unusable_models: z.array(UnusableModelSchema),
 })
 export type StatusView = z.infer<typeof StatusViewSchema>
+
+/** GET /api/session: what the caller signed in with. The token controls the peer; a key reads it. */
+export const SessionViewSchema = z.object({
+  signed_in_with: z.enum(['token', 'key']),
+  key: describes<ApiKeyView>()(
+    z.object({
+      id: z.string(),
+      name: z.string().nullable(),
+      /** null: every model. */
+      models: z.array(z.string()).nullable(),
+      created_at: z.string(),
+      expires_at: z.string().nullable(),
+      revoked_at: z.string().nullable(),
+    }),
+  ).nullable(),
+})
+export type SessionView = z.infer<typeof SessionViewSchema>
 
 const PeerEntrySchema = describes<PeerEntry>()(
   z.object({

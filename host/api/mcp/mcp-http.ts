@@ -6,15 +6,12 @@
  * `createMcpServer`). A session is bound to its credential: another one cannot use its id.
  */
 import { randomUUID } from 'node:crypto'
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { type Caller, presentedSecret } from '../api-auth.ts'
-import { digest } from '../bearer-auth.ts'
+import { type Caller, digest, presentedSecret } from '../api-auth.ts'
 import { ApiClient } from '../client/index.ts'
 import { sendError } from '../error-reply.ts'
 import { hostAllowed, originAllowed } from './loopback-guard.ts'
-import { createMcpServer } from './mcp-server.ts'
 
 export const MCP_PATH = '/mcp'
 /** Open sessions kept; past this the oldest is closed (clients that never say goodbye add up). */
@@ -60,6 +57,10 @@ export function registerMcpRoute(app: FastifyInstance, init: McpRouteInit): void
 
   /** A new session whose server acts for `caller`; it is kept once the client's initialize succeeds. */
   const openSession = async (caller: Caller, owner: string) => {
+    const [{ StreamableHTTPServerTransport }, { createMcpServer }] = await Promise.all([
+      import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+      import('./mcp-server.ts'),
+    ])
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sessionId) => {
@@ -81,6 +82,8 @@ export function registerMcpRoute(app: FastifyInstance, init: McpRouteInit): void
   }
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    // The SDK is loaded on the first MCP request, not at every start of the daemon.
+    const { isInitializeRequest } = await import('@modelcontextprotocol/sdk/types.js')
     // The auth hook let the request through, so it carries a credential and says whose it is.
     const caller = request.caller ?? { key: null }
     const owner = digest(presentedSecret(request.headers) ?? '').toString('hex')

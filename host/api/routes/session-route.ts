@@ -1,6 +1,7 @@
 /**
  * POST /api/session: trades a one-time login code (from the link `ripple up` prints) for the API
  * token, so a browser gets the token without it ever being printed. The only route without the token.
+ * GET /api/session: what the caller signed in with, so the dashboard offers only what it may do.
  */
 import type { FastifyInstance } from 'fastify'
 import { type ReplyOf, routes } from '../contract/index.ts'
@@ -19,6 +20,11 @@ export function registerSessionRoute(app: FastifyInstance, codes: LoginCodes, to
       })
     }
     const answer: ReplyOf<'session'> = { token }
+    return answer
+  })
+  app.get(routes.whoAmI.path, async (request) => {
+    const key = request.caller?.key ?? null
+    const answer: ReplyOf<'whoAmI'> = { signed_in_with: key === null ? 'token' : 'key', key }
     return answer
   })
 }

@@ -3,9 +3,7 @@
  * daemon like the other commands (`--data-dir`, or the only one running) and acts through its API
  * with the token from the data dir. stdout carries only MCP messages.
  */
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { Command } from 'commander'
-import { createMcpServer } from '../../api/mcp/mcp-server.ts'
 import { hostVersion } from '../../daemon/host-version.ts'
 import { connectDaemon, type LocateOptions } from '../locate-daemon.ts'
 
@@ -18,6 +16,11 @@ export function mcpCommand(): Command {
       const api = await connectDaemon(options)
       // Fails now, on stderr, if the daemon is not there, rather than on the agent's first call.
       await api.status()
+      // Loaded here, not with the CLI: every other command (and `ripple up`) would pay for the SDK.
+      const [{ StdioServerTransport }, { createMcpServer }] = await Promise.all([
+        import('@modelcontextprotocol/sdk/server/stdio.js'),
+        import('../../api/mcp/mcp-server.ts'),
+      ])
       const server = createMcpServer({ api, version: await hostVersion() })
       const transport = new StdioServerTransport()
       const closed = new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 /**
  * API keys (hashed file, scope, expiry, revocation), who may call what (token vs key, loopback vs
- * not), the API host rule, and how the endpoint answers when no peer takes a task: 503 with the
+ * not; a key reads the management API but changes nothing), the API host rule, and how the endpoint answers when no peer takes a task: 503 with the
  * scheduler's reason, 429 when every peer with the model is busy, 502 when the peers' answers failed,
  * each in the API's own error shape. The scheduler here is a stand-in that never assigns (or fails) a
  * task, so these cases are quick and certain; the real mesh is in tests/e2e/openai-endpoint.test.ts.
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { authenticate } from '../../../host/api/api-auth.ts'
 import { ApiKeyStore, keyAllowsModel } from '../../../host/api/api-keys.ts'
 import { ApiHostNeedsKeysError, ApiServer, type ApiServerInit } from '../../../host/api/api-server.ts'
+import type { StatusView } from '../../../host/api/contract/index.ts'
 import { EndpointError } from '../../../host/api/openai/endpoint-error.ts'
 import { MeshInference } from '../../../host/api/openai/mesh-inference.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
@@ -62,6 +63,69 @@ describe('API keys', () => {
     expect(remote).toBeInstanceOf(EndpointError)
     expect((await authenticate(init, { 'x-api-key': key }, '192.0.2.7')) as object).toHaveProperty('key.id')
     expect(((await authenticate(init, {}, '127.0.0.1')) as EndpointError).code).toBe('missing_api_key')
+  })
+})
+
+describe('a key on the management API', () => {
+  it('reads (status, session, a memory query) but changes nothing; a revoked key is refused', async () => {
+    const store = new ApiKeyStore(join(dir, 'read-keys.json'))
+    const { key, record } = await store.create({ name: 'viewer', models: ['tiny'] })
+    const server = new ApiServer(
+      baseInit({ keys: store, status: () => ({ agent: 'uhCAkME' }) as unknown as StatusView }),
+    )
+    await server.start()
+    try {
+      const call = (method: string, path: string, secret: string | null, body?: unknown) =>
+        fetch(`${server.url}${path}`, {
+          method,
+          headers: {
+            ...(secret === null ? {} : { authorization: `Bearer ${secret}` }),
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        })
+      expect((await call('GET', '/api/status', key)).status).toBe(200)
+      expect(await (await call('GET', '/api/session', key)).json()).toEqual({
+        signed_in_with: 'key',
+        key: { ...record },
+      })
+      expect(await (await call('GET', '/api/session', 'the-token')).json()).toEqual({
+        signed_in_with: 'token',
+        key: null,
+      })
+      // A memory query is a read sent as a POST: it passes the key check (and reaches routing: 404 here).
+      expect((await call('POST', '/api/memory/collections/notes/query', key, { k: 1 })).status).toBe(404)
+      for (const [method, path, body] of [
+        ['POST', '/api/tasks', { kind: 'echo', input: {} }],
+        ['POST', '/api/models/tiny/load', {}],
+        ['POST', '/api/zome/resource_mesh/get_task', {}],
+        ['POST', '/api/memory/collections/notes/upsert', { docs: [] }],
+      ] as const) {
+        const refused = await call(method, path, key, body)
+        expect(refused.status, path).toBe(403)
+        expect(await refused.json(), path).toMatchObject({
+          error: { name: 'KeyReadOnlyError', message: expect.stringContaining('`ripple token`') },
+        })
+      }
+      const wrong = await call('GET', '/api/status', 'rpl_000000000000_wrong')
+      expect(wrong.status).toBe(401)
+      expect(await wrong.json()).toMatchObject({ error: { message: 'wrong API token or key' } })
+      expect(await (await call('GET', '/api/status', null)).json()).toMatchObject({
+        error: { message: expect.stringContaining('missing API token') },
+      })
+      await store.revoke(record.id)
+      const revoked = await call('GET', '/api/status', key)
+      expect(revoked.status).toBe(401)
+      expect(await revoked.json()).toMatchObject({ error: { message: `API key ${record.id} was revoked` } })
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('the token sent from another machine is refused with what to use instead', async () => {
+    const init = { token: 'the-token', keys: new ApiKeyStore(join(dir, 'none.json')), requireKeys: true }
+    const refused = await authenticate(init, { authorization: 'Bearer the-token' }, '192.0.2.7')
+    expect(refused).toMatchObject({ status: 403, code: 'token_not_allowed' })
   })
 })
 

@@ -1,7 +1,7 @@
 /**
  * Model pulls through node-llama-cpp's downloader from a file server on 127.0.0.1 (nothing leaves
  * the machine; `hf:` URIs resolve there through HF_ENDPOINT, as huggingface.co cannot be reached):
- * complete, corrupted, truncated, wrong size, wrong hash.
+ * complete, interrupted and resumed, corrupted, truncated, wrong size, wrong hash.
  */
 import { createHash } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
@@ -111,6 +111,54 @@ describe('pullModel', { timeout: 60_000 }, () => {
     expect((wrongHash as ModelPullRefusedError).reason).toBe(
       `sha256: expected ${'0'.repeat(64)}, got ${tinySha}`,
     )
+  })
+
+  it('resumes an interrupted pull: the pieces it had are not fetched again', async () => {
+    // ~21 MB: several of the downloader's 5 MiB chunks, sent slowly enough to stop midway.
+    const path = join(root, 'big.gguf')
+    await writeLlamaModel(path, { embedding: 256, blocks: 8, seed: 3 })
+    const big = await readFile(path)
+    const bigSha = createHash('sha256').update(big).digest('hex')
+    server.put('/files/big.gguf', big)
+    server.throttle('/files/big.gguf', 2)
+    const init = dirs()
+    const source = `${server.url}/files/big.gguf`
+    // Stopped (as Ctrl-C stops `ripple models pull`) once 90% has arrived: with at most three
+    // streams in flight, some whole chunks are on disk by then.
+    const stop = new AbortController()
+    const stopped = await pullModel(
+      init,
+      { source },
+      {
+        signal: stop.signal,
+        onProgress: (p) => {
+          if (p.downloaded_bytes >= 0.9 * big.length) stop.abort()
+        },
+      },
+    ).catch((e: Error) => e)
+    expect(stopped).toBeInstanceOf(Error)
+    expect((stopped as Error).name).toBe('AbortError')
+    expect(await readdir(init.modelsDir).catch(() => [])).toEqual([])
+
+    const before = server.gets.length
+    const progress: number[] = []
+    const model = await pullModel(
+      init,
+      { source, sha256: bigSha },
+      { onProgress: (p) => progress.push(p.downloaded_bytes) },
+    )
+    expect(model.sha256).toBe(bigSha)
+    expect((await readFile(model.path)).equals(big)).toBe(true)
+    // The downloader's own requests (ranged; the unranged one reads the GGUF header) fetched less
+    // than the file, and its progress started from what was kept.
+    const refetched = server.gets
+      .slice(before)
+      .filter((g) => g.ranged)
+      .reduce((sum, g) => sum + g.sent, 0)
+    expect(refetched).toBeGreaterThan(0)
+    expect(refetched).toBeLessThan(big.length)
+    expect(progress[0]).toBeGreaterThan(0)
+    expect(await readdir(init.stagingDir)).toEqual([])
   })
 
   it('says why a source cannot be fetched', async () => {

@@ -56,9 +56,11 @@ export class ModelsPage extends LivePage {
                           : html`<span class="badge ${m.loaded ? 'loaded' : ''}">${m.loaded ? 'loaded' : 'on disk'}</span>`
                       }</td>
                       <td>${
-                        m.loaded
-                          ? html`<button class="secondary" @click=${() => this.#unload(m.name)}>Unload</button>`
-                          : html`<button ?disabled=${this.progress[m.name] !== undefined} @click=${() => this.#load(m.name)}>Load</button>`
+                        this.store?.readOnly
+                          ? nothing
+                          : m.loaded
+                            ? html`<button class="secondary" @click=${() => this.#unload(m.name)}>Unload</button>`
+                            : html`<button ?disabled=${this.progress[m.name] !== undefined} @click=${() => this.#load(m.name)}>Load</button>`
                       }</td>
                     </tr>`,
                   )}
@@ -66,27 +68,31 @@ export class ModelsPage extends LivePage {
         }
         ${(local?.unusable ?? []).map((u) => html`<p class="error">Unusable: <code>${u.path}</code>: ${u.reason}</p>`)}
       </section>
-      <section class="card">
-        <h3>Pull a model</h3>
-        <form class="pull" @submit=${(e: Event) => this.#pull(e)}>
-          <div class="row">
-            <label>Source <input name="source" size="56" required placeholder="hf:owner/repo:Q4_K_M, hf:owner/repo/file.gguf or https://…/model.gguf" /></label>
-            <label>Name <input name="name" size="16" placeholder="(from the file)" /></label>
-            <button type="submit" ?disabled=${this.pulling !== null}>${this.pulling ? 'Pulling…' : 'Pull'}</button>
-          </div>
-        </form>
-        ${
-          this.pulling
-            ? html`<p class="muted">${this.pulling.source}: ${bytes(this.pulling.downloaded)}${this.pulling.total ? ` of ${bytes(this.pulling.total)}` : ''}
-                <progress max="1" value=${this.pulling.total ? this.pulling.downloaded / this.pulling.total : 0}></progress></p>`
-            : nothing
-        }
-      </section>
+      ${this.store?.readOnly ? nothing : this.#pullForm()}
       <section class="card">
         <h3>Across the mesh</h3>
         ${this.#mesh()}
       </section>
     `
+  }
+
+  #pullForm() {
+    return html`<section class="card">
+      <h3>Pull a model</h3>
+      <form class="pull" @submit=${(e: Event) => this.#pull(e)}>
+        <div class="row">
+          <label>Source <input name="source" size="56" required placeholder="hf:owner/repo:Q4_K_M, hf:owner/repo/file.gguf or https://…/model.gguf" /></label>
+          <label>Name <input name="name" size="16" placeholder="(from the file)" /></label>
+          <button type="submit" ?disabled=${this.pulling !== null}>${this.pulling ? 'Pulling…' : 'Pull'}</button>
+        </div>
+      </form>
+      ${
+        this.pulling
+          ? html`<p class="muted">${this.pulling.source}: ${bytes(this.pulling.downloaded)}${this.pulling.total ? ` of ${bytes(this.pulling.total)}` : ''}
+              <progress max="1" value=${this.pulling.total ? this.pulling.downloaded / this.pulling.total : 0}></progress></p>`
+          : nothing
+      }
+    </section>`
   }
 
   #mesh() {
