@@ -232,6 +232,7 @@ describe('roles from invites', () => {
         expect(claims.map((c) => c.author)).toEqual([bob.agentPubKey])
         const revocation = { agent: bob.agentPubKey, invite_id: null, reason: '' }
         await alice.conductor.callZome('agent_registry', 'revoke', revocation)
+        await waitUntil(10_000, () => alice.replication.isRevoked(bob.agentPubKey))
         hosts.push(
           await startSchedulerHost(alice, {
             name: 'alice',

@@ -84,8 +84,11 @@ pub fn author_role(ck: &Ck, input: &ValidationInput) -> Result<Option<Role>, Out
     if input.author == progenitor_of(ck, input)? {
         return Ok(Some(Role::Admin));
     }
-    let unknown = |why: String| ck.fail("author_role_unknown", format!("the author's invite cannot be read: {why}"));
-    let proof: Proof = decode(input.author_proof.as_deref()).map_err(unknown)?;
+    let unknown = |why: String| ck.fail("author_role_unknown", format!("the author has no role here: {why}"));
+    let proof: Proof = match input.author_proof.as_deref() {
+        None => return Err(unknown("it joined without an invite".into())),
+        Some(raw) => decode(Some(raw)).map_err(|e| unknown(format!("its invite cannot be read: {e}")))?,
+    };
     Role::named(&proof.grant.role).map(Some).ok_or_else(|| unknown(format!("no role {:?}", proof.grant.role)))
 }
 
