@@ -2,8 +2,9 @@
  * Roles and revocations on a mesh that requires invites, through the embedded conductor and its rules
  * wasm: alice is the admin (progenitor), bob joined with a worker invite, carol with a member invite.
  * A worker runs tasks but cannot submit one, neither through its own cell nor by publishing a forged
- * op; only an admin revokes; a revoked agent is dropped by every peer that holds the revocation, and
- * an invite revoked before its use admits nobody.
+ * op; only an admin revokes; a revoked agent (by name, or by the invite it joined with) is dropped by
+ * every peer that holds the revocation and given no work, and an invite revoked before its use admits
+ * nobody.
  */
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -34,6 +35,8 @@ interface InvitedMesh {
   alice: Player
   bob: Player
   carol: Player
+  /** The id of the invite carol joined with. */
+  carolInvite: string
 }
 
 /** Alice (admin), bob (worker) and carol (member), connected. */
@@ -45,9 +48,10 @@ async function invitedMesh(scenario: Scenario, overrides: Partial<NetworkConfig>
     membraneProofOf(createInvite({ network, role, expiresInMs: HOUR }, admin))
   const alice = await scenario.addPlayer({ network, dataDir: adminDir })
   const bob = await scenario.addPlayer({ network, membraneProof: invited('worker') })
-  const carol = await scenario.addPlayer({ network, membraneProof: invited('member') })
+  const carolProof = invited('member')
+  const carol = await scenario.addPlayer({ network, membraneProof: carolProof })
   await scenario.shareAllAgents()
-  return { network, admin, alice, bob, carol }
+  return { network, admin, alice, bob, carol, carolInvite: carolProof.grant.invite_id as string }
 }
 
 function refusal(call: Promise<unknown>): Promise<InvalidEntryError> {
@@ -249,6 +253,36 @@ describe('roles from invites', () => {
         expect(log.runs.map((r) => r.host)).toEqual(['carol'])
       } finally {
         await Promise.all(hosts.map((h) => h.stop()))
+      }
+    })
+  })
+
+  it('revoking an invite already used drops the agent that joined with it, from then on', async () => {
+    await runScenario(async (scenario) => {
+      const { alice, bob, carol, carolInvite } = await invitedMesh(scenario)
+      const before = await carol.conductor.callZome(
+        'agent_registry',
+        'advertise_capability',
+        capability({ name: 'carol' }),
+      )
+      await scenario.dhtSync([alice, bob, carol], 'agent_registry')
+      await alice.conductor.callZome('agent_registry', 'revoke', {
+        agent: null,
+        invite_id: carolInvite,
+        reason: '',
+      })
+      await waitUntil(10_000, () =>
+        [alice, bob].every((p) => p.replication.isRevoked(carol.agentPubKey) && !connected(p, carol)),
+      )
+      const after = await carol.conductor.callZome(
+        'agent_registry',
+        'advertise_capability',
+        capability({ name: 'carol-after', tags: ['late'] }),
+      )
+      await Promise.all([alice, bob].map((p) => p.replication.syncNow()))
+      for (const peer of [alice, bob]) {
+        expect(peer.conductor.store.getAction(decodeHashB64(before.action_hash))).not.toBeNull()
+        expect(peer.conductor.store.getAction(decodeHashB64(after.action_hash))).toBeNull()
       }
     })
   })
