@@ -127,7 +127,7 @@ export default async function run(): Promise<BenchReport> {
         conductor: p.conductor,
         transport: rpcMemoryTransport(p.node.rpc),
         dir: join(root, `peer-${i}`, 'memory'),
-        peers: async () => agents.map((agent) => ({ agent, load: 0 })),
+        peers: async () => agents.map((agent) => ({ agent, load: 0, capacity: 2 ** 40 })),
         logger: silentLogger(),
       })
       await service.start()

@@ -60,7 +60,7 @@ function capabilityOf(name: string): NodeCapability {
     },
     inference: { models: [], tokens_per_second: null },
     storage: { ipfs_free_bytes: 0, pinned_bytes: 0 },
-    memory: { shards_held: 0 },
+    memory: { shards_held: 0, capacity_bytes: 0 },
     tags: [],
     host_version: '0.0.0',
   }

@@ -8,3 +8,4 @@ bash scripts/install-system-deps.sh
 # every version that is installed.
 npm install --no-audit --no-fund
 npm run build:ui
+npm run build:host

@@ -81,7 +81,8 @@ export const NodeCapabilitySchema = z.strictObject({
   }),
   inference: InferenceSchema,
   storage: z.strictObject({ ipfs_free_bytes: ByteCountSchema, pinned_bytes: ByteCountSchema }),
-  memory: z.strictObject({ shards_held: int(L.shards_held) }),
+  /** `capacity_bytes`: what the operator lets shards of the shared memory use here; 0 holds none. */
+  memory: z.strictObject({ shards_held: int(L.shards_held), capacity_bytes: ByteCountSchema }),
   /** Unique (rule node_capability.tags_unique). */
   tags: list(TagSchema, L.tags).refine((tags) => new Set(tags).size === tags.length, 'tags must be unique'),
   host_version: line(L.host_version),

@@ -98,6 +98,8 @@ function mapError(err: FastifyError & Record<string, unknown>, body: unknown): M
     // No live holder took a write or there is none: the mesh cannot keep it now.
     case 'ShardUnavailableError':
       return { status: 503, name: err.name, details: { shard: err.shard } }
+    case 'NoMemoryRoomError':
+      return { status: 503, name: err.name, details: { unplaced: err.unplaced } }
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return { status: err.statusCode, name: err.code ?? err.name }

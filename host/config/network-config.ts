@@ -3,12 +3,8 @@
  * other (name + seed), the DNA properties, heartbeat timing, and how peers find each other.
  */
 import { readFile } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { resolve } from 'node:path'
 import { z } from 'zod'
-
-// A function, not a constant: the API contract (and so the browser dashboard) imports this module's schemas.
-const networksDir = () => join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'networks')
 
 export const HeartbeatConfigSchema = z.object({
   /** How often a peer broadcasts its load. */
@@ -101,7 +97,8 @@ export class InvalidNetworkConfigError extends Error {
 export async function loadNetworkConfig(nameOrPath: string): Promise<NetworkConfig> {
   const path = /[/\\]|\.json$/.test(nameOrPath)
     ? resolve(nameOrPath)
-    : join(networksDir(), `${nameOrPath}.json`)
+    : // Imported here, not above: the API contract (and so the browser dashboard) imports this module's schemas.
+      (await import('../runtime/repo-root.ts')).repoPath('networks', `${nameOrPath}.json`)
   let raw: string
   try {
     raw = await readFile(path, 'utf8')

@@ -92,6 +92,8 @@ export interface DaemonOptions {
   ipfs?: IpfsChoice
   /** Bytes of artifacts this peer keeps at most (`--ipfs-max-size`); unlimited when unset. */
   ipfsMaxBytes?: number
+  /** Bytes the shared memory's shards may use here (`--memory-max-size`; 0: none); default a quarter of RAM. */
+  memoryMaxBytes?: number
   /** How often the capability is re-measured (and re-advertised when it changed); default 30 s. */
   resampleIntervalMs?: number
   logger: Logger
@@ -198,6 +200,10 @@ async function runDaemon(
     const name = options.name ?? fitText(hostname(), LIMITS.node_capability.name.max)
     // `memory` is set once the daemon runs; the first description (at start-up) holds none yet.
     const shardsHeld = memory?.shardsHeld() ?? 0
+    // Shards live in RAM (the index) and on disk: a quarter of RAM unless the operator says otherwise.
+    const memoryCapacityBytes = backend.rpc
+      ? (options.memoryMaxBytes ?? Math.floor(hardware.ram_bytes / 4))
+      : 0
     const facts = {
       name,
       tags: options.tags ?? [],
@@ -205,6 +211,7 @@ async function runDaemon(
       models: listing.models,
       hostVersion: version,
       shardsHeld,
+      memoryCapacityBytes,
     }
     return buildCapability(facts, logger)
   }
@@ -303,7 +310,11 @@ async function runDaemon(
       peers: async () =>
         (await registry.peers())
           .filter((p) => p.status !== 'offline')
-          .map((p) => ({ agent: p.agent, load: (p.load?.cpu_pct ?? 100) / 100 })),
+          .map((p) => ({
+            agent: p.agent,
+            load: (p.load?.cpu_pct ?? 100) / 100,
+            capacity: p.capability?.memory.capacity_bytes ?? 0,
+          })),
       embed: async (model, texts, signal) => {
         const answer = await inference.run({
           kind: 'infer.embed',
@@ -316,6 +327,7 @@ async function runDaemon(
         return { vectors: output.vectors, file_hash: output.model.file_hash }
       },
       snapshots: ipfs ? ipfsSnapshotStore(ipfs) : undefined,
+      waitForRecord: backend.waitForAction,
       logger: logger.child({ component: 'memory' }),
     })
   const metrics = new DaemonMetrics({

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
+import { repoPath } from '../runtime/repo-root.ts'
 
-const PACKAGE_JSON = new URL('../../package.json', import.meta.url)
+const PACKAGE_JSON = repoPath('package.json')
 
 /** The host's version, from package.json (advertised in the capability and shown by `status`). */
 export async function hostVersion(): Promise<string> {

@@ -11,13 +11,18 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Logger, LogLevel } from '../log/logger.ts'
+import { repoPath } from '../runtime/repo-root.ts'
 import type { EmbedResult } from './embed.ts'
 import type { GenerateOptions, GenerateRequest, GenerateResult } from './generate.ts'
 import type { GgufModel } from './gguf-scan.ts'
 import { ModelProcessError } from './model-errors.ts'
 import type { FromModelProcess, ToModelProcess, WireError } from './model-process-protocol.ts'
 
-const BOOT = fileURLToPath(new URL('./model-process-boot.mjs', import.meta.url))
+// From the sources a model process boots through tsx; from the bundle (dist/, see scripts/build-host.sh)
+// it runs the bundled entry.
+const BOOT = import.meta.url.endsWith('.ts')
+  ? fileURLToPath(new URL('./model-process-boot.mjs', import.meta.url))
+  : repoPath('dist', 'model-process.mjs')
 // Enough of the child's stderr to hold llama.cpp's last words (the GGML_ASSERT line and a backtrace).
 const STDERR_TAIL_BYTES = 8192
 // A child asked to unload gets this long to free its model before it is killed.

@@ -44,6 +44,20 @@ export class ShardUnavailableError extends Error {
   }
 }
 
+/** Thrown when a new collection's shards would have no holder: no live peer advertises memory room (503). */
+export class NoMemoryRoomError extends Error {
+  static override readonly name = 'NoMemoryRoomError'
+  constructor(
+    readonly collection: string,
+    readonly unplaced: readonly number[],
+  ) {
+    super(
+      `collection "${collection}" cannot be placed: no live peer has memory room for shard(s) ${unplaced.join(', ')} (peers give the shared memory room with \`ripple up --memory-max-size\`)`,
+    )
+    this.name = 'NoMemoryRoomError'
+  }
+}
+
 /** Answered by a holder asked about a shard it does not serve yet (still catching up, or not its own). */
 export class ShardNotReadyError extends Error {
   static override readonly name = 'ShardNotReadyError'

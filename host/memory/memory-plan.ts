@@ -1,8 +1,9 @@
 /**
  * The pure decisions of the shared memory: which shard an id lives in, which peers hold each shard
- * (rendezvous hashing over the live peers that serve memory, so a join or a leave moves only the
- * shards whose top `replication` changed), which holder answers each shard of a query (the least
- * loaded ready one, the others as fallbacks), and the merge of the shards' answers into the top k.
+ * (rendezvous hashing over the live peers that advertise memory capacity and have room, so a join or
+ * a leave moves only the shards whose top `replication` changed), which holder answers each shard of
+ * a query (the least loaded ready one, the others as fallbacks), and the merge of the shards' answers
+ * into the top k.
  */
 import { createHash } from 'node:crypto'
 import { rendezvousFirst } from '../scheduler/claim-ranking.ts'
@@ -15,16 +16,54 @@ export function shardOf(id: string, shardCount: number): number {
 /** The rendezvous key of a shard: the collection's action hash and the shard index. */
 export const shardKey = (collection: string, shard: number): string => `${collection}/${shard}`
 
-/** Per shard, the `replication` peers of `peers` that hold it (fewer when fewer peers serve memory). */
-export function placeShards(
-  collection: string,
-  shardCount: number,
-  replication: number,
-  peers: readonly string[],
-): string[][] {
-  return Array.from({ length: shardCount }, (_, shard) =>
-    rendezvousFirst(shardKey(collection, shard), peers, replication),
-  )
+/** A live peer that advertises memory capacity: the bytes its operator lets shards use there. */
+export interface CapacityPeer {
+  agent: string
+  capacity: number
+}
+
+/** A collection to place: its key (action hash), shape, and each shard's size as far as the mesh knows it. */
+export interface ShardDemand {
+  collection: string
+  replication: number
+  /** Per shard, its estimated bytes (0 for a shard nobody snapshotted yet). */
+  shardBytes: readonly number[]
+}
+
+/** Bytes one document takes on a holder: its vector in SQLite and in the index, links, id and metadata. */
+export const docBytes = (dimension: number): number => dimension * 8 + 512
+
+/**
+ * Per collection, per shard, the peers that hold it: the first `replication` peers in the shard's
+ * rendezvous order that advertise capacity and still have room for it (fewer when fewer do; none when
+ * none do). Collections are taken in the order given (oldest first), so a new collection never moves
+ * the shards of an older one; a join or a leave moves only the shards whose top `replication` changed,
+ * as long as the peers have room.
+ */
+export function placeCollections(
+  demands: readonly ShardDemand[],
+  peers: readonly CapacityPeer[],
+): Map<string, string[][]> {
+  const room = new Map(peers.filter((p) => p.capacity > 0).map((p) => [p.agent, p.capacity]))
+  const able = [...room.keys()]
+  const placed = new Map<string, string[][]>()
+  for (const { collection, replication, shardBytes } of demands) {
+    placed.set(
+      collection,
+      shardBytes.map((bytes, shard) => {
+        const holders: string[] = []
+        for (const agent of rendezvousFirst(shardKey(collection, shard), able, able.length)) {
+          if (holders.length === replication) break
+          const left = room.get(agent) ?? 0
+          if (left <= 0 || left < bytes) continue
+          room.set(agent, left - bytes)
+          holders.push(agent)
+        }
+        return holders
+      }),
+    )
+  }
+  return placed
 }
 
 /** The shards `agent` holds under `placement`. */

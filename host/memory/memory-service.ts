@@ -1,11 +1,13 @@
 /**
  * The shared vector memory of the mesh. Collections are entries of memory_shards; each collection's
- * shards are placed on the live peers that serve memory by rendezvous hashing (`memory-plan.ts`).
- * A write goes to every holder of its document's shard; a query goes to one ready holder per shard
- * (the least loaded; another replica when it fails) and the answers are merged into the top k, saying
- * which shards answered and which are missing. A peer keeps its own shards (`shard-holdings.ts`):
- * it catches up a new one from the latest snapshot on IPFS and a ready holder, announces itself as a
- * ShardHolder, and the first holder of a shard publishes snapshots as writes accumulate.
+ * shards are placed on the live peers that advertise memory capacity and have room, by rendezvous
+ * hashing (`memory-plan.ts`). A write goes to every holder of its document's shard; a query goes to one
+ * ready holder per shard (the least loaded; another replica when it fails) and the answers are merged
+ * into the top k, saying which shards answered and which are missing. A peer keeps its own shards
+ * (`shard-holdings.ts`): a new shard is ready at once, another catches up from the latest snapshot on
+ * IPFS and a ready holder; it announces itself as a ShardHolder, compares its copy with the other
+ * holders' now and then and pulls what it missed (`repair-plan.ts`), and the first holder of a shard
+ * publishes snapshots as writes accumulate.
  */
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -18,6 +20,7 @@ import {
   CollectionExistsError,
   EmbeddingModelChangedError,
   InvalidMemoryInputError,
+  NoMemoryRoomError,
   ShardUnavailableError,
   UnknownCollectionError,
 } from './memory-errors.ts'
@@ -31,7 +34,15 @@ import {
   MemoryQuerySchema,
   parseMemoryInput,
 } from './memory-input.ts'
-import { mergeTopK, placeShards, planQuery, shardOf, shardsOf } from './memory-plan.ts'
+import {
+  docBytes,
+  mergeTopK,
+  placeCollections,
+  planQuery,
+  type ShardDemand,
+  shardOf,
+  shardsOf,
+} from './memory-plan.ts'
 import type { MemoryTransport } from './memory-transport.ts'
 import type { CollectionDetail, CollectionView, QueryResult, WriteResult } from './memory-views.ts'
 import {
@@ -44,13 +55,15 @@ import {
   type MemoryRequest,
   toWire,
 } from './memory-wire.ts'
+import { repairFrom } from './repair-plan.ts'
 import { CLOCK_SLACK_MS, type KnownCollection, ShardHoldings } from './shard-holdings.ts'
 import type { DocWrite } from './shard-store.ts'
 
-/** A live peer that serves memory, with its load (0..1) to route queries by. */
+/** A live peer, with its load (0..1) to route queries by and the bytes it gives the memory (0: none). */
 export interface MemoryPeer {
   agent: string
   load: number
+  capacity: number
 }
 
 /** Keeps and fetches a shard's snapshot bytes by CID (IPFS). */
@@ -71,14 +84,23 @@ export interface MemoryServiceInit {
   transport: MemoryTransport
   /** Where this peer's shards live (`<data dir>/memory`). */
   dir: string
-  /** The live peers that serve memory, this one included. */
+  /** The live peers, this one included, with the memory capacity each advertises. */
   peers: () => Promise<MemoryPeer[]>
   embed?: Embedder
   snapshots?: SnapshotStore
+  /**
+   * Resolves true once this peer holds an action (false after `timeoutMs`): a collection a peer writes
+   * to or asks about may reach this peer a moment after the request. Without it, an unknown one is refused.
+   */
+  waitForRecord?: (actionHash: string, timeoutMs: number) => Promise<boolean>
   /** How often placement is checked (joins, leaves, new collections); default 2 s. */
   reconcileIntervalMs?: number
   /** Writes to a shard after which its first holder publishes a snapshot; default 2,000. */
   snapshotAfterWrites?: number
+  /** How often a holder compares each shard with its other holders and pulls what it misses; default 30 s. */
+  repairIntervalMs?: number
+  /** Repair leaves out writes younger than this (they may still be on their way); default 10 s. */
+  repairSettleMs?: number
   logger: Logger
 }
 
@@ -93,10 +115,14 @@ const CHANGES_PAGE = 1000
 const EMBED_BATCH = 256
 const DEFAULT_RECONCILE_MS = 2000
 const DEFAULT_SNAPSHOT_AFTER = 2000
+const DEFAULT_REPAIR_MS = 30_000
+const DEFAULT_REPAIR_SETTLE_MS = 10_000
 /** How often changed shard indexes are saved (and at stop); a crash in between only costs a rebuild. */
 const SAVE_INTERVAL_MS = 60_000
 /** A query waits this long for one holder before asking the next replica. */
 const QUERY_TIMEOUT_MS = 3000
+/** How long a request about a collection not held here yet waits for its entry to arrive. */
+const COLLECTION_WAIT_MS = 3000
 /** A holder that failed a query is asked last for this long (it may be gone; the registry says so later). */
 const SUSPECT_MS = 30_000
 
@@ -105,12 +131,21 @@ export class MemoryService {
   readonly #holdings: ShardHoldings
   readonly #announced = new Set<string>()
   readonly #catchingUp = new Map<string, Promise<void>>()
+  /** Repairs under way, and when each (shard, other holder) was last compared, by `<shard key>/<agent>`. */
+  readonly #repairing = new Map<string, Promise<void>>()
+  readonly #repairedAt = new Map<string, number>()
+  /** The live peers of the last placement check: one that comes back is compared with at once. */
+  #lastLive = new Set<string>()
   /** Holders that failed a query lately, until when. */
   readonly #suspects = new Map<string, number>()
   #collections: EntryRecord<Collection>[] = []
+  /** Per collection, each shard's bytes by its latest snapshot (refreshed by every placement check). */
+  readonly #shardBytes = new Map<string, number[]>()
   #timer: NodeJS.Timeout | null = null
   #reconciling: Promise<void> | null = null
   #stopped = false
+  /** Aborted at stop: repairs end between two requests. */
+  #abort = new AbortController()
   #savedAt = Date.now()
 
   constructor(init: MemoryServiceInit) {
@@ -120,6 +155,7 @@ export class MemoryService {
 
   async start(): Promise<void> {
     this.#stopped = false
+    this.#abort = new AbortController()
     await this.#init.transport.serve((bytes) => this.#answer(bytes))
     const tick = () => {
       this.reconcile()
@@ -134,9 +170,10 @@ export class MemoryService {
 
   async stop(): Promise<void> {
     this.#stopped = true
+    this.#abort.abort()
     if (this.#timer) clearTimeout(this.#timer)
     await this.#reconciling
-    await Promise.allSettled(this.#catchingUp.values())
+    await Promise.allSettled([...this.#catchingUp.values(), ...this.#repairing.values()])
     await this.#init.transport.stop()
     this.#holdings.close()
   }
@@ -146,6 +183,15 @@ export class MemoryService {
   async create(input: unknown): Promise<CollectionView> {
     const collection = parseMemoryInput(CollectionSchema, input, '')
     if ((await this.#find(collection.name, true)) !== null) throw new CollectionExistsError(collection.name)
+    // Placed after every existing collection, with nothing in it yet: a shard without a holder now never gets one.
+    const trial = '\u0000new'
+    const placement = this.#placeAll(await this.#init.peers(), {
+      collection: trial,
+      replication: collection.replication,
+      shardBytes: new Array(collection.shard_count).fill(0),
+    }).get(trial)
+    const unplaced = (placement ?? []).flatMap((holders, shard) => (holders.length === 0 ? [shard] : []))
+    if (unplaced.length > 0) throw new NoMemoryRoomError(collection.name, unplaced)
     const ref = await this.#init.conductor.callZome('memory_shards', 'create_collection', collection)
     await this.#refresh()
     const created = this.#collections.find((c) => c.action_hash === ref.action_hash)
@@ -176,7 +222,7 @@ export class MemoryService {
           shard,
           holders,
           announced: [...new Set(announced.filter((h) => h.entry.shard === shard).map((h) => h.author))],
-          here: here ? { ready: here.ready, docs: here.store.count() } : null,
+          here: here ? { ready: here.ready, docs: here.store.count(), digest: here.store.digest() } : null,
         }
       }),
     }
@@ -272,9 +318,7 @@ export class MemoryService {
           )
     const peers = await this.#init.peers()
     const loads = new Map(peers.map((p) => [p.agent, p.load]))
-    const placement = placeShards(record.action_hash, record.entry.shard_count, record.entry.replication, [
-      ...loads.keys(),
-    ])
+    const placement = this.#placeAll(peers).get(record.action_hash) ?? []
     // A holder that failed lately is asked last: it may be gone, and the registry says so only later.
     const now = Date.now()
     const load = (a: string) =>
@@ -327,25 +371,21 @@ export class MemoryService {
 
   async #reconcileOnce(): Promise<void> {
     await this.#refresh()
+    await this.#refreshShardBytes()
     const me = this.#init.conductor.agentPubKey
+    const peers = await this.#init.peers()
+    const placements = this.#placeAll(peers)
+    const live = new Set(peers.map((p) => p.agent))
+    const returned = new Set([...live].filter((a) => !this.#lastLive.has(a)))
+    this.#lastLive = live
     for (const record of this.#named()) {
-      const placement = await this.#placement(record)
+      const placement = placements.get(record.action_hash) ?? []
       const known = { hash: record.action_hash, collection: record.entry }
       for (const shard of shardsOf(placement, me)) {
         if (this.#stopped) return
         const held = this.#holdings.open(known, shard)
         const key = `${record.action_hash}/${shard}`
-        if (!held.ready && !this.#catchingUp.has(key)) {
-          const others = (placement[shard] ?? []).filter((a) => a !== me)
-          this.#catchingUp.set(
-            key,
-            this.#catchUp(known, shard, others)
-              .catch((err: unknown) =>
-                this.#init.logger.warn({ err, shard: key }, 'memory shard catch-up failed; retrying'),
-              )
-              .finally(() => this.#catchingUp.delete(key)),
-          )
-        }
+        if (!held.ready) this.#startCatchUp(known, shard, placement[shard] ?? [])
         if (held.ready && !this.#announced.has(key)) {
           await this.#init.conductor.callZome('memory_shards', 'announce_shard_holder', {
             collection: record.action_hash,
@@ -355,6 +395,9 @@ export class MemoryService {
           this.#announced.add(key)
         }
         if (held.ready && placement[shard]?.[0] === me) await this.#maybeSnapshot(known, shard)
+        if (held.ready)
+          for (const other of placement[shard] ?? [])
+            if (other !== me) this.#repairDue(known, shard, other, returned.has(other))
       }
     }
     // Saving writes a whole index file: every so often, not on every check (SQLite has every write).
@@ -364,8 +407,64 @@ export class MemoryService {
     }
   }
 
+  /** Starts catching a shard up (once at a time) from the latest snapshot and its other `holders`. */
+  #startCatchUp(known: KnownCollection, shard: number, holders: readonly string[]): void {
+    const key = `${known.hash}/${shard}`
+    if (this.#catchingUp.has(key)) return
+    const me = this.#init.conductor.agentPubKey
+    this.#catchingUp.set(
+      key,
+      this.#catchUp(
+        known,
+        shard,
+        holders.filter((a) => a !== me),
+      )
+        .catch((err: unknown) =>
+          this.#init.logger.warn({ err, shard: key }, 'memory shard catch-up failed; retrying'),
+        )
+        .finally(() => this.#catchingUp.delete(key)),
+    )
+  }
+
+  /**
+   * A request for a shard placement gives this peer, which it has not made ready yet (its placement
+   * check has not run since the collection appeared): a new shard is made ready now, so a collection
+   * answers right after it is created; any other starts catching up, and answers once it has.
+   */
+  async #prepare(known: KnownCollection, shard: number): Promise<void> {
+    if (this.#holdings.get(known.hash, shard)?.ready) return
+    const holders = this.#placeAll(await this.#init.peers()).get(known.hash)?.[shard] ?? []
+    if (!holders.includes(this.#init.conductor.agentPubKey)) return
+    if (!(await this.#readyIfNew(known, shard))) this.#startCatchUp(known, shard, holders)
+    // Announced (and the rest of placement checked) now rather than at the next interval.
+    else void this.reconcile().catch(() => {})
+  }
+
+  /**
+   * A shard with no snapshot that no other peer ever announced holding has nothing to catch up from:
+   * every write it has had went to its holders, this one included. It is ready at once.
+   */
+  async #readyIfNew(known: KnownCollection, shard: number): Promise<boolean> {
+    const [snapshot, announced] = await Promise.all([
+      this.#init.conductor.callZome('memory_shards', 'get_latest_snapshot', {
+        collection: known.hash,
+        shard,
+      }),
+      this.#init.conductor.callZome('memory_shards', 'list_shard_holders', known.hash),
+    ])
+    const me = this.#init.conductor.agentPubKey
+    if (snapshot !== null || announced.some((h) => h.entry.shard === shard && h.author !== me)) return false
+    const held = this.#holdings.open(known, shard)
+    if (!held.ready) {
+      held.ready = true
+      this.#init.logger.info({ collection: known.collection.name, shard }, 'memory shard ready (new)')
+    }
+    return true
+  }
+
   /** Catch-up: the latest snapshot when empty, then the writes a ready holder has after this copy's newest. */
   async #catchUp(known: KnownCollection, shard: number, others: readonly string[]): Promise<void> {
+    if (await this.#readyIfNew(known, shard)) return
     const held = this.#holdings.open(known, shard)
     let cursor = { updated_at: 0, id: '' }
     const newest = held.store.newest()
@@ -414,6 +513,68 @@ export class MemoryService {
       { collection: known.collection.name, shard, docs: held.store.count() },
       'memory shard ready',
     )
+  }
+
+  /**
+   * Starts comparing this copy of a shard with another holder's when the last comparison is older than
+   * the repair interval, or at once when that holder just came back (it may have missed writes, or
+   * this copy did while it was away).
+   */
+  #repairDue(known: KnownCollection, shard: number, other: string, returned: boolean): void {
+    const key = `${known.hash}/${shard}/${other}`
+    const interval = this.#init.repairIntervalMs ?? DEFAULT_REPAIR_MS
+    if (this.#repairing.has(key) || (!returned && Date.now() - (this.#repairedAt.get(key) ?? 0) < interval))
+      return
+    this.#repairedAt.set(key, Date.now())
+    this.#repairing.set(
+      key,
+      this.#repair(known, shard, other, this.#abort.signal)
+        .catch((err: unknown) =>
+          // Unreachable, or not ready there yet: the next round tries again.
+          this.#init.logger.debug({ err, shard, other }, 'memory replica repair did not finish'),
+        )
+        .finally(() => this.#repairing.delete(key)),
+    )
+  }
+
+  /**
+   * Replica repair: walks the other holder's bucket digests down from the root, only under buckets
+   * that differ from this copy's, and pulls (checked) the writes of the finest buckets that differ.
+   * Last-writer-wins makes a pulled write that is older than this copy's a no-op.
+   */
+  async #repair(known: KnownCollection, shard: number, other: string, signal: AbortSignal): Promise<void> {
+    const held = this.#holdings.get(known.hash, shard)
+    if (!held?.ready) return
+    const address = { collection: known.hash, shard }
+    const pulled = await repairFrom(
+      {
+        mine: (range) => held.store.digests(range.level, range.from, range.to),
+        theirs: async (range) => {
+          const reply = await this.#ask(other, { op: 'digests', ...address, ...range }, signal)
+          return reply.op === 'digests' ? reply.digests : []
+        },
+        pull: async ({ from, before }) => {
+          let applied = 0
+          let after = { updated_at: from, id: '' }
+          for (;;) {
+            const request: MemoryRequest = { op: 'changes', ...address, after, limit: CHANGES_PAGE, before }
+            const page = await this.#ask(other, request, signal)
+            if (page.op !== 'changes') return applied
+            applied += this.#holdings.apply(known, shard, page.writes)
+            const last = page.writes.at(-1)
+            if (last === undefined || page.writes.length < CHANGES_PAGE) return applied
+            after = { updated_at: last.updated_at, id: last.id }
+          }
+        },
+      },
+      Date.now() - (this.#init.repairSettleMs ?? DEFAULT_REPAIR_SETTLE_MS),
+      signal,
+    )
+    if (pulled > 0)
+      this.#init.logger.info(
+        { collection: known.collection.name, shard, from: other, writes: pulled },
+        'memory shard repaired from a replica',
+      )
   }
 
   /** Whether some announced holder (other than those just asked) may still hold this shard's writes. */
@@ -473,13 +634,14 @@ export class MemoryService {
       byShard.set(shard, [...(byShard.get(shard) ?? []), w])
     }
     const placement = await this.#placement(record)
-    const docBytes = record.entry.dimension * 4 + 512
-    const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / docBytes))
+    const wireBytes = record.entry.dimension * 4 + 512
+    const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / wireBytes))
     let done = 0
     const shards = await Promise.all(
       [...byShard.entries()].map(async ([shard, shardWrites]) => {
         const holders = placement[shard] ?? []
-        if (holders.length === 0) throw new ShardUnavailableError(shard, 'no live peer serves memory')
+        if (holders.length === 0)
+          throw new ShardUnavailableError(shard, 'no live peer has memory room for it')
         let written = holders.length
         for (let start = 0; start < shardWrites.length; start += perChunk) {
           options.signal?.throwIfAborted()
@@ -553,15 +715,22 @@ export class MemoryService {
     signal?: AbortSignal,
     timeoutMs?: number,
   ): Promise<MemoryReply> {
-    if (agent === this.#init.conductor.agentPubKey)
-      return this.#holdings.serve(request, (h) => this.#byHash(h))
+    if (agent === this.#init.conductor.agentPubKey) return this.#serve(request)
     return decodeReply(
       await this.#init.transport.request(agent, encodeRequest(request), { signal, timeoutMs }),
     )
   }
 
   async #answer(bytes: Uint8Array): Promise<Uint8Array> {
-    return encodeReply(await this.#holdings.serve(decodeRequest(bytes), (h) => this.#byHash(h)))
+    return encodeReply(await this.#serve(decodeRequest(bytes)))
+  }
+
+  #serve(request: MemoryRequest): Promise<MemoryReply> {
+    return this.#holdings.serve(
+      request,
+      (h) => this.#byHash(h),
+      (known, shard) => this.#prepare(known, shard),
+    )
   }
 
   async #byHash(hash: string): Promise<KnownCollection | null> {
@@ -570,12 +739,44 @@ export class MemoryService {
       await this.#refresh()
       record = this.#collections.find((c) => c.action_hash === hash)
     }
+    const wait = this.#init.waitForRecord
+    if (record === undefined && wait && (await wait(hash, COLLECTION_WAIT_MS).catch(() => false))) {
+      await this.#refresh()
+      record = this.#collections.find((c) => c.action_hash === hash)
+    }
     return record ? { hash, collection: record.entry } : null
   }
 
   async #placement(record: EntryRecord<Collection>): Promise<string[][]> {
-    const peers = (await this.#init.peers()).map((p) => p.agent)
-    return placeShards(record.action_hash, record.entry.shard_count, record.entry.replication, peers)
+    return this.#placeAll(await this.#init.peers()).get(record.action_hash) ?? []
+  }
+
+  /** Every collection's placement (oldest first, so a newer one never moves an older one's shards). */
+  #placeAll(peers: readonly MemoryPeer[], extra?: ShardDemand): Map<string, string[][]> {
+    const demands: ShardDemand[] = this.#named()
+      .sort((a, b) => a.timestamp - b.timestamp || (a.action_hash < b.action_hash ? -1 : 1))
+      .map((c) => ({
+        collection: c.action_hash,
+        replication: c.entry.replication,
+        shardBytes: this.#shardBytes.get(c.action_hash) ?? new Array(c.entry.shard_count).fill(0),
+      }))
+    return placeCollections(extra ? [...demands, extra] : demands, peers)
+  }
+
+  /** Each shard's size by its latest snapshot: what placement weighs against the peers' room. */
+  async #refreshShardBytes(): Promise<void> {
+    for (const c of this.#named()) {
+      const sizes = await Promise.all(
+        Array.from({ length: c.entry.shard_count }, async (_, shard) => {
+          const latest = await this.#init.conductor.callZome('memory_shards', 'get_latest_snapshot', {
+            collection: c.action_hash,
+            shard,
+          })
+          return (latest?.entry.doc_count ?? 0) * docBytes(c.entry.dimension)
+        }),
+      )
+      this.#shardBytes.set(c.action_hash, sizes)
+    }
   }
 
   async #refresh(): Promise<void> {

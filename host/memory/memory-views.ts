@@ -21,8 +21,8 @@ export const ShardViewSchema = z.object({
   holders: z.array(AgentPubKeyB64Schema),
   /** Agents that announced holding it (a ShardHolder entry). */
   announced: z.array(AgentPubKeyB64Schema),
-  /** This peer's copy, when it holds one. */
-  here: z.object({ ready: z.boolean(), docs: z.number().int() }).nullable(),
+  /** This peer's copy, when it holds one; `digest` is equal on replicas that hold the same writes. */
+  here: z.object({ ready: z.boolean(), docs: z.number().int(), digest: z.string() }).nullable(),
 })
 export type ShardView = z.infer<typeof ShardViewSchema>
 

@@ -1,12 +1,13 @@
 /**
  * What memory peers say to each other (msgpack over the request/response protocol `memory/1.0.0`):
- * writes to a shard's holders, a query of one shard, and pages of a shard's writes for a holder that
- * catches up. Vectors travel as float32 bytes. Everything a peer receives is parsed here and checked
+ * writes to a shard's holders, a query of one shard, pages of a shard's writes for a holder that
+ * catches up or repairs, and a shard's bucket digests (what replica repair compares). Vectors travel as float32 bytes. Everything a peer receives is parsed here and checked
  * against its collection before it is stored.
  */
 import { decode, encode } from '@msgpack/msgpack'
 import { z } from 'zod'
 import { MetadataSchema } from './memory-input.ts'
+import { type BucketDigest, REPAIR_SHIFTS } from './repair-plan.ts'
 import type { DocWrite, ShardHit } from './shard-store.ts'
 
 export const MEMORY_PROTOCOL = 'memory/1.0.0'
@@ -35,6 +36,19 @@ export const MemoryRequestSchema = z.discriminatedUnion('op', [
     ...ShardAddressSchema,
     after: z.strictObject({ updated_at: z.number().int().min(0), id: z.string() }),
     limit: z.number().int().min(1).max(5000),
+    /** Only writes made before this (a repair pulls one time range). */
+    before: z.number().int().min(0).optional(),
+  }),
+  z.strictObject({
+    op: z.literal('digests'),
+    ...ShardAddressSchema,
+    level: z
+      .number()
+      .int()
+      .min(0)
+      .max(REPAIR_SHIFTS.length - 1),
+    from: z.number().int().min(0),
+    to: z.number().int().min(0),
   }),
 ])
 export type MemoryRequest = z.infer<typeof MemoryRequestSchema>
@@ -43,6 +57,7 @@ export type MemoryReply =
   | { op: 'apply'; applied: number }
   | { op: 'query'; hits: ShardHit[] }
   | { op: 'changes'; writes: DocWrite[] }
+  | { op: 'digests'; digests: BucketDigest[] }
 
 export function toWire(w: DocWrite): WireWrite {
   return {
@@ -83,6 +98,16 @@ const ReplySchema = z.discriminatedUnion('op', [
     hits: z.array(z.strictObject({ id: z.string(), distance: z.number(), metadata: MetadataSchema })),
   }),
   z.strictObject({ op: z.literal('changes'), writes: z.array(WireWriteSchema) }),
+  z.strictObject({
+    op: z.literal('digests'),
+    digests: z.array(
+      z.strictObject({
+        bucket: z.number().int().min(0),
+        count: z.number().int().min(1),
+        digest: z.string().regex(/^[0-9a-f]{16}$/),
+      }),
+    ),
+  }),
 ])
 
 export function decodeReply(bytes: Uint8Array): MemoryReply {

@@ -2,7 +2,8 @@
  * The shards this peer holds: one ShardStore each under `<dir>/<collection>/<shard>`, whether each is
  * ready (caught up, so it may answer queries and be a catch-up source), and the requests peers send
  * about them. A shard opened here is not ready until it caught up: from the latest snapshot on IPFS
- * when it starts empty, then from the writes a ready holder has after that point.
+ * when it starts empty, then from the writes a ready holder has after that point (a new shard, with
+ * neither, is ready at once).
  */
 import { renameSync } from 'node:fs'
 import { join } from 'node:path'
@@ -84,35 +85,39 @@ export class ShardHoldings {
     })
   }
 
-  /** Applies writes already checked against their collection. */
+  /**
+   * Applies writes from a peer (a write, a snapshot, a catch-up page, a repair's pull), checked as the
+   * API checks a caller's first: dimension, finite numbers, metadata, shard. One wrong write stores none.
+   */
   apply(known: KnownCollection, shard: number, writes: readonly DocWrite[]): number {
+    for (const [i, write] of writes.entries()) {
+      if (write.vector) checkVector(known.collection, Array.from(write.vector), `writes.${i}.vector`)
+      checkMetadata(write.metadata, `writes.${i}.metadata`)
+      if (shardOf(write.id, known.collection.shard_count) !== shard)
+        throw new ShardNotReadyError(known.hash, shard)
+    }
     const held = this.open(known, shard)
     const applied = held.store.apply(writes)
     held.unsnapshotted += applied
     return applied
   }
 
-  /** Answers a peer's request; `collection` resolves its action hash (null: unknown here). */
+  /**
+   * Answers a peer's request; `collection` resolves its action hash (null: unknown here), `prepare`
+   * gets a shard this peer should hold ready first when it can be (a new one has nothing to catch up).
+   */
   async serve(
     request: MemoryRequest,
     collection: (hash: string) => Promise<KnownCollection | null>,
+    prepare: (known: KnownCollection, shard: number) => Promise<void>,
   ): Promise<MemoryReply> {
     const known = await collection(request.collection)
     if (known === null) throw new UnknownCollectionError(request.collection)
     const { shard } = request
     if (shard >= known.collection.shard_count) throw new ShardNotReadyError(known.hash, shard)
-    if (request.op === 'apply') {
-      // A peer's writes are checked as the API checks a caller's: dimension, finite numbers, metadata, shard.
-      const writes = request.writes.map((w, i) => {
-        const write = fromWire(w)
-        if (write.vector) checkVector(known.collection, Array.from(write.vector), `writes.${i}.vector`)
-        checkMetadata(write.metadata, `writes.${i}.metadata`)
-        if (shardOf(write.id, known.collection.shard_count) !== shard)
-          throw new ShardNotReadyError(known.hash, shard)
-        return write
-      })
-      return { op: 'apply', applied: this.apply(known, shard, writes) }
-    }
+    await prepare(known, shard)
+    if (request.op === 'apply')
+      return { op: 'apply', applied: this.apply(known, shard, request.writes.map(fromWire)) }
     const held = this.get(known.hash, shard)
     if (!held?.ready) throw new ShardNotReadyError(known.hash, shard)
     if (request.op === 'query') {
@@ -122,7 +127,12 @@ export class ShardHoldings {
         hits: held.store.query(vector, request.k, checkMetadata(request.filter, 'filter')),
       }
     }
-    return { op: 'changes', writes: held.store.changesAfter(request.after, request.limit) }
+    if (request.op === 'digests')
+      return { op: 'digests', digests: held.store.digests(request.level, request.from, request.to) }
+    return {
+      op: 'changes',
+      writes: held.store.changesAfter(request.after, request.limit, request.before),
+    }
   }
 
   close(): void {

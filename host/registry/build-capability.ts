@@ -22,6 +22,8 @@ export interface CapabilityFacts {
   hostVersion: string
   /** Memory shards this peer holds, ready or catching up (0 without the shared memory). */
   shardsHeld?: number
+  /** Bytes the shared memory may use here (`--memory-max-size`); 0 (the default) holds no shards. */
+  memoryCapacityBytes?: number
 }
 
 /** Thrown when what the host measured does not fit the contract (a bug, or a very odd machine). */
@@ -40,7 +42,7 @@ export function buildCapability(facts: CapabilityFacts, logger: Logger): NodeCap
     inference: { models: advertisableModels(facts.models, logger), tokens_per_second: null },
     // This host runs no IPFS store yet: it offers none.
     storage: { ipfs_free_bytes: 0, pinned_bytes: 0 },
-    memory: { shards_held: facts.shardsHeld ?? 0 },
+    memory: { shards_held: facts.shardsHeld ?? 0, capacity_bytes: facts.memoryCapacityBytes ?? 0 },
     tags: [...facts.tags],
     host_version: facts.hostVersion,
   }

@@ -17,7 +17,15 @@ beforeAll(async () => {
   await writeFile(join(modelsDir, 'tiny.gguf'), writeGguf(llamaSpec()))
   await writeFile(join(modelsDir, 'broken.gguf'), writeGguf(llamaSpec()).subarray(0, 300))
   const flags = { '--data-dir': dataDir, '--models-dir': modelsDir, '--api-port': '0', '--name': 'e2e-peer' }
-  daemon = await startRipple([...Object.entries(flags).flat(), '--tag', 'e2e', '--log-level', 'warn'])
+  const memoryFlags = ['--memory-max-size', '512MiB']
+  daemon = await startRipple([
+    ...Object.entries(flags).flat(),
+    ...memoryFlags,
+    '--tag',
+    'e2e',
+    '--log-level',
+    'warn',
+  ])
 }, 90_000)
 
 afterAll(async () => {
@@ -46,6 +54,7 @@ describe('ripple up / status / peers (separate processes)', { timeout: 60_000 },
     expect(status.capability.name).toBe('e2e-peer')
     expect(status.capability.hardware.cpu.threads).toBe(cpus().length)
     expect(status.capability.tags).toEqual(['e2e'])
+    expect(status.capability.memory).toEqual({ shards_held: 0, capacity_bytes: 512 * 2 ** 20 })
   })
 
   it('advertises the usable model and reports the broken one', async () => {

@@ -112,6 +112,7 @@ struct Storage {
 #[serde(deny_unknown_fields)]
 struct Memory {
     shards_held: u64,
+    capacity_bytes: u64,
 }
 
 fn node_capability(input: &ValidationInput) -> Verdict {
@@ -162,6 +163,7 @@ fn node_capability(input: &ValidationInput) -> Verdict {
     ck.int("storage.ipfs_free_bytes", c.storage.ipfs_free_bytes, BYTES)?;
     ck.int("storage.pinned_bytes", c.storage.pinned_bytes, BYTES)?;
     ck.int("memory.shards_held", c.memory.shards_held, NODE_CAPABILITY_SHARDS_HELD)?;
+    ck.int("memory.capacity_bytes", c.memory.capacity_bytes, BYTES)?;
     ck.count("tags", &c.tags, NODE_CAPABILITY_TAGS)?;
     for tag in &c.tags {
         ck.tag("tags", tag)?;

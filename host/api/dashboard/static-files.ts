@@ -4,10 +4,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { extname, join, relative, sep } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
+import { repoPath } from '../../runtime/repo-root.ts'
 
-export const DASHBOARD_DIR = fileURLToPath(new URL('../../../ui/dist/', import.meta.url))
+export const DASHBOARD_DIR = `${repoPath('ui', 'dist')}${sep}`
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

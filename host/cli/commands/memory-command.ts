@@ -124,7 +124,9 @@ function showCommand(): Command {
           view.shards.map((s) => [
             String(s.shard),
             s.holders.map((h) => `${h.slice(0, 12)}…`).join(' '),
-            s.here === null ? '-' : `${s.here.docs} docs${s.here.ready ? '' : ' (catching up)'}`,
+            s.here === null
+              ? '-'
+              : `${s.here.docs} docs, digest ${s.here.digest}${s.here.ready ? '' : ' (catching up)'}`,
           ]),
         ),
       ].join('\n'),

@@ -49,6 +49,7 @@ interface UpOptions {
   adminOrigins?: string
   ipfs: IpfsChoice
   ipfsMaxSize?: number
+  memoryMaxSize?: number
   logLevel: LogLevel
 }
 
@@ -116,6 +117,11 @@ export function upCommand(): Command {
       parseByteSize,
     )
     .option(
+      '--memory-max-size <size>',
+      'most bytes the shared memory may use here, e.g. 8GiB; 0 holds no shards (default: a quarter of RAM)',
+      parseByteSize,
+    )
+    .option(
       '--open',
       'local: join the shared open network (no key, no admin: for demos) instead of a private mesh',
     )
@@ -151,6 +157,7 @@ export function upCommand(): Command {
         adminOrigins: options.adminOrigins,
         ipfs: options.ipfs,
         ipfsMaxBytes: options.ipfsMaxSize,
+        memoryMaxBytes: options.memoryMaxSize,
         logger,
       })
       // Installed before the daemon is up, so a signal during startup still stops it cleanly.

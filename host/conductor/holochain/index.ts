@@ -6,17 +6,16 @@
  * const backend = await startHolochainBackend({ dataDir, network: await loadNetworkConfig('testnet'), logger })
  * await backend.conductor.callZome('agent_registry', 'list_nodes', null)
  */
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { NetworkConfig } from '../../config/network-config.ts'
 import type { Logger } from '../../log/logger.ts'
+import { repoPath } from '../../runtime/repo-root.ts'
 import { startConductorProcess } from './conductor-process.ts'
 import { HolochainConductor } from './holochain-conductor.ts'
 
 export { HolochainNotInstalledError } from './conductor-process.ts'
 export { HappNotBuiltError, HolochainCallError, HolochainConductor } from './holochain-conductor.ts'
 
-export const DEFAULT_HAPP_PATH = join(fileURLToPath(new URL('../../../workdir/ripple.happ', import.meta.url)))
+export const DEFAULT_HAPP_PATH = repoPath('workdir', 'ripple.happ')
 
 export interface HolochainBackend {
   conductor: HolochainConductor

@@ -27,7 +27,7 @@ export const CAPABILITY: NodeCapability = {
   },
   inference: { models: [], tokens_per_second: null },
   storage: { ipfs_free_bytes: 0, pinned_bytes: 0 },
-  memory: { shards_held: 0 },
+  memory: { shards_held: 0, capacity_bytes: 0 },
   tags: [],
   host_version: '0.1.0',
 }

@@ -1,7 +1,22 @@
 import { describe, expect, it } from 'vitest'
-import { mergeTopK, placeShards, planQuery, shardOf, shardsOf } from '../../../host/memory/memory-plan.ts'
+import {
+  type CapacityPeer,
+  mergeTopK,
+  placeCollections,
+  planQuery,
+  shardOf,
+  shardsOf,
+} from '../../../host/memory/memory-plan.ts'
 
 const peers = (n: number) => Array.from({ length: n }, (_, i) => `uhCAk-peer-${i}`)
+const roomy = (agents: readonly string[]): CapacityPeer[] =>
+  agents.map((agent) => ({ agent, capacity: 2 ** 40 }))
+
+/** One collection of empty shards over peers with ample room. */
+function placeShards(collection: string, count: number, replication: number, agents: readonly string[]) {
+  const shardBytes = new Array<number>(count).fill(0)
+  return placeCollections([{ collection, replication, shardBytes }], roomy(agents)).get(collection) ?? []
+}
 
 describe('shardOf', () => {
   it.each([
@@ -71,6 +86,94 @@ describe('placeShards', () => {
     // Its fair share: 64 shards x 2 copies over 6 peers is ~21; rendezvous keeps it near that.
     expect(moved).toBeGreaterThan(10)
     expect(moved).toBeLessThan(35)
+  })
+})
+
+describe('placeCollections with capacity', () => {
+  const GiB = 2 ** 30
+  const four = peers(4)
+  const shards = (n: number, bytes: number) => new Array<number>(n).fill(bytes)
+
+  it.each([
+    {
+      name: 'a peer advertising 0 holds nothing',
+      capacity: [0, GiB, GiB, GiB],
+      bytes: shards(16, 0),
+      replication: 2,
+      check: (p: string[][]) => expect(shardsOf(p, four[0]!)).toEqual([]),
+    },
+    {
+      name: 'only one peer with capacity: every shard on it, one copy',
+      capacity: [0, 0, GiB, 0],
+      bytes: shards(8, 0),
+      replication: 3,
+      check: (p: string[][]) => expect(p).toEqual(shards(8, 0).map(() => [four[2]])),
+    },
+    {
+      name: 'nobody advertises capacity: no shard has a holder',
+      capacity: [0, 0, 0, 0],
+      bytes: shards(4, 0),
+      replication: 2,
+      check: (p: string[][]) => expect(p).toEqual([[], [], [], []]),
+    },
+    {
+      name: 'a peer with room for 2 shards of 400 MiB holds at most 2',
+      capacity: [GiB, 100 * GiB, 100 * GiB, 100 * GiB],
+      bytes: shards(16, 400 * 2 ** 20),
+      replication: 2,
+      check: (p: string[][]) => {
+        expect(shardsOf(p, four[0]!).length).toBeLessThanOrEqual(2)
+        for (const h of p) expect(h).toHaveLength(2)
+      },
+    },
+    {
+      name: 'a shard bigger than every room has no holder; the small ones still fit',
+      capacity: [GiB, GiB, GiB, GiB],
+      bytes: [0, 2 * GiB, 0],
+      replication: 2,
+      check: (p: string[][]) => {
+        expect(p[1]).toEqual([])
+        expect(p[0]).toHaveLength(2)
+        expect(p[2]).toHaveLength(2)
+      },
+    },
+  ])('$name', ({ capacity, bytes, replication, check }) => {
+    const placed = placeCollections(
+      [{ collection: 'c', replication, shardBytes: bytes }],
+      four.map((agent, i) => ({ agent, capacity: capacity[i] ?? 0 })),
+    )
+    check(placed.get('c') ?? [])
+  })
+
+  it('never holds more than a peer advertises, over several collections', () => {
+    const capacity = [3 * GiB, 5 * GiB, 2 * GiB, 8 * GiB]
+    const demands = ['a', 'b', 'c'].map((collection) => ({
+      collection,
+      replication: 2,
+      shardBytes: shards(8, GiB / 2),
+    }))
+    const placed = placeCollections(
+      demands,
+      four.map((agent, i) => ({ agent, capacity: capacity[i] ?? 0 })),
+    )
+    for (const [i, agent] of four.entries()) {
+      const held = [...placed.values()].reduce((n, p) => n + shardsOf(p, agent).length, 0)
+      expect(held * (GiB / 2)).toBeLessThanOrEqual(capacity[i] ?? 0)
+    }
+    // 48 copies of 0.5 GiB wanted, 18 GiB of room: 36 fit, so some shards have fewer copies.
+    const copies = [...placed.values()].flat().reduce((n, h) => n + h.length, 0)
+    expect(copies).toBe(36)
+  })
+
+  it('a newer collection never moves an older one', () => {
+    const agents = four.map((agent) => ({ agent, capacity: 4 * GiB }))
+    const old = { collection: 'old', replication: 2, shardBytes: shards(8, GiB / 4) }
+    const alone = placeCollections([old], agents).get('old')
+    const withNew = placeCollections(
+      [old, { collection: 'new', replication: 2, shardBytes: shards(8, GiB) }],
+      agents,
+    )
+    expect(withNew.get('old')).toEqual(alone)
   })
 })
 

@@ -37,7 +37,7 @@ async function start(embed?: Embedder): Promise<MemoryService> {
       stop: async () => {},
     },
     dir,
-    peers: async () => [{ agent: conductor.agentPubKey, load: 0 }],
+    peers: async () => [{ agent: conductor.agentPubKey, load: 0, capacity: 2 ** 40 }],
     embed,
     reconcileIntervalMs: 50,
     logger: silentLogger(),
@@ -57,13 +57,12 @@ async function ready(memory: MemoryService, name: string): Promise<void> {
 const base = { dimension: 3, metric: 'cosine', shard_count: 2, replication: 1 } as const
 
 describe('MemoryService', () => {
-  it('refuses a second collection of a name, and a batch with one bad document writes none', async () => {
+  it('refuses a second collection of a name, and a batch with one bad document writes none (a new collection answers at once)', async () => {
     const memory = await start()
     await memory.create({ name: 'c', ...base, embedding_model: 'none' })
     await expect(memory.create({ name: 'c', ...base, embedding_model: 'none' })).rejects.toMatchObject({
       name: 'CollectionExistsError',
     })
-    await ready(memory, 'c')
     await expect(
       memory.upsert('c', [
         { id: 'a', vector: [1, 0, 0] },
@@ -84,7 +83,6 @@ describe('MemoryService', () => {
       file_hash: file,
     }))
     await memory.create({ name: 't', ...base, embedding_model: 'tiny' })
-    await ready(memory, 't')
     await memory.upsert('t', [{ id: 'x', text: 'hello' }])
     file = 'b'.repeat(64)
     await expect(memory.upsert('t', [{ id: 'y', text: 'world' }])).rejects.toMatchObject({
@@ -118,7 +116,7 @@ describe('MemoryService', () => {
         stop: async () => {},
       },
       dir: dir!,
-      peers: async () => [{ agent: conductor.agentPubKey, load: 0 }],
+      peers: async () => [{ agent: conductor.agentPubKey, load: 0, capacity: 2 ** 40 }],
       reconcileIntervalMs: 50,
       logger: silentLogger(),
     })

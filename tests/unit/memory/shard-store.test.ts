@@ -134,4 +134,27 @@ describe('ShardStore', () => {
       ShardStore.open({ dir: e, dimension: 8, metric: 'l2', logger: pino({ level: 'silent' }) }),
     ).toThrow(/shard\.sqlite.*dimension 16, the collection 8/)
   })
+
+  it('agrees on two writes of one id in the same millisecond whatever order they come in, and ignores one held again', async () => {
+    const open = async () =>
+      ShardStore.open({ dir: await dir(), dimension: DIM, metric: 'l2', logger: pino({ level: 'silent' }) })
+    const [a, b] = [await open(), await open()]
+    const first = write('x', axis(1), 7, { v: 1 })
+    const second = write('x', axis(2), 7, { v: 2 })
+    const gone = write('x', null, 7)
+    a.apply([first])
+    a.apply([second])
+    a.apply([gone])
+    b.apply([gone])
+    b.apply([second])
+    b.apply([first])
+    expect(b.changesAfter({ updated_at: 0, id: '' }, 10)).toEqual(
+      a.changesAfter({ updated_at: 0, id: '' }, 10),
+    )
+    expect(b.digest()).toBe(a.digest())
+    expect(a.apply([first, second, gone])).toBe(0)
+    expect(a.count()).toBe(1)
+    a.close()
+    b.close()
+  })
 })

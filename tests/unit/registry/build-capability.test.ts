@@ -35,9 +35,16 @@ describe('buildCapability', () => {
     ])
   })
 
-  it('advertises the memory shards it holds (none without the shared memory)', () => {
+  it('advertises the memory shards it holds and the room it gives them (none without the shared memory)', () => {
     const facts = { name: 'peer', tags: [], hardware: CAPABILITY.hardware, models: [], hostVersion: '0.1.0' }
     expect(buildCapability(facts, silentLogger()).memory.shards_held).toBe(0)
     expect(buildCapability({ ...facts, shardsHeld: 6 }, silentLogger()).memory.shards_held).toBe(6)
+    expect(buildCapability(facts, silentLogger()).memory.capacity_bytes).toBe(0)
+    expect(
+      buildCapability({ ...facts, memoryCapacityBytes: 2 ** 30 }, silentLogger()).memory.capacity_bytes,
+    ).toBe(2 ** 30)
+    expect(() => buildCapability({ ...facts, memoryCapacityBytes: Number.NaN }, silentLogger())).toThrow(
+      /memory.capacity_bytes/,
+    )
   })
 })

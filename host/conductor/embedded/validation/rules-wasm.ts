@@ -4,12 +4,10 @@
  */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { repoPath } from '../../../runtime/repo-root.ts'
 import type { RulesValidator, ValidationInput, ValidationOutcome } from './validator.ts'
 
-export const DEFAULT_RULES_WASM = fileURLToPath(
-  new URL('../../../../workdir/ripple_rules.wasm', import.meta.url),
-)
+export const DEFAULT_RULES_WASM = repoPath('workdir', 'ripple_rules.wasm')
 
 /** The rules wasm is missing, is not the rules module, or trapped. */
 export class RulesWasmError extends Error {
