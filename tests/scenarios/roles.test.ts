@@ -10,17 +10,16 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ApiServer } from '../../host/api/api-server.ts'
 import { ApiClient, ApiRequestError } from '../../host/api/client/index.ts'
 import { decodeHashB64, encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
 import { type AgentKey, openAgentKey } from '../../host/conductor/embedded/keystore.ts'
 import { InvalidEntryError } from '../../host/conductor/embedded/validation/validator.ts'
 import type { NetworkConfig } from '../../host/config/network-config.ts'
-import { silentLogger } from '../../host/log/logger.ts'
 import { createInvite, type InviteRole, membraneProofOf } from '../../host/mesh/invite.ts'
 import { inviteService } from '../../host/mesh/invite-service.ts'
 import { privateMeshOf } from '../../host/mesh/private-mesh.ts'
 import { claimSnapshotOf } from '../../host/scheduler/requirements.ts'
+import { tasksApiServer } from '../unit/api/fixtures.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 import { eventually, task, testHost } from '../unit/scheduler/fixtures.ts'
 import { authorCell, craftCreate, publishOps } from './forge.ts'
@@ -73,23 +72,7 @@ async function apiOf(
   player: Player,
   network: NetworkConfig,
 ): Promise<{ api: ApiClient; stop: () => Promise<void> }> {
-  const host = testHost(player.conductor)
-  const server = new ApiServer({
-    host: '127.0.0.1',
-    port: 0,
-    token: TOKEN,
-    status: () => {
-      throw new Error('not used')
-    },
-    peers: async () => ({ peers: [], warrants: [] }),
-    conductor: player.conductor,
-    models: {
-      list: async () => ({ models: [], unusable: [] }),
-      load: async () => null!,
-      unload: async () => false,
-    },
-    tasks: { scheduler: host.scheduler, workers: host.workers },
-    policies: host.policies,
+  const server = tasksApiServer(testHost(player.conductor), TOKEN, {
     invites: inviteService({
       network,
       agent: player.agentPubKey,
@@ -97,7 +80,6 @@ async function apiOf(
       multiaddrs: () => [],
       conductor: player.conductor,
     }),
-    logger: silentLogger(),
   })
   await server.start()
   return { api: new ApiClient({ baseUrl: server.url, token: TOKEN }), stop: () => server.stop() }
