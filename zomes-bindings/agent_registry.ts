@@ -3,7 +3,6 @@ import { z } from 'zod'
 import {
   AgentPubKeyB64Schema,
   ByteCountSchema,
-  DnaHashB64Schema,
   entryRecord,
   int,
   LIMITS,
@@ -12,6 +11,7 @@ import {
   ModelNameSchema,
   NoInputSchema,
   num,
+  ReasonSchema,
   RecordRefSchema,
   Sha256HexSchema,
   TagSchema,
@@ -99,30 +99,39 @@ export const HeartbeatSchema = z.strictObject({
 })
 export type Heartbeat = z.infer<typeof HeartbeatSchema>
 
+/** Names one invite (16 random bytes, hex); an invite's grant carries it into its agent's genesis. */
+export const InviteIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex characters')
+
 /**
- * Membrane proof of a network that requires invites: an admin signs (network, invitee, expiry).
- * Checked at genesis by the host (Ed25519 over the canonical JSON of the other fields), not by the rules wasm.
+ * An admin withdraws an agent, or an invite not used yet (rules: revocation.*). Permanent: peers that
+ * hold it drop the agent, refuse its ops authored from then on, and refuse agents joining with the invite.
  */
-export const InviteSchema = z.strictObject({
-  network: DnaHashB64Schema,
-  invitee: AgentPubKeyB64Schema,
-  expires_at: TimestampSchema,
-  admin: AgentPubKeyB64Schema,
-  /** base64url Ed25519 signature (64 bytes). */
-  signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'must be a base64url Ed25519 signature (86 characters)'),
-})
-export type Invite = z.infer<typeof InviteSchema>
+export const RevocationSchema = z
+  .strictObject({
+    agent: AgentPubKeyB64Schema.nullable(),
+    invite_id: InviteIdSchema.nullable(),
+    reason: ReasonSchema,
+  })
+  .refine((r) => (r.agent === null) !== (r.invite_id === null), {
+    message: 'name exactly one of agent and invite_id',
+    path: ['agent'],
+  })
+export type Revocation = z.infer<typeof RevocationSchema>
 
 export const NodeCapabilityRecordSchema = entryRecord(NodeCapabilitySchema)
+export const RevocationRecordSchema = entryRecord(RevocationSchema)
 
 export const agentRegistry = {
-  entryTypes: { NodeCapability: NodeCapabilitySchema },
-  linkTypes: ['AllNodes', 'AgentToCapability', 'TagToAgent'],
+  entryTypes: { NodeCapability: NodeCapabilitySchema, Revocation: RevocationSchema },
+  linkTypes: ['AllNodes', 'AgentToCapability', 'TagToAgent', 'AllRevocations'],
   functions: {
     /** Creates the agent's capability, or updates the one it already has. */
     advertise_capability: { input: NodeCapabilitySchema, output: RecordRefSchema },
     get_capability: { input: AgentPubKeyB64Schema, output: NodeCapabilityRecordSchema.nullable() },
     list_nodes: { input: NoInputSchema, output: z.array(NodeCapabilityRecordSchema) },
     find_nodes_by_tag: { input: TagSchema, output: z.array(NodeCapabilityRecordSchema) },
+    /** Admins only (rules): writes a Revocation. */
+    revoke: { input: RevocationSchema, output: RecordRefSchema },
+    list_revocations: { input: NoInputSchema, output: z.array(RevocationRecordSchema) },
   },
 } as const

@@ -23,12 +23,20 @@ const FASTIFY_ERRORS: Record<string, { status: number; name: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, name: 'UnsupportedMediaTypeError' },
 }
 
+/** Rule ids that judge the author, not the entry (dnas/rules/src/membrane.rs). */
+const ROLE_RULE = /\.(author_role|author_role_unknown|author_is_admin|no_progenitor)$/
+
 function mapError(err: FastifyError & Record<string, unknown>, body: unknown): Mapped {
   const fastifyError = FASTIFY_ERRORS[err.code]
   if (fastifyError) return fastifyError
   switch (err.name) {
+    // A rule about who may write it (a role, an admin) forbids the caller; any other, what it sent.
     case 'InvalidEntryError':
-      return { status: 422, name: err.name, details: { rule: err.rule } }
+      return {
+        status: ROLE_RULE.test(err.rule as string) ? 403 : 422,
+        name: err.name,
+        details: { rule: err.rule },
+      }
     case 'InvalidZomeCallError':
       return err.direction === 'output'
         ? { status: 500, name: err.name }

@@ -58,6 +58,12 @@ export const NetworkConfigSchema = z
     /** Per-DNA properties (e.g. policy_store.progenitor, the admin key). */
     dna_properties: z.record(z.string(), z.record(z.string(), z.unknown())),
     heartbeat: HeartbeatConfigSchema,
+    /**
+     * Only invited agents join: the first `ripple up` on a data dir makes a mesh of this network with
+     * its agent as admin (as a private `local` mesh), and others join with its invites. `local` does so
+     * unless `--open`.
+     */
+    require_invite: z.boolean().optional(),
     libp2p: Libp2pConfigSchema.optional(),
     holochain: HolochainConfigSchema.optional(),
   })

@@ -58,6 +58,8 @@ export interface DaemonBackend {
   rpc: RequestResponse | null
   /** Warrants a record's author for what the host found wrong (embedded only). */
   warrantAuthor?: Replication['warrantAuthor']
+  /** Whether a revocation held here bars an agent (embedded only). */
+  isRevoked?: Replication['isRevoked']
   stop(): Promise<void>
 }
 
@@ -123,6 +125,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
       libp2p: peer.node.libp2p,
       rpc: peer.node.rpc,
       warrantAuthor: (...args) => peer.replication.warrantAuthor(...args),
+      isRevoked: (agent) => peer.replication.isRevoked(agent),
       async stop() {
         await api?.close()
         await peer.stop()

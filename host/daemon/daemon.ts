@@ -279,6 +279,7 @@ async function runDaemon(
     onRecordsStored: backend.onRecordsStored,
     payloads: artifacts ? artifactTaskPayloads(artifacts) : undefined,
     capability: (): NodeCapability => registry.capability,
+    barred: backend.isRevoked,
     logger: logger.child({ component: 'scheduler' }),
   })
   const peersView = async () => {
@@ -288,6 +289,7 @@ async function runDaemon(
       ...p,
       warrant: warrants.find((w) => w.agent === p.agent) ?? null,
       link: links.get(p.agent) ?? null,
+      revoked: backend.isRevoked?.(p.agent) ?? false,
     }))
     return { peers, warrants }
   }
@@ -376,6 +378,7 @@ async function runDaemon(
       agent: conductor.agentPubKey,
       key: () => openAgentKey(dataDir.path),
       multiaddrs,
+      conductor,
     }),
     pull: async (request, pullOptions) => {
       const stagingDir = join(dataDir.path, 'pulls')

@@ -1,9 +1,12 @@
 /**
  * Issues invites to this peer's mesh: only its admin (the progenitor, which a private `local` mesh makes
  * of its first peer) may, and the invite names this peer's current addresses as bootstrap peers, so
- * the new machine finds it where mDNS does not reach.
+ * the new machine finds it where mDNS does not reach. Revocations are entries the rules admit from
+ * admins only (the progenitor or an agent invited as admin), so this writes them and the rules judge.
  */
+import type { Revocation } from '../../zomes-bindings/index.ts'
 import type { AgentKey } from '../conductor/embedded/keystore.ts'
+import type { ConductorPort } from '../conductor/port.ts'
 import { type NetworkConfig, progenitorOf } from '../config/network-config.ts'
 import { createInvite, type Invite, type InviteRole } from './invite.ts'
 
@@ -25,6 +28,7 @@ export interface InviteServiceInit {
   agent: string
   key: () => Promise<AgentKey>
   multiaddrs: () => string[]
+  conductor: ConductorPort
 }
 
 export function inviteService(init: InviteServiceInit) {
@@ -43,5 +47,7 @@ export function inviteService(init: InviteServiceInit) {
         await init.key(),
       )
     },
+
+    revoke: (revocation: Revocation) => init.conductor.callZome('agent_registry', 'revoke', revocation),
   }
 }

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
-import { AgentPubKeyB64Schema } from '../../zomes-bindings/index.ts'
+import { AgentPubKeyB64Schema, InviteIdSchema } from '../../zomes-bindings/index.ts'
 import { encodeCanonical } from '../conductor/embedded/action.ts'
 import { encodeHashB64 } from '../conductor/embedded/hash.ts'
 import type { AgentKey } from '../conductor/embedded/keystore.ts'
@@ -23,7 +23,7 @@ export const InviteGrantSchema = z.strictObject({
   network_id: z.string().regex(/^[0-9a-f]{64}$/),
   role: z.enum(INVITE_ROLES),
   /** 16 random bytes, hex: names this invite, once. */
-  invite_id: z.string().regex(/^[0-9a-f]{32}$/),
+  invite_id: InviteIdSchema,
   /** Milliseconds since the Unix epoch. */
   issued_at: z.number().int().nonnegative(),
   expires_at: z.number().int().nonnegative(),

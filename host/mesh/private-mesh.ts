@@ -4,6 +4,9 @@
  * keeps it in `<data dir>/network.json` (0600: it holds the key), so strangers on the LAN cannot even
  * connect. Other machines join with an invite (`ripple up --join-file`), which writes the same file into
  * their data dir. `--open` keeps the shared, keyless `local` network of `networks/local.json` for demos.
+ * Any other network file asks for the same with `"require_invite": true` (a testnet mesh by invite);
+ * there the mesh has no pre-shared key when its peers meet through relays, which serve open networks
+ * only: the invite, checked by the rules, is what keeps strangers out.
  */
 import { randomBytes } from 'node:crypto'
 import { readFile, stat, writeFile } from 'node:fs/promises'
@@ -51,7 +54,8 @@ export interface ChosenMesh {
 export async function chooseMesh(choice: MeshChoice): Promise<ChosenMesh> {
   const kept = await readMeshFile(choice.dataDir)
   if (choice.inviteText !== undefined) return joinMesh(choice.dataDir, verifyInvite(choice.inviteText), kept)
-  if (choice.requested !== 'local') return { network: choice.base, how: 'file', membraneProof: null }
+  const invitesOnly = choice.requested === 'local' || choice.base.require_invite === true
+  if (!invitesOnly) return { network: choice.base, how: 'file', membraneProof: null }
   if (choice.open) {
     if (kept !== null) throw new InvalidNetworkConfigError(meshTakenMessage(choice.dataDir, kept, '--open'))
     return { network: choice.base, how: 'open', membraneProof: null }
@@ -62,20 +66,24 @@ export async function chooseMesh(choice: MeshChoice): Promise<ChosenMesh> {
 }
 
 /**
- * A private copy of `base`: a fresh seed, a fresh pre-shared key, and this agent as progenitor (admin)
- * of every DNA, each of which admits other agents only with an invite from it (the membrane proof).
+ * A private copy of `base`: a fresh seed, a fresh pre-shared key (none on a network that meets through
+ * relays), and this agent as progenitor (admin) of every DNA, each of which admits other agents only
+ * with an invite from it (the membrane proof).
  */
 export function privateMeshOf(base: NetworkConfig, agent: string): NetworkConfig {
   const libp2p = base.libp2p ?? { listen: ['/ip4/0.0.0.0/tcp/0'], mdns: true, bootstrap: [] }
   const seed = `${base.name}-${randomBytes(16).toString('hex')}`
+  const relayed = (base.libp2p?.relay_reservations ?? 0) > 0
   const membrane = { membrane: 'invite', progenitor: agent, network_id: networkIdHex({ ...base, seed }) }
+  // The mesh is made: its file, used as it is (`--network <file>`), runs this mesh, not another new one.
+  const { require_invite: _, ...made } = base
   return {
-    ...base,
+    ...made,
     seed,
     dna_properties: Object.fromEntries(
       DNA_NAMES.map((dna) => [dna, { ...base.dna_properties[dna], ...membrane }]),
     ),
-    libp2p: { ...libp2p, psk: randomBytes(32).toString('hex') },
+    libp2p: { ...libp2p, psk: relayed ? null : randomBytes(32).toString('hex') },
   }
 }
 

@@ -87,6 +87,8 @@ export interface RippleNode {
   multiaddrs(): Multiaddr[]
   /** Whether an open connection carries streams (a WebRTC one only once it carried one). */
   usable(connection: Connection): boolean
+  /** Refuses `peer` from now on (a revoked agent): its connections close, new ones are refused at the gate. */
+  deny(peer: PeerId): Promise<void>
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -115,6 +117,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   await datastore?.open()
   // Each `/p2p-circuit` listen address is one reservation on a relay among the connected peers;
   // `/webrtc` lets peers reach us directly (signalled over the relay) where the NATs allow.
+  const denied = new Set<string>()
+  const isDenied = (peer: PeerId) => denied.has(peer.toString())
   const reservations = config.relay_reservations ?? 0
   const relaySlots = [
     ...Array.from({ length: reservations }, () => '/p2p-circuit'),
@@ -136,6 +140,11 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector: config.psk === null ? undefined : privateNetwork(config.psk),
+    connectionGater: {
+      denyDialPeer: isDenied,
+      denyInboundEncryptedConnection: isDenied,
+      denyOutboundEncryptedConnection: isDenied,
+    },
     connectionManager: {
       ...(loopback ? { allow: [LOOPBACK_RANGE] } : {}),
       // A peer lost to a relay's limit or a restart is redialled for ~1 min before it is given up.
@@ -191,6 +200,10 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     rpc,
     multiaddrs: () => libp2p.getMultiaddrs(),
     usable,
+    async deny(peer) {
+      denied.add(peer.toString())
+      await libp2p.hangUp(peer).catch(() => {})
+    },
     async start() {
       if (dialer !== undefined) return
       await peers.start()

@@ -62,6 +62,8 @@ export interface SchedulerInit {
   ) => () => void
   /** IPFS for inputs and outputs too large to travel inline (the daemon's artifacts). */
   payloads?: TaskPayloads
+  /** Agents never given work (revoked from the mesh); default: none. */
+  barred?: (agent: string) => boolean
   /** Sweep period when there is no `onRecordsStored`; default 300 ms. */
   pollMs?: number
   /** How long claims are gathered before the first assignment; default 200 ms. */
@@ -394,7 +396,10 @@ export class SchedulerService implements Startable {
         return true
       }
       if (step.kind !== 'assign') return wrote
-      if (await this.#holdsCrashedFile(state, step.claim.author)) {
+      if (
+        this.#init.barred?.(step.claim.author) ||
+        (await this.#holdsCrashedFile(state, step.claim.author))
+      ) {
         memo.refused.add(step.claim.author)
         continue
       }

@@ -191,7 +191,13 @@ describe('the default local network is a private mesh', { timeout: 90_000 }, () 
     expect(reply.warrants.find((w) => w.agent === agentOf(leaked))?.rule).toBe('membrane_proof.missing')
     // Its heartbeats may still be heard; its capability (an op) is stored nowhere.
     expect(reply.peers.find((p) => p.agent === agentOf(leaked))?.capability ?? null).toBeNull()
-    await expectRunNowhere(dirs.leaked)
+    // Its own rules give it no role here: it cannot even write a task.
+    const input = '{"message":"from the leaked key"}'
+    const res = await runRipple(['task', 'submit', 'echo', '--input', input, '--data-dir', dirs.leaked])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toMatch(
+      /HTTP 403\): task\.author_role_unknown: the author has no role here: it joined without an invite/,
+    )
   })
 
   it('an expired invite is refused, and nothing is started', async () => {

@@ -3,11 +3,16 @@
  * the home namespaces, on a copy of `testnet` with a seed of this run's (so it is testnet as shipped:
  * no mDNS, relay slots, no bootstrap of its own, which the relay's address supplies). The tests drive
  * each peer with the `ripple` CLI run inside its namespace, where its API listens on loopback.
+ * With `requireInvite`, the copy requires invites: home1's data dir holds the mesh its first start
+ * would make (home1 its admin), which is what the relay serves and others join by invite.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ApiPeer, PeersReply } from '../../host/api/contract/index.ts'
+import { encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
+import { openAgentKey } from '../../host/conductor/embedded/keystore.ts'
+import { MESH_FILE, privateMeshOf } from '../../host/mesh/private-mesh.ts'
 import { REPO_ROOT, type RunningRipple, runRipple, startRipple } from '../e2e/ripple-process.ts'
 import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
 import { createNatLab, type NatLab, type NatLabInit, PUBLIC_IP } from './nat-lab.ts'
@@ -23,6 +28,15 @@ export interface LabPeer {
 export interface LabMeshInit extends NatLabInit {
   /** Extra `ripple relay` flags (limits). */
   relayArgs?: readonly string[]
+  /** A testnet that requires invites, home1 its admin. */
+  requireInvite?: boolean
+}
+
+export interface LabPeerOptions {
+  /** Default `home<n>`; another name runs one more peer in that home. */
+  name?: string
+  /** More `ripple up` flags (`--join-file`, another `--network`). */
+  args?: readonly string[]
 }
 
 const line = (text: string, re: RegExp) => re.exec(text)?.[1] ?? ''
@@ -48,6 +62,10 @@ export class LabMesh {
   relay!: RunningRipple
   relayId = ''
   bootstrap = ''
+  /** The mesh of a lab that requires invites (home1's), as the relay serves it. */
+  meshFile = ''
+  /** Peers started under another name than their home's. */
+  readonly others: LabPeer[] = []
 
   private constructor(
     readonly lab: NatLab,
@@ -61,18 +79,26 @@ export class LabMesh {
     const mesh = new LabMesh(lab, root, join(root, 'natnet.json'))
     try {
       const testnet = JSON.parse(await readFile(join(REPO_ROOT, 'networks', 'testnet.json'), 'utf8'))
-      await writeFile(
-        mesh.networkFile,
-        JSON.stringify({
-          ...testnet,
-          name: 'natnet',
-          seed: `natnet-${Date.now()}-${Math.random()}`,
-          heartbeat: { interval_ms: 1000, stale_after_missed: 3, offline_after_ms: 10_000 },
-        }),
-      )
+      const natnet = {
+        ...testnet,
+        name: 'natnet',
+        seed: `natnet-${Date.now()}-${Math.random()}`,
+        heartbeat: { interval_ms: 1000, stale_after_missed: 3, offline_after_ms: 10_000 },
+        ...(init.requireInvite ? { require_invite: true } : {}),
+      }
+      await writeFile(mesh.networkFile, JSON.stringify(natnet))
+      let served = mesh.networkFile
+      if (init.requireInvite) {
+        const adminDir = join(root, 'home1')
+        const admin = await openAgentKey(adminDir)
+        mesh.meshFile = join(adminDir, MESH_FILE)
+        const made = privateMeshOf(natnet, encodeHashB64(admin.agentPubKey))
+        await writeFile(mesh.meshFile, JSON.stringify(made), { mode: 0o600 })
+        served = mesh.meshFile
+      }
       mesh.relay = await startRipple(
         [
-          ...['--network', mesh.networkFile, '--listen', `/ip4/${PUBLIC_IP}/tcp/4001`],
+          ...['--network', served, '--listen', `/ip4/${PUBLIC_IP}/tcp/4001`],
           ...['--data-dir', join(root, 'relay'), ...(init.relayArgs ?? [])],
         ],
         60_000,
@@ -87,25 +113,29 @@ export class LabMesh {
     return mesh
   }
 
-  /** `ripple up` in home `home`, tagged `home<n>`, with the tiny model when `models`. */
-  async startPeer(home: number, models: boolean): Promise<LabPeer> {
-    const name = `home${home}`
+  /**
+   * `ripple up` in home `home`, named and tagged `home<n>` (or `options.name`), with the tiny model
+   * when `models`. Started again on the same name, it is the same agent (same data dir).
+   */
+  async startPeer(home: number, models: boolean, options: LabPeerOptions = {}): Promise<LabPeer> {
+    const name = options.name ?? `home${home}`
     const dataDir = join(this.root, name)
     const modelsDir = join(this.root, `${name}-models`)
     await mkdir(modelsDir, { recursive: true })
     if (models) await writeLlamaModel(join(modelsDir, 'tiny.gguf'), TINY_MODEL)
-    const netns = this.lab.ns[name]!
+    const netns = this.lab.ns[`home${home}`]!
     const process = await startRipple(
       [
         ...['--network', this.networkFile, '--bootstrap', this.bootstrap, '--listen', '/ip4/0.0.0.0/tcp/0'],
         ...['--data-dir', dataDir, '--models-dir', modelsDir, '--api-port', '0', '--threads', '1'],
-        ...['--name', name, '--tag', name, '--log-level', 'warn'],
+        ...['--name', name, '--tag', name, '--log-level', 'warn', ...(options.args ?? [])],
       ],
       120_000,
       { netns },
     )
     const peer = { name, netns, dataDir, agent: line(process.stdout(), /^ripple: agent (\S+)$/m), process }
-    this.peers[home - 1] = peer
+    if (options.name === undefined) this.peers[home - 1] = peer
+    else this.others.push(peer)
     return peer
   }
 
@@ -132,7 +162,7 @@ export class LabMesh {
 
   /** Kills every process, removes the lab (namespaces, links, rules) and the files. */
   async stop(): Promise<void> {
-    for (const p of [...this.peers.map((peer) => peer.process), this.relay])
+    for (const p of [...[...this.peers, ...this.others].map((peer) => peer.process), this.relay])
       if (p && p.child.exitCode === null) p.child.kill('SIGKILL')
     await this.lab.destroy()
     await rm(this.root, { recursive: true, force: true })

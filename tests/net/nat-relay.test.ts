@@ -3,7 +3,7 @@
  * public namespace, and `ripple up` peers each in a home namespace behind its own NAT router (nftables
  * masquerade), which cannot reach each other directly. They join through the relay, replicate each
  * other's writes, run tasks for each other and stream tokens over relayed connections; a peer that
- * joins late catches up. Needs root, `ip` and `nft` (scripts/install.sh installs nftables); skipped,
+ * joins late catches up; a peer restarted with the same key is one peer, and catches up too. Needs root, `ip` and `nft` (scripts/install.sh installs nftables); skipped,
  * with the reason, without them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -125,5 +125,32 @@ describe.skipIf(unavailable !== null)('peers behind NAT join through a relay', {
     }
     const seen1 = await mesh.waitForPeer(home3, home1!, relayedLink)
     expect(seen1.link?.via).toBe(mesh.relayId)
+  })
+
+  it('a peer behind NAT restarted with the same key is one peer, not two, and catches up', async () => {
+    const [home1, home2, home3] = mesh.peers
+    home2!.process.child.kill('SIGTERM')
+    await home2!.process.exited
+    // Written while home2 is down: a task home3 runs for home1.
+    const res = await mesh.cli(home1!, [
+      ...['task', 'submit', 'echo', '--input', '{"message":"while home2 was down"}'],
+      ...['--tag', 'home3', '--wait', '--json'],
+    ])
+    expect(res.code, res.stderr).toBe(0)
+    const missed = (JSON.parse(res.stdout) as TaskView).state.task.action_hash
+    const again = await mesh.startPeer(2, true)
+    expect(again.agent).toBe(home2!.agent)
+    for (const other of [home1!, home3!]) {
+      await mesh.waitForPeer(other, again, (p) => relayedLink(p) && p.capability !== null)
+      const seen = await mesh.peersOf(other)
+      expect(seen.filter((p) => p.agent === again.agent || p.name === 'home2')).toHaveLength(1)
+    }
+    for (const deadline = Date.now() + 90_000; ; ) {
+      const shown = await mesh.cli(again, ['task', 'show', missed, '--json'])
+      const view = shown.code === 0 ? (JSON.parse(shown.stdout) as TaskView) : null
+      if (view?.state.status === 'done' && view.state.receipt !== null) break
+      if (Date.now() > deadline) throw new Error(`home2 did not catch up: ${shown.stdout}${shown.stderr}`)
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
   })
 })

@@ -26,6 +26,7 @@ import {
   type Replication,
   recordsAbout,
 } from '../../host/conductor/embedded/replication/index.ts'
+import type { MembraneProof } from '../../host/conductor/embedded/validation/membrane-proof.ts'
 import {
   type ConductorApi,
   serveConductorApi,
@@ -68,6 +69,10 @@ export interface PlayerOptions {
   syncIntervalMs?: number
   /** Default: the scenario's backend. */
   backend?: Backend
+  /** A data dir the test prepared (e.g. holding the agent key its network names); removed at clean-up. */
+  dataDir?: string
+  /** The invite written into the player's genesis, on a network that requires one. */
+  membraneProof?: MembraneProof | null
 }
 
 /** Thrown when a player is used while it is shut down. */
@@ -163,6 +168,7 @@ export class Player {
       loopbackTuning: true,
       handshakeTimeoutMs: 2_000,
       replication: { intervalMs: this.options.syncIntervalMs ?? 500 },
+      membraneProof: this.options.membraneProof,
     })
     this.#agentPubKey = this.#peer.conductor.agentPubKey
     this.#port = this.#peer.conductor
@@ -237,7 +243,7 @@ export class Scenario {
   async addPlayer(options: PlayerOptions = {}): Promise<Player> {
     const index = this.players.length
     const name = PLAYER_NAMES[index] ?? `player${index}`
-    const dataDir = await mkdtemp(join(tmpdir(), `ripple-scenario-${name}-`))
+    const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), `ripple-scenario-${name}-`)))
     this.#dataDirs.push(dataDir)
     const network = options.network ?? this.network
     const player = new Player(name, dataDir, network, { backend: this.backend, ...options }, () =>

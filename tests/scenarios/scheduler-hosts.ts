@@ -37,6 +37,8 @@ export interface HostOptions {
   timing?: Pick<SchedulerInit, 'pollMs' | 'claimWindowMs' | 'leaseGraceMs'>
   /** IPFS for large inputs and outputs (none by default). */
   payloads?: SchedulerInit['payloads']
+  /** Agents never given work (the daemon bars revoked ones). */
+  barred?: SchedulerInit['barred']
 }
 
 /** What a scheduler host needs of a player (a harness Player gives it on either backend). */
@@ -66,6 +68,7 @@ export async function startSchedulerHost(peer: HostPeer, options: HostOptions): 
     leaseGraceMs: 100,
     ...options.timing,
     payloads: options.payloads,
+    barred: options.barred,
     logger: silentLogger(),
   })
   await scheduler.start()

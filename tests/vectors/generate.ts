@@ -110,6 +110,8 @@ interface OpOptions {
   deps?: ResolvedDependency[]
   properties?: Json
   original?: ResolvedDependency
+  /** The membrane proof of the author's genesis (networks that require invites). */
+  authorProof?: Json | null
 }
 
 /** Vectors of one entry type of one DNA. */
@@ -132,6 +134,7 @@ class Cases {
       ...(o.original ? { original: o.original } : {}),
       properties: o.properties ?? {},
       deps: depsOf(...(o.deps ?? [])),
+      ...(o.authorProof !== undefined ? { author_proof: o.authorProof } : {}),
     }
   }
 
@@ -409,6 +412,53 @@ const membraneCases = new Cases('agent_registry', 'MembraneProof', { ...membrane
     },
   )
 
+// Revocations: an admin (the progenitor, or an agent invited as admin) withdraws an agent or an invite.
+
+const revocation: Json = { agent: bob, invite_id: null, reason: 'left the lab' }
+const revocationRecord = dep(action('revocation-bob'), alice, 'Revocation', revocation)
+const invitedAs = (role: string) => proof({ ...grant, role })
+const revocationCases = new Cases('agent_registry', 'Revocation', membrane)
+  .valid('the progenitor revokes an agent', revocation)
+  .valid('the progenitor revokes an invite not used yet', {
+    ...revocation,
+    agent: null,
+    invite_id: grant.invite_id,
+  })
+  .valid('an agent invited as admin revokes', revocation, { author: carol, authorProof: invitedAs('admin') })
+  .valid('the progenitor of a network without invites revokes', revocation, {
+    properties: { progenitor: alice },
+  })
+  .invalid('by an agent invited as member', revocation, 'revocation.author_is_admin', {
+    author: carol,
+    authorProof: invitedAs('member'),
+  })
+  .invalid('by an agent invited as worker', revocation, 'revocation.author_is_admin', {
+    author: carol,
+    authorProof: invitedAs('worker'),
+  })
+  .invalid('by an agent whose invite the host did not give', revocation, 'revocation.author_role_unknown', {
+    author: carol,
+  })
+  .invalid('on a network without a progenitor', revocation, 'revocation.no_progenitor', { properties: {} })
+  .invalid('of the progenitor', { ...revocation, agent: alice }, 'revocation.progenitor')
+  .invalid(
+    'naming both an agent and an invite',
+    { ...revocation, invite_id: grant.invite_id },
+    'revocation.target',
+  )
+  .invalid('naming neither', { ...revocation, agent: null }, 'revocation.target')
+  .fields(revocation, [
+    ['agent is an action hash', 'agent', action('not-an-agent'), 'revocation.agent_format'],
+    ['reason with an escape sequence', 'reason', 'bye\u001b[2J', 'revocation.reason_control'],
+    ['reason over 1024 characters', 'reason', 'x'.repeat(1025), 'revocation.reason_length'],
+    ['missing reason', 'reason', undefined, 'revocation.shape'],
+  ])
+  .fields({ ...revocation, agent: null, invite_id: grant.invite_id }, [
+    ['invite id in capitals', 'invite_id', 'ABCDEF0123456789ABCDEF0123456789', 'revocation.invite_id_format'],
+  ])
+  .change('update', 'update', revocation, bad('revocation.no_update'), { original: revocationRecord })
+  .change('delete', 'delete', null, bad('revocation.no_delete'), { original: revocationRecord })
+
 const unknownDna = new Cases('agent_registry', 'NodeCapability')
 unknownDna.add(
   'unknown DNA',
@@ -462,6 +512,21 @@ const claimRecord = dep(claimHash, bob, 'Claim', claim)
 
 const taskCases = new Cases('resource_mesh', 'Task')
   .valid('inference task with inline input', task)
+  .valid('submitted by an agent invited as member', task, {
+    ...membrane,
+    author: carol,
+    authorProof: invitedAs('member'),
+  })
+  .valid('submitted by the progenitor of a network with invites', task, membrane)
+  .invalid('submitted by an agent invited as worker', task, 'task.author_role', {
+    ...membrane,
+    author: carol,
+    authorProof: invitedAs('worker'),
+  })
+  .invalid('submitted by an agent whose invite the host did not give', task, 'task.author_role_unknown', {
+    ...membrane,
+    author: carol,
+  })
   .valid('CPU task with its input on IPFS', {
     ...task,
     kind: 'sha256',
@@ -1226,7 +1291,7 @@ const snapshotCases = new Cases('memory_shards', 'ShardSnapshot', { author: bob,
   })
 
 const files: Record<DnaName, Cases[]> = {
-  agent_registry: [nodeCapability, unknownDna, membraneCases],
+  agent_registry: [nodeCapability, unknownDna, membraneCases, revocationCases],
   resource_mesh: [taskCases, claimCases, assignmentCases, resultCases, receiptCases, cancellationCases],
   policy_store: [policyCases, adminGrantCases, decisionCases],
   artifact_index: [artifactCases, pinCases],

@@ -1,15 +1,29 @@
-//! agent_registry: NodeCapability (one per agent, only its author may update or delete it).
+//! agent_registry: NodeCapability (one per agent, only its author may update or delete it) and
+//! Revocation (an admin withdraws an agent, or an invite not used yet; permanent).
 use serde::Deserialize;
+use serde_json::Value;
 
-use crate::check::{nullable, Change, Ck, Rules};
+use crate::check::{nullable, Change, Ck, HashKind, Rules};
 use crate::input::{Op, ValidationInput, Verdict};
 use crate::limits::*;
+use crate::membrane::author_is_admin;
 
 pub fn rules(entry_type: &str) -> Option<Rules> {
     match entry_type {
         "NodeCapability" => Some(node_capability),
+        "Revocation" => Some(revocation),
         _ => None,
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Revocation {
+    #[serde(deserialize_with = "nullable")]
+    agent: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    invite_id: Option<String>,
+    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -156,4 +170,24 @@ fn node_capability(input: &ValidationInput) -> Verdict {
     }
     ck.unique("tags", c.tags.iter().map(String::as_str))?;
     ck.line("host_version", &c.host_version, NODE_CAPABILITY_HOST_VERSION)
+}
+
+fn revocation(input: &ValidationInput) -> Verdict {
+    let ck = Ck::new("revocation");
+    ck.rights(input, Change::Never, Change::Never)?;
+    let r: Revocation = ck.parse(input.entry.as_deref())?;
+    ck.rule("target", r.agent.is_some() != r.invite_id.is_some(), || {
+        "a revocation names exactly one of agent and invite_id".into()
+    })?;
+    ck.opt_hash("agent", &r.agent, HashKind::Agent)?;
+    if let Some(id) = &r.invite_id {
+        let hex = id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        ck.format("invite_id", hex, "32 lowercase hex characters")?;
+    }
+    ck.prose("reason", &r.reason, REASON)?;
+    let progenitor = input.properties.get("progenitor").and_then(Value::as_str);
+    ck.rule("progenitor", r.agent.is_none() || r.agent.as_deref() != progenitor, || {
+        "the progenitor cannot be revoked".into()
+    })?;
+    author_is_admin(&ck, input)
 }

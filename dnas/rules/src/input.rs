@@ -40,6 +40,10 @@ pub struct ValidationInput {
     pub properties: Map<String, Value>,
     #[serde(default)]
     pub deps: BTreeMap<String, Dep>,
+    /// On a network that requires invites: the membrane proof of the author's genesis (already checked
+    /// when the genesis was stored), so rules can judge by the role it grants; null when it carried none.
+    #[serde(default)]
+    pub author_proof: Option<Box<RawValue>>,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]

@@ -3,11 +3,14 @@
 //! progenitor; peers refuse the chain, and so every op, of an agent without one. The host checks the
 //! grant's Ed25519 signature (as it checks every action's) and hands the rules the grant with the time of
 //! the genesis; these rules judge what the grant says.
+//!
+//! The role a grant gives (member, worker, admin) follows its agent: the host hands every later op's
+//! rules the author's proof (`author_proof`), and `author_role` reads it. The progenitor is an admin.
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::check::{nullable, Ck};
-use crate::input::{ValidationInput, Verdict};
+use crate::input::{decode, Outcome, ValidationInput, Verdict};
 
 /// The entry type name the host uses for a genesis' membrane proof, in every DNA.
 pub const ENTRY_TYPE: &str = "MembraneProof";
@@ -34,7 +37,7 @@ struct Proof {
 struct Grant {
     network_id: String,
     role: String,
-    #[allow(dead_code)] // names the invite; spent-invite tracking comes with revocation
+    #[allow(dead_code)] // names the invite; the host matches it against revocations
     invite_id: String,
     #[allow(dead_code)]
     issued_at: u64,
@@ -43,15 +46,68 @@ struct Grant {
     issuer: String,
 }
 
+/// What an agent may do on a network that requires invites.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Member,
+    Worker,
+    Admin,
+}
+
+impl Role {
+    fn named(name: &str) -> Option<Role> {
+        match name {
+            "member" => Some(Role::Member),
+            "worker" => Some(Role::Worker),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+fn requires_invite(input: &ValidationInput) -> bool {
+    input.properties.get("membrane").and_then(Value::as_str) == Some("invite")
+}
+
+fn progenitor_of<'a>(ck: &Ck, input: &'a ValidationInput) -> Result<&'a str, Outcome> {
+    let progenitor = input.properties.get("progenitor").and_then(Value::as_str);
+    progenitor.ok_or_else(|| ck.fail("properties_progenitor_format", "a network that requires invites must name its progenitor"))
+}
+
+/// The author's role from the invite of its genesis (the progenitor is an admin); None on a network that
+/// does not require invites, where roles do not apply. A `<entry>.author_role_unknown` failure when the
+/// host gave no readable proof.
+pub fn author_role(ck: &Ck, input: &ValidationInput) -> Result<Option<Role>, Outcome> {
+    if !requires_invite(input) {
+        return Ok(None);
+    }
+    if input.author == progenitor_of(ck, input)? {
+        return Ok(Some(Role::Admin));
+    }
+    let unknown = |why: String| ck.fail("author_role_unknown", format!("the author has no role here: {why}"));
+    let proof: Proof = match input.author_proof.as_deref() {
+        None => return Err(unknown("it joined without an invite".into())),
+        Some(raw) => decode(Some(raw)).map_err(|e| unknown(format!("its invite cannot be read: {e}")))?,
+    };
+    Role::named(&proof.grant.role).map(Some).ok_or_else(|| unknown(format!("no role {:?}", proof.grant.role)))
+}
+
+/// The author is an admin: the progenitor, or, on a network that requires invites, invited as admin.
+pub fn author_is_admin(ck: &Ck, input: &ValidationInput) -> Verdict {
+    let progenitor = input.properties.get("progenitor").and_then(Value::as_str);
+    if progenitor.is_none() {
+        return Err(ck.fail("no_progenitor", "this network names no progenitor, so it has no admins"));
+    }
+    let admin = progenitor == Some(input.author.as_str()) || author_role(ck, input)? == Some(Role::Admin);
+    ck.rule("author_is_admin", admin, || "only an admin (the progenitor or an agent invited as admin) may write it".into())
+}
+
 pub fn membrane_proof(input: &ValidationInput) -> Verdict {
     let ck = Ck::new("membrane_proof");
-    let props = &input.properties;
-    if props.get("membrane").and_then(Value::as_str) != Some("invite") {
+    if !requires_invite(input) {
         return Ok(());
     }
-    let progenitor = props.get("progenitor").and_then(Value::as_str);
-    let progenitor = progenitor
-        .ok_or_else(|| ck.fail("properties_progenitor_format", "a network that requires invites must name its progenitor"))?;
+    let progenitor = progenitor_of(&ck, input)?;
     if input.author == progenitor {
         return Ok(());
     }
@@ -59,9 +115,9 @@ pub fn membrane_proof(input: &ValidationInput) -> Verdict {
     let proof = c.proof.ok_or_else(|| ck.fail("missing", "this network admits only agents with an invite from its admin"))?;
     let g = &proof.grant;
     ck.rule("issuer_is_admin", g.issuer == progenitor, || format!("the invite was issued by {}, not by the admin {progenitor}", g.issuer))?;
-    let network = props.get("network_id").and_then(Value::as_str).unwrap_or("");
+    let network = input.properties.get("network_id").and_then(Value::as_str).unwrap_or("");
     ck.rule("network_mismatch", g.network_id == network, || format!("the invite is for network {}, this is {network}", g.network_id))?;
-    ck.format("grant.role", matches!(g.role.as_str(), "member" | "worker" | "admin"), "member, worker or admin")?;
+    ck.format("grant.role", Role::named(&g.role).is_some(), "member, worker or admin")?;
     ck.rule("expired", c.genesis_at <= g.expires_at.saturating_mul(1000), || {
         format!("the invite expired at {} ms, before this chain began at {} µs", g.expires_at, c.genesis_at)
     })

@@ -2,7 +2,8 @@
 //!
 //! Only the task's author assigns, issues receipts and cancels; only the assignee posts a Result for its
 //! assignment; a Claim's author is the claimant and its snapshot must meet the task's requirements.
-//! Apart from a claimant withdrawing its Claim, the life of a task is append-only.
+//! Apart from a claimant withdrawing its Claim, the life of a task is append-only. On a network that
+//! requires invites, an agent invited as a worker claims and runs tasks but cannot submit them.
 //!
 //! Fan-out: a task with fan_out N has slots 0..N-1, each assigned (and reassigned up to max_attempts) on
 //! its own, so up to N attempts are live at once. That the slots go to different claimants is the
@@ -14,6 +15,7 @@ use serde_json::Value;
 use crate::check::{nullable, Change, Ck, HashKind, Rules};
 use crate::input::{Op, ValidationInput, Verdict};
 use crate::limits::*;
+use crate::membrane::{author_role, Role};
 
 pub fn rules(entry_type: &str) -> Option<Rules> {
     match entry_type {
@@ -164,6 +166,9 @@ struct Cancellation {
 fn task(input: &ValidationInput) -> Verdict {
     let ck = Ck::new("task");
     ck.rights(input, Change::Never, Change::Never)?;
+    ck.rule("author_role", author_role(&ck, input)? != Some(Role::Worker), || {
+        "the author joined as a worker: workers run tasks but do not submit them".into()
+    })?;
     let t: Task = ck.parse(input.entry.as_deref())?;
     ck.dotted("kind", &t.kind, TASK_KIND)?;
     ck.json_size("input", &t.input, TASK_INPUT_JSON_BYTES)?;

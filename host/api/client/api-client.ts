@@ -9,6 +9,7 @@ import {
   contract,
   type DnaName,
   type RecordRef,
+  type Revocation,
   type ZomeFnName,
   type ZomeInput,
   type ZomeOutput,
@@ -257,6 +258,11 @@ export class ApiClient {
   /** A signed invite to this peer's private mesh (admins only). */
   createInvite(body: CreateInviteBody, options?: CallOptions): Promise<ReplyOf<'createInvite'>> {
     return this.#json('createInvite', { ...options, body })
+  }
+
+  /** Revokes an agent or an invite not used yet (admins only): every peer that stores it drops the agent. */
+  revoke(body: Revocation, options?: CallOptions): Promise<ReplyOf<'revoke'>> {
+    return this.#json('revoke', { ...options, body })
   }
 
   /** The dashboard's live stream (peers with recent load, tasks, models), each event a whole snapshot; runs until aborted. */

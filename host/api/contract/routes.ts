@@ -13,6 +13,7 @@ import {
   ReasonSchema,
   RecordRefSchema,
   RequirementsSchema,
+  RevocationSchema,
   TaskSchema,
 } from '../../../zomes-bindings/index.ts'
 import { ImportProfileSchema } from '../../ipfs/import-profile.ts'
@@ -238,6 +239,8 @@ export const routes = {
   },
   /** A signed invite to this peer's private mesh (its admins only); it carries the mesh's key. */
   createInvite: { method: 'POST', path: '/api/invites', body: CreateInviteBodySchema, reply: InviteSchema },
+  /** Writes a Revocation of an agent or an unused invite (admins only, by the rules): every peer drops it. */
+  revoke: { method: 'POST', path: '/api/revocations', body: RevocationSchema, reply: RecordRefSchema },
   /** The dashboard's live stream: peers (with recent load), tasks and models, pushed as they change. */
   liveEvents: { method: 'GET', path: '/api/events', reply: z.never(), events: LiveEventSchemas },
   /** Imports the streamed body into IPFS, pins it here and registers the Artifact. */

@@ -112,6 +112,8 @@ const PeerEntrySchema = describes<PeerEntry>()(
 export const ApiPeerSchema = PeerEntrySchema.extend({
   warrant: WarrantViewSchema.nullable(),
   link: PeerLinkSchema.nullable().optional(),
+  /** A revocation held here names it or its invite: its connections are refused, its later ops ignored. */
+  revoked: z.boolean().optional(),
 })
 export type ApiPeer = z.infer<typeof ApiPeerSchema>
 

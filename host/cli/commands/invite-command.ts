@@ -1,9 +1,11 @@
 /**
  * `ripple invite create`: an invite to this peer's private mesh (admins only), written to a file readable
  * by its owner only: it carries the mesh's key. The other machine joins with `ripple up --join-file <file>`.
+ * `ripple invite revoke <agent|invite-id>`: an admin withdraws an agent, or an invite not used yet.
  */
 import { writeFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError, Option } from 'commander'
+import { AgentPubKeyB64Schema, InviteIdSchema, type Revocation } from '../../../zomes-bindings/index.ts'
 import type { CreateInviteBody } from '../../api/contract/index.ts'
 import { parseDurationMs } from '../cli-options.ts'
 import { connectDaemon } from '../locate-daemon.ts'
@@ -15,48 +17,80 @@ interface CreateOptions extends TargetOptions {
   out?: string
 }
 
-export function inviteCommand(): Command {
-  return new Command('invite').description('invite another machine to this private mesh').addCommand(
-    addTargetOptions(
-      new Command('create')
-        .description(
-          'write an invite file (admins only); the other machine runs `ripple up --join-file <file>`',
-        )
-        .addOption(
-          new Option('--role <role>', 'what the new peer may do')
-            .choices(['member', 'worker', 'admin'])
-            .default('member'),
-        )
-        .option(
-          '--expires <duration>',
-          'how long the invite can be used, e.g. 24h or 30m',
-          parseDurationMs,
-          86_400_000,
-        )
-        .option(
-          '--out <file>',
-          'where to write it (- for standard output; default: ripple-invite-<id>.json)',
-        ),
-    ).action(async (options: CreateOptions) => {
-      if (options.expires < 1) throw new InvalidArgumentError('--expires must be at least 1ms')
-      const body: CreateInviteBody = { role: options.role, expires_in_ms: options.expires }
-      const invite = await (await connectDaemon(options)).createInvite(body)
-      const text = `${JSON.stringify(invite, null, 2)}\n`
-      if (options.out === '-') {
-        process.stdout.write(text)
-        return
-      }
-      const path = options.out ?? `ripple-invite-${invite.grant.invite_id.slice(0, 8)}.json`
-      // Exclusive create: never overwrite a file, nor write through someone's link.
-      await writeFile(path, text, { mode: 0o600, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
-        throw new InvalidArgumentError(
-          `cannot write ${path} (${err.code ?? err.message}); pass --out <new file>`,
-        )
-      })
-      const until = new Date(invite.grant.expires_at).toISOString()
-      process.stdout.write(
-        `${options.json ? JSON.stringify({ path, grant: invite.grant }, null, 2) : `wrote ${path} (${invite.grant.role}, until ${until}); on the other machine: ripple up --join-file ${path}`}\n`,
-      )
-    }),
+interface RevokeOptions extends TargetOptions {
+  reason: string
+}
+
+/** An agent key or an invite id, as the Revocation names it. */
+function parseRevocationTarget(text: string): Pick<Revocation, 'agent' | 'invite_id'> {
+  if (InviteIdSchema.safeParse(text).success) return { agent: null, invite_id: text }
+  if (AgentPubKeyB64Schema.safeParse(text).success) return { agent: text, invite_id: null }
+  throw new InvalidArgumentError(
+    'expected an agent key (uhCAk..., as `ripple peers` shows) or an invite id (32 hex characters)',
   )
+}
+
+export function inviteCommand(): Command {
+  return new Command('invite')
+    .description('invite another machine to this private mesh, or revoke one')
+    .addCommand(createCommand())
+    .addCommand(revokeCommand())
+}
+
+function revokeCommand(): Command {
+  return addTargetOptions(
+    new Command('revoke')
+      .description(
+        'revoke an agent, or an invite not used yet (admins only): every peer drops it and ignores its later ops',
+      )
+      .argument('<agent|invite-id>', 'the agent key, or the invite id', parseRevocationTarget)
+      .option('--reason <text>', 'why, kept with the revocation', ''),
+  ).action(async (target: Pick<Revocation, 'agent' | 'invite_id'>, options: RevokeOptions) => {
+    const ref = await (await connectDaemon(options)).revoke({ ...target, reason: options.reason })
+    const what = target.agent !== null ? `agent ${target.agent}` : `invite ${target.invite_id}`
+    process.stdout.write(
+      `${options.json ? JSON.stringify({ ...target, action_hash: ref.action_hash }, null, 2) : `revoked ${what} (${ref.action_hash})`}\n`,
+    )
+  })
+}
+
+function createCommand(): Command {
+  return addTargetOptions(
+    new Command('create')
+      .description(
+        'write an invite file (admins only); the other machine runs `ripple up --join-file <file>`',
+      )
+      .addOption(
+        new Option('--role <role>', 'what the new peer may do')
+          .choices(['member', 'worker', 'admin'])
+          .default('member'),
+      )
+      .option(
+        '--expires <duration>',
+        'how long the invite can be used, e.g. 24h or 30m',
+        parseDurationMs,
+        86_400_000,
+      )
+      .option('--out <file>', 'where to write it (- for standard output; default: ripple-invite-<id>.json)'),
+  ).action(async (options: CreateOptions) => {
+    if (options.expires < 1) throw new InvalidArgumentError('--expires must be at least 1ms')
+    const body: CreateInviteBody = { role: options.role, expires_in_ms: options.expires }
+    const invite = await (await connectDaemon(options)).createInvite(body)
+    const text = `${JSON.stringify(invite, null, 2)}\n`
+    if (options.out === '-') {
+      process.stdout.write(text)
+      return
+    }
+    const path = options.out ?? `ripple-invite-${invite.grant.invite_id.slice(0, 8)}.json`
+    // Exclusive create: never overwrite a file, nor write through someone's link.
+    await writeFile(path, text, { mode: 0o600, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+      throw new InvalidArgumentError(
+        `cannot write ${path} (${err.code ?? err.message}); pass --out <new file>`,
+      )
+    })
+    const until = new Date(invite.grant.expires_at).toISOString()
+    process.stdout.write(
+      `${options.json ? JSON.stringify({ path, grant: invite.grant }, null, 2) : `wrote ${path} (${invite.grant.role}, until ${until}); on the other machine: ripple up --join-file ${path}`}\n`,
+    )
+  })
 }

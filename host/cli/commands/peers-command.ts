@@ -37,7 +37,7 @@ function table(peers: readonly ApiPeer[]): string {
   const rows = peers.map((p) => [
     `${p.agent.slice(0, 12)}…${p.self ? ' (self)' : ''}`,
     p.name ?? '?',
-    p.status,
+    p.revoked ? `${p.status} (revoked)` : p.status,
     linkText(p),
     p.load ? `${p.load.cpu_pct.toFixed(0)}%` : '-',
     p.load ? `${p.load.ram_pct.toFixed(0)}%` : '-',

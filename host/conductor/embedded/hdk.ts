@@ -61,7 +61,11 @@ export class Hdk {
       validator: ctx.validator,
       dna: ctx.dna,
       properties: ctx.properties,
-      source: { findAction: (hash) => this.#findAction(hash), findEntry: (hash) => this.#findEntry(hash) },
+      source: {
+        findAction: (hash) => this.#findAction(hash),
+        findEntry: (hash) => this.#findEntry(hash),
+        genesisProof: (author) => this.#stored.genesisProof(author),
+      },
     }
   }
 

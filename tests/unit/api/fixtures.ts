@@ -1,5 +1,6 @@
 /** A fake conductor and a valid capability for API tests (no embedded conductor needed). */
 
+import { ApiServer, type ApiServerInit } from '../../../host/api/api-server.ts'
 import type { StatusView } from '../../../host/api/contract/index.ts'
 import { ZomeFunctionNotImplementedError } from '../../../host/conductor/embedded/errors.ts'
 import {
@@ -7,7 +8,9 @@ import {
   UnresolvedDependenciesError,
 } from '../../../host/conductor/embedded/validation/validator.ts'
 import type { ConductorPort } from '../../../host/conductor/port.ts'
+import { silentLogger } from '../../../host/log/logger.ts'
 import { dhtLocation, HOLO_HASH_PREFIXES, type NodeCapability } from '../../../zomes-bindings/index.ts'
+import type { TestHost } from '../scheduler/fixtures.ts'
 
 const AGENT_CORE = new Uint8Array(32).fill(7)
 /** A well-formed agent key (type prefix, core, DHT location), as the contract's schemas require. */
@@ -80,4 +83,27 @@ export function fakeConductor(): ConductorPort {
     onSignal: () => () => {},
     close: async () => {},
   }
+}
+
+/** An API server (not started) over a test host's tasks and policies, with no models; `extra` adds routes. */
+export function tasksApiServer(host: TestHost, token: string, extra: Partial<ApiServerInit> = {}): ApiServer {
+  return new ApiServer({
+    host: '127.0.0.1',
+    port: 0,
+    token,
+    status: () => {
+      throw new Error('not used')
+    },
+    peers: async () => ({ peers: [], warrants: [] }),
+    conductor: host.conductor,
+    models: {
+      list: async () => ({ models: [], unusable: [] }),
+      load: async () => null!,
+      unload: async () => false,
+    },
+    tasks: { scheduler: host.scheduler, workers: host.workers },
+    policies: host.policies,
+    logger: silentLogger(),
+    ...extra,
+  })
 }

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ApiServer } from '../../../host/api/api-server.ts'
+import type { ApiServer } from '../../../host/api/api-server.ts'
 import { ApiClient, ApiRequestError } from '../../../host/api/client/index.ts'
 import type { SubmitTaskBody } from '../../../host/api/contract/index.ts'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
-import { silentLogger } from '../../../host/log/logger.ts'
 import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
 import { type TestHost, task, testHost } from '../scheduler/fixtures.ts'
+import { tasksApiServer } from './fixtures.ts'
 
 const TOKEN = 'test-token-0123456789'
 let mesh: Mesh
@@ -18,24 +18,7 @@ beforeAll(async () => {
   mesh = await openMesh(2)
   host = testHost(mesh.conductors[0] as EmbeddedConductor)
   other = mesh.conductors[1] as EmbeddedConductor
-  server = new ApiServer({
-    host: '127.0.0.1',
-    port: 0,
-    token: TOKEN,
-    status: () => {
-      throw new Error('not used')
-    },
-    peers: async () => ({ peers: [], warrants: [] }),
-    conductor: host.conductor,
-    models: {
-      list: async () => ({ models: [], unusable: [] }),
-      load: async () => null!,
-      unload: async () => false,
-    },
-    tasks: { scheduler: host.scheduler, workers: host.workers },
-    policies: host.policies,
-    logger: silentLogger(),
-  })
+  server = tasksApiServer(host, TOKEN)
   await server.start()
   api = new ApiClient({ baseUrl: server.url, token: TOKEN })
 })

@@ -27,7 +27,14 @@ const agentKey = vectors[0]!.input.author
 const actionHash = vectors.find((v) => v.input.entry?.task)!.input.entry!.task!
 
 const EXPECTED_FUNCTIONS: Record<DnaName, string[]> = {
-  agent_registry: ['advertise_capability', 'get_capability', 'list_nodes', 'find_nodes_by_tag'],
+  agent_registry: [
+    'advertise_capability',
+    'get_capability',
+    'list_nodes',
+    'find_nodes_by_tag',
+    'revoke',
+    'list_revocations',
+  ],
   resource_mesh: [
     'submit_task',
     'claim_task',
@@ -83,7 +90,7 @@ describe('contract', () => {
 
   it('names the entry types of design section 3', () => {
     expect(Object.fromEntries(DNA_NAMES.map((d) => [d, Object.keys(contract[d].entryTypes)]))).toEqual({
-      agent_registry: ['NodeCapability'],
+      agent_registry: ['NodeCapability', 'Revocation'],
       resource_mesh: ['Task', 'Claim', 'Assignment', 'Result', 'Receipt', 'Cancellation'],
       policy_store: ['Policy', 'AdminGrant', 'Decision'],
       artifact_index: ['Artifact', 'PinCommitment'],
@@ -155,7 +162,12 @@ describe('contract', () => {
       limit: 100,
     })
     expectTypeOf<ZomeFnName<'agent_registry'>>().toEqualTypeOf<
-      'advertise_capability' | 'get_capability' | 'list_nodes' | 'find_nodes_by_tag'
+      | 'advertise_capability'
+      | 'get_capability'
+      | 'list_nodes'
+      | 'find_nodes_by_tag'
+      | 'revoke'
+      | 'list_revocations'
     >()
     expectTypeOf<ZomeInput<'resource_mesh', 'list_open_tasks'>>().toEqualTypeOf<null>()
     expectTypeOf<ZomeOutput<'resource_mesh', 'get_task_state'>>().toMatchTypeOf<{ status: string } | null>()

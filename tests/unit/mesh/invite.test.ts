@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { encodeHashB64 } from '../../../host/conductor/embedded/hash.ts'
 import { type AgentKey, openAgentKey } from '../../../host/conductor/embedded/keystore.ts'
 import { loadNetworkConfig, type NetworkConfig } from '../../../host/config/network-config.ts'
-import { createInvite, type Invite, verifyInvite } from '../../../host/mesh/invite.ts'
+import { createInvite, type Invite, networkIdHex, verifyInvite } from '../../../host/mesh/invite.ts'
 import { chooseMesh, INVITE_FILE, MESH_FILE, privateMeshOf } from '../../../host/mesh/private-mesh.ts'
 
 let dir: string
@@ -83,6 +83,34 @@ describe('chooseMesh', () => {
     expect((await stat(join(dataDir, MESH_FILE))).mode & 0o777).toBe(0o600)
     expect(await choice(dataDir)).toEqual({ network: created.network, how: 'kept', membraneProof: null })
     await expect(choice(dataDir, { open: true })).rejects.toThrow(/already belongs to the private mesh/)
+  })
+
+  it('a testnet file that requires invites makes a mesh too, without a key its relays could not serve', async () => {
+    const testnet = { ...(await loadNetworkConfig('testnet')), require_invite: true }
+    const dataDir = join(dir, 'admin')
+    const created = await chooseMesh({ requested: 'testnet', base: testnet, dataDir, open: false })
+    expect(created.how).toBe('created')
+    expect(created.network.libp2p).toEqual({ ...testnet.libp2p, psk: null })
+    expect(created.network.seed).toMatch(/^testnet-[0-9a-f]{32}$/)
+    expect(created.network.require_invite).toBeUndefined()
+    expect(created.network.dna_properties.resource_mesh).toEqual({
+      membrane: 'invite',
+      progenitor: encodeHashB64(admin.agentPubKey),
+      network_id: networkIdHex(created.network),
+    })
+    expect(await chooseMesh({ requested: 'testnet', base: testnet, dataDir, open: false })).toEqual({
+      network: created.network,
+      how: 'kept',
+      membraneProof: null,
+    })
+    // Its invites carry the relays as bootstrap peers, and verify.
+    const invite = createInvite({ network: created.network, role: 'worker', expiresInMs: HOUR }, admin)
+    expect(verifyInvite(text(invite)).network.libp2p?.bootstrap).toEqual(testnet.libp2p?.bootstrap)
+    // The testnet as shipped stays open.
+    const shipped = await loadNetworkConfig('testnet')
+    expect(await chooseMesh({ requested: 'testnet', base: shipped, dataDir, open: false })).toMatchObject({
+      how: 'file',
+    })
   })
 
   it('--open and other networks are taken as they are', async () => {

@@ -4,6 +4,7 @@ import { encodeCanonical } from '../../../host/conductor/embedded/action.ts'
 import { encodeHashB64 } from '../../../host/conductor/embedded/hash.ts'
 import { type IngestResult, OpIngest } from '../../../host/conductor/embedded/replication/op-ingest.ts'
 import { type WireOp, wireOpOf } from '../../../host/conductor/embedded/replication/op-wire.ts'
+import { RevocationList } from '../../../host/conductor/embedded/replication/revocations.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { openSqliteChainStore } from '../../../host/storage/sqlite-chain-store.ts'
 import { NOTES_MODIFIERS, openNotesCell, type TestCell, tempDir } from '../conductor/fixtures/test-cell.ts'
@@ -18,13 +19,14 @@ async function agent(modifiers = NOTES_MODIFIERS): Promise<TestCell> {
 }
 
 /** A receiving peer: its own cell and the ingest pipeline over its store. */
-async function receiver(): Promise<TestCell & { ingest: OpIngest }> {
+async function receiver(revocations?: RevocationList): Promise<TestCell & { ingest: OpIngest }> {
   const tc = await agent()
   const ingest = new OpIngest({
     store: tc.store,
     cells: [tc.cell],
     self: tc.cell.agentPubKey,
     logger: silentLogger(),
+    revocations,
   })
   return { ...tc, ingest }
 }
@@ -215,6 +217,26 @@ describe('ingest of received ops', () => {
     ])
     await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'valid, but too late' }))
     expect(receive(bob, opsOf(alice, 4), alice).counts.ignored).toBe(1)
+  })
+
+  it('ignores, without a warrant, what a revoked agent authored from its revocation on; not what came before', async () => {
+    const alice = await agent()
+    const revocations = new RevocationList()
+    const bob = await receiver(revocations)
+    const before = await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'before' }))
+    const revokedAt = alice.cell.chain.head.timestamp + 1
+    revocations.add({ agent: b64(alice), invite_id: null }, revokedAt)
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'after' }))
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'and after' }))
+
+    const result = receive(bob, opsOf(alice), alice)
+    // Genesis (four actions) and the note before.
+    expect(result.counts).toMatchObject({ stored: 5, ignored: 2, rejected: 0 })
+    expect(bob.store.getAction(before)).not.toBeNull()
+    expect(bob.store.chainHead(bob.cell.dnaHash, alice.cell.agentPubKey)?.hash).toEqual(before)
+    expect(bob.store.listWarrants()).toEqual([])
+    // Caught up again later: still nothing past the revocation.
+    expect(receive(bob, opsOf(alice, 5), alice).counts).toMatchObject({ stored: 0, ignored: 2 })
   })
 
   it('warrants the author of a second action at a seq it already published (a fork)', async () => {

@@ -29,7 +29,7 @@ const vectors: Vector[] = files.flatMap((f) => JSON.parse(readFileSync(new URL(f
 
 /** Rules that need more than the entry (author, properties, deps, op, the envelope): zod cannot see them. */
 const CONTEXT_RULE =
-  /^input\.|\.(\w+_is_\w+|self_grant|no_progenitor|properties_\w+|meets_requirements|\w+_type|\w+_mismatch|attempt_exceeds_max|slot_exceeds_fan_out|votes_exceed_fan_out|shard_out_of_range|no_update|no_delete|update_\w+|delete_author)$/
+  /^input\.|\.(\w+_is_\w+|self_grant|no_progenitor|progenitor|author_role|author_role_unknown|properties_\w+|meets_requirements|\w+_type|\w+_mismatch|attempt_exceeds_max|slot_exceeds_fan_out|votes_exceed_fan_out|shard_out_of_range|no_update|no_delete|update_\w+|delete_author)$/
 /** Field rules about sizes, ranges and formats. */
 const FIELD_RULE = /_(length|count|range|format|size|control)$/
 

@@ -7,19 +7,17 @@
  * clock (one per route) drops replays and stale copies. A signal to this conductor's own agent, and
  * every broadcast, also reach this conductor's own handlers, as the conductor expects.
  */
-import { publicKeyFromRaw } from '@libp2p/crypto/keys'
-import type { PeerId } from '@libp2p/interface'
-import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { DNA_NAMES } from '../../../../zomes-bindings/index.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import type { RipplePubsub } from '../../../net/pubsub.ts'
 import type { RequestResponse } from '../../../net/request-response.ts'
 import type { Signal } from '../../port.ts'
-import { core32, decodeHashB64, encodeHashB64, holoHashKind } from '../hash.ts'
+import { encodeHashB64, holoHashKind } from '../hash.ts'
 import { type AgentKey, verifyAgentSignature } from '../keystore.ts'
 import type { SignalTransport } from '../signal-transport.ts'
 import { MalformedMessageError } from './errors.ts'
+import { peerIdOfAgent } from './peer-agent.ts'
 import { bytesSchema, decodeMessage, encodeMessage } from './wire-codec.ts'
 
 export interface GossipSignalTransportInit {
@@ -162,11 +160,6 @@ class GossipSignalTransport implements SignalTransport {
   #deliver(signal: Signal): void {
     for (const handler of this.#handlers) handler(signal)
   }
-}
-
-/** An agent's PeerId: both are its Ed25519 public key. */
-function peerIdOfAgent(agent: string): PeerId {
-  return peerIdFromPublicKey(publicKeyFromRaw(core32(decodeHashB64(agent, 'agent'))))
 }
 
 export function createGossipSignalTransport(init: GossipSignalTransportInit): SignalTransport {

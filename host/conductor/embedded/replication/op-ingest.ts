@@ -16,19 +16,32 @@
  * this agent did not sign, or a second action at a seq of its own chain (a fork it never made),
  * convicts the sender, as any other peer would convict it. Warrants are one per agent and rule: a
  * flood of bad ops leaves one row, not one per op.
+ *
+ * A revoked agent (revocations.ts) is no offender: the ops it authored from its revocation on are
+ * ignored, not warranted, and so is the rest of its chain after the first such op.
  */
 import type { Action } from '@holochain/client'
 import type { Logger } from '../../../log/logger.ts'
 import type { ChainStore, StoredAction, StoredEntry, Warrant } from '../../../storage/chain-store.ts'
-import { actionSeq, entryHashOfKind, prevActionOf, toCommitItem, toStoredAction } from '../action.ts'
+import {
+  actionSeq,
+  decodeMsgpack,
+  entryHashOfKind,
+  prevActionOf,
+  toCommitItem,
+  toStoredAction,
+} from '../action.ts'
 import type { Cell } from '../cell.ts'
 import { checkActionPayload, checkChainAction } from '../chain-verify.ts'
 import { UnknownTypeError } from '../errors.ts'
 import { encodeHashB64, hashContent, hashesEqual } from '../hash.ts'
 import { ActionTypes } from '../hc-enums.ts'
 import { verifyAgentSignature } from '../keystore.ts'
+import { inviteIdOf } from '../validation/membrane-proof.ts'
+import { storeRecords } from '../validation/record-rules.ts'
 import { InvalidEntryError, UnresolvedDependenciesError } from '../validation/validator.ts'
 import type { OpBatch, WireOp } from './op-wire.ts'
+import { RevocationList, revocationWritten } from './revocations.ts'
 import { parseActionContent, readClaimedAuthor } from './signed-action.ts'
 
 export type OpOutcome = 'stored' | 'duplicate' | 'ignored' | 'pending' | 'rejected'
@@ -52,6 +65,10 @@ export interface OpIngestInit {
   maxPending?: number
   /** Microseconds since the epoch, for warrant timestamps. */
   now?: () => number
+  /** The revocations held (default: none yet); ingest adds those it stores. */
+  revocations?: RevocationList
+  /** Called when a revocation is stored, and when an op is ignored because its author is revoked. */
+  onRevoked?: (agent: string | null) => void
 }
 
 interface PendingOp {
@@ -80,6 +97,10 @@ export class OpIngest {
   readonly #warrantedFor = new Set<string>()
   readonly #pending = new Map<string, PendingChain>()
   #pendingCount = 0
+  readonly #revocations: RevocationList
+  readonly #onRevoked: (agent: string | null) => void
+  /** Authors with an op refused for their revocation: the rest of their chains follow it. */
+  readonly #revoked = new Set<string>()
 
   constructor(init: OpIngestInit) {
     this.#store = init.store
@@ -88,6 +109,8 @@ export class OpIngest {
     this.#logger = init.logger
     this.#maxPending = init.maxPending ?? DEFAULT_MAX_PENDING
     this.#now = init.now ?? (() => Date.now() * 1000)
+    this.#revocations = init.revocations ?? new RevocationList()
+    this.#onRevoked = init.onRevoked ?? (() => {})
     for (const warrant of this.#store.listWarrants()) {
       this.#warranted.add(encodeHashB64(warrant.author))
       this.#warrantedFor.add(warrantKey(warrant.author, warrant.rule))
@@ -113,6 +136,11 @@ export class OpIngest {
 
   isWarranted(agent: Uint8Array): boolean {
     return this.#warranted.has(encodeHashB64(agent))
+  }
+
+  /** True once an op of `agent` (HoloHashB64) was ignored for its revocation (its genesis, maybe). */
+  wasRefusedAsRevoked(agent: string): boolean {
+    return this.#revoked.has(agent)
   }
 
   get pendingCount(): number {
@@ -155,7 +183,7 @@ export class OpIngest {
       return this.#reject(sender, cell, hash, 'sys.malformed', 'not an action of any author')
     const { author } = claimed
     if (hashesEqual(author, this.#self)) return this.#claimsToBeOwn(cell, op, claimed.content, hash, sender)
-    if (this.isWarranted(author)) return 'ignored'
+    if (this.isWarranted(author) || this.#revoked.has(encodeHashB64(author))) return 'ignored'
     if (!verifyAgentSignature(author, op.action, op.signature)) {
       return this.#reject(
         sender,
@@ -192,6 +220,11 @@ export class OpIngest {
       prev = { hash: head.hash, timestamp: this.#store.getAction(head.hash)!.timestamp }
     }
 
+    if (this.#authoredWhileRevoked(cell, author, action)) {
+      this.#revoked.add(encodeHashB64(author))
+      this.#onRevoked(encodeHashB64(author))
+      return 'ignored'
+    }
     const row = toStoredAction(
       { hash, content: action, bytes: op.action, signature: op.signature },
       cell.dnaHash,
@@ -216,7 +249,29 @@ export class OpIngest {
     }
     this.#store.appendToChain(cell.dnaHash, author, head?.hash ?? null, [item])
     result.stored.push(row)
+    this.noteRevocation(cell, action, entry)
     return 'stored'
+  }
+
+  /** Adds the revocation `action` wrote, if it wrote one (a stored op, or a commit of this agent). */
+  noteRevocation(cell: Cell, action: Action, entry: StoredEntry | null): void {
+    const revocation = revocationWritten(cell.dna, action, entry)
+    if (revocation !== null && this.#revocations.add(revocation, action.timestamp)) this.#onRevoked(null)
+  }
+
+  /** The author is revoked (by name, or by the invite its genesis carries) since before this action. */
+  #authoredWhileRevoked(cell: Cell, author: Uint8Array, action: Action): boolean {
+    if (this.#revocations.size === 0) return false
+    let proof: unknown = null
+    try {
+      proof =
+        action.type === ActionTypes.AgentValidationPkg
+          ? action.membrane_proof && decodeMsgpack(action.membrane_proof)
+          : storeRecords(this.#store, cell.dnaHash).genesisProof(author)
+    } catch {
+      // Unreadable: the rules refuse such a genesis anyway.
+    }
+    return this.#revocations.refuses(encodeHashB64(author), inviteIdOf(proof), action.timestamp)
   }
 
   /**

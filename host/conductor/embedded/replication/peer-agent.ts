@@ -2,10 +2,17 @@
  * A peer's PeerId is its agent key (both Ed25519, `peerKeyFromSeed`), so the peer that sent a message
  * is an agent that can be warranted when what it sent is forged.
  */
+import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
-import { holoHashFrom32 } from '../hash.ts'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { core32, decodeHashB64, holoHashFrom32 } from '../hash.ts'
 
 /** The AgentPubKey of an Ed25519 peer, or null for a peer with another kind of key. */
 export function agentOfPeer(peer: PeerId): Uint8Array | null {
   return peer.type === 'Ed25519' ? holoHashFrom32(peer.publicKey.raw, 'agent') : null
+}
+
+/** An agent's PeerId: both are its Ed25519 public key. */
+export function peerIdOfAgent(agent: string): PeerId {
+  return peerIdFromPublicKey(publicKeyFromRaw(core32(decodeHashB64(agent, 'agent'))))
 }

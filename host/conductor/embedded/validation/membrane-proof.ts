@@ -57,3 +57,9 @@ export function membraneRulesEntry(
   }
   return { proof, genesis_at: genesisAt }
 }
+
+/** The invite id a membrane proof's grant names (what revocations of an unused invite match), or null. */
+export function inviteIdOf(proof: unknown): string | null {
+  const id = (proof as Partial<MembraneProof> | null)?.grant?.invite_id
+  return typeof id === 'string' ? id : null
+}

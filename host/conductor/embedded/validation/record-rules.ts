@@ -26,6 +26,8 @@ export interface RecordSource {
   /** An action of this DNA, or null. */
   findAction(hash: Uint8Array): StoredAction | null
   findEntry(hash: Uint8Array): StoredEntry | null
+  /** The membrane proof (decoded) of `author`'s genesis in this DNA; null when it carried none or is not held. */
+  genesisProof(author: Uint8Array): unknown
 }
 
 export interface RulesContext {
@@ -44,6 +46,13 @@ export function storeRecords(store: ChainStore, dnaHash: Uint8Array): RecordSour
       return stored && hashesEqual(stored.dnaHash, dnaHash) ? stored : null
     },
     findEntry: (hash) => store.getEntry(hash),
+    genesisProof(author) {
+      // Seq 1 of every chain is its AgentValidationPkg.
+      const stored = store.chainRange(dnaHash, author, 1, 1)[0]
+      const action = stored && decodeAction(stored.bytes)
+      if (action?.type !== ActionTypes.AgentValidationPkg || !action.membrane_proof) return null
+      return decodeMsgpack(action.membrane_proof)
+    },
   }
 }
 
@@ -82,9 +91,12 @@ export function checkEntryRules(
   author: Uint8Array,
   op: Pick<ValidationInput, 'entry_type' | 'op' | 'entry' | 'original'>,
 ): void {
+  // Roles come from invites: only a network that requires them hands the rules the author's.
+  const authorProof =
+    ctx.properties.membrane === 'invite' ? { author_proof: ctx.source.genesisProof(author) } : {}
   validateEntry(
     ctx.validator,
-    { dna: ctx.dna.name, author: encodeHashB64(author), properties: ctx.properties, ...op },
+    { dna: ctx.dna.name, author: encodeHashB64(author), properties: ctx.properties, ...authorProof, ...op },
     (hashB64) => {
       try {
         return resolveDependency(ctx, decodeHashB64(hashB64, 'action'))

@@ -38,6 +38,11 @@ export interface ValidationInput {
   properties: Record<string, unknown>
   /** Other records the rules asked for, keyed by their HoloHashB64 action hash. */
   deps: Record<string, ResolvedDependency>
+  /**
+   * On a network that requires invites: the membrane proof of the author's genesis (its signature
+   * checked when that genesis was stored), from which the rules read the author's role; null if none.
+   */
+  author_proof?: unknown
 }
 
 export type ValidationOutcome =

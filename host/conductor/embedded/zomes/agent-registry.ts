@@ -2,17 +2,19 @@
  * agent_registry coordinator: each agent keeps one NodeCapability (created once, updated after) and
  * links it where others look: the all-nodes anchor -> agent, agent -> capability, tag anchor -> agent.
  * Readers only trust links an agent wrote about itself, so nobody can list or tag someone else.
+ * Revocations are filed under one anchor; who may write one is the rules' call (admins).
  */
 import type { Link } from '@holochain/client'
-import type { EntryRecord, NodeCapability } from '../../../../zomes-bindings/index.ts'
+import type { EntryRecord, NodeCapability, Revocation } from '../../../../zomes-bindings/index.ts'
 import { encodeCanonical, entryHashOf } from '../action.ts'
 import { RecordNotFoundError } from '../errors.ts'
 import { decodeHashB64, encodeHashB64, hashesEqual } from '../hash.ts'
 import type { Hdk } from '../hdk.ts'
-import { toEntryRecord, toRecordRef } from './entry-record.ts'
+import { linkedRecords, toEntryRecord, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'
 
 const ALL_NODES = 'all_nodes'
+const ALL_REVOCATIONS = 'all_revocations'
 const tagAnchor = (tag: string) => `tag:${tag}`
 
 export const agentRegistryZome: CoordinatorZome<'agent_registry'> = {
@@ -51,6 +53,16 @@ export const agentRegistryZome: CoordinatorZome<'agent_registry'> = {
     const agents = selfLinks(hdk.get_links(hdk.anchor(tagAnchor(tag)), 'TagToAgent'))
     // A tag link can outlive the tag for an instant between two writes; the entry has the last word.
     return capabilitiesOf(hdk, agents).filter((record) => record.entry.tags.includes(tag))
+  },
+
+  revoke(hdk, revocation) {
+    const hash = hdk.create_entry('Revocation', revocation)
+    hdk.create_link(hdk.anchor(ALL_REVOCATIONS), hash, 'AllRevocations')
+    return toRecordRef(hdk.get(hash)!)
+  },
+
+  list_revocations(hdk) {
+    return linkedRecords<Revocation>(hdk, hdk.anchor(ALL_REVOCATIONS), 'AllRevocations', 'Revocation')
   },
 }
 

@@ -1,11 +1,12 @@
 //! agent_registry coordinator: the contract's functions (zomes-bindings/agent_registry.ts), as the
 //! embedded conductor runs them (host/conductor/embedded/zomes/agent-registry.ts).
-use agent_registry_integrity::{entry_index, EntryTypes, LinkTypes, NodeCapability, UnitEntryTypes};
+use agent_registry_integrity::{entry_index, EntryTypes, LinkTypes, NodeCapability, Revocation, UnitEntryTypes};
 use coordinator_support::*;
 use hdk::prelude::*;
 use serde_json::Value;
 
 const ALL_NODES: &str = "all_nodes";
+const ALL_REVOCATIONS: &str = "all_revocations";
 
 fn tag_anchor(tag: &str) -> ExternResult<EntryHash> {
     anchor(&format!("tag:{tag}"))
@@ -74,6 +75,19 @@ pub fn find_nodes_by_tag(tag: String) -> ExternResult<Vec<EntryRecord>> {
     let agents = self_links(LinkTypes::TagToAgent, tag_anchor(&tag)?)?;
     // A tag link can outlive the tag for an instant between two writes; the entry has the last word.
     Ok(capabilities_of(agents)?.into_iter().filter(|r| tags_of(&r.entry).contains(&tag)).collect())
+}
+
+/// Writes a Revocation; the rules admit it from admins only.
+#[hdk_extern]
+pub fn revoke(revocation: Value) -> ExternResult<RecordRef> {
+    let hash = create_entry(&EntryTypes::Revocation(Revocation(revocation)))?;
+    create_link(anchor(ALL_REVOCATIONS)?, hash.clone(), LinkTypes::AllRevocations, LinkTag::new(vec![]))?;
+    record_ref(&hash)
+}
+
+#[hdk_extern]
+pub fn list_revocations(_: ()) -> ExternResult<Vec<EntryRecord>> {
+    linked_records(anchor(ALL_REVOCATIONS)?, LinkTypes::AllRevocations, entry_index(UnitEntryTypes::Revocation))
 }
 
 #[hdk_extern]

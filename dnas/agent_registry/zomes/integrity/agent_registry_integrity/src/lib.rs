@@ -8,12 +8,18 @@ use integrity_support::{DnaRules, JsonEntry};
 #[derive(Clone, PartialEq)]
 pub struct NodeCapability(pub JsonEntry);
 
+/// `Revocation` of the contract: an admin withdraws an agent or an unused invite (rules: revocation.*).
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct Revocation(pub JsonEntry);
+
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type")]
 #[hdk_entry_types]
 #[unit_enum(UnitEntryTypes)]
 pub enum EntryTypes {
     NodeCapability(NodeCapability),
+    Revocation(Revocation),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -22,10 +28,11 @@ pub enum LinkTypes {
     AllNodes,
     AgentToCapability,
     TagToAgent,
+    AllRevocations,
 }
 
 /// The entry type names in index order, as the rules name them.
-pub const RULES: DnaRules = DnaRules { dna: "agent_registry", entry_types: &["NodeCapability"] };
+pub const RULES: DnaRules = DnaRules { dna: "agent_registry", entry_types: &["NodeCapability", "Revocation"] };
 
 /// The entry index of an entry type (coordinators filter records by it).
 pub fn entry_index(unit: UnitEntryTypes) -> u8 {
