@@ -376,6 +376,7 @@ async function runDaemon(
     invites: inviteService({
       network,
       agent: conductor.agentPubKey,
+      membraneProof: mesh.membraneProof,
       key: () => openAgentKey(dataDir.path),
       multiaddrs,
       conductor,

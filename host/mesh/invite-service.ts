@@ -1,11 +1,13 @@
 /**
- * Issues invites to this peer's mesh: only its admin (the progenitor, which a private `local` mesh makes
- * of its first peer) may, and the invite names this peer's current addresses as bootstrap peers, so
- * the new machine finds it where mDNS does not reach. Revocations are entries the rules admit from
- * admins only (the progenitor or an agent invited as admin), so this writes them and the rules judge.
+ * Issues invites to this peer's mesh: only its admins may (the progenitor, which a private `local` mesh
+ * makes of its first peer, and agents invited as admin; peers check the issuer's own invite), and the
+ * invite names this peer's current addresses as bootstrap peers, so the new machine finds it where
+ * mDNS does not reach. Revocations are entries the rules admit from admins only, so this writes them
+ * and the rules judge.
  */
 import type { Revocation } from '../../zomes-bindings/index.ts'
 import type { AgentKey } from '../conductor/embedded/keystore.ts'
+import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { type NetworkConfig, progenitorOf } from '../config/network-config.ts'
 import { createInvite, type Invite, type InviteRole } from './invite.ts'
@@ -17,7 +19,7 @@ export class NotMeshAdminError extends Error {
     super(
       progenitorOf(network) === null
         ? `network ${network.name} is open (no admin): nobody invites; start without --open for a private mesh`
-        : `only the admin of this mesh (${progenitorOf(network)}) can invite`,
+        : `only an admin of this mesh (${progenitorOf(network)}, or an agent it invited as admin) can invite`,
     )
     this.name = 'NotMeshAdminError'
   }
@@ -26,6 +28,8 @@ export class NotMeshAdminError extends Error {
 export interface InviteServiceInit {
   network: NetworkConfig
   agent: string
+  /** The invite this agent joined with (null for the progenitor, or on an open network). */
+  membraneProof: MembraneProof | null
   key: () => Promise<AgentKey>
   multiaddrs: () => string[]
   conductor: ConductorPort
@@ -35,8 +39,10 @@ export function inviteService(init: InviteServiceInit) {
   return {
     async create(body: { role: InviteRole; expires_in_ms: number }): Promise<Invite> {
       const { network } = init
-      if (progenitorOf(network) !== init.agent || network.libp2p === undefined)
-        throw new NotMeshAdminError(network)
+      const progenitor = progenitorOf(network)
+      const admin =
+        progenitor !== null && (progenitor === init.agent || init.membraneProof?.grant.role === 'admin')
+      if (!admin || network.libp2p === undefined) throw new NotMeshAdminError(network)
       const bootstrap = [...new Set([...network.libp2p.bootstrap, ...init.multiaddrs()])]
       return createInvite(
         {

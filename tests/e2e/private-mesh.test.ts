@@ -131,14 +131,14 @@ describe('the default local network is a private mesh', { timeout: 90_000 }, () 
     expect(mesh.seed).not.toBe('ripple-local-v1')
   })
 
-  it('an invite is a 0600 file signed by the admin; a joined peer cannot invite', async () => {
+  it('an invite is a 0600 file signed by the admin; a peer joined as worker cannot invite', async () => {
     const { path, invite: written } = await invite(['--role', 'member', '--expires', '2h'])
     expect((await stat(path)).mode & 0o777).toBe(0o600)
     expect(written.grant).toMatchObject({ role: 'member', issuer: agentOf(first) })
     expect(written.grant.expires_at - written.grant.issued_at).toBe(2 * 3_600_000)
     const refused = await runRipple(['invite', 'create', '--data-dir', dirs.joined, '--out', '-'])
     expect(refused.code).toBe(1)
-    expect(refused.stderr).toMatch(/NotMeshAdminError \(HTTP 403\): only the admin of this mesh/)
+    expect(refused.stderr).toMatch(/NotMeshAdminError \(HTTP 403\): only an admin of this mesh/)
   })
 
   it('a peer joined with an invite runs the first peer’s task', async () => {

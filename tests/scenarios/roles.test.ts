@@ -4,7 +4,7 @@
  * A worker runs tasks but cannot submit one, neither through its own cell nor by publishing a forged
  * op; only an admin revokes; a revoked agent (by name, or by the invite it joined with) is dropped by
  * every peer that holds the revocation and given no work, and an invite revoked before its use admits
- * nobody.
+ * nobody. An agent invited as admin invites in turn; a member's invite admits nobody.
  */
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest'
 import { ApiClient, ApiRequestError } from '../../host/api/client/index.ts'
 import { decodeHashB64, encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
 import { type AgentKey, openAgentKey } from '../../host/conductor/embedded/keystore.ts'
+import type { MembraneProof } from '../../host/conductor/embedded/validation/membrane-proof.ts'
 import { InvalidEntryError } from '../../host/conductor/embedded/validation/validator.ts'
 import type { NetworkConfig } from '../../host/config/network-config.ts'
 import { createInvite, type InviteRole, membraneProofOf } from '../../host/mesh/invite.ts'
@@ -34,7 +35,8 @@ interface InvitedMesh {
   alice: Player
   bob: Player
   carol: Player
-  /** The id of the invite carol joined with. */
+  /** The invite carol joined with, and its id. */
+  carolProof: MembraneProof
   carolInvite: string
 }
 
@@ -50,7 +52,7 @@ async function invitedMesh(scenario: Scenario, overrides: Partial<NetworkConfig>
   const carolProof = invited('member')
   const carol = await scenario.addPlayer({ network, membraneProof: carolProof })
   await scenario.shareAllAgents()
-  return { network, admin, alice, bob, carol, carolInvite: carolProof.grant.invite_id as string }
+  return { network, admin, alice, bob, carol, carolProof, carolInvite: carolProof.grant.invite_id as string }
 }
 
 function refusal(call: Promise<unknown>): Promise<InvalidEntryError> {
@@ -71,11 +73,13 @@ const TOKEN = 'roles-test-token-0123456789'
 async function apiOf(
   player: Player,
   network: NetworkConfig,
+  membraneProof: MembraneProof | null = null,
 ): Promise<{ api: ApiClient; stop: () => Promise<void> }> {
   const server = tasksApiServer(testHost(player.conductor), TOKEN, {
     invites: inviteService({
       network,
       agent: player.agentPubKey,
+      membraneProof,
       key: () => openAgentKey(player.dataDir),
       multiaddrs: () => [],
       conductor: player.conductor,
@@ -291,6 +295,58 @@ describe('roles from invites', () => {
         expect(head?.seq ?? 0).toBe(0)
         expect(await peer.conductor.callZome('agent_registry', 'get_capability', dave.agentPubKey)).toBeNull()
       }
+    })
+  })
+  it('an agent invited as admin invites in turn; a member cannot, and an invite it signs admits nobody', async () => {
+    await runScenario(async (scenario) => {
+      const { network, admin, alice, bob, carol, carolProof } = await invitedMesh(scenario)
+      const daveProof = membraneProofOf(createInvite({ network, role: 'admin', expiresInMs: HOUR }, admin))
+      const dave = await scenario.addPlayer({ network, membraneProof: daveProof })
+      await scenario.shareAllAgents()
+      await scenario.dhtSync([alice, bob, carol, dave], 'agent_registry')
+
+      // Dave invites through its API, as `ripple invite create` does; carol (a member) may not.
+      const daveApi = await apiOf(dave, network, daveProof)
+      const carolApi = await apiOf(carol, network, carolProof)
+      let erinInvite: Awaited<ReturnType<ApiClient['createInvite']>>
+      try {
+        erinInvite = await daveApi.api.createInvite({ role: 'worker', expires_in_ms: HOUR })
+        const refused = await apiFailure(carolApi.api.createInvite({ role: 'worker', expires_in_ms: HOUR }))
+        expect(refused.status).toBe(403)
+        expect(refused.errorName).toBe('NotMeshAdminError')
+      } finally {
+        await daveApi.stop()
+        await carolApi.stop()
+      }
+      expect(erinInvite.grant.issuer).toBe(dave.agentPubKey)
+
+      // Erin, invited by dave, is a peer like any: every peer stores what she writes.
+      const erin = await scenario.addPlayer({ network, membraneProof: membraneProofOf(erinInvite) })
+      await erin.conductor.callZome('agent_registry', 'advertise_capability', capability({ name: 'erin' }))
+      // Frank holds an invite carol signed herself, past her API: nobody admits him.
+      const carolKey = await openAgentKey(carol.dataDir)
+      const frankInvite = createInvite({ network, role: 'worker', expiresInMs: HOUR }, carolKey)
+      const frank = await scenario.addPlayer({ network, membraneProof: membraneProofOf(frankInvite) })
+      await frank.conductor.callZome('agent_registry', 'advertise_capability', capability({ name: 'frank' }))
+      await scenario.shareAllAgents([alice, bob, carol, dave, erin])
+      await scenario.dhtSync([alice, bob, carol, dave, erin], 'agent_registry')
+      await waitUntil(10_000, () =>
+        [alice, bob, dave].every((p) => p.replication.isWarranted(frank.agentPubKey)),
+      )
+      for (const peer of [alice, bob, carol, dave]) {
+        const erinCapability = await peer.conductor.callZome(
+          'agent_registry',
+          'get_capability',
+          erin.agentPubKey,
+        )
+        expect(erinCapability?.entry.name).toBe('erin')
+        expect(
+          await peer.conductor.callZome('agent_registry', 'get_capability', frank.agentPubKey),
+        ).toBeNull()
+      }
+      expect(alice.replication.listWarrants()).toContainEqual(
+        expect.objectContaining({ agent: frank.agentPubKey, rule: 'membrane_proof.issuer_is_admin' }),
+      )
     })
   })
 })

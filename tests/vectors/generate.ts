@@ -383,6 +383,29 @@ const membraneCases = new Cases('agent_registry', 'MembraneProof', { ...membrane
     { proof: proof({ ...grant, issuer: carol }), genesis_at: GENESIS },
     'membrane_proof.issuer_is_admin',
   )
+  .valid('invite from an agent the progenitor invited as admin', {
+    proof: proof({ ...grant, issuer: carol }),
+    genesis_at: GENESIS,
+    issuer_proof: proof({ ...grant, role: 'admin' }),
+  })
+  .invalid(
+    'invite from an agent invited as member',
+    {
+      proof: proof({ ...grant, issuer: carol }),
+      genesis_at: GENESIS,
+      issuer_proof: proof({ ...grant, role: 'member' }),
+    },
+    'membrane_proof.issuer_is_admin',
+  )
+  .invalid(
+    'invite from an admin of another network',
+    {
+      proof: proof({ ...grant, issuer: carol }),
+      genesis_at: GENESIS,
+      issuer_proof: proof({ ...grant, role: 'admin', network_id: sha256Hex('other') }),
+    },
+    'membrane_proof.issuer_is_admin',
+  )
   .invalid(
     'invite to another network',
     { proof: proof({ ...grant, network_id: sha256Hex('other') }), genesis_at: GENESIS },

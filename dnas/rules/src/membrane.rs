@@ -6,6 +6,9 @@
 //!
 //! The role a grant gives (member, worker, admin) follows its agent: the host hands every later op's
 //! rules the author's proof (`author_proof`), and `author_role` reads it. The progenitor is an admin.
+//! An agent invited as admin invites in turn: with a grant it issued, the host hands the rules the
+//! issuer's own genesis proof (`issuer_proof`, validated when the issuer joined, and awaited like any
+//! dependency while the issuer's chain has not arrived), and the grant counts when that says admin.
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -22,6 +25,9 @@ struct MembraneCheck {
     proof: Option<Proof>,
     /// When the genesis was written, microseconds since the epoch.
     genesis_at: u64,
+    /// The genesis proof of the grant's issuer, when that is not the progenitor.
+    #[serde(default, deserialize_with = "nullable")]
+    issuer_proof: Option<Proof>,
 }
 
 #[derive(Deserialize)]
@@ -114,8 +120,12 @@ pub fn membrane_proof(input: &ValidationInput) -> Verdict {
     let c: MembraneCheck = ck.parse(input.entry.as_deref())?;
     let proof = c.proof.ok_or_else(|| ck.fail("missing", "this network admits only agents with an invite from its admin"))?;
     let g = &proof.grant;
-    ck.rule("issuer_is_admin", g.issuer == progenitor, || format!("the invite was issued by {}, not by the admin {progenitor}", g.issuer))?;
     let network = input.properties.get("network_id").and_then(Value::as_str).unwrap_or("");
+    let issuer_admin = g.issuer == progenitor
+        || matches!(&c.issuer_proof, Some(p) if p.grant.role == "admin" && p.grant.network_id == network);
+    ck.rule("issuer_is_admin", issuer_admin, || {
+        format!("the invite was issued by {}, who is not an admin of this mesh (the progenitor {progenitor}, or an agent it invited as admin)", g.issuer)
+    })?;
     ck.rule("network_mismatch", g.network_id == network, || format!("the invite is for network {}, this is {network}", g.network_id))?;
     ck.format("grant.role", Role::named(&g.role).is_some(), "member, worker or admin")?;
     ck.rule("expired", c.genesis_at <= g.expires_at.saturating_mul(1000), || {

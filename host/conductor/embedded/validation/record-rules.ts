@@ -11,7 +11,7 @@ import type { DnaDef } from '../dna.ts'
 import { UnknownTypeError } from '../errors.ts'
 import { decodeHashB64, encodeHashB64, hashesEqual } from '../hash.ts'
 import { ActionTypes } from '../hc-enums.ts'
-import { MEMBRANE_PROOF_ENTRY_TYPE, membraneRulesEntry } from './membrane-proof.ts'
+import { MEMBRANE_PROOF_ENTRY_TYPE, type MembraneProof, membraneRulesEntry } from './membrane-proof.ts'
 import { validateEntry } from './validate-entry.ts'
 import {
   InvalidEntryError,
@@ -26,7 +26,10 @@ export interface RecordSource {
   /** An action of this DNA, or null. */
   findAction(hash: Uint8Array): StoredAction | null
   findEntry(hash: Uint8Array): StoredEntry | null
-  /** The membrane proof (decoded) of `author`'s genesis in this DNA; null when it carried none or is not held. */
+  /**
+   * The membrane proof (decoded) of `author`'s genesis in this DNA: null when it carried none,
+   * undefined when that genesis is not held (yet).
+   */
   genesisProof(author: Uint8Array): unknown
 }
 
@@ -49,7 +52,8 @@ export function storeRecords(store: ChainStore, dnaHash: Uint8Array): RecordSour
     genesisProof(author) {
       // Seq 1 of every chain is its AgentValidationPkg.
       const stored = store.chainRange(dnaHash, author, 1, 1)[0]
-      const action = stored && decodeAction(stored.bytes)
+      if (stored === undefined) return undefined
+      const action = decodeAction(stored.bytes)
       if (action?.type !== ActionTypes.AgentValidationPkg || !action.membrane_proof) return null
       return decodeMsgpack(action.membrane_proof)
     },
@@ -150,13 +154,15 @@ export function checkActionRules(ctx: RulesContext, action: Action, entry: Store
       return
     }
     // The genesis' membrane proof: its signature here, what it grants in the rules.
-    case ActionTypes.AgentValidationPkg:
+    case ActionTypes.AgentValidationPkg: {
+      const entry = membraneRulesEntry(action.membrane_proof, action.timestamp)
       checkEntryRules(ctx, action.author, {
         entry_type: MEMBRANE_PROOF_ENTRY_TYPE,
         op: 'create',
-        entry: membraneRulesEntry(action.membrane_proof, action.timestamp),
+        entry: { ...entry, issuer_proof: issuerProof(ctx, entry.proof, action.author) },
       })
       return
+    }
     case ActionTypes.DeleteLink: {
       const link = ctx.source.findAction(action.link_add_address)
       if (link === null) throw new UnresolvedDependenciesError([encodeHashB64(action.link_add_address)])
@@ -168,6 +174,32 @@ export function checkActionRules(ctx: RulesContext, action: Action, entry: Store
     default:
       return
   }
+}
+
+/**
+ * The genesis proof of the agent that issued `proof`'s grant, when that is not the progenitor: what
+ * makes it an admin who may invite. Awaited (UnresolvedDependenciesError) while the issuer's genesis has
+ * not arrived; null when the issuer is the progenitor or names no agent.
+ */
+function issuerProof(ctx: RulesContext, proof: unknown, author: Uint8Array): unknown {
+  const issuer = (proof as Partial<MembraneProof> | null)?.grant?.issuer
+  if (
+    ctx.properties.membrane !== 'invite' ||
+    typeof issuer !== 'string' ||
+    issuer === ctx.properties.progenitor ||
+    // Nobody admits itself: its own genesis is the one being judged.
+    issuer === encodeHashB64(author)
+  )
+    return null
+  let key: Uint8Array
+  try {
+    key = decodeHashB64(issuer, 'agent')
+  } catch {
+    return null
+  }
+  const held = ctx.source.genesisProof(key)
+  if (held === undefined) throw new UnresolvedDependenciesError([issuer])
+  return held
 }
 
 /** The record an update or delete names, which must have written the entry the action says it did. */
