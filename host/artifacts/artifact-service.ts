@@ -9,6 +9,7 @@ import type { ActionHashB64, Artifact, EntryRecord, PinCommitment } from '../../
 import type { ConductorPort } from '../conductor/port.ts'
 import { DEFAULT_IMPORT_PROFILE, type ImportProfile } from '../ipfs/import-profile.ts'
 import type { IpfsStore } from '../ipfs/ipfs-store.ts'
+import { resumingFetch } from '../ipfs/resuming-fetch.ts'
 import type { Logger } from '../log/logger.ts'
 import {
   ArtifactMismatchError,
@@ -19,7 +20,7 @@ import {
   isDiskFull,
   PinQuotaExceededError,
 } from './artifact-errors.ts'
-import { ContentMeter, resumingFetch } from './content-meter.ts'
+import { ContentMeter } from './content-meter.ts'
 
 export type Provenance = Artifact['provenance']
 

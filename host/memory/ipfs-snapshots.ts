@@ -2,7 +2,13 @@
 import { CID } from 'multiformats/cid'
 import { DEFAULT_IMPORT_PROFILE } from '../ipfs/import-profile.ts'
 import type { IpfsStore } from '../ipfs/ipfs-store.ts'
+import { resumingFetch } from '../ipfs/resuming-fetch.ts'
+import { SnapshotUnavailableError } from './memory-errors.ts'
 import type { SnapshotStore } from './memory-service.ts'
+
+/** A fetch that brings nothing this long is asked again; nothing at all for IDLE_MS, and it fails. */
+const RETRY_AFTER_MS = 5_000
+const IDLE_MS = 60_000
 
 export function ipfsSnapshotStore(ipfs: IpfsStore): SnapshotStore {
   return {
@@ -17,8 +23,15 @@ export function ipfsSnapshotStore(ipfs: IpfsStore): SnapshotStore {
       return cid.toString()
     },
     async get(cid, signal) {
+      const parsed = CID.parse(cid)
       const chunks: Uint8Array[] = []
-      for await (const chunk of ipfs.cat(CID.parse(cid), { signal })) chunks.push(chunk)
+      const source = resumingFetch((offset, attempt) => ipfs.cat(parsed, { offset, signal: attempt }), {
+        retryAfterMs: RETRY_AFTER_MS,
+        idleMs: IDLE_MS,
+        onIdle: () => new SnapshotUnavailableError(cid, IDLE_MS),
+        signal,
+      })
+      for await (const chunk of source) chunks.push(chunk)
       return Buffer.concat(chunks)
     },
   }

@@ -82,3 +82,12 @@ export class EmbeddingModelChangedError extends Error {
     this.name = 'EmbeddingModelChangedError'
   }
 }
+
+/** No block of a shard's snapshot arrived for a while: its holders are gone or unreachable. */
+export class SnapshotUnavailableError extends Error {
+  static override readonly name = 'SnapshotUnavailableError'
+  constructor(cid: string, idleMs: number) {
+    super(`snapshot ${cid}: no block arrived in ${idleMs / 1000} s`)
+    this.name = 'SnapshotUnavailableError'
+  }
+}

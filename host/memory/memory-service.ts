@@ -474,7 +474,8 @@ export class MemoryService {
         shard,
       })
       if (snapshot && this.#init.snapshots) {
-        const bytes = await this.#init.snapshots.get(snapshot.entry.cid)
+        // Aborted when the service stops, so stopping never waits on a transfer.
+        const bytes = await this.#init.snapshots.get(snapshot.entry.cid, this.#abort.signal)
         const writes = (decode(bytes) as Parameters<typeof fromWire>[0][]).map(fromWire)
         this.#holdings.apply(known, shard, writes)
         cursor = { updated_at: Math.max(0, snapshot.entry.taken_at - CLOCK_SLACK_MS), id: '' }
@@ -486,13 +487,11 @@ export class MemoryService {
     for (const agent of others) {
       try {
         for (;;) {
-          const reply = await this.#ask(agent, {
-            op: 'changes',
-            collection: known.hash,
-            shard,
-            after: cursor,
-            limit: CHANGES_PAGE,
-          })
+          const reply = await this.#ask(
+            agent,
+            { op: 'changes', collection: known.hash, shard, after: cursor, limit: CHANGES_PAGE },
+            this.#abort.signal,
+          )
           if (reply.op !== 'changes') break
           this.#holdings.apply(known, shard, reply.writes)
           const last = reply.writes.at(-1)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { resumingFetch } from '../../../host/artifacts/content-meter.ts'
+import { resumingFetch } from '../../../host/ipfs/resuming-fetch.ts'
 
 const BYTES = Uint8Array.from({ length: 10 }, (_, i) => i)
 
