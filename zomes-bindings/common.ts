@@ -27,9 +27,15 @@ export const HOLO_HASH_PREFIXES = {
 
 export type HoloHashKind = keyof typeof HOLO_HASH_PREFIXES
 
+/** blake2b of `bytes` with a digest of `length` bytes. */
+export type Blake2b = (bytes: Uint8Array, length: number) => Uint8Array
+
+/** Portable (browsers too); the host passes libsodium's, several times faster. */
+const nobleBlake2b: Blake2b = (bytes, length) => blake2b(bytes, { dkLen: length })
+
 /** The 4 DHT location bytes of a 32-byte hash core: blake2b-128 folded by XOR. */
-export function dhtLocation(core: Uint8Array): Uint8Array {
-  const h16 = blake2b(core, { dkLen: 16 })
+export function dhtLocation(core: Uint8Array, hash: Blake2b = nobleBlake2b): Uint8Array {
+  const h16 = hash(core, 16)
   const loc = new Uint8Array(4)
   h16.forEach((b, i) => {
     loc[i % 4]! ^= b
@@ -59,8 +65,26 @@ function utf8Length(text: string): number {
   return NodeBuffer ? NodeBuffer.byteLength(text) : new TextEncoder().encode(text).length
 }
 
+/**
+ * Strings already found to be valid hashes, per kind: the same hashes are checked again and again
+ * (every record names its task, author and links), and the location check is a blake2b each time.
+ */
+const validHashes = new Map<HoloHashKind, Set<string>>()
+const VALID_HASHES_HELD = 50_000
+
 /** Why a string is not a HoloHashB64 of the given kind, or null when it is one. */
 export function holoHashProblem(value: string, kind: HoloHashKind): string | null {
+  const known = validHashes.get(kind) ?? validHashes.set(kind, new Set()).get(kind)!
+  if (known.has(value)) return null
+  const problem = checkHoloHash(value, kind)
+  if (problem === null) {
+    if (known.size >= VALID_HASHES_HELD) known.clear()
+    known.add(value)
+  }
+  return problem
+}
+
+function checkHoloHash(value: string, kind: HoloHashKind): string | null {
   if (!value.startsWith('u')) return 'must start with "u" (base64url multibase)'
   if (!/^u[A-Za-z0-9_-]{52}$/.test(value)) return 'must be "u" followed by 52 base64url characters'
   const bytes = fromBase64url(value.slice(1))

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
+import { encodeHashB64 } from '../../../host/conductor/embedded/hash.ts'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
 import { canonicalJson } from '../../../zomes-bindings/canonical-json.ts'
 import type { Assignment, Claim, Task, TaskResult, Vote } from '../../../zomes-bindings/index.ts'
@@ -221,6 +222,28 @@ describe('resource_mesh zome (with the Rust rules)', () => {
     expect(await a.callZome('resource_mesh', 'list_open_tasks', null)).toEqual([
       expect.objectContaining({ action_hash: taskHash }),
     ])
+  })
+
+  it("takes only the finished task's link off the open anchor, tagged or (opened by an earlier version) untagged", async () => {
+    mesh = await openMesh(1)
+    const [a] = mesh.conductors as [EmbeddedConductor]
+    const cell = a.cell('resource_mesh')
+    const openLinks = () =>
+      cell.call((hdk) =>
+        hdk.get_links(hdk.anchor('open_tasks'), 'OpenTasks').map((l) => encodeHashB64(l.target)),
+      )
+    const kept = await a.callZome('resource_mesh', 'submit_task', task())
+    const tagged = await a.callZome('resource_mesh', 'submit_task', task())
+    // How submit_task linked a task before the link carried it as its tag.
+    const untagged = await cell.call((hdk) => {
+      const hash = hdk.create_entry('Task', task())
+      hdk.create_link(hdk.anchor('open_tasks'), hash, 'OpenTasks')
+      return encodeHashB64(hash)
+    })
+    expect((await openLinks()).sort()).toEqual([kept.action_hash, tagged.action_hash, untagged].sort())
+    for (const hash of [tagged.action_hash, untagged])
+      await a.callZome('resource_mesh', 'cancel_task', { task: hash, reason: 'done with it' })
+    expect(await openLinks()).toEqual([kept.action_hash])
   })
 
   it('runs the slots of a fan-out at once, with a receipt that votes for each answer', async () => {

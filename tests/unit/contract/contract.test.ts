@@ -123,6 +123,9 @@ describe('contract', () => {
   it('checks HoloHash prefixes and DHT location bytes', () => {
     expect(AgentPubKeyB64Schema.safeParse(agentKey).success).toBe(true)
     expect(ActionHashB64Schema.safeParse(actionHash).success).toBe(true)
+    // Valid hashes are remembered per kind: one found valid as an agent key is still no action hash.
+    expect(AgentPubKeyB64Schema.safeParse(agentKey).success).toBe(true)
+    expect(ActionHashB64Schema.safeParse(agentKey).success).toBe(false)
     expect(AgentPubKeyB64Schema.safeParse(actionHash).error?.issues[0]?.message).toBe(
       'agent hash has the wrong type prefix (agent hashes start with "uhCAk")',
     )

@@ -99,6 +99,22 @@ describe('ingest of received ops', () => {
     expect(bob.ingest.pendingCount).toBe(0)
   })
 
+  it('refuses an early op whose signature does not verify at once: only verified ops wait', async () => {
+    const alice = await agent()
+    const mallory = await agent()
+    const bob = await receiver()
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'one' }))
+    const ops = opsOf(alice)
+    const last = ops.at(-1)!
+    const forged = { ...last, signature: strangerKey().sign(last.action) }
+    // It comes before its predecessors, so it would wait; waiting ops are not verified again.
+    expect(receive(bob, [forged], mallory).counts).toMatchObject({ rejected: 1, pending: 0 })
+    expect(bob.ingest.pendingCount).toBe(0)
+    expect(warrantsOf(bob)).toEqual([[b64(mallory), 'sys.signature']])
+    const result = receive(bob, ops, alice)
+    expect(result.stored).toHaveLength(ops.length)
+  })
+
   it("holds an op whose rules need another agent's record, and retries it when that arrives", async () => {
     const alice = await agent()
     const carol = await agent()

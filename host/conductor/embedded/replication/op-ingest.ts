@@ -71,6 +71,7 @@ export interface OpIngestInit {
   onRevoked?: (agent: string | null) => void
 }
 
+/** An op that waits for what comes before it in its chain, or for a dependency; its signature verified. */
 interface PendingOp {
   op: WireOp
   sender: Uint8Array | null
@@ -175,7 +176,14 @@ export class OpIngest {
     })
   }
 
-  #ingest(cell: Cell, op: WireOp, sender: Uint8Array | null, result: IngestResult): OpOutcome {
+  /** `verified`: a waiting op tried again (every op waits only once its signature verified). */
+  #ingest(
+    cell: Cell,
+    op: WireOp,
+    sender: Uint8Array | null,
+    result: IngestResult,
+    verified = false,
+  ): OpOutcome {
     const hash = hashContent(op.action, 'action')
     if (this.#store.getAction(hash) !== null) return 'duplicate'
     const claimed = readClaimedAuthor(op.action)
@@ -184,7 +192,7 @@ export class OpIngest {
     const { author } = claimed
     if (hashesEqual(author, this.#self)) return this.#claimsToBeOwn(cell, op, claimed.content, hash, sender)
     if (this.isWarranted(author) || this.#revoked.has(encodeHashB64(author))) return 'ignored'
-    if (!verifyAgentSignature(author, op.action, op.signature)) {
+    if (!verified && !verifyAgentSignature(author, op.action, op.signature)) {
       return this.#reject(
         sender,
         cell,
@@ -348,7 +356,7 @@ export class OpIngest {
         const waiting = chain.ops.get(next)
         if (waiting !== undefined) {
           this.#forget(chain, next)
-          const outcome = this.#ingest(chain.cell, waiting.op, waiting.sender, result)
+          const outcome = this.#ingest(chain.cell, waiting.op, waiting.sender, result, true)
           // Counted as pending when it came; only how it ends now is news.
           if (outcome !== 'pending') result.counts[outcome]++
           if (outcome === 'stored') progress = true

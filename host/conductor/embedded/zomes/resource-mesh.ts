@@ -33,7 +33,8 @@ type LinkType =
 export const resourceMeshZome: CoordinatorZome<'resource_mesh'> = {
   submit_task(hdk, task) {
     const hash = hdk.create_entry('Task', task)
-    hdk.create_link(hdk.anchor(OPEN_TASKS), hash, 'OpenTasks')
+    // Tagged with the task, so closing it finds its link without reading every open task's.
+    hdk.create_link(hdk.anchor(OPEN_TASKS), hash, 'OpenTasks', hash)
     return toRecordRef(hdk.get(hash)!)
   },
 
@@ -140,7 +141,11 @@ function writeAbout(
 function closeTask(hdk: Hdk, task: ActionHashB64): void {
   const taskHash = decodeHashB64(task, 'action')
   const me = hdk.agent_info().agent_initial_pubkey
-  for (const link of hdk.get_links(hdk.anchor(OPEN_TASKS), 'OpenTasks')) {
+  const anchor = hdk.anchor(OPEN_TASKS)
+  const tagged = hdk.get_links(anchor, 'OpenTasks', { tag_prefix: taskHash })
+  // A task opened before links were tagged has an untagged link: found among all of them.
+  const links = tagged.length > 0 ? tagged : hdk.get_links(anchor, 'OpenTasks')
+  for (const link of links) {
     if (hashesEqual(link.target, taskHash) && hashesEqual(link.author, me))
       hdk.delete_link(link.create_link_hash)
   }

@@ -21,7 +21,8 @@ pub fn init(_: ()) -> ExternResult<InitCallbackResult> {
 #[hdk_extern]
 pub fn submit_task(task: Value) -> ExternResult<RecordRef> {
     let hash = create_entry(&EntryTypes::Task(Task(task)))?;
-    create_link(anchor(OPEN_TASKS)?, hash.clone(), LinkTypes::OpenTasks, LinkTag::new(vec![]))?;
+    // Tagged with the task, so closing it finds its link without reading every open task's.
+    create_link(anchor(OPEN_TASKS)?, hash.clone(), LinkTypes::OpenTasks, LinkTag::new(hash.get_raw_39().to_vec()))?;
     record_ref(&hash)
 }
 
@@ -242,7 +243,11 @@ fn write_about(entry: EntryTypes, fields: &Value, link_type: LinkTypes) -> Exter
 fn close_task(fields: &Value) -> ExternResult<()> {
     let task = action_hash(fields["task"].as_str().unwrap_or_default())?;
     let me = agent_info()?.agent_initial_pubkey;
-    for link in get_links(LinkQuery::try_new(anchor(OPEN_TASKS)?, LinkTypes::OpenTasks)?, GetStrategy::Network)? {
+    let query = LinkQuery::try_new(anchor(OPEN_TASKS)?, LinkTypes::OpenTasks)?;
+    let tagged = get_links(query.clone().tag_prefix(LinkTag::new(task.get_raw_39().to_vec())), GetStrategy::Network)?;
+    // A task opened before links were tagged has an untagged link: found among all of them.
+    let links = if tagged.is_empty() { get_links(query, GetStrategy::Network)? } else { tagged };
+    for link in links {
         if link.author == me && link.target.clone().into_action_hash().as_ref() == Some(&task) {
             delete_link(link.create_link_hash, GetOptions::network())?;
         }
