@@ -77,10 +77,9 @@ export class PolicyService {
       '|',
     )
     // A host asks again about a task it declined; the trail needs each decision once, not each time.
-    if (
-      (!verdict.allowed || input.subject !== this.#init.conductor.agentPubKey) &&
-      !this.#recorded.has(key)
-    ) {
+    // With no policy published, an allowed assignment is on record as the signed Assignment itself.
+    const aboutAnother = input.subject !== this.#init.conductor.agentPubKey && policies.length > 0
+    if ((!verdict.allowed || aboutAnother) && !this.#recorded.has(key)) {
       try {
         await this.#record(input, verdict)
         this.#recorded.add(key)

@@ -107,11 +107,17 @@ describe('the policy service', () => {
     await expect(service.publish({ id: 'bad', text: 'permit(' })).rejects.toThrow(InvalidPolicyTextError)
   })
 
-  it('records a Decision for a denial and for a decision about another agent, not for its own allowed ones', async () => {
+  it('records a Decision for a denial and for a decision about another agent under a policy, not for its own allowed ones', async () => {
     mesh = await openMesh(2, { progenitor: 0 })
     const [conductor, other] = mesh.conductors as [EmbeddedConductor, EmbeddedConductor]
     const me = conductor.agentPubKey
     const service = new PolicyService({ conductor, cacheMs: 0, logger: silentLogger() })
+    const subject = other.agentPubKey
+    // No policy yet: allowed by default, and the Assignment itself is the record; nothing is written.
+    expect((await service.decide(decision({ action: 'assign', subject, decidedBy: me }))).allowed).toBe(true)
+    expect(await conductor.callZome('policy_store', 'list_decisions', { subject: null, limit: 10 })).toEqual(
+      [],
+    )
     await service.publish({
       id: 'no-sha-runs',
       text: 'permit(principal, action, resource);\nforbid(principal, action == Action::"run", resource) when { resource.kind == "sha256" };',
@@ -122,7 +128,6 @@ describe('the policy service', () => {
     )
     // Asked again, the same denial is not recorded twice.
     await service.decide(decision({ action: 'run', subject: me, decidedBy: me }))
-    const subject = other.agentPubKey
     expect((await service.decide(decision({ action: 'assign', subject, decidedBy: me }))).allowed).toBe(true)
 
     const decisions = await conductor.callZome('policy_store', 'list_decisions', { subject: null, limit: 10 })

@@ -107,7 +107,7 @@ export class PoliciesPage extends LivePage {
         <h3>Recent decisions</h3>
         ${
           this.decisions.length === 0
-            ? html`<p class="muted">No decisions recorded yet: denials and decisions about other peers appear here.</p>`
+            ? html`<p class="muted">No decisions recorded yet: denials, and decisions about other peers under a policy, appear here.</p>`
             : html`<table>
                 <tr><th>When</th><th>Action</th><th>Subject</th><th>Resource</th><th>Outcome</th><th>Reason</th></tr>
                 ${this.decisions.map(
