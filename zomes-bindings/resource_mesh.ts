@@ -299,6 +299,8 @@ export const resourceMesh = {
     'TaskToResults',
     'TaskToReceipt',
     'TaskToCancellation',
+    // No longer written (nothing read it: an assignee learns of its assignment from the task's link);
+    // kept so links written by earlier versions stay valid.
     'AgentToAssignments',
   ],
   functions: {

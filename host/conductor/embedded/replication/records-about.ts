@@ -2,8 +2,8 @@
  * Which records a batch of stored ops is about, and through which link type, so a listener (the
  * scheduler) wakes only the work they concern instead of re-reading everything: a link from a record
  * is about that record (a task's claims, assignments, results, receipt), and a link from an anchor or
- * path entry is about its target (a task opened on the open-tasks anchor). Links from agents (an
- * agent's assignments) add nothing: the same write links its record from the task too.
+ * path entry is about its target (a task opened on the open-tasks anchor). Links from agents add
+ * nothing.
  */
 import { contract, type DnaName } from '../../../../zomes-bindings/index.ts'
 import type { StoredAction } from '../../../storage/chain-store.ts'

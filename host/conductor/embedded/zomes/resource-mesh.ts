@@ -43,13 +43,7 @@ export const resourceMeshZome: CoordinatorZome<'resource_mesh'> = {
   },
 
   assign_task(hdk, assignment) {
-    const ref = writeAbout(hdk, 'Assignment', assignment, 'TaskToAssignments')
-    hdk.create_link(
-      decodeHashB64(assignment.assignee, 'agent'),
-      decodeHashB64(ref.action_hash),
-      'AgentToAssignments',
-    )
-    return ref
+    return writeAbout(hdk, 'Assignment', assignment, 'TaskToAssignments')
   },
 
   post_result(hdk, result) {

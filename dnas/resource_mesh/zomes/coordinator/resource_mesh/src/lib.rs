@@ -33,10 +33,7 @@ pub fn claim_task(claim: Value) -> ExternResult<RecordRef> {
 
 #[hdk_extern]
 pub fn assign_task(assignment: Value) -> ExternResult<RecordRef> {
-    let r = write_about(EntryTypes::Assignment(Assignment(assignment.clone())), &assignment, LinkTypes::TaskToAssignments)?;
-    let assignee = agent_key(assignment["assignee"].as_str().unwrap_or_default())?;
-    create_link(assignee, action_hash(&r.action_hash)?, LinkTypes::AgentToAssignments, LinkTag::new(vec![]))?;
-    Ok(r)
+    write_about(EntryTypes::Assignment(Assignment(assignment.clone())), &assignment, LinkTypes::TaskToAssignments)
 }
 
 #[hdk_extern]

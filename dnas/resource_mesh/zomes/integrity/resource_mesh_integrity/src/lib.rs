@@ -56,6 +56,7 @@ pub enum LinkTypes {
     TaskToResults,
     TaskToReceipt,
     TaskToCancellation,
+    /// No longer written; kept so links written by earlier versions stay valid.
     AgentToAssignments,
 }
 
