@@ -266,7 +266,7 @@ class SqliteChainStore implements ChainStore {
     const dna = buf(dnaHash)
     const agent = buf(author)
     const s = this.#stmts
-    this.#db.transaction(() => {
+    const append = () => {
       const head = s.head.get(dna, agent)
       const headMatches =
         expectedHead === null ? head === undefined : head?.hash.equals(expectedHead) === true
@@ -302,7 +302,11 @@ class SqliteChainStore implements ChainStore {
       }
       const last = items.at(-1)
       if (last) s.setHead.run(dna, agent, buf(last.action.hash), last.action.seq)
-    })()
+    }
+    // Inside a caller's transaction (a batch of received ops, a commit) a throw rolls that back whole;
+    // a savepoint per append would only add its cost.
+    if (this.#db.inTransaction) append()
+    else this.#db.transaction(append)()
   }
 
   chainHead(dnaHash: Uint8Array, author: Uint8Array): ChainHead | null {

@@ -218,9 +218,10 @@ export class Hdk {
   get_latest(original: Uint8Array): HcRecord | null {
     let current = this.#findAction(original)
     while (current !== null) {
-      if (this.#isDeleted(current.hash)) return null
-      const updates = this.#actionsTargeting(current.hash).filter((a) => a.type === ActionTypes.Update)
-      const newest = updates.at(-1)
+      // One read of what targets it answers both: deleted, or updated since.
+      const targeting = this.#actionsTargeting(current.hash)
+      if (targeting.some((a) => a.type === ActionTypes.Delete)) return null
+      const newest = targeting.filter((a) => a.type === ActionTypes.Update).at(-1)
       if (newest === undefined) return this.#record(current)
       current = newest
     }
