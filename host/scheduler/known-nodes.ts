@@ -1,0 +1,46 @@
+/**
+ * The nodes this host knows (their advertised capabilities), read at most once a second however many
+ * tasks ask, and which of them could run a task.
+ */
+import type { EntryRecord, NodeCapability, Task } from '../../zomes-bindings/index.ts'
+import type { ConductorPort } from '../conductor/port.ts'
+import type { WorkerRegistry } from '../workers/worker-registry.ts'
+import { claimSnapshotOf, unmetRequirement } from './requirements.ts'
+
+const CACHE_MS = 1000
+
+export class KnownNodes {
+  readonly #conductor: Pick<ConductorPort, 'callZome'>
+  readonly #workers: WorkerRegistry
+  #read: { at: number; list: Promise<EntryRecord<NodeCapability>[]> } | null = null
+
+  constructor(init: { conductor: Pick<ConductorPort, 'callZome'>; workers: WorkerRegistry }) {
+    this.#conductor = init.conductor
+    this.#workers = init.workers
+  }
+
+  list(): Promise<EntryRecord<NodeCapability>[]> {
+    if (this.#read === null || Date.now() - this.#read.at > CACHE_MS) {
+      const list = this.#conductor.callZome('agent_registry', 'list_nodes', null)
+      this.#read = { at: Date.now(), list }
+      // A failed read is not kept: the next ask tries again.
+      list.catch(() => {
+        if (this.#read?.list === list) this.#read = null
+      })
+    }
+    return this.#read.list
+  }
+
+  /** The agents whose advertised capability meets the task's requirements. */
+  async capable(task: Task): Promise<string[]> {
+    const anyModel = this.needsModel(task)
+    return (await this.list())
+      .filter((n) => unmetRequirement(task.requirements, claimSnapshotOf(n.entry, 0), anyModel) === null)
+      .map((n) => n.author)
+  }
+
+  /** Whether the task's worker runs on a model (so a node needs some model to be capable). */
+  needsModel(task: Task): boolean {
+    return this.#workers.get(task.kind)?.needsModel === true
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The requester's part of a visit to one of its own tasks: assigns the best claims, reassigns on a
+ * lost lease or a failed result, and issues the receipt (./requester-plan.ts decides each step),
+ * asking the policies first and passing over barred agents and holders of a model file that crashed
+ * an earlier attempt. A task that runs on a model goes straight to this host when it is the best
+ * place for it.
+ */
+import type { ClaimSnapshot, TaskState } from '../../zomes-bindings/index.ts'
+import type { ConductorPort } from '../conductor/port.ts'
+import { crashedModelFiles } from '../inference/model-errors.ts'
+import type { PolicyService } from '../policy/policy-service.ts'
+import { eagerHaveClaimed, FILL_WINDOWS } from './claimant-plan.ts'
+import type { ClaimantRole } from './claimant-role.ts'
+import type { KnownNodes } from './known-nodes.ts'
+import { planRequester } from './requester-plan.ts'
+import type { TaskReadModel } from './task-read-model.ts'
+import type { TaskWrites } from './task-writes.ts'
+
+export interface RequesterRoleInit {
+  me: string
+  conductor: Pick<ConductorPort, 'callZome'>
+  policies: Pick<PolicyService, 'decide'>
+  /** Agents never given work (revoked from the mesh). */
+  barred?: (agent: string) => boolean
+  nodes: KnownNodes
+  model: TaskReadModel
+  writes: TaskWrites
+  claimant: ClaimantRole
+  claimWindowMs: number
+  leaseGraceMs: number
+}
+
+interface Memo {
+  /** Whether this host looked at assigning the task to itself at once. */
+  selfTried: boolean
+  firstClaimSeenAt: number | null
+  /** Claimants a policy refused as assignees. */
+  refused: Set<string>
+}
+
+const nowMicros = () => Date.now() * 1000
+
+export class RequesterRole {
+  readonly #init: RequesterRoleInit
+  readonly #memos = new Map<string, Memo>()
+
+  constructor(init: RequesterRoleInit) {
+    this.#init = init
+  }
+
+  /** Takes the next steps for one of this host's tasks; true when it wrote something. */
+  async step(state: TaskState, snapshot: ClaimSnapshot | null): Promise<boolean> {
+    const { nodes, writes, claimWindowMs, leaseGraceMs } = this.#init
+    const hash = state.task.action_hash
+    let memo = this.#memos.get(hash)
+    if (memo === undefined) {
+      memo = { selfTried: false, firstClaimSeenAt: null, refused: new Set() }
+      this.#memos.set(hash, memo)
+    }
+    if (snapshot && (await this.#assignSelfIfBest(state, snapshot, memo))) return true
+    const now = nowMicros()
+    if (memo.firstClaimSeenAt === null && state.claims.length > 0) memo.firstClaimSeenAt = now
+    const options = {
+      now,
+      claimWindowMs,
+      leaseGraceMs,
+      firstClaimSeenAt: memo.firstClaimSeenAt,
+      claimsIn:
+        state.assignments.length === 0 && eagerHaveClaimed(state, await nodes.capable(state.task.entry)),
+      fillWindowMs: claimWindowMs * FILL_WINDOWS,
+      refused: memo.refused,
+    }
+    // The plan takes one step at a time; re-planning after each assignment gives every slot of a
+    // fan-out its claimant in this one visit.
+    let wrote = false
+    for (;;) {
+      const step = planRequester(state, options)
+      if (step.kind === 'receipt') {
+        await writes.receipt(step.receipt)
+        return true
+      }
+      if (step.kind !== 'assign') return wrote
+      const claimant = step.claim.author
+      if (this.#init.barred?.(claimant) || (await this.#holdsCrashedFile(state, claimant))) {
+        memo.refused.add(claimant)
+        continue
+      }
+      if (!(await this.#mayAssign(state, claimant, step.claim.entry.snapshot))) {
+        memo.refused.add(claimant)
+        continue
+      }
+      await writes.assign({
+        task: hash,
+        claim: step.claim.action_hash,
+        assignee: claimant,
+        slot: step.slot,
+        attempt: step.attempt,
+        lease_expires_at: nowMicros() + state.task.entry.lease_ms * 1000,
+      })
+      wrote = true
+      const next = await this.#init.model.get(hash)
+      if (next === null) return wrote
+      state = next
+    }
+  }
+
+  /** When this host first saw a claim on its task (microseconds), or null. */
+  firstClaimSeenAt(hash: string): number | null {
+    return this.#memos.get(hash)?.firstClaimSeenAt ?? null
+  }
+
+  /** Policies changed: claimants they refused may be allowed now. */
+  reconsider(): void {
+    for (const memo of this.#memos.values()) memo.refused.clear()
+  }
+
+  forget(hash: string): void {
+    this.#memos.delete(hash)
+  }
+
+  #mayAssign(state: TaskState, subject: string, snapshot: ClaimSnapshot): Promise<boolean> {
+    const { me, policies } = this.#init
+    return policies
+      .decide({ action: 'assign', subject, snapshot, task: state.task, decidedBy: me })
+      .then((verdict) => verdict.allowed)
+  }
+
+  /**
+   * Whether the claimant advertises a model file that crashed llama.cpp on an earlier attempt of
+   * this task (its failed Result names the file by hash): the copy would crash the same way.
+   */
+  async #holdsCrashedFile(state: TaskState, claimant: string): Promise<boolean> {
+    const crashed = crashedModelFiles(state.results.map((r) => r.entry.error))
+    if (crashed.size === 0) return false
+    const capability = await this.#init.conductor.callZome('agent_registry', 'get_capability', claimant)
+    return capability?.entry.inference.models.some((m) => crashed.has(m.file_hash)) ?? false
+  }
+
+  /**
+   * For a task that runs on a model, when this host is the best place for it (the model loaded here,
+   * or here and fitting while no other capable peer has it loaded): claims and assigns it to itself
+   * at once, without waiting a claim window for claims from elsewhere. Once per task; a task that
+   * fans out needs other peers, and goes the usual way.
+   */
+  async #assignSelfIfBest(state: TaskState, snapshot: ClaimSnapshot, memo: Memo): Promise<boolean> {
+    const { me, nodes, claimant, writes } = this.#init
+    const { task } = state
+    if (memo.selfTried || state.assignments.length > 0 || task.entry.fan_out !== 1) return false
+    if (!nodes.needsModel(task.entry)) return false
+    memo.selfTried = true
+    const placement = await claimant.placement(task.entry, snapshot)
+    if (!('model' in placement)) return false
+    if (!placement.loaded) {
+      const capable = new Set(await nodes.capable(task.entry))
+      const elsewhere = (await nodes.list()).some(
+        (n) =>
+          n.author !== me &&
+          capable.has(n.author) &&
+          n.entry.inference.models.some((m) => m.name === placement.model && m.loaded),
+      )
+      if (elsewhere) return false
+    }
+    const claim = state.claims.find((c) => c.author === me) ?? (await claimant.claim(state, snapshot))
+    if (claim === null || !(await this.#mayAssign(state, me, snapshot))) return false
+    await writes.assign({
+      task: task.action_hash,
+      claim: claim.action_hash,
+      assignee: me,
+      slot: 0,
+      attempt: 1,
+      lease_expires_at: nowMicros() + task.entry.lease_ms * 1000,
+    })
+    return true
+  }
+}
