@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS links (
   deleted_by BLOB
 );
 CREATE INDEX IF NOT EXISTS links_by_base ON links (dna_hash, base, link_type);
+-- Live links only: an anchor's deleted links (every finished task's open link) are never walked to
+-- find the live ones, so reading them does not grow with history.
+CREATE INDEX IF NOT EXISTS live_links_by_base ON links (dna_hash, base, link_type, tag) WHERE deleted_by IS NULL;
 CREATE TABLE IF NOT EXISTS chain_heads (
   dna_hash BLOB NOT NULL,
   author BLOB NOT NULL,
