@@ -40,8 +40,8 @@ export interface AttemptRunnerInit {
   policies: Pick<PolicyService, 'decide'>
   /** Called when an attempt of the task ends, however it ends. */
   onEnded: (task: string) => void
-  /** Called with the Result this host just posted for the task. */
-  onPosted: (task: string, result: EntryRecord<TaskResult>) => void
+  /** Writes the Result of an attempt (the scheduler's writes apply it to its read model). */
+  postResult: (result: TaskResult) => Promise<RecordRef>
   /** IPFS for inputs and outputs too large to travel inline; without it such tasks fail. */
   payloads?: TaskPayloads
   logger: Logger
@@ -209,7 +209,6 @@ export class AttemptRunner {
       | { output: unknown; offloaded: PutPayload | null; metrics: Record<string, number | string> }
       | { error: string },
   ): Promise<RecordRef> {
-    const me = this.#init.conductor.agentPubKey
     const finishedAt = Math.max(startedAt, nowMicros())
     const metrics = 'metrics' in outcome ? outcome.metrics : {}
     const output = 'output' in outcome ? (outcome.output as TaskResult['output']) : null
@@ -232,15 +231,7 @@ export class AttemptRunner {
         tokens_per_second: typeof metrics.tokens_per_second === 'number' ? metrics.tokens_per_second : null,
       },
     }
-    const ref = await this.#init.conductor.callZome('resource_mesh', 'post_result', result)
-    this.#init.onPosted(task.action_hash, {
-      action_hash: ref.action_hash,
-      author: me,
-      timestamp: finishedAt,
-      entry: result,
-    })
-    this.#init.logger.debug({ task: task.action_hash, status: result.status }, 'result posted')
-    return ref
+    return this.#init.postResult(result)
   }
 
   /** The task's input: inline, or fetched from IPFS (checked) when it travels by CID. */

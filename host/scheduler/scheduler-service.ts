@@ -159,9 +159,10 @@ export class SchedulerService implements Startable {
     this.#runner = new AttemptRunner({
       ...init,
       onEnded: (task) => this.#touch(task),
-      onPosted: (task, record) => {
-        this.#model.apply(task, { field: 'results', record })
-        this.#touch(task)
+      postResult: async (result) => {
+        const ref = await this.#writes.result(result)
+        this.#touch(result.task)
+        return ref
       },
     })
     this.#queue = new VisitQueue(

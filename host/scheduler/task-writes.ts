@@ -10,6 +10,7 @@ import type {
   EntryRecord,
   Receipt,
   RecordRef,
+  TaskResult,
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import type { Logger } from '../log/logger.ts'
@@ -43,6 +44,13 @@ export class TaskWrites {
     this.#model.apply(assignment.task, { field: 'assignments', record: this.#own(ref, assignment) })
     const { task, slot, attempt, assignee } = assignment
     this.#log.debug({ task, slot, attempt, assignee }, 'assigned')
+  }
+
+  async result(result: TaskResult): Promise<RecordRef> {
+    const ref = await this.#conductor.callZome('resource_mesh', 'post_result', result)
+    this.#model.apply(result.task, { field: 'results', record: this.#own(ref, result) })
+    this.#log.debug({ task: result.task, status: result.status }, 'result posted')
+    return ref
   }
 
   async receipt(receipt: Receipt): Promise<void> {

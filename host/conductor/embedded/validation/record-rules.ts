@@ -41,6 +41,14 @@ export interface RulesContext {
   source: RecordSource
 }
 
+/**
+ * Genesis proofs decoded, by the genesis action's hash (bytes, as latin1). On a network of invites
+ * every entry op asks for its author's: the action is looked up each time (what a store holds is
+ * the truth, even after a rolled-back write), decoded once.
+ */
+const genesisProofs = new Map<string, unknown>()
+const GENESIS_PROOFS_HELD = 10_000
+
 /** The records of one DNA in a store (an action hash of another DNA is not found). */
 export function storeRecords(store: ChainStore, dnaHash: Uint8Array): RecordSource {
   return {
@@ -53,9 +61,16 @@ export function storeRecords(store: ChainStore, dnaHash: Uint8Array): RecordSour
       // Seq 1 of every chain is its AgentValidationPkg.
       const stored = store.chainRange(dnaHash, author, 1, 1)[0]
       if (stored === undefined) return undefined
+      const key = Buffer.from(stored.hash).toString('latin1')
+      if (genesisProofs.has(key)) return genesisProofs.get(key)
       const action = decodeAction(stored.bytes)
-      if (action?.type !== ActionTypes.AgentValidationPkg || !action.membrane_proof) return null
-      return decodeMsgpack(action.membrane_proof)
+      const proof =
+        action?.type !== ActionTypes.AgentValidationPkg || !action.membrane_proof
+          ? null
+          : decodeMsgpack(action.membrane_proof)
+      if (genesisProofs.size >= GENESIS_PROOFS_HELD) genesisProofs.clear()
+      genesisProofs.set(key, proof)
+      return proof
     },
   }
 }
