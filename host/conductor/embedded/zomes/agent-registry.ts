@@ -10,7 +10,7 @@ import { encodeCanonical, entryHashOf } from '../action.ts'
 import { RecordNotFoundError } from '../errors.ts'
 import { decodeHashB64, encodeHashB64, hashesEqual } from '../hash.ts'
 import type { Hdk } from '../hdk.ts'
-import { linkedRecords, toEntryRecord, toRecordRef } from './entry-record.ts'
+import { createUnderAnchor, linkedRecords, toEntryRecord, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'
 
 const ALL_NODES = 'all_nodes'
@@ -56,9 +56,7 @@ export const agentRegistryZome: CoordinatorZome<'agent_registry'> = {
   },
 
   revoke(hdk, revocation) {
-    const hash = hdk.create_entry('Revocation', revocation)
-    hdk.create_link(hdk.anchor(ALL_REVOCATIONS), hash, 'AllRevocations')
-    return toRecordRef(hdk.get(hash)!)
+    return createUnderAnchor(hdk, ALL_REVOCATIONS, 'Revocation', revocation, 'AllRevocations')
   },
 
   list_revocations(hdk) {

@@ -52,3 +52,16 @@ export function linkedRecords<T>(
   }
   return [...byHash.values()].sort((a, b) => a.timestamp - b.timestamp)
 }
+
+/** Writes an entry and files it under an anchor, where readers list it with `linkedRecords`. */
+export function createUnderAnchor(
+  hdk: Hdk,
+  anchor: string,
+  entryType: string,
+  entry: unknown,
+  linkType: string,
+): RecordRef {
+  const hash = hdk.create_entry(entryType, entry)
+  hdk.create_link(hdk.anchor(anchor), hash, linkType)
+  return toRecordRef(hdk.get(hash)!)
+}

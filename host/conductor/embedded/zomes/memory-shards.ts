@@ -6,7 +6,7 @@
 import type { ShardHolder, ShardSnapshot } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64 } from '../hash.ts'
 import type { Hdk } from '../hdk.ts'
-import { linkedRecords, toRecordRef } from './entry-record.ts'
+import { createUnderAnchor, linkedRecords, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'
 
 const ALL_COLLECTIONS = 'all_collections'
@@ -15,9 +15,7 @@ const shardAnchor = (hdk: Hdk, collection: string, shard: number) =>
 
 export const memoryShardsZome: CoordinatorZome<'memory_shards'> = {
   create_collection(hdk, collection) {
-    const hash = hdk.create_entry('Collection', collection)
-    hdk.create_link(hdk.anchor(ALL_COLLECTIONS), hash, 'AllCollections')
-    return toRecordRef(hdk.get(hash)!)
+    return createUnderAnchor(hdk, ALL_COLLECTIONS, 'Collection', collection, 'AllCollections')
   },
 
   list_collections(hdk) {

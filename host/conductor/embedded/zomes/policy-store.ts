@@ -6,7 +6,7 @@
  */
 import type { AdminGrant, Decision, EntryRecord, Policy } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64 } from '../hash.ts'
-import { linkedRecords, toRecordRef } from './entry-record.ts'
+import { createUnderAnchor, linkedRecords, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'
 
 const ALL_POLICIES = 'all_policies'
@@ -34,9 +34,7 @@ export const policyStoreZome: CoordinatorZome<'policy_store'> = {
   },
 
   grant_admin(hdk, grant) {
-    const hash = hdk.create_entry('AdminGrant', grant)
-    hdk.create_link(hdk.anchor(ALL_ADMINS), hash, 'AllAdmins')
-    return toRecordRef(hdk.get(hash)!)
+    return createUnderAnchor(hdk, ALL_ADMINS, 'AdminGrant', grant, 'AllAdmins')
   },
 
   list_admins(hdk) {
