@@ -200,7 +200,15 @@ async function inProcess(history: string | null) {
       })
       hosts.push({ peer, scheduler })
     }
-    await waitFor('a full mesh', () => hosts.every((h) => h.peer.node.peers.list().length === PEERS - 1))
+    // Gossip reaches a peer once every other has opened its gossip stream to it (its subscription
+    // came that way); ops sent before go by anti-entropy, the slow way, which is not what this measures.
+    await waitFor('a full mesh', () =>
+      hosts.every(
+        (h) =>
+          h.peer.node.peers.list().length === PEERS - 1 &&
+          h.peer.node.pubsub.subscribers('ops').length === PEERS - 1,
+      ),
+    )
     // Claimants pick who claims at once by rendezvous over the nodes they know: let them know all.
     await waitFor('every capability everywhere', async () => {
       const known = await Promise.all(

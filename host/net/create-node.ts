@@ -152,6 +152,11 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       reconnectRetryInterval: 500,
       reconnectBackoffFactor: 2,
     },
+    // A peer busy for a few seconds (a burst of tasks, a model loading) answers pings late. With
+    // libp2p's defaults (every 10 s, timeout from 5 s) a late ping, or the next one sent while it is
+    // still open, aborts the connection, and the gossip on it is lost until anti-entropy refetches
+    // it. A dead connection is still found within ~40 s, and a closed one at once.
+    connectionMonitor: { pingInterval: 20_000, pingTimeout: { minTimeout: 15_000, maxTimeout: 19_000 } },
     peerDiscovery: config.mdns
       ? [
           (components) => {
@@ -169,12 +174,16 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       // Tells connected peers of new protocols (bitswap starting after they identified this node)
       // and new addresses (a relayed one, which the relay passes on to others).
       identifyPush: identifyPush(),
-      ping: ping(),
+      // Answers a ping that arrives late too (see connectionMonitor).
+      ping: ping({ timeout: 20_000 }),
       pubsub: gossipsub({
         allowedTopics: [identity.opsTopic, identity.signalsTopic],
         // Publishing while alone is normal (first peer up); anti-entropy delivers it later.
         allowPublishToZeroTopicPeers: true,
         fastMsgIdFn: fastMessageId,
+        // IDONTWANT saves sending a big message twice; for a small one (most op batches) it is
+        // another message per mesh peer, costing more than the duplicate it would spare.
+        idontwantMinDataSize: 16 * 1024,
         // Ops and signals (token streams too) must flow over relayed connections.
         runOnLimitedConnection: true,
         scoreParams: loopback ? { IPColocationFactorWhitelist: new Set(['127.0.0.1']) } : {},
