@@ -166,6 +166,13 @@ class SqliteChainStore implements ChainStore {
   /** The sync under way, and the one queued behind it for commits made since it started. */
   #syncing: Promise<void> = Promise.resolve()
   #queued: Promise<void> | null = null
+  /**
+   * Actions and entries read lately, by hash. Both are immutable once stored, and the same few are
+   * read over and over (a task's records by every visit, rules' dependencies, chain heads); emptied
+   * when a transaction rolls back, since a row read or written inside it may be gone.
+   */
+  readonly #actions = new RecentRows<StoredAction>(RECENT_ROWS)
+  readonly #entries = new RecentRows<StoredEntry>(RECENT_ROWS)
 
   constructor(path: string) {
     this.#walPath = path === ':memory:' ? null : `${path}-wal`
@@ -309,11 +316,27 @@ class SqliteChainStore implements ChainStore {
       }
       const last = items.at(-1)
       if (last) s.setHead.run(dna, agent, buf(last.action.hash), last.action.seq)
+      // What was just written is what is read next (the chain's head, the dependencies of what follows).
+      for (const { action, entry } of items) {
+        this.#actions.keep(rowKey(action.hash), action)
+        if (entry) this.#entries.keep(rowKey(entry.hash), entry)
+      }
     }
     // Inside a caller's transaction (a batch of received ops, a commit) a throw rolls that back whole;
     // a savepoint per append would only add its cost.
     if (this.#db.inTransaction) append()
-    else this.#db.transaction(append)()
+    else this.#inTransaction(append)
+  }
+
+  /** Runs `fn` in a transaction (a savepoint inside another); a rollback forgets the recent rows. */
+  #inTransaction<T>(fn: () => T): T {
+    try {
+      return this.#db.transaction(fn)()
+    } catch (err) {
+      this.#actions.clear()
+      this.#entries.clear()
+      throw err
+    }
   }
 
   chainHead(dnaHash: Uint8Array, author: Uint8Array): ChainHead | null {
@@ -359,10 +382,10 @@ class SqliteChainStore implements ChainStore {
   }
 
   transaction<T>(fn: () => T, options: { durable?: boolean } = {}): T {
-    if (options.durable !== true || this.#db.inTransaction) return this.#db.transaction(fn)()
+    if (options.durable !== true || this.#db.inTransaction) return this.#inTransaction(fn)
     this.#stmts.syncFull.run()
     try {
-      return this.#db.transaction(fn)()
+      return this.#inTransaction(fn)
     } finally {
       this.#stmts.syncNormal.run()
     }
@@ -417,13 +440,21 @@ class SqliteChainStore implements ChainStore {
   }
 
   getAction(hash: Uint8Array): StoredAction | null {
+    const key = rowKey(hash)
+    const recent = this.#actions.get(key)
+    if (recent !== undefined) return recent
     const row = this.#stmts.action.get(buf(hash))
-    return row ? toAction(row) : null
+    return row ? this.#actions.keep(key, toAction(row)) : null
   }
 
   getEntry(hash: Uint8Array): StoredEntry | null {
+    const key = rowKey(hash)
+    const recent = this.#entries.get(key)
+    if (recent !== undefined) return recent
     const row = this.#stmts.entry.get(buf(hash))
-    return row ? { hash: bytes(row.hash), kind: row.kind, bytes: bytes(row.bytes) } : null
+    return row
+      ? this.#entries.keep(key, { hash: bytes(row.hash), kind: row.kind, bytes: bytes(row.bytes) })
+      : null
   }
 
   actionsWritingEntry(dnaHash: Uint8Array, entryHash: Uint8Array): StoredAction[] {
@@ -509,4 +540,32 @@ function toLink(row: LinkRow): StoredLink {
     timestamp: row.timestamp,
     deletedBy: row.deleted_by && bytes(row.deleted_by),
   }
+}
+
+/** Rows kept by `SqliteChainStore` per kind; a few MB at most. */
+const RECENT_ROWS = 8192
+
+/** A bounded map of the rows read most recently first kept (the oldest is dropped when full). */
+class RecentRows<T> {
+  readonly #rows = new Map<string, T>()
+
+  constructor(readonly limit: number) {}
+
+  get(key: string): T | undefined {
+    return this.#rows.get(key)
+  }
+
+  keep(key: string, row: T): T {
+    if (this.#rows.size >= this.limit) this.#rows.delete(this.#rows.keys().next().value!)
+    this.#rows.set(key, row)
+    return row
+  }
+
+  clear(): void {
+    this.#rows.clear()
+  }
+}
+
+function rowKey(hash: Uint8Array): string {
+  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
 }
