@@ -181,6 +181,9 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
         // Publishing while alone is normal (first peer up); anti-entropy delivers it later.
         allowPublishToZeroTopicPeers: true,
         fastMsgIdFn: fastMessageId,
+        // See pubsub.ts: what messages carry is signed already; peers pass on only what they accepted.
+        globalSignaturePolicy: 'StrictNoSign',
+        asyncValidation: true,
         // IDONTWANT saves sending a big message twice; for a small one (most op batches) it is
         // another message per mesh peer, costing more than the duplicate it would spare.
         idontwantMinDataSize: 16 * 1024,

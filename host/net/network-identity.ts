@@ -29,8 +29,9 @@ export function networkIdentity(network: Pick<NetworkConfig, 'name' | 'seed'>): 
   return {
     id,
     tag,
-    opsTopic: protocol('ops/1.0.0'),
-    signalsTopic: protocol('signals/1.0.0'),
+    // 2.0.0: messages unsigned by libp2p, each passed on only once its receiver accepted it (pubsub.ts).
+    opsTopic: protocol('ops/2.0.0'),
+    signalsTopic: protocol('signals/2.0.0'),
     mdnsServiceTag: `_ripple-${tag}._udp.local`,
     protocol,
   }

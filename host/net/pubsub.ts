@@ -1,10 +1,13 @@
 /**
  * Gossip of binary messages on the network's two topics: `ops` (DHT ops; a missed one is caught up
- * later by anti-entropy) and `signals` (heartbeats and other loss-tolerant chatter). Messages are
- * signed by their author's peer key and only accepted when relayed by a verified peer.
+ * later by anti-entropy) and `signals` (heartbeats and other loss-tolerant chatter). libp2p does not
+ * sign them: what they carry is signed already (an op by its author, a signal by its agent) and
+ * checked by the receiver, so a second signature per message would only cost a verification at every
+ * hop. Instead a peer passes a message on only once it accepted what it carries (gossipsub's
+ * asynchronous validation), and a message is taken only from a verified peer, who answers for it.
  */
 import { createHash } from 'node:crypto'
-import type { GossipSub, Message } from '@libp2p/gossipsub'
+import type { GossipSub, GossipsubMessage } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
@@ -13,10 +16,25 @@ import type { PeerBook } from './peer-book.ts'
 
 export type GossipChannel = 'ops' | 'signals'
 
+/** What the receiver made of a gossip message. */
+export type GossipVerdict = 'accept' | 'reject' | 'ignore'
+
 export interface GossipMessage {
   data: Uint8Array
-  /** The author (the message is signed with this peer's key), not the peer that relayed it. */
+  /** The peer that delivered it (connected and verified), who passes on only what it accepted. */
   from: PeerId
+  /**
+   * The receiver's verdict, once (later calls change nothing): an accepted message goes on to the
+   * other peers of the mesh, a rejected one counts against the peer that delivered it, and one left
+   * without a verdict goes no further.
+   */
+  verdict(result: GossipVerdict): void
+}
+
+const VERDICTS: Record<GossipVerdict, TopicValidatorResult> = {
+  accept: TopicValidatorResult.Accept,
+  reject: TopicValidatorResult.Reject,
+  ignore: TopicValidatorResult.Ignore,
 }
 
 export interface RipplePubsubEvents {
@@ -36,8 +54,11 @@ export interface RipplePubsub extends TypedEventTarget<RipplePubsubEvents> {
   meshSize(channel: GossipChannel): number
 }
 
-/** The class behind gossipsub's exported interface has getMeshPeers; the interface leaves it out. */
-type GossipSubWithMesh = GossipSub & { getMeshPeers(topic: string): string[] }
+/** Methods of the class behind gossipsub's exported interface that the interface leaves out. */
+type GossipSubClass = GossipSub & {
+  getMeshPeers(topic: string): string[]
+  reportMessageValidationResult(msgId: string, source: string, result: TopicValidatorResult): void
+}
 
 export interface StartableRipplePubsub extends RipplePubsub {
   /** After libp2p started: gossipsub refuses subscriptions before. */
@@ -49,7 +70,7 @@ class DefaultRipplePubsub extends TypedEventEmitter<RipplePubsubEvents> implemen
   private readonly topics: Record<GossipChannel, string>
 
   constructor(
-    private readonly gossip: GossipSub,
+    private readonly gossip: GossipSubClass,
     identity: NetworkIdentity,
     private readonly peers: PeerBook,
   ) {
@@ -65,11 +86,11 @@ class DefaultRipplePubsub extends TypedEventEmitter<RipplePubsubEvents> implemen
       )
       this.gossip.subscribe(topic)
     }
-    this.gossip.addEventListener('message', this.onMessage)
+    this.gossip.addEventListener('gossipsub:message', this.onMessage)
   }
 
   stop(): void {
-    this.gossip.removeEventListener('message', this.onMessage)
+    this.gossip.removeEventListener('gossipsub:message', this.onMessage)
     for (const topic of Object.values(this.topics)) {
       this.gossip.unsubscribe(topic)
       this.gossip.topicValidators.delete(topic)
@@ -86,14 +107,21 @@ class DefaultRipplePubsub extends TypedEventEmitter<RipplePubsubEvents> implemen
   }
 
   meshSize(channel: GossipChannel): number {
-    return (this.gossip as GossipSubWithMesh).getMeshPeers(this.topics[channel]).length
+    return this.gossip.getMeshPeers(this.topics[channel]).length
   }
 
-  private readonly onMessage = (evt: CustomEvent<Message>) => {
-    const msg = evt.detail
-    // StrictSign is gossipsub's default policy: every accepted message is signed.
-    if (msg.type !== 'signed') return
-    const detail = { data: msg.data, from: msg.from }
+  private readonly onMessage = (evt: CustomEvent<GossipsubMessage>) => {
+    const { msg, msgId, propagationSource } = evt.detail
+    let given = false
+    const detail: GossipMessage = {
+      data: msg.data,
+      from: propagationSource,
+      verdict: (result) => {
+        if (given) return
+        given = true
+        this.gossip.reportMessageValidationResult(msgId, propagationSource.toString(), VERDICTS[result])
+      },
+    }
     if (msg.topic === this.topics.ops) this.safeDispatchEvent('op', { detail })
     else if (msg.topic === this.topics.signals) this.safeDispatchEvent('signal', { detail })
   }
@@ -111,9 +139,8 @@ interface RawMessage {
 
 /**
  * Gossipsub's "fast message id": a digest of every byte of the message as received. Gossipsub drops
- * a message whose fast id it has seen before checking its signature again, and records the id only
- * once the signature verified: only the same bytes, already verified, are skipped (in a mesh each
- * message arrives from several peers; without it each copy is verified).
+ * a message whose fast id it has seen before (in a mesh each message arrives from several peers)
+ * without decoding it further.
  */
 export function fastMessageId(msg: RawMessage): string {
   const hash = createHash('sha256')
@@ -130,5 +157,5 @@ export function createRipplePubsub(
   identity: NetworkIdentity,
   peers: PeerBook,
 ): StartableRipplePubsub {
-  return new DefaultRipplePubsub(gossip, identity, peers)
+  return new DefaultRipplePubsub(gossip as GossipSubClass, identity, peers)
 }

@@ -5,8 +5,8 @@
  * A burst of tasks must not cost every node a claim on every task: the first fan-out + SPARE
  * capable nodes by rendezvous hash of (task, node) claim at once ("eager"); the others hold back and
  * claim only a task still unassigned (or short of claimants) after LATE_CLAIM_WINDOWS claim windows
- * whose claims from nodes not tried yet cannot fill its slots, so a task whose eager nodes are gone,
- * busy elsewhere or failed it still finds a claimant. The requester closes its claim window as soon as every eager node
+ * that lacks claims from nodes not tried yet, so a task whose eager nodes are gone, busy elsewhere or
+ * failed it still finds a claimant. The requester closes its claim window as soon as every eager node
  * has claimed (`eagerHaveClaimed`).
  */
 import type { TaskState } from '../../zomes-bindings/index.ts'
@@ -52,15 +52,14 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
   const hash = state.task.action_hash
   if (rendezvousRank(hash, input.me, input.capable) < eager) return { kind: 'claim' }
   const lateAt = state.task.timestamp + input.claimWindowMs * LATE_CLAIM_WINDOWS * 1000
-  // Late: only for a task still waiting (or with fewer claimants than slots) whose untried claims
-  // cannot fill its slots. A claim not tried yet means the requester is behind, not that the claimant
-  // is gone: piling on then would only add work to a mesh already behind.
+  // Late: only for a task still waiting (or with fewer claimants than slots) that lacks claims from
+  // nodes not yet tried; a busy requester is no reason to pile on.
   const tried = new Set(state.assignments.map((a) => a.entry.assignee))
   const claimants = new Set(state.claims.map((c) => c.author))
   const untried = [...claimants].filter((a) => !tried.has(a)).length
   const waiting = state.status === 'submitted' || state.status === 'claimed' || claimants.size < fan_out
   if (input.now < lateAt) return { kind: 'hold', until: lateAt }
-  return waiting && untried < fan_out ? { kind: 'claim' } : { kind: 'hold', until: null }
+  return waiting && untried < eager ? { kind: 'claim' } : { kind: 'hold', until: null }
 }
 
 /**

@@ -10,7 +10,7 @@ describe('network identity', () => {
     const again = networkIdentity({ name: 'local', seed: 'ripple-local-v1' })
     expect(again.id).toEqual(a.id)
     expect(a.tag).toMatch(/^[0-9a-f]{16}$/)
-    expect(a.opsTopic).toBe(`/ripple/${a.tag}/ops/1.0.0`)
+    expect(a.opsTopic).toBe(`/ripple/${a.tag}/ops/2.0.0`)
     expect(a.protocol('catch-up/1.0.0')).toBe(`/ripple/${a.tag}/catch-up/1.0.0`)
     expect(a.mdnsServiceTag).toBe(`_ripple-${a.tag}._udp.local`)
   })

@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RippleNode } from '../../../host/net/create-node.ts'
 import { RequestRefusedError } from '../../../host/net/errors.ts'
-import type { GossipChannel, GossipMessage } from '../../../host/net/pubsub.ts'
+import type { GossipChannel, GossipMessage, GossipVerdict } from '../../../host/net/pubsub.ts'
 import { connectedTo, loopbackNode, star, stopAll, testNetwork, waitFor } from './net-fixtures.ts'
 
-/** Collects what a node receives on one channel. */
+/** Collects what a node receives on one channel, accepting each message (so it is passed on). */
 function inbox(node: RippleNode, channel: GossipChannel): GossipMessage[] {
   const received: GossipMessage[] = []
-  node.pubsub.addEventListener(channel === 'ops' ? 'op' : 'signal', (evt) => received.push(evt.detail))
+  node.pubsub.addEventListener(channel === 'ops' ? 'op' : 'signal', (evt) => {
+    received.push(evt.detail)
+    evt.detail.verdict('accept')
+  })
   return received
 }
 
@@ -33,6 +36,11 @@ describe('gossip on the network topics', () => {
       await node.rpc.handle('echo/1.0.0', async (req) => req)
     }
     await waitFor('the star to form', () => connectedTo(hub, nodes.slice(1)))
+    // Kept a star (peer exchange would connect the leaves): what one leaf publishes reaches the
+    // other only through the hub.
+    const [left, right] = nodes.slice(1) as [RippleNode, RippleNode]
+    await left.deny(right.peerId)
+    await right.deny(left.peerId)
     // A relay forwards to its mesh only: publishing before the meshes form could lose the op
     // (anti-entropy's job, not gossip's).
     await waitFor('the gossip meshes to form', () =>
@@ -47,16 +55,36 @@ describe('gossip on the network topics', () => {
     await stopAll([...nodes, stranger])
   })
 
-  it('an op published on one node reaches the other two, signed by its author', async () => {
+  // First: the inboxes of later tests accept everything they receive, for as long as the suite runs.
+  it('a message the hub rejects, ignores or leaves without a verdict goes no further', async () => {
+    const [hub, left, right] = nodes as [RippleNode, RippleNode, RippleNode]
+    const hubBox: GossipMessage[] = []
+    const verdicts: (GossipVerdict | null)[] = ['reject', null, 'ignore']
+    const listener = (evt: CustomEvent<GossipMessage>) => {
+      const verdict = verdicts[hubBox.length]
+      hubBox.push(evt.detail)
+      if (verdict) evt.detail.verdict(verdict)
+    }
+    hub.pubsub.addEventListener('op', listener)
+    const rightBox = inbox(right, 'ops')
+    for (const text of ['rejected', 'no verdict', 'ignored'])
+      await left.pubsub.publish('ops', new TextEncoder().encode(text))
+    await waitFor('the hub to receive all three', () => hubBox.length === 3)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    hub.pubsub.removeEventListener('op', listener)
+    expect(rightBox).toHaveLength(0)
+  })
+
+  it('an op published on one node reaches the other two, passed on by the hub that accepted it', async () => {
     const [hub, left, right] = nodes as [RippleNode, RippleNode, RippleNode]
     const boxes = [hub, right].map((n) => inbox(n, 'ops'))
     const strangerBox = inbox(stranger, 'ops')
     await left.pubsub.publish('ops', new TextEncoder().encode('op from the left leaf'))
     await waitFor('both to receive the op', () => boxes.every((b) => b.length === 1))
-    for (const box of boxes) {
-      expect(new TextDecoder().decode(box[0]!.data)).toBe('op from the left leaf')
-      expect(box[0]!.from.equals(left.peerId)).toBe(true)
-    }
+    for (const box of boxes) expect(new TextDecoder().decode(box[0]!.data)).toBe('op from the left leaf')
+    // Each names the peer that delivered it.
+    expect(boxes[0]![0]!.from.equals(left.peerId)).toBe(true)
+    expect(boxes[1]![0]!.from.equals(hub.peerId)).toBe(true)
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(strangerBox).toHaveLength(0)
   })

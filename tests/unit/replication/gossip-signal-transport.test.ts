@@ -7,12 +7,19 @@ import { type AgentKey, openAgentKey } from '../../../host/conductor/embedded/ke
 import { createGossipSignalTransport } from '../../../host/conductor/embedded/replication/index.ts'
 import type { Signal } from '../../../host/conductor/port.ts'
 import { peerKeyFromSeed } from '../../../host/net/peer-key.ts'
-import type { GossipChannel, RipplePubsub, RipplePubsubEvents } from '../../../host/net/pubsub.ts'
+import type {
+  GossipChannel,
+  GossipVerdict,
+  RipplePubsub,
+  RipplePubsubEvents,
+} from '../../../host/net/pubsub.ts'
 import { tempDir } from '../conductor/fixtures/test-cell.ts'
 
 /** Gossip between in-process members: what one publishes, every other receives. */
 class FakeGossip extends TypedEventEmitter<RipplePubsubEvents> implements RipplePubsub {
   readonly sent: Uint8Array[] = []
+  /** This member's verdict on each message it received, in order (what it would pass on). */
+  readonly verdicts: GossipVerdict[] = []
 
   constructor(
     private readonly members: FakeGossip[],
@@ -27,7 +34,8 @@ class FakeGossip extends TypedEventEmitter<RipplePubsubEvents> implements Ripple
     const from = peerIdFromPrivateKey(await peerKeyFromSeed(this.key.exportSeed()))
     const others = this.members.filter((m) => m !== this)
     for (const member of others) {
-      member.safeDispatchEvent(channel === 'signals' ? 'signal' : 'op', { detail: { data, from } })
+      const verdict = (v: GossipVerdict) => member.verdicts.push(v)
+      member.safeDispatchEvent(channel === 'signals' ? 'signal' : 'op', { detail: { data, from, verdict } })
     }
     return others.length
   }
@@ -65,7 +73,7 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 10))
 
 describe('signals over gossip', () => {
   it('reach the sender itself and every peer, named by the agent that signed them', async () => {
-    const { alice, aliceKey, heardByAlice, heardByBob } = await twoPeers()
+    const { alice, aliceKey, gossip, heardByAlice, heardByBob } = await twoPeers()
     await alice.broadcast({ dna: 'agent_registry', from: 'ignored', payload: { cpu_pct: 5 } })
     await tick()
     const expected = {
@@ -75,6 +83,8 @@ describe('signals over gossip', () => {
     }
     expect(heardByAlice).toEqual([expected])
     expect(heardByBob).toEqual([expected])
+    // Bob would pass it on.
+    expect(gossip[1]!.verdicts).toEqual(['accept'])
   })
 
   it('drops a signal that names another agent than the one that signed it, and replays', async () => {
@@ -103,5 +113,7 @@ describe('signals over gossip', () => {
     gossip[2]!.inject(new Uint8Array([0xc1]), gossip[2]!)
     await tick()
     expect(heardByBob.map((s) => s.payload)).toEqual([{ n: 1 }])
+    // Only the genuine one goes on; the forgery and the garbage count against the peer that sent them.
+    expect(gossip[1]!.verdicts).toEqual(['accept', 'ignore', 'reject', 'ignore', 'reject'])
   })
 })

@@ -97,24 +97,6 @@ describe('planClaimant', () => {
       { kind: 'hold', until: null },
     ],
     [
-      'a later node, in its turn, for a task an eager node claimed and nobody tried yet (the requester is behind)',
-      state('claimed', [FIRST]),
-      input(THIRD, { now: LATE_AT }),
-      { kind: 'hold', until: null },
-    ],
-    [
-      'a later node, in its turn, for a task whose one claimant was tried',
-      state('claimed', [FIRST], [FIRST]),
-      input(THIRD, { now: LATE_AT }),
-      { kind: 'claim' },
-    ],
-    [
-      'a later node, in its turn, for a fan-out 2 task with one untried claim',
-      state('claimed', [FIRST], [], 2),
-      input(FOURTH, { now: LATE_AT }),
-      { kind: 'claim' },
-    ],
-    [
       'a later node, in its turn, once both eager claimants were tried',
       state('claimed', [FIRST, SECOND], [FIRST, SECOND]),
       input(THIRD, { now: LATE_AT }),

@@ -10,7 +10,7 @@
 import { z } from 'zod'
 import { DNA_NAMES } from '../../../../zomes-bindings/index.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
-import type { RipplePubsub } from '../../../net/pubsub.ts'
+import type { GossipMessage, RipplePubsub } from '../../../net/pubsub.ts'
 import type { RequestResponse } from '../../../net/request-response.ts'
 import type { Signal } from '../../port.ts'
 import { encodeHashB64, holoHashKind } from '../hash.ts'
@@ -67,7 +67,7 @@ class GossipSignalTransport implements SignalTransport {
     init.pubsub.addEventListener('signal', this.#onGossip)
     void init.rpc?.handle(DIRECT_SIGNAL_PROTOCOL, async (data) => {
       const signal = this.#open(data, 'direct')
-      if (signal !== null) this.#deliver(signal)
+      if (typeof signal === 'object' && signal !== null) this.#deliver(signal)
       return EMPTY
     })
   }
@@ -129,25 +129,33 @@ class GossipSignalTransport implements SignalTransport {
     this.#handlers.clear()
   }
 
-  readonly #onGossip = (evt: CustomEvent<{ data: Uint8Array }>) => {
+  readonly #onGossip = (evt: CustomEvent<GossipMessage>) => {
+    const message = evt.detail
     try {
-      const signal = this.#open(evt.detail.data, 'gossip')
-      if (signal !== null) this.#deliver(signal)
+      const signal = this.#open(message.data, 'gossip')
+      // Passed on to other peers only when it is a fresh, genuine signal.
+      if (signal === 'forged') message.verdict('reject')
+      else if (signal === null) message.verdict('ignore')
+      else {
+        message.verdict('accept')
+        this.#deliver(signal)
+      }
     } catch (err) {
       if (!(err instanceof MalformedMessageError)) throw err
+      message.verdict('reject')
       this.#logger.debug({ err }, 'ignored a malformed signal')
     }
   }
 
-  /** The signal inside an envelope, or null when it is forged, replayed, stale or our own. */
-  #open(data: Uint8Array, route: 'gossip' | 'direct'): Signal | null {
+  /** The signal inside an envelope; 'forged' when its signature fails; null when replayed, stale or our own. */
+  #open(data: Uint8Array, route: 'gossip' | 'direct'): Signal | 'forged' | null {
     const envelope = decodeMessage(envelopeSchema, data, 'signal envelope')
     const body = decodeMessage(bodySchema, envelope.body, 'signal')
     const from = encodeHashB64(body.from)
     if (from === encodeHashB64(this.#init.key.agentPubKey)) return null
     if (!verifyAgentSignature(body.from, envelope.body, envelope.sig)) {
       this.#logger.debug({ from }, 'dropped a signal whose signature does not verify')
-      return null
+      return 'forged'
     }
     const skewMs = Math.abs(this.#now() - body.ts / 1000)
     const lastSeen = this.#lastSeen[route]

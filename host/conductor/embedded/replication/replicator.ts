@@ -300,17 +300,25 @@ class Replicator implements Replication {
   }
 
   readonly #onGossip = (evt: CustomEvent<GossipMessage>) => {
+    const message = evt.detail
     let batch: OpBatch
     try {
-      batch = decodeOpBatch(evt.detail.data)
+      batch = decodeOpBatch(message.data)
     } catch (err) {
       if (!(err instanceof MalformedMessageError)) throw err
-      this.#logger.debug({ err, from: evt.detail.from.toString() }, 'ignored a malformed op batch')
+      this.#logger.debug({ err, from: message.from.toString() }, 'ignored a malformed op batch')
+      message.verdict('reject')
       return
     }
-    const result = this.#receive(batch, evt.detail.from, 'gossip')
+    const result = this.#receive(batch, message.from, 'gossip')
+    // Passed on only when it held nothing invalid; ops waiting for what they build on were verified.
+    const { counts } = result ?? { counts: null }
+    if (counts === null) message.verdict('ignore')
+    else if (counts.rejected > 0) message.verdict('reject')
+    else if (counts.stored + counts.pending + counts.duplicate > 0) message.verdict('accept')
+    else message.verdict('ignore')
     // It builds on ops not held here: the peer that sent it has them.
-    if (result?.waiting) this.#syncIfStillWaiting(evt.detail.from)
+    if (result?.waiting) this.#syncIfStillWaiting(message.from)
   }
 
   #syncIfStillWaiting(peer: PeerId): void {
