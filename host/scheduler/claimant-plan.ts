@@ -33,6 +33,8 @@ export interface ClaimantInput {
   /** The known agents whose advertised capability meets the task's requirements. */
   capable: readonly string[]
   claimWindowMs: number
+  /** This host is behind on its visits (a backlog of tasks waiting): it claims none late meanwhile. */
+  behind: boolean
 }
 
 export type ClaimantStep =
@@ -59,7 +61,13 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
   const untried = [...claimants].filter((a) => !tried.has(a)).length
   const waiting = state.status === 'submitted' || state.status === 'claimed' || claimants.size < fan_out
   if (input.now < lateAt) return { kind: 'hold', until: lateAt }
-  return waiting && untried < eager ? { kind: 'claim' } : { kind: 'hold', until: null }
+  if (!waiting || untried >= eager) return { kind: 'hold', until: null }
+  // A host behind on its visits sees tasks late, and so does the mesh it is part of (a burst): the
+  // eager claims are more likely on their way than missing, and a late claim would only add work.
+  // It looks again a late wait from now.
+  if (input.behind)
+    return { kind: 'hold', until: input.now + input.claimWindowMs * LATE_CLAIM_WINDOWS * 1000 }
+  return { kind: 'claim' }
 }
 
 /**

@@ -25,6 +25,8 @@ export interface ClaimantRoleInit {
   claimWindowMs: number
   /** A declined task is looked at again after this long. */
   declineMs: number
+  /** Whether this host is behind on its visits (see ClaimantInput.behind). */
+  behind: () => boolean
   logger: Logger
 }
 
@@ -32,6 +34,8 @@ export class ClaimantRole {
   readonly #init: ClaimantRoleInit
   /** Open tasks this host declined, until when (ms). */
   readonly #declined = new Map<string, number>()
+  /** Open tasks the plan said to look at again at a time of its own (microseconds). */
+  readonly #lookAgain = new Map<string, number>()
 
   constructor(init: ClaimantRoleInit) {
     this.#init = init
@@ -51,7 +55,10 @@ export class ClaimantRole {
       cannotRun: 'cannot' in placement ? placement.cannot : null,
       capable: await this.#init.nodes.capable(state.task.entry),
       claimWindowMs,
+      behind: this.#init.behind(),
     })
+    if (step.kind === 'hold' && step.until !== null) this.#lookAgain.set(hash, step.until)
+    else this.#lookAgain.delete(hash)
     if (step.kind === 'decline') {
       this.#decline(hash)
       this.#init.logger.debug({ task: hash, reason: step.reason }, 'declined')
@@ -102,8 +109,14 @@ export class ClaimantRole {
     this.#declined.clear()
   }
 
+  /** When the plan said to look at the task again (microseconds), or null. */
+  lookAgainAt(hash: string): number | null {
+    return this.#lookAgain.get(hash) ?? null
+  }
+
   forget(hash: string): void {
     this.#declined.delete(hash)
+    this.#lookAgain.delete(hash)
   }
 
   #decline(hash: string): void {

@@ -145,6 +145,7 @@ export class SchedulerService implements Startable {
       writes: this.#writes,
       claimWindowMs: this.#opts.claimWindowMs,
       declineMs: this.#opts.declineMs,
+      behind: () => this.#queue.waiting >= VISITS_AT_ONCE,
     })
     this.#requester = new RequesterRole({
       ...init,
@@ -346,6 +347,7 @@ export class SchedulerService implements Startable {
       leaseGraceMs: this.#opts.leaseGraceMs,
       firstClaimSeenAt: this.#requester.firstClaimSeenAt(hash),
       declinedUntil: this.#claimant.declinedUntil(hash),
+      lookAgainAt: this.#claimant.lookAgainAt(hash),
     })
     clearTimeout(this.#timers.get(hash))
     if (next === null) {

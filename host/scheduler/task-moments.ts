@@ -17,6 +17,8 @@ export interface MomentInput {
   firstClaimSeenAt: number | null
   /** Until when this host declined the task (microseconds), or null. */
   declinedUntil: number | null
+  /** When this host, as a claimant, planned to look at the task again (microseconds), or null. */
+  lookAgainAt: number | null
 }
 
 /** The first such moment after `now` (microseconds), or null when nothing is left to wait for. */
@@ -31,6 +33,7 @@ export function nextMoment(state: TaskState, input: MomentInput): number | null 
     task.timestamp + window * FILL_WINDOWS,
     input.firstClaimSeenAt === null ? null : input.firstClaimSeenAt + window,
     input.declinedUntil,
+    input.lookAgainAt,
     ...currentAssignments(state.assignments).flatMap((a) => [
       a.entry.lease_expires_at,
       a.entry.lease_expires_at + grace,

@@ -30,6 +30,11 @@ export class VisitQueue {
     this.#pump()
   }
 
+  /** Tasks waiting for a visit (not those being visited). */
+  get waiting(): number {
+    return this.#queued.size + this.#queuedNew.size
+  }
+
   /** Starts nothing more; resolves once the visits under way ended. */
   async stop(): Promise<void> {
     this.#stopped = true

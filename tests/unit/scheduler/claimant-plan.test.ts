@@ -68,6 +68,7 @@ const input = (me: string, overrides: Partial<ClaimantInput> = {}): ClaimantInpu
   cannotRun: null,
   capable: AGENTS,
   claimWindowMs: WINDOW_MS,
+  behind: false,
   ...overrides,
 })
 
@@ -88,6 +89,18 @@ describe('planClaimant', () => {
       'a later node, in its turn, for a task nobody claimed',
       state('submitted'),
       input(THIRD, { now: LATE_AT }),
+      { kind: 'claim' },
+    ],
+    [
+      'a later node behind on its visits, in its turn, for a task nobody claimed: looks again later',
+      state('submitted'),
+      input(THIRD, { now: LATE_AT, behind: true }),
+      { kind: 'hold', until: LATE_AT + WINDOW_MS * LATE_CLAIM_WINDOWS * 1000 },
+    ],
+    [
+      'an eager node behind on its visits claims all the same',
+      state('submitted'),
+      input(FIRST, { behind: true }),
       { kind: 'claim' },
     ],
     [

@@ -49,6 +49,7 @@ const input = (now: number, overrides: Partial<MomentInput> = {}): MomentInput =
   leaseGraceMs: GRACE / 1000,
   firstClaimSeenAt: null,
   declinedUntil: null,
+  lookAgainAt: null,
   ...overrides,
 })
 
@@ -72,6 +73,12 @@ describe('nextMoment', () => {
       state(),
       input(AT + WINDOW * LATE_CLAIM_WINDOWS + 1),
       AT + WINDOW * FILL_WINDOWS,
+    ],
+    [
+      'a claimant that planned to look again: then, if that comes first',
+      state(),
+      input(AT + WINDOW * FILL_WINDOWS + 1, { lookAgainAt: AT + WINDOW * FILL_WINDOWS + 9 }),
+      AT + WINDOW * FILL_WINDOWS + 9,
     ],
     [
       'declined: when the decline runs out, if that comes first',
