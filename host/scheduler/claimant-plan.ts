@@ -6,11 +6,11 @@
  * capable nodes by rendezvous hash of (task, node) claim at once ("eager"); the others hold back and
  * claim only a task still unassigned (or short of claimants) after LATE_CLAIM_WINDOWS claim windows
  * that lacks claims from nodes not tried yet, so a task whose eager nodes are gone, busy elsewhere or
- * failed it still finds a claimant. The requester closes its claim window as soon as every eager node
- * has claimed (`eagerHaveClaimed`).
+ * failed it still finds a claimant; a host behind on its own visits waits longer. The requester closes
+ * its claim window as soon as the claims in hand decide the outcome (`claimsDecide`).
  */
-import type { TaskState } from '../../zomes-bindings/index.ts'
-import { rendezvousFirst, rendezvousRank } from './claim-ranking.ts'
+import type { Claim, ClaimSnapshot, EntryRecord, TaskState } from '../../zomes-bindings/index.ts'
+import { rankClaims, rendezvousFirst, rendezvousRank } from './claim-ranking.ts'
 import { isTerminal } from './task-watch.ts'
 
 /** Nodes beyond a task's fan-out that claim it at once (a spare). */
@@ -70,15 +70,45 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
   return { kind: 'claim' }
 }
 
+/** A node that could run the task, and what it would claim with at best (its advertised capability, queue empty). */
+export interface CapableNode {
+  author: string
+  snapshot: ClaimSnapshot
+}
+
 /**
- * Whether every node that claims the task at once has claimed it, as far as `capable` (the known
- * capable nodes) goes: then no claim is left to gather and the claim window closes early. Fewer known
- * capable nodes than eager claimants may only mean this host's view of the mesh is behind: then the
- * window runs its full length.
+ * Whether the claims in hand decide who runs the task first, as far as `capable` (the known capable
+ * nodes) goes, so the claim window can close early: every node that claims at once has claimed, or
+ * (fan-out 1) the best claim not `passedOver` ranks ahead of anything an eager node still missing
+ * could claim. Fewer known capable nodes than eager claimants may only mean this host's view of the
+ * mesh is behind: then the window runs its full length.
  */
-export function eagerHaveClaimed(state: TaskState, capable: readonly string[]): boolean {
-  const expected = state.task.entry.fan_out + SPARE_CLAIMANTS
-  const eager = rendezvousFirst(state.task.action_hash, capable, expected)
+export function claimsDecide(
+  state: TaskState,
+  capable: readonly CapableNode[],
+  passedOver: ReadonlySet<string> = new Set(),
+): boolean {
+  const { fan_out } = state.task.entry
+  const expected = fan_out + SPARE_CLAIMANTS
+  const eager = rendezvousFirst(
+    state.task.action_hash,
+    capable.map((n) => n.author),
+    expected,
+  )
+  if (eager.length !== expected) return false
   const claimants = new Set(state.claims.map((c) => c.author))
-  return eager.length === expected && eager.every((agent) => claimants.has(agent))
+  const missing = capable.filter((n) => eager.includes(n.author) && !claimants.has(n.author))
+  if (missing.length === 0) return true
+  const inHand = state.claims.filter((c) => !passedOver.has(c.author))
+  if (fan_out !== 1 || inHand.length === 0) return false
+  const couldClaim = missing.map(
+    (n): EntryRecord<Claim> => ({
+      action_hash: '',
+      author: n.author,
+      timestamp: Number.MAX_SAFE_INTEGER,
+      entry: { task: state.task.action_hash, snapshot: n.snapshot },
+    }),
+  )
+  const best = rankClaims(state.task, [...inHand, ...couldClaim])[0]
+  return best !== undefined && best.action_hash !== ''
 }

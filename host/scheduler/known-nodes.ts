@@ -5,6 +5,7 @@
 import type { EntryRecord, NodeCapability, Task } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
+import type { CapableNode } from './claimant-plan.ts'
 import { claimSnapshotOf, unmetRequirement } from './requirements.ts'
 
 const CACHE_MS = 1000
@@ -33,10 +34,15 @@ export class KnownNodes {
 
   /** The agents whose advertised capability meets the task's requirements. */
   async capable(task: Task): Promise<string[]> {
+    return (await this.capableNodes(task)).map((n) => n.author)
+  }
+
+  /** The same, each with what it would claim with at best (its advertised capability, queue empty). */
+  async capableNodes(task: Task): Promise<CapableNode[]> {
     const anyModel = this.needsModel(task)
     return (await this.list())
-      .filter((n) => unmetRequirement(task.requirements, claimSnapshotOf(n.entry, 0), anyModel) === null)
-      .map((n) => n.author)
+      .map((n) => ({ author: n.author, snapshot: claimSnapshotOf(n.entry, 0) }))
+      .filter((n) => unmetRequirement(task.requirements, n.snapshot, anyModel) === null)
   }
 
   /** Whether the task's worker runs on a model (so a node needs some model to be capable). */

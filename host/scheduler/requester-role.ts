@@ -9,7 +9,7 @@ import type { ClaimSnapshot, TaskState } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { crashedModelFiles } from '../inference/model-errors.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
-import { eagerHaveClaimed, FILL_WINDOWS } from './claimant-plan.ts'
+import { claimsDecide, FILL_WINDOWS } from './claimant-plan.ts'
 import type { ClaimantRole } from './claimant-role.ts'
 import type { KnownNodes } from './known-nodes.ts'
 import { planRequester } from './requester-plan.ts'
@@ -66,7 +66,8 @@ export class RequesterRole {
       leaseGraceMs,
       firstClaimSeenAt: memo.firstClaimSeenAt,
       claimsIn:
-        state.assignments.length === 0 && eagerHaveClaimed(state, await nodes.capable(state.task.entry)),
+        state.assignments.length === 0 &&
+        claimsDecide(state, await nodes.capableNodes(state.task.entry), memo.refused),
       fillWindowMs: claimWindowMs * FILL_WINDOWS,
       refused: memo.refused,
     }

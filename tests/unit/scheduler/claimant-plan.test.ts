@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { rendezvousFirst } from '../../../host/scheduler/claim-ranking.ts'
 import {
+  type CapableNode,
   type ClaimantInput,
-  eagerHaveClaimed,
+  claimsDecide,
   LATE_CLAIM_WINDOWS,
   planClaimant,
 } from '../../../host/scheduler/claimant-plan.ts'
@@ -138,13 +139,75 @@ describe('planClaimant', () => {
   })
 })
 
-describe('eagerHaveClaimed', () => {
+/** Known capable nodes, as the requester reads them: equal hardware unless `ram` says otherwise. */
+function nodes(agents: readonly string[], ram: Record<string, number> = {}): CapableNode[] {
+  return agents.map((author) => ({
+    author,
+    snapshot: { ...claim(author).entry.snapshot, ram_bytes: ram[author] ?? 16 },
+  }))
+}
+
+describe('claimsDecide', () => {
   it.each([
-    ['both eager nodes claimed', [FIRST, SECOND], AGENTS, true],
-    ['one eager node claimed, a later one too', [FIRST, THIRD], AGENTS, false],
-    ['nobody claimed', [], AGENTS, false],
-    ['this host knows fewer capable nodes than claim at once', [FIRST], [FIRST], false],
-  ])('%s: %s', (_name, claimants, capable, expected) => {
-    expect(eagerHaveClaimed(state('claimed', claimants), capable)).toBe(expected)
+    ['both eager nodes claimed', state('claimed', [FIRST, SECOND]), nodes(AGENTS), new Set<string>(), true],
+    [
+      'only the first by rendezvous claimed: the other, equal, could not rank ahead',
+      state('claimed', [FIRST]),
+      nodes(AGENTS),
+      new Set<string>(),
+      true,
+    ],
+    [
+      'only the spare claimed: the first could still claim and win',
+      state('claimed', [SECOND]),
+      nodes(AGENTS),
+      new Set<string>(),
+      false,
+    ],
+    [
+      'only the spare claimed, the first advertising less RAM',
+      state('claimed', [SECOND]),
+      nodes(AGENTS, { [FIRST]: 8 }),
+      new Set<string>(),
+      true,
+    ],
+    [
+      'only the first claimed, the spare advertising more RAM',
+      state('claimed', [FIRST]),
+      nodes(AGENTS, { [SECOND]: 32 }),
+      new Set<string>(),
+      false,
+    ],
+    [
+      'only the first claimed, and the requester passed it over',
+      state('claimed', [FIRST]),
+      nodes(AGENTS),
+      new Set([FIRST]),
+      false,
+    ],
+    [
+      'one eager node claimed, a later one too',
+      state('claimed', [SECOND, THIRD]),
+      nodes(AGENTS),
+      new Set<string>(),
+      false,
+    ],
+    ['nobody claimed', state('submitted'), nodes(AGENTS), new Set<string>(), false],
+    [
+      'a fan-out 2 task with two of its three eager claims',
+      state('claimed', [FIRST, SECOND], [], 2),
+      nodes(AGENTS),
+      new Set<string>(),
+      false,
+    ],
+    [
+      'this host knows fewer capable nodes than claim at once',
+      state('claimed', [FIRST]),
+      nodes([FIRST]),
+      new Set<string>(),
+      false,
+    ],
+  ])('%s', (_name, taskState, capable, passedOver, expected) => {
+    expect(claimsDecide(taskState, capable, passedOver)).toBe(expected)
   })
 })
