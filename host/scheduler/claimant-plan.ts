@@ -80,8 +80,9 @@ export interface CapableNode {
  * Whether the claims in hand decide who runs the task first, as far as `capable` (the known capable
  * nodes) goes, so the claim window can close early: every node that claims at once has claimed, or
  * (fan-out 1) the best claim not `passedOver` ranks ahead of anything an eager node still missing
- * could claim. Fewer known capable nodes than eager claimants may only mean this host's view of the
- * mesh is behind: then the window runs its full length.
+ * could claim. With fewer known capable nodes than claim at once, those known are all there is to
+ * wait for: a mesh of one machine does not wait out the window on every task. (A node this host does
+ * not know yet may still claim before the assignment, and its claim is ranked with the others.)
  */
 export function claimsDecide(
   state: TaskState,
@@ -95,7 +96,7 @@ export function claimsDecide(
     capable.map((n) => n.author),
     expected,
   )
-  if (eager.length !== expected) return false
+  if (eager.length === 0) return false
   const claimants = new Set(state.claims.map((c) => c.author))
   const missing = capable.filter((n) => eager.includes(n.author) && !claimants.has(n.author))
   if (missing.length === 0) return true

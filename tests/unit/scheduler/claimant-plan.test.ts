@@ -201,12 +201,20 @@ describe('claimsDecide', () => {
       false,
     ],
     [
-      'this host knows fewer capable nodes than claim at once',
+      'this host knows one capable node, and it claimed (a mesh of one machine)',
       state('claimed', [FIRST]),
+      nodes([FIRST]),
+      new Set<string>(),
+      true,
+    ],
+    [
+      'this host knows one capable node, and another claimed',
+      state('claimed', [SECOND]),
       nodes([FIRST]),
       new Set<string>(),
       false,
     ],
+    ['this host knows no capable node', state('claimed', [FIRST]), [], new Set<string>(), false],
   ])('%s', (_name, taskState, capable, passedOver, expected) => {
     expect(claimsDecide(taskState, capable, passedOver)).toBe(expected)
   })
