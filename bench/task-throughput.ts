@@ -5,7 +5,8 @@
  *   ended, peers in turn); then the same burst again with 10,000 finished tasks already stored on
  *   every peer (cost per op must not grow with history);
  * - 5 `ripple up` processes on 127.0.0.1, through each daemon's API (POST /api/tasks, then its event
- *   stream): the same burst and one at a time.
+ *   stream): the same burst and one at a time;
+ * - one embedded peer alone (a mesh of one machine): the same burst and one at a time.
  * Latency = submit -> accepted receipt as the requester sees it. Double executions: tasks whose worker
  * ran more than once (in process: counted in the worker; processes: more than one Result). Lost:
  * tasks not done by the timeout. Both must be 0. Run: `npm run bench task-throughput`.
@@ -160,13 +161,14 @@ async function storeOfFinishedTasks(dir: string, count: number): Promise<string>
 }
 
 /** Rows measured in process, each printed as it comes (a long run that fails keeps what it measured). */
-async function inProcess(history: string | null) {
+async function inProcess(history: string | null, peers = PEERS) {
+  const label = peers === 1 ? 'one peer: ' : ''
   const dirs: string[] = []
   const hosts: Host[] = []
   /** Message id -> how many times a worker ran it, anywhere. */
   const runs = new Map<string, number>()
   try {
-    for (let i = 0; i < PEERS; i++) {
+    for (let i = 0; i < peers; i++) {
       const dataDir = await mkdtemp(join(tmpdir(), 'ripple-bench-tasks-'))
       dirs.push(dataDir)
       if (history !== null) await copyFile(history, join(dataDir, CONDUCTOR_DB_FILE))
@@ -205,8 +207,8 @@ async function inProcess(history: string | null) {
     await waitFor('a full mesh', () =>
       hosts.every(
         (h) =>
-          h.peer.node.peers.list().length === PEERS - 1 &&
-          h.peer.node.pubsub.subscribers('ops').length === PEERS - 1,
+          h.peer.node.peers.list().length === peers - 1 &&
+          h.peer.node.pubsub.subscribers('ops').length === peers - 1,
       ),
     )
     // Claimants pick who claims at once by rendezvous over the nodes they know: let them know all.
@@ -216,7 +218,7 @@ async function inProcess(history: string | null) {
           async (h) => (await h.peer.conductor.callZome('agent_registry', 'list_nodes', null)).length,
         ),
       )
-      return known.every((n) => n === PEERS)
+      return known.every((n) => n === peers)
     })
     for (const h of hosts) await h.scheduler.start()
 
@@ -233,11 +235,18 @@ async function inProcess(history: string | null) {
     }
     if (history !== null) {
       return [
-        await measure(submitAndWait, PEERS, `burst, ${STORED_FINISHED} finished stored`, BURST, true, runs),
+        await measure(submitAndWait, peers, `burst, ${STORED_FINISHED} finished stored`, BURST, true, runs),
       ]
     }
-    const burst = await measure(submitAndWait, PEERS, 'burst', BURST, true, runs)
-    const sequential = await measure(submitAndWait, PEERS, 'one at a time', SEQUENTIAL_TASKS, false, runs)
+    const burst = await measure(submitAndWait, peers, `${label}burst`, BURST, true, runs)
+    const sequential = await measure(
+      submitAndWait,
+      peers,
+      `${label}one at a time`,
+      SEQUENTIAL_TASKS,
+      false,
+      runs,
+    )
     return [burst, sequential]
   } finally {
     for (const h of hosts) await h.scheduler.stop()
@@ -308,6 +317,8 @@ export default async function run(): Promise<BenchReport> {
     await rm(historyDir, { recursive: true, force: true })
   }
   const [pBurst, pSequential] = keep(await processes()) as [Row, Row]
+  // A mesh of one machine: every task claimed, run and accepted by the peer that submitted it.
+  const [oneBurst, oneSequential] = keep(await inProcess(null, 1)) as [Row, Row]
   return {
     name: 'task-throughput',
     rows,
@@ -323,6 +334,9 @@ export default async function run(): Promise<BenchReport> {
       processes_p95_ms: pBurst.p95_ms,
       processes_one_at_a_time_p50_ms: pSequential.p50_ms,
       processes_one_at_a_time_p95_ms: pSequential.p95_ms,
+      one_peer_tasks_per_s: oneBurst.tasks_per_s,
+      one_peer_one_at_a_time_p50_ms: oneSequential.p50_ms,
+      one_peer_one_at_a_time_p95_ms: oneSequential.p95_ms,
       double_executions: rows.reduce((sum, r) => sum + r.double_executions, 0),
       lost: rows.reduce((sum, r) => sum + r.lost, 0),
     },
@@ -334,7 +348,8 @@ export default async function run(): Promise<BenchReport> {
       `a fresh mesh whose peers start holding ${STORED_FINISHED} finished tasks (submitted and cancelled ` +
       `by another agent, ${storeS} s to write, each peer starting from a copy of that store) and the ` +
       'burst again. Processes: `ripple up` daemons on 127.0.0.1 through ' +
-      'their APIs (POST /api/tasks, then the task event stream). Latency = submit -> accepted receipt ' +
+      'their APIs (POST /api/tasks, then the task event stream). One peer: a single embedded peer, ' +
+      'the same burst and one at a time. Latency = submit -> accepted receipt ' +
       'seen by the requester; double executions: tasks run more than once; lost: not done in time.',
   }
 }
