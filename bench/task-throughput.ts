@@ -39,6 +39,8 @@ const BURST = 500
 const SEQUENTIAL_TASKS = 50
 const STORED_FINISHED = 10_000
 const TIMEOUT_MS = 180_000
+/** A stopped peer's peer store may still be taking a last write: retried rather than failing the run. */
+const REMOVE = { recursive: true, force: true, maxRetries: 5 } as const
 
 const NETWORK: NetworkConfig = {
   name: 'bench-tasks',
@@ -251,7 +253,7 @@ async function inProcess(history: string | null, peers = PEERS) {
   } finally {
     for (const h of hosts) await h.scheduler.stop()
     for (const h of [...hosts].reverse()) await h.peer.stop()
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
+    await Promise.all(dirs.map((d) => rm(d, REMOVE)))
   }
 }
 
@@ -291,7 +293,7 @@ async function processes() {
     return [burst, sequential]
   } finally {
     await stopDaemons(daemons)
-    await rm(root, { recursive: true, force: true })
+    await rm(root, REMOVE)
   }
 }
 
@@ -314,7 +316,7 @@ export default async function run(): Promise<BenchReport> {
     storeS = round((performance.now() - storeStarted) / 1000)
     ;[stored] = keep(await inProcess(history)) as [Row]
   } finally {
-    await rm(historyDir, { recursive: true, force: true })
+    await rm(historyDir, REMOVE)
   }
   const [pBurst, pSequential] = keep(await processes()) as [Row, Row]
   // A mesh of one machine: every task claimed, run and accepted by the peer that submitted it.
