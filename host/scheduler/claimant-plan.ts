@@ -70,7 +70,7 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
   return { kind: 'claim' }
 }
 
-/** A node that could run the task, and what it would claim with at best (its advertised capability, queue empty). */
+/** A node that could run the task, and the best it could claim with (advertised capability, empty queue). */
 export interface CapableNode {
   author: string
   snapshot: ClaimSnapshot
@@ -106,10 +106,10 @@ export function claimsDecide(
     (n): EntryRecord<Claim> => ({
       action_hash: '',
       author: n.author,
-      timestamp: Number.MAX_SAFE_INTEGER,
+      timestamp: 0,
       entry: { task: state.task.action_hash, snapshot: n.snapshot },
     }),
   )
   const best = rankClaims(state.task, [...inHand, ...couldClaim])[0]
-  return best !== undefined && best.action_hash !== ''
+  return best !== undefined && inHand.includes(best)
 }

@@ -98,6 +98,8 @@ export class NotTaskAuthorError extends Error {
 const DEFAULTS = { pollMs: 300, claimWindowMs: 200, leaseGraceMs: 250, declineMs: 10_000 }
 /** Visits under way at once: enough that a burst's writes share disk syncs (group commit). */
 const VISITS_AT_ONCE = 16
+/** Tasks waiting for a visit from which this host is behind (a full round of visits still to go). */
+const BEHIND_AT = VISITS_AT_ONCE
 
 /** An attempt is started only with a tenth of its lease left, or this long (whichever is less). */
 const MAX_START_MARGIN_MS = 3000
@@ -145,7 +147,7 @@ export class SchedulerService implements Startable {
       writes: this.#writes,
       claimWindowMs: this.#opts.claimWindowMs,
       declineMs: this.#opts.declineMs,
-      behind: () => this.#queue.waiting >= VISITS_AT_ONCE,
+      behind: () => this.#queue.waiting >= BEHIND_AT,
     })
     this.#requester = new RequesterRole({
       ...init,

@@ -3,7 +3,7 @@
  * instead of polling: the end of its claim window (and of the late claimants' wait, and of the time
  * every capable node had to claim), a lease running out (late claimants claim then; the requester
  * reassigns a grace later, and retries a claimant already tried a window after that), a decline
- * running out, the deadline.
+ * running out, a claimant's own next look, the deadline.
  */
 import { currentAssignments, type TaskState } from '../../zomes-bindings/index.ts'
 import { FILL_WINDOWS, LATE_CLAIM_WINDOWS } from './claimant-plan.ts'

@@ -545,7 +545,7 @@ function toLink(row: LinkRow): StoredLink {
 /** Rows kept by `SqliteChainStore` per kind; a few MB at most. */
 const RECENT_ROWS = 8192
 
-/** A bounded map of the rows read most recently first kept (the oldest is dropped when full). */
+/** A bounded map of rows by hash; when it is full, the row kept first is dropped. */
 class RecentRows<T> {
   readonly #rows = new Map<string, T>()
 

@@ -67,7 +67,7 @@ class GossipSignalTransport implements SignalTransport {
     init.pubsub.addEventListener('signal', this.#onGossip)
     void init.rpc?.handle(DIRECT_SIGNAL_PROTOCOL, async (data) => {
       const signal = this.#open(data, 'direct')
-      if (typeof signal === 'object' && signal !== null) this.#deliver(signal)
+      if (signal !== null && signal !== 'forged') this.#deliver(signal)
       return EMPTY
     })
   }

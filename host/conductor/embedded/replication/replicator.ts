@@ -312,10 +312,10 @@ class Replicator implements Replication {
     }
     const result = this.#receive(batch, message.from, 'gossip')
     // Passed on only when it held nothing invalid; ops waiting for what they build on were verified.
-    const { counts } = result ?? { counts: null }
-    if (counts === null) message.verdict('ignore')
-    else if (counts.rejected > 0) message.verdict('reject')
-    else if (counts.stored + counts.pending + counts.duplicate > 0) message.verdict('accept')
+    const counts = result?.counts
+    if (counts !== undefined && counts.rejected > 0) message.verdict('reject')
+    else if (counts !== undefined && counts.stored + counts.pending + counts.duplicate > 0)
+      message.verdict('accept')
     else message.verdict('ignore')
     // It builds on ops not held here: the peer that sent it has them.
     if (result?.waiting) this.#syncIfStillWaiting(message.from)
