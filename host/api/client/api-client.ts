@@ -182,16 +182,30 @@ export class ApiClient {
 
   /** The task's status changes and progress until it ends (the iterator then finishes). */
   async *taskEvents(hash: string, options?: CallOptions): AsyncGenerator<TaskEvent> {
-    const res = await this.#send('taskEvents', { ...options, params: { hash }, accept: 'text/event-stream' })
-    for await (const { data } of readEvents(streamBody(res), this.baseUrl)) {
-      yield parseReply('taskEvents', TaskEventSchema, JSON.parse(data))
-    }
+    for await (const item of this.#taskStream(hash, options)) if ('event' in item) yield item.event
   }
 
   /** Follows a task until it ends, calling `onEvent` on each event; answers its final view. */
   async followTask(hash: string, options: FollowTaskOptions = {}): Promise<TaskView> {
-    for await (const event of this.taskEvents(hash, options)) await options.onEvent?.(event)
-    return this.getTask(hash, options)
+    for await (const item of this.#taskStream(hash, options)) {
+      if ('view' in item) return item.view
+      await options.onEvent?.(item.event)
+    }
+    throw new StreamEndedError(`task ${hash} ended`)
+  }
+
+  /** The task's event stream: its events, then its final view. */
+  async *#taskStream(
+    hash: string,
+    options?: CallOptions,
+  ): AsyncGenerator<{ event: TaskEvent } | { view: TaskView }> {
+    const res = await this.#send('taskEvents', { ...options, params: { hash }, accept: 'text/event-stream' })
+    const schemas = routes.taskEvents.events
+    for await (const { event, data } of readEvents(streamBody(res), this.baseUrl)) {
+      const body: unknown = JSON.parse(data)
+      if (event === 'end') yield { view: parseReply('taskEvents', schemas.end, body) }
+      else yield { event: parseReply('taskEvents', TaskEventSchema, body) }
+    }
   }
 
   listPolicies(options?: CallOptions): Promise<ReplyOf<'listPolicies'>> {

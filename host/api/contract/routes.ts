@@ -195,13 +195,21 @@ export const routes = {
     body: CancelTaskBodySchema,
     reply: RecordRefSchema,
   },
-  /** Streams the task's status and progress until it ends. */
+  /**
+   * Streams the task's status, progress and waits until it ends, then its final view (`end`, the
+   * last event), so a client following it needs no second request for its outcome.
+   */
   taskEvents: {
     method: 'GET',
     path: '/api/tasks/:hash/events',
     params: TaskParamsSchema,
     reply: z.never(),
-    events: { status: TaskEventSchema, progress: TaskEventSchema },
+    events: {
+      status: TaskEventSchema,
+      progress: TaskEventSchema,
+      waiting: TaskEventSchema,
+      end: TaskViewSchema,
+    },
   },
   listPolicies: {
     method: 'GET',

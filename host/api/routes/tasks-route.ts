@@ -79,9 +79,20 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     })
+    let ended = false
     const send = (event: TaskEvent) => {
+      if (ended) return
       raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)
-      if (event.type === 'status' && isTerminal(event.status)) close()
+      if (event.type === 'status' && isTerminal(event.status)) {
+        ended = true
+        void end()
+      }
+    }
+    const end = async () => {
+      const final = await api.scheduler.view(hash).catch(() => null)
+      // Without it (a store closing under the daemon's shutdown) the client sees the stream end early.
+      if (final !== null && !raw.writableEnded) raw.write(`event: end\ndata: ${JSON.stringify(final)}\n\n`)
+      close()
     }
     const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS)
     let unwatch: (() => void) | null = null

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ApiServer } from '../../../host/api/api-server.ts'
-import { ApiClient, ApiRequestError } from '../../../host/api/client/index.ts'
-import type { SubmitTaskBody } from '../../../host/api/contract/index.ts'
+import { ApiClient, ApiRequestError, StreamEndedError } from '../../../host/api/client/index.ts'
+import type { SubmitTaskBody, TaskEvent } from '../../../host/api/contract/index.ts'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
 import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
 import { type TestHost, task, testHost } from '../scheduler/fixtures.ts'
@@ -97,6 +97,57 @@ describe('task and policy routes', () => {
       status: 403,
       errorName: 'NotTaskAuthorError',
     })
+  })
+
+  it("follows a task in one request: the event stream ends with the task's final view", async () => {
+    const requests: string[] = []
+    const counting = new ApiClient({
+      baseUrl: server.url,
+      token: TOKEN,
+      fetch: (input, init) => {
+        requests.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`)
+        return fetch(input, init)
+      },
+    })
+    const ref = await api.submitTask({ kind: 'echo', input: { message: 'hi' } })
+    await api.cancelTask(ref.action_hash, 'changed my mind')
+    const events: TaskEvent[] = []
+    // Watches are told by the running scheduler.
+    await host.scheduler.start()
+    const streamed: TaskEvent[] = []
+    const view = await (async () => {
+      try {
+        // The events alone, without the view; then followed to the view.
+        for await (const event of api.taskEvents(ref.action_hash)) streamed.push(event)
+        return await counting.followTask(ref.action_hash, { onEvent: (e) => void events.push(e) })
+      } finally {
+        await host.scheduler.stop()
+      }
+    })()
+    expect(streamed).toEqual(events)
+    expect(events).toEqual([{ type: 'status', status: 'cancelled', attempt: null, assignee: null }])
+    expect(view.state).toMatchObject({
+      status: 'cancelled',
+      task: { action_hash: ref.action_hash },
+      cancellation: { entry: { reason: 'changed my mind' } },
+    })
+    expect(requests).toEqual([`GET /api/tasks/${ref.action_hash}/events`])
+  })
+
+  it('says the stream ended early when it closes before the final view', async () => {
+    const status = { type: 'status', status: 'done', attempt: 1, assignee: null }
+    const cut = new ApiClient({
+      baseUrl: server.url,
+      token: TOKEN,
+      fetch: async () =>
+        new Response(`event: status\ndata: ${JSON.stringify(status)}\n\n`, {
+          headers: { 'content-type': 'text/event-stream' },
+        }),
+    })
+    const seen: TaskEvent[] = []
+    const err = await cut.followTask('uhCkk', { onEvent: (e) => void seen.push(e) }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(StreamEndedError)
+    expect(seen).toEqual([status])
   })
 
   it('lists policies and refuses Cedar that does not parse', async () => {
