@@ -3,18 +3,23 @@
  * do and the time: claim it, hold back, or leave it.
  *
  * A burst of tasks must not cost every node a claim on every task: the first fan-out + SPARE
- * capable nodes by rendezvous hash of (task, node) claim at once ("eager"); the others hold back and
- * claim only a task still unassigned (or short of claimants) after LATE_CLAIM_WINDOWS claim windows
- * that lacks claims from nodes not tried yet, so a task whose eager nodes are gone, busy elsewhere or
- * failed it still finds a claimant; a host behind on its own visits waits longer. The requester closes
- * its claim window as soon as the claims in hand decide the outcome (`claimsDecide`).
+ * capable nodes by rendezvous hash of (task, node) are "eager"; the others hold back and claim only a
+ * task still unassigned (or short of claimants) after LATE_CLAIM_WINDOWS claim windows that lacks
+ * claims from nodes not tried yet, so a task whose eager nodes are gone, busy elsewhere or failed it
+ * still finds a claimant; a host behind on its own visits waits longer. The requester closes its claim
+ * window as soon as the claims in hand decide the outcome (`claimsDecide`). Of a fan-out 1 task's
+ * eager nodes the first claims at once, and the spare too if its claim could rank ahead; otherwise the
+ * spare claims only if the task is still unassigned half a window on (the first is gone or slow): a
+ * task the first node takes at once costs one claim, and the requester waits for no second one.
  */
 import type { Claim, ClaimSnapshot, EntryRecord, TaskState } from '../../zomes-bindings/index.ts'
 import { rankClaims, rendezvousFirst, rendezvousRank } from './claim-ranking.ts'
 import { isTerminal } from './task-watch.ts'
 
-/** Nodes beyond a task's fan-out that claim it at once (a spare). */
+/** Nodes beyond a task's fan-out that are eager to claim it (a spare). */
 export const SPARE_CLAIMANTS = 1
+/** Claim windows a fan-out 1 task's spare waits for the first node to claim it and be assigned. */
+export const SPARE_WAIT_WINDOWS = 0.5
 /** Claim windows the others wait before claiming a task that lacks claims (claims in flight arrive first). */
 export const LATE_CLAIM_WINDOWS = 10
 /**
@@ -30,8 +35,10 @@ export interface ClaimantInput {
   now: number
   /** Why this host cannot run the task (no worker, unmet requirement, no model that fits), or null. */
   cannotRun: string | null
-  /** The known agents whose advertised capability meets the task's requirements. */
-  capable: readonly string[]
+  /** The known nodes whose advertised capability meets the task's requirements. */
+  capable: readonly CapableNode[]
+  /** What this host would claim with now. */
+  snapshot: ClaimSnapshot
   claimWindowMs: number
   /** This host is behind on its visits (a backlog of tasks waiting): it claims none late meanwhile. */
   behind: boolean
@@ -52,7 +59,20 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
   const { fan_out } = state.task.entry
   const eager = fan_out + SPARE_CLAIMANTS
   const hash = state.task.action_hash
-  if (rendezvousRank(hash, input.me, input.capable) < eager) return { kind: 'claim' }
+  const rank = rendezvousRank(
+    hash,
+    input.me,
+    input.capable.map((n) => n.author),
+  )
+  if (rank < fan_out || (rank < eager && (fan_out !== 1 || spareRanksFirst(state, input)))) {
+    return { kind: 'claim' }
+  }
+  if (rank < eager) {
+    const spareAt = state.task.timestamp + input.claimWindowMs * SPARE_WAIT_WINDOWS * 1000
+    if (input.now < spareAt) return { kind: 'hold', until: spareAt }
+    // Not assigned yet: the first node may be gone, or busy enough that the requester waits for this.
+    if (state.status === 'submitted' || state.status === 'claimed') return { kind: 'claim' }
+  }
   const lateAt = state.task.timestamp + input.claimWindowMs * LATE_CLAIM_WINDOWS * 1000
   // Late: only for a task still waiting (or with fewer claimants than slots) that lacks claims from
   // nodes not yet tried; a busy requester is no reason to pile on.
@@ -74,6 +94,36 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
 export interface CapableNode {
   author: string
   snapshot: ClaimSnapshot
+}
+
+/** A claim `node` could make on the task (not written: for ranking only). */
+function claimBy(state: TaskState, node: CapableNode): EntryRecord<Claim> {
+  return {
+    action_hash: '',
+    author: node.author,
+    timestamp: 0,
+    entry: { task: state.task.action_hash, snapshot: node.snapshot },
+  }
+}
+
+/**
+ * Whether this host, a fan-out 1 task's spare, would rank ahead of the claims in hand and of the best
+ * the first node could claim: then the requester waits for its claim, and it claims at once.
+ */
+function spareRanksFirst(state: TaskState, input: ClaimantInput): boolean {
+  const first = rendezvousFirst(
+    state.task.action_hash,
+    input.capable.map((n) => n.author),
+    1,
+  )
+  const mine = claimBy(state, { author: input.me, snapshot: input.snapshot })
+  const others = [
+    ...state.claims,
+    ...input.capable
+      .filter((n) => first.includes(n.author) && !state.claims.some((c) => c.author === n.author))
+      .map((n) => claimBy(state, n)),
+  ]
+  return rankClaims(state.task, [mine, ...others])[0] === mine
 }
 
 /**
@@ -102,14 +152,7 @@ export function claimsDecide(
   if (missing.length === 0) return true
   const inHand = state.claims.filter((c) => !passedOver.has(c.author))
   if (fan_out !== 1 || inHand.length === 0) return false
-  const couldClaim = missing.map(
-    (n): EntryRecord<Claim> => ({
-      action_hash: '',
-      author: n.author,
-      timestamp: 0,
-      entry: { task: state.task.action_hash, snapshot: n.snapshot },
-    }),
-  )
+  const couldClaim = missing.map((n) => claimBy(state, n))
   const best = rankClaims(state.task, [...inHand, ...couldClaim])[0]
   return best !== undefined && inHand.includes(best)
 }

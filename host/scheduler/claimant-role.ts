@@ -53,7 +53,8 @@ export class ClaimantRole {
       me,
       now: Date.now() * 1000,
       cannotRun: 'cannot' in placement ? placement.cannot : null,
-      capable: await this.#init.nodes.capable(state.task.entry),
+      capable: await this.#init.nodes.capableNodes(state.task.entry),
+      snapshot,
       claimWindowMs,
       behind: this.#init.behind(),
     })

@@ -6,16 +6,25 @@ import {
   claimsDecide,
   LATE_CLAIM_WINDOWS,
   planClaimant,
+  SPARE_WAIT_WINDOWS,
 } from '../../../host/scheduler/claimant-plan.ts'
-import type { Assignment, Claim, EntryRecord, TaskState, TaskStatus } from '../../../zomes-bindings/index.ts'
+import type {
+  Assignment,
+  Claim,
+  ClaimSnapshot,
+  EntryRecord,
+  TaskState,
+  TaskStatus,
+} from '../../../zomes-bindings/index.ts'
 import { task as taskEntry } from './fixtures.ts'
 
 const SUBMITTED_AT = 1_000_000_000_000
 const WINDOW_MS = 200
 const LATE_AT = SUBMITTED_AT + WINDOW_MS * LATE_CLAIM_WINDOWS * 1000
+const SPARE_AT = SUBMITTED_AT + WINDOW_MS * SPARE_WAIT_WINDOWS * 1000
 const T = 'uhCkkTask'
 const AGENTS = ['uhCAkA', 'uhCAkB', 'uhCAkC', 'uhCAkD', 'uhCAkE']
-// By rendezvous hash for this task: the first two claim a fan-out 1 task at once, the others late.
+// By rendezvous hash for this task: the first two are eager to claim a fan-out 1 task, the others late.
 const [FIRST, SECOND, THIRD, FOURTH] = rendezvousFirst(T, AGENTS, AGENTS.length) as [
   string,
   string,
@@ -23,18 +32,25 @@ const [FIRST, SECOND, THIRD, FOURTH] = rendezvousFirst(T, AGENTS, AGENTS.length)
   string,
 ]
 
-function claim(author: string): EntryRecord<Claim> {
-  const snapshot = {
-    cores: 4,
-    ram_bytes: 16,
-    vram_bytes: 0,
-    gpu_count: 0,
-    models: [],
-    loaded_models: [],
-    tags: [],
-    queue_depth: 0,
-  }
+const SNAPSHOT: ClaimSnapshot = {
+  cores: 4,
+  ram_bytes: 16,
+  vram_bytes: 0,
+  gpu_count: 0,
+  models: [],
+  loaded_models: [],
+  tags: [],
+  queue_depth: 0,
+}
+
+function claim(author: string, queue = 0): EntryRecord<Claim> {
+  const snapshot = { ...SNAPSHOT, queue_depth: queue }
   return { action_hash: `uhCkkClaim${author}`, author, timestamp: SUBMITTED_AT, entry: { task: T, snapshot } }
+}
+
+/** Known capable nodes as advertised (queue empty): equal hardware unless `ram` says otherwise. */
+function nodes(agents: readonly string[], ram: Record<string, number> = {}): CapableNode[] {
+  return agents.map((author) => ({ author, snapshot: { ...SNAPSHOT, ram_bytes: ram[author] ?? 16 } }))
 }
 
 function assignment(assignee: string, attempt: number): EntryRecord<Assignment> {
@@ -46,7 +62,12 @@ function assignment(assignee: string, attempt: number): EntryRecord<Assignment> 
   }
 }
 
-function state(status: TaskStatus, claims: string[] = [], assigned: string[] = [], fanOut = 1): TaskState {
+function state(
+  status: TaskStatus,
+  claims: (string | EntryRecord<Claim>)[] = [],
+  assigned: string[] = [],
+  fanOut = 1,
+): TaskState {
   return {
     task: {
       action_hash: T,
@@ -54,7 +75,7 @@ function state(status: TaskStatus, claims: string[] = [], assigned: string[] = [
       timestamp: SUBMITTED_AT,
       entry: taskEntry({ fan_out: fanOut }),
     },
-    claims: claims.map(claim),
+    claims: claims.map((c) => (typeof c === 'string' ? claim(c) : c)),
     assignments: assigned.map((a, i) => assignment(a, i + 1)),
     results: [],
     receipt: null,
@@ -67,7 +88,8 @@ const input = (me: string, overrides: Partial<ClaimantInput> = {}): ClaimantInpu
   me,
   now: SUBMITTED_AT + 1000,
   cannotRun: null,
-  capable: AGENTS,
+  capable: nodes(AGENTS),
+  snapshot: SNAPSHOT,
   claimWindowMs: WINDOW_MS,
   behind: false,
   ...overrides,
@@ -84,7 +106,42 @@ describe('planClaimant', () => {
       { kind: 'decline', reason: 'no worker for kind x' },
     ],
     ['the first node by rendezvous', state('submitted'), input(FIRST), { kind: 'claim' }],
-    ['the spare (second by rendezvous)', state('submitted'), input(SECOND), { kind: 'claim' }],
+    [
+      'the spare (second by rendezvous), equal to the first: waits half a window',
+      state('submitted'),
+      input(SECOND),
+      { kind: 'hold', until: SPARE_AT },
+    ],
+    [
+      'the spare, half a window on, for a task still without an assignment',
+      state('claimed', [FIRST]),
+      input(SECOND, { now: SPARE_AT }),
+      { kind: 'claim' },
+    ],
+    [
+      'the spare, half a window on, for a task the first claimed and runs: a late node now',
+      state('assigned', [FIRST], [FIRST]),
+      input(SECOND, { now: SPARE_AT }),
+      { kind: 'hold', until: LATE_AT },
+    ],
+    [
+      'the spare with more RAM than the first advertises claims at once',
+      state('submitted'),
+      input(SECOND, { snapshot: { ...SNAPSHOT, ram_bytes: 32 } }),
+      { kind: 'claim' },
+    ],
+    [
+      'the spare, idle, when the first claimed with tasks queued claims at once',
+      state('claimed', [claim(FIRST, 2)]),
+      input(SECOND),
+      { kind: 'claim' },
+    ],
+    [
+      'the spare, itself busy, when the first claimed idle: waits',
+      state('claimed', [FIRST]),
+      input(SECOND, { snapshot: { ...SNAPSHOT, queue_depth: 1 } }),
+      { kind: 'hold', until: SPARE_AT },
+    ],
     ['a later node, before its turn', state('submitted'), input(THIRD), { kind: 'hold', until: LATE_AT }],
     [
       'a later node, in its turn, for a task nobody claimed',
@@ -131,21 +188,13 @@ describe('planClaimant', () => {
     [
       'any node when it knows fewer capable nodes than claim at once',
       state('submitted'),
-      input(FOURTH, { capable: [FOURTH] }),
+      input(FOURTH, { capable: nodes([FOURTH]) }),
       { kind: 'claim' },
     ],
   ])('%s', (_name, taskState, claimant, expected) => {
     expect(planClaimant(taskState, claimant)).toEqual(expected)
   })
 })
-
-/** Known capable nodes, as the requester reads them: equal hardware unless `ram` says otherwise. */
-function nodes(agents: readonly string[], ram: Record<string, number> = {}): CapableNode[] {
-  return agents.map((author) => ({
-    author,
-    snapshot: { ...claim(author).entry.snapshot, ram_bytes: ram[author] ?? 16 },
-  }))
-}
 
 describe('claimsDecide', () => {
   it.each([
