@@ -24,6 +24,8 @@ import type { TaskSignal } from './task-signals.ts'
 
 /** Longest a Result waits for the attempt's streamed progress to be delivered. */
 const PROGRESS_FLUSH_MS = 1000
+/** How long a run goes before it says it started (unless it streams first). */
+export const QUIET_RUN_MS = 50
 
 /** Resolves when `promise` settles or after `ms`, whichever comes first. */
 function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
@@ -134,6 +136,16 @@ export class AttemptRunner {
         .catch((err: unknown) => this.#init.logger.debug({ err }, 'task signal not sent'))
       if (event === 'progress') lastProgress = sent
     }
+    // A run says it started once it has lasted a while or streams: one that ends sooner is told by
+    // its Result alone, a signal less (a sign, a stream and a verify) on the way to it.
+    let startedTimer: NodeJS.Timeout | undefined
+    let announced = false
+    const announce = () => {
+      clearTimeout(startedTimer)
+      if (announced) return
+      announced = true
+      signal('started', null)
+    }
     try {
       const verdict = await this.#init.policies.decide({
         action: 'run',
@@ -146,11 +158,15 @@ export class AttemptRunner {
       const worker = this.#init.workers.get(task.entry.kind)
       if (worker === undefined) throw new Error(`this host has no worker for kind ${task.entry.kind}`)
       const input = worker.input.parse(await this.#input(task.entry, controller.signal))
-      signal('started', null)
+      startedTimer = setTimeout(announce, QUIET_RUN_MS)
       const outcome = await worker.run(input, {
         signal: controller.signal,
-        onProgress: (progress) => signal('progress', progress),
+        onProgress: (progress) => {
+          announce()
+          signal('progress', progress)
+        },
       })
+      clearTimeout(startedTimer)
       const output = worker.output.parse(outcome.output)
       const json = JSON.stringify(output)
       const size = Buffer.byteLength(json)
@@ -196,6 +212,7 @@ export class AttemptRunner {
       }
     } finally {
       clearTimeout(leaseTimer)
+      clearTimeout(startedTimer)
       this.#running.delete(hash)
       this.#init.onEnded(hash)
     }

@@ -106,6 +106,41 @@ describe('the scheduler of a host that is both requester and worker', () => {
     expect(view.why_unclaimed).toBe('no node has 64.0 GiB of RAM; no node has model "llama-70b"')
   })
 
+  it('says a run started once it lasts a while or streams; a quick run is told by its Result alone', async () => {
+    mesh = await openMesh(1)
+    const host = testHost(mesh.conductors[0] as EmbeddedConductor)
+    host.workers.register({
+      kind: 'streams.now',
+      input: z.unknown(),
+      output: z.unknown(),
+      run: async (_input, ctx) => {
+        ctx.onProgress?.({ type: 'token', data: 'a' })
+        return { output: 'a' }
+      },
+    })
+    hosts.push(host)
+    const heard = new Map<string, string[]>()
+    host.conductor.onSignal((s) => {
+      const p = s.payload as { type?: string; task?: string; event?: string }
+      if (p.type === 'task' && p.task && p.event) heard.set(p.task, [...(heard.get(p.task) ?? []), p.event])
+    })
+    await host.scheduler.start()
+    const done = async (ref: { action_hash: string }) =>
+      eventually(async () => {
+        const v = await host.scheduler.view(ref.action_hash)
+        return v.state.status === 'done' ? v : undefined
+      })
+    const quick = await host.scheduler.submit(task({ kind: 'echo', input: { message: 'quick' } }))
+    const slow = await host.scheduler.submit(
+      task({ kind: 'echo', input: { message: 'slow', delay_ms: 300 } }),
+    )
+    const streaming = await host.scheduler.submit(task({ kind: 'streams.now', input: {} }))
+    for (const ref of [quick, slow, streaming]) await done(ref)
+    expect(heard.get(quick.action_hash)).toBeUndefined()
+    expect(heard.get(slow.action_hash)).toEqual(['started'])
+    expect(heard.get(streaming.action_hash)).toEqual(['started', 'progress'])
+  })
+
   it('aborts a running attempt when its author cancels the task', async () => {
     mesh = await openMesh(1)
     const host = testHost(mesh.conductors[0] as EmbeddedConductor)
