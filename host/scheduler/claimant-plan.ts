@@ -9,8 +9,8 @@
  * still finds a claimant; a host behind on its own visits waits longer. The requester closes its claim
  * window as soon as the claims in hand decide the outcome (`claimsDecide`). Of a fan-out 1 task's
  * eager nodes the first claims at once, and the spare too if its claim could rank ahead; otherwise the
- * spare claims only if the task is still unassigned half a window on (the first is gone or slow): a
- * task the first node takes at once costs one claim, and the requester waits for no second one.
+ * spare claims only if the first has not claimed half a window on (it is gone or slow): a task the
+ * first node takes costs one claim, and the requester waits for no second one.
  */
 import type { Claim, ClaimSnapshot, EntryRecord, TaskState } from '../../zomes-bindings/index.ts'
 import { rankClaims, rendezvousFirst, rendezvousRank } from './claim-ranking.ts'
@@ -59,19 +59,20 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
   const { fan_out } = state.task.entry
   const eager = fan_out + SPARE_CLAIMANTS
   const hash = state.task.action_hash
-  const rank = rendezvousRank(
-    hash,
-    input.me,
-    input.capable.map((n) => n.author),
-  )
+  const capableAgents = input.capable.map((n) => n.author)
+  const rank = rendezvousRank(hash, input.me, capableAgents)
   if (rank < fan_out || (rank < eager && (fan_out !== 1 || spareRanksFirst(state, input)))) {
     return { kind: 'claim' }
   }
   if (rank < eager) {
     const spareAt = state.task.timestamp + input.claimWindowMs * SPARE_WAIT_WINDOWS * 1000
     if (input.now < spareAt) return { kind: 'hold', until: spareAt }
-    // Not assigned yet: the first node may be gone, or busy enough that the requester waits for this.
-    if (state.status === 'submitted' || state.status === 'claimed') return { kind: 'claim' }
+    // Still without the first node's claim: it may be gone. (Had it claimed, it ranks ahead of
+    // this host, as spareRanksFirst said, and the requester assigns it when it gets to it.)
+    const [first] = rendezvousFirst(hash, capableAgents, 1)
+    const firstClaimed = state.claims.some((c) => c.author === first)
+    if (!firstClaimed && (state.status === 'submitted' || state.status === 'claimed'))
+      return { kind: 'claim' }
   }
   const lateAt = state.task.timestamp + input.claimWindowMs * LATE_CLAIM_WINDOWS * 1000
   // Late: only for a task still waiting (or with fewer claimants than slots) that lacks claims from

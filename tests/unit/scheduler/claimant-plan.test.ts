@@ -113,10 +113,16 @@ describe('planClaimant', () => {
       { kind: 'hold', until: SPARE_AT },
     ],
     [
-      'the spare, half a window on, for a task still without an assignment',
-      state('claimed', [FIRST]),
+      'the spare, half a window on, for a task the first has not claimed',
+      state('submitted'),
       input(SECOND, { now: SPARE_AT }),
       { kind: 'claim' },
+    ],
+    [
+      'the spare, half a window on, for a task the first claimed, not assigned yet: a late node now',
+      state('claimed', [FIRST]),
+      input(SECOND, { now: SPARE_AT }),
+      { kind: 'hold', until: LATE_AT },
     ],
     [
       'the spare, half a window on, for a task the first claimed and runs: a late node now',
