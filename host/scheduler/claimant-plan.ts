@@ -64,6 +64,7 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
   if (rank < fan_out || (rank < eager && (fan_out !== 1 || spareRanksFirst(state, input)))) {
     return { kind: 'claim' }
   }
+  const lateWait = input.claimWindowMs * LATE_CLAIM_WINDOWS * 1000
   if (rank < eager) {
     const spareAt = state.task.timestamp + input.claimWindowMs * SPARE_WAIT_WINDOWS * 1000
     if (input.now < spareAt) return { kind: 'hold', until: spareAt }
@@ -71,10 +72,12 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
     // this host, as spareRanksFirst said, and the requester assigns it when it gets to it.)
     const [first] = rendezvousFirst(hash, capableAgents, 1)
     const firstClaimed = state.claims.some((c) => c.author === first)
-    if (!firstClaimed && (state.status === 'submitted' || state.status === 'claimed'))
-      return { kind: 'claim' }
+    if (!firstClaimed && (state.status === 'submitted' || state.status === 'claimed')) {
+      // Behind on its visits, this host sees the first node's claim late too: it looks again later.
+      return input.behind ? { kind: 'hold', until: input.now + lateWait } : { kind: 'claim' }
+    }
   }
-  const lateAt = state.task.timestamp + input.claimWindowMs * LATE_CLAIM_WINDOWS * 1000
+  const lateAt = state.task.timestamp + lateWait
   // Late: only for a task still waiting (or with fewer claimants than slots) that lacks claims from
   // nodes not yet tried; a busy requester is no reason to pile on.
   const tried = new Set(state.assignments.map((a) => a.entry.assignee))
@@ -86,8 +89,7 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
   // A host behind on its visits sees tasks late, and so does the mesh it is part of (a burst): the
   // eager claims are more likely on their way than missing, and a late claim would only add work.
   // It looks again a late wait from now.
-  if (input.behind)
-    return { kind: 'hold', until: input.now + input.claimWindowMs * LATE_CLAIM_WINDOWS * 1000 }
+  if (input.behind) return { kind: 'hold', until: input.now + lateWait }
   return { kind: 'claim' }
 }
 

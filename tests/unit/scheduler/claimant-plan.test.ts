@@ -119,6 +119,12 @@ describe('planClaimant', () => {
       { kind: 'claim' },
     ],
     [
+      'the spare behind on its visits, half a window on, for a task the first has not claimed: looks again later',
+      state('submitted'),
+      input(SECOND, { now: SPARE_AT, behind: true }),
+      { kind: 'hold', until: SPARE_AT + WINDOW_MS * LATE_CLAIM_WINDOWS * 1000 },
+    ],
+    [
       'the spare, half a window on, for a task the first claimed, not assigned yet: a late node now',
       state('claimed', [FIRST]),
       input(SECOND, { now: SPARE_AT }),
