@@ -8,15 +8,8 @@ import {
   planClaimant,
   SPARE_WAIT_WINDOWS,
 } from '../../../host/scheduler/claimant-plan.ts'
-import type {
-  Assignment,
-  Claim,
-  ClaimSnapshot,
-  EntryRecord,
-  TaskState,
-  TaskStatus,
-} from '../../../zomes-bindings/index.ts'
-import { task as taskEntry } from './fixtures.ts'
+import type { Assignment, Claim, EntryRecord, TaskState, TaskStatus } from '../../../zomes-bindings/index.ts'
+import { claimSnapshot, task as taskEntry } from './fixtures.ts'
 
 const SUBMITTED_AT = 1_000_000_000_000
 const WINDOW_MS = 200
@@ -32,16 +25,7 @@ const [FIRST, SECOND, THIRD, FOURTH] = rendezvousFirst(T, AGENTS, AGENTS.length)
   string,
 ]
 
-const SNAPSHOT: ClaimSnapshot = {
-  cores: 4,
-  ram_bytes: 16,
-  vram_bytes: 0,
-  gpu_count: 0,
-  models: [],
-  loaded_models: [],
-  tags: [],
-  queue_depth: 0,
-}
+const SNAPSHOT = claimSnapshot()
 
 function claim(author: string, queue = 0): EntryRecord<Claim> {
   const snapshot = { ...SNAPSHOT, queue_depth: queue }

@@ -10,7 +10,7 @@ import type {
   TaskResult,
   TaskState,
 } from '../../../zomes-bindings/index.ts'
-import { task as taskEntry } from './fixtures.ts'
+import { claimSnapshot, task as taskEntry } from './fixtures.ts'
 
 const NOW = 1_000_000_000_000
 const ms = (n: number) => n * 1000
@@ -19,16 +19,7 @@ const REQUESTER = 'uhCAkRequester'
 
 /** A claim; more RAM ranks it higher. */
 function claim(author: string, ramBytes = 16): EntryRecord<Claim> {
-  const snapshot = {
-    cores: 4,
-    ram_bytes: ramBytes,
-    vram_bytes: 0,
-    gpu_count: 0,
-    models: [],
-    loaded_models: [],
-    tags: [],
-    queue_depth: 0,
-  }
+  const snapshot = claimSnapshot({ ram_bytes: ramBytes })
   return { action_hash: `uhCkkClaim${author}`, author, timestamp: NOW, entry: { task: T, snapshot } }
 }
 

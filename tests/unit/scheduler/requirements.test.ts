@@ -6,20 +6,12 @@ import {
 } from '../../../host/scheduler/requirements.ts'
 import { type ClaimSnapshot, NO_REQUIREMENTS } from '../../../zomes-bindings/index.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
+import { claimSnapshot } from './fixtures.ts'
 
 const GiB = 1024 ** 3
 const none = NO_REQUIREMENTS
-const node = (overrides: Partial<ClaimSnapshot> = {}): ClaimSnapshot => ({
-  cores: 4,
-  ram_bytes: 16 * GiB,
-  vram_bytes: 0,
-  gpu_count: 0,
-  models: [],
-  loaded_models: [],
-  tags: [],
-  queue_depth: 0,
-  ...overrides,
-})
+const node = (overrides: Partial<ClaimSnapshot> = {}): ClaimSnapshot =>
+  claimSnapshot({ ram_bytes: 16 * GiB, ...overrides })
 
 describe('requirement matching', () => {
   it('builds the claim snapshot from a capability: summed VRAM, loaded models, queue', () => {
