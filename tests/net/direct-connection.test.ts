@@ -33,12 +33,13 @@ describe.skipIf(unavailable !== null)('peers behind port-preserving NATs', { tim
     const text = await mesh.cli(home1!, ['peers'])
     expect(text.stdout).toMatch(/home2\s+online\s+direct/)
     const udpBefore = await mesh.lab.udpToPeers(1)
+    // Long enough for the runner to say it started: a signal, a request from home2 that home1 answers.
     const res = await mesh.cli(home1!, [
       'task',
       'submit',
       'echo',
       '--input',
-      '{"message":"direct"}',
+      '{"message":"direct","delay_ms":300}',
       '--tag',
       'home2',
       '--wait',
