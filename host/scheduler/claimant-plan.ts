@@ -61,7 +61,8 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
   const hash = state.task.action_hash
   const capableAgents = input.capable.map((n) => n.author)
   const rank = rendezvousRank(hash, input.me, capableAgents)
-  if (rank < fan_out || (rank < eager && (fan_out !== 1 || spareRanksFirst(state, input)))) {
+  const [first] = rendezvousFirst(hash, capableAgents, 1)
+  if (rank < fan_out || (rank < eager && (fan_out !== 1 || spareRanksFirst(state, input, first)))) {
     return { kind: 'claim' }
   }
   const lateWait = input.claimWindowMs * LATE_CLAIM_WINDOWS * 1000
@@ -70,7 +71,6 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
     if (input.now < spareAt) return { kind: 'hold', until: spareAt }
     // Still without the first node's claim: it may be gone. (Had it claimed, it ranks ahead of
     // this host, as spareRanksFirst said, and the requester assigns it when it gets to it.)
-    const [first] = rendezvousFirst(hash, capableAgents, 1)
     const firstClaimed = state.claims.some((c) => c.author === first)
     if (!firstClaimed && (state.status === 'submitted' || state.status === 'claimed')) {
       // Behind on its visits, this host sees the first node's claim late too: it looks again later.
@@ -111,19 +111,14 @@ function claimBy(state: TaskState, node: CapableNode): EntryRecord<Claim> {
 
 /**
  * Whether this host, a fan-out 1 task's spare, would rank ahead of the claims in hand and of the best
- * the first node could claim: then the requester waits for its claim, and it claims at once.
+ * the `first` node by rendezvous could claim: then the requester waits for its claim, and it claims at once.
  */
-function spareRanksFirst(state: TaskState, input: ClaimantInput): boolean {
-  const first = rendezvousFirst(
-    state.task.action_hash,
-    input.capable.map((n) => n.author),
-    1,
-  )
+function spareRanksFirst(state: TaskState, input: ClaimantInput, first: string | undefined): boolean {
   const mine = claimBy(state, { author: input.me, snapshot: input.snapshot })
   const others = [
     ...state.claims,
     ...input.capable
-      .filter((n) => first.includes(n.author) && !state.claims.some((c) => c.author === n.author))
+      .filter((n) => n.author === first && !state.claims.some((c) => c.author === n.author))
       .map((n) => claimBy(state, n)),
   ]
   return rankClaims(state.task, [mine, ...others])[0] === mine

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { encodeHashB64 } from '../../../host/conductor/embedded/hash.ts'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
 import { canonicalJson } from '../../../zomes-bindings/canonical-json.ts'
-import type { Assignment, Claim, Task, TaskResult, Vote } from '../../../zomes-bindings/index.ts'
+import type { Assignment, Task, TaskResult, Vote } from '../../../zomes-bindings/index.ts'
+import { claimSnapshot } from './fixtures/capability.ts'
 import { type Mesh, openMesh } from './fixtures/mesh-conductors.ts'
 
 let mesh: Mesh | null = null
@@ -28,16 +29,7 @@ function task(overrides: Partial<Task> = {}): Task {
   }
 }
 
-const snapshot: Claim['snapshot'] = {
-  cores: 2,
-  ram_bytes: 8 * 1024 ** 3,
-  vram_bytes: 0,
-  gpu_count: 0,
-  models: [],
-  loaded_models: [],
-  tags: [],
-  queue_depth: 0,
-}
+const snapshot = claimSnapshot({ cores: 2, ram_bytes: 8 * 1024 ** 3 })
 
 function result(taskHash: string, assignment: string, output: unknown): TaskResult {
   const now = micros(0)

@@ -9,7 +9,8 @@ import {
   SPARE_WAIT_WINDOWS,
 } from '../../../host/scheduler/claimant-plan.ts'
 import type { Assignment, Claim, EntryRecord, TaskState, TaskStatus } from '../../../zomes-bindings/index.ts'
-import { claimSnapshot, task as taskEntry } from './fixtures.ts'
+import { claimSnapshot } from '../conductor/fixtures/capability.ts'
+import { task as taskEntry } from './fixtures.ts'
 
 const SUBMITTED_AT = 1_000_000_000_000
 const WINDOW_MS = 200

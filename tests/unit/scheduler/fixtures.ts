@@ -4,7 +4,7 @@ import { silentLogger } from '../../../host/log/logger.ts'
 import { PolicyService } from '../../../host/policy/policy-service.ts'
 import { SchedulerService } from '../../../host/scheduler/scheduler-service.ts'
 import { WorkerRegistry } from '../../../host/workers/worker-registry.ts'
-import type { ClaimSnapshot, NodeCapability, Task } from '../../../zomes-bindings/index.ts'
+import type { NodeCapability, Task } from '../../../zomes-bindings/index.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
 
 export interface TestHost {
@@ -44,21 +44,6 @@ export function task(overrides: Partial<Task> = {}): Task {
     deadline: (Date.now() + 30_000) * 1000,
     max_attempts: 3,
     fan_out: 1,
-    ...overrides,
-  }
-}
-
-/** What a node claims with: 4 cores, 16 bytes of RAM, no GPU, no model, an empty queue, but for `overrides`. */
-export function claimSnapshot(overrides: Partial<ClaimSnapshot> = {}): ClaimSnapshot {
-  return {
-    cores: 4,
-    ram_bytes: 16,
-    vram_bytes: 0,
-    gpu_count: 0,
-    models: [],
-    loaded_models: [],
-    tags: [],
-    queue_depth: 0,
     ...overrides,
   }
 }

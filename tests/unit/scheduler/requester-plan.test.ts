@@ -10,7 +10,8 @@ import type {
   TaskResult,
   TaskState,
 } from '../../../zomes-bindings/index.ts'
-import { claimSnapshot, task as taskEntry } from './fixtures.ts'
+import { claimSnapshot } from '../conductor/fixtures/capability.ts'
+import { task as taskEntry } from './fixtures.ts'
 
 const NOW = 1_000_000_000_000
 const ms = (n: number) => n * 1000

@@ -5,8 +5,7 @@ import {
   whyNoNodeQualifies,
 } from '../../../host/scheduler/requirements.ts'
 import { type ClaimSnapshot, NO_REQUIREMENTS } from '../../../zomes-bindings/index.ts'
-import { capability } from '../conductor/fixtures/capability.ts'
-import { claimSnapshot } from './fixtures.ts'
+import { capability, claimSnapshot } from '../conductor/fixtures/capability.ts'
 
 const GiB = 1024 ** 3
 const none = NO_REQUIREMENTS

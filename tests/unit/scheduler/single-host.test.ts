@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
 import { isTerminal, type TaskEvent } from '../../../host/scheduler/scheduler-service.ts'
+import type { Worker } from '../../../host/workers/worker.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
 import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
 import { eventually, type TestHost, task, testHost } from './fixtures.ts'
@@ -14,6 +15,11 @@ afterEach(async () => {
   await mesh?.close()
   mesh = null
 })
+
+/** A worker of `kind` that takes any input and answers anything. */
+function anything(kind: string, run: Worker['run']): Worker {
+  return { kind, input: z.unknown(), output: z.unknown(), run }
+}
 
 describe('the scheduler of a host that is both requester and worker', () => {
   it('runs a sha256 task from submit to an accepted receipt, reporting each status', async () => {
@@ -69,14 +75,11 @@ describe('the scheduler of a host that is both requester and worker', () => {
   it('posts an error result for a failing worker and gives up after max_attempts', async () => {
     mesh = await openMesh(1)
     const host = testHost(mesh.conductors[0] as EmbeddedConductor)
-    host.workers.register({
-      kind: 'always.fails',
-      input: z.unknown(),
-      output: z.unknown(),
-      run: async () => {
+    host.workers.register(
+      anything('always.fails', async () => {
         throw new Error('boom')
-      },
-    })
+      }),
+    )
     hosts.push(host)
     await host.scheduler.start()
     const ref = await host.scheduler.submit(task({ kind: 'always.fails', max_attempts: 2 }))
@@ -109,15 +112,12 @@ describe('the scheduler of a host that is both requester and worker', () => {
   it('says a run started once it lasts a while or streams; a quick run is told by its Result alone', async () => {
     mesh = await openMesh(1)
     const host = testHost(mesh.conductors[0] as EmbeddedConductor)
-    host.workers.register({
-      kind: 'streams.now',
-      input: z.unknown(),
-      output: z.unknown(),
-      run: async (_input, ctx) => {
+    host.workers.register(
+      anything('streams.now', async (_input, ctx) => {
         ctx.onProgress?.({ type: 'token', data: 'a' })
         return { output: 'a' }
-      },
-    })
+      }),
+    )
     hosts.push(host)
     const heard = new Map<string, string[]>()
     host.conductor.onSignal((s) => {
