@@ -10,6 +10,7 @@ import type { ConductorPort } from '../conductor/port.ts'
 import { DEFAULT_IMPORT_PROFILE, type ImportProfile } from '../ipfs/import-profile.ts'
 import type { IpfsStore } from '../ipfs/ipfs-store.ts'
 import { resumingFetch } from '../ipfs/resuming-fetch.ts'
+import { SharedFetches } from '../ipfs/shared-fetch.ts'
 import type { Logger } from '../log/logger.ts'
 import {
   ArtifactMismatchError,
@@ -85,16 +86,25 @@ const RETRY_AFTER_MS = 5_000
 export class ArtifactService {
   readonly ipfs: IpfsStore
   readonly #conductor: ArtifactServiceInit['conductor']
-  readonly #idleMs: number
   readonly #maxBytes: number
   readonly #onMismatch: ArtifactServiceInit['onMismatch']
   readonly #logger: Logger
   readonly #replicas = new Set<string>()
+  readonly #fetches: SharedFetches
 
   constructor(init: ArtifactServiceInit) {
     this.ipfs = init.ipfs
     this.#conductor = init.conductor
-    this.#idleMs = init.fetchIdleTimeoutMs ?? DEFAULT_IDLE_MS
+    const idleMs = init.fetchIdleTimeoutMs ?? DEFAULT_IDLE_MS
+    // A reader and the replication keeper wanting one CID share its fetch.
+    this.#fetches = new SharedFetches(init.ipfs, (cid, signal) =>
+      resumingFetch((offset, attempt) => init.ipfs.cat(cid, { offset, signal: attempt }), {
+        retryAfterMs: Math.min(RETRY_AFTER_MS, idleMs),
+        idleMs,
+        onIdle: () => new ContentUnavailableError(cid.toString(), idleMs),
+        signal,
+      }),
+    )
     this.#maxBytes = init.maxBytes ?? Number.POSITIVE_INFINITY
     this.#onMismatch = init.onMismatch
     this.#logger = init.logger
@@ -235,13 +245,7 @@ export class ArtifactService {
     const artifact = record.entry
     const cid = parseCid(artifact.cid)
     const meter = new ContentMeter(options.onProgress)
-    const source = resumingFetch((offset, signal) => this.ipfs.cat(cid, { offset, signal }), {
-      retryAfterMs: Math.min(RETRY_AFTER_MS, this.#idleMs),
-      idleMs: this.#idleMs,
-      onIdle: () => new ContentUnavailableError(artifact.cid, this.#idleMs),
-      signal: options.signal,
-    })
-    yield* meter.through(source)
+    yield* meter.through(this.#fetches.read(cid, options.signal))
     const sha256 = meter.sha256()
     const mismatch =
       meter.bytes !== artifact.size

@@ -14,6 +14,8 @@ export interface CatOptions {
   signal?: AbortSignal
   /** Start at this byte (a transfer resumed). */
   offset?: number
+  /** At most this many bytes. */
+  length?: number
   /** Only what this peer holds: fail rather than ask the network. */
   offline?: boolean
 }

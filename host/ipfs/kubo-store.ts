@@ -31,7 +31,8 @@ export function kuboStore(url: string = DEFAULT_KUBO_URL): IpfsStore & { client:
     },
     cat(cid: CID, options: CatOptions = {}) {
       // `offline` is Kubo's global flag: answer from the local repo only.
-      const params: CatOptions = { signal: options.signal, offline: options.offline, offset: options.offset }
+      const { signal, offline, offset, length } = options
+      const params: CatOptions = { signal, offline, offset, length }
       return client.cat(cid, params)
     },
     async pin(cid, options = {}) {
