@@ -4,12 +4,11 @@
  * client.
  */
 import { readdir } from 'node:fs/promises'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { readApiToken } from '../api/api-token.ts'
 import { ApiClient } from '../api/client/index.ts'
 import { processAlive, readDaemonFile } from '../daemon/daemon-file.ts'
-import { sessionsRoot } from '../daemon/data-dir.ts'
+import { rippleHome, sessionsRoot } from '../daemon/data-dir.ts'
 
 export interface DaemonTarget {
   apiUrl: string
@@ -56,9 +55,9 @@ export async function locateDaemon(options: LocateOptions): Promise<DaemonTarget
   return { apiUrl: file.api_url, token: options.token ?? token }
 }
 
-/** Without --data-dir: the one data dir (session or `~/.ripple/<network>`) with a live daemon. */
+/** Without --data-dir: the one data dir (session or `$RIPPLE_HOME/<network>`) with a live daemon. */
 export async function onlyRunningDataDir(): Promise<string> {
-  const roots = [sessionsRoot(), join(homedir(), '.ripple')]
+  const roots = [sessionsRoot(), rippleHome()]
   const live: string[] = []
   for (const root of roots) {
     const names = await readdir(root).catch(() => [] as string[])

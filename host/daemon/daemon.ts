@@ -55,8 +55,10 @@ import { type Startable, startAll, stopAll } from './startable.ts'
 export interface DaemonOptions {
   /** A network name (`networks/<name>.json`) or a path to a network file. */
   network: string
-  /** Default: a session dir for `local`, `~/.ripple/<network>` otherwise. */
+  /** Default: `$RIPPLE_HOME/<network>` (`~/.ripple/<network>`), or a session dir when `ephemeral`. */
   dataDir?: string
+  /** Without `dataDir`: a session dir removed on exit instead of the default data dir. */
+  ephemeral?: boolean
   /** Advertised name; default: the host name. */
   name?: string
   tags?: readonly string[]
@@ -134,7 +136,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const startedAt = Date.now()
   const base = await loadNetworkConfig(options.network)
 
-  const dataDir = await prepareDataDir(base.name, options.dataDir)
+  // The shared open network is not this machine's private mesh: it keeps a default dir of its own.
+  const dirName = options.open === true ? `${base.name}-open` : base.name
+  const dataDir = await prepareDataDir(dirName, options.dataDir, options.ephemeral)
   try {
     const { open = false, inviteText } = options
     const mesh = await chooseMesh({

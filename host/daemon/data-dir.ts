@@ -1,12 +1,16 @@
 /**
- * Where a peer keeps its data. The `local` network is for trying the mesh: unless `--data-dir`
- * is given, each `ripple up` gets a fresh session dir under the OS temp dir, removed when it stops.
- * Other networks keep their data in `~/.ripple/<network>` by default. Every data dir is 0700.
+ * Where a peer keeps its data: `--data-dir`, else `$RIPPLE_HOME/<network>` (`~/.ripple/<network>`), so
+ * a restart keeps the agent key and the mesh it created or joined (and its admin role) with no flag.
+ * `--ephemeral` runs in a fresh session dir under the OS temp dir instead, removed when it stops.
+ * Every data dir is 0700.
  */
 import { mkdtemp } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { ensurePrivateDir } from '../storage/private-files.ts'
+
+/** Overrides `~/.ripple`, the parent of every default data dir. */
+export const RIPPLE_HOME_ENV = 'RIPPLE_HOME'
 
 export interface DataDir {
   path: string
@@ -19,23 +23,29 @@ export function sessionsRoot(): string {
   return join(tmpdir(), 'ripple-sessions')
 }
 
-export function defaultDataDir(network: string): string {
-  return join(homedir(), '.ripple', network)
+/** Parent of every default data dir. */
+export function rippleHome(): string {
+  return resolve(process.env[RIPPLE_HOME_ENV] || join(homedir(), '.ripple'))
 }
 
-export async function prepareDataDir(network: string, given: string | undefined): Promise<DataDir> {
+/** `given`, else a session dir when `ephemeral`, else the network's default data dir. */
+export async function prepareDataDir(
+  network: string,
+  given: string | undefined,
+  ephemeral = false,
+): Promise<DataDir> {
   if (given !== undefined) {
     const path = resolve(given)
     await ensurePrivateDir(path)
     return { path, session: false }
   }
-  if (network === 'local') {
+  if (ephemeral) {
     await ensurePrivateDir(sessionsRoot())
-    const path = await mkdtemp(join(sessionsRoot(), 'local-'))
+    const path = await mkdtemp(join(sessionsRoot(), `${network}-`))
     await ensurePrivateDir(path)
     return { path, session: true }
   }
-  const path = defaultDataDir(network)
+  const path = join(rippleHome(), network)
   await ensurePrivateDir(path)
   return { path, session: false }
 }

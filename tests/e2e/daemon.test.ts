@@ -149,21 +149,3 @@ describe('ripple up / status / peers (separate processes)', { timeout: 60_000 },
     expect(await daemon.exited).toBe(0)
   })
 })
-
-describe('ripple up without --data-dir on the local network', { timeout: 60_000 }, () => {
-  it('runs in a session dir that is removed when it stops', async () => {
-    const session = await startRipple(['--api-port', '0', '--log-level', 'warn'])
-    try {
-      const dir = /^ripple: network local \(embedded\), data dir (\S+) \(session/m.exec(session.stdout())?.[1]
-      expect(dir).toBeDefined()
-      const res = await runRipple(['status', '--data-dir', dir ?? '', '--json'])
-      expect(res.code, res.stderr).toBe(0)
-      expect((JSON.parse(res.stdout) as StatusView).data_dir).toBe(dir)
-      session.child.kill('SIGTERM')
-      expect(await session.exited).toBe(0)
-      await expect(access(dir ?? '')).rejects.toThrow()
-    } finally {
-      if (session.child.exitCode === null) session.child.kill('SIGKILL')
-    }
-  })
-})

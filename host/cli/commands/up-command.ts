@@ -12,7 +12,14 @@ import { MCP_PATH } from '../../api/mcp/mcp-http.ts'
 import { progenitorOf } from '../../config/network-config.ts'
 import type { RunningDaemon } from '../../daemon/daemon.ts'
 import { type IpfsChoice, parseIpfsChoice } from '../../ipfs/ipfs-choice.ts'
-import { createLogger, LOG_LEVELS, type LogLevel } from '../../log/logger.ts'
+import {
+  createLogger,
+  defaultLogFormat,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from '../../log/logger.ts'
 import {
   collectMultiaddr,
   collectTag,
@@ -31,6 +38,7 @@ export const INVITE_ENV = 'RIPPLE_INVITE'
 interface UpOptions {
   network: string
   dataDir?: string
+  ephemeral?: boolean
   name?: string
   tag?: string[]
   modelsDir?: string
@@ -51,6 +59,7 @@ interface UpOptions {
   ipfsMaxSize?: number
   memoryMaxSize?: number
   logLevel: LogLevel
+  logFormat?: LogFormat
 }
 
 export function upCommand(): Command {
@@ -59,7 +68,13 @@ export function upCommand(): Command {
     .option('--network <name|path>', 'network name (networks/<name>.json) or path to a network file', 'local')
     .option(
       '--data-dir <dir>',
-      'where the agent key and data live (default: a session dir for local, ~/.ripple/<network> otherwise)',
+      'where the agent key, the mesh and the data live (default: $RIPPLE_HOME/<network>, ~/.ripple/<network>)',
+    )
+    .addOption(
+      new Option(
+        '--ephemeral',
+        'run in a throwaway session dir, removed on exit (mesh and key included)',
+      ).conflicts('dataDir'),
     )
     .option('--name <name>', 'name this peer advertises (default: the host name)', parseName)
     .option('--tag <tag>', 'tag this peer advertises (repeatable)', collectTag)
@@ -132,13 +147,20 @@ export function upCommand(): Command {
     .addOption(
       new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('info'),
     )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log lines: pretty (default on a terminal) or json (otherwise)',
+      ).choices(LOG_FORMATS),
+    )
     .action(async (options: UpOptions) => {
-      const logger = createLogger(options.logLevel)
+      const logger = createLogger(options.logLevel, options.logFormat ?? defaultLogFormat())
       // Loaded here so `status` and `peers` do not pay for the conductor, API server and hardware probe.
       const { startDaemon } = await import('../../daemon/daemon.ts')
       const starting = startDaemon({
         network: options.network,
         dataDir: options.dataDir,
+        ephemeral: options.ephemeral === true,
         name: options.name,
         tags: options.tag ?? [],
         modelsDir: options.modelsDir,
@@ -162,7 +184,9 @@ export function upCommand(): Command {
       })
       // Installed before the daemon is up, so a signal during startup still stops it cleanly.
       stopOnSignals(async () => (await starting).stop())
-      process.stdout.write(startupText(await starting))
+      // The CLI finds a daemon on its own; only a --data-dir given here needs repeating to it.
+      const dataDirFlag = options.dataDir === undefined ? '' : ` --data-dir ${(await starting).dataDir.path}`
+      process.stdout.write(startupText(await starting, dataDirFlag))
     })
 }
 
@@ -174,10 +198,12 @@ function parseIpfsOption(text: string): IpfsChoice {
   }
 }
 
-function startupText(daemon: RunningDaemon): string {
-  const dataDirFlag = `--data-dir ${daemon.dataDir.path}`
+/** The bundle's modules are all `dist/*.mjs`; a `.ts` URL means tsx runs the sources (slower to start). */
+const FROM_SOURCE = import.meta.url.endsWith('.ts')
+
+function startupText(daemon: RunningDaemon, dataDirFlag: string): string {
   const unusable = daemon.unusableModels().length
-  const session = daemon.dataDir.session ? ' (session: removed on exit)' : ''
+  const session = daemon.dataDir.session ? ' (ephemeral: removed on exit)' : ''
   const rows: [string, string][] = [
     ...capabilityRows(daemon.capability()),
     ['models dir', `${daemon.modelsDir}${unusable > 0 ? ` (${unusable} unusable, see the log)` : ''}`],
@@ -193,9 +219,9 @@ function startupText(daemon: RunningDaemon): string {
     `ripple: OpenAI-compatible endpoint ${daemon.apiUrl}/v1 (with the API token, or a key from \`ripple keys create\`)`,
     `ripple: open ${daemon.loginUrl()} (one-time link; \`ripple token\` prints the API token for scripts)`,
     `ripple: mcp ${daemon.apiUrl}${MCP_PATH} (or \`ripple mcp\` over stdio)`,
-    `ripple: try \`ripple status ${dataDirFlag}\` or \`ripple peers ${dataDirFlag}\``,
+    `ripple: try \`ripple status${dataDirFlag}\` or \`ripple peers${dataDirFlag}\``,
     // performance.now() counts from process start, so this includes loading the code.
-    `ripple: ready in ${Math.round(performance.now())} ms`,
+    `ripple: ready in ${Math.round(performance.now())} ms${FROM_SOURCE ? ' (from the TypeScript sources: `npm run build:host` bundles them)' : ''}`,
   ].join('\n')}\n`
 }
 
@@ -217,6 +243,6 @@ function joinHint(daemon: RunningDaemon, dataDirFlag: string): string {
   }
   return daemon.agent === progenitorOf(daemon.network)
     ? `ripple: private mesh ${daemon.mesh}; this peer is its admin: invite a machine with ` +
-        `\`ripple invite create ${dataDirFlag}\`, then \`ripple up --join-file <invite>\` there`
+        `\`ripple invite create${dataDirFlag}\`, then \`ripple up --join-file <invite>\` there`
     : `ripple: private mesh ${daemon.mesh}; ask its admin for invites`
 }
