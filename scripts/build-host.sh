@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bundles the host (the CLI, which runs the daemon, and the model process) with the packages it uses
+# Bundles the host (the CLI, which runs the daemon) with the packages it uses
 # into dist/ with esbuild, when the bundle is missing or older than its sources or the lockfile.
 # bin/ripple.js runs the bundle when it is fresh and the TypeScript through tsx otherwise: loading
 # ~2,000 ES modules one by one (through tsx's loader hooks for our own) took most of every start.
@@ -17,7 +17,7 @@ rm -rf dist
 # Kubo's client, the Holochain client) stays lazy. The banner gives bundled CommonJS packages the
 # `require` they call for Node's built-in modules.
 external=(better-sqlite3 hnswlib-node node-llama-cpp node-datachannel @cedar-policy/cedar-wasm pino thread-stream)
-npx --no-install esbuild ripple=host/cli/main.ts model-process=host/inference/model-process-main.ts \
+npx --no-install esbuild ripple=host/cli/main.ts \
   --bundle --splitting --format=esm --platform=node --target=node20 "${external[@]/#/--external:}" \
   '--banner:js=import { createRequire as __ripple_require } from "node:module"; const require = __ripple_require(import.meta.url);' \
   --outdir=dist --chunk-names=chunks/[name]-[hash] --out-extension:.js=.mjs --log-level=warning

@@ -8,4 +8,5 @@ bash scripts/install-system-deps.sh
 # every version that is installed.
 npm install --no-audit --no-fund
 npm run build:ui
+bash scripts/build-engine.sh
 npm run build:host

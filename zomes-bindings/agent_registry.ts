@@ -95,6 +95,8 @@ export const HeartbeatSchema = z.strictObject({
   ram_pct: num(LIMITS.heartbeat.pct),
   gpu_pct: num(LIMITS.heartbeat.pct).nullable(),
   queue_depth: int(LIMITS.heartbeat.queue_depth),
+  /** Requests the loaded models' engines can start now (their free slots); absent: no model loaded. */
+  slots_free: int(LIMITS.heartbeat.queue_depth).optional(),
   timestamp: TimestampSchema,
 })
 export type Heartbeat = z.infer<typeof HeartbeatSchema>

@@ -2,7 +2,9 @@
  * Text a person reads in the terminal: sizes, durations, and a capability in a few lines. Rows and tables
  * escape every cell (`printable`): their values come from peers.
  */
+
 import type { NodeCapability } from '../../zomes-bindings/index.ts'
+import type { BackendStatus } from '../inference/engine/engine-backends.ts'
 import { printable } from '../text/printable.ts'
 
 export function formatBytes(bytes: number): string {
@@ -79,4 +81,10 @@ export function formatTable(header: readonly string[], unsafeRows: readonly (rea
         .trimEnd(),
     )
     .join('\n')
+}
+
+/** The backend the engine runs on and why the others do not, or how to build the engine. */
+export function engineLine(status: BackendStatus | null): string {
+  if (status === null) return 'not built: run `bash scripts/build-engine.sh` (the install does)'
+  return `llama.cpp ${status.engine_build}, ${status.summary.replace(/^engine backend: /, '')}`
 }

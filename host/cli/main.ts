@@ -4,6 +4,7 @@ import { Command } from 'commander'
 import { hostVersion } from '../daemon/host-version.ts'
 import { printableText } from '../text/printable.ts'
 import { artifactCommand } from './commands/artifact-command.ts'
+import { engineCommand } from './commands/engine-command.ts'
 import { inferCommand } from './commands/infer-command.ts'
 import { inviteCommand } from './commands/invite-command.ts'
 import { keysCommand } from './commands/keys-command.ts'
@@ -26,6 +27,7 @@ const program = new Command('ripple')
   .addCommand(statusCommand())
   .addCommand(peersCommand())
   .addCommand(modelsCommand())
+  .addCommand(engineCommand())
   .addCommand(inferCommand())
   .addCommand(taskCommand())
   .addCommand(policyCommand())

@@ -26,6 +26,7 @@ import {
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
+import { decodeRate, engineTags, freeSlots } from '../inference/engine/engine-capability.ts'
 import { ModelManager } from '../inference/model-manager.ts'
 import { pullModel } from '../inference/model-pull.ts'
 import { ModelQuarantine } from '../inference/model-quarantine.ts'
@@ -68,6 +69,8 @@ export interface DaemonOptions {
   contextSize?: number
   /** Inference threads; default: the cores this process may use. */
   threads?: number
+  /** Requests each loaded model serves at once (`--parallel`); default from its size and free memory. */
+  slots?: number
   /** Default 127.0.0.1; anything else needs `requireKeys`. */
   apiHost?: string
   /** Callers from other machines need an API key and reach only the endpoints (/v1, /mcp). */
@@ -194,8 +197,13 @@ async function runDaemon(
     quarantine: new ModelQuarantine(join(dataDir.path, 'model-quarantine.json')),
     threads: options.threads,
     contextSize: options.contextSize,
+    slots: options.slots,
     logger: inferenceLogger,
   })
+  // The engine's backend is chosen (GPU ones self-tested) before the capability says which it is.
+  await models.backends
+    .active()
+    .catch((err: unknown) => inferenceLogger.warn({ err: (err as Error).message }, 'the inference engine cannot run'))
   let unusable: UnusableModel[] = []
   const describe = async (): Promise<NodeCapability> => {
     const [hardware, listing] = await Promise.all([probeHardware(dataDir.path), models.list()])
@@ -210,9 +218,10 @@ async function runDaemon(
       : 0
     const facts = {
       name,
-      tags: options.tags ?? [],
+      tags: [...(options.tags ?? []), ...engineTags(models.backends.status())],
       hardware,
       models: listing.models,
+      tokensPerSecond: decodeRate(models.loadedModels()),
       hostVersion: version,
       shardsHeld,
       memoryCapacityBytes,
@@ -227,6 +236,7 @@ async function runDaemon(
     loadSampler: new LoadSampler(),
     // No scheduler runs in this host yet, so no task ever waits here.
     queueDepth: (): number => scheduler.queueDepth(),
+    freeSlots: () => freeSlots(models.loadedModels()),
     logger: logger.child({ component: 'registry' }),
   })
   // A load or unload changes the advertised `loaded` flags; the next resample is up to 30 s away.
@@ -365,6 +375,7 @@ async function runDaemon(
       warrants: backend.warrants(),
       capability: registry.capability,
       unusable_models: unusable,
+      engine: models.backends.status(),
     }),
     peers: peersView,
     conductor,

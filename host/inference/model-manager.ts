@@ -2,20 +2,25 @@
  * The models of this peer: what the models directory holds, which of them are loaded, and loading
  * and unloading them. A file is loaded only after `scanModelsDir` has read and checked its header
  * again: a truncated file or a missing key can make llama.cpp abort, so a bad file is refused with
- * the scan's reason. Each loaded model lives in a process of its own (ModelProcess): a file that
- * passes the checks and still makes llama.cpp abort kills that process only; its file is then
- * quarantined by hash (ModelQuarantine) and listed as unusable with the reason from then on.
+ * the scan's reason. Each loaded model is served by a llama-server process of its own (EngineModel):
+ * a file that passes the checks and still makes llama.cpp abort kills that process only. Then the
+ * backend is probed again with a tiny model: if that crashes too, the backend is at fault (the next
+ * one takes over, the file is not touched); else the file is quarantined by hash (ModelQuarantine)
+ * and listed as unusable with the reason from then on.
  *
  * The manager is the only reader of the models directory (the registry's capability scans go
  * through `list`), so two scans never race on the hash cache.
  */
-import { availableParallelism } from 'node:os'
+import { availableParallelism, freemem } from 'node:os'
 import type { Startable } from '../daemon/startable.ts'
-import type { Logger, LogLevel } from '../log/logger.ts'
+import type { Logger } from '../log/logger.ts'
+import type { ActiveBackend } from './engine/engine-backends.ts'
+import { EngineBackends } from './engine/engine-backends.ts'
+import { EngineModel } from './engine/engine-model.ts'
+import { type ServerExit, ServerStartError } from './engine/llama-server-process.ts'
 import type { FileHashCache } from './file-hash-cache.ts'
 import { type GgufModel, modelName, scanModelsDir, type UnusableModel } from './gguf-scan.ts'
-import { ModelCrashedError } from './model-errors.ts'
-import { ModelProcess, type ProcessExit } from './model-process.ts'
+import { ModelCrashedError, ModelLoadError } from './model-errors.ts'
 import { ModelQuarantine } from './model-quarantine.ts'
 import { SerialQueue } from './serial-queue.ts'
 
@@ -30,6 +35,10 @@ export interface ModelManagerInit {
   threads?: number
   /** Tokens per context; capped by each model's training context. Default 4096. */
   contextSize?: number
+  /** Requests each model serves at once; default from the model's size and the free memory. */
+  slots?: number
+  /** The engine's backends (default: the bundled build's, chosen on the first load). */
+  backends?: EngineBackends
   logger: Logger
 }
 
@@ -83,6 +92,10 @@ export class ModelRequiredError extends Error {
 }
 
 const DEFAULT_CONTEXT_SIZE = 4096
+// Slots beyond this add little on a CPU and cost KV cache memory; a GPU peer sets more (`--parallel`).
+const MAX_DEFAULT_SLOTS = 4
+// The share of free memory the slots' KV caches may take.
+const KV_SHARE = 0.25
 // How a process dies when llama.cpp asserts (abort) or faults on a file: the file's doing. A kill
 // (SIGKILL from the OOM killer or a person, SIGTERM) says nothing about the file.
 const FILE_FAULT_SIGNALS: ReadonlySet<string> = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE'])
@@ -92,8 +105,9 @@ export class ModelManager implements Startable {
   readonly contextSize: number
   private readonly threads: number
   private readonly quarantine: ModelQuarantine
-  private readonly loaded = new Map<string, ModelProcess>()
-  private readonly loading = new Map<string, Promise<ModelProcess>>()
+  readonly backends: EngineBackends
+  private readonly loaded = new Map<string, EngineModel>()
+  private readonly loading = new Map<string, Promise<EngineModel>>()
   private readonly listeners = new Set<() => void>()
   private readonly loadListeners = new Set<(name: string, loadMs: number) => void>()
   // Scans share the hash cache file; loads share llama.cpp's log (read for failure reasons).
@@ -104,6 +118,7 @@ export class ModelManager implements Startable {
     this.contextSize = init.contextSize ?? DEFAULT_CONTEXT_SIZE
     this.threads = init.threads ?? availableParallelism()
     this.quarantine = init.quarantine ?? new ModelQuarantine(null)
+    this.backends = init.backends ?? new EngineBackends({ logger: init.logger })
   }
 
   async start(): Promise<void> {
@@ -135,6 +150,11 @@ export class ModelManager implements Startable {
     return [...this.loaded.keys()]
   }
 
+  /** The loaded models, for their slots and decode rates. */
+  loadedModels(): EngineModel[] {
+    return [...this.loaded.values()]
+  }
+
   /**
    * Every model file of the models directory, read and checked now; usable ones say whether loaded.
    * A quarantined file is unusable, with the reason it was quarantined.
@@ -154,12 +174,14 @@ export class ModelManager implements Startable {
   }
 
   /** Loads the model (once; a second call while it loads waits for the first). */
-  load(name: string, onProgress?: (fraction: number) => void): Promise<ModelProcess> {
+  load(name: string, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<EngineModel> {
     const loaded = this.loaded.get(name)
     if (loaded) return Promise.resolve(loaded)
     let loading = this.loading.get(name)
     if (!loading) {
-      loading = this.loads.run(() => this.loadNow(name, onProgress)).finally(() => this.loading.delete(name))
+      loading = this.loads
+        .run(() => this.loadNow(name, onProgress, signal))
+        .finally(() => this.loading.delete(name))
       this.loading.set(name, loading)
     }
     return loading
@@ -172,7 +194,7 @@ export class ModelManager implements Startable {
   async acquire(
     name: string | undefined,
     onProgress?: (fraction: number, model: string) => void,
-  ): Promise<{ model: ModelProcess; loadMs: number }> {
+  ): Promise<{ model: EngineModel; loadMs: number }> {
     const wanted = name ?? (await this.onlyModel())
     const already = this.loaded.get(wanted)
     if (already) return { model: already, loadMs: 0 }
@@ -200,7 +222,11 @@ export class ModelManager implements Startable {
     throw new ModelRequiredError(loaded.length > 0 ? loaded : usable)
   }
 
-  private async loadNow(name: string, onProgress?: (fraction: number) => void): Promise<ModelProcess> {
+  private async loadNow(
+    name: string,
+    onProgress?: (fraction: number) => void,
+    signal?: AbortSignal,
+  ): Promise<EngineModel> {
     const { models, unusable } = await this.list()
     const info = models.find((m) => m.name === name)
     if (!info) {
@@ -212,43 +238,63 @@ export class ModelManager implements Startable {
       )
     }
     const { logger } = this.init
-    logger.info({ model: name, path: info.path, size_bytes: info.size_bytes }, 'loading model')
-    const loaded = await ModelProcess.start({
-      info,
-      contextSize: this.contextSize,
-      threads: this.threads,
-      logLevel: logger.level as LogLevel,
-      logger,
-      onProgress,
-      onCrash: (exit) => this.crashed(info, exit),
-    })
+    const backend = await this.backends.active(signal)
+    const slots = this.init.slots ?? defaultSlots(info, this.contextSize)
+    logger.info(
+      { model: name, path: info.path, size_bytes: info.size_bytes, backend: backend.candidate.id, slots },
+      'loading model',
+    )
+    let loaded: EngineModel
+    try {
+      loaded = await EngineModel.start({
+        info,
+        backend,
+        contextSize: this.contextSize,
+        threads: this.threads,
+        slots,
+        ...(onProgress ? { onProgress } : {}),
+        ...(signal ? { signal } : {}),
+        onCrash: (exit, on) => this.crashed(info, exit, on),
+      })
+    } catch (err) {
+      if (!(err instanceof ServerStartError)) throw err
+      // Died while loading: an abort is blamed as any crash is; an exit with an error is a refusal.
+      if (err.exit.signal !== null) throw await this.crashed(info, err.exit, backend)
+      throw new ModelLoadError(name, [err.exit.reason], err)
+    }
     this.loaded.set(name, loaded)
-    logger.info({ model: name, ms: loaded.loadMs, context_size: loaded.contextSize }, 'model loaded')
+    logger.info({ model: name, ms: loaded.loadMs, context_size: loaded.contextSize, slots }, 'model loaded')
     for (const listener of this.loadListeners) listener(name, loaded.loadMs)
     this.changed()
     return loaded
   }
 
-  /** A model process died on its own: the model is gone, and a file that made llama.cpp abort is quarantined. */
-  private crashed(info: GgufModel, exit: ProcessExit): Error {
-    const quarantined = exit.signal !== null && FILE_FAULT_SIGNALS.has(exit.signal)
-    const error = new ModelCrashedError(info.name, info.sha256, exit.reason, quarantined)
-    // A warning with the reason, not a stack: the daemon is fine, the file is not.
-    this.init.logger.warn(
-      { model: info.name, sha256: info.sha256, reason: exit.reason, quarantined },
-      error.message,
-    )
+  /**
+   * A model's engine process died on its own: the model is gone. A fault (abort, segfault) is blamed on
+   * the backend when the tiny probe model crashes it too, else on the file, which is quarantined.
+   */
+  private async crashed(info: GgufModel, exit: ServerExit, backend: ActiveBackend): Promise<Error> {
+    if (this.loaded.get(info.name)?.info.sha256 === info.sha256) this.loaded.delete(info.name)
+    const fault = exit.signal !== null && FILE_FAULT_SIGNALS.has(exit.signal)
+    const backendAtFault = fault && (await this.backends.blameBackend(backend).catch(() => false))
+    const quarantined = fault && !backendAtFault
+    const reason = backendAtFault
+      ? `${exit.reason}; the ${backend.candidate.id} backend crashes on a tiny probe model too, so the backend ` +
+        `is at fault, not the file: it is no longer used (now: ${(await this.backends.active()).candidate.id})`
+      : exit.reason
+    const error = new ModelCrashedError(info.name, info.sha256, reason, quarantined)
+    // A warning with the reason, not a stack: the daemon is fine, the file (or backend) is not.
+    this.init.logger.warn({ model: info.name, sha256: info.sha256, reason, quarantined }, error.message)
     if (quarantined) {
       const entry = {
         name: info.name,
         reason: `crashed llama.cpp (${exit.reason})`,
         at: new Date().toISOString(),
       }
-      this.quarantine
+      await this.quarantine
         .add(info.sha256, entry)
         .catch((err: unknown) => this.init.logger.error({ err }, 'could not save the model quarantine'))
     }
-    if (this.loaded.get(info.name)?.info.sha256 === info.sha256) this.loaded.delete(info.name)
     this.changed()
     return error
   }
@@ -263,4 +309,14 @@ export class ModelManager implements Startable {
       }
     }
   }
+}
+
+/** Slots for a model: as many KV caches of the context as a quarter of the free memory holds, 1 to 4. */
+export function defaultSlots(
+  info: Pick<GgufModel, 'kv_bytes_per_token' | 'context_length'>,
+  contextSize: number,
+): number {
+  const perSlot = info.kv_bytes_per_token * Math.min(contextSize, info.context_length)
+  if (perSlot <= 0) return MAX_DEFAULT_SLOTS
+  return Math.max(1, Math.min(MAX_DEFAULT_SLOTS, Math.floor((freemem() * KV_SHARE) / perSlot)))
 }

@@ -1,11 +1,8 @@
 /**
- * Chat messages with tool calls, as llama.cpp's chat templates see them: the history node-llama-cpp
- * renders (an assistant's calls and the tools' answers become function calls with results inside one
- * model response), and the grammar that forces a call (`tool_choice` `required` or a name), so that
- * even a weak model answers with a call whose arguments match the tool's parameter schema.
+ * Chat messages with tool calls, as the OpenAI API carries them (the engine renders them with the
+ * model's own chat template), and the schema that forces a call (`tool_choice` `required` or a
+ * name), so that even a weak model answers with a call whose arguments match the tool's parameters.
  */
-import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelResponse } from 'node-llama-cpp'
-
 export interface ToolCall {
   name: string
   /** JSON text, as the OpenAI API carries it. */
@@ -42,40 +39,21 @@ export class InvalidMessagesError extends Error {
 const NO_ARGUMENTS = { type: 'object', properties: {} }
 
 /**
- * The history to answer, ending in the model's (open) response: after a user message an empty one;
- * after tool results, the response that made the calls, now holding their results.
+ * Checks that the conversation can be answered: it ends with the user or a tool, and every tool
+ * message answers a call an earlier assistant message made.
  */
-export function chatHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
+export function checkConversation(messages: readonly ChatMessage[]): void {
   const last = messages.at(-1)
   if (last?.role !== 'user' && last?.role !== 'tool')
     throw new InvalidMessagesError('the last chat message must be from the user or a tool')
-  const history: ChatHistoryItem[] = []
-  const pending = new Map<string, ChatModelFunctionCall>()
+  const pending = new Set<string>()
   for (const m of messages) {
-    if (m.role === 'system' || m.role === 'user') history.push({ type: m.role, text: m.content })
-    else if (m.role === 'assistant') {
-      const response: ChatModelResponse['response'] = m.content ? [m.content] : []
-      for (const call of m.tool_calls ?? []) {
-        const item: ChatModelFunctionCall = {
-          type: 'functionCall',
-          name: call.name,
-          params: parseArguments(call.arguments),
-          result: null,
-        }
-        pending.set(call.id, item)
-        response.push(item)
-      }
-      history.push({ type: 'model', response })
-    } else {
-      const call = pending.get(m.tool_call_id ?? '')
-      if (call === undefined)
-        throw new InvalidMessagesError(`tool message answers no earlier tool call (id "${m.tool_call_id}")`)
-      call.result = m.content
-      pending.delete(m.tool_call_id ?? '')
-    }
+    for (const call of m.tool_calls ?? []) pending.add(call.id)
+    if (m.role !== 'tool') continue
+    if (!pending.has(m.tool_call_id ?? ''))
+      throw new InvalidMessagesError(`tool message answers no earlier tool call (id "${m.tool_call_id}")`)
+    pending.delete(m.tool_call_id ?? '')
   }
-  if (last.role === 'user') history.push({ type: 'model', response: [] })
-  return history
 }
 
 /** The tool a forced call must be: the named one, or the only tool with `required`; null when not fixed. */
@@ -111,20 +89,12 @@ export function forcedCall(
       oneOf: tools.map((t) => ({
         type: 'object',
         properties: { name: { const: t.name }, arguments: t.parameters ?? NO_ARGUMENTS },
+        required: ['name', 'arguments'],
       })),
     },
     read: (json) => {
       const call = json as { name?: string; arguments?: unknown } | null
       return call?.name ? [{ name: call.name, arguments: JSON.stringify(call.arguments ?? {}) }] : []
     },
-  }
-}
-
-/** Earlier calls' arguments as the client sent them back; text that is not JSON is kept as text. */
-function parseArguments(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
   }
 }

@@ -24,6 +24,8 @@ export interface CapabilityFacts {
   shardsHeld?: number
   /** Bytes the shared memory may use here (`--memory-max-size`); 0 (the default) holds no shards. */
   memoryCapacityBytes?: number
+  /** The engine's measured decode rate on this peer (tokens/s); null until it generated. */
+  tokensPerSecond?: number | null
 }
 
 /** Thrown when what the host measured does not fit the contract (a bug, or a very odd machine). */
@@ -39,7 +41,10 @@ export function buildCapability(facts: CapabilityFacts, logger: Logger): NodeCap
   const candidate = {
     name: facts.name,
     hardware: facts.hardware,
-    inference: { models: advertisableModels(facts.models, logger), tokens_per_second: null },
+    inference: {
+      models: advertisableModels(facts.models, logger),
+      tokens_per_second: facts.tokensPerSecond ?? null,
+    },
     // This host runs no IPFS store yet: it offers none.
     storage: { ipfs_free_bytes: 0, pinned_bytes: 0 },
     memory: { shards_held: facts.shardsHeld ?? 0, capacity_bytes: facts.memoryCapacityBytes ?? 0 },

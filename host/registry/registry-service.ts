@@ -23,6 +23,8 @@ export interface RegistryInit {
   loadSampler: LoadSampler
   /** Tasks waiting to run here, reported in heartbeats. */
   queueDepth: () => number
+  /** Free engine slots over the loaded models; null when none is loaded. */
+  freeSlots?: () => number | null
   logger: Logger
 }
 
@@ -93,9 +95,11 @@ export class RegistryService implements Startable {
 
   private async beat(): Promise<void> {
     const load = await this.init.loadSampler.sample()
+    const slots = this.init.freeSlots?.() ?? null
     const heartbeat: Heartbeat = {
       ...load,
       queue_depth: this.init.queueDepth(),
+      ...(slots === null ? {} : { slots_free: slots }),
       timestamp: Date.now() * 1000,
     }
     this.lastHeartbeat = heartbeat

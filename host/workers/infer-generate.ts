@@ -141,6 +141,8 @@ export const InferGenerateOutputSchema = z.strictObject({
     time_to_first_token_ms: z.number().min(0),
     total_ms: z.number().min(0),
     tokens_per_second: z.number().min(0).nullable(),
+    /** Prompt tokens the engine reused from an earlier request with the same prefix. */
+    cached_tokens: z.number().int().min(0),
   }),
 })
 export type InferGenerateOutput = z.output<typeof InferGenerateOutputSchema>
@@ -157,7 +159,7 @@ export function inferGenerateWorker(
     async run(input, ctx) {
       const { model, loadMs } = await models.acquire(input.model, loadProgress(ctx))
       const seed = input.seed ?? randomInt(SEED_MAX)
-      // The input goes to the model process whole: options the input schema adds need no listing here.
+      // The input goes to the engine whole: options the input schema adds need no listing here.
       const result = await model.generate(
         { ...input, seed },
         { signal: ctx.signal, onText: (text) => ctx.onProgress({ type: 'token', data: text }) },
@@ -184,6 +186,7 @@ export function inferGenerateWorker(
           time_to_first_token_ms: result.time_to_first_token_ms,
           total_ms: result.total_ms,
           tokens_per_second: result.tokens_per_second,
+          cached_tokens: result.cached_tokens,
         },
       }
       return {

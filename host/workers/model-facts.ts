@@ -1,7 +1,7 @@
 /** What the inference workers share: how a result names its model, and model-load progress. */
 import { z } from 'zod'
 import { ModelNameSchema, Sha256HexSchema } from '../../zomes-bindings/index.ts'
-import type { ModelProcess } from '../inference/model-process.ts'
+import type { EngineModel } from '../inference/engine/engine-model.ts'
 import type { WorkerContext } from './worker.ts'
 
 /** The model that produced a result, by file hash: the name alone could be any file. */
@@ -12,7 +12,7 @@ export const ModelFactsSchema = z.strictObject({
   quantisation: z.string().nullable(),
 })
 
-export function modelFacts(loaded: ModelProcess): z.output<typeof ModelFactsSchema> {
+export function modelFacts(loaded: EngineModel): z.output<typeof ModelFactsSchema> {
   const { name, sha256, parameters, quantisation } = loaded.info
   return { name, file_hash: sha256, parameters, quantisation }
 }

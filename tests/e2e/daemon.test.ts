@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient } from '../../host/api/client/index.ts'
 import { type PeersReply, routePath, routes, type StatusView } from '../../host/api/contract/index.ts'
-import { llamaSpec, writeGguf } from '../fixtures/gguf-writer.ts'
+import { llamaSpec, writeGguf } from '../../host/inference/gguf-gen/gguf-writer.ts'
 import { LOOPBACK_FLAGS, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 let dataDir: string
@@ -43,7 +43,7 @@ describe('ripple up / status / peers (separate processes)', { timeout: 60_000 },
     expect(daemon.readyMs).toBeGreaterThan(0)
   })
 
-  it('`ripple status --json` reports the agent, network and the machine cores', async () => {
+  it('`ripple status --json` reports the agent, network, the machine cores and the engine backend', async () => {
     const res = await runRipple(['status', '--data-dir', dataDir, '--json'])
     expect(res.code, res.stderr).toBe(0)
     const status = JSON.parse(res.stdout) as StatusView
@@ -53,7 +53,13 @@ describe('ripple up / status / peers (separate processes)', { timeout: 60_000 },
     expect(status.pid).toBe(daemon.child.pid)
     expect(status.capability.name).toBe('e2e-peer')
     expect(status.capability.hardware.cpu.threads).toBe(cpus().length)
-    expect(status.capability.tags).toEqual(['e2e'])
+    // Its own tag, and the engine's backend (no GPU here: the CPU, and why not the GPU backends).
+    expect(status.capability.tags).toEqual(['e2e', 'engine:cpu'])
+    expect(status.engine?.backend).toBe('cpu')
+    expect(status.engine?.backends.find((b) => b.id === 'cuda-prebuilt')).toMatchObject({
+      state: 'not available',
+      detail: 'no NVIDIA GPU found',
+    })
     expect(status.capability.memory).toEqual({ shards_held: 0, capacity_bytes: 512 * 2 ** 20 })
   })
 

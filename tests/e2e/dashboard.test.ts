@@ -16,7 +16,7 @@ import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKeyStore, apiKeysPath } from '../../host/api/api-keys.ts'
 import { ApiClient } from '../../host/api/client/index.ts'
-import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
+import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import { startModelServer } from '../fixtures/model-server.ts'
 import { isolatedNetwork, REPO_ROOT, type RunningRipple, startRipple } from './ripple-process.ts'
 

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModelsView, StatusView } from '../../host/api/contract/index.ts'
+import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import type { TaskSummary } from '../../host/scheduler/scheduler-service.ts'
 import { printableText } from '../../host/text/printable.ts'
 import type { InferGenerateOutput } from '../../host/workers/infer-generate.ts'
-import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
 import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 let dataDir: string
@@ -55,7 +55,7 @@ describe('ripple models (separate processes)', { timeout: 60_000 }, () => {
     ])
     const text = await ripple('models', 'ls')
     expect(text.stdout).toMatch(/^NAME\s+LOADED\s+ARCH/)
-    expect(text.stdout).toMatch(/^tiny\s+no\s+llama\s+127\.6K\s+F32\s+4096/m)
+    expect(text.stdout).toMatch(/^tiny\s+no\s+llama\s+127\.8K\s+F32\s+4096/m)
     expect(text.stdout).toMatch(/^unusable {2}\S+corrupt\.gguf: truncated: tensor/m)
   })
 

@@ -1,8 +1,10 @@
 /**
  * The OpenAI- and Anthropic-compatible endpoint, through the official clients (`openai`,
  * `@anthropic-ai/sdk`), against three `ripple up` processes on loopback: the client talks to the
- * first peer, only the third holds the model (the tiny generated one). Answers must equal what the
- * same model file, seed and greedy settings give when node-llama-cpp runs here directly.
+ * first peer, only the third holds the models (the tiny generated one, with the chat template of each
+ * common family: ChatML, Llama 3, Mistral, Phi-3, Gemma and a plain <|role|> one). Answers must equal
+ * what the same model file, seed and greedy settings give when the engine (llama-server) runs here
+ * directly; every /v1 API runs on every template.
  */
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -11,8 +13,12 @@ import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ModelProcess } from '../../host/inference/model-process.ts'
-import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
+import type { EngineModel } from '../../host/inference/engine/engine-model.ts'
+import {
+  CHAT_TEMPLATE_FAMILIES,
+  type ChatTemplateFamily,
+} from '../../host/inference/gguf-gen/chat-templates.ts'
+import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import { type ModelServer, startModelServer } from '../fixtures/model-server.ts'
 import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
 import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
@@ -26,10 +32,17 @@ let third: Peer
 let openai: OpenAI
 let anthropic: Anthropic
 let local: ModelsFixture
-let tiny: ModelProcess
 let files: ModelServer
 
 const TINY_EMBEDDING = 64
+
+/** The model with the family's template: `tiny` is ChatML's (the generator's default). */
+const modelFor = (family: ChatTemplateFamily) => (family === 'chatml' ? 'tiny' : `tiny-${family}`)
+
+async function writeFamilies(dir: string): Promise<void> {
+  for (const family of CHAT_TEMPLATE_FAMILIES)
+    await writeLlamaModel(join(dir, `${modelFor(family)}.gguf`), { ...TINY_MODEL, chatTemplate: family })
+}
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-openai-'))
@@ -38,7 +51,7 @@ beforeAll(async () => {
     const dataDir = join(root, name)
     const models = join(root, `${name}-models`)
     await mkdir(models, { recursive: true })
-    if (name === 'third') await writeLlamaModel(join(models, 'tiny.gguf'), TINY_MODEL)
+    if (name === 'third') await writeFamilies(models)
     const flags = ['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
     const daemon = await startRipple(
       [...flags, '--name', name, '--threads', '1', '--log-level', 'warn'],
@@ -52,7 +65,7 @@ beforeAll(async () => {
   openai = new OpenAI({ baseURL: `${first.url}/v1`, apiKey: first.token, maxRetries: 0 })
   anthropic = new Anthropic({ baseURL: first.url, apiKey: first.token, maxRetries: 0 })
   local = await modelsFixture()
-  tiny = await local.manager.load('tiny')
+  await writeFamilies(local.dir)
   files = await startModelServer()
   // The first peer must know the third's capability (with the model) before anything can be asked.
   for (const deadline = Date.now() + 60_000; ; ) {
@@ -71,9 +84,10 @@ afterAll(async () => {
 })
 
 const ask = [{ role: 'user' as const, content: 'Tell me about the mesh.' }]
+// Bounded strings: greedy sampling on random weights may otherwise never close one.
 const weather = {
   type: 'object',
-  properties: { city: { type: 'string' }, days: { type: 'integer' } },
+  properties: { city: { type: 'string', maxLength: 24 }, days: { type: 'integer' } },
   required: ['city', 'days'],
 }
 
@@ -90,248 +104,324 @@ function failure(request: Promise<unknown>): Promise<{ status: number; error: un
 /** Anthropic's params as this endpoint takes them (the SDK's types no longer list temperature). */
 const params = (p: Record<string, unknown>) => p as unknown as Anthropic.MessageCreateParamsNonStreaming
 
-/** The same generation run here, on node-llama-cpp directly. */
-function direct(request: Parameters<ModelProcess['generate']>[0]) {
-  return tiny.generate(request)
+/** The same generation run here, on the engine directly. */
+async function direct(model: string, request: Parameters<EngineModel['generate']>[0]) {
+  return (await local.manager.load(model)).generate(request)
 }
 
-describe('the endpoint on the first of three peers, the model on the third', { timeout: 120_000 }, () => {
-  it('lists the models of the whole mesh, with the peers that have them', async () => {
-    const models = await openai.models.list()
-    const entry = models.data.find((m) => m.id === 'tiny') as unknown as {
-      object: string
-      ripple: { peers: string[]; file_hashes: string[]; parameters: number; context_length: number }
-    }
-    expect(entry.object).toBe('model')
-    expect(entry.ripple.peers).toEqual([third.agent])
-    const sha = createHash('sha256')
-      .update(await readFile(join(root, 'third-models', 'tiny.gguf')))
-      .digest('hex')
-    expect(entry.ripple.file_hashes).toEqual([sha])
-    expect(entry.ripple.context_length).toBe(4096)
-    expect((await openai.models.retrieve('tiny')).id).toBe('tiny')
-  })
+describe.each(CHAT_TEMPLATE_FAMILIES)(
+  'the endpoint on the first of three peers, the model on the third (%s chat template)',
+  { timeout: 120_000 },
+  (family) => {
+    const model = modelFor(family)
 
-  it('answers a chat completion on the third peer with what node-llama-cpp gives directly', async () => {
-    const { data, response } = await openai.chat.completions
-      .create({ model: 'tiny', messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
-      .withResponse()
-    const expected = await direct({ messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
-    expect(data.choices[0]?.message.content).toBe(expected.text)
-    expect(data.choices[0]?.finish_reason).toBe(expected.stop_reason === 'max_tokens' ? 'length' : 'stop')
-    expect(data.usage?.completion_tokens).toBe(expected.generated_tokens)
-    expect(data.usage?.prompt_tokens).toBe(expected.prompt_tokens)
-    // The answer traces to a signed Result of the third peer.
-    expect(response.headers.get('x-ripple-peer')).toBe(third.agent)
-    const task = response.headers.get('x-ripple-task') ?? ''
-    const show = await runRipple(['task', 'show', task, '--data-dir', first.dataDir, '--json'])
-    const view = JSON.parse(show.stdout) as { state: { status: string; results: { author: string }[] } }
-    expect(view.state.status).toBe('done')
-    expect(view.state.results.map((r) => r.author)).toEqual([third.agent])
-  })
-
-  it('streams a chat completion as chunks, ending with the usage', async () => {
-    const stream = await openai.chat.completions.create({
-      model: 'tiny',
-      messages: ask,
-      max_tokens: 16,
-      temperature: 0,
-      seed: 7,
-      stream: true,
-      stream_options: { include_usage: true },
-    })
-    let text = ''
-    let usage: OpenAI.CompletionUsage | null | undefined = null
-    let finish: string | null = null
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta.content ?? ''
-      finish = chunk.choices[0]?.finish_reason ?? finish
-      usage = chunk.usage ?? usage
-    }
-    const expected = await direct({ messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
-    expect(text).toBe(expected.text)
-    expect(finish).toBe('length')
-    expect(usage?.completion_tokens).toBe(expected.generated_tokens)
-  })
-
-  it('gives json_schema output that parses and matches the schema', async () => {
-    // A bounded string: greedy sampling on random weights may otherwise never close it.
-    const schema = {
-      type: 'object',
-      properties: { answer: { type: 'string', maxLength: 24 }, confident: { type: 'boolean' } },
-    }
-    const data = await openai.chat.completions.create({
-      model: 'tiny',
-      messages: ask,
-      max_tokens: 200,
-      temperature: 0,
-      response_format: { type: 'json_schema', json_schema: { name: 'reply', schema } },
-    })
-    const parsed = JSON.parse(data.choices[0]?.message.content ?? '')
-    expect(Object.keys(parsed).sort()).toEqual(['answer', 'confident'])
-    expect(typeof parsed.answer).toBe('string')
-    expect(typeof parsed.confident).toBe('boolean')
-  })
-
-  const tools: OpenAI.ChatCompletionTool[] = [
-    { type: 'function', function: { name: 'get_weather', description: 'the weather', parameters: weather } },
-  ]
-  const expectWeatherArguments = (json: string) => {
-    const args = JSON.parse(json)
-    expect(Object.keys(args).sort()).toEqual(['city', 'days'])
-    expect(typeof args.city).toBe('string')
-    expect(Number.isInteger(args.days)).toBe(true)
-  }
-
-  it('forces a tool call whose arguments parse and match, streamed and not', async () => {
-    const request = {
-      model: 'tiny',
-      messages: ask,
-      max_tokens: 200,
-      temperature: 0,
-      tools,
-      tool_choice: { type: 'function' as const, function: { name: 'get_weather' } },
-    }
-    const data = await openai.chat.completions.create(request)
-    const [call] = data.choices[0]?.message.tool_calls ?? []
-    expect(data.choices[0]?.finish_reason).toBe('tool_calls')
-    expect(call?.type === 'function' && call.function.name).toBe('get_weather')
-    expectWeatherArguments(call?.type === 'function' ? call.function.arguments : '')
-
-    const stream = await openai.chat.completions.create({ ...request, stream: true })
-    let args = ''
-    let name = ''
-    for await (const chunk of stream) {
-      for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) {
-        name += delta.function?.name ?? ''
-        args += delta.function?.arguments ?? ''
+    it('lists the models of the whole mesh, with the peers that have them', async () => {
+      const models = await openai.models.list()
+      const entry = models.data.find((m) => m.id === model) as unknown as {
+        object: string
+        ripple: { peers: string[]; file_hashes: string[]; parameters: number; context_length: number }
       }
-    }
-    expect(name).toBe('get_weather')
-    expect(args).toBe(call?.type === 'function' ? call.function.arguments : '')
-  })
-
-  it("embeds texts into vectors of the model's dimension, as floats and base64", async () => {
-    const floats = await openai.embeddings.create({
-      model: 'tiny',
-      input: ['one', 'two'],
-      encoding_format: 'float',
+      expect(entry.object).toBe('model')
+      expect(entry.ripple.peers).toEqual([third.agent])
+      const sha = createHash('sha256')
+        .update(await readFile(join(root, 'third-models', `${model}.gguf`)))
+        .digest('hex')
+      expect(entry.ripple.file_hashes).toEqual([sha])
+      expect(entry.ripple.context_length).toBe(4096)
+      expect((await openai.models.retrieve(model)).id).toBe(model)
     })
-    expect(floats.data.map((d) => d.embedding.length)).toEqual([TINY_EMBEDDING, TINY_EMBEDDING])
-    // The client asks for base64 by default and decodes it.
-    const decoded = await openai.embeddings.create({ model: 'tiny', input: 'one' })
-    expect(decoded.data[0]?.embedding).toHaveLength(TINY_EMBEDDING)
-    // base64 carries float32s: the same vector, at float32 precision.
-    expect(decoded.data[0]?.embedding).toEqual([...new Float32Array(floats.data[0]?.embedding ?? [])])
-  })
 
-  it('completes a raw prompt (/v1/completions) as node-llama-cpp does', async () => {
-    const data = await openai.completions.create({
-      model: 'tiny',
-      prompt: 'Once',
-      max_tokens: 12,
-      temperature: 0,
-      seed: 1,
+    it('answers a chat completion on the third peer with what the engine gives directly', async () => {
+      const { data, response } = await openai.chat.completions
+        .create({ model, messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
+        .withResponse()
+      const expected = await direct(model, { messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
+      expect(data.choices[0]?.message.content).toBe(expected.text)
+      expect(data.choices[0]?.finish_reason).toBe(expected.stop_reason === 'max_tokens' ? 'length' : 'stop')
+      expect(data.usage?.completion_tokens).toBe(expected.generated_tokens)
+      expect(data.usage?.prompt_tokens).toBe(expected.prompt_tokens)
+      // The answer traces to a signed Result of the third peer.
+      expect(response.headers.get('x-ripple-peer')).toBe(third.agent)
+      const task = response.headers.get('x-ripple-task') ?? ''
+      const show = await runRipple(['task', 'show', task, '--data-dir', first.dataDir, '--json'])
+      const view = JSON.parse(show.stdout) as { state: { status: string; results: { author: string }[] } }
+      expect(view.state.status).toBe('done')
+      expect(view.state.results.map((r) => r.author)).toEqual([third.agent])
     })
-    const expected = await direct({ prompt: 'Once', max_tokens: 12, temperature: 0, seed: 1 })
-    expect(data.choices[0]?.text).toBe(expected.text)
-  })
 
-  it('answers the Responses API: text, and a tool call round trip, streamed and not', async () => {
-    const text = await openai.responses.create({
-      model: 'tiny',
-      input: 'Tell me about the mesh.',
-      max_output_tokens: 16,
-      temperature: 0,
-      seed: 7,
-    } as OpenAI.Responses.ResponseCreateParamsNonStreaming)
-    const expected = await direct({ messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
-    expect(text.output_text).toBe(expected.text)
-
-    const responseTools: OpenAI.Responses.Tool[] = [
-      { type: 'function', name: 'get_weather', parameters: weather, strict: false },
-    ]
-    const called = await openai.responses.create({
-      model: 'tiny',
-      input: 'Weather in Paris?',
-      max_output_tokens: 200,
-      temperature: 0,
-      tools: responseTools,
-      tool_choice: 'required',
+    it('streams a chat completion as chunks, ending with the usage', async () => {
+      const stream = await openai.chat.completions.create({
+        model,
+        messages: ask,
+        max_tokens: 16,
+        temperature: 0,
+        seed: 7,
+        stream: true,
+        stream_options: { include_usage: true },
+      })
+      let text = ''
+      let usage: OpenAI.CompletionUsage | null | undefined = null
+      let finish: string | null = null
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? ''
+        finish = chunk.choices[0]?.finish_reason ?? finish
+        usage = chunk.usage ?? usage
+      }
+      const expected = await direct(model, { messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
+      expect(text).toBe(expected.text)
+      expect(finish).toBe('length')
+      expect(usage?.completion_tokens).toBe(expected.generated_tokens)
     })
-    const call = called.output.find((o) => o.type === 'function_call')
-    expect(call?.type === 'function_call' && call.name).toBe('get_weather')
-    expectWeatherArguments(call?.type === 'function_call' ? call.arguments : '')
 
-    if (call?.type !== 'function_call') throw new Error('no call')
-    const answered = await openai.responses.create({
-      model: 'tiny',
-      input: [
-        { role: 'user', content: 'Weather in Paris?' },
-        { type: 'function_call', call_id: call.call_id, name: call.name, arguments: call.arguments },
-        { type: 'function_call_output', call_id: call.call_id, output: 'sunny' },
-      ],
-      max_output_tokens: 8,
-      temperature: 0,
-      tools: responseTools,
-    })
-    expect(answered.status).toBe('incomplete')
-    expect(answered.output_text.length).toBeGreaterThan(0)
-
-    const stream = await openai.responses.create({
-      model: 'tiny',
-      input: 'Tell me about the mesh.',
-      max_output_tokens: 16,
-      temperature: 0,
-      seed: 7,
-      stream: true,
-    } as OpenAI.Responses.ResponseCreateParamsStreaming)
-    let streamed = ''
-    const types = new Set<string>()
-    for await (const event of stream) {
-      types.add(event.type)
-      if (event.type === 'response.output_text.delta') streamed += event.delta
-    }
-    expect(streamed).toBe(expected.text)
-    expect(types).toContain('response.created')
-    expect(types).toContain('response.output_text.done')
-  })
-
-  it("answers Anthropic's Messages API: text, tool_use and a tool_result round trip, streamed and not", async () => {
-    const request = params({ model: 'tiny', max_tokens: 16, temperature: 0, messages: ask, seed: 7 })
-    const message = await anthropic.messages.create(request)
-    const expected = await direct({ messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
-    expect(message.content).toEqual([{ type: 'text', text: expected.text }])
-    expect(message.stop_reason).toBe('max_tokens')
-    expect(message.usage.output_tokens).toBe(expected.generated_tokens)
-
-    const streamed = await anthropic.messages.stream(request).finalMessage()
-    expect(streamed.content).toEqual([{ type: 'text', text: expected.text }])
-
-    const tool = {
-      name: 'get_weather',
-      description: 'the weather',
-      input_schema: weather as Anthropic.Tool.InputSchema,
-    }
-    const used = await anthropic.messages.create(
-      params({
-        model: 'tiny',
+    it('gives json_schema output that parses and matches the schema', async () => {
+      // A bounded string: greedy sampling on random weights may otherwise never close it.
+      const schema = {
+        type: 'object',
+        properties: { answer: { type: 'string', maxLength: 24 }, confident: { type: 'boolean' } },
+        required: ['answer', 'confident'],
+      }
+      const data = await openai.chat.completions.create({
+        model,
+        messages: ask,
         max_tokens: 200,
         temperature: 0,
-        messages: [{ role: 'user', content: 'Weather in Paris?' }],
-        tools: [tool],
-        tool_choice: { type: 'tool', name: 'get_weather' },
-      }),
-    )
-    expect(used.stop_reason).toBe('tool_use')
-    const use = used.content.find((b) => b.type === 'tool_use')
-    if (use?.type !== 'tool_use') throw new Error('no tool_use')
-    expectWeatherArguments(JSON.stringify(use.input))
+        response_format: { type: 'json_schema', json_schema: { name: 'reply', schema } },
+      })
+      const parsed = JSON.parse(data.choices[0]?.message.content ?? '')
+      expect(Object.keys(parsed).sort()).toEqual(['answer', 'confident'])
+      expect(typeof parsed.answer).toBe('string')
+      expect(typeof parsed.confident).toBe('boolean')
+    })
 
-    const usedStreamed = await anthropic.messages
-      .stream(
+    const tools: OpenAI.ChatCompletionTool[] = [
+      {
+        type: 'function',
+        function: { name: 'get_weather', description: 'the weather', parameters: weather },
+      },
+    ]
+    const expectWeatherArguments = (json: string) => {
+      const args = JSON.parse(json)
+      expect(Object.keys(args).sort()).toEqual(['city', 'days'])
+      expect(typeof args.city).toBe('string')
+      expect(Number.isInteger(args.days)).toBe(true)
+    }
+
+    it('forces a tool call whose arguments parse and match, streamed and not', async () => {
+      const request = {
+        model,
+        messages: ask,
+        max_tokens: 200,
+        temperature: 0,
+        tools,
+        tool_choice: { type: 'function' as const, function: { name: 'get_weather' } },
+      }
+      const data = await openai.chat.completions.create(request)
+      const [call] = data.choices[0]?.message.tool_calls ?? []
+      expect(data.choices[0]?.finish_reason).toBe('tool_calls')
+      expect(call?.type === 'function' && call.function.name).toBe('get_weather')
+      expectWeatherArguments(call?.type === 'function' ? call.function.arguments : '')
+
+      const stream = await openai.chat.completions.create({ ...request, stream: true })
+      let args = ''
+      let name = ''
+      for await (const chunk of stream) {
+        for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) {
+          name += delta.function?.name ?? ''
+          args += delta.function?.arguments ?? ''
+        }
+      }
+      expect(name).toBe('get_weather')
+      expect(args).toBe(call?.type === 'function' ? call.function.arguments : '')
+    })
+
+    it('calls one of several tools with tool_choice required, and answers auto as the engine does', async () => {
+      const several: OpenAI.ChatCompletionTool[] = [
+        ...tools,
+        {
+          type: 'function',
+          function: {
+            name: 'get_time',
+            parameters: {
+              type: 'object',
+              properties: { zone: { type: 'string', maxLength: 8 } },
+              required: ['zone'],
+            },
+          },
+        },
+      ]
+      const required = await openai.chat.completions.create({
+        model,
+        messages: ask,
+        max_tokens: 200,
+        temperature: 0,
+        tools: several,
+        tool_choice: 'required',
+      })
+      const [call] = required.choices[0]?.message.tool_calls ?? []
+      expect(required.choices[0]?.finish_reason).toBe('tool_calls')
+      if (call?.type !== 'function') throw new Error('no call')
+      expect(['get_weather', 'get_time']).toContain(call.function.name)
+      expect(typeof JSON.parse(call.function.arguments)).toBe('object')
+
+      const auto = await openai.chat.completions.create({
+        model,
+        messages: ask,
+        max_tokens: 16,
+        temperature: 0,
+        seed: 7,
+        tools: several,
+      })
+      const expected = await direct(model, {
+        messages: ask,
+        max_tokens: 16,
+        temperature: 0,
+        seed: 7,
+        tools: several.map((t) =>
+          t.type === 'function'
+            ? {
+                name: t.function.name,
+                ...(t.function.description ? { description: t.function.description } : {}),
+                parameters: t.function.parameters,
+              }
+            : { name: '' },
+        ),
+        tool_choice: 'auto',
+      })
+      const choice = auto.choices[0]
+      expect(
+        choice?.message.tool_calls?.map((c) => (c.type === 'function' ? c.function.name : '')) ?? [],
+      ).toEqual(expected.tool_calls.map((c) => c.name))
+      if (expected.tool_calls.length === 0) expect(choice?.message.content).toBe(expected.text)
+    })
+
+    it('says output cut by max_tokens is cut: finish_reason length with the text as produced', async () => {
+      const cut = await openai.chat.completions.create({
+        model,
+        messages: ask,
+        max_tokens: 3,
+        temperature: 0,
+        response_format: { type: 'json_schema', json_schema: { name: 'reply', schema: weather } },
+      })
+      expect(cut.choices[0]?.finish_reason).toBe('length')
+      expect(cut.choices[0]?.message.content?.startsWith('{')).toBe(true)
+      const call = await openai.chat.completions.create({
+        model,
+        messages: ask,
+        max_tokens: 3,
+        temperature: 0,
+        tools,
+        tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      })
+      expect(call.choices[0]?.finish_reason).toBe('length')
+      expect(call.choices[0]?.message.tool_calls ?? []).toEqual([])
+      expect(call.choices[0]?.message.content?.startsWith('{')).toBe(true)
+    })
+
+    it("embeds texts into vectors of the model's dimension, as floats and base64", async () => {
+      const floats = await openai.embeddings.create({
+        model,
+        input: ['one', 'two'],
+        encoding_format: 'float',
+      })
+      expect(floats.data.map((d) => d.embedding.length)).toEqual([TINY_EMBEDDING, TINY_EMBEDDING])
+      // The client asks for base64 by default and decodes it.
+      const decoded = await openai.embeddings.create({ model, input: 'one' })
+      expect(decoded.data[0]?.embedding).toHaveLength(TINY_EMBEDDING)
+      // base64 carries float32s: the same vector, at float32 precision.
+      expect(decoded.data[0]?.embedding).toEqual([...new Float32Array(floats.data[0]?.embedding ?? [])])
+    })
+
+    it('completes a raw prompt (/v1/completions) as the engine does', async () => {
+      const data = await openai.completions.create({
+        model,
+        prompt: 'Once',
+        max_tokens: 12,
+        temperature: 0,
+        seed: 1,
+      })
+      const expected = await direct(model, { prompt: 'Once', max_tokens: 12, temperature: 0, seed: 1 })
+      expect(data.choices[0]?.text).toBe(expected.text)
+    })
+
+    it('answers the Responses API: text, and a tool call round trip, streamed and not', async () => {
+      const text = await openai.responses.create({
+        model,
+        input: 'Tell me about the mesh.',
+        max_output_tokens: 16,
+        temperature: 0,
+        seed: 7,
+      } as OpenAI.Responses.ResponseCreateParamsNonStreaming)
+      const expected = await direct(model, { messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
+      expect(text.output_text).toBe(expected.text)
+
+      const responseTools: OpenAI.Responses.Tool[] = [
+        { type: 'function', name: 'get_weather', parameters: weather, strict: false },
+      ]
+      const called = await openai.responses.create({
+        model,
+        input: 'Weather in Paris?',
+        max_output_tokens: 200,
+        temperature: 0,
+        tools: responseTools,
+        tool_choice: 'required',
+      })
+      const call = called.output.find((o) => o.type === 'function_call')
+      expect(call?.type === 'function_call' && call.name).toBe('get_weather')
+      expectWeatherArguments(call?.type === 'function_call' ? call.arguments : '')
+
+      if (call?.type !== 'function_call') throw new Error('no call')
+      const answered = await openai.responses.create({
+        model,
+        input: [
+          { role: 'user', content: 'Weather in Paris?' },
+          { type: 'function_call', call_id: call.call_id, name: call.name, arguments: call.arguments },
+          { type: 'function_call_output', call_id: call.call_id, output: 'sunny' },
+        ],
+        max_output_tokens: 8,
+        temperature: 0,
+        tools: responseTools,
+      })
+      expect(answered.status).toBe('incomplete')
+      expect(answered.output_text.length).toBeGreaterThan(0)
+
+      const stream = await openai.responses.create({
+        model,
+        input: 'Tell me about the mesh.',
+        max_output_tokens: 16,
+        temperature: 0,
+        seed: 7,
+        stream: true,
+      } as OpenAI.Responses.ResponseCreateParamsStreaming)
+      let streamed = ''
+      const types = new Set<string>()
+      for await (const event of stream) {
+        types.add(event.type)
+        if (event.type === 'response.output_text.delta') streamed += event.delta
+      }
+      expect(streamed).toBe(expected.text)
+      expect(types).toContain('response.created')
+      expect(types).toContain('response.output_text.done')
+    })
+
+    it("answers Anthropic's Messages API: text, tool_use and a tool_result round trip, streamed and not", async () => {
+      const request = params({ model, max_tokens: 16, temperature: 0, messages: ask, seed: 7 })
+      const message = await anthropic.messages.create(request)
+      const expected = await direct(model, { messages: ask, max_tokens: 16, temperature: 0, seed: 7 })
+      expect(message.content).toEqual([{ type: 'text', text: expected.text }])
+      expect(message.stop_reason).toBe('max_tokens')
+      expect(message.usage.output_tokens).toBe(expected.generated_tokens)
+
+      const streamed = await anthropic.messages.stream(request).finalMessage()
+      expect(streamed.content).toEqual([{ type: 'text', text: expected.text }])
+
+      const tool = {
+        name: 'get_weather',
+        description: 'the weather',
+        input_schema: weather as Anthropic.Tool.InputSchema,
+      }
+      const used = await anthropic.messages.create(
         params({
-          model: 'tiny',
+          model,
           max_tokens: 200,
           temperature: 0,
           messages: [{ role: 'user', content: 'Weather in Paris?' }],
@@ -339,30 +429,47 @@ describe('the endpoint on the first of three peers, the model on the third', { t
           tool_choice: { type: 'tool', name: 'get_weather' },
         }),
       )
-      .finalMessage()
-    // The same call (its id names the other task).
-    expect(usedStreamed.content.find((b) => b.type === 'tool_use')).toMatchObject({
-      name: use.name,
-      input: use.input,
-    })
+      expect(used.stop_reason).toBe('tool_use')
+      const use = used.content.find((b) => b.type === 'tool_use')
+      if (use?.type !== 'tool_use') throw new Error('no tool_use')
+      expectWeatherArguments(JSON.stringify(use.input))
 
-    const after = await anthropic.messages.create(
-      params({
-        model: 'tiny',
-        max_tokens: 8,
-        temperature: 0,
-        tools: [tool],
-        messages: [
-          { role: 'user', content: 'Weather in Paris?' },
-          { role: 'assistant', content: [use] },
-          { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: 'sunny' }] },
-        ],
-      }),
-    )
-    expect(after.content[0]?.type).toBe('text')
-    expect(after.usage.output_tokens).toBeGreaterThan(0)
-  })
-})
+      const usedStreamed = await anthropic.messages
+        .stream(
+          params({
+            model,
+            max_tokens: 200,
+            temperature: 0,
+            messages: [{ role: 'user', content: 'Weather in Paris?' }],
+            tools: [tool],
+            tool_choice: { type: 'tool', name: 'get_weather' },
+          }),
+        )
+        .finalMessage()
+      // The same call (its id names the other task).
+      expect(usedStreamed.content.find((b) => b.type === 'tool_use')).toMatchObject({
+        name: use.name,
+        input: use.input,
+      })
+
+      const after = await anthropic.messages.create(
+        params({
+          model,
+          max_tokens: 8,
+          temperature: 0,
+          tools: [tool],
+          messages: [
+            { role: 'user', content: 'Weather in Paris?' },
+            { role: 'assistant', content: [use] },
+            { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: 'sunny' }] },
+          ],
+        }),
+      )
+      expect(after.content[0]?.type).toBe('text')
+      expect(after.usage.output_tokens).toBeGreaterThan(0)
+    })
+  },
+)
 
 describe('errors, in each API’s own shape', { timeout: 60_000 }, () => {
   it('400 names the field at fault; 404 an unknown model; 401 a missing or wrong key', async () => {

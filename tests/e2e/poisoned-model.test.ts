@@ -1,7 +1,7 @@
 /**
  * A model file that kills llama.cpp, on two peers of a mesh of three `ripple up` processes. The file
  * passes every header check (a duplicated vocabulary token, which llama.cpp asserts on as it loads);
- * a task on it runs on one holder, whose model process aborts: that daemon and the mesh stay up, the
+ * a task on it runs on one holder, whose engine process (llama-server) aborts: that daemon and the mesh stay up, the
  * task fails with llama.cpp's reason, the file is quarantined by hash on that peer (unusable in
  * `models ls`, gone from its capability), and the other holder of the same file is never tried.
  */
@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PeersReply } from '../../host/api/contract/index.ts'
+import { duplicateTokenModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import type { ModelListing } from '../../host/inference/model-manager.ts'
 import type { TaskView } from '../../host/scheduler/scheduler-service.ts'
-import { duplicateTokenModel } from '../fixtures/gguf-generator.ts'
 import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 type Peer = RunningRipple & { dataDir: string; agent: string }
@@ -75,7 +75,7 @@ describe('a model file that crashes llama.cpp', { timeout: 150_000 }, () => {
     ])
     expect(res.code).toBe(1)
     expect(res.stderr).toMatch(
-      /^ripple: task \S+ failed: .*crashed llama\.cpp: the model process was killed by SIGABRT/m,
+      /^ripple: task \S+ failed: .*crashed llama\.cpp: llama-server was killed by SIGABRT/m,
     )
     expect(res.stderr).toMatch(/GGML_ASSERT\(id_to_token\.size\(\) == token_to_id\.size\(\)\)/)
     const view = JSON.parse(res.stdout) as TaskView

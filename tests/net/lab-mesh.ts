@@ -12,9 +12,9 @@ import { join } from 'node:path'
 import type { ApiPeer, PeersReply } from '../../host/api/contract/index.ts'
 import { encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
 import { openAgentKey } from '../../host/conductor/embedded/keystore.ts'
+import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import { MESH_FILE, privateMeshOf } from '../../host/mesh/private-mesh.ts'
 import { REPO_ROOT, type RunningRipple, runRipple, startRipple } from '../e2e/ripple-process.ts'
-import { TINY_MODEL, writeLlamaModel } from '../fixtures/gguf-generator.ts'
 import { createNatLab, type NatLab, type NatLabInit, PUBLIC_IP } from './nat-lab.ts'
 
 export interface LabPeer {

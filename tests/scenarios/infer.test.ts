@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { TINY_MODEL } from '../../host/inference/gguf-gen/llama-generator.ts'
 import { modelInfo } from '../../host/registry/index.ts'
 import {
   isTerminal,
@@ -9,7 +10,6 @@ import {
 import { inferEmbedWorker } from '../../host/workers/infer-embed.ts'
 import { type InferGenerateOutput, inferGenerateWorker } from '../../host/workers/infer-generate.ts'
 import { NO_REQUIREMENTS, type Task } from '../../zomes-bindings/index.ts'
-import { TINY_MODEL } from '../fixtures/gguf-generator.ts'
 import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
 import { BACKENDS, type Player, runScenario } from './harness.ts'
 import { type RunLog, startSchedulerHost } from './scheduler-hosts.ts'

@@ -15,6 +15,7 @@ import {
   type ZomeOutput,
 } from '../../../zomes-bindings/index.ts'
 import type { MemoryDoc, MemoryQuery } from '../../memory/memory-input.ts'
+import { readEvents } from '../../text/event-stream.ts'
 import {
   type AddArtifactQuery,
   type ApiErrorBody,
@@ -44,7 +45,6 @@ import {
   ModelPullFailedError,
   StreamEndedError,
 } from './errors.ts'
-import { readEvents } from './event-stream.ts'
 
 export interface ApiClientInit {
   /** e.g. `http://127.0.0.1:4380` (what `daemon.json` names `api_url`). */
@@ -201,7 +201,9 @@ export class ApiClient {
   ): AsyncGenerator<{ event: TaskEvent } | { view: TaskView }> {
     const res = await this.#send('taskEvents', { ...options, params: { hash }, accept: 'text/event-stream' })
     const schemas = routes.taskEvents.events
-    for await (const { event, data } of readEvents(streamBody(res), this.baseUrl)) {
+    for await (const { event, data } of readEvents(streamBody(res), (err) =>
+      connectionError(this.baseUrl, err),
+    )) {
       const body: unknown = JSON.parse(data)
       if (event === 'end') yield { view: parseReply('taskEvents', schemas.end, body) }
       else yield { event: parseReply('taskEvents', TaskEventSchema, body) }
@@ -231,7 +233,9 @@ export class ApiClient {
       return parseReply('loadModel', routes.loadModel.reply, await this.#body(res, options.signal))
     }
     const events = routes.loadModel.events
-    for await (const { event, data } of readEvents(streamBody(res), this.baseUrl)) {
+    for await (const { event, data } of readEvents(streamBody(res), (err) =>
+      connectionError(this.baseUrl, err),
+    )) {
       const body: unknown = JSON.parse(data)
       if (event === 'loaded') return parseReply('loadModel', events.loaded, body)
       if (event === 'error') {
@@ -253,7 +257,9 @@ export class ApiClient {
       return parseReply('pullModel', routes.pullModel.reply, await this.#body(res, options.signal))
     }
     const events = routes.pullModel.events
-    for await (const { event, data } of readEvents(streamBody(res), this.baseUrl)) {
+    for await (const { event, data } of readEvents(streamBody(res), (err) =>
+      connectionError(this.baseUrl, err),
+    )) {
       const value: unknown = JSON.parse(data)
       if (event === 'pulled') return parseReply('pullModel', events.pulled, value)
       if (event === 'error') {
@@ -283,7 +289,9 @@ export class ApiClient {
   async *liveEvents(options?: CallOptions): AsyncGenerator<LiveEvent> {
     const res = await this.#send('liveEvents', { ...options, accept: 'text/event-stream' })
     const schemas = routes.liveEvents.events
-    for await (const { event, data } of readEvents(streamBody(res), this.baseUrl)) {
+    for await (const { event, data } of readEvents(streamBody(res), (err) =>
+      connectionError(this.baseUrl, err),
+    )) {
       if (!(event in schemas)) continue
       const name = event as LiveEvent['event']
       yield { event: name, data: parseReply('liveEvents', schemas[name], JSON.parse(data)) } as LiveEvent
@@ -408,7 +416,7 @@ export class ApiClient {
       const [choice] = whole.choices
       return { ...answer, text: choice?.message.content ?? '', finish_reason: choice?.finish_reason ?? null }
     }
-    for await (const { data } of readEvents(streamBody(res), this.baseUrl)) {
+    for await (const { data } of readEvents(streamBody(res), (err) => connectionError(this.baseUrl, err))) {
       if (data === '[DONE]') break
       const chunk = JSON.parse(data) as {
         choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[]

@@ -20,6 +20,7 @@ import {
 } from '../../../zomes-bindings/index.ts'
 import type { ArtifactView as ServiceArtifactView } from '../../artifacts/artifact-service.ts'
 import type { WarrantView } from '../../conductor/embedded/replication/index.ts'
+import type { BackendStatus } from '../../inference/engine/engine-backends.ts'
 import type { GgufModel } from '../../inference/gguf-scan.ts'
 import type { ModelListing } from '../../inference/model-manager.ts'
 import type { PullProgress } from '../../inference/model-pull.ts'
@@ -50,6 +51,25 @@ export const WarrantViewSchema = describes<WarrantView>()(
 
 export const UnusableModelSchema = z.object({ path: z.string(), reason: z.string() })
 
+/** The engine's backend: which one runs, and why each other one does not (the error, the fix). */
+export const EngineStatusSchema = describes<BackendStatus>()(
+  z.object({
+    backend: z.string(),
+    kind: z.enum(['cuda', 'vulkan', 'cpu']),
+    summary: z.string(),
+    backends: z.array(
+      z.object({
+        id: z.string(),
+        kind: z.enum(['cuda', 'vulkan', 'cpu']),
+        state: z.enum(['in use', 'standby', 'failed', 'not available']),
+        detail: z.string().nullable(),
+        fix: z.string().nullable(),
+      }),
+    ),
+    engine_build: z.string(),
+  }),
+)
+
 /** GET /api/status: who this peer is, where, and what it offers. */
 export const StatusViewSchema = z.object({
   agent: AgentPubKeyB64Schema,
@@ -71,6 +91,8 @@ export const StatusViewSchema = z.object({
   capability: NodeCapabilitySchema,
   /** Model files found but not advertised, with the reason. */
   unusable_models: z.array(UnusableModelSchema),
+  /** The inference engine's backend; null when the engine is not built. */
+  engine: EngineStatusSchema.nullable(),
 })
 export type StatusView = z.infer<typeof StatusViewSchema>
 

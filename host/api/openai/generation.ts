@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { forcedToolName } from '../../inference/tool-calls.ts'
 import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infer-generate.ts'
+import { EndpointError } from './endpoint-error.ts'
 
 export type GenerateInput = InferGenerateInput
 export type GenerateOutput = InferGenerateOutput
@@ -54,9 +55,28 @@ export function toolCallId(prefix: string, task: string, index: number): string 
   return `${prefix}${task.slice(-20).replace(/[^A-Za-z0-9]/g, '')}${index}`
 }
 
-/** The text part of an output: none when it is a forced call's arguments. */
+/** The text part of an output: none when it is a forced call's arguments (a cut call's text stays). */
 export function answerText(output: GenerateOutput): string {
-  return output.params.constraint === 'tool_call' ? '' : output.text
+  return output.params.constraint === 'tool_call' && output.tool_calls.length > 0 ? '' : output.text
+}
+
+/**
+ * The guard at the edge, for any engine: constrained output (a JSON schema, a forced call) that did
+ * not complete is said to be incomplete. Cut by max_tokens it is a `length` answer with the text as
+ * produced; ended any other way without parsing it is an error, never an empty answer with `stop`.
+ */
+export function incompleteOutput(output: GenerateOutput): EndpointError | null {
+  const { constraint } = output.params
+  if ((constraint !== 'json_schema' && constraint !== 'tool_call') || output.stop_reason === 'max_tokens')
+    return null
+  const complete = constraint === 'tool_call' ? output.tool_calls.length > 0 : output.json !== null
+  if (complete) return null
+  const what = constraint === 'tool_call' ? 'tool call' : 'JSON output'
+  return new EndpointError(
+    502,
+    'incomplete_output',
+    `the model stopped (${output.stop_reason}) before its ${what} was complete: ${JSON.stringify(output.text.slice(0, 200))}`,
+  )
 }
 
 export function usage(output: GenerateOutput): { prompt: number; completion: number } {

@@ -90,7 +90,8 @@ export class MeshInference {
     }
     const task: Task = TaskSchema.parse({
       kind: request.kind,
-      input: request.input,
+      // Named in the input too: a runner with several models must know which one is asked for.
+      input: { ...request.input, model: request.model },
       input_cid: null,
       requirements: { ...NO_REQUIREMENTS, model: request.model },
       lease_ms: LEASE_MS,

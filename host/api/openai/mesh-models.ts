@@ -12,7 +12,7 @@ export interface MeshModel {
   peers: string[]
   /** Those that have it in memory now. */
   loaded_on: string[]
-  /** Those whose last heartbeat reported tasks queued or running. */
+  /** Those whose last heartbeat reported no free slot (or, without slots, tasks queued or running). */
   busy: string[]
   /** Distinct files of this name (the same name may be different files on different peers). */
   file_hashes: string[]
@@ -32,7 +32,8 @@ export function meshModels(peers: readonly PeerEntry[]): MeshModel[] {
       byName.set(info.name, model)
       model.peers.push(peer.agent)
       if (info.loaded) model.loaded_on.push(peer.agent)
-      if ((peer.load?.queue_depth ?? 0) > 0) model.busy.push(peer.agent)
+      const free = peer.load?.slots_free
+      if (free === undefined ? (peer.load?.queue_depth ?? 0) > 0 : free === 0) model.busy.push(peer.agent)
       if (!model.file_hashes.includes(info.file_hash)) model.file_hashes.push(info.file_hash)
     }
   }

@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { keyAllowsModel } from '../api-keys.ts'
 import { asEndpointError, EndpointError } from './endpoint-error.ts'
+import { type GenerateOutput, incompleteOutput } from './generation.ts'
 import type { MeshAnswer, MeshInference, MeshRequest } from './mesh-inference.ts'
 import { SseStream } from './sse.ts'
 
@@ -100,6 +101,10 @@ export async function serveTask(
       onToken: (text) => send(out.renderer?.token(text) ?? []),
     })
     reply.header('x-ripple-peer', answer.peer)
+    if (options.kind === 'infer.generate') {
+      const incomplete = incompleteOutput(answer.output as GenerateOutput)
+      if (incomplete) throw incomplete
+    }
     if (!options.stream) return answer
     open(answer.peer)
     send(out.renderer?.finish(answer.output) ?? [])

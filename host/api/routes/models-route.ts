@@ -10,8 +10,8 @@
  */
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { EngineModel } from '../../inference/engine/engine-model.ts'
 import type { ModelManager } from '../../inference/model-manager.ts'
-import type { ModelProcess } from '../../inference/model-process.ts'
 import { type ModelLoadedView, type ModelsView, routes } from '../contract/index.ts'
 
 export function registerModelsRoute(
@@ -42,7 +42,7 @@ export function registerModelsRoute(
   })
 }
 
-function loadedView(loaded: ModelProcess): ModelLoadedView {
+function loadedView(loaded: EngineModel): ModelLoadedView {
   return {
     model: loaded.info.name,
     file_hash: loaded.info.sha256,

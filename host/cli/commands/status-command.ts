@@ -1,7 +1,7 @@
 /** `ripple status`: what the running daemon is, and what this machine offers the mesh. */
 import { Command } from 'commander'
 import { printableJson } from '../../text/printable.ts'
-import { alignRows, capabilityRows, formatDuration } from '../human-format.ts'
+import { alignRows, capabilityRows, engineLine, formatDuration } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
@@ -22,6 +22,7 @@ export function statusCommand(): Command {
       ['pid', String(status.pid)],
       ['data dir', status.data_dir],
       ['models dir', status.models_dir],
+      ['engine', engineLine(status.engine)],
       ...capabilityRows(status.capability),
       ...status.unusable_models.map((m): [string, string] => ['unusable', `${m.path}: ${m.reason}`]),
     ]

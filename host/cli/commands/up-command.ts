@@ -4,6 +4,7 @@
  * token: `ripple token` prints that for scripts), then `ripple: ready in N ms`
  * (tests and the startup benchmark wait for that line).
  */
+
 import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { text } from 'node:stream/consumers'
@@ -28,7 +29,7 @@ import {
   parseName,
   parsePort,
 } from '../cli-options.ts'
-import { alignRows, capabilityRows } from '../human-format.ts'
+import { alignRows, capabilityRows, engineLine } from '../human-format.ts'
 import { stopOnSignals } from './stop-on-signals.ts'
 
 export const DEFAULT_API_PORT = 7311
@@ -44,6 +45,7 @@ interface UpOptions {
   modelsDir?: string
   contextSize?: number
   threads?: number
+  parallel?: number
   apiPort: number
   apiHost: string
   requireKeys?: boolean
@@ -88,6 +90,11 @@ export function upCommand(): Command {
       '--threads <n>',
       'inference threads (default: the cores of this machine)',
       parseIntegerIn(1, 1024),
+    )
+    .option(
+      '--parallel <n>',
+      'requests each loaded model serves at once, batched (default: 1-4, from its size and the free memory)',
+      parseIntegerIn(1, 256),
     )
     .option('--api-port <port>', 'API port on 127.0.0.1; 0 picks a free one', parsePort, DEFAULT_API_PORT)
     .option(
@@ -166,6 +173,7 @@ export function upCommand(): Command {
         modelsDir: options.modelsDir,
         contextSize: options.contextSize,
         threads: options.threads,
+        slots: options.parallel,
         apiPort: options.apiPort,
         apiHost: options.apiHost,
         requireKeys: options.requireKeys === true,
@@ -207,6 +215,7 @@ function startupText(daemon: RunningDaemon, dataDirFlag: string): string {
   const rows: [string, string][] = [
     ...capabilityRows(daemon.capability()),
     ['models dir', `${daemon.modelsDir}${unusable > 0 ? ` (${unusable} unusable, see the log)` : ''}`],
+    ['engine', engineLine(daemon.models.backends.status())],
   ]
   return `${[
     `ripple: agent ${daemon.agent}`,

@@ -14,7 +14,7 @@ import {
   ModelLoadFailedError,
 } from '../../../host/api/client/index.ts'
 import { MissingRouteParamError, routePath, type StatusView } from '../../../host/api/contract/index.ts'
-import type { ModelProcess } from '../../../host/inference/model-process.ts'
+import type { EngineModel } from '../../../host/inference/engine/engine-model.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { dhtLocation, HOLO_HASH_PREFIXES } from '../../../zomes-bindings/index.ts'
 import { AGENT, CAPABILITY, fakeConductor } from './fixtures.ts'
@@ -28,7 +28,12 @@ let waiting: () => void = () => {}
 let release: (stored: boolean) => void = () => {}
 
 const loaded = (name: string) =>
-  ({ info: { name, sha256: 'ab'.repeat(32) }, loadMs: 12, contextSize: 2048, threads: 1 }) as ModelProcess
+  ({
+    info: { name, sha256: 'ab'.repeat(32) },
+    loadMs: 12,
+    contextSize: 2048,
+    threads: 1,
+  }) as unknown as EngineModel
 
 beforeAll(async () => {
   status = {
@@ -42,7 +47,7 @@ beforeAll(async () => {
     },
     pid: process.pid,
     ...{ data_dir: '/tmp/x', models_dir: '/tmp/x/models', uptime_ms: 1, multiaddrs: [], warrants: [] },
-    ...{ capability: CAPABILITY, unusable_models: [] },
+    ...{ capability: CAPABILITY, unusable_models: [], engine: null },
   }
   server = new ApiServer({
     ...{ host: '127.0.0.1', port: 0, token: TOKEN, logger: silentLogger() },

@@ -52,6 +52,7 @@ export function statusView(): StatusView {
     warrants: [],
     capability: CAPABILITY,
     unusable_models: [],
+    engine: null,
   }
 }
 

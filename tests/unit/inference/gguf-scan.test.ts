@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FileHashCache } from '../../../host/inference/file-hash-cache.ts'
+import { type GgufSpec, llamaSpec, writeGguf } from '../../../host/inference/gguf-gen/gguf-writer.ts'
+import { llamaModelSpec } from '../../../host/inference/gguf-gen/llama-generator.ts'
 import { scanModelsDir } from '../../../host/inference/gguf-scan.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
-import { llamaModelSpec } from '../../fixtures/gguf-generator.ts'
-import { type GgufSpec, llamaSpec, writeGguf } from '../../fixtures/gguf-writer.ts'
 
 let dir: string
 const options = () => ({ hashCache: new FileHashCache(null), logger: silentLogger() })

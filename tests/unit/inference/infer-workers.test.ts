@@ -46,7 +46,7 @@ describe('infer.generate', () => {
       stop_reason: 'max_tokens',
       model: { name: 'tiny', file_hash: sha256, quantisation: 'F32' },
       params: { max_tokens: 24, temperature: 0, constraint: 'none', context_size: 2048, threads: 1 },
-      timings: { load_ms: 0, prompt_tokens: 17 },
+      timings: { load_ms: 0, prompt_tokens: 18 },
     })
     // A last token that ends inside a UTF-8 character lets llama.cpp generate one more to finish it.
     expect(first.output.timings.generated_tokens).toBeGreaterThanOrEqual(24)

@@ -3,10 +3,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FileHashCache } from '../../../host/inference/file-hash-cache.ts'
+import {
+  type LlamaModelOptions,
+  TINY_MODEL,
+  writeLlamaModel,
+} from '../../../host/inference/gguf-gen/llama-generator.ts'
 import { ModelManager } from '../../../host/inference/model-manager.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import type { WorkerContext, WorkerProgress } from '../../../host/workers/worker.ts'
-import { type LlamaModelOptions, TINY_MODEL, writeLlamaModel } from '../../fixtures/gguf-generator.ts'
 
 export interface ModelsFixture {
   dir: string

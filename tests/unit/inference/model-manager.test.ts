@@ -4,14 +4,14 @@ import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { writeGguf } from '../../../host/inference/gguf-gen/gguf-writer.ts'
+import { llamaModelSpec, writeLlamaModel } from '../../../host/inference/gguf-gen/llama-generator.ts'
 import {
   ModelLoadError,
   ModelNotFoundError,
   ModelRequiredError,
   ModelUnusableError,
 } from '../../../host/inference/model-manager.ts'
-import { llamaModelSpec, writeLlamaModel } from '../../fixtures/gguf-generator.ts'
-import { writeGguf } from '../../fixtures/gguf-writer.ts'
 import { type ModelsFixture, modelsFixture } from './inference-fixtures.ts'
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -51,7 +51,7 @@ describe('ModelManager', () => {
     ])
   })
 
-  it('loads in a model process, once, and reports the change', async () => {
+  it('loads in an engine process (llama-server), once, and reports the change', async () => {
     const changed = vi.fn()
     const off = fx.manager.onChange(changed)
     const [a, b] = await Promise.all([fx.manager.load('tiny'), fx.manager.load('tiny')])
@@ -125,7 +125,7 @@ describe('ModelManager', () => {
         s.tensors = s.tensors.filter((t) => t.name !== 'blk.0.attn_q.weight')
       }),
     )
-    // Refused in the model process; the error keeps its name across (the API maps errors by name).
+    // Refused by llama-server; the error keeps its name (the API maps errors by name).
     const err = await fx.manager.load('no-q').catch((e: unknown) => e)
     expect(err).toMatchObject({ name: ModelLoadError.name })
     expect((err as Error).message).toMatch(

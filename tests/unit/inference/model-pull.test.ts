@@ -8,9 +8,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TINY_MODEL, writeLlamaModel } from '../../../host/inference/gguf-gen/llama-generator.ts'
 import { ModelPullRefusedError, ModelSourceError, pullModel } from '../../../host/inference/model-pull.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
-import { TINY_MODEL, writeLlamaModel } from '../../fixtures/gguf-generator.ts'
 import { type ModelServer, startModelServer } from '../../fixtures/model-server.ts'
 
 let root: string

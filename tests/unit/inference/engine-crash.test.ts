@@ -1,6 +1,6 @@
 /**
- * Models run in processes of their own: a file that makes llama.cpp abort (GGML_ASSERT) ends its
- * model process, never this one; the requests on it fail with llama.cpp's reason; the model
+ * Models run in llama-server processes of their own: a file that makes llama.cpp abort (GGML_ASSERT)
+ * ends its engine process, never this one; the requests on it fail with llama.cpp's reason; the model
  * manager quarantines the file by hash (kept across restarts) and lists it as unusable.
  */
 import { createHash } from 'node:crypto'
@@ -8,14 +8,16 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { EngineBackends } from '../../../host/inference/engine/engine-backends.ts'
+import { EngineModel } from '../../../host/inference/engine/engine-model.ts'
+import { ServerStartError } from '../../../host/inference/engine/llama-server-process.ts'
 import { FileHashCache } from '../../../host/inference/file-hash-cache.ts'
+import { duplicateTokenModel, writeLlamaModel } from '../../../host/inference/gguf-gen/llama-generator.ts'
 import type { GgufModel } from '../../../host/inference/gguf-scan.ts'
 import { crashedModelFiles } from '../../../host/inference/model-errors.ts'
 import { ModelManager } from '../../../host/inference/model-manager.ts'
-import { ModelProcess, type ProcessExit } from '../../../host/inference/model-process.ts'
 import { ModelQuarantine } from '../../../host/inference/model-quarantine.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
-import { duplicateTokenModel, writeLlamaModel } from '../../fixtures/gguf-generator.ts'
 
 let dir: string
 const sha256 = async (path: string) =>
@@ -25,17 +27,18 @@ const sha256 = async (path: string) =>
 const greedy = { prompt: 'Hello', max_tokens: 8, temperature: 0, seed: 1 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ripple-model-process-'))
+  dir = await mkdtemp(join(tmpdir(), 'ripple-engine-crash-'))
   await mkdir(join(dir, 'models'))
 })
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-describe('ModelProcess', { timeout: 60_000 }, () => {
-  it('survives a model that llama.cpp loads and then aborts on at the first token', async () => {
-    // head_count 4, head_count_kv 3: loads, then GGML_ASSERT(ggml_can_mul_mat(k, q)). The scan refuses
-    // it now; the process is what stands between such a file and the daemon when a check misses one.
+describe('EngineModel', { timeout: 60_000 }, () => {
+  it('survives a model that llama.cpp loads and then aborts on at its first decode', async () => {
+    // head_count 4, head_count_kv 3: loads, then GGML_ASSERT(ggml_can_mul_mat(k, q)) at the first decode
+    // (llama-server's warm-up). The scan refuses it now; the engine's own process is what stands between
+    // such a file and the daemon when a check misses one.
     const path = join(dir, 'kv-heads.gguf')
     await writeLlamaModel(path, { kvHeads: 3 })
     const info: GgufModel = {
@@ -49,27 +52,21 @@ describe('ModelProcess', { timeout: 60_000 }, () => {
       context_length: 4096,
       kv_bytes_per_token: 0,
     }
-    const exits: ProcessExit[] = []
-    const model = await ModelProcess.start({
+    const backends = new EngineBackends({ logger: silentLogger(), devices: { nvidia: false, vulkan: false } })
+    const err = (await EngineModel.start({
       info,
+      backend: await backends.active(),
       contextSize: 512,
       threads: 1,
-      logLevel: 'silent',
-      logger: silentLogger(),
-      onCrash: (exit) => {
-        exits.push(exit)
-        return new Error(`crashed: ${exit.reason}`)
-      },
-    })
-    const pieces: string[] = []
-    await expect(model.generate(greedy, { onText: (t) => pieces.push(t) })).rejects.toThrow(
-      /^crashed: the model process was killed by SIGABRT: .*GGML_ASSERT\(ggml_can_mul_mat\(k, q\)\) failed/,
+      slots: 1,
+      onCrash: async () => new Error('not reached: the load itself fails'),
+    }).catch((e: unknown) => e)) as ServerStartError
+    expect(err).toBeInstanceOf(ServerStartError)
+    expect(err.exit.signal).toBe('SIGABRT')
+    expect(err.message).toMatch(
+      /^llama-server was killed by SIGABRT: .*GGML_ASSERT\(ggml_can_mul_mat\(k, q\)\) failed/,
     )
-    expect(exits).toEqual([expect.objectContaining({ signal: 'SIGABRT' })])
-    expect(pieces).toEqual([])
-    expect(model.disposed).toBe(true)
-    // Later requests fail at once with the same reason; this process is untouched.
-    await expect(model.embed(['x'])).rejects.toThrow(/^crashed: /)
+    // This process is untouched.
     expect(process.exitCode).toBeUndefined()
   })
 })
@@ -101,7 +98,7 @@ describe('ModelManager with a file that crashes llama.cpp', { timeout: 60_000 },
       expect(err.name).toBe('ModelCrashedError')
       expect(err.message).toMatch(
         new RegExp(
-          `^model file sha256:${poison} \\("dup"\\) crashed llama\\.cpp: the model process was killed by SIGABRT: ` +
+          `^model file sha256:${poison} \\("dup"\\) crashed llama\\.cpp: llama-server was killed by SIGABRT: ` +
             '.*GGML_ASSERT\\(id_to_token\\.size\\(\\) == token_to_id\\.size\\(\\)\\) failed; this peer quarantined the file',
         ),
       )
@@ -115,7 +112,7 @@ describe('ModelManager with a file that crashes llama.cpp', { timeout: 60_000 },
         {
           path: join(dir, 'models', 'dup.gguf'),
           reason: expect.stringMatching(
-            /^quarantined: crashed llama\.cpp \(the model process was killed by SIGABRT/,
+            /^quarantined: crashed llama\.cpp \(llama-server was killed by SIGABRT/,
           ),
         },
       ])

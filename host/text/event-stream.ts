@@ -1,9 +1,9 @@
 /**
  * Reads a server-sent event stream (`event:` / `data:` lines, blank line between events) as it
  * arrives. Uses the stream's reader, not async iteration, so browsers without it can use it too.
- * A daemon that dies mid-stream ends it with a DaemonConnectionLostError.
+ * A connection lost mid-stream ends it with the error `lost` makes of it (the API client's names
+ * the daemon; the engine's names llama-server).
  */
-import { connectionError } from './errors.ts'
 
 export interface StreamEvent {
   event: string
@@ -12,7 +12,7 @@ export interface StreamEvent {
 
 export async function* readEvents(
   body: ReadableStream<Uint8Array>,
-  baseUrl: string,
+  lost: (err: unknown) => Error,
 ): AsyncGenerator<StreamEvent> {
   const reader = body.getReader()
   const decoder = new TextDecoder()
@@ -24,7 +24,7 @@ export async function* readEvents(
         chunk = await reader.read()
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err
-        throw connectionError(baseUrl, err)
+        throw lost(err)
       }
       const { done, value } = chunk
       if (done) return

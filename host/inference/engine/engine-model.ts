@@ -1,0 +1,347 @@
+/**
+ * One loaded model, served by a `llama-server` child process (llama.cpp's own server: continuous
+ * batching over `slots` requests at once, prompt reuse by prefix). An abort inside llama.cpp ends
+ * that process, not the daemon: the requests on it fail with the error `onCrash` makes of the exit
+ * (the model manager decides whom to blame there) and the model counts as unloaded. Embeddings run
+ * on a second server of the same engine, in embedding mode, started on the first embedding request.
+ */
+import type { EmbedResult } from '../embed.ts'
+import type { GenerateOptions, GenerateRequest, GenerateResult, StopReason } from '../generate.ts'
+import { InvalidGrammarError } from '../generate.ts'
+import type { GgufModel } from '../gguf-scan.ts'
+import { ModelProcessError } from '../model-errors.ts'
+import { checkConversation } from '../tool-calls.ts'
+import type { ActiveBackend } from './engine-backends.ts'
+import { LlamaServerProcess, type ServerExit } from './llama-server-process.ts'
+import { type ServerPlan, serverPlan } from './server-request.ts'
+import {
+  EngineConnectionError,
+  EngineRequestError,
+  type FoldedAnswer,
+  foldChat,
+  foldCompletion,
+  refusal,
+} from './server-stream.ts'
+
+export interface EngineModelInit {
+  info: GgufModel
+  backend: ActiveBackend
+  /** Tokens of context per slot; capped by the model's training context. */
+  contextSize: number
+  threads: number
+  /** Requests served at once (llama-server's slots). */
+  slots: number
+  onProgress?: (fraction: number) => void
+  signal?: AbortSignal
+  /** Makes the error that the requests of a process that died on its own fail with (after the blame). */
+  onCrash: (exit: ServerExit, backend: ActiveBackend) => Promise<Error>
+}
+
+// llama.cpp's words when a model's output does not fit its chat format's tool-call syntax.
+const UNPARSED_CALL = /does not match the expected/
+
+const STOP_TYPES: Record<string, StopReason> = {
+  eos: 'eos',
+  limit: 'max_tokens',
+  word: 'stop_trigger',
+  tool_calls: 'tool_calls',
+}
+
+export class EngineModel {
+  readonly info: GgufModel
+  readonly loadMs: number
+  readonly contextSize: number
+  readonly threads: number
+  readonly slots: number
+  readonly backend: ActiveBackend
+  readonly #init: EngineModelInit
+  readonly #server: LlamaServerProcess
+  readonly #inFlight = new Set<AbortController>()
+  #embedder: Promise<LlamaServerProcess> | null = null
+  #crash: Promise<Error> | null = null
+  #unloaded = false
+  /** Decode rate of the last generation that measured one (tokens/s), for the capability. */
+  lastDecodeRate: number | null = null
+
+  private constructor(
+    init: EngineModelInit,
+    server: LlamaServerProcess,
+    loadMs: number,
+    contextSize: number,
+  ) {
+    this.#init = init
+    this.info = init.info
+    this.backend = init.backend
+    this.threads = init.threads
+    this.slots = init.slots
+    this.contextSize = contextSize
+    this.loadMs = loadMs
+    this.#server = server
+  }
+
+  static async start(init: EngineModelInit): Promise<EngineModel> {
+    const startedAt = performance.now()
+    const contextSize = Math.min(init.contextSize, init.info.context_length)
+    let model: EngineModel | null = null
+    const server = await LlamaServerProcess.start({
+      dir: init.backend.dir,
+      env: init.backend.env,
+      args: serverArgs(init, contextSize),
+      ...(init.onProgress ? { onProgress: init.onProgress } : {}),
+      ...(init.signal ? { signal: init.signal } : {}),
+      onExit: (exit) => {
+        if (model) model.#crashed(exit)
+      },
+    })
+    // A finished load reads 100% even when llama.cpp's last dot never came.
+    init.onProgress?.(1)
+    model = new EngineModel(init, server, Math.round(performance.now() - startedAt), contextSize)
+    return model
+  }
+
+  /** True once unloaded or dead: requests fail at once. */
+  get disposed(): boolean {
+    return this.#unloaded || this.#crash !== null
+  }
+
+  /** Requests running now; `slots - busy` are free. */
+  get busy(): number {
+    return this.#inFlight.size
+  }
+
+  async generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
+    if (request.messages) checkConversation(request.messages)
+    return this.#request(options.signal, async (signal) => {
+      const startedAt = performance.now()
+      let streamed = ''
+      const onText = (text: string) => {
+        streamed += text
+        options.onText?.(text)
+      }
+      try {
+        return await this.#generate(serverPlan(request), signal, onText, startedAt)
+      } catch (err) {
+        if (!(err instanceof EngineRequestError && UNPARSED_CALL.test(err.message))) throw err
+        // The model wrote something its family's tool-call format does not read (a weak model's
+        // free text): the same prompt again as plain text, answered as text. What already went
+        // out is not sent twice.
+        let sent = streamed.length
+        const rest = (text: string) => {
+          const fresh = text.slice(Math.max(0, sent))
+          sent -= text.length
+          if (fresh) options.onText?.(fresh)
+        }
+        return this.#generate(serverPlan(request, { parseCalls: false }), signal, rest, startedAt)
+      }
+    })
+  }
+
+  async #generate(
+    plan: ServerPlan,
+    signal: AbortSignal,
+    onText: (text: string) => void,
+    startedAt: number,
+  ): Promise<GenerateResult> {
+    let answer: FoldedAnswer
+    if (plan.kind === 'chat') {
+      answer = await this.#stream('/v1/chat/completions', plan.body, signal, (body) => foldChat(body, onText))
+    } else {
+      const prompt = plan.template ? await this.#applyTemplate(plan.template, signal) : null
+      const body = plan.completion(prompt)
+      answer = await this.#stream('/completion', body, signal, (b) => foldCompletion(b, onText))
+    }
+    const finishedAt = performance.now()
+    if (plan.kind === 'chat') return this.#result(answer, null, [], startedAt, finishedAt)
+    // Output cut by max_tokens is incomplete JSON: no parse, no call.
+    const json = plan.json && answer.stopType !== 'limit' ? parseJson(answer.text) : null
+    const calls = plan.calls ? plan.calls(json, answer.text) : []
+    return this.#result(answer, plan.calls ? null : json, calls, startedAt, finishedAt)
+  }
+
+  async embed(texts: readonly string[], signal?: AbortSignal): Promise<EmbedResult> {
+    return this.#request(signal, async (aborted) => {
+      const startedAt = performance.now()
+      this.#embedder ??= LlamaServerProcess.start({
+        dir: this.backend.dir,
+        env: this.backend.env,
+        args: [
+          ...serverArgs({ ...this.#init, slots: 1 }, this.contextSize),
+          '--embeddings',
+          '--pooling',
+          'mean',
+        ],
+        onExit: (exit) => this.#crashed(exit),
+      })
+      const embedder = await this.#embedder
+      const response = await fetch(`${embedder.url}/v1/embeddings`, {
+        method: 'POST',
+        headers: embedder.headers,
+        body: JSON.stringify({ input: texts }),
+        signal: aborted,
+      }).catch((err: unknown) => this.#failure(err))
+      if (!response.ok) throw await refusal(response)
+      const body = (await response.json()) as {
+        data: { embedding: number[] }[]
+        usage?: { prompt_tokens?: number }
+      }
+      const vectors = body.data.map((d) => d.embedding)
+      return {
+        vectors,
+        dimension: vectors[0]?.length ?? 0,
+        tokens: body.usage?.prompt_tokens ?? 0,
+        total_ms: Math.round(performance.now() - startedAt),
+      }
+    })
+  }
+
+  /** Stops running requests (they fail with ModelUnloadedError) and ends the engine's processes. */
+  async dispose(): Promise<void> {
+    this.#unloaded = true
+    for (const request of this.#inFlight) request.abort(this.#unloadedError())
+    const embedder = this.#embedder
+    await Promise.all([
+      this.#server.stop(),
+      embedder?.then(
+        (e) => e.stop(),
+        () => {},
+      ),
+    ])
+  }
+
+  async #applyTemplate(body: Record<string, unknown>, signal: AbortSignal): Promise<string> {
+    const response = await fetch(`${this.#server.url}/apply-template`, {
+      method: 'POST',
+      headers: this.#server.headers,
+      body: JSON.stringify(body),
+      signal,
+    }).catch((err: unknown) => this.#failure(err))
+    if (!response.ok) throw await refusal(response)
+    return ((await response.json()) as { prompt: string }).prompt
+  }
+
+  async #stream(
+    path: string,
+    body: Record<string, unknown>,
+    signal: AbortSignal,
+    fold: (body: ReadableStream<Uint8Array>) => Promise<FoldedAnswer>,
+  ): Promise<FoldedAnswer> {
+    const response = await fetch(`${this.#server.url}${path}`, {
+      method: 'POST',
+      headers: this.#server.headers,
+      body: JSON.stringify(body),
+      signal,
+    }).catch((err: unknown) => this.#failure(err))
+    if (!response.ok || !response.body) throw grammarOr(await refusal(response), body)
+    try {
+      return await fold(response.body)
+    } catch (err) {
+      if (err instanceof EngineRequestError) throw grammarOr(err, body)
+      return this.#failure(err)
+    }
+  }
+
+  /** Runs one request with its own abort (the caller's signal, or the model's unload). */
+  async #request<T>(signal: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.#crash) throw await this.#crash
+    if (this.#unloaded) throw this.#unloadedError()
+    signal?.throwIfAborted()
+    const controller = new AbortController()
+    const onAbort = () => controller.abort(signal?.reason)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    this.#inFlight.add(controller)
+    try {
+      return await run(controller.signal)
+    } catch (err) {
+      if (this.#crash) throw await this.#crash
+      // An aborted request fails with why it was aborted (the client left, the model was unloaded).
+      if (controller.signal.aborted) throw controller.signal.reason
+      throw err
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+      this.#inFlight.delete(controller)
+    }
+  }
+
+  /** A broken connection is the crash when the server died (its exit says why), else itself. */
+  async #failure(err: unknown): Promise<never> {
+    await Promise.race([this.#server.exited(), new Promise((r) => setTimeout(r, 1_000))])
+    if (this.#crash) throw await this.#crash
+    throw err instanceof EngineConnectionError ? err : new EngineConnectionError(err)
+  }
+
+  #crashed(exit: ServerExit): void {
+    if (this.#unloaded || this.#crash) return
+    this.#crash = this.#init.onCrash(exit, this.backend)
+    // Each request then fails with the crash's error, once the blame is settled.
+    for (const request of this.#inFlight) request.abort(new Error('the engine crashed'))
+    // The other process of the pair goes too: the model is gone.
+    void this.#server.stop()
+    void this.#embedder?.then(
+      (e) => e.stop(),
+      () => {},
+    )
+  }
+
+  #unloadedError(): Error {
+    return new ModelProcessError('ModelUnloadedError', `model "${this.info.name}" was unloaded`)
+  }
+
+  #result(
+    answer: FoldedAnswer,
+    json: unknown,
+    calls: GenerateResult['tool_calls'],
+    startedAt: number,
+    finishedAt: number,
+  ): GenerateResult {
+    const toolCalls = calls.length > 0 ? calls : answer.toolCalls
+    if (answer.decodeRate !== null) this.lastDecodeRate = answer.decodeRate
+    return {
+      text: answer.text,
+      json,
+      tool_calls: toolCalls,
+      stop_reason: toolCalls.length > 0 ? 'tool_calls' : (STOP_TYPES[answer.stopType] ?? 'eos'),
+      prompt_tokens: answer.promptTokens,
+      generated_tokens: answer.generatedTokens,
+      time_to_first_token_ms: round((answer.firstOutputAt ?? finishedAt) - startedAt),
+      total_ms: round(finishedAt - startedAt),
+      tokens_per_second: answer.decodeRate,
+      cached_tokens: answer.cachedTokens,
+    }
+  }
+}
+
+function serverArgs(init: EngineModelInit, contextSize: number): string[] {
+  return [
+    '-m',
+    init.info.path,
+    '-t',
+    String(init.threads),
+    '-np',
+    String(init.slots),
+    // Each slot gets the whole context asked for.
+    '-c',
+    String(contextSize * init.slots),
+    '--jinja',
+    ...(init.backend.candidate.kind === 'cpu' ? ['-ngl', '0'] : ['-ngl', '999']),
+  ]
+}
+
+/** A refused schema or grammar is the request's fault, said as such. */
+function grammarOr(err: EngineRequestError, body: Record<string, unknown>): Error {
+  const constrained = 'json_schema' in body || 'grammar' in body || 'tools' in body
+  if (err.status === 400 && constrained && /grammar|schema|sampler/i.test(err.message)) {
+    const kind = 'grammar' in body ? 'grammar' : 'tools' in body ? 'tools' : 'json_schema'
+    return new InvalidGrammarError(kind, err)
+  }
+  return err
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
+}
+
+const round = (n: number) => Math.round(n * 10) / 10

@@ -1,0 +1,118 @@
+/**
+ * A generation request in llama-server's terms. Chat messages are rendered by the model's own chat
+ * template (`/apply-template`, tools included, so the model sees them as its family expects). A
+ * request the model may answer with a call of its own choosing (`tool_choice` auto) goes to the chat
+ * endpoint, where llama.cpp parses the call in its family's format; every other one goes to
+ * `/completion` with the rendered prompt, where a JSON schema, a grammar or a forced call's schema
+ * constrains the output and nothing but the end of the grammar ends it (no template stop string can
+ * cut it short). Sampling is OpenAI's: temperature and nucleus only. Prompts are cached, so a later
+ * request sharing a prefix reuses its evaluated tokens. Pure: no I/O.
+ */
+import type { GenerateRequest, ToolCall } from '../generate.ts'
+import { type ChatMessage, forcedCall, type Tool } from '../tool-calls.ts'
+
+export type ServerPlan =
+  | { kind: 'chat'; body: Record<string, unknown> }
+  | {
+      kind: 'completion'
+      /** The body for `/apply-template` (chat messages), or null for a raw prompt. */
+      template: Record<string, unknown> | null
+      /** The `/completion` body, given the rendered chat prompt (null for a raw prompt). */
+      completion: (rendered: string | null) => Record<string, unknown>
+      /** The output is JSON (a schema or a forced call): parse it. */
+      json: boolean
+      /** With a forced call: the call(s) read from the parsed output. */
+      calls: ((json: unknown, text: string) => ToolCall[]) | null
+    }
+
+/**
+ * `parseCalls: false` renders the same prompt (tools included) for `/completion`, as plain text: the
+ * fallback when the model's output does not fit its family's tool-call format.
+ */
+export function serverPlan(request: GenerateRequest, options: { parseCalls?: boolean } = {}): ServerPlan {
+  const sampling = {
+    temperature: request.temperature,
+    seed: request.seed,
+    top_p: request.top_p ?? 1,
+    top_k: 0,
+    min_p: 0,
+    stream: true,
+    cache_prompt: true,
+  }
+  const choice = request.tool_choice ?? 'auto'
+  const tools = request.tools ?? []
+  if (
+    request.messages !== undefined &&
+    tools.length > 0 &&
+    choice === 'auto' &&
+    options.parseCalls !== false
+  ) {
+    return {
+      kind: 'chat',
+      body: {
+        messages: wireMessages(request.messages),
+        max_tokens: request.max_tokens,
+        ...sampling,
+        ...(request.stop?.length ? { stop: request.stop } : {}),
+        stream_options: { include_usage: true },
+        // Its llama.cpp-native part says why generation stopped (end of text or a stop string).
+        verbose: true,
+        tools: wireTools(tools),
+        tool_choice: 'auto',
+        parallel_tool_calls: false,
+      },
+    }
+  }
+  const forced = request.messages ? forcedCall(tools, choice) : null
+  const schema = forced?.schema ?? request.json_schema
+  const constrained = schema !== undefined || request.grammar !== undefined
+  return {
+    kind: 'completion',
+    template:
+      request.messages === undefined
+        ? null
+        : {
+            messages: wireMessages(request.messages),
+            ...(tools.length > 0 && choice !== 'none' ? { tools: wireTools(tools) } : {}),
+          },
+    completion: (rendered) => ({
+      prompt: rendered ?? request.prompt ?? '',
+      n_predict: request.max_tokens,
+      ...sampling,
+      // A stop string would cut constrained output into something that does not parse.
+      ...(request.stop?.length && !constrained ? { stop: request.stop } : {}),
+      ...(schema !== undefined ? { json_schema: schema } : {}),
+      ...(request.grammar !== undefined ? { grammar: request.grammar } : {}),
+    }),
+    json: schema !== undefined,
+    calls: forced?.read ?? null,
+  }
+}
+
+function wireMessages(messages: readonly ChatMessage[]): Record<string, unknown>[] {
+  return messages.map((m) => ({
+    role: m.role,
+    content: m.content,
+    ...(m.tool_calls?.length
+      ? {
+          tool_calls: m.tool_calls.map((c) => ({
+            id: c.id,
+            type: 'function',
+            function: { name: c.name, arguments: c.arguments },
+          })),
+        }
+      : {}),
+    ...(m.tool_call_id !== undefined ? { tool_call_id: m.tool_call_id } : {}),
+  }))
+}
+
+function wireTools(tools: readonly Tool[]): Record<string, unknown>[] {
+  return tools.map((t) => ({
+    type: 'function',
+    function: {
+      name: t.name,
+      ...(t.description ? { description: t.description } : {}),
+      parameters: t.parameters ?? { type: 'object', properties: {} },
+    },
+  }))
+}

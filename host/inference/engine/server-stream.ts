@@ -1,0 +1,184 @@
+/**
+ * Reads llama-server's streamed answers (server-sent events) into text, tool calls and timings, handing
+ * text on as it comes. `/completion` sends `{content, stop, stop_type, timings}` objects; the chat
+ * endpoint sends OpenAI chunks (`delta.content`, `delta.tool_calls`) and a last one with usage and
+ * timings. An `{error}` event (a grammar that failed, output that does not fit the model's tool-call
+ * format) ends the stream with an EngineRequestError.
+ */
+import { readEvents } from '../../text/event-stream.ts'
+import type { ToolCall } from '../generate.ts'
+
+/** An error llama-server answered with, under its own type (`invalid_request_error`, `server_error`...). */
+export class EngineRequestError extends Error {
+  static override readonly name = 'EngineRequestError'
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'EngineRequestError'
+  }
+}
+
+/** The connection to llama-server broke mid-answer (it crashed, or was stopped). */
+export class EngineConnectionError extends Error {
+  static override readonly name = 'EngineConnectionError'
+  constructor(cause: unknown) {
+    super(`the connection to llama-server broke: ${(cause as Error).message}`, { cause })
+    this.name = 'EngineConnectionError'
+  }
+}
+
+export interface FoldedAnswer {
+  text: string
+  toolCalls: ToolCall[]
+  /** llama-server's words: `eos`, `limit` (max tokens), `word` (a stop string), `tool_calls`. */
+  stopType: string
+  promptTokens: number
+  generatedTokens: number
+  /** Prompt tokens reused from the cache. */
+  cachedTokens: number
+  /** The engine's decode rate (tokens/s), when it generated more than one token. */
+  decodeRate: number | null
+  /** performance.now() when the first text (or call) arrived; null when none did. */
+  firstOutputAt: number | null
+}
+
+interface Timings {
+  cache_n?: number
+  prompt_n?: number
+  predicted_n?: number
+  predicted_per_second?: number
+}
+
+type WireError = { error?: { code?: number; type?: string; message?: string } }
+
+export async function foldCompletion(
+  body: ReadableStream<Uint8Array>,
+  onText: ((text: string) => void) | undefined,
+): Promise<FoldedAnswer> {
+  const answer = emptyAnswer()
+  for await (const { data } of readEvents(body, (err) => new EngineConnectionError(err))) {
+    const event = parse(data) as WireError & {
+      content?: string
+      stop?: boolean
+      stop_type?: string
+      tokens_predicted?: number
+      tokens_evaluated?: number
+      timings?: Timings
+    }
+    throwIfError(event)
+    if (event.content) addText(answer, event.content, onText)
+    if (event.stop) {
+      answer.stopType = event.stop_type ?? 'eos'
+      answer.generatedTokens = event.tokens_predicted ?? 0
+      answer.promptTokens = event.tokens_evaluated ?? 0
+      addTimings(answer, event.timings)
+    }
+  }
+  return answer
+}
+
+export async function foldChat(
+  body: ReadableStream<Uint8Array>,
+  onText: ((text: string) => void) | undefined,
+): Promise<FoldedAnswer> {
+  const answer = emptyAnswer()
+  const calls: { name: string; arguments: string }[] = []
+  let native: string | null = null
+  for await (const { data } of readEvents(body, (err) => new EngineConnectionError(err))) {
+    if (data === '[DONE]') break
+    const chunk = parse(data) as WireError & {
+      choices?: {
+        delta?: {
+          content?: string | null
+          tool_calls?: { index?: number; function?: { name?: string; arguments?: string } }[]
+        }
+        finish_reason?: string | null
+      }[]
+      usage?: { prompt_tokens?: number; completion_tokens?: number }
+      timings?: Timings
+      __verbose?: { stop?: boolean; stop_type?: string }
+    }
+    throwIfError(chunk)
+    if (chunk.__verbose?.stop && chunk.__verbose.stop_type) native = chunk.__verbose.stop_type
+    const choice = chunk.choices?.[0]
+    if (choice?.delta?.content) addText(answer, choice.delta.content, onText)
+    for (const delta of choice?.delta?.tool_calls ?? []) {
+      answer.firstOutputAt ??= performance.now()
+      const index = delta.index ?? 0
+      const call = calls[index] ?? { name: '', arguments: '' }
+      calls[index] = call
+      call.name += delta.function?.name ?? ''
+      call.arguments += delta.function?.arguments ?? ''
+    }
+    if (choice?.finish_reason)
+      answer.stopType = native ?? (choice.finish_reason === 'length' ? 'limit' : 'eos')
+    if (chunk.usage) {
+      answer.promptTokens = chunk.usage.prompt_tokens ?? 0
+      answer.generatedTokens = chunk.usage.completion_tokens ?? 0
+      addTimings(answer, chunk.timings)
+    }
+  }
+  answer.toolCalls = calls.filter((c) => c.name !== '')
+  if (answer.toolCalls.length > 0) answer.stopType = 'tool_calls'
+  return answer
+}
+
+/** llama-server's answer to a request it refused (HTTP status and its error object). */
+export async function refusal(response: Response): Promise<EngineRequestError> {
+  const body = (await response.json().catch(() => ({}))) as WireError
+  return new EngineRequestError(
+    response.status,
+    body.error?.type ?? 'server_error',
+    body.error?.message ?? `llama-server answered HTTP ${response.status}`,
+  )
+}
+
+function emptyAnswer(): FoldedAnswer {
+  return {
+    text: '',
+    toolCalls: [],
+    stopType: 'none',
+    promptTokens: 0,
+    generatedTokens: 0,
+    cachedTokens: 0,
+    decodeRate: null,
+    firstOutputAt: null,
+  }
+}
+
+function addText(answer: FoldedAnswer, text: string, onText: ((text: string) => void) | undefined): void {
+  answer.firstOutputAt ??= performance.now()
+  answer.text += text
+  onText?.(text)
+}
+
+function addTimings(answer: FoldedAnswer, timings: Timings | undefined): void {
+  if (!timings) return
+  answer.cachedTokens = timings.cache_n ?? 0
+  if ((timings.predicted_n ?? 0) > 1 && timings.predicted_per_second)
+    answer.decodeRate = Math.round(timings.predicted_per_second * 10) / 10
+}
+
+function throwIfError(event: WireError): void {
+  if (event.error)
+    throw new EngineRequestError(
+      event.error.code ?? 500,
+      event.error.type ?? 'server_error',
+      event.error.message ?? 'llama-server failed the request',
+    )
+}
+
+function parse(data: string): unknown {
+  try {
+    return JSON.parse(data)
+  } catch {
+    throw new EngineRequestError(
+      502,
+      'server_error',
+      `llama-server sent an event that is not JSON: ${data.slice(0, 120)}`,
+    )
+  }
+}
