@@ -12,9 +12,8 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import OpenAI from 'openai'
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
-import { LlamaRuntime } from '../host/inference/llama-runtime.ts'
-import { createLogger } from '../host/log/logger.ts'
 import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
+import { directPath, endpointPath, type Path, type Sample } from './chat-paths.ts'
 import type { BenchReport } from './report.ts'
 
 const MODEL = 'bench-104m'
@@ -26,105 +25,6 @@ const GENERATED_TOKENS = 48
 const MESSAGES = [
   { role: 'user' as const, content: 'The quick brown fox jumps over the lazy dog. '.repeat(3) },
 ]
-
-interface Sample {
-  wall_ms: number
-  ttft_ms: number
-  tokens: number
-  /** Generated tokens per second after the first. */
-  tok_s: number
-}
-
-interface Path {
-  key: string
-  name: string
-  run(maxTokens: number): Promise<Sample>
-}
-
-/** node-llama-cpp's LlamaChat on the same file: one context, a fresh sequence per request. */
-async function directPath(modelPath: string, threads: number): Promise<Path & { close(): Promise<void> }> {
-  const { LlamaChat } = await import('node-llama-cpp')
-  // The daemon's own way to start llama.cpp (the same binary and settings; safe under tsx).
-  const runtime = new LlamaRuntime({ threads, logger: createLogger('warn') })
-  const llama = await runtime.get()
-  const model = await llama.loadModel({ modelPath })
-  const context = await model.createContext({ contextSize: CONTEXT_SIZE, threads, sequences: 1 })
-  return {
-    key: 'direct',
-    name: 'node-llama-cpp LlamaChat (direct)',
-    async run(maxTokens) {
-      const startedAt = performance.now()
-      const sequence = context.getSequence()
-      const chat = new LlamaChat({ contextSequence: sequence })
-      try {
-        let firstAt: number | null = null
-        await chat.generateResponse(
-          [
-            { type: 'user', text: MESSAGES[0]!.content },
-            { type: 'model', response: [] },
-          ],
-          {
-            maxTokens,
-            temperature: 0,
-            onTextChunk: () => {
-              firstAt ??= performance.now()
-            },
-          },
-        )
-        const endedAt = performance.now()
-        const tokens = sequence.tokenMeter.usedOutputTokens
-        const first = firstAt ?? endedAt
-        return sample(startedAt, first, endedAt, tokens)
-      } finally {
-        chat.dispose()
-        sequence.dispose()
-      }
-    },
-    close: async () => {
-      await context.dispose()
-      await model.dispose()
-      await runtime.dispose()
-    },
-  }
-}
-
-/** A streamed chat completion through a peer's endpoint, timed by the client. */
-function endpointPath(key: string, name: string, peer: { url: string; token: string }): Path {
-  const client = new OpenAI({ baseURL: `${peer.url}/v1`, apiKey: peer.token, maxRetries: 0 })
-  return {
-    key,
-    name,
-    async run(maxTokens) {
-      const startedAt = performance.now()
-      let firstAt: number | null = null
-      let tokens = 0
-      const stream = await client.chat.completions.create({
-        model: MODEL,
-        messages: MESSAGES,
-        max_tokens: maxTokens,
-        temperature: 0,
-        seed: 1,
-        stream: true,
-        stream_options: { include_usage: true },
-      })
-      for await (const chunk of stream) {
-        if (chunk.choices[0]?.delta.content) firstAt ??= performance.now()
-        if (chunk.usage) tokens = chunk.usage.completion_tokens
-      }
-      const endedAt = performance.now()
-      return sample(startedAt, firstAt ?? endedAt, endedAt, tokens)
-    },
-  }
-}
-
-function sample(startedAt: number, firstAt: number, endedAt: number, tokens: number): Sample {
-  return {
-    wall_ms: endedAt - startedAt,
-    ttft_ms: firstAt - startedAt,
-    tokens,
-    tok_s: tokens > 1 && endedAt > firstAt ? ((tokens - 1) * 1000) / (endedAt - firstAt) : 0,
-  }
-}
 
 const median = (values: readonly number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
@@ -191,12 +91,18 @@ export default async function run(): Promise<BenchReport> {
       await new Promise((resolve) => setTimeout(resolve, 300))
     }
     process.stderr.write('bench: both peers up, the model seen\n')
-    direct = await directPath(join(modelsDir, `${MODEL}.gguf`), threads)
+    direct = await directPath(join(modelsDir, `${MODEL}.gguf`), threads, MESSAGES, CONTEXT_SIZE)
     process.stderr.write('bench: direct path ready\n')
     const paths = [
       direct,
-      endpointPath('local', '/v1/chat/completions on the peer with the model', holder!),
-      endpointPath('remote', '/v1/chat/completions on another peer (runs on the holder)', other!),
+      endpointPath('local', '/v1/chat/completions on the peer with the model', holder!, MODEL, MESSAGES),
+      endpointPath(
+        'remote',
+        '/v1/chat/completions on another peer (runs on the holder)',
+        other!,
+        MODEL,
+        MESSAGES,
+      ),
     ]
     // Warm-up: loads the model in the holder and pages in the weights everywhere.
     await alternate(paths, GENERATED_TOKENS, 1)

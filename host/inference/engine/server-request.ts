@@ -79,6 +79,9 @@ export function serverPlan(request: GenerateRequest, options: { parseCalls?: boo
       prompt: rendered ?? request.prompt ?? '',
       n_predict: request.max_tokens,
       ...sampling,
+      // The fallback evaluates its prompt afresh: what the failed attempt left in the slot's cache
+      // must not change its answer.
+      ...(options.parseCalls === false ? { cache_prompt: false } : {}),
       // A stop string would cut constrained output into something that does not parse.
       ...(request.stop?.length && !constrained ? { stop: request.stop } : {}),
       ...(schema !== undefined ? { json_schema: schema } : {}),

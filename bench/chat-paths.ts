@@ -1,0 +1,125 @@
+/**
+ * The ways the inference benchmarks ask for one streamed chat answer, each timed by its caller the
+ * same way (time to first token, decode rate after it): node-llama-cpp's LlamaChat in this process
+ * (the engine before llama-server), and any OpenAI-compatible endpoint (a peer's `/v1`, or
+ * llama-server itself).
+ */
+import { performance } from 'node:perf_hooks'
+import OpenAI from 'openai'
+import { LlamaRuntime } from '../host/inference/llama-runtime.ts'
+import { createLogger } from '../host/log/logger.ts'
+
+export interface ChatTurn {
+  role: 'system' | 'user' | 'assistant'
+  content: string
+}
+
+export interface Sample {
+  wall_ms: number
+  ttft_ms: number
+  tokens: number
+  /** Generated tokens per second after the first. */
+  tok_s: number
+}
+
+export interface Path {
+  key: string
+  name: string
+  run(maxTokens: number): Promise<Sample>
+}
+
+/** node-llama-cpp's LlamaChat on the same file: one context, a fresh sequence per request. */
+export async function directPath(
+  modelPath: string,
+  threads: number,
+  messages: readonly ChatTurn[],
+  contextSize: number,
+): Promise<Path & { close(): Promise<void> }> {
+  const { LlamaChat } = await import('node-llama-cpp')
+  // The daemon's own way to start llama.cpp (the same binary and settings; safe under tsx).
+  const runtime = new LlamaRuntime({ threads, logger: createLogger('warn') })
+  const llama = await runtime.get()
+  const model = await llama.loadModel({ modelPath })
+  const context = await model.createContext({ contextSize, threads, sequences: 1 })
+  return {
+    key: 'direct',
+    name: 'node-llama-cpp LlamaChat (direct)',
+    async run(maxTokens) {
+      const startedAt = performance.now()
+      const sequence = context.getSequence()
+      const chat = new LlamaChat({ contextSequence: sequence })
+      try {
+        let firstAt: number | null = null
+        await chat.generateResponse(
+          [
+            { type: 'user', text: messages[0]?.content ?? '' },
+            { type: 'model', response: [] },
+          ],
+          {
+            maxTokens,
+            temperature: 0,
+            onTextChunk: () => {
+              firstAt ??= performance.now()
+            },
+          },
+        )
+        const endedAt = performance.now()
+        const tokens = sequence.tokenMeter.usedOutputTokens
+        const first = firstAt ?? endedAt
+        return sample(startedAt, first, endedAt, tokens)
+      } finally {
+        chat.dispose()
+        sequence.dispose()
+      }
+    },
+    close: async () => {
+      await context.dispose()
+      await model.dispose()
+      await runtime.dispose()
+    },
+  }
+}
+
+/** A streamed chat completion through a peer's endpoint, timed by the client. */
+export function endpointPath(
+  key: string,
+  name: string,
+  peer: { url: string; token: string },
+  model: string,
+  messages: readonly ChatTurn[],
+): Path {
+  const client = new OpenAI({ baseURL: `${peer.url}/v1`, apiKey: peer.token, maxRetries: 0 })
+  return {
+    key,
+    name,
+    async run(maxTokens) {
+      const startedAt = performance.now()
+      let firstAt: number | null = null
+      let tokens = 0
+      const stream = await client.chat.completions.create({
+        model,
+        messages: [...messages],
+        max_tokens: maxTokens,
+        temperature: 0,
+        seed: 1,
+        stream: true,
+        stream_options: { include_usage: true },
+      })
+      for await (const chunk of stream) {
+        if (chunk.choices[0]?.delta.content) firstAt ??= performance.now()
+        if (chunk.usage) tokens = chunk.usage.completion_tokens
+      }
+      const endedAt = performance.now()
+      return sample(startedAt, firstAt ?? endedAt, endedAt, tokens)
+    },
+  }
+}
+
+export function sample(startedAt: number, firstAt: number, endedAt: number, tokens: number): Sample {
+  return {
+    wall_ms: endedAt - startedAt,
+    ttft_ms: firstAt - startedAt,
+    tokens,
+    tok_s: tokens > 1 && endedAt > firstAt ? ((tokens - 1) * 1000) / (endedAt - firstAt) : 0,
+  }
+}
