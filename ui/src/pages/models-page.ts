@@ -34,6 +34,7 @@ export class ModelsPage extends LivePage {
       ${this.message ? html`<p class=${this.message.error ? 'error' : 'muted'}>${this.message.text}</p>` : nothing}
       <section class="card">
         <h3>On this peer</h3>
+        ${this.#engine()}
         ${
           !local
             ? html`<p class="muted">Loading…</p>`
@@ -74,6 +75,24 @@ export class ModelsPage extends LivePage {
         ${this.#mesh()}
       </section>
     `
+  }
+
+  /** The backend the engine runs on here, and why each GPU backend does not (with the fix). */
+  #engine() {
+    const engine = this.store?.status?.engine
+    if (engine === undefined) return nothing
+    if (engine === null)
+      return html`<p class="error engine">Engine not built: run <code>bash scripts/build-engine.sh</code>.</p>`
+    return html`<div class="engine">
+      <p>Engine: llama.cpp <code>${engine.engine_build}</code> on <span class="badge loaded">${engine.backend}</span></p>
+      ${engine.backends
+        .filter((b) => b.id !== engine.backend && b.state !== 'standby')
+        .map(
+          (b) => html`<p class="muted" data-backend=${b.id}>${b.id}: ${b.state}${b.detail ? `: ${b.detail}` : ''}${
+            b.fix ? html` <b>Fix:</b> ${b.fix}` : nothing
+          }</p>`,
+        )}
+    </div>`
   }
 
   #pullForm() {
