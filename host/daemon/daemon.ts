@@ -24,9 +24,9 @@ import {
   withBootstrap,
 } from '../config/network-config.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
+import { decodeRate, engineTags, freeSlots } from '../inference/engine/engine-capability.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
-import { decodeRate, engineTags, freeSlots } from '../inference/engine/engine-capability.ts'
 import { ModelManager } from '../inference/model-manager.ts'
 import { pullModel } from '../inference/model-pull.ts'
 import { ModelQuarantine } from '../inference/model-quarantine.ts'
@@ -203,7 +203,9 @@ async function runDaemon(
   // The engine's backend is chosen (GPU ones self-tested) before the capability says which it is.
   await models.backends
     .active()
-    .catch((err: unknown) => inferenceLogger.warn({ err: (err as Error).message }, 'the inference engine cannot run'))
+    .catch((err: unknown) =>
+      inferenceLogger.warn({ err: (err as Error).message }, 'the inference engine cannot run'),
+    )
   let unusable: UnusableModel[] = []
   const describe = async (): Promise<NodeCapability> => {
     const [hardware, listing] = await Promise.all([probeHardware(dataDir.path), models.list()])

@@ -291,7 +291,9 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
       await page.getByText('No model here').waitFor()
       // The engine's backend, and why the GPU backends are not used (no GPU here).
       await page.getByText(/Engine: llama\.cpp \S+ on cpu/).waitFor()
-      expect(await page.locator('[data-backend="cuda-prebuilt"]').textContent()).toContain('no NVIDIA GPU found')
+      expect(await page.locator('[data-backend="cuda-prebuilt"]').textContent()).toContain(
+        'no NVIDIA GPU found',
+      )
       await page.locator('input[name="source"]').fill(`${server.url}/models/pulled.gguf`)
       await page.getByRole('button', { name: 'Pull' }).click()
       await page.getByText(/pulled \(.*\), checked and advertised/).waitFor({ timeout: 60_000 })

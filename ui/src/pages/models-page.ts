@@ -88,9 +88,10 @@ export class ModelsPage extends LivePage {
       ${engine.backends
         .filter((b) => b.id !== engine.backend && b.state !== 'standby')
         .map(
-          (b) => html`<p class="muted" data-backend=${b.id}>${b.id}: ${b.state}${b.detail ? `: ${b.detail}` : ''}${
-            b.fix ? html` <b>Fix:</b> ${b.fix}` : nothing
-          }</p>`,
+          (b) =>
+            html`<p class="muted" data-backend=${b.id}>${b.id}: ${b.state}${b.detail ? `: ${b.detail}` : ''}${
+              b.fix ? html` <b>Fix:</b> ${b.fix}` : nothing
+            }</p>`,
         )}
     </div>`
   }
