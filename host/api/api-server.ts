@@ -8,6 +8,7 @@ import type { Startable } from '../daemon/startable.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import type { Logger } from '../log/logger.ts'
 import type { DaemonMetrics } from '../metrics/daemon-metrics.ts'
+import type { SplitService } from '../split/split-service.ts'
 import { apiAuth, isLoopback } from './api-auth.ts'
 import type { ApiKeyStore } from './api-keys.ts'
 import type { PeersReply, StatusView } from './contract/index.ts'
@@ -47,6 +48,8 @@ export interface ApiServerInit {
   waitForAction?: ActionWaiter
   conductor: Pick<ConductorPort, 'callZome'>
   models: Pick<ModelManager, 'list' | 'load' | 'unload'>
+  /** Models split over peers (`?split=1` loads, and the splits in the models list); absent: none. */
+  splits?: Pick<SplitService, 'load' | 'views'>
   /** Task routes; absent on a host that schedules nothing. */
   tasks?: TaskApi
   /** Policy routes. */
@@ -159,7 +162,7 @@ export class ApiServer implements Startable {
     if (init.invites) registerInviteRoutes(this.app, init.invites)
     if (init.artifacts) registerArtifactRoutes(this.app, init.artifacts)
     if (init.memory) registerMemoryRoutes(this.app, init.memory)
-    registerModelsRoute(this.app, init.models)
+    registerModelsRoute(this.app, init.models, init.splits)
     registerMcpRoute(this.app, {
       apiUrl: () => this.url,
       token: init.token,

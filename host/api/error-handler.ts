@@ -70,7 +70,12 @@ function mapError(err: FastifyError & Record<string, unknown>, body: unknown): M
     case 'ModelLoadError':
       return { status: 422, name: err.name }
     case 'LlamaUnavailableError':
+    case 'EngineMissingError':
       return { status: 503, name: err.name }
+    // Not enough memory here or in the mesh now: a condition that can change, not a bad request.
+    case 'ModelTooLargeError':
+    case 'SplitUnavailableError':
+      return { status: 507, name: err.name }
     case 'ModelPullRefusedError':
       return { status: 422, name: err.name, details: { reason: err.reason } }
     case 'ModelSourceError':

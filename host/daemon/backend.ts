@@ -27,6 +27,7 @@ import type { ConductorPort } from '../conductor/port.ts'
 import type { NetworkConfig } from '../config/network-config.ts'
 import type { Logger } from '../log/logger.ts'
 import { linkOf, type PeerLink } from '../net/peer-links.ts'
+import type { PeerStreams } from '../net/peer-streams.ts'
 import type { RequestResponse } from '../net/request-response.ts'
 
 export interface DaemonBackend {
@@ -56,6 +57,8 @@ export interface DaemonBackend {
   libp2p: Libp2p | null
   /** Request/response to peers by PeerId (embedded only), which the shared memory uses. */
   rpc: RequestResponse | null
+  /** Raw byte streams to peers by PeerId (embedded only), which the split's RPC tunnel uses. */
+  streams: PeerStreams | null
   /** Warrants a record's author for what the host found wrong (embedded only). */
   warrantAuthor?: Replication['warrantAuthor']
   /** Whether a revocation held here bars an agent (embedded only). */
@@ -124,6 +127,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
       adminUrl: api?.adminUrl ?? null,
       libp2p: peer.node.libp2p,
       rpc: peer.node.rpc,
+      streams: peer.node.streams,
       warrantAuthor: (...args) => peer.replication.warrantAuthor(...args),
       isRevoked: (agent) => peer.replication.isRevoked(agent),
       async stop() {
@@ -154,6 +158,7 @@ async function startHolochain(options: BackendOptions): Promise<DaemonBackend> {
     adminUrl: null,
     libp2p: null,
     rpc: null,
+    streams: null,
     stop: () => backend.stop(),
   }
 }

@@ -4,7 +4,7 @@
  * resolves once all of that runs; `stop` undoes it in reverse.
  */
 import { mkdir, rm } from 'node:fs/promises'
-import { hostname } from 'node:os'
+import { availableParallelism, hostname } from 'node:os'
 import { join } from 'node:path'
 import { fitText, LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
 import { ApiKeyStore, apiKeysPath } from '../api/api-keys.ts'
@@ -44,6 +44,8 @@ import { trackTask } from '../metrics/track-task.ts'
 import { PolicyService } from '../policy/policy-service.ts'
 import { buildCapability, RegistryService } from '../registry/index.ts'
 import { SchedulerService } from '../scheduler/scheduler-service.ts'
+import { RpcWorker } from '../split/rpc-worker.ts'
+import { SplitService } from '../split/split-service.ts'
 import { InferEmbedOutputSchema, inferEmbedWorker } from '../workers/infer-embed.ts'
 import { inferGenerateWorker } from '../workers/infer-generate.ts'
 import { WorkerRegistry } from '../workers/worker-registry.ts'
@@ -71,6 +73,8 @@ export interface DaemonOptions {
   threads?: number
   /** Requests each loaded model serves at once (`--parallel`); default from its size and free memory. */
   slots?: number
+  /** The most memory models may take here (`--model-memory`); default: all that is free. */
+  modelMemoryBytes?: number
   /** Default 127.0.0.1; anything else needs `requireKeys`. */
   apiHost?: string
   /** Callers from other machines need an API key and reach only the endpoints (/v1, /mcp). */
@@ -198,6 +202,7 @@ async function runDaemon(
     threads: options.threads,
     contextSize: options.contextSize,
     slots: options.slots,
+    memoryLimitBytes: options.modelMemoryBytes,
     logger: inferenceLogger,
   })
   // The engine's backend is chosen (GPU ones self-tested) before the capability says which it is.
@@ -239,6 +244,7 @@ async function runDaemon(
     // No scheduler runs in this host yet, so no task ever waits here.
     queueDepth: (): number => scheduler.queueDepth(),
     freeSlots: () => freeSlots(models.loadedModels()),
+    freeModelBytes: () => models.freeModelBytes(),
     logger: logger.child({ component: 'registry' }),
   })
   // A load or unload changes the advertised `loaded` flags; the next resample is up to 30 s away.
@@ -309,6 +315,29 @@ async function runDaemon(
     }))
     return { peers, warrants }
   }
+  // This peer's memory for splits (an RPC worker behind the mesh's tunnel), and the splits it heads.
+  const splits = new SplitService({
+    self: conductor.agentPubKey,
+    models,
+    streams: backend.streams,
+    worker: new RpcWorker({
+      dir: async () => {
+        const { dir, env } = await models.backends.active()
+        return { dir, env }
+      },
+      cacheDir: join(dataDir.path, 'rpc-cache'),
+      threads: options.threads ?? availableParallelism(),
+      logger: inferenceLogger.child({ component: 'rpc-worker' }),
+    }),
+    peers: () => registry.peers(),
+    rtt: async (peer) => {
+      const services = backend.libp2p?.services as
+        | { ping?: { ping(p: typeof peer): Promise<number> } }
+        | undefined
+      return services?.ping ? Math.round(await services.ping.ping(peer)) : null
+    },
+    logger: inferenceLogger.child({ component: 'split' }),
+  })
   const inference = new MeshInference({
     scheduler,
     workers,
@@ -383,6 +412,7 @@ async function runDaemon(
     conductor,
     waitForAction: backend.waitForAction,
     models,
+    splits,
     tasks: {
       scheduler,
       workers,
@@ -411,7 +441,7 @@ async function runDaemon(
       peers: peersView,
       tasks: () => scheduler.list(),
       ...(artifacts ? { artifacts: () => artifacts.list() } : {}),
-      models: () => models.list(),
+      models: async () => ({ ...(await models.list()), splits: splits.views() }),
       onModelsChange: (listener) => models.onChange(listener),
       logger: logger.child({ component: 'live-feed' }),
     }),
@@ -437,6 +467,7 @@ async function runDaemon(
     ...(ipfs ? [{ start: async () => {}, stop: () => ipfs.stop() }] : []),
     models,
     registry,
+    splits,
     scheduler,
     ...(replicationKeeper ? [replicationKeeper] : []),
     ...(memory ? [memory] : []),

@@ -28,6 +28,8 @@ export interface GgufModel {
   context_length: number
   /** Memory each token of context takes in the KV cache (f16 keys and values, every block). */
   kv_bytes_per_token: number
+  /** Repeating blocks (layers): what a split shares out. */
+  blocks: number
 }
 
 export interface UnusableModel {
@@ -113,6 +115,7 @@ export async function scanModelsDir(dir: string, options: ScanOptions): Promise<
         quantisation: fileType === undefined ? null : quantName(GgufFileType[fileType]),
         context_length: Number(archValue(info, 'context_length')),
         kv_bytes_per_token: kvBytesPerToken(info),
+        blocks: Number(archValue(info, 'block_count')),
       })
     } catch (err) {
       const reason =

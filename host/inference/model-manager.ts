@@ -20,6 +20,7 @@ import { EngineModel } from './engine/engine-model.ts'
 import { type ServerExit, ServerStartError } from './engine/llama-server-process.ts'
 import type { FileHashCache } from './file-hash-cache.ts'
 import { type GgufModel, modelName, scanModelsDir, type UnusableModel } from './gguf-scan.ts'
+import { modelMemoryBytes } from './memory-fit.ts'
 import { ModelCrashedError, ModelLoadError } from './model-errors.ts'
 import { ModelQuarantine } from './model-quarantine.ts'
 import { SerialQueue } from './serial-queue.ts'
@@ -39,6 +40,8 @@ export interface ModelManagerInit {
   slots?: number
   /** The engine's backends (default: the bundled build's, chosen on the first load). */
   backends?: EngineBackends
+  /** The most memory models may take here (`--model-memory`); default: all that is free. */
+  memoryLimitBytes?: number
   logger: Logger
 }
 
@@ -75,6 +78,28 @@ export class ModelUnusableError extends Error {
   ) {
     super(`model "${name}" cannot be loaded: ${reason}`)
     this.name = 'ModelUnusableError'
+  }
+}
+
+/** Another way to run a model's engine (split over peers): its arguments and its account of a crash. */
+export interface EngineLayout {
+  args: string[]
+  /** Memory the model takes on this peer (its share). */
+  memoryBytes: number
+  /** The error a crash is, when the layout explains it (a worker went away); null: blame as usual. */
+  blame(exit: ServerExit): Promise<Error | null>
+}
+
+/** Thrown when a model needs more memory than models may take here (`--model-memory`). */
+export class ModelTooLargeError extends Error {
+  static override readonly name = 'ModelTooLargeError'
+  constructor(name: string, need: number, free: number) {
+    const mib = (bytes: number) => `${Math.ceil(bytes / 1024 ** 2)} MiB`
+    super(
+      `model "${name}" needs about ${mib(need)}, models may take ${mib(free)} here (--model-memory): ` +
+        '`ripple models load --split` splits it over the mesh',
+    )
+    this.name = 'ModelTooLargeError'
   }
 }
 
@@ -150,6 +175,20 @@ export class ModelManager implements Startable {
     return [...this.loaded.keys()]
   }
 
+  /**
+   * Loads a model too big for this peer split over the mesh (the split service sets it): a task for
+   * such a model is then served by a split rather than refused.
+   */
+  splitLoader: ((name: string, onProgress?: (fraction: number) => void) => Promise<EngineModel>) | null = null
+
+  /** Memory models may still take here: what is free, within the limit less what the loaded ones take. */
+  freeModelBytes(): number {
+    const limit = this.init.memoryLimitBytes
+    if (limit === undefined) return freemem()
+    const used = [...this.loaded.values()].reduce((sum, m) => sum + m.memoryBytes, 0)
+    return Math.max(0, Math.min(freemem(), limit - used))
+  }
+
   /** The loaded models, for their slots and decode rates. */
   loadedModels(): EngineModel[] {
     return [...this.loaded.values()]
@@ -173,14 +212,22 @@ export class ModelManager implements Startable {
     return { models, unusable }
   }
 
-  /** Loads the model (once; a second call while it loads waits for the first). */
-  load(name: string, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<EngineModel> {
+  /**
+   * Loads the model (once; a second call while it loads waits for the first). A `layout` runs it
+   * another way (split over peers): more engine arguments, and its own account of a crash.
+   */
+  load(
+    name: string,
+    onProgress?: (fraction: number) => void,
+    signal?: AbortSignal,
+    layout?: EngineLayout,
+  ): Promise<EngineModel> {
     const loaded = this.loaded.get(name)
     if (loaded) return Promise.resolve(loaded)
     let loading = this.loading.get(name)
     if (!loading) {
       loading = this.loads
-        .run(() => this.loadNow(name, onProgress, signal))
+        .run(() => this.loadNow(name, onProgress, signal, layout))
         .finally(() => this.loading.delete(name))
       this.loading.set(name, loading)
     }
@@ -198,7 +245,11 @@ export class ModelManager implements Startable {
     const wanted = name ?? (await this.onlyModel())
     const already = this.loaded.get(wanted)
     if (already) return { model: already, loadMs: 0 }
-    const model = await this.load(wanted, onProgress && ((fraction) => onProgress(fraction, wanted)))
+    const progress = onProgress && ((fraction: number) => onProgress(fraction, wanted))
+    const model = await this.load(wanted, progress).catch((err: unknown) => {
+      if (err instanceof ModelTooLargeError && this.splitLoader) return this.splitLoader(wanted, progress)
+      throw err
+    })
     return { model, loadMs: model.loadMs }
   }
 
@@ -226,6 +277,7 @@ export class ModelManager implements Startable {
     name: string,
     onProgress?: (fraction: number) => void,
     signal?: AbortSignal,
+    layout?: EngineLayout,
   ): Promise<EngineModel> {
     const { models, unusable } = await this.list()
     const info = models.find((m) => m.name === name)
@@ -238,8 +290,14 @@ export class ModelManager implements Startable {
       )
     }
     const { logger } = this.init
-    const backend = await this.backends.active(signal)
     const slots = this.init.slots ?? defaultSlots(info, this.contextSize)
+    // The operator's limit holds for a whole load; a split's share was planned within it.
+    if (!layout && this.init.memoryLimitBytes !== undefined) {
+      const need = modelMemoryBytes(info, this.contextSize)
+      const free = this.freeModelBytes()
+      if (need > free) throw new ModelTooLargeError(name, need, free)
+    }
+    const backend = await this.backends.active(signal)
     logger.info(
       { model: name, path: info.path, size_bytes: info.size_bytes, backend: backend.candidate.id, slots },
       'loading model',
@@ -254,10 +312,12 @@ export class ModelManager implements Startable {
         slots,
         ...(onProgress ? { onProgress } : {}),
         ...(signal ? { signal } : {}),
-        onCrash: (exit, on) => this.crashed(info, exit, on),
+        ...(layout ? { extraArgs: layout.args, memoryBytes: layout.memoryBytes } : {}),
+        onCrash: (exit, on) => this.crashed(info, exit, on, layout),
       })
     } catch (err) {
       if (!(err instanceof ServerStartError)) throw err
+      if (layout) throw await this.crashed(info, err.exit, backend, layout)
       // Died while loading: an abort is blamed as any crash is; an exit with an error is a refusal.
       if (err.exit.signal !== null) throw await this.crashed(info, err.exit, backend)
       throw new ModelLoadError(name, [err.exit.reason], err)
@@ -273,8 +333,19 @@ export class ModelManager implements Startable {
    * A model's engine process died on its own: the model is gone. A fault (abort, segfault) is blamed on
    * the backend when the tiny probe model crashes it too, else on the file, which is quarantined.
    */
-  private async crashed(info: GgufModel, exit: ServerExit, backend: ActiveBackend): Promise<Error> {
+  private async crashed(
+    info: GgufModel,
+    exit: ServerExit,
+    backend: ActiveBackend,
+    layout?: EngineLayout,
+  ): Promise<Error> {
     if (this.loaded.get(info.name)?.info.sha256 === info.sha256) this.loaded.delete(info.name)
+    const accounted = await layout?.blame(exit)
+    if (accounted) {
+      this.init.logger.warn({ model: info.name, reason: accounted.message }, 'a split model ended')
+      this.changed()
+      return accounted
+    }
     const fault = exit.signal !== null && FILE_FAULT_SIGNALS.has(exit.signal)
     const backendAtFault = fault && (await this.backends.blameBackend(backend).catch(() => false))
     const quarantined = fault && !backendAtFault

@@ -24,6 +24,7 @@ import { type NetworkIdentity, networkIdentity } from './network-identity.ts'
 import { createPeerBook, type PeerBook } from './peer-book.ts'
 import { type PeerDialer, startPeerDialer } from './peer-dialer.ts'
 import { type PeerExchange, startPeerExchange } from './peer-exchange.ts'
+import { createPeerStreams, type PeerStreams } from './peer-streams.ts'
 import { privateNetwork } from './private-network.ts'
 import { createRipplePubsub, fastMessageId, type RipplePubsub } from './pubsub.ts'
 import { createRequestResponse, type RequestResponse } from './request-response.ts'
@@ -83,6 +84,8 @@ export interface RippleNode {
   readonly peers: PeerBook
   readonly pubsub: RipplePubsub
   readonly rpc: RequestResponse
+  /** Raw byte streams to verified peers (the split's RPC tunnel). */
+  readonly streams: PeerStreams
   /** Dialable addresses, each ending in `/p2p/<peer id>`. */
   multiaddrs(): Multiaddr[]
   /** Whether an open connection carries streams (a WebRTC one only once it carried one). */
@@ -220,6 +223,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     peers,
     pubsub,
     rpc,
+    streams: createPeerStreams(libp2p, identity, peers),
     multiaddrs: () => libp2p.getMultiaddrs(),
     usable,
     async deny(peer) {

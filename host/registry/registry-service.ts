@@ -25,6 +25,8 @@ export interface RegistryInit {
   queueDepth: () => number
   /** Free engine slots over the loaded models; null when none is loaded. */
   freeSlots?: () => number | null
+  /** Memory models may still take here. */
+  freeModelBytes?: () => number
   logger: Logger
 }
 
@@ -100,6 +102,7 @@ export class RegistryService implements Startable {
       ...load,
       queue_depth: this.init.queueDepth(),
       ...(slots === null ? {} : { slots_free: slots }),
+      ...(this.init.freeModelBytes ? { model_free_bytes: Math.floor(this.init.freeModelBytes()) } : {}),
       timestamp: Date.now() * 1000,
     }
     this.lastHeartbeat = heartbeat

@@ -39,7 +39,7 @@ export function inferEmbedWorker(
   return {
     kind: 'infer.embed',
     needsModel: true,
-    place: (input) => placeModel(models, input.model),
+    place: (input) => placeModel(models, input.model, () => models.freeModelBytes()),
     input: InferEmbedInputSchema,
     output: InferEmbedOutputSchema,
     async run(input, ctx) {

@@ -153,7 +153,7 @@ export function inferGenerateWorker(
   return {
     kind: 'infer.generate',
     needsModel: true,
-    place: (input) => placeModel(models, input.model),
+    place: (input) => placeModel(models, input.model, () => models.freeModelBytes()),
     input: InferGenerateInputSchema,
     output: InferGenerateOutputSchema,
     async run(input, ctx) {

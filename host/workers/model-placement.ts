@@ -2,7 +2,8 @@
  * Where an inference input would run on this host: the model it names (or, naming none, the only
  * loaded model, else the only one), and whether that model is loaded or fits the memory free now
  * (estimated from its GGUF metadata). A peer claims only what it can place, so a task goes to a peer
- * that has the model and room for it instead of one that would fail.
+ * that has the model and room for it instead of one that would fail; a peer that can split a model
+ * over the mesh (it has the file, not the room) places it too, and its load plans the split.
  */
 import { freemem } from 'node:os'
 import { modelMemoryBytes } from '../inference/memory-fit.ts'
@@ -10,7 +11,7 @@ import type { ModelManager } from '../inference/model-manager.ts'
 import type { Placement } from './worker.ts'
 
 export async function placeModel(
-  models: Pick<ModelManager, 'list' | 'contextSize'>,
+  models: Pick<ModelManager, 'list' | 'contextSize'> & { splitLoader?: unknown },
   name: string | undefined,
   freeBytes: () => number = freemem,
 ): Promise<Placement> {
@@ -34,6 +35,8 @@ export async function placeModel(
   if (model.loaded) return { model: model.name, loaded: true }
   const need = modelMemoryBytes(model, models.contextSize)
   const free = freeBytes()
+  // Too big here, but a split over the mesh may hold it: the load plans one, or says why not.
+  if (need > free && models.splitLoader) return { model: model.name, loaded: false }
   if (need > free) {
     return {
       cannot: `model "${model.name}" needs about ${mib(need)} of memory, ${mib(free)} is free`,

@@ -54,7 +54,8 @@ describe('ripple up / status / peers (separate processes)', { timeout: 60_000 },
     expect(status.capability.name).toBe('e2e-peer')
     expect(status.capability.hardware.cpu.threads).toBe(cpus().length)
     // Its own tag, and the engine's backend (no GPU here: the CPU, and why not the GPU backends).
-    expect(status.capability.tags).toEqual(['e2e', 'engine:cpu'])
+    expect(status.capability.tags).toEqual(['e2e', 'engine:cpu', `llama:${status.engine?.engine_build}`])
+    expect(status.engine?.engine_build).toMatch(/^[0-9a-f]{12}\/rpc\d+\.\d+\.\d+$/)
     expect(status.engine?.backend).toBe('cpu')
     expect(status.engine?.backends.find((b) => b.id === 'cuda-prebuilt')).toMatchObject({
       state: 'not available',

@@ -72,6 +72,8 @@ export interface PullModelOptions extends CallOptions {
 export interface LoadModelOptions extends CallOptions {
   /** Fractions 0..1 while llama.cpp reads the weights (not called for a model already loaded). */
   onProgress?: (fraction: number) => void
+  /** Split it over the mesh's peers when it fits on none (this peer heads it). */
+  split?: boolean
 }
 
 export interface ChatOptions extends CallOptions {
@@ -227,7 +229,12 @@ export class ApiClient {
    * fails with its 4xx; one that fails mid-load with ModelLoadFailedError.
    */
   async loadModel(name: string, options: LoadModelOptions = {}): Promise<ModelLoadedView> {
-    const res = await this.#send('loadModel', { ...options, params: { name }, accept: 'text/event-stream' })
+    const res = await this.#send('loadModel', {
+      ...options,
+      params: { name },
+      query: { split: options.split ? 1 : 0 },
+      accept: 'text/event-stream',
+    })
     // The daemon streams only while weights are read; a model already loaded is answered at once.
     if (!res.headers.get('content-type')?.includes('text/event-stream')) {
       return parseReply('loadModel', routes.loadModel.reply, await this.#body(res, options.signal))

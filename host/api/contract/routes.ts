@@ -228,6 +228,8 @@ export const routes = {
     method: 'POST',
     path: '/api/models/:name/load',
     params: ModelParamsSchema,
+    /** `split=1`: split it over the mesh's peers when it fits on none (this peer heads it). */
+    query: z.object({ split: z.coerce.number().int().min(0).max(1).default(0) }),
     reply: ModelLoadedViewSchema,
     events: ModelLoadEventSchemas,
   },

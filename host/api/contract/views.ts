@@ -27,6 +27,7 @@ import type { PullProgress } from '../../inference/model-pull.ts'
 import { PeerLinkSchema } from '../../net/peer-links.ts'
 import type { PeerEntry } from '../../registry/index.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
+import type { SplitView } from '../../split/split-service.ts'
 import type { ApiKeyView } from '../api-keys.ts'
 import { describes } from './same-shape.ts'
 
@@ -161,16 +162,31 @@ export const GgufModelSchema = describes<GgufModel>()(
     context_length: z.number(),
     /** Memory each token of context takes in the KV cache (f16 keys and values, every block). */
     kv_bytes_per_token: z.number(),
+    /** Repeating blocks (layers). */
+    blocks: z.number(),
   }),
 )
 
 /** GET /api/models: usable models with their `loaded` flag, unusable files with the reason. */
-export const ModelsViewSchema = describes<ModelListing>()(
+/** A model split over peers: which ones, the share of the layers and the memory each holds. */
+export const SplitViewSchema = describes<SplitView>()(
   z.object({
-    models: z.array(GgufModelSchema.extend({ loaded: z.boolean() })),
-    unusable: z.array(UnusableModelSchema),
+    model: z.string(),
+    peers: z.array(z.object({ agent: z.string(), share: z.number(), layers: z.number(), bytes: z.number() })),
+    bytes_carried: z.number(),
   }),
 )
+
+export const ModelsViewSchema = z.object({
+  ...describes<ModelListing>()(
+    z.object({
+      models: z.array(GgufModelSchema.extend({ loaded: z.boolean() })),
+      unusable: z.array(UnusableModelSchema),
+    }),
+  ).shape,
+  /** Models this peer heads split over peers (absent from a peer that heads none). */
+  splits: z.array(SplitViewSchema).optional(),
+})
 export type ModelsView = z.infer<typeof ModelsViewSchema>
 
 /** A model in memory, as a load answers it. */

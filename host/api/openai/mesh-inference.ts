@@ -119,6 +119,9 @@ export class MeshInference {
     const { scheduler } = this.#init
     return new Promise<TaskView>((resolve, reject) => {
       let assignee: string | null = null
+      let attempt: number | null = null
+      // The attempt whose tokens the client has: a later attempt would be a second answer.
+      let streamed: number | null = null
       let unwatch: (() => void) | null = null
       let ended = false
       const end = (outcome: Promise<TaskView>) => {
@@ -145,6 +148,16 @@ export class MeshInference {
       request.signal.addEventListener('abort', onAbort)
       unwatch = scheduler.watch(hash, (event) => {
         if (event.type === 'status') {
+          attempt = event.attempt ?? attempt
+          if (
+            streamed !== null &&
+            event.attempt !== null &&
+            event.attempt !== streamed &&
+            !isTerminal(event.status)
+          ) {
+            giveUp('the peer answering it failed after its answer began streaming')
+            return
+          }
           if (event.assignee !== null && assignee === null) {
             assignee = event.assignee
             clearTimeout(timer)
@@ -163,9 +176,12 @@ export class MeshInference {
           type === 'token' &&
           typeof data === 'string' &&
           event.assignee === assignee &&
-          request.fanOut === 1
-        )
+          request.fanOut === 1 &&
+          (streamed === null || streamed === attempt)
+        ) {
+          if (request.onToken) streamed ??= attempt
           request.onToken?.(data)
+        }
       })
     })
   }

@@ -12,20 +12,28 @@ import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { EngineModel } from '../../inference/engine/engine-model.ts'
 import type { ModelManager } from '../../inference/model-manager.ts'
+import type { SplitService } from '../../split/split-service.ts'
 import { type ModelLoadedView, type ModelsView, routes } from '../contract/index.ts'
 
 export function registerModelsRoute(
   app: FastifyInstance,
   models: Pick<ModelManager, 'list' | 'load' | 'unload'>,
+  splits?: Pick<SplitService, 'load' | 'views'>,
 ): void {
-  app.get(routes.listModels.path, async (): Promise<ModelsView> => models.list())
+  app.get(
+    routes.listModels.path,
+    async (): Promise<ModelsView> => ({ ...(await models.list()), splits: splits?.views() ?? [] }),
+  )
 
   app.post(routes.loadModel.path, async (request, reply) => {
     const { name } = routes.loadModel.params.parse(request.params)
-    if (!request.headers.accept?.includes('text/event-stream')) return loadedView(await models.load(name))
+    const { split } = routes.loadModel.query.parse(request.query)
+    const load = (onProgress?: (fraction: number) => void) =>
+      split && splits ? splits.load(name, onProgress) : models.load(name, onProgress)
+    if (!request.headers.accept?.includes('text/event-stream')) return loadedView(await load())
     const events = lazyEventStream(reply)
     try {
-      const loaded = await models.load(name, (fraction) => events.send('progress', { fraction }))
+      const loaded = await load((fraction) => events.send('progress', { fraction }))
       if (!events.opened) return loadedView(loaded)
       events.send('loaded', loadedView(loaded))
     } catch (err) {

@@ -38,11 +38,15 @@ function loadCommand(): Command {
   return addTargetOptions(
     new Command('load')
       .argument('<name>', 'model name (file name without .gguf)')
-      .description('load a model'),
-  ).action(async (name: string, options: TargetOptions) => {
+      .description('load a model')
+      .option('--split', "split it over the mesh's peers when it fits on none (this peer heads it)"),
+  ).action(async (name: string, options: TargetOptions & { split?: boolean }) => {
     const api = await connectDaemon(options)
     const progress = loadProgress(name)
-    const loaded = await api.loadModel(name, { onProgress: options.json ? undefined : progress.show })
+    const loaded = await api.loadModel(name, {
+      split: options.split === true,
+      onProgress: options.json ? undefined : progress.show,
+    })
     progress.end()
     process.stdout.write(
       options.json
@@ -99,6 +103,12 @@ function modelsTable(view: ModelsView): string {
   const lines = [formatTable(header, rows)]
   if (view.models.length === 0) lines.push('(no usable models)')
   for (const bad of view.unusable) lines.push(`unusable  ${bad.path}: ${bad.reason}`)
+  for (const split of view.splits ?? []) {
+    const peers = split.peers.map(
+      (p) => `${p.agent.slice(0, 12)}… ${p.layers} layers ${formatBytes(p.bytes)}`,
+    )
+    lines.push(`split     ${split.model} over ${split.peers.length} peers (head first): ${peers.join(', ')}`)
+  }
   return lines.join('\n')
 }
 

@@ -46,6 +46,7 @@ interface UpOptions {
   contextSize?: number
   threads?: number
   parallel?: number
+  modelMemory?: number
   apiPort: number
   apiHost: string
   requireKeys?: boolean
@@ -90,6 +91,11 @@ export function upCommand(): Command {
       '--threads <n>',
       'inference threads (default: the cores of this machine)',
       parseIntegerIn(1, 1024),
+    )
+    .option(
+      '--model-memory <size>',
+      'the most memory models may take here, e.g. 16GiB (splits plan with it; default: all that is free)',
+      parseByteSize,
     )
     .option(
       '--parallel <n>',
@@ -174,6 +180,7 @@ export function upCommand(): Command {
         contextSize: options.contextSize,
         threads: options.threads,
         slots: options.parallel,
+        modelMemoryBytes: options.modelMemory,
         apiPort: options.apiPort,
         apiHost: options.apiHost,
         requireKeys: options.requireKeys === true,

@@ -43,6 +43,7 @@ export interface BackendStatus {
   kind: BackendCandidate['kind']
   summary: string
   backends: BackendReport[]
+  /** The engine build (source commit and RPC protocol), e.g. `de3ff815ea7d/rpc7.0.0`. */
   engine_build: string
 }
 
@@ -83,7 +84,7 @@ export class EngineBackends {
       kind: this.#choice.chosen.kind,
       summary: describeBackends(this.#choice),
       backends: this.#choice.reports,
-      engine_build: this.#build.commit,
+      engine_build: this.#build.id,
     }
   }
 

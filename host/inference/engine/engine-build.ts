@@ -19,6 +19,11 @@ export interface EngineBuild {
   binDir: string
   /** The CUDA backend built here for the local GPUs, when `ripple engine build --gpu cuda` made one. */
   builtCudaDir: string | null
+  /**
+   * What peers of a split must share: the source's commit and ggml's RPC protocol version
+   * (`de3ff815ea7d/rpc7.0.0`), advertised as the capability tag `llama:<it>`.
+   */
+  id: string
 }
 
 /** Thrown when the engine was not built (the install builds it). */
@@ -66,6 +71,18 @@ export async function engineBuild(): Promise<EngineBuild> {
     root,
     binDir,
     builtCudaDir: existsSync(join(cuda, 'libggml-cuda.so')) ? cuda : null,
+    id: `${commit}/rpc${rpcProtocol(root)}`,
+  }
+}
+
+/** ggml's RPC protocol version, from the header of the source the build came from. */
+function rpcProtocol(root: string): string {
+  try {
+    const header = readFileSync(join(root, 'src', 'ggml', 'include', 'ggml-rpc.h'), 'utf8')
+    const part = (name: string) => new RegExp(`RPC_PROTO_${name}_VERSION\\s+(\\d+)`).exec(header)?.[1] ?? '?'
+    return `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`
+  } catch {
+    return 'unknown'
   }
 }
 

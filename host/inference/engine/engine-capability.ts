@@ -7,8 +7,11 @@ import type { BackendStatus } from './engine-backends.ts'
 import type { EngineModel } from './engine-model.ts'
 
 export function engineTags(status: BackendStatus | null): string[] {
-  return status ? [`engine:${status.backend}`] : []
+  return status ? [`engine:${status.backend}`, `${ENGINE_BUILD_TAG}${status.engine_build}`] : []
 }
+
+/** The tag that names a peer's engine build (the split pairs only equal builds). */
+export const ENGINE_BUILD_TAG = 'llama:'
 
 /** The best decode rate the loaded models measured (tokens/s); null before any generation. */
 export function decodeRate(models: readonly EngineModel[]): number | null {

@@ -9,6 +9,7 @@ import type { EmbedResult } from '../embed.ts'
 import type { GenerateOptions, GenerateRequest, GenerateResult, StopReason } from '../generate.ts'
 import { InvalidGrammarError } from '../generate.ts'
 import type { GgufModel } from '../gguf-scan.ts'
+import { modelMemoryBytes } from '../memory-fit.ts'
 import { ModelProcessError } from '../model-errors.ts'
 import { checkConversation } from '../tool-calls.ts'
 import type { ActiveBackend } from './engine-backends.ts'
@@ -31,6 +32,10 @@ export interface EngineModelInit {
   threads: number
   /** Requests served at once (llama-server's slots). */
   slots: number
+  /** More llama-server arguments (a split's `--rpc` and `--tensor-split`). */
+  extraArgs?: string[]
+  /** Memory it takes here, when not the whole model's estimate (a split's share). */
+  memoryBytes?: number
   onProgress?: (fraction: number) => void
   signal?: AbortSignal
   /** Makes the error that the requests of a process that died on its own fail with (after the blame). */
@@ -54,6 +59,8 @@ export class EngineModel {
   readonly threads: number
   readonly slots: number
   readonly backend: ActiveBackend
+  /** Memory this model takes here, estimated (a split's share only). */
+  readonly memoryBytes: number
   readonly #init: EngineModelInit
   readonly #server: LlamaServerProcess
   readonly #inFlight = new Set<AbortController>()
@@ -76,6 +83,7 @@ export class EngineModel {
     this.slots = init.slots
     this.contextSize = contextSize
     this.loadMs = loadMs
+    this.memoryBytes = init.memoryBytes ?? modelMemoryBytes(init.info, contextSize * init.slots)
     this.#server = server
   }
 
@@ -159,6 +167,8 @@ export class EngineModel {
   }
 
   async embed(texts: readonly string[], signal?: AbortSignal): Promise<EmbedResult> {
+    if (this.#init.extraArgs)
+      throw new Error(`model "${this.info.name}" is split over peers: it serves generation, not embeddings`)
     return this.#request(signal, async (aborted) => {
       const startedAt = performance.now()
       this.#embedder ??= LlamaServerProcess.start({
@@ -322,7 +332,9 @@ function serverArgs(init: EngineModelInit, contextSize: number): string[] {
     '-c',
     String(contextSize * init.slots),
     '--jinja',
-    ...(init.backend.candidate.kind === 'cpu' ? ['-ngl', '0'] : ['-ngl', '999']),
+    // Split over RPC workers, every layer goes to them (the head's own share is its local worker).
+    ...(init.backend.candidate.kind === 'cpu' && !init.extraArgs ? ['-ngl', '0'] : ['-ngl', '999']),
+    ...(init.extraArgs ?? []),
   ]
 }
 

@@ -51,6 +51,7 @@ describe('EngineModel', { timeout: 60_000 }, () => {
       quantisation: 'F32',
       context_length: 4096,
       kv_bytes_per_token: 0,
+      blocks: 2,
     }
     const backends = new EngineBackends({ logger: silentLogger(), devices: { nvidia: false, vulkan: false } })
     const err = (await EngineModel.start({

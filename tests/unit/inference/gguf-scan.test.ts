@@ -37,6 +37,7 @@ describe('scanModelsDir', () => {
         context_length: 128,
         // Keys and values x 1 block x 8 wide (2 heads, 2 KV heads) x 2 bytes.
         kv_bytes_per_token: 2 * 1 * 8 * 2,
+        blocks: 1,
       },
     ])
   })

@@ -14,6 +14,7 @@ const model = (name: string, loaded: boolean): ListedModel => ({
   quantisation: 'F32',
   context_length: 4096,
   kv_bytes_per_token: 1024,
+  blocks: 2,
   loaded,
 })
 

@@ -17,6 +17,7 @@ function model(name: string, loaded: boolean, sizeMiB = 100): ListedModel {
     context_length: 8192,
     // 64 KiB per token: 4096 tokens of context take 256 MiB.
     kv_bytes_per_token: 64 * 1024,
+    blocks: 2,
     loaded,
   }
 }

@@ -1,0 +1,61 @@
+/**
+ * Raw byte streams to peers of this network, for protocols that carry someone else's bytes (the
+ * split's RPC tunnel): the same admission as every mesh protocol (the protocol id carries the
+ * network's identity, and only a peer whose handshake proved it is of this network, and is not denied,
+ * gets a stream), then bytes both ways until either side closes.
+ */
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import { PeerUnreachableError, RequestRefusedError } from './errors.ts'
+import type { NetworkIdentity } from './network-identity.ts'
+import { LIMITED_OK, type PeerBook } from './peer-book.ts'
+
+export type StreamHandler = (stream: Stream, peer: PeerId) => void | Promise<void>
+
+export interface PeerStreams {
+  /** Serves `protocolSuffix` to verified peers of this network; others' streams are reset. */
+  handle(protocolSuffix: string, handler: StreamHandler): Promise<void>
+  unhandle(protocolSuffix: string): Promise<void>
+  /** A stream to `peer` (dialled if need be); rejects with PeerUnreachableError or RequestRefusedError. */
+  open(peer: PeerId, protocolSuffix: string, signal?: AbortSignal): Promise<Stream>
+}
+
+// A tunnel is idle between requests for as long as the model stays loaded.
+const NO_INACTIVITY_TIMEOUT = 0
+
+export function createPeerStreams(libp2p: Libp2p, identity: NetworkIdentity, peers: PeerBook): PeerStreams {
+  return {
+    async handle(protocolSuffix, handler) {
+      await libp2p.handle(
+        identity.protocol(protocolSuffix),
+        async (stream, connection) => {
+          if (!(await peers.whenVerified(connection.remotePeer))) {
+            stream.abort(new Error('not a peer of this network'))
+            return
+          }
+          stream.inactivityTimeout = NO_INACTIVITY_TIMEOUT
+          await handler(stream, connection.remotePeer)
+        },
+        LIMITED_OK,
+      )
+    },
+    async unhandle(protocolSuffix) {
+      await libp2p.unhandle(identity.protocol(protocolSuffix))
+    },
+    async open(peer, protocolSuffix, signal) {
+      let stream: Stream
+      try {
+        const connection =
+          libp2p.getConnections(peer).find((c) => c.status === 'open') ??
+          (await libp2p.dial(peer, { signal }))
+        if (!(await peers.whenVerified(peer, signal)))
+          throw new RequestRefusedError(peer, 'not a peer of this network')
+        stream = await connection.newStream(identity.protocol(protocolSuffix), { ...LIMITED_OK, signal })
+      } catch (err) {
+        if (err instanceof RequestRefusedError) throw err
+        throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })
+      }
+      stream.inactivityTimeout = NO_INACTIVITY_TIMEOUT
+      return stream
+    },
+  }
+}

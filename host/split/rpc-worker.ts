@@ -1,0 +1,118 @@
+/**
+ * This peer's share of a split: llama.cpp's `ggml-rpc-server`, bound to 127.0.0.1 (it has no
+ * authentication: the mesh carries its stream, to members only), started on the first tunnel that
+ * needs it and kept while the daemon runs. Its local tensor cache lives in the data dir, so a head
+ * that loads the model again (after a restart of either side) sends hashes, not weights.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
+import { connect, createServer } from 'node:net'
+import { join } from 'node:path'
+import type { Logger } from '../log/logger.ts'
+
+export interface RpcWorkerInit {
+  /** The engine's backend folder (the worker's backends are the engine's). */
+  dir: () => Promise<{ dir: string; env: Record<string, string> }>
+  /** Where the tensor cache lives (`LLAMA_CACHE`). */
+  cacheDir: string
+  threads: number
+  logger: Logger
+}
+
+const READY_POLL_MS = 20
+const READY_TIMEOUT_MS = 30_000
+
+export class RpcWorker {
+  #child: ChildProcess | null = null
+  #port: Promise<number> | null = null
+
+  constructor(private readonly init: RpcWorkerInit) {}
+
+  /** The loopback port of the running rpc server, started when none runs. */
+  port(): Promise<number> {
+    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null && this.#port)
+      return this.#port
+    this.#port = this.#start().catch((err: unknown) => {
+      this.#port = null
+      throw err
+    })
+    return this.#port
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child
+    this.#child = null
+    this.#port = null
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    }
+  }
+
+  async #start(): Promise<number> {
+    const { dir, env } = await this.init.dir()
+    await mkdir(this.init.cacheDir, { recursive: true })
+    const port = await freePort()
+    const child = spawn(
+      join(dir, 'ggml-rpc-server'),
+      ['-H', '127.0.0.1', '-p', String(port), '-t', String(this.init.threads), '-c'],
+      {
+        cwd: dir,
+        env: { ...process.env, ...env, LLAMA_CACHE: this.init.cacheDir },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    )
+    this.#child = child
+    let tail = ''
+    child.stderr?.on('data', (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-4096)
+    })
+    child.once('exit', (code, signal) => {
+      if (this.#child === child)
+        this.init.logger.warn(
+          { code, signal, stderr: tail.trim().split('\n').at(-1) },
+          'the RPC worker (ggml-rpc-server) ended',
+        )
+    })
+    const deadline = Date.now() + READY_TIMEOUT_MS
+    // Its log is block-buffered; a connection that closes at once is served and let go.
+    while (!(await accepts(port))) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`ggml-rpc-server did not start: ${tail.trim().split('\n').at(-1) ?? 'no output'}`)
+      if (Date.now() > deadline) throw new Error('ggml-rpc-server did not start in time')
+      await new Promise((r) => setTimeout(r, READY_POLL_MS))
+    }
+    this.init.logger.info({ port }, 'RPC worker started (loopback only)')
+    return port
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+/** Connects to the worker's port on loopback. */
+export function connectWorker(port: number): ReturnType<typeof connect> {
+  return connect({ host: '127.0.0.1', port })
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
+    })
+  })
+}

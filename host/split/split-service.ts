@@ -1,0 +1,244 @@
+/**
+ * Models split over peers. This peer serves its memory to heads (an RPC worker behind the mesh's
+ * tunnel), and, as a head, loads a model it has the file of but cannot hold alone: it plans the split
+ * from what the mesh advertises (free model memory in heartbeats, engine builds in capability tags,
+ * round trips it measures), opens a tunnel to each worker and runs llama-server with `--rpc` over
+ * them (its own share on its own worker). The model is then loaded like any other: `/v1` routes to it.
+ * A worker that goes away ends llama-server (ggml's RPC client aborts): the requests in flight fail
+ * naming the worker, and the split is planned again without it.
+ */
+import type { PeerId } from '@libp2p/interface'
+import { peerIdOfAgent } from '../conductor/embedded/replication/peer-agent.ts'
+import { ENGINE_BUILD_TAG } from '../inference/engine/engine-capability.ts'
+import type { EngineModel } from '../inference/engine/engine-model.ts'
+import { modelMemoryBytes } from '../inference/memory-fit.ts'
+import { type ModelManager, ModelNotFoundError } from '../inference/model-manager.ts'
+import type { Logger } from '../log/logger.ts'
+import type { PeerStreams } from '../net/peer-streams.ts'
+import type { PeerEntry } from '../registry/peer-view.ts'
+import { RpcTunnel, serveRpcTunnel } from './rpc-tunnel.ts'
+import type { RpcWorker } from './rpc-worker.ts'
+import { planSplit, type SplitCandidate, type SplitShare, tensorSplit } from './split-plan.ts'
+
+export interface SplitServiceInit {
+  self: string
+  models: ModelManager
+  /** Null on a backend without libp2p streams (Holochain): no splits there. */
+  streams: PeerStreams | null
+  worker: RpcWorker
+  peers: () => Promise<PeerEntry[]>
+  /** Round trip to a peer, ms; null when it cannot be measured. */
+  rtt: (peer: PeerId) => Promise<number | null>
+  logger: Logger
+}
+
+/** A split as `ripple models ls`, the API and the dashboard show it. */
+export interface SplitView {
+  model: string
+  /** Head first. */
+  peers: { agent: string; share: number; layers: number; bytes: number }[]
+  /** Bytes the tunnels carried. */
+  bytes_carried: number
+}
+
+/** Thrown when no split can serve the model now (the reason says what is short). */
+export class SplitUnavailableError extends Error {
+  static override readonly name = 'SplitUnavailableError'
+  constructor(model: string, reason: string) {
+    super(`model "${model}" cannot be split over the mesh now: ${reason}`)
+    this.name = 'SplitUnavailableError'
+  }
+}
+
+/** Thrown into a split model's requests when one of its workers went away. */
+export class SplitWorkerLostError extends Error {
+  static override readonly name = 'SplitWorkerLostError'
+  constructor(model: string, worker: string, why: string) {
+    super(`model "${model}" lost split worker ${worker} (${why}); the split is planned again without it`)
+    this.name = 'SplitWorkerLostError'
+  }
+}
+
+interface Split {
+  plan: SplitShare[]
+  tunnels: RpcTunnel[]
+  blocks: number
+}
+
+// A worker that went away is left out of new plans for a while (its heartbeats may still be fresh).
+const LOST_WORKER_MS = 60_000
+const REPLAN_DELAY_MS = 1_000
+
+export class SplitService {
+  readonly #splits = new Map<string, Split>()
+  readonly #lostAt = new Map<string, number>()
+  readonly #loading = new Map<string, Promise<EngineModel>>()
+  #stopping = false
+
+  constructor(private readonly init: SplitServiceInit) {}
+
+  async start(): Promise<void> {
+    // A task for a model too big for this peer alone is served by a split, when the mesh has room.
+    if (this.init.streams) this.init.models.splitLoader = (name, onProgress) => this.load(name, onProgress)
+    if (this.init.streams)
+      await serveRpcTunnel(this.init.streams, this.init.worker, () => this.#buildId(), this.init.logger)
+    // A split that ended (unloaded, or crashed) gives its tunnels back.
+    this.init.models.onChange(() => {
+      const loaded = new Set(this.init.models.loadedNames())
+      for (const [name, split] of this.#splits)
+        if (!loaded.has(name)) {
+          this.#splits.delete(name)
+          for (const tunnel of split.tunnels) void tunnel.close()
+        }
+    })
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true
+    for (const split of this.#splits.values()) for (const tunnel of split.tunnels) await tunnel.close()
+    this.#splits.clear()
+    await this.init.worker.stop()
+  }
+
+  views(): SplitView[] {
+    return [...this.#splits.entries()].map(([model, split]) => ({
+      model,
+      peers: split.plan.map((s) => ({
+        agent: s.agent,
+        share: Math.round(s.share * 1000) / 1000,
+        layers: Math.round(s.share * split.blocks),
+        bytes: s.bytes,
+      })),
+      bytes_carried: split.tunnels.reduce((sum, t) => sum + t.bytes, 0),
+    }))
+  }
+
+  /**
+   * Loads `name` split over the mesh with this peer as its head, or whole here when it fits
+   * (then it is an ordinary load).
+   */
+  load(name: string, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<EngineModel> {
+    let loading = this.#loading.get(name)
+    if (!loading) {
+      loading = this.#loadNow(name, onProgress, signal).finally(() => this.#loading.delete(name))
+      this.#loading.set(name, loading)
+    }
+    return loading
+  }
+
+  async #loadNow(
+    name: string,
+    onProgress?: (fraction: number) => void,
+    signal?: AbortSignal,
+  ): Promise<EngineModel> {
+    const { models } = this.init
+    const already = models.loadedModels().find((m) => m.info.name === name)
+    if (already) return already
+    const info = (await models.list()).models.find((m) => m.name === name)
+    if (!info)
+      throw new ModelNotFoundError(
+        name,
+        (await models.list()).models.map((m) => m.name),
+      )
+    const streams = this.init.streams
+    if (!streams) throw new SplitUnavailableError(name, 'this backend has no peer streams (Holochain)')
+    const build = await this.#buildId()
+    const candidates: SplitCandidate[] = [
+      {
+        agent: this.init.self,
+        hasFile: true,
+        freeBytes: models.freeModelBytes(),
+        rttMs: 0,
+        engineBuild: build,
+      },
+      ...(await this.#candidates(info.sha256)),
+    ]
+    const plan = planSplit(candidates, {
+      needBytes: modelMemoryBytes(info, models.contextSize),
+      head: this.init.self,
+    })
+    if (plan.kind === 'single') return models.load(name, onProgress, signal)
+    if (plan.kind === 'none') {
+      const skipped = plan.skipped.map((s) => `${s.agent.slice(0, 12)}…: ${s.reason}`)
+      throw new SplitUnavailableError(name, [plan.reason, ...skipped].join('; '))
+    }
+    const tunnels: RpcTunnel[] = []
+    try {
+      const ports: number[] = []
+      for (const share of plan.shares) {
+        if (share.agent === this.init.self) ports.push(await this.init.worker.port())
+        else {
+          const tunnel = await RpcTunnel.open(streams, peerIdOfAgent(share.agent), share.agent, build, signal)
+          tunnels.push(tunnel)
+          ports.push(tunnel.port)
+        }
+      }
+      this.init.logger.info({ model: name, shares: plan.shares }, 'loading a model split over peers')
+      const split: Split = { plan: plan.shares, tunnels, blocks: info.blocks }
+      this.#splits.set(name, split)
+      return await models.load(name, onProgress, signal, {
+        args: [
+          '--rpc',
+          ports.map((p) => `127.0.0.1:${p}`).join(','),
+          '--tensor-split',
+          tensorSplit(plan.shares),
+        ],
+        memoryBytes: plan.shares[0]?.bytes ?? 0,
+        blame: async (exit) => this.#lost(name, split, exit.reason),
+      })
+    } catch (err) {
+      this.#splits.delete(name)
+      for (const tunnel of tunnels) await tunnel.close()
+      throw err
+    }
+  }
+
+  /** The error a split's crash is: the worker whose tunnel broke, named; then plans again without it. */
+  #lost(name: string, split: Split, reason: string): Error {
+    const broken = split.tunnels.find((t) => t.broken !== null)
+    const error = broken
+      ? new SplitWorkerLostError(name, broken.agent, broken.broken ?? 'its tunnel broke')
+      : new SplitWorkerLostError(name, 'unknown', reason)
+    if (broken) this.#lostAt.set(broken.agent, Date.now())
+    if (!this.#stopping)
+      setTimeout(() => {
+        this.load(name).catch((err: unknown) =>
+          this.init.logger.warn(
+            { model: name, err: (err as Error).message },
+            'could not split the model again',
+          ),
+        )
+      }, REPLAN_DELAY_MS).unref()
+    return error
+  }
+
+  async #candidates(fileHash: string): Promise<SplitCandidate[]> {
+    const now = Date.now()
+    const entries = (await this.init.peers()).filter(
+      (p) =>
+        !p.self &&
+        p.status === 'online' &&
+        p.capability !== null &&
+        now - (this.#lostAt.get(p.agent) ?? 0) > LOST_WORKER_MS,
+    )
+    return Promise.all(
+      entries.map(async (p): Promise<SplitCandidate> => {
+        const capability = p.capability!
+        const ramFree = capability.hardware.ram_bytes * (1 - (p.load?.ram_pct ?? 100) / 100)
+        return {
+          agent: p.agent,
+          hasFile: capability.inference.models.some((m) => m.file_hash === fileHash),
+          freeBytes: p.load?.model_free_bytes ?? ramFree,
+          rttMs: await this.init.rtt(peerIdOfAgent(p.agent)).catch(() => null),
+          engineBuild:
+            capability.tags.find((t) => t.startsWith(ENGINE_BUILD_TAG))?.slice(ENGINE_BUILD_TAG.length) ??
+            'unknown',
+        }
+      }),
+    )
+  }
+
+  async #buildId(): Promise<string> {
+    return (await this.init.models.backends.build()).id
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * One model over several machines: four `ripple up` processes on loopback, each letting models take
+ * at most 30 MiB (`--model-memory`), so the generated model (about 71 MiB with its buffers) fits on
+ * none alone. The head (the only peer with the file) splits it over itself and the fewest others
+ * with llama.cpp's RPC, carried by the mesh; `/v1` on another peer gets the same answer the file
+ * gives whole on one machine. A worker killed mid-answer fails the request naming it, and the split
+ * is planned again without it, on the spare peer.
+ */
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import OpenAI from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
+import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
+import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+
+type Peer = RunningRipple & { name: string; dataDir: string; agent: string; url: string; token: string }
+
+const MODEL = { ...TINY_MODEL, blocks: 6, name: 'ripple split test' }
+let root: string
+let peers: Peer[]
+let local: ModelsFixture
+const ask = [{ role: 'user' as const, content: 'Tell me about the mesh, split over peers.' }]
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ripple-e2e-split-'))
+  const network = await isolatedNetwork(root, 'e2e-split')
+  const start = async (name: string): Promise<Peer> => {
+    const dataDir = join(root, name)
+    const models = join(root, `${name}-models`)
+    await mkdir(models, { recursive: true })
+    if (name === 'head') await writeLlamaModel(join(models, 'big.gguf'), MODEL)
+    const flags = ['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
+    const daemon = await startRipple(
+      [...flags, '--name', name, '--threads', '1', '--model-memory', '30MiB', '--log-level', 'warn'],
+      90_000,
+    )
+    const line = (key: string) => new RegExp(`^ripple: ${key} (\\S+)$`, 'm').exec(daemon.stdout())?.[1] ?? ''
+    const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
+    return { ...daemon, name, dataDir, agent: line('agent'), url: line('api'), token }
+  }
+  peers = await Promise.all(['head', 'w1', 'w2', 'w3'].map(start))
+  local = await modelsFixture(MODEL)
+  // The head must see every other peer's heartbeat (free model memory) before it plans.
+  for (const deadline = Date.now() + 60_000; ; ) {
+    const seen = JSON.parse(
+      (await runRipple(['peers', '--json', '--data-dir', peers[0]!.dataDir])).stdout,
+    ) as {
+      peers: { status: string; load: { model_free_bytes?: number } | null }[]
+    }
+    if (
+      seen.peers.filter((p) => p.status === 'online' && p.load?.model_free_bytes !== undefined).length === 4
+    )
+      break
+    if (Date.now() > deadline) throw new Error('the head never saw the other peers')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+  }
+}, 180_000)
+
+afterAll(async () => {
+  for (const p of peers ?? []) if (p.child.exitCode === null) p.child.kill('SIGKILL')
+  await local?.close()
+  await rm(root, { recursive: true, force: true })
+})
+
+interface SplitListing {
+  splits: { model: string; peers: { agent: string; layers: number; bytes: number }[] }[]
+}
+const splitOf = async (peer: Peer) =>
+  (
+    JSON.parse(
+      (await runRipple(['models', 'ls', '--json', '--data-dir', peer.dataDir])).stdout,
+    ) as SplitListing
+  ).splits
+
+describe('a model split over peers', { timeout: 120_000 }, () => {
+  it('fits on none alone: `ripple models load --split` spreads it over the head and the fewest others', async () => {
+    const head = peers[0]!
+    const plain = await runRipple(['models', 'load', 'big', '--data-dir', head.dataDir])
+    expect(plain.code).toBe(1)
+    const load = await runRipple(['models', 'load', 'big', '--split', '--data-dir', head.dataDir])
+    expect(load.code, load.stderr).toBe(0)
+    const [split] = await splitOf(head)
+    expect(split?.model).toBe('big')
+    // 3 × 30 MiB hold it with room to spare; 2 would not: the head and two of the three others.
+    expect(split?.peers).toHaveLength(3)
+    expect(split?.peers[0]?.agent).toBe(head.agent)
+    expect(split?.peers.reduce((sum, p) => sum + p.layers, 0)).toBe(6)
+    const ls = await runRipple(['models', 'ls', '--data-dir', head.dataDir])
+    expect(ls.stdout).toMatch(/^split {5}big over 3 peers \(head first\): /m)
+  })
+
+  it('answers /v1 on another peer with what the whole file gives on one machine', async () => {
+    const asker = peers[3]!
+    const openai = new OpenAI({ baseURL: `${asker.url}/v1`, apiKey: asker.token, maxRetries: 0 })
+    const { data, response } = await openai.chat.completions
+      .create({ model: 'big', messages: ask, max_tokens: 24, temperature: 0, seed: 5 })
+      .withResponse()
+    const solo = await (await local.manager.load('tiny')).generate({
+      messages: ask,
+      max_tokens: 24,
+      temperature: 0,
+      seed: 5,
+    })
+    expect(data.choices[0]?.message.content).toBe(solo.text)
+    expect(response.headers.get('x-ripple-peer')).toBe(peers[0]!.agent)
+  })
+
+  it('fails a request in flight naming the worker that was killed, then splits again without it', async () => {
+    const head = peers[0]!
+    const [before] = await splitOf(head)
+    const victim = peers.find((p) => p.agent === before?.peers[2]?.agent)
+    if (!victim) throw new Error('no worker to kill')
+    const openai = new OpenAI({ baseURL: `${head.url}/v1`, apiKey: head.token, maxRetries: 0 })
+    const stream = await openai.chat.completions.create({
+      model: 'big',
+      messages: ask,
+      max_tokens: 30_000,
+      temperature: 0,
+      stream: true,
+    })
+    let text = ''
+    const failure = (async () => {
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? ''
+        if (text.length > 20 && victim.child.exitCode === null) victim.child.kill('SIGKILL')
+      }
+    })()
+    await expect(failure).rejects.toThrow(new RegExp(`lost split worker ${victim.agent}`))
+    expect(text.length).toBeGreaterThan(20)
+    // Planned again without it, on the spare, within a minute.
+    for (const deadline = Date.now() + 60_000; ; ) {
+      const [again] = await splitOf(head)
+      if (again && again.peers.length === 3 && !again.peers.some((p) => p.agent === victim.agent)) break
+      if (Date.now() > deadline) throw new Error('the split was not planned again without the lost worker')
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    const answer = await openai.chat.completions.create({
+      model: 'big',
+      messages: ask,
+      max_tokens: 24,
+      temperature: 0,
+      seed: 5,
+    })
+    const solo = await (await local.manager.load('tiny')).generate({
+      messages: ask,
+      max_tokens: 24,
+      temperature: 0,
+      seed: 5,
+    })
+    expect(answer.choices[0]?.message.content).toBe(solo.text)
+  })
+})
