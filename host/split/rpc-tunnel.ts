@@ -40,6 +40,8 @@ export async function serveRpcTunnel(
         return
       }
       const socket = connectWorker(await worker.port())
+      // Every token is a few small RPC round trips: Nagle's delay would wait on each.
+      socket.setNoDelay(true)
       await once(socket, 'connect')
       await lp.write(frame({ ok: true }))
       logger.info({ head: peer.toString() }, 'serving a split head over the RPC tunnel')
@@ -110,6 +112,7 @@ export class RpcTunnel {
 
   async #carry(socket: Socket, streams: PeerStreams, peer: PeerId, build: string): Promise<void> {
     this.#sockets.add(socket)
+    socket.setNoDelay(true)
     socket.pause()
     try {
       const stream = await RpcTunnel.#connect(streams, peer, this.agent, build)
