@@ -7,14 +7,20 @@
 import type { ClaimSnapshot, NodeCapability, Requirements } from '../../zomes-bindings/index.ts'
 import { formatBytes } from '../cli/human-format.ts'
 
+/** The capability tag of a peer whose engine runs on the CPU (inference/engine/engine-capability.ts). */
+const CPU_ENGINE_TAG = 'engine:cpu'
+
 /** What this node offers a task: its hardware, models and tags, and its current queue. */
 export function claimSnapshotOf(capability: NodeCapability, queueDepth: number): ClaimSnapshot {
   const { hardware, inference } = capability
   return {
     cores: hardware.cpu.cores,
     ram_bytes: hardware.ram_bytes,
-    // llama.cpp splits a model over every GPU, so the VRAM a task can use is the sum.
-    vram_bytes: hardware.gpus.reduce((sum, gpu) => sum + gpu.vram_bytes, 0),
+    // llama.cpp splits a model over every GPU, so the VRAM a task can use is the sum; none when the
+    // engine runs on the CPU (its GPU backends failed their self-test), so working GPUs rank first.
+    vram_bytes: capability.tags.includes(CPU_ENGINE_TAG)
+      ? 0
+      : hardware.gpus.reduce((sum, gpu) => sum + gpu.vram_bytes, 0),
     gpu_count: hardware.gpus.length,
     models: inference.models.map((m) => m.name),
     loaded_models: inference.models.filter((m) => m.loaded).map((m) => m.name),

@@ -159,11 +159,11 @@ export function inferGenerateWorker(
     async run(input, ctx) {
       const { model, loadMs } = await models.acquire(input.model, loadProgress(ctx))
       const seed = input.seed ?? randomInt(SEED_MAX)
+      const tokens = coalescedText((text) => ctx.onProgress({ type: 'token', data: text }))
       // The input goes to the engine whole: options the input schema adds need no listing here.
-      const result = await model.generate(
-        { ...input, seed },
-        { signal: ctx.signal, onText: (text) => ctx.onProgress({ type: 'token', data: text }) },
-      )
+      const result = await model
+        .generate({ ...input, seed }, { signal: ctx.signal, onText: tokens.push })
+        .finally(tokens.flush)
       const output: InferGenerateOutput = {
         text: result.text,
         json: (result.json ?? null) as InferGenerateOutput['json'],
@@ -209,4 +209,34 @@ function constraintOf(
   if (input.tool_choice !== undefined && input.tool_choice !== 'auto' && input.tool_choice !== 'none')
     return 'tool_call'
   return input.json_schema ? 'json_schema' : input.grammar ? 'grammar' : 'none'
+}
+
+// Each progress event is a signal to the requester: an engine at hundreds of tokens a second would
+// send hundreds a second. The first piece goes at once (time to first token); later ones are sent
+// together at most this often.
+const TOKEN_FLUSH_MS = 15
+
+/** Text handed on as it comes, the first piece at once and the rest in batches of TOKEN_FLUSH_MS. */
+function coalescedText(send: (text: string) => void): { push: (text: string) => void; flush: () => void } {
+  let pending = ''
+  let timer: NodeJS.Timeout | null = null
+  let sentAny = false
+  const flush = () => {
+    if (timer) clearTimeout(timer)
+    timer = null
+    if (pending) send(pending)
+    pending = ''
+  }
+  return {
+    push(text) {
+      if (!sentAny) {
+        sentAny = true
+        send(text)
+        return
+      }
+      pending += text
+      timer ??= setTimeout(flush, TOKEN_FLUSH_MS)
+    },
+    flush,
+  }
 }

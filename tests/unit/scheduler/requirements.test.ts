@@ -52,6 +52,14 @@ describe('requirement matching', () => {
       tags: ['gpu', 'gpu-large'],
       queue_depth: 2,
     })
+    // GPUs the engine cannot use (it runs on the CPU: its GPU backends failed their self-test) rank nothing.
+    expect(claimSnapshotOf({ ...cap, tags: [...cap.tags, 'engine:cpu'] }, 2)).toMatchObject({
+      vram_bytes: 0,
+      gpu_count: 2,
+    })
+    expect(claimSnapshotOf({ ...cap, tags: [...cap.tags, 'engine:cuda-built'] }, 2)).toMatchObject({
+      vram_bytes: 104 * GiB,
+    })
   })
 
   it('names the first requirement a node misses, in the order the rules check', () => {

@@ -68,6 +68,12 @@ export class ModelsPage extends LivePage {
                 </table>`
         }
         ${(local?.unusable ?? []).map((u) => html`<p class="error">Unusable: <code>${u.path}</code>: ${u.reason}</p>`)}
+        ${(local?.splits ?? []).map(
+          (split) => html`<p class="split" data-split=${split.model}>
+            <b>${split.model}</b> split over ${split.peers.length} peers (this one heads it):
+            ${split.peers.map((p) => html`<span class="badge">${short(p.agent)} · ${p.layers} layers · ${bytes(p.bytes)}</span> `)}
+          </p>`,
+        )}
       </section>
       ${this.store?.readOnly ? nothing : this.#pullForm()}
       <section class="card">
