@@ -97,6 +97,23 @@ export const HeartbeatSchema = z.strictObject({
   queue_depth: int(LIMITS.heartbeat.queue_depth),
   /** Requests the loaded models' engines can start now (their free slots); absent: no model loaded. */
   slots_free: int(LIMITS.heartbeat.queue_depth).optional(),
+  /** Memory models may still take here (`--model-memory`, less what is loaded); what a split plans with. */
+  model_free_bytes: ByteCountSchema.optional(),
+  /** Models this peer heads split over peers: which peers hold how many layers (head first). */
+  splits: list(
+    z.strictObject({
+      model: ModelNameSchema,
+      peers: list(
+        z.strictObject({
+          agent: AgentPubKeyB64Schema,
+          layers: int(LIMITS.heartbeat.queue_depth),
+          bytes: ByteCountSchema,
+        }),
+        { min: 1, max: 64 },
+      ),
+    }),
+    { min: 0, max: 16 },
+  ).optional(),
   timestamp: TimestampSchema,
 })
 export type Heartbeat = z.infer<typeof HeartbeatSchema>

@@ -6,7 +6,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { availableParallelism, hostname } from 'node:os'
 import { join } from 'node:path'
-import { fitText, LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
+import { fitText, type Heartbeat, LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
 import { ApiKeyStore, apiKeysPath } from '../api/api-keys.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
@@ -245,6 +245,11 @@ async function runDaemon(
     queueDepth: (): number => scheduler.queueDepth(),
     freeSlots: () => freeSlots(models.loadedModels()),
     freeModelBytes: () => models.freeModelBytes(),
+    splits: (): NonNullable<Heartbeat['splits']> =>
+      splits.views().map(({ model, peers }) => ({
+        model,
+        peers: peers.map(({ agent, layers, bytes }) => ({ agent, layers, bytes })),
+      })),
     logger: logger.child({ component: 'registry' }),
   })
   // A load or unload changes the advertised `loaded` flags; the next resample is up to 30 s away.

@@ -27,6 +27,8 @@ export interface RegistryInit {
   freeSlots?: () => number | null
   /** Memory models may still take here. */
   freeModelBytes?: () => number
+  /** The splits this peer heads. */
+  splits?: () => NonNullable<Heartbeat['splits']>
   logger: Logger
 }
 
@@ -98,11 +100,13 @@ export class RegistryService implements Startable {
   private async beat(): Promise<void> {
     const load = await this.init.loadSampler.sample()
     const slots = this.init.freeSlots?.() ?? null
+    const splits = this.init.splits?.() ?? []
     const heartbeat: Heartbeat = {
       ...load,
       queue_depth: this.init.queueDepth(),
       ...(slots === null ? {} : { slots_free: slots }),
       ...(this.init.freeModelBytes ? { model_free_bytes: Math.floor(this.init.freeModelBytes()) } : {}),
+      ...(splits.length > 0 ? { splits } : {}),
       timestamp: Date.now() * 1000,
     }
     this.lastHeartbeat = heartbeat

@@ -105,6 +105,23 @@ describe('a model split over peers', { timeout: 120_000 }, () => {
     })
     expect(data.choices[0]?.message.content).toBe(solo.text)
     expect(response.headers.get('x-ripple-peer')).toBe(peers[0]!.agent)
+    // Every peer shows the split, as the head's heartbeats report it: /v1/models and `ripple peers`.
+    const [split] = await splitOf(peers[0]!)
+    for (const deadline = Date.now() + 30_000; ; ) {
+      const entry = (await openai.models.retrieve('big')) as unknown as {
+        ripple: { split: { agent: string; layers: number }[] | null }
+      }
+      if (entry.ripple.split !== null) {
+        expect(entry.ripple.split.map((p) => [p.agent, p.layers])).toEqual(
+          split?.peers.map((p) => [p.agent, p.layers]),
+        )
+        break
+      }
+      if (Date.now() > deadline) throw new Error('the asker never saw the split')
+      await new Promise((resolve) => setTimeout(resolve, 300))
+    }
+    const seen = await runRipple(['peers', '--data-dir', asker.dataDir])
+    expect(seen.stdout).toMatch(/^split big headed by head: /m)
   })
 
   it('fails a request in flight naming the worker that was killed, then splits again without it', async () => {

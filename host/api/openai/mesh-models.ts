@@ -14,6 +14,8 @@ export interface MeshModel {
   loaded_on: string[]
   /** Those whose last heartbeat reported no free slot (or, without slots, tasks queued or running). */
   busy: string[]
+  /** Where it runs split over peers (as its head reports it): the peers, head first, with their layers. */
+  split: { agent: string; layers: number; bytes: number }[] | null
   /** Distinct files of this name (the same name may be different files on different peers). */
   file_hashes: string[]
   parameters: number | null
@@ -35,6 +37,8 @@ export function meshModels(peers: readonly PeerEntry[]): MeshModel[] {
       const free = peer.load?.slots_free
       if (free === undefined ? (peer.load?.queue_depth ?? 0) > 0 : free === 0) model.busy.push(peer.agent)
       if (!model.file_hashes.includes(info.file_hash)) model.file_hashes.push(info.file_hash)
+      const split = peer.load?.splits?.find((s) => s.model === info.name)
+      if (split && info.loaded) model.split = split.peers
     }
   }
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name))
@@ -46,6 +50,7 @@ function emptyModel(info: ModelInfo): MeshModel {
     peers: [],
     loaded_on: [],
     busy: [],
+    split: null,
     file_hashes: [],
     parameters: info.parameters,
     quantisation: info.quantisation,

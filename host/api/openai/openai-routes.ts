@@ -57,6 +57,7 @@ export function modelObject(model: MeshModel) {
       peers: model.peers,
       loaded_on: model.loaded_on,
       busy: model.busy,
+      split: model.split,
       file_hashes: model.file_hashes,
       parameters: model.parameters,
       quantisation: model.quantisation,

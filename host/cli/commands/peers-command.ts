@@ -47,7 +47,15 @@ function table(peers: readonly ApiPeer[]): string {
     p.last_heartbeat_ms_ago === null ? 'never' : `${formatDuration(p.last_heartbeat_ms_ago)} ago`,
     p.warrant ? p.warrant.rule : '-',
   ])
-  return formatTable(header, rows)
+  // The models a peer heads split over others: which peers hold how many layers.
+  const splits = peers.flatMap((p) =>
+    (p.load?.splits ?? []).map(
+      (s) =>
+        `split ${s.model} headed by ${p.name ?? p.agent.slice(0, 12)}: ` +
+        s.peers.map((w) => `${w.agent.slice(0, 12)}… ${w.layers} layers ${formatBytes(w.bytes)}`).join(', '),
+    ),
+  )
+  return [formatTable(header, rows), ...splits].join('\n')
 }
 
 /** direct, or relayed via which relay (its PeerId's tail), or - when not connected. */
