@@ -123,3 +123,15 @@ export function sample(startedAt: number, firstAt: number, endedAt: number, toke
     tok_s: tokens > 1 && endedAt > firstAt ? ((tokens - 1) * 1000) / (endedAt - firstAt) : 0,
   }
 }
+
+/** `runs` rounds of every path in turn, so drift in the machine's load hits all alike. */
+export async function alternate(
+  paths: readonly Path[],
+  maxTokens: number,
+  runs: number,
+): Promise<Sample[][]> {
+  const samples = paths.map(() => [] as Sample[])
+  for (let i = 0; i < runs; i++)
+    for (const [p, path] of paths.entries()) samples[p]?.push(await path.run(maxTokens))
+  return samples
+}

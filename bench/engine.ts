@@ -18,7 +18,7 @@ import { LlamaServerProcess } from '../host/inference/engine/llama-server-proces
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { createLogger } from '../host/log/logger.ts'
 import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
-import { type ChatTurn, directPath, endpointPath, type Path, type Sample } from './chat-paths.ts'
+import { alternate, type ChatTurn, directPath, endpointPath, type Path, type Sample } from './chat-paths.ts'
 import type { BenchReport } from './report.ts'
 
 const MODEL = 'bench-104m'
@@ -94,13 +94,6 @@ async function agentLoop(endpoint: Endpoint, model: string, reuse: boolean): Pro
     )
   }
   return ttfts
-}
-
-async function alternate(paths: readonly Path[], maxTokens: number, runs: number): Promise<Sample[][]> {
-  const samples = paths.map(() => [] as Sample[])
-  for (let i = 0; i < runs; i++)
-    for (const [p, path] of paths.entries()) samples[p]?.push(await path.run(maxTokens))
-  return samples
 }
 
 export default async function run(): Promise<BenchReport> {

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import OpenAI from 'openai'
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
-import { directPath, endpointPath, type Path, type Sample } from './chat-paths.ts'
+import { alternate, directPath, endpointPath } from './chat-paths.ts'
 import type { BenchReport } from './report.ts'
 
 const MODEL = 'bench-104m'
@@ -29,13 +29,6 @@ const median = (values: readonly number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
 const round1 = (n: number) => Math.round(n * 10) / 10
 const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000
-
-async function alternate(paths: readonly Path[], maxTokens: number, runs: number): Promise<Sample[][]> {
-  const samples = paths.map(() => [] as Sample[])
-  for (let i = 0; i < runs; i++)
-    for (const [p, path] of paths.entries()) samples[p]?.push(await path.run(maxTokens))
-  return samples
-}
 
 export default async function run(): Promise<BenchReport> {
   const threads = availableParallelism()

@@ -6,9 +6,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import type { Logger } from '../log/logger.ts'
+import { freePort } from '../net/free-port.ts'
 
 export interface RpcWorkerInit {
   /** The engine's backend folder (the worker's backends are the engine's). */
@@ -102,17 +103,4 @@ function accepts(port: number): Promise<boolean> {
 /** Connects to the worker's port on loopback. */
 export function connectWorker(port: number): ReturnType<typeof connect> {
   return connect({ host: '127.0.0.1', port })
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      )
-    })
-  })
 }

@@ -67,6 +67,9 @@ afterAll(async () => {
 interface SplitListing {
   splits: { model: string; peers: { agent: string; layers: number; bytes: number }[] }[]
 }
+/** What the whole file gives on one machine (this process's engine), for the same request. */
+const soloAnswer = async () =>
+  (await local.manager.load('tiny')).generate({ messages: ask, max_tokens: 24, temperature: 0, seed: 5 })
 const splitOf = async (peer: Peer) =>
   (
     JSON.parse(
@@ -97,12 +100,7 @@ describe('a model split over peers', { timeout: 120_000 }, () => {
     const { data, response } = await openai.chat.completions
       .create({ model: 'big', messages: ask, max_tokens: 24, temperature: 0, seed: 5 })
       .withResponse()
-    const solo = await (await local.manager.load('tiny')).generate({
-      messages: ask,
-      max_tokens: 24,
-      temperature: 0,
-      seed: 5,
-    })
+    const solo = await soloAnswer()
     expect(data.choices[0]?.message.content).toBe(solo.text)
     expect(response.headers.get('x-ripple-peer')).toBe(peers[0]!.agent)
     // Every peer shows the split, as the head's heartbeats report it: /v1/models and `ripple peers`.
@@ -160,12 +158,7 @@ describe('a model split over peers', { timeout: 120_000 }, () => {
       temperature: 0,
       seed: 5,
     })
-    const solo = await (await local.manager.load('tiny')).generate({
-      messages: ask,
-      max_tokens: 24,
-      temperature: 0,
-      seed: 5,
-    })
+    const solo = await soloAnswer()
     expect(answer.choices[0]?.message.content).toBe(solo.text)
   })
 })

@@ -8,9 +8,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '../../net/free-port.ts'
 
 // Enough of the child's stderr to hold llama.cpp's last words (the GGML_ASSERT line and a backtrace).
 const STDERR_TAIL_BYTES = 16_384
@@ -188,20 +188,6 @@ async function healthy(url: string): Promise<boolean> {
   } catch {
     return false
   }
-}
-
-/** A port nothing listens on now (the child binds it a moment later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      )
-    })
-  })
 }
 
 /** llama.cpp's GGML_ASSERT/abort line (or its first error line), else how the process ended. */

@@ -11,14 +11,13 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { authenticate } from '../../../host/api/api-auth.ts'
 import { ApiKeyStore, keyAllowsModel } from '../../../host/api/api-keys.ts'
-import { ApiHostNeedsKeysError, ApiServer, type ApiServerInit } from '../../../host/api/api-server.ts'
+import { ApiHostNeedsKeysError, ApiServer } from '../../../host/api/api-server.ts'
 import type { StatusView } from '../../../host/api/contract/index.ts'
 import { EndpointError } from '../../../host/api/openai/endpoint-error.ts'
 import { MeshInference } from '../../../host/api/openai/mesh-inference.ts'
-import { silentLogger } from '../../../host/log/logger.ts'
 import type { PeerEntry } from '../../../host/registry/peer-view.ts'
 import type { TaskEvent, TaskView } from '../../../host/scheduler/scheduler-service.ts'
-import { CAPABILITY, fakeConductor } from './fixtures.ts'
+import { baseInit, CAPABILITY } from './fixtures.ts'
 
 let dir: string
 beforeAll(async () => {
@@ -128,26 +127,6 @@ describe('a key on the management API', () => {
     expect(refused).toMatchObject({ status: 403, code: 'token_not_allowed' })
   })
 })
-
-function baseInit(over: Partial<ApiServerInit>): ApiServerInit {
-  return {
-    host: '127.0.0.1',
-    port: 0,
-    token: 'the-token',
-    status: () => {
-      throw new Error('not used')
-    },
-    peers: async () => ({ peers: [], warrants: [] }),
-    conductor: fakeConductor(),
-    models: {
-      list: async () => ({ models: [], unusable: [] }),
-      load: async () => Promise.reject(new Error('x')),
-      unload: async () => false,
-    },
-    logger: silentLogger(),
-    ...over,
-  }
-}
 
 describe('the API host', () => {
   it('refuses to listen beyond loopback unless keys are required', async () => {

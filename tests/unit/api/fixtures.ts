@@ -108,3 +108,24 @@ export function tasksApiServer(host: TestHost, token: string, extra: Partial<Api
     ...extra,
   })
 }
+
+/** An API server's init for tests: loopback, the token `the-token`, no models; `over` adds the rest. */
+export function baseInit(over: Partial<ApiServerInit>): ApiServerInit {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    token: 'the-token',
+    status: () => {
+      throw new Error('not used')
+    },
+    peers: async () => ({ peers: [], warrants: [] }),
+    conductor: fakeConductor(),
+    models: {
+      list: async () => ({ models: [], unusable: [] }),
+      load: async () => Promise.reject(new Error('x')),
+      unload: async () => false,
+    },
+    logger: silentLogger(),
+    ...over,
+  }
+}

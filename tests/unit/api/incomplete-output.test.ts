@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import type { GenerateOutput } from '../../../host/api/openai/generation.ts'
 import type { MeshAnswer, MeshInference, MeshRequest } from '../../../host/api/openai/mesh-inference.ts'
-import { silentLogger } from '../../../host/log/logger.ts'
 import type { TaskView } from '../../../host/scheduler/scheduler-service.ts'
-import { fakeConductor } from './fixtures.ts'
+import { baseInit } from './fixtures.ts'
 
 const weather = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }
 
@@ -65,23 +64,7 @@ let server: ApiServer
 let openai: OpenAI
 
 beforeAll(async () => {
-  server = new ApiServer({
-    host: '127.0.0.1',
-    port: 0,
-    token: 'the-token',
-    status: () => {
-      throw new Error('not used')
-    },
-    peers: async () => ({ peers: [], warrants: [] }),
-    conductor: fakeConductor(),
-    models: {
-      list: async () => ({ models: [], unusable: [] }),
-      load: async () => Promise.reject(new Error('x')),
-      unload: async () => false,
-    },
-    openai: { inference },
-    logger: silentLogger(),
-  })
+  server = new ApiServer(baseInit({ openai: { inference } }))
   await server.start()
   openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'the-token', maxRetries: 0 })
 })
