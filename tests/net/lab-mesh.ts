@@ -43,7 +43,7 @@ const line = (text: string, re: RegExp) => re.exec(text)?.[1] ?? ''
 
 export const relayedLink = (p: ApiPeer) => p.status === 'online' && p.link?.path === 'relayed'
 
-/** `ripple infer` arguments for an answer long enough (3000 tokens) to pass libp2p's default relay limits. */
+/** `ripple infer` arguments for a long answer (3000 tokens, about 50 KiB as the runner batches its tokens). */
 export const LONG_STREAMED_ANSWER = [
   'infer',
   'tell a long story',
