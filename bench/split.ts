@@ -5,8 +5,8 @@
  * worker, straight on loopback). A generated F16 model whose feed-forward tensors are over ggml's
  * 10 MiB hashing threshold, so the workers' caches matter. Measured: decode tokens/s solo (one
  * llama-server, all threads) and split over 2 and 3 peers (one thread each), bytes the tunnels carry
- * per generated token, and the load time with cold caches and then warm ones (weights are then sent
- * as hashes). Run: `npm run bench split`.
+ * per generated token, and the load time with cold caches and then, every worker restarted, with warm
+ * ones (the weights are then sent as hashes). Run: `npm run bench split`.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
@@ -120,13 +120,18 @@ export default async function run(): Promise<BenchReport> {
       const tunnels = await Promise.all(
         remotes.slice(0, count - 1).map((r) => RpcTunnel.open(head.streams, r.node.peerId, 'worker', BUILD)),
       )
-      const ports = [await own.port(), ...tunnels.map((t) => t.port)]
-      const args = ['-t', '1', '-ngl', '999', '--rpc', ports.map((p) => `127.0.0.1:${p}`).join(',')]
+      // The head's own worker may have restarted (on another port) between runs.
+      const args = async () => {
+        const ports = [await own.port(), ...tunnels.map((t) => t.port)]
+        return ['-t', '1', '-ngl', '999', '--rpc', ports.map((p) => `127.0.0.1:${p}`).join(',')]
+      }
       const carried = () => tunnels.reduce((sum, t) => sum + t.bytes, 0)
       try {
-        const cold = await serve(args, carried)
+        const cold = await serve(await args(), carried)
+        // Every worker restarts: what it kept is its tensor cache on disk, not its memory.
+        for (const w of workers) await w.stop()
         const loadedBytes = carried() - cold.genBytes
-        const warm = await serve(args, carried)
+        const warm = await serve(await args(), carried)
         const warmLoadBytes = carried() - loadedBytes - cold.genBytes - warm.genBytes
         return { cold, warm, loadedBytes, warmLoadBytes }
       } finally {

@@ -4,7 +4,7 @@
  * none alone. The head (the only peer with the file) splits it over itself and the fewest others
  * with llama.cpp's RPC, carried by the mesh; `/v1` on another peer gets the same answer the file
  * gives whole on one machine. A worker killed mid-answer fails the request naming it, and the split
- * is planned again without it, on the spare peer.
+ * is planned again without it, on the spare peer. A request for a model no peer holds alone splits it.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -160,5 +160,24 @@ describe('a model split over peers', { timeout: 120_000 }, () => {
     })
     const solo = await soloAnswer()
     expect(answer.choices[0]?.message.content).toBe(solo.text)
+  })
+
+  it('splits a model on its own when a request asks for one no peer can hold alone', async () => {
+    const head = peers[0]!
+    const unloaded = await runRipple(['models', 'unload', 'big', '--data-dir', head.dataDir])
+    expect(unloaded.code, unloaded.stderr).toBe(0)
+    expect(await splitOf(head)).toEqual([])
+    // A request, not `--split`: the head has the file and not the room, so it splits it to answer.
+    const openai = new OpenAI({ baseURL: `${head.url}/v1`, apiKey: head.token, maxRetries: 0 })
+    const answer = await openai.chat.completions.create({
+      model: 'big',
+      messages: ask,
+      max_tokens: 24,
+      temperature: 0,
+      seed: 5,
+    })
+    expect(answer.choices[0]?.message.content).toBe((await soloAnswer()).text)
+    const [split] = await splitOf(head)
+    expect(split?.peers).toHaveLength(3)
   })
 })

@@ -363,4 +363,18 @@ describe('mesh models', () => {
       ['tiny', ['A', 'B'], ['A'], ['B'], 2],
     ])
   })
+
+  it('counts free slots, not "busy or not", where a peer reports them', () => {
+    const withSlots = (agent: string, queue: number, slotsFree: number) => {
+      const entry = peer(agent, 'online', [{ name: 'tiny', loaded: true }], queue)
+      return { ...entry, load: { ...entry.load!, slots_free: slotsFree } }
+    }
+    // A runs 3 requests with a slot to spare; B runs 4 with none; C reports no slots (an older peer).
+    const [tiny] = meshModels([
+      withSlots('A', 3, 1),
+      withSlots('B', 4, 0),
+      peer('C', 'online', [{ name: 'tiny', loaded: true }], 1),
+    ])
+    expect(tiny?.busy).toEqual(['B', 'C'])
+  })
 })

@@ -1,10 +1,16 @@
 /**
  * What llama-server's slots give a loaded model: requests served at once (continuous batching), each
  * with the text it gets alone, and prompt reuse: a request sharing a prefix with an earlier one
- * reuses its evaluated tokens and still gives the same greedy text as a fresh engine.
+ * reuses its evaluated tokens and still gives the same greedy text as a fresh engine. The engine's
+ * process listens on loopback only and answers only the daemon, which holds its key.
  */
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EngineBackends } from '../../../host/inference/engine/engine-backends.ts'
 import type { EngineModel } from '../../../host/inference/engine/engine-model.ts'
+import { LlamaServerProcess } from '../../../host/inference/engine/llama-server-process.ts'
+import { silentLogger } from '../../../host/log/logger.ts'
 import { type ModelsFixture, modelsFixture } from './inference-fixtures.ts'
 
 let warm: ModelsFixture
@@ -49,5 +55,44 @@ describe('engine slots', { timeout: 60_000 }, () => {
     expect(fresh.cached_tokens).toBe(0)
     expect(second.text).toBe(fresh.text)
     expect(second.prompt_tokens).toBe(fresh.prompt_tokens)
+  })
+})
+
+describe('the engine process', { timeout: 60_000 }, () => {
+  it('listens on loopback only, with a key only the daemon knows: in a 0600 file, not in its arguments', async () => {
+    const backend = await new EngineBackends({
+      logger: silentLogger(),
+      devices: { nvidia: false, vulkan: false },
+    }).active()
+    const server = await LlamaServerProcess.start({
+      dir: backend.dir,
+      env: backend.env,
+      args: ['-m', join(warm.dir, 'tiny.gguf'), '-c', '256', '-np', '1', '-t', '1'],
+    })
+    try {
+      expect(new URL(server.url).hostname).toBe('127.0.0.1')
+      const key = (server.headers.authorization ?? '').slice('Bearer '.length)
+      expect(key.length).toBeGreaterThanOrEqual(32)
+      const args = (await readFile(`/proc/${server.pid}/cmdline`, 'utf8')).split('\0')
+      expect(args.some((a) => a.includes(key))).toBe(false)
+      const keyFile = args[args.indexOf('--api-key-file') + 1] ?? ''
+      expect((await stat(keyFile)).mode & 0o777).toBe(0o600)
+      const ask = (headers: Record<string, string>) =>
+        fetch(`${server.url}/completion`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ prompt: 'Hi', n_predict: 1 }),
+        })
+      expect((await ask({ 'content-type': 'application/json' })).status).toBe(401)
+      expect((await ask({ 'content-type': 'application/json', authorization: 'Bearer wrong' })).status).toBe(
+        401,
+      )
+      expect((await ask(server.headers)).status).toBe(200)
+      await server.stop()
+      // Gone with the process.
+      await expect(stat(keyFile)).rejects.toMatchObject({ code: 'ENOENT' })
+    } finally {
+      await server.stop()
+    }
   })
 })
