@@ -82,7 +82,7 @@ describe.skipIf(unavailable !== null)('peers behind NAT join through a relay', {
     expect(onHome1.stderr).toMatch(new RegExp(`attempt 1 on ${home1!.agent.slice(0, 12)}`))
   })
 
-  it("streams an answer as it is generated over the relayed connection, which stays up", async () => {
+  it('streams an answer as it is generated over the relayed connection, which stays up', async () => {
     const [home1, home2] = mesh.peers
     const before = await mesh.waitForPeer(home1!, home2!, relayedLink)
     const res = await mesh.cli(home1!, LONG_STREAMED_ANSWER)
