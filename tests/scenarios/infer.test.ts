@@ -123,7 +123,14 @@ describe('inference through the mesh', { timeout: 90_000 }, () => {
     it('fans a prompt out to three peers and keeps the answer most agree on, with every vote in the receipt', async () => {
       // bob, carol and dave hold the tiny model; erin a model of the same name from another seed (other
       // weights, so other text). Tags pick the peers: pool-a is bob, carol, dave; pool-b is bob, carol, erin.
+      // Each peer has an engine of its own, as on separate machines: requests batched together in one
+      // engine, or over one's cached prompt, may break a near tie of random weights another way.
       const models = await modelsFixture()
+      const [forCarol, forDave, reference] = await Promise.all([
+        modelsFixture(),
+        modelsFixture(),
+        modelsFixture(),
+      ])
       const other = await modelsFixture({ ...TINY_MODEL, seed: 2 })
       try {
         const [tiny] = (await models.manager.list()).models
@@ -141,7 +148,7 @@ describe('inference through the mesh', { timeout: 90_000 }, () => {
             capability: {
               tags,
               inference: {
-                models: [modelInfo(fixture === models ? tiny! : otherTiny!)],
+                models: [modelInfo(fixture === other ? otherTiny! : tiny!)],
                 tokens_per_second: null,
               },
             },
@@ -156,8 +163,8 @@ describe('inference through the mesh', { timeout: 90_000 }, () => {
               timing: { claimWindowMs: 300 },
             }),
             await startSchedulerHost(bob, peer('bob', models, ['pool-a', 'pool-b'])),
-            await startSchedulerHost(carol, peer('carol', models, ['pool-a', 'pool-b'])),
-            await startSchedulerHost(dave, peer('dave', models, ['pool-a'])),
+            await startSchedulerHost(carol, peer('carol', forCarol, ['pool-a', 'pool-b'])),
+            await startSchedulerHost(dave, peer('dave', forDave, ['pool-a'])),
             await startSchedulerHost(erin, peer('erin', other, ['pool-b'])),
           ]
           try {
@@ -170,7 +177,7 @@ describe('inference through the mesh', { timeout: 90_000 }, () => {
               temperature: 0,
               seed: 1,
             }
-            const local = await (await models.manager.load('tiny')).generate(input)
+            const local = await (await reference.manager.load('tiny')).generate(input)
             const votesOf = (view: TaskView) =>
               view.state.receipt!.entry.votes.map((v) => ({
                 who: hosts.find((h) => h.agent === v.assignee)!.name,
@@ -237,7 +244,7 @@ describe('inference through the mesh', { timeout: 90_000 }, () => {
           }
         })
       } finally {
-        await Promise.all([models.close(), other.close()])
+        await Promise.all([models, forCarol, forDave, reference, other].map((f) => f.close()))
       }
     })
   })
