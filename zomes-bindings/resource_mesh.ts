@@ -217,6 +217,69 @@ export const ReceiptSchema = z
   })
 export type Receipt = z.infer<typeof ReceiptSchema>
 
+/**
+ * Entry type `Answer`: the runner's signed result of an inference request routed straight to it (no
+ * scheduling round, so no Task or Assignment before it). It names the request by its hash (over the
+ * request and its requester), so the requester's `Served` record can cite it; immutable.
+ */
+export const AnswerSchema = z
+  .strictObject({
+    /** sha256 of the request as sent (`requestHash`): kind, model, input, requester and a nonce. */
+    request: Sha256HexSchema,
+    requester: AgentPubKeyB64Schema,
+    kind: DottedIdSchema(T.kind),
+    model: ModelNameSchema,
+    /** The model file that produced it; null when the runner could not tell (it failed before). */
+    model_file_hash: Sha256HexSchema.nullable(),
+    status: ResultStatusSchema,
+    /** The output as served; null on error, or when above the inline limit (the hash still names it). */
+    output: boundedJson(R.output_json_bytes),
+    /** sha256 of the output's canonical JSON (`outputHash`), whether or not it is inline. */
+    output_hash: Sha256HexSchema,
+    error: prose(R.error).nullable(),
+    metrics: ResultMetricsSchema,
+  })
+  .refine((a) => a.status !== 'error' || a.error !== null, {
+    message: 'an error answer needs an error message',
+    path: ['error'],
+  })
+  .refine((a) => a.status !== 'error' || a.output === null, {
+    message: 'an error answer has no output',
+    path: ['output'],
+  })
+export type Answer = z.infer<typeof AnswerSchema>
+
+/**
+ * Entry type `Served`: the requester's record of a request it routed straight to a runner, the task
+ * and its receipt in one: what was asked (by hash), who answered (the runner's signed `Answer`),
+ * whether what it served matches that Answer, and the usage. Linked from an anchor by request hash,
+ * which is what `x-ripple-task` names.
+ */
+export const ServedSchema = z
+  .strictObject({
+    request: Sha256HexSchema,
+    kind: DottedIdSchema(T.kind),
+    model: ModelNameSchema,
+    answer: ActionHashB64Schema,
+    runner: AgentPubKeyB64Schema,
+    accepted: z.boolean(),
+    reason: ReasonSchema,
+    usage: z.strictObject({
+      duration_ms: DurationMsSchema,
+      tokens: int(R.tokens).nullable(),
+      output_bytes: ByteCountSchema,
+    }),
+  })
+export type Served = z.infer<typeof ServedSchema>
+
+/** A request routed straight to its runner, as `ripple task show` reads it back. */
+export const ServedStateSchema = z.object({
+  served: entryRecord(ServedSchema),
+  /** The runner's Answer the record cites (null while it has not reached this peer). */
+  answer: entryRecord(AnswerSchema).nullable(),
+})
+export type ServedState = z.infer<typeof ServedStateSchema>
+
 /** Written by the task's author. */
 export const CancellationSchema = z.strictObject({
   task: ActionHashB64Schema,
@@ -291,6 +354,8 @@ export const resourceMesh = {
     Result: TaskResultSchema,
     Receipt: ReceiptSchema,
     Cancellation: CancellationSchema,
+    Answer: AnswerSchema,
+    Served: ServedSchema,
   },
   linkTypes: [
     'OpenTasks',
@@ -302,6 +367,8 @@ export const resourceMesh = {
     // No longer written (nothing read it: an assignee learns of its assignment from the task's link);
     // kept so links written by earlier versions stay valid.
     'AgentToAssignments',
+    // Anchor -> Served, tagged with the request hash (what x-ripple-task names).
+    'ServedRequests',
   ],
   functions: {
     submit_task: { input: TaskSchema, output: RecordRefSchema },
@@ -318,5 +385,16 @@ export const resourceMesh = {
     },
     /** By the task's action hash; null when unknown. */
     get_task_state: { input: ActionHashB64Schema, output: TaskStateSchema.nullable() },
+    /** The runner's Answer to a request routed straight to it (one action, no link). */
+    post_answer: { input: AnswerSchema, output: RecordRefSchema },
+    /** The requester's record of such a request, linked by its request hash. */
+    record_served: { input: ServedSchema, output: RecordRefSchema },
+    /** By request hash; null when no record of it is known (yet). */
+    get_served: { input: Sha256HexSchema, output: ServedStateSchema.nullable() },
+    /** The newest `limit` requests recorded as served, newest first. */
+    list_served: {
+      input: z.strictObject({ limit: z.number().int().min(1).max(1000) }),
+      output: z.array(entryRecord(ServedSchema)),
+    },
   },
 } as const

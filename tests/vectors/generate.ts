@@ -901,6 +901,69 @@ const cancellationCases = new Cases('resource_mesh', 'Cancellation', { deps: [ta
   .change('update', 'update', cancellation, bad('cancellation.no_update'), { original: cancellationRecord })
   .change('delete', 'delete', null, bad('cancellation.no_delete'), { original: cancellationRecord })
 
+// A request routed straight to its runner: bob answers alice's request, alice records it as served.
+const requestHash = sha256Hex('alice asks qwen: hello')
+const answer: Json = {
+  request: requestHash,
+  requester: alice,
+  kind: 'infer.generate',
+  model: 'qwen2.5-7b-instruct',
+  model_file_hash: modelHash,
+  status: 'ok',
+  output,
+  output_hash: sha256Hex(JSON.stringify(output)),
+  error: null,
+  metrics: result.metrics,
+}
+const answerHash = action('answer-1')
+const answerRecord = dep(answerHash, bob, 'Answer', answer)
+const answerCases = new Cases('resource_mesh', 'Answer', { author: bob })
+  .valid('ok answer by its runner', answer)
+  .valid('ok answer too large to hold inline (the hash names it)', { ...answer, output: null })
+  .valid('error answer', { ...answer, status: 'error', output: null, error: 'no free slot' })
+  .fields(answer, [
+    ['malformed request hash', 'request', 'abc', 'answer.request_format'],
+    ['requester not an agent', 'requester', taskHash, 'answer.requester_format'],
+    ['malformed model file hash', 'model_file_hash', 'abc', 'answer.model_file_hash_format'],
+    ['finished before it started', 'metrics.finished_at', NOW, 'answer.metrics_order'],
+  ])
+  .invalid('error without a message', { ...answer, status: 'error', output: null }, 'answer.error_required')
+  .invalid('error with an output', { ...answer, status: 'error', error: 'cut' }, 'answer.error_without_output')
+  .change('update', 'update', answer, bad('answer.no_update'), { original: answerRecord })
+  .change('delete', 'delete', null, bad('answer.no_delete'), { original: answerRecord })
+
+const served: Json = {
+  request: requestHash,
+  kind: 'infer.generate',
+  model: 'qwen2.5-7b-instruct',
+  answer: answerHash,
+  runner: bob,
+  accepted: true,
+  reason: '',
+  usage: { duration_ms: 2_500, tokens: 41, output_bytes: 71 },
+}
+const servedRecord = dep(action('served-1'), alice, 'Served', served)
+const servedCases = new Cases('resource_mesh', 'Served', { deps: [answerRecord] })
+  .valid('recorded by the requester', served)
+  .valid('refused: what was served does not match the answer', {
+    ...served,
+    accepted: false,
+    reason: 'the answer signed by the runner does not match what it served',
+  })
+  .unresolved('without its answer', served, [answerHash], { deps: [] })
+  .invalid('recorded by someone else', served, 'served.author_is_requester', { author: carol })
+  .invalid('naming another runner', { ...served, runner: carol }, 'served.runner_is_answer_author')
+  .invalid('for another request', { ...served, request: sha256Hex('other') }, 'served.request_mismatch')
+  .invalid('for another model', { ...served, model: 'llama-3' }, 'served.kind_model_mismatch')
+  .invalid('accepting an error answer', served, 'served.accepted_error', {
+    deps: [dep(answerHash, bob, 'Answer', { ...answer, status: 'error', output: null, error: 'cut' })],
+  })
+  .invalid('answer hash resolves to a Result', served, 'served.answer_type', {
+    deps: [dep(answerHash, bob, 'Result', result)],
+  })
+  .change('update', 'update', served, bad('served.no_update'), { original: servedRecord })
+  .change('delete', 'delete', null, bad('served.no_delete'), { original: servedRecord })
+
 // policy_store: alice is the progenitor, bob holds a grant from her.
 
 const admins = { properties: { progenitor: alice } }
@@ -1315,7 +1378,16 @@ const snapshotCases = new Cases('memory_shards', 'ShardSnapshot', { author: bob,
 
 const files: Record<DnaName, Cases[]> = {
   agent_registry: [nodeCapability, unknownDna, membraneCases, revocationCases],
-  resource_mesh: [taskCases, claimCases, assignmentCases, resultCases, receiptCases, cancellationCases],
+  resource_mesh: [
+    taskCases,
+    claimCases,
+    assignmentCases,
+    resultCases,
+    receiptCases,
+    cancellationCases,
+    answerCases,
+    servedCases,
+  ],
   policy_store: [policyCases, adminGrantCases, decisionCases],
   artifact_index: [artifactCases, pinCases],
   memory_shards: [collectionCases, holderCases, snapshotCases],

@@ -7,11 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use coordinator_support::*;
 use hdk::prelude::*;
 use resource_mesh_integrity::{
-    entry_index, Assignment, Cancellation, Claim, EntryTypes, LinkTypes, Receipt, Task, TaskResult, UnitEntryTypes,
+    entry_index, Answer, Assignment, Cancellation, Claim, EntryTypes, LinkTypes, Receipt, Served, Task, TaskResult,
+    UnitEntryTypes,
 };
 use serde_json::{json, Value};
 
 const OPEN_TASKS: &str = "open_tasks";
+const SERVED_REQUESTS: &str = "served_requests";
 
 #[hdk_extern]
 pub fn init(_: ()) -> ExternResult<InitCallbackResult> {
@@ -147,6 +149,60 @@ pub fn list_tasks(input: ListTasks) -> ExternResult<Vec<EntryRecord>> {
         tasks.push(task);
     }
     Ok(tasks)
+}
+
+#[hdk_extern]
+pub fn post_answer(answer: Value) -> ExternResult<RecordRef> {
+    let hash = create_entry(&EntryTypes::Answer(Answer(answer)))?;
+    record_ref(&hash)
+}
+
+#[hdk_extern]
+pub fn record_served(served: Value) -> ExternResult<RecordRef> {
+    let request = served["request"].as_str().unwrap_or_default().as_bytes().to_vec();
+    let hash = create_entry(&EntryTypes::Served(Served(served)))?;
+    create_link(anchor(SERVED_REQUESTS)?, hash.clone(), LinkTypes::ServedRequests, LinkTag::new(request))?;
+    record_ref(&hash)
+}
+
+/// The Served record of a request (by its hash, the link's tag) with the Answer it cites.
+#[hdk_extern]
+pub fn get_served(request: String) -> ExternResult<Option<Value>> {
+    let query = LinkQuery::try_new(anchor(SERVED_REQUESTS)?, LinkTypes::ServedRequests)?
+        .tag_prefix(LinkTag::new(request.as_bytes().to_vec()));
+    for link in get_links(query, GetStrategy::Network)? {
+        let Some(target) = link.target.into_action_hash() else { continue };
+        let Some(served) = live_entry_record(target, entry_index(UnitEntryTypes::Served))? else { continue };
+        // Only the requester writes its record; a link by anyone else to another's record is noise.
+        if served.author != b64(&link.author) || served.str_field("request") != Some(request.as_str()) {
+            continue;
+        }
+        let answer = match served.str_field("answer") {
+            Some(hash) => live_entry_record(action_hash(hash)?, entry_index(UnitEntryTypes::Answer))?,
+            None => None,
+        };
+        return Ok(Some(json!({ "served": served, "answer": answer })));
+    }
+    Ok(None)
+}
+
+/// The newest `limit` requests recorded as served, newest first.
+#[hdk_extern]
+pub fn list_served(input: ListTasks) -> ExternResult<Vec<EntryRecord>> {
+    let mut links = get_links(LinkQuery::try_new(anchor(SERVED_REQUESTS)?, LinkTypes::ServedRequests)?, GetStrategy::Network)?;
+    links.sort_by_key(|link| std::cmp::Reverse(link.timestamp));
+    let mut served = Vec::new();
+    for link in links {
+        if served.len() >= input.limit {
+            break;
+        }
+        let Some(target) = link.target.into_action_hash() else { continue };
+        let Some(record) = live_entry_record(target, entry_index(UnitEntryTypes::Served))? else { continue };
+        if record.author == b64(&link.author) {
+            served.push(record);
+        }
+    }
+    Ok(served)
 }
 
 #[hdk_extern]

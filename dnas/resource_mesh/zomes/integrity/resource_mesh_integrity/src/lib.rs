@@ -34,6 +34,16 @@ pub struct Receipt(pub JsonEntry);
 #[derive(Clone, PartialEq)]
 pub struct Cancellation(pub JsonEntry);
 
+/// `Answer` of the contract (`zomes-bindings/resource_mesh.ts`): a runner's result of a direct request.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct Answer(pub JsonEntry);
+
+/// `Served` of the contract (`zomes-bindings/resource_mesh.ts`): the requester's record of a direct request.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct Served(pub JsonEntry);
+
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type")]
 #[hdk_entry_types]
@@ -45,6 +55,8 @@ pub enum EntryTypes {
     Result(TaskResult),
     Receipt(Receipt),
     Cancellation(Cancellation),
+    Answer(Answer),
+    Served(Served),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -58,10 +70,12 @@ pub enum LinkTypes {
     TaskToCancellation,
     /// No longer written; kept so links written by earlier versions stay valid.
     AgentToAssignments,
+    /// Anchor -> Served, tagged with the request hash.
+    ServedRequests,
 }
 
 /// The entry type names in index order, as the rules name them.
-pub const RULES: DnaRules = DnaRules { dna: "resource_mesh", entry_types: &["Task", "Claim", "Assignment", "Result", "Receipt", "Cancellation"] };
+pub const RULES: DnaRules = DnaRules { dna: "resource_mesh", entry_types: &["Task", "Claim", "Assignment", "Result", "Receipt", "Cancellation", "Answer", "Served"] };
 
 /// The entry index of an entry type (coordinators filter records by it).
 pub fn entry_index(unit: UnitEntryTypes) -> u8 {
