@@ -262,6 +262,8 @@ export const ServedSchema = z
     model: ModelNameSchema,
     answer: ActionHashB64Schema,
     runner: AgentPubKeyB64Schema,
+    /** sha256 of the output the requester served (`outputHash`); accepted only when the Answer's is the same. */
+    output_hash: Sha256HexSchema,
     accepted: z.boolean(),
     reason: ReasonSchema,
     usage: z.strictObject({

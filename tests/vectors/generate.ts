@@ -938,6 +938,7 @@ const served: Json = {
   model: 'qwen2.5-7b-instruct',
   answer: answerHash,
   runner: bob,
+  output_hash: answer.output_hash,
   accepted: true,
   reason: '',
   usage: { duration_ms: 2_500, tokens: 41, output_bytes: 71 },
@@ -947,6 +948,7 @@ const servedCases = new Cases('resource_mesh', 'Served', { deps: [answerRecord] 
   .valid('recorded by the requester', served)
   .valid('refused: what was served does not match the answer', {
     ...served,
+    output_hash: sha256Hex('something else'),
     accepted: false,
     reason: 'the answer signed by the runner does not match what it served',
   })
@@ -955,6 +957,11 @@ const servedCases = new Cases('resource_mesh', 'Served', { deps: [answerRecord] 
   .invalid('naming another runner', { ...served, runner: carol }, 'served.runner_is_answer_author')
   .invalid('for another request', { ...served, request: sha256Hex('other') }, 'served.request_mismatch')
   .invalid('for another model', { ...served, model: 'llama-3' }, 'served.kind_model_mismatch')
+  .invalid(
+    'accepting output the runner did not sign',
+    { ...served, output_hash: sha256Hex('something else') },
+    'served.output_mismatch',
+  )
   .invalid('accepting an error answer', served, 'served.accepted_error', {
     deps: [dep(answerHash, bob, 'Answer', { ...answer, status: 'error', output: null, error: 'cut' })],
   })

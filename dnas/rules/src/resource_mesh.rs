@@ -13,7 +13,8 @@
 //!
 //! A direct request: the runner signs an Answer naming the request's hash and its requester; the requester
 //! records it as Served, citing that Answer, which must be for the same request, kind and model, asked by
-//! the Served's author and written by the runner it names. Neither changes once written.
+//! the Served's author and written by the runner it names; it is accepted only when the output the runner
+//! signed is the output the requester served (so a mismatch is on record). Neither changes once written.
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -188,6 +189,7 @@ struct Served {
     model: String,
     answer: String,
     runner: String,
+    output_hash: String,
     accepted: bool,
     reason: String,
     usage: Usage,
@@ -465,6 +467,7 @@ fn served(input: &ValidationInput) -> Verdict {
     ck.line("model", &s.model, MODEL_NAME)?;
     ck.hash("answer", &s.answer, HashKind::Action)?;
     ck.hash("runner", &s.runner, HashKind::Agent)?;
+    ck.sha256("output_hash", &s.output_hash)?;
     ck.prose("reason", &s.reason, REASON)?;
     ck.int("usage.duration_ms", s.usage.duration_ms, DURATION_MS)?;
     ck.opt_int("usage.tokens", s.usage.tokens, RESULT_TOKENS)?;
@@ -486,5 +489,8 @@ fn served(input: &ValidationInput) -> Verdict {
     })?;
     ck.rule("accepted_error", !s.accepted || a.status == Status::Ok, || {
         "an error answer cannot be accepted".into()
+    })?;
+    ck.rule("output_mismatch", !s.accepted || a.output_hash == s.output_hash, || {
+        format!("the runner signed output {}, the requester served {}: not acceptable", a.output_hash, s.output_hash)
     })
 }
