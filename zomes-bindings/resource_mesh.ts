@@ -255,23 +255,22 @@ export type Answer = z.infer<typeof AnswerSchema>
  * whether what it served matches that Answer, and the usage. Linked from an anchor by request hash,
  * which is what `x-ripple-task` names.
  */
-export const ServedSchema = z
-  .strictObject({
-    request: Sha256HexSchema,
-    kind: DottedIdSchema(T.kind),
-    model: ModelNameSchema,
-    answer: ActionHashB64Schema,
-    runner: AgentPubKeyB64Schema,
-    /** sha256 of the output the requester served (`outputHash`); accepted only when the Answer's is the same. */
-    output_hash: Sha256HexSchema,
-    accepted: z.boolean(),
-    reason: ReasonSchema,
-    usage: z.strictObject({
-      duration_ms: DurationMsSchema,
-      tokens: int(R.tokens).nullable(),
-      output_bytes: ByteCountSchema,
-    }),
-  })
+export const ServedSchema = z.strictObject({
+  request: Sha256HexSchema,
+  kind: DottedIdSchema(T.kind),
+  model: ModelNameSchema,
+  answer: ActionHashB64Schema,
+  runner: AgentPubKeyB64Schema,
+  /** sha256 of the output the requester served (`outputHash`); accepted only when the Answer's is the same. */
+  output_hash: Sha256HexSchema,
+  accepted: z.boolean(),
+  reason: ReasonSchema,
+  usage: z.strictObject({
+    duration_ms: DurationMsSchema,
+    tokens: int(R.tokens).nullable(),
+    output_bytes: ByteCountSchema,
+  }),
+})
 export type Served = z.infer<typeof ServedSchema>
 
 /** A request routed straight to its runner, as `ripple task show` reads it back. */

@@ -43,6 +43,7 @@ import { DaemonMetrics } from '../metrics/daemon-metrics.ts'
 import { trackTask } from '../metrics/track-task.ts'
 import { PolicyService } from '../policy/policy-service.ts'
 import { buildCapability, RegistryService } from '../registry/index.ts'
+import { DirectService } from '../scheduler/direct/direct-service.ts'
 import { SchedulerService } from '../scheduler/scheduler-service.ts'
 import { RpcWorker } from '../split/rpc-worker.ts'
 import { SplitService } from '../split/split-service.ts'
@@ -343,9 +344,20 @@ async function runDaemon(
     },
     logger: inferenceLogger.child({ component: 'split' }),
   })
+  // Interactive requests go straight to their runner; the signed record follows the answer.
+  const direct = new DirectService({
+    conductor,
+    workers,
+    policies,
+    slotsOf: (model) => models.slotsOf(model),
+    streams: backend.streams,
+    peers: async () => (await peersView()).peers,
+    logger: logger.child({ component: 'direct' }),
+  })
   const inference = new MeshInference({
     scheduler,
     workers,
+    direct: direct.inference,
     peers: async () => (await peersView()).peers,
     // Called only once the daemon runs, when trackSubmitted (below, with the metrics) exists.
     onSubmitted: (hash) => trackSubmitted(hash),
@@ -474,6 +486,7 @@ async function runDaemon(
     registry,
     splits,
     scheduler,
+    direct,
     ...(replicationKeeper ? [replicationKeeper] : []),
     ...(memory ? [memory] : []),
     api,

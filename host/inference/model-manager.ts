@@ -189,6 +189,12 @@ export class ModelManager implements Startable {
     return Math.max(0, Math.min(freemem(), limit - used))
   }
 
+  /** A loaded model's slots and how many run now; null when it is not loaded. */
+  slotsOf(name: string): { slots: number; busy: number } | null {
+    const model = this.loaded.get(name)
+    return model ? { slots: model.slots, busy: model.busy } : null
+  }
+
   /** The loaded models, for their slots and decode rates. */
   loadedModels(): EngineModel[] {
     return [...this.loaded.values()]

@@ -928,7 +928,11 @@ const answerCases = new Cases('resource_mesh', 'Answer', { author: bob })
     ['finished before it started', 'metrics.finished_at', NOW, 'answer.metrics_order'],
   ])
   .invalid('error without a message', { ...answer, status: 'error', output: null }, 'answer.error_required')
-  .invalid('error with an output', { ...answer, status: 'error', error: 'cut' }, 'answer.error_without_output')
+  .invalid(
+    'error with an output',
+    { ...answer, status: 'error', error: 'cut' },
+    'answer.error_without_output',
+  )
   .change('update', 'update', answer, bad('answer.no_update'), { original: answerRecord })
   .change('delete', 'delete', null, bad('answer.no_delete'), { original: answerRecord })
 

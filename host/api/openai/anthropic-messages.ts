@@ -123,7 +123,13 @@ export function messagesCall(request: MessagesRequest): GenerateCall {
     ),
     ...optional('tool_choice', toolChoice(request.tool_choice)),
   }
-  return { model: request.model, input, fanOut: request.ripple.fan_out, stream: request.stream === true }
+  return {
+    model: request.model,
+    input,
+    fanOut: request.ripple.fan_out,
+    route: request.ripple.route,
+    stream: request.stream === true,
+  }
 }
 
 function toolChoice(choice: MessagesRequest['tool_choice']): GenerateInput['tool_choice'] {

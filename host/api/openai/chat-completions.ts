@@ -155,6 +155,7 @@ export function chatCompletionCall(request: ChatCompletionRequest): GenerateCall
     model: request.model,
     input,
     fanOut: request.ripple.fan_out,
+    route: request.ripple.route,
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
   }

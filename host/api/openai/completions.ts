@@ -54,6 +54,7 @@ export function completionCall(request: CompletionRequest): GenerateCall & { inc
       ...optional('stop', stopList(request.stop)),
     },
     fanOut: request.ripple.fan_out,
+    route: request.ripple.route,
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
   }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import type { InferEmbedInput, InferEmbedOutput } from '../../workers/infer-embed.ts'
-import { RippleExtensionSchema } from './generation.ts'
+import { RippleExtensionSchema, type RippleRoute } from './generation.ts'
 
 export const EmbeddingRequestSchema = z.object({
   model: z.string().min(1),
@@ -30,8 +30,14 @@ export function embeddingCall(request: EmbeddingRequest): {
   model: string
   input: InferEmbedInput
   fanOut: number
+  route: RippleRoute
 } {
-  return { model: request.model, input: { input: request.input }, fanOut: request.ripple.fan_out }
+  return {
+    model: request.model,
+    input: { input: request.input },
+    fanOut: request.ripple.fan_out,
+    route: request.ripple.route,
+  }
 }
 
 export function embeddingList(request: EmbeddingRequest, output: InferEmbedOutput) {

@@ -11,16 +11,26 @@ import { EndpointError } from './endpoint-error.ts'
 export type GenerateInput = InferGenerateInput
 export type GenerateOutput = InferGenerateOutput
 
-/** `{"ripple": {"fan_out": 3}}`: the answer most of 3 peers agree on. */
+/**
+ * `{"ripple": {"fan_out": 3}}`: the answer most of 3 peers agree on. `route`: `direct` (default) sends
+ * the request straight to its runner with the signed record following; `round` makes it a task of the
+ * scheduling round (claims, an assignment with a lease, retries) before anything runs. Fan-out always
+ * takes the round.
+ */
 export const RippleExtensionSchema = z
-  .strictObject({ fan_out: z.number().int().min(1).max(16).default(1) })
-  .default({ fan_out: 1 })
+  .strictObject({
+    fan_out: z.number().int().min(1).max(16).default(1),
+    route: z.enum(['direct', 'round']).default('direct'),
+  })
+  .default({ fan_out: 1, route: 'direct' })
+export type RippleRoute = 'direct' | 'round'
 
 /** A request read into the task input and how it is answered. */
 export interface GenerateCall {
   model: string
   input: GenerateInput
   fanOut: number
+  route: RippleRoute
   stream: boolean
 }
 

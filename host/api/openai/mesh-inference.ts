@@ -1,6 +1,7 @@
 /**
- * One endpoint request as a task on the mesh: checks that some peer has the model (404 otherwise),
- * submits an `infer.generate` / `infer.embed` task for it (the scheduler routes it to the best peer,
+ * One endpoint request on the mesh: checks that some peer has the model (404 otherwise), then either
+ * routes it straight to a runner (DirectInference: the default for one answer; its signed record
+ * follows the answer) or, with fan-out or `route: "round"`, submits an `infer.generate` / `infer.embed` task for it (the scheduler routes it to the best peer,
  * or to N peers with fan-out), relays the tokens the running peer streams, and answers the output of
  * the signed Result the requester accepted, with the task and the peer that produced it. A task that
  * no peer takes in time, or that the scheduler says no peer will claim, is cancelled and answered 503
@@ -9,6 +10,11 @@
  */
 import { NO_REQUIREMENTS, type Task, TaskSchema } from '../../../zomes-bindings/index.ts'
 import type { PeerEntry } from '../../registry/peer-view.ts'
+import {
+  type DirectInference,
+  NoRunnerError,
+  RunnerLostError,
+} from '../../scheduler/direct/direct-inference.ts'
 import { isTerminal, type SchedulerService, type TaskView } from '../../scheduler/scheduler-service.ts'
 import { acceptedOutput, acceptedResult, unservedReason, whyEnded } from '../../scheduler/task-outcome.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
@@ -19,6 +25,8 @@ export interface MeshInferenceInit {
   scheduler: Pick<SchedulerService, 'submit' | 'view' | 'cancel' | 'watch'>
   workers: Pick<WorkerRegistry, 'get'>
   peers: () => Promise<PeerEntry[]>
+  /** Route, then run: one answer goes straight to its runner; without it every request is a task. */
+  direct?: Pick<DirectInference, 'run'>
   /** How long a task may wait for a peer to take it; default 30 s. */
   assignTimeoutMs?: number
   /** The task's deadline; default 10 min. */
@@ -32,22 +40,24 @@ export interface MeshRequest {
   model: string
   input: Record<string, unknown>
   fanOut: number
+  /** `round` keeps the scheduling round for one answer too; fan-out always takes it. */
+  route?: 'direct' | 'round'
   /** Aborted when the client goes away: the task is cancelled. */
   signal: AbortSignal
-  /** The task was submitted (its hash names it from now on). */
+  /** The task was submitted, or the direct request hashed (its hash names it from now on). */
   onSubmitted?: (task: string) => void
-  /** A peer took it (the first one, with fan-out). */
+  /** A peer took it (the first one, with fan-out; the one whose tokens began, when direct). */
   onAssigned?: (peer: string) => void
   /** Text the running peer produced (not with fan-out, where the answer is known only at the end). */
   onToken?: (text: string) => void
 }
 
 export interface MeshAnswer {
+  /** The task's action hash, or the direct request's hash (its Served record is found by it). */
   task: string
-  /** The author of the accepted Result. */
+  /** The author of the accepted Result (the runner's Answer, when direct). */
   peer: string
   output: unknown
-  view: TaskView
 }
 
 const DEFAULTS = { assignTimeoutMs: 30_000, taskTimeoutMs: 10 * 60_000 }
@@ -88,6 +98,8 @@ export class MeshInference {
         issue?.path.join('.') ?? null,
       )
     }
+    const direct = this.#init.direct
+    if (direct && request.fanOut === 1 && request.route !== 'round') return this.#direct(direct, request)
     const task: Task = TaskSchema.parse({
       kind: request.kind,
       // Named in the input too: a runner with several models must know which one is asked for.
@@ -104,7 +116,7 @@ export class MeshInference {
     request.onSubmitted?.(hash)
     const view = await this.#follow(hash, request)
     if (view.state.status === 'done') {
-      return { task: hash, peer: acceptedResult(view)?.author ?? '', output: acceptedOutput(view), view }
+      return { task: hash, peer: acceptedResult(view)?.author ?? '', output: acceptedOutput(view) }
     }
     const reason = whyEnded(view)
     // Never taken by any peer: the mesh could not serve it; taken and failed: the peers' answers failed.
@@ -112,6 +124,28 @@ export class MeshInference {
     const errors = view.state.results.flatMap((r) => (r.entry.error ? [r.entry.error] : []))
     const why = [reason, ...errors].filter(Boolean).join('; ')
     throw new EndpointError(502, `task_${view.state.status}`, `task ${hash} ${view.state.status}: ${why}`)
+  }
+
+  async #direct(direct: Pick<DirectInference, 'run'>, request: MeshRequest): Promise<MeshAnswer> {
+    try {
+      const answer = await direct.run({
+        kind: request.kind,
+        model: request.model,
+        input: { ...request.input, model: request.model },
+        signal: request.signal,
+        onRequest: request.onSubmitted,
+        onStarted: request.onAssigned,
+        onToken: request.onToken,
+      })
+      return { task: answer.request, peer: answer.peer, output: answer.output }
+    } catch (err) {
+      if (err instanceof NoRunnerError) {
+        if (err.busy) throw new EndpointError(429, 'peers_busy', `${err.message}; try again shortly`)
+        throw new EndpointError(503, 'no_capacity', err.message)
+      }
+      if (err instanceof RunnerLostError) throw new EndpointError(502, 'runner_lost', err.message)
+      throw err
+    }
   }
 
   /** Follows the task until it ends (or is given up); answers its final view. */

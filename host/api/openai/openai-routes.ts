@@ -123,6 +123,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
             model: call.model,
             input: call.input,
             fanOut: call.fanOut,
+            route: call.route,
             ...(call.stream && { stream: (id) => route.stream(id, call) }),
           })
           const task = answer && {

@@ -139,7 +139,13 @@ export function responseCall(request: ResponseRequest): GenerateCall {
       typeof choice === 'object' && choice !== null ? { name: choice.name } : choice,
     ),
   }
-  return { model: request.model, input, fanOut: request.ripple.fan_out, stream: request.stream === true }
+  return {
+    model: request.model,
+    input,
+    fanOut: request.ripple.fan_out,
+    route: request.ripple.route,
+    stream: request.stream === true,
+  }
 }
 
 const suffix = (task: string) => task.slice(-24).replace(/[^A-Za-z0-9]/g, '')

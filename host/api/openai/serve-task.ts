@@ -36,6 +36,7 @@ export interface ServeOptions {
   model: string
   input: Record<string, unknown>
   fanOut: number
+  route?: MeshRequest['route']
   /** Present for a streamed answer. */
   stream?: (id: TaskIdentity) => StreamRenderer
 }
@@ -92,6 +93,7 @@ export async function serveTask(
       model: options.model,
       input: options.input,
       fanOut: options.fanOut,
+      route: options.route,
       signal: aborted.signal,
       onSubmitted: (hash) => {
         task = hash

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import type { GenerateOutput } from '../../../host/api/openai/generation.ts'
 import type { MeshAnswer, MeshInference, MeshRequest } from '../../../host/api/openai/mesh-inference.ts'
-import type { TaskView } from '../../../host/scheduler/scheduler-service.ts'
 import { baseInit } from './fixtures.ts'
 
 const weather = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }
@@ -56,7 +55,7 @@ const inference = {
     request.onSubmitted?.('uhCkkTASK')
     request.onAssigned?.('uhCAkPEER')
     request.onToken?.('{"city": "Os')
-    return { task: 'uhCkkTASK', peer: 'uhCAkPEER', output: earlyOutput(request), view: {} as TaskView }
+    return { task: 'uhCkkTASK', peer: 'uhCAkPEER', output: earlyOutput(request) }
   },
 } as unknown as MeshInference
 

@@ -5,7 +5,7 @@
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import { core32, decodeHashB64, holoHashFrom32 } from '../hash.ts'
+import { core32, decodeHashB64, encodeHashB64, holoHashFrom32 } from '../hash.ts'
 
 /** The AgentPubKey of an Ed25519 peer, or null for a peer with another kind of key. */
 export function agentOfPeer(peer: PeerId): Uint8Array | null {
@@ -15,4 +15,10 @@ export function agentOfPeer(peer: PeerId): Uint8Array | null {
 /** An agent's PeerId: both are its Ed25519 public key. */
 export function peerIdOfAgent(agent: string): PeerId {
   return peerIdFromPublicKey(publicKeyFromRaw(core32(decodeHashB64(agent, 'agent'))))
+}
+
+/** The AgentPubKey (base64) of an Ed25519 peer, or null for a peer with another kind of key. */
+export function agentOfPeerB64(peer: PeerId): string | null {
+  const agent = agentOfPeer(peer)
+  return agent === null ? null : encodeHashB64(agent)
 }

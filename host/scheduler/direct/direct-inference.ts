@@ -1,0 +1,326 @@
+/**
+ * The requester's side of an interactive inference request: route, then run. The runner is picked
+ * from what this peer already knows (planRoute), the request goes to it over the mesh's direct
+ * protocol (or runs here, when this peer is the best runner), and tokens flow back as they come. A
+ * runner that refuses, fails, or drops before its first token passes the request to the next
+ * candidate; after the first token a failure is the answer's end (never a second answer). The record
+ * follows the answer: the runner's signed Answer, then this peer's Served record citing it, accepted
+ * only when the Answer signs the output that was served.
+ */
+
+import { peerIdOfAgent } from '../../conductor/embedded/replication/peer-agent.ts'
+import type { ConductorPort } from '../../conductor/port.ts'
+import type { Logger } from '../../log/logger.ts'
+import type { PeerStreams } from '../../net/peer-streams.ts'
+import { outputBytes, outputHash } from '../output-hash.ts'
+import { type DirectKind, type DirectRequest, newDirectRequest, requestHash } from './direct-request.ts'
+import { type DirectRunner, RunRefusedError } from './direct-runner.ts'
+import { DIRECT_PROTOCOL, jsonFrames, type Refusal, RunnerFrameSchema } from './direct-wire.ts'
+import { planRoute, type RoutePlanInput } from './route-plan.ts'
+
+export interface DirectInferenceInit {
+  conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
+  /** This peer's own runner (a request it is best placed to run runs in process). */
+  runner: DirectRunner
+  /** Null on a backend without libp2p streams (Holochain): only this peer runs requests then. */
+  streams: PeerStreams | null
+  peers: () => Promise<RoutePlanInput['peers']>
+  /** How long a runner may take to accept a request (dial included); default 30 s. */
+  acceptTimeoutMs?: number
+  logger: Logger
+}
+
+export interface DirectCall {
+  kind: DirectKind
+  model: string
+  input: Record<string, unknown>
+  /** Aborted when the client goes away: the runner stops. */
+  signal: AbortSignal
+  /** The request's hash (what its record will be found by), before anything is sent. */
+  onRequest?: (request: string) => void
+  /** The runner's first token (or its whole answer) arrived: it is the one answering. */
+  onStarted?: (peer: string) => void
+  onToken?: (text: string) => void
+}
+
+export interface DirectAnswer {
+  request: string
+  peer: string
+  output: unknown
+  /** The Served record's action hash once written; null when the record could not be made. */
+  recorded: Promise<string | null>
+}
+
+/** Every candidate turned the request down (or none has the model); `reasons` says why, per peer. */
+export class NoRunnerError extends Error {
+  static override readonly name = 'NoRunnerError'
+  constructor(
+    readonly model: string,
+    readonly reasons: { agent: string; why: Refusal | 'unreachable'; message: string }[],
+  ) {
+    const said = reasons.map((r) => `${r.agent.slice(0, 12)}…: ${r.message}`).join('; ')
+    super(`no peer could run model "${model}" now${said ? ` (${said})` : ''}`)
+    this.name = 'NoRunnerError'
+  }
+
+  /** Every candidate was busy. */
+  get busy(): boolean {
+    return this.reasons.length > 0 && this.reasons.every((r) => r.why === 'busy')
+  }
+}
+
+/** The runner failed after its answer began: the client has part of it, and gets no second one. */
+export class RunnerLostError extends Error {
+  static override readonly name = 'RunnerLostError'
+  constructor(
+    readonly peer: string,
+    why: string,
+  ) {
+    super(`the peer ${peer} answering it stopped after its answer began (${why})`)
+    this.name = 'RunnerLostError'
+  }
+}
+
+export interface DirectStats {
+  requests: number
+  /** Candidates that refused or dropped a request before it began (the next one got it). */
+  failovers: number
+  recorded: number
+  unrecorded: number
+}
+
+const DEFAULT_ACCEPT_MS = 30_000
+/** How long the Served record waits for the runner's Answer to reach this peer. */
+const RECORD_WAIT_MS = 30_000
+const RECORD_RETRY_MS = 100
+
+type Attempt =
+  | { done: true; output: unknown; answer: Promise<string | null> }
+  | { done: false; why: Refusal | 'unreachable'; message: string }
+
+export class DirectInference {
+  readonly #init: DirectInferenceInit
+  /** Requests in flight per runner, which its heartbeats do not show yet. */
+  readonly #outstanding = new Map<string, number>()
+  readonly #records = new Set<Promise<unknown>>()
+  readonly #stats: DirectStats = { requests: 0, failovers: 0, recorded: 0, unrecorded: 0 }
+
+  constructor(init: DirectInferenceInit) {
+    this.#init = init
+  }
+
+  /** Counters since start, for metrics and the bench. */
+  stats(): DirectStats {
+    return { ...this.#stats }
+  }
+
+  async run(call: DirectCall): Promise<DirectAnswer> {
+    const me = this.#init.conductor.agentPubKey
+    const request = newDirectRequest(call.kind, call.model, call.input)
+    const hash = requestHash(request, me)
+    call.onRequest?.(hash)
+    this.#stats.requests += 1
+    const peers = await this.#init.peers()
+    const need = peers.flatMap(
+      (p) => p.capability?.inference.models.find((m) => m.name === call.model) ?? [],
+    )[0]
+    const candidates = planRoute({
+      peers: this.#init.streams ? peers : peers.filter((p) => p.self),
+      model: call.model,
+      outstanding: this.#outstanding,
+      needBytes: need?.size_bytes ?? null,
+    })
+    const reasons: NoRunnerError['reasons'] = []
+    for (const candidate of candidates) {
+      call.signal.throwIfAborted()
+      this.#outstanding.set(candidate.agent, (this.#outstanding.get(candidate.agent) ?? 0) + 1)
+      let attempt: Attempt
+      try {
+        attempt = candidate.self
+          ? await this.#runHere(request, call)
+          : await this.#runThere(candidate.agent, request, call)
+      } finally {
+        const left = (this.#outstanding.get(candidate.agent) ?? 1) - 1
+        if (left > 0) this.#outstanding.set(candidate.agent, left)
+        else this.#outstanding.delete(candidate.agent)
+      }
+      if (!attempt.done) {
+        reasons.push({ agent: candidate.agent, why: attempt.why, message: attempt.message })
+        this.#stats.failovers += 1
+        continue
+      }
+      const recorded = this.#record(request, hash, candidate.agent, attempt.output, attempt.answer)
+      return { request: hash, peer: candidate.agent, output: attempt.output, recorded }
+    }
+    throw new NoRunnerError(call.model, reasons)
+  }
+
+  /** Waits for the records still being written (at stop). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.#records])
+  }
+
+  async #runHere(request: DirectRequest, call: DirectCall): Promise<Attempt> {
+    const me = this.#init.conductor.agentPubKey
+    let started = false
+    const start = () => {
+      if (started) return
+      started = true
+      call.onStarted?.(me)
+    }
+    try {
+      const outcome = await this.#init.runner.run(
+        request,
+        me,
+        {
+          accepted: () => {},
+          token: (text) => {
+            start()
+            call.onToken?.(text)
+          },
+        },
+        call.signal,
+      )
+      start()
+      return { done: true, ...outcome }
+    } catch (err) {
+      const message = (err as Error).message || String(err)
+      if (err instanceof RunRefusedError) return { done: false, why: err.why, message }
+      if (started || call.signal.aborted) throw started ? new RunnerLostError(me, message) : err
+      return { done: false, why: 'failed', message }
+    }
+  }
+
+  async #runThere(agent: string, request: DirectRequest, call: DirectCall): Promise<Attempt> {
+    const streams = this.#init.streams!
+    const accept = AbortSignal.timeout(this.#init.acceptTimeoutMs ?? DEFAULT_ACCEPT_MS)
+    let started = false
+    const lost = (why: string): Attempt => {
+      if (started) throw new RunnerLostError(agent, why)
+      return { done: false, why: 'unreachable', message: why }
+    }
+    let stream: Awaited<ReturnType<PeerStreams['open']>>
+    try {
+      stream = await streams.open(
+        peerIdOfAgent(agent),
+        DIRECT_PROTOCOL,
+        AbortSignal.any([call.signal, accept]),
+      )
+    } catch (err) {
+      call.signal.throwIfAborted()
+      return lost(`unreachable: ${(err as Error).message}`)
+    }
+    const onAbort = () => stream.abort(new Error('the client went away'))
+    call.signal.addEventListener('abort', onAbort)
+    const frames = jsonFrames(stream)
+    try {
+      await frames.write(request)
+      let accepted = false
+      for (;;) {
+        // Until the runner accepts, its silence is bounded; after, tokens take what they take.
+        const frame = RunnerFrameSchema.parse(
+          await frames.read(accepted ? call.signal : AbortSignal.any([call.signal, accept])),
+        )
+        if (frame.type === 'accepted') accepted = true
+        else if (frame.type === 'refused') return { done: false, why: frame.why, message: frame.message }
+        else if (frame.type === 'failed') return lost(frame.message)
+        else if (frame.type === 'token') {
+          if (!started) {
+            started = true
+            call.onStarted?.(agent)
+          }
+          call.onToken?.(frame.text)
+        } else if (frame.type === 'done') {
+          if (!started) {
+            started = true
+            call.onStarted?.(agent)
+          }
+          const answer = frames
+            .read()
+            .then((f) => {
+              const last = RunnerFrameSchema.parse(f)
+              return last.type === 'answer' ? last.hash : null
+            })
+            .catch(() => null)
+            .finally(() => stream.close().catch(() => {}))
+          return { done: true, output: frame.output, answer }
+        }
+      }
+    } catch (err) {
+      if (err instanceof RunnerLostError) throw err
+      call.signal.throwIfAborted()
+      stream.abort(err as Error)
+      const why =
+        accept.aborted && !started
+          ? 'it did not accept in time'
+          : `its stream broke: ${(err as Error).message}`
+      return lost(why)
+    } finally {
+      call.signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Writes the Served record once the runner's Answer is here; never on the answer's path. */
+  #record(
+    request: DirectRequest,
+    hash: string,
+    runner: string,
+    output: unknown,
+    answer: Promise<string | null>,
+  ): Promise<string | null> {
+    const servedHash = outputHash(output)
+    const write = async (): Promise<string | null> => {
+      const answerHash = await answer
+      if (answerHash === null) throw new Error('the runner signed no Answer')
+      const served = {
+        request: hash,
+        kind: request.kind,
+        model: request.model,
+        answer: answerHash,
+        runner,
+        output_hash: servedHash,
+        accepted: true,
+        reason: '',
+        usage: { duration_ms: 0, tokens: tokensOf(output), output_bytes: outputBytes(output).length },
+      }
+      const deadline = Date.now() + RECORD_WAIT_MS
+      for (;;) {
+        try {
+          return (await this.#init.conductor.callZome('resource_mesh', 'record_served', served)).action_hash
+        } catch (err) {
+          const message = (err as Error).message
+          if (/output_mismatch/.test(message) && served.accepted) {
+            served.accepted = false
+            served.reason = 'the runner signed another output than the one it served'
+            continue
+          }
+          // The Answer travels by gossip: until it is here, the rules cannot check the record.
+          if (!/unresolved|UnresolvedDependencies/i.test(message) || Date.now() > deadline) throw err
+          await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS))
+        }
+      }
+    }
+    const recorded = write().then(
+      (ref) => {
+        this.#stats.recorded += 1
+        return ref
+      },
+      (err: unknown) => {
+        this.#stats.unrecorded += 1
+        this.#init.logger.warn({ err, request: hash }, 'could not record the served request')
+        return null
+      },
+    )
+    this.#records.add(recorded)
+    void recorded.finally(() => this.#records.delete(recorded))
+    return recorded
+  }
+}
+
+/** Tokens an output reports (generated, or read for embeddings), for the record's usage. */
+function tokensOf(output: unknown): number | null {
+  const timings = (output as { timings?: { generated_tokens?: unknown; prompt_tokens?: unknown } } | null)
+    ?.timings
+  const tokens = timings?.generated_tokens ?? (output as { tokens?: unknown } | null)?.tokens
+  return typeof tokens === 'number' && Number.isInteger(tokens) ? tokens : null
+}

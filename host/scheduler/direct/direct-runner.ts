@@ -1,0 +1,254 @@
+/**
+ * The runner's side of a request routed straight to it: accepts it (the policies allow it here, the
+ * worker knows the kind and the input, a slot is free or the model can load), runs the worker with
+ * its tokens going straight back, answers the output, then signs the Answer (off the answer's path)
+ * and says its hash. Refusals come before anything runs, so the requester can try the next peer.
+ * Serves the mesh's direct protocol, and this peer's own requests in process.
+ */
+import type { PeerId } from '@libp2p/interface'
+import {
+  type Answer,
+  type EntryRecord,
+  fitText,
+  LIMITS,
+  NO_REQUIREMENTS,
+  type Task,
+} from '../../../zomes-bindings/index.ts'
+import { agentOfPeerB64 } from '../../conductor/embedded/replication/peer-agent.ts'
+import type { ConductorPort } from '../../conductor/port.ts'
+import type { Logger } from '../../log/logger.ts'
+import type { PeerStreams } from '../../net/peer-streams.ts'
+import type { PolicyService } from '../../policy/policy-service.ts'
+import type { WorkerRegistry } from '../../workers/worker-registry.ts'
+import { outputHash } from '../output-hash.ts'
+import { type DirectRequest, DirectRequestSchema, requestHash } from './direct-request.ts'
+import { DIRECT_PROTOCOL, jsonFrames, type Refusal } from './direct-wire.ts'
+
+export interface DirectRunnerInit {
+  conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
+  workers: Pick<WorkerRegistry, 'get'>
+  policies: Pick<PolicyService, 'decide'>
+  /** A loaded model's slots and how many run; null when it is not loaded (a request loads it). */
+  slotsOf: (model: string) => { slots: number; busy: number } | null
+  logger: Logger
+}
+
+/** A request turned down before it ran. */
+export class RunRefusedError extends Error {
+  static override readonly name = 'RunRefusedError'
+  constructor(
+    readonly why: Refusal,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'RunRefusedError'
+  }
+}
+
+export interface RunSink {
+  /** The request was accepted: tokens follow. */
+  accepted(): void
+  token(text: string): void
+}
+
+export interface RunOutcome {
+  output: unknown
+  /** The signed Answer's action hash, once written (null when it could not be). */
+  answer: Promise<string | null>
+}
+
+const nowMicros = () => Date.now() * 1000
+/** What a request may take in all (the scheduled path's task deadline). */
+const RUN_LIMIT_MS = 10 * 60_000
+
+export class DirectRunner {
+  readonly #init: DirectRunnerInit
+  /** Direct requests running per model (the engine's own count lags until they reach it). */
+  readonly #running = new Map<string, number>()
+
+  constructor(init: DirectRunnerInit) {
+    this.#init = init
+  }
+
+  /** Serves the direct protocol to peers of the mesh (the stream layer admits members only). */
+  async serve(streams: PeerStreams): Promise<void> {
+    await streams.handle(DIRECT_PROTOCOL, (stream, peer) => this.#serveStream(stream, peer))
+  }
+
+  /**
+   * Runs `request` for `requester`. Throws RunRefusedError before `sink.accepted()`; after it, an
+   * error means the run failed (its Answer says so).
+   */
+  async run(
+    request: DirectRequest,
+    requester: string,
+    sink: RunSink,
+    signal: AbortSignal,
+  ): Promise<RunOutcome> {
+    const me = this.#init.conductor.agentPubKey
+    const worker = this.#init.workers.get(request.kind)
+    if (worker === undefined)
+      throw new RunRefusedError('invalid', `this peer has no worker for ${request.kind}`)
+    const parsed = worker.input.safeParse({ ...request.input, model: request.model })
+    if (!parsed.success)
+      throw new RunRefusedError(
+        'invalid',
+        `invalid input: ${parsed.error.issues[0]?.message ?? 'unreadable'}`,
+      )
+    const task = asTask(request, requester, requestHash(request, requester))
+    for (const action of ['claim', 'run'] as const) {
+      const verdict = await this.#init.policies.decide({
+        action,
+        subject: me,
+        snapshot: null,
+        task,
+        decidedBy: me,
+      })
+      if (!verdict.allowed) throw new RunRefusedError('policy', `denied by policy: ${verdict.reason}`)
+    }
+    if (worker.place) {
+      const placement = await worker.place(parsed.data)
+      if ('cannot' in placement) throw new RunRefusedError('no_model', placement.cannot)
+    }
+    const running = this.#running.get(request.model) ?? 0
+    const slots = this.#init.slotsOf(request.model)
+    if (slots !== null && Math.max(slots.busy, running) >= slots.slots)
+      throw new RunRefusedError('busy', `every slot of model "${request.model}" here is busy`)
+    this.#running.set(request.model, running + 1)
+    sink.accepted()
+    const startedAt = nowMicros()
+    try {
+      const outcome = await worker.run(parsed.data, {
+        signal,
+        onProgress: (p) => {
+          if (p.type === 'token' && typeof p.data === 'string') sink.token(p.data)
+        },
+      })
+      const output = worker.output.parse(outcome.output)
+      const fileHash = outcome.metrics?.model_file_hash
+      const answer = this.#sign(
+        task,
+        request,
+        startedAt,
+        { output, metrics: outcome.metrics ?? {} },
+        fileHash,
+      )
+      return { output, answer }
+    } catch (err) {
+      if (!signal.aborted)
+        void this.#sign(task, request, startedAt, { error: (err as Error).message || String(err) }, undefined)
+      throw err
+    } finally {
+      this.#running.set(request.model, (this.#running.get(request.model) ?? 1) - 1)
+    }
+  }
+
+  async #serveStream(
+    stream: Parameters<Parameters<PeerStreams['handle']>[1]>[0],
+    peer: PeerId,
+  ): Promise<void> {
+    const frames = jsonFrames(stream)
+    const requester = agentOfPeerB64(peer)
+    const aborted = new AbortController()
+    const timer = setTimeout(() => aborted.abort(new Error('the request ran past its limit')), RUN_LIMIT_MS)
+    stream.addEventListener('close', () => aborted.abort(new Error('the requester went away')))
+    try {
+      const request = DirectRequestSchema.safeParse(await frames.read(aborted.signal))
+      if (!request.success || requester === null) {
+        await frames.write({ type: 'refused', why: 'invalid', message: 'not a direct request' })
+        return
+      }
+      // Tokens go out in order, each after the one before it is written.
+      let sending = Promise.resolve()
+      const send = (frame: unknown) => {
+        sending = sending.then(() => frames.write(frame, aborted.signal)).catch(() => {})
+      }
+      const sink: RunSink = {
+        accepted: () => send({ type: 'accepted' }),
+        token: (text) => send({ type: 'token', text }),
+      }
+      try {
+        const outcome = await this.run(request.data, requester, sink, aborted.signal)
+        send({ type: 'done', output: outcome.output })
+        send({ type: 'answer', hash: await outcome.answer })
+      } catch (err) {
+        const message = (err as Error).message || String(err)
+        send(
+          err instanceof RunRefusedError
+            ? { type: 'refused', why: err.why, message }
+            : { type: 'failed', message },
+        )
+      }
+      await sending
+      await stream.close().catch(() => {})
+    } catch (err) {
+      this.#init.logger.debug({ err }, 'direct request stream ended')
+      stream.abort(err as Error)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Writes the Answer; resolves to its hash, or null when it could not be written (logged). */
+  async #sign(
+    task: EntryRecord<Task>,
+    request: DirectRequest,
+    startedAt: number,
+    outcome: { output: unknown; metrics: Record<string, number | string> } | { error: string },
+    fileHash: number | string | undefined,
+  ): Promise<string | null> {
+    const finishedAt = Math.max(startedAt, nowMicros())
+    const metrics = 'metrics' in outcome ? outcome.metrics : {}
+    const output = 'output' in outcome ? outcome.output : null
+    const inline =
+      output !== null && Buffer.byteLength(JSON.stringify(output)) <= LIMITS.result.output_json_bytes.max
+    const answer: Answer = {
+      request: task.action_hash,
+      requester: task.author,
+      kind: request.kind,
+      model: request.model,
+      model_file_hash: typeof fileHash === 'string' ? fileHash : null,
+      status: 'error' in outcome ? 'error' : 'ok',
+      output: inline ? (output as Answer['output']) : null,
+      output_hash: outputHash(output),
+      error: 'error' in outcome ? fitText(outcome.error, LIMITS.result.error.max, true) : null,
+      metrics: {
+        started_at: startedAt,
+        finished_at: finishedAt,
+        duration_ms: Math.round((finishedAt - startedAt) / 1000),
+        tokens_in: count(metrics.tokens_in),
+        tokens_out: count(metrics.tokens_out ?? metrics.tokens),
+        tokens_per_second: typeof metrics.tokens_per_second === 'number' ? metrics.tokens_per_second : null,
+      },
+    }
+    try {
+      return (await this.#init.conductor.callZome('resource_mesh', 'post_answer', answer)).action_hash
+    } catch (err) {
+      this.#init.logger.warn({ err, request: task.action_hash }, 'could not sign the answer')
+      return null
+    }
+  }
+}
+
+/** The request as the policies see a task: by its request hash, authored by its requester. */
+function asTask(request: DirectRequest, requester: string, hash: string): EntryRecord<Task> {
+  return {
+    action_hash: hash,
+    author: requester,
+    timestamp: nowMicros(),
+    entry: {
+      kind: request.kind,
+      input: request.input as Task['input'],
+      input_cid: null,
+      requirements: { ...NO_REQUIREMENTS, model: request.model },
+      lease_ms: RUN_LIMIT_MS,
+      deadline: nowMicros() + RUN_LIMIT_MS * 1000,
+      max_attempts: 1,
+      fan_out: 1,
+    },
+  }
+}
+
+function count(value: number | string | undefined): number | null {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null
+}

@@ -1,0 +1,46 @@
+/**
+ * Route-then-run on this peer: its runner (serving the mesh's direct protocol, and this peer's own
+ * requests in process) and its requester side, started and stopped as one service. Stopping waits
+ * for the Served records still being written.
+ */
+import type { ConductorPort } from '../../conductor/port.ts'
+import type { Logger } from '../../log/logger.ts'
+import type { PeerStreams } from '../../net/peer-streams.ts'
+import type { PolicyService } from '../../policy/policy-service.ts'
+import type { WorkerRegistry } from '../../workers/worker-registry.ts'
+import { DirectInference } from './direct-inference.ts'
+import { DirectRunner, type DirectRunnerInit } from './direct-runner.ts'
+import { DIRECT_PROTOCOL } from './direct-wire.ts'
+import type { RoutePlanInput } from './route-plan.ts'
+
+export interface DirectServiceInit {
+  conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
+  workers: Pick<WorkerRegistry, 'get'>
+  policies: Pick<PolicyService, 'decide'>
+  slotsOf: DirectRunnerInit['slotsOf']
+  streams: PeerStreams | null
+  peers: () => Promise<RoutePlanInput['peers']>
+  logger: Logger
+}
+
+export class DirectService {
+  readonly inference: DirectInference
+  readonly #runner: DirectRunner
+  readonly #streams: PeerStreams | null
+
+  constructor(init: DirectServiceInit) {
+    const { streams, peers, conductor, logger } = init
+    this.#runner = new DirectRunner(init)
+    this.#streams = streams
+    this.inference = new DirectInference({ conductor, runner: this.#runner, streams, peers, logger })
+  }
+
+  async start(): Promise<void> {
+    if (this.#streams) await this.#runner.serve(this.#streams)
+  }
+
+  async stop(): Promise<void> {
+    if (this.#streams) await this.#streams.unhandle(DIRECT_PROTOCOL).catch(() => {})
+    await this.inference.settle()
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The direct protocol's frames: the requester sends one request; the runner answers `accepted` (or
+ * `refused`, with why), then the tokens as they come, then `done` with the output (or `failed`), and
+ * last the hash of the Answer it signed. Each frame is length-prefixed JSON.
+ */
+import type { Stream } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
+import { z } from 'zod'
+
+export const DIRECT_PROTOCOL = 'direct-infer/1.0.0'
+
+/** Why a runner turns a request down before it starts: the requester tries the next candidate. */
+export const RefusalSchema = z.enum(['busy', 'policy', 'no_model', 'invalid', 'failed'])
+export type Refusal = z.infer<typeof RefusalSchema>
+
+export const RunnerFrameSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('accepted') }),
+  z.strictObject({ type: z.literal('refused'), why: RefusalSchema, message: z.string() }),
+  z.strictObject({ type: z.literal('token'), text: z.string() }),
+  z.strictObject({ type: z.literal('done'), output: z.unknown() }),
+  z.strictObject({ type: z.literal('failed'), message: z.string() }),
+  z.strictObject({ type: z.literal('answer'), hash: z.string().nullable() }),
+])
+export type RunnerFrame = z.infer<typeof RunnerFrameSchema>
+
+/** Largest frame: a request (up to the task input limit) or an output (up to the result limit). */
+const MAX_FRAME_BYTES = 4 * 1024 * 1024
+
+export interface JsonFrames {
+  read(signal?: AbortSignal): Promise<unknown>
+  write(value: unknown, signal?: AbortSignal): Promise<void>
+}
+
+export function jsonFrames(stream: Stream): JsonFrames {
+  const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+  return {
+    async read(signal) {
+      return JSON.parse(new TextDecoder().decode((await lp.read({ signal })).subarray()))
+    },
+    async write(value, signal) {
+      await lp.write(new TextEncoder().encode(JSON.stringify(value)), { signal })
+    },
+  }
+}

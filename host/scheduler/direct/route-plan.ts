@@ -1,0 +1,57 @@
+/**
+ * Who runs a request routed straight to a runner, from what this peer already knows (capabilities
+ * and heartbeats): first the peers with the model loaded and a slot free (counting the requests this
+ * peer already sent them since their last heartbeat), most free slots first; then those with it
+ * loaded but busy; then those with the file and room to load it (the memory-fit estimate against the
+ * memory they advertise free); then the rest that have the file. Within a tier this peer comes first
+ * (no trip), then the least loaded. Pure: the peers in, the order out.
+ */
+import type { PeerEntry } from '../../registry/peer-view.ts'
+
+export interface RouteCandidate {
+  agent: string
+  self: boolean
+  /** 0 loaded with a slot free, 1 loaded and busy, 2 has the file and room, 3 has the file. */
+  tier: 0 | 1 | 2 | 3
+  /** Slots free as far as this peer knows (null when the peer reports none). */
+  free: number | null
+}
+
+export interface RoutePlanInput {
+  peers: readonly (Pick<PeerEntry, 'agent' | 'self' | 'status' | 'capability' | 'load'> & {
+    revoked?: boolean
+  })[]
+  model: string
+  /** Requests this peer has in flight on each runner (not yet in their heartbeats). */
+  outstanding: ReadonlyMap<string, number>
+  /** Bytes the model needs to load (the memory-fit estimate); null when unknown. */
+  needBytes: number | null
+}
+
+export function planRoute(input: RoutePlanInput): RouteCandidate[] {
+  const candidates: (RouteCandidate & { cpu: number })[] = []
+  for (const peer of input.peers) {
+    if (peer.status === 'offline' || peer.revoked === true || peer.capability === null) continue
+    const info = peer.capability.inference.models.find((m) => m.name === input.model)
+    if (info === undefined) continue
+    const sent = input.outstanding.get(peer.agent) ?? 0
+    const reported = peer.load?.slots_free
+    const free = reported === undefined ? null : Math.max(0, reported - sent)
+    let tier: RouteCandidate['tier']
+    if (info.loaded) tier = free === null ? (sent === 0 ? 0 : 1) : free > 0 ? 0 : 1
+    else {
+      const room = peer.load?.model_free_bytes
+      tier = input.needBytes !== null && room !== undefined && room >= input.needBytes ? 2 : 3
+    }
+    candidates.push({ agent: peer.agent, self: peer.self, tier, free, cpu: peer.load?.cpu_pct ?? 100 })
+  }
+  candidates.sort(
+    (a, b) =>
+      a.tier - b.tier ||
+      (b.free ?? 0) - (a.free ?? 0) ||
+      Number(b.self) - Number(a.self) ||
+      a.cpu - b.cpu ||
+      a.agent.localeCompare(b.agent),
+  )
+  return candidates.map(({ cpu: _cpu, ...c }) => c)
+}
