@@ -434,6 +434,7 @@ async function runDaemon(
       scheduler,
       workers,
       onSubmitted: trackSubmitted,
+      served: (request) => direct.served(request),
     },
     policies,
     artifacts: artifacts ?? undefined,

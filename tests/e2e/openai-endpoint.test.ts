@@ -19,6 +19,7 @@ import {
   type ChatTemplateFamily,
 } from '../../host/inference/gguf-gen/chat-templates.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
+import type { ServedState } from '../../zomes-bindings/index.ts'
 import { type ModelServer, startModelServer } from '../fixtures/model-server.ts'
 import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
 import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
@@ -140,13 +141,22 @@ describe.each(CHAT_TEMPLATE_FAMILIES)(
       expect(data.choices[0]?.finish_reason).toBe(expected.stop_reason === 'max_tokens' ? 'length' : 'stop')
       expect(data.usage?.completion_tokens).toBe(expected.generated_tokens)
       expect(data.usage?.prompt_tokens).toBe(expected.prompt_tokens)
-      // The answer traces to a signed Result of the third peer.
+      // The request went straight to the third peer; its record followed: the third peer's signed
+      // Answer holds what was served, and the first peer's Served record accepts it.
       expect(response.headers.get('x-ripple-peer')).toBe(third.agent)
-      const task = response.headers.get('x-ripple-task') ?? ''
-      const show = await runRipple(['task', 'show', task, '--data-dir', first.dataDir, '--json'])
-      const view = JSON.parse(show.stdout) as { state: { status: string; results: { author: string }[] } }
-      expect(view.state.status).toBe('done')
-      expect(view.state.results.map((r) => r.author)).toEqual([third.agent])
+      const request = response.headers.get('x-ripple-task') ?? ''
+      const show = await runRipple(['task', 'show', request, '--data-dir', first.dataDir, '--json'])
+      const record = JSON.parse(show.stdout) as ServedState
+      expect(record.served.author).toBe(first.agent)
+      expect(record.served.entry).toMatchObject({ request, runner: third.agent, accepted: true, model })
+      expect(record.answer?.author).toBe(third.agent)
+      expect((record.answer?.entry.output as { text: string }).text).toBe(data.choices[0]?.message.content)
+      expect(record.answer?.entry.output_hash).toBe(record.served.entry.output_hash)
+      expect(record.answer?.entry.model_file_hash).toBe(
+        createHash('sha256')
+          .update(await readFile(join(root, 'third-models', `${model}.gguf`)))
+          .digest('hex'),
+      )
     })
 
     it('streams a chat completion as chunks, ending with the usage', async () => {

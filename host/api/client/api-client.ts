@@ -10,6 +10,7 @@ import {
   type DnaName,
   type RecordRef,
   type Revocation,
+  type ServedState,
   type ZomeFnName,
   type ZomeInput,
   type ZomeOutput,
@@ -172,6 +173,10 @@ export class ApiClient {
 
   getTask(hash: string, options?: CallOptions): Promise<TaskView> {
     return this.#json('getTask', { ...options, params: { hash } })
+  }
+
+  getServed(request: string, options?: CallOptions): Promise<ServedState> {
+    return this.#json('getServed', { ...options, params: { request } })
   }
 
   cancelTask(hash: string, reason?: string, options?: CallOptions): Promise<RecordRef> {

@@ -14,6 +14,8 @@ import {
   RecordRefSchema,
   RequirementsSchema,
   RevocationSchema,
+  ServedStateSchema,
+  Sha256HexSchema,
   TaskSchema,
 } from '../../../zomes-bindings/index.ts'
 import { ImportProfileSchema } from '../../ipfs/import-profile.ts'
@@ -188,6 +190,16 @@ export const routes = {
   submitTask: { method: 'POST', path: '/api/tasks', body: SubmitTaskBodySchema, reply: RecordRefSchema },
   listTasks: { method: 'GET', path: '/api/tasks', reply: z.object({ tasks: z.array(TaskSummarySchema) }) },
   getTask: { method: 'GET', path: '/api/tasks/:hash', params: TaskParamsSchema, reply: TaskViewSchema },
+  /**
+   * A request routed straight to its runner (what `x-ripple-task` names for one): the requester's
+   * Served record and the runner's signed Answer. Waits for a record this peer is still writing.
+   */
+  getServed: {
+    method: 'GET',
+    path: '/api/served/:request',
+    params: z.object({ request: Sha256HexSchema }),
+    reply: ServedStateSchema,
+  },
   cancelTask: {
     method: 'POST',
     path: '/api/tasks/:hash/cancel',

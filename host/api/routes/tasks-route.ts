@@ -2,10 +2,10 @@
  * Tasks: POST /api/tasks submits (requirements and timing default to what a small task needs),
  * GET /api/tasks lists, GET /api/tasks/:hash shows the whole life of one, POST /api/tasks/:hash/cancel
  * cancels, and GET /api/tasks/:hash/events streams its status and progress as server-sent events
- * until it ends.
+ * until it ends. GET /api/served/:request shows a request that went straight to its runner.
  */
 import type { FastifyInstance } from 'fastify'
-import { NO_REQUIREMENTS, type Task, TaskSchema } from '../../../zomes-bindings/index.ts'
+import { NO_REQUIREMENTS, type ServedState, type Task, TaskSchema } from '../../../zomes-bindings/index.ts'
 import { isTerminal, type SchedulerService, type TaskEvent } from '../../scheduler/scheduler-service.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { routes } from '../contract/index.ts'
@@ -16,6 +16,8 @@ export interface TaskApi {
   workers: Pick<WorkerRegistry, 'get'>
   /** Called with each task submitted through the API (the metrics follow it). */
   onSubmitted?: (hash: string) => void
+  /** The record of a request routed straight to its runner; null when none is known here. */
+  served?: (request: string) => Promise<ServedState | null>
 }
 
 /** Keeps idle proxies and clients from closing a quiet event stream. */
@@ -51,6 +53,15 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     const params = routes.getTask.params.safeParse(request.params)
     if (!params.success) return sendInvalidPayload(reply, 'not a task hash', params.error)
     return api.scheduler.view(params.data.hash)
+  })
+
+  app.get(routes.getServed.path, async (request, reply) => {
+    const params = routes.getServed.params.safeParse(request.params)
+    if (!params.success) return sendInvalidPayload(reply, 'not a request hash', params.error)
+    const state = (await api.served?.(params.data.request)) ?? null
+    if (state === null)
+      return sendError(reply, 404, 'RequestNotFoundError', `no record of request ${params.data.request} here`)
+    return state
   })
 
   app.post(routes.cancelTask.path, async (request, reply) => {

@@ -17,12 +17,14 @@ import {
   unservedReason,
   whyEnded,
 } from '../../api/contract/index.ts'
+import { isRequestHash } from '../../scheduler/direct/direct-request.ts'
 import { printable, printableJson, printableText } from '../../text/printable.ts'
 
 import { collectTag, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'
 import { alignRows, formatBytes, formatDuration, formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
+import { servedText } from './served-text.ts'
 
 interface SubmitOptions extends TargetOptions {
   input: string
@@ -86,9 +88,17 @@ export function taskCommand(): Command {
     )
     .addCommand(
       addTargetOptions(
-        new Command('show').description('show the whole life of a task').argument('<hash>'),
+        new Command('show')
+          .description('show the whole life of a task, or the record of a request (x-ripple-task)')
+          .argument('<hash>'),
       ).action(async (hash: string, options: TargetOptions) => {
-        const view = await (await connectDaemon(options)).getTask(hash)
+        const api = await connectDaemon(options)
+        if (isRequestHash(hash)) {
+          const state = await api.getServed(hash)
+          print(options, state, () => servedText(state))
+          return
+        }
+        const view = await api.getTask(hash)
         print(options, view, () => taskText(view))
       }),
     )

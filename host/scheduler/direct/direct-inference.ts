@@ -102,7 +102,8 @@ export class DirectInference {
   readonly #init: DirectInferenceInit
   /** Requests in flight per runner, which its heartbeats do not show yet. */
   readonly #outstanding = new Map<string, number>()
-  readonly #records = new Set<Promise<unknown>>()
+  /** Served records being written, by request hash. */
+  readonly #records = new Map<string, Promise<string | null>>()
   readonly #stats: DirectStats = { requests: 0, failovers: 0, recorded: 0, unrecorded: 0 }
 
   constructor(init: DirectInferenceInit) {
@@ -157,7 +158,12 @@ export class DirectInference {
 
   /** Waits for the records still being written (at stop). */
   async settle(): Promise<void> {
-    await Promise.allSettled([...this.#records])
+    await Promise.allSettled([...this.#records.values()])
+  }
+
+  /** The Served record of a request this peer is still writing (resolves once written); else undefined. */
+  recording(request: string): Promise<string | null> | undefined {
+    return this.#records.get(request)
   }
 
   async #runHere(request: DirectRequest, call: DirectCall): Promise<Attempt> {
@@ -311,8 +317,8 @@ export class DirectInference {
         return null
       },
     )
-    this.#records.add(recorded)
-    void recorded.finally(() => this.#records.delete(recorded))
+    this.#records.set(hash, recorded)
+    void recorded.finally(() => this.#records.delete(hash))
     return recorded
   }
 }

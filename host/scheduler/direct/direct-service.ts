@@ -3,6 +3,7 @@
  * requests in process) and its requester side, started and stopped as one service. Stopping waits
  * for the Served records still being written.
  */
+import type { ServedState } from '../../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../../conductor/port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PeerStreams } from '../../net/peer-streams.ts'
@@ -27,12 +28,20 @@ export class DirectService {
   readonly inference: DirectInference
   readonly #runner: DirectRunner
   readonly #streams: PeerStreams | null
+  readonly #conductor: DirectServiceInit['conductor']
 
   constructor(init: DirectServiceInit) {
     const { streams, peers, conductor, logger } = init
     this.#runner = new DirectRunner(init)
     this.#streams = streams
+    this.#conductor = conductor
     this.inference = new DirectInference({ conductor, runner: this.#runner, streams, peers, logger })
+  }
+
+  /** A request's Served record and the Answer it cites, once a record this peer is writing is written. */
+  async served(request: string): Promise<ServedState | null> {
+    await this.inference.recording(request)
+    return this.#conductor.callZome('resource_mesh', 'get_served', request)
   }
 
   async start(): Promise<void> {
