@@ -396,6 +396,7 @@ async function runDaemon(
     peers: peersView,
     tasks: () => scheduler.list(),
     replication: backend.replicationStats,
+    direct: () => direct.inference.stats(),
   })
   models.onLoaded((name, loadMs) => metrics.modelLoaded(name, loadMs))
   backend.onOpAges?.((ages) => metrics.opsStored(ages))

@@ -8,12 +8,15 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { TaskState, TaskStatus } from '../../zomes-bindings/index.ts'
 import type { ReplicationStats } from '../conductor/embedded/replication/index.ts'
 import type { PeerEntry } from '../registry/index.ts'
+import type { DirectStats } from '../scheduler/direct/direct-inference.ts'
 
 export interface MetricsSources {
   peers: () => Promise<{ peers: Pick<PeerEntry, 'status'>[]; warrants: unknown[] }>
   tasks: () => Promise<{ status: TaskStatus }[]>
   /** Null on a backend that does not replicate itself (holochain). */
   replication: () => ReplicationStats | null
+  /** Requests routed straight to a runner from here; absent where none are. */
+  direct?: () => DirectStats
 }
 
 const PEER_STATUSES = ['online', 'stale', 'offline'] as const
@@ -74,6 +77,33 @@ export class DaemonMetrics {
           this.inc(read(stats))
         },
       })
+    const direct = (name: string, help: string, read: (s: DirectStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          if (!sources.direct) return
+          this.reset()
+          this.inc(read(sources.direct()))
+        },
+      })
+    direct('ripple_direct_requests_total', 'Requests sent from here straight to a runner', (s) => s.requests)
+    direct(
+      'ripple_direct_failovers_total',
+      'Runners that refused or dropped a request before its first token (the next one got it)',
+      (s) => s.failovers,
+    )
+    direct(
+      'ripple_direct_recorded_total',
+      'Requests served and recorded (Answer and Served)',
+      (s) => s.recorded,
+    )
+    direct(
+      'ripple_direct_unrecorded_total',
+      'Requests served whose record could not be made',
+      (s) => s.unrecorded,
+    )
     mirror(
       'ripple_ops_received_total',
       'Ops of other agents received (gossip and catch-up)',

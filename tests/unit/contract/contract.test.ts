@@ -45,6 +45,10 @@ const EXPECTED_FUNCTIONS: Record<DnaName, string[]> = {
     'list_open_tasks',
     'list_tasks',
     'get_task_state',
+    'post_answer',
+    'record_served',
+    'get_served',
+    'list_served',
   ],
   policy_store: [
     'publish_policy',
@@ -91,7 +95,7 @@ describe('contract', () => {
   it('names the entry types of design section 3', () => {
     expect(Object.fromEntries(DNA_NAMES.map((d) => [d, Object.keys(contract[d].entryTypes)]))).toEqual({
       agent_registry: ['NodeCapability', 'Revocation'],
-      resource_mesh: ['Task', 'Claim', 'Assignment', 'Result', 'Receipt', 'Cancellation'],
+      resource_mesh: ['Task', 'Claim', 'Assignment', 'Result', 'Receipt', 'Cancellation', 'Answer', 'Served'],
       policy_store: ['Policy', 'AdminGrant', 'Decision'],
       artifact_index: ['Artifact', 'PinCommitment'],
       memory_shards: ['Collection', 'ShardHolder', 'ShardSnapshot'],

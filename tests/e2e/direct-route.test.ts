@@ -1,0 +1,143 @@
+/**
+ * Route, then run, on four real processes: the asker has no model, three runners have the same file
+ * loaded. Requests through the official `openai` client go straight to a runner: eight at once spread
+ * over the runners by their free slots, each with its record (the runner's signed Answer, the asker's
+ * Served record); a runner killed after its first token ends that answer with a clear error and no
+ * second answer; a runner killed before its first token passes its requests to the next one.
+ */
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import OpenAI from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
+import type { ServedState } from '../../zomes-bindings/index.ts'
+import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+
+type Peer = RunningRipple & { name: string; dataDir: string; agent: string; url: string; token: string }
+
+let root: string
+let asker: Peer
+let runners: Peer[]
+let openai: OpenAI
+const ask = [{ role: 'user' as const, content: 'Route me straight to a runner.' }]
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ripple-e2e-direct-'))
+  const network = await isolatedNetwork(root, 'e2e-direct')
+  const start = async (name: string): Promise<Peer> => {
+    const dataDir = join(root, name)
+    const models = join(root, `${name}-models`)
+    await mkdir(models, { recursive: true })
+    if (name !== 'asker') await writeLlamaModel(join(models, 'tiny.gguf'), TINY_MODEL)
+    const flags = ['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
+    const daemon = await startRipple(
+      [...flags, '--name', name, '--threads', '1', '--parallel', '2', '--log-level', 'warn'],
+      90_000,
+    )
+    const line = (key: string) => new RegExp(`^ripple: ${key} (\\S+)$`, 'm').exec(daemon.stdout())?.[1] ?? ''
+    const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
+    return { ...daemon, name, dataDir, agent: line('agent'), url: line('api'), token }
+  }
+  const peers = await Promise.all(['asker', 'r1', 'r2', 'r3'].map(start))
+  asker = peers[0]!
+  runners = peers.slice(1)
+  await Promise.all(runners.map((r) => runRipple(['models', 'load', 'tiny', '--data-dir', r.dataDir])))
+  openai = new OpenAI({ baseURL: `${asker.url}/v1`, apiKey: asker.token, maxRetries: 0 })
+  // The asker must see every runner with the model loaded and its slots before it routes.
+  for (const deadline = Date.now() + 60_000; ; ) {
+    const models = await openai.models.list()
+    const tiny = models.data.find((m) => m.id === 'tiny') as { ripple?: { loaded_on: string[] } } | undefined
+    if (tiny?.ripple?.loaded_on.length === 3) break
+    if (Date.now() > deadline) throw new Error('the asker never saw the three runners with the model loaded')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+  }
+}, 180_000)
+
+afterAll(async () => {
+  for (const p of [asker, ...(runners ?? [])]) if (p && p.child.exitCode === null) p.child.kill('SIGKILL')
+  await rm(root, { recursive: true, force: true })
+})
+
+async function metric(name: string): Promise<number> {
+  const text = await (
+    await fetch(`${asker.url}/metrics`, { headers: { authorization: `Bearer ${asker.token}` } })
+  ).text()
+  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN)
+}
+
+async function served(request: string): Promise<{ status: number; body: ServedState | null }> {
+  const response = await fetch(`${asker.url}/api/served/${request}`, {
+    headers: { authorization: `Bearer ${asker.token}` },
+  })
+  return { status: response.status, body: response.ok ? ((await response.json()) as ServedState) : null }
+}
+
+const complete = (maxTokens = 32) =>
+  openai.chat.completions
+    .create({ model: 'tiny', messages: ask, max_tokens: maxTokens, temperature: 0, seed: 3 })
+    .withResponse()
+
+describe('a /v1 request goes straight to a runner, and its record follows', () => {
+  it('spreads eight requests at once over the runners by free slots, each on record', async () => {
+    const answers = await Promise.all(Array.from({ length: 8 }, () => complete()))
+    const ran = answers.map((a) => a.response.headers.get('x-ripple-peer'))
+    const agents = runners.map((r) => r.agent)
+    for (const peer of ran) expect(agents).toContain(peer)
+    // Two slots each: eight requests cannot all land on one or two runners without waiting.
+    expect(new Set(ran).size).toBe(3)
+    // Same seed, greedy, same file: every runner gives the same text.
+    expect(new Set(answers.map((a) => a.data.choices[0]?.message.content)).size).toBe(1)
+    for (const { data, response } of answers) {
+      const request = response.headers.get('x-ripple-task') ?? ''
+      const { body } = await served(request)
+      expect(body?.served.entry).toMatchObject({
+        request,
+        runner: response.headers.get('x-ripple-peer'),
+        accepted: true,
+      })
+      expect(body?.answer?.author).toBe(response.headers.get('x-ripple-peer'))
+      expect((body?.answer?.entry.output as { text: string }).text).toBe(data.choices[0]?.message.content)
+    }
+    expect(await metric('ripple_direct_recorded_total')).toBeGreaterThanOrEqual(8)
+  })
+
+  it('ends an answer whose runner died after its first token with a clear error, never a second answer', async () => {
+    const requestsBefore = await metric('ripple_direct_requests_total')
+    const failoversBefore = await metric('ripple_direct_failovers_total')
+    const { data: stream, response } = await openai.chat.completions
+      .create({ model: 'tiny', messages: ask, max_tokens: 30_000, temperature: 0, stream: true })
+      .withResponse()
+    const runner = response.headers.get('x-ripple-peer')
+    const victim = runners.find((r) => r.agent === runner)
+    if (!victim) throw new Error(`the answer came from ${runner}, not a runner`)
+    let text = ''
+    const failure = (async () => {
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? ''
+        if (text.length > 0 && victim.child.exitCode === null) victim.child.kill('SIGKILL')
+      }
+    })()
+    await expect(failure).rejects.toThrow(
+      new RegExp(`${victim.agent} answering it stopped after its answer began`),
+    )
+    expect(text.length).toBeGreaterThan(0)
+    // One request, passed to nobody else, and no record of an answer that never ended.
+    expect(await metric('ripple_direct_requests_total')).toBe(requestsBefore + 1)
+    expect(await metric('ripple_direct_failovers_total')).toBe(failoversBefore)
+    expect((await served(response.headers.get('x-ripple-task') ?? '')).status).toBe(404)
+  })
+  it('passes the requests of a runner killed before its first token to the next one', async () => {
+    // One runner died in the test before; this kills another: a single one is left to answer.
+    const victim = runners.find((r) => r.child.exitCode === null && r.child.signalCode === null)!
+    const failoversBefore = await metric('ripple_direct_failovers_total')
+    victim.child.kill('SIGKILL')
+    // The asker still sees the victim's last heartbeat: some of these go to it first.
+    const answers = await Promise.all(Array.from({ length: 4 }, () => complete()))
+    for (const { data, response } of answers) {
+      expect(response.headers.get('x-ripple-peer')).not.toBe(victim.agent)
+      expect(data.choices[0]?.message.content?.length).toBeGreaterThan(0)
+    }
+    expect(await metric('ripple_direct_failovers_total')).toBeGreaterThan(failoversBefore)
+  })
+})
