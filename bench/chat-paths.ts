@@ -6,6 +6,8 @@
  */
 import { performance } from 'node:perf_hooks'
 import OpenAI from 'openai'
+import { EngineBackends } from '../host/inference/engine/engine-backends.ts'
+import { LlamaServerProcess } from '../host/inference/engine/llama-server-process.ts'
 import { LlamaRuntime } from '../host/inference/llama-runtime.ts'
 import { createLogger } from '../host/log/logger.ts'
 
@@ -80,13 +82,55 @@ export async function directPath(
   }
 }
 
-/** A streamed chat completion through a peer's endpoint, timed by the client. */
+/** An OpenAI-compatible endpoint: its base URL and bearer token. */
+export interface Endpoint {
+  url: string
+  token: string
+}
+
+/**
+ * The anchor: llama-server started here from the same build and backend folder the daemon uses, on
+ * the same file, threads, slots and context per slot.
+ */
+export async function startLlamaServer(
+  modelPath: string,
+  threads: number,
+  slots: number,
+  contextSize: number,
+): Promise<Endpoint & { backend: string; stop(): Promise<void> }> {
+  const backends = new EngineBackends({ logger: createLogger('warn') })
+  const backend = await backends.active()
+  const server = await LlamaServerProcess.start({
+    dir: backend.dir,
+    env: backend.env,
+    args: [
+      '-m',
+      modelPath,
+      '-t',
+      String(threads),
+      '-np',
+      String(slots),
+      '-c',
+      String(contextSize * slots),
+      '--jinja',
+    ],
+  })
+  return {
+    url: server.url,
+    token: (server.headers.authorization ?? '').slice('Bearer '.length),
+    backend: backend.candidate.id,
+    stop: () => server.stop(),
+  }
+}
+
+/** A streamed chat completion through a peer's endpoint, timed by the client; `extra` joins the body. */
 export function endpointPath(
   key: string,
   name: string,
-  peer: { url: string; token: string },
+  peer: Endpoint,
   model: string,
   messages: readonly ChatTurn[],
+  extra: Record<string, unknown> = {},
 ): Path {
   const client = new OpenAI({ baseURL: `${peer.url}/v1`, apiKey: peer.token, maxRetries: 0 })
   return {
@@ -104,6 +148,7 @@ export function endpointPath(
         seed: 1,
         stream: true,
         stream_options: { include_usage: true },
+        ...extra,
       })
       for await (const chunk of stream) {
         if (chunk.choices[0]?.delta.content) firstAt ??= performance.now()

@@ -13,12 +13,18 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { EngineBackends } from '../host/inference/engine/engine-backends.ts'
-import { LlamaServerProcess } from '../host/inference/engine/llama-server-process.ts'
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
-import { createLogger } from '../host/log/logger.ts'
 import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
-import { alternate, type ChatTurn, directPath, endpointPath, type Path, type Sample } from './chat-paths.ts'
+import {
+  alternate,
+  type ChatTurn,
+  directPath,
+  type Endpoint,
+  endpointPath,
+  type Path,
+  type Sample,
+  startLlamaServer,
+} from './chat-paths.ts'
 import type { BenchReport } from './report.ts'
 
 const MODEL = 'bench-104m'
@@ -36,11 +42,6 @@ const median = (values: readonly number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
 const round1 = (n: number) => Math.round(n * 10) / 10
 const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000
-
-interface Endpoint {
-  url: string
-  token: string
-}
 
 /** `count` streamed requests at once; aggregate generated tokens per second of wall time. */
 async function aggregate(path: Path, count: number): Promise<number> {
@@ -100,35 +101,15 @@ export default async function run(): Promise<BenchReport> {
   const threads = availableParallelism()
   const root = await mkdtemp(join(tmpdir(), 'ripple-bench-engine-'))
   const daemons: RunningRipple[] = []
-  let server: LlamaServerProcess | null = null
+  let server: Awaited<ReturnType<typeof startLlamaServer>> | null = null
   let direct: Awaited<ReturnType<typeof directPath>> | null = null
   try {
     const modelsDir = join(root, 'models')
     await mkdir(modelsDir, { recursive: true })
     const modelPath = join(modelsDir, `${MODEL}.gguf`)
     await writeLlamaModel(modelPath, BENCH_MODEL)
-    // The anchor: llama-server from the same build and backend folder the daemon uses, same settings.
-    const backends = new EngineBackends({ logger: createLogger('warn') })
-    const backend = await backends.active()
-    server = await LlamaServerProcess.start({
-      dir: backend.dir,
-      env: backend.env,
-      args: [
-        '-m',
-        modelPath,
-        '-t',
-        String(threads),
-        '-np',
-        String(SLOTS),
-        '-c',
-        String(CONTEXT_SIZE * SLOTS),
-        '--jinja',
-      ],
-    })
-    const anchor: Endpoint = {
-      url: server.url,
-      token: (server.headers.authorization ?? '').slice('Bearer '.length),
-    }
+    server = await startLlamaServer(modelPath, threads, SLOTS, CONTEXT_SIZE)
+    const anchor: Endpoint = server
     const network = await isolatedNetwork(root, 'bench-engine')
     const daemon = await startRipple(
       [
@@ -232,7 +213,7 @@ export default async function run(): Promise<BenchReport> {
       name: 'engine',
       note:
         `${BENCH_MODEL.name}, ${threads} threads, ${SLOTS} slots, context ${CONTEXT_SIZE} per slot, greedy, ${TOKENS} tokens ` +
-        `(${AGGREGATE_TOKENS} per request at once), median of ${RUNS}, backend ${backend.candidate.id}; load ${loadavg()[0]?.toFixed(2)}`,
+        `(${AGGREGATE_TOKENS} per request at once), median of ${RUNS}, backend ${server.backend}; load ${loadavg()[0]?.toFixed(2)}`,
       rows,
       figures,
     }

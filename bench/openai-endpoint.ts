@@ -1,142 +1,225 @@
 /**
- * The OpenAI-compatible endpoint's cost: time to first token and decode rate of a streamed
- * `/v1/chat/completions`, (a) on the peer that holds the model and (b) on another peer (the task
- * runs on the first over the mesh), against node-llama-cpp's LlamaChat called directly in this
- * process on the same file, threads, context size and messages (greedy, so the same tokens); plus
- * the fixed overhead of a one-token request on each path. Two `ripple up` processes on loopback; the
- * paths alternate, so drift in the machine's load hits all alike. Run: `npm run bench openai-endpoint`.
+ * The agent door's cost over the engine: a `/v1/chat/completions` request against llama-server called
+ * directly (the anchor: same build, backend, file, threads and slots), on three `ripple up` processes
+ * on loopback (the holder has the model; two others have none):
+ * - time to first token of a streamed answer, and the wall time of a one-token request, on the
+ *   holder and from another peer, routed straight to the runner (the default) and through the
+ *   scheduling round (`ripple.route: "round"`, the path every request took before);
+ * - signed actions per request, summed over the three peers' source chains (`ripple_chain_actions`);
+ * - requests per second of one-token completions, 8 at once, through the mesh and on the engine.
+ * Paths alternate, so drift in the machine's load hits all alike. Run: `npm run bench openai-endpoint`.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import OpenAI from 'openai'
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
-import { alternate, directPath, endpointPath } from './chat-paths.ts'
+import { alternate, type Endpoint, endpointPath, startLlamaServer } from './chat-paths.ts'
+import { sleep } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const MODEL = 'bench-104m'
-// Chat needs a context of at least 2048 tokens (node-llama-cpp shifts a smaller one forever).
 const CONTEXT_SIZE = 2048
+const SLOTS = 4
 const RUNS = 5
 const SHORT_RUNS = 9
 const GENERATED_TOKENS = 48
+const RECORDED_REQUESTS = 10
+const BURST = 48
+const AT_ONCE = 8
 const MESSAGES = [
   { role: 'user' as const, content: 'The quick brown fox jumps over the lazy dog. '.repeat(3) },
 ]
+const ROUND = { ripple: { route: 'round' } }
 
 const median = (values: readonly number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
 const round1 = (n: number) => Math.round(n * 10) / 10
 const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000
 
+async function metrics(peer: Endpoint): Promise<string> {
+  return (await fetch(`${peer.url}/metrics`, { headers: { authorization: `Bearer ${peer.token}` } })).text()
+}
+
+/** Signed actions on every chain of these peers. */
+async function chainActions(peers: readonly Endpoint[]): Promise<number> {
+  let total = 0
+  for (const peer of peers)
+    for (const m of (await metrics(peer)).matchAll(/^ripple_chain_actions\{dna="\w+"\} (\d+)$/gm))
+      total += Number(m[1])
+  return total
+}
+
+async function counter(peer: Endpoint, name: string): Promise<number> {
+  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(await metrics(peer))?.[1] ?? 0)
+}
+
+function client(peer: Endpoint): OpenAI {
+  return new OpenAI({ baseURL: `${peer.url}/v1`, apiKey: peer.token, maxRetries: 0 })
+}
+
+const oneToken = (openai: OpenAI, extra: Record<string, unknown> = {}) =>
+  openai.chat.completions.create({
+    model: MODEL,
+    messages: MESSAGES,
+    max_tokens: 1,
+    temperature: 0,
+    ...extra,
+  } as OpenAI.ChatCompletionCreateParamsNonStreaming)
+
+/** `BURST` one-token requests, `AT_ONCE` in flight; requests per second. */
+async function burst(openai: OpenAI, extra: Record<string, unknown> = {}): Promise<number> {
+  let next = 0
+  const startedAt = performance.now()
+  await Promise.all(
+    Array.from({ length: AT_ONCE }, async () => {
+      while (next < BURST) {
+        next += 1
+        await oneToken(openai, extra)
+      }
+    }),
+  )
+  return round1((BURST * 1000) / (performance.now() - startedAt))
+}
+
 export default async function run(): Promise<BenchReport> {
   const threads = availableParallelism()
   const root = await mkdtemp(join(tmpdir(), 'ripple-bench-openai-'))
   const daemons: RunningRipple[] = []
-  let direct: Awaited<ReturnType<typeof directPath>> | null = null
+  let server: Awaited<ReturnType<typeof startLlamaServer>> | null = null
   try {
     const modelsDir = join(root, 'holder-models')
     await mkdir(modelsDir, { recursive: true })
-    await writeLlamaModel(join(modelsDir, `${MODEL}.gguf`), BENCH_MODEL)
+    const modelPath = join(modelsDir, `${MODEL}.gguf`)
+    await writeLlamaModel(modelPath, BENCH_MODEL)
+    server = await startLlamaServer(modelPath, threads, SLOTS, CONTEXT_SIZE)
     const network = await isolatedNetwork(root, 'bench-openai')
-    const start = async (name: string, models: string) => {
+    const start = async (name: string, models: string): Promise<Endpoint> => {
       await mkdir(models, { recursive: true })
-      const args = [
-        '--network',
-        network,
-        '--data-dir',
-        join(root, name),
-        '--models-dir',
-        models,
-        '--api-port',
-        '0',
-      ]
       const daemon = await startRipple(
         [
-          ...args,
-          '--threads',
-          String(threads),
-          '--context-size',
-          String(CONTEXT_SIZE),
-          '--log-level',
-          'warn',
+          ...[
+            '--network',
+            network,
+            '--data-dir',
+            join(root, name),
+            '--models-dir',
+            models,
+            '--api-port',
+            '0',
+          ],
+          ...[
+            '--threads',
+            String(threads),
+            '--context-size',
+            String(CONTEXT_SIZE),
+            '--parallel',
+            String(SLOTS),
+          ],
+          ...['--log-level', 'warn'],
         ],
         120_000,
       )
       daemons.push(daemon)
-      const line = (key: string) =>
-        new RegExp(`^ripple: ${key} (\\S+)$`, 'm').exec(daemon.stdout())?.[1] ?? ''
-      return { url: line('api'), token: (await readFile(join(root, name, 'api-token'), 'utf8')).trim() }
+      const url = /^ripple: api (\S+)$/m.exec(daemon.stdout())?.[1] ?? ''
+      return { url, token: (await readFile(join(root, name, 'api-token'), 'utf8')).trim() }
     }
-    const [holder, other] = await Promise.all([
+    const [holder, other, third] = await Promise.all([
       start('holder', modelsDir),
       start('other', join(root, 'other-models')),
+      start('third', join(root, 'third-models')),
     ])
-    // The other peer must see the holder's model before it can route to it.
-    const client = new OpenAI({ baseURL: `${other!.url}/v1`, apiKey: other!.token })
-    for (
-      const deadline = Date.now() + 60_000;
-      !(await client.models.list()).data.some((m) => m.id === MODEL);
-    ) {
+    const peers = [holder!, other!, third!]
+    // The others must see the holder's model before they can route to it.
+    for (const deadline = Date.now() + 60_000; ; ) {
+      if ((await client(other!).models.list()).data.some((m) => m.id === MODEL)) break
       if (Date.now() > deadline) throw new Error('the other peer never saw the model')
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      await sleep(300)
     }
-    process.stderr.write('bench: both peers up, the model seen\n')
-    direct = await directPath(join(modelsDir, `${MODEL}.gguf`), threads, MESSAGES, CONTEXT_SIZE)
-    process.stderr.write('bench: direct path ready\n')
+    process.stderr.write('bench: three peers up, the model seen, llama-server ready\n')
     const paths = [
-      direct,
-      endpointPath('local', '/v1/chat/completions on the peer with the model', holder!, MODEL, MESSAGES),
-      endpointPath(
-        'remote',
-        '/v1/chat/completions on another peer (runs on the holder)',
-        other!,
-        MODEL,
-        MESSAGES,
-      ),
+      endpointPath('engine', 'llama-server direct (the engine)', server, MODEL, MESSAGES),
+      endpointPath('local', '/v1 on the holder, straight to the runner', holder!, MODEL, MESSAGES),
+      endpointPath('remote', '/v1 on another peer, straight to the runner', other!, MODEL, MESSAGES),
+      endpointPath('local_round', '/v1 on the holder, scheduling round', holder!, MODEL, MESSAGES, ROUND),
+      endpointPath('remote_round', '/v1 on another peer, scheduling round', other!, MODEL, MESSAGES, ROUND),
     ]
-    // Warm-up: loads the model in the holder and pages in the weights everywhere.
+    // Warm-up: loads the model in the holder (its capability changes once) and pages in the weights.
     await alternate(paths, GENERATED_TOKENS, 1)
+    await sleep(2000)
     const long = await alternate(paths, GENERATED_TOKENS, RUNS)
     const short = await alternate(paths, 1, SHORT_RUNS)
-    const rows = paths.map((path, i) => ({
+    const rows: Record<string, string | number>[] = paths.map((path, i) => ({
       path: path.name,
       ttft_ms: round1(median(long[i]!.map((s) => s.ttft_ms))),
-      gen_tok_s: round1(median(long[i]!.map((s) => s.tok_s))),
-      wall_ms: round1(median(long[i]!.map((s) => s.wall_ms))),
-      tokens: median(long[i]!.map((s) => s.tokens)),
       one_token_ms: round1(median(short[i]!.map((s) => s.wall_ms))),
     }))
-    const [d, local, remote] = rows
-    const figures: Record<string, number> = {
-      threads,
-      direct_ttft_ms: d!.ttft_ms,
-      direct_gen_tok_s: d!.gen_tok_s,
-      load_average_1m: round1(loadavg()[0] ?? 0),
+    const figures: Record<string, number> = { threads, slots: SLOTS }
+    const [engine] = rows
+    for (const [i, path] of paths.entries()) {
+      const row = rows[i]!
+      figures[`${path.key}_ttft_ms`] = row.ttft_ms as number
+      figures[`${path.key}_one_token_ms`] = row.one_token_ms as number
+      if (i === 0) continue
+      row.ttft_over_engine_ms = round1((row.ttft_ms as number) - (engine!.ttft_ms as number))
+      row.one_token_over_engine_ms = round1((row.one_token_ms as number) - (engine!.one_token_ms as number))
+      figures[`${path.key}_ttft_over_engine_ms`] = row.ttft_over_engine_ms
+      figures[`${path.key}_one_token_over_engine_ms`] = row.one_token_over_engine_ms
     }
-    for (const [key, row] of [
-      ['local', local!],
-      ['remote', remote!],
+
+    // Signed actions per request, on all three chains, routed straight and through the round.
+    const asker = client(other!)
+    for (const [key, extra] of [
+      ['direct', {}],
+      ['round', ROUND],
     ] as const) {
-      figures[`${key}_ttft_ms`] = row.ttft_ms
-      figures[`${key}_gen_tok_s`] = row.gen_tok_s
-      figures[`${key}_to_direct_gen_tok_s_ratio`] = ratio(row.gen_tok_s, d!.gen_tok_s)
-      figures[`${key}_to_direct_ttft_ratio`] = ratio(row.ttft_ms, d!.ttft_ms)
-      figures[`${key}_one_token_overhead_ms`] = round1(row.one_token_ms - d!.one_token_ms)
+      await sleep(2000)
+      const before = await chainActions(peers)
+      const recorded = await counter(other!, 'ripple_direct_recorded_total')
+      for (let i = 0; i < RECORDED_REQUESTS; i++) await oneToken(asker, extra)
+      // The record follows the answer: wait for it (direct), and for late claims (round).
+      for (const deadline = Date.now() + 30_000; key === 'direct' && Date.now() < deadline; ) {
+        if ((await counter(other!, 'ripple_direct_recorded_total')) >= recorded + RECORDED_REQUESTS) break
+        await sleep(100)
+      }
+      await sleep(2000)
+      figures[`${key}_signed_actions_per_request`] =
+        Math.round((((await chainActions(peers)) - before) / RECORDED_REQUESTS) * 10) / 10
     }
+    rows.push({
+      path: `signed actions per request (3 chains): direct ${figures.direct_signed_actions_per_request}, round ${figures.round_signed_actions_per_request}`,
+    })
+
+    // Throughput of one-token completions, 8 at once.
+    const engineRps = await burst(client(server))
+    const meshRps = await burst(asker)
+    const roundRps = await burst(asker, ROUND)
+    Object.assign(figures, {
+      engine_one_token_rps: engineRps,
+      mesh_direct_one_token_rps: meshRps,
+      mesh_round_one_token_rps: roundRps,
+      mesh_direct_to_engine_rps_ratio: ratio(meshRps, engineRps),
+      mesh_round_to_engine_rps_ratio: ratio(roundRps, engineRps),
+      load_average_1m: round1(loadavg()[0] ?? 0),
+    })
+    rows.push({
+      path: `one-token requests/s, ${AT_ONCE} at once: engine ${engineRps}, mesh direct ${meshRps} (${figures.mesh_direct_to_engine_rps_ratio}), mesh round ${roundRps} (${figures.mesh_round_to_engine_rps_ratio})`,
+    })
     return {
       name: 'openai-endpoint',
       rows,
       figures,
       note:
-        `${MODEL} (104M-param F16, random weights), ${threads} threads, context ${CONTEXT_SIZE}, greedy chat, ` +
-        `${GENERATED_TOKENS} tokens; median of ${RUNS} streamed requests per path after a warm-up (one_token_ms: ` +
-        `${SHORT_RUNS} one-token requests), paths alternating; ttft and tok/s as the client sees them`,
+        `${MODEL} (104M-param F16, random weights), ${threads} threads, ${SLOTS} slots, context ${CONTEXT_SIZE} per slot, ` +
+        `greedy chat, ${GENERATED_TOKENS} tokens; median of ${RUNS} streamed requests per path after a warm-up ` +
+        `(one_token_ms: ${SHORT_RUNS} one-token requests), paths alternating; backend ${server.backend}; ` +
+        `three ripple up processes on loopback, the model on one`,
     }
   } finally {
-    await direct?.close()
-    for (const daemon of daemons) daemon.child.kill('SIGTERM')
+    await server?.stop()
+    for (const daemon of daemons) if (daemon.child.exitCode === null) daemon.child.kill('SIGTERM')
     await Promise.all(daemons.map((daemon) => daemon.exited))
     await rm(root, { recursive: true, force: true })
   }

@@ -6,7 +6,13 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { availableParallelism, hostname } from 'node:os'
 import { join } from 'node:path'
-import { fitText, type Heartbeat, LIMITS, type NodeCapability } from '../../zomes-bindings/index.ts'
+import {
+  DNA_NAMES,
+  fitText,
+  type Heartbeat,
+  LIMITS,
+  type NodeCapability,
+} from '../../zomes-bindings/index.ts'
 import { ApiKeyStore, apiKeysPath } from '../api/api-keys.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
@@ -397,6 +403,12 @@ async function runDaemon(
     tasks: () => scheduler.list(),
     replication: backend.replicationStats,
     direct: () => direct.inference.stats(),
+    chainActions: async () =>
+      Object.fromEntries(
+        await Promise.all(
+          DNA_NAMES.map(async (dna) => [dna, (await conductor.agentInfo(dna)).chain_head.action_seq + 1]),
+        ),
+      ),
   })
   models.onLoaded((name, loadMs) => metrics.modelLoaded(name, loadMs))
   backend.onOpAges?.((ages) => metrics.opsStored(ages))

@@ -15,6 +15,8 @@ export interface MetricsSources {
   tasks: () => Promise<{ status: TaskStatus }[]>
   /** Null on a backend that does not replicate itself (holochain). */
   replication: () => ReplicationStats | null
+  /** Actions on this agent's source chain in each DNA (its head's sequence number). */
+  chainActions?: () => Promise<Record<string, number>>
   /** Requests routed straight to a runner from here; absent where none are. */
   direct?: () => DirectStats
 }
@@ -77,6 +79,17 @@ export class DaemonMetrics {
           this.inc(read(stats))
         },
       })
+    new Gauge({
+      name: 'ripple_chain_actions',
+      help: "Signed actions on this agent's source chain, by DNA",
+      labelNames: ['dna'],
+      registers,
+      async collect() {
+        if (!sources.chainActions) return
+        this.reset()
+        for (const [dna, actions] of Object.entries(await sources.chainActions())) this.set({ dna }, actions)
+      },
+    })
     const direct = (name: string, help: string, read: (s: DirectStats) => number) =>
       new Counter({
         name,
