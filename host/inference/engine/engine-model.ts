@@ -183,7 +183,7 @@ export class EngineModel {
         onExit: (exit) => this.#crashed(exit),
       })
       const embedder = await this.#embedder
-      const response = await fetch(`${embedder.url}/v1/embeddings`, {
+      const response = await postToServer(`${embedder.url}/v1/embeddings`, {
         method: 'POST',
         headers: embedder.headers,
         body: JSON.stringify({ input: texts }),
@@ -219,7 +219,7 @@ export class EngineModel {
   }
 
   async #applyTemplate(body: Record<string, unknown>, signal: AbortSignal): Promise<string> {
-    const response = await fetch(`${this.#server.url}/apply-template`, {
+    const response = await postToServer(`${this.#server.url}/apply-template`, {
       method: 'POST',
       headers: this.#server.headers,
       body: JSON.stringify(body),
@@ -235,7 +235,7 @@ export class EngineModel {
     signal: AbortSignal,
     fold: (body: ReadableStream<Uint8Array>) => Promise<FoldedAnswer>,
   ): Promise<FoldedAnswer> {
-    const response = await fetch(`${this.#server.url}${path}`, {
+    const response = await postToServer(`${this.#server.url}${path}`, {
       method: 'POST',
       headers: this.#server.headers,
       body: JSON.stringify(body),
@@ -320,6 +320,20 @@ export class EngineModel {
   }
 }
 
+/**
+ * A POST to llama-server. A keep-alive connection the server closed just as it was reused fails
+ * before the server read anything ("other side closed"): sent once more, on a fresh connection.
+ */
+async function postToServer(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init)
+  } catch (err) {
+    const code = ((err as Error).cause as { code?: string } | undefined)?.code
+    if (code !== 'UND_ERR_SOCKET' || init.signal?.aborted) throw err
+    return fetch(url, init)
+  }
+}
+
 function serverArgs(init: EngineModelInit, contextSize: number): string[] {
   return [
     '-m',
@@ -331,6 +345,10 @@ function serverArgs(init: EngineModelInit, contextSize: number): string[] {
     // Each slot gets the whole context asked for.
     '-c',
     String(contextSize * init.slots),
+    // One HTTP thread per connection, idle keep-alive ones too: room beyond the slots, so a burst
+    // of requests never finds the server's accept queue full.
+    '--threads-http',
+    String(init.slots * 2 + 4),
     '--jinja',
     // Split over RPC workers, every layer goes to them (the head's own share is its local worker).
     ...(init.backend.candidate.kind === 'cpu' && !init.extraArgs ? ['-ngl', '0'] : ['-ngl', '999']),

@@ -25,7 +25,9 @@ export class EngineRequestError extends Error {
 export class EngineConnectionError extends Error {
   static override readonly name = 'EngineConnectionError'
   constructor(cause: unknown) {
-    super(`the connection to llama-server broke: ${(cause as Error).message}`, { cause })
+    const why = (cause as Error).message
+    const under = ((cause as Error).cause as Error | undefined)?.message
+    super(`the connection to llama-server broke: ${why}${under ? ` (${under})` : ''}`, { cause })
     this.name = 'EngineConnectionError'
   }
 }

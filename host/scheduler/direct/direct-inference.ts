@@ -14,7 +14,7 @@ import type { Logger } from '../../log/logger.ts'
 import type { PeerStreams } from '../../net/peer-streams.ts'
 import { outputBytes, outputHash } from '../output-hash.ts'
 import { type DirectKind, type DirectRequest, newDirectRequest, requestHash } from './direct-request.ts'
-import { type DirectRunner, RunRefusedError } from './direct-runner.ts'
+import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError } from './direct-runner.ts'
 import { DIRECT_PROTOCOL, jsonFrames, type Refusal, RunnerFrameSchema } from './direct-wire.ts'
 import { planRoute, type RoutePlanInput } from './route-plan.ts'
 
@@ -132,21 +132,31 @@ export class DirectInference {
       needBytes: need?.size_bytes ?? null,
     })
     const reasons: NoRunnerError['reasons'] = []
-    for (const candidate of candidates) {
+    // Every candidate in turn; when all were busy, the best one again, waiting for a slot there.
+    const busyRetry = () => reasons.length === candidates.length && reasons.every((r) => r.why === 'busy')
+    for (let i = 0; i < candidates.length || (i === candidates.length && busyRetry()); i++) {
+      const queue = i === candidates.length
+      const candidate = candidates[queue ? 0 : i]!
       call.signal.throwIfAborted()
       this.#outstanding.set(candidate.agent, (this.#outstanding.get(candidate.agent) ?? 0) + 1)
       let attempt: Attempt
       try {
         attempt = candidate.self
-          ? await this.#runHere(request, call)
-          : await this.#runThere(candidate.agent, request, call)
+          ? await this.#runHere(request, call, queue)
+          : await this.#runThere(candidate.agent, request, call, queue)
       } finally {
         const left = (this.#outstanding.get(candidate.agent) ?? 1) - 1
         if (left > 0) this.#outstanding.set(candidate.agent, left)
         else this.#outstanding.delete(candidate.agent)
       }
       if (!attempt.done) {
-        reasons.push({ agent: candidate.agent, why: attempt.why, message: attempt.message })
+        const reason = { agent: candidate.agent, why: attempt.why, message: attempt.message }
+        // The queued try's reason replaces its busy one: it is why the request ends.
+        if (queue) {
+          reasons[0] = reason
+          break
+        }
+        reasons.push(reason)
         this.#stats.failovers += 1
         continue
       }
@@ -166,7 +176,7 @@ export class DirectInference {
     return this.#records.get(request)
   }
 
-  async #runHere(request: DirectRequest, call: DirectCall): Promise<Attempt> {
+  async #runHere(request: DirectRequest, call: DirectCall, queue: boolean): Promise<Attempt> {
     const me = this.#init.conductor.agentPubKey
     let started = false
     const start = () => {
@@ -186,6 +196,7 @@ export class DirectInference {
           },
         },
         call.signal,
+        queue,
       )
       start()
       return { done: true, ...outcome }
@@ -197,9 +208,11 @@ export class DirectInference {
     }
   }
 
-  async #runThere(agent: string, request: DirectRequest, call: DirectCall): Promise<Attempt> {
+  async #runThere(agent: string, request: DirectRequest, call: DirectCall, queue: boolean): Promise<Attempt> {
     const streams = this.#init.streams!
-    const accept = AbortSignal.timeout(this.#init.acceptTimeoutMs ?? DEFAULT_ACCEPT_MS)
+    // A queued request may wait for a slot there before it is accepted.
+    const acceptMs = (this.#init.acceptTimeoutMs ?? DEFAULT_ACCEPT_MS) + (queue ? QUEUE_WAIT_MS : 0)
+    const accept = AbortSignal.timeout(acceptMs)
     let started = false
     const lost = (why: string): Attempt => {
       if (started) throw new RunnerLostError(agent, why)
@@ -220,7 +233,7 @@ export class DirectInference {
     call.signal.addEventListener('abort', onAbort)
     const frames = jsonFrames(stream)
     try {
-      await frames.write(request)
+      await frames.write({ request, queue })
       let accepted = false
       for (;;) {
         // Until the runner accepts, its silence is bounded; after, tokens take what they take.

@@ -21,8 +21,8 @@ import type { PeerStreams } from '../../net/peer-streams.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { outputHash } from '../output-hash.ts'
-import { type DirectRequest, DirectRequestSchema, requestHash } from './direct-request.ts'
-import { DIRECT_PROTOCOL, jsonFrames, type Refusal } from './direct-wire.ts'
+import { type DirectRequest, requestHash } from './direct-request.ts'
+import { DIRECT_PROTOCOL, jsonFrames, type Refusal, RequestFrameSchema } from './direct-wire.ts'
 
 export interface DirectRunnerInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
@@ -60,6 +60,9 @@ export interface RunOutcome {
 const nowMicros = () => Date.now() * 1000
 /** What a request may take in all (the scheduled path's task deadline). */
 const RUN_LIMIT_MS = 10 * 60_000
+/** How long a request every peer was too busy for waits here for a slot (below the requester's patience). */
+export const QUEUE_WAIT_MS = 20_000
+const QUEUE_POLL_MS = 20
 
 export class DirectRunner {
   readonly #init: DirectRunnerInit
@@ -77,13 +80,15 @@ export class DirectRunner {
 
   /**
    * Runs `request` for `requester`. Throws RunRefusedError before `sink.accepted()`; after it, an
-   * error means the run failed (its Answer says so).
+   * error means the run failed (its Answer says so). With every slot busy it refuses, unless asked to
+   * `queue` (every candidate was busy): then it waits for a slot, up to QUEUE_WAIT_MS.
    */
   async run(
     request: DirectRequest,
     requester: string,
     sink: RunSink,
     signal: AbortSignal,
+    queue = false,
   ): Promise<RunOutcome> {
     const me = this.#init.conductor.agentPubKey
     const worker = this.#init.workers.get(request.kind)
@@ -110,11 +115,13 @@ export class DirectRunner {
       const placement = await worker.place(parsed.data)
       if ('cannot' in placement) throw new RunRefusedError('no_model', placement.cannot)
     }
-    const running = this.#running.get(request.model) ?? 0
-    const slots = this.#init.slotsOf(request.model)
-    if (slots !== null && Math.max(slots.busy, running) >= slots.slots)
-      throw new RunRefusedError('busy', `every slot of model "${request.model}" here is busy`)
-    this.#running.set(request.model, running + 1)
+    for (const giveUpAt = Date.now() + QUEUE_WAIT_MS; !this.#slotFree(request.model); ) {
+      if (!queue || Date.now() > giveUpAt)
+        throw new RunRefusedError('busy', `every slot of model "${request.model}" here is busy`)
+      await new Promise((resolve) => setTimeout(resolve, QUEUE_POLL_MS))
+      signal.throwIfAborted()
+    }
+    this.#running.set(request.model, (this.#running.get(request.model) ?? 0) + 1)
     sink.accepted()
     const startedAt = nowMicros()
     try {
@@ -143,6 +150,11 @@ export class DirectRunner {
     }
   }
 
+  #slotFree(model: string): boolean {
+    const slots = this.#init.slotsOf(model)
+    return slots === null || Math.max(slots.busy, this.#running.get(model) ?? 0) < slots.slots
+  }
+
   async #serveStream(
     stream: Parameters<Parameters<PeerStreams['handle']>[1]>[0],
     peer: PeerId,
@@ -153,8 +165,8 @@ export class DirectRunner {
     const timer = setTimeout(() => aborted.abort(new Error('the request ran past its limit')), RUN_LIMIT_MS)
     stream.addEventListener('close', () => aborted.abort(new Error('the requester went away')))
     try {
-      const request = DirectRequestSchema.safeParse(await frames.read(aborted.signal))
-      if (!request.success || requester === null) {
+      const frame = RequestFrameSchema.safeParse(await frames.read(aborted.signal))
+      if (!frame.success || requester === null) {
         await frames.write({ type: 'refused', why: 'invalid', message: 'not a direct request' })
         return
       }
@@ -168,7 +180,8 @@ export class DirectRunner {
         token: (text) => send({ type: 'token', text }),
       }
       try {
-        const outcome = await this.run(request.data, requester, sink, aborted.signal)
+        const { request, queue } = frame.data
+        const outcome = await this.run(request, requester, sink, aborted.signal, queue)
         send({ type: 'done', output: outcome.output })
         send({ type: 'answer', hash: await outcome.answer })
       } catch (err) {

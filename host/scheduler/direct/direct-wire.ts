@@ -6,12 +6,16 @@
 import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { z } from 'zod'
+import { DirectRequestSchema } from './direct-request.ts'
 
 export const DIRECT_PROTOCOL = 'direct-infer/1.0.0'
 
 /** Why a runner turns a request down before it starts: the requester tries the next candidate. */
 export const RefusalSchema = z.enum(['busy', 'policy', 'no_model', 'invalid', 'failed'])
 export type Refusal = z.infer<typeof RefusalSchema>
+
+/** The requester's one frame: the request, and whether to wait for a slot (every peer was busy). */
+export const RequestFrameSchema = z.strictObject({ request: DirectRequestSchema, queue: z.boolean() })
 
 export const RunnerFrameSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('accepted') }),
