@@ -30,3 +30,25 @@ export async function rssMb(pid: number): Promise<number> {
   const kb = Number(/^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1] ?? Number.NaN)
   return round(kb / 1024)
 }
+
+/** CPU time (user + system, ms) of a process and all its descendants so far, from /proc (Linux). */
+export async function treeCpuMs(pid: number): Promise<number> {
+  const { readdir, readFile } = await import('node:fs/promises')
+  const stats = new Map<number, { ppid: number; ms: number }>()
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null)
+    if (stat === null) continue
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // utime and stime in clock ticks (100 per second on Linux).
+    stats.set(Number(entry), { ppid: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * 10 })
+  }
+  let total = 0
+  const pending = [pid]
+  while (pending.length > 0) {
+    const current = pending.pop()!
+    total += stats.get(current)?.ms ?? 0
+    for (const [child, s] of stats) if (s.ppid === current) pending.push(child)
+  }
+  return total
+}

@@ -17,7 +17,7 @@ import OpenAI from 'openai'
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
 import { alternate, type Endpoint, endpointPath, startLlamaServer } from './chat-paths.ts'
-import { sleep } from './measure.ts'
+import { sleep, treeCpuMs } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const MODEL = 'bench-104m'
@@ -192,10 +192,26 @@ export default async function run(): Promise<BenchReport> {
       path: `signed actions per request (3 chains): direct ${figures.direct_signed_actions_per_request}, round ${figures.round_signed_actions_per_request}`,
     })
 
-    // Throughput of one-token completions, 8 at once.
+    // Throughput of one-token completions, 8 at once, with the CPU each process spent per request
+    // (every process shares this machine's cores, so the mesh's own work is what it takes from them).
+    const cpu = async () => Promise.all(daemons.map((d) => treeCpuMs(d.child.pid ?? 0)))
+    const perRequest = async (run: () => Promise<number>) => {
+      const before = await cpu()
+      const rps = await run()
+      const after = await cpu()
+      return { rps, cpu: after.map((ms, i) => round1((ms - (before[i] ?? 0)) / BURST)) }
+    }
     const engineRps = await burst(client(server))
-    const meshRps = await burst(asker)
-    const roundRps = await burst(asker, ROUND)
+    const { rps: meshRps, cpu: meshCpu } = await perRequest(() => burst(asker))
+    const { rps: roundRps, cpu: roundCpu } = await perRequest(() => burst(asker, ROUND))
+    for (const [key, ms] of [
+      ['direct', meshCpu],
+      ['round', roundCpu],
+    ] as const) {
+      figures[`${key}_cpu_ms_per_request_holder_with_engine`] = ms[0]!
+      figures[`${key}_cpu_ms_per_request_asker`] = ms[1]!
+      figures[`${key}_cpu_ms_per_request_bystander`] = ms[2]!
+    }
     Object.assign(figures, {
       engine_one_token_rps: engineRps,
       mesh_direct_one_token_rps: meshRps,
@@ -203,6 +219,9 @@ export default async function run(): Promise<BenchReport> {
       mesh_direct_to_engine_rps_ratio: ratio(meshRps, engineRps),
       mesh_round_to_engine_rps_ratio: ratio(roundRps, engineRps),
       load_average_1m: round1(loadavg()[0] ?? 0),
+    })
+    rows.push({
+      path: `CPU ms per one-token request, holder (with its llama-server) / asker / bystander: direct ${meshCpu.join(' / ')}, round ${roundCpu.join(' / ')}`,
     })
     rows.push({
       path: `one-token requests/s, ${AT_ONCE} at once: engine ${engineRps}, mesh direct ${meshRps} (${figures.mesh_direct_to_engine_rps_ratio}), mesh round ${roundRps} (${figures.mesh_round_to_engine_rps_ratio})`,

@@ -11,35 +11,22 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Agent, fetch as undiciFetch } from 'undici'
 import { ApiClient } from '../host/api/client/index.ts'
 import type { ApiPeer } from '../host/api/contract/index.ts'
 import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
 import { LabMesh, type LabPeer } from '../tests/net/lab-mesh.ts'
 import { natLabUnavailable } from '../tests/net/nat-lab.ts'
+import { labApi } from './lab-api.ts'
 import { percentile, round, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const WRITES = 30
 const GAP_MS = 100
 
-/** A client of a lab peer's API: a forwarder in its namespace joins a Unix socket to its loopback port. */
+/** A client of a lab peer's API, through a forwarder in its namespace. */
 async function labClient(mesh: LabMesh, peer: LabPeer): Promise<ApiClient> {
-  const url = new URL(/^ripple: api (\S+)$/m.exec(peer.process.stdout())?.[1] ?? '')
-  const socketPath = join(mesh.root, `${peer.name}.sock`)
-  const forwarder = mesh.lab.spawn(peer.netns, process.execPath, [
-    '-e',
-    `const net=require('net');net.createServer(c=>{const u=net.connect(${url.port},'127.0.0.1');c.pipe(u).pipe(c);u.on('error',()=>c.destroy());c.on('error',()=>u.destroy())}).listen(${JSON.stringify(socketPath)},()=>console.log('ready'))`,
-  ])
-  await new Promise((resolve) => forwarder.stdout?.once('data', resolve))
-  const dispatcher = new Agent({ connect: { socketPath } })
-  const token = (await readFile(join(peer.dataDir, 'api-token'), 'utf8')).trim()
-  return new ApiClient({
-    baseUrl: url.origin,
-    token,
-    fetch: ((input: string, init?: RequestInit) =>
-      undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch,
-  })
+  const api = await labApi(mesh, peer)
+  return new ApiClient({ baseUrl: api.url, token: api.token, fetch: api.fetch })
 }
 
 /** Update latencies from `a` to `b` and back, writers in turn. */

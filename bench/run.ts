@@ -10,7 +10,14 @@ import type { Benchmark, BenchReport } from './report.ts'
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 const RESULTS_DIR = join(BENCH_DIR, 'results')
-const NOT_BENCHMARKS = new Set(['run.ts', 'report.ts', 'measure.ts', 'daemon-api.ts', 'chat-paths.ts'])
+const NOT_BENCHMARKS = new Set([
+  'run.ts',
+  'report.ts',
+  'measure.ts',
+  'daemon-api.ts',
+  'chat-paths.ts',
+  'lab-api.ts',
+])
 
 function printTable(report: BenchReport): void {
   console.log(`\n## ${report.name}\n${report.note}`)

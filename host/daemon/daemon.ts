@@ -358,6 +358,7 @@ async function runDaemon(
     slotsOf: (model) => models.slotsOf(model),
     streams: backend.streams,
     peers: async () => (await peersView()).peers,
+    waitForAction: backend.waitForAction,
     logger: logger.child({ component: 'direct' }),
   })
   const inference = new MeshInference({

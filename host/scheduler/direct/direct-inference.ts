@@ -25,6 +25,8 @@ export interface DirectInferenceInit {
   /** Null on a backend without libp2p streams (Holochain): only this peer runs requests then. */
   streams: PeerStreams | null
   peers: () => Promise<RoutePlanInput['peers']>
+  /** Resolves once this peer holds an action (the runner's Answer); without it the record polls. */
+  waitForAction?: (hash: string, timeoutMs: number) => Promise<boolean>
   /** How long a runner may take to accept a request (dial included); default 30 s. */
   acceptTimeoutMs?: number
   logger: Logger
@@ -303,6 +305,8 @@ export class DirectInference {
         usage: { duration_ms: 0, tokens: tokensOf(output), output_bytes: outputBytes(output).length },
       }
       const deadline = Date.now() + RECORD_WAIT_MS
+      // The Answer travels by gossip; the rules can check the record once it is here.
+      await this.#init.waitForAction?.(answerHash, RECORD_WAIT_MS)
       for (;;) {
         try {
           return (await this.#init.conductor.callZome('resource_mesh', 'record_served', served)).action_hash

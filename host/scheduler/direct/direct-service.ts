@@ -21,6 +21,7 @@ export interface DirectServiceInit {
   slotsOf: DirectRunnerInit['slotsOf']
   streams: PeerStreams | null
   peers: () => Promise<RoutePlanInput['peers']>
+  waitForAction?: (hash: string, timeoutMs: number) => Promise<boolean>
   logger: Logger
 }
 
@@ -31,11 +32,11 @@ export class DirectService {
   readonly #conductor: DirectServiceInit['conductor']
 
   constructor(init: DirectServiceInit) {
-    const { streams, peers, conductor, logger } = init
+    const { streams, conductor } = init
     this.#runner = new DirectRunner(init)
     this.#streams = streams
     this.#conductor = conductor
-    this.inference = new DirectInference({ conductor, runner: this.#runner, streams, peers, logger })
+    this.inference = new DirectInference({ ...init, runner: this.#runner })
   }
 
   /** A request's Served record and the Answer it cites, once a record this peer is writing is written. */
