@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
+import { openAgentKey } from '../../host/conductor/embedded/keystore.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import type { ServedState } from '../../zomes-bindings/index.ts'
-import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+import { eventually, isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 type Peer = RunningRipple & { name: string; dataDir: string; agent: string; url: string; token: string }
 
@@ -24,7 +26,11 @@ const ask = [{ role: 'user' as const, content: 'Route me straight to a runner.' 
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-direct-'))
-  const network = await isolatedNetwork(root, 'e2e-direct')
+  // The asker is the mesh's admin (its progenitor), so it can publish policies.
+  const admin = await openAgentKey(join(root, 'asker'))
+  const network = await isolatedNetwork(root, 'e2e-direct', {
+    dna_properties: { policy_store: { progenitor: encodeHashB64(admin.agentPubKey) } },
+  })
   const start = async (name: string): Promise<Peer> => {
     const dataDir = join(root, name)
     const models = join(root, `${name}-models`)
@@ -100,6 +106,49 @@ describe('a /v1 request goes straight to a runner, and its record follows', () =
       expect((body?.answer?.entry.output as { text: string }).text).toBe(data.choices[0]?.message.content)
     }
     expect(await metric('ripple_direct_recorded_total')).toBeGreaterThanOrEqual(8)
+  })
+
+  it("asks each runner's policies before it runs: a denial is refused, said why and recorded", async () => {
+    const policy = (id: string, text: string) =>
+      runRipple(['policy', 'publish', id, '--text', text, '--data-dir', asker.dataDir])
+    const deny = await policy(
+      'no-tiny',
+      'permit(principal, action, resource);\nforbid(principal, action == Action::"run", resource) when { resource.model == "tiny" };',
+    )
+    expect(deny.code, deny.stderr).toBe(0)
+    // Each runner holds the policy once it has it; until then a request may still run.
+    let refusal: { status: number; message: string } | null = null
+    for (const deadline = Date.now() + 30_000; refusal === null && Date.now() < deadline; ) {
+      refusal = await complete().then(
+        () => null,
+        (err: { status: number; message: string }) => err,
+      )
+      if (refusal === null) await new Promise((resolve) => setTimeout(resolve, 300))
+    }
+    expect(refusal?.status).toBe(503)
+    expect(refusal?.message).toMatch(/denied by policy: forbidden by no-tiny/)
+    // Each runner signed its denial, about this request (a Task resource named by its hash).
+    const runner = runners[0]!
+    const decisions = (await (
+      await fetch(`${runner.url}/api/zome/policy_store/list_decisions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${runner.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ subject: runner.agent }),
+      })
+    ).json()) as { author: string; entry: { allowed: boolean; policy_ids: string[]; resource: string } }[]
+    expect(decisions[0]).toMatchObject({
+      author: runner.agent,
+      entry: {
+        allowed: false,
+        policy_ids: ['no-tiny'],
+        resource: expect.stringMatching(/^Task::"[0-9a-f]{64}"$/),
+      },
+    })
+    const allow = await policy('no-tiny', 'permit(principal, action, resource);')
+    expect(allow.code, allow.stderr).toBe(0)
+    await eventually(async () => {
+      await complete()
+    }, 30_000)
   })
 
   it('ends an answer whose runner died after its first token with a clear error, never a second answer', async () => {
