@@ -4,12 +4,13 @@
  * needs it and kept while the daemon runs. Its local tensor cache lives in the data dir, so a head
  * that loads the model again (after a restart of either side) sends hashes, not weights.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import type { Logger } from '../log/logger.ts'
 import { freePort } from '../net/free-port.ts'
+import { spawnTied } from '../runtime/tied-child.ts'
 
 export interface RpcWorkerInit {
   /** The engine's backend folder (the worker's backends are the engine's). */
@@ -55,7 +56,7 @@ export class RpcWorker {
     const { dir, env } = await this.init.dir()
     await mkdir(this.init.cacheDir, { recursive: true })
     const port = await freePort()
-    const child = spawn(
+    const child = spawnTied(
       join(dir, 'ggml-rpc-server'),
       ['-H', '127.0.0.1', '-p', String(port), '-t', String(this.init.threads), '-c'],
       {

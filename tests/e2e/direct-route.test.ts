@@ -5,7 +5,7 @@
  * Served record); a runner killed after its first token ends that answer with a clear error and no
  * second answer; a runner killed before its first token passes its requests to the next one.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
@@ -65,6 +65,18 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true })
 })
 
+/** The llama-server processes serving these peers' model files (their command lines name the file). */
+async function enginesOf(peers: readonly Peer[]): Promise<string[]> {
+  const found: string[] = []
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
+    if (!cmdline.includes('llama-server')) continue
+    if (peers.some((p) => cmdline.includes(join(root, `${p.name}-models`)))) found.push(pid)
+  }
+  return found
+}
+
 async function metric(name: string): Promise<number> {
   const text = await (
     await fetch(`${asker.url}/metrics`, { headers: { authorization: `Bearer ${asker.token}` } })
@@ -103,7 +115,9 @@ describe('a /v1 request goes straight to a runner, and its record follows', () =
         accepted: true,
       })
       expect(body?.answer?.author).toBe(response.headers.get('x-ripple-peer'))
-      expect((body?.answer?.entry.output as { text: string }).text).toBe(data.choices[0]?.message.content)
+      expect((body?.answer?.entry.output as { text: string } | undefined)?.text).toBe(
+        data.choices[0]?.message.content,
+      )
     }
     expect(await metric('ripple_direct_recorded_total')).toBeGreaterThanOrEqual(8)
   })
@@ -188,5 +202,14 @@ describe('a /v1 request goes straight to a runner, and its record follows', () =
       expect(data.choices[0]?.message.content?.length).toBeGreaterThan(0)
     }
     expect(await metric('ripple_direct_failovers_total')).toBeGreaterThan(failoversBefore)
+    // A daemon killed outright takes its engine with it (the kernel kills the orphan): no llama-server
+    // of a killed runner lives on holding the model's memory.
+    const killed = runners.filter((r) => r.child.signalCode === 'SIGKILL')
+    expect(killed).toHaveLength(2)
+    await eventually(async () => {
+      const left = await enginesOf(killed)
+      expect(left).toEqual([])
+    }, 10_000)
+    expect(await enginesOf(runners.filter((r) => r.child.signalCode === null))).toHaveLength(1)
   })
 })

@@ -150,7 +150,9 @@ describe.each(CHAT_TEMPLATE_FAMILIES)(
       expect(record.served.author).toBe(first.agent)
       expect(record.served.entry).toMatchObject({ request, runner: third.agent, accepted: true, model })
       expect(record.answer?.author).toBe(third.agent)
-      expect((record.answer?.entry.output as { text: string }).text).toBe(data.choices[0]?.message.content)
+      expect((record.answer?.entry.output as { text: string } | undefined)?.text).toBe(
+        data.choices[0]?.message.content,
+      )
       expect(record.answer?.entry.output_hash).toBe(record.served.entry.output_hash)
       expect(record.answer?.entry.model_file_hash).toBe(
         createHash('sha256')

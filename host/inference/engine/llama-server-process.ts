@@ -5,12 +5,13 @@
  * loads as dynamic backends. An abort inside llama.cpp ends this process, never the daemon; its last
  * words (the GGML_ASSERT line) say why.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../../net/free-port.ts'
+import { spawnTied } from '../../runtime/tied-child.ts'
 
 // Enough of the child's stderr to hold llama.cpp's last words (the GGML_ASSERT line and a backtrace).
 const STDERR_TAIL_BYTES = 16_384
@@ -101,7 +102,7 @@ export class LlamaServerProcess {
     await writeFile(keyFile, `${key}\n`, { mode: 0o600 })
     const port = await freePort()
     const url = `http://127.0.0.1:${port}`
-    const child = spawn(
+    const child = spawnTied(
       join(options.dir, 'llama-server'),
       [
         '--host',
