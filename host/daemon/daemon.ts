@@ -359,6 +359,13 @@ async function runDaemon(
     streams: backend.streams,
     peers: async () => (await peersView()).peers,
     waitForAction: backend.waitForAction,
+    // Called only once the daemon runs, when the metrics (below) exist.
+    onServed: (output) => {
+      const timings = (
+        output as { timings?: { generated_tokens?: number; tokens_per_second?: number | null } }
+      ).timings
+      metrics.answerServed(timings?.generated_tokens ?? null, timings?.tokens_per_second ?? null)
+    },
     logger: logger.child({ component: 'direct' }),
   })
   const inference = new MeshInference({

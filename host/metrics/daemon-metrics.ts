@@ -201,6 +201,12 @@ export class DaemonMetrics {
     }
   }
 
+  /** A request routed straight to its runner was answered: its tokens. */
+  answerServed(tokensOut: number | null, tokensPerSecond: number | null): void {
+    if (tokensOut !== null) this.#tokens.inc(tokensOut)
+    if (tokensPerSecond !== null) this.#tokensPerSecond.set(tokensPerSecond)
+  }
+
   /** Other agents' ops stored here, by age in seconds (a clock behind this one's counts as 0). */
   opsStored(ages: readonly number[]): void {
     for (const age of ages) this.#replicationLag.observe(Math.max(0, age))

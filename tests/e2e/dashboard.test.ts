@@ -164,13 +164,13 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     expect(partial.length, `texts seen: ${JSON.stringify(seen)}`).toBeGreaterThan(0)
     await expect
       .poll(() => page.locator('.chat-answer').textContent(), { timeout: 30_000 })
-      .toMatch(/Signed Result .* receipt\s+accepted/s)
-    // It went through the OpenAI-compatible endpoint: the task behind it carries the chat messages.
-    const task = (await page.locator('.chat-answer').getAttribute('data-task')) ?? ''
-    const view = await (await client(alpha)).getTask(task)
-    expect(view.state.task.entry.input).toMatchObject({
-      messages: [{ role: 'user', content: 'Which peer answers this?' }],
-    })
+      .toMatch(/Signed Answer .* recorded\s+accepted/s)
+    // It went through the OpenAI-compatible endpoint, straight to beta: the record of the request
+    // names beta as its runner, and beta's signed Answer holds the text shown.
+    const request = (await page.locator('.chat-answer').getAttribute('data-task')) ?? ''
+    const record = await (await client(alpha)).getServed(request)
+    expect(record.served.entry).toMatchObject({ model: 'tiny', runner: beta.agent, accepted: true })
+    expect((record.answer?.entry.output as { text?: string } | null)?.text).toBe(answer)
     await shot('chat')
   })
 
@@ -186,7 +186,8 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     const cid = added.artifact.entry.cid
     const row = page.locator(`tr.artifact[data-cid="${cid}"]`)
     await row.waitFor({ timeout: 30_000 })
-    expect(await row.locator('.holders').textContent()).toContain('beta')
+    // The row may come before its holders (the pin commitment follows the artifact).
+    await expect.poll(() => row.locator('.holders').textContent(), { timeout: 30_000 }).toContain('beta')
     expect(await row.locator('.replication').textContent()).toBe('1/1')
     await row.getByRole('button', { name: 'Pin here' }).click()
     await expect

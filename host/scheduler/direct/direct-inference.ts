@@ -27,6 +27,8 @@ export interface DirectInferenceInit {
   peers: () => Promise<RoutePlanInput['peers']>
   /** Resolves once this peer holds an action (the runner's Answer); without it the record polls. */
   waitForAction?: (hash: string, timeoutMs: number) => Promise<boolean>
+  /** Each answer served (its output), for the metrics. */
+  onServed?: (output: unknown) => void
   /** How long a runner may take to accept a request (dial included); default 30 s. */
   acceptTimeoutMs?: number
   logger: Logger
@@ -162,6 +164,7 @@ export class DirectInference {
         this.#stats.failovers += 1
         continue
       }
+      this.#init.onServed?.(attempt.output)
       const recorded = this.#record(request, hash, candidate.agent, attempt.output, attempt.answer)
       return { request: hash, peer: candidate.agent, output: attempt.output, recorded }
     }

@@ -22,6 +22,7 @@ export interface DirectServiceInit {
   streams: PeerStreams | null
   peers: () => Promise<RoutePlanInput['peers']>
   waitForAction?: (hash: string, timeoutMs: number) => Promise<boolean>
+  onServed?: (output: unknown) => void
   logger: Logger
 }
 

@@ -1,11 +1,13 @@
 /**
  * Chat: a playground over the OpenAI-compatible endpoint (`/v1/chat/completions`, streamed, through
  * the typed client), so it answers exactly what an agent pointed at this peer gets. The answer names
- * the task behind it; once it is done the page shows who ran it and the signed Result the task's
- * Receipt accepted (with each peer's vote when fanned out).
+ * the record behind it; once it is written the page shows who ran it and what they signed: the
+ * runner's Answer and this peer's Served record for a request routed straight to its runner, or the
+ * Result a task's Receipt accepted (with each peer's vote when fanned out).
  */
 import { css, html, nothing } from 'lit'
 import type { TaskView } from '../../../host/api/contract/index.ts'
+import { type ServedState, Sha256HexSchema } from '../../../zomes-bindings/index.ts'
 import { duration, short } from '../format.ts'
 import { LivePage } from '../live-page.ts'
 import { shared } from '../styles.ts'
@@ -17,8 +19,57 @@ interface Answer {
   /** The peer that ran it, from the endpoint's `x-ripple-peer` header. */
   peer: string
   streamed: string
+  signed: Signed | null
+  /** The task's view, for a fanned-out request (its votes). */
   view: TaskView | null
   error: string | null
+}
+
+/** What the runner signed for an answer, and whether this peer's record accepted it. */
+interface Signed {
+  kind: 'Answer' | 'Result'
+  author: string
+  hash: string
+  metrics: { duration_ms: number; tokens_out: number | null; tokens_per_second: number | null }
+  output_hash: string
+  fileHash: string | null
+  text: string | null
+  accepted: boolean
+  reason: string
+}
+
+function signedOfView(view: TaskView): Signed | null {
+  const receipt = view.state.receipt?.entry
+  const chosen = view.state.results.find((r) => r.action_hash === receipt?.result)
+  if (!receipt || !chosen) return null
+  const output = chosen.entry.output as { text?: unknown; model?: { file_hash?: unknown } } | null
+  return {
+    kind: 'Result',
+    author: chosen.author,
+    hash: chosen.action_hash,
+    metrics: chosen.entry.metrics,
+    output_hash: chosen.entry.output_hash,
+    fileHash: typeof output?.model?.file_hash === 'string' ? output.model.file_hash : null,
+    text: typeof output?.text === 'string' ? output.text : null,
+    accepted: receipt.accepted,
+    reason: receipt.reason,
+  }
+}
+
+function signedOfServed({ served, answer }: ServedState): Signed | null {
+  if (!answer) return null
+  const output = answer.entry.output as { text?: unknown } | null
+  return {
+    kind: 'Answer',
+    author: answer.author,
+    hash: answer.action_hash,
+    metrics: answer.entry.metrics,
+    output_hash: answer.entry.output_hash,
+    fileHash: answer.entry.model_file_hash,
+    text: typeof output?.text === 'string' ? output.text : null,
+    accepted: served.entry.accepted,
+    reason: served.entry.reason,
+  }
 }
 
 export class ChatPage extends LivePage {
@@ -130,7 +181,16 @@ export class ChatPage extends LivePage {
     const prompt = String(data.get('prompt') ?? '').trim()
     if (!prompt) return
     this.busy = true
-    const answer: Answer = { prompt, model, task: '', peer: '', streamed: '', view: null, error: null }
+    const answer: Answer = {
+      prompt,
+      model,
+      task: '',
+      peer: '',
+      streamed: '',
+      signed: null,
+      view: null,
+      error: null,
+    }
     this.answers = [answer, ...this.answers]
     form.reset()
     try {
@@ -155,8 +215,14 @@ export class ChatPage extends LivePage {
       answer.peer = reply.peer
       answer.streamed = reply.text
       this.requestUpdate()
-      // The signed Result and the Receipt's votes behind the answer.
-      answer.view = await client.getTask(reply.task)
+      // What the runner signed behind the answer: a direct request's Answer, or a task's Result with
+      // the Receipt's votes.
+      if (Sha256HexSchema.safeParse(reply.task).success)
+        answer.signed = signedOfServed(await client.getServed(reply.task))
+      else {
+        answer.view = await client.getTask(reply.task)
+        answer.signed = signedOfView(answer.view)
+      }
     } catch (err) {
       answer.error = (err as Error).message
     }
@@ -167,33 +233,28 @@ export class ChatPage extends LivePage {
   #answer(a: Answer) {
     const state = a.view?.state
     const receipt = state?.receipt?.entry
-    const chosen = state?.results.find((r) => r.action_hash === receipt?.result)
-    const output = chosen?.entry.output as
-      | { text?: unknown; model?: { file_hash?: unknown } }
-      | null
-      | undefined
-    const fileHash = output?.model?.file_hash
-    const text = typeof output?.text === 'string' ? output.text : null
+    const signed = a.signed
+    const status = signed ? (signed.accepted ? 'done' : 'failed') : (state?.status ?? null)
     return html`<section class="card chat-answer" data-task=${a.task}>
       <div class="prompt">${a.prompt}</div>
-      <div class="muted">model ${a.model}${a.task ? html` · task <code>${short(a.task)}</code>` : nothing}${state ? html` · <span class="badge ${state.status}">${state.status}</span>` : nothing}</div>
-      <div class="answer">${text ?? (a.streamed || (a.error ? '' : '…'))}</div>
+      <div class="muted">model ${a.model}${a.task ? html` · ${signed?.kind === 'Answer' ? 'request' : 'task'} <code>${short(a.task)}</code>` : nothing}${status ? html` · <span class="badge ${status}">${status}</span>` : nothing}</div>
+      <div class="answer">${signed?.text ?? (a.streamed || (a.error ? '' : '…'))}</div>
       ${a.error ? html`<div class="error">${a.error}</div>` : nothing}
-      ${!chosen && a.peer ? html`<div class="ran-on">Answered by <b class="ran-on-peer">${this.peerName(a.peer)}</b>; fetching its signed result…</div>` : nothing}
+      ${!signed && a.peer ? html`<div class="ran-on">Answered by <b class="ran-on-peer">${this.peerName(a.peer)}</b>; fetching what it signed…</div>` : nothing}
       ${
-        chosen
+        signed
           ? html`<div class="ran-on">
-              Ran on <b class="ran-on-peer">${this.peerName(chosen.author)}</b>
-              <span class="muted mono">${short(chosen.author)}</span>
-              · ${duration(chosen.entry.metrics.duration_ms)}
-              ${chosen.entry.metrics.tokens_out === null ? nothing : html` · ${chosen.entry.metrics.tokens_out} tokens`}
-              ${chosen.entry.metrics.tokens_per_second === null ? nothing : html` · ${chosen.entry.metrics.tokens_per_second.toFixed(1)} tokens/s`}
+              Ran on <b class="ran-on-peer">${this.peerName(signed.author)}</b>
+              <span class="muted mono">${short(signed.author)}</span>
+              · ${duration(signed.metrics.duration_ms)}
+              ${signed.metrics.tokens_out === null ? nothing : html` · ${signed.metrics.tokens_out} tokens`}
+              ${signed.metrics.tokens_per_second === null ? nothing : html` · ${signed.metrics.tokens_per_second.toFixed(1)} tokens/s`}
             </div>
             <div class="muted">
-              Signed Result <code title=${chosen.action_hash}>${short(chosen.action_hash, 16)}</code>, output sha256
-              <code title=${chosen.entry.output_hash}>${short(chosen.entry.output_hash, 16)}</code>
-              ${typeof fileHash === 'string' ? html`, model file <code title=${fileHash}>${short(fileHash, 12)}</code>` : nothing};
-              receipt ${receipt?.accepted ? html`<span class="badge done">accepted</span>` : html`<span class="badge failed">refused</span>`} ${receipt?.reason}
+              Signed ${signed.kind} <code title=${signed.hash}>${short(signed.hash, 16)}</code>, output sha256
+              <code title=${signed.output_hash}>${short(signed.output_hash, 16)}</code>
+              ${signed.fileHash ? html`, model file <code title=${signed.fileHash}>${short(signed.fileHash, 12)}</code>` : nothing};
+              ${signed.kind === 'Answer' ? 'recorded' : 'receipt'} ${signed.accepted ? html`<span class="badge done">accepted</span>` : html`<span class="badge failed">refused</span>`} ${signed.reason}
             </div>`
           : nothing
       }
