@@ -966,9 +966,14 @@ const servedCases = new Cases('resource_mesh', 'Served', { deps: [answerRecord] 
     { ...served, output_hash: sha256Hex('something else') },
     'served.output_mismatch',
   )
-  .invalid('accepting an error answer', served, 'served.accepted_error', {
+  .invalid('accepting an error answer', served, 'served.answer_status_mismatch', {
     deps: [dep(answerHash, bob, 'Answer', { ...answer, status: 'error', output: null, error: 'cut' })],
   })
+  .fields(served, [
+    ['malformed served output hash', 'output_hash', 'abc', 'served.output_hash_format'],
+    ['runner not an agent', 'runner', taskHash, 'served.runner_format'],
+    ['reason too long', 'reason', 'r'.repeat(5000), 'served.reason_length'],
+  ])
   .invalid('answer hash resolves to a Result', served, 'served.answer_type', {
     deps: [dep(answerHash, bob, 'Result', result)],
   })

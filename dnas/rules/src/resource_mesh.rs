@@ -487,7 +487,7 @@ fn served(input: &ValidationInput) -> Verdict {
     ck.rule("kind_model_mismatch", a.kind == s.kind && a.model == s.model, || {
         format!("the answer is a {} on {}, not a {} on {}", a.kind, a.model, s.kind, s.model)
     })?;
-    ck.rule("accepted_error", !s.accepted || a.status == Status::Ok, || {
+    ck.rule("answer_status_mismatch", !s.accepted || a.status == Status::Ok, || {
         "an error answer cannot be accepted".into()
     })?;
     ck.rule("output_mismatch", !s.accepted || a.output_hash == s.output_hash, || {

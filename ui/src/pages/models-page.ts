@@ -71,7 +71,7 @@ export class ModelsPage extends LivePage {
         ${(local?.splits ?? []).map(
           (split) => html`<p class="split" data-split=${split.model}>
             <b>${split.model}</b> split over ${split.peers.length} peers (this one heads it):
-            ${split.peers.map((p) => html`<span class="badge">${short(p.agent)} · ${p.layers} layers · ${bytes(p.bytes)}</span> `)}
+            ${split.peers.map((p) => html`<span class="badge" data-agent=${p.agent}>${this.peerName(p.agent)} · ${p.layers} layers · ${bytes(p.bytes)}</span> `)}
           </p>`,
         )}
       </section>
@@ -123,6 +123,12 @@ export class ModelsPage extends LivePage {
 
   #mesh() {
     const rows = new Map<string, { peer: string; loaded: boolean; status: string }[]>()
+    // Where a head runs a model split over peers (its heartbeat says so): which peers, how many layers.
+    const splits = new Map<string, { agent: string; layers: number; bytes: number }[]>()
+    for (const peer of this.store?.peers?.peers ?? []) {
+      if (peer.status === 'offline') continue
+      for (const split of peer.load?.splits ?? []) splits.set(split.model, split.peers)
+    }
     for (const peer of this.store?.peers?.peers ?? []) {
       for (const m of peer.capability?.inference.models ?? []) {
         rows.set(m.name, [
@@ -133,11 +139,12 @@ export class ModelsPage extends LivePage {
     }
     if (rows.size === 0) return html`<div class="empty">No peer advertises a model yet.</div>`
     return html`<table>
-      <tr><th>Model</th><th>Held by</th></tr>
+      <tr><th>Model</th><th>Held by</th><th>Split over</th></tr>
       ${[...rows].map(
-        ([name, holders]) => html`<tr>
+        ([name, holders]) => html`<tr data-model=${name}>
           <td><b>${name}</b></td>
           <td>${holders.map((h) => html`<span class="badge ${h.status === 'offline' ? 'offline' : h.loaded ? 'loaded' : ''}">${h.peer}${h.loaded ? ' · loaded' : ''}${h.status === 'online' ? '' : ` · ${h.status}`}</span>`)}</td>
+          <td class="split-over">${(splits.get(name) ?? []).map((p, i) => html`<span class="badge" data-agent=${p.agent}>${this.peerName(p.agent)}${i === 0 ? ' (head)' : ''} · ${p.layers} layers · ${bytes(p.bytes)}</span> `)}</td>
         </tr>`,
       )}
     </table>`
