@@ -4,7 +4,12 @@
  * chain entry, and keeps the peer view from the heartbeats it hears.
  */
 
-import { type Heartbeat, HeartbeatSchema, type NodeCapability } from '../../zomes-bindings/index.ts'
+import {
+  type EntryRecord,
+  type Heartbeat,
+  HeartbeatSchema,
+  type NodeCapability,
+} from '../../zomes-bindings/index.ts'
 import type { ConductorPort, Signal } from '../conductor/port.ts'
 import type { Startable } from '../daemon/startable.ts'
 import type { LoadSampler } from '../hardware/index.ts'
@@ -41,12 +46,17 @@ export class RegistryNotStartedError extends Error {
   }
 }
 
+/** How long the capability entries read are reused (a new peer's shows up within this). */
+const NODES_REUSE_MS = 1000
+
 export class RegistryService implements Startable {
   private advertised: NodeCapability | null = null
   private lastHeartbeat: Heartbeat | null = null
   private readonly view: PeerView
   private readonly timers: NodeJS.Timeout[] = []
   private unsubscribe: (() => void) | null = null
+  /** The capability entries read last, reused briefly: every routed request asks who has what. */
+  private nodes: { at: number; read: Promise<EntryRecord<NodeCapability>[]> } | null = null
   private resampling = false
   private resampleAgain = false
 
@@ -64,6 +74,7 @@ export class RegistryService implements Startable {
     const capability = await this.init.describe()
     await this.init.conductor.callZome('agent_registry', 'advertise_capability', capability)
     this.advertised = capability
+    this.nodes = null
     this.init.logger.info({ name: capability.name }, 'capability advertised')
     // Heartbeats are best effort: a failed signal must not stop the peer from starting.
     await this.beat().catch((err: unknown) => this.init.logger.warn({ err }, 'first heartbeat failed'))
@@ -84,7 +95,16 @@ export class RegistryService implements Startable {
 
   /** Every peer known here with its status; self first. */
   async peers(now = Date.now()): Promise<PeerEntry[]> {
-    const nodes = await this.init.conductor.callZome('agent_registry', 'list_nodes', null)
+    // Liveness and load come from heartbeats, fresh at every call; capabilities change rarely.
+    if (this.nodes === null || now - this.nodes.at > NODES_REUSE_MS) {
+      const read = this.init.conductor.callZome('agent_registry', 'list_nodes', null)
+      const nodes = { at: now, read }
+      this.nodes = nodes
+      read.catch(() => {
+        if (this.nodes === nodes) this.nodes = null
+      })
+    }
+    const nodes = await this.nodes.read
     return this.view.list(nodes, { capability: this.capability, load: this.lastHeartbeat }, now)
   }
 

@@ -68,8 +68,12 @@ export class NoRunnerError extends Error {
   }
 
   /** Every candidate was busy. */
+  /** Every runner that could be reached was busy (even after queueing at one). */
   get busy(): boolean {
-    return this.reasons.length > 0 && this.reasons.every((r) => r.why === 'busy')
+    return (
+      this.reasons.some((r) => r.why === 'busy') &&
+      this.reasons.every((r) => r.why === 'busy' || r.why === 'unreachable')
+    )
   }
 }
 
@@ -136,11 +140,13 @@ export class DirectInference {
       needBytes: need?.size_bytes ?? null,
     })
     const reasons: NoRunnerError['reasons'] = []
-    // Every candidate in turn; when all were busy, the best one again, waiting for a slot there.
-    const busyRetry = () => reasons.length === candidates.length && reasons.every((r) => r.why === 'busy')
-    for (let i = 0; i < candidates.length || (i === candidates.length && busyRetry()); i++) {
+    // Every candidate in turn; when none could run it and some were busy, the best of those again,
+    // waiting for a slot there.
+    for (let i = 0; i <= candidates.length; i++) {
       const queue = i === candidates.length
-      const candidate = candidates[queue ? 0 : i]!
+      const busy = reasons.findIndex((r) => r.why === 'busy')
+      if (queue && busy < 0) break
+      const candidate = queue ? candidates.find((c) => c.agent === reasons[busy]!.agent)! : candidates[i]!
       call.signal.throwIfAborted()
       this.#outstanding.set(candidate.agent, (this.#outstanding.get(candidate.agent) ?? 0) + 1)
       let attempt: Attempt
@@ -157,7 +163,7 @@ export class DirectInference {
         const reason = { agent: candidate.agent, why: attempt.why, message: attempt.message }
         // The queued try's reason replaces its busy one: it is why the request ends.
         if (queue) {
-          reasons[0] = reason
+          reasons[busy] = reason
           break
         }
         reasons.push(reason)
