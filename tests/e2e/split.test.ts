@@ -10,10 +10,13 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
+import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
-import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+import { isolatedNetwork, REPO_ROOT, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+
+const SHOTS = join(REPO_ROOT, 'test-results', 'screenshots')
 
 type Peer = RunningRipple & { name: string; dataDir: string; agent: string; url: string; token: string }
 
@@ -120,6 +123,46 @@ describe('a model split over peers', { timeout: 120_000 }, () => {
     }
     const seen = await runRipple(['peers', '--data-dir', asker.dataDir])
     expect(seen.stdout).toMatch(/^split big headed by head: /m)
+  })
+
+  it("shows the split on the dashboards' models pages: the head's, and a worker's (its share, the mesh table)", async () => {
+    const [split] = await splitOf(peers[0]!)
+    const names = new Map(peers.map((p) => [p.agent, p.name]))
+    const expected = (split?.peers ?? []).map((p) => `${names.get(p.agent)}.*${p.layers} layers`).join('.*')
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] })
+    try {
+      for (const [peer, where] of [
+        [peers[0]!, 'p.split[data-split="big"]'],
+        [peers.find((p) => p.agent === split?.peers[1]?.agent)!, 'tr[data-model="big"] .split-over'],
+      ] as const) {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+        // Signed in with the token (the one-time link printed at start has expired by now).
+        await page.goto(`${peer.url}/#/models`)
+        await page.locator('input').first().fill(peer.token)
+        await page.getByRole('button', { name: 'Sign in' }).click()
+        await expect
+          .poll(
+            () =>
+              page
+                .locator(where)
+                .textContent({ timeout: 1000 })
+                .catch(() => ''),
+            { timeout: 30_000 },
+          )
+          .toMatch(new RegExp(expected, 's'))
+        await mkdir(SHOTS, { recursive: true })
+        if (peer !== peers[0]) {
+          // A worker of the split says what it holds for whom.
+          expect(await page.locator('.worker-share').textContent()).toMatch(
+            new RegExp(`${split?.peers[1]?.layers} layers.*big.*for\\s+head`, 's'),
+          )
+        }
+        await page.screenshot({ path: join(SHOTS, `split-models-${peer.name}.png`), fullPage: true })
+        await page.close()
+      }
+    } finally {
+      await browser.close()
+    }
   })
 
   it('fails a request in flight naming the worker that was killed, then splits again without it', async () => {

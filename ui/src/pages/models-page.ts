@@ -68,6 +68,7 @@ export class ModelsPage extends LivePage {
                 </table>`
         }
         ${(local?.unusable ?? []).map((u) => html`<p class="error">Unusable: <code>${u.path}</code>: ${u.reason}</p>`)}
+        ${this.#workerShares()}
         ${(local?.splits ?? []).map(
           (split) => html`<p class="split" data-split=${split.model}>
             <b>${split.model}</b> split over ${split.peers.length} peers (this one heads it):
@@ -81,6 +82,26 @@ export class ModelsPage extends LivePage {
         ${this.#mesh()}
       </section>
     `
+  }
+
+  /** Layers this peer holds for another peer's split (its RPC worker serves them). */
+  #workerShares() {
+    const self = this.store?.status?.agent
+    const shares = (this.store?.peers?.peers ?? []).flatMap((head) =>
+      head.agent === self || head.status === 'offline'
+        ? []
+        : (head.load?.splits ?? []).flatMap((split) =>
+            split.peers
+              .filter((p) => p.agent === self)
+              .map((p) => ({ model: split.model, head: head.agent, layers: p.layers, bytes: p.bytes })),
+          ),
+    )
+    return shares.map(
+      (s) => html`<p class="split worker-share" data-split=${s.model}>
+        This peer holds <b>${s.layers} layers</b> (${bytes(s.bytes)}) of <b>${s.model}</b> for
+        <b>${this.peerName(s.head)}</b>, which heads its split.
+      </p>`,
+    )
   }
 
   /** The backend the engine runs on here, and why each GPU backend does not (with the fix). */
