@@ -12,6 +12,7 @@ import { NO_REQUIREMENTS, type Task, TaskSchema } from '../../../zomes-bindings/
 import type { PeerEntry } from '../../registry/peer-view.ts'
 import {
   type DirectInference,
+  NoDirectRouteError,
   NoRunnerError,
   RunnerLostError,
 } from '../../scheduler/direct/direct-inference.ts'
@@ -99,7 +100,10 @@ export class MeshInference {
       )
     }
     const direct = this.#init.direct
-    if (direct && request.fanOut === 1 && request.route !== 'round') return this.#direct(direct, request)
+    if (direct && request.fanOut === 1 && request.route !== 'round') {
+      const answer = await this.#direct(direct, request)
+      if (answer !== null) return answer
+    }
     const task: Task = TaskSchema.parse({
       kind: request.kind,
       // Named in the input too: a runner with several models must know which one is asked for.
@@ -126,7 +130,7 @@ export class MeshInference {
     throw new EndpointError(502, `task_${view.state.status}`, `task ${hash} ${view.state.status}: ${why}`)
   }
 
-  async #direct(direct: Pick<DirectInference, 'run'>, request: MeshRequest): Promise<MeshAnswer> {
+  async #direct(direct: Pick<DirectInference, 'run'>, request: MeshRequest): Promise<MeshAnswer | null> {
     try {
       const answer = await direct.run({
         kind: request.kind,
@@ -144,6 +148,8 @@ export class MeshInference {
         throw new EndpointError(503, 'no_capacity', err.message)
       }
       if (err instanceof RunnerLostError) throw new EndpointError(502, 'runner_lost', err.message)
+      // Not reachable straight (the Holochain backend carries no mesh streams): the round serves it.
+      if (err instanceof NoDirectRouteError) return null
       throw err
     }
   }

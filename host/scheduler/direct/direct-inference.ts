@@ -77,6 +77,15 @@ export class NoRunnerError extends Error {
   }
 }
 
+/** No runner is reachable straight (no mesh streams on this backend, no model here). */
+export class NoDirectRouteError extends Error {
+  static override readonly name = 'NoDirectRouteError'
+  constructor(model: string) {
+    super(`no runner of model "${model}" can be reached straight from here`)
+    this.name = 'NoDirectRouteError'
+  }
+}
+
 /** The runner failed after its answer began: the client has part of it, and gets no second one. */
 export class RunnerLostError extends Error {
   static override readonly name = 'RunnerLostError'
@@ -123,12 +132,12 @@ export class DirectInference {
     return { ...this.#stats }
   }
 
+  /**
+   * Routes and runs one request. Throws NoDirectRouteError, before anything is sent, when no runner
+   * can be reached this way (a backend without mesh streams, and no model here): the round serves it.
+   */
   async run(call: DirectCall): Promise<DirectAnswer> {
     const me = this.#init.conductor.agentPubKey
-    const request = newDirectRequest(call.kind, call.model, call.input)
-    const hash = requestHash(request, me)
-    call.onRequest?.(hash)
-    this.#stats.requests += 1
     const peers = await this.#init.peers()
     const need = peers.flatMap(
       (p) => p.capability?.inference.models.find((m) => m.name === call.model) ?? [],
@@ -139,6 +148,11 @@ export class DirectInference {
       outstanding: this.#outstanding,
       needBytes: need?.size_bytes ?? null,
     })
+    if (candidates.length === 0 && !this.#init.streams) throw new NoDirectRouteError(call.model)
+    const request = newDirectRequest(call.kind, call.model, call.input)
+    const hash = requestHash(request, me)
+    call.onRequest?.(hash)
+    this.#stats.requests += 1
     const reasons: NoRunnerError['reasons'] = []
     // Every candidate in turn; when none could run it and some were busy, the best of those again,
     // waiting for a slot there.

@@ -1,0 +1,88 @@
+/**
+ * Which way MeshInference sends a request: straight to a runner for one answer (the default), the
+ * scheduling round for fan-out, for `route: "round"`, and when no runner can be reached straight (the
+ * Holochain backend has no mesh streams). The scheduler here only says it was asked: its submit
+ * throws a marker, so a request that took the round fails with it.
+ */
+import { describe, expect, it } from 'vitest'
+import { MeshInference, type MeshRequest } from '../../../host/api/openai/mesh-inference.ts'
+import type { PeerEntry } from '../../../host/registry/peer-view.ts'
+import { NoDirectRouteError } from '../../../host/scheduler/direct/direct-inference.ts'
+
+const ROUND = new Error('took the scheduling round')
+
+const holder = {
+  agent: 'uhCAkHOLDER',
+  self: false,
+  status: 'online',
+  name: 'holder',
+  capability: {
+    inference: {
+      models: [{ name: 'tiny', loaded: true, file_hash: 'a'.repeat(64), size_bytes: 1, parameters: null }],
+    },
+  },
+  load: null,
+  last_heartbeat_ms_ago: 0,
+} as unknown as PeerEntry
+
+function inference(direct: () => Promise<{ request: string; peer: string; output: unknown }>) {
+  const calls = { direct: 0 }
+  const mesh = new MeshInference({
+    scheduler: {
+      submit: async () => {
+        throw ROUND
+      },
+    } as never,
+    workers: { get: () => undefined },
+    peers: async () => [holder],
+    direct: {
+      run: async () => {
+        calls.direct += 1
+        return { ...(await direct()), recorded: Promise.resolve(null) }
+      },
+    },
+  })
+  return { mesh, calls }
+}
+
+const request = (extra: Partial<MeshRequest> = {}): MeshRequest => ({
+  kind: 'infer.generate',
+  model: 'tiny',
+  input: { prompt: 'hi' },
+  fanOut: 1,
+  signal: new AbortController().signal,
+  ...extra,
+})
+
+describe('MeshInference routes', () => {
+  it('sends one answer straight to a runner, answering its output under the request hash', async () => {
+    const { mesh, calls } = inference(async () => ({
+      request: 'f'.repeat(64),
+      peer: holder.agent,
+      output: 1,
+    }))
+    await expect(mesh.run(request())).resolves.toEqual({
+      task: 'f'.repeat(64),
+      peer: holder.agent,
+      output: 1,
+    })
+    expect(calls.direct).toBe(1)
+  })
+
+  it.each([
+    ['fan-out', { fanOut: 3 }],
+    ['route: "round"', { route: 'round' as const }],
+  ])('takes the round for %s', async (_name, extra) => {
+    const { mesh, calls } = inference(async () => ({ request: 'x', peer: 'y', output: null }))
+    await expect(mesh.run(request(extra))).rejects.toBe(ROUND)
+    expect(calls.direct).toBe(0)
+  })
+
+  it('takes the round when no runner can be reached straight (no mesh streams)', async () => {
+    const { mesh, calls } = inference(async () => {
+      throw new NoDirectRouteError('tiny')
+    })
+    await expect(mesh.run(request())).rejects.toBe(ROUND)
+    expect(calls.direct).toBe(1)
+  })
+})
