@@ -24,7 +24,7 @@ const MODEL = 'bench-104m'
 const CONTEXT_SIZE = 2048
 const SLOTS = 4
 const RUNS = 5
-const SHORT_RUNS = 9
+const SHORT_RUNS = 15
 const GENERATED_TOKENS = 48
 const RECORDED_REQUESTS = 10
 const BURST = 48
@@ -96,6 +96,7 @@ export default async function run(): Promise<BenchReport> {
     await writeLlamaModel(modelPath, BENCH_MODEL)
     server = await startLlamaServer(modelPath, threads, SLOTS, CONTEXT_SIZE)
     const network = await isolatedNetwork(root, 'bench-openai')
+    const pids = new Map<string, number>()
     const start = async (name: string, models: string): Promise<Endpoint> => {
       await mkdir(models, { recursive: true })
       const daemon = await startRipple(
@@ -123,6 +124,7 @@ export default async function run(): Promise<BenchReport> {
         120_000,
       )
       daemons.push(daemon)
+      pids.set(name, daemon.child.pid ?? 0)
       const url = /^ripple: api (\S+)$/m.exec(daemon.stdout())?.[1] ?? ''
       return { url, token: (await readFile(join(root, name, 'api-token'), 'utf8')).trim() }
     }
@@ -194,7 +196,8 @@ export default async function run(): Promise<BenchReport> {
 
     // Throughput of one-token completions, 8 at once, with the CPU each process spent per request
     // (every process shares this machine's cores, so the mesh's own work is what it takes from them).
-    const cpu = async () => Promise.all(daemons.map((d) => treeCpuMs(d.child.pid ?? 0)))
+    const cpu = async () =>
+      Promise.all(['holder', 'other', 'third'].map((name) => treeCpuMs(pids.get(name) ?? 0)))
     const perRequest = async (run: () => Promise<number>) => {
       const before = await cpu()
       const rps = await run()
