@@ -1,9 +1,10 @@
 /**
  * A generation request in llama-server's terms. Chat messages are rendered by the model's own chat
- * template (`/apply-template`, tools included, so the model sees them as its family expects). A
- * request the model may answer with a call of its own choosing (`tool_choice` auto) goes to the chat
- * endpoint, where llama.cpp parses the call in its family's format; every other one goes to
- * `/completion` with the rendered prompt, where a JSON schema, a grammar or a forced call's schema
+ * template (tools included, so the model sees them as its family expects). Plain chat, and a request
+ * the model may answer with a call of its own choosing (`tool_choice` auto), go to the chat endpoint,
+ * where llama.cpp renders the template (and parses a call in its family's format) in one trip; a
+ * constrained one is rendered first (`/apply-template`) and goes to `/completion` with the rendered
+ * prompt, where a JSON schema, a grammar or a forced call's schema
  * constrains the output and nothing but the end of the grammar ends it (no template stop string can
  * cut it short). Sampling is OpenAI's: temperature and nucleus only. Prompts are cached, so a later
  * request sharing a prefix reuses its evaluated tokens. Pure: no I/O.
@@ -41,10 +42,15 @@ export function serverPlan(request: GenerateRequest, options: { parseCalls?: boo
   }
   const choice = request.tool_choice ?? 'auto'
   const tools = request.tools ?? []
+  const forced = request.messages ? forcedCall(tools, choice) : null
+  const schema = forced?.schema ?? request.json_schema
+  const constrained = schema !== undefined || request.grammar !== undefined
+  const callsOfItsOwn = tools.length > 0 && choice === 'auto'
+  const plain = tools.length === 0 || choice === 'none'
   if (
     request.messages !== undefined &&
-    tools.length > 0 &&
-    choice === 'auto' &&
+    !constrained &&
+    (plain || callsOfItsOwn) &&
     options.parseCalls !== false
   ) {
     return {
@@ -57,15 +63,12 @@ export function serverPlan(request: GenerateRequest, options: { parseCalls?: boo
         stream_options: { include_usage: true },
         // Its llama.cpp-native part says why generation stopped (end of text or a stop string).
         verbose: true,
-        tools: wireTools(tools),
-        tool_choice: 'auto',
-        parallel_tool_calls: false,
+        ...(callsOfItsOwn
+          ? { tools: wireTools(tools), tool_choice: 'auto', parallel_tool_calls: false }
+          : {}),
       },
     }
   }
-  const forced = request.messages ? forcedCall(tools, choice) : null
-  const schema = forced?.schema ?? request.json_schema
-  const constrained = schema !== undefined || request.grammar !== undefined
   return {
     kind: 'completion',
     template:

@@ -111,7 +111,8 @@ export class DirectRunner {
       })
       if (!verdict.allowed) throw new RunRefusedError('policy', `denied by policy: ${verdict.reason}`)
     }
-    if (worker.place) {
+    // A loaded model is placed already; placing reads the models directory, not worth a request's time.
+    if (worker.place && this.#init.slotsOf(request.model) === null) {
       const placement = await worker.place(parsed.data)
       if ('cannot' in placement) throw new RunRefusedError('no_model', placement.cannot)
     }
