@@ -21,6 +21,8 @@ export interface PeerStreams {
 
 // A tunnel is idle between requests for as long as the model stays loaded.
 const NO_INACTIVITY_TIMEOUT = 0
+/** Streams of one protocol open at once on a connection (requests in flight); libp2p's default is 32. */
+const MAX_STREAMS = 256
 
 export function createPeerStreams(libp2p: Libp2p, identity: NetworkIdentity, peers: PeerBook): PeerStreams {
   return {
@@ -35,7 +37,7 @@ export function createPeerStreams(libp2p: Libp2p, identity: NetworkIdentity, pee
           stream.inactivityTimeout = NO_INACTIVITY_TIMEOUT
           await handler(stream, connection.remotePeer)
         },
-        LIMITED_OK,
+        { ...LIMITED_OK, maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS },
       )
     },
     async unhandle(protocolSuffix) {
@@ -49,7 +51,7 @@ export function createPeerStreams(libp2p: Libp2p, identity: NetworkIdentity, pee
           (await libp2p.dial(peer, { signal }))
         if (!(await peers.whenVerified(peer, signal)))
           throw new RequestRefusedError(peer, 'not a peer of this network')
-        stream = await connection.newStream(identity.protocol(protocolSuffix), { ...LIMITED_OK, signal })
+        stream = await connection.newStream(identity.protocol(protocolSuffix), { ...LIMITED_OK, maxOutboundStreams: MAX_STREAMS, signal })
       } catch (err) {
         if (err instanceof RequestRefusedError) throw err
         throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })

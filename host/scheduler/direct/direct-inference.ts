@@ -257,6 +257,8 @@ export class DirectInference {
     const onAbort = () => stream.abort(new Error('the client went away'))
     call.signal.addEventListener('abort', onAbort)
     const frames = jsonFrames(stream)
+    // Closed here unless the answer's last frame (the Answer's hash) is still to be read.
+    let closeHere = true
     try {
       await frames.write({ request, queue })
       let accepted = false
@@ -287,13 +289,15 @@ export class DirectInference {
             })
             .catch(() => null)
             .finally(() => stream.close().catch(() => {}))
+          closeHere = false
           return { done: true, output: frame.output, answer }
         }
       }
     } catch (err) {
       if (err instanceof RunnerLostError) throw err
-      call.signal.throwIfAborted()
+      closeHere = false
       stream.abort(err as Error)
+      call.signal.throwIfAborted()
       const why =
         accept.aborted && !started
           ? 'it did not accept in time'
@@ -301,6 +305,8 @@ export class DirectInference {
       return lost(why)
     } finally {
       call.signal.removeEventListener('abort', onAbort)
+      // A refusal or a failure leaves no stream open on either side (a busy burst would pile them up).
+      if (closeHere) stream.close().catch((err: Error) => stream.abort(err))
     }
   }
 
