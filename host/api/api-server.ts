@@ -4,8 +4,8 @@
  */
 import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { ConductorPort } from '../conductor/port.ts'
-import type { Startable } from '../daemon/startable.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
+import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import type { DaemonMetrics } from '../metrics/daemon-metrics.ts'
 import type { SplitService } from '../split/split-service.ts'

@@ -6,7 +6,7 @@
  * and when it keeps more than its quota (lowered since) it releases until it fits.
  */
 import type { DnaName } from '../../zomes-bindings/index.ts'
-import type { Startable } from '../daemon/startable.ts'
+import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import type { ArtifactService } from './artifact-service.ts'
 import { planRelease, planReplication, planTrim } from './replication-plan.ts'

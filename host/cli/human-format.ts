@@ -5,18 +5,10 @@
 
 import type { NodeCapability } from '../../zomes-bindings/index.ts'
 import type { BackendStatus } from '../inference/engine/engine-backends.ts'
+import { formatBytes } from '../text/byte-size.ts'
 import { printable } from '../text/printable.ts'
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
-}
+export { formatBytes }
 
 export function formatDuration(ms: number): string {
   const s = Math.floor(ms / 1000)

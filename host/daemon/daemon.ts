@@ -36,6 +36,7 @@ import type { UnusableModel } from '../inference/gguf-scan.ts'
 import { ModelManager } from '../inference/model-manager.ts'
 import { pullModel } from '../inference/model-pull.ts'
 import { ModelQuarantine } from '../inference/model-quarantine.ts'
+import { type Startable, startAll, stopAll } from '../interface/startable.ts'
 import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import { openIpfs } from '../ipfs/open-ipfs.ts'
 import type { Logger } from '../log/logger.ts'
@@ -60,7 +61,6 @@ import { startBackend } from './backend.ts'
 import { processAlive, readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
 import { type DataDir, prepareDataDir } from './data-dir.ts'
 import { hostVersion } from './host-version.ts'
-import { type Startable, startAll, stopAll } from './startable.ts'
 
 export interface DaemonOptions {
   /** A network name (`networks/<name>.json`) or a path to a network file. */

@@ -12,7 +12,7 @@
  * through `list`), so two scans never race on the hash cache.
  */
 import { availableParallelism, freemem } from 'node:os'
-import type { Startable } from '../daemon/startable.ts'
+import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import type { ActiveBackend } from './engine/engine-backends.ts'
 import { EngineBackends } from './engine/engine-backends.ts'

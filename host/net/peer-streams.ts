@@ -51,7 +51,11 @@ export function createPeerStreams(libp2p: Libp2p, identity: NetworkIdentity, pee
           (await libp2p.dial(peer, { signal }))
         if (!(await peers.whenVerified(peer, signal)))
           throw new RequestRefusedError(peer, 'not a peer of this network')
-        stream = await connection.newStream(identity.protocol(protocolSuffix), { ...LIMITED_OK, maxOutboundStreams: MAX_STREAMS, signal })
+        stream = await connection.newStream(identity.protocol(protocolSuffix), {
+          ...LIMITED_OK,
+          maxOutboundStreams: MAX_STREAMS,
+          signal,
+        })
       } catch (err) {
         if (err instanceof RequestRefusedError) throw err
         throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })

@@ -11,8 +11,8 @@ import {
   type NodeCapability,
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort, Signal } from '../conductor/port.ts'
-import type { Startable } from '../daemon/startable.ts'
 import type { LoadSampler } from '../hardware/index.ts'
+import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import { capabilityChanged } from './capability-changed.ts'
 import type { HeartbeatConfig } from './peer-status.ts'

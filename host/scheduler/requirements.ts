@@ -5,7 +5,7 @@
  * requirements the known nodes miss.
  */
 import type { ClaimSnapshot, NodeCapability, Requirements } from '../../zomes-bindings/index.ts'
-import { formatBytes } from '../cli/human-format.ts'
+import { formatBytes } from '../text/byte-size.ts'
 
 /** The capability tag of a peer whose engine runs on the CPU (inference/engine/engine-capability.ts). */
 const CPU_ENGINE_TAG = 'engine:cpu'

@@ -24,7 +24,7 @@ import {
   type TaskState,
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../conductor/port.ts'
-import type { Startable } from '../daemon/startable.ts'
+import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
