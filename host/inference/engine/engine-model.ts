@@ -321,16 +321,18 @@ export class EngineModel {
 }
 
 /**
- * A POST to llama-server. A keep-alive connection the server closed just as it was reused fails
- * before the server read anything ("other side closed"): sent once more, on a fresh connection.
+ * A POST to llama-server. A keep-alive connection the server closed just as it was reused (it ends a
+ * connection after so many requests) fails before the server read anything ("other side closed"):
+ * sent again, up to twice, each time on another connection.
  */
 async function postToServer(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init)
-  } catch (err) {
-    const code = ((err as Error).cause as { code?: string } | undefined)?.code
-    if (code !== 'UND_ERR_SOCKET' || init.signal?.aborted) throw err
-    return fetch(url, init)
+  for (let tries = 1; ; tries++) {
+    try {
+      return await fetch(url, init)
+    } catch (err) {
+      const code = ((err as Error).cause as { code?: string } | undefined)?.code
+      if (code !== 'UND_ERR_SOCKET' || init.signal?.aborted || tries === 3) throw err
+    }
   }
 }
 
