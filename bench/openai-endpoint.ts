@@ -23,7 +23,7 @@ import type { BenchReport } from './report.ts'
 const MODEL = 'bench-104m'
 const CONTEXT_SIZE = 2048
 const SLOTS = 4
-const RUNS = 5
+const RUNS = 9
 const SHORT_RUNS = 15
 const GENERATED_TOKENS = 48
 const RECORDED_REQUESTS = 10
