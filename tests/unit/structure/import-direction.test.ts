@@ -18,7 +18,7 @@ function sources(dir: string): string[] {
 }
 
 /** Relative imports of a file's text (static, re-exports and dynamic), as repo paths. */
-export function importsOf(file: string, text: string): string[] {
+function importsOf(file: string, text: string): string[] {
   const specs = [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => m[1]!)
   return specs.map((spec) => relative(REPO_ROOT, resolve(dirname(file), spec)))
 }
@@ -26,7 +26,7 @@ export function importsOf(file: string, text: string): string[] {
 /** The first folder under host/ (`scheduler`, `api`, ...), or null outside host/. */
 const area = (repoPath: string) => (repoPath.startsWith('host/') ? repoPath.split('/')[1]! : null)
 
-export function violations(files: readonly { path: string; text: string }[]): string[] {
+function violations(files: readonly { path: string; text: string }[]): string[] {
   const found: string[] = []
   for (const { path, text } of files) {
     const from = area(relative(REPO_ROOT, path))
