@@ -179,6 +179,13 @@ export const VoteSchema = z.strictObject({
 })
 export type Vote = z.infer<typeof VoteSchema>
 
+/** What a requester accounts for one answer (summed over the voted results of a fanned-out task). */
+const UsageSchema = z.strictObject({
+  duration_ms: DurationMsSchema,
+  tokens: int(R.tokens).nullable(),
+  output_bytes: ByteCountSchema,
+})
+
 /**
  * Written by the task's author: the chosen result, whether it was accepted, every answer's vote (one
  * per slot that ended with a result), and the usage to account (summed over the voted results).
@@ -189,11 +196,7 @@ export const ReceiptSchema = z
     result: ActionHashB64Schema,
     accepted: z.boolean(),
     reason: ReasonSchema,
-    usage: z.strictObject({
-      duration_ms: DurationMsSchema,
-      tokens: int(R.tokens).nullable(),
-      output_bytes: ByteCountSchema,
-    }),
+    usage: UsageSchema,
     votes: list(VoteSchema, RC.votes),
   })
   .refine((r) => new Set(r.votes.map((v) => v.result)).size === r.votes.length, {
@@ -265,11 +268,7 @@ export const ServedSchema = z.strictObject({
   output_hash: Sha256HexSchema,
   accepted: z.boolean(),
   reason: ReasonSchema,
-  usage: z.strictObject({
-    duration_ms: DurationMsSchema,
-    tokens: int(R.tokens).nullable(),
-    output_bytes: ByteCountSchema,
-  }),
+  usage: UsageSchema,
 })
 export type Served = z.infer<typeof ServedSchema>
 

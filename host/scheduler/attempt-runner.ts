@@ -19,6 +19,7 @@ import type { PolicyService } from '../policy/policy-service.ts'
 import type { WorkerProgress } from '../workers/worker.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { outputHash } from './output-hash.ts'
+import { runMetrics } from './run-metrics.ts'
 import type { PutPayload, TaskPayloads } from './task-payloads.ts'
 import type { TaskSignal } from './task-signals.ts'
 
@@ -226,7 +227,6 @@ export class AttemptRunner {
       | { output: unknown; offloaded: PutPayload | null; metrics: Record<string, number | string> }
       | { error: string },
   ): Promise<RecordRef> {
-    const finishedAt = Math.max(startedAt, nowMicros())
     const metrics = 'metrics' in outcome ? outcome.metrics : {}
     const output = 'output' in outcome ? (outcome.output as TaskResult['output']) : null
     const offloaded = 'offloaded' in outcome ? outcome.offloaded : null
@@ -239,14 +239,7 @@ export class AttemptRunner {
       // For an output on IPFS: sha256 of its bytes (the contract's rule).
       output_hash: offloaded?.sha256 ?? outputHash(output),
       error: 'error' in outcome ? fitText(outcome.error, LIMITS.result.error.max, true) : null,
-      metrics: {
-        started_at: startedAt,
-        finished_at: finishedAt,
-        duration_ms: Math.round((finishedAt - startedAt) / 1000),
-        tokens_in: count(metrics.tokens_in),
-        tokens_out: count(metrics.tokens_out ?? metrics.tokens),
-        tokens_per_second: typeof metrics.tokens_per_second === 'number' ? metrics.tokens_per_second : null,
-      },
+      metrics: runMetrics(startedAt, metrics),
     }
     return this.#init.postResult(result)
   }
@@ -257,8 +250,4 @@ export class AttemptRunner {
     if (this.#init.payloads === undefined) throw new Error('this host fetches no inputs from IPFS')
     return JSON.parse(await this.#init.payloads.get(task.input_cid, signal))
   }
-}
-
-function count(value: number | string | undefined): number | null {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null
 }

@@ -352,9 +352,7 @@ fn receipt(input: &ValidationInput) -> Verdict {
     ck.hash("task", &r.task, HashKind::Action)?;
     ck.hash("result", &r.result, HashKind::Action)?;
     ck.prose("reason", &r.reason, REASON)?;
-    ck.int("usage.duration_ms", r.usage.duration_ms, DURATION_MS)?;
-    ck.opt_int("usage.tokens", r.usage.tokens, RESULT_TOKENS)?;
-    ck.int("usage.output_bytes", r.usage.output_bytes, BYTES)?;
+    usage(&ck, &r.usage)?;
     ck.count("votes", &r.votes, RECEIPT_VOTES)?;
     for v in &r.votes {
         ck.hash("votes.result", &v.result, HashKind::Action)?;
@@ -432,6 +430,12 @@ fn metrics(ck: &Ck, m: &Metrics) -> Verdict {
     ck.opt_num("metrics.tokens_per_second", m.tokens_per_second, RESULT_TOKENS_PER_SECOND)
 }
 
+fn usage(ck: &Ck, u: &Usage) -> Verdict {
+    ck.int("usage.duration_ms", u.duration_ms, DURATION_MS)?;
+    ck.opt_int("usage.tokens", u.tokens, RESULT_TOKENS)?;
+    ck.int("usage.output_bytes", u.output_bytes, BYTES)
+}
+
 fn answer(input: &ValidationInput) -> Verdict {
     let ck = Ck::new("answer");
     ck.rights(input, Change::Never, Change::Never)?;
@@ -469,9 +473,7 @@ fn served(input: &ValidationInput) -> Verdict {
     ck.hash("runner", &s.runner, HashKind::Agent)?;
     ck.sha256("output_hash", &s.output_hash)?;
     ck.prose("reason", &s.reason, REASON)?;
-    ck.int("usage.duration_ms", s.usage.duration_ms, DURATION_MS)?;
-    ck.opt_int("usage.tokens", s.usage.tokens, RESULT_TOKENS)?;
-    ck.int("usage.output_bytes", s.usage.output_bytes, BYTES)?;
+    usage(&ck, &s.usage)?;
 
     input.need(&[&s.answer])?;
     let (answer_record, a): (_, Answer) = input.dep_as(&s.answer, "Answer", "served.answer_type")?;

@@ -21,6 +21,7 @@ import type { PeerStreams } from '../../net/peer-streams.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { outputHash } from '../output-hash.ts'
+import { runMetrics } from '../run-metrics.ts'
 import { type DirectRequest, requestHash } from './direct-request.ts'
 import { DIRECT_PROTOCOL, jsonFrames, type Refusal, RequestFrameSchema } from './direct-wire.ts'
 
@@ -211,7 +212,6 @@ export class DirectRunner {
     outcome: { output: unknown; metrics: Record<string, number | string> } | { error: string },
     fileHash: number | string | undefined,
   ): Promise<string | null> {
-    const finishedAt = Math.max(startedAt, nowMicros())
     const metrics = 'metrics' in outcome ? outcome.metrics : {}
     const output = 'output' in outcome ? outcome.output : null
     const inline =
@@ -226,14 +226,7 @@ export class DirectRunner {
       output: inline ? (output as Answer['output']) : null,
       output_hash: outputHash(output),
       error: 'error' in outcome ? fitText(outcome.error, LIMITS.result.error.max, true) : null,
-      metrics: {
-        started_at: startedAt,
-        finished_at: finishedAt,
-        duration_ms: Math.round((finishedAt - startedAt) / 1000),
-        tokens_in: count(metrics.tokens_in),
-        tokens_out: count(metrics.tokens_out ?? metrics.tokens),
-        tokens_per_second: typeof metrics.tokens_per_second === 'number' ? metrics.tokens_per_second : null,
-      },
+      metrics: runMetrics(startedAt, metrics),
     }
     try {
       return (await this.#init.conductor.callZome('resource_mesh', 'post_answer', answer)).action_hash
@@ -261,8 +254,4 @@ function asTask(request: DirectRequest, requester: string, hash: string): EntryR
       fan_out: 1,
     },
   }
-}
-
-function count(value: number | string | undefined): number | null {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null
 }

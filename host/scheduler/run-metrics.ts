@@ -1,0 +1,24 @@
+/**
+ * The metrics a runner signs (in a Result or an Answer): when the run started and finished, and the
+ * token counts and rate the worker reported, when it reported them as numbers.
+ */
+import type { TaskResult } from '../../zomes-bindings/index.ts'
+
+export function runMetrics(
+  startedAt: number,
+  worker: Record<string, number | string>,
+  finishedAt = Math.max(startedAt, Date.now() * 1000),
+): TaskResult['metrics'] {
+  return {
+    started_at: startedAt,
+    finished_at: finishedAt,
+    duration_ms: Math.round((finishedAt - startedAt) / 1000),
+    tokens_in: count(worker.tokens_in),
+    tokens_out: count(worker.tokens_out ?? worker.tokens),
+    tokens_per_second: typeof worker.tokens_per_second === 'number' ? worker.tokens_per_second : null,
+  }
+}
+
+function count(value: number | string | undefined): number | null {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : null
+}
