@@ -14,6 +14,7 @@ import {
   MaxTokensSchema,
   optional,
   RippleExtensionSchema,
+  rippleOptions,
   SeedSchema,
   streamMode,
   TopPSchema,
@@ -126,8 +127,7 @@ export function messagesCall(request: MessagesRequest): GenerateCall {
   return {
     model: request.model,
     input,
-    fanOut: request.ripple.fan_out,
-    route: request.ripple.route,
+    ...rippleOptions(request.ripple),
     stream: request.stream === true,
   }
 }

@@ -14,6 +14,7 @@ import {
   MaxTokensSchema,
   optional,
   RippleExtensionSchema,
+  rippleOptions,
   SeedSchema,
   StopSchema,
   stopList,
@@ -154,8 +155,7 @@ export function chatCompletionCall(request: ChatCompletionRequest): GenerateCall
   return {
     model: request.model,
     input,
-    fanOut: request.ripple.fan_out,
-    route: request.ripple.route,
+    ...rippleOptions(request.ripple),
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
   }

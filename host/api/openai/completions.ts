@@ -10,6 +10,7 @@ import {
   MaxTokensSchema,
   optional,
   RippleExtensionSchema,
+  rippleOptions,
   SeedSchema,
   StopSchema,
   stopList,
@@ -53,8 +54,7 @@ export function completionCall(request: CompletionRequest): GenerateCall & { inc
       ...optional('seed', request.seed),
       ...optional('stop', stopList(request.stop)),
     },
-    fanOut: request.ripple.fan_out,
-    route: request.ripple.route,
+    ...rippleOptions(request.ripple),
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
   }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import type { InferEmbedInput, InferEmbedOutput } from '../../workers/infer-embed.ts'
-import { RippleExtensionSchema, type RippleRoute } from './generation.ts'
+import { RippleExtensionSchema, type RippleRoute, rippleOptions } from './generation.ts'
 
 export const EmbeddingRequestSchema = z.object({
   model: z.string().min(1),
@@ -35,8 +35,7 @@ export function embeddingCall(request: EmbeddingRequest): {
   return {
     model: request.model,
     input: { input: request.input },
-    fanOut: request.ripple.fan_out,
-    route: request.ripple.route,
+    ...rippleOptions(request.ripple),
   }
 }
 

@@ -25,6 +25,14 @@ export const RippleExtensionSchema = z
   .default({ fan_out: 1, route: 'direct' })
 export type RippleRoute = 'direct' | 'round'
 
+/** The part of a call that the request's `ripple` extension decides. */
+export function rippleOptions(ripple: z.output<typeof RippleExtensionSchema>): {
+  fanOut: number
+  route: RippleRoute
+} {
+  return { fanOut: ripple.fan_out, route: ripple.route }
+}
+
 /** A request read into the task input and how it is answered. */
 export interface GenerateCall {
   model: string

@@ -16,6 +16,7 @@ import {
   MaxTokensSchema,
   optional,
   RippleExtensionSchema,
+  rippleOptions,
   SeedSchema,
   streamMode,
   TemperatureSchema,
@@ -142,8 +143,7 @@ export function responseCall(request: ResponseRequest): GenerateCall {
   return {
     model: request.model,
     input,
-    fanOut: request.ripple.fan_out,
-    route: request.ripple.route,
+    ...rippleOptions(request.ripple),
     stream: request.stream === true,
   }
 }
