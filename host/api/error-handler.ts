@@ -100,6 +100,8 @@ function mapError(err: FastifyError & Record<string, unknown>, body: unknown): M
       return { status: 409, name: err.name, details: { field: 'name' } }
     case 'EmbeddingModelChangedError':
       return { status: 409, name: err.name, details: { field: err.field } }
+    case 'EmbeddingUnavailableError':
+      return { status: err.status as number, name: err.name, details: { model: err.model } }
     // No live holder took a write or there is none: the mesh cannot keep it now.
     case 'ShardUnavailableError':
       return { status: 503, name: err.name, details: { shard: err.shard } }

@@ -17,6 +17,7 @@ import { ApiKeyStore, apiKeysPath } from '../api/api-keys.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
 import { LiveFeed } from '../api/dashboard/live-feed.ts'
+import { EndpointError } from '../api/openai/endpoint-error.ts'
 import { MeshInference } from '../api/openai/mesh-inference.ts'
 import { ArtifactService } from '../artifacts/artifact-service.ts'
 import { ReplicationKeeper } from '../artifacts/replication-keeper.ts'
@@ -41,6 +42,7 @@ import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import { openIpfs } from '../ipfs/open-ipfs.ts'
 import type { Logger } from '../log/logger.ts'
 import { ipfsSnapshotStore } from '../memory/ipfs-snapshots.ts'
+import { EmbeddingUnavailableError } from '../memory/memory-errors.ts'
 import { MemoryService } from '../memory/memory-service.ts'
 import { rpcMemoryTransport } from '../memory/memory-transport.ts'
 import { networkIdHex } from '../mesh/invite.ts'
@@ -392,13 +394,20 @@ async function runDaemon(
             capacity: p.capability?.memory.capacity_bytes ?? 0,
           })),
       embed: async (model, texts, signal) => {
-        const answer = await inference.run({
-          kind: 'infer.embed',
-          model,
-          input: { model, input: texts },
-          fanOut: 1,
-          signal: signal ?? new AbortController().signal,
-        })
+        const answer = await inference
+          .run({
+            kind: 'infer.embed',
+            model,
+            input: { model, input: texts },
+            fanOut: 1,
+            signal: signal ?? new AbortController().signal,
+          })
+          .catch((err: unknown) => {
+            // The endpoint's errors say what the mesh could not do; memory's callers get them as theirs.
+            if (err instanceof EndpointError && [404, 429, 502, 503].includes(err.status))
+              throw new EmbeddingUnavailableError(model, err.status as 404, err.message)
+            throw err
+          })
         const output = InferEmbedOutputSchema.parse(answer.output)
         return { vectors: output.vectors, file_hash: output.model.file_hash }
       },

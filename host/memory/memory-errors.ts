@@ -91,3 +91,19 @@ export class SnapshotUnavailableError extends Error {
     this.name = 'SnapshotUnavailableError'
   }
 }
+
+/**
+ * Thrown when a collection's embedding model could not embed a text: no peer has it (404), every peer
+ * with it is busy (429), none could run it (503) or it failed (502). Nothing of the write was kept.
+ */
+export class EmbeddingUnavailableError extends Error {
+  static override readonly name = 'EmbeddingUnavailableError'
+  constructor(
+    readonly model: string,
+    readonly status: 404 | 429 | 502 | 503,
+    reason: string,
+  ) {
+    super(`embedding model "${model}" could not embed: ${reason}`)
+    this.name = 'EmbeddingUnavailableError'
+  }
+}

@@ -38,6 +38,18 @@ async function memory(dataDir: string, ...args: string[]) {
 }
 
 describe('text in the shared memory through a generated embedding model', { timeout: 180_000 }, () => {
+  it('refuses a text for a collection whose embedding model no peer has: 404 naming the model, not a 500', async () => {
+    const created = await memory(asker.dataDir, 'create', 'nowhere', '--dimension', '64', '--model', 'absent')
+    expect(created.code, created.stderr).toBe(0)
+    const res = await memory(asker.dataDir, 'upsert', 'nowhere', '--id', 'x', '--text', 'lost words')
+    expect(res.code).toBe(1)
+    expect(res.stderr).toMatch(/EmbeddingUnavailableError \(HTTP 404\)/)
+    expect(res.stderr).toMatch(/"absent" is on no peer of the mesh/)
+    const listed = await memory(asker.dataDir, 'ls')
+    // The collection stays, ready for when a peer has the model.
+    expect(listed.stdout).toMatch(/nowhere\s+64\s+cosine\s+\d+\s+\d+\s+absent/)
+  })
+
   it('embeds upserted and queried texts on the peer with the model; a text finds itself', async () => {
     const created = await memory(
       asker.dataDir,
