@@ -17,8 +17,6 @@ import { ApiKeyStore, apiKeysPath } from '../api/api-keys.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
 import { LiveFeed } from '../api/dashboard/live-feed.ts'
-import { EndpointError } from '../api/openai/endpoint-error.ts'
-import { MeshInference } from '../api/openai/mesh-inference.ts'
 import { ArtifactService } from '../artifacts/artifact-service.ts'
 import { ReplicationKeeper } from '../artifacts/replication-keeper.ts'
 import { artifactTaskPayloads } from '../artifacts/task-payloads.ts'
@@ -53,6 +51,8 @@ import { trackTask } from '../metrics/track-task.ts'
 import { PolicyService } from '../policy/policy-service.ts'
 import { buildCapability, RegistryService } from '../registry/index.ts'
 import { DirectService } from '../scheduler/direct/direct-service.ts'
+import { MeshRunError } from '../scheduler/mesh-errors.ts'
+import { MeshInference } from '../scheduler/mesh-inference.ts'
 import { SchedulerService } from '../scheduler/scheduler-service.ts'
 import { RpcWorker } from '../split/rpc-worker.ts'
 import { SplitService } from '../split/split-service.ts'
@@ -403,9 +403,9 @@ async function runDaemon(
             signal: signal ?? new AbortController().signal,
           })
           .catch((err: unknown) => {
-            // The endpoint's errors say what the mesh could not do; memory's callers get them as theirs.
-            if (err instanceof EndpointError && [404, 429, 502, 503].includes(err.status))
-              throw new EmbeddingUnavailableError(model, err.status as 404, err.message)
+            // What the mesh could not do, as memory's own error (the status its callers get).
+            if (err instanceof MeshRunError && err.failure !== 'invalid_input')
+              throw new EmbeddingUnavailableError(model, err.failure, err.message)
             throw err
           })
         const output = InferEmbedOutputSchema.parse(answer.output)

@@ -92,18 +92,22 @@ export class SnapshotUnavailableError extends Error {
   }
 }
 
+const EMBEDDING_STATUS = { model_not_found: 404, busy: 429, no_capacity: 503, failed: 502 } as const
+
 /**
  * Thrown when a collection's embedding model could not embed a text: no peer has it (404), every peer
  * with it is busy (429), none could run it (503) or it failed (502). Nothing of the write was kept.
  */
 export class EmbeddingUnavailableError extends Error {
   static override readonly name = 'EmbeddingUnavailableError'
+  readonly status: (typeof EMBEDDING_STATUS)[keyof typeof EMBEDDING_STATUS]
   constructor(
     readonly model: string,
-    readonly status: 404 | 429 | 502 | 503,
+    why: keyof typeof EMBEDDING_STATUS,
     reason: string,
   ) {
     super(`embedding model "${model}" could not embed: ${reason}`)
     this.name = 'EmbeddingUnavailableError'
+    this.status = EMBEDDING_STATUS[why]
   }
 }

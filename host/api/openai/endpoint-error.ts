@@ -4,6 +4,7 @@
  * One error carries the status, a code and the field at fault; each API names the type its way.
  */
 import type { z } from 'zod'
+import { MeshRunError, type MeshRunFailure } from '../../scheduler/mesh-errors.ts'
 
 export class EndpointError extends Error {
   static override readonly name = 'EndpointError'
@@ -72,9 +73,23 @@ function fieldPath(path: readonly PropertyKey[]): string {
   )
 }
 
-/** Anything thrown while serving an endpoint request, as an EndpointError (Fastify's body errors keep their status). */
+/** HTTP statuses of the ways a run on the mesh can fail. */
+const MESH_STATUS: Record<MeshRunFailure, number> = {
+  model_not_found: 404,
+  invalid_input: 400,
+  busy: 429,
+  no_capacity: 503,
+  failed: 502,
+}
+
+/**
+ * Anything thrown while serving an endpoint request, as an EndpointError: the scheduler's mesh errors
+ * by their kind, Fastify's body errors keep their status, the rest is a 500.
+ */
 export function asEndpointError(err: unknown): EndpointError {
   if (err instanceof EndpointError) return err
+  if (err instanceof MeshRunError)
+    return new EndpointError(MESH_STATUS[err.failure], err.code, err.message, err.field)
   const e = err as Error & { statusCode?: number; code?: string }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
     return new EndpointError(

@@ -5,6 +5,8 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { z } from 'zod'
+import type { MeshInference } from '../../scheduler/mesh-inference.ts'
+import type { MeshModel } from '../../scheduler/mesh-models.ts'
 import type { InferEmbedOutput } from '../../workers/infer-embed.ts'
 import { keyAllowsModel } from '../api-keys.ts'
 import {
@@ -29,8 +31,6 @@ import {
   openAiErrorBody,
 } from './endpoint-error.ts'
 import type { GenerateCall, GenerateOutput } from './generation.ts'
-import type { MeshInference } from './mesh-inference.ts'
-import type { MeshModel } from './mesh-models.ts'
 import { ResponseRequestSchema, response, responseCall, responseStream } from './responses.ts'
 import { type StreamRenderer, serveTask, type TaskIdentity } from './serve-task.ts'
 

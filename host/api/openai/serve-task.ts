@@ -5,10 +5,10 @@
  * API's renderer. An error before the stream opens is an ordinary error answer; after, an error event.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { MeshAnswer, MeshInference, MeshRequest } from '../../scheduler/mesh-inference.ts'
 import { keyAllowsModel } from '../api-keys.ts'
 import { asEndpointError, EndpointError } from './endpoint-error.ts'
 import { type GenerateOutput, incompleteOutput } from './generation.ts'
-import type { MeshAnswer, MeshInference, MeshRequest } from './mesh-inference.ts'
 import { SseStream } from './sse.ts'
 
 export interface SseEvent {

@@ -5,9 +5,9 @@
  * throws a marker, so a request that took the round fails with it.
  */
 import { describe, expect, it } from 'vitest'
-import { MeshInference, type MeshRequest } from '../../../host/api/openai/mesh-inference.ts'
 import type { PeerEntry } from '../../../host/registry/peer-view.ts'
 import { NoDirectRouteError } from '../../../host/scheduler/direct/direct-inference.ts'
+import { MeshInference, type MeshRequest } from '../../../host/scheduler/mesh-inference.ts'
 
 const ROUND = new Error('took the scheduling round')
 

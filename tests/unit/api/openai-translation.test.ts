@@ -13,9 +13,9 @@ import {
 } from '../../../host/api/openai/chat-completions.ts'
 import { invalidRequest } from '../../../host/api/openai/endpoint-error.ts'
 import type { GenerateOutput } from '../../../host/api/openai/generation.ts'
-import { meshModels } from '../../../host/api/openai/mesh-models.ts'
 import { ResponseRequestSchema, responseCall, responseStream } from '../../../host/api/openai/responses.ts'
 import type { PeerEntry } from '../../../host/registry/peer-view.ts'
+import { meshModels } from '../../../host/scheduler/mesh-models.ts'
 import { CAPABILITY } from './fixtures.ts'
 
 const id = { task: 'uhCkkTASKHASH0123456789abcdef', model: 'tiny', created: 1 }

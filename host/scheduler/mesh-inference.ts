@@ -1,5 +1,5 @@
 /**
- * One endpoint request on the mesh: checks that some peer has the model (404 otherwise), then either
+ * Running inference on the mesh, for every edge (the endpoints, memory's embeddings): one request checks that some peer has the model (404 otherwise), then either
  * routes it straight to a runner (DirectInference: the default for one answer; its signed record
  * follows the answer) or, with fan-out or `route: "round"`, submits an `infer.generate` / `infer.embed` task for it (the scheduler routes it to the best peer,
  * or to N peers with fan-out), relays the tokens the running peer streams, and answers the output of
@@ -8,19 +8,19 @@
  * (429 when every peer with the model is busy)
  * with the scheduler's reason; a client that goes away cancels its task.
  */
-import { NO_REQUIREMENTS, type Task, TaskSchema } from '../../../zomes-bindings/index.ts'
-import type { PeerEntry } from '../../registry/peer-view.ts'
+import { NO_REQUIREMENTS, type Task, TaskSchema } from '../../zomes-bindings/index.ts'
+import type { PeerEntry } from '../registry/peer-view.ts'
+import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import {
   type DirectInference,
   NoDirectRouteError,
   NoRunnerError,
   RunnerLostError,
-} from '../../scheduler/direct/direct-inference.ts'
-import { isTerminal, type SchedulerService, type TaskView } from '../../scheduler/scheduler-service.ts'
-import { acceptedOutput, acceptedResult, unservedReason, whyEnded } from '../../scheduler/task-outcome.ts'
-import type { WorkerRegistry } from '../../workers/worker-registry.ts'
-import { EndpointError } from './endpoint-error.ts'
+} from './direct/direct-inference.ts'
+import { MeshRunError } from './mesh-errors.ts'
 import { type MeshModel, meshModels } from './mesh-models.ts'
+import { isTerminal, type SchedulerService, type TaskView } from './scheduler-service.ts'
+import { acceptedOutput, acceptedResult, unservedReason, whyEnded } from './task-outcome.ts'
 
 export interface MeshInferenceInit {
   scheduler: Pick<SchedulerService, 'submit' | 'view' | 'cancel' | 'watch'>
@@ -81,8 +81,8 @@ export class MeshInference {
     const model = models.find((m) => m.name === request.model)
     if (model === undefined) {
       const names = models.map((m) => m.name).join(', ')
-      throw new EndpointError(
-        404,
+      throw new MeshRunError(
+        'model_not_found',
         'model_not_found',
         `the model "${request.model}" is on no peer of the mesh (${names ? `models: ${names}` : 'no peer has any model'})`,
         'model',
@@ -92,8 +92,8 @@ export class MeshInference {
     const input = this.#init.workers.get(request.kind)?.input.safeParse(request.input)
     if (input && !input.success) {
       const issue = input.error.issues[0]
-      throw new EndpointError(
-        400,
+      throw new MeshRunError(
+        'invalid_input',
         'invalid_value',
         `invalid request: ${issue?.message}`,
         issue?.path.join('.') ?? null,
@@ -127,7 +127,7 @@ export class MeshInference {
     if (view.state.assignments.length === 0) throw unservable(model, reason)
     const errors = view.state.results.flatMap((r) => (r.entry.error ? [r.entry.error] : []))
     const why = [reason, ...errors].filter(Boolean).join('; ')
-    throw new EndpointError(502, `task_${view.state.status}`, `task ${hash} ${view.state.status}: ${why}`)
+    throw new MeshRunError('failed', `task_${view.state.status}`, `task ${hash} ${view.state.status}: ${why}`)
   }
 
   async #direct(direct: Pick<DirectInference, 'run'>, request: MeshRequest): Promise<MeshAnswer | null> {
@@ -144,10 +144,10 @@ export class MeshInference {
       return { task: answer.request, peer: answer.peer, output: answer.output }
     } catch (err) {
       if (err instanceof NoRunnerError) {
-        if (err.busy) throw new EndpointError(429, 'peers_busy', `${err.message}; try again shortly`)
-        throw new EndpointError(503, 'no_capacity', err.message)
+        if (err.busy) throw new MeshRunError('busy', 'peers_busy', `${err.message}; try again shortly`)
+        throw new MeshRunError('no_capacity', 'no_capacity', err.message)
       }
-      if (err instanceof RunnerLostError) throw new EndpointError(502, 'runner_lost', err.message)
+      if (err instanceof RunnerLostError) throw new MeshRunError('failed', 'runner_lost', err.message)
       // Not reachable straight (the Holochain backend carries no mesh streams): the round serves it.
       if (err instanceof NoDirectRouteError) return null
       throw err
@@ -227,14 +227,18 @@ export class MeshInference {
   }
 }
 
-function unservable(model: MeshModel, reason: string): EndpointError {
+function unservable(model: MeshModel, reason: string): MeshRunError {
   const online = model.peers.length
   if (online > 0 && model.busy.length === online) {
-    return new EndpointError(
-      429,
+    return new MeshRunError(
+      'busy',
       'peers_busy',
       `every peer with model "${model.name}" is busy; try again shortly (${reason})`,
     )
   }
-  return new EndpointError(503, 'no_capacity', `no peer can serve model "${model.name}" now: ${reason}`)
+  return new MeshRunError(
+    'no_capacity',
+    'no_capacity',
+    `no peer can serve model "${model.name}" now: ${reason}`,
+  )
 }

@@ -3,8 +3,8 @@
  * have it (online or stale ones; an offline peer serves nothing), which have it loaded, and what
  * the GGUF says about it. Pure: the peers in, the list out.
  */
-import type { ModelInfo } from '../../../zomes-bindings/index.ts'
-import type { PeerEntry } from '../../registry/peer-view.ts'
+import type { ModelInfo } from '../../zomes-bindings/index.ts'
+import type { PeerEntry } from '../registry/peer-view.ts'
 
 export interface MeshModel {
   name: string
