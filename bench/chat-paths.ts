@@ -169,14 +169,21 @@ export function sample(startedAt: number, firstAt: number, endedAt: number, toke
   }
 }
 
-/** `runs` rounds of every path in turn, so drift in the machine's load hits all alike. */
+/**
+ * `runs` rounds of every path in turn, so drift in the machine's load hits all alike; `pauseMs` before
+ * each request lets the work a path leaves behind (records being gossiped and checked) end first.
+ */
 export async function alternate(
   paths: readonly Path[],
   maxTokens: number,
   runs: number,
+  pauseMs = 0,
 ): Promise<Sample[][]> {
   const samples = paths.map(() => [] as Sample[])
   for (let i = 0; i < runs; i++)
-    for (const [p, path] of paths.entries()) samples[p]?.push(await path.run(maxTokens))
+    for (const [p, path] of paths.entries()) {
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs))
+      samples[p]?.push(await path.run(maxTokens))
+    }
   return samples
 }

@@ -34,6 +34,8 @@ const RUNS = 3
 const TOKENS = 128
 const AGGREGATE_TOKENS = 48
 const TURNS = 10
+// Between requests, so the signed record one leaves behind is written before the next is timed.
+const PAUSE_MS = 400
 const MESSAGES: ChatTurn[] = [
   { role: 'user', content: 'The quick brown fox jumps over the lazy dog. '.repeat(3) },
 ]
@@ -148,7 +150,7 @@ export default async function run(): Promise<BenchReport> {
     direct = await directPath(modelPath, threads, MESSAGES, CONTEXT_SIZE)
     process.stderr.write('bench: llama-server, the peer and node-llama-cpp ready\n')
 
-    const [serverRuns, peerRuns, directRuns] = await alternate([viaServer, viaPeer, direct], TOKENS, RUNS)
+    const [serverRuns, peerRuns, directRuns] = await alternate([viaServer, viaPeer, direct], TOKENS, RUNS, PAUSE_MS)
     const rate = (samples: Sample[] = []) => round1(median(samples.map((s) => s.tok_s)))
     const ttft = (samples: Sample[] = []) => round1(median(samples.map((s) => s.ttft_ms)))
     const rows: Record<string, string | number>[] = []

@@ -23,11 +23,12 @@ import type { BenchReport } from './report.ts'
 const MODEL = 'bench-104m'
 const CONTEXT_SIZE = 2048
 const SLOTS = 4
-const RUNS = 9
+const RUNS = 15
 const SHORT_RUNS = 15
 const GENERATED_TOKENS = 48
 const RECORDED_REQUESTS = 10
 const BURST = 48
+const PAUSE_MS = 400
 const AT_ONCE = 8
 const MESSAGES = [
   { role: 'user' as const, content: 'The quick brown fox jumps over the lazy dog. '.repeat(3) },
@@ -151,8 +152,9 @@ export default async function run(): Promise<BenchReport> {
     // Warm-up: loads the model in the holder (its capability changes once) and pages in the weights.
     await alternate(paths, GENERATED_TOKENS, 1)
     await sleep(2000)
-    const long = await alternate(paths, GENERATED_TOKENS, RUNS)
-    const short = await alternate(paths, 1, SHORT_RUNS)
+    // Each request on a quiet mesh: the round leaves claims and receipts in flight for a while.
+    const long = await alternate(paths, GENERATED_TOKENS, RUNS, PAUSE_MS)
+    const short = await alternate(paths, 1, SHORT_RUNS, PAUSE_MS)
     const rows: Record<string, string | number>[] = paths.map((path, i) => ({
       path: path.name,
       ttft_ms: round1(median(long[i]!.map((s) => s.ttft_ms))),
@@ -236,7 +238,7 @@ export default async function run(): Promise<BenchReport> {
       note:
         `${MODEL} (104M-param F16, random weights), ${threads} threads, ${SLOTS} slots, context ${CONTEXT_SIZE} per slot, ` +
         `greedy chat, ${GENERATED_TOKENS} tokens; median of ${RUNS} streamed requests per path after a warm-up ` +
-        `(one_token_ms: ${SHORT_RUNS} one-token requests), paths alternating; backend ${server.backend}; ` +
+        `(one_token_ms: ${SHORT_RUNS} one-token requests), paths alternating, ${PAUSE_MS} ms between requests; backend ${server.backend}; ` +
         `three ripple up processes on loopback, the model on one`,
     }
   } finally {
