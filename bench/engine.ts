@@ -150,7 +150,12 @@ export default async function run(): Promise<BenchReport> {
     direct = await directPath(modelPath, threads, MESSAGES, CONTEXT_SIZE)
     process.stderr.write('bench: llama-server, the peer and node-llama-cpp ready\n')
 
-    const [serverRuns, peerRuns, directRuns] = await alternate([viaServer, viaPeer, direct], TOKENS, RUNS, PAUSE_MS)
+    const [serverRuns, peerRuns, directRuns] = await alternate(
+      [viaServer, viaPeer, direct],
+      TOKENS,
+      RUNS,
+      PAUSE_MS,
+    )
     const rate = (samples: Sample[] = []) => round1(median(samples.map((s) => s.tok_s)))
     const ttft = (samples: Sample[] = []) => round1(median(samples.map((s) => s.ttft_ms)))
     const rows: Record<string, string | number>[] = []
