@@ -248,6 +248,15 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     await expect
       .poll(async () => value(await scrape(alpha, token), 'ripple_tasks_ended_total', { status: 'done' }))
       .toBe(value(before, 'ripple_tasks_ended_total', { status: 'done' }) + 2)
+    // An op of another agent stored here (the tasks may all have run on alpha, claimed by no one else):
+    // beta advertises its capability again, and alpha holds it before the counters are read.
+    const fromBeta = await client(beta)
+    const { capability } = await fromBeta.status()
+    const ref = await fromBeta.callZome('agent_registry', 'advertise_capability', {
+      ...capability,
+      tags: [...capability.tags, 'metrics-test'],
+    })
+    expect((await api.waitForRecord(ref.action_hash, { timeoutMs: 10_000 })).stored).toBe(true)
     const after = await scrape(alpha, token)
     // A histogram's count is its +Inf bucket. (parse-prometheus-text-format 1.1 drops the labels, sum and
     // count of labelled histograms, so these are read unfiltered: every task of this test ends done.)
