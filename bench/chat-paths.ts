@@ -4,12 +4,15 @@
  * (the engine before llama-server), and any OpenAI-compatible endpoint (a peer's `/v1`, or
  * llama-server itself).
  */
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import OpenAI from 'openai'
 import { EngineBackends } from '../host/inference/engine/engine-backends.ts'
 import { LlamaServerProcess } from '../host/inference/engine/llama-server-process.ts'
 import { LlamaRuntime } from '../host/inference/llama-runtime.ts'
 import { createLogger } from '../host/log/logger.ts'
+import { type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
 
 export interface ChatTurn {
   role: 'system' | 'user' | 'assistant'
@@ -86,6 +89,37 @@ export async function directPath(
 export interface Endpoint {
   url: string
   token: string
+}
+
+/** Engine settings a benchmark gives a peer and its llama-server anchor alike. */
+export interface EngineSettings {
+  threads: number
+  slots: number
+  contextSize: number
+}
+
+/** `ripple up` on `network` with a data dir `<root>/<name>` and these engine settings; its endpoint. */
+export async function startBenchPeer(
+  root: string,
+  network: string,
+  name: string,
+  modelsDir: string,
+  engine: EngineSettings,
+): Promise<Endpoint & { daemon: RunningRipple }> {
+  await mkdir(modelsDir, { recursive: true })
+  const daemon = await startRipple(
+    [
+      ...['--network', network, '--data-dir', join(root, name), '--models-dir', modelsDir, '--api-port', '0'],
+      ...['--threads', String(engine.threads), '--context-size', String(engine.contextSize)],
+      ...['--parallel', String(engine.slots), '--log-level', 'warn'],
+    ],
+    120_000,
+  )
+  return {
+    daemon,
+    url: /^ripple: api (\S+)$/m.exec(daemon.stdout())?.[1] ?? '',
+    token: (await readFile(join(root, name, 'api-token'), 'utf8')).trim(),
+  }
 }
 
 /**

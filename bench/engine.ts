@@ -9,12 +9,12 @@
  *   turn with prompt reuse (the default) and without (llama-server direct, `cache_prompt: false`).
  * Paths alternate, so drift in the machine's load hits all alike. Run: `npm run bench engine`.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
-import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
+import { isolatedNetwork, type RunningRipple } from '../tests/e2e/ripple-process.ts'
 import {
   alternate,
   type ChatTurn,
@@ -23,6 +23,7 @@ import {
   endpointPath,
   type Path,
   type Sample,
+  startBenchPeer,
   startLlamaServer,
 } from './chat-paths.ts'
 import type { BenchReport } from './report.ts'
@@ -113,35 +114,12 @@ export default async function run(): Promise<BenchReport> {
     server = await startLlamaServer(modelPath, threads, SLOTS, CONTEXT_SIZE)
     const anchor: Endpoint = server
     const network = await isolatedNetwork(root, 'bench-engine')
-    const daemon = await startRipple(
-      [
-        ...[
-          '--network',
-          network,
-          '--data-dir',
-          join(root, 'peer'),
-          '--models-dir',
-          modelsDir,
-          '--api-port',
-          '0',
-        ],
-        ...[
-          '--threads',
-          String(threads),
-          '--context-size',
-          String(CONTEXT_SIZE),
-          '--parallel',
-          String(SLOTS),
-        ],
-        ...['--log-level', 'warn'],
-      ],
-      120_000,
-    )
-    daemons.push(daemon)
-    const peer: Endpoint = {
-      url: /^ripple: api (\S+)$/m.exec(daemon.stdout())?.[1] ?? '',
-      token: (await readFile(join(root, 'peer', 'api-token'), 'utf8')).trim(),
-    }
+    const peer = await startBenchPeer(root, network, 'peer', modelsDir, {
+      threads,
+      slots: SLOTS,
+      contextSize: CONTEXT_SIZE,
+    })
+    daemons.push(peer.daemon)
     const viaServer = endpointPath('server', 'llama-server direct', anchor, MODEL, MESSAGES)
     const viaPeer = endpointPath('ripple', '/v1 on the peer with the model', peer, MODEL, MESSAGES)
     // Loads the model on the peer and warms both before anything is timed.

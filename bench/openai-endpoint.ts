@@ -9,14 +9,14 @@
  * - requests per second of one-token completions, 8 at once, through the mesh and on the engine.
  * Paths alternate, so drift in the machine's load hits all alike. Run: `npm run bench openai-endpoint`.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import OpenAI from 'openai'
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
-import { isolatedNetwork, type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
-import { alternate, type Endpoint, endpointPath, startLlamaServer } from './chat-paths.ts'
+import { isolatedNetwork, type RunningRipple } from '../tests/e2e/ripple-process.ts'
+import { alternate, type Endpoint, endpointPath, startBenchPeer, startLlamaServer } from './chat-paths.ts'
 import { sleep, treeCpuMs } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
@@ -99,35 +99,14 @@ export default async function run(): Promise<BenchReport> {
     const network = await isolatedNetwork(root, 'bench-openai')
     const pids = new Map<string, number>()
     const start = async (name: string, models: string): Promise<Endpoint> => {
-      await mkdir(models, { recursive: true })
-      const daemon = await startRipple(
-        [
-          ...[
-            '--network',
-            network,
-            '--data-dir',
-            join(root, name),
-            '--models-dir',
-            models,
-            '--api-port',
-            '0',
-          ],
-          ...[
-            '--threads',
-            String(threads),
-            '--context-size',
-            String(CONTEXT_SIZE),
-            '--parallel',
-            String(SLOTS),
-          ],
-          ...['--log-level', 'warn'],
-        ],
-        120_000,
-      )
-      daemons.push(daemon)
-      pids.set(name, daemon.child.pid ?? 0)
-      const url = /^ripple: api (\S+)$/m.exec(daemon.stdout())?.[1] ?? ''
-      return { url, token: (await readFile(join(root, name, 'api-token'), 'utf8')).trim() }
+      const peer = await startBenchPeer(root, network, name, models, {
+        threads,
+        slots: SLOTS,
+        contextSize: CONTEXT_SIZE,
+      })
+      daemons.push(peer.daemon)
+      pids.set(name, peer.daemon.child.pid ?? 0)
+      return peer
     }
     const [holder, other, third] = await Promise.all([
       start('holder', modelsDir),
