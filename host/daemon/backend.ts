@@ -8,8 +8,6 @@ import type { Connection, Libp2p } from '@libp2p/interface'
 import type { DnaName } from '../../zomes-bindings/index.ts'
 import type { ActionWaiter } from '../api/routes/wait-route.ts'
 import { decodeAction } from '../conductor/embedded/action.ts'
-import { encodeHashB64 } from '../conductor/embedded/hash.ts'
-import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import {
   createEmbeddedPeer,
   type RecordAbout,
@@ -25,6 +23,8 @@ import { serveConductorApi } from '../conductor/embedded/websocket-api/conductor
 import { libp2pTransportView } from '../conductor/embedded/websocket-api/network-info.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import type { NetworkConfig } from '../config/network-config.ts'
+import { encodeHashB64 } from '../identity/hash.ts'
+import { openAgentKey } from '../identity/keystore.ts'
 import type { Logger } from '../log/logger.ts'
 import { linkOf, type PeerLink } from '../net/peer-links.ts'
 import type { PeerStreams } from '../net/peer-streams.ts'

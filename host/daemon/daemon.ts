@@ -20,7 +20,6 @@ import { LiveFeed } from '../api/dashboard/live-feed.ts'
 import { ArtifactService } from '../artifacts/artifact-service.ts'
 import { ReplicationKeeper } from '../artifacts/replication-keeper.ts'
 import { artifactTaskPayloads } from '../artifacts/task-payloads.ts'
-import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import {
   loadNetworkConfig,
@@ -29,6 +28,7 @@ import {
   withBootstrap,
 } from '../config/network-config.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
+import { openAgentKey } from '../identity/keystore.ts'
 import { decodeRate, engineTags, freeSlots } from '../inference/engine/engine-capability.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'

@@ -4,7 +4,7 @@
  */
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import { decodeHashB64 } from '../conductor/embedded/hash.ts'
+import { decodeHashB64 } from '../identity/hash.ts'
 import type { RequestResponse } from '../net/request-response.ts'
 import { MEMORY_PROTOCOL } from './memory-wire.ts'
 

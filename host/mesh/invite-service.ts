@@ -6,10 +6,10 @@
  * and the rules judge.
  */
 import type { Revocation } from '../../zomes-bindings/index.ts'
-import type { AgentKey } from '../conductor/embedded/keystore.ts'
 import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import type { ConductorPort } from '../conductor/port.ts'
 import { type NetworkConfig, progenitorOf } from '../config/network-config.ts'
+import type { AgentKey } from '../identity/keystore.ts'
 import { createInvite, type Invite, type InviteRole } from './invite.ts'
 
 /** Thrown when this peer is not the mesh's admin (an open network has none). */

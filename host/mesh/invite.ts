@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import { AgentPubKeyB64Schema, InviteIdSchema } from '../../zomes-bindings/index.ts'
 import { encodeCanonical } from '../conductor/embedded/action.ts'
-import { encodeHashB64 } from '../conductor/embedded/hash.ts'
-import type { AgentKey } from '../conductor/embedded/keystore.ts'
 import { grantSignedByIssuer, type MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import { type NetworkConfig, NetworkConfigSchema, progenitorOf } from '../config/network-config.ts'
+import { encodeHashB64 } from '../identity/hash.ts'
+import type { AgentKey } from '../identity/keystore.ts'
 import { networkIdentity } from '../net/network-identity.ts'
 
 export const INVITE_ROLES = ['member', 'worker', 'admin'] as const

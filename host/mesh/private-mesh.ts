@@ -12,10 +12,10 @@ import { randomBytes } from 'node:crypto'
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DNA_NAMES } from '../../zomes-bindings/index.ts'
-import { encodeHashB64 } from '../conductor/embedded/hash.ts'
-import { openAgentKey } from '../conductor/embedded/keystore.ts'
 import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import { InvalidNetworkConfigError, loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
+import { encodeHashB64 } from '../identity/hash.ts'
+import { openAgentKey } from '../identity/keystore.ts'
 import {
   InvalidInviteError,
   type Invite,

@@ -16,9 +16,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
 import type { EmbeddedConductor } from '../../host/conductor/embedded/index.ts'
-import { openAgentKey } from '../../host/conductor/embedded/keystore.ts'
 import {
   createEmbeddedPeer,
   type EmbeddedPeer,
@@ -35,6 +33,8 @@ import { libp2pTransportView } from '../../host/conductor/embedded/websocket-api
 import { HolochainConductor } from '../../host/conductor/holochain/holochain-conductor.ts'
 import type { ConductorPort } from '../../host/conductor/port.ts'
 import type { NetworkConfig } from '../../host/config/network-config.ts'
+import { encodeHashB64 } from '../../host/identity/hash.ts'
+import { openAgentKey } from '../../host/identity/keystore.ts'
 import type { RippleNode } from '../../host/net/create-node.ts'
 import type { DnaName } from '../../zomes-bindings/index.ts'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { encodeCanonical } from '../../host/conductor/embedded/action.ts'
-import { decodeHashB64, encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
+import { decodeHashB64, encodeHashB64 } from '../../host/identity/hash.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 import { authorCell, craftCreate, publishOps, strangerKey } from './forge.ts'
 import { type Player, runScenario, type Scenario, waitUntil } from './harness.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeHashB64 } from '../../host/conductor/embedded/hash.ts'
+import { decodeHashB64 } from '../../host/identity/hash.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 import { BACKENDS, runScenario } from './harness.ts'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
+import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { DNA_NAMES } from '../../zomes-bindings/index.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 import { type Player, runScenario, scenarioNetwork } from './harness.ts'

@@ -8,7 +8,7 @@
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { encodeHashB64 } from '../../host/conductor/embedded/hash.ts'
+import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 
 const REQUIRED = ['holochain', 'hc', 'kitsune2-bootstrap-srv']

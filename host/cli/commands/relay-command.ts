@@ -5,9 +5,9 @@
  */
 import { performance } from 'node:perf_hooks'
 import { Command } from 'commander'
-import { openAgentKey } from '../../conductor/embedded/keystore.ts'
 import { loadNetworkConfig } from '../../config/network-config.ts'
 import { prepareDataDir } from '../../daemon/data-dir.ts'
+import { openAgentKey } from '../../identity/keystore.ts'
 import { peerKeyFromSeed } from '../../net/peer-key.ts'
 import { DEFAULT_RELAY_LIMITS } from '../../relay/relay-node.ts'
 import { DEFAULT_STUN_PORT } from '../../relay/stun-responder.ts'

@@ -12,10 +12,10 @@
  */
 import type { Action } from '@holochain/client'
 import { decode, encode } from '@msgpack/msgpack'
+import { hashContent, retypeHash } from '../../identity/hash.ts'
+import type { AgentKey } from '../../identity/keystore.ts'
 import type { CommitItem, StoredAction, StoredEntry } from '../../storage/chain-store.ts'
-import { hashContent, retypeHash } from './hash.ts'
 import { ActionTypes } from './hc-enums.ts'
-import type { AgentKey } from './keystore.ts'
 
 export function encodeCanonical(value: unknown): Uint8Array {
   return encode(value, { sortKeys: true, ignoreUndefined: true })

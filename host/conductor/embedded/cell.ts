@@ -4,10 +4,10 @@
  * none if it throws.
  */
 import type { Action } from '@holochain/client'
+import type { AgentKey } from '../../identity/keystore.ts'
 import type { ChainStore, StoredEntry } from '../../storage/chain-store.ts'
 import { type DnaDef, type DnaModifiers, dnaHashOf } from './dna.ts'
 import { type CellContext, Hdk } from './hdk.ts'
-import type { AgentKey } from './keystore.ts'
 import { type CommittedAction, SourceChain } from './source-chain.ts'
 import type { MembraneProof } from './validation/membrane-proof.ts'
 import { checkActionRules, type RulesContext, storeRecords } from './validation/record-rules.ts'

@@ -10,6 +10,7 @@
  * The digest runs on through every commit of this agent, so the checkpoint always sits at the head.
  */
 import { createHash, createHmac, type Hash, timingSafeEqual } from 'node:crypto'
+import type { AgentKey } from '../../identity/keystore.ts'
 import type {
   ChainCheckpoint,
   ChainStore,
@@ -19,7 +20,6 @@ import type {
   StoredLink,
 } from '../../storage/chain-store.ts'
 import type { VerifiedHead } from './chain-verify.ts'
-import type { AgentKey } from './keystore.ts'
 
 const KEY_CONTEXT = 'ripple/chain-checkpoint/v1'
 

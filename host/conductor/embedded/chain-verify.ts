@@ -6,6 +6,8 @@
  * checkpoint (./chain-checkpoint.ts) only the actions after it are verified, linked to it.
  */
 import type { Action } from '@holochain/client'
+import { encodeHashB64, hashContent, hashesEqual } from '../../identity/hash.ts'
+import { verifyAgentSignature } from '../../identity/keystore.ts'
 import type {
   ChainHead,
   ChainStore,
@@ -23,9 +25,7 @@ import {
 } from './action.ts'
 import type { ChainDigest } from './chain-checkpoint.ts'
 import { ChainIntegrityError } from './errors.ts'
-import { encodeHashB64, hashContent, hashesEqual } from './hash.ts'
 import { ActionTypes } from './hc-enums.ts'
-import { verifyAgentSignature } from './keystore.ts'
 
 const GENESIS_TYPES = [
   ActionTypes.Dna,

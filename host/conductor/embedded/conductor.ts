@@ -12,13 +12,13 @@ import {
   type ZomeInput,
   type ZomeOutput,
 } from '../../../zomes-bindings/index.ts'
+import { encodeHashB64 } from '../../identity/hash.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { ChainStore } from '../../storage/chain-store.ts'
 import type { AgentInfoView, ConductorPort, Signal } from '../port.ts'
 import type { Cell } from './cell.ts'
 import type { CommitFeed, OpsCommittedEvent } from './commit-feed.ts'
 import { InvalidZomeCallError, ZomeFunctionNotImplementedError } from './errors.ts'
-import { encodeHashB64 } from './hash.ts'
 import type { SignalTransport } from './signal-transport.ts'
 import { type CoordinatorZome, coordinatorZomes, type ZomeFunction } from './zomes/index.ts'
 

@@ -4,11 +4,11 @@
  * Names and shapes follow Holochain's HDK and `@holochain/client` types.
  */
 import type { Action, Details, EntryType, Record as HcRecord, Link } from '@holochain/client'
+import { encodeHashB64, hashContent, hashesEqual, holoHashKind } from '../../identity/hash.ts'
 import type { ChainStore, StoredAction, StoredEntry, StoredLink } from '../../storage/chain-store.ts'
 import { decodeAction, decodeMsgpack, encodeCanonical, entryHashOf } from './action.ts'
 import type { DnaDef } from './dna.ts'
 import { RecordNotFoundError, UnknownTypeError } from './errors.ts'
-import { encodeHashB64, hashContent, hashesEqual, holoHashKind } from './hash.ts'
 import { ActionTypes, DetailsTypes, EntryDhtStatuses, ValidationStatuses } from './hc-enums.ts'
 import { toLink, toRecord, toSignedActionHashed } from './record.ts'
 import type { ChainWrite } from './source-chain.ts'

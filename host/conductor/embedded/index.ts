@@ -12,17 +12,24 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { contract, DNA_NAMES, type DnaName } from '../../../zomes-bindings/index.ts'
 import type { NetworkConfig } from '../../config/network-config.ts'
+import { openAgentKey } from '../../identity/keystore.ts'
 import { type Logger, silentLogger } from '../../log/logger.ts'
 import { openSqliteChainStore } from '../../storage/sqlite-chain-store.ts'
 import { Cell } from './cell.ts'
 import { CommitFeed } from './commit-feed.ts'
 import { EmbeddedConductor } from './conductor.ts'
-import { openAgentKey } from './keystore.ts'
 import { MemorySignalHub, type SignalTransport } from './signal-transport.ts'
 import type { MembraneProof } from './validation/membrane-proof.ts'
 import { DEFAULT_RULES_WASM, loadRulesValidator } from './validation/rules-wasm.ts'
 import type { RulesValidator } from './validation/validator.ts'
 
+export { decodeHashB64, encodeHashB64 } from '../../identity/hash.ts'
+export {
+  type AgentKey,
+  InsecureKeyFileError,
+  InvalidKeyFileError,
+  openAgentKey,
+} from '../../identity/keystore.ts'
 export { Cell } from './cell.ts'
 export type { OpsCommittedEvent } from './commit-feed.ts'
 export { ConductorClosedError, EmbeddedConductor } from './conductor.ts'
@@ -34,9 +41,7 @@ export {
   UnknownTypeError,
   ZomeFunctionNotImplementedError,
 } from './errors.ts'
-export { decodeHashB64, encodeHashB64 } from './hash.ts'
 export type { Hdk } from './hdk.ts'
-export { type AgentKey, InsecureKeyFileError, InvalidKeyFileError, openAgentKey } from './keystore.ts'
 export { MemorySignalHub, type SignalTransport } from './signal-transport.ts'
 export type { CommittedAction } from './source-chain.ts'
 export { InvalidEntryError, UnresolvedDependenciesError } from './validation/validator.ts'

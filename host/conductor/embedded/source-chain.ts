@@ -5,13 +5,13 @@
  * one store transaction, so a zome call lands whole or not at all.
  */
 import type { Action, Dna } from '@holochain/client'
+import { retypeHash } from '../../identity/hash.ts'
+import type { AgentKey } from '../../identity/keystore.ts'
 import type { ChainStore, CommitItem, StoredAction, StoredEntry } from '../../storage/chain-store.ts'
 import { entryHashOfKind, type SignedAction, signAction, toCommitItem, toStoredAction } from './action.ts'
 import { ChainDigest, checkpointKey, signCheckpoint, trustedCheckpoint } from './chain-checkpoint.ts'
 import { type VerifiedHead, verifyChain } from './chain-verify.ts'
-import { retypeHash } from './hash.ts'
 import { ActionTypes } from './hc-enums.ts'
-import type { AgentKey } from './keystore.ts'
 import { encodeMembraneProof, type MembraneProof } from './validation/membrane-proof.ts'
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never

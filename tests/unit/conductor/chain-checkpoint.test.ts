@@ -12,7 +12,7 @@ import {
   signCheckpoint,
 } from '../../../host/conductor/embedded/chain-checkpoint.ts'
 import { ChainIntegrityError } from '../../../host/conductor/embedded/errors.ts'
-import { openAgentKey } from '../../../host/conductor/embedded/keystore.ts'
+import { openAgentKey } from '../../../host/identity/keystore.ts'
 import { openSqliteChainStore } from '../../../host/storage/sqlite-chain-store.ts'
 import { openNotesCell, tempDir } from './fixtures/test-cell.ts'
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { decodeHashB64, hashesEqual } from '../../../host/conductor/embedded/hash.ts'
+import { decodeHashB64, hashesEqual } from '../../../host/identity/hash.ts'
 import { openNotesCell, tempDir } from './fixtures/test-cell.ts'
 
 const WRITER = fileURLToPath(new URL('./fixtures/write-loop.ts', import.meta.url))

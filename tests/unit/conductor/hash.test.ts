@@ -16,7 +16,7 @@ import {
   holoHashFrom32,
   holoHashKind,
   InvalidHoloHashError,
-} from '../../../host/conductor/embedded/hash.ts'
+} from '../../../host/identity/hash.ts'
 
 const CLIENT_TYPES: Record<HoloHashKind, HoloHashType> = {
   agent: HoloHashType.Agent,

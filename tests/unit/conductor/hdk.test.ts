@@ -2,7 +2,7 @@ import { ActionType, DetailsType, type Record as HcRecord } from '@holochain/cli
 import { decode } from '@msgpack/msgpack'
 import { describe, expect, it } from 'vitest'
 import { RecordNotFoundError, UnknownTypeError } from '../../../host/conductor/embedded/errors.ts'
-import { retypeHash } from '../../../host/conductor/embedded/hash.ts'
+import { retypeHash } from '../../../host/identity/hash.ts'
 import { openNotesCell, tempDir } from './fixtures/test-cell.ts'
 
 const utf8 = (s: string) => new TextEncoder().encode(s)

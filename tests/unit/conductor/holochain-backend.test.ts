@@ -5,7 +5,6 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEmbeddedConductor, type EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
-import { openAgentKey } from '../../../host/conductor/embedded/keystore.ts'
 import {
   type ConductorApi,
   serveConductorApi,
@@ -22,6 +21,7 @@ import {
 } from '../../../host/conductor/holochain/holochain-conductor.ts'
 import type { Signal } from '../../../host/conductor/port.ts'
 import type { NetworkConfig } from '../../../host/config/network-config.ts'
+import { openAgentKey } from '../../../host/identity/keystore.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { capability } from './fixtures/capability.ts'
 import { tempDir } from './fixtures/test-cell.ts'

@@ -2,14 +2,14 @@ import { createPrivateKey, createPublicKey } from 'node:crypto'
 import { chmod, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { holoHashKind } from '../../../host/conductor/embedded/hash.ts'
+import { holoHashKind } from '../../../host/identity/hash.ts'
 import {
   AGENT_KEY_FILE,
   InsecureKeyFileError,
   InvalidKeyFileError,
   openAgentKey,
   verifyAgentSignature,
-} from '../../../host/conductor/embedded/keystore.ts'
+} from '../../../host/identity/keystore.ts'
 import { tempDir } from './fixtures/test-cell.ts'
 
 describe('agent keystore', () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { encodeHashB64 } from '../../../host/conductor/embedded/hash.ts'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
+import { encodeHashB64 } from '../../../host/identity/hash.ts'
 import { canonicalJson } from '../../../zomes-bindings/canonical-json.ts'
 import type { Assignment, Task, TaskResult, Vote } from '../../../zomes-bindings/index.ts'
 import { claimSnapshot } from './fixtures/capability.ts'

@@ -4,8 +4,8 @@ import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { decodeAction, encodeCanonical } from '../../../host/conductor/embedded/action.ts'
 import { ChainIntegrityError } from '../../../host/conductor/embedded/errors.ts'
-import { hashContent, hashesEqual } from '../../../host/conductor/embedded/hash.ts'
-import { verifyAgentSignature } from '../../../host/conductor/embedded/keystore.ts'
+import { hashContent, hashesEqual } from '../../../host/identity/hash.ts'
+import { verifyAgentSignature } from '../../../host/identity/keystore.ts'
 import { openNotesCell, tempDir } from './fixtures/test-cell.ts'
 
 async function cellWithNotes(count: number) {

@@ -1,13 +1,13 @@
 import { ActionType } from '@holochain/client'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { encodeHashB64 } from '../../../host/conductor/embedded/hash.ts'
-import { openAgentKey } from '../../../host/conductor/embedded/keystore.ts'
 import { SourceChain } from '../../../host/conductor/embedded/source-chain.ts'
 import {
   InvalidEntryError,
   type RulesValidator,
   UnresolvedDependenciesError,
 } from '../../../host/conductor/embedded/validation/validator.ts'
+import { encodeHashB64 } from '../../../host/identity/hash.ts'
+import { openAgentKey } from '../../../host/identity/keystore.ts'
 import { notesRules, openNotesCell, tempDir } from './fixtures/test-cell.ts'
 
 beforeEach(() => {

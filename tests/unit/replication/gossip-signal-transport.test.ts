@@ -2,10 +2,10 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
 import { describe, expect, it } from 'vitest'
 import { encodeCanonical } from '../../../host/conductor/embedded/action.ts'
-import { encodeHashB64 } from '../../../host/conductor/embedded/hash.ts'
-import { type AgentKey, openAgentKey } from '../../../host/conductor/embedded/keystore.ts'
 import { createGossipSignalTransport } from '../../../host/conductor/embedded/replication/index.ts'
 import type { Signal } from '../../../host/conductor/port.ts'
+import { encodeHashB64 } from '../../../host/identity/hash.ts'
+import { type AgentKey, openAgentKey } from '../../../host/identity/keystore.ts'
 import { peerKeyFromSeed } from '../../../host/net/peer-key.ts'
 import type {
   GossipChannel,

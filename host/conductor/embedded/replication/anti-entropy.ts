@@ -7,13 +7,13 @@
  */
 import type { PeerId } from '@libp2p/interface'
 import { z } from 'zod'
+import { encodeHashB64, hashesEqual } from '../../../identity/hash.ts'
 import {
   MAX_MESSAGE_BYTES,
   type RequestHandler,
   type RequestResponse,
 } from '../../../net/request-response.ts'
 import type { ChainStore } from '../../../storage/chain-store.ts'
-import { encodeHashB64, hashesEqual } from '../hash.ts'
 import { chainKey, type IngestResult, type OpIngest } from './op-ingest.ts'
 import { type OpBatch, toWireTuples, type WireOp, wireOpOf, wireOpsSchema } from './op-wire.ts'
 import { bytesSchema, decodeMessage, encodeMessage } from './wire-codec.ts'

@@ -10,12 +10,12 @@
  */
 import { join } from 'node:path'
 import type { NetworkConfig } from '../../../config/network-config.ts'
+import { openAgentKey } from '../../../identity/keystore.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import { createRippleNode, type RippleNode, type RippleNodeInit } from '../../../net/create-node.ts'
 import { peerKeyFromSeed } from '../../../net/peer-key.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import { createEmbeddedConductor } from '../index.ts'
-import { openAgentKey } from '../keystore.ts'
 import type { MembraneProof } from '../validation/membrane-proof.ts'
 import type { RulesValidator } from '../validation/validator.ts'
 import { createGossipSignalTransport } from './gossip-signal-transport.ts'

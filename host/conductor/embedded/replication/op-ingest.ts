@@ -21,6 +21,8 @@
  * ignored, not warranted, and so is the rest of its chain after the first such op.
  */
 import type { Action } from '@holochain/client'
+import { encodeHashB64, hashContent, hashesEqual } from '../../../identity/hash.ts'
+import { verifyAgentSignature } from '../../../identity/keystore.ts'
 import type { Logger } from '../../../log/logger.ts'
 import type { ChainStore, StoredAction, StoredEntry, Warrant } from '../../../storage/chain-store.ts'
 import {
@@ -34,9 +36,7 @@ import {
 import type { Cell } from '../cell.ts'
 import { checkActionPayload, checkChainAction } from '../chain-verify.ts'
 import { UnknownTypeError } from '../errors.ts'
-import { encodeHashB64, hashContent, hashesEqual } from '../hash.ts'
 import { ActionTypes } from '../hc-enums.ts'
-import { verifyAgentSignature } from '../keystore.ts'
 import { inviteIdOf } from '../validation/membrane-proof.ts'
 import { storeRecords } from '../validation/record-rules.ts'
 import { InvalidEntryError, UnresolvedDependenciesError } from '../validation/validator.ts'

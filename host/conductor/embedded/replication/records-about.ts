@@ -6,9 +6,9 @@
  * nothing.
  */
 import { contract, type DnaName } from '../../../../zomes-bindings/index.ts'
+import { encodeHashB64, holoHashKind } from '../../../identity/hash.ts'
 import type { StoredAction } from '../../../storage/chain-store.ts'
 import { decodeAction } from '../action.ts'
-import { encodeHashB64, holoHashKind } from '../hash.ts'
 import { ActionTypes } from '../hc-enums.ts'
 
 /** A record (HoloHashB64 action hash) that a stored link is about, and the link's type. */

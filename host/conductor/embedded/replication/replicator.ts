@@ -8,12 +8,12 @@
  */
 import type { PeerId } from '@libp2p/interface'
 import { DNA_NAMES, type DnaName } from '../../../../zomes-bindings/index.ts'
+import { decodeHashB64, encodeHashB64 } from '../../../identity/hash.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import type { RippleNode } from '../../../net/create-node.ts'
 import type { GossipMessage } from '../../../net/pubsub.ts'
 import type { StoredAction, Warrant } from '../../../storage/chain-store.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
-import { decodeHashB64, encodeHashB64 } from '../hash.ts'
 import { inviteIdOf } from '../validation/membrane-proof.ts'
 import { storeRecords } from '../validation/record-rules.ts'
 import { AntiEntropy, SYNC_PROTOCOL } from './anti-entropy.ts'

@@ -2,8 +2,9 @@
  * Resolves once an action is held by this peer: written here, or received from a peer and verified.
  * Lets a caller (the API, benchmarks, tests) wait for propagation without polling.
  */
+
+import { decodeHashB64, hashesEqual } from '../../../identity/hash.ts'
 import type { ChainStore } from '../../../storage/chain-store.ts'
-import { decodeHashB64, hashesEqual } from '../hash.ts'
 import type { Replication } from './replicator.ts'
 
 export interface WaitForActionInit {

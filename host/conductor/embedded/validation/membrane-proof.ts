@@ -3,9 +3,10 @@
  * is an invite grant with its issuer's Ed25519 signature. The host checks the signature (as it checks
  * every action's); the rules (`MembraneProof`, dnas/rules/src/membrane.rs) judge what the grant says.
  */
+
+import { decodeHashB64 } from '../../../identity/hash.ts'
+import { verifyAgentSignature } from '../../../identity/keystore.ts'
 import { decodeMsgpack, encodeCanonical } from '../action.ts'
-import { decodeHashB64 } from '../hash.ts'
-import { verifyAgentSignature } from '../keystore.ts'
 import { InvalidEntryError } from './validator.ts'
 
 /** The grant an admin signed (its fields are checked by the rules) and the signature, base64. */

@@ -5,11 +5,11 @@
  * for) come from a RecordSource: the store, plus a zome call's pending writes for the HDK.
  */
 import type { Action } from '@holochain/client'
+import { decodeHashB64, encodeHashB64, hashesEqual } from '../../../identity/hash.ts'
 import type { ChainStore, StoredAction, StoredEntry } from '../../../storage/chain-store.ts'
 import { decodeAction, decodeMsgpack } from '../action.ts'
 import type { DnaDef } from '../dna.ts'
 import { UnknownTypeError } from '../errors.ts'
-import { decodeHashB64, encodeHashB64, hashesEqual } from '../hash.ts'
 import { ActionTypes } from '../hc-enums.ts'
 import { MEMBRANE_PROOF_ENTRY_TYPE, type MembraneProof, membraneRulesEntry } from './membrane-proof.ts'
 import { validateEntry } from './validate-entry.ts'

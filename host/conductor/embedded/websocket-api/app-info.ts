@@ -4,9 +4,9 @@
  * `AppInfo::from_installed_app`).
  */
 import { DNA_NAMES, type DnaName } from '../../../../zomes-bindings/index.ts'
+import { encodeHashB64 } from '../../../identity/hash.ts'
 import { RIPPLE_APP_ID } from '../../ripple-app.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
-import { encodeHashB64 } from '../hash.ts'
 import { pack } from './wire.ts'
 
 export type CellId = [Uint8Array, Uint8Array]

@@ -2,8 +2,9 @@
  * What the conductor API reports of the network (`dump_network_stats`): kitsune2's TransportStats,
  * filled from the libp2p node the embedded conductor replicates over.
  */
+
+import { encodeHashB64 } from '../../../identity/hash.ts'
 import type { RippleNode } from '../../../net/create-node.ts'
-import { encodeHashB64 } from '../hash.ts'
 import { agentOfPeer } from '../replication/peer-agent.ts'
 
 export interface TransportConnection {

@@ -5,8 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { decode } from '@msgpack/msgpack'
-import { hashContent } from '../hash.ts'
-import { verifyAgentSignature } from '../keystore.ts'
+import { hashContent } from '../../../identity/hash.ts'
+import { verifyAgentSignature } from '../../../identity/keystore.ts'
 import { ConductorApiError } from './wire.ts'
 
 /** A call may be at most this far in the future (Holochain: 50 minutes). */

@@ -6,9 +6,9 @@
  */
 import type { Link } from '@holochain/client'
 import type { EntryRecord, NodeCapability, Revocation } from '../../../../zomes-bindings/index.ts'
+import { decodeHashB64, encodeHashB64, hashesEqual } from '../../../identity/hash.ts'
 import { encodeCanonical, entryHashOf } from '../action.ts'
 import { RecordNotFoundError } from '../errors.ts'
-import { decodeHashB64, encodeHashB64, hashesEqual } from '../hash.ts'
 import type { Hdk } from '../hdk.ts'
 import { createUnderAnchor, linkedRecords, toEntryRecord, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'

@@ -5,7 +5,7 @@
  * only it deletes it); readers check what each link leads to, since anyone may write a link.
  */
 import type { Artifact, EntryRecord, PinCommitment } from '../../../../zomes-bindings/index.ts'
-import { decodeHashB64, encodeHashB64 } from '../hash.ts'
+import { decodeHashB64, encodeHashB64 } from '../../../identity/hash.ts'
 import type { Hdk } from '../hdk.ts'
 import { linkedRecords, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'

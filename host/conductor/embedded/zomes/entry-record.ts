@@ -1,7 +1,7 @@
 /** Records as the contract's zome functions return them (HoloHashB64 strings, decoded entry). */
 import type { Record as HcRecord } from '@holochain/client'
 import type { EntryRecord, RecordRef } from '../../../../zomes-bindings/index.ts'
-import { encodeHashB64 } from '../hash.ts'
+import { encodeHashB64 } from '../../../identity/hash.ts'
 import type { Hdk } from '../hdk.ts'
 
 export function toEntryRecord<T>(hdk: Hdk, record: HcRecord): EntryRecord<T> {

@@ -4,7 +4,7 @@
  * each link leads to, since anyone may write a link; a holder counts only when it announced itself.
  */
 import type { ShardHolder, ShardSnapshot } from '../../../../zomes-bindings/index.ts'
-import { decodeHashB64 } from '../hash.ts'
+import { decodeHashB64 } from '../../../identity/hash.ts'
 import type { Hdk } from '../hdk.ts'
 import { createUnderAnchor, linkedRecords, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'

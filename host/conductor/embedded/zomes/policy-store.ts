@@ -5,7 +5,7 @@
  * the entry cites); this zome only files records where readers look for them.
  */
 import type { AdminGrant, Decision, EntryRecord, Policy } from '../../../../zomes-bindings/index.ts'
-import { decodeHashB64 } from '../hash.ts'
+import { decodeHashB64 } from '../../../identity/hash.ts'
 import { createUnderAnchor, linkedRecords, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'
 

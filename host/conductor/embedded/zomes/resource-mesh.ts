@@ -19,7 +19,7 @@ import {
   type Task,
   type TaskResult,
 } from '../../../../zomes-bindings/index.ts'
-import { decodeHashB64, encodeHashB64, hashesEqual } from '../hash.ts'
+import { decodeHashB64, encodeHashB64, hashesEqual } from '../../../identity/hash.ts'
 import type { Hdk } from '../hdk.ts'
 import { liveEntryRecord, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'

@@ -8,7 +8,7 @@
  * Text form: 'u' + base64url without padding (multibase), as `@holochain/client` encodes it.
  */
 import sodium from 'libsodium-wrappers'
-import { type Blake2b, dhtLocation as locationOf } from '../../../zomes-bindings/common.ts'
+import { type Blake2b, dhtLocation as locationOf } from '../../zomes-bindings/common.ts'
 
 await sodium.ready
 /** libsodium's blake2b (wasm): about 10x noble's on the 32-byte cores hashed for every location. */
