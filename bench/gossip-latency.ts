@@ -6,7 +6,7 @@
  * this is the marginal cost of a node, not of a process). Run: `npm run bench gossip-latency`.
  */
 import { performance } from 'node:perf_hooks'
-import type { NetworkConfig } from '../host/config/network-config.ts'
+import type { NetworkConfig } from '../host/config/network-schema.ts'
 import { createRippleNode, type RippleNode } from '../host/net/create-node.ts'
 import { percentile, round, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'

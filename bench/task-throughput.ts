@@ -24,7 +24,7 @@ import {
   type EmbeddedPeer,
   recordsAbout,
 } from '../host/conductor/embedded/replication/index.ts'
-import type { NetworkConfig } from '../host/config/network-config.ts'
+import type { NetworkConfig } from '../host/config/network-schema.ts'
 import { silentLogger } from '../host/log/logger.ts'
 import { PolicyService } from '../host/policy/policy-service.ts'
 import { isTerminal, SchedulerService } from '../host/scheduler/scheduler-service.ts'

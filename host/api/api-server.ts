@@ -3,38 +3,36 @@
  * with a JSON error body and the server keeps serving.
  */
 import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
-import type { ConductorPort } from '../conductor/port.ts'
-import type { ModelManager } from '../inference/model-manager.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
-import type { DaemonMetrics } from '../metrics/daemon-metrics.ts'
-import type { SplitService } from '../split/split-service.ts'
 import { apiAuth, isLoopback } from './api-auth.ts'
 import type { ApiKeyStore } from './api-keys.ts'
-import type { PeersReply, StatusView } from './contract/index.ts'
-import type { LiveFeed } from './dashboard/live-feed.ts'
+import type { ApiNode } from './api-node.ts'
+import { LiveFeed } from './dashboard/live-feed.ts'
 import { dashboardRoutes, readDashboardFiles, registerDashboardFiles } from './dashboard/static-files.ts'
 import { errorHandler } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
 import { jsonBodyCheck } from './json-body-check.ts'
 import { LoginCodes } from './login-codes.ts'
 import { registerMcpRoute } from './mcp/mcp-http.ts'
-import { type OpenAiApi, registerOpenAiRoutes } from './openai/openai-routes.ts'
-import { type ArtifactApi, registerArtifactRoutes } from './routes/artifacts-route.ts'
+import { registerOpenAiRoutes } from './openai/openai-routes.ts'
+import { registerArtifactRoutes } from './routes/artifacts-route.ts'
 import { registerEventsRoute } from './routes/events-route.ts'
-import { type InviteApi, registerInviteRoutes } from './routes/invites-route.ts'
-import { type MemoryApi, registerMemoryRoutes } from './routes/memory-route.ts'
-import { type ModelPuller, registerModelPullRoute } from './routes/model-pull-route.ts'
+import { registerInviteRoutes } from './routes/invites-route.ts'
+import { registerMemoryRoutes } from './routes/memory-route.ts'
+import { registerModelPullRoute } from './routes/model-pull-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { registerPeersRoute } from './routes/peers-route.ts'
-import { type PolicyApi, registerPolicyRoutes } from './routes/policies-route.ts'
+import { registerPolicyRoutes } from './routes/policies-route.ts'
 import { registerSessionRoute, SESSION_ROUTE } from './routes/session-route.ts'
 import { registerStatusRoute } from './routes/status-route.ts'
-import { registerTaskRoutes, type TaskApi } from './routes/tasks-route.ts'
-import { type ActionWaiter, registerWaitRoute } from './routes/wait-route.ts'
+import { registerTaskRoutes } from './routes/tasks-route.ts'
+import { registerWaitRoute } from './routes/wait-route.ts'
 import { registerZomeRoute } from './routes/zome-route.ts'
 
 export interface ApiServerInit {
+  /** The node whose services the API serves. */
+  node: ApiNode
   /** 127.0.0.1 unless the person asks for more. */
   host: string
   /** 0 picks a free port. */
@@ -42,36 +40,10 @@ export interface ApiServerInit {
   token: string
   /** Largest request body accepted, in bytes (default 1 MiB); larger gets 413. */
   bodyLimit?: number
-  status: () => StatusView
-  peers: () => Promise<PeersReply>
-  /** Resolves once this peer holds an action (GET /api/records/:hash/wait). */
-  waitForAction?: ActionWaiter
-  conductor: Pick<ConductorPort, 'callZome'>
-  models: Pick<ModelManager, 'list' | 'load' | 'unload'>
-  /** Models split over peers (`?split=1` loads, and the splits in the models list); absent: none. */
-  splits?: Pick<SplitService, 'load' | 'views'>
-  /** Task routes; absent on a host that schedules nothing. */
-  tasks?: TaskApi
-  /** Policy routes. */
-  policies?: PolicyApi
-  /** Invites to this peer's private mesh. */
-  invites?: InviteApi
-  /** Fetches a model into the models directory (POST /api/models/pull). */
-  pull?: ModelPuller
-  /** The OpenAI- and Anthropic-compatible endpoint (`/v1`). */
-  openai?: OpenAiApi
   /** API keys the endpoint takes besides the token; default none. */
   keys?: Pick<ApiKeyStore, 'check'>
   /** Callers off loopback get the endpoints only, with an API key only (required for a non-loopback host). */
   requireKeys?: boolean
-  /** The dashboard's live stream (GET /api/events). */
-  feed?: LiveFeed
-  /** GET /metrics, and the count of API requests. */
-  metrics?: DaemonMetrics
-  /** Artifacts on IPFS. */
-  artifacts?: ArtifactApi
-  /** The shared vector memory; its routes are absent without it. */
-  memory?: MemoryApi
   logger: Logger
 }
 
@@ -116,6 +88,7 @@ export class ApiServer implements Startable {
   private readonly app: FastifyInstance
   private listeningUrl: string | null = null
   private readonly loginCodes = new LoginCodes()
+  private readonly feed: LiveFeed
 
   constructor(private readonly init: ApiServerInit) {
     const logger = init.logger.child({ component: 'api' })
@@ -139,7 +112,9 @@ export class ApiServer implements Startable {
       }),
     )
     this.app.addHook('preValidation', jsonBodyCheck)
-    const metrics = init.metrics
+    const { node } = init
+    const c = node.components
+    const metrics = c.metrics
     if (metrics) {
       this.app.addHook('onResponse', async (request, reply) => {
         metrics.request(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode)
@@ -153,25 +128,42 @@ export class ApiServer implements Startable {
       sendError(reply, 404, 'NotFoundError', `no route ${request.method} ${request.url.split('?')[0]}`),
     )
     registerSessionRoute(this.app, this.loginCodes, init.token)
-    registerStatusRoute(this.app, init.status)
-    registerPeersRoute(this.app, init.peers)
-    registerZomeRoute(this.app, init.conductor)
-    if (init.waitForAction) registerWaitRoute(this.app, init.waitForAction)
-    if (init.tasks) registerTaskRoutes(this.app, init.tasks)
-    if (init.policies) registerPolicyRoutes(this.app, init.policies)
-    if (init.invites) registerInviteRoutes(this.app, init.invites)
-    if (init.artifacts) registerArtifactRoutes(this.app, init.artifacts)
-    if (init.memory) registerMemoryRoutes(this.app, init.memory)
-    registerModelsRoute(this.app, init.models, init.splits)
+    registerStatusRoute(this.app, () => node.status())
+    const peers = async () => ({ peers: await c.peers.list(), warrants: c.peers.warrants() })
+    registerPeersRoute(this.app, peers)
+    registerZomeRoute(this.app, c.conductor)
+    const waitForAction = c.backend?.waitForAction
+    if (waitForAction) registerWaitRoute(this.app, waitForAction)
+    const { scheduler, workers, direct, splits, artifacts } = c
+    if (scheduler && workers)
+      registerTaskRoutes(this.app, {
+        scheduler,
+        workers,
+        onSubmitted: node.onSubmitted && ((hash) => node.onSubmitted?.(hash)),
+        served: direct && ((request) => direct.served(request)),
+      })
+    if (c.policies) registerPolicyRoutes(this.app, c.policies)
+    if (node.invites) registerInviteRoutes(this.app, node.invites)
+    if (artifacts) registerArtifactRoutes(this.app, artifacts)
+    if (c.memory) registerMemoryRoutes(this.app, c.memory)
+    registerModelsRoute(this.app, c.models, splits)
     registerMcpRoute(this.app, {
       apiUrl: () => this.url,
       token: init.token,
-      version: () => init.status().version,
+      version: () => node.status().version,
       extraHostNames: [init.host],
     })
-    if (init.pull) registerModelPullRoute(this.app, init.pull)
-    if (init.openai) registerOpenAiRoutes(this.app, init.openai)
-    if (init.feed) registerEventsRoute(this.app, init.feed)
+    if (node.pull) registerModelPullRoute(this.app, node.pull)
+    if (c.mesh) registerOpenAiRoutes(this.app, { inference: c.mesh })
+    this.feed = new LiveFeed({
+      peers,
+      tasks: scheduler && (() => scheduler.list()),
+      artifacts: artifacts ? () => artifacts.list() : undefined,
+      models: async () => ({ ...(await c.models.list()), splits: splits?.views() }),
+      onModelsChange: (listener) => c.models.onChange(listener),
+      logger: logger.child({ component: 'live-feed' }),
+    })
+    registerEventsRoute(this.app, this.feed)
     registerDashboardFiles(this.app, dashboard)
   }
 
@@ -200,7 +192,7 @@ export class ApiServer implements Startable {
   }
 
   async stop(): Promise<void> {
-    this.init.feed?.close()
+    this.feed.close()
     await this.app.close()
     this.listeningUrl = null
   }

@@ -6,7 +6,8 @@
  */
 import { CID } from 'multiformats/cid'
 import type { ActionHashB64, Artifact, EntryRecord, PinCommitment } from '../../zomes-bindings/index.ts'
-import type { ConductorPort } from '../conductor/port.ts'
+import type { ConductorPort } from '../interface/conductor-port.ts'
+import type { LongOperationOptions } from '../interface/progress.ts'
 import { DEFAULT_IMPORT_PROFILE, type ImportProfile } from '../ipfs/import-profile.ts'
 import type { IpfsStore } from '../ipfs/ipfs-store.ts'
 import { resumingFetch } from '../ipfs/resuming-fetch.ts'
@@ -25,7 +26,8 @@ import { ContentMeter } from './content-meter.ts'
 
 export type Provenance = Artifact['provenance']
 
-export interface AddArtifactOptions {
+/** Progress: the bytes imported so far (`import`; the total is not known while they stream in). */
+export interface AddArtifactOptions extends LongOperationOptions {
   name: string
   /** Default `application/octet-stream`. */
   mimeType?: string
@@ -34,9 +36,6 @@ export interface AddArtifactOptions {
   /** Default: added by hand (`tool: 'ripple artifact add'`, nothing else). */
   provenance?: Provenance
   profile?: ImportProfile
-  signal?: AbortSignal
-  /** Bytes imported so far. */
-  onProgress?: (bytes: number) => void
 }
 
 /** Bytes imported and pinned here, with what an Artifact says of them. */
@@ -46,10 +45,8 @@ export interface ImportedContent {
   sha256: string
 }
 
-export interface ReadOptions {
-  signal?: AbortSignal
-  onProgress?: (bytes: number) => void
-}
+/** Progress: the bytes read so far, of the artifact's size (`fetch`). */
+export type ReadOptions = LongOperationOptions
 
 /** An artifact and the peers that keep it. */
 export interface ArtifactView {
@@ -120,7 +117,7 @@ export class ArtifactService {
     content: AsyncIterable<Uint8Array>,
     options: Pick<AddArtifactOptions, 'profile' | 'signal' | 'onProgress'> = {},
   ): Promise<ImportedContent> {
-    const meter = new ContentMeter(options.onProgress)
+    const meter = new ContentMeter({ stage: 'import', total: null }, options.onProgress)
     const cid = await this.#whileDiskHolds(null, async () => {
       const added = await this.ipfs.add(meter.through(content), {
         profile: options.profile ?? DEFAULT_IMPORT_PROFILE,
@@ -244,7 +241,7 @@ export class ArtifactService {
   async *#checked(record: EntryRecord<Artifact>, options: ReadOptions): AsyncGenerator<Uint8Array> {
     const artifact = record.entry
     const cid = parseCid(artifact.cid)
-    const meter = new ContentMeter(options.onProgress)
+    const meter = new ContentMeter({ stage: 'fetch', total: artifact.size }, options.onProgress)
     yield* meter.through(this.#fetches.read(cid, options.signal))
     const sha256 = meter.sha256()
     const mismatch =

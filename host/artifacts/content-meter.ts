@@ -3,18 +3,23 @@
  * download is checked without holding the bytes.
  */
 import { createHash } from 'node:crypto'
+import type { Progress } from '../interface/progress.ts'
 
 export class ContentMeter {
   bytes = 0
   readonly #hash = createHash('sha256')
 
-  constructor(private readonly onProgress?: (bytes: number) => void) {}
+  /** `progress`: what each chunk's progress says besides the bytes so far. */
+  constructor(
+    private readonly progress: Pick<Progress, 'stage' | 'total'>,
+    private readonly onProgress?: (progress: Progress) => void,
+  ) {}
 
   async *through(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     for await (const chunk of source) {
       this.#hash.update(chunk)
       this.bytes += chunk.byteLength
-      this.onProgress?.(this.bytes)
+      this.onProgress?.({ ...this.progress, done: this.bytes, unit: 'bytes' })
       yield chunk
     }
   }

@@ -1,82 +1,11 @@
 /**
- * A network file (`networks/<name>.json`): which backend, what separates its DHT from every
- * other (name + seed), the DNA properties, heartbeat timing, and how peers find each other.
+ * A network file (`networks/<name>.json`): loading one, its admin, and its bootstrap peers. Its shape
+ * is `network-schema.ts`.
  */
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { z } from 'zod'
-
-export const HeartbeatConfigSchema = z.object({
-  /** How often a peer broadcasts its load. */
-  interval_ms: z.number().int().min(100).max(600_000),
-  /** A peer is `stale` after this many intervals without a heartbeat. */
-  stale_after_missed: z.number().int().min(1).max(100),
-  /** A peer is `offline` after this long without a heartbeat. */
-  offline_after_ms: z.number().int().min(200).max(86_400_000),
-})
-
-export const Libp2pConfigSchema = z.object({
-  listen: z.array(z.string()).min(1),
-  /** Discover peers on the LAN by mDNS. */
-  mdns: z.boolean(),
-  /**
-   * Multiaddrs dialled at start and kept connected (`--bootstrap` and `--peer` add more): peers to
-   * learn others from, usually `ripple relay` nodes. A network without mDNS needs at least one.
-   */
-  bootstrap: z.array(z.string()),
-  /**
-   * How many relay slots (circuit relay v2 reservations) to hold, so peers behind NAT are reachable
-   * through relays; 0 (the default) on a LAN.
-   */
-  relay_reservations: z.number().int().min(0).max(8).optional(),
-  /** Hex of a 32-byte pre-shared key (`@libp2p/pnet`); null for an open network. */
-  psk: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'psk must be 64 hex characters (32 bytes)')
-    .nullable(),
-})
-
-export const HolochainConfigSchema = z.object({
-  bootstrap_url: z.string().url().nullable(),
-  signal_url: z.string().url().nullable(),
-  /** iroh relay (Holochain 0.6.1+); default: the conductor's. */
-  relay_url: z.string().url().nullable().optional(),
-  /** ws:// admin interface of a running conductor to drive; null or absent: start `holochain` here. */
-  admin_url: z
-    .string()
-    .regex(/^wss?:\/\/[^\s]+$/, 'admin_url must be a ws:// or wss:// URL')
-    .nullable()
-    .optional(),
-})
-
-export const NetworkConfigSchema = z
-  .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'network name: lowercase letters, digits, _ and -'),
-    /** Changes every DNA hash, so two networks with different seeds never share a DHT. */
-    seed: z.string().min(1).max(128),
-    backend: z.enum(['embedded', 'holochain']),
-    /** Per-DNA properties (e.g. policy_store.progenitor, the admin key). */
-    dna_properties: z.record(z.string(), z.record(z.string(), z.unknown())),
-    heartbeat: HeartbeatConfigSchema,
-    /**
-     * Only invited agents join: the first `ripple up` on a data dir makes a mesh of this network with
-     * its agent as admin (as a private `local` mesh), and others join with its invites. `local` does so
-     * unless `--open`.
-     */
-    require_invite: z.boolean().optional(),
-    libp2p: Libp2pConfigSchema.optional(),
-    holochain: HolochainConfigSchema.optional(),
-  })
-  .refine((c) => c.backend !== 'embedded' || c.libp2p !== undefined, {
-    message: 'an embedded network needs a libp2p section',
-    path: ['libp2p'],
-  })
-  .refine((c) => c.backend !== 'holochain' || c.holochain !== undefined, {
-    message: 'a holochain network needs a holochain section',
-    path: ['holochain'],
-  })
-
-export type NetworkConfig = z.infer<typeof NetworkConfigSchema>
+import { repoPath } from '../runtime/repo-root.ts'
+import { type NetworkConfig, NetworkConfigSchema } from './network-schema.ts'
 
 /** The network's admin key: the progenitor named in its policy_store properties, or null (nobody). */
 export function progenitorOf(network: NetworkConfig): string | null {
@@ -97,8 +26,7 @@ export class InvalidNetworkConfigError extends Error {
 export async function loadNetworkConfig(nameOrPath: string): Promise<NetworkConfig> {
   const path = /[/\\]|\.json$/.test(nameOrPath)
     ? resolve(nameOrPath)
-    : // Imported here, not above: the API contract (and so the browser dashboard) imports this module's schemas.
-      (await import('../runtime/repo-root.ts')).repoPath('networks', `${nameOrPath}.json`)
+    : repoPath('networks', `${nameOrPath}.json`)
   let raw: string
   try {
     raw = await readFile(path, 'utf8')

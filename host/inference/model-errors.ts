@@ -52,3 +52,56 @@ export class ModelProcessError extends Error {
     this.name = name
   }
 }
+
+/** Thrown when no model file has the name asked for. */
+export class ModelNotFoundError extends Error {
+  static override readonly name = 'ModelNotFoundError'
+  constructor(
+    name: string,
+    readonly available: readonly string[],
+  ) {
+    super(
+      `no model named "${name}" in the models directory` +
+        (available.length > 0 ? ` (models: ${available.join(', ')})` : ' (it holds no usable model)'),
+    )
+    this.name = 'ModelNotFoundError'
+  }
+}
+
+/** Thrown when the model's file fails the checks made before any load (truncated, missing keys...). */
+export class ModelUnusableError extends Error {
+  static override readonly name = 'ModelUnusableError'
+  constructor(
+    name: string,
+    readonly reason: string,
+  ) {
+    super(`model "${name}" cannot be loaded: ${reason}`)
+    this.name = 'ModelUnusableError'
+  }
+}
+
+/** Thrown when a model needs more memory than models may take here (`--model-memory`). */
+export class ModelTooLargeError extends Error {
+  static override readonly name = 'ModelTooLargeError'
+  constructor(name: string, need: number, free: number) {
+    const mib = (bytes: number) => `${Math.ceil(bytes / 1024 ** 2)} MiB`
+    super(
+      `model "${name}" needs about ${mib(need)}, models may take ${mib(free)} here (--model-memory): ` +
+        '`ripple models load --split` splits it over the mesh',
+    )
+    this.name = 'ModelTooLargeError'
+  }
+}
+
+/** Thrown when a task names no model and there is not exactly one it could mean. */
+export class ModelRequiredError extends Error {
+  static override readonly name = 'ModelRequiredError'
+  constructor(candidates: readonly string[]) {
+    super(
+      candidates.length === 0
+        ? 'no model is available on this peer'
+        : `name a model: this peer has several (${candidates.join(', ')})`,
+    )
+    this.name = 'ModelRequiredError'
+  }
+}

@@ -12,6 +12,7 @@
  * through `list`), so two scans never race on the hash cache.
  */
 import { availableParallelism, freemem } from 'node:os'
+import type { LongOperationOptions } from '../interface/progress.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import type { ActiveBackend } from './engine/engine-backends.ts'
@@ -21,11 +22,20 @@ import { type ServerExit, ServerStartError } from './engine/llama-server-process
 import type { FileHashCache } from './file-hash-cache.ts'
 import { type GgufModel, modelName, scanModelsDir, type UnusableModel } from './gguf-scan.ts'
 import { modelMemoryBytes } from './memory-fit.ts'
-import { ModelCrashedError, ModelLoadError } from './model-errors.ts'
+import {
+  ModelCrashedError,
+  ModelLoadError,
+  ModelNotFoundError,
+  ModelRequiredError,
+  ModelTooLargeError,
+  ModelUnusableError,
+} from './model-errors.ts'
 import { ModelQuarantine } from './model-quarantine.ts'
 import { SerialQueue } from './serial-queue.ts'
+import { SharedLoads } from './shared-load.ts'
 
-export { ModelCrashedError, ModelLoadError } from './model-errors.ts'
+// Who loads models catches the errors of a load by importing them from here too.
+export * from './model-errors.ts'
 
 export interface ModelManagerInit {
   modelsDir: string
@@ -54,33 +64,6 @@ export interface ModelListing {
   unusable: UnusableModel[]
 }
 
-/** Thrown when no model file has the name asked for. */
-export class ModelNotFoundError extends Error {
-  static override readonly name = 'ModelNotFoundError'
-  constructor(
-    name: string,
-    readonly available: readonly string[],
-  ) {
-    super(
-      `no model named "${name}" in the models directory` +
-        (available.length > 0 ? ` (models: ${available.join(', ')})` : ' (it holds no usable model)'),
-    )
-    this.name = 'ModelNotFoundError'
-  }
-}
-
-/** Thrown when the model's file fails the checks made before any load (truncated, missing keys...). */
-export class ModelUnusableError extends Error {
-  static override readonly name = 'ModelUnusableError'
-  constructor(
-    name: string,
-    readonly reason: string,
-  ) {
-    super(`model "${name}" cannot be loaded: ${reason}`)
-    this.name = 'ModelUnusableError'
-  }
-}
-
 /** Another way to run a model's engine (split over peers): its arguments and its account of a crash. */
 export interface EngineLayout {
   args: string[]
@@ -90,30 +73,9 @@ export interface EngineLayout {
   blame(exit: ServerExit): Promise<Error | null>
 }
 
-/** Thrown when a model needs more memory than models may take here (`--model-memory`). */
-export class ModelTooLargeError extends Error {
-  static override readonly name = 'ModelTooLargeError'
-  constructor(name: string, need: number, free: number) {
-    const mib = (bytes: number) => `${Math.ceil(bytes / 1024 ** 2)} MiB`
-    super(
-      `model "${name}" needs about ${mib(need)}, models may take ${mib(free)} here (--model-memory): ` +
-        '`ripple models load --split` splits it over the mesh',
-    )
-    this.name = 'ModelTooLargeError'
-  }
-}
-
-/** Thrown when a task names no model and there is not exactly one it could mean. */
-export class ModelRequiredError extends Error {
-  static override readonly name = 'ModelRequiredError'
-  constructor(candidates: readonly string[]) {
-    super(
-      candidates.length === 0
-        ? 'no model is available on this peer'
-        : `name a model: this peer has several (${candidates.join(', ')})`,
-    )
-    this.name = 'ModelRequiredError'
-  }
+export interface ModelLoadOptions extends LongOperationOptions {
+  /** Run it another way (split over peers). */
+  layout?: EngineLayout
 }
 
 const DEFAULT_CONTEXT_SIZE = 4096
@@ -132,7 +94,7 @@ export class ModelManager implements Startable {
   private readonly quarantine: ModelQuarantine
   readonly backends: EngineBackends
   private readonly loaded = new Map<string, EngineModel>()
-  private readonly loading = new Map<string, Promise<EngineModel>>()
+  private readonly loading = new SharedLoads<EngineModel>()
   private readonly listeners = new Set<() => void>()
   private readonly loadListeners = new Set<(name: string, loadMs: number) => void>()
   // Scans share the hash cache file; loads share llama.cpp's log (read for failure reasons).
@@ -151,7 +113,7 @@ export class ModelManager implements Startable {
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.loading.values()])
+    await this.loading.settled()
     await Promise.all([...this.loaded.keys()].map((name) => this.unload(name)))
   }
 
@@ -179,7 +141,7 @@ export class ModelManager implements Startable {
    * Loads a model too big for this peer split over the mesh (the split service sets it): a task for
    * such a model is then served by a split rather than refused.
    */
-  splitLoader: ((name: string, onProgress?: (fraction: number) => void) => Promise<EngineModel>) | null = null
+  splitLoader: ((name: string, options: LongOperationOptions) => Promise<EngineModel>) | null = null
 
   /** Memory models may still take here: what is free, within the limit less what the loaded ones take. */
   freeModelBytes(): number {
@@ -219,49 +181,47 @@ export class ModelManager implements Startable {
   }
 
   /**
-   * Loads the model (once; a second call while it loads waits for the first). A `layout` runs it
-   * another way (split over peers): more engine arguments, and its own account of a crash.
+   * Loads the model (once: a call while it loads joins that load). A `layout` runs it another way
+   * (split over peers): more engine arguments, and its own account of a crash. A caller whose signal
+   * aborts is answered at once; the load itself stops (its engine process ended, nothing kept) once
+   * every caller has aborted.
    */
-  load(
-    name: string,
-    onProgress?: (fraction: number) => void,
-    signal?: AbortSignal,
-    layout?: EngineLayout,
-  ): Promise<EngineModel> {
+  load(name: string, options: ModelLoadOptions = {}): Promise<EngineModel> {
     const loaded = this.loaded.get(name)
     if (loaded) return Promise.resolve(loaded)
-    let loading = this.loading.get(name)
-    if (!loading) {
-      loading = this.loads
-        .run(() => this.loadNow(name, onProgress, signal, layout))
-        .finally(() => this.loading.delete(name))
-      this.loading.set(name, loading)
-    }
-    return loading
+    // Not the first caller's signal alone: a task and a person may wait on one load, and either still wants it.
+    return this.loading.join(name, options, (load) =>
+      this.loads.run(() => this.loadNow(name, load, options.layout)),
+    )
   }
 
-  /**
-   * The model a task asked for, loaded if it was not (`loadMs` is then the time it took, else 0).
-   * Without a name: the only loaded model, else the only usable one.
-   */
+  /** The model a task asked for, loaded if it was not (`loadMs` is then the time it took, else 0). */
   async acquire(
-    name: string | undefined,
-    onProgress?: (fraction: number, model: string) => void,
+    name: string,
+    options: LongOperationOptions = {},
   ): Promise<{ model: EngineModel; loadMs: number }> {
-    const wanted = name ?? (await this.onlyModel())
-    const already = this.loaded.get(wanted)
+    const already = this.loaded.get(name)
     if (already) return { model: already, loadMs: 0 }
-    const progress = onProgress && ((fraction: number) => onProgress(fraction, wanted))
-    const model = await this.load(wanted, progress).catch((err: unknown) => {
-      if (err instanceof ModelTooLargeError && this.splitLoader) return this.splitLoader(wanted, progress)
+    const model = await this.load(name, options).catch((err: unknown) => {
+      if (err instanceof ModelTooLargeError && this.splitLoader) return this.splitLoader(name, options)
       throw err
     })
     return { model, loadMs: model.loadMs }
   }
 
+  /** The model a task means: the one it names, else the only loaded model, else the only usable one. */
+  async modelFor(name: string | undefined): Promise<string> {
+    if (name !== undefined) return name
+    const loaded = this.loadedNames()
+    if (loaded.length === 1 && loaded[0] !== undefined) return loaded[0]
+    const usable = (await this.list()).models.map((m) => m.name)
+    if (loaded.length === 0 && usable.length === 1 && usable[0] !== undefined) return usable[0]
+    throw new ModelRequiredError(loaded.length > 0 ? loaded : usable)
+  }
+
   /** Unloads the model, stopping tasks that run on it; false when it was not loaded. */
   async unload(name: string): Promise<boolean> {
-    await this.loading.get(name)?.catch(() => {})
+    await this.loading.settled(name)
     const loaded = this.loaded.get(name)
     if (!loaded) return false
     this.loaded.delete(name)
@@ -271,20 +231,13 @@ export class ModelManager implements Startable {
     return true
   }
 
-  private async onlyModel(): Promise<string> {
-    const loaded = this.loadedNames()
-    if (loaded.length === 1 && loaded[0] !== undefined) return loaded[0]
-    const usable = (await this.list()).models.map((m) => m.name)
-    if (loaded.length === 0 && usable.length === 1 && usable[0] !== undefined) return usable[0]
-    throw new ModelRequiredError(loaded.length > 0 ? loaded : usable)
-  }
-
   private async loadNow(
     name: string,
-    onProgress?: (fraction: number) => void,
-    signal?: AbortSignal,
+    { signal, onProgress }: Required<LongOperationOptions>,
     layout?: EngineLayout,
   ): Promise<EngineModel> {
+    // Stopped while it waited for another model's load: nothing was started.
+    signal.throwIfAborted()
     const { models, unusable } = await this.list()
     const info = models.find((m) => m.name === name)
     if (!info) {
@@ -316,8 +269,8 @@ export class ModelManager implements Startable {
         contextSize: this.contextSize,
         threads: this.threads,
         slots,
-        ...(onProgress ? { onProgress } : {}),
-        ...(signal ? { signal } : {}),
+        onProgress,
+        signal,
         ...(layout ? { extraArgs: layout.args, memoryBytes: layout.memoryBytes } : {}),
         onCrash: (exit, on) => this.crashed(info, exit, on, layout),
       })

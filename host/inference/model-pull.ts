@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { LongOperationOptions } from '../interface/progress.ts'
 import type { Logger } from '../log/logger.ts'
 import { FileHashCache } from './file-hash-cache.ts'
 import { type GgufModel, scanModelsDir } from './gguf-scan.ts'
@@ -25,8 +26,10 @@ export interface PullRequest {
   name?: string
 }
 
+/** A pull's progress as the API streams it (`progress` events; the contract's schema is checked against it). */
 export interface PullProgress {
   downloaded_bytes: number
+  /** 0 when the source announces no size. */
   total_bytes: number
 }
 
@@ -61,7 +64,7 @@ export class ModelPullRefusedError extends Error {
 export async function pullModel(
   init: PullInit,
   request: PullRequest,
-  options: { signal?: AbortSignal; onProgress?: (progress: PullProgress) => void } = {},
+  options: LongOperationOptions = {},
 ): Promise<GgufModel> {
   const { createModelDownloader } = await import('node-llama-cpp')
   // One staging dir per source: an interrupted pull of the same source resumes from its partial file.
@@ -81,7 +84,12 @@ export async function pullModel(
       skipExisting: false,
       parallelDownloads: 1,
       onProgress: ({ downloadedSize, totalSize }) =>
-        options.onProgress?.({ downloaded_bytes: downloadedSize, total_bytes: totalSize }),
+        options.onProgress?.({
+          stage: 'download',
+          done: downloadedSize,
+          total: totalSize > 0 ? totalSize : null,
+          unit: 'bytes',
+        }),
     })
   } catch (err) {
     throw new ModelSourceError(request.source, err)

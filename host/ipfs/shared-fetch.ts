@@ -6,6 +6,7 @@
  * the fetch; every reader follows it, taking each chunk as it arrives or, when it lags (or joined
  * late), reading what already arrived from the local store. The fetch stops when its last reader leaves.
  */
+import '../runtime/node20-polyfills.ts'
 import type { CID } from 'multiformats/cid'
 import type { IpfsStore } from './ipfs-store.ts'
 

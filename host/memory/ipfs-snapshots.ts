@@ -4,7 +4,7 @@ import { DEFAULT_IMPORT_PROFILE } from '../ipfs/import-profile.ts'
 import type { IpfsStore } from '../ipfs/ipfs-store.ts'
 import { resumingFetch } from '../ipfs/resuming-fetch.ts'
 import { SnapshotUnavailableError } from './memory-errors.ts'
-import type { SnapshotStore } from './memory-service.ts'
+import type { SnapshotStore } from './shard-snapshots.ts'
 
 /** A fetch that brings nothing this long is asked again; nothing at all for IDLE_MS, and it fails. */
 const RETRY_AFTER_MS = 5_000

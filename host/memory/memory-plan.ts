@@ -3,7 +3,7 @@
  * (rendezvous hashing over the live peers that advertise memory capacity and have room, so a join or
  * a leave moves only the shards whose top `replication` changed), which holder answers each shard of
  * a query (the least loaded ready one, the others as fallbacks), and the merge of the shards' answers
- * into the top k.
+ * into the top k; and how a batch of writes is split into requests to each shard's holders.
  */
 import { createHash } from 'node:crypto'
 import { rendezvousFirst } from '../scheduler/claim-ranking.ts'
@@ -64,6 +64,42 @@ export function placeCollections(
     )
   }
   return placed
+}
+
+/** What one write request to a holder carries at most on the wire (a request is answered whole). */
+export const CHUNK_BYTES = 2 * 1024 * 1024
+
+/** Bytes one write takes on the wire: its float32s, its id, metadata and framing. */
+const wireBytes = (dimension: number): number => dimension * 4 + 512
+
+export interface ShardWrites<W> {
+  shard: number
+  /** The shard's writes in the order given, in requests of at most CHUNK_BYTES each. */
+  chunks: W[][]
+}
+
+/** The writes of a batch by shard (shards in order), each shard's in chunks to send one at a time. */
+export function chunkWrites<W extends { id: string }>(
+  writes: readonly W[],
+  shardCount: number,
+  dimension: number,
+): ShardWrites<W>[] {
+  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / wireBytes(dimension)))
+  const byShard = new Map<number, W[]>()
+  for (const w of writes) {
+    const shard = shardOf(w.id, shardCount)
+    const held = byShard.get(shard)
+    if (held) held.push(w)
+    else byShard.set(shard, [w])
+  }
+  return [...byShard.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([shard, list]) => ({
+      shard,
+      chunks: Array.from({ length: Math.ceil(list.length / perChunk) }, (_, i) =>
+        list.slice(i * perChunk, (i + 1) * perChunk),
+      ),
+    }))
 }
 
 /** The shards `agent` holds under `placement`. */

@@ -1,18 +1,15 @@
 /**
- * The shards this peer holds: one ShardStore each under `<dir>/<collection>/<shard>`, whether each is
- * ready (caught up, so it may answer queries and be a catch-up source), and the requests peers send
- * about them. A shard opened here is not ready until it caught up: from the latest snapshot on IPFS
- * when it starts empty, then from the writes a ready holder has after that point (a new shard, with
- * neither, is ready at once).
+ * The shards this peer holds: one ShardStore each under `<dir>/<collection>/<shard>`, and whether each
+ * is ready (caught up, so it may answer queries and be a catch-up source). A shard opened here is not
+ * ready until it caught up (`shard-catch-up.ts`). Writes from peers are checked before they are kept.
  */
 import { renameSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Collection } from '../../zomes-bindings/index.ts'
 import type { Logger } from '../log/logger.ts'
-import { ShardNotReadyError, UnknownCollectionError } from './memory-errors.ts'
+import { ShardNotReadyError } from './memory-errors.ts'
 import { checkMetadata, checkVector } from './memory-input.ts'
-import { shardOf } from './memory-plan.ts'
-import { floatsOf, fromWire, type MemoryReply, type MemoryRequest } from './memory-wire.ts'
+import { shardKey, shardOf } from './memory-plan.ts'
 import { CorruptShardError, type DocWrite, ShardStore } from './shard-store.ts'
 
 /** A collection as the service knows it: its entry and the action hash that names it. */
@@ -28,9 +25,6 @@ interface Held {
   unsnapshotted: number
 }
 
-/** Writes from before a restart that a holder may have missed: look back this far past its newest. */
-export const CLOCK_SLACK_MS = 60_000
-
 export class ShardHoldings {
   readonly #held = new Map<string, Held>()
   readonly #dir: string
@@ -43,7 +37,7 @@ export class ShardHoldings {
 
   /** The store of a shard, opened (not ready) on first use. */
   open(known: KnownCollection, shard: number): Held {
-    const key = `${known.hash}/${shard}`
+    const key = shardKey(known.hash, shard)
     let held = this.#held.get(key)
     if (held === undefined) {
       const dir = join(this.#dir, known.hash, String(shard))
@@ -74,15 +68,12 @@ export class ShardHoldings {
   }
 
   get(hash: string, shard: number): Held | undefined {
-    return this.#held.get(`${hash}/${shard}`)
+    return this.#held.get(shardKey(hash, shard))
   }
 
-  /** Shards held here, with whether each is ready and how many documents it has. */
-  list(): { collection: string; shard: number; ready: boolean; docs: number }[] {
-    return [...this.#held.entries()].map(([key, held]) => {
-      const [collection = '', shard = '0'] = key.split('/')
-      return { collection, shard: Number(shard), ready: held.ready, docs: held.store.count() }
-    })
+  /** Shards held here, ready or catching up. */
+  count(): number {
+    return this.#held.size
   }
 
   /**
@@ -100,39 +91,6 @@ export class ShardHoldings {
     const applied = held.store.apply(writes)
     held.unsnapshotted += applied
     return applied
-  }
-
-  /**
-   * Answers a peer's request; `collection` resolves its action hash (null: unknown here), `prepare`
-   * gets a shard this peer should hold ready first when it can be (a new one has nothing to catch up).
-   */
-  async serve(
-    request: MemoryRequest,
-    collection: (hash: string) => Promise<KnownCollection | null>,
-    prepare: (known: KnownCollection, shard: number) => Promise<void>,
-  ): Promise<MemoryReply> {
-    const known = await collection(request.collection)
-    if (known === null) throw new UnknownCollectionError(request.collection)
-    const { shard } = request
-    if (shard >= known.collection.shard_count) throw new ShardNotReadyError(known.hash, shard)
-    await prepare(known, shard)
-    if (request.op === 'apply')
-      return { op: 'apply', applied: this.apply(known, shard, request.writes.map(fromWire)) }
-    const held = this.get(known.hash, shard)
-    if (!held?.ready) throw new ShardNotReadyError(known.hash, shard)
-    if (request.op === 'query') {
-      const vector = checkVector(known.collection, Array.from(floatsOf(request.vector)), 'vector')
-      return {
-        op: 'query',
-        hits: held.store.query(vector, request.k, checkMetadata(request.filter, 'filter')),
-      }
-    }
-    if (request.op === 'digests')
-      return { op: 'digests', digests: held.store.digests(request.level, request.from, request.to) }
-    return {
-      op: 'changes',
-      writes: held.store.changesAfter(request.after, request.limit, request.before),
-    }
   }
 
   close(): void {

@@ -7,10 +7,12 @@
  */
 import type { Revocation } from '../../zomes-bindings/index.ts'
 import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
-import type { ConductorPort } from '../conductor/port.ts'
-import { type NetworkConfig, progenitorOf } from '../config/network-config.ts'
+import { progenitorOf } from '../config/network-config.ts'
+import type { NetworkConfig } from '../config/network-schema.ts'
 import type { AgentKey } from '../identity/keystore.ts'
-import { createInvite, type Invite, type InviteRole } from './invite.ts'
+import type { ConductorPort } from '../interface/conductor-port.ts'
+import { createInvite } from './invite.ts'
+import type { Invite, InviteRole } from './invite-schema.ts'
 
 /** Thrown when this peer is not the mesh's admin (an open network has none). */
 export class NotMeshAdminError extends Error {

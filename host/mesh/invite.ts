@@ -5,40 +5,14 @@
  * no secret, so it can be published on a chain; the network file never is.
  */
 import { randomBytes } from 'node:crypto'
-import { z } from 'zod'
-import { AgentPubKeyB64Schema, InviteIdSchema } from '../../zomes-bindings/index.ts'
 import { encodeCanonical } from '../conductor/embedded/action.ts'
 import { grantSignedByIssuer, type MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
-import { type NetworkConfig, NetworkConfigSchema, progenitorOf } from '../config/network-config.ts'
+import { progenitorOf } from '../config/network-config.ts'
+import type { NetworkConfig } from '../config/network-schema.ts'
 import { encodeHashB64 } from '../identity/hash.ts'
 import type { AgentKey } from '../identity/keystore.ts'
 import { networkIdentity } from '../net/network-identity.ts'
-
-export const INVITE_ROLES = ['member', 'worker', 'admin'] as const
-export type InviteRole = (typeof INVITE_ROLES)[number]
-
-/** What the admin signs. */
-export const InviteGrantSchema = z.strictObject({
-  /** Hex sha256 of the network's name and seed (its handshake id). */
-  network_id: z.string().regex(/^[0-9a-f]{64}$/),
-  role: z.enum(INVITE_ROLES),
-  /** 16 random bytes, hex: names this invite, once. */
-  invite_id: InviteIdSchema,
-  /** Milliseconds since the Unix epoch. */
-  issued_at: z.number().int().nonnegative(),
-  expires_at: z.number().int().nonnegative(),
-  issuer: AgentPubKeyB64Schema,
-})
-export type InviteGrant = z.infer<typeof InviteGrantSchema>
-
-export const InviteSchema = z.strictObject({
-  ripple_invite: z.literal(1),
-  network: NetworkConfigSchema,
-  grant: InviteGrantSchema,
-  /** Ed25519 signature of the grant's canonical encoding by `grant.issuer`, base64. */
-  signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/),
-})
-export type Invite = z.infer<typeof InviteSchema>
+import { type Invite, type InviteGrant, type InviteRole, InviteSchema } from './invite-schema.ts'
 
 /** Thrown when an invite cannot be used: unreadable, forged, for another network, or expired. */
 export class InvalidInviteError extends Error {

@@ -13,17 +13,12 @@ import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DNA_NAMES } from '../../zomes-bindings/index.ts'
 import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
-import { InvalidNetworkConfigError, loadNetworkConfig, type NetworkConfig } from '../config/network-config.ts'
+import { InvalidNetworkConfigError, loadNetworkConfig } from '../config/network-config.ts'
+import type { NetworkConfig } from '../config/network-schema.ts'
 import { encodeHashB64 } from '../identity/hash.ts'
 import { openAgentKey } from '../identity/keystore.ts'
-import {
-  InvalidInviteError,
-  type Invite,
-  InviteSchema,
-  membraneProofOf,
-  networkIdHex,
-  verifyInvite,
-} from './invite.ts'
+import { InvalidInviteError, membraneProofOf, networkIdHex, verifyInvite } from './invite.ts'
+import { type Invite, InviteSchema } from './invite-schema.ts'
 
 /** The mesh this data dir belongs to (private `local` meshes, and meshes joined by invite). */
 export const MESH_FILE = 'network.json'

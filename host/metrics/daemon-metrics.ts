@@ -6,8 +6,8 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { TaskState, TaskStatus } from '../../zomes-bindings/index.ts'
-import type { ReplicationStats } from '../conductor/embedded/replication/index.ts'
-import type { PeerEntry } from '../registry/index.ts'
+import type { PeerEntry } from '../interface/mesh-peers.ts'
+import type { ReplicationStats } from '../interface/network-port.ts'
 import type { DirectStats } from '../scheduler/direct/direct-inference.ts'
 
 export interface MetricsSources {

@@ -4,7 +4,7 @@
  * protocol, and the full id is compared in the connection handshake.
  */
 import { createHash } from 'node:crypto'
-import type { NetworkConfig } from '../config/network-config.ts'
+import type { NetworkConfig } from '../config/network-schema.ts'
 
 export interface NetworkIdentity {
   /** sha256 of the network's name and seed; exchanged and compared in the handshake. */

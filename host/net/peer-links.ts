@@ -5,18 +5,7 @@
  */
 import type { Connection } from '@libp2p/interface'
 import { CODE_P2P, CODE_P2P_CIRCUIT } from '@multiformats/multiaddr'
-import { z } from 'zod'
-
-// The API contract (and so the browser dashboard) imports this schema: nothing Node-only here.
-export const PeerLinkSchema = z.object({
-  path: z.enum(['direct', 'relayed']),
-  /** The relay's PeerId, for a relayed link. */
-  via: z.string().nullable(),
-  remote_addr: z.string(),
-  /** When the connection this link describes opened (ms since the epoch): a new one after a cut. */
-  opened_at: z.number(),
-})
-export type PeerLink = z.infer<typeof PeerLinkSchema>
+import type { PeerLink } from '../interface/peer-link.ts'
 
 type LinkedConnection = Pick<Connection, 'remoteAddr' | 'timeline' | 'direct'>
 

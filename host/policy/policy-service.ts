@@ -5,7 +5,7 @@
  */
 
 import { type EntryRecord, fitText, LIMITS, type Policy, type RecordRef } from '../../zomes-bindings/index.ts'
-import type { ConductorPort } from '../conductor/port.ts'
+import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
 import { cedarSyntaxError, evaluatePolicies, type PolicyVerdict } from './cedar-engine.ts'
 import { decisionContext, type TaskDecisionInput, taskPolicyRequest } from './task-request.ts'

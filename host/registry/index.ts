@@ -5,6 +5,6 @@ export {
   modelInfo,
 } from './build-capability.ts'
 export { capabilityChanged } from './capability-changed.ts'
-export { type HeartbeatConfig, type PeerStatus, peerStatus } from './peer-status.ts'
-export { type PeerEntry, PeerView } from './peer-view.ts'
+export { type HeartbeatConfig, peerStatus } from './peer-status.ts'
+export { PeerView } from './peer-view.ts'
 export { type RegistryInit, RegistryNotStartedError, RegistryService } from './registry-service.ts'

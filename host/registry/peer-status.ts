@@ -1,7 +1,8 @@
-import type { NetworkConfig } from '../config/network-config.ts'
+import type { NetworkConfig } from '../config/network-schema.ts'
+
+import type { PeerStatus } from '../interface/mesh-peers.ts'
 
 export type HeartbeatConfig = NetworkConfig['heartbeat']
-export type PeerStatus = 'online' | 'stale' | 'offline'
 
 /**
  * A peer's status from when we last heard its heartbeat (local clock, ms), per the network's

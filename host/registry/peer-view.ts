@@ -4,19 +4,8 @@
  * sender's timestamp, so clock skew between machines cannot make a peer look alive or dead.
  */
 import type { EntryRecord, Heartbeat, NodeCapability } from '../../zomes-bindings/index.ts'
-import { type HeartbeatConfig, type PeerStatus, peerStatus } from './peer-status.ts'
-
-export interface PeerEntry {
-  agent: string
-  self: boolean
-  status: PeerStatus
-  /** From the peer's capability entry; null until it is known here. */
-  name: string | null
-  capability: NodeCapability | null
-  /** The last load it reported, and how long ago that arrived. */
-  load: Heartbeat | null
-  last_heartbeat_ms_ago: number | null
-}
+import type { PeerEntry, PeerStatus } from '../interface/mesh-peers.ts'
+import { type HeartbeatConfig, peerStatus } from './peer-status.ts'
 
 interface HeardHeartbeat {
   heartbeat: Heartbeat

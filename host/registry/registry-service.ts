@@ -10,13 +10,14 @@ import {
   HeartbeatSchema,
   type NodeCapability,
 } from '../../zomes-bindings/index.ts'
-import type { ConductorPort, Signal } from '../conductor/port.ts'
 import type { LoadSampler } from '../hardware/index.ts'
+import type { ConductorPort, Signal } from '../interface/conductor-port.ts'
+import type { PeerEntry } from '../interface/mesh-peers.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import { capabilityChanged } from './capability-changed.ts'
 import type { HeartbeatConfig } from './peer-status.ts'
-import { type PeerEntry, PeerView } from './peer-view.ts'
+import { PeerView } from './peer-view.ts'
 
 export interface RegistryInit {
   conductor: ConductorPort

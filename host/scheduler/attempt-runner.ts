@@ -13,7 +13,7 @@ import {
   type Task,
   type TaskResult,
 } from '../../zomes-bindings/index.ts'
-import type { ConductorPort } from '../conductor/port.ts'
+import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
 import type { WorkerProgress } from '../workers/worker.ts'

@@ -3,7 +3,7 @@
  * tasks ask, and which of them could run a task.
  */
 import type { EntryRecord, NodeCapability, Task } from '../../zomes-bindings/index.ts'
-import type { ConductorPort } from '../conductor/port.ts'
+import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import type { CapableNode } from './claimant-plan.ts'
 import { claimSnapshotOf, unmetRequirement } from './requirements.ts'

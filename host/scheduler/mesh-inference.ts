@@ -9,7 +9,7 @@
  * with the scheduler's reason; a client that goes away cancels its task.
  */
 import { NO_REQUIREMENTS, type Task, TaskSchema } from '../../zomes-bindings/index.ts'
-import type { PeerEntry } from '../registry/peer-view.ts'
+import type { PeerEntry } from '../interface/mesh-peers.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import {
   type DirectInference,

@@ -4,7 +4,7 @@
  * the GGUF says about it. Pure: the peers in, the list out.
  */
 import type { ModelInfo } from '../../zomes-bindings/index.ts'
-import type { PeerEntry } from '../registry/peer-view.ts'
+import type { PeerEntry } from '../interface/mesh-peers.ts'
 
 export interface MeshModel {
   name: string

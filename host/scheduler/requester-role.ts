@@ -6,8 +6,8 @@
  * place for it.
  */
 import type { ClaimSnapshot, TaskState } from '../../zomes-bindings/index.ts'
-import type { ConductorPort } from '../conductor/port.ts'
 import { crashedModelFiles } from '../inference/model-errors.ts'
+import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
 import { claimsDecide, FILL_WINDOWS } from './claimant-plan.ts'
 import type { ClaimantRole } from './claimant-role.ts'

@@ -11,19 +11,19 @@
  * Event-driven: each stored op wakes only the task it is about (`onRecordsStored` names them; the
  * read model holds the index), each write of this host is applied to the read model instead of read
  * back, and timers exist only for the moments that change a task without an op: the end of a claim
- * window, a late claimant's turn, a lease running out, the deadline. One visit per task at a time.
+ * window, a late claimant's turn, a lease running out, the deadline (./task-timers.ts). One visit per
+ * task at a time.
  */
 import {
   type ClaimSnapshot,
   currentAssignments,
   type DnaName,
-  LIMITS,
   type NodeCapability,
   type RecordRef,
   type Task,
   type TaskState,
 } from '../../zomes-bindings/index.ts'
-import type { ConductorPort } from '../conductor/port.ts'
+import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
@@ -35,8 +35,9 @@ import { KnownNodes } from './known-nodes.ts'
 import { RequesterRole } from './requester-role.ts'
 import { claimSnapshotOf } from './requirements.ts'
 import { nextMoment } from './task-moments.ts'
-import type { TaskPayloads } from './task-payloads.ts'
+import { type TaskPayloads, taskInputOf } from './task-payloads.ts'
 import { TaskReadModel, type TaskSummary } from './task-read-model.ts'
+import { TaskTimers } from './task-timers.ts'
 import { type TaskView, TaskViews } from './task-views.ts'
 import { isTerminal, type TaskEvent, TaskWatches } from './task-watch.ts'
 import { TaskWrites } from './task-writes.ts'
@@ -122,8 +123,7 @@ export class SchedulerService implements Startable {
   readonly #views: TaskViews
   readonly #unsubscribe: (() => void)[] = []
   readonly #queue: VisitQueue
-  /** One timer per open task, for its next moment that no op announces. */
-  readonly #timers = new Map<string, NodeJS.Timeout>()
+  readonly #timers = new TaskTimers((task) => this.#touch(task))
   #sweep: NodeJS.Timeout | null = null
   #stopped = true
 
@@ -216,8 +216,7 @@ export class SchedulerService implements Startable {
     this.#stopped = true
     if (this.#sweep) clearInterval(this.#sweep)
     this.#sweep = null
-    for (const timer of this.#timers.values()) clearTimeout(timer)
-    this.#timers.clear()
+    this.#timers.clearAll()
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe()
     await Promise.all([this.#queue.stop(), this.#runner.stop()])
   }
@@ -227,25 +226,9 @@ export class SchedulerService implements Startable {
     return this.#runner.size
   }
 
-  /**
-   * The input as a Task carries it: inline, or (above the inline limit, with IPFS) put on IPFS and
-   * registered as an Artifact, the Task carrying its CID.
-   */
-  async taskInput(input: unknown): Promise<Pick<Task, 'input' | 'input_cid'>> {
-    const json = JSON.stringify(input)
-    const payloads = this.#init.payloads
-    if (Buffer.byteLength(json) <= LIMITS.task.input_json_bytes.max || payloads === undefined) {
-      return { input: input as Task['input'], input_cid: null }
-    }
-    const put = await payloads.put(json)
-    await payloads.register(put, 'task-input.json', {
-      task: null,
-      result: null,
-      input_cids: [],
-      tool: 'ripple task submit',
-      model: null,
-    })
-    return { input: null, input_cid: put.cid }
+  /** The input as a Task carries it: inline, or on IPFS when too large (see taskInputOf). */
+  taskInput(input: unknown): Promise<Pick<Task, 'input' | 'input_cid'>> {
+    return taskInputOf(input, this.#init.payloads)
   }
 
   async submit(task: Task): Promise<RecordRef> {
@@ -332,8 +315,7 @@ export class SchedulerService implements Startable {
   /** A finished task: nothing runs or waits for it here any more. */
   #finish(hash: string): void {
     this.#runner.abort(hash, 'the task was cancelled or expired')
-    clearTimeout(this.#timers.get(hash))
-    this.#timers.delete(hash)
+    this.#timers.clear(hash)
     this.#requester.forget(hash)
     this.#claimant.forget(hash)
     this.#handled.delete(hash)
@@ -351,20 +333,7 @@ export class SchedulerService implements Startable {
       declinedUntil: this.#claimant.declinedUntil(hash),
       lookAgainAt: this.#claimant.lookAgainAt(hash),
     })
-    clearTimeout(this.#timers.get(hash))
-    if (next === null) {
-      this.#timers.delete(hash)
-      return
-    }
-    const timer = setTimeout(
-      () => {
-        this.#timers.delete(hash)
-        this.#touch(hash)
-      },
-      Math.ceil((next - now) / 1000) + 1,
-    )
-    timer.unref()
-    this.#timers.set(hash, timer)
+    this.#timers.set(hash, next, now)
   }
 
   #assigneeStep(state: TaskState, snapshot: ClaimSnapshot | null): void {

@@ -16,7 +16,7 @@ import {
   type TaskState,
   type TaskStatus,
 } from '../../zomes-bindings/index.ts'
-import type { ConductorPort } from '../conductor/port.ts'
+import type { ConductorPort } from '../interface/conductor-port.ts'
 import { isTerminal } from './task-watch.ts'
 
 /** A task in a listing. */

@@ -11,7 +11,7 @@ import type {
   TaskState,
   TaskStatus,
 } from '../../zomes-bindings/index.ts'
-import type { ConductorPort } from '../conductor/port.ts'
+import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { claimSnapshotOf, whyNoNodeQualifies } from './requirements.ts'
 

@@ -12,7 +12,7 @@ import {
   type TaskState,
   type TaskStatus,
 } from '../../zomes-bindings/index.ts'
-import type { Signal } from '../conductor/port.ts'
+import type { Signal } from '../interface/conductor-port.ts'
 import type { WorkerProgress } from '../workers/worker.ts'
 import { TaskSignalSchema } from './task-signals.ts'
 import type { Unclaimed } from './task-views.ts'

@@ -12,7 +12,7 @@ import type {
   RecordRef,
   TaskResult,
 } from '../../zomes-bindings/index.ts'
-import type { ConductorPort } from '../conductor/port.ts'
+import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
 import type { TaskReadModel } from './task-read-model.ts'
 

@@ -13,9 +13,11 @@ import { ENGINE_BUILD_TAG } from '../inference/engine/engine-capability.ts'
 import type { EngineModel } from '../inference/engine/engine-model.ts'
 import { modelMemoryBytes } from '../inference/memory-fit.ts'
 import { type ModelManager, ModelNotFoundError } from '../inference/model-manager.ts'
+import { SharedLoads } from '../inference/shared-load.ts'
+import type { PeerEntry } from '../interface/mesh-peers.ts'
+import type { LongOperationOptions } from '../interface/progress.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PeerStreams } from '../net/peer-streams.ts'
-import type { PeerEntry } from '../registry/peer-view.ts'
 import { RpcTunnel, serveRpcTunnel } from './rpc-tunnel.ts'
 import type { RpcWorker } from './rpc-worker.ts'
 import { planSplit, type SplitCandidate, type SplitShare, tensorSplit } from './split-plan.ts'
@@ -72,14 +74,14 @@ const REPLAN_DELAY_MS = 1_000
 export class SplitService {
   readonly #splits = new Map<string, Split>()
   readonly #lostAt = new Map<string, number>()
-  readonly #loading = new Map<string, Promise<EngineModel>>()
+  readonly #loading = new SharedLoads<EngineModel>()
   #stopping = false
 
   constructor(private readonly init: SplitServiceInit) {}
 
   async start(): Promise<void> {
     // A task for a model too big for this peer alone is served by a split, when the mesh has room.
-    if (this.init.streams) this.init.models.splitLoader = (name, onProgress) => this.load(name, onProgress)
+    if (this.init.streams) this.init.models.splitLoader = (name, options) => this.load(name, options)
     if (this.init.streams)
       await serveRpcTunnel(this.init.streams, this.init.worker, () => this.#buildId(), this.init.logger)
     // A split that ended (unloaded, or crashed) gives its tunnels back.
@@ -115,22 +117,13 @@ export class SplitService {
 
   /**
    * Loads `name` split over the mesh with this peer as its head, or whole here when it fits
-   * (then it is an ordinary load).
+   * (then it is an ordinary load). Shared and stopped as the model manager's loads are.
    */
-  load(name: string, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<EngineModel> {
-    let loading = this.#loading.get(name)
-    if (!loading) {
-      loading = this.#loadNow(name, onProgress, signal).finally(() => this.#loading.delete(name))
-      this.#loading.set(name, loading)
-    }
-    return loading
+  load(name: string, options: LongOperationOptions = {}): Promise<EngineModel> {
+    return this.#loading.join(name, options, (load) => this.#loadNow(name, load))
   }
 
-  async #loadNow(
-    name: string,
-    onProgress?: (fraction: number) => void,
-    signal?: AbortSignal,
-  ): Promise<EngineModel> {
+  async #loadNow(name: string, { signal, onProgress }: Required<LongOperationOptions>): Promise<EngineModel> {
     const { models } = this.init
     const already = models.loadedModels().find((m) => m.info.name === name)
     if (already) return already
@@ -157,7 +150,7 @@ export class SplitService {
       needBytes: modelMemoryBytes(info, models.contextSize),
       head: this.init.self,
     })
-    if (plan.kind === 'single') return models.load(name, onProgress, signal)
+    if (plan.kind === 'single') return models.load(name, { signal, onProgress })
     if (plan.kind === 'none') {
       const skipped = plan.skipped.map((s) => `${s.agent.slice(0, 12)}…: ${s.reason}`)
       throw new SplitUnavailableError(name, [plan.reason, ...skipped].join('; '))
@@ -176,15 +169,19 @@ export class SplitService {
       this.init.logger.info({ model: name, shares: plan.shares }, 'loading a model split over peers')
       const split: Split = { plan: plan.shares, tunnels, blocks: info.blocks }
       this.#splits.set(name, split)
-      return await models.load(name, onProgress, signal, {
-        args: [
-          '--rpc',
-          ports.map((p) => `127.0.0.1:${p}`).join(','),
-          '--tensor-split',
-          tensorSplit(plan.shares),
-        ],
-        memoryBytes: plan.shares[0]?.bytes ?? 0,
-        blame: async (exit) => this.#lost(name, split, exit.reason),
+      return await models.load(name, {
+        signal,
+        onProgress,
+        layout: {
+          args: [
+            '--rpc',
+            ports.map((p) => `127.0.0.1:${p}`).join(','),
+            '--tensor-split',
+            tensorSplit(plan.shares),
+          ],
+          memoryBytes: plan.shares[0]?.bytes ?? 0,
+          blame: async (exit) => this.#lost(name, split, exit.reason),
+        },
       })
     } catch (err) {
       this.#splits.delete(name)

@@ -8,7 +8,6 @@
  * it, it was never seen, so re-signing that seq differently forks nothing. A durable transaction
  * (genesis) is synced before it returns (synchronous=FULL for that one commit).
  */
-import { closeSync, fdatasync, openSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import {
   type AuthorHead,
@@ -24,109 +23,10 @@ import {
   type Warrant,
 } from './chain-store.ts'
 import { ensurePrivateFileSync, tightenIfPresentSync } from './private-files.ts'
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS actions (
-  hash BLOB PRIMARY KEY,
-  dna_hash BLOB NOT NULL,
-  author BLOB NOT NULL,
-  seq INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  timestamp INTEGER NOT NULL,
-  entry_hash BLOB,
-  target_action BLOB,
-  bytes BLOB NOT NULL,
-  signature BLOB NOT NULL,
-  UNIQUE (dna_hash, author, seq)
-);
-CREATE INDEX IF NOT EXISTS actions_by_entry ON actions (dna_hash, entry_hash);
-CREATE INDEX IF NOT EXISTS actions_by_target ON actions (target_action);
-CREATE TABLE IF NOT EXISTS entries (
-  hash BLOB PRIMARY KEY,
-  kind TEXT NOT NULL,
-  bytes BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS links (
-  create_hash BLOB PRIMARY KEY,
-  dna_hash BLOB NOT NULL,
-  base BLOB NOT NULL,
-  target BLOB NOT NULL,
-  zome_index INTEGER NOT NULL,
-  link_type INTEGER NOT NULL,
-  tag BLOB NOT NULL,
-  author BLOB NOT NULL,
-  timestamp INTEGER NOT NULL,
-  deleted_by BLOB
-);
-CREATE INDEX IF NOT EXISTS links_by_base ON links (dna_hash, base, link_type);
--- Live links only: an anchor's deleted links (every finished task's open link) are never walked to
--- find the live ones, so reading them does not grow with history.
-CREATE INDEX IF NOT EXISTS live_links_by_base ON links (dna_hash, base, link_type, tag) WHERE deleted_by IS NULL;
-CREATE TABLE IF NOT EXISTS chain_heads (
-  dna_hash BLOB NOT NULL,
-  author BLOB NOT NULL,
-  hash BLOB NOT NULL,
-  seq INTEGER NOT NULL,
-  PRIMARY KEY (dna_hash, author)
-);
-CREATE TABLE IF NOT EXISTS warrants (
-  id INTEGER PRIMARY KEY,
-  author BLOB NOT NULL,
-  dna_hash BLOB NOT NULL,
-  rule TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  action_hash BLOB,
-  reported_by BLOB NOT NULL,
-  timestamp INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS warrants_by_author ON warrants (author);
-CREATE TABLE IF NOT EXISTS chain_checkpoints (
-  dna_hash BLOB NOT NULL,
-  author BLOB NOT NULL,
-  seq INTEGER NOT NULL,
-  hash BLOB NOT NULL,
-  timestamp INTEGER NOT NULL,
-  digest BLOB NOT NULL,
-  mac BLOB NOT NULL,
-  PRIMARY KEY (dna_hash, author)
-);
-`
-
-interface ActionRow {
-  hash: Buffer
-  dna_hash: Buffer
-  author: Buffer
-  seq: number
-  type: string
-  timestamp: number
-  entry_hash: Buffer | null
-  target_action: Buffer | null
-  bytes: Buffer
-  signature: Buffer
-}
-
-interface WarrantRow {
-  author: Buffer
-  dna_hash: Buffer
-  rule: string
-  reason: string
-  action_hash: Buffer | null
-  reported_by: Buffer
-  timestamp: number
-}
-
-interface LinkRow {
-  create_hash: Buffer
-  dna_hash: Buffer
-  base: Buffer
-  target: Buffer
-  zome_index: number
-  link_type: number
-  tag: Buffer
-  author: Buffer
-  timestamp: number
-  deleted_by: Buffer | null
-}
+import { RecentRows, rowKey } from './recent-rows.ts'
+import { buf, bytes, type LinkRow, nullableBuf, toAction, toLink } from './sqlite-rows.ts'
+import { linkQuerySql, prepareStatements, SCHEMA, type Statements } from './sqlite-schema.ts'
+import { WalSync } from './wal-sync.ts'
 
 /** Thrown when the store's file is not a SQLite database, or a damaged one. */
 export class CorruptStoreError extends Error {
@@ -157,15 +57,11 @@ export function openSqliteChainStore(path: string): ChainStore {
 
 class SqliteChainStore implements ChainStore {
   readonly #db: Database.Database
-  readonly #stmts
+  readonly #stmts: Statements
   /** One prepared statement per shape of link query (at most eight). */
   readonly #linkQueries = new Map<string, Database.Statement<unknown[], LinkRow>>()
-  /** The WAL file, synced by `flush` (null in memory). */
-  readonly #walPath: string | null
-  #walFd: number | null = null
-  /** The sync under way, and the one queued behind it for commits made since it started. */
-  #syncing: Promise<void> = Promise.resolve()
-  #queued: Promise<void> | null = null
+  /** Syncs the WAL for `flush` (null in memory). */
+  readonly #wal: WalSync | null
   /**
    * Actions and entries read lately, by hash. Both are immutable once stored, and the same few are
    * read over and over (a task's records by every visit, rules' dependencies, chain heads); emptied
@@ -175,7 +71,7 @@ class SqliteChainStore implements ChainStore {
   readonly #entries = new RecentRows<StoredEntry>(RECENT_ROWS)
 
   constructor(path: string) {
-    this.#walPath = path === ':memory:' ? null : `${path}-wal`
+    this.#wal = path === ':memory:' ? null : new WalSync(`${path}-wal`, () => this.#db.open)
     if (path !== ':memory:') {
       // SQLite gives its -wal and -shm files the database file's mode.
       ensurePrivateFileSync(path)
@@ -196,79 +92,7 @@ class SqliteChainStore implements ChainStore {
       throw err
     }
     this.#db = db
-    this.#stmts = {
-      insertAction: db.prepare(
-        `INSERT INTO actions (hash, dna_hash, author, seq, type, timestamp, entry_hash, target_action, bytes, signature)
-         VALUES (@hash, @dna_hash, @author, @seq, @type, @timestamp, @entry_hash, @target_action, @bytes, @signature)`,
-      ),
-      insertEntry: db.prepare('INSERT OR IGNORE INTO entries (hash, kind, bytes) VALUES (?, ?, ?)'),
-      insertLink: db.prepare(
-        `INSERT INTO links (create_hash, dna_hash, base, target, zome_index, link_type, tag, author, timestamp)
-         VALUES (@create_hash, @dna_hash, @base, @target, @zome_index, @link_type, @tag, @author, @timestamp)`,
-      ),
-      deleteLink: db.prepare('UPDATE links SET deleted_by = ? WHERE create_hash = ? AND deleted_by IS NULL'),
-      head: db.prepare<[Buffer, Buffer], { hash: Buffer; seq: number }>(
-        'SELECT hash, seq FROM chain_heads WHERE dna_hash = ? AND author = ?',
-      ),
-      setHead: db.prepare(
-        `INSERT INTO chain_heads (dna_hash, author, hash, seq) VALUES (?, ?, ?, ?)
-         ON CONFLICT (dna_hash, author) DO UPDATE SET hash = excluded.hash, seq = excluded.seq`,
-      ),
-      chain: db.prepare<[Buffer, Buffer, number], ActionRow>(
-        'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq >= ? ORDER BY seq',
-      ),
-      // One blob per row, concatenated by SQLite (a JS callback per column would cost more than the
-      // rest); every part length-prefixed, so bytes cannot move from one part to the next unnoticed.
-      digestBlobs: db
-        .prepare<[Buffer, Buffer, number], Buffer>(
-          `SELECT CAST(
-             length(a.hash) || ':' || a.hash || length(a.signature) || ':' || a.signature ||
-             length(a.bytes) || ':' || a.bytes ||
-             ifnull(length(e.bytes) || ':' || e.bytes, '') ||
-             ifnull(length(l.base) || ':' || l.base || length(l.target) || ':' || l.target ||
-               length(l.tag) || ':' || l.tag || l.link_type || ':' || l.zome_index || ':', '')
-           AS BLOB)
-           FROM actions a
-           LEFT JOIN entries e ON e.hash = a.entry_hash
-           LEFT JOIN links l ON l.create_hash = a.hash
-           WHERE a.dna_hash = ? AND a.author = ? AND a.seq <= ? ORDER BY a.seq`,
-        )
-        .pluck(),
-      checkpoint: db.prepare<
-        [Buffer, Buffer],
-        { seq: number; hash: Buffer; timestamp: number; digest: Buffer; mac: Buffer }
-      >('SELECT seq, hash, timestamp, digest, mac FROM chain_checkpoints WHERE dna_hash = ? AND author = ?'),
-      setCheckpoint: db.prepare(
-        `INSERT INTO chain_checkpoints (dna_hash, author, seq, hash, timestamp, digest, mac)
-         VALUES (@dna_hash, @author, @seq, @hash, @timestamp, @digest, @mac)
-         ON CONFLICT (dna_hash, author) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
-           timestamp = excluded.timestamp, digest = excluded.digest, mac = excluded.mac`,
-      ),
-      action: db.prepare<[Buffer], ActionRow>('SELECT * FROM actions WHERE hash = ?'),
-      entry: db.prepare<[Buffer], { hash: Buffer; kind: 'App' | 'Agent'; bytes: Buffer }>(
-        'SELECT * FROM entries WHERE hash = ?',
-      ),
-      writingEntry: db.prepare<[Buffer, Buffer], ActionRow>(
-        'SELECT * FROM actions WHERE dna_hash = ? AND entry_hash = ? ORDER BY timestamp, hash',
-      ),
-      targeting: db.prepare<[Buffer], ActionRow>(
-        'SELECT * FROM actions WHERE target_action = ? ORDER BY timestamp, hash',
-      ),
-      link: db.prepare<[Buffer], LinkRow>('SELECT * FROM links WHERE create_hash = ?'),
-      heads: db.prepare<[Buffer], { author: Buffer; hash: Buffer; seq: number }>(
-        'SELECT author, hash, seq FROM chain_heads WHERE dna_hash = ?',
-      ),
-      range: db.prepare<[Buffer, Buffer, number, number], ActionRow>(
-        'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq >= ? ORDER BY seq LIMIT ?',
-      ),
-      insertWarrant: db.prepare(
-        `INSERT INTO warrants (author, dna_hash, rule, reason, action_hash, reported_by, timestamp)
-         VALUES (@author, @dna_hash, @rule, @reason, @action_hash, @reported_by, @timestamp)`,
-      ),
-      warrants: db.prepare<[], WarrantRow>('SELECT * FROM warrants ORDER BY id'),
-      syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
-      syncFull: db.prepare('PRAGMA synchronous = FULL'),
-    }
+    this.#stmts = prepareStatements(db)
   }
 
   appendToChain(
@@ -392,27 +216,7 @@ class SqliteChainStore implements ChainStore {
   }
 
   flush(): Promise<void> {
-    if (this.#walPath === null) return Promise.resolve()
-    // A sync already queued starts after every commit made so far: it serves this caller too.
-    this.#queued ??= this.#syncing
-      .catch(() => {})
-      .then(() => {
-        this.#queued = null
-        this.#syncing = this.#syncWal()
-        return this.#syncing
-      })
-    return this.#queued
-  }
-
-  #syncWal(): Promise<void> {
-    if (!this.#db.open) return Promise.resolve()
-    // Opened once the WAL exists (after the first commit); SQLite keeps the same file from then on.
-    this.#walFd ??= openSync(this.#walPath!, 'r')
-    const fd = this.#walFd
-    // Closed meanwhile: closing checkpointed the WAL into the database and synced it.
-    return new Promise((resolve, reject) =>
-      fdatasync(fd, (err) => (err && this.#db.open ? reject(err) : resolve())),
-    )
+    return this.#wal?.flush() ?? Promise.resolve()
   }
 
   addWarrant(warrant: Warrant): void {
@@ -471,18 +275,7 @@ class SqliteChainStore implements ChainStore {
   }
 
   getLinks(query: LinkQuery): StoredLink[] {
-    const where = ['dna_hash = ?', 'base = ?']
-    const params: (Buffer | number)[] = [buf(query.dnaHash), buf(query.base)]
-    if (query.linkType !== undefined) {
-      where.push('link_type = ?')
-      params.push(query.linkType)
-    }
-    if (query.tagPrefix !== undefined && query.tagPrefix.length > 0) {
-      where.push('substr(tag, 1, ?) = ?')
-      params.push(query.tagPrefix.length, buf(query.tagPrefix))
-    }
-    if (!query.includeDeleted) where.push('deleted_by IS NULL')
-    const sql = `SELECT * FROM links WHERE ${where.join(' AND ')} ORDER BY timestamp, create_hash`
+    const { sql, params } = linkQuerySql(query)
     let stmt = this.#linkQueries.get(sql)
     if (stmt === undefined) {
       stmt = this.#db.prepare<unknown[], LinkRow>(sql)
@@ -494,78 +287,9 @@ class SqliteChainStore implements ChainStore {
   close(): void {
     // Closing checkpoints the WAL into the database and syncs it.
     if (this.#db.open) this.#db.close()
-    if (this.#walFd !== null) closeSync(this.#walFd)
-    this.#walFd = null
-  }
-}
-
-function buf(u8: Uint8Array): Buffer {
-  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength)
-}
-
-function nullableBuf(u8: Uint8Array | null): Buffer | null {
-  return u8 === null ? null : buf(u8)
-}
-
-/** Plain Uint8Array copies: callers compare and msgpack-encode them, where Buffer would differ. */
-function bytes(b: Buffer): Uint8Array {
-  return new Uint8Array(b)
-}
-
-function toAction(row: ActionRow): StoredAction {
-  return {
-    hash: bytes(row.hash),
-    dnaHash: bytes(row.dna_hash),
-    author: bytes(row.author),
-    seq: row.seq,
-    type: row.type,
-    timestamp: row.timestamp,
-    entryHash: row.entry_hash && bytes(row.entry_hash),
-    targetAction: row.target_action && bytes(row.target_action),
-    bytes: bytes(row.bytes),
-    signature: bytes(row.signature),
-  }
-}
-
-function toLink(row: LinkRow): StoredLink {
-  return {
-    createHash: bytes(row.create_hash),
-    dnaHash: bytes(row.dna_hash),
-    base: bytes(row.base),
-    target: bytes(row.target),
-    zomeIndex: row.zome_index,
-    linkType: row.link_type,
-    tag: bytes(row.tag),
-    author: bytes(row.author),
-    timestamp: row.timestamp,
-    deletedBy: row.deleted_by && bytes(row.deleted_by),
+    this.#wal?.close()
   }
 }
 
 /** Rows kept by `SqliteChainStore` per kind; a few MB at most. */
 const RECENT_ROWS = 8192
-
-/** A bounded map of rows by hash; when it is full, the row kept first is dropped. */
-class RecentRows<T> {
-  readonly #rows = new Map<string, T>()
-
-  constructor(readonly limit: number) {}
-
-  get(key: string): T | undefined {
-    return this.#rows.get(key)
-  }
-
-  keep(key: string, row: T): T {
-    if (this.#rows.size >= this.limit) this.#rows.delete(this.#rows.keys().next().value!)
-    this.#rows.set(key, row)
-    return row
-  }
-
-  clear(): void {
-    this.#rows.clear()
-  }
-}
-
-function rowKey(hash: Uint8Array): string {
-  return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1')
-}

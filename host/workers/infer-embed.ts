@@ -43,7 +43,11 @@ export function inferEmbedWorker(
     input: InferEmbedInputSchema,
     output: InferEmbedOutputSchema,
     async run(input, ctx) {
-      const { model, loadMs } = await models.acquire(input.model, loadProgress(ctx))
+      const name = await models.modelFor(input.model)
+      const { model, loadMs } = await models.acquire(name, {
+        signal: ctx.signal,
+        onProgress: loadProgress(ctx, name),
+      })
       const texts = typeof input.input === 'string' ? [input.input] : input.input
       const result = await model.embed(texts, ctx.signal)
       const output: InferEmbedOutput = {

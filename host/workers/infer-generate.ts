@@ -157,7 +157,11 @@ export function inferGenerateWorker(
     input: InferGenerateInputSchema,
     output: InferGenerateOutputSchema,
     async run(input, ctx) {
-      const { model, loadMs } = await models.acquire(input.model, loadProgress(ctx))
+      const name = await models.modelFor(input.model)
+      const { model, loadMs } = await models.acquire(name, {
+        signal: ctx.signal,
+        onProgress: loadProgress(ctx, name),
+      })
       const seed = input.seed ?? randomInt(SEED_MAX)
       const tokens = coalescedText((text) => ctx.onProgress({ type: 'token', data: text }))
       // The input goes to the engine whole: options the input schema adds need no listing here.

@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import { ModelNameSchema, Sha256HexSchema } from '../../zomes-bindings/index.ts'
 import type { EngineModel } from '../inference/engine/engine-model.ts'
+import { type Progress, progressFraction } from '../interface/progress.ts'
 import type { WorkerContext } from './worker.ts'
 
 /** The model that produced a result, by file hash: the name alone could be any file. */
@@ -17,13 +18,14 @@ export function modelFacts(loaded: EngineModel): z.output<typeof ModelFactsSchem
   return { name, file_hash: sha256, parameters, quantisation }
 }
 
-// llama.cpp reports load progress per tensor: hundreds of calls for one model.
+// Each progress event is a signal to the requester; llama.cpp reports every percent.
 const LOAD_PROGRESS_STEP = 0.05
 
-/** Reports a model load as `{ type: 'load', data: { model, fraction } }` progress, every 5%. */
-export function loadProgress(ctx: WorkerContext): (fraction: number, model: string) => void {
+/** Reports the load of `model` as `{ type: 'load', data: { model, fraction } }` progress, every 5%. */
+export function loadProgress(ctx: WorkerContext, model: string): (progress: Progress) => void {
   let reported = -1
-  return (fraction, model) => {
+  return (progress) => {
+    const fraction = progressFraction(progress) ?? 0
     if (fraction < 1 && fraction - reported < LOAD_PROGRESS_STEP) return
     reported = fraction
     ctx.onProgress({ type: 'load', data: { model, fraction: Math.round(fraction * 100) / 100 } })

@@ -4,7 +4,7 @@
  * third peer; a signal to this host's own agent is delivered here.
  */
 import { describe, expect, it } from 'vitest'
-import type { Signal } from '../../host/conductor/port.ts'
+import type { Signal } from '../../host/interface/conductor-port.ts'
 import { runScenario, waitUntil } from './harness.ts'
 
 describe('signals to one agent', { timeout: 60_000 }, () => {

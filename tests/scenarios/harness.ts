@@ -20,7 +20,6 @@ import type { EmbeddedConductor } from '../../host/conductor/embedded/index.ts'
 import {
   createEmbeddedPeer,
   type EmbeddedPeer,
-  type RecordAbout,
   type Replication,
   recordsAbout,
 } from '../../host/conductor/embedded/replication/index.ts'
@@ -31,10 +30,11 @@ import {
 } from '../../host/conductor/embedded/websocket-api/conductor-api.ts'
 import { libp2pTransportView } from '../../host/conductor/embedded/websocket-api/network-info.ts'
 import { HolochainConductor } from '../../host/conductor/holochain/holochain-conductor.ts'
-import type { ConductorPort } from '../../host/conductor/port.ts'
-import type { NetworkConfig } from '../../host/config/network-config.ts'
+import type { NetworkConfig } from '../../host/config/network-schema.ts'
 import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
+import type { ConductorPort } from '../../host/interface/conductor-port.ts'
+import type { RecordAbout } from '../../host/interface/network-port.ts'
 import type { RippleNode } from '../../host/net/create-node.ts'
 import type { DnaName } from '../../zomes-bindings/index.ts'
 

@@ -13,10 +13,11 @@ import { describe, expect, it } from 'vitest'
 import { ApiClient, ApiRequestError } from '../../host/api/client/index.ts'
 import type { MembraneProof } from '../../host/conductor/embedded/validation/membrane-proof.ts'
 import { InvalidEntryError } from '../../host/conductor/embedded/validation/validator.ts'
-import type { NetworkConfig } from '../../host/config/network-config.ts'
+import type { NetworkConfig } from '../../host/config/network-schema.ts'
 import { decodeHashB64, encodeHashB64 } from '../../host/identity/hash.ts'
 import { type AgentKey, openAgentKey } from '../../host/identity/keystore.ts'
-import { createInvite, type InviteRole, membraneProofOf } from '../../host/mesh/invite.ts'
+import { createInvite, membraneProofOf } from '../../host/mesh/invite.ts'
+import type { InviteRole } from '../../host/mesh/invite-schema.ts'
 import { inviteService } from '../../host/mesh/invite-service.ts'
 import { privateMeshOf } from '../../host/mesh/private-mesh.ts'
 import { claimSnapshotOf } from '../../host/scheduler/requirements.ts'
@@ -76,14 +77,16 @@ async function apiOf(
   membraneProof: MembraneProof | null = null,
 ): Promise<{ api: ApiClient; stop: () => Promise<void> }> {
   const server = tasksApiServer(testHost(player.conductor), TOKEN, {
-    invites: inviteService({
-      network,
-      agent: player.agentPubKey,
-      membraneProof,
-      key: () => openAgentKey(player.dataDir),
-      multiaddrs: () => [],
-      conductor: player.conductor,
-    }),
+    node: {
+      invites: inviteService({
+        network,
+        agent: player.agentPubKey,
+        membraneProof,
+        key: () => openAgentKey(player.dataDir),
+        multiaddrs: () => [],
+        conductor: player.conductor,
+      }),
+    },
   })
   await server.start()
   return { api: new ApiClient({ baseUrl: server.url, token: TOKEN }), stop: () => server.stop() }

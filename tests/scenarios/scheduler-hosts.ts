@@ -4,7 +4,7 @@
  * run is logged with the host that ran it, so scenarios can count executions per task input.
  */
 
-import type { ConductorPort } from '../../host/conductor/port.ts'
+import type { ConductorPort } from '../../host/interface/conductor-port.ts'
 import { silentLogger } from '../../host/log/logger.ts'
 import { PolicyService } from '../../host/policy/policy-service.ts'
 import { type SchedulerInit, SchedulerService } from '../../host/scheduler/scheduler-service.ts'

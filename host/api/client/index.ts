@@ -1,3 +1,5 @@
 /** The typed client of the daemon's management API (for the CLI, the MCP server, the web UI and tests). */
 export * from './api-client.ts'
+export type { ApiClientInit, CallOptions } from './api-transport.ts'
+export type { ChatAnswer, ChatOptions, ChatRequest } from './chat-completion.ts'
 export * from './errors.ts'

@@ -26,7 +26,7 @@ import {
   QueryResultSchema,
   WriteResultSchema,
 } from '../../memory/memory-views.ts'
-import { INVITE_ROLES, InviteSchema } from '../../mesh/invite.ts'
+import { INVITE_ROLES, InviteSchema } from '../../mesh/invite-schema.ts'
 import {
   ArtifactViewSchema,
   LiveEventSchemas,

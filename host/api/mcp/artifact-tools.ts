@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
 import { ArtifactSchema, CidSchema } from '../../../zomes-bindings/index.ts'
+import type { LongOperationOptions } from '../../interface/progress.ts'
 import type { ApiClient } from '../client/index.ts'
 import { AddArtifactQuerySchema, type ArtifactView } from '../contract/index.ts'
 import { jsonResult, progressSender } from './tool-reply.ts'
@@ -38,13 +39,12 @@ function isText(mimeType: string): boolean {
   return /^text\/|[/+](json|xml|yaml|csv|javascript)$/.test(mimeType)
 }
 
-/** The artifact's bytes, at most `maxBytes`, checked against its sha256 as they arrive. */
+/** The artifact's bytes, at most `maxBytes`, checked against its sha256 as they arrive (`fetch` progress). */
 async function readArtifact(
   api: ApiClient,
   cid: string,
   maxBytes: number,
-  signal: AbortSignal,
-  progress?: (message: string) => void,
+  { signal, onProgress }: LongOperationOptions,
 ): Promise<{ view: ArtifactView; bytes: Buffer }> {
   const view = await api.showArtifact(cid, { signal })
   const { size } = view.artifact.entry
@@ -61,7 +61,7 @@ async function readArtifact(
     hash.update(chunk)
     chunks.push(chunk)
     received += chunk.byteLength
-    progress?.(`${received} of ${size} bytes`)
+    onProgress?.({ stage: 'fetch', done: received, total: size, unit: 'bytes' })
   }
   if (hash.digest('hex') !== view.artifact.entry.sha256) {
     throw new Error(`the bytes received for ${cid} do not match its sha256; nothing returned`)
@@ -119,13 +119,11 @@ export function registerArtifactTools(server: McpServer, api: ApiClient): void {
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async ({ cid }, extra) => {
-      const { view, bytes } = await readArtifact(
-        api,
-        cid,
-        MCP_ARTIFACT_MAX_BYTES,
-        extra.signal,
-        progressSender(extra),
-      )
+      const send = progressSender(extra)
+      const { view, bytes } = await readArtifact(api, cid, MCP_ARTIFACT_MAX_BYTES, {
+        signal: extra.signal,
+        onProgress: ({ done, total }) => send(`${done} of ${total} bytes`),
+      })
       const content = isText(view.artifact.entry.mime_type)
         ? { text: bytes.toString('utf8') }
         : { base64: bytes.toString('base64') }
@@ -167,7 +165,9 @@ export function registerArtifactTools(server: McpServer, api: ApiClient): void {
       description: `An artifact's content by CID (verified against its sha256; at most ${MCP_ARTIFACT_MAX_BYTES} bytes)`,
     },
     async (uri, { cid }, extra) => {
-      const { view, bytes } = await readArtifact(api, String(cid), MCP_ARTIFACT_MAX_BYTES, extra.signal)
+      const { view, bytes } = await readArtifact(api, String(cid), MCP_ARTIFACT_MAX_BYTES, {
+        signal: extra.signal,
+      })
       const mimeType = view.artifact.entry.mime_type
       const content = isText(mimeType) ? { text: bytes.toString('utf8') } : { blob: bytes.toString('base64') }
       return { contents: [{ uri: uri.href, mimeType, ...content }] }

@@ -8,31 +8,27 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { GgufModel } from '../../inference/gguf-scan.ts'
-import type { PullProgress, PullRequest } from '../../inference/model-pull.ts'
+import type { PullRequest } from '../../inference/model-pull.ts'
+import type { LongOperationOptions } from '../../interface/progress.ts'
 import { routes } from '../contract/index.ts'
 import { sendInvalidPayload } from '../error-reply.ts'
-import { lazyEventStream } from './models-route.ts'
+import { pullProgressEvent } from '../progress-events.ts'
+import { clientGone, lazyEventStream } from './models-route.ts'
 
-export type ModelPuller = (
-  request: PullRequest,
-  options: { signal: AbortSignal; onProgress: (progress: PullProgress) => void },
-) => Promise<GgufModel>
+export type ModelPuller = (request: PullRequest, options: LongOperationOptions) => Promise<GgufModel>
 
 export function registerModelPullRoute(app: FastifyInstance, pull: ModelPuller): void {
   app.post(routes.pullModel.path, async (request, reply) => {
     const body = routes.pullModel.body.safeParse(request.body ?? null)
     if (!body.success) return sendInvalidPayload(reply, 'invalid pull', body.error)
-    const stop = new AbortController()
-    reply.raw.on('close', () => {
-      if (!reply.raw.writableFinished) stop.abort(new Error('the client went away'))
-    })
+    const signal = clientGone(reply)
     if (!request.headers.accept?.includes('text/event-stream'))
-      return { model: await pull(body.data, { signal: stop.signal, onProgress: () => {} }) }
+      return { model: await pull(body.data, { signal }) }
     const events = lazyEventStream(reply)
     try {
       const model = await pull(body.data, {
-        signal: stop.signal,
-        onProgress: (progress) => events.send('progress', progress),
+        signal,
+        onProgress: (progress) => events.send('progress', pullProgressEvent(progress)),
       })
       if (!events.opened) return { model }
       events.send('pulled', { model })

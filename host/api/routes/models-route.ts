@@ -7,13 +7,16 @@
  * A load asked for with `accept: text/event-stream` streams `progress` events ({ fraction }) once
  * llama.cpp starts reading weights, then `loaded` (or `error`). The stream opens at the first
  * progress, so a refused file still gets its 4xx, and a model already loaded a plain JSON answer.
+ * A client that goes away stops the load, unless another caller (a task) waits on it too.
  */
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { EngineModel } from '../../inference/engine/engine-model.ts'
 import type { ModelManager } from '../../inference/model-manager.ts'
+import type { LongOperationOptions } from '../../interface/progress.ts'
 import type { SplitService } from '../../split/split-service.ts'
 import { type ModelLoadedView, type ModelsView, routes } from '../contract/index.ts'
+import { loadProgressEvent } from '../progress-events.ts'
 
 export function registerModelsRoute(
   app: FastifyInstance,
@@ -28,12 +31,16 @@ export function registerModelsRoute(
   app.post(routes.loadModel.path, async (request, reply) => {
     const { name } = routes.loadModel.params.parse(request.params)
     const { split } = routes.loadModel.query.parse(request.query)
-    const load = (onProgress?: (fraction: number) => void) =>
-      split && splits ? splits.load(name, onProgress) : models.load(name, onProgress)
-    if (!request.headers.accept?.includes('text/event-stream')) return loadedView(await load())
+    const signal = clientGone(reply)
+    const load = (options: LongOperationOptions) =>
+      split && splits ? splits.load(name, options) : models.load(name, options)
+    if (!request.headers.accept?.includes('text/event-stream')) return loadedView(await load({ signal }))
     const events = lazyEventStream(reply)
     try {
-      const loaded = await load((fraction) => events.send('progress', { fraction }))
+      const loaded = await load({
+        signal,
+        onProgress: (progress) => events.send('progress', loadProgressEvent(progress)),
+      })
       if (!events.opened) return loadedView(loaded)
       events.send('loaded', loadedView(loaded))
     } catch (err) {
@@ -58,6 +65,15 @@ function loadedView(loaded: EngineModel): ModelLoadedView {
     context_size: loaded.contextSize,
     threads: loaded.threads,
   }
+}
+
+/** Aborted when the client goes away before its answer was sent. */
+export function clientGone(reply: FastifyReply): AbortSignal {
+  const gone = new AbortController()
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) gone.abort(new DOMException('the client went away', 'AbortError'))
+  })
+  return gone.signal
 }
 
 /** A server-sent event stream on `reply`, opened (the reply hijacked) by its first event. */

@@ -3,10 +3,9 @@
  * received and verified), or when the time runs out: `{ stored: true | false, waited_ms }`.
  */
 import type { FastifyInstance } from 'fastify'
+import type { ActionWaiter } from '../../interface/network-port.ts'
 import { routes } from '../contract/index.ts'
 import { sendInvalidPayload } from '../error-reply.ts'
-
-export type ActionWaiter = (actionHash: string, timeoutMs: number) => Promise<boolean>
 
 export function registerWaitRoute(app: FastifyInstance, wait: ActionWaiter): void {
   const route = routes.waitForRecord

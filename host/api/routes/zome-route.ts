@@ -10,7 +10,7 @@ import {
   type DnaName,
   type ZomeFunctionContract,
 } from '../../../zomes-bindings/index.ts'
-import type { ConductorPort } from '../../conductor/port.ts'
+import type { ConductorPort } from '../../interface/conductor-port.ts'
 import { routes } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
 

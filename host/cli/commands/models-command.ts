@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander'
 import type { ModelsView } from '../../api/contract/index.ts'
+import { type Progress, progressFraction } from '../../interface/progress.ts'
 import { printable, printableJson } from '../../text/printable.ts'
 import { parseIntegerIn } from '../cli-options.ts'
 import { formatBytes, formatCount, formatTable } from '../human-format.ts'
@@ -61,8 +62,8 @@ function loadProgress(name: string) {
   const tty = process.stderr.isTTY
   let shownTenths = -1
   return {
-    show(fraction: number): void {
-      const percent = Math.round(fraction * 100)
+    show(progress: Progress): void {
+      const percent = Math.round((progressFraction(progress) ?? 0) * 100)
       if (tty) process.stderr.write(`\rripple: loading ${name} ${percent}%`)
       else if (Math.floor(percent / 10) > shownTenths)
         process.stderr.write(`ripple: loading ${name} ${percent}%\n`)
@@ -155,10 +156,10 @@ function pullProgress(show: boolean) {
   const tty = process.stderr.isTTY
   let shownTenths = -1
   return {
-    show({ downloaded_bytes: done, total_bytes: total }: { downloaded_bytes: number; total_bytes: number }) {
+    show(progress: Progress) {
       if (!show) return
-      const fraction = total > 0 ? done / total : 0
-      const bar = `[${'#'.repeat(Math.round(fraction * 30)).padEnd(30, '.')}] ${Math.floor(fraction * 100)}% ${formatBytes(done)} / ${formatBytes(total)}`
+      const fraction = progressFraction(progress) ?? 0
+      const bar = `[${'#'.repeat(Math.round(fraction * 30)).padEnd(30, '.')}] ${Math.floor(fraction * 100)}% ${formatBytes(progress.done)} / ${formatBytes(progress.total ?? 0)}`
       if (tty) process.stderr.write(`\rripple: pulling ${bar}`)
       else if (Math.floor(fraction * 10) > shownTenths) process.stderr.write(`ripple: pulling ${bar}\n`)
       shownTenths = Math.floor(fraction * 10)

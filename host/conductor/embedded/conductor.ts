@@ -13,9 +13,9 @@ import {
   type ZomeOutput,
 } from '../../../zomes-bindings/index.ts'
 import { encodeHashB64 } from '../../identity/hash.ts'
+import type { AgentInfoView, ConductorPort, Signal } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { ChainStore } from '../../storage/chain-store.ts'
-import type { AgentInfoView, ConductorPort, Signal } from '../port.ts'
 import type { Cell } from './cell.ts'
 import type { CommitFeed, OpsCommittedEvent } from './commit-feed.ts'
 import { InvalidZomeCallError, ZomeFunctionNotImplementedError } from './errors.ts'

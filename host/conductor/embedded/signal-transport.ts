@@ -3,7 +3,7 @@
  * seam: the in-memory hub here links conductors in one process (and loops a lone conductor's signals
  * back to itself); the libp2p implementation plugs in the same way.
  */
-import type { Signal } from '../port.ts'
+import type { Signal } from '../../interface/conductor-port.ts'
 
 export interface SignalTransport {
   /** Sends a signal to every connected conductor, this one included. */

@@ -9,7 +9,7 @@ import { accessSync, constants } from 'node:fs'
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import { promisify } from 'node:util'
-import type { NetworkConfig } from '../../config/network-config.ts'
+import type { NetworkConfig } from '../../config/network-schema.ts'
 import type { Logger } from '../../log/logger.ts'
 import { RIPPLE_HOST_ORIGIN } from '../ripple-app.ts'
 

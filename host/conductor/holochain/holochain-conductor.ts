@@ -26,10 +26,10 @@ import {
   type ZomeInput,
   type ZomeOutput,
 } from '../../../zomes-bindings/index.ts'
-import type { NetworkConfig } from '../../config/network-config.ts'
+import type { NetworkConfig } from '../../config/network-schema.ts'
+import type { AgentInfoView, ConductorPort, Signal } from '../../interface/conductor-port.ts'
 import { type Logger, silentLogger } from '../../log/logger.ts'
 import { InvalidZomeCallError } from '../embedded/errors.ts'
-import type { AgentInfoView, ConductorPort, Signal } from '../port.ts'
 import { RIPPLE_APP_ID, RIPPLE_HOST_ORIGIN } from '../ripple-app.ts'
 
 /** Thrown when the app is not installed and there is no packed hApp to install. */

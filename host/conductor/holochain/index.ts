@@ -6,7 +6,7 @@
  * const backend = await startHolochainBackend({ dataDir, network: await loadNetworkConfig('testnet'), logger })
  * await backend.conductor.callZome('agent_registry', 'list_nodes', null)
  */
-import type { NetworkConfig } from '../../config/network-config.ts'
+import type { NetworkConfig } from '../../config/network-schema.ts'
 import type { Logger } from '../../log/logger.ts'
 import { repoPath } from '../../runtime/repo-root.ts'
 import { startConductorProcess } from './conductor-process.ts'

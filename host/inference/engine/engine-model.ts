@@ -5,6 +5,7 @@
  * (the model manager decides whom to blame there) and the model counts as unloaded. Embeddings run
  * on a second server of the same engine, in embedding mode, started on the first embedding request.
  */
+import type { LongOperationOptions } from '../../interface/progress.ts'
 import type { EmbedResult } from '../embed.ts'
 import type { GenerateOptions, GenerateRequest, GenerateResult, StopReason } from '../generate.ts'
 import { InvalidGrammarError } from '../generate.ts'
@@ -24,7 +25,8 @@ import {
   refusal,
 } from './server-stream.ts'
 
-export interface EngineModelInit {
+/** Aborted, the start ends its half-started process and rejects with the signal's reason. */
+export interface EngineModelInit extends LongOperationOptions {
   info: GgufModel
   backend: ActiveBackend
   /** Tokens of context per slot; capped by the model's training context. */
@@ -36,8 +38,6 @@ export interface EngineModelInit {
   extraArgs?: string[]
   /** Memory it takes here, when not the whole model's estimate (a split's share). */
   memoryBytes?: number
-  onProgress?: (fraction: number) => void
-  signal?: AbortSignal
   /** Makes the error that the requests of a process that died on its own fail with (after the blame). */
   onCrash: (exit: ServerExit, backend: ActiveBackend) => Promise<Error>
 }
@@ -102,7 +102,7 @@ export class EngineModel {
       },
     })
     // A finished load reads 100% even when llama.cpp's last dot never came.
-    init.onProgress?.(1)
+    init.onProgress?.({ stage: 'load', done: 100, total: 100, unit: 'percent' })
     model = new EngineModel(init, server, Math.round(performance.now() - startedAt), contextSize)
     return model
   }

@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { LongOperationOptions } from '../../interface/progress.ts'
 import { freePort } from '../../net/free-port.ts'
 import { spawnTied } from '../../runtime/tied-child.ts'
 
@@ -18,18 +20,19 @@ const STDERR_TAIL_BYTES = 16_384
 const HEALTH_POLL_MS = 25
 const STOP_GRACE_MS = 5_000
 
-export interface LlamaServerOptions {
+/**
+ * Progress is the share of the model loaded (`load`, in percent). Aborted before it is ready, the
+ * process is ended and the start rejects with the signal's reason.
+ */
+export interface LlamaServerOptions extends LongOperationOptions {
   /** The backend folder: llama-server and the libraries it loads. */
   dir: string
   /** Arguments beyond host, port and key (model, context, slots, device...). */
   args: string[]
   /** Extra environment (library paths of a GPU runtime). */
   env?: Record<string, string>
-  /** Load progress, 0..1, read from llama.cpp's progress dots. */
-  onProgress?: (fraction: number) => void
   /** The process ended without being asked to, after it was ready. */
   onExit?: (exit: ServerExit) => void
-  signal?: AbortSignal
   /** Give up on a load that takes longer (ms); default none. */
   readyTimeoutMs?: number
 }
@@ -126,7 +129,7 @@ export class LlamaServerProcess {
       const more = text.replace(/[^.]/g, '').length
       if (more > 0 && options.onProgress && !ready) {
         dots = Math.min(100, dots + more)
-        options.onProgress(dots / 100)
+        options.onProgress({ stage: 'load', done: dots, total: 100, unit: 'percent' })
       }
     })
     let ready = false
@@ -152,9 +155,12 @@ export class LlamaServerProcess {
         options.signal?.throwIfAborted()
         if (Date.now() > deadline)
           throw new Error(`llama-server did not load within ${options.readyTimeoutMs} ms`)
-        if (await healthy(url)) break
-        await new Promise((r) => setTimeout(r, HEALTH_POLL_MS))
+        if (await healthy(url, options.signal)) break
+        // Cut short by an abort, which the loop then throws.
+        await sleep(HEALTH_POLL_MS, undefined, { signal: options.signal }).catch(() => {})
       }
+      // An abort that came while /health answered still wins: the caller gave up on this process.
+      options.signal?.throwIfAborted()
     } catch (err) {
       await server.stop()
       throw err
@@ -181,9 +187,13 @@ export class LlamaServerProcess {
   }
 }
 
-async function healthy(url: string): Promise<boolean> {
+/** Whether the server answers /health; false at once when `signal` aborts (the loop then throws). */
+async function healthy(url: string, signal: AbortSignal | undefined): Promise<boolean> {
   try {
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) })
+    const timeout = AbortSignal.timeout(2_000)
+    const response = await fetch(`${url}/health`, {
+      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
+    })
     await response.arrayBuffer()
     return response.ok
   } catch {

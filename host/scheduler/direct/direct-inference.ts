@@ -9,7 +9,7 @@
  */
 
 import { peerIdOfAgent } from '../../conductor/embedded/replication/peer-agent.ts'
-import type { ConductorPort } from '../../conductor/port.ts'
+import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PeerStreams } from '../../net/peer-streams.ts'
 import { outputBytes, outputHash } from '../output-hash.ts'

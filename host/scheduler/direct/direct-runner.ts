@@ -15,7 +15,7 @@ import {
   type Task,
 } from '../../../zomes-bindings/index.ts'
 import { agentOfPeerB64 } from '../../conductor/embedded/replication/peer-agent.ts'
-import type { ConductorPort } from '../../conductor/port.ts'
+import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PeerStreams } from '../../net/peer-streams.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'

@@ -4,7 +4,7 @@
  * for the Served records still being written.
  */
 import type { ServedState } from '../../../zomes-bindings/index.ts'
-import type { ConductorPort } from '../../conductor/port.ts'
+import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PeerStreams } from '../../net/peer-streams.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'

@@ -6,7 +6,7 @@
  * memory they advertise free); then the rest that have the file. Within a tier this peer comes first
  * (no trip), then the least loaded. Pure: the peers in, the order out.
  */
-import type { PeerEntry } from '../../registry/peer-view.ts'
+import type { PeerEntry } from '../../interface/mesh-peers.ts'
 
 export interface RouteCandidate {
   agent: string

@@ -15,9 +15,8 @@ import {
 } from '../../../host/api/client/index.ts'
 import { MissingRouteParamError, routePath, type StatusView } from '../../../host/api/contract/index.ts'
 import type { EngineModel } from '../../../host/inference/engine/engine-model.ts'
-import { silentLogger } from '../../../host/log/logger.ts'
 import { dhtLocation, HOLO_HASH_PREFIXES } from '../../../zomes-bindings/index.ts'
-import { AGENT, CAPABILITY, fakeConductor } from './fixtures.ts'
+import { AGENT, baseInit, CAPABILITY } from './fixtures.ts'
 
 const TOKEN = 'client-token-0123456789'
 let server: ApiServer
@@ -26,6 +25,8 @@ let status: StatusView
 /** The wait route's waiter: calls `waiting` once asked, answers when `release` is called. */
 let waiting: () => void = () => {}
 let release: (stored: boolean) => void = () => {}
+/** The signal the models route gave the last load of `slow`, which waits until it aborts. */
+const slowLoad = Promise.withResolvers<AbortSignal>()
 
 const loaded = (name: string) =>
   ({
@@ -49,30 +50,38 @@ beforeAll(async () => {
     ...{ data_dir: '/tmp/x', models_dir: '/tmp/x/models', uptime_ms: 1, multiaddrs: [], warrants: [] },
     ...{ capability: CAPABILITY, unusable_models: [], engine: null },
   }
-  server = new ApiServer({
-    ...{ host: '127.0.0.1', port: 0, token: TOKEN, logger: silentLogger() },
-    status: () => status,
-    peers: async () => ({ peers: [], warrants: [] }),
-    conductor: fakeConductor(),
-    waitForAction: () => {
-      waiting()
-      return new Promise((resolve) => {
-        release = resolve
-      })
-    },
-    models: {
-      list: async () => ({ models: [], unusable: [] }),
-      load: async (name, onProgress) => {
-        if (name === 'loaded') return loaded(name)
-        onProgress?.(0.25)
-        onProgress?.(1)
-        if (name === 'breaks')
-          throw Object.assign(new Error('llama.cpp refused it'), { name: 'ModelLoadError' })
-        return loaded(name)
+  server = new ApiServer(
+    baseInit({
+      token: TOKEN,
+      node: { status: () => status },
+      components: {
+        backend: {
+          waitForAction: () => {
+            waiting()
+            return new Promise((resolve) => {
+              release = resolve
+            })
+          },
+        },
+        models: {
+          list: async () => ({ models: [], unusable: [] }),
+          load: async (name, { signal, onProgress } = {}) => {
+            if (name === 'loaded') return loaded(name)
+            if (name === 'slow' && signal) {
+              slowLoad.resolve(signal)
+              return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+            }
+            onProgress?.({ stage: 'load', done: 25, total: 100, unit: 'percent' })
+            onProgress?.({ stage: 'load', done: 100, total: 100, unit: 'percent' })
+            if (name === 'breaks')
+              throw Object.assign(new Error('llama.cpp refused it'), { name: 'ModelLoadError' })
+            return loaded(name)
+          },
+          unload: async () => true,
+        },
       },
-      unload: async () => true,
-    },
-  })
+    }),
+  )
   await server.start()
   api = new ApiClient({ baseUrl: server.url, token: TOKEN })
 })
@@ -100,7 +109,7 @@ describe('ApiClient', () => {
 
   it('streams model-load progress to the callback and answers the loaded model', async () => {
     const fractions: number[] = []
-    const view = await api.loadModel('fresh', { onProgress: (f) => fractions.push(f) })
+    const view = await api.loadModel('fresh', { onProgress: (p) => fractions.push(p.done / (p.total ?? 1)) })
     expect(fractions).toEqual([0.25, 1])
     expect(view).toEqual({
       model: 'fresh',
@@ -150,6 +159,17 @@ describe('ApiClient', () => {
     })
     // The server's side of the request ends too, so the server can stop.
     release(false)
+  })
+
+  it('stops a model load on the daemon when the client gives up on it', async () => {
+    const controller = new AbortController()
+    const call = api.loadModel('slow', { signal: controller.signal })
+    const signal = await slowLoad.promise
+    expect(signal.aborted).toBe(false)
+    controller.abort()
+    await expect(call).rejects.toMatchObject({ name: 'AbortError' })
+    await expect.poll(() => signal.aborted).toBe(true)
+    expect(signal.reason).toMatchObject({ name: 'AbortError', message: 'the client went away' })
   })
 
   it('says no daemon answers when nothing listens at the URL', async () => {

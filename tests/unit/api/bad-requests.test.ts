@@ -2,30 +2,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import { routePath, routes } from '../../../host/api/contract/index.ts'
 import { ModelNotFoundError, ModelUnusableError } from '../../../host/inference/model-manager.ts'
-import { silentLogger } from '../../../host/log/logger.ts'
-import { AGENT, CAPABILITY, fakeConductor, statusView } from './fixtures.ts'
+import { AGENT, baseInit, CAPABILITY, statusView } from './fixtures.ts'
 
 const TOKEN = 'test-token-0123456789'
 let server: ApiServer
 
 beforeAll(async () => {
-  server = new ApiServer({
-    host: '127.0.0.1',
-    port: 0,
-    token: TOKEN,
-    bodyLimit: 64 * 1024,
-    status: statusView,
-    peers: async () => ({ peers: [], warrants: [] }),
-    conductor: fakeConductor(),
-    models: {
-      list: async () => ({ models: [], unusable: [{ path: '/tmp/x/models/cut.gguf', reason: 'truncated' }] }),
-      load: async (name) => {
-        throw name === 'cut' ? new ModelUnusableError(name, 'truncated') : new ModelNotFoundError(name, [])
+  server = new ApiServer(
+    baseInit({
+      token: TOKEN,
+      bodyLimit: 64 * 1024,
+      node: { status: statusView },
+      components: {
+        models: {
+          list: async () => ({
+            models: [],
+            unusable: [{ path: '/tmp/x/models/cut.gguf', reason: 'truncated' }],
+          }),
+          load: async (name) => {
+            throw name === 'cut'
+              ? new ModelUnusableError(name, 'truncated')
+              : new ModelNotFoundError(name, [])
+          },
+          unload: async () => false,
+        },
       },
-      unload: async () => false,
-    },
-    logger: silentLogger(),
-  })
+    }),
+  )
   await server.start()
 })
 

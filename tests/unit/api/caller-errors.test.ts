@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import { MAX_JSON_DEPTH } from '../../../host/api/json-body-check.ts'
 import { claimSnapshotOf } from '../../../host/scheduler/requirements.ts'
-import { CAPABILITY, fakeConductor, statusView, UNKNOWN_ACTION } from './fixtures.ts'
+import { baseInit, CAPABILITY, statusView, UNKNOWN_ACTION } from './fixtures.ts'
 
 const TOKEN = 'test-token-0123456789'
 const logLines: Record<string, unknown>[] = []
@@ -21,20 +21,20 @@ beforeAll(async () => {
       done()
     },
   })
-  server = new ApiServer({
-    host: '127.0.0.1',
-    port: 0,
-    token: TOKEN,
-    status: statusView,
-    peers: async () => ({ peers: [], warrants: [] }),
-    conductor: fakeConductor(),
-    models: {
-      list: async () => ({ models: [], unusable: [] }),
-      load: async () => never(),
-      unload: async () => false,
-    },
-    logger: pino({ level: 'info' }, sink),
-  })
+  server = new ApiServer(
+    baseInit({
+      token: TOKEN,
+      node: { status: statusView },
+      components: {
+        models: {
+          list: async () => ({ models: [], unusable: [] }),
+          load: async () => never(),
+          unload: async () => false,
+        },
+      },
+      logger: pino({ level: 'info' }, sink),
+    }),
+  )
   await server.start()
 })
 

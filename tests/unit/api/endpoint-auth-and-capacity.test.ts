@@ -14,7 +14,7 @@ import { ApiKeyStore, keyAllowsModel } from '../../../host/api/api-keys.ts'
 import { ApiHostNeedsKeysError, ApiServer } from '../../../host/api/api-server.ts'
 import type { StatusView } from '../../../host/api/contract/index.ts'
 import { EndpointError } from '../../../host/api/openai/endpoint-error.ts'
-import type { PeerEntry } from '../../../host/registry/peer-view.ts'
+import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
 import { MeshInference } from '../../../host/scheduler/mesh-inference.ts'
 import type { TaskEvent, TaskView } from '../../../host/scheduler/scheduler-service.ts'
 import { baseInit, CAPABILITY } from './fixtures.ts'
@@ -70,7 +70,7 @@ describe('a key on the management API', () => {
     const store = new ApiKeyStore(join(dir, 'read-keys.json'))
     const { key, record } = await store.create({ name: 'viewer', models: ['tiny'] })
     const server = new ApiServer(
-      baseInit({ keys: store, status: () => ({ agent: 'uhCAkME' }) as unknown as StatusView }),
+      baseInit({ keys: store, node: { status: () => ({ agent: 'uhCAkME' }) as unknown as StatusView } }),
     )
     await server.start()
     try {
@@ -222,7 +222,7 @@ describe('no peer can serve it now', () => {
       peers: async () => [peerWith('tiny', queue)],
       assignTimeoutMs,
     })
-    const server = new ApiServer(baseInit({ openai: { inference } }))
+    const server = new ApiServer(baseInit({ components: { mesh: inference } }))
     await server.start()
     const post = async (path: string, body: unknown) => {
       const res = await fetch(`${server.url}${path}`, {

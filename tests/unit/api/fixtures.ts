@@ -1,5 +1,6 @@
 /** A fake conductor and a valid capability for API tests (no embedded conductor needed). */
 
+import type { ApiComponents, ApiNode } from '../../../host/api/api-node.ts'
 import { ApiServer, type ApiServerInit } from '../../../host/api/api-server.ts'
 import type { StatusView } from '../../../host/api/contract/index.ts'
 import { ZomeFunctionNotImplementedError } from '../../../host/conductor/embedded/errors.ts'
@@ -7,7 +8,8 @@ import {
   InvalidEntryError,
   UnresolvedDependenciesError,
 } from '../../../host/conductor/embedded/validation/validator.ts'
-import type { ConductorPort } from '../../../host/conductor/port.ts'
+import type { ModelManager } from '../../../host/inference/model-manager.ts'
+import type { ConductorPort } from '../../../host/interface/conductor-port.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { dhtLocation, HOLO_HASH_PREFIXES, type NodeCapability } from '../../../zomes-bindings/index.ts'
 import type { TestHost } from '../scheduler/fixtures.ts'
@@ -86,46 +88,57 @@ export function fakeConductor(): ConductorPort {
   }
 }
 
-/** An API server (not started) over a test host's tasks and policies, with no models; `extra` adds routes. */
-export function tasksApiServer(host: TestHost, token: string, extra: Partial<ApiServerInit> = {}): ApiServer {
-  return new ApiServer({
-    host: '127.0.0.1',
-    port: 0,
-    token,
-    status: () => {
-      throw new Error('not used')
-    },
-    peers: async () => ({ peers: [], warrants: [] }),
-    conductor: host.conductor,
-    models: {
-      list: async () => ({ models: [], unusable: [] }),
-      load: async () => null!,
-      unload: async () => false,
-    },
-    tasks: { scheduler: host.scheduler, workers: host.workers },
-    policies: host.policies,
-    logger: silentLogger(),
-    ...extra,
-  })
+type TestModels = Pick<ModelManager, 'list' | 'load' | 'unload'> & Partial<Pick<ModelManager, 'onChange'>>
+
+/** What a test gives an API server: its own settings, and the parts of the node it uses. */
+export interface TestInit extends Partial<Omit<ApiServerInit, 'node'>> {
+  components?: Partial<Omit<ApiComponents, 'models'>> & { models?: TestModels }
+  node?: Partial<Omit<ApiNode, 'components'>>
 }
 
-/** An API server's init for tests: loopback, the token `the-token`, no models; `over` adds the rest. */
-export function baseInit(over: Partial<ApiServerInit>): ApiServerInit {
+/** An API server's init for tests: loopback, the token `the-token`, a node with no models; `over` adds the rest. */
+export function baseInit(over: TestInit = {}): ApiServerInit {
+  const { components = {}, node = {}, ...server } = over
   return {
     host: '127.0.0.1',
     port: 0,
     token: 'the-token',
-    status: () => {
-      throw new Error('not used')
-    },
-    peers: async () => ({ peers: [], warrants: [] }),
-    conductor: fakeConductor(),
-    models: {
-      list: async () => ({ models: [], unusable: [] }),
-      load: async () => Promise.reject(new Error('x')),
-      unload: async () => false,
-    },
     logger: silentLogger(),
-    ...over,
+    ...server,
+    node: {
+      status: () => {
+        throw new Error('not used')
+      },
+      ...node,
+      components: {
+        conductor: fakeConductor(),
+        peers: { list: async () => [], warrants: () => [] },
+        ...components,
+        models: {
+          list: async () => ({ models: [], unusable: [] }),
+          load: async () => Promise.reject(new Error('x')),
+          unload: async () => false,
+          onChange: () => () => {},
+          ...components.models,
+        },
+      },
+    },
   }
+}
+
+/** An API server (not started) over a test host's tasks and policies, with no models; `extra` adds routes. */
+export function tasksApiServer(host: TestHost, token: string, extra: TestInit = {}): ApiServer {
+  return new ApiServer(
+    baseInit({
+      token,
+      ...extra,
+      components: {
+        conductor: host.conductor,
+        scheduler: host.scheduler,
+        workers: host.workers,
+        policies: host.policies,
+        ...extra.components,
+      },
+    }),
+  )
 }

@@ -63,7 +63,7 @@ let server: ApiServer
 let openai: OpenAI
 
 beforeAll(async () => {
-  server = new ApiServer(baseInit({ openai: { inference } }))
+  server = new ApiServer(baseInit({ components: { mesh: inference } }))
   await server.start()
   openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'the-token', maxRetries: 0 })
 })

@@ -5,7 +5,7 @@
  * throws a marker, so a request that took the round fails with it.
  */
 import { describe, expect, it } from 'vitest'
-import type { PeerEntry } from '../../../host/registry/peer-view.ts'
+import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
 import { NoDirectRouteError } from '../../../host/scheduler/direct/direct-inference.ts'
 import { MeshInference, type MeshRequest } from '../../../host/scheduler/mesh-inference.ts'
 

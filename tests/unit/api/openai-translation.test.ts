@@ -14,7 +14,7 @@ import {
 import { invalidRequest } from '../../../host/api/openai/endpoint-error.ts'
 import type { GenerateOutput } from '../../../host/api/openai/generation.ts'
 import { ResponseRequestSchema, responseCall, responseStream } from '../../../host/api/openai/responses.ts'
-import type { PeerEntry } from '../../../host/registry/peer-view.ts'
+import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
 import { meshModels } from '../../../host/scheduler/mesh-models.ts'
 import { CAPABILITY } from './fixtures.ts'
 

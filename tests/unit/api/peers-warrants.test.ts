@@ -10,13 +10,13 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import type { PeersReply } from '../../../host/api/contract/index.ts'
-import type { WarrantView } from '../../../host/conductor/embedded/replication/index.ts'
 import { writeDaemonFile } from '../../../host/daemon/daemon-file.ts'
 import { ModelNotFoundError } from '../../../host/inference/model-manager.ts'
-import { silentLogger } from '../../../host/log/logger.ts'
+import type { MeshPeer } from '../../../host/interface/mesh-peers.ts'
+import type { WarrantView } from '../../../host/interface/network-port.ts'
 import { dhtLocation, HOLO_HASH_PREFIXES } from '../../../zomes-bindings/index.ts'
 import { runRipple } from '../../e2e/ripple-process.ts'
-import { AGENT, CAPABILITY, fakeConductor } from './fixtures.ts'
+import { AGENT, baseInit, CAPABILITY } from './fixtures.ts'
 
 const TOKEN = 'peers-warrant-token-0123456789'
 const agentKey = (fill: number) => {
@@ -36,7 +36,7 @@ const warrant = (agent: string, rule: string, reason: string): WarrantView => ({
   timestamp: 1_700_000_000_000_000,
 })
 
-const REPLY: PeersReply = {
+const REPLY = {
   peers: [
     {
       agent: AGENT,
@@ -47,6 +47,8 @@ const REPLY: PeersReply = {
       load: null,
       last_heartbeat_ms_ago: 100,
       warrant: null,
+      link: null,
+      revoked: false,
     },
     {
       agent: MALLORY,
@@ -57,36 +59,38 @@ const REPLY: PeersReply = {
       load: null,
       last_heartbeat_ms_ago: 200,
       warrant: warrant(MALLORY, 'chain.fork', 'two actions at seq 5'),
+      link: null,
+      revoked: false,
     },
   ],
   warrants: [
     warrant(MALLORY, 'chain.fork', 'two actions at seq 5'),
     warrant(TRUDY, 'node_capability.name_length', 'name is longer than 64 characters'),
   ],
-}
+} satisfies PeersReply & { peers: MeshPeer[] }
 
 let server: ApiServer
 let dataDir: string
 
 beforeAll(async () => {
-  server = new ApiServer({
-    host: '127.0.0.1',
-    port: 0,
-    token: TOKEN,
-    status: () => {
-      throw new Error('not used')
-    },
-    peers: async () => REPLY,
-    conductor: fakeConductor(),
-    models: {
-      list: async () => ({ models: [], unusable: [] }),
-      load: async (name) => {
-        throw new ModelNotFoundError(name, [])
+  server = new ApiServer(
+    baseInit({
+      token: TOKEN,
+      components: {
+        peers: {
+          list: async () => REPLY.peers,
+          warrants: () => REPLY.warrants,
+        },
+        models: {
+          list: async () => ({ models: [], unusable: [] }),
+          load: async (name) => {
+            throw new ModelNotFoundError(name, [])
+          },
+          unload: async () => false,
+        },
       },
-      unload: async () => false,
-    },
-    logger: silentLogger(),
-  })
+    }),
+  )
   await server.start()
   dataDir = await mkdtemp(join(tmpdir(), 'ripple-peers-warrants-'))
   await writeFile(join(dataDir, 'api-token'), TOKEN, { mode: 0o600 })

@@ -19,9 +19,9 @@ import {
   HolochainCallError,
   HolochainConductor,
 } from '../../../host/conductor/holochain/holochain-conductor.ts'
-import type { Signal } from '../../../host/conductor/port.ts'
-import type { NetworkConfig } from '../../../host/config/network-config.ts'
+import type { NetworkConfig } from '../../../host/config/network-schema.ts'
 import { openAgentKey } from '../../../host/identity/keystore.ts'
+import type { Signal } from '../../../host/interface/conductor-port.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { capability } from './fixtures/capability.ts'
 import { tempDir } from './fixtures/test-cell.ts'

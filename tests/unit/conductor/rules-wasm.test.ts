@@ -5,7 +5,7 @@ import {
   type EmbeddedConductor,
   InvalidEntryError,
 } from '../../../host/conductor/embedded/index.ts'
-import type { NetworkConfig } from '../../../host/config/network-config.ts'
+import type { NetworkConfig } from '../../../host/config/network-schema.ts'
 import { capability } from './fixtures/capability.ts'
 import { copyChains } from './fixtures/mesh-conductors.ts'
 import { tempDir } from './fixtures/test-cell.ts'

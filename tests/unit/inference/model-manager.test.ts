@@ -172,10 +172,10 @@ describe('ModelManager', () => {
 
   it('picks the loaded model when a task names none, and asks for a name when several could be meant', async () => {
     await fx.manager.load('tiny')
-    expect((await fx.manager.acquire(undefined)).model.info.name).toBe('tiny')
+    expect(await fx.manager.modelFor(undefined)).toBe('tiny')
     await writeLlamaModel(join(fx.dir, 'tiny2.gguf'), { seed: 2 })
     await fx.manager.unload('tiny')
-    const err = await fx.manager.acquire(undefined).catch((e: unknown) => e)
+    const err = await fx.manager.modelFor(undefined).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ModelRequiredError)
     expect((err as Error).message).toBe('name a model: this peer has several (no-q, tiny, tiny2)')
   })

@@ -54,7 +54,7 @@ describe('pullModel', { timeout: 60_000 }, () => {
     const model = await pullModel(
       init,
       { source: `${server.url}/files/tiny.gguf`, sha256: tinySha },
-      { onProgress: (p) => progress.push(p.downloaded_bytes) },
+      { onProgress: (p) => progress.push(p.done) },
     )
     expect(model.name).toBe('tiny')
     expect(model.sha256).toBe(tinySha)
@@ -132,7 +132,7 @@ describe('pullModel', { timeout: 60_000 }, () => {
       {
         signal: stop.signal,
         onProgress: (p) => {
-          if (p.downloaded_bytes >= 0.9 * big.length) stop.abort()
+          if (p.done >= 0.9 * big.length) stop.abort()
         },
       },
     ).catch((e: Error) => e)
@@ -145,7 +145,7 @@ describe('pullModel', { timeout: 60_000 }, () => {
     const model = await pullModel(
       init,
       { source, sha256: bigSha },
-      { onProgress: (p) => progress.push(p.downloaded_bytes) },
+      { onProgress: (p) => progress.push(p.done) },
     )
     expect(model.sha256).toBe(bigSha)
     expect((await readFile(model.path)).equals(big)).toBe(true)

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   type CapacityPeer,
+  CHUNK_BYTES,
+  chunkWrites,
   mergeTopK,
   placeCollections,
   planQuery,
@@ -174,6 +176,40 @@ describe('placeCollections with capacity', () => {
       agents,
     )
     expect(withNew.get('old')).toEqual(alone)
+  })
+})
+
+describe('chunkWrites', () => {
+  const writes = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `doc-${i}` }))
+
+  it.each([
+    { name: 'nothing to write: no request', n: 0, shards: 4, dimension: 3, want: [] },
+    { name: 'a small batch: one request', n: 10, shards: 1, dimension: 3, want: [[10]] },
+    {
+      name: '2,500 writes of 384 floats: 1,024 a request (2 MiB)',
+      n: 2500,
+      shards: 1,
+      dimension: 384,
+      want: [[1024, 1024, 452]],
+    },
+    {
+      name: 'a write bigger than a request still goes, alone',
+      n: 3,
+      shards: 1,
+      dimension: CHUNK_BYTES,
+      want: [[1, 1, 1]],
+    },
+  ])('$name', ({ n, shards, dimension, want }) => {
+    const planned = chunkWrites(writes(n), shards, dimension)
+    expect(planned.map((s) => s.chunks.map((c) => c.length))).toEqual(want)
+  })
+
+  it('puts each write in its shard once, shards in order, each keeping the order given', () => {
+    const all = writes(200)
+    const planned = chunkWrites(all, 4, 3)
+    expect(planned.map((s) => s.shard)).toEqual([0, 1, 2, 3])
+    for (const { shard, chunks } of planned)
+      expect(chunks.flat()).toEqual(all.filter((w) => shardOf(w.id, 4) === shard))
   })
 })
 

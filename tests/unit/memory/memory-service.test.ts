@@ -4,7 +4,8 @@
  * in for the `infer.embed` task (exercised for real in tests/e2e/memory-text.test.ts) so that a
  * model file can change under the same name.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -26,7 +27,12 @@ afterEach(async () => {
 async function start(embed?: Embedder): Promise<MemoryService> {
   mesh = await openMesh(1)
   dir = await mkdtemp(join(tmpdir(), 'ripple-memory-service-'))
-  const conductor = mesh.conductors[0] as EmbeddedConductor
+  return restart(embed)
+}
+
+/** A new service on the same peer and data dir (after the last one stopped). */
+async function restart(embed?: Embedder): Promise<MemoryService> {
+  const conductor = mesh!.conductors[0] as EmbeddedConductor
   service = new MemoryService({
     conductor,
     transport: {
@@ -36,7 +42,7 @@ async function start(embed?: Embedder): Promise<MemoryService> {
       },
       stop: async () => {},
     },
-    dir,
+    dir: dir!,
     peers: async () => [{ agent: conductor.agentPubKey, load: 0, capacity: 2 ** 40 }],
     embed,
     reconcileIntervalMs: 50,
@@ -96,6 +102,37 @@ describe('MemoryService', () => {
     expect((await memory.query('t', { text: 'hello', k: 1 })).hits.map((h) => h.id)).toEqual(['x'])
   })
 
+  it('keeps a collection’s model file across a restart, and moves in the pin file of the previous version', async () => {
+    let file = 'a'.repeat(64)
+    const embed: Embedder = async (_model, texts) => ({
+      vectors: texts.map((t) => [t.length, 1, 1]),
+      file_hash: file,
+    })
+    let memory = await start(embed)
+    await memory.create({ name: 't', ...base, embedding_model: 'tiny' })
+    await memory.create({ name: 'u', ...base, embedding_model: 'tiny' })
+    await memory.upsert('t', [{ id: 'x', text: 'hello' }])
+    const { action_hash } = await memory.show('u')
+    await memory.stop()
+    // As the previous version left it: `u` pinned to another file, in a side file of its own.
+    const side = join(dir!, action_hash, 'embedding-model.json')
+    await mkdir(join(dir!, action_hash), { recursive: true })
+    await writeFile(side, JSON.stringify({ model: 'tiny', file_hash: 'c'.repeat(64) }))
+
+    memory = await restart(embed)
+    file = 'b'.repeat(64)
+    for (const name of ['t', 'u'])
+      await expect(memory.upsert(name, [{ id: 'y', text: 'world' }])).rejects.toMatchObject({
+        name: 'EmbeddingModelChangedError',
+      })
+    expect(existsSync(side)).toBe(false)
+    file = 'c'.repeat(64)
+    expect(await memory.upsert('u', [{ id: 'y', text: 'world' }])).toMatchObject({ written: 1 })
+    await memory.stop()
+    memory = await restart(embed)
+    expect((await memory.query('u', { text: 'world', k: 1 })).hits.map((h) => h.id)).toEqual(['y'])
+  })
+
   it('moves a damaged shard store aside and starts that shard again, keeping the others', async () => {
     let memory = await start()
     await memory.create({ name: 'c', ...base, embedding_model: 'none' })
@@ -107,20 +144,7 @@ describe('MemoryService', () => {
     await memory.stop()
     const damaged = join(dir!, action_hash, '0')
     await writeFile(join(damaged, 'shard.sqlite'), 'this is not a SQLite database, not at all, not one bit')
-    const conductor = mesh!.conductors[0] as EmbeddedConductor
-    memory = service = new MemoryService({
-      conductor,
-      transport: {
-        serve: async () => {},
-        request: async () => Promise.reject(new Error('alone')),
-        stop: async () => {},
-      },
-      dir: dir!,
-      peers: async () => [{ agent: conductor.agentPubKey, load: 0, capacity: 2 ** 40 }],
-      reconcileIntervalMs: 50,
-      logger: silentLogger(),
-    })
-    await memory.start()
+    memory = await restart()
     await ready(memory, 'c')
     const after = await memory.show('c')
     expect(after.shards[0]?.here?.docs).toBe(0)

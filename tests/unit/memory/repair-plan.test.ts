@@ -1,8 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   type BucketDigest,
   bucketOf,
@@ -11,6 +9,7 @@ import {
   repairFrom,
 } from '../../../host/memory/repair-plan.ts'
 import { type DocWrite, ShardStore } from '../../../host/memory/shard-store.ts'
+import { tempDirs } from './fixtures/temp-dirs.ts'
 
 const d = (bucket: number, digest: string, count = 1): BucketDigest => ({
   bucket,
@@ -123,14 +122,10 @@ describe('planRepair', () => {
   })
 })
 
-const dirs: string[] = []
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((x) => rm(x, { recursive: true, force: true })))
-})
+const tempDir = tempDirs('ripple-repair-')
 
 async function store(): Promise<ShardStore> {
-  const dir = await mkdtemp(join(tmpdir(), 'ripple-repair-'))
-  dirs.push(dir)
+  const dir = await tempDir()
   return ShardStore.open({ dir, dimension: 2, metric: 'l2', logger: pino({ level: 'silent' }) })
 }
 
@@ -213,8 +208,7 @@ describe('repair between two shard stores', () => {
   })
 
   it('digests a store written before digests existed when it opens', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ripple-repair-'))
-    dirs.push(dir)
+    const dir = await tempDir()
     const open = () => ShardStore.open({ dir, dimension: 2, metric: 'l2', logger: pino({ level: 'silent' }) })
     const first = open()
     first.apply([w('x', 5), w('y', 9_000)])

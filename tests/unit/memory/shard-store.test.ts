@@ -1,22 +1,12 @@
 import { existsSync, writeFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CorruptShardError, type DocWrite, ShardStore } from '../../../host/memory/shard-store.ts'
 import { bruteForceTopK, clusteredVectors, recall, row } from '../../fixtures/vector-data.ts'
+import { tempDirs } from './fixtures/temp-dirs.ts'
 
-const dirs: string[] = []
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })))
-})
-
-async function dir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'ripple-shard-'))
-  dirs.push(d)
-  return d
-}
+const dir = tempDirs('ripple-shard-')
 
 /** A logger whose warnings the test reads. */
 function recordingLogger(): { logger: pino.Logger; warnings: string[] } {

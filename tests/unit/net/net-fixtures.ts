@@ -1,6 +1,6 @@
 /** Shared setup for the net tests: loopback-only networks and nodes, and polling. */
 import { randomUUID } from 'node:crypto'
-import type { NetworkConfig } from '../../../host/config/network-config.ts'
+import type { NetworkConfig } from '../../../host/config/network-schema.ts'
 import { createRippleNode, type RippleNode, type RippleNodeInit } from '../../../host/net/create-node.ts'
 
 export const LOOPBACK_LISTEN = ['/ip4/127.0.0.1/tcp/0']

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { ConductorPort, Signal } from '../../../host/conductor/port.ts'
 import { LoadSampler } from '../../../host/hardware/load-sampler.ts'
+import type { ConductorPort, Signal } from '../../../host/interface/conductor-port.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { RegistryService } from '../../../host/registry/registry-service.ts'
 import type { NodeCapability } from '../../../zomes-bindings/index.ts'

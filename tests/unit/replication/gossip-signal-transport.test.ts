@@ -3,9 +3,9 @@ import { TypedEventEmitter } from 'main-event'
 import { describe, expect, it } from 'vitest'
 import { encodeCanonical } from '../../../host/conductor/embedded/action.ts'
 import { createGossipSignalTransport } from '../../../host/conductor/embedded/replication/index.ts'
-import type { Signal } from '../../../host/conductor/port.ts'
 import { encodeHashB64 } from '../../../host/identity/hash.ts'
 import { type AgentKey, openAgentKey } from '../../../host/identity/keystore.ts'
+import type { Signal } from '../../../host/interface/conductor-port.ts'
 import { peerKeyFromSeed } from '../../../host/net/peer-key.ts'
 import type {
   GossipChannel,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ConductorPort } from '../../../host/conductor/port.ts'
+import type { ConductorPort } from '../../../host/interface/conductor-port.ts'
 import { claimSnapshotOf } from '../../../host/scheduler/requirements.ts'
 import { TaskReadModel } from '../../../host/scheduler/task-read-model.ts'
 import { capability } from '../conductor/fixtures/capability.ts'

@@ -1,7 +1,11 @@
 /**
- * Dependencies point down. Read from the code's own import lines: nothing below the process layers
- * (`daemon/`, `cli/`, `api/`) imports from them; the API does not reach into the daemon's process or
- * the CLI; and `interface/` (what every layer shares: Startable, ...) imports only the contract.
+ * Dependencies point down. Read from the code's own import lines, the layers from the top: the CLI,
+ * the daemon's process, the API, the node that builds the services, and the services; none imports a
+ * layer above it. `interface/` (what every layer shares: Startable, the ports, the peer view, progress)
+ * imports only the contract and zod.
+ *
+ * And the API contract and its typed client (what the browser dashboard bundles) run on leaves only:
+ * nothing they load at run time imports a `node:` builtin or an npm package other than zod.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -9,7 +13,9 @@ import { describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../../e2e/ripple-process.ts'
 
 const HOST = join(REPO_ROOT, 'host')
-const TOP = ['daemon', 'cli', 'api']
+/** The layers above the services, highest first ranked highest; every other folder ranks 0. */
+const LAYERS: Record<string, number> = { cli: 4, daemon: 3, api: 2, node: 1 }
+const rank = (area: string | null) => (area === null ? 0 : (LAYERS[area] ?? 0))
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -21,6 +27,52 @@ function sources(dir: string): string[] {
 function importsOf(file: string, text: string): string[] {
   const specs = [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => m[1]!)
   return specs.map((spec) => relative(REPO_ROOT, resolve(dirname(file), spec)))
+}
+
+/**
+ * What a file loads at run time, as written: static imports and re-exports (a statement may span
+ * lines) and dynamic `import()`. `import type` / `export type` are erased, and so is `typeof import()`.
+ * A statement whose names are all `type X` is not: under `verbatimModuleSyntax` it stays `import {}`.
+ */
+function runtimeSpecifiers(text: string): string[] {
+  const statements = [
+    ...text.matchAll(/^\s*(?:import|export)\s+(type\s+)?(?:[\w$*{},\s]*?\bfrom\s*)?'([^']+)'/gm),
+  ]
+  const dynamic = [...text.matchAll(/(?<!typeof\s*)\bimport\s*\(\s*'([^']+)'\s*\)/g)]
+  return [...statements.filter((m) => m[1] === undefined).map((m) => m[2]!), ...dynamic.map((m) => m[1]!)]
+}
+
+const LEAF_PACKAGES = ['zod']
+
+/**
+ * Walks what `roots` load at run time through relative imports and returns, for every npm package
+ * other than zod and every `node:` builtin on the way, the shortest import chain that reaches it.
+ * `zomes-bindings/` is the zomes' own contract, shared with the browser as it is: not walked.
+ */
+function nonLeaves(files: readonly { path: string; text: string }[], roots: readonly string[]): string[] {
+  const texts = new Map(files.map(({ path, text }) => [relative(REPO_ROOT, path), text]))
+  const chains = new Map(roots.map((root) => [root, [root]]))
+  const queue = [...roots]
+  const found: string[] = []
+  for (let module = queue.shift(); module !== undefined; module = queue.shift()) {
+    const chain = chains.get(module)!
+    const text = texts.get(module)
+    if (text === undefined) {
+      found.push(`${chain.join(' -> ')} (not found)`)
+      continue
+    }
+    for (const spec of runtimeSpecifiers(text)) {
+      if (!spec.startsWith('.')) {
+        if (!LEAF_PACKAGES.includes(spec)) found.push(`${[...chain, spec].join(' -> ')}`)
+        continue
+      }
+      const target = relative(REPO_ROOT, resolve(REPO_ROOT, dirname(module), spec))
+      if (target.startsWith('zomes-bindings/') || chains.has(target)) continue
+      chains.set(target, [...chain, target])
+      queue.push(target)
+    }
+  }
+  return found
 }
 
 /** The first folder under host/ (`scheduler`, `api`, ...), or null outside host/. */
@@ -35,9 +87,12 @@ function violations(files: readonly { path: string; text: string }[]): string[] 
       const line = `${relative(REPO_ROOT, path)} -> ${target}`
       if (from === 'interface' && !target.startsWith('zomes-bindings/') && to !== 'interface')
         found.push(line)
-      else if (to !== null && TOP.includes(to) && from !== null && !TOP.includes(from)) found.push(line)
-      else if (from === 'api' && (to === 'daemon' || to === 'cli')) found.push(line)
+      else if (from !== null && rank(to) > rank(from)) found.push(line)
     }
+    // Not even types from npm: a leaf is what the browser and every layer can load.
+    if (from === 'interface')
+      for (const [, spec] of text.matchAll(/from\s*'([^.'][^']*)'/g))
+        if (spec !== 'zod') found.push(`${relative(REPO_ROOT, path)} -> ${spec}`)
   }
   return found
 }
@@ -52,19 +107,72 @@ describe('imports point down', () => {
       { path: join(HOST, 'memory', 'y.ts'), text: "export { x } from '../api/openai/mesh-inference.ts'" },
       { path: join(HOST, 'api', 'z.ts'), text: "const m = await import('../cli/main.ts')" },
       { path: join(HOST, 'interface', 'w.ts'), text: "import { x } from '../log/logger.ts'" },
+      { path: join(HOST, 'interface', 'v.ts'), text: "import type { Libp2p } from '@libp2p/interface'" },
+      { path: join(HOST, 'node', 'n.ts'), text: "import { ApiServer } from '../api/api-server.ts'" },
+      {
+        path: join(HOST, 'registry', 'r.ts'),
+        text: "import type { Components } from '../node/components.ts'",
+      },
       { path: join(HOST, 'cli', 'ok.ts'), text: "import { x } from '../api/client/index.ts'" },
+      { path: join(HOST, 'api', 'ok.ts'), text: "import type { HostNode } from '../node/host-node.ts'" },
+      { path: join(HOST, 'interface', 'ok.ts'), text: "import { z } from 'zod'" },
     ]
     expect(violations(planted)).toEqual([
       'host/scheduler/x.ts -> host/daemon/startable.ts',
       'host/memory/y.ts -> host/api/openai/mesh-inference.ts',
       'host/api/z.ts -> host/cli/main.ts',
       'host/interface/w.ts -> host/log/logger.ts',
+      'host/interface/v.ts -> @libp2p/interface',
+      'host/node/n.ts -> host/api/api-server.ts',
+      'host/registry/r.ts -> host/node/components.ts',
     ])
   })
 
-  it('has no import from below into daemon/, cli/ or api/, none from api/ into the process, a leaf interface/', () => {
+  it('has no import of a layer above, and a leaf interface/', () => {
     const files = sources(HOST).map((path) => ({ path, text: readFileSync(path, 'utf8') }))
     expect(files.length).toBeGreaterThan(200)
     expect(violations(files)).toEqual([])
+  })
+})
+
+describe('the API contract and client run on leaves', () => {
+  const ROOTS = ['host/api/contract/index.ts', 'host/api/client/index.ts']
+
+  it('reads what it checks (a planted node-only or npm import is caught, with its chain)', () => {
+    const file = (path: string, text: string) => ({ path: join(REPO_ROOT, path), text })
+    const planted = [
+      file(
+        'host/api/contract/index.ts',
+        [
+          "export * from './routes.ts'",
+          "export type { Hidden } from '../../mesh/invite.ts'",
+          "import type { Erased } from '../../net/peer-links.ts'",
+          "import {\n  type Shape,\n  SCHEMA,\n} from '../../mesh/invite-schema.ts'",
+        ].join('\n'),
+      ),
+      file(
+        'host/api/contract/routes.ts',
+        [
+          "import { z } from 'zod'",
+          "import { ROLES } from '../../../zomes-bindings/index.ts'",
+          "// import { x } from 'node:fs'",
+          "type Lazy = typeof import('../../net/create-node.ts')",
+          "const lazy = () => import('../../identity/hash.ts')",
+        ].join('\n'),
+      ),
+      file('host/api/client/index.ts', "import { readEvents } from '../../text/event-stream.ts'"),
+      file('host/mesh/invite-schema.ts', "import { z } from 'zod'"),
+      file('host/identity/hash.ts', "import sodium from 'libsodium-wrappers'"),
+      file('host/text/event-stream.ts', "import { Buffer } from 'node:buffer'"),
+    ]
+    expect(nonLeaves(planted, ROOTS)).toEqual([
+      'host/api/client/index.ts -> host/text/event-stream.ts -> node:buffer',
+      'host/api/contract/index.ts -> host/api/contract/routes.ts -> host/identity/hash.ts -> libsodium-wrappers',
+    ])
+  })
+
+  it('loads no node: builtin and no npm package but zod, through any import chain', () => {
+    const files = sources(HOST).map((path) => ({ path, text: readFileSync(path, 'utf8') }))
+    expect(nonLeaves(files, ROOTS)).toEqual([])
   })
 })

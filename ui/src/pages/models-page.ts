@@ -1,5 +1,6 @@
 /** Models: this peer's models directory (load and unload with progress) and every model of the mesh by peer. */
 import { css, html, nothing } from 'lit'
+import { progressFraction } from '../../../host/interface/progress.ts'
 import { bytes, count, duration, short } from '../format.ts'
 import { LivePage } from '../live-page.ts'
 import { shared } from '../styles.ts'
@@ -176,8 +177,8 @@ export class ModelsPage extends LivePage {
     this.message = null
     try {
       const loaded = await this.store!.client.loadModel(name, {
-        onProgress: (fraction) => {
-          this.progress = { ...this.progress, [name]: fraction }
+        onProgress: (progress) => {
+          this.progress = { ...this.progress, [name]: progressFraction(progress) ?? 0 }
         },
       })
       this.message = {
@@ -205,7 +206,7 @@ export class ModelsPage extends LivePage {
         { source, ...(name ? { name } : {}) },
         {
           onProgress: (p) => {
-            this.pulling = { source, downloaded: p.downloaded_bytes, total: p.total_bytes }
+            this.pulling = { source, downloaded: p.done, total: p.total ?? 0 }
           },
         },
       )

@@ -14,7 +14,8 @@ import {
   type RequestResponse,
 } from '../../../net/request-response.ts'
 import type { ChainStore } from '../../../storage/chain-store.ts'
-import { chainKey, type IngestResult, type OpIngest } from './op-ingest.ts'
+import { chainKey } from './chain-key.ts'
+import type { IngestResult, OpIngest } from './op-ingest.ts'
 import { type OpBatch, toWireTuples, type WireOp, wireOpOf, wireOpsSchema } from './op-wire.ts'
 import { bytesSchema, decodeMessage, encodeMessage } from './wire-codec.ts'
 

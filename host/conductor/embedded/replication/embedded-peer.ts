@@ -9,7 +9,7 @@
  * await peer.stop()
  */
 import { join } from 'node:path'
-import type { NetworkConfig } from '../../../config/network-config.ts'
+import type { NetworkConfig } from '../../../config/network-schema.ts'
 import { openAgentKey } from '../../../identity/keystore.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import { createRippleNode, type RippleNode, type RippleNodeInit } from '../../../net/create-node.ts'

@@ -9,13 +9,11 @@ export { createEmbeddedPeer, type EmbeddedPeer, type EmbeddedPeerInit } from './
 export { MalformedMessageError } from './errors.ts'
 export { createGossipSignalTransport, type GossipSignalTransportInit } from './gossip-signal-transport.ts'
 export { decodeOpBatch, encodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
-export { type RecordAbout, recordsAbout } from './records-about.ts'
+export { recordsAbout } from './records-about.ts'
 export {
   type OpsStoredEvent,
   type Replication,
   type ReplicationInit,
-  type ReplicationStats,
   startReplication,
-  type WarrantView,
 } from './replicator.ts'
 export { type WaitForActionInit, waitForAction } from './wait-for-action.ts'

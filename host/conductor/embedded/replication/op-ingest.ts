@@ -3,7 +3,8 @@
  * or from a warranted author; then the signature, the chain continuity against what is held of the
  * author's chain, the entry against its hash, and the rules wasm through the same path the local
  * writer uses. An op that comes too early (a gap in the chain, a dependency not held yet) waits and
- * is retried as new ops arrive; any other failure drops it and warrants the agent to blame.
+ * is retried as new ops arrive (pending-ops.ts); any other failure drops it and warrants the agent to
+ * blame.
  *
  * Who is to blame: what the author signed (the action content, its place in the chain, the entry it
  * commits to) convicts the author; what it did not sign (a bad signature, entry bytes that do not
@@ -41,6 +42,7 @@ import { inviteIdOf } from '../validation/membrane-proof.ts'
 import { storeRecords } from '../validation/record-rules.ts'
 import { InvalidEntryError, UnresolvedDependenciesError } from '../validation/validator.ts'
 import type { OpBatch, WireOp } from './op-wire.ts'
+import { type PendingOp, PendingOps } from './pending-ops.ts'
 import { RevocationList, revocationWritten } from './revocations.ts'
 import { parseActionContent, readClaimedAuthor } from './signed-action.ts'
 
@@ -71,19 +73,6 @@ export interface OpIngestInit {
   onRevoked?: (agent: string | null) => void
 }
 
-/** An op that waits for what comes before it in its chain, or for a dependency; its signature verified. */
-interface PendingOp {
-  op: WireOp
-  sender: Uint8Array | null
-}
-
-/** The waiting ops of one author's chain in one DNA, by seq. */
-interface PendingChain {
-  cell: Cell
-  author: Uint8Array
-  ops: Map<number, PendingOp>
-}
-
 const DEFAULT_MAX_PENDING = 10_000
 
 export class OpIngest {
@@ -91,13 +80,11 @@ export class OpIngest {
   readonly #cells = new Map<string, Cell>()
   readonly #self: Uint8Array
   readonly #logger: Logger
-  readonly #maxPending: number
   readonly #now: () => number
   readonly #warranted = new Set<string>()
   /** `agent|rule` of every warrant held: one row per agent and rule. */
   readonly #warrantedFor = new Set<string>()
-  readonly #pending = new Map<string, PendingChain>()
-  #pendingCount = 0
+  readonly #pending: PendingOps
   readonly #revocations: RevocationList
   readonly #onRevoked: (agent: string | null) => void
   /** Authors with an op refused for their revocation: the rest of their chains follow it. */
@@ -108,7 +95,7 @@ export class OpIngest {
     for (const cell of init.cells) this.#cells.set(encodeHashB64(cell.dnaHash), cell)
     this.#self = init.self
     this.#logger = init.logger
-    this.#maxPending = init.maxPending ?? DEFAULT_MAX_PENDING
+    this.#pending = new PendingOps(init.maxPending ?? DEFAULT_MAX_PENDING)
     this.#now = init.now ?? (() => Date.now() * 1000)
     this.#revocations = init.revocations ?? new RevocationList()
     this.#onRevoked = init.onRevoked ?? (() => {})
@@ -145,7 +132,7 @@ export class OpIngest {
   }
 
   get pendingCount(): number {
-    return this.#pendingCount
+    return this.#pending.size
   }
 
   /**
@@ -330,44 +317,21 @@ export class OpIngest {
 
   #hold(cell: Cell, author: Uint8Array, seq: number, pending: PendingOp, result: IngestResult): OpOutcome {
     result.waiting = true
-    const key = chainKey(cell.dnaHash, author)
-    const chain = this.#pending.get(key) ?? { cell, author, ops: new Map<number, PendingOp>() }
-    if (!chain.ops.has(seq)) {
-      if (this.#pendingCount >= this.#maxPending) return 'pending'
-      this.#pendingCount++
-    }
-    chain.ops.set(seq, pending)
-    this.#pending.set(key, chain)
+    this.#pending.hold(cell, author, seq, pending)
     return 'pending'
   }
 
-  /** Retries, until nothing moves, the waiting op that is next on each chain. */
+  /** Retries the waiting ops that what was just stored may unblock. */
   #retryPending(result: IngestResult): void {
-    let progress = true
-    while (progress) {
-      progress = false
-      for (const [key, chain] of this.#pending) {
-        const head = this.#store.chainHead(chain.cell.dnaHash, chain.author)
-        const next = head === null ? 0 : head.seq + 1
-        for (const seq of chain.ops.keys()) {
-          // Stored meanwhile by another route.
-          if (seq < next) this.#forget(chain, seq)
-        }
-        const waiting = chain.ops.get(next)
-        if (waiting !== undefined) {
-          this.#forget(chain, next)
-          const outcome = this.#ingest(chain.cell, waiting.op, waiting.sender, result, true)
-          // Counted as pending when it came; only how it ends now is news.
-          if (outcome !== 'pending') result.counts[outcome]++
-          if (outcome === 'stored') progress = true
-        }
-        if (chain.ops.size === 0 && this.#pending.get(key) === chain) this.#pending.delete(key)
-      }
-    }
-  }
-
-  #forget(chain: PendingChain, seq: number): void {
-    if (chain.ops.delete(seq)) this.#pendingCount--
+    this.#pending.retry(
+      (cell, author) => this.#store.chainHead(cell.dnaHash, author),
+      (cell, { op, sender }) => {
+        const outcome = this.#ingest(cell, op, sender, result, true)
+        // Counted as pending when it came; only how it ends now is news.
+        if (outcome !== 'pending') result.counts[outcome]++
+        return outcome === 'stored'
+      },
+    )
   }
 
   /** Drops the op and warrants `offender` (nobody when the sender's key is not an agent key). */
@@ -396,11 +360,7 @@ export class OpIngest {
     }
     this.#store.addWarrant(warrant)
     this.#warranted.add(encodeHashB64(offender))
-    for (const [key, chain] of this.#pending) {
-      if (!hashesEqual(chain.author, offender)) continue
-      this.#pendingCount -= chain.ops.size
-      this.#pending.delete(key)
-    }
+    this.#pending.dropAuthor(offender)
     this.#logger.warn(
       {
         warranted: encodeHashB64(offender),
@@ -417,11 +377,6 @@ export class OpIngest {
 
 function warrantKey(agent: Uint8Array, rule: string): string {
   return `${encodeHashB64(agent)}|${rule}`
-}
-
-/** Names one author's chain in one DNA. */
-export function chainKey(dnaHash: Uint8Array, author: Uint8Array): string {
-  return `${encodeHashB64(dnaHash)}|${encodeHashB64(author)}`
 }
 
 /** The entry a Create/Update wrote, as it would be stored (its hash from its own bytes). */

@@ -7,15 +7,10 @@
  */
 import { contract, type DnaName } from '../../../../zomes-bindings/index.ts'
 import { encodeHashB64, holoHashKind } from '../../../identity/hash.ts'
+import type { RecordAbout } from '../../../interface/network-port.ts'
 import type { StoredAction } from '../../../storage/chain-store.ts'
 import { decodeAction } from '../action.ts'
 import { ActionTypes } from '../hc-enums.ts'
-
-/** A record (HoloHashB64 action hash) that a stored link is about, and the link's type. */
-export interface RecordAbout {
-  record: string
-  link: string
-}
 
 export function recordsAbout(dna: DnaName, actions: readonly StoredAction[]): RecordAbout[] {
   const linkTypes: readonly string[] = contract[dna].linkTypes

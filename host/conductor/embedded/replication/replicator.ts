@@ -9,6 +9,7 @@
 import type { PeerId } from '@libp2p/interface'
 import { DNA_NAMES, type DnaName } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64, encodeHashB64 } from '../../../identity/hash.ts'
+import type { ReplicationStats, WarrantView } from '../../../interface/network-port.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import type { RippleNode } from '../../../net/create-node.ts'
 import type { GossipMessage } from '../../../net/pubsub.ts'
@@ -32,42 +33,6 @@ export interface ReplicationInit {
   /** Peers asked in each periodic round. Default 2. */
   peersPerRound?: number
   logger?: Logger
-}
-
-/** Counters since replication started. */
-export interface ReplicationStats {
-  /** Ops of this agent published by gossip. */
-  published: number
-  /** Ops received by gossip. */
-  gossiped: number
-  /** Ops received by catch-up (anti-entropy). */
-  fetched: number
-  /** Of the fetched ops, those already held: anti-entropy keeps this at zero. */
-  refetched: number
-  stored: number
-  /** Ops received (either way) that were already held. */
-  duplicates: number
-  /** Ops from warranted agents, of this agent's own chains, or of DNAs this conductor lacks. */
-  ignored: number
-  /** Invalid ops dropped. */
-  rejected: number
-  /** Ops waiting now for predecessors or dependencies. */
-  pending: number
-  /** Anti-entropy exchanges completed. */
-  syncs: number
-}
-
-/** A warrant as the API shows it (hashes as HoloHashB64). */
-export interface WarrantView {
-  agent: string
-  /** Null for a DNA this conductor does not run (a warrant from another network's DNA). */
-  dna: DnaName | null
-  rule: string
-  reason: string
-  action_hash: string | null
-  reported_by: string
-  /** Microseconds since the Unix epoch. */
-  timestamp: number
 }
 
 /** Ops of other agents stored here (by gossip or catch-up), per DNA, in store order. */

@@ -1,68 +1,38 @@
 /**
  * The coordination backend a daemon runs, chosen by the network file: an embedded peer (conductor,
  * libp2p node, replication; optionally serving Holochain's WebSocket API), or a Holochain conductor
- * driven through @holochain/client. The daemon sees only what both can give.
+ * driven through @holochain/client. The node sees only what both can give (the network port), plus the
+ * embedded peer's libp2p handles where it has them.
  */
 
 import type { Connection, Libp2p } from '@libp2p/interface'
-import type { DnaName } from '../../zomes-bindings/index.ts'
-import type { ActionWaiter } from '../api/routes/wait-route.ts'
 import { decodeAction } from '../conductor/embedded/action.ts'
-import {
-  createEmbeddedPeer,
-  type RecordAbout,
-  type Replication,
-  type ReplicationStats,
-  recordsAbout,
-  type WarrantView,
-  waitForAction,
-} from '../conductor/embedded/replication/index.ts'
+import { createEmbeddedPeer, recordsAbout, waitForAction } from '../conductor/embedded/replication/index.ts'
 import { agentOfPeer } from '../conductor/embedded/replication/peer-agent.ts'
 import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import { serveConductorApi } from '../conductor/embedded/websocket-api/conductor-api.ts'
 import { libp2pTransportView } from '../conductor/embedded/websocket-api/network-info.ts'
-import type { ConductorPort } from '../conductor/port.ts'
-import type { NetworkConfig } from '../config/network-config.ts'
+import type { NetworkConfig } from '../config/network-schema.ts'
 import { encodeHashB64 } from '../identity/hash.ts'
 import { openAgentKey } from '../identity/keystore.ts'
+import type { ConductorPort } from '../interface/conductor-port.ts'
+import type { NetworkPort } from '../interface/network-port.ts'
+import type { PeerLink } from '../interface/peer-link.ts'
 import type { Logger } from '../log/logger.ts'
-import { linkOf, type PeerLink } from '../net/peer-links.ts'
+import { linkOf } from '../net/peer-links.ts'
 import type { PeerStreams } from '../net/peer-streams.ts'
 import type { RequestResponse } from '../net/request-response.ts'
 
-export interface DaemonBackend {
+export interface NetworkBackend extends NetworkPort {
   conductor: ConductorPort
-  /** Where other machines reach this peer (embedded only). */
-  multiaddrs(): string[]
-  warrants(): WarrantView[]
-  /** How this peer is connected to each agent it is connected to (embedded only), by agent key. */
-  links(): Map<string, PeerLink>
-  /** Replication's counters (embedded only; Holochain replicates on its own). */
-  replicationStats(): ReplicationStats | null
-  /** Waits for an action to be held here (embedded only: Holochain has no such notification). */
-  waitForAction?: ActionWaiter
-  /**
-   * Calls back when records of a DNA arrive, with the records their links are about (the scheduler
-   * wakes only those tasks). Embedded only: on Holochain the services poll instead.
-   */
-  onRecordsStored?(dna: DnaName, listener: (about: readonly RecordAbout[]) => void): () => void
-  /**
-   * How old (seconds since their author's timestamp) the ops of other agents are when this peer
-   * stores them: the replication lag (embedded only; catch-up of old history counts too).
-   */
-  onOpAges?(listener: (ages: readonly number[]) => void): () => void
   /** Holochain's admin interface served by this peer (`--admin-port`), or null. */
   adminUrl: string | null
   /** The peer's libp2p node (embedded only), which embedded IPFS shares. */
   libp2p: Libp2p | null
   /** Request/response to peers by PeerId (embedded only), which the shared memory uses. */
   rpc: RequestResponse | null
-  /** Raw byte streams to peers by PeerId (embedded only), which the split's RPC tunnel uses. */
+  /** Raw byte streams to peers by PeerId (embedded only), which the split's RPC tunnel and direct requests use. */
   streams: PeerStreams | null
-  /** Warrants a record's author for what the host found wrong (embedded only). */
-  warrantAuthor?: Replication['warrantAuthor']
-  /** Whether a revocation held here bars an agent (embedded only). */
-  isRevoked?: Replication['isRevoked']
   stop(): Promise<void>
 }
 
@@ -79,11 +49,11 @@ export interface BackendOptions {
   logger: Logger
 }
 
-export async function startBackend(options: BackendOptions): Promise<DaemonBackend> {
+export async function startBackend(options: BackendOptions): Promise<NetworkBackend> {
   return options.network.backend === 'holochain' ? startHolochain(options) : startEmbedded(options)
 }
 
-async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
+async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
   const peer = await createEmbeddedPeer({
     dataDir: options.dataDir,
     network: options.network,
@@ -109,7 +79,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
           })
     return {
       conductor: peer.conductor,
-      multiaddrs: () => peer.node.multiaddrs().map((ma) => ma.toString()),
+      addresses: () => peer.node.multiaddrs().map((ma) => ma.toString()),
       warrants: () => peer.replication.listWarrants(),
       links: () => linksByAgent(peer.node.libp2p.getConnections().filter(peer.node.usable)),
       replicationStats: () => peer.replication.stats,
@@ -141,7 +111,7 @@ async function startEmbedded(options: BackendOptions): Promise<DaemonBackend> {
   }
 }
 
-async function startHolochain(options: BackendOptions): Promise<DaemonBackend> {
+async function startHolochain(options: BackendOptions): Promise<NetworkBackend> {
   // Loaded only here: @holochain/client costs ~270 ms and ~40 MB that embedded peers need not pay.
   const { startHolochainBackend } = await import('../conductor/holochain/index.ts')
   const backend = await startHolochainBackend({
@@ -151,10 +121,15 @@ async function startHolochain(options: BackendOptions): Promise<DaemonBackend> {
   })
   return {
     conductor: backend.conductor,
-    multiaddrs: () => [],
+    addresses: () => [],
     warrants: () => [],
     links: () => new Map(),
     replicationStats: () => null,
+    waitForAction: null,
+    onRecordsStored: null,
+    onOpAges: null,
+    warrantAuthor: null,
+    isRevoked: () => false,
     adminUrl: null,
     libp2p: null,
     rpc: null,

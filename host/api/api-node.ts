@@ -1,0 +1,53 @@
+/**
+ * What the API serves from: the node's components (each route reads the one it needs; an absent one
+ * means its routes are absent, as on a host that schedules nothing), and the few things the node does
+ * across them (its status, pulls, invites). A `HostNode` is one; tests give only the parts they use.
+ */
+
+import type { ModelManager } from '../inference/model-manager.ts'
+import type { ConductorPort } from '../interface/conductor-port.ts'
+import type { MeshPeers } from '../interface/mesh-peers.ts'
+import type { NetworkPort } from '../interface/network-port.ts'
+import type { DaemonMetrics } from '../metrics/daemon-metrics.ts'
+import type { DirectService } from '../scheduler/direct/direct-service.ts'
+import type { MeshInference } from '../scheduler/mesh-inference.ts'
+import type { SplitService } from '../split/split-service.ts'
+import type { StatusView } from './contract/index.ts'
+import type { ArtifactApi } from './routes/artifacts-route.ts'
+import type { InviteApi } from './routes/invites-route.ts'
+import type { MemoryApi } from './routes/memory-route.ts'
+import type { ModelPuller } from './routes/model-pull-route.ts'
+import type { PolicyApi } from './routes/policies-route.ts'
+import type { TaskApi } from './routes/tasks-route.ts'
+
+export interface ApiComponents {
+  conductor: Pick<ConductorPort, 'callZome'>
+  peers: MeshPeers
+  /** `GET /api/records/:hash/wait`, where the backend can tell. */
+  backend?: Pick<NetworkPort, 'waitForAction'>
+  models: Pick<ModelManager, 'list' | 'load' | 'unload' | 'onChange'>
+  /** Models split over peers (`?split=1` loads, and the splits in the models list). */
+  splits?: Pick<SplitService, 'load' | 'views'>
+  scheduler?: TaskApi['scheduler']
+  workers?: TaskApi['workers']
+  /** The records of requests routed straight to their runner. */
+  direct?: Pick<DirectService, 'served'>
+  policies?: PolicyApi
+  artifacts?: ArtifactApi | null
+  memory?: MemoryApi | null
+  /** The OpenAI- and Anthropic-compatible endpoint (`/v1`) runs requests on the mesh with it. */
+  mesh?: MeshInference
+  /** GET /metrics, and the count of API requests. */
+  metrics?: DaemonMetrics
+}
+
+export interface ApiNode {
+  components: ApiComponents
+  status(): StatusView
+  /** Invites to this peer's private mesh. */
+  invites?: InviteApi
+  /** Fetches a model into the models directory (POST /api/models/pull). */
+  pull?: ModelPuller
+  /** Called with each task submitted through the API (the metrics follow it). */
+  onSubmitted?(hash: string): void
+}

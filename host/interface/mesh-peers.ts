@@ -1,0 +1,37 @@
+/**
+ * The one live view of the mesh's peers that every service reads (routing, splits, memory, artifacts'
+ * replication, metrics, the API): each peer's capability (models, backend, memory capacity) joined with
+ * its last heartbeat (load, free slots), and what this peer knows of it (a warrant, the link, a revocation).
+ */
+import type { Heartbeat, NodeCapability } from '../../zomes-bindings/index.ts'
+import type { WarrantView } from './network-port.ts'
+import type { PeerLink } from './peer-link.ts'
+
+export type PeerStatus = 'online' | 'stale' | 'offline'
+
+export interface PeerEntry {
+  agent: string
+  self: boolean
+  status: PeerStatus
+  /** From the peer's capability entry; null until it is known here. */
+  name: string | null
+  capability: NodeCapability | null
+  /** The last load it reported, and how long ago that arrived. */
+  load: Heartbeat | null
+  last_heartbeat_ms_ago: number | null
+}
+
+export interface MeshPeer extends PeerEntry {
+  /** The warrant this peer issued against it, if any. */
+  warrant: WarrantView | null
+  /** How this peer is connected to it now; null when not connected (or not known on this backend). */
+  link: PeerLink | null
+  revoked: boolean
+}
+
+export interface MeshPeers {
+  /** Every peer with a capability entry or a heartbeat, this one included, as of now. */
+  list(): Promise<MeshPeer[]>
+  /** The warrants this peer issued (also about agents no longer in the list). */
+  warrants(): WarrantView[]
+}

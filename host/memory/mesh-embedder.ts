@@ -1,0 +1,29 @@
+/**
+ * Memory's embeddings come from a model of the mesh, run like any other request; what the mesh could
+ * not do becomes memory's own error, so a caller gets the status it means (no such model: 404).
+ */
+import { MeshRunError } from '../scheduler/mesh-errors.ts'
+import type { MeshInference } from '../scheduler/mesh-inference.ts'
+import { InferEmbedOutputSchema } from '../workers/infer-embed.ts'
+import { EmbeddingUnavailableError } from './memory-errors.ts'
+import type { Embedder } from './memory-service.ts'
+
+export function meshEmbedder(mesh: Pick<MeshInference, 'run'>): Embedder {
+  return async (model, texts, signal) => {
+    const answer = await mesh
+      .run({
+        kind: 'infer.embed',
+        model,
+        input: { model, input: texts },
+        fanOut: 1,
+        signal: signal ?? new AbortController().signal,
+      })
+      .catch((err: unknown) => {
+        if (err instanceof MeshRunError && err.failure !== 'invalid_input')
+          throw new EmbeddingUnavailableError(model, err.failure, err.message)
+        throw err
+      })
+    const output = InferEmbedOutputSchema.parse(answer.output)
+    return { vectors: output.vectors, file_hash: output.model.file_hash }
+  }
+}

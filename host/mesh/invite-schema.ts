@@ -1,0 +1,35 @@
+/**
+ * The shape of an invite to a private mesh: the network file it carries (pre-shared key included: a
+ * secret) and the grant an admin of the mesh signed (which network, which role, until when, a one-time
+ * id). Schemas only: the API contract (and so the browser dashboard) imports them; making and checking
+ * an invite is `invite.ts`.
+ */
+import { z } from 'zod'
+import { AgentPubKeyB64Schema, InviteIdSchema } from '../../zomes-bindings/index.ts'
+import { NetworkConfigSchema } from '../config/network-schema.ts'
+
+export const INVITE_ROLES = ['member', 'worker', 'admin'] as const
+export type InviteRole = (typeof INVITE_ROLES)[number]
+
+/** What the admin signs. */
+export const InviteGrantSchema = z.strictObject({
+  /** Hex sha256 of the network's name and seed (its handshake id). */
+  network_id: z.string().regex(/^[0-9a-f]{64}$/),
+  role: z.enum(INVITE_ROLES),
+  /** 16 random bytes, hex: names this invite, once. */
+  invite_id: InviteIdSchema,
+  /** Milliseconds since the Unix epoch. */
+  issued_at: z.number().int().nonnegative(),
+  expires_at: z.number().int().nonnegative(),
+  issuer: AgentPubKeyB64Schema,
+})
+export type InviteGrant = z.infer<typeof InviteGrantSchema>
+
+export const InviteSchema = z.strictObject({
+  ripple_invite: z.literal(1),
+  network: NetworkConfigSchema,
+  grant: InviteGrantSchema,
+  /** Ed25519 signature of the grant's canonical encoding by `grant.issuer`, base64. */
+  signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/),
+})
+export type Invite = z.infer<typeof InviteSchema>

@@ -1,0 +1,86 @@
+/**
+ * What this peer keeps for the mesh: artifacts on IPFS (and their replication), and its shards of the
+ * shared vector memory.
+ */
+import { join } from 'node:path'
+import { ArtifactService } from '../artifacts/artifact-service.ts'
+import { ReplicationKeeper } from '../artifacts/replication-keeper.ts'
+import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
+import { openIpfs } from '../ipfs/open-ipfs.ts'
+import { ipfsSnapshotStore } from '../memory/ipfs-snapshots.ts'
+import { MemoryService } from '../memory/memory-service.ts'
+import { rpcMemoryTransport } from '../memory/memory-transport.ts'
+import { meshEmbedder } from '../memory/mesh-embedder.ts'
+import type { Components } from './components.ts'
+import { child } from './mesh-services.ts'
+
+/**
+ * A Holochain-backed network has no libp2p node of ours for Helia: without `--ipfs kubo` it runs
+ * without artifacts (and says so) rather than not at all.
+ */
+export function ipfsStore(choice: IpfsChoice = { kind: 'helia' }) {
+  return async (c: Components) => {
+    if (choice.kind === 'helia' && c.backend.libp2p === null) {
+      c.logger.warn('no artifacts on this network without --ipfs kubo[:url] (Helia needs our libp2p node)')
+      return null
+    }
+    return openIpfs(choice, c.backend.libp2p, join(c.dataDir, 'ipfs'))
+  }
+}
+
+export function artifactService(init: { maxBytes?: number }) {
+  return ({ ipfs, conductor, backend, logger }: Components) =>
+    ipfs &&
+    new ArtifactService({
+      conductor,
+      ipfs,
+      maxBytes: init.maxBytes,
+      onMismatch: (record, err) =>
+        backend.warrantAuthor?.(
+          'artifact_index',
+          record.author,
+          record.action_hash,
+          `artifact.${err.field}`,
+          err.message,
+        ),
+      logger: child(logger, 'artifacts'),
+    })
+}
+
+/** Keeps every artifact at its replication on live peers. */
+export function replicationKeeper() {
+  return (c: Components) =>
+    c.artifacts &&
+    new ReplicationKeeper({
+      artifacts: c.artifacts,
+      alivePeers: async () =>
+        (await c.peers.list()).filter((p) => p.status !== 'offline').map((p) => p.agent),
+      onRecordsStored: c.backend.onRecordsStored ?? undefined,
+      logger: child(c.logger, 'artifacts'),
+    })
+}
+
+/** The shared memory runs where this peer can reach others directly (the embedded backend's node). */
+export function memoryService() {
+  return (c: Components) => {
+    const rpc = c.backend.rpc
+    if (rpc === null) return null
+    return new MemoryService({
+      conductor: c.conductor,
+      transport: rpcMemoryTransport(rpc),
+      dir: join(c.dataDir, 'memory'),
+      peers: async () =>
+        (await c.peers.list())
+          .filter((p) => p.status !== 'offline')
+          .map((p) => ({
+            agent: p.agent,
+            load: (p.load?.cpu_pct ?? 100) / 100,
+            capacity: p.capability?.memory.capacity_bytes ?? 0,
+          })),
+      embed: meshEmbedder(c.mesh),
+      snapshots: c.ipfs ? ipfsSnapshotStore(c.ipfs) : undefined,
+      waitForRecord: c.backend.waitForAction ?? undefined,
+      logger: child(c.logger, 'memory'),
+    })
+  }
+}

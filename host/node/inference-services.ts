@@ -1,0 +1,113 @@
+/**
+ * The data plane: the models this peer serves (each through its own engine process), the splits it
+ * heads or holds a share of, requests routed straight to a runner, and the one way every caller (the
+ * OpenAI and Anthropic endpoints, MCP, the CLI, memory) runs something on the mesh.
+ */
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import { FileHashCache } from '../inference/file-hash-cache.ts'
+import { ModelManager } from '../inference/model-manager.ts'
+import { ModelQuarantine } from '../inference/model-quarantine.ts'
+import { DirectService } from '../scheduler/direct/direct-service.ts'
+import { MeshInference } from '../scheduler/mesh-inference.ts'
+import { RpcWorker } from '../split/rpc-worker.ts'
+import { SplitService } from '../split/split-service.ts'
+import type { Components } from './components.ts'
+import { child, trackSubmitted } from './mesh-services.ts'
+
+export interface ModelServiceInit {
+  modelsDir: string
+  /** Tokens per inference context (capped by each model's training context). */
+  contextSize?: number
+  threads?: number
+  /** Requests each loaded model serves at once; default from its size and free memory. */
+  slots?: number
+  /** The most memory models may take here; default all that is free. */
+  modelMemoryBytes?: number
+}
+
+export function modelManager(init: ModelServiceInit) {
+  return async (c: Components): Promise<ModelManager> => {
+    const hashCache = new FileHashCache(join(c.dataDir, 'model-hashes.json'))
+    await hashCache.load()
+    const logger = child(c.logger, 'inference')
+    const models = new ModelManager({
+      modelsDir: init.modelsDir,
+      hashCache,
+      quarantine: new ModelQuarantine(join(c.dataDir, 'model-quarantine.json')),
+      threads: init.threads,
+      contextSize: init.contextSize,
+      slots: init.slots,
+      memoryLimitBytes: init.modelMemoryBytes,
+      logger,
+    })
+    // The engine's backend is chosen (GPU ones self-tested) before the capability says which it is.
+    await models.backends
+      .active()
+      .catch((err: unknown) =>
+        logger.warn({ err: (err as Error).message }, 'the inference engine cannot run'),
+      )
+    return models
+  }
+}
+
+/** This peer's memory for splits (an RPC worker behind the mesh's tunnel), and the splits it heads. */
+export function splitService(init: { threads?: number }) {
+  return (c: Components) => {
+    const logger = child(c.logger, 'inference')
+    return new SplitService({
+      self: c.conductor.agentPubKey,
+      models: c.models,
+      streams: c.backend.streams,
+      worker: new RpcWorker({
+        dir: async () => {
+          const { dir, env } = await c.models.backends.active()
+          return { dir, env }
+        },
+        cacheDir: join(c.dataDir, 'rpc-cache'),
+        threads: init.threads ?? availableParallelism(),
+        logger: logger.child({ component: 'rpc-worker' }),
+      }),
+      peers: () => c.peers.list(),
+      rtt: async (peer) => {
+        const services = c.backend.libp2p?.services as
+          | { ping?: { ping(p: typeof peer): Promise<number> } }
+          | undefined
+        return services?.ping ? Math.round(await services.ping.ping(peer)) : null
+      },
+      logger: logger.child({ component: 'split' }),
+    })
+  }
+}
+
+/** Interactive requests go straight to their runner; the signed record follows the answer. */
+export function directService() {
+  return (c: Components) =>
+    new DirectService({
+      conductor: c.conductor,
+      workers: c.workers,
+      policies: c.policies,
+      slotsOf: (model) => c.models.slotsOf(model),
+      streams: c.backend.streams,
+      peers: () => c.peers.list(),
+      waitForAction: c.backend.waitForAction ?? undefined,
+      onServed: (output) => {
+        const timings = (
+          output as { timings?: { generated_tokens?: number; tokens_per_second?: number | null } }
+        ).timings
+        c.metrics.answerServed(timings?.generated_tokens ?? null, timings?.tokens_per_second ?? null)
+      },
+      logger: child(c.logger, 'direct'),
+    })
+}
+
+export function meshInference() {
+  return (c: Components) =>
+    new MeshInference({
+      scheduler: c.scheduler,
+      workers: c.workers,
+      direct: c.direct.inference,
+      peers: () => c.peers.list(),
+      onSubmitted: (hash) => trackSubmitted(c, hash),
+    })
+}

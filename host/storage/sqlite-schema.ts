@@ -1,0 +1,170 @@
+/**
+ * The SQLite chain store's tables and the statements it runs on them, prepared once per database.
+ * Link queries come in several shapes (by type, by tag prefix, with deleted links or not): their SQL
+ * is built per query and prepared once per shape by the store.
+ */
+import type Database from 'better-sqlite3'
+import type { LinkQuery } from './chain-store.ts'
+import { type ActionRow, buf, type LinkRow, type WarrantRow } from './sqlite-rows.ts'
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS actions (
+  hash BLOB PRIMARY KEY,
+  dna_hash BLOB NOT NULL,
+  author BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  entry_hash BLOB,
+  target_action BLOB,
+  bytes BLOB NOT NULL,
+  signature BLOB NOT NULL,
+  UNIQUE (dna_hash, author, seq)
+);
+CREATE INDEX IF NOT EXISTS actions_by_entry ON actions (dna_hash, entry_hash);
+CREATE INDEX IF NOT EXISTS actions_by_target ON actions (target_action);
+CREATE TABLE IF NOT EXISTS entries (
+  hash BLOB PRIMARY KEY,
+  kind TEXT NOT NULL,
+  bytes BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS links (
+  create_hash BLOB PRIMARY KEY,
+  dna_hash BLOB NOT NULL,
+  base BLOB NOT NULL,
+  target BLOB NOT NULL,
+  zome_index INTEGER NOT NULL,
+  link_type INTEGER NOT NULL,
+  tag BLOB NOT NULL,
+  author BLOB NOT NULL,
+  timestamp INTEGER NOT NULL,
+  deleted_by BLOB
+);
+CREATE INDEX IF NOT EXISTS links_by_base ON links (dna_hash, base, link_type);
+-- Live links only: an anchor's deleted links (every finished task's open link) are never walked to
+-- find the live ones, so reading them does not grow with history.
+CREATE INDEX IF NOT EXISTS live_links_by_base ON links (dna_hash, base, link_type, tag) WHERE deleted_by IS NULL;
+CREATE TABLE IF NOT EXISTS chain_heads (
+  dna_hash BLOB NOT NULL,
+  author BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (dna_hash, author)
+);
+CREATE TABLE IF NOT EXISTS warrants (
+  id INTEGER PRIMARY KEY,
+  author BLOB NOT NULL,
+  dna_hash BLOB NOT NULL,
+  rule TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  action_hash BLOB,
+  reported_by BLOB NOT NULL,
+  timestamp INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS warrants_by_author ON warrants (author);
+CREATE TABLE IF NOT EXISTS chain_checkpoints (
+  dna_hash BLOB NOT NULL,
+  author BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  timestamp INTEGER NOT NULL,
+  digest BLOB NOT NULL,
+  mac BLOB NOT NULL,
+  PRIMARY KEY (dna_hash, author)
+);
+`
+
+/** Every fixed statement of the store. */
+export function prepareStatements(db: Database.Database) {
+  return {
+    insertAction: db.prepare(
+      `INSERT INTO actions (hash, dna_hash, author, seq, type, timestamp, entry_hash, target_action, bytes, signature)
+       VALUES (@hash, @dna_hash, @author, @seq, @type, @timestamp, @entry_hash, @target_action, @bytes, @signature)`,
+    ),
+    insertEntry: db.prepare('INSERT OR IGNORE INTO entries (hash, kind, bytes) VALUES (?, ?, ?)'),
+    insertLink: db.prepare(
+      `INSERT INTO links (create_hash, dna_hash, base, target, zome_index, link_type, tag, author, timestamp)
+       VALUES (@create_hash, @dna_hash, @base, @target, @zome_index, @link_type, @tag, @author, @timestamp)`,
+    ),
+    deleteLink: db.prepare('UPDATE links SET deleted_by = ? WHERE create_hash = ? AND deleted_by IS NULL'),
+    head: db.prepare<[Buffer, Buffer], { hash: Buffer; seq: number }>(
+      'SELECT hash, seq FROM chain_heads WHERE dna_hash = ? AND author = ?',
+    ),
+    setHead: db.prepare(
+      `INSERT INTO chain_heads (dna_hash, author, hash, seq) VALUES (?, ?, ?, ?)
+       ON CONFLICT (dna_hash, author) DO UPDATE SET hash = excluded.hash, seq = excluded.seq`,
+    ),
+    chain: db.prepare<[Buffer, Buffer, number], ActionRow>(
+      'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq >= ? ORDER BY seq',
+    ),
+    // One blob per row, concatenated by SQLite (a JS callback per column would cost more than the
+    // rest); every part length-prefixed, so bytes cannot move from one part to the next unnoticed.
+    digestBlobs: db
+      .prepare<[Buffer, Buffer, number], Buffer>(
+        `SELECT CAST(
+           length(a.hash) || ':' || a.hash || length(a.signature) || ':' || a.signature ||
+           length(a.bytes) || ':' || a.bytes ||
+           ifnull(length(e.bytes) || ':' || e.bytes, '') ||
+           ifnull(length(l.base) || ':' || l.base || length(l.target) || ':' || l.target ||
+             length(l.tag) || ':' || l.tag || l.link_type || ':' || l.zome_index || ':', '')
+         AS BLOB)
+         FROM actions a
+         LEFT JOIN entries e ON e.hash = a.entry_hash
+         LEFT JOIN links l ON l.create_hash = a.hash
+         WHERE a.dna_hash = ? AND a.author = ? AND a.seq <= ? ORDER BY a.seq`,
+      )
+      .pluck(),
+    checkpoint: db.prepare<
+      [Buffer, Buffer],
+      { seq: number; hash: Buffer; timestamp: number; digest: Buffer; mac: Buffer }
+    >('SELECT seq, hash, timestamp, digest, mac FROM chain_checkpoints WHERE dna_hash = ? AND author = ?'),
+    setCheckpoint: db.prepare(
+      `INSERT INTO chain_checkpoints (dna_hash, author, seq, hash, timestamp, digest, mac)
+       VALUES (@dna_hash, @author, @seq, @hash, @timestamp, @digest, @mac)
+       ON CONFLICT (dna_hash, author) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
+         timestamp = excluded.timestamp, digest = excluded.digest, mac = excluded.mac`,
+    ),
+    action: db.prepare<[Buffer], ActionRow>('SELECT * FROM actions WHERE hash = ?'),
+    entry: db.prepare<[Buffer], { hash: Buffer; kind: 'App' | 'Agent'; bytes: Buffer }>(
+      'SELECT * FROM entries WHERE hash = ?',
+    ),
+    writingEntry: db.prepare<[Buffer, Buffer], ActionRow>(
+      'SELECT * FROM actions WHERE dna_hash = ? AND entry_hash = ? ORDER BY timestamp, hash',
+    ),
+    targeting: db.prepare<[Buffer], ActionRow>(
+      'SELECT * FROM actions WHERE target_action = ? ORDER BY timestamp, hash',
+    ),
+    link: db.prepare<[Buffer], LinkRow>('SELECT * FROM links WHERE create_hash = ?'),
+    heads: db.prepare<[Buffer], { author: Buffer; hash: Buffer; seq: number }>(
+      'SELECT author, hash, seq FROM chain_heads WHERE dna_hash = ?',
+    ),
+    range: db.prepare<[Buffer, Buffer, number, number], ActionRow>(
+      'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq >= ? ORDER BY seq LIMIT ?',
+    ),
+    insertWarrant: db.prepare(
+      `INSERT INTO warrants (author, dna_hash, rule, reason, action_hash, reported_by, timestamp)
+       VALUES (@author, @dna_hash, @rule, @reason, @action_hash, @reported_by, @timestamp)`,
+    ),
+    warrants: db.prepare<[], WarrantRow>('SELECT * FROM warrants ORDER BY id'),
+    syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
+    syncFull: db.prepare('PRAGMA synchronous = FULL'),
+  }
+}
+
+export type Statements = ReturnType<typeof prepareStatements>
+
+/** The SELECT for a link query, and its parameters. */
+export function linkQuerySql(query: LinkQuery): { sql: string; params: (Buffer | number)[] } {
+  const where = ['dna_hash = ?', 'base = ?']
+  const params: (Buffer | number)[] = [buf(query.dnaHash), buf(query.base)]
+  if (query.linkType !== undefined) {
+    where.push('link_type = ?')
+    params.push(query.linkType)
+  }
+  if (query.tagPrefix !== undefined && query.tagPrefix.length > 0) {
+    where.push('substr(tag, 1, ?) = ?')
+    params.push(query.tagPrefix.length, buf(query.tagPrefix))
+  }
+  if (!query.includeDeleted) where.push('deleted_by IS NULL')
+  return { sql: `SELECT * FROM links WHERE ${where.join(' AND ')} ORDER BY timestamp, create_hash`, params }
+}
