@@ -9,8 +9,7 @@
  * Peers that decide from different views (one has not seen a holder's heartbeat yet, or a slow fetch
  * turned overdue) can overshoot; `planTrim` then lets the surplus replicas go, again by rank.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
+import { rendezvousOrder } from '../interface/rendezvous.ts'
 
 export interface PlanArtifact {
   cid: string
@@ -109,13 +108,4 @@ export function planRelease(facts: {
     freed += a.size
   }
   return releases
-}
-
-/** Agents by descending sha256(cid, agent): the same order on every peer. */
-export function rendezvousOrder(cid: string, agents: readonly string[]): string[] {
-  const score = (agent: string) => bytesToHex(sha256(utf8ToBytes(`${cid}\n${agent}`)))
-  return [...agents]
-    .map((agent) => ({ agent, score: score(agent) }))
-    .sort((a, b) => (a.score < b.score ? 1 : a.score > b.score ? -1 : 0))
-    .map((x) => x.agent)
 }

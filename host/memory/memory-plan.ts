@@ -6,7 +6,7 @@
  * into the top k; and how a batch of writes is split into requests to each shard's holders.
  */
 import { createHash } from 'node:crypto'
-import { rendezvousFirst } from '../scheduler/claim-ranking.ts'
+import { rendezvousOrder } from '../interface/rendezvous.ts'
 
 /** The shard of `id`: the first 4 bytes of sha256(id), modulo the shard count. */
 export function shardOf(id: string, shardCount: number): number {
@@ -52,7 +52,7 @@ export function placeCollections(
       collection,
       shardBytes.map((bytes, shard) => {
         const holders: string[] = []
-        for (const agent of rendezvousFirst(shardKey(collection, shard), able, able.length)) {
+        for (const agent of rendezvousOrder(shardKey(collection, shard), able)) {
           if (holders.length === replication) break
           const left = room.get(agent) ?? 0
           if (left <= 0 || left < bytes) continue
@@ -125,7 +125,7 @@ export function planQuery(
 ): QueryRoute[] {
   return placement.map((holders, shard) => {
     const able = holders.filter((agent) => ready(agent, shard))
-    const order = rendezvousFirst(shardKey(collection, shard), able, able.length)
+    const order = rendezvousOrder(shardKey(collection, shard), able)
     // Compared, not subtracted: a load may be Infinity (a holder to ask last).
     return { shard, holders: order.sort((a, b) => Math.sign(load(a) - load(b)) || 0) }
   })

@@ -3,13 +3,8 @@
  * then the shorter queue), ties broken by a rendezvous hash of (task, claimant) so every peer that
  * ranks the same claims gets the same order, and different tasks spread over equal claimants.
  */
-import { createHash } from 'node:crypto'
 import type { Claim, EntryRecord, Task } from '../../zomes-bindings/index.ts'
-
-/** sha256 over the UTF-8 of the task's action hash followed by the claimant's agent key (both HoloHashB64). */
-export function rendezvousKey(task: string, claimant: string): Buffer {
-  return createHash('sha256').update(task).update(claimant).digest()
-}
+import { compareKeys, rendezvousKey } from '../interface/rendezvous.ts'
 
 /** Each claimant's first claim, best first. */
 export function rankClaims(
@@ -34,23 +29,8 @@ export function rankClaims(
       y.vram_bytes - x.vram_bytes ||
       y.ram_bytes - x.ram_bytes ||
       x.queue_depth - y.queue_depth ||
-      Buffer.compare(a.key, b.key)
+      compareKeys(a.key, b.key)
     )
   })
   return keyed.map((k) => k.claim)
-}
-
-/** Where `me` stands among `agents` for a task by rendezvous hash alone (0 = first). */
-export function rendezvousRank(task: string, me: string, agents: readonly string[]): number {
-  const mine = rendezvousKey(task, me)
-  return agents.filter((a) => a !== me && Buffer.compare(rendezvousKey(task, a), mine) < 0).length
-}
-
-/** The first `count` of `agents` for a task by rendezvous hash alone. */
-export function rendezvousFirst(task: string, agents: readonly string[], count: number): string[] {
-  return agents
-    .map((agent) => ({ agent, key: rendezvousKey(task, agent) }))
-    .sort((a, b) => Buffer.compare(a.key, b.key))
-    .slice(0, count)
-    .map((k) => k.agent)
 }

@@ -13,7 +13,8 @@
  * first node takes costs one claim, and the requester waits for no second one.
  */
 import type { Claim, ClaimSnapshot, EntryRecord, TaskState } from '../../zomes-bindings/index.ts'
-import { rankClaims, rendezvousFirst, rendezvousRank } from './claim-ranking.ts'
+import { rendezvousOrder, rendezvousRank } from '../interface/rendezvous.ts'
+import { rankClaims } from './claim-ranking.ts'
 import { isTerminal } from './task-watch.ts'
 
 /** Nodes beyond a task's fan-out that are eager to claim it (a spare). */
@@ -61,7 +62,7 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
   const hash = state.task.action_hash
   const capableAgents = input.capable.map((n) => n.author)
   const rank = rendezvousRank(hash, input.me, capableAgents)
-  const [first] = rendezvousFirst(hash, capableAgents, 1)
+  const [first] = rendezvousOrder(hash, capableAgents)
   if (rank < fan_out || (rank < eager && (fan_out !== 1 || spareRanksFirst(state, input, first)))) {
     return { kind: 'claim' }
   }
@@ -139,11 +140,10 @@ export function claimsDecide(
 ): boolean {
   const { fan_out } = state.task.entry
   const expected = fan_out + SPARE_CLAIMANTS
-  const eager = rendezvousFirst(
+  const eager = rendezvousOrder(
     state.task.action_hash,
     capable.map((n) => n.author),
-    expected,
-  )
+  ).slice(0, expected)
   if (eager.length === 0) return false
   const claimants = new Set(state.claims.map((c) => c.author))
   const missing = capable.filter((n) => eager.includes(n.author) && !claimants.has(n.author))

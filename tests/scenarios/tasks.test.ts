@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { createEmbeddedPeer } from '../../host/conductor/embedded/replication/index.ts'
 import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
-import { rendezvousFirst } from '../../host/scheduler/claim-ranking.ts'
+import { rendezvousOrder } from '../../host/interface/rendezvous.ts'
 import { outputHash } from '../../host/scheduler/output-hash.ts'
 import { isTerminal, type SchedulerService, type TaskView } from '../../host/scheduler/scheduler-service.ts'
 import { NO_REQUIREMENTS, type Task, type TaskResult } from '../../zomes-bindings/index.ts'
@@ -90,7 +90,7 @@ describe('tasks on a mesh of peers', { timeout: 90_000 }, () => {
           // The first of the two by rendezvous claims at once and, their hardware equal, is assigned
           // at once; the spare claims only if the task is still unassigned half a window on.
           const claimants = [bob!.agentPubKey, carol!.agentPubKey]
-          const [first] = rendezvousFirst(ref.action_hash, claimants, 1)
+          const [first] = rendezvousOrder(ref.action_hash, claimants)
           expect(done.state.claims.map((c) => c.author)).toContain(first)
           expect(done.state.claims.every((c) => claimants.includes(c.author))).toBe(true)
           expect(done.state.assignments).toHaveLength(1)

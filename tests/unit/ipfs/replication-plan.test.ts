@@ -4,8 +4,8 @@ import {
   planRelease,
   planReplication,
   planTrim,
-  rendezvousOrder,
 } from '../../../host/artifacts/replication-plan.ts'
+import { rendezvousOrder } from '../../../host/interface/rendezvous.ts'
 
 const PEERS = ['uhCAkA', 'uhCAkB', 'uhCAkC', 'uhCAkD']
 const art = (cid: string, holders: string[], replication = 2, size = 10): PlanArtifact => ({

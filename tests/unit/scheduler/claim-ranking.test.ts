@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { rankClaims, rendezvousKey, rendezvousRank } from '../../../host/scheduler/claim-ranking.ts'
+import { rendezvousKey, rendezvousRank } from '../../../host/interface/rendezvous.ts'
+import { rankClaims } from '../../../host/scheduler/claim-ranking.ts'
 import type { Claim, EntryRecord, Task } from '../../../zomes-bindings/index.ts'
 import { task as taskEntry } from './fixtures.ts'
 
@@ -38,8 +39,8 @@ const order = (claims: EntryRecord<Claim>[], model: string | null = null) =>
   rankClaims(task(model), claims).map((c) => c.author)
 
 describe('claim ranking', () => {
-  it('is sha256(task || claimant)', () => {
-    expect(rendezvousKey('t', 'c')).toEqual(createHash('sha256').update('tc').digest())
+  it('keys a claimant by the mesh rendezvous convention: sha256(task, newline, claimant)', () => {
+    expect(Buffer.from(rendezvousKey('t', 'c'))).toEqual(createHash('sha256').update('t\nc').digest())
   })
 
   it('puts the loaded model first, then VRAM, RAM and the shorter queue', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { rendezvousFirst } from '../../../host/scheduler/claim-ranking.ts'
+import { rendezvousOrder } from '../../../host/interface/rendezvous.ts'
 import {
   type CapableNode,
   type ClaimantInput,
@@ -19,12 +19,7 @@ const SPARE_AT = SUBMITTED_AT + WINDOW_MS * SPARE_WAIT_WINDOWS * 1000
 const T = 'uhCkkTask'
 const AGENTS = ['uhCAkA', 'uhCAkB', 'uhCAkC', 'uhCAkD', 'uhCAkE']
 // By rendezvous hash for this task: the first two are eager to claim a fan-out 1 task, the others late.
-const [FIRST, SECOND, THIRD, FOURTH] = rendezvousFirst(T, AGENTS, AGENTS.length) as [
-  string,
-  string,
-  string,
-  string,
-]
+const [FIRST, SECOND, THIRD, FOURTH] = rendezvousOrder(T, AGENTS) as [string, string, string, string]
 
 const SNAPSHOT = claimSnapshot()
 
