@@ -153,7 +153,8 @@ export class ApiServer implements Startable {
       version: () => node.status().version,
       extraHostNames: [init.host],
     })
-    if (node.pull) registerModelPullRoute(this.app, node.pull)
+    const { pull } = node
+    if (pull) registerModelPullRoute(this.app, (request, options) => pull.call(node, request, options))
     if (c.mesh) registerOpenAiRoutes(this.app, { inference: c.mesh })
     this.feed = new LiveFeed({
       peers,

@@ -4,11 +4,11 @@
  * can stop any of them. Imports nothing: the API client and the browser dashboard load it too.
  */
 
-/** What the operation is doing: llama.cpp reading weights, a download, an import, a fetch. */
-export type ProgressStage = 'load' | 'download' | 'import' | 'fetch'
+/** What the operation is doing: llama.cpp reading weights, a download, an import, a fetch, a write. */
+export type ProgressStage = 'load' | 'download' | 'import' | 'fetch' | 'write'
 
-/** What `done` and `total` count: llama.cpp says how far a load is in percent only. */
-export type ProgressUnit = 'bytes' | 'percent'
+/** What `done` and `total` count: llama.cpp says how far a load is in percent only; writes count documents. */
+export type ProgressUnit = 'bytes' | 'percent' | 'items'
 
 export interface Progress {
   stage: ProgressStage

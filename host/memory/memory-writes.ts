@@ -5,6 +5,7 @@
  * them all. A shard that no holder took fails the request.
  */
 import type { Collection, EntryRecord } from '../../zomes-bindings/index.ts'
+import type { LongOperationOptions } from '../interface/progress.ts'
 import type { Logger } from '../log/logger.ts'
 import { InvalidMemoryInputError, ShardUnavailableError } from './memory-errors.ts'
 import {
@@ -23,11 +24,8 @@ import type { ShardPlacement } from './shard-placement.ts'
 import type { DocWrite } from './shard-store.ts'
 import type { TextEmbedding } from './text-embedding.ts'
 
-export interface WriteOptions {
-  signal?: AbortSignal
-  /** Documents written so far, of `total`. */
-  onProgress?: (done: number, total: number) => void
-}
+/** Progress counts the documents written (`write`, in items). */
+export type WriteOptions = LongOperationOptions
 
 export interface MemoryWritesInit {
   placement: ShardPlacement
@@ -131,7 +129,7 @@ export class MemoryWrites {
           if (written === 0)
             throw new ShardUnavailableError(shard, String((failed[0] as PromiseRejectedResult).reason))
           done += chunk.length
-          options.onProgress?.(done, writes.length)
+          options.onProgress?.({ stage: 'write', done, total: writes.length, unit: 'items' })
         }
         return { shard, holders: holders.length, written }
       }),

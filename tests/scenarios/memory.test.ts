@@ -180,7 +180,7 @@ describe('shared memory on a mesh', () => {
           metadata: { n: start + j },
         }))
         const result = await alice.memory.upsert('vectors', docs, {
-          onProgress: (done) => (progress = done),
+          onProgress: ({ done }) => (progress = done),
         })
         expect(result.shards.every((s) => s.holders === 2 && s.written === 2)).toBe(true)
       }
