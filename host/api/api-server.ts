@@ -20,6 +20,7 @@ import { registerArtifactRoutes } from './routes/artifacts-route.ts'
 import { registerEventsRoute } from './routes/events-route.ts'
 import { registerInviteRoutes } from './routes/invites-route.ts'
 import { registerMemoryRoutes } from './routes/memory-route.ts'
+import { registerMeshRunRoute } from './routes/mesh-run-route.ts'
 import { registerModelPullRoute } from './routes/model-pull-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { registerPeersRoute } from './routes/peers-route.ts'
@@ -155,7 +156,10 @@ export class ApiServer implements Startable {
     })
     const { pull } = node
     if (pull) registerModelPullRoute(this.app, (request, options) => pull.call(node, request, options))
-    if (c.mesh) registerOpenAiRoutes(this.app, { inference: c.mesh })
+    if (c.mesh) {
+      registerOpenAiRoutes(this.app, { inference: c.mesh })
+      registerMeshRunRoute(this.app, c.mesh)
+    }
     this.feed = new LiveFeed({
       peers,
       tasks: scheduler && (() => scheduler.list()),

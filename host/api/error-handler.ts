@@ -6,7 +6,9 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from '../log/logger.ts'
+import type { MeshRunFailure } from '../scheduler/mesh-errors.ts'
 import { sendError } from './error-reply.ts'
+import { MESH_RUN_STATUS } from './mesh-run-status.ts'
 
 interface Mapped {
   status: number
@@ -58,6 +60,13 @@ function mapError(err: FastifyError & Record<string, unknown>, body: unknown): M
       return { status: 404, name: err.name, details: { field: 'fn' } }
     case 'TaskNotFoundError':
       return { status: 404, name: err.name }
+    // What the mesh could not do, said as the scheduler says it (`/v1` maps it to each API's shape).
+    case 'MeshRunError':
+      return {
+        status: MESH_RUN_STATUS[err.failure as MeshRunFailure] ?? 502,
+        name: err.name,
+        details: { failure: err.failure, code: err.code, field: err.field },
+      }
     case 'NotTaskAuthorError':
     case 'NotMeshAdminError':
       return { status: 403, name: err.name }

@@ -38,7 +38,8 @@ export interface MeshInferenceInit {
 
 export interface MeshRequest {
   kind: 'infer.generate' | 'infer.embed'
-  model: string
+  /** Unnamed: any peer with a model of its own runs it (through the round: only a model can be routed). */
+  model?: string
   input: Record<string, unknown>
   fanOut: number
   /** `round` keeps the scheduling round for one answer too; fan-out always takes it. */
@@ -47,6 +48,8 @@ export interface MeshRequest {
   signal: AbortSignal
   /** The task was submitted, or the direct request hashed (its hash names it from now on). */
   onSubmitted?: (task: string) => void
+  /** Nobody has claimed the task yet, and why (a task only). */
+  onWaiting?: (reason: string) => void
   /** A peer took it (the first one, with fan-out; the one whose tokens began, when direct). */
   onAssigned?: (peer: string) => void
   /** Text the running peer produced (not with fan-out, where the answer is known only at the end). */
@@ -79,7 +82,7 @@ export class MeshInference {
   async run(request: MeshRequest): Promise<MeshAnswer> {
     const models = await this.models()
     const model = models.find((m) => m.name === request.model)
-    if (model === undefined) {
+    if (model === undefined && request.model !== undefined) {
       const names = models.map((m) => m.name).join(', ')
       throw new MeshRunError(
         'model_not_found',
@@ -100,16 +103,16 @@ export class MeshInference {
       )
     }
     const direct = this.#init.direct
-    if (direct && request.fanOut === 1 && request.route !== 'round') {
-      const answer = await this.#direct(direct, request)
+    if (direct && request.model !== undefined && request.fanOut === 1 && request.route !== 'round') {
+      const answer = await this.#direct(direct, { ...request, model: request.model })
       if (answer !== null) return answer
     }
     const task: Task = TaskSchema.parse({
       kind: request.kind,
       // Named in the input too: a runner with several models must know which one is asked for.
-      input: { ...request.input, model: request.model },
+      input: { ...request.input, ...(request.model === undefined ? {} : { model: request.model }) },
       input_cid: null,
-      requirements: { ...NO_REQUIREMENTS, model: request.model },
+      requirements: { ...NO_REQUIREMENTS, model: request.model ?? null },
       lease_ms: LEASE_MS,
       deadline: (Date.now() + (this.#init.taskTimeoutMs ?? DEFAULTS.taskTimeoutMs)) * 1000,
       max_attempts: MAX_ATTEMPTS,
@@ -124,13 +127,16 @@ export class MeshInference {
     }
     const reason = whyEnded(view)
     // Never taken by any peer: the mesh could not serve it; taken and failed: the peers' answers failed.
-    if (view.state.assignments.length === 0) throw unservable(model, reason)
+    if (view.state.assignments.length === 0) throw unservable(hash, model, reason)
     const errors = view.state.results.flatMap((r) => (r.entry.error ? [r.entry.error] : []))
     const why = [reason, ...errors].filter(Boolean).join('; ')
     throw new MeshRunError('failed', `task_${view.state.status}`, `task ${hash} ${view.state.status}: ${why}`)
   }
 
-  async #direct(direct: Pick<DirectInference, 'run'>, request: MeshRequest): Promise<MeshAnswer | null> {
+  async #direct(
+    direct: Pick<DirectInference, 'run'>,
+    request: MeshRequest & { model: string },
+  ): Promise<MeshAnswer | null> {
     try {
       const answer = await direct.run({
         kind: request.kind,
@@ -208,6 +214,7 @@ export class MeshInference {
         }
         // No peer will claim it (none capable, or each had its chance): answered now, not at the timeout.
         if (event.type === 'waiting') {
+          request.onWaiting?.(event.reason)
           if (event.unclaimable) giveUp(unservedReason(event.reason))
           return
         }
@@ -227,7 +234,13 @@ export class MeshInference {
   }
 }
 
-function unservable(model: MeshModel, reason: string): MeshRunError {
+function unservable(task: string, model: MeshModel | undefined, reason: string): MeshRunError {
+  if (model === undefined)
+    return new MeshRunError(
+      'no_capacity',
+      'no_capacity',
+      `no peer can serve task ${task} (cancelled it): ${reason}`,
+    )
   const online = model.peers.length
   if (online > 0 && model.busy.length === online) {
     return new MeshRunError(

@@ -93,7 +93,7 @@ describe('ripple models (separate processes)', { timeout: 60_000 }, () => {
     expect((await ripple('models', 'unload', 'tiny')).stdout).toBe('was not loaded: tiny\n')
   })
 
-  it('`ripple infer` runs infer.generate as a task and prints (or streams) the same greedy text each time', async () => {
+  it('`ripple infer` runs infer.generate on the mesh and prints (or streams) the same greedy text each time', async () => {
     const args = ['infer', 'Once upon a time', '--model', 'tiny', '--max-tokens', '12']
     const streamed = await ripple(...args, '--stream')
     expect(streamed.code, streamed.stderr).toBe(0)

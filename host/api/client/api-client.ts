@@ -24,10 +24,12 @@ import {
   type CreateCollectionBody,
   type CreateInviteBody,
   type LiveEvent,
+  type MeshAnswerView,
   type ModelLoadedView,
   type PublishPolicyBody,
   type PullModelBody,
   type ReplyOf,
+  type RunOnMeshBody,
   routes,
   type SubmitTaskBody,
   type TaskEvent,
@@ -45,6 +47,7 @@ import {
 } from './api-transport.ts'
 import { type ChatAnswer, type ChatOptions, type ChatRequest, chatCompletion } from './chat-completion.ts'
 import { ModelLoadFailedError, ModelPullFailedError, StreamEndedError } from './errors.ts'
+import { type RunOnMeshOptions, runOnMesh } from './mesh-run.ts'
 
 export interface FollowTaskOptions extends CallOptions {
   /** Every status change and progress event, as it arrives (awaited: what it throws ends the follow). */
@@ -361,6 +364,11 @@ export class ApiClient {
     options?: CallOptions,
   ): Promise<ReplyOf<'queryCollection'>> {
     return this.#http.json('queryCollection', { ...options, params: { name }, body: query })
+  }
+
+  /** Runs generation or embeddings on the mesh, as `/v1` does; its events stream to `onEvent`. */
+  runOnMesh(body: RunOnMeshBody, options?: RunOnMeshOptions): Promise<MeshAnswerView> {
+    return runOnMesh(this.#http, body, options)
   }
 
   /** A chat completion through the OpenAI-compatible endpoint, streamed when `onDelta` is given. */

@@ -95,6 +95,19 @@ export class StreamEndedError extends Error {
   }
 }
 
+/** Thrown when a run on the mesh fails after its events started streaming (the mesh's reason). */
+export class MeshRunFailedError extends Error {
+  static override readonly name = 'MeshRunFailedError'
+  constructor(
+    /** The daemon's name for it (`MeshRunError`, ...). */
+    readonly errorName: string,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'MeshRunFailedError'
+  }
+}
+
 /** Thrown when a model load fails after its progress started streaming. */
 export class ModelLoadFailedError extends Error {
   static override readonly name = 'ModelLoadFailedError'

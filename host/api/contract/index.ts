@@ -5,6 +5,7 @@
 
 // How a task ended, read from its view (the scheduler's own reading).
 export { acceptedOutput, acceptedResult, unservedReason, whyEnded } from '../../scheduler/task-outcome.ts'
+export * from './mesh-run.ts'
 export * from './route-path.ts'
 export * from './routes.ts'
 export * from './views.ts'

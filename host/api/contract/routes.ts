@@ -27,6 +27,7 @@ import {
   WriteResultSchema,
 } from '../../memory/memory-views.ts'
 import { INVITE_ROLES, InviteSchema } from '../../mesh/invite-schema.ts'
+import { MeshAnswerViewSchema, MeshRunEventSchemas, RunOnMeshBodySchema } from './mesh-run.ts'
 import {
   ArtifactViewSchema,
   LiveEventSchemas,
@@ -194,6 +195,14 @@ export const routes = {
    * A request routed straight to its runner (what `x-ripple-task` names for one): the requester's
    * Served record and the runner's signed Answer. Waits for a record this peer is still writing.
    */
+  /** Runs generation or embeddings on the mesh; streams its events (`MeshRunEventSchemas`) and the answer. */
+  runOnMesh: {
+    method: 'POST',
+    path: '/api/mesh/run',
+    body: RunOnMeshBodySchema,
+    reply: MeshAnswerViewSchema,
+    events: MeshRunEventSchemas,
+  },
   getServed: {
     method: 'GET',
     path: '/api/served/:request',

@@ -1,6 +1,6 @@
 /**
  * Inference on the mesh as tools: generate text and embed, each an `infer.generate` / `infer.embed`
- * task that runs on a peer holding the model (or on several, with fan_out, reduced by agreement).
+ * run on a peer holding the model, as `/v1` runs it (or on several, with fan_out, reduced by agreement).
  * The input schemas are the workers' own, so an agent sees exactly what a peer accepts.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
@@ -8,10 +8,10 @@ import { TaskSchema } from '../../../zomes-bindings/index.ts'
 import { InferEmbedInputSchema, InferEmbedOutputSchema } from '../../workers/infer-embed.ts'
 import { InferGenerateInputSchema, InferGenerateOutputSchema } from '../../workers/infer-generate.ts'
 import { type ApiKeyView, keyAllowsModel } from '../api-keys.ts'
-import type { ApiClient } from '../client/index.ts'
-import { acceptedOutput, type TaskView } from '../contract/index.ts'
-import { runTask, TaskEndedError, taskOutcome } from './run-task.ts'
-import { jsonResult, type ToolExtra } from './tool-reply.ts'
+import type { ApiClient, MeshRunEvent } from '../client/index.ts'
+import type { MeshAnswerView } from '../contract/index.ts'
+import { taskOutcome } from './run-task.ts'
+import { jsonResult, progressSender, type ToolExtra } from './tool-reply.ts'
 
 const FanOutSchema = TaskSchema.shape.fan_out
   .default(1)
@@ -19,21 +19,41 @@ const FanOutSchema = TaskSchema.shape.fan_out
     'how many different peers answer; above 1 the answer most of them agree on is chosen, and each vote reported',
   )
 
-/** Runs an inference task; answers the outcome with the accepted output. */
+/** One progress message per event of the run: streamed text as it is, other events as a short line. */
+function progressMessage(event: MeshRunEvent): string {
+  switch (event.type) {
+    case 'submitted':
+      return `submitted ${event.task}`
+    case 'waiting':
+      return `waiting for a claim: ${event.reason}`
+    case 'assigned':
+      return `running (attempt 1 on ${event.peer})`
+    case 'token':
+      return event.text
+  }
+}
+
+/**
+ * Runs generation or embeddings on the mesh as `/v1` does (straight to a runner; fan-out through the
+ * round, whose votes are on record); cancelling the call cancels the run.
+ */
 async function infer(
   api: ApiClient,
   key: ApiKeyView | null,
   kind: 'infer.generate' | 'infer.embed',
   { fan_out, ...input }: { fan_out: number; model?: string },
   extra: ToolExtra,
-): Promise<{ view: TaskView; outcome: ReturnType<typeof taskOutcome> }> {
+): Promise<{ answer: MeshAnswerView; outcome: ReturnType<typeof taskOutcome> | null }> {
   if (key?.models && (input.model === undefined || !keyAllowsModel(key, input.model))) {
     throw new Error(`model: this API key may use only ${key.models.join(', ')}; name one of them`)
   }
-  const requirements = input.model === undefined ? {} : { model: input.model }
-  const view = await runTask(api, { kind, input, requirements, fan_out }, extra)
-  if (view.state.status !== 'done') throw new TaskEndedError(view)
-  return { view, outcome: taskOutcome(view) }
+  const send = progressSender(extra)
+  const answer = await api.runOnMesh(
+    { kind, model: input.model, input, fan_out },
+    { signal: extra.signal, onEvent: (event) => send(progressMessage(event)) },
+  )
+  const outcome = fan_out > 1 ? taskOutcome(await api.getTask(answer.task, { signal: extra.signal })) : null
+  return { answer, outcome }
 }
 
 export function registerInferenceTools(server: McpServer, api: ApiClient, key: ApiKeyView | null): void {
@@ -42,20 +62,19 @@ export function registerInferenceTools(server: McpServer, api: ApiClient, key: A
     {
       title: 'Generate text',
       description:
-        'Generate text with a GGUF model on the mesh (llama.cpp on whichever peer has the model): a prompt or chat messages, max_tokens, temperature (0 = greedy, deterministic), seed, optionally a JSON schema or GBNF grammar. Tokens stream as progress notifications while the peer produces them; the answer names the peer that ran it, the model file (by hash), the parameters (with the seed used) and the timings. With fan_out N, N peers answer and the text most agree on is returned with every vote. Cancelling the call cancels the task.',
+        'Generate text with a GGUF model on the mesh (llama.cpp on whichever peer has the model): a prompt or chat messages, max_tokens, temperature (0 = greedy, deterministic), seed, optionally a JSON schema or GBNF grammar. Tokens stream as progress notifications while the peer produces them; the answer names the peer that ran it, the model file (by hash), the parameters (with the seed used), the timings, and the request whose signed record holds it (`task`). With fan_out N, N peers answer and the text most agree on is returned with every vote. Cancelling the call cancels the run.',
       inputSchema: InferGenerateInputSchema.safeExtend({ fan_out: FanOutSchema }),
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async (args, extra) => {
-      const { view, outcome } = await infer(api, key, 'infer.generate', args, extra)
-      const output = InferGenerateOutputSchema.parse(acceptedOutput(view))
+      const { answer, outcome } = await infer(api, key, 'infer.generate', args, extra)
       return jsonResult({
-        ...output,
-        ran_on: outcome.result?.author ?? null,
-        result: outcome.result,
-        agreement: view.state.task.entry.fan_out > 1 ? (outcome.receipt?.reason ?? null) : null,
-        votes: outcome.votes,
-        task: outcome.task,
+        ...InferGenerateOutputSchema.parse(answer.output),
+        ran_on: answer.peer,
+        result: outcome?.result ?? null,
+        agreement: outcome?.receipt?.reason ?? null,
+        votes: outcome?.votes ?? [],
+        task: answer.task,
       })
     },
   )
@@ -70,13 +89,12 @@ export function registerInferenceTools(server: McpServer, api: ApiClient, key: A
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async (args, extra) => {
-      const { view, outcome } = await infer(api, key, 'infer.embed', args, extra)
-      const output = InferEmbedOutputSchema.parse(acceptedOutput(view))
+      const { answer, outcome } = await infer(api, key, 'infer.embed', args, extra)
       return jsonResult({
-        ...output,
-        ran_on: outcome.result?.author ?? null,
-        votes: outcome.votes,
-        task: outcome.task,
+        ...InferEmbedOutputSchema.parse(answer.output),
+        ran_on: answer.peer,
+        votes: outcome?.votes ?? [],
+        task: answer.task,
       })
     },
   )

@@ -14,16 +14,6 @@ import {
 } from '../contract/index.ts'
 import { progressSender, type ToolExtra } from './tool-reply.ts'
 
-/** Thrown when a task a tool waited on ended other than done. */
-export class TaskEndedError extends Error {
-  static override readonly name = 'TaskEndedError'
-  constructor(view: TaskView) {
-    const why = whyEnded(view)
-    super(`task ${view.state.task.action_hash} ${view.state.status}${why ? `: ${why}` : ''}`)
-    this.name = 'TaskEndedError'
-  }
-}
-
 /** One progress message per event: streamed text as it is, other events as a short line. */
 function progressMessage(event: TaskEvent): string {
   if (event.type === 'status') {
@@ -44,7 +34,7 @@ export async function runTask(api: ApiClient, body: SubmitTaskBody, extra: ToolE
       signal: extra.signal,
       onEvent: async (event) => {
         send(progressMessage(event))
-        // No peer will claim it: cancelled, it ends now (TaskEndedError with the reason) instead of at its deadline.
+        // No peer will claim it: cancelled, it ends now (its outcome says why) instead of at its deadline.
         if (event.type === 'waiting' && event.unclaimable)
           await api.cancelTask(ref.action_hash, unservedReason(event.reason))
       },

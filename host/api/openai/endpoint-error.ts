@@ -4,7 +4,8 @@
  * One error carries the status, a code and the field at fault; each API names the type its way.
  */
 import type { z } from 'zod'
-import { MeshRunError, type MeshRunFailure } from '../../scheduler/mesh-errors.ts'
+import { MeshRunError } from '../../scheduler/mesh-errors.ts'
+import { MESH_RUN_STATUS } from '../mesh-run-status.ts'
 
 export class EndpointError extends Error {
   static override readonly name = 'EndpointError'
@@ -73,15 +74,6 @@ function fieldPath(path: readonly PropertyKey[]): string {
   )
 }
 
-/** HTTP statuses of the ways a run on the mesh can fail. */
-const MESH_STATUS: Record<MeshRunFailure, number> = {
-  model_not_found: 404,
-  invalid_input: 400,
-  busy: 429,
-  no_capacity: 503,
-  failed: 502,
-}
-
 /**
  * Anything thrown while serving an endpoint request, as an EndpointError: the scheduler's mesh errors
  * by their kind, Fastify's body errors keep their status, the rest is a 500.
@@ -89,7 +81,7 @@ const MESH_STATUS: Record<MeshRunFailure, number> = {
 export function asEndpointError(err: unknown): EndpointError {
   if (err instanceof EndpointError) return err
   if (err instanceof MeshRunError)
-    return new EndpointError(MESH_STATUS[err.failure], err.code, err.message, err.field)
+    return new EndpointError(MESH_RUN_STATUS[err.failure], err.code, err.message, err.field)
   const e = err as Error & { statusCode?: number; code?: string }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
     return new EndpointError(

@@ -1,0 +1,42 @@
+/**
+ * Running a request on the mesh (`POST /api/mesh/run`): the way the CLI and the MCP server run
+ * generation and embeddings, as `/v1` does. One answer goes straight to a runner (the record follows);
+ * fan-out, `route: "round"` and a request that names no model take the scheduling round.
+ */
+import { z } from 'zod'
+import { TaskSchema } from '../../../zomes-bindings/index.ts'
+import type { MeshAnswer } from '../../scheduler/mesh-inference.ts'
+import { describes } from './same-shape.ts'
+import { ApiErrorBodySchema } from './views.ts'
+
+export const RunOnMeshBodySchema = z.object({
+  kind: z.enum(['infer.generate', 'infer.embed']),
+  /** Unnamed: any peer with a model of its own runs it (a task). */
+  model: z.string().min(1).optional(),
+  /** The worker's input (checked by the worker's own schema before anything runs). */
+  input: z.record(z.string(), z.unknown()),
+  fan_out: TaskSchema.shape.fan_out.default(1),
+  route: z.enum(['direct', 'round']).optional(),
+})
+export type RunOnMeshBody = z.input<typeof RunOnMeshBodySchema>
+
+export const MeshAnswerViewSchema = describes<MeshAnswer>()(
+  z.object({
+    /** The task's action hash, or the direct request's hash (`ripple task show` takes either). */
+    task: z.string(),
+    /** Who ran it: the author of the accepted Result, or of the runner's Answer. */
+    peer: z.string(),
+    output: z.unknown(),
+  }),
+)
+export type MeshAnswerView = z.infer<typeof MeshAnswerViewSchema>
+
+/** What the run streams, in order: the request named, why nobody took it yet, who took it, its text. */
+export const MeshRunEventSchemas = {
+  submitted: z.object({ task: z.string() }),
+  waiting: z.object({ reason: z.string() }),
+  assigned: z.object({ peer: z.string() }),
+  token: z.object({ text: z.string() }),
+  answer: MeshAnswerViewSchema,
+  error: ApiErrorBodySchema,
+}

@@ -1,0 +1,113 @@
+/**
+ * `POST /api/mesh/run` through the typed client (what `ripple infer` and MCP's generate_text use): the
+ * run's events arrive in order before the answer, a failure before anything streamed is the status of
+ * its kind, one after is the mesh's reason, and a caller that goes away cancels the run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApiServer } from '../../../host/api/api-server.ts'
+import {
+  ApiClient,
+  ApiRequestError,
+  type MeshRunEvent,
+  MeshRunFailedError,
+} from '../../../host/api/client/index.ts'
+import { MeshRunError } from '../../../host/scheduler/mesh-errors.ts'
+import type { MeshAnswer, MeshInference, MeshRequest } from '../../../host/scheduler/mesh-inference.ts'
+import { baseInit } from './fixtures.ts'
+
+const seen: MeshRequest[] = []
+let cancelled: (reason: unknown) => void = () => {}
+
+const mesh = {
+  run: async (request: MeshRequest): Promise<MeshAnswer> => {
+    seen.push(request)
+    if (request.model === 'absent') throw new MeshRunError('model_not_found', 'model_not_found', 'on no peer')
+    request.onSubmitted?.('uhCkkTASK')
+    if (request.model === undefined) {
+      request.onWaiting?.('no node has any model')
+      throw new MeshRunError('no_capacity', 'no_capacity', 'no peer can serve task uhCkkTASK (cancelled it)')
+    }
+    if (request.model === 'slow')
+      return new Promise((_, reject) =>
+        request.signal.addEventListener('abort', () => {
+          cancelled(request.signal.reason)
+          reject(request.signal.reason)
+        }),
+      )
+    request.onAssigned?.('uhCAkPEER')
+    request.onToken?.('Once')
+    request.onToken?.(' upon')
+    return { task: 'uhCkkTASK', peer: 'uhCAkPEER', output: { text: 'Once upon' } }
+  },
+} as unknown as MeshInference
+
+let server: ApiServer
+let api: ApiClient
+
+beforeAll(async () => {
+  server = new ApiServer(baseInit({ components: { mesh } }))
+  await server.start()
+  api = new ApiClient({ baseUrl: server.url, token: 'the-token' })
+})
+
+afterAll(async () => {
+  await server.stop()
+})
+
+describe('POST /api/mesh/run', () => {
+  it('streams the run (named, taken, its text) before the answer', async () => {
+    const events: MeshRunEvent[] = []
+    const answer = await api.runOnMesh(
+      { kind: 'infer.generate', model: 'tiny', input: { prompt: 'x' }, fan_out: 1 },
+      { onEvent: (event) => void events.push(event) },
+    )
+    expect(answer).toEqual({ task: 'uhCkkTASK', peer: 'uhCAkPEER', output: { text: 'Once upon' } })
+    expect(events).toEqual([
+      { type: 'submitted', task: 'uhCkkTASK' },
+      { type: 'assigned', peer: 'uhCAkPEER' },
+      { type: 'token', text: 'Once' },
+      { type: 'token', text: ' upon' },
+    ])
+    expect(seen.at(-1)).toMatchObject({ kind: 'infer.generate', model: 'tiny', fanOut: 1 })
+  })
+
+  it('answers a failure before anything streamed with the status of its kind', async () => {
+    const err = await api
+      .runOnMesh({ kind: 'infer.embed', model: 'absent', input: {} })
+      .catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ApiRequestError)
+    expect(err).toMatchObject({
+      status: 404,
+      errorName: 'MeshRunError',
+      details: { failure: 'model_not_found' },
+    })
+  })
+
+  it('says why, as the mesh says it, when the run fails after it began', async () => {
+    const events: MeshRunEvent[] = []
+    const err = await api
+      .runOnMesh({ kind: 'infer.generate', input: { prompt: 'x' } }, { onEvent: (e) => void events.push(e) })
+      .catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(MeshRunFailedError)
+    expect((err as Error).message).toBe('no peer can serve task uhCkkTASK (cancelled it)')
+    expect(events).toContainEqual({ type: 'waiting', reason: 'no node has any model' })
+  })
+
+  it('refuses a body that is not a run', async () => {
+    const err = await api.runOnMesh({ kind: 'echo' as 'infer.generate', input: {} }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ status: 400 })
+  })
+
+  it('cancels the run when its caller goes away', async () => {
+    const gone = new Promise((resolve) => {
+      cancelled = resolve
+    })
+    const caller = new AbortController()
+    const run = api.runOnMesh(
+      { kind: 'infer.generate', model: 'slow', input: { prompt: 'x' } },
+      { signal: caller.signal, onEvent: () => caller.abort() },
+    )
+    await expect(run).rejects.toThrow()
+    expect(await gone).toMatchObject({ name: 'AbortError' })
+  })
+})
