@@ -110,6 +110,22 @@ describe('ripple models (separate processes)', { timeout: 60_000 }, () => {
     expect(printed.stdout).toBe(`${printableText(output.text)}\n`)
   })
 
+  it('`ripple infer` goes straight to the runner, no task; `--route round` makes it a task, same text', async () => {
+    const args = ['infer', 'Once upon a time', '--model', 'tiny', '--max-tokens', '8']
+    const inferTasks = async () =>
+      (JSON.parse((await ripple('task', 'ls', '--json')).stdout) as TaskSummary[]).filter(
+        (t) => t.kind === 'infer.generate',
+      ).length
+    const before = await inferTasks()
+    const direct = await ripple(...args)
+    expect(direct.code, direct.stderr).toBe(0)
+    expect(await inferTasks()).toBe(before)
+    const round = await ripple(...args, '--route', 'round')
+    expect(round.code, round.stderr).toBe(0)
+    expect(await inferTasks()).toBe(before + 1)
+    expect(round.stdout).toBe(direct.stdout)
+  })
+
   it('`ripple infer --fan-out 2` on a one-peer mesh answers with that peer, and prints and shows its vote', async () => {
     const args = ['infer', 'Once upon a time', '--model', 'tiny', '--max-tokens', '12']
     const res = await ripple(...args, '--fan-out', '2')

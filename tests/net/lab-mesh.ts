@@ -54,6 +54,9 @@ export const LONG_STREAMED_ANSWER = [
   '--seed',
   '3',
   '--stream',
+  // As a task: these tests follow its one attempt and signed Result over the relayed link.
+  '--route',
+  'round',
 ]
 
 export class LabMesh {

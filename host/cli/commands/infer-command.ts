@@ -1,12 +1,12 @@
 /**
  * `ripple infer "<prompt>"`: runs `infer.generate` on the mesh, the way `/v1` does (straight to a peer
- * with the model, the signed record following; through the scheduling round with `--fan-out` or
- * without `--model`), and prints the text. With `--stream` the text is printed as the running peer
+ * with the model, the signed record following; through the scheduling round with `--fan-out`,
+ * `--route round` or without `--model`), and prints the text. With `--stream` the text is printed as the running peer
  * produces it; either way a line on stderr says who ran it, with which model file, and how fast. With
  * `--fan-out N`, N peers answer and the text printed is the one most of them agree on; a line per
  * peer on stderr says whether its answer agrees.
  */
-import { Command, InvalidArgumentError } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { printable, printableJson, printableText } from '../../text/printable.ts'
 import { type InferGenerateInput, InferGenerateOutputSchema } from '../../workers/infer-generate.ts'
 import { parseIntegerIn } from '../cli-options.ts'
@@ -21,6 +21,7 @@ interface InferOptions extends TargetOptions {
   seed?: number
   fanOut: number
   stream?: boolean
+  route?: 'direct' | 'round'
 }
 
 export function inferCommand(): Command {
@@ -38,7 +39,13 @@ export function inferCommand(): Command {
         parseIntegerIn(1, 16),
         1,
       )
-      .option('--stream', 'print the text as it is generated'),
+      .option('--stream', 'print the text as it is generated')
+      .addOption(
+        new Option(
+          '--route <way>',
+          'direct: straight to a runner (default); round: as a task, claimed and receipted',
+        ).choices(['direct', 'round']),
+      ),
   ).action(async (prompt: string, options: InferOptions) => {
     if (options.stream && options.fanOut > 1) {
       // Which peer's text is the answer is known only once they all answered.
@@ -56,7 +63,7 @@ export function inferCommand(): Command {
     const stream = options.stream === true && !options.json
     const streamed: string[] = []
     const answer = await api.runOnMesh(
-      { kind: 'infer.generate', model: options.model, input, fan_out: options.fanOut },
+      { kind: 'infer.generate', model: options.model, input, fan_out: options.fanOut, route: options.route },
       {
         onEvent: (event) => {
           if (event.type === 'waiting')
