@@ -4,6 +4,8 @@
  * (the engine before llama-server), and any OpenAI-compatible endpoint (a peer's `/v1`, or
  * llama-server itself).
  */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -220,4 +222,30 @@ export async function alternate(
       samples[p]?.push(await path.run(maxTokens))
     }
   return samples
+}
+
+/**
+ * The floor a peer adds to every request: one HTTP round trip from this process to a bare Node server
+ * in another process, after the same pause the paths get (on an idle machine the wake-up is most of it).
+ */
+export async function nodeHopMs(runs: number, pauseMs: number): Promise<number> {
+  const server = spawn(process.execPath, [
+    '-e',
+    "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('{}'))});" +
+      "s.listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+  ])
+  try {
+    const [line] = (await once(server.stdout, 'data')) as [Buffer]
+    const url = `http://127.0.0.1:${line.toString().trim()}/`
+    const times: number[] = []
+    for (let i = 0; i < runs; i++) {
+      await new Promise((resolve) => setTimeout(resolve, pauseMs))
+      const startedAt = performance.now()
+      await (await fetch(url, { method: 'POST', body: '{}' })).text()
+      times.push(performance.now() - startedAt)
+    }
+    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)] ?? 0
+  } finally {
+    server.kill()
+  }
 }

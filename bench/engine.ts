@@ -21,6 +21,7 @@ import {
   directPath,
   type Endpoint,
   endpointPath,
+  nodeHopMs,
   type Path,
   type Sample,
   startBenchPeer,
@@ -31,7 +32,7 @@ import type { BenchReport } from './report.ts'
 const MODEL = 'bench-104m'
 const CONTEXT_SIZE = 2048
 const SLOTS = 8
-const RUNS = 3
+const RUNS = 7
 const TOKENS = 128
 const AGGREGATE_TOKENS = 48
 const TURNS = 10
@@ -164,6 +165,15 @@ export default async function run(): Promise<BenchReport> {
         'ripple / llama-server': ratio(ttft(peerRuns), ttft(serverRuns)),
       },
     )
+    // What a request through the peer costs beyond the engine's own time, and the part of it that is
+    // only the extra process hop (the agent talks to the daemon, the daemon to llama-server).
+    const hop = round1(await nodeHopMs(RUNS * 3, PAUSE_MS))
+    figures.ttft_overhead_ms = round1(ttft(peerRuns) - ttft(serverRuns))
+    figures.node_hop_ms = hop
+    rows.push({
+      figure: 'ttft over llama-server, ms (of it: one HTTP hop to a Node process)',
+      'ripple /v1': `+${figures.ttft_overhead_ms} (${hop})`,
+    })
     for (const count of [1, 4, 8]) {
       const serverRate = await aggregate(viaServer, count)
       const peerRate = await aggregate(viaPeer, count)

@@ -47,7 +47,7 @@ export class RegistryNotStartedError extends Error {
   }
 }
 
-/** How long the capability entries read are reused (a new peer's shows up within this). */
+/** How often the capability entries are read again (a new peer's shows up within this). */
 const NODES_REUSE_MS = 1000
 
 export class RegistryService implements Startable {
@@ -57,7 +57,9 @@ export class RegistryService implements Startable {
   private readonly timers: NodeJS.Timeout[] = []
   private unsubscribe: (() => void) | null = null
   /** The capability entries read last, reused briefly: every routed request asks who has what. */
-  private nodes: { at: number; read: Promise<EntryRecord<NodeCapability>[]> } | null = null
+  /** The capability entries as last read whole, and the read under way (one at a time). */
+  private nodes: EntryRecord<NodeCapability>[] | null = null
+  private reading: Promise<EntryRecord<NodeCapability>[]> | null = null
   private resampling = false
   private resampleAgain = false
 
@@ -75,7 +77,10 @@ export class RegistryService implements Startable {
     const capability = await this.init.describe()
     await this.init.conductor.callZome('agent_registry', 'advertise_capability', capability)
     this.advertised = capability
-    this.nodes = null
+    // Read on a timer, not by the requests that need them: a zome call's work would run inside theirs.
+    this.every(NODES_REUSE_MS, async () => {
+      await this.readNodes()
+    })
     this.init.logger.info({ name: capability.name }, 'capability advertised')
     // Heartbeats are best effort: a failed signal must not stop the peer from starting.
     await this.beat().catch((err: unknown) => this.init.logger.warn({ err }, 'first heartbeat failed'))
@@ -97,16 +102,21 @@ export class RegistryService implements Startable {
   /** Every peer known here with its status; self first. */
   async peers(now = Date.now()): Promise<PeerEntry[]> {
     // Liveness and load come from heartbeats, fresh at every call; capabilities change rarely.
-    if (this.nodes === null || now - this.nodes.at > NODES_REUSE_MS) {
-      const read = this.init.conductor.callZome('agent_registry', 'list_nodes', null)
-      const nodes = { at: now, read }
-      this.nodes = nodes
-      read.catch(() => {
-        if (this.nodes === nodes) this.nodes = null
-      })
-    }
-    const nodes = await this.nodes.read
+    const nodes = this.nodes ?? (await this.readNodes())
     return this.view.list(nodes, { capability: this.capability, load: this.lastHeartbeat }, now)
+  }
+
+  private readNodes(): Promise<EntryRecord<NodeCapability>[]> {
+    this.reading ??= this.init.conductor
+      .callZome('agent_registry', 'list_nodes', null)
+      .then((nodes) => {
+        this.nodes = nodes
+        return nodes
+      })
+      .finally(() => {
+        this.reading = null
+      })
+    return this.reading
   }
 
   private every(ms: number, task: () => Promise<void>): void {
