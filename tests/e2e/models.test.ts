@@ -120,6 +120,11 @@ describe('ripple models (separate processes)', { timeout: 60_000 }, () => {
     const direct = await ripple(...args)
     expect(direct.code, direct.stderr).toBe(0)
     expect(await inferTasks()).toBe(before)
+    // The signed record of the request, named on stderr, is what `task show` reads.
+    const request = /^ripple: on record: ripple task show ([0-9a-f]{64})$/m.exec(direct.stderr)?.[1]
+    expect(request).toBeDefined()
+    const record = await ripple('task', 'show', request!)
+    expect(record.stdout).toMatch(/^verdict\s+accepted: the runner signed the output that was served$/m)
     const round = await ripple(...args, '--route', 'round')
     expect(round.code, round.stderr).toBe(0)
     expect(await inferTasks()).toBe(before + 1)

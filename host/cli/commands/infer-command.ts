@@ -94,6 +94,7 @@ export function inferCommand(): Command {
         `${t.tokens_per_second === null ? '' : ` (${t.tokens_per_second} tok/s)`} on ${answer.peer.slice(0, 12)}…, ` +
         `model ${printable(output.model.name)} ${output.model.file_hash.slice(0, 12)}…, seed ${output.params.seed}\n`,
     )
+    process.stderr.write(`ripple: on record: ripple task show ${answer.task}\n`)
     // Fan-out is a task: its votes are on record.
     if (options.fanOut > 1) reportVotes(await api.getTask(answer.task))
   })
