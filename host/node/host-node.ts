@@ -125,6 +125,8 @@ export class HostNode {
       ]
       return new HostNode(init, c, services, unusableModels)
     } catch (err) {
+      // Nothing runs yet but what was opened while building: IPFS (if it got that far), the backend.
+      if ('ipfs' in c) await c.ipfs?.stop()
       await c.backend.stop()
       throw err
     }
