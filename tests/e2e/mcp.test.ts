@@ -225,8 +225,20 @@ describe('ripple MCP server (SDK client, two ripple up processes)', { timeout: 1
       ran_on: string
       model: { name: string }
       params: { seed: number }
+      task: string
     }>(reply)
     expect(output).toMatchObject({ ran_on: runner.agent, model: { name: 'tiny' }, params: { seed: 7 } })
+    // Straight to its runner: `task` names the request, whose signed record get_task reads.
+    const record = jsonOf<{
+      request: string
+      served: { entry: { runner: string; accepted: boolean } }
+      answer: { author: string } | null
+    }>(await stdio.callTool({ name: 'get_task', arguments: { hash: output.task } }))
+    expect(record).toMatchObject({
+      request: output.task,
+      served: { entry: { runner: runner.agent, accepted: true } },
+      answer: { author: runner.agent },
+    })
     expect(output.text.length).toBeGreaterThan(0)
     // The tokens came one notification each, in order, before the answer.
     expect(messages.length).toBeGreaterThan(2)

@@ -1,7 +1,8 @@
 /** Tools for tasks on the mesh: submit (and wait), look at one's whole life, cancel; a task as a resource. */
 import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
-import { ActionHashB64Schema, ReasonSchema } from '../../../zomes-bindings/index.ts'
+import { ActionHashB64Schema, ReasonSchema, Sha256HexSchema } from '../../../zomes-bindings/index.ts'
+import { isRequestHash } from '../../scheduler/direct/direct-request.ts'
 import type { ApiClient } from '../client/index.ts'
 import { SubmitTaskBodySchema } from '../contract/index.ts'
 import { runTask, taskOutcome } from './run-task.ts'
@@ -43,11 +44,18 @@ export function registerTaskTools(server: McpServer, api: ApiClient): void {
     {
       title: 'Get a task',
       description:
-        'The whole life of a task as this peer knows it: the task, every claim, assignment (attempt, slot, lease), signed result and the receipt with its votes, a cancellation, the policy decisions about it, and for a task nobody claims, why (e.g. no node has the model).',
-      inputSchema: { hash: TaskHashSchema },
+        "The whole life of a task as this peer knows it: the task, every claim, assignment (attempt, slot, lease), signed result and the receipt with its votes, a cancellation, the policy decisions about it, and for a task nobody claims, why (e.g. no node has the model). Given the hash of a request that went straight to its runner (the `task` generate_text and embed answer, 64 hex), its signed record: the requester's Served entry and the runner's Answer.",
+      inputSchema: {
+        hash: z.union([
+          TaskHashSchema,
+          Sha256HexSchema.describe("a request's hash, as generate_text and embed answer `task`"),
+        ]),
+      },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async ({ hash }, extra) => {
+      if (isRequestHash(hash))
+        return jsonResult({ request: hash, ...(await api.getServed(hash, { signal: extra.signal })) })
       const view = await api.getTask(hash, { signal: extra.signal })
       return jsonResult({ ...taskOutcome(view), why_unclaimed: view.why_unclaimed, view })
     },
