@@ -49,9 +49,6 @@ export interface Components {
   metrics: DaemonMetrics
 }
 
-/** A service factory, the js-libp2p way: configured first, then built from the components. */
-export type ServiceFactory<S> = (components: Components) => S | Promise<S>
-
 export class ComponentNotBuiltError extends Error {
   static override readonly name = 'ComponentNotBuiltError'
   constructor(readonly component: string) {

@@ -80,7 +80,8 @@ export class MeshInference {
   }
 
   async run(request: MeshRequest): Promise<MeshAnswer> {
-    const models = await this.models()
+    const peers = await this.#init.peers()
+    const models = meshModels(peers)
     const model = models.find((m) => m.name === request.model)
     if (model === undefined && request.model !== undefined) {
       const names = models.map((m) => m.name).join(', ')
@@ -104,7 +105,7 @@ export class MeshInference {
     }
     const direct = this.#init.direct
     if (direct && request.model !== undefined && request.fanOut === 1 && request.route !== 'round') {
-      const answer = await this.#direct(direct, { ...request, model: request.model })
+      const answer = await this.#direct(direct, { ...request, model: request.model }, peers)
       if (answer !== null) return answer
     }
     const task: Task = TaskSchema.parse({
@@ -136,6 +137,7 @@ export class MeshInference {
   async #direct(
     direct: Pick<DirectInference, 'run'>,
     request: MeshRequest & { model: string },
+    peers: PeerEntry[],
   ): Promise<MeshAnswer | null> {
     try {
       const answer = await direct.run({
@@ -143,6 +145,7 @@ export class MeshInference {
         model: request.model,
         input: { ...request.input, model: request.model },
         signal: request.signal,
+        peers,
         onRequest: request.onSubmitted,
         onStarted: request.onAssigned,
         onToken: request.onToken,

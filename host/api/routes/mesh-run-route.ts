@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import type { MeshInference } from '../../scheduler/mesh-inference.ts'
 import { routes } from '../contract/index.ts'
 import { sendInvalidPayload } from '../error-reply.ts'
-import { clientGone, lazyEventStream } from './models-route.ts'
+import { clientGone, lazyEventStream } from './event-stream-reply.ts'
 
 export function registerMeshRunRoute(app: FastifyInstance, mesh: Pick<MeshInference, 'run'>): void {
   const route = routes.runOnMesh

@@ -13,7 +13,7 @@ import type { LongOperationOptions } from '../../interface/progress.ts'
 import { routes } from '../contract/index.ts'
 import { sendInvalidPayload } from '../error-reply.ts'
 import { pullProgressEvent } from '../progress-events.ts'
-import { clientGone, lazyEventStream } from './models-route.ts'
+import { clientGone, lazyEventStream } from './event-stream-reply.ts'
 
 export type ModelPuller = (request: PullRequest, options: LongOperationOptions) => Promise<GgufModel>
 

@@ -9,14 +9,14 @@
  * progress, so a refused file still gets its 4xx, and a model already loaded a plain JSON answer.
  * A client that goes away stops the load, unless another caller (a task) waits on it too.
  */
-import type { ServerResponse } from 'node:http'
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { EngineModel } from '../../inference/engine/engine-model.ts'
 import type { ModelManager } from '../../inference/model-manager.ts'
 import type { LongOperationOptions } from '../../interface/progress.ts'
 import type { SplitService } from '../../split/split-service.ts'
 import { type ModelLoadedView, type ModelsView, routes } from '../contract/index.ts'
 import { loadProgressEvent } from '../progress-events.ts'
+import { clientGone, lazyEventStream } from './event-stream-reply.ts'
 
 export function registerModelsRoute(
   app: FastifyInstance,
@@ -64,35 +64,5 @@ function loadedView(loaded: EngineModel): ModelLoadedView {
     load_ms: loaded.loadMs,
     context_size: loaded.contextSize,
     threads: loaded.threads,
-  }
-}
-
-/** Aborted when the client goes away before its answer was sent. */
-export function clientGone(reply: FastifyReply): AbortSignal {
-  const gone = new AbortController()
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) gone.abort(new DOMException('the client went away', 'AbortError'))
-  })
-  return gone.signal
-}
-
-/** A server-sent event stream on `reply`, opened (the reply hijacked) by its first event. */
-export function lazyEventStream(reply: FastifyReply) {
-  let stream: ServerResponse | null = null
-  return {
-    get opened(): boolean {
-      return stream !== null
-    },
-    send(event: string, data: unknown): void {
-      if (stream === null) {
-        reply.hijack()
-        stream = reply.raw
-        stream.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
-      }
-      stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
-    },
-    end(): void {
-      stream?.end()
-    },
   }
 }

@@ -1,10 +1,10 @@
 /**
  * `ripple infer "<prompt>"`: runs `infer.generate` on the mesh, the way `/v1` does (straight to a peer
  * with the model, the signed record following; through the scheduling round with `--fan-out`,
- * `--route round` or without `--model`), and prints the text. With `--stream` the text is printed as the running peer
- * produces it; either way a line on stderr says who ran it, with which model file, and how fast. With
- * `--fan-out N`, N peers answer and the text printed is the one most of them agree on; a line per
- * peer on stderr says whether its answer agrees.
+ * `--route round` or without `--model`), and prints the text. With `--stream` the text is printed as
+ * the running peer produces it; either way a line on stderr says who ran it, with which model file,
+ * and how fast. With `--fan-out N`, N peers answer and the text printed is the one most of them agree
+ * on; a line per peer on stderr says whether its answer agrees.
  */
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { printable, printableJson, printableText } from '../../text/printable.ts'

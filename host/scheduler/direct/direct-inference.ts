@@ -40,6 +40,8 @@ export interface DirectCall {
   input: Record<string, unknown>
   /** Aborted when the client goes away: the runner stops. */
   signal: AbortSignal
+  /** The peers as the caller read them for this request; read here when absent. */
+  peers?: RoutePlanInput['peers']
   /** The request's hash (what its record will be found by), before anything is sent. */
   onRequest?: (request: string) => void
   /** The runner's first token (or its whole answer) arrived: it is the one answering. */
@@ -138,7 +140,7 @@ export class DirectInference {
    */
   async run(call: DirectCall): Promise<DirectAnswer> {
     const me = this.#init.conductor.agentPubKey
-    const peers = await this.#init.peers()
+    const peers = call.peers ?? (await this.#init.peers())
     const need = peers.flatMap(
       (p) => p.capability?.inference.models.find((m) => m.name === call.model) ?? [],
     )[0]
