@@ -38,11 +38,16 @@ export class InvalidPolicyTextError extends Error {
 }
 
 const DEFAULT_CACHE_MS = 1000
+/** The part of the cache's age after which a read is answered from it and refreshed behind. */
+const REFRESH_AHEAD = 0.5
 const RECORDED_LIMIT = 4096
 
 export class PolicyService {
   readonly #init: PolicyServiceInit
-  #cached: { at: number; policies: Promise<EntryRecord<Policy>[]> } | null = null
+  #cached: { at: number; policies: EntryRecord<Policy>[] } | null = null
+  #reading: Promise<EntryRecord<Policy>[]> | null = null
+  /** Bumped by each invalidation: a read begun before it is not cached. */
+  #generation = 0
   /** Decisions already recorded (subject, action, task, verdict), oldest first. */
   readonly #recorded = new Set<string>()
 
@@ -50,23 +55,44 @@ export class PolicyService {
     this.#init = init
   }
 
-  /** The latest version of each policy, as published. */
-  list(): Promise<EntryRecord<Policy>[]> {
-    const now = Date.now()
-    if (this.#cached === null || now - this.#cached.at > (this.#init.cacheMs ?? DEFAULT_CACHE_MS)) {
-      const policies = this.#init.conductor.callZome('policy_store', 'list_policies', null)
-      this.#cached = { at: now, policies }
-      // A failed read is not kept: the next ask tries again.
-      policies.catch(() => {
-        if (this.#cached?.policies === policies) this.#cached = null
-      })
+  /**
+   * The latest version of each policy, as published. Read at most `cacheMs` ago; one read past
+   * REFRESH_AHEAD of that is answered from the cache while a fresh read runs, so a steady stream of
+   * requests never waits for the zome call in its own path.
+   */
+  async list(): Promise<EntryRecord<Policy>[]> {
+    const maxAge = this.#init.cacheMs ?? DEFAULT_CACHE_MS
+    const age = this.#cached === null ? Number.POSITIVE_INFINITY : Date.now() - this.#cached.at
+    if (this.#cached !== null && age <= maxAge * REFRESH_AHEAD) return this.#cached.policies
+    const reading = this.#read()
+    if (this.#cached !== null && age <= maxAge) {
+      reading.catch(() => {})
+      return this.#cached.policies
     }
-    return this.#cached.policies
+    return reading
+  }
+
+  #read(): Promise<EntryRecord<Policy>[]> {
+    const generation = this.#generation
+    const at = Date.now()
+    this.#reading ??= this.#init.conductor
+      .callZome('policy_store', 'list_policies', null)
+      .then((policies) => {
+        // A read that an invalidation overtook is not kept; a failed one neither (the next ask reads).
+        if (generation === this.#generation) this.#cached = { at, policies }
+        return policies
+      })
+      .finally(() => {
+        this.#reading = null
+      })
+    return this.#reading
   }
 
   /** Forgets the cached policies (new policy records were stored). */
   invalidate(): void {
     this.#cached = null
+    this.#reading = null
+    this.#generation += 1
   }
 
   /** Decides a task action for `input.subject`, recording the Decision when the audit trail wants it. */

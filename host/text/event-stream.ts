@@ -1,6 +1,7 @@
 /**
  * Reads a server-sent event stream (`event:` / `data:` lines, blank line between events) as it
- * arrives. Uses the stream's reader, not async iteration, so browsers without it can use it too.
+ * arrives: a web stream (read with its reader, not async iteration, so browsers without it can use
+ * it too) or a Node stream.
  * A connection lost mid-stream ends it with the error `lost` makes of it (the API client's names
  * the daemon; the engine's names llama-server).
  */
@@ -11,24 +12,23 @@ export interface StreamEvent {
 }
 
 export async function* readEvents(
-  body: ReadableStream<Uint8Array>,
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
   lost: (err: unknown) => Error,
 ): AsyncGenerator<StreamEvent> {
-  const reader = body.getReader()
+  const chunks = ('getReader' in body ? readerChunks(body) : body)[Symbol.asyncIterator]()
   const decoder = new TextDecoder()
   let buffered = ''
   try {
     for (;;) {
-      let chunk: Awaited<ReturnType<typeof reader.read>>
+      let chunk: IteratorResult<Uint8Array>
       try {
-        chunk = await reader.read()
+        chunk = await chunks.next()
       } catch (err) {
         if ((err as Error).name === 'AbortError') throw err
         throw lost(err)
       }
-      const { done, value } = chunk
-      if (done) return
-      buffered += decoder.decode(value, { stream: true })
+      if (chunk.done) return
+      buffered += decoder.decode(chunk.value, { stream: true })
       let end = buffered.indexOf('\n\n')
       while (end >= 0) {
         const event = parseBlock(buffered.slice(0, end))
@@ -39,6 +39,19 @@ export async function* readEvents(
     }
   } finally {
     // A caller that stops early (break, abort) closes the connection.
+    await chunks.return?.().catch(() => {})
+  }
+}
+
+async function* readerChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader()
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      yield value
+    }
+  } finally {
     await reader.cancel().catch(() => {})
   }
 }

@@ -14,6 +14,7 @@ import { modelMemoryBytes } from '../memory-fit.ts'
 import { ModelProcessError } from '../model-errors.ts'
 import { checkConversation } from '../tool-calls.ts'
 import type { ActiveBackend } from './engine-backends.ts'
+import { EngineHttp } from './engine-http.ts'
 import { LlamaServerProcess, type ServerExit } from './llama-server-process.ts'
 import { type ServerPlan, serverPlan } from './server-request.ts'
 import {
@@ -63,8 +64,9 @@ export class EngineModel {
   readonly memoryBytes: number
   readonly #init: EngineModelInit
   readonly #server: LlamaServerProcess
+  readonly #http: EngineHttp
   readonly #inFlight = new Set<AbortController>()
-  #embedder: Promise<LlamaServerProcess> | null = null
+  #embedder: Promise<{ server: LlamaServerProcess; http: EngineHttp }> | null = null
   #crash: Promise<Error> | null = null
   #unloaded = false
   /** Decode rate of the last generation that measured one (tokens/s), for the capability. */
@@ -85,6 +87,7 @@ export class EngineModel {
     this.loadMs = loadMs
     this.memoryBytes = init.memoryBytes ?? modelMemoryBytes(init.info, contextSize * init.slots)
     this.#server = server
+    this.#http = new EngineHttp(server.url, server.headers)
   }
 
   static async start(init: EngineModelInit): Promise<EngineModel> {
@@ -181,14 +184,11 @@ export class EngineModel {
           'mean',
         ],
         onExit: (exit) => this.#crashed(exit),
-      })
+      }).then((server) => ({ server, http: new EngineHttp(server.url, server.headers) }))
       const embedder = await this.#embedder
-      const response = await postToServer(`${embedder.url}/v1/embeddings`, {
-        method: 'POST',
-        headers: embedder.headers,
-        body: JSON.stringify({ input: texts }),
-        signal: aborted,
-      }).catch((err: unknown) => this.#failure(err))
+      const response = await embedder.http
+        .post('/v1/embeddings', { input: texts }, aborted)
+        .catch((err: unknown) => this.#failure(err))
       if (!response.ok) throw await refusal(response)
       const body = (await response.json()) as {
         data: { embedding: number[] }[]
@@ -209,22 +209,23 @@ export class EngineModel {
     this.#unloaded = true
     for (const request of this.#inFlight) request.abort(this.#unloadedError())
     const embedder = this.#embedder
+    this.#http.close()
     await Promise.all([
       this.#server.stop(),
       embedder?.then(
-        (e) => e.stop(),
+        (e) => {
+          e.http.close()
+          return e.server.stop()
+        },
         () => {},
       ),
     ])
   }
 
   async #applyTemplate(body: Record<string, unknown>, signal: AbortSignal): Promise<string> {
-    const response = await postToServer(`${this.#server.url}/apply-template`, {
-      method: 'POST',
-      headers: this.#server.headers,
-      body: JSON.stringify(body),
-      signal,
-    }).catch((err: unknown) => this.#failure(err))
+    const response = await this.#http
+      .post('/apply-template', body, signal)
+      .catch((err: unknown) => this.#failure(err))
     if (!response.ok) throw await refusal(response)
     return ((await response.json()) as { prompt: string }).prompt
   }
@@ -233,15 +234,10 @@ export class EngineModel {
     path: string,
     body: Record<string, unknown>,
     signal: AbortSignal,
-    fold: (body: ReadableStream<Uint8Array>) => Promise<FoldedAnswer>,
+    fold: (body: AsyncIterable<Uint8Array>) => Promise<FoldedAnswer>,
   ): Promise<FoldedAnswer> {
-    const response = await postToServer(`${this.#server.url}${path}`, {
-      method: 'POST',
-      headers: this.#server.headers,
-      body: JSON.stringify(body),
-      signal,
-    }).catch((err: unknown) => this.#failure(err))
-    if (!response.ok || !response.body) throw grammarOr(await refusal(response), body)
+    const response = await this.#http.post(path, body, signal).catch((err: unknown) => this.#failure(err))
+    if (!response.ok) throw grammarOr(await refusal(response), body)
     try {
       return await fold(response.body)
     } catch (err) {
@@ -285,9 +281,10 @@ export class EngineModel {
     // Each request then fails with the crash's error, once the blame is settled.
     for (const request of this.#inFlight) request.abort(new Error('the engine crashed'))
     // The other process of the pair goes too: the model is gone.
+    this.#http.close()
     void this.#server.stop()
     void this.#embedder?.then(
-      (e) => e.stop(),
+      (e) => e.server.stop(),
       () => {},
     )
   }
@@ -316,22 +313,6 @@ export class EngineModel {
       total_ms: round(finishedAt - startedAt),
       tokens_per_second: answer.decodeRate,
       cached_tokens: answer.cachedTokens,
-    }
-  }
-}
-
-/**
- * A POST to llama-server. A keep-alive connection the server closed just as it was reused (it ends a
- * connection after so many requests) fails before the server read anything ("other side closed"):
- * sent again, up to twice, each time on another connection.
- */
-async function postToServer(url: string, init: RequestInit): Promise<Response> {
-  for (let tries = 1; ; tries++) {
-    try {
-      return await fetch(url, init)
-    } catch (err) {
-      const code = ((err as Error).cause as { code?: string } | undefined)?.code
-      if (code !== 'UND_ERR_SOCKET' || init.signal?.aborted || tries === 3) throw err
     }
   }
 }

@@ -57,7 +57,7 @@ interface Timings {
 type WireError = { error?: { code?: number; type?: string; message?: string } }
 
 export async function foldCompletion(
-  body: ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array>,
   onText: ((text: string) => void) | undefined,
 ): Promise<FoldedAnswer> {
   const answer = emptyAnswer()
@@ -83,14 +83,15 @@ export async function foldCompletion(
 }
 
 export async function foldChat(
-  body: ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array>,
   onText: ((text: string) => void) | undefined,
 ): Promise<FoldedAnswer> {
   const answer = emptyAnswer()
   const calls: { name: string; arguments: string }[] = []
   let native: string | null = null
   for await (const { data } of readEvents(body, (err) => new EngineConnectionError(err))) {
-    if (data === '[DONE]') break
+    // Read to its end, so the connection is kept for the next request.
+    if (data === '[DONE]') continue
     const chunk = parse(data) as WireError & {
       choices?: {
         delta?: {
@@ -129,7 +130,10 @@ export async function foldChat(
 }
 
 /** llama-server's answer to a request it refused (HTTP status and its error object). */
-export async function refusal(response: Response): Promise<EngineRequestError> {
+export async function refusal(response: {
+  status: number
+  json(): Promise<unknown>
+}): Promise<EngineRequestError> {
   const body = (await response.json().catch(() => ({}))) as WireError
   return new EngineRequestError(
     response.status,
