@@ -225,27 +225,28 @@ export async function alternate(
 }
 
 /**
- * The floor a peer adds to every request: one HTTP round trip from this process to a bare Node server
- * in another process, after the same pause the paths get (on an idle machine the wake-up is most of it).
+ * The floor any process between the agent and llama-server adds: a bare Node pass-through in a process
+ * of its own, piping each request and answer through unread (no parse, no check, no record). Its
+ * endpoint is the target's, one hop further.
  */
-export async function nodeHopMs(runs: number, pauseMs: number): Promise<number> {
-  const server = spawn(process.execPath, [
-    '-e',
-    "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('{}'))});" +
-      "s.listen(0,'127.0.0.1',()=>console.log(s.address().port))",
-  ])
-  try {
-    const [line] = (await once(server.stdout, 'data')) as [Buffer]
-    const url = `http://127.0.0.1:${line.toString().trim()}/`
-    const times: number[] = []
-    for (let i = 0; i < runs; i++) {
-      await new Promise((resolve) => setTimeout(resolve, pauseMs))
-      const startedAt = performance.now()
-      await (await fetch(url, { method: 'POST', body: '{}' })).text()
-      times.push(performance.now() - startedAt)
-    }
-    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)] ?? 0
-  } finally {
-    server.kill()
+export async function passThrough(target: Endpoint): Promise<Endpoint & { close(): void }> {
+  const script = `
+    const http = require('node:http')
+    const agent = new http.Agent({ keepAlive: true })
+    const server = http.createServer((req, res) => {
+      const up = http.request(process.argv[1] + req.url, { method: req.method, headers: req.headers, agent }, (r) => {
+        res.writeHead(r.statusCode, r.headers)
+        r.pipe(res)
+      })
+      up.on('error', () => res.destroy())
+      req.pipe(up)
+    })
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port))`
+  const child = spawn(process.execPath, ['-e', script, target.url], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const [line] = (await once(child.stdout, 'data')) as [Buffer]
+  return {
+    url: `http://127.0.0.1:${line.toString().trim()}`,
+    token: target.token,
+    close: () => child.kill(),
   }
 }

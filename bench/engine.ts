@@ -21,8 +21,8 @@ import {
   directPath,
   type Endpoint,
   endpointPath,
-  nodeHopMs,
   type Path,
+  passThrough,
   type Sample,
   startBenchPeer,
   startLlamaServer,
@@ -33,6 +33,9 @@ const MODEL = 'bench-104m'
 const CONTEXT_SIZE = 2048
 const SLOTS = 8
 const RUNS = 7
+// The first token is a few ms against the machine's jitter of as much: more samples, fewer tokens each.
+const TTFT_RUNS = 21
+const TTFT_TOKENS = 8
 const TOKENS = 128
 const AGGREGATE_TOKENS = 48
 const TURNS = 10
@@ -107,6 +110,7 @@ export default async function run(): Promise<BenchReport> {
   const daemons: RunningRipple[] = []
   let server: Awaited<ReturnType<typeof startLlamaServer>> | null = null
   let direct: Awaited<ReturnType<typeof directPath>> | null = null
+  let pass: Awaited<ReturnType<typeof passThrough>> | null = null
   try {
     const modelsDir = join(root, 'models')
     await mkdir(modelsDir, { recursive: true })
@@ -135,17 +139,26 @@ export default async function run(): Promise<BenchReport> {
       RUNS,
       PAUSE_MS,
     )
+    pass = await passThrough(anchor)
+    const viaPass = endpointPath('pass', 'bare Node pass-through', pass, MODEL, MESSAGES)
+    await viaPass.run(4)
+    const [serverFirst, passFirst, peerFirst] = await alternate(
+      [viaServer, viaPass, viaPeer],
+      TTFT_TOKENS,
+      TTFT_RUNS,
+      PAUSE_MS,
+    )
     const rate = (samples: Sample[] = []) => round1(median(samples.map((s) => s.tok_s)))
     const ttft = (samples: Sample[] = []) => round1(median(samples.map((s) => s.ttft_ms)))
     const rows: Record<string, string | number>[] = []
     const figures: Record<string, number> = {}
-    for (const [key, samples] of [
-      ['llama_server', serverRuns],
-      ['ripple_v1', peerRuns],
-      ['node_llama_cpp', directRuns],
+    for (const [key, samples, first] of [
+      ['llama_server', serverRuns, serverFirst],
+      ['ripple_v1', peerRuns, peerFirst],
+      ['node_llama_cpp', directRuns, directRuns],
     ] as const) {
       figures[`${key}_decode_tok_s`] = rate(samples)
-      figures[`${key}_ttft_ms`] = ttft(samples)
+      figures[`${key}_ttft_ms`] = ttft(first)
     }
     figures.decode_ratio_vs_llama_server = ratio(rate(peerRuns), rate(serverRuns))
     figures.decode_ratio_vs_node_llama_cpp = ratio(rate(peerRuns), rate(directRuns))
@@ -159,21 +172,29 @@ export default async function run(): Promise<BenchReport> {
       },
       {
         figure: 'time to first token, ms',
-        'llama-server': ttft(serverRuns),
-        'ripple /v1': ttft(peerRuns),
+        'llama-server': ttft(serverFirst),
+        'ripple /v1': ttft(peerFirst),
         'node-llama-cpp': ttft(directRuns),
-        'ripple / llama-server': ratio(ttft(peerRuns), ttft(serverRuns)),
+        'ripple / llama-server': ratio(ttft(peerFirst), ttft(serverFirst)),
       },
     )
-    // What a request through the peer costs beyond the engine's own time, and the part of it that is
-    // only the extra process hop (the agent talks to the daemon, the daemon to llama-server).
-    const hop = round1(await nodeHopMs(RUNS * 3, PAUSE_MS))
-    figures.ttft_overhead_ms = round1(ttft(peerRuns) - ttft(serverRuns))
-    figures.node_hop_ms = hop
-    rows.push({
-      figure: 'ttft over llama-server, ms (of it: one HTTP hop to a Node process)',
-      'ripple /v1': `+${figures.ttft_overhead_ms} (${hop})`,
-    })
+    // What a request through the peer costs beyond the engine's own time, beside the floor of any
+    // process in between (the agent talks to the daemon, the daemon to llama-server).
+    figures.pass_through_ttft_ms = ttft(passFirst)
+    figures.pass_through_ttft_ratio = ratio(ttft(passFirst), ttft(serverFirst))
+    figures.ttft_overhead_ms = round1(ttft(peerFirst) - ttft(serverFirst))
+    figures.pass_through_overhead_ms = round1(ttft(passFirst) - ttft(serverFirst))
+    rows.push(
+      {
+        figure: 'time to first token, ms, through a bare Node pass-through (the floor of a hop)',
+        'llama-server': ttft(passFirst),
+        'ripple / llama-server': figures.pass_through_ttft_ratio,
+      },
+      {
+        figure: 'ttft over llama-server, ms: ripple /v1 (bare pass-through)',
+        'ripple /v1': `+${figures.ttft_overhead_ms} (+${figures.pass_through_overhead_ms})`,
+      },
+    )
     for (const count of [1, 4, 8]) {
       const serverRate = await aggregate(viaServer, count)
       const peerRate = await aggregate(viaPeer, count)
@@ -208,12 +229,13 @@ export default async function run(): Promise<BenchReport> {
       name: 'engine',
       note:
         `${BENCH_MODEL.name}, ${threads} threads, ${SLOTS} slots, context ${CONTEXT_SIZE} per slot, greedy, ${TOKENS} tokens ` +
-        `(${AGGREGATE_TOKENS} per request at once), median of ${RUNS}, backend ${server.backend}; load ${loadavg()[0]?.toFixed(2)}`,
+        `(${AGGREGATE_TOKENS} per request at once), median of ${RUNS} (first token: ${TTFT_RUNS} of ${TTFT_TOKENS} tokens), backend ${server.backend}; load ${loadavg()[0]?.toFixed(2)}`,
       rows,
       figures,
     }
   } finally {
     await direct?.close()
+    pass?.close()
     await server?.stop()
     for (const d of daemons) if (d.child.exitCode === null) d.child.kill('SIGTERM')
     await Promise.all(daemons.map((d) => d.exited))

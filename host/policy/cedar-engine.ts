@@ -43,23 +43,14 @@ export function cedarSyntaxError(text: string): string | null {
 
 export function evaluatePolicies(policies: readonly Policy[], request: PolicyRequest): PolicyVerdict {
   if (policies.length === 0) return { allowed: true, policyIds: [], reason: 'no policies are published' }
-  const statements: Record<string, string> = {}
-  for (const policy of policies) {
-    const parts = cedar.policySetTextToParts(policy.text)
-    if (parts.type === 'failure') {
-      const why = parts.errors.map((e) => e.message).join('; ')
-      return { allowed: false, policyIds: [policy.id], reason: `policy ${policy.id} does not parse: ${why}` }
-    }
-    parts.policies.forEach((text, i) => {
-      statements[`${policy.id}#${i}`] = text
-    })
-  }
-  const answer = cedar.isAuthorized({
+  const prepared = preparedSet(policies)
+  if ('denied' in prepared) return prepared.denied
+  const answer = cedar.statefulIsAuthorized({
     principal: { type: 'Agent', id: request.principal },
     action: { type: 'Action', id: request.action },
     resource: request.resource,
     context: request.context,
-    policies: { staticPolicies: statements },
+    preparsedPolicySetId: prepared.id,
     entities: request.entities,
   })
   if (answer.type === 'failure') {
@@ -83,4 +74,44 @@ export function evaluatePolicies(policies: readonly Policy[], request: PolicyReq
     policyIds,
     reason: errors.length > 0 ? `${reason} (errors: ${errors.join('; ')})` : reason,
   }
+}
+
+/**
+ * The policy set as Cedar keeps it parsed (its thread-local cache, under one id): parsed again only
+ * when the policies changed, not at every decision (about 1.3 ms for two policies, twice a request).
+ */
+const PREPARSED_ID = 'ripple-policies'
+let prepared: { key: string; answer: { id: string } | { denied: PolicyVerdict } } | null = null
+
+function preparedSet(policies: readonly Policy[]): { id: string } | { denied: PolicyVerdict } {
+  const key = JSON.stringify(policies.map((p) => [p.id, p.text]))
+  if (prepared?.key === key) return prepared.answer
+  prepared = { key, answer: prepare(policies) }
+  return prepared.answer
+}
+
+function prepare(policies: readonly Policy[]): { id: string } | { denied: PolicyVerdict } {
+  const statements: Record<string, string> = {}
+  for (const policy of policies) {
+    const parts = cedar.policySetTextToParts(policy.text)
+    if (parts.type === 'failure') {
+      const why = parts.errors.map((e) => e.message).join('; ')
+      return {
+        denied: {
+          allowed: false,
+          policyIds: [policy.id],
+          reason: `policy ${policy.id} does not parse: ${why}`,
+        },
+      }
+    }
+    parts.policies.forEach((text, i) => {
+      statements[`${policy.id}#${i}`] = text
+    })
+  }
+  const parsed = cedar.preparsePolicySet(PREPARSED_ID, { staticPolicies: statements })
+  if (parsed.type === 'failure') {
+    const why = parsed.errors.map((e) => e.message).join('; ')
+    return { denied: { allowed: false, policyIds: [], reason: `policy evaluation failed: ${why}` } }
+  }
+  return { id: PREPARSED_ID }
 }

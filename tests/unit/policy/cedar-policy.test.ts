@@ -85,6 +85,16 @@ describe('Cedar evaluation', () => {
       policyIds: ['broken'],
       reason: expect.stringMatching(/^policy broken does not parse/),
     })
+    // The set is kept parsed between decisions: a changed text (same id) decides from then on, and
+    // a broken one in between does not leave the earlier set in force.
+    const runs = (text: string) => [policy('gate', text)]
+    const allowRun = 'permit(principal, action, resource);'
+    const forbidRun = `${allowRun}\nforbid(principal, action == Action::"run", resource);`
+    const run = taskPolicyRequest(decision({ action: 'run' }))
+    expect(evaluatePolicies(runs(allowRun), run).allowed).toBe(true)
+    expect(evaluatePolicies(runs(forbidRun), run)).toMatchObject({ allowed: false, policyIds: ['gate'] })
+    expect(evaluatePolicies(runs('permit('), run).allowed).toBe(false)
+    expect(evaluatePolicies(runs(allowRun), run).allowed).toBe(true)
     expect(cedarSyntaxError('permit(principal, action, resource);')).toBeNull()
     expect(cedarSyntaxError('permit(principal, action, resource) when { x };')).toMatch(/invalid variable: x/)
   })
