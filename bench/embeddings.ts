@@ -20,6 +20,7 @@ import { LlamaRuntime } from '../host/inference/llama-runtime.ts'
 import { createLogger } from '../host/log/logger.ts'
 import { isolatedNetwork, type RunningRipple } from '../tests/e2e/ripple-process.ts'
 import { startBenchPeer } from './chat-paths.ts'
+import { median, round } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const MODEL = 'bench-104m'
@@ -35,11 +36,6 @@ const TEXTS = Array.from(
 )
 
 type Embed = (texts: string[]) => Promise<number[][]>
-
-const median = (values: readonly number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
-const round1 = (n: number) => Math.round(n * 10) / 10
-const round3 = (n: number) => Math.round(n * 1000) / 1000
 
 function cosine(a: readonly number[], b: readonly number[]): number {
   let dot = 0
@@ -135,22 +131,22 @@ export default async function run(): Promise<BenchReport> {
     const [directVector] = await viaDirect([TEXTS[0] ?? SHORT])
     const [peerVector] = await viaPeer([TEXTS[0] ?? SHORT])
     const figures: Record<string, number> = {
-      cosine_llama_server_node_llama_cpp: round3(cosine(serverVector ?? [], directVector ?? [])),
-      cosine_llama_server_ripple: round3(cosine(serverVector ?? [], peerVector ?? [])),
+      cosine_llama_server_node_llama_cpp: round(cosine(serverVector ?? [], directVector ?? []), 3),
+      cosine_llama_server_ripple: round(cosine(serverVector ?? [], peerVector ?? []), 3),
     }
     const anchorSingle = median(single[0] ?? [])
     const anchorRate = (BATCH * 1000) / median(batch[0] ?? [])
     const rows = paths.map(([key, name], p) => {
-      const oneMs = round1(median(single[p] ?? []))
-      const rate = round1((BATCH * 1000) / median(batch[p] ?? []))
+      const oneMs = round(median(single[p] ?? []))
+      const rate = round((BATCH * 1000) / median(batch[p] ?? []))
       figures[`${key}_one_text_ms`] = oneMs
       figures[`${key}_batch_texts_s`] = rate
       return {
         path: name,
         'one text, ms': oneMs,
         [`texts/s, ${BATCH} at once`]: rate,
-        'one text vs engine': round3(oneMs / anchorSingle),
-        'texts/s vs engine': round3(rate / anchorRate),
+        'one text vs engine': round(oneMs / anchorSingle, 3),
+        'texts/s vs engine': round(rate / anchorRate, 3),
       }
     })
     return {

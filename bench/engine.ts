@@ -27,6 +27,7 @@ import {
   startBenchPeer,
   startLlamaServer,
 } from './chat-paths.ts'
+import { median, ratio, round } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const MODEL = 'bench-104m'
@@ -45,17 +46,12 @@ const MESSAGES: ChatTurn[] = [
   { role: 'user', content: 'The quick brown fox jumps over the lazy dog. '.repeat(3) },
 ]
 
-const median = (values: readonly number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
-const round1 = (n: number) => Math.round(n * 10) / 10
-const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000
-
 /** `count` streamed requests at once; aggregate generated tokens per second of wall time. */
 async function aggregate(path: Path, count: number): Promise<number> {
   const startedAt = performance.now()
   const samples = await Promise.all(Array.from({ length: count }, () => path.run(AGGREGATE_TOKENS)))
   const wall = performance.now() - startedAt
-  return round1((samples.reduce((sum, s) => sum + s.tokens, 0) * 1000) / wall)
+  return round((samples.reduce((sum, s) => sum + s.tokens, 0) * 1000) / wall)
 }
 
 /**
@@ -95,7 +91,7 @@ async function agentLoop(endpoint: Endpoint, model: string, reuse: boolean): Pro
         }
       }
     }
-    ttfts.push(round1((firstAt ?? performance.now()) - startedAt))
+    ttfts.push(round((firstAt ?? performance.now()) - startedAt))
     conversation.push(
       { role: 'assistant', content: text },
       { role: 'user', content: `Turn ${turn + 2}: go on, please.` },
@@ -148,8 +144,8 @@ export default async function run(): Promise<BenchReport> {
       TTFT_RUNS,
       PAUSE_MS,
     )
-    const rate = (samples: Sample[] = []) => round1(median(samples.map((s) => s.tok_s)))
-    const ttft = (samples: Sample[] = []) => round1(median(samples.map((s) => s.ttft_ms)))
+    const rate = (samples: Sample[] = []) => round(median(samples.map((s) => s.tok_s)))
+    const ttft = (samples: Sample[] = []) => round(median(samples.map((s) => s.ttft_ms)))
     const rows: Record<string, string | number>[] = []
     const figures: Record<string, number> = {}
     for (const [key, samples, first] of [
@@ -182,8 +178,8 @@ export default async function run(): Promise<BenchReport> {
     // process in between (the agent talks to the daemon, the daemon to llama-server).
     figures.pass_through_ttft_ms = ttft(passFirst)
     figures.pass_through_ttft_ratio = ratio(ttft(passFirst), ttft(serverFirst))
-    figures.ttft_overhead_ms = round1(ttft(peerFirst) - ttft(serverFirst))
-    figures.pass_through_overhead_ms = round1(ttft(passFirst) - ttft(serverFirst))
+    figures.ttft_overhead_ms = round(ttft(peerFirst) - ttft(serverFirst))
+    figures.pass_through_overhead_ms = round(ttft(passFirst) - ttft(serverFirst))
     rows.push(
       {
         figure: 'time to first token, ms, through a bare Node pass-through (the floor of a hop)',

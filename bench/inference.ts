@@ -22,6 +22,7 @@ import { InferGenerateOutputSchema, inferGenerateWorker } from '../host/workers/
 import { runScenario } from '../tests/scenarios/harness.ts'
 import { type RunLog, startSchedulerHost } from '../tests/scenarios/scheduler-hosts.ts'
 import { NO_REQUIREMENTS } from '../zomes-bindings/index.ts'
+import { median, ratio, round } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const MODEL_NAME = 'bench-104m'
@@ -181,21 +182,15 @@ export async function comparePaths(
   return results
 }
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
-}
-const round1 = (n: number) => Math.round(n * 10) / 10
-
 function summarise(result: PathResult) {
   const s = result.samples
   return {
     key: result.key,
     path: result.name,
-    wall_ms: round1(median(s.map((x) => x.wall_ms))),
-    prompt_tok_s: round1(median(s.map((x) => (x.prompt_tokens * 1000) / x.time_to_first_token_ms))),
-    gen_tok_s: round1(median(s.map((x) => x.tokens_per_second))),
-    end_to_end_tok_s: round1(median(s.map((x) => (x.generated_tokens * 1000) / x.wall_ms))),
+    wall_ms: round(median(s.map((x) => x.wall_ms))),
+    prompt_tok_s: round(median(s.map((x) => (x.prompt_tokens * 1000) / x.time_to_first_token_ms))),
+    gen_tok_s: round(median(s.map((x) => x.tokens_per_second))),
+    end_to_end_tok_s: round(median(s.map((x) => (x.generated_tokens * 1000) / x.wall_ms))),
     prompt_tokens: median(s.map((x) => x.prompt_tokens)),
     generated_tokens: median(s.map((x) => x.generated_tokens)),
   }
@@ -215,10 +210,9 @@ function relativeFigures(long: ReturnType<typeof summarise>[], short: ReturnType
     const pathShort = short[i + 1]
     if (!pathShort) continue
     figures[`${path.key}_gen_tok_s`] = path.gen_tok_s
-    figures[`${path.key}_to_direct_end_to_end_ratio`] =
-      Math.round((path.end_to_end_tok_s / direct.end_to_end_tok_s) * 1000) / 1000
-    figures[`${path.key}_overhead_ms_long_task`] = round1(path.wall_ms - direct.wall_ms)
-    figures[`${path.key}_overhead_ms_short_task`] = round1(pathShort.wall_ms - directShort.wall_ms)
+    figures[`${path.key}_to_direct_end_to_end_ratio`] = ratio(path.end_to_end_tok_s, direct.end_to_end_tok_s)
+    figures[`${path.key}_overhead_ms_long_task`] = round(path.wall_ms - direct.wall_ms)
+    figures[`${path.key}_overhead_ms_short_task`] = round(pathShort.wall_ms - directShort.wall_ms)
   }
   return figures
 }
@@ -281,7 +275,7 @@ export default async function run(): Promise<BenchReport> {
             model_generate_ms: Math.round(generateMs),
             model_load_ms: loaded.loadMs,
             ...relativeFigures(rows, short),
-            load_average_1m: round1(loadavg()[0] ?? 0),
+            load_average_1m: round(loadavg()[0] ?? 0),
           },
           note:
             `${(file.parameters / 1e6).toFixed(0)}M-param F16 llama (random weights), ${threads} threads, ` +

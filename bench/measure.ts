@@ -8,6 +8,14 @@ export function percentile(values: readonly number[], p: number): number {
 
 export const round = (x: number, digits = 1): number => Number(x.toFixed(digits))
 
+/** The middle value (the upper one of an even count), as every table here reports it; NaN when none. */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN
+}
+
+/** a / b to three decimals: the ratio column of every comparison against an anchor. */
+export const ratio = (a: number, b: number): number => round(a / b, 3)
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Polls `condition` every 50 ms; throws naming `what` when `timeoutMs` runs out. */

@@ -12,14 +12,11 @@ import OpenAI from 'openai'
 import { LabMesh, relayedLink } from '../tests/net/lab-mesh.ts'
 import { natLabUnavailable } from '../tests/net/nat-lab.ts'
 import { labApi } from './lab-api.ts'
+import { median, round } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const RUNS = 9
 const ask = [{ role: 'user' as const, content: 'Tell me about the mesh.' }]
-
-const median = (values: readonly number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
-const round1 = (n: number) => Math.round(n * 10) / 10
 
 async function ttft(openai: OpenAI, route: 'direct' | 'round'): Promise<number> {
   const startedAt = performance.now()
@@ -67,8 +64,8 @@ export default async function run(): Promise<BenchReport> {
       samples.direct.push(await ttft(openai, 'direct'))
       samples.round.push(await ttft(openai, 'round'))
     }
-    const direct = round1(median(samples.direct))
-    const scheduled = round1(median(samples.round))
+    const direct = round(median(samples.direct))
+    const scheduled = round(median(samples.round))
     return {
       name: 'nat-ttft',
       note:
@@ -82,7 +79,7 @@ export default async function run(): Promise<BenchReport> {
       figures: {
         direct_ttft_ms: direct,
         round_ttft_ms: scheduled,
-        round_minus_direct_ms: round1(scheduled - direct),
+        round_minus_direct_ms: round(scheduled - direct),
       },
     }
   } finally {

@@ -17,7 +17,7 @@ import OpenAI from 'openai'
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { isolatedNetwork, type RunningRipple } from '../tests/e2e/ripple-process.ts'
 import { alternate, type Endpoint, endpointPath, startBenchPeer, startLlamaServer } from './chat-paths.ts'
-import { sleep, treeCpuMs } from './measure.ts'
+import { median, ratio, round, sleep, treeCpuMs } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const MODEL = 'bench-104m'
@@ -34,11 +34,6 @@ const MESSAGES = [
   { role: 'user' as const, content: 'The quick brown fox jumps over the lazy dog. '.repeat(3) },
 ]
 const ROUND = { ripple: { route: 'round' } }
-
-const median = (values: readonly number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
-const round1 = (n: number) => Math.round(n * 10) / 10
-const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000
 
 async function metrics(peer: Endpoint): Promise<string> {
   return (await fetch(`${peer.url}/metrics`, { headers: { authorization: `Bearer ${peer.token}` } })).text()
@@ -82,7 +77,7 @@ async function burst(openai: OpenAI, extra: Record<string, unknown> = {}): Promi
       }
     }),
   )
-  return round1((BURST * 1000) / (performance.now() - startedAt))
+  return round((BURST * 1000) / (performance.now() - startedAt))
 }
 
 export default async function run(): Promise<BenchReport> {
@@ -136,8 +131,8 @@ export default async function run(): Promise<BenchReport> {
     const short = await alternate(paths, 1, SHORT_RUNS, PAUSE_MS)
     const rows: Record<string, string | number>[] = paths.map((path, i) => ({
       path: path.name,
-      ttft_ms: round1(median(long[i]!.map((s) => s.ttft_ms))),
-      one_token_ms: round1(median(short[i]!.map((s) => s.wall_ms))),
+      ttft_ms: round(median(long[i]!.map((s) => s.ttft_ms))),
+      one_token_ms: round(median(short[i]!.map((s) => s.wall_ms))),
     }))
     const figures: Record<string, number> = { threads, slots: SLOTS }
     const [engine] = rows
@@ -146,8 +141,8 @@ export default async function run(): Promise<BenchReport> {
       figures[`${path.key}_ttft_ms`] = row.ttft_ms as number
       figures[`${path.key}_one_token_ms`] = row.one_token_ms as number
       if (i === 0) continue
-      row.ttft_over_engine_ms = round1((row.ttft_ms as number) - (engine!.ttft_ms as number))
-      row.one_token_over_engine_ms = round1((row.one_token_ms as number) - (engine!.one_token_ms as number))
+      row.ttft_over_engine_ms = round((row.ttft_ms as number) - (engine!.ttft_ms as number))
+      row.one_token_over_engine_ms = round((row.one_token_ms as number) - (engine!.one_token_ms as number))
       figures[`${path.key}_ttft_over_engine_ms`] = row.ttft_over_engine_ms
       figures[`${path.key}_one_token_over_engine_ms`] = row.one_token_over_engine_ms
     }
@@ -168,8 +163,9 @@ export default async function run(): Promise<BenchReport> {
         await sleep(100)
       }
       await sleep(2000)
-      figures[`${key}_signed_actions_per_request`] =
-        Math.round((((await chainActions(peers)) - before) / RECORDED_REQUESTS) * 10) / 10
+      figures[`${key}_signed_actions_per_request`] = round(
+        ((await chainActions(peers)) - before) / RECORDED_REQUESTS,
+      )
     }
     rows.push({
       path: `signed actions per request (3 chains): direct ${figures.direct_signed_actions_per_request}, round ${figures.round_signed_actions_per_request}`,
@@ -183,7 +179,7 @@ export default async function run(): Promise<BenchReport> {
       const before = await cpu()
       const rps = await run()
       const after = await cpu()
-      return { rps, cpu: after.map((ms, i) => round1((ms - (before[i] ?? 0)) / BURST)) }
+      return { rps, cpu: after.map((ms, i) => round((ms - (before[i] ?? 0)) / BURST)) }
     }
     const engineRps = await burst(client(server))
     const { rps: meshRps, cpu: meshCpu } = await perRequest(() => burst(asker))
@@ -202,7 +198,7 @@ export default async function run(): Promise<BenchReport> {
       mesh_round_one_token_rps: roundRps,
       mesh_direct_to_engine_rps_ratio: ratio(meshRps, engineRps),
       mesh_round_to_engine_rps_ratio: ratio(roundRps, engineRps),
-      load_average_1m: round1(loadavg()[0] ?? 0),
+      load_average_1m: round(loadavg()[0] ?? 0),
     })
     rows.push({
       path: `CPU ms per one-token request, holder (with its llama-server) / asker / bystander: direct ${meshCpu.join(' / ')}, round ${roundCpu.join(' / ')}`,

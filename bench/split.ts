@@ -20,6 +20,7 @@ import type { RippleNode } from '../host/net/create-node.ts'
 import { RpcTunnel, serveRpcTunnel } from '../host/split/rpc-tunnel.ts'
 import { RpcWorker } from '../host/split/rpc-worker.ts'
 import { connectedTo, loopbackNode, stopAll, testNetwork, waitFor } from '../tests/unit/net/net-fixtures.ts'
+import { round } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const MODEL = {
@@ -32,7 +33,6 @@ const MODEL = {
 }
 const TOKENS = 64
 const BUILD = 'bench'
-const round1 = (n: number) => Math.round(n * 10) / 10
 
 interface Run {
   loadMs: number
@@ -108,8 +108,8 @@ export default async function run(): Promise<BenchReport> {
         })
         const body = (await response.json()) as { timings: { predicted_per_second: number } }
         return {
-          loadMs: round1(loadMs),
-          tokS: round1(body.timings.predicted_per_second),
+          loadMs: round(loadMs),
+          tokS: round(body.timings.predicted_per_second),
           genBytes: carried() - before,
         }
       } finally {
@@ -161,7 +161,7 @@ export default async function run(): Promise<BenchReport> {
         'vs solo': Math.round((r.warm.tokS / solo.tokS) * 1000) / 1000,
         'load ms (cold)': r.cold.loadMs,
         'load ms (warm caches)': r.warm.loadMs,
-        'MiB sent at load (cold / warm)': `${round1(r.loadedBytes / MiB)} / ${round1(r.warmLoadBytes / MiB)}`,
+        'MiB sent at load (cold / warm)': `${round(r.loadedBytes / MiB)} / ${round(r.warmLoadBytes / MiB)}`,
         'bytes per token': Math.round(r.warm.genBytes / TOKENS),
       })),
     ]
@@ -181,8 +181,8 @@ export default async function run(): Promise<BenchReport> {
         split2_load_warm_ms: two.warm.loadMs,
         split3_load_cold_ms: three.cold.loadMs,
         split3_load_warm_ms: three.warm.loadMs,
-        split2_load_cold_mib: round1(two.loadedBytes / MiB),
-        split2_load_warm_mib: round1(two.warmLoadBytes / MiB),
+        split2_load_cold_mib: round(two.loadedBytes / MiB),
+        split2_load_warm_mib: round(two.warmLoadBytes / MiB),
         split2_bytes_per_token: Math.round(two.warm.genBytes / TOKENS),
         split3_bytes_per_token: Math.round(three.warm.genBytes / TOKENS),
       },
