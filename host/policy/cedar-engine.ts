@@ -41,8 +41,15 @@ export function cedarSyntaxError(text: string): string | null {
   return answer.type === 'success' ? null : answer.errors.map((e) => e.message).join('; ')
 }
 
+/** With no policy published, everything is allowed (a fresh mesh must run tasks). */
+export const NO_POLICY_VERDICT: Readonly<PolicyVerdict> = {
+  allowed: true,
+  policyIds: [],
+  reason: 'no policies are published',
+}
+
 export function evaluatePolicies(policies: readonly Policy[], request: PolicyRequest): PolicyVerdict {
-  if (policies.length === 0) return { allowed: true, policyIds: [], reason: 'no policies are published' }
+  if (policies.length === 0) return { ...NO_POLICY_VERDICT }
   const prepared = preparedSet(policies)
   if ('denied' in prepared) return prepared.denied
   const answer = cedar.statefulIsAuthorized({

@@ -7,7 +7,7 @@
 import { type EntryRecord, fitText, LIMITS, type Policy, type RecordRef } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
-import { cedarSyntaxError, evaluatePolicies, type PolicyVerdict } from './cedar-engine.ts'
+import { cedarSyntaxError, evaluatePolicies, NO_POLICY_VERDICT, type PolicyVerdict } from './cedar-engine.ts'
 import { decisionContext, type TaskDecisionInput, taskPolicyRequest } from './task-request.ts'
 
 export interface PolicyServiceInit {
@@ -98,13 +98,15 @@ export class PolicyService {
   /** Decides a task action for `input.subject`, recording the Decision when the audit trail wants it. */
   async decide(input: TaskDecisionInput): Promise<PolicyVerdict> {
     const policies = (await this.list()).map((p) => p.entry)
+    // None published: allowed, and nothing to record (an allowed assignment is on record as the signed
+    // Assignment itself); a runner asks twice a request, so the Cedar request is not even built.
+    if (policies.length === 0) return { ...NO_POLICY_VERDICT }
     const verdict = evaluatePolicies(policies, taskPolicyRequest(input))
     const key = [input.subject, input.action, input.task.action_hash, verdict.allowed, verdict.reason].join(
       '|',
     )
     // A host asks again about a task it declined; the trail needs each decision once, not each time.
-    // With no policy published, an allowed assignment is on record as the signed Assignment itself.
-    const aboutAnother = input.subject !== this.#init.conductor.agentPubKey && policies.length > 0
+    const aboutAnother = input.subject !== this.#init.conductor.agentPubKey
     if ((!verdict.allowed || aboutAnother) && !this.#recorded.has(key)) {
       try {
         await this.#record(input, verdict)
