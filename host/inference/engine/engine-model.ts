@@ -98,6 +98,7 @@ export class EngineModel {
       dir: init.backend.dir,
       env: init.backend.env,
       args: serverArgs(init, contextSize),
+      modelBytes: init.info.size_bytes,
       ...(init.onProgress ? { onProgress: init.onProgress } : {}),
       ...(init.signal ? { signal: init.signal } : {}),
       onExit: (exit) => {

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { LongOperationOptions } from '../../interface/progress.ts'
 import { freePort } from '../../net/free-port.ts'
 import { spawnTied } from '../../runtime/tied-child.ts'
+import { loadPercent, residentBytes } from './load-progress.ts'
 
 // Enough of the child's stderr to hold llama.cpp's last words (the GGML_ASSERT line and a backtrace).
 const STDERR_TAIL_BYTES = 16_384
@@ -21,8 +22,9 @@ const HEALTH_POLL_MS = 25
 const STOP_GRACE_MS = 5_000
 
 /**
- * Progress is the share of the model loaded (`load`, in percent). Aborted before it is ready, the
- * process is ended and the start rejects with the signal's reason.
+ * Progress is the share of the model loaded (`load`, in percent, from the process's resident memory
+ * against `modelBytes`). Aborted before it is ready, the process is ended and the start rejects with
+ * the signal's reason.
  */
 export interface LlamaServerOptions extends LongOperationOptions {
   /** The backend folder: llama-server and the libraries it loads. */
@@ -35,6 +37,8 @@ export interface LlamaServerOptions extends LongOperationOptions {
   onExit?: (exit: ServerExit) => void
   /** Give up on a load that takes longer (ms); default none. */
   readyTimeoutMs?: number
+  /** The model file's size: what progress counts the load against. */
+  modelBytes?: number
 }
 
 /** How a server process ended without being asked to. */
@@ -121,16 +125,8 @@ export class LlamaServerProcess {
       { cwd: options.dir, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] },
     )
     let tail = ''
-    let dots = 0
     child.stderr?.on('data', (chunk: Buffer) => {
-      const text = chunk.toString()
-      tail = (tail + text).slice(-STDERR_TAIL_BYTES)
-      // llama.cpp prints one dot per percent of the model loaded (and others later, in its logs).
-      const more = text.replace(/[^.]/g, '').length
-      if (more > 0 && options.onProgress && !ready) {
-        dots = Math.min(100, dots + more)
-        options.onProgress({ stage: 'load', done: dots, total: 100, unit: 'percent' })
-      }
+      tail = (tail + chunk.toString()).slice(-STDERR_TAIL_BYTES)
     })
     let ready = false
     const ending: { exit: ServerExit | null; stopping: boolean } = { exit: null, stopping: false }
@@ -149,12 +145,21 @@ export class LlamaServerProcess {
     })
     const server = new LlamaServerProcess(url, key, child, exited, keyDir, ending)
     const deadline = options.readyTimeoutMs ? Date.now() + options.readyTimeoutMs : Number.POSITIVE_INFINITY
+    let shown = -1
+    const progress = async () => {
+      const resident = options.modelBytes && child.pid ? await residentBytes(child.pid) : null
+      const done = resident === null ? 0 : loadPercent(resident, options.modelBytes ?? 0)
+      if (done <= shown) return
+      shown = done
+      options.onProgress?.({ stage: 'load', done, total: 100, unit: 'percent' })
+    }
     try {
       for (;;) {
         if (ending.exit) throw new ServerStartError(ending.exit)
         options.signal?.throwIfAborted()
         if (Date.now() > deadline)
           throw new Error(`llama-server did not load within ${options.readyTimeoutMs} ms`)
+        if (options.onProgress) await progress()
         if (await healthy(url, options.signal)) break
         // Cut short by an abort, which the loop then throws.
         await sleep(HEALTH_POLL_MS, undefined, { signal: options.signal }).catch(() => {})
