@@ -73,9 +73,10 @@ export class PolicyService {
   }
 
   #read(): Promise<EntryRecord<Policy>[]> {
+    if (this.#reading) return this.#reading
     const generation = this.#generation
     const at = Date.now()
-    this.#reading ??= this.#init.conductor
+    const reading = this.#init.conductor
       .callZome('policy_store', 'list_policies', null)
       .then((policies) => {
         // A read that an invalidation overtook is not kept; a failed one neither (the next ask reads).
@@ -83,9 +84,10 @@ export class PolicyService {
         return policies
       })
       .finally(() => {
-        this.#reading = null
+        if (this.#reading === reading) this.#reading = null
       })
-    return this.#reading
+    this.#reading = reading
+    return reading
   }
 
   /** Forgets the cached policies (new policy records were stored). */

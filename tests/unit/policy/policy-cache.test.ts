@@ -4,14 +4,14 @@ import { PolicyService } from '../../../host/policy/policy-service.ts'
 
 /** A conductor that answers list_policies with the version it is at, counting the reads. */
 function countingConductor() {
-  const state = { version: 1, reads: 0, release: null as (() => void) | null, hold: false }
+  const state = { version: 1, reads: 0, releases: [] as (() => void)[], hold: false }
   const conductor = {
     agentPubKey: 'uhCAkme',
     callZome: async (_zome: string, fn: string) => {
       if (fn !== 'list_policies') throw new Error(`unexpected ${fn}`)
       state.reads += 1
       const version = state.version
-      if (state.hold) await new Promise<void>((resolve) => (state.release = resolve))
+      if (state.hold) await new Promise<void>((resolve) => state.releases.push(resolve))
       return [{ entry: { id: 'p', version, text: '', description: '', admin_grant: null } }]
     },
   }
@@ -60,16 +60,23 @@ describe('PolicyService cache', () => {
     state.hold = true
     const first = service.list()
     const second = service.list()
-    await vi.waitFor(() => expect(state.release).not.toBeNull())
+    await vi.waitFor(() => expect(state.releases).toHaveLength(1))
     service.invalidate()
-    state.release?.()
+    state.version = 2
+    // A read begun after the invalidation, still running when the overtaken one ends: later callers
+    // share it rather than start another.
+    const third = service.list()
+    await vi.waitFor(() => expect(state.releases).toHaveLength(2))
+    state.releases[0]?.()
     expect(versions(await first)).toEqual([1])
     expect(versions(await second)).toEqual([1])
-    expect(state.reads).toBe(1)
-    // The invalidated read was not cached: the next ask reads again.
-    state.hold = false
-    state.version = 4
-    expect(versions(await service.list())).toEqual([4])
+    const fourth = service.list()
+    state.releases[1]?.()
+    expect(versions(await third)).toEqual([2])
+    expect(versions(await fourth)).toEqual([2])
+    expect(state.reads).toBe(2)
+    // The read after the invalidation was kept: the next ask is answered from it.
+    expect(versions(await service.list())).toEqual([2])
     expect(state.reads).toBe(2)
   })
 })
