@@ -15,6 +15,7 @@ import { availableParallelism, freemem } from 'node:os'
 import type { LongOperationOptions } from '../interface/progress.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
+import { SerialQueue } from '../runtime/serial-queue.ts'
 import type { ActiveBackend } from './engine/engine-backends.ts'
 import { EngineBackends } from './engine/engine-backends.ts'
 import { EngineModel } from './engine/engine-model.ts'
@@ -31,7 +32,6 @@ import {
   ModelUnusableError,
 } from './model-errors.ts'
 import { ModelQuarantine } from './model-quarantine.ts'
-import { SerialQueue } from './serial-queue.ts'
 import { SharedLoads } from './shared-load.ts'
 
 // Who loads models catches the errors of a load by importing them from here too.

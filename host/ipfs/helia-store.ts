@@ -15,6 +15,7 @@ import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
 import drain from 'it-drain'
 import type { CID } from 'multiformats/cid'
+import { SerialQueue } from '../runtime/serial-queue.ts'
 import { type ImportProfile, PROFILE_SETTINGS } from './import-profile.ts'
 import type { AddContentOptions, CatOptions, IpfsStore } from './ipfs-store.ts'
 import { TidyFsBlockstore } from './tidy-fs-blockstore.ts'
@@ -40,6 +41,10 @@ export async function startHeliaStore(init: HeliaStoreInit): Promise<IpfsStore &
   await helia.start()
   await identifyConnected(init.libp2p)
   const fs: UnixFS = unixfs(helia)
+  // Helia's pins read, change and write back a record per block: two at once on the same block (a
+  // person pinning what the replication keeper pins, two artifacts sharing a block) race on its file
+  // and one fails (or a count is lost). One pin change at a time.
+  const pins = new SerialQueue()
   let stopping: Promise<void> | undefined
   return {
     kind: 'helia',
@@ -47,13 +52,16 @@ export async function startHeliaStore(init: HeliaStoreInit): Promise<IpfsStore &
     add: (content: AsyncIterable<Uint8Array>, options: AddContentOptions) =>
       fs.addByteStream(content, { ...heliaAddOptions(options.profile), signal: options.signal }),
     cat: (cid: CID, options: CatOptions = {}) => fs.cat(cid, options),
-    async pin(cid, options = {}) {
-      if (await helia.pins.isPinned(cid)) return
-      await drain(helia.pins.add(cid, { signal: options.signal }))
-    },
-    async unpin(cid) {
-      if (await helia.pins.isPinned(cid)) await drain(helia.pins.rm(cid))
-    },
+    pin: (cid, options = {}) =>
+      pins.run(async () => {
+        options.signal?.throwIfAborted()
+        if (await helia.pins.isPinned(cid)) return
+        await drain(helia.pins.add(cid, { signal: options.signal }))
+      }),
+    unpin: (cid) =>
+      pins.run(async () => {
+        if (await helia.pins.isPinned(cid)) await drain(helia.pins.rm(cid))
+      }),
     isPinned: (cid) => helia.pins.isPinned(cid),
     gc: () => helia.gc(),
     stop() {
