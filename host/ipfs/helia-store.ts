@@ -18,6 +18,7 @@ import type { CID } from 'multiformats/cid'
 import { SerialQueue } from '../runtime/serial-queue.ts'
 import { type ImportProfile, PROFILE_SETTINGS } from './import-profile.ts'
 import type { AddContentOptions, CatOptions, IpfsStore } from './ipfs-store.ts'
+import { forgetPinner } from './pin-records.ts'
 import { TidyFsBlockstore } from './tidy-fs-blockstore.ts'
 
 export interface HeliaStoreInit {
@@ -60,7 +61,10 @@ export async function startHeliaStore(init: HeliaStoreInit): Promise<IpfsStore &
       }),
     unpin: (cid) =>
       pins.run(async () => {
-        if (await helia.pins.isPinned(cid)) await drain(helia.pins.rm(cid))
+        if (!(await helia.pins.isPinned(cid))) return
+        const released: CID[] = []
+        for await (const block of helia.pins.rm(cid)) released.push(block)
+        await forgetPinner(helia.datastore, cid, released)
       }),
     isPinned: (cid) => helia.pins.isPinned(cid),
     gc: () => helia.gc(),

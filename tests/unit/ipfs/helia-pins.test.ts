@@ -1,6 +1,7 @@
 /**
  * Pin changes on the embedded Helia store, several at once, as a person and the replication keeper
- * make them on one peer: none fails, and a block two artifacts share stays until both are released.
+ * make them on one peer: none fails, and a block two artifacts share stays until both are released,
+ * however often either was pinned and unpinned before (Helia 7.1's unpin left its records wrong).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -62,5 +63,27 @@ describe('pins on the Helia store', () => {
     expect(await store.isPinned(b)).toBe(true)
     // Every block of b is still here: read whole without the network (which would wait for ever).
     expect(await length(store.cat(b, { signal: AbortSignal.timeout(5_000) }))).toBe(2 * CHUNK)
+  })
+
+  it('keeps the shared block of an artifact unpinned and pinned again, once the other is released', async () => {
+    const shared = () => kuboDeterministicBytes(CHUNK, 'pins-again-shared')
+    const a = await store.add(concat(shared(), kuboDeterministicBytes(CHUNK, 'pins-again-a')), {
+      profile: 'unixfs-v1-2025',
+    })
+    const b = await store.add(concat(shared(), kuboDeterministicBytes(CHUNK, 'pins-again-b')), {
+      profile: 'unixfs-v1-2025',
+    })
+    await store.pin(a)
+    await store.pin(b)
+    await store.unpin(b)
+    await store.pin(b)
+    await store.unpin(a)
+    await store.gc()
+    expect(await store.isPinned(b)).toBe(true)
+    expect(await length(store.cat(b, { signal: AbortSignal.timeout(5_000) }))).toBe(2 * CHUNK)
+    // And released in turn, nothing of either is left behind the pins.
+    await store.unpin(b)
+    await store.gc()
+    await expect(length(store.cat(b, { signal: AbortSignal.timeout(500) }))).rejects.toThrow()
   })
 })
