@@ -38,7 +38,12 @@ export async function startHeliaStore(init: HeliaStoreInit): Promise<IpfsStore &
   // `helia.libp2p`, so the peer's node is lent to it here.
   Object.defineProperty(light, 'libp2p', { value: init.libp2p, enumerable: true })
   // Peers behind NAT fetch artifacts from each other over relayed connections too.
-  const helia = withBitswap(light as Parameters<typeof withBitswap>[0], { runOnLimitedConnections: true })
+  // A peer asking again for a block it was just sent gets it again: bitswap's default holds it back
+  // for 5 s, and a reader that asked again (its first copy not kept) waited up to 20 s for it.
+  const helia = withBitswap(light as Parameters<typeof withBitswap>[0], {
+    runOnLimitedConnections: true,
+    doNotResendBlockWindow: 0,
+  })
   await helia.start()
   await identifyConnected(init.libp2p)
   const fs: UnixFS = unixfs(helia)

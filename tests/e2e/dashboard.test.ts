@@ -197,9 +197,9 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
             .locator('artifacts-page p.message')
             .textContent({ timeout: 100 })
             .catch(() => '')} | ${await row.locator('button').textContent()}`,
-        // The pin fetches the file from beta over bitswap, which now and then stalls for about 20 s
-        // (two of its 10 s message timeouts; seen in 2 of 5 runs, the pin's own API call taking the
-        // 20 s): room for that, not for a pin that never comes.
+        // The pin fetches the file from beta over bitswap, where alpha now and then asks again for
+        // the block it was just sent and waits for its next want round (about 10 s; 20 s before beta
+        // was told to resend at once): room for that, not for a pin that never comes.
         { timeout: 60_000 },
       )
       .toMatch(/alpha.*\| dataset\.txt: pinned and kept on this peer/s)
