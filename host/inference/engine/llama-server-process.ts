@@ -146,12 +146,12 @@ export class LlamaServerProcess {
     const server = new LlamaServerProcess(url, key, child, exited, keyDir, ending)
     const deadline = options.readyTimeoutMs ? Date.now() + options.readyTimeoutMs : Number.POSITIVE_INFINITY
     let shown = -1
-    const progress = async () => {
-      const resident = options.modelBytes && child.pid ? await residentBytes(child.pid) : null
-      const done = resident === null ? 0 : loadPercent(resident, options.modelBytes ?? 0)
+    const progress = async (onProgress: NonNullable<LlamaServerOptions['onProgress']>) => {
+      const resident = child.pid ? await residentBytes(child.pid) : null
+      const done = loadPercent(resident ?? 0, options.modelBytes ?? 0)
       if (done <= shown) return
       shown = done
-      options.onProgress?.({ stage: 'load', done, total: 100, unit: 'percent' })
+      onProgress({ stage: 'load', done, total: 100, unit: 'percent' })
     }
     try {
       for (;;) {
@@ -159,7 +159,7 @@ export class LlamaServerProcess {
         options.signal?.throwIfAborted()
         if (Date.now() > deadline)
           throw new Error(`llama-server did not load within ${options.readyTimeoutMs} ms`)
-        if (options.onProgress) await progress()
+        if (options.onProgress) await progress(options.onProgress)
         if (await healthy(url, options.signal)) break
         // Cut short by an abort, which the loop then throws.
         await sleep(HEALTH_POLL_MS, undefined, { signal: options.signal }).catch(() => {})

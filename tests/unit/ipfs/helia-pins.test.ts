@@ -40,6 +40,16 @@ describe('pins on the Helia store', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
+  /** Two two-chunk artifacts whose first chunk is the same block. */
+  async function sharingArtifacts(seed: string) {
+    const shared = () => kuboDeterministicBytes(CHUNK, `${seed}-shared`)
+    const add = (own: string) =>
+      store.add(concat(shared(), kuboDeterministicBytes(CHUNK, `${seed}-${own}`)), {
+        profile: 'unixfs-v1-2025',
+      })
+    return [await add('a'), await add('b')] as const
+  }
+
   it('takes the same CID pinned many times at once, and one unpin releases it', async () => {
     const cid = await store.add(kuboDeterministicBytes(4 * CHUNK, 'pins-same'), { profile: 'unixfs-v1-2025' })
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => store.pin(cid)))
@@ -50,13 +60,7 @@ describe('pins on the Helia store', () => {
   })
 
   it('keeps a block two artifacts share while either is pinned, through pins and unpins at once', async () => {
-    const shared = () => kuboDeterministicBytes(CHUNK, 'pins-shared')
-    const a = await store.add(concat(shared(), kuboDeterministicBytes(CHUNK, 'pins-a')), {
-      profile: 'unixfs-v1-2025',
-    })
-    const b = await store.add(concat(shared(), kuboDeterministicBytes(CHUNK, 'pins-b')), {
-      profile: 'unixfs-v1-2025',
-    })
+    const [a, b] = await sharingArtifacts('pins')
     await Promise.all([store.pin(a), store.pin(b), store.pin(a), store.pin(b)])
     await Promise.all([store.unpin(a), store.pin(b)])
     await store.gc()
@@ -66,13 +70,7 @@ describe('pins on the Helia store', () => {
   })
 
   it('keeps the shared block of an artifact unpinned and pinned again, once the other is released', async () => {
-    const shared = () => kuboDeterministicBytes(CHUNK, 'pins-again-shared')
-    const a = await store.add(concat(shared(), kuboDeterministicBytes(CHUNK, 'pins-again-a')), {
-      profile: 'unixfs-v1-2025',
-    })
-    const b = await store.add(concat(shared(), kuboDeterministicBytes(CHUNK, 'pins-again-b')), {
-      profile: 'unixfs-v1-2025',
-    })
+    const [a, b] = await sharingArtifacts('pins-again')
     await store.pin(a)
     await store.pin(b)
     await store.unpin(b)
