@@ -1,7 +1,7 @@
 /**
  * The shape of an invite to a private mesh: the network file it carries (pre-shared key included: a
- * secret) and the grant an admin of the mesh signed (which network, which role, until when, a one-time
- * id). Schemas only: the API contract (and so the browser dashboard) imports them; making and checking
+ * secret) and the grant an admin of the mesh signed (which network, which role, until when, an
+ * id, how many machines it admits). Schemas only: the API contract (and so the browser dashboard) imports them; making and checking
  * an invite is `invite.ts`.
  */
 import { z } from 'zod'
@@ -9,6 +9,8 @@ import { AgentPubKeyB64Schema, InviteIdSchema } from '../../zomes-bindings/index
 import { NetworkConfigSchema } from '../config/network-schema.ts'
 
 export const INVITE_ROLES = ['member', 'worker', 'admin'] as const
+/** The most machines one invite may admit (`ripple invite create --uses`). */
+export const MAX_INVITE_USES = 1000
 export type InviteRole = (typeof INVITE_ROLES)[number]
 
 /** What the admin signs. */
@@ -22,6 +24,8 @@ export const InviteGrantSchema = z.strictObject({
   issued_at: z.number().int().nonnegative(),
   expires_at: z.number().int().nonnegative(),
   issuer: AgentPubKeyB64Schema,
+  /** How many machines it admits (the rules refuse a genesis past them); absent: one. */
+  uses: z.number().int().min(1).max(MAX_INVITE_USES).optional(),
 })
 export type InviteGrant = z.infer<typeof InviteGrantSchema>
 

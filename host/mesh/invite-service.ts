@@ -39,7 +39,7 @@ export interface InviteServiceInit {
 
 export function inviteService(init: InviteServiceInit) {
   return {
-    async create(body: { role: InviteRole; expires_in_ms: number }): Promise<Invite> {
+    async create(body: { role: InviteRole; expires_in_ms: number; uses: number }): Promise<Invite> {
       const { network } = init
       const progenitor = progenitorOf(network)
       const admin =
@@ -51,6 +51,7 @@ export function inviteService(init: InviteServiceInit) {
           network: { ...network, libp2p: { ...network.libp2p, bootstrap } },
           role: body.role,
           expiresInMs: body.expires_in_ms,
+          uses: body.uses,
         },
         await init.key(),
       )

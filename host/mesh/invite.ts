@@ -36,6 +36,8 @@ export interface InviteRequest {
   network: NetworkConfig
   role: InviteRole
   expiresInMs: number
+  /** How many machines it admits (default one). */
+  uses?: number
   now?: number
 }
 
@@ -49,6 +51,7 @@ export function createInvite(request: InviteRequest, key: AgentKey): Invite {
     issued_at: issuedAt,
     expires_at: issuedAt + request.expiresInMs,
     issuer: encodeHashB64(key.agentPubKey),
+    uses: request.uses ?? 1,
   }
   const signature = Buffer.from(key.sign(encodeCanonical(grant))).toString('base64')
   return { ripple_invite: 1, network: request.network, grant, signature }

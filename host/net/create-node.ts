@@ -18,8 +18,10 @@ import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { FsDatastore } from 'datastore-fs'
 import { createLibp2p } from 'libp2p'
 import type { NetworkConfig } from '../config/network-schema.ts'
+import type { Logger } from '../log/logger.ts'
 import { type DirectUpgrade, startDirectUpgrade } from './direct-upgrade.ts'
 import { mdnsDiscovery } from './mdns-discovery.ts'
+import { MemberGate } from './member-gate.ts'
 import { type NetworkIdentity, networkIdentity } from './network-identity.ts'
 import { createPeerBook, type PeerBook } from './peer-book.ts'
 import { type PeerDialer, startPeerDialer } from './peer-dialer.ts'
@@ -58,6 +60,8 @@ export interface RippleNodeInit {
    * limits, and stop gossipsub scoring down peers that share 127.0.0.1.
    */
   loopbackTuning?: boolean
+  /** Where refused peers and failed stream handlers are logged. */
+  logger?: Logger
   /** How long a new connection has to pass the hello handshake. */
   handshakeTimeoutMs?: number
   /** Default timeout of `rpc.request`. */
@@ -84,8 +88,10 @@ export interface RippleNode {
   readonly peers: PeerBook
   readonly pubsub: RipplePubsub
   readonly rpc: RequestResponse
-  /** Raw byte streams to verified peers (the split's RPC tunnel). */
+  /** Raw byte streams to members (the split's RPC tunnel, direct requests). */
   readonly streams: PeerStreams
+  /** Who may be served: what the coordination layer admits (it sets the check). */
+  readonly gate: MemberGate
   /** Dialable addresses, each ending in `/p2p/<peer id>`. */
   multiaddrs(): Multiaddr[]
   /** Whether an open connection carries streams (a WebRTC one only once it carried one). */
@@ -142,7 +148,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionProtector: config.psk === null ? undefined : privateNetwork(config.psk),
+    connectionProtector:
+      config.psk === null ? undefined : privateNetwork(config.psk, { logger: init.logger }),
     connectionGater: {
       denyDialPeer: isDenied,
       denyInboundEncryptedConnection: isDenied,
@@ -211,7 +218,11 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   const pubsub = createRipplePubsub(libp2p.services.pubsub, identity, peers)
   let upgrade: DirectUpgrade | undefined
   const usable = (connection: Connection) => upgrade?.usable(connection) ?? true
-  const rpc = createRequestResponse(libp2p, identity, peers, { timeoutMs: init.requestTimeoutMs, usable })
+  const gate = new MemberGate(init.logger)
+  const rpc = createRequestResponse(libp2p, identity, peers, gate, {
+    timeoutMs: init.requestTimeoutMs,
+    usable,
+  })
   const explicitPeers = [...config.bootstrap, ...(init.peers ?? [])]
   let dialer: PeerDialer | undefined
   let exchange: PeerExchange | undefined
@@ -223,11 +234,13 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     peers,
     pubsub,
     rpc,
-    streams: createPeerStreams(libp2p, identity, peers),
+    streams: createPeerStreams(libp2p, identity, peers, gate, init.logger),
+    gate,
     multiaddrs: () => libp2p.getMultiaddrs(),
     usable,
     async deny(peer) {
       denied.add(peer.toString())
+      gate.forget(peer)
       await libp2p.hangUp(peer).catch(() => {})
     },
     async start() {

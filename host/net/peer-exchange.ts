@@ -63,8 +63,12 @@ export function decodePeerList(bytes: Uint8Array): PeerList {
 
 /** Answers peer exchange requests (peers and `ripple relay` nodes alike). */
 export function servePeerExchange(libp2p: Libp2p, peers: PeerBook, rpc: RequestResponse): Promise<void> {
-  return rpc.handle(PEER_EXCHANGE_PROTOCOL_SUFFIX, async (_request, asker) =>
-    encodePeerList(await peerListFor(libp2p, peers.list(), asker)),
+  // Open to the network: a newcomer meets the mesh this way before its genesis (its membership) has
+  // reached anyone, and a relay serves it to peers it is no member with. It tells addresses, no work.
+  return rpc.handle(
+    PEER_EXCHANGE_PROTOCOL_SUFFIX,
+    async (_request, asker) => encodePeerList(await peerListFor(libp2p, peers.list(), asker)),
+    { openToNetwork: true },
   )
 }
 

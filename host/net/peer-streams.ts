@@ -1,18 +1,21 @@
 /**
- * Raw byte streams to peers of this network, for protocols that carry someone else's bytes (the
- * split's RPC tunnel): the same admission as every mesh protocol (the protocol id carries the
- * network's identity, and only a peer whose handshake proved it is of this network, and is not denied,
- * gets a stream), then bytes both ways until either side closes.
+ * Raw byte streams to members of this mesh, for protocols that carry someone else's bytes (the
+ * split's RPC tunnel, direct requests): the protocol id carries the network's identity, the peer's
+ * handshake proved it is of this network, and the member gate admits its agent before the handler
+ * starts anything; then bytes both ways until either side closes. A handler that fails closes its
+ * stream with the reason logged, never the daemon.
  */
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Logger } from '../log/logger.ts'
 import { PeerUnreachableError, RequestRefusedError } from './errors.ts'
+import type { MemberGate } from './member-gate.ts'
 import type { NetworkIdentity } from './network-identity.ts'
 import { LIMITED_OK, type PeerBook } from './peer-book.ts'
 
 export type StreamHandler = (stream: Stream, peer: PeerId) => void | Promise<void>
 
 export interface PeerStreams {
-  /** Serves `protocolSuffix` to verified peers of this network; others' streams are reset. */
+  /** Serves `protocolSuffix` to members of this mesh; others' streams are reset. */
   handle(protocolSuffix: string, handler: StreamHandler): Promise<void>
   unhandle(protocolSuffix: string): Promise<void>
   /** A stream to `peer` (dialled if need be); rejects with PeerUnreachableError or RequestRefusedError. */
@@ -24,18 +27,35 @@ const NO_INACTIVITY_TIMEOUT = 0
 /** Streams of one protocol open at once on a connection (requests in flight); libp2p's default is 32. */
 const MAX_STREAMS = 256
 
-export function createPeerStreams(libp2p: Libp2p, identity: NetworkIdentity, peers: PeerBook): PeerStreams {
+export function createPeerStreams(
+  libp2p: Libp2p,
+  identity: NetworkIdentity,
+  peers: PeerBook,
+  gate: MemberGate,
+  logger?: Logger,
+): PeerStreams {
   return {
     async handle(protocolSuffix, handler) {
       await libp2p.handle(
         identity.protocol(protocolSuffix),
         async (stream, connection) => {
-          if (!(await peers.whenVerified(connection.remotePeer))) {
+          const peer = connection.remotePeer
+          if (!(await peers.whenVerified(peer))) {
             stream.abort(new Error('not a peer of this network'))
             return
           }
+          const why = await gate.refusal(peer, protocolSuffix)
+          if (why !== null) {
+            stream.abort(new Error(`not a member of this mesh: ${why}`))
+            return
+          }
           stream.inactivityTimeout = NO_INACTIVITY_TIMEOUT
-          await handler(stream, connection.remotePeer)
+          try {
+            await handler(stream, peer)
+          } catch (err) {
+            logger?.warn({ peer: peer.toString(), protocol: protocolSuffix, err }, 'a stream handler failed')
+            stream.abort(err as Error)
+          }
         },
         { ...LIMITED_OK, maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS },
       )

@@ -21,6 +21,7 @@ import {
   RequestRefusedError,
   RequestTimeoutError,
 } from './errors.ts'
+import type { MemberGate } from './member-gate.ts'
 import type { NetworkIdentity } from './network-identity.ts'
 import { LIMITED_OK, type PeerBook } from './peer-book.ts'
 
@@ -33,9 +34,17 @@ export interface RequestOptions {
   timeoutMs?: number
 }
 
+export interface HandleOptions {
+  /**
+   * Serve every verified peer of the network, members or not: replication only, which is how a
+   * newcomer's genesis (its membership) reaches the mesh. Default: members only.
+   */
+  openToNetwork?: boolean
+}
+
 export interface RequestResponse {
-  /** Serve `protocolSuffix` (e.g. `catch-up/1.0.0`) for verified peers of this network. */
-  handle(protocolSuffix: string, handler: RequestHandler): Promise<void>
+  /** Serve `protocolSuffix` (e.g. `memory/1.0.0`) to members of this mesh (see HandleOptions). */
+  handle(protocolSuffix: string, handler: RequestHandler, options?: HandleOptions): Promise<void>
   unhandle(protocolSuffix: string): Promise<void>
   /**
    * Rejects with PeerUnreachableError (or its subclass RequestTimeoutError), RequestRefusedError
@@ -86,6 +95,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     private readonly libp2p: Libp2p,
     private readonly identity: NetworkIdentity,
     private readonly peers: PeerBook,
+    private readonly gate: MemberGate,
     init: RequestResponseInit,
   ) {
     this.timeoutMs = init.timeoutMs ?? 10_000
@@ -93,10 +103,11 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     peers.addEventListener('peer:disconnect', this.onPeerDisconnect)
   }
 
-  async handle(protocolSuffix: string, handler: RequestHandler): Promise<void> {
+  async handle(protocolSuffix: string, handler: RequestHandler, options: HandleOptions = {}): Promise<void> {
+    const admits = options.openToNetwork === true ? null : protocolSuffix
     await this.libp2p.handle(
       this.identity.protocol(protocolSuffix),
-      (stream, connection) => this.serve(stream, connection.remotePeer, handler),
+      (stream, connection) => this.serve(stream, connection.remotePeer, handler, admits),
       { ...LIMITED_OK, maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS },
     )
   }
@@ -222,14 +233,25 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     this.idle.set(key, channels)
   }
 
-  /** Answers requests on one inbound stream until the requester closes it. */
-  private async serve(stream: Stream, peer: PeerId, handler: RequestHandler): Promise<void> {
+  /**
+   * Answers requests on one inbound stream until the requester closes it. `membersOf`: the protocol
+   * whose requests only members may make (null: any peer of the network).
+   */
+  private async serve(
+    stream: Stream,
+    peer: PeerId,
+    handler: RequestHandler,
+    membersOf: string | null,
+  ): Promise<void> {
     const lp = frames(stream)
     try {
       while (true) {
         const request = (await lp.read()).subarray()
-        if (!(await this.peers.whenVerified(peer))) {
-          await lp.write(response(STATUS_REFUSED, new TextEncoder().encode('not a peer of this network')))
+        const why = !(await this.peers.whenVerified(peer))
+          ? 'not a peer of this network'
+          : await this.membership(peer, membersOf)
+        if (why !== null) {
+          await lp.write(response(STATUS_REFUSED, new TextEncoder().encode(why)))
           await stream.close()
           return
         }
@@ -246,6 +268,13 @@ class DefaultRequestResponse implements StoppableRequestResponse {
       if (err instanceof UnexpectedEOFError) await stream.close().catch(() => {})
       else stream.abort(err as Error)
     }
+  }
+
+  /** Null when `peer` may ask on `protocol` (null: any peer of the network may); otherwise why not. */
+  private async membership(peer: PeerId, protocol: string | null): Promise<string | null> {
+    if (protocol === null) return null
+    const why = await this.gate.refusal(peer, protocol)
+    return why === null ? null : `not a member of this mesh: ${why}`
   }
 
   private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>) => {
@@ -286,7 +315,8 @@ export function createRequestResponse(
   libp2p: Libp2p,
   identity: NetworkIdentity,
   peers: PeerBook,
+  gate: MemberGate,
   init: RequestResponseInit = {},
 ): StoppableRequestResponse {
-  return new DefaultRequestResponse(libp2p, identity, peers, init)
+  return new DefaultRequestResponse(libp2p, identity, peers, gate, init)
 }

@@ -27,7 +27,10 @@ export interface NetworkBackend extends NetworkPort {
   conductor: ConductorPort
   /** Holochain's admin interface served by this peer (`--admin-port`), or null. */
   adminUrl: string | null
-  /** The peer's libp2p node (embedded only), which embedded IPFS shares. */
+  /**
+   * The peer's libp2p node (embedded only), which embedded IPFS shares: the protocols registered
+   * through it (bitswap) serve members of the mesh only.
+   */
   libp2p: Libp2p | null
   /** Request/response to peers by PeerId (embedded only), which the shared memory uses. */
   rpc: RequestResponse | null
@@ -95,7 +98,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
           listener(event.actions.map((stored) => (now - decodeAction(stored.bytes).timestamp) / 1e6))
         }),
       adminUrl: api?.adminUrl ?? null,
-      libp2p: peer.node.libp2p,
+      libp2p: peer.node.gate.membersOnly(peer.node.libp2p),
       rpc: peer.node.rpc,
       streams: peer.node.streams,
       warrantAuthor: (...args) => peer.replication.warrantAuthor(...args),

@@ -17,6 +17,7 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import type { NetworkConfig } from '../config/network-schema.ts'
+import { MemberGate } from '../net/member-gate.ts'
 import { networkIdentity } from '../net/network-identity.ts'
 import { servePeerExchange } from '../net/peer-exchange.ts'
 import { createRequestResponse } from '../net/request-response.ts'
@@ -120,7 +121,9 @@ export async function startRelayNode(init: RelayNodeInit): Promise<RelayNode> {
       const identity = networkIdentity(network)
       const members = new NetworkMembers(libp2p, identity)
       await members.start()
-      await servePeerExchange(libp2p, members, createRequestResponse(libp2p, identity, members))
+      // A relay holds no chains, so it admits no members: it serves peer exchange only (open to the network).
+      const rpc = createRequestResponse(libp2p, identity, members, new MemberGate())
+      await servePeerExchange(libp2p, members, rpc)
       served.push(members)
     }
     await libp2p.start()

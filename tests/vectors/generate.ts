@@ -416,6 +416,27 @@ const membraneCases = new Cases('agent_registry', 'MembraneProof', { ...membrane
     { proof: proof(), genesis_at: (grant.expires_at as number) * 1000 + 1 },
     'membrane_proof.expired',
   )
+  .valid('a one-time invite used first', { proof: proof(), genesis_at: GENESIS, prior_uses: 0 })
+  .invalid(
+    'a one-time invite another agent used first',
+    { proof: proof(), genesis_at: GENESIS, prior_uses: 1 },
+    'membrane_proof.invite_used',
+  )
+  .valid('a third use of an invite for three', {
+    proof: proof({ ...grant, uses: 3 }),
+    genesis_at: GENESIS,
+    prior_uses: 2,
+  })
+  .invalid(
+    'a fourth use of an invite for three',
+    { proof: proof({ ...grant, uses: 3 }), genesis_at: GENESIS, prior_uses: 3 },
+    'membrane_proof.invite_used',
+  )
+  .invalid(
+    'an invite for no one',
+    { proof: proof({ ...grant, uses: 0 }), genesis_at: GENESIS },
+    'membrane_proof.grant_uses_format',
+  )
   .invalid(
     'unknown role',
     { proof: proof({ ...grant, role: 'owner' }), genesis_at: GENESIS },

@@ -28,6 +28,10 @@ struct MembraneCheck {
     /// The genesis proof of the grant's issuer, when that is not the progenitor.
     #[serde(default, deserialize_with = "nullable")]
     issuer_proof: Option<Proof>,
+    /// How many other agents' geneses held by the validating peer cite the same invite and began
+    /// before this one (earlier `genesis_at`, then the lesser agent key): the uses it has had already.
+    #[serde(default)]
+    prior_uses: u32,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +54,9 @@ struct Grant {
     /// Milliseconds since the epoch.
     expires_at: u64,
     issuer: String,
+    /// How many agents the invite admits; a grant that names none admits one.
+    #[serde(default, deserialize_with = "nullable")]
+    uses: Option<u32>,
 }
 
 /// What an agent may do on a network that requires invites.
@@ -130,5 +137,10 @@ pub fn membrane_proof(input: &ValidationInput) -> Verdict {
     ck.format("grant.role", Role::named(&g.role).is_some(), "member, worker or admin")?;
     ck.rule("expired", c.genesis_at <= g.expires_at.saturating_mul(1000), || {
         format!("the invite expired at {} ms, before this chain began at {} µs", g.expires_at, c.genesis_at)
+    })?;
+    let uses = g.uses.unwrap_or(1);
+    ck.format("grant.uses", uses >= 1, "at least 1")?;
+    ck.rule("invite_used", c.prior_uses < uses, || {
+        format!("the invite admits {uses} agent(s) and {} other agent(s) joined with it first", c.prior_uses)
     })
 }

@@ -26,7 +26,7 @@ import {
   QueryResultSchema,
   WriteResultSchema,
 } from '../../memory/memory-views.ts'
-import { INVITE_ROLES, InviteSchema } from '../../mesh/invite-schema.ts'
+import { INVITE_ROLES, InviteSchema, MAX_INVITE_USES } from '../../mesh/invite-schema.ts'
 import { MeshAnswerViewSchema, MeshRunEventSchemas, RunOnMeshBodySchema } from './mesh-run.ts'
 import {
   ArtifactViewSchema,
@@ -109,6 +109,8 @@ export const CreateInviteBodySchema = z.strictObject({
     .min(1)
     .max(MAX_INVITE_MS)
     .default(24 * 3_600_000),
+  /** How many machines it admits: one unless asked for more. */
+  uses: z.number().int().min(1).max(MAX_INVITE_USES).default(1),
 })
 export type CreateInviteBody = z.input<typeof CreateInviteBodySchema>
 

@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { AgentPubKeyB64Schema, InviteIdSchema, type Revocation } from '../../../zomes-bindings/index.ts'
 import type { CreateInviteBody } from '../../api/contract/index.ts'
+import { MAX_INVITE_USES } from '../../mesh/invite-schema.ts'
 import { parseDurationMs } from '../cli-options.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
@@ -14,6 +15,7 @@ import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 interface CreateOptions extends TargetOptions {
   role: CreateInviteBody['role']
   expires: number
+  uses: number
   out?: string
 }
 
@@ -71,10 +73,16 @@ function createCommand(): Command {
         parseDurationMs,
         86_400_000,
       )
+      .option(
+        '--uses <n>',
+        `how many machines it admits (1 to ${MAX_INVITE_USES}); the rules refuse any after them`,
+        parseUses,
+        1,
+      )
       .option('--out <file>', 'where to write it (- for standard output; default: ripple-invite-<id>.json)'),
   ).action(async (options: CreateOptions) => {
     if (options.expires < 1) throw new InvalidArgumentError('--expires must be at least 1ms')
-    const body: CreateInviteBody = { role: options.role, expires_in_ms: options.expires }
+    const body: CreateInviteBody = { role: options.role, expires_in_ms: options.expires, uses: options.uses }
     const invite = await (await connectDaemon(options)).createInvite(body)
     const text = `${JSON.stringify(invite, null, 2)}\n`
     if (options.out === '-') {
@@ -89,8 +97,16 @@ function createCommand(): Command {
       )
     })
     const until = new Date(invite.grant.expires_at).toISOString()
+    const machines = (invite.grant.uses ?? 1) === 1 ? 'one machine' : `${invite.grant.uses} machines`
     process.stdout.write(
-      `${options.json ? JSON.stringify({ path, grant: invite.grant }, null, 2) : `wrote ${path} (${invite.grant.role}, until ${until}); on the other machine: ripple up --join-file ${path}`}\n`,
+      `${options.json ? JSON.stringify({ path, grant: invite.grant }, null, 2) : `wrote ${path} (${invite.grant.role}, ${machines}, until ${until}); on the other machine: ripple up --join-file ${path}`}\n`,
     )
   })
+}
+
+function parseUses(text: string): number {
+  const uses = Number(text)
+  if (!Number.isInteger(uses) || uses < 1 || uses > MAX_INVITE_USES)
+    throw new InvalidArgumentError(`--uses takes a whole number from 1 to ${MAX_INVITE_USES}`)
+  return uses
 }

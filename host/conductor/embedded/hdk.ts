@@ -65,6 +65,7 @@ export class Hdk {
         findAction: (hash) => this.#findAction(hash),
         findEntry: (hash) => this.#findEntry(hash),
         genesisProof: (author) => this.#stored.genesisProof(author),
+        inviteUses: (inviteId) => this.#stored.inviteUses(inviteId),
       },
     }
   }

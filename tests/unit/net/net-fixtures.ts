@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import type { NetworkConfig } from '../../../host/config/network-schema.ts'
 import { createRippleNode, type RippleNode, type RippleNodeInit } from '../../../host/net/create-node.ts'
+import type { AdmissionCheck } from '../../../host/net/member-gate.ts'
 
 export const LOOPBACK_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 
@@ -20,15 +21,26 @@ export function testNetwork(libp2p: Partial<NonNullable<NetworkConfig['libp2p']>
   }
 }
 
-/** A node that can only ever touch loopback: TCP on 127.0.0.1, mDNS pinned to 127.0.0.1. */
-export function loopbackNode(init: Omit<RippleNodeInit, 'listen' | 'mdnsInterface'> & { listen?: string[] }) {
-  return createRippleNode({
+/**
+ * A node that can only ever touch loopback: TCP on 127.0.0.1, mDNS pinned to 127.0.0.1. No conductor
+ * runs here to say who is a member, so its gate admits every verified peer unless `admit` says otherwise.
+ */
+export async function loopbackNode(
+  init: Omit<RippleNodeInit, 'listen' | 'mdnsInterface'> & { listen?: string[]; admit?: AdmissionCheck },
+) {
+  const { admit, ...rest } = init
+  // Not started by createRippleNode: the gate is set first, as the embedded peer does.
+  const node = await createRippleNode({
     listen: LOOPBACK_LISTEN,
     mdnsInterface: '127.0.0.1',
     loopbackTuning: true,
     handshakeTimeoutMs: 2_000,
-    ...init,
+    ...rest,
+    start: false,
   })
+  node.gate.use(admit ?? (async () => null))
+  if (init.start !== false) await node.start()
+  return node
 }
 
 /** `first` plus nodes that dial it: a star, enough for gossip and requests. */

@@ -19,6 +19,7 @@ import { createEmbeddedConductor } from '../index.ts'
 import type { MembraneProof } from '../validation/membrane-proof.ts'
 import type { RulesValidator } from '../validation/validator.ts'
 import { createGossipSignalTransport } from './gossip-signal-transport.ts'
+import { admissionCheck } from './membership.ts'
 import { type Replication, type ReplicationInit, startReplication } from './replicator.ts'
 
 export interface EmbeddedPeerInit
@@ -60,6 +61,7 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
     loopbackTuning: init.loopbackTuning,
     handshakeTimeoutMs: init.handshakeTimeoutMs,
     peerExchangeIntervalMs: init.peerExchangeIntervalMs,
+    logger,
     // Without mDNS (internet networks), peers met before are remembered with the data and redialled
     // at the next start; on a LAN, mDNS finds them again anyway.
     peerStoreDir: init.network.libp2p?.mdns === false ? join(init.dataDir, 'peers') : undefined,
@@ -78,6 +80,7 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
       logger,
     })
     replication = await startReplication({ conductor, node, logger, ...init.replication })
+    node.gate.use(admissionCheck(conductor, replication))
     await node.start()
   } catch (err) {
     await replication?.stop()

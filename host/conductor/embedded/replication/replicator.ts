@@ -141,7 +141,8 @@ class Replicator implements Replication {
   }
 
   async start(): Promise<void> {
-    await this.#node.rpc.handle(SYNC_PROTOCOL, this.#antiEntropy.handler)
+    // Open to every peer of the network: a newcomer's genesis, its membership, arrives this way.
+    await this.#node.rpc.handle(SYNC_PROTOCOL, this.#antiEntropy.handler, { openToNetwork: true })
     const held = await this.#conductor.callZome('agent_registry', 'list_revocations', null)
     for (const record of held) this.#revocations.add(record.entry, record.timestamp)
     await this.#enforceRevocations()

@@ -64,3 +64,26 @@ export function inviteIdOf(proof: unknown): string | null {
   const id = (proof as Partial<MembraneProof> | null)?.grant?.invite_id
   return typeof id === 'string' ? id : null
 }
+
+/** How many agents a membrane proof's grant admits (a grant that names none admits one). */
+export function inviteUsesOf(proof: unknown): number {
+  const uses = (proof as Partial<MembraneProof> | null)?.grant?.uses
+  return typeof uses === 'number' ? uses : 1
+}
+
+/** A genesis held that cites an invite: whose, and when its chain began (µs). */
+export interface InviteUse {
+  agent: string
+  genesisAt: number
+}
+
+/**
+ * How many of `uses` (the geneses citing one invite) came before `agent`'s, begun at `genesisAt`: the
+ * earlier chain first, the lesser agent key on a tie, so every peer holding the same geneses counts
+ * the same.
+ */
+export function usesBefore(uses: readonly InviteUse[], agent: string, genesisAt: number): number {
+  return uses.filter(
+    (u) => u.agent !== agent && (u.genesisAt < genesisAt || (u.genesisAt === genesisAt && u.agent < agent)),
+  ).length
+}

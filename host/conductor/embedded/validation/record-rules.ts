@@ -11,7 +11,14 @@ import { decodeAction, decodeMsgpack } from '../action.ts'
 import type { DnaDef } from '../dna.ts'
 import { UnknownTypeError } from '../errors.ts'
 import { ActionTypes } from '../hc-enums.ts'
-import { MEMBRANE_PROOF_ENTRY_TYPE, type MembraneProof, membraneRulesEntry } from './membrane-proof.ts'
+import {
+  type InviteUse,
+  inviteIdOf,
+  MEMBRANE_PROOF_ENTRY_TYPE,
+  type MembraneProof,
+  membraneRulesEntry,
+  usesBefore,
+} from './membrane-proof.ts'
 import { validateEntry } from './validate-entry.ts'
 import {
   InvalidEntryError,
@@ -31,6 +38,8 @@ export interface RecordSource {
    * undefined when that genesis is not held (yet).
    */
   genesisProof(author: Uint8Array): unknown
+  /** The geneses held in this DNA whose membrane proof cites invite `inviteId`. */
+  inviteUses(inviteId: string): InviteUse[]
 }
 
 export interface RulesContext {
@@ -57,22 +66,40 @@ export function storeRecords(store: ChainStore, dnaHash: Uint8Array): RecordSour
       return stored && hashesEqual(stored.dnaHash, dnaHash) ? stored : null
     },
     findEntry: (hash) => store.getEntry(hash),
-    genesisProof(author) {
-      // Seq 1 of every chain is its AgentValidationPkg.
-      const stored = store.chainRange(dnaHash, author, 1, 1)[0]
-      if (stored === undefined) return undefined
-      const key = Buffer.from(stored.hash).toString('latin1')
-      if (genesisProofs.has(key)) return genesisProofs.get(key)
-      const action = decodeAction(stored.bytes)
-      const proof =
-        action?.type !== ActionTypes.AgentValidationPkg || !action.membrane_proof
-          ? null
-          : decodeMsgpack(action.membrane_proof)
-      if (genesisProofs.size >= GENESIS_PROOFS_HELD) genesisProofs.clear()
-      genesisProofs.set(key, proof)
-      return proof
+    genesisProof: (author) => heldGenesis(store, dnaHash, author)?.proof,
+    inviteUses(inviteId) {
+      const uses: InviteUse[] = []
+      for (const { author } of store.chainHeads(dnaHash)) {
+        const genesis = heldGenesis(store, dnaHash, author)
+        if (genesis !== undefined && inviteIdOf(genesis.proof) === inviteId)
+          uses.push({ agent: encodeHashB64(author), genesisAt: genesis.at })
+      }
+      return uses
     },
   }
+}
+
+/** `author`'s genesis in a DNA: its membrane proof (decoded; null: none) and when it was written (µs). */
+function heldGenesis(
+  store: ChainStore,
+  dnaHash: Uint8Array,
+  author: Uint8Array,
+): { proof: unknown; at: number } | undefined {
+  // Seq 1 of every chain is its AgentValidationPkg.
+  const stored = store.chainRange(dnaHash, author, 1, 1)[0]
+  if (stored === undefined) return undefined
+  const key = Buffer.from(stored.hash).toString('latin1')
+  let proof = genesisProofs.get(key)
+  if (proof === undefined && !genesisProofs.has(key)) {
+    const action = decodeAction(stored.bytes)
+    proof =
+      action?.type !== ActionTypes.AgentValidationPkg || !action.membrane_proof
+        ? null
+        : decodeMsgpack(action.membrane_proof)
+    if (genesisProofs.size >= GENESIS_PROOFS_HELD) genesisProofs.clear()
+    genesisProofs.set(key, proof)
+  }
+  return { proof, at: stored.timestamp }
 }
 
 /** The entry type name of a Create/Update ('Agent' for the agent key), or null. */
@@ -171,10 +198,19 @@ export function checkActionRules(ctx: RulesContext, action: Action, entry: Store
     // The genesis' membrane proof: its signature here, what it grants in the rules.
     case ActionTypes.AgentValidationPkg: {
       const entry = membraneRulesEntry(action.membrane_proof, action.timestamp)
+      const inviteId = inviteIdOf(entry.proof)
+      const priorUses =
+        inviteId === null
+          ? 0
+          : usesBefore(ctx.source.inviteUses(inviteId), encodeHashB64(action.author), action.timestamp)
       checkEntryRules(ctx, action.author, {
         entry_type: MEMBRANE_PROOF_ENTRY_TYPE,
         op: 'create',
-        entry: { ...entry, issuer_proof: issuerProof(ctx, entry.proof, action.author) },
+        entry: {
+          ...entry,
+          issuer_proof: issuerProof(ctx, entry.proof, action.author),
+          prior_uses: priorUses,
+        },
       })
       return
     }

@@ -1,0 +1,86 @@
+/**
+ * Who may be served. The pre-shared key and the hello handshake only prove a peer speaks this network
+ * (an expired invite still carries the key); every protocol that serves work or bytes (direct requests,
+ * the split's RPC tunnel, the shared memory, IPFS blocks, anything added later) first asks this gate
+ * whether the connection's verified agent is an admitted, unrevoked member. What "admitted" means is
+ * the coordination layer's to say (its rules hold the geneses and revocations): it hands the gate its
+ * check once it runs; until then nobody is admitted. Replication itself is the one exception, served to
+ * any peer of the network: it is how a newcomer's genesis, and so its membership, becomes known.
+ */
+import type { Libp2p, PeerId, StreamHandler } from '@libp2p/interface'
+import type { Logger } from '../log/logger.ts'
+
+/** Null when `peer` is an admitted, unrevoked member; otherwise why it is not. */
+export type AdmissionCheck = (peer: PeerId, signal: AbortSignal) => Promise<string | null>
+
+/** How long a check may wait (for a newcomer's genesis to arrive) before the peer is refused. */
+const CHECK_TIMEOUT_MS = 10_000
+/** A member admitted is not checked again for this long (every request asks); a revocation clears it. */
+const ADMITTED_FOR_MS = 5_000
+
+export class MemberGate {
+  #check: AdmissionCheck | null = null
+  readonly #admitted = new Map<string, number>()
+  readonly #logger: Logger | undefined
+
+  constructor(logger?: Logger) {
+    this.#logger = logger
+  }
+
+  /** Sets how membership is decided (the coordination layer, once it runs). */
+  use(check: AdmissionCheck): void {
+    this.#check = check
+    this.#admitted.clear()
+  }
+
+  /** Forgets that `peer` was admitted (it was revoked or warranted): its next stream is checked again. */
+  forget(peer: PeerId): void {
+    this.#admitted.delete(peer.toString())
+  }
+
+  /** Null when `peer` may be served; otherwise why not (logged once per refusal). */
+  async refusal(peer: PeerId, protocol: string, signal?: AbortSignal): Promise<string | null> {
+    const key = peer.toString()
+    if ((this.#admitted.get(key) ?? 0) > Date.now()) return null
+    const timeout = AbortSignal.timeout(CHECK_TIMEOUT_MS)
+    const why =
+      this.#check === null
+        ? 'membership is not known yet: this peer is still starting'
+        : await this.#check(peer, signal === undefined ? timeout : AbortSignal.any([signal, timeout])).catch(
+            (err: Error) => `its membership could not be checked: ${err.message}`,
+          )
+    if (why === null) this.#admitted.set(key, Date.now() + ADMITTED_FOR_MS)
+    else this.#logger?.warn({ peer: key, protocol, why }, 'refused a peer that is not a member of this mesh')
+    return why
+  }
+
+  /** `handler` behind the gate: a stream from a peer that is not a member is reset before it starts. */
+  guard(protocol: string, handler: StreamHandler): StreamHandler {
+    return async (stream, connection) => {
+      const why = await this.refusal(connection.remotePeer, protocol)
+      if (why !== null) {
+        stream.abort(new Error(`not a member of this mesh: ${why}`))
+        return
+      }
+      await handler(stream, connection)
+    }
+  }
+
+  /**
+   * `libp2p` as seen by a service that registers its own protocols (Helia's bitswap): every handler it
+   * registers is behind the gate; the rest is the node itself.
+   */
+  membersOnly<T extends Libp2p>(libp2p: T): T {
+    const handle: Libp2p['handle'] = (protocols, handler, options) => {
+      const names = Array.isArray(protocols) ? protocols : [protocols]
+      return libp2p.handle(protocols, this.guard(names.join(','), handler), options)
+    }
+    return new Proxy(libp2p, {
+      get(target, prop) {
+        if (prop === 'handle') return handle
+        const value = Reflect.get(target, prop, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+  }
+}
