@@ -116,9 +116,11 @@ export interface ChainStore {
   /** The chain's actions in seq order, from `fromSeq` (default 0) on. */
   chainActions(dnaHash: Uint8Array, author: Uint8Array, fromSeq?: number): Iterable<StoredAction>
   /**
-   * Per action up to `toSeq`, in seq order: its hash, signature, bytes, entry bytes and link index
-   * row (when it has them), each part as `<length>:<bytes>`, concatenated (ChainDigest in the
-   * conductor writes the same). What a checkpoint's digest covers: cheap to read, no decoding.
+   * Per action up to `toSeq`, in seq order: every column of its row (hash, signature, bytes, seq,
+   * type, timestamp, entry hash, target), of its entry's row and of its link index row (when it has
+   * them, a link's deletion aside), each part as `<length>:<bytes>` (a null one `-`), concatenated
+   * (ChainDigest in the conductor writes the same). What a checkpoint's digest covers: cheap to
+   * read, no decoding.
    */
   chainDigestBlobs(dnaHash: Uint8Array, author: Uint8Array, toSeq: number): Iterable<Uint8Array>
   chainCheckpoint(dnaHash: Uint8Array, author: Uint8Array): ChainCheckpoint | null

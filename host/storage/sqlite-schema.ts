@@ -74,6 +74,9 @@ CREATE TABLE IF NOT EXISTS chain_checkpoints (
 );
 `
 
+/** `<byte length>:<value>` of one column in SQL (NULL for NULL): a number as its decimal text. */
+const part = (column: string) => `length(CAST(${column} AS BLOB)) || ':' || ${column}`
+
 /** Every fixed statement of the store. */
 export function prepareStatements(db: Database.Database) {
   return {
@@ -98,15 +101,21 @@ export function prepareStatements(db: Database.Database) {
       'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq >= ? ORDER BY seq',
     ),
     // One blob per row, concatenated by SQLite (a JS callback per column would cost more than the
-    // rest); every part length-prefixed, so bytes cannot move from one part to the next unnoticed.
+    // rest); every part length-prefixed (a null one '-'), so bytes cannot move from one part to the
+    // next unnoticed. Every column of the chain's rows is in it, the indexed ones the action hash does
+    // not cover included: an edit to any of them sends the open back to whole-chain verification,
+    // which names it. (The rows' dna_hash and author select them; a link's deleted_by is later state,
+    // set by whichever agent deletes it.) ChainDigest in the conductor writes the same.
     digestBlobs: db
       .prepare<[Buffer, Buffer, number], Buffer>(
         `SELECT CAST(
-           length(a.hash) || ':' || a.hash || length(a.signature) || ':' || a.signature ||
-           length(a.bytes) || ':' || a.bytes ||
-           ifnull(length(e.bytes) || ':' || e.bytes, '') ||
-           ifnull(length(l.base) || ':' || l.base || length(l.target) || ':' || l.target ||
-             length(l.tag) || ':' || l.tag || l.link_type || ':' || l.zome_index || ':', '')
+           ${part('a.hash')} || ${part('a.signature')} || ${part('a.bytes')} || ${part('a.seq')} ||
+           ${part('a.type')} || ${part('a.timestamp')} ||
+           ifnull(${part('a.entry_hash')}, '-') || ifnull(${part('a.target_action')}, '-') ||
+           ifnull(${part('e.kind')} || ${part('e.bytes')}, '') ||
+           ifnull(${part('l.dna_hash')} || ${part('l.base')} || ${part('l.target')} || ${part('l.tag')} ||
+             ${part('l.link_type')} || ${part('l.zome_index')} || ${part('l.author')} ||
+             ${part('l.timestamp')}, '')
          AS BLOB)
          FROM actions a
          LEFT JOIN entries e ON e.hash = a.entry_hash

@@ -1,10 +1,11 @@
 /**
  * Start-up verifies a chain from its last verified head, not from genesis: verifying every action
  * (hash, signature, links, entries) took 15 s at 21,000 actions. The checkpoint kept beside the
- * chain holds that head and a SHA-256 digest of the history up to it (each action's hash, signature,
- * bytes and entry bytes, read in one query: no decoding, no signature checks), under an HMAC keyed
- * from the agent's key. At open the digest is recomputed: a changed action or entry before the
- * checkpoint, or a checkpoint that is not the owner's, sends the open back to whole-chain
+ * chain holds that head and a SHA-256 digest of the history up to it (every column of each action's
+ * rows, its entry's and link's included, read in one query: no decoding, no signature checks), under
+ * an HMAC keyed from the agent's key. At open the digest is recomputed: a changed column before the
+ * checkpoint (the indexed ones the action hash does not cover too: seq, type, timestamp, entry hash,
+ * target, link row), or a checkpoint that is not the owner's, sends the open back to whole-chain
  * verification, which says what is wrong (and refuses the chain) or finds it sound.
  *
  * The digest runs on through every commit of this agent, so the checkpoint always sits at the head.
@@ -31,21 +32,33 @@ export class ChainDigest {
     this.#hash.update(blob)
   }
 
-  /** Adds one action exactly as the store's `chainDigestBlobs` reads it back. */
+  /** Adds one action exactly as the store's `chainDigestBlobs` reads it back: every column of its rows. */
   add(
-    action: Pick<StoredAction, 'hash' | 'signature' | 'bytes'>,
-    entry: Pick<StoredEntry, 'bytes'> | null,
-    link: Omit<StoredLink, 'deletedBy'> | null,
+    action: StoredAction,
+    entry: Pick<StoredEntry, 'kind' | 'bytes'> | null,
+    link: Omit<StoredLink, 'createHash' | 'deletedBy'> | null,
   ): void {
     this.#part(action.hash)
     this.#part(action.signature)
     this.#part(action.bytes)
-    if (entry) this.#part(entry.bytes)
+    this.#part(action.seq)
+    this.#part(action.type)
+    this.#part(action.timestamp)
+    this.#nullable(action.entryHash)
+    this.#nullable(action.targetAction)
+    if (entry) {
+      this.#part(entry.kind)
+      this.#part(entry.bytes)
+    }
     if (link) {
+      this.#part(link.dnaHash)
       this.#part(link.base)
       this.#part(link.target)
       this.#part(link.tag)
-      this.#hash.update(`${link.linkType}:${link.zomeIndex}:`)
+      this.#part(link.linkType)
+      this.#part(link.zomeIndex)
+      this.#part(link.author)
+      this.#part(link.timestamp)
     }
   }
 
@@ -53,9 +66,16 @@ export class ChainDigest {
     for (const { action, entry, link } of items) this.add(action, entry ?? null, link ?? null)
   }
 
-  #part(bytes: Uint8Array): void {
+  /** `<byte length>:<value>`; a number or text as SQLite writes it, its decimal or UTF-8 bytes. */
+  #part(value: Uint8Array | string | number): void {
+    const bytes = typeof value === 'object' ? value : Buffer.from(String(value))
     this.#hash.update(`${bytes.length}:`)
     this.#hash.update(bytes)
+  }
+
+  #nullable(value: Uint8Array | null): void {
+    if (value === null) this.#hash.update('-')
+    else this.#part(value)
   }
 
   value(): Uint8Array {

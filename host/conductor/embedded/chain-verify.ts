@@ -70,7 +70,8 @@ export function verifyChain(
     const link = action.type === ActionTypes.CreateLink ? store.getLink(row.hash) : null
     const problem =
       checkChainAction(action, row, { dnaHash, author, seq, prev }) ??
-      checkActionPayload(action, { entry, link })
+      checkActionPayload(action, { entry, link }) ??
+      (link && !hashesEqual(link.dnaHash, dnaHash) ? 'its link index row is in another DNA' : null)
     if (problem !== null) throw broken(row, problem)
     if (!verifyAgentSignature(author, row.bytes, row.signature))
       throw broken(row, 'signature does not verify')
@@ -149,8 +150,7 @@ export function checkActionPayload(action: Action, payload: ActionPayload): stri
   if (action.type === ActionTypes.Create || action.type === ActionTypes.Update) {
     const { entry } = payload
     if (entry === null) return 'its entry is missing'
-    if (!hashesEqual(entryHashOfKind(entry.kind, entry.bytes), action.entry_hash))
-      return 'its entry does not match the entry hash'
+    if (!entryMatches(entry, action.entry_hash)) return 'its entry does not match the entry hash'
     if (entry.kind === 'Agent' && !hashesEqual(entry.bytes, action.author))
       return 'agent entry is not the author key'
   }
@@ -162,12 +162,23 @@ export function checkActionPayload(action: Action, payload: ActionPayload): stri
       !hashesEqual(link.target, action.target_address) ||
       !hashesEqual(link.tag, action.tag) ||
       link.linkType !== action.link_type ||
-      link.zomeIndex !== action.zome_index
+      link.zomeIndex !== action.zome_index ||
+      !hashesEqual(link.author, action.author) ||
+      link.timestamp !== action.timestamp
     ) {
       return 'its link index row is missing or differs from the signed link'
     }
   }
   return null
+}
+
+function entryMatches(entry: StoredEntry, entryHash: Uint8Array): boolean {
+  try {
+    return hashesEqual(entryHashOfKind(entry.kind, entry.bytes), entryHash)
+  } catch {
+    // An agent entry's bytes that are no agent key at all (a stored kind or a received entry gone wrong).
+    return false
+  }
 }
 
 function sameNullable(a: Uint8Array | null, b: Uint8Array | null): boolean {

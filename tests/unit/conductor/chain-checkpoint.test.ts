@@ -1,7 +1,8 @@
 /**
  * Start-up verification from a checkpoint: only the actions after it are verified, and tampering is
  * refused on either side of it (history before it changes its digest, which sends the open back to
- * whole-chain verification); a checkpoint that is not the chain owner's is ignored.
+ * whole-chain verification); a checkpoint that is not the chain owner's is ignored. The digest covers
+ * every column of the chain's rows, the indexed ones the action hash does not cover too.
  */
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -119,5 +120,74 @@ describe('chain checkpoint', () => {
     )
     await expect(openNotesCell(dataDir)).rejects.toThrow(/seq 6 .*action bytes do not match its hash/)
     expect(ids.head.seq).toBe(6)
+  })
+})
+
+/** A closed notes cell whose history has every kind of row: entries, an update, a link and its deletion. */
+async function chainWithEveryRow(dataDir: string) {
+  const t = await openNotesCell(dataDir)
+  await t.cell.call((hdk) => {
+    const a = hdk.create_entry('Note', { text: 'a' })
+    const b = hdk.create_entry('Note', { text: 'b' })
+    const link = hdk.create_link(a, b, 'NoteToReply')
+    hdk.update_entry(a, { text: 'a2' })
+    hdk.delete_link(link)
+  })
+  t.store.close()
+}
+
+// Own-chain actions by type (seq 4 is the first note, after genesis).
+const ofType = (type: string) =>
+  `(SELECT hash FROM actions WHERE type = '${type}' AND seq > 3 ORDER BY seq LIMIT 1)`
+
+describe('chain checkpoint covers every column the action hash does not', () => {
+  it.each([
+    [
+      'actions.timestamp',
+      'UPDATE actions SET timestamp = timestamp + 1 WHERE seq = 4',
+      /seq 4 .*stored timestamp differs/,
+    ],
+    [
+      'actions.type',
+      "UPDATE actions SET type = 'Update' WHERE seq = 4",
+      /seq 4 .*stored type Update differs/,
+    ],
+    ['actions.seq', 'UPDATE actions SET seq = 4.5 WHERE seq = 4', /seq 4: action missing/],
+    [
+      'actions.entry_hash',
+      `UPDATE actions SET entry_hash = (SELECT entry_hash FROM actions WHERE seq = 5) WHERE seq = 4`,
+      /seq 4 .*stored entry hash differs/,
+    ],
+    [
+      'actions.target_action',
+      `UPDATE actions SET target_action = ${ofType('Create')} WHERE hash = ${ofType('DeleteLink')}`,
+      /seq 8 .*stored target differs/,
+    ],
+    [
+      'entries.kind',
+      `UPDATE entries SET kind = 'Agent' WHERE hash = (SELECT entry_hash FROM actions WHERE seq = 4)`,
+      /seq 4 .*entry does not match/,
+    ],
+    ['links.author', 'UPDATE links SET author = zeroblob(39)', /seq 6 .*link index row .*differs/],
+    ['links.timestamp', 'UPDATE links SET timestamp = timestamp + 1', /seq 6 .*link index row .*differs/],
+    [
+      'links.dna_hash',
+      'UPDATE links SET dna_hash = zeroblob(39)',
+      /seq 6 .*link index row is in another DNA/,
+    ],
+  ])('an edit to %s before the checkpoint is refused at open, naming it', async (_column, edit, refusal) => {
+    const dataDir = await tempDir()
+    await chainWithEveryRow(dataDir)
+    expect(sql(dataDir, (db) => db.prepare('SELECT seq FROM chain_checkpoints').pluck().get())).toBe(8)
+    expect(sql(dataDir, (db) => db.prepare(edit).run().changes)).toBe(1)
+    await expect(openNotesCell(dataDir)).rejects.toThrow(refusal)
+  })
+
+  it('an untouched chain opens from its checkpoint', async () => {
+    const dataDir = await tempDir()
+    await chainWithEveryRow(dataDir)
+    const opened = await openNotesCell(dataDir)
+    expect(opened.cell.chain.head.seq).toBe(8)
+    opened.store.close()
   })
 })
