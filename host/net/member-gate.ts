@@ -17,10 +17,16 @@ export type AdmissionCheck = (peer: PeerId, signal: AbortSignal) => Promise<stri
 const CHECK_TIMEOUT_MS = 10_000
 /** A member admitted is not checked again for this long (every request asks); a revocation clears it. */
 const ADMITTED_FOR_MS = 5_000
+/**
+ * A peer refused after the whole wait is looked up again without waiting for this long: a stranger
+ * knocking again costs a lookup, not another wait (nor another log line).
+ */
+const REFUSED_FOR_MS = 30_000
 
 export class MemberGate {
   #check: AdmissionCheck | null = null
   readonly #admitted = new Map<string, number>()
+  readonly #refused = new Map<string, number>()
   readonly #logger: Logger | undefined
 
   constructor(logger?: Logger) {
@@ -38,19 +44,33 @@ export class MemberGate {
     this.#admitted.delete(peer.toString())
   }
 
+  /** Drops what is remembered past its time (bounded however many peers knock). */
+  #prune(now: number): void {
+    for (const map of [this.#admitted, this.#refused])
+      for (const [key, until] of map) if (until <= now) map.delete(key)
+  }
+
   /** Null when `peer` may be served; otherwise why not (logged once per refusal). */
-  async refusal(peer: PeerId, protocol: string, signal?: AbortSignal): Promise<string | null> {
+  async refusal(peer: PeerId, protocol: string): Promise<string | null> {
     const key = peer.toString()
-    if ((this.#admitted.get(key) ?? 0) > Date.now()) return null
-    const timeout = AbortSignal.timeout(CHECK_TIMEOUT_MS)
+    const now = Date.now()
+    if (this.#admitted.size + this.#refused.size > 1024) this.#prune(now)
+    if ((this.#admitted.get(key) ?? 0) > now) return null
+    const again = (this.#refused.get(key) ?? 0) > now
+    const signal = again ? AbortSignal.abort() : AbortSignal.timeout(CHECK_TIMEOUT_MS)
     const why =
       this.#check === null
         ? 'membership is not known yet: this peer is still starting'
-        : await this.#check(peer, signal === undefined ? timeout : AbortSignal.any([signal, timeout])).catch(
+        : await this.#check(peer, signal).catch(
             (err: Error) => `its membership could not be checked: ${err.message}`,
           )
-    if (why === null) this.#admitted.set(key, Date.now() + ADMITTED_FOR_MS)
-    else this.#logger?.warn({ peer: key, protocol, why }, 'refused a peer that is not a member of this mesh')
+    if (why === null) {
+      this.#admitted.set(key, Date.now() + ADMITTED_FOR_MS)
+      this.#refused.delete(key)
+    } else if (!again) {
+      this.#refused.set(key, Date.now() + REFUSED_FOR_MS)
+      this.#logger?.warn({ peer: key, protocol, why }, 'refused a peer that is not a member of this mesh')
+    }
     return why
   }
 

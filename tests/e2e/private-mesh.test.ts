@@ -3,22 +3,29 @@
  * `local` network creates a private mesh (its own seed and pre-shared key, itself as admin); a second
  * joins with an invite written by `ripple invite create` and runs the first peer's task; a stranger on
  * the same loopback, on the open network and told the first peer's address, cannot connect, so its task
- * runs nowhere and the first peer never hears of it; an expired invite is refused.
+ * runs nowhere and the first peer never hears of it; an expired invite is refused. Membership is more
+ * than the key: a node holding an expired invite's key is served no run, no RPC server and no build id,
+ * and a second machine on an invite already used is refused by the rules.
  */
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { lpStream } from '@libp2p/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PeersReply } from '../../host/api/contract/index.ts'
+import { peerIdOfAgent } from '../../host/conductor/embedded/replication/peer-agent.ts'
 import type { NetworkConfig } from '../../host/config/network-schema.ts'
 import type { Invite } from '../../host/mesh/invite-schema.ts'
+import { createRippleNode } from '../../host/net/create-node.ts'
+import { DIRECT_PROTOCOL } from '../../host/scheduler/direct/direct-wire.ts'
 import type { TaskSummary, TaskView } from '../../host/scheduler/scheduler-service.ts'
+import { RPC_TUNNEL_PROTOCOL } from '../../host/split/rpc-tunnel.ts'
 import { LOOPBACK_FLAGS, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 let root: string
 /** Tags unique to this run: other tests' daemons on this machine's open network never match them. */
 const tag = (name: string) => `${name}-${process.pid}`
-const dirs = { first: '', joined: '', stranger: '', leaked: '' }
+const dirs = { first: '', joined: '', stranger: '', leaked: '', second: '' }
 const daemons: RunningRipple[] = []
 const agentOf = (d: RunningRipple) => /^ripple: agent (\S+)$/m.exec(d.stdout())?.[1] ?? ''
 let first: RunningRipple
@@ -219,5 +226,67 @@ describe('the default local network is a private mesh', { timeout: 90_000 }, () 
       `invite ${old.grant.invite_id} expired at ${new Date(old.grant.expires_at).toISOString()}`,
     )
     await expect(stat(join(late, 'agent.key'))).rejects.toThrow()
+  })
+
+  it('a node holding an expired invite’s key is served nothing: no run, no RPC server, no build id', async () => {
+    const { invite: old } = await invite(['--expires', '1ms'])
+    while (Date.now() <= old.grant.expires_at) await new Promise((resolve) => setTimeout(resolve, 5))
+    // What an attacker does with it: a fresh agent key and the network section (the pre-shared key).
+    const node = await createRippleNode({
+      network: old.network,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      peers: [/^ripple: listening (\S+)$/m.exec(first.stdout())?.[1] ?? ''],
+      mdnsInterface: '127.0.0.1',
+    })
+    try {
+      const firstPeer = peerIdOfAgent(agentOf(first))
+      await eventually(
+        async () => node.peers.has(firstPeer),
+        (connected) => connected,
+      )
+      // The tunnel's first frame names a build: a member with another build is told the worker's.
+      const tunnel = lpStream(await node.streams.open(firstPeer, RPC_TUNNEL_PROTOCOL))
+      await tunnel.write(new TextEncoder().encode(JSON.stringify({ build: 'not-this-one' })))
+      await expect(tunnel.read()).rejects.toThrow()
+      const direct = lpStream(await node.streams.open(firstPeer, DIRECT_PROTOCOL))
+      const request = { kind: 'generate_text', model: 'any', input: { prompt: 'hi' } }
+      await direct.write(new TextEncoder().encode(JSON.stringify({ type: 'request', request, queue: false })))
+      await expect(direct.read()).rejects.toThrow()
+      const logs = `${first.stdout()}${first.stderr()}`
+      expect(logs).toMatch(/refused a peer that is not a member of this mesh/)
+      expect(logs).toContain(node.peerId.toString())
+      expect(logs).not.toMatch(/serving a split head over the RPC tunnel/)
+    } finally {
+      await node.stop()
+    }
+  })
+
+  it('a second machine with an invite already used is refused by the rules, and runs nothing', async () => {
+    const used = join(root, 'used.json')
+    await writeFile(used, await readFile(join(dirs.joined, 'invite.json')), { mode: 0o600 })
+    const second = await start('second', ['--join-file', used])
+    const reply = await eventually(
+      () => peersOf(dirs.first),
+      (r) => r.warrants.some((w) => w.agent === agentOf(second)),
+    )
+    expect(reply.warrants.find((w) => w.agent === agentOf(second))?.rule).toBe('membrane_proof.invite_used')
+    expect(reply.peers.find((p) => p.agent === agentOf(second))?.capability ?? null).toBeNull()
+    // A task only the second machine could run (its tag) runs nowhere.
+    const res = await runRipple([
+      'task',
+      'submit',
+      'echo',
+      '--input',
+      '{"message":"for the second machine"}',
+      '--tag',
+      tag('second'),
+      '--timeout',
+      '3s',
+      '--wait',
+      '--data-dir',
+      dirs.first,
+    ])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toMatch(/no peer can serve task \S+ \(cancelled it\)|expired/)
   })
 })

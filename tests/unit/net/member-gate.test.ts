@@ -39,6 +39,12 @@ describe('the member gate', () => {
       await lp.write(bytes('build-id-secret'))
       await stream.close()
     })
+    // How Helia's bitswap registers its protocol: through the node it is lent, behind the gate.
+    await server.gate.membersOnly(server.libp2p).handle('/test/blocks/1.0.0', async (stream, connection) => {
+      ran.push(connection.remotePeer.toString())
+      await lpStream(stream).write(bytes('a block'))
+      await stream.close()
+    })
     await server.start()
     const peers = server.multiaddrs().map(String)
     member = await loopbackNode({ network, peers })
@@ -57,9 +63,7 @@ describe('the member gate', () => {
   })
 
   it('refuses a verified peer that is not a member, before its handler runs', async () => {
-    const err = await stranger.rpc
-      .request(server.peerId, 'work/1.0.0', bytes('x'))
-      .catch((e: unknown) => e)
+    const err = await stranger.rpc.request(server.peerId, 'work/1.0.0', bytes('x')).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(RequestRefusedError)
     expect((err as Error).message).toMatch(/not a member of this mesh: not in the table/)
     expect(ran).not.toContain(stranger.peerId.toString())
@@ -75,6 +79,14 @@ describe('the member gate', () => {
     expect(ran).not.toContain(stranger.peerId.toString())
     const ok = await member.streams.open(server.peerId, 'tunnel/1.0.0')
     expect(text((await lpStream(ok).read()).subarray())).toBe('build-id-secret')
+  })
+
+  it('puts protocols a service registers itself (bitswap) behind the gate', async () => {
+    const refused = await stranger.libp2p.dialProtocol(server.peerId, '/test/blocks/1.0.0')
+    await expect(lpStream(refused).read()).rejects.toThrow()
+    expect(ran).not.toContain(stranger.peerId.toString())
+    const served = await member.libp2p.dialProtocol(server.peerId, '/test/blocks/1.0.0')
+    expect(text((await lpStream(served).read()).subarray())).toBe('a block')
   })
 
   it('still serves replication (open to the network) to a peer not yet admitted', async () => {
