@@ -18,6 +18,7 @@ import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import type { Logger } from '../log/logger.ts'
 import { type ChosenMesh, chooseMesh } from '../mesh/private-mesh.ts'
 import { HostNode } from '../node/host-node.ts'
+import { PRIVATE_DIR_MODE } from '../storage/private-files.ts'
 import { processAlive, readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
 import { type DataDir, prepareDataDir } from './data-dir.ts'
 import { hostVersion } from './host-version.ts'
@@ -143,7 +144,8 @@ async function runDaemon(
     throw new DaemonAlreadyRunningError(dataDir.path, running.pid, running.api_url)
   }
   const modelsDir = options.modelsDir ?? join(dataDir.path, 'models')
-  await mkdir(modelsDir, { recursive: true })
+  // Explicit: mkdir's default 0777 is what a umask of 000 leaves it (the 0077 umask comes later).
+  await mkdir(modelsDir, { recursive: true, mode: PRIVATE_DIR_MODE })
   const [apiToken, version] = await Promise.all([loadOrCreateApiToken(dataDir.path), hostVersion()])
   const node = await HostNode.create({
     ...options,

@@ -12,6 +12,7 @@ import { copyFile, mkdir, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { LongOperationOptions } from '../interface/progress.ts'
 import type { Logger } from '../log/logger.ts'
+import { PRIVATE_DIR_MODE } from '../storage/private-files.ts'
 import { FileHashCache } from './file-hash-cache.ts'
 import { type GgufModel, scanModelsDir } from './gguf-scan.ts'
 
@@ -72,7 +73,7 @@ export async function pullModel(
     init.stagingDir,
     createHash('sha256').update(request.source).digest('hex').slice(0, 16),
   )
-  await mkdir(staging, { recursive: true })
+  await mkdir(staging, { recursive: true, mode: PRIVATE_DIR_MODE })
   let downloader: Awaited<ReturnType<typeof createModelDownloader>>
   try {
     downloader = await createModelDownloader({
@@ -133,7 +134,7 @@ export async function pullModel(
   if (model === undefined) return refuse('the download holds no model file')
   if (request.sha256 !== undefined && model.sha256 !== request.sha256.toLowerCase())
     return refuse(`sha256: expected ${request.sha256}, got ${model.sha256}`)
-  await mkdir(init.modelsDir, { recursive: true })
+  await mkdir(init.modelsDir, { recursive: true, mode: PRIVATE_DIR_MODE })
   await moveFile(path, target)
   await rm(staging, { recursive: true, force: true })
   return { ...model, path: target }

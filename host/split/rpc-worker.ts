@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import type { Logger } from '../log/logger.ts'
 import { freePort } from '../net/free-port.ts'
 import { spawnTied } from '../runtime/tied-child.ts'
+import { PRIVATE_DIR_MODE } from '../storage/private-files.ts'
 
 export interface RpcWorkerInit {
   /** The engine's backend folder (the worker's backends are the engine's). */
@@ -54,7 +55,7 @@ export class RpcWorker {
 
   async #start(): Promise<number> {
     const { dir, env } = await this.init.dir()
-    await mkdir(this.init.cacheDir, { recursive: true })
+    await mkdir(this.init.cacheDir, { recursive: true, mode: PRIVATE_DIR_MODE })
     const port = await freePort()
     const child = spawnTied(
       join(dir, 'ggml-rpc-server'),

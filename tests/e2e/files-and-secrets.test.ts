@@ -1,8 +1,8 @@
 /**
- * Files and secrets of a real `ripple up`: the data dir is 0700 and every file in it 0600 even
- * under a permissive umask and in a dir that already existed as 0755; the token is never printed
- * (a one-time login link is, and `ripple token` prints the token for scripts); a store that is not
- * a database stops `ripple up` with one line naming the file.
+ * Files and secrets of a real `ripple up`: the data dir and every dir in it are 0700 and every file
+ * in it 0600 even under a permissive umask and in a dir that already existed as 0755; the token is
+ * never printed (a one-time login link is, and `ripple token` prints the token for scripts); a store
+ * that is not a database stops `ripple up` with one line naming the file.
  */
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -50,6 +50,13 @@ describe('data dir and store files', { timeout: 60_000 }, () => {
     ])
       expect(files).toContain(join(dataDir, name))
     for (const file of files) expect([file, await mode(file)]).toEqual([file, 0o600])
+  })
+
+  it('creates every dir in it 0700 under umask 000, the models dir included', async () => {
+    const entries = await readdir(dataDir, { recursive: true, withFileTypes: true })
+    const dirs = entries.filter((e) => e.isDirectory()).map((e) => join(e.parentPath, e.name))
+    expect(dirs).toContain(join(dataDir, 'models'))
+    for (const dir of dirs) expect([dir, await mode(dir)]).toEqual([dir, 0o700])
   })
 })
 

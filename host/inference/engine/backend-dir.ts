@@ -74,7 +74,8 @@ export async function backendDir(
   if (existsSync(join(dir, '.complete')) && extra.length === 0) return dir
   const staging = `${dir}.${process.pid}.tmp`
   await rm(staging, { recursive: true, force: true })
-  await mkdir(staging, { recursive: true })
+  // Never writable by others whatever the umask: it holds the executables this daemon runs.
+  await mkdir(staging, { recursive: true, mode: 0o755 })
   for (const name of await readdir(build.binDir)) {
     const from = join(build.binDir, name)
     if (EXECUTABLES.includes(name))

@@ -1,10 +1,10 @@
 /**
  * Model pulls through node-llama-cpp's downloader from a file server on 127.0.0.1 (nothing leaves
  * the machine; `hf:` URIs resolve there through HF_ENDPOINT, as huggingface.co cannot be reached):
- * complete, interrupted and resumed, corrupted, truncated, wrong size, wrong hash.
+ * complete, interrupted and resumed, corrupted, truncated, wrong size, wrong hash; its dirs 0700.
  */
 import { createHash } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -61,6 +61,19 @@ describe('pullModel', { timeout: 60_000 }, () => {
     expect(model.path).toBe(join(init.modelsDir, 'tiny.gguf'))
     expect((await readFile(model.path)).equals(tiny)).toBe(true)
     expect(progress.at(-1)).toBe(tiny.length)
+  })
+
+  it('creates the models and staging dirs 0700 whatever the umask', async () => {
+    server.put('/files/tiny.gguf', tiny)
+    const init = dirs()
+    const umask = process.umask(0)
+    try {
+      await pullModel(init, { source: `${server.url}/files/tiny.gguf` })
+    } finally {
+      process.umask(umask)
+    }
+    for (const dir of [init.modelsDir, init.stagingDir])
+      expect([dir, (await stat(dir)).mode & 0o777]).toEqual([dir, 0o700])
   })
 
   it('resolves hf:owner/repo/file.gguf and hf:owner/repo:quant through the Hugging Face endpoint', async () => {
