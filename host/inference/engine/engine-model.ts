@@ -87,7 +87,7 @@ export class EngineModel {
     this.loadMs = loadMs
     this.memoryBytes = init.memoryBytes ?? modelMemoryBytes(init.info, contextSize * init.slots)
     this.#server = server
-    this.#http = new EngineHttp(server.url, server.headers)
+    this.#http = new EngineHttp(server.url, server.headers, { maxSockets: httpThreads(init.slots) })
   }
 
   static async start(init: EngineModelInit): Promise<EngineModel> {
@@ -185,7 +185,10 @@ export class EngineModel {
           'mean',
         ],
         onExit: (exit) => this.#crashed(exit),
-      }).then((server) => ({ server, http: new EngineHttp(server.url, server.headers) }))
+      }).then((server) => ({
+        server,
+        http: new EngineHttp(server.url, server.headers, { maxSockets: httpThreads(1) }),
+      }))
       const embedder = await this.#embedder
       const response = await embedder.http
         .post('/v1/embeddings', { input: texts }, aborted)
@@ -329,15 +332,21 @@ function serverArgs(init: EngineModelInit, contextSize: number): string[] {
     // Each slot gets the whole context asked for.
     '-c',
     String(contextSize * init.slots),
-    // One HTTP thread per connection, idle keep-alive ones too: room beyond the slots, so a burst
-    // of requests never finds the server's accept queue full.
     '--threads-http',
-    String(init.slots * 2 + 4),
+    String(httpThreads(init.slots)),
     '--jinja',
     // Split over RPC workers, every layer goes to them (the head's own share is its local worker).
     ...(init.backend.candidate.kind === 'cpu' && !init.extraArgs ? ['-ngl', '0'] : ['-ngl', '999']),
     ...(init.extraArgs ?? []),
   ]
+}
+
+/**
+ * llama-server's HTTP threads, one per connection, idle keep-alive ones too: room beyond the slots, so
+ * a burst of requests never finds the server's accept queue full. The daemon opens no more connections.
+ */
+function httpThreads(slots: number): number {
+  return slots * 2 + 4
 }
 
 /** A refused schema or grammar is the request's fault, said as such. */
