@@ -3,9 +3,16 @@
  * interface. Ours rather than @libp2p/mdns because that one cannot pin its multicast socket, and
  * tests and benchmarks must keep every packet on loopback (`interface: '127.0.0.1'`).
  *
+ * Pinned, it hears only its interface: its socket is bound to the mDNS group rather than 0.0.0.0
+ * (unicast to port 5353 on any other address never reaches it), and packets from outside the
+ * interface's subnet are dropped (Linux hands a group's packets from every interface on which any
+ * socket of the machine joined it to a socket bound to the group).
+ *
  * Like @libp2p/mdns it only reports peers (a `peer` event); the node dials them itself.
  */
-import { createSocket } from 'node:dgram'
+import { createSocket, type RemoteInfo } from 'node:dgram'
+import type { AddressInfo } from 'node:net'
+import { networkInterfaces } from 'node:os'
 import type {
   ComponentLogger,
   Logger,
@@ -47,7 +54,10 @@ const RECORD_TTL_S = 120
 /** A TXT record string holds at most 255 bytes (RFC 6763 6.1). */
 const MAX_TXT_LENGTH = 255
 
-class MdnsDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements PeerDiscovery, Startable {
+export class MdnsDiscovery
+  extends TypedEventEmitter<PeerDiscoveryEvents>
+  implements PeerDiscovery, Startable
+{
   readonly [peerDiscoverySymbol] = this
   readonly [Symbol.toStringTag] = 'ripple:mdns'
   readonly [serviceCapabilities] = ['@libp2p/peer-discovery']
@@ -55,9 +65,12 @@ class MdnsDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements Pe
   private readonly log: Logger
   private readonly instanceName: string
   private mdns?: multicastDns.MulticastDNS
+  private socket?: ReturnType<typeof createSocket>
   /** True once outgoing multicast is known to leave by the requested interface only. */
   private canSend = false
   private queryTimer?: NodeJS.Timeout
+  /** Pinned: whether a packet's source is on the pinned interface's subnet. */
+  private readonly heard: (source: string) => boolean
 
   constructor(
     private readonly components: MdnsDiscoveryComponents,
@@ -67,6 +80,12 @@ class MdnsDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements Pe
     this.log = components.logger.forComponent('ripple:mdns')
     // A PeerId (52 chars) fits a DNS label (63) and lets us recognise our own answers.
     this.instanceName = components.peerId.toString()
+    this.heard = init.interface === undefined ? () => true : onSubnetOf(init.interface)
+  }
+
+  /** Where the socket listens (undefined unless started). */
+  listeningOn(): AddressInfo | undefined {
+    return this.socket?.address()
   }
 
   async start(): Promise<void> {
@@ -91,13 +110,18 @@ class MdnsDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements Pe
       port: MDNS_PORT,
       ip: MDNS_GROUP,
       interface: pinned,
-      // Linux delivers multicast only to sockets bound to the wildcard (or group) address; the
-      // interface above still limits which group memberships exist and where packets go.
-      bind: '0.0.0.0',
+      // Linux delivers multicast only to sockets bound to the wildcard or the group address: pinned,
+      // the group (see the top of this file); the interface limits group memberships and sends.
+      bind: pinned === undefined ? '0.0.0.0' : MDNS_GROUP,
     })
     this.mdns = mdns
-    mdns.on('query', (query) => this.onQuery(query.questions))
-    mdns.on('response', (response) => this.onResponse([...response.answers, ...response.additionals]))
+    this.socket = socket
+    mdns.on('query', (query, from: RemoteInfo) => {
+      if (this.heard(from.address)) this.onQuery(query.questions)
+    })
+    mdns.on('response', (response, from: RemoteInfo) => {
+      if (this.heard(from.address)) this.onResponse([...response.answers, ...response.additionals])
+    })
     mdns.on('warning', (err: Error) => this.log('mDNS warning - %e', err))
     // A node without mDNS still works with explicit peers, so a busy port is logged, not thrown.
     mdns.on('error', (err: Error) => {
@@ -124,6 +148,7 @@ class MdnsDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements Pe
     this.canSend = false
     const mdns = this.mdns
     this.mdns = undefined
+    this.socket = undefined
     if (mdns !== undefined) await new Promise<void>((resolve) => mdns.destroy(() => resolve()))
   }
 
@@ -196,8 +221,29 @@ class MdnsDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements Pe
   }
 }
 
+/** Whether an IPv4 source is on the subnet of the local interface `address` (only itself if unknown). */
+function onSubnetOf(address: string): (source: string) => boolean {
+  const local = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a?.family === 'IPv4' && a.address === address)
+  const bits = local?.cidr ? Number(local.cidr.split('/')[1]) : 32
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0
+  const subnet = (n: number) => (n & mask) >>> 0
+  const ours = subnet(ipv4Number(address) ?? 0)
+  return (source) => {
+    const n = ipv4Number(source)
+    return n !== undefined && subnet(n) === ours
+  }
+}
+
+function ipv4Number(address: string): number | undefined {
+  const parts = address.split('.').map(Number)
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined
+  return parts.reduce((n, p) => n * 256 + p, 0)
+}
+
 export function mdnsDiscovery(
   init: MdnsDiscoveryInit,
-): (components: MdnsDiscoveryComponents) => PeerDiscovery {
+): (components: MdnsDiscoveryComponents) => MdnsDiscovery {
   return (components) => new MdnsDiscovery(components, init)
 }

@@ -1,5 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { createSocket } from 'node:dgram'
+import { networkInterfaces } from 'node:os'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import dnsPacket from 'dns-packet'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RippleNode } from '../../../host/net/create-node.ts'
+import { type MdnsDiscovery, mdnsDiscovery } from '../../../host/net/mdns-discovery.ts'
 import { connectedTo, loopbackNode, stopAll, testNetwork, waitFor } from './net-fixtures.ts'
 
 describe('mDNS discovery pinned to 127.0.0.1', () => {
@@ -53,4 +60,64 @@ describe('mDNS discovery pinned to 127.0.0.1', () => {
     await b.start()
     await waitFor('b found again', () => a.peers.has(key) && b.peers.has(a.peerId))
   })
+})
+
+describe('mDNS pinned to an interface hears only it', () => {
+  const serviceTag = `_ripple-pin-${process.pid}-${Date.now()}._udp.local`
+  let discovery: MdnsDiscovery
+  const reported: string[] = []
+  beforeAll(async () => {
+    const components = {
+      peerId: peerIdFromPrivateKey(await generateKeyPair('Ed25519')),
+      addressManager: { getAddresses: () => [] },
+      logger: defaultLogger(),
+    }
+    discovery = mdnsDiscovery({ serviceTag, interface: '127.0.0.1' })(components)
+    discovery.addEventListener('peer', (event) => reported.push(event.detail.id.toString()))
+    await discovery.start()
+  })
+  afterAll(() => discovery.stop())
+
+  /** Multicasts an answer advertising a made-up peer, out by loopback, from `source`. */
+  async function advertiseFrom(source: string): Promise<string> {
+    const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    const instance = `${peer}.${serviceTag}`
+    const packet = dnsPacket.encode({
+      type: 'response',
+      answers: [
+        { name: serviceTag, type: 'PTR', class: 'IN', ttl: 120, data: instance },
+        {
+          name: instance,
+          type: 'TXT',
+          class: 'IN',
+          ttl: 120,
+          data: `dnsaddr=/ip4/127.0.0.1/tcp/4001/p2p/${peer}`,
+        },
+      ],
+    })
+    const socket = createSocket('udp4')
+    await new Promise<void>((resolve) => socket.bind(0, source, resolve))
+    socket.setMulticastInterface('127.0.0.1')
+    await new Promise((resolve) => socket.send(packet, 5353, '224.0.0.251', resolve))
+    socket.close()
+    return peer
+  }
+
+  it('binds its socket to the mDNS group, not 0.0.0.0 (unicast to port 5353 on any address never reaches it)', () => {
+    expect(discovery.listeningOn()).toMatchObject({ address: '224.0.0.251', port: 5353 })
+  })
+
+  // Another address of this machine, off the pinned interface's subnet: a LAN sender stand-in.
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a?.family === 'IPv4' && !a.internal)?.address
+  it.skipIf(lan === undefined)(
+    'ignores a packet from outside the interface subnet, not one from it',
+    async () => {
+      const stranger = await advertiseFrom(lan!)
+      const neighbour = await advertiseFrom('127.0.0.1')
+      await waitFor('the loopback answer', () => reported.includes(neighbour))
+      expect(reported).not.toContain(stranger)
+    },
+  )
 })
