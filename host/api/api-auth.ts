@@ -1,12 +1,13 @@
 /**
- * Who may call what. Every route takes the daemon's token, or an API key (`ripple keys create`), sent
- * as `Authorization: Bearer <key>` or Anthropic's `x-api-key: <key>`. The token controls the peer.
- * A key runs inference on the endpoint (`/v1`) and MCP (`/mcp`, where a key's session gets only the
- * tools its key allows), scoped to its models (checked by the route, which knows the model), and reads
- * the management API (`/api/...`, `/metrics`: what the dashboard shows) without changing anything:
- * a key is what an operator hands out, and watching the mesh is what its holder needs.
- * With `requireKeys` (an API open beyond loopback), a caller from another machine needs an API key:
- * the token never travels the network.
+ * Who may call what. The daemon's token controls the peer: every route takes it. An API key
+ * (`ripple keys create`), sent as `Authorization: Bearer <key>` or Anthropic's `x-api-key: <key>`,
+ * reaches the endpoint (`/v1`) and MCP (`/mcp`, where a key's session gets only the tools its key
+ * allows) and nothing else, scoped to its models (checked by the route, which knows the model),
+ * whatever the address the API listens on: the management API (`/api/...`, `/api/events`,
+ * `/metrics`: the dashboard's data) holds other callers' prompts and the mesh's layout, which a key
+ * handed to an agent must not read. With `requireKeys` (an API open beyond loopback), a caller from
+ * another machine needs an API key: the token never travels the network, so such a caller reaches
+ * `/v1` and `/mcp` only.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
@@ -36,24 +37,17 @@ declare module 'fastify' {
   }
 }
 
-/** Paths that take API keys. */
+/** Paths that take API keys: the endpoint and MCP. */
 export function isEndpointPath(url: string): boolean {
   return /^\/(v1|mcp)(\/|\?|$)/.test(url)
 }
 
-/**
- * What a key may do on the management API: read. GETs, and a memory query (a search sent as a POST
- * for its body).
- */
-export function isReadRequest(method: string, path: string): boolean {
-  return method === 'GET' || method === 'HEAD' || (method === 'POST' && MEMORY_QUERY.test(path))
-}
-
-const MEMORY_QUERY = /^\/api\/memory\/collections\/[^/]+\/query$/
-
 export function isLoopback(address: string | undefined): boolean {
   return address !== undefined && /^(127\.|::1$|::ffff:127\.|localhost$)/.test(address)
 }
+
+const TOKEN_HERE_ONLY =
+  'the API token works on this machine only: from another machine, use an API key (`ripple keys create`) on /v1 and /mcp'
 
 /**
  * Checks the credentials a request carries: the caller, or an EndpointError (401, or 403 for the
@@ -74,11 +68,7 @@ export async function authenticate(
   }
   if (timingSafeEqual(digest(secret), digest(init.token))) {
     if (!init.requireKeys || isLoopback(remoteAddress)) return { key: null }
-    return new EndpointError(
-      403,
-      'token_not_allowed',
-      'the API token works on this machine only: from another machine, use an API key (`ripple keys create`)',
-    )
+    return new EndpointError(403, 'token_not_allowed', TOKEN_HERE_ONLY)
   }
   const check = await init.keys.check(secret)
   return check.ok ? { key: check.key } : new EndpointError(401, 'invalid_api_key', check.reason)
@@ -95,8 +85,13 @@ export function presentedSecret(headers: IncomingHttpHeaders): string | undefine
 export function apiAuth(init: AuthInit) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? ''
-    if (init.open?.some((route) => route.method === request.method && route.url === path)) return
-    const caller = await authenticate(init, request.headers, request.socket.remoteAddress)
+    const remote = request.socket.remoteAddress
+    if (init.open?.some((route) => route.method === request.method && route.url === path)) {
+      // The login code is traded for the token, which works on this machine only.
+      if (!init.requireKeys || isLoopback(remote) || !path.startsWith('/api/')) return
+      return sendError(reply, 403, 'ForbiddenError', TOKEN_HERE_ONLY)
+    }
+    const caller = await authenticate(init, request.headers, remote)
     if (caller instanceof EndpointError) {
       reply.header('www-authenticate', 'Bearer')
       if (path.startsWith('/v1/messages')) return reply.code(caller.status).send(anthropicErrorBody(caller))
@@ -105,12 +100,13 @@ export function apiAuth(init: AuthInit) {
       if (path.startsWith('/mcp')) return sendError(reply, caller.status, name, caller.message)
       return sendError(reply, caller.status, name, managementRefusal(caller))
     }
-    if (caller.key !== null && !isEndpointPath(request.url) && !isReadRequest(request.method, path)) {
+    if (caller.key !== null && !isEndpointPath(request.url)) {
       return sendError(
         reply,
         403,
-        'KeyReadOnlyError',
-        `API key ${caller.key.id} reads this peer but does not change it: use the API token (\`ripple token\`)`,
+        'KeyNotAllowedError',
+        `API key ${caller.key.id} reaches /v1 and /mcp only: ${path} (like all of /api, /metrics and the ` +
+          'dashboard) takes the API token, on this machine (`ripple token`)',
       )
     }
     request.caller = caller
@@ -120,7 +116,7 @@ export function apiAuth(init: AuthInit) {
 /** A refusal on the management API speaks of the token first: that is what its callers hold. */
 function managementRefusal(refused: EndpointError): string {
   if (refused.code === 'missing_api_key')
-    return 'missing API token: send "Authorization: Bearer <token>" (the token is in <data dir>/api-token; `ripple token` prints it), or an API key'
+    return 'missing API token: send "Authorization: Bearer <token>" (the token is in <data dir>/api-token; `ripple token` prints it)'
   return refused.message === 'wrong API key' ? 'wrong API token or key' : refused.message
 }
 

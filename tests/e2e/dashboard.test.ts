@@ -1,7 +1,7 @@
 /**
  * The dashboard in a real browser (Debian's headless Chromium driven by playwright-core) against
- * three `ripple up` processes on loopback: sign-in with the one-time link or an API key (read-only),
- * and refusals; the mesh page with every peer's hardware (and a peer killed with SIGKILL turning stale, then offline), a
+ * three `ripple up` processes on loopback: sign-in with the one-time link, and refusals (a wrong code
+ * or token, an API key: keys reach /v1 and /mcp only); the mesh page with every peer's hardware (and a peer killed with SIGKILL turning stale, then offline), a
  * chat answer streamed from the peer holding a generated tiny model, a task submitted on the page
  * reaching its receipt, and /metrics parsed with a Prometheus text parser. Screenshots of every page
  * go to test-results/screenshots/.
@@ -318,8 +318,8 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     }
   })
 
-  it("signs in with an API key: the mesh read-only, chat with the key's models only", async () => {
-    // After the pull above, alpha has `pulled` itself and beta has `tiny`; the key may run `tiny` only.
+  it('refuses an API key at sign-in: the dashboard takes the token, a key reaches /v1 and /mcp only', async () => {
+    // Beta has `tiny`; the key may run `tiny` only.
     const { key } = await new ApiKeyStore(apiKeysPath(alpha.dataDir)).create({
       name: 'viewer',
       models: ['tiny'],
@@ -329,40 +329,37 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
       await viewer.goto(`${alpha.apiUrl}/`)
       await viewer.getByLabel('Token or API key').fill(key)
       await viewer.getByRole('button', { name: 'Sign in' }).click()
-      await expect.poll(() => viewer.locator('nav').textContent()).toContain('key viewer · read-only')
-      await viewer.goto(`${alpha.apiUrl}/#/mesh`)
-      await expect
-        .poll(() => viewer.locator(`section.peer[data-agent="${beta.agent}"]`).getAttribute('data-status'))
-        .toBe('online')
-      await shot('key-mesh', viewer)
-      // What changes the peer is not offered: no submit form, no load/pull, no pin.
-      await viewer.goto(`${alpha.apiUrl}/#/models`)
-      await viewer.locator('tr.model[data-model="pulled"]').waitFor()
-      expect(await viewer.locator('models-page button').count()).toBe(0)
-      expect(await viewer.locator('form.pull').count()).toBe(0)
-      await viewer.goto(`${alpha.apiUrl}/#/tasks`)
-      await viewer.locator('tasks-page tr').first().waitFor()
-      expect(await viewer.locator('form.submit').count()).toBe(0)
-      await shot('key-tasks', viewer)
-      // And the API refuses it anyway: the page is not the guard.
-      const refused = await fetch(`${alpha.apiUrl}/api/tasks`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ kind: 'echo', input: { message: 'no' } }),
-      })
-      expect(refused.status).toBe(403)
-      const metrics = await fetch(`${alpha.apiUrl}/metrics`, { headers: { authorization: `Bearer ${key}` } })
-      expect(await metrics.text()).toContain('ripple_tasks')
-      // Chat offers the key's model only, and runs it through /v1 with the key.
-      await viewer.goto(`${alpha.apiUrl}/#/chat`)
-      await viewer.locator('select[name="model"] option[value="tiny"]').waitFor({ state: 'attached' })
-      expect(await viewer.locator('select[name="model"] option[value="pulled"]').count()).toBe(0)
-      await viewer.locator('textarea[name="prompt"]').fill('Hello from a key')
-      await viewer.locator('input[name="max-tokens"]').fill('8')
-      await viewer.getByRole('button', { name: 'Send' }).click()
-      await viewer.locator('.chat-answer .ran-on-peer').waitFor({ timeout: 90_000 })
-      expect(await viewer.locator('.chat-answer .ran-on-peer').textContent()).toBe('beta')
-      await shot('key-chat', viewer)
+      await expect.poll(() => viewer.getByRole('alert').textContent()).toContain('reaches /v1 and /mcp only')
+      await shot('key-refused', viewer)
+      expect(await viewer.locator('nav').count()).toBe(0)
+      // The API refuses it whatever the page does: the mesh's data (tasks, metrics) and changes.
+      const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
+      for (const [method, path] of [
+        ['GET', '/api/tasks'],
+        ['GET', '/api/events'],
+        ['GET', '/metrics'],
+        ['POST', '/api/tasks'],
+      ] as const) {
+        const body =
+          method === 'POST' ? JSON.stringify({ kind: 'echo', input: { message: 'no' } }) : undefined
+        const refused = await fetch(`${alpha.apiUrl}${path}`, { method, headers: auth, body })
+        expect(refused.status, path).toBe(403)
+      }
+      // The key runs its model on /v1, and no other.
+      const ask = (model: string) =>
+        fetch(`${alpha.apiUrl}/v1/chat/completions`, {
+          method: 'POST',
+          headers: auth,
+          body: JSON.stringify({
+            model,
+            max_tokens: 4,
+            messages: [{ role: 'user', content: 'Hello from a key' }],
+          }),
+        })
+      const answer = await ask('tiny')
+      expect(answer.status).toBe(200)
+      expect(answer.headers.get('x-ripple-peer')).toBe(beta.agent)
+      expect((await ask('pulled')).status).toBe(403)
     } finally {
       await viewer.close()
     }

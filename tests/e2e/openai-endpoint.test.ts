@@ -574,9 +574,13 @@ describe('API keys', { timeout: 60_000 }, () => {
     expect(outOfScope.error).toMatchObject({ code: 'model_not_allowed', param: 'model' })
     expect((await withScoped.models.list()).data).toEqual([])
 
-    // A key is no management token: it reads the peer, it does not change it.
+    // A key is no management token: it reaches /v1 and /mcp only, on loopback too.
     const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
-    expect((await fetch(`${first.url}/api/status`, { headers: auth })).status).toBe(200)
+    for (const path of ['/api/status', '/api/tasks', '/metrics']) {
+      const read = await fetch(`${first.url}${path}`, { headers: auth })
+      expect(read.status, path).toBe(403)
+      expect(await read.json(), path).toMatchObject({ error: { name: 'KeyNotAllowedError' } })
+    }
     const change = await fetch(`${first.url}/api/models/tiny/load`, {
       method: 'POST',
       headers: auth,

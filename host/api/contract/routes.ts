@@ -170,7 +170,7 @@ export const routes = {
     body: SessionBodySchema,
     reply: z.object({ token: z.string() }),
   },
-  /** What the caller signed in with (a key reads the peer but does not change it). */
+  /** What the caller signed in with (the token: an API key reaches /v1 and /mcp only). */
   whoAmI: { method: 'GET', path: '/api/session', reply: SessionViewSchema },
   status: { method: 'GET', path: '/api/status', reply: StatusViewSchema },
   peers: { method: 'GET', path: '/api/peers', reply: PeersReplySchema },

@@ -1,7 +1,7 @@
 /**
  * POST /api/session: trades a one-time login code (from the link `ripple up` prints) for the API
  * token, so a browser gets the token without it ever being printed. The only route without the token.
- * GET /api/session: what the caller signed in with, so the dashboard offers only what it may do.
+ * GET /api/session: what the caller signed in with (the token: API keys reach /v1 and /mcp only).
  */
 import type { FastifyInstance } from 'fastify'
 import { type ReplyOf, routes } from '../contract/index.ts'

@@ -1,6 +1,7 @@
 /**
  * API keys (hashed file, scope, expiry, revocation), who may call what (token vs key, loopback vs
- * not; a key reads the management API but changes nothing), the API host rule, and how the endpoint answers when no peer takes a task: 503 with the
+ * not; a key reaches /v1 and /mcp only: tests/unit/api/key-reach.test.ts tries every route), the API
+ * host rule, and how the endpoint answers when no peer takes a task: 503 with the
  * scheduler's reason, 429 when every peer with the model is busy, 502 when the peers' answers failed,
  * each in the API's own error shape. The scheduler here is a stand-in that never assigns (or fails) a
  * task, so these cases are quick and certain; the real mesh is in tests/e2e/openai-endpoint.test.ts.
@@ -66,7 +67,7 @@ describe('API keys', () => {
 })
 
 describe('a key on the management API', () => {
-  it('reads (status, session, a memory query) but changes nothing; a revoked key is refused', async () => {
+  it('is refused, on loopback too, with what takes the token; a wrong or revoked key is 401', async () => {
     const store = new ApiKeyStore(join(dir, 'read-keys.json'))
     const { key, record } = await store.create({ name: 'viewer', models: ['tiny'] })
     const server = new ApiServer(
@@ -83,27 +84,27 @@ describe('a key on the management API', () => {
           },
           body: body === undefined ? undefined : JSON.stringify(body),
         })
-      expect((await call('GET', '/api/status', key)).status).toBe(200)
-      expect(await (await call('GET', '/api/session', key)).json()).toEqual({
-        signed_in_with: 'key',
-        key: { ...record },
-      })
       expect(await (await call('GET', '/api/session', 'the-token')).json()).toEqual({
         signed_in_with: 'token',
         key: null,
       })
-      // A memory query is a read sent as a POST: it passes the key check (and reaches routing: 404 here).
-      expect((await call('POST', '/api/memory/collections/notes/query', key, { k: 1 })).status).toBe(404)
       for (const [method, path, body] of [
+        ['GET', '/api/status', undefined],
+        ['GET', '/api/session', undefined],
+        ['GET', '/metrics', undefined],
+        ['POST', '/api/memory/collections/notes/query', { k: 1 }],
         ['POST', '/api/tasks', { kind: 'echo', input: {} }],
         ['POST', '/api/models/tiny/load', {}],
-        ['POST', '/api/zome/resource_mesh/get_task', {}],
-        ['POST', '/api/memory/collections/notes/upsert', { docs: [] }],
       ] as const) {
         const refused = await call(method, path, key, body)
         expect(refused.status, path).toBe(403)
         expect(await refused.json(), path).toMatchObject({
-          error: { name: 'KeyReadOnlyError', message: expect.stringContaining('`ripple token`') },
+          error: {
+            name: 'KeyNotAllowedError',
+            message: expect.stringMatching(
+              new RegExp(`^API key ${record.id} reaches /v1 and /mcp only: ${path} .*\`ripple token\``),
+            ),
+          },
         })
       }
       const wrong = await call('GET', '/api/status', 'rpl_000000000000_wrong')
