@@ -7,8 +7,9 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readApiToken } from '../api/api-token.ts'
 import { ApiClient } from '../api/client/index.ts'
-import { processAlive, readDaemonFile } from '../daemon/daemon-file.ts'
+import { readDaemonFile } from '../daemon/daemon-file.ts'
 import { rippleHome, sessionsRoot } from '../daemon/data-dir.ts'
+import { processAlive } from '../runtime/process-alive.ts'
 
 export interface DaemonTarget {
   apiUrl: string

@@ -44,14 +44,3 @@ export async function readDaemonFile(dataDir: string): Promise<DaemonFile | null
 export async function removeDaemonFile(dataDir: string): Promise<void> {
   await rm(daemonFilePath(dataDir), { force: true })
 }
-
-/** Whether a process with this pid exists (a daemon file outlives a crashed daemon). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}

@@ -11,6 +11,7 @@ import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
 import { loadNetworkConfig, withBootstrap } from '../config/network-config.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
+import { removeStaleKeyDirs } from '../inference/engine/llama-server-process.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import { type Startable, startAll, stopAll } from '../interface/startable.ts'
@@ -18,8 +19,9 @@ import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import type { Logger } from '../log/logger.ts'
 import { type ChosenMesh, chooseMesh } from '../mesh/private-mesh.ts'
 import { HostNode } from '../node/host-node.ts'
+import { processAlive } from '../runtime/process-alive.ts'
 import { PRIVATE_DIR_MODE } from '../storage/private-files.ts'
-import { processAlive, readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
+import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
 import { type DataDir, prepareDataDir } from './data-dir.ts'
 import { hostVersion } from './host-version.ts'
 
@@ -143,6 +145,11 @@ async function runDaemon(
   if (running && running.pid !== process.pid && processAlive(running.pid)) {
     throw new DaemonAlreadyRunningError(dataDir.path, running.pid, running.api_url)
   }
+  // A daemon killed (kill -9) while its engines loaded left their key dirs in the temp dir.
+  await removeStaleKeyDirs().then(
+    (removed) => removed.length > 0 && logger.info({ removed }, "removed dead daemons' engine key dirs"),
+    (err: unknown) => logger.warn({ err }, "could not remove dead daemons' engine key dirs"),
+  )
   const modelsDir = options.modelsDir ?? join(dataDir.path, 'models')
   // Explicit: mkdir's default 0777 is what a umask of 000 leaves it (the 0077 umask comes later).
   await mkdir(modelsDir, { recursive: true, mode: PRIVATE_DIR_MODE })

@@ -1,9 +1,12 @@
 /**
  * Files and secrets of a real `ripple up`: the data dir and every dir in it are 0700 and every file
  * in it 0600 even under a permissive umask and in a dir that already existed as 0755; the token is
- * never printed (a one-time login link is, and `ripple token` prints the token for scripts); a store
- * that is not a database stops `ripple up` with one line naming the file.
+ * never printed (a one-time login link is, and `ripple token` prints the token for scripts); engine
+ * key dirs a killed daemon left in the temp dir are removed at start; a store that is not a database
+ * stops `ripple up` with one line naming the file.
  */
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,12 +16,20 @@ import { LOOPBACK_FLAGS, type RunningRipple, runRipple, startRipple } from './ri
 let root: string
 let dataDir: string
 let daemon: RunningRipple
+// Engine key dirs in the temp dir, as a daemon killed while its engines loaded leaves them: one of a
+// process that is gone (this start removes it), one of a live one (this test's: kept).
+const deadKeyDir = join(tmpdir(), `ripple-engine-key-${spawnSync(process.execPath, ['-e', '']).pid}-e2e`)
+const liveKeyDir = join(tmpdir(), `ripple-engine-key-${process.pid}-e2e`)
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-secrets-'))
   dataDir = join(root, 'data')
   await mkdir(dataDir)
   await chmod(dataDir, 0o755)
+  for (const dir of [deadKeyDir, liveKeyDir]) {
+    await mkdir(dir, { mode: 0o700 })
+    await writeFile(join(dir, 'api-key'), 'secret\n', { mode: 0o600 })
+  }
   daemon = await startRipple(['--data-dir', dataDir, '--api-port', '0', '--log-level', 'warn'], 60_000, {
     umask: 0o000,
   })
@@ -27,6 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL')
   await rm(root, { recursive: true, force: true })
+  await rm(liveKeyDir, { recursive: true, force: true })
 })
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777
@@ -57,6 +69,13 @@ describe('data dir and store files', { timeout: 60_000 }, () => {
     const dirs = entries.filter((e) => e.isDirectory()).map((e) => join(e.parentPath, e.name))
     expect(dirs).toContain(join(dataDir, 'models'))
     for (const dir of dirs) expect([dir, await mode(dir)]).toEqual([dir, 0o700])
+  })
+})
+
+describe('engine key dirs in the temp dir', () => {
+  it('are removed at start when their daemon is dead, and kept while it lives', async () => {
+    expect(existsSync(deadKeyDir)).toBe(false)
+    expect(existsSync(liveKeyDir)).toBe(true)
   })
 })
 

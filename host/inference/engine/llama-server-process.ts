@@ -1,18 +1,20 @@
 /**
  * One `llama-server` child process: llama.cpp's own server, bound to 127.0.0.1 on a port of its own
  * and guarded by a key only the daemon knows (a 0600 file, never an argument: other users can read
- * a process's arguments). Started from a backend folder (see backend-dir.ts), whose libraries it
+ * a process's arguments; removed once the server has read it, and a killed daemon's are removed by
+ * the next start: see removeStaleKeyDirs). Started from a backend folder (see backend-dir.ts), whose libraries it
  * loads as dynamic backends. An abort inside llama.cpp ends this process, never the daemon; its last
  * words (the GGML_ASSERT line) say why.
  */
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { LongOperationOptions } from '../../interface/progress.ts'
 import { freePort } from '../../net/free-port.ts'
+import { processAlive } from '../../runtime/process-alive.ts'
 import { spawnTied } from '../../runtime/tied-child.ts'
 import { loadPercent, residentBytes } from './load-progress.ts'
 
@@ -20,6 +22,9 @@ import { loadPercent, residentBytes } from './load-progress.ts'
 const STDERR_TAIL_BYTES = 16_384
 const HEALTH_POLL_MS = 25
 const STOP_GRACE_MS = 5_000
+/** Key dirs are `<tmp>/ripple-engine-key-<daemon pid>-XXXXXX`: the pid tells a later start whose they are. */
+const KEY_DIR_PREFIX = 'ripple-engine-key-'
+const KEY_DIR_NAME = /^ripple-engine-key-(\d+)-/
 
 /**
  * Progress is the share of the model loaded (`load`, in percent, from the process's resident memory
@@ -104,7 +109,7 @@ export class LlamaServerProcess {
   static async start(options: LlamaServerOptions): Promise<LlamaServerProcess> {
     options.signal?.throwIfAborted()
     const key = randomBytes(24).toString('base64url')
-    const keyDir = await mkdtemp(join(tmpdir(), 'ripple-engine-'))
+    const keyDir = await mkdtemp(join(tmpdir(), `${KEY_DIR_PREFIX}${process.pid}-`))
     const keyFile = join(keyDir, 'api-key')
     await writeFile(keyFile, `${key}\n`, { mode: 0o600 })
     const port = await freePort()
@@ -171,6 +176,8 @@ export class LlamaServerProcess {
       throw err
     }
     ready = true
+    // llama-server read the key file while parsing its arguments: nothing is left for a kill to leak.
+    await rm(keyDir, { recursive: true, force: true })
     return server
   }
 
@@ -190,6 +197,24 @@ export class LlamaServerProcess {
   exited(): Promise<void> {
     return this.#exited
   }
+}
+
+/**
+ * Removes the key dirs of engines whose daemon is gone (killed before its servers were ready, or
+ * before it could stop them; a live daemon's are kept), owned by this user. Returns their paths.
+ */
+export async function removeStaleKeyDirs(root = tmpdir()): Promise<string[]> {
+  const removed: string[] = []
+  for (const name of await readdir(root)) {
+    const owner = KEY_DIR_NAME.exec(name)?.[1]
+    if (owner === undefined || processAlive(Number(owner))) continue
+    const path = join(root, name)
+    const info = await lstat(path).catch(() => null)
+    if (!info?.isDirectory() || info.uid !== process.getuid?.()) continue
+    await rm(path, { recursive: true, force: true })
+    removed.push(path)
+  }
+  return removed
 }
 
 /** Whether the server answers /health; false at once when `signal` aborts (the loop then throws). */
