@@ -29,7 +29,7 @@ export const Libp2pConfigSchema = z.object({
    * through relays; 0 (the default) on a LAN.
    */
   relay_reservations: z.number().int().min(0).max(8).optional(),
-  /** Hex of a 32-byte pre-shared key (`@libp2p/pnet`); null for an open network. */
+  /** Hex of a 32-byte pre-shared key (libp2p private network, net/private-network.ts); null for an open network. */
   psk: z
     .string()
     .regex(/^[0-9a-f]{64}$/, 'psk must be 64 hex characters (32 bytes)')
