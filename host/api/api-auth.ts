@@ -14,7 +14,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiKeyStore, ApiKeyView } from './api-keys.ts'
 import { sendError } from './error-reply.ts'
-import { anthropicErrorBody, EndpointError, openAiErrorBody } from './openai/endpoint-error.ts'
+import { EndpointError, endpointErrorBody } from './openai/endpoint-error.ts'
 
 /** Who made a request: the token's holder (key null) or an API key. */
 export interface Caller {
@@ -94,8 +94,7 @@ export function apiAuth(init: AuthInit) {
     const caller = await authenticate(init, request.headers, remote)
     if (caller instanceof EndpointError) {
       reply.header('www-authenticate', 'Bearer')
-      if (path.startsWith('/v1/messages')) return reply.code(caller.status).send(anthropicErrorBody(caller))
-      if (path.startsWith('/v1')) return reply.code(caller.status).send(openAiErrorBody(caller))
+      if (path.startsWith('/v1')) return reply.code(caller.status).send(endpointErrorBody(path, caller))
       const name = caller.status === 403 ? 'ForbiddenError' : 'UnauthorizedError'
       if (path.startsWith('/mcp')) return sendError(reply, caller.status, name, caller.message)
       return sendError(reply, caller.status, name, managementRefusal(caller))

@@ -60,6 +60,10 @@ function mapError(err: FastifyError & Record<string, unknown>, body: unknown): M
       return { status: 404, name: err.name, details: { field: 'fn' } }
     case 'TaskNotFoundError':
       return { status: 404, name: err.name }
+    // The body's JSON (json-body-check.ts).
+    case 'TooDeepJsonError':
+    case 'MalformedStringError':
+      return { status: 400, name: err.name, details: { field: err.field } }
     // What the mesh could not do, said as the scheduler says it (`/v1` maps it to each API's shape).
     case 'MeshRunError':
       return {

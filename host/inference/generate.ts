@@ -64,7 +64,11 @@ export interface GenerateOptions {
 /** Thrown when a JSON schema, a tool's parameters or a GBNF grammar cannot be turned into a grammar. */
 export class InvalidGrammarError extends Error {
   static override readonly name = 'InvalidGrammarError'
-  constructor(kind: 'json_schema' | 'grammar' | 'tools', cause: unknown) {
+  constructor(
+    /** The input field it came from. */
+    readonly kind: 'json_schema' | 'grammar' | 'tools',
+    cause: unknown,
+  ) {
     const what = { json_schema: 'JSON schema', grammar: 'GBNF grammar', tools: 'tool parameters' }[kind]
     super(`invalid ${what}: ${(cause as Error).message}`, { cause })
     this.name = 'InvalidGrammarError'

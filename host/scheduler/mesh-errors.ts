@@ -27,3 +27,43 @@ export class MeshRunError extends Error {
     this.name = 'MeshRunError'
   }
 }
+
+/**
+ * What a runner found wrong with the request itself once it tried it (a prompt over the model's
+ * context, a JSON schema the engine cannot compile): answered 400 with `code` and the input field at
+ * fault, not as a peer that could not run it.
+ */
+export interface CallerMistake {
+  code: string
+  field: string | null
+}
+
+const CONTEXT_LENGTH_EXCEEDED = 'context_length_exceeded'
+
+/** Every runner would find it, but a prompt over one runner's context: another, with a larger one, may take it. */
+export function mistakeAnywhere(mistake: CallerMistake): boolean {
+  return mistake.code !== CONTEXT_LENGTH_EXCEEDED
+}
+
+/**
+ * The caller's mistake `err` says, or null when it is the runner's own failure. Errors are recognised
+ * by name (they come from the engine's layer, maybe from another copy of its modules).
+ */
+export function callerMistake(err: unknown, input: Record<string, unknown>): CallerMistake | null {
+  const e = err as { name?: unknown; status?: unknown; kind?: unknown }
+  switch (e?.name) {
+    case 'ContextOverflowError':
+      return {
+        code: CONTEXT_LENGTH_EXCEEDED,
+        field: ['messages', 'prompt', 'input'].find((f) => f in input) ?? null,
+      }
+    case 'InvalidGrammarError':
+      return { code: 'invalid_value', field: typeof e.kind === 'string' ? e.kind : null }
+    case 'InvalidMessagesError':
+      return { code: 'invalid_value', field: 'messages' }
+    // Whatever else the engine answered 400 to is in the request too.
+    case 'EngineRequestError':
+      return e.status === 400 ? { code: 'invalid_request', field: null } : null
+  }
+  return null
+}

@@ -491,7 +491,7 @@ describe.each(CHAT_TEMPLATE_FAMILIES)(
 )
 
 describe('errors, in each API’s own shape', { timeout: 60_000 }, () => {
-  it('400 names the field at fault; 404 an unknown model; 401 a missing or wrong key', async () => {
+  it('400 names the field at fault (a prompt over the runner’s context too); 404 an unknown model; 401 a missing or wrong key', async () => {
     const bad = await failure(
       openai.chat.completions.create({ model: 'tiny', messages: ask, temperature: 7 }),
     )
@@ -531,6 +531,18 @@ describe('errors, in each API’s own shape', { timeout: 60_000 }, () => {
     )
     expect(refusedAnthropic.status).toBe(401)
     expect(refusedAnthropic.error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } })
+
+    // The runner (the third peer) found the prompt over its context: the caller's mistake, said over
+    // the mesh, not a peer that could not run it.
+    const long = [{ role: 'user' as const, content: 'hello world '.repeat(8000) }]
+    const overflow = await failure(openai.chat.completions.create({ model: 'tiny', messages: long }))
+    expect(overflow.status).toBe(400)
+    expect(overflow.error).toMatchObject({
+      type: 'invalid_request_error',
+      param: 'messages',
+      code: 'context_length_exceeded',
+      message: expect.stringMatching(/^the prompt is \d+ tokens, over the \d+-token context/),
+    })
 
     // An unknown route under /v1 and bad JSON are the API's errors too.
     const res = await fetch(`${first.url}/v1/chat/completions`, {

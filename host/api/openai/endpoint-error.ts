@@ -76,18 +76,25 @@ function fieldPath(path: readonly PropertyKey[]): string {
 
 /**
  * Anything thrown while serving an endpoint request, as an EndpointError: the scheduler's mesh errors
- * by their kind, Fastify's body errors keep their status, the rest is a 500.
+ * by their kind, the body's errors (Fastify's, json-body-check's) keep their status and field, the
+ * rest is a 500.
  */
 export function asEndpointError(err: unknown): EndpointError {
   if (err instanceof EndpointError) return err
   if (err instanceof MeshRunError)
     return new EndpointError(MESH_RUN_STATUS[err.failure], err.code, err.message, err.field)
-  const e = err as Error & { statusCode?: number; code?: string }
+  const e = err as Error & { statusCode?: number; code?: string; field?: unknown }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
     return new EndpointError(
       e.statusCode,
       e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'invalid_json' : 'invalid_request',
       e.message,
+      typeof e.field === 'string' ? e.field : null,
     )
   return new EndpointError(500, 'internal_error', e.message || 'internal error')
+}
+
+/** The error's body in the shape of the API at `url`: Anthropic's on `/v1/messages`, OpenAI's elsewhere. */
+export function endpointErrorBody(url: string, err: EndpointError): OpenAiErrorBody | AnthropicErrorBody {
+  return url.startsWith('/v1/messages') ? anthropicErrorBody(err) : openAiErrorBody(err)
 }

@@ -27,6 +27,7 @@ import {
   anthropicErrorBody,
   asEndpointError,
   EndpointError,
+  endpointErrorBody,
   invalidRequest,
   openAiErrorBody,
 } from './endpoint-error.ts'
@@ -80,12 +81,18 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
   void app.register(
     async (v1) => {
       v1.setErrorHandler((err, request, reply) => {
-        const endpointError = asEndpointError(err)
-        if (endpointError.status >= 500) request.log.error({ err }, 'endpoint request failed')
-        const body = request.url.startsWith('/v1/messages')
-          ? anthropicErrorBody(endpointError)
-          : openAiErrorBody(endpointError)
-        return reply.code(endpointError.status).type('application/json').send(body)
+        const refused = asEndpointError(err)
+        // What the caller got wrong is said without a stack: a caller must not flood the error log.
+        if (refused.status >= 500) request.log.error({ err }, 'endpoint request failed')
+        else
+          request.log.info(
+            { url: request.url, status: refused.status, code: refused.code, reason: refused.message },
+            'request refused',
+          )
+        return reply
+          .code(refused.status)
+          .type('application/json')
+          .send(endpointErrorBody(request.url, refused))
       })
       v1.setNotFoundHandler((request, reply) => {
         const err = new EndpointError(
@@ -93,7 +100,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
           'unknown_url',
           `no route ${request.method} ${request.url.split('?')[0]}`,
         )
-        return reply.code(404).send(openAiErrorBody(err))
+        return reply.code(404).send(endpointErrorBody(request.url, err))
       })
 
       v1.get('/models', async (request) => {

@@ -10,7 +10,7 @@ import type { ToolCall } from '../generate.ts'
 
 /** An error llama-server answered with, under its own type (`invalid_request_error`, `server_error`...). */
 export class EngineRequestError extends Error {
-  static override readonly name = 'EngineRequestError'
+  static override readonly name: string = 'EngineRequestError'
   constructor(
     readonly status: number,
     readonly type: string,
@@ -18,6 +18,26 @@ export class EngineRequestError extends Error {
   ) {
     super(message)
     this.name = 'EngineRequestError'
+  }
+}
+
+/** llama-server's error type for it, with `n_prompt_tokens` and `n_ctx` beside the message. */
+const CONTEXT_OVERFLOW = 'exceed_context_size_error'
+
+/** llama-server refused a prompt longer than a slot's context: the request's fault, not the engine's. */
+export class ContextOverflowError extends EngineRequestError {
+  static override readonly name = 'ContextOverflowError'
+  constructor(
+    readonly promptTokens: number,
+    readonly contextTokens: number,
+  ) {
+    super(
+      400,
+      CONTEXT_OVERFLOW,
+      `the prompt is ${promptTokens} tokens, over the ${contextTokens}-token context the model has here ` +
+        '(prompt and answer share it): shorten it',
+    )
+    this.name = 'ContextOverflowError'
   }
 }
 
@@ -54,7 +74,9 @@ interface Timings {
   predicted_per_second?: number
 }
 
-type WireError = { error?: { code?: number; type?: string; message?: string } }
+type WireError = {
+  error?: { code?: number; type?: string; message?: string; n_prompt_tokens?: number; n_ctx?: number }
+}
 
 export async function foldCompletion(
   body: AsyncIterable<Uint8Array>,
@@ -135,11 +157,18 @@ export async function refusal(response: {
   json(): Promise<unknown>
 }): Promise<EngineRequestError> {
   const body = (await response.json().catch(() => ({}))) as WireError
-  return new EngineRequestError(
-    response.status,
-    body.error?.type ?? 'server_error',
-    body.error?.message ?? `llama-server answered HTTP ${response.status}`,
-  )
+  return engineError(body.error ?? {}, response.status, `llama-server answered HTTP ${response.status}`)
+}
+
+function engineError(
+  error: NonNullable<WireError['error']>,
+  status: number,
+  fallback: string,
+): EngineRequestError {
+  const { type, n_prompt_tokens: prompt, n_ctx: context } = error
+  if (type === CONTEXT_OVERFLOW && typeof prompt === 'number' && typeof context === 'number')
+    return new ContextOverflowError(prompt, context)
+  return new EngineRequestError(status, type ?? 'server_error', error.message ?? fallback)
 }
 
 function emptyAnswer(): FoldedAnswer {
@@ -169,12 +198,7 @@ function addTimings(answer: FoldedAnswer, timings: Timings | undefined): void {
 }
 
 function throwIfError(event: WireError): void {
-  if (event.error)
-    throw new EngineRequestError(
-      event.error.code ?? 500,
-      event.error.type ?? 'server_error',
-      event.error.message ?? 'llama-server failed the request',
-    )
+  if (event.error) throw engineError(event.error, event.error.code ?? 500, 'llama-server failed the request')
 }
 
 function parse(data: string): unknown {

@@ -12,6 +12,7 @@ import { peerIdOfAgent } from '../../conductor/embedded/replication/peer-agent.t
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PeerStreams } from '../../net/peer-streams.ts'
+import { type CallerMistake, MeshRunError, mistakeAnywhere } from '../mesh-errors.ts'
 import { outputBytes, outputHash } from '../output-hash.ts'
 import { type DirectKind, type DirectRequest, newDirectRequest, requestHash } from './direct-request.ts'
 import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError } from './direct-runner.ts'
@@ -57,25 +58,46 @@ export interface DirectAnswer {
   recorded: Promise<string | null>
 }
 
+/** Why one candidate did not run a request. */
+interface Turndown {
+  agent: string
+  why: Refusal | 'unreachable'
+  message: string
+  /** The request's own fault, as the runner's engine found it. */
+  mistake?: CallerMistake | null
+}
+
 /** Every candidate turned the request down (or none has the model); `reasons` says why, per peer. */
 export class NoRunnerError extends Error {
   static override readonly name = 'NoRunnerError'
   constructor(
     readonly model: string,
-    readonly reasons: { agent: string; why: Refusal | 'unreachable'; message: string }[],
+    readonly reasons: Turndown[],
   ) {
     const said = reasons.map((r) => `${r.agent.slice(0, 12)}…: ${r.message}`).join('; ')
     super(`no peer could run model "${model}" now${said ? ` (${said})` : ''}`)
     this.name = 'NoRunnerError'
   }
 
-  /** Every candidate was busy. */
   /** Every runner that could be reached was busy (even after queueing at one). */
   get busy(): boolean {
     return (
       this.reasons.some((r) => r.why === 'busy') &&
       this.reasons.every((r) => r.why === 'busy' || r.why === 'unreachable')
     )
+  }
+
+  /**
+   * The caller's mistake, as the runner that found it said it: one any runner would find, or a prompt
+   * over the context of every runner reached.
+   */
+  callerMistake(): MeshRunError | null {
+    const reached = this.reasons.filter((r) => r.why !== 'unreachable')
+    const said =
+      reached.find((r) => r.mistake && mistakeAnywhere(r.mistake)) ??
+      (reached.every((r) => r.mistake) ? reached[0] : undefined)
+    const mistake = said?.mistake
+    return mistake ? new MeshRunError('invalid_input', mistake.code, said.message, mistake.field) : null
   }
 }
 
@@ -115,7 +137,7 @@ const RECORD_RETRY_MS = 100
 
 type Attempt =
   | { done: true; output: unknown; answer: Promise<string | null> }
-  | { done: false; why: Refusal | 'unreachable'; message: string }
+  | ({ done: false } & Omit<Turndown, 'agent'>)
 
 export class DirectInference {
   readonly #init: DirectInferenceInit
@@ -176,13 +198,15 @@ export class DirectInference {
         else this.#outstanding.delete(candidate.agent)
       }
       if (!attempt.done) {
-        const reason = { agent: candidate.agent, why: attempt.why, message: attempt.message }
+        const { why, message, mistake } = attempt
+        const reason: Turndown = { agent: candidate.agent, why, message, mistake }
         // The queued try's reason replaces its busy one: it is why the request ends.
         if (queue) {
           reasons[busy] = reason
           break
         }
         reasons.push(reason)
+        if (mistake && mistakeAnywhere(mistake)) break
         this.#stats.failovers += 1
         continue
       }
@@ -190,7 +214,8 @@ export class DirectInference {
       const recorded = this.#record(request, hash, candidate.agent, attempt.output, attempt.answer)
       return { request: hash, peer: candidate.agent, output: attempt.output, recorded }
     }
-    throw new NoRunnerError(call.model, reasons)
+    const none = new NoRunnerError(call.model, reasons)
+    throw none.callerMistake() ?? none
   }
 
   /** Waits for the records still being written (at stop). */
@@ -229,7 +254,7 @@ export class DirectInference {
       return { done: true, ...outcome }
     } catch (err) {
       const message = (err as Error).message || String(err)
-      if (err instanceof RunRefusedError) return { done: false, why: err.why, message }
+      if (err instanceof RunRefusedError) return { done: false, why: err.why, message, mistake: err.mistake }
       if (started || call.signal.aborted) throw started ? new RunnerLostError(me, message) : err
       return { done: false, why: 'failed', message }
     }
@@ -270,8 +295,10 @@ export class DirectInference {
           await frames.read(accepted ? call.signal : AbortSignal.any([call.signal, accept])),
         )
         if (frame.type === 'accepted') accepted = true
-        else if (frame.type === 'refused') return { done: false, why: frame.why, message: frame.message }
-        else if (frame.type === 'failed') return lost(frame.message)
+        else if (frame.type === 'refused') {
+          const { why, message, code, field = null } = frame
+          return { done: false, why, message, mistake: code === undefined ? null : { code, field } }
+        } else if (frame.type === 'failed') return lost(frame.message)
         else if (frame.type === 'token') {
           if (!started) {
             started = true

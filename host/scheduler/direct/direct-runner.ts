@@ -20,6 +20,7 @@ import type { Logger } from '../../log/logger.ts'
 import type { PeerStreams } from '../../net/peer-streams.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
+import { type CallerMistake, callerMistake } from '../mesh-errors.ts'
 import { outputHash } from '../output-hash.ts'
 import { runMetrics } from '../run-metrics.ts'
 import { type DirectRequest, requestHash } from './direct-request.ts'
@@ -34,12 +35,14 @@ export interface DirectRunnerInit {
   logger: Logger
 }
 
-/** A request turned down before it ran. */
+/** A request turned down before it ran (or before its first token, when the engine found it at fault). */
 export class RunRefusedError extends Error {
   static override readonly name = 'RunRefusedError'
   constructor(
     readonly why: Refusal,
     message: string,
+    /** With `invalid`: what the caller got wrong, as the engine found it. */
+    readonly mistake: CallerMistake | null = null,
   ) {
     super(message)
     this.name = 'RunRefusedError'
@@ -126,11 +129,14 @@ export class DirectRunner {
     this.#running.set(request.model, (this.#running.get(request.model) ?? 0) + 1)
     sink.accepted()
     const startedAt = nowMicros()
+    let answering = false
     try {
       const outcome = await worker.run(parsed.data, {
         signal,
         onProgress: (p) => {
-          if (p.type === 'token' && typeof p.data === 'string') sink.token(p.data)
+          if (p.type !== 'token' || typeof p.data !== 'string') return
+          answering = true
+          sink.token(p.data)
         },
       })
       const output = worker.output.parse(outcome.output)
@@ -144,8 +150,12 @@ export class DirectRunner {
       )
       return { output, answer }
     } catch (err) {
-      if (!signal.aborted)
-        void this.#sign(task, request, startedAt, { error: (err as Error).message || String(err) }, undefined)
+      const message = (err as Error).message || String(err)
+      // The request's own fault, found before anything was answered: refused as an invalid input is
+      // (nothing ran, nothing is signed), so the requester answers the caller 400, not "no capacity".
+      const mistake = !answering && !signal.aborted ? callerMistake(err, request.input) : null
+      if (mistake) throw new RunRefusedError('invalid', message, mistake)
+      if (!signal.aborted) void this.#sign(task, request, startedAt, { error: message }, undefined)
       throw err
     } finally {
       this.#running.set(request.model, (this.#running.get(request.model) ?? 1) - 1)
@@ -190,7 +200,7 @@ export class DirectRunner {
         const message = (err as Error).message || String(err)
         send(
           err instanceof RunRefusedError
-            ? { type: 'refused', why: err.why, message }
+            ? { type: 'refused', why: err.why, message, ...err.mistake }
             : { type: 'failed', message },
         )
       }

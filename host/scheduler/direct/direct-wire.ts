@@ -19,7 +19,14 @@ export const RequestFrameSchema = z.strictObject({ request: DirectRequestSchema,
 
 export const RunnerFrameSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('accepted') }),
-  z.strictObject({ type: z.literal('refused'), why: RefusalSchema, message: z.string() }),
+  z.strictObject({
+    type: z.literal('refused'),
+    why: RefusalSchema,
+    message: z.string(),
+    // With `invalid`, when the engine found the request at fault: the caller's mistake (mesh-errors.ts).
+    code: z.string().max(64).optional(),
+    field: z.string().max(256).nullable().optional(),
+  }),
   z.strictObject({ type: z.literal('token'), text: z.string() }),
   z.strictObject({ type: z.literal('done'), output: z.unknown() }),
   z.strictObject({ type: z.literal('failed'), message: z.string() }),

@@ -1,12 +1,16 @@
 /**
  * Caller errors that used to be 5xx: each is a 4xx naming the field at fault, logged at info
- * without a stack, and the server keeps serving.
+ * without a stack, and the server keeps serving. On `/v1` the JSON-level ones come in the shape of
+ * the API they came through (they came in the management API's), through the official clients.
  */
 import { Writable } from 'node:stream'
+import Anthropic from '@anthropic-ai/sdk'
+import OpenAI from 'openai'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import { MAX_JSON_DEPTH } from '../../../host/api/json-body-check.ts'
+import { MeshInference } from '../../../host/scheduler/mesh-inference.ts'
 import { claimSnapshotOf } from '../../../host/scheduler/requirements.ts'
 import { baseInit, CAPABILITY, statusView, UNKNOWN_ACTION } from './fixtures.ts'
 
@@ -31,6 +35,12 @@ beforeAll(async () => {
           load: async () => never(),
           unload: async () => false,
         },
+        // Only for /v1's routes to exist: the bodies here are refused before anything runs.
+        mesh: new MeshInference({
+          scheduler: {} as never,
+          workers: { get: () => undefined },
+          peers: async () => [],
+        }),
       },
       logger: pino({ level: 'info' }, sink),
     }),
@@ -56,6 +66,16 @@ async function post(path: string, body: string) {
     status: res.status,
     error: ((await res.json()) as { error: { name: string; details?: unknown } }).error,
   }
+}
+
+/** What a request that must fail threw: the clients' APIError (status, error body). */
+function refusal(request: Promise<unknown>): Promise<{ status: number; error: unknown }> {
+  return request.then(
+    () => {
+      throw new Error('the request succeeded')
+    },
+    (err: unknown) => err as { status: number; error: unknown },
+  )
 }
 
 const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`
@@ -102,11 +122,62 @@ describe('caller errors are 4xx, logged without a stack', () => {
     expect(res.error).toMatchObject({ name: 'ZomeFunctionNotImplementedError', details: { field: 'fn' } })
   })
 
+  it('answers a lone surrogate or JSON nested too deep on /v1 with 400 in the API’s own shape', async () => {
+    const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: TOKEN, maxRetries: 0 })
+    const anthropic = new Anthropic({ baseURL: server.url, apiKey: TOKEN, maxRetries: 0 })
+    const lone = '\ud800'
+    // Sent as extra fields, which the clients pass on as they are.
+    const deep = { metadata: JSON.parse(nested(100)) } as object
+    const user = (content: string) => [{ role: 'user' as const, content }]
+    const openAiCalls = {
+      '/v1/chat/completions': (extra: object, text = 'hi') =>
+        openai.chat.completions.create({ model: 'tiny', messages: user(text), ...extra }),
+      '/v1/completions': (extra: object, text = 'hi') =>
+        openai.completions.create({ model: 'tiny', prompt: text, ...extra }),
+      '/v1/embeddings': (extra: object, text = 'hi') =>
+        openai.embeddings.create({ model: 'tiny', input: text, ...extra }),
+      '/v1/responses': (extra: object, text = 'hi') =>
+        openai.responses.create({ model: 'tiny', input: text, ...extra }),
+    }
+    const where = { '/v1/chat/completions': 'messages.0.content', '/v1/completions': 'prompt' }
+    for (const [path, call] of Object.entries(openAiCalls)) {
+      const surrogate = await refusal(call({}, `a ${lone} b`))
+      expect(surrogate.status, path).toBe(400)
+      expect(surrogate.error, path).toMatchObject({
+        type: 'invalid_request_error',
+        param: where[path as keyof typeof where] ?? expect.stringMatching(/^input/),
+        message: expect.stringContaining('lone UTF-16 surrogate'),
+      })
+      const tooDeep = await refusal(call(deep))
+      expect(tooDeep.status, path).toBe(400)
+      expect(tooDeep.error, path).toMatchObject({
+        type: 'invalid_request_error',
+        param: `metadata.a.a.a.a.a.….a (level ${MAX_JSON_DEPTH})`,
+        message: expect.stringContaining(`deeper than ${MAX_JSON_DEPTH} levels`),
+      })
+    }
+    const message = (extra: object, text = 'hi') =>
+      anthropic.messages.create({ model: 'tiny', max_tokens: 4, messages: user(text), ...extra })
+    for (const [request, words] of [
+      [message({}, lone), 'messages.0.content: a lone UTF-16 surrogate'],
+      [message(deep), `deeper than ${MAX_JSON_DEPTH} levels`],
+    ] as const) {
+      const refused = await refusal(request)
+      expect(refused.status).toBe(400)
+      expect(refused.error).toEqual({
+        type: 'error',
+        error: { type: 'invalid_request_error', message: expect.stringContaining(words) },
+      })
+    }
+  })
+
   it('logged every refusal above at info, none at error, and no stack', async () => {
     const refused = logLines.filter((l) => l.msg === 'request refused')
     expect(refused.map((l) => l.error)).toEqual(
       expect.arrayContaining(['UnknownRecordError', 'ZomeFunctionNotImplementedError']),
     )
+    // The /v1 ones too: five APIs, two bodies each.
+    expect(refused.filter((l) => String(l.url).startsWith('/v1/'))).toHaveLength(10)
     expect(refused.every((l) => l.level === 30)).toBe(true)
     expect(logLines.filter((l) => (l.level as number) >= 50)).toEqual([])
     expect(JSON.stringify(logLines)).not.toMatch(/\\n\s+at /)
