@@ -10,9 +10,17 @@
  * window as soon as the claims in hand decide the outcome (`claimsDecide`). Of a fan-out 1 task's
  * eager nodes the first claims at once, and the spare too if its claim could rank ahead; otherwise the
  * spare claims only if the first has not claimed half a window on (it is gone or slow): a task the
- * first node takes costs one claim, and the requester waits for no second one.
+ * first node takes costs one claim, and the requester waits for no second one. Unless the attempt
+ * must load the model first (or failed): then the spare claims at once, so a load that fails there is
+ * retried on another node holding the file, not on the same one again.
  */
-import type { Claim, ClaimSnapshot, EntryRecord, TaskState } from '../../zomes-bindings/index.ts'
+import {
+  type Claim,
+  type ClaimSnapshot,
+  currentAssignments,
+  type EntryRecord,
+  type TaskState,
+} from '../../zomes-bindings/index.ts'
 import { rendezvousOrder, rendezvousRank } from '../interface/rendezvous.ts'
 import { rankClaims } from './claim-ranking.ts'
 import { isTerminal } from './task-watch.ts'
@@ -63,9 +71,8 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
   const capableAgents = input.capable.map((n) => n.author)
   const rank = rendezvousRank(hash, input.me, capableAgents)
   const [first] = rendezvousOrder(hash, capableAgents)
-  if (rank < fan_out || (rank < eager && (fan_out !== 1 || spareRanksFirst(state, input, first)))) {
-    return { kind: 'claim' }
-  }
+  const spareClaims = () => spareRanksFirst(state, input, first) || attemptMayFail(state)
+  if (rank < fan_out || (rank < eager && (fan_out !== 1 || spareClaims()))) return { kind: 'claim' }
   const lateWait = input.claimWindowMs * LATE_CLAIM_WINDOWS * 1000
   if (rank < eager) {
     const spareAt = state.task.timestamp + input.claimWindowMs * SPARE_WAIT_WINDOWS * 1000
@@ -92,6 +99,23 @@ export function planClaimant(state: TaskState, input: ClaimantInput): ClaimantSt
   // It looks again a late wait from now.
   if (input.behind) return { kind: 'hold', until: input.now + lateWait }
   return { kind: 'claim' }
+}
+
+/**
+ * Whether a current attempt of the task must load its model first (the assignee's claim shows it not
+ * loaded: loads are what fail, a file that does not fit or a backend that will not take it) or has
+ * failed: the requester's retry then needs a claimant not tried yet.
+ */
+function attemptMayFail(state: TaskState): boolean {
+  const model = state.task.entry.requirements.model
+  return currentAssignments(state.assignments).some((a) => {
+    const failed = state.results.some(
+      (r) => r.entry.assignment === a.action_hash && r.entry.status === 'error',
+    )
+    const claim = state.claims.find((c) => c.action_hash === a.entry.claim)
+    const cold = model !== null && claim !== undefined && !claim.entry.snapshot.loaded_models.includes(model)
+    return failed || cold
+  })
 }
 
 /** A node that could run the task, and the best it could claim with (advertised capability, empty queue). */

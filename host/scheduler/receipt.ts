@@ -38,7 +38,8 @@ export function verifyResult(result: EntryRecord<TaskResult>, assignment: EntryR
     return { accepted: false, reason: `written by ${result.author}, not the assignee` }
   }
   if (r.assignment !== assignment.action_hash) return { accepted: false, reason: 'for another assignment' }
-  if (r.status === 'error') return { accepted: false, reason: `the worker failed: ${r.error}` }
+  if (r.status === 'error')
+    return { accepted: false, reason: `the worker failed on ${result.author}: ${r.error}` }
   if (r.output_cid !== null) {
     // This host fetches no IPFS content yet: the hash of an output kept there is the assignee's word.
     return { accepted: true, reason: `output at ${r.output_cid}; its hash is not checked here` }

@@ -4,7 +4,9 @@
  *
  * A task with fan-out N has N slots, each one answer: the best claims after the claim window (or
  * once every node that claims at once has claimed) go to slots 0..N-1, each to a different claimant (one not live or answered in another slot). A slot whose
- * lease runs out or whose result fails is reassigned to the next claim, up to max_attempts; only the
+ * lease runs out or whose result fails is reassigned to the next claim (one not tried yet first, waited
+ * for a claim window when a capable node has not claimed yet: a model that failed to load on one peer
+ * goes to another that holds the file, not to the same one again), up to max_attempts; only the
  * requester writes assignments and only after the slot's previous lease has run out, so at most one
  * attempt per slot is live at a time. A slot's result is judged only for its current attempt: a late
  * one (for an attempt already replaced) is kept on the DHT, not accepted.
@@ -41,6 +43,8 @@ export interface PlanOptions {
   fillWindowMs: number
   /** Claimants a policy refused as assignees. */
   refused: ReadonlySet<string>
+  /** The agents known to be able to run the task (their advertised capability meets it). */
+  capable: readonly string[]
 }
 
 export type RequesterStep =
@@ -82,7 +86,7 @@ export function planRequester(state: TaskState, options: PlanOptions): Requester
   for (const s of slots) {
     if (s.phase !== 'open' && s.phase !== 'retry') continue
     const claim = nextClaim(state, options, busy)
-    if (claim && !(s.phase === 'retry' && triedBefore(state, claim) && lostLeaseJustNow(s, options))) {
+    if (claim && !(s.phase === 'retry' && triedBefore(state, claim) && othersMayClaim(s, state, options))) {
       return { kind: 'assign', claim, slot: s.slot, attempt: (s.current?.entry.attempt ?? 0) + 1 }
     }
     unfilled.push(s)
@@ -151,14 +155,21 @@ function triedBefore(state: TaskState, claim: EntryRecord<Claim>): boolean {
 }
 
 /**
- * A slot whose lease ran out less than a claim window ago: the nodes that claim late claim when a lease
- * runs out, so a claimant not tried yet may be on its way; retrying one already tried (maybe gone with
- * the lease) waits for them that long.
+ * Whether a claimant not tried yet may be on its way, so retrying one already tried waits for it: for
+ * a claim window after a lease ran out (the nodes that claim late claim then; the one tried may be
+ * gone with the lease), or after a failed result while a capable node has not been tried (a model
+ * that failed to load there: the spare claims when the attempt must load it, ./claimant-plan.ts).
  */
-function lostLeaseJustNow(s: Slot, options: PlanOptions): boolean {
-  if (s.current === null || s.result !== null) return false
-  const leaseEnd = s.current.entry.lease_expires_at + options.leaseGraceMs * 1000
-  return options.now < leaseEnd + options.claimWindowMs * 1000
+function othersMayClaim(s: Slot, state: TaskState, options: PlanOptions): boolean {
+  if (s.current === null) return false
+  const window = options.claimWindowMs * 1000
+  if (s.result === null) {
+    const leaseEnd = s.current.entry.lease_expires_at + options.leaseGraceMs * 1000
+    return options.now < leaseEnd + window
+  }
+  const tried = new Set(state.assignments.map((a) => a.entry.assignee))
+  const untried = options.capable.some((agent) => !tried.has(agent) && !options.refused.has(agent))
+  return untried && options.now < s.result.timestamp + window
 }
 
 /** "attempt 2", or "attempt 2 of slot 1" for a task that fans out. */

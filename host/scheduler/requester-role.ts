@@ -60,16 +60,16 @@ export class RequesterRole {
     if (snapshot && (await this.#assignSelfIfBest(state, snapshot, memo))) return true
     const now = nowMicros()
     if (memo.firstClaimSeenAt === null && state.claims.length > 0) memo.firstClaimSeenAt = now
+    const capable = await nodes.capableNodes(state.task.entry)
     const options = {
       now,
       claimWindowMs,
       leaseGraceMs,
       firstClaimSeenAt: memo.firstClaimSeenAt,
-      claimsIn:
-        state.assignments.length === 0 &&
-        claimsDecide(state, await nodes.capableNodes(state.task.entry), memo.refused),
+      claimsIn: state.assignments.length === 0 && claimsDecide(state, capable, memo.refused),
       fillWindowMs: claimWindowMs * FILL_WINDOWS,
       refused: memo.refused,
+      capable: capable.map((n) => n.author),
     }
     // The plan takes one step at a time; re-planning after each assignment gives every slot of a
     // fan-out its claimant in this one visit.

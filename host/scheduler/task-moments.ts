@@ -2,8 +2,8 @@
  * When a task next changes without an op announcing it, so the scheduler can set one timer per task
  * instead of polling: the end of its claim window (and of the late claimants' wait, and of the time
  * every capable node had to claim), a lease running out (late claimants claim then; the requester
- * reassigns a grace later, and retries a claimant already tried a window after that), a decline
- * running out, a claimant's own next look, the deadline.
+ * reassigns a grace later, and retries a claimant already tried a window after that, as it does a
+ * window after a failed result), a decline running out, a claimant's own next look, the deadline.
  */
 import { currentAssignments, type TaskState } from '../../zomes-bindings/index.ts'
 import { FILL_WINDOWS, LATE_CLAIM_WINDOWS } from './claimant-plan.ts'
@@ -39,6 +39,7 @@ export function nextMoment(state: TaskState, input: MomentInput): number | null 
       a.entry.lease_expires_at + grace,
       a.entry.lease_expires_at + grace + window,
     ]),
+    ...state.results.map((r) => r.timestamp + window),
   ]
   const next = Math.min(...moments.filter((m): m is number => m !== null && m > input.now))
   return Number.isFinite(next) ? next : null

@@ -8,7 +8,14 @@ import {
   planClaimant,
   SPARE_WAIT_WINDOWS,
 } from '../../../host/scheduler/claimant-plan.ts'
-import type { Assignment, Claim, EntryRecord, TaskState, TaskStatus } from '../../../zomes-bindings/index.ts'
+import type {
+  Assignment,
+  Claim,
+  EntryRecord,
+  TaskResult,
+  TaskState,
+  TaskStatus,
+} from '../../../zomes-bindings/index.ts'
 import { claimSnapshot } from '../conductor/fixtures/capability.ts'
 import { task as taskEntry } from './fixtures.ts'
 
@@ -23,8 +30,8 @@ const [FIRST, SECOND, THIRD, FOURTH] = rendezvousOrder(T, AGENTS) as [string, st
 
 const SNAPSHOT = claimSnapshot()
 
-function claim(author: string, queue = 0): EntryRecord<Claim> {
-  const snapshot = { ...SNAPSHOT, queue_depth: queue }
+function claim(author: string, queue = 0, loadedModels: string[] = []): EntryRecord<Claim> {
+  const snapshot = { ...SNAPSHOT, queue_depth: queue, models: loadedModels, loaded_models: loadedModels }
   return { action_hash: `uhCkkClaim${author}`, author, timestamp: SUBMITTED_AT, entry: { task: T, snapshot } }
 }
 
@@ -182,6 +189,67 @@ describe('planClaimant', () => {
       state('submitted'),
       input(FOURTH, { capable: nodes([FOURTH]) }),
       { kind: 'claim' },
+    ],
+  ])('%s', (_name, taskState, claimant, expected) => {
+    expect(planClaimant(taskState, claimant)).toEqual(expected)
+  })
+})
+
+describe('planClaimant for a task on a model', () => {
+  /** The task on model "m", with the results given. */
+  const onModel = (taskState: TaskState, results: EntryRecord<TaskResult>[] = []): TaskState => {
+    const entry = { ...taskState.task.entry }
+    entry.requirements = { ...entry.requirements, model: 'm' }
+    return { ...taskState, task: { ...taskState.task, entry }, results }
+  }
+  const loaded = (author: string) => claim(author, 0, ['m'])
+  const failedLoad: EntryRecord<TaskResult> = {
+    action_hash: 'uhCkkResult1',
+    author: FIRST,
+    timestamp: SUBMITTED_AT,
+    entry: {
+      task: T,
+      assignment: 'uhCkkAssignment1',
+      status: 'error',
+      output: null,
+      output_cid: null,
+      output_hash: '0'.repeat(64),
+      error: 'llama.cpp failed to load model "m": unknown model architecture',
+      metrics: {
+        started_at: SUBMITTED_AT,
+        finished_at: SUBMITTED_AT,
+        duration_ms: 1,
+        tokens_in: null,
+        tokens_out: null,
+        tokens_per_second: null,
+      },
+    },
+  }
+
+  it.each([
+    [
+      'the spare, for an attempt that must load the model first: claims at once, ready for a retry',
+      onModel(state('assigned', [FIRST], [FIRST])),
+      input(SECOND),
+      { kind: 'claim' },
+    ],
+    [
+      'the spare, for an attempt on the model loaded: a late node (one claim per task)',
+      onModel(state('assigned', [loaded(FIRST)], [FIRST])),
+      input(SECOND, { now: SPARE_AT }),
+      { kind: 'hold', until: LATE_AT },
+    ],
+    [
+      'the spare, for an attempt that failed: claims at once',
+      onModel(state('running', [loaded(FIRST)], [FIRST]), [failedLoad]),
+      input(SECOND, { now: SPARE_AT }),
+      { kind: 'claim' },
+    ],
+    [
+      'a later node, for an attempt that must load the model first: waits its turn',
+      onModel(state('assigned', [FIRST], [FIRST])),
+      input(THIRD),
+      { kind: 'hold', until: LATE_AT },
     ],
   ])('%s', (_name, taskState, claimant, expected) => {
     expect(planClaimant(taskState, claimant)).toEqual(expected)

@@ -1,6 +1,7 @@
 /**
  * Tasks of a kind that runs on a model (inference), with a stand-in worker that places inputs the
- * way the inference workers do (a model it has, loaded or fitting) but answers without llama.cpp.
+ * way the inference workers do (a model it has, loaded or fitting) but answers without llama.cpp; a
+ * load that fails on one peer is retried on another holding the file.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -35,8 +36,16 @@ const modelInfo = (name: string, loaded: boolean): ModelInfo => ({
   loaded,
 })
 
+type Run = (input: unknown) => Promise<{ output: { text: string } }>
+const echo: Run = async (input) => ({ output: { text: `echo: ${(input as { prompt: string }).prompt}` } })
+
 /** A host whose `model.fake` worker places inputs with `place`; the claim window is a minute long. */
-async function host(conductor: EmbeddedConductor, advertised: NodeCapability, place: () => Placement) {
+async function host(
+  conductor: EmbeddedConductor,
+  advertised: NodeCapability,
+  place: () => Placement,
+  run: Run = echo,
+) {
   await conductor.callZome('agent_registry', 'advertise_capability', advertised)
   const workers = new WorkerRegistry()
   workers.register({
@@ -45,7 +54,7 @@ async function host(conductor: EmbeddedConductor, advertised: NodeCapability, pl
     output: z.strictObject({ text: z.string() }),
     needsModel: true,
     place: async () => place(),
-    run: async (input) => ({ output: { text: `echo: ${(input as { prompt: string }).prompt}` } }),
+    run,
   })
   const scheduler = new SchedulerService({
     conductor,
@@ -100,5 +109,35 @@ describe('tasks that run on a model', () => {
     ])
     expect(view.state.results[0]?.entry.output).toEqual({ text: 'echo: hi' })
     expect(view.state.receipt?.entry.accepted).toBe(true)
+  })
+
+  it('retry a model that failed to load on one peer on another that holds the file, not the same one', async () => {
+    mesh = await openMesh(3)
+    const [requester, ...holders] = mesh.conductors as EmbeddedConductor[]
+    await host(requester!, capability(), () => ({ cannot: 'no model on this peer' }))
+    const withFile = capability({ inference: { models: [modelInfo('m', false)], tokens_per_second: null } })
+    // Whichever holder runs it first fails to load it (as on a peer short of memory); a second run works.
+    let runs = 0
+    const loadOnce: Run = async (input) => {
+      if (runs++ === 0) throw new Error('llama.cpp failed to load model "m": out of memory')
+      return echo(input)
+    }
+    for (const c of holders) await host(c!, withFile, () => ({ model: 'm', loaded: false }), loadOnce)
+    const scheduler = schedulers[0]!
+    const requirements = { ...fakeTask().requirements, model: 'm' }
+    // This test mesh has no network: what each peer writes reaches the others by copying chains.
+    const syncing = setInterval(() => mesh?.sync(), 50)
+    const view = await (async () => {
+      const ref = await scheduler.submit({ ...fakeTask(), requirements })
+      return eventually(async () => {
+        const v = await scheduler.view(ref.action_hash)
+        return v.state.receipt !== null ? v : undefined
+      }, 20_000)
+    })().finally(() => clearInterval(syncing))
+    const [first, second] = view.state.assignments.map((a) => a.entry.assignee)
+    expect(view.state.results[0]?.entry.error).toMatch(/failed to load model "m"/)
+    expect(second).toBeDefined()
+    expect(second).not.toBe(first)
+    expect(view.state.status).toBe('done')
   })
 })

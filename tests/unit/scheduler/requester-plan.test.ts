@@ -101,6 +101,7 @@ const options = (overrides: Partial<PlanOptions> = {}): PlanOptions => ({
   leaseGraceMs: 100,
   fillWindowMs: 2_000,
   refused: new Set(),
+  capable: [],
   ...overrides,
 })
 
@@ -160,6 +161,55 @@ describe('the requester plan', () => {
       kind: 'assign',
       attempt: 2,
       claim: { author: 'uhCAkC' },
+    })
+  })
+
+  describe('after a failed attempt (a model that would not load on B; C holds the file too)', () => {
+    const first = assignment(1, 'uhCAkB', NOW + ms(5000))
+    // Failed 50 ms ago: within the 200 ms claim window.
+    const failed = {
+      ...result(first, null, { status: 'error', error: 'llama.cpp failed to load model "m": out of memory' }),
+      timestamp: NOW - ms(50),
+    }
+    const failedWith = (claims: string[]) =>
+      state({ claims: claims.map((c) => claim(c)), assignments: [first], results: [failed] }, 3)
+    it.each([
+      [
+        "C's claim in hand: the retry goes to C",
+        failedWith(['uhCAkB', 'uhCAkC']),
+        options({ capable: ['uhCAkB', 'uhCAkC'] }),
+        { kind: 'assign', attempt: 2, claim: { author: 'uhCAkC' } },
+      ],
+      [
+        'C capable but not claimed yet: waits for its claim rather than trying B again, saying why',
+        failedWith(['uhCAkB']),
+        options({ capable: ['uhCAkB', 'uhCAkC'] }),
+        {
+          kind: 'wait',
+          reason:
+            'attempt 1: the worker failed on uhCAkB: llama.cpp failed to load model "m": out of memory; no claim to assign',
+        },
+      ],
+      [
+        'C silent a claim window after the failure: B again',
+        failedWith(['uhCAkB']),
+        options({ capable: ['uhCAkB', 'uhCAkC'], now: NOW + ms(150) }),
+        { kind: 'assign', attempt: 2, claim: { author: 'uhCAkB' } },
+      ],
+      [
+        'nobody else can run it: B again at once',
+        failedWith(['uhCAkB']),
+        options({ capable: ['uhCAkB'] }),
+        { kind: 'assign', attempt: 2, claim: { author: 'uhCAkB' } },
+      ],
+      [
+        'C refused by a policy: B again at once',
+        failedWith(['uhCAkB']),
+        options({ capable: ['uhCAkB', 'uhCAkC'], refused: new Set(['uhCAkC']) }),
+        { kind: 'assign', attempt: 2, claim: { author: 'uhCAkB' } },
+      ],
+    ])('%s', (_name, taskState, planOptions, expected) => {
+      expect(planRequester(taskState, planOptions)).toMatchObject(expected)
     })
   })
 
@@ -236,7 +286,7 @@ describe('the requester plan', () => {
     expect(verifyResult({ ...result(a, 'ok'), author: 'uhCAkM' }, a).accepted).toBe(false)
     expect(verifyResult(result(a, null, { status: 'error', error: 'boom' }), a)).toEqual({
       accepted: false,
-      reason: 'the worker failed: boom',
+      reason: 'the worker failed on uhCAkB: boom',
     })
   })
 })
@@ -332,7 +382,7 @@ describe('the requester plan with fan-out', () => {
       receipt: {
         result: results[1]!.action_hash,
         accepted: true,
-        reason: '1 of 2 answers agree; slot 2: the worker failed: boom',
+        reason: '1 of 2 answers agree; slot 2: the worker failed on uhCAkD: boom',
         votes: [
           { assignee: B, group: 1, agree: false },
           { assignee: C, group: 0, agree: true },

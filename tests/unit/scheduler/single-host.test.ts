@@ -91,7 +91,10 @@ describe('the scheduler of a host that is both requester and worker', () => {
     expect(view.state.status).toBe('failed')
     expect(view.state.assignments.map((a) => a.entry.attempt)).toEqual([1, 2])
     expect(view.state.results.map((r) => r.entry.error)).toEqual(['boom', 'boom'])
-    expect(view.state.receipt?.entry).toMatchObject({ accepted: false, reason: 'the worker failed: boom' })
+    expect(view.state.receipt?.entry).toMatchObject({
+      accepted: false,
+      reason: `the worker failed on ${host.conductor.agentPubKey}: boom`,
+    })
   })
 
   it('says why a task nobody can run stays unclaimed', async () => {

@@ -43,6 +43,30 @@ function state(assignments: EntryRecord<Assignment>[] = []): TaskState {
   }
 }
 
+/** Attempt 1 (lease to LEASE_END) failed at `at`. */
+function failedAt(at: number): TaskState {
+  const s = state([assignment(1, LEASE_END)])
+  const metrics = {
+    started_at: at,
+    finished_at: at,
+    duration_ms: 0,
+    tokens_in: null,
+    tokens_out: null,
+    tokens_per_second: null,
+  }
+  const entry = {
+    task: 'uhCkkTask',
+    assignment: 'uhCkkAssignment1',
+    status: 'error' as const,
+    output: null,
+    output_cid: null,
+    output_hash: '0'.repeat(64),
+    error: 'failed to load',
+    metrics,
+  }
+  return { ...s, results: [{ action_hash: 'uhCkkResult1', author: 'uhCAkB', timestamp: at, entry }] }
+}
+
 const input = (now: number, overrides: Partial<MomentInput> = {}): MomentInput => ({
   now,
   claimWindowMs: WINDOW / 1000,
@@ -104,6 +128,12 @@ describe('nextMoment', () => {
       state([assignment(1, AT + 2_000_000), assignment(2, LEASE_END)]),
       input(AT + 3_000_000),
       LEASE_END,
+    ],
+    [
+      'a failed result: the retry on a claimant already tried, a window after it',
+      failedAt(AT + 3_000_000),
+      input(AT + 3_000_000 + 1),
+      AT + 3_000_000 + WINDOW,
     ],
     ['nothing else left: the deadline', state(), input(AT + WINDOW * FILL_WINDOWS + 1), DEADLINE],
     ['past the deadline: nothing to wait for', state(), input(DEADLINE + 1), null],
