@@ -7,7 +7,7 @@
  * issue 33); here the answer equals the whole file's on one machine and every daemon lives on.
  */
 import { randomBytes } from 'node:crypto'
-import { link, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { link, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
@@ -16,9 +16,10 @@ import { FileHashCache } from '../../host/inference/file-hash-cache.ts'
 import { type LlamaModelOptions, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import { ModelManager } from '../../host/inference/model-manager.ts'
 import { silentLogger } from '../../host/log/logger.ts'
-import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+import { isolatedNetwork, runRipple } from './ripple-process.ts'
+import { type SplitPeer, startSplitPeer, untilHeadSeesPeers } from './split-peers.ts'
 
-type Peer = RunningRipple & { name: string; dataDir: string; agent: string; url: string; token: string }
+type Peer = SplitPeer
 
 const MiB = 1024 ** 2
 const MODEL: LlamaModelOptions = {
@@ -49,21 +50,17 @@ beforeAll(async () => {
   await mkdir(join(root, 'solo'))
   const file = await writeLlamaModel(join(root, 'solo', 'big.gguf'), MODEL)
   expect(file.bytes).toBeGreaterThan(128 * MiB)
-  const start = async (name: string): Promise<Peer> => {
-    const dataDir = join(root, name)
-    const models = join(root, `${name}-models`)
-    await mkdir(models)
-    if (name === 'head') await link(file.path, join(models, 'big.gguf'))
-    const flags = ['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
-    const daemon = await startRipple(
-      [...flags, '--name', name, '--threads', '1', '--model-memory', '112MiB', '--log-level', 'warn'],
-      90_000,
-    )
-    const line = (key: string) => new RegExp(`^ripple: ${key} (\\S+)$`, 'm').exec(daemon.stdout())?.[1] ?? ''
-    const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
-    return { ...daemon, name, dataDir, agent: line('agent'), url: line('api'), token }
-  }
-  peers = await Promise.all(['head', 'w1', 'w2'].map(start))
+  peers = await Promise.all(
+    ['head', 'w1', 'w2'].map((name) =>
+      startSplitPeer({
+        root,
+        network,
+        name,
+        modelMemory: '112MiB',
+        place: name === 'head' ? (models) => link(file.path, join(models, 'big.gguf')) : undefined,
+      }),
+    ),
+  )
   solo = new ModelManager({
     modelsDir: join(root, 'solo'),
     hashCache: new FileHashCache(null),
@@ -72,19 +69,7 @@ beforeAll(async () => {
     logger: silentLogger(),
   })
   // The head must see the others' heartbeats (free model memory) before it plans.
-  for (const deadline = Date.now() + 60_000; ; ) {
-    const seen = JSON.parse(
-      (await runRipple(['peers', '--json', '--data-dir', peers[0]!.dataDir])).stdout,
-    ) as {
-      peers: { status: string; load: { model_free_bytes?: number } | null }[]
-    }
-    if (
-      seen.peers.filter((p) => p.status === 'online' && p.load?.model_free_bytes !== undefined).length === 3
-    )
-      break
-    if (Date.now() > deadline) throw new Error('the head never saw the other peers')
-    await new Promise((resolve) => setTimeout(resolve, 300))
-  }
+  await untilHeadSeesPeers(peers[0]!, 3)
 }, 180_000)
 
 afterAll(async () => {

@@ -6,7 +6,7 @@
  * gives whole on one machine. A worker killed mid-answer fails the request naming it, and the split
  * is planned again without it, on the spare peer. A request for a model no peer holds alone splits it.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
@@ -14,11 +14,12 @@ import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
-import { isolatedNetwork, REPO_ROOT, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+import { isolatedNetwork, REPO_ROOT, runRipple } from './ripple-process.ts'
+import { type SplitPeer, startSplitPeer, untilHeadSeesPeers } from './split-peers.ts'
 
 const SHOTS = join(REPO_ROOT, 'test-results', 'screenshots')
 
-type Peer = RunningRipple & { name: string; dataDir: string; agent: string; url: string; token: string }
+type Peer = SplitPeer
 
 const MODEL = { ...TINY_MODEL, blocks: 6, name: 'ripple split test' }
 let root: string
@@ -29,36 +30,20 @@ const ask = [{ role: 'user' as const, content: 'Tell me about the mesh, split ov
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-split-'))
   const network = await isolatedNetwork(root, 'e2e-split')
-  const start = async (name: string): Promise<Peer> => {
-    const dataDir = join(root, name)
-    const models = join(root, `${name}-models`)
-    await mkdir(models, { recursive: true })
-    if (name === 'head') await writeLlamaModel(join(models, 'big.gguf'), MODEL)
-    const flags = ['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
-    const daemon = await startRipple(
-      [...flags, '--name', name, '--threads', '1', '--model-memory', '30MiB', '--log-level', 'warn'],
-      90_000,
-    )
-    const line = (key: string) => new RegExp(`^ripple: ${key} (\\S+)$`, 'm').exec(daemon.stdout())?.[1] ?? ''
-    const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
-    return { ...daemon, name, dataDir, agent: line('agent'), url: line('api'), token }
-  }
-  peers = await Promise.all(['head', 'w1', 'w2', 'w3'].map(start))
+  peers = await Promise.all(
+    ['head', 'w1', 'w2', 'w3'].map((name) =>
+      startSplitPeer({
+        root,
+        network,
+        name,
+        modelMemory: '30MiB',
+        place: name === 'head' ? (models) => writeLlamaModel(join(models, 'big.gguf'), MODEL) : undefined,
+      }),
+    ),
+  )
   local = await modelsFixture(MODEL)
   // The head must see every other peer's heartbeat (free model memory) before it plans.
-  for (const deadline = Date.now() + 60_000; ; ) {
-    const seen = JSON.parse(
-      (await runRipple(['peers', '--json', '--data-dir', peers[0]!.dataDir])).stdout,
-    ) as {
-      peers: { status: string; load: { model_free_bytes?: number } | null }[]
-    }
-    if (
-      seen.peers.filter((p) => p.status === 'online' && p.load?.model_free_bytes !== undefined).length === 4
-    )
-      break
-    if (Date.now() > deadline) throw new Error('the head never saw the other peers')
-    await new Promise((resolve) => setTimeout(resolve, 300))
-  }
+  await untilHeadSeesPeers(peers[0]!, 4)
 }, 180_000)
 
 afterAll(async () => {
