@@ -28,7 +28,10 @@ import { buf, bytes, type LinkRow, nullableBuf, toAction, toLink } from './sqlit
 import { linkQuerySql, prepareStatements, SCHEMA, type Statements } from './sqlite-schema.ts'
 import { WalSync } from './wal-sync.ts'
 
-/** Thrown when the store's file is not a SQLite database, or a damaged one. */
+/**
+ * Thrown when the store's file is not a SQLite database, or a damaged one: at open, or by whichever
+ * later query first reads a damaged page (SQLite checks a page only when it reads it).
+ */
 export class CorruptStoreError extends Error {
   static override readonly name = 'CorruptStoreError'
   constructor(
@@ -44,15 +47,52 @@ export class CorruptStoreError extends Error {
   }
 }
 
-// SQLite's answers for a file that is not a database or is damaged.
-const CORRUPT_CODES = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT'])
+/** SQLite's answers for a file that is not a database or is damaged (SQLITE_CORRUPT_INDEX and kin too). */
+function isCorrupt(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
+}
 
 /**
  * Opens (creating if needed) the store at `path`, its files 0600; ':memory:' works for tests.
- * Throws CorruptStoreError for a file that is not a sound SQLite database.
+ * Throws CorruptStoreError for a file that is not a sound SQLite database, at open or from any call.
  */
 export function openSqliteChainStore(path: string): ChainStore {
-  return new SqliteChainStore(path)
+  return namingDamage(new SqliteChainStore(path), path)
+}
+
+/**
+ * `store` with SQLite's answer of damage, from any method (or the iterator it returns), turned into
+ * CorruptStoreError naming the file and what to do: a bare "database disk image is malformed" says
+ * neither, and a damaged page is found by whichever query reads it first, at start or much later.
+ */
+function namingDamage(store: ChainStore, path: string): ChainStore {
+  const rethrow = (err: unknown): never => {
+    throw isCorrupt(err) ? new CorruptStoreError(path, err) : err
+  }
+  function* iterating<T>(iterator: Iterable<T>): Generator<T> {
+    try {
+      yield* iterator
+    } catch (err) {
+      rethrow(err)
+    }
+  }
+  return new Proxy(store, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        try {
+          const result: unknown = value.apply(target, args)
+          // Rows read lazily (a generator, better-sqlite3's iterate()) meet the damage while iterated.
+          const lazy = typeof (result as Iterator<unknown> | null)?.next === 'function'
+          return lazy ? iterating(result as Iterable<unknown>) : result
+        } catch (err) {
+          return rethrow(err)
+        }
+      }
+    },
+  })
 }
 
 class SqliteChainStore implements ChainStore {
@@ -88,7 +128,7 @@ class SqliteChainStore implements ChainStore {
       db.exec(SCHEMA)
     } catch (err) {
       db.close()
-      if (CORRUPT_CODES.has((err as { code?: string }).code ?? '')) throw new CorruptStoreError(path, err)
+      if (isCorrupt(err)) throw new CorruptStoreError(path, err)
       throw err
     }
     this.#db = db

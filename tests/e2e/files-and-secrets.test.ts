@@ -2,15 +2,19 @@
  * Files and secrets of a real `ripple up`: the data dir and every dir in it are 0700 and every file
  * in it 0600 even under a permissive umask and in a dir that already existed as 0755; the token is
  * never printed (a one-time login link is, and `ripple token` prints the token for scripts); engine
- * key dirs a killed daemon left in the temp dir are removed at start; a store that is not a database
- * stops `ripple up` with one line naming the file.
+ * key dirs a killed daemon left in the temp dir are removed at start; a store that is not a database,
+ * or one with a damaged page, stops `ripple up` with one line naming the file.
  */
 import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SCHEMA } from '../../host/storage/sqlite-schema.ts'
+import { damageTableRoot } from '../fixtures/damaged-store.ts'
 import { LOOPBACK_FLAGS, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 let root: string
@@ -119,16 +123,14 @@ describe('the API token', { timeout: 60_000 }, () => {
 })
 
 describe('a corrupted store', { timeout: 60_000 }, () => {
-  it('stops `ripple up` with one line naming the file', async () => {
-    const broken = join(root, 'broken')
-    await mkdir(broken)
-    const db = join(broken, 'conductor.sqlite')
-    await writeFile(db, Buffer.alloc(8192, 0x5a))
+  /** Runs `ripple up` on `dir` and expects it to stop with one line naming its store and what to do. */
+  async function stopsNamingTheStore(dir: string, why: RegExp): Promise<void> {
+    const db = join(dir, 'conductor.sqlite')
     const res = await runRipple([
       'up',
       ...LOOPBACK_FLAGS,
       '--data-dir',
-      broken,
+      dir,
       '--api-port',
       '0',
       '--log-level',
@@ -137,7 +139,34 @@ describe('a corrupted store', { timeout: 60_000 }, () => {
     expect(res.code).toBe(1)
     expect(res.stdout).toBe('')
     expect(res.stderr.trimEnd().split('\n')).toEqual([
-      expect.stringMatching(new RegExp(`^ripple: the store ${db} is not a readable SQLite database`)),
+      expect.stringMatching(
+        new RegExp(
+          `^ripple: the store ${db} is not a readable SQLite database \\(${why.source}\\); restore it from a backup, or move it aside`,
+        ),
+      ),
     ])
+  }
+
+  it('stops `ripple up` with one line naming the file', async () => {
+    const broken = join(root, 'broken')
+    await mkdir(broken)
+    await writeFile(join(broken, 'conductor.sqlite'), Buffer.alloc(8192, 0x5a))
+    await stopsNamingTheStore(broken, /file is not a database/)
+  })
+
+  it('stops `ripple up` with one line naming the file when a page of a sound store is damaged', async () => {
+    const damaged = join(root, 'damaged')
+    await mkdir(damaged)
+    // A store of several pages of actions (the start's first write goes through the table's root).
+    const path = join(damaged, 'conductor.sqlite')
+    const db = new Database(path)
+    db.exec(SCHEMA)
+    const insert = db.prepare("INSERT INTO actions VALUES (?, ?, ?, ?, 'Create', ?, NULL, NULL, ?, ?)")
+    const [dna, author] = [randomBytes(39), randomBytes(39)]
+    for (let seq = 0; seq < 200; seq++)
+      insert.run(randomBytes(39), dna, author, seq, seq, randomBytes(100), randomBytes(64))
+    db.close()
+    await damageTableRoot(path, 'actions')
+    await stopsNamingTheStore(damaged, /database disk image is malformed/)
   })
 })
