@@ -132,7 +132,7 @@ export function upCommand(): Command {
       '--admin-origins <origins>',
       'allowed Origin headers of the admin interface, comma-separated, or * (default: ripple-host)',
     )
-    .option('--mdns-interface <ip>', 'send mDNS on this interface only, e.g. 127.0.0.1 (default: all)')
+    .option('--mdns-interface <ip>', 'send and hear mDNS on this interface only, e.g. 127.0.0.1 (default: all)')
     .option(
       '--ipfs <helia|kubo[:url]>',
       'IPFS for artifacts: embedded Helia on this peer, or a Kubo daemon (default URL http://127.0.0.1:5001)',
