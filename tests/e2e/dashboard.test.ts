@@ -95,7 +95,7 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
   it('refuses a wrong login code and a wrong token', async () => {
     await page.goto(`${alpha.apiUrl}/?code=not-a-code`)
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('already used or has expired')
-    await page.getByLabel('Token or API key').fill('not-the-token')
+    await page.getByLabel('API token').fill('not-the-token')
     await page.getByRole('button', { name: 'Sign in' }).click()
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong token')
     await shot('sign-in-refused')
@@ -327,7 +327,7 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     const viewer = await browser.newPage({ viewport: { width: 1360, height: 900 } })
     try {
       await viewer.goto(`${alpha.apiUrl}/`)
-      await viewer.getByLabel('Token or API key').fill(key)
+      await viewer.getByLabel('API token').fill(key)
       await viewer.getByRole('button', { name: 'Sign in' }).click()
       await expect.poll(() => viewer.getByRole('alert').textContent()).toContain('reaches /v1 and /mcp only')
       await shot('key-refused', viewer)

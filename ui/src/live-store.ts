@@ -3,7 +3,7 @@
  * subscribe and re-render on each change; nothing polls. A dropped stream is reopened after a pause.
  */
 import type { ApiClient } from '../../host/api/client/index.ts'
-import type { LiveEvent, ModelsView, SessionView, StatusView } from '../../host/api/contract/index.ts'
+import type { LiveEvent, ModelsView, StatusView } from '../../host/api/contract/index.ts'
 
 type Data<K extends LiveEvent['event']> = Extract<LiveEvent, { event: K }>['data']
 
@@ -16,7 +16,6 @@ export class LiveStore extends EventTarget {
   artifacts: Data<'artifacts'>['artifacts'] | null = null
   connected = false
   /** What this tab signed in with; null until the daemon said. */
-  session: SessionView | null = null
   #abort = new AbortController()
 
   constructor(readonly client: ApiClient) {
@@ -35,7 +34,6 @@ export class LiveStore extends EventTarget {
     const signal = this.#abort.signal
     while (!signal.aborted) {
       try {
-        this.session = await this.client.whoAmI({ signal })
         this.status = await this.client.status({ signal })
         for await (const event of this.client.liveEvents({ signal })) {
           this.connected = true
@@ -53,17 +51,6 @@ export class LiveStore extends EventTarget {
       this.#changed()
       await new Promise((resolve) => setTimeout(resolve, 2000))
     }
-  }
-
-  /** Signed in with an API key: the pages show the mesh but offer nothing that changes the peer. */
-  get readOnly(): boolean {
-    return this.session?.signed_in_with === 'key'
-  }
-
-  /** The models this tab may run: a key's, or every one. */
-  mayRun(model: string): boolean {
-    const models = this.session?.key?.models
-    return models === null || models === undefined || models.includes(model)
   }
 
   #changed(): void {

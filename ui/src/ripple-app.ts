@@ -168,11 +168,6 @@ export class RippleApp extends LitElement {
         <span class="right">
           <span class="live" title="the live event stream"><span class="dot ${store.connected ? 'on' : ''}"></span>${store.connected ? 'live' : 'reconnecting…'}</span>
           <span>${store.status?.capability.name ?? ''}</span>
-          ${
-            store.readOnly
-              ? html`<span class="badge" title="Signed in with an API key: the pages show the mesh; changing this peer takes the API token">key ${store.session?.key?.name ?? store.session?.key?.id} · read-only</span>`
-              : nothing
-          }
           <button @click=${() => this.#signOut()}>Sign out</button>
         </span>
       </nav>
@@ -207,10 +202,10 @@ export class RippleApp extends LitElement {
           this.signingIn
             ? html`<p class="muted">Signing in with the login link…</p>`
             : html`<p class="lead">Open the link <code>ripple up</code> printed (it signs in once), or paste the API token
-                (<code>ripple token</code> prints it) or an API key.</p>`
+                (<code>ripple token</code> prints it). API keys are for agents: they reach <code>/v1</code> and <code>/mcp</code> only.</p>`
         }
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-        <label style="display:block;margin:0">Token or API key
+        <label style="display:block;margin:0">API token
           <input name="token" type="password" autocomplete="off" required />
         </label>
         <button type="submit">Sign in</button>

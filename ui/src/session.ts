@@ -1,6 +1,6 @@
 /**
  * Signing in: the one-time code of the link `ripple up` prints (traded for the token once), or a
- * pasted token or API key. The token is kept in this tab's sessionStorage only.
+ * pasted token (API keys reach /v1 and /mcp only). The token is kept in this tab's sessionStorage only.
  */
 import { ApiClient, ApiRequestError } from '../../host/api/client/index.ts'
 
@@ -17,7 +17,7 @@ export async function signInWithCode(code: string): Promise<ApiClient> {
   return keep(token)
 }
 
-/** Checks a pasted token or API key against the daemon before keeping it. */
+/** Checks a pasted token against the daemon before keeping it. */
 export async function signInWithToken(token: string): Promise<ApiClient> {
   const client = new ApiClient({ baseUrl: location.origin, token })
   await client.whoAmI()

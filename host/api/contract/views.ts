@@ -28,7 +28,6 @@ import type { WarrantView } from '../../interface/network-port.ts'
 import { PeerLinkSchema } from '../../interface/peer-link.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
 import type { SplitView } from '../../split/split-service.ts'
-import type { ApiKeyView } from '../api-keys.ts'
 import { describes } from './same-shape.ts'
 
 /** Every API error has this body, whatever the route or cause. */
@@ -97,20 +96,12 @@ export const StatusViewSchema = z.object({
 })
 export type StatusView = z.infer<typeof StatusViewSchema>
 
-/** GET /api/session: what the caller signed in with. The token controls the peer; a key reads it. */
+/**
+ * GET /api/session: what the caller signed in with. Always the token: API keys reach /v1 and /mcp only,
+ * so a dashboard or script on the management API holds the token.
+ */
 export const SessionViewSchema = z.object({
-  signed_in_with: z.enum(['token', 'key']),
-  key: describes<ApiKeyView>()(
-    z.object({
-      id: z.string(),
-      name: z.string().nullable(),
-      /** null: every model. */
-      models: z.array(z.string()).nullable(),
-      created_at: z.string(),
-      expires_at: z.string().nullable(),
-      revoked_at: z.string().nullable(),
-    }),
-  ).nullable(),
+  signed_in_with: z.literal('token'),
 })
 export type SessionView = z.infer<typeof SessionViewSchema>
 

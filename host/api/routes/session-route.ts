@@ -22,9 +22,8 @@ export function registerSessionRoute(app: FastifyInstance, codes: LoginCodes, to
     const answer: ReplyOf<'session'> = { token }
     return answer
   })
-  app.get(routes.whoAmI.path, async (request) => {
-    const key = request.caller?.key ?? null
-    const answer: ReplyOf<'whoAmI'> = { signed_in_with: key === null ? 'token' : 'key', key }
+  app.get(routes.whoAmI.path, async () => {
+    const answer: ReplyOf<'whoAmI'> = { signed_in_with: 'token' }
     return answer
   })
 }

@@ -84,11 +84,9 @@ export class ArtifactsPage extends LivePage {
           html`<span class=${status(h.author) === 'offline' ? 'gone' : ''} title=${h.author}>${this.peerName(h.author)}</span>`,
       )}</td>
       <td>${
-        this.store?.readOnly
-          ? nothing
-          : mine
-            ? html`<button class="secondary" ?disabled=${this.busy !== null} @click=${() => this.#act(entry.cid, 'unpin')}>Release here</button>`
-            : html`<button ?disabled=${this.busy !== null} @click=${() => this.#act(entry.cid, 'pin')}>${this.busy === entry.cid ? 'Pinning…' : 'Pin here'}</button>`
+        mine
+          ? html`<button class="secondary" ?disabled=${this.busy !== null} @click=${() => this.#act(entry.cid, 'unpin')}>Release here</button>`
+          : html`<button ?disabled=${this.busy !== null} @click=${() => this.#act(entry.cid, 'pin')}>${this.busy === entry.cid ? 'Pinning…' : 'Pin here'}</button>`
       }</td>
     </tr>`
   }

@@ -126,7 +126,7 @@ export class ChatPage extends LivePage {
     for (const peer of this.store?.peers?.peers ?? []) {
       if (peer.status === 'offline') continue
       for (const m of peer.capability?.inference.models ?? [])
-        if (this.store?.mayRun(m.name)) holders.set(m.name, (holders.get(m.name) ?? 0) + 1)
+        holders.set(m.name, (holders.get(m.name) ?? 0) + 1)
     }
     return [...holders]
       .map(([name, n]) => ({ name, holders: n }))

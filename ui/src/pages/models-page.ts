@@ -58,11 +58,9 @@ export class ModelsPage extends LivePage {
                           : html`<span class="badge ${m.loaded ? 'loaded' : ''}">${m.loaded ? 'loaded' : 'on disk'}</span>`
                       }</td>
                       <td>${
-                        this.store?.readOnly
-                          ? nothing
-                          : m.loaded
-                            ? html`<button class="secondary" @click=${() => this.#unload(m.name)}>Unload</button>`
-                            : html`<button ?disabled=${this.progress[m.name] !== undefined} @click=${() => this.#load(m.name)}>Load</button>`
+                        m.loaded
+                          ? html`<button class="secondary" @click=${() => this.#unload(m.name)}>Unload</button>`
+                          : html`<button ?disabled=${this.progress[m.name] !== undefined} @click=${() => this.#load(m.name)}>Load</button>`
                       }</td>
                     </tr>`,
                   )}
@@ -77,7 +75,7 @@ export class ModelsPage extends LivePage {
           </p>`,
         )}
       </section>
-      ${this.store?.readOnly ? nothing : this.#pullForm()}
+      ${this.#pullForm()}
       <section class="card">
         <h3>Across the mesh</h3>
         ${this.#mesh()}

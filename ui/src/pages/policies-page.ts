@@ -102,7 +102,7 @@ export class PoliciesPage extends LivePage {
                 )
         }
       </section>
-      ${progenitor === me && !this.store?.readOnly ? this.#publishForm() : nothing}
+      ${progenitor === me ? this.#publishForm() : nothing}
       <section class="card">
         <h3>Recent decisions</h3>
         ${

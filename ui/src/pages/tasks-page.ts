@@ -132,7 +132,7 @@ export class TasksPage extends LivePage {
       <p class="lead">Open tasks of the mesh and those submitted here lately, live.</p>
       <div class="layout">
         <div>
-          ${this.store?.readOnly ? nothing : this.#form()}
+          ${this.#form()}
           <div class="card list">
             ${
               tasks === null || tasks === undefined
@@ -246,7 +246,7 @@ export class TasksPage extends LivePage {
     return html`<section class="card task-detail" data-task=${state.task.action_hash} data-status=${state.status}>
       <header class="row" style="justify-content:space-between">
         <h3>${state.task.entry.kind} <span class="badge ${state.status}">${state.status}</span></h3>
-        ${mine && OPEN.has(state.status) && !this.store?.readOnly ? html`<button class="secondary" @click=${() => this.#cancel(state.task.action_hash)}>Cancel</button>` : nothing}
+        ${mine && OPEN.has(state.status) ? html`<button class="secondary" @click=${() => this.#cancel(state.task.action_hash)}>Cancel</button>` : nothing}
       </header>
       <div class="muted mono" title=${state.task.action_hash}>${state.task.action_hash}</div>
       <div class="muted">by ${this.peerName(state.task.author)} · fan-out ${state.task.entry.fan_out} · up to ${state.task.entry.max_attempts} attempts · lease ${duration(state.task.entry.lease_ms)}</div>
