@@ -5,6 +5,7 @@
 
 import type { NodeCapability } from '../../zomes-bindings/index.ts'
 import type { BackendStatus } from '../inference/engine/engine-backends.ts'
+import { type KeepAliveState, keepAliveText } from '../interface/keep-alive-text.ts'
 import { formatBytes } from '../text/byte-size.ts'
 import { printable } from '../text/printable.ts'
 
@@ -16,6 +17,9 @@ export function formatDuration(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
 }
+
+/** A loaded model's keep-alive as `ripple models ls` and `ripple status` show it. */
+export const keepAliveLine = (m: KeepAliveState): string => keepAliveText(m, formatDuration)
 
 export function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(1)}B`

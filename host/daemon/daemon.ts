@@ -45,6 +45,8 @@ export interface DaemonOptions {
   slots?: number
   /** The most memory models may take here (`--model-memory`); default: all that is free. */
   modelMemoryBytes?: number
+  /** How long a model stays loaded once idle (`--keep-alive`); default 5 min. */
+  keepAliveMs?: number
   /** Default 127.0.0.1; anything else needs `requireKeys`. */
   apiHost?: string
   /** Callers from other machines need an API key and reach only the endpoints (/v1, /mcp). */

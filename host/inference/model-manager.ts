@@ -22,7 +22,8 @@ import { EngineModel } from './engine/engine-model.ts'
 import { type ServerExit, ServerStartError } from './engine/llama-server-process.ts'
 import type { FileHashCache } from './file-hash-cache.ts'
 import { type GgufModel, modelName, scanModelsDir, type UnusableModel } from './gguf-scan.ts'
-import { modelMemoryBytes } from './memory-fit.ts'
+import { DEFAULT_KEEP_ALIVE_MS, type IdleView, idleView, MIN_IDLE_MS } from './keep-alive.ts'
+import { defaultSlots, modelMemoryBytes } from './memory-fit.ts'
 import {
   ModelCrashedError,
   ModelLoadError,
@@ -52,12 +53,12 @@ export interface ModelManagerInit {
   backends?: EngineBackends
   /** The most memory models may take here (`--model-memory`); default: all that is free. */
   memoryLimitBytes?: number
+  /** How long a model stays loaded once idle (`--keep-alive`); default 5 min, KEEP_FOREVER: never unloaded. */
+  keepAliveMs?: number
   logger: Logger
 }
 
-export interface ListedModel extends GgufModel {
-  loaded: boolean
-}
+export interface ListedModel extends GgufModel, IdleView {}
 
 export interface ModelListing {
   models: ListedModel[]
@@ -78,11 +79,15 @@ export interface ModelLoadOptions extends LongOperationOptions {
   layout?: EngineLayout
 }
 
+export interface AcquireOptions extends LongOperationOptions {
+  /** The request's keep-alive (Ollama's `keep_alive`): the model's from now on. */
+  keepAliveMs?: number
+}
+
+/** How often loaded models are checked for a keep-alive that ran out. */
+const SWEEP_MS = 1_000
+
 const DEFAULT_CONTEXT_SIZE = 4096
-// Slots beyond this add little on a CPU and cost KV cache memory; a GPU peer sets more (`--parallel`).
-const MAX_DEFAULT_SLOTS = 4
-// The share of free memory the slots' KV caches may take.
-const KV_SHARE = 0.25
 // How a process dies when llama.cpp asserts (abort) or faults on a file: the file's doing. A kill
 // (SIGKILL from the OOM killer or a person, SIGTERM) says nothing about the file.
 const FILE_FAULT_SIGNALS: ReadonlySet<string> = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE'])
@@ -100,6 +105,9 @@ export class ModelManager implements Startable {
   // Scans share the hash cache file; loads share llama.cpp's log (read for failure reasons).
   private readonly scans = new SerialQueue()
   private readonly loads = new SerialQueue()
+  /** Keep-alives requests set per model (Ollama's: a request's value holds from then on). */
+  private readonly keepAlives = new Map<string, number>()
+  private sweeper: NodeJS.Timeout | undefined
 
   constructor(private readonly init: ModelManagerInit) {
     this.contextSize = init.contextSize ?? DEFAULT_CONTEXT_SIZE
@@ -110,9 +118,12 @@ export class ModelManager implements Startable {
 
   async start(): Promise<void> {
     await this.quarantine.load()
+    this.sweeper = setInterval(() => void this.sweepIdle(), SWEEP_MS)
+    this.sweeper.unref()
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.sweeper)
     await this.loading.settled()
     await Promise.all([...this.loaded.keys()].map((name) => this.unload(name)))
   }
@@ -175,9 +186,50 @@ export class ModelManager implements Startable {
     for (const model of scan.usable) {
       const quarantined = this.quarantine.get(model.sha256)
       if (quarantined) unusable.push({ path: model.path, reason: `quarantined: ${quarantined.reason}` })
-      else models.push({ ...model, loaded: this.loaded.has(model.name) })
+      else models.push({ ...model, ...this.idleOf(model.name) })
     }
     return { models, unusable }
+  }
+
+  /** The keep-alive of a model: the last a request set, else the peer's (`--keep-alive`). */
+  keepAliveOf(name: string): number {
+    return this.keepAlives.get(name) ?? this.init.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS
+  }
+
+  /** Whether a model is loaded, and since when it is idle and when it unloads for it. */
+  idleOf(name: string): IdleView {
+    return idleView(this.loaded.get(name) ?? null, this.keepAliveOf(name))
+  }
+
+  /**
+   * Unloads every model idle past its keep-alive; never one a request runs on, nor one a request
+   * touched since it was found idle. Answers the models unloaded.
+   */
+  async sweepIdle(now = Date.now()): Promise<string[]> {
+    const unloaded: string[] = []
+    for (const [name, model] of [...this.loaded]) {
+      const at = this.idleOf(name).unloads_at
+      if (at === null || at > now) continue
+      const seen = model.lastUsedAt
+      await this.loading.settled(name)
+      // Checked again with nothing awaited before the model leaves the map: no request starts on it after.
+      if (this.loaded.get(name) !== model || model.busy > 0 || model.lastUsedAt !== seen) continue
+      this.loaded.delete(name)
+      this.init.logger.info(
+        { model: name, idle_ms: now - seen, keep_alive_ms: this.keepAliveOf(name) },
+        'unloading an idle model (its keep-alive ran out)',
+      )
+      await model.dispose()
+      this.changed()
+      unloaded.push(name)
+    }
+    return unloaded
+  }
+
+  /** A model's last request ended: a keep-alive shorter than the sweep's period is kept to the moment. */
+  private idleSoon(name: string): void {
+    const wait = Math.max(this.keepAliveOf(name), MIN_IDLE_MS)
+    if (wait < SWEEP_MS) setTimeout(() => void this.sweepIdle(), wait + 20).unref()
   }
 
   /**
@@ -196,12 +248,14 @@ export class ModelManager implements Startable {
   }
 
   /** The model a task asked for, loaded if it was not (`loadMs` is then the time it took, else 0). */
-  async acquire(
-    name: string,
-    options: LongOperationOptions = {},
-  ): Promise<{ model: EngineModel; loadMs: number }> {
+  async acquire(name: string, options: AcquireOptions = {}): Promise<{ model: EngineModel; loadMs: number }> {
+    if (options.keepAliveMs !== undefined) this.keepAlives.set(name, options.keepAliveMs)
     const already = this.loaded.get(name)
-    if (already) return { model: already, loadMs: 0 }
+    if (already) {
+      // In the caller's hands now: not idle, though its request has not reached the engine yet.
+      already.lastUsedAt = Date.now()
+      return { model: already, loadMs: 0 }
+    }
     const model = await this.load(name, options).catch((err: unknown) => {
       if (err instanceof ModelTooLargeError && this.splitLoader) return this.splitLoader(name, options)
       throw err
@@ -273,6 +327,7 @@ export class ModelManager implements Startable {
         signal,
         ...(layout ? { extraArgs: layout.args, memoryBytes: layout.memoryBytes } : {}),
         onCrash: (exit, on) => this.crashed(info, exit, on, layout),
+        onIdle: () => this.idleSoon(name),
       })
     } catch (err) {
       if (!(err instanceof ServerStartError)) throw err
@@ -339,14 +394,4 @@ export class ModelManager implements Startable {
       }
     }
   }
-}
-
-/** Slots for a model: as many KV caches of the context as a quarter of the free memory holds, 1 to 4. */
-export function defaultSlots(
-  info: Pick<GgufModel, 'kv_bytes_per_token' | 'context_length'>,
-  contextSize: number,
-): number {
-  const perSlot = info.kv_bytes_per_token * Math.min(contextSize, info.context_length)
-  if (perSlot <= 0) return MAX_DEFAULT_SLOTS
-  return Math.max(1, Math.min(MAX_DEFAULT_SLOTS, Math.floor((freemem() * KV_SHARE) / perSlot)))
 }

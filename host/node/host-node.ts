@@ -163,6 +163,10 @@ export class HostNode {
       warrants: backend.warrants(),
       capability: registry.capability,
       unusable_models: this.#unusableModels(),
+      loaded_models: models.loadedNames().map((name) => {
+        const { idle_since, unloads_at } = models.idleOf(name)
+        return { name, idle_since, unloads_at }
+      }),
       engine: models.backends.status(),
     }
   }

@@ -24,6 +24,8 @@ export interface ModelServiceInit {
   slots?: number
   /** The most memory models may take here; default all that is free. */
   modelMemoryBytes?: number
+  /** How long a model stays loaded once idle (`--keep-alive`); default 5 min. */
+  keepAliveMs?: number
 }
 
 export function modelManager(init: ModelServiceInit) {
@@ -39,6 +41,7 @@ export function modelManager(init: ModelServiceInit) {
       contextSize: init.contextSize,
       slots: init.slots,
       memoryLimitBytes: init.modelMemoryBytes,
+      keepAliveMs: init.keepAliveMs,
       logger,
     })
     // The engine's backend is chosen (GPU ones self-tested) before the capability says which it is.

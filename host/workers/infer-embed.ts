@@ -2,7 +2,7 @@
 import { z } from 'zod'
 import { ModelNameSchema } from '../../zomes-bindings/index.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
-import { loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
+import { KeepAliveMsSchema, keepAliveOf, loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
 import { placeModel } from './model-placement.ts'
 import type { Worker } from './worker.ts'
 
@@ -13,6 +13,8 @@ export const InferEmbedInputSchema = z.strictObject({
   model: ModelNameSchema.optional(),
   /** One text, or several (one vector each, in order). */
   input: z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(MAX_TEXTS)]),
+  /** How long the model stays loaded once idle, from now on (Ollama's keep_alive); -1: never. */
+  keep_alive_ms: KeepAliveMsSchema.optional(),
 })
 export type InferEmbedInput = z.input<typeof InferEmbedInputSchema>
 
@@ -47,6 +49,7 @@ export function inferEmbedWorker(
       const { model, loadMs } = await models.acquire(name, {
         signal: ctx.signal,
         onProgress: loadProgress(ctx, name),
+        ...keepAliveOf(input.keep_alive_ms),
       })
       const texts = typeof input.input === 'string' ? [input.input] : input.input
       const result = await model.embed(texts, ctx.signal)

@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto'
 import { z } from 'zod'
 import { ModelNameSchema } from '../../zomes-bindings/index.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
-import { loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
+import { KeepAliveMsSchema, keepAliveOf, loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
 import { placeModel } from './model-placement.ts'
 import type { Worker } from './worker.ts'
 
@@ -62,6 +62,8 @@ export const InferGenerateInputSchema = z
     temperature: z.number().min(0).max(2).default(0),
     /** Default: a random seed (reported in the output). */
     seed: z.number().int().min(0).max(SEED_MAX).optional(),
+    /** How long the model stays loaded once idle, from now on (Ollama's keep_alive); -1: never. */
+    keep_alive_ms: KeepAliveMsSchema.optional(),
     /** Constrain the output to JSON matching this schema (node-llama-cpp's JSON schema subset). */
     json_schema: z.record(z.string(), z.json()).optional(),
     /** Constrain the output with a GBNF grammar. */
@@ -161,6 +163,7 @@ export function inferGenerateWorker(
       const { model, loadMs } = await models.acquire(name, {
         signal: ctx.signal,
         onProgress: loadProgress(ctx, name),
+        ...keepAliveOf(input.keep_alive_ms),
       })
       const seed = input.seed ?? randomInt(SEED_MAX)
       const tokens = coalescedText((text) => ctx.onProgress({ type: 'token', data: text }))

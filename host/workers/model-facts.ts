@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import { ModelNameSchema, Sha256HexSchema } from '../../zomes-bindings/index.ts'
 import type { EngineModel } from '../inference/engine/engine-model.ts'
+import { KEEP_FOREVER, MAX_KEEP_ALIVE_MS } from '../inference/keep-alive.ts'
 import { type Progress, progressFraction } from '../interface/progress.ts'
 import type { WorkerContext } from './worker.ts'
 
@@ -30,4 +31,12 @@ export function loadProgress(ctx: WorkerContext, model: string): (progress: Prog
     reported = fraction
     ctx.onProgress({ type: 'load', data: { model, fraction: Math.round(fraction * 100) / 100 } })
   }
+}
+
+/** A request's keep-alive as it travels to the runner: ms, or -1 for never. */
+export const KeepAliveMsSchema = z.number().int().min(-1).max(MAX_KEEP_ALIVE_MS)
+
+/** What a request's keep-alive asks of the model's manager (nothing when it set none). */
+export function keepAliveOf(ms: number | undefined): { keepAliveMs?: number } {
+  return ms === undefined ? {} : { keepAliveMs: ms === -1 ? KEEP_FOREVER : ms }
 }

@@ -91,6 +91,10 @@ export const StatusViewSchema = z.object({
   capability: NodeCapabilitySchema,
   /** Model files found but not advertised, with the reason. */
   unusable_models: z.array(UnusableModelSchema),
+  /** The models loaded here: since when each is idle and when its keep-alive unloads it (ms since the epoch). */
+  loaded_models: z.array(
+    z.object({ name: z.string(), idle_since: z.number().nullable(), unloads_at: z.number().nullable() }),
+  ),
   /** The inference engine's backend; null when the engine is not built. */
   engine: EngineStatusSchema.nullable(),
 })
@@ -171,7 +175,15 @@ export const SplitViewSchema = describes<SplitView>()(
 export const ModelsViewSchema = z.object({
   ...describes<ModelListing>()(
     z.object({
-      models: z.array(GgufModelSchema.extend({ loaded: z.boolean() })),
+      models: z.array(
+        GgufModelSchema.extend({
+          loaded: z.boolean(),
+          /** Loaded and idle since (ms since the epoch); null when not loaded or busy. */
+          idle_since: z.number().nullable(),
+          /** When its keep-alive runs out and it unloads (ms since the epoch); null: not loaded, busy or kept. */
+          unloads_at: z.number().nullable(),
+        }),
+      ),
       unusable: z.array(UnusableModelSchema),
     }),
   ).shape,

@@ -11,6 +11,7 @@ import {
   type GenerateCall,
   type GenerateInput,
   type GenerateOutput,
+  KeepAliveSchema,
   MaxTokensSchema,
   optional,
   RippleExtensionSchema,
@@ -72,6 +73,7 @@ export const MessagesRequestSchema = z.object({
   metadata: z.record(z.string(), z.unknown()).nullish(),
   /** Not Anthropic's: Ripple's, for repeatable answers. */
   seed: SeedSchema.nullish(),
+  keep_alive: KeepAliveSchema.optional(),
   ripple: RippleExtensionSchema,
 })
 export type MessagesRequest = z.infer<typeof MessagesRequestSchema>
@@ -113,6 +115,7 @@ export function messagesCall(request: MessagesRequest): GenerateCall {
     temperature: request.temperature ?? 1,
     ...optional('top_p', request.top_p),
     ...optional('seed', request.seed),
+    ...optional('keep_alive_ms', request.keep_alive),
     ...optional('stop', request.stop_sequences?.length ? request.stop_sequences : undefined),
     ...optional(
       'tools',

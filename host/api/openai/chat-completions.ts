@@ -11,6 +11,7 @@ import {
   type GenerateCall,
   type GenerateInput,
   type GenerateOutput,
+  KeepAliveSchema,
   MaxTokensSchema,
   optional,
   RippleExtensionSchema,
@@ -103,6 +104,7 @@ export const ChatCompletionRequestSchema = z.object({
   temperature: TemperatureSchema.nullish(),
   top_p: TopPSchema.nullish(),
   seed: SeedSchema.nullish(),
+  keep_alive: KeepAliveSchema.optional(),
   stop: StopSchema.nullish(),
   n: z.literal(1, 'only n = 1 is supported').nullish(),
   stream: z.boolean().nullish(),
@@ -137,6 +139,7 @@ export function chatCompletionCall(request: ChatCompletionRequest): GenerateCall
     temperature: request.temperature ?? 1,
     ...optional('top_p', request.top_p),
     ...optional('seed', request.seed),
+    ...optional('keep_alive_ms', request.keep_alive),
     ...optional('stop', stopList(request.stop)),
     ...optional('json_schema', jsonSchemaOf(request.response_format)),
     ...optional(

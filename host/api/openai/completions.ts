@@ -7,6 +7,7 @@ import { finishReason } from './chat-completions.ts'
 import {
   type GenerateCall,
   type GenerateOutput,
+  KeepAliveSchema,
   MaxTokensSchema,
   optional,
   RippleExtensionSchema,
@@ -33,6 +34,7 @@ export const CompletionRequestSchema = z.object({
   temperature: TemperatureSchema.nullish(),
   top_p: TopPSchema.nullish(),
   seed: SeedSchema.nullish(),
+  keep_alive: KeepAliveSchema.optional(),
   stop: StopSchema.nullish(),
   n: z.literal(1, 'only n = 1 is supported').nullish(),
   echo: z.literal(false, 'echo is not supported').nullish(),
@@ -52,6 +54,7 @@ export function completionCall(request: CompletionRequest): GenerateCall & { inc
       temperature: request.temperature ?? 1,
       ...optional('top_p', request.top_p),
       ...optional('seed', request.seed),
+      ...optional('keep_alive_ms', request.keep_alive),
       ...optional('stop', stopList(request.stop)),
     },
     ...rippleOptions(request.ripple),

@@ -5,7 +5,13 @@
  */
 import { z } from 'zod'
 import type { InferEmbedInput, InferEmbedOutput } from '../../workers/infer-embed.ts'
-import { RippleExtensionSchema, type RippleRoute, rippleOptions } from './generation.ts'
+import {
+  KeepAliveSchema,
+  optional,
+  RippleExtensionSchema,
+  type RippleRoute,
+  rippleOptions,
+} from './generation.ts'
 
 export const EmbeddingRequestSchema = z.object({
   model: z.string().min(1),
@@ -22,6 +28,7 @@ export const EmbeddingRequestSchema = z.object({
   encoding_format: z.enum(['float', 'base64']).nullish(),
   dimensions: z.number().int().min(1).nullish(),
   user: z.string().nullish(),
+  keep_alive: KeepAliveSchema.optional(),
   ripple: RippleExtensionSchema,
 })
 export type EmbeddingRequest = z.infer<typeof EmbeddingRequestSchema>
@@ -34,7 +41,7 @@ export function embeddingCall(request: EmbeddingRequest): {
 } {
   return {
     model: request.model,
-    input: { input: request.input },
+    input: { input: request.input, ...optional('keep_alive_ms', request.keep_alive) },
     ...rippleOptions(request.ripple),
   }
 }

@@ -4,6 +4,7 @@
  * arguments, or a call known only at the end), call ids, and token usage.
  */
 import { z } from 'zod'
+import { KEEP_FOREVER, MAX_KEEP_ALIVE_MS, parseKeepAlive } from '../../inference/keep-alive.ts'
 import { forcedToolName } from '../../inference/tool-calls.ts'
 import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infer-generate.ts'
 import { EndpointError } from './endpoint-error.ts'
@@ -47,6 +48,20 @@ export const MaxTokensSchema = z.number().int().min(1).max(32_768)
 export const TemperatureSchema = z.number().min(0).max(2)
 export const TopPSchema = z.number().gt(0).max(1)
 export const SeedSchema = z.number().int().min(0).max(0xffffffff)
+
+/**
+ * Ollama's `keep_alive` on any /v1 request: seconds, or a duration ("10m"); 0 unloads the model right
+ * after, -1 never. Carried to the runner as `keep_alive_ms` (-1: never).
+ */
+export const KeepAliveSchema = z.union([z.string().max(32), z.number()]).transform((value, ctx) => {
+  try {
+    const ms = parseKeepAlive(value)
+    return ms === KEEP_FOREVER ? -1 : Math.min(ms, MAX_KEEP_ALIVE_MS)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message })
+    return z.NEVER
+  }
+})
 export const StopSchema = z.union([z.string().min(1), z.array(z.string().min(1)).max(8)])
 
 export function stopList(stop: string | string[] | null | undefined): string[] | undefined {

@@ -13,6 +13,7 @@ import {
   type GenerateCall,
   type GenerateInput,
   type GenerateOutput,
+  KeepAliveSchema,
   MaxTokensSchema,
   optional,
   RippleExtensionSchema,
@@ -67,6 +68,7 @@ export const ResponseRequestSchema = z.object({
   temperature: TemperatureSchema.nullish(),
   top_p: TopPSchema.nullish(),
   seed: SeedSchema.nullish(),
+  keep_alive: KeepAliveSchema.optional(),
   stream: z.boolean().nullish(),
   previous_response_id: z
     .null('responses are not stored here; send the whole conversation as input')
@@ -119,6 +121,7 @@ export function responseCall(request: ResponseRequest): GenerateCall {
     temperature: request.temperature ?? 1,
     ...optional('top_p', request.top_p),
     ...optional('seed', request.seed),
+    ...optional('keep_alive_ms', request.keep_alive),
     ...optional(
       'json_schema',
       format?.type === 'json_schema'

@@ -7,7 +7,7 @@ import type { ModelsView } from '../../api/contract/index.ts'
 import { type Progress, progressFraction } from '../../interface/progress.ts'
 import { printable, printableJson } from '../../text/printable.ts'
 import { parseIntegerIn } from '../cli-options.ts'
-import { formatBytes, formatCount, formatTable } from '../human-format.ts'
+import { formatBytes, formatCount, formatTable, keepAliveLine } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
@@ -93,7 +93,7 @@ function modelsTable(view: ModelsView): string {
   const header = ['NAME', 'LOADED', 'ARCH', 'PARAMS', 'QUANT', 'CONTEXT', 'SIZE', 'SHA256']
   const rows = view.models.map((m) => [
     m.name,
-    m.loaded ? 'yes' : 'no',
+    m.loaded ? `yes (${keepAliveLine(m)})` : 'no',
     m.architecture,
     formatCount(m.parameters),
     m.quantisation ?? '-',

@@ -1,7 +1,7 @@
 /** `ripple status`: what the running daemon is, and what this machine offers the mesh. */
 import { Command } from 'commander'
 import { printableJson } from '../../text/printable.ts'
-import { alignRows, capabilityRows, engineLine, formatDuration } from '../human-format.ts'
+import { alignRows, capabilityRows, engineLine, formatDuration, keepAliveLine } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
@@ -25,6 +25,7 @@ export function statusCommand(): Command {
       ['engine', engineLine(status.engine)],
       ...capabilityRows(status.capability),
       ...status.unusable_models.map((m): [string, string] => ['unusable', `${m.path}: ${m.reason}`]),
+      ...status.loaded_models.map((m): [string, string] => ['loaded', `${m.name}: ${keepAliveLine(m)}`]),
     ]
     process.stdout.write(`${alignRows(rows)}\n`)
   })

@@ -12,6 +12,7 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { MCP_PATH } from '../../api/mcp/mcp-http.ts'
 import { progenitorOf } from '../../config/network-config.ts'
 import type { RunningDaemon } from '../../daemon/daemon.ts'
+import { parseKeepAlive } from '../../inference/keep-alive.ts'
 import { type IpfsChoice, parseIpfsChoice } from '../../ipfs/ipfs-choice.ts'
 import {
   createLogger,
@@ -47,6 +48,7 @@ interface UpOptions {
   threads?: number
   parallel?: number
   modelMemory?: number
+  keepAlive?: number
   apiPort: number
   apiHost: string
   requireKeys?: boolean
@@ -98,6 +100,11 @@ export function upCommand(): Command {
       parseByteSize,
     )
     .option(
+      '--keep-alive <duration>',
+      'how long a model stays loaded once idle, e.g. 10m or 30s; 0 unloads it right after each request, -1 never (default 5m)',
+      parseKeepAliveOption,
+    )
+    .option(
       '--parallel <n>',
       'requests each loaded model serves at once, batched (default: 1-4, from its size and the free memory)',
       parseIntegerIn(1, 256),
@@ -132,7 +139,10 @@ export function upCommand(): Command {
       '--admin-origins <origins>',
       'allowed Origin headers of the admin interface, comma-separated, or * (default: ripple-host)',
     )
-    .option('--mdns-interface <ip>', 'send and hear mDNS on this interface only, e.g. 127.0.0.1 (default: all)')
+    .option(
+      '--mdns-interface <ip>',
+      'send and hear mDNS on this interface only, e.g. 127.0.0.1 (default: all)',
+    )
     .option(
       '--ipfs <helia|kubo[:url]>',
       'IPFS for artifacts: embedded Helia on this peer, or a Kubo daemon (default URL http://127.0.0.1:5001)',
@@ -181,6 +191,7 @@ export function upCommand(): Command {
         threads: options.threads,
         slots: options.parallel,
         modelMemoryBytes: options.modelMemory,
+        keepAliveMs: options.keepAlive,
         apiPort: options.apiPort,
         apiHost: options.apiHost,
         requireKeys: options.requireKeys === true,
@@ -206,8 +217,17 @@ export function upCommand(): Command {
 }
 
 function parseIpfsOption(text: string): IpfsChoice {
+  return asArgumentError(() => parseIpfsChoice(text))
+}
+
+function parseKeepAliveOption(text: string): number {
+  return asArgumentError(() => parseKeepAlive(text))
+}
+
+/** A parser's error as commander reports a bad option value. */
+function asArgumentError<T>(parse: () => T): T {
   try {
-    return parseIpfsChoice(text)
+    return parse()
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message)
   }

@@ -41,6 +41,8 @@ export interface EngineModelInit extends LongOperationOptions {
   memoryBytes?: number
   /** Makes the error that the requests of a process that died on its own fail with (after the blame). */
   onCrash: (exit: ServerExit, backend: ActiveBackend) => Promise<Error>
+  /** Called when its last running request ends (the keep-alive starts counting). */
+  onIdle?: () => void
 }
 
 // llama.cpp's words when a model's output does not fit its chat format's tool-call syntax.
@@ -71,6 +73,8 @@ export class EngineModel {
   #unloaded = false
   /** Decode rate of the last generation that measured one (tokens/s), for the capability. */
   lastDecodeRate: number | null = null
+  /** When a request last started or ended here (ms since the epoch): its idle time counts from it. */
+  lastUsedAt = Date.now()
 
   private constructor(
     init: EngineModelInit,
@@ -259,6 +263,7 @@ export class EngineModel {
     const onAbort = () => controller.abort(signal?.reason)
     signal?.addEventListener('abort', onAbort, { once: true })
     this.#inFlight.add(controller)
+    this.lastUsedAt = Date.now()
     try {
       return await run(controller.signal)
     } catch (err) {
@@ -269,6 +274,8 @@ export class EngineModel {
     } finally {
       signal?.removeEventListener('abort', onAbort)
       this.#inFlight.delete(controller)
+      this.lastUsedAt = Date.now()
+      if (this.#inFlight.size === 0) this.#init.onIdle?.()
     }
   }
 

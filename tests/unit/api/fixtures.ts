@@ -54,6 +54,7 @@ export function statusView(): StatusView {
     warrants: [],
     capability: CAPABILITY,
     unusable_models: [],
+    loaded_models: [],
     engine: null,
   }
 }

@@ -378,3 +378,30 @@ describe('mesh models', () => {
     expect(tiny?.busy).toEqual(['B', 'C'])
   })
 })
+
+describe("keep_alive (Ollama's) on every /v1 API", () => {
+  const messages = [{ role: 'user' as const, content: 'hi' }]
+  it('travels to the runner as keep_alive_ms: seconds, durations, 0 and -1 (never)', () => {
+    const chat = (keep_alive: unknown) =>
+      chatCompletionCall(ChatCompletionRequestSchema.parse({ model: 'tiny', messages, keep_alive })).input
+    expect(chat('10m').keep_alive_ms).toBe(600_000)
+    expect(chat(30).keep_alive_ms).toBe(30_000)
+    expect(chat(0).keep_alive_ms).toBe(0)
+    expect(chat(-1).keep_alive_ms).toBe(-1)
+    expect(chat(undefined).keep_alive_ms).toBeUndefined()
+    const anthropic = messagesCall(
+      MessagesRequestSchema.parse({ model: 'tiny', max_tokens: 8, messages, keep_alive: '1h' }),
+    )
+    expect(anthropic.input.keep_alive_ms).toBe(3_600_000)
+    const response = responseCall(
+      ResponseRequestSchema.parse({ model: 'tiny', input: 'hi', keep_alive: '5s' }),
+    )
+    expect(response.input.keep_alive_ms).toBe(5_000)
+  })
+
+  it('refuses one it cannot read, saying what it takes', () => {
+    const parsed = ChatCompletionRequestSchema.safeParse({ model: 'tiny', messages, keep_alive: 'a while' })
+    expect(parsed.success).toBe(false)
+    expect(parsed.error?.issues[0]?.message).toMatch(/keep_alive: "a while" is no duration/)
+  })
+})

@@ -16,6 +16,8 @@ const model = (name: string, loaded: boolean): ListedModel => ({
   kv_bytes_per_token: 1024,
   blocks: 2,
   loaded,
+  idle_since: null,
+  unloads_at: null,
 })
 
 describe('buildCapability', () => {

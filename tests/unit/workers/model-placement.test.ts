@@ -19,6 +19,8 @@ function model(name: string, loaded: boolean, sizeMiB = 100): ListedModel {
     kv_bytes_per_token: 64 * 1024,
     blocks: 2,
     loaded,
+    idle_since: null,
+    unloads_at: null,
   }
 }
 

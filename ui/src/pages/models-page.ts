@@ -1,5 +1,6 @@
 /** Models: this peer's models directory (load and unload with progress) and every model of the mesh by peer. */
 import { css, html, nothing } from 'lit'
+import { keepAliveText } from '../../../host/interface/keep-alive-text.ts'
 import { progressFraction } from '../../../host/interface/progress.ts'
 import { bytes, count, duration, short } from '../format.ts'
 import { LivePage } from '../live-page.ts'
@@ -55,7 +56,11 @@ export class ModelsPage extends LivePage {
                       <td>${
                         this.progress[m.name] !== undefined
                           ? html`<progress max="1" value=${this.progress[m.name]!}></progress>`
-                          : html`<span class="badge ${m.loaded ? 'loaded' : ''}">${m.loaded ? 'loaded' : 'on disk'}</span>`
+                          : html`<span class="badge ${m.loaded ? 'loaded' : ''}">${m.loaded ? 'loaded' : 'on disk'}</span>${
+                              m.loaded
+                                ? html`<div class="muted keep-alive">${keepAliveText(m, duration)}</div>`
+                                : nothing
+                            }`
                       }</td>
                       <td>${
                         m.loaded
