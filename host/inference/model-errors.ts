@@ -83,11 +83,16 @@ export class ModelUnusableError extends Error {
 /** Thrown when a model needs more memory than models may take here (`--model-memory`). */
 export class ModelTooLargeError extends Error {
   static override readonly name = 'ModelTooLargeError'
-  constructor(name: string, need: number, free: number) {
+  /**
+   * `holders`: what holds the memory when even unloading every idle model would not make room (the
+   * busy ones are never unloaded), as `holdersText` says it; empty when nothing else is loaded.
+   */
+  constructor(name: string, need: number, free: number, holders = '') {
     const mib = (bytes: number) => `${Math.ceil(bytes / 1024 ** 2)} MiB`
     super(
-      `model "${name}" needs about ${mib(need)}, models may take ${mib(free)} here (--model-memory): ` +
-        '`ripple models load --split` splits it over the mesh',
+      `model "${name}" needs about ${mib(need)}, models may take ${mib(free)} here (--model-memory)` +
+        (holders === '' ? '' : `, held by ${holders}`) +
+        ': `ripple models load --split` splits it over the mesh',
     )
     this.name = 'ModelTooLargeError'
   }

@@ -16,6 +16,7 @@ import type { LongOperationOptions } from '../interface/progress.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import { SerialQueue } from '../runtime/serial-queue.ts'
+import { blameCrash } from './crash-blame.ts'
 import type { ActiveBackend } from './engine/engine-backends.ts'
 import { EngineBackends } from './engine/engine-backends.ts'
 import { EngineModel } from './engine/engine-model.ts'
@@ -25,7 +26,6 @@ import { type GgufModel, modelName, scanModelsDir, type UnusableModel } from './
 import { DEFAULT_KEEP_ALIVE_MS, type IdleView, idleView, MIN_IDLE_MS } from './keep-alive.ts'
 import { defaultSlots, modelMemoryBytes } from './memory-fit.ts'
 import {
-  ModelCrashedError,
   ModelLoadError,
   ModelNotFoundError,
   ModelRequiredError,
@@ -33,6 +33,7 @@ import {
   ModelUnusableError,
 } from './model-errors.ts'
 import { ModelQuarantine } from './model-quarantine.ts'
+import { holdersText, planRoom } from './model-room.ts'
 import { SharedLoads } from './shared-load.ts'
 
 // Who loads models catches the errors of a load by importing them from here too.
@@ -88,9 +89,6 @@ export interface AcquireOptions extends LongOperationOptions {
 const SWEEP_MS = 1_000
 
 const DEFAULT_CONTEXT_SIZE = 4096
-// How a process dies when llama.cpp asserts (abort) or faults on a file: the file's doing. A kill
-// (SIGKILL from the OOM killer or a person, SIGTERM) says nothing about the file.
-const FILE_FAULT_SIGNALS: ReadonlySet<string> = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE'])
 
 export class ModelManager implements Startable {
   /** Tokens per context asked for (each model's is capped by its training context). */
@@ -226,6 +224,26 @@ export class ModelManager implements Startable {
     return unloaded
   }
 
+  /** Unloads the least recently used idle models until `need` bytes fit; ModelTooLargeError when they cannot. */
+  private async makeRoom(name: string, need: number): Promise<void> {
+    const resident = [...this.loaded].map(([n, m]) => ({
+      name: n,
+      bytes: m.memoryBytes,
+      busy: m.busy,
+      lastUsedAt: m.lastUsedAt,
+    }))
+    const plan = planRoom(resident, need, this.freeModelBytes())
+    if ('cannot' in plan)
+      throw new ModelTooLargeError(name, need, this.freeModelBytes(), holdersText(plan.cannot))
+    for (const evicted of plan.evict) {
+      this.init.logger.info(
+        { model: evicted, for: name },
+        'unloading the least recently used idle model to make room',
+      )
+      await this.unload(evicted)
+    }
+  }
+
   /** A model's last request ended: a keep-alive shorter than the sweep's period is kept to the moment. */
   private idleSoon(name: string): void {
     const wait = Math.max(this.keepAliveOf(name), MIN_IDLE_MS)
@@ -304,12 +322,10 @@ export class ModelManager implements Startable {
     }
     const { logger } = this.init
     const slots = this.init.slots ?? defaultSlots(info, this.contextSize)
-    // The operator's limit holds for a whole load; a split's share was planned within it.
-    if (!layout && this.init.memoryLimitBytes !== undefined) {
-      const need = modelMemoryBytes(info, this.contextSize)
-      const free = this.freeModelBytes()
-      if (need > free) throw new ModelTooLargeError(name, need, free)
-    }
+    // The operator's limit holds for a whole load (the least recently used idle models make room); a
+    // split's share was planned within it.
+    if (!layout && this.init.memoryLimitBytes !== undefined)
+      await this.makeRoom(name, modelMemoryBytes(info, this.contextSize))
     const backend = await this.backends.active(signal)
     logger.info(
       { model: name, path: info.path, size_bytes: info.size_bytes, backend: backend.candidate.id, slots },
@@ -344,8 +360,7 @@ export class ModelManager implements Startable {
   }
 
   /**
-   * A model's engine process died on its own: the model is gone. A fault (abort, segfault) is blamed on
-   * the backend when the tiny probe model crashes it too, else on the file, which is quarantined.
+   * A model's engine process died on its own: the model is gone, and the crash is blamed (crash-blame.ts).
    */
   private async crashed(
     info: GgufModel,
@@ -354,32 +369,10 @@ export class ModelManager implements Startable {
     layout?: EngineLayout,
   ): Promise<Error> {
     if (this.loaded.get(info.name)?.info.sha256 === info.sha256) this.loaded.delete(info.name)
-    const accounted = await layout?.blame(exit)
-    if (accounted) {
-      this.init.logger.warn({ model: info.name, reason: accounted.message }, 'a split model ended')
-      this.changed()
-      return accounted
-    }
-    const fault = exit.signal !== null && FILE_FAULT_SIGNALS.has(exit.signal)
-    const backendAtFault = fault && (await this.backends.blameBackend(backend).catch(() => false))
-    const quarantined = fault && !backendAtFault
-    const reason = backendAtFault
-      ? `${exit.reason}; the ${backend.candidate.id} backend crashes on a tiny probe model too, so the backend ` +
-        `is at fault, not the file: it is no longer used (now: ${(await this.backends.active()).candidate.id})`
-      : exit.reason
-    const error = new ModelCrashedError(info.name, info.sha256, reason, quarantined)
-    // A warning with the reason, not a stack: the daemon is fine, the file (or backend) is not.
-    this.init.logger.warn({ model: info.name, sha256: info.sha256, reason, quarantined }, error.message)
-    if (quarantined) {
-      const entry = {
-        name: info.name,
-        reason: `crashed llama.cpp (${exit.reason})`,
-        at: new Date().toISOString(),
-      }
-      await this.quarantine
-        .add(info.sha256, entry)
-        .catch((err: unknown) => this.init.logger.error({ err }, 'could not save the model quarantine'))
-    }
+    const error = await blameCrash(
+      { info, exit, backend, layout },
+      { backends: this.backends, quarantine: this.quarantine, logger: this.init.logger },
+    )
     this.changed()
     return error
   }
