@@ -82,7 +82,11 @@ describe('a ModelManager making room (real engine)', { timeout: 60_000 }, () => 
       }
       await model.generate(
         { prompt: 'Once upon a time', max_tokens: 400, temperature: 0, seed: 1 },
-        { onText: () => void (refusal ??= models.load('coder').then(answered, answered)) },
+        {
+          onText: () => {
+            refusal ??= models.load('coder').then(answered, answered)
+          },
+        },
       )
       const err = await refusal
       // Answered while the stream still ran (else chat was idle, and rightly unloaded).
