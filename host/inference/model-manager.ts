@@ -34,6 +34,7 @@ import {
 } from './model-errors.ts'
 import { ModelQuarantine } from './model-quarantine.ts'
 import { holdersText, planRoom } from './model-room.ts'
+import { type ModelsDirWatch, watchModelsDir } from './models-dir-watch.ts'
 import { SharedLoads } from './shared-load.ts'
 
 // Who loads models catches the errors of a load by importing them from here too.
@@ -106,6 +107,7 @@ export class ModelManager implements Startable {
   /** Keep-alives requests set per model (Ollama's: a request's value holds from then on). */
   private readonly keepAlives = new Map<string, number>()
   private sweeper: NodeJS.Timeout | undefined
+  private watch: ModelsDirWatch | undefined
 
   constructor(private readonly init: ModelManagerInit) {
     this.contextSize = init.contextSize ?? DEFAULT_CONTEXT_SIZE
@@ -118,10 +120,12 @@ export class ModelManager implements Startable {
     await this.quarantine.load()
     this.sweeper = setInterval(() => void this.sweepIdle(), SWEEP_MS)
     this.sweeper.unref()
+    this.watch = watchModelsDir(this.init.modelsDir, () => this.changed(), this.init.logger)
   }
 
   async stop(): Promise<void> {
     clearInterval(this.sweeper)
+    this.watch?.close()
     await this.loading.settled()
     await Promise.all([...this.loaded.keys()].map((name) => this.unload(name)))
   }

@@ -143,8 +143,8 @@ export class ChatPage extends LivePage {
         models.length === 0
           ? html`<div class="empty card">
               No peer of this mesh advertises a model yet. Put a GGUF file in a peer's models directory
-              (<code>${this.store?.status?.models_dir ?? '<data-dir>/models'}</code> here) and it is advertised within
-              30 seconds; see the Models page.
+              (<code>${this.store?.status?.models_dir ?? '<data-dir>/models'}</code> here) and it is advertised as soon
+              as its copy completes; see the Models page.
             </div>`
           : html`<form class="card" @submit=${(e: Event) => this.#send(e, model)}>
               <div class="row">

@@ -43,7 +43,7 @@ export class ModelsPage extends LivePage {
             : local.models.length === 0
               ? html`<div class="empty">No model here. Copy a <code>.gguf</code> file into
                   <code>${this.store?.status?.models_dir ?? '<data-dir>/models'}</code>; it is listed here and advertised to the mesh
-                  within 30 seconds.</div>`
+                  as soon as its copy completes.</div>`
               : html`<table>
                   <tr><th>Name</th><th>Size</th><th>Parameters</th><th>Quant</th><th>Context</th><th>State</th><th></th></tr>
                   ${local.models.map(
