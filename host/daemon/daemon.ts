@@ -47,6 +47,8 @@ export interface DaemonOptions {
   modelMemoryBytes?: number
   /** How long a model stays loaded once idle (`--keep-alive`); default 5 min. */
   keepAliveMs?: number
+  /** The most the split worker's tensor cache may hold (`--rpc-cache-size`). */
+  rpcCacheBytes?: number
   /** Default 127.0.0.1; anything else needs `requireKeys`. */
   apiHost?: string
   /** Callers from other machines need an API key and reach only the endpoints (/v1, /mcp). */

@@ -168,6 +168,7 @@ export class HostNode {
         return { name, idle_since, unloads_at }
       }),
       engine: models.backends.status(),
+      rpc_cache: this.components.splits.cacheUse(),
     }
   }
 

@@ -26,6 +26,8 @@ export interface ModelServiceInit {
   modelMemoryBytes?: number
   /** How long a model stays loaded once idle (`--keep-alive`); default 5 min. */
   keepAliveMs?: number
+  /** The most the split worker's tensor cache may hold (`--rpc-cache-size`); default a quarter of the free disk. */
+  rpcCacheBytes?: number
 }
 
 export function modelManager(init: ModelServiceInit) {
@@ -55,7 +57,7 @@ export function modelManager(init: ModelServiceInit) {
 }
 
 /** This peer's memory for splits (an RPC worker behind the mesh's tunnel), and the splits it heads. */
-export function splitService(init: { threads?: number }) {
+export function splitService(init: { threads?: number; rpcCacheBytes?: number }) {
   return (c: Components) => {
     const logger = child(c.logger, 'inference')
     return new SplitService({
@@ -68,6 +70,7 @@ export function splitService(init: { threads?: number }) {
           return { dir, env }
         },
         cacheDir: join(c.dataDir, 'rpc-cache'),
+        cacheCapBytes: init.rpcCacheBytes,
         threads: init.threads ?? availableParallelism(),
         logger: logger.child({ component: 'rpc-worker' }),
       }),

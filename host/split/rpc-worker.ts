@@ -12,12 +12,15 @@ import type { Logger } from '../log/logger.ts'
 import { freePort } from '../net/free-port.ts'
 import { spawnTied } from '../runtime/tied-child.ts'
 import { PRIVATE_DIR_MODE } from '../storage/private-files.ts'
+import { type CacheUse, defaultCacheCap, KEEP_EVERY_MS, keepCache } from './rpc-cache.ts'
 
 export interface RpcWorkerInit {
   /** The engine's backend folder (the worker's backends are the engine's). */
   dir: () => Promise<{ dir: string; env: Record<string, string> }>
   /** Where the tensor cache lives (`LLAMA_CACHE`). */
   cacheDir: string
+  /** The most the cache may hold (`--rpc-cache-size`); default a quarter of the free disk at start. */
+  cacheCapBytes?: number
   threads: number
   logger: Logger
 }
@@ -28,6 +31,10 @@ const READY_TIMEOUT_MS = 30_000
 export class RpcWorker {
   #child: ChildProcess | null = null
   #port: Promise<number> | null = null
+  #keeper: NodeJS.Timeout | undefined
+  #cap: Promise<number> | null = null
+  /** What the cache held when last kept to its cap (null until the first time). */
+  cacheUse: CacheUse | null = null
 
   constructor(private readonly init: RpcWorkerInit) {}
 
@@ -42,7 +49,20 @@ export class RpcWorker {
     return this.#port
   }
 
+  /** What the tensor cache holds against its cap (trimmed to it first). */
+  async cache(): Promise<CacheUse> {
+    this.#cap ??=
+      this.init.cacheCapBytes !== undefined
+        ? Promise.resolve(this.init.cacheCapBytes)
+        : mkdir(this.init.cacheDir, { recursive: true, mode: PRIVATE_DIR_MODE }).then(() =>
+            defaultCacheCap(this.init.cacheDir),
+          )
+    this.cacheUse = await keepCache(this.init.cacheDir, await this.#cap, this.init.logger)
+    return this.cacheUse
+  }
+
   async stop(): Promise<void> {
+    clearInterval(this.#keeper)
     const child = this.#child
     this.#child = null
     this.#port = null
@@ -56,6 +76,15 @@ export class RpcWorker {
   async #start(): Promise<number> {
     const { dir, env } = await this.init.dir()
     await mkdir(this.init.cacheDir, { recursive: true, mode: PRIVATE_DIR_MODE })
+    // Held to its cap before the server starts and while it runs (a load adds tensors).
+    await this.cache()
+    clearInterval(this.#keeper)
+    this.#keeper = setInterval(() => {
+      this.cache().catch((err: unknown) =>
+        this.init.logger.warn({ err }, 'could not trim the RPC tensor cache'),
+      )
+    }, KEEP_EVERY_MS)
+    this.#keeper.unref()
     const port = await freePort()
     const child = spawnTied(
       join(dir, 'ggml-rpc-server'),

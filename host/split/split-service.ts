@@ -18,6 +18,7 @@ import type { PeerEntry } from '../interface/mesh-peers.ts'
 import type { LongOperationOptions } from '../interface/progress.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PeerStreams } from '../net/peer-streams.ts'
+import type { CacheUse } from './rpc-cache.ts'
 import { RpcTunnel, serveRpcTunnel } from './rpc-tunnel.ts'
 import type { RpcWorker } from './rpc-worker.ts'
 import { planSplit, type SplitCandidate, type SplitShare, tensorSplit } from './split-plan.ts'
@@ -79,7 +80,16 @@ export class SplitService {
 
   constructor(private readonly init: SplitServiceInit) {}
 
+  /** What the split worker's tensor cache holds against its cap (null until first kept). */
+  cacheUse(): CacheUse | null {
+    return this.init.worker.cacheUse
+  }
+
   async start(): Promise<void> {
+    // The tensor cache a last run left is held to its cap now, not when a head first needs this worker.
+    await this.init.worker
+      .cache()
+      .catch((err: unknown) => this.init.logger.warn({ err }, 'could not trim the RPC tensor cache'))
     // A task for a model too big for this peer alone is served by a split, when the mesh has room.
     if (this.init.streams) this.init.models.splitLoader = (name, options) => this.load(name, options)
     if (this.init.streams)

@@ -2,14 +2,14 @@
  * A new file is a model at once: a GGUF copied into the models directory of a running `ripple up` is
  * advertised within a couple of seconds (the periodic capability refresh is 30 s away) and answered on
  * that very peer's `/v1` through the official client; a model idle past `--keep-alive` unloads by itself
- * and `ripple models ls` says when it will.
+ * and `ripple models ls` says when it will; `ripple status` says what the split tensor cache holds.
  */
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ModelsView } from '../../host/api/contract/index.ts'
+import type { ModelsView, StatusView } from '../../host/api/contract/index.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import { type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
@@ -82,5 +82,15 @@ describe('models come and go on a running peer', { timeout: 60_000 }, () => {
       expect(Date.now()).toBeLessThan(deadline)
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
+  })
+
+  it('says in ripple status what the split tensor cache holds of its cap', async () => {
+    const status = JSON.parse(
+      (await runRipple(['status', '--json', '--data-dir', dataDir])).stdout,
+    ) as StatusView
+    expect(status.rpc_cache).toMatchObject({ bytes: 0 })
+    expect(status.rpc_cache?.cap_bytes).toBeGreaterThan(0)
+    const text = (await runRipple(['status', '--data-dir', dataDir])).stdout
+    expect(text).toMatch(/rpc cache +0 B of \S+/)
   })
 })

@@ -97,6 +97,8 @@ export const StatusViewSchema = z.object({
   ),
   /** The inference engine's backend; null when the engine is not built. */
   engine: EngineStatusSchema.nullable(),
+  /** The split worker's tensor cache: what it holds against its cap (`--rpc-cache-size`); null until first kept. */
+  rpc_cache: z.object({ bytes: z.number(), cap_bytes: z.number() }).nullable(),
 })
 export type StatusView = z.infer<typeof StatusViewSchema>
 

@@ -1,7 +1,14 @@
 /** `ripple status`: what the running daemon is, and what this machine offers the mesh. */
 import { Command } from 'commander'
 import { printableJson } from '../../text/printable.ts'
-import { alignRows, capabilityRows, engineLine, formatDuration, keepAliveLine } from '../human-format.ts'
+import {
+  alignRows,
+  capabilityRows,
+  engineLine,
+  formatBytes,
+  formatDuration,
+  keepAliveLine,
+} from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
@@ -26,6 +33,14 @@ export function statusCommand(): Command {
       ...capabilityRows(status.capability),
       ...status.unusable_models.map((m): [string, string] => ['unusable', `${m.path}: ${m.reason}`]),
       ...status.loaded_models.map((m): [string, string] => ['loaded', `${m.name}: ${keepAliveLine(m)}`]),
+      ...(status.rpc_cache === null
+        ? []
+        : [
+            [
+              'rpc cache',
+              `${formatBytes(status.rpc_cache.bytes)} of ${formatBytes(status.rpc_cache.cap_bytes)}`,
+            ] as [string, string],
+          ]),
     ]
     process.stdout.write(`${alignRows(rows)}\n`)
   })

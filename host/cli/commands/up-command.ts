@@ -49,6 +49,7 @@ interface UpOptions {
   parallel?: number
   modelMemory?: number
   keepAlive?: number
+  rpcCacheSize?: number
   apiPort: number
   apiHost: string
   requireKeys?: boolean
@@ -103,6 +104,11 @@ export function upCommand(): Command {
       '--keep-alive <duration>',
       'how long a model stays loaded once idle, e.g. 10m or 30s; 0 unloads it right after each request, -1 never (default 5m)',
       parseKeepAliveOption,
+    )
+    .option(
+      '--rpc-cache-size <size>',
+      "the most the split worker's tensor cache may hold, e.g. 50GiB (least recently used tensors go first; default a quarter of the free disk)",
+      parseByteSize,
     )
     .option(
       '--parallel <n>',
@@ -192,6 +198,7 @@ export function upCommand(): Command {
         slots: options.parallel,
         modelMemoryBytes: options.modelMemory,
         keepAliveMs: options.keepAlive,
+        rpcCacheBytes: options.rpcCacheSize,
         apiPort: options.apiPort,
         apiHost: options.apiHost,
         requireKeys: options.requireKeys === true,

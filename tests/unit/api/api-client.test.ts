@@ -48,7 +48,7 @@ beforeAll(async () => {
     },
     pid: process.pid,
     ...{ data_dir: '/tmp/x', models_dir: '/tmp/x/models', uptime_ms: 1, multiaddrs: [], warrants: [] },
-    ...{ capability: CAPABILITY, unusable_models: [], loaded_models: [], engine: null },
+    ...{ capability: CAPABILITY, unusable_models: [], loaded_models: [], engine: null, rpc_cache: null },
   }
   server = new ApiServer(
     baseInit({

@@ -56,6 +56,7 @@ export function statusView(): StatusView {
     unusable_models: [],
     loaded_models: [],
     engine: null,
+    rpc_cache: null,
   }
 }
 
