@@ -11,12 +11,8 @@
 import { NO_REQUIREMENTS, type Task, TaskSchema } from '../../zomes-bindings/index.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
-import {
-  type DirectInference,
-  NoDirectRouteError,
-  NoRunnerError,
-  RunnerLostError,
-} from './direct/direct-inference.ts'
+import { NoDirectRouteError, NoRunnerError, RunnerLostError } from './direct/direct-errors.ts'
+import type { DirectInference } from './direct/direct-inference.ts'
 import { MeshRunError } from './mesh-errors.ts'
 import { type MeshModel, meshModels } from './mesh-models.ts'
 import { isTerminal, type SchedulerService, type TaskView } from './scheduler-service.ts'

@@ -12,11 +12,13 @@ import { peerIdOfAgent } from '../../conductor/embedded/replication/peer-agent.t
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PeerStreams } from '../../net/peer-streams.ts'
-import { type CallerMistake, MeshRunError, mistakeAnywhere } from '../mesh-errors.ts'
+import { mistakeAnywhere } from '../mesh-errors.ts'
 import { outputBytes, outputHash } from '../output-hash.ts'
+import { ConversationAffinity } from './conversation-affinity.ts'
+import { NoDirectRouteError, NoRunnerError, RunnerLostError, type Turndown } from './direct-errors.ts'
 import { type DirectKind, type DirectRequest, newDirectRequest, requestHash } from './direct-request.ts'
 import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError } from './direct-runner.ts'
-import { DIRECT_PROTOCOL, jsonFrames, type Refusal, RunnerFrameSchema } from './direct-wire.ts'
+import { DIRECT_PROTOCOL, jsonFrames, RunnerFrameSchema } from './direct-wire.ts'
 import { planRoute, type RoutePlanInput } from './route-plan.ts'
 
 export interface DirectInferenceInit {
@@ -58,76 +60,16 @@ export interface DirectAnswer {
   recorded: Promise<string | null>
 }
 
-/** Why one candidate did not run a request. */
-interface Turndown {
-  agent: string
-  why: Refusal | 'unreachable'
-  message: string
-  /** The request's own fault, as the runner's engine found it. */
-  mistake?: CallerMistake | null
-}
-
-/** Every candidate turned the request down (or none has the model); `reasons` says why, per peer. */
-export class NoRunnerError extends Error {
-  static override readonly name = 'NoRunnerError'
-  constructor(
-    readonly model: string,
-    readonly reasons: Turndown[],
-  ) {
-    const said = reasons.map((r) => `${r.agent.slice(0, 12)}…: ${r.message}`).join('; ')
-    super(`no peer could run model "${model}" now${said ? ` (${said})` : ''}`)
-    this.name = 'NoRunnerError'
-  }
-
-  /** Every runner that could be reached was busy (even after queueing at one). */
-  get busy(): boolean {
-    return (
-      this.reasons.some((r) => r.why === 'busy') &&
-      this.reasons.every((r) => r.why === 'busy' || r.why === 'unreachable')
-    )
-  }
-
-  /**
-   * The caller's mistake, as the runner that found it said it: one any runner would find, or a prompt
-   * over the context of every runner reached.
-   */
-  callerMistake(): MeshRunError | null {
-    const reached = this.reasons.filter((r) => r.why !== 'unreachable')
-    const said =
-      reached.find((r) => r.mistake && mistakeAnywhere(r.mistake)) ??
-      (reached.every((r) => r.mistake) ? reached[0] : undefined)
-    const mistake = said?.mistake
-    return mistake ? new MeshRunError('invalid_input', mistake.code, said.message, mistake.field) : null
-  }
-}
-
-/** No runner is reachable straight (no mesh streams on this backend, no model here). */
-export class NoDirectRouteError extends Error {
-  static override readonly name = 'NoDirectRouteError'
-  constructor(model: string) {
-    super(`no runner of model "${model}" can be reached straight from here`)
-    this.name = 'NoDirectRouteError'
-  }
-}
-
-/** The runner failed after its answer began: the client has part of it, and gets no second one. */
-export class RunnerLostError extends Error {
-  static override readonly name = 'RunnerLostError'
-  constructor(
-    readonly peer: string,
-    why: string,
-  ) {
-    super(`the peer ${peer} answering it stopped after its answer began (${why})`)
-    this.name = 'RunnerLostError'
-  }
-}
-
 export interface DirectStats {
   requests: number
   /** Candidates that refused or dropped a request before it began (the next one got it). */
   failovers: number
   recorded: number
   unrecorded: number
+  /** Turns of a conversation served before that went back to its runner (its prompt cache) ... */
+  stayed: number
+  /** ... and those that went to another runner (the home was busy, gone, or failed). */
+  moved: number
 }
 
 const DEFAULT_ACCEPT_MS = 30_000
@@ -145,7 +87,15 @@ export class DirectInference {
   readonly #outstanding = new Map<string, number>()
   /** Served records being written, by request hash. */
   readonly #records = new Map<string, Promise<string | null>>()
-  readonly #stats: DirectStats = { requests: 0, failovers: 0, recorded: 0, unrecorded: 0 }
+  readonly #stats: DirectStats = {
+    requests: 0,
+    failovers: 0,
+    recorded: 0,
+    unrecorded: 0,
+    stayed: 0,
+    moved: 0,
+  }
+  readonly #affinity = new ConversationAffinity()
 
   constructor(init: DirectInferenceInit) {
     this.#init = init
@@ -166,11 +116,15 @@ export class DirectInference {
     const need = peers.flatMap(
       (p) => p.capability?.inference.models.find((m) => m.name === call.model) ?? [],
     )[0]
+    // A conversation (its model and messages) goes back to the runner holding its prompt cache.
+    const messages = Array.isArray(call.input.messages) ? (call.input.messages as unknown[]) : null
+    const home = messages && this.#affinity.home([call.model, ...messages])
     const candidates = planRoute({
       peers: this.#init.streams ? peers : peers.filter((p) => p.self),
       model: call.model,
       outstanding: this.#outstanding,
       needBytes: need?.size_bytes ?? null,
+      home,
     })
     if (candidates.length === 0 && !this.#init.streams) throw new NoDirectRouteError(call.model)
     const request = newDirectRequest(call.kind, call.model, call.input)
@@ -211,6 +165,10 @@ export class DirectInference {
         continue
       }
       this.#init.onServed?.(attempt.output)
+      if (messages) {
+        this.#affinity.answered([call.model, ...messages], candidate.agent)
+        if (home) this.#stats[home === candidate.agent ? 'stayed' : 'moved'] += 1
+      }
       const recorded = this.#record(request, hash, candidate.agent, attempt.output, attempt.answer)
       return { request: hash, peer: candidate.agent, output: attempt.output, recorded }
     }

@@ -4,7 +4,9 @@
  * peer already sent them since their last heartbeat), most free slots first; then those with it
  * loaded but busy; then those with the file and room to load it (the memory-fit estimate against the
  * memory they advertise free); then the rest that have the file. Within a tier this peer comes first
- * (no trip), then the least loaded. Pure: the peers in, the order out.
+ * (no trip), then the least loaded. A conversation's home (the runner holding its prompt cache,
+ * conversation-affinity.ts) goes first while it has the model loaded and a slot free; busy, gone or
+ * without the model, it is let go. Pure: the peers in, the order out.
  */
 import type { PeerEntry } from '../../interface/mesh-peers.ts'
 
@@ -26,6 +28,8 @@ export interface RoutePlanInput {
   outstanding: ReadonlyMap<string, number>
   /** Bytes the model needs to load (the memory-fit estimate); null when unknown. */
   needBytes: number | null
+  /** The runner that served this conversation before (its prompt cache), if any. */
+  home?: string | null
 }
 
 export function planRoute(input: RoutePlanInput): RouteCandidate[] {
@@ -53,5 +57,7 @@ export function planRoute(input: RoutePlanInput): RouteCandidate[] {
       a.cpu - b.cpu ||
       a.agent.localeCompare(b.agent),
   )
+  const home = candidates.findIndex((c) => c.agent === input.home && c.tier === 0)
+  if (home > 0) candidates.unshift(...candidates.splice(home, 1))
   return candidates.map(({ cpu: _cpu, ...c }) => c)
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { ContextOverflowError, EngineRequestError } from '../../../../host/inference/engine/server-stream.ts'
 import { InvalidGrammarError } from '../../../../host/inference/generate.ts'
-import { NoRunnerError } from '../../../../host/scheduler/direct/direct-inference.ts'
+import { NoRunnerError } from '../../../../host/scheduler/direct/direct-errors.ts'
 import { callerMistake, MeshRunError } from '../../../../host/scheduler/mesh-errors.ts'
 
 describe('the engine’s errors', () => {

@@ -1,0 +1,70 @@
+/**
+ * How a request routed straight to a runner ends without an answer: every candidate turned it down
+ * (and why, per peer), no runner reachable this way, or the runner lost after its answer began.
+ */
+import { type CallerMistake, MeshRunError, mistakeAnywhere } from '../mesh-errors.ts'
+import type { Refusal } from './direct-wire.ts'
+
+/** Why one candidate did not run a request. */
+export interface Turndown {
+  agent: string
+  why: Refusal | 'unreachable'
+  message: string
+  /** The request's own fault, as the runner's engine found it. */
+  mistake?: CallerMistake | null
+}
+
+/** Every candidate turned the request down (or none has the model); `reasons` says why, per peer. */
+export class NoRunnerError extends Error {
+  static override readonly name = 'NoRunnerError'
+  constructor(
+    readonly model: string,
+    readonly reasons: Turndown[],
+  ) {
+    const said = reasons.map((r) => `${r.agent.slice(0, 12)}…: ${r.message}`).join('; ')
+    super(`no peer could run model "${model}" now${said ? ` (${said})` : ''}`)
+    this.name = 'NoRunnerError'
+  }
+
+  /** Every runner that could be reached was busy (even after queueing at one). */
+  get busy(): boolean {
+    return (
+      this.reasons.some((r) => r.why === 'busy') &&
+      this.reasons.every((r) => r.why === 'busy' || r.why === 'unreachable')
+    )
+  }
+
+  /**
+   * The caller's mistake, as the runner that found it said it: one any runner would find, or a prompt
+   * over the context of every runner reached.
+   */
+  callerMistake(): MeshRunError | null {
+    const reached = this.reasons.filter((r) => r.why !== 'unreachable')
+    const said =
+      reached.find((r) => r.mistake && mistakeAnywhere(r.mistake)) ??
+      (reached.every((r) => r.mistake) ? reached[0] : undefined)
+    const mistake = said?.mistake
+    return mistake ? new MeshRunError('invalid_input', mistake.code, said.message, mistake.field) : null
+  }
+}
+
+/** No runner is reachable straight (no mesh streams on this backend, no model here). */
+export class NoDirectRouteError extends Error {
+  static override readonly name = 'NoDirectRouteError'
+  constructor(model: string) {
+    super(`no runner of model "${model}" can be reached straight from here`)
+    this.name = 'NoDirectRouteError'
+  }
+}
+
+/** The runner failed after its answer began: the client has part of it, and gets no second one. */
+export class RunnerLostError extends Error {
+  static override readonly name = 'RunnerLostError'
+  constructor(
+    readonly peer: string,
+    why: string,
+  ) {
+    super(`the peer ${peer} answering it stopped after its answer began (${why})`)
+    this.name = 'RunnerLostError'
+  }
+}
