@@ -99,6 +99,8 @@ export const HeartbeatSchema = z.strictObject({
   slots_free: int(LIMITS.heartbeat.queue_depth).optional(),
   /** Memory models may still take here (`--model-memory`, less what is loaded); what a split plans with. */
   model_free_bytes: ByteCountSchema.optional(),
+  /** Memory its idle loaded models hold: a load there unloads the least recently used of them first. */
+  model_evictable_bytes: ByteCountSchema.optional(),
   /** Models this peer heads split over peers: which peers hold how many layers (head first). */
   splits: list(
     z.strictObject({

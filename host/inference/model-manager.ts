@@ -164,6 +164,11 @@ export class ModelManager implements Startable {
     return Math.max(0, Math.min(freemem(), limit - used))
   }
 
+  /** Memory the idle loaded models hold: what a load here may free by unloading them. */
+  evictableBytes(): number {
+    return [...this.loaded.values()].reduce((sum, m) => sum + (m.busy === 0 ? m.memoryBytes : 0), 0)
+  }
+
   /** A loaded model's slots and how many run now; null when it is not loaded. */
   slotsOf(name: string): { slots: number; busy: number } | null {
     const model = this.loaded.get(name)

@@ -83,6 +83,7 @@ export function registryService(init: RegistryServiceInit) {
       queueDepth: () => c.scheduler.queueDepth(),
       freeSlots: () => freeSlots(c.models.loadedModels()),
       freeModelBytes: () => c.models.freeModelBytes(),
+      evictableModelBytes: () => c.models.evictableBytes(),
       splits: () =>
         c.splits.views().map(({ model, peers }) => ({
           model,

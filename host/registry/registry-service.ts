@@ -33,6 +33,8 @@ export interface RegistryInit {
   freeSlots?: () => number | null
   /** Memory models may still take here. */
   freeModelBytes?: () => number
+  /** Memory the idle loaded models hold (a load unloads them, least recently used first). */
+  evictableModelBytes?: () => number
   /** The splits this peer heads. */
   splits?: () => NonNullable<Heartbeat['splits']>
   logger: Logger
@@ -137,6 +139,9 @@ export class RegistryService implements Startable {
       queue_depth: this.init.queueDepth(),
       ...(slots === null ? {} : { slots_free: slots }),
       ...(this.init.freeModelBytes ? { model_free_bytes: Math.floor(this.init.freeModelBytes()) } : {}),
+      ...(this.init.evictableModelBytes
+        ? { model_evictable_bytes: Math.floor(this.init.evictableModelBytes()) }
+        : {}),
       ...(splits.length > 0 ? { splits } : {}),
       timestamp: Date.now() * 1000,
     }

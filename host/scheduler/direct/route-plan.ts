@@ -3,7 +3,8 @@
  * and heartbeats): first the peers with the model loaded and a slot free (counting the requests this
  * peer already sent them since their last heartbeat), most free slots first; then those with it
  * loaded but busy; then those with the file and room to load it (the memory-fit estimate against the
- * memory they advertise free); then the rest that have the file. Within a tier this peer comes first
+ * memory they advertise free, counting what unloading their idle models would free); then the rest
+ * that have the file. Within a tier this peer comes first
  * (no trip), then the least loaded. A conversation's home (the runner holding its prompt cache,
  * conversation-affinity.ts) goes first while it has the model loaded and a slot free; busy, gone or
  * without the model, it is let go. Pure: the peers in, the order out.
@@ -13,7 +14,7 @@ import type { PeerEntry } from '../../interface/mesh-peers.ts'
 export interface RouteCandidate {
   agent: string
   self: boolean
-  /** 0 loaded with a slot free, 1 loaded and busy, 2 has the file and room, 3 has the file. */
+  /** 0 loaded with a slot free, 1 loaded and busy, 2 has the file and room (evicting idle models maybe), 3 has the file. */
   tier: 0 | 1 | 2 | 3
   /** Slots free as far as this peer knows (null when the peer reports none). */
   free: number | null
@@ -44,7 +45,8 @@ export function planRoute(input: RoutePlanInput): RouteCandidate[] {
     let tier: RouteCandidate['tier']
     if (info.loaded) tier = free === null ? (sent === 0 ? 0 : 1) : free > 0 ? 0 : 1
     else {
-      const room = peer.load?.model_free_bytes
+      const freeBytes = peer.load?.model_free_bytes
+      const room = freeBytes === undefined ? undefined : freeBytes + (peer.load?.model_evictable_bytes ?? 0)
       tier = input.needBytes !== null && room !== undefined && room >= input.needBytes ? 2 : 3
     }
     candidates.push({ agent: peer.agent, self: peer.self, tier, free, cpu: peer.load?.cpu_pct ?? 100 })

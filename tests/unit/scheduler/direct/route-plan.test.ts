@@ -1,7 +1,8 @@
 /**
  * Who runs a request routed straight to a runner: peers with the model loaded and a slot free first
  * (counting what this peer already sent them), then loaded but busy, then those with the file and
- * room to load it, then the rest with the file; this peer first within a tier, then the least loaded.
+ * room to load it (counting what unloading its idle models frees), then the rest with the file; this
+ * peer first within a tier, then the least loaded.
  */
 import { describe, expect, it } from 'vitest'
 import { planRoute, type RoutePlanInput } from '../../../../host/scheduler/direct/route-plan.ts'
@@ -113,5 +114,22 @@ describe('planRoute', () => {
     }
     expect(picks.filter((p) => p === 'a')).toHaveLength(4)
     expect(picks.filter((p) => p === 'b')).toHaveLength(4)
+  })
+})
+
+describe('planRoute counting room a peer can make by eviction', () => {
+  const withRoom = (agent: string, free: number, evictable?: number) =>
+    peer(agent, { loaded: false }, { model_free_bytes: free, model_evictable_bytes: evictable })
+
+  it('ranks a peer whose idle models would make room with those that have room, before the rest', () => {
+    expect(plan([withRoom('no-room', 100), withRoom('evicts', 400, 800), withRoom('room', 1500)])).toEqual([
+      'evicts:2',
+      'room:2',
+      'no-room:3',
+    ])
+  })
+
+  it('not when even its idle models together leave too little', () => {
+    expect(plan([withRoom('short', 100, 500)])).toEqual(['short:3'])
   })
 })
