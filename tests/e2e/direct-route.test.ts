@@ -153,6 +153,32 @@ describe('a /v1 request goes straight to a runner, and its record follows', () =
     expect(switches, JSON.stringify(loops)).toBeLessThanOrEqual(2)
   })
 
+  it('continues a /v1/responses conversation by previous_response_id, on the runner holding it', async () => {
+    let previous: string | undefined
+    const ran: string[] = []
+    for (let turn = 0; turn < 5; turn++) {
+      const { data, response } = await openai.responses
+        .create({
+          model: 'tiny',
+          input: `Turn ${turn}: ${'a few more words '.repeat(6)}`,
+          max_output_tokens: 8,
+          temperature: 0,
+          ...(previous === undefined ? {} : { previous_response_id: previous }),
+        })
+        .withResponse()
+      ran.push(response.headers.get('x-ripple-peer') ?? '')
+      // The conversation grows: each turn's prompt holds every turn before it.
+      expect(data.usage?.input_tokens).toBeGreaterThan(turn * 20)
+      previous = data.id
+    }
+    expect(new Set(ran).size, JSON.stringify(ran)).toBe(1)
+    const unknown = await openai.responses
+      .create({ model: 'tiny', input: 'hi', previous_response_id: 'resp_not_here' })
+      .catch((err: unknown) => err)
+    expect(unknown).toBeInstanceOf(OpenAI.APIError)
+    expect((unknown as InstanceType<typeof OpenAI.APIError>).status).toBe(404)
+  })
+
   it("asks each runner's policies before it runs: a denial is refused, said why and recorded", async () => {
     const policy = (id: string, text: string) =>
       runRipple(['policy', 'publish', id, '--text', text, '--data-dir', asker.dataDir])

@@ -32,6 +32,7 @@ import {
   openAiErrorBody,
 } from './endpoint-error.ts'
 import type { GenerateCall, GenerateOutput } from './generation.ts'
+import { ResponseStore } from './response-store.ts'
 import { ResponseRequestSchema, response, responseCall, responseStream } from './responses.ts'
 import { type StreamRenderer, serveTask, type TaskIdentity } from './serve-task.ts'
 
@@ -164,11 +165,27 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
         stream: (id, call) => completionStream(id, call.includeUsage, (e) => errorBody(asEndpointError(e))),
         body: (task, _call, output) => completion(task, output),
       })
+      const responses = new ResponseStore()
       generation({
         path: '/responses',
-        call: (body) => responseCall(parse(ResponseRequestSchema, body)),
-        stream: (id, call) => responseStream(id, call.input, (e) => errorBody(asEndpointError(e))),
-        body: (task, _call, output) => response(task, output),
+        call: (body) => {
+          const request = parse(ResponseRequestSchema, body)
+          return responseCall(request, responses.conversation(request.previous_response_id, request.model))
+        },
+        stream: (id, call) => {
+          const events = responseStream(id, call.input, (e) => errorBody(asEndpointError(e)))
+          return {
+            ...events,
+            finish: (output) => {
+              responses.remember(id, call.history, output as GenerateOutput)
+              return events.finish(output)
+            },
+          }
+        },
+        body: (task, call, output) => {
+          responses.remember(task, call.history, output)
+          return response(task, output)
+        },
       })
       generation({
         path: '/messages',

@@ -2,8 +2,8 @@
  * OpenAI's Responses API (`POST /v1/responses`), translated: input items (messages, function calls and
  * their outputs) and `instructions` into an `infer.generate` input; the output into a `response` with
  * a message item and function-call items; a stream into its typed events (`response.created`, text and
- * argument deltas, `response.completed`), each with its sequence number. Stateless: nothing is stored,
- * so `previous_response_id` is refused. Pure.
+ * argument deltas, `response.completed`), each with its sequence number. Pure: a `previous_response_id`'s
+ * conversation comes from the answering peer's store (response-store.ts), handed in.
  */
 import { z } from 'zod'
 import type { ChatMessage } from '../../inference/tool-calls.ts'
@@ -70,9 +70,8 @@ export const ResponseRequestSchema = z.object({
   seed: SeedSchema.nullish(),
   keep_alive: KeepAliveSchema.optional(),
   stream: z.boolean().nullish(),
-  previous_response_id: z
-    .null('responses are not stored here; send the whole conversation as input')
-    .optional(),
+  /** Continue the conversation a response of this peer ended (kept an hour), sending only what is new. */
+  previous_response_id: z.string().min(1).max(128).nullish(),
   tools: z
     .array(
       z.object({
@@ -94,25 +93,34 @@ export const ResponseRequestSchema = z.object({
 })
 export type ResponseRequest = z.infer<typeof ResponseRequestSchema>
 
-export function responseCall(request: ResponseRequest): GenerateCall {
-  const messages: ChatMessage[] = request.instructions
-    ? [{ role: 'system', content: request.instructions }]
-    : []
+/**
+ * The call for a request, after `previous` (the conversation its `previous_response_id` ended; the
+ * instructions are not carried over, as OpenAI's). `history` is what the next response keeps.
+ */
+export function responseCall(
+  request: ResponseRequest,
+  previous: readonly ChatMessage[] = [],
+): GenerateCall & { history: ChatMessage[] } {
+  const history: ChatMessage[] = [...previous]
   const items =
     typeof request.input === 'string' ? [{ role: 'user' as const, content: request.input }] : request.input
   for (const item of items) {
     if ('role' in item) {
       const content =
         typeof item.content === 'string' ? item.content : item.content.map((p) => p.text ?? '').join('')
-      messages.push({ role: item.role === 'developer' ? 'system' : item.role, content })
+      history.push({ role: item.role === 'developer' ? 'system' : item.role, content })
     } else if (item.type === 'function_call') {
       const call = { id: item.call_id, name: item.name, arguments: item.arguments }
-      const last = messages.at(-1)
+      const last = history.at(-1)
       // Calls right after an assistant message are that message's; otherwise they make one of their own.
       if (last?.role === 'assistant') last.tool_calls = [...(last.tool_calls ?? []), call]
-      else messages.push({ role: 'assistant', content: '', tool_calls: [call] })
-    } else messages.push({ role: 'tool', content: item.output, tool_call_id: item.call_id })
+      else history.push({ role: 'assistant', content: '', tool_calls: [call] })
+    } else history.push({ role: 'tool', content: item.output, tool_call_id: item.call_id })
   }
+  const messages: ChatMessage[] = [
+    ...(request.instructions ? [{ role: 'system' as const, content: request.instructions }] : []),
+    ...history,
+  ]
   const format = request.text?.format
   const choice = request.tool_choice
   const input: GenerateInput = {
@@ -148,8 +156,15 @@ export function responseCall(request: ResponseRequest): GenerateCall {
     input,
     ...rippleOptions(request.ripple),
     stream: request.stream === true,
+    history,
   }
 }
+
+/** A response's id, as its object and the store name it. */
+export const responseId = (id: TaskIdentity): string => `resp_${suffix(id.task)}`
+
+/** The call id of a response's `index`th function call, as its output item names it. */
+export const responseCallId = (id: TaskIdentity, index: number): string => toolCallId('call_', id.task, index)
 
 const suffix = (task: string) => task.slice(-24).replace(/[^A-Za-z0-9]/g, '')
 
@@ -177,7 +192,7 @@ function callItem(
   return {
     type: 'function_call' as const,
     id: `fc_${suffix(id.task)}${index}`,
-    call_id: toolCallId('call_', id.task, index),
+    call_id: responseCallId(id, index),
     name,
     arguments: args,
     status,
@@ -196,7 +211,7 @@ function responseObject(id: TaskIdentity, output: GenerateOutput | null) {
   const truncated = output !== null && finishReason(output) === 'length'
   const u = output && usage(output)
   return {
-    id: `resp_${suffix(id.task)}`,
+    id: responseId(id),
     object: 'response' as const,
     created_at: id.created,
     status:

@@ -13,7 +13,13 @@ import {
 } from '../../../host/api/openai/chat-completions.ts'
 import { invalidRequest } from '../../../host/api/openai/endpoint-error.ts'
 import type { GenerateOutput } from '../../../host/api/openai/generation.ts'
-import { ResponseRequestSchema, responseCall, responseStream } from '../../../host/api/openai/responses.ts'
+import { ResponseStore } from '../../../host/api/openai/response-store.ts'
+import {
+  ResponseRequestSchema,
+  response,
+  responseCall,
+  responseStream,
+} from '../../../host/api/openai/responses.ts'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
 import { meshModels } from '../../../host/scheduler/mesh-models.ts'
 import { CAPABILITY } from './fixtures.ts'
@@ -231,10 +237,37 @@ describe('responses', () => {
     })
   })
 
-  it('refuses previous_response_id: nothing is stored', () => {
-    expect(
-      ResponseRequestSchema.safeParse({ model: 'tiny', input: 'q', previous_response_id: 'resp_1' }).success,
-    ).toBe(false)
+  it('continues a previous response: its conversation and answer first, its instructions not carried', () => {
+    const store = new ResponseStore()
+    const first = responseCall(
+      ResponseRequestSchema.parse({ model: 'tiny', input: 'plan a trip', instructions: 'Be brief.' }),
+    )
+    expect(first.input.messages?.[0]).toEqual({ role: 'system', content: 'Be brief.' })
+    const task = { task: 'uhCkkFIRSTTASK0123456789', model: 'tiny', created: 1 }
+    store.remember(task, first.history, output({ text: 'Where to?' }))
+    const id = response(task, output({ text: 'Where to?' })).id
+    const next = ResponseRequestSchema.parse({ model: 'tiny', input: 'Lisbon', previous_response_id: id })
+    const call = responseCall(next, store.conversation(next.previous_response_id, next.model))
+    expect(call.input.messages).toEqual([
+      { role: 'user', content: 'plan a trip' },
+      { role: 'assistant', content: 'Where to?' },
+      { role: 'user', content: 'Lisbon' },
+    ])
+    expect(() => store.conversation('resp_unknown', 'tiny')).toThrow(/is not kept on this peer/)
+    expect(() => store.conversation(id, 'other')).toThrow(/answered by model "tiny", not "other"/)
+    expect(() => store.conversation(id, 'tiny', Date.now() + 2 * 3_600_000)).toThrow(/not kept/)
+  })
+
+  it("keeps a response's function calls under the call ids its output items gave", () => {
+    const store = new ResponseStore()
+    const task = { task: 'uhCkkCALLTASK0123456789', model: 'tiny', created: 1 }
+    const out = output({ text: '', tool_calls: [{ name: 'weather', arguments: '{"city":"Lisbon"}' }] })
+    store.remember(task, [{ role: 'user', content: 'weather?' }], out)
+    const item = response(task, out).output.find((o) => o.type === 'function_call')
+    const kept = store.conversation(response(task, out).id, 'tiny')
+    expect(kept.at(-1)?.tool_calls).toEqual([
+      { id: (item as { call_id: string }).call_id, name: 'weather', arguments: '{"city":"Lisbon"}' },
+    ])
   })
 
   it('streams typed events with sequence numbers, closing what it opened', () => {
