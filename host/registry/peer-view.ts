@@ -25,20 +25,6 @@ export class PeerView {
   }
 
   /**
-   * Memory this peer holds for splits other peers head, as their heartbeats say (offline heads'
-   * splits are over): a split's share lives in the RPC worker, which the model manager cannot unload.
-   */
-  heldForSplits(now: number): number {
-    let held = 0
-    for (const { heartbeat, receivedAt } of this.heard.values()) {
-      if (peerStatus(receivedAt, now, this.config) === 'offline') continue
-      for (const split of heartbeat.splits ?? [])
-        for (const share of split.peers) if (share.agent === this.selfAgent) held += share.bytes
-    }
-    return held
-  }
-
-  /**
    * Every known peer, self first (always present and online: this process is running), then the
    * others by status and name.
    */

@@ -69,11 +69,6 @@ export class RegistryService implements Startable {
     this.view = new PeerView(init.conductor.agentPubKey, init.heartbeat)
   }
 
-  /** Memory this peer's RPC worker holds for splits other peers head (their heartbeats say). */
-  heldForSplits(): number {
-    return this.view.heldForSplits(Date.now())
-  }
-
   get capability(): NodeCapability {
     if (!this.advertised) throw new RegistryNotStartedError()
     return this.advertised
