@@ -4,12 +4,16 @@
  * turn sent elsewhere evaluates it all again (measured: ~1,090 ms to the first token against ~300 ms).
  * Each answered request's messages are remembered by a rolling hash of their prefix; a later request
  * whose messages extend a remembered conversation names that runner as its home (the longest prefix
- * wins). Bounded: the newest conversations, for a while.
+ * wins). Bounded: the newest turns, for a while.
  */
 import { createHash } from 'node:crypto'
 
-/** How many conversations are remembered at most (the oldest go first). */
-const MAX_CONVERSATIONS = 4096
+/**
+ * How many answered turns are remembered at most, least recently answered going first: a live
+ * conversation's latest turn is among the newest, and its earlier turns (kept for a branch or a retry
+ * from them) go before it.
+ */
+export const MAX_CONVERSATIONS = 4096
 /** How long a conversation's home is remembered after its last turn. */
 export const AFFINITY_TTL_MS = 15 * 60_000
 
@@ -25,12 +29,11 @@ export function prefixKeys(messages: readonly unknown[]): string[] {
 }
 
 export class ConversationAffinity {
-  /** Conversation key -> its runner and when it last answered; in insertion order, oldest first. */
+  /** Conversation key -> its runner and when it last answered; least recently answered first. */
   readonly #homes = new Map<string, { agent: string; at: number }>()
 
-  /** The runner that served the longest remembered prefix of `messages`, or null. */
-  home(messages: readonly unknown[], now = Date.now()): string | null {
-    const keys = prefixKeys(messages)
+  /** The runner that served the longest remembered prefix (`keys` from prefixKeys), or null. */
+  home(keys: readonly string[], now = Date.now()): string | null {
     for (let i = keys.length - 1; i >= 0; i--) {
       const home = this.#homes.get(keys[i]!)
       if (home !== undefined && now - home.at < AFFINITY_TTL_MS) return home.agent
@@ -38,9 +41,9 @@ export class ConversationAffinity {
     return null
   }
 
-  /** `agent` answered `messages`: their next turn (these messages and more) goes home to it. */
-  answered(messages: readonly unknown[], agent: string, now = Date.now()): void {
-    const key = prefixKeys(messages).at(-1)
+  /** `agent` answered the messages of `keys`: their next turn (these messages and more) goes home to it. */
+  answered(keys: readonly string[], agent: string, now = Date.now()): void {
+    const key = keys.at(-1)
     if (key === undefined) return
     this.#homes.delete(key)
     this.#homes.set(key, { agent, at: now })

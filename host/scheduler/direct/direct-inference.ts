@@ -9,12 +9,13 @@
  */
 
 import { peerIdOfAgent } from '../../conductor/embedded/replication/peer-agent.ts'
+import { hasImages } from '../../inference/vision.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PeerStreams } from '../../net/peer-streams.ts'
 import { mistakeAnywhere } from '../mesh-errors.ts'
 import { outputBytes, outputHash } from '../output-hash.ts'
-import { ConversationAffinity } from './conversation-affinity.ts'
+import { ConversationAffinity, prefixKeys } from './conversation-affinity.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError, type Turndown } from './direct-errors.ts'
 import { type DirectKind, type DirectRequest, newDirectRequest, requestHash } from './direct-request.ts'
 import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError } from './direct-runner.ts'
@@ -34,6 +35,11 @@ export interface DirectInferenceInit {
   onServed?: (output: unknown) => void
   /** How long a runner may take to accept a request (dial included); default 30 s. */
   acceptTimeoutMs?: number
+  /**
+   * Conversations go back to the runner holding their prompt cache (default); off, they are routed
+   * by slots and load alone. RIPPLE_CONVERSATION_AFFINITY=off turns it off, for measuring what it gains.
+   */
+  conversationAffinity?: boolean
   logger: Logger
 }
 
@@ -95,10 +101,12 @@ export class DirectInference {
     stayed: 0,
     moved: 0,
   }
-  readonly #affinity = new ConversationAffinity()
+  readonly #affinity: ConversationAffinity | null
 
   constructor(init: DirectInferenceInit) {
     this.#init = init
+    const affinity = init.conversationAffinity ?? process.env.RIPPLE_CONVERSATION_AFFINITY !== 'off'
+    this.#affinity = affinity ? new ConversationAffinity() : null
   }
 
   /** Counters since start, for metrics and the bench. */
@@ -118,13 +126,15 @@ export class DirectInference {
     )[0]
     // A conversation (its model and messages) goes back to the runner holding its prompt cache.
     const messages = Array.isArray(call.input.messages) ? (call.input.messages as unknown[]) : null
-    const home = messages && this.#affinity.home([call.model, ...messages])
+    const keys = this.#affinity && messages ? prefixKeys([call.model, ...messages]) : null
+    const home = keys && this.#affinity?.home(keys)
     const candidates = planRoute({
       peers: this.#init.streams ? peers : peers.filter((p) => p.self),
       model: call.model,
       outstanding: this.#outstanding,
       needBytes: need?.size_bytes ?? null,
       home,
+      vision: hasImages(call.input),
     })
     if (candidates.length === 0 && !this.#init.streams) throw new NoDirectRouteError(call.model)
     const request = newDirectRequest(call.kind, call.model, call.input)
@@ -165,8 +175,8 @@ export class DirectInference {
         continue
       }
       this.#init.onServed?.(attempt.output)
-      if (messages) {
-        this.#affinity.answered([call.model, ...messages], candidate.agent)
+      if (keys) {
+        this.#affinity?.answered(keys, candidate.agent)
         if (home) this.#stats[home === candidate.agent ? 'stayed' : 'moved'] += 1
       }
       const recorded = this.#record(request, hash, candidate.agent, attempt.output, attempt.answer)

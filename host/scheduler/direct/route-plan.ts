@@ -6,9 +6,14 @@
  * memory they advertise free, counting what unloading their idle models would free); then the rest
  * that have the file. Within a tier this peer comes first
  * (no trip), then the least loaded. A conversation's home (the runner holding its prompt cache,
- * conversation-affinity.ts) goes first while it has the model loaded and a slot free; busy, gone or
- * without the model, it is let go. Pure: the peers in, the order out.
+ * conversation-affinity.ts) goes first while it has the model loaded and its last heartbeat said a
+ * slot was free: the requests this peer sent it since may be counted in that heartbeat already, and
+ * a home that is full after all refuses at once (one trip, against re-evaluating the whole
+ * conversation elsewhere). Full by its own report, it is let go but stays first among the busy, so a
+ * request every runner is too busy for waits for a slot there; gone or without the model, it is let
+ * go. Pure: the peers in, the order out.
  */
+import { advertisesVision } from '../../inference/vision.ts'
 import type { PeerEntry } from '../../interface/mesh-peers.ts'
 
 export interface RouteCandidate {
@@ -31,14 +36,17 @@ export interface RoutePlanInput {
   needBytes: number | null
   /** The runner that served this conversation before (its prompt cache), if any. */
   home?: string | null
+  /** The request carries images: only peers that serve the model with its projector (vision.ts). */
+  vision?: boolean
 }
 
 export function planRoute(input: RoutePlanInput): RouteCandidate[] {
-  const candidates: (RouteCandidate & { cpu: number })[] = []
+  const candidates: (RouteCandidate & { cpu: number; reported: number | undefined })[] = []
   for (const peer of input.peers) {
     if (peer.status === 'offline' || peer.revoked === true || peer.capability === null) continue
     const info = peer.capability.inference.models.find((m) => m.name === input.model)
     if (info === undefined) continue
+    if (input.vision && !advertisesVision(peer.capability, info.file_hash)) continue
     const sent = input.outstanding.get(peer.agent) ?? 0
     const reported = peer.load?.slots_free
     const free = reported === undefined ? null : Math.max(0, reported - sent)
@@ -49,7 +57,8 @@ export function planRoute(input: RoutePlanInput): RouteCandidate[] {
       const room = freeBytes === undefined ? undefined : freeBytes + (peer.load?.model_evictable_bytes ?? 0)
       tier = input.needBytes !== null && room !== undefined && room >= input.needBytes ? 2 : 3
     }
-    candidates.push({ agent: peer.agent, self: peer.self, tier, free, cpu: peer.load?.cpu_pct ?? 100 })
+    const cpu = peer.load?.cpu_pct ?? 100
+    candidates.push({ agent: peer.agent, self: peer.self, tier, free, cpu, reported })
   }
   candidates.sort(
     (a, b) =>
@@ -59,7 +68,13 @@ export function planRoute(input: RoutePlanInput): RouteCandidate[] {
       a.cpu - b.cpu ||
       a.agent.localeCompare(b.agent),
   )
-  const home = candidates.findIndex((c) => c.agent === input.home && c.tier === 0)
-  if (home > 0) candidates.unshift(...candidates.splice(home, 1))
-  return candidates.map(({ cpu: _cpu, ...c }) => c)
+  const at = candidates.findIndex((c) => c.agent === input.home && c.tier <= 1)
+  const home = candidates[at]
+  if (home !== undefined) {
+    candidates.splice(at, 1)
+    const open = home.tier === 0 || home.reported === undefined || home.reported > 0
+    const firstBusy = candidates.findIndex((c) => c.tier >= 1)
+    candidates.splice(open ? 0 : firstBusy < 0 ? candidates.length : firstBusy, 0, home)
+  }
+  return candidates.map(({ cpu: _cpu, reported: _reported, ...c }) => c)
 }
