@@ -12,6 +12,7 @@ import type { GgufFileInfo } from 'node-llama-cpp'
 import type { Logger } from '../log/logger.ts'
 import type { FileHashCache } from './file-hash-cache.ts'
 import { tensorBytes, tensorElements } from './gguf-tensor-bytes.ts'
+import { isProjectorFile } from './vision.ts'
 
 export interface GgufModel {
   /** The file name without `.gguf`: what requesters name when they route to a model. */
@@ -136,8 +137,9 @@ async function listGgufFiles(dir: string): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw err
   }
+  // A projector (`<name>.mmproj.gguf`) belongs to its model; it is no model of its own.
   return names
-    .filter((name) => name.endsWith('.gguf'))
+    .filter((name) => name.endsWith('.gguf') && !isProjectorFile(name))
     .filter((name) => {
       const part = LATER_SPLIT_PART.exec(name)?.[1]
       return part === undefined || Number(part) === 1

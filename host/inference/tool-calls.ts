@@ -16,6 +16,8 @@ export interface ChatMessage {
   tool_calls?: (ToolCall & { id: string })[]
   /** A tool message: the call it answers. */
   tool_call_id?: string
+  /** A user message's images, as data URLs (vision.ts); they come before its text. */
+  images?: string[]
 }
 
 export interface Tool {

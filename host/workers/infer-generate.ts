@@ -8,6 +8,7 @@ import { randomInt } from 'node:crypto'
 import { z } from 'zod'
 import { ModelNameSchema } from '../../zomes-bindings/index.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
+import { ImageDataUrlSchema, MAX_IMAGES } from '../inference/vision.ts'
 import { KeepAliveMsSchema, keepAliveOf, loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
 import { placeModel } from './model-placement.ts'
 import type { Worker } from './worker.ts'
@@ -34,6 +35,12 @@ const ChatMessageSchema = z
       .max(MAX_TOOLS)
       .optional(),
     tool_call_id: z.string().min(1).max(256).optional(),
+    /** A user message's images (data URLs), before its text; the model needs a projector (vision.ts). */
+    images: z.array(ImageDataUrlSchema).min(1).max(MAX_IMAGES).optional(),
+  })
+  .refine((m) => m.images === undefined || m.role === 'user', {
+    message: 'only user messages carry images',
+    path: ['images'],
   })
   .refine((m) => m.tool_calls === undefined || m.role === 'assistant', {
     message: 'only assistant messages carry tool_calls',

@@ -12,7 +12,8 @@ import { InvalidGrammarError } from '../generate.ts'
 import type { GgufModel } from '../gguf-scan.ts'
 import { modelMemoryBytes } from '../memory-fit.ts'
 import { ModelProcessError } from '../model-errors.ts'
-import { checkConversation } from '../tool-calls.ts'
+import { checkConversation, InvalidMessagesError } from '../tool-calls.ts'
+import { hasImages, projectorOf } from '../vision.ts'
 import type { ActiveBackend } from './engine-backends.ts'
 import { EngineHttp } from './engine-http.ts'
 import { LlamaServerProcess, type ServerExit } from './llama-server-process.ts'
@@ -75,6 +76,8 @@ export class EngineModel {
   lastDecodeRate: number | null = null
   /** When a request last started or ended here (ms since the epoch): its idle time counts from it. */
   lastUsedAt = Date.now()
+  /** Started with the model's projector (`--mmproj`): it takes images. */
+  vision = false
 
   private constructor(
     init: EngineModelInit,
@@ -98,10 +101,11 @@ export class EngineModel {
     const startedAt = performance.now()
     const contextSize = Math.min(init.contextSize, init.info.context_length)
     let model: EngineModel | null = null
+    const projector = projectorOf(init.info.path)
     const server = await LlamaServerProcess.start({
       dir: init.backend.dir,
       env: init.backend.env,
-      args: serverArgs(init, contextSize),
+      args: [...serverArgs(init, contextSize), ...(projector ? ['--mmproj', projector] : [])],
       modelBytes: init.info.size_bytes,
       ...(init.onProgress ? { onProgress: init.onProgress } : {}),
       ...(init.signal ? { signal: init.signal } : {}),
@@ -112,6 +116,7 @@ export class EngineModel {
     // A finished load reads 100% even when llama.cpp's last dot never came.
     init.onProgress?.({ stage: 'load', done: 100, total: 100, unit: 'percent' })
     model = new EngineModel(init, server, Math.round(performance.now() - startedAt), contextSize)
+    model.vision = projector !== null
     return model
   }
 
@@ -127,6 +132,10 @@ export class EngineModel {
 
   async generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
     if (request.messages) checkConversation(request.messages)
+    if (!this.vision && hasImages(request))
+      throw new InvalidMessagesError(
+        `model "${this.info.name}" takes no images: it was loaded without a projector (${this.info.name}.mmproj.gguf)`,
+      )
     return this.#request(options.signal, async (signal) => {
       const startedAt = performance.now()
       let streamed = ''

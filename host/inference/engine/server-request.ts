@@ -11,6 +11,7 @@
  */
 import type { GenerateRequest, ToolCall } from '../generate.ts'
 import { type ChatMessage, forcedCall, type Tool } from '../tool-calls.ts'
+import { multimodalData, wireContent } from '../vision.ts'
 
 export type ServerPlan =
   | { kind: 'chat'; body: Record<string, unknown> }
@@ -47,6 +48,7 @@ export function serverPlan(request: GenerateRequest, options: { parseCalls?: boo
   const constrained = schema !== undefined || request.grammar !== undefined
   const callsOfItsOwn = tools.length > 0 && choice === 'auto'
   const plain = tools.length === 0 || choice === 'none'
+  const images = multimodalData(request.messages ?? [])
   if (
     request.messages !== undefined &&
     !constrained &&
@@ -79,7 +81,11 @@ export function serverPlan(request: GenerateRequest, options: { parseCalls?: boo
             ...(tools.length > 0 && choice !== 'none' ? { tools: wireTools(tools) } : {}),
           },
     completion: (rendered) => ({
-      prompt: rendered ?? request.prompt ?? '',
+      // A rendered prompt names each image by a media marker; the images go beside it, in order.
+      prompt:
+        images.length > 0
+          ? { prompt_string: rendered, multimodal_data: images }
+          : (rendered ?? request.prompt ?? ''),
       n_predict: request.max_tokens,
       ...sampling,
       // The fallback evaluates its prompt afresh: what the failed attempt left in the slot's cache
@@ -98,7 +104,7 @@ export function serverPlan(request: GenerateRequest, options: { parseCalls?: boo
 function wireMessages(messages: readonly ChatMessage[]): Record<string, unknown>[] {
   return messages.map((m) => ({
     role: m.role,
-    content: m.content,
+    content: wireContent(m),
     ...(m.tool_calls?.length
       ? {
           tool_calls: m.tool_calls.map((c) => ({
