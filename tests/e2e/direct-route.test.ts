@@ -3,8 +3,8 @@
  * loaded. Requests through the official `openai` client go straight to a runner: eight at once spread
  * over the runners by their free slots, each with its record (the runner's signed Answer, the asker's
  * Served record); a runner killed after its first token ends that answer with a clear error and no
- * second answer; a runner killed before its first token passes its requests to the next one. Four
- * agent loops resending their growing conversations stay each on the runner holding its prompt cache.
+ * second answer; a runner killed before its first token passes its requests to the next one.
+ * Conversations staying on the runner holding their prompt cache: conversation-affinity.test.ts.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -121,62 +121,6 @@ describe('a /v1 request goes straight to a runner, and its record follows', () =
       )
     }
     expect(await metric('ripple_direct_recorded_total')).toBeGreaterThanOrEqual(8)
-  })
-
-  it('keeps each conversation on the runner holding its prompt cache: four agent loops, 9 turns each', async () => {
-    // Each loop resends its growing conversation every turn, streamed, as agents do; the runners have
-    // slots to spare (3 × 2 for 4 loops), so only the routing decides where a turn goes.
-    const loop = async (n: number): Promise<string[]> => {
-      const messages: OpenAI.ChatCompletionMessageParam[] = [
-        { role: 'system', content: `You are agent ${n}.` },
-      ]
-      const runnersSeen: string[] = []
-      for (let turn = 0; turn < 9; turn++) {
-        messages.push({ role: 'user', content: `Turn ${turn} of agent ${n}: ${'more words '.repeat(8)}` })
-        const { data: stream, response } = await openai.chat.completions
-          .create({ model: 'tiny', messages, max_tokens: 8, temperature: 0, seed: n, stream: true })
-          .withResponse()
-        let text = ''
-        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
-        runnersSeen.push(response.headers.get('x-ripple-peer') ?? '')
-        messages.push({ role: 'assistant', content: text })
-      }
-      return runnersSeen
-    }
-    const loops = await Promise.all([0, 1, 2, 3].map(loop))
-    const agents = runners.map((r) => r.agent)
-    for (const seen of loops) for (const peer of seen) expect(agents).toContain(peer)
-    const switches = loops.reduce(
-      (sum, seen) => sum + seen.filter((p, i) => i > 0 && p !== seen[i - 1]).length,
-      0,
-    )
-    expect(switches, JSON.stringify(loops)).toBeLessThanOrEqual(2)
-  })
-
-  it('continues a /v1/responses conversation by previous_response_id, on the runner holding it', async () => {
-    let previous: string | undefined
-    const ran: string[] = []
-    for (let turn = 0; turn < 5; turn++) {
-      const { data, response } = await openai.responses
-        .create({
-          model: 'tiny',
-          input: `Turn ${turn}: ${'a few more words '.repeat(6)}`,
-          max_output_tokens: 8,
-          temperature: 0,
-          ...(previous === undefined ? {} : { previous_response_id: previous }),
-        })
-        .withResponse()
-      ran.push(response.headers.get('x-ripple-peer') ?? '')
-      // The conversation grows: each turn's prompt holds every turn before it.
-      expect(data.usage?.input_tokens).toBeGreaterThan(turn * 20)
-      previous = data.id
-    }
-    expect(new Set(ran).size, JSON.stringify(ran)).toBe(1)
-    const unknown = await openai.responses
-      .create({ model: 'tiny', input: 'hi', previous_response_id: 'resp_not_here' })
-      .catch((err: unknown) => err)
-    expect(unknown).toBeInstanceOf(OpenAI.APIError)
-    expect((unknown as InstanceType<typeof OpenAI.APIError>).status).toBe(404)
   })
 
   it("asks each runner's policies before it runs: a denial is refused, said why and recorded", async () => {
