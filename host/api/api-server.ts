@@ -45,6 +45,8 @@ export interface ApiServerInit {
   keys?: Pick<ApiKeyStore, 'check'>
   /** Callers off loopback get the endpoints only, with an API key only (required for a non-loopback host). */
   requireKeys?: boolean
+  /** The endpoint fetches the http(s) image URLs of requests (`--allow-image-urls`); default: data URLs only. */
+  allowImageUrls?: boolean
   logger: Logger
 }
 
@@ -157,7 +159,10 @@ export class ApiServer implements Startable {
     const { pull } = node
     if (pull) registerModelPullRoute(this.app, (request, options) => pull.call(node, request, options))
     if (c.mesh) {
-      registerOpenAiRoutes(this.app, { inference: c.mesh })
+      registerOpenAiRoutes(this.app, {
+        inference: c.mesh,
+        images: { allowUrls: init.allowImageUrls ?? false },
+      })
       registerMeshRunRoute(this.app, c.mesh)
     }
     this.feed = new LiveFeed({

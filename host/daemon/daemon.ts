@@ -53,6 +53,8 @@ export interface DaemonOptions {
   apiHost?: string
   /** Callers from other machines need an API key and reach only the endpoints (/v1, /mcp). */
   requireKeys?: boolean
+  /** Fetch the http(s) image URLs of /v1 requests (`--allow-image-urls`); default: data URLs only. */
+  allowImageUrls?: boolean
   /** 0 picks a free port. */
   apiPort: number
   /** libp2p listen multiaddrs; default: the network file's. */
@@ -175,6 +177,7 @@ async function runDaemon(
     token: apiToken,
     keys: new ApiKeyStore(apiKeysPath(dataDir.path)),
     requireKeys: options.requireKeys ?? false,
+    allowImageUrls: options.allowImageUrls ?? false,
     logger,
   })
   const daemonFile: Startable = {

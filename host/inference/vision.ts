@@ -1,7 +1,7 @@
 /**
  * Vision models: a model `<name>.gguf` with a multimodal projector `<name>.mmproj.gguf` beside it is
  * served with llama-server's `--mmproj` and takes images. A peer advertises it with the capability tag
- * `vision:<first 24 hex of the model file's sha256>` (the contract's tags, so no rule changes: a tag
+ * `vision:<the model file's sha256, its first 25 hex>` (the contract's tags, so no rule changes: a tag
  * is lowercase and at most 32 characters, which a model name need not be), and a request with images
  * is routed only to peers that advertise it. Images travel in chat messages as data URLs; llama-server
  * takes them as OpenAI `image_url` parts, or, for a prompt rendered first, as `multimodal_data`.

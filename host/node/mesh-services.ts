@@ -8,6 +8,7 @@ import { artifactTaskPayloads } from '../artifacts/task-payloads.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
 import { decodeRate, engineTags, freeSlots } from '../inference/engine/engine-capability.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
+import { withVisionTags } from '../inference/vision.ts'
 import type { MeshPeers } from '../interface/mesh-peers.ts'
 import type { Logger } from '../log/logger.ts'
 import { DaemonMetrics } from '../metrics/daemon-metrics.ts'
@@ -63,7 +64,10 @@ export function registryService(init: RegistryServiceInit) {
       return buildCapability(
         {
           name,
-          tags: [...(init.tags ?? []), ...engineTags(c.models.backends.status())],
+          tags: withVisionTags(
+            [...(init.tags ?? []), ...engineTags(c.models.backends.status())],
+            listing.models,
+          ),
           hardware,
           models: listing.models,
           tokensPerSecond: decodeRate(c.models.loadedModels()),

@@ -13,6 +13,7 @@ import type { PeerEntry } from '../interface/mesh-peers.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError } from './direct/direct-errors.ts'
 import type { DirectInference } from './direct/direct-inference.ts'
+import { imageRouteError } from './image-route.ts'
 import { MeshRunError } from './mesh-errors.ts'
 import { type MeshModel, meshModels } from './mesh-models.ts'
 import { isTerminal, type SchedulerService, type TaskView } from './scheduler-service.ts'
@@ -99,6 +100,8 @@ export class MeshInference {
         issue?.path.join('.') ?? null,
       )
     }
+    const images = imageRouteError(request, peers)
+    if (images) throw images
     const direct = this.#init.direct
     if (direct && request.model !== undefined && request.fanOut === 1 && request.route !== 'round') {
       const answer = await this.#direct(direct, { ...request, model: request.model }, peers)

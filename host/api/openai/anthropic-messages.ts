@@ -22,6 +22,7 @@ import {
   toolCallId,
   usage,
 } from './generation.ts'
+import { AnthropicImageBlockSchema, anthropicImageUrl, userMessage } from './image-parts.ts'
 import type { SseEvent, StreamRenderer, TaskIdentity } from './serve-task.ts'
 
 const TextBlockSchema = z.object({ type: z.literal('text'), text: z.string() })
@@ -37,7 +38,12 @@ const ToolResultBlockSchema = z.object({
   content: z.union([z.string(), z.array(TextBlockSchema)]).optional(),
   is_error: z.boolean().optional(),
 })
-const BlockSchema = z.discriminatedUnion('type', [TextBlockSchema, ToolUseBlockSchema, ToolResultBlockSchema])
+const BlockSchema = z.discriminatedUnion('type', [
+  TextBlockSchema,
+  ToolUseBlockSchema,
+  ToolResultBlockSchema,
+  AnthropicImageBlockSchema,
+])
 
 export const MessagesRequestSchema = z.object({
   model: z.string().min(1),
@@ -105,8 +111,9 @@ export function messagesCall(request: MessagesRequest): GenerateCall {
       }
     }
     const text = blocks.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('')
-    if (text !== '' || !blocks.some((b) => b.type === 'tool_result'))
-      messages.push({ role: 'user', content: text })
+    const images = blocks.flatMap((b) => (b.type === 'image' ? [anthropicImageUrl(b)] : []))
+    if (text !== '' || images.length > 0 || !blocks.some((b) => b.type === 'tool_result'))
+      messages.push(userMessage(text, images))
   }
   const input: GenerateInput = {
     messages,

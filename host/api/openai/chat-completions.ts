@@ -25,6 +25,7 @@ import {
   toolCallId,
   usage,
 } from './generation.ts'
+import { ChatUserContentSchema, userMessage } from './image-parts.ts'
 
 /** Tokens to generate when the request sets no limit (OpenAI's is the context; this keeps a stray request short). */
 export const DEFAULT_MAX_TOKENS = 2048
@@ -47,7 +48,8 @@ const ContentSchema = z
   })
 
 const MessageSchema = z.discriminatedUnion('role', [
-  z.object({ role: z.enum(['system', 'developer', 'user']), content: ContentSchema }),
+  z.object({ role: z.enum(['system', 'developer']), content: ContentSchema }),
+  z.object({ role: z.literal('user'), content: ChatUserContentSchema }),
   z.object({
     role: z.literal('assistant'),
     content: ContentSchema,
@@ -130,6 +132,7 @@ export function chatCompletionCall(request: ChatCompletionRequest): GenerateCall
       }))
       return { role: 'assistant', content: m.content, ...(calls?.length ? { tool_calls: calls } : {}) }
     }
+    if (m.role === 'user') return userMessage(m.content.text, m.content.images)
     return { role: m.role === 'developer' ? 'system' : m.role, content: m.content }
   })
   const choice = request.tool_choice

@@ -32,12 +32,15 @@ import {
   openAiErrorBody,
 } from './endpoint-error.ts'
 import type { GenerateCall, GenerateOutput } from './generation.ts'
+import { IMAGE_BODY_LIMIT, type ImagePolicy, resolveImages } from './image-parts.ts'
 import { ResponseStore } from './response-store.ts'
 import { ResponseRequestSchema, response, responseCall, responseStream } from './responses.ts'
-import { type StreamRenderer, serveTask, type TaskIdentity } from './serve-task.ts'
+import { checkModelScope, type StreamRenderer, serveTask, type TaskIdentity } from './serve-task.ts'
 
 export interface OpenAiApi {
   inference: MeshInference
+  /** How images in requests are taken; default: data URLs only. */
+  images?: ImagePolicy
 }
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
@@ -124,12 +127,14 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
       })
 
       const generation = <C extends GenerateCall>(route: GenerationRoute<C>) =>
-        v1.post(route.path, async (request, reply) => {
+        v1.post(route.path, { bodyLimit: IMAGE_BODY_LIMIT }, async (request, reply) => {
           const call = route.call(request.body)
+          // A key scoped to other models makes this peer fetch no image.
+          checkModelScope(request, call.model)
           const answer = await serveTask(api.inference, request, reply, {
             kind: 'infer.generate',
             model: call.model,
-            input: call.input,
+            input: await resolveImages(call.input, api.images ?? { allowUrls: false }),
             fanOut: call.fanOut,
             route: call.route,
             ...(call.stream && { stream: (id) => route.stream(id, call) }),

@@ -25,17 +25,16 @@ import {
   toolCallId,
   usage,
 } from './generation.ts'
+import { InputImagePartSchema } from './image-parts.ts'
 import type { SseEvent, StreamRenderer, TaskIdentity } from './serve-task.ts'
 
 const TextContentSchema = z.union([
   z.string(),
   z.array(
-    z
-      .object({ type: z.string(), text: z.string().optional() })
-      .refine((p) => p.type === 'input_text' || p.type === 'output_text', {
-        message: 'only input_text and output_text content is supported',
-        path: ['type'],
-      }),
+    z.discriminatedUnion('type', [
+      z.object({ type: z.enum(['input_text', 'output_text']), text: z.string().optional() }),
+      InputImagePartSchema,
+    ]),
   ),
 ])
 
@@ -106,9 +105,15 @@ export function responseCall(
     typeof request.input === 'string' ? [{ role: 'user' as const, content: request.input }] : request.input
   for (const item of items) {
     if ('role' in item) {
-      const content =
-        typeof item.content === 'string' ? item.content : item.content.map((p) => p.text ?? '').join('')
-      history.push({ role: item.role === 'developer' ? 'system' : item.role, content })
+      const parts = typeof item.content === 'string' ? [{ text: item.content }] : item.content
+      const content = parts.map((p) => (typeof p === 'string' ? '' : (p.text ?? ''))).join('')
+      // An image (its URL) on another role than the user's is refused with the worker's words.
+      const images = parts.filter((p) => typeof p === 'string')
+      history.push({
+        role: item.role === 'developer' ? 'system' : item.role,
+        content,
+        ...(images.length > 0 ? { images } : {}),
+      })
     } else if (item.type === 'function_call') {
       const call = { id: item.call_id, name: item.name, arguments: item.arguments }
       const last = history.at(-1)

@@ -53,6 +53,7 @@ interface UpOptions {
   apiPort: number
   apiHost: string
   requireKeys?: boolean
+  allowImageUrls?: boolean
   peer?: string[]
   bootstrap?: string[]
   listen?: string[]
@@ -124,6 +125,10 @@ export function upCommand(): Command {
     .option(
       '--require-keys',
       'callers from other machines need an API key (`ripple keys create`) and reach only /v1 and /mcp',
+    )
+    .option(
+      '--allow-image-urls',
+      'fetch the http(s) image URLs of /v1 requests (default: images only as data URLs, so a request cannot make this peer fetch an address)',
     )
     .option('--peer <multiaddr>', 'a peer to dial and keep connected (repeatable)', collectMultiaddr)
     .option(
@@ -202,6 +207,7 @@ export function upCommand(): Command {
         apiPort: options.apiPort,
         apiHost: options.apiHost,
         requireKeys: options.requireKeys === true,
+        allowImageUrls: options.allowImageUrls === true,
         peers: options.peer ?? [],
         bootstrap: options.bootstrap ?? [],
         listen: options.listen,

@@ -34,8 +34,11 @@ export const RunnerFrameSchema = z.discriminatedUnion('type', [
 ])
 export type RunnerFrame = z.infer<typeof RunnerFrameSchema>
 
-/** Largest frame: a request (up to the task input limit) or an output (up to the result limit). */
-const MAX_FRAME_BYTES = 4 * 1024 * 1024
+/**
+ * Largest frame: a request (its images included: up to 10 MiB decoded, a third more as base64, beside
+ * a body of up to 16 MiB) or an output (up to the result limit).
+ */
+const MAX_FRAME_BYTES = 32 * 1024 * 1024
 
 export interface JsonFrames {
   read(signal?: AbortSignal): Promise<unknown>

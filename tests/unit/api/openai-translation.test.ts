@@ -144,7 +144,8 @@ describe('chat completions', () => {
   it.each([
     [{ messages: [] }, 'messages'],
     [{ messages: [{ role: 'user', content: 'q' }], n: 2 }, 'n'],
-    [{ messages: [{ role: 'user', content: [{ type: 'image_url' }] }] }, 'messages[0].content'],
+    [{ messages: [{ role: 'user', content: [{ type: 'image_url' }] }] }, 'messages[0].content[0].image_url'],
+    [{ messages: [{ role: 'user', content: [{ type: 'input_audio' }] }] }, 'messages[0].content[0].type'],
     [{ messages: [{ role: 'user', content: 'q' }], top_p: 0 }, 'top_p'],
     [{ messages: [{ role: 'user', content: 'q' }], ripple: { fan_out: 17 } }, 'ripple.fan_out'],
   ])('refuses %j naming %s', (body, param) => {

@@ -1,0 +1,37 @@
+/**
+ * A request with images, checked where it enters the mesh: it goes straight to one runner (a task of
+ * the scheduling round carries at most 64 KiB of input), and to a model some peer serves with its
+ * projector; otherwise it is the caller's mistake, said before anything runs.
+ */
+import { advertisesVision, hasImages } from '../inference/vision.ts'
+import type { PeerEntry } from '../interface/mesh-peers.ts'
+import { MeshRunError } from './mesh-errors.ts'
+
+export function imageRouteError(
+  request: { model?: string; input: Record<string, unknown>; fanOut: number; route?: 'direct' | 'round' },
+  peers: readonly PeerEntry[],
+): MeshRunError | null {
+  if (!hasImages(request.input)) return null
+  if (request.fanOut > 1 || request.route === 'round')
+    return new MeshRunError(
+      'invalid_input',
+      'unsupported_combination',
+      'a request with images goes straight to one runner: not with ripple.fan_out above 1 or ripple.route "round"',
+      'ripple',
+    )
+  const { model } = request
+  const served = peers.some(
+    (p) =>
+      p.status !== 'offline' &&
+      p.capability?.inference.models.some(
+        (m) => m.name === model && p.capability !== null && advertisesVision(p.capability, m.file_hash),
+      ),
+  )
+  if (served) return null
+  return new MeshRunError(
+    'invalid_input',
+    'model_without_vision',
+    `model "${model}" takes no images: no peer serves it with a projector (${model}.mmproj.gguf beside ${model}.gguf)`,
+    'model',
+  )
+}
