@@ -4,6 +4,7 @@
  * the GGUF says about it. Pure: the peers in, the list out.
  */
 import type { ModelInfo } from '../../zomes-bindings/index.ts'
+import { advertisesVision } from '../inference/vision.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
 
 export interface MeshModel {
@@ -23,6 +24,8 @@ export interface MeshModel {
   context_length: number | null
   architecture: string | null
   size_bytes: number
+  /** Some peer serves it with its projector: it takes images (vision.ts). */
+  vision: boolean
 }
 
 export function meshModels(peers: readonly PeerEntry[]): MeshModel[] {
@@ -37,6 +40,7 @@ export function meshModels(peers: readonly PeerEntry[]): MeshModel[] {
       const free = peer.load?.slots_free
       if (free === undefined ? (peer.load?.queue_depth ?? 0) > 0 : free === 0) model.busy.push(peer.agent)
       if (!model.file_hashes.includes(info.file_hash)) model.file_hashes.push(info.file_hash)
+      if (advertisesVision(peer.capability, info.file_hash)) model.vision = true
       const split = peer.load?.splits?.find((s) => s.model === info.name)
       if (split && info.loaded) model.split = split.peers
     }
@@ -57,5 +61,6 @@ function emptyModel(info: ModelInfo): MeshModel {
     context_length: info.context_length,
     architecture: info.architecture,
     size_bytes: info.size_bytes,
+    vision: false,
   }
 }

@@ -69,6 +69,17 @@ const QUESTION = 'What is in this picture?'
 const greedy = { max_tokens: 4, temperature: 0, seed: 1 }
 
 describe('images on /v1, through the official clients', { timeout: 60_000 }, () => {
+  it('lists the model some peer serves with its projector as taking images', async () => {
+    const models = (await openai.models.list()).data as unknown as {
+      id: string
+      ripple: { vision: boolean }
+    }[]
+    expect(models.map((m) => [m.id, m.ripple.vision])).toEqual([
+      ['eye', true],
+      ['text', false],
+    ])
+  })
+
   it('chat completions: a PNG to the vision model goes to the peer with the projector, and into the prompt', async () => {
     const plain = await openai.chat.completions.create({
       model: 'eye',

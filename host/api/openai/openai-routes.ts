@@ -69,6 +69,7 @@ export function modelObject(model: MeshModel) {
       context_length: model.context_length,
       architecture: model.architecture,
       size_bytes: model.size_bytes,
+      vision: model.vision,
     },
   }
 }

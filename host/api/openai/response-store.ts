@@ -11,16 +11,21 @@ import { responseCallId, responseId } from './responses.ts'
 import type { TaskIdentity } from './serve-task.ts'
 
 const MAX_RESPONSES = 1024
+/** Images kept in all (as sent, data URLs up to 10 MiB each request): past it the oldest go first. */
+const MAX_IMAGE_CHARS = 256 * 1024 * 1024
 const KEPT_MS = 60 * 60_000
 
 interface Kept {
   model: string
   messages: ChatMessage[]
   at: number
+  /** Characters of the images its messages carry. */
+  imageChars: number
 }
 
 export class ResponseStore {
   readonly #kept = new Map<string, Kept>()
+  #imageChars = 0
 
   /** The conversation a previous response ended (its answer included); a 404 when it is not kept here. */
   conversation(id: string | null | undefined, model: string, now = Date.now()): ChatMessage[] {
@@ -63,11 +68,18 @@ export class ResponseStore {
       ...(calls.length > 0 ? { tool_calls: calls } : {}),
     }
     const id = responseId(task)
-    this.#kept.delete(id)
-    this.#kept.set(id, { model: task.model, messages: [...history, answer], at: now })
+    this.#forget(id)
+    const imageChars = history.reduce((n, m) => n + (m.images ?? []).reduce((c, url) => c + url.length, 0), 0)
+    this.#kept.set(id, { model: task.model, messages: [...history, answer], at: now, imageChars })
+    this.#imageChars += imageChars
     for (const oldest of this.#kept.keys()) {
-      if (this.#kept.size <= MAX_RESPONSES) break
-      this.#kept.delete(oldest)
+      if (this.#kept.size <= MAX_RESPONSES && this.#imageChars <= MAX_IMAGE_CHARS) break
+      this.#forget(oldest)
     }
+  }
+
+  #forget(id: string): void {
+    this.#imageChars -= this.#kept.get(id)?.imageChars ?? 0
+    this.#kept.delete(id)
   }
 }

@@ -14,9 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MessagesRequestSchema, messagesCall } from '../../../host/api/openai/anthropic-messages.ts'
 import { ChatCompletionRequestSchema, chatCompletionCall } from '../../../host/api/openai/chat-completions.ts'
 import type { EndpointError } from '../../../host/api/openai/endpoint-error.ts'
-import type { GenerateInput } from '../../../host/api/openai/generation.ts'
+import type { GenerateInput, GenerateOutput } from '../../../host/api/openai/generation.ts'
 import { resolveImages } from '../../../host/api/openai/image-parts.ts'
-import { ResponseRequestSchema, responseCall } from '../../../host/api/openai/responses.ts'
+import { ResponseStore } from '../../../host/api/openai/response-store.ts'
+import { ResponseRequestSchema, responseCall, responseId } from '../../../host/api/openai/responses.ts'
 import { MAX_IMAGE_BYTES, visionTag, withVisionTags } from '../../../host/inference/vision.ts'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
 import { planRoute } from '../../../host/scheduler/direct/route-plan.ts'
@@ -91,6 +92,19 @@ describe('image parts of each API', () => {
       input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }],
     })
     expect(refused.error?.issues[0]?.message).toMatch(/file_id is not supported/)
+  })
+})
+
+describe('responses kept for previous_response_id', () => {
+  it('hold at most 256 MiB of images, the oldest going first', () => {
+    const store = new ResponseStore()
+    const image = `data:image/png;base64,${'A'.repeat(14 * 1024 * 1024)}`
+    const history = [{ role: 'user' as const, content: 'q', images: [image] }]
+    const answer = { text: 'a', tool_calls: [] } as unknown as GenerateOutput
+    const ids = Array.from({ length: 20 }, (_, i) => ({ task: `task${i}`, model: 'eye', created: 1 }))
+    for (const id of ids) store.remember(id, history, answer)
+    expect(() => store.conversation(responseId(ids[0]!), 'eye')).toThrow(/not kept/)
+    expect(store.conversation(responseId(ids[19]!), 'eye')).toHaveLength(2)
   })
 })
 
