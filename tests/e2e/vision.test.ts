@@ -108,6 +108,25 @@ describe('images on /v1, through the official clients', { timeout: 60_000 }, () 
     )
   })
 
+  it('chat completions: streamed the same, the usage last', async () => {
+    const stream = await openai.chat.completions.create({
+      model: 'eye',
+      messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: pngDataUrl(PNG) } }] }],
+      ...greedy,
+      stream: true,
+      stream_options: { include_usage: true },
+    })
+    let text = ''
+    let usage: OpenAI.CompletionUsage | null | undefined = null
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? ''
+      usage = chunk.usage ?? usage
+    }
+    expect(text).not.toBe('')
+    expect(usage?.completion_tokens).toBe(4)
+    expect(usage?.prompt_tokens).toBeGreaterThan(imageTokens(PROJECTOR))
+  })
+
   it('messages: a base64 image block is answered, its tokens in the input', async () => {
     const image: Anthropic.ImageBlockParam = {
       type: 'image',
