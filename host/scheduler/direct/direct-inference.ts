@@ -20,7 +20,7 @@ import { NoDirectRouteError, NoRunnerError, RunnerLostError, type Turndown } fro
 import { type DirectKind, type DirectRequest, newDirectRequest, requestHash } from './direct-request.ts'
 import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError } from './direct-runner.ts'
 import { DIRECT_PROTOCOL, jsonFrames, RunnerFrameSchema } from './direct-wire.ts'
-import { planRoute, type RoutePlanInput } from './route-plan.ts'
+import { heardAt, planRoute, type RoutePlanInput, type SentRequest } from './route-plan.ts'
 
 export interface DirectInferenceInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
@@ -89,8 +89,8 @@ type Attempt =
 
 export class DirectInference {
   readonly #init: DirectInferenceInit
-  /** Requests in flight per runner, which its heartbeats do not show yet. */
-  readonly #outstanding = new Map<string, number>()
+  /** This peer's requests per runner that its last heartbeat may not account for (route-plan.ts). */
+  readonly #sent = new Map<string, SentRequest[]>()
   /** Served records being written, by request hash. */
   readonly #records = new Map<string, Promise<string | null>>()
   readonly #stats: DirectStats = {
@@ -128,10 +128,13 @@ export class DirectInference {
     const messages = Array.isArray(call.input.messages) ? (call.input.messages as unknown[]) : null
     const keys = this.#affinity && messages ? prefixKeys([call.model, ...messages]) : null
     const home = keys && this.#affinity?.home(keys)
+    const now = Date.now()
+    this.#forgetCounted(peers, now)
     const candidates = planRoute({
       peers: this.#init.streams ? peers : peers.filter((p) => p.self),
       model: call.model,
-      outstanding: this.#outstanding,
+      outstanding: this.#sent,
+      now,
       needBytes: need?.size_bytes ?? null,
       home,
       vision: hasImages(call.input),
@@ -150,16 +153,15 @@ export class DirectInference {
       if (queue && busy < 0) break
       const candidate = queue ? candidates.find((c) => c.agent === reasons[busy]!.agent)! : candidates[i]!
       call.signal.throwIfAborted()
-      this.#outstanding.set(candidate.agent, (this.#outstanding.get(candidate.agent) ?? 0) + 1)
+      const sent: SentRequest = { at: Date.now(), ended: null }
+      this.#sent.set(candidate.agent, [...(this.#sent.get(candidate.agent) ?? []), sent])
       let attempt: Attempt
       try {
         attempt = candidate.self
           ? await this.#runHere(request, call, queue)
           : await this.#runThere(candidate.agent, request, call, queue)
       } finally {
-        const left = (this.#outstanding.get(candidate.agent) ?? 1) - 1
-        if (left > 0) this.#outstanding.set(candidate.agent, left)
-        else this.#outstanding.delete(candidate.agent)
+        sent.ended = Date.now()
       }
       if (!attempt.done) {
         const { why, message, mistake } = attempt
@@ -184,6 +186,17 @@ export class DirectInference {
     }
     const none = new NoRunnerError(call.model, reasons)
     throw none.callerMistake() ?? none
+  }
+
+  /** Drops the requests that ended before their runner's last heartbeat: it counts their slots free. */
+  #forgetCounted(peers: RoutePlanInput['peers'], now: number): void {
+    for (const [agent, sent] of this.#sent) {
+      const peer = peers.find((p) => p.agent === agent)
+      const since = peer ? heardAt(peer, now) : Number.POSITIVE_INFINITY
+      const left = sent.filter((r) => r.ended === null || r.ended > since)
+      if (left.length > 0) this.#sent.set(agent, left)
+      else this.#sent.delete(agent)
+    }
   }
 
   /** Waits for the records still being written (at stop). */

@@ -1,17 +1,16 @@
 /**
  * Who runs a request routed straight to a runner, from what this peer already knows (capabilities
- * and heartbeats): first the peers with the model loaded and a slot free (counting the requests this
- * peer already sent them since their last heartbeat), most free slots first; then those with it
- * loaded but busy; then those with the file and room to load it (the memory-fit estimate against the
- * memory they advertise free, counting what unloading their idle models would free); then the rest
- * that have the file. Within a tier this peer comes first
- * (no trip), then the least loaded. A conversation's home (the runner holding its prompt cache,
- * conversation-affinity.ts) goes first while it has the model loaded and its last heartbeat said a
- * slot was free: the requests this peer sent it since may be counted in that heartbeat already, and
- * a home that is full after all refuses at once (one trip, against re-evaluating the whole
- * conversation elsewhere). Full by its own report, it is let go but stays first among the busy, so a
- * request every runner is too busy for waits for a slot there; gone or without the model, it is let
- * go. Pure: the peers in, the order out.
+ * and heartbeats): first the peers with the model loaded and a slot free, most free slots first; then
+ * those with it loaded but busy; then those with the file and room to load it (the memory-fit
+ * estimate against the memory they advertise free, counting what unloading their idle models would
+ * free); then the rest that have the file. Within a tier this peer comes first (no trip), then the
+ * least loaded. A peer's free slots are those its last heartbeat reported, less the requests this
+ * peer sent it since, plus those of its requests that ended since (counting every request in flight
+ * against a heartbeat that already counts some of them sent conversations away from a home with room).
+ * A conversation's home (the runner holding its prompt cache, conversation-affinity.ts) goes first
+ * while it has the model loaded and a slot free; full, it is let go but stays first among the busy,
+ * so a request every runner is too busy for waits for a slot there; gone or without the model, it is
+ * let go. Pure: the peers in, the order out.
  */
 import { advertisesVision } from '../../inference/vision.ts'
 import type { PeerEntry } from '../../interface/mesh-peers.ts'
@@ -25,13 +24,24 @@ export interface RouteCandidate {
   free: number | null
 }
 
+/** A request this peer sent a runner: when it started and, once over, when it ended (its clock). */
+export interface SentRequest {
+  at: number
+  ended: number | null
+}
+
+type PlanPeer = Pick<PeerEntry, 'agent' | 'self' | 'status' | 'capability' | 'load'> & {
+  revoked?: boolean
+  last_heartbeat_ms_ago?: number | null
+}
+
 export interface RoutePlanInput {
-  peers: readonly (Pick<PeerEntry, 'agent' | 'self' | 'status' | 'capability' | 'load'> & {
-    revoked?: boolean
-  })[]
+  peers: readonly PlanPeer[]
   model: string
-  /** Requests this peer has in flight on each runner (not yet in their heartbeats). */
-  outstanding: ReadonlyMap<string, number>
+  /** The requests this peer sent each runner that its last heartbeat may not account for yet. */
+  outstanding: ReadonlyMap<string, readonly SentRequest[]>
+  /** This peer's clock now (default: Date.now()). */
+  now?: number
   /** Bytes the model needs to load (the memory-fit estimate); null when unknown. */
   needBytes: number | null
   /** The runner that served this conversation before (its prompt cache), if any. */
@@ -41,24 +51,25 @@ export interface RoutePlanInput {
 }
 
 export function planRoute(input: RoutePlanInput): RouteCandidate[] {
-  const candidates: (RouteCandidate & { cpu: number; reported: number | undefined })[] = []
+  const now = input.now ?? Date.now()
+  const candidates: (RouteCandidate & { cpu: number })[] = []
   for (const peer of input.peers) {
     if (peer.status === 'offline' || peer.revoked === true || peer.capability === null) continue
     const info = peer.capability.inference.models.find((m) => m.name === input.model)
     if (info === undefined) continue
     if (input.vision && !advertisesVision(peer.capability, info.file_hash)) continue
-    const sent = input.outstanding.get(peer.agent) ?? 0
+    const sent = input.outstanding.get(peer.agent) ?? []
     const reported = peer.load?.slots_free
-    const free = reported === undefined ? null : Math.max(0, reported - sent)
+    const free = reported === undefined ? null : Math.max(0, reported - takenSince(sent, heardAt(peer, now)))
     let tier: RouteCandidate['tier']
-    if (info.loaded) tier = free === null ? (sent === 0 ? 0 : 1) : free > 0 ? 0 : 1
+    if (info.loaded) tier = free === null ? (sent.some((r) => r.ended === null) ? 1 : 0) : free > 0 ? 0 : 1
     else {
       const freeBytes = peer.load?.model_free_bytes
       const room = freeBytes === undefined ? undefined : freeBytes + (peer.load?.model_evictable_bytes ?? 0)
       tier = input.needBytes !== null && room !== undefined && room >= input.needBytes ? 2 : 3
     }
     const cpu = peer.load?.cpu_pct ?? 100
-    candidates.push({ agent: peer.agent, self: peer.self, tier, free, cpu, reported })
+    candidates.push({ agent: peer.agent, self: peer.self, tier, free, cpu })
   }
   candidates.sort(
     (a, b) =>
@@ -72,9 +83,25 @@ export function planRoute(input: RoutePlanInput): RouteCandidate[] {
   const home = candidates[at]
   if (home !== undefined) {
     candidates.splice(at, 1)
-    const open = home.tier === 0 || home.reported === undefined || home.reported > 0
     const firstBusy = candidates.findIndex((c) => c.tier >= 1)
-    candidates.splice(open ? 0 : firstBusy < 0 ? candidates.length : firstBusy, 0, home)
+    candidates.splice(home.tier === 0 ? 0 : firstBusy < 0 ? candidates.length : firstBusy, 0, home)
   }
-  return candidates.map(({ cpu: _cpu, reported: _reported, ...c }) => c)
+  return candidates.map(({ cpu: _cpu, ...c }) => c)
+}
+
+/**
+ * When `peer`'s last heartbeat counted its slots, on this peer's clock: when it arrived (a remote
+ * clock may be skewed), or when this peer sampled its own; -Infinity when none is known (every
+ * request of this peer's still running there counts then).
+ */
+export function heardAt(peer: PlanPeer, now: number): number {
+  if (peer.self) return typeof peer.load?.timestamp === 'number' ? peer.load.timestamp / 1000 : -Infinity
+  return peer.last_heartbeat_ms_ago == null ? -Infinity : now - peer.last_heartbeat_ms_ago
+}
+
+/** Slots this peer's requests took since `since`: each started since takes one, each ended since gives one back. */
+function takenSince(sent: readonly SentRequest[], since: number): number {
+  let taken = 0
+  for (const r of sent) taken += Number(r.at > since) - Number(r.ended !== null && r.ended > since)
+  return taken
 }

@@ -1,8 +1,8 @@
 /**
  * A conversation goes back to the runner holding its prompt cache: remembered by the rolling hash of
  * its messages (the longest remembered prefix wins, bounded, for a while), and put first by the route
- * planner while that runner has the model loaded and its heartbeat said a slot was free; let go when
- * it is full, gone, or lost the model.
+ * planner while that runner has the model loaded and a slot free (its heartbeat's, less what this peer
+ * sent it since, plus what ended); let go when it is full, gone, or lost the model.
  */
 import { describe, expect, it } from 'vitest'
 import {
@@ -11,7 +11,11 @@ import {
   MAX_CONVERSATIONS,
   prefixKeys,
 } from '../../../../host/scheduler/direct/conversation-affinity.ts'
-import { planRoute, type RoutePlanInput } from '../../../../host/scheduler/direct/route-plan.ts'
+import {
+  planRoute,
+  type RoutePlanInput,
+  type SentRequest,
+} from '../../../../host/scheduler/direct/route-plan.ts'
 import type { Heartbeat, NodeCapability } from '../../../../zomes-bindings/index.ts'
 
 const user = (content: string) => ({ role: 'user', content })
@@ -66,6 +70,7 @@ describe('ConversationAffinity', () => {
 })
 
 type Peer = RoutePlanInput['peers'][number]
+/** A peer whose heartbeat (`slotsFree` of its slots free) arrived a second before now (11_000). */
 const peer = (agent: string, loaded: boolean | null, slotsFree: number | null, cpu = 10): Peer => ({
   agent,
   self: false,
@@ -74,18 +79,22 @@ const peer = (agent: string, loaded: boolean | null, slotsFree: number | null, c
     inference: { models: loaded === null ? [] : [{ name: 'qwen', loaded, size_bytes: 1000 }] },
   } as unknown as NodeCapability,
   load: { cpu_pct: cpu, ...(slotsFree === null ? {} : { slots_free: slotsFree }) } as Heartbeat,
+  last_heartbeat_ms_ago: 1_000,
 })
-const order = (peers: readonly Peer[], home: string | null, outstanding: Record<string, number> = {}) =>
+const running = { at: 10_500, ended: null }
+const endedSince = { at: 9_000, ended: 10_500 }
+const order = (peers: readonly Peer[], home: string | null, sent: Record<string, SentRequest[]> = {}) =>
   planRoute({
     peers: [...peers],
     model: 'qwen',
-    outstanding: new Map(Object.entries(outstanding)),
+    outstanding: new Map(Object.entries(sent)),
+    now: 11_000,
     needBytes: 1000,
     home,
   }).map((c) => c.agent)
 
 describe('planRoute with a conversation home', () => {
-  it.each<[string, Peer[], string | null, Record<string, number>, string[]]>([
+  it.each<[string, Peer[], string | null, Record<string, SentRequest[]>, string[]]>([
     ['no home: most free slots first', [peer('a', true, 1), peer('b', true, 3)], null, {}, ['b', 'a']],
     [
       'home first while it has a slot free',
@@ -95,18 +104,25 @@ describe('planRoute with a conversation home', () => {
       ['a', 'b'],
     ],
     [
-      // Its heartbeat may already count the requests this peer sent: the runner itself says if it is full.
-      'home first while its heartbeat said a slot free, whatever this peer sent it since',
-      [peer('a', true, 2), peer('b', true, 4)],
+      // The heartbeat caught this peer's last turn there running: it has ended since, its slot is free.
+      'home first once a request of this peer ended there since its heartbeat said it was full',
+      [peer('a', true, 0), peer('b', true, 4)],
       'a',
-      { a: 3 },
+      { a: [endedSince] },
       ['a', 'b'],
     ],
     [
-      'home reports no slots at all: first',
+      'home full with what this peer sent it since its heartbeat: let go',
+      [peer('a', true, 1), peer('b', true, 4)],
+      'a',
+      { a: [running] },
+      ['b', 'a'],
+    ],
+    [
+      'home reporting no slots, nothing of this peer running there: first',
       [peer('a', true, null), peer('b', true, 3)],
       'a',
-      { a: 1 },
+      {},
       ['a', 'b'],
     ],
     ['home full by its own report: let go', [peer('a', true, 0), peer('b', true, 3)], 'a', {}, ['b', 'a']],
@@ -127,8 +143,8 @@ describe('planRoute with a conversation home', () => {
     ['home lost the model: let go', [peer('a', null, 4), peer('b', true, 1)], 'a', {}, ['b']],
     ['home unloaded it: not first', [peer('a', false, 4), peer('b', true, 1)], 'a', {}, ['b', 'a']],
     ['home gone from the mesh', [peer('b', true, 1), peer('c', true, 2)], 'a', {}, ['c', 'b']],
-  ])('%s', (_, peers, home, outstanding, expected) => {
-    expect(order(peers, home, outstanding)).toEqual(expected)
+  ])('%s', (_, peers, home, sent, expected) => {
+    expect(order(peers, home, sent)).toEqual(expected)
   })
 
   it('lets go of a home gone offline or revoked', () => {

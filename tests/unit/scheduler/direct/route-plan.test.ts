@@ -1,11 +1,15 @@
 /**
  * Who runs a request routed straight to a runner: peers with the model loaded and a slot free first
- * (counting what this peer already sent them), then loaded but busy, then those with the file and
- * room to load it (counting what unloading its idle models frees), then the rest with the file; this
- * peer first within a tier, then the least loaded.
+ * (what their heartbeat reported, less what this peer sent them since, plus what ended since), then
+ * loaded but busy, then those with the file and room to load it (counting what unloading its idle
+ * models frees), then the rest with the file; this peer first within a tier, then the least loaded.
  */
 import { describe, expect, it } from 'vitest'
-import { planRoute, type RoutePlanInput } from '../../../../host/scheduler/direct/route-plan.ts'
+import {
+  planRoute,
+  type RoutePlanInput,
+  type SentRequest,
+} from '../../../../host/scheduler/direct/route-plan.ts'
 import type { Heartbeat, NodeCapability } from '../../../../zomes-bindings/index.ts'
 
 type Peer = RoutePlanInput['peers'][number]
@@ -27,8 +31,17 @@ function peer(
   }
 }
 
-const plan = (peers: Peer[], outstanding: Record<string, number> = {}, needBytes: number | null = 1000) =>
-  planRoute({ peers, model: 'qwen', outstanding: new Map(Object.entries(outstanding)), needBytes }).map(
+/** `running` requests of this peer's on each runner, sent before any heartbeat it knows of. */
+const inFlight = (running: Record<string, number>) =>
+  new Map(
+    Object.entries(running).map(([agent, n]) => [
+      agent,
+      Array.from({ length: n }, () => ({ at: 0, ended: null })),
+    ]),
+  )
+
+const plan = (peers: Peer[], running: Record<string, number> = {}, needBytes: number | null = 1000) =>
+  planRoute({ peers, model: 'qwen', outstanding: inFlight(running), needBytes }).map(
     (c) => `${c.agent}:${c.tier}`,
   )
 
@@ -105,15 +118,62 @@ describe('planRoute', () => {
       peer('a', { loaded: true }, { slots_free: 4 }),
       peer('b', { loaded: true }, { slots_free: 4 }),
     ]
-    const outstanding = new Map<string, number>()
+    const outstanding = new Map<string, SentRequest[]>()
     const picks: string[] = []
     for (let i = 0; i < 8; i++) {
       const [first] = planRoute({ peers, model: 'qwen', outstanding, needBytes: 1000 })
       picks.push(first!.agent)
-      outstanding.set(first!.agent, (outstanding.get(first!.agent) ?? 0) + 1)
+      outstanding.set(first!.agent, [...(outstanding.get(first!.agent) ?? []), { at: i, ended: null }])
     }
     expect(picks.filter((p) => p === 'a')).toHaveLength(4)
     expect(picks.filter((p) => p === 'b')).toHaveLength(4)
+  })
+})
+
+describe("planRoute counting this peer's requests against a heartbeat", () => {
+  // The heartbeat arrived at 10_000 (1 s before now): it counts the slots of every request running then.
+  const NOW = 11_000
+  const heard = (agent: string, slotsFree: number) =>
+    peer(agent, { loaded: true }, { slots_free: slotsFree }, { last_heartbeat_ms_ago: 1_000 })
+  const free = (p: Peer, sent: SentRequest[]) =>
+    planRoute({
+      peers: [p],
+      model: 'qwen',
+      outstanding: new Map([[p.agent, sent]]),
+      now: NOW,
+      needBytes: 1000,
+    })[0]?.free
+
+  it.each<[string, number, SentRequest[], number]>([
+    [
+      'a request running since before the heartbeat is counted there already',
+      2,
+      [{ at: 9_000, ended: null }],
+      2,
+    ],
+    ['one sent since takes a slot', 2, [{ at: 10_500, ended: null }], 1],
+    ['one that ended since gives its slot back', 0, [{ at: 9_000, ended: 10_500 }], 1],
+    ['one sent and ended since changes nothing', 1, [{ at: 10_200, ended: 10_400 }], 1],
+    [
+      // Four agent loops on a 4-slot home: the heartbeat caught all four running; three ended and went
+      // again, and the fourth has ended too: its next turn finds a slot.
+      'four conversations on four slots, each turn after the one before',
+      0,
+      [
+        ...[1, 2, 3].map((i) => ({ at: 9_000, ended: 10_000 + i * 100 })),
+        ...[1, 2, 3].map((i) => ({ at: 10_050 + i * 100, ended: null })),
+        { at: 9_000, ended: 10_900 },
+      ],
+      1,
+    ],
+  ])('%s', (_, reported, sent, expected) => {
+    expect(free(heard('a', reported), sent)).toBe(expected)
+  })
+
+  it("this peer's own slots by the time it sampled them (its heartbeat's timestamp)", () => {
+    const me = peer('me', { loaded: true }, { slots_free: 1, timestamp: 10_000_000 }, { self: true })
+    expect(free(me, [{ at: 9_000, ended: null }])).toBe(1)
+    expect(free(me, [{ at: 10_500, ended: null }])).toBe(0)
   })
 })
 
