@@ -8,7 +8,10 @@
  * peer sent it since, plus those of its requests that ended since (counting every request in flight
  * against a heartbeat that already counts some of them sent conversations away from a home with room).
  * A conversation's home (the runner holding its prompt cache, conversation-affinity.ts) goes first
- * while it has the model loaded and a slot free; full, it is let go but stays first among the busy,
+ * while it has the model loaded and may have a slot free: by that count, or as one of this peer's
+ * requests there ended since its heartbeat (which may count a slot busy a moment after its request
+ * ended), or as it reports no slots: a home full after all refuses at once, one trip against
+ * re-evaluating the whole conversation elsewhere. Full, it is let go but stays first among the busy,
  * so a request every runner is too busy for waits for a slot there; gone or without the model, it is
  * let go. Pure: the peers in, the order out.
  */
@@ -52,15 +55,17 @@ export interface RoutePlanInput {
 
 export function planRoute(input: RoutePlanInput): RouteCandidate[] {
   const now = input.now ?? Date.now()
-  const candidates: (RouteCandidate & { cpu: number })[] = []
+  const candidates: (RouteCandidate & { cpu: number; mayHaveSlot: boolean })[] = []
   for (const peer of input.peers) {
     if (peer.status === 'offline' || peer.revoked === true || peer.capability === null) continue
     const info = peer.capability.inference.models.find((m) => m.name === input.model)
     if (info === undefined) continue
     if (input.vision && !advertisesVision(peer.capability, info.file_hash)) continue
     const sent = input.outstanding.get(peer.agent) ?? []
+    const since = heardAt(peer, now)
     const reported = peer.load?.slots_free
-    const free = reported === undefined ? null : Math.max(0, reported - takenSince(sent, heardAt(peer, now)))
+    const free = reported === undefined ? null : Math.max(0, reported - takenSince(sent, since))
+    const mayHaveSlot = free === null || free > 0 || sent.some((r) => r.ended !== null && r.ended > since)
     let tier: RouteCandidate['tier']
     if (info.loaded) tier = free === null ? (sent.some((r) => r.ended === null) ? 1 : 0) : free > 0 ? 0 : 1
     else {
@@ -69,7 +74,7 @@ export function planRoute(input: RoutePlanInput): RouteCandidate[] {
       tier = input.needBytes !== null && room !== undefined && room >= input.needBytes ? 2 : 3
     }
     const cpu = peer.load?.cpu_pct ?? 100
-    candidates.push({ agent: peer.agent, self: peer.self, tier, free, cpu })
+    candidates.push({ agent: peer.agent, self: peer.self, tier, free, cpu, mayHaveSlot })
   }
   candidates.sort(
     (a, b) =>
@@ -84,9 +89,9 @@ export function planRoute(input: RoutePlanInput): RouteCandidate[] {
   if (home !== undefined) {
     candidates.splice(at, 1)
     const firstBusy = candidates.findIndex((c) => c.tier >= 1)
-    candidates.splice(home.tier === 0 ? 0 : firstBusy < 0 ? candidates.length : firstBusy, 0, home)
+    candidates.splice(home.mayHaveSlot ? 0 : firstBusy < 0 ? candidates.length : firstBusy, 0, home)
   }
-  return candidates.map(({ cpu: _cpu, ...c }) => c)
+  return candidates.map(({ cpu: _cpu, mayHaveSlot: _mayHaveSlot, ...c }) => c)
 }
 
 /**

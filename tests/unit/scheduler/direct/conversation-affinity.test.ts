@@ -119,10 +119,19 @@ describe('planRoute with a conversation home', () => {
       ['b', 'a'],
     ],
     [
-      'home reporting no slots, nothing of this peer running there: first',
+      // Its heartbeat came before the model loaded: the runner itself says if it is full.
+      'home reporting no slots, with a request of this peer running there: first',
       [peer('a', true, null), peer('b', true, 3)],
       'a',
-      {},
+      { a: [running] },
+      ['a', 'b'],
+    ],
+    [
+      // A heartbeat may count a slot busy a moment after its request ended: the home is asked.
+      'home full by the count, but a request of this peer ended there since its heartbeat: first',
+      [peer('a', true, 0), peer('b', true, 4)],
+      'a',
+      { a: [endedSince, running] },
       ['a', 'b'],
     ],
     ['home full by its own report: let go', [peer('a', true, 0), peer('b', true, 3)], 'a', {}, ['b', 'a']],
