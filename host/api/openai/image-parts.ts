@@ -216,11 +216,16 @@ async function fetchImage(
   const chunks: Buffer[] = []
   let bytes = 0
   try {
-    for await (const chunk of response.body ?? []) {
-      bytes += chunk.length
+    // A reader, not `for await`: the DOM typing the UI's check uses has no async iterator on streams.
+    const reader = response.body?.getReader()
+    for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
+      bytes += read.value.length
       // Read no further than the limit: the size a server claims may be false.
-      if (bytes > room) throw tooLarge(MAX_IMAGE_BYTES - room + bytes)
-      chunks.push(Buffer.from(chunk))
+      if (bytes > room) {
+        await reader?.cancel()
+        throw tooLarge(MAX_IMAGE_BYTES - room + bytes)
+      }
+      chunks.push(Buffer.from(read.value))
     }
   } catch (err) {
     if (err instanceof EndpointError) throw err
