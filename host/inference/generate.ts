@@ -2,7 +2,7 @@
  * What a generation takes and gives back, whichever engine runs it: a raw prompt or chat messages
  * (the model's own chat template), greedy when the temperature is 0, seeded sampling otherwise,
  * optionally constrained by a JSON schema or a GBNF grammar, or forced to call a tool. Text is handed
- * to `onText` as it is produced; token counts, timings and tool calls come back with the text.
+ * to `onText` as it is produced (a thinking model's reasoning, apart, to `onReasoning`); token counts, timings and tool calls come back with the text.
  */
 export {
   type ChatMessage,
@@ -34,12 +34,21 @@ export interface GenerateRequest {
   tools?: Tool[]
   /** Default `auto` (the model's own function calling); `required` or a name forces a call by grammar. */
   tool_choice?: ToolChoice
+  /**
+   * Tokens the model may spend reasoning before its answer, where its template thinks; 0 turns
+   * thinking off (`enable_thinking`). Absent: the model's own way, except under a JSON schema or a
+   * forced call, where half of `max_tokens` is kept for the answer.
+   */
+  reasoning_budget?: number
 }
 
 export type StopReason = 'eos' | 'max_tokens' | 'stop_trigger' | 'abort' | 'tool_calls'
 
 export interface GenerateResult {
+  /** The answer, without the reasoning. */
   text: string
+  /** What the model thought before answering, apart from the answer ('' when it did not). */
+  reasoning: string
   /** The parsed output when a JSON schema was given and the output is complete; else null. */
   json: unknown
   /** The calls the model made (arguments as JSON text); empty when it answered in text. */
@@ -59,6 +68,8 @@ export interface GenerateResult {
 export interface GenerateOptions {
   signal?: AbortSignal
   onText?: (text: string) => void
+  /** The reasoning as it is produced (before the answer's text). */
+  onReasoning?: (text: string) => void
 }
 
 /** Thrown when a JSON schema, a tool's parameters or a GBNF grammar cannot be turned into a grammar. */

@@ -1,6 +1,7 @@
 /**
  * `infer.generate`: text from a local GGUF model for a prompt or chat messages. Tokens stream to the
- * requester as progress (`{ type: 'token', data: text }`) while they are produced. The output names
+ * requester as progress (`{ type: 'token', data: text }`, a thinking model's reasoning as
+ * `{ type: 'reasoning', data: text }` before them) while they are produced. The output names
  * the model by file hash and carries the sampling parameters (with the seed actually used) and the
  * timings, so the signed Result says exactly what produced the text and how fast.
  */
@@ -85,6 +86,8 @@ export const InferGenerateInputSchema = z
     tool_choice: z
       .union([z.enum(['auto', 'none', 'required']), z.strictObject({ name: z.string().min(1) })])
       .optional(),
+    /** Tokens a thinking model may reason before answering; 0 turns thinking off where the template can. */
+    reasoning_budget: z.number().int().min(0).max(MAX_TOKENS).optional(),
   })
   .refine((i) => (i.prompt === undefined) !== (i.messages === undefined), {
     message: 'exactly one of prompt and messages must be set',
@@ -126,7 +129,10 @@ export const InferGenerateInputSchema = z
 export type InferGenerateInput = z.input<typeof InferGenerateInputSchema>
 
 export const InferGenerateOutputSchema = z.strictObject({
+  /** The answer, without the reasoning. */
   text: z.string(),
+  /** A thinking model's reasoning, apart from the answer ('' when none): served, so signed with it. */
+  reasoning: z.string(),
   /** The parsed output when a JSON schema was given and the output is complete. */
   json: z.json().nullable(),
   /** The calls the model made; empty when it answered in text. */
@@ -173,13 +179,21 @@ export function inferGenerateWorker(
         ...keepAliveOf(input.keep_alive_ms),
       })
       const seed = input.seed ?? randomInt(SEED_MAX)
-      const tokens = coalescedText((text) => ctx.onProgress({ type: 'token', data: text }))
+      const pieces = coalescedPieces(ctx.onProgress)
       // The input goes to the engine whole: options the input schema adds need no listing here.
       const result = await model
-        .generate({ ...input, seed }, { signal: ctx.signal, onText: tokens.push })
-        .finally(tokens.flush)
+        .generate(
+          { ...input, seed },
+          {
+            signal: ctx.signal,
+            onText: (text) => pieces.push('token', text),
+            onReasoning: (text) => pieces.push('reasoning', text),
+          },
+        )
+        .finally(pieces.flush)
       const output: InferGenerateOutput = {
         text: result.text,
+        reasoning: result.reasoning,
         json: (result.json ?? null) as InferGenerateOutput['json'],
         tool_calls: result.tool_calls,
         stop_reason: result.stop_reason,
@@ -230,24 +244,35 @@ function constraintOf(
 // together at most this often.
 const TOKEN_FLUSH_MS = 15
 
-/** Text handed on as it comes, the first piece at once and the rest in batches of TOKEN_FLUSH_MS. */
-function coalescedText(send: (text: string) => void): { push: (text: string) => void; flush: () => void } {
+type PieceType = 'token' | 'reasoning'
+
+/**
+ * Text and reasoning handed on as they come, the first piece at once and the rest in batches of
+ * TOKEN_FLUSH_MS; a piece of the other type sends what is pending first, so the order holds.
+ */
+function coalescedPieces(send: (progress: { type: PieceType; data: string }) => void): {
+  push: (type: PieceType, text: string) => void
+  flush: () => void
+} {
   let pending = ''
+  let pendingType: PieceType = 'token'
   let timer: NodeJS.Timeout | null = null
   let sentAny = false
   const flush = () => {
     if (timer) clearTimeout(timer)
     timer = null
-    if (pending) send(pending)
+    if (pending) send({ type: pendingType, data: pending })
     pending = ''
   }
   return {
-    push(text) {
+    push(type, text) {
       if (!sentAny) {
         sentAny = true
-        send(text)
+        send({ type, data: text })
         return
       }
+      if (type !== pendingType) flush()
+      pendingType = type
       pending += text
       timer ??= setTimeout(flush, TOKEN_FLUSH_MS)
     },

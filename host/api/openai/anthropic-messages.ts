@@ -1,8 +1,10 @@
 /**
  * Anthropic's Messages API (`POST /v1/messages`), translated: `system`, text / tool_use / tool_result
- * blocks and `tool_choice` (auto, any, tool, none) into an `infer.generate` input; the output into a
- * `message` with text and tool_use blocks; a stream into Anthropic's events (`message_start`,
- * `content_block_*` with text or `input_json_delta`, `message_delta`, `message_stop`). Pure.
+ * blocks, `tool_choice` (auto, any, tool, none) and `thinking` (its budget) into an `infer.generate`
+ * input; the output into a `message` with thinking, text and tool_use blocks; a stream into
+ * Anthropic's events (`message_start`, `content_block_*` with `thinking_delta`, text or
+ * `input_json_delta`, each block opened as its first piece comes, `message_delta`, `message_stop`).
+ * Thinking blocks sent back in a conversation are dropped: templates render only the answers. Pure.
  */
 import { z } from 'zod'
 import type { ChatMessage } from '../../inference/tool-calls.ts'
@@ -38,11 +40,13 @@ const ToolResultBlockSchema = z.object({
   content: z.union([z.string(), z.array(TextBlockSchema)]).optional(),
   is_error: z.boolean().optional(),
 })
+const ThinkingBlockSchema = z.object({ type: z.enum(['thinking', 'redacted_thinking']) })
 const BlockSchema = z.discriminatedUnion('type', [
   TextBlockSchema,
   ToolUseBlockSchema,
   ToolResultBlockSchema,
   AnthropicImageBlockSchema,
+  ThinkingBlockSchema,
 ])
 
 export const MessagesRequestSchema = z.object({
@@ -77,6 +81,13 @@ export const MessagesRequestSchema = z.object({
     ])
     .nullish(),
   metadata: z.record(z.string(), z.unknown()).nullish(),
+  /** A thinking model's budget; `disabled` (or a budget of 0) turns thinking off where the template can. */
+  thinking: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('enabled'), budget_tokens: MaxTokensSchema.or(z.literal(0)) }),
+      z.object({ type: z.enum(['disabled', 'adaptive']) }),
+    ])
+    .nullish(),
   /** Not Anthropic's: Ripple's, for repeatable answers. */
   seed: SeedSchema.nullish(),
   keep_alive: KeepAliveSchema.optional(),
@@ -133,6 +144,7 @@ export function messagesCall(request: MessagesRequest): GenerateCall {
       })),
     ),
     ...optional('tool_choice', toolChoice(request.tool_choice)),
+    ...optional('reasoning_budget', thinkingBudget(request.thinking)),
   }
   return {
     model: request.model,
@@ -140,6 +152,11 @@ export function messagesCall(request: MessagesRequest): GenerateCall {
     ...rippleOptions(request.ripple),
     stream: request.stream === true,
   }
+}
+
+function thinkingBudget(thinking: MessagesRequest['thinking']): number | undefined {
+  if (thinking?.type === 'enabled') return thinking.budget_tokens
+  return thinking?.type === 'disabled' ? 0 : undefined
 }
 
 function toolChoice(choice: MessagesRequest['tool_choice']): GenerateInput['tool_choice'] {
@@ -158,7 +175,13 @@ function stopReason(output: GenerateOutput, stops: readonly string[] | undefined
 
 const messageId = (task: string) => `msg_${task.slice(-24).replace(/[^A-Za-z0-9]/g, '')}`
 
-function contentBlocks(id: TaskIdentity, output: GenerateOutput, withText = false) {
+function thinkingBlock(id: TaskIdentity, thinking: string) {
+  // The signature names the signed record the thinking was served in.
+  return { type: 'thinking' as const, thinking, signature: id.task }
+}
+
+/** The answer's blocks: its text (when there is text, nothing else, or asked for), then each call. */
+function answerBlocks(id: TaskIdentity, output: GenerateOutput, withText = false) {
   const text = answerText(output)
   const uses = output.tool_calls.map((c, i) => ({
     type: 'tool_use' as const,
@@ -176,7 +199,10 @@ export function anthropicMessage(id: TaskIdentity, input: GenerateInput, output:
     type: 'message' as const,
     role: 'assistant' as const,
     model: id.model,
-    content: contentBlocks(id, output),
+    content: [
+      ...(output.reasoning !== '' ? [thinkingBlock(id, output.reasoning)] : []),
+      ...answerBlocks(id, output),
+    ],
     stop_reason: stopReason(output, input.stop),
     stop_sequence: null,
     usage: { input_tokens: u.prompt, output_tokens: u.completion },
@@ -193,6 +219,42 @@ export function messagesStream(
     event: type,
     data: { type, ...data },
   })
+  let index = -1
+  /** The open block: `thinking`, `text`, or a call's id. */
+  let open: string | null = null
+  let reasoned = 0
+  let streamed = false
+  const close = (): SseEvent[] => {
+    if (open === null) return []
+    const signature =
+      open === 'thinking'
+        ? [event('content_block_delta', { index, delta: { type: 'signature_delta', signature: id.task } })]
+        : []
+    open = null
+    return [...signature, event('content_block_stop', { index })]
+  }
+  /** Opens the block of this kind unless it is the one open (closing that one first). */
+  const ensure = (kind: string, block: Record<string, unknown>): SseEvent[] => {
+    if (open === kind) return []
+    const closing = close()
+    open = kind
+    return [...closing, event('content_block_start', { index: ++index, content_block: block })]
+  }
+  const thinking = (t: string) => {
+    reasoned += t.length
+    return [
+      ...ensure('thinking', { type: 'thinking', thinking: '', signature: '' }),
+      event('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: t } }),
+    ]
+  }
+  const text = (t: string) => [
+    ...ensure('text', { type: 'text', text: '' }),
+    ...(t === '' ? [] : [event('content_block_delta', { index, delta: { type: 'text_delta', text: t } })]),
+  ]
+  const call = (block: { id: string; name: string }, json: string) => [
+    ...ensure(block.id, { type: 'tool_use', ...block, input: {} }),
+    event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: json } }),
+  ]
   return {
     start: () => [
       event('message_start', {
@@ -207,55 +269,33 @@ export function messagesStream(
           usage: { input_tokens: 0, output_tokens: 0 },
         },
       }),
-      ...(mode.kind === 'text'
-        ? [event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } })]
-        : mode.kind === 'arguments'
-          ? [
-              event('content_block_start', {
-                index: 0,
-                content_block: {
-                  type: 'tool_use',
-                  id: toolCallId('toolu_', id.task, 0),
-                  name: mode.name,
-                  input: {},
-                },
-              }),
-            ]
-          : []),
     ],
-    token: (text) => {
-      if (text === '' || mode.kind === 'buffered') return []
-      const delta =
-        mode.kind === 'text' ? { type: 'text_delta', text } : { type: 'input_json_delta', partial_json: text }
-      return [event('content_block_delta', { index: 0, delta })]
+    reasoning: (t) => (t === '' ? [] : thinking(t)),
+    token: (t) => {
+      if (t === '' || mode.kind === 'buffered') return []
+      streamed = true
+      if (mode.kind === 'text') return text(t)
+      return call({ id: toolCallId('toolu_', id.task, 0), name: mode.name }, t)
     },
     finish: (output) => {
       const o = output as GenerateOutput
-      const events: SseEvent[] = []
-      contentBlocks(id, o, mode.kind === 'text').forEach((block, index) => {
-        const opened = index === 0 && mode.kind !== 'buffered'
-        if (!opened) {
-          events.push(
-            event('content_block_start', {
-              index,
-              content_block: block.type === 'text' ? { type: 'text', text: '' } : { ...block, input: {} },
-            }),
-          )
-          const delta =
-            block.type === 'text'
-              ? { type: 'text_delta', text: block.text }
-              : { type: 'input_json_delta', partial_json: JSON.stringify(block.input) }
-          events.push(event('content_block_delta', { index, delta }))
-        }
-        events.push(event('content_block_stop', { index }))
+      const unsent = o.reasoning.slice(reasoned)
+      const events: SseEvent[] = unsent === '' ? [] : thinking(unsent)
+      // What streamed is the answer's first block (its text, or the forced call's arguments).
+      answerBlocks(id, o, mode.kind === 'text').forEach((block, i) => {
+        if (i === 0 && streamed) return
+        if (block.type === 'text')
+          events.push(...(block.text === '' ? text('').slice(0, 1) : text(block.text)))
+        else events.push(...call(block, JSON.stringify(block.input)))
       })
       events.push(
+        ...close(),
         event('message_delta', {
           delta: { stop_reason: stopReason(o, input.stop), stop_sequence: null },
           usage: { output_tokens: usage(o).completion },
         }),
+        event('message_stop', {}),
       )
-      events.push(event('message_stop', {}))
       return events
     },
     error: (err) => [event('error', { error: (errorBody(err) as { error: object }).error })],

@@ -2,18 +2,22 @@
  * OpenAI's `POST /v1/chat/completions`, translated: the request into an `infer.generate` input, the
  * output into a chat completion, and the running peer's tokens into `chat.completion.chunk`s the way
  * OpenAI streams them (role first, content or tool-call argument deltas, the finish reason, then the
- * usage when `stream_options.include_usage` asks for it). Pure: no I/O.
+ * usage when `stream_options.include_usage` asks for it). A thinking model's reasoning is
+ * `reasoning_content` (as DeepSeek's API and llama.cpp give it), streamed as `delta.reasoning_content`;
+ * `reasoning_effort` bounds it. Pure: no I/O.
  */
 import { z } from 'zod'
 import type { ChatMessage } from '../../inference/tool-calls.ts'
 import {
   answerText,
+  effortBudget,
   type GenerateCall,
   type GenerateInput,
   type GenerateOutput,
   KeepAliveSchema,
   MaxTokensSchema,
   optional,
+  ReasoningEffortSchema,
   RippleExtensionSchema,
   rippleOptions,
   SeedSchema,
@@ -114,6 +118,7 @@ export const ChatCompletionRequestSchema = z.object({
   response_format: ResponseFormatSchema.nullish(),
   tools: ToolsSchema.nullish(),
   tool_choice: ToolChoiceSchema.nullish(),
+  reasoning_effort: ReasoningEffortSchema.nullish(),
   ripple: RippleExtensionSchema,
 })
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>
@@ -136,9 +141,10 @@ export function chatCompletionCall(request: ChatCompletionRequest): GenerateCall
     return { role: m.role === 'developer' ? 'system' : m.role, content: m.content }
   })
   const choice = request.tool_choice
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS
   const input: GenerateInput = {
     messages,
-    max_tokens: request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS,
+    max_tokens: maxTokens,
     temperature: request.temperature ?? 1,
     ...optional('top_p', request.top_p),
     ...optional('seed', request.seed),
@@ -157,6 +163,7 @@ export function chatCompletionCall(request: ChatCompletionRequest): GenerateCall
       'tool_choice',
       typeof choice === 'object' && choice !== null ? { name: choice.function.name } : choice,
     ),
+    ...optional('reasoning_budget', effortBudget(request.reasoning_effort, maxTokens)),
   }
   return {
     model: request.model,
@@ -212,6 +219,7 @@ export function chatCompletion(id: Identity, output: GenerateOutput) {
         message: {
           role: 'assistant' as const,
           content: calls.length > 0 && text === '' ? null : text,
+          ...(output.reasoning !== '' ? { reasoning_content: output.reasoning } : {}),
           refusal: null,
           ...(calls.length > 0 ? { tool_calls: calls } : {}),
         },
@@ -228,6 +236,8 @@ export class ChatChunks {
   readonly #id: Identity
   readonly #mode: ReturnType<typeof streamMode>
   readonly #includeUsage: boolean
+  /** Reasoning streamed so far: the finish sends the rest (a route that carried none, all of it). */
+  #reasoned = 0
 
   constructor(id: Identity, input: GenerateInput, includeUsage: boolean) {
     this.#id = id
@@ -246,6 +256,12 @@ export class ChatChunks {
     return this.#chunk({ role: 'assistant', content: null, tool_calls: [call] })
   }
 
+  reasoning(text: string) {
+    if (text === '') return []
+    this.#reasoned += text.length
+    return [this.#chunk({ reasoning_content: text })]
+  }
+
   /** Chunks for a piece of text the peer produced (none while a call is buffered). */
   token(text: string) {
     if (this.#mode.kind === 'buffered' || text === '') return []
@@ -257,6 +273,8 @@ export class ChatChunks {
   /** The last chunks: calls not streamed yet, the finish reason, the usage when asked for. */
   finish(output: GenerateOutput) {
     const chunks = []
+    const unsent = output.reasoning.slice(this.#reasoned)
+    if (unsent !== '') chunks.push(this.#chunk({ reasoning_content: unsent }))
     const streamed = this.#mode.kind === 'arguments' ? 1 : 0
     const calls = toolCalls(this.#id, output).slice(streamed)
     if (calls.length > 0)

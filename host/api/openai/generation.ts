@@ -112,6 +112,28 @@ export function incompleteOutput(output: GenerateOutput): EndpointError | null {
   )
 }
 
+/**
+ * OpenAI's `reasoning_effort` as a budget of reasoning tokens: a share of `max_tokens`, so the answer
+ * always keeps the rest; `none` turns thinking off where the template can. Absent: the model's own way.
+ */
+export const ReasoningEffortSchema = z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh'])
+const EFFORT_SHARE: Record<z.infer<typeof ReasoningEffortSchema>, number> = {
+  none: 0,
+  minimal: 1 / 16,
+  low: 1 / 8,
+  medium: 1 / 4,
+  high: 1 / 2,
+  xhigh: 3 / 4,
+}
+
+export function effortBudget(
+  effort: z.infer<typeof ReasoningEffortSchema> | null | undefined,
+  maxTokens: number,
+): number | undefined {
+  if (effort === null || effort === undefined) return undefined
+  return Math.floor(maxTokens * EFFORT_SHARE[effort])
+}
+
 export function usage(output: GenerateOutput): { prompt: number; completion: number } {
   return { prompt: output.timings.prompt_tokens, completion: output.timings.generated_tokens }
 }

@@ -34,7 +34,8 @@ import {
 import type { GenerateCall, GenerateOutput } from './generation.ts'
 import { IMAGE_BODY_LIMIT, type ImagePolicy, resolveImages } from './image-parts.ts'
 import { ResponseStore } from './response-store.ts'
-import { ResponseRequestSchema, response, responseCall, responseStream } from './responses.ts'
+import { ResponseRequestSchema, response, responseCall } from './responses.ts'
+import { responseStream } from './responses-stream.ts'
 import { checkModelScope, type StreamRenderer, serveTask, type TaskIdentity } from './serve-task.ts'
 
 export interface OpenAiApi {
@@ -155,6 +156,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
           const chunks = new ChatChunks(id, call.input, call.includeUsage)
           return {
             start: () => [{ data: chunks.start() }],
+            reasoning: (text) => chunks.reasoning(text).map((data) => ({ data })),
             token: (text) => chunks.token(text).map((data) => ({ data })),
             finish: (output) => [
               ...chunks.finish(output as GenerateOutput).map((data) => ({ data })),

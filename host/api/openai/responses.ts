@@ -1,32 +1,34 @@
 /**
  * OpenAI's Responses API (`POST /v1/responses`), translated: input items (messages, function calls and
  * their outputs) and `instructions` into an `infer.generate` input; the output into a `response` with
- * a message item and function-call items; a stream into its typed events (`response.created`, text and
- * argument deltas, `response.completed`), each with its sequence number. Pure: a `previous_response_id`'s
- * conversation comes from the answering peer's store (response-store.ts), handed in.
+ * a reasoning item (a thinking model's reasoning, as `reasoning_text`; `reasoning.effort` bounds it), a
+ * message item and function-call items (the stream: responses-stream.ts). Reasoning items sent back as
+ * input are dropped: templates render only the answers. Pure: a `previous_response_id`'s conversation
+ * comes from the answering peer's store (response-store.ts), handed in.
  */
 import { z } from 'zod'
 import type { ChatMessage } from '../../inference/tool-calls.ts'
 import { ANY_JSON_OBJECT, DEFAULT_MAX_TOKENS, finishReason } from './chat-completions.ts'
 import {
   answerText,
+  effortBudget,
   type GenerateCall,
   type GenerateInput,
   type GenerateOutput,
   KeepAliveSchema,
   MaxTokensSchema,
   optional,
+  ReasoningEffortSchema,
   RippleExtensionSchema,
   rippleOptions,
   SeedSchema,
-  streamMode,
   TemperatureSchema,
   TopPSchema,
   toolCallId,
   usage,
 } from './generation.ts'
 import { InputImagePartSchema } from './image-parts.ts'
-import type { SseEvent, StreamRenderer, TaskIdentity } from './serve-task.ts'
+import type { TaskIdentity } from './serve-task.ts'
 
 const TextContentSchema = z.union([
   z.string(),
@@ -51,6 +53,7 @@ const InputItemSchema = z.union([
     arguments: z.string(),
   }),
   z.object({ type: z.literal('function_call_output'), call_id: z.string().min(1), output: z.string() }),
+  z.object({ type: z.literal('reasoning') }),
 ])
 
 const FormatSchema = z.discriminatedUnion('type', [
@@ -88,6 +91,7 @@ export const ResponseRequestSchema = z.object({
     ])
     .nullish(),
   text: z.object({ format: FormatSchema.optional() }).nullish(),
+  reasoning: z.object({ effort: ReasoningEffortSchema.nullish() }).nullish(),
   ripple: RippleExtensionSchema,
 })
 export type ResponseRequest = z.infer<typeof ResponseRequestSchema>
@@ -120,7 +124,8 @@ export function responseCall(
       // Calls right after an assistant message are that message's; otherwise they make one of their own.
       if (last?.role === 'assistant') last.tool_calls = [...(last.tool_calls ?? []), call]
       else history.push({ role: 'assistant', content: '', tool_calls: [call] })
-    } else history.push({ role: 'tool', content: item.output, tool_call_id: item.call_id })
+    } else if (item.type === 'function_call_output')
+      history.push({ role: 'tool', content: item.output, tool_call_id: item.call_id })
   }
   const messages: ChatMessage[] = [
     ...(request.instructions ? [{ role: 'system' as const, content: request.instructions }] : []),
@@ -128,9 +133,10 @@ export function responseCall(
   ]
   const format = request.text?.format
   const choice = request.tool_choice
+  const maxTokens = request.max_output_tokens ?? DEFAULT_MAX_TOKENS
   const input: GenerateInput = {
     messages,
-    max_tokens: request.max_output_tokens ?? DEFAULT_MAX_TOKENS,
+    max_tokens: maxTokens,
     temperature: request.temperature ?? 1,
     ...optional('top_p', request.top_p),
     ...optional('seed', request.seed),
@@ -155,6 +161,7 @@ export function responseCall(
       'tool_choice',
       typeof choice === 'object' && choice !== null ? { name: choice.name } : choice,
     ),
+    ...optional('reasoning_budget', effortBudget(request.reasoning?.effort, maxTokens)),
   }
   return {
     model: request.model,
@@ -171,9 +178,19 @@ export const responseId = (id: TaskIdentity): string => `resp_${suffix(id.task)}
 /** The call id of a response's `index`th function call, as its output item names it. */
 export const responseCallId = (id: TaskIdentity, index: number): string => toolCallId('call_', id.task, index)
 
-const suffix = (task: string) => task.slice(-24).replace(/[^A-Za-z0-9]/g, '')
+export const suffix = (task: string) => task.slice(-24).replace(/[^A-Za-z0-9]/g, '')
 
-function messageItem(id: TaskIdentity, text: string, status: 'in_progress' | 'completed') {
+export function reasoningItem(id: TaskIdentity, text: string, status: 'in_progress' | 'completed') {
+  return {
+    type: 'reasoning' as const,
+    id: `rs_${suffix(id.task)}`,
+    status,
+    summary: [],
+    content: status === 'completed' ? [{ type: 'reasoning_text' as const, text }] : [],
+  }
+}
+
+export function messageItem(id: TaskIdentity, text: string, status: 'in_progress' | 'completed') {
   return {
     type: 'message' as const,
     id: `msg_${suffix(id.task)}`,
@@ -183,11 +200,11 @@ function messageItem(id: TaskIdentity, text: string, status: 'in_progress' | 'co
   }
 }
 
-function outputText(text: string) {
+export function outputText(text: string) {
   return { type: 'output_text' as const, text, annotations: [] }
 }
 
-function callItem(
+export function callItem(
   id: TaskIdentity,
   index: number,
   name: string,
@@ -204,15 +221,21 @@ function callItem(
   }
 }
 
-/** The output items: the message (when there is text, nothing else, or a stream opened it), then each call. */
-function outputItems(id: TaskIdentity, output: GenerateOutput, withMessage = false) {
+/** The answer's items: the message (when there is text, nothing else, or a stream opened it), then each call. */
+export function answerItems(id: TaskIdentity, output: GenerateOutput, withMessage = false) {
   const text = answerText(output)
   const calls = output.tool_calls.map((c, i) => callItem(id, i, c.name, c.arguments, 'completed'))
   const message = withMessage || text !== '' || calls.length === 0
   return [...(message ? [messageItem(id, text, 'completed')] : []), ...calls]
 }
 
-function responseObject(id: TaskIdentity, output: GenerateOutput | null) {
+export type OutputItem =
+  | ReturnType<typeof reasoningItem>
+  | ReturnType<typeof messageItem>
+  | ReturnType<typeof callItem>
+
+/** The response; its items, when not given (a stream gives them in the order it sent them), in order. */
+export function responseObject(id: TaskIdentity, output: GenerateOutput | null, items?: OutputItem[]) {
   const truncated = output !== null && finishReason(output) === 'length'
   const u = output && usage(output)
   return {
@@ -226,7 +249,7 @@ function responseObject(id: TaskIdentity, output: GenerateOutput | null) {
           ? ('incomplete' as const)
           : ('completed' as const),
     model: id.model,
-    output: output === null ? [] : outputItems(id, output),
+    output: output === null ? [] : (items ?? outputItems(id, output)),
     incomplete_details: truncated ? { reason: 'max_output_tokens' as const } : null,
     error: null,
     parallel_tool_calls: false,
@@ -240,102 +263,13 @@ function responseObject(id: TaskIdentity, output: GenerateOutput | null) {
   }
 }
 
-export function response(id: TaskIdentity, output: GenerateOutput) {
-  return responseObject(id, output)
+function outputItems(id: TaskIdentity, output: GenerateOutput): OutputItem[] {
+  return [
+    ...(output.reasoning !== '' ? [reasoningItem(id, output.reasoning, 'completed')] : []),
+    ...answerItems(id, output),
+  ]
 }
 
-export function responseStream(
-  id: TaskIdentity,
-  input: GenerateInput,
-  errorBody: (err: Error) => unknown,
-): StreamRenderer {
-  const mode = streamMode(input)
-  let sequence = 0
-  const event = (type: string, data: Record<string, unknown>): SseEvent => ({
-    event: type,
-    data: { type, sequence_number: sequence++, ...data },
-  })
-  const message = messageItem(id, '', 'in_progress')
-  const part = { item_id: message.id, output_index: 0, content_index: 0 }
-  return {
-    start: () => [
-      event('response.created', { response: responseObject(id, null) }),
-      event('response.in_progress', { response: responseObject(id, null) }),
-      ...(mode.kind === 'text'
-        ? [
-            event('response.output_item.added', { output_index: 0, item: message }),
-            event('response.content_part.added', { ...part, part: outputText('') }),
-          ]
-        : mode.kind === 'arguments'
-          ? [
-              event('response.output_item.added', {
-                output_index: 0,
-                item: callItem(id, 0, mode.name, '', 'in_progress'),
-              }),
-            ]
-          : []),
-    ],
-    token: (text) => {
-      if (text === '' || mode.kind === 'buffered') return []
-      if (mode.kind === 'arguments') {
-        const item_id = callItem(id, 0, mode.name, '', 'in_progress').id
-        return [event('response.function_call_arguments.delta', { item_id, output_index: 0, delta: text })]
-      }
-      return [event('response.output_text.delta', { ...part, delta: text })]
-    },
-    finish: (output) => {
-      const o = output as GenerateOutput
-      const items = outputItems(id, o, mode.kind === 'text')
-      const events: SseEvent[] = []
-      // What was opened at the start is closed first, then the items not streamed are added whole.
-      items.forEach((item, index) => {
-        const opened =
-          index === 0 && ((mode.kind === 'text' && item.type === 'message') || mode.kind === 'arguments')
-        if (!opened)
-          events.push(
-            event('response.output_item.added', {
-              output_index: index,
-              item: { ...item, status: 'in_progress' },
-            }),
-          )
-        if (item.type === 'message') {
-          const text = item.content[0]?.text ?? ''
-          if (!opened)
-            events.push(
-              event('response.content_part.added', { ...part, output_index: index, part: outputText('') }),
-            )
-          if (!opened && text !== '')
-            events.push(event('response.output_text.delta', { ...part, output_index: index, delta: text }))
-          events.push(event('response.output_text.done', { ...part, output_index: index, text }))
-          events.push(
-            event('response.content_part.done', { ...part, output_index: index, part: outputText(text) }),
-          )
-        } else {
-          if (!opened)
-            events.push(
-              event('response.function_call_arguments.delta', {
-                item_id: item.id,
-                output_index: index,
-                delta: item.arguments,
-              }),
-            )
-          events.push(
-            event('response.function_call_arguments.done', {
-              item_id: item.id,
-              output_index: index,
-              arguments: item.arguments,
-            }),
-          )
-        }
-        events.push(event('response.output_item.done', { output_index: index, item }))
-      })
-      events.push(
-        event(o.stop_reason === 'max_tokens' ? 'response.incomplete' : 'response.completed', {
-          response: responseObject(id, o),
-        }),
-      )
-      return events
-    },
-    error: (err) => [event('error', { ...(errorBody(err) as { error: object }).error })],
-  }
+export function response(id: TaskIdentity, output: GenerateOutput) {
+  return responseObject(id, output)
 }

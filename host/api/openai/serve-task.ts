@@ -16,9 +16,13 @@ export interface SseEvent {
   event?: string
 }
 
-/** How one API streams: its events for the start, each token, the end, and a failure. */
+/**
+ * How one API streams: its events for the start, each piece of reasoning and of text, the end (with
+ * the reasoning not streamed before), and a failure.
+ */
 export interface StreamRenderer {
   start(): SseEvent[]
+  reasoning?(text: string): SseEvent[]
   token(text: string): SseEvent[]
   finish(output: unknown): SseEvent[]
   error(err: EndpointError): SseEvent[]
@@ -87,21 +91,24 @@ export async function serveTask(
     out.sse = new SseStream(reply, { 'x-ripple-task': task, 'x-ripple-peer': peer })
     send(out.renderer.start())
   }
+  // Reasoning streams where the mesh carries it apart (older routes hand it over with the output).
+  const run: MeshRequest & { onReasoning?: (text: string) => void } = {
+    kind: options.kind,
+    model: options.model,
+    input: options.input,
+    fanOut: options.fanOut,
+    route: options.route,
+    signal: aborted.signal,
+    onSubmitted: (hash) => {
+      task = hash
+      reply.header('x-ripple-task', hash)
+    },
+    onAssigned: open,
+    onToken: (text) => send(out.renderer?.token(text) ?? []),
+    onReasoning: (text) => send(out.renderer?.reasoning?.(text) ?? []),
+  }
   try {
-    const answer = await inference.run({
-      kind: options.kind,
-      model: options.model,
-      input: options.input,
-      fanOut: options.fanOut,
-      route: options.route,
-      signal: aborted.signal,
-      onSubmitted: (hash) => {
-        task = hash
-        reply.header('x-ripple-task', hash)
-      },
-      onAssigned: open,
-      onToken: (text) => send(out.renderer?.token(text) ?? []),
-    })
+    const answer = await inference.run(run)
     reply.header('x-ripple-peer', answer.peer)
     if (options.kind === 'infer.generate') {
       const incomplete = incompleteOutput(answer.output as GenerateOutput)

@@ -25,6 +25,7 @@ import {
   foldChat,
   foldCompletion,
   refusal,
+  type Sinks,
 } from './server-stream.ts'
 
 /** Aborted, the start ends its half-started process and rejects with the signal's reason. */
@@ -70,6 +71,7 @@ export class EngineModel {
   readonly #http: EngineHttp
   readonly #inFlight = new Set<AbortController>()
   #embedder: Promise<{ server: LlamaServerProcess; http: EngineHttp }> | null = null
+  #thinking: Promise<boolean> | null = null
   #crash: Promise<Error> | null = null
   #unloaded = false
   /** Decode rate of the last generation that measured one (tokens/s), for the capability. */
@@ -138,13 +140,17 @@ export class EngineModel {
       )
     return this.#request(options.signal, async (signal) => {
       const startedAt = performance.now()
+      const thinking = request.messages ? await this.#thinks(signal) : false
       let streamed = ''
-      const onText = (text: string) => {
-        streamed += text
-        options.onText?.(text)
+      const sinks: Sinks = {
+        onText: (text) => {
+          streamed += text
+          options.onText?.(text)
+        },
+        ...(options.onReasoning ? { onReasoning: options.onReasoning } : {}),
       }
       try {
-        return await this.#generate(serverPlan(request), signal, onText, startedAt)
+        return await this.#generate(serverPlan(request, { thinking }), signal, sinks, startedAt)
       } catch (err) {
         if (!(err instanceof EngineRequestError && UNPARSED_CALL.test(err.message))) throw err
         // The model wrote something its family's tool-call format does not read (a weak model's
@@ -156,27 +162,47 @@ export class EngineModel {
           sent -= text.length
           if (fresh) options.onText?.(fresh)
         }
-        return this.#generate(serverPlan(request, { parseCalls: false }), signal, rest, startedAt)
+        const plan = serverPlan(request, { parseCalls: false, thinking })
+        return this.#generate(plan, signal, { onText: rest }, startedAt)
       }
     })
+  }
+
+  /**
+   * Whether the model's template thinks: it renders a turn differently with `enable_thinking` off.
+   * Asked of llama.cpp once; a template that cannot render says so on the request itself.
+   */
+  #thinks(signal: AbortSignal): Promise<boolean> {
+    this.#thinking ??= (async () => {
+      const render = (enable: boolean) =>
+        this.#applyTemplate(
+          { messages: [{ role: 'user', content: 'hi' }], chat_template_kwargs: { enable_thinking: enable } },
+          signal,
+        )
+      const [on, off] = await Promise.all([render(true), render(false)])
+      return on !== off
+    })().catch(() => {
+      this.#thinking = null
+      return false
+    })
+    return this.#thinking
   }
 
   async #generate(
     plan: ServerPlan,
     signal: AbortSignal,
-    onText: (text: string) => void,
+    sinks: Sinks,
     startedAt: number,
   ): Promise<GenerateResult> {
     let answer: FoldedAnswer
     if (plan.kind === 'chat') {
-      answer = await this.#stream('/v1/chat/completions', plan.body, signal, (body) => foldChat(body, onText))
+      answer = await this.#stream('/v1/chat/completions', plan.body, signal, (body) => foldChat(body, sinks))
     } else {
       const prompt = plan.template ? await this.#applyTemplate(plan.template, signal) : null
       const body = plan.completion(prompt)
-      answer = await this.#stream('/completion', body, signal, (b) => foldCompletion(b, onText))
+      answer = await this.#stream('/completion', body, signal, (b) => foldCompletion(b, sinks))
     }
     const finishedAt = performance.now()
-    if (plan.kind === 'chat') return this.#result(answer, null, [], startedAt, finishedAt)
     // Output cut by max_tokens is incomplete JSON: no parse, no call.
     const json = plan.json && answer.stopType !== 'limit' ? parseJson(answer.text) : null
     const calls = plan.calls ? plan.calls(json, answer.text) : []
@@ -324,6 +350,7 @@ export class EngineModel {
     if (answer.decodeRate !== null) this.lastDecodeRate = answer.decodeRate
     return {
       text: answer.text,
+      reasoning: answer.reasoning,
       json,
       tool_calls: toolCalls,
       stop_reason: toolCalls.length > 0 ? 'tool_calls' : (STOP_TYPES[answer.stopType] ?? 'eos'),

@@ -6,32 +6,45 @@
  * constrained one is rendered first (`/apply-template`) and goes to `/completion` with the rendered
  * prompt, where a JSON schema, a grammar or a forced call's schema
  * constrains the output and nothing but the end of the grammar ends it (no template stop string can
- * cut it short). Sampling is OpenAI's: temperature and nucleus only. Prompts are cached, so a later
+ * cut it short). On a model whose template thinks, a JSON schema or a forced call's schema goes to the
+ * chat endpoint instead: llama.cpp's parser for the template lets the reasoning come first and
+ * constrains the answer after it, and the reasoning is bounded so the answer gets its tokens. The
+ * chat endpoint carries the reasoning apart (`reasoning_format: deepseek`); a budget of 0 turns
+ * thinking off where the template can (`enable_thinking`) and ends it at once where it cannot.
+ * Sampling is OpenAI's: temperature and nucleus only. Prompts are cached, so a later
  * request sharing a prefix reuses its evaluated tokens. Pure: no I/O.
  */
 import type { GenerateRequest, ToolCall } from '../generate.ts'
 import { type ChatMessage, forcedCall, type Tool } from '../tool-calls.ts'
 import { multimodalData, wireContent } from '../vision.ts'
 
+/** The output is JSON (a schema or a forced call): parse it; with a forced call, read the call(s) from it. */
+interface JsonOutput {
+  json: boolean
+  calls: ((json: unknown, text: string) => ToolCall[]) | null
+}
+
 export type ServerPlan =
-  | { kind: 'chat'; body: Record<string, unknown> }
-  | {
+  | ({ kind: 'chat'; body: Record<string, unknown> } & JsonOutput)
+  | ({
       kind: 'completion'
       /** The body for `/apply-template` (chat messages), or null for a raw prompt. */
       template: Record<string, unknown> | null
       /** The `/completion` body, given the rendered chat prompt (null for a raw prompt). */
       completion: (rendered: string | null) => Record<string, unknown>
-      /** The output is JSON (a schema or a forced call): parse it. */
-      json: boolean
-      /** With a forced call: the call(s) read from the parsed output. */
-      calls: ((json: unknown, text: string) => ToolCall[]) | null
-    }
+    } & JsonOutput)
 
-/**
- * `parseCalls: false` renders the same prompt (tools included) for `/completion`, as plain text: the
- * fallback when the model's output does not fit its family's tool-call format.
- */
-export function serverPlan(request: GenerateRequest, options: { parseCalls?: boolean } = {}): ServerPlan {
+export interface PlanOptions {
+  /**
+   * false renders the same prompt (tools included) for `/completion`, as plain text: the fallback when
+   * the model's output does not fit its family's tool-call format, or llama.cpp has no parser for it.
+   */
+  parseCalls?: boolean
+  /** The model's template thinks (it renders differently with `enable_thinking` off). */
+  thinking?: boolean
+}
+
+export function serverPlan(request: GenerateRequest, options: PlanOptions = {}): ServerPlan {
   const sampling = {
     temperature: request.temperature,
     seed: request.seed,
@@ -49,10 +62,14 @@ export function serverPlan(request: GenerateRequest, options: { parseCalls?: boo
   const callsOfItsOwn = tools.length > 0 && choice === 'auto'
   const plain = tools.length === 0 || choice === 'none'
   const images = multimodalData(request.messages ?? [])
+  const json = { json: schema !== undefined, calls: forced?.read ?? null }
+  // Thinking first, then the schema's answer: only where the template thinks (a grammar of the
+  // request's own constrains the whole output, thinking off).
+  const reasonedSchema = options.thinking === true && schema !== undefined && request.grammar === undefined
+  const budget = request.reasoning_budget ?? (reasonedSchema ? Math.floor(request.max_tokens / 2) : undefined)
   if (
     request.messages !== undefined &&
-    !constrained &&
-    (plain || callsOfItsOwn) &&
+    ((!constrained && (plain || callsOfItsOwn)) || reasonedSchema) &&
     options.parseCalls !== false
   ) {
     return {
@@ -61,16 +78,22 @@ export function serverPlan(request: GenerateRequest, options: { parseCalls?: boo
         messages: wireMessages(request.messages),
         max_tokens: request.max_tokens,
         ...sampling,
-        ...(request.stop?.length ? { stop: request.stop } : {}),
+        ...(request.stop?.length && !constrained ? { stop: request.stop } : {}),
         stream_options: { include_usage: true },
         // Its llama.cpp-native part says why generation stopped (end of text or a stop string).
         verbose: true,
+        ...reasoning(budget),
         ...(callsOfItsOwn
           ? { tools: wireTools(tools), tool_choice: 'auto', parallel_tool_calls: false }
           : {}),
+        // Tools the answer is forced to call are described by the template, called by the schema.
+        ...(reasonedSchema && tools.length > 0 ? { tools: wireTools(tools), tool_choice: 'none' } : {}),
+        ...(reasonedSchema ? { json_schema: schema } : {}),
       },
+      ...json,
     }
   }
+  const thinkingOff = budget === 0 || request.grammar !== undefined
   return {
     kind: 'completion',
     template:
@@ -79,6 +102,7 @@ export function serverPlan(request: GenerateRequest, options: { parseCalls?: boo
         : {
             messages: wireMessages(request.messages),
             ...(tools.length > 0 && choice !== 'none' ? { tools: wireTools(tools) } : {}),
+            ...(thinkingOff ? { chat_template_kwargs: { enable_thinking: false } } : {}),
           },
     completion: (rendered) => ({
       // A rendered prompt names each image by a media marker; the images go beside it, in order.
@@ -96,8 +120,16 @@ export function serverPlan(request: GenerateRequest, options: { parseCalls?: boo
       ...(schema !== undefined ? { json_schema: schema } : {}),
       ...(request.grammar !== undefined ? { grammar: request.grammar } : {}),
     }),
-    json: schema !== undefined,
-    calls: forced?.read ?? null,
+    ...json,
+  }
+}
+
+/** The reasoning apart from the answer; a budget bounds it, 0 turns it off (or ends it at once). */
+function reasoning(budget: number | undefined): Record<string, unknown> {
+  return {
+    reasoning_format: 'deepseek',
+    ...(budget !== undefined ? { reasoning_budget_tokens: budget } : {}),
+    ...(budget === 0 ? { chat_template_kwargs: { enable_thinking: false } } : {}),
   }
 }
 

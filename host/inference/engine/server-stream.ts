@@ -1,12 +1,15 @@
 /**
- * Reads llama-server's streamed answers (server-sent events) into text, tool calls and timings, handing
- * text on as it comes. `/completion` sends `{content, stop, stop_type, timings}` objects; the chat
- * endpoint sends OpenAI chunks (`delta.content`, `delta.tool_calls`) and a last one with usage and
- * timings. An `{error}` event (a grammar that failed, output that does not fit the model's tool-call
+ * Reads llama-server's streamed answers (server-sent events) into text, reasoning, tool calls and
+ * timings, handing text and reasoning on as they come. `/completion` sends `{content, stop, stop_type,
+ * timings}` objects; the chat endpoint sends OpenAI chunks (`delta.content`, `delta.reasoning_content`
+ * with `reasoning_format: deepseek`, `delta.tool_calls`) and a last one with usage and timings. An `{error}` event (a grammar that failed, output that does not fit the model's tool-call
  * format) ends the stream with an EngineRequestError.
  */
 import { readEvents } from '../../text/event-stream.ts'
-import type { ToolCall } from '../generate.ts'
+import type { GenerateOptions, ToolCall } from '../generate.ts'
+
+/** Where text and reasoning go as they come. */
+export type Sinks = Pick<GenerateOptions, 'onText' | 'onReasoning'>
 
 /** An error llama-server answered with, under its own type (`invalid_request_error`, `server_error`...). */
 export class EngineRequestError extends Error {
@@ -54,6 +57,7 @@ export class EngineConnectionError extends Error {
 
 export interface FoldedAnswer {
   text: string
+  reasoning: string
   toolCalls: ToolCall[]
   /** llama-server's words: `eos`, `limit` (max tokens), `word` (a stop string), `tool_calls`. */
   stopType: string
@@ -63,7 +67,7 @@ export interface FoldedAnswer {
   cachedTokens: number
   /** The engine's decode rate (tokens/s), when it generated more than one token. */
   decodeRate: number | null
-  /** performance.now() when the first text (or call) arrived; null when none did. */
+  /** performance.now() when the first text (reasoning, or call) arrived; null when none did. */
   firstOutputAt: number | null
 }
 
@@ -78,10 +82,7 @@ type WireError = {
   error?: { code?: number; type?: string; message?: string; n_prompt_tokens?: number; n_ctx?: number }
 }
 
-export async function foldCompletion(
-  body: AsyncIterable<Uint8Array>,
-  onText: ((text: string) => void) | undefined,
-): Promise<FoldedAnswer> {
+export async function foldCompletion(body: AsyncIterable<Uint8Array>, sinks: Sinks): Promise<FoldedAnswer> {
   const answer = emptyAnswer()
   for await (const { data } of readEvents(body, (err) => new EngineConnectionError(err))) {
     const event = parse(data) as WireError & {
@@ -93,7 +94,7 @@ export async function foldCompletion(
       timings?: Timings
     }
     throwIfError(event)
-    if (event.content) addText(answer, event.content, onText)
+    if (event.content) addText(answer, event.content, sinks)
     if (event.stop) {
       answer.stopType = event.stop_type ?? 'eos'
       answer.generatedTokens = event.tokens_predicted ?? 0
@@ -104,10 +105,7 @@ export async function foldCompletion(
   return answer
 }
 
-export async function foldChat(
-  body: AsyncIterable<Uint8Array>,
-  onText: ((text: string) => void) | undefined,
-): Promise<FoldedAnswer> {
+export async function foldChat(body: AsyncIterable<Uint8Array>, sinks: Sinks): Promise<FoldedAnswer> {
   const answer = emptyAnswer()
   const calls: { name: string; arguments: string }[] = []
   let native: string | null = null
@@ -118,6 +116,7 @@ export async function foldChat(
       choices?: {
         delta?: {
           content?: string | null
+          reasoning_content?: string | null
           tool_calls?: { index?: number; function?: { name?: string; arguments?: string } }[]
         }
         finish_reason?: string | null
@@ -129,7 +128,8 @@ export async function foldChat(
     throwIfError(chunk)
     if (chunk.__verbose?.stop && chunk.__verbose.stop_type) native = chunk.__verbose.stop_type
     const choice = chunk.choices?.[0]
-    if (choice?.delta?.content) addText(answer, choice.delta.content, onText)
+    if (choice?.delta?.reasoning_content) addReasoning(answer, choice.delta.reasoning_content, sinks)
+    if (choice?.delta?.content) addText(answer, choice.delta.content, sinks)
     for (const delta of choice?.delta?.tool_calls ?? []) {
       answer.firstOutputAt ??= performance.now()
       const index = delta.index ?? 0
@@ -174,6 +174,7 @@ function engineError(
 function emptyAnswer(): FoldedAnswer {
   return {
     text: '',
+    reasoning: '',
     toolCalls: [],
     stopType: 'none',
     promptTokens: 0,
@@ -184,10 +185,16 @@ function emptyAnswer(): FoldedAnswer {
   }
 }
 
-function addText(answer: FoldedAnswer, text: string, onText: ((text: string) => void) | undefined): void {
+function addText(answer: FoldedAnswer, text: string, sinks: Sinks): void {
   answer.firstOutputAt ??= performance.now()
   answer.text += text
-  onText?.(text)
+  sinks.onText?.(text)
+}
+
+function addReasoning(answer: FoldedAnswer, text: string, sinks: Sinks): void {
+  answer.firstOutputAt ??= performance.now()
+  answer.reasoning += text
+  sinks.onReasoning?.(text)
 }
 
 function addTimings(answer: FoldedAnswer, timings: Timings | undefined): void {

@@ -24,6 +24,7 @@ function earlyOutput(request: MeshRequest): GenerateOutput {
   const cut = (input.max_tokens ?? 0) <= 3
   return {
     text: '{"city": "Os',
+    reasoning: '',
     json: null,
     tool_calls: [],
     stop_reason: cut ? 'max_tokens' : 'eos',

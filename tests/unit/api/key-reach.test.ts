@@ -50,6 +50,7 @@ const holder = {
 /** What the runner answered (the mesh's run is a stand-in: this test is about who may ask). */
 const OUTPUT = {
   text: 'hello',
+  reasoning: '',
   json: null,
   tool_calls: [],
   stop_reason: 'eos',

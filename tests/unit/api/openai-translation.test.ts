@@ -14,12 +14,8 @@ import {
 import { invalidRequest } from '../../../host/api/openai/endpoint-error.ts'
 import type { GenerateOutput } from '../../../host/api/openai/generation.ts'
 import { ResponseStore } from '../../../host/api/openai/response-store.ts'
-import {
-  ResponseRequestSchema,
-  response,
-  responseCall,
-  responseStream,
-} from '../../../host/api/openai/responses.ts'
+import { ResponseRequestSchema, response, responseCall } from '../../../host/api/openai/responses.ts'
+import { responseStream } from '../../../host/api/openai/responses-stream.ts'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
 import { meshModels } from '../../../host/scheduler/mesh-models.ts'
 import { CAPABILITY } from './fixtures.ts'
@@ -29,6 +25,7 @@ const id = { task: 'uhCkkTASKHASH0123456789abcdef', model: 'tiny', created: 1 }
 function output(over: Partial<GenerateOutput> = {}): GenerateOutput {
   return {
     text: 'hello',
+    reasoning: '',
     json: null,
     tool_calls: [],
     stop_reason: 'eos',

@@ -47,7 +47,7 @@ describe('connections to llama-server', { timeout: 60_000 }, () => {
           const body = { prompt: `Request ${i}`, n_predict: 2, temperature: 0, stream: true }
           const response = await http.post('/completion', body)
           expect(response.status).toBe(200)
-          stops.push((await foldCompletion(response.body, undefined)).stopType)
+          stops.push((await foldCompletion(response.body, {})).stopType)
         }
       }),
     )
