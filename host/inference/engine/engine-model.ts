@@ -47,8 +47,9 @@ export interface EngineModelInit extends LongOperationOptions {
   onIdle?: () => void
 }
 
-// llama.cpp's words when a model's output does not fit its chat format's tool-call syntax.
-const UNPARSED_CALL = /does not match the expected/
+// llama.cpp's words when a model's output does not fit its chat format's tool-call syntax, or when it
+// has no parser for the template at all (it reads the model's tool turns in no format of its own).
+const UNPARSED_CALL = /does not match the expected|Unable to generate parser/
 
 const STOP_TYPES: Record<string, StopReason> = {
   eos: 'eos',
@@ -154,8 +155,9 @@ export class EngineModel {
       } catch (err) {
         if (!(err instanceof EngineRequestError && UNPARSED_CALL.test(err.message))) throw err
         // The model wrote something its family's tool-call format does not read (a weak model's
-        // free text): the same prompt again as plain text, answered as text. What already went
-        // out is not sent twice.
+        // free text), or llama.cpp reads no calls of this template: the same prompt, rendered by
+        // the template (tools described by it), answered as plain text. What already went out is
+        // not sent twice.
         let sent = streamed.length
         const rest = (text: string) => {
           const fresh = text.slice(Math.max(0, sent))
@@ -269,8 +271,16 @@ export class EngineModel {
     const response = await this.#http
       .post('/apply-template', body, signal)
       .catch((err: unknown) => this.#failure(err))
-    if (!response.ok) throw await refusal(response)
-    return ((await response.json()) as { prompt: string }).prompt
+    if (response.ok) return ((await response.json()) as { prompt: string }).prompt
+    const refused = await refusal(response)
+    if (refused.status < 500) throw refused
+    // The template raised (a role order it refuses, a call id it cannot render...): the request meets
+    // a limit of the model's template, said as such, not a failure of the engine.
+    throw new EngineRequestError(
+      400,
+      'invalid_request_error',
+      `the chat template of model "${this.info.name}" cannot render this conversation: ${refused.message}`,
+    )
   }
 
   async #stream(
