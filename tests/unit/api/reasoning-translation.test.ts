@@ -37,7 +37,6 @@ function output(over: Partial<GenerateOutput> = {}): GenerateOutput {
       file_hash: 'f'.repeat(64),
       parameters: 1,
       quantisation: 'F32',
-      context_length: 4096,
     },
     params: {
       max_tokens: 64,
