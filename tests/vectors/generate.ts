@@ -13,10 +13,17 @@ import type {
   ValidationInput,
 } from '../../host/conductor/embedded/validation/validator.ts'
 import {
+  type AnswerLeaf,
+  answerLeafBytes,
   type DnaName,
   dhtLocation,
   HOLO_HASH_PREFIXES,
   type HoloHashKind,
+  type LeafProof,
+  merklePaths,
+  merkleRoot,
+  type ServedLeaf,
+  servedLeafBytes,
 } from '../../zomes-bindings/index.ts'
 
 type Expect =
@@ -1001,6 +1008,394 @@ const servedCases = new Cases('resource_mesh', 'Served', { deps: [answerRecord] 
   .change('update', 'update', served, bad('served.no_update'), { original: servedRecord })
   .change('delete', 'delete', null, bad('served.no_delete'), { original: servedRecord })
 
+// Direct requests in batches: bob (runner) signs one window of answers, carol another of one; alice
+// (requester) records what she served, each with the runner's proof.
+const window = { opened_at: NOW, closed_at: NOW + 5_000_000 }
+const answerLeaf = (request: string, overrides: Partial<AnswerLeaf> = {}): AnswerLeaf => ({
+  request,
+  requester: alice,
+  model: 'qwen2.5-7b-instruct',
+  model_file_hash: modelHash,
+  status: 'ok',
+  output_hash: answer.output_hash as string,
+  tokens_in: 12,
+  tokens_out: 41,
+  started_at: NOW,
+  finished_at: NOW + 2_500_000,
+  ...overrides,
+})
+/** An AnswerLeaves entry whose root and totals are its leaves'. */
+const answerLeavesOf = (leaves: AnswerLeaf[]) => ({
+  root: merkleRoot(leaves.map(answerLeafBytes)),
+  totals: {
+    count: leaves.length,
+    tokens_in: leaves.reduce((n, l) => n + l.tokens_in, 0),
+    tokens_out: leaves.reduce((n, l) => n + l.tokens_out, 0),
+  },
+  leaves,
+})
+const requestB = sha256Hex('alice asks qwen: and again')
+const requestC = sha256Hex('alice asks carol: hello')
+const bobLeaves = [
+  answerLeaf(requestHash),
+  answerLeaf(sha256Hex('carol asks qwen: hi'), { requester: carol, tokens_in: 30, tokens_out: 200 }),
+  answerLeaf(requestB, { status: 'error', output_hash: sha256Hex('null'), tokens_out: 0 }),
+]
+const bobAnswerLeaves = answerLeavesOf(bobLeaves)
+const bobBatch: Json = {
+  root: bobAnswerLeaves.root,
+  leaves: holoHash('entry', 'entry:answer-leaves-bob'),
+  totals: bobAnswerLeaves.totals,
+  ...window,
+}
+const bobBatchHash = action('answer-batch-bob')
+const bobBatchRecord = dep(bobBatchHash, bob, 'AnswerBatch', bobBatch)
+const carolLeaves = [answerLeaf(requestC, { tokens_in: 5, tokens_out: 9 })]
+const carolAnswerLeaves = answerLeavesOf(carolLeaves)
+const carolBatchHash = action('answer-batch-carol')
+const carolBatchRecord = dep(carolBatchHash, carol, 'AnswerBatch', {
+  ...bobBatch,
+  root: carolAnswerLeaves.root,
+  leaves: holoHash('entry', 'entry:answer-leaves-carol'),
+  totals: carolAnswerLeaves.totals,
+})
+const bobPaths = merklePaths(bobLeaves.map(answerLeafBytes))
+const proofOf = (batch: string, leaves: AnswerLeaf[], paths: string[][], index: number): LeafProof => ({
+  batch,
+  leaf: leaves[index]!,
+  index,
+  count: leaves.length,
+  path: paths[index]!,
+})
+const bobProof = (index: number) => proofOf(bobBatchHash, bobLeaves, bobPaths, index)
+
+const answerLeavesCases = new Cases('resource_mesh', 'AnswerLeaves', { author: bob })
+  .valid('three answers, one an error', bobAnswerLeaves)
+  .valid('one answer', carolAnswerLeaves)
+  .valid(
+    'thirteen answers (an unbalanced tree)',
+    answerLeavesOf(
+      Array.from({ length: 13 }, (_, i) => answerLeaf(sha256Hex(`request ${i}`), { tokens_in: i })),
+    ),
+  )
+  .invalid(
+    'count is not the number of leaves',
+    withField(bobAnswerLeaves, 'totals.count', 2),
+    'answer_leaves.count_mismatch',
+  )
+  .invalid(
+    'leaves do not sum to the totals',
+    withField(bobAnswerLeaves, 'totals.tokens_out', 240),
+    'answer_leaves.totals_mismatch',
+  )
+  .invalid(
+    'root of the leaves in another order',
+    { ...bobAnswerLeaves, root: merkleRoot([...bobLeaves].reverse().map(answerLeafBytes)) },
+    'answer_leaves.root_mismatch',
+  )
+  .invalid(
+    'a leaf changed after the root was taken',
+    withField(bobAnswerLeaves, 'leaves.1.output_hash', sha256Hex('other')),
+    'answer_leaves.root_mismatch',
+  )
+  .invalid(
+    'a leaf that finished before it started',
+    withField(bobAnswerLeaves, 'leaves.0.finished_at', NOW - 1),
+    'answer_leaves.leaf_order',
+  )
+  .fields(bobAnswerLeaves, [
+    ['uppercase root', 'root', bobAnswerLeaves.root.toUpperCase(), 'answer_leaves.root_format'],
+    ['no leaves', 'leaves', [], 'answer_leaves.leaves_count'],
+    ['count 0', 'totals.count', 0, 'answer_leaves.totals_count_range'],
+    [
+      'tokens out above the limit',
+      'totals.tokens_out',
+      1_000_000_001,
+      'answer_leaves.totals_tokens_out_range',
+    ],
+    ['requester is an action hash', 'leaves.0.requester', taskHash, 'answer_leaves.leaves_requester_format'],
+    ['malformed request hash', 'leaves.0.request', 'abc', 'answer_leaves.leaves_request_format'],
+    [
+      'model with an escape sequence',
+      'leaves.0.model',
+      'qwen\u001b[2J',
+      'answer_leaves.leaves_model_control',
+    ],
+    [
+      'malformed model file hash',
+      'leaves.0.model_file_hash',
+      'abc',
+      'answer_leaves.leaves_model_file_hash_format',
+    ],
+    ['unknown status', 'leaves.0.status', 'maybe', 'answer_leaves.shape'],
+    ['a leaf with a prompt', 'leaves.0.prompt', 'hello', 'answer_leaves.shape'],
+  ])
+  .change('update', 'update', bobAnswerLeaves, bad('answer_leaves.no_update'), {
+    original: dep(action('answer-leaves-bob'), bob, 'AnswerLeaves', bobAnswerLeaves),
+  })
+  .change('delete', 'delete', null, bad('answer_leaves.no_delete'), {
+    original: dep(action('answer-leaves-bob'), bob, 'AnswerLeaves', null),
+  })
+
+const answerBatchCases = new Cases('resource_mesh', 'AnswerBatch', { author: bob })
+  .valid('the root and totals of a window', bobBatch)
+  .valid('a window closed as it opened', { ...bobBatch, closed_at: NOW })
+  .invalid('closed before it opened', { ...bobBatch, closed_at: NOW - 1 }, 'answer_batch.window_order')
+  .fields(bobBatch, [
+    ['malformed root', 'root', 'abc', 'answer_batch.root_format'],
+    ['leaves is an action hash', 'leaves', bobBatchHash, 'answer_batch.leaves_format'],
+    ['leaves is an agent key', 'leaves', bob, 'answer_batch.leaves_format'],
+    ['count 0', 'totals.count', 0, 'answer_batch.totals_count_range'],
+    ['count above the batch limit', 'totals.count', 513, 'answer_batch.totals_count_range'],
+    ['fractional closed_at', 'closed_at', NOW + 0.5, 'answer_batch.shape'],
+    ['the leaves inline', 'entries', bobLeaves, 'answer_batch.shape'],
+  ])
+  .change('update', 'update', bobBatch, bad('answer_batch.no_update'), { original: bobBatchRecord })
+  .change('delete', 'delete', null, bad('answer_batch.no_delete'), { original: bobBatchRecord })
+
+const servedLeaf = (overrides: Partial<ServedLeaf> = {}): ServedLeaf => ({
+  request: requestHash,
+  runner: bob,
+  model: 'qwen2.5-7b-instruct',
+  proof: bobProof(0),
+  output_hash: answer.output_hash as string,
+  accepted: true,
+  reason: '',
+  ...overrides,
+})
+/** A ServedLeaves entry whose root, totals and accepted count are its leaves'. */
+const servedLeavesOf = (leaves: ServedLeaf[]) => ({
+  root: merkleRoot(leaves.map(servedLeafBytes)),
+  totals: {
+    count: leaves.length,
+    tokens_in: leaves.reduce((n, s) => n + (s.proof?.leaf.tokens_in ?? 0), 0),
+    tokens_out: leaves.reduce((n, s) => n + (s.proof?.leaf.tokens_out ?? 0), 0),
+  },
+  accepted: leaves.filter((s) => s.accepted).length,
+  leaves,
+})
+const aliceLeaves = [
+  servedLeaf(),
+  servedLeaf({ request: requestC, runner: carol, proof: proofOf(carolBatchHash, carolLeaves, [[]], 0) }),
+  servedLeaf({
+    request: requestB,
+    proof: bobProof(2),
+    output_hash: sha256Hex('null'),
+    accepted: false,
+    reason: 'the runner answered with an error',
+  }),
+  servedLeaf({
+    request: sha256Hex('alice asks mallory: hello'),
+    runner: mallory,
+    proof: null,
+    accepted: false,
+    reason: 'no proof came with the answer',
+  }),
+]
+const aliceServed = servedLeavesOf(aliceLeaves)
+/** alice's leaves with the first one changed, root and totals recomputed. */
+const aliceWith = (first: Partial<ServedLeaf>) => servedLeavesOf([servedLeaf(first), ...aliceLeaves.slice(1)])
+const bothBatches = { deps: [bobBatchRecord, carolBatchRecord] }
+const aliceServedRecord = dep(action('served-leaves-alice'), alice, 'ServedLeaves', aliceServed)
+
+const servedLeavesCases = new Cases('resource_mesh', 'ServedLeaves', bothBatches)
+  .valid('accepted, an error, and one without a proof, from three runners', aliceServed)
+  .valid(
+    'refused: the runner signed another output than the one served',
+    aliceWith({
+      output_hash: sha256Hex('something else'),
+      accepted: false,
+      reason: 'the runner signed another output',
+    }),
+  )
+  .valid('nothing proven', servedLeavesOf([aliceLeaves[3]!]), { deps: [] })
+  .valid('recorded by a member of a network with invites', aliceServed, {
+    ...bothBatches,
+    ...membrane,
+    author: alice,
+    authorProof: invitedAs('member'),
+  })
+  .unresolved(
+    'without the runners’ batches (asked for at once)',
+    aliceServed,
+    [bobBatchHash, carolBatchHash],
+    {
+      deps: [],
+    },
+  )
+  .unresolved('without one runner’s batch', aliceServed, [carolBatchHash], { deps: [bobBatchRecord] })
+  .invalid('recorded by an agent invited as worker', aliceServed, 'served_leaves.author_role', {
+    ...bothBatches,
+    ...membrane,
+    author: carol,
+    authorProof: invitedAs('worker'),
+  })
+  .invalid(
+    'count is not the number of leaves',
+    withField(aliceServed, 'totals.count', 3),
+    'served_leaves.count_mismatch',
+  )
+  .invalid(
+    'totals claim more tokens than the proofs',
+    withField(aliceServed, 'totals.tokens_in', 1_000),
+    'served_leaves.totals_mismatch',
+  )
+  .invalid(
+    'accepted is not the number accepted',
+    { ...aliceServed, accepted: aliceServed.accepted + 1 },
+    'served_leaves.accepted_mismatch',
+  )
+  .invalid(
+    'root of other leaves',
+    { ...aliceServed, root: bobAnswerLeaves.root },
+    'served_leaves.root_mismatch',
+  )
+  .invalid(
+    'accepted without a proof',
+    withField(aliceServed, 'leaves.3.accepted', true),
+    'served_leaves.proof_required',
+  )
+  .invalid(
+    'not accepted, and no reason',
+    withField(aliceServed, 'leaves.2.reason', ''),
+    'served_leaves.reason_required',
+  )
+  .invalid('proof cites a Result', aliceServed, 'served_leaves.batch_type', {
+    deps: [dep(bobBatchHash, bob, 'Result', result), carolBatchRecord],
+  })
+  .invalid('proof cites an Answer', aliceServed, 'served_leaves.batch_type', {
+    deps: [dep(bobBatchHash, bob, 'Answer', answer), carolBatchRecord],
+  })
+  .invalid(
+    'naming another runner than the batch’s author',
+    aliceWith({ runner: mallory }),
+    'served_leaves.runner_is_batch_author',
+  )
+  .invalid(
+    'a proof of another tree size',
+    aliceWith({ proof: { ...bobProof(0), count: 4 } }),
+    'served_leaves.proof_count_mismatch',
+  )
+  .invalid(
+    'the runner’s leaf is another request',
+    aliceWith({ request: sha256Hex('other') }),
+    'served_leaves.leaf_request_mismatch',
+  )
+  .invalid(
+    'the runner’s leaf is carol’s request',
+    aliceWith({ request: bobLeaves[1]!.request, proof: bobProof(1) }),
+    'served_leaves.leaf_request_mismatch',
+  )
+  .invalid(
+    'recorded by someone other than the requester',
+    aliceServed,
+    'served_leaves.leaf_request_mismatch',
+    {
+      ...bothBatches,
+      author: carol,
+    },
+  )
+  .invalid(
+    'the runner’s leaf is on another model',
+    aliceWith({ model: 'llama-3' }),
+    'served_leaves.leaf_model_mismatch',
+  )
+  .invalid(
+    'a path that does not verify',
+    aliceWith({ proof: { ...bobProof(0), path: [...bobProof(0).path].reverse() } }),
+    'served_leaves.proof_invalid',
+  )
+  .invalid(
+    'a proof at another index',
+    aliceWith({ proof: { ...bobProof(0), index: 1 } }),
+    'served_leaves.proof_invalid',
+  )
+  .invalid(
+    'a leaf with more tokens than the runner signed',
+    aliceWith({ proof: { ...bobProof(0), leaf: { ...bobLeaves[0]!, tokens_out: 4_100 } } }),
+    'served_leaves.proof_invalid',
+  )
+  .invalid(
+    'accepting an error the runner signed',
+    servedLeavesOf([aliceLeaves[0]!, { ...aliceLeaves[2]!, accepted: true, reason: '' }]),
+    'served_leaves.answer_status_mismatch',
+    { deps: [bobBatchRecord] },
+  )
+  .invalid(
+    'accepting an output the runner did not sign',
+    aliceWith({ output_hash: sha256Hex('something else') }),
+    'served_leaves.output_mismatch',
+  )
+  .fields(aliceServed, [
+    ['malformed root', 'root', 'abc', 'served_leaves.root_format'],
+    ['accepted above the batch limit', 'accepted', 513, 'served_leaves.accepted_range'],
+    ['runner is an action hash', 'leaves.0.runner', taskHash, 'served_leaves.leaves_runner_format'],
+    [
+      'malformed served output hash',
+      'leaves.0.output_hash',
+      'abc',
+      'served_leaves.leaves_output_hash_format',
+    ],
+    ['reason too long', 'leaves.2.reason', 'r'.repeat(1025), 'served_leaves.leaves_reason_length'],
+    ['proof batch is an agent key', 'leaves.0.proof.batch', bob, 'served_leaves.leaves_proof_batch_format'],
+    ['proof index beyond any batch', 'leaves.0.proof.index', 512, 'served_leaves.leaves_proof_index_range'],
+    ['proof count 0', 'leaves.0.proof.count', 0, 'served_leaves.leaves_proof_count_range'],
+    [
+      'proof path of 17 digests',
+      'leaves.0.proof.path',
+      Array(17).fill(bobAnswerLeaves.root),
+      'served_leaves.leaves_proof_path_count',
+    ],
+    ['malformed path digest', 'leaves.0.proof.path', ['abc'], 'served_leaves.leaves_proof_path_format'],
+    [
+      'proof leaf requester is an action hash',
+      'leaves.0.proof.leaf.requester',
+      taskHash,
+      'served_leaves.leaves_proof_leaf_requester_format',
+    ],
+    [
+      'proof leaf finished before it started',
+      'leaves.0.proof.leaf.finished_at',
+      NOW - 1,
+      'served_leaves.leaf_order',
+    ],
+    ['the output inline', 'leaves.0.output', output, 'served_leaves.shape'],
+  ])
+  .change('update', 'update', aliceServed, bad('served_leaves.no_update'), { original: aliceServedRecord })
+  .change('delete', 'delete', null, bad('served_leaves.no_delete'), { original: aliceServedRecord })
+
+const aliceBatch: Json = {
+  root: aliceServed.root,
+  leaves: holoHash('entry', 'entry:served-leaves-alice'),
+  totals: aliceServed.totals,
+  accepted: aliceServed.accepted,
+  ...window,
+}
+const aliceBatchRecord = dep(action('served-batch-alice'), alice, 'ServedBatch', aliceBatch)
+const servedBatchCases = new Cases('resource_mesh', 'ServedBatch')
+  .valid('the root and totals of what alice served', aliceBatch)
+  .valid('none accepted', { ...aliceBatch, accepted: 0 })
+  .invalid('recorded by an agent invited as worker', aliceBatch, 'served_batch.author_role', {
+    ...membrane,
+    author: carol,
+    authorProof: invitedAs('worker'),
+  })
+  .invalid(
+    'more accepted than counted',
+    { ...aliceBatch, accepted: 5 },
+    'served_batch.accepted_exceeds_count',
+  )
+  .invalid('closed before it opened', { ...aliceBatch, closed_at: NOW - 1 }, 'served_batch.window_order')
+  .fields(aliceBatch, [
+    ['malformed root', 'root', 'abc', 'served_batch.root_format'],
+    ['leaves is an action hash', 'leaves', bobBatchHash, 'served_batch.leaves_format'],
+    ['accepted above the batch limit', 'accepted', 513, 'served_batch.accepted_range'],
+    ['tokens in above the limit', 'totals.tokens_in', 1_000_000_001, 'served_batch.totals_tokens_in_range'],
+    ['negative opened_at', 'opened_at', -1, 'served_batch.shape'],
+  ])
+  .change('update', 'update', aliceBatch, bad('served_batch.no_update'), { original: aliceBatchRecord })
+  .change('delete', 'delete', null, bad('served_batch.no_delete'), { original: aliceBatchRecord })
+
 // policy_store: alice is the progenitor, bob holds a grant from her.
 
 const admins = { properties: { progenitor: alice } }
@@ -1424,6 +1819,10 @@ const files: Record<DnaName, Cases[]> = {
     cancellationCases,
     answerCases,
     servedCases,
+    answerLeavesCases,
+    answerBatchCases,
+    servedLeavesCases,
+    servedBatchCases,
   ],
   policy_store: [policyCases, adminGrantCases, decisionCases],
   artifact_index: [artifactCases, pinCases],

@@ -7,7 +7,7 @@
 use serde::{de::DeserializeOwned, Deserialize, Deserializer};
 use serde_json::{value::RawValue, Value};
 
-use crate::blake2b::blake2b_single_block;
+use crate::blake2b::blake2b;
 use crate::input::{decode, invalid, Op, Outcome, ValidationInput, Verdict};
 use crate::limits::{Range, CID};
 
@@ -20,11 +20,13 @@ pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<
     Option::deserialize(d)
 }
 
-/// The kinds of HoloHash entries reference (entry and DNA hashes never appear in entries).
+/// The kinds of HoloHash entries reference (DNA hashes never appear in entries; entry hashes only where a
+/// batch cites its private leaves).
 #[derive(Clone, Copy, Debug)]
 pub enum HashKind {
     Agent,
     Action,
+    Entry,
 }
 
 impl HashKind {
@@ -32,6 +34,7 @@ impl HashKind {
         match self {
             HashKind::Agent => [0x84, 0x20, 0x24],
             HashKind::Action => [0x84, 0x29, 0x24],
+            HashKind::Entry => [0x84, 0x21, 0x24],
         }
     }
 
@@ -40,6 +43,7 @@ impl HashKind {
         match self {
             HashKind::Agent => "uhCAk",
             HashKind::Action => "uhCkk",
+            HashKind::Entry => "uhCEk",
         }
     }
 
@@ -47,6 +51,7 @@ impl HashKind {
         match self {
             HashKind::Agent => "agent",
             HashKind::Action => "action",
+            HashKind::Entry => "entry",
         }
     }
 }
@@ -91,7 +96,7 @@ pub fn hash_problem(s: &str, kind: HashKind) -> Option<String> {
     if bytes[..3] != kind.prefix() {
         return Some(format!("has the wrong type prefix ({} hashes start with {:?})", kind.name(), kind.b64_prefix()));
     }
-    let h16 = blake2b_single_block::<16>(&bytes[3..35]);
+    let h16 = blake2b::<16>(&bytes[3..35]);
     let mut loc = [0u8; 4];
     for (i, b) in h16.iter().enumerate() {
         loc[i % 4] ^= b;
@@ -278,6 +283,11 @@ impl Ck {
 
     pub fn sha256(&self, field: &str, s: &str) -> Verdict {
         self.format(field, is_sha256_hex(s), "64 lowercase hex characters (sha256)")
+    }
+
+    /// A blake2b-256 digest (a Merkle root or node): 64 lowercase hex characters, as a sha256 is written.
+    pub fn digest(&self, field: &str, s: &str) -> Verdict {
+        self.format(field, is_sha256_hex(s), "64 lowercase hex characters (a blake2b-256 digest)")
     }
 
     /// Bounded text that is also a tag.

@@ -7,6 +7,8 @@
 //! given answers `Unresolved` with the action hashes to fetch.
 mod agent_registry;
 mod artifact_index;
+/// The batch entries and their leaf bytes, for the coordinator zome too.
+pub mod batches;
 mod blake2b;
 mod check;
 mod input;
@@ -14,8 +16,12 @@ mod input;
 mod limits;
 mod membrane;
 mod memory_shards;
+/// RFC 9162 Merkle trees over blake2b-256, as zomes-bindings/merkle.ts.
+pub mod merkle;
 mod policy_store;
 mod resource_mesh;
+mod resource_mesh_batches;
+mod resource_mesh_direct;
 
 #[cfg(all(target_arch = "wasm32", feature = "abi"))]
 mod abi;

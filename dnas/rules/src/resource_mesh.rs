@@ -1,5 +1,7 @@
-//! resource_mesh: Task, Claim, Assignment, Result, Receipt, Cancellation, and for a request routed straight
-//! to its runner (no scheduling round), Answer and Served.
+//! resource_mesh: Task, Claim, Assignment, Result, Receipt and Cancellation here; a request routed straight
+//! to its runner (no scheduling round) is recorded in batches (`resource_mesh_batches`: AnswerLeaves,
+//! AnswerBatch, ServedLeaves, ServedBatch), once one record each (`resource_mesh_direct`: Answer, Served,
+//! no longer written but still valid).
 //!
 //! Only the task's author assigns, issues receipts and cancels; only the assignee posts a Result for its
 //! assignment; a Claim's author is the claimant and its snapshot must meet the task's requirements.
@@ -10,11 +12,6 @@
 //! its own, so up to N attempts are live at once. That the slots go to different claimants is the
 //! requester's choice: an op carries no view of its sibling assignments. The Receipt's votes (one per
 //! answer judged) must each name a Result of this task by its author, at most fan_out of them.
-//!
-//! A direct request: the runner signs an Answer naming the request's hash and its requester; the requester
-//! records it as Served, citing that Answer, which must be for the same request, kind and model, asked by
-//! the Served's author and written by the runner it names; it is accepted only when the output the runner
-//! signed is the output the requester served (so a mismatch is on record). Neither changes once written.
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -22,6 +19,7 @@ use crate::check::{nullable, Change, Ck, HashKind, Rules};
 use crate::input::{Op, ValidationInput, Verdict};
 use crate::limits::*;
 use crate::membrane::{author_role, Role};
+use crate::{resource_mesh_batches, resource_mesh_direct};
 
 pub fn rules(entry_type: &str) -> Option<Rules> {
     match entry_type {
@@ -31,8 +29,12 @@ pub fn rules(entry_type: &str) -> Option<Rules> {
         "Result" => Some(result),
         "Receipt" => Some(receipt),
         "Cancellation" => Some(cancellation),
-        "Answer" => Some(answer),
-        "Served" => Some(served),
+        "Answer" => Some(resource_mesh_direct::answer),
+        "Served" => Some(resource_mesh_direct::served),
+        "AnswerLeaves" => Some(resource_mesh_batches::answer_leaves),
+        "AnswerBatch" => Some(resource_mesh_batches::answer_batch),
+        "ServedLeaves" => Some(resource_mesh_batches::served_leaves),
+        "ServedBatch" => Some(resource_mesh_batches::served_batch),
         _ => None,
     }
 }
@@ -96,14 +98,14 @@ struct Assignment {
 
 #[derive(Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-enum Status {
+pub(crate) enum Status {
     Ok,
     Error,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Metrics {
+pub(crate) struct Metrics {
     started_at: u64,
     finished_at: u64,
     duration_ms: u64,
@@ -132,7 +134,7 @@ struct TaskResult {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Usage {
+pub(crate) struct Usage {
     duration_ms: u64,
     #[serde(deserialize_with = "nullable")]
     tokens: Option<u64>,
@@ -162,37 +164,6 @@ struct Receipt {
     reason: String,
     usage: Usage,
     votes: Vec<Vote>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Answer {
-    request: String,
-    requester: String,
-    kind: String,
-    model: String,
-    #[serde(deserialize_with = "nullable")]
-    model_file_hash: Option<String>,
-    status: Status,
-    output: Value,
-    output_hash: String,
-    #[serde(deserialize_with = "nullable")]
-    error: Option<String>,
-    metrics: Metrics,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Served {
-    request: String,
-    kind: String,
-    model: String,
-    answer: String,
-    runner: String,
-    output_hash: String,
-    accepted: bool,
-    reason: String,
-    usage: Usage,
 }
 
 #[derive(Deserialize)]
@@ -418,7 +389,7 @@ fn cancellation(input: &ValidationInput) -> Verdict {
     })
 }
 
-fn metrics(ck: &Ck, m: &Metrics) -> Verdict {
+pub(crate) fn metrics(ck: &Ck, m: &Metrics) -> Verdict {
     ck.int("metrics.started_at", m.started_at, TIMESTAMP)?;
     ck.int("metrics.finished_at", m.finished_at, TIMESTAMP)?;
     ck.rule("metrics_order", m.finished_at >= m.started_at, || {
@@ -430,69 +401,8 @@ fn metrics(ck: &Ck, m: &Metrics) -> Verdict {
     ck.opt_num("metrics.tokens_per_second", m.tokens_per_second, RESULT_TOKENS_PER_SECOND)
 }
 
-fn usage(ck: &Ck, u: &Usage) -> Verdict {
+pub(crate) fn usage(ck: &Ck, u: &Usage) -> Verdict {
     ck.int("usage.duration_ms", u.duration_ms, DURATION_MS)?;
     ck.opt_int("usage.tokens", u.tokens, RESULT_TOKENS)?;
     ck.int("usage.output_bytes", u.output_bytes, BYTES)
-}
-
-fn answer(input: &ValidationInput) -> Verdict {
-    let ck = Ck::new("answer");
-    ck.rights(input, Change::Never, Change::Never)?;
-    let a: Answer = ck.parse(input.entry.as_deref())?;
-    ck.sha256("request", &a.request)?;
-    ck.hash("requester", &a.requester, HashKind::Agent)?;
-    ck.dotted("kind", &a.kind, TASK_KIND)?;
-    ck.line("model", &a.model, MODEL_NAME)?;
-    if let Some(hash) = &a.model_file_hash {
-        ck.sha256("model_file_hash", hash)?;
-    }
-    ck.json_size("output", &a.output, RESULT_OUTPUT_JSON_BYTES)?;
-    ck.sha256("output_hash", &a.output_hash)?;
-    ck.opt_prose("error", &a.error, RESULT_ERROR)?;
-    ck.rule("error_required", a.status != Status::Error || a.error.is_some(), || {
-        "an error answer needs an error message".into()
-    })?;
-    ck.rule("error_without_output", a.status != Status::Error || a.output.is_null(), || {
-        "an error answer has no output".into()
-    })?;
-    metrics(&ck, &a.metrics)
-}
-
-fn served(input: &ValidationInput) -> Verdict {
-    let ck = Ck::new("served");
-    ck.rights(input, Change::Never, Change::Never)?;
-    ck.rule("author_role", author_role(&ck, input)? != Some(Role::Worker), || {
-        "the author joined as a worker: workers run requests but do not send them".into()
-    })?;
-    let s: Served = ck.parse(input.entry.as_deref())?;
-    ck.sha256("request", &s.request)?;
-    ck.dotted("kind", &s.kind, TASK_KIND)?;
-    ck.line("model", &s.model, MODEL_NAME)?;
-    ck.hash("answer", &s.answer, HashKind::Action)?;
-    ck.hash("runner", &s.runner, HashKind::Agent)?;
-    ck.sha256("output_hash", &s.output_hash)?;
-    ck.prose("reason", &s.reason, REASON)?;
-    usage(&ck, &s.usage)?;
-
-    input.need(&[&s.answer])?;
-    let (answer_record, a): (_, Answer) = input.dep_as(&s.answer, "Answer", "served.answer_type")?;
-    ck.rule("request_mismatch", a.request == s.request, || {
-        format!("the answer is for request {}, not {}", a.request, s.request)
-    })?;
-    ck.rule("author_is_requester", input.author == a.requester, || {
-        format!("only the requester {} may record this answer as served", a.requester)
-    })?;
-    ck.rule("runner_is_answer_author", answer_record.author == s.runner, || {
-        format!("the answer was written by {}, not the runner {}", answer_record.author, s.runner)
-    })?;
-    ck.rule("kind_model_mismatch", a.kind == s.kind && a.model == s.model, || {
-        format!("the answer is a {} on {}, not a {} on {}", a.kind, a.model, s.kind, s.model)
-    })?;
-    ck.rule("answer_status_mismatch", !s.accepted || a.status == Status::Ok, || {
-        "an error answer cannot be accepted".into()
-    })?;
-    ck.rule("output_mismatch", !s.accepted || a.output_hash == s.output_hash, || {
-        format!("the runner signed output {}, the requester served {}: not acceptable", a.output_hash, s.output_hash)
-    })
 }

@@ -27,9 +27,10 @@ const dir = new URL('../../vectors/', import.meta.url)
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'))
 const vectors: Vector[] = files.flatMap((f) => JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as Vector[])
 
-/** Rules that need more than the entry (author, properties, deps, op, the envelope): zod cannot see them. */
+/** Rules that need more than the entry (author, properties, deps, op, the envelope): zod cannot see them.
+ * (`proof_invalid`: a served leaf's path is checked against the root of the runner's batch it cites.) */
 const CONTEXT_RULE =
-  /^input\.|\.(\w+_is_\w+|self_grant|no_progenitor|progenitor|author_role|author_role_unknown|properties_\w+|meets_requirements|\w+_type|\w+_mismatch|attempt_exceeds_max|slot_exceeds_fan_out|votes_exceed_fan_out|shard_out_of_range|no_update|no_delete|update_\w+|delete_author)$/
+  /^input\.|\.(\w+_is_\w+|self_grant|no_progenitor|progenitor|author_role|author_role_unknown|properties_\w+|meets_requirements|proof_invalid|\w+_type|\w+_mismatch|attempt_exceeds_max|slot_exceeds_fan_out|votes_exceed_fan_out|shard_out_of_range|no_update|no_delete|update_\w+|delete_author)$/
 /** Field rules about sizes, ranges and formats. */
 const FIELD_RULE = /_(length|count|range|format|size|control)$/
 

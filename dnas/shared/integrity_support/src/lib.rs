@@ -51,7 +51,8 @@ impl DnaRules {
         }
     }
 
-    /// A record the rules depend on, named as `record-rules.ts` names it.
+    /// A record the rules depend on, named as `record-rules.ts` names it. A private entry's record fetched
+    /// from another agent comes with its entry hidden: `entry` is then null.
     fn dep(&self, record: &Record) -> ExternResult<Value> {
         let action = record.action();
         let entry_type = match action.entry_type().and_then(|t| self.entry_type_name(t)) {
@@ -148,6 +149,11 @@ impl DnaRules {
                     "original": self.dep(&original)?,
                 }))
             }
+            // A record's action, with its entry when public. Entry rules run on StoreEntry, which the author
+            // validates for its private entries too (they alone hold them; a private entry's StoreEntry is
+            // never published). Others get a private entry's record with the entry hidden
+            // (`RecordEntry::Hidden`): only the action to judge, so it is valid without the entry rules.
+            Op::StoreRecord(_) => Ok(ValidateCallbackResult::Valid),
             // A link delete must name a CreateLink (hdi hands it over already fetched).
             Op::RegisterDeleteLink(_) => Ok(ValidateCallbackResult::Valid),
             _ => Ok(ValidateCallbackResult::Valid),

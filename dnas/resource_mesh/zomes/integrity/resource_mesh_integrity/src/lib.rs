@@ -1,5 +1,7 @@
-//! resource_mesh: tasks and their life. Entry and link types in the contract's order (an entry's index is its
-//! position here, as in the embedded conductor); every op is validated by the shared rules crate.
+//! resource_mesh: tasks and their life, and direct requests recorded in batches. Entry and link types in the
+//! contract's order (an entry's index is its position here, as in the embedded conductor); every op is
+//! validated by the shared rules crate. `AnswerLeaves` and `ServedLeaves` are private (the contract's
+//! `privateEntryTypes`): their author validates them whole; other peers hold their actions only.
 use hdi::prelude::*;
 use integrity_support::{DnaRules, JsonEntry};
 
@@ -35,14 +37,38 @@ pub struct Receipt(pub JsonEntry);
 pub struct Cancellation(pub JsonEntry);
 
 /// `Answer` of the contract (`zomes-bindings/resource_mesh.ts`): a runner's result of a direct request.
+/// No longer written (direct requests are recorded in batches); kept so earlier records stay valid.
 #[hdk_entry_helper]
 #[derive(Clone, PartialEq)]
 pub struct Answer(pub JsonEntry);
 
 /// `Served` of the contract (`zomes-bindings/resource_mesh.ts`): the requester's record of a direct request.
+/// No longer written, like `Answer`.
 #[hdk_entry_helper]
 #[derive(Clone, PartialEq)]
 pub struct Served(pub JsonEntry);
+
+/// `AnswerLeaves` of the contract (`zomes-bindings/resource_mesh_batches.ts`): a runner's answers of one
+/// window. Private: on the runner's chain only; the mesh sees its action and its hash.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct AnswerLeaves(pub JsonEntry);
+
+/// `AnswerBatch` of the contract: the root and totals of a runner's window, citing its `AnswerLeaves`.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct AnswerBatch(pub JsonEntry);
+
+/// `ServedLeaves` of the contract: a requester's requests of one window, each with the runner's proof.
+/// Private, like `AnswerLeaves`.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct ServedLeaves(pub JsonEntry);
+
+/// `ServedBatch` of the contract: the root and totals of what a requester served in a window.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct ServedBatch(pub JsonEntry);
 
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -57,6 +83,12 @@ pub enum EntryTypes {
     Cancellation(Cancellation),
     Answer(Answer),
     Served(Served),
+    #[entry_type(visibility = "private")]
+    AnswerLeaves(AnswerLeaves),
+    AnswerBatch(AnswerBatch),
+    #[entry_type(visibility = "private")]
+    ServedLeaves(ServedLeaves),
+    ServedBatch(ServedBatch),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -70,12 +102,29 @@ pub enum LinkTypes {
     TaskToCancellation,
     /// No longer written; kept so links written by earlier versions stay valid.
     AgentToAssignments,
-    /// Anchor -> Served, tagged with the request hash.
+    /// Anchor -> Served, tagged with the request hash. No longer written (served requests are recorded in
+    /// batches, on the requester's own chain); kept so links written by earlier versions stay valid.
     ServedRequests,
 }
 
 /// The entry type names in index order, as the rules name them.
-pub const RULES: DnaRules = DnaRules { dna: "resource_mesh", entry_types: &["Task", "Claim", "Assignment", "Result", "Receipt", "Cancellation", "Answer", "Served"] };
+pub const RULES: DnaRules = DnaRules {
+    dna: "resource_mesh",
+    entry_types: &[
+        "Task",
+        "Claim",
+        "Assignment",
+        "Result",
+        "Receipt",
+        "Cancellation",
+        "Answer",
+        "Served",
+        "AnswerLeaves",
+        "AnswerBatch",
+        "ServedLeaves",
+        "ServedBatch",
+    ],
+};
 
 /// The entry index of an entry type (coordinators filter records by it).
 pub fn entry_index(unit: UnitEntryTypes) -> u8 {
