@@ -14,8 +14,10 @@ export * from './agent_registry.ts'
 export * from './artifact_index.ts'
 export * from './common.ts'
 export * from './memory_shards.ts'
+export * from './merkle.ts'
 export * from './policy_store.ts'
 export * from './resource_mesh.ts'
+export * from './resource_mesh_batches.ts'
 export * from './signals.ts'
 
 export const DNA_NAMES = [
@@ -35,6 +37,8 @@ export interface ZomeFunctionContract {
 export interface DnaContract {
   entryTypes: Record<string, z.ZodType>
   linkTypes: readonly string[]
+  /** Entry types withheld from the mesh (Holochain's private visibility): only their actions travel. */
+  privateEntryTypes?: readonly string[]
   functions: Record<string, ZomeFunctionContract>
 }
 

@@ -22,6 +22,16 @@ import {
   TagSchema,
   TimestampSchema,
 } from './common.ts'
+import {
+  AnswerBatchSchema,
+  AnswerLeavesSchema,
+  AnswerWindowSchema,
+  BatchRefSchema,
+  ServedBatchSchema,
+  ServedLeavesSchema,
+  ServedRecordSchema,
+  ServedWindowSchema,
+} from './resource_mesh_batches.ts'
 
 const T = LIMITS.task
 const C = LIMITS.claim
@@ -272,14 +282,6 @@ export const ServedSchema = z.strictObject({
 })
 export type Served = z.infer<typeof ServedSchema>
 
-/** A request routed straight to its runner, as `ripple task show` reads it back. */
-export const ServedStateSchema = z.object({
-  served: entryRecord(ServedSchema),
-  /** The runner's Answer the record cites (null while it has not reached this peer). */
-  answer: entryRecord(AnswerSchema).nullable(),
-})
-export type ServedState = z.infer<typeof ServedStateSchema>
-
 /** Written by the task's author. */
 export const CancellationSchema = z.strictObject({
   task: ActionHashB64Schema,
@@ -354,9 +356,16 @@ export const resourceMesh = {
     Result: TaskResultSchema,
     Receipt: ReceiptSchema,
     Cancellation: CancellationSchema,
+    // No longer written (direct requests are recorded in batches); kept so records of earlier versions stay valid.
     Answer: AnswerSchema,
     Served: ServedSchema,
+    AnswerLeaves: AnswerLeavesSchema,
+    AnswerBatch: AnswerBatchSchema,
+    ServedLeaves: ServedLeavesSchema,
+    ServedBatch: ServedBatchSchema,
   },
+  /** Entries withheld from the mesh: on the author's own chain only (their actions travel, hash-only). */
+  privateEntryTypes: ['AnswerLeaves', 'ServedLeaves'],
   linkTypes: [
     'OpenTasks',
     'TaskToClaims',
@@ -385,16 +394,13 @@ export const resourceMesh = {
     },
     /** By the task's action hash; null when unknown. */
     get_task_state: { input: ActionHashB64Schema, output: TaskStateSchema.nullable() },
-    /** The runner's Answer to a request routed straight to it (one action, no link). */
-    post_answer: { input: AnswerSchema, output: RecordRefSchema },
-    /** The requester's record of such a request, linked by its request hash. */
-    record_served: { input: ServedSchema, output: RecordRefSchema },
-    /** By request hash; null when no record of it is known (yet). */
-    get_served: { input: Sha256HexSchema, output: ServedStateSchema.nullable() },
-    /** The newest `limit` requests recorded as served, newest first. */
-    list_served: {
-      input: z.strictObject({ limit: z.number().int().min(1).max(1000) }),
-      output: z.array(entryRecord(ServedSchema)),
-    },
+    /** A runner's window of direct answers: its leaves (private) and their root and totals (public). */
+    post_answer_batch: { input: AnswerWindowSchema, output: BatchRefSchema },
+    /** A requester's window of what it served, each with the runner's proof: likewise. */
+    record_served_batch: { input: ServedWindowSchema, output: BatchRefSchema },
+    /** What this peer holds of a request it ran or asked for (its own chain); null on any other peer. */
+    get_served: { input: Sha256HexSchema, output: ServedRecordSchema.nullable() },
+    /** A runner's public batch by its action hash (every peer holds them); null when unknown. */
+    get_answer_batch: { input: ActionHashB64Schema, output: entryRecord(AnswerBatchSchema).nullable() },
   },
 } as const

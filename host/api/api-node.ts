@@ -31,7 +31,7 @@ export interface ApiComponents {
   scheduler?: TaskApi['scheduler']
   workers?: TaskApi['workers']
   /** The records of requests routed straight to their runner. */
-  direct?: Pick<DirectService, 'served'>
+  direct?: Pick<DirectService, 'served' | 'checkLeaf'>
   policies?: PolicyApi
   artifacts?: ArtifactApi | null
   memory?: MemoryApi | null

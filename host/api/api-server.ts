@@ -144,6 +144,7 @@ export class ApiServer implements Startable {
         workers,
         onSubmitted: node.onSubmitted && ((hash) => node.onSubmitted?.(hash)),
         served: direct && ((request) => direct.served(request)),
+        checkLeaf: direct && ((proof) => direct.checkLeaf(proof)),
       })
     if (c.policies) registerPolicyRoutes(this.app, c.policies)
     if (node.invites) registerInviteRoutes(this.app, node.invites)

@@ -12,8 +12,8 @@ import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ServedView } from '../../host/api/contract/index.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
-import type { ServedState } from '../../zomes-bindings/index.ts'
 import { eventually, isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 type Peer = RunningRipple & { dataDir: string; agent: string; url: string; token: string }
@@ -101,7 +101,7 @@ describe('a conversation goes back to the runner holding its prompt cache', () =
       const response = await fetch(`${asker.url}/api/served/${last.request}`, {
         headers: { authorization: `Bearer ${asker.token}` },
       })
-      expect(((await response.json()) as ServedState).served.entry.runner).toBe(last.peer)
+      expect(((await response.json()) as ServedView).served?.leaf.runner).toBe(last.peer)
     }, 15_000)
   })
 

@@ -164,13 +164,13 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     expect(partial.length, `texts seen: ${JSON.stringify(seen)}`).toBeGreaterThan(0)
     await expect
       .poll(() => page.locator('.chat-answer').textContent(), { timeout: 30_000 })
-      .toMatch(/Signed Answer .* recorded\s+accepted/s)
+      .toMatch(/Signed batch .* recorded\s+accepted/s)
     // It went through the OpenAI-compatible endpoint, straight to beta: the record of the request
-    // names beta as its runner, and beta's signed Answer holds the text shown.
+    // names beta as its runner, whose signed leaf for it checks against beta's batch.
     const request = (await page.locator('.chat-answer').getAttribute('data-task')) ?? ''
     const record = await (await client(alpha)).getServed(request)
-    expect(record.served.entry).toMatchObject({ model: 'tiny', runner: beta.agent, accepted: true })
-    expect((record.answer?.entry.output as { text?: string } | null)?.text).toBe(answer)
+    expect(record.served?.leaf).toMatchObject({ model: 'tiny', runner: beta.agent, accepted: true })
+    expect(record.checks.served?.valid).toBe(true)
     await shot('chat')
   })
 

@@ -1,9 +1,12 @@
 /**
  * Route, then run, on four real processes: the asker has no model, three runners have the same file
  * loaded. Requests through the official `openai` client go straight to a runner: eight at once spread
- * over the runners by their free slots, each with its record (the runner's signed Answer, the asker's
- * Served record); a runner killed after its first token ends that answer with a clear error and no
- * second answer; a runner killed before its first token passes its requests to the next one.
+ * over the runners by their free slots, each with its record (the runner's leaf in its signed batch,
+ * the asker's batch of what it served, each proof checked), and no prompt or answer on the runners that
+ * did not run it (their API, every file of their data dir) while any of them can check the asker's proof
+ * against the runner's public batch; a runner killed after its first token ends that answer with a
+ * clear error and no second answer; a runner killed before its first token passes its requests to the
+ * next one; a runner killed before its window is signed leaves its answer on record as not accepted.
  * Conversations staying on the runner holding their prompt cache: conversation-affinity.test.ts.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
@@ -11,10 +14,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ServedView } from '../../host/api/contract/index.ts'
 import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
-import type { ServedState } from '../../zomes-bindings/index.ts'
 import { eventually, isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 type Peer = RunningRipple & { name: string; dataDir: string; agent: string; url: string; token: string }
@@ -85,11 +88,24 @@ async function metric(name: string): Promise<number> {
   return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN)
 }
 
-async function served(request: string): Promise<{ status: number; body: ServedState | null }> {
-  const response = await fetch(`${asker.url}/api/served/${request}`, {
-    headers: { authorization: `Bearer ${asker.token}` },
+async function served(
+  request: string,
+  peer: Peer = asker,
+): Promise<{ status: number; body: ServedView | null }> {
+  const response = await fetch(`${peer.url}/api/served/${request}`, {
+    headers: { authorization: `Bearer ${peer.token}` },
   })
-  return { status: response.status, body: response.ok ? ((await response.json()) as ServedState) : null }
+  return { status: response.status, body: response.ok ? ((await response.json()) as ServedView) : null }
+}
+
+/** Every file under `dir`, read whole (a data dir: the SQLite store with its WAL, keys, IPFS blocks). */
+async function filesUnder(dir: string): Promise<Buffer[]> {
+  const out: Buffer[] = []
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile())
+      out.push(await readFile(join(entry.parentPath, entry.name)).catch(() => Buffer.alloc(0)))
+  }
+  return out
 }
 
 const complete = (maxTokens = 32) =>
@@ -107,20 +123,61 @@ describe('a /v1 request goes straight to a runner, and its record follows', () =
     expect(new Set(ran).size).toBe(3)
     // Same seed, greedy, same file: every runner gives the same text.
     expect(new Set(answers.map((a) => a.data.choices[0]?.message.content)).size).toBe(1)
-    for (const { data, response } of answers) {
+    const batches = new Set<string>()
+    for (const { response } of answers) {
       const request = response.headers.get('x-ripple-task') ?? ''
+      const runner = response.headers.get('x-ripple-peer')
       const { body } = await served(request)
-      expect(body?.served.entry).toMatchObject({
-        request,
-        runner: response.headers.get('x-ripple-peer'),
-        accepted: true,
-      })
-      expect(body?.answer?.author).toBe(response.headers.get('x-ripple-peer'))
-      expect((body?.answer?.entry.output as { text: string } | undefined)?.text).toBe(
-        data.choices[0]?.message.content,
-      )
+      // The asker's record: the runner's leaf for this request and output, its proof valid.
+      expect(body?.served?.leaf).toMatchObject({ request, runner, accepted: true, reason: '' })
+      expect(body?.served?.leaf.proof?.leaf).toMatchObject({ request, requester: asker.agent, status: 'ok' })
+      expect(body?.served?.leaf.proof?.leaf.output_hash).toBe(body?.served?.leaf.output_hash)
+      expect(body?.checks.served?.valid, body?.checks.served?.reason).toBe(true)
+      expect(body?.served?.runner_batch?.author).toBe(runner)
+      // The runner's record of it: its own leaf, proven against its own batch.
+      const ran = runners.find((r) => r.agent === runner)!
+      const there = (await served(request, ran)).body
+      expect(there?.answered?.proof.leaf).toEqual(body?.served?.leaf.proof?.leaf)
+      expect(there?.checks.answered?.valid).toBe(true)
+      batches.add(there?.answered?.proof.batch ?? '')
     }
+    // One signature per window: the eight answers, run at once, share fewer batches than requests.
+    expect(batches.size).toBeLessThan(8)
     expect(await metric('ripple_direct_recorded_total')).toBeGreaterThanOrEqual(8)
+  })
+
+  it('leaves no prompt or answer with a peer that took no part, which can still check the proof', async () => {
+    const { data, response } = await complete(48)
+    const request = response.headers.get('x-ripple-task') ?? ''
+    const text = data.choices[0]?.message.content ?? ''
+    expect(text.length).toBeGreaterThan(20)
+    const bystanders = runners.filter((r) => r.agent !== response.headers.get('x-ripple-peer'))
+    const { body } = await served(request)
+    const proof = body?.served?.leaf.proof
+    if (!proof) throw new Error(`no proof on record: ${JSON.stringify(body)}`)
+    for (const peer of bystanders) {
+      // Not through its API ...
+      expect((await served(request, peer)).status).toBe(404)
+      // ... not in any file of its data dir (the SQLite store and its WAL included) ...
+      for (const file of await filesUnder(peer.dataDir)) {
+        expect(file.includes(text)).toBe(false)
+        expect(file.includes(ask[0]!.content)).toBe(false)
+      }
+      // ... yet given the leaf and its proof, it checks them against the runner's public batch.
+      const check = await fetch(`${peer.url}/api/served/check`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${peer.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(proof),
+      })
+      expect(await check.json()).toMatchObject({ valid: true, batch: { author: body?.served?.leaf.runner } })
+      const forged = { ...proof, leaf: { ...proof.leaf, output_hash: 'f'.repeat(64) } }
+      const refused = await fetch(`${peer.url}/api/served/check`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${peer.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(forged),
+      })
+      expect(await refused.json()).toMatchObject({ valid: false })
+    }
   })
 
   it("asks each runner's policies before it runs: a denial is refused, said why and recorded", async () => {
@@ -212,5 +269,22 @@ describe('a /v1 request goes straight to a runner, and its record follows', () =
       expect(left).toEqual([])
     }, 10_000)
     expect(await enginesOf(runners.filter((r) => r.child.signalCode === null))).toHaveLength(1)
+  })
+
+  it('records an answer whose runner died before signing its window as not accepted, and says so', async () => {
+    const last = runners.find((r) => r.child.exitCode === null && r.child.signalCode === null)!
+    const { data, response } = await complete()
+    // The runner signs its window of answers about a second after the first: killed at once, it never does.
+    last.child.kill('SIGKILL')
+    expect(response.headers.get('x-ripple-peer')).toBe(last.agent)
+    expect(data.choices[0]?.message.content?.length).toBeGreaterThan(0)
+    const request = response.headers.get('x-ripple-task') ?? ''
+    await eventually(async () => {
+      const { body } = await served(request)
+      expect(body?.served?.leaf).toMatchObject({ request, runner: last.agent, accepted: false, proof: null })
+      expect(body?.served?.leaf.reason).toMatch(/the runner signed no record of it/)
+    }, 30_000)
+    const show = await runRipple(['task', 'show', request, '--data-dir', asker.dataDir])
+    expect(show.stdout).toMatch(/not accepted: the runner signed no record of it/)
   })
 })

@@ -13,13 +13,13 @@ import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ServedView } from '../../host/api/contract/index.ts'
 import type { EngineModel } from '../../host/inference/engine/engine-model.ts'
 import {
   CHAT_TEMPLATE_FAMILIES,
   type ChatTemplateFamily,
 } from '../../host/inference/gguf-gen/chat-templates.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
-import type { ServedState } from '../../zomes-bindings/index.ts'
 import { type ModelServer, startModelServer } from '../fixtures/model-server.ts'
 import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
 import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
@@ -141,20 +141,20 @@ describe.each(CHAT_TEMPLATE_FAMILIES)(
       expect(data.choices[0]?.finish_reason).toBe(expected.stop_reason === 'max_tokens' ? 'length' : 'stop')
       expect(data.usage?.completion_tokens).toBe(expected.generated_tokens)
       expect(data.usage?.prompt_tokens).toBe(expected.prompt_tokens)
-      // The request went straight to the third peer; its record followed: the third peer's signed
-      // Answer holds what was served, and the first peer's Served record accepts it.
+      // The request went straight to the third peer; its record followed: the third peer signed its
+      // leaf (the output served, the model file) in a batch, and the first peer's record accepts it.
       expect(response.headers.get('x-ripple-peer')).toBe(third.agent)
       const request = response.headers.get('x-ripple-task') ?? ''
       const show = await runRipple(['task', 'show', request, '--data-dir', first.dataDir, '--json'])
-      const record = JSON.parse(show.stdout) as ServedState
-      expect(record.served.author).toBe(first.agent)
-      expect(record.served.entry).toMatchObject({ request, runner: third.agent, accepted: true, model })
-      expect(record.answer?.author).toBe(third.agent)
-      expect((record.answer?.entry.output as { text: string } | undefined)?.text).toBe(
-        data.choices[0]?.message.content,
-      )
-      expect(record.answer?.entry.output_hash).toBe(record.served.entry.output_hash)
-      expect(record.answer?.entry.model_file_hash).toBe(
+      const record = JSON.parse(show.stdout) as ServedView
+      expect(record.served?.batch.author).toBe(first.agent)
+      expect(record.served?.leaf).toMatchObject({ request, runner: third.agent, accepted: true, model })
+      expect(record.served?.runner_batch?.author).toBe(third.agent)
+      expect(record.checks.served?.valid).toBe(true)
+      const leaf = record.served?.leaf.proof?.leaf
+      expect(leaf?.output_hash).toBe(record.served?.leaf.output_hash)
+      expect(leaf?.tokens_out).toBe(data.usage?.completion_tokens)
+      expect(leaf?.model_file_hash).toBe(
         createHash('sha256')
           .update(await readFile(join(root, 'third-models', `${model}.gguf`)))
           .digest('hex'),

@@ -9,9 +9,9 @@ import type { z } from 'zod'
 import {
   contract,
   type DnaName,
+  type LeafProof,
   type RecordRef,
   type Revocation,
-  type ServedState,
   type ZomeFnName,
   type ZomeInput,
   type ZomeOutput,
@@ -23,6 +23,7 @@ import {
   type ArtifactView,
   type CreateCollectionBody,
   type CreateInviteBody,
+  type LeafCheckView,
   type LiveEvent,
   type MeshAnswerView,
   type ModelLoadedView,
@@ -31,6 +32,7 @@ import {
   type ReplyOf,
   type RunOnMeshBody,
   routes,
+  type ServedView,
   type SubmitTaskBody,
   type TaskEvent,
   TaskEventSchema,
@@ -153,8 +155,12 @@ export class ApiClient {
     return this.#http.json('getTask', { ...options, params: { hash } })
   }
 
-  getServed(request: string, options?: CallOptions): Promise<ServedState> {
+  getServed(request: string, options?: CallOptions): Promise<ServedView> {
     return this.#http.json('getServed', { ...options, params: { request } })
+  }
+
+  checkLeaf(proof: LeafProof, options?: CallOptions): Promise<LeafCheckView> {
+    return this.#http.json('checkLeaf', { ...options, body: proof })
   }
 
   cancelTask(hash: string, reason?: string, options?: CallOptions): Promise<RecordRef> {

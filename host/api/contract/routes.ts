@@ -9,12 +9,12 @@ import {
   ArtifactSchema,
   CidSchema,
   CollectionSchema,
+  LeafProofSchema,
   PolicySchema,
   ReasonSchema,
   RecordRefSchema,
   RequirementsSchema,
   RevocationSchema,
-  ServedStateSchema,
   Sha256HexSchema,
   TaskSchema,
 } from '../../../zomes-bindings/index.ts'
@@ -30,6 +30,7 @@ import { INVITE_ROLES, InviteSchema, MAX_INVITE_USES } from '../../mesh/invite-s
 import { MeshAnswerViewSchema, MeshRunEventSchemas, RunOnMeshBodySchema } from './mesh-run.ts'
 import {
   ArtifactViewSchema,
+  LeafCheckViewSchema,
   LiveEventSchemas,
   ModelLoadEventSchemas,
   ModelLoadedViewSchema,
@@ -39,6 +40,7 @@ import {
   ModelUnloadedViewSchema,
   PeersReplySchema,
   PolicyRecordSchema,
+  ServedViewSchema,
   SessionViewSchema,
   StatusViewSchema,
   TaskEventSchema,
@@ -209,7 +211,14 @@ export const routes = {
     method: 'GET',
     path: '/api/served/:request',
     params: z.object({ request: Sha256HexSchema }),
-    reply: ServedStateSchema,
+    reply: ServedViewSchema,
+  },
+  /** Checks a leaf and its proof (as a requester was given them) against the runner's public batch. */
+  checkLeaf: {
+    method: 'POST',
+    path: '/api/served/check',
+    body: LeafProofSchema,
+    reply: LeafCheckViewSchema,
   },
   cancelTask: {
     method: 'POST',

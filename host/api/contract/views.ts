@@ -7,6 +7,7 @@
 import { z } from 'zod'
 import {
   AgentPubKeyB64Schema,
+  AnswerBatchSchema,
   ArtifactSchema,
   DecisionSchema,
   DNA_NAMES,
@@ -15,6 +16,7 @@ import {
   NodeCapabilitySchema,
   PinCommitmentSchema,
   PolicySchema,
+  ServedRecordSchema,
   TaskStateSchema,
   TaskStatusSchema,
 } from '../../../zomes-bindings/index.ts'
@@ -26,6 +28,7 @@ import type { PullProgress } from '../../inference/model-pull.ts'
 import type { PeerEntry } from '../../interface/mesh-peers.ts'
 import type { WarrantView } from '../../interface/network-port.ts'
 import { PeerLinkSchema } from '../../interface/peer-link.ts'
+import type { LeafCheck } from '../../scheduler/direct/served-leaf.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
 import type { SplitView } from '../../split/split-service.ts'
 import { describes } from './same-shape.ts'
@@ -309,3 +312,21 @@ export const LiveEventSchemas = {
 export type LiveEvent = {
   [K in keyof typeof LiveEventSchemas]: { event: K; data: z.infer<(typeof LiveEventSchemas)[K]> }
 }[keyof typeof LiveEventSchemas]
+
+/** A leaf checked against a runner's public batch. */
+export const LeafCheckSchema = describes<LeafCheck>()(z.object({ valid: z.boolean(), reason: z.string() }))
+
+/**
+ * A request as a peer that took part in it holds it (its own chain), each proof checked just now: as
+ * runner, its leaf against its own batch; as requester, the runner's leaf against the runner's batch.
+ */
+export const ServedViewSchema = ServedRecordSchema.extend({
+  checks: z.object({ answered: LeafCheckSchema.nullable(), served: LeafCheckSchema.nullable() }),
+})
+export type ServedView = z.infer<typeof ServedViewSchema>
+
+/** A third peer's check of a leaf and its proof against the public batch it cites. */
+export const LeafCheckViewSchema = LeafCheckSchema.extend({
+  batch: entryRecord(AnswerBatchSchema).nullable(),
+})
+export type LeafCheckView = z.infer<typeof LeafCheckViewSchema>

@@ -44,7 +44,7 @@ export function registerTaskTools(server: McpServer, api: ApiClient): void {
     {
       title: 'Get a task',
       description:
-        "The whole life of a task as this peer knows it: the task, every claim, assignment (attempt, slot, lease), signed result and the receipt with its votes, a cancellation, the policy decisions about it, and for a task nobody claims, why (e.g. no node has the model). Given the hash of a request that went straight to its runner (the `task` generate_text and embed answer, 64 hex), its signed record: the requester's Served entry and the runner's Answer.",
+        "The whole life of a task as this peer knows it: the task, every claim, assignment (attempt, slot, lease), signed result and the receipt with its votes, a cancellation, the policy decisions about it, and for a task nobody claims, why (e.g. no node has the model). Given the hash of a request that went straight to its runner (the `task` generate_text and embed answer, 64 hex), its signed record on a peer that took part in it: the runner's leaf, its Merkle proof against the runner's batch, and whether the output served is the one signed (no prompt or answer text is kept in records).",
       inputSchema: {
         hash: z.union([
           TaskHashSchema,
@@ -54,8 +54,7 @@ export function registerTaskTools(server: McpServer, api: ApiClient): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async ({ hash }, extra) => {
-      if (isRequestHash(hash))
-        return jsonResult({ request: hash, ...(await api.getServed(hash, { signal: extra.signal })) })
+      if (isRequestHash(hash)) return jsonResult(await api.getServed(hash, { signal: extra.signal }))
       const view = await api.getTask(hash, { signal: extra.signal })
       return jsonResult({ ...taskOutcome(view), why_unclaimed: view.why_unclaimed, view })
     },

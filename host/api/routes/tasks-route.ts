@@ -5,10 +5,10 @@
  * until it ends. GET /api/served/:request shows a request that went straight to its runner.
  */
 import type { FastifyInstance } from 'fastify'
-import { NO_REQUIREMENTS, type ServedState, type Task, TaskSchema } from '../../../zomes-bindings/index.ts'
+import { type LeafProof, NO_REQUIREMENTS, type Task, TaskSchema } from '../../../zomes-bindings/index.ts'
 import { isTerminal, type SchedulerService, type TaskEvent } from '../../scheduler/scheduler-service.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
-import { routes } from '../contract/index.ts'
+import { type LeafCheckView, routes, type ServedView } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
 
 export interface TaskApi {
@@ -16,8 +16,10 @@ export interface TaskApi {
   workers: Pick<WorkerRegistry, 'get'>
   /** Called with each task submitted through the API (the metrics follow it). */
   onSubmitted?: (hash: string) => void
-  /** The record of a request routed straight to its runner; null when none is known here. */
-  served?: (request: string) => Promise<ServedState | null>
+  /** The record of a request routed straight to its runner; null when this peer took no part in it. */
+  served?: (request: string) => Promise<ServedView | null>
+  /** Checks a leaf and its proof against the runner's public batch. */
+  checkLeaf?: (proof: LeafProof) => Promise<LeafCheckView>
 }
 
 /** Keeps idle proxies and clients from closing a quiet event stream. */
@@ -62,6 +64,14 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     if (state === null)
       return sendError(reply, 404, 'RequestNotFoundError', `no record of request ${params.data.request} here`)
     return state
+  })
+
+  app.post(routes.checkLeaf.path, async (request, reply) => {
+    const body = routes.checkLeaf.body.safeParse(request.body ?? null)
+    if (!body.success) return sendInvalidPayload(reply, 'not a leaf with its proof', body.error)
+    if (api.checkLeaf === undefined)
+      return sendError(reply, 404, 'RequestNotFoundError', 'this peer keeps no batches of direct requests')
+    return api.checkLeaf(body.data)
   })
 
   app.post(routes.cancelTask.path, async (request, reply) => {

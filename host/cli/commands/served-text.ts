@@ -1,38 +1,57 @@
 /**
- * `ripple task show <request hash>` for a request that went straight to its runner: who asked, who
- * ran it with which model file, what the runner signed against what was served, and the timings.
+ * `ripple task show <request hash>` for a request that went straight to its runner, on a peer that
+ * took part in it: as requester, what it served against what the runner signed (its leaf, checked
+ * against the runner's batch); as runner, its own leaf in its batch. Content is in neither record.
  */
-import type { ServedState } from '../../../zomes-bindings/index.ts'
-import { printableText } from '../../text/printable.ts'
-import { alignRows, formatBytes } from '../human-format.ts'
 
-export function servedText({ served, answer }: ServedState): string {
-  const s = served.entry
-  const a = answer?.entry ?? null
-  const rows: [string, string][] = [
-    ['request', s.request],
-    ['kind', `${s.kind} on ${s.model} (routed straight to its runner)`],
-    ['requester', served.author],
-    ['runner', s.runner],
-    ['recorded', new Date(served.timestamp / 1000).toISOString()],
+import type { AnswerLeaf, LeafProof } from '../../../zomes-bindings/index.ts'
+import type { ServedView } from '../../api/contract/index.ts'
+import { alignRows } from '../human-format.ts'
+
+const time = (micros: number) => new Date(micros / 1000).toISOString()
+
+function leafRows(leaf: AnswerLeaf, proof: LeafProof): [string, string][] {
+  const ms = Math.round((leaf.finished_at - leaf.started_at) / 1000)
+  return [
+    ['model', `${leaf.model}, file ${leaf.model_file_hash ?? 'unknown'}`],
+    ['signed', `${leaf.status}, output sha256 ${leaf.output_hash}`],
     [
-      'verdict',
-      s.accepted ? 'accepted: the runner signed the output that was served' : `not accepted: ${s.reason}`,
+      'timings',
+      `${ms} ms from ${time(leaf.started_at)}, ${leaf.tokens_in} tokens in, ${leaf.tokens_out} out`,
     ],
-    ['served', `${formatBytes(s.usage.output_bytes)} out, output sha256 ${s.output_hash}`],
+    ['batch', `${proof.batch} (leaf ${proof.index + 1} of ${proof.count})`],
   ]
-  if (a === null) rows.push(['answer', `${s.answer} (not here yet)`])
-  else {
-    const m = a.metrics
+}
+
+export function servedText({ request, answered, served, checks }: ServedView): string {
+  const rows: [string, string][] = [['request', request]]
+  if (served) {
+    const { leaf, batch } = served
     rows.push(
-      ['answer', `${s.answer}: ${a.status}${a.error ? ` (${printableText(a.error)})` : ''}`],
-      ['model file', a.model_file_hash ?? 'unknown'],
-      ['signed', `output sha256 ${a.output_hash}${a.output_hash === s.output_hash ? '' : ' (differs!)'}`],
+      ['requester', `${batch.author} (this peer)`],
+      ['runner', leaf.runner],
       [
-        'timings',
-        `${m.duration_ms} ms, ${m.tokens_in ?? '?'} tokens in, ${m.tokens_out ?? '?'} out${m.tokens_per_second === null ? '' : `, ${m.tokens_per_second.toFixed(1)} tokens/s`}`,
+        'verdict',
+        leaf.accepted
+          ? 'accepted: the runner signed the output that was served'
+          : `not accepted: ${leaf.reason}`,
+      ],
+      [
+        'served',
+        `output sha256 ${leaf.output_hash}, recorded ${time(batch.timestamp)} in ${batch.action_hash}`,
       ],
     )
+    if (leaf.proof) rows.push(...leafRows(leaf.proof.leaf, leaf.proof))
+    if (checks.served)
+      rows.push(['proof', `${checks.served.valid ? 'valid' : 'INVALID'}: ${checks.served.reason}`])
+  }
+  if (answered) {
+    rows.push(
+      ['ran here', `for ${answered.proof.leaf.requester}`],
+      ...leafRows(answered.proof.leaf, answered.proof),
+    )
+    if (checks.answered)
+      rows.push(['proof', `${checks.answered.valid ? 'valid' : 'INVALID'}: ${checks.answered.reason}`])
   }
   return alignRows(rows)
 }

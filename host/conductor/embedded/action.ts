@@ -114,6 +114,16 @@ export function toCommitItem(content: Action, action: StoredAction, entry: Store
   return item
 }
 
+/** A Create/Update of a private app entry: the entry stays on its author's chain; the action travels alone. */
+export function writesPrivateEntry(action: Action): boolean {
+  return (
+    (action.type === ActionTypes.Create || action.type === ActionTypes.Update) &&
+    typeof action.entry_type === 'object' &&
+    'App' in action.entry_type &&
+    action.entry_type.App.visibility === 'Private'
+  )
+}
+
 /** Decodes stored action bytes; the caller has checked them against their hash. */
 export function decodeAction(bytes: Uint8Array): Action {
   return decode(bytes) as Action

@@ -22,6 +22,7 @@ import {
   entryHashOfKind,
   prevActionOf,
   targetActionOf,
+  writesPrivateEntry,
 } from './action.ts'
 import type { ChainDigest } from './chain-checkpoint.ts'
 import { ChainIntegrityError } from './errors.ts'
@@ -149,7 +150,7 @@ export interface ActionPayload {
 export function checkActionPayload(action: Action, payload: ActionPayload): string | null {
   if (action.type === ActionTypes.Create || action.type === ActionTypes.Update) {
     const { entry } = payload
-    if (entry === null) return 'its entry is missing'
+    if (entry === null) return writesPrivateEntry(action) ? null : 'its entry is missing'
     if (!entryMatches(entry, action.entry_hash)) return 'its entry does not match the entry hash'
     if (entry.kind === 'Agent' && !hashesEqual(entry.bytes, action.author))
       return 'agent entry is not the author key'

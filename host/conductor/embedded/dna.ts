@@ -17,6 +17,13 @@ export interface DnaDef {
   entryTypes: readonly string[]
   /** Link type names; a link's `link_type` is its position here. */
   linkTypes: readonly string[]
+  /** Entry types withheld from the mesh (Holochain's private visibility): their actions travel alone. */
+  privateEntryTypes?: readonly string[]
+}
+
+/** The visibility an app entry of `entryType` is written with in `dna`. */
+export function visibilityOf(dna: DnaDef, entryType: string): 'Public' | 'Private' {
+  return dna.privateEntryTypes?.includes(entryType) ? 'Private' : 'Public'
 }
 
 export interface DnaModifiers {

@@ -7,7 +7,7 @@ import type { Action, Details, EntryType, Record as HcRecord, Link } from '@holo
 import { encodeHashB64, hashContent, hashesEqual, holoHashKind } from '../../identity/hash.ts'
 import type { ChainStore, StoredAction, StoredEntry, StoredLink } from '../../storage/chain-store.ts'
 import { decodeAction, decodeMsgpack, encodeCanonical, entryHashOf } from './action.ts'
-import type { DnaDef } from './dna.ts'
+import { type DnaDef, visibilityOf } from './dna.ts'
 import { RecordNotFoundError, UnknownTypeError } from './errors.ts'
 import { ActionTypes, DetailsTypes, EntryDhtStatuses, ValidationStatuses } from './hc-enums.ts'
 import { toLink, toRecord, toSignedActionHashed } from './record.ts'
@@ -24,6 +24,8 @@ import type { ResolvedDependency, RulesValidator, ValidationInput } from './vali
 
 /** The single integrity zome of each DNA. */
 const ZOME_INDEX = 0
+/** Actions read at a time when a query walks its chain back. */
+const QUERY_PAGE = 256
 
 export interface CellContext {
   dna: DnaDef
@@ -252,6 +254,26 @@ export class Hdk {
     return decodeMsgpack(record.entry.Present.entry) as T
   }
 
+  /**
+   * This agent's own committed records of `entryType`, newest first, at most `limit` (Holochain's
+   * `query` over its source chain: private entries included, as only their author holds them).
+   */
+  query(entryType: string, limit: number): HcRecord[] {
+    const { store, dnaHash, agentPubKey } = this.#ctx
+    const head = store.chainHead(dnaHash, agentPubKey)
+    const found: HcRecord[] = []
+    for (let to = (head?.seq ?? -1) + 1; to > 0 && found.length < limit; to -= QUERY_PAGE) {
+      const from = Math.max(0, to - QUERY_PAGE)
+      for (const action of store.chainRange(dnaHash, agentPubKey, from, to - from).reverse()) {
+        if (action.entryHash === null || this.#entryTypeName(decodeAction(action.bytes)) !== entryType)
+          continue
+        found.push(this.#record(action))
+        if (found.length >= limit) break
+      }
+    }
+    return found
+  }
+
   /** The app entry type name (as the contract names it) a Create/Update record wrote, or null. */
   entry_type_of(record: HcRecord): string | null {
     const name = this.#entryTypeName(record.signed_action.hashed.content)
@@ -286,7 +308,9 @@ export class Hdk {
   #appEntryType(name: string): EntryType {
     const entryIndex = this.#ctx.dna.entryTypes.indexOf(name)
     if (entryIndex < 0) throw new UnknownTypeError(`${this.#ctx.dna.name} has no entry type ${name}`)
-    return { App: { entry_index: entryIndex, zome_index: ZOME_INDEX, visibility: 'Public' } }
+    return {
+      App: { entry_index: entryIndex, zome_index: ZOME_INDEX, visibility: visibilityOf(this.#ctx.dna, name) },
+    }
   }
 
   #linkTypeIndex(name: string): number {

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { contract, DNA_NAMES, type DnaName } from '../../../zomes-bindings/index.ts'
+import { contract, DNA_NAMES, type DnaContract, type DnaName } from '../../../zomes-bindings/index.ts'
 import type { NetworkConfig } from '../../config/network-schema.ts'
 import { openAgentKey } from '../../identity/keystore.ts'
 import { type Logger, silentLogger } from '../../log/logger.ts'
@@ -83,6 +83,7 @@ export async function createEmbeddedConductor(init: EmbeddedConductorInit): Prom
           name: dna,
           entryTypes: Object.keys(contract[dna].entryTypes),
           linkTypes: contract[dna].linkTypes,
+          privateEntryTypes: (contract[dna] as DnaContract).privateEntryTypes ?? [],
         },
         modifiers: {
           networkName: init.network.name,

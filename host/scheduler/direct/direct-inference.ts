@@ -4,23 +4,33 @@
  * protocol (or runs here, when this peer is the best runner), and tokens flow back as they come. A
  * runner that refuses, fails, or drops before its first token passes the request to the next
  * candidate; after the first token a failure is the answer's end (never a second answer). The record
- * follows the answer: the runner's signed Answer, then this peer's Served record citing it, accepted
- * only when the Answer signs the output that was served.
+ * follows the answer, in batches: the runner signs its window's answers under one Merkle root and sends
+ * this peer the answer's leaf and proof; this peer signs its own window of what it served, each request
+ * accepted only when the runner's leaf signs the output that was served (served-leaf.ts). Neither holds
+ * a prompt or an answer: other peers see roots and totals.
  */
 
+import {
+  merkleRoot,
+  type ServedLeaf,
+  type ServedLeaves,
+  servedLeafBytes,
+} from '../../../zomes-bindings/index.ts'
 import { peerIdOfAgent } from '../../conductor/embedded/replication/peer-agent.ts'
 import { hasImages } from '../../inference/vision.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PeerStreams } from '../../net/peer-streams.ts'
 import { mistakeAnywhere } from '../mesh-errors.ts'
-import { outputBytes, outputHash } from '../output-hash.ts'
+import { outputHash } from '../output-hash.ts'
+import { BatchWindow } from './batch-window.ts'
 import { ConversationAffinity, prefixKeys } from './conversation-affinity.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError, type Turndown } from './direct-errors.ts'
 import { type DirectKind, type DirectRequest, newDirectRequest, requestHash } from './direct-request.ts'
-import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError } from './direct-runner.ts'
+import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError, type SignedLeaf } from './direct-runner.ts'
 import { DIRECT_PROTOCOL, jsonFrames, RunnerFrameSchema } from './direct-wire.ts'
 import { heardAt, planRoute, type RoutePlanInput, type SentRequest } from './route-plan.ts'
+import { servedLeaf } from './served-leaf.ts'
 
 export interface DirectInferenceInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
@@ -29,10 +39,12 @@ export interface DirectInferenceInit {
   /** Null on a backend without libp2p streams (Holochain): only this peer runs requests then. */
   streams: PeerStreams | null
   peers: () => Promise<RoutePlanInput['peers']>
-  /** Resolves once this peer holds an action (the runner's Answer); without it the record polls. */
+  /** Resolves once this peer holds an action (the runner's batch); without it the record polls. */
   waitForAction?: (hash: string, timeoutMs: number) => Promise<boolean>
   /** Each answer served (its output), for the metrics. */
   onServed?: (output: unknown) => void
+  /** How long a window of served requests stays open before it is signed (default 1 s). */
+  batchWindowMs?: number
   /** How long a runner may take to accept a request (dial included); default 30 s. */
   acceptTimeoutMs?: number
   /**
@@ -62,7 +74,7 @@ export interface DirectAnswer {
   request: string
   peer: string
   output: unknown
-  /** The Served record's action hash once written; null when the record could not be made. */
+  /** This peer's ServedBatch action once its window is signed; null when the record could not be made. */
   recorded: Promise<string | null>
 }
 
@@ -79,20 +91,26 @@ export interface DirectStats {
 }
 
 const DEFAULT_ACCEPT_MS = 30_000
-/** How long the Served record waits for the runner's Answer to reach this peer. */
+/** How long a window's record waits for the runners' batches it cites to reach this peer. */
 const RECORD_WAIT_MS = 30_000
 const RECORD_RETRY_MS = 100
+const BATCH_WINDOW_MS = 1000
+const BATCH_MAX_LEAVES = 256
+/** The rules' refusals of a runner's proof (the rest of a window's record is this peer's own doing). */
+const PROOF_REFUSED =
+  /proof_invalid|proof_count_mismatch|runner_is_batch_author|batch_type|leaf_request_mismatch|output_mismatch|answer_status_mismatch/
 
 type Attempt =
-  | { done: true; output: unknown; answer: Promise<string | null> }
+  | { done: true; output: unknown; signed: Promise<SignedLeaf | null> }
   | ({ done: false } & Omit<Turndown, 'agent'>)
 
 export class DirectInference {
   readonly #init: DirectInferenceInit
   /** This peer's requests per runner that its last heartbeat may not account for (route-plan.ts). */
   readonly #sent = new Map<string, SentRequest[]>()
-  /** Served records being written, by request hash. */
+  /** Records being written, by request hash. */
   readonly #records = new Map<string, Promise<string | null>>()
+  readonly #window: BatchWindow<ServedLeaf, string>
   readonly #stats: DirectStats = {
     requests: 0,
     failovers: 0,
@@ -107,6 +125,11 @@ export class DirectInference {
     this.#init = init
     const affinity = init.conversationAffinity ?? process.env.RIPPLE_CONVERSATION_AFFINITY !== 'off'
     this.#affinity = affinity ? new ConversationAffinity() : null
+    this.#window = new BatchWindow({
+      windowMs: init.batchWindowMs ?? BATCH_WINDOW_MS,
+      maxLeaves: BATCH_MAX_LEAVES,
+      seal: (leaves, openedAt, closedAt) => this.#seal(leaves, openedAt, closedAt),
+    })
   }
 
   /** Counters since start, for metrics and the bench. */
@@ -181,7 +204,7 @@ export class DirectInference {
         this.#affinity?.answered(keys, candidate.agent)
         if (home) this.#stats[home === candidate.agent ? 'stayed' : 'moved'] += 1
       }
-      const recorded = this.#record(request, hash, candidate.agent, attempt.output, attempt.answer)
+      const recorded = this.#record(request, hash, candidate.agent, attempt.output, attempt.signed)
       return { request: hash, peer: candidate.agent, output: attempt.output, recorded }
     }
     const none = new NoRunnerError(call.model, reasons)
@@ -201,6 +224,7 @@ export class DirectInference {
 
   /** Waits for the records still being written (at stop). */
   async settle(): Promise<void> {
+    await this.#window.flush()
     await Promise.allSettled([...this.#records.values()])
   }
 
@@ -265,7 +289,7 @@ export class DirectInference {
     const onAbort = () => stream.abort(new Error('the client went away'))
     call.signal.addEventListener('abort', onAbort)
     const frames = jsonFrames(stream)
-    // Closed here unless the answer's last frame (the Answer's hash) is still to be read.
+    // Closed here unless the answer's last frame (its leaf's proof) is still to be read.
     let closeHere = true
     try {
       await frames.write({ request, queue })
@@ -291,16 +315,18 @@ export class DirectInference {
             started = true
             call.onStarted?.(agent)
           }
-          const answer = frames
+          const signed = frames
             .read()
-            .then((f) => {
+            .then((f): SignedLeaf | null => {
               const last = RunnerFrameSchema.parse(f)
-              return last.type === 'answer' ? last.hash : null
+              return last.type === 'proof' && last.proof !== null && last.root !== null
+                ? { proof: last.proof, root: last.root }
+                : null
             })
             .catch(() => null)
             .finally(() => stream.close().catch(() => {}))
           closeHere = false
-          return { done: true, output: frame.output, answer }
+          return { done: true, output: frame.output, signed }
         }
       }
     } catch (err) {
@@ -320,47 +346,26 @@ export class DirectInference {
     }
   }
 
-  /** Writes the Served record once the runner's Answer is here; never on the answer's path. */
+  /** Records what was served in this peer's window once the runner's proof is here; never on the answer's path. */
   #record(
     request: DirectRequest,
     hash: string,
     runner: string,
     output: unknown,
-    answer: Promise<string | null>,
+    signed: Promise<SignedLeaf | null>,
   ): Promise<string | null> {
-    const servedHash = outputHash(output)
     const write = async (): Promise<string | null> => {
-      const answerHash = await answer
-      if (answerHash === null) throw new Error('the runner signed no Answer')
-      const served = {
+      const leaf = servedLeaf({
         request: hash,
-        kind: request.kind,
-        model: request.model,
-        answer: answerHash,
+        requester: this.#init.conductor.agentPubKey,
         runner,
-        output_hash: servedHash,
-        accepted: true,
-        reason: '',
-        usage: { duration_ms: 0, tokens: tokensOf(output), output_bytes: outputBytes(output).length },
-      }
-      const deadline = Date.now() + RECORD_WAIT_MS
-      // The Answer travels by gossip; the rules can check the record once it is here.
-      await this.#init.waitForAction?.(answerHash, RECORD_WAIT_MS)
-      for (;;) {
-        try {
-          return (await this.#init.conductor.callZome('resource_mesh', 'record_served', served)).action_hash
-        } catch (err) {
-          const message = (err as Error).message
-          if (/output_mismatch/.test(message) && served.accepted) {
-            served.accepted = false
-            served.reason = 'the runner signed another output than the one it served'
-            continue
-          }
-          // The Answer travels by gossip: until it is here, the rules cannot check the record.
-          if (!/unresolved|UnresolvedDependencies/i.test(message) || Date.now() > deadline) throw err
-          await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS))
-        }
-      }
+        model: request.model,
+        outputHash: outputHash(output),
+        signed: await signed,
+      })
+      if (!leaf.accepted)
+        this.#init.logger.warn({ request: hash, runner, reason: leaf.reason }, 'served, not accepted')
+      return (await this.#window.add(leaf)).sealed
     }
     const recorded = write().then(
       (ref) => {
@@ -377,12 +382,59 @@ export class DirectInference {
     void recorded.finally(() => this.#records.delete(hash))
     return recorded
   }
+
+  /**
+   * Signs a window of served requests once the runners' batches they cite are here (they travel by
+   * gossip; until then the rules cannot check the proofs). A proof the rules refuse (a runner that gave
+   * a false root) is recorded as not accepted, without it.
+   */
+  async #seal(leaves: ServedLeaf[], openedAt: number, closedAt: number): Promise<string> {
+    const deadline = Date.now() + RECORD_WAIT_MS
+    const batches = new Set(leaves.flatMap((l) => l.proof?.batch ?? []))
+    await Promise.all([...batches].map((b) => this.#init.waitForAction?.(b, RECORD_WAIT_MS)))
+    for (let window = leaves; ; ) {
+      try {
+        const ref = await this.#init.conductor.callZome('resource_mesh', 'record_served_batch', {
+          leaves: servedWindow(window),
+          opened_at: openedAt,
+          closed_at: closedAt,
+        })
+        return ref.batch
+      } catch (err) {
+        const message = (err as Error).message
+        if (/unresolved|UnresolvedDependencies/i.test(message) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS))
+          continue
+        }
+        if (!PROOF_REFUSED.test(message) || !window.some((l) => l.proof !== null)) throw err
+        // Those the refusal names, or else every proof of the window: none is accepted unproven.
+        const named = window.filter((l) => l.proof !== null && message.includes(l.proof.batch))
+        const refused = new Set(named.length > 0 ? named : window)
+        window = window.map((l) =>
+          refused.has(l) && l.proof !== null
+            ? {
+                ...l,
+                proof: null,
+                accepted: false,
+                reason: `the rules refused the runner's proof: ${message}`.slice(0, 1024),
+              }
+            : l,
+        )
+      }
+    }
+  }
 }
 
-/** Tokens an output reports (generated, or read for embeddings), for the record's usage. */
-function tokensOf(output: unknown): number | null {
-  const timings = (output as { timings?: { generated_tokens?: unknown; prompt_tokens?: unknown } } | null)
-    ?.timings
-  const tokens = timings?.generated_tokens ?? (output as { tokens?: unknown } | null)?.tokens
-  return typeof tokens === 'number' && Number.isInteger(tokens) ? tokens : null
+/** A window's leaves with their root and totals. */
+function servedWindow(leaves: ServedLeaf[]): ServedLeaves {
+  return {
+    root: merkleRoot(leaves.map(servedLeafBytes)),
+    totals: {
+      count: leaves.length,
+      tokens_in: leaves.reduce((n, l) => n + (l.proof?.leaf.tokens_in ?? 0), 0),
+      tokens_out: leaves.reduce((n, l) => n + (l.proof?.leaf.tokens_out ?? 0), 0),
+    },
+    accepted: leaves.filter((l) => l.accepted).length,
+    leaves,
+  }
 }

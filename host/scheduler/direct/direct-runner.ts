@@ -1,16 +1,20 @@
 /**
  * The runner's side of a request routed straight to it: accepts it (the policies allow it here, the
  * worker knows the kind and the input, a slot is free or the model can load), runs the worker with
- * its tokens going straight back, answers the output, then signs the Answer (off the answer's path)
- * and says its hash. Refusals come before anything runs, so the requester can try the next peer.
+ * its tokens going straight back, answers the output, then signs it into its window's batch (off the
+ * answer's path: one signature per window, a Merkle root over its answers' leaves) and sends the
+ * requester its leaf's proof. Refusals come before anything runs, so the requester can try the next peer.
  * Serves the mesh's direct protocol, and this peer's own requests in process.
  */
 import type { PeerId } from '@libp2p/interface'
 import {
-  type Answer,
+  type AnswerLeaf,
+  answerLeafBytes,
   type EntryRecord,
-  fitText,
+  type LeafProof,
   LIMITS,
+  merklePaths,
+  merkleRoot,
   NO_REQUIREMENTS,
   type Task,
 } from '../../../zomes-bindings/index.ts'
@@ -23,6 +27,7 @@ import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { type CallerMistake, callerMistake } from '../mesh-errors.ts'
 import { outputHash } from '../output-hash.ts'
 import { runMetrics } from '../run-metrics.ts'
+import { BatchWindow } from './batch-window.ts'
 import { type DirectRequest, requestHash } from './direct-request.ts'
 import { DIRECT_PROTOCOL, jsonFrames, type Refusal, RequestFrameSchema } from './direct-wire.ts'
 
@@ -32,6 +37,10 @@ export interface DirectRunnerInit {
   policies: Pick<PolicyService, 'decide'>
   /** A loaded model's slots and how many run; null when it is not loaded (a request loads it). */
   slotsOf: (model: string) => { slots: number; busy: number } | null
+  /** How long a window of answers stays open before it is signed (default 1 s) ... */
+  batchWindowMs?: number
+  /** ... or how many answers close it (default 256). */
+  batchMaxLeaves?: number
   logger: Logger
 }
 
@@ -55,13 +64,29 @@ export interface RunSink {
   token(text: string): void
 }
 
+/** A leaf's proof and the root it leads to, as the runner's window was signed. */
+export interface SignedLeaf {
+  proof: LeafProof
+  root: string
+}
+
 export interface RunOutcome {
   output: unknown
-  /** The signed Answer's action hash, once written (null when it could not be). */
-  answer: Promise<string | null>
+  /** The answer's leaf and proof once its window is signed (null when it could not be). */
+  signed: Promise<SignedLeaf | null>
+}
+
+interface SealedWindow {
+  batch: string
+  root: string
+  paths: string[][]
+  leaves: AnswerLeaf[]
 }
 
 const nowMicros = () => Date.now() * 1000
+/** A runner's window of answers: about a second, or a few hundred answers (design 4b). */
+const BATCH_WINDOW_MS = 1000
+const BATCH_MAX_LEAVES = 256
 /** What a request may take in all (the scheduled path's task deadline). */
 const RUN_LIMIT_MS = 10 * 60_000
 /** How long a request every peer was too busy for waits here for a slot (below the requester's patience). */
@@ -72,9 +97,20 @@ export class DirectRunner {
   readonly #init: DirectRunnerInit
   /** Direct requests running per model (the engine's own count lags until they reach it). */
   readonly #running = new Map<string, number>()
+  readonly #window: BatchWindow<AnswerLeaf, SealedWindow>
 
   constructor(init: DirectRunnerInit) {
     this.#init = init
+    this.#window = new BatchWindow({
+      windowMs: init.batchWindowMs ?? BATCH_WINDOW_MS,
+      maxLeaves: init.batchMaxLeaves ?? BATCH_MAX_LEAVES,
+      seal: (leaves, openedAt, closedAt) => this.#seal(leaves, openedAt, closedAt),
+    })
+  }
+
+  /** Signs the answers of the open window now (at stop). */
+  async settle(): Promise<void> {
+    await this.#window.flush()
   }
 
   /** Serves the direct protocol to peers of the mesh (the stream layer admits members only). */
@@ -84,7 +120,7 @@ export class DirectRunner {
 
   /**
    * Runs `request` for `requester`. Throws RunRefusedError before `sink.accepted()`; after it, an
-   * error means the run failed (its Answer says so). With every slot busy it refuses, unless asked to
+   * error means the run failed (its leaf says so). With every slot busy it refuses, unless asked to
    * `queue` (every candidate was busy): then it waits for a slot, up to QUEUE_WAIT_MS.
    */
   async run(
@@ -141,14 +177,14 @@ export class DirectRunner {
       })
       const output = worker.output.parse(outcome.output)
       const fileHash = outcome.metrics?.model_file_hash
-      const answer = this.#sign(
+      const signed = this.#sign(
         task,
         request,
         startedAt,
         { output, metrics: outcome.metrics ?? {} },
         fileHash,
       )
-      return { output, answer }
+      return { output, signed }
     } catch (err) {
       const message = (err as Error).message || String(err)
       // The request's own fault, found before anything was answered: refused as an invalid input is
@@ -195,7 +231,8 @@ export class DirectRunner {
         const { request, queue } = frame.data
         const outcome = await this.run(request, requester, sink, aborted.signal, queue)
         send({ type: 'done', output: outcome.output })
-        send({ type: 'answer', hash: await outcome.answer })
+        const signed = await outcome.signed
+        send({ type: 'proof', proof: signed?.proof ?? null, root: signed?.root ?? null })
       } catch (err) {
         const message = (err as Error).message || String(err)
         send(
@@ -214,36 +251,58 @@ export class DirectRunner {
     }
   }
 
-  /** Writes the Answer; resolves to its hash, or null when it could not be written (logged). */
+  /** Adds the answer's leaf to the open window; resolves to its proof once the window is signed. */
   async #sign(
     task: EntryRecord<Task>,
     request: DirectRequest,
     startedAt: number,
     outcome: { output: unknown; metrics: Record<string, number | string> } | { error: string },
     fileHash: number | string | undefined,
-  ): Promise<string | null> {
-    const metrics = 'metrics' in outcome ? outcome.metrics : {}
-    const output = 'output' in outcome ? outcome.output : null
-    const inline =
-      output !== null && Buffer.byteLength(JSON.stringify(output)) <= LIMITS.result.output_json_bytes.max
-    const answer: Answer = {
+  ): Promise<SignedLeaf | null> {
+    const metrics = runMetrics(startedAt, 'metrics' in outcome ? outcome.metrics : {})
+    const leaf: AnswerLeaf = {
       request: task.action_hash,
       requester: task.author,
-      kind: request.kind,
       model: request.model,
       model_file_hash: typeof fileHash === 'string' ? fileHash : null,
       status: 'error' in outcome ? 'error' : 'ok',
-      output: inline ? (output as Answer['output']) : null,
-      output_hash: outputHash(output),
-      error: 'error' in outcome ? fitText(outcome.error, LIMITS.result.error.max, true) : null,
-      metrics: runMetrics(startedAt, metrics),
+      output_hash: outputHash('output' in outcome ? outcome.output : null),
+      tokens_in: Math.min(metrics.tokens_in ?? 0, LIMITS.result.tokens.max),
+      tokens_out: Math.min(metrics.tokens_out ?? 0, LIMITS.result.tokens.max),
+      started_at: metrics.started_at,
+      finished_at: metrics.finished_at,
     }
     try {
-      return (await this.#init.conductor.callZome('resource_mesh', 'post_answer', answer)).action_hash
+      const { index, sealed } = await this.#window.add(leaf)
+      const proof = {
+        batch: sealed.batch,
+        leaf,
+        index,
+        count: sealed.leaves.length,
+        path: sealed.paths[index]!,
+      }
+      return { proof, root: sealed.root }
     } catch (err) {
       this.#init.logger.warn({ err, request: task.action_hash }, 'could not sign the answer')
       return null
     }
+  }
+
+  /** One signature for a window's answers: their leaves (private) and root and totals (public). */
+  async #seal(leaves: AnswerLeaf[], openedAt: number, closedAt: number): Promise<SealedWindow> {
+    const bytes = leaves.map(answerLeafBytes)
+    const root = merkleRoot(bytes)
+    const totals = {
+      count: leaves.length,
+      tokens_in: leaves.reduce((n, l) => n + l.tokens_in, 0),
+      tokens_out: leaves.reduce((n, l) => n + l.tokens_out, 0),
+    }
+    const ref = await this.#init.conductor.callZome('resource_mesh', 'post_answer_batch', {
+      leaves: { root, totals, leaves },
+      opened_at: openedAt,
+      closed_at: closedAt,
+    })
+    return { batch: ref.batch, root, paths: merklePaths(bytes), leaves }
   }
 }
 

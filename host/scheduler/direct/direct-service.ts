@@ -1,9 +1,9 @@
 /**
  * Route-then-run on this peer: its runner (serving the mesh's direct protocol, and this peer's own
- * requests in process) and its requester side, started and stopped as one service. Stopping waits
- * for the Served records still being written.
+ * requests in process) and its requester side, started and stopped as one service. Stopping signs the
+ * windows still open and waits for the records still being written.
  */
-import type { ServedState } from '../../../zomes-bindings/index.ts'
+import type { AnswerBatch, EntryRecord, LeafProof, ServedRecord } from '../../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PeerStreams } from '../../net/peer-streams.ts'
@@ -13,6 +13,13 @@ import { DirectInference } from './direct-inference.ts'
 import { DirectRunner, type DirectRunnerInit } from './direct-runner.ts'
 import { DIRECT_PROTOCOL } from './direct-wire.ts'
 import type { RoutePlanInput } from './route-plan.ts'
+import { checkLeafProof, type LeafCheck } from './served-leaf.ts'
+
+/** Each proof of a request checked: as its runner, and as its requester (null where not one). */
+export interface ServedChecks {
+  answered: LeafCheck | null
+  served: LeafCheck | null
+}
 
 export interface DirectServiceInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
@@ -40,10 +47,27 @@ export class DirectService {
     this.inference = new DirectInference({ ...init, runner: this.#runner })
   }
 
-  /** A request's Served record and the Answer it cites, once a record this peer is writing is written. */
-  async served(request: string): Promise<ServedState | null> {
+  /**
+   * What this peer holds of a request it ran or asked for (once a record it is writing is written),
+   * each proof checked against its batch; null on a peer that took no part in it.
+   */
+  async served(request: string): Promise<(ServedRecord & { checks: ServedChecks }) | null> {
     await this.inference.recording(request)
-    return this.#conductor.callZome('resource_mesh', 'get_served', request)
+    const record = await this.#conductor.callZome('resource_mesh', 'get_served', request)
+    if (record === null) return null
+    const { answered, served } = record
+    const proof = served?.leaf.proof ?? null
+    const checks = {
+      answered: answered && checkLeafProof(answered.proof, answered.batch, this.#conductor.agentPubKey),
+      served: served && proof && checkLeafProof(proof, served.runner_batch, served.leaf.runner),
+    }
+    return { ...record, checks }
+  }
+
+  /** Checks a leaf and its proof against the public batch it cites (every peer holds them). */
+  async checkLeaf(proof: LeafProof): Promise<LeafCheck & { batch: EntryRecord<AnswerBatch> | null }> {
+    const batch = await this.#conductor.callZome('resource_mesh', 'get_answer_batch', proof.batch)
+    return { ...checkLeafProof(proof, batch), batch }
   }
 
   async start(): Promise<void> {
@@ -52,6 +76,7 @@ export class DirectService {
 
   async stop(): Promise<void> {
     if (this.#streams) await this.#streams.unhandle(DIRECT_PROTOCOL).catch(() => {})
+    await this.#runner.settle()
     await this.inference.settle()
   }
 }

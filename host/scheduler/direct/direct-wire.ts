@@ -1,11 +1,12 @@
 /**
  * The direct protocol's frames: the requester sends one request; the runner answers `accepted` (or
  * `refused`, with why), then the tokens as they come, then `done` with the output (or `failed`), and
- * last the hash of the Answer it signed. Each frame is length-prefixed JSON.
+ * last, once its window of answers is signed, the answer's leaf and Merkle proof. Each frame is length-prefixed JSON.
  */
 import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { z } from 'zod'
+import { DigestHexSchema, LeafProofSchema } from '../../../zomes-bindings/index.ts'
 import { DirectRequestSchema } from './direct-request.ts'
 
 export const DIRECT_PROTOCOL = 'direct-infer/1.0.0'
@@ -30,7 +31,12 @@ export const RunnerFrameSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('token'), text: z.string() }),
   z.strictObject({ type: z.literal('done'), output: z.unknown() }),
   z.strictObject({ type: z.literal('failed'), message: z.string() }),
-  z.strictObject({ type: z.literal('answer'), hash: z.string().nullable() }),
+  // Once the runner's window is signed: the answer's leaf, its path and the root it leads to.
+  z.strictObject({
+    type: z.literal('proof'),
+    proof: LeafProofSchema.nullable(),
+    root: DigestHexSchema.nullable(),
+  }),
 ])
 export type RunnerFrame = z.infer<typeof RunnerFrameSchema>
 

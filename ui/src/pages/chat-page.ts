@@ -6,8 +6,8 @@
  * Result a task's Receipt accepted (with each peer's vote when fanned out).
  */
 import { css, html, nothing } from 'lit'
-import type { TaskView } from '../../../host/api/contract/index.ts'
-import { type ServedState, Sha256HexSchema } from '../../../zomes-bindings/index.ts'
+import type { ServedView, TaskView } from '../../../host/api/contract/index.ts'
+import { Sha256HexSchema } from '../../../zomes-bindings/index.ts'
 import { duration, short } from '../format.ts'
 import { LivePage } from '../live-page.ts'
 import { shared } from '../styles.ts'
@@ -27,7 +27,8 @@ interface Answer {
 
 /** What the runner signed for an answer, and whether this peer's record accepted it. */
 interface Signed {
-  kind: 'Answer' | 'Result'
+  /** A fanned-out task's Result, or the runner's batch a direct request was signed in. */
+  kind: 'batch' | 'Result'
   author: string
   hash: string
   metrics: { duration_ms: number; tokens_out: number | null; tokens_per_second: number | null }
@@ -56,19 +57,26 @@ function signedOfView(view: TaskView): Signed | null {
   }
 }
 
-function signedOfServed({ served, answer }: ServedState): Signed | null {
-  if (!answer) return null
-  const output = answer.entry.output as { text?: unknown } | null
+/** A direct request: the runner's leaf (signed in its batch) and this peer's verdict on it. */
+function signedOfServed({ served, checks }: ServedView): Signed | null {
+  const proof = served?.leaf.proof
+  if (!served || !proof) return null
+  const { leaf } = proof
+  const durationMs = Math.round((leaf.finished_at - leaf.started_at) / 1000)
   return {
-    kind: 'Answer',
-    author: answer.author,
-    hash: answer.action_hash,
-    metrics: answer.entry.metrics,
-    output_hash: answer.entry.output_hash,
-    fileHash: answer.entry.model_file_hash,
-    text: typeof output?.text === 'string' ? output.text : null,
-    accepted: served.entry.accepted,
-    reason: served.entry.reason,
+    kind: 'batch',
+    author: served.leaf.runner,
+    hash: proof.batch,
+    metrics: {
+      duration_ms: durationMs,
+      tokens_out: leaf.tokens_out,
+      tokens_per_second: durationMs > 0 ? (leaf.tokens_out * 1000) / durationMs : null,
+    },
+    output_hash: leaf.output_hash,
+    fileHash: leaf.model_file_hash,
+    text: null,
+    accepted: served.leaf.accepted && checks.served?.valid === true,
+    reason: served.leaf.reason || (checks.served?.valid === false ? checks.served.reason : ''),
   }
 }
 
@@ -237,7 +245,7 @@ export class ChatPage extends LivePage {
     const status = signed ? (signed.accepted ? 'done' : 'failed') : (state?.status ?? null)
     return html`<section class="card chat-answer" data-task=${a.task}>
       <div class="prompt">${a.prompt}</div>
-      <div class="muted">model ${a.model}${a.task ? html` · ${signed?.kind === 'Answer' ? 'request' : 'task'} <code>${short(a.task)}</code>` : nothing}${status ? html` · <span class="badge ${status}">${status}</span>` : nothing}</div>
+      <div class="muted">model ${a.model}${a.task ? html` · ${signed?.kind === 'batch' ? 'request' : 'task'} <code>${short(a.task)}</code>` : nothing}${status ? html` · <span class="badge ${status}">${status}</span>` : nothing}</div>
       <div class="answer">${signed?.text ?? (a.streamed || (a.error ? '' : '…'))}</div>
       ${a.error ? html`<div class="error">${a.error}</div>` : nothing}
       ${!signed && a.peer ? html`<div class="ran-on">Answered by <b class="ran-on-peer">${this.peerName(a.peer)}</b>; fetching what it signed…</div>` : nothing}
@@ -254,7 +262,7 @@ export class ChatPage extends LivePage {
               Signed ${signed.kind} <code title=${signed.hash}>${short(signed.hash, 16)}</code>, output sha256
               <code title=${signed.output_hash}>${short(signed.output_hash, 16)}</code>
               ${signed.fileHash ? html`, model file <code title=${signed.fileHash}>${short(signed.fileHash, 12)}</code>` : nothing};
-              ${signed.kind === 'Answer' ? 'recorded' : 'receipt'} ${signed.accepted ? html`<span class="badge done">accepted</span>` : html`<span class="badge failed">refused</span>`} ${signed.reason}
+              ${signed.kind === 'batch' ? 'recorded' : 'receipt'} ${signed.accepted ? html`<span class="badge done">accepted</span>` : html`<span class="badge failed">refused</span>`} ${signed.reason}
             </div>`
           : nothing
       }

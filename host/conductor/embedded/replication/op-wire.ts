@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import type { StoredAction, StoredEntry } from '../../../storage/chain-store.ts'
+import { decodeAction, writesPrivateEntry } from '../action.ts'
 import { bytesSchema, decodeMessage, encodeMessage } from './wire-codec.ts'
 
 export interface WireOp {
@@ -29,8 +30,14 @@ export const wireOpsSchema = z
 
 const opBatchSchema = z.object({ v: z.literal(1), dna: bytesSchema, ops: wireOpsSchema })
 
+/** The op as peers get it: a private entry is withheld (its hash is in the signed action). */
 export function wireOpOf(action: StoredAction, entry: StoredEntry | null): WireOp {
-  return { action: action.bytes, signature: action.signature, entry: entry?.bytes ?? null }
+  const withheld = entry !== null && writesPrivateEntry(decodeAction(action.bytes))
+  return {
+    action: action.bytes,
+    signature: action.signature,
+    entry: withheld ? null : (entry?.bytes ?? null),
+  }
 }
 
 export function toWireTuples(ops: WireOp[]): [Uint8Array, Uint8Array, Uint8Array | null][] {

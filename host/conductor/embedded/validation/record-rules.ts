@@ -7,8 +7,8 @@
 import type { Action } from '@holochain/client'
 import { decodeHashB64, encodeHashB64, hashesEqual } from '../../../identity/hash.ts'
 import type { ChainStore, StoredAction, StoredEntry } from '../../../storage/chain-store.ts'
-import { decodeAction, decodeMsgpack } from '../action.ts'
-import type { DnaDef } from '../dna.ts'
+import { decodeAction, decodeMsgpack, writesPrivateEntry } from '../action.ts'
+import { type DnaDef, visibilityOf } from '../dna.ts'
 import { UnknownTypeError } from '../errors.ts'
 import { ActionTypes } from '../hc-enums.ts'
 import {
@@ -165,7 +165,17 @@ export function checkActionRules(ctx: RulesContext, action: Action, entry: Store
     case ActionTypes.Update: {
       const entryType = entryTypeName(action, ctx.dna)
       if (entryType === 'Agent') return
-      if (entryType === null || entry === null || entry.kind !== 'App') {
+      if (entryType === null || (entry !== null && entry.kind !== 'App')) {
+        throw new UnknownTypeError(`${ctx.dna.name} has no such app entry type`)
+      }
+      // A public type written as private would withhold what every peer must check, and the reverse
+      // would publish what must stay with its author.
+      if (writesPrivateEntry(action) !== (visibilityOf(ctx.dna, entryType) === 'Private')) {
+        throw new UnknownTypeError(`${entryType} is ${visibilityOf(ctx.dna, entryType).toLowerCase()}`)
+      }
+      // A private entry's action, without its entry: only its author (and those it shows) can check it.
+      if (entry === null) {
+        if (writesPrivateEntry(action)) return
         throw new UnknownTypeError(`${ctx.dna.name} has no such app entry type`)
       }
       if (action.type === ActionTypes.Create) {

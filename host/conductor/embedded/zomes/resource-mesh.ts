@@ -1,21 +1,18 @@
 /**
  * resource_mesh coordinator: the life of a task as links from the task to every record about it
  * (claims, assignments, results, receipt, cancellation), an anchor of open tasks, and agent ->
- * assignments; a request routed straight to its runner as the runner's Answer and the requester's
- * Served record, linked from an anchor by request hash. The rules decide who may write what (only the task's author assigns, issues receipts
+ * assignments; requests routed straight to a runner in batches (served-batches.ts). The rules decide who may write what (only the task's author assigns, issues receipts
  * and cancels; only the assignee posts a result); readers still check what each link leads to, since
  * anyone may write a link, and derive the status from the records and the current time.
  */
 import {
   type ActionHashB64,
-  type Answer,
   type Assignment,
   type Cancellation,
   type Claim,
   deriveTaskStatus,
   type EntryRecord,
   type Receipt,
-  type Served,
   type Task,
   type TaskResult,
 } from '../../../../zomes-bindings/index.ts'
@@ -23,9 +20,9 @@ import { decodeHashB64, encodeHashB64, hashesEqual } from '../../../identity/has
 import type { Hdk } from '../hdk.ts'
 import { liveEntryRecord, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'
+import { servedBatchFns } from './served-batches.ts'
 
 const OPEN_TASKS = 'open_tasks'
-const SERVED_REQUESTS = 'served_requests'
 
 type LinkType =
   | 'TaskToClaims'
@@ -117,46 +114,7 @@ export const resourceMeshZome: CoordinatorZome<'resource_mesh'> = {
     return { ...state, status: deriveTaskStatus(state, nowMicros()) }
   },
 
-  post_answer(hdk, answer) {
-    return toRecordRef(hdk.get(hdk.create_entry('Answer', answer))!)
-  },
-
-  record_served(hdk, served) {
-    const hash = hdk.create_entry('Served', served)
-    hdk.create_link(hdk.anchor(SERVED_REQUESTS), hash, 'ServedRequests', requestTag(served.request))
-    return toRecordRef(hdk.get(hash)!)
-  },
-
-  get_served(hdk, request) {
-    const links = hdk.get_links(hdk.anchor(SERVED_REQUESTS), 'ServedRequests', {
-      tag_prefix: requestTag(request),
-    })
-    for (const link of links) {
-      const served = liveEntryRecord<Served>(hdk, link.target, 'Served')
-      // Only the requester writes its record; a link by anyone else to another's record is noise.
-      if (served === null || served.author !== encodeHashB64(link.author) || served.entry.request !== request)
-        continue
-      const answer = liveEntryRecord<Answer>(hdk, decodeHashB64(served.entry.answer, 'action'), 'Answer')
-      return { served, answer }
-    }
-    return null
-  },
-
-  list_served(hdk, { limit }) {
-    const links = hdk.get_links(hdk.anchor(SERVED_REQUESTS), 'ServedRequests')
-    const served: EntryRecord<Served>[] = []
-    for (const link of links.reverse()) {
-      if (served.length >= limit) break
-      const record = liveEntryRecord<Served>(hdk, link.target, 'Served')
-      if (record !== null && record.author === encodeHashB64(link.author)) served.push(record)
-    }
-    return served
-  },
-}
-
-/** The link tag that finds a Served record by its request hash (its hex, as the Rust zome writes it). */
-function requestTag(request: string): Uint8Array {
-  return new TextEncoder().encode(request)
+  ...servedBatchFns,
 }
 
 /** Microseconds since the epoch, as Holochain's `sys_time`. */

@@ -1,0 +1,74 @@
+/**
+ * Gathers leaves into windows and seals each window with one signed write: a window opens with its
+ * first leaf and closes after `windowMs` or at `maxLeaves`, whichever comes first. Each `add` resolves,
+ * once its window is sealed, with the leaf's index and what the seal gave (so one signature serves
+ * every request of the window); a failed seal rejects every leaf of its window.
+ */
+export interface Sealed<R> {
+  index: number
+  sealed: R
+}
+
+export interface BatchWindowInit<L, R> {
+  windowMs: number
+  maxLeaves: number
+  seal: (leaves: L[], openedAt: number, closedAt: number) => Promise<R>
+}
+
+interface Pending<L, R> {
+  leaves: L[]
+  waiters: { resolve: (s: Sealed<R>) => void; reject: (err: unknown) => void }[]
+  openedAt: number
+  timer: NodeJS.Timeout
+}
+
+const nowMicros = () => Date.now() * 1000
+
+export class BatchWindow<L, R> {
+  readonly #init: BatchWindowInit<L, R>
+  #open: Pending<L, R> | null = null
+  readonly #sealing = new Set<Promise<void>>()
+
+  constructor(init: BatchWindowInit<L, R>) {
+    this.#init = init
+  }
+
+  add(leaf: L): Promise<Sealed<R>> {
+    const window = this.#open ?? this.#openWindow()
+    const sealed = new Promise<Sealed<R>>((resolve, reject) => window.waiters.push({ resolve, reject }))
+    window.leaves.push(leaf)
+    if (window.leaves.length >= this.#init.maxLeaves) this.#close()
+    return sealed
+  }
+
+  /** Seals the open window now and waits for every seal under way (at stop). */
+  async flush(): Promise<void> {
+    this.#close()
+    await Promise.allSettled([...this.#sealing])
+  }
+
+  #openWindow(): Pending<L, R> {
+    const timer = setTimeout(() => this.#close(), this.#init.windowMs)
+    // A window alone should not keep a process alive; stop flushes it.
+    timer.unref()
+    this.#open = { leaves: [], waiters: [], openedAt: nowMicros(), timer }
+    return this.#open
+  }
+
+  #close(): void {
+    const window = this.#open
+    if (window === null) return
+    this.#open = null
+    clearTimeout(window.timer)
+    const sealing = this.#init.seal(window.leaves, window.openedAt, nowMicros()).then(
+      (sealed) => {
+        for (const [index, w] of window.waiters.entries()) w.resolve({ index, sealed })
+      },
+      (err: unknown) => {
+        for (const w of window.waiters) w.reject(err)
+      },
+    )
+    this.#sealing.add(sealing)
+    void sealing.finally(() => this.#sealing.delete(sealing))
+  }
+}

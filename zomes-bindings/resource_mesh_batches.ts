@@ -1,0 +1,222 @@
+/**
+ * resource_mesh at the mesh's scale: requests routed straight to a runner are recorded in batches, not
+ * one public action each. A runner signs one `AnswerBatch` per short window (public: the Merkle root of
+ * its answers' leaves, counts and token totals) beside the leaves themselves (`AnswerLeaves`, a private
+ * entry: on its own chain, withheld from the mesh). Each requester gets its leaf and proof on the stream
+ * and signs its own `ServedBatch` (public) over `ServedLeaves` (private): per request, the runner's leaf,
+ * its proof against the runner's batch, the output it served and whether that is what the runner signed.
+ * Prompts and outputs are in none of them: a bystander holds roots and totals only.
+ *
+ * The Merkle tree is RFC 9162's (leaf = H(0x00 || bytes), node = H(0x01 || left || right), split at the
+ * largest power of two below n), with H = blake2b-256, over the leaf bytes `answerLeafBytes` and
+ * `servedLeafBytes` spell out; host/record/merkle.ts and the rules crate compute it alike.
+ */
+import { z } from 'zod'
+import {
+  ActionHashB64Schema,
+  AgentPubKeyB64Schema,
+  EntryHashB64Schema,
+  entryRecord,
+  int,
+  LIMITS,
+  list,
+  ModelNameSchema,
+  ReasonSchema,
+  Sha256HexSchema,
+  TimestampSchema,
+} from './common.ts'
+
+const B = LIMITS.batch
+const TokensSchema = int(LIMITS.result.tokens)
+
+/** A blake2b-256 digest (a Merkle root or node), as 64 lowercase hex characters. */
+export const DigestHexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters')
+
+/** One answer as its runner signs it into a batch: what was asked (by hash), by whom, what came out. */
+export const AnswerLeafSchema = z
+  .strictObject({
+    /** sha256 of the request as sent (`requestHash`): what `x-ripple-task` names. */
+    request: Sha256HexSchema,
+    requester: AgentPubKeyB64Schema,
+    model: ModelNameSchema,
+    /** The model file that produced it; null when the run failed before the runner could tell. */
+    model_file_hash: Sha256HexSchema.nullable(),
+    status: z.enum(['ok', 'error']),
+    /** sha256 of the output's canonical JSON (`outputHash`); of null for an error. */
+    output_hash: Sha256HexSchema,
+    tokens_in: TokensSchema,
+    tokens_out: TokensSchema,
+    started_at: TimestampSchema,
+    finished_at: TimestampSchema,
+  })
+  .refine((l) => l.finished_at >= l.started_at, {
+    message: 'finished_at must not be before started_at',
+    path: ['finished_at'],
+  })
+export type AnswerLeaf = z.infer<typeof AnswerLeafSchema>
+
+/** Counts and token totals of a batch: what the rules check the leaves against. */
+export const BatchTotalsSchema = z.strictObject({
+  count: int(B.leaves),
+  tokens_in: TokensSchema,
+  tokens_out: TokensSchema,
+})
+export type BatchTotals = z.infer<typeof BatchTotalsSchema>
+
+/** Entry type `AnswerLeaves` (private): a runner's answers of one window; its root and totals are theirs. */
+export const AnswerLeavesSchema = z.strictObject({
+  root: DigestHexSchema,
+  totals: BatchTotalsSchema,
+  leaves: list(AnswerLeafSchema, B.leaves),
+})
+export type AnswerLeaves = z.infer<typeof AnswerLeavesSchema>
+
+const windowRefine = <T extends { opened_at: number; closed_at: number }>(w: T) => w.closed_at >= w.opened_at
+const WINDOW_MESSAGE = { message: 'closed_at must not be before opened_at', path: ['closed_at'] }
+
+/** Entry type `AnswerBatch` (public): the root and totals of a runner's window, citing its private leaves. */
+export const AnswerBatchSchema = z
+  .strictObject({
+    root: DigestHexSchema,
+    /** The entry hash of the `AnswerLeaves` it publishes the root of (withheld from the mesh). */
+    leaves: EntryHashB64Schema,
+    totals: BatchTotalsSchema,
+    opened_at: TimestampSchema,
+    closed_at: TimestampSchema,
+  })
+  .refine(windowRefine, WINDOW_MESSAGE)
+export type AnswerBatch = z.infer<typeof AnswerBatchSchema>
+
+/** What a requester holds of its runner's signature on one answer: the leaf and its path to the root. */
+export const LeafProofSchema = z.strictObject({
+  /** The runner's `AnswerBatch` action. */
+  batch: ActionHashB64Schema,
+  leaf: AnswerLeafSchema,
+  index: int({ min: 0, max: B.leaves.max - 1 }),
+  /** The batch's leaf count (the tree's shape, for checking the path). */
+  count: int(B.leaves),
+  /** Sibling digests from the leaf up (RFC 9162 audit path). */
+  path: list(DigestHexSchema, B.proof),
+})
+export type LeafProof = z.infer<typeof LeafProofSchema>
+
+/** One request as its requester records it: the runner's proof (null when none came) and what was served. */
+export const ServedLeafSchema = z
+  .strictObject({
+    request: Sha256HexSchema,
+    runner: AgentPubKeyB64Schema,
+    model: ModelNameSchema,
+    proof: LeafProofSchema.nullable(),
+    /** sha256 of the output this peer served (`outputHash`). */
+    output_hash: Sha256HexSchema,
+    /** The runner signed this very request and output (its leaf, proven against its batch). */
+    accepted: z.boolean(),
+    reason: ReasonSchema,
+  })
+  .refine((s) => !s.accepted || s.proof !== null, {
+    message: 'an accepted request needs the runner’s proof',
+    path: ['proof'],
+  })
+  .refine((s) => s.accepted || s.reason.length > 0, {
+    message: 'a request not accepted says why',
+    path: ['reason'],
+  })
+export type ServedLeaf = z.infer<typeof ServedLeafSchema>
+
+/** Entry type `ServedLeaves` (private): a requester's requests of one window. */
+export const ServedLeavesSchema = z.strictObject({
+  root: DigestHexSchema,
+  totals: BatchTotalsSchema,
+  accepted: int({ min: 0, max: B.leaves.max }),
+  leaves: list(ServedLeafSchema, B.leaves),
+})
+export type ServedLeaves = z.infer<typeof ServedLeavesSchema>
+
+/** Entry type `ServedBatch` (public): the root and totals of what a requester served in a window. */
+export const ServedBatchSchema = z
+  .strictObject({
+    root: DigestHexSchema,
+    leaves: EntryHashB64Schema,
+    totals: BatchTotalsSchema,
+    accepted: int({ min: 0, max: B.leaves.max }),
+    opened_at: TimestampSchema,
+    closed_at: TimestampSchema,
+  })
+  .refine(windowRefine, WINDOW_MESSAGE)
+  .refine((b) => b.accepted <= b.totals.count, {
+    message: 'accepted must not exceed the count',
+    path: ['accepted'],
+  })
+export type ServedBatch = z.infer<typeof ServedBatchSchema>
+
+/** A window's leaves (private) and its public batch, written together in one call. */
+export const AnswerWindowSchema = z.strictObject({
+  leaves: AnswerLeavesSchema,
+  opened_at: TimestampSchema,
+  closed_at: TimestampSchema,
+})
+export const ServedWindowSchema = z.strictObject({
+  leaves: ServedLeavesSchema,
+  opened_at: TimestampSchema,
+  closed_at: TimestampSchema,
+})
+
+/** What a batch write returns: the public batch's action and the private leaves' entry. */
+export const BatchRefSchema = z.object({ batch: ActionHashB64Schema, leaves: EntryHashB64Schema })
+export type BatchRef = z.infer<typeof BatchRefSchema>
+
+/**
+ * A request as a peer that took part in it holds it: as runner (its leaf, proof and batch) and/or as
+ * requester (what it served, and its own batch). A bystander holds none: null.
+ */
+export const ServedRecordSchema = z.object({
+  request: Sha256HexSchema,
+  /** This peer ran it: its leaf and path against its own batch. */
+  answered: z.object({ proof: LeafProofSchema, batch: entryRecord(AnswerBatchSchema) }).nullable(),
+  /** This peer asked for it: what it served, and its own batch of it. */
+  served: z
+    .object({
+      leaf: ServedLeafSchema,
+      batch: entryRecord(ServedBatchSchema),
+      /** The runner's public batch its proof cites, once here (null while it travels). */
+      runner_batch: entryRecord(AnswerBatchSchema).nullable(),
+    })
+    .nullable(),
+})
+export type ServedRecord = z.infer<typeof ServedRecordSchema>
+
+/** The leaf bytes hashed into a runner's tree (newline-separated; no field holds a newline). */
+export function answerLeafBytes(l: AnswerLeaf): Uint8Array {
+  return new TextEncoder().encode(
+    [
+      'ripple-answer-leaf/1',
+      l.request,
+      l.requester,
+      l.model,
+      l.model_file_hash ?? '',
+      l.status,
+      l.output_hash,
+      l.tokens_in,
+      l.tokens_out,
+      l.started_at,
+      l.finished_at,
+    ].join('\n'),
+  )
+}
+
+/** The leaf bytes hashed into a requester's tree. */
+export function servedLeafBytes(s: ServedLeaf): Uint8Array {
+  return new TextEncoder().encode(
+    [
+      'ripple-served-leaf/1',
+      s.request,
+      s.runner,
+      s.model,
+      s.proof?.batch ?? '',
+      s.output_hash,
+      s.accepted ? 1 : 0,
+      s.proof?.leaf.tokens_in ?? 0,
+      s.proof?.leaf.tokens_out ?? 0,
+    ].join('\n'),
+  )
+}
