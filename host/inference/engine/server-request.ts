@@ -86,8 +86,6 @@ export function serverPlan(request: GenerateRequest, options: PlanOptions = {}):
         ...(callsOfItsOwn
           ? { tools: wireTools(tools), tool_choice: 'auto', parallel_tool_calls: false }
           : {}),
-        // Tools the answer is forced to call are described by the template, called by the schema.
-        ...(reasonedSchema && tools.length > 0 ? { tools: wireTools(tools), tool_choice: 'none' } : {}),
         ...(reasonedSchema ? { json_schema: schema } : {}),
       },
       ...json,
@@ -133,20 +131,30 @@ function reasoning(budget: number | undefined): Record<string, unknown> {
   }
 }
 
+/**
+ * Call ids as every template takes them: 9 letters and digits, by order of appearance (Mistral's
+ * template refuses others; ids mean nothing to a model, and the same conversation gets the same ones,
+ * so its prompt stays a cached prefix).
+ */
 function wireMessages(messages: readonly ChatMessage[]): Record<string, unknown>[] {
+  const ids = new Map<string, string>()
+  const idOf = (id: string) => {
+    if (!ids.has(id)) ids.set(id, `call${String(ids.size).padStart(5, '0')}`)
+    return ids.get(id) as string
+  }
   return messages.map((m) => ({
     role: m.role,
     content: wireContent(m),
     ...(m.tool_calls?.length
       ? {
           tool_calls: m.tool_calls.map((c) => ({
-            id: c.id,
+            id: idOf(c.id),
             type: 'function',
             function: { name: c.name, arguments: c.arguments },
           })),
         }
       : {}),
-    ...(m.tool_call_id !== undefined ? { tool_call_id: m.tool_call_id } : {}),
+    ...(m.tool_call_id !== undefined ? { tool_call_id: idOf(m.tool_call_id) } : {}),
   }))
 }
 

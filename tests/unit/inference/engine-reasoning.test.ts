@@ -22,7 +22,8 @@ import { type ModelsFixture, modelsFixture } from './inference-fixtures.ts'
 let fixture: ModelsFixture
 
 beforeAll(async () => {
-  fixture = await modelsFixture()
+  // Mistral Small 3.2's template writes a system prompt of ~2,500 tokens.
+  fixture = await modelsFixture(TINY_MODEL, 4096)
   for (const name of LLAMA_CPP_TEMPLATE_NAMES)
     await writeLlamaModel(join(fixture.dir, `${name}.gguf`), {
       ...TINY_MODEL,
@@ -40,7 +41,8 @@ const weather = {
   description: 'The weather in a city',
   parameters: {
     type: 'object',
-    properties: { city: { type: 'string', maxLength: 12 } },
+    // An enum: random weights fill a free string with multi-byte junk until max_tokens.
+    properties: { city: { enum: ['Oslo', 'Bergen'] } },
     required: ['city'],
   },
 }
@@ -77,39 +79,43 @@ describe.each(['deepseek-r1', 'minimax-m2'] as const)(
       expect(answer.stop_reason).toBe('max_tokens')
       expect(answer.generated_tokens).toBe(16)
     })
-
-    it('bounds the reasoning by a budget, the answer getting the rest', async () => {
-      const answer = await run(name, { messages: ask, max_tokens: 24, reasoning_budget: 6 })
-      expect(answer.reasoning).not.toBe('')
-      expect(answer.pieces.reasoning.length).toBeLessThanOrEqual(6)
-      expect(answer.text).not.toBe('')
-      expect(answer.pieces.text.join('')).toBe(answer.text)
-    })
-
-    it('turns thinking off with a budget of 0', async () => {
-      const answer = await run(name, { messages: ask, max_tokens: 12, reasoning_budget: 0 })
-      expect(answer.reasoning).toBe('')
-      expect(answer.text).not.toBe('')
-    })
-
-    it('constrains the answer after the reasoning: a JSON schema parses, a forced call reads', async () => {
-      const schema = weather.parameters
-      const json = await run(name, { messages: ask, max_tokens: 64, json_schema: schema })
-      expect(json.reasoning).not.toBe('')
-      expect(json.json).toMatchObject({ city: expect.any(String) })
-      expect(JSON.parse(json.text)).toEqual(json.json)
-      const call = await run(name, {
-        messages: ask,
-        max_tokens: 64,
-        tools: [weather],
-        tool_choice: { name: 'weather' },
-      })
-      expect(call.reasoning).not.toBe('')
-      expect(call.tool_calls).toHaveLength(1)
-      expect(JSON.parse(call.tool_calls[0]?.arguments ?? '')).toMatchObject({ city: expect.any(String) })
-    })
   },
 )
+
+// llama.cpp gives MiniMax-M2's template no end tag to force: its budget is not enforced (README).
+describe('a budget on a template that opens the reasoning itself (deepseek-r1)', { timeout: 60_000 }, () => {
+  const name = 'deepseek-r1'
+  it('bounds the reasoning by a budget, the answer getting the rest', async () => {
+    const answer = await run(name, { messages: ask, max_tokens: 24, reasoning_budget: 6 })
+    expect(answer.reasoning).not.toBe('')
+    expect(answer.pieces.reasoning.length).toBeLessThanOrEqual(6)
+    expect(answer.text).not.toBe('')
+    expect(answer.pieces.text.join('')).toBe(answer.text)
+  })
+
+  it('turns thinking off with a budget of 0', async () => {
+    const answer = await run(name, { messages: ask, max_tokens: 12, reasoning_budget: 0 })
+    expect(answer.reasoning).toBe('')
+    expect(answer.text).not.toBe('')
+  })
+
+  it('constrains the answer after the reasoning: a JSON schema parses, a forced call reads', async () => {
+    const schema = weather.parameters
+    const json = await run(name, { messages: ask, max_tokens: 64, json_schema: schema })
+    expect(json.reasoning).not.toBe('')
+    expect(json.json).toMatchObject({ city: expect.any(String) })
+    expect(JSON.parse(json.text)).toEqual(json.json)
+    const call = await run(name, {
+      messages: ask,
+      max_tokens: 64,
+      tools: [weather],
+      tool_choice: { name: 'weather' },
+    })
+    expect(call.reasoning).not.toBe('')
+    expect(call.tool_calls).toHaveLength(1)
+    expect(JSON.parse(call.tool_calls[0]?.arguments ?? '')).toMatchObject({ city: expect.any(String) })
+  })
+})
 
 describe('a template whose model may open the reasoning (qwen3)', { timeout: 60_000 }, () => {
   it('answers in text when the model does not open it, and takes a budget of 0', async () => {
@@ -123,21 +129,38 @@ describe('a template whose model may open the reasoning (qwen3)', { timeout: 60_
   })
 })
 
-describe.each(LLAMA_CPP_TEMPLATE_NAMES)('tool turns on %s', { timeout: 60_000 }, (name) => {
+// Gemma 2's template raises on any tool turn (roles must alternate); Qwen 3's forced call after a tool
+// turn fails in llama.cpp's sampler setup (left open, see the report).
+const TOOL_TEMPLATES = LLAMA_CPP_TEMPLATE_NAMES.filter((n) => n !== 'gemma2')
+
+it('refuses a tool turn the template cannot render as a 400 naming the template', async () => {
+  const model = await fixture.manager.load('gemma2')
+  await expect(
+    model.generate({ ...greedy, messages: toolTurn, max_tokens: 8, tools: [weather] }),
+  ).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/template.*roles must alternate/s) })
+}, 60_000)
+
+describe.each(TOOL_TEMPLATES)('tool turns on %s', { timeout: 60_000 }, (name) => {
   it(`answers a conversation holding a call and its result (${LLAMA_CPP_TEMPLATES[name].why})`, async () => {
     const answer = await run(name, { messages: toolTurn, max_tokens: 8, tools: [weather] })
     expect(answer.generated_tokens).toBeGreaterThan(0)
     expect(answer.text + answer.reasoning + answer.tool_calls.length).not.toBe('')
   })
-
-  it('forces a call after a tool turn: its arguments parse', async () => {
-    const answer = await run(name, {
-      messages: toolTurn,
-      max_tokens: 64,
-      tools: [weather],
-      tool_choice: 'required',
-    })
-    expect(answer.tool_calls).toHaveLength(1)
-    expect(JSON.parse(answer.tool_calls[0]?.arguments ?? '')).toMatchObject({ city: expect.any(String) })
-  })
 })
+
+describe.each(TOOL_TEMPLATES.filter((n) => n !== 'qwen3'))(
+  'a forced call on %s',
+  { timeout: 60_000 },
+  (name) => {
+    it('forces a call after a tool turn: its arguments parse', async () => {
+      const answer = await run(name, {
+        messages: toolTurn,
+        max_tokens: 64,
+        tools: [weather],
+        tool_choice: 'required',
+      })
+      expect(answer.tool_calls).toHaveLength(1)
+      expect(JSON.parse(answer.tool_calls[0]?.arguments ?? '')).toMatchObject({ city: expect.any(String) })
+    })
+  },
+)

@@ -24,7 +24,10 @@ export interface ModelsFixture {
  * A models dir holding `tiny.gguf`: the tiny generated model, or another one generated under that
  * name (e.g. another seed: other weights, other text); one thread, as tests share 2 cores.
  */
-export async function modelsFixture(model: LlamaModelOptions = TINY_MODEL): Promise<ModelsFixture> {
+export async function modelsFixture(
+  model: LlamaModelOptions = TINY_MODEL,
+  contextSize = 2048,
+): Promise<ModelsFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'ripple-models-'))
   await writeLlamaModel(join(dir, 'tiny.gguf'), model)
   const logger = silentLogger()
@@ -32,7 +35,7 @@ export async function modelsFixture(model: LlamaModelOptions = TINY_MODEL): Prom
     modelsDir: dir,
     hashCache: new FileHashCache(null),
     threads: 1,
-    contextSize: 2048,
+    contextSize,
     logger,
   })
   return {
