@@ -1,0 +1,51 @@
+/** Windows of leaves sealed by one write each: closed by time or by count, every leaf told its index. */
+import { describe, expect, it } from 'vitest'
+import { BatchWindow } from '../../../../host/scheduler/direct/batch-window.ts'
+
+function recorder(windowMs: number, maxLeaves: number, fail = false) {
+  const seals: string[][] = []
+  const window = new BatchWindow<string, number>({
+    windowMs,
+    maxLeaves,
+    seal: async (leaves, openedAt, closedAt) => {
+      expect(closedAt).toBeGreaterThanOrEqual(openedAt)
+      if (fail) throw new Error('the store is full')
+      seals.push(leaves)
+      return seals.length
+    },
+  })
+  return { window, seals }
+}
+
+describe('BatchWindow', () => {
+  it('seals the leaves added within a window once, each with its index', async () => {
+    const { window, seals } = recorder(30, 100)
+    const sealed = await Promise.all(['a', 'b', 'c'].map((l) => window.add(l)))
+    expect(seals).toEqual([['a', 'b', 'c']])
+    expect(sealed).toEqual([0, 1, 2].map((index) => ({ index, sealed: 1 })))
+  })
+
+  it('closes a window at its size, and the next leaf opens another', async () => {
+    const { window, seals } = recorder(10_000, 2)
+    const first = await Promise.all([window.add('a'), window.add('b')])
+    const third = window.add('c')
+    await window.flush()
+    expect(seals).toEqual([['a', 'b'], ['c']])
+    expect(first.map((s) => s.sealed)).toEqual([1, 1])
+    expect(await third).toEqual({ index: 0, sealed: 2 })
+  })
+
+  it('seals what is open at flush, without waiting for the window', async () => {
+    const { window, seals } = recorder(60_000, 100)
+    const pending = window.add('a')
+    await window.flush()
+    expect(seals).toEqual([['a']])
+    expect(await pending).toEqual({ index: 0, sealed: 1 })
+  })
+
+  it('a failed seal fails every leaf of its window', async () => {
+    const { window } = recorder(10, 100, true)
+    const results = await Promise.allSettled([window.add('a'), window.add('b')])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+  })
+})
