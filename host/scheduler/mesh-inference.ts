@@ -51,6 +51,8 @@ export interface MeshRequest {
   onAssigned?: (peer: string) => void
   /** Text the running peer produced (not with fan-out, where the answer is known only at the end). */
   onToken?: (text: string) => void
+  /** A thinking model's reasoning as it comes, before its text (likewise). */
+  onReasoning?: (text: string) => void
 }
 
 export interface MeshAnswer {
@@ -148,6 +150,7 @@ export class MeshInference {
         onRequest: request.onSubmitted,
         onStarted: request.onAssigned,
         onToken: request.onToken,
+        onReasoning: request.onReasoning,
       })
       return { task: answer.request, peer: answer.peer, output: answer.output }
     } catch (err) {
@@ -222,14 +225,15 @@ export class MeshInference {
         }
         const { type, data } = event.progress
         if (
-          type === 'token' &&
+          (type === 'token' || type === 'reasoning') &&
           typeof data === 'string' &&
           event.assignee === assignee &&
           request.fanOut === 1 &&
           (streamed === null || streamed === attempt)
         ) {
           if (request.onToken) streamed ??= attempt
-          request.onToken?.(data)
+          if (type === 'token') request.onToken?.(data)
+          else request.onReasoning?.(data)
         }
       })
     })

@@ -92,7 +92,7 @@ export async function serveTask(
     send(out.renderer.start())
   }
   // Reasoning streams where the mesh carries it apart (older routes hand it over with the output).
-  const run: MeshRequest & { onReasoning?: (text: string) => void } = {
+  const run: MeshRequest = {
     kind: options.kind,
     model: options.model,
     input: options.input,

@@ -68,6 +68,7 @@ export interface DirectCall {
   /** The runner's first token (or its whole answer) arrived: it is the one answering. */
   onStarted?: (peer: string) => void
   onToken?: (text: string) => void
+  onReasoning?: (text: string) => void
 }
 
 export interface DirectAnswer {
@@ -251,6 +252,10 @@ export class DirectInference {
             start()
             call.onToken?.(text)
           },
+          reasoning: (text) => {
+            start()
+            call.onReasoning?.(text)
+          },
         },
         call.signal,
         queue,
@@ -304,12 +309,13 @@ export class DirectInference {
           const { why, message, code, field = null } = frame
           return { done: false, why, message, mistake: code === undefined ? null : { code, field } }
         } else if (frame.type === 'failed') return lost(frame.message)
-        else if (frame.type === 'token') {
+        else if (frame.type === 'token' || frame.type === 'reasoning') {
           if (!started) {
             started = true
             call.onStarted?.(agent)
           }
-          call.onToken?.(frame.text)
+          if (frame.type === 'token') call.onToken?.(frame.text)
+          else call.onReasoning?.(frame.text)
         } else if (frame.type === 'done') {
           if (!started) {
             started = true

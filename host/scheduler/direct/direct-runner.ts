@@ -62,6 +62,7 @@ export interface RunSink {
   /** The request was accepted: tokens follow. */
   accepted(): void
   token(text: string): void
+  reasoning(text: string): void
 }
 
 /** A leaf's proof and the root it leads to, as the runner's window was signed. */
@@ -170,9 +171,10 @@ export class DirectRunner {
       const outcome = await worker.run(parsed.data, {
         signal,
         onProgress: (p) => {
-          if (p.type !== 'token' || typeof p.data !== 'string') return
+          if ((p.type !== 'token' && p.type !== 'reasoning') || typeof p.data !== 'string') return
           answering = true
-          sink.token(p.data)
+          if (p.type === 'token') sink.token(p.data)
+          else sink.reasoning(p.data)
         },
       })
       const output = worker.output.parse(outcome.output)
@@ -226,6 +228,7 @@ export class DirectRunner {
       const sink: RunSink = {
         accepted: () => send({ type: 'accepted' }),
         token: (text) => send({ type: 'token', text }),
+        reasoning: (text) => send({ type: 'reasoning', text }),
       }
       try {
         const { request, queue } = frame.data

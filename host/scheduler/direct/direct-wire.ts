@@ -29,6 +29,8 @@ export const RunnerFrameSchema = z.discriminatedUnion('type', [
     field: z.string().max(256).nullable().optional(),
   }),
   z.strictObject({ type: z.literal('token'), text: z.string() }),
+  // A thinking model's reasoning, before its answer's tokens.
+  z.strictObject({ type: z.literal('reasoning'), text: z.string() }),
   z.strictObject({ type: z.literal('done'), output: z.unknown() }),
   z.strictObject({ type: z.literal('failed'), message: z.string() }),
   // Once the runner's window is signed: the answer's leaf, its path and the root it leads to.
