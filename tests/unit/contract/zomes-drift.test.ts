@@ -12,6 +12,7 @@ import {
   COORDINATOR_CALLBACKS,
   contract,
   DNA_NAMES,
+  type DnaContract,
   SEND_SIGNAL_FN,
 } from '../../../zomes-bindings/index.ts'
 import { REPO_ROOT } from '../../e2e/ripple-process.ts'
@@ -27,6 +28,12 @@ function enumBody(source: string, name: string): string {
 
 function entryTypesOf(source: string): string[] {
   return [...enumBody(source, 'EntryTypes').matchAll(/(\w+)\s*\(\s*\w+\s*\)/g)].map((m) => m[1]!)
+}
+
+/** The entry types of `pub enum EntryTypes` marked `#[entry_type(visibility = "private")]`. */
+function privateTypesOf(source: string): string[] {
+  const match = /pub enum EntryTypes \{([^}]*)\}/.exec(source)?.[1] ?? ''
+  return [...match.matchAll(/#\[entry_type\(visibility = "private"\)\]\s*(\w+)\s*\(/g)].map((m) => m[1]!)
 }
 
 function linkTypesOf(source: string): string[] {
@@ -46,6 +53,7 @@ describe('the Rust zomes match the contract', () => {
     expect(entryTypesOf(drifted)).toEqual(['Task', 'Extra'])
     expect(linkTypesOf(drifted)).toEqual(['A', 'B'])
     expect(externsOf(drifted)).toEqual(['extra'])
+    expect(privateTypesOf(drifted)).toEqual(['Extra'])
   })
 
   for (const dna of DNA_NAMES) {
@@ -61,6 +69,9 @@ describe('the Rust zomes match the contract', () => {
         const rules = /entry_types: &\[([^\]]*)\]/.exec(integrity)?.[1] ?? ''
         expect([...rules.matchAll(/"(\w+)"/g)].map((m) => m[1])).toEqual(entryTypes)
         expect(integrity).toContain(`dna: "${dna}"`)
+        // A type's visibility is the DNA's: withheld on one backend, it must be withheld on the other.
+        const privateTypes: readonly string[] = (contract[dna] as DnaContract).privateEntryTypes ?? []
+        expect(privateTypesOf(integrity)).toEqual([...privateTypes])
       })
 
       it('validates through the shared rules and exports only validate from the integrity zome', () => {
