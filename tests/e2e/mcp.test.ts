@@ -15,6 +15,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient } from '../../host/api/client/index.ts'
+import type { ServedView } from '../../host/api/contract/index.ts'
 import { readDaemonFile } from '../../host/daemon/daemon-file.ts'
 import { type NamedRipple, REPO_ROOT, RIPPLE_BIN, runRipple, startAskerAndRunner } from './ripple-process.ts'
 
@@ -229,15 +230,13 @@ describe('ripple MCP server (SDK client, two ripple up processes)', { timeout: 1
     }>(reply)
     expect(output).toMatchObject({ ran_on: runner.agent, model: { name: 'tiny' }, params: { seed: 7 } })
     // Straight to its runner: `task` names the request, whose signed record get_task reads.
-    const record = jsonOf<{
-      request: string
-      served: { entry: { runner: string; accepted: boolean } }
-      answer: { author: string } | null
-    }>(await stdio.callTool({ name: 'get_task', arguments: { hash: output.task } }))
+    const record = jsonOf<ServedView>(
+      await stdio.callTool({ name: 'get_task', arguments: { hash: output.task } }),
+    )
     expect(record).toMatchObject({
       request: output.task,
-      served: { entry: { runner: runner.agent, accepted: true } },
-      answer: { author: runner.agent },
+      served: { leaf: { runner: runner.agent, accepted: true }, runner_batch: { author: runner.agent } },
+      checks: { served: { valid: true } },
     })
     expect(output.text.length).toBeGreaterThan(0)
     // The tokens came one notification each, in order, before the answer.
