@@ -20,6 +20,8 @@ const holder = {
     inference: {
       models: [{ name: 'tiny', loaded: true, file_hash: 'a'.repeat(64), size_bytes: 1, parameters: null }],
     },
+    // No vision tag: the model is served as text only.
+    tags: [],
   },
   load: null,
   last_heartbeat_ms_ago: 0,
