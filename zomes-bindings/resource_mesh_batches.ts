@@ -25,6 +25,7 @@ import {
   Sha256HexSchema,
   TimestampSchema,
 } from './common.ts'
+import { merkleRoot } from './merkle.ts'
 
 const B = LIMITS.batch
 const TokensSchema = int(LIMITS.result.tokens)
@@ -74,17 +75,18 @@ export type AnswerLeaves = z.infer<typeof AnswerLeavesSchema>
 const windowRefine = <T extends { opened_at: number; closed_at: number }>(w: T) => w.closed_at >= w.opened_at
 const WINDOW_MESSAGE = { message: 'closed_at must not be before opened_at', path: ['closed_at'] }
 
+/** What every public batch says of its window: its leaves' root and totals, citing the private leaves. */
+const BatchFieldsSchema = z.strictObject({
+  root: DigestHexSchema,
+  /** The entry hash of the leaves entry it publishes the root of (withheld from the mesh). */
+  leaves: EntryHashB64Schema,
+  totals: BatchTotalsSchema,
+  opened_at: TimestampSchema,
+  closed_at: TimestampSchema,
+})
+
 /** Entry type `AnswerBatch` (public): the root and totals of a runner's window, citing its private leaves. */
-export const AnswerBatchSchema = z
-  .strictObject({
-    root: DigestHexSchema,
-    /** The entry hash of the `AnswerLeaves` it publishes the root of (withheld from the mesh). */
-    leaves: EntryHashB64Schema,
-    totals: BatchTotalsSchema,
-    opened_at: TimestampSchema,
-    closed_at: TimestampSchema,
-  })
-  .refine(windowRefine, WINDOW_MESSAGE)
+export const AnswerBatchSchema = BatchFieldsSchema.refine(windowRefine, WINDOW_MESSAGE)
 export type AnswerBatch = z.infer<typeof AnswerBatchSchema>
 
 /** What a requester holds of its runner's signature on one answer: the leaf and its path to the root. */
@@ -133,15 +135,7 @@ export const ServedLeavesSchema = z.strictObject({
 export type ServedLeaves = z.infer<typeof ServedLeavesSchema>
 
 /** Entry type `ServedBatch` (public): the root and totals of what a requester served in a window. */
-export const ServedBatchSchema = z
-  .strictObject({
-    root: DigestHexSchema,
-    leaves: EntryHashB64Schema,
-    totals: BatchTotalsSchema,
-    accepted: int({ min: 0, max: B.leaves.max }),
-    opened_at: TimestampSchema,
-    closed_at: TimestampSchema,
-  })
+export const ServedBatchSchema = BatchFieldsSchema.extend({ accepted: int({ min: 0, max: B.leaves.max }) })
   .refine(windowRefine, WINDOW_MESSAGE)
   .refine((b) => b.accepted <= b.totals.count, {
     message: 'accepted must not exceed the count',
@@ -150,16 +144,10 @@ export const ServedBatchSchema = z
 export type ServedBatch = z.infer<typeof ServedBatchSchema>
 
 /** A window's leaves (private) and its public batch, written together in one call. */
-export const AnswerWindowSchema = z.strictObject({
-  leaves: AnswerLeavesSchema,
-  opened_at: TimestampSchema,
-  closed_at: TimestampSchema,
-})
-export const ServedWindowSchema = z.strictObject({
-  leaves: ServedLeavesSchema,
-  opened_at: TimestampSchema,
-  closed_at: TimestampSchema,
-})
+const windowOf = <T extends z.ZodType>(leaves: T) =>
+  z.strictObject({ leaves, opened_at: TimestampSchema, closed_at: TimestampSchema })
+export const AnswerWindowSchema = windowOf(AnswerLeavesSchema)
+export const ServedWindowSchema = windowOf(ServedLeavesSchema)
 
 /** What a batch write returns: the public batch's action and the private leaves' entry. */
 export const BatchRefSchema = z.object({ batch: ActionHashB64Schema, leaves: EntryHashB64Schema })
@@ -184,6 +172,35 @@ export const ServedRecordSchema = z.object({
     .nullable(),
 })
 export type ServedRecord = z.infer<typeof ServedRecordSchema>
+
+const sum = <T>(items: readonly T[], of: (item: T) => number) => items.reduce((n, item) => n + of(item), 0)
+
+/** A runner's window of leaves with the root and totals the rules check them against. */
+export function answerLeavesOf(leaves: AnswerLeaf[]): AnswerLeaves {
+  return {
+    root: merkleRoot(leaves.map(answerLeafBytes)),
+    totals: {
+      count: leaves.length,
+      tokens_in: sum(leaves, (l) => l.tokens_in),
+      tokens_out: sum(leaves, (l) => l.tokens_out),
+    },
+    leaves,
+  }
+}
+
+/** A requester's window likewise: tokens as its runners' leaves say (none without a proof). */
+export function servedLeavesOf(leaves: ServedLeaf[]): ServedLeaves {
+  return {
+    root: merkleRoot(leaves.map(servedLeafBytes)),
+    totals: {
+      count: leaves.length,
+      tokens_in: sum(leaves, (l) => l.proof?.leaf.tokens_in ?? 0),
+      tokens_out: sum(leaves, (l) => l.proof?.leaf.tokens_out ?? 0),
+    },
+    accepted: leaves.filter((l) => l.accepted).length,
+    leaves,
+  }
+}
 
 /** The leaf bytes hashed into a runner's tree (newline-separated; no field holds a newline). */
 export function answerLeafBytes(l: AnswerLeaf): Uint8Array {

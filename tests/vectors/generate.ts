@@ -15,6 +15,7 @@ import type {
 import {
   type AnswerLeaf,
   answerLeafBytes,
+  answerLeavesOf,
   type DnaName,
   dhtLocation,
   HOLO_HASH_PREFIXES,
@@ -23,7 +24,7 @@ import {
   merklePaths,
   merkleRoot,
   type ServedLeaf,
-  servedLeafBytes,
+  servedLeavesOf,
 } from '../../zomes-bindings/index.ts'
 
 type Expect =
@@ -1024,16 +1025,6 @@ const answerLeaf = (request: string, overrides: Partial<AnswerLeaf> = {}): Answe
   finished_at: NOW + 2_500_000,
   ...overrides,
 })
-/** An AnswerLeaves entry whose root and totals are its leaves'. */
-const answerLeavesOf = (leaves: AnswerLeaf[]) => ({
-  root: merkleRoot(leaves.map(answerLeafBytes)),
-  totals: {
-    count: leaves.length,
-    tokens_in: leaves.reduce((n, l) => n + l.tokens_in, 0),
-    tokens_out: leaves.reduce((n, l) => n + l.tokens_out, 0),
-  },
-  leaves,
-})
 const requestB = sha256Hex('alice asks qwen: and again')
 const requestC = sha256Hex('alice asks carol: hello')
 const bobLeaves = [
@@ -1162,17 +1153,6 @@ const servedLeaf = (overrides: Partial<ServedLeaf> = {}): ServedLeaf => ({
   accepted: true,
   reason: '',
   ...overrides,
-})
-/** A ServedLeaves entry whose root, totals and accepted count are its leaves'. */
-const servedLeavesOf = (leaves: ServedLeaf[]) => ({
-  root: merkleRoot(leaves.map(servedLeafBytes)),
-  totals: {
-    count: leaves.length,
-    tokens_in: leaves.reduce((n, s) => n + (s.proof?.leaf.tokens_in ?? 0), 0),
-    tokens_out: leaves.reduce((n, s) => n + (s.proof?.leaf.tokens_out ?? 0), 0),
-  },
-  accepted: leaves.filter((s) => s.accepted).length,
-  leaves,
 })
 const aliceLeaves = [
   servedLeaf(),

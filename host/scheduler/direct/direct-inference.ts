@@ -10,12 +10,7 @@
  * a prompt or an answer: other peers see roots and totals.
  */
 
-import {
-  merkleRoot,
-  type ServedLeaf,
-  type ServedLeaves,
-  servedLeafBytes,
-} from '../../../zomes-bindings/index.ts'
+import { type ServedLeaf, servedLeavesOf } from '../../../zomes-bindings/index.ts'
 import { peerIdOfAgent } from '../../conductor/embedded/replication/peer-agent.ts'
 import { hasImages } from '../../inference/vision.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
@@ -401,7 +396,7 @@ export class DirectInference {
     for (let window = leaves; ; ) {
       try {
         const ref = await this.#init.conductor.callZome('resource_mesh', 'record_served_batch', {
-          leaves: servedWindow(window),
+          leaves: servedLeavesOf(window),
           opened_at: openedAt,
           closed_at: closedAt,
         })
@@ -428,19 +423,5 @@ export class DirectInference {
         )
       }
     }
-  }
-}
-
-/** A window's leaves with their root and totals. */
-function servedWindow(leaves: ServedLeaf[]): ServedLeaves {
-  return {
-    root: merkleRoot(leaves.map(servedLeafBytes)),
-    totals: {
-      count: leaves.length,
-      tokens_in: leaves.reduce((n, l) => n + (l.proof?.leaf.tokens_in ?? 0), 0),
-      tokens_out: leaves.reduce((n, l) => n + (l.proof?.leaf.tokens_out ?? 0), 0),
-    },
-    accepted: leaves.filter((l) => l.accepted).length,
-    leaves,
   }
 }

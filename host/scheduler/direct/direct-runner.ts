@@ -10,11 +10,11 @@ import type { PeerId } from '@libp2p/interface'
 import {
   type AnswerLeaf,
   answerLeafBytes,
+  answerLeavesOf,
   type EntryRecord,
   type LeafProof,
   LIMITS,
   merklePaths,
-  merkleRoot,
   NO_REQUIREMENTS,
   type Task,
 } from '../../../zomes-bindings/index.ts'
@@ -293,19 +293,13 @@ export class DirectRunner {
 
   /** One signature for a window's answers: their leaves (private) and root and totals (public). */
   async #seal(leaves: AnswerLeaf[], openedAt: number, closedAt: number): Promise<SealedWindow> {
-    const bytes = leaves.map(answerLeafBytes)
-    const root = merkleRoot(bytes)
-    const totals = {
-      count: leaves.length,
-      tokens_in: leaves.reduce((n, l) => n + l.tokens_in, 0),
-      tokens_out: leaves.reduce((n, l) => n + l.tokens_out, 0),
-    }
+    const window = answerLeavesOf(leaves)
     const ref = await this.#init.conductor.callZome('resource_mesh', 'post_answer_batch', {
-      leaves: { root, totals, leaves },
+      leaves: window,
       opened_at: openedAt,
       closed_at: closedAt,
     })
-    return { batch: ref.batch, root, paths: merklePaths(bytes), leaves }
+    return { batch: ref.batch, root: window.root, paths: merklePaths(leaves.map(answerLeafBytes)), leaves }
   }
 }
 

@@ -3,6 +3,7 @@
 import type { ApiComponents, ApiNode } from '../../../host/api/api-node.ts'
 import { ApiServer, type ApiServerInit } from '../../../host/api/api-server.ts'
 import type { StatusView } from '../../../host/api/contract/index.ts'
+import type { GenerateOutput } from '../../../host/api/openai/generation.ts'
 import { ZomeFunctionNotImplementedError } from '../../../host/conductor/embedded/errors.ts'
 import {
   InvalidEntryError,
@@ -143,4 +144,35 @@ export function tasksApiServer(host: TestHost, token: string, extra: TestInit = 
       },
     }),
   )
+}
+
+/** A generation's output as the worker answers it, for the translation tests of the /v1 routes. */
+export function generateOutput(over: Partial<GenerateOutput> = {}): GenerateOutput {
+  return {
+    text: 'hello',
+    reasoning: '',
+    json: null,
+    tool_calls: [],
+    stop_reason: 'eos',
+    model: { name: 'tiny', file_hash: 'f'.repeat(64), parameters: 1, quantisation: 'F32' },
+    params: {
+      max_tokens: 8,
+      temperature: 0,
+      seed: 1,
+      top_p: null,
+      constraint: 'none',
+      context_size: 4096,
+      threads: 1,
+    },
+    timings: {
+      load_ms: 0,
+      prompt_tokens: 5,
+      generated_tokens: 2,
+      time_to_first_token_ms: 1,
+      total_ms: 2,
+      tokens_per_second: null,
+      cached_tokens: 0,
+    },
+    ...over,
+  }
 }

@@ -18,44 +18,11 @@ import { ResponseRequestSchema, response, responseCall } from '../../../host/api
 import { responseStream } from '../../../host/api/openai/responses-stream.ts'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
 import { meshModels } from '../../../host/scheduler/mesh-models.ts'
-import { CAPABILITY } from './fixtures.ts'
+import { CAPABILITY, generateOutput } from './fixtures.ts'
 
 const id = { task: 'uhCkkTASKHASH0123456789abcdef', model: 'tiny', created: 1 }
 
-function output(over: Partial<GenerateOutput> = {}): GenerateOutput {
-  return {
-    text: 'hello',
-    reasoning: '',
-    json: null,
-    tool_calls: [],
-    stop_reason: 'eos',
-    model: {
-      name: 'tiny',
-      file_hash: 'f'.repeat(64),
-      parameters: 1,
-      quantisation: 'F32',
-      context_length: 4096,
-    },
-    params: {
-      max_tokens: 8,
-      temperature: 0,
-      seed: 1,
-      top_p: null,
-      constraint: 'none',
-      context_size: 4096,
-      threads: 1,
-    },
-    timings: {
-      load_ms: 0,
-      prompt_tokens: 5,
-      generated_tokens: 2,
-      time_to_first_token_ms: 1,
-      total_ms: 2,
-      tokens_per_second: null,
-    },
-    ...over,
-  } as GenerateOutput
-}
+const output = generateOutput
 
 describe('chat completions', () => {
   const call = (body: Record<string, unknown>) =>

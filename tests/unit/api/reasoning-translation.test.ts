@@ -21,43 +21,22 @@ import type { GenerateOutput } from '../../../host/api/openai/generation.ts'
 import { ResponseRequestSchema, response, responseCall } from '../../../host/api/openai/responses.ts'
 import { responseStream } from '../../../host/api/openai/responses-stream.ts'
 import type { SseEvent } from '../../../host/api/openai/serve-task.ts'
+import { generateOutput } from './fixtures.ts'
 
 const id = { task: 'uhCkkTASKHASH0123456789abcdef', model: 'r1', created: 1 }
 const ask = [{ role: 'user' as const, content: 'q' }]
 
+/** A thinking model's answer: its reasoning apart from its text. */
 function output(over: Partial<GenerateOutput> = {}): GenerateOutput {
-  return {
+  const base = generateOutput()
+  return generateOutput({
     text: 'answer',
     reasoning: 'because',
-    json: null,
-    tool_calls: [],
-    stop_reason: 'eos',
-    model: {
-      name: 'r1',
-      file_hash: 'f'.repeat(64),
-      parameters: 1,
-      quantisation: 'F32',
-    },
-    params: {
-      max_tokens: 64,
-      temperature: 0,
-      seed: 1,
-      top_p: null,
-      constraint: 'none',
-      context_size: 4096,
-      threads: 1,
-    },
-    timings: {
-      load_ms: 0,
-      prompt_tokens: 5,
-      generated_tokens: 9,
-      time_to_first_token_ms: 1,
-      total_ms: 2,
-      tokens_per_second: null,
-      cached_tokens: 0,
-    },
+    model: { ...base.model, name: 'r1' },
+    params: { ...base.params, max_tokens: 64 },
+    timings: { ...base.timings, generated_tokens: 9 },
     ...over,
-  }
+  })
 }
 
 const typesOf = (events: SseEvent[]) => events.map((e) => (e.data as { type: string }).type)
