@@ -12,7 +12,6 @@ import {
   chatCompletionCall,
 } from '../../../host/api/openai/chat-completions.ts'
 import { invalidRequest } from '../../../host/api/openai/endpoint-error.ts'
-import type { GenerateOutput } from '../../../host/api/openai/generation.ts'
 import { ResponseStore } from '../../../host/api/openai/response-store.ts'
 import { ResponseRequestSchema, response, responseCall } from '../../../host/api/openai/responses.ts'
 import { responseStream } from '../../../host/api/openai/responses-stream.ts'
