@@ -408,9 +408,12 @@ export class DirectInference {
           continue
         }
         if (!PROOF_REFUSED.test(message) || !window.some((l) => l.proof !== null)) throw err
-        // Those the refusal names, or else every proof of the window: none is accepted unproven.
-        const named = window.filter((l) => l.proof !== null && message.includes(l.proof.batch))
-        const refused = new Set(named.length > 0 ? named : window)
+        // The request the refusal names, else the batch, else every proof of the window: none is
+        // accepted unproven, and the next refusal (if any) names the next.
+        const proven = window.filter((l) => l.proof !== null)
+        const byRequest = proven.filter((l) => message.includes(l.request))
+        const byBatch = proven.filter((l) => message.includes(l.proof!.batch))
+        const refused = new Set(byRequest.length > 0 ? byRequest : byBatch.length > 0 ? byBatch : proven)
         window = window.map((l) =>
           refused.has(l) && l.proof !== null
             ? {

@@ -21,7 +21,7 @@ export interface ServedChecks {
   served: LeafCheck | null
 }
 
-export interface DirectServiceInit {
+export interface DirectServiceInit extends Pick<DirectRunnerInit, 'batchWindowMs' | 'batchMaxLeaves'> {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
   workers: Pick<WorkerRegistry, 'get'>
   policies: Pick<PolicyService, 'decide'>

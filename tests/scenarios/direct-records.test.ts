@@ -1,0 +1,219 @@
+/**
+ * The batched record of requests routed straight to a runner, on in-process peers (embedded
+ * conductors with their rules wasm, real libp2p on loopback, the real direct protocol). The runner's
+ * worker is a stand-in that echoes its prompt: what is tested here is the record, not the generation
+ * (the engine's path is tests/e2e/direct-route.test.ts). Two hundred requests at once share a few
+ * signatures; a bystander holds their public batches, not one leaf and no prompt or answer; and a
+ * runner that lies (serving one output and signing another, or giving a root its batch does not
+ * have) is on record as not accepted, by a record every peer's rules take.
+ */
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { PeerId } from '@libp2p/interface'
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { agentOfPeerB64 } from '../../host/conductor/embedded/replication/peer-agent.ts'
+import { waitForAction } from '../../host/conductor/embedded/replication/wait-for-action.ts'
+import { decodeHashB64 } from '../../host/identity/hash.ts'
+import { silentLogger } from '../../host/log/logger.ts'
+import { NO_POLICY_VERDICT } from '../../host/policy/cedar-engine.ts'
+import { requestHash } from '../../host/scheduler/direct/direct-request.ts'
+import { DirectService } from '../../host/scheduler/direct/direct-service.ts'
+import { DIRECT_PROTOCOL, jsonFrames, RequestFrameSchema } from '../../host/scheduler/direct/direct-wire.ts'
+import type { RoutePlanInput } from '../../host/scheduler/direct/route-plan.ts'
+import { outputHash } from '../../host/scheduler/output-hash.ts'
+import type { Worker } from '../../host/workers/worker.ts'
+import { type AnswerLeaf, answerLeavesOf } from '../../zomes-bindings/index.ts'
+import { type Player, runScenario } from './harness.ts'
+
+const MODEL = 'tiny'
+const FILE = 'a'.repeat(64)
+
+/** A stand-in for the engine: answers each prompt with itself, echoed. */
+const echo: Worker = {
+  kind: 'infer.generate',
+  input: z.object({ model: z.string(), prompt: z.string() }),
+  output: z.object({ text: z.string() }),
+  run: async (input: { prompt: string }) => ({
+    output: { text: `echo: ${input.prompt}` },
+    metrics: { tokens_in: 3, tokens_out: 2, model_file_hash: FILE },
+  }),
+}
+
+/** What the requester knows of the runner: the model loaded, its slots free. */
+function runnerEntry(agent: string): RoutePlanInput['peers'][number] {
+  return {
+    agent,
+    self: false,
+    status: 'online',
+    capability: {
+      inference: { models: [{ name: MODEL, loaded: true, file_hash: FILE, size_bytes: 1 }] },
+      tags: [],
+    },
+    load: { slots_free: 512 },
+  } as unknown as RoutePlanInput['peers'][number]
+}
+
+function directService(player: Player, runner: Player | null, worker: Worker | null): DirectService {
+  return new DirectService({
+    conductor: player.port,
+    workers: { get: (kind) => (worker !== null && kind === worker.kind ? worker : undefined) },
+    policies: { decide: async () => NO_POLICY_VERDICT },
+    slotsOf: () => ({ slots: 512, busy: 0 }),
+    streams: player.node.streams,
+    peers: async () => (runner ? [runnerEntry(runner.agentPubKey)] : []),
+    waitForAction: (hash, timeoutMs) =>
+      waitForAction({ store: player.conductor.store, replication: player.replication }, hash, timeoutMs),
+    batchMaxLeaves: 64,
+    logger: silentLogger(),
+  })
+}
+
+const ask = (service: DirectService, prompt: string) =>
+  service.inference.run({
+    kind: 'infer.generate',
+    model: MODEL,
+    input: { prompt },
+    signal: AbortSignal.timeout(60_000),
+  })
+
+/** Every file under a player's data dir, read whole (the SQLite store and its WAL among them). */
+async function filesOf(player: Player): Promise<Buffer[]> {
+  const files: Buffer[] = []
+  for (const entry of await readdir(player.dataDir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile())
+      files.push(await readFile(join(entry.parentPath, entry.name)).catch(() => Buffer.alloc(0)))
+  }
+  return files
+}
+
+const chainLength = (player: Player) =>
+  (player.conductor.store.chainHead(
+    player.conductor.cell('resource_mesh').dnaHash,
+    decodeHashB64(player.agentPubKey, 'agent'),
+  )?.seq ?? -1) + 1
+
+describe('the record of direct requests', { timeout: 120_000 }, () => {
+  it('two hundred requests at once: a few signatures, and a bystander holds no leaf and no content', async () => {
+    await runScenario(async (scenario) => {
+      const [alice, bob, carol] = await scenario.addPlayers(3)
+      await scenario.shareAllAgents()
+      const asker = directService(alice!, bob!, null)
+      const runner = directService(bob!, null, echo)
+      await runner.start()
+      const before = chainLength(bob!)
+      const prompts = Array.from({ length: 200 }, (_, i) => `secret prompt number ${i}`)
+      const answers = await Promise.all(prompts.map((p) => ask(asker, p)))
+      expect(answers.map((a) => (a.output as { text: string }).text)).toEqual(
+        prompts.map((p) => `echo: ${p}`),
+      )
+      expect(await Promise.all(answers.map((a) => a.recorded))).not.toContain(null)
+
+      // One signature per window of at most 64 answers (two actions: the private leaves, the batch).
+      const signed = chainLength(bob!) - before
+      expect(signed).toBeGreaterThanOrEqual(2 * Math.ceil(200 / 64))
+      expect(signed).toBeLessThan(40)
+      const batches = new Set<string>()
+      for (const answer of answers) {
+        const record = await asker.served(answer.request)
+        expect(record?.served?.leaf).toMatchObject({ request: answer.request, accepted: true })
+        expect(record?.checks.served?.valid).toBe(true)
+        batches.add(record?.served?.leaf.proof?.batch ?? '')
+      }
+      expect(batches.size).toBe(signed / 2)
+
+      // Carol took no part: she holds the public batches (their roots and totals) but no leaves ...
+      await scenario.dhtSync([alice!, bob!, carol!], 'resource_mesh')
+      const bystander = directService(carol!, null, null)
+      for (const hash of batches) {
+        const batch = await carol!.port.callZome('resource_mesh', 'get_answer_batch', hash)
+        expect(batch?.author).toBe(bob!.agentPubKey)
+        const leaves = decodeHashB64(batch!.entry.leaves, 'entry')
+        expect(carol!.conductor.store.getEntry(leaves)).toBeNull()
+        expect(bob!.conductor.store.getEntry(leaves)).not.toBeNull()
+      }
+      // ... no record of any request, and no prompt or answer in any file; nor does anyone else keep them.
+      for (const answer of answers.slice(0, 20)) expect(await bystander.served(answer.request)).toBeNull()
+      for (const player of [carol!, alice!, bob!])
+        for (const file of await filesOf(player)) expect(file.includes('secret prompt number')).toBe(false)
+      await runner.stop()
+      await asker.stop()
+    })
+  })
+
+  it('a runner that serves one output and signs another, or gives a false root, is on record as not accepted', async () => {
+    await runScenario(async (scenario) => {
+      const [alice, dave, carol] = await scenario.addPlayers(3)
+      await scenario.shareAllAgents()
+      const asker = directService(alice!, dave!, null)
+      // Dave speaks the direct protocol himself, and lies in the way each request asks him to.
+      await dave!.node.streams.handle(DIRECT_PROTOCOL, async (stream, peer: PeerId) => {
+        const frames = jsonFrames(stream)
+        const { request } = RequestFrameSchema.parse(await frames.read())
+        const requester = agentOfPeerB64(peer)!
+        const lie = request.input.prompt as 'another output' | 'false root'
+        await frames.write({ type: 'accepted' })
+        await frames.write({ type: 'done', output: { text: 'what was served' } })
+        const now = Date.now() * 1000
+        const leafOf = (output: unknown, hash = requestHash(request, requester)): AnswerLeaf => ({
+          request: hash,
+          requester,
+          model: MODEL,
+          model_file_hash: FILE,
+          status: 'ok',
+          output_hash: outputHash(output),
+          tokens_in: 3,
+          tokens_out: 2,
+          started_at: now,
+          finished_at: now,
+        })
+        // 'another output': a true proof of a leaf signing what was not served. 'false root': the leaf of
+        // what was served, proven against a root of its own, while the batch signs another request.
+        const leaf = leafOf(
+          lie === 'another output' ? { text: 'what was signed' } : { text: 'what was served' },
+        )
+        const signed = lie === 'another output' ? leaf : leafOf({ text: 'x' }, 'b'.repeat(64))
+        const window = answerLeavesOf([signed])
+        const ref = await dave!.port.callZome('resource_mesh', 'post_answer_batch', {
+          leaves: window,
+          opened_at: now,
+          closed_at: now,
+        })
+        const proof = { batch: ref.batch, leaf, index: 0, count: 1, path: [] }
+        await frames.write({ type: 'proof', proof, root: answerLeavesOf([leaf]).root })
+        await stream.close()
+      })
+
+      const other = await ask(asker, 'another output')
+      const falseRoot = await ask(asker, 'false root')
+      expect(other.output).toEqual({ text: 'what was served' })
+      const recorded = [await other.recorded, await falseRoot.recorded]
+      expect(recorded).not.toContain(null)
+
+      const kept = await asker.served(other.request)
+      expect(kept?.served?.leaf).toMatchObject({
+        accepted: false,
+        reason: 'the runner signed another output than the one it served',
+      })
+      // The runner's signature on the other output stays on record: the proof is valid, the output is not.
+      expect(kept?.checks.served?.valid).toBe(true)
+      expect(kept?.served?.leaf.proof?.leaf.output_hash).not.toBe(kept?.served?.leaf.output_hash)
+
+      const refused = await asker.served(falseRoot.request)
+      expect(refused?.served?.leaf).toMatchObject({ accepted: false, proof: null })
+      expect(refused?.served?.leaf.reason).toMatch(/the rules refused the runner's proof: .*proof_invalid/)
+
+      // Alice's records are valid on every peer: Carol's rules took them, and hold nothing against her.
+      for (const hash of recorded)
+        expect(
+          await waitForAction(
+            { store: carol!.conductor.store, replication: carol!.replication },
+            hash!,
+            15_000,
+          ),
+        ).toBe(true)
+      expect(carol!.conductor.store.listWarrants()).toEqual([])
+      await asker.stop()
+    })
+  })
+})
