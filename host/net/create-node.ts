@@ -184,8 +184,11 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       // Tells connected peers of new protocols (bitswap starting after they identified this node)
       // and new addresses (a relayed one, which the relay passes on to others).
       identifyPush: identifyPush(),
-      // Answers a ping that arrives late too (see connectionMonitor).
-      ping: ping({ timeout: 20_000 }),
+      // Answers a ping that arrives late too (see connectionMonitor). Three callers ping a peer: the
+      // connection monitor, a split's round-trip times and the direct-connection probe; with libp2p's
+      // one outbound ping stream per peer, two at once failed one, and a monitor's failed ping
+      // aborted the connection (a split's tunnel with it, over a relay).
+      ping: ping({ timeout: 20_000, maxOutboundStreams: 4, maxInboundStreams: 8 }),
       pubsub: gossipsub({
         allowedTopics: [identity.opsTopic, identity.signalsTopic],
         // Publishing while alone is normal (first peer up); anti-entropy delivers it later.
