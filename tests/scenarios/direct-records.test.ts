@@ -1,21 +1,26 @@
 /**
- * The batched record of requests routed straight to a runner, on in-process peers (embedded
- * conductors with their rules wasm, real libp2p on loopback, the real direct protocol). The runner's
+ * The batched record of requests routed straight to a runner, on in-process peers of a private mesh as
+ * a user gets it (its key, an admin, the others joined by invite; embedded conductors with their rules
+ * wasm, real libp2p on loopback, the real direct protocol behind the members-only gate). The runner's
  * worker is a stand-in that echoes its prompt: what is tested here is the record, not the generation
  * (the engine's path is tests/e2e/direct-route.test.ts). Two hundred requests at once share a few
  * signatures; a bystander holds their public batches, not one leaf and no prompt or answer; and a
  * runner that lies (serving one output and signing another, or giving a root its batch does not
  * have) is on record as not accepted, by a record every peer's rules take.
  */
-import { readdir, readFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { PeerId } from '@libp2p/interface'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { agentOfPeerB64 } from '../../host/conductor/embedded/replication/peer-agent.ts'
 import { waitForAction } from '../../host/conductor/embedded/replication/wait-for-action.ts'
-import { decodeHashB64 } from '../../host/identity/hash.ts'
+import { decodeHashB64, encodeHashB64 } from '../../host/identity/hash.ts'
+import { openAgentKey } from '../../host/identity/keystore.ts'
 import { silentLogger } from '../../host/log/logger.ts'
+import { createInvite, membraneProofOf } from '../../host/mesh/invite.ts'
+import { privateMeshOf } from '../../host/mesh/private-mesh.ts'
 import { NO_POLICY_VERDICT } from '../../host/policy/cedar-engine.ts'
 import { requestHash } from '../../host/scheduler/direct/direct-request.ts'
 import { DirectService } from '../../host/scheduler/direct/direct-service.ts'
@@ -24,7 +29,22 @@ import type { RoutePlanInput } from '../../host/scheduler/direct/route-plan.ts'
 import { outputHash } from '../../host/scheduler/output-hash.ts'
 import type { Worker } from '../../host/workers/worker.ts'
 import { type AnswerLeaf, answerLeavesOf } from '../../zomes-bindings/index.ts'
-import { type Player, runScenario } from './harness.ts'
+import { type Player, runScenario, type Scenario, scenarioNetwork } from './harness.ts'
+
+/** Three peers of a private mesh: its admin, and two machines joined with one invite for two. */
+async function privateMesh(scenario: Scenario): Promise<Player[]> {
+  const adminDir = await mkdtemp(join(tmpdir(), 'ripple-scenario-admin-'))
+  const admin = await openAgentKey(adminDir)
+  const network = privateMeshOf(scenarioNetwork(), encodeHashB64(admin.agentPubKey))
+  const first = await scenario.addPlayer({ network, dataDir: adminDir })
+  const invite = createInvite({ network, role: 'member', expiresInMs: 3_600_000, uses: 2 }, admin)
+  const joined = [
+    await scenario.addPlayer({ network, membraneProof: membraneProofOf(invite) }),
+    await scenario.addPlayer({ network, membraneProof: membraneProofOf(invite) }),
+  ]
+  await scenario.shareAllAgents()
+  return [first, ...joined]
+}
 
 const MODEL = 'tiny'
 const FILE = 'a'.repeat(64)
@@ -96,8 +116,7 @@ const chainLength = (player: Player) =>
 describe('the record of direct requests', { timeout: 120_000 }, () => {
   it('two hundred requests at once: a few signatures, and a bystander holds no leaf and no content', async () => {
     await runScenario(async (scenario) => {
-      const [alice, bob, carol] = await scenario.addPlayers(3)
-      await scenario.shareAllAgents()
+      const [alice, bob, carol] = await privateMesh(scenario)
       const asker = directService(alice!, bob!, null)
       const runner = directService(bob!, null, echo)
       await runner.start()
@@ -143,8 +162,7 @@ describe('the record of direct requests', { timeout: 120_000 }, () => {
 
   it('a runner that serves one output and signs another, or gives a false root, is on record as not accepted', async () => {
     await runScenario(async (scenario) => {
-      const [alice, dave, carol] = await scenario.addPlayers(3)
-      await scenario.shareAllAgents()
+      const [alice, dave, carol] = await privateMesh(scenario)
       const asker = directService(alice!, dave!, null)
       // Dave speaks the direct protocol himself, and lies in the way each request asks him to.
       await dave!.node.streams.handle(DIRECT_PROTOCOL, async (stream, peer: PeerId) => {
