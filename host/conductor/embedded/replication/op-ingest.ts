@@ -235,7 +235,7 @@ export class OpIngest {
     } catch (err) {
       if (err instanceof UnresolvedDependenciesError)
         return this.#hold(cell, author, seq, { op, sender }, result)
-      if (err instanceof InvalidEntryError) return this.#reject(author, cell, hash, err.rule, err.message)
+      if (err instanceof InvalidEntryError) return this.#reject(author, cell, hash, err.rule, err.detail)
       if (err instanceof UnknownTypeError)
         return this.#reject(author, cell, hash, 'sys.entry_type', err.message)
       // A trap in the rules is our failure, not proof against the author: drop the op, keep the peer.

@@ -59,9 +59,10 @@ export class InvalidEntryError extends Error {
   static override readonly name = 'InvalidEntryError'
   constructor(
     readonly rule: string,
-    message: string,
+    /** What the rule found, without the rule's name. */
+    readonly detail: string,
   ) {
-    super(`${rule}: ${message}`)
+    super(`${rule}: ${detail}`)
     this.name = 'InvalidEntryError'
   }
 }
