@@ -77,4 +77,6 @@ export interface NetworkPort {
     | null
   /** Whether a revocation held here bars an agent (always false where none can be held). */
   isRevoked(agent: string): boolean
+  /** Why the mesh refuses this peer, as far as its own store shows (a used invite, a revocation); else null. */
+  standing(): string | null
 }

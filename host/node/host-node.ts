@@ -169,6 +169,7 @@ export class HostNode {
       }),
       engine: models.backends.status(),
       rpc_cache: this.components.splits.cacheUse(),
+      standing: backend.standing(),
     }
   }
 

@@ -7,7 +7,12 @@
 
 import type { Connection, Libp2p } from '@libp2p/interface'
 import { decodeAction } from '../conductor/embedded/action.ts'
-import { createEmbeddedPeer, recordsAbout, waitForAction } from '../conductor/embedded/replication/index.ts'
+import {
+  createEmbeddedPeer,
+  ownStanding,
+  recordsAbout,
+  waitForAction,
+} from '../conductor/embedded/replication/index.ts'
 import { agentOfPeer } from '../conductor/embedded/replication/peer-agent.ts'
 import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import { serveConductorApi } from '../conductor/embedded/websocket-api/conductor-api.ts'
@@ -80,6 +85,18 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
             adminOrigins: options.adminOrigins,
             logger: options.logger,
           })
+    // Its own genesis passed its own rules; that others refuse it (a used invite) shows as their ops arrive.
+    let told: string | null = null
+    const tell = () => {
+      const standing = ownStanding(peer.conductor, peer.replication)
+      if (standing !== null && standing !== told)
+        options.logger.warn({ standing }, 'the mesh refuses this peer')
+      told = standing
+    }
+    tell()
+    peer.replication.onOpsStored((event) => {
+      if (event.dna === 'agent_registry') tell()
+    })
     return {
       conductor: peer.conductor,
       addresses: () => peer.node.multiaddrs().map((ma) => ma.toString()),
@@ -103,6 +120,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       streams: peer.node.streams,
       warrantAuthor: (...args) => peer.replication.warrantAuthor(...args),
       isRevoked: (agent) => peer.replication.isRevoked(agent),
+      standing: () => ownStanding(peer.conductor, peer.replication),
       async stop() {
         await api?.close()
         await peer.stop()
@@ -133,6 +151,8 @@ async function startHolochain(options: BackendOptions): Promise<NetworkBackend> 
     onOpAges: null,
     warrantAuthor: null,
     isRevoked: () => false,
+    // A Holochain conductor keeps its peers' judgements to itself.
+    standing: () => null,
     adminUrl: null,
     libp2p: null,
     rpc: null,

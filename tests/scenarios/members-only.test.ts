@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { lpStream } from '@libp2p/utils'
 import { describe, expect, it } from 'vitest'
-import { membershipOf } from '../../host/conductor/embedded/replication/membership.ts'
+import { membershipOf, ownStanding } from '../../host/conductor/embedded/replication/membership.ts'
 import type { NetworkConfig } from '../../host/config/network-schema.ts'
 import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { type AgentKey, openAgentKey } from '../../host/identity/keystore.ts'
@@ -72,6 +72,13 @@ describe('members only', () => {
         expect(membershipOf(peer.conductor, peer.replication, carol.agentPubKey)).toBeNull()
         expect(membershipOf(peer.conductor, peer.replication, dave.agentPubKey)?.final).toBe(true)
       }
+      // Dave's own rules took his genesis (he could not know the invite was used); his store, once it
+      // holds the others' geneses, tells him the mesh refuses him (ripple status, a warning).
+      await waitUntil(15_000, () => ownStanding(dave.conductor, dave.replication) !== null)
+      expect(ownStanding(dave.conductor, dave.replication)).toMatch(
+        /^this peer joined with invite \S+, which admits 2 and was used first by others: every other peer refuses it/,
+      )
+      for (const peer of [alice, bob, carol]) expect(ownStanding(peer.conductor, peer.replication)).toBeNull()
 
       // Served by what the rules admitted: bob is, dave (who holds the key and a used invite) is not.
       const served = await serveProbes(alice)

@@ -102,6 +102,8 @@ export const StatusViewSchema = z.object({
   engine: EngineStatusSchema.nullable(),
   /** The split worker's tensor cache: what it holds against its cap (`--rpc-cache-size`); null until first kept. */
   rpc_cache: z.object({ bytes: z.number(), cap_bytes: z.number() }).nullable(),
+  /** Why the mesh refuses this peer (a used invite, a revocation), as its own store shows; null if nothing. */
+  standing: z.string().nullable(),
 })
 export type StatusView = z.infer<typeof StatusViewSchema>
 

@@ -62,7 +62,12 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     if (!params.success) return sendInvalidPayload(reply, 'not a request hash', params.error)
     const state = (await api.served?.(params.data.request)) ?? null
     if (state === null)
-      return sendError(reply, 404, 'RequestNotFoundError', `no record of request ${params.data.request} here: only the peer that asked for it and the one that ran it keep one`)
+      return sendError(
+        reply,
+        404,
+        'RequestNotFoundError',
+        `no record of request ${params.data.request} here: only the peer that asked for it and the one that ran it keep one`,
+      )
     return state
   })
 

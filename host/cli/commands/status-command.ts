@@ -24,6 +24,7 @@ export function statusCommand(): Command {
     const rows: [string, string][] = [
       ['agent', status.agent],
       ['network', `${status.network} (${status.backend})`],
+      ...(status.standing === null ? [] : [['REFUSED', status.standing] as [string, string]]),
       ['version', status.version],
       ['uptime', formatDuration(status.uptime_ms)],
       ['pid', String(status.pid)],

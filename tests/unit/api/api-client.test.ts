@@ -48,7 +48,14 @@ beforeAll(async () => {
     },
     pid: process.pid,
     ...{ data_dir: '/tmp/x', models_dir: '/tmp/x/models', uptime_ms: 1, multiaddrs: [], warrants: [] },
-    ...{ capability: CAPABILITY, unusable_models: [], loaded_models: [], engine: null, rpc_cache: null },
+    ...{
+      capability: CAPABILITY,
+      unusable_models: [],
+      loaded_models: [],
+      engine: null,
+      rpc_cache: null,
+      standing: null,
+    },
   }
   server = new ApiServer(
     baseInit({

@@ -58,6 +58,7 @@ export function statusView(): StatusView {
     loaded_models: [],
     engine: null,
     rpc_cache: null,
+    standing: null,
   }
 }
 

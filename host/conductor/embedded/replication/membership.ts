@@ -31,18 +31,42 @@ export function membershipOf(
   const records = storeRecords(conductor.store, conductor.cell('agent_registry').dnaHash)
   const proof = records.genesisProof(decodeHashB64(agent, 'agent'))
   if (proof === undefined) return { why: 'no genesis of its has reached this peer', final: false }
+  const overused = overusedInvite(records, proof, agent)
+  return overused === null ? null : { why: `it joined with ${overused}`, final: true }
+}
+
+/**
+ * Why the mesh refuses this very peer, as its own store shows; null when nothing is known against it.
+ * Its own genesis passed its rules when it was written, before it could know that other machines
+ * had used its invite first: every other peer refuses it then, and only its store can tell it so.
+ */
+export function ownStanding(
+  conductor: EmbeddedConductor,
+  replication: Pick<Replication, 'isRevoked'>,
+): string | null {
+  const me = conductor.agentPubKey
+  if (replication.isRevoked(me)) return 'an admin of the mesh revoked this peer'
+  const records = storeRecords(conductor.store, conductor.cell('agent_registry').dnaHash)
+  const proof = records.genesisProof(decodeHashB64(me, 'agent'))
+  const overused = proof === undefined ? null : overusedInvite(records, proof, me)
+  return overused === null
+    ? null
+    : `this peer joined with ${overused}: every other peer refuses it (ask the mesh's admin for a new invite, and join with a fresh --data-dir)`
+}
+
+/** The invite `agent`'s genesis cites, when others used up what it admits before `agent` did; else null. */
+function overusedInvite(
+  records: ReturnType<typeof storeRecords>,
+  proof: Parameters<typeof inviteIdOf>[0],
+  agent: string,
+): string | null {
   const invite = inviteIdOf(proof)
   if (invite === null) return null
   const uses = records.inviteUses(invite)
   const own = uses.find((u) => u.agent === agent)
   const allowed = inviteUsesOf(proof)
-  if (own !== undefined && usesBefore(uses, agent, own.genesisAt) >= allowed) {
-    return {
-      why: `it joined with invite ${invite}, which admits ${allowed} and was used first by others`,
-      final: true,
-    }
-  }
-  return null
+  if (own === undefined || usesBefore(uses, agent, own.genesisAt) < allowed) return null
+  return `invite ${invite}, which admits ${allowed} and was used first by others`
 }
 
 /** The member gate's check over this peer's store, awaiting a newcomer's genesis until `signal` ends. */
