@@ -140,7 +140,7 @@ export async function pullModel(
   return { ...model, path: target }
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
     () => false,
@@ -148,7 +148,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** A rename, or a copy where the staging dir is on another file system. */
-async function moveFile(from: string, to: string): Promise<void> {
+export async function moveFile(from: string, to: string): Promise<void> {
   try {
     await rename(from, to)
   } catch (err) {

@@ -12,6 +12,7 @@ import type { NetworkConfig } from '../config/network-schema.ts'
 import { openAgentKey } from '../identity/keystore.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
 import { pullModel } from '../inference/model-pull.ts'
+import { pullProjector } from '../inference/projector-pull.ts'
 import type { LongOperationOptions } from '../interface/progress.ts'
 import { type Startable, startAll, stopAll } from '../interface/startable.ts'
 import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
@@ -173,14 +174,19 @@ export class HostNode {
     }
   }
 
-  /** Fetches a model into the models directory and advertises it. */
+  /** Fetches a model (and its projector, where the source names one) into the models directory and advertises it. */
   async pull(request: Parameters<typeof pullModel>[1], options: LongOperationOptions) {
     const { modelsDir, dataDir } = this.#init
     const logger = this.components.logger.child({ component: 'inference' })
-    const model = await pullModel({ modelsDir, stagingDir: join(dataDir, 'pulls'), logger }, request, options)
+    const init = { modelsDir, stagingDir: join(dataDir, 'pulls'), logger }
+    const model = await pullModel(init, request, options)
+    // The model is pulled whatever becomes of its projector: without one it serves text.
+    const projector = await pullProjector(init, request.source, model.name, options)
+    if (projector !== null && 'error' in projector)
+      logger.warn({ model: model.name, err: projector.error }, 'pulled the model but not its projector')
     await this.components.registry.refresh()
     this.components.models.changed()
-    return model
+    return { model, projector }
   }
 
   /** Follows a task submitted here into the metrics. */

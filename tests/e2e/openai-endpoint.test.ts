@@ -20,9 +20,10 @@ import {
   type ChatTemplateFamily,
 } from '../../host/inference/gguf-gen/chat-templates.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
+import { writeProjector } from '../../host/inference/gguf-gen/mmproj-generator.ts'
 import { type ModelServer, startModelServer } from '../fixtures/model-server.ts'
 import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
-import { isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+import { eventually, isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 type Peer = RunningRipple & { dataDir: string; agent: string; url: string; token: string }
 
@@ -34,6 +35,8 @@ let openai: OpenAI
 let anthropic: Anthropic
 let local: ModelsFixture
 let files: ModelServer
+/** A Hugging Face stand-in (the daemons reach it through HF_ENDPOINT, set before they start). */
+let hf: ModelServer
 
 const TINY_EMBEDDING = 64
 
@@ -47,6 +50,8 @@ async function writeFamilies(dir: string): Promise<void> {
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-openai-'))
+  hf = await startModelServer('127.0.0.2')
+  process.env.HF_ENDPOINT = `${hf.url}/`
   const network = await isolatedNetwork(root, 'e2e-openai')
   const start = async (name: string): Promise<Peer> => {
     const dataDir = join(root, name)
@@ -81,6 +86,7 @@ afterAll(async () => {
   for (const d of [first, second, third]) if (d && d.child.exitCode === null) d.child.kill('SIGKILL')
   await local?.close()
   await files?.close()
+  await hf?.close()
   await rm(root, { recursive: true, force: true })
 })
 
@@ -651,5 +657,35 @@ describe('ripple models pull', { timeout: 90_000 }, () => {
     ])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/refused .*corrupt\.gguf: not a usable GGUF model/)
+  })
+
+  it("pulls a vision model with the projector its repository's manifest names, and serves it as such", async () => {
+    const bytes = await readFile(join(root, 'third-models', 'tiny.gguf'))
+    await writeProjector(join(root, 'mmproj.gguf'), { textEmbedding: 64 })
+    hf.put('/someone/tiny-vision/resolve/main/tiny-vision.Q8_0.gguf', bytes)
+    hf.put(
+      '/someone/tiny-vision/resolve/main/mmproj-tiny-f16.gguf',
+      await readFile(join(root, 'mmproj.gguf')),
+    )
+    hf.manifest('someone', 'tiny-vision', 'Q8_0', 'tiny-vision.Q8_0.gguf', 'mmproj-tiny-f16.gguf')
+    const pulled = await runRipple([
+      'models',
+      'pull',
+      'hf:someone/tiny-vision:Q8_0',
+      '--name',
+      'seeing',
+      '--data-dir',
+      second.dataDir,
+    ])
+    expect(pulled.code, pulled.stderr).toBe(0)
+    expect(pulled.stdout).toMatch(
+      /^pulled seeing \(.*\)\nwith its projector \S+seeing\.mmproj\.gguf: it takes images\n$/,
+    )
+    await eventually(async () => {
+      const entry = (await openai.models.list()).data.find((m) => m.id === 'seeing') as unknown as
+        | { ripple: { vision: boolean; peers: string[] } }
+        | undefined
+      expect(entry?.ripple).toMatchObject({ vision: true, peers: [second.agent] })
+    }, 30_000)
   })
 })

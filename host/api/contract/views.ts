@@ -25,6 +25,7 @@ import type { BackendStatus } from '../../inference/engine/engine-backends.ts'
 import type { GgufModel } from '../../inference/gguf-scan.ts'
 import type { ModelListing } from '../../inference/model-manager.ts'
 import type { PullProgress } from '../../inference/model-pull.ts'
+import type { ProjectorPull } from '../../inference/projector-pull.ts'
 import type { PeerEntry } from '../../interface/mesh-peers.ts'
 import type { WarrantView } from '../../interface/network-port.ts'
 import { PeerLinkSchema } from '../../interface/peer-link.ts'
@@ -219,7 +220,13 @@ export const ModelLoadEventSchemas = {
 }
 
 /** A pulled model, as POST /api/models/pull answers it. */
-export const ModelPulledViewSchema = z.object({ model: GgufModelSchema })
+/** A pulled model, and its multimodal projector: its file, why it could not be had, or null (none named). */
+export const ModelPulledViewSchema = z.object({
+  model: GgufModelSchema,
+  projector: describes<ProjectorPull>()(
+    z.union([z.object({ file: z.string() }), z.object({ error: z.string() })]).nullable(),
+  ),
+})
 
 /** The events of a model pull streamed as server-sent events. */
 export const ModelPullEventSchemas = {

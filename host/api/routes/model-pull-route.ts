@@ -9,29 +9,32 @@
 import type { FastifyInstance } from 'fastify'
 import type { GgufModel } from '../../inference/gguf-scan.ts'
 import type { PullRequest } from '../../inference/model-pull.ts'
+import type { ProjectorPull } from '../../inference/projector-pull.ts'
 import type { LongOperationOptions } from '../../interface/progress.ts'
 import { routes } from '../contract/index.ts'
 import { sendInvalidPayload } from '../error-reply.ts'
 import { pullProgressEvent } from '../progress-events.ts'
 import { clientGone, lazyEventStream } from './event-stream-reply.ts'
 
-export type ModelPuller = (request: PullRequest, options: LongOperationOptions) => Promise<GgufModel>
+export type ModelPuller = (
+  request: PullRequest,
+  options: LongOperationOptions,
+) => Promise<{ model: GgufModel; projector: ProjectorPull }>
 
 export function registerModelPullRoute(app: FastifyInstance, pull: ModelPuller): void {
   app.post(routes.pullModel.path, async (request, reply) => {
     const body = routes.pullModel.body.safeParse(request.body ?? null)
     if (!body.success) return sendInvalidPayload(reply, 'invalid pull', body.error)
     const signal = clientGone(reply)
-    if (!request.headers.accept?.includes('text/event-stream'))
-      return { model: await pull(body.data, { signal }) }
+    if (!request.headers.accept?.includes('text/event-stream')) return await pull(body.data, { signal })
     const events = lazyEventStream(reply)
     try {
-      const model = await pull(body.data, {
+      const pulled = await pull(body.data, {
         signal,
         onProgress: (progress) => events.send('progress', pullProgressEvent(progress)),
       })
-      if (!events.opened) return { model }
-      events.send('pulled', { model })
+      if (!events.opened) return pulled
+      events.send('pulled', pulled)
     } catch (err) {
       if (!events.opened) throw err
       const { name, message } = err as Error

@@ -142,11 +142,16 @@ function pullCommand(): Command {
       ...(options.name === undefined ? {} : { name: options.name }),
     }
     const bar = pullProgress(!options.json)
-    const { model } = await api.pullModel(body, { onProgress: bar.show }).finally(bar.end)
+    const { model, projector } = await api.pullModel(body, { onProgress: bar.show }).finally(bar.end)
+    if (options.json) return void process.stdout.write(`${printableJson(model)}\n`)
     process.stdout.write(
-      options.json
-        ? `${printableJson(model)}\n`
-        : `pulled ${printable(model.name)} (${formatBytes(model.size_bytes)}, sha256 ${model.sha256})\n`,
+      `pulled ${printable(model.name)} (${formatBytes(model.size_bytes)}, sha256 ${model.sha256})\n`,
+    )
+    if (projector === null) return
+    process.stdout.write(
+      'file' in projector
+        ? `with its projector ${printable(projector.file)}: it takes images\n`
+        : `without its projector (${printable(projector.error)}): it serves text only\n`,
     )
   })
 }
