@@ -76,22 +76,9 @@ export async function pullModel(
   await mkdir(staging, { recursive: true, mode: PRIVATE_DIR_MODE })
   let downloader: Awaited<ReturnType<typeof createModelDownloader>>
   try {
-    downloader = await createModelDownloader({
-      modelUri: request.source,
-      dirPath: staging,
-      ...(request.name === undefined ? {} : { fileName: `${request.name}.gguf` }),
-      // Kept on cancel and on a dropped connection: the next pull resumes it.
-      deleteTempFileOnCancel: false,
-      skipExisting: false,
-      parallelDownloads: 1,
-      onProgress: ({ downloadedSize, totalSize }) =>
-        options.onProgress?.({
-          stage: 'download',
-          done: downloadedSize,
-          total: totalSize > 0 ? totalSize : null,
-          unit: 'bytes',
-        }),
-    })
+    downloader = await createModelDownloader(
+      downloadTo(request.source, staging, request.name && `${request.name}.gguf`, options),
+    )
   } catch (err) {
     throw new ModelSourceError(request.source, err)
   }
@@ -138,6 +125,31 @@ export async function pullModel(
   await moveFile(path, target)
   await rm(staging, { recursive: true, force: true })
   return { ...model, path: target }
+}
+
+/** node-llama-cpp's downloader, resuming in `staging`, its progress reported as a pull's. */
+export function downloadTo(
+  source: string,
+  staging: string,
+  fileName: string | undefined,
+  options: LongOperationOptions,
+) {
+  return {
+    modelUri: source,
+    dirPath: staging,
+    ...(fileName === undefined ? {} : { fileName }),
+    // Kept on cancel and on a dropped connection: the next pull resumes it.
+    deleteTempFileOnCancel: false,
+    skipExisting: false,
+    parallelDownloads: 1,
+    onProgress: ({ downloadedSize, totalSize }: { downloadedSize: number; totalSize: number }) =>
+      options.onProgress?.({
+        stage: 'download',
+        done: downloadedSize,
+        total: totalSize > 0 ? totalSize : null,
+        unit: 'bytes',
+      }),
+  }
 }
 
 export async function exists(path: string): Promise<boolean> {

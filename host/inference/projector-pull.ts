@@ -10,7 +10,14 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { LongOperationOptions } from '../interface/progress.ts'
 import { PRIVATE_DIR_MODE } from '../storage/private-files.ts'
-import { exists, ModelPullRefusedError, ModelSourceError, moveFile, type PullInit } from './model-pull.ts'
+import {
+  downloadTo,
+  exists,
+  ModelPullRefusedError,
+  ModelSourceError,
+  moveFile,
+  type PullInit,
+} from './model-pull.ts'
 import { PROJECTOR_SUFFIX } from './vision.ts'
 
 /** `hf:owner/repo`, then `:quant` or `/file.gguf` (the manifest's tag: the quant, else `latest`). */
@@ -68,21 +75,9 @@ async function fetchProjector(
   if (await exists(target)) return target
   const staging = join(init.stagingDir, createHash('sha256').update(source).digest('hex').slice(0, 16))
   await mkdir(staging, { recursive: true, mode: PRIVATE_DIR_MODE })
-  const downloader = await createModelDownloader({
-    modelUri: source,
-    dirPath: staging,
-    fileName: `${model}${PROJECTOR_SUFFIX}`,
-    deleteTempFileOnCancel: false,
-    skipExisting: false,
-    parallelDownloads: 1,
-    onProgress: ({ downloadedSize, totalSize }) =>
-      onProgress?.({
-        stage: 'download',
-        done: downloadedSize,
-        total: totalSize > 0 ? totalSize : null,
-        unit: 'bytes',
-      }),
-  }).catch((err: unknown) => {
+  const downloader = await createModelDownloader(
+    downloadTo(source, staging, `${model}${PROJECTOR_SUFFIX}`, { signal, onProgress }),
+  ).catch((err: unknown) => {
     throw new ModelSourceError(source, err)
   })
   const path = await downloader.download(signal ? { signal } : {})

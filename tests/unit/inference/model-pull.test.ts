@@ -1,7 +1,10 @@
 /**
  * Model pulls through node-llama-cpp's downloader from a file server on 127.0.0.1 (nothing leaves
  * the machine; `hf:` URIs resolve there through HF_ENDPOINT, as huggingface.co cannot be reached):
- * complete, interrupted and resumed, corrupted, truncated, wrong size, wrong hash; its dirs 0700.
+ * complete, interrupted and resumed, corrupted, truncated, wrong size, wrong hash; its dirs 0700. And a
+ * vision model's projector pulled with it: the repository's manifest names it, and it lands beside the
+ * model as `<name>.mmproj.gguf` once it reads as a clip.cpp GGUF; a repository without one, or a plain
+ * URL, names none; a file that is not a projector, or a manifest that cannot be read, is said.
  */
 import { createHash } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
@@ -9,7 +12,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TINY_MODEL, writeLlamaModel } from '../../../host/inference/gguf-gen/llama-generator.ts'
+import { writeProjector } from '../../../host/inference/gguf-gen/mmproj-generator.ts'
 import { ModelPullRefusedError, ModelSourceError, pullModel } from '../../../host/inference/model-pull.ts'
+import { pullProjector } from '../../../host/inference/projector-pull.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { type ModelServer, startModelServer } from '../../fixtures/model-server.ts'
 
@@ -19,6 +24,7 @@ let server: ModelServer
 let hf: ModelServer
 let tiny: Buffer
 let tinySha: string
+let projector: Buffer
 let n = 0
 
 beforeAll(async () => {
@@ -29,6 +35,15 @@ beforeAll(async () => {
   server = await startModelServer()
   hf = await startModelServer('127.0.0.2')
   process.env.HF_ENDPOINT = `${hf.url}/`
+  // A vision repository: its manifest names a projector (and one names a file that is none).
+  await writeProjector(join(root, 'mmproj.gguf'), { textEmbedding: 64 })
+  projector = await readFile(join(root, 'mmproj.gguf'))
+  hf.put('/someone/vision/resolve/main/mmproj-f16.gguf', projector)
+  hf.put('/someone/vision/resolve/main/not-a-projector.gguf', tiny)
+  hf.manifest('someone', 'vision', 'Q8_0', 'vision.Q8_0.gguf', 'mmproj-f16.gguf')
+  hf.manifest('someone', 'vision', 'latest', 'vision.Q8_0.gguf', 'mmproj-f16.gguf')
+  hf.manifest('someone', 'vision', 'Q4_0', 'vision.Q4_0.gguf', 'not-a-projector.gguf')
+  hf.manifest('someone', 'text-only', 'Q8_0', 'text.Q8_0.gguf')
 })
 afterAll(async () => {
   await server.close()
@@ -178,5 +193,48 @@ describe('pullModel', { timeout: 60_000 }, () => {
     await expect(pullModel(dirs(), { source: `${server.url}/files/missing.gguf` })).rejects.toThrow(
       ModelSourceError,
     )
+  })
+})
+
+describe('pullProjector', { timeout: 30_000 }, () => {
+  it("fetches the projector the repository's manifest names, beside the model", async () => {
+    for (const source of ['hf:someone/vision:Q8_0', 'hf:someone/vision/vision.Q8_0.gguf']) {
+      const init = dirs()
+      const pulled = await pullProjector(init, source, 'vision-q8')
+      expect(pulled).toEqual({ file: join(init.modelsDir, 'vision-q8.mmproj.gguf') })
+      expect(await readFile(join(init.modelsDir, 'vision-q8.mmproj.gguf'))).toEqual(projector)
+      // Nothing is left half-way: the staging dir holds no file.
+      expect(
+        await readdir(init.stagingDir, { recursive: true }).then((f) => f.filter((x) => x.endsWith('.gguf'))),
+      ).toEqual([])
+    }
+  })
+
+  it('names none for a repository without one, or a source that is no Hugging Face repository', async () => {
+    expect(await pullProjector(dirs(), 'hf:someone/text-only:Q8_0', 'text')).toBeNull()
+    expect(await pullProjector(dirs(), 'hf:someone/unknown:Q8_0', 'text')).toBeNull()
+    expect(
+      await pullProjector(dirs(), `${hf.url}/someone/vision/resolve/main/mmproj-f16.gguf`, 'x'),
+    ).toBeNull()
+  })
+
+  it('refuses a file that is not a projector, keeping nothing of it', async () => {
+    const init = dirs()
+    const pulled = await pullProjector(init, 'hf:someone/vision:Q4_0', 'vision-q4')
+    expect(pulled).toEqual({
+      error: expect.stringMatching(/not a multimodal projector \(architecture llama\)/),
+    })
+    expect(await readdir(init.modelsDir).catch(() => [])).toEqual([])
+  })
+
+  it('says why when the manifest cannot be read', async () => {
+    hf.manifestStatus(503)
+    try {
+      expect(await pullProjector(dirs(), 'hf:someone/vision:Q8_0', 'vision')).toEqual({
+        error: expect.stringMatching(/manifest: 503/),
+      })
+    } finally {
+      hf.manifestStatus(null)
+    }
   })
 })
