@@ -206,9 +206,11 @@ describe.each(['deepseek-r1'] as const)('a thinking model (%s)', { timeout: 120_
       ...greedy,
     })
     expect(turn.choices[0]?.finish_reason).toBe('length')
+    // Greedy, as every call here: sampled, random weights may end a turn within 8 tokens.
     const message = await anthropic.messages.create({
       model,
       max_tokens: 8,
+      temperature: 0,
       tools: [{ name: 'weather', input_schema: schema as Anthropic.Tool.InputSchema }],
       messages: [
         { role: 'user', content: 'What is the weather in Oslo?' },
@@ -223,6 +225,7 @@ describe.each(['deepseek-r1'] as const)('a thinking model (%s)', { timeout: 120_
     const response = await openai.responses.create({
       model,
       max_output_tokens: 8,
+      temperature: 0,
       tools: [{ type: 'function', name: 'weather', parameters: schema, strict: false }],
       input: [
         { role: 'user', content: 'What is the weather in Oslo?' },
