@@ -207,10 +207,9 @@ describe.each(['deepseek-r1'] as const)('a thinking model (%s)', { timeout: 120_
     })
     expect(turn.choices[0]?.finish_reason).toBe('length')
     // Greedy, as every call here: sampled, random weights may end a turn within 8 tokens.
-    const message = await anthropic.messages.create({
+    const toolTurn: Anthropic.MessageCreateParamsNonStreaming = {
       model,
       max_tokens: 8,
-      temperature: 0,
       tools: [{ name: 'weather', input_schema: schema as Anthropic.Tool.InputSchema }],
       messages: [
         { role: 'user', content: 'What is the weather in Oslo?' },
@@ -220,7 +219,8 @@ describe.each(['deepseek-r1'] as const)('a thinking model (%s)', { timeout: 120_
         },
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'clear' }] },
       ],
-    })
+    }
+    const message = await anthropic.messages.create({ ...toolTurn, ...greedy })
     expect(message.stop_reason).toBe('max_tokens')
     const response = await openai.responses.create({
       model,
