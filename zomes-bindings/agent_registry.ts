@@ -116,9 +116,18 @@ export const HeartbeatSchema = z.strictObject({
     }),
     { min: 0, max: 16 },
   ).optional(),
+  /**
+   * Memory this peer holds for splits others head (counted out of model_free_bytes): a head planning
+   * its split again adds back what it held here.
+   */
+  split_held: list(
+    z.strictObject({ head: AgentPubKeyB64Schema, model: ModelNameSchema, bytes: ByteCountSchema }),
+    { min: 0, max: 64 },
+  ).optional(),
   timestamp: TimestampSchema,
 })
 export type Heartbeat = z.infer<typeof HeartbeatSchema>
+export type SplitHeld = NonNullable<Heartbeat['split_held']>[number]
 
 /** Names one invite (16 random bytes, hex); an invite's grant carries it into its agent's genesis. */
 export const InviteIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex characters')

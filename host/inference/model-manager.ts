@@ -57,6 +57,8 @@ export interface ModelManagerInit {
   memoryLimitBytes?: number
   /** How long a model stays loaded once idle (`--keep-alive`); default 5 min, KEEP_FOREVER: never unloaded. */
   keepAliveMs?: number
+  /** Memory this peer's RPC worker holds for others' splits: within the limit, and never evicted. */
+  heldForSplits?: () => number
   logger: Logger
 }
 
@@ -161,7 +163,8 @@ export class ModelManager implements Startable {
     const limit = this.init.memoryLimitBytes
     if (limit === undefined) return freemem()
     const used = [...this.loaded.values()].reduce((sum, m) => sum + m.memoryBytes, 0)
-    return Math.max(0, Math.min(freemem(), limit - used))
+    const held = this.init.heldForSplits?.() ?? 0
+    return Math.max(0, Math.min(freemem(), limit - used - held))
   }
 
   /** Memory the idle loaded models hold: what a load here may free by unloading them. */

@@ -3,7 +3,7 @@
  * heartbeats received as signals. Liveness uses the time a heartbeat *arrived* on our clock, not the
  * sender's timestamp, so clock skew between machines cannot make a peer look alive or dead.
  */
-import type { EntryRecord, Heartbeat, NodeCapability } from '../../zomes-bindings/index.ts'
+import type { EntryRecord, Heartbeat, NodeCapability, SplitHeld } from '../../zomes-bindings/index.ts'
 import type { PeerEntry, PeerStatus } from '../interface/mesh-peers.ts'
 import { type HeartbeatConfig, peerStatus } from './peer-status.ts'
 
@@ -22,6 +22,21 @@ export class PeerView {
 
   recordHeartbeat(agent: string, heartbeat: Heartbeat, receivedAt: number): void {
     this.heard.set(agent, { heartbeat, receivedAt })
+  }
+
+  /**
+   * What this peer holds for splits other peers head, as their heartbeats say (offline heads' splits
+   * are over): a split's share lives in the RPC worker, which the model manager cannot unload.
+   */
+  heldForSplits(now: number): SplitHeld[] {
+    const held: SplitHeld[] = []
+    for (const [head, { heartbeat, receivedAt }] of this.heard) {
+      if (head === this.selfAgent || peerStatus(receivedAt, now, this.config) === 'offline') continue
+      for (const split of heartbeat.splits ?? [])
+        for (const share of split.peers)
+          if (share.agent === this.selfAgent) held.push({ head, model: split.model, bytes: share.bytes })
+    }
+    return held
   }
 
   /**

@@ -69,6 +69,11 @@ export class RegistryService implements Startable {
     this.view = new PeerView(init.conductor.agentPubKey, init.heartbeat)
   }
 
+  /** Memory this peer's RPC worker holds for splits other peers head (their heartbeats say). */
+  heldForSplits(): number {
+    return this.view.heldForSplits(Date.now()).reduce((sum, held) => sum + held.bytes, 0)
+  }
+
   get capability(): NodeCapability {
     if (!this.advertised) throw new RegistryNotStartedError()
     return this.advertised
@@ -134,6 +139,7 @@ export class RegistryService implements Startable {
     const load = await this.init.loadSampler.sample()
     const slots = this.init.freeSlots?.() ?? null
     const splits = this.init.splits?.() ?? []
+    const held = this.view.heldForSplits(Date.now())
     const heartbeat: Heartbeat = {
       ...load,
       queue_depth: this.init.queueDepth(),
@@ -143,6 +149,7 @@ export class RegistryService implements Startable {
         ? { model_evictable_bytes: Math.floor(this.init.evictableModelBytes()) }
         : {}),
       ...(splits.length > 0 ? { splits } : {}),
+      ...(held.length > 0 ? { split_held: held } : {}),
       timestamp: Date.now() * 1000,
     }
     this.lastHeartbeat = heartbeat

@@ -8,11 +8,12 @@
  * naming the worker, and the split is planned again without it.
  */
 import type { PeerId } from '@libp2p/interface'
+import type { SplitHeld } from '../../zomes-bindings/index.ts'
 import { peerIdOfAgent } from '../conductor/embedded/replication/peer-agent.ts'
 import { ENGINE_BUILD_TAG } from '../inference/engine/engine-capability.ts'
 import type { EngineModel } from '../inference/engine/engine-model.ts'
 import { modelMemoryBytes } from '../inference/memory-fit.ts'
-import { type ModelManager, ModelNotFoundError } from '../inference/model-manager.ts'
+import { type ListedModel, type ModelManager, ModelNotFoundError } from '../inference/model-manager.ts'
 import { SharedLoads } from '../inference/shared-load.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
 import type { LongOperationOptions } from '../interface/progress.ts'
@@ -154,7 +155,7 @@ export class SplitService {
         rttMs: 0,
         engineBuild: build,
       },
-      ...(await this.#candidates(info.sha256)),
+      ...(await this.#candidates(info)),
     ]
     const plan = planSplit(candidates, {
       needBytes: modelMemoryBytes(info, models.contextSize),
@@ -219,7 +220,7 @@ export class SplitService {
     return error
   }
 
-  async #candidates(fileHash: string): Promise<SplitCandidate[]> {
+  async #candidates(model: ListedModel): Promise<SplitCandidate[]> {
     const now = Date.now()
     const entries = (await this.init.peers()).filter(
       (p) =>
@@ -234,8 +235,10 @@ export class SplitService {
         const ramFree = capability.hardware.ram_bytes * (1 - (p.load?.ram_pct ?? 100) / 100)
         return {
           agent: p.agent,
-          hasFile: capability.inference.models.some((m) => m.file_hash === fileHash),
-          freeBytes: p.load?.model_free_bytes ?? ramFree,
+          hasFile: capability.inference.models.some((m) => m.file_hash === model.sha256),
+          // A split of this model this peer headed before (lost a worker) is over: its share here is free.
+          freeBytes:
+            (p.load?.model_free_bytes ?? ramFree) + heldFor(p.load?.split_held, this.init.self, model.name),
           rttMs: await this.init.rtt(peerIdOfAgent(p.agent)).catch(() => null),
           engineBuild:
             capability.tags.find((t) => t.startsWith(ENGINE_BUILD_TAG))?.slice(ENGINE_BUILD_TAG.length) ??
@@ -248,4 +251,9 @@ export class SplitService {
   async #buildId(): Promise<string> {
     return (await this.init.models.backends.build()).id
   }
+}
+
+/** What a worker says it holds for `head`'s split of `model`. */
+function heldFor(held: readonly SplitHeld[] | undefined, head: string, model: string): number {
+  return (held ?? []).filter((h) => h.head === head && h.model === model).reduce((sum, h) => sum + h.bytes, 0)
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import OpenAI from 'openai'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PeersReply } from '../../host/api/contract/index.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
 import { isolatedNetwork, REPO_ROOT, runRipple } from './ripple-process.ts'
@@ -80,6 +81,23 @@ describe('a model split over peers', { timeout: 120_000 }, () => {
     expect(split?.peers.reduce((sum, p) => sum + p.layers, 0)).toBe(6)
     const ls = await runRipple(['models', 'ls', '--data-dir', head.dataDir])
     expect(ls.stdout).toMatch(/^split {5}big over 3 peers \(head first\): /m)
+    // Each worker counts its share within its --model-memory, and says so in its heartbeats.
+    for (const share of split!.peers.slice(1)) {
+      const worker = peers.find((p) => p.agent === share.agent)!
+      for (const deadline = Date.now() + 30_000; ; ) {
+        const seen = JSON.parse(
+          (await runRipple(['peers', '--json', '--data-dir', head.dataDir])).stdout,
+        ) as PeersReply
+        const load = seen.peers.find((p) => p.agent === worker.agent)?.load
+        if (load?.split_held?.length) {
+          expect(load.split_held).toEqual([{ head: head.agent, model: 'big', bytes: share.bytes }])
+          expect(load.model_free_bytes).toBeLessThanOrEqual(30 * 2 ** 20 - share.bytes)
+          break
+        }
+        if (Date.now() > deadline) throw new Error(`worker ${worker.agent} never counted its share`)
+        await new Promise((resolve) => setTimeout(resolve, 300))
+      }
+    }
   })
 
   it('answers /v1 on another peer with what the whole file gives on one machine', async () => {
