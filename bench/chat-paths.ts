@@ -1,8 +1,7 @@
 /**
  * The ways the inference benchmarks ask for one streamed chat answer, each timed by its caller the
- * same way (time to first token, decode rate after it): node-llama-cpp's LlamaChat in this process
- * (the engine before llama-server), and any OpenAI-compatible endpoint (a peer's `/v1`, or
- * llama-server itself).
+ * same way (time to first token, decode rate after it): any OpenAI-compatible endpoint (a peer's
+ * `/v1`, or llama-server itself, the anchor).
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -12,7 +11,6 @@ import { performance } from 'node:perf_hooks'
 import OpenAI from 'openai'
 import { EngineBackends } from '../host/inference/engine/engine-backends.ts'
 import { LlamaServerProcess } from '../host/inference/engine/llama-server-process.ts'
-import { LlamaRuntime } from '../host/inference/llama-runtime.ts'
 import { createLogger } from '../host/log/logger.ts'
 import { type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
 
@@ -33,58 +31,6 @@ export interface Path {
   key: string
   name: string
   run(maxTokens: number): Promise<Sample>
-}
-
-/** node-llama-cpp's LlamaChat on the same file: one context, a fresh sequence per request. */
-export async function directPath(
-  modelPath: string,
-  threads: number,
-  messages: readonly ChatTurn[],
-  contextSize: number,
-): Promise<Path & { close(): Promise<void> }> {
-  const { LlamaChat } = await import('node-llama-cpp')
-  // The daemon's own way to start llama.cpp (the same binary and settings; safe under tsx).
-  const runtime = new LlamaRuntime({ threads, logger: createLogger('warn') })
-  const llama = await runtime.get()
-  const model = await llama.loadModel({ modelPath })
-  const context = await model.createContext({ contextSize, threads, sequences: 1 })
-  return {
-    key: 'direct',
-    name: 'node-llama-cpp LlamaChat (direct)',
-    async run(maxTokens) {
-      const startedAt = performance.now()
-      const sequence = context.getSequence()
-      const chat = new LlamaChat({ contextSequence: sequence })
-      try {
-        let firstAt: number | null = null
-        await chat.generateResponse(
-          [
-            { type: 'user', text: messages[0]?.content ?? '' },
-            { type: 'model', response: [] },
-          ],
-          {
-            maxTokens,
-            temperature: 0,
-            onTextChunk: () => {
-              firstAt ??= performance.now()
-            },
-          },
-        )
-        const endedAt = performance.now()
-        const tokens = sequence.tokenMeter.usedOutputTokens
-        const first = firstAt ?? endedAt
-        return sample(startedAt, first, endedAt, tokens)
-      } finally {
-        chat.dispose()
-        sequence.dispose()
-      }
-    },
-    close: async () => {
-      await context.dispose()
-      await model.dispose()
-      await runtime.dispose()
-    },
-  }
 }
 
 /** An OpenAI-compatible endpoint: its base URL and bearer token. */

@@ -1,11 +1,10 @@
 /**
- * Embeddings on one file, three ways, to keep the faster engine: llama-server in embedding mode (mean
- * pooling, started from the daemon's build and backend folder with the daemon's arguments, the
- * engine Ripple keeps), node-llama-cpp's embedding context in this process (the engine before), and a
- * peer's `/v1/embeddings` (one `ripple up` process, what an agent calls). The generated ~104M F16
- * llama model, the machine's cores as threads; one short text at a time (latency) and batches of 32
- * texts (texts per second; node-llama-cpp embeds one text per call). The cosine between the two
- * engines' vectors for the same text says whether they compute the same thing.
+ * Embeddings on one file, two ways: llama-server in embedding mode (mean pooling, started from the
+ * daemon's build and backend folder with the daemon's arguments: the anchor) and a peer's
+ * `/v1/embeddings` (one `ripple up` process, what an agent calls). The generated ~104M F16 llama
+ * model, the machine's cores as threads; one short text at a time (latency) and batches of 32 texts
+ * (texts per second). The cosine between the two paths' vectors for the same text says whether the
+ * peer hands on what the engine computed.
  * Run: `npm run bench embeddings`.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
@@ -16,7 +15,6 @@ import OpenAI from 'openai'
 import { EngineBackends } from '../host/inference/engine/engine-backends.ts'
 import { LlamaServerProcess } from '../host/inference/engine/llama-server-process.ts'
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
-import { LlamaRuntime } from '../host/inference/llama-runtime.ts'
 import { createLogger } from '../host/log/logger.ts'
 import { isolatedNetwork, type RunningRipple } from '../tests/e2e/ripple-process.ts'
 import { startBenchPeer } from './chat-paths.ts'
@@ -70,7 +68,6 @@ export default async function run(): Promise<BenchReport> {
   const root = await mkdtemp(join(tmpdir(), 'ripple-bench-embeddings-'))
   const daemons: RunningRipple[] = []
   let server: LlamaServerProcess | null = null
-  let closeDirect: (() => Promise<void>) | null = null
   try {
     const modelsDir = join(root, 'models')
     await mkdir(modelsDir, { recursive: true })
@@ -89,21 +86,6 @@ export default async function run(): Promise<BenchReport> {
     })
     const viaServer = endpointEmbed(server.url, (server.headers.authorization ?? '').slice('Bearer '.length))
 
-    const runtime = new LlamaRuntime({ threads, logger: createLogger('warn') })
-    const llama = await runtime.get()
-    const model = await llama.loadModel({ modelPath })
-    const context = await model.createEmbeddingContext({ contextSize: CONTEXT_SIZE, threads })
-    closeDirect = async () => {
-      await context.dispose()
-      await model.dispose()
-      await runtime.dispose()
-    }
-    const viaDirect: Embed = async (texts) => {
-      const vectors: number[][] = []
-      for (const text of texts) vectors.push([...(await context.getEmbeddingFor(text)).vector])
-      return vectors
-    }
-
     const network = await isolatedNetwork(root, 'bench-embeddings')
     const peer = await startBenchPeer(root, network, 'peer', modelsDir, {
       threads,
@@ -115,7 +97,6 @@ export default async function run(): Promise<BenchReport> {
 
     const paths = [
       ['llama_server', 'llama-server, embedding mode (the engine)', viaServer],
-      ['node_llama_cpp', 'node-llama-cpp embedding context (before)', viaDirect],
       ['ripple_v1', 'ripple /v1/embeddings on the peer', viaPeer],
     ] as const
     // Warm each path (the peer loads the model and starts its embedder on the first request).
@@ -128,10 +109,8 @@ export default async function run(): Promise<BenchReport> {
       for (const [p, [, , embed]] of paths.entries()) batch[p]?.push(await timed(embed, TEXTS))
 
     const [serverVector] = await viaServer([TEXTS[0] ?? SHORT])
-    const [directVector] = await viaDirect([TEXTS[0] ?? SHORT])
     const [peerVector] = await viaPeer([TEXTS[0] ?? SHORT])
     const figures: Record<string, number> = {
-      cosine_llama_server_node_llama_cpp: round(cosine(serverVector ?? [], directVector ?? []), 3),
       cosine_llama_server_ripple: round(cosine(serverVector ?? [], peerVector ?? []), 3),
     }
     const anchorSingle = median(single[0] ?? [])
@@ -153,13 +132,12 @@ export default async function run(): Promise<BenchReport> {
       name: 'embeddings',
       note:
         `${BENCH_MODEL.name}, ${threads} threads, context ${CONTEXT_SIZE}, mean pooling on llama-server; median of ${RUNS} ` +
-        `(batches: ${BATCH_RUNS}), paths alternating with ${PAUSE_MS} ms between requests; cosine of the engines' vectors ${figures.cosine_llama_server_node_llama_cpp}; ` +
+        `(batches: ${BATCH_RUNS}), paths alternating with ${PAUSE_MS} ms between requests; cosine of the two paths' vectors ${figures.cosine_llama_server_ripple}; ` +
         `backend ${backend.candidate.id}; load ${loadavg()[0]?.toFixed(2)}`,
       rows,
       figures,
     }
   } finally {
-    await closeDirect?.()
     await server?.stop()
     for (const d of daemons) if (d.child.exitCode === null) d.child.kill('SIGTERM')
     await Promise.all(daemons.map((d) => d.exited))

@@ -3,7 +3,7 @@
  * machine's cores as threads, the same file, threads, slots and messages on every path:
  * - decode rate and time to first token of a streamed `/v1/chat/completions` on the peer that has
  *   the model (one `ripple up` process), against llama-server called directly (the anchor, started
- *   here from the same build and backend folder) and node-llama-cpp's LlamaChat (the engine before);
+ *   here from the same build and backend folder);
  * - aggregate tokens/s with 1, 4 and 8 requests at once, through the peer and llama-server direct;
  * - a ten-turn agent loop that resends its growing conversation each turn: time to first token per
  *   turn with prompt reuse (the default) and without (llama-server direct, `cache_prompt: false`).
@@ -18,7 +18,6 @@ import { isolatedNetwork, type RunningRipple } from '../tests/e2e/ripple-process
 import {
   alternate,
   type ChatTurn,
-  directPath,
   type Endpoint,
   endpointPath,
   type Path,
@@ -105,7 +104,6 @@ export default async function run(): Promise<BenchReport> {
   const root = await mkdtemp(join(tmpdir(), 'ripple-bench-engine-'))
   const daemons: RunningRipple[] = []
   let server: Awaited<ReturnType<typeof startLlamaServer>> | null = null
-  let direct: Awaited<ReturnType<typeof directPath>> | null = null
   let pass: Awaited<ReturnType<typeof passThrough>> | null = null
   try {
     const modelsDir = join(root, 'models')
@@ -126,15 +124,9 @@ export default async function run(): Promise<BenchReport> {
     // Loads the model on the peer and warms both before anything is timed.
     await viaPeer.run(4)
     await viaServer.run(4)
-    direct = await directPath(modelPath, threads, MESSAGES, CONTEXT_SIZE)
-    process.stderr.write('bench: llama-server, the peer and node-llama-cpp ready\n')
+    process.stderr.write('bench: llama-server and the peer ready\n')
 
-    const [serverRuns, peerRuns, directRuns] = await alternate(
-      [viaServer, viaPeer, direct],
-      TOKENS,
-      RUNS,
-      PAUSE_MS,
-    )
+    const [serverRuns, peerRuns] = await alternate([viaServer, viaPeer], TOKENS, RUNS, PAUSE_MS)
     pass = await passThrough(anchor)
     const viaPass = endpointPath('pass', 'bare Node pass-through', pass, MODEL, MESSAGES)
     await viaPass.run(4)
@@ -151,26 +143,22 @@ export default async function run(): Promise<BenchReport> {
     for (const [key, samples, first] of [
       ['llama_server', serverRuns, serverFirst],
       ['ripple_v1', peerRuns, peerFirst],
-      ['node_llama_cpp', directRuns, directRuns],
     ] as const) {
       figures[`${key}_decode_tok_s`] = rate(samples)
       figures[`${key}_ttft_ms`] = ttft(first)
     }
     figures.decode_ratio_vs_llama_server = ratio(rate(peerRuns), rate(serverRuns))
-    figures.decode_ratio_vs_node_llama_cpp = ratio(rate(peerRuns), rate(directRuns))
     rows.push(
       {
         figure: 'decode tok/s, 1 request',
         'llama-server': rate(serverRuns),
         'ripple /v1': rate(peerRuns),
-        'node-llama-cpp': rate(directRuns),
         'ripple / llama-server': figures.decode_ratio_vs_llama_server as number,
       },
       {
         figure: 'time to first token, ms',
         'llama-server': ttft(serverFirst),
         'ripple /v1': ttft(peerFirst),
-        'node-llama-cpp': ttft(directRuns),
         'ripple / llama-server': ratio(ttft(peerFirst), ttft(serverFirst)),
       },
     )
@@ -230,7 +218,6 @@ export default async function run(): Promise<BenchReport> {
       figures,
     }
   } finally {
-    await direct?.close()
     pass?.close()
     await server?.stop()
     for (const d of daemons) if (d.child.exitCode === null) d.child.kill('SIGTERM')

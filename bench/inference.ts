@@ -1,19 +1,19 @@
 /**
  * Inference throughput on a generated ~104M-parameter F16 llama model (random weights, written to a
- * temp dir at bench time), greedy, with the real core count as threads: node-llama-cpp directly (in
- * this process), then `infer.generate` through its Worker (which runs the model in a model process). Each path answers the same prompt with
- * the same number of tokens (greedy, so the same tokens), so the difference in wall time per task
- * is the fixed overhead of the path. A path through the mesh is one more `InferencePath` passed to
- * `comparePaths`. Run: `npm run bench inference`.
+ * temp dir at bench time), greedy, with the real core count as threads: llama-server called directly
+ * (the anchor, started here from the daemon's build and backend folder), then `infer.generate` through
+ * its Worker (which runs the model in the engine's own llama-server), then as a task through the mesh.
+ * Each path answers the same prompt with the same number of tokens (greedy, so the same tokens), so
+ * the difference in wall time per task is the fixed overhead of the path. Run: `npm run bench inference`.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import type { LlamaModel } from 'node-llama-cpp'
+import { serverPlan } from '../host/inference/engine/server-request.ts'
+import { foldCompletion } from '../host/inference/engine/server-stream.ts'
 import { FileHashCache } from '../host/inference/file-hash-cache.ts'
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
-import { LlamaRuntime } from '../host/inference/llama-runtime.ts'
 import { ModelManager } from '../host/inference/model-manager.ts'
 import { createLogger } from '../host/log/logger.ts'
 import { modelInfo } from '../host/registry/index.ts'
@@ -22,6 +22,7 @@ import { InferGenerateOutputSchema, inferGenerateWorker } from '../host/workers/
 import { runScenario } from '../tests/scenarios/harness.ts'
 import { type RunLog, startSchedulerHost } from '../tests/scenarios/scheduler-hosts.ts'
 import { NO_REQUIREMENTS } from '../zomes-bindings/index.ts'
+import { type Endpoint, startLlamaServer } from './chat-paths.ts'
 import { median, ratio, round } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
@@ -56,40 +57,32 @@ export interface InferencePath {
 }
 
 /**
- * node-llama-cpp alone, set up as the worker is: one context per model (created before the runs),
- * a fresh sequence per task.
+ * llama-server alone: the `/completion` request the engine makes for the same generation, its stream
+ * read as the engine reads it; no daemon, no worker in between.
  */
-export async function directPath(model: LlamaModel, threads: number): Promise<InferencePath> {
-  const { LlamaCompletion } = await import('node-llama-cpp')
-  const context = await model.createContext({ contextSize: CONTEXT_SIZE, threads, sequences: 1 })
+export function directPath(server: Endpoint): InferencePath {
   return {
     key: 'direct',
-    name: 'node-llama-cpp direct',
+    name: 'llama-server direct',
     async generate(prompt, maxTokens) {
+      // Greedy: the seed changes nothing.
+      const plan = serverPlan({ prompt, max_tokens: maxTokens, temperature: 0, seed: 1 })
+      if (plan.kind !== 'completion') throw new Error('a raw prompt goes to /completion')
       const startedAt = performance.now()
-      const sequence = context.getSequence()
-      try {
-        let firstAt: number | null = null
-        const completion = new LlamaCompletion({ contextSequence: sequence })
-        await completion.generateCompletion(prompt, {
-          maxTokens,
-          temperature: 0,
-          onToken: () => {
-            firstAt ??= performance.now()
-          },
-        })
-        const endedAt = performance.now()
-        const generated = sequence.tokenMeter.usedOutputTokens
-        const first = firstAt ?? endedAt
-        return {
-          wall_ms: endedAt - startedAt,
-          prompt_tokens: sequence.tokenMeter.usedInputTokens + 1,
-          generated_tokens: generated,
-          time_to_first_token_ms: first - startedAt,
-          tokens_per_second: ((generated - 1) * 1000) / (endedAt - first),
-        }
-      } finally {
-        sequence.dispose()
+      const response = await fetch(`${server.url}/completion`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(plan.completion(null)),
+      })
+      if (!response.ok || !response.body) throw new Error(`llama-server: HTTP ${response.status}`)
+      const answer = await foldCompletion(response.body, {})
+      const endedAt = performance.now()
+      return {
+        wall_ms: endedAt - startedAt,
+        prompt_tokens: answer.promptTokens,
+        generated_tokens: answer.generatedTokens,
+        time_to_first_token_ms: (answer.firstOutputAt ?? endedAt) - startedAt,
+        tokens_per_second: answer.decodeRate ?? 0,
       }
     },
   }
@@ -228,14 +221,14 @@ export default async function run(): Promise<BenchReport> {
     contextSize: CONTEXT_SIZE,
     logger,
   })
-  // The direct path runs node-llama-cpp in this process; the worker and mesh paths, in the model process.
-  const runtime = new LlamaRuntime({ threads, logger })
+  let server: Awaited<ReturnType<typeof startLlamaServer>> | null = null
   try {
     const generatedAt = performance.now()
     const file = await writeLlamaModel(join(dir, `${MODEL_NAME}.gguf`), BENCH_MODEL)
     const generateMs = performance.now() - generatedAt
     const loaded = await models.load(MODEL_NAME)
-    const directModel = await (await runtime.get()).loadModel({ modelPath: join(dir, `${MODEL_NAME}.gguf`) })
+    server = await startLlamaServer(join(dir, `${MODEL_NAME}.gguf`), threads, 1, CONTEXT_SIZE)
+    const anchor: Endpoint = server
     const info = (await models.list()).models[0]
     if (!info) throw new Error('the generated model is not usable')
     return await runScenario(async (scenario) => {
@@ -257,11 +250,7 @@ export default async function run(): Promise<BenchReport> {
       ]
       try {
         await scenario.dhtSync([requester!, runner!], 'agent_registry')
-        const paths = [
-          await directPath(directModel, threads),
-          workerPath(models),
-          meshPath(hosts[0]!.scheduler),
-        ]
+        const paths = [directPath(anchor), workerPath(models), meshPath(hosts[0]!.scheduler)]
         // Warm-up, one whole task per path: the first runs pay for page faults into the mapped weights.
         await comparePaths(paths, PROMPT, GENERATED_TOKENS, 1)
         const rows = (await comparePaths(paths, PROMPT, GENERATED_TOKENS, RUNS)).map(summarise)
@@ -289,7 +278,7 @@ export default async function run(): Promise<BenchReport> {
     })
   } finally {
     await models.stop()
-    await runtime.dispose()
+    await server?.stop()
     await rm(dir, { recursive: true, force: true })
   }
 }

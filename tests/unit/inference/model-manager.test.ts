@@ -1,8 +1,6 @@
-import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { writeGguf } from '../../../host/inference/gguf-gen/gguf-writer.ts'
 import { llamaModelSpec, writeLlamaModel } from '../../../host/inference/gguf-gen/llama-generator.ts'
@@ -14,7 +12,6 @@ import {
 } from '../../../host/inference/model-manager.ts'
 import { type ModelsFixture, modelsFixture } from './inference-fixtures.ts'
 
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 let fx: ModelsFixture
 
 beforeAll(async () => {
@@ -73,7 +70,8 @@ describe('ModelManager', () => {
       'no-ff.gguf',
       tinyWith((s) => delete s.metadata['llama.feed_forward_length']),
     )
-    // A head count of 0 passes a check for missing keys, and aborts llama.cpp all the same.
+    // A head count of 0 passes a check for missing keys; llama-server refuses it only once started,
+    // and in words about a tensor's shape.
     await fx.add(
       'zero-heads.gguf',
       tinyWith((s) => (s.metadata['llama.attention.head_count'] = { u32: 0 })),
@@ -100,22 +98,6 @@ describe('ModelManager', () => {
     // Still here, and still generating.
     const result = await (await fx.manager.load('tiny')).generate(greedy)
     expect(result.generated_tokens).toBeGreaterThanOrEqual(8)
-  })
-
-  it('is needed: llama.cpp itself aborts the whole process on such a file', () => {
-    const code = `
-      const { LlamaRuntime } = await import('./host/inference/llama-runtime.ts')
-      const { silentLogger } = await import('./host/log/logger.ts')
-      const llama = await new LlamaRuntime({ threads: 1, logger: silentLogger() }).get()
-      await llama.loadModel({ modelPath: process.argv[1] })
-      console.log('loaded')`
-    const child = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', code, join(fx.dir, 'zero-heads.gguf')],
-      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 },
-    )
-    expect(child.signal).toBe('SIGABRT')
-    expect(child.stderr).toMatch(/GGML_ASSERT/)
   })
 
   it("gives llama.cpp's own reason for a file that passes the checks but does not load", async () => {
