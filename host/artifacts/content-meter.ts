@@ -9,17 +9,20 @@ export class ContentMeter {
   bytes = 0
   readonly #hash = createHash('sha256')
 
+  readonly #progress: Pick<Progress, 'stage' | 'total'>
+  readonly #onProgress: ((progress: Progress) => void) | undefined
+
   /** `progress`: what each chunk's progress says besides the bytes so far. */
-  constructor(
-    private readonly progress: Pick<Progress, 'stage' | 'total'>,
-    private readonly onProgress?: (progress: Progress) => void,
-  ) {}
+  constructor(progress: Pick<Progress, 'stage' | 'total'>, onProgress?: (progress: Progress) => void) {
+    this.#progress = progress
+    this.#onProgress = onProgress
+  }
 
   async *through(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     for await (const chunk of source) {
       this.#hash.update(chunk)
       this.bytes += chunk.byteLength
-      this.onProgress?.({ ...this.progress, done: this.bytes, unit: 'bytes' })
+      this.#onProgress?.({ ...this.#progress, done: this.bytes, unit: 'bytes' })
       yield chunk
     }
   }

@@ -17,35 +17,35 @@ interface CpuTicks {
 }
 
 export class LoadSampler {
-  private previous: CpuTicks
-  private gpuReported: boolean | null = null
+  #previous: CpuTicks
+  #gpuReported: boolean | null = null
 
   constructor() {
     // CPU % is measured between samples from the kernel's tick counters, so a sample costs no
     // waiting (systeminformation's first `currentLoad` sleeps to get a delta).
-    this.previous = cpuTicks()
+    this.#previous = cpuTicks()
   }
 
   async sample(): Promise<LoadSample> {
-    const [mem, gpu_pct] = await Promise.all([si.mem(), this.gpuPct()])
-    return { cpu_pct: this.cpuPct(), ram_pct: pct(mem.total - mem.available, mem.total), gpu_pct }
+    const [mem, gpu_pct] = await Promise.all([si.mem(), this.#gpuPct()])
+    return { cpu_pct: this.#cpuPct(), ram_pct: pct(mem.total - mem.available, mem.total), gpu_pct }
   }
 
-  private cpuPct(): number {
+  #cpuPct(): number {
     const now = cpuTicks()
-    const busy = now.busy - this.previous.busy
-    const total = now.total - this.previous.total
-    this.previous = now
+    const busy = now.busy - this.#previous.busy
+    const total = now.total - this.#previous.total
+    this.#previous = now
     return pct(busy, total)
   }
 
-  private async gpuPct(): Promise<number | null> {
+  async #gpuPct(): Promise<number | null> {
     // Asking for graphics runs lspci/nvidia-smi; once a machine has shown it reports no GPU
     // utilisation, stop asking.
-    if (this.gpuReported === false) return null
+    if (this.#gpuReported === false) return null
     const { controllers } = await si.graphics()
     const utilisations = controllers.map((c) => c.utilizationGpu).filter((u) => typeof u === 'number')
-    this.gpuReported = utilisations.length > 0
+    this.#gpuReported = utilisations.length > 0
     if (utilisations.length === 0) return null
     return clampPct(utilisations.reduce((a, b) => a + b, 0) / utilisations.length)
   }

@@ -63,10 +63,13 @@ class Fetch {
 export class SharedFetches {
   readonly #running = new Map<string, Fetch>()
 
-  constructor(
-    private readonly ipfs: Pick<IpfsStore, 'cat'>,
-    private readonly start: StartFetch,
-  ) {}
+  readonly #ipfs: Pick<IpfsStore, 'cat'>
+  readonly #start: StartFetch
+
+  constructor(ipfs: Pick<IpfsStore, 'cat'>, start: StartFetch) {
+    this.#ipfs = ipfs
+    this.#start = start
+  }
 
   /** The CID's bytes, from the fetch already running for it or from a new one. */
   async *read(cid: CID, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
@@ -86,7 +89,7 @@ export class SharedFetches {
 
   #begin(key: string, cid: CID): Fetch {
     const fetch: Fetch = new Fetch(
-      (signal) => this.start(cid, signal),
+      (signal) => this.#start(cid, signal),
       () => this.#forget(key, fetch),
     )
     this.#running.set(key, fetch)
@@ -111,7 +114,7 @@ export class SharedFetches {
       if (offset < fetch.reached) {
         // Behind the fetch: these blocks are here already (a block gone since is fetched again).
         const until = last !== null && last.start > offset ? last.start : fetch.reached
-        for await (const bytes of this.ipfs.cat(cid, { offset, length: until - offset, signal })) {
+        for await (const bytes of this.#ipfs.cat(cid, { offset, length: until - offset, signal })) {
           offset += bytes.byteLength
           yield bytes
         }

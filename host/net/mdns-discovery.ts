@@ -62,47 +62,49 @@ export class MdnsDiscovery
   readonly [Symbol.toStringTag] = 'ripple:mdns'
   readonly [serviceCapabilities] = ['@libp2p/peer-discovery']
 
-  private readonly log: Logger
-  private readonly instanceName: string
-  private mdns?: multicastDns.MulticastDNS
-  private socket?: ReturnType<typeof createSocket>
+  readonly #log: Logger
+  readonly #instanceName: string
+  #mdns?: multicastDns.MulticastDNS
+  #socket?: ReturnType<typeof createSocket>
   /** True once outgoing multicast is known to leave by the requested interface only. */
-  private canSend = false
-  private queryTimer?: NodeJS.Timeout
+  #canSend = false
+  #queryTimer?: NodeJS.Timeout
   /** Pinned: whether a packet's source is on the pinned interface's subnet. */
-  private readonly heard: (source: string) => boolean
+  readonly #heard: (source: string) => boolean
 
-  constructor(
-    private readonly components: MdnsDiscoveryComponents,
-    private readonly init: MdnsDiscoveryInit,
-  ) {
+  readonly #components: MdnsDiscoveryComponents
+  readonly #init: MdnsDiscoveryInit
+
+  constructor(components: MdnsDiscoveryComponents, init: MdnsDiscoveryInit) {
     super()
-    this.log = components.logger.forComponent('ripple:mdns')
+    this.#components = components
+    this.#init = init
+    this.#log = components.logger.forComponent('ripple:mdns')
     // A PeerId (52 chars) fits a DNS label (63) and lets us recognise our own answers.
-    this.instanceName = components.peerId.toString()
-    this.heard = init.interface === undefined ? () => true : onSubnetOf(init.interface)
+    this.#instanceName = components.peerId.toString()
+    this.#heard = init.interface === undefined ? () => true : onSubnetOf(init.interface)
   }
 
   /** Where the socket listens (undefined unless started). */
   listeningOn(): AddressInfo | undefined {
-    return this.socket?.address()
+    return this.#socket?.address()
   }
 
   async start(): Promise<void> {
-    const pinned = this.init.interface
+    const pinned = this.#init.interface
     const socket = createSocket({ type: 'udp4', reuseAddr: true })
     // Registered before multicast-dns adds its own listener, so the interface is pinned before
     // anything is sent; multicast-dns only pins it when joining the group succeeded.
     socket.once('listening', () => {
       if (pinned === undefined) {
-        this.canSend = true
+        this.#canSend = true
         return
       }
       try {
         socket.setMulticastInterface(pinned)
-        this.canSend = true
+        this.#canSend = true
       } catch (err) {
-        this.log.error('cannot pin mDNS to %s, not sending - %e', pinned, err)
+        this.#log.error('cannot pin mDNS to %s, not sending - %e', pinned, err)
       }
     })
     const mdns = multicastDns({
@@ -114,19 +116,19 @@ export class MdnsDiscovery
       // the group (see the top of this file); the interface limits group memberships and sends.
       bind: pinned === undefined ? '0.0.0.0' : MDNS_GROUP,
     })
-    this.mdns = mdns
-    this.socket = socket
+    this.#mdns = mdns
+    this.#socket = socket
     mdns.on('query', (query, from: RemoteInfo) => {
-      if (this.heard(from.address)) this.onQuery(query.questions)
+      if (this.#heard(from.address)) this.#onQuery(query.questions)
     })
     mdns.on('response', (response, from: RemoteInfo) => {
-      if (this.heard(from.address)) this.onResponse([...response.answers, ...response.additionals])
+      if (this.#heard(from.address)) this.#onResponse([...response.answers, ...response.additionals])
     })
-    mdns.on('warning', (err: Error) => this.log('mDNS warning - %e', err))
+    mdns.on('warning', (err: Error) => this.#log('mDNS warning - %e', err))
     // A node without mDNS still works with explicit peers, so a busy port is logged, not thrown.
     mdns.on('error', (err: Error) => {
-      this.canSend = false
-      this.log.error('mDNS unavailable - %e', err)
+      this.#canSend = false
+      this.#log.error('mDNS unavailable - %e', err)
     })
     await new Promise<void>((resolve) => {
       mdns.once('ready', resolve)
@@ -140,70 +142,70 @@ export class MdnsDiscovery
    * next ones come at growing intervals up to MAX_QUERY_INTERVAL_MS.
    */
   afterStart(): void {
-    this.scheduleRound(20 + Math.random() * 100, 1_000)
+    this.#scheduleRound(20 + Math.random() * 100, 1_000)
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.queryTimer)
-    this.canSend = false
-    const mdns = this.mdns
-    this.mdns = undefined
-    this.socket = undefined
+    clearTimeout(this.#queryTimer)
+    this.#canSend = false
+    const mdns = this.#mdns
+    this.#mdns = undefined
+    this.#socket = undefined
     if (mdns !== undefined) await new Promise<void>((resolve) => mdns.destroy(() => resolve()))
   }
 
   /** Announce ourselves (peers that were there first learn of us) and ask who else is there. */
-  private scheduleRound(delayMs: number, nextDelayMs: number): void {
-    this.queryTimer = setTimeout(() => {
-      this.announce()
-      if (this.canSend) this.mdns?.query({ questions: [{ name: this.init.serviceTag, type: 'PTR' }] })
-      this.scheduleRound(nextDelayMs, Math.min(nextDelayMs * 2, MAX_QUERY_INTERVAL_MS))
+  #scheduleRound(delayMs: number, nextDelayMs: number): void {
+    this.#queryTimer = setTimeout(() => {
+      this.#announce()
+      if (this.#canSend) this.#mdns?.query({ questions: [{ name: this.#init.serviceTag, type: 'PTR' }] })
+      this.#scheduleRound(nextDelayMs, Math.min(nextDelayMs * 2, MAX_QUERY_INTERVAL_MS))
     }, delayMs)
   }
 
-  private onQuery(questions: { name: string }[]): void {
-    if (questions.some((q) => q.name === this.init.serviceTag)) this.announce()
+  #onQuery(questions: { name: string }[]): void {
+    if (questions.some((q) => q.name === this.#init.serviceTag)) this.#announce()
   }
 
   /** Answers are multicast, so every peer on the link learns about us, not only the one asking. */
-  private announce(): void {
-    if (!this.canSend || this.mdns === undefined) return
-    const serviceTag = this.init.serviceTag
-    const instance = `${this.instanceName}.${serviceTag}`
-    const txt: Answer[] = this.advertisedAddresses()
+  #announce(): void {
+    if (!this.#canSend || this.#mdns === undefined) return
+    const serviceTag = this.#init.serviceTag
+    const instance = `${this.#instanceName}.${serviceTag}`
+    const txt: Answer[] = this.#advertisedAddresses()
       .map((addr) => `dnsaddr=${addr.toString()}`)
       .filter((data) => data.length <= MAX_TXT_LENGTH)
       .map((data) => ({ name: instance, type: 'TXT', class: 'IN', ttl: RECORD_TTL_S, data }))
     if (txt.length === 0) return
-    this.mdns.respond([
+    this.#mdns.respond([
       { name: serviceTag, type: 'PTR', class: 'IN', ttl: RECORD_TTL_S, data: instance },
       ...txt,
     ])
   }
 
   /** A loopback-pinned node advertises loopback addresses only; on a LAN, private ones. */
-  private advertisedAddresses(): Multiaddr[] {
-    const loopbackOnly = this.init.interface?.startsWith('127.') ?? false
-    return this.components.addressManager
+  #advertisedAddresses(): Multiaddr[] {
+    const loopbackOnly = this.#init.interface?.startsWith('127.') ?? false
+    return this.#components.addressManager
       .getAddresses()
       .filter((addr) => (loopbackOnly ? isLoopback(addr) : isPrivate(addr)))
       .filter((addr) => addr.getComponents().some((c) => c.code === CODE_P2P))
   }
 
-  private onResponse(records: Answer[]): void {
-    const serviceTag = this.init.serviceTag
+  #onResponse(records: Answer[]): void {
+    const serviceTag = this.#init.serviceTag
     const ptr = records.find((r): r is StringAnswer => r.type === 'PTR' && r.name === serviceTag)
     if (ptr === undefined) return
     const instance = ptr.data
-    if (instance.startsWith(this.instanceName)) return
-    const peer = this.parsePeer(
+    if (instance.startsWith(this.#instanceName)) return
+    const peer = this.#parsePeer(
       instance,
       records.filter((r): r is TxtAnswer => r.type === 'TXT' && r.name === instance),
     )
     if (peer !== undefined) this.safeDispatchEvent('peer', { detail: peer })
   }
 
-  private parsePeer(instance: string, txt: TxtAnswer[]): PeerInfo | undefined {
+  #parsePeer(instance: string, txt: TxtAnswer[]): PeerInfo | undefined {
     try {
       const addrs = txt
         .flatMap((r) => (Array.isArray(r.data) ? r.data : [r.data]))
@@ -215,7 +217,7 @@ export class MdnsDiscovery
       if (peerIdText === undefined || !instance.startsWith(`${peerIdText}.`)) return undefined
       return { id: peerIdFromString(peerIdText), multiaddrs: addrs.map((a) => a.decapsulateCode(CODE_P2P)) }
     } catch (err) {
-      this.log('ignoring malformed mDNS answer - %e', err)
+      this.#log('ignoring malformed mDNS answer - %e', err)
       return undefined
     }
   }

@@ -49,146 +49,147 @@ type Waiter = (verified: boolean) => void
 export const LIMITED_OK = { runOnLimitedConnection: true } as const
 
 class DefaultPeerBook extends TypedEventEmitter<PeerBookEvents> implements StartablePeerBook {
-  private readonly verified = new Map<string, PeerId>()
-  private readonly waiters = new Map<string, Set<Waiter>>()
+  readonly #verified = new Map<string, PeerId>()
+  readonly #waiters = new Map<string, Set<Waiter>>()
   /** Per inbound connection (by id): when it is dropped if the peer has not said hello. */
-  private readonly inboundDeadlines = new Map<string, NodeJS.Timeout>()
-  private readonly helloProtocol: string
-  private readonly timeoutMs: number
-  private stopping = false
+  readonly #inboundDeadlines = new Map<string, NodeJS.Timeout>()
+  readonly #helloProtocol: string
+  readonly #timeoutMs: number
+  #stopping = false
 
-  constructor(
-    private readonly libp2p: Libp2p,
-    private readonly identity: NetworkIdentity,
-    init: PeerBookInit,
-  ) {
+  readonly #libp2p: Libp2p
+  readonly #identity: NetworkIdentity
+
+  constructor(libp2p: Libp2p, identity: NetworkIdentity, init: PeerBookInit) {
     super()
-    this.helloProtocol = identity.protocol(HELLO_PROTOCOL_SUFFIX)
-    this.timeoutMs = init.handshakeTimeoutMs ?? 5_000
+    this.#libp2p = libp2p
+    this.#identity = identity
+    this.#helloProtocol = identity.protocol(HELLO_PROTOCOL_SUFFIX)
+    this.#timeoutMs = init.handshakeTimeoutMs ?? 5_000
   }
 
   async start(): Promise<void> {
-    this.stopping = false
-    await this.libp2p.handle(
-      this.helloProtocol,
+    this.#stopping = false
+    await this.#libp2p.handle(
+      this.#helloProtocol,
       (stream, connection) => {
-        answerHello(stream, this.identity.id, { signal: AbortSignal.timeout(this.timeoutMs) }).then(
-          () => this.accept(connection),
-          (err: Error) => this.reject(connection, err.message),
+        answerHello(stream, this.#identity.id, { signal: AbortSignal.timeout(this.#timeoutMs) }).then(
+          () => this.#accept(connection),
+          (err: Error) => this.#reject(connection, err.message),
         )
       },
       LIMITED_OK,
     )
-    this.libp2p.addEventListener('connection:open', this.onConnectionOpen)
-    this.libp2p.addEventListener('connection:close', this.onConnectionClose)
-    this.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect)
+    this.#libp2p.addEventListener('connection:open', this.#onConnectionOpen)
+    this.#libp2p.addEventListener('connection:close', this.#onConnectionClose)
+    this.#libp2p.addEventListener('peer:disconnect', this.#onPeerDisconnect)
   }
 
   async stop(): Promise<void> {
-    this.stopping = true
-    this.libp2p.removeEventListener('connection:open', this.onConnectionOpen)
-    this.libp2p.removeEventListener('connection:close', this.onConnectionClose)
-    this.libp2p.removeEventListener('peer:disconnect', this.onPeerDisconnect)
-    for (const timer of this.inboundDeadlines.values()) clearTimeout(timer)
-    this.inboundDeadlines.clear()
-    for (const key of [...this.waiters.keys()]) this.settle(key, false)
-    await this.libp2p.unhandle(this.helloProtocol)
+    this.#stopping = true
+    this.#libp2p.removeEventListener('connection:open', this.#onConnectionOpen)
+    this.#libp2p.removeEventListener('connection:close', this.#onConnectionClose)
+    this.#libp2p.removeEventListener('peer:disconnect', this.#onPeerDisconnect)
+    for (const timer of this.#inboundDeadlines.values()) clearTimeout(timer)
+    this.#inboundDeadlines.clear()
+    for (const key of [...this.#waiters.keys()]) this.#settle(key, false)
+    await this.#libp2p.unhandle(this.#helloProtocol)
   }
 
   has(peer: PeerId): boolean {
-    return this.verified.has(peer.toString())
+    return this.#verified.has(peer.toString())
   }
 
   list(): PeerId[] {
-    return [...this.verified.values()]
+    return [...this.#verified.values()]
   }
 
   whenVerified(peer: PeerId, signal?: AbortSignal): Promise<boolean> {
     const key = peer.toString()
-    if (this.verified.has(key)) return Promise.resolve(true)
-    if (this.stopping || signal?.aborted || this.libp2p.getConnections(peer).length === 0) {
+    if (this.#verified.has(key)) return Promise.resolve(true)
+    if (this.#stopping || signal?.aborted || this.#libp2p.getConnections(peer).length === 0) {
       return Promise.resolve(false)
     }
     return new Promise((resolve) => {
-      const waiters = this.waiters.get(key) ?? new Set<Waiter>()
-      this.waiters.set(key, waiters)
+      const waiters = this.#waiters.get(key) ?? new Set<Waiter>()
+      this.#waiters.set(key, waiters)
       const done: Waiter = (verified) => {
         clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
         waiters.delete(done)
-        if (waiters.size === 0 && this.waiters.get(key) === waiters) this.waiters.delete(key)
+        if (waiters.size === 0 && this.#waiters.get(key) === waiters) this.#waiters.delete(key)
         resolve(verified)
       }
       const onAbort = () => done(false)
-      const timer = setTimeout(onAbort, this.timeoutMs)
+      const timer = setTimeout(onAbort, this.#timeoutMs)
       signal?.addEventListener('abort', onAbort, { once: true })
       waiters.add(done)
     })
   }
 
-  private readonly onConnectionOpen = (evt: CustomEvent<Connection>) => this.greetOrWatch(evt.detail)
+  readonly #onConnectionOpen = (evt: CustomEvent<Connection>) => this.#greetOrWatch(evt.detail)
 
-  private readonly onConnectionClose = (evt: CustomEvent<Connection>) => {
-    clearTimeout(this.inboundDeadlines.get(evt.detail.id))
-    this.inboundDeadlines.delete(evt.detail.id)
+  readonly #onConnectionClose = (evt: CustomEvent<Connection>) => {
+    clearTimeout(this.#inboundDeadlines.get(evt.detail.id))
+    this.#inboundDeadlines.delete(evt.detail.id)
   }
 
-  private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>) => {
+  readonly #onPeerDisconnect = (evt: CustomEvent<PeerId>) => {
     const key = evt.detail.toString()
-    this.settle(key, false)
-    if (this.verified.delete(key)) this.safeDispatchEvent('peer:disconnect', { detail: evt.detail })
+    this.#settle(key, false)
+    if (this.#verified.delete(key)) this.safeDispatchEvent('peer:disconnect', { detail: evt.detail })
   }
 
   /** The dialler greets; the listener waits for the greeting and drops the connection without one. */
-  private greetOrWatch(connection: Connection): void {
+  #greetOrWatch(connection: Connection): void {
     if (this.has(connection.remotePeer)) return
     if (connection.direction === 'outbound') {
-      void this.greet(connection)
+      void this.#greet(connection)
       return
     }
     const timer = setTimeout(() => {
-      this.inboundDeadlines.delete(connection.id)
-      if (!this.has(connection.remotePeer)) this.reject(connection, 'no handshake in time')
-    }, this.timeoutMs)
-    this.inboundDeadlines.set(connection.id, timer)
+      this.#inboundDeadlines.delete(connection.id)
+      if (!this.has(connection.remotePeer)) this.#reject(connection, 'no handshake in time')
+    }, this.#timeoutMs)
+    this.#inboundDeadlines.set(connection.id, timer)
   }
 
-  private async greet(connection: Connection): Promise<void> {
-    const signal = AbortSignal.timeout(this.timeoutMs)
+  async #greet(connection: Connection): Promise<void> {
+    const signal = AbortSignal.timeout(this.#timeoutMs)
     try {
-      const stream = await connection.newStream(this.helloProtocol, { ...LIMITED_OK, signal })
-      await sayHello(stream, this.identity.id, { signal })
-      this.accept(connection)
+      const stream = await connection.newStream(this.#helloProtocol, { ...LIMITED_OK, signal })
+      await sayHello(stream, this.#identity.id, { signal })
+      this.#accept(connection)
     } catch (err) {
-      this.reject(connection, (err as Error).message)
+      this.#reject(connection, (err as Error).message)
     }
   }
 
-  private accept(connection: Connection): void {
+  #accept(connection: Connection): void {
     // The handshake can finish just after its connection closed; accepting then would leave a
     // peer marked connected that never gets a disconnect event.
-    if (this.stopping || connection.status !== 'open') return
+    if (this.#stopping || connection.status !== 'open') return
     const peer = connection.remotePeer
     const key = peer.toString()
-    if (!this.verified.has(key)) {
-      this.verified.set(key, peer)
+    if (!this.#verified.has(key)) {
+      this.#verified.set(key, peer)
       this.safeDispatchEvent('peer:connect', { detail: peer })
     }
-    this.settle(key, true)
+    this.#settle(key, true)
   }
 
-  private reject(connection: Connection, reason: string): void {
+  #reject(connection: Connection, reason: string): void {
     const peer = connection.remotePeer
     // Stopping closes every connection mid-handshake, and a peer verified over another
     // connection stays trusted: neither is a rejection.
-    if (this.stopping || this.has(peer)) return
-    this.settle(peer.toString(), false)
+    if (this.#stopping || this.has(peer)) return
+    this.#settle(peer.toString(), false)
     connection.abort(new Error(`handshake failed: ${reason}`))
     this.safeDispatchEvent('peer:rejected', { detail: { peer, reason } })
   }
 
-  private settle(key: string, verified: boolean): void {
-    for (const done of [...(this.waiters.get(key) ?? [])]) done(verified)
+  #settle(key: string, verified: boolean): void {
+    for (const done of [...(this.#waiters.get(key) ?? [])]) done(verified)
   }
 }
 

@@ -53,31 +53,34 @@ export function privateNetwork(
 class PreSharedKeyProtector implements ConnectionProtector {
   readonly [Symbol.toStringTag] = '@ripple/pnet'
 
-  constructor(
-    private readonly psk: Uint8Array,
-    private readonly options: PrivateNetworkOptions,
-  ) {}
+  readonly #psk: Uint8Array
+  readonly #options: PrivateNetworkOptions
+
+  constructor(psk: Uint8Array, options: PrivateNetworkOptions) {
+    this.#psk = psk
+    this.#options = options
+  }
 
   async protect(connection: MessageStream, options?: AbortOptions): Promise<MessageStream> {
     const { remoteAddr } = connection as Partial<MultiaddrConnection>
     if (remoteAddr === undefined) throw new InvalidParametersError('the connection to protect has no address')
     const log = connection.log.newScope('pnet')
     const localNonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES))
-    const signal = options?.signal ?? AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
+    const signal = options?.signal ?? AbortSignal.timeout(this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
     const bytes = byteStream(connection)
     const [remote] = await Promise.all([
       bytes.read({ bytes: NONCE_BYTES, signal }),
       bytes.write(localNonce, { signal }),
     ])
     log('exchanged nonces')
-    const keystream = this.options.keystream ?? ((nonce, key) => new XSalsa20Stream(nonce, key))
+    const keystream = this.#options.keystream ?? ((nonce, key) => new XSalsa20Stream(nonce, key))
     return new PrivateConnection({
       maConn: bytes.unwrap(),
       remoteAddr,
       log,
-      inbound: keystream(remote.subarray(), this.psk),
-      outbound: keystream(localNonce, this.psk),
-      logger: this.options.logger,
+      inbound: keystream(remote.subarray(), this.#psk),
+      outbound: keystream(localNonce, this.#psk),
+      logger: this.#options.logger,
     })
   }
 }

@@ -67,50 +67,51 @@ export interface StartableRipplePubsub extends RipplePubsub {
 }
 
 class DefaultRipplePubsub extends TypedEventEmitter<RipplePubsubEvents> implements StartableRipplePubsub {
-  private readonly topics: Record<GossipChannel, string>
+  readonly #topics: Record<GossipChannel, string>
 
-  constructor(
-    private readonly gossip: GossipSubClass,
-    identity: NetworkIdentity,
-    private readonly peers: PeerBook,
-  ) {
+  readonly #gossip: GossipSubClass
+  readonly #peers: PeerBook
+
+  constructor(gossip: GossipSubClass, identity: NetworkIdentity, peers: PeerBook) {
     super()
-    this.topics = { ops: identity.opsTopic, signals: identity.signalsTopic }
+    this.#gossip = gossip
+    this.#peers = peers
+    this.#topics = { ops: identity.opsTopic, signals: identity.signalsTopic }
   }
 
   start(): void {
-    for (const topic of Object.values(this.topics)) {
+    for (const topic of Object.values(this.#topics)) {
       // A message relayed by a peer still mid-handshake waits for it rather than being lost.
-      this.gossip.topicValidators.set(topic, async (relayer) =>
-        (await this.peers.whenVerified(relayer)) ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore,
+      this.#gossip.topicValidators.set(topic, async (relayer) =>
+        (await this.#peers.whenVerified(relayer)) ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore,
       )
-      this.gossip.subscribe(topic)
+      this.#gossip.subscribe(topic)
     }
-    this.gossip.addEventListener('gossipsub:message', this.onMessage)
+    this.#gossip.addEventListener('gossipsub:message', this.#onMessage)
   }
 
   stop(): void {
-    this.gossip.removeEventListener('gossipsub:message', this.onMessage)
-    for (const topic of Object.values(this.topics)) {
-      this.gossip.unsubscribe(topic)
-      this.gossip.topicValidators.delete(topic)
+    this.#gossip.removeEventListener('gossipsub:message', this.#onMessage)
+    for (const topic of Object.values(this.#topics)) {
+      this.#gossip.unsubscribe(topic)
+      this.#gossip.topicValidators.delete(topic)
     }
   }
 
   async publish(channel: GossipChannel, data: Uint8Array): Promise<number> {
-    const { recipients } = await this.gossip.publish(this.topics[channel], data)
+    const { recipients } = await this.#gossip.publish(this.#topics[channel], data)
     return recipients.length
   }
 
   subscribers(channel: GossipChannel): PeerId[] {
-    return this.gossip.getSubscribers(this.topics[channel])
+    return this.#gossip.getSubscribers(this.#topics[channel])
   }
 
   meshSize(channel: GossipChannel): number {
-    return this.gossip.getMeshPeers(this.topics[channel]).length
+    return this.#gossip.getMeshPeers(this.#topics[channel]).length
   }
 
-  private readonly onMessage = (evt: CustomEvent<GossipsubMessage>) => {
+  readonly #onMessage = (evt: CustomEvent<GossipsubMessage>) => {
     const { msg, msgId, propagationSource } = evt.detail
     let given = false
     const detail: GossipMessage = {
@@ -119,11 +120,11 @@ class DefaultRipplePubsub extends TypedEventEmitter<RipplePubsubEvents> implemen
       verdict: (result) => {
         if (given) return
         given = true
-        this.gossip.reportMessageValidationResult(msgId, propagationSource.toString(), VERDICTS[result])
+        this.#gossip.reportMessageValidationResult(msgId, propagationSource.toString(), VERDICTS[result])
       },
     }
-    if (msg.topic === this.topics.ops) this.safeDispatchEvent('op', { detail })
-    else if (msg.topic === this.topics.signals) this.safeDispatchEvent('signal', { detail })
+    if (msg.topic === this.#topics.ops) this.safeDispatchEvent('op', { detail })
+    else if (msg.topic === this.#topics.signals) this.safeDispatchEvent('signal', { detail })
   }
 }
 

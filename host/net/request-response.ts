@@ -87,33 +87,42 @@ interface Channel {
 }
 
 class DefaultRequestResponse implements StoppableRequestResponse {
-  private readonly idle = new Map<string, Channel[]>()
-  private readonly timeoutMs: number
-  private readonly usable: (connection: Connection) => boolean
+  readonly #idle = new Map<string, Channel[]>()
+  readonly #timeoutMs: number
+  readonly #usable: (connection: Connection) => boolean
+
+  readonly #libp2p: Libp2p
+  readonly #identity: NetworkIdentity
+  readonly #peers: PeerBook
+  readonly #gate: MemberGate
 
   constructor(
-    private readonly libp2p: Libp2p,
-    private readonly identity: NetworkIdentity,
-    private readonly peers: PeerBook,
-    private readonly gate: MemberGate,
+    libp2p: Libp2p,
+    identity: NetworkIdentity,
+    peers: PeerBook,
+    gate: MemberGate,
     init: RequestResponseInit,
   ) {
-    this.timeoutMs = init.timeoutMs ?? 10_000
-    this.usable = init.usable ?? (() => true)
-    peers.addEventListener('peer:disconnect', this.onPeerDisconnect)
+    this.#libp2p = libp2p
+    this.#identity = identity
+    this.#peers = peers
+    this.#gate = gate
+    this.#timeoutMs = init.timeoutMs ?? 10_000
+    this.#usable = init.usable ?? (() => true)
+    peers.addEventListener('peer:disconnect', this.#onPeerDisconnect)
   }
 
   async handle(protocolSuffix: string, handler: RequestHandler, options: HandleOptions = {}): Promise<void> {
     const admits = options.openToNetwork === true ? null : protocolSuffix
-    await this.libp2p.handle(
-      this.identity.protocol(protocolSuffix),
-      (stream, connection) => this.serve(stream, connection.remotePeer, handler, admits),
+    await this.#libp2p.handle(
+      this.#identity.protocol(protocolSuffix),
+      (stream, connection) => this.#serve(stream, connection.remotePeer, handler, admits),
       { ...LIMITED_OK, maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS },
     )
   }
 
   async unhandle(protocolSuffix: string): Promise<void> {
-    await this.libp2p.unhandle(this.identity.protocol(protocolSuffix))
+    await this.#libp2p.unhandle(this.#identity.protocol(protocolSuffix))
   }
 
   async request(
@@ -123,16 +132,16 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     options: RequestOptions = {},
   ): Promise<Uint8Array> {
     checkSize(request)
-    const protocol = this.identity.protocol(protocolSuffix)
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs
+    const protocol = this.#identity.protocol(protocolSuffix)
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs
     const timeout = AbortSignal.timeout(timeoutMs)
     const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
     const key = `${peer}\n${protocol}`
     try {
-      const reused = this.takeIdle(key)
+      const reused = this.#takeIdle(key)
       if (reused !== undefined) {
         try {
-          return await this.exchange(key, reused, peer, request, signal)
+          return await this.#exchange(key, reused, peer, request, signal)
         } catch (err) {
           // An idle stream may have been closed under us (inactivity, a reset); only that case
           // earns a second try, on a fresh stream.
@@ -141,8 +150,8 @@ class DefaultRequestResponse implements StoppableRequestResponse {
           }
         }
       }
-      const channel = await this.open(peer, protocol, signal)
-      return await this.exchange(key, channel, peer, request, signal)
+      const channel = await this.#open(peer, protocol, signal)
+      return await this.#exchange(key, channel, peer, request, signal)
     } catch (err) {
       if (options.signal?.aborted) throw options.signal.reason
       if (timeout.aborted) throw new RequestTimeoutError(peer, timeoutMs)
@@ -158,24 +167,24 @@ class DefaultRequestResponse implements StoppableRequestResponse {
   }
 
   stop(): void {
-    for (const channels of this.idle.values()) {
+    for (const channels of this.#idle.values()) {
       for (const { stream } of channels) stream.abort(new Error('request-response stopped'))
     }
-    this.idle.clear()
+    this.#idle.clear()
   }
 
-  private async open(peer: PeerId, protocol: string, signal: AbortSignal): Promise<Channel> {
+  async #open(peer: PeerId, protocol: string, signal: AbortSignal): Promise<Channel> {
     // An open connection is used as it is, relayed ones too: libp2p would dial again for a peer it
     // only reaches through a relay, and a dial that tries WebRTC behind a NAT it cannot cross hangs.
-    let connection = bestConnection(this.libp2p.getConnections(peer).filter(this.usable))
+    let connection = bestConnection(this.#libp2p.getConnections(peer).filter(this.#usable))
     if (connection === undefined) {
       try {
-        connection = await this.libp2p.dial(peer, { signal })
+        connection = await this.#libp2p.dial(peer, { signal })
       } catch (err) {
         throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })
       }
     }
-    if (!(await this.peers.whenVerified(peer, signal))) {
+    if (!(await this.#peers.whenVerified(peer, signal))) {
       throw new RequestRefusedError(peer, 'not a peer of this network')
     }
     try {
@@ -189,7 +198,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     }
   }
 
-  private async exchange(
+  async #exchange(
     key: string,
     channel: Channel,
     peer: PeerId,
@@ -210,34 +219,34 @@ class DefaultRequestResponse implements StoppableRequestResponse {
       channel.stream.abort(new Error('refused'))
       throw new RequestRefusedError(peer, new TextDecoder().decode(body))
     }
-    this.release(key, channel)
+    this.#release(key, channel)
     if (frame[0] === STATUS_HANDLER_ERROR) throw new RemoteHandlerError(peer, new TextDecoder().decode(body))
     return body
   }
 
-  private takeIdle(key: string): Channel | undefined {
-    const channels = this.idle.get(key)
+  #takeIdle(key: string): Channel | undefined {
+    const channels = this.#idle.get(key)
     for (let channel = channels?.pop(); channel !== undefined; channel = channels?.pop()) {
       if (isUsable(channel.stream)) return channel
     }
     return undefined
   }
 
-  private release(key: string, channel: Channel): void {
-    const channels = this.idle.get(key) ?? []
+  #release(key: string, channel: Channel): void {
+    const channels = this.#idle.get(key) ?? []
     if (!isUsable(channel.stream) || channels.length >= MAX_IDLE_STREAMS) {
       void channel.stream.close().catch((err: Error) => channel.stream.abort(err))
       return
     }
     channels.push(channel)
-    this.idle.set(key, channels)
+    this.#idle.set(key, channels)
   }
 
   /**
    * Answers requests on one inbound stream until the requester closes it. `membersOf`: the protocol
    * whose requests only members may make (null: any peer of the network).
    */
-  private async serve(
+  async #serve(
     stream: Stream,
     peer: PeerId,
     handler: RequestHandler,
@@ -247,9 +256,9 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     try {
       while (true) {
         const request = (await lp.read()).subarray()
-        const why = !(await this.peers.whenVerified(peer))
+        const why = !(await this.#peers.whenVerified(peer))
           ? 'not a peer of this network'
-          : await this.membership(peer, membersOf)
+          : await this.#membership(peer, membersOf)
         if (why !== null) {
           await lp.write(response(STATUS_REFUSED, new TextEncoder().encode(why)))
           await stream.close()
@@ -271,15 +280,15 @@ class DefaultRequestResponse implements StoppableRequestResponse {
   }
 
   /** Null when `peer` may ask on `protocol` (null: any peer of the network may); otherwise why not. */
-  private async membership(peer: PeerId, protocol: string | null): Promise<string | null> {
+  async #membership(peer: PeerId, protocol: string | null): Promise<string | null> {
     if (protocol === null) return null
-    const why = await this.gate.refusal(peer, protocol)
+    const why = await this.#gate.refusal(peer, protocol)
     return why === null ? null : `not a member of this mesh: ${why}`
   }
 
-  private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>) => {
+  readonly #onPeerDisconnect = (evt: CustomEvent<PeerId>) => {
     const prefix = `${evt.detail}\n`
-    for (const key of this.idle.keys()) if (key.startsWith(prefix)) this.idle.delete(key)
+    for (const key of this.#idle.keys()) if (key.startsWith(prefix)) this.#idle.delete(key)
   }
 }
 

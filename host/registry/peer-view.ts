@@ -13,15 +13,18 @@ interface HeardHeartbeat {
 }
 
 export class PeerView {
-  private readonly heard = new Map<string, HeardHeartbeat>()
+  readonly #heard = new Map<string, HeardHeartbeat>()
 
-  constructor(
-    private readonly selfAgent: string,
-    private readonly config: HeartbeatConfig,
-  ) {}
+  readonly #selfAgent: string
+  readonly #config: HeartbeatConfig
+
+  constructor(selfAgent: string, config: HeartbeatConfig) {
+    this.#selfAgent = selfAgent
+    this.#config = config
+  }
 
   recordHeartbeat(agent: string, heartbeat: Heartbeat, receivedAt: number): void {
-    this.heard.set(agent, { heartbeat, receivedAt })
+    this.#heard.set(agent, { heartbeat, receivedAt })
   }
 
   /**
@@ -30,11 +33,11 @@ export class PeerView {
    */
   heldForSplits(now: number): SplitHeld[] {
     const held: SplitHeld[] = []
-    for (const [head, { heartbeat, receivedAt }] of this.heard) {
-      if (head === this.selfAgent || peerStatus(receivedAt, now, this.config) === 'offline') continue
+    for (const [head, { heartbeat, receivedAt }] of this.#heard) {
+      if (head === this.#selfAgent || peerStatus(receivedAt, now, this.#config) === 'offline') continue
       for (const split of heartbeat.splits ?? [])
         for (const share of split.peers)
-          if (share.agent === this.selfAgent) held.push({ head, model: split.model, bytes: share.bytes })
+          if (share.agent === this.#selfAgent) held.push({ head, model: split.model, bytes: share.bytes })
     }
     return held
   }
@@ -50,11 +53,11 @@ export class PeerView {
   ): PeerEntry[] {
     const capabilities = new Map<string, NodeCapability>()
     for (const record of nodes) capabilities.set(record.author, record.entry)
-    const others = new Set([...capabilities.keys(), ...this.heard.keys()])
-    others.delete(this.selfAgent)
+    const others = new Set([...capabilities.keys(), ...this.#heard.keys()])
+    others.delete(this.#selfAgent)
 
     const selfEntry: PeerEntry = {
-      agent: this.selfAgent,
+      agent: this.#selfAgent,
       self: true,
       status: 'online',
       name: self.capability.name,
@@ -64,12 +67,12 @@ export class PeerView {
     }
     const rank: Record<PeerStatus, number> = { online: 0, stale: 1, offline: 2 }
     const peers = [...others].map((agent): PeerEntry => {
-      const heard = this.heard.get(agent)
+      const heard = this.#heard.get(agent)
       const capability = capabilities.get(agent) ?? null
       return {
         agent,
         self: false,
-        status: peerStatus(heard?.receivedAt ?? null, now, this.config),
+        status: peerStatus(heard?.receivedAt ?? null, now, this.#config),
         name: capability?.name ?? null,
         capability,
         load: heard?.heartbeat ?? null,

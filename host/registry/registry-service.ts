@@ -53,141 +53,144 @@ export class RegistryNotStartedError extends Error {
 const NODES_REUSE_MS = 1000
 
 export class RegistryService implements Startable {
-  private advertised: NodeCapability | null = null
-  private lastHeartbeat: Heartbeat | null = null
-  private readonly view: PeerView
-  private readonly timers: NodeJS.Timeout[] = []
-  private unsubscribe: (() => void) | null = null
+  #advertised: NodeCapability | null = null
+  #lastHeartbeat: Heartbeat | null = null
+  readonly #view: PeerView
+  readonly #timers: NodeJS.Timeout[] = []
+  #unsubscribe: (() => void) | null = null
   /** The capability entries read last, reused briefly: every routed request asks who has what. */
   /** The capability entries as last read whole, and the read under way (one at a time). */
-  private nodes: EntryRecord<NodeCapability>[] | null = null
-  private reading: Promise<EntryRecord<NodeCapability>[]> | null = null
-  private resampling = false
-  private resampleAgain = false
+  #nodes: EntryRecord<NodeCapability>[] | null = null
+  #reading: Promise<EntryRecord<NodeCapability>[]> | null = null
+  #resampling = false
+  #resampleAgain = false
 
-  constructor(private readonly init: RegistryInit) {
-    this.view = new PeerView(init.conductor.agentPubKey, init.heartbeat)
+  readonly #init: RegistryInit
+
+  constructor(init: RegistryInit) {
+    this.#init = init
+    this.#view = new PeerView(init.conductor.agentPubKey, init.heartbeat)
   }
 
   /** Memory this peer's RPC worker holds for splits other peers head (their heartbeats say). */
   heldForSplits(): number {
-    return this.view.heldForSplits(Date.now()).reduce((sum, held) => sum + held.bytes, 0)
+    return this.#view.heldForSplits(Date.now()).reduce((sum, held) => sum + held.bytes, 0)
   }
 
   get capability(): NodeCapability {
-    if (!this.advertised) throw new RegistryNotStartedError()
-    return this.advertised
+    if (!this.#advertised) throw new RegistryNotStartedError()
+    return this.#advertised
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = this.init.conductor.onSignal((signal) => this.onSignal(signal))
-    const capability = await this.init.describe()
-    await this.init.conductor.callZome('agent_registry', 'advertise_capability', capability)
-    this.advertised = capability
+    this.#unsubscribe = this.#init.conductor.onSignal((signal) => this.#onSignal(signal))
+    const capability = await this.#init.describe()
+    await this.#init.conductor.callZome('agent_registry', 'advertise_capability', capability)
+    this.#advertised = capability
     // Read on a timer, not by the requests that need them: a zome call's work would run inside theirs.
-    this.every(NODES_REUSE_MS, async () => {
-      await this.readNodes()
+    this.#every(NODES_REUSE_MS, async () => {
+      await this.#readNodes()
     })
-    this.init.logger.info({ name: capability.name }, 'capability advertised')
+    this.#init.logger.info({ name: capability.name }, 'capability advertised')
     // Heartbeats are best effort: a failed signal must not stop the peer from starting.
-    await this.beat().catch((err: unknown) => this.init.logger.warn({ err }, 'first heartbeat failed'))
-    this.every(this.init.heartbeat.interval_ms, () => this.beat())
-    this.every(this.init.resampleIntervalMs, () => this.resample())
+    await this.#beat().catch((err: unknown) => this.#init.logger.warn({ err }, 'first heartbeat failed'))
+    this.#every(this.#init.heartbeat.interval_ms, () => this.#beat())
+    this.#every(this.#init.resampleIntervalMs, () => this.#resample())
   }
 
   async stop(): Promise<void> {
-    for (const timer of this.timers.splice(0)) clearInterval(timer)
-    this.unsubscribe?.()
-    this.unsubscribe = null
+    for (const timer of this.#timers.splice(0)) clearInterval(timer)
+    this.#unsubscribe?.()
+    this.#unsubscribe = null
   }
 
   /** Re-measures now and advertises again if something changed (e.g. a model was loaded). */
   refresh(): Promise<void> {
-    return this.resample()
+    return this.#resample()
   }
 
   /** Every peer known here with its status; self first. */
   async peers(now = Date.now()): Promise<PeerEntry[]> {
     // Liveness and load come from heartbeats, fresh at every call; capabilities change rarely.
-    const nodes = this.nodes ?? (await this.readNodes())
-    return this.view.list(nodes, { capability: this.capability, load: this.lastHeartbeat }, now)
+    const nodes = this.#nodes ?? (await this.#readNodes())
+    return this.#view.list(nodes, { capability: this.capability, load: this.#lastHeartbeat }, now)
   }
 
-  private readNodes(): Promise<EntryRecord<NodeCapability>[]> {
-    this.reading ??= this.init.conductor
+  #readNodes(): Promise<EntryRecord<NodeCapability>[]> {
+    this.#reading ??= this.#init.conductor
       .callZome('agent_registry', 'list_nodes', null)
       .then((nodes) => {
-        this.nodes = nodes
+        this.#nodes = nodes
         return nodes
       })
       .finally(() => {
-        this.reading = null
+        this.#reading = null
       })
-    return this.reading
+    return this.#reading
   }
 
-  private every(ms: number, task: () => Promise<void>): void {
+  #every(ms: number, task: () => Promise<void>): void {
     const timer = setInterval(() => {
-      task().catch((err: unknown) => this.init.logger.warn({ err }, 'registry task failed'))
+      task().catch((err: unknown) => this.#init.logger.warn({ err }, 'registry task failed'))
     }, ms)
     // The API server keeps the process alive; registry timers alone should not.
     timer.unref()
-    this.timers.push(timer)
+    this.#timers.push(timer)
   }
 
-  private async beat(): Promise<void> {
-    const load = await this.init.loadSampler.sample()
-    const slots = this.init.freeSlots?.() ?? null
-    const splits = this.init.splits?.() ?? []
-    const held = this.view.heldForSplits(Date.now())
+  async #beat(): Promise<void> {
+    const load = await this.#init.loadSampler.sample()
+    const slots = this.#init.freeSlots?.() ?? null
+    const splits = this.#init.splits?.() ?? []
+    const held = this.#view.heldForSplits(Date.now())
     const heartbeat: Heartbeat = {
       ...load,
-      queue_depth: this.init.queueDepth(),
+      queue_depth: this.#init.queueDepth(),
       ...(slots === null ? {} : { slots_free: slots }),
-      ...(this.init.freeModelBytes ? { model_free_bytes: Math.floor(this.init.freeModelBytes()) } : {}),
-      ...(this.init.evictableModelBytes
-        ? { model_evictable_bytes: Math.floor(this.init.evictableModelBytes()) }
+      ...(this.#init.freeModelBytes ? { model_free_bytes: Math.floor(this.#init.freeModelBytes()) } : {}),
+      ...(this.#init.evictableModelBytes
+        ? { model_evictable_bytes: Math.floor(this.#init.evictableModelBytes()) }
         : {}),
       ...(splits.length > 0 ? { splits } : {}),
       ...(held.length > 0 ? { split_held: held } : {}),
       timestamp: Date.now() * 1000,
     }
-    this.lastHeartbeat = heartbeat
-    await this.init.conductor.broadcastSignal('agent_registry', heartbeat)
+    this.#lastHeartbeat = heartbeat
+    await this.#init.conductor.broadcastSignal('agent_registry', heartbeat)
   }
 
-  private async resample(): Promise<void> {
+  async #resample(): Promise<void> {
     // A slow scan (hashing a new multi-GiB model) must not overlap the next tick; a request made
     // meanwhile runs once more after it, since that scan may predate what the request reports.
-    if (this.resampling) {
-      this.resampleAgain = true
+    if (this.#resampling) {
+      this.#resampleAgain = true
       return
     }
-    this.resampling = true
+    this.#resampling = true
     try {
       do {
-        this.resampleAgain = false
-        const fresh = await this.init.describe()
-        if (this.advertised && !capabilityChanged(this.advertised, fresh)) continue
-        await this.init.conductor.callZome('agent_registry', 'advertise_capability', fresh)
-        this.advertised = fresh
-        this.init.logger.info('capability changed; advertised again')
-      } while (this.resampleAgain)
+        this.#resampleAgain = false
+        const fresh = await this.#init.describe()
+        if (this.#advertised && !capabilityChanged(this.#advertised, fresh)) continue
+        await this.#init.conductor.callZome('agent_registry', 'advertise_capability', fresh)
+        this.#advertised = fresh
+        this.#init.logger.info('capability changed; advertised again')
+      } while (this.#resampleAgain)
     } finally {
-      this.resampling = false
+      this.#resampling = false
     }
   }
 
-  private onSignal(signal: Signal): void {
-    if (signal.dna !== 'agent_registry' || signal.from === this.init.conductor.agentPubKey) return
+  #onSignal(signal: Signal): void {
+    if (signal.dna !== 'agent_registry' || signal.from === this.#init.conductor.agentPubKey) return
     const parsed = HeartbeatSchema.safeParse(signal.payload)
     if (!parsed.success) {
-      this.init.logger.debug(
+      this.#init.logger.debug(
         { from: signal.from },
         'ignored an agent_registry signal that is not a heartbeat',
       )
       return
     }
-    this.view.recordHeartbeat(signal.from, parsed.data, Date.now())
+    this.#view.recordHeartbeat(signal.from, parsed.data, Date.now())
   }
 }

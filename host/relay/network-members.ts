@@ -15,19 +15,21 @@ export class NetworkMembers extends TypedEventEmitter<PeerBookEvents> implements
   readonly #members = new Map<string, PeerId>()
   readonly #helloProtocol: string
 
-  constructor(
-    private readonly libp2p: Libp2p,
-    private readonly identity: NetworkIdentity,
-  ) {
+  readonly #libp2p: Libp2p
+  readonly #identity: NetworkIdentity
+
+  constructor(libp2p: Libp2p, identity: NetworkIdentity) {
     super()
+    this.#libp2p = libp2p
+    this.#identity = identity
     this.#helloProtocol = identity.protocol(HELLO_PROTOCOL_SUFFIX)
   }
 
   async start(): Promise<void> {
-    await this.libp2p.handle(
+    await this.#libp2p.handle(
       this.#helloProtocol,
       (stream, connection) => {
-        answerHello(stream, this.identity.id, { signal: AbortSignal.timeout(HELLO_TIMEOUT_MS) }).then(
+        answerHello(stream, this.#identity.id, { signal: AbortSignal.timeout(HELLO_TIMEOUT_MS) }).then(
           () => {
             const key = connection.remotePeer.toString()
             if (connection.status !== 'open' || this.#members.has(key)) return
@@ -39,12 +41,12 @@ export class NetworkMembers extends TypedEventEmitter<PeerBookEvents> implements
       },
       LIMITED_OK,
     )
-    this.libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
+    this.#libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
   }
 
   async stop(): Promise<void> {
-    this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
-    await this.libp2p.unhandle(this.#helloProtocol)
+    this.#libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
+    await this.#libp2p.unhandle(this.#helloProtocol)
     this.#members.clear()
   }
 

@@ -36,7 +36,11 @@ export class RpcWorker {
   /** What the cache held when last kept to its cap (null until the first time). */
   cacheUse: CacheUse | null = null
 
-  constructor(private readonly init: RpcWorkerInit) {}
+  readonly #init: RpcWorkerInit
+
+  constructor(init: RpcWorkerInit) {
+    this.#init = init
+  }
 
   /** The loopback port of the running rpc server, started when none runs. */
   port(): Promise<number> {
@@ -52,12 +56,12 @@ export class RpcWorker {
   /** What the tensor cache holds against its cap (trimmed to it first). */
   async cache(): Promise<CacheUse> {
     this.#cap ??=
-      this.init.cacheCapBytes !== undefined
-        ? Promise.resolve(this.init.cacheCapBytes)
-        : mkdir(this.init.cacheDir, { recursive: true, mode: PRIVATE_DIR_MODE }).then(() =>
-            defaultCacheCap(this.init.cacheDir),
+      this.#init.cacheCapBytes !== undefined
+        ? Promise.resolve(this.#init.cacheCapBytes)
+        : mkdir(this.#init.cacheDir, { recursive: true, mode: PRIVATE_DIR_MODE }).then(() =>
+            defaultCacheCap(this.#init.cacheDir),
           )
-    this.cacheUse = await keepCache(this.init.cacheDir, await this.#cap, this.init.logger)
+    this.cacheUse = await keepCache(this.#init.cacheDir, await this.#cap, this.#init.logger)
     return this.cacheUse
   }
 
@@ -74,24 +78,24 @@ export class RpcWorker {
   }
 
   async #start(): Promise<number> {
-    const { dir, env } = await this.init.dir()
-    await mkdir(this.init.cacheDir, { recursive: true, mode: PRIVATE_DIR_MODE })
+    const { dir, env } = await this.#init.dir()
+    await mkdir(this.#init.cacheDir, { recursive: true, mode: PRIVATE_DIR_MODE })
     // Held to its cap before the server starts and while it runs (a load adds tensors).
     await this.cache()
     clearInterval(this.#keeper)
     this.#keeper = setInterval(() => {
       this.cache().catch((err: unknown) =>
-        this.init.logger.warn({ err }, 'could not trim the RPC tensor cache'),
+        this.#init.logger.warn({ err }, 'could not trim the RPC tensor cache'),
       )
     }, KEEP_EVERY_MS)
     this.#keeper.unref()
     const port = await freePort()
     const child = spawnTied(
       join(dir, 'ggml-rpc-server'),
-      ['-H', '127.0.0.1', '-p', String(port), '-t', String(this.init.threads), '-c'],
+      ['-H', '127.0.0.1', '-p', String(port), '-t', String(this.#init.threads), '-c'],
       {
         cwd: dir,
-        env: { ...process.env, ...env, LLAMA_CACHE: this.init.cacheDir },
+        env: { ...process.env, ...env, LLAMA_CACHE: this.#init.cacheDir },
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     )
@@ -102,7 +106,7 @@ export class RpcWorker {
     })
     child.once('exit', (code, signal) => {
       if (this.#child === child)
-        this.init.logger.warn(
+        this.#init.logger.warn(
           { code, signal, stderr: tail.trim().split('\n').at(-1) },
           'the RPC worker (ggml-rpc-server) ended',
         )
@@ -115,7 +119,7 @@ export class RpcWorker {
       if (Date.now() > deadline) throw new Error('ggml-rpc-server did not start in time')
       await new Promise((r) => setTimeout(r, READY_POLL_MS))
     }
-    this.init.logger.info({ port }, 'RPC worker started (loopback only)')
+    this.#init.logger.info({ port }, 'RPC worker started (loopback only)')
     return port
   }
 }

@@ -79,25 +79,29 @@ export class SplitService {
   readonly #loading = new SharedLoads<EngineModel>()
   #stopping = false
 
-  constructor(private readonly init: SplitServiceInit) {}
+  readonly #init: SplitServiceInit
+
+  constructor(init: SplitServiceInit) {
+    this.#init = init
+  }
 
   /** What the split worker's tensor cache holds against its cap (null until first kept). */
   cacheUse(): CacheUse | null {
-    return this.init.worker.cacheUse
+    return this.#init.worker.cacheUse
   }
 
   async start(): Promise<void> {
     // The tensor cache a last run left is held to its cap now, not when a head first needs this worker.
-    await this.init.worker
+    await this.#init.worker
       .cache()
-      .catch((err: unknown) => this.init.logger.warn({ err }, 'could not trim the RPC tensor cache'))
+      .catch((err: unknown) => this.#init.logger.warn({ err }, 'could not trim the RPC tensor cache'))
     // A task for a model too big for this peer alone is served by a split, when the mesh has room.
-    if (this.init.streams) this.init.models.splitLoader = (name, options) => this.load(name, options)
-    if (this.init.streams)
-      await serveRpcTunnel(this.init.streams, this.init.worker, () => this.#buildId(), this.init.logger)
+    if (this.#init.streams) this.#init.models.splitLoader = (name, options) => this.load(name, options)
+    if (this.#init.streams)
+      await serveRpcTunnel(this.#init.streams, this.#init.worker, () => this.#buildId(), this.#init.logger)
     // A split that ended (unloaded, or crashed) gives its tunnels back.
-    this.init.models.onChange(() => {
-      const loaded = new Set(this.init.models.loadedNames())
+    this.#init.models.onChange(() => {
+      const loaded = new Set(this.#init.models.loadedNames())
       for (const [name, split] of this.#splits)
         if (!loaded.has(name)) {
           this.#splits.delete(name)
@@ -110,7 +114,7 @@ export class SplitService {
     this.#stopping = true
     for (const split of this.#splits.values()) for (const tunnel of split.tunnels) await tunnel.close()
     this.#splits.clear()
-    await this.init.worker.stop()
+    await this.#init.worker.stop()
   }
 
   views(): SplitView[] {
@@ -135,7 +139,7 @@ export class SplitService {
   }
 
   async #loadNow(name: string, { signal, onProgress }: Required<LongOperationOptions>): Promise<EngineModel> {
-    const { models } = this.init
+    const { models } = this.#init
     const already = models.loadedModels().find((m) => m.info.name === name)
     if (already) return already
     const info = (await models.list()).models.find((m) => m.name === name)
@@ -144,12 +148,12 @@ export class SplitService {
         name,
         (await models.list()).models.map((m) => m.name),
       )
-    const streams = this.init.streams
+    const streams = this.#init.streams
     if (!streams) throw new SplitUnavailableError(name, 'this backend has no peer streams (Holochain)')
     const build = await this.#buildId()
     const candidates: SplitCandidate[] = [
       {
-        agent: this.init.self,
+        agent: this.#init.self,
         hasFile: true,
         freeBytes: models.freeModelBytes(),
         rttMs: 0,
@@ -159,7 +163,7 @@ export class SplitService {
     ]
     const plan = planSplit(candidates, {
       needBytes: modelMemoryBytes(info, models.contextSize),
-      head: this.init.self,
+      head: this.#init.self,
     })
     if (plan.kind === 'single') return models.load(name, { signal, onProgress })
     if (plan.kind === 'none') {
@@ -170,14 +174,14 @@ export class SplitService {
     try {
       const ports: number[] = []
       for (const share of plan.shares) {
-        if (share.agent === this.init.self) ports.push(await this.init.worker.port())
+        if (share.agent === this.#init.self) ports.push(await this.#init.worker.port())
         else {
           const tunnel = await RpcTunnel.open(streams, peerIdOfAgent(share.agent), share.agent, build, signal)
           tunnels.push(tunnel)
           ports.push(tunnel.port)
         }
       }
-      this.init.logger.info({ model: name, shares: plan.shares }, 'loading a model split over peers')
+      this.#init.logger.info({ model: name, shares: plan.shares }, 'loading a model split over peers')
       const split: Split = { plan: plan.shares, tunnels, blocks: info.blocks }
       this.#splits.set(name, split)
       return await models.load(name, {
@@ -211,7 +215,7 @@ export class SplitService {
     if (!this.#stopping)
       setTimeout(() => {
         this.load(name).catch((err: unknown) =>
-          this.init.logger.warn(
+          this.#init.logger.warn(
             { model: name, err: (err as Error).message },
             'could not split the model again',
           ),
@@ -222,7 +226,7 @@ export class SplitService {
 
   async #candidates(model: ListedModel): Promise<SplitCandidate[]> {
     const now = Date.now()
-    const entries = (await this.init.peers()).filter(
+    const entries = (await this.#init.peers()).filter(
       (p) =>
         !p.self &&
         p.status === 'online' &&
@@ -238,8 +242,8 @@ export class SplitService {
           hasFile: capability.inference.models.some((m) => m.file_hash === model.sha256),
           // A split of this model this peer headed before (lost a worker) is over: its share here is free.
           freeBytes:
-            (p.load?.model_free_bytes ?? ramFree) + heldFor(p.load?.split_held, this.init.self, model.name),
-          rttMs: await this.init.rtt(peerIdOfAgent(p.agent)).catch(() => null),
+            (p.load?.model_free_bytes ?? ramFree) + heldFor(p.load?.split_held, this.#init.self, model.name),
+          rttMs: await this.#init.rtt(peerIdOfAgent(p.agent)).catch(() => null),
           engineBuild:
             capability.tags.find((t) => t.startsWith(ENGINE_BUILD_TAG))?.slice(ENGINE_BUILD_TAG.length) ??
             'unknown',
@@ -249,7 +253,7 @@ export class SplitService {
   }
 
   async #buildId(): Promise<string> {
-    return (await this.init.models.backends.build()).id
+    return (await this.#init.models.backends.build()).id
   }
 }
 
