@@ -2,10 +2,10 @@
 
 import { encodeOpBatch, type WireOp } from '../../host/conductor/embedded/replication/index.ts'
 import type { DnaName } from '../../zomes-bindings/index.ts'
-import type { AuthorCell } from '../unit/replication/fixtures/forge.ts'
+import type { AuthorCell } from '../unit/conductor/replication/fixtures/forge.ts'
 import type { Player } from './harness.ts'
 
-export { craftCreate, strangerKey } from '../unit/replication/fixtures/forge.ts'
+export { craftCreate, strangerKey } from '../unit/conductor/replication/fixtures/forge.ts'
 
 /** The player's cell in `dna`, as the forging helpers take it. */
 export function authorCell(player: Player, dna: DnaName): AuthorCell {

@@ -10,7 +10,7 @@ import {
   openAgentKey,
   verifyAgentSignature,
 } from '../../../host/identity/keystore.ts'
-import { tempDir } from './fixtures/test-cell.ts'
+import { tempDir } from '../conductor/fixtures/test-cell.ts'
 
 describe('agent keystore', () => {
   it('creates the key with mode 0600 on first start and reuses it after', async () => {

@@ -1,19 +1,19 @@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
 import { describe, expect, it } from 'vitest'
-import { encodeCanonical } from '../../../host/conductor/embedded/action.ts'
-import { createGossipSignalTransport } from '../../../host/conductor/embedded/replication/index.ts'
-import { encodeHashB64 } from '../../../host/identity/hash.ts'
-import { type AgentKey, openAgentKey } from '../../../host/identity/keystore.ts'
-import type { Signal } from '../../../host/interface/conductor-port.ts'
-import { peerKeyFromSeed } from '../../../host/net/peer-key.ts'
+import { encodeCanonical } from '../../../../host/conductor/embedded/action.ts'
+import { createGossipSignalTransport } from '../../../../host/conductor/embedded/replication/index.ts'
+import { encodeHashB64 } from '../../../../host/identity/hash.ts'
+import { type AgentKey, openAgentKey } from '../../../../host/identity/keystore.ts'
+import type { Signal } from '../../../../host/interface/conductor-port.ts'
+import { peerKeyFromSeed } from '../../../../host/net/peer-key.ts'
 import type {
   GossipChannel,
   GossipVerdict,
   RipplePubsub,
   RipplePubsubEvents,
-} from '../../../host/net/pubsub.ts'
-import { tempDir } from '../conductor/fixtures/test-cell.ts'
+} from '../../../../host/net/pubsub.ts'
+import { tempDir } from '../fixtures/test-cell.ts'
 
 /** Gossip between in-process members: what one publishes, every other receives. */
 class FakeGossip extends TypedEventEmitter<RipplePubsubEvents> implements RipplePubsub {

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CorruptStoreError, openSqliteChainStore } from '../../../host/storage/sqlite-chain-store.ts'
 import { damageTableRoot } from '../../fixtures/damaged-store.ts'
-import { openNotesCell, tempDir } from './fixtures/test-cell.ts'
+import { openNotesCell, tempDir } from '../conductor/fixtures/test-cell.ts'
 
 /** A closed notes cell with enough notes that the actions table spans several pages. */
 async function storeWithNotes() {
