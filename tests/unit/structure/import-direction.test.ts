@@ -1,8 +1,14 @@
 /**
  * Dependencies point down. Read from the code's own import lines, the layers from the top: the CLI,
- * the daemon's process, the API, the node that builds the services, and the services; none imports a
- * layer above it. `interface/` (what every layer shares: Startable, the ports, the peer view, progress)
- * imports only the contract, zod and the contract's own pure-JS hashes.
+ * the daemon's process, the API, the node that builds the services, the services, and under them the
+ * foundations (`identity/`, `storage/`, `config/`, `log/`, `text/`, `runtime/`, `interface/`) that
+ * import no service; none imports a layer above it. `interface/` (what every layer shares: Startable,
+ * the ports, the peer view, progress) imports only the contract, zod and the contract's own pure-JS
+ * hashes.
+ *
+ * Services meet at seams: a service's internals (the conductor, the TypeScript zomes, the engine,
+ * the direct route) are imported by their own folder and the node that builds them, and by nobody
+ * else but the reach-ins listed with why, so a new one fails here.
  *
  * And the API contract and its typed client (what the browser dashboard bundles) run on leaves only:
  * nothing they load at run time imports a `node:` builtin or an npm package other than zod.
@@ -13,11 +19,102 @@ import { describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../../e2e/ripple-process.ts'
 
 const HOST = join(REPO_ROOT, 'host')
-/** The layers above the services, highest first ranked highest; every other folder ranks 0. */
-const LAYERS: Record<string, number> = { cli: 4, daemon: 3, api: 2, node: 1 }
+/** The layers above the services (0) and the foundations under them (-1); the contract ranks lowest. */
+const LAYERS: Record<string, number> = {
+  cli: 4,
+  daemon: 3,
+  api: 2,
+  node: 1,
+  ...Object.fromEntries(
+    ['identity', 'storage', 'config', 'log', 'text', 'runtime', 'interface'].map((f) => [f, -1]),
+  ),
+}
 /** What `interface/` may load besides the contract: zod, and the pure-JS hashes the contract itself uses. */
 const INTERFACE_PACKAGES = ['zod', '@noble/hashes']
-const rank = (area: string | null) => (area === null ? 0 : (LAYERS[area] ?? 0))
+const rank = (area: string | null) => (area === null ? -2 : (LAYERS[area] ?? 0))
+
+interface Seam {
+  /** Repo path prefixes of the internals. */
+  internals: string[]
+  /** Who may import them besides the internals themselves. */
+  owners: string[]
+}
+
+const SEAMS: Record<string, Seam> = {
+  // Services call the conductor through interface/conductor-port.ts; the node builds it.
+  conductor: { internals: ['host/conductor/'], owners: ['host/node/'] },
+  // The TypeScript twins of the Rust coordinator zomes: installed by the embedded conductor, called
+  // by everyone else through the conductor port.
+  zomes: {
+    internals: ['host/conductor/embedded/zomes/'],
+    owners: ['host/conductor/embedded/conductor.ts'],
+  },
+  // The engine's process boundary: llama-server is started and spoken to by inference/ only.
+  engine: { internals: ['host/inference/engine/'], owners: ['host/inference/', 'host/node/'] },
+  // The direct route is the scheduler's: others ask the scheduler, the node builds it.
+  direct: { internals: ['host/scheduler/direct/'], owners: ['host/scheduler/', 'host/node/'] },
+}
+
+/** Today's reach-ins through a seam, each with why it is there; a seam mended takes its line out. */
+const REACH_INS: Record<string, string> = {
+  'host/mesh/invite.ts -> host/conductor/embedded/action.ts':
+    "an invite's grant is signed over the contract's canonical encoding (issue 37: a leaf for it)",
+  'host/mesh/invite.ts -> host/conductor/embedded/validation/membrane-proof.ts':
+    "an invite is a membrane proof's grant, checked as the rules check it (issue 37: a leaf for it)",
+  'host/mesh/invite-service.ts -> host/conductor/embedded/validation/membrane-proof.ts':
+    'the membrane proof an invite becomes (issue 37: a leaf for it)',
+  'host/mesh/private-mesh.ts -> host/conductor/embedded/validation/membrane-proof.ts':
+    'the membrane proof this peer joined with (issue 37: a leaf for it)',
+  'host/scheduler/direct/direct-inference.ts -> host/conductor/embedded/replication/peer-agent.ts':
+    "a runner's agent as a libp2p peer id (issue 37: one port keyed by agent)",
+  'host/scheduler/direct/direct-runner.ts -> host/conductor/embedded/replication/peer-agent.ts':
+    "a requester's peer id as its agent (issue 37: one port keyed by agent)",
+  'host/split/split-service.ts -> host/conductor/embedded/replication/peer-agent.ts':
+    "a split worker's agent as a libp2p peer id (issue 37: one port keyed by agent)",
+  'host/api/contract/views.ts -> host/inference/engine/engine-backends.ts':
+    "the engine's backend report is what /api/engine answers (a type)",
+  'host/api/routes/models-route.ts -> host/inference/engine/engine-model.ts':
+    'a loaded model as the models route reports it (a type)',
+  'host/cli/human-format.ts -> host/inference/engine/engine-backends.ts':
+    "the engine's backend report, printed (a type)",
+  'host/cli/commands/engine-command.ts -> host/inference/engine/engine-backends.ts':
+    '`ripple engine status` chooses the backend in its own process, as a daemon would',
+  'host/daemon/daemon.ts -> host/inference/engine/llama-server-process.ts':
+    'the daemon removes the engine keys a killed daemon left, before any engine starts',
+  'host/split/split-service.ts -> host/inference/engine/engine-capability.ts':
+    "a split's workers must run the head's engine build (issue 37: compose splits in the node)",
+  'host/split/split-service.ts -> host/inference/engine/engine-model.ts':
+    "a split's head is an engine model started over RPC workers (issue 37: compose splits in the node)",
+  'host/workers/model-facts.ts -> host/inference/engine/engine-model.ts':
+    'the facts a worker reports of the model it ran on (a type)',
+  'host/api/api-node.ts -> host/scheduler/direct/direct-service.ts':
+    'the direct service the API routes /v1 requests through (a type)',
+  'host/api/contract/views.ts -> host/scheduler/direct/served-leaf.ts':
+    'the leaf check /api/served/check answers (a type)',
+  'host/api/mcp/task-tools.ts -> host/scheduler/direct/direct-request.ts':
+    "a request's hash told from a task's, so MCP's task tools say which it was given",
+  'host/cli/commands/task-command.ts -> host/scheduler/direct/direct-request.ts':
+    "a request's hash told from a task's, so `ripple task` says which it was given",
+  'host/metrics/daemon-metrics.ts -> host/scheduler/direct/direct-inference.ts':
+    "the direct route's counters, exported as metrics (a type)",
+}
+
+const within = (path: string, prefixes: readonly string[]) => prefixes.some((p) => path.startsWith(p))
+
+/** Every import through a seam by a file that is neither inside it nor one of its owners. */
+function reachIns(files: readonly { path: string; text: string }[]): string[] {
+  const found: string[] = []
+  for (const { path, text } of files) {
+    const from = relative(REPO_ROOT, path)
+    for (const target of importsOf(path, text))
+      for (const seam of Object.values(SEAMS))
+        if (within(target, seam.internals) && !within(from, [...seam.internals, ...seam.owners])) {
+          found.push(`${from} -> ${target}`)
+          break
+        }
+  }
+  return found
+}
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -119,6 +216,9 @@ describe('imports point down', () => {
       { path: join(HOST, 'cli', 'ok.ts'), text: "import { x } from '../api/client/index.ts'" },
       { path: join(HOST, 'api', 'ok.ts'), text: "import type { HostNode } from '../node/host-node.ts'" },
       { path: join(HOST, 'interface', 'ok.ts'), text: "import { z } from 'zod'" },
+      { path: join(HOST, 'storage', 's.ts'), text: "import type { Task } from '../scheduler/task.ts'" },
+      { path: join(HOST, 'log', 'ok.ts'), text: "import { printable } from '../text/printable.ts'" },
+      { path: join(HOST, 'identity', 'ok.ts'), text: "import { x } from '../../zomes-bindings/index.ts'" },
     ]
     expect(violations(planted)).toEqual([
       'host/scheduler/x.ts -> host/daemon/startable.ts',
@@ -128,6 +228,7 @@ describe('imports point down', () => {
       'host/interface/v.ts -> @libp2p/interface',
       'host/node/n.ts -> host/api/api-server.ts',
       'host/registry/r.ts -> host/node/components.ts',
+      'host/storage/s.ts -> host/scheduler/task.ts',
     ])
   })
 
@@ -135,6 +236,41 @@ describe('imports point down', () => {
     const files = sources(HOST).map((path) => ({ path, text: readFileSync(path, 'utf8') }))
     expect(files.length).toBeGreaterThan(200)
     expect(violations(files)).toEqual([])
+  })
+})
+
+describe('services meet at their seams', () => {
+  const files = sources(HOST).map((path) => ({ path, text: readFileSync(path, 'utf8') }))
+
+  it('reads what it checks (a planted reach-in is caught; owners and the internals themselves pass)', () => {
+    const planted = [
+      { path: join(HOST, 'memory', 'm.ts'), text: "import { x } from '../conductor/embedded/cell.ts'" },
+      { path: join(HOST, 'api', 'a.ts'), text: "import { x } from '../inference/engine/engine-model.ts'" },
+      {
+        path: join(HOST, 'workers', 'w.ts'),
+        text: "export { x } from '../scheduler/direct/direct-runner.ts'",
+      },
+      { path: join(HOST, 'conductor', 'embedded', 'hdk.ts'), text: "import { x } from './zomes/index.ts'" },
+      { path: join(HOST, 'node', 'ok.ts'), text: "import { x } from '../conductor/embedded/index.ts'" },
+      { path: join(HOST, 'inference', 'ok.ts'), text: "import { x } from './engine/engine-model.ts'" },
+      { path: join(HOST, 'scheduler', 'ok.ts'), text: "import { x } from './direct/direct-service.ts'" },
+      { path: join(HOST, 'conductor', 'embedded', 'zomes', 'ok.ts'), text: "import { x } from './index.ts'" },
+    ]
+    expect(reachIns(planted)).toEqual([
+      'host/memory/m.ts -> host/conductor/embedded/cell.ts',
+      'host/api/a.ts -> host/inference/engine/engine-model.ts',
+      'host/workers/w.ts -> host/scheduler/direct/direct-runner.ts',
+      'host/conductor/embedded/hdk.ts -> host/conductor/embedded/zomes/index.ts',
+    ])
+  })
+
+  it('has no reach-in but the listed ones', () => {
+    expect(reachIns(files).filter((line) => !(line in REACH_INS))).toEqual([])
+  })
+
+  it('lists no reach-in that is gone (a mended seam takes its line out)', () => {
+    const found = new Set(reachIns(files))
+    expect(Object.keys(REACH_INS).filter((line) => !found.has(line))).toEqual([])
   })
 })
 
