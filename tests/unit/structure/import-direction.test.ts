@@ -72,7 +72,7 @@ const REACH_INS: Record<string, string> = {
   'host/split/split-service.ts -> host/conductor/embedded/replication/peer-agent.ts':
     "a split worker's agent as a libp2p peer id (issue 37: one port keyed by agent)",
   'host/api/contract/views.ts -> host/inference/engine/engine-backends.ts':
-    "the engine's backend report is what /api/engine answers (a type)",
+    "the engine's backend report, as the status view carries it (a type)",
   'host/api/routes/models-route.ts -> host/inference/engine/engine-model.ts':
     'a loaded model as the models route reports it (a type)',
   'host/cli/human-format.ts -> host/inference/engine/engine-backends.ts':
@@ -88,13 +88,13 @@ const REACH_INS: Record<string, string> = {
   'host/workers/model-facts.ts -> host/inference/engine/engine-model.ts':
     'the facts a worker reports of the model it ran on (a type)',
   'host/api/api-node.ts -> host/scheduler/direct/direct-service.ts':
-    'the direct service the API routes /v1 requests through (a type)',
+    "the direct route's served records and leaf checks the API shows (a type)",
   'host/api/contract/views.ts -> host/scheduler/direct/served-leaf.ts':
     'the leaf check /api/served/check answers (a type)',
   'host/api/mcp/task-tools.ts -> host/scheduler/direct/direct-request.ts':
-    "a request's hash told from a task's, so MCP's task tools say which it was given",
+    "a request's hash told from a task's, so MCP's task tool shows either",
   'host/cli/commands/task-command.ts -> host/scheduler/direct/direct-request.ts':
-    "a request's hash told from a task's, so `ripple task` says which it was given",
+    "a request's hash told from a task's, so `ripple task show` shows either",
   'host/metrics/daemon-metrics.ts -> host/scheduler/direct/direct-inference.ts':
     "the direct route's counters, exported as metrics (a type)",
 }
