@@ -1,7 +1,7 @@
 /**
  * Two `ripple up` processes on loopback: the asker has no models, the runner has the tiny model.
  * `ripple infer` on the asker runs on the runner, and answers exactly what a local run of the same
- * model file, seed and greedy input answers in this process.
+ * model file, seed and greedy input answers through this test's own model manager.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

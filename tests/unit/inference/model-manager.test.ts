@@ -137,7 +137,7 @@ describe('ModelManager', () => {
     expect(changed).toHaveBeenCalledTimes(2)
   })
 
-  // Disposing a model while a batch evaluates made node-llama-cpp throw where nothing catches it.
+  // Unloading ends the engine process under a running generation: its caller hears why, not a broken connection.
   it('stops a generation running on a model when the model is unloaded, and survives it', async () => {
     const pieces: string[] = []
     const running = (await fx.manager.load('tiny')).generate(
