@@ -19,6 +19,12 @@ export interface ChatTemplate {
   template: string
   /** Control tokens the template writes; the first is the end-of-turn token (the model's EOS). */
   specials: string[]
+  /**
+   * Whether the tokenizer puts a space before text that follows a control token (SentencePiece's
+   * way, the default). Byte-level BPE families do not: their generation prompt tokenizes as the
+   * prompt does, which llama.cpp's grammars and reasoning budget replay token by token.
+   */
+  spacePrefix?: boolean
 }
 
 // Qwen 2.5's ChatML, tools described in the system turn and called in <tool_call> tags.

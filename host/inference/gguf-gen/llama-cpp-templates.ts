@@ -4,7 +4,9 @@
  * carrying them meet the template handling llama.cpp has for the real families (reasoning opened by
  * the template or by the model, tool-call formats of their own, templates it has no parser for).
  * The tags a model writes itself (`<think>`, `<tool_call>`, `<minimax:tool_call>`) stay plain text,
- * as the reasoning and tool-call parsers read them from the output.
+ * as the reasoning and tool-call parsers read them from the output. The tokenizer puts no space after
+ * a control token, as the families' own do (byte-level BPE; Gemma's SentencePiece has it off), save
+ * Phi-3.5's SentencePiece.
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -15,6 +17,8 @@ import type { ChatTemplate } from './chat-templates.ts'
 interface CollectionEntry {
   file: string
   specials: string[]
+  /** Its tokenizer puts a space before text after a control token (SentencePiece's default). */
+  spacePrefix?: true
   /** What it shows about the engine's handling. */
   why: string
 }
@@ -83,6 +87,7 @@ export const LLAMA_CPP_TEMPLATES = {
   'phi3.5': {
     file: 'microsoft-Phi-3.5-mini-instruct.jinja',
     specials: ['<|end|>', '<|system|>', '<|user|>', '<|assistant|>'],
+    spacePrefix: true,
     why: 'Phi-3, no tools in the template',
   },
   gemma2: {
@@ -100,5 +105,9 @@ export const LLAMA_CPP_TEMPLATE_NAMES = Object.keys(LLAMA_CPP_TEMPLATES) as Llam
 export async function llamaCppTemplate(name: LlamaCppTemplate): Promise<ChatTemplate> {
   const entry: CollectionEntry = LLAMA_CPP_TEMPLATES[name]
   const dir = join((await engineBuild()).root, 'src', 'models', 'templates')
-  return { template: await readFile(join(dir, entry.file), 'utf8'), specials: [...entry.specials] }
+  return {
+    template: await readFile(join(dir, entry.file), 'utf8'),
+    specials: [...entry.specials],
+    spacePrefix: entry.spacePrefix ?? false,
+  }
 }
