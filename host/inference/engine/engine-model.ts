@@ -7,17 +7,20 @@
  */
 import type { LongOperationOptions } from '../../interface/progress.ts'
 import type { EmbedResult } from '../embed.ts'
-import type { GenerateOptions, GenerateRequest, GenerateResult, StopReason } from '../generate.ts'
+import type { GenerateOptions, GenerateRequest, GenerateResult } from '../generate.ts'
 import { InvalidGrammarError } from '../generate.ts'
 import type { GgufModel } from '../gguf-scan.ts'
 import { modelMemoryBytes } from '../memory-fit.ts'
 import { ModelProcessError } from '../model-errors.ts'
 import { checkConversation, InvalidMessagesError } from '../tool-calls.ts'
+import { toolTurnsAsText } from '../tool-turns-text.ts'
 import { hasImages, projectorOf } from '../vision.ts'
 import type { ActiveBackend } from './engine-backends.ts'
 import { EngineHttp } from './engine-http.ts'
+import { generateResult, parseJson } from './generate-result.ts'
 import { LlamaServerProcess, type ServerExit } from './llama-server-process.ts'
-import { type ServerPlan, serverPlan } from './server-request.ts'
+import { httpThreads, type ServerArgsInit, serverArgs } from './server-args.ts'
+import { type ServerPlan, serverPlan, type Thinking } from './server-request.ts'
 import {
   EngineConnectionError,
   EngineRequestError,
@@ -27,18 +30,13 @@ import {
   refusal,
   type Sinks,
 } from './server-stream.ts'
+import { NO_PARSER, TemplateRender, TemplateRenderError } from './template-render.ts'
 
 /** Aborted, the start ends its half-started process and rejects with the signal's reason. */
-export interface EngineModelInit extends LongOperationOptions {
+export interface EngineModelInit extends LongOperationOptions, ServerArgsInit {
   info: GgufModel
-  backend: ActiveBackend
   /** Tokens of context per slot; capped by the model's training context. */
   contextSize: number
-  threads: number
-  /** Requests served at once (llama-server's slots). */
-  slots: number
-  /** More llama-server arguments (a split's `--rpc` and `--tensor-split`). */
-  extraArgs?: string[]
   /** Memory it takes here, when not the whole model's estimate (a split's share). */
   memoryBytes?: number
   /** Makes the error that the requests of a process that died on its own fail with (after the blame). */
@@ -47,15 +45,13 @@ export interface EngineModelInit extends LongOperationOptions {
   onIdle?: () => void
 }
 
-// llama.cpp's words when a model's output does not fit its chat format's tool-call syntax, or when it
-// has no parser for the template at all (it reads the model's tool turns in no format of its own).
-const UNPARSED_CALL = /does not match the expected|Unable to generate parser/
+// llama.cpp's words when a model's output does not fit its chat format's tool-call syntax.
+const OFF_FORMAT = /does not match the expected/
 
-const STOP_TYPES: Record<string, StopReason> = {
-  eos: 'eos',
-  limit: 'max_tokens',
-  word: 'stop_trigger',
-  tool_calls: 'tool_calls',
+/** The chat endpoint read no call: the output is off its format, or llama.cpp has no parser for it. */
+function unparsed(err: unknown): boolean {
+  if (!(err instanceof EngineRequestError) || err instanceof TemplateRenderError) return false
+  return OFF_FORMAT.test(err.message) || NO_PARSER.test(err.message)
 }
 
 export class EngineModel {
@@ -70,9 +66,9 @@ export class EngineModel {
   readonly #init: EngineModelInit
   readonly #server: LlamaServerProcess
   readonly #http: EngineHttp
+  readonly #template: TemplateRender
   readonly #inFlight = new Set<AbortController>()
   #embedder: Promise<{ server: LlamaServerProcess; http: EngineHttp }> | null = null
-  #thinking: Promise<boolean> | null = null
   #crash: Promise<Error> | null = null
   #unloaded = false
   /** Decode rate of the last generation that measured one (tokens/s), for the capability. */
@@ -98,6 +94,9 @@ export class EngineModel {
     this.memoryBytes = init.memoryBytes ?? modelMemoryBytes(init.info, contextSize * init.slots)
     this.#server = server
     this.#http = new EngineHttp(server.url, server.headers, { maxSockets: httpThreads(init.slots) })
+    this.#template = new TemplateRender(init.info.name, (path, body, signal) =>
+      this.#http.post(path, body, signal).catch((err: unknown) => this.#failure(err)),
+    )
   }
 
   static async start(init: EngineModelInit): Promise<EngineModel> {
@@ -141,53 +140,53 @@ export class EngineModel {
       )
     return this.#request(options.signal, async (signal) => {
       const startedAt = performance.now()
-      const thinking = request.messages ? await this.#thinks(signal) : false
-      let streamed = ''
-      const sinks: Sinks = {
-        onText: (text) => {
-          streamed += text
-          options.onText?.(text)
-        },
-        ...(options.onReasoning ? { onReasoning: options.onReasoning } : {}),
-      }
+      const thinking = request.messages ? await this.#template.thinking(signal) : 'no'
       try {
-        return await this.#generate(serverPlan(request, { thinking }), signal, sinks, startedAt)
+        return await this.#answer(request, thinking, signal, options, startedAt)
       } catch (err) {
-        if (!(err instanceof EngineRequestError && UNPARSED_CALL.test(err.message))) throw err
-        // The model wrote something its family's tool-call format does not read (a weak model's
-        // free text), or llama.cpp reads no calls of this template: the same prompt, rendered by
-        // the template (tools described by it), answered as plain text. What already went out is
-        // not sent twice.
-        let sent = streamed.length
-        const rest = (text: string) => {
-          const fresh = text.slice(Math.max(0, sent))
-          sent -= text.length
-          if (fresh) options.onText?.(fresh)
-        }
-        const plan = serverPlan(request, { parseCalls: false, thinking })
-        return this.#generate(plan, signal, { onText: rest }, startedAt)
+        const plain =
+          err instanceof TemplateRenderError && request.messages ? toolTurnsAsText(request.messages) : null
+        if (!plain) throw err
+        // The template takes no tool turns: the conversation with them written as text, answered
+        // as text (a forced call by its grammar still). The template raised before any output.
+        const plan = serverPlan({ ...request, messages: plain }, { parseCalls: false, thinking })
+        return this.#generate(plan, signal, options, startedAt)
       }
     })
   }
 
-  /**
-   * Whether the model's template thinks: it renders a turn differently with `enable_thinking` off.
-   * Asked of llama.cpp once; a template that cannot render says so on the request itself.
-   */
-  #thinks(signal: AbortSignal): Promise<boolean> {
-    this.#thinking ??= (async () => {
-      const render = (enable: boolean) =>
-        this.#applyTemplate(
-          { messages: [{ role: 'user', content: 'hi' }], chat_template_kwargs: { enable_thinking: enable } },
-          signal,
-        )
-      const [on, off] = await Promise.all([render(true), render(false)])
-      return on !== off
-    })().catch(() => {
-      this.#thinking = null
-      return false
-    })
-    return this.#thinking
+  async #answer(
+    request: GenerateRequest,
+    thinking: Thinking,
+    signal: AbortSignal,
+    options: GenerateOptions,
+    startedAt: number,
+  ): Promise<GenerateResult> {
+    let streamed = ''
+    const sinks: Sinks = {
+      onText: (text) => {
+        streamed += text
+        options.onText?.(text)
+      },
+      ...(options.onReasoning ? { onReasoning: options.onReasoning } : {}),
+    }
+    try {
+      return await this.#generate(serverPlan(request, { thinking }), signal, sinks, startedAt)
+    } catch (err) {
+      if (!unparsed(err)) throw err
+      // The model wrote something its family's tool-call format does not read (a weak model's
+      // free text), or llama.cpp reads no calls of this template: the same prompt, rendered by
+      // the template (tools described by it), answered as plain text. What already went out is
+      // not sent twice.
+      let sent = streamed.length
+      const rest = (text: string) => {
+        const fresh = text.slice(Math.max(0, sent))
+        sent -= text.length
+        if (fresh) options.onText?.(fresh)
+      }
+      const plan = serverPlan(request, { parseCalls: false, thinking })
+      return this.#generate(plan, signal, { onText: rest }, startedAt)
+    }
   }
 
   async #generate(
@@ -200,7 +199,7 @@ export class EngineModel {
     if (plan.kind === 'chat') {
       answer = await this.#stream('/v1/chat/completions', plan.body, signal, (body) => foldChat(body, sinks))
     } else {
-      const prompt = plan.template ? await this.#applyTemplate(plan.template, signal) : null
+      const prompt = plan.template ? await this.#template.render(plan.template, signal) : null
       const body = plan.completion(prompt)
       answer = await this.#stream('/completion', body, signal, (b) => foldCompletion(b, sinks))
     }
@@ -208,7 +207,8 @@ export class EngineModel {
     // Output cut by max_tokens is incomplete JSON: no parse, no call.
     const json = plan.json && answer.stopType !== 'limit' ? parseJson(answer.text) : null
     const calls = plan.calls ? plan.calls(json, answer.text) : []
-    return this.#result(answer, plan.calls ? null : json, calls, startedAt, finishedAt)
+    if (answer.decodeRate !== null) this.lastDecodeRate = answer.decodeRate
+    return generateResult(answer, plan.calls ? null : json, calls, startedAt, finishedAt)
   }
 
   async embed(texts: readonly string[], signal?: AbortSignal): Promise<EmbedResult> {
@@ -265,22 +265,6 @@ export class EngineModel {
         () => {},
       ),
     ])
-  }
-
-  async #applyTemplate(body: Record<string, unknown>, signal: AbortSignal): Promise<string> {
-    const response = await this.#http
-      .post('/apply-template', body, signal)
-      .catch((err: unknown) => this.#failure(err))
-    if (response.ok) return ((await response.json()) as { prompt: string }).prompt
-    const refused = await refusal(response)
-    if (refused.status < 500) throw refused
-    // The template raised (a role order it refuses, a call id it cannot render...): the request meets
-    // a limit of the model's template, said as such, not a failure of the engine.
-    throw new EngineRequestError(
-      400,
-      'invalid_request_error',
-      `the chat template of model "${this.info.name}" cannot render this conversation: ${refused.message}`,
-    )
   }
 
   async #stream(
@@ -348,58 +332,6 @@ export class EngineModel {
   #unloadedError(): Error {
     return new ModelProcessError('ModelUnloadedError', `model "${this.info.name}" was unloaded`)
   }
-
-  #result(
-    answer: FoldedAnswer,
-    json: unknown,
-    calls: GenerateResult['tool_calls'],
-    startedAt: number,
-    finishedAt: number,
-  ): GenerateResult {
-    const toolCalls = calls.length > 0 ? calls : answer.toolCalls
-    if (answer.decodeRate !== null) this.lastDecodeRate = answer.decodeRate
-    return {
-      text: answer.text,
-      reasoning: answer.reasoning,
-      json,
-      tool_calls: toolCalls,
-      stop_reason: toolCalls.length > 0 ? 'tool_calls' : (STOP_TYPES[answer.stopType] ?? 'eos'),
-      prompt_tokens: answer.promptTokens,
-      generated_tokens: answer.generatedTokens,
-      time_to_first_token_ms: round((answer.firstOutputAt ?? finishedAt) - startedAt),
-      total_ms: round(finishedAt - startedAt),
-      tokens_per_second: answer.decodeRate,
-      cached_tokens: answer.cachedTokens,
-    }
-  }
-}
-
-function serverArgs(init: EngineModelInit, contextSize: number): string[] {
-  return [
-    '-m',
-    init.info.path,
-    '-t',
-    String(init.threads),
-    '-np',
-    String(init.slots),
-    // Each slot gets the whole context asked for.
-    '-c',
-    String(contextSize * init.slots),
-    '--threads-http',
-    String(httpThreads(init.slots)),
-    '--jinja',
-    // Split over RPC workers, every layer goes to them (the head's own share is its local worker).
-    ...(init.backend.candidate.kind === 'cpu' && !init.extraArgs ? ['-ngl', '0'] : ['-ngl', '999']),
-    ...(init.extraArgs ?? []),
-  ]
-}
-
-/**
- * llama-server's HTTP threads, one per connection, idle keep-alive ones too: room beyond the slots, so
- * a burst of requests never finds the server's accept queue full. The daemon opens no more connections.
- */
-function httpThreads(slots: number): number {
-  return slots * 2 + 4
 }
 
 /** A refused schema or grammar is the request's fault, said as such. */
@@ -411,13 +343,3 @@ function grammarOr(err: EngineRequestError, body: Record<string, unknown>): Erro
   }
   return err
 }
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return null
-  }
-}
-
-const round = (n: number) => Math.round(n * 10) / 10

@@ -10,9 +10,10 @@
  * chat endpoint instead: llama.cpp's parser for the template lets the reasoning come first and
  * constrains the answer after it, and the reasoning is bounded so the answer gets its tokens. The
  * chat endpoint carries the reasoning apart (`reasoning_format: deepseek`); a budget of 0 turns
- * thinking off where the template can (`enable_thinking`) and ends it at once where it cannot.
- * Sampling is OpenAI's: temperature and nucleus only. Prompts are cached, so a later
- * request sharing a prefix reuses its evaluated tokens. Pure: no I/O.
+ * thinking off with the template's own switch (`enable_thinking`), or, where the template opens the
+ * block whatever the switch says, by beginning the reply with the block closed empty. Sampling is
+ * OpenAI's: temperature and nucleus only. Prompts are cached, so a later request sharing a prefix
+ * reuses its evaluated tokens. Pure: no I/O.
  */
 import type { GenerateRequest, ToolCall } from '../generate.ts'
 import { type ChatMessage, forcedCall, type Tool } from '../tool-calls.ts'
@@ -40,9 +41,15 @@ export interface PlanOptions {
    * the model's output does not fit its family's tool-call format, or llama.cpp has no parser for it.
    */
   parseCalls?: boolean
-  /** The model's template thinks (it renders differently with `enable_thinking` off). */
-  thinking?: boolean
+  /** How the model's template thinks; default `no`. */
+  thinking?: Thinking
 }
+
+/**
+ * How a template thinks: `no`; `switchable`, a block its `enable_thinking` switch turns off (Qwen 3,
+ * the DeepSeek-R1 distill); `always`, a block it opens whatever the switch says (MiniMax-M2).
+ */
+export type Thinking = 'no' | 'switchable' | 'always'
 
 export function serverPlan(request: GenerateRequest, options: PlanOptions = {}): ServerPlan {
   const sampling = {
@@ -65,7 +72,8 @@ export function serverPlan(request: GenerateRequest, options: PlanOptions = {}):
   const json = { json: schema !== undefined, calls: forced?.read ?? null }
   // Thinking first, then the schema's answer: only where the template thinks (a grammar of the
   // request's own constrains the whole output, thinking off).
-  const reasonedSchema = options.thinking === true && schema !== undefined && request.grammar === undefined
+  const thinking = options.thinking ?? 'no'
+  const reasonedSchema = thinking !== 'no' && schema !== undefined && request.grammar === undefined
   const budget = request.reasoning_budget ?? (reasonedSchema ? Math.floor(request.max_tokens / 2) : undefined)
   if (
     request.messages !== undefined &&
@@ -75,7 +83,7 @@ export function serverPlan(request: GenerateRequest, options: PlanOptions = {}):
     return {
       kind: 'chat',
       body: {
-        messages: wireMessages(request.messages),
+        ...conversation(request.messages, budget === 0 ? thinking : 'no'),
         max_tokens: request.max_tokens,
         ...sampling,
         ...(request.stop?.length && !constrained ? { stop: request.stop } : {}),
@@ -98,9 +106,8 @@ export function serverPlan(request: GenerateRequest, options: PlanOptions = {}):
       request.messages === undefined
         ? null
         : {
-            messages: wireMessages(request.messages),
+            ...conversation(request.messages, thinkingOff ? thinking : 'no'),
             ...(tools.length > 0 && choice !== 'none' ? { tools: wireTools(tools) } : {}),
-            ...(thinkingOff ? { chat_template_kwargs: { enable_thinking: false } } : {}),
           },
     completion: (rendered) => ({
       // A rendered prompt names each image by a media marker; the images go beside it, in order.
@@ -122,12 +129,33 @@ export function serverPlan(request: GenerateRequest, options: PlanOptions = {}):
   }
 }
 
-/** The reasoning apart from the answer; a budget bounds it, 0 turns it off (or ends it at once). */
+/** The reasoning apart from the answer, bounded by a budget. */
 function reasoning(budget: number | undefined): Record<string, unknown> {
   return {
     reasoning_format: 'deepseek',
     ...(budget !== undefined ? { reasoning_budget_tokens: budget } : {}),
-    ...(budget === 0 ? { chat_template_kwargs: { enable_thinking: false } } : {}),
+  }
+}
+
+/**
+ * The messages, with thinking turned off for a template that thinks (`off`): by its own switch, or,
+ * where it opens the block whatever the switch says, by continuing an empty reply, which llama.cpp
+ * renders with the block closed (a budget of 0 cannot end it: llama.cpp spends the forced end tag on
+ * the prompt's line break after the opening tag).
+ */
+function conversation(messages: readonly ChatMessage[], off: Thinking): Record<string, unknown> {
+  const wire = wireMessages(messages)
+  if (off === 'switchable') return { messages: wire, chat_template_kwargs: { enable_thinking: false } }
+  return off === 'no' ? { messages: wire } : replyBegun(wire)
+}
+
+/** The messages with an empty reply begun after them, continued by the model. */
+export function replyBegun(messages: readonly Record<string, unknown>[]): Record<string, unknown> {
+  return {
+    // An empty text part: a reply with no content at all is not continued.
+    messages: [...messages, { role: 'assistant', content: [{ type: 'text', text: '' }] }],
+    continue_final_message: 'content',
+    add_generation_prompt: false,
   }
 }
 
