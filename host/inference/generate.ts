@@ -56,6 +56,8 @@ export interface GenerateResult {
   stop_reason: StopReason
   prompt_tokens: number
   generated_tokens: number
+  /** Of the generated tokens, those spent reasoning (0 when the model did not). */
+  reasoning_tokens: number
   /** Prompt evaluation and the first token. */
   time_to_first_token_ms: number
   total_ms: number

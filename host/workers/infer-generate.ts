@@ -153,6 +153,8 @@ export const InferGenerateOutputSchema = z.strictObject({
     load_ms: z.number().min(0),
     prompt_tokens: z.number().int().min(0),
     generated_tokens: z.number().int().min(0),
+    /** Of the generated tokens, those a thinking model spent reasoning. */
+    reasoning_tokens: z.number().int().min(0),
     time_to_first_token_ms: z.number().min(0),
     total_ms: z.number().min(0),
     tokens_per_second: z.number().min(0).nullable(),
@@ -211,6 +213,7 @@ export function inferGenerateWorker(
           load_ms: loadMs,
           prompt_tokens: result.prompt_tokens,
           generated_tokens: result.generated_tokens,
+          reasoning_tokens: result.reasoning_tokens,
           time_to_first_token_ms: result.time_to_first_token_ms,
           total_ms: result.total_ms,
           tokens_per_second: result.tokens_per_second,

@@ -5,7 +5,7 @@
  * `enable_thinking` says; random weights never close it, so only a budget or max_tokens ends it),
  * Qwen 3 (the model may open it), Mistral Small 3.2 and Gemma 2 (a template that takes no tool turns).
  * Every generation route shows the reasoning apart (chat's `reasoning_content` and its deltas,
- * messages' thinking blocks, responses' reasoning items), bounds it on request,
+ * messages' thinking blocks, responses' reasoning items) and counts its tokens, bounds it on request,
  * constrains the answer after it, and answers a tool-result turn.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -104,6 +104,7 @@ describe.each(['deepseek-r1', 'minimax-m2'] as const)(
       expect(message.reasoning_content).toBeTruthy()
       expect(message.content).toBe('')
       expect(whole.choices[0]?.finish_reason).toBe('length')
+      expect(whole.usage?.completion_tokens_details?.reasoning_tokens).toBe(16)
 
       const stream = await openai.chat.completions.create({
         model,
@@ -111,12 +112,15 @@ describe.each(['deepseek-r1', 'minimax-m2'] as const)(
         max_tokens: 32,
         reasoning_effort: 'low', // 1/8 of 32: 4 tokens of reasoning
         stream: true,
+        stream_options: { include_usage: true },
         ...greedy,
       })
       let reasoning = ''
       let content = ''
       let order = ''
+      let usage: OpenAI.CompletionUsage | undefined
       for await (const chunk of stream) {
+        usage = chunk.usage ?? usage
         const delta = chunk.choices[0]?.delta as
           | { content?: string | null; reasoning_content?: string }
           | undefined
@@ -133,6 +137,9 @@ describe.each(['deepseek-r1', 'minimax-m2'] as const)(
       expect(reasoning.length).toBeLessThan(16)
       expect(content).not.toBe('')
       expect(order).toBe('rc')
+      const reasoningTokens = usage?.completion_tokens_details?.reasoning_tokens ?? 0
+      expect(reasoningTokens).toBeGreaterThan(0)
+      expect(reasoningTokens).toBeLessThan(usage?.completion_tokens ?? 0)
     })
 
     it('chat completions: a JSON schema parses after the reasoning; reasoning_effort none turns it off', async () => {
@@ -200,6 +207,7 @@ describe.each(['deepseek-r1', 'minimax-m2'] as const)(
       const item = whole.output[0] as { type: string; content?: { type: string; text: string }[] }
       expect(item.type).toBe('reasoning')
       expect(item.content?.[0]?.text).toBeTruthy()
+      expect(whole.usage?.output_tokens_details.reasoning_tokens).toBe(12)
 
       const stream = await openai.responses.create({
         model,

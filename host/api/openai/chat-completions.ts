@@ -16,6 +16,7 @@ import {
   type GenerateOutput,
   KeepAliveSchema,
   MaxTokensSchema,
+  openaiUsage,
   optional,
   ReasoningEffortSchema,
   RippleExtensionSchema,
@@ -27,7 +28,6 @@ import {
   TemperatureSchema,
   TopPSchema,
   toolCallId,
-  usage,
 } from './generation.ts'
 import { ChatUserContentSchema, userMessage } from './image-parts.ts'
 
@@ -206,7 +206,6 @@ function toolCalls(id: Identity, output: GenerateOutput) {
 export function chatCompletion(id: Identity, output: GenerateOutput) {
   const calls = toolCalls(id, output)
   const text = answerText(output)
-  const { prompt, completion } = usage(output)
   return {
     id: `chatcmpl-${id.task}`,
     object: 'chat.completion' as const,
@@ -227,7 +226,7 @@ export function chatCompletion(id: Identity, output: GenerateOutput) {
         finish_reason: finishReason(output),
       },
     ],
-    usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+    usage: openaiUsage(output),
   }
 }
 
@@ -280,14 +279,7 @@ export class ChatChunks {
     if (calls.length > 0)
       chunks.push(this.#chunk({ tool_calls: calls.map((c, i) => ({ index: streamed + i, ...c })) }))
     chunks.push(this.#chunk({}, finishReason(output)))
-    if (this.#includeUsage) {
-      const { prompt, completion } = usage(output)
-      chunks.push({
-        ...this.#base(),
-        choices: [],
-        usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
-      })
-    }
+    if (this.#includeUsage) chunks.push({ ...this.#base(), choices: [], usage: openaiUsage(output) })
     return chunks
   }
 

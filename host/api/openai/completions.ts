@@ -9,6 +9,7 @@ import {
   type GenerateOutput,
   KeepAliveSchema,
   MaxTokensSchema,
+  openaiUsage,
   optional,
   RippleExtensionSchema,
   rippleOptions,
@@ -17,7 +18,6 @@ import {
   stopList,
   TemperatureSchema,
   TopPSchema,
-  usage,
 } from './generation.ts'
 import type { SseEvent, StreamRenderer, TaskIdentity } from './serve-task.ts'
 
@@ -63,11 +63,6 @@ export function completionCall(request: CompletionRequest): GenerateCall & { inc
   }
 }
 
-function usageOf(output: GenerateOutput) {
-  const { prompt, completion } = usage(output)
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }
-}
-
 function base(id: TaskIdentity) {
   return { id: `cmpl-${id.task}`, object: 'text_completion' as const, created: id.created, model: id.model }
 }
@@ -77,7 +72,7 @@ export function completion(id: TaskIdentity, output: GenerateOutput) {
     ...base(id),
     system_fingerprint: output.model.file_hash,
     choices: [{ index: 0, text: output.text, logprobs: null, finish_reason: finishReason(output) }],
-    usage: usageOf(output),
+    usage: openaiUsage(output),
   }
 }
 
@@ -96,7 +91,7 @@ export function completionStream(
       const o = output as GenerateOutput
       return [
         choice('', finishReason(o)),
-        ...(includeUsage ? [{ data: { ...base(id), choices: [], usage: usageOf(o) } }] : []),
+        ...(includeUsage ? [{ data: { ...base(id), choices: [], usage: openaiUsage(o) } }] : []),
         { data: '[DONE]' },
       ]
     },

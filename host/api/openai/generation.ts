@@ -134,8 +134,21 @@ export function effortBudget(
   return Math.floor(maxTokens * EFFORT_SHARE[effort])
 }
 
-export function usage(output: GenerateOutput): { prompt: number; completion: number } {
-  return { prompt: output.timings.prompt_tokens, completion: output.timings.generated_tokens }
+/** Tokens in and out; `reasoning` is the part of those out spent reasoning. */
+export function usage(output: GenerateOutput): { prompt: number; completion: number; reasoning: number } {
+  const { prompt_tokens: prompt, generated_tokens: completion, reasoning_tokens: reasoning } = output.timings
+  return { prompt, completion, reasoning }
+}
+
+/** Usage as chat completions and completions give it. */
+export function openaiUsage(output: GenerateOutput) {
+  const { prompt, completion, reasoning } = usage(output)
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    completion_tokens_details: { reasoning_tokens: reasoning },
+  }
 }
 
 /** `{ key: value }` when the value is set, else `{}` (the worker's input takes no nulls). */

@@ -257,7 +257,7 @@ export function responseObject(id: TaskIdentity, output: GenerateOutput | null, 
       input_tokens: u.prompt,
       input_tokens_details: { cached_tokens: 0 },
       output_tokens: u.completion,
-      output_tokens_details: { reasoning_tokens: 0 },
+      output_tokens_details: { reasoning_tokens: u.reasoning },
       total_tokens: u.prompt + u.completion,
     },
   }

@@ -26,6 +26,7 @@ export function generateResult(
     stop_reason: toolCalls.length > 0 ? 'tool_calls' : (STOP_TYPES[answer.stopType] ?? 'eos'),
     prompt_tokens: answer.promptTokens,
     generated_tokens: answer.generatedTokens,
+    reasoning_tokens: answer.reasoningTokens,
     time_to_first_token_ms: round((answer.firstOutputAt ?? finishedAt) - startedAt),
     total_ms: round(finishedAt - startedAt),
     tokens_per_second: answer.decodeRate,

@@ -90,6 +90,8 @@ export function serverPlan(request: GenerateRequest, options: PlanOptions = {}):
         stream_options: { include_usage: true },
         // Its llama.cpp-native part says why generation stopped (end of text or a stop string).
         verbose: true,
+        // Each chunk counts the tokens so far: how many went to the reasoning.
+        timings_per_token: true,
         ...reasoning(budget),
         ...(callsOfItsOwn
           ? { tools: wireTools(tools), tool_choice: 'auto', parallel_tool_calls: false }

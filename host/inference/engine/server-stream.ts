@@ -2,8 +2,9 @@
  * Reads llama-server's streamed answers (server-sent events) into text, reasoning, tool calls and
  * timings, handing text and reasoning on as they come. `/completion` sends `{content, stop, stop_type,
  * timings}` objects; the chat endpoint sends OpenAI chunks (`delta.content`, `delta.reasoning_content`
- * with `reasoning_format: deepseek`, `delta.tool_calls`) and a last one with usage and timings. An `{error}` event (a grammar that failed, output that does not fit the model's tool-call
- * format) ends the stream with an EngineRequestError.
+ * with `reasoning_format: deepseek`, `delta.tool_calls`, each with the timings so far) and a last one
+ * with usage and timings. An `{error}` event (a grammar that failed, output that does not fit the
+ * model's tool-call format) ends the stream with an EngineRequestError.
  */
 import { readEvents } from '../../text/event-stream.ts'
 import type { GenerateOptions, ToolCall } from '../generate.ts'
@@ -63,6 +64,11 @@ export interface FoldedAnswer {
   stopType: string
   promptTokens: number
   generatedTokens: number
+  /**
+   * Of those, the ones spent reasoning: up to its last piece (llama-server counts the tokens with each
+   * chunk), or all of them when the output ended inside it.
+   */
+  reasoningTokens: number
   /** Prompt tokens reused from the cache. */
   cachedTokens: number
   /** The engine's decode rate (tokens/s), when it generated more than one token. */
@@ -109,6 +115,7 @@ export async function foldChat(body: AsyncIterable<Uint8Array>, sinks: Sinks): P
   const answer = emptyAnswer()
   const calls: { name: string; arguments: string }[] = []
   let native: string | null = null
+  let reasonedUpTo = 0
   for await (const { data } of readEvents(body, (err) => new EngineConnectionError(err))) {
     // Read to its end, so the connection is kept for the next request.
     if (data === '[DONE]') continue
@@ -128,7 +135,10 @@ export async function foldChat(body: AsyncIterable<Uint8Array>, sinks: Sinks): P
     throwIfError(chunk)
     if (chunk.__verbose?.stop && chunk.__verbose.stop_type) native = chunk.__verbose.stop_type
     const choice = chunk.choices?.[0]
-    if (choice?.delta?.reasoning_content) addReasoning(answer, choice.delta.reasoning_content, sinks)
+    if (choice?.delta?.reasoning_content) {
+      addReasoning(answer, choice.delta.reasoning_content, sinks)
+      reasonedUpTo = chunk.timings?.predicted_n ?? reasonedUpTo
+    }
     if (choice?.delta?.content) addText(answer, choice.delta.content, sinks)
     for (const delta of choice?.delta?.tool_calls ?? []) {
       answer.firstOutputAt ??= performance.now()
@@ -148,6 +158,8 @@ export async function foldChat(body: AsyncIterable<Uint8Array>, sinks: Sinks): P
   }
   answer.toolCalls = calls.filter((c) => c.name !== '')
   if (answer.toolCalls.length > 0) answer.stopType = 'tool_calls'
+  const answered = answer.text !== '' || answer.toolCalls.length > 0
+  if (answer.reasoning !== '') answer.reasoningTokens = answered ? reasonedUpTo : answer.generatedTokens
   return answer
 }
 
@@ -179,6 +191,7 @@ function emptyAnswer(): FoldedAnswer {
     stopType: 'none',
     promptTokens: 0,
     generatedTokens: 0,
+    reasoningTokens: 0,
     cachedTokens: 0,
     decodeRate: null,
     firstOutputAt: null,

@@ -169,6 +169,7 @@ export function generateOutput(over: Partial<GenerateOutput> = {}): GenerateOutp
       load_ms: 0,
       prompt_tokens: 5,
       generated_tokens: 2,
+      reasoning_tokens: 0,
       time_to_first_token_ms: 1,
       total_ms: 2,
       tokens_per_second: null,

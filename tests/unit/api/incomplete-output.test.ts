@@ -42,6 +42,7 @@ function earlyOutput(request: MeshRequest): GenerateOutput {
       load_ms: 0,
       prompt_tokens: 5,
       generated_tokens: 3,
+      reasoning_tokens: 0,
       time_to_first_token_ms: 1,
       total_ms: 2,
       tokens_per_second: null,

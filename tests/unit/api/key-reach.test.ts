@@ -68,6 +68,7 @@ const OUTPUT = {
     load_ms: 0,
     prompt_tokens: 3,
     generated_tokens: 1,
+    reasoning_tokens: 0,
     time_to_first_token_ms: 1,
     total_ms: 1,
     tokens_per_second: null,

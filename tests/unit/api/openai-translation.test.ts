@@ -130,7 +130,12 @@ describe('chat completions', () => {
       tool_calls: [{ type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
     })
     expect(body.choices[0]?.finish_reason).toBe('tool_calls')
-    expect(body.usage).toEqual({ prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 })
+    expect(body.usage).toEqual({
+      prompt_tokens: 5,
+      completion_tokens: 2,
+      total_tokens: 7,
+      completion_tokens_details: { reasoning_tokens: 0 },
+    })
     expect(chatCompletion(id, output({ stop_reason: 'max_tokens' })).choices[0]?.finish_reason).toBe('length')
   })
 
@@ -155,7 +160,12 @@ describe('chat completions', () => {
       }),
     )
     expect(end.map((c) => c.choices[0]?.finish_reason ?? 'usage')).toEqual(['tool_calls', 'usage'])
-    expect(end[1]?.usage).toEqual({ prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 })
+    expect(end[1]?.usage).toEqual({
+      prompt_tokens: 5,
+      completion_tokens: 2,
+      total_tokens: 7,
+      completion_tokens_details: { reasoning_tokens: 0 },
+    })
   })
 
   it('buffers a forced choice among several tools and sends the call whole at the end', () => {

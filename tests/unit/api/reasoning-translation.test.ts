@@ -34,7 +34,7 @@ function output(over: Partial<GenerateOutput> = {}): GenerateOutput {
     reasoning: 'because',
     model: { ...base.model, name: 'r1' },
     params: { ...base.params, max_tokens: 64 },
-    timings: { ...base.timings, generated_tokens: 9 },
+    timings: { ...base.timings, generated_tokens: 9, reasoning_tokens: 6 },
     ...over,
   })
 }
@@ -123,6 +123,23 @@ describe('the reasoning shown apart', () => {
     const items = response(id, o).output
     expect(items.map((i) => i.type)).toEqual(['reasoning', 'message'])
     expect(items[0]).toMatchObject({ content: [{ type: 'reasoning_text', text: 'because' }] })
+  })
+
+  it('counts its tokens in the usage: completion_tokens_details and output_tokens_details', () => {
+    const o = output()
+    expect(chatCompletion(id, o).usage).toEqual({
+      prompt_tokens: 5,
+      completion_tokens: 9,
+      total_tokens: 14,
+      completion_tokens_details: { reasoning_tokens: 6 },
+    })
+    const input = { messages: ask, max_tokens: 8, temperature: 0 }
+    const streamed = new ChatChunks(id, input, true).finish(o).at(-1) as { usage?: unknown }
+    expect(streamed.usage).toEqual(chatCompletion(id, o).usage)
+    expect(response(id, o).usage).toMatchObject({
+      output_tokens: 9,
+      output_tokens_details: { reasoning_tokens: 6 },
+    })
   })
 
   it('streams as delta.reasoning_content, the rest of it at the finish when not streamed', () => {

@@ -78,6 +78,7 @@ describe.each(['deepseek-r1', 'minimax-m2'] as const)(
       expect(answer.text).toBe('')
       expect(answer.stop_reason).toBe('max_tokens')
       expect(answer.generated_tokens).toBe(16)
+      expect(answer.reasoning_tokens).toBe(16)
     })
 
     it('bounds the reasoning by a budget, the answer getting the rest', async () => {
@@ -86,6 +87,10 @@ describe.each(['deepseek-r1', 'minimax-m2'] as const)(
       expect(answer.pieces.reasoning.length).toBeLessThanOrEqual(6)
       expect(answer.text).not.toBe('')
       expect(answer.pieces.text.join('')).toBe(answer.text)
+      // Up to the reasoning's last piece: the budget's tokens, and those llama.cpp lets a character
+      // it cut in the middle finish with.
+      expect(answer.reasoning_tokens).toBeGreaterThanOrEqual(answer.pieces.reasoning.length)
+      expect(answer.reasoning_tokens).toBeLessThan(12)
     })
 
     it('says length with the reasoning shown when max_tokens ends it inside its budget', async () => {
@@ -93,11 +98,13 @@ describe.each(['deepseek-r1', 'minimax-m2'] as const)(
       expect(answer.reasoning).not.toBe('')
       expect(answer.stop_reason).toBe('max_tokens')
       expect(answer.generated_tokens).toBe(8)
+      expect(answer.reasoning_tokens).toBe(8)
     })
 
     it('turns thinking off with a budget of 0', async () => {
       const answer = await run(name, { messages: ask, max_tokens: 12, reasoning_budget: 0 })
       expect(answer.reasoning).toBe('')
+      expect(answer.reasoning_tokens).toBe(0)
       expect(answer.text).not.toBe('')
       expect(answer.generated_tokens).toBe(12)
     })
@@ -125,6 +132,7 @@ describe('a template whose model may open the reasoning (qwen3)', { timeout: 60_
   it('answers in text when the model does not open it, and takes a budget of 0', async () => {
     const on = await run('qwen3', { messages: ask, max_tokens: 12 })
     expect(on.reasoning).toBe('')
+    expect(on.reasoning_tokens).toBe(0)
     expect(on.text).not.toBe('')
     const off = await run('qwen3', { messages: ask, max_tokens: 12, reasoning_budget: 0 })
     expect(off.reasoning).toBe('')
