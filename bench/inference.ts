@@ -120,16 +120,17 @@ export function meshPath(requester: Pick<SchedulerService, 'submit' | 'watch' | 
     name: 'infer.generate through the mesh (2 peers)',
     async generate(prompt, maxTokens) {
       const startedAt = performance.now()
-      const ref = await requester.submit({
-        kind: 'infer.generate',
-        input: { model: MODEL_NAME, prompt, max_tokens: maxTokens, temperature: 0 },
-        input_cid: null,
-        requirements: { ...NO_REQUIREMENTS, model: MODEL_NAME },
-        lease_ms: 120_000,
-        deadline: (Date.now() + 300_000) * 1000,
-        max_attempts: 1,
-        fan_out: 1,
-      })
+      const ref = await requester.submit(
+        {
+          kind: 'infer.generate',
+          requirements: { ...NO_REQUIREMENTS, model: MODEL_NAME },
+          lease_ms: 120_000,
+          deadline: (Date.now() + 300_000) * 1000,
+          max_attempts: 1,
+          fan_out: 1,
+        },
+        { model: MODEL_NAME, prompt, max_tokens: maxTokens, temperature: 0 },
+      )
       await new Promise<void>((resolve) => {
         const unwatch = requester.watch(ref.action_hash, (event) => {
           if (event.type === 'status' && isTerminal(event.status)) {
@@ -139,11 +140,11 @@ export function meshPath(requester: Pick<SchedulerService, 'submit' | 'watch' | 
         })
       })
       const wallMs = performance.now() - startedAt
-      const { state } = await requester.view(ref.action_hash)
+      const { state, payloads } = await requester.view(ref.action_hash)
       const result = state.results.find((r) => r.action_hash === state.receipt?.entry.result)
       if (state.status !== 'done' || !result)
         throw new Error(`mesh task ${ref.action_hash} ended ${state.status}`)
-      const { timings } = InferGenerateOutputSchema.parse(result.entry.output)
+      const { timings } = InferGenerateOutputSchema.parse(payloads.outputs[result.action_hash])
       return {
         wall_ms: wallMs,
         prompt_tokens: timings.prompt_tokens,

@@ -46,7 +46,8 @@ const request = taskPolicyRequest({
     timestamp: 1,
     entry: {
       kind: 'infer.generate',
-      input: { model: 'm', prompt: 'hi' },
+      input_hash: '0'.repeat(64),
+      input_bytes: 28,
       input_cid: null,
       requirements: {
         min_ram_bytes: 0,

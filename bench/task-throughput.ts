@@ -27,7 +27,8 @@ import {
 import type { NetworkConfig } from '../host/config/network-schema.ts'
 import { silentLogger } from '../host/log/logger.ts'
 import { PolicyService } from '../host/policy/policy-service.ts'
-import { isTerminal, SchedulerService } from '../host/scheduler/scheduler-service.ts'
+import { payloadBytes, payloadHash } from '../host/scheduler/payload-hash.ts'
+import { isTerminal, SchedulerService, type TaskOrder } from '../host/scheduler/scheduler-service.ts'
 import { echoWorker } from '../host/workers/echo.ts'
 import { WorkerRegistry } from '../host/workers/worker-registry.ts'
 import { isolatedNetwork } from '../tests/e2e/ripple-process.ts'
@@ -71,16 +72,27 @@ function capabilityOf(name: string): NodeCapability {
   }
 }
 
-function echoTask(id: string): Task {
-  return {
+/** An echo task's order and its input (kept by the requester, given to the assignee). */
+function echoTask(id: string): [TaskOrder, unknown] {
+  const order: TaskOrder = {
     kind: 'echo',
-    input: { message: id },
-    input_cid: null,
     requirements: NO_REQUIREMENTS,
     lease_ms: 30_000,
     deadline: (Date.now() + TIMEOUT_MS) * 1000,
     max_attempts: 3,
     fan_out: 1,
+  }
+  return [order, { message: id }]
+}
+
+/** The Task as the mesh holds it (its input's hash and size), for writing straight to a store. */
+function storedTask(id: string): Task {
+  const [order, input] = echoTask(id)
+  return {
+    ...order,
+    input_hash: payloadHash(input),
+    input_bytes: payloadBytes(input).length,
+    input_cid: null,
   }
 }
 
@@ -152,7 +164,7 @@ async function storeOfFinishedTasks(dir: string, count: number): Promise<string>
   const conductor = await createEmbeddedConductor({ dataDir: dir, network: NETWORK })
   try {
     for (let i = 0; i < count; i++) {
-      const ref = await conductor.callZome('resource_mesh', 'submit_task', echoTask(`stored-${i}`))
+      const ref = await conductor.callZome('resource_mesh', 'submit_task', storedTask(`stored-${i}`))
       await conductor.callZome('resource_mesh', 'cancel_task', {
         task: ref.action_hash,
         reason: 'stored for the benchmark',
@@ -228,7 +240,7 @@ async function inProcess(history: string | null, peers = PEERS) {
 
     const submitAndWait: SubmitAndWait = async (i, id) => {
       const scheduler = hosts[i]!.scheduler
-      const ref = await scheduler.submit(echoTask(id))
+      const ref = await scheduler.submit(...echoTask(id))
       return new Promise((resolve) => {
         const unwatch = scheduler.watch(ref.action_hash, (event) => {
           if (event.type !== 'status' || !isTerminal(event.status)) return

@@ -13,6 +13,7 @@ import { HolochainConductor } from '../host/conductor/holochain/holochain-conduc
 import type { NetworkConfig } from '../host/config/network-schema.ts'
 import { openAgentKey } from '../host/identity/keystore.ts'
 import type { ConductorPort } from '../host/interface/conductor-port.ts'
+import { payloadHash } from '../host/scheduler/payload-hash.ts'
 import { capability } from '../tests/unit/conductor/fixtures/capability.ts'
 import { NO_REQUIREMENTS, type Task } from '../zomes-bindings/index.ts'
 import { percentile, round } from './measure.ts'
@@ -33,7 +34,8 @@ const NETWORK: NetworkConfig = {
 function task(i: number): Task {
   return {
     kind: 'echo',
-    input: { message: `bench ${i}` },
+    input_hash: payloadHash({ message: `bench ${i}` }),
+    input_bytes: 20,
     input_cid: null,
     requirements: NO_REQUIREMENTS,
     lease_ms: 5_000,

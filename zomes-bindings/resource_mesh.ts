@@ -64,23 +64,28 @@ export const NO_REQUIREMENTS: Requirements = {
   tags: [],
 }
 
-export const TaskSchema = z
-  .strictObject({
-    kind: DottedIdSchema(T.kind),
-    /** Inline JSON input (null when the input is at `input_cid`). */
-    input: boundedJson(T.input_json_bytes),
-    input_cid: CidSchema.nullable(),
-    requirements: RequirementsSchema,
-    lease_ms: int(T.lease_ms),
-    deadline: TimestampSchema,
-    max_attempts: int(T.max_attempts),
-    fan_out: int(T.fan_out),
-  })
-  .refine((t) => (t.input === null) !== (t.input_cid === null), {
-    message: 'exactly one of input and input_cid must be set',
-    path: ['input'],
-  })
+/**
+ * A task as the mesh sees it: what claimants need, and no input. The input stays with the requester (a
+ * private `TaskPayload` on its chain) and reaches each assignee over a signal; the mesh holds its hash
+ * and size. An input above the inline limit goes on IPFS instead (`input_cid`, an artifact).
+ */
+export const TaskSchema = z.strictObject({
+  kind: DottedIdSchema(T.kind),
+  /** sha256 of the input's canonical JSON (`payloadHash`), or of the bytes at `input_cid`. */
+  input_hash: Sha256HexSchema,
+  /** Size of the input's canonical JSON (or of the content at `input_cid`). */
+  input_bytes: ByteCountSchema,
+  input_cid: CidSchema.nullable(),
+  requirements: RequirementsSchema,
+  lease_ms: int(T.lease_ms),
+  deadline: TimestampSchema,
+  max_attempts: int(T.max_attempts),
+  fan_out: int(T.fan_out),
+})
 export type Task = z.infer<typeof TaskSchema>
+
+/** A Task as its requester orders it: all but the input's hash, size and CID, which the host fills in. */
+export const TaskOrderSchema = TaskSchema.omit({ input_hash: true, input_bytes: true, input_cid: true })
 
 /** What the claimant offers: the part of its capability and load the requester ranks claims by. */
 export const ClaimSnapshotSchema = z.strictObject({
@@ -142,33 +147,38 @@ export const ResultMetricsSchema = z
     path: ['finished_at'],
   })
 
-/** Entry type `Result`: written only by the assignee of `assignment`; immutable. */
+/**
+ * Entry type `Result`: written only by the assignee of `assignment`; immutable. It holds no output: the
+ * assignee gives the output to the requester over a signal before writing it (both keep it as a private
+ * `TaskPayload`), or puts it on IPFS (`output_cid`) when it is above the inline limit.
+ */
 export const TaskResultSchema = z
   .strictObject({
     task: ActionHashB64Schema,
     assignment: ActionHashB64Schema,
     status: ResultStatusSchema,
-    /** Inline JSON output (null when the output is at `output_cid`, or on error). */
-    output: boundedJson(R.output_json_bytes),
     output_cid: CidSchema.nullable(),
-    /** sha256 of the output bytes (the inline JSON's UTF-8, or the CID's content). */
+    /** sha256 of the output's canonical JSON (`payloadHash`), or of the CID's content; of '' on error. */
     output_hash: Sha256HexSchema,
     error: prose(R.error).nullable(),
     metrics: ResultMetricsSchema,
-  })
-  .refine((r) => r.output === null || r.output_cid === null, {
-    message: 'output and output_cid are exclusive',
-    path: ['output_cid'],
-  })
-  .refine((r) => r.status !== 'ok' || r.output !== null || r.output_cid !== null, {
-    message: 'an ok result needs output or output_cid',
-    path: ['output'],
   })
   .refine((r) => r.status !== 'error' || r.error !== null, {
     message: 'an error result needs an error message',
     path: ['error'],
   })
 export type TaskResult = z.infer<typeof TaskResultSchema>
+
+/**
+ * Entry type `TaskPayload` (private): a task's input or output as one of its two parties holds it, on its
+ * own chain only; the mesh sees the action and the Task's or Result's hash of it.
+ */
+export const TaskPayloadSchema = z.strictObject({
+  /** `payloadHash(content)`: what the Task's input_hash or the Result's output_hash names. */
+  hash: Sha256HexSchema,
+  content: boundedJson(T.input_json_bytes),
+})
+export type TaskPayload = z.infer<typeof TaskPayloadSchema>
 
 /**
  * How one answer fared in the reduction by agreement: the result a slot ended with, who signed it,
@@ -363,9 +373,10 @@ export const resourceMesh = {
     AnswerBatch: AnswerBatchSchema,
     ServedLeaves: ServedLeavesSchema,
     ServedBatch: ServedBatchSchema,
+    TaskPayload: TaskPayloadSchema,
   },
   /** Entries withheld from the mesh: on the author's own chain only (their actions travel, hash-only). */
-  privateEntryTypes: ['AnswerLeaves', 'ServedLeaves'],
+  privateEntryTypes: ['AnswerLeaves', 'ServedLeaves', 'TaskPayload'],
   linkTypes: [
     'OpenTasks',
     'TaskToClaims',
@@ -402,5 +413,9 @@ export const resourceMesh = {
     get_served: { input: Sha256HexSchema, output: ServedRecordSchema.nullable() },
     /** A runner's public batch by its action hash (every peer holds them); null when unknown. */
     get_answer_batch: { input: ActionHashB64Schema, output: entryRecord(AnswerBatchSchema).nullable() },
+    /** Keeps a task's input or output on this agent's own chain (private). */
+    keep_payload: { input: TaskPayloadSchema, output: RecordRefSchema },
+    /** A payload this agent kept, by its hash; null when it holds none (every other peer). */
+    get_payload: { input: Sha256HexSchema, output: TaskPayloadSchema.nullable() },
   },
 } as const

@@ -44,7 +44,7 @@ export function taskPolicyRequest(input: TaskDecisionInput): PolicyRequest {
       // Cedar has no null: no model required is the empty name.
       model: r.model ?? '',
       tags: r.tags,
-      input_bytes: Buffer.byteLength(JSON.stringify(task.entry.input)),
+      input_bytes: task.entry.input_bytes,
       max_attempts: task.entry.max_attempts,
       lease_ms: task.entry.lease_ms,
       fan_out: task.entry.fan_out,

@@ -1,8 +1,9 @@
 /**
  * The assignee's side: runs the worker of an attempt assigned to this host, at most one per task,
  * with an AbortSignal that fires on lease expiry, cancellation, a newer attempt or host stop, and posts
- * the signed Result (ok with the output and its hash, or error with the reason). An aborted attempt
- * posts nothing: its lease is gone, and a result from it would only arrive late.
+ * the signed Result: ok with the output's hash (the output given to the requester first), or error with
+ * the reason. An aborted attempt posts nothing: its lease is gone, and a result from it would only
+ * arrive late.
  */
 import {
   type ClaimSnapshot,
@@ -18,7 +19,8 @@ import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
 import type { WorkerProgress } from '../workers/worker.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
-import { outputHash } from './output-hash.ts'
+import type { PayloadExchange } from './payload-exchange.ts'
+import { payloadHash } from './payload-hash.ts'
 import { runMetrics } from './run-metrics.ts'
 import type { PutPayload, TaskPayloads } from './task-payloads.ts'
 import type { TaskSignal } from './task-signals.ts'
@@ -45,7 +47,9 @@ export interface AttemptRunnerInit {
   onEnded: (task: string) => void
   /** Writes the Result of an attempt (the scheduler's writes apply it to its read model). */
   postResult: (result: TaskResult) => Promise<RecordRef>
-  /** IPFS for inputs and outputs too large to travel inline; without it such tasks fail. */
+  /** The input from the requester, the output to it (both kept private by the two). */
+  exchange: PayloadExchange
+  /** IPFS for inputs and outputs too large to travel as signals; without it such tasks fail. */
   payloads?: TaskPayloads
   logger: Logger
 }
@@ -158,7 +162,7 @@ export class AttemptRunner {
       if (!verdict.allowed) throw new Error(`denied by policy: ${verdict.reason}`)
       const worker = this.#init.workers.get(task.entry.kind)
       if (worker === undefined) throw new Error(`this host has no worker for kind ${task.entry.kind}`)
-      const input = worker.input.parse(await this.#input(task.entry, controller.signal))
+      const input = worker.input.parse(await this.#input(task, assignment, controller.signal))
       startedTimer = setTimeout(announce, QUIET_RUN_MS)
       const outcome = await worker.run(input, {
         signal: controller.signal,
@@ -184,9 +188,11 @@ export class AttemptRunner {
       // gossip), unless its delivery lags: the Result, due within the lease, never waits long for it.
       if (lastProgress !== null) await settledWithin(lastProgress, PROGRESS_FLUSH_MS)
       controller.signal.throwIfAborted()
+      // The requester holds the output before the Result naming it by hash can reach it.
+      const hash = offloaded?.sha256 ?? (await this.#init.exchange.giveOutput(task, assignment, output))
       const result = await this.#post(task, assignment, startedAt, {
-        output: offloaded === null ? output : null,
-        offloaded,
+        hash,
+        cid: offloaded?.cid ?? null,
         metrics: outcome.metrics ?? {},
       })
       if (offloaded !== null) {
@@ -224,30 +230,28 @@ export class AttemptRunner {
     assignment: string,
     startedAt: number,
     outcome:
-      | { output: unknown; offloaded: PutPayload | null; metrics: Record<string, number | string> }
+      | { hash: string; cid: string | null; metrics: Record<string, number | string> }
       | { error: string },
   ): Promise<RecordRef> {
-    const metrics = 'metrics' in outcome ? outcome.metrics : {}
-    const output = 'output' in outcome ? (outcome.output as TaskResult['output']) : null
-    const offloaded = 'offloaded' in outcome ? outcome.offloaded : null
+    const ok = 'hash' in outcome
     const result: TaskResult = {
       task: task.action_hash,
       assignment,
-      status: 'error' in outcome ? 'error' : 'ok',
-      output,
-      output_cid: offloaded?.cid ?? null,
+      status: ok ? 'ok' : 'error',
+      output_cid: ok ? outcome.cid : null,
       // For an output on IPFS: sha256 of its bytes (the contract's rule).
-      output_hash: offloaded?.sha256 ?? outputHash(output),
+      output_hash: ok ? outcome.hash : payloadHash(null),
       error: 'error' in outcome ? fitText(outcome.error, LIMITS.result.error.max, true) : null,
-      metrics: runMetrics(startedAt, metrics),
+      metrics: runMetrics(startedAt, ok ? outcome.metrics : {}),
     }
     return this.#init.postResult(result)
   }
 
-  /** The task's input: inline, or fetched from IPFS (checked) when it travels by CID. */
-  async #input(task: Task, signal: AbortSignal): Promise<unknown> {
-    if (task.input_cid === null) return task.input
+  /** The task's input: from the requester, or fetched from IPFS (checked) when it travels by CID. */
+  async #input(task: EntryRecord<Task>, assignment: string, signal: AbortSignal): Promise<unknown> {
+    const cid = task.entry.input_cid
+    if (cid === null) return this.#init.exchange.input(task, assignment, signal)
     if (this.#init.payloads === undefined) throw new Error('this host fetches no inputs from IPFS')
-    return JSON.parse(await this.#init.payloads.get(task.input_cid, signal))
+    return JSON.parse(await this.#init.payloads.get(cid, signal))
   }
 }

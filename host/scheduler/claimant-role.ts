@@ -92,11 +92,8 @@ export class ClaimantRole {
       return { cannot: 'this host fetches no inputs from IPFS' }
     const unmet = unmetRequirement(task.requirements, snapshot, worker.needsModel === true)
     if (unmet !== null) return { cannot: `this node has ${unmet}` }
-    // An input on IPFS is checked once fetched, by the attempt.
-    if (task.input_cid !== null) return { anywhere: true }
-    const input = worker.input.safeParse(task.input)
-    if (!input.success) return { cannot: `the input does not fit the ${task.kind} worker` }
-    return worker.place ? worker.place(input.data) : { anywhere: true }
+    // The input stays with the requester: the attempt checks it once given; placed by the model named.
+    return worker.place ? worker.place(task.requirements.model ?? undefined) : { anywhere: true }
   }
 
   /** Until when (microseconds) this host leaves the task alone, or null. */

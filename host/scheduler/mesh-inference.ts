@@ -8,7 +8,7 @@
  * (429 when every peer with the model is busy)
  * with the scheduler's reason; a client that goes away cancels its task.
  */
-import { NO_REQUIREMENTS, type Task, TaskSchema } from '../../zomes-bindings/index.ts'
+import { NO_REQUIREMENTS, TaskOrderSchema } from '../../zomes-bindings/index.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError } from './direct/direct-errors.ts'
@@ -16,7 +16,7 @@ import type { DirectInference } from './direct/direct-inference.ts'
 import { imageRouteError } from './image-route.ts'
 import { MeshRunError } from './mesh-errors.ts'
 import { type MeshModel, meshModels } from './mesh-models.ts'
-import { isTerminal, type SchedulerService, type TaskView } from './scheduler-service.ts'
+import { isTerminal, type SchedulerService, type TaskOrder, type TaskView } from './scheduler-service.ts'
 import { acceptedOutput, acceptedResult, unservedReason, whyEnded } from './task-outcome.ts'
 
 export interface MeshInferenceInit {
@@ -109,18 +109,17 @@ export class MeshInference {
       const answer = await this.#direct(direct, { ...request, model: request.model }, peers)
       if (answer !== null) return answer
     }
-    const task: Task = TaskSchema.parse({
+    // Named in the input too: a runner with several models must know which one is asked for.
+    const asked = { ...request.input, ...(request.model === undefined ? {} : { model: request.model }) }
+    const task: TaskOrder = TaskOrderSchema.parse({
       kind: request.kind,
-      // Named in the input too: a runner with several models must know which one is asked for.
-      input: { ...request.input, ...(request.model === undefined ? {} : { model: request.model }) },
-      input_cid: null,
       requirements: { ...NO_REQUIREMENTS, model: request.model ?? null },
       lease_ms: LEASE_MS,
       deadline: (Date.now() + (this.#init.taskTimeoutMs ?? DEFAULTS.taskTimeoutMs)) * 1000,
       max_attempts: MAX_ATTEMPTS,
       fan_out: request.fanOut,
     })
-    const { action_hash: hash } = await this.#init.scheduler.submit(task)
+    const { action_hash: hash } = await this.#init.scheduler.submit(task, asked)
     this.#init.onSubmitted?.(hash)
     request.onSubmitted?.(hash)
     const view = await this.#follow(hash, request)

@@ -17,22 +17,30 @@ import {
   type Vote,
 } from '../../zomes-bindings/index.ts'
 import { type Answer, answerOf, tally } from './agreement.ts'
-import { outputBytes, outputHash } from './output-hash.ts'
+import { payloadBytes } from './payload-hash.ts'
 
 export interface Verdict {
   accepted: boolean
   reason: string
 }
 
-/** A slot's result as the requester judged it. */
+/** A slot's result as the requester judged it, with its output when the requester holds it. */
 export interface Judged {
   slot: number
   result: EntryRecord<TaskResult>
+  output: unknown
   verdict: Verdict
 }
 
-/** Whether a result for `assignment` is one to accept: by the assignee, ok, and its output hash checks out. */
-export function verifyResult(result: EntryRecord<TaskResult>, assignment: EntryRecord<Assignment>): Verdict {
+/**
+ * Whether a result for `assignment` is one to accept: by the assignee, ok, and its output given to the
+ * requester (`output`: what the requester holds under the result's output_hash, undefined when none).
+ */
+export function verifyResult(
+  result: EntryRecord<TaskResult>,
+  assignment: EntryRecord<Assignment>,
+  output: unknown,
+): Verdict {
   const r = result.entry
   if (result.author !== assignment.entry.assignee) {
     return { accepted: false, reason: `written by ${result.author}, not the assignee` }
@@ -44,8 +52,11 @@ export function verifyResult(result: EntryRecord<TaskResult>, assignment: EntryR
     // This host fetches no IPFS content yet: the hash of an output kept there is the assignee's word.
     return { accepted: true, reason: `output at ${r.output_cid}; its hash is not checked here` }
   }
-  if (outputHash(r.output) !== r.output_hash)
-    return { accepted: false, reason: 'the output does not match output_hash' }
+  if (output === undefined)
+    return {
+      accepted: false,
+      reason: `${result.author} never gave the output its result names to the requester`,
+    }
   return { accepted: true, reason: 'output hash verified' }
 }
 
@@ -56,8 +67,7 @@ export function verifyResult(result: EntryRecord<TaskResult>, assignment: EntryR
 export function receiptFor(task: EntryRecord<Task>, judged: readonly Judged[], unfilled: number): Receipt {
   const answers = new Map<string, Answer>()
   for (const j of [...judged].sort(byArrival)) {
-    if (j.verdict.accepted)
-      answers.set(j.result.action_hash, answerOf(task.entry.kind, j.result.entry.output))
+    if (j.verdict.accepted) answers.set(j.result.action_hash, answerOf(task.entry.kind, j.output ?? null))
   }
   const { groups, similarity } = tally([...answers].map(([id, answer]) => ({ id, answer })))
   const winners = groups[0] ?? []
@@ -70,7 +80,7 @@ export function receiptFor(task: EntryRecord<Task>, judged: readonly Judged[], u
     return {
       result: id,
       assignee: j.result.author,
-      model_file_hash: modelFileHashOf(j.result.entry.output),
+      model_file_hash: modelFileHashOf(j.output ?? null),
       group: group === -1 ? null : group,
       // Four decimals read agreement well enough and keep receipts short.
       similarity:
@@ -92,22 +102,22 @@ export function receiptFor(task: EntryRecord<Task>, judged: readonly Judged[], u
     accepted: winners.length > 0,
     // A worker's error may be longer than a receipt's reason.
     reason: fitText(reason, LIMITS.reason.max, true),
-    usage: usageOf(judged.map((j) => j.result.entry)),
+    usage: usageOf(judged),
     votes,
   }
 }
 
 /** What the results cost, summed: time, tokens (null when none reports any) and output bytes. */
-function usageOf(results: readonly TaskResult[]): Receipt['usage'] {
+function usageOf(judged: readonly Judged[]): Receipt['usage'] {
   let tokens: number | null = null
-  for (const { metrics } of results) {
+  for (const { metrics } of judged.map((j) => j.result.entry)) {
     if (metrics.tokens_in !== null || metrics.tokens_out !== null)
       tokens = (tokens ?? 0) + (metrics.tokens_in ?? 0) + (metrics.tokens_out ?? 0)
   }
   return {
-    duration_ms: results.reduce((sum, r) => sum + r.metrics.duration_ms, 0),
+    duration_ms: judged.reduce((sum, j) => sum + j.result.entry.metrics.duration_ms, 0),
     tokens,
-    output_bytes: results.reduce((sum, r) => sum + outputBytes(r.output).length, 0),
+    output_bytes: judged.reduce((sum, j) => sum + payloadBytes(j.output ?? null).length, 0),
   }
 }
 

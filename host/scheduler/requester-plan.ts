@@ -45,6 +45,8 @@ export interface PlanOptions {
   refused: ReadonlySet<string>
   /** The agents known to be able to run the task (their advertised capability meets it). */
   capable: readonly string[]
+  /** The outputs the assignees gave this requester, by hash (the Results name them by hash only). */
+  outputs: ReadonlyMap<string, unknown>
 }
 
 export type RequesterStep =
@@ -60,6 +62,7 @@ interface Slot {
   phase: 'open' | 'live' | 'answered' | 'retry' | 'spent'
   current: EntryRecord<Assignment> | null
   result: EntryRecord<TaskResult> | null
+  output: unknown
   verdict: Verdict | null
   /** Why the slot needs (or needed) another attempt. */
   why: string
@@ -107,26 +110,43 @@ function slotsOf(state: TaskState, options: PlanOptions): Slot[] {
   return Array.from({ length: fan_out }, (_, slot): Slot => {
     const a = current.find((c) => c.entry.slot === slot)
     if (a === undefined) {
-      return { slot, phase: 'open', current: null, result: null, verdict: null, why: 'first attempt' }
+      return {
+        slot,
+        phase: 'open',
+        current: null,
+        result: null,
+        output: undefined,
+        verdict: null,
+        why: 'first attempt',
+      }
     }
     const name = attemptName(a, fan_out)
     const outOfAttempts = a.entry.attempt >= max_attempts
     const result = state.results.find((r) => r.entry.assignment === a.action_hash) ?? null
     if (result) {
-      const verdict = verifyResult(result, a)
+      const output = options.outputs.get(result.entry.output_hash)
+      const verdict = verifyResult(result, a, output)
       const phase = verdict.accepted ? 'answered' : outOfAttempts ? 'spent' : 'retry'
-      return { slot, phase, current: a, result, verdict, why: `${name}: ${verdict.reason}` }
+      return { slot, phase, current: a, result, output, verdict, why: `${name}: ${verdict.reason}` }
     }
     const leaseLive = a.entry.lease_expires_at + options.leaseGraceMs * 1000 >= options.now
     const phase = leaseLive ? 'live' : outOfAttempts ? 'spent' : 'retry'
-    return { slot, phase, current: a, result: null, verdict: null, why: `${name} lost its lease` }
+    return {
+      slot,
+      phase,
+      current: a,
+      result: null,
+      output: undefined,
+      verdict: null,
+      why: `${name} lost its lease`,
+    }
   })
 }
 
 /** The receipt over the slots' results, or finished when no slot has one (every lease ran out). */
 function receiptStep(state: TaskState, slots: readonly Slot[], unfilled: number): RequesterStep {
   const judged = slots.flatMap((s): Judged[] =>
-    s.result && s.verdict ? [{ slot: s.slot, result: s.result, verdict: s.verdict }] : [],
+    s.result && s.verdict ? [{ slot: s.slot, result: s.result, output: s.output, verdict: s.verdict }] : [],
   )
   if (judged.length === 0) return { kind: 'finished' }
   return { kind: 'receipt', receipt: receiptFor(state.task, judged, unfilled) }

@@ -12,6 +12,7 @@ import type { PolicyService } from '../policy/policy-service.ts'
 import { claimsDecide, FILL_WINDOWS } from './claimant-plan.ts'
 import type { ClaimantRole } from './claimant-role.ts'
 import type { KnownNodes } from './known-nodes.ts'
+import type { PrivatePayloads } from './private-payloads.ts'
 import { planRequester } from './requester-plan.ts'
 import type { TaskReadModel } from './task-read-model.ts'
 import type { TaskWrites } from './task-writes.ts'
@@ -28,6 +29,8 @@ export interface RequesterRoleInit {
   claimant: ClaimantRole
   claimWindowMs: number
   leaseGraceMs: number
+  /** The outputs assignees gave this host (the Results name them by hash). */
+  payloads: PrivatePayloads
 }
 
 interface Memo {
@@ -70,6 +73,7 @@ export class RequesterRole {
       fillWindowMs: claimWindowMs * FILL_WINDOWS,
       refused: memo.refused,
       capable: capable.map((n) => n.author),
+      outputs: await this.#outputs(state),
     }
     // The plan takes one step at a time; re-planning after each assignment gives every slot of a
     // fan-out its claimant in this one visit.
@@ -103,6 +107,17 @@ export class RequesterRole {
       if (next === null) return wrote
       state = next
     }
+  }
+
+  /** The outputs this host holds of the task's ok results (it keeps what their assignees gave it). */
+  async #outputs(state: TaskState): Promise<Map<string, unknown>> {
+    const outputs = new Map<string, unknown>()
+    for (const { entry } of state.results) {
+      if (entry.status !== 'ok' || entry.output_cid !== null) continue
+      const output = await this.#init.payloads.get(entry.output_hash)
+      if (output !== undefined) outputs.set(entry.output_hash, output)
+    }
+    return outputs
   }
 
   /** When this host first saw a claim on its task (microseconds), or null. */

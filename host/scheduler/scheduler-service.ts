@@ -32,6 +32,8 @@ import { AttemptRunner } from './attempt-runner.ts'
 import { FILL_WINDOWS } from './claimant-plan.ts'
 import { ClaimantRole } from './claimant-role.ts'
 import { KnownNodes } from './known-nodes.ts'
+import { PayloadExchange } from './payload-exchange.ts'
+import { PrivatePayloads } from './private-payloads.ts'
 import { RequesterRole } from './requester-role.ts'
 import { claimSnapshotOf } from './requirements.ts'
 import { nextMoment } from './task-moments.ts'
@@ -44,6 +46,8 @@ import { TaskWrites } from './task-writes.ts'
 import { VisitQueue } from './visit-queue.ts'
 
 export type { TaskSummary } from './task-read-model.ts'
+/** A Task as its requester orders it: all but what the scheduler says of the input. */
+export type TaskOrder = Omit<Task, 'input_hash' | 'input_bytes' | 'input_cid'>
 export type { TaskView } from './task-views.ts'
 // The scheduler's callers watch tasks through it: what they hear, and when a task has ended.
 export { isTerminal, type TaskEvent } from './task-watch.ts'
@@ -121,6 +125,8 @@ export class SchedulerService implements Startable {
   readonly #runner: AttemptRunner
   readonly #watches: TaskWatches
   readonly #views: TaskViews
+  readonly #kept: PrivatePayloads
+  readonly #exchange: PayloadExchange
   readonly #unsubscribe: (() => void)[] = []
   readonly #queue: VisitQueue
   readonly #timers = new TaskTimers((task) => this.#touch(task))
@@ -140,6 +146,14 @@ export class SchedulerService implements Startable {
     this.#model = new TaskReadModel({ conductor: init.conductor })
     this.#writes = new TaskWrites({ conductor: init.conductor, model: this.#model, logger: init.logger })
     const nodes = new KnownNodes({ conductor: init.conductor, workers: init.workers })
+    this.#kept = new PrivatePayloads(init.conductor)
+    this.#exchange = new PayloadExchange({
+      conductor: init.conductor,
+      payloads: this.#kept,
+      state: (task) => this.#model.get(task),
+      onOutput: (task) => this.#touch(task),
+      logger: init.logger,
+    })
     this.#claimant = new ClaimantRole({
       ...init,
       me: this.#me,
@@ -158,9 +172,11 @@ export class SchedulerService implements Startable {
       claimant: this.#claimant,
       claimWindowMs: this.#opts.claimWindowMs,
       leaseGraceMs: this.#opts.leaseGraceMs,
+      payloads: this.#kept,
     })
     this.#runner = new AttemptRunner({
       ...init,
+      exchange: this.#exchange,
       onEnded: (task) => this.#touch(task),
       postResult: async (result) => {
         const ref = await this.#writes.result(result)
@@ -178,6 +194,7 @@ export class SchedulerService implements Startable {
       conductor: init.conductor,
       workers: init.workers,
       knownNodes: () => nodes.list(),
+      payloads: this.#kept,
       claimWindowMs: this.#opts.claimWindowMs,
       fillWindowMs: this.#opts.claimWindowMs * FILL_WINDOWS,
     })
@@ -185,7 +202,11 @@ export class SchedulerService implements Startable {
 
   async start(): Promise<void> {
     this.#stopped = false
-    this.#unsubscribe.push(this.#init.conductor.onSignal((signal) => this.#watches.onSignal(signal)))
+    this.#unsubscribe.push(
+      this.#init.conductor.onSignal(
+        (signal) => this.#exchange.onSignal(signal) || this.#watches.onSignal(signal),
+      ),
+    )
     const stored = this.#init.onRecordsStored
     if (stored) {
       this.#unsubscribe.push(
@@ -226,12 +247,12 @@ export class SchedulerService implements Startable {
     return this.#runner.size
   }
 
-  /** The input as a Task carries it: inline, or on IPFS when too large (see taskInputOf). */
-  taskInput(input: unknown): Promise<Pick<Task, 'input' | 'input_cid'>> {
-    return taskInputOf(input, this.#init.payloads)
-  }
-
-  async submit(task: Task): Promise<RecordRef> {
+  /**
+   * Submits a task for `input`: the input is kept here, private, and the Task carries its hash and size
+   * (or, too large for a signal, it goes on IPFS; see taskInputOf).
+   */
+  async submit(order: TaskOrder, input: unknown): Promise<RecordRef> {
+    const task: Task = { ...order, ...(await taskInputOf(input, this.#kept, this.#init.payloads)) }
     const ref = await this.#init.conductor.callZome('resource_mesh', 'submit_task', task)
     this.#touch(ref.action_hash)
     return ref

@@ -1,8 +1,10 @@
 /**
- * Task inputs and outputs too large to travel inline in a Task or Result go to IPFS; the scheduler
+ * Task inputs and outputs too large to travel as signals between a task's two parties go to IPFS; the scheduler
  * reaches IPFS only through this port (the daemon gives it one over its ArtifactService).
  */
 import { type Artifact, LIMITS, type Task } from '../../zomes-bindings/index.ts'
+import { payloadBytes } from './payload-hash.ts'
+import type { PrivatePayloads } from './private-payloads.ts'
 
 export interface PutPayload {
   cid: string
@@ -20,18 +22,20 @@ export interface TaskPayloads {
 }
 
 /**
- * The input as a Task carries it: inline, or (above the inline limit, with IPFS) put on IPFS and
- * registered as an Artifact, the Task carrying its CID.
+ * What a Task says of its input: its hash and size, the input kept private here (given to each
+ * assignee by the requester); above the inline limit, with IPFS, put on IPFS and registered as an
+ * Artifact, the Task carrying its CID.
  */
 export async function taskInputOf(
   input: unknown,
+  kept: PrivatePayloads,
   payloads: TaskPayloads | undefined,
-): Promise<Pick<Task, 'input' | 'input_cid'>> {
-  const json = JSON.stringify(input)
-  if (Buffer.byteLength(json) <= LIMITS.task.input_json_bytes.max || payloads === undefined) {
-    return { input: input as Task['input'], input_cid: null }
+): Promise<Pick<Task, 'input_hash' | 'input_bytes' | 'input_cid'>> {
+  const bytes = payloadBytes(input).length
+  if (bytes <= LIMITS.task.input_json_bytes.max || payloads === undefined) {
+    return { input_hash: await kept.keep(input), input_bytes: bytes, input_cid: null }
   }
-  const put = await payloads.put(json)
+  const put = await payloads.put(JSON.stringify(input))
   await payloads.register(put, 'task-input.json', {
     task: null,
     result: null,
@@ -39,5 +43,5 @@ export async function taskInputOf(
     tool: 'ripple task submit',
     model: null,
   })
-  return { input: null, input_cid: put.cid }
+  return { input_hash: put.sha256, input_bytes: put.size, input_cid: put.cid }
 }

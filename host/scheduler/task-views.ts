@@ -13,6 +13,7 @@ import type {
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
+import type { PrivatePayloads } from './private-payloads.ts'
 import { claimSnapshotOf, whyNoNodeQualifies } from './requirements.ts'
 
 /** A task as `ripple task show` presents it. */
@@ -28,6 +29,12 @@ export interface TaskView {
   unclaimable: boolean
   /** Policy decisions recorded about this task, newest first. */
   decisions: EntryRecord<Decision>[]
+  /**
+   * The content only a task's two parties hold: its input (null where not held) and its ok results'
+   * outputs by result (on the requester, and on the assignee that produced each). Every other peer
+   * holds their hashes only.
+   */
+  payloads: { input: unknown; outputs: Record<string, unknown> }
 }
 
 /** Why a task waits unclaimed, and whether it is hopeless. */
@@ -40,6 +47,8 @@ export interface TaskViewsInit {
   conductor: Pick<ConductorPort, 'callZome'>
   workers: WorkerRegistry
   knownNodes: () => Promise<EntryRecord<NodeCapability>[]>
+  /** The inputs and outputs this host keeps (a task's two parties only). */
+  payloads: PrivatePayloads
   /** How long claims are gathered: a task unclaimed for less is not said to wait. */
   claimWindowMs: number
   /** From submission, how long until every capable node has had its chance to claim. */
@@ -61,7 +70,20 @@ export class TaskViews {
       why_unclaimed: unclaimed?.reason ?? null,
       unclaimable: unclaimed?.unclaimable ?? false,
       decisions,
+      payloads: await this.#payloads(state),
     }
+  }
+
+  async #payloads(state: TaskState): Promise<TaskView['payloads']> {
+    const { payloads } = this.#init
+    const input = state.task.entry.input_cid === null ? await payloads.get(state.task.entry.input_hash) : null
+    const outputs: Record<string, unknown> = {}
+    for (const { action_hash, entry } of state.results) {
+      if (entry.status !== 'ok' || entry.output_cid !== null) continue
+      const output = await payloads.get(entry.output_hash)
+      if (output !== undefined) outputs[action_hash] = output
+    }
+    return { input: input ?? null, outputs }
   }
 
   /**

@@ -41,7 +41,7 @@ export function inferEmbedWorker(
   return {
     kind: 'infer.embed',
     needsModel: true,
-    place: (input) => placeModel(models, input.model, () => models.freeModelBytes()),
+    place: (model) => placeModel(models, model, () => models.freeModelBytes()),
     input: InferEmbedInputSchema,
     output: InferEmbedOutputSchema,
     async run(input, ctx) {

@@ -170,7 +170,7 @@ export function inferGenerateWorker(
   return {
     kind: 'infer.generate',
     needsModel: true,
-    place: (input) => placeModel(models, input.model, () => models.freeModelBytes()),
+    place: (model) => placeModel(models, model, () => models.freeModelBytes()),
     input: InferGenerateInputSchema,
     output: InferGenerateOutputSchema,
     async run(input, ctx) {

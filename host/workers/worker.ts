@@ -37,7 +37,10 @@ export interface Worker<I extends z.ZodType = z.ZodType, O extends z.ZodType = z
    * says "no node has any model" when none has).
    */
   readonly needsModel?: boolean
-  /** Where this host would run an input (a model it has, that fits its free memory); unset: anywhere. */
-  place?(input: z.output<I>): Promise<Placement>
+  /**
+   * Where this host would run a request for `model` (a model it has, that fits its free memory); unset:
+   * anywhere. By the model the request names, not its input: a claimant never sees a task's input.
+   */
+  place?(model: string | undefined): Promise<Placement>
   run(input: z.output<I>, ctx: WorkerContext): Promise<WorkerOutcome<z.input<O>>>
 }

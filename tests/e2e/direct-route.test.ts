@@ -7,6 +7,7 @@
  * against the runner's public batch; a runner killed after its first token ends that answer with a
  * clear error and no second answer; a runner killed before its first token passes its requests to the
  * next one; a runner killed before its window is signed leaves its answer on record as not accepted.
+ * A request through the scheduling round likewise leaves its prompt and answer with its two parties.
  * Conversations staying on the runner holding their prompt cache: conversation-affinity.test.ts.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
@@ -14,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ServedView } from '../../host/api/contract/index.ts'
+import type { ServedView, TaskView } from '../../host/api/contract/index.ts'
 import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
@@ -177,6 +178,55 @@ describe('a /v1 request goes straight to a runner, and its record follows', () =
         body: JSON.stringify(forged),
       })
       expect(await refused.json()).toMatchObject({ valid: false })
+    }
+  })
+
+  it('keeps a task of the scheduling round with its two parties: the others hold its hashes, not its content', async () => {
+    const secret = [{ role: 'user' as const, content: 'A prompt for the scheduling round alone.' }]
+    const { data, response } = await openai.chat.completions
+      .create({
+        model: 'tiny',
+        messages: secret,
+        max_tokens: 24,
+        temperature: 0,
+        seed: 4,
+        ripple: { route: 'round' },
+      } as never)
+      .withResponse()
+    const answer = (data as OpenAI.ChatCompletion).choices[0]?.message.content ?? ''
+    expect(answer.length).toBeGreaterThan(10)
+    const hash = response.headers.get('x-ripple-task') ?? ''
+    const runner = response.headers.get('x-ripple-peer')
+    const taskOn = async (peer: Peer) => {
+      for (const deadline = Date.now() + 30_000; ; ) {
+        const res = await fetch(`${peer.url}/api/tasks/${hash}`, {
+          headers: { authorization: `Bearer ${peer.token}` },
+        })
+        const view = res.ok ? ((await res.json()) as TaskView) : null
+        if (view?.state.status === 'done') return { view, text: JSON.stringify(view) }
+        if (Date.now() > deadline) throw new Error(`${peer.name} never saw task ${hash} done`)
+        await new Promise((resolve) => setTimeout(resolve, 300))
+      }
+    }
+    // The requester holds both; the runner its answer (the input it was given stays in its memory).
+    const mine = await taskOn(asker)
+    const result = mine.view.state.receipt!.entry.result
+    expect(JSON.stringify(mine.view.payloads.input)).toContain(secret[0]!.content)
+    expect((mine.view.payloads.outputs[result] as { text: string }).text).toBe(answer)
+    const ran = await taskOn(runners.find((r) => r.agent === runner)!)
+    expect((ran.view.payloads.outputs[result] as { text: string }).text).toBe(answer)
+    for (const peer of runners.filter((r) => r.agent !== runner)) {
+      const { view, text } = await taskOn(peer)
+      // Its API shows the records, with the input's and the output's hashes only ...
+      expect(view.payloads).toEqual({ input: null, outputs: {} })
+      expect(view.state.task.entry.input_hash).toMatch(/^[0-9a-f]{64}$/)
+      expect(text).not.toContain(secret[0]!.content)
+      expect(text).not.toContain(answer)
+      // ... and no file of its data dir holds either.
+      for (const file of await filesUnder(peer.dataDir)) {
+        expect(file.includes(answer)).toBe(false)
+        expect(file.includes(secret[0]!.content)).toBe(false)
+      }
     }
   })
 

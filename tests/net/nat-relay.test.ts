@@ -92,7 +92,7 @@ describe.skipIf(unavailable !== null)('peers behind NAT join through a relay', {
     const view = JSON.parse(
       (await mesh.cli(home1!, ['task', 'show', latest!.action_hash, '--json'])).stdout,
     ) as TaskView
-    const output = view.state.results[0]?.entry.output as {
+    const output = view.payloads.outputs[view.state.results[0]!.action_hash] as {
       text: string
       timings: { generated_tokens: number }
     }

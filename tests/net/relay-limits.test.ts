@@ -44,7 +44,7 @@ describe.skipIf(unavailable !== null)(
       expect(view.state.assignments).toHaveLength(1)
       expect(view.state.results).toHaveLength(1)
       expect(view.state.receipt?.entry.accepted).toBe(true)
-      const output = view.state.results[0]!.entry.output as {
+      const output = view.payloads.outputs[view.state.results[0]!.action_hash] as {
         text: string
         timings: { generated_tokens: number }
       }

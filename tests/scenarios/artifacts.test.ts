@@ -397,27 +397,28 @@ describe('tasks through CIDs', () => {
           const message = 'x'.repeat(100 * 1024)
           const requester = hosts[0]!.scheduler
           // delay_ms makes the input's bytes differ from the output's (same bytes would be one CID).
-          const carried = await requester.taskInput({ message, delay_ms: 1 })
-          expect(carried.input).toBeNull()
-          expect(carried.input_cid).toMatch(/^baf/)
-          const ref = await requester.submit({
-            kind: 'echo',
-            ...carried,
-            requirements: NO_REQUIREMENTS,
-            lease_ms: 20_000,
-            deadline: (Date.now() + 60_000) * 1000,
-            max_attempts: 2,
-            fan_out: 1,
-          })
+          const ref = await requester.submit(
+            {
+              kind: 'echo',
+              requirements: NO_REQUIREMENTS,
+              lease_ms: 20_000,
+              deadline: (Date.now() + 60_000) * 1000,
+              max_attempts: 2,
+              fan_out: 1,
+            },
+            { message, delay_ms: 1 },
+          )
           let view = await requester.view(ref.action_hash)
           await waitUntilAsync(40_000, async () => {
             view = await requester.view(ref.action_hash)
             return isTerminal(view.state.status)
           })
           expect(view.state.status).toBe('done')
+          const carried = view.state.task.entry
+          expect(carried.input_cid).toMatch(/^baf/)
+          expect(carried.input_bytes).toBeGreaterThan(100 * 1024)
           expect(log.runs).toEqual([{ host: 'bob', input: { message, delay_ms: 1 } }])
           const result = view.state.results[0]!
-          expect(result.entry.output).toBeNull()
           const outputCid = result.entry.output_cid!
           expect(outputCid).toMatch(/^baf/)
 

@@ -26,7 +26,7 @@ import { requestHash } from '../../host/scheduler/direct/direct-request.ts'
 import { DirectService } from '../../host/scheduler/direct/direct-service.ts'
 import { DIRECT_PROTOCOL, jsonFrames, RequestFrameSchema } from '../../host/scheduler/direct/direct-wire.ts'
 import type { RoutePlanInput } from '../../host/scheduler/direct/route-plan.ts'
-import { outputHash } from '../../host/scheduler/output-hash.ts'
+import { payloadHash } from '../../host/scheduler/payload-hash.ts'
 import type { Worker } from '../../host/workers/worker.ts'
 import { type AnswerLeaf, answerLeavesOf } from '../../zomes-bindings/index.ts'
 import { type Player, runScenario, type Scenario, scenarioNetwork } from './harness.ts'
@@ -179,7 +179,7 @@ describe('the record of direct requests', { timeout: 120_000 }, () => {
           model: MODEL,
           model_file_hash: FILE,
           status: 'ok',
-          output_hash: outputHash(output),
+          output_hash: payloadHash(output),
           tokens_in: 3,
           tokens_out: 2,
           started_at: now,

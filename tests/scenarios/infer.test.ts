@@ -5,38 +5,38 @@ import {
   isTerminal,
   type SchedulerService,
   type TaskEvent,
+  type TaskOrder,
   type TaskView,
 } from '../../host/scheduler/scheduler-service.ts'
 import { inferEmbedWorker } from '../../host/workers/infer-embed.ts'
 import { type InferGenerateOutput, inferGenerateWorker } from '../../host/workers/infer-generate.ts'
-import { NO_REQUIREMENTS, type Task } from '../../zomes-bindings/index.ts'
+import { NO_REQUIREMENTS } from '../../zomes-bindings/index.ts'
 import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
 import { BACKENDS, type Player, runScenario } from './harness.ts'
 import { type RunLog, startSchedulerHost } from './scheduler-hosts.ts'
 
 function inferTask(
   kind: 'infer.generate' | 'infer.embed',
-  input: Task['input'],
+  input: unknown,
   options: { fanOut?: number; model?: string; tags?: string[] } = {},
-): Task {
-  return {
+): [TaskOrder, unknown] {
+  const order: TaskOrder = {
     kind,
-    input,
-    input_cid: null,
     requirements: { ...NO_REQUIREMENTS, model: options.model ?? 'tiny', tags: options.tags ?? [] },
     lease_ms: 30_000,
     deadline: (Date.now() + 60_000) * 1000,
     max_attempts: 1,
     fan_out: options.fanOut ?? 1,
   }
+  return [order, input]
 }
 
 /** Submits the task and collects its events until it ends; answers the accepted output and the view. */
 async function runTask(
   requester: SchedulerService,
-  task: Task,
+  [order, input]: [TaskOrder, unknown],
 ): Promise<{ output: unknown; events: TaskEvent[]; view: TaskView }> {
-  const ref = await requester.submit(task)
+  const ref = await requester.submit(order, input)
   const events: TaskEvent[] = []
   await new Promise<void>((resolve) => {
     const unwatch = requester.watch(ref.action_hash, (event) => {
@@ -50,7 +50,7 @@ async function runTask(
   const view = await requester.view(ref.action_hash)
   expect(view.state.status).toBe('done')
   const result = view.state.results.find((r) => r.action_hash === view.state.receipt?.entry.result)
-  return { output: result?.entry.output, events, view }
+  return { output: result && view.payloads.outputs[result.action_hash], events, view }
 }
 
 describe('inference through the mesh', { timeout: 90_000 }, () => {
@@ -216,7 +216,10 @@ describe('inference through the mesh', { timeout: 90_000 }, () => {
             ])
             expect(mixed.view.state.receipt!.entry.reason).toBe('2 of 3 answers agree')
             const erinAnswer = mixed.view.state.results.find((r) => r.author === erin.agentPubKey)
-            expect((erinAnswer!.entry.output as InferGenerateOutput).text).not.toBe(local.text)
+            // The requester holds every answer it was given, by result.
+            expect(
+              (mixed.view.payloads.outputs[erinAnswer!.action_hash] as InferGenerateOutput).text,
+            ).not.toBe(local.text)
             expect(log.runs.map((r) => r.host).sort()).toEqual([
               'bob',
               'bob',
@@ -228,7 +231,7 @@ describe('inference through the mesh', { timeout: 90_000 }, () => {
 
             // A model nobody has: the task waits unclaimed, and says so.
             const nobody = await requester.submit(
-              inferTask(
+              ...inferTask(
                 'infer.generate',
                 { ...input, model: 'llama-70b' },
                 { fanOut: 3, model: 'llama-70b' },

@@ -6,6 +6,7 @@
  * every peer that holds the revocation and given no work, and an invite revoked before its use admits
  * nobody. An agent invited as admin invites in turn; a member's invite admits nobody.
  */
+
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,6 +21,7 @@ import { createInvite, membraneProofOf } from '../../host/mesh/invite.ts'
 import type { InviteRole } from '../../host/mesh/invite-schema.ts'
 import { inviteService } from '../../host/mesh/invite-service.ts'
 import { privateMeshOf } from '../../host/mesh/private-mesh.ts'
+import { payloadHash } from '../../host/scheduler/payload-hash.ts'
 import { claimSnapshotOf } from '../../host/scheduler/requirements.ts'
 import { tasksApiServer } from '../unit/api/fixtures.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
@@ -212,11 +214,17 @@ describe('roles from invites', () => {
       const roomy = { hardware: { ...capability().hardware, ram_bytes: 64 * 1024 ** 3 } }
       const hosts = [await startSchedulerHost(bob, { name: 'bob', log, capability: roomy })]
       try {
-        // Alice's host is not running yet: bob's claim waits, unassigned, until bob is revoked.
+        // Alice's host is not running yet: bob's claim waits, unassigned, until bob is revoked. She
+        // keeps the input, as her scheduler does on submit, for the assignee to ask her for.
+        const input = { message: 'for carol' }
+        await alice.conductor.callZome('resource_mesh', 'keep_payload', {
+          hash: payloadHash(input),
+          content: input,
+        })
         const ref = await alice.conductor.callZome(
           'resource_mesh',
           'submit_task',
-          task({ kind: 'echo', input: { message: 'for carol' }, lease_ms: 60_000 }),
+          task({ kind: 'echo', input, lease_ms: 60_000 }),
         )
         const claims = await eventually(async () => {
           const state = await alice.conductor.callZome('resource_mesh', 'get_task_state', ref.action_hash)

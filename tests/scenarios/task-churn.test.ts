@@ -6,18 +6,17 @@
  * stay up (a second run only replaces an attempt the killed peer took down with it).
  */
 import { describe, expect, it } from 'vitest'
-import { isTerminal, type SchedulerService } from '../../host/scheduler/scheduler-service.ts'
-import { NO_REQUIREMENTS, type Task } from '../../zomes-bindings/index.ts'
+import { isTerminal, type SchedulerService, type TaskOrder } from '../../host/scheduler/scheduler-service.ts'
+import { NO_REQUIREMENTS } from '../../zomes-bindings/index.ts'
 import { runScenario } from './harness.ts'
 import { type RunLog, type SchedulerHost, startSchedulerHost } from './scheduler-hosts.ts'
 
 const PER_REQUESTER = 60
 
-function echo(message: string): Task {
-  return {
+/** An echo task: its order, and its input (which only the requester and its assignees see). */
+function echo(message: string): [TaskOrder, unknown] {
+  const order: TaskOrder = {
     kind: 'echo',
-    input: { message, delay_ms: 200 },
-    input_cid: null,
     requirements: NO_REQUIREMENTS,
     // Long enough that only the killed worker's attempts run out on a loaded machine.
     lease_ms: 30_000,
@@ -25,6 +24,7 @@ function echo(message: string): Task {
     max_attempts: 3,
     fan_out: 1,
   }
+  return [order, { message, delay_ms: 200 }]
 }
 
 /** Resolves with the task's terminal status once its requester sees it end. */
@@ -60,8 +60,10 @@ describe('a burst of tasks while a worker dies and another joins', { timeout: 30
         const submitted = await Promise.all(
           [aliceHost, bobHost].flatMap((requester) =>
             Array.from({ length: PER_REQUESTER }, async (_, i) => {
-              const ref = await requester.scheduler.submit(echo(`${requester.name}-${i}`))
-              return { requester, hash: ref.action_hash, ended: ended(requester.scheduler, ref.action_hash) }
+              const message = `${requester.name}-${i}`
+              const ref = await requester.scheduler.submit(...echo(message))
+              const hash = ref.action_hash
+              return { requester, hash, message, ended: ended(requester.scheduler, hash) }
             }),
           ),
         )
@@ -84,13 +86,16 @@ describe('a burst of tasks while a worker dies and another joins', { timeout: 30
         expect(statuses.filter((s) => s !== 'done')).toEqual([])
 
         let reassigned = 0
-        for (const { requester, hash } of submitted) {
+        for (const { requester, hash, message } of submitted) {
           const view = await requester.scheduler.view(hash)
           const receipt = view.state.receipt!.entry
           expect(receipt.accepted).toBe(true)
           // Exactly one answer, and it is the one accepted.
           const ok = view.state.results.filter((r) => r.entry.status === 'ok')
           expect(ok.map((r) => r.action_hash)).toEqual([receipt.result])
+          // The input lives with the requester alone: an answer that echoes it (a reassigned
+          // attempt's too) is one whose runner was given it by the requester.
+          expect(view.payloads.outputs[receipt.result]).toEqual({ message })
           if (view.state.assignments.length > 1) reassigned++
         }
         // Attempts the killed worker held were given to others after their lease.

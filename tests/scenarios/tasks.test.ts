@@ -6,25 +6,33 @@ import { createEmbeddedPeer } from '../../host/conductor/embedded/replication/in
 import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
 import { rendezvousOrder } from '../../host/interface/rendezvous.ts'
-import { outputHash } from '../../host/scheduler/output-hash.ts'
-import { isTerminal, type SchedulerService, type TaskView } from '../../host/scheduler/scheduler-service.ts'
-import { NO_REQUIREMENTS, type Task, type TaskResult } from '../../zomes-bindings/index.ts'
+import { payloadHash } from '../../host/scheduler/payload-hash.ts'
+import {
+  isTerminal,
+  type SchedulerService,
+  type TaskOrder,
+  type TaskView,
+} from '../../host/scheduler/scheduler-service.ts'
+import { NO_REQUIREMENTS, type TaskResult } from '../../zomes-bindings/index.ts'
 import { authorCell, craftCreate, publishOps } from './forge.ts'
 import { BACKENDS, LOOPBACK_LISTEN, type Player, runScenario, scenarioNetwork, waitUntil } from './harness.ts'
 import { type RunLog, type SchedulerHost, startSchedulerHost } from './scheduler-hosts.ts'
 
-function task(overrides: Partial<Task> = {}): Task {
-  return {
-    kind: 'echo',
-    input: { message: 'hi' },
-    input_cid: null,
-    requirements: NO_REQUIREMENTS,
-    lease_ms: 5_000,
-    deadline: (Date.now() + 60_000) * 1000,
-    max_attempts: 3,
-    fan_out: 1,
-    ...overrides,
-  }
+/** A task order and its input, as `scheduler.submit(...order())` takes them. */
+function order(overrides: Partial<TaskOrder> & { input?: unknown } = {}): [TaskOrder, unknown] {
+  const { input = { message: 'hi' }, ...rest } = overrides
+  return [
+    {
+      kind: 'echo',
+      requirements: NO_REQUIREMENTS,
+      lease_ms: 5_000,
+      deadline: (Date.now() + 60_000) * 1000,
+      max_attempts: 3,
+      fan_out: 1,
+      ...rest,
+    },
+    input,
+  ]
 }
 
 /** Polls an async condition every 50 ms until it holds. */
@@ -79,7 +87,7 @@ describe('tasks on a mesh of peers', { timeout: 90_000 }, () => {
           await scenario.dhtSync([alice!, bob!, carol!], 'agent_registry')
           const requester = hosts[0]!.scheduler
           const ref = await requester.submit(
-            task({
+            ...order({
               kind: 'sha256',
               input: { data: 'mesh' },
               requirements: { ...NO_REQUIREMENTS, tags: ['hashing'] },
@@ -105,7 +113,9 @@ describe('tasks on a mesh of peers', { timeout: 90_000 }, () => {
 
           // Nobody has this model or that much RAM: it stays unclaimed and says why.
           const big = await requester.submit(
-            task({ requirements: { ...NO_REQUIREMENTS, model: 'llama-70b', min_ram_bytes: 64 * 1024 ** 3 } }),
+            ...order({
+              requirements: { ...NO_REQUIREMENTS, model: 'llama-70b', min_ram_bytes: 64 * 1024 ** 3 },
+            }),
           )
           await holdsTask([bob!, carol!], big.action_hash)
           await new Promise((resolve) => setTimeout(resolve, 500))
@@ -115,13 +125,41 @@ describe('tasks on a mesh of peers', { timeout: 90_000 }, () => {
             'no node has 64.0 GiB of RAM; no node has model "llama-70b"; this host has no worker for kind echo',
           )
 
-          // The claimant that was not assigned forges a result for the assignee's attempt: nobody keeps it.
+          // The input and the output stay with alice and the assignee. The claimant that was not
+          // assigned asks alice over the mesh for the attempt's input: no answer; it offers her an
+          // output for that attempt: she keeps none of it; its own store holds neither.
           const [forger, honest] = assignee === bob!.agentPubKey ? [carol!, bob!] : [bob!, carol!]
           const assignment = done.state.assignments[0]!
+          const heard: unknown[] = []
+          const unhear = forger.port.onSignal((signal) => heard.push(signal.payload))
+          const about = { task: ref.action_hash, assignment: assignment.action_hash }
+          await forger.port.sendSignal('resource_mesh', alice!.agentPubKey, {
+            type: 'task-input-ask',
+            ...about,
+          })
+          const planted = { sha256: 'planted', bytes: 0 }
+          await forger.port.sendSignal('resource_mesh', alice!.agentPubKey, {
+            type: 'task-output',
+            ...about,
+            content: planted,
+          })
+          await new Promise((resolve) => setTimeout(resolve, 1500))
+          unhear()
+          expect(heard.filter((p) => (p as { type?: string }).type === 'task-input')).toEqual([])
+          expect(await alice!.port.callZome('resource_mesh', 'get_payload', payloadHash(planted))).toBeNull()
+          const { input_hash } = done.state.task.entry
+          expect(await alice!.port.callZome('resource_mesh', 'get_payload', input_hash)).toMatchObject({
+            content: { data: 'mesh' },
+          })
+          expect(await forger.port.callZome('resource_mesh', 'get_payload', input_hash)).toBeNull()
+          const output = done.state.results[0]!.entry.output_hash
+          expect(await forger.port.callZome('resource_mesh', 'get_payload', output)).toBeNull()
+          expect(await honest.port.callZome('resource_mesh', 'get_payload', output)).not.toBeNull()
+
+          // The claimant that was not assigned forges a result for the assignee's attempt: nobody keeps it.
           const forged: TaskResult = {
             ...done.state.results[0]!.entry,
-            output: { sha256: 'forged', bytes: 0 },
-            output_hash: outputHash({ sha256: 'forged', bytes: 0 }),
+            output_hash: payloadHash({ sha256: 'forged', bytes: 0 }),
           }
           expect(forged.assignment).toBe(assignment.action_hash)
           const op = await craftCreate(authorCell(forger, 'resource_mesh'), 'Result', forged)
@@ -153,7 +191,7 @@ describe('tasks on a mesh of peers', { timeout: 90_000 }, () => {
         await withHosts(hosts, async () => {
           const requester = hosts[0]!.scheduler
           const ref = await requester.submit(
-            task({ input: { message: 'slow', delay_ms: 1_500 }, lease_ms: 2_500, max_attempts: 2 }),
+            ...order({ input: { message: 'slow', delay_ms: 1_500 }, lease_ms: 2_500, max_attempts: 2 }),
           )
           const first = await until('the first attempt to run', async () => {
             const view = await requester.view(ref.action_hash)
@@ -240,7 +278,7 @@ describe('tasks on a mesh of peers', { timeout: 90_000 }, () => {
 
               const requester = hosts[0]!.scheduler
               const ref = await requester.submit(
-                task({ kind: 'sha256', input: { data: 'denied' }, max_attempts: 1 }),
+                ...order({ kind: 'sha256', input: { data: 'denied' }, max_attempts: 1 }),
               )
               const view: TaskView = await ended(requester, ref.action_hash)
               expect(view.state.status).toBe('failed')
@@ -258,7 +296,7 @@ describe('tasks on a mesh of peers', { timeout: 90_000 }, () => {
                 entry: { subject: bob!.agentPubKey, allowed: false, policy_ids: ['no-sha256-runs'] },
               })
               // Other kinds still run.
-              const echo = await requester.submit(task({ input: { message: 'allowed' } }))
+              const echo = await requester.submit(...order({ input: { message: 'allowed' } }))
               expect((await ended(requester, echo.action_hash)).state.status).toBe('done')
             })
           } finally {

@@ -525,9 +525,11 @@ unknownDna.add(
 
 // resource_mesh
 
+const taskInput = { prompt: 'Summarise the design brief in one sentence.', max_tokens: 128, temperature: 0.2 }
 const task: Json = {
   kind: 'infer.generate',
-  input: { prompt: 'Summarise the design brief in one sentence.', max_tokens: 128, temperature: 0.2 },
+  input_hash: sha256Hex(JSON.stringify(taskInput)),
+  input_bytes: JSON.stringify(taskInput).length,
   input_cid: null,
   requirements: {
     min_ram_bytes: 8_589_934_592,
@@ -563,7 +565,7 @@ const claimHash = action('claim-bob-1')
 const claimRecord = dep(claimHash, bob, 'Claim', claim)
 
 const taskCases = new Cases('resource_mesh', 'Task')
-  .valid('inference task with inline input', task)
+  .valid('inference task, its input kept by the requester', task)
   .valid('submitted by an agent invited as member', task, {
     ...membrane,
     author: carol,
@@ -582,7 +584,7 @@ const taskCases = new Cases('resource_mesh', 'Task')
   .valid('CPU task with its input on IPFS', {
     ...task,
     kind: 'sha256',
-    input: null,
+    input_bytes: 1_000_000,
     input_cid: cidV1('big input'),
     requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 0, model: null, tags: [] },
   })
@@ -596,8 +598,8 @@ const taskCases = new Cases('resource_mesh', 'Task')
     ['kind with capitals', 'kind', 'Infer.Generate', 'task.kind_format'],
     ['kind with an empty segment', 'kind', 'infer..generate', 'task.kind_format'],
     ['kind of 65 characters', 'kind', 'k'.repeat(65), 'task.kind_length'],
-    ['inline input over 64 KiB', 'input', { data: 'x'.repeat(65_536) }, 'task.input_size'],
-    ['input and input_cid both set', 'input_cid', cidV1('x'), 'task.input_exclusive'],
+    ['malformed input hash', 'input_hash', 'abc123', 'task.input_hash_format'],
+    ['input size beyond 2^53-1', 'input_bytes', MAX_SAFE + 1, 'task.input_bytes_range'],
     ['malformed input CID', 'input_cid', 'bafy-not-a-cid', 'task.input_cid_format'],
     ['VRAM without a GPU', 'requirements.gpu', false, 'task.requirements_vram_without_gpu'],
     ['min cores above 4096', 'requirements.min_cores', 4097, 'task.requirements_min_cores_range'],
@@ -614,9 +616,9 @@ const taskCases = new Cases('resource_mesh', 'Task')
     ['deadline beyond 2^53-1', 'deadline', MAX_SAFE + 1, 'task.deadline_range'],
     ['zero attempts', 'max_attempts', 0, 'task.max_attempts_range'],
     ['fan-out of 17', 'fan_out', 17, 'task.fan_out_range'],
-    ['input key left out', 'input', undefined, 'task.shape'],
+    ['input hash left out', 'input_hash', undefined, 'task.shape'],
+    ['the input itself published', 'input', taskInput, 'task.shape'],
   ])
-  .invalid('neither input nor input_cid', withField(task, 'input', null), 'task.input_required')
   .change('update', 'update', task, bad('task.no_update'), { original: taskRecord })
   .change('delete', 'delete', null, bad('task.no_delete'), { original: taskRecord })
 
@@ -720,7 +722,6 @@ const result: Json = {
   task: taskHash,
   assignment: assignmentHash,
   status: 'ok',
-  output,
   output_cid: null,
   output_hash: sha256Hex(JSON.stringify(output)),
   error: null,
@@ -741,14 +742,12 @@ const resultCases = new Cases('resource_mesh', 'Result', { author: bob, deps: [a
   .valid('error result by the assignee', {
     ...result,
     status: 'error',
-    output: null,
     error: 'model failed to load: out of VRAM',
   })
-  .valid('ok result with its output on IPFS', { ...result, output: null, output_cid: cidV1('output') })
+  .valid('ok result with its output on IPFS', { ...result, output_cid: cidV1('output') })
   .valid('error result over several lines', {
     ...result,
     status: 'error',
-    output: null,
     error: 'model failed to load:\n\tout of VRAM\r\n',
   })
   .unresolved('without its assignment', result, [assignmentHash], { deps: [] })
@@ -759,8 +758,7 @@ const resultCases = new Cases('resource_mesh', 'Result', { author: bob, deps: [a
     deps: [dep(assignmentHash, bob, 'Claim', claim)],
   })
   .fields(result, [
-    ['output and output_cid both set', 'output_cid', cidV1('output'), 'result.output_exclusive'],
-    ['inline output over 64 KiB', 'output', 'x'.repeat(70_000), 'result.output_size'],
+    ['the output itself published', 'output', output, 'result.shape'],
     ['malformed output hash', 'output_hash', 'abc123', 'result.output_hash_format'],
     ['finished before it started', 'metrics.finished_at', NOW, 'result.metrics_order'],
     ['tokens above 10^9', 'metrics.tokens_out', 1_000_000_001, 'result.metrics_tokens_out_range'],
@@ -768,10 +766,23 @@ const resultCases = new Cases('resource_mesh', 'Result', { author: bob, deps: [a
     ['error message too long', 'error', 'e'.repeat(4097), 'result.error_length'],
     ['error with an escape sequence', 'error', 'failed\u001b[2J', 'result.error_control'],
   ])
-  .invalid('ok without output', { ...result, output: null }, 'result.output_required')
-  .invalid('error without a message', { ...result, status: 'error', output: null }, 'result.error_required')
+  .invalid('error without a message', { ...result, status: 'error' }, 'result.error_required')
   .change('update', 'update', result, bad('result.no_update'), { original: resultRecord })
   .change('delete', 'delete', null, bad('result.no_delete'), { original: resultRecord })
+
+/** A task's input or output as its requester or assignee keeps it (private: on its own chain only). */
+const payload: Json = { hash: sha256Hex(JSON.stringify(output)), content: output }
+const payloadRecord = dep(action('payload-1'), bob, 'TaskPayload', payload)
+const taskPayloadCases = new Cases('resource_mesh', 'TaskPayload', { author: bob })
+  .valid("the assignee's output", payload)
+  .valid("the requester's input", { hash: task.input_hash, content: taskInput }, { author: alice })
+  .fields(payload, [
+    ['malformed hash', 'hash', 'abc123', 'task_payload.hash_format'],
+    ['content over 64 KiB', 'content', 'x'.repeat(70_000), 'task_payload.content_size'],
+    ['hash left out', 'hash', undefined, 'task_payload.shape'],
+  ])
+  .change('update', 'update', payload, bad('task_payload.no_update'), { original: payloadRecord })
+  .change('delete', 'delete', null, bad('task_payload.no_delete'), { original: payloadRecord })
 
 const modelHash = sha256Hex('qwen2.5-7b-instruct-q4_k_m.gguf')
 const vote = (result: string, assignee: string, group: number | null, agree: boolean): Json => ({
@@ -1803,6 +1814,7 @@ const files: Record<DnaName, Cases[]> = {
     answerBatchCases,
     servedLeavesCases,
     servedBatchCases,
+    taskPayloadCases,
   ],
   policy_store: [policyCases, adminGrantCases, decisionCases],
   artifact_index: [artifactCases, pinCases],

@@ -1,4 +1,5 @@
-//! resource_mesh: Task, Claim, Assignment, Result, Receipt and Cancellation here; a request routed straight
+//! resource_mesh: Task, Claim, Assignment, Result, Receipt, Cancellation and TaskPayload here (a task's
+//! input and output, private: the Task and Result publish only their hashes); a request routed straight
 //! to its runner (no scheduling round) is recorded in batches (`resource_mesh_batches`: AnswerLeaves,
 //! AnswerBatch, ServedLeaves, ServedBatch), once one record each (`resource_mesh_direct`: Answer, Served,
 //! no longer written but still valid).
@@ -35,6 +36,7 @@ pub fn rules(entry_type: &str) -> Option<Rules> {
         "AnswerBatch" => Some(resource_mesh_batches::answer_batch),
         "ServedLeaves" => Some(resource_mesh_batches::served_leaves),
         "ServedBatch" => Some(resource_mesh_batches::served_batch),
+        "TaskPayload" => Some(task_payload),
         _ => None,
     }
 }
@@ -55,7 +57,8 @@ struct Requirements {
 #[serde(deny_unknown_fields)]
 struct Task {
     kind: String,
-    input: Value,
+    input_hash: String,
+    input_bytes: u64,
     #[serde(deserialize_with = "nullable")]
     input_cid: Option<String>,
     requirements: Requirements,
@@ -123,7 +126,6 @@ struct TaskResult {
     task: String,
     assignment: String,
     status: Status,
-    output: Value,
     #[serde(deserialize_with = "nullable")]
     output_cid: Option<String>,
     output_hash: String,
@@ -166,6 +168,14 @@ struct Receipt {
     votes: Vec<Vote>,
 }
 
+/// Entry type `TaskPayload` (private): a task's input or output on one of its two parties' chains.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskPayload {
+    hash: String,
+    content: Value,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Cancellation {
@@ -181,16 +191,11 @@ fn task(input: &ValidationInput) -> Verdict {
     })?;
     let t: Task = ck.parse(input.entry.as_deref())?;
     ck.dotted("kind", &t.kind, TASK_KIND)?;
-    ck.json_size("input", &t.input, TASK_INPUT_JSON_BYTES)?;
+    ck.sha256("input_hash", &t.input_hash)?;
+    ck.int("input_bytes", t.input_bytes, BYTES)?;
     if let Some(cid) = &t.input_cid {
         ck.cid("input_cid", cid)?;
     }
-    ck.rule("input_exclusive", t.input.is_null() || t.input_cid.is_none(), || {
-        "input and input_cid are exclusive".into()
-    })?;
-    ck.rule("input_required", !t.input.is_null() || t.input_cid.is_some(), || {
-        "one of input and input_cid must be set".into()
-    })?;
     let r = &t.requirements;
     ck.int("requirements.min_ram_bytes", r.min_ram_bytes, BYTES)?;
     ck.int("requirements.min_vram_bytes", r.min_vram_bytes, BYTES)?;
@@ -207,6 +212,15 @@ fn task(input: &ValidationInput) -> Verdict {
     ck.int("deadline", t.deadline, TIMESTAMP)?;
     ck.int("max_attempts", t.max_attempts, TASK_MAX_ATTEMPTS)?;
     ck.int("fan_out", t.fan_out, TASK_FAN_OUT)
+}
+
+/// Only its author holds it (private): that it is well formed is all there is to check.
+fn task_payload(input: &ValidationInput) -> Verdict {
+    let ck = Ck::new("task_payload");
+    ck.rights(input, Change::Never, Change::Never)?;
+    let p: TaskPayload = ck.parse(input.entry.as_deref())?;
+    ck.sha256("hash", &p.hash)?;
+    ck.json_size("content", &p.content, TASK_INPUT_JSON_BYTES)
 }
 
 fn claim(input: &ValidationInput) -> Verdict {
@@ -291,16 +305,9 @@ fn result(input: &ValidationInput) -> Verdict {
     let r: TaskResult = ck.parse(input.entry.as_deref())?;
     ck.hash("task", &r.task, HashKind::Action)?;
     ck.hash("assignment", &r.assignment, HashKind::Action)?;
-    ck.json_size("output", &r.output, RESULT_OUTPUT_JSON_BYTES)?;
     if let Some(cid) = &r.output_cid {
         ck.cid("output_cid", cid)?;
     }
-    ck.rule("output_exclusive", r.output.is_null() || r.output_cid.is_none(), || {
-        "output and output_cid are exclusive".into()
-    })?;
-    ck.rule("output_required", r.status != Status::Ok || !r.output.is_null() || r.output_cid.is_some(), || {
-        "an ok result needs output or output_cid".into()
-    })?;
     ck.sha256("output_hash", &r.output_hash)?;
     ck.opt_prose("error", &r.error, RESULT_ERROR)?;
     ck.rule("error_required", r.status != Status::Error || r.error.is_some(), || {

@@ -248,6 +248,8 @@ export const TaskViewSchema = describes<TaskView>()(
     unclaimable: z.boolean(),
     /** Policy decisions recorded about this task, newest first. */
     decisions: z.array(entryRecord(DecisionSchema)),
+    /** Its input and its results' outputs (by result) where this peer is one of the task's two parties. */
+    payloads: z.object({ input: z.unknown(), outputs: z.record(z.string(), z.unknown()) }),
   }),
 )
 

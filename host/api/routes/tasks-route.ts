@@ -5,14 +5,20 @@
  * until it ends. GET /api/served/:request shows a request that went straight to its runner.
  */
 import type { FastifyInstance } from 'fastify'
-import { type LeafProof, NO_REQUIREMENTS, type Task, TaskSchema } from '../../../zomes-bindings/index.ts'
+import { z } from 'zod'
+import {
+  type LeafProof,
+  ModelNameSchema,
+  NO_REQUIREMENTS,
+  TaskOrderSchema,
+} from '../../../zomes-bindings/index.ts'
 import { isTerminal, type SchedulerService, type TaskEvent } from '../../scheduler/scheduler-service.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { type LeafCheckView, routes, type ServedView } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
 
 export interface TaskApi {
-  scheduler: Pick<SchedulerService, 'submit' | 'taskInput' | 'list' | 'view' | 'cancel' | 'watch'>
+  scheduler: Pick<SchedulerService, 'submit' | 'list' | 'view' | 'cancel' | 'watch'>
   workers: Pick<WorkerRegistry, 'get'>
   /** Called with each task submitted through the API (the metrics follow it). */
   onSubmitted?: (hash: string) => void
@@ -21,6 +27,8 @@ export interface TaskApi {
   /** Checks a leaf and its proof against the runner's public batch. */
   checkLeaf?: (proof: LeafProof) => Promise<LeafCheckView>
 }
+
+const NamedModelSchema = z.object({ model: ModelNameSchema })
 
 /** Keeps idle proxies and clients from closing a quiet event stream. */
 const KEEPALIVE_MS = 15_000
@@ -34,17 +42,19 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     const worker = api.workers.get(b.kind)
     const input = worker?.input.safeParse(b.input)
     if (input && !input.success) return sendInvalidPayload(reply, `invalid input for ${b.kind}`, input.error)
-    const task = TaskSchema.safeParse({
+    // Claimants never see the input: the model it names is what they place the task by.
+    const named = NamedModelSchema.safeParse(b.input)
+    const model = worker?.needsModel && named.success ? { model: named.data.model } : {}
+    const task = TaskOrderSchema.safeParse({
       kind: b.kind,
-      ...(await api.scheduler.taskInput(b.input)),
-      requirements: { ...NO_REQUIREMENTS, ...b.requirements },
+      requirements: { ...NO_REQUIREMENTS, ...model, ...b.requirements },
       lease_ms: b.lease_ms,
       deadline: (Date.now() + b.timeout_ms) * 1000,
       max_attempts: b.max_attempts,
       fan_out: b.fan_out,
     })
     if (!task.success) return sendInvalidPayload(reply, 'invalid task', task.error)
-    const ref = await api.scheduler.submit(task.data as Task)
+    const ref = await api.scheduler.submit(task.data, b.input)
     api.onSubmitted?.(ref.action_hash)
     return reply.code(201).send(ref)
   })

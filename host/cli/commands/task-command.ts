@@ -226,9 +226,9 @@ const ModelOutputSchema = z.object({ model: z.object({ name: z.string() }) })
 
 /** The receipt's votes, one line each: the peer, the model file that answered, and whether it agrees. */
 export function voteLines(view: TaskView): string[] {
-  const { receipt, results } = view.state
+  const { receipt } = view.state
   return (receipt?.entry.votes ?? []).map((v) => {
-    const model = ModelOutputSchema.safeParse(results.find((r) => r.action_hash === v.result)?.entry.output)
+    const model = ModelOutputSchema.safeParse(view.payloads.outputs[v.result])
     const by = [
       short(v.assignee),
       model.success && model.data.model.name,
@@ -294,9 +294,14 @@ function taskText(view: TaskView): string {
     ...(t.fan_out > 1
       ? [['fan-out', `${t.fan_out} peers, answers reduced by agreement`] as [string, string]]
       : []),
-    t.input_cid === null
-      ? ['input', clip(JSON.stringify(t.input))]
-      : ['input', `on IPFS: ${t.input_cid} (\`ripple artifact show|get ${t.input_cid}\`)`],
+    t.input_cid !== null
+      ? ['input', `on IPFS: ${t.input_cid} (\`ripple artifact show|get ${t.input_cid}\`)`]
+      : view.payloads.input !== null
+        ? ['input', clip(JSON.stringify(view.payloads.input))]
+        : [
+            'input',
+            `private to the requester and its assignees (${formatBytes(t.input_bytes)}, sha256 ${short(t.input_hash)})`,
+          ],
   ]
   if (view.why_unclaimed) rows.push(['unclaimed', view.why_unclaimed])
   for (const c of claims) {
@@ -323,10 +328,17 @@ function taskText(view: TaskView): string {
       `${verdict} (${receipt.entry.reason}); ${u.duration_ms} ms, ${u.output_bytes} bytes out`,
     ])
     if (t.fan_out > 1) for (const line of voteLines(view)) rows.push(['vote', line])
-    const outputCid = acceptedResult(view)?.entry.output_cid ?? null
+    const accepted = acceptedResult(view)
+    const outputCid = accepted?.entry.output_cid ?? null
+    const output = acceptedOutput(view)
     rows.push(
       outputCid === null
-        ? ['output', clip(JSON.stringify(acceptedOutput(view)))]
+        ? [
+            'output',
+            output === null && accepted
+              ? `private to the requester and its assignee (sha256 ${short(accepted.entry.output_hash)})`
+              : clip(JSON.stringify(output)),
+          ]
         : [
             'output',
             `on IPFS: ${outputCid} (\`ripple artifact show|get ${outputCid}\`: its provenance names this task)`,

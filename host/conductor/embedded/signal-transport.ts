@@ -22,8 +22,9 @@ export interface SignalTransport {
 export class MemorySignalHub {
   readonly #members = new Set<MemorySignalTransport>()
 
-  connect(): SignalTransport {
-    const transport = new MemorySignalTransport(this.#members)
+  /** A transport on the hub; given its agent, it is reachable before it has sent anything. */
+  connect(agent: string | null = null): SignalTransport {
+    const transport = new MemorySignalTransport(this.#members, agent)
     this.#members.add(transport)
     return transport
   }
@@ -34,8 +35,9 @@ class MemorySignalTransport implements SignalTransport {
   readonly #handlers = new Set<(signal: Signal) => void>()
   #agent: string | null = null
 
-  constructor(members: Set<MemorySignalTransport>) {
+  constructor(members: Set<MemorySignalTransport>, agent: string | null) {
     this.#members = members
+    this.#agent = agent
   }
 
   async broadcast(signal: Signal): Promise<void> {

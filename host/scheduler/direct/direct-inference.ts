@@ -17,7 +17,7 @@ import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PeerStreams } from '../../net/peer-streams.ts'
 import { mistakeAnywhere } from '../mesh-errors.ts'
-import { outputHash } from '../output-hash.ts'
+import { payloadHash } from '../payload-hash.ts'
 import { BatchWindow } from './batch-window.ts'
 import { ConversationAffinity, prefixKeys } from './conversation-affinity.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError, type Turndown } from './direct-errors.ts'
@@ -361,7 +361,7 @@ export class DirectInference {
         requester: this.#init.conductor.agentPubKey,
         runner,
         model: request.model,
-        outputHash: outputHash(output),
+        outputHash: payloadHash(output),
         signed: await signed,
       })
       if (!leaf.accepted)

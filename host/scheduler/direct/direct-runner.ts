@@ -25,7 +25,7 @@ import type { PeerStreams } from '../../net/peer-streams.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { type CallerMistake, callerMistake } from '../mesh-errors.ts'
-import { outputHash } from '../output-hash.ts'
+import { payloadBytes, payloadHash } from '../payload-hash.ts'
 import { runMetrics } from '../run-metrics.ts'
 import { BatchWindow } from './batch-window.ts'
 import { type DirectRequest, requestHash } from './direct-request.ts'
@@ -154,7 +154,7 @@ export class DirectRunner {
     }
     // A loaded model is placed already; placing reads the models directory, not worth a request's time.
     if (worker.place && this.#init.slotsOf(request.model) === null) {
-      const placement = await worker.place(parsed.data)
+      const placement = await worker.place(request.model)
       if ('cannot' in placement) throw new RunRefusedError('no_model', placement.cannot)
     }
     for (const giveUpAt = Date.now() + QUEUE_WAIT_MS; !this.#slotFree(request.model); ) {
@@ -269,7 +269,7 @@ export class DirectRunner {
       model: request.model,
       model_file_hash: typeof fileHash === 'string' ? fileHash : null,
       status: 'error' in outcome ? 'error' : 'ok',
-      output_hash: outputHash('output' in outcome ? outcome.output : null),
+      output_hash: payloadHash('output' in outcome ? outcome.output : null),
       tokens_in: Math.min(metrics.tokens_in ?? 0, LIMITS.result.tokens.max),
       tokens_out: Math.min(metrics.tokens_out ?? 0, LIMITS.result.tokens.max),
       started_at: metrics.started_at,
@@ -311,7 +311,8 @@ function asTask(request: DirectRequest, requester: string, hash: string): EntryR
     timestamp: nowMicros(),
     entry: {
       kind: request.kind,
-      input: request.input as Task['input'],
+      input_hash: payloadHash(request.input),
+      input_bytes: payloadBytes(request.input).length,
       input_cid: null,
       requirements: { ...NO_REQUIREMENTS, model: request.model },
       lease_ms: RUN_LIMIT_MS,

@@ -18,7 +18,10 @@ const micros = (msFromNow: number) => (Date.now() + msFromNow) * 1000
 function task(overrides: Partial<Task> = {}): Task {
   return {
     kind: 'sha256',
-    input: { data: 'hello' },
+    input_hash: createHash('sha256')
+      .update(canonicalJson({ data: 'hello' }))
+      .digest('hex'),
+    input_bytes: 16,
     input_cid: null,
     requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 1, model: null, tags: [] },
     lease_ms: 60_000,
@@ -37,7 +40,6 @@ function result(taskHash: string, assignment: string, output: unknown): TaskResu
     task: taskHash,
     assignment,
     status: 'ok',
-    output: output as TaskResult['output'],
     output_cid: null,
     output_hash: createHash('sha256').update(canonicalJson(output)).digest('hex'),
     error: null,

@@ -49,6 +49,8 @@ const EXPECTED_FUNCTIONS: Record<DnaName, string[]> = {
     'record_served_batch',
     'get_served',
     'get_answer_batch',
+    'keep_payload',
+    'get_payload',
   ],
   policy_store: [
     'publish_policy',
@@ -108,6 +110,7 @@ describe('contract', () => {
         'AnswerBatch',
         'ServedLeaves',
         'ServedBatch',
+        'TaskPayload',
       ],
       policy_store: ['Policy', 'AdminGrant', 'Decision'],
       artifact_index: ['Artifact', 'PinCommitment'],

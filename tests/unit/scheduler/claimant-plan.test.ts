@@ -211,7 +211,6 @@ describe('planClaimant for a task on a model', () => {
       task: T,
       assignment: 'uhCkkAssignment1',
       status: 'error',
-      output: null,
       output_cid: null,
       output_hash: '0'.repeat(64),
       error: 'llama.cpp failed to load model "m": unknown model architecture',

@@ -2,7 +2,8 @@
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { PolicyService } from '../../../host/policy/policy-service.ts'
-import { SchedulerService } from '../../../host/scheduler/scheduler-service.ts'
+import { payloadBytes, payloadHash } from '../../../host/scheduler/payload-hash.ts'
+import { SchedulerService, type TaskOrder } from '../../../host/scheduler/scheduler-service.ts'
 import { WorkerRegistry } from '../../../host/workers/worker-registry.ts'
 import type { NodeCapability, Task } from '../../../zomes-bindings/index.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
@@ -34,17 +35,32 @@ export function testHost(
   return { conductor, policies, scheduler, workers }
 }
 
-export function task(overrides: Partial<Task> = {}): Task {
+/** A task order and its input, as `scheduler.submit(...order())` takes them. */
+export function order(overrides: Partial<TaskOrder> & { input?: unknown } = {}): [TaskOrder, unknown] {
+  const { input = { data: 'hello' }, ...rest } = overrides
+  return [
+    {
+      kind: 'sha256',
+      requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 1, model: null, tags: [] },
+      lease_ms: 5_000,
+      deadline: (Date.now() + 30_000) * 1000,
+      max_attempts: 3,
+      fan_out: 1,
+      ...rest,
+    },
+    input,
+  ]
+}
+
+/** A Task as the mesh holds it (its input's hash and size), for zome calls. */
+export function task(overrides: Partial<Task> & { input?: unknown } = {}): Task {
+  const [taskOrder, input] = order(overrides)
+  const { input_hash, input_bytes, input_cid } = overrides
   return {
-    kind: 'sha256',
-    input: { data: 'hello' },
-    input_cid: null,
-    requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 1, model: null, tags: [] },
-    lease_ms: 5_000,
-    deadline: (Date.now() + 30_000) * 1000,
-    max_attempts: 3,
-    fan_out: 1,
-    ...overrides,
+    input_hash: input_hash ?? payloadHash(input),
+    input_bytes: input_bytes ?? payloadBytes(input).length,
+    input_cid: input_cid ?? null,
+    ...taskOrder,
   }
 }
 

@@ -14,7 +14,7 @@ import { WorkerRegistry } from '../../../host/workers/worker-registry.ts'
 import type { ModelInfo, NodeCapability } from '../../../zomes-bindings/index.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
 import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
-import { eventually, task } from './fixtures.ts'
+import { eventually, order } from './fixtures.ts'
 
 let mesh: Mesh | null = null
 let schedulers: SchedulerService[] = []
@@ -69,7 +69,7 @@ async function host(
   return scheduler
 }
 
-const fakeTask = () => task({ kind: 'model.fake', input: { prompt: 'hi' } })
+const fakeTask = () => order({ kind: 'model.fake', input: { prompt: 'hi' } })
 
 describe('tasks that run on a model', () => {
   it('are not claimed by a peer without a model; the requester says no node has any, and gives up', async () => {
@@ -77,7 +77,7 @@ describe('tasks that run on a model', () => {
     const scheduler = await host(mesh.conductors[0]!, capability(), () => ({
       cannot: 'no model on this peer',
     }))
-    const ref = await scheduler.submit(fakeTask())
+    const ref = await scheduler.submit(...fakeTask())
     const waiting = await new Promise<TaskEvent>((resolve) => {
       const unwatch = scheduler.watch(ref.action_hash, (event) => {
         if (event.type !== 'waiting') return
@@ -97,7 +97,7 @@ describe('tasks that run on a model', () => {
     const c = mesh.conductors[0]!
     const advertised = capability({ inference: { models: [modelInfo('m', true)], tokens_per_second: null } })
     const scheduler = await host(c, advertised, () => ({ model: 'm', loaded: true }))
-    const ref = await scheduler.submit(fakeTask())
+    const ref = await scheduler.submit(...fakeTask())
     // The window is a minute: only assigning itself at once ends the task within the wait.
     const view = await eventually(async () => {
       const v = await scheduler.view(ref.action_hash)
@@ -107,7 +107,7 @@ describe('tasks that run on a model', () => {
     expect(view.state.assignments.map((a) => [a.entry.assignee, a.entry.claim])).toEqual([
       [c.agentPubKey, view.state.claims[0]!.action_hash],
     ])
-    expect(view.state.results[0]?.entry.output).toEqual({ text: 'echo: hi' })
+    expect(view.payloads.outputs[view.state.results[0]!.action_hash]).toEqual({ text: 'echo: hi' })
     expect(view.state.receipt?.entry.accepted).toBe(true)
   })
 
@@ -124,11 +124,12 @@ describe('tasks that run on a model', () => {
     }
     for (const c of holders) await host(c!, withFile, () => ({ model: 'm', loaded: false }), loadOnce)
     const scheduler = schedulers[0]!
-    const requirements = { ...fakeTask().requirements, model: 'm' }
+    const [fake, input] = fakeTask()
+    const requirements = { ...fake.requirements, model: 'm' }
     // This test mesh has no network: what each peer writes reaches the others by copying chains.
     const syncing = setInterval(() => mesh?.sync(), 50)
     const view = await (async () => {
-      const ref = await scheduler.submit({ ...fakeTask(), requirements })
+      const ref = await scheduler.submit({ ...fake, requirements }, input)
       return eventually(async () => {
         const v = await scheduler.view(ref.action_hash)
         return v.state.receipt !== null ? v : undefined

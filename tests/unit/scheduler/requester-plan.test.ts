@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { outputHash } from '../../../host/scheduler/output-hash.ts'
+import { payloadHash } from '../../../host/scheduler/payload-hash.ts'
 import { verifyResult } from '../../../host/scheduler/receipt.ts'
 import { type PlanOptions, planRequester } from '../../../host/scheduler/requester-plan.ts'
 import type {
@@ -45,11 +45,15 @@ function assignment(
   }
 }
 
+/** The outputs the assignees gave the requester, by hash (a Result names its output by hash only). */
+const given = new Map<string, unknown>()
+
 function result(
   of: EntryRecord<Assignment>,
   output: unknown,
   overrides: Partial<TaskResult> = {},
 ): EntryRecord<TaskResult> {
+  if (output !== null) given.set(payloadHash(output), output)
   return {
     action_hash: `uhCkkResult${of.entry.slot}.${of.entry.attempt}`,
     author: of.entry.assignee,
@@ -58,9 +62,8 @@ function result(
       task: T,
       assignment: of.action_hash,
       status: 'ok',
-      output: output as TaskResult['output'],
       output_cid: null,
-      output_hash: outputHash(output),
+      output_hash: payloadHash(output),
       error: null,
       metrics: {
         started_at: NOW,
@@ -102,6 +105,7 @@ const options = (overrides: Partial<PlanOptions> = {}): PlanOptions => ({
   fillWindowMs: 2_000,
   refused: new Set(),
   capable: [],
+  outputs: given,
   ...overrides,
 })
 
@@ -251,9 +255,9 @@ describe('the requester plan', () => {
     })
   })
 
-  it('moves on from a failed or forged-looking result while attempts remain, then gives a failing receipt', () => {
+  it('moves on from a result whose output never reached the requester while attempts remain, then gives a failing receipt', () => {
     const first = assignment(1, 'uhCAkB', NOW + ms(5000))
-    const bad = result(first, { x: 1 }, { output_hash: outputHash({ x: 2 }) })
+    const bad = result(first, { x: 1 }, { output_hash: payloadHash({ x: 2 }) })
     const s = state({ claims: [claim('uhCAkB'), claim('uhCAkC')], assignments: [first], results: [bad] })
     expect(planRequester(s, options())).toMatchObject({
       kind: 'assign',
@@ -265,7 +269,7 @@ describe('the requester plan', () => {
       kind: 'receipt',
       receipt: {
         accepted: false,
-        reason: 'the output does not match output_hash',
+        reason: 'uhCAkB never gave the output its result names to the requester',
         votes: [{ result: bad.action_hash, group: null, agree: false }],
       },
     })
@@ -282,9 +286,14 @@ describe('the requester plan', () => {
 
   it('verifies author, assignment and hash of a result', () => {
     const a = assignment(1, 'uhCAkB', NOW)
-    expect(verifyResult(result(a, 'ok'), a)).toEqual({ accepted: true, reason: 'output hash verified' })
-    expect(verifyResult({ ...result(a, 'ok'), author: 'uhCAkM' }, a).accepted).toBe(false)
-    expect(verifyResult(result(a, null, { status: 'error', error: 'boom' }), a)).toEqual({
+    expect(verifyResult(result(a, 'ok'), a, 'ok')).toEqual({ accepted: true, reason: 'output hash verified' })
+    expect(verifyResult({ ...result(a, 'ok'), author: 'uhCAkM' }, a, 'ok').accepted).toBe(false)
+    // An output the assignee never gave the requester is not one it can accept, whatever the Result says.
+    expect(verifyResult(result(a, 'ok'), a, undefined)).toEqual({
+      accepted: false,
+      reason: 'uhCAkB never gave the output its result names to the requester',
+    })
+    expect(verifyResult(result(a, null, { status: 'error', error: 'boom' }), a, undefined)).toEqual({
       accepted: false,
       reason: 'the worker failed on uhCAkB: boom',
     })
@@ -355,7 +364,10 @@ describe('the requester plan with fan-out', () => {
         usage: {
           duration_ms: 21,
           tokens: 21,
-          output_bytes: results.reduce((n, r) => n + JSON.stringify(r.entry.output).length, 0),
+          output_bytes: results.reduce(
+            (n, r) => n + JSON.stringify(given.get(r.entry.output_hash)).length,
+            0,
+          ),
         },
         votes: [
           { result: results[0]!.action_hash, assignee: B, group: 1, agree: false },

@@ -5,7 +5,7 @@ import { isTerminal, type TaskEvent } from '../../../host/scheduler/scheduler-se
 import type { Worker } from '../../../host/workers/worker.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
 import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
-import { eventually, type TestHost, task, testHost } from './fixtures.ts'
+import { eventually, order, type TestHost, task, testHost } from './fixtures.ts'
 
 let mesh: Mesh | null = null
 let hosts: TestHost[] = []
@@ -27,7 +27,7 @@ describe('the scheduler of a host that is both requester and worker', () => {
     const host = testHost(mesh.conductors[0] as EmbeddedConductor)
     hosts.push(host)
     await host.scheduler.start()
-    const ref = await host.scheduler.submit(task({ input: { data: 'hello' } }))
+    const ref = await host.scheduler.submit(...order({ input: { data: 'hello' } }))
     const events: TaskEvent[] = []
     host.scheduler.watch(ref.action_hash, (e) => events.push(e))
 
@@ -37,7 +37,7 @@ describe('the scheduler of a host that is both requester and worker', () => {
     })
     expect(view.state.status).toBe('done')
     expect(view.state.results).toHaveLength(1)
-    expect(view.state.results[0]!.entry.output).toEqual({
+    expect(view.payloads.outputs[view.state.results[0]!.action_hash]).toEqual({
       sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
       bytes: 5,
     })
@@ -58,7 +58,7 @@ describe('the scheduler of a host that is both requester and worker', () => {
     const host = testHost(mesh.conductors[0] as EmbeddedConductor)
     hosts.push(host)
     await host.scheduler.start()
-    const ref = await host.scheduler.submit(task({ input: { data: 'alone' }, fan_out: 2 }))
+    const ref = await host.scheduler.submit(...order({ input: { data: 'alone' }, fan_out: 2 }))
     const view = await eventually(async () => {
       const v = await host.scheduler.view(ref.action_hash)
       return isTerminal(v.state.status) ? v : undefined
@@ -82,7 +82,7 @@ describe('the scheduler of a host that is both requester and worker', () => {
     )
     hosts.push(host)
     await host.scheduler.start()
-    const ref = await host.scheduler.submit(task({ kind: 'always.fails', max_attempts: 2 }))
+    const ref = await host.scheduler.submit(...order({ kind: 'always.fails', max_attempts: 2 }))
     // The last error fails the task at once; the requester's receipt follows it.
     const view = await eventually(async () => {
       const v = await host.scheduler.view(ref.action_hash)
@@ -104,7 +104,9 @@ describe('the scheduler of a host that is both requester and worker', () => {
     await host.conductor.callZome('agent_registry', 'advertise_capability', capability())
     await host.scheduler.start()
     const ref = await host.scheduler.submit(
-      task({ requirements: { ...task().requirements, model: 'llama-70b', min_ram_bytes: 64 * 1024 ** 3 } }),
+      ...order({
+        requirements: { ...task().requirements, model: 'llama-70b', min_ram_bytes: 64 * 1024 ** 3 },
+      }),
     )
     await new Promise((resolve) => setTimeout(resolve, 300))
     const view = await host.scheduler.view(ref.action_hash)
@@ -133,11 +135,11 @@ describe('the scheduler of a host that is both requester and worker', () => {
         const v = await host.scheduler.view(ref.action_hash)
         return v.state.status === 'done' ? v : undefined
       })
-    const quick = await host.scheduler.submit(task({ kind: 'echo', input: { message: 'quick' } }))
+    const quick = await host.scheduler.submit(...order({ kind: 'echo', input: { message: 'quick' } }))
     const slow = await host.scheduler.submit(
-      task({ kind: 'echo', input: { message: 'slow', delay_ms: 300 } }),
+      ...order({ kind: 'echo', input: { message: 'slow', delay_ms: 300 } }),
     )
-    const streaming = await host.scheduler.submit(task({ kind: 'streams.now', input: {} }))
+    const streaming = await host.scheduler.submit(...order({ kind: 'streams.now', input: {} }))
     for (const ref of [quick, slow, streaming]) await done(ref)
     expect(heard.get(quick.action_hash)).toBeUndefined()
     expect(heard.get(slow.action_hash)).toEqual(['started'])
@@ -150,7 +152,7 @@ describe('the scheduler of a host that is both requester and worker', () => {
     hosts.push(host)
     await host.scheduler.start()
     const ref = await host.scheduler.submit(
-      task({ kind: 'echo', input: { message: 'slow', delay_ms: 20_000 } }),
+      ...order({ kind: 'echo', input: { message: 'slow', delay_ms: 20_000 } }),
     )
     await eventually(async () =>
       (await host.scheduler.view(ref.action_hash)).state.status === 'running' ? true : undefined,

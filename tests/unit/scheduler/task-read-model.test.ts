@@ -4,7 +4,7 @@ import { claimSnapshotOf } from '../../../host/scheduler/requirements.ts'
 import { TaskReadModel } from '../../../host/scheduler/task-read-model.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
 import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
-import { eventually, type TestHost, task, testHost } from './fixtures.ts'
+import { eventually, order, type TestHost, task, testHost } from './fixtures.ts'
 
 let mesh: Mesh | null = null
 let hosts: TestHost[] = []
@@ -102,7 +102,7 @@ describe('the task read model', () => {
     const first = testHost(c)
     hosts.push(first)
     await first.scheduler.start()
-    const ref = await first.scheduler.submit(task({ input: { data: 'kept' } }))
+    const ref = await first.scheduler.submit(...order({ input: { data: 'kept' } }))
     await eventually(async () => {
       const v = await first.scheduler.view(ref.action_hash)
       return v.state.status === 'done' ? v : undefined

@@ -43,7 +43,9 @@ function signedOfView(view: TaskView): Signed | null {
   const receipt = view.state.receipt?.entry
   const chosen = view.state.results.find((r) => r.action_hash === receipt?.result)
   if (!receipt || !chosen) return null
-  const output = chosen.entry.output as { text?: unknown; model?: { file_hash?: unknown } } | null
+  const output = view.payloads.outputs[chosen.action_hash] as
+    | { text?: unknown; model?: { file_hash?: unknown } }
+    | undefined
   return {
     kind: 'Result',
     author: chosen.author,

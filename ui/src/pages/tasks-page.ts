@@ -260,13 +260,25 @@ export class TasksPage extends LivePage {
     </section>`
   }
 
+  /** A result's output where this peer holds it (the task's two parties), else its hash. */
+  #output(view: TaskView, r: TaskView['state']['results'][number]) {
+    const output = view.payloads.outputs[r.action_hash]
+    if (output !== undefined) return html`<div class="output">${JSON.stringify(output)}</div>`
+    if (r.entry.output_cid !== null)
+      return html`<div class="muted">output on IPFS: ${r.entry.output_cid}</div>`
+    return html`<div class="muted">output private to the requester and the assignee (sha256 ${r.entry.output_hash.slice(0, 12)}…)</div>`
+  }
+
   #steps(view: TaskView): Step[] {
     const { state } = view
     const steps: Step[] = [
       {
         at: state.task.timestamp,
         what: 'Submitted',
-        detail: html`<div class="output">${JSON.stringify(state.task.entry.input)}</div>`,
+        detail:
+          view.payloads.input === null
+            ? html`<span class="muted">input private to the requester and its assignees (sha256 ${state.task.entry.input_hash.slice(0, 12)}…)</span>`
+            : html`<div class="output">${JSON.stringify(view.payloads.input)}</div>`,
       },
     ]
     for (const c of state.claims) {
@@ -291,7 +303,7 @@ export class TasksPage extends LivePage {
         what: ok ? 'Result' : 'Failed attempt',
         tone: ok ? 'good' : 'bad',
         detail: html`signed by ${this.peerName(r.author)} · ${duration(r.entry.metrics.duration_ms)}
-          ${ok ? html`<div class="output">${JSON.stringify(r.entry.output)}</div>` : html`<div class="error">${r.entry.error}</div>`}`,
+          ${ok ? this.#output(view, r) : html`<div class="error">${r.entry.error}</div>`}`,
       })
     }
     const receipt = state.receipt

@@ -1,7 +1,8 @@
 /**
  * resource_mesh coordinator: the life of a task as links from the task to every record about it
  * (claims, assignments, results, receipt, cancellation), an anchor of open tasks, and agent ->
- * assignments; requests routed straight to a runner in batches (served-batches.ts). The rules decide who may write what (only the task's author assigns, issues receipts
+ * assignments; a task's input and output kept private by its two parties (task-payloads.ts); requests
+ * routed straight to a runner in batches (served-batches.ts). The rules decide who may write what (only the task's author assigns, issues receipts
  * and cancels; only the assignee posts a result); readers still check what each link leads to, since
  * anyone may write a link, and derive the status from the records and the current time.
  */
@@ -21,6 +22,7 @@ import type { Hdk } from '../hdk.ts'
 import { liveEntryRecord, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'
 import { servedBatchFns } from './served-batches.ts'
+import { taskPayloadFns } from './task-payloads.ts'
 
 const OPEN_TASKS = 'open_tasks'
 
@@ -115,6 +117,7 @@ export const resourceMeshZome: CoordinatorZome<'resource_mesh'> = {
   },
 
   ...servedBatchFns,
+  ...taskPayloadFns,
 }
 
 /** Microseconds since the epoch, as Holochain's `sys_time`. */

@@ -3,14 +3,15 @@
 //! an open-tasks anchor, everything about a task from the task, and a task's state is derived from
 //! those records the same way on every peer. Direct requests are written in batches (a private leaves
 //! entry and a public batch per window) and read back from this agent's own chain; their Merkle proofs
-//! come from the rules crate, which checks them.
+//! come from the rules crate, which checks them. A task's input and output are kept private by its two
+//! parties (`keep_payload`, `get_payload`): the Task and the Result publish only their hashes.
 use std::collections::{BTreeMap, BTreeSet};
 
 use coordinator_support::*;
 use hdk::prelude::*;
 use resource_mesh_integrity::{
     entry_index, AnswerBatch, AnswerLeaves, Assignment, Cancellation, Claim, EntryTypes, LinkTypes, Receipt,
-    ServedBatch, ServedLeaves, Task, TaskResult, UnitEntryTypes,
+    ServedBatch, ServedLeaves, Task, TaskPayload, TaskResult, UnitEntryTypes,
 };
 use ripple_rules::batches;
 use serde_json::{json, Value};
@@ -189,6 +190,25 @@ pub fn get_served(request: String) -> ExternResult<Option<Value>> {
 #[hdk_extern]
 pub fn get_answer_batch(batch: String) -> ExternResult<Option<EntryRecord>> {
     live_entry_record(action_hash(&batch)?, entry_index(UnitEntryTypes::AnswerBatch))
+}
+
+/// Keeps a task's input or output on this agent's own chain (private: the mesh sees only its action).
+#[hdk_extern]
+pub fn keep_payload(payload: Value) -> ExternResult<RecordRef> {
+    let hash = create_entry(&EntryTypes::TaskPayload(TaskPayload(payload)))?;
+    record_ref(&hash)
+}
+
+/// A payload this agent kept, by its hash, from its own chain; None on every other peer.
+#[hdk_extern]
+pub fn get_payload(hash: String) -> ExternResult<Option<Value>> {
+    for record in own_records(UnitEntryTypes::TaskPayload)? {
+        let Ok(payload) = to_entry_record(&record) else { continue };
+        if payload.entry["hash"].as_str() == Some(hash.as_str()) {
+            return Ok(Some(payload.entry));
+        }
+    }
+    Ok(None)
 }
 
 #[hdk_extern]

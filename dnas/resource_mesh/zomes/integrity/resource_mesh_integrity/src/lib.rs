@@ -1,6 +1,6 @@
 //! resource_mesh: tasks and their life, and direct requests recorded in batches. Entry and link types in the
 //! contract's order (an entry's index is its position here, as in the embedded conductor); every op is
-//! validated by the shared rules crate. `AnswerLeaves` and `ServedLeaves` are private (the contract's
+//! validated by the shared rules crate. `AnswerLeaves`, `ServedLeaves` and `TaskPayload` are private (the contract's
 //! `privateEntryTypes`): their author validates them whole; other peers hold their actions only.
 use hdi::prelude::*;
 use integrity_support::{DnaRules, JsonEntry};
@@ -70,6 +70,12 @@ pub struct ServedLeaves(pub JsonEntry);
 #[derive(Clone, PartialEq)]
 pub struct ServedBatch(pub JsonEntry);
 
+/// `TaskPayload` of the contract: a task's input or output as its requester or assignee keeps it.
+/// Private, like `AnswerLeaves`: the Task and the Result publish only its hash.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct TaskPayload(pub JsonEntry);
+
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type")]
 #[hdk_entry_types]
@@ -89,6 +95,8 @@ pub enum EntryTypes {
     #[entry_type(visibility = "private")]
     ServedLeaves(ServedLeaves),
     ServedBatch(ServedBatch),
+    #[entry_type(visibility = "private")]
+    TaskPayload(TaskPayload),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -123,6 +131,7 @@ pub const RULES: DnaRules = DnaRules {
         "AnswerBatch",
         "ServedLeaves",
         "ServedBatch",
+        "TaskPayload",
     ],
 };
 

@@ -1,0 +1,170 @@
+/**
+ * A task's input and output travel between its two parties only, as signals to one agent (members
+ * only, like every signal): an assignee asks the requester for the input of the attempt it was given
+ * (a reassigned attempt asks the same way), and gives it the output before it posts the Result, which
+ * names the output by hash alone. The requester answers only the assignees of its own task's
+ * attempts, and keeps an output only from the assignee it gave that attempt to.
+ */
+import { z } from 'zod'
+import { ActionHashB64Schema, type Task, type TaskState } from '../../zomes-bindings/index.ts'
+import type { ConductorPort, Signal } from '../interface/conductor-port.ts'
+import type { Logger } from '../log/logger.ts'
+import { payloadHash } from './payload-hash.ts'
+import type { PrivatePayloads } from './private-payloads.ts'
+
+const PayloadSignalSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('task-input-ask'),
+    task: ActionHashB64Schema,
+    assignment: ActionHashB64Schema,
+  }),
+  z.strictObject({ type: z.literal('task-input'), task: ActionHashB64Schema, content: z.json() }),
+  z.strictObject({
+    type: z.literal('task-output'),
+    task: ActionHashB64Schema,
+    assignment: ActionHashB64Schema,
+    content: z.json(),
+  }),
+])
+type PayloadSignal = z.infer<typeof PayloadSignalSchema>
+
+/** How long an ask waits for the requester before it asks again (a signal may be lost on the way). */
+const ASK_AGAIN_MS = 3000
+
+export interface PayloadExchangeInit {
+  conductor: Pick<ConductorPort, 'agentPubKey' | 'sendSignal'>
+  payloads: PrivatePayloads
+  /** The task's records as this peer holds them (null when unknown). */
+  state: (task: string) => Promise<TaskState | null>
+  /** An output arrived for one of this peer's tasks: its Result may be judged now. */
+  onOutput: (task: string) => void
+  logger: Logger
+}
+
+interface Waiting {
+  from: string
+  hash: string
+  resolve: (content: unknown) => void
+}
+
+export class PayloadExchange {
+  readonly #init: PayloadExchangeInit
+  /** Inputs asked for, by task. */
+  readonly #asked = new Map<string, Set<Waiting>>()
+
+  constructor(init: PayloadExchangeInit) {
+    this.#init = init
+  }
+
+  /** Handles a payload signal; false when the signal is not one. */
+  onSignal(signal: Signal): boolean {
+    if (signal.dna !== 'resource_mesh') return false
+    const parsed = PayloadSignalSchema.safeParse(signal.payload)
+    if (!parsed.success) return false
+    this.#handle(signal.from, parsed.data).catch((err: unknown) =>
+      this.#init.logger.warn(
+        { err, from: signal.from, type: parsed.data.type },
+        'a task payload signal failed',
+      ),
+    )
+    return true
+  }
+
+  /** The input of `task` for attempt `assignment` here: held here, or asked of the requester until given. */
+  async input(
+    task: { action_hash: string; author: string; entry: Task },
+    assignment: string,
+    signal: AbortSignal,
+  ) {
+    const hash = task.entry.input_hash
+    const held = await this.#init.payloads.get(hash)
+    if (held !== undefined || task.author === this.#init.conductor.agentPubKey) {
+      if (held === undefined)
+        throw new Error(`this peer no longer holds the input of its own task ${task.action_hash}`)
+      return held
+    }
+    const given = new Promise<unknown>((resolve) => {
+      const waiting: Waiting = { from: task.author, hash, resolve }
+      const all = this.#asked.get(task.action_hash) ?? new Set()
+      all.add(waiting)
+      this.#asked.set(task.action_hash, all)
+      const forget = () => {
+        all.delete(waiting)
+        if (all.size === 0) this.#asked.delete(task.action_hash)
+      }
+      signal.addEventListener('abort', forget, { once: true })
+      waiting.resolve = (content) => {
+        forget()
+        resolve(content)
+      }
+    })
+    const stop = aborted(signal)
+    stop.catch(() => {})
+    for (;;) {
+      signal.throwIfAborted()
+      const ask = { type: 'task-input-ask', task: task.action_hash, assignment } satisfies PayloadSignal
+      await this.#init.conductor
+        .sendSignal('resource_mesh', task.author, ask)
+        .catch((err: unknown) =>
+          this.#init.logger.debug(
+            { err, task: task.action_hash },
+            'asking the requester for the input failed',
+          ),
+        )
+      const content = await Promise.race([given, stop, delay(ASK_AGAIN_MS)])
+      if (content !== NOTHING) return content
+    }
+  }
+
+  /** Gives the output of attempt `assignment` to the task's requester (and keeps it here); its hash. */
+  async giveOutput(task: { action_hash: string; author: string }, assignment: string, content: unknown) {
+    const hash = await this.#init.payloads.keep(content)
+    if (task.author !== this.#init.conductor.agentPubKey) {
+      const give = { type: 'task-output', task: task.action_hash, assignment, content } as PayloadSignal
+      await this.#init.conductor.sendSignal('resource_mesh', task.author, give)
+    }
+    return hash
+  }
+
+  async #handle(from: string, signal: PayloadSignal): Promise<void> {
+    if (signal.type === 'task-input') {
+      const hash = payloadHash(signal.content)
+      for (const waiting of this.#asked.get(signal.task) ?? [])
+        if (waiting.from === from && waiting.hash === hash) waiting.resolve(signal.content)
+      return
+    }
+    const state = await this.#init.state(signal.task)
+    const me = this.#init.conductor.agentPubKey
+    // Only this peer's own task, and only to (from) the agent it gave that attempt to.
+    const given = state?.assignments.find((a) => a.action_hash === signal.assignment)
+    if (!state || state.task.author !== me || given?.entry.assignee !== from) {
+      this.#init.logger.warn(
+        { from, task: signal.task, type: signal.type },
+        'a task payload signal from a peer not assigned the task',
+      )
+      return
+    }
+    if (signal.type === 'task-output') {
+      await this.#init.payloads.keep(signal.content)
+      this.#init.onOutput(signal.task)
+      return
+    }
+    const content = await this.#init.payloads.get(state.task.entry.input_hash)
+    if (content === undefined) throw new Error(`the input of task ${signal.task} is not held here`)
+    const reply = { type: 'task-input', task: signal.task, content } as PayloadSignal
+    await this.#init.conductor.sendSignal('resource_mesh', from, reply)
+  }
+}
+
+const NOTHING = Symbol('nothing')
+
+function delay(ms: number): Promise<typeof NOTHING> {
+  return new Promise((resolve) => setTimeout(() => resolve(NOTHING), ms).unref())
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason)
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
+}

@@ -1,0 +1,16 @@
+/**
+ * The hash a task's input (`input_hash`) or a result's output (`output_hash`) is named by: sha256 of its
+ * canonical JSON (keys sorted), the form both parties see whatever key order it was written in, since
+ * entries travel as msgpack with sorted keys. No output (an error) hashes the empty string.
+ */
+import { createHash } from 'node:crypto'
+import { canonicalJson } from '../../zomes-bindings/canonical-json.ts'
+
+/** The bytes the hash covers (the canonical JSON's UTF-8; empty for null). */
+export function payloadBytes(payload: unknown): Buffer {
+  return Buffer.from(payload === null ? '' : canonicalJson(payload), 'utf8')
+}
+
+export function payloadHash(payload: unknown): string {
+  return createHash('sha256').update(payloadBytes(payload)).digest('hex')
+}
