@@ -124,6 +124,8 @@ export const HeartbeatSchema = z.strictObject({
     z.strictObject({ head: AgentPubKeyB64Schema, model: ModelNameSchema, bytes: ByteCountSchema }),
     { min: 0, max: 64 },
   ).optional(),
+  /** The longest until this peer's next heartbeat (its idle pace; absent: the network's interval). */
+  every_ms: int(LIMITS.duration_ms).optional(),
   timestamp: TimestampSchema,
 })
 export type Heartbeat = z.infer<typeof HeartbeatSchema>

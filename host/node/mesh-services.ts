@@ -88,6 +88,7 @@ export function registryService(init: RegistryServiceInit) {
       freeSlots: () => freeSlots(c.models.loadedModels()),
       freeModelBytes: () => c.models.freeModelBytes(),
       evictableModelBytes: () => c.models.evictableBytes(),
+      onRecordsStored: c.backend.onRecordsStored ?? undefined,
       splits: () =>
         c.splits.views().map(({ model, peers }) => ({
           model,

@@ -34,12 +34,25 @@ export class PeerView {
   heldForSplits(now: number): SplitHeld[] {
     const held: SplitHeld[] = []
     for (const [head, { heartbeat, receivedAt }] of this.#heard) {
-      if (head === this.#selfAgent || peerStatus(receivedAt, now, this.#config) === 'offline') continue
+      if (head === this.#selfAgent || this.#statusOf({ heartbeat, receivedAt }, now) === 'offline') continue
       for (const split of heartbeat.splits ?? [])
         for (const share of split.peers)
           if (share.agent === this.#selfAgent) held.push({ head, model: split.model, bytes: share.bytes })
     }
     return held
+  }
+
+  /** Other peers heard from lately (not offline): how many heartbeats each heartbeat of ours costs. */
+  onlineOthers(now: number): number {
+    let online = 0
+    for (const [agent, heard] of this.#heard)
+      if (agent !== this.#selfAgent && this.#statusOf(heard, now) !== 'offline') online++
+    return online
+  }
+
+  /** A peer's status from its last heartbeat, at the pace that heartbeat said it keeps. */
+  #statusOf(heard: HeardHeartbeat | undefined, now: number): PeerStatus {
+    return peerStatus(heard?.receivedAt ?? null, now, this.#config, heard?.heartbeat.every_ms)
   }
 
   /**
@@ -72,7 +85,7 @@ export class PeerView {
       return {
         agent,
         self: false,
-        status: peerStatus(heard?.receivedAt ?? null, now, this.#config),
+        status: this.#statusOf(heard, now),
         name: capability?.name ?? null,
         capability,
         load: heard?.heartbeat ?? null,

@@ -1,7 +1,8 @@
 /**
  * The registry service: advertises this peer's capability at start and whenever it changes,
- * broadcasts a heartbeat (load) every `heartbeat.interval_ms` as an ephemeral signal, never a
- * chain entry, and keeps the peer view from the heartbeats it hears.
+ * broadcasts a heartbeat (load) as an ephemeral signal, never a chain entry (at once when what routing
+ * reads changed, else at an idle pace that slows as the mesh grows: ./heartbeat-pace.ts), and keeps
+ * the peer view from the heartbeats it hears. Capability entries are read again when one arrives.
  */
 
 import {
@@ -16,6 +17,7 @@ import type { PeerEntry } from '../interface/mesh-peers.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import { capabilityChanged } from './capability-changed.ts'
+import { beatDue, idlePaceMs, type PaceState } from './heartbeat-pace.ts'
 import type { HeartbeatConfig } from './peer-status.ts'
 import { PeerView } from './peer-view.ts'
 
@@ -37,6 +39,11 @@ export interface RegistryInit {
   evictableModelBytes?: () => number
   /** The splits this peer heads. */
   splits?: () => NonNullable<Heartbeat['splits']>
+  /**
+   * Calls back when agent_registry ops from other peers were stored (a capability may have changed);
+   * without it the capability entries are read again every second.
+   */
+  onRecordsStored?: (dna: 'agent_registry', listener: () => void) => () => void
   logger: Logger
 }
 
@@ -49,8 +56,10 @@ export class RegistryNotStartedError extends Error {
   }
 }
 
-/** How often the capability entries are read again (a new peer's shows up within this). */
+/** How often the capability entries are read again when no op tells of a change. */
 const NODES_REUSE_MS = 1000
+/** With ops telling of changes, how often they are read again all the same (a missed wake-up). */
+const NODES_REREAD_MS = 30_000
 
 export class RegistryService implements Startable {
   #advertised: NodeCapability | null = null
@@ -64,6 +73,8 @@ export class RegistryService implements Startable {
   #reading: Promise<EntryRecord<NodeCapability>[]> | null = null
   #resampling = false
   #resampleAgain = false
+  readonly #pace: PaceState = { last: null }
+  #unstored: (() => void) | null = null
 
   readonly #init: RegistryInit
 
@@ -87,13 +98,17 @@ export class RegistryService implements Startable {
     const capability = await this.#init.describe()
     await this.#init.conductor.callZome('agent_registry', 'advertise_capability', capability)
     this.#advertised = capability
-    // Read on a timer, not by the requests that need them: a zome call's work would run inside theirs.
-    this.#every(NODES_REUSE_MS, async () => {
+    // Read when one arrives (and on a timer), not by the requests that need them: a zome call's work
+    // would run inside theirs.
+    const stored = this.#init.onRecordsStored
+    this.#unstored = stored?.('agent_registry', () => void this.#readNodes().catch(() => {})) ?? null
+    this.#every(stored ? NODES_REREAD_MS : NODES_REUSE_MS, async () => {
       await this.#readNodes()
     })
     this.#init.logger.info({ name: capability.name }, 'capability advertised')
     // Heartbeats are best effort: a failed signal must not stop the peer from starting.
     await this.#beat().catch((err: unknown) => this.#init.logger.warn({ err }, 'first heartbeat failed'))
+    // Looked at every interval; sent when due (./heartbeat-pace.ts).
     this.#every(this.#init.heartbeat.interval_ms, () => this.#beat())
     this.#every(this.#init.resampleIntervalMs, () => this.#resample())
   }
@@ -102,6 +117,8 @@ export class RegistryService implements Startable {
     for (const timer of this.#timers.splice(0)) clearInterval(timer)
     this.#unsubscribe?.()
     this.#unsubscribe = null
+    this.#unstored?.()
+    this.#unstored = null
   }
 
   /** Re-measures now and advertises again if something changed (e.g. a model was loaded). */
@@ -156,7 +173,14 @@ export class RegistryService implements Startable {
       timestamp: Date.now() * 1000,
     }
     this.#lastHeartbeat = heartbeat
-    await this.#init.conductor.broadcastSignal('agent_registry', heartbeat)
+    const now = Date.now()
+    const { interval_ms } = this.#init.heartbeat
+    const others = this.#view.onlineOthers(now)
+    const pace = idlePaceMs(interval_ms, others)
+    if (!beatDue(this.#pace, heartbeat, now, interval_ms, pace)) return
+    this.#pace.last = { heartbeat, at: now }
+    const sent = pace > interval_ms ? { ...heartbeat, every_ms: pace } : heartbeat
+    await this.#init.conductor.broadcastSignal('agent_registry', sent)
   }
 
   async #resample(): Promise<void> {

@@ -24,6 +24,16 @@ describe('peerStatus', () => {
     expect(peerStatus(NOW - 3_600_000, NOW, config)).toBe('offline')
   })
 
+  it("stretches both by the pace a peer's heartbeat said it keeps (a big mesh's idle pace)", () => {
+    // Beating every 6 s: stale after 3 x 6 s, offline after 30 s x 3.
+    expect(peerStatus(NOW - 18_000, NOW, config, 6000)).toBe('online')
+    expect(peerStatus(NOW - 18_001, NOW, config, 6000)).toBe('stale')
+    expect(peerStatus(NOW - 89_999, NOW, config, 6000)).toBe('stale')
+    expect(peerStatus(NOW - 90_000, NOW, config, 6000)).toBe('offline')
+    // A pace under the network's interval stretches nothing.
+    expect(peerStatus(NOW - 6001, NOW, config, 500)).toBe('stale')
+  })
+
   it('is offline when no heartbeat was ever heard', () => {
     expect(peerStatus(null, NOW, config)).toBe('offline')
   })

@@ -1,0 +1,47 @@
+/**
+ * When this peer sends its next heartbeat. Every peer hears every other's, so at the network's interval
+ * a mesh of n peers makes each peer take n-1 heartbeats per interval, and idle peers would spend more
+ * the more peers join. A heartbeat goes out at once (no sooner than the network's interval after the
+ * last) when something routing reads has changed; otherwise the idle pace slows as the mesh grows, so
+ * each peer hears about `HEARD_PER_INTERVAL` idle heartbeats per interval whatever the mesh's size.
+ * The heartbeat says its pace (`every_ms`), and the peers hearing it wait that much longer before they
+ * call it stale or offline (./peer-status.ts).
+ */
+import type { Heartbeat } from '../../zomes-bindings/index.ts'
+
+/** Idle heartbeats a peer hears per network interval, at most, however many peers the mesh has. */
+export const HEARD_PER_INTERVAL = 4
+
+/**
+ * The idle pace: the network's interval up to `HEARD_PER_INTERVAL` other peers, slower beyond, in
+ * whole intervals (a heartbeat is looked at once per interval).
+ */
+export function idlePaceMs(intervalMs: number, othersOnline: number): number {
+  return intervalMs * Math.max(1, Math.ceil(othersOnline / HEARD_PER_INTERVAL))
+}
+
+/** What routing and placement read of a heartbeat: a change there is worth telling the mesh at once. */
+function routingFacts(h: Heartbeat): string {
+  const { queue_depth, slots_free, model_free_bytes, model_evictable_bytes, splits, split_held } = h
+  return JSON.stringify([
+    queue_depth,
+    slots_free,
+    model_free_bytes,
+    model_evictable_bytes,
+    splits,
+    split_held,
+  ])
+}
+
+export interface PaceState {
+  /** The heartbeat sent last, and when (ms); null before the first. */
+  last: { heartbeat: Heartbeat; at: number } | null
+}
+
+/** Whether to send `next` now, `now` ms, given the network's interval and the idle pace. */
+export function beatDue(state: PaceState, next: Heartbeat, now: number, intervalMs: number, paceMs: number) {
+  if (state.last === null) return true
+  const since = now - state.last.at
+  if (since >= paceMs) return true
+  return since >= intervalMs && routingFacts(next) !== routingFacts(state.last.heartbeat)
+}

@@ -1,0 +1,63 @@
+/**
+ * The heartbeat's pace: the network's interval in a small mesh, slower in a big one so an idle peer
+ * hears about as many heartbeats whatever the mesh's size, and at once (an interval after the last)
+ * when what routing reads has changed.
+ */
+import { describe, expect, it } from 'vitest'
+import { beatDue, HEARD_PER_INTERVAL, idlePaceMs } from '../../../host/registry/heartbeat-pace.ts'
+import type { Heartbeat } from '../../../zomes-bindings/index.ts'
+
+const INTERVAL = 2000
+const beat = (over: Partial<Heartbeat> = {}): Heartbeat => ({
+  cpu_pct: 3,
+  ram_pct: 40,
+  gpu_pct: null,
+  queue_depth: 0,
+  slots_free: 4,
+  timestamp: 1,
+  ...over,
+})
+
+describe('idlePaceMs', () => {
+  it.each([
+    [0, 2000],
+    [1, 2000],
+    [4, 2000],
+    [5, 4000],
+    [11, 6000],
+    [100, 50_000],
+  ])('with %i other peers online beats every %i ms', (others, pace) => {
+    expect(idlePaceMs(INTERVAL, others)).toBe(pace)
+  })
+
+  it('keeps what an idle peer hears per interval flat as the mesh grows', () => {
+    for (const peers of [5, 12, 50, 200]) {
+      const others = peers - 1
+      const heardPerInterval = (others * INTERVAL) / idlePaceMs(INTERVAL, others)
+      expect(heardPerInterval).toBeLessThanOrEqual(HEARD_PER_INTERVAL)
+      expect(heardPerInterval).toBeGreaterThan(HEARD_PER_INTERVAL / 2)
+    }
+  })
+})
+
+describe('beatDue', () => {
+  const sent = { last: { heartbeat: beat(), at: 10_000 } }
+  it.each([
+    ['the first heartbeat', { last: null }, beat(), 10_000, true],
+    ['nothing changed, within the pace', sent, beat({ cpu_pct: 90 }), 14_000, false],
+    ['nothing changed, the pace is up', sent, beat(), 16_000, true],
+    ['a slot was taken, an interval on', sent, beat({ slots_free: 3 }), 12_000, true],
+    ['a slot was taken, within the interval', sent, beat({ slots_free: 3 }), 11_000, false],
+    ['a task queued', sent, beat({ queue_depth: 1 }), 12_000, true],
+    ['model memory freed', sent, beat({ model_free_bytes: 1 }), 12_000, true],
+    [
+      'a split began',
+      sent,
+      beat({ splits: [{ model: 'm', peers: [{ agent: 'a', layers: 1, bytes: 1 }] }] }),
+      12_000,
+      true,
+    ],
+  ] as const)('%s', (_, state, next, now, due) => {
+    expect(beatDue(state, next, now, INTERVAL, 6000)).toBe(due)
+  })
+})
