@@ -12,9 +12,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { answerFor } from '../interface/failure-kind.ts'
 import type { ApiKeyStore, ApiKeyView } from './api-keys.ts'
+import { API_STATUS } from './error-handler.ts'
 import { sendError } from './error-reply.ts'
-import { EndpointError, endpointErrorBody } from './openai/endpoint-error.ts'
+import { MCP_STATUS } from './mcp/mcp-status.ts'
+import { EndpointError, endpointReply } from './openai/endpoint-error.ts'
 
 /** Who made a request: the token's holder (key null) or an API key. */
 export interface Caller {
@@ -50,8 +53,8 @@ const TOKEN_HERE_ONLY =
   'the API token works on this machine only: from another machine, use an API key (`ripple keys create`) on /v1 and /mcp'
 
 /**
- * Checks the credentials a request carries: the caller, or an EndpointError (401, or 403 for the
- * token sent from another machine) saying what is wrong.
+ * Checks the credentials a request carries: the caller, or an EndpointError (unauthenticated, or
+ * forbidden for the token sent from another machine) saying what is wrong.
  */
 export async function authenticate(
   init: AuthInit,
@@ -61,17 +64,19 @@ export async function authenticate(
   const secret = presentedSecret(headers)
   if (!secret) {
     return new EndpointError(
-      401,
+      'forbidden/unauthenticated',
       'missing_api_key',
       'missing API key: send "Authorization: Bearer <key>" (or "x-api-key: <key>"); make one with `ripple keys create`',
     )
   }
   if (timingSafeEqual(digest(secret), digest(init.token))) {
     if (!init.requireKeys || isLoopback(remoteAddress)) return { key: null }
-    return new EndpointError(403, 'token_not_allowed', TOKEN_HERE_ONLY)
+    return new EndpointError('forbidden', 'token_not_allowed', TOKEN_HERE_ONLY)
   }
   const check = await init.keys.check(secret)
-  return check.ok ? { key: check.key } : new EndpointError(401, 'invalid_api_key', check.reason)
+  return check.ok
+    ? { key: check.key }
+    : new EndpointError('forbidden/unauthenticated', 'invalid_api_key', check.reason)
 }
 
 /** The secret a request carries: `Authorization: Bearer <it>` or Anthropic's `x-api-key: <it>`. */
@@ -89,20 +94,24 @@ export function apiAuth(init: AuthInit) {
     if (init.open?.some((route) => route.method === request.method && route.url === path)) {
       // The login code is traded for the token, which works on this machine only.
       if (!init.requireKeys || isLoopback(remote) || !path.startsWith('/api/')) return
-      return sendError(reply, 403, 'ForbiddenError', TOKEN_HERE_ONLY)
+      return sendError(reply, API_STATUS.forbidden, 'ForbiddenError', TOKEN_HERE_ONLY)
     }
     const caller = await authenticate(init, request.headers, remote)
     if (caller instanceof EndpointError) {
       reply.header('www-authenticate', 'Bearer')
-      if (path.startsWith('/v1')) return reply.code(caller.status).send(endpointErrorBody(path, caller))
-      const name = caller.status === 403 ? 'ForbiddenError' : 'UnauthorizedError'
-      if (path.startsWith('/mcp')) return sendError(reply, caller.status, name, caller.message)
-      return sendError(reply, caller.status, name, managementRefusal(caller))
+      if (path.startsWith('/v1')) {
+        const { status, body } = endpointReply(path, caller)
+        return reply.code(status).send(body)
+      }
+      const name = caller.failureKind === 'forbidden' ? 'ForbiddenError' : 'UnauthorizedError'
+      if (path.startsWith('/mcp'))
+        return sendError(reply, answerFor(MCP_STATUS, caller.failureKind), name, caller.message)
+      return sendError(reply, answerFor(API_STATUS, caller.failureKind), name, managementRefusal(caller))
     }
     if (caller.key !== null && !isEndpointPath(request.url)) {
       return sendError(
         reply,
-        403,
+        API_STATUS.forbidden,
         'KeyNotAllowedError',
         `API key ${caller.key.id} reaches /v1 and /mcp only: ${path} (like all of /api, /metrics and the ` +
           'dashboard) takes the API token, on this machine (`ripple token`)',

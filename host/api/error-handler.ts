@@ -1,14 +1,39 @@
 /**
- * Maps anything thrown while serving a request to a status and the JSON error body. Errors are
- * recognised by `name` (not `instanceof`), so an error from another copy of a module still maps.
- * What the caller got wrong is a 4xx naming the field at fault, logged at info without a stack (a
- * token holder must not be able to flood the error log); only the daemon's own failures are 5xx.
+ * Maps anything thrown while serving a request to a status and the JSON error body: the status of
+ * the kind the error declares (`failureKind`, read by shape, so an error from another copy of a
+ * module maps too), its `details` beside the message. What the caller got wrong is a 4xx naming the
+ * field at fault, logged at info without a stack (a token holder must not be able to flood the error
+ * log); only the daemon's own failures, and errors that say nothing of themselves, are 5xx.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { answerFor, type FailureTable, failureOf, type KindedError } from '../interface/failure-kind.ts'
 import type { Logger } from '../log/logger.ts'
-import type { MeshRunFailure } from '../scheduler/mesh-errors.ts'
 import { sendError } from './error-reply.ts'
-import { MESH_RUN_STATUS } from './mesh-run-status.ts'
+import { requestError } from './request-errors.ts'
+
+/** The management API's status for each kind of failure. */
+export const API_STATUS: FailureTable<number> = {
+  invalid: 400,
+  'invalid/too_large': 413,
+  'invalid/unsupported': 415,
+  'invalid/unprocessable': 422,
+  forbidden: 403,
+  'forbidden/unauthenticated': 401,
+  not_found: 404,
+  conflict: 409,
+  busy: 429,
+  unavailable: 503,
+  'unavailable/no_room': 507,
+  'unavailable/timed_out': 504,
+  failed: 500,
+  'failed/upstream': 502,
+}
+
+/** Names of the conductor's, said in the callers' words. */
+const CALLER_NAMES: Record<string, string> = {
+  // The conductor waits for records it does not hold; the caller named records unknown here.
+  UnresolvedDependenciesError: 'UnknownRecordError',
+}
 
 interface Mapped {
   status: number
@@ -16,115 +41,22 @@ interface Mapped {
   details?: unknown
 }
 
-// Fastify's own request errors, renamed to say what the caller did wrong.
-const FASTIFY_ERRORS: Record<string, { status: number; name: string }> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, name: 'MalformedJsonError' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, name: 'EmptyJsonBodyError' },
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, name: 'PayloadTooLargeError' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, name: 'InvalidContentLengthError' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, name: 'UnsupportedMediaTypeError' },
-}
-
-/** Rule ids that judge the author, not the entry (dnas/rules/src/membrane.rs). */
-const ROLE_RULE = /\.(author_role|author_role_unknown|author_is_admin|no_progenitor)$/
-
-function mapError(err: FastifyError & Record<string, unknown>, body: unknown): Mapped {
-  const fastifyError = FASTIFY_ERRORS[err.code]
-  if (fastifyError) return fastifyError
-  switch (err.name) {
-    // A rule about who may write it (a role, an admin) forbids the caller; any other, what it sent.
-    case 'InvalidEntryError':
-      return {
-        status: ROLE_RULE.test(err.rule as string) ? 403 : 422,
-        name: err.name,
-        details: { rule: err.rule },
-      }
-    case 'InvalidZomeCallError':
-      return err.direction === 'output'
-        ? { status: 500, name: err.name }
-        : { status: 400, name: err.name, details: { issues: err.issues } }
-    case 'RecordNotFoundError':
-      return { status: 404, name: err.name }
-    // The request names a record this peer does not hold: the caller's reference, not our fault.
-    case 'UnresolvedDependenciesError':
-      return {
-        status: 422,
-        name: 'UnknownRecordError',
-        details: { deps: err.deps, fields: fieldsHolding(body, err.deps as string[]) },
-      }
-    // A call that raced the daemon's shutdown.
-    case 'ConductorClosedError':
-      return { status: 503, name: err.name }
-    // In the contract, not in this backend yet: for the caller, no such function here.
-    case 'ZomeFunctionNotImplementedError':
-      return { status: 404, name: err.name, details: { field: 'fn' } }
-    case 'TaskNotFoundError':
-      return { status: 404, name: err.name }
-    // The body's JSON (json-body-check.ts).
-    case 'TooDeepJsonError':
-    case 'MalformedStringError':
-      return { status: 400, name: err.name, details: { field: err.field } }
-    // What the mesh could not do, said as the scheduler says it (`/v1` maps it to each API's shape).
-    case 'MeshRunError':
-      return {
-        status: MESH_RUN_STATUS[err.failure as MeshRunFailure] ?? 502,
-        name: err.name,
-        details: { failure: err.failure, code: err.code, field: err.field },
-      }
-    case 'NotTaskAuthorError':
-    case 'NotMeshAdminError':
-      return { status: 403, name: err.name }
-    case 'InvalidPolicyTextError':
-      return { status: 400, name: err.name }
-    case 'ModelNotFoundError':
-      return { status: 404, name: err.name, details: { available: err.available } }
-    // The file failed the checks made before loading, or llama.cpp refused it: the daemon is fine.
-    case 'ModelUnusableError':
-    case 'ModelLoadError':
-      return { status: 422, name: err.name }
-    case 'LlamaUnavailableError':
-    case 'EngineMissingError':
-      return { status: 503, name: err.name }
-    // Not enough memory here or in the mesh now: a condition that can change, not a bad request.
-    case 'ModelTooLargeError':
-    case 'SplitUnavailableError':
-      return { status: 507, name: err.name }
-    case 'ModelPullRefusedError':
-      return { status: 422, name: err.name, details: { reason: err.reason } }
-    case 'ModelSourceError':
-      return { status: 502, name: err.name }
-    case 'ArtifactNotFoundError':
-      return { status: 404, name: err.name }
-    case 'InvalidCidError':
-      return { status: 400, name: err.name, details: { field: 'cid' } }
-    // Nobody reachable holds the content: the daemon asked and waited.
-    case 'ContentUnavailableError':
-      return { status: 504, name: err.name }
-    case 'ArtifactMismatchError':
-      return { status: 422, name: err.name, details: { field: err.field } }
-    case 'PinQuotaExceededError':
-    case 'DiskFullError':
-      return { status: 507, name: err.name }
-    case 'InvalidMemoryInputError':
-      return { status: 400, name: err.name, details: { field: err.field } }
-    case 'UnknownCollectionError':
-      return { status: 404, name: err.name, details: { field: 'collection' } }
-    case 'CollectionExistsError':
-      return { status: 409, name: err.name, details: { field: 'name' } }
-    case 'EmbeddingModelChangedError':
-      return { status: 409, name: err.name, details: { field: err.field } }
-    case 'EmbeddingUnavailableError':
-      return { status: err.status as number, name: err.name, details: { model: err.model } }
-    // No live holder took a write or there is none: the mesh cannot keep it now.
-    case 'ShardUnavailableError':
-      return { status: 503, name: err.name, details: { shard: err.shard } }
-    case 'NoMemoryRoomError':
-      return { status: 503, name: err.name, details: { unplaced: err.unplaced } }
+function mapError(err: Error, body: unknown): Mapped {
+  const failure = failureOf(err)
+  if (failure === null) {
+    const request = requestError(err)
+    return request === null
+      ? { status: API_STATUS.failed, name: err.name || 'InternalError' }
+      : { status: answerFor(API_STATUS, request.failure), name: request.name }
   }
-  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-    return { status: err.statusCode, name: err.code ?? err.name }
+  const { details } = err as KindedError
+  // Records the caller named that this peer does not hold: which fields of its body named them.
+  const deps = details?.deps
+  return {
+    status: answerFor(API_STATUS, failure),
+    name: CALLER_NAMES[err.name] ?? err.name,
+    details: Array.isArray(deps) ? { ...details, fields: fieldsHolding(body, deps) } : details,
   }
-  return { status: 500, name: err.name || 'InternalError' }
 }
 
 /** Dotted paths of the body's string fields whose value is one of `values` (walked without recursion). */
@@ -145,7 +77,7 @@ function fieldsHolding(body: unknown, values: readonly string[]): string[] {
 
 export function errorHandler(logger: Logger) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const mapped = mapError(err as FastifyError & Record<string, unknown>, request.body)
+    const mapped = mapError(err, request.body)
     if (mapped.status >= 500) logger.error({ err, url: request.url }, 'request failed')
     else
       logger.info(

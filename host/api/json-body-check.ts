@@ -2,10 +2,11 @@
  * What a parsed JSON body must be before any route sees it: nested at most MAX_JSON_DEPTH deep
  * (msgpack, zod and the rules all recurse; 5,000 levels overflowed the stack) and made of
  * well-formed strings (a lone UTF-16 surrogate has no UTF-8 form: the Cedar parser and the Rust
- * rules fail on it). Both are the caller's mistakes, answered 400 with the field at fault, in the
- * shape of the API the body came to (each scope's error handler maps a JsonBodyError).
+ * rules fail on it). Both are the caller's mistakes, answered with the field at fault, in the
+ * shape of the API the body came to (each edge answers a JsonBodyError by its kind).
  */
 import type { FastifyRequest } from 'fastify'
+import type { Failure } from '../interface/failure-kind.ts'
 
 export const MAX_JSON_DEPTH = 64
 // In unicode mode a surrogate pair is one code point: only a lone surrogate is category Cs.
@@ -58,16 +59,20 @@ export function checkJsonBody(body: unknown): BodyProblem | null {
 
 /** A body `checkJsonBody` refused, under the problem's name, with the field at fault. */
 export class JsonBodyError extends Error {
-  readonly statusCode = 400
+  readonly failureKind: Failure = 'invalid'
   readonly field: string
   constructor(problem: BodyProblem) {
     super(problem.message)
     this.name = problem.name
     this.field = problem.field
   }
+
+  get details() {
+    return { field: this.field }
+  }
 }
 
-/** A `preValidation` hook refusing (400) a body `checkJsonBody` refuses. */
+/** A `preValidation` hook refusing a body `checkJsonBody` refuses. */
 export async function jsonBodyCheck(request: FastifyRequest) {
   // Only what the JSON parser made: a streamed body (artifact bytes) is not walked.
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(request.headers['content-type'] ?? '')) return

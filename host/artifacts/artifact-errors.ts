@@ -1,7 +1,9 @@
-/** What can go wrong with an artifact; the API maps these by name. */
+/** What can go wrong with an artifact; each says its kind, which each edge answers its way. */
+import type { Failure } from '../interface/failure-kind.ts'
 
 export class ArtifactNotFoundError extends Error {
   static override readonly name = 'ArtifactNotFoundError'
+  readonly failureKind: Failure = 'not_found'
   constructor(readonly cid: string) {
     super(`no artifact is registered for ${cid}`)
     this.name = 'ArtifactNotFoundError'
@@ -11,6 +13,7 @@ export class ArtifactNotFoundError extends Error {
 /** No block of the CID arrived for the whole timeout: no peer that holds it is reachable. */
 export class ContentUnavailableError extends Error {
   static override readonly name = 'ContentUnavailableError'
+  readonly failureKind: Failure = 'unavailable/timed_out'
   constructor(
     readonly cid: string,
     readonly timeoutMs: number,
@@ -23,6 +26,7 @@ export class ContentUnavailableError extends Error {
 /** The CID's bytes are not what its Artifact says (its author registered a wrong sha256 or size). */
 export class ArtifactMismatchError extends Error {
   static override readonly name = 'ArtifactMismatchError'
+  readonly failureKind: Failure = 'invalid/unprocessable'
   constructor(
     readonly cid: string,
     readonly field: 'sha256' | 'size',
@@ -34,10 +38,16 @@ export class ArtifactMismatchError extends Error {
     )
     this.name = 'ArtifactMismatchError'
   }
+
+  get details() {
+    return { field: this.field }
+  }
 }
 
 export class InvalidCidError extends Error {
   static override readonly name = 'InvalidCidError'
+  readonly failureKind: Failure = 'invalid'
+  readonly details = { field: 'cid' }
   constructor(readonly cid: string) {
     super(`"${cid}" is not a CID`)
     this.name = 'InvalidCidError'
@@ -47,6 +57,7 @@ export class InvalidCidError extends Error {
 /** Pinning would pass this peer's `--ipfs-max-size`; what it already keeps stays. */
 export class PinQuotaExceededError extends Error {
   static override readonly name = 'PinQuotaExceededError'
+  readonly failureKind: Failure = 'unavailable/no_room'
   constructor(
     readonly cid: string,
     readonly size: number,
@@ -60,6 +71,7 @@ export class PinQuotaExceededError extends Error {
 /** The disk under this peer's IPFS store filled up while pinning; what it already kept stays. */
 export class DiskFullError extends Error {
   static override readonly name = 'DiskFullError'
+  readonly failureKind: Failure = 'unavailable/no_room'
   /** `cid`: what was being pinned; null for new content being added. */
   constructor(readonly cid: string | null) {
     super(

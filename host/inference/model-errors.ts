@@ -1,8 +1,11 @@
 /** Errors of model loads and model processes, shared by the daemon side and the model process. */
+import type { Failure } from '../interface/failure-kind.ts'
 
 /** Thrown when llama.cpp refuses a file that passed the checks; carries llama.cpp's own reason. */
 export class ModelLoadError extends Error {
   static override readonly name = 'ModelLoadError'
+  // The file is at fault, not the daemon.
+  readonly failureKind: Failure = 'invalid/unprocessable'
   constructor(name: string, llamaErrors: readonly string[], cause: unknown) {
     const reason = llamaErrors.find((line) => /error loading model:/.test(line)) ?? llamaErrors.at(-1)
     super(`llama.cpp failed to load model "${name}": ${reason ?? (cause as Error).message}`, { cause })
@@ -56,6 +59,7 @@ export class ModelProcessError extends Error {
 /** Thrown when no model file has the name asked for. */
 export class ModelNotFoundError extends Error {
   static override readonly name = 'ModelNotFoundError'
+  readonly failureKind: Failure = 'not_found'
   constructor(
     name: string,
     readonly available: readonly string[],
@@ -66,11 +70,16 @@ export class ModelNotFoundError extends Error {
     )
     this.name = 'ModelNotFoundError'
   }
+
+  get details() {
+    return { available: this.available }
+  }
 }
 
 /** Thrown when the model's file fails the checks made before any load (truncated, missing keys...). */
 export class ModelUnusableError extends Error {
   static override readonly name = 'ModelUnusableError'
+  readonly failureKind: Failure = 'invalid/unprocessable'
   constructor(
     name: string,
     readonly reason: string,
@@ -83,6 +92,8 @@ export class ModelUnusableError extends Error {
 /** Thrown when a model needs more memory than models may take here (`--model-memory`). */
 export class ModelTooLargeError extends Error {
   static override readonly name = 'ModelTooLargeError'
+  // Memory here can free up, or the model be split: a condition that changes, not a bad request.
+  readonly failureKind: Failure = 'unavailable/no_room'
   /**
    * `holders`: what holds the memory when even unloading every idle model would not make room (the
    * busy ones are never unloaded), as `holdersText` says it; empty when nothing else is loaded.

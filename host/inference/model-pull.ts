@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Failure } from '../interface/failure-kind.ts'
 import type { LongOperationOptions } from '../interface/progress.ts'
 import type { Logger } from '../log/logger.ts'
 import { PRIVATE_DIR_MODE } from '../storage/private-files.ts'
@@ -44,6 +45,7 @@ export interface PullInit {
 /** Thrown when the source cannot be resolved or fetched (a bad URI, a 404, no network). */
 export class ModelSourceError extends Error {
   static override readonly name = 'ModelSourceError'
+  readonly failureKind: Failure = 'failed/upstream'
   constructor(source: string, cause: unknown) {
     super(`cannot fetch ${source}: ${(cause as Error).message}`, { cause })
     this.name = 'ModelSourceError'
@@ -53,12 +55,17 @@ export class ModelSourceError extends Error {
 /** Thrown when the downloaded file is refused (size, hash, GGUF checks, name taken); it was deleted. */
 export class ModelPullRefusedError extends Error {
   static override readonly name = 'ModelPullRefusedError'
+  readonly failureKind: Failure = 'invalid/unprocessable'
   constructor(
     source: string,
     readonly reason: string,
   ) {
     super(`refused ${source}: ${reason}`)
     this.name = 'ModelPullRefusedError'
+  }
+
+  get details() {
+    return { reason: this.reason }
   }
 }
 

@@ -1,8 +1,11 @@
-/** Errors of the shared memory. The API maps each to its status; `field` names what was wrong. */
+/** Errors of the shared memory. Each says its kind, which each edge answers; `field` names what was wrong. */
+import type { Failure } from '../interface/failure-kind.ts'
+import { MESH_RUN_KINDS, type MeshRunFailure } from '../scheduler/mesh-errors.ts'
 
 /** Thrown when a write or query does not fit its collection (a 400 naming the field). */
 export class InvalidMemoryInputError extends Error {
   static override readonly name = 'InvalidMemoryInputError'
+  readonly failureKind: Failure = 'invalid'
   constructor(
     readonly field: string,
     message: string,
@@ -10,12 +13,18 @@ export class InvalidMemoryInputError extends Error {
     super(`${field}: ${message}`)
     this.name = 'InvalidMemoryInputError'
   }
+
+  get details() {
+    return { field: this.field }
+  }
 }
 
 /** Thrown when no collection has the name asked for (404). */
 export class UnknownCollectionError extends Error {
   static override readonly name = 'UnknownCollectionError'
+  readonly failureKind: Failure = 'not_found'
   readonly field = 'collection'
+  readonly details = { field: this.field }
   constructor(readonly collection: string) {
     super(`no collection is named "${collection}"`)
     this.name = 'UnknownCollectionError'
@@ -25,7 +34,9 @@ export class UnknownCollectionError extends Error {
 /** Thrown when a collection of that name exists already (409). */
 export class CollectionExistsError extends Error {
   static override readonly name = 'CollectionExistsError'
+  readonly failureKind: Failure = 'conflict'
   readonly field = 'name'
+  readonly details = { field: this.field }
   constructor(readonly collection: string) {
     super(`a collection named "${collection}" exists already`)
     this.name = 'CollectionExistsError'
@@ -35,6 +46,7 @@ export class CollectionExistsError extends Error {
 /** Thrown when a shard has no holder that could take a write (503): nothing of the write was kept there. */
 export class ShardUnavailableError extends Error {
   static override readonly name = 'ShardUnavailableError'
+  readonly failureKind: Failure = 'unavailable'
   constructor(
     readonly shard: number,
     reason: string,
@@ -42,11 +54,16 @@ export class ShardUnavailableError extends Error {
     super(`shard ${shard} has no holder that took the write (${reason})`)
     this.name = 'ShardUnavailableError'
   }
+
+  get details() {
+    return { shard: this.shard }
+  }
 }
 
 /** Thrown when a new collection's shards would have no holder: no live peer advertises memory room (503). */
 export class NoMemoryRoomError extends Error {
   static override readonly name = 'NoMemoryRoomError'
+  readonly failureKind: Failure = 'unavailable'
   constructor(
     readonly collection: string,
     readonly unplaced: readonly number[],
@@ -55,6 +72,10 @@ export class NoMemoryRoomError extends Error {
       `collection "${collection}" cannot be placed: no live peer has memory room for shard(s) ${unplaced.join(', ')} (peers give the shared memory room with \`ripple up --memory-max-size\`)`,
     )
     this.name = 'NoMemoryRoomError'
+  }
+
+  get details() {
+    return { unplaced: this.unplaced }
   }
 }
 
@@ -70,6 +91,7 @@ export class ShardNotReadyError extends Error {
 /** Thrown when the collection's model name now embeds with another file than its vectors came from (409). */
 export class EmbeddingModelChangedError extends Error {
   static override readonly name = 'EmbeddingModelChangedError'
+  readonly failureKind: Failure = 'conflict'
   constructor(
     readonly field: string,
     model: string,
@@ -80,6 +102,10 @@ export class EmbeddingModelChangedError extends Error {
       `model "${model}" embedded with file ${got.slice(0, 12)}…, but this collection's vectors come from ${kept.slice(0, 12)}…: vectors of two model files cannot be compared`,
     )
     this.name = 'EmbeddingModelChangedError'
+  }
+
+  get details() {
+    return { field: this.field }
   }
 }
 
@@ -92,22 +118,24 @@ export class SnapshotUnavailableError extends Error {
   }
 }
 
-const EMBEDDING_STATUS = { model_not_found: 404, busy: 429, no_capacity: 503, failed: 502 } as const
-
 /**
- * Thrown when a collection's embedding model could not embed a text: no peer has it (404), every peer
- * with it is busy (429), none could run it (503) or it failed (502). Nothing of the write was kept.
+ * Thrown when a collection's embedding model could not embed a text: no peer has it, every peer with
+ * it is busy, none could run it or it failed (its kind is the mesh's). Nothing of the write was kept.
  */
 export class EmbeddingUnavailableError extends Error {
   static override readonly name = 'EmbeddingUnavailableError'
-  readonly status: (typeof EMBEDDING_STATUS)[keyof typeof EMBEDDING_STATUS]
+  readonly failureKind: Failure
   constructor(
     readonly model: string,
-    why: keyof typeof EMBEDDING_STATUS,
+    why: Exclude<MeshRunFailure, 'invalid_input'>,
     reason: string,
   ) {
     super(`embedding model "${model}" could not embed: ${reason}`)
     this.name = 'EmbeddingUnavailableError'
-    this.status = EMBEDDING_STATUS[why]
+    this.failureKind = MESH_RUN_KINDS[why]
+  }
+
+  get details() {
+    return { model: this.model }
   }
 }

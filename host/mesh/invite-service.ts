@@ -11,12 +11,14 @@ import { progenitorOf } from '../config/network-config.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import type { AgentKey } from '../identity/keystore.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
+import type { Failure } from '../interface/failure-kind.ts'
 import { createInvite } from './invite.ts'
 import type { Invite, InviteRole } from './invite-schema.ts'
 
 /** Thrown when this peer is not the mesh's admin (an open network has none). */
 export class NotMeshAdminError extends Error {
   static override readonly name = 'NotMeshAdminError'
+  readonly failureKind: Failure = 'forbidden'
   constructor(network: NetworkConfig) {
     super(
       progenitorOf(network) === null

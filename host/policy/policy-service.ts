@@ -6,6 +6,7 @@
 
 import { type EntryRecord, fitText, LIMITS, type Policy, type RecordRef } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
+import type { Failure } from '../interface/failure-kind.ts'
 import type { Logger } from '../log/logger.ts'
 import { cedarSyntaxError, evaluatePolicies, NO_POLICY_VERDICT, type PolicyVerdict } from './cedar-engine.ts'
 import { decisionContext, type TaskDecisionInput, taskPolicyRequest } from './task-request.ts'
@@ -28,6 +29,7 @@ export interface PolicyDraft {
 /** Thrown when a policy's text is not valid Cedar (it would deny everything once published). */
 export class InvalidPolicyTextError extends Error {
   static override readonly name = 'InvalidPolicyTextError'
+  readonly failureKind: Failure = 'invalid'
   constructor(
     readonly id: string,
     detail: string,

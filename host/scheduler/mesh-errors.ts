@@ -2,6 +2,8 @@
  * Why running something on the mesh did not give an answer, as the scheduler says it; each edge (the
  * OpenAI and Anthropic endpoints, memory, MCP) maps the kind to its own errors.
  */
+import type { Failure } from '../interface/failure-kind.ts'
+
 export type MeshRunFailure =
   /** No peer of the mesh has the model. */
   | 'model_not_found'
@@ -14,8 +16,18 @@ export type MeshRunFailure =
   /** Peers ran it and failed, or the runner stopped after its answer began. */
   | 'failed'
 
+/** The kind of each failure, for the edges' tables: a peer that failed is not this daemon's failure. */
+export const MESH_RUN_KINDS: Readonly<Record<MeshRunFailure, Failure>> = {
+  model_not_found: 'not_found',
+  invalid_input: 'invalid',
+  busy: 'busy',
+  no_capacity: 'unavailable',
+  failed: 'failed/upstream',
+}
+
 export class MeshRunError extends Error {
   static override readonly name = 'MeshRunError'
+  readonly failureKind: Failure
   constructor(
     readonly failure: MeshRunFailure,
     /** A short code for it (`peers_busy`, `task_failed`, `runner_lost`, ...). */
@@ -25,6 +37,11 @@ export class MeshRunError extends Error {
   ) {
     super(message)
     this.name = 'MeshRunError'
+    this.failureKind = MESH_RUN_KINDS[failure]
+  }
+
+  get details() {
+    return { failure: this.failure, code: this.code, field: this.field }
   }
 }
 

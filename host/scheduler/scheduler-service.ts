@@ -24,6 +24,7 @@ import {
   type TaskState,
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
+import type { Failure } from '../interface/failure-kind.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
@@ -85,6 +86,7 @@ export interface SchedulerInit {
 /** Thrown when a task hash names no task this host holds. */
 export class TaskNotFoundError extends Error {
   static override readonly name = 'TaskNotFoundError'
+  readonly failureKind: Failure = 'not_found'
   constructor(hash: string) {
     super(`no task ${hash} is known here (a task submitted elsewhere may not have reached this peer yet)`)
     this.name = 'TaskNotFoundError'
@@ -94,6 +96,7 @@ export class TaskNotFoundError extends Error {
 /** Thrown when someone other than a task's author tries to cancel it. */
 export class NotTaskAuthorError extends Error {
   static override readonly name = 'NotTaskAuthorError'
+  readonly failureKind: Failure = 'forbidden'
   constructor(hash: string, author: string) {
     super(`only the task's author ${author} may cancel task ${hash}`)
     this.name = 'NotTaskAuthorError'

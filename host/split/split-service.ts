@@ -15,6 +15,7 @@ import type { EngineModel } from '../inference/engine/engine-model.ts'
 import { modelMemoryBytes } from '../inference/memory-fit.ts'
 import { type ListedModel, type ModelManager, ModelNotFoundError } from '../inference/model-manager.ts'
 import { SharedLoads } from '../inference/shared-load.ts'
+import type { Failure } from '../interface/failure-kind.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
 import type { LongOperationOptions } from '../interface/progress.ts'
 import type { Logger } from '../log/logger.ts'
@@ -48,6 +49,8 @@ export interface SplitView {
 /** Thrown when no split can serve the model now (the reason says what is short). */
 export class SplitUnavailableError extends Error {
   static override readonly name = 'SplitUnavailableError'
+  // Too little memory in the mesh now: a condition that changes, not a bad request.
+  readonly failureKind: Failure = 'unavailable/no_room'
   constructor(model: string, reason: string) {
     super(`model "${model}" cannot be split over the mesh now: ${reason}`)
     this.name = 'SplitUnavailableError'

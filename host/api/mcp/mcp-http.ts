@@ -12,6 +12,7 @@ import { type Caller, digest, presentedSecret } from '../api-auth.ts'
 import { ApiClient } from '../client/index.ts'
 import { sendError } from '../error-reply.ts'
 import { hostAllowed, originAllowed } from './loopback-guard.ts'
+import { MCP_STATUS } from './mcp-status.ts'
 
 export const MCP_PATH = '/mcp'
 /** Open sessions kept; past this the oldest is closed (clients that never say goodbye add up). */
@@ -40,7 +41,7 @@ export function registerMcpRoute(app: FastifyInstance, init: McpRouteInit): void
     if (!hostAllowed(request.headers.host, init.extraHostNames)) {
       return sendError(
         reply,
-        403,
+        MCP_STATUS.forbidden,
         'ForbiddenHostError',
         `/mcp answers only to loopback names, not Host ${request.headers.host}`,
       )
@@ -48,7 +49,7 @@ export function registerMcpRoute(app: FastifyInstance, init: McpRouteInit): void
     if (!originAllowed(request.headers.origin, init.extraHostNames)) {
       return sendError(
         reply,
-        403,
+        MCP_STATUS.forbidden,
         'ForbiddenOriginError',
         `/mcp refuses requests from pages of ${request.headers.origin}`,
       )
@@ -96,8 +97,13 @@ export function registerMcpRoute(app: FastifyInstance, init: McpRouteInit): void
     } else {
       // Another credential's session is as unknown to this caller as one that never existed.
       return id === undefined
-        ? sendError(reply, 400, 'SessionRequiredError', 'send initialize first (no mcp-session-id header)')
-        : sendError(reply, 404, 'SessionNotFoundError', `no MCP session ${String(id)}`)
+        ? sendError(
+            reply,
+            MCP_STATUS.invalid,
+            'SessionRequiredError',
+            'send initialize first (no mcp-session-id header)',
+          )
+        : sendError(reply, MCP_STATUS.not_found, 'SessionNotFoundError', `no MCP session ${String(id)}`)
     }
     reply.hijack()
     await transport.handleRequest(request.raw, reply.raw, request.body)

@@ -1,16 +1,24 @@
 /**
- * Errors of the inference endpoint, and their bodies in each API's own shape: OpenAI's
+ * Errors of the inference endpoint, and their answers in each API's own shape: OpenAI's
  * `{ error: { message, type, param, code } }` and Anthropic's `{ type: 'error', error: { type, message } }`.
- * One error carries the status, a code and the field at fault; each API names the type its way.
+ * One error carries its kind, a code and the field at fault; each API's table says the status and the
+ * type it names for each kind.
  */
 import type { z } from 'zod'
-import { MeshRunError } from '../../scheduler/mesh-errors.ts'
-import { MESH_RUN_STATUS } from '../mesh-run-status.ts'
+import {
+  answerFor,
+  type Failure,
+  type FailureKind,
+  type FailureTable,
+  failureOf,
+  kindOf,
+} from '../../interface/failure-kind.ts'
+import { requestError } from '../request-errors.ts'
 
 export class EndpointError extends Error {
   static override readonly name = 'EndpointError'
   constructor(
-    readonly status: number,
+    readonly failureKind: Failure,
     readonly code: string,
     message: string,
     readonly param: string | null = null,
@@ -29,32 +37,47 @@ export interface AnthropicErrorBody {
   error: { type: string; message: string }
 }
 
-const OPENAI_TYPES: Record<number, string> = {
-  400: 'invalid_request_error',
-  401: 'invalid_request_error',
-  403: 'permission_error',
-  404: 'invalid_request_error',
-  413: 'invalid_request_error',
-  429: 'rate_limit_error',
+interface Answer {
+  status: number
+  /** The error's type as the API names it. */
+  type: string
 }
 
-const ANTHROPIC_TYPES: Record<number, string> = {
-  400: 'invalid_request_error',
-  401: 'authentication_error',
-  403: 'permission_error',
-  404: 'not_found_error',
-  413: 'request_too_large',
-  429: 'rate_limit_error',
-  503: 'overloaded_error',
+const OPENAI: FailureTable<Answer> = {
+  invalid: { status: 400, type: 'invalid_request_error' },
+  'invalid/too_large': { status: 413, type: 'invalid_request_error' },
+  'invalid/unsupported': { status: 415, type: 'invalid_request_error' },
+  forbidden: { status: 403, type: 'permission_error' },
+  'forbidden/unauthenticated': { status: 401, type: 'invalid_request_error' },
+  not_found: { status: 404, type: 'invalid_request_error' },
+  conflict: { status: 409, type: 'invalid_request_error' },
+  busy: { status: 429, type: 'rate_limit_error' },
+  unavailable: { status: 503, type: 'server_error' },
+  failed: { status: 500, type: 'server_error' },
+  'failed/upstream': { status: 502, type: 'server_error' },
+}
+
+const ANTHROPIC: FailureTable<Answer> = {
+  invalid: { status: 400, type: 'invalid_request_error' },
+  'invalid/too_large': { status: 413, type: 'request_too_large' },
+  'invalid/unsupported': { status: 415, type: 'invalid_request_error' },
+  forbidden: { status: 403, type: 'permission_error' },
+  'forbidden/unauthenticated': { status: 401, type: 'authentication_error' },
+  not_found: { status: 404, type: 'not_found_error' },
+  conflict: { status: 409, type: 'invalid_request_error' },
+  busy: { status: 429, type: 'rate_limit_error' },
+  unavailable: { status: 503, type: 'overloaded_error' },
+  failed: { status: 500, type: 'api_error' },
+  'failed/upstream': { status: 502, type: 'api_error' },
 }
 
 export function openAiErrorBody(err: EndpointError): OpenAiErrorBody {
-  const type = OPENAI_TYPES[err.status] ?? (err.status < 500 ? 'invalid_request_error' : 'server_error')
+  const { type } = answerFor(OPENAI, err.failureKind)
   return { error: { message: err.message, type, param: err.param, code: err.code } }
 }
 
 export function anthropicErrorBody(err: EndpointError): AnthropicErrorBody {
-  const type = ANTHROPIC_TYPES[err.status] ?? (err.status < 500 ? 'invalid_request_error' : 'api_error')
+  const { type } = answerFor(ANTHROPIC, err.failureKind)
   return { type: 'error', error: { type, message: err.message } }
 }
 
@@ -63,7 +86,7 @@ export function invalidRequest(error: z.ZodError): EndpointError {
   const first = error.issues[0]
   const param = first ? fieldPath(first.path) : null
   const message = error.issues.map((i) => `${fieldPath(i.path) || 'body'}: ${i.message}`).join('; ')
-  return new EndpointError(400, 'invalid_value', message, param)
+  return new EndpointError('invalid', 'invalid_value', message, param)
 }
 
 function fieldPath(path: readonly PropertyKey[]): string {
@@ -75,26 +98,38 @@ function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /**
- * Anything thrown while serving an endpoint request, as an EndpointError: the scheduler's mesh errors
- * by their kind, the body's errors (Fastify's, json-body-check's) keep their status and field, the
- * rest is a 500.
+ * Anything thrown while serving an endpoint request, as an EndpointError: an error that says its kind
+ * keeps it (and its code and field, where it names them), Fastify's request errors are the caller's,
+ * the rest is the daemon's own failure.
  */
 export function asEndpointError(err: unknown): EndpointError {
   if (err instanceof EndpointError) return err
-  if (err instanceof MeshRunError)
-    return new EndpointError(MESH_RUN_STATUS[err.failure], err.code, err.message, err.field)
-  const e = err as Error & { statusCode?: number; code?: string; field?: unknown }
-  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
-    return new EndpointError(
-      e.statusCode,
-      e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'invalid_json' : 'invalid_request',
-      e.message,
-      typeof e.field === 'string' ? e.field : null,
-    )
-  return new EndpointError(500, 'internal_error', e.message || 'internal error')
+  const e = err as Error & { code?: unknown; field?: unknown }
+  const param = typeof e.field === 'string' ? e.field : null
+  const [failure, kind] = [failureOf(err), kindOf(err)]
+  if (failure !== null && kind !== null) {
+    const code = typeof e.code === 'string' ? e.code : codeOf(kind)
+    return new EndpointError(failure, code, e.message, param)
+  }
+  const request = requestError(err)
+  if (request !== null) {
+    const code = e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'invalid_json' : 'invalid_request'
+    return new EndpointError(request.failure, code, e.message, param)
+  }
+  return new EndpointError('failed', codeOf('failed'), e.message || 'internal error')
 }
 
-/** The error's body in the shape of the API at `url`: Anthropic's on `/v1/messages`, OpenAI's elsewhere. */
-export function endpointErrorBody(url: string, err: EndpointError): OpenAiErrorBody | AnthropicErrorBody {
-  return url.startsWith('/v1/messages') ? anthropicErrorBody(err) : openAiErrorBody(err)
+/** The code of an error that names none: its kind, in the words the endpoint has always used. */
+function codeOf(kind: FailureKind): string {
+  return kind === 'invalid' ? 'invalid_request' : kind === 'failed' ? 'internal_error' : kind
+}
+
+/** The error's status and body in the shape of the API at `url`: Anthropic's on `/v1/messages`, OpenAI's elsewhere. */
+export function endpointReply(
+  url: string,
+  err: EndpointError,
+): { status: number; body: OpenAiErrorBody | AnthropicErrorBody } {
+  return url.startsWith('/v1/messages')
+    ? { status: answerFor(ANTHROPIC, err.failureKind).status, body: anthropicErrorBody(err) }
+    : { status: answerFor(OPENAI, err.failureKind).status, body: openAiErrorBody(err) }
 }

@@ -106,7 +106,7 @@ export function incompleteOutput(output: GenerateOutput): EndpointError | null {
   if (complete) return null
   const what = constraint === 'tool_call' ? 'tool call' : 'JSON output'
   return new EndpointError(
-    502,
+    'failed/upstream',
     'incomplete_output',
     `the model stopped (${output.stop_reason}) before its ${what} was complete: ${JSON.stringify(output.text.slice(0, 200))}`,
   )

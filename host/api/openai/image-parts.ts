@@ -113,7 +113,7 @@ export async function resolveImages(
   if (count === 0) return input
   if (count > MAX_IMAGES)
     throw new EndpointError(
-      400,
+      'invalid',
       'too_many_images',
       `${count} images: a request takes at most ${MAX_IMAGES}`,
       'messages',
@@ -143,7 +143,7 @@ export async function resolveImages(
 
 function tooLarge(bytes: number): EndpointError {
   return new EndpointError(
-    413,
+    'invalid/too_large',
     'image_too_large',
     `the request's images are ${(bytes / MIB).toFixed(1)} MiB or more decoded; at most ${MAX_IMAGE_BYTES / MIB} MiB are taken`,
     'messages',
@@ -151,7 +151,7 @@ function tooLarge(bytes: number): EndpointError {
 }
 
 function invalidImage(n: number, why: string): EndpointError {
-  return new EndpointError(400, 'invalid_image', `image ${n}: ${why}`, 'messages')
+  return new EndpointError('invalid', 'invalid_image', `image ${n}: ${why}`, 'messages')
 }
 
 /** A data URL checked (an image, base64) and normalised (no whitespace in the data). */
@@ -187,7 +187,7 @@ async function fetchImage(
     throw invalidImage(n, `URLs of scheme ${parsed.protocol} are not taken (a data URL, or an http(s) URL)`)
   if (!policy.allowUrls)
     throw new EndpointError(
-      400,
+      'invalid',
       'image_url_not_allowed',
       `image ${n}: this peer does not fetch image URLs (start it with \`ripple up --allow-image-urls\`); send the image as a data URL (data:image/png;base64,...)`,
       'messages',

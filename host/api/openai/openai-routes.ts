@@ -27,7 +27,7 @@ import {
   anthropicErrorBody,
   asEndpointError,
   EndpointError,
-  endpointErrorBody,
+  endpointReply,
   invalidRequest,
   openAiErrorBody,
 } from './endpoint-error.ts'
@@ -88,25 +88,24 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
     async (v1) => {
       v1.setErrorHandler((err, request, reply) => {
         const refused = asEndpointError(err)
+        const { status, body } = endpointReply(request.url, refused)
         // What the caller got wrong is said without a stack: a caller must not flood the error log.
-        if (refused.status >= 500) request.log.error({ err }, 'endpoint request failed')
+        if (status >= 500) request.log.error({ err }, 'endpoint request failed')
         else
           request.log.info(
-            { url: request.url, status: refused.status, code: refused.code, reason: refused.message },
+            { url: request.url, status, code: refused.code, reason: refused.message },
             'request refused',
           )
-        return reply
-          .code(refused.status)
-          .type('application/json')
-          .send(endpointErrorBody(request.url, refused))
+        return reply.code(status).type('application/json').send(body)
       })
       v1.setNotFoundHandler((request, reply) => {
         const err = new EndpointError(
-          404,
+          'not_found',
           'unknown_url',
           `no route ${request.method} ${request.url.split('?')[0]}`,
         )
-        return reply.code(404).send(endpointErrorBody(request.url, err))
+        const { status, body } = endpointReply(request.url, err)
+        return reply.code(status).send(body)
       })
 
       v1.get('/models', async (request) => {
@@ -120,7 +119,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
         const model = (await api.inference.models()).find((m) => m.name === request.params.model)
         if (model === undefined || !keyAllowsModel(request.caller?.key ?? null, model.name))
           throw new EndpointError(
-            404,
+            'not_found',
             'model_not_found',
             `the model "${request.params.model}" is on no peer of the mesh`,
             'model',
@@ -210,7 +209,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
         const output = answer.output as InferEmbedOutput
         if (body.dimensions != null && body.dimensions !== output.dimension) {
           throw new EndpointError(
-            400,
+            'invalid',
             'invalid_value',
             `model "${call.model}" gives vectors of ${output.dimension} dimensions; it cannot give ${body.dimensions}`,
             'dimensions',

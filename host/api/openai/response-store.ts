@@ -33,7 +33,7 @@ export class ResponseStore {
     const kept = this.#kept.get(id)
     if (kept === undefined || now - kept.at > KEPT_MS) {
       throw new EndpointError(
-        404,
+        'not_found',
         'previous_response_not_found',
         `previous response ${id} is not kept on this peer (responses are kept for an hour, on the peer that answered them): send the whole conversation as input`,
         'previous_response_id',
@@ -41,7 +41,7 @@ export class ResponseStore {
     }
     if (kept.model !== model) {
       throw new EndpointError(
-        400,
+        'invalid',
         'invalid_value',
         `previous response ${id} was answered by model "${kept.model}", not "${model}"`,
         'model',

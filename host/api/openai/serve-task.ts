@@ -50,7 +50,7 @@ export function checkModelScope(request: FastifyRequest, model: string): void {
   const key = request.caller?.key ?? null
   if (!keyAllowsModel(key, model)) {
     throw new EndpointError(
-      403,
+      'forbidden',
       'model_not_allowed',
       `API key ${key?.id} may not use model "${model}" (it may use: ${key?.models?.join(', ')})`,
       'model',
@@ -68,7 +68,7 @@ export async function serveTask(
   checkModelScope(request, options.model)
   if (options.stream && options.fanOut > 1) {
     throw new EndpointError(
-      400,
+      'invalid',
       'unsupported_combination',
       'a stream shows one peer’s text as it comes; it does not go with ripple.fan_out above 1',
       'stream',

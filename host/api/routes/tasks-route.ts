@@ -101,13 +101,8 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     const params = routes.taskEvents.params.safeParse(request.params)
     if (!params.success) return sendInvalidPayload(reply, 'not a task hash', params.error)
     const { hash } = params.data
-    // Fails with 404 before the stream opens when the task is unknown.
-    const view = await api.scheduler.view(hash).catch((err: Error) => err)
-    if (view instanceof Error) {
-      return view.name === 'TaskNotFoundError'
-        ? sendError(reply, 404, view.name, view.message)
-        : Promise.reject(view)
-    }
+    // Fails before the stream opens when the task is unknown (not found, as the error says).
+    await api.scheduler.view(hash)
     reply.hijack()
     const raw = reply.raw
     raw.writeHead(200, {

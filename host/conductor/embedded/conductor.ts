@@ -14,6 +14,7 @@ import {
 } from '../../../zomes-bindings/index.ts'
 import { encodeHashB64 } from '../../identity/hash.ts'
 import type { AgentInfoView, ConductorPort, Signal } from '../../interface/conductor-port.ts'
+import type { Failure } from '../../interface/failure-kind.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { ChainStore } from '../../storage/chain-store.ts'
 import type { Cell } from './cell.ts'
@@ -25,6 +26,8 @@ import { type CoordinatorZome, coordinatorZomes, type ZomeFunction } from './zom
 /** Thrown when the conductor is used after `close()`. */
 export class ConductorClosedError extends Error {
   static override readonly name = 'ConductorClosedError'
+  // A call that raced the daemon's shutdown.
+  readonly failureKind: Failure = 'unavailable'
   constructor() {
     super('the embedded conductor is closed')
     this.name = 'ConductorClosedError'

@@ -1,4 +1,5 @@
 /** Errors of the embedded conductor (validation errors live with the validator seam). */
+import type { Failure } from '../../interface/failure-kind.ts'
 
 /** Thrown when a stored source chain fails verification at open: the cell refuses to run on it. */
 export class ChainIntegrityError extends Error {
@@ -21,6 +22,7 @@ export class ChainIntegrityError extends Error {
 /** Thrown when a zome call names a hash this conductor does not hold, or one of the wrong kind. */
 export class RecordNotFoundError extends Error {
   static override readonly name = 'RecordNotFoundError'
+  readonly failureKind: Failure = 'not_found'
   constructor(message: string) {
     super(message)
     this.name = 'RecordNotFoundError'
@@ -30,6 +32,8 @@ export class RecordNotFoundError extends Error {
 /** Thrown when a zome call payload (or a zome's output) does not match the contract's schema. */
 export class InvalidZomeCallError extends Error {
   static override readonly name = 'InvalidZomeCallError'
+  // A zome's own output off the contract is this daemon's failure, not the caller's.
+  readonly failureKind: Failure
   constructor(
     readonly dna: string,
     readonly fn: string,
@@ -39,12 +43,20 @@ export class InvalidZomeCallError extends Error {
     const detail = issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ')
     super(`${dna}.${fn}: invalid ${direction}: ${detail}`)
     this.name = 'InvalidZomeCallError'
+    this.failureKind = direction === 'input' ? 'invalid' : 'failed'
+  }
+
+  get details() {
+    return this.direction === 'input' ? { issues: this.issues } : undefined
   }
 }
 
 /** Thrown when a zome function exists in the contract but the embedded conductor does not run it yet. */
 export class ZomeFunctionNotImplementedError extends Error {
   static override readonly name = 'ZomeFunctionNotImplementedError'
+  // In the contract, not in this backend yet: for the caller, no such function here.
+  readonly failureKind: Failure = 'not_found'
+  readonly details = { field: 'fn' }
   constructor(
     readonly dna: string,
     readonly fn: string,

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import type { Failure } from '../../interface/failure-kind.ts'
 import { repoPath } from '../../runtime/repo-root.ts'
 
 export interface EngineBuild {
@@ -29,6 +30,7 @@ export interface EngineBuild {
 /** Thrown when the engine was not built (the install builds it). */
 export class EngineMissingError extends Error {
   static override readonly name = 'EngineMissingError'
+  readonly failureKind: Failure = 'unavailable'
   constructor(where: string) {
     super(`llama.cpp's server is not built (looked in ${where}): run \`bash scripts/build-engine.sh\``)
     this.name = 'EngineMissingError'

@@ -124,7 +124,7 @@ describe('a key on the management API', () => {
   it('the token sent from another machine is refused with what to use instead', async () => {
     const init = { token: 'the-token', keys: new ApiKeyStore(join(dir, 'none.json')), requireKeys: true }
     const refused = await authenticate(init, { authorization: 'Bearer the-token' }, '192.0.2.7')
-    expect(refused).toMatchObject({ status: 403, code: 'token_not_allowed' })
+    expect(refused).toMatchObject({ failureKind: 'forbidden', code: 'token_not_allowed' })
   })
 })
 

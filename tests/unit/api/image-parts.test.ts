@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MessagesRequestSchema, messagesCall } from '../../../host/api/openai/anthropic-messages.ts'
 import { ChatCompletionRequestSchema, chatCompletionCall } from '../../../host/api/openai/chat-completions.ts'
-import type { EndpointError } from '../../../host/api/openai/endpoint-error.ts'
+import { type EndpointError, endpointReply } from '../../../host/api/openai/endpoint-error.ts'
 import type { GenerateInput, GenerateOutput } from '../../../host/api/openai/generation.ts'
 import { resolveImages } from '../../../host/api/openai/image-parts.ts'
 import { ResponseStore } from '../../../host/api/openai/response-store.ts'
@@ -117,7 +117,11 @@ const refusal = (promise: Promise<unknown>) =>
     () => {
       throw new Error('resolved')
     },
-    (err: EndpointError) => ({ status: err.status, code: err.code, message: err.message }),
+    (err: EndpointError) => ({
+      status: endpointReply('/v1/chat/completions', err).status,
+      code: err.code,
+      message: err.message,
+    }),
   )
 
 describe('resolveImages', () => {

@@ -11,6 +11,7 @@
  * `unresolved` with the hashes they need; the conductor resolves them into `deps` and asks again.
  */
 import type { DnaName } from '../../../../zomes-bindings/index.ts'
+import type { Failure } from '../../../interface/failure-kind.ts'
 
 /** A record the rules depend on, resolved by the conductor (hashes are HoloHashB64 strings). */
 export interface ResolvedDependency {
@@ -54,9 +55,14 @@ export interface RulesValidator {
   validate(input: ValidationInput): ValidationOutcome
 }
 
+/** Rule ids that judge the author, not the entry (dnas/rules/src/membrane.rs). */
+const AUTHOR_RULE = /\.(author_role|author_role_unknown|author_is_admin|no_progenitor)$/
+
 /** Thrown when an entry breaks a rule; carries the rule's id and message. */
 export class InvalidEntryError extends Error {
   static override readonly name = 'InvalidEntryError'
+  // A rule about who may write it (a role, an admin) forbids the writer; any other, what it wrote.
+  readonly failureKind: Failure
   constructor(
     readonly rule: string,
     /** What the rule found, without the rule's name. */
@@ -64,14 +70,27 @@ export class InvalidEntryError extends Error {
   ) {
     super(`${rule}: ${detail}`)
     this.name = 'InvalidEntryError'
+    this.failureKind = AUTHOR_RULE.test(rule) ? 'forbidden' : 'invalid/unprocessable'
+  }
+
+  get details() {
+    return { rule: this.rule }
   }
 }
 
-/** Thrown when validation needs records this conductor does not hold (yet). */
+/**
+ * Thrown when validation needs records this conductor does not hold (yet). To a caller, what it sent
+ * names records unknown here.
+ */
 export class UnresolvedDependenciesError extends Error {
   static override readonly name = 'UnresolvedDependenciesError'
+  readonly failureKind: Failure = 'invalid/unprocessable'
   constructor(readonly deps: string[]) {
     super(`unresolved dependencies: ${deps.join(', ')}`)
     this.name = 'UnresolvedDependenciesError'
+  }
+
+  get details() {
+    return { deps: this.deps }
   }
 }
