@@ -16,8 +16,9 @@ import { createEmbeddedPeer, type EmbeddedPeer } from '../host/conductor/embedde
 import type { NetworkConfig } from '../host/config/network-schema.ts'
 import { silentLogger } from '../host/log/logger.ts'
 import { MemoryService } from '../host/memory/memory-service.ts'
-import { rpcMemoryTransport } from '../host/memory/memory-transport.ts'
+import { agentMemoryTransport } from '../host/memory/memory-transport.ts'
 import { ShardStore } from '../host/memory/shard-store.ts'
+import { libp2pAgentPort } from '../host/node/agent-port.ts'
 import { bruteForceTopK, clusteredVectors, recall, row } from '../tests/fixtures/vector-data.ts'
 import { percentile, round, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
@@ -125,7 +126,7 @@ export default async function run(): Promise<BenchReport> {
     for (const [i, p] of peers.entries()) {
       const service = new MemoryService({
         conductor: p.conductor,
-        transport: rpcMemoryTransport(p.node.rpc),
+        transport: agentMemoryTransport(libp2pAgentPort(p.node)),
         dir: join(root, `peer-${i}`, 'memory'),
         peers: async () => agents.map((agent) => ({ agent, load: 0, capacity: 2 ** 40 })),
         logger: silentLogger(),

@@ -12,11 +12,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { agentOfPeerB64 } from '../host/identity/peer-agent.ts'
 import { EngineBackends } from '../host/inference/engine/engine-backends.ts'
 import { LlamaServerProcess } from '../host/inference/engine/llama-server-process.ts'
 import { writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { createLogger } from '../host/log/logger.ts'
 import type { RippleNode } from '../host/net/create-node.ts'
+import { libp2pAgentPort } from '../host/node/agent-port.ts'
 import { RpcTunnel, serveRpcTunnel } from '../host/split/rpc-tunnel.ts'
 import { RpcWorker } from '../host/split/rpc-worker.ts'
 import { connectedTo, loopbackNode, stopAll, testNetwork, waitFor } from '../tests/unit/net/net-fixtures.ts'
@@ -65,7 +67,7 @@ export default async function run(): Promise<BenchReport> {
     const remotes: { node: RippleNode }[] = []
     for (const name of ['w1', 'w2']) {
       const node = await loopbackNode({ network, start: false })
-      await serveRpcTunnel(node.streams, worker(name), async () => BUILD, logger)
+      await serveRpcTunnel(libp2pAgentPort(node), worker(name), async () => BUILD, logger)
       await node.start()
       nodes.push(node)
       remotes.push({ node })
@@ -118,7 +120,9 @@ export default async function run(): Promise<BenchReport> {
     }
     const split = async (count: 2 | 3) => {
       const tunnels = await Promise.all(
-        remotes.slice(0, count - 1).map((r) => RpcTunnel.open(head.streams, r.node.peerId, 'worker', BUILD)),
+        remotes
+          .slice(0, count - 1)
+          .map((r) => RpcTunnel.open(libp2pAgentPort(head), agentOfPeerB64(r.node.peerId)!, BUILD)),
       )
       // The head's own worker may have restarted (on another port) between runs.
       const args = async () => {

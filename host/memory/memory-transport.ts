@@ -1,11 +1,8 @@
 /**
- * How the memory service reaches another peer's memory service, by agent key. On the embedded backend
- * it is the node's request/response protocol (a peer's PeerId is its agent key).
+ * How the memory service reaches another peer's memory service, by agent key: requests answered on
+ * the memory protocol, through the node's agent port.
  */
-import { publicKeyFromRaw } from '@libp2p/crypto/keys'
-import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import { decodeHashB64 } from '../identity/hash.ts'
-import type { RequestResponse } from '../net/request-response.ts'
+import type { AgentPort } from '../interface/agent-port.ts'
 import { MEMORY_PROTOCOL } from './memory-wire.ts'
 
 export interface MemoryTransport {
@@ -20,16 +17,11 @@ export interface MemoryTransport {
   stop(): Promise<void>
 }
 
-/** The libp2p peer of an agent: the Ed25519 key inside its AgentPubKey (bytes 3..35 of the HoloHash). */
-export function peerOfAgent(agent: string) {
-  return peerIdFromPublicKey(publicKeyFromRaw(decodeHashB64(agent, 'agent').subarray(3, 35)))
-}
-
-export function rpcMemoryTransport(rpc: RequestResponse, timeoutMs = 30_000): MemoryTransport {
+export function agentMemoryTransport(agents: AgentPort<unknown>, timeoutMs = 30_000): MemoryTransport {
   return {
-    serve: (handler) => rpc.handle(MEMORY_PROTOCOL, (request, peer) => handler(request, peer.toString())),
+    serve: (handler) => agents.answer(MEMORY_PROTOCOL, handler),
     request: (agent, request, options = {}) =>
-      rpc.request(peerOfAgent(agent), MEMORY_PROTOCOL, request, { timeoutMs, ...options }),
-    stop: () => rpc.unhandle(MEMORY_PROTOCOL),
+      agents.request(agent, MEMORY_PROTOCOL, request, { timeoutMs, ...options }),
+    stop: () => agents.unhandle(MEMORY_PROTOCOL),
   }
 }

@@ -9,7 +9,7 @@ import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import { openIpfs } from '../ipfs/open-ipfs.ts'
 import { ipfsSnapshotStore } from '../memory/ipfs-snapshots.ts'
 import { MemoryService } from '../memory/memory-service.ts'
-import { rpcMemoryTransport } from '../memory/memory-transport.ts'
+import { agentMemoryTransport } from '../memory/memory-transport.ts'
 import { meshEmbedder } from '../memory/mesh-embedder.ts'
 import type { Components } from './components.ts'
 import { child } from './mesh-services.ts'
@@ -63,11 +63,11 @@ export function replicationKeeper() {
 /** The shared memory runs where this peer can reach others directly (the embedded backend's node). */
 export function memoryService() {
   return (c: Components) => {
-    const rpc = c.backend.rpc
-    if (rpc === null) return null
+    const agents = c.backend.agents
+    if (agents === null) return null
     return new MemoryService({
       conductor: c.conductor,
-      transport: rpcMemoryTransport(rpc),
+      transport: agentMemoryTransport(agents),
       dir: join(c.dataDir, 'memory'),
       peers: async () =>
         (await c.peers.list())

@@ -65,7 +65,7 @@ export function splitService(init: { threads?: number; rpcCacheBytes?: number })
     return new SplitService({
       self: c.conductor.agentPubKey,
       models: c.models,
-      streams: c.backend.streams,
+      agents: c.backend.agents,
       worker: new RpcWorker({
         dir: async () => {
           const { dir, env } = await c.models.backends.active()
@@ -77,12 +77,6 @@ export function splitService(init: { threads?: number; rpcCacheBytes?: number })
         logger: logger.child({ component: 'rpc-worker' }),
       }),
       peers: () => c.peers.list(),
-      rtt: async (peer) => {
-        const services = c.backend.libp2p?.services as
-          | { ping?: { ping(p: typeof peer): Promise<number> } }
-          | undefined
-        return services?.ping ? Math.round(await services.ping.ping(peer)) : null
-      },
       logger: logger.child({ component: 'split' }),
     })
   }
@@ -96,7 +90,7 @@ export function directService() {
       workers: c.workers,
       policies: c.policies,
       slotsOf: (model) => c.models.slotsOf(model),
-      streams: c.backend.streams,
+      agents: c.backend.agents,
       peers: () => c.peers.list(),
       waitForAction: c.backend.waitForAction ?? undefined,
       onServed: (output) => {

@@ -58,7 +58,7 @@ export function registryService(init: RegistryServiceInit) {
       // Host names can outgrow the contract's 64 characters; a name only has to be recognisable.
       const name = init.name ?? fitText(hostname(), LIMITS.node_capability.name.max)
       // Shards live in RAM (the index) and on disk: a quarter of RAM unless the operator says otherwise.
-      const memoryCapacityBytes = c.backend.rpc
+      const memoryCapacityBytes = c.backend.agents
         ? (init.memoryMaxBytes ?? Math.floor(hardware.ram_bytes / 4))
         : 0
       return buildCapability(

@@ -5,7 +5,7 @@
  * embedded peer's libp2p handles where it has them.
  */
 
-import type { Connection, Libp2p } from '@libp2p/interface'
+import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { decodeAction } from '../conductor/embedded/action.ts'
 import {
   createEmbeddedPeer,
@@ -13,20 +13,20 @@ import {
   recordsAbout,
   waitForAction,
 } from '../conductor/embedded/replication/index.ts'
-import { agentOfPeer } from '../conductor/embedded/replication/peer-agent.ts'
 import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import { serveConductorApi } from '../conductor/embedded/websocket-api/conductor-api.ts'
 import { libp2pTransportView } from '../conductor/embedded/websocket-api/network-info.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import { encodeHashB64 } from '../identity/hash.ts'
 import { openAgentKey } from '../identity/keystore.ts'
+import { agentOfPeer } from '../identity/peer-agent.ts'
+import type { AgentPort } from '../interface/agent-port.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { NetworkPort } from '../interface/network-port.ts'
 import type { PeerLink } from '../interface/peer-link.ts'
 import type { Logger } from '../log/logger.ts'
 import { linkOf } from '../net/peer-links.ts'
-import type { PeerStreams } from '../net/peer-streams.ts'
-import type { RequestResponse } from '../net/request-response.ts'
+import { libp2pAgentPort } from './agent-port.ts'
 
 export interface NetworkBackend extends NetworkPort {
   conductor: ConductorPort
@@ -37,10 +37,8 @@ export interface NetworkBackend extends NetworkPort {
    * through it (bitswap) serve members of the mesh only.
    */
   libp2p: Libp2p | null
-  /** Request/response to peers by PeerId (embedded only), which the shared memory uses. */
-  rpc: RequestResponse | null
-  /** Raw byte streams to peers by PeerId (embedded only), which the split's RPC tunnel and direct requests use. */
-  streams: PeerStreams | null
+  /** Streams and requests to other peers' services by agent (embedded only): splits, direct requests, memory. */
+  agents: AgentPort<Stream> | null
   stop(): Promise<void>
 }
 
@@ -116,8 +114,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
         }),
       adminUrl: api?.adminUrl ?? null,
       libp2p: peer.node.gate.membersOnly(peer.node.libp2p),
-      rpc: peer.node.rpc,
-      streams: peer.node.streams,
+      agents: libp2pAgentPort(peer.node),
       warrantAuthor: (...args) => peer.replication.warrantAuthor(...args),
       isRevoked: (agent) => peer.replication.isRevoked(agent),
       standing: () => ownStanding(peer.conductor, peer.replication),
@@ -155,8 +152,7 @@ async function startHolochain(options: BackendOptions): Promise<NetworkBackend> 
     standing: () => null,
     adminUrl: null,
     libp2p: null,
-    rpc: null,
-    streams: null,
+    agents: null,
     stop: () => backend.stop(),
   }
 }

@@ -1,17 +1,17 @@
 /**
  * The split's RPC streams, carried by the mesh. `ggml-rpc-server` has no authentication and listens
  * on loopback only; a head reaches a worker's through a libp2p protocol that only verified members
- * of the mesh may open (peer-streams.ts). On the head, each worker is a local TCP port that
+ * of the mesh may open (the agent port's streams). On the head, each worker is a local TCP port that
  * llama-server's `--rpc` connects to; each connection becomes a stream to the worker, which pipes it
  * to its rpc server. The first frame each way says which engine build the head runs and whether the
  * worker runs the same (the RPC protocol carries raw operation codes).
  */
 import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
-import type { PeerId, Stream } from '@libp2p/interface'
+import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
+import type { AgentPort } from '../interface/agent-port.ts'
 import type { Logger } from '../log/logger.ts'
-import type { PeerStreams } from '../net/peer-streams.ts'
 import { connectWorker, type RpcWorker } from './rpc-worker.ts'
 import { buildMismatch } from './split-plan.ts'
 
@@ -24,12 +24,12 @@ type Reply = { ok: true } | { ok: false; error: string }
 
 /** Serves this peer's rpc server to the mesh's heads. */
 export async function serveRpcTunnel(
-  streams: PeerStreams,
+  agents: AgentPort<Stream>,
   worker: RpcWorker,
   build: () => Promise<string>,
   logger: Logger,
 ): Promise<void> {
-  await streams.handle(RPC_TUNNEL_PROTOCOL, async (stream, peer) => {
+  await agents.handle(RPC_TUNNEL_PROTOCOL, async (stream, head) => {
     const lp = lpStream(stream)
     try {
       const hello = JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) as Hello
@@ -44,10 +44,10 @@ export async function serveRpcTunnel(
       socket.setNoDelay(true)
       await once(socket, 'connect')
       await lp.write(frame({ ok: true }))
-      logger.info({ head: peer.toString() }, 'serving a split head over the RPC tunnel')
+      logger.info({ head }, 'serving a split head over the RPC tunnel')
       pipe(lp.unwrap(), socket, () => {})
     } catch (err) {
-      logger.warn({ head: peer.toString(), err: (err as Error).message }, 'RPC tunnel failed')
+      logger.warn({ head, err: (err as Error).message }, 'RPC tunnel failed')
       stream.abort(err as Error)
     }
   })
@@ -86,21 +86,20 @@ export class RpcTunnel {
 
   /** Checks the worker (same build, reachable), then listens on loopback for llama-server's connections. */
   static async open(
-    streams: PeerStreams,
-    peer: PeerId,
+    agents: AgentPort<Stream>,
     agent: string,
     build: string,
     signal?: AbortSignal,
   ): Promise<RpcTunnel> {
     // A first exchange proves the worker before llama-server relies on it.
-    const probe = await RpcTunnel.#connect(streams, peer, agent, build, signal)
+    const probe = await RpcTunnel.#connect(agents, agent, build, signal)
     await probe.close()
     const server = createServer()
     server.listen(0, '127.0.0.1')
     await once(server, 'listening')
     const address = server.address()
     const tunnel = new RpcTunnel(agent, typeof address === 'object' && address ? address.port : 0, server)
-    server.on('connection', (socket) => tunnel.#carry(socket, streams, peer, build))
+    server.on('connection', (socket) => tunnel.#carry(socket, agents, build))
     return tunnel
   }
 
@@ -110,12 +109,12 @@ export class RpcTunnel {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
   }
 
-  async #carry(socket: Socket, streams: PeerStreams, peer: PeerId, build: string): Promise<void> {
+  async #carry(socket: Socket, agents: AgentPort<Stream>, build: string): Promise<void> {
     this.#sockets.add(socket)
     socket.setNoDelay(true)
     socket.pause()
     try {
-      const stream = await RpcTunnel.#connect(streams, peer, this.agent, build)
+      const stream = await RpcTunnel.#connect(agents, this.agent, build)
       this.#streams.add(stream)
       pipe(
         stream,
@@ -134,15 +133,14 @@ export class RpcTunnel {
   }
 
   static async #connect(
-    streams: PeerStreams,
-    peer: PeerId,
+    agents: AgentPort<Stream>,
     agent: string,
     build: string,
     signal?: AbortSignal,
   ): Promise<Stream> {
     let stream: Stream
     try {
-      stream = await streams.open(peer, RPC_TUNNEL_PROTOCOL, signal)
+      stream = await agents.open(agent, RPC_TUNNEL_PROTOCOL, signal)
     } catch (err) {
       throw new TunnelRefusedError(agent, (err as Error).message)
     }

@@ -7,19 +7,18 @@
  * A worker that goes away ends llama-server (ggml's RPC client aborts): the requests in flight fail
  * naming the worker, and the split is planned again without it.
  */
-import type { PeerId } from '@libp2p/interface'
+import type { Stream } from '@libp2p/interface'
 import type { SplitHeld } from '../../zomes-bindings/index.ts'
-import { peerIdOfAgent } from '../conductor/embedded/replication/peer-agent.ts'
 import { ENGINE_BUILD_TAG } from '../inference/engine/engine-capability.ts'
 import type { EngineModel } from '../inference/engine/engine-model.ts'
 import { modelMemoryBytes } from '../inference/memory-fit.ts'
 import { type ListedModel, type ModelManager, ModelNotFoundError } from '../inference/model-manager.ts'
 import { SharedLoads } from '../inference/shared-load.ts'
+import type { AgentPort } from '../interface/agent-port.ts'
 import type { Failure } from '../interface/failure-kind.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
 import type { LongOperationOptions } from '../interface/progress.ts'
 import type { Logger } from '../log/logger.ts'
-import type { PeerStreams } from '../net/peer-streams.ts'
 import type { CacheUse } from './rpc-cache.ts'
 import { RpcTunnel, serveRpcTunnel } from './rpc-tunnel.ts'
 import type { RpcWorker } from './rpc-worker.ts'
@@ -28,12 +27,10 @@ import { planSplit, type SplitCandidate, type SplitShare, tensorSplit } from './
 export interface SplitServiceInit {
   self: string
   models: ModelManager
-  /** Null on a backend without libp2p streams (Holochain): no splits there. */
-  streams: PeerStreams | null
+  /** Null on a backend that cannot reach other peers' services (Holochain): no splits there. */
+  agents: AgentPort<Stream> | null
   worker: RpcWorker
   peers: () => Promise<PeerEntry[]>
-  /** Round trip to a peer, ms; null when it cannot be measured. */
-  rtt: (peer: PeerId) => Promise<number | null>
   logger: Logger
 }
 
@@ -99,9 +96,9 @@ export class SplitService {
       .cache()
       .catch((err: unknown) => this.#init.logger.warn({ err }, 'could not trim the RPC tensor cache'))
     // A task for a model too big for this peer alone is served by a split, when the mesh has room.
-    if (this.#init.streams) this.#init.models.splitLoader = (name, options) => this.load(name, options)
-    if (this.#init.streams)
-      await serveRpcTunnel(this.#init.streams, this.#init.worker, () => this.#buildId(), this.#init.logger)
+    if (this.#init.agents) this.#init.models.splitLoader = (name, options) => this.load(name, options)
+    if (this.#init.agents)
+      await serveRpcTunnel(this.#init.agents, this.#init.worker, () => this.#buildId(), this.#init.logger)
     // A split that ended (unloaded, or crashed) gives its tunnels back.
     this.#init.models.onChange(() => {
       const loaded = new Set(this.#init.models.loadedNames())
@@ -151,8 +148,8 @@ export class SplitService {
         name,
         (await models.list()).models.map((m) => m.name),
       )
-    const streams = this.#init.streams
-    if (!streams) throw new SplitUnavailableError(name, 'this backend has no peer streams (Holochain)')
+    const agents = this.#init.agents
+    if (!agents) throw new SplitUnavailableError(name, 'this backend has no peer streams (Holochain)')
     const build = await this.#buildId()
     const candidates: SplitCandidate[] = [
       {
@@ -162,7 +159,7 @@ export class SplitService {
         rttMs: 0,
         engineBuild: build,
       },
-      ...(await this.#candidates(info)),
+      ...(await this.#candidates(info, agents)),
     ]
     const plan = planSplit(candidates, {
       needBytes: modelMemoryBytes(info, models.contextSize),
@@ -179,7 +176,7 @@ export class SplitService {
       for (const share of plan.shares) {
         if (share.agent === this.#init.self) ports.push(await this.#init.worker.port())
         else {
-          const tunnel = await RpcTunnel.open(streams, peerIdOfAgent(share.agent), share.agent, build, signal)
+          const tunnel = await RpcTunnel.open(agents, share.agent, build, signal)
           tunnels.push(tunnel)
           ports.push(tunnel.port)
         }
@@ -227,7 +224,7 @@ export class SplitService {
     return error
   }
 
-  async #candidates(model: ListedModel): Promise<SplitCandidate[]> {
+  async #candidates(model: ListedModel, agents: AgentPort<Stream>): Promise<SplitCandidate[]> {
     const now = Date.now()
     const entries = (await this.#init.peers()).filter(
       (p) =>
@@ -246,7 +243,7 @@ export class SplitService {
           // A split of this model this peer headed before (lost a worker) is over: its share here is free.
           freeBytes:
             (p.load?.model_free_bytes ?? ramFree) + heldFor(p.load?.split_held, this.#init.self, model.name),
-          rttMs: await this.#init.rtt(peerIdOfAgent(p.agent)).catch(() => null),
+          rttMs: await agents.rtt(p.agent).catch(() => null),
           engineBuild:
             capability.tags.find((t) => t.startsWith(ENGINE_BUILD_TAG))?.slice(ENGINE_BUILD_TAG.length) ??
             'unknown',

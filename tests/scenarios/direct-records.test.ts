@@ -11,16 +11,15 @@
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { PeerId } from '@libp2p/interface'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { agentOfPeerB64 } from '../../host/conductor/embedded/replication/peer-agent.ts'
 import { waitForAction } from '../../host/conductor/embedded/replication/wait-for-action.ts'
 import { decodeHashB64, encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
 import { silentLogger } from '../../host/log/logger.ts'
 import { createInvite, membraneProofOf } from '../../host/mesh/invite.ts'
 import { privateMeshOf } from '../../host/mesh/private-mesh.ts'
+import { libp2pAgentPort } from '../../host/node/agent-port.ts'
 import { NO_POLICY_VERDICT } from '../../host/policy/cedar-engine.ts'
 import { requestHash } from '../../host/scheduler/direct/direct-request.ts'
 import { DirectService } from '../../host/scheduler/direct/direct-service.ts'
@@ -80,7 +79,7 @@ function directService(player: Player, runner: Player | null, worker: Worker | n
     workers: { get: (kind) => (worker !== null && kind === worker.kind ? worker : undefined) },
     policies: { decide: async () => NO_POLICY_VERDICT },
     slotsOf: () => ({ slots: 512, busy: 0 }),
-    streams: player.node.streams,
+    agents: libp2pAgentPort(player.node),
     peers: async () => (runner ? [runnerEntry(runner.agentPubKey)] : []),
     waitForAction: (hash, timeoutMs) =>
       waitForAction({ store: player.conductor.store, replication: player.replication }, hash, timeoutMs),
@@ -165,10 +164,9 @@ describe('the record of direct requests', { timeout: 120_000 }, () => {
       const [alice, dave, carol] = await privateMesh(scenario)
       const asker = directService(alice!, dave!, null)
       // Dave speaks the direct protocol himself, and lies in the way each request asks him to.
-      await dave!.node.streams.handle(DIRECT_PROTOCOL, async (stream, peer: PeerId) => {
+      await libp2pAgentPort(dave!.node).handle(DIRECT_PROTOCOL, async (stream, requester) => {
         const frames = jsonFrames(stream)
         const { request } = RequestFrameSchema.parse(await frames.read())
-        const requester = agentOfPeerB64(peer)!
         const lie = request.input.prompt as 'another output' | 'false root'
         await frames.write({ type: 'accepted' })
         await frames.write({ type: 'done', output: { text: 'what was served' } })

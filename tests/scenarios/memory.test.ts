@@ -14,7 +14,8 @@ import type { IpfsStore } from '../../host/ipfs/ipfs-store.ts'
 import { silentLogger } from '../../host/log/logger.ts'
 import { ipfsSnapshotStore } from '../../host/memory/ipfs-snapshots.ts'
 import { MemoryService } from '../../host/memory/memory-service.ts'
-import { type MemoryTransport, rpcMemoryTransport } from '../../host/memory/memory-transport.ts'
+import { agentMemoryTransport, type MemoryTransport } from '../../host/memory/memory-transport.ts'
+import { libp2pAgentPort } from '../../host/node/agent-port.ts'
 import { bruteForceTopK, clusteredVectors, recall, row } from '../fixtures/vector-data.ts'
 import { type Player, runScenario, type Scenario } from './harness.ts'
 
@@ -60,7 +61,7 @@ async function withMemory(
   const snapshotsFetched: string[] = []
   const memory = new MemoryService({
     conductor: player.conductor,
-    transport: partitionable(rpcMemoryTransport(player.node.rpc), cut),
+    transport: partitionable(agentMemoryTransport(libp2pAgentPort(player.node)), cut),
     dir: join(dir, player.name, 'memory'),
     peers: async () => live().map((agent) => ({ agent, load: 0, capacity: capacity(agent) })),
     snapshots: {

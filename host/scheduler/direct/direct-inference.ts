@@ -10,12 +10,12 @@
  * a prompt or an answer: other peers see roots and totals.
  */
 
+import type { Stream } from '@libp2p/interface'
 import { type ServedLeaf, servedLeavesOf } from '../../../zomes-bindings/index.ts'
-import { peerIdOfAgent } from '../../conductor/embedded/replication/peer-agent.ts'
 import { hasImages } from '../../inference/vision.ts'
+import type { AgentPort } from '../../interface/agent-port.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
-import type { PeerStreams } from '../../net/peer-streams.ts'
 import { mistakeAnywhere } from '../mesh-errors.ts'
 import { payloadHash } from '../payload-hash.ts'
 import { BatchWindow } from './batch-window.ts'
@@ -31,8 +31,8 @@ export interface DirectInferenceInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
   /** This peer's own runner (a request it is best placed to run runs in process). */
   runner: DirectRunner
-  /** Null on a backend without libp2p streams (Holochain): only this peer runs requests then. */
-  streams: PeerStreams | null
+  /** Null on a backend that cannot reach other peers' services (Holochain): only this peer runs requests then. */
+  agents: AgentPort<Stream> | null
   peers: () => Promise<RoutePlanInput['peers']>
   /** Resolves once this peer holds an action (the runner's batch); without it the record polls. */
   waitForAction?: (hash: string, timeoutMs: number) => Promise<boolean>
@@ -150,7 +150,7 @@ export class DirectInference {
     const now = Date.now()
     this.#forgetCounted(peers, now)
     const candidates = planRoute({
-      peers: this.#init.streams ? peers : peers.filter((p) => p.self),
+      peers: this.#init.agents ? peers : peers.filter((p) => p.self),
       model: call.model,
       outstanding: this.#sent,
       now,
@@ -158,7 +158,7 @@ export class DirectInference {
       home,
       vision: hasImages(call.input),
     })
-    if (candidates.length === 0 && !this.#init.streams) throw new NoDirectRouteError(call.model)
+    if (candidates.length === 0 && !this.#init.agents) throw new NoDirectRouteError(call.model)
     const request = newDirectRequest(call.kind, call.model, call.input)
     const hash = requestHash(request, me)
     call.onRequest?.(hash)
@@ -266,7 +266,7 @@ export class DirectInference {
   }
 
   async #runThere(agent: string, request: DirectRequest, call: DirectCall, queue: boolean): Promise<Attempt> {
-    const streams = this.#init.streams!
+    const agents = this.#init.agents!
     // A queued request may wait for a slot there before it is accepted.
     const acceptMs = (this.#init.acceptTimeoutMs ?? DEFAULT_ACCEPT_MS) + (queue ? QUEUE_WAIT_MS : 0)
     const accept = AbortSignal.timeout(acceptMs)
@@ -275,13 +275,9 @@ export class DirectInference {
       if (started) throw new RunnerLostError(agent, why)
       return { done: false, why: 'unreachable', message: why }
     }
-    let stream: Awaited<ReturnType<PeerStreams['open']>>
+    let stream: Stream
     try {
-      stream = await streams.open(
-        peerIdOfAgent(agent),
-        DIRECT_PROTOCOL,
-        AbortSignal.any([call.signal, accept]),
-      )
+      stream = await agents.open(agent, DIRECT_PROTOCOL, AbortSignal.any([call.signal, accept]))
     } catch (err) {
       call.signal.throwIfAborted()
       return lost(`unreachable: ${(err as Error).message}`)

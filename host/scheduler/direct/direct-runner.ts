@@ -6,7 +6,7 @@
  * requester its leaf's proof. Refusals come before anything runs, so the requester can try the next peer.
  * Serves the mesh's direct protocol, and this peer's own requests in process.
  */
-import type { PeerId } from '@libp2p/interface'
+import type { Stream } from '@libp2p/interface'
 import {
   type AnswerLeaf,
   answerLeafBytes,
@@ -18,10 +18,9 @@ import {
   NO_REQUIREMENTS,
   type Task,
 } from '../../../zomes-bindings/index.ts'
-import { agentOfPeerB64 } from '../../conductor/embedded/replication/peer-agent.ts'
+import type { AgentPort } from '../../interface/agent-port.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
-import type { PeerStreams } from '../../net/peer-streams.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { type CallerMistake, callerMistake } from '../mesh-errors.ts'
@@ -115,8 +114,8 @@ export class DirectRunner {
   }
 
   /** Serves the direct protocol to peers of the mesh (the stream layer admits members only). */
-  async serve(streams: PeerStreams): Promise<void> {
-    await streams.handle(DIRECT_PROTOCOL, (stream, peer) => this.#serveStream(stream, peer))
+  async serve(agents: AgentPort<Stream>): Promise<void> {
+    await agents.handle(DIRECT_PROTOCOL, (stream, requester) => this.#serveStream(stream, requester))
   }
 
   /**
@@ -205,18 +204,14 @@ export class DirectRunner {
     return slots === null || Math.max(slots.busy, this.#running.get(model) ?? 0) < slots.slots
   }
 
-  async #serveStream(
-    stream: Parameters<Parameters<PeerStreams['handle']>[1]>[0],
-    peer: PeerId,
-  ): Promise<void> {
+  async #serveStream(stream: Stream, requester: string): Promise<void> {
     const frames = jsonFrames(stream)
-    const requester = agentOfPeerB64(peer)
     const aborted = new AbortController()
     const timer = setTimeout(() => aborted.abort(new Error('the request ran past its limit')), RUN_LIMIT_MS)
     stream.addEventListener('close', () => aborted.abort(new Error('the requester went away')))
     try {
       const frame = RequestFrameSchema.safeParse(await frames.read(aborted.signal))
-      if (!frame.success || requester === null) {
+      if (!frame.success) {
         await frames.write({ type: 'refused', why: 'invalid', message: 'not a direct request' })
         return
       }

@@ -3,10 +3,12 @@
  * requests in process) and its requester side, started and stopped as one service. Stopping signs the
  * windows still open and waits for the records still being written.
  */
+
+import type { Stream } from '@libp2p/interface'
 import type { AnswerBatch, EntryRecord, LeafProof, ServedRecord } from '../../../zomes-bindings/index.ts'
+import type { AgentPort } from '../../interface/agent-port.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
-import type { PeerStreams } from '../../net/peer-streams.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { DirectInference } from './direct-inference.ts'
@@ -26,7 +28,7 @@ export interface DirectServiceInit extends Pick<DirectRunnerInit, 'batchWindowMs
   workers: Pick<WorkerRegistry, 'get'>
   policies: Pick<PolicyService, 'decide'>
   slotsOf: DirectRunnerInit['slotsOf']
-  streams: PeerStreams | null
+  agents: AgentPort<Stream> | null
   peers: () => Promise<RoutePlanInput['peers']>
   waitForAction?: (hash: string, timeoutMs: number) => Promise<boolean>
   onServed?: (output: unknown) => void
@@ -36,13 +38,13 @@ export interface DirectServiceInit extends Pick<DirectRunnerInit, 'batchWindowMs
 export class DirectService {
   readonly inference: DirectInference
   readonly #runner: DirectRunner
-  readonly #streams: PeerStreams | null
+  readonly #agents: AgentPort<Stream> | null
   readonly #conductor: DirectServiceInit['conductor']
 
   constructor(init: DirectServiceInit) {
-    const { streams, conductor } = init
+    const { agents, conductor } = init
     this.#runner = new DirectRunner(init)
-    this.#streams = streams
+    this.#agents = agents
     this.#conductor = conductor
     this.inference = new DirectInference({ ...init, runner: this.#runner })
   }
@@ -71,11 +73,11 @@ export class DirectService {
   }
 
   async start(): Promise<void> {
-    if (this.#streams) await this.#runner.serve(this.#streams)
+    if (this.#agents) await this.#runner.serve(this.#agents)
   }
 
   async stop(): Promise<void> {
-    if (this.#streams) await this.#streams.unhandle(DIRECT_PROTOCOL).catch(() => {})
+    if (this.#agents) await this.#agents.unhandle(DIRECT_PROTOCOL).catch(() => {})
     await this.#runner.settle()
     await this.inference.settle()
   }

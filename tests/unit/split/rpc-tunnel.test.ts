@@ -8,11 +8,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { agentOfPeerB64 } from '../../../host/identity/peer-agent.ts'
 import { EngineBackends } from '../../../host/inference/engine/engine-backends.ts'
 import { LlamaServerProcess } from '../../../host/inference/engine/llama-server-process.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../../host/inference/gguf-gen/llama-generator.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import type { RippleNode } from '../../../host/net/create-node.ts'
+import { libp2pAgentPort } from '../../../host/node/agent-port.ts'
 import { RPC_TUNNEL_PROTOCOL, RpcTunnel, serveRpcTunnel } from '../../../host/split/rpc-tunnel.ts'
 import { RpcWorker } from '../../../host/split/rpc-worker.ts'
 import { connectedTo, loopbackNode, stopAll, testNetwork, waitFor } from '../net/net-fixtures.ts'
@@ -24,6 +26,8 @@ let head: RippleNode
 let stranger: RippleNode
 let rpc: RpcWorker
 let started = 0
+/** The worker's agent key: the tunnel is opened to an agent, which its peer id is. */
+const workerAgent = () => agentOfPeerB64(worker.peerId)!
 const backends = new EngineBackends({ logger: silentLogger(), devices: { nvidia: false, vulkan: false } })
 
 beforeAll(async () => {
@@ -40,7 +44,7 @@ beforeAll(async () => {
     threads: 1,
     logger: silentLogger(),
   })
-  await serveRpcTunnel(worker.streams, rpc, async () => BUILD, silentLogger())
+  await serveRpcTunnel(libp2pAgentPort(worker), rpc, async () => BUILD, silentLogger())
   await worker.start()
   head = await loopbackNode({ network, peers: worker.multiaddrs().map(String) })
   stranger = await loopbackNode({
@@ -91,7 +95,7 @@ describe('the RPC tunnel', { timeout: 60_000 }, () => {
         await server.stop()
       }
     }
-    const tunnel = await RpcTunnel.open(head.streams, worker.peerId, 'worker-agent', BUILD)
+    const tunnel = await RpcTunnel.open(libp2pAgentPort(head), workerAgent(), BUILD)
     try {
       const split = await ask(['-ngl', '999', '--rpc', `127.0.0.1:${tunnel.port}`])
       expect(split).toBe(await ask(['-ngl', '0']))
@@ -105,15 +109,15 @@ describe('the RPC tunnel', { timeout: 60_000 }, () => {
 
   it('refuses a head on another engine build, saying which side to update', async () => {
     await expect(
-      RpcTunnel.open(head.streams, worker.peerId, 'worker-agent', 'other-build/rpc6.0.0'),
+      RpcTunnel.open(libp2pAgentPort(head), workerAgent(), 'other-build/rpc6.0.0'),
     ).rejects.toThrow(
-      /split worker worker-agent: this worker runs engine build test-build\/rpc7\.0\.0, the head runs other-build\/rpc6\.0\.0.*update/,
+      /split worker uhCAk\S+: this worker runs engine build test-build\/rpc7\.0\.0, the head runs other-build\/rpc6\.0\.0.*update/,
     )
   })
 
   it('refuses a revoked member', async () => {
     await worker.deny(head.peerId)
-    await expect(RpcTunnel.open(head.streams, worker.peerId, 'worker-agent', BUILD)).rejects.toMatchObject({
+    await expect(RpcTunnel.open(libp2pAgentPort(head), workerAgent(), BUILD)).rejects.toMatchObject({
       name: 'TunnelRefusedError',
     })
   })

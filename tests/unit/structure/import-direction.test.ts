@@ -65,12 +65,6 @@ const REACH_INS: Record<string, string> = {
     'the membrane proof an invite becomes (issue 37: a leaf for it)',
   'host/mesh/private-mesh.ts -> host/conductor/embedded/validation/membrane-proof.ts':
     'the membrane proof this peer joined with (issue 37: a leaf for it)',
-  'host/scheduler/direct/direct-inference.ts -> host/conductor/embedded/replication/peer-agent.ts':
-    "a runner's agent as a libp2p peer id (issue 37: one port keyed by agent)",
-  'host/scheduler/direct/direct-runner.ts -> host/conductor/embedded/replication/peer-agent.ts':
-    "a requester's peer id as its agent (issue 37: one port keyed by agent)",
-  'host/split/split-service.ts -> host/conductor/embedded/replication/peer-agent.ts':
-    "a split worker's agent as a libp2p peer id (issue 37: one port keyed by agent)",
   'host/api/contract/views.ts -> host/inference/engine/engine-backends.ts':
     "the engine's backend report, as the status view carries it (a type)",
   'host/api/routes/models-route.ts -> host/inference/engine/engine-model.ts':

@@ -7,11 +7,11 @@
  */
 import type { PeerId } from '@libp2p/interface'
 import { decodeHashB64 } from '../../../identity/hash.ts'
+import { agentOfPeerB64 } from '../../../identity/peer-agent.ts'
 import type { AdmissionCheck } from '../../../net/member-gate.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import { inviteIdOf, inviteUsesOf, usesBefore } from '../validation/membrane-proof.ts'
 import { storeRecords } from '../validation/record-rules.ts'
-import { agentOfPeerB64 } from './peer-agent.ts'
 import type { Replication } from './replicator.ts'
 
 /** Null for a member; otherwise why not, and whether waiting could change it (a genesis on its way). */

@@ -9,6 +9,7 @@
 import type { PeerId } from '@libp2p/interface'
 import { DNA_NAMES, type DnaName } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64, encodeHashB64 } from '../../../identity/hash.ts'
+import { agentOfPeer, peerIdOfAgent } from '../../../identity/peer-agent.ts'
 import type { ReplicationStats, WarrantView } from '../../../interface/network-port.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import type { RippleNode } from '../../../net/create-node.ts'
@@ -21,7 +22,6 @@ import { AntiEntropy, SYNC_PROTOCOL } from './anti-entropy.ts'
 import { MalformedMessageError } from './errors.ts'
 import { type IngestResult, OpIngest } from './op-ingest.ts'
 import { decodeOpBatch, encodeOpBatch, type OpBatch, wireOpOf } from './op-wire.ts'
-import { agentOfPeer, peerIdOfAgent } from './peer-agent.ts'
 import { RevocationList } from './revocations.ts'
 
 export interface ReplicationInit {

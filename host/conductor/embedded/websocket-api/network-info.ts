@@ -4,8 +4,8 @@
  */
 
 import { encodeHashB64 } from '../../../identity/hash.ts'
+import { agentOfPeer } from '../../../identity/peer-agent.ts'
 import type { RippleNode } from '../../../net/create-node.ts'
-import { agentOfPeer } from '../replication/peer-agent.ts'
 
 export interface TransportConnection {
   /** HoloHashB64 of the peer's agent key (its PeerId is that key). */

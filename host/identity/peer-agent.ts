@@ -5,7 +5,7 @@
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
-import { core32, decodeHashB64, encodeHashB64, holoHashFrom32 } from '../../../identity/hash.ts'
+import { core32, decodeHashB64, encodeHashB64, holoHashFrom32 } from './hash.ts'
 
 /** The AgentPubKey of an Ed25519 peer, or null for a peer with another kind of key. */
 export function agentOfPeer(peer: PeerId): Uint8Array | null {
