@@ -6,10 +6,10 @@
  * and the rules judge.
  */
 import type { Revocation } from '../../zomes-bindings/index.ts'
-import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import { progenitorOf } from '../config/network-config.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import type { AgentKey } from '../identity/keystore.ts'
+import type { MembraneProof } from '../identity/membrane-grant.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Failure } from '../interface/failure-kind.ts'
 import { createInvite } from './invite.ts'

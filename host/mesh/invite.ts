@@ -5,12 +5,11 @@
  * no secret, so it can be published on a chain; the network file never is.
  */
 import { randomBytes } from 'node:crypto'
-import { encodeCanonical } from '../conductor/embedded/action.ts'
-import { grantSignedByIssuer, type MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import { progenitorOf } from '../config/network-config.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import { encodeHashB64 } from '../identity/hash.ts'
 import type { AgentKey } from '../identity/keystore.ts'
+import { grantSignedByIssuer, type MembraneProof, signGrant } from '../identity/membrane-grant.ts'
 import { networkIdentity } from '../net/network-identity.ts'
 import { type Invite, type InviteGrant, type InviteRole, InviteSchema } from './invite-schema.ts'
 
@@ -53,8 +52,7 @@ export function createInvite(request: InviteRequest, key: AgentKey): Invite {
     issuer: encodeHashB64(key.agentPubKey),
     uses: request.uses ?? 1,
   }
-  const signature = Buffer.from(key.sign(encodeCanonical(grant))).toString('base64')
-  return { ripple_invite: 1, network: request.network, grant, signature }
+  return { ripple_invite: 1, network: request.network, grant, signature: signGrant(grant, key) }
 }
 
 /**

@@ -6,10 +6,10 @@
  * daemon's.
  */
 import { join } from 'node:path'
-import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import { progenitorOf } from '../config/network-config.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import { openAgentKey } from '../identity/keystore.ts'
+import type { MembraneProof } from '../identity/membrane-grant.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
 import { pullModel } from '../inference/model-pull.ts'
 import { pullProjector } from '../inference/projector-pull.ts'

@@ -13,12 +13,12 @@ import {
   recordsAbout,
   waitForAction,
 } from '../conductor/embedded/replication/index.ts'
-import type { MembraneProof } from '../conductor/embedded/validation/membrane-proof.ts'
 import { serveConductorApi } from '../conductor/embedded/websocket-api/conductor-api.ts'
 import { libp2pTransportView } from '../conductor/embedded/websocket-api/network-info.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import { encodeHashB64 } from '../identity/hash.ts'
 import { openAgentKey } from '../identity/keystore.ts'
+import type { MembraneProof } from '../identity/membrane-grant.ts'
 import { agentOfPeer } from '../identity/peer-agent.ts'
 import type { AgentPort } from '../interface/agent-port.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'

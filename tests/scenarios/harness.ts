@@ -23,7 +23,6 @@ import {
   type Replication,
   recordsAbout,
 } from '../../host/conductor/embedded/replication/index.ts'
-import type { MembraneProof } from '../../host/conductor/embedded/validation/membrane-proof.ts'
 import {
   type ConductorApi,
   serveConductorApi,
@@ -33,6 +32,7 @@ import { HolochainConductor } from '../../host/conductor/holochain/holochain-con
 import type { NetworkConfig } from '../../host/config/network-schema.ts'
 import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
+import type { MembraneProof } from '../../host/identity/membrane-grant.ts'
 import type { ConductorPort } from '../../host/interface/conductor-port.ts'
 import type { RecordAbout } from '../../host/interface/network-port.ts'
 import type { RippleNode } from '../../host/net/create-node.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { encodeCanonical } from '../../host/conductor/embedded/action.ts'
+import { encodeCanonical } from '../../host/identity/canonical.ts'
 import { decodeHashB64, encodeHashB64 } from '../../host/identity/hash.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 import { authorCell, craftCreate, publishOps, strangerKey } from './forge.ts'

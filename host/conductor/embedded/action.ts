@@ -1,9 +1,8 @@
 /**
  * Actions, as `@holochain/client` types them, and the bytes behind them.
  *
- * Action hash = blake2b-256 of the msgpack of the action content; the signature is Ed25519 over those
- * same bytes. Encoding sorts map keys and drops undefined fields, so equal content always gives equal
- * bytes whatever order a caller built it in.
+ * Action hash = blake2b-256 of the canonical msgpack of the action content (identity/canonical.ts);
+ * the signature is Ed25519 over those same bytes.
  *
  * App entries: the entry bytes are the msgpack of the entry's own fields (no `type` tag), as Holochain
  * stores an `#[hdk_entry_helper]` struct; the entry type is named by the action's
@@ -11,19 +10,11 @@
  * gives the same object from this conductor and from a real one. Entry hash = blake2b-256 of those bytes.
  */
 import type { Action } from '@holochain/client'
-import { decode, encode } from '@msgpack/msgpack'
+import { decodeMsgpack, encodeCanonical } from '../../identity/canonical.ts'
 import { hashContent, retypeHash } from '../../identity/hash.ts'
 import type { AgentKey } from '../../identity/keystore.ts'
 import type { CommitItem, StoredAction, StoredEntry } from '../../storage/chain-store.ts'
 import { ActionTypes } from './hc-enums.ts'
-
-export function encodeCanonical(value: unknown): Uint8Array {
-  return encode(value, { sortKeys: true, ignoreUndefined: true })
-}
-
-export function decodeMsgpack(bytes: Uint8Array): unknown {
-  return decode(bytes)
-}
 
 export function entryHashOf(entryBytes: Uint8Array): Uint8Array {
   return hashContent(entryBytes, 'entry')
@@ -126,5 +117,5 @@ export function writesPrivateEntry(action: Action): boolean {
 
 /** Decodes stored action bytes; the caller has checked them against their hash. */
 export function decodeAction(bytes: Uint8Array): Action {
-  return decode(bytes) as Action
+  return decodeMsgpack(bytes) as Action
 }

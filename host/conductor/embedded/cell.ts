@@ -5,11 +5,11 @@
  */
 import type { Action } from '@holochain/client'
 import type { AgentKey } from '../../identity/keystore.ts'
+import type { MembraneProof } from '../../identity/membrane-grant.ts'
 import type { ChainStore, StoredEntry } from '../../storage/chain-store.ts'
 import { type DnaDef, type DnaModifiers, dnaHashOf } from './dna.ts'
 import { type CellContext, Hdk } from './hdk.ts'
 import { type CommittedAction, SourceChain } from './source-chain.ts'
-import type { MembraneProof } from './validation/membrane-proof.ts'
 import { checkActionRules, type RulesContext, storeRecords } from './validation/record-rules.ts'
 import type { RulesValidator } from './validation/validator.ts'
 

@@ -8,8 +8,8 @@
  */
 import { canonicalJson } from '../../../zomes-bindings/canonical-json.ts'
 import type { DnaName } from '../../../zomes-bindings/index.ts'
+import { encodeCanonical } from '../../identity/canonical.ts'
 import { hashContent } from '../../identity/hash.ts'
-import { encodeCanonical } from './action.ts'
 
 export interface DnaDef {
   name: DnaName

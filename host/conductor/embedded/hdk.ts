@@ -4,9 +4,10 @@
  * Names and shapes follow Holochain's HDK and `@holochain/client` types.
  */
 import type { Action, Details, EntryType, Record as HcRecord, Link } from '@holochain/client'
+import { decodeMsgpack, encodeCanonical } from '../../identity/canonical.ts'
 import { encodeHashB64, hashContent, hashesEqual, holoHashKind } from '../../identity/hash.ts'
 import type { ChainStore, StoredAction, StoredEntry, StoredLink } from '../../storage/chain-store.ts'
-import { decodeAction, decodeMsgpack, encodeCanonical, entryHashOf } from './action.ts'
+import { decodeAction, entryHashOf } from './action.ts'
 import { type DnaDef, visibilityOf } from './dna.ts'
 import { RecordNotFoundError, UnknownTypeError } from './errors.ts'
 import { ActionTypes, DetailsTypes, EntryDhtStatuses, ValidationStatuses } from './hc-enums.ts'

@@ -7,12 +7,13 @@
 import type { Action, Dna } from '@holochain/client'
 import { retypeHash } from '../../identity/hash.ts'
 import type { AgentKey } from '../../identity/keystore.ts'
+import type { MembraneProof } from '../../identity/membrane-grant.ts'
 import type { ChainStore, CommitItem, StoredAction, StoredEntry } from '../../storage/chain-store.ts'
 import { entryHashOfKind, type SignedAction, signAction, toCommitItem, toStoredAction } from './action.ts'
 import { ChainDigest, checkpointKey, signCheckpoint, trustedCheckpoint } from './chain-checkpoint.ts'
 import { type VerifiedHead, verifyChain } from './chain-verify.ts'
 import { ActionTypes } from './hc-enums.ts'
-import { encodeMembraneProof, type MembraneProof } from './validation/membrane-proof.ts'
+import { encodeMembraneProof } from './validation/membrane-proof.ts'
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 

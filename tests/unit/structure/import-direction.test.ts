@@ -57,14 +57,6 @@ const SEAMS: Record<string, Seam> = {
 
 /** Today's reach-ins through a seam, each with why it is there; a seam mended takes its line out. */
 const REACH_INS: Record<string, string> = {
-  'host/mesh/invite.ts -> host/conductor/embedded/action.ts':
-    "an invite's grant is signed over the contract's canonical encoding (issue 37: a leaf for it)",
-  'host/mesh/invite.ts -> host/conductor/embedded/validation/membrane-proof.ts':
-    "an invite is a membrane proof's grant, checked as the rules check it (issue 37: a leaf for it)",
-  'host/mesh/invite-service.ts -> host/conductor/embedded/validation/membrane-proof.ts':
-    'the membrane proof an invite becomes (issue 37: a leaf for it)',
-  'host/mesh/private-mesh.ts -> host/conductor/embedded/validation/membrane-proof.ts':
-    'the membrane proof this peer joined with (issue 37: a leaf for it)',
   'host/api/contract/views.ts -> host/inference/engine/engine-backends.ts':
     "the engine's backend report, as the status view carries it (a type)",
   'host/api/routes/models-route.ts -> host/inference/engine/engine-model.ts':

@@ -22,18 +22,12 @@
  * ignored, not warranted, and so is the rest of its chain after the first such op.
  */
 import type { Action } from '@holochain/client'
+import { decodeMsgpack } from '../../../identity/canonical.ts'
 import { encodeHashB64, hashContent, hashesEqual } from '../../../identity/hash.ts'
 import { verifyAgentSignature } from '../../../identity/keystore.ts'
 import type { Logger } from '../../../log/logger.ts'
 import type { ChainStore, StoredAction, StoredEntry, Warrant } from '../../../storage/chain-store.ts'
-import {
-  actionSeq,
-  decodeMsgpack,
-  entryHashOfKind,
-  prevActionOf,
-  toCommitItem,
-  toStoredAction,
-} from '../action.ts'
+import { actionSeq, entryHashOfKind, prevActionOf, toCommitItem, toStoredAction } from '../action.ts'
 import type { Cell } from '../cell.ts'
 import { checkActionPayload, checkChainAction } from '../chain-verify.ts'
 import { UnknownTypeError } from '../errors.ts'

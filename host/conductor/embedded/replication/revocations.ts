@@ -7,8 +7,8 @@
  */
 import type { Action } from '@holochain/client'
 import type { Revocation } from '../../../../zomes-bindings/index.ts'
+import { decodeMsgpack } from '../../../identity/canonical.ts'
 import type { StoredEntry } from '../../../storage/chain-store.ts'
-import { decodeMsgpack } from '../action.ts'
 import type { DnaDef } from '../dna.ts'
 import { ActionTypes } from '../hc-enums.ts'
 import { entryTypeName } from '../validation/record-rules.ts'

@@ -6,8 +6,8 @@
  */
 import type { Action } from '@holochain/client'
 import { z } from 'zod'
+import { decodeMsgpack } from '../../../identity/canonical.ts'
 import { type HoloHashKind, holoHashKind } from '../../../identity/hash.ts'
-import { decodeMsgpack } from '../action.ts'
 
 const holoHash = (kind: HoloHashKind) =>
   z.custom<Uint8Array>((v) => v instanceof Uint8Array && holoHashKind(v) === kind, `not a ${kind} hash`)

@@ -3,7 +3,7 @@
  * field is used, so a malformed message fails here, as a MalformedMessageError, and nowhere deeper.
  */
 import { z } from 'zod'
-import { decodeMsgpack, encodeCanonical } from '../action.ts'
+import { decodeMsgpack, encodeCanonical } from '../../../identity/canonical.ts'
 import { MalformedMessageError } from './errors.ts'
 
 export const bytesSchema = z.instanceof(Uint8Array)

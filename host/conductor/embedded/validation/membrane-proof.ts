@@ -4,31 +4,14 @@
  * every action's); the rules (`MembraneProof`, dnas/rules/src/membrane.rs) judge what the grant says.
  */
 
-import { decodeHashB64 } from '../../../identity/hash.ts'
-import { verifyAgentSignature } from '../../../identity/keystore.ts'
-import { decodeMsgpack, encodeCanonical } from '../action.ts'
+import { decodeMsgpack, encodeCanonical } from '../../../identity/canonical.ts'
+import { grantSignedByIssuer, type MembraneProof } from '../../../identity/membrane-grant.ts'
 import { InvalidEntryError } from './validator.ts'
-
-/** The grant an admin signed (its fields are checked by the rules) and the signature, base64. */
-export interface MembraneProof {
-  grant: { issuer: string } & Record<string, unknown>
-  signature: string
-}
 
 /** The entry type name under which the rules judge a genesis' membrane proof. */
 export const MEMBRANE_PROOF_ENTRY_TYPE = 'MembraneProof'
 
 export const encodeMembraneProof = (proof: MembraneProof): Uint8Array => encodeCanonical(proof)
-
-/** True when `signature` (base64) is the grant's issuer's signature of its canonical encoding. */
-export function grantSignedByIssuer(grant: MembraneProof['grant'], signature: string): boolean {
-  try {
-    const issuer = decodeHashB64(grant.issuer, 'agent')
-    return verifyAgentSignature(issuer, encodeCanonical(grant), Buffer.from(signature, 'base64'))
-  } catch {
-    return false
-  }
-}
 
 /**
  * What the rules are given for a genesis written at `genesisAt` (µs): the proof, once its signature

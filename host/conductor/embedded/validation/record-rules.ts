@@ -5,9 +5,11 @@
  * for) come from a RecordSource: the store, plus a zome call's pending writes for the HDK.
  */
 import type { Action } from '@holochain/client'
+import { decodeMsgpack } from '../../../identity/canonical.ts'
 import { decodeHashB64, encodeHashB64, hashesEqual } from '../../../identity/hash.ts'
+import type { MembraneProof } from '../../../identity/membrane-grant.ts'
 import type { ChainStore, StoredAction, StoredEntry } from '../../../storage/chain-store.ts'
-import { decodeAction, decodeMsgpack, writesPrivateEntry } from '../action.ts'
+import { decodeAction, writesPrivateEntry } from '../action.ts'
 import { type DnaDef, visibilityOf } from '../dna.ts'
 import { UnknownTypeError } from '../errors.ts'
 import { ActionTypes } from '../hc-enums.ts'
@@ -15,7 +17,6 @@ import {
   type InviteUse,
   inviteIdOf,
   MEMBRANE_PROOF_ENTRY_TYPE,
-  type MembraneProof,
   membraneRulesEntry,
   usesBefore,
 } from './membrane-proof.ts'

@@ -6,8 +6,9 @@
  */
 import type { Link } from '@holochain/client'
 import type { EntryRecord, NodeCapability, Revocation } from '../../../../zomes-bindings/index.ts'
+import { encodeCanonical } from '../../../identity/canonical.ts'
 import { decodeHashB64, encodeHashB64, hashesEqual } from '../../../identity/hash.ts'
-import { encodeCanonical, entryHashOf } from '../action.ts'
+import { entryHashOf } from '../action.ts'
 import { RecordNotFoundError } from '../errors.ts'
 import type { Hdk } from '../hdk.ts'
 import { createUnderAnchor, linkedRecords, toEntryRecord, toRecordRef } from './entry-record.ts'
