@@ -26,6 +26,10 @@ export interface ConductorPort {
   readonly backend: 'embedded' | 'holochain'
   /** HoloHashB64 of this host's agent key (the same key in every cell). */
   readonly agentPubKey: string
+  /**
+   * Rejects with InvalidEntryError when the rules refuse what the call writes (the rule in `rule`),
+   * UnresolvedDependenciesError when they need records not held here yet (./zome-refusal.ts).
+   */
   callZome<D extends DnaName, F extends ZomeFnName<D>>(
     dna: D,
     fn: F,

@@ -31,6 +31,7 @@ import type { AgentInfoView, ConductorPort, Signal } from '../../interface/condu
 import { type Logger, silentLogger } from '../../log/logger.ts'
 import { InvalidZomeCallError } from '../embedded/errors.ts'
 import { RIPPLE_APP_ID, RIPPLE_HOST_ORIGIN } from '../ripple-app.ts'
+import { zomeRefusalOf } from './zome-refusal-text.ts'
 
 /** Thrown when the app is not installed and there is no packed hApp to install. */
 export class HappNotBuiltError extends Error {
@@ -44,7 +45,10 @@ export class HappNotBuiltError extends Error {
   }
 }
 
-/** A zome call the conductor refused or the zome failed (`ribosome_error`, `zome_call_unauthorized`...). */
+/**
+ * A zome call the conductor refused or the zome failed (`ribosome_error`, `zome_call_unauthorized`...);
+ * the rules' refusals are the port's own errors (./zome-refusal-text.ts).
+ */
 export class HolochainCallError extends Error {
   static override readonly name = 'HolochainCallError'
   constructor(
@@ -194,7 +198,7 @@ export class HolochainConductor implements ConductorPort {
       return await this.#app.callZome({ cell_id: this.cellId(dna), zome_name: dna, fn_name: fn, payload })
     } catch (err) {
       const e = err as Error
-      throw new HolochainCallError(dna, fn, e.name, e.message)
+      throw zomeRefusalOf(e.message) ?? new HolochainCallError(dna, fn, e.name, e.message)
     }
   }
 

@@ -11,7 +11,9 @@
  * `unresolved` with the hashes they need; the conductor resolves them into `deps` and asks again.
  */
 import type { DnaName } from '../../../../zomes-bindings/index.ts'
-import type { Failure } from '../../../interface/failure-kind.ts'
+
+// What the seam throws are the conductor port's own refusals.
+export { InvalidEntryError, UnresolvedDependenciesError } from '../../../interface/zome-refusal.ts'
 
 /** A record the rules depend on, resolved by the conductor (hashes are HoloHashB64 strings). */
 export interface ResolvedDependency {
@@ -53,44 +55,4 @@ export type ValidationOutcome =
 
 export interface RulesValidator {
   validate(input: ValidationInput): ValidationOutcome
-}
-
-/** Rule ids that judge the author, not the entry (dnas/rules/src/membrane.rs). */
-const AUTHOR_RULE = /\.(author_role|author_role_unknown|author_is_admin|no_progenitor)$/
-
-/** Thrown when an entry breaks a rule; carries the rule's id and message. */
-export class InvalidEntryError extends Error {
-  static override readonly name = 'InvalidEntryError'
-  // A rule about who may write it (a role, an admin) forbids the writer; any other, what it wrote.
-  readonly failureKind: Failure
-  constructor(
-    readonly rule: string,
-    /** What the rule found, without the rule's name. */
-    readonly detail: string,
-  ) {
-    super(`${rule}: ${detail}`)
-    this.name = 'InvalidEntryError'
-    this.failureKind = AUTHOR_RULE.test(rule) ? 'forbidden' : 'invalid/unprocessable'
-  }
-
-  get details() {
-    return { rule: this.rule }
-  }
-}
-
-/**
- * Thrown when validation needs records this conductor does not hold (yet). To a caller, what it sent
- * names records unknown here.
- */
-export class UnresolvedDependenciesError extends Error {
-  static override readonly name = 'UnresolvedDependenciesError'
-  readonly failureKind: Failure = 'invalid/unprocessable'
-  constructor(readonly deps: string[]) {
-    super(`unresolved dependencies: ${deps.join(', ')}`)
-    this.name = 'UnresolvedDependenciesError'
-  }
-
-  get details() {
-    return { deps: this.deps }
-  }
 }

@@ -1,0 +1,46 @@
+/**
+ * How the conductor port says the rules refused a zome call's write, whichever backend sits behind it:
+ * the rule that refused (its id, `task.author_role`) and what it found, or the records the rules need
+ * that the conductor does not hold yet. Callers branch on the rule, never on a message's text.
+ */
+import type { Failure } from './failure-kind.ts'
+
+/** Rule ids that judge the author, not the entry (dnas/rules/src/membrane.rs). */
+const AUTHOR_RULE = /\.(author_role|author_role_unknown|author_is_admin|no_progenitor)$/
+
+/** Thrown when an entry breaks a rule; carries the rule's id and what it found. */
+export class InvalidEntryError extends Error {
+  static override readonly name = 'InvalidEntryError'
+  // A rule about who may write it (a role, an admin) forbids the writer; any other, what it wrote.
+  readonly failureKind: Failure
+  constructor(
+    readonly rule: string,
+    /** What the rule found, without the rule's name. */
+    readonly detail: string,
+  ) {
+    super(`${rule}: ${detail}`)
+    this.name = 'InvalidEntryError'
+    this.failureKind = AUTHOR_RULE.test(rule) ? 'forbidden' : 'invalid/unprocessable'
+  }
+
+  get details() {
+    return { rule: this.rule }
+  }
+}
+
+/**
+ * Thrown when validation needs records this conductor does not hold (yet). To a caller, what it sent
+ * names records unknown here.
+ */
+export class UnresolvedDependenciesError extends Error {
+  static override readonly name = 'UnresolvedDependenciesError'
+  readonly failureKind: Failure = 'invalid/unprocessable'
+  constructor(readonly deps: string[]) {
+    super(`unresolved dependencies: ${deps.join(', ')}`)
+    this.name = 'UnresolvedDependenciesError'
+  }
+
+  get details() {
+    return { deps: this.deps }
+  }
+}
