@@ -12,7 +12,7 @@ export class PeerUnreachableError extends Error {
     message: string,
     options?: ErrorOptions,
   ) {
-    super(`peer ${peer} unreachable: ${message}`, options)
+    super(`peer ${peer} unreachable: ${message || 'the connection ended'}`, options)
     this.name = 'PeerUnreachableError'
   }
 }

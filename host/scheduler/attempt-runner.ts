@@ -189,7 +189,9 @@ export class AttemptRunner {
       if (lastProgress !== null) await settledWithin(lastProgress, PROGRESS_FLUSH_MS)
       controller.signal.throwIfAborted()
       // The requester holds the output before the Result naming it by hash can reach it.
-      const hash = offloaded?.sha256 ?? (await this.#init.exchange.giveOutput(task, assignment, output))
+      const hash =
+        offloaded?.sha256 ??
+        (await this.#init.exchange.giveOutput(task, assignment, output, controller.signal))
       const result = await this.#post(task, assignment, startedAt, {
         hash,
         cid: offloaded?.cid ?? null,

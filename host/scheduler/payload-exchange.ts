@@ -30,6 +30,8 @@ type PayloadSignal = z.infer<typeof PayloadSignalSchema>
 
 /** How long an ask waits for the requester before it asks again (a signal may be lost on the way). */
 const ASK_AGAIN_MS = 3000
+/** How long after a failed delivery of an output it is tried again. */
+const GIVE_AGAIN_MS = 500
 
 export interface PayloadExchangeInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'sendSignal'>
@@ -116,14 +118,35 @@ export class PayloadExchange {
     }
   }
 
-  /** Gives the output of attempt `assignment` to the task's requester (and keeps it here); its hash. */
-  async giveOutput(task: { action_hash: string; author: string }, assignment: string, content: unknown) {
+  /**
+   * Gives the output of attempt `assignment` to the task's requester (and keeps it here); its hash.
+   * A requester out of reach (a relayed connection being redialled) is tried again until `signal`
+   * ends the attempt: the output is worth its lease.
+   */
+  async giveOutput(
+    task: { action_hash: string; author: string },
+    assignment: string,
+    content: unknown,
+    signal: AbortSignal,
+  ) {
     const hash = await this.#init.payloads.keep(content)
-    if (task.author !== this.#init.conductor.agentPubKey) {
-      const give = { type: 'task-output', task: task.action_hash, assignment, content } as PayloadSignal
-      await this.#init.conductor.sendSignal('resource_mesh', task.author, give)
+    if (task.author === this.#init.conductor.agentPubKey) return hash
+    const give = { type: 'task-output', task: task.action_hash, assignment, content } as PayloadSignal
+    const stop = aborted(signal)
+    stop.catch(() => {})
+    for (;;) {
+      signal.throwIfAborted()
+      try {
+        await this.#init.conductor.sendSignal('resource_mesh', task.author, give)
+        return hash
+      } catch (err) {
+        this.#init.logger.debug(
+          { err, task: task.action_hash },
+          'the requester is out of reach; trying again',
+        )
+        await Promise.race([delay(GIVE_AGAIN_MS), stop])
+      }
     }
-    return hash
   }
 
   async #handle(from: string, signal: PayloadSignal): Promise<void> {
