@@ -1,4 +1,5 @@
 /** The arithmetic and waiting every benchmark shares. */
+import { readdir, readFile } from 'node:fs/promises'
 
 /** Nearest-rank percentile of unsorted values; NaN when there are none. */
 export function percentile(values: readonly number[], p: number): number {
@@ -41,15 +42,12 @@ export async function rssMb(pid: number): Promise<number> {
 
 /** CPU time (user + system, ms) of a process and all its descendants so far, from /proc (Linux). */
 export async function treeCpuMs(pid: number): Promise<number> {
-  const { readdir, readFile } = await import('node:fs/promises')
   const stats = new Map<number, { ppid: number; ms: number }>()
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null)
     if (stat === null) continue
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // utime and stime in clock ticks (100 per second on Linux).
-    stats.set(Number(entry), { ppid: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * 10 })
+    stats.set(Number(entry), cpuOfStat(stat))
   }
   let total = 0
   const pending = [pid]
@@ -59,4 +57,16 @@ export async function treeCpuMs(pid: number): Promise<number> {
     for (const [child, s] of stats) if (s.ppid === current) pending.push(child)
   }
   return total
+}
+
+/** CPU time (user + system, ms) of this one process, not its children. */
+export async function ownCpuMs(pid: number): Promise<number> {
+  return cpuOfStat(await readFile(`/proc/${pid}/stat`, 'utf8')).ms
+}
+
+/** A process's parent and CPU time (ms) from its /proc/<pid>/stat line. */
+function cpuOfStat(stat: string): { ppid: number; ms: number } {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // utime and stime in clock ticks (100 per second on Linux).
+  return { ppid: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * 10 }
 }

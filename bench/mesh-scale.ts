@@ -25,7 +25,7 @@ import { CONDUCTOR_DB_FILE } from '../host/conductor/embedded/index.ts'
 import { TINY_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { isolatedNetwork, type RunningRipple, runRipple } from '../tests/e2e/ripple-process.ts'
 import { type Endpoint, startBenchPeer } from './chat-paths.ts'
-import { median, round, sleep, waitFor } from './measure.ts'
+import { median, ownCpuMs, round, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 /** RIPPLE_BENCH_MESH_SIZES=3,6 runs fewer. */
@@ -55,14 +55,6 @@ interface Snapshot {
   storeBytes: number
   actions: number
   opsStored: number
-}
-
-/** CPU time (user + system, ms) of this one process, not its children. */
-async function ownCpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  // utime and stime in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
 /** The store's size as SQLite counts it: its pages, those committed in the WAL included. */
