@@ -28,13 +28,6 @@ export interface PullRequest {
   name?: string
 }
 
-/** A pull's progress as the API streams it (`progress` events; the contract's schema is checked against it). */
-export interface PullProgress {
-  downloaded_bytes: number
-  /** 0 when the source announces no size. */
-  total_bytes: number
-}
-
 export interface PullInit {
   modelsDir: string
   /** Where downloads wait until they are checked (kept between attempts, for resuming). */

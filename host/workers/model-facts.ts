@@ -22,14 +22,14 @@ export function modelFacts(loaded: EngineModel): z.output<typeof ModelFactsSchem
 // Each progress event is a signal to the requester; llama.cpp reports every percent.
 const LOAD_PROGRESS_STEP = 0.05
 
-/** Reports the load of `model` as `{ type: 'load', data: { model, fraction } }` progress, every 5%. */
+/** Reports the load of `model` every 5%: `{ type: 'load', data: { model, progress } }`, Progress as is. */
 export function loadProgress(ctx: WorkerContext, model: string): (progress: Progress) => void {
   let reported = -1
   return (progress) => {
     const fraction = progressFraction(progress) ?? 0
     if (fraction < 1 && fraction - reported < LOAD_PROGRESS_STEP) return
     reported = fraction
-    ctx.onProgress({ type: 'load', data: { model, fraction: Math.round(fraction * 100) / 100 } })
+    ctx.onProgress({ type: 'load', data: { model, progress } })
   }
 }
 

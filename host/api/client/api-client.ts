@@ -38,7 +38,6 @@ import {
   TaskEventSchema,
   type TaskView,
 } from '../contract/index.ts'
-import { progressOfLoad, progressOfPull } from '../progress-events.ts'
 import {
   type ApiClientInit,
   ApiTransport,
@@ -74,8 +73,7 @@ export interface ArtifactContent {
 }
 
 /** How a model route streams: its progress events, then its reply as the `done` event or an error. */
-interface ProgressStream<P extends z.ZodType, R extends z.ZodType> {
-  progress: P
+interface ProgressStream<R extends z.ZodType> {
   done: string
   reply: R
   /** What an error event is thrown as. */
@@ -222,15 +220,9 @@ export class ApiClient {
   async loadModel(name: string, options: LoadModelOptions = {}): Promise<ModelLoadedView> {
     return this.#progressReply(
       'loadModel',
-      {
-        progress: routes.loadModel.events.progress,
-        done: 'loaded',
-        reply: routes.loadModel.reply,
-        failed: ModelLoadFailedError,
-        what: `${name} loaded`,
-      },
+      { done: 'loaded', reply: routes.loadModel.reply, failed: ModelLoadFailedError, what: `${name} loaded` },
       { ...options, params: { name }, query: { split: options.split ? 1 : 0 } },
-      (progress) => options.onProgress?.(progressOfLoad(progress)),
+      options.onProgress,
     )
   }
 
@@ -241,28 +233,22 @@ export class ApiClient {
   pullModel(body: PullModelBody, options: PullModelOptions = {}): Promise<ReplyOf<'pullModel'>> {
     return this.#progressReply(
       'pullModel',
-      {
-        progress: routes.pullModel.events.progress,
-        done: 'pulled',
-        reply: routes.pullModel.reply,
-        failed: ModelPullFailedError,
-        what: 'the pull ended',
-      },
+      { done: 'pulled', reply: routes.pullModel.reply, failed: ModelPullFailedError, what: 'the pull ended' },
       { ...options, body },
-      (progress) => options.onProgress?.(progressOfPull(progress)),
+      options.onProgress,
     )
   }
 
   /**
    * A model route that answers at once, or (the daemon streams only while the work runs) streams
-   * progress and then the `done` event, which carries the same reply; an `error` event is thrown as
-   * a `failed`.
+   * progress (a Progress, as the operation reported it) and then the `done` event, which carries the
+   * same reply; an `error` event is thrown as a `failed`.
    */
-  async #progressReply<P extends z.ZodType, R extends z.ZodType>(
+  async #progressReply<R extends z.ZodType>(
     route: 'loadModel' | 'pullModel',
-    stream: ProgressStream<P, R>,
+    stream: ProgressStream<R>,
     parts: RequestParts,
-    onProgress: (progress: z.output<P>) => void,
+    onProgress: LongOperationOptions['onProgress'],
   ): Promise<z.output<R>> {
     const res = await this.#http.send(route, { ...parts, accept: 'text/event-stream' })
     if (!res.headers.get('content-type')?.includes('text/event-stream')) {
@@ -275,7 +261,7 @@ export class ApiClient {
         const { error } = parseReply(route, routes[route].events.error, body)
         throw new stream.failed(error.name, error.message)
       }
-      onProgress(parseReply(route, stream.progress, body))
+      onProgress?.(parseReply(route, routes[route].events.progress, body))
     }
     throw new StreamEndedError(stream.what)
   }

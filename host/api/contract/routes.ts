@@ -265,7 +265,7 @@ export const routes = {
     reply: ModelLoadedViewSchema,
     events: ModelLoadEventSchemas,
   },
-  /** Streams `progress` ({ downloaded_bytes, total_bytes }) when asked with `accept: text/event-stream`. */
+  /** Streams `progress` (the bytes downloaded) when asked with `accept: text/event-stream`. */
   pullModel: {
     method: 'POST',
     path: '/api/models/pull',

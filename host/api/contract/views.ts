@@ -24,11 +24,11 @@ import type { ArtifactView as ServiceArtifactView } from '../../artifacts/artifa
 import type { BackendStatus } from '../../inference/engine/engine-backends.ts'
 import type { GgufModel } from '../../inference/gguf-scan.ts'
 import type { ModelListing } from '../../inference/model-manager.ts'
-import type { PullProgress } from '../../inference/model-pull.ts'
 import type { ProjectorPull } from '../../inference/projector-pull.ts'
 import type { PeerEntry } from '../../interface/mesh-peers.ts'
 import type { WarrantView } from '../../interface/network-port.ts'
 import { PeerLinkSchema } from '../../interface/peer-link.ts'
+import type { Progress } from '../../interface/progress.ts'
 import type { LeafCheck } from '../../scheduler/direct/served-leaf.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
 import type { SplitView } from '../../split/split-service.ts'
@@ -212,9 +212,19 @@ export type ModelLoadedView = z.infer<typeof ModelLoadedViewSchema>
 
 export const ModelUnloadedViewSchema = z.object({ model: z.string(), unloaded: z.boolean() })
 
+/** Every long operation's progress on the wire: the Progress the operation reported, as it is. */
+export const ProgressSchema = describes<Progress>()(
+  z.object({
+    stage: z.enum(['load', 'download', 'import', 'fetch', 'write']),
+    done: z.number().nonnegative(),
+    total: z.number().nonnegative().nullable(),
+    unit: z.enum(['bytes', 'percent', 'items']),
+  }),
+)
+
 /** The events of a model load streamed as server-sent events. */
 export const ModelLoadEventSchemas = {
-  progress: z.object({ fraction: z.number().min(0).max(1) }),
+  progress: ProgressSchema,
   loaded: ModelLoadedViewSchema,
   error: ApiErrorBodySchema,
 }
@@ -230,9 +240,7 @@ export const ModelPulledViewSchema = z.object({
 
 /** The events of a model pull streamed as server-sent events. */
 export const ModelPullEventSchemas = {
-  progress: describes<PullProgress>()(
-    z.object({ downloaded_bytes: z.number().nonnegative(), total_bytes: z.number().nonnegative() }),
-  ),
+  progress: ProgressSchema,
   pulled: ModelPulledViewSchema,
   error: ApiErrorBodySchema,
 }
@@ -277,13 +285,19 @@ export const TaskEventSchema = describes<TaskEvent>()(
     z.object({
       type: z.literal('progress'),
       assignee: z.string(),
-      /** e.g. `{ type: 'token', data: 'text' }`, `{ type: 'load', data: { model, fraction } }`. */
+      /** e.g. `{ type: 'token', data: 'text' }`, or a model's load (LoadProgressEventSchema). */
       progress: z.object({ type: z.string(), data: z.unknown() }),
     }),
     /** The task waits with no claim: why, and whether no peer will claim it (waiting longer won't help). */
     z.object({ type: z.literal('waiting'), reason: z.string(), unclaimable: z.boolean() }),
   ]),
 )
+
+/** A runner's progress event while it loads the task's model: the engine's Progress, as it is. */
+export const LoadProgressEventSchema = z.object({
+  type: z.literal('load'),
+  data: z.object({ model: z.string(), progress: ProgressSchema }),
+})
 
 export const PolicyRecordSchema = entryRecord(PolicySchema)
 export type PolicyRecord = z.infer<typeof PolicyRecordSchema>

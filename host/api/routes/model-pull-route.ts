@@ -1,8 +1,8 @@
 /**
  * POST /api/models/pull `{ source, sha256?, size?, name? }`: fetches a model into the models directory
  * (`hf:owner/repo/file.gguf`, `hf:owner/repo:quant` or an https URL), checks it and advertises it.
- * Asked for with `accept: text/event-stream`, it streams `progress` events ({ downloaded_bytes,
- * total_bytes }) and then `pulled` (or `error`); a request that fails before any byte arrives gets
+ * Asked for with `accept: text/event-stream`, it streams `progress` events (a Progress) and then
+ * `pulled` (or `error`); a request that fails before any byte arrives gets
  * its error status (502 for a source that cannot be fetched, 422 for a refused file). A client that
  * goes away stops the download, which the next pull of the same source resumes.
  */
@@ -13,7 +13,6 @@ import type { ProjectorPull } from '../../inference/projector-pull.ts'
 import type { LongOperationOptions } from '../../interface/progress.ts'
 import { routes } from '../contract/index.ts'
 import { sendInvalidPayload } from '../error-reply.ts'
-import { pullProgressEvent } from '../progress-events.ts'
 import { clientGone, lazyEventStream } from './event-stream-reply.ts'
 
 export type ModelPuller = (
@@ -31,7 +30,7 @@ export function registerModelPullRoute(app: FastifyInstance, pull: ModelPuller):
     try {
       const pulled = await pull(body.data, {
         signal,
-        onProgress: (progress) => events.send('progress', pullProgressEvent(progress)),
+        onProgress: (progress) => events.send('progress', progress),
       })
       if (!events.opened) return pulled
       events.send('pulled', pulled)

@@ -4,7 +4,7 @@
  * what is in memory. A file that fails the checks made before loading gets a 422 with the reason,
  * and the daemon carries on.
  *
- * A load asked for with `accept: text/event-stream` streams `progress` events ({ fraction }) once
+ * A load asked for with `accept: text/event-stream` streams `progress` events (a Progress) once
  * llama.cpp starts reading weights, then `loaded` (or `error`). The stream opens at the first
  * progress, so a refused file still gets its 4xx, and a model already loaded a plain JSON answer.
  * A client that goes away stops the load, unless another caller (a task) waits on it too.
@@ -15,7 +15,6 @@ import type { ModelManager } from '../../inference/model-manager.ts'
 import type { LongOperationOptions } from '../../interface/progress.ts'
 import type { SplitService } from '../../split/split-service.ts'
 import { type ModelLoadedView, type ModelsView, routes } from '../contract/index.ts'
-import { loadProgressEvent } from '../progress-events.ts'
 import { clientGone, lazyEventStream } from './event-stream-reply.ts'
 
 export function registerModelsRoute(
@@ -39,7 +38,7 @@ export function registerModelsRoute(
     try {
       const loaded = await load({
         signal,
-        onProgress: (progress) => events.send('progress', loadProgressEvent(progress)),
+        onProgress: (progress) => events.send('progress', progress),
       })
       if (!events.opened) return loadedView(loaded)
       events.send('loaded', loadedView(loaded))

@@ -12,10 +12,13 @@ import { pipeline } from 'node:stream/promises'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import type { ArtifactView } from '../../api/contract/index.ts'
 import { IMPORT_PROFILES } from '../../ipfs/import-profile.ts'
-import { byteProgress } from '../byte-progress.ts'
 import { alignRows, formatBytes, formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
+import { progressBar } from '../progress-bar.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
+
+/** A transfer under 1 MiB shows no bar. */
+const QUIET_BELOW = 1024 * 1024
 
 export function artifactCommand(): Command {
   return new Command('artifact')
@@ -67,12 +70,12 @@ function addCommand(): Command {
     const api = await connectDaemon(options)
     const stdin = file === '-'
     const total = stdin ? null : (await stat(file)).size
-    const progress = byteProgress('adding', total, !options.json)
+    const bar = progressBar('adding', { enabled: !options.json, quietBelow: QUIET_BELOW })
     let sent = 0
     async function* counted(): AsyncGenerator<Uint8Array> {
       for await (const chunk of stdin ? process.stdin : createReadStream(file)) {
         sent += (chunk as Buffer).byteLength
-        progress.show(sent)
+        bar.show({ stage: 'import', done: sent, total, unit: 'bytes' })
         yield chunk as Buffer
       }
     }
@@ -82,7 +85,7 @@ function addCommand(): Command {
       replication: options.replication,
       profile: options.profile,
     })
-    progress.end()
+    bar.end()
     process.stdout.write(options.json ? `${JSON.stringify(view, null, 2)}\n` : `${view.artifact.entry.cid}\n`)
   })
 }
@@ -96,19 +99,22 @@ function getCommand(): Command {
   ).action(async (cid: string, options: TargetOptions & { output?: string }) => {
     const api = await connectDaemon(options)
     const content = await api.artifactContent(cid)
-    const progress = byteProgress(`fetching ${cid}`, content.size, options.output !== undefined)
+    const bar = progressBar(`fetching ${cid}`, {
+      enabled: options.output !== undefined,
+      quietBelow: QUIET_BELOW,
+    })
     const hash = createHash('sha256')
     let received = 0
     const check = new TransformCounter((chunk) => {
       hash.update(chunk)
       received += chunk.byteLength
-      progress.show(received)
+      bar.show({ stage: 'fetch', done: received, total: content.size, unit: 'bytes' })
     })
     const part = options.output === undefined ? null : `${options.output}.part`
     const sink: Writable = part === null ? process.stdout : createWriteStream(part, { mode: 0o600 })
     try {
       await pipeline(Readable.fromWeb(content.body as never), check, sink)
-      progress.end()
+      bar.end()
       if (received !== content.size)
         throw new ArtifactVerifyError(cid, `${received} bytes, expected ${content.size}`)
       const sha256 = hash.digest('hex')

@@ -16,14 +16,13 @@ import {
   parseMemoryInput,
 } from '../../memory/memory-input.ts'
 import type { Metadata } from '../../memory/shard-store.ts'
-import { byteProgress } from '../byte-progress.ts'
 import { parseIntegerIn } from '../cli-options.ts'
-import { alignRows, formatCount, formatTable } from '../human-format.ts'
+import { alignRows, formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
+import { progressBar } from '../progress-bar.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
 const BATCH = 1000
-const DOCS = { format: (n: number) => `${formatCount(n)} docs`, quietBelow: 2 * BATCH, unknownStep: 10_000 }
 
 export function memoryCommand(): Command {
   return new Command('memory')
@@ -182,20 +181,21 @@ function upsertCommand(): Command {
       checkMetadata(parsed.metadata, `${where}.metadata`)
       total++
     }
-    const progress = byteProgress(`upserting into ${name}`, total, !options.json, DOCS)
+    // A file of two batches or fewer is written before a bar could help.
+    const bar = progressBar(`upserting into ${name}`, { enabled: !options.json, quietBelow: 2 * BATCH })
     let written = 0
     let batch: MemoryDoc[] = []
     const send = async () => {
       written += (await api.upsertDocs(name, batch)).written
       batch = []
-      progress.show(written)
+      bar.show({ stage: 'write', done: written, total, unit: 'items' })
     }
     for await (const { doc } of readLines(options.file)) {
       batch.push(doc as MemoryDoc)
       if (batch.length === BATCH) await send()
     }
     if (batch.length > 0) await send()
-    progress.end()
+    bar.end()
     print(options, { written }, () => `upserted ${written}`)
   })
 }

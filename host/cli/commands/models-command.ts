@@ -4,11 +4,11 @@
  */
 import { Command } from 'commander'
 import type { ModelsView } from '../../api/contract/index.ts'
-import { type Progress, progressFraction } from '../../interface/progress.ts'
 import { printable, printableJson } from '../../text/printable.ts'
 import { parseIntegerIn } from '../cli-options.ts'
 import { formatBytes, formatCount, formatTable, keepAliveLine } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
+import { progressBar } from '../progress-bar.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
 export function modelsCommand(): Command {
@@ -43,37 +43,16 @@ function loadCommand(): Command {
       .option('--split', "split it over the mesh's peers when it fits on none (this peer heads it)"),
   ).action(async (name: string, options: TargetOptions & { split?: boolean }) => {
     const api = await connectDaemon(options)
-    const progress = loadProgress(name)
-    const loaded = await api.loadModel(name, {
-      split: options.split === true,
-      onProgress: options.json ? undefined : progress.show,
-    })
-    progress.end()
+    const bar = progressBar(`loading ${name}`, { enabled: !options.json })
+    const loaded = await api
+      .loadModel(name, { split: options.split === true, onProgress: bar.show })
+      .finally(bar.end)
     process.stdout.write(
       options.json
         ? `${JSON.stringify(loaded, null, 2)}\n`
         : `loaded ${loaded.model} in ${loaded.load_ms} ms (context ${loaded.context_size} tokens, ${loaded.threads} threads)\n`,
     )
   })
-}
-
-/** Shows a load's progress on stderr: one line kept updated on a terminal, else a line per 10%. */
-function loadProgress(name: string) {
-  const tty = process.stderr.isTTY
-  let shownTenths = -1
-  return {
-    show(progress: Progress): void {
-      const percent = Math.round((progressFraction(progress) ?? 0) * 100)
-      if (tty) process.stderr.write(`\rripple: loading ${name} ${percent}%`)
-      else if (Math.floor(percent / 10) > shownTenths)
-        process.stderr.write(`ripple: loading ${name} ${percent}%\n`)
-      shownTenths = Math.floor(percent / 10)
-    },
-    /** Ends the line kept updated on a terminal. */
-    end(): void {
-      if (tty && shownTenths >= 0) process.stderr.write('\n')
-    },
-  }
 }
 
 function unloadCommand(): Command {
@@ -141,7 +120,7 @@ function pullCommand(): Command {
       ...(options.size === undefined ? {} : { size: options.size }),
       ...(options.name === undefined ? {} : { name: options.name }),
     }
-    const bar = pullProgress(!options.json)
+    const bar = progressBar('pulling', { enabled: !options.json })
     const { model, projector } = await api.pullModel(body, { onProgress: bar.show }).finally(bar.end)
     if (options.json) return void process.stdout.write(`${printableJson(model)}\n`)
     process.stdout.write(
@@ -154,24 +133,4 @@ function pullCommand(): Command {
         : `without its projector (${printable(projector.error)}): it serves text only\n`,
     )
   })
-}
-
-/** A progress bar on stderr (one line kept updated on a terminal, a line per tenth otherwise). */
-function pullProgress(show: boolean) {
-  const tty = process.stderr.isTTY
-  let shownTenths = -1
-  return {
-    show(progress: Progress) {
-      if (!show) return
-      const fraction = progressFraction(progress) ?? 0
-      const bar = `[${'#'.repeat(Math.round(fraction * 30)).padEnd(30, '.')}] ${Math.floor(fraction * 100)}% ${formatBytes(progress.done)} / ${formatBytes(progress.total ?? 0)}`
-      if (tty) process.stderr.write(`\rripple: pulling ${bar}`)
-      else if (Math.floor(fraction * 10) > shownTenths) process.stderr.write(`ripple: pulling ${bar}\n`)
-      shownTenths = Math.floor(fraction * 10)
-    },
-    /** Ends the line kept updated on a terminal. */
-    end(): void {
-      if (show && tty && shownTenths >= 0) process.stderr.write('\n')
-    },
-  }
 }

@@ -10,6 +10,7 @@ import type { ApiClient } from '../../api/client/index.ts'
 import {
   acceptedOutput,
   acceptedResult,
+  LoadProgressEventSchema,
   type SubmitTaskBody,
   type TaskEvent,
   type TaskSummary,
@@ -23,6 +24,7 @@ import { printable, printableJson, printableText } from '../../text/printable.ts
 import { collectTag, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'
 import { alignRows, formatBytes, formatDuration, formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
+import { type ProgressBar, progressBar } from '../progress-bar.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 import { servedText } from './served-text.ts'
 
@@ -193,31 +195,46 @@ async function readInput(value: string): Promise<SubmitTaskBody['input']> {
 async function follow(api: ApiClient, hash: string): Promise<TaskView> {
   const started = Date.now()
   let midLine = false
+  let load: { model: string; bar: ProgressBar } | null = null
+  const endLoad = () => {
+    load?.bar.end()
+    load = null
+  }
+  // A line printed next starts on its own, after streamed text or a bar.
+  const newLine = () => {
+    endLoad()
+    if (midLine) process.stderr.write('\n')
+    midLine = false
+  }
   const onEvent = async (event: TaskEvent) => {
     const elapsed = formatDuration(Date.now() - started)
     if (event.type === 'progress') {
       const { progress } = event
-      // Streamed tokens read as text; other progress as one line each.
-      if (progress.type === 'token' && typeof progress.data === 'string') {
+      const loading = LoadProgressEventSchema.safeParse(progress)
+      // A runner's model load as a bar, streamed tokens as text, other progress as one line each.
+      if (loading.success) {
+        const { model, progress: loaded } = loading.data.data
+        if (load?.model !== model) {
+          newLine()
+          load = { model, bar: progressBar(`loading ${model}`, { enabled: true }) }
+        }
+        load.bar.show(loaded)
+      } else if (progress.type === 'token' && typeof progress.data === 'string') {
+        endLoad()
         process.stderr.write(printableText(progress.data))
         midLine = true
       } else {
+        newLine()
         process.stderr.write(
-          `${midLine ? '\n' : ''}ripple: [${elapsed}] ${printable(`${progress.type} ${JSON.stringify(progress.data)}`)}\n`,
+          `ripple: [${elapsed}] ${printable(`${progress.type} ${JSON.stringify(progress.data)}`)}\n`,
         )
-        midLine = false
       }
       return
     }
-    if (event.type === 'waiting') {
-      if (midLine) process.stderr.write('\n')
-      midLine = false
-      await reportWaiting(api, hash, event)
-      return
-    }
+    newLine()
+    if (event.type === 'waiting') return reportWaiting(api, hash, event)
     const where = event.assignee ? ` (attempt ${event.attempt} on ${short(event.assignee)})` : ''
-    process.stderr.write(`${midLine ? '\n' : ''}ripple: [${elapsed}] ${event.status}${where}\n`)
-    midLine = false
+    process.stderr.write(`ripple: [${elapsed}] ${event.status}${where}\n`)
   }
   return api.followTask(hash, { onEvent })
 }

@@ -30,7 +30,7 @@ describe('infer.generate', () => {
     expect(output.timings.load_ms).toBeGreaterThan(0)
     expect(ctx.progress.filter((p) => p.type === 'load').at(-1)).toEqual({
       type: 'load',
-      data: { model: 'tiny', fraction: 1 },
+      data: { model: 'tiny', progress: { stage: 'load', done: 100, total: 100, unit: 'percent' } },
     })
     expect(fx.manager.loadedNames()).toEqual(['tiny'])
   })
