@@ -16,6 +16,7 @@ import { FileHashCache } from '../host/inference/file-hash-cache.ts'
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { ModelManager } from '../host/inference/model-manager.ts'
 import { createLogger } from '../host/log/logger.ts'
+import { workerModels } from '../host/node/worker-models.ts'
 import { modelInfo } from '../host/registry/index.ts'
 import { isTerminal, type SchedulerService } from '../host/scheduler/scheduler-service.ts'
 import { InferGenerateOutputSchema, inferGenerateWorker } from '../host/workers/infer-generate.ts'
@@ -90,7 +91,7 @@ export function directPath(server: Endpoint): InferencePath {
 
 /** `infer.generate` through its Worker, input checked and output checked as the scheduler does. */
 export function workerPath(models: ModelManager): InferencePath {
-  const worker = inferGenerateWorker(models)
+  const worker = inferGenerateWorker(workerModels(models))
   return {
     key: 'worker',
     name: 'infer.generate worker (local)',
@@ -245,7 +246,7 @@ export default async function run(): Promise<BenchReport> {
           name: 'runner',
           log,
           timing,
-          extraWorkers: [inferGenerateWorker(models)],
+          extraWorkers: [inferGenerateWorker(workerModels(models))],
           capability: { inference: { models: [modelInfo(info)], tokens_per_second: null } },
         }),
       ]

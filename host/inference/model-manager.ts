@@ -25,13 +25,7 @@ import type { FileHashCache } from './file-hash-cache.ts'
 import { type GgufModel, modelName, scanModelsDir, type UnusableModel } from './gguf-scan.ts'
 import { DEFAULT_KEEP_ALIVE_MS, type IdleView, idleView, MIN_IDLE_MS } from './keep-alive.ts'
 import { defaultSlots, modelMemoryBytes } from './memory-fit.ts'
-import {
-  ModelLoadError,
-  ModelNotFoundError,
-  ModelRequiredError,
-  ModelTooLargeError,
-  ModelUnusableError,
-} from './model-errors.ts'
+import { ModelLoadError, ModelNotFoundError, ModelTooLargeError, ModelUnusableError } from './model-errors.ts'
 import { ModelQuarantine } from './model-quarantine.ts'
 import { holdersText, planRoom } from './model-room.ts'
 import { type ModelsDirWatch, watchModelsDir } from './models-dir-watch.ts'
@@ -151,12 +145,6 @@ export class ModelManager implements Startable {
   loadedNames(): string[] {
     return [...this.loaded.keys()]
   }
-
-  /**
-   * Loads a model too big for this peer split over the mesh (the split service sets it): a task for
-   * such a model is then served by a split rather than refused.
-   */
-  splitLoader: ((name: string, options: LongOperationOptions) => Promise<EngineModel>) | null = null
 
   /** Memory models may still take here: what is free, within the limit less what the loaded ones take. */
   freeModelBytes(): number {
@@ -286,21 +274,8 @@ export class ModelManager implements Startable {
       already.lastUsedAt = Date.now()
       return { model: already, loadMs: 0 }
     }
-    const model = await this.load(name, options).catch((err: unknown) => {
-      if (err instanceof ModelTooLargeError && this.splitLoader) return this.splitLoader(name, options)
-      throw err
-    })
+    const model = await this.load(name, options)
     return { model, loadMs: model.loadMs }
-  }
-
-  /** The model a task means: the one it names, else the only loaded model, else the only usable one. */
-  async modelFor(name: string | undefined): Promise<string> {
-    if (name !== undefined) return name
-    const loaded = this.loadedNames()
-    if (loaded.length === 1 && loaded[0] !== undefined) return loaded[0]
-    const usable = (await this.list()).models.map((m) => m.name)
-    if (loaded.length === 0 && usable.length === 1 && usable[0] !== undefined) return usable[0]
-    throw new ModelRequiredError(loaded.length > 0 ? loaded : usable)
   }
 
   /** Unloads the model, stopping tasks that run on it; false when it was not loaded. */

@@ -20,6 +20,7 @@ import { inferEmbedWorker } from '../workers/infer-embed.ts'
 import { inferGenerateWorker } from '../workers/infer-generate.ts'
 import { WorkerRegistry } from '../workers/worker-registry.ts'
 import type { Components } from './components.ts'
+import { workerModels } from './worker-models.ts'
 
 /** The registry's peers with what this peer's network knows of each (warrant, link, revocation). */
 export function meshPeers() {
@@ -110,10 +111,15 @@ export function policyService() {
   return (c: Components) => new PolicyService({ conductor: c.conductor, logger: child(c.logger, 'policy') })
 }
 
-/** The kinds of work this peer runs: generation and embeddings with its models. */
+/**
+ * The kinds of work this peer runs: generation and embeddings with its models, a model too big for
+ * this peer alone split over the mesh where it reaches others (a task for it is then served, not refused).
+ */
 export function workerRegistry() {
-  return (c: Components) =>
-    WorkerRegistry.withBuiltins([inferGenerateWorker(c.models), inferEmbedWorker(c.models)])
+  return (c: Components) => {
+    const models = workerModels(c.models, () => (c.backend.agents ? c.splits : null))
+    return WorkerRegistry.withBuiltins([inferGenerateWorker(models), inferEmbedWorker(models)])
+  }
 }
 
 /** Tasks: claims, runs, results and receipts; a task may name artifacts as its input and output. */

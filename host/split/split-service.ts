@@ -95,8 +95,6 @@ export class SplitService {
     await this.#init.worker
       .cache()
       .catch((err: unknown) => this.#init.logger.warn({ err }, 'could not trim the RPC tensor cache'))
-    // A task for a model too big for this peer alone is served by a split, when the mesh has room.
-    if (this.#init.agents) this.#init.models.splitLoader = (name, options) => this.load(name, options)
     if (this.#init.agents)
       await serveRpcTunnel(this.#init.agents, this.#init.worker, () => this.#buildId(), this.#init.logger)
     // A split that ended (unloaded, or crashed) gives its tunnels back.

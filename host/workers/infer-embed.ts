@@ -1,10 +1,9 @@
 /** `infer.embed`: embedding vectors from a local GGUF model, one per input text, of the model's dimension. */
 import { z } from 'zod'
 import { ModelNameSchema } from '../../zomes-bindings/index.ts'
-import type { ModelManager } from '../inference/model-manager.ts'
 import { KeepAliveMsSchema, keepAliveOf, loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
-import { placeModel } from './model-placement.ts'
 import type { Worker } from './worker.ts'
+import type { WorkerModels } from './worker-models.ts'
 
 const MAX_TEXTS = 256
 
@@ -36,16 +35,16 @@ export const InferEmbedOutputSchema = z
 export type InferEmbedOutput = z.output<typeof InferEmbedOutputSchema>
 
 export function inferEmbedWorker(
-  models: ModelManager,
+  models: WorkerModels,
 ): Worker<typeof InferEmbedInputSchema, typeof InferEmbedOutputSchema> {
   return {
     kind: 'infer.embed',
     needsModel: true,
-    place: (model) => placeModel(models, model, () => models.freeModelBytes()),
+    place: (model) => models.place(model),
     input: InferEmbedInputSchema,
     output: InferEmbedOutputSchema,
     async run(input, ctx) {
-      const name = await models.modelFor(input.model)
+      const name = await models.meant(input.model)
       const { model, loadMs } = await models.acquire(name, {
         signal: ctx.signal,
         onProgress: loadProgress(ctx, name),

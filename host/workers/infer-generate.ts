@@ -8,11 +8,10 @@
 import { randomInt } from 'node:crypto'
 import { z } from 'zod'
 import { ModelNameSchema } from '../../zomes-bindings/index.ts'
-import type { ModelManager } from '../inference/model-manager.ts'
 import { ImageDataUrlSchema, MAX_IMAGES } from '../inference/vision.ts'
 import { KeepAliveMsSchema, keepAliveOf, loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
-import { placeModel } from './model-placement.ts'
 import type { Worker } from './worker.ts'
+import type { WorkerModels } from './worker-models.ts'
 
 const MAX_TOKENS = 32_768
 const SEED_MAX = 0xffffffff
@@ -165,16 +164,16 @@ export const InferGenerateOutputSchema = z.strictObject({
 export type InferGenerateOutput = z.output<typeof InferGenerateOutputSchema>
 
 export function inferGenerateWorker(
-  models: ModelManager,
+  models: WorkerModels,
 ): Worker<typeof InferGenerateInputSchema, typeof InferGenerateOutputSchema> {
   return {
     kind: 'infer.generate',
     needsModel: true,
-    place: (model) => placeModel(models, model, () => models.freeModelBytes()),
+    place: (model) => models.place(model),
     input: InferGenerateInputSchema,
     output: InferGenerateOutputSchema,
     async run(input, ctx) {
-      const name = await models.modelFor(input.model)
+      const name = await models.meant(input.model)
       const { model, loadMs } = await models.acquire(name, {
         signal: ctx.signal,
         onProgress: loadProgress(ctx, name),

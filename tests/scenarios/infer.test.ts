@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TINY_MODEL } from '../../host/inference/gguf-gen/llama-generator.ts'
+import { workerModels } from '../../host/node/worker-models.ts'
 import { modelInfo } from '../../host/registry/index.ts'
 import {
   isTerminal,
@@ -67,7 +68,10 @@ describe('inference through the mesh', { timeout: 90_000 }, () => {
           const [alice, bob] = await scenario.addPlayers(2)
           await scenario.shareAllAgents()
           const log: RunLog = { runs: [] }
-          const inference = [inferGenerateWorker(models.manager), inferEmbedWorker(models.manager)]
+          const inference = [
+            inferGenerateWorker(workerModels(models.manager)),
+            inferEmbedWorker(workerModels(models.manager)),
+          ]
           const hosts = [
             await startSchedulerHost(alice!, { name: 'alice', workers: false, log }),
             await startSchedulerHost(bob!, {
@@ -144,7 +148,7 @@ describe('inference through the mesh', { timeout: 90_000 }, () => {
           const peer = (name: string, fixture: ModelsFixture, tags: string[]) => ({
             name,
             log,
-            extraWorkers: [inferGenerateWorker(fixture.manager)],
+            extraWorkers: [inferGenerateWorker(workerModels(fixture.manager))],
             capability: {
               tags,
               inference: {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { workerModels } from '../../../host/node/worker-models.ts'
 import { inferEmbedWorker } from '../../../host/workers/infer-embed.ts'
 import { type InferGenerateInput, inferGenerateWorker } from '../../../host/workers/infer-generate.ts'
 import { type ModelsFixture, modelsFixture, workerContext } from './inference-fixtures.ts'
@@ -16,7 +17,7 @@ afterAll(async () => {
 
 /** Runs infer.generate the way the scheduler does: input checked first, output checked after. */
 async function runGenerate(input: InferGenerateInput, ctx = workerContext()) {
-  const worker = inferGenerateWorker(fx.manager)
+  const worker = inferGenerateWorker(workerModels(fx.manager))
   const outcome = await worker.run(worker.input.parse(input), ctx)
   return { output: worker.output.parse(outcome.output), metrics: outcome.metrics, ctx }
 }
@@ -199,7 +200,7 @@ describe('infer.generate', () => {
   })
 
   it('refuses inputs that are not one prompt or a conversation ending with the user', () => {
-    const worker = inferGenerateWorker(fx.manager)
+    const worker = inferGenerateWorker(workerModels(fx.manager))
     const issues = (input: unknown) => worker.input.safeParse(input).error?.issues.map((i) => i.message)
     expect(issues({ prompt: 'a', messages: [{ role: 'user', content: 'b' }] })).toEqual([
       'exactly one of prompt and messages must be set',
@@ -227,7 +228,7 @@ describe('infer.generate', () => {
 
 describe('infer.embed', () => {
   it("returns one vector per text, of the model's embedding length; the same text, the same vector", async () => {
-    const worker = inferEmbedWorker(fx.manager)
+    const worker = inferEmbedWorker(workerModels(fx.manager))
     const run = async (input: unknown) =>
       worker.output.parse((await worker.run(worker.input.parse(input), workerContext())).output)
     const many = await run({ model: 'tiny', input: ['alpha', 'beta', 'alpha'] })

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Progress } from '../../../host/interface/progress.ts'
+import { workerModels } from '../../../host/node/worker-models.ts'
 import { inferGenerateWorker } from '../../../host/workers/infer-generate.ts'
 import { type ModelsFixture, modelsFixture } from './inference-fixtures.ts'
 
@@ -75,7 +76,7 @@ describe('stopping a model load', { timeout: 60_000 }, () => {
 
   it('stops the load of a task that is cancelled meanwhile (no name: the only model)', async () => {
     const stop = new AbortController()
-    const worker = inferGenerateWorker(fx.manager)
+    const worker = inferGenerateWorker(workerModels(fx.manager))
     const run = worker.run(worker.input.parse({ prompt: 'Hi', max_tokens: 4 }), {
       signal: stop.signal,
       onProgress: (p) => {

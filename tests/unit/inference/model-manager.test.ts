@@ -3,11 +3,10 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { writeGguf } from '../../../host/inference/gguf-gen/gguf-writer.ts'
-import { llamaModelSpec, writeLlamaModel } from '../../../host/inference/gguf-gen/llama-generator.ts'
+import { llamaModelSpec } from '../../../host/inference/gguf-gen/llama-generator.ts'
 import {
   ModelLoadError,
   ModelNotFoundError,
-  ModelRequiredError,
   ModelUnusableError,
 } from '../../../host/inference/model-manager.ts'
 import { type ModelsFixture, modelsFixture } from './inference-fixtures.ts'
@@ -150,15 +149,5 @@ describe('ModelManager', () => {
     const stopped = expect(running).rejects.toMatchObject({ name: 'ModelUnloadedError' })
     await fx.manager.unload('tiny')
     await stopped
-  })
-
-  it('picks the loaded model when a task names none, and asks for a name when several could be meant', async () => {
-    await fx.manager.load('tiny')
-    expect(await fx.manager.modelFor(undefined)).toBe('tiny')
-    await writeLlamaModel(join(fx.dir, 'tiny2.gguf'), { seed: 2 })
-    await fx.manager.unload('tiny')
-    const err = await fx.manager.modelFor(undefined).catch((e: unknown) => e)
-    expect(err).toBeInstanceOf(ModelRequiredError)
-    expect((err as Error).message).toBe('name a model: this peer has several (no-q, tiny, tiny2)')
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { modelMemoryBytes } from '../../../host/inference/memory-fit.ts'
-import type { ListedModel } from '../../../host/inference/model-manager.ts'
-import { placeModel } from '../../../host/workers/model-placement.ts'
+import { type ListedModel, ModelRequiredError } from '../../../host/inference/model-manager.ts'
+import { meantModel, modelMeant, placeModel } from '../../../host/workers/model-placement.ts'
 
 const MiB = 1024 ** 2
 
@@ -41,6 +41,30 @@ describe('modelMemoryBytes', () => {
   })
 })
 
+describe('the model a request means', () => {
+  it.each([
+    ['the one named, loaded or not', [model('a', true), model('b', false)], 'b', 'b'],
+    ['the one named, not here', [model('a', true)], 'b', undefined],
+    ['no name: the only loaded model', [model('a', false), model('b', true)], undefined, 'b'],
+    ['no name: the only model', [model('a', false)], undefined, 'a'],
+    ['no name, several loaded', [model('a', true), model('b', true)], undefined, undefined],
+    ['no name, several and none loaded', [model('a', false), model('b', false)], undefined, undefined],
+    ['no model here', [], undefined, undefined],
+  ])('%s', (_name, models, name, expected) => {
+    expect(meantModel(models, name)?.name).toBe(expected)
+  })
+
+  it('names a model named without reading the directory, and asks for a name among the choices', async () => {
+    const unread = { list: () => Promise.reject(new Error('read')) }
+    expect(await modelMeant(unread, 'x')).toBe('x')
+    expect(await modelMeant(manager([model('a', false), model('b', true)]), undefined)).toBe('b')
+    const several = modelMeant(manager([model('a', true), model('b', true), model('c', false)]), undefined)
+    await expect(several).rejects.toBeInstanceOf(ModelRequiredError)
+    await expect(several).rejects.toThrow('name a model: this peer has several (a, b)')
+    await expect(modelMeant(manager([]), undefined)).rejects.toThrow('no model is available on this peer')
+  })
+})
+
 describe('placeModel', () => {
   const plenty = () => 64 * 1024 * MiB
   it.each([
@@ -60,6 +84,14 @@ describe('placeModel', () => {
       'a',
       () => 300 * MiB,
       { cannot: 'model "a" needs about 420 MiB of memory, 300 MiB is free' },
+    ],
+    [
+      'the model named, too big for the memory free, on a peer that can split it',
+      [model('a', false)],
+      'a',
+      () => 300 * MiB,
+      { model: 'a', loaded: false },
+      true,
     ],
     [
       'a loaded model stays placeable whatever is free',
@@ -83,7 +115,7 @@ describe('placeModel', () => {
       plenty,
       { cannot: 'several models on this peer and the task names none' },
     ],
-  ])('%s', async (_name, models, name, free, expected) => {
-    expect(await placeModel(manager(models), name, free)).toEqual(expected)
+  ])('%s', async (_name, models, name, free, expected, canSplit = false) => {
+    expect(await placeModel(manager(models), name, { freeBytes: free, canSplit })).toEqual(expected)
   })
 })

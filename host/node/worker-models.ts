@@ -1,0 +1,31 @@
+/**
+ * What the inference workers get of this peer's models, composed here from the model manager and the
+ * splits: a model too big for this peer alone is placed, and loaded, split over the mesh where this
+ * peer can reach others. The manager never learns that splits exist; the splits load through it.
+ */
+import { type ModelManager, ModelTooLargeError } from '../inference/model-manager.ts'
+import type { SplitService } from '../split/split-service.ts'
+import { modelMeant, placeModel } from '../workers/model-placement.ts'
+import type { WorkerModels } from '../workers/worker-models.ts'
+
+/** `splits`: read when called (the splits are built after the workers); null where none can run. */
+export function workerModels(
+  models: ModelManager,
+  splits: () => Pick<SplitService, 'load'> | null = () => null,
+): WorkerModels {
+  return {
+    place: (name) =>
+      placeModel(models, name, { freeBytes: () => models.freeModelBytes(), canSplit: splits() !== null }),
+    meant: (name) => modelMeant(models, name),
+    async acquire(name, options) {
+      try {
+        return await models.acquire(name, options)
+      } catch (err) {
+        const split = splits()
+        if (!(err instanceof ModelTooLargeError) || split === null) throw err
+        const model = await split.load(name, options)
+        return { model, loadMs: model.loadMs }
+      }
+    },
+  }
+}
