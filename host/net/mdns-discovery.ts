@@ -48,8 +48,16 @@ export interface MdnsDiscoveryComponents {
 
 const MDNS_GROUP = '224.0.0.251'
 const MDNS_PORT = 5353
-/** Longest pause between two rounds of asking (peers that start later announce themselves). */
-const MAX_QUERY_INTERVAL_MS = 10_000
+/**
+ * Longest pause between two rounds of asking: peers that start later announce themselves, so the
+ * rounds only catch a lost packet. Every peer answers every round, and every peer hears every answer,
+ * so the rounds cost a LAN of n peers n^2 packets; RFC 6762 5.2 lets them slow to once an hour.
+ */
+const MAX_QUERY_INTERVAL_MS = 60_000
+/** A record is multicast at most once a second (RFC 6762 6), however many peers ask at once. */
+const MIN_ANNOUNCE_INTERVAL_MS = 1000
+/** The same answer from a peer, heard again within this, is not reported again. */
+const REPORTED_FRESH_MS = 30_000
 const RECORD_TTL_S = 120
 /** A TXT record string holds at most 255 bytes (RFC 6763 6.1). */
 const MAX_TXT_LENGTH = 255
@@ -71,6 +79,9 @@ export class MdnsDiscovery
   #queryTimer?: NodeJS.Timeout
   /** Pinned: whether a packet's source is on the pinned interface's subnet. */
   readonly #heard: (source: string) => boolean
+  #announcedAt = 0
+  /** Per instance, the answer last reported and when: a repeat is dropped before it is parsed. */
+  readonly #reported = new Map<string, { answer: string; at: number }>()
 
   readonly #components: MdnsDiscoveryComponents
   readonly #init: MdnsDiscoveryInit
@@ -170,6 +181,9 @@ export class MdnsDiscovery
   /** Answers are multicast, so every peer on the link learns about us, not only the one asking. */
   #announce(): void {
     if (!this.#canSend || this.#mdns === undefined) return
+    const now = Date.now()
+    if (now - this.#announcedAt < MIN_ANNOUNCE_INTERVAL_MS) return
+    this.#announcedAt = now
     const serviceTag = this.#init.serviceTag
     const instance = `${this.#instanceName}.${serviceTag}`
     const txt: Answer[] = this.#advertisedAddresses()
@@ -198,11 +212,21 @@ export class MdnsDiscovery
     if (ptr === undefined) return
     const instance = ptr.data
     if (instance.startsWith(this.#instanceName)) return
-    const peer = this.#parsePeer(
-      instance,
-      records.filter((r): r is TxtAnswer => r.type === 'TXT' && r.name === instance),
-    )
-    if (peer !== undefined) this.safeDispatchEvent('peer', { detail: peer })
+    const txt = records.filter((r): r is TxtAnswer => r.type === 'TXT' && r.name === instance)
+    // Every peer hears every answer: one it reported moments ago costs a string compare, not a parse
+    // and a peer-store update.
+    const answer = txt.map((r) => String(r.data)).join('\n')
+    const now = Date.now()
+    const last = this.#reported.get(instance)
+    if (last !== undefined && last.answer === answer && now - last.at < REPORTED_FRESH_MS) return
+    const peer = this.#parsePeer(instance, txt)
+    if (peer === undefined) return
+    // Bounded: a LAN's peers come and go; an answer older than the window is as good as unheard.
+    if (this.#reported.size >= 1024)
+      for (const [name, heard] of this.#reported)
+        if (now - heard.at >= REPORTED_FRESH_MS) this.#reported.delete(name)
+    this.#reported.set(instance, { answer, at: now })
+    this.safeDispatchEvent('peer', { detail: peer })
   }
 
   #parsePeer(instance: string, txt: TxtAnswer[]): PeerInfo | undefined {

@@ -78,9 +78,9 @@ describe('mDNS pinned to an interface hears only it', () => {
   })
   afterAll(() => discovery.stop())
 
-  /** Multicasts an answer advertising a made-up peer, out by loopback, from `source`. */
-  async function advertiseFrom(source: string): Promise<string> {
-    const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+  /** Multicasts an answer advertising a made-up peer (or `peer` again), out by loopback, from `source`. */
+  async function advertiseFrom(source: string, port = 4001, again?: string): Promise<string> {
+    const peer = again ?? peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
     const instance = `${peer}.${serviceTag}`
     const packet = dnsPacket.encode({
       type: 'response',
@@ -91,7 +91,7 @@ describe('mDNS pinned to an interface hears only it', () => {
           type: 'TXT',
           class: 'IN',
           ttl: 120,
-          data: `dnsaddr=/ip4/127.0.0.1/tcp/4001/p2p/${peer}`,
+          data: `dnsaddr=/ip4/127.0.0.1/tcp/${port}/p2p/${peer}`,
         },
       ],
     })
@@ -120,4 +120,15 @@ describe('mDNS pinned to an interface hears only it', () => {
       expect(reported).not.toContain(stranger)
     },
   )
+
+  it('reports an answer it heard moments ago once (every peer hears every answer), a changed one again', async () => {
+    const peer = await advertiseFrom('127.0.0.1', 4101)
+    await waitFor('the first answer', () => reported.includes(peer))
+    for (let i = 0; i < 3; i++) await advertiseFrom('127.0.0.1', 4101, peer)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(reported.filter((p) => p === peer)).toHaveLength(1)
+    // The peer restarted on another port: that is news.
+    await advertiseFrom('127.0.0.1', 4102, peer)
+    await waitFor('the changed answer', () => reported.filter((p) => p === peer).length === 2)
+  })
 })
