@@ -70,11 +70,19 @@ export interface EngineLayout {
   memoryBytes: number
   /** The error a crash is, when the layout explains it (a worker went away); null: blame as usual. */
   blame(exit: ServerExit): Promise<Error | null>
+  /** Gives back what the layout holds (a split's tunnels) when the load it was planned for fails. */
+  release(): Promise<void>
 }
 
+/** Plans another way to run a model once its file is read, before its engine starts; null: whole here. */
+export type LayoutPlan = (
+  info: ListedModel,
+  load: Required<LongOperationOptions>,
+) => Promise<EngineLayout | null>
+
 export interface ModelLoadOptions extends LongOperationOptions {
-  /** Run it another way (split over peers). */
-  layout?: EngineLayout
+  /** Run it another way (split over peers), as planned here; the first caller's plan holds for a shared load. */
+  plan?: LayoutPlan
 }
 
 export interface AcquireOptions extends LongOperationOptions {
@@ -251,18 +259,26 @@ export class ModelManager implements Startable {
   }
 
   /**
-   * Loads the model (once: a call while it loads joins that load). A `layout` runs it another way
-   * (split over peers): more engine arguments, and its own account of a crash. A caller whose signal
-   * aborts is answered at once; the load itself stops (its engine process ended, nothing kept) once
-   * every caller has aborted.
+   * Loads the model (once: a call while it loads joins that load), its file read and checked once. A
+   * `plan` may run it another way (split over peers): more engine arguments, and its own account of a
+   * crash. A caller whose signal aborts is answered at once; the load itself stops (its engine process
+   * ended, nothing kept) once every caller has aborted.
    */
   load(name: string, options: ModelLoadOptions = {}): Promise<EngineModel> {
     const loaded = this.loaded.get(name)
     if (loaded) return Promise.resolve(loaded)
     // Not the first caller's signal alone: a task and a person may wait on one load, and either still wants it.
-    return this.loading.join(name, options, (load) =>
-      this.loads.run(() => this.loadNow(name, load, options.layout)),
-    )
+    return this.loading.join(name, options, async (load) => {
+      const info = await this.usable(name)
+      // Planned outside the queue of loads: a split's round trips and tunnels hold up no other model.
+      const layout = (await options.plan?.(info, load)) ?? undefined
+      try {
+        return await this.loads.run(() => this.loadNow(info, load, layout))
+      } catch (err) {
+        await layout?.release()
+        throw err
+      }
+    })
   }
 
   /** The model a task asked for, loaded if it was not (`loadMs` is then the time it took, else 0). */
@@ -290,23 +306,27 @@ export class ModelManager implements Startable {
     return true
   }
 
+  /** The usable model of that name, read and checked now; else why there is none. */
+  private async usable(name: string): Promise<ListedModel> {
+    const { models, unusable } = await this.list()
+    const info = models.find((m) => m.name === name)
+    if (info) return info
+    const bad = unusable.find((u) => modelName(u.path) === name)
+    if (bad) throw new ModelUnusableError(name, bad.reason)
+    throw new ModelNotFoundError(
+      name,
+      models.map((m) => m.name),
+    )
+  }
+
   private async loadNow(
-    name: string,
+    info: ListedModel,
     { signal, onProgress }: Required<LongOperationOptions>,
     layout?: EngineLayout,
   ): Promise<EngineModel> {
     // Stopped while it waited for another model's load: nothing was started.
     signal.throwIfAborted()
-    const { models, unusable } = await this.list()
-    const info = models.find((m) => m.name === name)
-    if (!info) {
-      const bad = unusable.find((u) => modelName(u.path) === name)
-      if (bad) throw new ModelUnusableError(name, bad.reason)
-      throw new ModelNotFoundError(
-        name,
-        models.map((m) => m.name),
-      )
-    }
+    const { name } = info
     const { logger } = this.init
     const slots = this.init.slots ?? defaultSlots(info, this.contextSize)
     // The operator's limit holds for a whole load (the least recently used idle models make room); a

@@ -12,8 +12,7 @@ import type { SplitHeld } from '../../zomes-bindings/index.ts'
 import { ENGINE_BUILD_TAG } from '../inference/engine/engine-capability.ts'
 import type { EngineModel } from '../inference/engine/engine-model.ts'
 import { modelMemoryBytes } from '../inference/memory-fit.ts'
-import { type ListedModel, type ModelManager, ModelNotFoundError } from '../inference/model-manager.ts'
-import { SharedLoads } from '../inference/shared-load.ts'
+import type { EngineLayout, ListedModel, ModelManager } from '../inference/model-manager.ts'
 import type { AgentPort } from '../interface/agent-port.ts'
 import type { Failure } from '../interface/failure-kind.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
@@ -67,6 +66,8 @@ interface Split {
   plan: SplitShare[]
   tunnels: RpcTunnel[]
   blocks: number
+  /** Its model loaded: from then on the split ends when the model is gone (not while it loads). */
+  running: boolean
 }
 
 // A worker that went away is left out of new plans for a while (its heartbeats may still be fresh).
@@ -76,7 +77,6 @@ const REPLAN_DELAY_MS = 1_000
 export class SplitService {
   readonly #splits = new Map<string, Split>()
   readonly #lostAt = new Map<string, number>()
-  readonly #loading = new SharedLoads<EngineModel>()
   #stopping = false
 
   readonly #init: SplitServiceInit
@@ -97,14 +97,15 @@ export class SplitService {
       .catch((err: unknown) => this.#init.logger.warn({ err }, 'could not trim the RPC tensor cache'))
     if (this.#init.agents)
       await serveRpcTunnel(this.#init.agents, this.#init.worker, () => this.#buildId(), this.#init.logger)
-    // A split that ended (unloaded, or crashed) gives its tunnels back.
+    this.#init.models.onLoaded((name) => {
+      const split = this.#splits.get(name)
+      if (split) split.running = true
+    })
+    // A split whose model is gone (unloaded, or crashed) gives its tunnels back.
     this.#init.models.onChange(() => {
       const loaded = new Set(this.#init.models.loadedNames())
       for (const [name, split] of this.#splits)
-        if (!loaded.has(name)) {
-          this.#splits.delete(name)
-          for (const tunnel of split.tunnels) void tunnel.close()
-        }
+        if (split.running && !loaded.has(name)) void this.#end(name, split)
     })
   }
 
@@ -129,23 +130,17 @@ export class SplitService {
   }
 
   /**
-   * Loads `name` split over the mesh with this peer as its head, or whole here when it fits
-   * (then it is an ordinary load). Shared and stopped as the model manager's loads are.
+   * Loads `name` split over the mesh with this peer as its head, or whole here when it fits (then it
+   * is an ordinary load): a load of the model manager's, shared and stopped as its loads are.
    */
   load(name: string, options: LongOperationOptions = {}): Promise<EngineModel> {
-    return this.#loading.join(name, options, (load) => this.#loadNow(name, load))
+    return this.#init.models.load(name, { ...options, plan: (info, load) => this.#plan(info, load) })
   }
 
-  async #loadNow(name: string, { signal, onProgress }: Required<LongOperationOptions>): Promise<EngineModel> {
+  /** The split the model's load runs with (its tunnels open), or null when it fits here whole. */
+  async #plan(info: ListedModel, { signal }: Required<LongOperationOptions>): Promise<EngineLayout | null> {
     const { models } = this.#init
-    const already = models.loadedModels().find((m) => m.info.name === name)
-    if (already) return already
-    const info = (await models.list()).models.find((m) => m.name === name)
-    if (!info)
-      throw new ModelNotFoundError(
-        name,
-        (await models.list()).models.map((m) => m.name),
-      )
+    const { name } = info
     const agents = this.#init.agents
     if (!agents) throw new SplitUnavailableError(name, 'this backend has no peer streams (Holochain)')
     const build = await this.#buildId()
@@ -163,44 +158,45 @@ export class SplitService {
       needBytes: modelMemoryBytes(info, models.contextSize),
       head: this.#init.self,
     })
-    if (plan.kind === 'single') return models.load(name, { signal, onProgress })
+    if (plan.kind === 'single') return null
     if (plan.kind === 'none') {
       const skipped = plan.skipped.map((s) => `${s.agent.slice(0, 12)}…: ${s.reason}`)
       throw new SplitUnavailableError(name, [plan.reason, ...skipped].join('; '))
     }
-    const tunnels: RpcTunnel[] = []
+    const split: Split = { plan: plan.shares, tunnels: [], blocks: info.blocks, running: false }
+    const ports: number[] = []
     try {
-      const ports: number[] = []
       for (const share of plan.shares) {
         if (share.agent === this.#init.self) ports.push(await this.#init.worker.port())
         else {
           const tunnel = await RpcTunnel.open(agents, share.agent, build, signal)
-          tunnels.push(tunnel)
+          split.tunnels.push(tunnel)
           ports.push(tunnel.port)
         }
       }
-      this.#init.logger.info({ model: name, shares: plan.shares }, 'loading a model split over peers')
-      const split: Split = { plan: plan.shares, tunnels, blocks: info.blocks }
-      this.#splits.set(name, split)
-      return await models.load(name, {
-        signal,
-        onProgress,
-        layout: {
-          args: [
-            '--rpc',
-            ports.map((p) => `127.0.0.1:${p}`).join(','),
-            '--tensor-split',
-            tensorSplit(plan.shares),
-          ],
-          memoryBytes: plan.shares[0]?.bytes ?? 0,
-          blame: async (exit) => this.#lost(name, split, exit.reason),
-        },
-      })
     } catch (err) {
-      this.#splits.delete(name)
-      for (const tunnel of tunnels) await tunnel.close()
+      await this.#end(name, split)
       throw err
     }
+    this.#init.logger.info({ model: name, shares: plan.shares }, 'loading a model split over peers')
+    this.#splits.set(name, split)
+    return {
+      args: [
+        '--rpc',
+        ports.map((p) => `127.0.0.1:${p}`).join(','),
+        '--tensor-split',
+        tensorSplit(plan.shares),
+      ],
+      memoryBytes: plan.shares[0]?.bytes ?? 0,
+      blame: async (exit) => this.#lost(name, split, exit.reason),
+      release: () => this.#end(name, split),
+    }
+  }
+
+  /** A split is over (its load failed, or its model is gone): its tunnels are given back. */
+  async #end(name: string, split: Split): Promise<void> {
+    if (this.#splits.get(name) === split) this.#splits.delete(name)
+    for (const tunnel of split.tunnels) await tunnel.close()
   }
 
   /** The error a split's crash is: the worker whose tunnel broke, named; then plans again without it. */

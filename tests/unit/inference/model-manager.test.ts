@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { writeGguf } from '../../../host/inference/gguf-gen/gguf-writer.ts'
 import { llamaModelSpec } from '../../../host/inference/gguf-gen/llama-generator.ts'
 import {
+  type LayoutPlan,
   ModelLoadError,
   ModelNotFoundError,
   ModelUnusableError,
@@ -149,5 +150,46 @@ describe('ModelManager', () => {
     const stopped = expect(running).rejects.toMatchObject({ name: 'ModelUnloadedError' })
     await fx.manager.unload('tiny')
     await stopped
+  })
+
+  it('reads the file once per load, plans once for the callers sharing it, and runs whole when the plan says so', async () => {
+    await fx.manager.unload('tiny')
+    const list = vi.spyOn(fx.manager, 'list')
+    const planned: string[] = []
+    const plan: LayoutPlan = async (info) => {
+      planned.push(info.name)
+      return null
+    }
+    try {
+      const [first, second] = await Promise.all([
+        fx.manager.load('tiny', { plan }),
+        fx.manager.load('tiny', { plan }),
+      ])
+      expect(second).toBe(first)
+      expect(planned).toEqual(['tiny'])
+      expect(list).toHaveBeenCalledTimes(1)
+    } finally {
+      list.mockRestore()
+    }
+  })
+
+  it('gives a planned layout back when the load it was planned for fails', async () => {
+    await fx.manager.unload('tiny')
+    let released = 0
+    const plan: LayoutPlan = async () => ({
+      args: ['--no-such-engine-flag'],
+      memoryBytes: 1,
+      // Accounted for by the layout: the file is not blamed (nor quarantined).
+      blame: async () => new Error('the layout failed'),
+      release: async () => {
+        released++
+      },
+    })
+    await expect(fx.manager.load('tiny', { plan })).rejects.toThrow()
+    expect(released).toBe(1)
+    expect(fx.manager.loadedNames()).toEqual([])
+    expect((await fx.manager.list()).unusable).not.toContainEqual(
+      expect.objectContaining({ path: expect.stringContaining('tiny.gguf') }),
+    )
   })
 })
