@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
+import { engineBuildOf } from '../inference/engine/engine-capability.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
 import { ModelManager } from '../inference/model-manager.ts'
 import { ModelQuarantine } from '../inference/model-quarantine.ts'
@@ -77,6 +78,7 @@ export function splitService(init: { threads?: number; rpcCacheBytes?: number })
         logger: logger.child({ component: 'rpc-worker' }),
       }),
       peers: () => c.peers.list(),
+      engineBuildOf,
       logger: logger.child({ component: 'split' }),
     })
   }

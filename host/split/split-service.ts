@@ -9,8 +9,6 @@
  */
 import type { Stream } from '@libp2p/interface'
 import type { SplitHeld } from '../../zomes-bindings/index.ts'
-import { ENGINE_BUILD_TAG } from '../inference/engine/engine-capability.ts'
-import type { EngineModel } from '../inference/engine/engine-model.ts'
 import { modelMemoryBytes } from '../inference/memory-fit.ts'
 import type { EngineLayout, ListedModel, ModelManager } from '../inference/model-manager.ts'
 import type { AgentPort } from '../interface/agent-port.ts'
@@ -30,6 +28,8 @@ export interface SplitServiceInit {
   agents: AgentPort<Stream> | null
   worker: RpcWorker
   peers: () => Promise<PeerEntry[]>
+  /** The engine build a peer advertises in its capability's tags (null: none): a worker must run the head's. */
+  engineBuildOf: (tags: readonly string[]) => string | null
   logger: Logger
 }
 
@@ -133,7 +133,7 @@ export class SplitService {
    * Loads `name` split over the mesh with this peer as its head, or whole here when it fits (then it
    * is an ordinary load): a load of the model manager's, shared and stopped as its loads are.
    */
-  load(name: string, options: LongOperationOptions = {}): Promise<EngineModel> {
+  load(name: string, options: LongOperationOptions = {}): ReturnType<ModelManager['load']> {
     return this.#init.models.load(name, { ...options, plan: (info, load) => this.#plan(info, load) })
   }
 
@@ -238,9 +238,7 @@ export class SplitService {
           freeBytes:
             (p.load?.model_free_bytes ?? ramFree) + heldFor(p.load?.split_held, this.#init.self, model.name),
           rttMs: await agents.rtt(p.agent).catch(() => null),
-          engineBuild:
-            capability.tags.find((t) => t.startsWith(ENGINE_BUILD_TAG))?.slice(ENGINE_BUILD_TAG.length) ??
-            'unknown',
+          engineBuild: this.#init.engineBuildOf(capability.tags) ?? 'unknown',
         }
       }),
     )

@@ -11,7 +11,12 @@ export function engineTags(status: BackendStatus | null): string[] {
 }
 
 /** The tag that names a peer's engine build (the split pairs only equal builds). */
-export const ENGINE_BUILD_TAG = 'llama:'
+const ENGINE_BUILD_TAG = 'llama:'
+
+/** The engine build a peer's capability tags name; null when they name none. */
+export function engineBuildOf(tags: readonly string[]): string | null {
+  return tags.find((t) => t.startsWith(ENGINE_BUILD_TAG))?.slice(ENGINE_BUILD_TAG.length) ?? null
+}
 
 /** The best decode rate the loaded models measured (tokens/s); null before any generation. */
 export function decodeRate(models: readonly EngineModel[]): number | null {

@@ -67,10 +67,6 @@ const REACH_INS: Record<string, string> = {
     '`ripple engine status` chooses the backend in its own process, as a daemon would',
   'host/daemon/daemon.ts -> host/inference/engine/llama-server-process.ts':
     'the daemon removes the engine keys a killed daemon left, before any engine starts',
-  'host/split/split-service.ts -> host/inference/engine/engine-capability.ts':
-    "a split's workers must run the head's engine build (issue 37: compose splits in the node)",
-  'host/split/split-service.ts -> host/inference/engine/engine-model.ts':
-    "a split's head is an engine model started over RPC workers (issue 37: compose splits in the node)",
   'host/workers/model-facts.ts -> host/inference/engine/engine-model.ts':
     'the facts a worker reports of the model it ran on (a type)',
   'host/api/api-node.ts -> host/scheduler/direct/direct-service.ts':
