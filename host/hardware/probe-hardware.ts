@@ -10,13 +10,30 @@ import { gpusFromControllers } from './gpus.ts'
 
 const L = LIMITS.node_capability
 
+/**
+ * How long the facts that do not change while a machine runs (its CPU, GPUs, OS) are reused: asking
+ * runs lscpu, lspci, nvidia-smi and hostname, and the capability is measured again every 30 s.
+ */
+const FIXED_FACTS_MS = 10 * 60_000
+
+let fixed: { at: number; facts: ReturnType<typeof fixedFacts> } | null = null
+
+function fixedFacts() {
+  return Promise.all([si.cpu(), si.graphics(), si.osInfo()])
+}
+
 /** `dataDir` is where the peer keeps its data; its filesystem's free space is advertised. */
 export async function probeHardware(dataDir: string): Promise<Hardware> {
-  const [cpu, mem, graphics, os, diskFree] = await Promise.all([
-    si.cpu(),
+  if (fixed === null || Date.now() - fixed.at >= FIXED_FACTS_MS) {
+    fixed = { at: Date.now(), facts: fixedFacts() }
+    // A failed probe is asked again next time, not kept.
+    fixed.facts.catch(() => {
+      fixed = null
+    })
+  }
+  const [[cpu, graphics, os], mem, diskFree] = await Promise.all([
+    fixed.facts,
     si.mem(),
-    si.graphics(),
-    si.osInfo(),
     freeDiskBytes(dataDir),
   ])
   const logical = cpus()

@@ -210,6 +210,10 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
         Dhi: 2,
         Dout: 0,
         Dscore: 0,
+        // IHAVE gossip to 3 peers a heartbeat, however many there are (gossipsub's default grows with
+        // the mesh: a quarter of the peers): it only repairs what flooding missed, as anti-entropy does.
+        Dlazy: 3,
+        gossipFactor: 0,
         // Ops and signals (token streams too) must flow over relayed connections.
         runOnLimitedConnection: true,
         scoreParams: loopback ? { IPColocationFactorWhitelist: new Set(['127.0.0.1']) } : {},
