@@ -15,7 +15,7 @@
  * - idle CPU % of each peer over 10 s with no load, before the load.
  * Bystanders are reported as the median and the max over them. Run: `npm run bench mesh-scale`.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'

@@ -67,7 +67,7 @@ export const NO_REQUIREMENTS: Requirements = {
 /**
  * A task as the mesh sees it: what claimants need, and no input. The input stays with the requester (a
  * private `TaskPayload` on its chain) and reaches each assignee over a signal; the mesh holds its hash
- * and size. An input above the inline limit goes on IPFS instead (`input_cid`, an artifact).
+ * and size. An input above a payload's 2 MiB goes on IPFS instead (`input_cid`, an artifact).
  */
 export const TaskSchema = z.strictObject({
   kind: DottedIdSchema(T.kind),
@@ -150,7 +150,7 @@ export const ResultMetricsSchema = z
 /**
  * Entry type `Result`: written only by the assignee of `assignment`; immutable. It holds no output: the
  * assignee gives the output to the requester over a signal before writing it (both keep it as a private
- * `TaskPayload`), or puts it on IPFS (`output_cid`) when it is above the inline limit.
+ * `TaskPayload`), or puts it on IPFS (`output_cid`) when it is above a payload's 2 MiB.
  */
 export const TaskResultSchema = z
   .strictObject({
@@ -176,7 +176,7 @@ export type TaskResult = z.infer<typeof TaskResultSchema>
 export const TaskPayloadSchema = z.strictObject({
   /** `payloadHash(content)`: what the Task's input_hash or the Result's output_hash names. */
   hash: Sha256HexSchema,
-  content: boundedJson(T.input_json_bytes),
+  content: boundedJson(T.payload_json_bytes),
 })
 export type TaskPayload = z.infer<typeof TaskPayloadSchema>
 

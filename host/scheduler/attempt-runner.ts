@@ -176,10 +176,10 @@ export class AttemptRunner {
       const json = JSON.stringify(output)
       const size = Buffer.byteLength(json)
       let offloaded: PutPayload | null = null
-      if (size > LIMITS.result.output_json_bytes.max) {
+      if (size > LIMITS.task.payload_json_bytes.max) {
         if (this.#init.payloads === undefined) {
           throw new Error(
-            `the output is ${size} bytes of JSON, above the ${LIMITS.result.output_json_bytes.max} a result holds`,
+            `the output is ${size} bytes of JSON, above the ${LIMITS.task.payload_json_bytes.max} a signal carries`,
           )
         }
         offloaded = await this.#init.payloads.put(json, controller.signal)

@@ -1,6 +1,7 @@
 /**
  * A request with images, checked where it enters the mesh: it goes straight to one runner (a task of
- * the scheduling round carries at most 64 KiB of input), and to a model some peer serves with its
+ * the scheduling round is not for images: it would hand every attempt's runner the picture), and to a
+ * model some peer serves with its
  * projector; otherwise it is the caller's mistake, said before anything runs.
  */
 import { advertisesVision, hasImages } from '../inference/vision.ts'

@@ -5,14 +5,15 @@
  */
 import type { TaskPayload } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
-import { payloadHash } from './payload-hash.ts'
+import { payloadBytes, payloadHash } from './payload-hash.ts'
 
-/** Payloads held in memory (64 KiB at most each); the rest are read back from the chain. */
-const HELD_IN_MEMORY = 512
+/** Bytes of payloads held in memory (the newest); the rest are read back from the chain. */
+const HELD_IN_MEMORY_BYTES = 64 * 1024 * 1024
 
 export class PrivatePayloads {
   readonly #conductor: Pick<ConductorPort, 'callZome'>
-  readonly #held = new Map<string, unknown>()
+  readonly #held = new Map<string, { content: unknown; bytes: number }>()
+  #heldBytes = 0
 
   constructor(conductor: Pick<ConductorPort, 'callZome'>) {
     this.#conductor = conductor
@@ -33,7 +34,8 @@ export class PrivatePayloads {
 
   /** The payload named `hash`, or undefined when this peer holds none. */
   async get(hash: string): Promise<unknown> {
-    if (this.#held.has(hash)) return this.#held.get(hash)
+    const held = this.#held.get(hash)
+    if (held !== undefined) return held.content
     const kept = await this.#conductor.callZome('resource_mesh', 'get_payload', hash)
     if (kept === null) return undefined
     this.#remember(hash, kept.content)
@@ -41,8 +43,13 @@ export class PrivatePayloads {
   }
 
   #remember(hash: string, content: unknown): void {
-    this.#held.delete(hash)
-    this.#held.set(hash, content)
-    if (this.#held.size > HELD_IN_MEMORY) this.#held.delete(this.#held.keys().next().value!)
+    const bytes = payloadBytes(content).length
+    this.#held.set(hash, { content, bytes })
+    this.#heldBytes += bytes
+    for (const [oldest, { bytes: size }] of this.#held) {
+      if (this.#heldBytes <= HELD_IN_MEMORY_BYTES) break
+      this.#held.delete(oldest)
+      this.#heldBytes -= size
+    }
   }
 }

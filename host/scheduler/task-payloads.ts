@@ -23,7 +23,7 @@ export interface TaskPayloads {
 
 /**
  * What a Task says of its input: its hash and size, the input kept private here (given to each
- * assignee by the requester); above the inline limit, with IPFS, put on IPFS and registered as an
+ * assignee by the requester); above a payload's limit (2 MiB), with IPFS, put on IPFS and registered as an
  * Artifact, the Task carrying its CID.
  */
 export async function taskInputOf(
@@ -32,7 +32,7 @@ export async function taskInputOf(
   payloads: TaskPayloads | undefined,
 ): Promise<Pick<Task, 'input_hash' | 'input_bytes' | 'input_cid'>> {
   const bytes = payloadBytes(input).length
-  if (bytes <= LIMITS.task.input_json_bytes.max || payloads === undefined) {
+  if (bytes <= LIMITS.task.payload_json_bytes.max || payloads === undefined) {
     return { input_hash: await kept.keep(input), input_bytes: bytes, input_cid: null }
   }
   const put = await payloads.put(JSON.stringify(input))

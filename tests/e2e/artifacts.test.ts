@@ -107,12 +107,12 @@ describe('artifacts across three ripple up processes', { timeout: 180_000 }, () 
     expect((await readFile(join(root, 'again.bin'))).equals(bytes)).toBe(true)
   })
 
-  it('a task whose input and output exceed the inline limit runs through CIDs, with provenance', async () => {
+  it('a task whose input and output exceed what a private payload carries runs through CIDs, with provenance', async () => {
     // Alpha was never killed (the first test killed whichever peer held the second copy).
     const [alpha] = daemons
     const input = join(root, 'big-input.json')
-    // 100 KiB: above the 64 KiB a Task or Result holds inline. delay_ms keeps input and output bytes apart.
-    const message = 'y'.repeat(100 * 1024)
+    // Over 2 MiB: above what a private payload carries. delay_ms keeps input and output bytes apart.
+    const message = 'y'.repeat(2 * 1024 * 1024 + 1024)
     await writeFile(input, JSON.stringify({ message, delay_ms: 1 }))
     const res = await runRipple([
       'task',

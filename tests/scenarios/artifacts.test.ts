@@ -393,8 +393,8 @@ describe('tasks through CIDs', () => {
           }),
         ]
         try {
-          // 100 KiB of text: above the 64 KiB a Task or Result holds inline.
-          const message = 'x'.repeat(100 * 1024)
+          // Over 2 MiB of text: above what a private payload (a signal between the two parties) carries.
+          const message = 'x'.repeat(2 * 1024 * 1024 + 1024)
           const requester = hosts[0]!.scheduler
           // delay_ms makes the input's bytes differ from the output's (same bytes would be one CID).
           const ref = await requester.submit(
@@ -416,7 +416,7 @@ describe('tasks through CIDs', () => {
           expect(view.state.status).toBe('done')
           const carried = view.state.task.entry
           expect(carried.input_cid).toMatch(/^baf/)
-          expect(carried.input_bytes).toBeGreaterThan(100 * 1024)
+          expect(carried.input_bytes).toBeGreaterThan(2 * 1024 * 1024)
           expect(log.runs).toEqual([{ host: 'bob', input: { message, delay_ms: 1 } }])
           const result = view.state.results[0]!
           const outputCid = result.entry.output_cid!

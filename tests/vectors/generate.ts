@@ -778,7 +778,7 @@ const taskPayloadCases = new Cases('resource_mesh', 'TaskPayload', { author: bob
   .valid("the requester's input", { hash: task.input_hash, content: taskInput }, { author: alice })
   .fields(payload, [
     ['malformed hash', 'hash', 'abc123', 'task_payload.hash_format'],
-    ['content over 64 KiB', 'content', 'x'.repeat(70_000), 'task_payload.content_size'],
+    ['content over 2 MiB', 'content', 'x'.repeat(2 * 1024 * 1024), 'task_payload.content_size'],
     ['hash left out', 'hash', undefined, 'task_payload.shape'],
   ])
   .change('update', 'update', payload, bad('task_payload.no_update'), { original: payloadRecord })

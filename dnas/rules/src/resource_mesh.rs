@@ -220,7 +220,7 @@ fn task_payload(input: &ValidationInput) -> Verdict {
     ck.rights(input, Change::Never, Change::Never)?;
     let p: TaskPayload = ck.parse(input.entry.as_deref())?;
     ck.sha256("hash", &p.hash)?;
-    ck.json_size("content", &p.content, TASK_INPUT_JSON_BYTES)
+    ck.json_size("content", &p.content, TASK_PAYLOAD_JSON_BYTES)
 }
 
 fn claim(input: &ValidationInput) -> Verdict {

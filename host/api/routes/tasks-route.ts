@@ -30,11 +30,15 @@ export interface TaskApi {
 
 const NamedModelSchema = z.object({ model: ModelNameSchema })
 
+/** A task's input with its JSON around it: up to 8 MiB. */
+const TASK_BODY_LIMIT = 8 * 1024 * 1024
+
 /** Keeps idle proxies and clients from closing a quiet event stream. */
 const KEEPALIVE_MS = 15_000
 
 export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
-  app.post(routes.submitTask.path, async (request, reply) => {
+  // An input too big for a private payload goes on IPFS (taskInputOf): the body may be bigger than others.
+  app.post(routes.submitTask.path, { bodyLimit: TASK_BODY_LIMIT }, async (request, reply) => {
     const body = routes.submitTask.body.safeParse(request.body ?? null)
     if (!body.success) return sendInvalidPayload(reply, 'invalid task', body.error)
     const b = body.data
