@@ -2,7 +2,9 @@
  * Peer exchange: how peers find peers beyond their bootstrap nodes. Every verified peer answers
  * `peers/1.0.0` with the other verified peers it is connected to and their addresses (relayed ones
  * included, which is how two peers behind NAT find a way to each other), and asks each peer it
- * verifies, then every `intervalMs`, dialling the ones it is not connected to.
+ * verifies, then every `intervalMs` a few of them at random, dialling the ones it is not connected to.
+ * (Asking every peer every round cost each of n peers n answers of n entries a round: the largest
+ * share of an idle peer's work that grew with the mesh.)
  *
  * Verified peers are tagged keep-alive in the peer store: libp2p redials them when a connection
  * drops (a relay's limit cut it, say) and, with the store kept in the data dir, at the next start.
@@ -18,6 +20,8 @@ export const PEER_EXCHANGE_PROTOCOL_SUFFIX = 'peers/1.0.0'
 /** Most peers one answer names; a new peer learns the rest from those. */
 const MAX_PEERS = 64
 const MAX_ADDRS = 16
+/** Peers asked a round: what one knows, the others learn within a few rounds. */
+const ASKED_PER_ROUND = 2
 /** How long a peer stays remembered (and redialled at start) after it was last verified. */
 const KEEP_ALIVE_TTL_MS = 7 * 24 * 3600_000
 
@@ -132,7 +136,7 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
   }
   peers.addEventListener('peer:connect', onConnect)
   const timer = setInterval(() => {
-    for (const peer of peers.list()) void ask(peer)
+    for (const peer of sample(peers.list(), ASKED_PER_ROUND)) void ask(peer)
   }, init.intervalMs ?? 10_000)
 
   return {
@@ -144,4 +148,14 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
       await Promise.allSettled([...pending])
     },
   }
+}
+
+/** Up to `count` of `items`, picked at random. */
+function sample<T>(items: readonly T[], count: number): T[] {
+  const pool = [...items]
+  for (let i = 0; i < Math.min(count, pool.length); i++) {
+    const j = i + Math.floor(Math.random() * (pool.length - i))
+    ;[pool[i], pool[j]] = [pool[j]!, pool[i]!]
+  }
+  return pool.slice(0, count)
 }
