@@ -10,6 +10,7 @@
  */
 import { NO_REQUIREMENTS, TaskOrderSchema } from '../../zomes-bindings/index.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
+import { TASK_DEFAULTS } from '../interface/task-defaults.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError } from './direct/direct-errors.ts'
 import type { DirectInference } from './direct/direct-inference.ts'
@@ -27,8 +28,6 @@ export interface MeshInferenceInit {
   direct?: Pick<DirectInference, 'run'>
   /** How long a task may wait for a peer to take it; default 30 s. */
   assignTimeoutMs?: number
-  /** The task's deadline; default 10 min. */
-  taskTimeoutMs?: number
   /** Every task it submits, as the task routes report theirs (the daemon's metrics follow them). */
   onSubmitted?: (task: string) => void
 }
@@ -63,9 +62,7 @@ export interface MeshAnswer {
   output: unknown
 }
 
-const DEFAULTS = { assignTimeoutMs: 30_000, taskTimeoutMs: 10 * 60_000 }
-const LEASE_MS = 60_000
-const MAX_ATTEMPTS = 3
+const DEFAULTS = { assignTimeoutMs: 30_000 }
 
 export class MeshInference {
   readonly #init: MeshInferenceInit
@@ -114,9 +111,9 @@ export class MeshInference {
     const task: TaskOrder = TaskOrderSchema.parse({
       kind: request.kind,
       requirements: { ...NO_REQUIREMENTS, model: request.model ?? null },
-      lease_ms: LEASE_MS,
-      deadline: (Date.now() + (this.#init.taskTimeoutMs ?? DEFAULTS.taskTimeoutMs)) * 1000,
-      max_attempts: MAX_ATTEMPTS,
+      lease_ms: TASK_DEFAULTS.leaseMs,
+      deadline: (Date.now() + TASK_DEFAULTS.timeoutMs) * 1000,
+      max_attempts: TASK_DEFAULTS.maxAttempts,
       fan_out: request.fanOut,
     })
     const { action_hash: hash } = await this.#init.scheduler.submit(task, asked)

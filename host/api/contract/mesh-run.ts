@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { TaskSchema } from '../../../zomes-bindings/index.ts'
+import { TASK_DEFAULTS } from '../../interface/task-defaults.ts'
 import type { MeshAnswer } from '../../scheduler/mesh-inference.ts'
 import { describes } from './same-shape.ts'
 import { ApiErrorBodySchema } from './views.ts'
@@ -15,7 +16,7 @@ export const RunOnMeshBodySchema = z.object({
   model: z.string().min(1).optional(),
   /** The worker's input (checked by the worker's own schema before anything runs). */
   input: z.record(z.string(), z.unknown()),
-  fan_out: TaskSchema.shape.fan_out.default(1),
+  fan_out: TaskSchema.shape.fan_out.default(TASK_DEFAULTS.fanOut),
   route: z.enum(['direct', 'round']).optional(),
 })
 export type RunOnMeshBody = z.input<typeof RunOnMeshBodySchema>

@@ -18,6 +18,7 @@ import {
   Sha256HexSchema,
   TaskSchema,
 } from '../../../zomes-bindings/index.ts'
+import { TASK_DEFAULTS } from '../../interface/task-defaults.ts'
 import { ImportProfileSchema } from '../../ipfs/import-profile.ts'
 import { MEMORY_LIMITS, MemoryDocSchema, MemoryQuerySchema } from '../../memory/memory-input.ts'
 import {
@@ -61,9 +62,6 @@ export interface RouteContract {
   events?: Record<string, z.ZodType>
 }
 
-const DEFAULT_LEASE_MS = 60_000
-const DEFAULT_TIMEOUT_MS = 10 * 60_000
-const DEFAULT_MAX_ATTEMPTS = 3
 const MAX_WAIT_MS = 60_000
 
 export const SubmitTaskBodySchema = z.strictObject({
@@ -72,17 +70,17 @@ export const SubmitTaskBodySchema = z.strictObject({
   input: z.json(),
   /** Any of the Requirements fields; the rest default to "anything will do". */
   requirements: z.strictObject(RequirementsSchema.shape).partial().default({}),
-  lease_ms: TaskSchema.shape.lease_ms.default(DEFAULT_LEASE_MS),
+  lease_ms: TaskSchema.shape.lease_ms.default(TASK_DEFAULTS.leaseMs),
   /** The deadline, from now. */
   timeout_ms: z
     .number()
     .int()
     .min(1000)
     .max(30 * 24 * 3600_000)
-    .default(DEFAULT_TIMEOUT_MS),
-  max_attempts: TaskSchema.shape.max_attempts.default(DEFAULT_MAX_ATTEMPTS),
+    .default(TASK_DEFAULTS.timeoutMs),
+  max_attempts: TaskSchema.shape.max_attempts.default(TASK_DEFAULTS.maxAttempts),
   /** Peers that each answer; above 1 the answers are reduced by agreement. */
-  fan_out: TaskSchema.shape.fan_out.default(1),
+  fan_out: TaskSchema.shape.fan_out.default(TASK_DEFAULTS.fanOut),
 })
 export type SubmitTaskBody = z.input<typeof SubmitTaskBodySchema>
 

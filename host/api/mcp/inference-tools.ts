@@ -5,6 +5,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { TaskSchema } from '../../../zomes-bindings/index.ts'
+import { TASK_DEFAULTS } from '../../interface/task-defaults.ts'
 import { InferEmbedInputSchema, InferEmbedOutputSchema } from '../../workers/infer-embed.ts'
 import { InferGenerateInputSchema, InferGenerateOutputSchema } from '../../workers/infer-generate.ts'
 import { type ApiKeyView, keyAllowsModel } from '../api-keys.ts'
@@ -14,7 +15,7 @@ import { taskOutcome } from './run-task.ts'
 import { jsonResult, progressSender, type ToolExtra } from './tool-reply.ts'
 
 const FanOutSchema = TaskSchema.shape.fan_out
-  .default(1)
+  .default(TASK_DEFAULTS.fanOut)
   .describe(
     'how many different peers answer; above 1 the answer most of them agree on is chosen, and each vote reported',
   )

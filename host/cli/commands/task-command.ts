@@ -18,6 +18,7 @@ import {
   unservedReason,
   whyEnded,
 } from '../../api/contract/index.ts'
+import { TASK_DEFAULTS } from '../../interface/task-defaults.ts'
 import { isRequestHash } from '../../scheduler/direct/direct-request.ts'
 import { printable, printableJson, printableText } from '../../text/printable.ts'
 
@@ -131,18 +132,22 @@ function submitCommand(): Command {
       .option('--tag <tag>', 'tag the node must have (repeatable)', collectTag)
       .option(
         '--lease <duration>',
-        'how long one attempt may run before it is given to another node',
+        `how long one attempt may run before it is given to another node (default ${formatDuration(TASK_DEFAULTS.leaseMs)})`,
         parseDurationMs,
       )
-      .option('--timeout <duration>', 'deadline from now, e.g. 10m', parseDurationMs)
+      .option(
+        '--timeout <duration>',
+        `deadline from now, e.g. 10m (default ${formatDuration(TASK_DEFAULTS.timeoutMs)})`,
+        parseDurationMs,
+      )
       .option(
         '--attempts <n>',
-        "most attempts (of each peer's answer, with --fan-out)",
+        `most attempts (of each peer's answer, with --fan-out; default ${TASK_DEFAULTS.maxAttempts})`,
         parseIntegerIn(1, 16),
       )
       .option(
         '--fan-out <n>',
-        'run it on n different peers and keep the answer most agree on',
+        `run it on n different peers and keep the answer most agree on (default ${TASK_DEFAULTS.fanOut})`,
         parseIntegerIn(1, 16),
       )
       .option('--wait', 'follow the task until it ends and print its output'),
