@@ -6,40 +6,32 @@
  * candidate; after the first token a failure is the answer's end (never a second answer). The record
  * follows the answer, in batches: the runner signs its window's answers under one Merkle root and sends
  * this peer the answer's leaf and proof; this peer signs its own window of what it served, each request
- * accepted only when the runner's leaf signs the output that was served (served-leaf.ts). Neither holds
+ * accepted only when the runner's leaf signs the output that was served (served-records.ts). Neither holds
  * a prompt or an answer: other peers see roots and totals.
  */
 
 import type { Stream } from '@libp2p/interface'
-import { type ServedLeaf, servedLeavesOf } from '../../../zomes-bindings/index.ts'
 import { hasImages } from '../../inference/vision.ts'
 import type { AgentPort } from '../../interface/agent-port.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
-import type { Logger } from '../../log/logger.ts'
 import { mistakeAnywhere } from '../mesh-errors.ts'
-import { payloadHash } from '../payload-hash.ts'
-import { BatchWindow } from './batch-window.ts'
 import { ConversationAffinity, prefixKeys } from './conversation-affinity.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError, type Turndown } from './direct-errors.ts'
 import { type DirectKind, type DirectRequest, newDirectRequest, requestHash } from './direct-request.ts'
 import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError, type SignedLeaf } from './direct-runner.ts'
 import { DIRECT_PROTOCOL, jsonFrames, RunnerFrameSchema } from './direct-wire.ts'
 import { heardAt, planRoute, type RoutePlanInput, type SentRequest } from './route-plan.ts'
-import { servedLeaf } from './served-leaf.ts'
+import { ServedRecords, type ServedRecordsInit } from './served-records.ts'
 
-export interface DirectInferenceInit {
+export interface DirectInferenceInit extends ServedRecordsInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
   /** This peer's own runner (a request it is best placed to run runs in process). */
   runner: DirectRunner
   /** Null on a backend that cannot reach other peers' services (Holochain): only this peer runs requests then. */
   agents: AgentPort<Stream> | null
   peers: () => Promise<RoutePlanInput['peers']>
-  /** Resolves once this peer holds an action (the runner's batch); without it the record polls. */
-  waitForAction?: (hash: string, timeoutMs: number) => Promise<boolean>
   /** Each answer served (its output), for the metrics. */
   onServed?: (output: unknown) => void
-  /** How long a window of served requests stays open before it is signed (default 1 s). */
-  batchWindowMs?: number
   /** How long a runner may take to accept a request (dial included); default 30 s. */
   acceptTimeoutMs?: number
   /**
@@ -47,7 +39,6 @@ export interface DirectInferenceInit {
    * by slots and load alone. RIPPLE_CONVERSATION_AFFINITY=off turns it off, for measuring what it gains.
    */
   conversationAffinity?: boolean
-  logger: Logger
 }
 
 export interface DirectCall {
@@ -87,14 +78,6 @@ export interface DirectStats {
 }
 
 const DEFAULT_ACCEPT_MS = 30_000
-/** How long a window's record waits for the runners' batches it cites to reach this peer. */
-const RECORD_WAIT_MS = 30_000
-const RECORD_RETRY_MS = 100
-const BATCH_WINDOW_MS = 1000
-const BATCH_MAX_LEAVES = 256
-/** The rules' refusals of a runner's proof (the rest of a window's record is this peer's own doing). */
-const PROOF_REFUSED =
-  /proof_invalid|proof_count_mismatch|runner_is_batch_author|batch_type|leaf_request_mismatch|output_mismatch|answer_status_mismatch/
 
 type Attempt =
   | { done: true; output: unknown; signed: Promise<SignedLeaf | null> }
@@ -104,14 +87,10 @@ export class DirectInference {
   readonly #init: DirectInferenceInit
   /** This peer's requests per runner that its last heartbeat may not account for (route-plan.ts). */
   readonly #sent = new Map<string, SentRequest[]>()
-  /** Records being written, by request hash. */
-  readonly #records = new Map<string, Promise<string | null>>()
-  readonly #window: BatchWindow<ServedLeaf, string>
-  readonly #stats: DirectStats = {
+  readonly #records: ServedRecords
+  readonly #stats: Omit<DirectStats, 'recorded' | 'unrecorded'> = {
     requests: 0,
     failovers: 0,
-    recorded: 0,
-    unrecorded: 0,
     stayed: 0,
     moved: 0,
   }
@@ -121,16 +100,12 @@ export class DirectInference {
     this.#init = init
     const affinity = init.conversationAffinity ?? process.env.RIPPLE_CONVERSATION_AFFINITY !== 'off'
     this.#affinity = affinity ? new ConversationAffinity() : null
-    this.#window = new BatchWindow({
-      windowMs: init.batchWindowMs ?? BATCH_WINDOW_MS,
-      maxLeaves: BATCH_MAX_LEAVES,
-      seal: (leaves, openedAt, closedAt) => this.#seal(leaves, openedAt, closedAt),
-    })
+    this.#records = new ServedRecords(init)
   }
 
   /** Counters since start, for metrics and the bench. */
   stats(): DirectStats {
-    return { ...this.#stats }
+    return { ...this.#stats, ...this.#records.counts() }
   }
 
   /**
@@ -200,7 +175,7 @@ export class DirectInference {
         this.#affinity?.answered(keys, candidate.agent)
         if (home) this.#stats[home === candidate.agent ? 'stayed' : 'moved'] += 1
       }
-      const recorded = this.#record(request, hash, candidate.agent, attempt.output, attempt.signed)
+      const recorded = this.#records.record(request, hash, candidate.agent, attempt.output, attempt.signed)
       return { request: hash, peer: candidate.agent, output: attempt.output, recorded }
     }
     const none = new NoRunnerError(call.model, reasons)
@@ -220,13 +195,12 @@ export class DirectInference {
 
   /** Waits for the records still being written (at stop). */
   async settle(): Promise<void> {
-    await this.#window.flush()
-    await Promise.allSettled([...this.#records.values()])
+    await this.#records.settle()
   }
 
   /** The Served record of a request this peer is still writing (resolves once written); else undefined. */
   recording(request: string): Promise<string | null> | undefined {
-    return this.#records.get(request)
+    return this.#records.recording(request)
   }
 
   async #runHere(request: DirectRequest, call: DirectCall, queue: boolean): Promise<Attempt> {
@@ -340,87 +314,6 @@ export class DirectInference {
       call.signal.removeEventListener('abort', onAbort)
       // A refusal or a failure leaves no stream open on either side (a busy burst would pile them up).
       if (closeHere) stream.close().catch((err: Error) => stream.abort(err))
-    }
-  }
-
-  /** Records what was served in this peer's window once the runner's proof is here; never on the answer's path. */
-  #record(
-    request: DirectRequest,
-    hash: string,
-    runner: string,
-    output: unknown,
-    signed: Promise<SignedLeaf | null>,
-  ): Promise<string | null> {
-    const write = async (): Promise<string | null> => {
-      const leaf = servedLeaf({
-        request: hash,
-        requester: this.#init.conductor.agentPubKey,
-        runner,
-        model: request.model,
-        outputHash: payloadHash(output),
-        signed: await signed,
-      })
-      if (!leaf.accepted)
-        this.#init.logger.warn({ request: hash, runner, reason: leaf.reason }, 'served, not accepted')
-      return (await this.#window.add(leaf)).sealed
-    }
-    const recorded = write().then(
-      (ref) => {
-        this.#stats.recorded += 1
-        return ref
-      },
-      (err: unknown) => {
-        this.#stats.unrecorded += 1
-        this.#init.logger.warn({ err, request: hash }, 'could not record the served request')
-        return null
-      },
-    )
-    this.#records.set(hash, recorded)
-    void recorded.finally(() => this.#records.delete(hash))
-    return recorded
-  }
-
-  /**
-   * Signs a window of served requests once the runners' batches they cite are here (they travel by
-   * gossip; until then the rules cannot check the proofs). A proof the rules refuse (a runner that gave
-   * a false root) is recorded as not accepted, without it.
-   */
-  async #seal(leaves: ServedLeaf[], openedAt: number, closedAt: number): Promise<string> {
-    const deadline = Date.now() + RECORD_WAIT_MS
-    const batches = new Set(leaves.flatMap((l) => l.proof?.batch ?? []))
-    await Promise.all([...batches].map((b) => this.#init.waitForAction?.(b, RECORD_WAIT_MS)))
-    for (let window = leaves; ; ) {
-      try {
-        const ref = await this.#init.conductor.callZome('resource_mesh', 'record_served_batch', {
-          leaves: servedLeavesOf(window),
-          opened_at: openedAt,
-          closed_at: closedAt,
-        })
-        return ref.batch
-      } catch (err) {
-        const message = (err as Error).message
-        if (/unresolved|UnresolvedDependencies/i.test(message) && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS))
-          continue
-        }
-        if (!PROOF_REFUSED.test(message) || !window.some((l) => l.proof !== null)) throw err
-        // The request the refusal names, else the batch, else every proof of the window: none is
-        // accepted unproven, and the next refusal (if any) names the next.
-        const proven = window.filter((l) => l.proof !== null)
-        const byRequest = proven.filter((l) => message.includes(l.request))
-        const byBatch = proven.filter((l) => message.includes(l.proof!.batch))
-        const refused = new Set(byRequest.length > 0 ? byRequest : byBatch.length > 0 ? byBatch : proven)
-        window = window.map((l) =>
-          refused.has(l) && l.proof !== null
-            ? {
-                ...l,
-                proof: null,
-                accepted: false,
-                reason: `the rules refused the runner's proof: ${message}`.slice(0, 1024),
-              }
-            : l,
-        )
-      }
     }
   }
 }
