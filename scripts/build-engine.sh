@@ -107,8 +107,11 @@ build_cuda() {
 }
 
 build_cpu
-if [ "$gpu" = "cuda" ]; then
-  build_cuda
+# A GPU backend built here is a build_<gpu> function above and an entry of
+# host/inference/engine/backend-table.ts, which names it for `ripple engine build --gpu`.
+if [ -n "$gpu" ]; then
+  declare -F "build_$gpu" > /dev/null || { echo "engine: no GPU backend $gpu to build" >&2; exit 2; }
+  "build_$gpu"
 elif [ -z "$gpu" ] && command -v nvcc > /dev/null && nvidia-smi -L 2>/dev/null | grep -q GPU; then
   build_cuda
 fi

@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process'
 import { Command, Option } from 'commander'
+import { BUILDABLE_GPUS } from '../../inference/engine/backend-table.ts'
 import { EngineBackends } from '../../inference/engine/engine-backends.ts'
 import { createLogger } from '../../log/logger.ts'
 import { repoPath } from '../../runtime/repo-root.ts'
@@ -21,7 +22,7 @@ export function engineCommand(): Command {
       'build llama-server and ggml-rpc-server from the bundled llama.cpp source (skipped when built)',
     )
     .addOption(
-      new Option('--gpu <backend>', 'also build this GPU backend for the local GPUs').choices(['cuda']),
+      new Option('--gpu <backend>', 'also build this GPU backend for the local GPUs').choices(BUILDABLE_GPUS),
     )
     .option('--force', 'build again even when built for this source')
     .action(async (options: { gpu?: string; force?: boolean }) => {

@@ -10,37 +10,36 @@ import { existsSync } from 'node:fs'
 import { copyFile, link, mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BackendCandidate } from './backend-plan.ts'
+import { BACKENDS, type BackendSource, backendSpec } from './backend-table.ts'
 import { type EngineBuild, prebuiltDir } from './engine-build.ts'
 
 const EXECUTABLES = ['llama-server', 'ggml-rpc-server']
 const CPU_VARIANT = /^libggml-cpu-.+\.so$/
 
-/** Every candidate this machine could run, in order of preference (the CPU last). */
+/** Where a backend's own library lies, when it is there. */
+function libraryDir(build: EngineBuild, source: BackendSource): string | null {
+  // CUDA is the one backend built here so far; a second one would get its folder in EngineBuild.
+  if (source.from === 'built') return source.gpu === 'cuda' ? build.builtCudaDir : null
+  return prebuiltDir(source.flavour)
+}
+
+const NO_DEVICE = { nvidia: 'no NVIDIA GPU found', vulkan: 'no Vulkan device found' }
+
+/**
+ * Every candidate this machine could run, in the table's order of preference (the CPU last); a
+ * backend built here is listed only once it is built.
+ */
 export function backendCandidates(
   build: EngineBuild,
   devices: { nvidia: boolean; vulkan: boolean },
 ): BackendCandidate[] {
-  const noNvidia = devices.nvidia ? null : 'no NVIDIA GPU found'
-  const cudaPrebuilt = prebuiltDir('cuda')
-  const vulkanPrebuilt = prebuiltDir('vulkan')
-  return [
-    ...(build.builtCudaDir ? [{ id: 'cuda-built', kind: 'cuda' as const, unavailable: noNvidia }] : []),
-    {
-      id: 'cuda-prebuilt',
-      kind: 'cuda',
-      unavailable: noNvidia ?? (cudaPrebuilt ? null : "node-llama-cpp's CUDA binaries are not installed"),
-    },
-    {
-      id: 'vulkan-prebuilt',
-      kind: 'vulkan',
-      unavailable: devices.vulkan
-        ? vulkanPrebuilt
-          ? null
-          : "node-llama-cpp's Vulkan binaries are not installed"
-        : 'no Vulkan device found',
-    },
-    { id: 'cpu', kind: 'cpu', unavailable: null },
-  ]
+  return BACKENDS.flatMap((spec): BackendCandidate[] => {
+    const dir = spec.source && libraryDir(build, spec.source)
+    if (spec.source?.from === 'built' && !dir) return []
+    const noDevice = spec.device && !devices[spec.device] ? NO_DEVICE[spec.device] : null
+    const missing = spec.source?.from === 'prebuilt' && !dir ? spec.source.missing : null
+    return [{ id: spec.id, kind: spec.kind, unavailable: noDevice ?? missing }]
+  })
 }
 
 /** The libraries a candidate adds to the build's own (absolute paths). */
@@ -49,16 +48,9 @@ async function backendLibraries(build: EngineBuild, candidate: BackendCandidate)
   const cpuVariants = cpu
     ? (await readdir(cpu)).filter((f) => CPU_VARIANT.test(f)).map((f) => join(cpu, f))
     : []
-  switch (candidate.id) {
-    case 'cuda-built':
-      return [...cpuVariants, join(build.builtCudaDir ?? '', 'libggml-cuda.so')]
-    case 'cuda-prebuilt':
-      return [...cpuVariants, join(prebuiltDir('cuda') ?? '', 'libggml-cuda.so')]
-    case 'vulkan-prebuilt':
-      return [...cpuVariants, join(prebuiltDir('vulkan') ?? '', 'libggml-vulkan.so')]
-    default:
-      return cpuVariants
-  }
+  const spec = backendSpec(candidate.id)
+  if (!spec.source || !spec.library) return cpuVariants
+  return [...cpuVariants, join(libraryDir(build, spec.source) ?? '', spec.library)]
 }
 
 /**

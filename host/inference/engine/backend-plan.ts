@@ -6,10 +6,10 @@
  * candidates and verdicts come in, the choice and the report go out.
  */
 
-export type BackendKind = 'cuda' | 'vulkan' | 'cpu'
+import type { BackendKind } from './backend-table.ts'
 
 export interface BackendCandidate {
-  /** `cuda-built`, `cuda-prebuilt`, `vulkan-prebuilt`, `cpu`. */
+  /** An id of backend-table.ts's (`cuda-built`, `cuda-prebuilt`, `vulkan-prebuilt`, `cpu`). */
   id: string
   kind: BackendKind
   /** Null when it can be tried; else why it is not (no such GPU, library not installed). */

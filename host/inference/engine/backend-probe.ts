@@ -11,11 +11,11 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { TINY_MODEL, writeLlamaModel } from '../gguf-gen/llama-generator.ts'
 import type { BackendCandidate, BackendVerdict } from './backend-plan.ts'
+import { backendSpec } from './backend-table.ts'
 import { exitReason, LlamaServerProcess } from './llama-server-process.ts'
 
 const run = promisify(execFile)
 const PROBE_TIMEOUT_MS = 120_000
-const DEVICE_NAMES: Record<string, RegExp> = { cuda: /\bCUDA\d+\b/, vulkan: /\bVulkan\d+\b/ }
 
 export interface ProbeTarget {
   candidate: BackendCandidate
@@ -42,7 +42,7 @@ export async function probeBackend(
   const checkedAt = new Date().toISOString()
   const fail = (error: string): BackendVerdict => ({ ok: false, error, checkedAt })
   const env = { ...process.env, ...target.env }
-  const pattern = DEVICE_NAMES[target.candidate.kind]
+  const pattern = backendSpec(target.candidate.id).selfTestDevice
   if (pattern) {
     try {
       const listed = await run(join(target.dir, 'llama-server'), ['--list-devices'], {

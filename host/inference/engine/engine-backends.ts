@@ -19,6 +19,7 @@ import {
   planBackend,
 } from './backend-plan.ts'
 import { probeBackend, probeModel } from './backend-probe.ts'
+import { backendSpec } from './backend-table.ts'
 import { type EngineBuild, engineBuild } from './engine-build.ts'
 
 export interface ActiveBackend {
@@ -168,7 +169,7 @@ export class EngineBackends {
   async #fingerprint(candidate: BackendCandidate): Promise<string> {
     const target = await this.#target(candidate)
     const parts: string[] = [driverVersion()]
-    const lib = { cuda: 'libggml-cuda.so', vulkan: 'libggml-vulkan.so', cpu: 'llama-server' }[candidate.kind]
+    const lib = backendSpec(candidate.id).library ?? 'llama-server'
     const info = await stat(join(target.dir, lib)).catch(() => null)
     parts.push(info ? `${info.size}:${Math.round(info.mtimeMs)}` : 'missing')
     return parts.join('|')

@@ -65,6 +65,8 @@ const REACH_INS: Record<string, string> = {
     "the engine's backend report, printed (a type)",
   'host/cli/commands/engine-command.ts -> host/inference/engine/engine-backends.ts':
     '`ripple engine status` chooses the backend in its own process, as a daemon would',
+  'host/cli/commands/engine-command.ts -> host/inference/engine/backend-table.ts':
+    "the GPU backends `ripple engine build --gpu` builds, as the backends' table names them",
   'host/daemon/daemon.ts -> host/inference/engine/llama-server-process.ts':
     'the daemon removes the engine keys a killed daemon left, before any engine starts',
   'host/workers/model-facts.ts -> host/inference/engine/engine-model.ts':
