@@ -18,7 +18,7 @@ import { imageRouteError } from './image-route.ts'
 import { MeshRunError } from './mesh-errors.ts'
 import { type MeshModel, meshModels } from './mesh-models.ts'
 import { isTerminal, type SchedulerService, type TaskOrder, type TaskView } from './scheduler-service.ts'
-import { acceptedOutput, acceptedResult, unservedReason, whyEnded } from './task-outcome.ts'
+import { acceptedOutput, acceptedResult, unclaimableReason, whyEnded } from './task-outcome.ts'
 
 export interface MeshInferenceInit {
   scheduler: Pick<SchedulerService, 'submit' | 'view' | 'cancel' | 'watch'>
@@ -213,10 +213,11 @@ export class MeshInference {
           if (isTerminal(event.status)) end(scheduler.view(hash))
           return
         }
-        // No peer will claim it (none capable, or each had its chance): answered now, not at the timeout.
         if (event.type === 'waiting') {
           request.onWaiting?.(event.reason)
-          if (event.unclaimable) giveUp(unservedReason(event.reason))
+          // Answered now, not at the timeout.
+          const unclaimable = unclaimableReason(event)
+          if (unclaimable) giveUp(unclaimable)
           return
         }
         const { type, data } = event.progress

@@ -1,6 +1,7 @@
 /** What a task came to, read from its view: the result the requester accepted, or why it ended otherwise. */
 import { type EntryRecord, fitText, LIMITS, type TaskResult } from '../../zomes-bindings/index.ts'
 import type { TaskView } from './scheduler-service.ts'
+import type { TaskEvent } from './task-watch.ts'
 
 /** The result the receipt chose (accepted, for a task that is done), or null. */
 export function acceptedResult(view: TaskView): EntryRecord<TaskResult> | null {
@@ -20,7 +21,12 @@ export function whyEnded(view: TaskView): string {
   return cancellation?.entry.reason ?? receipt?.entry.reason ?? view.why_unclaimed ?? ''
 }
 
-/** The cancellation reason of a task given up because no peer will claim it (`unclaimable`). */
-export function unservedReason(whyUnclaimed: string): string {
-  return fitText(`nobody can serve it: ${whyUnclaimed}`, LIMITS.reason.max, true)
+/**
+ * The reason to cancel a task with now, or null: once no peer will claim it (none capable, or each had
+ * its chance) waiting helps nobody, and cancelled it ends at once, its outcome saying why, rather than
+ * at its deadline or by running later for nobody. Every follower of a task asks this of each event.
+ */
+export function unclaimableReason(event: TaskEvent): string | null {
+  if (event.type !== 'waiting' || !event.unclaimable) return null
+  return fitText(`nobody can serve it: ${event.reason}`, LIMITS.reason.max, true)
 }

@@ -4,7 +4,12 @@
  */
 
 // How a task ended, read from its view (the scheduler's own reading).
-export { acceptedOutput, acceptedResult, unservedReason, whyEnded } from '../../scheduler/task-outcome.ts'
+export {
+  acceptedOutput,
+  acceptedResult,
+  unclaimableReason,
+  whyEnded,
+} from '../../scheduler/task-outcome.ts'
 export * from './mesh-run.ts'
 export * from './route-path.ts'
 export * from './routes.ts'

@@ -2,14 +2,13 @@
  * Runs a task on the mesh for a tool: submits it, reports its status changes and progress to the MCP
  * client as they come, and cancels it when the client cancels the call.
  */
-import type { ApiClient } from '../client/index.ts'
+import { type ApiClient, followToEnd } from '../client/index.ts'
 import {
   acceptedOutput,
   acceptedResult,
   type SubmitTaskBody,
   type TaskEvent,
   type TaskView,
-  unservedReason,
   whyEnded,
 } from '../contract/index.ts'
 import { progressSender, type ToolExtra } from './tool-reply.ts'
@@ -30,14 +29,9 @@ export async function runTask(api: ApiClient, body: SubmitTaskBody, extra: ToolE
   const ref = await api.submitTask(body, { signal: extra.signal })
   const send = progressSender(extra)
   try {
-    return await api.followTask(ref.action_hash, {
+    return await followToEnd(api, ref.action_hash, {
       signal: extra.signal,
-      onEvent: async (event) => {
-        send(progressMessage(event))
-        // No peer will claim it: cancelled, it ends now (its outcome says why) instead of at its deadline.
-        if (event.type === 'waiting' && event.unclaimable)
-          await api.cancelTask(ref.action_hash, unservedReason(event.reason))
-      },
+      onEvent: (event) => send(progressMessage(event)),
     })
   } catch (err) {
     // The task is this peer's: nobody waits for it any more, so the mesh need not run it.

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
 import { z } from 'zod'
-import type { ApiClient } from '../../api/client/index.ts'
+import { type ApiClient, followToEnd } from '../../api/client/index.ts'
 import {
   acceptedOutput,
   acceptedResult,
@@ -15,7 +15,6 @@ import {
   type TaskEvent,
   type TaskSummary,
   type TaskView,
-  unservedReason,
   whyEnded,
 } from '../../api/contract/index.ts'
 import { TASK_DEFAULTS } from '../../interface/task-defaults.ts'
@@ -60,21 +59,6 @@ export class NobodyCanServeError extends Error {
     super(`no peer can serve task ${hash} (cancelled it): ${printable(reason)}`)
     this.name = 'NobodyCanServeError'
   }
-}
-
-/**
- * Says on stderr why a task waits unclaimed (each new reason once); once the scheduler says no peer
- * will claim it, cancels it (so it does not run later for nobody) and throws NobodyCanServeError.
- */
-export async function reportWaiting(
-  api: ApiClient,
-  hash: string,
-  event: Extract<TaskEvent, { type: 'waiting' }>,
-): Promise<void> {
-  process.stderr.write(`ripple: waiting for a claim: ${printable(event.reason)}\n`)
-  if (!event.unclaimable) return
-  await api.cancelTask(hash, unservedReason(event.reason))
-  throw new NobodyCanServeError(hash, event.reason)
 }
 
 export function taskCommand(): Command {
@@ -237,11 +221,20 @@ async function follow(api: ApiClient, hash: string): Promise<TaskView> {
       return
     }
     newLine()
-    if (event.type === 'waiting') return reportWaiting(api, hash, event)
+    if (event.type === 'waiting') {
+      process.stderr.write(`ripple: waiting for a claim: ${printable(event.reason)}\n`)
+      return
+    }
     const where = event.assignee ? ` (attempt ${event.attempt} on ${short(event.assignee)})` : ''
     process.stderr.write(`ripple: [${elapsed}] ${event.status}${where}\n`)
   }
-  return api.followTask(hash, { onEvent })
+  // Cancelled once no peer will claim it: waiting longer would not help.
+  return followToEnd(api, hash, {
+    onEvent,
+    onUnclaimable: (reason) => {
+      throw new NobodyCanServeError(hash, reason)
+    },
+  })
 }
 
 const ModelOutputSchema = z.object({ model: z.object({ name: z.string() }) })
