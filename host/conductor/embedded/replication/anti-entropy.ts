@@ -1,10 +1,13 @@
 /**
  * Anti-entropy: a peer asks another for the head of every chain it holds, per DNA ({author -> seq,
  * hash}), then for the missing suffix of each chain where the other is ahead, from its own head + 1,
- * so nothing already held is fetched. When to run it (on connect, periodically, when an op arrives
- * too early) is the replicator's call. Chains of warranted authors are neither listed, served, nor
+ * so nothing already held is fetched. The asker sends a digest of its own heads per DNA, and a DNA
+ * whose heads are the same on both sides is left out of the answer: an idle mesh's rounds carry a few
+ * hashes, not every chain's head (n of them, on each of n peers). When to run it (on connect,
+ * periodically, when an op arrives too early) is the replicator's call. Chains of warranted authors are neither listed, served, nor
  * asked for: their ops do not spread from here.
  */
+import { createHash } from 'node:crypto'
 import type { PeerId } from '@libp2p/interface'
 import { z } from 'zod'
 import { encodeHashB64, hashesEqual } from '../../../identity/hash.ts'
@@ -28,7 +31,15 @@ const MAX_ANSWER_OPS = 512
 const MAX_ROUNDS = 64
 
 const requestSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('heads'), dnas: z.array(bytesSchema).max(64) }),
+  z.object({
+    t: z.literal('heads'),
+    dnas: z.array(bytesSchema).max(64),
+    /** Per DNA, the asker's digest of its own heads (`headsDigest`); absent from earlier versions. */
+    digests: z
+      .array(z.tuple([bytesSchema, bytesSchema]))
+      .max(64)
+      .optional(),
+  }),
   z.object({
     t: z.literal('ops'),
     dna: bytesSchema,
@@ -84,14 +95,23 @@ export class AntiEntropy {
   /** Answers peers' `heads` and `ops` requests from the store. */
   readonly handler: RequestHandler = async (request) => {
     const message = decodeMessage(requestSchema, request, 'sync request')
-    if (message.t === 'heads') return encodeMessage({ dnas: this.#heads(message.dnas) })
+    if (message.t === 'heads') {
+      const theirs = new Map((message.digests ?? []).map(([dna, digest]) => [encodeHashB64(dna), digest]))
+      const dnas = this.#heads(message.dnas).filter(([dna, heads]) => {
+        const digest = theirs.get(encodeHashB64(dna))
+        return digest === undefined || !hashesEqual(digest, headsDigest(heads))
+      })
+      return encodeMessage({ dnas })
+    }
     return encodeMessage(this.#ops(message.dna, message.wants))
   }
 
   /** One exchange with `peer`: fetch every chain suffix it holds that this peer lacks. */
   async syncWith(peer: PeerId): Promise<void> {
     const { rpc, signal } = this.#init
-    const request = encodeMessage({ t: 'heads', dnas: this.#init.dnaHashes })
+    const ours = this.#init.dnaHashes
+    const digests = this.#heads([...ours]).map(([dna, heads]) => [dna, headsDigest(heads)])
+    const request = encodeMessage({ t: 'heads', dnas: ours, digests })
     const answer = await rpc.request(peer, SYNC_PROTOCOL, request, { signal })
     const { dnas } = decodeMessage(headsAnswerSchema, answer, 'heads answer')
     for (const [dnaHash, heads] of dnas) {
@@ -194,4 +214,16 @@ export class AntiEntropy {
       })
     }
   }
+}
+
+/** One hash over a DNA's chain heads, whatever their order: equal on two peers holding the same heads. */
+export function headsDigest(heads: readonly HeadTuple[]): Uint8Array {
+  const hash = createHash('sha256')
+  const sorted = [...heads].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+  for (const [author, seq, head] of sorted) {
+    const seqBytes = Buffer.alloc(8)
+    seqBytes.writeBigUInt64BE(BigInt(seq))
+    hash.update(author).update(seqBytes).update(head)
+  }
+  return new Uint8Array(hash.digest())
 }

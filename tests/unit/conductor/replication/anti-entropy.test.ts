@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { AntiEntropy } from '../../../../host/conductor/embedded/replication/anti-entropy.ts'
+import { AntiEntropy, headsDigest } from '../../../../host/conductor/embedded/replication/anti-entropy.ts'
 import { OpIngest } from '../../../../host/conductor/embedded/replication/op-ingest.ts'
 import { type WireOp, wireOpOf } from '../../../../host/conductor/embedded/replication/op-wire.ts'
 import { decodeMsgpack, encodeCanonical } from '../../../../host/identity/canonical.ts'
@@ -71,6 +71,15 @@ describe('anti-entropy, serving side', () => {
       ]),
     )
     expect(authors).toHaveLength(2)
+    // An asker whose heads are the same (its digest equal) gets none back; one behind gets them all.
+    const same = headsDigest(dnas[0]![1] as never)
+    const quiet = (await ask({ t: 'heads', dnas: [dnaHash], digests: [[dnaHash, same]] })) as {
+      dnas: unknown[]
+    }
+    expect(quiet.dnas).toEqual([])
+    const behind = headsDigest(dnas[0]![1].slice(1) as never)
+    const full = (await ask({ t: 'heads', dnas: [dnaHash], digests: [[dnaHash, behind]] })) as typeof quiet
+    expect(full.dnas).toHaveLength(1)
 
     const answer = (await ask({
       t: 'ops',
