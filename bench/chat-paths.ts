@@ -196,3 +196,22 @@ export async function passThrough(target: Endpoint): Promise<Endpoint & { close(
     close: () => child.kill(),
   }
 }
+
+/** `count` requests made by `make`, `atOnce` in flight at a time; requests per second. */
+export async function requestRate(
+  make: () => Promise<unknown>,
+  count: number,
+  atOnce: number,
+): Promise<number> {
+  let next = 0
+  const startedAt = performance.now()
+  await Promise.all(
+    Array.from({ length: atOnce }, async () => {
+      while (next < count) {
+        next += 1
+        await make()
+      }
+    }),
+  )
+  return (count * 1000) / (performance.now() - startedAt)
+}

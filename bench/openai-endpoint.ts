@@ -12,11 +12,17 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import OpenAI from 'openai'
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { isolatedNetwork, type RunningRipple } from '../tests/e2e/ripple-process.ts'
-import { alternate, type Endpoint, endpointPath, startBenchPeer, startLlamaServer } from './chat-paths.ts'
+import {
+  alternate,
+  type Endpoint,
+  endpointPath,
+  requestRate,
+  startBenchPeer,
+  startLlamaServer,
+} from './chat-paths.ts'
 import { median, ratio, round, sleep, treeCpuMs } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
@@ -67,17 +73,7 @@ const oneToken = (openai: OpenAI, extra: Record<string, unknown> = {}) =>
 
 /** `BURST` one-token requests, `AT_ONCE` in flight; requests per second. */
 async function burst(openai: OpenAI, extra: Record<string, unknown> = {}): Promise<number> {
-  let next = 0
-  const startedAt = performance.now()
-  await Promise.all(
-    Array.from({ length: AT_ONCE }, async () => {
-      while (next < BURST) {
-        next += 1
-        await oneToken(openai, extra)
-      }
-    }),
-  )
-  return round((BURST * 1000) / (performance.now() - startedAt))
+  return round(await requestRate(() => oneToken(openai, extra), BURST, AT_ONCE))
 }
 
 export default async function run(): Promise<BenchReport> {

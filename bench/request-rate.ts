@@ -9,11 +9,10 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import OpenAI from 'openai'
 import { BENCH_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { isolatedNetwork, type RunningRipple } from '../tests/e2e/ripple-process.ts'
-import { type Endpoint, passThrough, startBenchPeer, startLlamaServer } from './chat-paths.ts'
+import { type Endpoint, passThrough, requestRate, startBenchPeer, startLlamaServer } from './chat-paths.ts'
 import { median, ownCpuMs, ratio, round } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
@@ -26,24 +25,11 @@ const BURSTS = 5
 const MESSAGES = [{ role: 'user' as const, content: 'Say one word.' }]
 
 /** `BURST` one-token requests, `AT_ONCE` in flight; requests per second. */
-async function burst(endpoint: Endpoint): Promise<number> {
+function burst(endpoint: Endpoint): Promise<number> {
   const openai = new OpenAI({ baseURL: `${endpoint.url}/v1`, apiKey: endpoint.token, maxRetries: 0 })
-  let next = 0
-  const startedAt = performance.now()
-  await Promise.all(
-    Array.from({ length: AT_ONCE }, async () => {
-      while (next < BURST) {
-        next += 1
-        await openai.chat.completions.create({
-          model: MODEL,
-          messages: MESSAGES,
-          max_tokens: 1,
-          temperature: 0,
-        })
-      }
-    }),
-  )
-  return (BURST * 1000) / (performance.now() - startedAt)
+  const oneToken = () =>
+    openai.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: 1, temperature: 0 })
+  return requestRate(oneToken, BURST, AT_ONCE)
 }
 
 export default async function run(): Promise<BenchReport> {
