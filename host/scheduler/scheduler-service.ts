@@ -24,7 +24,6 @@ import {
   type TaskState,
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
-import type { Failure } from '../interface/failure-kind.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
@@ -37,6 +36,7 @@ import { PayloadExchange } from './payload-exchange.ts'
 import { PrivatePayloads } from './private-payloads.ts'
 import { RequesterRole } from './requester-role.ts'
 import { claimSnapshotOf } from './requirements.ts'
+import { NotTaskAuthorError, TaskNotFoundError } from './task-errors.ts'
 import { nextMoment } from './task-moments.ts'
 import { type TaskPayloads, taskInputOf } from './task-payloads.ts'
 import { TaskReadModel, type TaskSummary } from './task-read-model.ts'
@@ -46,6 +46,8 @@ import { isTerminal, type TaskEvent, TaskWatches } from './task-watch.ts'
 import { TaskWrites } from './task-writes.ts'
 import { VisitQueue } from './visit-queue.ts'
 
+// What the scheduler throws at its callers.
+export { NotTaskAuthorError, TaskNotFoundError } from './task-errors.ts'
 export type { TaskSummary } from './task-read-model.ts'
 /** A Task as its requester orders it: all but what the scheduler says of the input. */
 export type TaskOrder = Omit<Task, 'input_hash' | 'input_bytes' | 'input_cid'>
@@ -81,26 +83,6 @@ export interface SchedulerInit {
   /** A task this host declined is looked at again after this long; default 10 s. */
   declineMs?: number
   logger: Logger
-}
-
-/** Thrown when a task hash names no task this host holds. */
-export class TaskNotFoundError extends Error {
-  static override readonly name = 'TaskNotFoundError'
-  readonly failureKind: Failure = 'not_found'
-  constructor(hash: string) {
-    super(`no task ${hash} is known here (a task submitted elsewhere may not have reached this peer yet)`)
-    this.name = 'TaskNotFoundError'
-  }
-}
-
-/** Thrown when someone other than a task's author tries to cancel it. */
-export class NotTaskAuthorError extends Error {
-  static override readonly name = 'NotTaskAuthorError'
-  readonly failureKind: Failure = 'forbidden'
-  constructor(hash: string, author: string) {
-    super(`only the task's author ${author} may cancel task ${hash}`)
-    this.name = 'NotTaskAuthorError'
-  }
 }
 
 const DEFAULTS = { pollMs: 300, claimWindowMs: 200, leaseGraceMs: 250, declineMs: 10_000 }
