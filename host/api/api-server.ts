@@ -88,14 +88,16 @@ export class ApiNotStartedError extends Error {
 const NO_KEYS: Pick<ApiKeyStore, 'check'> = { check: async () => ({ ok: false, reason: 'wrong API key' }) }
 
 export class ApiServer implements Startable {
-  private readonly app: FastifyInstance
-  private listeningUrl: string | null = null
-  private readonly loginCodes = new LoginCodes()
-  private readonly feed: LiveFeed
+  readonly #app: FastifyInstance
+  #listeningUrl: string | null = null
+  readonly #loginCodes = new LoginCodes()
+  readonly #feed: LiveFeed
+  readonly #init: ApiServerInit
 
-  constructor(private readonly init: ApiServerInit) {
+  constructor(init: ApiServerInit) {
+    this.#init = init
     const logger = init.logger.child({ component: 'api' })
-    this.app = fastify({
+    this.#app = fastify({
       loggerInstance: logger as FastifyBaseLogger,
       // One line per request would drown the daemon's own logs; errors are logged by the error handler.
       logController: new LogController({ disableRequestLogging: true }),
@@ -104,8 +106,8 @@ export class ApiServer implements Startable {
       forceCloseConnections: true,
     })
     const dashboard = readDashboardFiles()
-    this.app.decorateRequest('caller', null)
-    this.app.addHook(
+    this.#app.decorateRequest('caller', null)
+    this.#app.addHook(
       'onRequest',
       apiAuth({
         token: init.token,
@@ -114,59 +116,59 @@ export class ApiServer implements Startable {
         open: [SESSION_ROUTE, ...dashboardRoutes(dashboard)],
       }),
     )
-    this.app.addHook('preValidation', jsonBodyCheck)
+    this.#app.addHook('preValidation', jsonBodyCheck)
     const { node } = init
     const c = node.components
     const metrics = c.metrics
     if (metrics) {
-      this.app.addHook('onResponse', async (request, reply) => {
+      this.#app.addHook('onResponse', async (request, reply) => {
         metrics.request(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode)
       })
-      this.app.get('/metrics', async (_request, reply) =>
+      this.#app.get('/metrics', async (_request, reply) =>
         reply.type(metrics.registry.contentType).send(await metrics.text()),
       )
     }
-    this.app.setErrorHandler(errorHandler(logger))
-    this.app.setNotFoundHandler((request, reply) =>
+    this.#app.setErrorHandler(errorHandler(logger))
+    this.#app.setNotFoundHandler((request, reply) =>
       sendError(reply, 404, 'NotFoundError', `no route ${request.method} ${request.url.split('?')[0]}`),
     )
-    registerSessionRoute(this.app, this.loginCodes, init.token)
-    registerStatusRoute(this.app, () => node.status())
+    registerSessionRoute(this.#app, this.#loginCodes, init.token)
+    registerStatusRoute(this.#app, () => node.status())
     const peers = async () => ({ peers: await c.peers.list(), warrants: c.peers.warrants() })
-    registerPeersRoute(this.app, peers)
-    registerZomeRoute(this.app, c.conductor)
+    registerPeersRoute(this.#app, peers)
+    registerZomeRoute(this.#app, c.conductor)
     const waitForAction = c.backend?.waitForAction
-    if (waitForAction) registerWaitRoute(this.app, waitForAction)
+    if (waitForAction) registerWaitRoute(this.#app, waitForAction)
     const { scheduler, workers, direct, splits, artifacts } = c
     if (scheduler && workers)
-      registerTaskRoutes(this.app, {
+      registerTaskRoutes(this.#app, {
         scheduler,
         workers,
         onSubmitted: node.onSubmitted && ((hash) => node.onSubmitted?.(hash)),
         served: direct && ((request) => direct.served(request)),
         checkLeaf: direct && ((proof) => direct.checkLeaf(proof)),
       })
-    if (c.policies) registerPolicyRoutes(this.app, c.policies)
-    if (node.invites) registerInviteRoutes(this.app, node.invites)
-    if (artifacts) registerArtifactRoutes(this.app, artifacts)
-    if (c.memory) registerMemoryRoutes(this.app, c.memory)
-    registerModelsRoute(this.app, c.models, splits)
-    registerMcpRoute(this.app, {
+    if (c.policies) registerPolicyRoutes(this.#app, c.policies)
+    if (node.invites) registerInviteRoutes(this.#app, node.invites)
+    if (artifacts) registerArtifactRoutes(this.#app, artifacts)
+    if (c.memory) registerMemoryRoutes(this.#app, c.memory)
+    registerModelsRoute(this.#app, c.models, splits)
+    registerMcpRoute(this.#app, {
       apiUrl: () => this.url,
       token: init.token,
       version: () => node.status().version,
       extraHostNames: [init.host],
     })
     const { pull } = node
-    if (pull) registerModelPullRoute(this.app, (request, options) => pull.call(node, request, options))
+    if (pull) registerModelPullRoute(this.#app, (request, options) => pull.call(node, request, options))
     if (c.mesh) {
-      registerOpenAiRoutes(this.app, {
+      registerOpenAiRoutes(this.#app, {
         inference: c.mesh,
         images: { allowUrls: init.allowImageUrls ?? false },
       })
-      registerMeshRunRoute(this.app, c.mesh)
+      registerMeshRunRoute(this.#app, c.mesh)
     }
-    this.feed = new LiveFeed({
+    this.#feed = new LiveFeed({
       peers,
       tasks: scheduler && (() => scheduler.list()),
       artifacts: artifacts ? () => artifacts.list() : undefined,
@@ -174,37 +176,43 @@ export class ApiServer implements Startable {
       onModelsChange: (listener) => c.models.onChange(listener),
       logger: logger.child({ component: 'live-feed' }),
     })
-    registerEventsRoute(this.app, this.feed)
-    registerDashboardFiles(this.app, dashboard)
+    registerEventsRoute(this.#app, this.#feed)
+    registerDashboardFiles(this.#app, dashboard)
+  }
+
+  /** The server's Fastify instance, for reading its route tree and injecting requests without a socket. */
+  get fastify(): FastifyInstance {
+    return this.#app
   }
 
   get url(): string {
-    if (this.listeningUrl === null) throw new ApiNotStartedError()
-    return this.listeningUrl
+    if (this.#listeningUrl === null) throw new ApiNotStartedError()
+    return this.#listeningUrl
   }
 
   /** The dashboard's address with a fresh one-time login code (POST /api/session trades it for the token). */
   loginUrl(): string {
-    return `${this.url}/?code=${this.loginCodes.issue()}`
+    return `${this.url}/?code=${this.#loginCodes.issue()}`
   }
 
   async start(): Promise<void> {
-    if (!isLoopback(this.init.host) && !this.init.requireKeys) throw new ApiHostNeedsKeysError(this.init.host)
+    if (!isLoopback(this.#init.host) && !this.#init.requireKeys)
+      throw new ApiHostNeedsKeysError(this.#init.host)
     try {
-      await this.app.listen({ host: this.init.host, port: this.init.port })
+      await this.#app.listen({ host: this.#init.host, port: this.#init.port })
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
-        throw new ApiPortInUseError(this.init.host, this.init.port)
+        throw new ApiPortInUseError(this.#init.host, this.#init.port)
       throw err
     }
-    const address = this.app.server.address()
+    const address = this.#app.server.address()
     if (address === null || typeof address === 'string') throw new ApiNotStartedError()
-    this.listeningUrl = `http://${this.init.host}:${address.port}`
+    this.#listeningUrl = `http://${this.#init.host}:${address.port}`
   }
 
   async stop(): Promise<void> {
-    this.feed.close()
-    await this.app.close()
-    this.listeningUrl = null
+    this.#feed.close()
+    await this.#app.close()
+    this.#listeningUrl = null
   }
 }

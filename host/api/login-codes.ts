@@ -8,30 +8,32 @@ import { randomBytes } from 'node:crypto'
 export const LOGIN_CODE_TTL_MS = 10 * 60_000
 
 export class LoginCodes {
-  private readonly expiries = new Map<string, number>()
+  readonly #expiries = new Map<string, number>()
+  readonly #ttlMs: number
+  readonly #now: () => number
 
-  constructor(
-    private readonly ttlMs = LOGIN_CODE_TTL_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(ttlMs = LOGIN_CODE_TTL_MS, now: () => number = Date.now) {
+    this.#ttlMs = ttlMs
+    this.#now = now
+  }
 
   /** A fresh code, valid once for `ttlMs`. */
   issue(): string {
-    this.forgetExpired()
+    this.#forgetExpired()
     const code = randomBytes(32).toString('base64url')
-    this.expiries.set(code, this.now() + this.ttlMs)
+    this.#expiries.set(code, this.#now() + this.#ttlMs)
     return code
   }
 
   /** True (and the code is spent) when `code` was issued, is unused and has not expired. */
   redeem(code: string): boolean {
-    const expiry = this.expiries.get(code)
-    this.expiries.delete(code)
-    return expiry !== undefined && this.now() < expiry
+    const expiry = this.#expiries.get(code)
+    this.#expiries.delete(code)
+    return expiry !== undefined && this.#now() < expiry
   }
 
-  private forgetExpired(): void {
-    const now = this.now()
-    for (const [code, expiry] of this.expiries) if (expiry <= now) this.expiries.delete(code)
+  #forgetExpired(): void {
+    const now = this.#now()
+    for (const [code, expiry] of this.#expiries) if (expiry <= now) this.#expiries.delete(code)
   }
 }

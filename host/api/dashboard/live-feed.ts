@@ -35,7 +35,11 @@ export class LiveFeed {
   readonly #lastSent = new Map<ChangingPart['event'], string>()
   #ticking = false
 
-  constructor(private readonly init: LiveFeedInit) {}
+  readonly #init: LiveFeedInit
+
+  constructor(init: LiveFeedInit) {
+    this.#init = init
+  }
 
   /** Sends the whole picture to `listener` now, then every change; answers the unsubscribe. */
   subscribe(listener: Listener): () => void {
@@ -44,7 +48,7 @@ export class LiveFeed {
     void this.#guard(async () => {
       listener(await this.#peersEvent())
       for (const part of await this.#changingParts()) listener(part)
-      listener({ event: 'models', data: await this.init.models() })
+      listener({ event: 'models', data: await this.#init.models() })
     })
     return () => {
       this.#listeners.delete(listener)
@@ -59,10 +63,10 @@ export class LiveFeed {
   }
 
   #begin(): void {
-    this.#timer = setInterval(() => void this.#tick(), this.init.tickMs ?? 1000)
+    this.#timer = setInterval(() => void this.#tick(), this.#init.tickMs ?? 1000)
     this.#timer.unref()
-    this.#unwatchModels = this.init.onModelsChange(
-      () => void this.#guard(async () => this.#send({ event: 'models', data: await this.init.models() })),
+    this.#unwatchModels = this.#init.onModelsChange(
+      () => void this.#guard(async () => this.#send({ event: 'models', data: await this.#init.models() })),
     )
   }
 
@@ -91,7 +95,7 @@ export class LiveFeed {
   }
 
   async #changingParts(): Promise<ChangingPart[]> {
-    const { tasks, artifacts } = this.init
+    const { tasks, artifacts } = this.#init
     const parts: ChangingPart[] = []
     if (tasks) parts.push({ event: 'tasks', data: { tasks: await tasks() } })
     if (artifacts) parts.push({ event: 'artifacts', data: { artifacts: await artifacts() } })
@@ -99,7 +103,7 @@ export class LiveFeed {
   }
 
   async #peersEvent(): Promise<LiveEvent> {
-    const reply = await this.init.peers()
+    const reply = await this.#init.peers()
     this.#history.record(reply.peers)
     return { event: 'peers', data: { ...reply, history: this.#history.snapshot() } }
   }
@@ -112,7 +116,7 @@ export class LiveFeed {
     try {
       await work()
     } catch (err) {
-      this.init.logger.warn({ err }, 'the live feed could not send an update')
+      this.#init.logger.warn({ err }, 'the live feed could not send an update')
     }
   }
 }

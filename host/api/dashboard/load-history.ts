@@ -9,11 +9,15 @@ export const LOAD_HISTORY_MS = 10 * 60_000
 export class LoadHistory {
   readonly #samples = new Map<string, LoadSample[]>()
 
-  constructor(private readonly windowMs = LOAD_HISTORY_MS) {}
+  readonly #windowMs: number
+
+  constructor(windowMs = LOAD_HISTORY_MS) {
+    this.#windowMs = windowMs
+  }
 
   /** Records each peer's latest heartbeat (once per heartbeat) and drops what fell out of the window. */
   record(peers: readonly ApiPeer[], now = Date.now()): void {
-    const oldest = (now - this.windowMs) * 1000
+    const oldest = (now - this.#windowMs) * 1000
     for (const peer of peers) {
       if (peer.load === null) continue
       const samples = this.#samples.get(peer.agent) ?? []

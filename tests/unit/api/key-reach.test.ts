@@ -120,7 +120,7 @@ beforeAll(async () => {
     }),
   )
   // The server's own Fastify instance: its routes, and requests from any address.
-  app = (server as unknown as { app: FastifyInstance }).app
+  app = server.fastify
   await app.ready()
 })
 
