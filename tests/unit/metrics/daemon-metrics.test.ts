@@ -1,0 +1,153 @@
+/**
+ * DaemonMetrics: its gauges read their sources when scraped, its counters and histograms take what
+ * the daemon records, and the Prometheus text carries both, in a registry of each daemon's own.
+ */
+import { describe, expect, it } from 'vitest'
+import type { ReplicationStats } from '../../../host/interface/network-port.ts'
+import { DaemonMetrics, type MetricsSources } from '../../../host/metrics/daemon-metrics.ts'
+import type { TaskState } from '../../../zomes-bindings/index.ts'
+
+const STATS: ReplicationStats = {
+  published: 4,
+  gossiped: 10,
+  fetched: 3,
+  refetched: 0,
+  stored: 12,
+  duplicates: 1,
+  ignored: 0,
+  rejected: 2,
+  pending: 5,
+  syncs: 7,
+}
+
+function sources(parts: Partial<MetricsSources> = {}): MetricsSources {
+  return {
+    peers: async () => ({
+      peers: [{ status: 'online' }, { status: 'online' }, { status: 'stale' }],
+      warrants: [{}],
+    }),
+    tasks: async () => [{ status: 'submitted' }, { status: 'done' }, { status: 'done' }],
+    replication: () => STATS,
+    ...parts,
+  }
+}
+
+/** The value of one sample line of the exposition (`name{labels} value`), or undefined. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
+  return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
+/** A task that ended: only what taskEnded reads (its timestamp, status, claims and results' metrics). */
+function ended(status: TaskState['status'], submittedAtMs: number, tokens: [number | null, number | null][]) {
+  return {
+    task: { entry: {}, action_hash: 't', timestamp: submittedAtMs * 1000 },
+    claims: [{}, {}],
+    results: tokens.map(([tokens_out, tokens_per_second]) => ({
+      entry: { metrics: { tokens_out, tokens_per_second } },
+    })),
+    status,
+  } as unknown as TaskState
+}
+
+describe('DaemonMetrics', () => {
+  it('reads peers, warrants and tasks from its sources when scraped', async () => {
+    const text = await new DaemonMetrics(sources()).text()
+    expect(sample(text, 'ripple_peers{status="online"}')).toBe(2)
+    expect(sample(text, 'ripple_peers{status="stale"}')).toBe(1)
+    expect(sample(text, 'ripple_peers{status="offline"}')).toBe(0)
+    expect(sample(text, 'ripple_warrants')).toBe(1)
+    expect(sample(text, 'ripple_tasks{state="done"}')).toBe(2)
+    expect(sample(text, 'ripple_tasks{state="submitted"}')).toBe(1)
+  })
+
+  it("mirrors the replicator's running counts, each scrape showing them anew", async () => {
+    let stats = STATS
+    const metrics = new DaemonMetrics(sources({ replication: () => stats }))
+    const first = await metrics.text()
+    expect(sample(first, 'ripple_ops_received_total')).toBe(13)
+    expect(sample(first, 'ripple_ops_stored_total')).toBe(12)
+    expect(sample(first, 'ripple_ops_rejected_total')).toBe(2)
+    expect(sample(first, 'ripple_ops_published_total')).toBe(4)
+    expect(sample(first, 'ripple_replication_syncs_total')).toBe(7)
+    expect(sample(first, 'ripple_replication_pending_ops')).toBe(5)
+    stats = { ...STATS, stored: 20 }
+    // Not 32: the counter is reset to the replicator's count, not added to.
+    expect(sample(await metrics.text(), 'ripple_ops_stored_total')).toBe(20)
+  })
+
+  it('leaves the replication and direct series at zero where there are none', async () => {
+    const text = await new DaemonMetrics(sources({ replication: () => null })).text()
+    expect(sample(text, 'ripple_ops_stored_total')).toBe(0)
+    expect(sample(text, 'ripple_direct_requests_total')).toBe(0)
+  })
+
+  it('counts direct requests and chain actions from their sources', async () => {
+    const direct = () => ({ requests: 9, failovers: 2, recorded: 6, unrecorded: 1, stayed: 0, moved: 0 })
+    const text = await new DaemonMetrics(
+      sources({ direct, chainActions: async () => ({ resource_mesh: 17 }) }),
+    ).text()
+    expect(sample(text, 'ripple_direct_requests_total')).toBe(9)
+    expect(sample(text, 'ripple_direct_failovers_total')).toBe(2)
+    expect(sample(text, 'ripple_direct_recorded_total')).toBe(6)
+    expect(sample(text, 'ripple_direct_unrecorded_total')).toBe(1)
+    expect(sample(text, 'ripple_chain_actions{dna="resource_mesh"}')).toBe(17)
+  })
+
+  it('takes latency, claims and tokens from a task that ended', async () => {
+    const metrics = new DaemonMetrics(sources())
+    metrics.taskEnded(
+      ended('done', 1_000, [
+        [30, 12.5],
+        [null, null],
+      ]),
+      3_500,
+    )
+    const text = await metrics.text()
+    expect(sample(text, 'ripple_task_duration_seconds_count{status="done"}')).toBe(1)
+    expect(sample(text, 'ripple_task_duration_seconds_sum{status="done"}')).toBe(2.5)
+    expect(sample(text, 'ripple_task_duration_seconds_bucket{le="2.5",status="done"}')).toBe(1)
+    expect(sample(text, 'ripple_task_duration_seconds_bucket{le="1",status="done"}')).toBe(0)
+    expect(sample(text, 'ripple_tasks_ended_total{status="done"}')).toBe(1)
+    expect(sample(text, 'ripple_claims_total')).toBe(2)
+    expect(sample(text, 'ripple_tokens_generated_total')).toBe(30)
+    expect(sample(text, 'ripple_tokens_per_second')).toBe(12.5)
+  })
+
+  it('counts a task that ended before its timestamp (a clock ahead) as taking no time', async () => {
+    const metrics = new DaemonMetrics(sources())
+    metrics.taskEnded(ended('failed', 5_000, []), 4_000)
+    expect(sample(await metrics.text(), 'ripple_task_duration_seconds_sum{status="failed"}')).toBe(0)
+  })
+
+  it('records direct answers, stored ops, model loads and API requests', async () => {
+    const metrics = new DaemonMetrics(sources())
+    metrics.answerServed(8, 40)
+    metrics.answerServed(null, null)
+    metrics.opsStored([0.02, -3])
+    metrics.modelLoaded('qwen', 1_500)
+    metrics.request('/v1/chat/completions', 'POST', 200)
+    metrics.request('/v1/chat/completions', 'POST', 200)
+    const text = await metrics.text()
+    expect(sample(text, 'ripple_tokens_generated_total')).toBe(8)
+    expect(sample(text, 'ripple_tokens_per_second')).toBe(40)
+    expect(sample(text, 'ripple_replication_lag_seconds_count')).toBe(2)
+    // The age behind this clock counts as 0, so both fall in the first bucket.
+    expect(sample(text, 'ripple_replication_lag_seconds_bucket{le="0.025"}')).toBe(2)
+    expect(sample(text, 'ripple_model_load_seconds_sum{model="qwen"}')).toBe(1.5)
+    expect(
+      sample(text, 'ripple_api_requests_total{route="/v1/chat/completions",method="POST",status="200"}'),
+    ).toBe(2)
+  })
+
+  it('keeps a registry of its own, so two daemons in one process do not share counts', async () => {
+    const a = new DaemonMetrics(sources())
+    const b = new DaemonMetrics(sources())
+    a.request('/status', 'GET', 200)
+    expect(
+      sample(await a.text(), 'ripple_api_requests_total{route="/status",method="GET",status="200"}'),
+    ).toBe(1)
+    expect(await b.text()).not.toContain('route="/status"')
+    expect(await a.text()).toMatch(/^ripple_process_cpu_user_seconds_total /m)
+  })
+})
