@@ -21,49 +21,53 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 export class FileHashCache {
-  private entries: CacheEntries = {}
-  private dirty = false
+  #entries: CacheEntries = {}
+  #dirty = false
 
   /** `cacheFile` null keeps the cache in memory only. */
-  constructor(private readonly cacheFile: string | null) {}
+  readonly #cacheFile: string | null
+
+  constructor(cacheFile: string | null) {
+    this.#cacheFile = cacheFile
+  }
 
   /** Loads the cache file; a missing or unreadable file starts an empty cache (it is only a cache). */
   async load(): Promise<void> {
-    if (this.cacheFile === null) return
+    if (this.#cacheFile === null) return
     try {
-      const parsed = CacheFileSchema.safeParse(JSON.parse(await readFile(this.cacheFile, 'utf8')))
-      if (parsed.success) this.entries = parsed.data
+      const parsed = CacheFileSchema.safeParse(JSON.parse(await readFile(this.#cacheFile, 'utf8')))
+      if (parsed.success) this.#entries = parsed.data
     } catch {
-      this.entries = {}
+      this.#entries = {}
     }
   }
 
   has(path: string, size: number, mtimeMs: number): boolean {
-    const cached = this.entries[path]
+    const cached = this.#entries[path]
     return cached !== undefined && cached.size === size && cached.mtime_ms === mtimeMs
   }
 
   async sha256(path: string, size: number, mtimeMs: number): Promise<string> {
-    const cached = this.entries[path]
+    const cached = this.#entries[path]
     if (cached && this.has(path, size, mtimeMs)) return cached.sha256
     const sha256 = await sha256File(path)
-    this.entries[path] = { size, mtime_ms: mtimeMs, sha256 }
-    this.dirty = true
+    this.#entries[path] = { size, mtime_ms: mtimeMs, sha256 }
+    this.#dirty = true
     return sha256
   }
 
   /** Forgets files no longer present, then writes the cache if it changed (atomically, via rename). */
   async save(presentPaths: ReadonlySet<string>): Promise<void> {
-    for (const path of Object.keys(this.entries)) {
+    for (const path of Object.keys(this.#entries)) {
       if (!presentPaths.has(path)) {
-        delete this.entries[path]
-        this.dirty = true
+        delete this.#entries[path]
+        this.#dirty = true
       }
     }
-    if (this.cacheFile === null || !this.dirty) return
-    const tmp = `${this.cacheFile}.tmp`
-    await writeFile(tmp, JSON.stringify(this.entries), { mode: 0o600 })
-    await rename(tmp, this.cacheFile)
-    this.dirty = false
+    if (this.#cacheFile === null || !this.#dirty) return
+    const tmp = `${this.#cacheFile}.tmp`
+    await writeFile(tmp, JSON.stringify(this.#entries), { mode: 0o600 })
+    await rename(tmp, this.#cacheFile)
+    this.#dirty = false
   }
 }

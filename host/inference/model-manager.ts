@@ -98,40 +98,43 @@ const DEFAULT_CONTEXT_SIZE = 4096
 export class ModelManager implements Startable {
   /** Tokens per context asked for (each model's is capped by its training context). */
   readonly contextSize: number
-  private readonly threads: number
-  private readonly quarantine: ModelQuarantine
+  readonly #threads: number
+  readonly #quarantine: ModelQuarantine
   readonly backends: EngineBackends
-  private readonly loaded = new Map<string, EngineModel>()
-  private readonly loading = new SharedLoads<EngineModel>()
-  private readonly listeners = new Set<() => void>()
-  private readonly loadListeners = new Set<(name: string, loadMs: number) => void>()
+  readonly #loaded = new Map<string, EngineModel>()
+  readonly #loading = new SharedLoads<EngineModel>()
+  readonly #listeners = new Set<() => void>()
+  readonly #loadListeners = new Set<(name: string, loadMs: number) => void>()
   // Scans share the hash cache file; loads share llama.cpp's log (read for failure reasons).
-  private readonly scans = new SerialQueue()
-  private readonly loads = new SerialQueue()
+  readonly #scans = new SerialQueue()
+  readonly #loads = new SerialQueue()
   /** Keep-alives requests set per model (Ollama's: a request's value holds from then on). */
-  private readonly keepAlives = new Map<string, number>()
-  private sweeper: NodeJS.Timeout | undefined
-  private watch: ModelsDirWatch | undefined
+  readonly #keepAlives = new Map<string, number>()
+  #sweeper: NodeJS.Timeout | undefined
+  #watch: ModelsDirWatch | undefined
 
-  constructor(private readonly init: ModelManagerInit) {
+  readonly #init: ModelManagerInit
+
+  constructor(init: ModelManagerInit) {
+    this.#init = init
     this.contextSize = init.contextSize ?? DEFAULT_CONTEXT_SIZE
-    this.threads = init.threads ?? availableParallelism()
-    this.quarantine = init.quarantine ?? new ModelQuarantine(null)
+    this.#threads = init.threads ?? availableParallelism()
+    this.#quarantine = init.quarantine ?? new ModelQuarantine(null)
     this.backends = init.backends ?? new EngineBackends({ logger: init.logger })
   }
 
   async start(): Promise<void> {
-    await this.quarantine.load()
-    this.sweeper = setInterval(() => void this.sweepIdle(), SWEEP_MS)
-    this.sweeper.unref()
-    this.watch = watchModelsDir(this.init.modelsDir, () => this.changed(), this.init.logger)
+    await this.#quarantine.load()
+    this.#sweeper = setInterval(() => void this.sweepIdle(), SWEEP_MS)
+    this.#sweeper.unref()
+    this.#watch = watchModelsDir(this.#init.modelsDir, () => this.changed(), this.#init.logger)
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.sweeper)
-    this.watch?.close()
-    await this.loading.settled()
-    await Promise.all([...this.loaded.keys()].map((name) => this.unload(name)))
+    clearInterval(this.#sweeper)
+    this.#watch?.close()
+    await this.#loading.settled()
+    await Promise.all([...this.#loaded.keys()].map((name) => this.unload(name)))
   }
 
   /**
@@ -139,44 +142,44 @@ export class ModelManager implements Startable {
    * the registry advertises the change, the dashboard's feed sends it.
    */
   onChange(listener: () => void): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
   }
 
   /** Called after a model is loaded, with the time it took (the metrics keep it). */
   onLoaded(listener: (name: string, loadMs: number) => void): () => void {
-    this.loadListeners.add(listener)
-    return () => this.loadListeners.delete(listener)
+    this.#loadListeners.add(listener)
+    return () => this.#loadListeners.delete(listener)
   }
 
   /** Names of the loaded models. */
   loadedNames(): string[] {
-    return [...this.loaded.keys()]
+    return [...this.#loaded.keys()]
   }
 
   /** Memory models may still take here: what is free, within the limit less what the loaded ones take. */
   freeModelBytes(): number {
-    const limit = this.init.memoryLimitBytes
+    const limit = this.#init.memoryLimitBytes
     if (limit === undefined) return freemem()
-    const used = [...this.loaded.values()].reduce((sum, m) => sum + m.memoryBytes, 0)
-    const held = this.init.heldForSplits?.() ?? 0
+    const used = [...this.#loaded.values()].reduce((sum, m) => sum + m.memoryBytes, 0)
+    const held = this.#init.heldForSplits?.() ?? 0
     return Math.max(0, Math.min(freemem(), limit - used - held))
   }
 
   /** Memory the idle loaded models hold: what a load here may free by unloading them. */
   evictableBytes(): number {
-    return [...this.loaded.values()].reduce((sum, m) => sum + (m.busy === 0 ? m.memoryBytes : 0), 0)
+    return [...this.#loaded.values()].reduce((sum, m) => sum + (m.busy === 0 ? m.memoryBytes : 0), 0)
   }
 
   /** A loaded model's slots and how many run now; null when it is not loaded. */
   slotsOf(name: string): { slots: number; busy: number } | null {
-    const model = this.loaded.get(name)
+    const model = this.#loaded.get(name)
     return model ? { slots: model.slots, busy: model.busy } : null
   }
 
   /** The loaded models, for their slots and decode rates. */
   loadedModels(): EngineModel[] {
-    return [...this.loaded.values()]
+    return [...this.#loaded.values()]
   }
 
   /**
@@ -184,13 +187,13 @@ export class ModelManager implements Startable {
    * A quarantined file is unusable, with the reason it was quarantined.
    */
   async list(): Promise<ModelListing> {
-    const scan = await this.scans.run(() =>
-      scanModelsDir(this.init.modelsDir, { hashCache: this.init.hashCache, logger: this.init.logger }),
+    const scan = await this.#scans.run(() =>
+      scanModelsDir(this.#init.modelsDir, { hashCache: this.#init.hashCache, logger: this.#init.logger }),
     )
     const models: ListedModel[] = []
     const unusable = [...scan.unusable]
     for (const model of scan.usable) {
-      const quarantined = this.quarantine.get(model.sha256)
+      const quarantined = this.#quarantine.get(model.sha256)
       if (quarantined) unusable.push({ path: model.path, reason: `quarantined: ${quarantined.reason}` })
       else models.push({ ...model, ...this.idleOf(model.name) })
     }
@@ -199,12 +202,12 @@ export class ModelManager implements Startable {
 
   /** The keep-alive of a model: the last a request set, else the peer's (`--keep-alive`). */
   keepAliveOf(name: string): number {
-    return this.keepAlives.get(name) ?? this.init.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS
+    return this.#keepAlives.get(name) ?? this.#init.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS
   }
 
   /** Whether a model is loaded, and since when it is idle and when it unloads for it. */
   idleOf(name: string): IdleView {
-    return idleView(this.loaded.get(name) ?? null, this.keepAliveOf(name))
+    return idleView(this.#loaded.get(name) ?? null, this.keepAliveOf(name))
   }
 
   /**
@@ -213,15 +216,15 @@ export class ModelManager implements Startable {
    */
   async sweepIdle(now = Date.now()): Promise<string[]> {
     const unloaded: string[] = []
-    for (const [name, model] of [...this.loaded]) {
+    for (const [name, model] of [...this.#loaded]) {
       const at = this.idleOf(name).unloads_at
       if (at === null || at > now) continue
       const seen = model.lastUsedAt
-      await this.loading.settled(name)
+      await this.#loading.settled(name)
       // Checked again with nothing awaited before the model leaves the map: no request starts on it after.
-      if (this.loaded.get(name) !== model || model.busy > 0 || model.lastUsedAt !== seen) continue
-      this.loaded.delete(name)
-      this.init.logger.info(
+      if (this.#loaded.get(name) !== model || model.busy > 0 || model.lastUsedAt !== seen) continue
+      this.#loaded.delete(name)
+      this.#init.logger.info(
         { model: name, idle_ms: now - seen, keep_alive_ms: this.keepAliveOf(name) },
         'unloading an idle model (its keep-alive ran out)',
       )
@@ -233,8 +236,8 @@ export class ModelManager implements Startable {
   }
 
   /** Unloads the least recently used idle models until `need` bytes fit; ModelTooLargeError when they cannot. */
-  private async makeRoom(name: string, need: number): Promise<void> {
-    const resident = [...this.loaded].map(([n, m]) => ({
+  async #makeRoom(name: string, need: number): Promise<void> {
+    const resident = [...this.#loaded].map(([n, m]) => ({
       name: n,
       bytes: m.memoryBytes,
       busy: m.busy,
@@ -244,7 +247,7 @@ export class ModelManager implements Startable {
     if ('cannot' in plan)
       throw new ModelTooLargeError(name, need, this.freeModelBytes(), holdersText(plan.cannot))
     for (const evicted of plan.evict) {
-      this.init.logger.info(
+      this.#init.logger.info(
         { model: evicted, for: name },
         'unloading the least recently used idle model to make room',
       )
@@ -253,7 +256,7 @@ export class ModelManager implements Startable {
   }
 
   /** A model's last request ended: a keep-alive shorter than the sweep's period is kept to the moment. */
-  private idleSoon(name: string): void {
+  #idleSoon(name: string): void {
     const wait = Math.max(this.keepAliveOf(name), MIN_IDLE_MS)
     if (wait < SWEEP_MS) setTimeout(() => void this.sweepIdle(), wait + 20).unref()
   }
@@ -265,15 +268,15 @@ export class ModelManager implements Startable {
    * ended, nothing kept) once every caller has aborted.
    */
   load(name: string, options: ModelLoadOptions = {}): Promise<EngineModel> {
-    const loaded = this.loaded.get(name)
+    const loaded = this.#loaded.get(name)
     if (loaded) return Promise.resolve(loaded)
     // Not the first caller's signal alone: a task and a person may wait on one load, and either still wants it.
-    return this.loading.join(name, options, async (load) => {
-      const info = await this.usable(name)
+    return this.#loading.join(name, options, async (load) => {
+      const info = await this.#usable(name)
       // Planned outside the queue of loads: a split's round trips and tunnels hold up no other model.
       const layout = (await options.plan?.(info, load)) ?? undefined
       try {
-        return await this.loads.run(() => this.loadNow(info, load, layout))
+        return await this.#loads.run(() => this.#loadNow(info, load, layout))
       } catch (err) {
         await layout?.release()
         throw err
@@ -283,8 +286,8 @@ export class ModelManager implements Startable {
 
   /** The model a task asked for, loaded if it was not (`loadMs` is then the time it took, else 0). */
   async acquire(name: string, options: AcquireOptions = {}): Promise<{ model: EngineModel; loadMs: number }> {
-    if (options.keepAliveMs !== undefined) this.keepAlives.set(name, options.keepAliveMs)
-    const already = this.loaded.get(name)
+    if (options.keepAliveMs !== undefined) this.#keepAlives.set(name, options.keepAliveMs)
+    const already = this.#loaded.get(name)
     if (already) {
       // In the caller's hands now: not idle, though its request has not reached the engine yet.
       already.lastUsedAt = Date.now()
@@ -296,18 +299,18 @@ export class ModelManager implements Startable {
 
   /** Unloads the model, stopping tasks that run on it; false when it was not loaded. */
   async unload(name: string): Promise<boolean> {
-    await this.loading.settled(name)
-    const loaded = this.loaded.get(name)
+    await this.#loading.settled(name)
+    const loaded = this.#loaded.get(name)
     if (!loaded) return false
-    this.loaded.delete(name)
+    this.#loaded.delete(name)
     await loaded.dispose()
-    this.init.logger.info({ model: name }, 'model unloaded')
+    this.#init.logger.info({ model: name }, 'model unloaded')
     this.changed()
     return true
   }
 
   /** The usable model of that name, read and checked now; else why there is none. */
-  private async usable(name: string): Promise<ListedModel> {
+  async #usable(name: string): Promise<ListedModel> {
     const { models, unusable } = await this.list()
     const info = models.find((m) => m.name === name)
     if (info) return info
@@ -319,7 +322,7 @@ export class ModelManager implements Startable {
     )
   }
 
-  private async loadNow(
+  async #loadNow(
     info: ListedModel,
     { signal, onProgress }: Required<LongOperationOptions>,
     layout?: EngineLayout,
@@ -327,12 +330,12 @@ export class ModelManager implements Startable {
     // Stopped while it waited for another model's load: nothing was started.
     signal.throwIfAborted()
     const { name } = info
-    const { logger } = this.init
-    const slots = this.init.slots ?? defaultSlots(info, this.contextSize)
+    const { logger } = this.#init
+    const slots = this.#init.slots ?? defaultSlots(info, this.contextSize)
     // The operator's limit holds for a whole load (the least recently used idle models make room); a
     // split's share was planned within it.
-    if (!layout && this.init.memoryLimitBytes !== undefined)
-      await this.makeRoom(name, modelMemoryBytes(info, this.contextSize))
+    if (!layout && this.#init.memoryLimitBytes !== undefined)
+      await this.#makeRoom(name, modelMemoryBytes(info, this.contextSize))
     const backend = await this.backends.active(signal)
     logger.info(
       { model: name, path: info.path, size_bytes: info.size_bytes, backend: backend.candidate.id, slots },
@@ -344,24 +347,24 @@ export class ModelManager implements Startable {
         info,
         backend,
         contextSize: this.contextSize,
-        threads: this.threads,
+        threads: this.#threads,
         slots,
         onProgress,
         signal,
         ...(layout ? { extraArgs: layout.args, memoryBytes: layout.memoryBytes } : {}),
-        onCrash: (exit, on) => this.crashed(info, exit, on, layout),
-        onIdle: () => this.idleSoon(name),
+        onCrash: (exit, on) => this.#crashed(info, exit, on, layout),
+        onIdle: () => this.#idleSoon(name),
       })
     } catch (err) {
       if (!(err instanceof ServerStartError)) throw err
-      if (layout) throw await this.crashed(info, err.exit, backend, layout)
+      if (layout) throw await this.#crashed(info, err.exit, backend, layout)
       // Died while loading: an abort is blamed as any crash is; an exit with an error is a refusal.
-      if (err.exit.signal !== null) throw await this.crashed(info, err.exit, backend)
+      if (err.exit.signal !== null) throw await this.#crashed(info, err.exit, backend)
       throw new ModelLoadError(name, [err.exit.reason], err)
     }
-    this.loaded.set(name, loaded)
+    this.#loaded.set(name, loaded)
     logger.info({ model: name, ms: loaded.loadMs, context_size: loaded.contextSize, slots }, 'model loaded')
-    for (const listener of this.loadListeners) listener(name, loaded.loadMs)
+    for (const listener of this.#loadListeners) listener(name, loaded.loadMs)
     this.changed()
     return loaded
   }
@@ -369,16 +372,16 @@ export class ModelManager implements Startable {
   /**
    * A model's engine process died on its own: the model is gone, and the crash is blamed (crash-blame.ts).
    */
-  private async crashed(
+  async #crashed(
     info: GgufModel,
     exit: ServerExit,
     backend: ActiveBackend,
     layout?: EngineLayout,
   ): Promise<Error> {
-    if (this.loaded.get(info.name)?.info.sha256 === info.sha256) this.loaded.delete(info.name)
+    if (this.#loaded.get(info.name)?.info.sha256 === info.sha256) this.#loaded.delete(info.name)
     const error = await blameCrash(
       { info, exit, backend, layout },
-      { backends: this.backends, quarantine: this.quarantine, logger: this.init.logger },
+      { backends: this.backends, quarantine: this.#quarantine, logger: this.#init.logger },
     )
     this.changed()
     return error
@@ -386,11 +389,11 @@ export class ModelManager implements Startable {
 
   /** Tells the listeners the models changed (also used after a pull added a file). */
   changed(): void {
-    for (const listener of this.listeners) {
+    for (const listener of this.#listeners) {
       try {
         listener()
       } catch (err) {
-        this.init.logger.warn({ err }, 'model change listener failed')
+        this.#init.logger.warn({ err }, 'model change listener failed')
       }
     }
   }

@@ -14,33 +14,37 @@ const QuarantineFileSchema = z.record(
 export type QuarantineEntry = z.infer<typeof QuarantineFileSchema>[string]
 
 export class ModelQuarantine {
-  private entries: Record<string, QuarantineEntry> = {}
+  #entries: Record<string, QuarantineEntry> = {}
 
   /** `file` null keeps the quarantine in memory only (tests). */
-  constructor(private readonly file: string | null) {}
+  readonly #file: string | null
+
+  constructor(file: string | null) {
+    this.#file = file
+  }
 
   /** Reads the file; a missing one is an empty quarantine. An unreadable one is an error: it guards the daemon. */
   async load(): Promise<void> {
-    if (this.file === null) return
+    if (this.#file === null) return
     let text: string
     try {
-      text = await readFile(this.file, 'utf8')
+      text = await readFile(this.#file, 'utf8')
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
       throw err
     }
-    this.entries = QuarantineFileSchema.parse(JSON.parse(text))
+    this.#entries = QuarantineFileSchema.parse(JSON.parse(text))
   }
 
   get(sha256: string): QuarantineEntry | undefined {
-    return this.entries[sha256]
+    return this.#entries[sha256]
   }
 
   async add(sha256: string, entry: QuarantineEntry): Promise<void> {
-    this.entries[sha256] = entry
-    if (this.file === null) return
-    const tmp = `${this.file}.tmp`
-    await writeFile(tmp, JSON.stringify(this.entries, null, 2), { mode: 0o600 })
-    await rename(tmp, this.file)
+    this.#entries[sha256] = entry
+    if (this.#file === null) return
+    const tmp = `${this.#file}.tmp`
+    await writeFile(tmp, JSON.stringify(this.#entries, null, 2), { mode: 0o600 })
+    await rename(tmp, this.#file)
   }
 }

@@ -60,7 +60,10 @@ export class EngineBackends {
   #verdicts = new Map<string, StoredVerdict>()
   #selecting: Promise<ActiveBackend> | null = null
 
-  constructor(private readonly init: EngineBackendsInit) {
+  readonly #init: EngineBackendsInit
+
+  constructor(init: EngineBackendsInit) {
+    this.#init = init
     this.#build = init.build ?? null
   }
 
@@ -98,7 +101,7 @@ export class EngineBackends {
     const build = await this.build()
     const verdict = await probeBackend(backend, await probeModel(build.root))
     if (verdict.ok) return false
-    this.init.logger.warn(
+    this.#init.logger.warn(
       { backend: backend.candidate.id, error: verdict.error },
       'the engine backend crashed on the probe model too: it is at fault, not the model file',
     )
@@ -113,7 +116,7 @@ export class EngineBackends {
   async #select(signal?: AbortSignal): Promise<ActiveBackend> {
     const build = await this.build()
     await this.#loadVerdicts(build)
-    const candidates = backendCandidates(build, this.init.devices ?? detectDevices())
+    const candidates = backendCandidates(build, this.#init.devices ?? detectDevices())
     for (;;) {
       const verdicts = new Map<string, BackendVerdict>()
       for (const candidate of candidates) {
@@ -124,21 +127,21 @@ export class EngineBackends {
       const plan = planBackend(candidates, verdicts, { nvcc: onPath('nvcc') })
       if ('needsProbe' in plan) {
         const target = await this.#target(plan.needsProbe)
-        this.init.logger.info({ backend: plan.needsProbe.id }, 'self-testing engine backend')
+        this.#init.logger.info({ backend: plan.needsProbe.id }, 'self-testing engine backend')
         const verdict = await probeBackend(target, await probeModel(build.root), signal)
         await this.#remember(plan.needsProbe, verdict)
         continue
       }
       this.#choice = plan
       this.#active = await this.#target(plan.chosen)
-      this.init.logger.info({ backend: plan.chosen.id }, describeBackends(plan))
+      this.#init.logger.info({ backend: plan.chosen.id }, describeBackends(plan))
       return this.#active
     }
   }
 
   async #target(candidate: BackendCandidate): Promise<ActiveBackend> {
     const build = await this.build()
-    const override = this.init.libraries?.[candidate.id]
+    const override = this.#init.libraries?.[candidate.id]
     const dir = await backendDir(build, candidate, override ? [override] : [])
     return { candidate, dir, env: runtimeEnv(candidate) }
   }
