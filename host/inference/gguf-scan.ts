@@ -60,7 +60,7 @@ const REQUIRED_ARCH_KEYS = [
   'feed_forward_length',
   'attention.head_count',
 ] as const
-// Optional, but a 0 aborts the process just the same.
+// Optional, but a 0 is refused just the same: llama-server exits 1 on such a file.
 const OPTIONAL_ARCH_KEYS = ['attention.head_count_kv'] as const
 // llama.cpp's LLAMA_MAX_LAYERS: more blocks abort the process.
 const MAX_BLOCKS = 512

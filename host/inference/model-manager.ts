@@ -39,7 +39,7 @@ export interface ModelManagerInit {
   hashCache: FileHashCache
   /** Files that crashed llama.cpp; default: kept in memory only. */
   quarantine?: ModelQuarantine
-  /** Inference threads; default: the cores this process may use (node-llama-cpp's 4 is ~30x slower on 2). */
+  /** Inference threads (llama-server's `--threads`); default: the cores this process may use. */
   threads?: number
   /** Tokens per context; capped by each model's training context. Default 4096. */
   contextSize?: number
@@ -105,7 +105,8 @@ export class ModelManager implements Startable {
   readonly #loading = new SharedLoads<EngineModel>()
   readonly #listeners = new Set<() => void>()
   readonly #loadListeners = new Set<(name: string, loadMs: number) => void>()
-  // Scans share the hash cache file; loads share llama.cpp's log (read for failure reasons).
+  // Scans share the hash cache file; loads go one at a time, each making room and choosing slots
+  // against the memory of the models already loaded.
   readonly #scans = new SerialQueue()
   readonly #loads = new SerialQueue()
   /** Keep-alives requests set per model (Ollama's: a request's value holds from then on). */

@@ -23,7 +23,7 @@ export interface ChatMessage {
 export interface Tool {
   name: string
   description?: string
-  /** A JSON schema for the arguments (node-llama-cpp's subset); absent: no arguments. */
+  /** The arguments' JSON schema, which llama-server turns into a grammar; absent: no arguments. */
   parameters?: Record<string, unknown>
 }
 

@@ -49,7 +49,8 @@ export function verifyResult(
   if (r.status === 'error')
     return { accepted: false, reason: `the worker failed on ${result.author}: ${r.error}` }
   if (r.output_cid !== null) {
-    // This host fetches no IPFS content yet: the hash of an output kept there is the assignee's word.
+    // An output offloaded to IPFS is not fetched to judge it (`ripple artifact get` fetches it on
+    // demand): its hash is the assignee's word.
     return { accepted: true, reason: `output at ${r.output_cid}; its hash is not checked here` }
   }
   if (output === undefined)

@@ -54,7 +54,7 @@ const ChatMessageSchema = z
 const ToolSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64'),
   description: z.string().max(4096).optional(),
-  /** The arguments' JSON schema (node-llama-cpp's subset). */
+  /** The arguments' JSON schema: llama-server makes a grammar of it, and refuses one it cannot. */
   parameters: z.record(z.string(), z.json()).optional(),
 })
 
@@ -71,7 +71,7 @@ export const InferGenerateInputSchema = z
     seed: z.number().int().min(0).max(SEED_MAX).optional(),
     /** How long the model stays loaded once idle, from now on (Ollama's keep_alive); -1: never. */
     keep_alive_ms: KeepAliveMsSchema.optional(),
-    /** Constrain the output to JSON matching this schema (node-llama-cpp's JSON schema subset). */
+    /** Constrain the output to JSON matching this schema (llama-server makes a grammar of it). */
     json_schema: z.record(z.string(), z.json()).optional(),
     /** Constrain the output with a GBNF grammar. */
     grammar: z.string().min(1).optional(),

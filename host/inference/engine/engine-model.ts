@@ -115,7 +115,7 @@ export class EngineModel {
         if (model) model.#crashed(exit)
       },
     })
-    // A finished load reads 100% even when llama.cpp's last dot never came.
+    // Ready is 100%: the resident-memory readings stop at 99 (and where /proc cannot be read, at 0).
     init.onProgress?.({ stage: 'load', done: 100, total: 100, unit: 'percent' })
     model = new EngineModel(init, server, Math.round(performance.now() - startedAt), contextSize)
     model.vision = projector !== null
