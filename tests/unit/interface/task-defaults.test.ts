@@ -16,5 +16,4 @@ describe('TASK_DEFAULTS', () => {
   it('give every attempt a whole lease before the deadline', () => {
     expect(TASK_DEFAULTS.leaseMs * TASK_DEFAULTS.maxAttempts).toBeLessThanOrEqual(TASK_DEFAULTS.timeoutMs)
   })
-
 })
