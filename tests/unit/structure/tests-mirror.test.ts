@@ -27,6 +27,11 @@ describe('tests/unit/', () => {
     expect(folders('tests/unit').filter((f) => !host.has(f) && !(f in NOT_HOST))).toEqual([])
   })
 
+  it("has a folder for each of host/'s folders", () => {
+    const unit = new Set(folders('tests/unit'))
+    expect(folders('host').filter((f) => !unit.has(f))).toEqual([])
+  })
+
   it('names no other folder that is gone', () => {
     const unit = new Set(folders('tests/unit'))
     expect(Object.keys(NOT_HOST).filter((f) => !unit.has(f))).toEqual([])
