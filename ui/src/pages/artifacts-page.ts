@@ -56,7 +56,7 @@ export class ArtifactsPage extends LivePage {
             ? html`<p class="muted">${this.store?.connected ? 'This peer runs without artifacts (a Holochain-backed network needs --ipfs kubo).' : 'Loading…'}</p>`
             : artifacts.length === 0
               ? html`<div class="empty">No artifact yet. Add a file with <code>ripple artifact add &lt;file&gt; --replication 2</code>,
-                  or let an agent use the MCP tool <code>add_artifact</code>; task inputs and outputs above 64 KiB land here by themselves.</div>`
+                  or let an agent use the MCP tool <code>add_artifact</code>; task inputs and outputs above 2 MiB land here by themselves.</div>`
               : html`<table>
                   <tr><th>Name</th><th>CID</th><th>Size</th><th>From</th><th>Replication</th><th>Held by</th><th></th></tr>
                   ${artifacts.map((a) => this.#row(a))}
