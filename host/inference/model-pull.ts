@@ -8,7 +8,7 @@
  * deleted and refused with the reason.
  */
 import { createHash } from 'node:crypto'
-import { copyFile, mkdir, rename, rm, stat, unlink } from 'node:fs/promises'
+import { copyFile, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Failure } from '../interface/failure-kind.ts'
 import type { LongOperationOptions } from '../interface/progress.ts'
@@ -99,16 +99,7 @@ export async function pullModel(
     if (options.signal?.aborted) throw err
     throw new ModelSourceError(request.source, err)
   }
-  // A cancelled download resolves too; its partial file (progress kept at its end) stays for the next pull.
-  options.signal?.throwIfAborted()
-  if (downloader.downloadedSize < downloader.totalSize) {
-    throw new ModelSourceError(
-      request.source,
-      new Error(
-        `interrupted at ${downloader.downloadedSize} of ${downloader.totalSize} bytes; pull again to resume`,
-      ),
-    )
-  }
+  await finishedDownload(downloader, path, request.source, options.signal)
   const { size } = await stat(path)
   const expectedSize = request.size ?? (announced > 0 ? announced : undefined)
   if (expectedSize !== undefined && size !== expectedSize)
@@ -125,6 +116,47 @@ export async function pullModel(
   await moveFile(path, target)
   await rm(staging, { recursive: true, force: true })
   return { ...model, path: target }
+}
+
+/**
+ * Throws unless the download at `path` is whole. A cancelled download resolves too; its partial file
+ * (progress kept at its end) stays for the next pull. And cuts off a progress record that ipull's
+ * last periodic save wrote after its own truncate at the finish (a race in ipull, seen in CI): the
+ * bytes past the announced size, written at that offset only by ipull, parse as its JSON record.
+ */
+export async function finishedDownload(
+  downloader: { downloadedSize: number; totalSize: number },
+  path: string,
+  source: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  signal?.throwIfAborted()
+  const { downloadedSize, totalSize } = downloader
+  if (downloadedSize < totalSize) {
+    throw new ModelSourceError(
+      source,
+      new Error(`interrupted at ${downloadedSize} of ${totalSize} bytes; pull again to resume`),
+    )
+  }
+  const { size } = await stat(path)
+  if (totalSize <= 0 || size <= totalSize) return
+  const file = await open(path, 'r+')
+  try {
+    const tail = Buffer.alloc(size - totalSize)
+    await file.read(tail, 0, tail.length, totalSize)
+    if (isProgressRecord(tail)) await file.truncate(totalSize)
+  } finally {
+    await file.close()
+  }
+}
+
+function isProgressRecord(tail: Buffer): boolean {
+  try {
+    const record: unknown = JSON.parse(tail.toString('utf8'))
+    return typeof record === 'object' && record !== null
+  } catch {
+    return false
+  }
 }
 
 /** node-llama-cpp's downloader, resuming in `staging`, its progress reported as a pull's. */

@@ -13,6 +13,7 @@ import { PRIVATE_DIR_MODE } from '../storage/private-files.ts'
 import {
   downloadTo,
   exists,
+  finishedDownload,
   ModelPullRefusedError,
   ModelSourceError,
   moveFile,
@@ -81,9 +82,7 @@ async function fetchProjector(
     throw new ModelSourceError(source, err)
   })
   const path = await downloader.download(signal ? { signal } : {})
-  signal?.throwIfAborted()
-  if (downloader.downloadedSize < downloader.totalSize)
-    throw new ModelSourceError(source, new Error('interrupted; pull again to resume'))
+  await finishedDownload(downloader, path, source, signal)
   const info = await readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false }).catch(
     () => null,
   )

@@ -7,13 +7,18 @@
  * URL, names none; a file that is not a projector, or a manifest that cannot be read, is said.
  */
 import { createHash } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TINY_MODEL, writeLlamaModel } from '../../../host/inference/gguf-gen/llama-generator.ts'
 import { writeProjector } from '../../../host/inference/gguf-gen/mmproj-generator.ts'
-import { ModelPullRefusedError, ModelSourceError, pullModel } from '../../../host/inference/model-pull.ts'
+import {
+  finishedDownload,
+  ModelPullRefusedError,
+  ModelSourceError,
+  pullModel,
+} from '../../../host/inference/model-pull.ts'
 import { pullProjector } from '../../../host/inference/projector-pull.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { type ModelServer, startModelServer } from '../../fixtures/model-server.ts'
@@ -236,5 +241,29 @@ describe('pullProjector', { timeout: 30_000 }, () => {
     } finally {
       hf.manifestStatus(null)
     }
+  })
+})
+
+describe('finishedDownload', () => {
+  const whole = { downloadedSize: 100, totalSize: 100 }
+  it("cuts off ipull's progress record written after its finish, and nothing else", async () => {
+    const body = Buffer.alloc(100, 7)
+    const late = join(root, 'late.gguf')
+    await writeFile(late, Buffer.concat([body, Buffer.from('{"part":0,"chunks":[1,1]}')]))
+    await finishedDownload(whole, late, 'x', undefined)
+    expect((await readFile(late)).equals(body)).toBe(true)
+    // Bytes past the announced size that are not ipull's record stay, for the size check to refuse.
+    const longer = join(root, 'longer.gguf')
+    await writeFile(longer, Buffer.concat([body, Buffer.from('not json')]))
+    await finishedDownload(whole, longer, 'x', undefined)
+    expect((await stat(longer)).size).toBe(108)
+  })
+
+  it('says an interrupted download is one, and how to go on', async () => {
+    const path = join(root, 'partial.gguf')
+    await writeFile(path, Buffer.alloc(40))
+    await expect(
+      finishedDownload({ downloadedSize: 40, totalSize: 100 }, path, 'x', undefined),
+    ).rejects.toThrow(/interrupted at 40 of 100 bytes; pull again to resume/)
   })
 })
