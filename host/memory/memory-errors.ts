@@ -1,6 +1,6 @@
 /** Errors of the shared memory. Each says its kind, which each edge answers; `field` names what was wrong. */
 import type { Failure } from '../interface/failure-kind.ts'
-import { MESH_RUN_KINDS, type MeshRunFailure } from '../scheduler/mesh-errors.ts'
+import { MESH_RUN_KINDS, type MeshRunFailure } from '../requests/run-errors.ts'
 
 /** Thrown when a write or query does not fit its collection (a 400 naming the field). */
 export class InvalidMemoryInputError extends Error {

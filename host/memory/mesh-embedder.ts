@@ -2,8 +2,8 @@
  * Memory's embeddings come from a model of the mesh, run like any other request; what the mesh could
  * not do becomes memory's own error, so a caller gets the status it means (no such model: 404).
  */
-import { MeshRunError } from '../scheduler/mesh-errors.ts'
-import type { MeshInference } from '../scheduler/mesh-inference.ts'
+import { MeshRunError } from '../requests/run-errors.ts'
+import type { MeshInference } from '../requests/run-request.ts'
 import { InferEmbedOutputSchema } from '../workers/infer-embed.ts'
 import { EmbeddingUnavailableError } from './memory-errors.ts'
 import type { Embedder } from './memory-service.ts'

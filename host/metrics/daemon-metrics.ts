@@ -8,7 +8,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { TaskState, TaskStatus } from '../../zomes-bindings/index.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
 import type { ReplicationStats } from '../interface/network-port.ts'
-import type { DirectStats } from '../scheduler/direct/direct-inference.ts'
+import type { DirectStats } from '../requests/direct/direct-inference.ts'
 
 export interface MetricsSources {
   peers: () => Promise<{ peers: Pick<PeerEntry, 'status'>[]; warrants: unknown[] }>

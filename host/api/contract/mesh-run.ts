@@ -6,7 +6,7 @@
 import { z } from 'zod'
 import { TaskSchema } from '../../../zomes-bindings/index.ts'
 import { TASK_DEFAULTS } from '../../interface/task-defaults.ts'
-import type { MeshAnswer } from '../../scheduler/mesh-inference.ts'
+import type { MeshAnswer } from '../../requests/run-request.ts'
 import { describes } from './same-shape.ts'
 import { ApiErrorBodySchema } from './views.ts'
 

@@ -2,7 +2,7 @@
 import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
 import { ActionHashB64Schema, ReasonSchema, Sha256HexSchema } from '../../../zomes-bindings/index.ts'
-import { isRequestHash } from '../../scheduler/direct/direct-request.ts'
+import { isRequestHash } from '../../requests/direct/direct-request.ts'
 import type { ApiClient } from '../client/index.ts'
 import { SubmitTaskBodySchema } from '../contract/index.ts'
 import { runTask, taskOutcome } from './run-task.ts'

@@ -5,8 +5,8 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { z } from 'zod'
-import type { MeshInference } from '../../scheduler/mesh-inference.ts'
-import type { MeshModel } from '../../scheduler/mesh-models.ts'
+import type { MeshModel } from '../../requests/peer-models.ts'
+import type { MeshInference } from '../../requests/run-request.ts'
 import type { InferEmbedOutput } from '../../workers/infer-embed.ts'
 import { keyAllowsModel } from '../api-keys.ts'
 import {

@@ -5,7 +5,7 @@
  * API's renderer. An error before the stream opens is an ordinary error answer; after, an error event.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { MeshAnswer, MeshInference, MeshRequest } from '../../scheduler/mesh-inference.ts'
+import type { MeshAnswer, MeshInference, MeshRequest } from '../../requests/run-request.ts'
 import { keyAllowsModel } from '../api-keys.ts'
 import { asEndpointError, EndpointError } from './endpoint-error.ts'
 import { type GenerateOutput, incompleteOutput } from './generation.ts'

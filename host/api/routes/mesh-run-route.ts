@@ -5,7 +5,7 @@
  * otherwise it answers when done. A client that goes away cancels the run.
  */
 import type { FastifyInstance } from 'fastify'
-import type { MeshInference } from '../../scheduler/mesh-inference.ts'
+import type { MeshInference } from '../../requests/run-request.ts'
 import { routes } from '../contract/index.ts'
 import { sendInvalidPayload } from '../error-reply.ts'
 import { clientGone, lazyEventStream } from './event-stream-reply.ts'

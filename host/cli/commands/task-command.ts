@@ -18,7 +18,7 @@ import {
   whyEnded,
 } from '../../api/contract/index.ts'
 import { TASK_DEFAULTS } from '../../interface/task-defaults.ts'
-import { isRequestHash } from '../../scheduler/direct/direct-request.ts'
+import { isRequestHash } from '../../requests/direct/direct-request.ts'
 import { printable, printableJson, printableText } from '../../text/printable.ts'
 
 import { collectTag, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'

@@ -10,7 +10,7 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import { MAX_JSON_DEPTH } from '../../../host/api/json-body-check.ts'
-import { MeshInference } from '../../../host/scheduler/mesh-inference.ts'
+import { MeshInference } from '../../../host/requests/run-request.ts'
 import { claimSnapshotOf } from '../../../host/scheduler/requirements.ts'
 import { baseInit, CAPABILITY, statusView, UNKNOWN_ACTION } from './fixtures.ts'
 

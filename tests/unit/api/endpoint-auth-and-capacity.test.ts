@@ -16,7 +16,7 @@ import { ApiHostNeedsKeysError, ApiServer } from '../../../host/api/api-server.t
 import type { StatusView } from '../../../host/api/contract/index.ts'
 import { EndpointError } from '../../../host/api/openai/endpoint-error.ts'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
-import { MeshInference } from '../../../host/scheduler/mesh-inference.ts'
+import { MeshInference } from '../../../host/requests/run-request.ts'
 import type { TaskEvent, TaskView } from '../../../host/scheduler/scheduler-service.ts'
 import { baseInit, CAPABILITY } from './fixtures.ts'
 

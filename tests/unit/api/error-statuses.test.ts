@@ -45,7 +45,7 @@ import {
   UnknownCollectionError,
 } from '../../../host/memory/memory-errors.ts'
 import { InvalidPolicyTextError } from '../../../host/policy/policy-service.ts'
-import { MeshRunError, type MeshRunFailure } from '../../../host/scheduler/mesh-errors.ts'
+import { MeshRunError, type MeshRunFailure } from '../../../host/requests/run-errors.ts'
 import { NotTaskAuthorError, TaskNotFoundError } from '../../../host/scheduler/scheduler-service.ts'
 import { UNKNOWN_ACTION } from './fixtures.ts'
 

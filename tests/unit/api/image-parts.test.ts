@@ -20,8 +20,8 @@ import { ResponseStore } from '../../../host/api/openai/response-store.ts'
 import { ResponseRequestSchema, responseCall, responseId } from '../../../host/api/openai/responses.ts'
 import { MAX_IMAGE_BYTES, visionTag, withVisionTags } from '../../../host/inference/vision.ts'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
-import { planRoute } from '../../../host/scheduler/direct/route-plan.ts'
-import { imageRouteError } from '../../../host/scheduler/image-route.ts'
+import { planRoute } from '../../../host/requests/direct/route-plan.ts'
+import { imageRouteError } from '../../../host/requests/image-route.ts'
 import { pngDataUrl, tinyPng } from '../../fixtures/tiny-png.ts'
 
 const PNG = tinyPng()

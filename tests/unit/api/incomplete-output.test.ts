@@ -7,7 +7,7 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import type { GenerateOutput } from '../../../host/api/openai/generation.ts'
-import type { MeshAnswer, MeshInference, MeshRequest } from '../../../host/scheduler/mesh-inference.ts'
+import type { MeshAnswer, MeshInference, MeshRequest } from '../../../host/requests/run-request.ts'
 import { baseInit } from './fixtures.ts'
 
 const weather = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }

@@ -18,7 +18,7 @@ import { ApiServer } from '../../../host/api/api-server.ts'
 import { routes as contract } from '../../../host/api/contract/index.ts'
 import { dashboardRoutes, readDashboardFiles } from '../../../host/api/dashboard/static-files.ts'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
-import { MeshInference } from '../../../host/scheduler/mesh-inference.ts'
+import { MeshInference } from '../../../host/requests/run-request.ts'
 import { baseInit, CAPABILITY, statusView } from './fixtures.ts'
 
 const OFF_HOST = '192.0.2.7'

@@ -11,8 +11,8 @@ import {
   type MeshRunEvent,
   MeshRunFailedError,
 } from '../../../host/api/client/index.ts'
-import { MeshRunError } from '../../../host/scheduler/mesh-errors.ts'
-import type { MeshAnswer, MeshInference, MeshRequest } from '../../../host/scheduler/mesh-inference.ts'
+import { MeshRunError } from '../../../host/requests/run-errors.ts'
+import type { MeshAnswer, MeshInference, MeshRequest } from '../../../host/requests/run-request.ts'
 import { baseInit } from './fixtures.ts'
 
 const seen: MeshRequest[] = []

@@ -16,7 +16,7 @@ import { ResponseStore } from '../../../host/api/openai/response-store.ts'
 import { ResponseRequestSchema, response, responseCall } from '../../../host/api/openai/responses.ts'
 import { responseStream } from '../../../host/api/openai/responses-stream.ts'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
-import { meshModels } from '../../../host/scheduler/mesh-models.ts'
+import { meshModels } from '../../../host/requests/peer-models.ts'
 import { CAPABILITY, generateOutput } from './fixtures.ts'
 
 const id = { task: 'uhCkkTASKHASH0123456789abcdef', model: 'tiny', created: 1 }

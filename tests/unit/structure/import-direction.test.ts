@@ -51,8 +51,8 @@ const SEAMS: Record<string, Seam> = {
   },
   // The engine's process boundary: llama-server is started and spoken to by inference/ only.
   engine: { internals: ['host/inference/engine/'], owners: ['host/inference/', 'host/node/'] },
-  // The direct route is the scheduler's: others ask the scheduler, the node builds it.
-  direct: { internals: ['host/scheduler/direct/'], owners: ['host/scheduler/', 'host/node/'] },
+  // The direct route belongs to requests/: others ask run-request.ts, the node builds it.
+  direct: { internals: ['host/requests/direct/'], owners: ['host/requests/', 'host/node/'] },
 }
 
 /** Today's reach-ins through a seam, each with why it is there; a seam mended takes its line out. */
@@ -71,15 +71,15 @@ const REACH_INS: Record<string, string> = {
     'the daemon removes the engine keys a killed daemon left, before any engine starts',
   'host/workers/model-facts.ts -> host/inference/engine/engine-model.ts':
     'the facts a worker reports of the model it ran on (a type)',
-  'host/api/api-node.ts -> host/scheduler/direct/direct-service.ts':
+  'host/api/api-node.ts -> host/requests/direct/direct-service.ts':
     "the direct route's served records and leaf checks the API shows (a type)",
-  'host/api/contract/views.ts -> host/scheduler/direct/served-leaf.ts':
+  'host/api/contract/views.ts -> host/requests/direct/served-leaf.ts':
     'the leaf check /api/served/check answers (a type)',
-  'host/api/mcp/task-tools.ts -> host/scheduler/direct/direct-request.ts':
+  'host/api/mcp/task-tools.ts -> host/requests/direct/direct-request.ts':
     "a request's hash told from a task's, so MCP's task tool shows either",
-  'host/cli/commands/task-command.ts -> host/scheduler/direct/direct-request.ts':
+  'host/cli/commands/task-command.ts -> host/requests/direct/direct-request.ts':
     "a request's hash told from a task's, so `ripple task show` shows either",
-  'host/metrics/daemon-metrics.ts -> host/scheduler/direct/direct-inference.ts':
+  'host/metrics/daemon-metrics.ts -> host/requests/direct/direct-inference.ts':
     "the direct route's counters, exported as metrics (a type)",
 }
 
@@ -232,18 +232,18 @@ describe('services meet at their seams', () => {
       { path: join(HOST, 'api', 'a.ts'), text: "import { x } from '../inference/engine/engine-model.ts'" },
       {
         path: join(HOST, 'workers', 'w.ts'),
-        text: "export { x } from '../scheduler/direct/direct-runner.ts'",
+        text: "export { x } from '../requests/direct/direct-runner.ts'",
       },
       { path: join(HOST, 'conductor', 'embedded', 'hdk.ts'), text: "import { x } from './zomes/index.ts'" },
       { path: join(HOST, 'node', 'ok.ts'), text: "import { x } from '../conductor/embedded/index.ts'" },
       { path: join(HOST, 'inference', 'ok.ts'), text: "import { x } from './engine/engine-model.ts'" },
-      { path: join(HOST, 'scheduler', 'ok.ts'), text: "import { x } from './direct/direct-service.ts'" },
+      { path: join(HOST, 'requests', 'ok.ts'), text: "import { x } from './direct/direct-service.ts'" },
       { path: join(HOST, 'conductor', 'embedded', 'zomes', 'ok.ts'), text: "import { x } from './index.ts'" },
     ]
     expect(reachIns(planted)).toEqual([
       'host/memory/m.ts -> host/conductor/embedded/cell.ts',
       'host/api/a.ts -> host/inference/engine/engine-model.ts',
-      'host/workers/w.ts -> host/scheduler/direct/direct-runner.ts',
+      'host/workers/w.ts -> host/requests/direct/direct-runner.ts',
       'host/conductor/embedded/hdk.ts -> host/conductor/embedded/zomes/index.ts',
     ])
   })

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
-import { NoDirectRouteError } from '../../../host/scheduler/direct/direct-errors.ts'
-import { MeshInference, type MeshRequest } from '../../../host/scheduler/mesh-inference.ts'
+import { NoDirectRouteError } from '../../../host/requests/direct/direct-errors.ts'
+import { MeshInference, type MeshRequest } from '../../../host/requests/run-request.ts'
 
 const ROUND = new Error('took the scheduling round')
 

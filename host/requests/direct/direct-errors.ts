@@ -2,7 +2,7 @@
  * How a request routed straight to a runner ends without an answer: every candidate turned it down
  * (and why, per peer), no runner reachable this way, or the runner lost after its answer began.
  */
-import { type CallerMistake, MeshRunError, mistakeAnywhere } from '../mesh-errors.ts'
+import { type CallerMistake, MeshRunError, mistakeAnywhere } from '../run-errors.ts'
 import type { Refusal } from './direct-wire.ts'
 
 /** Why one candidate did not run a request. */

@@ -14,16 +14,16 @@ import type { ConductorPort } from '../../../../host/interface/conductor-port.ts
 import { InvalidEntryError, UnresolvedDependenciesError } from '../../../../host/interface/zome-refusal.ts'
 import { silentLogger } from '../../../../host/log/logger.ts'
 import { NO_POLICY_VERDICT } from '../../../../host/policy/cedar-engine.ts'
-import { RunnerLostError } from '../../../../host/scheduler/direct/direct-errors.ts'
-import { DirectInference } from '../../../../host/scheduler/direct/direct-inference.ts'
-import { requestHash } from '../../../../host/scheduler/direct/direct-request.ts'
-import { DirectRunner } from '../../../../host/scheduler/direct/direct-runner.ts'
+import { RunnerLostError } from '../../../../host/requests/direct/direct-errors.ts'
+import { DirectInference } from '../../../../host/requests/direct/direct-inference.ts'
+import { requestHash } from '../../../../host/requests/direct/direct-request.ts'
+import { DirectRunner } from '../../../../host/requests/direct/direct-runner.ts'
 import {
   DIRECT_PROTOCOL,
   jsonFrames,
   RequestFrameSchema,
-} from '../../../../host/scheduler/direct/direct-wire.ts'
-import type { RoutePlanInput } from '../../../../host/scheduler/direct/route-plan.ts'
+} from '../../../../host/requests/direct/direct-wire.ts'
+import type { RoutePlanInput } from '../../../../host/requests/direct/route-plan.ts'
 import { payloadHash } from '../../../../host/scheduler/payload-hash.ts'
 import type { Worker } from '../../../../host/workers/worker.ts'
 import { type AnswerLeaf, answerLeavesOf, type ServedLeaves } from '../../../../zomes-bindings/index.ts'

@@ -24,7 +24,7 @@ export const RunnerFrameSchema = z.discriminatedUnion('type', [
     type: z.literal('refused'),
     why: RefusalSchema,
     message: z.string(),
-    // With `invalid`, when the engine found the request at fault: the caller's mistake (mesh-errors.ts).
+    // With `invalid`, when the engine found the request at fault: the caller's mistake (run-errors.ts).
     code: z.string().max(64).optional(),
     field: z.string().max(256).nullable().optional(),
   }),

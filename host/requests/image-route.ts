@@ -6,7 +6,7 @@
  */
 import { advertisesVision, hasImages } from '../inference/vision.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
-import { MeshRunError } from './mesh-errors.ts'
+import { MeshRunError } from './run-errors.ts'
 
 export function imageRouteError(
   request: { model?: string; input: Record<string, unknown>; fanOut: number; route?: 'direct' | 'round' },

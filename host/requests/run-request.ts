@@ -1,5 +1,6 @@
 /**
- * Running inference on the mesh, for every edge (the endpoints, memory's embeddings): one request checks that some peer has the model (404 otherwise), then either
+ * Running a request on the peers, for every edge (the endpoints, memory's embeddings): it checks that
+ * some peer has the model (404 otherwise), then either
  * routes it straight to a runner (DirectInference: the default for one answer; its signed record
  * follows the answer) or, with fan-out or `route: "round"`, submits an `infer.generate` / `infer.embed` task for it (the scheduler routes it to the best peer,
  * or to N peers with fan-out), relays the tokens the running peer streams, and answers the output of
@@ -11,14 +12,19 @@
 import { NO_REQUIREMENTS, TaskOrderSchema } from '../../zomes-bindings/index.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
 import { TASK_DEFAULTS } from '../interface/task-defaults.ts'
+import {
+  isTerminal,
+  type SchedulerService,
+  type TaskOrder,
+  type TaskView,
+} from '../scheduler/scheduler-service.ts'
+import { acceptedOutput, acceptedResult, unclaimableReason, whyEnded } from '../scheduler/task-outcome.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError } from './direct/direct-errors.ts'
 import type { DirectInference } from './direct/direct-inference.ts'
 import { imageRouteError } from './image-route.ts'
-import { MeshRunError } from './mesh-errors.ts'
-import { type MeshModel, meshModels } from './mesh-models.ts'
-import { isTerminal, type SchedulerService, type TaskOrder, type TaskView } from './scheduler-service.ts'
-import { acceptedOutput, acceptedResult, unclaimableReason, whyEnded } from './task-outcome.ts'
+import { type MeshModel, meshModels } from './peer-models.ts'
+import { MeshRunError } from './run-errors.ts'
 
 export interface MeshInferenceInit {
   scheduler: Pick<SchedulerService, 'submit' | 'view' | 'cancel' | 'watch'>

@@ -7,7 +7,7 @@ import { type ServedLeaf, servedLeavesOf } from '../../../zomes-bindings/index.t
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import { InvalidEntryError, UnresolvedDependenciesError } from '../../interface/zome-refusal.ts'
 import type { Logger } from '../../log/logger.ts'
-import { payloadHash } from '../payload-hash.ts'
+import { payloadHash } from '../../scheduler/payload-hash.ts'
 import { BatchWindow } from './batch-window.ts'
 import type { DirectRequest } from './direct-request.ts'
 import type { SignedLeaf } from './direct-runner.ts'

@@ -1,6 +1,6 @@
 /** Windows of leaves sealed by one write each: closed by time or by count, every leaf told its index. */
 import { describe, expect, it } from 'vitest'
-import { BatchWindow } from '../../../../host/scheduler/direct/batch-window.ts'
+import { BatchWindow } from '../../../../host/requests/direct/batch-window.ts'
 
 function recorder(windowMs: number, maxLeaves: number, fail = false) {
   const seals: string[][] = []

@@ -10,12 +10,12 @@ import {
   ConversationAffinity,
   MAX_CONVERSATIONS,
   prefixKeys,
-} from '../../../../host/scheduler/direct/conversation-affinity.ts'
+} from '../../../../host/requests/direct/conversation-affinity.ts'
 import {
   planRoute,
   type RoutePlanInput,
   type SentRequest,
-} from '../../../../host/scheduler/direct/route-plan.ts'
+} from '../../../../host/requests/direct/route-plan.ts'
 import type { Heartbeat, NodeCapability } from '../../../../zomes-bindings/index.ts'
 
 const user = (content: string) => ({ role: 'user', content })

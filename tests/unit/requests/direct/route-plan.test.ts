@@ -9,7 +9,7 @@ import {
   planRoute,
   type RoutePlanInput,
   type SentRequest,
-} from '../../../../host/scheduler/direct/route-plan.ts'
+} from '../../../../host/requests/direct/route-plan.ts'
 import type { Heartbeat, NodeCapability } from '../../../../zomes-bindings/index.ts'
 
 type Peer = RoutePlanInput['peers'][number]

@@ -4,11 +4,7 @@
  * runner's leaf, path or batch can be wrong.
  */
 import { describe, expect, it } from 'vitest'
-import {
-  checkLeafProof,
-  type ServedFacts,
-  servedLeaf,
-} from '../../../../host/scheduler/direct/served-leaf.ts'
+import { checkLeafProof, type ServedFacts, servedLeaf } from '../../../../host/requests/direct/served-leaf.ts'
 import {
   type AnswerBatch,
   type AnswerLeaf,

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest'
 import { ContextOverflowError, EngineRequestError } from '../../../../host/inference/engine/server-stream.ts'
 import { InvalidGrammarError } from '../../../../host/inference/generate.ts'
-import { NoRunnerError } from '../../../../host/scheduler/direct/direct-errors.ts'
-import { callerMistake, MeshRunError } from '../../../../host/scheduler/mesh-errors.ts'
+import { NoRunnerError } from '../../../../host/requests/direct/direct-errors.ts'
+import { callerMistake, MeshRunError } from '../../../../host/requests/run-errors.ts'
 
 describe('the engine’s errors', () => {
   it('read as the caller’s mistakes, with the input field at fault; its own failures do not', () => {
