@@ -1,25 +1,17 @@
 /**
- * A request with images, checked where it enters the mesh: it goes straight to one runner (a task of
- * the scheduling round is not for images: it would hand every attempt's runner the picture), and to a
- * model some peer serves with its
- * projector; otherwise it is the caller's mistake, said before anything runs.
+ * A request with images, checked where it enters: the route table sends it straight to one runner,
+ * and here to a model some peer serves with its projector; otherwise it is the caller's mistake, said
+ * before anything runs.
  */
 import { advertisesVision, hasImages } from '../inference/vision.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
 import { MeshRunError } from './run-errors.ts'
 
 export function imageRouteError(
-  request: { model?: string; input: Record<string, unknown>; fanOut: number; route?: 'direct' | 'round' },
+  request: { model?: string; input: Record<string, unknown> },
   peers: readonly PeerEntry[],
 ): MeshRunError | null {
   if (!hasImages(request.input)) return null
-  if (request.fanOut > 1 || request.route === 'round')
-    return new MeshRunError(
-      'invalid_input',
-      'unsupported_combination',
-      'a request with images goes straight to one runner: not with ripple.fan_out above 1 or ripple.route "round"',
-      'ripple',
-    )
   const { model } = request
   const served = peers.some(
     (p) =>

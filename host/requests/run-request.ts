@@ -1,15 +1,15 @@
 /**
  * Running a request on the peers, for every edge (the endpoints, memory's embeddings): it checks that
- * some peer has the model (404 otherwise), then either
- * routes it straight to a runner (DirectInference: the default for one answer; its signed record
- * follows the answer) or, with fan-out or `route: "round"`, submits an `infer.generate` / `infer.embed` task for it (the scheduler routes it to the best peer,
- * or to N peers with fan-out), relays the tokens the running peer streams, and answers the output of
- * the signed Result the requester accepted, with the task and the peer that produced it. A task that
- * no peer takes in time, or that the scheduler says no peer will claim, is cancelled and answered 503
- * (429 when every peer with the model is busy)
- * with the scheduler's reason; a client that goes away cancels its task.
+ * some peer has the model (404 otherwise) and the input, then takes the route the route table
+ * (route-table.ts) chooses: straight to one runner (DirectInference; its signed record follows the
+ * answer), or an `infer.generate` / `infer.embed` task for the scheduling round (the scheduler hands
+ * it to the best peer, or to N with fan-out), whose tokens it relays and whose accepted Result's
+ * output it answers, with the task and the peer that produced it. A task that no peer takes in time,
+ * or that the scheduler says no peer will claim, is cancelled and answered 503 (429 when every peer
+ * with the model is busy) with the scheduler's reason; a client that goes away cancels its task.
  */
 import { NO_REQUIREMENTS, TaskOrderSchema } from '../../zomes-bindings/index.ts'
+import { hasImages } from '../inference/vision.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
 import { TASK_DEFAULTS } from '../interface/task-defaults.ts'
 import {
@@ -24,6 +24,7 @@ import { NoDirectRouteError, NoRunnerError, RunnerLostError } from './direct/dir
 import type { DirectInference } from './direct/direct-inference.ts'
 import { imageRouteError } from './image-route.ts'
 import { type MeshModel, meshModels } from './peer-models.ts'
+import { routeFor } from './route-table.ts'
 import { MeshRunError } from './run-errors.ts'
 
 export interface MeshInferenceInit {
@@ -105,10 +106,14 @@ export class MeshInference {
         issue?.path.join('.') ?? null,
       )
     }
+    const way = routeFor({ ...request, images: hasImages(request.input) })
+    // The only refusals are combinations of the request's own `ripple` options.
+    if (way.route === 'refused')
+      throw new MeshRunError('invalid_input', 'unsupported_combination', way.why, 'ripple')
     const images = imageRouteError(request, peers)
     if (images) throw images
     const direct = this.#init.direct
-    if (direct && request.model !== undefined && request.fanOut === 1 && request.route !== 'round') {
+    if (way.route === 'direct' && direct && request.model !== undefined) {
       const answer = await this.#direct(direct, { ...request, model: request.model }, peers)
       if (answer !== null) return answer
     }

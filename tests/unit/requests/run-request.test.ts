@@ -80,6 +80,23 @@ describe('MeshInference routes', () => {
     expect(calls.direct).toBe(0)
   })
 
+  it('takes the round when no model is named', async () => {
+    const { mesh, calls } = inference(async () => ({ request: 'x', peer: 'y', output: null }))
+    await expect(mesh.run(request({ model: undefined }))).rejects.toBe(ROUND)
+    expect(calls.direct).toBe(0)
+  })
+
+  it("refuses what the table refuses, as the caller's mistake in its ripple options", async () => {
+    const { mesh, calls } = inference(async () => ({ request: 'x', peer: 'y', output: null }))
+    const image = { messages: [{ role: 'user', content: 'see', images: ['data:image/png;base64,AA=='] }] }
+    await expect(mesh.run(request({ input: image, fanOut: 2 }))).rejects.toMatchObject({
+      failure: 'invalid_input',
+      code: 'unsupported_combination',
+      field: 'ripple',
+    })
+    expect(calls.direct).toBe(0)
+  })
+
   it('takes the round when no runner can be reached straight (no mesh streams)', async () => {
     const { mesh, calls } = inference(async () => {
       throw new NoDirectRouteError('tiny')
