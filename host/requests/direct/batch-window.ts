@@ -1,8 +1,9 @@
 /**
  * Gathers leaves into windows and seals each window with one signed write: a window opens with its
- * first leaf and closes after `windowMs` or at `maxLeaves`, whichever comes first. Each `add` resolves,
- * once its window is sealed, with the leaf's index and what the seal gave (so one signature serves
- * every request of the window); a failed seal rejects every leaf of its window.
+ * first leaf and closes after `windowMs` or at `maxLeaves`, whichever comes first (by default about a
+ * second or a few hundred leaves, design 4b: the runner's answers and the requester's records alike).
+ * Each `add` resolves, once its window is sealed, with the leaf's index and what the seal gave (so
+ * one signature serves every request of the window); a failed seal rejects every leaf of its window.
  */
 export interface Sealed<R> {
   index: number
@@ -10,8 +11,8 @@ export interface Sealed<R> {
 }
 
 export interface BatchWindowInit<L, R> {
-  windowMs: number
-  maxLeaves: number
+  windowMs?: number
+  maxLeaves?: number
   seal: (leaves: L[], openedAt: number, closedAt: number) => Promise<R>
 }
 
@@ -23,6 +24,8 @@ interface Pending<L, R> {
 }
 
 const nowMicros = () => Date.now() * 1000
+const WINDOW_MS = 1000
+const MAX_LEAVES = 256
 
 export class BatchWindow<L, R> {
   readonly #init: BatchWindowInit<L, R>
@@ -37,7 +40,7 @@ export class BatchWindow<L, R> {
     const window = this.#open ?? this.#openWindow()
     const sealed = new Promise<Sealed<R>>((resolve, reject) => window.waiters.push({ resolve, reject }))
     window.leaves.push(leaf)
-    if (window.leaves.length >= this.#init.maxLeaves) this.#close()
+    if (window.leaves.length >= (this.#init.maxLeaves ?? MAX_LEAVES)) this.#close()
     return sealed
   }
 
@@ -48,7 +51,7 @@ export class BatchWindow<L, R> {
   }
 
   #openWindow(): Pending<L, R> {
-    const timer = setTimeout(() => this.#close(), this.#init.windowMs)
+    const timer = setTimeout(() => this.#close(), this.#init.windowMs ?? WINDOW_MS)
     // A window alone should not keep a process alive; stop flushes it.
     timer.unref()
     this.#open = { leaves: [], waiters: [], openedAt: nowMicros(), timer }

@@ -22,7 +22,7 @@ import type { AgentPort } from '../../interface/agent-port.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
-import { payloadBytes, payloadHash } from '../../scheduler/payload-hash.ts'
+import { payloadDigest, payloadHash } from '../../scheduler/payload-hash.ts'
 import { runMetrics } from '../../scheduler/run-metrics.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { type CallerMistake, callerMistake } from '../run-errors.ts'
@@ -84,9 +84,6 @@ interface SealedWindow {
 }
 
 const nowMicros = () => Date.now() * 1000
-/** A runner's window of answers: about a second, or a few hundred answers (design 4b). */
-const BATCH_WINDOW_MS = 1000
-const BATCH_MAX_LEAVES = 256
 /** What a request may take in all (the scheduled path's task deadline). */
 const RUN_LIMIT_MS = 10 * 60_000
 /** How long a request every peer was too busy for waits here for a slot (below the requester's patience). */
@@ -102,8 +99,8 @@ export class DirectRunner {
   constructor(init: DirectRunnerInit) {
     this.#init = init
     this.#window = new BatchWindow({
-      windowMs: init.batchWindowMs ?? BATCH_WINDOW_MS,
-      maxLeaves: init.batchMaxLeaves ?? BATCH_MAX_LEAVES,
+      windowMs: init.batchWindowMs,
+      maxLeaves: init.batchMaxLeaves,
       seal: (leaves, openedAt, closedAt) => this.#seal(leaves, openedAt, closedAt),
     })
   }
@@ -300,14 +297,15 @@ export class DirectRunner {
 
 /** The request as the policies see a task: by its request hash, authored by its requester. */
 function asTask(request: DirectRequest, requester: string, hash: string): EntryRecord<Task> {
+  const input = payloadDigest(request.input)
   return {
     action_hash: hash,
     author: requester,
     timestamp: nowMicros(),
     entry: {
       kind: request.kind,
-      input_hash: payloadHash(request.input),
-      input_bytes: payloadBytes(request.input).length,
+      input_hash: input.hash,
+      input_bytes: input.bytes,
       input_cid: null,
       requirements: { ...NO_REQUIREMENTS, model: request.model },
       lease_ms: RUN_LIMIT_MS,

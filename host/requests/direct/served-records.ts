@@ -25,8 +25,6 @@ export interface ServedRecordsInit {
 /** How long a window's record waits for the runners' batches it cites to reach this peer. */
 const RECORD_WAIT_MS = 30_000
 const RECORD_RETRY_MS = 100
-const BATCH_WINDOW_MS = 1000
-const BATCH_MAX_LEAVES = 256
 /** The rules' refusals of a runner's proof (any other refusal of a window is this peer's own doing). */
 const PROOF_RULES = new Set(
   [
@@ -50,8 +48,7 @@ export class ServedRecords {
   constructor(init: ServedRecordsInit) {
     this.#init = init
     this.#window = new BatchWindow({
-      windowMs: init.batchWindowMs ?? BATCH_WINDOW_MS,
-      maxLeaves: BATCH_MAX_LEAVES,
+      windowMs: init.batchWindowMs,
       seal: (leaves, openedAt, closedAt) => this.#seal(leaves, openedAt, closedAt),
     })
   }

@@ -35,6 +35,14 @@ describe('BatchWindow', () => {
     expect(await third).toEqual({ index: 0, sealed: 2 })
   })
 
+  it('closes at 256 leaves by default (the runner and the requester share the window size)', async () => {
+    const seals: number[] = []
+    const window = new BatchWindow<number, number>({ seal: async (leaves) => seals.push(leaves.length) })
+    const full = await Promise.all(Array.from({ length: 256 }, (_, i) => window.add(i)))
+    expect(seals).toEqual([256])
+    expect(full.at(-1)).toEqual({ index: 255, sealed: 1 })
+  })
+
   it('seals what is open at flush, without waiting for the window', async () => {
     const { window, seals } = recorder(60_000, 100)
     const pending = window.add('a')
