@@ -12,5 +12,11 @@ export function payloadBytes(payload: unknown): Buffer {
 }
 
 export function payloadHash(payload: unknown): string {
-  return createHash('sha256').update(payloadBytes(payload)).digest('hex')
+  return payloadDigest(payload).hash
+}
+
+/** Its hash and its size in bytes, from one canonicalisation (the JSON of a large payload is costly). */
+export function payloadDigest(payload: unknown): { hash: string; bytes: number } {
+  const bytes = payloadBytes(payload)
+  return { hash: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length }
 }

@@ -5,7 +5,7 @@
  */
 import type { TaskPayload } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
-import { payloadBytes, payloadHash } from './payload-hash.ts'
+import { payloadBytes, payloadDigest } from './payload-hash.ts'
 
 /** Bytes of payloads held in memory (the newest); the rest are read back from the chain. */
 const HELD_IN_MEMORY_BYTES = 64 * 1024 * 1024
@@ -21,13 +21,13 @@ export class PrivatePayloads {
 
   /** Keeps `content` (once: a payload kept before is not written again); its hash. */
   async keep(content: unknown): Promise<string> {
-    const hash = payloadHash(content)
+    const { hash, bytes } = payloadDigest(content)
     if ((await this.get(hash)) === undefined) {
       await this.#conductor.callZome('resource_mesh', 'keep_payload', {
         hash,
         content: content as TaskPayload['content'],
       })
-      this.#remember(hash, content)
+      this.#remember(hash, content, bytes)
     }
     return hash
   }
@@ -38,12 +38,11 @@ export class PrivatePayloads {
     if (held !== undefined) return held.content
     const kept = await this.#conductor.callZome('resource_mesh', 'get_payload', hash)
     if (kept === null) return undefined
-    this.#remember(hash, kept.content)
+    this.#remember(hash, kept.content, payloadBytes(kept.content).length)
     return kept.content
   }
 
-  #remember(hash: string, content: unknown): void {
-    const bytes = payloadBytes(content).length
+  #remember(hash: string, content: unknown, bytes: number): void {
     this.#held.set(hash, { content, bytes })
     this.#heldBytes += bytes
     for (const [oldest, { bytes: size }] of this.#held) {
