@@ -18,7 +18,8 @@ import {
   type TaskOrder,
   type TaskView,
 } from '../scheduler/scheduler-service.ts'
-import { acceptedOutput, acceptedResult, unclaimableReason, whyEnded } from '../scheduler/task-outcome.ts'
+import { type FollowOptions, followToEnd, type TaskFollower } from '../scheduler/task-follow.ts'
+import { acceptedOutput, acceptedResult, whyEnded } from '../scheduler/task-outcome.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError } from './direct/direct-errors.ts'
 import type { DirectInference } from './direct/direct-inference.ts'
@@ -173,78 +174,100 @@ export class MeshInference {
   }
 
   /** Follows the task until it ends (or is given up); answers its final view. */
-  #follow(hash: string, request: MeshRequest): Promise<TaskView> {
-    const { scheduler } = this.#init
-    return new Promise<TaskView>((resolve, reject) => {
-      let assignee: string | null = null
-      let attempt: number | null = null
-      // The attempt whose tokens the client has: a later attempt would be a second answer.
-      let streamed: number | null = null
-      let unwatch: (() => void) | null = null
-      let ended = false
-      const end = (outcome: Promise<TaskView>) => {
-        if (ended) return
-        ended = true
-        clearTimeout(timer)
-        request.signal.removeEventListener('abort', onAbort)
-        unwatch?.()
-        outcome.then(resolve, reject)
-      }
-      // The view is read before the cancellation, so it still says why nobody took the task.
-      const giveUp = (reason: string) =>
-        end(
-          scheduler.view(hash).then(async (view) => {
-            await scheduler.cancel(hash, reason).catch(() => null)
-            return view
-          }),
-        )
-      const onAbort = () => giveUp('the client went away')
-      const timer = setTimeout(
-        () => giveUp('no peer took it in time'),
-        this.#init.assignTimeoutMs ?? DEFAULTS.assignTimeoutMs,
-      )
-      request.signal.addEventListener('abort', onAbort)
-      unwatch = scheduler.watch(hash, (event) => {
-        if (event.type === 'status') {
-          attempt = event.attempt ?? attempt
-          if (
-            streamed !== null &&
-            event.attempt !== null &&
-            event.attempt !== streamed &&
-            !isTerminal(event.status)
-          ) {
-            giveUp('the peer answering it failed after its answer began streaming')
+  async #follow(hash: string, request: MeshRequest): Promise<TaskView> {
+    const giveUp = new AbortController()
+    const timer = setTimeout(
+      () => giveUp.abort('no peer took it in time'),
+      this.#init.assignTimeoutMs ?? DEFAULTS.assignTimeoutMs,
+    )
+    const onAbort = () => giveUp.abort('the client went away')
+    request.signal.addEventListener('abort', onAbort)
+    let assignee: string | null = null
+    let attempt: number | null = null
+    // The attempt whose tokens the client has: a later attempt would be a second answer.
+    let streamed: number | null = null
+    try {
+      return await followToEnd(watched(this.#init.scheduler, giveUp), hash, {
+        onEvent: (event) => {
+          if (event.type === 'status') {
+            attempt = event.attempt ?? attempt
+            if (
+              streamed !== null &&
+              event.attempt !== null &&
+              event.attempt !== streamed &&
+              !isTerminal(event.status)
+            )
+              giveUp.abort('the peer answering it failed after its answer began streaming')
+            else if (event.assignee !== null && assignee === null) {
+              assignee = event.assignee
+              clearTimeout(timer)
+              request.onAssigned?.(assignee)
+            }
             return
           }
-          if (event.assignee !== null && assignee === null) {
-            assignee = event.assignee
-            clearTimeout(timer)
-            request.onAssigned?.(assignee)
+          if (event.type === 'waiting') {
+            request.onWaiting?.(event.reason)
+            return
           }
-          if (isTerminal(event.status)) end(scheduler.view(hash))
-          return
-        }
-        if (event.type === 'waiting') {
-          request.onWaiting?.(event.reason)
-          // Answered now, not at the timeout.
-          const unclaimable = unclaimableReason(event)
-          if (unclaimable) giveUp(unclaimable)
-          return
-        }
-        const { type, data } = event.progress
-        if (
-          (type === 'token' || type === 'reasoning') &&
-          typeof data === 'string' &&
-          event.assignee === assignee &&
-          request.fanOut === 1 &&
-          (streamed === null || streamed === attempt)
-        ) {
-          if (request.onToken) streamed ??= attempt
-          if (type === 'token') request.onToken?.(data)
-          else request.onReasoning?.(data)
-        }
+          const { type, data } = event.progress
+          if (
+            (type === 'token' || type === 'reasoning') &&
+            typeof data === 'string' &&
+            event.assignee === assignee &&
+            request.fanOut === 1 &&
+            (streamed === null || streamed === attempt)
+          ) {
+            if (request.onToken) streamed ??= attempt
+            if (type === 'token') request.onToken?.(data)
+            else request.onReasoning?.(data)
+          }
+        },
       })
-    })
+    } finally {
+      clearTimeout(timer)
+      request.signal.removeEventListener('abort', onAbort)
+    }
+  }
+}
+
+/**
+ * The scheduler's own watch as a task follower: the task's events until it ends, then its view.
+ * Given up (`giveUp` aborted, or cancelled as unclaimable), the view is read before the task is
+ * cancelled with the reason, so it still says why nobody took it.
+ */
+function watched(
+  scheduler: Pick<SchedulerService, 'view' | 'cancel' | 'watch'>,
+  giveUp: AbortController,
+): TaskFollower<FollowOptions> {
+  return {
+    cancelTask: async (_hash, reason) => giveUp.abort(reason),
+    followTask: (hash, options) =>
+      new Promise<TaskView>((resolve, reject) => {
+        let unwatch: (() => void) | null = null
+        let ended = false
+        const end = (outcome: Promise<TaskView>) => {
+          if (ended) return
+          ended = true
+          giveUp.signal.removeEventListener('abort', onGiveUp)
+          unwatch?.()
+          outcome.then(resolve, reject)
+        }
+        const onGiveUp = () =>
+          end(
+            scheduler.view(hash).then(async (view) => {
+              await scheduler.cancel(hash, String(giveUp.signal.reason)).catch(() => null)
+              return view
+            }),
+          )
+        giveUp.signal.addEventListener('abort', onGiveUp)
+        unwatch = scheduler.watch(hash, (event) => {
+          if (ended) return
+          void Promise.resolve(options?.onEvent?.(event)).catch((err: unknown) => end(Promise.reject(err)))
+          if (event.type === 'status' && isTerminal(event.status)) end(scheduler.view(hash))
+        })
+        // Ended while the watch began (a task already over): nothing more to hear.
+        if (ended) unwatch()
+      }),
   }
 }
 

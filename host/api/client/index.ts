@@ -1,7 +1,8 @@
 /** The typed client of the daemon's management API (for the CLI, the MCP server, the web UI and tests). */
+
+export { type FollowToEndOptions, followToEnd } from '../../scheduler/task-follow.ts'
 export * from './api-client.ts'
 export type { ApiClientInit, CallOptions } from './api-transport.ts'
 export type { ChatAnswer, ChatOptions, ChatRequest } from './chat-completion.ts'
 export * from './errors.ts'
-export { type FollowToEndOptions, followToEnd } from './follow-task.ts'
 export type { MeshRunEvent, RunOnMeshOptions } from './mesh-run.ts'

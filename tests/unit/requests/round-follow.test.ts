@@ -1,0 +1,128 @@
+/**
+ * A request on the scheduling round, followed through the scheduler's watch as every task follower
+ * follows (scheduler/task-follow.ts): tokens relayed from the assignee, the accepted output answered,
+ * and a task given up (unclaimable, not taken in time, its client gone) cancelled with why, its view
+ * read before the cancellation.
+ */
+import { describe, expect, it } from 'vitest'
+import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
+import { MeshInference, type MeshRequest } from '../../../host/requests/run-request.ts'
+import type { TaskEvent, TaskView } from '../../../host/scheduler/scheduler-service.ts'
+
+const peer = {
+  agent: 'uhCAkPEER',
+  self: false,
+  status: 'online',
+  capability: {
+    inference: { models: [{ name: 'tiny', loaded: true, file_hash: 'a'.repeat(64) }] },
+    tags: [],
+  },
+  load: null,
+} as unknown as PeerEntry
+
+const view = (status: string, extra: Record<string, unknown> = {}) =>
+  ({
+    state: {
+      status,
+      assignments: [],
+      results: [],
+      receipt: null,
+      cancellation: null,
+      ...extra,
+    },
+    why_unclaimed: 'no peer has a slot',
+    payloads: { outputs: {} },
+  }) as unknown as TaskView
+
+/** A scheduler whose task's events the test sends; it records cancellations. */
+function round(assignTimeoutMs = 10_000) {
+  let listener: ((event: TaskEvent) => void) | null = null
+  let current = view('pending')
+  const cancelled: string[] = []
+  const scheduler = {
+    submit: async () => ({ action_hash: 'uhCkkTASK' }),
+    view: async () => current,
+    cancel: async (_hash: string, reason: string) => {
+      cancelled.push(reason)
+      current = view('cancelled')
+    },
+    watch: (_hash: string, on: (event: TaskEvent) => void) => {
+      listener = on
+      return () => {
+        listener = null
+      }
+    },
+  }
+  const mesh = new MeshInference({
+    scheduler: scheduler as never,
+    workers: { get: () => undefined },
+    peers: async () => [peer],
+    assignTimeoutMs,
+  })
+  const send = async (event: TaskEvent, then?: TaskView) => {
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    if (then) current = then
+    listener?.(event)
+  }
+  return { mesh, send, cancelled, watching: () => listener !== null }
+}
+
+const request = (extra: Partial<MeshRequest> = {}): MeshRequest => ({
+  kind: 'infer.generate',
+  model: 'tiny',
+  input: { prompt: 'hi' },
+  fanOut: 1,
+  route: 'round',
+  signal: new AbortController().signal,
+  ...extra,
+})
+
+describe('a request on the round', () => {
+  it("relays the assignee's tokens and answers the accepted output", async () => {
+    const { mesh, send, watching } = round()
+    const tokens: string[] = []
+    const assigned: string[] = []
+    const run = mesh.run(
+      request({ onToken: (t) => void tokens.push(t), onAssigned: (p) => void assigned.push(p) }),
+    )
+    await send({ type: 'status', status: 'running', attempt: 1, assignee: 'uhCAkPEER' })
+    await send({ type: 'progress', assignee: 'uhCAkPEER', progress: { type: 'token', data: 'he' } })
+    await send({ type: 'progress', assignee: 'uhCAkOTHER', progress: { type: 'token', data: 'x' } })
+    const done = view('done', {
+      results: [{ action_hash: 'r', author: 'uhCAkPEER', entry: { error: null, output_cid: null } }],
+      receipt: { entry: { result: 'r' } },
+    })
+    ;(done.payloads.outputs as Record<string, unknown>).r = 'hello'
+    await send({ type: 'status', status: 'done', attempt: 1, assignee: 'uhCAkPEER' }, done)
+    await expect(run).resolves.toEqual({ task: 'uhCkkTASK', peer: 'uhCAkPEER', output: 'hello' })
+    expect(tokens).toEqual(['he'])
+    expect(assigned).toEqual(['uhCAkPEER'])
+    expect(watching()).toBe(false)
+  })
+
+  it("cancels a task no peer will claim with the scheduler's reason, answering why from before", async () => {
+    const { mesh, send, cancelled } = round()
+    const waits: string[] = []
+    const run = mesh.run(request({ onWaiting: (r) => void waits.push(r) }))
+    await send({ type: 'waiting', reason: 'no peer has the model', unclaimable: true })
+    await expect(run).rejects.toMatchObject({ failure: 'no_capacity', message: /no peer has a slot/ })
+    expect(cancelled).toEqual(['nobody can serve it: no peer has the model'])
+    expect(waits).toEqual(['no peer has the model'])
+  })
+
+  it('gives up a task no peer took in time', async () => {
+    const { mesh, cancelled } = round(20)
+    await expect(mesh.run(request())).rejects.toMatchObject({ failure: 'no_capacity' })
+    expect(cancelled).toEqual(['no peer took it in time'])
+  })
+
+  it('cancels the task when its client goes away', async () => {
+    const { mesh, send, cancelled } = round()
+    const client = new AbortController()
+    const run = mesh.run(request({ signal: client.signal }))
+    await send({ type: 'waiting', reason: 'no slot yet', unclaimable: false })
+    client.abort()
+    await expect(run).rejects.toMatchObject({ failure: 'no_capacity' })
+    expect(cancelled).toEqual(['the client went away'])
+  })
+})
