@@ -2,8 +2,9 @@
  * When this peer sends its next heartbeat. Every peer hears every other's, so at the network's interval
  * a mesh of n peers makes each peer take n-1 heartbeats per interval, and idle peers would spend more
  * the more peers join. A heartbeat goes out at once (no sooner than the network's interval after the
- * last) when something routing reads has changed; otherwise the idle pace slows as the mesh grows, so
- * each peer hears about `HEARD_PER_INTERVAL` idle heartbeats per interval whatever the mesh's size.
+ * last) when something routing reads has changed (free memory: by more than a small share); otherwise
+ * the idle pace slows as the mesh grows, so each peer hears about `HEARD_PER_INTERVAL` idle heartbeats
+ * per interval whatever the mesh's size.
  * The heartbeat says its pace (`every_ms`), and the peers hearing it wait that much longer before they
  * call it stale or offline (./peer-status.ts).
  */
@@ -20,17 +21,28 @@ export function idlePaceMs(intervalMs: number, othersOnline: number): number {
   return intervalMs * Math.max(1, Math.ceil(othersOnline / HEARD_PER_INTERVAL))
 }
 
-/** What routing and placement read of a heartbeat: a change there is worth telling the mesh at once. */
+/**
+ * Free memory that moves by less than this share of itself is no news: without a limit it is the
+ * machine's free memory, which moves a little at every sample, and telling the mesh each move would
+ * send every heartbeat at the network's interval (what the idle pace is there to avoid).
+ */
+export const FREE_BYTES_NEWS = 1 / 16
+
+function freeBytesMoved(last: number | undefined, next: number | undefined): boolean {
+  if (last === undefined || next === undefined) return last !== next
+  return Math.abs(next - last) > Math.max(last, next) * FREE_BYTES_NEWS
+}
+
+/** What routing and placement read of a heartbeat, less free memory: a change there is worth telling the mesh at once. */
 function routingFacts(h: Heartbeat): string {
-  const { queue_depth, slots_free, model_free_bytes, model_evictable_bytes, splits, split_held } = h
-  return JSON.stringify([
-    queue_depth,
-    slots_free,
-    model_free_bytes,
-    model_evictable_bytes,
-    splits,
-    split_held,
-  ])
+  const { queue_depth, slots_free, model_evictable_bytes, splits, split_held } = h
+  return JSON.stringify([queue_depth, slots_free, model_evictable_bytes, splits, split_held])
+}
+
+function routingNews(last: Heartbeat, next: Heartbeat): boolean {
+  return (
+    routingFacts(next) !== routingFacts(last) || freeBytesMoved(last.model_free_bytes, next.model_free_bytes)
+  )
 }
 
 export interface PaceState {
@@ -43,5 +55,5 @@ export function beatDue(state: PaceState, next: Heartbeat, now: number, interval
   if (state.last === null) return true
   const since = now - state.last.at
   if (since >= paceMs) return true
-  return since >= intervalMs && routingFacts(next) !== routingFacts(state.last.heartbeat)
+  return since >= intervalMs && routingNews(state.last.heartbeat, next)
 }

@@ -42,6 +42,8 @@ describe('idlePaceMs', () => {
 
 describe('beatDue', () => {
   const sent = { last: { heartbeat: beat(), at: 10_000 } }
+  const GIB = 2 ** 30
+  const freeSent = { last: { heartbeat: beat({ model_free_bytes: 4 * GIB }), at: 10_000 } }
   it.each([
     ['the first heartbeat', { last: null }, beat(), 10_000, true],
     ['nothing changed, within the pace', sent, beat({ cpu_pct: 90 }), 14_000, false],
@@ -49,7 +51,18 @@ describe('beatDue', () => {
     ['a slot was taken, an interval on', sent, beat({ slots_free: 3 }), 12_000, true],
     ['a slot was taken, within the interval', sent, beat({ slots_free: 3 }), 11_000, false],
     ['a task queued', sent, beat({ queue_depth: 1 }), 12_000, true],
-    ['model memory freed', sent, beat({ model_free_bytes: 1 }), 12_000, true],
+    ['model memory appeared', sent, beat({ model_free_bytes: 1 }), 12_000, true],
+    ['model memory freed', freeSent, beat({ model_free_bytes: 8 * GIB }), 12_000, true],
+    ['model memory taken', freeSent, beat({ model_free_bytes: 3 * GIB }), 12_000, true],
+    // The machine's free memory moves at every sample: a small move is no reason to beat early.
+    ['free memory moved a little', freeSent, beat({ model_free_bytes: 4 * GIB - 2 ** 20 }), 12_000, false],
+    [
+      'free memory moved a little, the pace is up',
+      freeSent,
+      beat({ model_free_bytes: 4 * GIB + 1 }),
+      16_000,
+      true,
+    ],
     [
       'a split began',
       sent,
