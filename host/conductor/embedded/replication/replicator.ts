@@ -3,26 +3,24 @@
  * keeps every op of the network). Every commit of this agent is published on the `ops` gossip
  * channel; every op received (gossip or catch-up) goes through the ingest pipeline; anti-entropy
  * runs with each peer as it connects, every `intervalMs` with a few random peers, and with the
- * sender of any op that arrived before what it builds on. Revocations an admin wrote (revocations.ts)
- * are enforced here: the revoked agent's connections are dropped and refused, its later ops ignored.
+ * sender of any op that arrived before what it builds on. Revocations an admin wrote are enforced
+ * (revocation-guard.ts): the revoked agent's connections are dropped and refused, its later ops ignored.
  */
 import type { PeerId } from '@libp2p/interface'
 import { DNA_NAMES, type DnaName } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64, encodeHashB64 } from '../../../identity/hash.ts'
-import { agentOfPeer, peerIdOfAgent } from '../../../identity/peer-agent.ts'
+import { agentOfPeer } from '../../../identity/peer-agent.ts'
 import type { ReplicationStats, WarrantView } from '../../../interface/network-port.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import type { RippleNode } from '../../../net/create-node.ts'
 import type { GossipMessage } from '../../../net/pubsub.ts'
 import type { StoredAction, Warrant } from '../../../storage/chain-store.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
-import { inviteIdOf } from '../validation/membrane-proof.ts'
-import { storeRecords } from '../validation/record-rules.ts'
 import { AntiEntropy, SYNC_PROTOCOL } from './anti-entropy.ts'
 import { MalformedMessageError } from './errors.ts'
 import { type IngestResult, OpIngest } from './op-ingest.ts'
 import { decodeOpBatch, encodeOpBatch, type OpBatch, wireOpOf } from './op-wire.ts'
-import { RevocationList } from './revocations.ts'
+import { RevocationGuard } from './revocation-guard.ts'
 
 export interface ReplicationInit {
   conductor: EmbeddedConductor
@@ -86,7 +84,7 @@ class Replicator implements Replication {
   readonly #intervalMs: number
   readonly #peersPerRound: number
   readonly #ingest: OpIngest
-  readonly #revocations = new RevocationList()
+  readonly #revocations: RevocationGuard
   readonly #antiEntropy: AntiEntropy
   readonly #dnaNames = new Map<string, DnaName>()
   readonly #listeners = new Set<(event: OpsStoredEvent) => void>()
@@ -121,13 +119,19 @@ class Replicator implements Replication {
     const cells = DNA_NAMES.map((dna) => init.conductor.cell(dna))
     for (const cell of cells) this.#dnaNames.set(encodeHashB64(cell.dnaHash), cell.dna.name)
     const self = decodeHashB64(init.conductor.agentPubKey, 'agent')
+    this.#revocations = new RevocationGuard({
+      conductor: init.conductor,
+      node: init.node,
+      logger: this.#logger,
+      refusedAsRevoked: (agent) => this.#ingest.wasRefusedAsRevoked(agent),
+    })
     this.#ingest = new OpIngest({
       store: init.conductor.store,
       cells,
       self,
       logger: this.#logger,
-      revocations: this.#revocations,
-      onRevoked: (agent) => void (agent === null ? this.#enforceRevocations() : this.#deny(agent)),
+      revocations: this.#revocations.list,
+      onRevoked: (agent) => this.#revocations.onRevoked(agent),
     })
     this.#antiEntropy = new AntiEntropy({
       rpc: init.node.rpc,
@@ -143,9 +147,7 @@ class Replicator implements Replication {
   async start(): Promise<void> {
     // Open to every peer of the network: a newcomer's genesis, its membership, arrives this way.
     await this.#node.rpc.handle(SYNC_PROTOCOL, this.#antiEntropy.handler, { openToNetwork: true })
-    const held = await this.#conductor.callZome('agent_registry', 'list_revocations', null)
-    for (const record of held) this.#revocations.add(record.entry, record.timestamp)
-    await this.#enforceRevocations()
+    await this.#revocations.start()
     this.#unsubscribe = this.#conductor.onOpsCommitted((event) => {
       const cell = this.#conductor.cell(event.dna)
       for (const a of event.actions) this.#ingest.noteRevocation(cell, a.content, a.entry)
@@ -185,29 +187,7 @@ class Replicator implements Replication {
   }
 
   isRevoked(agent: string): boolean {
-    if (this.#revocations.size === 0) return false
-    if (this.#ingest.wasRefusedAsRevoked(agent)) return true
-    return this.#revocations.since(agent, this.#inviteOf(decodeHashB64(agent, 'agent'))) !== null
-  }
-
-  /** The invite id `agent`'s genesis carried (agent_registry's; every DNA's carries the same). */
-  #inviteOf(agent: Uint8Array): string | null {
-    const dnaHash = this.#conductor.cell('agent_registry').dnaHash
-    return inviteIdOf(storeRecords(this.#conductor.store, dnaHash).genesisProof(agent))
-  }
-
-  /** Drops every revoked agent this peer knows of: those named, and those that joined with a revoked invite. */
-  async #enforceRevocations(): Promise<void> {
-    const dnaHash = this.#conductor.cell('agent_registry').dnaHash
-    const authors = this.#conductor.store.chainHeads(dnaHash).map((head) => encodeHashB64(head.author))
-    const revoked = new Set([...this.#revocations.agents(), ...authors.filter((a) => this.isRevoked(a))])
-    await Promise.all([...revoked].map((agent) => this.#deny(agent)))
-  }
-
-  async #deny(agent: string): Promise<void> {
-    if (agent === this.#conductor.agentPubKey) return
-    this.#logger.info({ agent }, 'revoked: dropping its connections')
-    await this.#node.deny(peerIdOfAgent(agent))
+    return this.#revocations.isRevoked(agent)
   }
 
   async syncNow(): Promise<void> {
