@@ -127,6 +127,8 @@ export interface ChainStore {
   setChainCheckpoint(dnaHash: Uint8Array, author: Uint8Array, checkpoint: ChainCheckpoint): void
   /** The head of every chain held in the DNA (this agent's and the ones replicated here). */
   chainHeads(dnaHash: Uint8Array): AuthorHead[]
+  /** Rows written so far (any table): equal on two calls when nothing was written in between. */
+  writeCount(): number
   /** Up to `limit` actions of a chain from `fromSeq` on, in seq order. */
   chainRange(dnaHash: Uint8Array, author: Uint8Array, fromSeq: number, limit: number): StoredAction[]
   /**

@@ -241,6 +241,10 @@ class SqliteChainStore implements ChainStore {
       .map((row) => ({ author: bytes(row.author), hash: bytes(row.hash), seq: row.seq }))
   }
 
+  writeCount(): number {
+    return this.#stmts.writeCount.get()!
+  }
+
   chainRange(dnaHash: Uint8Array, author: Uint8Array, fromSeq: number, limit: number): StoredAction[] {
     return this.#stmts.range.all(buf(dnaHash), buf(author), fromSeq, limit).map(toAction)
   }

@@ -144,6 +144,7 @@ export function prepareStatements(db: Database.Database) {
       'SELECT * FROM actions WHERE target_action = ? ORDER BY timestamp, hash',
     ),
     link: db.prepare<[Buffer], LinkRow>('SELECT * FROM links WHERE create_hash = ?'),
+    writeCount: db.prepare<[], number>('SELECT total_changes()').pluck(),
     heads: db.prepare<[Buffer], { author: Buffer; hash: Buffer; seq: number }>(
       'SELECT author, hash, seq FROM chain_heads WHERE dna_hash = ?',
     ),

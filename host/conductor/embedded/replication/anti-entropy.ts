@@ -87,6 +87,11 @@ export class AntiEntropy {
   readonly #init: AntiEntropyInit
   /** Chains being fetched now, so two peers are never asked for the same ops at once. */
   readonly #fetching = new Set<string>()
+  /**
+   * Per DNA, its heads and their digest as of the store's write count: an idle mesh's rounds ask and
+   * answer them again and again, and reading n chains' heads each time grows with the mesh.
+   */
+  readonly #headsCache = new Map<string, { writes: number; heads: HeadTuple[]; digest: Uint8Array }>()
 
   constructor(init: AntiEntropyInit) {
     this.#init = init
@@ -97,10 +102,12 @@ export class AntiEntropy {
     const message = decodeMessage(requestSchema, request, 'sync request')
     if (message.t === 'heads') {
       const theirs = new Map((message.digests ?? []).map(([dna, digest]) => [encodeHashB64(dna), digest]))
-      const dnas = this.#heads(message.dnas).filter(([dna, heads]) => {
-        const digest = theirs.get(encodeHashB64(dna))
-        return digest === undefined || !hashesEqual(digest, headsDigest(heads))
-      })
+      const dnas = this.#heads(message.dnas)
+        .filter(({ dna, digest }) => {
+          const their = theirs.get(encodeHashB64(dna))
+          return their === undefined || !hashesEqual(their, digest)
+        })
+        .map(({ dna, heads }) => [dna, heads])
       return encodeMessage({ dnas })
     }
     return encodeMessage(this.#ops(message.dna, message.wants))
@@ -110,7 +117,7 @@ export class AntiEntropy {
   async syncWith(peer: PeerId): Promise<void> {
     const { rpc, signal } = this.#init
     const ours = this.#init.dnaHashes
-    const digests = this.#heads([...ours]).map(([dna, heads]) => [dna, headsDigest(heads)])
+    const digests = this.#heads([...ours]).map(({ dna, digest }) => [dna, digest])
     const request = encodeMessage({ t: 'heads', dnas: ours, digests })
     const answer = await rpc.request(peer, SYNC_PROTOCOL, request, { signal })
     const { dnas } = decodeMessage(headsAnswerSchema, answer, 'heads answer')
@@ -125,17 +132,24 @@ export class AntiEntropy {
     }
   }
 
-  #heads(dnaHashes: Uint8Array[]): [Uint8Array, HeadTuple[]][] {
+  #heads(dnaHashes: Uint8Array[]): { dna: Uint8Array; heads: HeadTuple[]; digest: Uint8Array }[] {
     const { store, ingest } = this.#init
+    const writes = store.writeCount()
     return dnaHashes
       .filter((dnaHash) => ingest.cellOf(dnaHash) !== undefined)
-      .map((dnaHash) => [
-        dnaHash,
-        store
-          .chainHeads(dnaHash)
+      .map((dna) => {
+        const key = encodeHashB64(dna)
+        const cached = this.#headsCache.get(key)
+        if (cached?.writes === writes) return { dna, ...cached }
+        // A warrant is a write too, so the warranted authors left out here change with the count.
+        const heads = store
+          .chainHeads(dna)
           .filter((head) => !ingest.isWarranted(head.author))
-          .map((head): HeadTuple => [head.author, head.seq, head.hash]),
-      ])
+          .map((head): HeadTuple => [head.author, head.seq, head.hash])
+        const fresh = { writes, heads, digest: headsDigest(heads) }
+        this.#headsCache.set(key, fresh)
+        return { dna, ...fresh }
+      })
   }
 
   #ops(dnaHash: Uint8Array, wants: [Uint8Array, number][]): { chains: unknown[]; more: boolean } {

@@ -95,4 +95,41 @@ describe('anti-entropy, serving side', () => {
     ])
     await expect(antiEntropy.handler(new Uint8Array([0xc1]), undefined as never)).rejects.toThrow('malformed')
   })
+  it('reads the heads again only after a write, and answers the new head then', async () => {
+    const bob = await agent()
+    const ingest = new OpIngest({
+      store: bob.store,
+      cells: [bob.cell],
+      self: bob.cell.agentPubKey,
+      logger: silentLogger(),
+    })
+    const dnaHash = bob.cell.dnaHash
+    const antiEntropy = new AntiEntropy({
+      rpc: {} as RequestResponse,
+      store: bob.store,
+      ingest,
+      dnaHashes: [dnaHash],
+      self: bob.cell.agentPubKey,
+      deliver: () => null,
+      signal: new AbortController().signal,
+    })
+    let reads = 0
+    const chainHeads = bob.store.chainHeads.bind(bob.store)
+    bob.store.chainHeads = (dna) => {
+      reads++
+      return chainHeads(dna)
+    }
+    const bobsSeq = async () => {
+      const answer = decodeMsgpack(
+        await antiEntropy.handler(encodeCanonical({ t: 'heads', dnas: [dnaHash] }), undefined as never),
+      ) as { dnas: [Uint8Array, [Uint8Array, number][]][] }
+      return answer.dnas[0]![1].find(
+        ([author]) => encodeHashB64(author) === encodeHashB64(bob.cell.agentPubKey),
+      )![1]
+    }
+    const before = await bobsSeq()
+    expect([await bobsSeq(), await bobsSeq(), reads]).toEqual([before, before, 1])
+    await bob.cell.call((hdk) => hdk.create_entry('Note', { text: 'one more' }))
+    expect([await bobsSeq(), reads]).toEqual([before + 1, 2])
+  })
 })
