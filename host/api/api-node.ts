@@ -10,7 +10,7 @@ import type { MeshPeers } from '../interface/mesh-peers.ts'
 import type { NetworkPort } from '../interface/network-port.ts'
 import type { DaemonMetrics } from '../metrics/daemon-metrics.ts'
 import type { DirectService } from '../requests/direct/direct-service.ts'
-import type { MeshInference } from '../requests/run-request.ts'
+import type { RequestRunner } from '../requests/run-request.ts'
 import type { SplitService } from '../split/split-service.ts'
 import type { StatusView } from './contract/index.ts'
 import type { ArtifactApi } from './routes/artifacts-route.ts'
@@ -36,7 +36,7 @@ export interface ApiComponents {
   artifacts?: ArtifactApi | null
   memory?: MemoryApi | null
   /** The OpenAI- and Anthropic-compatible endpoint (`/v1`) runs requests on the mesh with it. */
-  mesh?: MeshInference
+  requests?: RequestRunner
   /** GET /metrics, and the count of API requests. */
   metrics?: DaemonMetrics
 }

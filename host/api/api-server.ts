@@ -20,11 +20,11 @@ import { registerArtifactRoutes } from './routes/artifacts-route.ts'
 import { registerEventsRoute } from './routes/events-route.ts'
 import { registerInviteRoutes } from './routes/invites-route.ts'
 import { registerMemoryRoutes } from './routes/memory-route.ts'
-import { registerMeshRunRoute } from './routes/mesh-run-route.ts'
 import { registerModelPullRoute } from './routes/model-pull-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { registerPeersRoute } from './routes/peers-route.ts'
 import { registerPolicyRoutes } from './routes/policies-route.ts'
+import { registerRunRequestRoute } from './routes/run-request-route.ts'
 import { registerSessionRoute, SESSION_ROUTE } from './routes/session-route.ts'
 import { registerStatusRoute } from './routes/status-route.ts'
 import { registerTaskRoutes } from './routes/tasks-route.ts'
@@ -161,12 +161,12 @@ export class ApiServer implements Startable {
     })
     const { pull } = node
     if (pull) registerModelPullRoute(this.#app, (request, options) => pull.call(node, request, options))
-    if (c.mesh) {
+    if (c.requests) {
       registerOpenAiRoutes(this.#app, {
-        inference: c.mesh,
+        inference: c.requests,
         images: { allowUrls: init.allowImageUrls ?? false },
       })
-      registerMeshRunRoute(this.#app, c.mesh)
+      registerRunRequestRoute(this.#app, c.requests)
     }
     this.#feed = new LiveFeed({
       peers,

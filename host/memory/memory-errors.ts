@@ -1,6 +1,6 @@
 /** Errors of the shared memory. Each says its kind, which each edge answers; `field` names what was wrong. */
 import type { Failure } from '../interface/failure-kind.ts'
-import { MESH_RUN_KINDS, type MeshRunFailure } from '../requests/run-errors.ts'
+import { RUN_FAILURE_KINDS, type RunFailure } from '../requests/run-errors.ts'
 
 /** Thrown when a write or query does not fit its collection (a 400 naming the field). */
 export class InvalidMemoryInputError extends Error {
@@ -127,12 +127,12 @@ export class EmbeddingUnavailableError extends Error {
   readonly failureKind: Failure
   constructor(
     readonly model: string,
-    why: Exclude<MeshRunFailure, 'invalid_input'>,
+    why: Exclude<RunFailure, 'invalid_input'>,
     reason: string,
   ) {
     super(`embedding model "${model}" could not embed: ${reason}`)
     this.name = 'EmbeddingUnavailableError'
-    this.failureKind = MESH_RUN_KINDS[why]
+    this.failureKind = RUN_FAILURE_KINDS[why]
   }
 
   get details() {

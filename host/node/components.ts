@@ -16,7 +16,7 @@ import type { DaemonMetrics } from '../metrics/daemon-metrics.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
 import type { RegistryService } from '../registry/index.ts'
 import type { DirectService } from '../requests/direct/direct-service.ts'
-import type { MeshInference } from '../requests/run-request.ts'
+import type { RequestRunner } from '../requests/run-request.ts'
 import type { SchedulerService } from '../scheduler/scheduler-service.ts'
 import type { SplitService } from '../split/split-service.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
@@ -42,8 +42,8 @@ export interface Components {
   scheduler: SchedulerService
   splits: SplitService
   direct: DirectService
-  /** Runs a request on the mesh: straight to a runner, or through the scheduling round. */
-  mesh: MeshInference
+  /** Runs a request on the peers: straight to a runner, or through the scheduling round. */
+  requests: RequestRunner
   /** Null where this peer cannot reach others directly (Holochain). */
   memory: MemoryService | null
   metrics: DaemonMetrics

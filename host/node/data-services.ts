@@ -10,7 +10,7 @@ import { openIpfs } from '../ipfs/open-ipfs.ts'
 import { ipfsSnapshotStore } from '../memory/ipfs-snapshots.ts'
 import { MemoryService } from '../memory/memory-service.ts'
 import { agentMemoryTransport } from '../memory/memory-transport.ts'
-import { meshEmbedder } from '../memory/mesh-embedder.ts'
+import { peerEmbedder } from '../memory/peer-embedder.ts'
 import type { Components } from './components.ts'
 import { child } from './mesh-services.ts'
 
@@ -77,7 +77,7 @@ export function memoryService() {
             load: (p.load?.cpu_pct ?? 100) / 100,
             capacity: p.capability?.memory.capacity_bytes ?? 0,
           })),
-      embed: meshEmbedder(c.mesh),
+      embed: peerEmbedder(c.requests),
       snapshots: c.ipfs ? ipfsSnapshotStore(c.ipfs) : undefined,
       waitForRecord: c.backend.waitForAction ?? undefined,
       logger: child(c.logger, 'memory'),

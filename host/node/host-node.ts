@@ -24,8 +24,8 @@ import { artifactService, ipfsStore, memoryService, replicationKeeper } from './
 import {
   directService,
   type ModelServiceInit,
-  meshInference,
   modelManager,
+  requestRunner,
   splitService,
 } from './inference-services.ts'
 import {
@@ -108,7 +108,7 @@ export class HostNode {
       c.scheduler = schedulerService()(c)
       c.splits = splitService(init)(c)
       c.direct = directService()(c)
-      c.mesh = meshInference()(c)
+      c.requests = requestRunner()(c)
       c.memory = memoryService()(c)
       c.metrics = daemonMetrics()(c)
       const { ipfs, memory } = c

@@ -10,7 +10,7 @@ import { FileHashCache } from '../inference/file-hash-cache.ts'
 import { ModelManager } from '../inference/model-manager.ts'
 import { ModelQuarantine } from '../inference/model-quarantine.ts'
 import { DirectService } from '../requests/direct/direct-service.ts'
-import { MeshInference } from '../requests/run-request.ts'
+import { RequestRunner } from '../requests/run-request.ts'
 import { RpcWorker } from '../split/rpc-worker.ts'
 import { SplitService } from '../split/split-service.ts'
 import type { Components } from './components.ts'
@@ -105,9 +105,9 @@ export function directService() {
     })
 }
 
-export function meshInference() {
+export function requestRunner() {
   return (c: Components) =>
-    new MeshInference({
+    new RequestRunner({
       scheduler: c.scheduler,
       workers: c.workers,
       direct: c.direct.inference,

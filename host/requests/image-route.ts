@@ -5,12 +5,12 @@
  */
 import { advertisesVision, hasImages } from '../inference/vision.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
-import { MeshRunError } from './run-errors.ts'
+import { RunError } from './run-errors.ts'
 
 export function imageRouteError(
   request: { model?: string; input: Record<string, unknown> },
   peers: readonly PeerEntry[],
-): MeshRunError | null {
+): RunError | null {
   if (!hasImages(request.input)) return null
   const { model } = request
   const served = peers.some(
@@ -21,7 +21,7 @@ export function imageRouteError(
       ),
   )
   if (served) return null
-  return new MeshRunError(
+  return new RunError(
     'invalid_input',
     'model_without_vision',
     `model "${model}" takes no images: no peer serves it with a projector (${model}.mmproj.gguf beside ${model}.gguf)`,

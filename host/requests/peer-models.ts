@@ -7,7 +7,7 @@ import type { ModelInfo } from '../../zomes-bindings/index.ts'
 import { advertisesVision } from '../inference/vision.ts'
 import type { PeerEntry } from '../interface/mesh-peers.ts'
 
-export interface MeshModel {
+export interface PeerModel {
   name: string
   /** Agents that advertise a file of this name, this host first when it has one. */
   peers: string[]
@@ -28,8 +28,8 @@ export interface MeshModel {
   vision: boolean
 }
 
-export function meshModels(peers: readonly PeerEntry[]): MeshModel[] {
-  const byName = new Map<string, MeshModel>()
+export function peerModels(peers: readonly PeerEntry[]): PeerModel[] {
+  const byName = new Map<string, PeerModel>()
   for (const peer of peers) {
     if (peer.status === 'offline' || peer.capability === null) continue
     for (const info of peer.capability.inference.models) {
@@ -48,7 +48,7 @@ export function meshModels(peers: readonly PeerEntry[]): MeshModel[] {
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name))
 }
 
-function emptyModel(info: ModelInfo): MeshModel {
+function emptyModel(info: ModelInfo): PeerModel {
   return {
     name: info.name,
     peers: [],

@@ -4,7 +4,7 @@
  */
 import type { Failure } from '../interface/failure-kind.ts'
 
-export type MeshRunFailure =
+export type RunFailure =
   /** No peer of the mesh has the model. */
   | 'model_not_found'
   /** The input is not one the worker takes (`field` names what). */
@@ -17,7 +17,7 @@ export type MeshRunFailure =
   | 'failed'
 
 /** The kind of each failure, for the edges' tables: a peer that failed is not this daemon's failure. */
-export const MESH_RUN_KINDS: Readonly<Record<MeshRunFailure, Failure>> = {
+export const RUN_FAILURE_KINDS: Readonly<Record<RunFailure, Failure>> = {
   model_not_found: 'not_found',
   invalid_input: 'invalid',
   busy: 'busy',
@@ -25,11 +25,12 @@ export const MESH_RUN_KINDS: Readonly<Record<MeshRunFailure, Failure>> = {
   failed: 'failed/upstream',
 }
 
-export class MeshRunError extends Error {
+export class RunError extends Error {
+  /** The name error bodies carry: clients see it, so it stays as it was before the class's rename. */
   static override readonly name = 'MeshRunError'
   readonly failureKind: Failure
   constructor(
-    readonly failure: MeshRunFailure,
+    readonly failure: RunFailure,
     /** A short code for it (`peers_busy`, `task_failed`, `runner_lost`, ...). */
     readonly code: string,
     message: string,
@@ -37,7 +38,7 @@ export class MeshRunError extends Error {
   ) {
     super(message)
     this.name = 'MeshRunError'
-    this.failureKind = MESH_RUN_KINDS[failure]
+    this.failureKind = RUN_FAILURE_KINDS[failure]
   }
 
   get details() {

@@ -24,11 +24,11 @@ import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError } from './direct/direct-errors.ts'
 import type { DirectInference } from './direct/direct-inference.ts'
 import { imageRouteError } from './image-route.ts'
-import { type MeshModel, meshModels } from './peer-models.ts'
+import { type PeerModel, peerModels } from './peer-models.ts'
 import { routeFor } from './route-table.ts'
-import { MeshRunError } from './run-errors.ts'
+import { RunError } from './run-errors.ts'
 
-export interface MeshInferenceInit {
+export interface RequestRunnerInit {
   scheduler: Pick<SchedulerService, 'submit' | 'view' | 'cancel' | 'watch'>
   workers: Pick<WorkerRegistry, 'get'>
   peers: () => Promise<PeerEntry[]>
@@ -40,7 +40,7 @@ export interface MeshInferenceInit {
   onSubmitted?: (task: string) => void
 }
 
-export interface MeshRequest {
+export interface InferenceRequest {
   kind: 'infer.generate' | 'infer.embed'
   /** Unnamed: any peer with a model of its own runs it (through the round: only a model can be routed). */
   model?: string
@@ -62,7 +62,7 @@ export interface MeshRequest {
   onReasoning?: (text: string) => void
 }
 
-export interface MeshAnswer {
+export interface InferenceAnswer {
   /** The task's action hash, or the direct request's hash (its Served record is found by it). */
   task: string
   /** The author of the accepted Result (the runner's Answer, when direct). */
@@ -72,24 +72,24 @@ export interface MeshAnswer {
 
 const DEFAULTS = { assignTimeoutMs: 30_000 }
 
-export class MeshInference {
-  readonly #init: MeshInferenceInit
+export class RequestRunner {
+  readonly #init: RequestRunnerInit
 
-  constructor(init: MeshInferenceInit) {
+  constructor(init: RequestRunnerInit) {
     this.#init = init
   }
 
-  async models(): Promise<MeshModel[]> {
-    return meshModels(await this.#init.peers())
+  async models(): Promise<PeerModel[]> {
+    return peerModels(await this.#init.peers())
   }
 
-  async run(request: MeshRequest): Promise<MeshAnswer> {
+  async run(request: InferenceRequest): Promise<InferenceAnswer> {
     const peers = await this.#init.peers()
-    const models = meshModels(peers)
+    const models = peerModels(peers)
     const model = models.find((m) => m.name === request.model)
     if (model === undefined && request.model !== undefined) {
       const names = models.map((m) => m.name).join(', ')
-      throw new MeshRunError(
+      throw new RunError(
         'model_not_found',
         'model_not_found',
         `the model "${request.model}" is on no peer of the mesh (${names ? `models: ${names}` : 'no peer has any model'})`,
@@ -100,7 +100,7 @@ export class MeshInference {
     const input = this.#init.workers.get(request.kind)?.input.safeParse(request.input)
     if (input && !input.success) {
       const issue = input.error.issues[0]
-      throw new MeshRunError(
+      throw new RunError(
         'invalid_input',
         'invalid_value',
         `invalid request: ${issue?.message}`,
@@ -110,7 +110,7 @@ export class MeshInference {
     const way = routeFor({ ...request, images: hasImages(request.input) })
     // The only refusals are combinations of the request's own `ripple` options.
     if (way.route === 'refused')
-      throw new MeshRunError('invalid_input', 'unsupported_combination', way.why, 'ripple')
+      throw new RunError('invalid_input', 'unsupported_combination', way.why, 'ripple')
     const images = imageRouteError(request, peers)
     if (images) throw images
     const direct = this.#init.direct
@@ -140,14 +140,14 @@ export class MeshInference {
     if (view.state.assignments.length === 0) throw unservable(hash, model, reason)
     const errors = view.state.results.flatMap((r) => (r.entry.error ? [r.entry.error] : []))
     const why = [reason, ...errors].filter(Boolean).join('; ')
-    throw new MeshRunError('failed', `task_${view.state.status}`, `task ${hash} ${view.state.status}: ${why}`)
+    throw new RunError('failed', `task_${view.state.status}`, `task ${hash} ${view.state.status}: ${why}`)
   }
 
   async #direct(
     direct: Pick<DirectInference, 'run'>,
-    request: MeshRequest & { model: string },
+    request: InferenceRequest & { model: string },
     peers: PeerEntry[],
-  ): Promise<MeshAnswer | null> {
+  ): Promise<InferenceAnswer | null> {
     try {
       const answer = await direct.run({
         kind: request.kind,
@@ -163,10 +163,10 @@ export class MeshInference {
       return { task: answer.request, peer: answer.peer, output: answer.output }
     } catch (err) {
       if (err instanceof NoRunnerError) {
-        if (err.busy) throw new MeshRunError('busy', 'peers_busy', `${err.message}; try again shortly`)
-        throw new MeshRunError('no_capacity', 'no_capacity', err.message)
+        if (err.busy) throw new RunError('busy', 'peers_busy', `${err.message}; try again shortly`)
+        throw new RunError('no_capacity', 'no_capacity', err.message)
       }
-      if (err instanceof RunnerLostError) throw new MeshRunError('failed', 'runner_lost', err.message)
+      if (err instanceof RunnerLostError) throw new RunError('failed', 'runner_lost', err.message)
       // Not reachable straight (the Holochain backend carries no mesh streams): the round serves it.
       if (err instanceof NoDirectRouteError) return null
       throw err
@@ -174,7 +174,7 @@ export class MeshInference {
   }
 
   /** Follows the task until it ends (or is given up); answers its final view. */
-  async #follow(hash: string, request: MeshRequest): Promise<TaskView> {
+  async #follow(hash: string, request: InferenceRequest): Promise<TaskView> {
     const giveUp = new AbortController()
     const timer = setTimeout(
       () => giveUp.abort('no peer took it in time'),
@@ -271,24 +271,20 @@ function watched(
   }
 }
 
-function unservable(task: string, model: MeshModel | undefined, reason: string): MeshRunError {
+function unservable(task: string, model: PeerModel | undefined, reason: string): RunError {
   if (model === undefined)
-    return new MeshRunError(
+    return new RunError(
       'no_capacity',
       'no_capacity',
       `no peer can serve task ${task} (cancelled it): ${reason}`,
     )
   const online = model.peers.length
   if (online > 0 && model.busy.length === online) {
-    return new MeshRunError(
+    return new RunError(
       'busy',
       'peers_busy',
       `every peer with model "${model.name}" is busy; try again shortly (${reason})`,
     )
   }
-  return new MeshRunError(
-    'no_capacity',
-    'no_capacity',
-    `no peer can serve model "${model.name}" now: ${reason}`,
-  )
+  return new RunError('no_capacity', 'no_capacity', `no peer can serve model "${model.name}" now: ${reason}`)
 }

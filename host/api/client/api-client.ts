@@ -25,12 +25,12 @@ import {
   type CreateInviteBody,
   type LeafCheckView,
   type LiveEvent,
-  type MeshAnswerView,
   type ModelLoadedView,
   type PublishPolicyBody,
   type PullModelBody,
   type ReplyOf,
-  type RunOnMeshBody,
+  type RunAnswerView,
+  type RunRequestBody,
   routes,
   type ServedView,
   type SubmitTaskBody,
@@ -48,7 +48,7 @@ import {
 } from './api-transport.ts'
 import { type ChatAnswer, type ChatOptions, type ChatRequest, chatCompletion } from './chat-completion.ts'
 import { ModelLoadFailedError, ModelPullFailedError, StreamEndedError } from './errors.ts'
-import { type RunOnMeshOptions, runOnMesh } from './mesh-run.ts'
+import { type RunRequestOptions, runRequest } from './run-request.ts'
 
 export interface FollowTaskOptions extends CallOptions {
   /** Every status change and progress event, as it arrives (awaited: what it throws ends the follow). */
@@ -359,8 +359,8 @@ export class ApiClient {
   }
 
   /** Runs generation or embeddings on the mesh, as `/v1` does; its events stream to `onEvent`. */
-  runOnMesh(body: RunOnMeshBody, options?: RunOnMeshOptions): Promise<MeshAnswerView> {
-    return runOnMesh(this.#http, body, options)
+  runRequest(body: RunRequestBody, options?: RunRequestOptions): Promise<RunAnswerView> {
+    return runRequest(this.#http, body, options)
   }
 
   /** A chat completion through the OpenAI-compatible endpoint, streamed when `onDelta` is given. */

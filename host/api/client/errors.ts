@@ -96,15 +96,15 @@ export class StreamEndedError extends Error {
 }
 
 /** Thrown when a run on the mesh fails after its events started streaming (the mesh's reason). */
-export class MeshRunFailedError extends Error {
-  static override readonly name = 'MeshRunFailedError'
+export class RunFailedError extends Error {
+  static override readonly name = 'RunFailedError'
   constructor(
-    /** The daemon's name for it (`MeshRunError`, ...). */
+    /** The daemon's name for it (`RunError`, ...). */
     readonly errorName: string,
     message: string,
   ) {
     super(message)
-    this.name = 'MeshRunFailedError'
+    this.name = 'RunFailedError'
   }
 }
 

@@ -10,7 +10,7 @@ export {
   unclaimableReason,
   whyEnded,
 } from '../../scheduler/task-outcome.ts'
-export * from './mesh-run.ts'
 export * from './route-path.ts'
 export * from './routes.ts'
+export * from './run-request.ts'
 export * from './views.ts'

@@ -28,7 +28,7 @@ import {
   WriteResultSchema,
 } from '../../memory/memory-views.ts'
 import { INVITE_ROLES, InviteSchema, MAX_INVITE_USES } from '../../mesh/invite-schema.ts'
-import { MeshAnswerViewSchema, MeshRunEventSchemas, RunOnMeshBodySchema } from './mesh-run.ts'
+import { RunAnswerViewSchema, RunEventSchemas, RunRequestBodySchema } from './run-request.ts'
 import {
   ArtifactViewSchema,
   LeafCheckViewSchema,
@@ -193,18 +193,18 @@ export const routes = {
   submitTask: { method: 'POST', path: '/api/tasks', body: SubmitTaskBodySchema, reply: RecordRefSchema },
   listTasks: { method: 'GET', path: '/api/tasks', reply: z.object({ tasks: z.array(TaskSummarySchema) }) },
   getTask: { method: 'GET', path: '/api/tasks/:hash', params: TaskParamsSchema, reply: TaskViewSchema },
+  /** Runs generation or embeddings on the peers; streams its events (`RunEventSchemas`) and the answer. */
+  runRequest: {
+    method: 'POST',
+    path: '/api/mesh/run',
+    body: RunRequestBodySchema,
+    reply: RunAnswerViewSchema,
+    events: RunEventSchemas,
+  },
   /**
    * A request routed straight to its runner (what `x-ripple-task` names for one): the requester's
    * Served record and the runner's signed Answer. Waits for a record this peer is still writing.
    */
-  /** Runs generation or embeddings on the mesh; streams its events (`MeshRunEventSchemas`) and the answer. */
-  runOnMesh: {
-    method: 'POST',
-    path: '/api/mesh/run',
-    body: RunOnMeshBodySchema,
-    reply: MeshAnswerViewSchema,
-    events: MeshRunEventSchemas,
-  },
   getServed: {
     method: 'GET',
     path: '/api/served/:request',

@@ -9,8 +9,8 @@ import { TASK_DEFAULTS } from '../../interface/task-defaults.ts'
 import { InferEmbedInputSchema, InferEmbedOutputSchema } from '../../workers/infer-embed.ts'
 import { InferGenerateInputSchema, InferGenerateOutputSchema } from '../../workers/infer-generate.ts'
 import { type ApiKeyView, keyAllowsModel } from '../api-keys.ts'
-import type { ApiClient, MeshRunEvent } from '../client/index.ts'
-import type { MeshAnswerView } from '../contract/index.ts'
+import type { ApiClient, RunEvent } from '../client/index.ts'
+import type { RunAnswerView } from '../contract/index.ts'
 import { taskOutcome } from './run-task.ts'
 import { jsonResult, progressSender, type ToolExtra } from './tool-reply.ts'
 
@@ -21,7 +21,7 @@ const FanOutSchema = TaskSchema.shape.fan_out
   )
 
 /** One progress message per event of the run: streamed text as it is, other events as a short line. */
-function progressMessage(event: MeshRunEvent): string {
+function progressMessage(event: RunEvent): string {
   switch (event.type) {
     case 'submitted':
       return `submitted ${event.task}`
@@ -44,12 +44,12 @@ async function infer(
   kind: 'infer.generate' | 'infer.embed',
   { fan_out, ...input }: { fan_out: number; model?: string },
   extra: ToolExtra,
-): Promise<{ answer: MeshAnswerView; outcome: ReturnType<typeof taskOutcome> | null }> {
+): Promise<{ answer: RunAnswerView; outcome: ReturnType<typeof taskOutcome> | null }> {
   if (key?.models && (input.model === undefined || !keyAllowsModel(key, input.model))) {
     throw new Error(`model: this API key may use only ${key.models.join(', ')}; name one of them`)
   }
   const send = progressSender(extra)
-  const answer = await api.runOnMesh(
+  const answer = await api.runRequest(
     { kind, model: input.model, input, fan_out },
     { signal: extra.signal, onEvent: (event) => send(progressMessage(event)) },
   )

@@ -1,12 +1,12 @@
 /**
  * The OpenAI- and Anthropic-compatible endpoint under `/v1`: thin routes around the pure translation
- * modules and MeshInference. Every error is answered in the API's own shape (Anthropic's for
+ * modules and RequestRunner. Every error is answered in the API's own shape (Anthropic's for
  * `/v1/messages`, OpenAI's elsewhere), including bad JSON and unknown routes.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { z } from 'zod'
-import type { MeshModel } from '../../requests/peer-models.ts'
-import type { MeshInference } from '../../requests/run-request.ts'
+import type { PeerModel } from '../../requests/peer-models.ts'
+import type { RequestRunner } from '../../requests/run-request.ts'
 import type { InferEmbedOutput } from '../../workers/infer-embed.ts'
 import { keyAllowsModel } from '../api-keys.ts'
 import {
@@ -39,7 +39,7 @@ import { responseStream } from './responses-stream.ts'
 import { checkModelScope, type StreamRenderer, serveTask, type TaskIdentity } from './serve-task.ts'
 
 export interface OpenAiApi {
-  inference: MeshInference
+  inference: RequestRunner
   /** How images in requests are taken; default: data URLs only. */
   images?: ImagePolicy
 }
@@ -52,7 +52,7 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
 
 const errorBody = (err: EndpointError) => openAiErrorBody(err)
 
-export function modelObject(model: MeshModel) {
+export function modelObject(model: PeerModel) {
   return {
     id: model.name,
     object: 'model' as const,

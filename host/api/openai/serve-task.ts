@@ -1,11 +1,11 @@
 /**
- * Serves one endpoint request through the mesh: runs the task (MeshInference), sets the headers that
+ * Serves one endpoint request through the mesh: runs the task (RequestRunner), sets the headers that
  * trace the answer to its signed Result (`x-ripple-task`, `x-ripple-peer`), and answers JSON or, for
  * a stream, opens server-sent events once a peer took the task and relays its tokens through the
  * API's renderer. An error before the stream opens is an ordinary error answer; after, an error event.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { MeshAnswer, MeshInference, MeshRequest } from '../../requests/run-request.ts'
+import type { InferenceAnswer, InferenceRequest, RequestRunner } from '../../requests/run-request.ts'
 import { keyAllowsModel } from '../api-keys.ts'
 import { asEndpointError, EndpointError } from './endpoint-error.ts'
 import { type GenerateOutput, incompleteOutput } from './generation.ts'
@@ -36,11 +36,11 @@ export interface TaskIdentity {
 }
 
 export interface ServeOptions {
-  kind: MeshRequest['kind']
+  kind: InferenceRequest['kind']
   model: string
   input: Record<string, unknown>
   fanOut: number
-  route?: MeshRequest['route']
+  route?: InferenceRequest['route']
   /** Present for a streamed answer. */
   stream?: (id: TaskIdentity) => StreamRenderer
 }
@@ -60,11 +60,11 @@ export function checkModelScope(request: FastifyRequest, model: string): void {
 
 /** Runs the task; answers its answer for a JSON reply, or null once a stream was served. */
 export async function serveTask(
-  inference: MeshInference,
+  inference: RequestRunner,
   request: FastifyRequest,
   reply: FastifyReply,
   options: ServeOptions,
-): Promise<MeshAnswer | null> {
+): Promise<InferenceAnswer | null> {
   checkModelScope(request, options.model)
   if (options.stream && options.fanOut > 1) {
     throw new EndpointError(
@@ -92,7 +92,7 @@ export async function serveTask(
     send(out.renderer.start())
   }
   // Reasoning streams where the mesh carries it apart (older routes hand it over with the output).
-  const run: MeshRequest = {
+  const run: InferenceRequest = {
     kind: options.kind,
     model: options.model,
     input: options.input,

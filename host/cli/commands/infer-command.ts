@@ -62,7 +62,7 @@ export function inferCommand(): Command {
     }
     const stream = options.stream === true && !options.json
     const streamed: string[] = []
-    const answer = await api.runOnMesh(
+    const answer = await api.runRequest(
       { kind: 'infer.generate', model: options.model, input, fan_out: options.fanOut, route: options.route },
       {
         onEvent: (event) => {

@@ -2,7 +2,7 @@
  * How a request routed straight to a runner ends without an answer: every candidate turned it down
  * (and why, per peer), no runner reachable this way, or the runner lost after its answer began.
  */
-import { type CallerMistake, MeshRunError, mistakeAnywhere } from '../run-errors.ts'
+import { type CallerMistake, mistakeAnywhere, RunError } from '../run-errors.ts'
 import type { Refusal } from './direct-wire.ts'
 
 /** Why one candidate did not run a request. */
@@ -38,13 +38,13 @@ export class NoRunnerError extends Error {
    * The caller's mistake, as the runner that found it said it: one any runner would find, or a prompt
    * over the context of every runner reached.
    */
-  callerMistake(): MeshRunError | null {
+  callerMistake(): RunError | null {
     const reached = this.reasons.filter((r) => r.why !== 'unreachable')
     const said =
       reached.find((r) => r.mistake && mistakeAnywhere(r.mistake)) ??
       (reached.every((r) => r.mistake) ? reached[0] : undefined)
     const mistake = said?.mistake
-    return mistake ? new MeshRunError('invalid_input', mistake.code, said.message, mistake.field) : null
+    return mistake ? new RunError('invalid_input', mistake.code, said.message, mistake.field) : null
   }
 }
 

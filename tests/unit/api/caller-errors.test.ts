@@ -10,7 +10,7 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import { MAX_JSON_DEPTH } from '../../../host/api/json-body-check.ts'
-import { MeshInference } from '../../../host/requests/run-request.ts'
+import { RequestRunner } from '../../../host/requests/run-request.ts'
 import { claimSnapshotOf } from '../../../host/scheduler/requirements.ts'
 import { baseInit, CAPABILITY, statusView, UNKNOWN_ACTION } from './fixtures.ts'
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
           unload: async () => false,
         },
         // Only for /v1's routes to exist: the bodies here are refused before anything runs.
-        mesh: new MeshInference({
+        requests: new RequestRunner({
           scheduler: {} as never,
           workers: { get: () => undefined },
           peers: async () => [],

@@ -16,7 +16,7 @@ import { ApiHostNeedsKeysError, ApiServer } from '../../../host/api/api-server.t
 import type { StatusView } from '../../../host/api/contract/index.ts'
 import { EndpointError } from '../../../host/api/openai/endpoint-error.ts'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
-import { MeshInference } from '../../../host/requests/run-request.ts'
+import { RequestRunner } from '../../../host/requests/run-request.ts'
 import type { TaskEvent, TaskView } from '../../../host/scheduler/scheduler-service.ts'
 import { baseInit, CAPABILITY } from './fixtures.ts'
 
@@ -216,13 +216,13 @@ function peerWith(model: string, queue: number): PeerEntry {
 describe('no peer can serve it now', () => {
   const serve = async (outcome: StandInOutcome, queue: number, assignTimeoutMs = 50) => {
     const standIn = standInScheduler(outcome)
-    const inference = new MeshInference({
+    const inference = new RequestRunner({
       scheduler: standIn.scheduler,
       workers: { get: () => undefined },
       peers: async () => [peerWith('tiny', queue)],
       assignTimeoutMs,
     })
-    const server = new ApiServer(baseInit({ components: { mesh: inference } }))
+    const server = new ApiServer(baseInit({ components: { requests: inference } }))
     await server.start()
     const post = async (path: string, body: unknown) => {
       const res = await fetch(`${server.url}${path}`, {

@@ -45,7 +45,7 @@ import {
   UnknownCollectionError,
 } from '../../../host/memory/memory-errors.ts'
 import { InvalidPolicyTextError } from '../../../host/policy/policy-service.ts'
-import { MeshRunError, type MeshRunFailure } from '../../../host/requests/run-errors.ts'
+import { RunError, type RunFailure } from '../../../host/requests/run-errors.ts'
 import { NotTaskAuthorError, TaskNotFoundError } from '../../../host/scheduler/scheduler-service.ts'
 import { UNKNOWN_ACTION } from './fixtures.ts'
 
@@ -109,15 +109,15 @@ describe('the management API answers each error by its kind', () => {
   })
 
   it('a run on the mesh and an embedding by how the mesh failed', async () => {
-    const statuses: Record<MeshRunFailure, number> = {
+    const statuses: Record<RunFailure, number> = {
       model_not_found: 404,
       invalid_input: 400,
       busy: 429,
       no_capacity: 503,
       failed: 502,
     }
-    for (const [failure, status] of Object.entries(statuses) as [MeshRunFailure, number][]) {
-      expect(await answer(new MeshRunError(failure, 'some_code', 'no', 'messages'))).toEqual({
+    for (const [failure, status] of Object.entries(statuses) as [RunFailure, number][]) {
+      expect(await answer(new RunError(failure, 'some_code', 'no', 'messages'))).toEqual({
         status,
         name: 'MeshRunError',
         details: { failure, code: 'some_code', field: 'messages' },
@@ -162,14 +162,14 @@ describe('the endpoint answers each kind in the shape of its API', () => {
   }
 
   it('the mesh failures, with their code and field on OpenAI, their types on both', async () => {
-    const openai = reply('/v1/chat/completions', new MeshRunError('busy', 'peers_busy', 'all busy', null))
+    const openai = reply('/v1/chat/completions', new RunError('busy', 'peers_busy', 'all busy', null))
     expect(openai).toEqual({
       status: 429,
       body: { error: { message: 'all busy', type: 'rate_limit_error', param: null, code: 'peers_busy' } },
     })
     const types = { no_capacity: [503, 'overloaded_error'], failed: [502, 'api_error'] } as const
     for (const [failure, [status, type]] of Object.entries(types)) {
-      const err = new MeshRunError(failure as MeshRunFailure, 'x', 'no')
+      const err = new RunError(failure as RunFailure, 'x', 'no')
       expect(reply('/v1/messages', err)).toEqual({
         status,
         body: { type: 'error', error: { type, message: 'no' } },

@@ -7,13 +7,13 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import type { GenerateOutput } from '../../../host/api/openai/generation.ts'
-import type { MeshAnswer, MeshInference, MeshRequest } from '../../../host/requests/run-request.ts'
+import type { InferenceAnswer, InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
 import { baseInit } from './fixtures.ts'
 
 const weather = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }
 
 /** What an engine that stops early signs: the text so far, and why it stopped. */
-function earlyOutput(request: MeshRequest): GenerateOutput {
+function earlyOutput(request: InferenceRequest): GenerateOutput {
   const input = request.input as { json_schema?: unknown; tool_choice?: unknown; max_tokens?: number }
   const constraint =
     input.tool_choice && input.tool_choice !== 'auto'
@@ -53,19 +53,19 @@ function earlyOutput(request: MeshRequest): GenerateOutput {
 
 const inference = {
   models: async () => [],
-  run: async (request: MeshRequest): Promise<MeshAnswer> => {
+  run: async (request: InferenceRequest): Promise<InferenceAnswer> => {
     request.onSubmitted?.('uhCkkTASK')
     request.onAssigned?.('uhCAkPEER')
     request.onToken?.('{"city": "Os')
     return { task: 'uhCkkTASK', peer: 'uhCAkPEER', output: earlyOutput(request) }
   },
-} as unknown as MeshInference
+} as unknown as RequestRunner
 
 let server: ApiServer
 let openai: OpenAI
 
 beforeAll(async () => {
-  server = new ApiServer(baseInit({ components: { mesh: inference } }))
+  server = new ApiServer(baseInit({ components: { requests: inference } }))
   await server.start()
   openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'the-token', maxRetries: 0 })
 })

@@ -18,7 +18,7 @@ import { ApiServer } from '../../../host/api/api-server.ts'
 import { routes as contract } from '../../../host/api/contract/index.ts'
 import { dashboardRoutes, readDashboardFiles } from '../../../host/api/dashboard/static-files.ts'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
-import { MeshInference } from '../../../host/requests/run-request.ts'
+import { RequestRunner } from '../../../host/requests/run-request.ts'
 import { baseInit, CAPABILITY, statusView } from './fixtures.ts'
 
 const OFF_HOST = '192.0.2.7'
@@ -85,7 +85,7 @@ beforeAll(async () => {
   const created = await keys.create({ name: 'agent', models: ['tiny'] })
   key = created.key
   keyId = created.record.id
-  const mesh = new MeshInference({
+  const requests = new RequestRunner({
     scheduler: unused,
     workers: { get: () => undefined },
     peers: async () => [holder],
@@ -114,7 +114,7 @@ beforeAll(async () => {
         policies: unused,
         artifacts: unused,
         memory: unused,
-        mesh,
+        requests,
         metrics: { request: () => {}, registry: unused, text: unused } as never,
       },
     }),

@@ -16,7 +16,7 @@ import { ResponseStore } from '../../../host/api/openai/response-store.ts'
 import { ResponseRequestSchema, response, responseCall } from '../../../host/api/openai/responses.ts'
 import { responseStream } from '../../../host/api/openai/responses-stream.ts'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
-import { meshModels } from '../../../host/requests/peer-models.ts'
+import { peerModels } from '../../../host/requests/peer-models.ts'
 import { CAPABILITY, generateOutput } from './fixtures.ts'
 
 const id = { task: 'uhCkkTASKHASH0123456789abcdef', model: 'tiny', created: 1 }
@@ -352,7 +352,7 @@ describe('mesh models', () => {
   })
 
   it('lists one entry per name, with the peers that have it, have it loaded or are busy; offline peers serve nothing', () => {
-    const models = meshModels([
+    const models = peerModels([
       peer('A', 'online', [{ name: 'tiny', loaded: true }]),
       peer(
         'B',
@@ -377,7 +377,7 @@ describe('mesh models', () => {
       return { ...entry, load: { ...entry.load!, slots_free: slotsFree } }
     }
     // A runs 3 requests with a slot to spare; B runs 4 with none; C reports no slots (an older peer).
-    const [tiny] = meshModels([
+    const [tiny] = peerModels([
       withSlots('A', 3, 1),
       withSlots('B', 4, 0),
       peer('C', 'online', [{ name: 'tiny', loaded: true }], 1),

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
-import { MeshInference, type MeshRequest } from '../../../host/requests/run-request.ts'
+import { type InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
 import type { TaskEvent, TaskView } from '../../../host/scheduler/scheduler-service.ts'
 
 const peer = {
@@ -53,7 +53,7 @@ function round(assignTimeoutMs = 10_000) {
       }
     },
   }
-  const mesh = new MeshInference({
+  const runner = new RequestRunner({
     scheduler: scheduler as never,
     workers: { get: () => undefined },
     peers: async () => [peer],
@@ -64,10 +64,10 @@ function round(assignTimeoutMs = 10_000) {
     if (then) current = then
     listener?.(event)
   }
-  return { mesh, send, cancelled, watching: () => listener !== null }
+  return { runner, send, cancelled, watching: () => listener !== null }
 }
 
-const request = (extra: Partial<MeshRequest> = {}): MeshRequest => ({
+const request = (extra: Partial<InferenceRequest> = {}): InferenceRequest => ({
   kind: 'infer.generate',
   model: 'tiny',
   input: { prompt: 'hi' },
@@ -79,10 +79,10 @@ const request = (extra: Partial<MeshRequest> = {}): MeshRequest => ({
 
 describe('a request on the round', () => {
   it("relays the assignee's tokens and answers the accepted output", async () => {
-    const { mesh, send, watching } = round()
+    const { runner, send, watching } = round()
     const tokens: string[] = []
     const assigned: string[] = []
-    const run = mesh.run(
+    const run = runner.run(
       request({ onToken: (t) => void tokens.push(t), onAssigned: (p) => void assigned.push(p) }),
     )
     await send({ type: 'status', status: 'running', attempt: 1, assignee: 'uhCAkPEER' })
@@ -101,9 +101,9 @@ describe('a request on the round', () => {
   })
 
   it("cancels a task no peer will claim with the scheduler's reason, answering why from before", async () => {
-    const { mesh, send, cancelled } = round()
+    const { runner, send, cancelled } = round()
     const waits: string[] = []
-    const run = mesh.run(request({ onWaiting: (r) => void waits.push(r) }))
+    const run = runner.run(request({ onWaiting: (r) => void waits.push(r) }))
     await send({ type: 'waiting', reason: 'no peer has the model', unclaimable: true })
     await expect(run).rejects.toMatchObject({ failure: 'no_capacity', message: /no peer has a slot/ })
     expect(cancelled).toEqual(['nobody can serve it: no peer has the model'])
@@ -111,15 +111,15 @@ describe('a request on the round', () => {
   })
 
   it('gives up a task no peer took in time', async () => {
-    const { mesh, cancelled } = round(20)
-    await expect(mesh.run(request())).rejects.toMatchObject({ failure: 'no_capacity' })
+    const { runner, cancelled } = round(20)
+    await expect(runner.run(request())).rejects.toMatchObject({ failure: 'no_capacity' })
     expect(cancelled).toEqual(['no peer took it in time'])
   })
 
   it('cancels the task when its client goes away', async () => {
-    const { mesh, send, cancelled } = round()
+    const { runner, send, cancelled } = round()
     const client = new AbortController()
-    const run = mesh.run(request({ signal: client.signal }))
+    const run = runner.run(request({ signal: client.signal }))
     await send({ type: 'waiting', reason: 'no slot yet', unclaimable: false })
     client.abort()
     await expect(run).rejects.toMatchObject({ failure: 'no_capacity' })

@@ -1,5 +1,5 @@
 /**
- * Which way MeshInference sends a request: straight to a runner for one answer (the default), the
+ * Which way RequestRunner sends a request: straight to a runner for one answer (the default), the
  * scheduling round for fan-out, for `route: "round"`, and when no runner can be reached straight (the
  * Holochain backend has no mesh streams). The scheduler here only says it was asked: its submit
  * throws a marker, so a request that took the round fails with it.
@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
 import { NoDirectRouteError } from '../../../host/requests/direct/direct-errors.ts'
-import { MeshInference, type MeshRequest } from '../../../host/requests/run-request.ts'
+import { type InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
 
 const ROUND = new Error('took the scheduling round')
 
@@ -29,7 +29,7 @@ const holder = {
 
 function inference(direct: () => Promise<{ request: string; peer: string; output: unknown }>) {
   const calls = { direct: 0 }
-  const mesh = new MeshInference({
+  const runner = new RequestRunner({
     scheduler: {
       submit: async () => {
         throw ROUND
@@ -44,10 +44,10 @@ function inference(direct: () => Promise<{ request: string; peer: string; output
       },
     },
   })
-  return { mesh, calls }
+  return { runner, calls }
 }
 
-const request = (extra: Partial<MeshRequest> = {}): MeshRequest => ({
+const request = (extra: Partial<InferenceRequest> = {}): InferenceRequest => ({
   kind: 'infer.generate',
   model: 'tiny',
   input: { prompt: 'hi' },
@@ -56,14 +56,14 @@ const request = (extra: Partial<MeshRequest> = {}): MeshRequest => ({
   ...extra,
 })
 
-describe('MeshInference routes', () => {
+describe('RequestRunner routes', () => {
   it('sends one answer straight to a runner, answering its output under the request hash', async () => {
-    const { mesh, calls } = inference(async () => ({
+    const { runner, calls } = inference(async () => ({
       request: 'f'.repeat(64),
       peer: holder.agent,
       output: 1,
     }))
-    await expect(mesh.run(request())).resolves.toEqual({
+    await expect(runner.run(request())).resolves.toEqual({
       task: 'f'.repeat(64),
       peer: holder.agent,
       output: 1,
@@ -75,21 +75,21 @@ describe('MeshInference routes', () => {
     ['fan-out', { fanOut: 3 }],
     ['route: "round"', { route: 'round' as const }],
   ])('takes the round for %s', async (_name, extra) => {
-    const { mesh, calls } = inference(async () => ({ request: 'x', peer: 'y', output: null }))
-    await expect(mesh.run(request(extra))).rejects.toBe(ROUND)
+    const { runner, calls } = inference(async () => ({ request: 'x', peer: 'y', output: null }))
+    await expect(runner.run(request(extra))).rejects.toBe(ROUND)
     expect(calls.direct).toBe(0)
   })
 
   it('takes the round when no model is named', async () => {
-    const { mesh, calls } = inference(async () => ({ request: 'x', peer: 'y', output: null }))
-    await expect(mesh.run(request({ model: undefined }))).rejects.toBe(ROUND)
+    const { runner, calls } = inference(async () => ({ request: 'x', peer: 'y', output: null }))
+    await expect(runner.run(request({ model: undefined }))).rejects.toBe(ROUND)
     expect(calls.direct).toBe(0)
   })
 
   it("refuses what the table refuses, as the caller's mistake in its ripple options", async () => {
-    const { mesh, calls } = inference(async () => ({ request: 'x', peer: 'y', output: null }))
+    const { runner, calls } = inference(async () => ({ request: 'x', peer: 'y', output: null }))
     const image = { messages: [{ role: 'user', content: 'see', images: ['data:image/png;base64,AA=='] }] }
-    await expect(mesh.run(request({ input: image, fanOut: 2 }))).rejects.toMatchObject({
+    await expect(runner.run(request({ input: image, fanOut: 2 }))).rejects.toMatchObject({
       failure: 'invalid_input',
       code: 'unsupported_combination',
       field: 'ripple',
@@ -98,10 +98,10 @@ describe('MeshInference routes', () => {
   })
 
   it('takes the round when no runner can be reached straight (no mesh streams)', async () => {
-    const { mesh, calls } = inference(async () => {
+    const { runner, calls } = inference(async () => {
       throw new NoDirectRouteError('tiny')
     })
-    await expect(mesh.run(request())).rejects.toBe(ROUND)
+    await expect(runner.run(request())).rejects.toBe(ROUND)
     expect(calls.direct).toBe(1)
   })
 })

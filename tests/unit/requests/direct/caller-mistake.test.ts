@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { ContextOverflowError, EngineRequestError } from '../../../../host/inference/engine/server-stream.ts'
 import { InvalidGrammarError } from '../../../../host/inference/generate.ts'
 import { NoRunnerError } from '../../../../host/requests/direct/direct-errors.ts'
-import { callerMistake, MeshRunError } from '../../../../host/requests/run-errors.ts'
+import { callerMistake, RunError } from '../../../../host/requests/run-errors.ts'
 
 describe('the engine’s errors', () => {
   it('read as the caller’s mistakes, with the input field at fault; its own failures do not', () => {
@@ -52,7 +52,7 @@ describe('a request no runner ran', () => {
       turndown('uhCAkB', 'invalid', schema),
     ])
     const mistake = none.callerMistake()
-    expect(mistake).toBeInstanceOf(MeshRunError)
+    expect(mistake).toBeInstanceOf(RunError)
     expect(mistake).toMatchObject({
       failure: 'invalid_input',
       code: 'invalid_value',

@@ -5,27 +5,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
-import {
-  ApiClient,
-  ApiRequestError,
-  type MeshRunEvent,
-  MeshRunFailedError,
-} from '../../../host/api/client/index.ts'
-import { MeshRunError } from '../../../host/requests/run-errors.ts'
-import type { MeshAnswer, MeshInference, MeshRequest } from '../../../host/requests/run-request.ts'
+import { ApiClient, ApiRequestError, type RunEvent, RunFailedError } from '../../../host/api/client/index.ts'
+import { RunError } from '../../../host/requests/run-errors.ts'
+import type { InferenceAnswer, InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
 import { baseInit } from './fixtures.ts'
 
-const seen: MeshRequest[] = []
+const seen: InferenceRequest[] = []
 let cancelled: (reason: unknown) => void = () => {}
 
-const mesh = {
-  run: async (request: MeshRequest): Promise<MeshAnswer> => {
+const runner = {
+  run: async (request: InferenceRequest): Promise<InferenceAnswer> => {
     seen.push(request)
-    if (request.model === 'absent') throw new MeshRunError('model_not_found', 'model_not_found', 'on no peer')
+    if (request.model === 'absent') throw new RunError('model_not_found', 'model_not_found', 'on no peer')
     request.onSubmitted?.('uhCkkTASK')
     if (request.model === undefined) {
       request.onWaiting?.('no node has any model')
-      throw new MeshRunError('no_capacity', 'no_capacity', 'no peer can serve task uhCkkTASK (cancelled it)')
+      throw new RunError('no_capacity', 'no_capacity', 'no peer can serve task uhCkkTASK (cancelled it)')
     }
     if (request.model === 'slow')
       return new Promise((_, reject) =>
@@ -39,13 +34,13 @@ const mesh = {
     request.onToken?.(' upon')
     return { task: 'uhCkkTASK', peer: 'uhCAkPEER', output: { text: 'Once upon' } }
   },
-} as unknown as MeshInference
+} as unknown as RequestRunner
 
 let server: ApiServer
 let api: ApiClient
 
 beforeAll(async () => {
-  server = new ApiServer(baseInit({ components: { mesh } }))
+  server = new ApiServer(baseInit({ components: { requests: runner } }))
   await server.start()
   api = new ApiClient({ baseUrl: server.url, token: 'the-token' })
 })
@@ -56,8 +51,8 @@ afterAll(async () => {
 
 describe('POST /api/mesh/run', () => {
   it('streams the run (named, taken, its text) before the answer', async () => {
-    const events: MeshRunEvent[] = []
-    const answer = await api.runOnMesh(
+    const events: RunEvent[] = []
+    const answer = await api.runRequest(
       { kind: 'infer.generate', model: 'tiny', input: { prompt: 'x' }, fan_out: 1 },
       { onEvent: (event) => void events.push(event) },
     )
@@ -73,7 +68,7 @@ describe('POST /api/mesh/run', () => {
 
   it('answers a failure before anything streamed with the status of its kind', async () => {
     const err = await api
-      .runOnMesh({ kind: 'infer.embed', model: 'absent', input: {} })
+      .runRequest({ kind: 'infer.embed', model: 'absent', input: {} })
       .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ApiRequestError)
     expect(err).toMatchObject({
@@ -84,17 +79,17 @@ describe('POST /api/mesh/run', () => {
   })
 
   it('says why, as the mesh says it, when the run fails after it began', async () => {
-    const events: MeshRunEvent[] = []
+    const events: RunEvent[] = []
     const err = await api
-      .runOnMesh({ kind: 'infer.generate', input: { prompt: 'x' } }, { onEvent: (e) => void events.push(e) })
+      .runRequest({ kind: 'infer.generate', input: { prompt: 'x' } }, { onEvent: (e) => void events.push(e) })
       .catch((e: unknown) => e)
-    expect(err).toBeInstanceOf(MeshRunFailedError)
+    expect(err).toBeInstanceOf(RunFailedError)
     expect((err as Error).message).toBe('no peer can serve task uhCkkTASK (cancelled it)')
     expect(events).toContainEqual({ type: 'waiting', reason: 'no node has any model' })
   })
 
   it('refuses a body that is not a run', async () => {
-    const err = await api.runOnMesh({ kind: 'echo' as 'infer.generate', input: {} }).catch((e: unknown) => e)
+    const err = await api.runRequest({ kind: 'echo' as 'infer.generate', input: {} }).catch((e: unknown) => e)
     expect(err).toMatchObject({ status: 400 })
   })
 
@@ -103,7 +98,7 @@ describe('POST /api/mesh/run', () => {
       cancelled = resolve
     })
     const caller = new AbortController()
-    const run = api.runOnMesh(
+    const run = api.runRequest(
       { kind: 'infer.generate', model: 'slow', input: { prompt: 'x' } },
       { signal: caller.signal, onEvent: () => caller.abort() },
     )

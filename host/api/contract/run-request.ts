@@ -6,11 +6,11 @@
 import { z } from 'zod'
 import { TaskSchema } from '../../../zomes-bindings/index.ts'
 import { TASK_DEFAULTS } from '../../interface/task-defaults.ts'
-import type { MeshAnswer } from '../../requests/run-request.ts'
+import type { InferenceAnswer } from '../../requests/run-request.ts'
 import { describes } from './same-shape.ts'
 import { ApiErrorBodySchema } from './views.ts'
 
-export const RunOnMeshBodySchema = z.object({
+export const RunRequestBodySchema = z.object({
   kind: z.enum(['infer.generate', 'infer.embed']),
   /** Unnamed: any peer with a model of its own runs it (a task). */
   model: z.string().min(1).optional(),
@@ -19,9 +19,9 @@ export const RunOnMeshBodySchema = z.object({
   fan_out: TaskSchema.shape.fan_out.default(TASK_DEFAULTS.fanOut),
   route: z.enum(['direct', 'round']).optional(),
 })
-export type RunOnMeshBody = z.input<typeof RunOnMeshBodySchema>
+export type RunRequestBody = z.input<typeof RunRequestBodySchema>
 
-export const MeshAnswerViewSchema = describes<MeshAnswer>()(
+export const RunAnswerViewSchema = describes<InferenceAnswer>()(
   z.object({
     /** The task's action hash, or the direct request's hash (`ripple task show` takes either). */
     task: z.string(),
@@ -30,14 +30,14 @@ export const MeshAnswerViewSchema = describes<MeshAnswer>()(
     output: z.unknown(),
   }),
 )
-export type MeshAnswerView = z.infer<typeof MeshAnswerViewSchema>
+export type RunAnswerView = z.infer<typeof RunAnswerViewSchema>
 
 /** What the run streams, in order: the request named, why nobody took it yet, who took it, its text. */
-export const MeshRunEventSchemas = {
+export const RunEventSchemas = {
   submitted: z.object({ task: z.string() }),
   waiting: z.object({ reason: z.string() }),
   assigned: z.object({ peer: z.string() }),
   token: z.object({ text: z.string() }),
-  answer: MeshAnswerViewSchema,
+  answer: RunAnswerViewSchema,
   error: ApiErrorBodySchema,
 }

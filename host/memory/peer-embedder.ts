@@ -2,15 +2,15 @@
  * Memory's embeddings come from a model of the mesh, run like any other request; what the mesh could
  * not do becomes memory's own error, so a caller gets the status it means (no such model: 404).
  */
-import { MeshRunError } from '../requests/run-errors.ts'
-import type { MeshInference } from '../requests/run-request.ts'
+import { RunError } from '../requests/run-errors.ts'
+import type { RequestRunner } from '../requests/run-request.ts'
 import { InferEmbedOutputSchema } from '../workers/infer-embed.ts'
 import { EmbeddingUnavailableError } from './memory-errors.ts'
 import type { Embedder } from './memory-service.ts'
 
-export function meshEmbedder(mesh: Pick<MeshInference, 'run'>): Embedder {
+export function peerEmbedder(runner: Pick<RequestRunner, 'run'>): Embedder {
   return async (model, texts, signal) => {
-    const answer = await mesh
+    const answer = await runner
       .run({
         kind: 'infer.embed',
         model,
@@ -19,7 +19,7 @@ export function meshEmbedder(mesh: Pick<MeshInference, 'run'>): Embedder {
         signal: signal ?? new AbortController().signal,
       })
       .catch((err: unknown) => {
-        if (err instanceof MeshRunError && err.failure !== 'invalid_input')
+        if (err instanceof RunError && err.failure !== 'invalid_input')
           throw new EmbeddingUnavailableError(model, err.failure, err.message)
         throw err
       })

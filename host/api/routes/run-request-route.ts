@@ -1,17 +1,17 @@
 /**
- * POST /api/mesh/run: runs generation or embeddings on the mesh, the same run `/v1` makes, for the CLI
+ * POST /api/runner/run: runs generation or embeddings on the runner, the same run `/v1` makes, for the CLI
  * and MCP. Asked with `accept: text/event-stream`, it streams the run's events as they happen (the
  * stream opens at the first, so a request refused at once gets its 4xx), then `answer` or `error`;
  * otherwise it answers when done. A client that goes away cancels the run.
  */
 import type { FastifyInstance } from 'fastify'
-import type { MeshInference } from '../../requests/run-request.ts'
+import type { RequestRunner } from '../../requests/run-request.ts'
 import { routes } from '../contract/index.ts'
 import { sendInvalidPayload } from '../error-reply.ts'
 import { clientGone, lazyEventStream } from './event-stream-reply.ts'
 
-export function registerMeshRunRoute(app: FastifyInstance, mesh: Pick<MeshInference, 'run'>): void {
-  const route = routes.runOnMesh
+export function registerRunRequestRoute(app: FastifyInstance, runner: Pick<RequestRunner, 'run'>): void {
+  const route = routes.runRequest
   app.post(route.path, async (request, reply) => {
     const body = route.body.safeParse(request.body ?? null)
     if (!body.success) return sendInvalidPayload(reply, 'invalid run', body.error)
@@ -22,7 +22,7 @@ export function registerMeshRunRoute(app: FastifyInstance, mesh: Pick<MeshInfere
       if (streaming) events.send(event, data)
     }
     try {
-      const answer = await mesh.run({
+      const answer = await runner.run({
         kind,
         model,
         input,
