@@ -6,7 +6,7 @@
 
 import type { ModelManager } from '../inference/model-manager.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
-import type { MeshPeers } from '../interface/mesh-peers.ts'
+import type { LivePeers } from '../interface/live-peers.ts'
 import type { NetworkPort } from '../interface/network-port.ts'
 import type { DaemonMetrics } from '../metrics/daemon-metrics.ts'
 import type { DirectService } from '../requests/direct/direct-service.ts'
@@ -22,7 +22,7 @@ import type { TaskApi } from './routes/tasks-route.ts'
 
 export interface ApiComponents {
   conductor: Pick<ConductorPort, 'callZome'>
-  peers: MeshPeers
+  peers: LivePeers
   /** `GET /api/records/:hash/wait`, where the backend can tell. */
   backend?: Pick<NetworkPort, 'waitForAction'>
   models: Pick<ModelManager, 'list' | 'load' | 'unload' | 'onChange'>

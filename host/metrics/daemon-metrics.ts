@@ -6,7 +6,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { TaskState, TaskStatus } from '../../zomes-bindings/index.ts'
-import type { PeerEntry } from '../interface/mesh-peers.ts'
+import type { PeerEntry } from '../interface/live-peers.ts'
 import type { ReplicationStats } from '../interface/network-port.ts'
 import type { DirectStats } from '../requests/direct/direct-inference.ts'
 

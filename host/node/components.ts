@@ -8,7 +8,7 @@ import type { ArtifactService } from '../artifacts/artifact-service.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
-import type { MeshPeers } from '../interface/mesh-peers.ts'
+import type { LivePeers } from '../interface/live-peers.ts'
 import type { IpfsStore } from '../ipfs/ipfs-store.ts'
 import type { Logger } from '../log/logger.ts'
 import type { MemoryService } from '../memory/memory-service.ts'
@@ -32,7 +32,7 @@ export interface Components {
   conductor: ConductorPort
   models: ModelManager
   /** The mesh's peers as this peer sees them. */
-  peers: MeshPeers
+  peers: LivePeers
   registry: RegistryService
   /** Null on a network with no IPFS for this peer (Holochain without `--ipfs kubo`). */
   ipfs: IpfsStore | null

@@ -12,7 +12,7 @@ import { MemoryService } from '../memory/memory-service.ts'
 import { agentMemoryTransport } from '../memory/memory-transport.ts'
 import { peerEmbedder } from '../memory/peer-embedder.ts'
 import type { Components } from './components.ts'
-import { child } from './mesh-services.ts'
+import { child } from './coordination-services.ts'
 
 /**
  * A Holochain-backed network has no libp2p node of ours for Helia: without `--ipfs kubo` it runs

@@ -20,6 +20,16 @@ import type { Logger } from '../log/logger.ts'
 import { networkIdHex } from '../mesh/invite.ts'
 import { inviteService } from '../mesh/invite-service.ts'
 import { type Components, growingComponents } from './components.ts'
+import {
+  daemonMetrics,
+  livePeers,
+  policyService,
+  type RegistryServiceInit,
+  registryService,
+  schedulerService,
+  trackSubmitted,
+  workerRegistry,
+} from './coordination-services.ts'
 import { artifactService, ipfsStore, memoryService, replicationKeeper } from './data-services.ts'
 import {
   directService,
@@ -28,16 +38,6 @@ import {
   requestRunner,
   splitService,
 } from './inference-services.ts'
-import {
-  daemonMetrics,
-  meshPeers,
-  policyService,
-  type RegistryServiceInit,
-  registryService,
-  schedulerService,
-  trackSubmitted,
-  workerRegistry,
-} from './mesh-services.ts'
 import { type BackendOptions, startBackend } from './network-backend.ts'
 
 export interface HostNodeInit extends ModelServiceInit, RegistryServiceInit {
@@ -96,7 +96,7 @@ export class HostNode {
       c.models = await modelManager(init)(c)
       const { registry, unusableModels } = registryService(init)(c)
       c.registry = registry
-      c.peers = meshPeers()(c)
+      c.peers = livePeers()(c)
       // Helia's fs stores write blocks and keys with no mode of their own: everything this daemon creates
       // from here on is its owner's only (the data dir's rule: dirs 0700, files 0600).
       process.umask(0o077)

@@ -14,7 +14,7 @@ import { RequestRunner } from '../requests/run-request.ts'
 import { RpcWorker } from '../split/rpc-worker.ts'
 import { SplitService } from '../split/split-service.ts'
 import type { Components } from './components.ts'
-import { child, trackSubmitted } from './mesh-services.ts'
+import { child, trackSubmitted } from './coordination-services.ts'
 
 export interface ModelServiceInit {
   modelsDir: string

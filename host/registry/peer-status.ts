@@ -1,6 +1,6 @@
 import type { NetworkConfig } from '../config/network-schema.ts'
 
-import type { PeerStatus } from '../interface/mesh-peers.ts'
+import type { PeerStatus } from '../interface/live-peers.ts'
 
 export type HeartbeatConfig = NetworkConfig['heartbeat']
 

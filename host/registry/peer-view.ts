@@ -4,7 +4,7 @@
  * sender's timestamp, so clock skew between machines cannot make a peer look alive or dead.
  */
 import type { EntryRecord, Heartbeat, NodeCapability, SplitHeld } from '../../zomes-bindings/index.ts'
-import type { PeerEntry, PeerStatus } from '../interface/mesh-peers.ts'
+import type { PeerEntry, PeerStatus } from '../interface/live-peers.ts'
 import { type HeartbeatConfig, peerStatus } from './peer-status.ts'
 
 interface HeardHeartbeat {

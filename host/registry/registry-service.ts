@@ -13,7 +13,7 @@ import {
 } from '../../zomes-bindings/index.ts'
 import type { LoadSampler } from '../hardware/index.ts'
 import type { ConductorPort, Signal } from '../interface/conductor-port.ts'
-import type { PeerEntry } from '../interface/mesh-peers.ts'
+import type { PeerEntry } from '../interface/live-peers.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import { capabilityChanged } from './capability-changed.ts'

@@ -4,7 +4,7 @@
  * before anything runs.
  */
 import { advertisesVision, hasImages } from '../inference/vision.ts'
-import type { PeerEntry } from '../interface/mesh-peers.ts'
+import type { PeerEntry } from '../interface/live-peers.ts'
 import { RunError } from './run-errors.ts'
 
 export function imageRouteError(

@@ -5,7 +5,7 @@
  */
 import type { ModelInfo } from '../../zomes-bindings/index.ts'
 import { advertisesVision } from '../inference/vision.ts'
-import type { PeerEntry } from '../interface/mesh-peers.ts'
+import type { PeerEntry } from '../interface/live-peers.ts'
 
 export interface PeerModel {
   name: string

@@ -10,7 +10,7 @@
  */
 import { NO_REQUIREMENTS, TaskOrderSchema } from '../../zomes-bindings/index.ts'
 import { hasImages } from '../inference/vision.ts'
-import type { PeerEntry } from '../interface/mesh-peers.ts'
+import type { PeerEntry } from '../interface/live-peers.ts'
 import { TASK_DEFAULTS } from '../interface/task-defaults.ts'
 import {
   isTerminal,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { PeerStatus } from '../../host/interface/mesh-peers.ts'
+import type { PeerStatus } from '../../host/interface/live-peers.ts'
 import { PeerView } from '../../host/registry/index.ts'
 import type { Heartbeat } from '../../zomes-bindings/index.ts'
 import { HeartbeatSchema } from '../../zomes-bindings/index.ts'

@@ -11,7 +11,7 @@ import type { ApiClient } from '../client/index.ts'
 import { registerArtifactTools } from './artifact-tools.ts'
 import { registerInferenceTools } from './inference-tools.ts'
 import { registerMemoryTools } from './memory-tools.ts'
-import { registerMeshTools } from './mesh-tools.ts'
+import { registerPeerTools } from './peer-tools.ts'
 import { registerTaskTools } from './task-tools.ts'
 
 export interface RippleMcpInit {
@@ -35,7 +35,7 @@ export function createMcpServer({ api, key = null, version }: RippleMcpInit): Mc
           : `Ripple is a peer-to-peer mesh of machines that run local LLM inference for each other. This API key may look at the mesh (mesh_status, list_peers, list_models) and run generate_text and embed${key.models === null ? '' : ` with the models ${key.models.join(', ')}`}.`,
     },
   )
-  registerMeshTools(server, api)
+  registerPeerTools(server, api)
   registerInferenceTools(server, api, key)
   if (key !== null) return server
   registerTaskTools(server, api)

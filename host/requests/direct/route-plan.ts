@@ -16,7 +16,7 @@
  * let go. Pure: the peers in, the order out.
  */
 import { advertisesVision } from '../../inference/vision.ts'
-import type { PeerEntry } from '../../interface/mesh-peers.ts'
+import type { PeerEntry } from '../../interface/live-peers.ts'
 
 export interface RouteCandidate {
   agent: string

@@ -17,7 +17,7 @@ import { ApiKeyStore } from '../../../host/api/api-keys.ts'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import { routes as contract } from '../../../host/api/contract/index.ts'
 import { dashboardRoutes, readDashboardFiles } from '../../../host/api/dashboard/static-files.ts'
-import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
+import type { PeerEntry } from '../../../host/interface/live-peers.ts'
 import { RequestRunner } from '../../../host/requests/run-request.ts'
 import { baseInit, CAPABILITY, statusView } from './fixtures.ts'
 

@@ -15,7 +15,7 @@ import { invalidRequest } from '../../../host/api/openai/endpoint-error.ts'
 import { ResponseStore } from '../../../host/api/openai/response-store.ts'
 import { ResponseRequestSchema, response, responseCall } from '../../../host/api/openai/responses.ts'
 import { responseStream } from '../../../host/api/openai/responses-stream.ts'
-import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
+import type { PeerEntry } from '../../../host/interface/live-peers.ts'
 import { peerModels } from '../../../host/requests/peer-models.ts'
 import { CAPABILITY, generateOutput } from './fixtures.ts'
 

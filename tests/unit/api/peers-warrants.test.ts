@@ -12,7 +12,7 @@ import { ApiServer } from '../../../host/api/api-server.ts'
 import type { PeersReply } from '../../../host/api/contract/index.ts'
 import { writeDaemonFile } from '../../../host/daemon/daemon-file.ts'
 import { ModelNotFoundError } from '../../../host/inference/model-manager.ts'
-import type { MeshPeer } from '../../../host/interface/mesh-peers.ts'
+import type { KnownPeer } from '../../../host/interface/live-peers.ts'
 import type { WarrantView } from '../../../host/interface/network-port.ts'
 import { dhtLocation, HOLO_HASH_PREFIXES } from '../../../zomes-bindings/index.ts'
 import { runRipple } from '../../e2e/ripple-process.ts'
@@ -67,7 +67,7 @@ const REPLY = {
     warrant(MALLORY, 'chain.fork', 'two actions at seq 5'),
     warrant(TRUDY, 'node_capability.name_length', 'name is longer than 64 characters'),
   ],
-} satisfies PeersReply & { peers: MeshPeer[] }
+} satisfies PeersReply & { peers: KnownPeer[] }
 
 let server: ApiServer
 let dataDir: string

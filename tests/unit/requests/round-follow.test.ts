@@ -5,7 +5,7 @@
  * read before the cancellation.
  */
 import { describe, expect, it } from 'vitest'
-import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
+import type { PeerEntry } from '../../../host/interface/live-peers.ts'
 import { type InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
 import type { TaskEvent, TaskView } from '../../../host/scheduler/scheduler-service.ts'
 

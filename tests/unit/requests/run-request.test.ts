@@ -5,7 +5,7 @@
  * throws a marker, so a request that took the round fails with it.
  */
 import { describe, expect, it } from 'vitest'
-import type { PeerEntry } from '../../../host/interface/mesh-peers.ts'
+import type { PeerEntry } from '../../../host/interface/live-peers.ts'
 import { NoDirectRouteError } from '../../../host/requests/direct/direct-errors.ts'
 import { type InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
 

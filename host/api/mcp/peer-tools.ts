@@ -35,7 +35,7 @@ export function peerSummary(peer: ApiPeer) {
   }
 }
 
-export function registerMeshTools(server: McpServer, api: ApiClient): void {
+export function registerPeerTools(server: McpServer, api: ApiClient): void {
   server.registerTool(
     'mesh_status',
     {
@@ -98,19 +98,19 @@ export function registerMeshTools(server: McpServer, api: ApiClient): void {
         api.listModels({ signal: extra.signal }),
         api.peers({ signal: extra.signal }),
       ])
-      const mesh = new Map<
+      const byModel = new Map<
         string,
         { agent: string; name: string | null; loaded: boolean; file_hash: string }[]
       >()
       for (const peer of peers.filter((p) => p.status === 'online')) {
         for (const m of peer.capability?.inference.models ?? []) {
-          const holders = mesh.get(m.name) ?? []
+          const holders = byModel.get(m.name) ?? []
           holders.push({ agent: peer.agent, name: peer.name, loaded: m.loaded, file_hash: m.file_hash })
-          mesh.set(m.name, holders)
+          byModel.set(m.name, holders)
         }
       }
       return jsonResult({
-        mesh: [...mesh].map(([name, holders]) => ({ name, peers: holders })),
+        mesh: [...byModel].map(([name, holders]) => ({ name, peers: holders })),
         local: local.models,
         unusable: local.unusable,
       })

@@ -21,7 +21,7 @@ export interface PeerEntry {
   last_heartbeat_ms_ago: number | null
 }
 
-export interface MeshPeer extends PeerEntry {
+export interface KnownPeer extends PeerEntry {
   /** The warrant this peer issued against it, if any. */
   warrant: WarrantView | null
   /** How this peer is connected to it now; null when not connected (or not known on this backend). */
@@ -29,9 +29,9 @@ export interface MeshPeer extends PeerEntry {
   revoked: boolean
 }
 
-export interface MeshPeers {
+export interface LivePeers {
   /** Every peer with a capability entry or a heartbeat, this one included, as of now. */
-  list(): Promise<MeshPeer[]>
+  list(): Promise<KnownPeer[]>
   /** The warrants this peer issued (also about agents no longer in the list). */
   warrants(): WarrantView[]
 }

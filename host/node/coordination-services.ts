@@ -9,7 +9,7 @@ import { LoadSampler, probeHardware } from '../hardware/index.ts'
 import { decodeRate, engineTags, freeSlots } from '../inference/engine/engine-capability.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
 import { withVisionTags } from '../inference/vision.ts'
-import type { MeshPeers } from '../interface/mesh-peers.ts'
+import type { LivePeers } from '../interface/live-peers.ts'
 import type { Logger } from '../log/logger.ts'
 import { DaemonMetrics } from '../metrics/daemon-metrics.ts'
 import { trackTask } from '../metrics/track-task.ts'
@@ -23,8 +23,8 @@ import type { Components } from './components.ts'
 import { workerModels } from './worker-models.ts'
 
 /** The registry's peers with what this peer's network knows of each (warrant, link, revocation). */
-export function meshPeers() {
-  return ({ registry, backend }: Components): MeshPeers => ({
+export function livePeers() {
+  return ({ registry, backend }: Components): LivePeers => ({
     list: async () => {
       const warrants = backend.warrants()
       const links = backend.links()
