@@ -17,8 +17,8 @@ import type { LongOperationOptions } from '../interface/progress.ts'
 import { type Startable, startAll, stopAll } from '../interface/startable.ts'
 import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import type { Logger } from '../log/logger.ts'
-import { networkIdHex } from '../mesh/invite.ts'
-import { inviteService } from '../mesh/invite-service.ts'
+import { networkIdHex } from '../membership/invite.ts'
+import { inviteService } from '../membership/invite-service.ts'
 import { type Components, growingComponents } from './components.ts'
 import {
   daemonMetrics,

@@ -13,7 +13,7 @@ import type { ApiPeer, PeersReply } from '../../host/api/contract/index.ts'
 import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
-import { MESH_FILE, privateMeshOf } from '../../host/mesh/private-mesh.ts'
+import { MESH_FILE, privateMeshOf } from '../../host/membership/private-mesh.ts'
 import { REPO_ROOT, type RunningRipple, runRipple, startRipple } from '../e2e/ripple-process.ts'
 import { createNatLab, type NatLab, type NatLabInit, PUBLIC_IP } from './nat-lab.ts'
 

@@ -27,7 +27,7 @@ import {
   QueryResultSchema,
   WriteResultSchema,
 } from '../../memory/memory-views.ts'
-import { INVITE_ROLES, InviteSchema, MAX_INVITE_USES } from '../../mesh/invite-schema.ts'
+import { INVITE_ROLES, InviteSchema, MAX_INVITE_USES } from '../../membership/invite-schema.ts'
 import { RunAnswerViewSchema, RunEventSchemas, RunRequestBodySchema } from './run-request.ts'
 import {
   ArtifactViewSchema,

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { z } from 'zod'
 import type { RecordRef, Revocation } from '../../../zomes-bindings/index.ts'
-import type { Invite } from '../../mesh/invite-schema.ts'
+import type { Invite } from '../../membership/invite-schema.ts'
 import { type CreateInviteBodySchema, routes } from '../contract/index.ts'
 import { sendInvalidPayload } from '../error-reply.ts'
 

@@ -268,9 +268,9 @@ describe('the API contract and client run on leaves', () => {
         'host/api/contract/index.ts',
         [
           "export * from './routes.ts'",
-          "export type { Hidden } from '../../mesh/invite.ts'",
+          "export type { Hidden } from '../../membership/invite.ts'",
           "import type { Erased } from '../../net/peer-links.ts'",
-          "import {\n  type Shape,\n  SCHEMA,\n} from '../../mesh/invite-schema.ts'",
+          "import {\n  type Shape,\n  SCHEMA,\n} from '../../membership/invite-schema.ts'",
         ].join('\n'),
       ),
       file(
@@ -284,7 +284,7 @@ describe('the API contract and client run on leaves', () => {
         ].join('\n'),
       ),
       file('host/api/client/index.ts', "import { readEvents } from '../../text/event-stream.ts'"),
-      file('host/mesh/invite-schema.ts', "import { z } from 'zod'"),
+      file('host/membership/invite-schema.ts', "import { z } from 'zod'"),
       file('host/identity/hash.ts', "import sodium from 'libsodium-wrappers'"),
       file('host/text/event-stream.ts', "import { Buffer } from 'node:buffer'"),
     ]

@@ -6,9 +6,9 @@ import { loadNetworkConfig } from '../../../host/config/network-config.ts'
 import type { NetworkConfig } from '../../../host/config/network-schema.ts'
 import { encodeHashB64 } from '../../../host/identity/hash.ts'
 import { type AgentKey, openAgentKey } from '../../../host/identity/keystore.ts'
-import { createInvite, networkIdHex, verifyInvite } from '../../../host/mesh/invite.ts'
-import type { Invite } from '../../../host/mesh/invite-schema.ts'
-import { chooseMesh, INVITE_FILE, MESH_FILE, privateMeshOf } from '../../../host/mesh/private-mesh.ts'
+import { createInvite, networkIdHex, verifyInvite } from '../../../host/membership/invite.ts'
+import type { Invite } from '../../../host/membership/invite-schema.ts'
+import { chooseMesh, INVITE_FILE, MESH_FILE, privateMeshOf } from '../../../host/membership/private-mesh.ts'
 
 let dir: string
 let admin: AgentKey
