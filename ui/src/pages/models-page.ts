@@ -83,7 +83,7 @@ export class ModelsPage extends LivePage {
       ${this.#pullForm()}
       <section class="card">
         <h3>Across the mesh</h3>
-        ${this.#mesh()}
+        ${this.#peerModels()}
       </section>
     `
   }
@@ -146,7 +146,7 @@ export class ModelsPage extends LivePage {
     </section>`
   }
 
-  #mesh() {
+  #peerModels() {
     const rows = new Map<string, { peer: string; loaded: boolean; status: string }[]>()
     // Where a head runs a model split over peers (its heartbeat says so): which peers, how many layers.
     const splits = new Map<string, { agent: string; layers: number; bytes: number }[]>()
