@@ -1,9 +1,9 @@
 /**
  * The assignee's side: runs the worker of an attempt assigned to this host, at most one per task,
  * with an AbortSignal that fires on lease expiry, cancellation, a newer attempt or host stop, and posts
- * the signed Result: ok with the output's hash (the output given to the requester first), or error with
- * the reason. An aborted attempt posts nothing: its lease is gone, and a result from it would only
- * arrive late.
+ * the signed Result: ok with the output's hash (the output, or the key to it sealed on IPFS, given to
+ * the requester first), or error with the reason. An aborted attempt posts nothing: its lease is gone,
+ * and a result from it would only arrive late.
  */
 import {
   type ClaimSnapshot,
@@ -22,7 +22,7 @@ import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import type { PayloadExchange } from './payload-exchange.ts'
 import { payloadHash } from './payload-hash.ts'
 import { runMetrics } from './run-metrics.ts'
-import type { PutPayload, TaskPayloads } from './task-payloads.ts'
+import { getSealed, putSealed, type TaskPayloads } from './task-payloads.ts'
 import type { TaskSignal } from './task-signals.ts'
 
 /** Longest a Result waits for the attempt's streamed progress to be delivered. */
@@ -175,31 +175,35 @@ export class AttemptRunner {
       const output = worker.output.parse(outcome.output)
       const json = JSON.stringify(output)
       const size = Buffer.byteLength(json)
-      let offloaded: PutPayload | null = null
+      let sealed: Awaited<ReturnType<typeof putSealed>> | null = null
       if (size > LIMITS.task.payload_json_bytes.max) {
         if (this.#init.payloads === undefined) {
           throw new Error(
             `the output is ${size} bytes of JSON, above the ${LIMITS.task.payload_json_bytes.max} a signal carries`,
           )
         }
-        offloaded = await this.#init.payloads.put(json, controller.signal)
+        sealed = await putSealed(this.#init.payloads, json, controller.signal)
       }
       // A stream reaches the requester whole before the Result that ends it (which travels by
       // gossip), unless its delivery lags: the Result, due within the lease, never waits long for it.
       if (lastProgress !== null) await settledWithin(lastProgress, PROGRESS_FLUSH_MS)
       controller.signal.throwIfAborted()
-      // The requester holds the output before the Result naming it by hash can reach it.
-      const hash =
-        offloaded?.sha256 ??
-        (await this.#init.exchange.giveOutput(task, assignment, output, controller.signal))
+      // The requester holds the output (or, sealed on IPFS, its key) before the Result naming it by
+      // hash can reach it.
+      const hash = await this.#init.exchange.giveOutput(
+        task,
+        assignment,
+        sealed?.key ?? output,
+        controller.signal,
+      )
       const result = await this.#post(task, assignment, startedAt, {
         hash,
-        cid: offloaded?.cid ?? null,
+        cid: sealed?.put.cid ?? null,
         metrics: outcome.metrics ?? {},
       })
-      if (offloaded !== null) {
+      if (sealed !== null) {
         // Registered once the Result exists, so the Artifact's provenance names it.
-        await this.#init.payloads!.register(offloaded, `${task.entry.kind}-output.json`, {
+        await this.#init.payloads!.register(sealed.put, `${task.entry.kind}-output.sealed`, {
           task: task.action_hash,
           result: result.action_hash,
           input_cids: task.entry.input_cid === null ? [] : [task.entry.input_cid],
@@ -241,7 +245,7 @@ export class AttemptRunner {
       assignment,
       status: ok ? 'ok' : 'error',
       output_cid: ok ? outcome.cid : null,
-      // For an output on IPFS: sha256 of its bytes (the contract's rule).
+      // For an output sealed on IPFS: the hash of its key record, which only the two parties hold.
       output_hash: ok ? outcome.hash : payloadHash(null),
       error: 'error' in outcome ? fitText(outcome.error, LIMITS.result.error.max, true) : null,
       metrics: runMetrics(startedAt, ok ? outcome.metrics : {}),
@@ -249,11 +253,16 @@ export class AttemptRunner {
     return this.#init.postResult(result)
   }
 
-  /** The task's input: from the requester, or fetched from IPFS (checked) when it travels by CID. */
+  /**
+   * The task's input from the requester; when it travels by CID, what the requester gives is its key
+   * record, and the sealed input is fetched from IPFS and opened (both checked).
+   */
   async #input(task: EntryRecord<Task>, assignment: string, signal: AbortSignal): Promise<unknown> {
     const cid = task.entry.input_cid
-    if (cid === null) return this.#init.exchange.input(task, assignment, signal)
-    if (this.#init.payloads === undefined) throw new Error('this host fetches no inputs from IPFS')
-    return JSON.parse(await this.#init.payloads.get(cid, signal))
+    if (cid !== null && this.#init.payloads === undefined)
+      throw new Error('this host fetches no inputs from IPFS')
+    const given = await this.#init.exchange.input(task, assignment, signal)
+    if (cid === null) return given
+    return (await getSealed(this.#init.payloads!, given, cid, signal)).content
   }
 }

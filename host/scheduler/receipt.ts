@@ -34,7 +34,8 @@ export interface Judged {
 
 /**
  * Whether a result for `assignment` is one to accept: by the assignee, ok, and its output given to the
- * requester (`output`: what the requester holds under the result's output_hash, undefined when none).
+ * requester (`output`: what the requester holds under the result's output_hash, opened when sealed on
+ * IPFS; undefined when none).
  */
 export function verifyResult(
   result: EntryRecord<TaskResult>,
@@ -48,15 +49,15 @@ export function verifyResult(
   if (r.assignment !== assignment.action_hash) return { accepted: false, reason: 'for another assignment' }
   if (r.status === 'error')
     return { accepted: false, reason: `the worker failed on ${result.author}: ${r.error}` }
-  if (r.output_cid !== null) {
-    // An output offloaded to IPFS is not fetched to judge it (`ripple artifact get` fetches it on
-    // demand): its hash is the assignee's word.
-    return { accepted: true, reason: `output at ${r.output_cid}; its hash is not checked here` }
-  }
+  // Held under the result's output_hash is what that hash names; sealed on IPFS, that is the key record,
+  // and the output was opened with it and checked against the sha256 it names.
   if (output === undefined)
     return {
       accepted: false,
-      reason: `${result.author} never gave the output its result names to the requester`,
+      reason:
+        r.output_cid === null
+          ? `${result.author} never gave the output its result names to the requester`
+          : `the output at ${r.output_cid} was not opened: ${result.author} never gave its key, or it could not be fetched`,
     }
   return { accepted: true, reason: 'output hash verified' }
 }

@@ -11,8 +11,8 @@ import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
 import { claimsDecide, FILL_WINDOWS } from './claimant-plan.ts'
 import type { ClaimantRole } from './claimant-role.ts'
+import type { HeldPayloads } from './held-payloads.ts'
 import type { KnownNodes } from './known-nodes.ts'
-import type { PrivatePayloads } from './private-payloads.ts'
 import { planRequester } from './requester-plan.ts'
 import type { TaskReadModel } from './task-read-model.ts'
 import type { TaskWrites } from './task-writes.ts'
@@ -29,8 +29,8 @@ export interface RequesterRoleInit {
   claimant: ClaimantRole
   claimWindowMs: number
   leaseGraceMs: number
-  /** The outputs assignees gave this host (the Results name them by hash). */
-  payloads: PrivatePayloads
+  /** The outputs assignees gave this host, or their keys (the Results name them by hash). */
+  payloads: HeldPayloads
 }
 
 interface Memo {
@@ -109,12 +109,15 @@ export class RequesterRole {
     }
   }
 
-  /** The outputs this host holds of the task's ok results (it keeps what their assignees gave it). */
+  /**
+   * The outputs this host holds of the task's ok results (it keeps what their assignees gave it; one
+   * sealed on IPFS is fetched and opened with the key given).
+   */
   async #outputs(state: TaskState): Promise<Map<string, unknown>> {
     const outputs = new Map<string, unknown>()
     for (const { entry } of state.results) {
-      if (entry.status !== 'ok' || entry.output_cid !== null) continue
-      const output = await this.#init.payloads.get(entry.output_hash)
+      if (entry.status !== 'ok') continue
+      const output = await this.#init.payloads.get(entry.output_hash, entry.output_cid)
       if (output !== undefined) outputs.set(entry.output_hash, output)
     }
     return outputs

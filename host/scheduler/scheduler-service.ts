@@ -31,6 +31,7 @@ import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { AttemptRunner } from './attempt-runner.ts'
 import { FILL_WINDOWS } from './claimant-plan.ts'
 import { ClaimantRole } from './claimant-role.ts'
+import { HeldPayloads } from './held-payloads.ts'
 import { KnownNodes } from './known-nodes.ts'
 import { PayloadExchange } from './payload-exchange.ts'
 import { PrivatePayloads } from './private-payloads.ts'
@@ -132,6 +133,7 @@ export class SchedulerService implements Startable {
     this.#writes = new TaskWrites({ conductor: init.conductor, model: this.#model, logger: init.logger })
     const nodes = new KnownNodes({ conductor: init.conductor, workers: init.workers })
     this.#kept = new PrivatePayloads(init.conductor)
+    const held = new HeldPayloads(this.#kept, init.payloads, init.logger)
     this.#exchange = new PayloadExchange({
       conductor: init.conductor,
       payloads: this.#kept,
@@ -157,7 +159,7 @@ export class SchedulerService implements Startable {
       claimant: this.#claimant,
       claimWindowMs: this.#opts.claimWindowMs,
       leaseGraceMs: this.#opts.leaseGraceMs,
-      payloads: this.#kept,
+      payloads: held,
     })
     this.#runner = new AttemptRunner({
       ...init,
@@ -179,7 +181,7 @@ export class SchedulerService implements Startable {
       conductor: init.conductor,
       workers: init.workers,
       knownNodes: () => nodes.list(),
-      payloads: this.#kept,
+      payloads: held,
       claimWindowMs: this.#opts.claimWindowMs,
       fillWindowMs: this.#opts.claimWindowMs * FILL_WINDOWS,
     })
@@ -234,7 +236,7 @@ export class SchedulerService implements Startable {
 
   /**
    * Submits a task for `input`: the input is kept here, private, and the Task carries its hash and size
-   * (or, too large for a signal, it goes on IPFS; see taskInputOf).
+   * (or, too large for a signal, it goes sealed on IPFS, its key kept here; see taskInputOf).
    */
   async submit(order: TaskOrder, input: unknown): Promise<RecordRef> {
     const task: Task = { ...order, ...(await taskInputOf(input, this.#kept, this.#init.payloads)) }

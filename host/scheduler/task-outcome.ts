@@ -8,11 +8,11 @@ export function acceptedResult(view: TaskView): EntryRecord<TaskResult> | null {
   return view.state.results.find((r) => r.action_hash === view.state.receipt?.entry.result) ?? null
 }
 
-/** The output of the result the requester accepted (its CID when on IPFS), or null where it is not held. */
+/** The output of the result the requester accepted (opened, when sealed on IPFS), or null where it is not held. */
 export function acceptedOutput(view: TaskView): unknown {
   const result = acceptedResult(view)
   if (result === null) return null
-  return result.entry.output_cid ?? view.payloads.outputs[result.action_hash] ?? null
+  return view.payloads.outputs[result.action_hash] ?? null
 }
 
 /** Why a task ended other than done, as far as its records say. */

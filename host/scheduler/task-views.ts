@@ -13,7 +13,7 @@ import type {
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
-import type { PrivatePayloads } from './private-payloads.ts'
+import type { HeldPayloads } from './held-payloads.ts'
 import { claimSnapshotOf, whyNoNodeQualifies } from './requirements.ts'
 
 /** A task as `ripple task show` presents it. */
@@ -31,8 +31,8 @@ export interface TaskView {
   decisions: EntryRecord<Decision>[]
   /**
    * The content only a task's two parties hold: its input (null where not held) and its ok results'
-   * outputs by result (on the requester, and on the assignee that produced each). Every other peer
-   * holds their hashes only.
+   * outputs by result (on the requester, and on the assignee that produced each), those sealed on IPFS
+   * opened with the key held here. Every other peer holds their hashes (and sealed bytes) only.
    */
   payloads: { input: unknown; outputs: Record<string, unknown> }
 }
@@ -47,8 +47,8 @@ export interface TaskViewsInit {
   conductor: Pick<ConductorPort, 'callZome'>
   workers: WorkerRegistry
   knownNodes: () => Promise<EntryRecord<NodeCapability>[]>
-  /** The inputs and outputs this host keeps (a task's two parties only). */
-  payloads: PrivatePayloads
+  /** The inputs and outputs this host keeps, or their keys (a task's two parties only). */
+  payloads: HeldPayloads
   /** How long claims are gathered: a task unclaimed for less is not said to wait. */
   claimWindowMs: number
   /** From submission, how long until every capable node has had its chance to claim. */
@@ -76,11 +76,12 @@ export class TaskViews {
 
   async #payloads(state: TaskState): Promise<TaskView['payloads']> {
     const { payloads } = this.#init
-    const input = state.task.entry.input_cid === null ? await payloads.get(state.task.entry.input_hash) : null
+    const { input_hash, input_cid } = state.task.entry
+    const input = await payloads.get(input_hash, input_cid)
     const outputs: Record<string, unknown> = {}
     for (const { action_hash, entry } of state.results) {
-      if (entry.status !== 'ok' || entry.output_cid !== null) continue
-      const output = await payloads.get(entry.output_hash)
+      if (entry.status !== 'ok') continue
+      const output = await payloads.get(entry.output_hash, entry.output_cid)
       if (output !== undefined) outputs[action_hash] = output
     }
     return { input: input ?? null, outputs }

@@ -107,11 +107,11 @@ describe('artifacts across three ripple up processes', { timeout: 180_000 }, () 
     expect((await readFile(join(root, 'again.bin'))).equals(bytes)).toBe(true)
   })
 
-  it('a task whose input and output exceed what a private payload carries runs through CIDs, with provenance', async () => {
+  it('a task whose input and output exceed what a private payload carries runs through sealed CIDs, with provenance', async () => {
     // Alpha was never killed (the first test killed whichever peer held the second copy).
     const [alpha] = daemons
     const input = join(root, 'big-input.json')
-    // Over 2 MiB: above what a private payload carries. delay_ms keeps input and output bytes apart.
+    // Over 2 MiB: above what a private payload carries.
     const message = 'y'.repeat(2 * 1024 * 1024 + 1024)
     await writeFile(input, JSON.stringify({ message, delay_ms: 1 }))
     const res = await runRipple([
@@ -126,21 +126,25 @@ describe('artifacts across three ripple up processes', { timeout: 180_000 }, () 
     ])
     expect(res.code, res.stderr).toBe(0)
     const hash = /^ripple: submitted (\S+)$/m.exec(res.stderr)?.[1] ?? ''
-    const outputCid = JSON.parse(res.stdout) as string
-    expect(outputCid).toMatch(/^baf/)
+    // The requester reads the output itself, opened with the key its assignee gave it.
+    expect(JSON.parse(res.stdout)).toEqual({ message })
 
     const shown = await runRipple(['task', 'show', hash, '--data-dir', alpha!.dataDir])
-    expect(shown.stdout).toMatch(/input\s+on IPFS: baf/)
-    expect(shown.stdout).toContain(`on IPFS: ${outputCid}`)
+    const outputCid = /^artifact\s+(baf\S+)/m.exec(shown.stdout)?.[1] ?? ''
+    expect(outputCid).toMatch(/^baf/)
     const output = await show(alpha!.dataDir, outputCid)
+    expect(output.artifact.entry.name).toBe('echo-output.sealed')
     expect(output.artifact.entry.provenance.task).toBe(hash)
     expect(output.artifact.entry.provenance.result).not.toBeNull()
     expect(output.artifact.entry.provenance.input_cids).toHaveLength(1)
     expect(output.artifact.entry.provenance.tool).toBe('echo')
-    const out = join(root, 'big-output.json')
+    // What IPFS holds is sealed: whoever fetches the CID gets no text.
+    const out = join(root, 'big-output.sealed')
     const got = await runRipple(['artifact', 'get', outputCid, '-o', out, '--data-dir', alpha!.dataDir])
     expect(got.code, got.stderr).toBe(0)
-    expect(JSON.parse(await readFile(out, 'utf8'))).toEqual({ message })
+    const sealed = await readFile(out)
+    expect(sealed.length).toBeGreaterThan(2 * 1024 * 1024)
+    expect(sealed.includes('y'.repeat(64))).toBe(false)
   })
 
   it('a CID nobody registered is a clear error; the daemon keeps serving', async () => {

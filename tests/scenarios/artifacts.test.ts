@@ -24,6 +24,7 @@ import { startHeliaStore } from '../../host/ipfs/helia-store.ts'
 import type { IpfsStore } from '../../host/ipfs/ipfs-store.ts'
 import { silentLogger } from '../../host/log/logger.ts'
 import { isTerminal } from '../../host/scheduler/scheduler-service.ts'
+import { acceptedOutput } from '../../host/scheduler/task-outcome.ts'
 import { NO_REQUIREMENTS } from '../../zomes-bindings/index.ts'
 import { kuboDeterministicBytes } from '../fixtures/kubo-deterministic-bytes.ts'
 import { type Player, runScenario, type Scenario } from './harness.ts'
@@ -374,10 +375,10 @@ async function waitUntilAsync(timeoutMs: number, condition: () => Promise<boolea
 }
 
 describe('tasks through CIDs', () => {
-  it('an input and output above the inline limit travel on IPFS; the output is an Artifact with provenance', async () => {
+  it('an input and output above the inline limit travel sealed on IPFS: a bystander fetching their CIDs reads neither, the assignee ran it and the requester reads the output', async () => {
     await runScenario(async (scenario) => {
-      const players = await scenario.addPlayers(2)
-      await withArtifacts(scenario, players, async ([alice, bob]) => {
+      const players = await scenario.addPlayers(3)
+      await withArtifacts(scenario, players, async ([alice, bob, carol]) => {
         const log: RunLog = { runs: [] }
         const hosts = [
           await startSchedulerHost(alice!.player, {
@@ -394,9 +395,10 @@ describe('tasks through CIDs', () => {
         ]
         try {
           // Over 2 MiB of text: above what a private payload (a signal between the two parties) carries.
-          const message = 'x'.repeat(2 * 1024 * 1024 + 1024)
+          // Input and output differ in text, so each is looked for apart.
+          const secret = 'prompt-only-alice-and-bob-read '
+          const message = secret.repeat(Math.ceil((2 * 1024 * 1024 + 1024) / secret.length))
           const requester = hosts[0]!.scheduler
-          // delay_ms makes the input's bytes differ from the output's (same bytes would be one CID).
           const ref = await requester.submit(
             {
               kind: 'echo',
@@ -414,6 +416,7 @@ describe('tasks through CIDs', () => {
             return isTerminal(view.state.status)
           })
           expect(view.state.status).toBe('done')
+          expect(view.state.receipt?.entry).toMatchObject({ accepted: true, reason: 'output hash verified' })
           const carried = view.state.task.entry
           expect(carried.input_cid).toMatch(/^baf/)
           expect(carried.input_bytes).toBeGreaterThan(2 * 1024 * 1024)
@@ -421,10 +424,17 @@ describe('tasks through CIDs', () => {
           const result = view.state.results[0]!
           const outputCid = result.entry.output_cid!
           expect(outputCid).toMatch(/^baf/)
+          // The requester reads the output whole: opened with the key bob gave it.
+          expect(acceptedOutput(view)).toEqual({ message })
+          expect(view.payloads.input).toEqual({ message, delay_ms: 1 })
 
           await scenario.dhtSync(players, 'artifact_index')
           const output = await alice!.artifacts.show(outputCid)
           expect(output.artifact.author).toBe(bob!.player.agentPubKey)
+          expect(output.artifact.entry).toMatchObject({
+            name: 'echo-output.sealed',
+            mime_type: 'application/octet-stream',
+          })
           expect(output.artifact.entry.provenance).toEqual({
             task: ref.action_hash,
             result: result.action_hash,
@@ -432,9 +442,27 @@ describe('tasks through CIDs', () => {
             tool: 'echo',
             model: null,
           })
-          expect(output.artifact.entry.sha256).toBe(result.entry.output_hash)
-          const read = await alice!.artifacts.read(outputCid)
-          expect(JSON.parse((await collect(read.bytes)).toString())).toEqual({ message })
+          // The Result and the Task name the key records the two parties hold, not the sealed bytes.
+          const keyRecord = await alice!.player.conductor.callZome(
+            'resource_mesh',
+            'get_payload',
+            result.entry.output_hash,
+          )
+          expect(keyRecord?.content).toMatchObject({ cid: outputCid })
+          expect(
+            (await alice!.player.conductor.callZome('resource_mesh', 'get_payload', carried.input_hash))
+              ?.content,
+          ).toMatchObject({ cid: carried.input_cid })
+
+          // Carol, a member in neither part, fetches both CIDs: sealed bytes, neither the prompt nor the answer.
+          for (const cid of [carried.input_cid!, outputCid]) {
+            const bytes = await collect((await carol!.artifacts.read(cid)).bytes)
+            expect(bytes.length).toBeGreaterThan(2 * 1024 * 1024)
+            expect(bytes.includes(secret)).toBe(false)
+            expect(bytes.includes('message')).toBe(false)
+          }
+          for (const hash of [carried.input_hash, result.entry.output_hash])
+            expect(await carol!.player.conductor.callZome('resource_mesh', 'get_payload', hash)).toBeNull()
         } finally {
           for (const h of hosts) await h.stop()
         }

@@ -309,10 +309,10 @@ function taskText(view: TaskView): string {
     ...(t.fan_out > 1
       ? [['fan-out', `${t.fan_out} peers, answers reduced by agreement`] as [string, string]]
       : []),
-    t.input_cid !== null
-      ? ['input', `on IPFS: ${t.input_cid} (\`ripple artifact show|get ${t.input_cid}\`)`]
-      : view.payloads.input !== null
-        ? ['input', clip(JSON.stringify(view.payloads.input))]
+    view.payloads.input !== null
+      ? ['input', clip(JSON.stringify(view.payloads.input))]
+      : t.input_cid !== null
+        ? ['input', `sealed on IPFS at ${t.input_cid}; only the requester and its assignees hold the key`]
         : [
             'input',
             `private to the requester and its assignees (${formatBytes(t.input_bytes)}, sha256 ${short(t.input_hash)})`,
@@ -346,19 +346,19 @@ function taskText(view: TaskView): string {
     const accepted = acceptedResult(view)
     const outputCid = accepted?.entry.output_cid ?? null
     const output = acceptedOutput(view)
-    rows.push(
-      outputCid === null
-        ? [
-            'output',
-            output === null && accepted
-              ? `private to the requester and its assignee (sha256 ${short(accepted.entry.output_hash)})`
-              : clip(JSON.stringify(output)),
-          ]
-        : [
-            'output',
-            `on IPFS: ${outputCid} (\`ripple artifact show|get ${outputCid}\`: its provenance names this task)`,
-          ],
-    )
+    rows.push([
+      'output',
+      output !== null || !accepted
+        ? clip(JSON.stringify(output))
+        : outputCid === null
+          ? `private to the requester and its assignee (sha256 ${short(accepted.entry.output_hash)})`
+          : `sealed on IPFS at ${outputCid}; only the requester and its assignee hold the key`,
+    ])
+    if (outputCid !== null)
+      rows.push([
+        'artifact',
+        `${outputCid} (\`ripple artifact show ${outputCid}\`: its provenance names this task)`,
+      ])
   }
   if (cancellation) rows.push(['cancelled', cancellation.entry.reason || 'no reason given'])
   for (const d of view.decisions) {

@@ -293,6 +293,13 @@ describe('the requester plan', () => {
       accepted: false,
       reason: 'uhCAkB never gave the output its result names to the requester',
     })
+    // Sealed on IPFS: checked the same way, the output opened with the key record its hash names.
+    const sealed = { ...result(a, 'ok'), entry: { ...result(a, 'ok').entry, output_cid: 'bafyout' } }
+    expect(verifyResult(sealed, a, 'ok')).toEqual({ accepted: true, reason: 'output hash verified' })
+    expect(verifyResult(sealed, a, undefined)).toEqual({
+      accepted: false,
+      reason: 'the output at bafyout was not opened: uhCAkB never gave its key, or it could not be fetched',
+    })
     expect(verifyResult(result(a, null, { status: 'error', error: 'boom' }), a, undefined)).toEqual({
       accepted: false,
       reason: 'the worker failed on uhCAkB: boom',

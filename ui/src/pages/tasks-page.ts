@@ -265,7 +265,7 @@ export class TasksPage extends LivePage {
     const output = view.payloads.outputs[r.action_hash]
     if (output !== undefined) return html`<div class="output">${JSON.stringify(output)}</div>`
     if (r.entry.output_cid !== null)
-      return html`<div class="muted">output on IPFS: ${r.entry.output_cid}</div>`
+      return html`<div class="muted">output sealed on IPFS at ${r.entry.output_cid}; only the requester and the assignee hold the key</div>`
     return html`<div class="muted">output private to the requester and the assignee (sha256 ${r.entry.output_hash.slice(0, 12)}…)</div>`
   }
 
