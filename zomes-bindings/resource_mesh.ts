@@ -66,14 +66,14 @@ export const NO_REQUIREMENTS: Requirements = {
 
 /**
  * A task as the mesh sees it: what claimants need, and no input. The input stays with the requester (a
- * private `TaskPayload` on its chain) and reaches each assignee over a signal; the mesh holds its hash
- * and size. An input above a payload's 2 MiB goes on IPFS instead (`input_cid`, an artifact).
+ * private `TaskPayload`) and reaches each assignee over a signal; the mesh holds its hash and size. One
+ * above 2 MiB goes on IPFS sealed (`input_cid`), and its key record travels and is kept in its place.
  */
 export const TaskSchema = z.strictObject({
   kind: DottedIdSchema(T.kind),
-  /** sha256 of the input's canonical JSON (`payloadHash`), or of the bytes at `input_cid`. */
+  /** `payloadHash` of the input, or with `input_cid` of its key record (cid, key, sha256 of the JSON). */
   input_hash: Sha256HexSchema,
-  /** Size of the input's canonical JSON (or of the content at `input_cid`). */
+  /** Size of the input's canonical JSON (or of the sealed bytes at `input_cid`). */
   input_bytes: ByteCountSchema,
   input_cid: CidSchema.nullable(),
   requirements: RequirementsSchema,
@@ -150,7 +150,7 @@ export const ResultMetricsSchema = z
 /**
  * Entry type `Result`: written only by the assignee of `assignment`; immutable. It holds no output: the
  * assignee gives the output to the requester over a signal before writing it (both keep it as a private
- * `TaskPayload`), or puts it on IPFS (`output_cid`) when it is above a payload's 2 MiB.
+ * `TaskPayload`); one above 2 MiB goes on IPFS sealed (`output_cid`), and its key record goes instead.
  */
 export const TaskResultSchema = z
   .strictObject({
@@ -158,7 +158,7 @@ export const TaskResultSchema = z
     assignment: ActionHashB64Schema,
     status: ResultStatusSchema,
     output_cid: CidSchema.nullable(),
-    /** sha256 of the output's canonical JSON (`payloadHash`), or of the CID's content; of '' on error. */
+    /** `payloadHash` of the output, or with `output_cid` of its key record; of '' on error. */
     output_hash: Sha256HexSchema,
     error: prose(R.error).nullable(),
     metrics: ResultMetricsSchema,
@@ -170,8 +170,8 @@ export const TaskResultSchema = z
 export type TaskResult = z.infer<typeof TaskResultSchema>
 
 /**
- * Entry type `TaskPayload` (private): a task's input or output as one of its two parties holds it, on its
- * own chain only; the mesh sees the action and the Task's or Result's hash of it.
+ * Entry type `TaskPayload` (private): a task's input or output (or the key to one sealed on IPFS) as one of
+ * its two parties holds it, on its own chain only; the mesh sees the action and the hash naming it.
  */
 export const TaskPayloadSchema = z.strictObject({
   /** `payloadHash(content)`: what the Task's input_hash or the Result's output_hash names. */
