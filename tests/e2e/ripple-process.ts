@@ -102,6 +102,8 @@ export async function runRipple(
     const { stdout, stderr } = await promisify(execFile)(command, commandArgs, {
       cwd: REPO_ROOT,
       timeout: options.timeoutMs ?? 30_000,
+      // A task's output printed whole may be above execFile's 1 MiB default (a payload sealed on IPFS).
+      maxBuffer: 64 * 1024 * 1024,
     })
     return { code: 0, stdout, stderr }
   } catch (err) {
