@@ -8,7 +8,7 @@ import { agentRegistry } from './agent_registry.ts'
 import { artifactIndex } from './artifact_index.ts'
 import { memoryShards } from './memory_shards.ts'
 import { policyStore } from './policy_store.ts'
-import { resourceMesh } from './resource_mesh.ts'
+import { resourceMesh } from './resource_mesh_zome.ts'
 
 export * from './agent_registry.ts'
 export * from './artifact_index.ts'
