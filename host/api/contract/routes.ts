@@ -20,6 +20,7 @@ import {
 } from '../../../zomes-bindings/index.ts'
 import { TASK_DEFAULTS } from '../../interface/task-defaults.ts'
 import { ImportProfileSchema } from '../../ipfs/import-profile.ts'
+import { INVITE_ROLES, InviteSchema, MAX_INVITE_USES } from '../../membership/invite-schema.ts'
 import { MEMORY_LIMITS, MemoryDocSchema, MemoryQuerySchema } from '../../memory/memory-input.ts'
 import {
   CollectionDetailSchema,
@@ -27,7 +28,6 @@ import {
   QueryResultSchema,
   WriteResultSchema,
 } from '../../memory/memory-views.ts'
-import { INVITE_ROLES, InviteSchema, MAX_INVITE_USES } from '../../membership/invite-schema.ts'
 import { RunAnswerViewSchema, RunEventSchemas, RunRequestBodySchema } from './run-request.ts'
 import {
   ArtifactViewSchema,
