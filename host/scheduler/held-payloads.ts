@@ -4,6 +4,7 @@
  * memory (the newest), since the requester reads an output at each visit and each view.
  */
 import type { Logger } from '../log/logger.ts'
+import { ByteBoundedCache } from '../runtime/byte-bounded-cache.ts'
 import type { PrivatePayloads } from './private-payloads.ts'
 import { getSealed, type TaskPayloads } from './task-payloads.ts'
 
@@ -16,8 +17,7 @@ export class HeldPayloads {
   readonly #kept: PrivatePayloads
   readonly #ipfs: TaskPayloads | undefined
   readonly #logger: Logger
-  readonly #opened = new Map<string, { content: Promise<unknown>; bytes: number }>()
-  #openedBytes = 0
+  readonly #opened = new ByteBoundedCache<Promise<unknown>>(OPENED_IN_MEMORY_BYTES)
 
   constructor(kept: PrivatePayloads, ipfs: TaskPayloads | undefined, logger: Logger) {
     this.#kept = kept
@@ -34,7 +34,7 @@ export class HeldPayloads {
     const key = await this.#kept.get(hash)
     if (key === undefined || this.#ipfs === undefined) return undefined
     const opened = this.#opened.get(hash)
-    if (opened !== undefined) return opened.content
+    if (opened !== undefined) return opened
     const bounded = AbortSignal.any([AbortSignal.timeout(FETCH_MS), ...(signal ? [signal] : [])])
     const sealed = getSealed(this.#ipfs, key, cid, bounded)
     const content = sealed.then(
@@ -46,20 +46,9 @@ export class HeldPayloads {
       },
     )
     // Held while it is fetched too: readers at the same time share one fetch.
-    this.#remember(hash, content, 0)
+    this.#opened.set(hash, content, 0)
     const bytes = await sealed.then((got) => got.bytes).catch(() => 0)
-    if (bytes > 0 && this.#opened.get(hash)?.content === content) this.#remember(hash, content, bytes)
+    if (bytes > 0 && this.#opened.get(hash) === content) this.#opened.set(hash, content, bytes)
     return content
-  }
-
-  #remember(hash: string, content: Promise<unknown>, bytes: number): void {
-    this.#openedBytes -= this.#opened.get(hash)?.bytes ?? 0
-    this.#opened.set(hash, { content, bytes })
-    this.#openedBytes += bytes
-    for (const [oldest, { bytes: size }] of this.#opened) {
-      if (this.#openedBytes <= OPENED_IN_MEMORY_BYTES) break
-      this.#opened.delete(oldest)
-      this.#openedBytes -= size
-    }
   }
 }

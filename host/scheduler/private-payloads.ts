@@ -5,6 +5,7 @@
  */
 import type { TaskPayload } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
+import { ByteBoundedCache } from '../runtime/byte-bounded-cache.ts'
 import { payloadBytes, payloadDigest } from './payload-hash.ts'
 
 /** Bytes of payloads held in memory (the newest); the rest are read back from the chain. */
@@ -12,8 +13,7 @@ const HELD_IN_MEMORY_BYTES = 64 * 1024 * 1024
 
 export class PrivatePayloads {
   readonly #conductor: Pick<ConductorPort, 'callZome'>
-  readonly #held = new Map<string, { content: unknown; bytes: number }>()
-  #heldBytes = 0
+  readonly #held = new ByteBoundedCache<unknown>(HELD_IN_MEMORY_BYTES)
 
   constructor(conductor: Pick<ConductorPort, 'callZome'>) {
     this.#conductor = conductor
@@ -27,28 +27,19 @@ export class PrivatePayloads {
         hash,
         content: content as TaskPayload['content'],
       })
-      this.#remember(hash, content, bytes)
+      this.#held.set(hash, content, bytes)
     }
     return hash
   }
 
   /** The payload named `hash`, or undefined when this peer holds none. */
   async get(hash: string): Promise<unknown> {
+    // JSON content is never undefined: undefined here means not held in memory.
     const held = this.#held.get(hash)
-    if (held !== undefined) return held.content
+    if (held !== undefined) return held
     const kept = await this.#conductor.callZome('resource_mesh', 'get_payload', hash)
     if (kept === null) return undefined
-    this.#remember(hash, kept.content, payloadBytes(kept.content).length)
+    this.#held.set(hash, kept.content, payloadBytes(kept.content).length)
     return kept.content
-  }
-
-  #remember(hash: string, content: unknown, bytes: number): void {
-    this.#held.set(hash, { content, bytes })
-    this.#heldBytes += bytes
-    for (const [oldest, { bytes: size }] of this.#held) {
-      if (this.#heldBytes <= HELD_IN_MEMORY_BYTES) break
-      this.#held.delete(oldest)
-      this.#heldBytes -= size
-    }
   }
 }

@@ -26,16 +26,33 @@ function opsOf(tc: TestCell): WireOp[] {
     .map((action) => wireOpOf(action, action.entryHash && tc.store.getEntry(action.entryHash)))
 }
 
+function ingestOf(tc: TestCell): OpIngest {
+  return new OpIngest({
+    store: tc.store,
+    cells: [tc.cell],
+    self: tc.cell.agentPubKey,
+    logger: silentLogger(),
+  })
+}
+
+/** Anti-entropy that only answers (it asks no one). */
+function servingSide(tc: TestCell, ingest: OpIngest): AntiEntropy {
+  return new AntiEntropy({
+    rpc: {} as RequestResponse,
+    store: tc.store,
+    ingest,
+    dnaHashes: [tc.cell.dnaHash],
+    self: tc.cell.agentPubKey,
+    deliver: () => null,
+    signal: new AbortController().signal,
+  })
+}
+
 describe('anti-entropy, serving side', () => {
   it('lists and serves every chain it holds from the seq asked for, but none of a warranted author', async () => {
     const [alice, mallory, bob] = [await agent(), await agent(), await agent()]
     await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'hello' }))
-    const ingest = new OpIngest({
-      store: bob.store,
-      cells: [bob.cell],
-      self: bob.cell.agentPubKey,
-      logger: silentLogger(),
-    })
+    const ingest = ingestOf(bob)
     const dnaHash = bob.cell.dnaHash
     ingest.receive({ dnaHash, ops: opsOf(alice) }, alice.cell.agentPubKey)
     ingest.receive({ dnaHash, ops: opsOf(mallory) }, mallory.cell.agentPubKey)
@@ -45,15 +62,7 @@ describe('anti-entropy, serving side', () => {
     )
     expect(ingest.isWarranted(mallory.cell.agentPubKey)).toBe(true)
 
-    const antiEntropy = new AntiEntropy({
-      rpc: {} as RequestResponse,
-      store: bob.store,
-      ingest,
-      dnaHashes: [dnaHash],
-      self: bob.cell.agentPubKey,
-      deliver: () => null,
-      signal: new AbortController().signal,
-    })
+    const antiEntropy = servingSide(bob, ingest)
     const ask = async (request: unknown) =>
       decodeMsgpack(await antiEntropy.handler(encodeCanonical(request), undefined as never)) as Record<
         string,
@@ -97,22 +106,9 @@ describe('anti-entropy, serving side', () => {
   })
   it('reads the heads again only after a write, and answers the new head then', async () => {
     const bob = await agent()
-    const ingest = new OpIngest({
-      store: bob.store,
-      cells: [bob.cell],
-      self: bob.cell.agentPubKey,
-      logger: silentLogger(),
-    })
+    const ingest = ingestOf(bob)
     const dnaHash = bob.cell.dnaHash
-    const antiEntropy = new AntiEntropy({
-      rpc: {} as RequestResponse,
-      store: bob.store,
-      ingest,
-      dnaHashes: [dnaHash],
-      self: bob.cell.agentPubKey,
-      deliver: () => null,
-      signal: new AbortController().signal,
-    })
+    const antiEntropy = servingSide(bob, ingest)
     let reads = 0
     const chainHeads = bob.store.chainHeads.bind(bob.store)
     bob.store.chainHeads = (dna) => {
