@@ -19,13 +19,15 @@ import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import type { Logger } from '../log/logger.ts'
 import { type ChosenMesh, chooseMesh } from '../membership/private-mesh.ts'
 import { HostNode } from '../node/host-node.ts'
+import type { ModelServiceInit } from '../node/inference-services.ts'
 import { processAlive } from '../runtime/process-alive.ts'
 import { PRIVATE_DIR_MODE } from '../storage/private-files.ts'
 import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
 import { type DataDir, prepareDataDir } from './data-dir.ts'
 import { hostVersion } from './host-version.ts'
 
-export interface DaemonOptions {
+/** The model settings (context size, threads, slots, memory, keep-alive, rpc-cache) are the node's. */
+export interface DaemonOptions extends Omit<ModelServiceInit, 'modelsDir'> {
   /** A network name (`networks/<name>.json`) or a path to a network file. */
   network: string
   /** Default: `$RIPPLE_HOME/<network>` (`~/.ripple/<network>`), or a session dir when `ephemeral`. */
@@ -37,18 +39,6 @@ export interface DaemonOptions {
   tags?: readonly string[]
   /** Default: `<dataDir>/models`. */
   modelsDir?: string
-  /** Tokens per inference context (capped by each model's training context); default 4096. */
-  contextSize?: number
-  /** Inference threads; default: the cores this process may use. */
-  threads?: number
-  /** Requests each loaded model serves at once (`--parallel`); default from its size and free memory. */
-  slots?: number
-  /** The most memory models may take here (`--model-memory`); default: all that is free. */
-  modelMemoryBytes?: number
-  /** How long a model stays loaded once idle (`--keep-alive`); default 5 min. */
-  keepAliveMs?: number
-  /** The most the split worker's tensor cache may hold (`--rpc-cache-size`). */
-  rpcCacheBytes?: number
   /** Default 127.0.0.1; anything else needs `requireKeys`. */
   apiHost?: string
   /** Callers from other machines need an API key and reach only the endpoints (/v1, /mcp). */

@@ -18,12 +18,13 @@ import { child, trackSubmitted } from './coordination-services.ts'
 
 export interface ModelServiceInit {
   modelsDir: string
-  /** Tokens per inference context (capped by each model's training context). */
+  /** Tokens per inference context (capped by each model's training context); default 4096. */
   contextSize?: number
+  /** Inference threads; default: the cores this process may use. */
   threads?: number
-  /** Requests each loaded model serves at once; default from its size and free memory. */
+  /** Requests each loaded model serves at once (`--parallel`); default from its size and free memory. */
   slots?: number
-  /** The most memory models may take here; default all that is free. */
+  /** The most memory models may take here (`--model-memory`); default all that is free. */
   modelMemoryBytes?: number
   /** How long a model stays loaded once idle (`--keep-alive`); default 5 min. */
   keepAliveMs?: number

@@ -1,7 +1,7 @@
 /** `infer.embed`: embedding vectors from a local GGUF model, one per input text, of the model's dimension. */
 import { z } from 'zod'
 import { ModelNameSchema } from '../../zomes-bindings/index.ts'
-import { KeepAliveMsSchema, keepAliveOf, loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
+import { acquireMeant, KeepAliveMsSchema, ModelFactsSchema, modelFacts } from './model-facts.ts'
 import type { Worker } from './worker.ts'
 import type { WorkerModels } from './worker-models.ts'
 
@@ -44,12 +44,7 @@ export function inferEmbedWorker(
     input: InferEmbedInputSchema,
     output: InferEmbedOutputSchema,
     async run(input, ctx) {
-      const name = await models.meant(input.model)
-      const { model, loadMs } = await models.acquire(name, {
-        signal: ctx.signal,
-        onProgress: loadProgress(ctx, name),
-        ...keepAliveOf(input.keep_alive_ms),
-      })
+      const { model, loadMs } = await acquireMeant(models, input, ctx)
       const texts = typeof input.input === 'string' ? [input.input] : input.input
       const result = await model.embed(texts, ctx.signal)
       const output: InferEmbedOutput = {

@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto'
 import { z } from 'zod'
 import { ModelNameSchema } from '../../zomes-bindings/index.ts'
 import { ImageDataUrlSchema, MAX_IMAGES } from '../inference/vision.ts'
-import { KeepAliveMsSchema, keepAliveOf, loadProgress, ModelFactsSchema, modelFacts } from './model-facts.ts'
+import { acquireMeant, KeepAliveMsSchema, ModelFactsSchema, modelFacts } from './model-facts.ts'
 import type { Worker } from './worker.ts'
 import type { WorkerModels } from './worker-models.ts'
 
@@ -173,12 +173,7 @@ export function inferGenerateWorker(
     input: InferGenerateInputSchema,
     output: InferGenerateOutputSchema,
     async run(input, ctx) {
-      const name = await models.meant(input.model)
-      const { model, loadMs } = await models.acquire(name, {
-        signal: ctx.signal,
-        onProgress: loadProgress(ctx, name),
-        ...keepAliveOf(input.keep_alive_ms),
-      })
+      const { model, loadMs } = await acquireMeant(models, input, ctx)
       const seed = input.seed ?? randomInt(SEED_MAX)
       const pieces = coalescedPieces(ctx.onProgress)
       // The input goes to the engine whole: options the input schema adds need no listing here.

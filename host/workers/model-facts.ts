@@ -1,10 +1,11 @@
-/** What the inference workers share: how a result names its model, and model-load progress. */
+/** What the inference workers share: how a result names its model, and the model acquired with its load progress. */
 import { z } from 'zod'
 import { ModelNameSchema, Sha256HexSchema } from '../../zomes-bindings/index.ts'
 import type { EngineModel } from '../inference/engine/engine-model.ts'
 import { KEEP_FOREVER, MAX_KEEP_ALIVE_MS } from '../inference/keep-alive.ts'
 import { type Progress, progressFraction } from '../interface/progress.ts'
 import type { WorkerContext } from './worker.ts'
+import type { WorkerModels } from './worker-models.ts'
 
 /** The model that produced a result, by file hash: the name alone could be any file. */
 export const ModelFactsSchema = z.strictObject({
@@ -39,4 +40,18 @@ export const KeepAliveMsSchema = z.number().int().min(-1).max(MAX_KEEP_ALIVE_MS)
 /** What a request's keep-alive asks of the model's manager (nothing when it set none). */
 export function keepAliveOf(ms: number | undefined): { keepAliveMs?: number } {
   return ms === undefined ? {} : { keepAliveMs: ms === -1 ? KEEP_FOREVER : ms }
+}
+
+/** The model an inference input means, loaded (reporting the load's progress) under the input's keep-alive. */
+export async function acquireMeant(
+  models: WorkerModels,
+  input: { model?: string | undefined; keep_alive_ms?: number | undefined },
+  ctx: WorkerContext,
+) {
+  const name = await models.meant(input.model)
+  return models.acquire(name, {
+    signal: ctx.signal,
+    onProgress: loadProgress(ctx, name),
+    ...keepAliveOf(input.keep_alive_ms),
+  })
 }
