@@ -3,7 +3,7 @@
  * subscribe and re-render on each change; nothing polls. A dropped stream is reopened after a pause.
  */
 import type { ApiClient } from '../../host/api/client/index.ts'
-import type { LiveEvent, ModelsView, StatusView } from '../../host/api/contract/index.ts'
+import type { ArtifactView, LiveEvent, ModelsView, StatusView } from '../../host/api/contract/index.ts'
 
 type Data<K extends LiveEvent['event']> = Extract<LiveEvent, { event: K }>['data']
 
@@ -51,6 +51,17 @@ export class LiveStore extends EventTarget {
       this.#changed()
       await new Promise((resolve) => setTimeout(resolve, 2000))
     }
+  }
+
+  /**
+   * An artifact as this peer just answered for it (a pin or a release here): shown at once, not at the
+   * feed's next look, which says the same once it sees the change.
+   */
+  putArtifact(view: ArtifactView): void {
+    if (this.artifacts === null) return
+    const cid = view.artifact.entry.cid
+    this.artifacts = this.artifacts.map((a) => (a.artifact.entry.cid === cid ? view : a))
+    this.#changed()
   }
 
   #changed(): void {

@@ -104,6 +104,7 @@ export class ArtifactsPage extends LivePage {
     this.message = null
     try {
       const view = action === 'pin' ? await client.pinArtifact(cid) : await client.unpinArtifact(cid)
+      this.store?.putArtifact(view)
       this.message = {
         text: `${view.artifact.entry.name}: ${action === 'pin' ? 'pinned and kept on this peer' : 'released by this peer'}`,
         error: false,
