@@ -3,8 +3,13 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'
 import { NodeCapabilitySchema, TagSchema } from '../../zomes-bindings/index.ts'
 
+/** `value` as a whole number written in decimal digits; NaN otherwise (Number() reads '' as 0, and 0x50 and 1e3 too). */
+export function decimalInteger(value: string): number {
+  return /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN
+}
+
 export function parsePort(value: string): number {
-  const port = Number(value)
+  const port = decimalInteger(value)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new InvalidArgumentError('must be a port number 0..65535 (0 picks a free port)')
   }
@@ -26,9 +31,19 @@ export function parseName(value: string): string {
 /** A parser for an integer option in `min..max`. */
 export function parseIntegerIn(min: number, max: number): (value: string) => number {
   return (value) => {
-    const n = Number(value)
+    const n = decimalInteger(value)
     if (!Number.isInteger(n) || n < min || n > max)
       throw new InvalidArgumentError(`must be an integer ${min}..${max}`)
+    return n
+  }
+}
+
+/** A parser for a decimal number option in `min..max` (such as a temperature). */
+export function parseNumberIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`must be a number ${min}..${max}`)
     return n
   }
 }

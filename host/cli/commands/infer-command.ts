@@ -9,7 +9,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { printable, printableJson, printableText } from '../../text/printable.ts'
 import { type InferGenerateInput, InferGenerateOutputSchema } from '../../workers/infer-generate.ts'
-import { parseIntegerIn } from '../cli-options.ts'
+import { parseIntegerIn, parseNumberIn } from '../cli-options.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 import { reportVotes } from './task-command.ts'
@@ -31,7 +31,12 @@ export function inferCommand(): Command {
       .argument('<prompt>')
       .option('--model <name>', 'model to use; routes the task to a peer that has it')
       .option('--max-tokens <n>', 'most tokens to generate', parseIntegerIn(1, 32_768), 256)
-      .option('--temperature <t>', 'sampling temperature; 0 is greedy (deterministic)', parseTemperature, 0)
+      .option(
+        '--temperature <t>',
+        'sampling temperature; 0 is greedy (deterministic)',
+        parseNumberIn(0, 2),
+        0,
+      )
       .option('--seed <n>', 'sampling seed (default: random, reported)', parseIntegerIn(0, 0xffffffff))
       .option(
         '--fan-out <n>',
@@ -98,10 +103,4 @@ export function inferCommand(): Command {
     // Fan-out is a task: its votes are on record.
     if (options.fanOut > 1) reportVotes(await api.getTask(answer.task))
   })
-}
-
-function parseTemperature(value: string): number {
-  const t = Number(value)
-  if (!Number.isFinite(t) || t < 0 || t > 2) throw new InvalidArgumentError('must be a number 0..2')
-  return t
 }

@@ -11,6 +11,7 @@ import {
   parseDurationMs,
   parseIntegerIn,
   parseName,
+  parseNumberIn,
   parsePort,
 } from '../../../host/cli/cli-options.ts'
 
@@ -23,9 +24,21 @@ describe('parsePort', () => {
     expect(parsePort(value)).toBe(port)
   })
 
-  it.each(['65536', '-1', '80.5', 'http'])('refuses %j', (value) => {
+  it.each(['65536', '-1', '80.5', 'http', '', ' ', '0x50', '1e3'])('refuses %j', (value) => {
     expect(() => parsePort(value)).toThrow(InvalidArgumentError)
     expect(() => parsePort(value)).toThrow(/port number 0\.\.65535/)
+  })
+})
+
+describe('parseNumberIn', () => {
+  const parse = parseNumberIn(0, 2)
+
+  it('takes a decimal number in its range, ends included', () => {
+    expect([parse('0'), parse('0.7'), parse('2')]).toEqual([0, 0.7, 2])
+  })
+
+  it.each(['-0.1', '2.5', 'hot', '', '0x1', '1e0'])('refuses %j, naming the range', (value) => {
+    expect(() => parse(value)).toThrow('must be a number 0..2')
   })
 })
 
@@ -36,7 +49,7 @@ describe('parseIntegerIn', () => {
     expect([parse('1'), parse('5'), parse('8')]).toEqual([1, 5, 8])
   })
 
-  it.each(['0', '9', '2.5', 'two'])('refuses %j, naming the range', (value) => {
+  it.each(['0', '9', '2.5', 'two', '', '0x5', '5e0'])('refuses %j, naming the range', (value) => {
     expect(() => parse(value)).toThrow('must be an integer 1..8')
   })
 })
