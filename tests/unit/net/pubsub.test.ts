@@ -122,3 +122,38 @@ describe('gossip on the network topics', () => {
     )
   })
 })
+
+describe('gossip among many peers on one address', () => {
+  // No loopback tuning: 16 peers on 127.0.0.1 stand for a team behind one NAT, or peers reached
+  // through one relay, whose connections all come from one IP.
+  const network = testNetwork()
+  let nodes: RippleNode[] = []
+
+  beforeAll(async () => {
+    const hub = await loopbackNode({ network, loopbackTuning: false })
+    const at = hub.multiaddrs().map(String)
+    // A few at a time: libp2p takes 5 inbound connections a second from one host.
+    for (let i = 0; i < 15; i += 5)
+      nodes.push(
+        ...(await Promise.all(
+          Array.from({ length: 5 }, () => loopbackNode({ network, loopbackTuning: false, peers: at })),
+        )),
+      )
+    nodes = [hub, ...nodes]
+    await waitFor('every peer to reach the hub', () => connectedTo(hub, nodes.slice(1)), 30_000)
+  }, 60_000)
+  afterAll(() => stopAll(nodes))
+
+  it('reach each other: gossipsub does not score them down for sharing it', async () => {
+    const [hub, ...leaves] = nodes as [RippleNode, ...RippleNode[]]
+    const boxes = leaves.map((leaf) => inbox(leaf, 'signals'))
+    const hubBox = inbox(hub, 'signals')
+    // Scores are recomputed at gossipsub's heartbeat (1 s): a penalty would have landed by now.
+    await new Promise((resolve) => setTimeout(resolve, 3_000))
+    await hub.pubsub.publish('signals', new Uint8Array([1]))
+    await leaves[14]!.pubsub.publish('signals', new Uint8Array([2]))
+    await waitFor('every leaf to hear the hub', () => boxes.every((box) => box.length > 0), 10_000)
+    await waitFor('the hub to hear a leaf', () => hubBox.length > 0, 10_000)
+    expect(boxes.map((box) => box.some((m) => m.data[0] === 1))).toEqual(leaves.map(() => true))
+  }, 30_000)
+})
