@@ -46,7 +46,7 @@ function routingNews(last: Heartbeat, next: Heartbeat): boolean {
 }
 
 export interface PaceState {
-  /** The heartbeat sent last, and when (ms); null before the first. */
+  /** The heartbeat sent last (with the pace it stated), and when (ms); null before the first. */
   last: { heartbeat: Heartbeat; at: number } | null
 }
 
@@ -54,6 +54,9 @@ export interface PaceState {
 export function beatDue(state: PaceState, next: Heartbeat, now: number, intervalMs: number, paceMs: number) {
   if (state.last === null) return true
   const since = now - state.last.at
-  if (since >= paceMs) return true
+  // A pace slower than the last heartbeat said is told first, by a beat at the pace it said: the
+  // peers hearing it call it stale by the pace it stated.
+  const stated = state.last.heartbeat.every_ms ?? intervalMs
+  if (since >= Math.min(paceMs, stated)) return true
   return since >= intervalMs && routingNews(state.last.heartbeat, next)
 }

@@ -178,8 +178,8 @@ export class RegistryService implements Startable {
     const others = this.#view.onlineOthers(now)
     const pace = idlePaceMs(interval_ms, others)
     if (!beatDue(this.#pace, heartbeat, now, interval_ms, pace)) return
-    this.#pace.last = { heartbeat, at: now }
     const sent = pace > interval_ms ? { ...heartbeat, every_ms: pace } : heartbeat
+    this.#pace.last = { heartbeat: sent, at: now }
     await this.#init.conductor.broadcastSignal('agent_registry', sent)
   }
 

@@ -41,9 +41,10 @@ describe('idlePaceMs', () => {
 })
 
 describe('beatDue', () => {
-  const sent = { last: { heartbeat: beat(), at: 10_000 } }
+  // The last heartbeat stated the idle pace these cases run at (6 s).
+  const sent = { last: { heartbeat: beat({ every_ms: 6000 }), at: 10_000 } }
   const GIB = 2 ** 30
-  const freeSent = { last: { heartbeat: beat({ model_free_bytes: 4 * GIB }), at: 10_000 } }
+  const freeSent = { last: { heartbeat: beat({ model_free_bytes: 4 * GIB, every_ms: 6000 }), at: 10_000 } }
   it.each([
     ['the first heartbeat', { last: null }, beat(), 10_000, true],
     ['nothing changed, within the pace', sent, beat({ cpu_pct: 90 }), 14_000, false],
@@ -67,6 +68,14 @@ describe('beatDue', () => {
       'a split began',
       sent,
       beat({ splits: [{ model: 'm', peers: [{ agent: 'a', layers: 1, bytes: 1 }] }] }),
+      12_000,
+      true,
+    ],
+    // The last heartbeat said the network's interval: the slower pace is told at that interval first.
+    [
+      'the pace slowed, the last beat said the interval',
+      { last: { heartbeat: beat(), at: 10_000 } },
+      beat(),
       12_000,
       true,
     ],
