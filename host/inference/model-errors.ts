@@ -97,15 +97,29 @@ export class ModelTooLargeError extends Error {
   /**
    * `holders`: what holds the memory when even unloading every idle model would not make room (the
    * busy ones are never unloaded), as `holdersText` says it; empty when nothing else is loaded.
+   * `splitRefused`: why a split over the mesh could not serve it either, once one was tried.
    */
-  constructor(name: string, need: number, free: number, holders = '') {
+  constructor(
+    readonly model: string,
+    readonly need: number,
+    readonly free: number,
+    readonly holders = '',
+    splitRefused: string | null = null,
+  ) {
     const mib = (bytes: number) => `${Math.ceil(bytes / 1024 ** 2)} MiB`
     super(
-      `model "${name}" needs about ${mib(need)}, models may take ${mib(free)} here (--model-memory)` +
+      `model "${model}" needs about ${mib(need)}, models may take ${mib(free)} here (--model-memory)` +
         (holders === '' ? '' : `, held by ${holders}`) +
-        ': `ripple models load --split` splits it over the mesh',
+        (splitRefused === null
+          ? ': `ripple models load --split` splits it over the mesh'
+          : `; nor can a split serve it: ${splitRefused}`),
     )
     this.name = 'ModelTooLargeError'
+  }
+
+  /** The same refusal, once a split over the mesh was tried and could not serve the model either. */
+  splitRefused(why: string): ModelTooLargeError {
+    return new ModelTooLargeError(this.model, this.need, this.free, this.holders, why)
   }
 }
 

@@ -4,6 +4,7 @@
  * peer can reach others. The manager never learns that splits exist; the splits load through it.
  */
 import { type ModelManager, ModelTooLargeError } from '../inference/model-manager.ts'
+import { failureOf } from '../interface/failure-kind.ts'
 import type { SplitService } from '../split/split-service.ts'
 import { modelMeant, placeModel } from '../workers/model-placement.ts'
 import type { WorkerModels } from '../workers/worker-models.ts'
@@ -23,8 +24,14 @@ export function workerModels(
       } catch (err) {
         const split = splits()
         if (!(err instanceof ModelTooLargeError) || split === null) throw err
-        const model = await split.load(name, options)
-        return { model, loadMs: model.loadMs }
+        try {
+          const model = await split.load(name, options)
+          return { model, loadMs: model.loadMs }
+        } catch (splitErr) {
+          // Short of memory both ways: the refusal names what holds it here, and why no split could.
+          if (failureOf(splitErr) !== 'unavailable/no_room') throw splitErr
+          throw err.splitRefused((splitErr as Error).message)
+        }
       }
     },
   }

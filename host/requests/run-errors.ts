@@ -13,6 +13,8 @@ export type RunFailure =
   | 'busy'
   /** No peer could run it now (none took it, none could be reached, each refused). */
   | 'no_capacity'
+  /** Each peer with the model lacks the memory for it now: what holds it is busy with requests. */
+  | 'no_room'
   /** Peers ran it and failed, or the runner stopped after its answer began. */
   | 'failed'
 
@@ -22,6 +24,7 @@ export const RUN_FAILURE_KINDS: Readonly<Record<RunFailure, Failure>> = {
   invalid_input: 'invalid',
   busy: 'busy',
   no_capacity: 'unavailable',
+  no_room: 'unavailable/no_room',
   failed: 'failed/upstream',
 }
 

@@ -164,6 +164,7 @@ export class RequestRunner {
     } catch (err) {
       if (err instanceof NoRunnerError) {
         if (err.busy) throw new RunError('busy', 'peers_busy', `${err.message}; try again shortly`)
+        if (err.noRoom) throw new RunError('no_room', 'no_room', err.message)
         throw new RunError('no_capacity', 'no_capacity', err.message)
       }
       if (err instanceof RunnerLostError) throw new RunError('failed', 'runner_lost', err.message)

@@ -53,6 +53,7 @@ const OPENAI: FailureTable<Answer> = {
   conflict: { status: 409, type: 'invalid_request_error' },
   busy: { status: 429, type: 'rate_limit_error' },
   unavailable: { status: 503, type: 'server_error' },
+  'unavailable/no_room': { status: 507, type: 'server_error' },
   failed: { status: 500, type: 'server_error' },
   'failed/upstream': { status: 502, type: 'server_error' },
 }
@@ -67,6 +68,7 @@ const ANTHROPIC: FailureTable<Answer> = {
   conflict: { status: 409, type: 'invalid_request_error' },
   busy: { status: 429, type: 'rate_limit_error' },
   unavailable: { status: 503, type: 'overloaded_error' },
+  'unavailable/no_room': { status: 507, type: 'overloaded_error' },
   failed: { status: 500, type: 'api_error' },
   'failed/upstream': { status: 502, type: 'api_error' },
 }

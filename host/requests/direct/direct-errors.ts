@@ -34,6 +34,14 @@ export class NoRunnerError extends Error {
     )
   }
 
+  /** Every runner reached lacked the memory for the model now (the busy ones, after queueing at one). */
+  get noRoom(): boolean {
+    return (
+      this.reasons.some((r) => r.why === 'no_room') &&
+      this.reasons.every((r) => r.why === 'no_room' || r.why === 'unreachable')
+    )
+  }
+
   /**
    * The caller's mistake, as the runner that found it said it: one any runner would find, or a prompt
    * over the context of every runner reached.

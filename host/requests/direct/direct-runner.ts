@@ -20,6 +20,7 @@ import {
 } from '../../../zomes-bindings/index.ts'
 import type { AgentPort } from '../../interface/agent-port.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
+import { failureOf } from '../../interface/failure-kind.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
 import { payloadDigest, payloadHash } from '../../scheduler/payload-hash.ts'
@@ -189,6 +190,9 @@ export class DirectRunner {
       // (nothing ran, nothing is signed), so the requester answers the caller 400, not "no capacity".
       const mistake = !answering && !signal.aborted ? callerMistake(err, request.input) : null
       if (mistake) throw new RunRefusedError('invalid', message, mistake)
+      // No memory for the model now (what holds it is busy): nothing ran, so another peer may take it.
+      if (!answering && !signal.aborted && failureOf(err) === 'unavailable/no_room')
+        throw new RunRefusedError('no_room', message)
       if (!signal.aborted) void this.#sign(task, request, startedAt, { error: message }, undefined)
       throw err
     } finally {

@@ -12,7 +12,7 @@ import { DirectRequestSchema } from './direct-request.ts'
 export const DIRECT_PROTOCOL = 'direct-infer/1.0.0'
 
 /** Why a runner turns a request down before it starts: the requester tries the next candidate. */
-export const RefusalSchema = z.enum(['busy', 'policy', 'no_model', 'invalid', 'failed'])
+export const RefusalSchema = z.enum(['busy', 'policy', 'no_model', 'no_room', 'invalid', 'failed'])
 export type Refusal = z.infer<typeof RefusalSchema>
 
 /** The requester's one frame: the request, and whether to wait for a slot (every peer was busy). */

@@ -114,6 +114,7 @@ describe('the management API answers each error by its kind', () => {
       invalid_input: 400,
       busy: 429,
       no_capacity: 503,
+      no_room: 507,
       failed: 502,
     }
     for (const [failure, status] of Object.entries(statuses) as [RunFailure, number][]) {
@@ -167,7 +168,11 @@ describe('the endpoint answers each kind in the shape of its API', () => {
       status: 429,
       body: { error: { message: 'all busy', type: 'rate_limit_error', param: null, code: 'peers_busy' } },
     })
-    const types = { no_capacity: [503, 'overloaded_error'], failed: [502, 'api_error'] } as const
+    const types = {
+      no_capacity: [503, 'overloaded_error'],
+      no_room: [507, 'overloaded_error'],
+      failed: [502, 'api_error'],
+    } as const
     for (const [failure, [status, type]] of Object.entries(types)) {
       const err = new RunError(failure as RunFailure, 'x', 'no')
       expect(reply('/v1/messages', err)).toEqual({

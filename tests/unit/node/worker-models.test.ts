@@ -12,6 +12,7 @@ import {
   ModelTooLargeError,
 } from '../../../host/inference/model-manager.ts'
 import { workerModels } from '../../../host/node/worker-models.ts'
+import { SplitUnavailableError } from '../../../host/split/split-service.ts'
 
 const MiB = 1024 ** 2
 const big = {
@@ -58,6 +59,22 @@ describe('worker models', () => {
       cannot: 'model "big" needs about 990 MiB of memory, 100 MiB is free',
     })
     await expect(models.acquire('big', {})).rejects.toBe(tooLarge)
+  })
+
+  it('refuses for room, naming what holds it here, when a split is short of memory too; else the split failed', async () => {
+    const held = new ModelTooLargeError('big', 900 * MiB, 100 * MiB, 'coder (512 MiB, busy)')
+    const short = new SplitUnavailableError('big', 'the mesh has 0.05 GiB free on 1 usable peers')
+    const models = workerModels(manager(held), () => ({ load: () => Promise.reject(short) }))
+    const err = await models.acquire('big', {}).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ModelTooLargeError)
+    expect((err as Error).message).toBe(
+      'model "big" needs about 900 MiB, models may take 100 MiB here (--model-memory), held by coder ' +
+        '(512 MiB, busy); nor can a split serve it: model "big" cannot be split over the mesh now: the ' +
+        'mesh has 0.05 GiB free on 1 usable peers',
+    )
+    const lost = new Error('a split worker went away')
+    const failing = workerModels(manager(held), () => ({ load: () => Promise.reject(lost) }))
+    await expect(failing.acquire('big', {})).rejects.toBe(lost)
   })
 
   it('leaves any other failure of a load to the load', async () => {

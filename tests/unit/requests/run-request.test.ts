@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { PeerEntry } from '../../../host/interface/live-peers.ts'
-import { NoDirectRouteError } from '../../../host/requests/direct/direct-errors.ts'
+import { NoDirectRouteError, NoRunnerError } from '../../../host/requests/direct/direct-errors.ts'
 import { type InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
 
 const ROUND = new Error('took the scheduling round')
@@ -103,5 +103,17 @@ describe('RequestRunner routes', () => {
     })
     await expect(runner.run(request())).rejects.toBe(ROUND)
     expect(calls.direct).toBe(1)
+  })
+
+  it.each([
+    ['every runner lacked room', ['no_room', 'unreachable'], 'no_room', 'no_room'],
+    ['every runner was busy', ['busy', 'unreachable'], 'busy', 'peers_busy'],
+    ['runners refused for other reasons', ['no_room', 'failed'], 'no_capacity', 'no_capacity'],
+  ] as const)('when %s, fails as such', async (_name, whys, failure, code) => {
+    const reasons = whys.map((why, i) => ({ agent: `uhCAk${i}`, why, message: `${why} there` }))
+    const { runner } = inference(async () => {
+      throw new NoRunnerError('tiny', reasons)
+    })
+    await expect(runner.run(request())).rejects.toMatchObject({ failure, code })
   })
 })

@@ -9,12 +9,13 @@ import { streamPair } from '@libp2p/utils'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { encodeHashB64, type HoloHashKind, holoHashFrom32 } from '../../../../host/identity/hash.ts'
+import { ModelTooLargeError } from '../../../../host/inference/model-errors.ts'
 import type { AgentPort } from '../../../../host/interface/agent-port.ts'
 import type { ConductorPort } from '../../../../host/interface/conductor-port.ts'
 import { InvalidEntryError, UnresolvedDependenciesError } from '../../../../host/interface/zome-refusal.ts'
 import { silentLogger } from '../../../../host/log/logger.ts'
 import { NO_POLICY_VERDICT } from '../../../../host/policy/cedar-engine.ts'
-import { RunnerLostError } from '../../../../host/requests/direct/direct-errors.ts'
+import { NoRunnerError, RunnerLostError } from '../../../../host/requests/direct/direct-errors.ts'
 import { DirectInference } from '../../../../host/requests/direct/direct-inference.ts'
 import { requestHash } from '../../../../host/requests/direct/direct-request.ts'
 import { DirectRunner } from '../../../../host/requests/direct/direct-runner.ts'
@@ -103,13 +104,22 @@ const echo: Worker = {
   },
 }
 
-/** A runner on the fake mesh, its slots as `slots` says at each request. */
-async function runner(mesh: FakeMesh, agent: string, slots = () => ({ slots: 4, busy: 0 })) {
+/**
+ * A runner on the fake mesh, its slots as `slots` says at each request; `failing`, when given, is what
+ * its worker throws before any token.
+ */
+async function runner(
+  mesh: FakeMesh,
+  agent: string,
+  slots = () => ({ slots: 4, busy: 0 }),
+  failing?: () => Error,
+) {
   const runs: string[] = []
   const worker: Worker = {
     ...echo,
     run: (input, ctx) => {
       runs.push((input as { prompt: string }).prompt)
+      if (failing) return Promise.reject(failing())
       return echo.run(input, ctx)
     },
   }
@@ -235,6 +245,28 @@ describe('the direct route', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(freedAt)
     expect(answer).toMatchObject({ peer: A, output: { text: 'echo: wait for me' } })
     expect(runs).toEqual(['wait for me'])
+  })
+
+  it('passes a request on when a runner has no room for the model, and says what holds it when none has', async () => {
+    const mesh = new FakeMesh()
+    const full = () => new ModelTooLargeError(MODEL, 2 ** 30, 2 ** 29, 'coder (512 MiB, busy)')
+    await runner(mesh, A, undefined, full)
+    const runs = await runner(mesh, B)
+    const { inference } = requester(mesh, [peer(A, 8), peer(B, 2)])
+    expect(await ask(inference, 'hi')).toMatchObject({ peer: B, output: { text: 'echo: hi' } })
+    expect(runs).toEqual(['hi'])
+    // Only the full one: refused for room (a 507 at the edge), naming what holds the memory there.
+    const alone = requester(mesh, [peer(A, 8)])
+    const err = await ask(alone.inference, 'hi').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(NoRunnerError)
+    expect((err as NoRunnerError).noRoom).toBe(true)
+    expect((err as NoRunnerError).reasons).toMatchObject([{ agent: A, why: 'no_room' }])
+    expect((err as Error).message).toMatch(/held by coder \(512 MiB, busy\)/)
+    // A run that failed for another reason is no refusal for room.
+    const broken = new FakeMesh()
+    await runner(broken, A, undefined, () => new Error('engine crashed'))
+    const failed = await ask(requester(broken, [peer(A, 8)]).inference, 'hi').catch((e: unknown) => e)
+    expect((failed as NoRunnerError).noRoom).toBe(false)
   })
 
   it('records an answer as accepted with the runner’s proof of the output served', async () => {
