@@ -7,16 +7,10 @@ import type { NodeCapability } from '../../zomes-bindings/index.ts'
 import type { BackendStatus } from '../inference/engine/engine-backends.ts'
 import { type KeepAliveState, keepAliveText } from '../interface/keep-alive-text.ts'
 import { formatBytes } from '../text/byte-size.ts'
+import { formatDuration } from '../text/duration-text.ts'
 import { printable } from '../text/printable.ts'
 
-export { formatBytes }
-
-export function formatDuration(ms: number): string {
-  const s = Math.floor(ms / 1000)
-  if (s < 60) return `${s}s`
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`
-  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
-}
+export { formatBytes, formatDuration }
 
 /** A loaded model's keep-alive as `ripple models ls` and `ripple status` show it. */
 export const keepAliveLine = (m: KeepAliveState): string => keepAliveText(m, formatDuration)

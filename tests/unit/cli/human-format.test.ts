@@ -9,28 +9,12 @@ import {
   capabilityRows,
   engineLine,
   formatCount,
-  formatDuration,
   formatTable,
   keepAliveLine,
 } from '../../../host/cli/human-format.ts'
 import type { BackendStatus } from '../../../host/inference/engine/engine-backends.ts'
 import type { ModelInfo } from '../../../zomes-bindings/index.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
-
-describe('formatDuration', () => {
-  it.each([
-    [0, '0s'],
-    [999, '0s'],
-    [59_999, '59s'],
-    [60_000, '1m 0s'],
-    [125_000, '2m 5s'],
-    [3_599_000, '59m 59s'],
-    [3_600_000, '1h 0m'],
-    [90_061_000, '25h 1m'],
-  ])('writes %i ms as %j', (ms, text) => {
-    expect(formatDuration(ms)).toBe(text)
-  })
-})
 
 describe('formatCount', () => {
   it.each([

@@ -2,6 +2,7 @@
 import { css, html, nothing } from 'lit'
 import { keepAliveText } from '../../../host/interface/keep-alive-text.ts'
 import { progressFraction } from '../../../host/interface/progress.ts'
+import { formatDuration } from '../../../host/text/duration-text.ts'
 import { bytes, count, duration, short } from '../format.ts'
 import { LivePage } from '../live-page.ts'
 import { shared } from '../styles.ts'
@@ -27,6 +28,21 @@ export class ModelsPage extends LivePage {
   }
 
   static override styles = [shared, css``]
+
+  // A loaded model's idle time and unload countdown move every second, between the feed's news.
+  #tick: ReturnType<typeof setInterval> | undefined
+
+  override connectedCallback(): void {
+    super.connectedCallback()
+    this.#tick = setInterval(() => {
+      if (this.store?.models?.models.some((m) => m.loaded)) this.requestUpdate()
+    }, 1000)
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback()
+    clearInterval(this.#tick)
+  }
 
   override render() {
     const local = this.store?.models
@@ -58,7 +74,7 @@ export class ModelsPage extends LivePage {
                           ? html`<progress max="1" value=${this.progress[m.name]!}></progress>`
                           : html`<span class="badge ${m.loaded ? 'loaded' : ''}">${m.loaded ? 'loaded' : 'on disk'}</span>${
                               m.loaded
-                                ? html`<div class="muted keep-alive">${keepAliveText(m, duration)}</div>`
+                                ? html`<div class="muted keep-alive">${keepAliveText(m, formatDuration)}</div>`
                                 : nothing
                             }`
                       }</td>
