@@ -141,6 +141,12 @@ export class EngineModel {
     return this.#request(options.signal, async (signal) => {
       const startedAt = performance.now()
       const thinking = request.messages ? await this.#template.thinking(signal) : 'no'
+      // A template that drops tool turns gets them written as text, as one that raises on them.
+      const asText = request.messages ? toolTurnsAsText(request.messages) : null
+      if (asText && !(await this.#template.takesToolTurns(signal))) {
+        const plan = serverPlan({ ...request, messages: asText }, { parseCalls: false, thinking })
+        return this.#generate(plan, signal, options, startedAt)
+      }
       try {
         return await this.#answer(request, thinking, signal, options, startedAt)
       } catch (err) {

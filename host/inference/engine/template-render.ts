@@ -34,6 +34,7 @@ export class TemplateRender {
   readonly #model: string
   readonly #post: ServerPost
   #thinking: Promise<Thinking> | null = null
+  #toolTurns: Promise<boolean> | null = null
 
   constructor(model: string, post: ServerPost) {
     this.#model = model
@@ -72,4 +73,35 @@ export class TemplateRender {
     })
     return this.#thinking
   }
+
+  /**
+   * Whether the template writes a conversation's tool turns: a call and its result rendered show
+   * both. Phi-3.5's renders only system, user and assistant messages, dropping the calls and their
+   * results without a word (the model would answer as if no tool had run); Gemma 2's raises.
+   */
+  takesToolTurns(signal: AbortSignal): Promise<boolean> {
+    this.#toolTurns ??= (async () => {
+      const prompt = await this.render({ messages: TOOL_TURN_PROBE, add_generation_prompt: true }, signal)
+      return prompt.includes(PROBE_TOOL) && prompt.includes(PROBE_RESULT)
+    })().catch((err: unknown) => {
+      // Refused (it raised): the same as dropping them. An engine that failed is asked again.
+      if (err instanceof EngineRequestError) return false
+      this.#toolTurns = null
+      throw err
+    })
+    return this.#toolTurns
+  }
 }
+
+const PROBE_TOOL = 'ripple_probe_tool'
+const PROBE_RESULT = 'ripple-probe-result'
+/** A call and its result (the id as Mistral's template takes them: 9 letters and digits). */
+const TOOL_TURN_PROBE = [
+  { role: 'user', content: 'hi' },
+  {
+    role: 'assistant',
+    content: '',
+    tool_calls: [{ id: 'call00001', type: 'function', function: { name: PROBE_TOOL, arguments: '{}' } }],
+  },
+  { role: 'tool', tool_call_id: 'call00001', content: PROBE_RESULT },
+]

@@ -187,3 +187,17 @@ describe.each(LLAMA_CPP_TEMPLATE_NAMES)('a forced call on %s', { timeout: 60_000
     expect(JSON.parse(answer.tool_calls[0]?.arguments ?? '')).toMatchObject({ city: expect.any(String) })
   })
 })
+
+describe('a template that drops tool turns (phi3.5: it renders system, user and assistant only)', {
+  timeout: 60_000,
+}, () => {
+  it('answers them written as text, so the call and its result reach the model', async () => {
+    const answer = await run('phi3.5', { messages: toolTurn, max_tokens: 8, tools: [weather] })
+    expect(answer.tool_calls).toEqual([])
+    expect(answer.text).not.toBe('')
+    expect(answer.stop_reason).toBe('max_tokens')
+    // Dropped, the two turns took 6 tokens (an empty assistant turn); as text, the call and result.
+    const bare = await run('phi3.5', { messages: ask, max_tokens: 8, tools: [weather] })
+    expect(answer.prompt_tokens).toBeGreaterThan(bare.prompt_tokens + 40)
+  })
+})
