@@ -9,6 +9,7 @@ import { engineBuildOf } from '../inference/engine/engine-capability.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
 import { ModelManager } from '../inference/model-manager.ts'
 import { ModelQuarantine } from '../inference/model-quarantine.ts'
+import { modelInfo } from '../registry/build-capability.ts'
 import { DirectService } from '../requests/direct/direct-service.ts'
 import { RequestRunner } from '../requests/run-request.ts'
 import { RpcWorker } from '../split/rpc-worker.ts'
@@ -114,5 +115,9 @@ export function requestRunner() {
       direct: c.direct.inference,
       peers: () => c.peers.list(),
       onSubmitted: (hash) => trackSubmitted(c, hash),
+      ownModel: async (name) => {
+        const own = (await c.models.list()).models.find((m) => m.name === name)
+        return own ? modelInfo(own) : null
+      },
     })
 }

@@ -48,6 +48,21 @@ export function peerModels(peers: readonly PeerEntry[]): PeerModel[] {
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name))
 }
 
+/** The peers with `info` among this peer's own models, as its capability will say once advertised. */
+export function withOwnModel(peers: readonly PeerEntry[], info: ModelInfo): PeerEntry[] {
+  return peers.map((peer) =>
+    peer.self && peer.capability !== null
+      ? {
+          ...peer,
+          capability: {
+            ...peer.capability,
+            inference: { ...peer.capability.inference, models: [...peer.capability.inference.models, info] },
+          },
+        }
+      : peer,
+  )
+}
+
 function emptyModel(info: ModelInfo): PeerModel {
   return {
     name: info.name,

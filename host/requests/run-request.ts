@@ -8,7 +8,7 @@
  * or that the scheduler says no peer will claim, is cancelled and answered 503 (429 when every peer
  * with the model is busy) with the scheduler's reason; a client that goes away cancels its task.
  */
-import { NO_REQUIREMENTS, TaskOrderSchema } from '../../zomes-bindings/index.ts'
+import { type ModelInfo, NO_REQUIREMENTS, TaskOrderSchema } from '../../zomes-bindings/index.ts'
 import { hasImages } from '../inference/vision.ts'
 import type { PeerEntry } from '../interface/live-peers.ts'
 import { TASK_DEFAULTS } from '../interface/task-defaults.ts'
@@ -24,7 +24,7 @@ import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError } from './direct/direct-errors.ts'
 import type { DirectInference } from './direct/direct-inference.ts'
 import { imageRouteError } from './image-route.ts'
-import { type PeerModel, peerModels } from './peer-models.ts'
+import { type PeerModel, peerModels, withOwnModel } from './peer-models.ts'
 import { routeFor } from './route-table.ts'
 import { RunError } from './run-errors.ts'
 
@@ -38,6 +38,11 @@ export interface RequestRunnerInit {
   assignTimeoutMs?: number
   /** Every task it submits, as the task routes report theirs (the daemon's metrics follow them). */
   onSubmitted?: (task: string) => void
+  /**
+   * A usable model of that name in this peer's own models directory, read now: a file just copied in
+   * is served here before its capability (its hash read first) reaches the mesh, this peer included.
+   */
+  ownModel?: (name: string) => Promise<ModelInfo | null>
 }
 
 export interface InferenceRequest {
@@ -84,10 +89,13 @@ export class RequestRunner {
   }
 
   async run(request: InferenceRequest): Promise<InferenceAnswer> {
-    const peers = await this.#init.peers()
+    let peers = await this.#init.peers()
     const models = peerModels(peers)
     const model = models.find((m) => m.name === request.model)
-    if (model === undefined && request.model !== undefined) {
+    const own =
+      model === undefined && request.model !== undefined && (await this.#init.ownModel?.(request.model))
+    if (own) peers = withOwnModel(peers, own)
+    else if (model === undefined && request.model !== undefined) {
       const names = models.map((m) => m.name).join(', ')
       throw new RunError(
         'model_not_found',

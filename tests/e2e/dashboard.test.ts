@@ -315,7 +315,9 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
       // Loaded here, it says how long it has been idle and when its keep-alive (5 min by default) unloads it.
       const pulled = page.locator('tr.model[data-model="pulled"]')
       await pulled.getByRole('button', { name: 'Load' }).click()
-      await pulled.locator('.keep-alive', { hasText: /^idle \S+, unloads in [45]m/ }).waitFor({ timeout: 30_000 })
+      await pulled
+        .locator('.keep-alive', { hasText: /^idle \S+, unloads in [45]m/ })
+        .waitFor({ timeout: 30_000 })
       await shot('models-loaded')
       await rm(dir, { recursive: true, force: true })
     } finally {

@@ -1,7 +1,8 @@
 /**
  * A new file is a model at once: a GGUF copied into the models directory of a running `ripple up` is
  * advertised within a couple of seconds (the periodic capability refresh is 30 s away) and answered on
- * that very peer's `/v1` through the official client; a model idle past `--keep-alive` unloads by itself
+ * that very peer's `/v1` through the official client (asked at once, before that, it is served here
+ * all the same); a model idle past `--keep-alive` unloads by itself
  * and `ripple models ls` says when it will; `ripple status` says what the split tensor cache holds.
  */
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises'
@@ -92,5 +93,25 @@ describe('models come and go on a running peer', { timeout: 60_000 }, () => {
     expect(status.rpc_cache?.cap_bytes).toBeGreaterThan(0)
     const text = (await runRipple(['status', '--data-dir', dataDir])).stdout
     expect(text).toMatch(/rpc cache +0 B of \S+/)
+  })
+  it('answers a file copied in at once, on this peer, before the mesh has heard of it', async () => {
+    const made = join(root, 'instant-made.gguf')
+    await writeLlamaModel(made, { ...TINY_MODEL, seed: 3 })
+    await copyFile(made, join(models, 'instant.gguf.part'))
+    await rename(join(models, 'instant.gguf.part'), join(models, 'instant.gguf'))
+    // Asked at once: the directory's change is told only after it settles (two looks 250 ms apart).
+    const answer = await openai.chat.completions.create({
+      model: 'instant',
+      messages: [{ role: 'user', content: 'Hello' }],
+      max_tokens: 4,
+      temperature: 0,
+    })
+    expect(answer.model).toBe('instant')
+    expect(answer.usage?.completion_tokens).toBeGreaterThan(0)
+    // Another name is still no model of the mesh.
+    const missing = await openai.chat.completions
+      .create({ model: 'nowhere', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 4 })
+      .catch((err: unknown) => err)
+    expect((missing as InstanceType<typeof OpenAI.APIError>).status).toBe(404)
   })
 })

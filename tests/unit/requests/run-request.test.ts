@@ -116,4 +116,34 @@ describe('RequestRunner routes', () => {
     })
     await expect(runner.run(request())).rejects.toMatchObject({ failure, code })
   })
+
+  it('runs a model of its own directory that no capability names yet here, and 404s one it lacks', async () => {
+    const self = {
+      ...holder,
+      agent: 'uhCAkSELF',
+      self: true,
+      capability: { ...holder.capability, inference: { models: [] } },
+    } as unknown as PeerEntry
+    const fresh = { ...holder.capability!.inference.models[0]!, name: 'fresh', loaded: false }
+    let routed: readonly { self: boolean; capability: PeerEntry['capability'] }[] = []
+    const runner = new RequestRunner({
+      scheduler: {} as never,
+      workers: { get: () => undefined },
+      peers: async () => [self, holder],
+      direct: {
+        run: async (call) => {
+          routed = call.peers ?? []
+          return { request: 'r', peer: self.agent, output: 1, recorded: Promise.resolve(null) }
+        },
+      },
+      ownModel: async (name) => (name === 'fresh' ? fresh : null),
+    })
+    await expect(runner.run(request({ model: 'fresh' }))).resolves.toMatchObject({ peer: self.agent })
+    const mine = routed.find((p) => p.self)
+    expect(mine?.capability?.inference.models.map((m) => m.name)).toEqual(['fresh'])
+    await expect(runner.run(request({ model: 'absent' }))).rejects.toMatchObject({
+      failure: 'model_not_found',
+      message: expect.stringContaining('the model "absent" is on no peer of the mesh (models: tiny)'),
+    })
+  })
 })
