@@ -94,6 +94,7 @@ describe('models come and go on a running peer', { timeout: 60_000 }, () => {
     const text = (await runRipple(['status', '--data-dir', dataDir])).stdout
     expect(text).toMatch(/rpc cache +0 B of \S+/)
   })
+
   it('answers a file copied in at once, on this peer, before the mesh has heard of it', async () => {
     const made = join(root, 'instant-made.gguf')
     await writeLlamaModel(made, { ...TINY_MODEL, seed: 3 })
