@@ -97,7 +97,8 @@ function fakeConductor(agent: string, refuse: Refuse = () => null) {
 const echo: Worker = {
   kind: 'infer.generate',
   input: z.object({ model: z.string(), prompt: z.string() }),
-  output: z.object({ text: z.string() }),
+  // A thinking model's answer carries its reasoning beside the text.
+  output: z.object({ text: z.string(), reasoning: z.string().optional() }),
   run: async (input: { prompt: string }, ctx) => {
     ctx.onProgress({ type: 'token', data: 'echo' })
     return { output: { text: `echo: ${input.prompt}` }, metrics: { tokens_in: 3, tokens_out: 2 } }
@@ -105,22 +106,21 @@ const echo: Worker = {
 }
 
 /**
- * A runner on the fake mesh, its slots as `slots` says at each request; `failing`, when given, is what
- * its worker throws before any token.
+ * A runner on the fake mesh, its slots as `slots` says at each request; its worker answers as `answer`
+ * does (the echo by default).
  */
 async function runner(
   mesh: FakeMesh,
   agent: string,
   slots = () => ({ slots: 4, busy: 0 }),
-  failing?: () => Error,
+  answer: Worker['run'] = echo.run,
 ) {
   const runs: string[] = []
   const worker: Worker = {
     ...echo,
     run: (input, ctx) => {
       runs.push((input as { prompt: string }).prompt)
-      if (failing) return Promise.reject(failing())
-      return echo.run(input, ctx)
+      return answer(input, ctx)
     },
   }
   const direct = new DirectRunner({
@@ -249,7 +249,8 @@ describe('the direct route', () => {
 
   it('passes a request on when a runner has no room for the model, and says what holds it when none has', async () => {
     const mesh = new FakeMesh()
-    const full = () => new ModelTooLargeError(MODEL, 2 ** 30, 2 ** 29, 'coder (512 MiB, busy)')
+    const full = () =>
+      Promise.reject(new ModelTooLargeError(MODEL, 2 ** 30, 2 ** 29, 'coder (512 MiB, busy)'))
     await runner(mesh, A, undefined, full)
     const runs = await runner(mesh, B)
     const { inference } = requester(mesh, [peer(A, 8), peer(B, 2)])
@@ -264,7 +265,7 @@ describe('the direct route', () => {
     expect((err as Error).message).toMatch(/held by coder \(512 MiB, busy\)/)
     // A run that failed for another reason is no refusal for room.
     const broken = new FakeMesh()
-    await runner(broken, A, undefined, () => new Error('engine crashed'))
+    await runner(broken, A, undefined, () => Promise.reject(new Error('engine crashed')))
     const failed = await ask(requester(broken, [peer(A, 8)]).inference, 'hi').catch((e: unknown) => e)
     expect((failed as NoRunnerError).noRoom).toBe(false)
   })
@@ -280,6 +281,24 @@ describe('the direct route', () => {
     ])
     expect(served[0]?.leaves[0]?.proof?.leaf.output_hash).toBe(payloadHash({ text: 'echo: hi' }))
     expect(inference.stats()).toMatchObject({ recorded: 1, unrecorded: 0 })
+  })
+
+  it('signs a thinking model’s answer with its reasoning: the proof’s output hash covers both', async () => {
+    const mesh = new FakeMesh()
+    const thought = { text: 'Oslo', reasoning: 'The user asks about a city.' }
+    await runner(mesh, A, undefined, async (_input, ctx) => {
+      ctx.onProgress({ type: 'reasoning', data: thought.reasoning })
+      ctx.onProgress({ type: 'token', data: thought.text })
+      return { output: thought, metrics: { tokens_in: 3, tokens_out: 9 } }
+    })
+    const { inference, served } = requester(mesh, [peer(A, 2)])
+    const answer = await ask(inference, 'hi')
+    expect(answer.output).toEqual(thought)
+    await answer.recorded
+    const leaf = served[0]?.leaves[0]
+    expect(leaf).toMatchObject({ accepted: true, reason: '' })
+    expect(leaf?.proof?.leaf.output_hash).toBe(payloadHash(thought))
+    expect(leaf?.proof?.leaf.output_hash).not.toBe(payloadHash({ text: thought.text }))
   })
 
   it('records an answer as not accepted when the runner’s proof signs another output', async () => {
