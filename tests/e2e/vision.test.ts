@@ -67,6 +67,7 @@ afterAll(async () => {
 
 const QUESTION = 'What is in this picture?'
 const greedy = { max_tokens: 4, temperature: 0, seed: 1 }
+const anthropicGreedy = { temperature: 0 }
 
 describe('images on /v1, through the official clients', { timeout: 60_000 }, () => {
   it('lists the model some peer serves with its projector as taking images', async () => {
@@ -136,6 +137,9 @@ describe('images on /v1, through the official clients', { timeout: 60_000 }, () 
       anthropic.messages.create({
         model: 'eye',
         max_tokens: 4,
+        // Greedy as every call here: sampled, random weights may end the answer within its 4 tokens
+        // (the SDK's types have no temperature; Ripple's route takes it).
+        ...anthropicGreedy,
         messages: [
           { role: 'user', content: [...(withImage ? [image] : []), { type: 'text', text: QUESTION }] },
         ],
