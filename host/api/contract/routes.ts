@@ -100,15 +100,12 @@ export type PublishPolicyBody = z.input<typeof PublishPolicyBodySchema>
 
 /** A week at most: an invite carries the mesh's key, so it should not outlive its use by long. */
 export const MAX_INVITE_MS = 7 * 24 * 3_600_000
+/** A day, unless asked otherwise. */
+export const DEFAULT_INVITE_MS = 24 * 3_600_000
 
 export const CreateInviteBodySchema = z.strictObject({
   role: z.enum(INVITE_ROLES).default('member'),
-  expires_in_ms: z
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_INVITE_MS)
-    .default(24 * 3_600_000),
+  expires_in_ms: z.number().int().min(1).max(MAX_INVITE_MS).default(DEFAULT_INVITE_MS),
   /** How many machines it admits: one unless asked for more. */
   uses: z.number().int().min(1).max(MAX_INVITE_USES).default(1),
 })

@@ -6,9 +6,10 @@
 import { writeFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { AgentPubKeyB64Schema, InviteIdSchema, type Revocation } from '../../../zomes-bindings/index.ts'
-import type { CreateInviteBody } from '../../api/contract/index.ts'
+import { type CreateInviteBody, DEFAULT_INVITE_MS } from '../../api/contract/index.ts'
 import { MAX_INVITE_USES } from '../../membership/invite-schema.ts'
 import { parseDurationMs } from '../cli-options.ts'
+import { formatDuration } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
@@ -67,11 +68,10 @@ function createCommand(): Command {
           .choices(['member', 'worker', 'admin'])
           .default('member'),
       )
-      .option(
-        '--expires <duration>',
-        'how long the invite can be used, e.g. 24h or 30m',
-        parseDurationMs,
-        86_400_000,
+      .addOption(
+        new Option('--expires <duration>', 'how long the invite can be used, e.g. 24h or 30m')
+          .argParser(parseDurationMs)
+          .default(DEFAULT_INVITE_MS, formatDuration(DEFAULT_INVITE_MS)),
       )
       .option(
         '--uses <n>',

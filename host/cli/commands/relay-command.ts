@@ -4,7 +4,7 @@
  * networks' files (`libp2p.bootstrap`) or give them to peers as `--bootstrap`.
  */
 import { performance } from 'node:perf_hooks'
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import { loadNetworkConfig } from '../../config/network-config.ts'
 import { prepareDataDir } from '../../daemon/data-dir.ts'
 import { openAgentKey } from '../../identity/keystore.ts'
@@ -12,6 +12,7 @@ import { peerKeyFromSeed } from '../../net/peer-key.ts'
 import { DEFAULT_RELAY_LIMITS } from '../../relay/relay-node.ts'
 import { DEFAULT_STUN_PORT } from '../../relay/stun-responder.ts'
 import { collectMultiaddr, parseByteSize, parseDurationMs, parseIntegerIn } from '../cli-options.ts'
+import { formatBytes, formatDuration } from '../human-format.ts'
 import { stopOnSignals } from './stop-on-signals.ts'
 
 interface RelayOptions {
@@ -49,17 +50,18 @@ export function relayCommand(): Command {
       parseIntegerIn(1, 100_000),
       DEFAULT_RELAY_LIMITS.maxReservations,
     )
-    .option(
-      '--data-limit <size>',
-      'bytes one relayed connection may carry before it is closed (and redialled by its peers), e.g. 256MiB',
-      parseByteSize,
-      DEFAULT_RELAY_LIMITS.dataLimitBytes,
+    .addOption(
+      new Option(
+        '--data-limit <size>',
+        'bytes one relayed connection may carry before it is closed (and redialled by its peers), e.g. 256MiB',
+      )
+        .argParser(parseByteSize)
+        .default(DEFAULT_RELAY_LIMITS.dataLimitBytes, formatBytes(DEFAULT_RELAY_LIMITS.dataLimitBytes)),
     )
-    .option(
-      '--duration-limit <duration>',
-      'how long one relayed connection may last, e.g. 30m',
-      parseDurationMs,
-      DEFAULT_RELAY_LIMITS.durationLimitMs,
+    .addOption(
+      new Option('--duration-limit <duration>', 'how long one relayed connection may last, e.g. 30m')
+        .argParser(parseDurationMs)
+        .default(DEFAULT_RELAY_LIMITS.durationLimitMs, formatDuration(DEFAULT_RELAY_LIMITS.durationLimitMs)),
     )
     .option(
       '--stun-port <port>',

@@ -39,7 +39,7 @@ describe('keepAliveLine', () => {
       /^idle 2m 5s, kept loaded$/,
     )
     expect(keepAliveLine({ idle_since: now - 3_600_400, unloads_at: now + 7_200_600 })).toMatch(
-      /^idle 1h 0m, unloads in 2h 0m$/,
+      /^idle 1h, unloads in 2h$/,
     )
   })
 })
