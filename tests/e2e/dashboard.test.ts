@@ -16,6 +16,7 @@ import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKeyStore, apiKeysPath } from '../../host/api/api-keys.ts'
 import { ApiClient } from '../../host/api/client/index.ts'
+import { llamaCppTemplate } from '../../host/inference/gguf-gen/llama-cpp-templates.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import { startModelServer } from '../fixtures/model-server.ts'
 import { isolatedNetwork, REPO_ROOT, type RunningRipple, startRipple } from './ripple-process.ts'
@@ -59,7 +60,12 @@ beforeAll(async () => {
     const dataDir = join(root, name)
     const models = join(root, `${name}-models`)
     await mkdir(models, { recursive: true })
-    if (withModel) await writeLlamaModel(join(models, 'tiny.gguf'), TINY_MODEL)
+    if (withModel) {
+      await writeLlamaModel(join(models, 'tiny.gguf'), TINY_MODEL)
+      // A thinking model: DeepSeek-R1's template (llama.cpp's collection) opens the reasoning block.
+      const chatTemplate = await llamaCppTemplate('deepseek-r1')
+      await writeLlamaModel(join(models, 'thinker.gguf'), { ...TINY_MODEL, seed: 4, chatTemplate })
+    }
     const flags = ['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
     const daemon = await startRipple(
       [...flags, '--name', name, '--threads', '1', '--log-level', 'warn'],
@@ -139,6 +145,7 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     await page
       .locator('select[name="model"] option[value="tiny"]')
       .waitFor({ state: 'attached', timeout: 60_000 })
+    await page.locator('select[name="model"]').selectOption('tiny')
     // Every text the answer box shows before the receipt arrives, to see that it grew token by token.
     // (A string: it runs in the page, whose DOM types this Node test does not load.)
     await page.evaluate(`{
@@ -172,6 +179,31 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     expect(record.served?.leaf).toMatchObject({ model: 'tiny', runner: beta.agent, accepted: true })
     expect(record.checks.served?.valid).toBe(true)
     await shot('chat')
+  })
+
+  it("shows a thinking model's reasoning apart from its answer, as it streams", async () => {
+    await page.goto(`${alpha.apiUrl}/#/chat`)
+    await page
+      .locator('select[name="model"] option[value="thinker"]')
+      .waitFor({ state: 'attached', timeout: 60_000 })
+    await page.locator('select[name="model"]').selectOption('thinker')
+    await page.locator('textarea[name="prompt"]').fill('Think first, then answer: which peer runs this?')
+    await page.locator('input[name="max-tokens"]').fill('24')
+    await page.getByRole('button', { name: 'Send' }).click()
+    const latest = page.locator('.chat-answer').first()
+    // While it thinks (random weights never close the block), the reasoning shows, open.
+    const thought = latest.locator('details.reasoning .thought')
+    await expect
+      .poll(async () => ((await thought.textContent()) ?? '').length, { timeout: 60_000 })
+      .toBeGreaterThan(0)
+    await expect
+      .poll(() => latest.textContent(), { timeout: 60_000 })
+      .toMatch(/Signed batch .* recorded\s+accepted/s)
+    const reasoning = (await thought.textContent()) ?? ''
+    const answer = (await latest.locator('.answer').textContent()) ?? ''
+    expect(reasoning.length).toBeGreaterThan(0)
+    expect(answer).not.toContain(reasoning)
+    await shot('chat-reasoning')
   })
 
   it('lists artifacts live with their holders, and pins one on this peer', async () => {
@@ -287,7 +319,7 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
   it('shows the models of this peer and of the mesh, and the policies page', async () => {
     await page.goto(`${alpha.apiUrl}/#/models`)
     await page.getByText('No model here').waitFor()
-    await page.locator('models-page .badge', { hasText: 'beta · loaded' }).waitFor()
+    await page.locator('models-page tr[data-model="tiny"] .badge', { hasText: 'beta · loaded' }).waitFor()
     await shot('models')
     await page.goto(`${alpha.apiUrl}/#/policies`)
     await page.getByText('open network').waitFor()

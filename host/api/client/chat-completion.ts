@@ -14,11 +14,15 @@ export type ChatRequest = Omit<z.input<typeof ChatCompletionRequestSchema>, 'str
 export interface ChatOptions extends CallOptions {
   /** Each piece of text as the running peer produces it; given, the answer streams (one peer only). */
   onDelta?: (text: string) => void
+  /** A thinking model's reasoning as it comes, before its text (while streaming). */
+  onReasoning?: (text: string) => void
 }
 
 /** A streamed chat completion, traced to the task whose signed Result holds it. */
 export interface ChatAnswer {
   text: string
+  /** A thinking model's reasoning, apart from its text (`reasoning_content`); empty when none. */
+  reasoning: string
   /** The task's action hash (`x-ripple-task`) and the peer that ran it (`x-ripple-peer`). */
   task: string
   peer: string
@@ -51,25 +55,42 @@ export async function chatCompletion(
   }
   const answer: ChatAnswer = {
     text: '',
+    reasoning: '',
     task: res.headers.get('x-ripple-task') ?? '',
     peer: res.headers.get('x-ripple-peer') ?? '',
     finish_reason: null,
   }
   if (options.onDelta === undefined) {
     const whole = (await http.body(res, options.signal)) as {
-      choices: { message: { content: string | null }; finish_reason: string | null }[]
+      choices: {
+        message: { content: string | null; reasoning_content?: string }
+        finish_reason: string | null
+      }[]
     }
     const [choice] = whole.choices
-    return { ...answer, text: choice?.message.content ?? '', finish_reason: choice?.finish_reason ?? null }
+    return {
+      ...answer,
+      text: choice?.message.content ?? '',
+      reasoning: choice?.message.reasoning_content ?? '',
+      finish_reason: choice?.finish_reason ?? null,
+    }
   }
   for await (const { data } of http.events(res)) {
     if (data === '[DONE]') break
     const chunk = JSON.parse(data) as OpenAiError & {
-      choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[]
+      choices?: {
+        delta?: { content?: string | null; reasoning_content?: string }
+        finish_reason?: string | null
+      }[]
     }
     if (chunk.error)
       throw new ApiRequestError(500, chunk.error.type ?? 'StreamError', chunk.error.message ?? '')
     const [choice] = chunk.choices ?? []
+    const thought = choice?.delta?.reasoning_content
+    if (thought) {
+      answer.reasoning += thought
+      options.onReasoning?.(thought)
+    }
     const delta = choice?.delta?.content
     if (delta) {
       answer.text += delta

@@ -19,6 +19,8 @@ interface Answer {
   /** The peer that ran it, from the endpoint's `x-ripple-peer` header. */
   peer: string
   streamed: string
+  /** A thinking model's reasoning, apart from its answer (streamed before it). */
+  reasoning: string
   signed: Signed | null
   /** The task's view, for a fanned-out request (its votes). */
   view: TaskView | null
@@ -124,6 +126,14 @@ export class ChatPage extends LivePage {
       .prompt {
         font-weight: 600;
       }
+      .reasoning .thought {
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
+        border-left: 3px solid #d5dbe6;
+        padding: 2px 10px;
+        margin: 4px 0;
+        font-size: 13px;
+      }
       .ran-on {
         margin-top: 8px;
       }
@@ -197,6 +207,7 @@ export class ChatPage extends LivePage {
       task: '',
       peer: '',
       streamed: '',
+      reasoning: '',
       signed: null,
       view: null,
       error: null,
@@ -219,11 +230,16 @@ export class ChatPage extends LivePage {
                 answer.streamed += text
                 this.requestUpdate()
               },
+              onReasoning: (text) => {
+                answer.reasoning += text
+                this.requestUpdate()
+              },
             },
       )
       answer.task = reply.task
       answer.peer = reply.peer
       answer.streamed = reply.text
+      answer.reasoning = reply.reasoning
       this.requestUpdate()
       // What the runner signed behind the answer: a direct request's Answer, or a task's Result with
       // the Receipt's votes.
@@ -248,7 +264,15 @@ export class ChatPage extends LivePage {
     return html`<section class="card chat-answer" data-task=${a.task}>
       <div class="prompt">${a.prompt}</div>
       <div class="muted">model ${a.model}${a.task ? html` · ${signed?.kind === 'batch' ? 'request' : 'task'} <code>${short(a.task)}</code>` : nothing}${status ? html` · <span class="badge ${status}">${status}</span>` : nothing}</div>
-      <div class="answer">${signed?.text ?? (a.streamed || (a.error ? '' : '…'))}</div>
+      ${
+        a.reasoning
+          ? html`<details class="reasoning" ?open=${!a.streamed && !signed}>
+              <summary class="muted">Reasoning</summary>
+              <div class="muted thought">${a.reasoning}</div>
+            </details>`
+          : nothing
+      }
+      <div class="answer">${signed?.text ?? (a.streamed || (a.error || a.reasoning ? '' : '…'))}</div>
       ${a.error ? html`<div class="error">${a.error}</div>` : nothing}
       ${!signed && a.peer ? html`<div class="ran-on">Answered by <b class="ran-on-peer">${this.peerName(a.peer)}</b>; fetching what it signed…</div>` : nothing}
       ${
