@@ -21,6 +21,8 @@ interface Answer {
   streamed: string
   /** A thinking model's reasoning, apart from its answer (streamed before it). */
   reasoning: string
+  /** Why the answer ended (`length`: max tokens ran out), once it has. */
+  finish: string | null
   signed: Signed | null
   /** The task's view, for a fanned-out request (its votes). */
   view: TaskView | null
@@ -208,6 +210,7 @@ export class ChatPage extends LivePage {
       peer: '',
       streamed: '',
       reasoning: '',
+      finish: null,
       signed: null,
       view: null,
       error: null,
@@ -240,6 +243,7 @@ export class ChatPage extends LivePage {
       answer.peer = reply.peer
       answer.streamed = reply.text
       answer.reasoning = reply.reasoning
+      answer.finish = reply.finish_reason
       this.requestUpdate()
       // What the runner signed behind the answer: a direct request's Answer, or a task's Result with
       // the Receipt's votes.
@@ -272,7 +276,14 @@ export class ChatPage extends LivePage {
             </details>`
           : nothing
       }
-      <div class="answer">${signed?.text ?? (a.streamed || (a.error || a.reasoning ? '' : '…'))}</div>
+      <div class="answer">${
+        (signed?.text ?? a.streamed) ||
+        (a.reasoning && a.finish === 'length'
+          ? html`<span class="muted">No answer: max tokens ran out while it reasoned.</span>`
+          : a.error || a.reasoning
+            ? ''
+            : '…')
+      }</div>
       ${a.error ? html`<div class="error">${a.error}</div>` : nothing}
       ${!signed && a.peer ? html`<div class="ran-on">Answered by <b class="ran-on-peer">${this.peerName(a.peer)}</b>; fetching what it signed…</div>` : nothing}
       ${
