@@ -83,6 +83,16 @@ describe('models come and go on a running peer', { timeout: 60_000 }, () => {
       expect(Date.now()).toBeLessThan(deadline)
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
+    // The capability says so at once (not at the 30 s refresh): routing stops counting it loaded.
+    const unloadedAt = Date.now()
+    for (;;) {
+      const arrived = (await openai.models.list()).data.find((m) => m.id === 'arrived') as
+        | { ripple?: { loaded_on: string[] } }
+        | undefined
+      if (arrived?.ripple?.loaded_on.length === 0) break
+      expect(Date.now() - unloadedAt, 'advertised unloaded within 3 s').toBeLessThan(3_000)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
   })
 
   it('says in ripple status what the split tensor cache holds of its cap', async () => {
