@@ -97,11 +97,6 @@ export const HeartbeatSchema = z.strictObject({
   queue_depth: int(LIMITS.heartbeat.queue_depth),
   /** Requests the loaded models' engines can start now (their free slots); absent: no model loaded. */
   slots_free: int(LIMITS.heartbeat.queue_depth).optional(),
-  /**
-   * Requests routed straight here that this peer has accepted since it started, as slots_free counts
-   * them: a requester whose request was accepted as number n knows whether this heartbeat counts it.
-   */
-  direct_accepted: int(LIMITS.heartbeat.accepted).optional(),
   /** Memory models may still take here (`--model-memory`, less what is loaded); what a split plans with. */
   model_free_bytes: ByteCountSchema.optional(),
   /** Memory its idle loaded models hold: a load there unloads the least recently used of them first. */

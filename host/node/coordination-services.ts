@@ -86,10 +86,7 @@ export function registryService(init: RegistryServiceInit) {
       resampleIntervalMs: init.resampleIntervalMs,
       loadSampler: new LoadSampler(),
       queueDepth: () => c.scheduler.queueDepth(),
-      // The direct runner's requests count from their acceptance, as `direct_accepted` does: a
-      // requester reads the two together (route-plan.ts).
-      freeSlots: () => freeSlots(c.models.loadedModels(), (model) => c.direct.runningOn(model)),
-      directAccepted: () => c.direct.acceptedCount(),
+      freeSlots: () => freeSlots(c.models.loadedModels()),
       freeModelBytes: () => c.models.freeModelBytes(),
       evictableModelBytes: () => c.models.evictableBytes(),
       onRecordsStored: c.backend.onRecordsStored ?? undefined,

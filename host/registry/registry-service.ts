@@ -33,8 +33,6 @@ export interface RegistryInit {
   queueDepth: () => number
   /** Free engine slots over the loaded models; null when none is loaded. */
   freeSlots?: () => number | null
-  /** Requests routed straight here accepted since start, as freeSlots counts them (read with it). */
-  directAccepted?: () => number
   /** Memory models may still take here. */
   freeModelBytes?: () => number
   /** Memory the idle loaded models hold (a load unloads them, least recently used first). */
@@ -159,16 +157,13 @@ export class RegistryService implements Startable {
 
   async #beat(): Promise<void> {
     const load = await this.#init.loadSampler.sample()
-    // Read together: a requester tells by the count which of its requests the free slots include.
     const slots = this.#init.freeSlots?.() ?? null
-    const accepted = this.#init.directAccepted?.()
     const splits = this.#init.splits?.() ?? []
     const held = this.#view.heldForSplits(Date.now())
     const heartbeat: Heartbeat = {
       ...load,
       queue_depth: this.#init.queueDepth(),
       ...(slots === null ? {} : { slots_free: slots }),
-      ...(accepted === undefined ? {} : { direct_accepted: accepted }),
       ...(this.#init.freeModelBytes ? { model_free_bytes: Math.floor(this.#init.freeModelBytes()) } : {}),
       ...(this.#init.evictableModelBytes
         ? { model_evictable_bytes: Math.floor(this.#init.evictableModelBytes()) }

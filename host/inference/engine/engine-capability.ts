@@ -24,14 +24,8 @@ export function decodeRate(models: readonly EngineModel[]): number | null {
   return rates.length > 0 ? Math.max(...rates) : null
 }
 
-/**
- * Requests the loaded models can start now; null when none is loaded. `accepted`: requests a model
- * took before they reach its engine (a direct runner's, counted from their acceptance).
- */
-export function freeSlots(
-  models: readonly Pick<EngineModel, 'slots' | 'busy' | 'info'>[],
-  accepted: (model: string) => number = () => 0,
-): number | null {
+/** Requests the loaded models can start now; null when none is loaded. */
+export function freeSlots(models: readonly EngineModel[]): number | null {
   if (models.length === 0) return null
-  return models.reduce((free, m) => free + Math.max(0, m.slots - Math.max(m.busy, accepted(m.info.name))), 0)
+  return models.reduce((free, m) => free + Math.max(0, m.slots - m.busy), 0)
 }

@@ -151,12 +151,9 @@ export class DirectInference {
       this.#sent.set(candidate.agent, [...(this.#sent.get(candidate.agent) ?? []), sent])
       let attempt: Attempt
       try {
-        const onAccepted = (seq: number | undefined) => {
-          sent.seq = seq
-        }
         attempt = candidate.self
-          ? await this.#runHere(request, call, queue, onAccepted)
-          : await this.#runThere(candidate.agent, request, call, queue, onAccepted)
+          ? await this.#runHere(request, call, queue)
+          : await this.#runThere(candidate.agent, request, call, queue)
       } finally {
         sent.ended = Date.now()
       }
@@ -206,12 +203,7 @@ export class DirectInference {
     return this.#records.recording(request)
   }
 
-  async #runHere(
-    request: DirectRequest,
-    call: DirectCall,
-    queue: boolean,
-    onAccepted: (seq: number) => void,
-  ): Promise<Attempt> {
+  async #runHere(request: DirectRequest, call: DirectCall, queue: boolean): Promise<Attempt> {
     const me = this.#init.conductor.agentPubKey
     let started = false
     const start = () => {
@@ -224,7 +216,7 @@ export class DirectInference {
         request,
         me,
         {
-          accepted: onAccepted,
+          accepted: () => {},
           token: (text) => {
             start()
             call.onToken?.(text)
@@ -247,13 +239,7 @@ export class DirectInference {
     }
   }
 
-  async #runThere(
-    agent: string,
-    request: DirectRequest,
-    call: DirectCall,
-    queue: boolean,
-    onAccepted: (seq: number | undefined) => void,
-  ): Promise<Attempt> {
+  async #runThere(agent: string, request: DirectRequest, call: DirectCall, queue: boolean): Promise<Attempt> {
     const agents = this.#init.agents!
     // A queued request may wait for a slot there before it is accepted.
     const acceptMs = (this.#init.acceptTimeoutMs ?? DEFAULT_ACCEPT_MS) + (queue ? QUEUE_WAIT_MS : 0)
@@ -283,10 +269,8 @@ export class DirectInference {
         const frame = RunnerFrameSchema.parse(
           await frames.read(accepted ? call.signal : AbortSignal.any([call.signal, accept])),
         )
-        if (frame.type === 'accepted') {
-          accepted = true
-          onAccepted(frame.seq)
-        } else if (frame.type === 'refused') {
+        if (frame.type === 'accepted') accepted = true
+        else if (frame.type === 'refused') {
           const { why, message, code, field = null } = frame
           return { done: false, why, message, mistake: code === undefined ? null : { code, field } }
         } else if (frame.type === 'failed') return lost(frame.message)

@@ -59,8 +59,8 @@ export class RunRefusedError extends Error {
 }
 
 export interface RunSink {
-  /** The request was accepted, as this runner's `seq`th since it started (heartbeats say how many): tokens follow. */
-  accepted(seq: number): void
+  /** The request was accepted: tokens follow. */
+  accepted(): void
   token(text: string): void
   reasoning(text: string): void
 }
@@ -95,8 +95,6 @@ export class DirectRunner {
   readonly #init: DirectRunnerInit
   /** Direct requests running per model (the engine's own count lags until they reach it). */
   readonly #running = new Map<string, number>()
-  /** Direct requests accepted since start: heartbeats carry it beside the free slots it counts. */
-  #accepted = 0
   readonly #window: BatchWindow<AnswerLeaf, SealedWindow>
 
   constructor(init: DirectRunnerInit) {
@@ -163,8 +161,7 @@ export class DirectRunner {
       signal.throwIfAborted()
     }
     this.#running.set(request.model, (this.#running.get(request.model) ?? 0) + 1)
-    this.#accepted += 1
-    sink.accepted(this.#accepted)
+    sink.accepted()
     const startedAt = nowMicros()
     let answering = false
     try {
@@ -203,16 +200,6 @@ export class DirectRunner {
     }
   }
 
-  /** Direct requests accepted since start; a heartbeat's free slots count every one of them running. */
-  acceptedCount(): number {
-    return this.#accepted
-  }
-
-  /** Direct requests running on `model` now, counted from their acceptance (the engine's from their start). */
-  runningOn(model: string): number {
-    return this.#running.get(model) ?? 0
-  }
-
   #slotFree(model: string): boolean {
     const slots = this.#init.slotsOf(model)
     return slots === null || Math.max(slots.busy, this.#running.get(model) ?? 0) < slots.slots
@@ -235,7 +222,7 @@ export class DirectRunner {
         sending = sending.then(() => frames.write(frame, aborted.signal)).catch(() => {})
       }
       const sink: RunSink = {
-        accepted: (seq) => send({ type: 'accepted', seq }),
+        accepted: () => send({ type: 'accepted' }),
         token: (text) => send({ type: 'token', text }),
         reasoning: (text) => send({ type: 'reasoning', text }),
       }

@@ -49,15 +49,6 @@ export class DirectService {
     this.inference = new DirectInference({ ...init, runner: this.#runner })
   }
 
-  /** Direct requests this peer has accepted since start, and those running per model: what heartbeats count. */
-  acceptedCount(): number {
-    return this.#runner.acceptedCount()
-  }
-
-  runningOn(model: string): number {
-    return this.#runner.runningOn(model)
-  }
-
   /**
    * What this peer holds of a request it ran or asked for (once a record it is writing is written),
    * each proof checked against its batch; null on a peer that took no part in it.

@@ -19,11 +19,7 @@ export type Refusal = z.infer<typeof RefusalSchema>
 export const RequestFrameSchema = z.strictObject({ request: DirectRequestSchema, queue: z.boolean() })
 
 export const RunnerFrameSchema = z.discriminatedUnion('type', [
-  // `seq`: the runner's count of requests accepted, this one included (its heartbeats carry the count).
-  z.strictObject({
-    type: z.literal('accepted'),
-    seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
-  }),
+  z.strictObject({ type: z.literal('accepted') }),
   z.strictObject({
     type: z.literal('refused'),
     why: RefusalSchema,

@@ -5,9 +5,7 @@
  * estimate against the memory they advertise free, counting what unloading their idle models would
  * free); then the rest that have the file. Within a tier this peer comes first (no trip), then the
  * least loaded. A peer's free slots are those its last heartbeat reported, less the requests this
- * peer sent it since (by the runner's count of accepted requests where its heartbeat gives one: a
- * heartbeat sampled before a request arrived there may reach this peer after it was sent), plus those
- * of its requests that ended since (counting every request in flight
+ * peer sent it since, plus those of its requests that ended since (counting every request in flight
  * against a heartbeat that already counts some of them sent conversations away from a home with room).
  * A conversation's home (the runner holding its prompt cache, conversation-affinity.ts) goes first
  * while it has the model loaded and may have a slot free: by that count, or as one of this peer's
@@ -33,8 +31,6 @@ export interface RouteCandidate {
 export interface SentRequest {
   at: number
   ended: number | null
-  /** The runner's count of accepted requests when it accepted this one; absent until then (or never). */
-  seq?: number
 }
 
 type PlanPeer = Pick<PeerEntry, 'agent' | 'self' | 'status' | 'capability' | 'load'> & {
@@ -68,9 +64,7 @@ export function planRoute(input: RoutePlanInput): RouteCandidate[] {
     const sent = input.outstanding.get(peer.agent) ?? []
     const since = heardAt(peer, now)
     const reported = peer.load?.slots_free
-    const counted = peer.load?.direct_accepted
-    const taken = counted === undefined ? takenSince(sent, since) : takenUncounted(sent, since, counted)
-    const free = reported === undefined ? null : Math.max(0, reported - taken)
+    const free = reported === undefined ? null : Math.max(0, reported - takenSince(sent, since))
     const mayHaveSlot = free === null || free > 0 || sent.some((r) => r.ended !== null && r.ended > since)
     let tier: RouteCandidate['tier']
     if (info.loaded) tier = free === null ? (sent.some((r) => r.ended === null) ? 1 : 0) : free > 0 ? 0 : 1
@@ -110,27 +104,9 @@ export function heardAt(peer: PlanPeer, now: number): number {
   return peer.last_heartbeat_ms_ago == null ? -Infinity : now - peer.last_heartbeat_ms_ago
 }
 
-/**
- * Slots this peer's requests took since `since`: each started since takes one, each ended since gives
- * one back. For a runner whose heartbeat says how many requests it had accepted (`counted`), see
- * takenUncounted: a heartbeat sampled before a request reached the runner may arrive after it was sent.
- */
+/** Slots this peer's requests took since `since`: each started since takes one, each ended since gives one back. */
 function takenSince(sent: readonly SentRequest[], since: number): number {
   let taken = 0
   for (const r of sent) taken += Number(r.at > since) - Number(r.ended !== null && r.ended > since)
-  return taken
-}
-
-/**
- * Slots this peer's requests took that the heartbeat does not count: each running one it had not
- * accepted when it counted (`seq` above `counted`, or not accepted yet) takes one; each it counted
- * running that ended since the heartbeat arrived gives one back.
- */
-function takenUncounted(sent: readonly SentRequest[], since: number, counted: number): number {
-  let taken = 0
-  for (const r of sent) {
-    if (r.seq === undefined || r.seq > counted) taken += Number(r.ended === null)
-    else taken -= Number(r.ended !== null && r.ended > since)
-  }
   return taken
 }

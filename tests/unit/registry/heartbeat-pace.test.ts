@@ -52,14 +52,6 @@ describe('beatDue', () => {
     ['a slot was taken, an interval on', sent, beat({ slots_free: 3 }), 12_000, true],
     ['a slot was taken, within the interval', sent, beat({ slots_free: 3 }), 11_000, false],
     ['a task queued', sent, beat({ queue_depth: 1 }), 12_000, true],
-    // Its count of accepted requests moves with every request: news only with the slots it explains.
-    [
-      'requests accepted and ended since, the slots as they were',
-      sent,
-      beat({ direct_accepted: 9 }),
-      12_000,
-      false,
-    ],
     ['model memory appeared', sent, beat({ model_free_bytes: 1 }), 12_000, true],
     ['model memory freed', freeSent, beat({ model_free_bytes: 8 * GIB }), 12_000, true],
     ['model memory taken', freeSent, beat({ model_free_bytes: 3 * GIB }), 12_000, true],

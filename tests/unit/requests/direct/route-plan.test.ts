@@ -170,67 +170,6 @@ describe("planRoute counting this peer's requests against a heartbeat", () => {
     expect(free(heard('a', reported), sent)).toBe(expected)
   })
 
-  // A runner that says how many requests it had accepted when it counted its slots (direct_accepted):
-  // each of this peer's requests is counted by its number there, whatever the heartbeat's arrival.
-  const counted = (agent: string, slotsFree: number, accepted: number) =>
-    peer(
-      agent,
-      { loaded: true },
-      { slots_free: slotsFree, direct_accepted: accepted },
-      { last_heartbeat_ms_ago: 1_000 },
-    )
-  it.each<[string, number, number, SentRequest[], number]>([
-    [
-      // The race the arrival time misses: sent at 9_500, before the heartbeat arrived, but accepted
-      // after the runner counted (its number 6 above the 5 counted).
-      'one sent before the heartbeat arrived but accepted after it counted takes a slot',
-      3,
-      5,
-      [
-        { at: 9_400, ended: null, seq: 5 },
-        { at: 9_500, ended: null, seq: 6 },
-      ],
-      2,
-    ],
-    ['one not accepted yet takes a slot', 3, 5, [{ at: 9_500, ended: null }], 2],
-    [
-      'one it counted, still running, is counted there already',
-      3,
-      5,
-      [{ at: 9_000, ended: null, seq: 4 }],
-      3,
-    ],
-    ['one it counted that ended since gives its slot back', 0, 5, [{ at: 9_000, ended: 10_500, seq: 5 }], 1],
-    [
-      'one accepted after it counted and ended changes nothing',
-      1,
-      5,
-      [{ at: 10_200, ended: 10_400, seq: 6 }],
-      1,
-    ],
-  ])('%s', (_, reported, accepted, sent, expected) => {
-    expect(free(counted('a', reported, accepted), sent)).toBe(expected)
-  })
-
-  it('spreads a burst 2 and 2 over two runners though a heartbeat sampled mid-burst arrives after it', () => {
-    // Four requests to two 4-slot runners (heartbeats in hand from 10_000); before the fourth, a's
-    // heartbeat arrives (at 10_990): it counted the first request (accepted as 1), not the third
-    // (accepted as 2 after it counted), though both were sent before it arrived. By arrival time
-    // alone a looks to have 3 free, as b does, and gets the fourth as well.
-    let a = counted('a', 4, 0)
-    const b = counted('b', 4, 0)
-    const outstanding = new Map<string, SentRequest[]>()
-    const picks: string[] = []
-    for (let i = 0; i < 4; i++) {
-      if (i === 3) a = { ...counted('a', 3, 1), last_heartbeat_ms_ago: 10 }
-      const [first] = planRoute({ peers: [a, b], model: 'qwen', outstanding, now: NOW, needBytes: 1000 })
-      picks.push(first!.agent)
-      const sent = outstanding.get(first!.agent) ?? []
-      outstanding.set(first!.agent, [...sent, { at: 10_100 + i * 100, ended: null, seq: sent.length + 1 }])
-    }
-    expect(picks).toEqual(['a', 'b', 'a', 'b'])
-  })
-
   it("this peer's own slots by the time it sampled them (its heartbeat's timestamp)", () => {
     const me = peer('me', { loaded: true }, { slots_free: 1, timestamp: 10_000_000 }, { self: true })
     expect(free(me, [{ at: 9_000, ended: null }])).toBe(1)
