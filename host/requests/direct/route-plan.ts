@@ -3,8 +3,9 @@
  * and heartbeats): first the peers with the model loaded and a slot free, most free slots first; then
  * those with it loaded but busy; then those with the file and room to load it (the memory-fit
  * estimate against the memory they advertise free, counting what unloading their idle models would
- * free); then the rest that have the file. Within a tier this peer comes first (no trip), then the
- * least loaded. A peer's free slots are those its last heartbeat reported, less the requests this
+ * free); then the rest that have the file. Within a tier, most free slots first, then fewest of this
+ * peer's requests running there (all it knows of a peer whose heartbeat predates its model's load and
+ * says no slots), then this peer (no trip), then the least loaded. A peer's free slots are those its last heartbeat reported, less the requests this
  * peer sent it since, plus those of its requests that ended since (counting every request in flight
  * against a heartbeat that already counts some of them sent conversations away from a home with room).
  * A conversation's home (the runner holding its prompt cache, conversation-affinity.ts) goes first
@@ -55,7 +56,7 @@ export interface RoutePlanInput {
 
 export function planRoute(input: RoutePlanInput): RouteCandidate[] {
   const now = input.now ?? Date.now()
-  const candidates: (RouteCandidate & { cpu: number; mayHaveSlot: boolean })[] = []
+  const candidates: (RouteCandidate & { cpu: number; mayHaveSlot: boolean; running: number })[] = []
   for (const peer of input.peers) {
     if (peer.status === 'offline' || peer.revoked === true || peer.capability === null) continue
     const info = peer.capability.inference.models.find((m) => m.name === input.model)
@@ -74,12 +75,15 @@ export function planRoute(input: RoutePlanInput): RouteCandidate[] {
       tier = input.needBytes !== null && room !== undefined && room >= input.needBytes ? 2 : 3
     }
     const cpu = peer.load?.cpu_pct ?? 100
-    candidates.push({ agent: peer.agent, self: peer.self, tier, free, cpu, mayHaveSlot })
+    const running = sent.filter((r) => r.ended === null).length
+    candidates.push({ agent: peer.agent, self: peer.self, tier, free, cpu, mayHaveSlot, running })
   }
   candidates.sort(
     (a, b) =>
       a.tier - b.tier ||
       (b.free ?? 0) - (a.free ?? 0) ||
+      // Slots unknown (a heartbeat from before the model loaded) or equal: fewer of ours running first.
+      a.running - b.running ||
       Number(b.self) - Number(a.self) ||
       a.cpu - b.cpu ||
       a.agent.localeCompare(b.agent),
@@ -91,7 +95,7 @@ export function planRoute(input: RoutePlanInput): RouteCandidate[] {
     const firstBusy = candidates.findIndex((c) => c.tier >= 1)
     candidates.splice(home.mayHaveSlot ? 0 : firstBusy < 0 ? candidates.length : firstBusy, 0, home)
   }
-  return candidates.map(({ cpu: _cpu, mayHaveSlot: _mayHaveSlot, ...c }) => c)
+  return candidates.map(({ cpu: _cpu, mayHaveSlot: _mayHaveSlot, running: _running, ...c }) => c)
 }
 
 /**

@@ -130,6 +130,22 @@ describe('planRoute', () => {
   })
 })
 
+describe('planRoute spreading requests over runners whose heartbeats say no slots yet', () => {
+  it('sends a burst 2 and 2 to two runners that loaded the model since their last heartbeat', () => {
+    // Their heartbeats predate the load: no slots reported. One request each makes both "busy";
+    // the next go where fewer of this peer's requests run (by CPU alone, all went to one: 3 and 1).
+    const peers = [peer('a', { loaded: true }, { cpu_pct: 5 }), peer('b', { loaded: true }, { cpu_pct: 40 })]
+    const outstanding = new Map<string, SentRequest[]>()
+    const picks: string[] = []
+    for (let i = 0; i < 4; i++) {
+      const [first] = planRoute({ peers, model: 'qwen', outstanding, needBytes: 1000 })
+      picks.push(first!.agent)
+      outstanding.set(first!.agent, [...(outstanding.get(first!.agent) ?? []), { at: i, ended: null }])
+    }
+    expect(picks).toEqual(['a', 'b', 'a', 'b'])
+  })
+})
+
 describe("planRoute counting this peer's requests against a heartbeat", () => {
   // The heartbeat arrived at 10_000 (1 s before now): it counts the slots of every request running then.
   const NOW = 11_000
