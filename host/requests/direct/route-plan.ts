@@ -5,9 +5,10 @@
  * estimate against the memory they advertise free, counting what unloading their idle models would
  * free); then the rest that have the file. Within a tier, most free slots first, then fewest of this
  * peer's requests running there (all it knows of a peer whose heartbeat predates its model's load and
- * says no slots), then this peer (no trip), then the least loaded. A peer's free slots are those its last heartbeat reported, less the requests this
- * peer sent it since, plus those of its requests that ended since (counting every request in flight
- * against a heartbeat that already counts some of them sent conversations away from a home with room).
+ * says no slots), then this peer (no trip), then the least loaded. A peer's free slots are those
+ * its last heartbeat reported, less the requests this peer sent it since, plus those of its requests
+ * that ended since (counting every request in flight against a heartbeat that already counts some
+ * of them sent conversations away from a home with room).
  * A conversation's home (the runner holding its prompt cache, conversation-affinity.ts) goes first
  * while it has the model loaded and may have a slot free: by that count, or as one of this peer's
  * requests there ended since its heartbeat (which may count a slot busy a moment after its request
