@@ -15,6 +15,7 @@ import { sendError } from './error-reply.ts'
 import { jsonBodyCheck } from './json-body-check.ts'
 import { LoginCodes } from './login-codes.ts'
 import { registerMcpRoute } from './mcp/mcp-http.ts'
+import { type ImageUrlReach, imagePolicy } from './openai/image-parts.ts'
 import { registerOpenAiRoutes } from './openai/openai-routes.ts'
 import { registerArtifactRoutes } from './routes/artifacts-route.ts'
 import { registerEventsRoute } from './routes/events-route.ts'
@@ -46,7 +47,7 @@ export interface ApiServerInit {
   /** Callers off loopback get the endpoints only, with an API key only (required for a non-loopback host). */
   requireKeys?: boolean
   /** The endpoint fetches the http(s) image URLs of requests (`--allow-image-urls`); default: data URLs only. */
-  allowImageUrls?: boolean
+  allowImageUrls?: false | ImageUrlReach
   logger: Logger
 }
 
@@ -164,7 +165,7 @@ export class ApiServer implements Startable {
     if (c.requests) {
       registerOpenAiRoutes(this.#app, {
         inference: c.requests,
-        images: { allowUrls: init.allowImageUrls ?? false },
+        images: imagePolicy(init.allowImageUrls ?? false),
       })
       registerRunRequestRoute(this.#app, c.requests)
     }

@@ -9,6 +9,7 @@ import type { NodeCapability } from '../../zomes-bindings/index.ts'
 import { ApiKeyStore, apiKeysPath } from '../api/api-keys.ts'
 import { ApiServer } from '../api/api-server.ts'
 import { loadOrCreateApiToken } from '../api/api-token.ts'
+import type { ImageUrlReach } from '../api/openai/image-parts.ts'
 import { loadNetworkConfig, withBootstrap } from '../config/network-config.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import { removeStaleKeyDirs } from '../inference/engine/llama-server-process.ts'
@@ -43,8 +44,11 @@ export interface DaemonOptions extends Omit<ModelServiceInit, 'modelsDir'> {
   apiHost?: string
   /** Callers from other machines need an API key and reach only the endpoints (/v1, /mcp). */
   requireKeys?: boolean
-  /** Fetch the http(s) image URLs of /v1 requests (`--allow-image-urls`); default: data URLs only. */
-  allowImageUrls?: boolean
+  /**
+   * Fetch the http(s) image URLs of /v1 requests (`--allow-image-urls`), from public addresses or local
+   * ones too; default: data URLs only.
+   */
+  allowImageUrls?: false | ImageUrlReach
   /** 0 picks a free port. */
   apiPort: number
   /** libp2p listen multiaddrs; default: the network file's. */

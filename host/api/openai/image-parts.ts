@@ -4,11 +4,13 @@
  * (`images`); before the request enters the mesh, `resolveImages` makes every one a checked data URL:
  * a data URL is taken as it is, an http(s) URL is fetched here only when the peer allows it
  * (`ripple up --allow-image-urls`: a request must not make a peer fetch arbitrary addresses by
- * default), and all the images of a request together are at most MAX_IMAGE_BYTES decoded.
+ * default), from public addresses only unless it allows local ones too, and all the images of a request together are at most MAX_IMAGE_BYTES decoded.
  */
+import type { Response } from 'undici'
 import { z } from 'zod'
 import type { ChatMessage } from '../../inference/tool-calls.ts'
 import { MAX_IMAGE_BYTES, MAX_IMAGES } from '../../inference/vision.ts'
+import { AddressNotAllowedError, guardedFetch } from '../../net/guarded-fetch.ts'
 import { EndpointError } from './endpoint-error.ts'
 import type { GenerateInput } from './generation.ts'
 
@@ -87,8 +89,20 @@ export function userMessage(text: string, images: readonly string[]): ChatMessag
 export interface ImagePolicy {
   /** Fetch http(s) image URLs here (`--allow-image-urls`); off, such an image is a 400. */
   allowUrls: boolean
+  /**
+   * From local addresses too (`--allow-image-urls local`: loopback, private, link-local); off, a URL
+   * that leads there is a 400 (it would reach this machine's own services, its LAN, a cloud's metadata).
+   */
+  localUrls?: boolean
   /** How long one fetch may take; default 15 s. */
   fetchTimeoutMs?: number
+}
+
+/** Where a peer fetches image URLs from: public addresses, or local ones (loopback, LAN, link-local) too. */
+export type ImageUrlReach = 'public' | 'local'
+
+export function imagePolicy(reach: false | ImageUrlReach): ImagePolicy {
+  return { allowUrls: reach !== false, localUrls: reach === 'local' }
 }
 
 /** The body a generation request may have: its images' allowance as base64, and room for the text. */
@@ -194,12 +208,28 @@ async function fetchImage(
     )
   const timeout = AbortSignal.timeout(policy.fetchTimeoutMs ?? FETCH_TIMEOUT_MS)
   const aborted = signal ? AbortSignal.any([signal, timeout]) : timeout
-  let response: Response
   try {
-    response = await fetch(parsed, { signal: aborted, redirect: 'follow' })
+    return await guardedFetch(parsed, { local: policy.localUrls === true, signal: aborted }, (response) =>
+      readImage(response, url, n, room),
+    )
   } catch (err) {
+    if (err instanceof EndpointError) throw err
+    if (err instanceof AddressNotAllowedError)
+      throw invalidImage(
+        n,
+        `${err.message}: this peer fetches images from public addresses only (\`ripple up --allow-image-urls local\` fetches from local ones too)`,
+      )
     throw invalidImage(n, `could not fetch ${url}: ${(err as Error).message}`)
   }
+}
+
+/** The image a response holds, at most `room` bytes, as a data URL; a 400 when it is none. */
+async function readImage(
+  response: Response,
+  url: string,
+  n: number,
+  room: number,
+): Promise<{ url: string; bytes: number }> {
   const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
   if (!response.ok || !type.startsWith('image/')) {
     await response.body?.cancel()
@@ -215,21 +245,16 @@ async function fetchImage(
   }
   const chunks: Buffer[] = []
   let bytes = 0
-  try {
-    // A reader, not `for await`: the DOM typing the UI's check uses has no async iterator on streams.
-    const reader = response.body?.getReader()
-    for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
-      bytes += read.value.length
-      // Read no further than the limit: the size a server claims may be false.
-      if (bytes > room) {
-        await reader?.cancel()
-        throw tooLarge(MAX_IMAGE_BYTES - room + bytes)
-      }
-      chunks.push(Buffer.from(read.value))
+  // A reader, not `for await`: the DOM typing the UI's check uses has no async iterator on streams.
+  const reader = response.body?.getReader()
+  for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
+    bytes += read.value.length
+    // Read no further than the limit: the size a server claims may be false.
+    if (bytes > room) {
+      await reader?.cancel()
+      throw tooLarge(MAX_IMAGE_BYTES - room + bytes)
     }
-  } catch (err) {
-    if (err instanceof EndpointError) throw err
-    throw invalidImage(n, `could not fetch ${url}: ${(err as Error).message}`)
+    chunks.push(Buffer.from(read.value))
   }
   return { url: `data:${type};base64,${Buffer.concat(chunks).toString('base64')}`, bytes }
 }

@@ -53,7 +53,8 @@ interface UpOptions {
   apiPort: number
   apiHost: string
   requireKeys?: boolean
-  allowImageUrls?: boolean
+  /** Given without a value: true (public addresses). */
+  allowImageUrls?: true | 'public' | 'local'
   peer?: string[]
   bootstrap?: string[]
   listen?: string[]
@@ -126,9 +127,11 @@ export function upCommand(): Command {
       '--require-keys',
       'callers from other machines need an API key (`ripple keys create`) and reach only /v1 and /mcp',
     )
-    .option(
-      '--allow-image-urls',
-      'fetch the http(s) image URLs of /v1 requests (default: images only as data URLs, so a request cannot make this peer fetch an address)',
+    .addOption(
+      new Option(
+        '--allow-image-urls [reach]',
+        'fetch the http(s) image URLs of /v1 requests, from public addresses (or `local`: loopback, LAN and link-local ones too); default: images only as data URLs, so a request cannot make this peer fetch an address',
+      ).choices(['public', 'local']),
     )
     .option('--peer <multiaddr>', 'a peer to dial and keep connected (repeatable)', collectMultiaddr)
     .option(
@@ -207,7 +210,12 @@ export function upCommand(): Command {
         apiPort: options.apiPort,
         apiHost: options.apiHost,
         requireKeys: options.requireKeys === true,
-        allowImageUrls: options.allowImageUrls === true,
+        allowImageUrls:
+          options.allowImageUrls === undefined
+            ? false
+            : options.allowImageUrls === 'local'
+              ? 'local'
+              : 'public',
         peers: options.peer ?? [],
         bootstrap: options.bootstrap ?? [],
         listen: options.listen,

@@ -15,7 +15,7 @@ import { MessagesRequestSchema, messagesCall } from '../../../host/api/openai/an
 import { ChatCompletionRequestSchema, chatCompletionCall } from '../../../host/api/openai/chat-completions.ts'
 import { type EndpointError, endpointReply } from '../../../host/api/openai/endpoint-error.ts'
 import type { GenerateInput, GenerateOutput } from '../../../host/api/openai/generation.ts'
-import { resolveImages } from '../../../host/api/openai/image-parts.ts'
+import { imagePolicy, resolveImages } from '../../../host/api/openai/image-parts.ts'
 import { ResponseStore } from '../../../host/api/openai/response-store.ts'
 import { ResponseRequestSchema, responseCall, responseId } from '../../../host/api/openai/responses.ts'
 import { MAX_IMAGE_BYTES, visionTag, withVisionTags } from '../../../host/inference/vision.ts'
@@ -124,12 +124,19 @@ const refusal = (promise: Promise<unknown>) =>
     }),
   )
 
+/** The test server is on loopback: fetching from it needs local addresses allowed. */
+const LOCAL = imagePolicy('local')
+
 describe('resolveImages', () => {
   let server: Server
   let base: string
   beforeAll(async () => {
     server = createServer((request, response) => {
-      if (request.url === '/a.png') response.writeHead(200, { 'content-type': 'image/png' }).end(PNG)
+      const moved = /^\/moved\/(\d+)$/.exec(request.url ?? '')
+      if (moved) {
+        const left = Number(moved[1])
+        response.writeHead(302, { location: left > 1 ? `/moved/${left - 1}` : '/a.png' }).end()
+      } else if (request.url === '/a.png') response.writeHead(200, { 'content-type': 'image/png' }).end(PNG)
       else if (request.url === '/page') response.writeHead(200, { 'content-type': 'text/html' }).end('<p>')
       else if (request.url === '/huge.png') {
         // No content-length: the limit must hold while reading.
@@ -159,11 +166,35 @@ describe('resolveImages', () => {
     })
   })
 
+  it('fetches from public addresses only unless the peer allows local ones too, redirects checked', async () => {
+    const publicOnly = imagePolicy('public')
+    for (const url of [
+      `${base}/a.png`,
+      'http://localhost:9/a.png',
+      'http://[::1]:9/a.png',
+      'http://169.254.169.254/',
+    ])
+      expect(await refusal(resolveImages(input(url), publicOnly))).toMatchObject({
+        status: 400,
+        code: 'invalid_image',
+        message: expect.stringMatching(
+          /not a public address: this peer fetches images from public addresses only/,
+        ),
+      })
+    // Allowed local addresses, a redirect is followed (and checked again, hop by hop), up to five.
+    const redirected = await resolveImages(input(`${base}/moved/2`), LOCAL)
+    expect(redirected.messages?.[0]?.images).toEqual([DATA_URL])
+    expect(await refusal(resolveImages(input(`${base}/moved/6`), LOCAL))).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/too many redirects/),
+    })
+  })
+
   it('fetches an image URL when allowed, as a data URL; not a page, not a missing one', async () => {
-    const resolved = await resolveImages(input(`${base}/a.png`), { allowUrls: true })
+    const resolved = await resolveImages(input(`${base}/a.png`), LOCAL)
     expect(resolved.messages?.[0]?.images).toEqual([DATA_URL])
     for (const path of ['/page', '/gone.png'])
-      expect(await refusal(resolveImages(input(`${base}${path}`), { allowUrls: true }))).toMatchObject({
+      expect(await refusal(resolveImages(input(`${base}${path}`), LOCAL))).toMatchObject({
         status: 400,
         code: 'invalid_image',
       })
@@ -177,7 +208,7 @@ describe('resolveImages', () => {
     )
     const half = big(MAX_IMAGE_BYTES / 2 + 3)
     expect(await refusal(resolveImages(input(half, half), { allowUrls: false }))).toMatchObject(limit)
-    expect(await refusal(resolveImages(input(`${base}/huge.png`), { allowUrls: true }))).toMatchObject(limit)
+    expect(await refusal(resolveImages(input(`${base}/huge.png`), LOCAL))).toMatchObject(limit)
   })
 
   it('refuses what is not an image data URL', async () => {
