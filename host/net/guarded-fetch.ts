@@ -6,51 +6,16 @@
  * that resolves to another address the second time is not asked again).
  */
 import { lookup } from 'node:dns/promises'
-import { BlockList, isIP, type LookupFunction } from 'node:net'
+import { isIP, type LookupFunction } from 'node:net'
+import { isPrivateIp } from '@libp2p/utils'
 import { Agent, fetch, type Response } from 'undici'
 
 /**
- * Addresses that are not on the public internet (IANA special-purpose registries), one list per
- * family: a BlockList also matches an IPv4 address against IPv6 rules.
+ * Not loopback, private, link-local, shared, reserved or documentation space (IPv4, IPv6, or IPv4
+ * written as IPv6), as libp2p's own address checks judge it.
  */
-const NOT_PUBLIC_V4 = new BlockList()
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const)
-  NOT_PUBLIC_V4.addSubnet(net, prefix, 'ipv4')
-const NOT_PUBLIC_V6 = new BlockList()
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['64:ff9b:1::', 48],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const)
-  NOT_PUBLIC_V6.addSubnet(net, prefix, 'ipv6')
-
 export function isPublicAddress(address: string): boolean {
-  const family = isIP(address)
-  if (family === 4) return !NOT_PUBLIC_V4.check(address, 'ipv4')
-  if (family !== 6) return false
-  // An IPv4 address written as IPv6 (::ffff:10.0.0.1, ::ffff:a00:1) is judged as the IPv4 one.
-  const compressed = new URL(`http://[${address}]`).hostname.slice(1, -1)
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(compressed)
-  if (mapped) {
-    const [high, low] = [Number.parseInt(mapped[1]!, 16), Number.parseInt(mapped[2]!, 16)]
-    return isPublicAddress(`${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`)
-  }
-  return !NOT_PUBLIC_V6.check(address, 'ipv6')
+  return isIP(address) !== 0 && isPrivateIp(address) !== true
 }
 
 /** A URL that leads (or redirects) to an address the peer does not fetch from. */

@@ -1,7 +1,7 @@
 /**
  * Which addresses a URL a request makes this peer fetch may lead to without the peer allowing local
- * ones: public ones only (not loopback, private, link-local, shared, unspecified or multicast, in
- * IPv4 or IPv6, nor an IPv4 one written as IPv6). The fetch itself, redirects included, is tested
+ * ones: public ones only (not loopback, private, link-local, shared or unspecified, in IPv4 or IPv6,
+ * nor an IPv4 one written as IPv6). The fetch itself, redirects included, is tested
  * through image URLs (tests/unit/api/image-parts.test.ts).
  */
 import { describe, expect, it } from 'vitest'
