@@ -24,7 +24,7 @@ export function modelFacts(loaded: EngineModel): z.output<typeof ModelFactsSchem
 const LOAD_PROGRESS_STEP = 0.05
 
 /** Reports the load of `model` every 5%: `{ type: 'load', data: { model, progress } }`, Progress as is. */
-export function loadProgress(ctx: WorkerContext, model: string): (progress: Progress) => void {
+function loadProgress(ctx: WorkerContext, model: string): (progress: Progress) => void {
   let reported = -1
   return (progress) => {
     const fraction = progressFraction(progress) ?? 0
@@ -38,7 +38,7 @@ export function loadProgress(ctx: WorkerContext, model: string): (progress: Prog
 export const KeepAliveMsSchema = z.number().int().min(-1).max(MAX_KEEP_ALIVE_MS)
 
 /** What a request's keep-alive asks of the model's manager (nothing when it set none). */
-export function keepAliveOf(ms: number | undefined): { keepAliveMs?: number } {
+function keepAliveOf(ms: number | undefined): { keepAliveMs?: number } {
   return ms === undefined ? {} : { keepAliveMs: ms === -1 ? KEEP_FOREVER : ms }
 }
 

@@ -150,12 +150,10 @@ export class EngineModel {
       try {
         return await this.#answer(request, thinking, signal, options, startedAt)
       } catch (err) {
-        const plain =
-          err instanceof TemplateRenderError && request.messages ? toolTurnsAsText(request.messages) : null
-        if (!plain) throw err
-        // The template takes no tool turns: the conversation with them written as text, answered
+        if (!(err instanceof TemplateRenderError) || !asText) throw err
+        // The template rendered the probe's tool turns but raised on these: written as text, answered
         // as text (a forced call by its grammar still). The template raised before any output.
-        const plan = serverPlan({ ...request, messages: plain }, { parseCalls: false, thinking })
+        const plan = serverPlan({ ...request, messages: asText }, { parseCalls: false, thinking })
         return this.#generate(plan, signal, options, startedAt)
       }
     })

@@ -84,8 +84,8 @@ export class TemplateRender {
       const prompt = await this.render({ messages: TOOL_TURN_PROBE, add_generation_prompt: true }, signal)
       return prompt.includes(PROBE_TOOL) && prompt.includes(PROBE_RESULT)
     })().catch((err: unknown) => {
-      // Refused (it raised): the same as dropping them. An engine that failed is asked again.
-      if (err instanceof EngineRequestError) return false
+      // The template raised on them: the same as dropping them. An engine that failed is asked again.
+      if (err instanceof TemplateRenderError) return false
       this.#toolTurns = null
       throw err
     })
