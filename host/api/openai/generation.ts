@@ -41,6 +41,12 @@ export interface GenerateCall {
   fanOut: number
   route: RippleRoute
   stream: boolean
+  /**
+   * What the request asked that Ripple leaves out (fields it does not use, tools no peer can run,
+   * content it cannot show the model), each in a few words: logged at debug, never refused, so a
+   * client's next version does not break the mesh.
+   */
+  ignored?: string[]
 }
 
 /** Bounds shared with the worker's input, so a bad value is a 400 naming the API's own field. */

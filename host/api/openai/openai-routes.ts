@@ -50,6 +50,13 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   return parsed.data
 }
 
+/** The body's top-level fields the schema does not read (zod drops them): said at debug, not refused. */
+function unreadFields(schema: z.ZodType, body: unknown): string[] {
+  const shape = (schema as { shape?: Record<string, unknown> }).shape
+  if (shape === undefined || typeof body !== 'object' || body === null) return []
+  return Object.keys(body).filter((k) => !(k in shape))
+}
+
 const errorBody = (err: EndpointError) => openAiErrorBody(err)
 
 export function modelObject(model: PeerModel) {
@@ -78,6 +85,8 @@ export function modelObject(model: PeerModel) {
 /** One text-generation route: the request as an `infer.generate` task, answered whole or streamed. */
 interface GenerationRoute<C extends GenerateCall> {
   path: string
+  /** The request's schema, whose top-level fields are those read. */
+  schema: z.ZodType
   call: (body: unknown) => C
   stream: (id: TaskIdentity, call: C) => StreamRenderer
   body: (task: TaskIdentity, call: C, output: GenerateOutput) => unknown
@@ -130,6 +139,11 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
       const generation = <C extends GenerateCall>(route: GenerationRoute<C>) =>
         v1.post(route.path, { bodyLimit: IMAGE_BODY_LIMIT }, async (request, reply) => {
           const call = route.call(request.body)
+          const ignored = [
+            ...unreadFields(route.schema, request.body).map((k) => `field ${k}`),
+            ...(call.ignored ?? []),
+          ]
+          if (ignored.length > 0) request.log.debug({ url: request.url, ignored }, 'request parts left out')
           // A key scoped to other models makes this peer fetch no image.
           checkModelScope(request, call.model)
           const answer = await serveTask(api.inference, request, reply, {
@@ -150,6 +164,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
 
       generation({
         path: '/chat/completions',
+        schema: ChatCompletionRequestSchema,
         call: (body) => chatCompletionCall(parse(ChatCompletionRequestSchema, body)),
         stream: (id, call) => {
           const chunks = new ChatChunks(id, call.input, call.includeUsage)
@@ -168,6 +183,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
       })
       generation({
         path: '/completions',
+        schema: CompletionRequestSchema,
         call: (body) => completionCall(parse(CompletionRequestSchema, body)),
         stream: (id, call) => completionStream(id, call.includeUsage, (e) => errorBody(asEndpointError(e))),
         body: (task, _call, output) => completion(task, output),
@@ -175,6 +191,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
       const responses = new ResponseStore()
       generation({
         path: '/responses',
+        schema: ResponseRequestSchema,
         call: (body) => {
           const request = parse(ResponseRequestSchema, body)
           return responseCall(request, responses.conversation(request.previous_response_id, request.model))
@@ -196,6 +213,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
       })
       generation({
         path: '/messages',
+        schema: MessagesRequestSchema,
         call: (body) => messagesCall(parse(MessagesRequestSchema, body)),
         stream: (id, call) => messagesStream(id, call.input, (e) => anthropicErrorBody(asEndpointError(e))),
         body: (task, call, output) => anthropicMessage(task, call.input, output),
