@@ -197,18 +197,18 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
           return responseCall(request, responses.conversation(request.previous_response_id, request.model))
         },
         stream: (id, call) => {
-          const events = responseStream(id, call.input, (e) => errorBody(asEndpointError(e)))
+          const events = responseStream(id, call.input, (e) => errorBody(asEndpointError(e)), call.tools)
           return {
             ...events,
             finish: (output) => {
-              responses.remember(id, call.history, output as GenerateOutput)
+              if (call.store) responses.remember(id, call.history, output as GenerateOutput)
               return events.finish(output)
             },
           }
         },
         body: (task, call, output) => {
-          responses.remember(task, call.history, output)
-          return response(task, output)
+          if (call.store) responses.remember(task, call.history, output)
+          return response(task, output, call.tools)
         },
       })
       generation({

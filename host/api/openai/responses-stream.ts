@@ -1,9 +1,11 @@
 /**
  * A streamed `/v1/responses` answer: its typed events (`response.created`, then each output item as
  * its first piece comes: the reasoning item with `response.reasoning_text.delta`, the message with
- * `response.output_text.delta`, a forced call with `response.function_call_arguments.delta`; then
- * `response.completed`), each with its sequence number. The response it ends with lists the items in
- * the order they were sent. Pure.
+ * `response.output_text.delta`, a forced function call with `response.function_call_arguments.delta`;
+ * then the calls made, a custom tool's input with `response.custom_tool_call_input.delta`; then
+ * `response.completed`), each with its sequence number. Codex takes each item from its
+ * `response.output_item.done` and ends the turn on `response.completed`. The response it ends with
+ * lists the items in the order they were sent. Pure.
  */
 import type { GenerateInput, GenerateOutput } from './generation.ts'
 import { streamMode } from './generation.ts'
@@ -16,14 +18,18 @@ import {
   reasoningItem,
   responseObject,
 } from './responses.ts'
+import { type ClientTools, NO_TOOLS } from './responses-tools.ts'
 import type { SseEvent, StreamRenderer, TaskIdentity } from './serve-task.ts'
 
 export function responseStream(
   id: TaskIdentity,
   input: GenerateInput,
   errorBody: (err: Error) => unknown,
+  tools: ClientTools = NO_TOOLS,
 ): StreamRenderer {
-  const mode = streamMode(input)
+  const forced = streamMode(input)
+  // A custom tool's input is the text inside the arguments: it is sent whole, once they are read.
+  const mode = forced.kind === 'arguments' && tools.get(forced.name)?.kind === 'custom' ? null : forced
   let sequence = 0
   const event = (type: string, data: Record<string, unknown>): SseEvent => ({
     event: type,
@@ -34,30 +40,29 @@ export function responseStream(
   let open: { item: OutputItem; text: string } | null = null
   let reasoned = 0
   let streamed = false
-  const at = () => ({ output_index: sent.length })
-  const part = (item: OutputItem) => ({ item_id: item.id, ...at(), content_index: 0 })
+  const at = (item: OutputItem) => ({
+    item_id: item.id,
+    output_index: sent.length,
+    ...(item.type === 'reasoning' || item.type === 'message' ? { content_index: 0 } : {}),
+  })
 
   /** Closes the open item, as `final` says it ended (else as streamed). */
   const close = (final?: OutputItem): SseEvent[] => {
     if (open === null) return []
-    const { text } = open
-    const item = final ?? complete(open.item, text)
+    const item = final ?? complete(open.item, open.text)
+    const text = textOf(item)
     const events =
       item.type === 'reasoning'
-        ? [event('response.reasoning_text.done', { ...part(item), text })]
+        ? [event('response.reasoning_text.done', { ...at(item), text })]
         : item.type === 'message'
           ? [
-              event('response.output_text.done', { ...part(item), text: item.content[0]?.text ?? '' }),
-              event('response.content_part.done', { ...part(item), part: item.content[0] }),
+              event('response.output_text.done', { ...at(item), text }),
+              event('response.content_part.done', { ...at(item), part: item.content[0] }),
             ]
-          : [
-              event('response.function_call_arguments.done', {
-                item_id: item.id,
-                ...at(),
-                arguments: item.arguments,
-              }),
-            ]
-    events.push(event('response.output_item.done', { ...at(), item }))
+          : item.type === 'function_call'
+            ? [event('response.function_call_arguments.done', { ...at(item), arguments: text })]
+            : [event('response.custom_tool_call_input.done', { ...at(item), input: text })]
+    events.push(event('response.output_item.done', { output_index: sent.length, item }))
     sent.push(item)
     open = null
     return events
@@ -67,23 +72,16 @@ export function responseStream(
     if (open?.item.id === item.id) return []
     const events = close()
     open = { item, text: '' }
-    events.push(event('response.output_item.added', { ...at(), item }))
+    events.push(event('response.output_item.added', { output_index: sent.length, item }))
     if (item.type === 'message')
-      events.push(event('response.content_part.added', { ...part(item), part: outputText('') }))
+      events.push(event('response.content_part.added', { ...at(item), part: outputText('') }))
     return events
   }
   const piece = (item: OutputItem, text: string): SseEvent[] => {
     const events = ensure(item)
     if (text === '' || open === null) return events
     open.text += text
-    const type =
-      item.type === 'reasoning'
-        ? 'response.reasoning_text.delta'
-        : item.type === 'message'
-          ? 'response.output_text.delta'
-          : 'response.function_call_arguments.delta'
-    const where = item.type === 'function_call' ? { item_id: item.id, ...at() } : part(item)
-    events.push(event(type, { ...where, delta: text }))
+    events.push(event(DELTA[item.type], { ...at(item), delta: text }))
     return events
   }
   const reasoning = (text: string) => {
@@ -93,26 +91,23 @@ export function responseStream(
 
   return {
     start: () => [
-      event('response.created', { response: responseObject(id, null) }),
-      event('response.in_progress', { response: responseObject(id, null) }),
+      event('response.created', { response: responseObject(id, null, []) }),
+      event('response.in_progress', { response: responseObject(id, null, []) }),
     ],
     reasoning: (text) => (text === '' ? [] : reasoning(text)),
     token: (text) => {
-      if (text === '' || mode.kind === 'buffered') return []
+      if (text === '' || mode === null || mode.kind === 'buffered') return []
       streamed = true
       if (mode.kind === 'text') return piece(messageItem(id, '', 'in_progress'), text)
-      return piece(callItem(id, 0, mode.name, '', 'in_progress'), text)
+      return piece(callItem(id, 0, { name: mode.name, arguments: '' }, tools, 'in_progress'), text)
     },
     finish: (output) => {
       const o = output as GenerateOutput
       const unsent = o.reasoning.slice(reasoned)
       const events = unsent === '' ? [] : reasoning(unsent)
       // What streamed is the answer's first item; the others are sent whole.
-      answerItems(id, o, mode.kind === 'text').forEach((item, i) => {
-        if (!(i === 0 && streamed)) {
-          const text = item.type === 'message' ? (item.content[0]?.text ?? '') : item.arguments
-          events.push(...piece({ ...item, status: 'in_progress' }, text))
-        }
+      answerItems(id, o, tools, streamed && mode?.kind === 'text').forEach((item, i) => {
+        if (!(i === 0 && streamed)) events.push(...piece(opened(item), textOf(item)))
         events.push(...close(item))
       })
       events.push(
@@ -126,10 +121,32 @@ export function responseStream(
   }
 }
 
+const DELTA: Record<OutputItem['type'], string> = {
+  reasoning: 'response.reasoning_text.delta',
+  message: 'response.output_text.delta',
+  function_call: 'response.function_call_arguments.delta',
+  custom_tool_call: 'response.custom_tool_call_input.delta',
+}
+
+/** What an item's deltas carry: its reasoning, its text, a call's arguments or a custom tool's input. */
+function textOf(item: OutputItem): string {
+  if (item.type === 'reasoning' || item.type === 'message') return item.content[0]?.text ?? ''
+  return item.type === 'function_call' ? item.arguments : item.input
+}
+
+/** An item as it is added, before its first delta. */
+function opened(item: OutputItem): OutputItem {
+  if (item.type === 'reasoning' || item.type === 'message')
+    return { ...item, status: 'in_progress', content: [] }
+  if (item.type === 'function_call') return { ...item, status: 'in_progress', arguments: '' }
+  return { ...item, status: 'in_progress', input: '' }
+}
+
 /** An item as streamed so far: what was sent is its content. */
 function complete(item: OutputItem, text: string): OutputItem {
   if (item.type === 'reasoning')
     return { ...item, status: 'completed', content: [{ type: 'reasoning_text', text }] }
   if (item.type === 'message') return { ...item, status: 'completed', content: [outputText(text)] }
-  return { ...item, status: 'completed', arguments: text }
+  if (item.type === 'function_call') return { ...item, status: 'completed', arguments: text }
+  return { ...item, status: 'completed', input: text }
 }

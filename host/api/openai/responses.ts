@@ -1,14 +1,18 @@
 /**
- * OpenAI's Responses API (`POST /v1/responses`), translated: input items (messages, function calls and
- * their outputs) and `instructions` into an `infer.generate` input; the output into a `response` with
- * a reasoning item (a thinking model's reasoning, as `reasoning_text`; `reasoning.effort` bounds it), a
- * message item and function-call items (the stream: responses-stream.ts). Reasoning items sent back as
- * input are dropped: templates render only the answers. Pure: a `previous_response_id`'s conversation
- * comes from the answering peer's store (response-store.ts), handed in.
+ * OpenAI's Responses API (`POST /v1/responses`), translated: input items (responses-input.ts) and
+ * `instructions` into an `infer.generate` input, with the tools as the model can take them
+ * (responses-tools.ts); the output into a `response` with a reasoning item (a thinking model's
+ * reasoning, as `reasoning_text`; `reasoning.effort` bounds it), a message item and the calls as the
+ * client named its tools (`function_call` with its `namespace`, `custom_tool_call`) (the stream:
+ * responses-stream.ts). What Codex sends beside (`include`, `reasoning.summary`, `text.verbosity`,
+ * built-in tools, items of other kinds) is accepted and named in `ignored`; `store: false` keeps the
+ * response from the store. Pure: a `previous_response_id`'s conversation comes from the answering
+ * peer's store (response-store.ts), handed in.
  */
 import { z } from 'zod'
-import type { ChatMessage } from '../../inference/tool-calls.ts'
+import type { ChatMessage, ToolCall } from '../../inference/tool-calls.ts'
 import { ANY_JSON_OBJECT, DEFAULT_MAX_TOKENS, finishReason } from './chat-completions.ts'
+import { note } from './chat-typed-parts.ts'
 import {
   answerText,
   effortBudget,
@@ -27,39 +31,25 @@ import {
   toolCallId,
   usage,
 } from './generation.ts'
-import { InputImagePartSchema } from './image-parts.ts'
+import { conversationOf, InputItemSchema } from './responses-input.ts'
+import {
+  type ClientTools,
+  clientCall,
+  NO_TOOLS,
+  offerTools,
+  ResponseToolChoiceSchema,
+  ResponseToolsSchema,
+} from './responses-tools.ts'
 import type { TaskIdentity } from './serve-task.ts'
-
-const TextContentSchema = z.union([
-  z.string(),
-  z.array(
-    z.discriminatedUnion('type', [
-      z.object({ type: z.enum(['input_text', 'output_text']), text: z.string().optional() }),
-      InputImagePartSchema,
-    ]),
-  ),
-])
-
-const InputItemSchema = z.union([
-  z.object({
-    type: z.literal('message').optional(),
-    role: z.enum(['user', 'system', 'developer', 'assistant']),
-    content: TextContentSchema,
-  }),
-  z.object({
-    type: z.literal('function_call'),
-    call_id: z.string().min(1),
-    name: z.string().min(1),
-    arguments: z.string(),
-  }),
-  z.object({ type: z.literal('function_call_output'), call_id: z.string().min(1), output: z.string() }),
-  z.object({ type: z.literal('reasoning') }),
-])
 
 const FormatSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text') }),
   z.object({ type: z.literal('json_object') }),
-  z.object({ type: z.literal('json_schema'), name: z.string(), schema: z.record(z.string(), z.json()) }),
+  z.object({
+    type: z.literal('json_schema'),
+    name: z.string().nullish(),
+    schema: z.record(z.string(), z.json()),
+  }),
 ])
 
 export const ResponseRequestSchema = z.object({
@@ -74,66 +64,43 @@ export const ResponseRequestSchema = z.object({
   stream: z.boolean().nullish(),
   /** Continue the conversation a response of this peer ended (kept an hour), sending only what is new. */
   previous_response_id: z.string().min(1).max(128).nullish(),
-  tools: z
-    .array(
-      z.object({
-        type: z.literal('function'),
-        name: z.string().min(1),
-        description: z.string().nullish(),
-        parameters: z.record(z.string(), z.json()).nullish(),
-      }),
-    )
-    .nullish(),
-  tool_choice: z
-    .union([
-      z.enum(['auto', 'none', 'required']),
-      z.object({ type: z.literal('function'), name: z.string().min(1) }),
-    ])
-    .nullish(),
-  text: z.object({ format: FormatSchema.optional() }).nullish(),
-  reasoning: z.object({ effort: ReasoningEffortSchema.nullish() }).nullish(),
+  /** `false`: the response is not kept for a later `previous_response_id` (Codex sends its whole input). */
+  store: z.boolean().nullish(),
+  tools: ResponseToolsSchema.nullish(),
+  tool_choice: ResponseToolChoiceSchema.nullish(),
+  text: z.object({ format: FormatSchema.nullish(), verbosity: z.string().nullish() }).nullish(),
+  reasoning: z.object({ effort: ReasoningEffortSchema.nullish(), summary: z.string().nullish() }).nullish(),
+  /** Extra output asked for (`reasoning.encrypted_content`, logprobs...): none is made; each is noted. */
+  include: z.array(z.string()).nullish(),
   ripple: RippleExtensionSchema,
 })
 export type ResponseRequest = z.infer<typeof ResponseRequestSchema>
 
+/** A request read: `history` is what the next response keeps, `tools` how calls go back to the client. */
+export type ResponseCall = GenerateCall & { history: ChatMessage[]; tools: ClientTools; store: boolean }
+
 /**
  * The call for a request, after `previous` (the conversation its `previous_response_id` ended; the
- * instructions are not carried over, as OpenAI's). `history` is what the next response keeps.
+ * instructions are not carried over, as OpenAI's).
  */
-export function responseCall(
-  request: ResponseRequest,
-  previous: readonly ChatMessage[] = [],
-): GenerateCall & { history: ChatMessage[] } {
-  const history: ChatMessage[] = [...previous]
+export function responseCall(request: ResponseRequest, previous: readonly ChatMessage[] = []): ResponseCall {
+  const ignored: string[] = []
+  const offered = offerTools(request.tools, request.tool_choice, ignored)
   const items =
-    typeof request.input === 'string' ? [{ role: 'user' as const, content: request.input }] : request.input
-  for (const item of items) {
-    if ('role' in item) {
-      const parts = typeof item.content === 'string' ? [{ text: item.content }] : item.content
-      const content = parts.map((p) => (typeof p === 'string' ? '' : (p.text ?? ''))).join('')
-      // An image (its URL) on another role than the user's is refused with the worker's words.
-      const images = parts.filter((p) => typeof p === 'string')
-      history.push({
-        role: item.role === 'developer' ? 'system' : item.role,
-        content,
-        ...(images.length > 0 ? { images } : {}),
-      })
-    } else if (item.type === 'function_call') {
-      const call = { id: item.call_id, name: item.name, arguments: item.arguments }
-      const last = history.at(-1)
-      // Calls right after an assistant message are that message's; otherwise they make one of their own.
-      if (last?.role === 'assistant') last.tool_calls = [...(last.tool_calls ?? []), call]
-      else history.push({ role: 'assistant', content: '', tool_calls: [call] })
-    } else if (item.type === 'function_call_output')
-      history.push({ role: 'tool', content: item.output, tool_call_id: item.call_id })
-  }
-  const messages: ChatMessage[] = [
+    typeof request.input === 'string'
+      ? [{ type: 'message' as const, role: 'user' as const, content: [{ text: request.input }] }]
+      : request.input
+  const history = [...previous, ...conversationOf(items, offered.clientTools, ignored)]
+  const messages = leadingSystemJoined([
     ...(request.instructions ? [{ role: 'system' as const, content: request.instructions }] : []),
     ...history,
-  ]
+  ])
   const format = request.text?.format
-  const choice = request.tool_choice
   const maxTokens = request.max_output_tokens ?? DEFAULT_MAX_TOKENS
+  if (request.text?.verbosity) note(ignored, 'text.verbosity')
+  if (request.reasoning?.summary && request.reasoning.summary !== 'none')
+    note(ignored, 'reasoning.summary: no summary is written (the reasoning is given as reasoning_text)')
+  for (const extra of request.include ?? []) note(ignored, `include ${extra}`)
   const input: GenerateInput = {
     messages,
     max_tokens: maxTokens,
@@ -149,18 +116,8 @@ export function responseCall(
           ? ANY_JSON_OBJECT
           : undefined,
     ),
-    ...optional(
-      'tools',
-      request.tools?.map((t) => ({
-        name: t.name,
-        ...optional('description', t.description),
-        ...optional('parameters', t.parameters),
-      })),
-    ),
-    ...optional(
-      'tool_choice',
-      typeof choice === 'object' && choice !== null ? { name: choice.name } : choice,
-    ),
+    ...optional('tools', offered.tools),
+    ...optional('tool_choice', offered.tool_choice),
     ...optional('reasoning_budget', effortBudget(request.reasoning?.effort, maxTokens)),
   }
   return {
@@ -169,7 +126,26 @@ export function responseCall(
     ...rippleOptions(request.ripple),
     stream: request.stream === true,
     history,
+    tools: offered.clientTools,
+    store: request.store !== false,
+    ...(ignored.length > 0 ? { ignored } : {}),
   }
+}
+
+/**
+ * The system messages the conversation starts with (the instructions, Codex's developer messages) as
+ * one: many templates take a single system prompt. Later ones stay where they are, so the prompt a
+ * runner has cached stays a prefix of the next turn's.
+ */
+function leadingSystemJoined(messages: ChatMessage[]): ChatMessage[] {
+  const lead = messages.findIndex((m) => m.role !== 'system')
+  const count = lead === -1 ? messages.length : lead
+  if (count < 2) return messages
+  const content = messages
+    .slice(0, count)
+    .map((m) => m.content)
+    .join('\n\n')
+  return [{ role: 'system', content }, ...messages.slice(count)]
 }
 
 /** A response's id, as its object and the store name it. */
@@ -204,27 +180,30 @@ export function outputText(text: string) {
   return { type: 'output_text' as const, text, annotations: [] }
 }
 
+/** The answer's `index`th call, as the client's tool takes it (a function's or a custom tool's). */
 export function callItem(
   id: TaskIdentity,
   index: number,
-  name: string,
-  args: string,
+  call: ToolCall,
+  tools: ClientTools,
   status: 'in_progress' | 'completed',
 ) {
-  return {
-    type: 'function_call' as const,
-    id: `fc_${suffix(id.task)}${index}`,
-    call_id: responseCallId(id, index),
-    name,
-    arguments: args,
-    status,
-  }
+  const c = clientCall(call, tools)
+  const call_id = responseCallId(id, index)
+  return c.type === 'custom_tool_call'
+    ? { type: c.type, id: `ctc_${suffix(id.task)}${index}`, call_id, name: c.name, input: c.input, status }
+    : { ...c, id: `fc_${suffix(id.task)}${index}`, call_id, status }
 }
 
 /** The answer's items: the message (when there is text, nothing else, or a stream opened it), then each call. */
-export function answerItems(id: TaskIdentity, output: GenerateOutput, withMessage = false) {
+export function answerItems(
+  id: TaskIdentity,
+  output: GenerateOutput,
+  tools: ClientTools,
+  withMessage = false,
+) {
   const text = answerText(output)
-  const calls = output.tool_calls.map((c, i) => callItem(id, i, c.name, c.arguments, 'completed'))
+  const calls = output.tool_calls.map((c, i) => callItem(id, i, c, tools, 'completed'))
   const message = withMessage || text !== '' || calls.length === 0
   return [...(message ? [messageItem(id, text, 'completed')] : []), ...calls]
 }
@@ -234,8 +213,8 @@ export type OutputItem =
   | ReturnType<typeof messageItem>
   | ReturnType<typeof callItem>
 
-/** The response; its items, when not given (a stream gives them in the order it sent them), in order. */
-export function responseObject(id: TaskIdentity, output: GenerateOutput | null, items?: OutputItem[]) {
+/** The response, with its items in order (a stream gives them in the order it sent them). */
+export function responseObject(id: TaskIdentity, output: GenerateOutput | null, items: OutputItem[]) {
   const truncated = output !== null && finishReason(output) === 'length'
   const u = output && usage(output)
   return {
@@ -249,13 +228,12 @@ export function responseObject(id: TaskIdentity, output: GenerateOutput | null, 
           ? ('incomplete' as const)
           : ('completed' as const),
     model: id.model,
-    output: output === null ? [] : (items ?? outputItems(id, output)),
+    output: items,
     incomplete_details: truncated ? { reason: 'max_output_tokens' as const } : null,
     error: null,
-    parallel_tool_calls: false,
     usage: u && {
       input_tokens: u.prompt,
-      input_tokens_details: { cached_tokens: 0 },
+      input_tokens_details: { cached_tokens: output.timings.cached_tokens },
       output_tokens: u.completion,
       output_tokens_details: { reasoning_tokens: u.reasoning },
       total_tokens: u.prompt + u.completion,
@@ -263,13 +241,9 @@ export function responseObject(id: TaskIdentity, output: GenerateOutput | null, 
   }
 }
 
-function outputItems(id: TaskIdentity, output: GenerateOutput): OutputItem[] {
-  return [
+export function response(id: TaskIdentity, output: GenerateOutput, tools: ClientTools = NO_TOOLS) {
+  return responseObject(id, output, [
     ...(output.reasoning !== '' ? [reasoningItem(id, output.reasoning, 'completed')] : []),
-    ...answerItems(id, output),
-  ]
-}
-
-export function response(id: TaskIdentity, output: GenerateOutput) {
-  return responseObject(id, output)
+    ...answerItems(id, output, tools),
+  ])
 }

@@ -1,0 +1,254 @@
+/**
+ * The agents people run, run as people run them, against `ripple up` on a private mesh with a key:
+ * Claude Code (`claude -p`, `ANTHROPIC_BASE_URL`) on `/v1/messages` and Codex CLI (`codex exec`, a
+ * provider with `wire_api = "responses"`) on `/v1/responses`, both from npm (dev dependencies). Their
+ * home directories and config are in the test's temp dir, telemetry, error reports and updates off;
+ * nothing leaves the machine (the only address they are given is the peer's on loopback).
+ *
+ * Each (a) completes a turn on a generated model (Qwen 3's template from llama.cpp's collection)
+ * through the real engine, with the agent's whole prompt (its system prompt and every tool) evaluated,
+ * and (b) runs a full tool loop: Ripple hands the agent a call in its own dialect (read a file of the
+ * work directory, then run a command), the agent runs it and sends the result back, and it ends with
+ * an answer Ripple served that holds what the file and the command said. A generated model never
+ * chooses to call a tool, so (b) runs on a scripted model: a stand-in for the model's choices only
+ * (tests/fixtures/scripted-llama-server.ts), behind the real llama-server, which renders each request
+ * with the model's template; the requests, the mesh and the translation both ways are the product's.
+ */
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { llamaCppTemplate } from '../../host/inference/gguf-gen/llama-cpp-templates.ts'
+import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
+import { type EngineScript, scriptedEngineHome } from '../fixtures/scripted-engine.ts'
+import { REPO_ROOT, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+
+const CLAUDE = join(REPO_ROOT, 'node_modules', '.bin', 'claude')
+const CODEX = join(REPO_ROOT, 'node_modules', '.bin', 'codex')
+/** What the file the agent reads says, and what the command it runs prints: the answer must hold both. */
+const SECRET = 'PELICAN-7731'
+const PRODUCT = '6006'
+/** Tokens per context: Claude Code's prompt, written out by a byte-level vocabulary, is ~80k. */
+const CONTEXT = 131_072
+
+let root: string
+let work: string
+let peer: RunningRipple
+let url: string
+let key: string
+let script: EngineScript
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ripple-e2e-agents-'))
+  work = join(root, 'work')
+  const models = join(root, 'models')
+  await mkdir(work, { recursive: true })
+  await mkdir(models, { recursive: true })
+  await writeFile(join(work, 'notes.txt'), `The secret word is ${SECRET}.\n`)
+  const model = { ...TINY_MODEL, contextLength: CONTEXT, chatTemplate: await llamaCppTemplate('qwen3') }
+  await writeLlamaModel(join(models, 'qwen3-tiny.gguf'), model)
+  await writeLlamaModel(join(models, 'scripted-agent.gguf'), model)
+  script = {
+    steps: [
+      {
+        call: {
+          Read: { file_path: join(work, 'notes.txt') },
+          exec_command: { cmd: 'cat notes.txt' },
+        },
+      },
+      { call: { Bash: { command: 'echo $((78*77))' }, exec_command: { cmd: 'echo $((78*77))' } } },
+      { answer: 'The file says: {{tool:0}} The command printed: {{tool:1}}' },
+    ],
+    log: join(root, 'engine-requests.jsonl'),
+  }
+  process.env.RIPPLE_ENGINE_HOME = await scriptedEngineHome(root, script)
+  const dataDir = join(root, 'data')
+  // The default `local` network on a fresh data dir: a private mesh of its own.
+  peer = await startRipple(
+    [
+      '--data-dir',
+      dataDir,
+      '--models-dir',
+      models,
+      '--api-port',
+      '0',
+      '--name',
+      'agents',
+      '--context-size',
+      String(CONTEXT),
+      '--log-level',
+      'warn',
+    ],
+    120_000,
+  )
+  expect(peer.stdout()).toMatch(/private mesh created/)
+  url = /^ripple: api (\S+)$/m.exec(peer.stdout())?.[1] ?? ''
+  const created = await runRipple(['keys', 'create', '--data-dir', dataDir, '--name', 'agents', '--json'])
+  expect(created.code, created.stderr).toBe(0)
+  key = (JSON.parse(created.stdout) as { key: string }).key
+}, 180_000)
+
+afterAll(async () => {
+  if (peer && peer.child.exitCode === null) peer.child.kill('SIGKILL')
+  await rm(root, { recursive: true, force: true })
+})
+
+/** An environment with nothing of this machine's but PATH: the agent's own home, config and key. */
+function agentEnv(home: string, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    LANG: 'C.UTF-8',
+    TMPDIR: tmpdir(),
+    ...extra,
+  }
+}
+
+async function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
+  try {
+    const running = promisify(execFile)(command, args, {
+      cwd: work,
+      env,
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    })
+    // As from a terminal with nothing piped: Codex reads a piped standard input to its end.
+    running.child.stdin?.end()
+    const { stdout, stderr } = await running
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string }
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
+  }
+}
+
+interface EngineRequest {
+  roles: string[]
+  tools: string[]
+  tool_results: string[]
+  prompt_tokens: number
+}
+
+async function engineRequests(): Promise<EngineRequest[]> {
+  const text = await readFile(script.log, 'utf8').catch(() => '')
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as EngineRequest)
+}
+
+describe('Claude Code', { timeout: 600_000 }, () => {
+  const claude = async (model: string, prompt: string, extra: string[] = []) => {
+    const home = join(root, `claude-home-${model}`)
+    await mkdir(home, { recursive: true })
+    const env = agentEnv(home, {
+      ANTHROPIC_BASE_URL: url,
+      ANTHROPIC_API_KEY: key,
+      ANTHROPIC_SMALL_FAST_MODEL: model,
+      ANTHROPIC_DEFAULT_HAIKU_MODEL: model,
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      DISABLE_AUTOUPDATER: '1',
+      DISABLE_TELEMETRY: '1',
+      DISABLE_ERROR_REPORTING: '1',
+    })
+    const args = ['-p', prompt, '--model', model, '--output-format', 'json', ...extra]
+    const res = await run(CLAUDE, args, env, 540_000)
+    const result = JSON.parse(res.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      is_error?: boolean
+      result?: string
+      num_turns?: number
+      usage?: { input_tokens?: number; output_tokens?: number }
+    }
+    return { ...res, result }
+  }
+
+  it('completes a turn on a generated model through the real engine, its whole prompt evaluated', async () => {
+    const { code, stderr, stdout, result } = await claude('qwen3-tiny', 'Say hello.')
+    expect(code, `${stderr}\n${stdout}`).toBe(0)
+    expect(result.is_error, stdout).toBe(false)
+    expect(typeof result.result).toBe('string')
+    // Its system prompt and ~20 tools reached the model: tens of thousands of (byte) tokens.
+    expect(result.usage?.input_tokens ?? 0).toBeGreaterThan(20_000)
+    expect(result.usage?.output_tokens ?? 0).toBeGreaterThan(0)
+  })
+
+  it('runs a full tool loop: reads a file, runs a command, answers with both', async () => {
+    const before = (await engineRequests()).length
+    const { code, stderr, stdout, result } = await claude(
+      'scripted-agent',
+      'What does notes.txt say? Then compute 78*77 with the shell.',
+      ['--allowedTools', 'Read', 'Bash(echo:*)'],
+    )
+    expect(code, `${stderr}\n${stdout}`).toBe(0)
+    expect(result.is_error, stdout).toBe(false)
+    expect(result.result).toContain(SECRET)
+    expect(result.result).toContain(PRODUCT)
+    expect(result.num_turns).toBeGreaterThanOrEqual(3)
+    // What reached the engine: Claude Code's tools, then its results in the model's tool turns.
+    const turns = (await engineRequests()).slice(before).filter((r) => r.tools.includes('Read'))
+    expect(turns.length).toBeGreaterThanOrEqual(3)
+    const last = turns.at(-1) as EngineRequest
+    expect(last.roles.filter((r) => r === 'tool')).toHaveLength(2)
+    expect(last.tool_results[0]).toContain(SECRET)
+    expect(last.tool_results[1]).toContain(PRODUCT)
+    expect(last.roles[0]).toBe('system')
+    expect(last.roles.slice(1)).not.toContain('system')
+  })
+})
+
+describe('Codex', { timeout: 600_000 }, () => {
+  const codex = async (model: string, prompt: string) => {
+    const home = join(root, `codex-home-${model}`)
+    await mkdir(home, { recursive: true })
+    await writeFile(
+      join(home, 'config.toml'),
+      [
+        `model = "${model}"`,
+        'model_provider = "ripple"',
+        '[model_providers.ripple]',
+        'name = "Ripple"',
+        `base_url = "${url}/v1"`,
+        'env_key = "RIPPLE_API_KEY"',
+        'wire_api = "responses"',
+        'request_max_retries = 0',
+        'stream_max_retries = 0',
+        '[analytics]',
+        'enabled = false',
+        '[feedback]',
+        'enabled = false',
+        '',
+      ].join('\n'),
+    )
+    const last = join(home, 'last-message.txt')
+    const env = agentEnv(home, { CODEX_HOME: home, RIPPLE_API_KEY: key })
+    const args = ['exec', '--skip-git-repo-check', '--sandbox', 'workspace-write', '-o', last, prompt]
+    const res = await run(CODEX, args, env, 540_000)
+    return { ...res, answer: await readFile(last, 'utf8').catch(() => '') }
+  }
+
+  it('completes a turn on a generated model through the real engine', async () => {
+    const { code, stderr, stdout } = await codex('qwen3-tiny', 'Say hello.')
+    expect(code, `${stderr}\n${stdout}`).toBe(0)
+    // Codex prints the turn's tokens when it ends: its prompt was evaluated.
+    const used = Number(/tokens used\s*\n?\s*([\d,]+)/i.exec(`${stderr}\n${stdout}`)?.[1]?.replace(/,/g, ''))
+    expect(used).toBeGreaterThan(5_000)
+  })
+
+  it('runs a full tool loop: reads a file, runs a command, answers with both', async () => {
+    const before = (await engineRequests()).length
+    const { code, stderr, stdout, answer } = await codex(
+      'scripted-agent',
+      'What does notes.txt say? Then compute 78*77 with the shell.',
+    )
+    expect(code, `${stderr}\n${stdout}`).toBe(0)
+    expect(answer).toContain(SECRET)
+    expect(answer).toContain(PRODUCT)
+    const turns = (await engineRequests()).slice(before).filter((r) => r.tools.includes('exec_command'))
+    expect(turns.length).toBeGreaterThanOrEqual(3)
+    const last = turns.at(-1) as EngineRequest
+    expect(last.tool_results[0]).toContain(SECRET)
+    expect(last.tool_results[1]).toContain(PRODUCT)
+  })
+})
