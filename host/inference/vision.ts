@@ -78,6 +78,13 @@ export const ImageDataUrlSchema = z
   .max(Math.ceil(MAX_IMAGE_BYTES / 3) * 4 + 64)
   .refine((url) => DATA_URL.test(url.slice(0, 64)), 'an image is a data URL: data:image/<type>;base64,...')
 
+/** The bytes an image's data URL decodes to (its base64, less the padding). */
+export function imageBytes(url: string): number {
+  const base64 = url.slice(url.indexOf(',') + 1)
+  const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0
+  return Math.floor((base64.length * 3) / 4) - padding
+}
+
 /** Whether an `infer.generate` input (or its messages) carries images. */
 export function hasImages(input: { messages?: unknown }): boolean {
   const messages = Array.isArray(input.messages) ? (input.messages as ChatMessage[]) : []

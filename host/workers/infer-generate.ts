@@ -7,125 +7,15 @@
  */
 import { randomInt } from 'node:crypto'
 import { z } from 'zod'
-import { ModelNameSchema } from '../../zomes-bindings/index.ts'
-import { ImageDataUrlSchema, MAX_IMAGES } from '../inference/vision.ts'
-import { acquireMeant, KeepAliveMsSchema, ModelFactsSchema, modelFacts } from './model-facts.ts'
+import { InferGenerateInputSchema, MAX_TOOLS, SEED_MAX, ToolCallSchema } from './infer-generate-input.ts'
+import { acquireMeant, ModelFactsSchema, modelFacts } from './model-facts.ts'
 import type { Worker } from './worker.ts'
 import type { WorkerModels } from './worker-models.ts'
 
-const MAX_TOKENS = 32_768
-const SEED_MAX = 0xffffffff
-
-const MAX_STOPS = 8
-const MAX_TOOLS = 128
-
-const ToolCallSchema = z.strictObject({
-  name: z.string().min(1).max(256),
-  /** JSON text. */
-  arguments: z.string().max(1 << 20),
-})
-
-const ChatMessageSchema = z
-  .strictObject({
-    role: z.enum(['system', 'user', 'assistant', 'tool']),
-    content: z.string(),
-    /** An assistant's calls, answered by later `tool` messages with the same id. */
-    tool_calls: z
-      .array(ToolCallSchema.extend({ id: z.string().min(1).max(256) }))
-      .max(MAX_TOOLS)
-      .optional(),
-    tool_call_id: z.string().min(1).max(256).optional(),
-    /** A user message's images (data URLs), before its text; the model needs a projector (vision.ts). */
-    images: z.array(ImageDataUrlSchema).min(1).max(MAX_IMAGES).optional(),
-  })
-  .refine((m) => m.images === undefined || m.role === 'user', {
-    message: 'only user messages carry images',
-    path: ['images'],
-  })
-  .refine((m) => m.tool_calls === undefined || m.role === 'assistant', {
-    message: 'only assistant messages carry tool_calls',
-    path: ['tool_calls'],
-  })
-  .refine((m) => (m.role === 'tool') === (m.tool_call_id !== undefined), {
-    message: 'a tool message (and only one) names the call it answers in tool_call_id',
-    path: ['tool_call_id'],
-  })
-
-const ToolSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64'),
-  description: z.string().max(4096).optional(),
-  /** The arguments' JSON schema: llama-server makes a grammar of it, and refuses one it cannot. */
-  parameters: z.record(z.string(), z.json()).optional(),
-})
-
-export const InferGenerateInputSchema = z
-  .strictObject({
-    /** Default: the only loaded model, else the only model of the peer. */
-    model: ModelNameSchema.optional(),
-    prompt: z.string().min(1).optional(),
-    messages: z.array(ChatMessageSchema).min(1).max(1024).optional(),
-    max_tokens: z.number().int().min(1).max(MAX_TOKENS).default(256),
-    /** 0 is greedy: the same model and input give the same text. */
-    temperature: z.number().min(0).max(2).default(0),
-    /** Default: a random seed (reported in the output). */
-    seed: z.number().int().min(0).max(SEED_MAX).optional(),
-    /** How long the model stays loaded once idle, from now on (Ollama's keep_alive); -1: never. */
-    keep_alive_ms: KeepAliveMsSchema.optional(),
-    /** Constrain the output to JSON matching this schema (llama-server makes a grammar of it). */
-    json_schema: z.record(z.string(), z.json()).optional(),
-    /** Constrain the output with a GBNF grammar. */
-    grammar: z.string().min(1).optional(),
-    /** Nucleus sampling: only the most likely tokens adding up to this probability. */
-    top_p: z.number().gt(0).max(1).optional(),
-    /** Generation stops before any of these texts (not part of the output). */
-    stop: z.array(z.string().min(1).max(256)).max(MAX_STOPS).optional(),
-    /** Functions the model may call (with messages only). */
-    tools: z.array(ToolSchema).min(1).max(MAX_TOOLS).optional(),
-    /** `auto` (default): the model's own function calling; `required` or a name: forced by a grammar. */
-    tool_choice: z
-      .union([z.enum(['auto', 'none', 'required']), z.strictObject({ name: z.string().min(1) })])
-      .optional(),
-    /** Tokens a thinking model may reason before answering; 0 turns thinking off where the template can. */
-    reasoning_budget: z.number().int().min(0).max(MAX_TOKENS).optional(),
-  })
-  .refine((i) => (i.prompt === undefined) !== (i.messages === undefined), {
-    message: 'exactly one of prompt and messages must be set',
-    path: ['prompt'],
-  })
-  .refine((i) => i.json_schema === undefined || i.grammar === undefined, {
-    message: 'json_schema and grammar are exclusive',
-    path: ['grammar'],
-  })
-  .refine((i) => i.messages === undefined || ['user', 'tool'].includes(i.messages.at(-1)?.role ?? ''), {
-    message: 'the last message must be from the user or a tool',
-    path: ['messages'],
-  })
-  .refine((i) => i.tools === undefined || i.messages !== undefined, {
-    message: 'tools go with messages, not a prompt',
-    path: ['tools'],
-  })
-  .refine(
-    (i) =>
-      typeof i.tool_choice !== 'object' ||
-      (i.tools ?? []).some((t) => t.name === (i.tool_choice as { name: string }).name),
-    { message: 'tool_choice names a tool that is not among the tools', path: ['tool_choice'] },
-  )
-  .refine((i) => i.tool_choice !== 'required' || i.tools !== undefined, {
-    message: 'tool_choice "required" needs tools',
-    path: ['tool_choice'],
-  })
-  .refine(
-    (i) =>
-      i.tool_choice === undefined ||
-      i.tool_choice === 'auto' ||
-      i.tool_choice === 'none' ||
-      (i.json_schema === undefined && i.grammar === undefined),
-    {
-      message: 'a forced tool call has its own grammar: no json_schema or grammar with it',
-      path: ['tool_choice'],
-    },
-  )
-export type InferGenerateInput = z.input<typeof InferGenerateInputSchema>
+export {
+  type InferGenerateInput,
+  InferGenerateInputSchema,
+} from './infer-generate-input.ts'
 
 export const InferGenerateOutputSchema = z.strictObject({
   /** The answer, without the reasoning. */
