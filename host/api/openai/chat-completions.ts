@@ -4,10 +4,13 @@
  * OpenAI streams them (role first, content or tool-call argument deltas, the finish reason, then the
  * usage when `stream_options.include_usage` asks for it). A thinking model's reasoning is
  * `reasoning_content` (as DeepSeek's API and llama.cpp give it), streamed as `delta.reasoning_content`;
- * `reasoning_effort` bounds it. Pure: no I/O.
+ * `reasoning_effort` bounds it. What coding agents send beside (content parts on every role, `name`,
+ * `reasoning_content` given back, tools of other types) is accepted, and what is left out is named in
+ * `ignored`. Pure: no I/O.
  */
 import { z } from 'zod'
 import type { ChatMessage } from '../../inference/tool-calls.ts'
+import { byType, isOther, note } from './chat-typed-parts.ts'
 import {
   answerText,
   effortBudget,
@@ -34,29 +37,32 @@ import { ChatUserContentSchema, userMessage } from './image-parts.ts'
 /** Tokens to generate when the request sets no limit (OpenAI's is the context; this keeps a stray request short). */
 export const DEFAULT_MAX_TOKENS = 2048
 
-const TextPartSchema = z.object({ type: z.literal('text'), text: z.string() })
-const ContentSchema = z
-  .union([z.string(), z.array(z.union([TextPartSchema, z.object({ type: z.string() })]))])
-  .nullish()
-  .transform((content, ctx) => {
-    if (typeof content === 'string' || content == null) return content ?? ''
-    const other = content.find((p) => p.type !== 'text')
-    if (other) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `content parts of type "${other.type}" are not supported (text only)`,
-      })
-      return z.NEVER
-    }
-    return content.map((p) => (p as z.infer<typeof TextPartSchema>).text).join('')
-  })
+/**
+ * Content other than a user's: a string, or parts whose text is read (`text`, an assistant's
+ * `refusal`); a part of another type is left out with a note, not refused.
+ */
+const ContentSchema = z.preprocess(
+  (content) => (typeof content === 'string' ? [{ type: 'text', text: content }] : (content ?? [])),
+  z.array(
+    byType({
+      text: z.object({ text: z.string() }),
+      refusal: z.object({ refusal: z.string() }).transform((p) => ({ text: p.refusal })),
+    }),
+  ),
+)
+
+/** A message's `name` (a participant's): accepted, noted; the templates have no place for it. */
+const NameSchema = z.string().nullish()
 
 const MessageSchema = z.discriminatedUnion('role', [
-  z.object({ role: z.enum(['system', 'developer']), content: ContentSchema }),
-  z.object({ role: z.literal('user'), content: ChatUserContentSchema }),
+  z.object({ role: z.enum(['system', 'developer']), content: ContentSchema, name: NameSchema }),
+  z.object({ role: z.literal('user'), content: ChatUserContentSchema, name: NameSchema }),
   z.object({
     role: z.literal('assistant'),
     content: ContentSchema,
+    name: NameSchema,
+    /** The reasoning a thinking model gave (DeepSeek's, llama.cpp's), sent back: dropped, as templates render answers. */
+    reasoning_content: z.string().nullish(),
     tool_calls: z
       .array(
         z.object({
@@ -65,24 +71,32 @@ const MessageSchema = z.discriminatedUnion('role', [
           function: z.object({ name: z.string().min(1), arguments: z.string() }),
         }),
       )
-      .optional(),
+      .nullish(),
   }),
-  z.object({ role: z.literal('tool'), content: ContentSchema, tool_call_id: z.string().min(1) }),
+  z.object({
+    role: z.literal('tool'),
+    content: ContentSchema,
+    tool_call_id: z.string().min(1),
+    name: NameSchema,
+  }),
 ])
 
-export const ToolsSchema = z
-  .array(
-    z.object({
-      type: z.literal('function'),
+/** Functions, however long their descriptions; a tool of another type is left out with a note. */
+export const ToolsSchema = z.array(
+  byType(
+    {
       function: z.object({
-        name: z.string().min(1),
-        description: z.string().optional(),
-        parameters: z.record(z.string(), z.json()).optional(),
-        strict: z.boolean().nullish(),
+        function: z.object({
+          name: z.string().min(1),
+          description: z.string().nullish(),
+          parameters: z.record(z.string(), z.json()).nullish(),
+          strict: z.boolean().nullish(),
+        }),
       }),
-    }),
-  )
-  .min(1)
+    },
+    'function',
+  ),
+)
 
 const ToolChoiceSchema = z.union([
   z.enum(['auto', 'none', 'required']),
@@ -127,18 +141,27 @@ export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>
 export const ANY_JSON_OBJECT = { type: 'object', additionalProperties: true }
 
 export function chatCompletionCall(request: ChatCompletionRequest): GenerateCall & { includeUsage: boolean } {
+  const ignored: string[] = []
   const messages: ChatMessage[] = request.messages.map((m) => {
-    if (m.role === 'tool') return { role: 'tool', content: m.content, tool_call_id: m.tool_call_id }
+    if (m.name) note(ignored, 'name on messages')
+    if (m.role === 'user') return userMessage(m.content.text, m.content.images)
+    const content = textOf(m.content, m.role, ignored)
+    if (m.role === 'tool') return { role: 'tool', content, tool_call_id: m.tool_call_id }
     if (m.role === 'assistant') {
+      if (m.reasoning_content) note(ignored, 'reasoning_content given back: templates render answers only')
       const calls = m.tool_calls?.map((c) => ({
         id: c.id,
         name: c.function.name,
         arguments: c.function.arguments,
       }))
-      return { role: 'assistant', content: m.content, ...(calls?.length ? { tool_calls: calls } : {}) }
+      return { role: 'assistant', content, ...(calls?.length ? { tool_calls: calls } : {}) }
     }
-    if (m.role === 'user') return userMessage(m.content.text, m.content.images)
-    return { role: m.role === 'developer' ? 'system' : m.role, content: m.content }
+    return { role: 'system', content }
+  })
+  const tools = (request.tools ?? []).flatMap((t) => {
+    if (!isOther(t)) return [t.function]
+    note(ignored, `tool ${t.other}: only functions are offered`)
+    return []
   })
   const choice = request.tool_choice
   const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS
@@ -153,11 +176,13 @@ export function chatCompletionCall(request: ChatCompletionRequest): GenerateCall
     ...optional('json_schema', jsonSchemaOf(request.response_format)),
     ...optional(
       'tools',
-      request.tools?.map((t) => ({
-        name: t.function.name,
-        ...optional('description', t.function.description),
-        ...optional('parameters', t.function.parameters),
-      })),
+      tools.length === 0
+        ? undefined
+        : tools.map((t) => ({
+            name: t.name,
+            ...optional('description', t.description),
+            ...optional('parameters', t.parameters),
+          })),
     ),
     ...optional(
       'tool_choice',
@@ -171,7 +196,17 @@ export function chatCompletionCall(request: ChatCompletionRequest): GenerateCall
     ...rippleOptions(request.ripple),
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
+    ...(ignored.length > 0 ? { ignored } : {}),
   }
+}
+
+/** The text of a message's parts; the parts of other types go to `ignored`. */
+function textOf(parts: z.output<typeof ContentSchema>, role: string, ignored: string[]): string {
+  const text: string[] = []
+  for (const part of parts)
+    if (isOther(part)) note(ignored, `content part ${part.other} in ${role} messages`)
+    else text.push(part.text)
+  return text.join('')
 }
 
 export function jsonSchemaOf(

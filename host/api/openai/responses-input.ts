@@ -81,7 +81,7 @@ export function conversationOf(
     else
       history.push({
         role: 'tool',
-        content: textOf(item.output, 'a tool output', ignored).text,
+        content: textOf(item.output, 'tool outputs', ignored).text,
         tool_call_id: item.call_id,
       })
   }
@@ -93,7 +93,7 @@ function message(
   content: Content,
   ignored: string[],
 ): ChatMessage {
-  const { text, images } = textOf(content, `a ${role} message`, ignored, role === 'user')
+  const { text, images } = textOf(content, `${role} messages`, ignored, role === 'user')
   return {
     role: role === 'developer' ? 'system' : role,
     content: text,

@@ -115,7 +115,7 @@ describe("Codex's second request", () => {
     [
       'an image in a tool output',
       { type: 'function_call_output', call_id: 'c', output: [{ type: 'input_image', image_url: 'data:x' }] },
-      'input_image in a tool output: only user messages show images',
+      'input_image in tool outputs: only user messages show images',
     ],
     ['an item reference', { type: 'item_reference', id: 'msg_1' }, 'input item item_reference'],
     [
@@ -127,7 +127,7 @@ describe("Codex's second request", () => {
           { type: 'input_text', text: 'q' },
         ],
       },
-      'content part input_file in a user message',
+      'content part input_file in user messages',
     ],
   ])('leaves out %s, with a note', (_, item, noted) => {
     const body = { model: 'tiny', input: [{ role: 'user', content: 'q' }, item] }
