@@ -1,133 +1,134 @@
 /**
- * Anthropic's Messages API (`POST /v1/messages`), translated: `system`, text / tool_use / tool_result
- * blocks, `tool_choice` (auto, any, tool, none) and `thinking` (its budget) into an `infer.generate`
- * input; the output into a `message` with thinking, text and tool_use blocks; a stream into
- * Anthropic's events (`message_start`, `content_block_*` with `thinking_delta`, text or
- * `input_json_delta`, each block opened as its first piece comes, `message_delta`, `message_stop`).
- * Thinking blocks sent back in a conversation are dropped: templates render only the answers. Pure.
+ * Anthropic's Messages API (`POST /v1/messages`, and `/v1/messages/count_tokens`), read as Claude Code
+ * and the SDKs send it: the conversation (anthropic-content.ts), custom tools (server tools no peer
+ * runs are left out and named), `tool_choice`, `thinking` and `output_config` (effort as a reasoning
+ * budget, a JSON schema as the output's), and `context_management`, applied or reported unapplied.
+ * The answer, whole and streamed, is anthropic-reply.ts and anthropic-stream.ts. Pure.
  */
 import { z } from 'zod'
-import type { ChatMessage } from '../../inference/tool-calls.ts'
+import { ContentSchema, conversation, MessageSchema, OtherSchema, otherThan } from './anthropic-content.ts'
+import type { AppliedEdit, MessagesReply } from './anthropic-reply.ts'
+import { EndpointError } from './endpoint-error.ts'
 import {
-  answerText,
+  effortBudget,
   type GenerateCall,
   type GenerateInput,
   type GenerateOutput,
   KeepAliveSchema,
+  MAX_TOKENS,
   MaxTokensSchema,
   optional,
   RippleExtensionSchema,
   rippleOptions,
   SeedSchema,
-  streamMode,
   TopPSchema,
-  toolCallId,
   usage,
 } from './generation.ts'
-import { AnthropicImageBlockSchema, anthropicImageUrl, userMessage } from './image-parts.ts'
-import type { SseEvent, StreamRenderer, TaskIdentity } from './serve-task.ts'
 
-const TextBlockSchema = z.object({ type: z.literal('text'), text: z.string() })
-const ToolUseBlockSchema = z.object({
-  type: z.literal('tool_use'),
-  id: z.string().min(1),
-  name: z.string().min(1),
-  input: z.record(z.string(), z.json()),
-})
-const ToolResultBlockSchema = z.object({
-  type: z.literal('tool_result'),
-  tool_use_id: z.string().min(1),
-  content: z.union([z.string(), z.array(TextBlockSchema)]).optional(),
-  is_error: z.boolean().optional(),
-})
-const ThinkingBlockSchema = z.object({ type: z.enum(['thinking', 'redacted_thinking']) })
-const BlockSchema = z.discriminatedUnion('type', [
-  TextBlockSchema,
-  ToolUseBlockSchema,
-  ToolResultBlockSchema,
-  AnthropicImageBlockSchema,
-  ThinkingBlockSchema,
+export { anthropicMessage } from './anthropic-reply.ts'
+export { messagesStream } from './anthropic-stream.ts'
+
+/**
+ * A tool: a custom one (no `type`, or `custom`) is offered with its `input_schema`; one with another
+ * `type` (web_search_*, bash_*, text_editor_*, code_execution_*...) runs on Anthropic's servers, so
+ * no peer can run it. `cache_control` and `strict` are accepted (the engine's calls follow the schema).
+ */
+const isCustom = (t: { type?: string | null }) => t.type == null || t.type === 'custom'
+const ToolSchema = z
+  .object({
+    type: z.string().nullish(),
+    name: z.string().min(1).nullish(),
+    description: z.string().nullish(),
+    input_schema: z.record(z.string(), z.json()).nullish(),
+    defer_loading: z.boolean().nullish(),
+    input_examples: z.array(z.unknown()).nullish(),
+  })
+  .refine((t) => !isCustom(t) || typeof t.name === 'string', {
+    message: 'a tool needs a name',
+    path: ['name'],
+  })
+type Tool = z.output<typeof ToolSchema>
+
+/** Ripple's engine makes one call at a time: `disable_parallel_tool_use` holds whatever its value. */
+const ToolChoiceSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('auto') }),
+  z.object({ type: z.literal('any') }),
+  z.object({ type: z.literal('none') }),
+  z.object({ type: z.literal('tool'), name: z.string().min(1) }),
 ])
+
+/** `omitted` (and `updates`, whose reasoning blocks stay empty) sends thinking blocks with no text. */
+const DisplaySchema = z.string().nullish()
+const ThinkingSchema = z.preprocess(
+  otherThan(['enabled', 'adaptive', 'disabled']),
+  z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('enabled'),
+      budget_tokens: MaxTokensSchema.or(z.literal(0)),
+      display: DisplaySchema,
+    }),
+    z.object({ type: z.literal('adaptive'), display: DisplaySchema }),
+    z.object({ type: z.literal('disabled') }),
+    OtherSchema,
+  ]),
+)
+
+const JsonFormatSchema = z.object({
+  type: z.literal('json_schema'),
+  schema: z.record(z.string(), z.json()),
+})
 
 export const MessagesRequestSchema = z.object({
   model: z.string().min(1),
   max_tokens: MaxTokensSchema,
-  system: z.union([z.string(), z.array(TextBlockSchema)]).nullish(),
-  messages: z
-    .array(
-      z.object({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(BlockSchema)]) }),
-    )
-    .min(1),
+  system: ContentSchema.nullish(),
+  messages: z.array(MessageSchema).min(1),
   temperature: z.number().min(0).max(1).nullish(),
   top_p: TopPSchema.nullish(),
-  top_k: z.number().int().min(1).nullish(),
   stop_sequences: z.array(z.string().min(1)).max(8).nullish(),
   stream: z.boolean().nullish(),
-  tools: z
-    .array(
-      z.object({
-        name: z.string().min(1),
-        description: z.string().nullish(),
-        input_schema: z.record(z.string(), z.json()),
-      }),
-    )
+  tools: z.array(ToolSchema).nullish(),
+  tool_choice: ToolChoiceSchema.nullish(),
+  thinking: ThinkingSchema.nullish(),
+  output_config: z
+    .object({
+      effort: z.enum(['low', 'medium', 'high', 'xhigh', 'max']).nullish(),
+      format: JsonFormatSchema.nullish(),
+    })
     .nullish(),
-  tool_choice: z
-    .discriminatedUnion('type', [
-      z.object({ type: z.literal('auto') }),
-      z.object({ type: z.literal('any') }),
-      z.object({ type: z.literal('none') }),
-      z.object({ type: z.literal('tool'), name: z.string().min(1) }),
-    ])
-    .nullish(),
-  metadata: z.record(z.string(), z.unknown()).nullish(),
-  /** A thinking model's budget; `disabled` (or a budget of 0) turns thinking off where the template can. */
-  thinking: z
-    .discriminatedUnion('type', [
-      z.object({ type: z.literal('enabled'), budget_tokens: MaxTokensSchema.or(z.literal(0)) }),
-      z.object({ type: z.enum(['disabled', 'adaptive']) }),
-    ])
-    .nullish(),
+  /** Structured outputs' first beta name for `output_config.format`. */
+  output_format: JsonFormatSchema.nullish(),
+  context_management: z.object({ edits: z.array(z.looseObject({ type: z.string() })).nullish() }).nullish(),
+  /** A message thread (the server holding the conversation between turns): read only to refuse it. */
+  thread: z.looseObject({ type: z.string() }).nullish(),
   /** Not Anthropic's: Ripple's, for repeatable answers. */
   seed: SeedSchema.nullish(),
   keep_alive: KeepAliveSchema.optional(),
   ripple: RippleExtensionSchema,
 })
-export type MessagesRequest = z.infer<typeof MessagesRequestSchema>
+export type MessagesRequest = z.output<typeof MessagesRequestSchema>
 
-const textOf = (content: string | { text: string }[] | undefined) =>
-  typeof content === 'string' ? content : (content ?? []).map((b) => b.text).join('')
+/** A messages request as a task, and what its answer must say beside the output. */
+export interface MessagesCall extends GenerateCall {
+  reply: MessagesReply
+}
 
-export function messagesCall(request: MessagesRequest): GenerateCall {
-  const messages: ChatMessage[] = request.system ? [{ role: 'system', content: textOf(request.system) }] : []
-  for (const m of request.messages) {
-    const blocks = typeof m.content === 'string' ? [{ type: 'text' as const, text: m.content }] : m.content
-    if (m.role === 'assistant') {
-      const calls = blocks.flatMap((b) =>
-        b.type === 'tool_use' ? [{ id: b.id, name: b.name, arguments: JSON.stringify(b.input) }] : [],
-      )
-      const text = blocks.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('')
-      messages.push({ role: 'assistant', content: text, ...(calls.length > 0 ? { tool_calls: calls } : {}) })
-      continue
-    }
-    // A user turn: its tool results answer the calls before it, then its text is the user's.
-    for (const b of blocks) {
-      if (b.type === 'tool_result') {
-        const text = textOf(b.content)
-        messages.push({
-          role: 'tool',
-          content: b.is_error ? `error: ${text}` : text,
-          tool_call_id: b.tool_use_id,
-        })
-      }
-    }
-    const text = blocks.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('')
-    const images = blocks.flatMap((b) => (b.type === 'image' ? [anthropicImageUrl(b)] : []))
-    if (text !== '' || images.length > 0 || !blocks.some((b) => b.type === 'tool_result'))
-      messages.push(userMessage(text, images))
-  }
+export function messagesCall(request: MessagesRequest): MessagesCall {
+  // A thread's later turns send only their new messages: served without the rest, the answer would
+  // be to another conversation. Refused with the code of Anthropic's own refusal of a thread.
+  if (request.thread != null)
+    throw new EndpointError(
+      'invalid',
+      'thread_unsupported_request',
+      'Ripple keeps no message threads: send the whole conversation in messages, without thread',
+      'thread',
+    )
+  const talk = conversation(request.system, request.messages)
+  const tools = offeredTools(request.tools ?? [])
+  const thinking = thinkingBudget(request)
+  const edits = contextEdits(request, talk.thinkingTurns)
   const input: GenerateInput = {
-    messages,
+    messages: talk.messages,
     max_tokens: request.max_tokens,
     // Anthropic's temperatures run 0..1 with 1 the default, like the worker's scale up to 1.
     temperature: request.temperature ?? 1,
@@ -135,28 +136,47 @@ export function messagesCall(request: MessagesRequest): GenerateCall {
     ...optional('seed', request.seed),
     ...optional('keep_alive_ms', request.keep_alive),
     ...optional('stop', request.stop_sequences?.length ? request.stop_sequences : undefined),
-    ...optional(
-      'tools',
-      request.tools?.map((t) => ({
-        name: t.name,
-        ...optional('description', t.description),
-        parameters: t.input_schema,
-      })),
-    ),
+    ...optional('tools', tools.offered.length > 0 ? tools.offered : undefined),
     ...optional('tool_choice', toolChoice(request.tool_choice)),
-    ...optional('reasoning_budget', thinkingBudget(request.thinking)),
+    ...optional('reasoning_budget', thinking.budget),
+    ...optional('json_schema', (request.output_config?.format ?? request.output_format)?.schema),
   }
+  const display = request.thinking && 'display' in request.thinking ? request.thinking.display : null
+  const omitted = display === 'omitted' || display === 'updates'
   return {
     model: request.model,
     input,
     ...rippleOptions(request.ripple),
     stream: request.stream === true,
+    reply: {
+      thinking: omitted ? 'omitted' : 'shown',
+      ...(edits.applied && { contextManagement: { applied_edits: edits.applied } }),
+    },
+    ignored: [...talk.ignored, ...tools.ignored, ...thinking.ignored, ...edits.ignored],
   }
 }
 
-function thinkingBudget(thinking: MessagesRequest['thinking']): number | undefined {
-  if (thinking?.type === 'enabled') return thinking.budget_tokens
-  return thinking?.type === 'disabled' ? 0 : undefined
+/** The custom tools, as the worker takes them; the rest named. */
+function offeredTools(tools: readonly Tool[]): {
+  offered: NonNullable<GenerateInput['tools']>
+  ignored: string[]
+} {
+  const ignored: string[] = []
+  const offered: NonNullable<GenerateInput['tools']> = []
+  for (const t of tools) {
+    const name = t.name ?? t.type ?? 'unnamed'
+    if (!isCustom(t) || t.input_schema == null) {
+      ignored.push(
+        `tool ${name} (${isCustom(t) ? 'no input_schema' : `${t.type}: a server tool no peer runs`})`,
+      )
+      continue
+    }
+    // Deferred tools wait on a tool search, a server tool left out: they are offered with the rest.
+    if (t.defer_loading) ignored.push(`tool ${name}: defer_loading (offered now)`)
+    if (t.input_examples?.length) ignored.push(`tool ${name}: input_examples`)
+    offered.push({ name, ...optional('description', t.description), parameters: t.input_schema })
+  }
+  return { offered, ignored }
 }
 
 function toolChoice(choice: MessagesRequest['tool_choice']): GenerateInput['tool_choice'] {
@@ -165,139 +185,76 @@ function toolChoice(choice: MessagesRequest['tool_choice']): GenerateInput['tool
   return choice?.type
 }
 
-type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use'
+/** Anthropic's default effort, where a request thinks adaptively without saying one. */
+const DEFAULT_EFFORT = 'high'
 
-function stopReason(output: GenerateOutput, stops: readonly string[] | undefined): StopReason {
-  if (output.tool_calls.length > 0) return 'tool_use'
-  if (output.stop_reason === 'max_tokens') return 'max_tokens'
-  return output.stop_reason === 'stop_trigger' && stops?.length ? 'stop_sequence' : 'end_turn'
+/**
+ * The reasoning budget. `enabled` gives its own; `disabled` is 0 (thinking off where the template
+ * can). `adaptive` spends the effort's share of max_tokens, as `reasoning_effort` does (high when
+ * none is given, Anthropic's default); `max` takes `xhigh`'s share, so the answer always keeps the
+ * rest. With no `thinking`, an effort still bounds a thinking model by its share, else the model
+ * reasons its own way. Where `thinking` sets the budget, the effort (which on Anthropic's side also
+ * shortens the answer, which Ripple does not do) is named as left out.
+ */
+function thinkingBudget(request: MessagesRequest): { budget: number | undefined; ignored: string[] } {
+  const { thinking } = request
+  const effort = request.output_config?.effort
+  const share = (e: NonNullable<typeof effort>) => effortBudget(e === 'max' ? 'xhigh' : e, request.max_tokens)
+  const unused = effort ? [`output_config.effort ${effort} (thinking sets the budget)`] : []
+  if (thinking?.type === 'enabled') return { budget: thinking.budget_tokens, ignored: unused }
+  if (thinking?.type === 'disabled') return { budget: 0, ignored: unused }
+  if (thinking?.type === 'adaptive') return { budget: share(effort ?? DEFAULT_EFFORT), ignored: [] }
+  const other = thinking?.type === 'other' ? [`thinking ${thinking.was}`] : []
+  return { budget: effort ? share(effort) : undefined, ignored: other }
 }
 
-const messageId = (task: string) => `msg_${task.slice(-24).replace(/[^A-Za-z0-9]/g, '')}`
-
-function thinkingBlock(id: TaskIdentity, thinking: string) {
-  // The signature names the signed record the thinking was served in.
-  return { type: 'thinking' as const, thinking, signature: id.task }
+/**
+ * `context_management`'s edits. `clear_thinking_20251015` is what Ripple does anyway (thinking is
+ * never rendered), so it is applied, whatever its `keep`: every turn's thinking is cleared. Its
+ * tokens are never rendered, so never counted: `cleared_input_tokens` is 0. Other edits (clearing
+ * tool uses past a count of input tokens, compaction) need the prompt's tokens before it is
+ * rendered, which Ripple does not know: not applied, so not among the applied edits, and named.
+ */
+function contextEdits(
+  request: MessagesRequest,
+  thinkingTurns: number,
+): { applied?: AppliedEdit[]; ignored: string[] } {
+  const edits = request.context_management?.edits
+  if (request.context_management == null) return { ignored: [] }
+  const applied: AppliedEdit[] = []
+  const ignored: string[] = []
+  for (const edit of edits ?? []) {
+    if (edit.type === 'clear_thinking_20251015')
+      applied.push({ type: edit.type, cleared_thinking_turns: thinkingTurns, cleared_input_tokens: 0 })
+    else ignored.push(`context_management edit ${edit.type} (not applied)`)
+  }
+  return { applied, ignored }
 }
 
-/** The answer's blocks: its text (when there is text, nothing else, or asked for), then each call. */
-function answerBlocks(id: TaskIdentity, output: GenerateOutput, withText = false) {
-  const text = answerText(output)
-  const uses = output.tool_calls.map((c, i) => ({
-    type: 'tool_use' as const,
-    id: toolCallId('toolu_', id.task, i),
-    name: c.name,
-    input: JSON.parse(c.arguments) as Record<string, unknown>,
-  }))
-  return [...(withText || text !== '' || uses.length === 0 ? [{ type: 'text' as const, text }] : []), ...uses]
-}
+/** count_tokens: the same request, less what only a generation has. */
+export const CountTokensRequestSchema = MessagesRequestSchema.omit({ max_tokens: true, stream: true })
 
-export function anthropicMessage(id: TaskIdentity, input: GenerateInput, output: GenerateOutput) {
-  const u = usage(output)
+/**
+ * The request served as a generation of one token (greedy, not streamed), whose prompt the engine
+ * counts with the model's own template: no other path through the mesh tokenizes. Whether thinking
+ * is on changes the prompt, so the budget stays 0 where the request's would be 0, and is 1 (within
+ * the one token) where a generation's would be more.
+ */
+export function countTokensCall(request: z.output<typeof CountTokensRequestSchema>): MessagesCall {
+  const call = messagesCall({ ...request, max_tokens: MAX_TOKENS, stream: false })
+  const budget = call.input.reasoning_budget
   return {
-    id: messageId(id.task),
-    type: 'message' as const,
-    role: 'assistant' as const,
-    model: id.model,
-    content: [
-      ...(output.reasoning !== '' ? [thinkingBlock(id, output.reasoning)] : []),
-      ...answerBlocks(id, output),
-    ],
-    stop_reason: stopReason(output, input.stop),
-    stop_sequence: null,
-    usage: { input_tokens: u.prompt, output_tokens: u.completion },
+    ...call,
+    input: {
+      ...call.input,
+      max_tokens: 1,
+      temperature: 0,
+      ...optional('reasoning_budget', budget === undefined ? undefined : Math.min(budget, 1)),
+    },
   }
 }
 
-export function messagesStream(
-  id: TaskIdentity,
-  input: GenerateInput,
-  errorBody: (err: Error) => unknown,
-): StreamRenderer {
-  const mode = streamMode(input)
-  const event = (type: string, data: Record<string, unknown>): SseEvent => ({
-    event: type,
-    data: { type, ...data },
-  })
-  let index = -1
-  /** The open block: `thinking`, `text`, or a call's id. */
-  let open: string | null = null
-  let reasoned = 0
-  let streamed = false
-  const close = (): SseEvent[] => {
-    if (open === null) return []
-    const signature =
-      open === 'thinking'
-        ? [event('content_block_delta', { index, delta: { type: 'signature_delta', signature: id.task } })]
-        : []
-    open = null
-    return [...signature, event('content_block_stop', { index })]
-  }
-  /** Opens the block of this kind unless it is the one open (closing that one first). */
-  const ensure = (kind: string, block: Record<string, unknown>): SseEvent[] => {
-    if (open === kind) return []
-    const closing = close()
-    open = kind
-    return [...closing, event('content_block_start', { index: ++index, content_block: block })]
-  }
-  const thinking = (t: string) => {
-    reasoned += t.length
-    return [
-      ...ensure('thinking', { type: 'thinking', thinking: '', signature: '' }),
-      event('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: t } }),
-    ]
-  }
-  const text = (t: string) => [
-    ...ensure('text', { type: 'text', text: '' }),
-    ...(t === '' ? [] : [event('content_block_delta', { index, delta: { type: 'text_delta', text: t } })]),
-  ]
-  const call = (block: { id: string; name: string }, json: string) => [
-    ...ensure(block.id, { type: 'tool_use', ...block, input: {} }),
-    event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: json } }),
-  ]
-  return {
-    start: () => [
-      event('message_start', {
-        message: {
-          id: messageId(id.task),
-          type: 'message',
-          role: 'assistant',
-          model: id.model,
-          content: [],
-          stop_reason: null,
-          stop_sequence: null,
-          usage: { input_tokens: 0, output_tokens: 0 },
-        },
-      }),
-    ],
-    reasoning: (t) => (t === '' ? [] : thinking(t)),
-    token: (t) => {
-      if (t === '' || mode.kind === 'buffered') return []
-      streamed = true
-      if (mode.kind === 'text') return text(t)
-      return call({ id: toolCallId('toolu_', id.task, 0), name: mode.name }, t)
-    },
-    finish: (output) => {
-      const o = output as GenerateOutput
-      const unsent = o.reasoning.slice(reasoned)
-      const events: SseEvent[] = unsent === '' ? [] : thinking(unsent)
-      // What streamed is the answer's first block (its text, or the forced call's arguments).
-      answerBlocks(id, o, mode.kind === 'text').forEach((block, i) => {
-        if (i === 0 && streamed) return
-        if (block.type === 'text')
-          events.push(...(block.text === '' ? text('').slice(0, 1) : text(block.text)))
-        else events.push(...call(block, JSON.stringify(block.input)))
-      })
-      events.push(
-        ...close(),
-        event('message_delta', {
-          delta: { stop_reason: stopReason(o, input.stop), stop_sequence: null },
-          usage: { output_tokens: usage(o).completion },
-        }),
-        event('message_stop', {}),
-      )
-      return events
-    },
-    error: (err) => [event('error', { error: (errorBody(err) as { error: object }).error })],
-  }
+/** count_tokens' answer. */
+export function tokenCount(output: GenerateOutput): { input_tokens: number } {
+  return { input_tokens: usage(output).prompt }
 }

@@ -6,7 +6,11 @@
 import { z } from 'zod'
 import { KEEP_FOREVER, MAX_KEEP_ALIVE_MS, parseKeepAlive } from '../../inference/keep-alive.ts'
 import { forcedToolName } from '../../inference/tool-calls.ts'
-import type { InferGenerateInput, InferGenerateOutput } from '../../workers/infer-generate.ts'
+import {
+  type InferGenerateInput,
+  InferGenerateInputSchema,
+  type InferGenerateOutput,
+} from '../../workers/infer-generate.ts'
 import { EndpointError } from './endpoint-error.ts'
 
 export type GenerateInput = InferGenerateInput
@@ -49,8 +53,21 @@ export interface GenerateCall {
   ignored?: string[]
 }
 
+/** The most tokens one generation takes: the worker's own bound (its schema always sets one). */
+export const MAX_TOKENS =
+  InferGenerateInputSchema.shape.max_tokens.unwrap().maxValue ?? Number.MAX_SAFE_INTEGER
+
+/**
+ * Any positive count, clamped to MAX_TOKENS rather than refused: agents ask for more than a model
+ * gives (Claude Code 32000, others 64k), and the runner clamps further to what its context leaves.
+ */
+export const MaxTokensSchema = z
+  .number()
+  .int()
+  .min(1)
+  .transform((n) => Math.min(n, MAX_TOKENS))
+
 /** Bounds shared with the worker's input, so a bad value is a 400 naming the API's own field. */
-export const MaxTokensSchema = z.number().int().min(1).max(32_768)
 export const TemperatureSchema = z.number().min(0).max(2)
 export const TopPSchema = z.number().gt(0).max(1)
 export const SeedSchema = z.number().int().min(0).max(0xffffffff)

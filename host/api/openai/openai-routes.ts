@@ -11,9 +11,12 @@ import type { InferEmbedOutput } from '../../workers/infer-embed.ts'
 import { keyAllowsModel } from '../api-keys.ts'
 import {
   anthropicMessage,
+  CountTokensRequestSchema,
+  countTokensCall,
   MessagesRequestSchema,
   messagesCall,
   messagesStream,
+  tokenCount,
 } from './anthropic-messages.ts'
 import {
   ChatChunks,
@@ -215,8 +218,19 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
         path: '/messages',
         schema: MessagesRequestSchema,
         call: (body) => messagesCall(parse(MessagesRequestSchema, body)),
-        stream: (id, call) => messagesStream(id, call.input, (e) => anthropicErrorBody(asEndpointError(e))),
-        body: (task, call, output) => anthropicMessage(task, call.input, output),
+        stream: (id, call) =>
+          messagesStream(id, call.input, (e) => anthropicErrorBody(asEndpointError(e)), call.reply),
+        body: (task, call, output) => anthropicMessage(task, call.input, output, call.reply),
+      })
+      // Counted by the engine, with the model's own template: the request served as one token.
+      generation({
+        path: '/messages/count_tokens',
+        schema: CountTokensRequestSchema,
+        call: (body) => countTokensCall(parse(CountTokensRequestSchema, body)),
+        stream: () => {
+          throw new Error('count_tokens is never streamed')
+        },
+        body: (_task, _call, output) => tokenCount(output),
       })
 
       v1.post('/embeddings', async (request, reply) => {
