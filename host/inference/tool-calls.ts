@@ -16,8 +16,14 @@ export interface ChatMessage {
   tool_calls?: (ToolCall & { id: string })[]
   /** A tool message: the call it answers. */
   tool_call_id?: string
-  /** A user message's images, as data URLs (vision.ts); they come before its text. */
+  /** A user message's images, as data URLs (vision.ts). */
   images?: string[]
+  /**
+   * Where each image stands in `content`: the length of the text before it, so the prompt keeps the
+   * order the client gave text and images in (the tokens at their edges, the count with them, are
+   * llama-server's for that order). Absent: the images come before the text.
+   */
+  images_at?: number[]
 }
 
 export interface Tool {

@@ -32,11 +32,15 @@ function asText(message: ChatMessage, toolOf: ReadonlyMap<string, string>): Chat
   return { role: 'assistant', content: [message.content, ...calls].filter((t) => t !== '').join('\n') }
 }
 
+/** Two user messages as one, each one's images where they stood in its text. */
 function joined(first: ChatMessage, second: ChatMessage): ChatMessage {
+  const content = [first.content, second.content].filter((t) => t !== '').join('\n\n')
+  const shift = content.length - second.content.length
+  const at = (m: ChatMessage, by: number) => (m.images ?? []).map((_, i) => (m.images_at?.[i] ?? 0) + by)
   const images = [...(first.images ?? []), ...(second.images ?? [])]
   return {
     role: 'user',
-    content: [first.content, second.content].filter((t) => t !== '').join('\n\n'),
-    ...(images.length > 0 ? { images } : {}),
+    content,
+    ...(images.length > 0 ? { images, images_at: [...at(first, 0), ...at(second, shift)] } : {}),
   }
 }

@@ -91,13 +91,24 @@ export function hasImages(input: { messages?: unknown }): boolean {
   return messages.some((m) => (m?.images?.length ?? 0) > 0)
 }
 
-/** A message's content as llama-server's chat endpoint takes it: the images first, then the text. */
+/**
+ * A message's content as llama-server's chat endpoint takes it: its text and images in their order
+ * (`images_at`; the images first without it).
+ */
 export function wireContent(message: ChatMessage): string | Record<string, unknown>[] {
   if (!message.images?.length) return message.content
-  return [
-    ...message.images.map((url) => ({ type: 'image_url', image_url: { url } })),
-    ...(message.content === '' ? [] : [{ type: 'text', text: message.content }]),
-  ]
+  const parts: Record<string, unknown>[] = []
+  let from = 0
+  const text = (to: number) => {
+    if (to > from) parts.push({ type: 'text', text: message.content.slice(from, to) })
+    from = Math.max(from, to)
+  }
+  message.images.forEach((url, i) => {
+    text(message.images_at?.[i] ?? 0)
+    parts.push({ type: 'image_url', image_url: { url } })
+  })
+  text(message.content.length)
+  return parts
 }
 
 /**

@@ -58,7 +58,19 @@ const ChatMessageSchema = z
     tool_call_id: z.string().min(1).max(MAX_ID_CHARS).optional(),
     /** A user message's images (data URLs); the model needs a projector (vision.ts). */
     images: z.array(ImageDataUrlSchema).min(1).max(MAX_IMAGES).optional(),
+    /** Where each image stands in `content` (the text before it); absent: before the text. */
+    images_at: z.array(z.number().int().min(0)).max(MAX_IMAGES).optional(),
   })
+  .refine(
+    (m) =>
+      m.images_at === undefined ||
+      (m.images_at.length === (m.images?.length ?? 0) &&
+        m.images_at.every((at, i) => at <= m.content.length && at >= (m.images_at?.[i - 1] ?? 0))),
+    {
+      message: 'images_at places each image in the content, in order: one offset per image',
+      path: ['images_at'],
+    },
+  )
   .refine((m) => m.images === undefined || m.role === 'user', {
     message: 'only user messages carry images',
     path: ['images'],

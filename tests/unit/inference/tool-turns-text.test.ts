@@ -30,6 +30,8 @@ describe('toolTurnsAsText', () => {
       { role: 'tool', content: 'rain', tool_call_id: 'b' },
       { role: 'user', content: 'Thanks.', images: ['data:image/png;base64,BB=='] },
     ])
+    const results =
+      'The result of the call to weather: {"sky":"clear"}\n\nThe result of the call to forecast: rain\n\n'
     expect(written).toEqual([
       ask,
       {
@@ -39,9 +41,10 @@ describe('toolTurnsAsText', () => {
       },
       {
         role: 'user',
-        content:
-          'The result of the call to weather: {"sky":"clear"}\n\nThe result of the call to forecast: rain\n\nThanks.',
+        content: `${results}Thanks.`,
         images: ['data:image/png;base64,BB=='],
+        // Where it stood: before its own message's text.
+        images_at: [results.length],
       },
     ])
     expect(written?.every((m) => m.tool_calls === undefined && m.tool_call_id === undefined)).toBe(true)

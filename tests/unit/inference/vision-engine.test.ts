@@ -8,9 +8,11 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EngineModel } from '../../../host/inference/engine/engine-model.ts'
+import { LlamaServerProcess } from '../../../host/inference/engine/llama-server-process.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../../host/inference/gguf-gen/llama-generator.ts'
 import { imageTokens, writeProjector } from '../../../host/inference/gguf-gen/mmproj-generator.ts'
-import { InvalidMessagesError } from '../../../host/inference/tool-calls.ts'
+import { type ChatMessage, InvalidMessagesError } from '../../../host/inference/tool-calls.ts'
+import { wireContent } from '../../../host/inference/vision.ts'
 import { pngDataUrl, tinyPng } from '../../fixtures/tiny-png.ts'
 import { type ModelsFixture, modelsFixture } from './inference-fixtures.ts'
 
@@ -80,11 +82,78 @@ describe('a vision model on the engine', { timeout: 60_000 }, () => {
     ).rejects.toMatchObject({ name: 'EngineRequestError', status: 400 })
   })
 
+  it("counts an image's prompt as llama-server does, text and image in the order the client gave them", async () => {
+    // llama-server alone, on the same files, asked with the parts in that order.
+    const server = await LlamaServerProcess.start({
+      dir: vision.backend.dir,
+      env: vision.backend.env,
+      args: ['-m', join(fixture.dir, 'tiny.gguf'), '--mmproj', join(fixture.dir, 'tiny.mmproj.gguf')].concat([
+        '-c',
+        '2048',
+        '-np',
+        '1',
+        '-t',
+        '1',
+        '--jinja',
+        '-ngl',
+        '0',
+      ]),
+    })
+    try {
+      const text = { type: 'text', text: 'What is in the picture?' }
+      const image = { type: 'image_url', image_url: { url: pngDataUrl() } }
+      const alone = async (content: object[]) => {
+        const response = await fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: server.headers,
+          body: JSON.stringify({ messages: [{ role: 'user', content }], max_tokens: 1, temperature: 0 }),
+        })
+        return ((await response.json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens
+      }
+      const after = await vision.generate({
+        ...ask,
+        messages: [{ ...question([pngDataUrl()])[0], images_at: [text.text.length] } as ChatMessage],
+      })
+      const before = await vision.generate({ ...ask, messages: question([pngDataUrl()]) })
+      expect(after.prompt_tokens).toBe(await alone([text, image]))
+      expect(before.prompt_tokens).toBe(await alone([image, text]))
+      // The order shows in the count: Ripple put every image first, one token off for text first.
+      expect(after.prompt_tokens).not.toBe(before.prompt_tokens)
+    } finally {
+      await server.stop()
+    }
+  })
+
   it('refuses images on a model without a projector, naming it', async () => {
     const text = await fixture.manager.load('text')
     expect(text.vision).toBe(false)
     const refused = text.generate({ ...ask, messages: question([pngDataUrl()]) })
     await expect(refused).rejects.toBeInstanceOf(InvalidMessagesError)
     await expect(refused).rejects.toThrow(/model "text" takes no images/)
+  })
+})
+
+describe("a message's text and images on the wire", () => {
+  const [a, b] = ['data:image/png;base64,AA==', 'data:image/png;base64,BB==']
+  const image = (url: string) => ({ type: 'image_url', image_url: { url } })
+  it.each<[string, ChatMessage, unknown]>([
+    ['no images: the text alone', { role: 'user', content: 'hi' }, 'hi'],
+    [
+      'no places given: the images first',
+      { role: 'user', content: 'hi', images: [a, b] },
+      [image(a), image(b), { type: 'text', text: 'hi' }],
+    ],
+    [
+      'each image where it stood',
+      { role: 'user', content: 'one two', images: [a, b], images_at: [4, 7] },
+      [{ type: 'text', text: 'one ' }, image(a), { type: 'text', text: 'two' }, image(b)],
+    ],
+    [
+      'two images together, no text',
+      { role: 'user', content: '', images: [a, b], images_at: [0, 0] },
+      [image(a), image(b)],
+    ],
+  ])('%s', (_, message, wire) => {
+    expect(wireContent(message)).toEqual(wire)
   })
 })

@@ -57,6 +57,10 @@ describe('infer.generate input', () => {
       },
     ],
     [
+      'a user message whose image stands after its text',
+      { messages: [{ role: 'user', content: 'What is this?', images: [png(10)], images_at: [13] }] },
+    ],
+    [
       'a tool described at the most a tool may be, stop strings of several kinds',
       {
         messages: ask,
@@ -114,6 +118,11 @@ describe('infer.generate input', () => {
         ],
       },
       "the request's images are 11.0 MiB decoded: at most 10.0 MiB",
+    ],
+    [
+      'images placed out of order in their text',
+      { messages: [{ role: 'user', content: 'one two', images: [png(1), png(1)], images_at: [4, 2] }] },
+      'images_at places each image in the content, in order: one offset per image',
     ],
   ])('refuses %s, saying what was over', (_, input, message) => {
     expect(issues(input)).toEqual([message])
