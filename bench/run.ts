@@ -11,6 +11,7 @@ import type { Benchmark, BenchReport } from './report.ts'
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 const RESULTS_DIR = join(BENCH_DIR, 'results')
 const NOT_BENCHMARKS = new Set([
+  'agent-request.ts',
   'run.ts',
   'report.ts',
   'measure.ts',
