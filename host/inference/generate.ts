@@ -74,6 +74,30 @@ export interface GenerateOptions {
   onReasoning?: (text: string) => void
 }
 
+/**
+ * The request with `max_tokens` clamped to the context (output past it cannot be), its reasoning
+ * budget keeping its share of `max_tokens`.
+ */
+export function withinContext(request: GenerateRequest, contextSize: number): GenerateRequest {
+  if (request.max_tokens <= contextSize) return request
+  const budget = request.reasoning_budget
+  return {
+    ...request,
+    max_tokens: contextSize,
+    ...(budget === undefined
+      ? {}
+      : { reasoning_budget: Math.floor((budget * contextSize) / request.max_tokens) }),
+  }
+}
+
+/**
+ * The most tokens an answer can take: `max_tokens`, or what the context leaves after the prompt where
+ * that is less (llama-server ends the output where the context is full, as max_tokens would).
+ */
+export function outputRoom(maxTokens: number, contextSize: number, promptTokens: number): number {
+  return Math.max(0, Math.min(maxTokens, contextSize - promptTokens))
+}
+
 /** Thrown when a JSON schema, a tool's parameters or a GBNF grammar cannot be turned into a grammar. */
 export class InvalidGrammarError extends Error {
   static override readonly name = 'InvalidGrammarError'

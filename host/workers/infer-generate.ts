@@ -7,6 +7,7 @@
  */
 import { randomInt } from 'node:crypto'
 import { z } from 'zod'
+import { outputRoom } from '../inference/generate.ts'
 import { InferGenerateInputSchema, MAX_TOOLS, SEED_MAX, ToolCallSchema } from './infer-generate-input.ts'
 import { acquireMeant, ModelFactsSchema, modelFacts } from './model-facts.ts'
 import type { Worker } from './worker.ts'
@@ -29,6 +30,7 @@ export const InferGenerateOutputSchema = z.strictObject({
   stop_reason: z.enum(['eos', 'max_tokens', 'stop_trigger', 'abort', 'tool_calls']),
   model: ModelFactsSchema,
   params: z.strictObject({
+    /** The most tokens the answer could take: the request's, or what the context left after the prompt. */
     max_tokens: z.number().int(),
     temperature: z.number(),
     seed: z.number().int(),
@@ -85,7 +87,7 @@ export function inferGenerateWorker(
         stop_reason: result.stop_reason,
         model: modelFacts(model),
         params: {
-          max_tokens: input.max_tokens,
+          max_tokens: outputRoom(input.max_tokens, model.contextSize, result.prompt_tokens),
           temperature: input.temperature,
           seed,
           top_p: input.top_p ?? null,

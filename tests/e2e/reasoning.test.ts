@@ -2,7 +2,8 @@
  * Reasoning and tool turns end to end, through the official `openai` and `@anthropic-ai/sdk` clients,
  * on one `ripple up` whose generated models carry templates from llama.cpp's own collection:
  * DeepSeek-R1 distill and MiniMax-M2 (their templates open the reasoning block, MiniMax's whatever
- * `enable_thinking` says; random weights never close it, so only a budget or max_tokens ends it),
+ * `enable_thinking` says; random weights never close it, so only a budget or max_tokens ends it; MiniMax's
+ * also on a SentencePiece tokenizer, where llama.cpp's own budget never starts),
  * Qwen 3 (the model may open it), Mistral Small 3.2 and Gemma 2 (a template that takes no tool turns).
  * Every generation route shows the reasoning apart (chat's `reasoning_content` and its deltas,
  * messages' thinking blocks, responses' reasoning items) and counts its tokens, bounds it on request,
@@ -34,6 +35,12 @@ beforeAll(async () => {
       ...TINY_MODEL,
       chatTemplate: await llamaCppTemplate(name),
     })
+  // MiniMax-M2's template on a SentencePiece tokenizer: `<think>` tokenized alone is not the prompt's
+  // `\n<think>`, so llama.cpp's own budget never starts; Ripple holds it.
+  await writeLlamaModel(join(models, 'minimax-m2-sp.gguf'), {
+    ...TINY_MODEL,
+    chatTemplate: { ...(await llamaCppTemplate('minimax-m2')), spacePrefix: true },
+  })
   const dataDir = join(root, 'data')
   const flags = ['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
   peer = await startRipple([...flags, '--name', 'thinker', '--threads', '1', '--log-level', 'warn'], 60_000)
@@ -263,6 +270,63 @@ describe.each(['deepseek-r1', 'minimax-m2'] as const)(
         ],
       })
       expect(response.status).toBe('incomplete')
+    })
+  },
+)
+
+describe.each(['deepseek-r1', 'minimax-m2', 'minimax-m2-sp'])(
+  'a budget held whatever the tokenizer (%s)',
+  { timeout: 120_000 },
+  (model) => {
+    it('reasoning_effort low on 160 tokens: 1/8 of them reasoned, the answer has the rest, on each API', async () => {
+      const chat = await openai.chat.completions.create({
+        model,
+        messages: ask,
+        max_tokens: 160,
+        reasoning_effort: 'low',
+        ...greedy,
+      })
+      const message = chat.choices[0]?.message as unknown as ChatMessage
+      expect(message.reasoning_content).toBeTruthy()
+      // 20, and what llama.cpp's own budget takes to end the block (README, "Reasoning models").
+      expect(chat.usage?.completion_tokens_details?.reasoning_tokens).toBeLessThanOrEqual(20 + 8)
+      expect(message.content).not.toBe('')
+      expect(chat.choices[0]?.finish_reason).toBe('length')
+      const response = await openai.responses.create({
+        model,
+        input: 'What is the weather in Oslo?',
+        max_output_tokens: 160,
+        reasoning: { effort: 'low' },
+        ...greedy,
+      })
+      expect(response.output.map((i) => i.type)).toEqual(['reasoning', 'message'])
+      expect(response.usage?.output_tokens_details.reasoning_tokens).toBeLessThanOrEqual(20 + 8)
+      const message2 = await anthropic.messages.create({
+        model,
+        max_tokens: 160,
+        messages: ask,
+        thinking: { type: 'enabled', budget_tokens: 20 },
+        ...greedy,
+      } as unknown as Anthropic.MessageCreateParamsNonStreaming)
+      expect(message2.content.map((b) => b.type)).toEqual(['thinking', 'text'])
+    })
+
+    it("max_tokens past the context (an agent's 32000): the reasoning keeps its share of what is left, then the answer", async () => {
+      const chat = await openai.chat.completions.create({
+        model,
+        messages: ask,
+        max_tokens: 32_000,
+        reasoning_effort: 'low',
+        ...greedy,
+      })
+      const usage = chat.usage as OpenAI.CompletionUsage
+      const room = 4096 - usage.prompt_tokens
+      expect(chat.choices[0]?.finish_reason).toBe('length')
+      // All of it, less the reasoning's text read again where Ripple ended the block itself.
+      expect(usage.completion_tokens).toBeLessThanOrEqual(room)
+      expect(usage.completion_tokens).toBeGreaterThan(room / 2)
+      expect(usage.completion_tokens_details?.reasoning_tokens).toBeLessThanOrEqual(room / 8 + 8)
+      expect(chat.choices[0]?.message.content).not.toBe('')
     })
   },
 )

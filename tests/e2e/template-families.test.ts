@@ -6,9 +6,10 @@
  * and the same as the whole one; structured output that parses and matches its schema (a JSON schema,
  * a named tool); a forced call and a tool-result turn answered; reasoning shown apart and bounded where
  * the template opens the block (DeepSeek-R1, MiniMax-M2), and none shown where it does not (Qwen 3's
- * model may open it, random weights never do). Gemma 2's template raises on tool turns and Phi-3.5's
- * drops them: Ripple writes them as text, and the answer is text. The reasoning in depth (usage, order of deltas, `none` and
- * `disabled`, length inside the block) is `tests/e2e/reasoning.test.ts`'s.
+ * and GLM-4.6's model may open it, random weights never do). Gemma 2's template raises on tool turns
+ * and Phi-3.5's drops them: Ripple writes them as text, and the answer is text.
+ * The reasoning in depth (usage, order of deltas, `none` and `disabled`, length inside the block) is
+ * `tests/e2e/reasoning.test.ts`'s.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

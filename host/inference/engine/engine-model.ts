@@ -8,7 +8,7 @@
 import type { LongOperationOptions } from '../../interface/progress.ts'
 import type { EmbedResult } from '../embed.ts'
 import type { GenerateOptions, GenerateRequest, GenerateResult } from '../generate.ts'
-import { InvalidGrammarError } from '../generate.ts'
+import { InvalidGrammarError, withinContext } from '../generate.ts'
 import type { GgufModel } from '../gguf-scan.ts'
 import { modelMemoryBytes } from '../memory-fit.ts'
 import { ModelProcessError } from '../model-errors.ts'
@@ -22,6 +22,7 @@ import { LlamaServerProcess, type ServerExit } from './llama-server-process.ts'
 import { httpThreads, type ServerArgsInit, serverArgs } from './server-args.ts'
 import { type ServerPlan, serverPlan, type Thinking } from './server-request.ts'
 import {
+  continuedAnswer,
   EngineConnectionError,
   EngineRequestError,
   type FoldedAnswer,
@@ -132,7 +133,8 @@ export class EngineModel {
     return this.#inFlight.size
   }
 
-  async generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
+  async generate(asked: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
+    const request = withinContext(asked, this.contextSize)
     if (request.messages) checkConversation(request.messages)
     if (!this.vision && hasImages(request))
       throw new InvalidMessagesError(
@@ -174,8 +176,9 @@ export class EngineModel {
       },
       ...(options.onReasoning ? { onReasoning: options.onReasoning } : {}),
     }
+    const plan = serverPlan(request, { thinking })
     try {
-      return await this.#generate(serverPlan(request, { thinking }), signal, sinks, startedAt)
+      return await this.#generate(plan, signal, sinks, startedAt)
     } catch (err) {
       if (!unparsed(err)) throw err
       // The model wrote something its family's tool-call format does not read (a weak model's
@@ -188,8 +191,8 @@ export class EngineModel {
         sent -= text.length
         if (fresh) options.onText?.(fresh)
       }
-      const plan = serverPlan(request, { parseCalls: false, thinking })
-      return this.#generate(plan, signal, { onText: rest }, startedAt)
+      const fallback = serverPlan(request, { parseCalls: false, thinking })
+      return this.#generate(fallback, signal, { onText: rest }, startedAt)
     }
   }
 
@@ -199,20 +202,29 @@ export class EngineModel {
     sinks: Sinks,
     startedAt: number,
   ): Promise<GenerateResult> {
-    let answer: FoldedAnswer
-    if (plan.kind === 'chat') {
-      answer = await this.#stream('/v1/chat/completions', plan.body, signal, (body) => foldChat(body, sinks))
-    } else {
-      const prompt = plan.template ? await this.#template.render(plan.template, signal) : null
-      const body = plan.completion(prompt)
-      answer = await this.#stream('/completion', body, signal, (b) => foldCompletion(b, sinks))
-    }
+    const answer = await this.#fold(plan, signal, sinks)
     const finishedAt = performance.now()
     // Output cut by max_tokens is incomplete JSON: no parse, no call.
     const json = plan.json && answer.stopType !== 'limit' ? parseJson(answer.text) : null
     const calls = plan.calls ? plan.calls(json, answer.text) : []
     if (answer.decodeRate !== null) this.lastDecodeRate = answer.decodeRate
     return generateResult(answer, plan.calls ? null : json, calls, startedAt, finishedAt)
+  }
+
+  async #fold(plan: ServerPlan, signal: AbortSignal, sinks: Sinks): Promise<FoldedAnswer> {
+    if (plan.kind === 'completion') {
+      const prompt = plan.template ? await this.#template.render(plan.template, signal) : null
+      const body = plan.completion(prompt)
+      return this.#stream('/completion', body, signal, (b) => foldCompletion(b, sinks))
+    }
+    const limit = plan.limit && { ...plan.limit, contextSize: this.contextSize }
+    const answer = await this.#stream('/v1/chat/completions', plan.body, signal, (b) =>
+      foldChat(b, sinks, limit),
+    )
+    if (answer.stopType !== 'budget') return answer
+    // Left inside its reasoning past the budget: the reply goes on after it, closed, for the rest.
+    const rest = await this.#fold(plan.closed(answer.reasoning, answer.generatedTokens), signal, sinks)
+    return continuedAnswer(answer, rest)
   }
 
   async embed(texts: readonly string[], signal?: AbortSignal): Promise<EmbedResult> {

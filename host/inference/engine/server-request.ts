@@ -11,13 +11,15 @@
  * constrains the answer after it, and the reasoning is bounded so the answer gets its tokens. The
  * chat endpoint carries the reasoning apart (`reasoning_format: deepseek`); a budget of 0 turns
  * thinking off with the template's own switch (`enable_thinking`), or, where the template opens the
- * block whatever the switch says, by beginning the reply with the block closed empty. Sampling is
- * OpenAI's: temperature and nucleus only. Prompts are cached, so a later request sharing a prefix
- * reuses its evaluated tokens. Pure: no I/O.
+ * block whatever the switch says, by beginning the reply with the block closed empty. A stream whose
+ * reasoning runs past its budget (llama.cpp's own did not start) goes on in a second request: the
+ * reply begun with that reasoning, closed. Sampling is OpenAI's: temperature and nucleus only.
+ * Prompts are cached, so a later request sharing a prefix reuses its evaluated tokens. Pure: no I/O.
  */
 import type { GenerateRequest, ToolCall } from '../generate.ts'
 import { type ChatMessage, forcedCall, type Tool } from '../tool-calls.ts'
 import { multimodalData, wireContent } from '../vision.ts'
+import type { ReasoningLimit } from './server-stream.ts'
 
 /** The output is JSON (a schema or a forced call): parse it; with a forced call, read the call(s) from it. */
 interface JsonOutput {
@@ -26,7 +28,17 @@ interface JsonOutput {
 }
 
 export type ServerPlan =
-  | ({ kind: 'chat'; body: Record<string, unknown> } & JsonOutput)
+  | ({
+      kind: 'chat'
+      body: Record<string, unknown>
+      /** The reasoning's budget the stream is held to (null: none, or the block is closed). */
+      limit: Omit<ReasoningLimit, 'contextSize'> | null
+      /**
+       * The plan that goes on after the reasoning so far, closed, for the tokens left: where the
+       * stream stopped a reasoning past its budget.
+       */
+      closed: (reasoning: string, used: number) => ServerPlan
+    } & JsonOutput)
   | ({
       kind: 'completion'
       /** The body for `/apply-template` (chat messages), or null for a raw prompt. */
@@ -43,6 +55,8 @@ export interface PlanOptions {
   parseCalls?: boolean
   /** How the model's template thinks; default `no`. */
   thinking?: Thinking
+  /** The reasoning so far, closed: the reply goes on after it (the block is not opened again). */
+  reasoned?: string
 }
 
 /**
@@ -70,20 +84,22 @@ export function serverPlan(request: GenerateRequest, options: PlanOptions = {}):
   const plain = tools.length === 0 || choice === 'none'
   const images = multimodalData(request.messages ?? [])
   const json = { json: schema !== undefined, calls: forced?.read ?? null }
+  const { reasoned } = options
   // Thinking first, then the schema's answer: only where the template thinks (a grammar of the
   // request's own constrains the whole output, thinking off).
   const thinking = options.thinking ?? 'no'
   const reasonedSchema = thinking !== 'no' && schema !== undefined && request.grammar === undefined
+  const schemaOnChat = reasonedSchema && reasoned === undefined
   const budget = request.reasoning_budget ?? (reasonedSchema ? Math.floor(request.max_tokens / 2) : undefined)
   if (
     request.messages !== undefined &&
-    ((!constrained && (plain || callsOfItsOwn)) || reasonedSchema) &&
+    ((!constrained && (plain || callsOfItsOwn)) || schemaOnChat) &&
     options.parseCalls !== false
   ) {
     return {
       kind: 'chat',
       body: {
-        ...conversation(request.messages, budget === 0 ? thinking : 'no'),
+        ...conversation(request.messages, budget === 0 ? thinking : 'no', reasoned),
         max_tokens: request.max_tokens,
         ...sampling,
         ...(request.stop?.length && !constrained ? { stop: request.stop } : {}),
@@ -92,12 +108,16 @@ export function serverPlan(request: GenerateRequest, options: PlanOptions = {}):
         verbose: true,
         // Each chunk counts the tokens so far: how many went to the reasoning.
         timings_per_token: true,
-        ...reasoning(budget),
+        ...reasoning(reasoned === undefined ? budget : undefined),
         ...(callsOfItsOwn
           ? { tools: wireTools(tools), tool_choice: 'auto', parallel_tool_calls: false }
           : {}),
-        ...(reasonedSchema ? { json_schema: schema } : {}),
+        ...(schemaOnChat ? { json_schema: schema } : {}),
       },
+      limit:
+        reasoned === undefined && budget !== undefined ? { budget, maxTokens: request.max_tokens } : null,
+      closed: (text, used) =>
+        serverPlan({ ...request, max_tokens: request.max_tokens - used }, { ...options, reasoned: text }),
       ...json,
     }
   }
@@ -108,7 +128,7 @@ export function serverPlan(request: GenerateRequest, options: PlanOptions = {}):
       request.messages === undefined
         ? null
         : {
-            ...conversation(request.messages, thinkingOff ? thinking : 'no'),
+            ...conversation(request.messages, thinkingOff ? thinking : 'no', reasoned),
             ...(tools.length > 0 && choice !== 'none' ? { tools: wireTools(tools) } : {}),
           },
     completion: (rendered) => ({
@@ -143,22 +163,35 @@ function reasoning(budget: number | undefined): Record<string, unknown> {
  * The messages, with thinking turned off for a template that thinks (`off`): by its own switch, or,
  * where it opens the block whatever the switch says, by continuing an empty reply, which llama.cpp
  * renders with the block closed (a budget of 0 cannot end it: llama.cpp spends the forced end tag on
- * the prompt's line break after the opening tag).
+ * the prompt's line break after the opening tag). With the reasoning so far (`reasoned`), the reply
+ * goes on after it, the block closed.
  */
-function conversation(messages: readonly ChatMessage[], off: Thinking): Record<string, unknown> {
+function conversation(
+  messages: readonly ChatMessage[],
+  off: Thinking,
+  reasoned: string | undefined,
+): Record<string, unknown> {
   const wire = wireMessages(messages)
+  if (reasoned !== undefined) return replyBegun(wire, reasoned)
   if (off === 'switchable') return { messages: wire, chat_template_kwargs: { enable_thinking: false } }
   return off === 'no' ? { messages: wire } : replyBegun(wire)
 }
 
-/** The messages with an empty reply begun after them, continued by the model. */
-export function replyBegun(messages: readonly Record<string, unknown>[]): Record<string, unknown> {
-  return {
+/**
+ * The messages with a reply begun after them, continued by the model: empty, or after its reasoning
+ * (llama.cpp writes the block closed, with the template's own tags, whatever its tokenizer).
+ */
+export function replyBegun(
+  messages: readonly Record<string, unknown>[],
+  reasoning = '',
+): Record<string, unknown> {
+  const reply = {
+    role: 'assistant',
     // An empty text part: a reply with no content at all is not continued.
-    messages: [...messages, { role: 'assistant', content: [{ type: 'text', text: '' }] }],
-    continue_final_message: 'content',
-    add_generation_prompt: false,
+    content: [{ type: 'text', text: '' }],
+    ...(reasoning === '' ? {} : { reasoning_content: reasoning }),
   }
+  return { messages: [...messages, reply], continue_final_message: 'content', add_generation_prompt: false }
 }
 
 /**

@@ -60,7 +60,10 @@ export interface FoldedAnswer {
   text: string
   reasoning: string
   toolCalls: ToolCall[]
-  /** llama-server's words: `eos`, `limit` (max tokens), `word` (a stop string), `tool_calls`. */
+  /**
+   * llama-server's words: `eos`, `limit` (max tokens), `word` (a stop string), `tool_calls`; or
+   * `budget`: the stream was left where its reasoning went past its budget.
+   */
   stopType: string
   promptTokens: number
   generatedTokens: number
@@ -75,6 +78,24 @@ export interface FoldedAnswer {
   decodeRate: number | null
   /** performance.now() when the first text (reasoning, or call) arrived; null when none did. */
   firstOutputAt: number | null
+}
+
+/** How far a stream's reasoning may go before it is left. */
+export interface ReasoningLimit {
+  /** Tokens of reasoning, a share of `maxTokens`. */
+  budget: number
+  maxTokens: number
+  /** The slot's context, which prompt and output share. */
+  contextSize: number
+}
+
+/**
+ * The reasoning's budget for a prompt of so many tokens: where the context leaves less than
+ * `maxTokens`, the budget keeps its share of what it leaves, so the answer keeps the rest.
+ */
+export function reasoningLimit(limit: ReasoningLimit, promptTokens: number): number {
+  const room = Math.max(0, limit.contextSize - promptTokens)
+  return room >= limit.maxTokens ? limit.budget : Math.floor((limit.budget * room) / limit.maxTokens)
 }
 
 interface Timings {
@@ -111,11 +132,30 @@ export async function foldCompletion(body: AsyncIterable<Uint8Array>, sinks: Sin
   return answer
 }
 
-export async function foldChat(body: AsyncIterable<Uint8Array>, sinks: Sinks): Promise<FoldedAnswer> {
+/**
+ * With a limit, a reasoning that goes on past its budget before any answer is left there (the
+ * connection closed, so llama-server stops): llama.cpp's own budget matches the template's tags as
+ * tokens, and a tag tokenized alone can differ from the same tag in the prompt (SentencePiece's space
+ * before a text, a merge across its edge), so its budget never starts. The caller goes on after the
+ * reasoning, closed.
+ */
+export async function foldChat(
+  body: AsyncIterable<Uint8Array>,
+  sinks: Sinks,
+  limit: ReasoningLimit | null = null,
+): Promise<FoldedAnswer> {
   const answer = emptyAnswer()
   const calls: { name: string; arguments: string }[] = []
   let native: string | null = null
   let reasonedUpTo = 0
+  // Reasoning past the budget waits: shown once the answer begins (llama.cpp ended the block, late),
+  // dropped where the stream is left.
+  let held = { text: '', at: 0 }
+  const release = () => {
+    if (held.text !== '') addReasoning(answer, held.text, sinks)
+    reasonedUpTo = Math.max(reasonedUpTo, held.at)
+    held = { text: '', at: 0 }
+  }
   for await (const { data } of readEvents(body, (err) => new EngineConnectionError(err))) {
     // Read to its end, so the connection is kept for the next request.
     if (data === '[DONE]') continue
@@ -135,10 +175,21 @@ export async function foldChat(body: AsyncIterable<Uint8Array>, sinks: Sinks): P
     throwIfError(chunk)
     if (chunk.__verbose?.stop && chunk.__verbose.stop_type) native = chunk.__verbose.stop_type
     const choice = chunk.choices?.[0]
-    if (choice?.delta?.reasoning_content) {
-      addReasoning(answer, choice.delta.reasoning_content, sinks)
-      reasonedUpTo = chunk.timings?.predicted_n ?? reasonedUpTo
-    }
+    const piece = choice?.delta?.reasoning_content
+    if (piece) {
+      const at = chunk.timings?.predicted_n ?? reasonedUpTo
+      const unanswered = answer.text === '' && calls.length === 0
+      const verdict = limit && unanswered ? budgetVerdict(limit, at, promptOf(chunk.timings)) : 'within'
+      if (verdict === 'past') {
+        leftAt(answer, at, chunk.timings)
+        break
+      }
+      if (verdict === 'over') held = { text: held.text + piece, at }
+      else {
+        addReasoning(answer, piece, sinks)
+        reasonedUpTo = at
+      }
+    } else if (choice?.delta?.content || choice?.delta?.tool_calls?.length || choice?.finish_reason) release()
     if (choice?.delta?.content) addText(answer, choice.delta.content, sinks)
     for (const delta of choice?.delta?.tool_calls ?? []) {
       answer.firstOutputAt ??= performance.now()
@@ -156,11 +207,60 @@ export async function foldChat(body: AsyncIterable<Uint8Array>, sinks: Sinks): P
       addTimings(answer, chunk.timings)
     }
   }
+  if (answer.stopType !== 'budget') release()
   answer.toolCalls = calls.filter((c) => c.name !== '')
   if (answer.toolCalls.length > 0) answer.stopType = 'tool_calls'
-  const answered = answer.text !== '' || answer.toolCalls.length > 0
+  const answered = answer.text !== '' || answer.toolCalls.length > 0 || answer.stopType === 'budget'
   if (answer.reasoning !== '') answer.reasoningTokens = answered ? reasonedUpTo : answer.generatedTokens
   return answer
+}
+
+/**
+ * The tokens llama.cpp's own budget lets a reasoning run past it: it finishes a character it cut (a
+ * byte token each, up to 4), and its parser holds back text that could begin the end tag.
+ */
+const REASONING_SLACK = 8
+
+/**
+ * Where a reasoning piece at `at` tokens stands: `within` the budget (or at max_tokens, where the
+ * stream ends as it is), `over` it by what llama.cpp's own budget takes to end the block, or `past`
+ * that (at once for a budget of 0: thinking off shows none).
+ */
+export function budgetVerdict(
+  limit: ReasoningLimit,
+  at: number,
+  promptTokens: number,
+): 'within' | 'over' | 'past' {
+  const budget = reasoningLimit(limit, promptTokens)
+  if (at <= budget || at >= limit.maxTokens) return 'within'
+  return budget === 0 || at > budget + REASONING_SLACK ? 'past' : 'over'
+}
+
+const promptOf = (timings: Timings | undefined) => (timings?.prompt_n ?? 0) + (timings?.cache_n ?? 0)
+
+/** The answer of a stream left inside its reasoning: its counts so far. */
+function leftAt(answer: FoldedAnswer, generated: number, timings: Timings | undefined): void {
+  answer.stopType = 'budget'
+  answer.generatedTokens = generated
+  answer.promptTokens = promptOf(timings)
+  answer.cachedTokens = timings?.cache_n ?? 0
+}
+
+/**
+ * An answer left inside its reasoning and the answer that went on after it, closed: one answer, its
+ * prompt the first's, its tokens both's.
+ */
+export function continuedAnswer(first: FoldedAnswer, rest: FoldedAnswer): FoldedAnswer {
+  return {
+    ...rest,
+    reasoning: first.reasoning + rest.reasoning,
+    promptTokens: first.promptTokens,
+    cachedTokens: first.cachedTokens,
+    generatedTokens: first.generatedTokens + rest.generatedTokens,
+    reasoningTokens: first.reasoningTokens + rest.reasoningTokens,
+    firstOutputAt: first.firstOutputAt ?? rest.firstOutputAt,
+    decodeRate: rest.decodeRate ?? first.decodeRate,
+  }
 }
 
 /** llama-server's answer to a request it refused (HTTP status and its error object). */

@@ -49,6 +49,11 @@ export const LLAMA_CPP_TEMPLATES = {
     specials: ['[e~[', ']~!b[', ']~b]'],
     why: 'thinking opened by the template, XML-style tool calls',
   },
+  'glm-4.6': {
+    file: 'GLM-4.6.jinja',
+    specials: ['<|user|>', '<|assistant|>', '<|system|>', '<|observation|>', '[gMASK]', '<sop>'],
+    why: 'thinking the model may open (its switch closes it in the prompt), XML-style tool calls',
+  },
   qwen3: {
     file: 'Qwen-Qwen3-0.6B.jinja',
     specials: ['<|im_end|>', '<|im_start|>'],

@@ -2,9 +2,10 @@
  * Reasoning and tool turns on the engine, with generated models carrying templates taken from
  * llama.cpp's own collection (the bundled source): a thinking family whose template opens the block
  * (DeepSeek-R1 distill, MiniMax-M2, the latter with XML-style calls), one whose model may open it
- * (Qwen 3), and Qwen 2.5, Llama 3.2, Mistral Small 3.2, Phi-3.5 and Gemma 2. Random weights never
- * close a reasoning block themselves (the tags are 8 plain tokens): only a budget or max_tokens ends
- * it, so each assertion on where the tokens went is certain.
+ * (Qwen 3, GLM-4.6), and Qwen 2.5, Llama 3.2, Mistral Small 3.2, Phi-3.5 and Gemma 2; MiniMax-M2's also on a SentencePiece tokenizer, where
+ * llama.cpp's budget never starts. Random weights never close a reasoning block themselves (the tags
+ * are 8 plain tokens): only a budget or max_tokens ends it, so each assertion on where the tokens went
+ * is certain.
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -29,6 +30,12 @@ beforeAll(async () => {
       ...TINY_MODEL,
       chatTemplate: await llamaCppTemplate(name),
     })
+  // SentencePiece's way: a space before a text after a control token, so `<think>` tokenized alone
+  // (with the space) is not the `\n<think>` the prompt ends in, and llama.cpp's budget never starts.
+  await writeLlamaModel(join(fixture.dir, 'minimax-m2-sp.gguf'), {
+    ...TINY_MODEL,
+    chatTemplate: { ...(await llamaCppTemplate('minimax-m2')), spacePrefix: true },
+  })
 }, 60_000)
 afterAll(async () => {
   await fixture?.close()
@@ -56,7 +63,10 @@ function callOf(city: string) {
   return { name: 'weather', arguments: JSON.stringify({ city }) }
 }
 
-async function run(name: LlamaCppTemplate, request: Omit<GenerateRequest, 'temperature' | 'seed'>) {
+async function run(
+  name: LlamaCppTemplate | 'minimax-m2-sp',
+  request: Omit<GenerateRequest, 'temperature' | 'seed'>,
+) {
   const model: EngineModel = await fixture.manager.load(name)
   const reasoning: string[] = []
   const text: string[] = []
@@ -87,10 +97,10 @@ describe.each(['deepseek-r1', 'minimax-m2'] as const)(
       expect(answer.pieces.reasoning.length).toBeLessThanOrEqual(6)
       expect(answer.text).not.toBe('')
       expect(answer.pieces.text.join('')).toBe(answer.text)
-      // Up to the reasoning's last piece: the budget's tokens, and those llama.cpp lets a character
-      // it cut in the middle finish with.
+      // Up to the reasoning's last piece: the budget's tokens, and those llama.cpp takes to end the
+      // block (a character it cut finished, text held back that could have begun the end tag).
       expect(answer.reasoning_tokens).toBeGreaterThanOrEqual(answer.pieces.reasoning.length)
-      expect(answer.reasoning_tokens).toBeLessThan(12)
+      expect(answer.reasoning_tokens).toBeLessThanOrEqual(6 + 8)
     })
 
     it('says length with the reasoning shown when max_tokens ends it inside its budget', async () => {
@@ -127,6 +137,34 @@ describe.each(['deepseek-r1', 'minimax-m2'] as const)(
     })
   },
 )
+
+describe('a budget where llama.cpp does not start its own (minimax-m2 on a SentencePiece tokenizer)', {
+  timeout: 60_000,
+}, () => {
+  it('holds: the reasoning ends at its budget and the answer has the rest', async () => {
+    // reasoning_effort low on 160 tokens: it reasoned all 160 and answered nothing.
+    const answer = await run('minimax-m2-sp', { messages: ask, max_tokens: 160, reasoning_budget: 20 })
+    expect(answer.reasoning).not.toBe('')
+    expect(answer.reasoning_tokens).toBeLessThanOrEqual(20)
+    expect(answer.pieces.reasoning.join('')).toBe(answer.reasoning)
+    expect(answer.text).not.toBe('')
+    expect(answer.pieces.text.join('')).toBe(answer.text)
+    expect(answer.stop_reason).toBe('max_tokens')
+    expect(answer.generated_tokens).toBeLessThanOrEqual(160)
+  })
+})
+
+describe('max_tokens past the context, on a thinking model (deepseek-r1)', { timeout: 60_000 }, () => {
+  it("keeps the budget's share of what the context leaves, and answers", async () => {
+    // An agent's 32768 with effort low (1/8) on a 4096-token context: 4096 of reasoning would fill it.
+    const answer = await run('deepseek-r1', { messages: ask, max_tokens: 32_768, reasoning_budget: 4_096 })
+    const room = 4096 - answer.prompt_tokens
+    expect(answer.stop_reason).toBe('max_tokens')
+    expect(answer.generated_tokens).toBe(room)
+    expect(answer.reasoning_tokens).toBeLessThanOrEqual(Math.floor(room / 8))
+    expect(answer.text).not.toBe('')
+  })
+})
 
 describe('a template whose model may open the reasoning (qwen3)', { timeout: 60_000 }, () => {
   it('answers in text when the model does not open it, and takes a budget of 0', async () => {

@@ -190,6 +190,18 @@ describe('infer.generate', () => {
     expect(nucleus.output.params.top_p).toBe(0.5)
   })
 
+  it('clamps max_tokens past what the context leaves after the prompt, and says max_tokens ended it', async () => {
+    // An agent's 32000 on a 2048-token context: the answer takes the rest of the context.
+    const { output } = await runGenerate({ messages: ask, max_tokens: 32_000 })
+    const room = output.params.context_size - output.timings.prompt_tokens
+    expect(output.stop_reason).toBe('max_tokens')
+    expect(output.timings.generated_tokens).toBe(room)
+    expect(output.params.max_tokens).toBe(room)
+    // Within the context, max_tokens is the request's.
+    const short = await runGenerate({ messages: ask, max_tokens: 5 })
+    expect(short.output.params.max_tokens).toBe(5)
+  })
+
   it('stops when the task is aborted', async () => {
     const ctx = workerContext()
     const running = runGenerate({ prompt: 'Go', max_tokens: 2000 }, ctx)
