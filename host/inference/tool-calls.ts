@@ -47,13 +47,13 @@ export class InvalidMessagesError extends Error {
 const NO_ARGUMENTS = { type: 'object', properties: {} }
 
 /**
- * Checks that the conversation can be answered: it ends with the user or a tool, and every tool
+ * Checks that the conversation can be answered: it ends with the user, a tool or the system, and every tool
  * message answers a call an earlier assistant message made.
  */
 export function checkConversation(messages: readonly ChatMessage[]): void {
   const last = messages.at(-1)
-  if (last?.role !== 'user' && last?.role !== 'tool')
-    throw new InvalidMessagesError('the last chat message must be from the user or a tool')
+  if (last === undefined || last.role === 'assistant')
+    throw new InvalidMessagesError('the last chat message must be from the user, a tool or the system')
   const pending = new Set<string>()
   for (const m of messages) {
     for (const call of m.tool_calls ?? []) pending.add(call.id)

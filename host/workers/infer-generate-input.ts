@@ -157,8 +157,10 @@ export const InferGenerateInputSchema = InputFieldsSchema.superRefine((input, ct
     message: 'json_schema and grammar are exclusive',
     path: ['grammar'],
   })
-  .refine((i) => i.messages === undefined || ['user', 'tool'].includes(i.messages.at(-1)?.role ?? ''), {
-    message: 'the last message must be from the user or a tool',
+  // A system message may come last (an agent's reminder after the user's turn, as llama-server takes
+  // it); an assistant's would be a reply to continue, which is not what a caller means by a request.
+  .refine((i) => i.messages === undefined || i.messages.at(-1)?.role !== 'assistant', {
+    message: 'the last message must be from the user, a tool or the system',
     path: ['messages'],
   })
   .refine((i) => i.tools === undefined || i.messages !== undefined, {

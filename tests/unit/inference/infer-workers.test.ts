@@ -218,8 +218,17 @@ describe('infer.generate', () => {
       'exactly one of prompt and messages must be set',
     ])
     expect(issues({ messages: [{ role: 'assistant', content: 'b' }] })).toEqual([
-      'the last message must be from the user or a tool',
+      'the last message must be from the user, a tool or the system',
     ])
+    // An agent's reminder after the user's turn is taken, as llama-server takes it.
+    expect(
+      issues({
+        messages: [
+          { role: 'user', content: 'b' },
+          { role: 'system', content: 'c' },
+        ],
+      }),
+    ).toBeUndefined()
     expect(issues({ prompt: 'a', tools: [{ name: 'f' }] })).toEqual(['tools go with messages, not a prompt'])
     expect(
       issues({
