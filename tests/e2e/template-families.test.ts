@@ -6,8 +6,9 @@
  * and the same as the whole one; structured output that parses and matches its schema (a JSON schema,
  * a named tool); a forced call and a tool-result turn answered; reasoning shown apart and bounded where
  * the template opens the block (DeepSeek-R1, MiniMax-M2), and none shown where it does not (Qwen 3's
- * and GLM-4.6's model may open it, random weights never do). Gemma 2's template raises on tool turns
- * and Phi-3.5's drops them: Ripple writes them as text, and the answer is text.
+ * and GLM-4.6's model may open it, random weights never do). Kimi K2's structured output and forced
+ * calls come from a template whose llama.cpp parser makes no grammar of a schema. Gemma 2's template
+ * raises on tool turns and Phi-3.5's drops them: Ripple writes them as text, and the answer is text.
  * The reasoning in depth (usage, order of deltas, `none` and `disabled`, length inside the block) is
  * `tests/e2e/reasoning.test.ts`'s.
  */
@@ -46,6 +47,8 @@ beforeAll(async () => {
   for (const name of LLAMA_CPP_TEMPLATE_NAMES)
     await writeLlamaModel(join(models, `${name}.gguf`), {
       ...TINY_MODEL,
+      // Kimi K2's on the first seed begins with 16 bytes of characters it never finishes: nothing shows.
+      ...(name === 'kimi-k2' ? { seed: 2 } : {}),
       chatTemplate: await llamaCppTemplate(name),
     })
   const dataDir = join(root, 'data')

@@ -48,6 +48,8 @@ export interface EngineModelInit extends LongOperationOptions, ServerArgsInit {
 
 // llama.cpp's words when a model's output does not fit its chat format's tool-call syntax.
 const OFF_FORMAT = /does not match the expected/
+// llama-server's words when a request's sampler (its grammar, its reasoning budget) cannot start.
+const SAMPLERS_FAILED = /Failed to initialize samplers/
 
 /** The chat endpoint read no call: the output is off its format, or llama.cpp has no parser for it. */
 function unparsed(err: unknown): boolean {
@@ -72,6 +74,8 @@ export class EngineModel {
   #embedder: Promise<{ server: LlamaServerProcess; http: EngineHttp }> | null = null
   #crash: Promise<Error> | null = null
   #unloaded = false
+  /** A JSON schema comes after the reasoning, on the chat endpoint, until llama.cpp refuses one. */
+  #schemaAfterReasoning = true
   /** Decode rate of the last generation that measured one (tokens/s), for the capability. */
   lastDecodeRate: number | null = null
   /** When a request last started or ended here (ms since the epoch): its idle time counts from it. */
@@ -176,10 +180,19 @@ export class EngineModel {
       },
       ...(options.onReasoning ? { onReasoning: options.onReasoning } : {}),
     }
-    const plan = serverPlan(request, { thinking })
+    const plan = serverPlan(request, { thinking, schemaAfterReasoning: this.#schemaAfterReasoning })
     try {
       return await this.#generate(plan, signal, sinks, startedAt)
     } catch (err) {
+      if (plan.kind === 'chat' && 'json_schema' in plan.body && SAMPLERS_FAILED.test(String(err))) {
+        // No sampler for a schema after the reasoning: llama.cpp's parser for this template makes no
+        // grammar of a schema (Kimi K2's), so the schema alone met the reply's opening the template
+        // writes; or its grammar did not take that opening as the tokenizer wrote it. Found once per
+        // model, before any output.
+        this.#schemaAfterReasoning = false
+        const alone = serverPlan(request, { thinking, schemaAfterReasoning: false })
+        return this.#generate(alone, signal, sinks, startedAt)
+      }
       if (!unparsed(err)) throw err
       // The model wrote something its family's tool-call format does not read (a weak model's
       // free text), or llama.cpp reads no calls of this template: the same prompt, rendered by

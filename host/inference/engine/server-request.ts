@@ -8,7 +8,8 @@
  * constrains the output and nothing but the end of the grammar ends it (no template stop string can
  * cut it short). On a model whose template thinks, a JSON schema or a forced call's schema goes to the
  * chat endpoint instead: llama.cpp's parser for the template lets the reasoning come first and
- * constrains the answer after it, and the reasoning is bounded so the answer gets its tokens. The
+ * constrains the answer after it, and the reasoning is bounded so the answer gets its tokens (where
+ * the parser makes no grammar of a schema, the schema constrains the whole answer, thinking off). The
  * chat endpoint carries the reasoning apart (`reasoning_format: deepseek`); a budget of 0 turns
  * thinking off with the template's own switch (`enable_thinking`), or, where the template opens the
  * block whatever the switch says, by beginning the reply with the block closed empty. A stream whose
@@ -55,6 +56,12 @@ export interface PlanOptions {
   parseCalls?: boolean
   /** How the model's template thinks; default `no`. */
   thinking?: Thinking
+  /**
+   * false where llama.cpp's parser for the template makes no grammar of a JSON schema after its
+   * reasoning (Kimi K2's): the schema constrains the whole answer, on the prompt rendered with the
+   * block closed.
+   */
+  schemaAfterReasoning?: boolean
   /** The reasoning so far, closed: the reply goes on after it (the block is not opened again). */
   reasoned?: string
 }
@@ -86,10 +93,10 @@ export function serverPlan(request: GenerateRequest, options: PlanOptions = {}):
   const json = { json: schema !== undefined, calls: forced?.read ?? null }
   const { reasoned } = options
   // Thinking first, then the schema's answer: only where the template thinks (a grammar of the
-  // request's own constrains the whole output, thinking off).
+  // request's own constrains the whole output, thinking off) and llama.cpp's parser for it takes one.
   const thinking = options.thinking ?? 'no'
   const reasonedSchema = thinking !== 'no' && schema !== undefined && request.grammar === undefined
-  const schemaOnChat = reasonedSchema && reasoned === undefined
+  const schemaOnChat = reasonedSchema && options.schemaAfterReasoning !== false && reasoned === undefined
   const budget = request.reasoning_budget ?? (reasonedSchema ? Math.floor(request.max_tokens / 2) : undefined)
   if (
     request.messages !== undefined &&
@@ -121,7 +128,8 @@ export function serverPlan(request: GenerateRequest, options: PlanOptions = {}):
       ...json,
     }
   }
-  const thinkingOff = budget === 0 || request.grammar !== undefined
+  // A schema on a thinking template that does not come after the reasoning comes with it off.
+  const thinkingOff = budget === 0 || request.grammar !== undefined || reasonedSchema
   return {
     kind: 'completion',
     template:

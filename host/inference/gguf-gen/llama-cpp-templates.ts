@@ -54,6 +54,22 @@ export const LLAMA_CPP_TEMPLATES = {
     specials: ['<|user|>', '<|assistant|>', '<|system|>', '<|observation|>', '[gMASK]', '<sop>'],
     why: 'thinking the model may open (its switch closes it in the prompt), XML-style tool calls',
   },
+  'kimi-k2': {
+    file: 'moonshotai-Kimi-K2.jinja',
+    specials: [
+      '<|im_end|>',
+      '<|im_system|>',
+      '<|im_user|>',
+      '<|im_assistant|>',
+      '<|im_middle|>',
+      '<|tool_calls_section_begin|>',
+      '<|tool_calls_section_end|>',
+      '<|tool_call_begin|>',
+      '<|tool_call_argument_begin|>',
+      '<|tool_call_end|>',
+    ],
+    why: "llama.cpp's own parser, which makes no grammar of a JSON schema",
+  },
   qwen3: {
     file: 'Qwen-Qwen3-0.6B.jinja',
     specials: ['<|im_end|>', '<|im_start|>'],

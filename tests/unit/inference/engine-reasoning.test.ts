@@ -2,7 +2,8 @@
  * Reasoning and tool turns on the engine, with generated models carrying templates taken from
  * llama.cpp's own collection (the bundled source): a thinking family whose template opens the block
  * (DeepSeek-R1 distill, MiniMax-M2, the latter with XML-style calls), one whose model may open it
- * (Qwen 3, GLM-4.6), and Qwen 2.5, Llama 3.2, Mistral Small 3.2, Phi-3.5 and Gemma 2; MiniMax-M2's also on a SentencePiece tokenizer, where
+ * (Qwen 3, GLM-4.6), Kimi K2 (llama.cpp's own parser, no grammar of a schema), and Qwen 2.5, Llama
+ * 3.2, Mistral Small 3.2, Phi-3.5 and Gemma 2; MiniMax-M2's also on a SentencePiece tokenizer, where
  * llama.cpp's budget never starts. Random weights never close a reasoning block themselves (the tags
  * are 8 plain tokens): only a budget or max_tokens ends it, so each assertion on where the tokens went
  * is certain.
@@ -152,6 +153,23 @@ describe('a budget where llama.cpp does not start its own (minimax-m2 on a Sente
     expect(answer.stop_reason).toBe('max_tokens')
     expect(answer.generated_tokens).toBeLessThanOrEqual(160)
   })
+
+  it('gives a JSON schema and a forced call their half after the reasoning', async () => {
+    const json = await run('minimax-m2-sp', {
+      messages: ask,
+      max_tokens: 128,
+      json_schema: weather.parameters,
+    })
+    expect(json.reasoning_tokens).toBeLessThanOrEqual(64)
+    expect(json.json).toMatchObject({ city: expect.any(String) })
+    const call = await run('minimax-m2-sp', {
+      messages: ask,
+      max_tokens: 128,
+      tools: [weather],
+      tool_choice: { name: 'weather' },
+    })
+    expect(call.tool_calls).toHaveLength(1)
+  })
 })
 
 describe('max_tokens past the context, on a thinking model (deepseek-r1)', { timeout: 60_000 }, () => {
@@ -163,6 +181,24 @@ describe('max_tokens past the context, on a thinking model (deepseek-r1)', { tim
     expect(answer.generated_tokens).toBe(room)
     expect(answer.reasoning_tokens).toBeLessThanOrEqual(Math.floor(room / 8))
     expect(answer.text).not.toBe('')
+  })
+})
+
+describe('a template whose llama.cpp parser makes no grammar of a schema (kimi-k2)', {
+  timeout: 60_000,
+}, () => {
+  it('takes a JSON schema and a forced call, again and again', async () => {
+    for (let i = 0; i < 2; i++) {
+      const json = await run('kimi-k2', { messages: ask, max_tokens: 64, json_schema: weather.parameters })
+      expect(json.json).toMatchObject({ city: expect.any(String) })
+      const call = await run('kimi-k2', {
+        messages: ask,
+        max_tokens: 64,
+        tools: [weather],
+        tool_choice: { name: 'weather' },
+      })
+      expect(JSON.parse(call.tool_calls[0]?.arguments ?? '')).toMatchObject({ city: expect.any(String) })
+    }
   })
 })
 
