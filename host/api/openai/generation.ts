@@ -170,6 +170,8 @@ export function openaiUsage(output: GenerateOutput) {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
+    // The prompt's tokens the runner's cache held (llama-server says the same).
+    prompt_tokens_details: { cached_tokens: output.timings.cached_tokens },
     completion_tokens_details: { reasoning_tokens: reasoning },
   }
 }

@@ -134,9 +134,13 @@ describe('chat completions', () => {
       prompt_tokens: 5,
       completion_tokens: 2,
       total_tokens: 7,
+      prompt_tokens_details: { cached_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: 0 },
     })
     expect(chatCompletion(id, output({ stop_reason: 'max_tokens' })).choices[0]?.finish_reason).toBe('length')
+    // The prompt's tokens the runner's cache held, as llama-server reports them.
+    const cached = output({ timings: { ...output().timings, cached_tokens: 4 } })
+    expect(chatCompletion(id, cached).usage.prompt_tokens_details).toEqual({ cached_tokens: 4 })
   })
 
   it("streams a named call's arguments as deltas, then the finish and the usage", () => {
@@ -164,6 +168,7 @@ describe('chat completions', () => {
       prompt_tokens: 5,
       completion_tokens: 2,
       total_tokens: 7,
+      prompt_tokens_details: { cached_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: 0 },
     })
   })

@@ -131,6 +131,7 @@ describe('the reasoning shown apart', () => {
       prompt_tokens: 5,
       completion_tokens: 9,
       total_tokens: 14,
+      prompt_tokens_details: { cached_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: 6 },
     })
     const input = { messages: ask, max_tokens: 8, temperature: 0 }
