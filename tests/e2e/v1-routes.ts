@@ -179,7 +179,8 @@ function messagesRoute(anthropic: Anthropic): Route {
     deltas,
     calls: message.content.filter((b) => b.type === 'tool_use').length,
     finish: message.stop_reason ?? '',
-    inputTokens: message.usage.input_tokens,
+    // Anthropic counts the prompt's cached tokens apart from input_tokens.
+    inputTokens: message.usage.input_tokens + (message.usage.cache_read_input_tokens ?? 0),
     outputTokens: message.usage.output_tokens,
   })
   const call = async (p: object): Promise<Call> => {

@@ -8,7 +8,12 @@
  */
 import { z } from 'zod'
 import type { ChatMessage } from '../../inference/tool-calls.ts'
-import { AnthropicImageBlockSchema, anthropicImageUrl, userMessage } from './image-parts.ts'
+import {
+  AnthropicImageBlockSchema,
+  anthropicImageUrl,
+  type ContentPiece,
+  userMessage,
+} from './image-parts.ts'
 
 /** What an object of a type not listed (a block, a thinking mode) is read as: named, and left out. */
 export const OtherSchema = z.object({ type: z.literal('other'), was: z.string() })
@@ -113,13 +118,15 @@ export function conversation(
     }
     // A user turn: its tool results answer the calls before it, then its text is the user's, with
     // the images of both (a tool message carries no image).
-    const images: string[] = []
+    const own: ContentPiece[] = []
+    const shown: ContentPiece[] = []
     for (const b of blocks) {
-      if (b.type === 'image') images.push(anthropicImageUrl(b))
+      if (b.type === 'text') own.push({ text: b.text })
+      if (b.type === 'image') own.push({ image: anthropicImageUrl(b) })
       if (b.type !== 'tool_result') continue
       const parts = typeof b.content === 'string' ? [{ type: 'text' as const, text: b.content }] : b.content
       for (const p of parts ?? []) {
-        if (p.type === 'image') images.push(anthropicImageUrl(p))
+        if (p.type === 'image') shown.push({ image: anthropicImageUrl(p) })
         if (p.type === 'other') ignored.add(`${p.was} block in a tool result`)
       }
       const result = (parts ?? []).flatMap((p) => (p.type === 'text' ? [p.text] : [])).join('')
@@ -129,8 +136,10 @@ export function conversation(
         tool_call_id: b.tool_use_id,
       })
     }
-    if (text !== '' || images.length > 0 || !blocks.some((b) => b.type === 'tool_result'))
-      messages.push(userMessage(text, images))
+    // The user's own text and images in their order, then those the tool results showed.
+    const said = own.some((p) => !('text' in p) || p.text !== '')
+    if (said || shown.length > 0 || !blocks.some((b) => b.type === 'tool_result'))
+      messages.push(userMessage([...own, ...shown], '\n'))
   }
   const prompt = systemParts.filter((p) => p !== '').join('\n')
   return {

@@ -144,7 +144,7 @@ export function chatCompletionCall(request: ChatCompletionRequest): GenerateCall
   const ignored: string[] = []
   const messages: ChatMessage[] = request.messages.map((m) => {
     if (m.name) note(ignored, 'name on messages')
-    if (m.role === 'user') return userMessage(m.content.text, m.content.images)
+    if (m.role === 'user') return userMessage(m.content)
     const content = textOf(m.content, m.role, ignored)
     if (m.role === 'tool') return { role: 'tool', content, tool_call_id: m.tool_call_id }
     if (m.role === 'assistant') {

@@ -27,9 +27,8 @@ export const ChatUserContentSchema = z
   .union([z.string(), z.array(z.looseObject({ type: z.string() }))])
   .nullish()
   .transform((content, ctx) => {
-    if (typeof content === 'string' || content == null) return { text: content ?? '', images: [] }
-    const text: string[] = []
-    const images: string[] = []
+    if (typeof content === 'string' || content == null) return [{ text: content ?? '' }]
+    const pieces: ContentPiece[] = []
     content.forEach((part, i) => {
       const parsed =
         part.type === 'text'
@@ -46,10 +45,10 @@ export const ChatUserContentSchema = z
       else if (!parsed.success)
         for (const issue of parsed.error.issues)
           ctx.addIssue({ code: 'custom', message: issue.message, path: [i, ...issue.path] })
-      else if (typeof parsed.data === 'string') images.push(parsed.data)
-      else text.push(parsed.data.text)
+      else if (typeof parsed.data === 'string') pieces.push({ image: parsed.data })
+      else pieces.push({ text: parsed.data.text })
     })
-    return { text: text.join(''), images }
+    return pieces
   })
 
 /** Anthropic: `{type: 'image', source: {type: 'base64', media_type, data} | {type: 'url', url}}`. */
@@ -82,8 +81,30 @@ export const InputImagePartSchema = z
   .transform((p) => p.image_url as string)
 
 /** A user message of text and images, as the worker takes it. */
-export function userMessage(text: string, images: readonly string[]): ChatMessage {
-  return { role: 'user', content: text, ...(images.length > 0 ? { images: [...images] } : {}) }
+/** A part of a user's message: text, or an image (its URL). */
+export type ContentPiece = { text: string } | { image: string }
+
+/**
+ * A user's message of text and images in the order given, texts joined by `joiner`: each image stands
+ * where the text before it ends (`images_at`), as llama-server lays them out, so the prompt is the
+ * same tokens. Left out when every image comes first, as runners of earlier releases lay them.
+ */
+export function userMessage(pieces: readonly ContentPiece[], joiner = ''): ChatMessage {
+  const texts: string[] = []
+  const images: string[] = []
+  const at: number[] = []
+  let length = 0
+  for (const piece of pieces) {
+    if ('image' in piece) {
+      images.push(piece.image)
+      at.push(length)
+      continue
+    }
+    length += (texts.length > 0 ? joiner.length : 0) + piece.text.length
+    texts.push(piece.text)
+  }
+  const placed = at.some((offset) => offset > 0) ? { images_at: at } : {}
+  return { role: 'user', content: texts.join(joiner), ...(images.length > 0 ? { images, ...placed } : {}) }
 }
 
 export interface ImagePolicy {

@@ -8,7 +8,7 @@
 import { z } from 'zod'
 import type { ChatMessage } from '../../inference/tool-calls.ts'
 import { byType, isOther, note } from './chat-typed-parts.ts'
-import { InputImagePartSchema } from './image-parts.ts'
+import { type ContentPiece, InputImagePartSchema, userMessage } from './image-parts.ts'
 import { type ClientTools, customArguments, offeredName } from './responses-tools.ts'
 
 const TextSchema = z.object({ text: z.string() })
@@ -81,7 +81,7 @@ export function conversationOf(
     else
       history.push({
         role: 'tool',
-        content: textOf(item.output, 'tool outputs', ignored).text,
+        content: textOf(piecesOf(item.output, 'tool outputs', ignored)),
         tool_call_id: item.call_id,
       })
   }
@@ -93,23 +93,21 @@ function message(
   content: Content,
   ignored: string[],
 ): ChatMessage {
-  const { text, images } = textOf(content, `${role} messages`, ignored, role === 'user')
-  return {
-    role: role === 'developer' ? 'system' : role,
-    content: text,
-    ...(images.length > 0 ? { images } : {}),
-  }
+  const pieces = piecesOf(content, `${role} messages`, ignored, role === 'user')
+  if (role === 'user') return userMessage(pieces)
+  return { role: role === 'developer' ? 'system' : role, content: textOf(pieces) }
 }
 
-/** The text of content, and its images where they may be shown (a user's); the rest is noted. */
-function textOf(content: Content, where: string, ignored: string[], showsImages = false) {
-  const text: string[] = []
-  const images: string[] = []
+/** Content's text and, where they may be shown (a user's), its images, in order; the rest is noted. */
+function piecesOf(content: Content, where: string, ignored: string[], showsImages = false): ContentPiece[] {
+  const pieces: ContentPiece[] = []
   for (const part of content) {
     if (isOther(part)) note(ignored, `content part ${part.other} in ${where}`)
-    else if ('text' in part) text.push(part.text)
-    else if (showsImages) images.push(part.image)
+    else if ('text' in part) pieces.push({ text: part.text })
+    else if (showsImages) pieces.push({ image: part.image })
     else note(ignored, `input_image in ${where}: only user messages show images`)
   }
-  return { text: text.join(''), images }
+  return pieces
 }
+
+const textOf = (pieces: readonly ContentPiece[]) => pieces.map((p) => ('text' in p ? p.text : '')).join('')

@@ -29,7 +29,7 @@ const DATA_URL = pngDataUrl(PNG)
 const BASE64 = PNG.toString('base64')
 
 describe('image parts of each API', () => {
-  it('chat: image_url parts (an object or a bare string) go before the text, on the user message', () => {
+  it('chat: image_url parts (an object or a bare string) on the user message, each where it stands in the text', () => {
     const request = ChatCompletionRequestSchema.parse({
       model: 'eye',
       messages: [
@@ -47,11 +47,17 @@ describe('image parts of each API', () => {
     })
     expect(chatCompletionCall(request).input.messages).toEqual([
       { role: 'system', content: 'be brief' },
-      { role: 'user', content: 'What is this?', images: [DATA_URL, 'https://example.com/a.png'] },
+      {
+        role: 'user',
+        content: 'What is this?',
+        images: [DATA_URL, 'https://example.com/a.png'],
+        // After 'What is ' and after 'this?': llama-server lays the prompt out in the parts' order.
+        images_at: [8, 13],
+      },
     ])
   })
 
-  it('messages: base64 and url image blocks', () => {
+  it('messages: base64 and url image blocks; images first need no places (as earlier releases read them)', () => {
     const request = MessagesRequestSchema.parse({
       model: 'eye',
       max_tokens: 4,
@@ -69,6 +75,24 @@ describe('image parts of each API', () => {
     expect(messagesCall(request).input.messages).toEqual([
       { role: 'user', content: 'Describe.', images: [DATA_URL, 'https://example.com/b.png'] },
     ])
+    const between = MessagesRequestSchema.parse({
+      model: 'eye',
+      max_tokens: 4,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'First' },
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: BASE64 } },
+            { type: 'text', text: 'then' },
+          ],
+        },
+      ],
+    })
+    // Text blocks join with a line break; the image stands after the first.
+    expect(messagesCall(between).input.messages).toEqual([
+      { role: 'user', content: 'First\nthen', images: [DATA_URL], images_at: [5] },
+    ])
   })
 
   it('responses: input_image parts; one without image_url is refused naming it', () => {
@@ -85,7 +109,7 @@ describe('image parts of each API', () => {
       ],
     })
     expect(responseCall(request).input.messages).toEqual([
-      { role: 'user', content: 'And this?', images: [DATA_URL] },
+      { role: 'user', content: 'And this?', images: [DATA_URL], images_at: [9] },
     ])
     const refused = ResponseRequestSchema.safeParse({
       model: 'eye',
