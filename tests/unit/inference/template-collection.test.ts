@@ -70,8 +70,15 @@ describe.each(TEMPLATES)('%s', { timeout: 60_000 }, (file) => {
     expect(off.reasoning).toBe('')
   })
 
-  it.skipIf(UNBOUNDED_HEADER.has(file))('takes a JSON schema and a forced call', async () => {
+  it('takes a JSON schema and a forced call', async () => {
     const json = await run({ messages: ask, max_tokens: 96, json_schema: weather.parameters })
+    if (UNBOUNDED_HEADER.has(file)) {
+      // The grammar is applied, but random weights never end the header it lets come first: the
+      // answer is cut by max_tokens, with no JSON claimed (a real model writes `json` and ends it).
+      expect(json.stop_reason).toBe('max_tokens')
+      expect(json.json).toBeNull()
+      return
+    }
     expect(json.json).toMatchObject({ city: expect.any(String) })
     const call = await run({
       messages: ask,
