@@ -34,8 +34,14 @@ export interface OpenAiErrorBody {
 
 export interface AnthropicErrorBody {
   type: 'error'
-  error: { type: string; message: string }
+  error: { type: string; message: string; details?: { error_code: string; unsupported: string[] } }
 }
+
+/**
+ * Refusals Anthropic's API details with their code and the fields at fault, which its SDK acts on
+ * (a refused message thread makes its tool runner send whole conversations from then on).
+ */
+const DETAILED = new Set(['thread_unsupported_request'])
 
 interface Answer {
   status: number
@@ -80,7 +86,10 @@ export function openAiErrorBody(err: EndpointError): OpenAiErrorBody {
 
 export function anthropicErrorBody(err: EndpointError): AnthropicErrorBody {
   const { type } = answerFor(ANTHROPIC, err.failureKind)
-  return { type: 'error', error: { type, message: err.message } }
+  const details = DETAILED.has(err.code)
+    ? { details: { error_code: err.code, unsupported: [err.param ?? ''] } }
+    : {}
+  return { type: 'error', error: { type, message: err.message, ...details } }
 }
 
 /** A 400 naming the first field at fault (`messages[0].role`), with every issue in the message. */

@@ -172,8 +172,8 @@ describe('a tool loop run by the SDK', () => {
       messages: [{ role: 'user', content: 'What does a.txt say?' }],
       tools: [readFile],
       stream: true,
-      // Ripple keeps no message threads (the runner's default): each turn sends the whole conversation.
-      thread: false,
+      // The runner's default is a message thread: Ripple refuses it with Anthropic's details, and the
+      // SDK sends the whole conversation each turn from then on.
     })
     const answer = await runner.runUntilDone()
     expect(reads).toEqual(['a.txt'])
@@ -202,7 +202,11 @@ describe('message threads', () => {
     await expect(refused).rejects.toMatchObject({
       status: 400,
       error: {
-        error: { type: 'invalid_request_error', message: expect.stringMatching(/no message threads/) },
+        error: {
+          type: 'invalid_request_error',
+          message: expect.stringMatching(/no message threads/),
+          details: { error_code: 'thread_unsupported_request', unsupported: ['thread'] },
+        },
       },
     })
     expect(inputs).toEqual([])
