@@ -11,7 +11,7 @@
  */
 import { z } from 'zod'
 import type { ChatMessage, ToolCall } from '../../inference/tool-calls.ts'
-import { ANY_JSON_OBJECT, DEFAULT_MAX_TOKENS, finishReason } from './chat-completions.ts'
+import { ANY_JSON_OBJECT, finishReason } from './chat-completions.ts'
 import { note } from './chat-typed-parts.ts'
 import {
   answerText,
@@ -20,6 +20,7 @@ import {
   type GenerateInput,
   type GenerateOutput,
   KeepAliveSchema,
+  MAX_TOKENS,
   MaxTokensSchema,
   optional,
   ReasoningEffortSchema,
@@ -96,7 +97,9 @@ export function responseCall(request: ResponseRequest, previous: readonly ChatMe
     ...history,
   ])
   const format = request.text?.format
-  const maxTokens = request.max_output_tokens ?? DEFAULT_MAX_TOKENS
+  // Absent, as OpenAI's: what the model can give (the runner clamps it to what its context leaves).
+  // Codex sends none, and a coding turn on a thinking model outgrows any small default.
+  const maxTokens = request.max_output_tokens ?? MAX_TOKENS
   if (request.text?.verbosity) note(ignored, 'text.verbosity')
   if (request.reasoning?.summary && request.reasoning.summary !== 'none')
     note(ignored, 'reasoning.summary: no summary is written (the reasoning is given as reasoning_text)')

@@ -35,7 +35,8 @@ describe("Codex's first request", () => {
     const first = call(codexFirstRequest())
     expect(first.input).toEqual({
       messages: [SYSTEM, ...USERS],
-      max_tokens: 2048,
+      // Codex sends no max_output_tokens: what the model can give, the runner clamping to its context.
+      max_tokens: 32768,
       temperature: 1,
       tools: [
         {
