@@ -8,7 +8,8 @@
  * Each (a) completes a turn on a generated model (Qwen 3's template from llama.cpp's collection)
  * through the real engine, with the agent's whole prompt (its system prompt and every tool) evaluated,
  * and (b) runs a full tool loop: Ripple hands the agent a call in its own dialect (read a file of the
- * work directory, then run a command), the agent runs it and sends the result back, and it ends with
+ * work directory, then run a command; for Codex then its free-form `apply_patch`, a `custom` tool it
+ * gives models named as `gpt-5.5` is), the agent runs it and sends the result back, and it ends with
  * an answer Ripple served that holds what the file and the command said. A generated model never
  * chooses to call a tool, so (b) runs on a scripted model: a stand-in for the model's choices only
  * (tests/fixtures/scripted-llama-server.ts), behind the real llama-server, which renders each request
@@ -30,6 +31,8 @@ const CODEX = join(REPO_ROOT, 'node_modules', '.bin', 'codex')
 /** What the file the agent reads says, and what the command it runs prints: the answer must hold both. */
 const SECRET = 'PELICAN-7731'
 const PRODUCT = '6006'
+/** What Codex's apply_patch writes when the scripted model calls it. */
+const PATCH = '*** Begin Patch\n*** Add File: greeting.txt\n+Hello from the mesh\n*** End Patch\n'
 /** Tokens per context: Claude Code's prompt, written out by a byte-level vocabulary, is ~80k. */
 const CONTEXT = 131_072
 
@@ -50,6 +53,8 @@ beforeAll(async () => {
   const model = { ...TINY_MODEL, contextLength: CONTEXT, chatTemplate: await llamaCppTemplate('qwen3') }
   await writeLlamaModel(join(models, 'qwen3-tiny.gguf'), model)
   await writeLlamaModel(join(models, 'scripted-agent.gguf'), model)
+  // Named as a model Codex gives its free-form patch tool to (a `custom` tool, with a lark grammar).
+  await writeLlamaModel(join(models, 'gpt-5.5.gguf'), model)
   script = {
     steps: [
       {
@@ -59,9 +64,12 @@ beforeAll(async () => {
         },
       },
       { call: { Bash: { command: 'echo $((78*77))' }, exec_command: { cmd: 'echo $((78*77))' } } },
+      // Codex's free-form patch tool (a `custom` tool): the call comes back as a custom_tool_call.
+      { call: { apply_patch: { input: PATCH } } },
       { answer: 'The file says: {{tool:0}} The command printed: {{tool:1}}' },
     ],
     log: join(root, 'engine-requests.jsonl'),
+    models: ['scripted-agent.gguf', 'gpt-5.5.gguf'],
   }
   process.env.RIPPLE_ENGINE_HOME = await scriptedEngineHome(root, script)
   const dataDir = join(root, 'data')
@@ -237,19 +245,24 @@ describe('Codex', { timeout: 600_000 }, () => {
     expect(used).toBeGreaterThan(5_000)
   })
 
-  it('runs a full tool loop: reads a file, runs a command, answers with both', async () => {
+  it('runs a full tool loop: reads a file, runs a command, applies a patch (a custom tool), answers', async () => {
     const before = (await engineRequests()).length
     const { code, stderr, stdout, answer } = await codex(
-      'scripted-agent',
+      'gpt-5.5',
       'What does notes.txt say? Then compute 78*77 with the shell.',
     )
     expect(code, `${stderr}\n${stdout}`).toBe(0)
     expect(answer).toContain(SECRET)
     expect(answer).toContain(PRODUCT)
     const turns = (await engineRequests()).slice(before).filter((r) => r.tools.includes('exec_command'))
-    expect(turns.length).toBeGreaterThanOrEqual(3)
+    expect(turns.length).toBeGreaterThanOrEqual(4)
     const last = turns.at(-1) as EngineRequest
     expect(last.tool_results[0]).toContain(SECRET)
     expect(last.tool_results[1]).toContain(PRODUCT)
+    // The custom tool was offered as a tool, its call reached Codex as one it applies, and its
+    // result came back as the model's third tool turn.
+    expect(last.tools).toContain('apply_patch')
+    expect(last.tool_results).toHaveLength(3)
+    expect(await readFile(join(work, 'greeting.txt'), 'utf8')).toBe('Hello from the mesh\n')
   })
 })
