@@ -8,8 +8,8 @@
  * Each (a) completes a turn on a generated model (Qwen 3's template from llama.cpp's collection)
  * through the real engine, with the agent's whole prompt (its system prompt and every tool) evaluated,
  * and (b) runs a full tool loop: Ripple hands the agent a call in its own dialect (read a file of the
- * work directory, then run a command; for Codex then its free-form `apply_patch`, a `custom` tool it
- * gives models named as `gpt-5.5` is), the agent runs it and sends the result back, and it ends with
+ * work directory, then run a command; for Codex then its free-form `apply_patch`, the `custom` tool
+ * it gives a model named `gpt-5.5`), the agent runs it and sends the result back, and it ends with
  * an answer Ripple served that holds what the file and the command said. A generated model never
  * chooses to call a tool, so (b) runs on a scripted model: a stand-in for the model's choices only
  * (tests/fixtures/scripted-llama-server.ts), behind the real llama-server, which renders each request

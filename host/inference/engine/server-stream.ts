@@ -283,7 +283,8 @@ function engineError(
   return new EngineRequestError(status, type ?? 'server_error', error.message ?? fallback)
 }
 
-function emptyAnswer(): FoldedAnswer {
+/** An answer with nothing in it yet, as a fold begins. */
+export function emptyAnswer(): FoldedAnswer {
   return {
     text: '',
     reasoning: '',

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   continuedAnswer,
+  emptyAnswer,
   type FoldedAnswer,
   foldChat,
   type ReasoningLimit,
@@ -122,18 +123,7 @@ describe('max_tokens past the context', () => {
 
 describe('an answer that went on after its reasoning', () => {
   it('is one answer: the first prompt, both outputs', () => {
-    const base: FoldedAnswer = {
-      text: '',
-      reasoning: '',
-      toolCalls: [],
-      stopType: 'eos',
-      promptTokens: 0,
-      generatedTokens: 0,
-      reasoningTokens: 0,
-      cachedTokens: 0,
-      decodeRate: null,
-      firstOutputAt: null,
-    }
+    const base: FoldedAnswer = { ...emptyAnswer(), stopType: 'eos' }
     const first = { ...base, reasoning: 'hmm', stopType: 'budget', promptTokens: 40, cachedTokens: 8 }
     const left = { ...first, generatedTokens: 21, reasoningTokens: 20, firstOutputAt: 5 }
     const rest = { ...base, text: 'yes', stopType: 'limit', promptTokens: 63, generatedTokens: 30 }
