@@ -1,22 +1,15 @@
 /**
  * A GET that a request makes this peer do (an image URL of a `/v1` request) goes to public addresses
  * only, unless the peer allows local ones too: not to this machine (the engine and the RPC workers
- * listen on loopback), its LAN, link-local addresses (a cloud's metadata service) or the like. Each
- * hop of a redirect is checked, and the connection goes to the addresses that were checked (a name
- * that resolves to another address the second time is not asked again).
+ * listen on loopback), its LAN, link-local addresses (a cloud's metadata service), multicast or the
+ * like (`public-address.ts`). Each hop of a redirect is checked, and the connection goes to the
+ * addresses that were checked (a name that resolves to another address the second time is not asked
+ * again).
  */
 import { lookup } from 'node:dns/promises'
 import { isIP, type LookupFunction } from 'node:net'
-import { isPrivateIp } from '@libp2p/utils'
 import { Agent, fetch, type Response } from 'undici'
-
-/**
- * Not loopback, private, link-local, shared, reserved or documentation space (IPv4, IPv6, or IPv4
- * written as IPv6), as libp2p's own address checks judge it.
- */
-export function isPublicAddress(address: string): boolean {
-  return isIP(address) !== 0 && isPrivateIp(address) !== true
-}
+import { isPublicAddress } from './public-address.ts'
 
 /** A URL that leads (or redirects) to an address the peer does not fetch from. */
 export class AddressNotAllowedError extends Error {
