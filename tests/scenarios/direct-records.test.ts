@@ -6,7 +6,8 @@
  * (the engine's path is tests/e2e/direct-route.test.ts). Two hundred requests at once share a few
  * signatures; a bystander holds their public batches, not one leaf and no prompt or answer; and a
  * runner that lies (serving one output and signing another, or giving a root its batch does not
- * have) is on record as not accepted, by a record every peer's rules take.
+ * have) is on record as not accepted, by a record every peer's rules take; so is one whose proof cites
+ * a batch it never publishes, alone, while an honest runner's answer in the same window is signed at once.
  */
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -14,7 +15,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { waitForAction } from '../../host/conductor/embedded/replication/wait-for-action.ts'
-import { decodeHashB64, encodeHashB64 } from '../../host/identity/hash.ts'
+import { decodeHashB64, encodeHashB64, holoHashFrom32 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
 import { silentLogger } from '../../host/log/logger.ts'
 import { createInvite, membraneProofOf } from '../../host/membership/invite.ts'
@@ -73,14 +74,24 @@ function runnerEntry(agent: string): RoutePlanInput['peers'][number] {
   } as unknown as RoutePlanInput['peers'][number]
 }
 
-function directService(player: Player, runner: Player | null, worker: Worker | null): DirectService {
+function directService(
+  player: Player,
+  runner: Player | (() => Player) | null,
+  worker: Worker | null,
+  recordWaitMs?: number,
+): DirectService {
+  const runnerNow = typeof runner === 'function' ? runner : () => runner
   return new DirectService({
     conductor: player.port,
     workers: { get: (kind) => (worker !== null && kind === worker.kind ? worker : undefined) },
     policies: { decide: async () => NO_POLICY_VERDICT },
     slotsOf: () => ({ slots: 512, busy: 0 }),
     agents: libp2pAgentPort(player.node),
-    peers: async () => (runner ? [runnerEntry(runner.agentPubKey)] : []),
+    peers: async () => {
+      const now = runnerNow()
+      return now ? [runnerEntry(now.agentPubKey)] : []
+    },
+    recordWaitMs,
     waitForAction: (hash, timeoutMs) =>
       waitForAction({ store: player.conductor.store, replication: player.replication }, hash, timeoutMs),
     batchMaxLeaves: 64,
@@ -229,6 +240,64 @@ describe('the record of direct requests', { timeout: 120_000 }, () => {
           ),
         ).toBe(true)
       expect(carol!.conductor.store.listWarrants()).toEqual([])
+      await asker.stop()
+    })
+  })
+
+  it('a runner citing a batch it never publishes loses only its own leaf: the honest one is signed at once', async () => {
+    await runScenario(async (scenario) => {
+      const [alice, bob, carol] = await privateMesh(scenario)
+      let target = bob!
+      const asker = directService(alice!, () => target, null, 3_000)
+      const honestRunner = directService(bob!, null, echo)
+      await honestRunner.start()
+      // Carol proves her leaf against a batch she never signs.
+      const missing = encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(7), 'action'))
+      await libp2pAgentPort(carol!.node).handle(DIRECT_PROTOCOL, async (stream, requester) => {
+        const frames = jsonFrames(stream)
+        const { request } = RequestFrameSchema.parse(await frames.read())
+        const output = { text: 'an answer' }
+        await frames.write({ type: 'accepted' })
+        await frames.write({ type: 'done', output })
+        const now = Date.now() * 1000
+        const leaf: AnswerLeaf = {
+          request: requestHash(request, requester),
+          requester,
+          model: MODEL,
+          model_file_hash: FILE,
+          status: 'ok',
+          output_hash: payloadHash(output),
+          tokens_in: 3,
+          tokens_out: 2,
+          started_at: now,
+          finished_at: now,
+        }
+        const proof = { batch: missing, leaf, index: 0, count: 1, path: [] }
+        await frames.write({ type: 'proof', proof, root: answerLeavesOf([leaf]).root })
+        await stream.close()
+      })
+
+      target = carol!
+      const lied = await ask(asker, 'to the liar')
+      target = bob!
+      const honest = await ask(asker, 'to the honest one')
+      const answeredAt = Date.now()
+      expect(await honest.recorded).not.toBeNull()
+      expect(Date.now() - answeredAt).toBeLessThan(3_000)
+      const kept = await asker.served(honest.request)
+      expect(kept?.served?.leaf).toMatchObject({ runner: bob!.agentPubKey, accepted: true })
+      expect(kept?.checks.served?.valid).toBe(true)
+
+      expect(await lied.recorded).not.toBeNull()
+      const refused = await asker.served(lied.request)
+      expect(refused?.served?.leaf).toMatchObject({
+        runner: carol!.agentPubKey,
+        accepted: false,
+        proof: null,
+        reason: `runner ${carol!.agentPubKey}'s batch ${missing} never arrived within 3 s`,
+      })
+      expect(asker.inference.stats()).toMatchObject({ recorded: 2, unrecorded: 0 })
+      await honestRunner.stop()
       await asker.stop()
     })
   })

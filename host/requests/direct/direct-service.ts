@@ -16,6 +16,7 @@ import { DirectRunner, type DirectRunnerInit } from './direct-runner.ts'
 import { DIRECT_PROTOCOL } from './direct-wire.ts'
 import type { RoutePlanInput } from './route-plan.ts'
 import { checkLeafProof, type LeafCheck } from './served-leaf.ts'
+import type { ServedRecordsInit } from './served-records.ts'
 
 /** Each proof of a request checked: as its runner, and as its requester (null where not one). */
 export interface ServedChecks {
@@ -23,7 +24,9 @@ export interface ServedChecks {
   served: LeafCheck | null
 }
 
-export interface DirectServiceInit extends Pick<DirectRunnerInit, 'batchWindowMs' | 'batchMaxLeaves'> {
+export interface DirectServiceInit
+  extends Pick<DirectRunnerInit, 'batchWindowMs' | 'batchMaxLeaves'>,
+    Pick<ServedRecordsInit, 'recordWaitMs'> {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
   workers: Pick<WorkerRegistry, 'get'>
   policies: Pick<PolicyService, 'decide'>

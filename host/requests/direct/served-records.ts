@@ -1,7 +1,9 @@
 /**
  * The requester's record of what it served: each answer's leaf (accepted only when the runner's proof
- * signs the output served, served-leaf.ts) joins this peer's open window, and the window is signed as
- * one ServedBatch once the runners' batches it cites are here. Never on an answer's path.
+ * signs the output served, served-leaf.ts) joins this peer's open window once the runner's batch it
+ * cites is here, and the window is signed as one ServedBatch. A leaf waits for its own runner's batch,
+ * never its window for every runner's: a runner that cites a batch it never publishes loses only its
+ * own leaves. Never on an answer's path.
  */
 import { type ServedLeaf, servedLeavesOf } from '../../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
@@ -19,10 +21,11 @@ export interface ServedRecordsInit {
   waitForAction?: (hash: string, timeoutMs: number) => Promise<boolean>
   /** How long a window of served requests stays open before it is signed (default 1 s). */
   batchWindowMs?: number
+  /** How long a leaf waits for the runner's batch its proof cites to reach this peer (default 30 s). */
+  recordWaitMs?: number
   logger: Logger
 }
 
-/** How long a window's record waits for the runners' batches it cites to reach this peer. */
 const RECORD_WAIT_MS = 30_000
 const RECORD_RETRY_MS = 100
 /** The rules' refusals of a runner's proof (any other refusal of a window is this peer's own doing). */
@@ -43,10 +46,14 @@ export class ServedRecords {
   /** Records being written, by request hash. */
   readonly #records = new Map<string, Promise<string | null>>()
   readonly #window: BatchWindow<ServedLeaf, string>
+  /** Leaves waiting for the runner's batch they cite, until they join a window. */
+  readonly #arriving = new Set<Promise<unknown>>()
   readonly #counts = { recorded: 0, unrecorded: 0 }
+  readonly #waitMs: number
 
   constructor(init: ServedRecordsInit) {
     this.#init = init
+    this.#waitMs = init.recordWaitMs ?? RECORD_WAIT_MS
     this.#window = new BatchWindow({
       windowMs: init.batchWindowMs,
       seal: (leaves, openedAt, closedAt) => this.#seal(leaves, openedAt, closedAt),
@@ -60,6 +67,7 @@ export class ServedRecords {
 
   /** Waits for the records still being written (at stop). */
   async settle(): Promise<void> {
+    await Promise.allSettled([...this.#arriving])
     await this.#window.flush()
     await Promise.allSettled([...this.#records.values()])
   }
@@ -86,9 +94,16 @@ export class ServedRecords {
         outputHash: payloadHash(output),
         signed: await signed,
       })
-      if (!leaf.accepted)
-        this.#init.logger.warn({ request: hash, runner, reason: leaf.reason }, 'served, not accepted')
-      return (await this.#window.add(leaf)).sealed
+      // Settled once the leaf is in a window (so a stop waits for it before flushing), not once signed.
+      const joined = this.#arrived(leaf).then((held) => {
+        if (!held.accepted)
+          this.#init.logger.warn({ request: hash, runner, reason: held.reason }, 'served, not accepted')
+        return { sealed: this.#window.add(held) }
+      })
+      const done = () => this.#arriving.delete(joined)
+      this.#arriving.add(joined)
+      joined.then(done, done)
+      return (await (await joined).sealed).sealed
     }
     const recorded = write().then(
       (ref) => {
@@ -107,14 +122,30 @@ export class ServedRecords {
   }
 
   /**
-   * Signs a window of served requests once the runners' batches they cite are here (they travel by
-   * gossip; until then the rules cannot check the proofs). A proof the rules refuse (a runner that gave
-   * a false root) is recorded as not accepted, without it.
+   * The leaf once the runner's batch it cites is here (it travels by gossip; until then the rules cannot
+   * check the proof), or, when it does not come in time, the leaf without its proof, not accepted.
+   */
+  async #arrived(leaf: ServedLeaf): Promise<ServedLeaf> {
+    const wait = this.#init.waitForAction
+    if (leaf.proof === null || wait === undefined) return leaf
+    return (await wait(leaf.proof.batch, this.#waitMs)) ? leaf : this.#notArrived(leaf)
+  }
+
+  #notArrived(leaf: ServedLeaf): ServedLeaf {
+    const missing = `runner ${leaf.runner}'s batch ${leaf.proof?.batch} never arrived within ${this.#waitMs / 1000} s`
+    // A leaf already not accepted keeps what was found first.
+    const reason = leaf.accepted ? missing : `${leaf.reason}; ${missing}`
+    return { ...leaf, proof: null, accepted: false, reason: reason.slice(0, 1024) }
+  }
+
+  /**
+   * Signs a window of served requests. Without `waitForAction` the rules say which runners' batches are
+   * not here yet: the window is tried again until the deadline, then only the leaves citing them go on
+   * record without their proofs. A proof the rules refuse (a runner that gave a false root) is recorded
+   * as not accepted, without it.
    */
   async #seal(leaves: ServedLeaf[], openedAt: number, closedAt: number): Promise<string> {
-    const deadline = Date.now() + RECORD_WAIT_MS
-    const batches = new Set(leaves.flatMap((l) => l.proof?.batch ?? []))
-    await Promise.all([...batches].map((b) => this.#init.waitForAction?.(b, RECORD_WAIT_MS)))
+    const deadline = Date.now() + this.#waitMs
     for (let window = leaves; ; ) {
       try {
         const ref = await this.#init.conductor.callZome('resource_mesh', 'record_served_batch', {
@@ -124,11 +155,17 @@ export class ServedRecords {
         })
         return ref.batch
       } catch (err) {
-        if (err instanceof UnresolvedDependenciesError && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS))
+        const proven = window.filter((l) => l.proof !== null)
+        if (err instanceof UnresolvedDependenciesError && proven.length > 0) {
+          if (Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS))
+            continue
+          }
+          const cited = proven.filter((l) => err.deps.includes(l.proof!.batch))
+          const missing = new Set(cited.length > 0 ? cited : proven)
+          window = window.map((l) => (missing.has(l) ? this.#notArrived(l) : l))
           continue
         }
-        const proven = window.filter((l) => l.proof !== null)
         if (!(err instanceof InvalidEntryError) || !PROOF_RULES.has(err.rule) || proven.length === 0)
           throw err
         // The request the refusal names, else the batch, else every proof of the window: none is

@@ -1,0 +1,153 @@
+/**
+ * A requester's records of a window with an honest runner and a lying one, whose proof cites a batch it
+ * never publishes: the honest leaf is signed as soon as its batch is here, the lying one alone ends not
+ * accepted, saying which batch never came, and nothing else of the window is lost. Over a fake conductor
+ * whose rules, as the real ones, refuse a proof until the batch it cites is held.
+ */
+import { describe, expect, it } from 'vitest'
+import { encodeHashB64, holoHashFrom32 } from '../../../../host/identity/hash.ts'
+import type { ConductorPort } from '../../../../host/interface/conductor-port.ts'
+import { UnresolvedDependenciesError } from '../../../../host/interface/zome-refusal.ts'
+import { silentLogger } from '../../../../host/log/logger.ts'
+import { newDirectRequest, requestHash } from '../../../../host/requests/direct/direct-request.ts'
+import type { SignedLeaf } from '../../../../host/requests/direct/direct-runner.ts'
+import { ServedRecords } from '../../../../host/requests/direct/served-records.ts'
+import { payloadHash } from '../../../../host/scheduler/payload-hash.ts'
+import { type AnswerLeaf, answerLeavesOf, type ServedLeaves } from '../../../../zomes-bindings/index.ts'
+
+const agent = (n: number) => encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(n), 'agent'))
+const action = (n: number) => encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(n), 'action'))
+
+const ME = agent(1)
+const HONEST = agent(2)
+const LIAR = agent(3)
+const HONEST_BATCH = action(2)
+const MISSING_BATCH = action(3)
+const LATE_BATCH = action(4)
+const WAIT_MS = 300
+const OUTPUT = { text: 'an answer' }
+
+/**
+ * A conductor holding `held` batches; a window citing another is refused as unresolved. `signedAt`
+ * tells when each ServedBatch was signed, `waits` whether this peer can wait for an action.
+ */
+function peer(held: Set<string>, waits: boolean) {
+  const served: ServedLeaves[] = []
+  const signedAt: number[] = []
+  const callZome = async (_dna: string, fn: string, payload: unknown) => {
+    if (fn !== 'record_served_batch') throw new Error(`unexpected ${fn}`)
+    const { leaves } = payload as { leaves: ServedLeaves }
+    const missing = leaves.leaves.flatMap((l) => (l.proof && !held.has(l.proof.batch) ? [l.proof.batch] : []))
+    if (missing.length > 0) throw new UnresolvedDependenciesError(missing)
+    served.push(leaves)
+    signedAt.push(Date.now())
+    return { batch: action(100 + served.length) }
+  }
+  const conductor = { agentPubKey: ME, callZome } as unknown as Pick<
+    ConductorPort,
+    'agentPubKey' | 'callZome'
+  >
+  const waitForAction = (hash: string, timeoutMs: number) =>
+    new Promise<boolean>((resolve) => {
+      if (held.has(hash)) return resolve(true)
+      const poll = setInterval(() => held.has(hash) && finish(true), 10)
+      const timer = setTimeout(() => finish(false), timeoutMs)
+      const finish = (stored: boolean) => {
+        clearInterval(poll)
+        clearTimeout(timer)
+        resolve(stored)
+      }
+    })
+  const records = new ServedRecords({
+    conductor,
+    waitForAction: waits ? waitForAction : undefined,
+    batchWindowMs: 20,
+    recordWaitMs: WAIT_MS,
+    logger: silentLogger(),
+  })
+  return { records, served, signedAt }
+}
+
+/** Records one request served by `runner`, whose proof (true of the output served) cites `batch`. */
+function serve(records: ServedRecords, runner: string, batch: string) {
+  const request = newDirectRequest('infer.generate', 'tiny', { prompt: 'hi' })
+  const hash = requestHash(request, ME)
+  const leaf: AnswerLeaf = {
+    request: hash,
+    requester: ME,
+    model: 'tiny',
+    model_file_hash: null,
+    status: 'ok',
+    output_hash: payloadHash(OUTPUT),
+    tokens_in: 1,
+    tokens_out: 1,
+    started_at: 1,
+    finished_at: 2,
+  }
+  const signed: SignedLeaf = {
+    proof: { batch, leaf, index: 0, count: 1, path: [] },
+    root: answerLeavesOf([leaf]).root,
+  }
+  return { hash, recorded: records.record(request, hash, runner, OUTPUT, Promise.resolve(signed)) }
+}
+
+const leafOf = (served: ServedLeaves[], request: string) =>
+  served.flatMap((s) => s.leaves).find((l) => l.request === request)
+
+describe('a requester’s records with a runner whose proof cites a batch it never publishes', () => {
+  it('signs the honest leaf at once, and records the lying one alone as not accepted, with the reason', async () => {
+    const { records, served, signedAt } = peer(new Set([HONEST_BATCH]), true)
+    const started = Date.now()
+    const liar = serve(records, LIAR, MISSING_BATCH)
+    const honest = serve(records, HONEST, HONEST_BATCH)
+
+    expect(await honest.recorded).toBe(action(101))
+    expect(signedAt[0]! - started).toBeLessThan(WAIT_MS)
+    expect(leafOf(served, honest.hash)).toMatchObject({ runner: HONEST, accepted: true, reason: '' })
+    expect(leafOf(served, liar.hash)).toBeUndefined()
+
+    expect(await liar.recorded).toBe(action(102))
+    expect(Date.now() - started).toBeGreaterThanOrEqual(WAIT_MS)
+    expect(leafOf(served, liar.hash)).toEqual(
+      expect.objectContaining({
+        runner: LIAR,
+        proof: null,
+        accepted: false,
+        reason: `runner ${LIAR}'s batch ${MISSING_BATCH} never arrived within ${WAIT_MS / 1000} s`,
+      }),
+    )
+    expect(served.flatMap((s) => s.leaves)).toHaveLength(2)
+    expect(records.counts()).toEqual({ recorded: 2, unrecorded: 0 })
+  })
+
+  it('accepts a leaf whose runner’s batch comes late, within its deadline, in the window it joins', async () => {
+    const held = new Set([HONEST_BATCH])
+    const { records, served } = peer(held, true)
+    const late = serve(records, HONEST, LATE_BATCH)
+    const honest = serve(records, HONEST, HONEST_BATCH)
+    expect(await honest.recorded).toBe(action(101))
+    held.add(LATE_BATCH)
+    expect(await late.recorded).toBe(action(102))
+    expect(leafOf(served, late.hash)).toMatchObject({ accepted: true, proof: { batch: LATE_BATCH } })
+  })
+
+  it('without a way to wait for actions, loses only the leaves citing the batch the rules miss', async () => {
+    const { records, served } = peer(new Set([HONEST_BATCH]), false)
+    const liar = serve(records, LIAR, MISSING_BATCH)
+    const honest = serve(records, HONEST, HONEST_BATCH)
+    // One window: retried until the deadline, then signed without the missing batch's proof.
+    expect(await honest.recorded).toBe(action(101))
+    expect(await liar.recorded).toBe(action(101))
+    expect(leafOf(served, honest.hash)).toMatchObject({ accepted: true, proof: { batch: HONEST_BATCH } })
+    expect(leafOf(served, liar.hash)).toMatchObject({ accepted: false, proof: null })
+    expect(leafOf(served, liar.hash)?.reason).toContain(`batch ${MISSING_BATCH} never arrived`)
+  })
+
+  it('waits at stop for a leaf still waiting for its runner’s batch, and records it', async () => {
+    const { records, served } = peer(new Set(), true)
+    const liar = serve(records, LIAR, MISSING_BATCH)
+    await records.settle()
+    expect(leafOf(served, liar.hash)).toMatchObject({ accepted: false })
+    expect(await liar.recorded).toBe(action(101))
+  })
+})
