@@ -85,6 +85,11 @@ export function imageBytes(url: string): number {
   return Math.floor((base64.length * 3) / 4) - padding
 }
 
+/** The bytes of an image's data URL, decoded from base64 (the image still encoded: PNG, JPEG...). */
+export function imageData(url: string): Buffer {
+  return Buffer.from(url.slice(url.indexOf(',') + 1), 'base64')
+}
+
 /** Whether an `infer.generate` input (or its messages) carries images. */
 export function hasImages(input: { messages?: unknown }): boolean {
   const messages = Array.isArray(input.messages) ? (input.messages as ChatMessage[]) : []

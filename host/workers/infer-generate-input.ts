@@ -7,7 +7,14 @@
  */
 import { z } from 'zod'
 import { ModelNameSchema } from '../../zomes-bindings/index.ts'
-import { ImageDataUrlSchema, imageBytes, MAX_IMAGE_BYTES, MAX_IMAGES } from '../inference/vision.ts'
+import { pixelsOver } from '../inference/image-size.ts'
+import {
+  ImageDataUrlSchema,
+  imageBytes,
+  imageData,
+  MAX_IMAGE_BYTES,
+  MAX_IMAGES,
+} from '../inference/vision.ts'
 import { formatBytes } from '../text/byte-size.ts'
 import { KeepAliveMsSchema } from './model-facts.ts'
 
@@ -148,6 +155,12 @@ export const InferGenerateInputSchema = InputFieldsSchema.superRefine((input, ct
       message: `the request's images are ${formatBytes(decoded)} decoded: at most ${formatBytes(MAX_IMAGE_BYTES)}`,
       path: ['messages'],
     })
+  // Checked here too, not only where the request came in: a peer may send what its own API would refuse.
+  images.forEach((url, i) => {
+    const over = decoded > MAX_IMAGE_BYTES ? null : pixelsOver(imageData(url))
+    if (over !== null)
+      ctx.addIssue({ code: 'custom', message: `image ${i + 1} is ${over}`, path: ['messages'] })
+  })
 })
   .refine((i) => (i.prompt === undefined) !== (i.messages === undefined), {
     message: 'exactly one of prompt and messages must be set',

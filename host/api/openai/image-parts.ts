@@ -4,10 +4,12 @@
  * (`images`); before the request enters the mesh, `resolveImages` makes every one a checked data URL:
  * a data URL is taken as it is, an http(s) URL is fetched here only when the peer allows it
  * (`ripple up --allow-image-urls`: a request must not make a peer fetch arbitrary addresses by
- * default), from public addresses only unless it allows local ones too, and all the images of a request together are at most MAX_IMAGE_BYTES decoded.
+ * default), from public addresses only unless it allows local ones too, and all the images of a request together are at most MAX_IMAGE_BYTES decoded,
+ * each at most MAX_IMAGE_PIXELS as its header declares.
  */
 import type { Response } from 'undici'
 import { z } from 'zod'
+import { pixelsOver } from '../../inference/image-size.ts'
 import type { ChatMessage } from '../../inference/tool-calls.ts'
 import { MAX_IMAGE_BYTES, MAX_IMAGES } from '../../inference/vision.ts'
 import { AddressNotAllowedError, guardedFetch } from '../../net/guarded-fetch.ts'
@@ -185,6 +187,14 @@ function tooLarge(bytes: number): EndpointError {
   )
 }
 
+/** The image itself, when its header declares no more pixels than are taken (a 413 naming its size). */
+function withinPixels(image: Buffer, n: number): Buffer {
+  const over = pixelsOver(image)
+  if (over !== null)
+    throw new EndpointError('invalid/too_large', 'image_too_large', `image ${n} is ${over}`, 'messages')
+  return image
+}
+
 function invalidImage(n: number, why: string): EndpointError {
   return new EndpointError('invalid', 'invalid_image', `image ${n}: ${why}`, 'messages')
 }
@@ -201,6 +211,7 @@ function dataImage(url: string, n: number): { url: string; bytes: number } {
   if (data.length % 4 !== 0 || !BASE64.test(data)) throw invalidImage(n, 'the data URL is not valid base64')
   const bytes = (data.length / 4) * 3 - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0)
   if (bytes > MAX_IMAGE_BYTES) throw tooLarge(bytes)
+  withinPixels(Buffer.from(data, 'base64'), n)
   return { url: `data:${type.toLowerCase()};base64,${data}`, bytes }
 }
 
@@ -277,5 +288,5 @@ async function readImage(
     }
     chunks.push(Buffer.from(read.value))
   }
-  return { url: `data:${type};base64,${Buffer.concat(chunks).toString('base64')}`, bytes }
+  return { url: `data:${type};base64,${withinPixels(Buffer.concat(chunks), n).toString('base64')}`, bytes }
 }

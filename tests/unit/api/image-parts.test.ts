@@ -22,7 +22,7 @@ import { MAX_IMAGE_BYTES, visionTag, withVisionTags } from '../../../host/infere
 import type { PeerEntry } from '../../../host/interface/live-peers.ts'
 import { planRoute } from '../../../host/requests/direct/route-plan.ts'
 import { imageRouteError } from '../../../host/requests/image-route.ts'
-import { pngDataUrl, tinyPng } from '../../fixtures/tiny-png.ts'
+import { pngDataUrl, pngDeclaring, tinyPng } from '../../fixtures/tiny-png.ts'
 
 const PNG = tinyPng()
 const DATA_URL = pngDataUrl(PNG)
@@ -161,6 +161,8 @@ describe('resolveImages', () => {
         const left = Number(moved[1])
         response.writeHead(302, { location: left > 1 ? `/moved/${left - 1}` : '/a.png' }).end()
       } else if (request.url === '/a.png') response.writeHead(200, { 'content-type': 'image/png' }).end(PNG)
+      else if (request.url === '/huge-pixels.png')
+        response.writeHead(200, { 'content-type': 'image/png' }).end(pngDeclaring(20_000, 20_000))
       else if (request.url === '/page') response.writeHead(200, { 'content-type': 'text/html' }).end('<p>')
       else if (request.url === '/huge.png') {
         // No content-length: the limit must hold while reading.
@@ -233,6 +235,19 @@ describe('resolveImages', () => {
     const half = big(MAX_IMAGE_BYTES / 2 + 3)
     expect(await refusal(resolveImages(input(half, half), { allowUrls: false }))).toMatchObject(limit)
     expect(await refusal(resolveImages(input(`${base}/huge.png`), LOCAL))).toMatchObject(limit)
+  })
+
+  it('refuses an image whose header declares past 50 megapixels (413), sent or fetched, not decoding it', async () => {
+    const huge = pngDataUrl(pngDeclaring(20_000, 20_000))
+    const limit = {
+      status: 413,
+      code: 'image_too_large',
+      message: 'image 2 is 20000 × 20000 pixels (400.0 megapixels): at most 50 megapixels are taken',
+    }
+    expect(await refusal(resolveImages(input(DATA_URL, huge), { allowUrls: false }))).toMatchObject(limit)
+    expect(await refusal(resolveImages(input(DATA_URL, `${base}/huge-pixels.png`), LOCAL))).toMatchObject(
+      limit,
+    )
   })
 
   it('refuses what is not an image data URL', async () => {

@@ -11,6 +11,7 @@ import {
   MAX_TOOLS,
   textBytes,
 } from '../../../host/workers/infer-generate-input.ts'
+import { pngDataUrl, pngDeclaring } from '../../fixtures/tiny-png.ts'
 
 const ask = [{ role: 'user' as const, content: 'Fix the failing test.' }]
 const words = (n: number) => 'Use this tool to do one thing well. '.repeat(Math.ceil(n / 36)).slice(0, n)
@@ -118,6 +119,16 @@ describe('infer.generate input', () => {
         ],
       },
       "the request's images are 11.0 MiB decoded: at most 10.0 MiB",
+    ],
+    [
+      // As a peer sends it over the mesh, past the API that would have refused it.
+      'an image whose header declares 20,000 × 20,000 pixels, in a small PNG',
+      {
+        messages: [
+          { role: 'user', content: 'a', images: [pngDataUrl(), pngDataUrl(pngDeclaring(20_000, 20_000))] },
+        ],
+      },
+      'image 2 is 20000 × 20000 pixels (400.0 megapixels): at most 50 megapixels are taken',
     ],
     [
       'images placed out of order in their text',

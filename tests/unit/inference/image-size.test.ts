@@ -1,0 +1,78 @@
+/**
+ * An image's size read from its header, never decoded, for each format the APIs take; and the bound on
+ * its pixels that the peer taking a request and the runner both apply.
+ */
+import { describe, expect, it } from 'vitest'
+import { imageSize, MAX_IMAGE_PIXELS, pixelsOver } from '../../../host/inference/image-size.ts'
+import { pngDeclaring, tinyPng } from '../../fixtures/tiny-png.ts'
+
+const bytes = (...parts: (string | number[])[]) =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))))
+const le16 = (n: number) => [n & 0xff, n >> 8]
+const be16 = (n: number) => [n >> 8, n & 0xff]
+const le24 = (n: number) => [n & 0xff, (n >> 8) & 0xff, n >> 16]
+const le32 = (n: number) => [...le16(n & 0xffff), ...le16(n >>> 16)]
+
+describe('imageSize', () => {
+  it.each<[string, Buffer, { width: number; height: number } | null]>([
+    ['PNG', tinyPng(7, 5), { width: 7, height: 5 }],
+    ['PNG declaring 20,000 × 20,000', pngDeclaring(20_000, 20_000), { width: 20_000, height: 20_000 }],
+    ['GIF', bytes('GIF89a', le16(640), le16(480), [0, 0, 0]), { width: 640, height: 480 }],
+    [
+      'JPEG, its frame header after an APP0 segment and fill bytes',
+      bytes(
+        [0xff, 0xd8, 0xff, 0xe0],
+        be16(6),
+        'JFIF',
+        [0xff, 0xff, 0xc0],
+        be16(11),
+        [8],
+        be16(300),
+        be16(400),
+      ),
+      { width: 400, height: 300 },
+    ],
+    [
+      'progressive JPEG (SOF2)',
+      bytes([0xff, 0xd8, 0xff, 0xc2], be16(11), [8], be16(9_000), be16(9_000)),
+      { width: 9_000, height: 9_000 },
+    ],
+    ['JPEG with a scan before any frame', bytes([0xff, 0xd8, 0xff, 0xda], be16(2), [0, 0]), null],
+    [
+      'WebP (VP8)',
+      bytes('RIFF', le32(0), 'WEBPVP8 ', le32(0), [0, 0, 0, 0x9d, 0x01, 0x2a], le16(320), le16(240)),
+      { width: 320, height: 240 },
+    ],
+    [
+      'WebP (VP8L)',
+      bytes('RIFF', le32(0), 'WEBPVP8L', le32(0), [0x2f], le32((100 - 1) | ((50 - 1) << 14))),
+      { width: 100, height: 50 },
+    ],
+    [
+      'WebP (VP8X)',
+      bytes('RIFF', le32(0), 'WEBPVP8X', le32(10), le32(0), le24(16_383), le24(65_535)),
+      { width: 16_384, height: 65_536 },
+    ],
+    [
+      'BMP (bottom-up: a negative height)',
+      bytes('BM', new Array(16).fill(0), le32(800), le32(-600 >>> 0)),
+      { width: 800, height: 600 },
+    ],
+    ['a PNG cut short', tinyPng().subarray(0, 18), null],
+    ['not an image', Buffer.from('hello'), null],
+  ])('%s', (_, image, size) => {
+    expect(imageSize(image)).toEqual(size)
+  })
+})
+
+describe('pixelsOver', () => {
+  it('takes up to 50 megapixels; refuses more, naming the size, from the header alone', () => {
+    expect(MAX_IMAGE_PIXELS).toBe(50_000_000)
+    expect(pixelsOver(tinyPng())).toBeNull()
+    expect(pixelsOver(pngDeclaring(10_000, 5_000))).toBeNull()
+    expect(pixelsOver(pngDeclaring(10_000, 5_001))).toMatch(/^10000 × 5001 pixels/)
+    const over = pngDeclaring(20_000, 20_000)
+    expect(over.length).toBeLessThan(1_000)
+    expect(pixelsOver(over)).toBe('20000 × 20000 pixels (400.0 megapixels): at most 50 megapixels are taken')
+  })
+})
