@@ -8,7 +8,7 @@
 export const DEFAULT_KEEP_ALIVE_MS = 5 * 60_000
 /** A keep-alive of -1 (any negative): never unloaded for being idle. */
 export const KEEP_FOREVER = Number.POSITIVE_INFINITY
-/** The longest finite keep-alive a request may set (a week); longer is what -1 is for. */
+/** The longest finite keep-alive (a week): a longer one is read as this (even one too large to count); -1 is for longer. */
 export const MAX_KEEP_ALIVE_MS = 7 * 24 * 3_600_000
 /**
  * The least a model stays after its last request, even at keep-alive 0 ("right after each request"):
@@ -36,12 +36,26 @@ export class InvalidKeepAliveError extends Error {
 export function parseKeepAlive(value: string | number): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new InvalidKeepAliveError(value)
-    return value < 0 ? KEEP_FOREVER : Math.round(value * 1000)
+    return value < 0 ? KEEP_FOREVER : finite(value * 1000)
   }
   const match = /^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value)
   if (match === null) throw new InvalidKeepAliveError(value)
   const amount = Number(match[1])
-  return amount < 0 ? KEEP_FOREVER : Math.round(amount * UNITS_MS[match[2] ?? 's']!)
+  return amount < 0 ? KEEP_FOREVER : finite(amount * UNITS_MS[match[2] ?? 's']!)
+}
+
+/** A duration that is no "forever", however large: past the longest (1e306 s is Infinity in ms), the longest. */
+function finite(ms: number): number {
+  return Math.min(Math.round(ms), MAX_KEEP_ALIVE_MS)
+}
+
+/**
+ * The keep-alive a request gets: what it asks, up to the operator's (`ripple up --keep-alive`), which
+ * no caller may exceed; a request may ask for less, and for forever only where the operator keeps
+ * models forever.
+ */
+export function requestKeepAlive(requested: number, operator: number): number {
+  return Math.min(requested, operator)
 }
 
 /** What the sweep knows of a loaded model. */

@@ -4,7 +4,7 @@
  * arguments, or a call known only at the end), call ids, and token usage.
  */
 import { z } from 'zod'
-import { KEEP_FOREVER, MAX_KEEP_ALIVE_MS, parseKeepAlive } from '../../inference/keep-alive.ts'
+import { KEEP_FOREVER, parseKeepAlive } from '../../inference/keep-alive.ts'
 import { forcedToolName } from '../../inference/tool-calls.ts'
 import {
   type InferGenerateInput,
@@ -74,12 +74,13 @@ export const SeedSchema = z.number().int().min(0).max(0xffffffff)
 
 /**
  * Ollama's `keep_alive` on any /v1 request: seconds, or a duration ("10m"); 0 unloads the model right
- * after, -1 never. Carried to the runner as `keep_alive_ms` (-1: never).
+ * after, -1 never; past a week, a week. Carried to the runner as `keep_alive_ms` (-1: never), which
+ * holds it to its operator's `--keep-alive`.
  */
 export const KeepAliveSchema = z.union([z.string().max(32), z.number()]).transform((value, ctx) => {
   try {
     const ms = parseKeepAlive(value)
-    return ms === KEEP_FOREVER ? -1 : Math.min(ms, MAX_KEEP_ALIVE_MS)
+    return ms === KEEP_FOREVER ? -1 : ms
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: (err as Error).message })
     return z.NEVER

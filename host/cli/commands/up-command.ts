@@ -104,7 +104,7 @@ export function upCommand(): Command {
     )
     .option(
       '--keep-alive <duration>',
-      'how long a model stays loaded once idle, e.g. 10m or 30s; 0 unloads it right after each request, -1 never (default 5m)',
+      'how long a model stays loaded once idle, e.g. 10m or 30s; 0 unloads it right after each request, -1 never (default 5m); the most a request may ask',
       parseKeepAliveOption,
     )
     .option(

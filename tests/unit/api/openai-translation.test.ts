@@ -15,6 +15,7 @@ import { invalidRequest } from '../../../host/api/openai/endpoint-error.ts'
 import { ResponseStore } from '../../../host/api/openai/response-store.ts'
 import { ResponseRequestSchema, response, responseCall } from '../../../host/api/openai/responses.ts'
 import { responseStream } from '../../../host/api/openai/responses-stream.ts'
+import { MAX_KEEP_ALIVE_MS } from '../../../host/inference/keep-alive.ts'
 import type { PeerEntry } from '../../../host/interface/live-peers.ts'
 import { peerModels } from '../../../host/requests/peer-models.ts'
 import { CAPABILITY, generateOutput } from './fixtures.ts'
@@ -400,6 +401,8 @@ describe("keep_alive (Ollama's) on every /v1 API", () => {
     expect(chat(30).keep_alive_ms).toBe(30_000)
     expect(chat(0).keep_alive_ms).toBe(0)
     expect(chat(-1).keep_alive_ms).toBe(-1)
+    // A number too large to count in ms is the longest keep-alive, not "forever".
+    expect(chat(1e306).keep_alive_ms).toBe(MAX_KEEP_ALIVE_MS)
     expect(chat(undefined).keep_alive_ms).toBeUndefined()
     const anthropic = messagesCall(
       MessagesRequestSchema.parse({ model: 'tiny', max_tokens: 8, messages, keep_alive: '1h' }),

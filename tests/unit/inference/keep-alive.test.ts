@@ -14,8 +14,10 @@ import {
   InvalidKeepAliveError,
   idleView,
   KEEP_FOREVER,
+  MAX_KEEP_ALIVE_MS,
   MIN_IDLE_MS,
   parseKeepAlive,
+  requestKeepAlive,
   unloadsAt,
 } from '../../../host/inference/keep-alive.ts'
 import { ModelManager } from '../../../host/inference/model-manager.ts'
@@ -38,6 +40,11 @@ describe('parseKeepAlive', () => {
     ['-1', KEEP_FOREVER],
     [-1, KEEP_FOREVER],
     ['-5m', KEEP_FOREVER],
+    // Past the longest, the longest: never "forever", even where the ms overflow to Infinity.
+    ['1000h', MAX_KEEP_ALIVE_MS],
+    [1e306, MAX_KEEP_ALIVE_MS],
+    [Number.MAX_VALUE, MAX_KEEP_ALIVE_MS],
+    ['9'.repeat(400), MAX_KEEP_ALIVE_MS],
   ] as const)('%j is %d ms', (value, ms) => {
     expect(parseKeepAlive(value)).toBe(ms)
   })
@@ -52,6 +59,20 @@ describe('parseKeepAlive', () => {
 
   it('defaults to five minutes, as Ollama', () => {
     expect(DEFAULT_KEEP_ALIVE_MS).toBe(300_000)
+  })
+})
+
+describe("requestKeepAlive: the operator's keep-alive is the ceiling", () => {
+  it.each([
+    ["less than the operator's", 30_000, 300_000, 30_000],
+    ['0, right after', 0, 300_000, 0],
+    ["more than the operator's", 3_600_000, 300_000, 300_000],
+    ['forever, the operator keeping 5 min', KEEP_FOREVER, 300_000, 300_000],
+    ['forever, the operator keeping forever', KEEP_FOREVER, KEEP_FOREVER, KEEP_FOREVER],
+    ['a week, the operator keeping forever', MAX_KEEP_ALIVE_MS, KEEP_FOREVER, MAX_KEEP_ALIVE_MS],
+    ['anything, the operator unloading right after', 60_000, 0, 0],
+  ] as const)('%s', (_, requested, operator, kept) => {
+    expect(requestKeepAlive(requested, operator)).toBe(kept)
   })
 })
 
@@ -167,5 +188,15 @@ describe('a ModelManager with a keep-alive (real engine)', { timeout: 60_000 }, 
     await models.acquire('tiny', { keepAliveMs: 300 })
     expect(models.keepAliveOf('tiny')).toBe(300)
     await until(() => models.loadedNames().length === 0)
+  })
+
+  it("holds a request's keep-alive to the operator's: less is taken, more or forever is not", async () => {
+    const models = await managerWith(60_000)
+    await models.acquire('tiny', { keepAliveMs: KEEP_FOREVER })
+    expect(models.keepAliveOf('tiny')).toBe(60_000)
+    await models.acquire('tiny', { keepAliveMs: MAX_KEEP_ALIVE_MS })
+    expect(models.keepAliveOf('tiny')).toBe(60_000)
+    await models.acquire('tiny', { keepAliveMs: 5_000 })
+    expect(models.keepAliveOf('tiny')).toBe(5_000)
   })
 })
