@@ -50,12 +50,12 @@ function finite(ms: number): number {
 }
 
 /**
- * The keep-alive a request gets: what it asks, up to the operator's (`ripple up --keep-alive`), which
- * no caller may exceed; a request may ask for less, and for forever only where the operator keeps
- * models forever.
+ * The keep-alive a model gets: what its last request asked (none: the operator's), up to the
+ * operator's (`ripple up --keep-alive`), which no caller may exceed; a request may ask for less, and
+ * for forever only where the operator keeps models forever.
  */
-export function requestKeepAlive(requested: number, operator: number): number {
-  return Math.min(requested, operator)
+export function requestKeepAlive(requested: number | undefined, operator = DEFAULT_KEEP_ALIVE_MS): number {
+  return Math.min(requested ?? operator, operator)
 }
 
 /** What the sweep knows of a loaded model. */

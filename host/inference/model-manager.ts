@@ -22,13 +22,7 @@ import { EngineModel } from './engine/engine-model.ts'
 import { type ServerExit, ServerStartError } from './engine/llama-server-process.ts'
 import type { FileHashCache } from './file-hash-cache.ts'
 import { type GgufModel, modelName, scanModelsDir, type UnusableModel } from './gguf-scan.ts'
-import {
-  DEFAULT_KEEP_ALIVE_MS,
-  type IdleView,
-  idleView,
-  MIN_IDLE_MS,
-  requestKeepAlive,
-} from './keep-alive.ts'
+import { type IdleView, idleView, MIN_IDLE_MS, requestKeepAlive } from './keep-alive.ts'
 import { defaultSlots, modelMemoryBytes } from './memory-fit.ts'
 import { ModelLoadError, ModelNotFoundError, ModelTooLargeError, ModelUnusableError } from './model-errors.ts'
 import { ModelQuarantine } from './model-quarantine.ts'
@@ -91,7 +85,7 @@ export interface ModelLoadOptions extends LongOperationOptions {
 }
 
 export interface AcquireOptions extends LongOperationOptions {
-  /** The request's keep-alive (Ollama's `keep_alive`): the model's from now on, at most the peer's own. */
+  /** The request's keep-alive (Ollama's `keep_alive`): the model's from now on, up to the peer's own. */
   keepAliveMs?: number
 }
 
@@ -206,14 +200,9 @@ export class ModelManager implements Startable {
     return { models, unusable }
   }
 
-  /** The keep-alive of a model: the last a request set (at most the peer's), else the peer's (`--keep-alive`). */
+  /** The keep-alive of a model: the last a request set, at most the peer's (`--keep-alive`), else the peer's. */
   keepAliveOf(name: string): number {
-    return this.#keepAlives.get(name) ?? this.#operatorKeepAlive
-  }
-
-  /** The peer's keep-alive (`--keep-alive`): the default, and the most a request may set. */
-  get #operatorKeepAlive(): number {
-    return this.#init.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS
+    return requestKeepAlive(this.#keepAlives.get(name), this.#init.keepAliveMs)
   }
 
   /** Whether a model is loaded, and since when it is idle and when it unloads for it. */
@@ -297,8 +286,7 @@ export class ModelManager implements Startable {
 
   /** The model a task asked for, loaded if it was not (`loadMs` is then the time it took, else 0). */
   async acquire(name: string, options: AcquireOptions = {}): Promise<{ model: EngineModel; loadMs: number }> {
-    if (options.keepAliveMs !== undefined)
-      this.#keepAlives.set(name, requestKeepAlive(options.keepAliveMs, this.#operatorKeepAlive))
+    if (options.keepAliveMs !== undefined) this.#keepAlives.set(name, options.keepAliveMs)
     const already = this.#loaded.get(name)
     if (already) {
       // In the caller's hands now: not idle, though its request has not reached the engine yet.

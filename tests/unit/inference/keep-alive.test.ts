@@ -71,6 +71,8 @@ describe("requestKeepAlive: the operator's keep-alive is the ceiling", () => {
     ['forever, the operator keeping forever', KEEP_FOREVER, KEEP_FOREVER, KEEP_FOREVER],
     ['a week, the operator keeping forever', MAX_KEEP_ALIVE_MS, KEEP_FOREVER, MAX_KEEP_ALIVE_MS],
     ['anything, the operator unloading right after', 60_000, 0, 0],
+    ["none: the operator's", undefined, 60_000, 60_000],
+    ["none, no operator's: the default", undefined, undefined, DEFAULT_KEEP_ALIVE_MS],
   ] as const)('%s', (_, requested, operator, kept) => {
     expect(requestKeepAlive(requested, operator)).toBe(kept)
   })
