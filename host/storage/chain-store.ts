@@ -50,6 +50,16 @@ export interface CommitItem {
   link?: Omit<StoredLink, 'deletedBy'>
   /** The CreateLink hash this action (a DeleteLink) removes. */
   deletesLink?: Uint8Array
+  /** The keys its entry is looked up by on its author's chain (the entry-key index), with its type. */
+  keyed?: { entryType: string; keys: readonly string[] }
+}
+
+/** One row of the entry-key index: an entry of `entryType` on a chain, found by `key`. */
+export interface EntryKeyRow {
+  entryType: string
+  key: string
+  seq: number
+  actionHash: Uint8Array
 }
 
 export interface ChainHead {
@@ -151,6 +161,15 @@ export interface ChainStore {
   actionsWritingEntry(dnaHash: Uint8Array, entryHash: Uint8Array): StoredAction[]
   /** Updates, deletes and link deletes that point at this action, oldest first. */
   actionsTargeting(actionHash: Uint8Array): StoredAction[]
+  /**
+   * The newest action of a chain that wrote an entry of `entryType` under `key` (the entry-key index,
+   * one SQLite index look-up at any chain length), or null.
+   */
+  findKeyed(dnaHash: Uint8Array, author: Uint8Array, entryType: string, key: string): StoredAction | null
+  /** The version of the key rules a chain's entry-key index was built by; null when none was. */
+  entryKeyIndexVersion(dnaHash: Uint8Array, author: Uint8Array): number | null
+  /** Replaces a chain's entry-key index with `rows`, built by `version` of the key rules, in one transaction. */
+  setEntryKeyIndex(dnaHash: Uint8Array, author: Uint8Array, version: number, rows: EntryKeyRow[]): void
   getLink(createHash: Uint8Array): StoredLink | null
   /** Links on a base, oldest first; live only unless `includeDeleted`. */
   getLinks(query: LinkQuery): StoredLink[]

@@ -16,6 +16,7 @@ import {
   ChainHeadMovedError,
   type ChainStore,
   type CommitItem,
+  type EntryKeyRow,
   type LinkQuery,
   type StoredAction,
   type StoredEntry,
@@ -149,7 +150,7 @@ class SqliteChainStore implements ChainStore {
       const headMatches =
         expectedHead === null ? head === undefined : head?.hash.equals(expectedHead) === true
       if (!headMatches) throw new ChainHeadMovedError()
-      for (const { action, entry, link, deletesLink } of items) {
+      for (const { action, entry, link, deletesLink, keyed } of items) {
         s.insertAction.run({
           hash: buf(action.hash),
           dna_hash: buf(action.dnaHash),
@@ -177,6 +178,9 @@ class SqliteChainStore implements ChainStore {
           })
         }
         if (deletesLink) s.deleteLink.run(buf(action.hash), buf(deletesLink))
+        for (const key of keyed?.keys ?? []) {
+          s.insertKey.run(dna, agent, keyed!.entryType, key, action.seq, buf(action.hash))
+        }
       }
       const last = items.at(-1)
       if (last) s.setHead.run(dna, agent, buf(last.action.hash), last.action.seq)
@@ -311,6 +315,27 @@ class SqliteChainStore implements ChainStore {
 
   actionsTargeting(actionHash: Uint8Array): StoredAction[] {
     return this.#stmts.targeting.all(buf(actionHash)).map(toAction)
+  }
+
+  findKeyed(dnaHash: Uint8Array, author: Uint8Array, entryType: string, key: string): StoredAction | null {
+    const row = this.#stmts.keyed.get(buf(dnaHash), buf(author), entryType, key)
+    return row ? toAction(row) : null
+  }
+
+  entryKeyIndexVersion(dnaHash: Uint8Array, author: Uint8Array): number | null {
+    return this.#stmts.keyIndexVersion.get(buf(dnaHash), buf(author)) ?? null
+  }
+
+  setEntryKeyIndex(dnaHash: Uint8Array, author: Uint8Array, version: number, rows: EntryKeyRow[]): void {
+    const dna = buf(dnaHash)
+    const agent = buf(author)
+    const s = this.#stmts
+    this.#inTransaction(() => {
+      s.clearKeys.run(dna, agent)
+      for (const row of rows)
+        s.insertKey.run(dna, agent, row.entryType, row.key, row.seq, buf(row.actionHash))
+      s.setKeyIndexVersion.run(dna, agent, version)
+    })
   }
 
   getLink(createHash: Uint8Array): StoredLink | null {

@@ -72,6 +72,24 @@ CREATE TABLE IF NOT EXISTS chain_checkpoints (
   mac BLOB NOT NULL,
   PRIMARY KEY (dna_hash, author)
 );
+-- A chain's entries by type and key (a task payload by its hash, a window's leaves by request): a
+-- look-up reads this index, never the chain. Derived from the chain and written with it; a chain whose
+-- entry_key_chains version differs from the key rules' (a store from before the index) is re-indexed.
+CREATE TABLE IF NOT EXISTS entry_keys (
+  dna_hash BLOB NOT NULL,
+  author BLOB NOT NULL,
+  entry_type TEXT NOT NULL,
+  key TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  action_hash BLOB NOT NULL,
+  PRIMARY KEY (dna_hash, author, entry_type, key, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entry_key_chains (
+  dna_hash BLOB NOT NULL,
+  author BLOB NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (dna_hash, author)
+);
 `
 
 /** `<byte length>:<value>` of one column in SQL (NULL for NULL): a number as its decimal text. */
@@ -150,6 +168,24 @@ export function prepareStatements(db: Database.Database) {
     ),
     range: db.prepare<[Buffer, Buffer, number, number], ActionRow>(
       'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq >= ? ORDER BY seq LIMIT ?',
+    ),
+    insertKey: db.prepare(
+      `INSERT OR IGNORE INTO entry_keys (dna_hash, author, entry_type, key, seq, action_hash)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    keyed: db.prepare<[Buffer, Buffer, string, string], ActionRow>(
+      `SELECT a.* FROM entry_keys k JOIN actions a ON a.hash = k.action_hash
+       WHERE k.dna_hash = ? AND k.author = ? AND k.entry_type = ? AND k.key = ? ORDER BY k.seq DESC LIMIT 1`,
+    ),
+    keyIndexVersion: db
+      .prepare<[Buffer, Buffer], number>(
+        'SELECT version FROM entry_key_chains WHERE dna_hash = ? AND author = ?',
+      )
+      .pluck(),
+    clearKeys: db.prepare('DELETE FROM entry_keys WHERE dna_hash = ? AND author = ?'),
+    setKeyIndexVersion: db.prepare(
+      `INSERT INTO entry_key_chains (dna_hash, author, version) VALUES (?, ?, ?)
+       ON CONFLICT (dna_hash, author) DO UPDATE SET version = excluded.version`,
     ),
     insertWarrant: db.prepare(
       `INSERT INTO warrants (author, dna_hash, rule, reason, action_hash, reported_by, timestamp)

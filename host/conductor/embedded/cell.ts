@@ -8,6 +8,7 @@ import type { AgentKey } from '../../identity/keystore.ts'
 import type { MembraneProof } from '../../identity/membrane-grant.ts'
 import type { ChainStore, StoredEntry } from '../../storage/chain-store.ts'
 import { type DnaDef, type DnaModifiers, dnaHashOf } from './dna.ts'
+import { indexEntryKeys } from './entry-keys.ts'
 import { type CellContext, Hdk } from './hdk.ts'
 import { type CommittedAction, SourceChain } from './source-chain.ts'
 import { checkActionRules, type RulesContext, storeRecords } from './validation/record-rules.ts'
@@ -57,7 +58,10 @@ export class Cell {
     }
   }
 
-  /** Opens the cell: verifies its chain (ChainIntegrityError if broken) or writes genesis. */
+  /**
+   * Opens the cell: verifies its chain (ChainIntegrityError if broken) or writes genesis, and indexes
+   * its keyed entries if the store holds no index of them yet (one from before the index).
+   */
   static open(init: CellInit): Cell {
     const dnaHash = dnaHashOf(init.dna.name, init.modifiers)
     const chain = SourceChain.open({
@@ -68,6 +72,7 @@ export class Cell {
       membraneProof: init.membraneProof,
       ...(init.now ? { now: init.now } : {}),
     })
+    indexEntryKeys(init.store, init.dna, dnaHash, init.key.agentPubKey)
     return new Cell(init, dnaHash, chain)
   }
 
@@ -102,6 +107,17 @@ export class Cell {
       await this.#ctx.store.flush()
       this.#onCommitted?.(this, committed)
     }
+    return result
+  }
+
+  /**
+   * Runs `fn`, which only reads, at once: beside the queued calls, not behind them (a look-up does not
+   * wait for signing or writes, nor stall them). It sees what is committed; a write throws, unstored.
+   */
+  async read<T>(fn: (hdk: Hdk) => T | Promise<T>): Promise<T> {
+    const write = this.chain.beginWrite()
+    const result = await fn(new Hdk(this.#ctx, write))
+    if (write.items.length > 0) throw new TypeError(`a read of ${this.dna.name} wrote to the chain`)
     return result
   }
 }

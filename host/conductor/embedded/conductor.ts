@@ -20,8 +20,9 @@ import type { ChainStore } from '../../storage/chain-store.ts'
 import type { Cell } from './cell.ts'
 import type { CommitFeed, OpsCommittedEvent } from './commit-feed.ts'
 import { InvalidZomeCallError, ZomeFunctionNotImplementedError } from './errors.ts'
+import type { Hdk } from './hdk.ts'
 import type { SignalTransport } from './signal-transport.ts'
-import { type CoordinatorZome, coordinatorZomes, type ZomeFunction } from './zomes/index.ts'
+import { type CoordinatorZome, coordinatorZomes, readOnlyZomeFns, type ZomeFunction } from './zomes/index.ts'
 
 /** Thrown when the conductor is used after `close()`. */
 export class ConductorClosedError extends Error {
@@ -87,13 +88,15 @@ export class EmbeddedConductor implements ConductorPort {
     if (!input.success) throw new InvalidZomeCallError(dna, fn, input.error.issues)
     const handler = (coordinatorZomes[dna] as CoordinatorZome<D>)[fn] as ZomeFunction<D, F> | undefined
     if (handler === undefined) throw new ZomeFunctionNotImplementedError(dna, fn)
-    return cell.call(async (hdk) => {
+    const run = async (hdk: Hdk) => {
       const result = await handler(hdk, input.data as never)
       // Checked before commit: a zome that answers off-contract writes nothing.
       const output = fnContract.output.safeParse(result)
       if (!output.success) throw new InvalidZomeCallError(dna, fn, output.error.issues, 'output')
       return output.data as ZomeOutput<D, F>
-    })
+    }
+    const reads = readOnlyZomeFns[dna] as ReadonlySet<string> | undefined
+    return reads?.has(fn) ? cell.read(run) : cell.call(run)
   }
 
   async agentInfo(dna: DnaName): Promise<AgentInfoView> {

@@ -19,6 +19,8 @@ export interface DnaDef {
   linkTypes: readonly string[]
   /** Entry types withheld from the mesh (Holochain's private visibility): their actions travel alone. */
   privateEntryTypes?: readonly string[]
+  /** Entry types looked up by key on their author's chain (Hdk.find_keyed), with each entry's keys. */
+  entryKeys?: Readonly<Record<string, (entry: unknown) => readonly string[]>>
 }
 
 /** The visibility an app entry of `entryType` is written with in `dna`. */

@@ -9,6 +9,7 @@ import { encodeHashB64, hashContent, hashesEqual, holoHashKind } from '../../ide
 import type { ChainStore, StoredAction, StoredEntry, StoredLink } from '../../storage/chain-store.ts'
 import { decodeAction, entryHashOf } from './action.ts'
 import { type DnaDef, visibilityOf } from './dna.ts'
+import { keyedEntry } from './entry-keys.ts'
 import { RecordNotFoundError, UnknownTypeError } from './errors.ts'
 import { ActionTypes, DetailsTypes, EntryDhtStatuses, ValidationStatuses } from './hc-enums.ts'
 import { toLink, toRecord, toSignedActionHashed } from './record.ts'
@@ -25,8 +26,6 @@ import type { ResolvedDependency, RulesValidator, ValidationInput } from './vali
 
 /** The single integrity zome of each DNA. */
 const ZOME_INDEX = 0
-/** Actions read at a time when a query walks its chain back. */
-const QUERY_PAGE = 256
 
 export interface CellContext {
   dna: DnaDef
@@ -91,10 +90,12 @@ export class Hdk {
   create_entry(entryType: string, entry: unknown): Uint8Array {
     const type = this.#appEntryType(entryType)
     const bytes = encodeCanonical(entry)
-    this.#validate({ entry_type: entryType, op: 'create', entry: decodeMsgpack(bytes) })
+    const decoded = decodeMsgpack(bytes)
+    this.#validate({ entry_type: entryType, op: 'create', entry: decoded })
     const signed = this.#write.append(
       { type: ActionTypes.Create, entry_type: type, entry_hash: entryHashOf(bytes) },
       { kind: 'App', bytes },
+      keyedEntry(this.#ctx.dna, entryType, decoded),
     )
     return signed.hash
   }
@@ -103,10 +104,11 @@ export class Hdk {
   update_entry(original: Uint8Array, entry: unknown): Uint8Array {
     const orig = this.#appEntryAction(original)
     const bytes = encodeCanonical(entry)
+    const decoded = decodeMsgpack(bytes)
     this.#validate({
       entry_type: orig.entryType,
       op: 'update',
-      entry: decodeMsgpack(bytes),
+      entry: decoded,
       original: this.#resolve(original)!,
     })
     const signed = this.#write.append(
@@ -118,6 +120,7 @@ export class Hdk {
         entry_hash: entryHashOf(bytes),
       },
       { kind: 'App', bytes },
+      keyedEntry(this.#ctx.dna, orig.entryType, decoded),
     )
     return signed.hash
   }
@@ -256,23 +259,16 @@ export class Hdk {
   }
 
   /**
-   * This agent's own committed records of `entryType`, newest first, at most `limit` (Holochain's
-   * `query` over its source chain: private entries included, as only their author holds them).
+   * The newest of this agent's committed entries of `entryType` with `key` among its keys (the DNA's
+   * `entryKeys` name them; private entries included, as only their author holds them), found through
+   * the store's index: one look-up at any chain length, a miss included.
    */
-  query(entryType: string, limit: number): HcRecord[] {
-    const { store, dnaHash, agentPubKey } = this.#ctx
-    const head = store.chainHead(dnaHash, agentPubKey)
-    const found: HcRecord[] = []
-    for (let to = (head?.seq ?? -1) + 1; to > 0 && found.length < limit; to -= QUERY_PAGE) {
-      const from = Math.max(0, to - QUERY_PAGE)
-      for (const action of store.chainRange(dnaHash, agentPubKey, from, to - from).reverse()) {
-        if (action.entryHash === null || this.#entryTypeName(decodeAction(action.bytes)) !== entryType)
-          continue
-        found.push(this.#record(action))
-        if (found.length >= limit) break
-      }
-    }
-    return found
+  find_keyed(entryType: string, key: string): HcRecord | null {
+    const { store, dna, dnaHash, agentPubKey } = this.#ctx
+    if (dna.entryKeys?.[entryType] === undefined)
+      throw new UnknownTypeError(`${dna.name} looks no ${entryType} up by key`)
+    const action = store.findKeyed(dnaHash, agentPubKey, entryType, key)
+    return action && this.#record(action)
   }
 
   /** The app entry type name (as the contract names it) a Create/Update record wrote, or null. */

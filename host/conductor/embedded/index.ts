@@ -19,6 +19,7 @@ import { openSqliteChainStore } from '../../storage/sqlite-chain-store.ts'
 import { Cell } from './cell.ts'
 import { CommitFeed } from './commit-feed.ts'
 import { EmbeddedConductor } from './conductor.ts'
+import { zomeEntryKeys } from './entry-keys.ts'
 import { MemorySignalHub, type SignalTransport } from './signal-transport.ts'
 import { DEFAULT_RULES_WASM, loadRulesValidator } from './validation/rules-wasm.ts'
 import type { RulesValidator } from './validation/validator.ts'
@@ -84,6 +85,7 @@ export async function createEmbeddedConductor(init: EmbeddedConductorInit): Prom
           entryTypes: Object.keys(contract[dna].entryTypes),
           linkTypes: contract[dna].linkTypes,
           privateEntryTypes: (contract[dna] as DnaContract).privateEntryTypes ?? [],
+          entryKeys: zomeEntryKeys[dna] ?? {},
         },
         modifiers: {
           networkName: init.network.name,

@@ -164,8 +164,11 @@ export class ChainWrite {
     return this.#items
   }
 
-  /** Signs the next action (prev_action, action_seq, timestamp from the pending head) and holds it. */
-  append(draft: ActionDraft, entry?: EntryDraft): SignedAction {
+  /**
+   * Signs the next action (prev_action, action_seq, timestamp from the pending head) and holds it,
+   * with the keys its entry is indexed by, if any.
+   */
+  append(draft: ActionDraft, entry?: EntryDraft, keyed?: CommitItem['keyed']): SignedAction {
     const writer = this.#writer
     const timestamp = writer.timestampAfter(this.#head.timestamp)
     const content = {
@@ -181,6 +184,7 @@ export class ChainWrite {
       ? { hash: entryHashOfKind(entry.kind, entry.bytes), kind: entry.kind, bytes: entry.bytes }
       : null
     const item = toCommitItem(content, action, stored)
+    if (keyed) item.keyed = keyed
     this.#items.push(item)
     this.#contents.push(content)
     this.#head = { hash: signed.hash, seq: action.seq, timestamp }

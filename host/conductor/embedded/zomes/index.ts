@@ -11,6 +11,8 @@ import { memoryShardsZome } from './memory-shards.ts'
 import { policyStoreZome } from './policy-store.ts'
 import { resourceMeshZome } from './resource-mesh.ts'
 
+export { readOnlyZomeFns } from './lookups.ts'
+
 /** The input after the contract's schema parsed it (defaults applied). */
 export type ParsedZomeInput<
   D extends DnaName,

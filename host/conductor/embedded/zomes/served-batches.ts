@@ -19,9 +19,6 @@ import type { Hdk } from '../hdk.ts'
 import { liveEntryRecord, toEntryRecord, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'
 
-/** How many windows back a request is looked for on this agent's chain. */
-const LOOKBACK_WINDOWS = 4096
-
 type BatchFns = Pick<
   CoordinatorZome<'resource_mesh'>,
   'post_answer_batch' | 'record_served_batch' | 'get_served' | 'get_answer_batch'
@@ -72,47 +69,45 @@ function writeWindow(
   return { batch: encodeHashB64(action), leaves: entry }
 }
 
-/** The batch of `batchType` on this chain that cites `leavesEntry`, searched from the newest. */
+/** The newest batch of `batchType` on this chain that cites `leavesEntry`. */
 function batchCiting<T extends { leaves: string }>(
   hdk: Hdk,
   batchType: string,
   leavesEntry: string,
 ): EntryRecord<T> | null {
-  for (const record of hdk.query(batchType, LOOKBACK_WINDOWS)) {
-    const batch = toEntryRecord<T>(hdk, record)
-    if (batch.entry.leaves === leavesEntry) return batch
-  }
-  return null
+  const record = hdk.find_keyed(batchType, leavesEntry)
+  const batch = record && toEntryRecord<T>(hdk, record)
+  // The index is derived, outside the chain's checkpoint: what it points at is checked (as leaves are).
+  return batch?.entry.leaves === leavesEntry ? batch : null
+}
+
+/** The newest leaves of `leavesType` on this chain that hold `request`, with their entry's hash. */
+function leavesHolding<T>(hdk: Hdk, leavesType: string, request: string) {
+  const record = hdk.find_keyed(leavesType, request)
+  return record && { leaves: toEntryRecord<T>(hdk, record).entry, entry: toRecordRef(record).entry_hash }
 }
 
 function answeredHere(hdk: Hdk, request: string): ServedRecord['answered'] {
-  for (const record of hdk.query('AnswerLeaves', LOOKBACK_WINDOWS)) {
-    const leaves = toEntryRecord<AnswerLeaves>(hdk, record).entry
-    const index = leaves.leaves.findIndex((l) => l.request === request)
-    if (index < 0) continue
-    const batch = batchCiting<AnswerBatch>(hdk, 'AnswerBatch', toRecordRef(record).entry_hash)
-    if (batch === null) return null
-    const leaf = leaves.leaves[index]!
-    const path = merklePaths(leaves.leaves.map(answerLeafBytes))[index]!
-    return {
-      proof: { batch: batch.action_hash, leaf, index, count: leaves.leaves.length, path },
-      batch,
-    }
+  const found = leavesHolding<AnswerLeaves>(hdk, 'AnswerLeaves', request)
+  const index = found?.leaves.leaves.findIndex((l) => l.request === request) ?? -1
+  const batch = found && index >= 0 ? batchCiting<AnswerBatch>(hdk, 'AnswerBatch', found.entry) : null
+  if (found === null || batch === null) return null
+  const leaves = found.leaves.leaves
+  const path = merklePaths(leaves.map(answerLeafBytes))[index]!
+  return {
+    proof: { batch: batch.action_hash, leaf: leaves[index]!, index, count: leaves.length, path },
+    batch,
   }
-  return null
 }
 
 function servedHere(hdk: Hdk, request: string): ServedRecord['served'] {
-  for (const record of hdk.query('ServedLeaves', LOOKBACK_WINDOWS)) {
-    const leaf = toEntryRecord<ServedLeaves>(hdk, record).entry.leaves.find((l) => l.request === request)
-    if (leaf === undefined) continue
-    const batch = batchCiting<ServedBatch>(hdk, 'ServedBatch', toRecordRef(record).entry_hash)
-    if (batch === null) return null
-    const runnerBatch =
-      leaf.proof === null
-        ? null
-        : liveEntryRecord<AnswerBatch>(hdk, decodeHashB64(leaf.proof.batch, 'action'), 'AnswerBatch')
-    return { leaf, batch, runner_batch: runnerBatch }
-  }
-  return null
+  const found = leavesHolding<ServedLeaves>(hdk, 'ServedLeaves', request)
+  const leaf = found?.leaves.leaves.find((l) => l.request === request)
+  const batch = found && leaf ? batchCiting<ServedBatch>(hdk, 'ServedBatch', found.entry) : null
+  if (!leaf || batch === null) return null
+  const runnerBatch =
+    leaf.proof === null
+      ? null
+      : liveEntryRecord<AnswerBatch>(hdk, decodeHashB64(leaf.proof.batch, 'action'), 'AnswerBatch')
+  return { leaf, batch, runner_batch: runnerBatch }
 }
