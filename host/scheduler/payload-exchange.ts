@@ -3,13 +3,20 @@
  * only, like every signal): an assignee asks the requester for the input of the attempt it was given
  * (a reassigned attempt asks the same way), and gives it the output before it posts the Result, which
  * names the output by hash alone. The requester answers only the assignees of its own task's
- * attempts, and keeps an output only from the assignee it gave that attempt to.
+ * attempts, and keeps an output only from the assignee of a live attempt, once per attempt and within a
+ * signal's payload limit: an output is written to its chain, so no other can be let fill it.
  */
 import { z } from 'zod'
-import { ActionHashB64Schema, type Task, type TaskState } from '../../zomes-bindings/index.ts'
+import {
+  ActionHashB64Schema,
+  currentAssignments,
+  LIMITS,
+  type Task,
+  type TaskState,
+} from '../../zomes-bindings/index.ts'
 import type { ConductorPort, Signal } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
-import { payloadHash } from './payload-hash.ts'
+import { payloadBytes, payloadHash } from './payload-hash.ts'
 import type { PrivatePayloads } from './private-payloads.ts'
 
 const PayloadSignalSchema = z.discriminatedUnion('type', [
@@ -27,6 +34,7 @@ const PayloadSignalSchema = z.discriminatedUnion('type', [
   }),
 ])
 type PayloadSignal = z.infer<typeof PayloadSignalSchema>
+type OutputSignal = Extract<PayloadSignal, { type: 'task-output' }>
 
 /** How long an ask waits for the requester before it asks again (a signal may be lost on the way). */
 const ASK_AGAIN_MS = 3000
@@ -53,6 +61,8 @@ export class PayloadExchange {
   readonly #init: PayloadExchangeInit
   /** Inputs asked for, by task. */
   readonly #asked = new Map<string, Set<Waiting>>()
+  /** Attempts of this peer's tasks whose output was kept (one per attempt; this peer wrote each). */
+  readonly #outputs = new Set<string>()
 
   constructor(init: PayloadExchangeInit) {
     this.#init = init
@@ -156,6 +166,7 @@ export class PayloadExchange {
         if (waiting.from === from && waiting.hash === hash) waiting.resolve(signal.content)
       return
     }
+    if (signal.type === 'task-output') return this.#takeOutput(from, signal)
     const state = await this.#init.state(signal.task)
     const me = this.#init.conductor.agentPubKey
     // Only this peer's own task, and only to (from) the agent it gave that attempt to.
@@ -167,15 +178,51 @@ export class PayloadExchange {
       )
       return
     }
-    if (signal.type === 'task-output') {
-      await this.#init.payloads.keep(signal.content)
-      this.#init.onOutput(signal.task)
-      return
-    }
     const content = await this.#init.payloads.get(state.task.entry.input_hash)
     if (content === undefined) throw new Error(`the input of task ${signal.task} is not held here`)
     const reply = { type: 'task-input', task: signal.task, content } as PayloadSignal
     await this.#init.conductor.sendSignal('resource_mesh', from, reply)
+  }
+
+  /** Keeps an output `#admitOutput` admits; any other is dropped before anything is written. */
+  async #takeOutput(from: string, signal: OutputSignal): Promise<void> {
+    const refused = await this.#admitOutput(from, signal)
+    if (refused !== null) {
+      this.#init.logger.debug(
+        { from, task: signal.task, assignment: signal.assignment, why: refused },
+        'a task output dropped',
+      )
+      return
+    }
+    try {
+      await this.#init.payloads.keep(signal.content)
+    } catch (err) {
+      // Not kept: the attempt's output may still come.
+      this.#outputs.delete(signal.assignment)
+      throw err
+    }
+    this.#init.onOutput(signal.task)
+  }
+
+  /**
+   * Why an output is refused, or null when it is admitted (its attempt marked in the same turn as
+   * the check, so a second output at the same time finds it taken): only for a current attempt of this peer's own
+   * task still open (a past attempt's assignee has nothing to give), from that attempt's assignee,
+   * the first for the attempt, and within a signal's payload limit (larger goes sealed on IPFS).
+   */
+  async #admitOutput(from: string, signal: OutputSignal): Promise<string | null> {
+    const state = await this.#init.state(signal.task)
+    if (!state || state.task.author !== this.#init.conductor.agentPubKey) return 'not a task of this peer'
+    if (state.receipt || state.cancellation) return 'the task is over'
+    const attempt = currentAssignments(state.assignments).find((a) => a.action_hash === signal.assignment)
+    if (attempt === undefined) return 'not a live attempt of the task'
+    if (attempt.entry.assignee !== from) return 'not from the assignee of the attempt'
+    if (this.#outputs.has(signal.assignment)) return 'an output of this attempt is kept already'
+    const bytes = payloadBytes(signal.content).length
+    const max = LIMITS.task.payload_json_bytes.max
+    if (bytes > max) return `${bytes} bytes of JSON, above the ${max} a signal carries`
+    this.#outputs.add(signal.assignment)
+    return null
   }
 }
 
