@@ -203,8 +203,9 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     const answer = (await latest.locator('.answer').textContent()) ?? ''
     expect(reasoning.length).toBeGreaterThan(0)
     expect(answer).not.toContain(reasoning)
-    // Random weights never close the block: the answer says the tokens ran out while it reasoned.
-    expect(answer).toBe('No answer: max tokens ran out while it reasoned.')
+    // Random weights never close the block: the answer says so, never an empty box. Sampled, they
+    // may end the output inside it (its end token) before max tokens does.
+    expect(answer).toMatch(/^No answer: (max tokens ran out|the model stopped) while it reasoned\.$/)
     await shot('chat-reasoning')
   })
 

@@ -280,9 +280,11 @@ export class ChatPage extends LivePage {
         (signed?.text ?? a.streamed) ||
         (a.reasoning && a.finish === 'length'
           ? html`<span class="muted">No answer: max tokens ran out while it reasoned.</span>`
-          : a.error || a.reasoning
-            ? ''
-            : '…')
+          : a.reasoning && a.finish !== null && !a.error
+            ? html`<span class="muted">No answer: the model stopped while it reasoned.</span>`
+            : a.error || a.reasoning
+              ? ''
+              : '…')
       }</div>
       ${a.error ? html`<div class="error">${a.error}</div>` : nothing}
       ${!signed && a.peer ? html`<div class="ran-on">Answered by <b class="ran-on-peer">${this.peerName(a.peer)}</b>; fetching what it signed…</div>` : nothing}
