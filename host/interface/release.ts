@@ -1,0 +1,65 @@
+/**
+ * Which release this peer runs and which version of each protocol it speaks: what it states to every
+ * other peer (the hello), shows people (`ripple peers`, `ripple status`, the dashboard, the logs) and
+ * uses to decide what it may write while older peers are in the mesh. Schema only, so the API
+ * contract (and so the browser dashboard) may import it; exchanging it is `net/`'s job.
+ *
+ * The rule for change (README, "Upgrading a mesh"): a release reads what the previous release writes,
+ * and writes a new form only once every member it knows speaks the protocol version that reads it.
+ * Bump a protocol's number here when what it writes changes; add a CHANGELOG entry per release.
+ */
+import { z } from 'zod'
+
+/** This release (package.json's version; kept equal by a test). */
+export const RELEASE = '0.2.0'
+
+/**
+ * The protocols a peer speaks, each with the highest version this release speaks. A peer that states
+ * no hello of its own (a release before 0.2.0) speaks version 1 of each.
+ */
+export const PROTOCOLS = {
+  /** The hello: network id, then (from 2) this statement. */
+  hello: 2,
+  /** Gossip signals (heartbeats, presence) and their fields. */
+  signals: 1,
+  /** Entry formats under the DNAs' rules. */
+  entries: 1,
+  /** How an invite is redeemed (1: judged by the joiner's genesis). */
+  admission: 1,
+  /** The direct request wire (`direct-infer`). */
+  direct: 1,
+  /** The invite file's format (`ripple_invite`). */
+  invite: 1,
+  /** The data dir's layout. */
+  data_dir: 1,
+} as const satisfies Record<string, number>
+
+export type ProtocolName = keyof typeof PROTOCOLS
+
+export const ReleaseStatementSchema = z.object({
+  /** Semver of the peer's release. */
+  release: z.string().max(64),
+  /** The version it speaks of each protocol; protocols this release does not know are kept, not refused. */
+  protocols: z.record(z.string().max(64), z.number().int().nonnegative()),
+})
+export type ReleaseStatement = z.infer<typeof ReleaseStatementSchema>
+
+/** What a peer that never stated its release is taken to speak: the release before statements. */
+export const UNSTATED: ReleaseStatement = {
+  release: '0.1.0',
+  protocols: Object.fromEntries(Object.keys(PROTOCOLS).map((name) => [name, 1])),
+}
+
+export const OWN_STATEMENT: ReleaseStatement = { release: RELEASE, protocols: { ...PROTOCOLS } }
+
+/**
+ * What the mesh's members speak, as this peer knows it: the gate for writing a new form. A new form
+ * is written once `everySpeaks` says every member this peer knows reads it (the oldest member
+ * switches a feature on, not the newest).
+ */
+export interface MeshVersions {
+  /** The statement of a peer (by agent key), UNSTATED when it said none, undefined when never met. */
+  of(agent: string): ReleaseStatement | undefined
+  /** True when every member met (this peer included) speaks `protocol` at `version` or above. */
+  everySpeaks(protocol: ProtocolName, version: number): boolean
+}
