@@ -89,8 +89,12 @@ export const NodeCapabilitySchema = z.strictObject({
 })
 export type NodeCapability = z.infer<typeof NodeCapabilitySchema>
 
-/** Load report sent every few seconds as an ephemeral signal (never a chain entry). */
-export const HeartbeatSchema = z.strictObject({
+/**
+ * Load report sent every few seconds as an ephemeral signal (never a chain entry). Read leniently, as
+ * every gossip signal is: a field a newer release adds is dropped here, the known ones still checked,
+ * so an older peer keeps hearing newer ones (entries, under the rules, stay exact).
+ */
+export const HeartbeatSchema = z.object({
   cpu_pct: num(LIMITS.heartbeat.pct),
   ram_pct: num(LIMITS.heartbeat.pct),
   gpu_pct: num(LIMITS.heartbeat.pct).nullable(),
@@ -103,10 +107,10 @@ export const HeartbeatSchema = z.strictObject({
   model_evictable_bytes: ByteCountSchema.optional(),
   /** Models this peer heads split over peers: which peers hold how many layers (head first). */
   splits: list(
-    z.strictObject({
+    z.object({
       model: ModelNameSchema,
       peers: list(
-        z.strictObject({
+        z.object({
           agent: AgentPubKeyB64Schema,
           layers: int(LIMITS.heartbeat.queue_depth),
           bytes: ByteCountSchema,
@@ -120,10 +124,10 @@ export const HeartbeatSchema = z.strictObject({
    * Memory this peer holds for splits others head (counted out of model_free_bytes): a head planning
    * its split again adds back what it held here.
    */
-  split_held: list(
-    z.strictObject({ head: AgentPubKeyB64Schema, model: ModelNameSchema, bytes: ByteCountSchema }),
-    { min: 0, max: 64 },
-  ).optional(),
+  split_held: list(z.object({ head: AgentPubKeyB64Schema, model: ModelNameSchema, bytes: ByteCountSchema }), {
+    min: 0,
+    max: 64,
+  }).optional(),
   /** The longest until this peer's next heartbeat (its idle pace; absent: the network's interval). */
   every_ms: int(LIMITS.duration_ms).optional(),
   timestamp: TimestampSchema,

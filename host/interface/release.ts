@@ -36,11 +36,18 @@ export const PROTOCOLS = {
 
 export type ProtocolName = keyof typeof PROTOCOLS
 
+/** The most protocols a statement may name: bounds what a peer keeps of another's hello. */
+export const MAX_STATED_PROTOCOLS = 64
+
 export const ReleaseStatementSchema = z.object({
   /** Semver of the peer's release. */
-  release: z.string().max(64),
+  release: z.string().min(1).max(64),
   /** The version it speaks of each protocol; protocols this release does not know are kept, not refused. */
-  protocols: z.record(z.string().max(64), z.number().int().nonnegative()),
+  protocols: z
+    .record(z.string().min(1).max(64), z.number().int().nonnegative().max(1_000_000))
+    .refine((p) => Object.keys(p).length <= MAX_STATED_PROTOCOLS, {
+      message: `at most ${MAX_STATED_PROTOCOLS} protocols`,
+    }),
 })
 export type ReleaseStatement = z.infer<typeof ReleaseStatementSchema>
 

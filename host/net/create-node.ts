@@ -18,10 +18,13 @@ import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { FsDatastore } from 'datastore-fs'
 import { createLibp2p } from 'libp2p'
 import type { NetworkConfig } from '../config/network-schema.ts'
+import { agentOfPeerB64 } from '../identity/peer-agent.ts'
+import type { ReleaseStatement } from '../interface/release.ts'
 import type { Logger } from '../log/logger.ts'
 import { type DirectUpgrade, startDirectUpgrade } from './direct-upgrade.ts'
 import { mdnsDiscovery } from './mdns-discovery.ts'
 import { MemberGate } from './member-gate.ts'
+import { PeerVersions } from './mesh-versions.ts'
 import { type NetworkIdentity, networkIdentity } from './network-identity.ts'
 import { createPeerBook, type PeerBook } from './peer-book.ts'
 import { type PeerDialer, startPeerDialer } from './peer-dialer.ts'
@@ -64,6 +67,8 @@ export interface RippleNodeInit {
   logger?: Logger
   /** How long a new connection has to pass the hello handshake. */
   handshakeTimeoutMs?: number
+  /** What this peer states in its hello; this release's by default (tests state others). */
+  statement?: ReleaseStatement
   /** Default timeout of `rpc.request`. */
   requestTimeoutMs?: number
   /**
@@ -92,6 +97,11 @@ export interface RippleNode {
   readonly streams: PeerStreams
   /** Who may be served: what the coordination layer admits (it sets the check). */
   readonly gate: MemberGate
+  /**
+   * The release and protocol versions each peer stated in its hello, and the gate for writing a new
+   * form; the coordination layer sets who the members are (until then, the peers connected now).
+   */
+  readonly versions: PeerVersions
   /** Dialable addresses, each ending in `/p2p/<peer id>`. */
   multiaddrs(): Multiaddr[]
   /** Whether an open connection carries streams (a WebRTC one only once it carried one). */
@@ -225,7 +235,21 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     },
   })
 
-  const peers = createPeerBook(libp2p, identity, { handshakeTimeoutMs: init.handshakeTimeoutMs })
+  const peers = createPeerBook(libp2p, identity, {
+    handshakeTimeoutMs: init.handshakeTimeoutMs,
+    statement: init.statement,
+  })
+  const agentsOf = (list: PeerId[]) => list.map(agentOfPeerB64).filter((a): a is string => a !== null)
+  const versions = new PeerVersions({
+    own: init.statement,
+    self: agentOfPeerB64(libp2p.peerId),
+    members: () => agentsOf(peers.list()),
+    logger: init.logger,
+  })
+  peers.addEventListener('peer:stated', ({ detail }) => {
+    const agent = agentOfPeerB64(detail.peer)
+    if (agent !== null) versions.record(agent, detail.statement)
+  })
   const pubsub = createRipplePubsub(libp2p.services.pubsub, identity, peers)
   let upgrade: DirectUpgrade | undefined
   const usable = (connection: Connection) => upgrade?.usable(connection) ?? true
@@ -247,6 +271,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     rpc,
     streams: createPeerStreams(libp2p, identity, peers, gate, init.logger),
     gate,
+    versions,
     multiaddrs: () => libp2p.getMultiaddrs(),
     usable,
     async deny(peer) {

@@ -5,7 +5,15 @@
  */
 import type { Connection, Libp2p, PeerId, TypedEventTarget } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
-import { answerHello, HELLO_PROTOCOL_SUFFIX, sayHello } from './handshake.ts'
+import { OWN_STATEMENT, type ReleaseStatement, UNSTATED } from '../interface/release.ts'
+import {
+  answerHello,
+  answerHello2,
+  HELLO_PROTOCOL_SUFFIX,
+  HELLO2_PROTOCOL_SUFFIX,
+  sayHello,
+  sayHello2,
+} from './handshake.ts'
 import type { NetworkIdentity } from './network-identity.ts'
 
 export interface PeerRejection {
@@ -13,7 +21,17 @@ export interface PeerRejection {
   reason: string
 }
 
+export interface PeerStatement {
+  peer: PeerId
+  statement: ReleaseStatement
+}
+
 export interface PeerBookEvents {
+  /**
+   * A peer passed a hello and said which release it runs (UNSTATED for a hello/1 peer): on every
+   * connection's hello, before that peer's `peer:connect`.
+   */
+  'peer:stated': CustomEvent<PeerStatement>
   /** A peer passed the handshake (first connection only, not every extra one). */
   'peer:connect': CustomEvent<PeerId>
   /** A verified peer's last connection closed. */
@@ -35,6 +53,8 @@ export interface PeerBook extends TypedEventTarget<PeerBookEvents> {
 export interface PeerBookInit {
   /** How long a new connection has to complete the handshake. */
   handshakeTimeoutMs?: number
+  /** What this peer states in hello/2; this release's by default. */
+  statement?: ReleaseStatement
 }
 
 /** Start before libp2p starts, so no greeting arrives before the hello handler exists. */
@@ -54,6 +74,8 @@ class DefaultPeerBook extends TypedEventEmitter<PeerBookEvents> implements Start
   /** Per inbound connection (by id): when it is dropped if the peer has not said hello. */
   readonly #inboundDeadlines = new Map<string, NodeJS.Timeout>()
   readonly #helloProtocol: string
+  readonly #hello2Protocol: string
+  readonly #statement: ReleaseStatement
   readonly #timeoutMs: number
   #stopping = false
 
@@ -65,16 +87,30 @@ class DefaultPeerBook extends TypedEventEmitter<PeerBookEvents> implements Start
     this.#libp2p = libp2p
     this.#identity = identity
     this.#helloProtocol = identity.protocol(HELLO_PROTOCOL_SUFFIX)
+    this.#hello2Protocol = identity.protocol(HELLO2_PROTOCOL_SUFFIX)
+    this.#statement = init.statement ?? OWN_STATEMENT
     this.#timeoutMs = init.handshakeTimeoutMs ?? 5_000
   }
 
   async start(): Promise<void> {
     this.#stopping = false
+    // hello/1 stays answered: a 0.1.0 peer speaks nothing else.
     await this.#libp2p.handle(
       this.#helloProtocol,
       (stream, connection) => {
         answerHello(stream, this.#identity.id, { signal: AbortSignal.timeout(this.#timeoutMs) }).then(
-          () => this.#accept(connection),
+          () => this.#accept(connection, UNSTATED),
+          (err: Error) => this.#reject(connection, err.message),
+        )
+      },
+      LIMITED_OK,
+    )
+    await this.#libp2p.handle(
+      this.#hello2Protocol,
+      (stream, connection) => {
+        const options = { signal: AbortSignal.timeout(this.#timeoutMs) }
+        answerHello2(stream, this.#identity.id, this.#statement, options).then(
+          (statement) => this.#accept(connection, statement),
           (err: Error) => this.#reject(connection, err.message),
         )
       },
@@ -93,7 +129,7 @@ class DefaultPeerBook extends TypedEventEmitter<PeerBookEvents> implements Start
     for (const timer of this.#inboundDeadlines.values()) clearTimeout(timer)
     this.#inboundDeadlines.clear()
     for (const key of [...this.#waiters.keys()]) this.#settle(key, false)
-    await this.#libp2p.unhandle(this.#helloProtocol)
+    await this.#libp2p.unhandle([this.#helloProtocol, this.#hello2Protocol])
   }
 
   has(peer: PeerId): boolean {
@@ -157,20 +193,29 @@ class DefaultPeerBook extends TypedEventEmitter<PeerBookEvents> implements Start
   async #greet(connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.#timeoutMs)
     try {
-      const stream = await connection.newStream(this.#helloProtocol, { ...LIMITED_OK, signal })
-      await sayHello(stream, this.#identity.id, { signal })
-      this.#accept(connection)
+      // hello/2 first; a 0.1.0 peer picks hello/1 in the negotiation and so states nothing.
+      const stream = await connection.newStream([this.#hello2Protocol, this.#helloProtocol], {
+        ...LIMITED_OK,
+        signal,
+      })
+      if (stream.protocol === this.#hello2Protocol) {
+        this.#accept(connection, await sayHello2(stream, this.#identity.id, this.#statement, { signal }))
+      } else {
+        await sayHello(stream, this.#identity.id, { signal })
+        this.#accept(connection, UNSTATED)
+      }
     } catch (err) {
       this.#reject(connection, (err as Error).message)
     }
   }
 
-  #accept(connection: Connection): void {
+  #accept(connection: Connection, statement: ReleaseStatement): void {
     // The handshake can finish just after its connection closed; accepting then would leave a
     // peer marked connected that never gets a disconnect event.
     if (this.#stopping || connection.status !== 'open') return
     const peer = connection.remotePeer
     const key = peer.toString()
+    this.safeDispatchEvent('peer:stated', { detail: { peer, statement } })
     if (!this.#verified.has(key)) {
       this.#verified.set(key, peer)
       this.safeDispatchEvent('peer:connect', { detail: peer })

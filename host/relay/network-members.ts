@@ -5,7 +5,8 @@
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
-import { answerHello, HELLO_PROTOCOL_SUFFIX } from '../net/handshake.ts'
+import { OWN_STATEMENT } from '../interface/release.ts'
+import { answerHello, answerHello2, HELLO_PROTOCOL_SUFFIX, HELLO2_PROTOCOL_SUFFIX } from '../net/handshake.ts'
 import type { NetworkIdentity } from '../net/network-identity.ts'
 import { LIMITED_OK, type PeerBook, type PeerBookEvents } from '../net/peer-book.ts'
 
@@ -14,6 +15,7 @@ const HELLO_TIMEOUT_MS = 5_000
 export class NetworkMembers extends TypedEventEmitter<PeerBookEvents> implements PeerBook {
   readonly #members = new Map<string, PeerId>()
   readonly #helloProtocol: string
+  readonly #hello2Protocol: string
 
   readonly #libp2p: Libp2p
   readonly #identity: NetworkIdentity
@@ -23,13 +25,20 @@ export class NetworkMembers extends TypedEventEmitter<PeerBookEvents> implements
     this.#libp2p = libp2p
     this.#identity = identity
     this.#helloProtocol = identity.protocol(HELLO_PROTOCOL_SUFFIX)
+    this.#hello2Protocol = identity.protocol(HELLO2_PROTOCOL_SUFFIX)
   }
 
   async start(): Promise<void> {
+    // Both hellos: peers of 0.1.0 speak only the first; later ones learn this relay's release from the second.
     await this.#libp2p.handle(
-      this.#helloProtocol,
+      [this.#helloProtocol, this.#hello2Protocol],
       (stream, connection) => {
-        answerHello(stream, this.#identity.id, { signal: AbortSignal.timeout(HELLO_TIMEOUT_MS) }).then(
+        const options = { signal: AbortSignal.timeout(HELLO_TIMEOUT_MS) }
+        const hello =
+          stream.protocol === this.#hello2Protocol
+            ? answerHello2(stream, this.#identity.id, OWN_STATEMENT, options)
+            : answerHello(stream, this.#identity.id, options)
+        hello.then(
           () => {
             const key = connection.remotePeer.toString()
             if (connection.status !== 'open' || this.#members.has(key)) return
@@ -46,7 +55,7 @@ export class NetworkMembers extends TypedEventEmitter<PeerBookEvents> implements
 
   async stop(): Promise<void> {
     this.#libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
-    await this.#libp2p.unhandle(this.#helloProtocol)
+    await this.#libp2p.unhandle([this.#helloProtocol, this.#hello2Protocol])
     this.#members.clear()
   }
 

@@ -1,0 +1,65 @@
+/**
+ * Two releases in one mesh at the hello: a peer that answers only hello/1 (as 0.1.0 does) is still
+ * verified both ways and recorded as UNSTATED; a peer stating a newer release is recorded as it said
+ * and named in the log once, with both versions and who should upgrade.
+ */
+import { pino } from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import { agentOfPeerB64 } from '../../../host/identity/peer-agent.ts'
+import { OWN_STATEMENT, UNSTATED } from '../../../host/interface/release.ts'
+import type { RippleNode } from '../../../host/net/create-node.ts'
+import { HELLO2_PROTOCOL_SUFFIX } from '../../../host/net/handshake.ts'
+import { loopbackNode, stopAll, testNetwork, waitFor } from './net-fixtures.ts'
+
+const nodes: RippleNode[] = []
+afterEach(async () => {
+  await stopAll(nodes.splice(0))
+})
+
+const agent = (node: RippleNode) => agentOfPeerB64(node.peerId) as string
+
+describe('hello/2 beside hello/1', () => {
+  it('verifies a peer that speaks only hello/1 and records it as a release before 0.2.0', async () => {
+    const network = testNetwork()
+    const old = await loopbackNode({ network })
+    // What 0.1.0 listens for: the first hello only.
+    await old.libp2p.unhandle(old.identity.protocol(HELLO2_PROTOCOL_SUFFIX))
+    nodes.push(old)
+    const fresh = await loopbackNode({ network, peers: old.multiaddrs().map(String) })
+    nodes.push(fresh)
+
+    await waitFor(
+      'both to verify the other',
+      () => fresh.peers.has(old.peerId) && old.peers.has(fresh.peerId),
+    )
+    expect(fresh.versions.of(agent(old))).toEqual(UNSTATED)
+    expect(fresh.versions.of(agent(fresh))).toEqual(OWN_STATEMENT)
+    // Nothing newer than what 0.1.0 reads may be written while it is a member.
+    expect(fresh.versions.everySpeaks('hello', 2)).toBe(false)
+    expect(fresh.versions.everySpeaks('signals', 1)).toBe(true)
+  })
+
+  it('records what a newer peer states and names the gap in the log once', async () => {
+    const network = testNetwork()
+    const future = { release: '0.3.0', protocols: { ...OWN_STATEMENT.protocols, direct: 9 } }
+    const ahead = await loopbackNode({ network, statement: future })
+    nodes.push(ahead)
+    const warnings: string[] = []
+    const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) })
+    const here = await loopbackNode({ network, logger, peers: ahead.multiaddrs().map(String) })
+    nodes.push(here)
+
+    await waitFor('the hello', () => here.peers.has(ahead.peerId) && ahead.peers.has(here.peerId))
+    expect(here.versions.of(agent(ahead))).toEqual(future)
+    expect(ahead.versions.of(agent(here))).toEqual(OWN_STATEMENT)
+    expect(here.versions.everySpeaks('hello', 2)).toBe(true)
+    expect(here.versions.everySpeaks('direct', 9)).toBe(false)
+    // A second connection's hello says the same: no second line.
+    await here.libp2p.hangUp(ahead.peerId)
+    await waitFor('the hang-up', () => !here.peers.has(ahead.peerId))
+    await waitFor('the redial', () => here.peers.has(ahead.peerId), 15_000)
+    expect(warnings.filter((w) => w.includes('0.3.0'))).toEqual([
+      `peer ${agent(ahead)} runs Ripple 0.3.0 (direct 9), this peer ${OWN_STATEMENT.release} (direct ${OWN_STATEMENT.protocols.direct}): upgrade this peer`,
+    ])
+  })
+})
