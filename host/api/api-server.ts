@@ -15,6 +15,7 @@ import { sendError } from './error-reply.ts'
 import { jsonBodyCheck } from './json-body-check.ts'
 import { LoginCodes } from './login-codes.ts'
 import { registerMcpRoute } from './mcp/mcp-http.ts'
+import { noteAnswer } from './openai/endpoint-usage.ts'
 import { type ImageUrlReach, imagePolicy } from './openai/image-parts.ts'
 import { registerOpenAiRoutes } from './openai/openai-routes.ts'
 import { registerArtifactRoutes } from './routes/artifacts-route.ts'
@@ -29,6 +30,7 @@ import { registerRunRequestRoute } from './routes/run-request-route.ts'
 import { registerSessionRoute, SESSION_ROUTE } from './routes/session-route.ts'
 import { registerStatusRoute } from './routes/status-route.ts'
 import { registerTaskRoutes } from './routes/tasks-route.ts'
+import { registerUsageRoute } from './routes/usage-route.ts'
 import { registerWaitRoute } from './routes/wait-route.ts'
 import { registerZomeRoute } from './routes/zome-route.ts'
 
@@ -137,6 +139,8 @@ export class ApiServer implements Startable {
     registerStatusRoute(this.#app, () => node.status())
     const peers = async () => ({ peers: await c.peers.list(), warrants: c.peers.warrants() })
     registerPeersRoute(this.#app, peers)
+    const { usage } = c
+    if (usage) registerUsageRoute(this.#app, () => node.status().agent, usage)
     registerZomeRoute(this.#app, c.conductor)
     const waitForAction = c.backend?.waitForAction
     if (waitForAction) registerWaitRoute(this.#app, waitForAction)
@@ -166,6 +170,7 @@ export class ApiServer implements Startable {
       registerOpenAiRoutes(this.#app, {
         inference: c.requests,
         images: imagePolicy(init.allowImageUrls ?? false),
+        onAnswer: usage && ((key, answer) => noteAnswer(usage, key, answer)),
       })
       registerRunRequestRoute(this.#app, c.requests)
     }

@@ -18,6 +18,7 @@ import { statusCommand } from './commands/status-command.ts'
 import { taskCommand } from './commands/task-command.ts'
 import { tokenCommand } from './commands/token-command.ts'
 import { upCommand } from './commands/up-command.ts'
+import { usageCommand } from './commands/usage-command.ts'
 
 const program = new Command('ripple')
   .description('Ripple: a Holochain-native peer-to-peer agent mesh')
@@ -35,6 +36,7 @@ const program = new Command('ripple')
   .addCommand(tokenCommand())
   .addCommand(mcpCommand())
   .addCommand(keysCommand())
+  .addCommand(usageCommand())
   .addCommand(artifactCommand())
   .addCommand(memoryCommand())
 

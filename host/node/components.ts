@@ -19,6 +19,7 @@ import type { DirectService } from '../requests/direct/direct-service.ts'
 import type { RequestRunner } from '../requests/run-request.ts'
 import type { SchedulerService } from '../scheduler/scheduler-service.ts'
 import type { SplitService } from '../split/split-service.ts'
+import type { UsageLedger } from '../usage/usage-ledger.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import type { NetworkBackend } from './network-backend.ts'
 
@@ -47,6 +48,8 @@ export interface Components {
   /** Null where this peer cannot reach others directly (Holochain). */
   memory: MemoryService | null
   metrics: DaemonMetrics
+  /** What this peer served and was served, from the leaves it signs. */
+  usage: UsageLedger
 }
 
 export class ComponentNotBuiltError extends Error {

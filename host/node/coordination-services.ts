@@ -13,6 +13,7 @@ import type { LivePeers } from '../interface/live-peers.ts'
 import type { Logger } from '../log/logger.ts'
 import { DaemonMetrics } from '../metrics/daemon-metrics.ts'
 import { trackTask } from '../metrics/track-task.ts'
+import { usageCounters } from '../metrics/usage-metrics.ts'
 import { PolicyService } from '../policy/policy-service.ts'
 import { buildCapability, RegistryService } from '../registry/index.ts'
 import { SchedulerService } from '../scheduler/scheduler-service.ts'
@@ -152,6 +153,7 @@ export function daemonMetrics() {
         ),
     })
     c.models.onLoaded((name, loadMs) => metrics.modelLoaded(name, loadMs))
+    c.usage.onEvents(usageCounters(metrics.registry))
     c.backend.onOpAges?.((ages) => metrics.opsStored(ages))
     return metrics
   }

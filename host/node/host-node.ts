@@ -19,6 +19,7 @@ import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import type { Logger } from '../log/logger.ts'
 import { networkIdHex } from '../membership/invite.ts'
 import { inviteService } from '../membership/invite-service.ts'
+import { UsageLedger } from '../usage/usage-ledger.ts'
 import { type Components, growingComponents } from './components.ts'
 import {
   daemonMetrics,
@@ -107,6 +108,7 @@ export class HostNode {
       c.workers = workerRegistry()(c)
       c.scheduler = schedulerService()(c)
       c.splits = splitService(init)(c)
+      c.usage = new UsageLedger()
       c.direct = directService()(c)
       c.requests = requestRunner()(c)
       c.memory = memoryService()(c)

@@ -90,7 +90,8 @@ export function splitService(init: { threads?: number; rpcCacheBytes?: number })
 export function directService() {
   return (c: Components) =>
     new DirectService({
-      conductor: c.conductor,
+      // Every window of leaves signed here is totalled into this peer's usage.
+      conductor: c.usage.watch(c.conductor),
       workers: c.workers,
       policies: c.policies,
       slotsOf: (model) => c.models.slotsOf(model),

@@ -11,8 +11,9 @@ import './pages/mesh-page.ts'
 import './pages/models-page.ts'
 import './pages/policies-page.ts'
 import './pages/tasks-page.ts'
+import './pages/usage-page.ts'
 
-const PAGES = ['mesh', 'chat', 'tasks', 'models', 'artifacts', 'memory', 'policies'] as const
+const PAGES = ['mesh', 'chat', 'tasks', 'models', 'artifacts', 'memory', 'policies', 'usage'] as const
 type Page = (typeof PAGES)[number]
 
 function pageFromHash(): Page {
@@ -191,6 +192,8 @@ export class RippleApp extends LitElement {
         return html`<memory-page .store=${store}></memory-page>`
       case 'policies':
         return html`<policies-page .store=${store}></policies-page>`
+      case 'usage':
+        return html`<usage-page .store=${store}></usage-page>`
     }
   }
 

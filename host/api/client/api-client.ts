@@ -115,6 +115,11 @@ export class ApiClient {
     return this.#http.json('peers', options)
   }
 
+  /** Usage from this peer's signed leaves; `since`: Unix ms (its hour on). */
+  usage(since?: number, options?: CallOptions): Promise<ReplyOf<'usage'>> {
+    return this.#http.json('usage', { ...options, query: since === undefined ? {} : { since } })
+  }
+
   /** Any zome function of the contract, typed by it; the answer is checked against the function's output schema. */
   async callZome<D extends DnaName, F extends ZomeFnName<D>>(
     dna: D,

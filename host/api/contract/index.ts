@@ -13,4 +13,5 @@ export {
 export * from './route-path.ts'
 export * from './routes.ts'
 export * from './run-request.ts'
+export * from './usage.ts'
 export * from './views.ts'

@@ -29,6 +29,7 @@ import {
   WriteResultSchema,
 } from '../../memory/memory-views.ts'
 import { RunAnswerViewSchema, RunEventSchemas, RunRequestBodySchema } from './run-request.ts'
+import { UsageQuerySchema, UsageViewSchema } from './usage.ts'
 import {
   ArtifactViewSchema,
   LeafCheckViewSchema,
@@ -171,6 +172,8 @@ export const routes = {
   whoAmI: { method: 'GET', path: '/api/session', reply: SessionViewSchema },
   status: { method: 'GET', path: '/api/status', reply: StatusViewSchema },
   peers: { method: 'GET', path: '/api/peers', reply: PeersReplySchema },
+  /** What this peer served and was served, from the leaves it signed, by member, key, model and hour. */
+  usage: { method: 'GET', path: '/api/usage', query: UsageQuerySchema, reply: UsageViewSchema },
   /** Any zome function of the contract; the body is checked against the function's input schema. */
   callZome: {
     method: 'POST',

@@ -6,9 +6,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { z } from 'zod'
 import type { PeerModel } from '../../requests/peer-models.ts'
-import type { RequestRunner } from '../../requests/run-request.ts'
+import type { InferenceAnswer, RequestRunner } from '../../requests/run-request.ts'
 import type { InferEmbedOutput } from '../../workers/infer-embed.ts'
-import { keyAllowsModel } from '../api-keys.ts'
+import { type ApiKeyView, keyAllowsModel } from '../api-keys.ts'
 import {
   anthropicMessage,
   CountTokensRequestSchema,
@@ -45,6 +45,8 @@ export interface OpenAiApi {
   inference: RequestRunner
   /** How images in requests are taken; default: data URLs only. */
   images?: ImagePolicy
+  /** Told of each answer with the caller's key (usage notes it; the key's limits count it). */
+  onAnswer?: (key: ApiKeyView | null, answer: InferenceAnswer) => void
 }
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
@@ -156,6 +158,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
             fanOut: call.fanOut,
             route: call.route,
             ...(call.stream && { stream: (id) => route.stream(id, call) }),
+            onAnswer: (answer) => api.onAnswer?.(request.caller?.key ?? null, answer),
           })
           const task = answer && {
             task: answer.task,
@@ -236,7 +239,11 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
       v1.post('/embeddings', async (request, reply) => {
         const body = parse(EmbeddingRequestSchema, request.body)
         const call = embeddingCall(body)
-        const answer = await serveTask(api.inference, request, reply, { kind: 'infer.embed', ...call })
+        const answer = await serveTask(api.inference, request, reply, {
+          kind: 'infer.embed',
+          ...call,
+          onAnswer: (done) => api.onAnswer?.(request.caller?.key ?? null, done),
+        })
         if (answer === null) return
         const output = answer.output as InferEmbedOutput
         if (body.dimensions != null && body.dimensions !== output.dimension) {

@@ -43,6 +43,8 @@ export interface ServeOptions {
   route?: InferenceRequest['route']
   /** Present for a streamed answer. */
   stream?: (id: TaskIdentity) => StreamRenderer
+  /** Told of each answer, streamed or not (its key's usage counts it). */
+  onAnswer?: (answer: InferenceAnswer) => void
 }
 
 /** Refuses an API key scoped to other models (403), before anything is submitted. */
@@ -109,6 +111,7 @@ export async function serveTask(
   }
   try {
     const answer = await inference.run(run)
+    options.onAnswer?.(answer)
     reply.header('x-ripple-peer', answer.peer)
     if (options.kind === 'infer.generate') {
       const incomplete = incompleteOutput(answer.output as GenerateOutput)

@@ -114,6 +114,7 @@ beforeAll(async () => {
         policies: unused,
         artifacts: unused,
         memory: unused,
+        usage: { rows: () => [], note: () => {} },
         requests,
         metrics: { request: () => {}, registry: unused, text: unused } as never,
       },

@@ -1,0 +1,150 @@
+/**
+ * Usage from the record (issue 47, point 1): what this peer served to each requester (its own
+ * `AnswerLeaf`s, as runner) and what it was served by each runner (its own `ServedLeaf`s, as
+ * requester, with the runner's leaf its proof carries), totalled by direction, member, API key, model
+ * and hour. Token counts and times come from the signed leaves; the API key and reasoning tokens are
+ * this peer's own notes of a request (the leaf carries neither). Pure.
+ */
+import type { AnswerLeaf, ServedLeaf } from '../../zomes-bindings/index.ts'
+
+/** `served`: this peer ran it for `member`; `used`: this peer asked for it and `member` ran it. */
+export type UsageDirection = 'served' | 'used'
+
+/** What this peer noted of a request it answered on /v1 (none of it is in the signed leaf). */
+export interface UsageNote {
+  /** The API key that asked (null: the API token). */
+  key: string | null
+  reasoning: number
+}
+
+export interface UsageEvent {
+  direction: UsageDirection
+  member: string
+  key: string | null
+  model: string
+  /** Microseconds since the epoch: when the runner finished it. */
+  at: number
+  tokensIn: number
+  tokensOut: number
+  reasoning: number
+  /** Seconds a slot of the runner's engine was busy with it (finished_at - started_at). */
+  busyS: number
+  /** The runner signed it as answered (and, as requester, it signed what was served). */
+  ok: boolean
+}
+
+export interface UsageRow {
+  direction: UsageDirection
+  member: string
+  key: string | null
+  model: string
+  /** The hour it falls in, ISO 8601 (`2026-11-25T04:00:00.000Z`). */
+  hour: string
+  requests: number
+  failed: number
+  tokens_in: number
+  tokens_out: number
+  reasoning_tokens: number
+  busy_s: number
+}
+
+const HOUR_MS = 3_600_000
+
+/** The events of a runner's window: each leaf is a request it served to its requester. */
+export function answeredEvents(
+  leaves: readonly AnswerLeaf[],
+  note: (request: string) => UsageNote | undefined,
+) {
+  return leaves.map(
+    (l): UsageEvent => ({
+      direction: 'served',
+      member: l.requester,
+      key: null,
+      model: l.model,
+      at: l.finished_at,
+      tokensIn: l.tokens_in,
+      tokensOut: l.tokens_out,
+      reasoning: note(l.request)?.reasoning ?? 0,
+      busyS: (l.finished_at - l.started_at) / 1e6,
+      ok: l.status === 'ok',
+    }),
+  )
+}
+
+/**
+ * The events of a requester's window: tokens and times as the runner's proven leaf says (a leaf
+ * without a proof counts as a request with no tokens, at the window's close).
+ */
+export function servedEvents(
+  leaves: readonly ServedLeaf[],
+  closedAt: number,
+  note: (request: string) => UsageNote | undefined,
+) {
+  return leaves.map((l): UsageEvent => {
+    const signed = l.proof?.leaf
+    const noted = note(l.request)
+    return {
+      direction: 'used',
+      member: l.runner,
+      key: noted?.key ?? null,
+      model: l.model,
+      at: signed?.finished_at ?? closedAt,
+      tokensIn: signed?.tokens_in ?? 0,
+      tokensOut: signed?.tokens_out ?? 0,
+      reasoning: noted?.reasoning ?? 0,
+      busyS: signed ? (signed.finished_at - signed.started_at) / 1e6 : 0,
+      ok: l.accepted,
+    }
+  })
+}
+
+export function hourOf(micros: number): string {
+  return new Date(Math.floor(micros / 1000 / HOUR_MS) * HOUR_MS).toISOString()
+}
+
+/** Adds events into rows (keyed by direction, member, key, model and hour), in place. */
+export function addEvents(rows: Map<string, UsageRow>, events: readonly UsageEvent[]): void {
+  for (const e of events) {
+    const hour = hourOf(e.at)
+    const id = [e.direction, e.member, e.key ?? '', e.model, hour].join('\n')
+    let row = rows.get(id)
+    if (row === undefined) {
+      row = {
+        direction: e.direction,
+        member: e.member,
+        key: e.key,
+        model: e.model,
+        hour,
+        requests: 0,
+        failed: 0,
+        tokens_in: 0,
+        tokens_out: 0,
+        reasoning_tokens: 0,
+        busy_s: 0,
+      }
+      rows.set(id, row)
+    }
+    row.requests += 1
+    row.failed += e.ok ? 0 : 1
+    row.tokens_in += e.tokensIn
+    row.tokens_out += e.tokensOut
+    row.reasoning_tokens += e.reasoning
+    row.busy_s += e.busyS
+  }
+}
+
+/** The rows from `sinceMs` on (by their hour), oldest hour first. */
+export function rowsSince(rows: Iterable<UsageRow>, sinceMs = 0): UsageRow[] {
+  const from = new Date(Math.floor(sinceMs / HOUR_MS) * HOUR_MS).toISOString()
+  return [...rows]
+    .filter((r) => r.hour >= from)
+    .map((r) => ({ ...r, busy_s: Math.round(r.busy_s * 1000) / 1000 }))
+    .sort(
+      (a, b) =>
+        a.hour.localeCompare(b.hour) ||
+        a.direction.localeCompare(b.direction) ||
+        a.member.localeCompare(b.member) ||
+        a.model.localeCompare(b.model) ||
+        (a.key ?? '').localeCompare(b.key ?? ''),
+    )
+}
