@@ -8,6 +8,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { KeyLimits } from '../usage/key-limits.ts'
 
 export interface ApiKeyRecord {
   id: string
@@ -17,6 +18,8 @@ export interface ApiKeyRecord {
   created_at: string
   expires_at: string | null
   revoked_at: string | null
+  /** Requests and tokens it may take per minute and per day (absent: none; keys made before had none). */
+  limits?: KeyLimits
   /** sha256 of the key, hex. */
   hash: string
 }
@@ -48,7 +51,12 @@ export class ApiKeyStore {
   constructor(readonly path: string) {}
 
   /** Makes a key; the key itself is in the answer only (the file keeps its hash). */
-  async create(options: { name?: string; models?: readonly string[]; expiresAt?: Date }): Promise<{
+  async create(options: {
+    name?: string
+    models?: readonly string[]
+    expiresAt?: Date
+    limits?: KeyLimits
+  }): Promise<{
     key: string
     record: ApiKeyView
   }> {
@@ -61,6 +69,7 @@ export class ApiKeyStore {
       created_at: new Date().toISOString(),
       expires_at: options.expiresAt?.toISOString() ?? null,
       revoked_at: null,
+      ...(options.limits && Object.keys(options.limits).length > 0 && { limits: { ...options.limits } }),
       hash: digest(key).toString('hex'),
     }
     await this.#write([...(await this.#read()), record])

@@ -15,7 +15,7 @@ import { sendError } from './error-reply.ts'
 import { jsonBodyCheck } from './json-body-check.ts'
 import { LoginCodes } from './login-codes.ts'
 import { registerMcpRoute } from './mcp/mcp-http.ts'
-import { noteAnswer } from './openai/endpoint-usage.ts'
+import { EndpointUsage } from './openai/endpoint-usage.ts'
 import { type ImageUrlReach, imagePolicy } from './openai/image-parts.ts'
 import { registerOpenAiRoutes } from './openai/openai-routes.ts'
 import { registerArtifactRoutes } from './routes/artifacts-route.ts'
@@ -170,7 +170,7 @@ export class ApiServer implements Startable {
       registerOpenAiRoutes(this.#app, {
         inference: c.requests,
         images: imagePolicy(init.allowImageUrls ?? false),
-        onAnswer: usage && ((key, answer) => noteAnswer(usage, key, answer)),
+        usage: new EndpointUsage(usage),
       })
       registerRunRequestRoute(this.#app, c.requests)
     }

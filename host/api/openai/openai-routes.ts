@@ -6,9 +6,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { z } from 'zod'
 import type { PeerModel } from '../../requests/peer-models.ts'
-import type { InferenceAnswer, RequestRunner } from '../../requests/run-request.ts'
+import type { RequestRunner } from '../../requests/run-request.ts'
 import type { InferEmbedOutput } from '../../workers/infer-embed.ts'
-import { type ApiKeyView, keyAllowsModel } from '../api-keys.ts'
+import { keyAllowsModel } from '../api-keys.ts'
 import {
   anthropicMessage,
   CountTokensRequestSchema,
@@ -34,6 +34,7 @@ import {
   invalidRequest,
   openAiErrorBody,
 } from './endpoint-error.ts'
+import type { EndpointUsage } from './endpoint-usage.ts'
 import type { GenerateCall, GenerateOutput } from './generation.ts'
 import { IMAGE_BODY_LIMIT, type ImagePolicy, resolveImages } from './image-parts.ts'
 import { ResponseStore } from './response-store.ts'
@@ -45,8 +46,8 @@ export interface OpenAiApi {
   inference: RequestRunner
   /** How images in requests are taken; default: data URLs only. */
   images?: ImagePolicy
-  /** Told of each answer with the caller's key (usage notes it; the key's limits count it). */
-  onAnswer?: (key: ApiKeyView | null, answer: InferenceAnswer) => void
+  /** API keys' limits, checked before a request runs; each answer counted against its key and noted. */
+  usage?: Pick<EndpointUsage, 'admit' | 'answered'>
 }
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
@@ -103,6 +104,8 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
       v1.setErrorHandler((err, request, reply) => {
         const refused = asEndpointError(err)
         const { status, body } = endpointReply(request.url, refused)
+        const retryAfter = (refused as { retryAfterS?: number }).retryAfterS
+        if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
         // What the caller got wrong is said without a stack: a caller must not flood the error log.
         if (status >= 500) request.log.error({ err }, 'endpoint request failed')
         else
@@ -151,6 +154,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
           if (ignored.length > 0) request.log.debug({ url: request.url, ignored }, 'request parts left out')
           // A key scoped to other models makes this peer fetch no image.
           checkModelScope(request, call.model)
+          api.usage?.admit(request.caller?.key ?? null)
           const answer = await serveTask(api.inference, request, reply, {
             kind: 'infer.generate',
             model: call.model,
@@ -158,7 +162,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
             fanOut: call.fanOut,
             route: call.route,
             ...(call.stream && { stream: (id) => route.stream(id, call) }),
-            onAnswer: (answer) => api.onAnswer?.(request.caller?.key ?? null, answer),
+            onAnswer: (answer) => api.usage?.answered(request.caller?.key ?? null, answer),
           })
           const task = answer && {
             task: answer.task,
@@ -239,10 +243,12 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
       v1.post('/embeddings', async (request, reply) => {
         const body = parse(EmbeddingRequestSchema, request.body)
         const call = embeddingCall(body)
+        checkModelScope(request, call.model)
+        api.usage?.admit(request.caller?.key ?? null)
         const answer = await serveTask(api.inference, request, reply, {
           kind: 'infer.embed',
           ...call,
-          onAnswer: (done) => api.onAnswer?.(request.caller?.key ?? null, done),
+          onAnswer: (done) => api.usage?.answered(request.caller?.key ?? null, done),
         })
         if (answer === null) return
         const output = answer.output as InferEmbedOutput

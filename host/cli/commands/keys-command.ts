@@ -5,7 +5,8 @@
  */
 import { Command } from 'commander'
 import { ApiKeyStore, type ApiKeyView, apiKeysPath } from '../../api/api-keys.ts'
-import { parseDurationMs } from '../cli-options.ts'
+import { type KeyLimits, limitsText } from '../../usage/key-limits.ts'
+import { parseDurationMs, parseIntegerIn } from '../cli-options.ts'
 import { formatTable } from '../human-format.ts'
 import { onlyRunningDataDir } from '../locate-daemon.ts'
 
@@ -14,11 +15,14 @@ interface KeysOptions {
   json?: boolean
 }
 
-interface CreateOptions extends KeysOptions {
+interface CreateOptions extends KeysOptions, KeyLimits {
   models?: string
   expires?: number
   name?: string
+  tokensPerDay?: number
 }
+
+const count = parseIntegerIn(1, 1e12)
 
 export function keysCommand(): Command {
   const keys = new Command('keys').description('API keys for the OpenAI-compatible endpoint (/v1)')
@@ -32,9 +36,18 @@ export function keysCommand(): Command {
       .option('--models <m,...>', 'models the key may use (default: all)')
       .option('--expires <duration>', 'lifetime, e.g. 30d or 12h (default: none)', parseDurationMs)
       .option('--name <name>', 'a name to recognise it by')
+      .option('--rpm <n>', 'requests per minute it may make (default: no limit)', count)
+      .option('--tpm <n>', 'tokens (in + out) per minute it may take', count)
+      .option('--tokens-per-day <n>', 'tokens (in + out) per 24 hours it may take', count)
       .action(async (options: CreateOptions) => {
         const store = await storeFor(options)
+        const { rpm, tpm, tokensPerDay } = options
         const { key, record } = await store.create({
+          limits: {
+            ...(rpm !== undefined && { rpm }),
+            ...(tpm !== undefined && { tpm }),
+            ...(tokensPerDay !== undefined && { tokens_per_day: tokensPerDay }),
+          },
           ...(options.name === undefined ? {} : { name: options.name }),
           models:
             options.models
@@ -47,7 +60,8 @@ export function keysCommand(): Command {
         process.stdout.write(`${key}\n`)
         process.stderr.write(
           `ripple: key ${record.id} made${record.models ? ` for ${record.models.join(', ')}` : ' for every model'}` +
-            `${record.expires_at ? `, expires ${record.expires_at}` : ''}; it is shown only now\n`,
+            `${record.expires_at ? `, expires ${record.expires_at}` : ''}` +
+            `${record.limits ? `, limited to ${limitsText(record.limits)}` : ''}; it is shown only now\n`,
         )
       }),
   )
@@ -85,11 +99,12 @@ function table(keys: readonly ApiKeyView[]): string {
   if (keys.length === 0) return 'no API keys (make one with `ripple keys create`)'
   const now = Date.now()
   return formatTable(
-    ['ID', 'NAME', 'MODELS', 'CREATED', 'EXPIRES', 'STATE'],
+    ['ID', 'NAME', 'MODELS', 'LIMITS', 'CREATED', 'EXPIRES', 'STATE'],
     keys.map((k) => [
       k.id,
       k.name ?? '',
       k.models?.join(',') ?? 'all',
+      limitsText(k.limits),
       k.created_at,
       k.expires_at ?? 'never',
       k.revoked_at ? 'revoked' : k.expires_at && Date.parse(k.expires_at) <= now ? 'expired' : 'live',
