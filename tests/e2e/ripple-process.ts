@@ -32,6 +32,8 @@ export interface StartOptions {
   netns?: string
   /** `up` (default) or `relay`. */
   command?: 'up' | 'relay'
+  /** Runs the checkout at this root (another release's, tests/fixtures/previous-release.ts) rather than this one. */
+  root?: string
 }
 
 /**
@@ -44,7 +46,8 @@ export async function startRipple(
   options: StartOptions = {},
 ): Promise<RunningRipple & { readyMs: number }> {
   const pinned = options.netns === undefined ? LOOPBACK_FLAGS : []
-  const argv = [RIPPLE_BIN, options.command ?? 'up', ...pinned, ...args]
+  const root = options.root ?? REPO_ROOT
+  const argv = [join(root, 'bin', 'ripple.js'), options.command ?? 'up', ...pinned, ...args]
   const [command, commandArgs] =
     options.netns !== undefined
       ? ['ip', ['netns', 'exec', options.netns, process.execPath, ...argv]]
@@ -54,7 +57,7 @@ export async function startRipple(
             '/bin/sh',
             ['-c', `umask ${options.umask.toString(8)} && exec "$0" "$@"`, process.execPath, ...argv],
           ]
-  const child = spawn(command, commandArgs, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command, commandArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -86,21 +89,22 @@ export async function startRipple(
 }
 
 /**
- * Runs a short `ripple` command (inside `options.netns` when given) and returns its output and exit
- * code (never throws on failure).
+ * Runs a short `ripple` command (inside `options.netns` when given; of the checkout at `options.root`
+ * when given) and returns its output and exit code (never throws on failure).
  */
 export async function runRipple(
   args: readonly string[],
-  options: { netns?: string; timeoutMs?: number } = {},
+  options: { netns?: string; timeoutMs?: number; root?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const argv = [process.execPath, RIPPLE_BIN, ...args]
+  const root = options.root ?? REPO_ROOT
+  const argv = [process.execPath, join(root, 'bin', 'ripple.js'), ...args]
   const [command, commandArgs] =
     options.netns === undefined
       ? [argv[0]!, argv.slice(1)]
       : ['ip', ['netns', 'exec', options.netns, ...argv]]
   try {
     const { stdout, stderr } = await promisify(execFile)(command, commandArgs, {
-      cwd: REPO_ROOT,
+      cwd: root,
       timeout: options.timeoutMs ?? 30_000,
       // A task's output printed whole may be above execFile's 1 MiB default (a payload sealed on IPFS).
       maxBuffer: 64 * 1024 * 1024,

@@ -1,0 +1,239 @@
+/**
+ * Two releases of Ripple in one mesh (issue 44): the previous release, built from its git tag by
+ * tests/fixtures/previous-release.ts, and today's tree, as `ripple up` processes on loopback on the
+ * default private `local` mesh, each holding a generated model the other lacks.
+ * - Today's release joins a mesh whose admin runs the previous one (with the old admin's invite): each
+ *   lists the other online with its model, and each serves the other's model through /v1.
+ * - An admin upgraded in place (stopped, today's release started on the same data dir) keeps its agent
+ *   key, its chain (every action it had, at the same place), its models and its pinned artifact; it
+ *   and a member still on the previous release serve each other's model.
+ * Each command runs with the CLI of the release whose daemon it talks to, as a person on that machine would.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import OpenAI from 'openai'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ArtifactView, PeersReply, ServedView } from '../../host/api/contract/index.ts'
+import { decodeHashB64 } from '../../host/identity/hash.ts'
+import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
+import { type BuiltRelease, previousRelease } from '../fixtures/previous-release.ts'
+import { eventually, REPO_ROOT, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
+
+type Release = 'previous' | 'today'
+
+interface Peer extends RunningRipple {
+  name: string
+  release: Release
+  dataDir: string
+  agent: string
+  /** The model only this peer holds. */
+  model: string
+  openai: OpenAI
+}
+
+let root: string
+let previous: BuiltRelease
+const running: RunningRipple[] = []
+/** Each peer's model is generated from its own seed: no two files are the same model. */
+let seed = 1
+
+const rootOf = (release: Release) => (release === 'previous' ? previous.root : REPO_ROOT)
+
+/** Writes the model only `name` holds into its models dir (once: an upgraded peer keeps its dir). */
+async function placeModel(name: string): Promise<void> {
+  const dir = join(root, `${name}-models`)
+  await mkdir(dir, { recursive: true })
+  seed += 1
+  await writeLlamaModel(join(dir, `${name}-model.gguf`), { ...TINY_MODEL, seed })
+}
+
+async function start(name: string, release: Release, flags: string[] = []): Promise<Peer> {
+  const dataDir = join(root, name)
+  const daemon = await startRipple(
+    [
+      ...['--data-dir', dataDir, '--models-dir', join(root, `${name}-models`), '--api-port', '0'],
+      ...['--name', name, '--threads', '1', '--log-level', 'warn', ...flags],
+    ],
+    90_000,
+    { root: rootOf(release) },
+  )
+  running.push(daemon)
+  const line = (key: string) => new RegExp(`^ripple: ${key} (\\S+)$`, 'm').exec(daemon.stdout())?.[1] ?? ''
+  const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
+  const openai = new OpenAI({ baseURL: `${line('api')}/v1`, apiKey: token, maxRetries: 0 })
+  return { ...daemon, name, release, dataDir, agent: line('agent'), model: `${name}-model`, openai }
+}
+
+/** `ripple <args> --data-dir <peer's>` with the peer's own release's CLI; fails the test on a non-zero exit. */
+async function cli(peer: Peer, args: string[]): Promise<string> {
+  const res = await runRipple([...args, '--data-dir', peer.dataDir], { root: rootOf(peer.release) })
+  expect(res.code, `${peer.name} (${peer.release}): ripple ${args.join(' ')}\n${res.stderr}`).toBe(0)
+  return res.stdout
+}
+
+let invites = 0
+
+async function invite(admin: Peer): Promise<string> {
+  invites += 1
+  const path = join(root, `invite-${invites}.json`)
+  await cli(admin, ['invite', 'create', '--role', 'member', '--out', path])
+  return path
+}
+
+async function stop(peer: Peer): Promise<void> {
+  peer.child.kill('SIGTERM')
+  expect(await peer.exited).toBe(0)
+}
+
+/** Waits until `peer` lists `other` online with its model, and its /v1 offers that model. */
+async function untilSees(peer: Peer, other: Peer): Promise<void> {
+  await eventually(async () => {
+    const { peers } = JSON.parse(await cli(peer, ['peers', '--json'])) as PeersReply
+    const seen = peers.find((p) => p.agent === other.agent)
+    expect(seen?.status, `${peer.name} on ${other.name}`).toBe('online')
+    expect(seen?.capability?.inference.models.map((m) => m.name)).toContain(other.model)
+    expect((await peer.openai.models.list()).data.map((m) => m.id)).toContain(other.model)
+  }, 60_000)
+}
+
+/**
+ * Asks `asker`'s /v1 for `runner`'s model: the answer comes from the runner, and the asker's own record
+ * of the request accepts the leaf the runner signed (the entries one release writes, the other reads).
+ */
+async function expectServes(asker: Peer, runner: Peer): Promise<void> {
+  const messages = [{ role: 'user' as const, content: `${asker.name} asks ${runner.name}` }]
+  const { data, response } = await asker.openai.chat.completions
+    .create({ model: runner.model, messages, max_tokens: 8, temperature: 0, seed: 7 })
+    .withResponse()
+  expect(response.headers.get('x-ripple-peer')).toBe(runner.agent)
+  expect(data.model).toBe(runner.model)
+  expect(['length', 'stop']).toContain(data.choices[0]?.finish_reason)
+  expect(data.usage?.prompt_tokens).toBeGreaterThan(0)
+  const request = response.headers.get('x-ripple-task') ?? ''
+  await eventually(async () => {
+    const record = JSON.parse(await cli(asker, ['task', 'show', request, '--json'])) as ServedView
+    expect(record.served?.leaf).toMatchObject({ request, runner: runner.agent, accepted: true })
+    expect(record.checks.served?.valid).toBe(true)
+  }, 30_000)
+}
+
+/** Every action `agent` authored, by DNA and place in its chain, as its data dir holds them. */
+function chainOf(dataDir: string, agent: string): Map<string, string> {
+  const db = new Database(join(dataDir, 'conductor.sqlite'), { readonly: true, fileMustExist: true })
+  try {
+    const rows = db
+      .prepare('SELECT hex(dna_hash) AS dna, seq, hex(hash) AS hash FROM actions WHERE author = ?')
+      .all(Buffer.from(decodeHashB64(agent))) as { dna: string; seq: number; hash: string }[]
+    return new Map(rows.map((r) => [`${r.dna}#${r.seq}`, r.hash]))
+  } finally {
+    db.close()
+  }
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ripple-e2e-mixed-'))
+  previous = await previousRelease()
+}, 120_000)
+
+afterAll(async () => {
+  for (const d of running) if (d.child.exitCode === null) d.child.kill('SIGKILL')
+  await rm(root, { recursive: true, force: true })
+})
+
+describe('today’s release joins a mesh whose admin runs the previous one', { timeout: 120_000 }, () => {
+  let admin: Peer
+  let joiner: Peer
+
+  beforeAll(async () => {
+    await Promise.all([placeModel('old-admin'), placeModel('new-joiner')])
+    admin = await start('old-admin', 'previous')
+    joiner = await start('new-joiner', 'today', ['--join-file', await invite(admin)])
+  }, 180_000)
+
+  afterAll(async () => {
+    for (const peer of [admin, joiner]) if (peer?.child.exitCode === null) peer.child.kill('SIGKILL')
+  })
+
+  it('joins with the old admin’s invite, and each lists the other online with its model', async () => {
+    expect(admin.stdout()).toMatch(/ripple: private mesh created; this peer is its admin/)
+    expect(joiner.stdout()).toMatch(/ripple: private mesh joined/)
+    await Promise.all([untilSees(admin, joiner), untilSees(joiner, admin)])
+  })
+
+  it('each serves the other’s model through /v1', async () => {
+    await expectServes(joiner, admin)
+    await expectServes(admin, joiner)
+  })
+})
+
+describe('an admin upgraded in place keeps its mesh, keys, chain, models and pins', {
+  timeout: 120_000,
+}, () => {
+  let admin: Peer
+  let member: Peer
+  let upgraded: Peer
+  const bytes = randomBytes(64 * 1024 + 17)
+  let cid = ''
+  let agentKey: Buffer
+  let chain: Map<string, string>
+
+  beforeAll(async () => {
+    await Promise.all([placeModel('admin'), placeModel('old-member')])
+    admin = await start('admin', 'previous')
+    member = await start('old-member', 'previous', ['--join-file', await invite(admin)])
+    await untilSees(admin, member)
+    const file = join(root, 'artifact.bin')
+    await writeFile(file, bytes)
+    const added = JSON.parse(await cli(admin, ['artifact', 'add', file, '--json'])) as ArtifactView
+    cid = added.artifact.entry.cid
+    await stop(admin)
+    agentKey = await readFile(join(admin.dataDir, 'agent.key'))
+    chain = chainOf(admin.dataDir, admin.agent)
+    upgraded = await start('admin', 'today')
+  }, 180_000)
+
+  afterAll(async () => {
+    for (const peer of [member, upgraded]) if (peer?.child.exitCode === null) peer.child.kill('SIGKILL')
+  })
+
+  it('keeps its agent key and stays the mesh’s admin', async () => {
+    expect(upgraded.agent).toBe(admin.agent)
+    expect(await readFile(join(upgraded.dataDir, 'agent.key'))).toEqual(agentKey)
+    expect(upgraded.stdout()).not.toMatch(/private mesh created/)
+  })
+
+  it('its invite (today’s) admits a machine on the previous release, which it then serves', async () => {
+    // Only an admin may invite: the upgraded peer still can.
+    await placeModel('old-joiner')
+    const joiner = await start('old-joiner', 'previous', ['--join-file', await invite(upgraded)])
+    expect(joiner.stdout()).toMatch(/ripple: private mesh joined/)
+    await untilSees(upgraded, joiner)
+    await expectServes(upgraded, joiner)
+    await stop(joiner)
+  })
+
+  it('keeps every action of its chain in its place, the head kept or extended', async () => {
+    expect(chain.size).toBeGreaterThan(0)
+    const now = chainOf(upgraded.dataDir, upgraded.agent)
+    for (const [place, hash] of chain) expect(now.get(place), place).toBe(hash)
+    expect(now.size).toBeGreaterThanOrEqual(chain.size)
+  })
+
+  it('keeps the artifact it pinned: still a holder, and its bytes served from its own store', async () => {
+    const view = JSON.parse(await cli(upgraded, ['artifact', 'show', cid, '--json'])) as ArtifactView
+    // It alone holds it (one copy asked for): the bytes can only come from its own pin.
+    expect(view.holders.map((h) => h.entry.holder)).toEqual([upgraded.agent])
+    const out = join(root, 'artifact.got')
+    await cli(upgraded, ['artifact', 'get', cid, '--output', out])
+    expect(await readFile(out)).toEqual(bytes)
+  })
+
+  it('it and the member still on the previous release serve each other’s model', async () => {
+    await Promise.all([untilSees(upgraded, member), untilSees(member, upgraded)])
+    await expectServes(upgraded, member)
+    await expectServes(member, upgraded)
+  })
+})
