@@ -6,6 +6,7 @@
 import type { Heartbeat, NodeCapability } from '../../zomes-bindings/index.ts'
 import type { WarrantView } from './network-port.ts'
 import type { PeerLink } from './peer-link.ts'
+import type { ReleaseStatement } from './release.ts'
 
 export type PeerStatus = 'online' | 'stale' | 'offline'
 
@@ -27,6 +28,11 @@ export interface KnownPeer extends PeerEntry {
   /** How this peer is connected to it now; null when not connected (or not known on this backend). */
   link: PeerLink | null
   revoked: boolean
+  /**
+   * The release and protocol versions it stated in its hello (UNSTATED: a release before 0.2.0); null
+   * when this peer never met it (not connected since it started, or a Holochain backend).
+   */
+  release: ReleaseStatement | null
 }
 
 export interface LivePeers {

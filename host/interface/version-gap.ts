@@ -28,6 +28,12 @@ export function protocolGaps(own: ReleaseStatement, theirs: ReleaseStatement): P
     .filter((gap) => gap.ours !== gap.theirs)
 }
 
+/** "0.2.0 (hello 2, signals 1, …)": a release and the version of each protocol it speaks. */
+export function statementText(statement: ReleaseStatement): string {
+  const protocols = Object.entries(statement.protocols).map(([name, version]) => `${name} ${version}`)
+  return `${statement.release} (${protocols.join(', ')})`
+}
+
 /** -1, 0 or 1 as release `a` is before, equal to or after `b` (numeric dotted parts; a missing part is 0). */
 export function compareReleases(a: string, b: string): number {
   const parts = (v: string) => v.split(/[.+-]/, 3).map((p) => Number.parseInt(p, 10) || 0)

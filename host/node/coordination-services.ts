@@ -34,6 +34,7 @@ export function livePeers() {
         warrant: warrants.find((w) => w.agent === p.agent) ?? null,
         link: links.get(p.agent) ?? null,
         revoked: backend.isRevoked(p.agent),
+        release: backend.versions?.of(p.agent) ?? null,
       }))
     },
     warrants: () => backend.warrants(),
@@ -98,6 +99,8 @@ export function registryService(init: RegistryServiceInit) {
         })),
       logger: c.logger.child({ component: 'registry' }),
     })
+    // A new form waits for every member heard from lately, not only those connected now.
+    c.backend.versions?.useMembers(() => registry.liveOthers())
     // A load or unload changes the advertised `loaded` flags; the next resample is up to 30 s away.
     c.models.onChange(() => {
       registry

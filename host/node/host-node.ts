@@ -14,6 +14,7 @@ import type { UnusableModel } from '../inference/gguf-scan.ts'
 import { pullModel } from '../inference/model-pull.ts'
 import { pullProjector } from '../inference/projector-pull.ts'
 import type { LongOperationOptions } from '../interface/progress.ts'
+import { OWN_STATEMENT } from '../interface/release.ts'
 import { type Startable, startAll, stopAll } from '../interface/startable.ts'
 import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import type { Logger } from '../log/logger.ts'
@@ -173,6 +174,7 @@ export class HostNode {
       engine: models.backends.status(),
       rpc_cache: this.components.splits.cacheUse(),
       standing: backend.standing(),
+      release: OWN_STATEMENT,
     }
   }
 

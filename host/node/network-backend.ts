@@ -9,6 +9,7 @@ import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { decodeAction } from '../conductor/embedded/action.ts'
 import {
   createEmbeddedPeer,
+  heldRedemptions,
   ownStanding,
   recordsAbout,
   waitForAction,
@@ -25,7 +26,13 @@ import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { NetworkPort } from '../interface/network-port.ts'
 import type { PeerLink } from '../interface/peer-link.ts'
 import type { Logger } from '../log/logger.ts'
+import { ADMIT_PROTOCOL } from '../membership/admission-wire.ts'
+import { admissionWitness, witnessRole } from '../membership/admission-witness.ts'
+import { networkIdHex } from '../membership/invite.ts'
+import { WitnessedRedemptions } from '../membership/witnessed-redemptions.ts'
+import type { PeerVersions } from '../net/mesh-versions.ts'
 import { linkOf } from '../net/peer-links.ts'
+import { nowMs } from '../runtime/clock.ts'
 import { libp2pAgentPort } from './agent-port.ts'
 
 export interface NetworkBackend extends NetworkPort {
@@ -39,6 +46,11 @@ export interface NetworkBackend extends NetworkPort {
   libp2p: Libp2p | null
   /** Streams and requests to other peers' services by agent (embedded only): splits, direct requests, memory. */
   agents: AgentPort<Stream> | null
+  /**
+   * The release each peer stated in its hello and the gate for new forms (embedded only; a Holochain
+   * conductor's peers state none to this host).
+   */
+  versions: PeerVersions | null
   stop(): Promise<void>
 }
 
@@ -71,6 +83,21 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
   })
   try {
     const key = await openAgentKey(options.dataDir)
+    // Open to every peer of the network, members or not: a joiner asks before it has a genesis.
+    await peer.node.rpc.handle(
+      ADMIT_PROTOCOL,
+      admissionWitness({
+        networkId: networkIdHex(options.network),
+        key,
+        agent: peer.conductor.agentPubKey,
+        role: witnessRole(options.network, peer.conductor.agentPubKey, options.membraneProof ?? null),
+        heldRedemptions: (inviteId) => heldRedemptions(peer.conductor, inviteId),
+        witnessed: new WitnessedRedemptions(options.dataDir),
+        nowMs,
+        logger: options.logger.child({ component: 'admission' }),
+      }),
+      { openToNetwork: true },
+    )
     const api =
       options.adminPort === undefined
         ? null
@@ -115,6 +142,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       adminUrl: api?.adminUrl ?? null,
       libp2p: peer.node.gate.membersOnly(peer.node.libp2p),
       agents: libp2pAgentPort(peer.node),
+      versions: peer.node.versions,
       warrantAuthor: (...args) => peer.replication.warrantAuthor(...args),
       isRevoked: (agent) => peer.replication.isRevoked(agent),
       standing: () => ownStanding(peer.conductor, peer.replication),
@@ -153,6 +181,7 @@ async function startHolochain(options: BackendOptions): Promise<NetworkBackend> 
     adminUrl: null,
     libp2p: null,
     agents: null,
+    versions: null,
     stop: () => backend.stop(),
   }
 }

@@ -44,10 +44,14 @@ export class PeerView {
 
   /** Other peers heard from lately (not offline): how many heartbeats each heartbeat of ours costs. */
   onlineOthers(now: number): number {
-    let online = 0
-    for (const [agent, heard] of this.#heard)
-      if (agent !== this.#selfAgent && this.#statusOf(heard, now) !== 'offline') online++
-    return online
+    return this.liveOthers(now).length
+  }
+
+  /** The agents of other peers heard from lately (online or stale): the members a new form waits for. */
+  liveOthers(now: number): string[] {
+    return [...this.#heard]
+      .filter(([agent, heard]) => agent !== this.#selfAgent && this.#statusOf(heard, now) !== 'offline')
+      .map(([agent]) => agent)
   }
 
   /** A peer's status from its last heartbeat, at the pace that heartbeat said it keeps. */

@@ -127,6 +127,11 @@ export class RegistryService implements Startable {
   }
 
   /** Every peer known here with its status; self first. */
+  /** The other peers heard from lately (online or stale), by agent. */
+  liveOthers(now = Date.now()): string[] {
+    return this.#view.liveOthers(now)
+  }
+
   async peers(now = Date.now()): Promise<PeerEntry[]> {
     // Liveness and load come from heartbeats, fresh at every call; capabilities change rarely.
     const nodes = this.#nodes ?? (await this.#readNodes())

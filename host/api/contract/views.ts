@@ -29,6 +29,7 @@ import type { PeerEntry } from '../../interface/live-peers.ts'
 import type { WarrantView } from '../../interface/network-port.ts'
 import { PeerLinkSchema } from '../../interface/peer-link.ts'
 import type { Progress } from '../../interface/progress.ts'
+import { ReleaseStatementSchema } from '../../interface/release.ts'
 import type { LeafCheck } from '../../requests/direct/served-leaf.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
 import type { SplitView } from '../../split/split-service.ts'
@@ -105,6 +106,8 @@ export const StatusViewSchema = z.object({
   rpc_cache: z.object({ bytes: z.number(), cap_bytes: z.number() }).nullable(),
   /** Why the mesh refuses this peer (a used invite, a revocation), as its own store shows; null if nothing. */
   standing: z.string().nullable(),
+  /** This peer's release and the version of each protocol it speaks (what its hello states). */
+  release: ReleaseStatementSchema,
 })
 export type StatusView = z.infer<typeof StatusViewSchema>
 
@@ -140,6 +143,8 @@ export const ApiPeerSchema = PeerEntrySchema.extend({
   link: PeerLinkSchema.nullable().optional(),
   /** A revocation held here names it or its invite: its connections are refused, its later ops ignored. */
   revoked: z.boolean().optional(),
+  /** The release and protocol versions it stated in its hello (0.1.0: it stated none); null: never met. */
+  release: ReleaseStatementSchema.nullable().optional(),
 })
 export type ApiPeer = z.infer<typeof ApiPeerSchema>
 

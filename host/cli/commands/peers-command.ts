@@ -1,6 +1,7 @@
 /** `ripple peers`: every peer this daemon knows, with status and load; self first. */
 import { Command } from 'commander'
 import type { ApiPeer, PeersReply } from '../../api/contract/index.ts'
+import { gapText } from '../../interface/version-gap.ts'
 import { printable, printableJson } from '../../text/printable.ts'
 import { formatBytes, formatDuration, formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
@@ -32,6 +33,7 @@ function table(peers: readonly ApiPeer[]): string {
     'CORES',
     'MEMORY',
     'HEARD',
+    'RELEASE',
     'WARRANT',
   ]
   const rows = peers.map((p) => [
@@ -45,6 +47,7 @@ function table(peers: readonly ApiPeer[]): string {
     p.capability ? String(p.capability.hardware.cpu.cores) : '-',
     p.capability ? formatBytes(p.capability.hardware.ram_bytes) : '-',
     p.last_heartbeat_ms_ago === null ? 'never' : `${formatDuration(p.last_heartbeat_ms_ago)} ago`,
+    p.release ? printable(p.release.release) : '?',
     p.warrant ? p.warrant.rule : '-',
   ])
   // The models a peer heads split over others: which peers hold how many layers.
@@ -55,7 +58,17 @@ function table(peers: readonly ApiPeer[]): string {
         s.peers.map((w) => `${w.agent.slice(0, 12)}… ${w.layers} layers ${formatBytes(w.bytes)}`).join(', '),
     ),
   )
-  return [formatTable(header, rows), ...splits].join('\n')
+  return [formatTable(header, rows), ...splits, ...versionGaps(peers)].join('\n')
+}
+
+/** A line for each peer that speaks another version of a protocol than this one, and who should upgrade. */
+function versionGaps(peers: readonly ApiPeer[]): string[] {
+  const own = peers.find((p) => p.self)?.release
+  if (!own) return []
+  return peers.flatMap((p) => {
+    const gap = p.self || !p.release ? null : gapText(p.name ?? p.agent.slice(0, 12), own, p.release)
+    return gap === null ? [] : [printable(gap)]
+  })
 }
 
 /** direct, or relayed via which relay (its PeerId's tail), or - when not connected. */

@@ -1,5 +1,6 @@
 /** `ripple status`: what the running daemon is, and what this machine offers the mesh. */
 import { Command } from 'commander'
+import { statementText } from '../../interface/version-gap.ts'
 import { printableJson } from '../../text/printable.ts'
 import {
   alignRows,
@@ -25,7 +26,7 @@ export function statusCommand(): Command {
       ['agent', status.agent],
       ['network', `${status.network} (${status.backend})`],
       ...(status.standing === null ? [] : [['REFUSED', status.standing] as [string, string]]),
-      ['version', status.version],
+      ['release', statementText(status.release)],
       ['uptime', formatDuration(status.uptime_ms)],
       ['pid', String(status.pid)],
       ['data dir', status.data_dir],

@@ -15,6 +15,7 @@ import {
 } from '../../../host/api/client/index.ts'
 import { MissingRouteParamError, routePath, type StatusView } from '../../../host/api/contract/index.ts'
 import type { EngineModel } from '../../../host/inference/engine/engine-model.ts'
+import { OWN_STATEMENT } from '../../../host/interface/release.ts'
 import { dhtLocation, HOLO_HASH_PREFIXES } from '../../../zomes-bindings/index.ts'
 import { AGENT, baseInit, CAPABILITY } from './fixtures.ts'
 
@@ -55,6 +56,7 @@ beforeAll(async () => {
       engine: null,
       rpc_cache: null,
       standing: null,
+      release: OWN_STATEMENT,
     },
   }
   server = new ApiServer(

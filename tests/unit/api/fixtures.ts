@@ -11,6 +11,7 @@ import {
 } from '../../../host/conductor/embedded/validation/validator.ts'
 import type { ModelManager } from '../../../host/inference/model-manager.ts'
 import type { ConductorPort } from '../../../host/interface/conductor-port.ts'
+import { OWN_STATEMENT } from '../../../host/interface/release.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { dhtLocation, HOLO_HASH_PREFIXES, type NodeCapability } from '../../../zomes-bindings/index.ts'
 import type { TestHost } from '../scheduler/fixtures.ts'
@@ -59,6 +60,7 @@ export function statusView(): StatusView {
     engine: null,
     rpc_cache: null,
     standing: null,
+    release: OWN_STATEMENT,
   }
 }
 

@@ -14,6 +14,7 @@ import { writeDaemonFile } from '../../../host/daemon/daemon-file.ts'
 import { ModelNotFoundError } from '../../../host/inference/model-manager.ts'
 import type { KnownPeer } from '../../../host/interface/live-peers.ts'
 import type { WarrantView } from '../../../host/interface/network-port.ts'
+import { OWN_STATEMENT } from '../../../host/interface/release.ts'
 import { dhtLocation, HOLO_HASH_PREFIXES } from '../../../zomes-bindings/index.ts'
 import { runRipple } from '../../e2e/ripple-process.ts'
 import { AGENT, baseInit, CAPABILITY } from './fixtures.ts'
@@ -49,6 +50,7 @@ const REPLY = {
       warrant: null,
       link: null,
       revoked: false,
+      release: OWN_STATEMENT,
     },
     {
       agent: MALLORY,
@@ -61,6 +63,7 @@ const REPLY = {
       warrant: warrant(MALLORY, 'chain.fork', 'two actions at seq 5'),
       link: null,
       revoked: false,
+      release: { release: '0.3.0', protocols: { ...OWN_STATEMENT.protocols, direct: 9 } },
     },
   ],
   warrants: [
@@ -107,6 +110,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop()
   await rm(dataDir, { recursive: true, force: true })
+})
+
+describe('ripple peers shows releases', { timeout: 30_000 }, () => {
+  it('has a release column and names a version gap with who should upgrade', async () => {
+    const res = await runRipple(['peers', '--data-dir', dataDir])
+    expect(res.code, res.stderr).toBe(0)
+    expect(res.stdout).toMatch(/RELEASE/)
+    expect(res.stdout).toMatch(
+      new RegExp(`honest\\s+online.*${OWN_STATEMENT.release.replaceAll('.', '\\.')}`),
+    )
+    expect(res.stdout).toContain(
+      `peer mallory runs Ripple 0.3.0 (direct 9), this peer ${OWN_STATEMENT.release} (direct ${OWN_STATEMENT.protocols.direct}): upgrade this peer`,
+    )
+  })
 })
 
 describe('ripple peers shows warrants', { timeout: 30_000 }, () => {

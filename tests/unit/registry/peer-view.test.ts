@@ -21,6 +21,16 @@ const record = (author: string, name: string): EntryRecord<NodeCapability> => ({
 })
 
 describe('PeerView', () => {
+  it('names the other peers heard from lately, online or stale, not offline ones or itself', () => {
+    const view = new PeerView('me', config)
+    view.recordHeartbeat('me', heartbeat, NOW)
+    view.recordHeartbeat('alice', heartbeat, NOW - 500)
+    view.recordHeartbeat('bob', heartbeat, NOW - 5000)
+    view.recordHeartbeat('carol', heartbeat, NOW - 20_000)
+    expect(view.liveOthers(NOW)).toEqual(['alice', 'bob'])
+    expect(view.onlineOthers(NOW)).toBe(2)
+  })
+
   it('always lists self first and online, even with no other peer', () => {
     const view = new PeerView('me', config)
     const peers = view.list([], { capability: CAPABILITY, load: null }, NOW)

@@ -1,6 +1,7 @@
 /** Mesh: the network, every peer as a node of a graph around this one, and a card per peer with its hardware and load. */
 import { css, html, nothing, svg } from 'lit'
 import type { ApiPeer, LoadSample } from '../../../host/api/contract/index.ts'
+import { gapText, statementText } from '../../../host/interface/version-gap.ts'
 import { ago, bytes, short } from '../format.ts'
 import { LivePage } from '../live-page.ts'
 import { shared } from '../styles.ts'
@@ -127,6 +128,8 @@ export class MeshPage extends LivePage {
               <dd>${hw.os.distro} ${hw.os.release}</dd>
               <dt>Heartbeat</dt>
               <dd>${ago(peer.last_heartbeat_ms_ago)}${peer.load ? ` · queue ${peer.load.queue_depth}` : ''}</dd>
+              <dt>Release</dt>
+              <dd class="release">${this.#release(peer)}</dd>
             </dl>`
           : html`<p class="muted">Capability not received yet.</p>`
       }
@@ -141,6 +144,16 @@ export class MeshPage extends LivePage {
       <div>${(cap?.tags ?? []).map((t) => html`<span class="badge">#${t}</span>`)}</div>
       ${peer.warrant ? html`<div class="error">Warranted: ${peer.warrant.rule}: ${peer.warrant.reason}</div>` : nothing}
     </section>`
+  }
+
+  /** Its release, and what this peer's differs in (who should upgrade), as `ripple peers` says it. */
+  #release(peer: ApiPeer) {
+    if (!peer.release) return html`<span class="muted">not met yet</span>`
+    const own = this.store?.status?.release
+    const gap = own && !peer.self ? gapText(peer.name ?? short(peer.agent), own, peer.release) : null
+    return html`<span title=${statementText(peer.release)}>Ripple ${peer.release.release}</span>${
+      gap === null ? nothing : html`<div class="error">${gap}</div>`
+    }`
   }
 
   #spark(samples: LoadSample[]) {
