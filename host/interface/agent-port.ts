@@ -17,8 +17,12 @@ export interface AgentRequestOptions {
 }
 
 export interface AgentPort<S> {
-  /** A stream to `agent` on `protocol` (dialled if need be); rejects when it cannot be reached or refuses. */
-  open(agent: string, protocol: string, signal?: AbortSignal): Promise<S>
+  /**
+   * A stream to `agent` (dialled if need be) on the first of `protocols` it serves (newest version first;
+   * the stream says which it chose); rejects when it cannot be reached, refuses, or is not a member
+   * (then before anything is sent).
+   */
+  open(agent: string, protocols: string | readonly string[], signal?: AbortSignal): Promise<S>
   /** Serves streams on `protocol`, each with the agent that opened it. */
   handle(protocol: string, handler: (stream: S, agent: string) => void | Promise<void>): Promise<void>
   /** One request to `agent` on `protocol`, and its answer (an answer that failed there rejects here). */

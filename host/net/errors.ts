@@ -31,13 +31,26 @@ export class RequestTimeoutError extends PeerUnreachableError {
 
 /** The peer is reachable but is not on this network (or does not serve the protocol). */
 export class RequestRefusedError extends Error {
-  static override readonly name = 'RequestRefusedError'
+  static override readonly name: string = 'RequestRefusedError'
   constructor(
     readonly peer: PeerId,
     readonly reason: string,
   ) {
     super(`peer ${peer} refused the request: ${reason}`)
     this.name = 'RequestRefusedError'
+  }
+}
+
+/**
+ * Nothing was sent: `peer` is not a member of this mesh (the member gate's reason), and a protocol that
+ * carries content goes to members only, as it is served to members only.
+ */
+export class NotAMemberError extends RequestRefusedError {
+  static override readonly name = 'NotAMemberError'
+  constructor(peer: PeerId, why: string) {
+    super(peer, `not a member of this mesh: ${why}`)
+    this.message = `nothing sent to peer ${peer}: it is not a member of this mesh: ${why}`
+    this.name = 'NotAMemberError'
   }
 }
 

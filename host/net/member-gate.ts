@@ -4,8 +4,9 @@
  * the split's RPC tunnel, the shared memory, IPFS blocks, anything added later) first asks this gate
  * whether the connection's verified agent is an admitted, unrevoked member. What "admitted" means is
  * the coordination layer's to say (its rules hold the geneses and revocations): it hands the gate its
- * check once it runs; until then nobody is admitted. Replication itself is the one exception, served to
- * any peer of the network: it is how a newcomer's genesis, and so its membership, becomes known.
+ * check once it runs; until then nobody is admitted. The same check holds on the way out: content goes
+ * to members only (peer-streams.ts, request-response.ts). Replication itself is the one exception,
+ * served to any peer of the network: it is how a newcomer's genesis, and so its membership, becomes known.
  */
 import type { Libp2p, PeerId, StreamHandler } from '@libp2p/interface'
 import type { Logger } from '../log/logger.ts'
@@ -72,6 +73,15 @@ export class MemberGate {
       this.#logger?.warn({ peer: key, protocol, why }, 'refused a peer that is not a member of this mesh')
     }
     return why
+  }
+
+  /**
+   * Null when content may go to `peer` on `protocol`: it is a member; or this node judges no membership
+   * (no check set: a joiner's node asking to be admitted, a tool), so there is no mesh to keep it in.
+   * A peer of a mesh sets its check before it starts, so its services never send unchecked.
+   */
+  async sendRefusal(peer: PeerId, protocol: string): Promise<string | null> {
+    return this.#check === null ? null : this.refusal(peer, protocol)
   }
 
   /** `handler` behind the gate: a stream from a peer that is not a member is reset before it starts. */

@@ -110,7 +110,10 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
   const ask = async (peer: PeerId) => {
     try {
       const answer = decodePeerList(
-        await rpc.request(peer, PEER_EXCHANGE_PROTOCOL_SUFFIX, new Uint8Array(), { signal }),
+        await rpc.request(peer, PEER_EXCHANGE_PROTOCOL_SUFFIX, new Uint8Array(), {
+          signal,
+          openToNetwork: true,
+        }),
       )
       for (const entry of answer.peers) {
         // A malformed id or address from a peer is its problem, not a reason to stop.

@@ -3,11 +3,12 @@
  * split's RPC tunnel, direct requests): the protocol id carries the network's identity, the peer's
  * handshake proved it is of this network, and the member gate admits its agent before the handler
  * starts anything; then bytes both ways until either side closes. A handler that fails closes its
- * stream with the reason logged, never the daemon.
+ * stream with the reason logged, never the daemon. The gate holds both ways: a stream is opened only
+ * to a member, so no byte of a prompt or a tunnel reaches a peer that could not have been served.
  */
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Logger } from '../log/logger.ts'
-import { PeerUnreachableError, RequestRefusedError } from './errors.ts'
+import { NotAMemberError, PeerUnreachableError, RequestRefusedError } from './errors.ts'
 import type { MemberGate } from './member-gate.ts'
 import type { NetworkIdentity } from './network-identity.ts'
 import { LIMITED_OK, type PeerBook } from './peer-book.ts'
@@ -18,8 +19,12 @@ export interface PeerStreams {
   /** Serves `protocolSuffix` to members of this mesh; others' streams are reset. */
   handle(protocolSuffix: string, handler: StreamHandler): Promise<void>
   unhandle(protocolSuffix: string): Promise<void>
-  /** A stream to `peer` (dialled if need be); rejects with PeerUnreachableError or RequestRefusedError. */
-  open(peer: PeerId, protocolSuffix: string, signal?: AbortSignal): Promise<Stream>
+  /**
+   * A stream to member `peer` (dialled if need be) on the first of `protocolSuffixes` it serves (the
+   * stream's `protocol` says which); rejects with PeerUnreachableError or RequestRefusedError
+   * (NotAMemberError, before any dial, when the gate does not admit `peer`).
+   */
+  open(peer: PeerId, protocolSuffixes: string | readonly string[], signal?: AbortSignal): Promise<Stream>
 }
 
 // A tunnel is idle between requests for as long as the model stays loaded.
@@ -63,7 +68,10 @@ export function createPeerStreams(
     async unhandle(protocolSuffix) {
       await libp2p.unhandle(identity.protocol(protocolSuffix))
     },
-    async open(peer, protocolSuffix, signal) {
+    async open(peer, protocolSuffixes, signal) {
+      const suffixes = typeof protocolSuffixes === 'string' ? [protocolSuffixes] : protocolSuffixes
+      const why = await gate.sendRefusal(peer, suffixes.join(','))
+      if (why !== null) throw new NotAMemberError(peer, why)
       let stream: Stream
       try {
         const connection =
@@ -71,7 +79,7 @@ export function createPeerStreams(
           (await libp2p.dial(peer, { signal }))
         if (!(await peers.whenVerified(peer, signal)))
           throw new RequestRefusedError(peer, 'not a peer of this network')
-        stream = await connection.newStream(identity.protocol(protocolSuffix), {
+        stream = await connection.newStream(suffixes.map(identity.protocol), {
           ...LIMITED_OK,
           maxOutboundStreams: MAX_STREAMS,
           signal,

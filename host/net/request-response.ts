@@ -16,6 +16,7 @@ import {
 import { type LengthPrefixedStream, lpStream, UnexpectedEOFError } from '@libp2p/utils'
 import {
   MessageTooLargeError,
+  NotAMemberError,
   PeerUnreachableError,
   RemoteHandlerError,
   RequestRefusedError,
@@ -32,6 +33,8 @@ export interface RequestOptions {
   signal?: AbortSignal
   /** Overrides the default timeout; on expiry the request rejects with RequestTimeoutError. */
   timeoutMs?: number
+  /** The protocol is served to every peer of the network (replication's): no member check. */
+  openToNetwork?: boolean
 }
 
 export interface HandleOptions {
@@ -48,7 +51,8 @@ export interface RequestResponse {
   unhandle(protocolSuffix: string): Promise<void>
   /**
    * Rejects with PeerUnreachableError (or its subclass RequestTimeoutError), RequestRefusedError
-   * (peer on another network, or not serving the protocol), RemoteHandlerError, or
+   * (peer on another network, or not serving the protocol; NotAMemberError, before anything is sent,
+   * when the member gate does not admit it, unless `openToNetwork`), RemoteHandlerError, or
    * MessageTooLargeError (request over MAX_MESSAGE_BYTES, before anything is sent).
    */
   request(
@@ -132,6 +136,11 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     options: RequestOptions = {},
   ): Promise<Uint8Array> {
     checkSize(request)
+    // Asked of members only, as it is answered: a request carries content (a signal, a memory page).
+    if (options.openToNetwork !== true) {
+      const why = await this.#gate.sendRefusal(peer, protocolSuffix)
+      if (why !== null) throw new NotAMemberError(peer, why)
+    }
     const protocol = this.#identity.protocol(protocolSuffix)
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs
     const timeout = AbortSignal.timeout(timeoutMs)

@@ -17,7 +17,7 @@ function agentOf(peer: PeerId): string {
 
 export function libp2pAgentPort(node: Pick<RippleNode, 'libp2p' | 'rpc' | 'streams'>): AgentPort<Stream> {
   return {
-    open: (agent, protocol, signal) => node.streams.open(peerIdOfAgent(agent), protocol, signal),
+    open: (agent, protocols, signal) => node.streams.open(peerIdOfAgent(agent), protocols, signal),
     handle: (protocol, handler) =>
       node.streams.handle(protocol, (stream, peer) => handler(stream, agentOf(peer))),
     request: (agent, protocol, request, options) =>

@@ -119,7 +119,7 @@ export class AntiEntropy {
     const ours = this.#init.dnaHashes
     const digests = this.#heads([...ours]).map(({ dna, digest }) => [dna, digest])
     const request = encodeMessage({ t: 'heads', dnas: ours, digests })
-    const answer = await rpc.request(peer, SYNC_PROTOCOL, request, { signal })
+    const answer = await rpc.request(peer, SYNC_PROTOCOL, request, { signal, openToNetwork: true })
     const { dnas } = decodeMessage(headsAnswerSchema, answer, 'heads answer')
     for (const [dnaHash, heads] of dnas) {
       if (this.#init.ingest.cellOf(dnaHash) === undefined) continue
@@ -211,7 +211,7 @@ export class AntiEntropy {
       const request = encodeMessage({ t: 'ops', dna: dnaHash, wants: open.map((w) => [w.author, w.fromSeq]) })
       const answer = decodeMessage(
         opsAnswerSchema,
-        await rpc.request(peer, SYNC_PROTOCOL, request, { signal }),
+        await rpc.request(peer, SYNC_PROTOCOL, request, { signal, openToNetwork: true }),
         'ops answer',
       )
       const received = new Set(answer.chains.map(([author]) => encodeHashB64(author)))
