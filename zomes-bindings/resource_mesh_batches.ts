@@ -1,11 +1,11 @@
 /**
  * resource_mesh at the mesh's scale: requests routed straight to a runner are recorded in batches, not
  * one public action each. A runner signs one `AnswerBatch` per short window (public: the Merkle root of
- * its answers' leaves, counts and token totals) beside the leaves themselves (`AnswerLeaves`, a private
+ * its answers' leaves and their count) beside the leaves themselves (`AnswerLeaves`, a private
  * entry: on its own chain, withheld from the mesh). Each requester gets its leaf and proof on the stream
  * and signs its own `ServedBatch` (public) over `ServedLeaves` (private): per request, the runner's leaf,
  * its proof against the runner's batch, the output it served and whether that is what the runner signed.
- * Prompts and outputs are in none of them: a bystander holds roots and totals only.
+ * Prompts and outputs are in none of them: a bystander holds roots and counts only.
  *
  * The Merkle tree is RFC 9162's (leaf = H(0x00 || bytes), node = H(0x01 || left || right), split at the
  * largest power of two below n), with H = blake2b-256, over the leaf bytes `answerLeafBytes` and
@@ -75,12 +75,14 @@ export type AnswerLeaves = z.infer<typeof AnswerLeavesSchema>
 const windowRefine = <T extends { opened_at: number; closed_at: number }>(w: T) => w.closed_at >= w.opened_at
 const WINDOW_MESSAGE = { message: 'closed_at must not be before opened_at', path: ['closed_at'] }
 
-/** What every public batch says of its window: its leaves' root and totals, citing the private leaves. */
+/** What every public batch says of its window: its leaves' root and count, citing the private leaves. */
 const BatchFieldsSchema = z.strictObject({
   root: DigestHexSchema,
   /** The entry hash of the leaves entry it publishes the root of (withheld from the mesh). */
   leaves: EntryHashB64Schema,
+  /** `publicTotals`: the count, tokens 0 (a release before 0.2.0 wrote its sums). */
   totals: BatchTotalsSchema,
+  /** The boundaries of the window's slot on a grid every peer shares (batch-window.ts), not a request's. */
   opened_at: TimestampSchema,
   closed_at: TimestampSchema,
 })
@@ -174,6 +176,17 @@ export const ServedRecordSchema = z.object({
 export type ServedRecord = z.infer<typeof ServedRecordSchema>
 
 const sum = <T>(items: readonly T[], of: (item: T) => number) => items.reduce((n, item) => n + of(item), 0)
+
+/**
+ * The totals a public batch carries: its leaves' count (a runner's proofs are checked against it, the
+ * size of its tree) and no tokens. Per-window token sums paired a requester's batch with its runner's
+ * (equal in a window of one request) and told anyone the sizes of the requests; each party totals its
+ * usage from its own private leaves (host/usage). A release before 0.2.0 publishes its sums, and reads
+ * 0, as its rules check a public batch's totals only for range.
+ */
+export function publicTotals(totals: BatchTotals): BatchTotals {
+  return { count: totals.count, tokens_in: 0, tokens_out: 0 }
+}
 
 /** A runner's window of leaves with the root and totals the rules check them against. */
 export function answerLeavesOf(leaves: AnswerLeaf[]): AnswerLeaves {

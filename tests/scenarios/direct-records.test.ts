@@ -4,7 +4,8 @@
  * wasm, real libp2p on loopback, the real direct protocol behind the members-only gate). The runner's
  * worker is a stand-in that echoes its prompt: what is tested here is the record, not the generation
  * (the engine's path is tests/e2e/direct-route.test.ts). Two hundred requests at once share a few
- * signatures; a bystander holds their public batches, not one leaf and no prompt or answer; and a
+ * signatures; a bystander holds their public batches, not one leaf and no prompt or answer, and of a
+ * window of one request only counts on a grid all peers share (no tokens, no request time); a
  * runner that lies (serving one output and signing another, or giving a root its batch does not
  * have) is on record as not accepted, by a record every peer's rules take; so is one whose proof cites
  * a batch it never publishes, alone, while an honest runner's answer in the same window is signed at once.
@@ -26,6 +27,7 @@ import { requestHash } from '../../host/requests/direct/direct-request.ts'
 import { DirectService } from '../../host/requests/direct/direct-service.ts'
 import { DIRECT_PROTOCOL, jsonFrames, RequestFrameSchema } from '../../host/requests/direct/direct-wire.ts'
 import type { RoutePlanInput } from '../../host/requests/direct/route-plan.ts'
+import { checkLeafProof } from '../../host/requests/direct/served-leaf.ts'
 import { payloadHash } from '../../host/scheduler/payload-hash.ts'
 import type { Worker } from '../../host/workers/worker.ts'
 import { type AnswerLeaf, answerLeavesOf } from '../../zomes-bindings/index.ts'
@@ -165,6 +167,42 @@ describe('the record of direct requests', { timeout: 120_000 }, () => {
       for (const answer of answers.slice(0, 20)) expect(await bystander.served(answer.request)).toBeNull()
       for (const player of [carol!, alice!, bob!])
         for (const file of await filesOf(player)) expect(file.includes('secret prompt number')).toBe(false)
+      await runner.stop()
+      await asker.stop()
+    })
+  })
+
+  it("a bystander's view of a one-request window: counts on a shared grid, no tokens, no request time", async () => {
+    await runScenario(async (scenario) => {
+      const [alice, bob, carol] = await privateMesh(scenario)
+      const asker = directService(alice!, bob!, null)
+      const runner = directService(bob!, null, echo)
+      await runner.start()
+      const answer = await ask(asker, 'the only request of its window')
+      expect(await answer.recorded).not.toBeNull()
+      const record = await asker.served(answer.request)
+      const served = record!.served!
+      // The parties' own proofs still verify, and their private leaves keep the tokens (3 in, 2 out).
+      expect(record?.checks.served?.valid).toBe(true)
+      expect(served.leaf.proof?.leaf).toMatchObject({ tokens_in: 3, tokens_out: 2 })
+
+      await scenario.dhtSync([alice!, bob!, carol!], 'resource_mesh')
+      const runnerBatch = await carol!.port.callZome(
+        'resource_mesh',
+        'get_answer_batch',
+        served.leaf.proof!.batch,
+      )
+      const carolHolds = (hash: string) => carol!.conductor.store.getAction(decodeHashB64(hash, 'action'))
+      expect(carolHolds(served.batch.action_hash)).not.toBeNull()
+      // What Carol holds of both parties: a count and the slot of a 1 s grid every peer shares, not a
+      // sum of tokens and not the request's time; the same figures as any other one-request window's.
+      const SLOT_US = 1_000_000
+      for (const { totals, opened_at, closed_at } of [runnerBatch!.entry, served.batch.entry]) {
+        expect(totals).toEqual({ count: 1, tokens_in: 0, tokens_out: 0 })
+        expect([opened_at % SLOT_US, closed_at - opened_at]).toEqual([0, SLOT_US])
+      }
+      // Shown its leaf, anyone holding the runner's public batch checks it, Carol included.
+      expect(checkLeafProof(served.leaf.proof!, runnerBatch, bob!.agentPubKey).valid).toBe(true)
       await runner.stop()
       await asker.stop()
     })

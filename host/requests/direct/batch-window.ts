@@ -1,9 +1,12 @@
 /**
  * Gathers leaves into windows and seals each window with one signed write: a window opens with its
- * first leaf and closes after `windowMs` or at `maxLeaves`, whichever comes first (by default about a
- * second or a few hundred leaves, design 4b: the runner's answers and the requester's records alike).
- * Each `add` resolves, once its window is sealed, with the leaf's index and what the seal gave (so
- * one signature serves every request of the window); a failed seal rejects every leaf of its window.
+ * first leaf and closes at the next boundary of a fixed grid (every `windowMs` since the Unix epoch)
+ * or at `maxLeaves`, whichever comes first (by default a second or a few hundred leaves, design 4b: the
+ * runner's answers and the requester's records alike). The times a window is sealed with are its
+ * slot's boundaries, never a leaf's: a public batch says when its slot was, the same for every peer,
+ * not when a request came (README, "The record"). Each `add` resolves, once its window is sealed,
+ * with the leaf's index and what the seal gave (so one signature serves every request of the window);
+ * a failed seal rejects every leaf of its window.
  */
 export interface Sealed<R> {
   index: number
@@ -19,13 +22,20 @@ export interface BatchWindowInit<L, R> {
 interface Pending<L, R> {
   leaves: L[]
   waiters: { resolve: (s: Sealed<R>) => void; reject: (err: unknown) => void }[]
+  /** Its slot's boundaries, in microseconds. */
   openedAt: number
+  closedAt: number
   timer: NodeJS.Timeout
 }
 
-const nowMicros = () => Date.now() * 1000
 const WINDOW_MS = 1000
 const MAX_LEAVES = 256
+
+/** The slot of the grid of `windowMs` that the time `atMs` falls in: [start, end), in milliseconds. */
+export function slotOf(atMs: number, windowMs: number): { start: number; end: number } {
+  const start = Math.floor(atMs / windowMs) * windowMs
+  return { start, end: start + windowMs }
+}
 
 export class BatchWindow<L, R> {
   readonly #init: BatchWindowInit<L, R>
@@ -51,10 +61,13 @@ export class BatchWindow<L, R> {
   }
 
   #openWindow(): Pending<L, R> {
-    const timer = setTimeout(() => this.#close(), this.#init.windowMs ?? WINDOW_MS)
+    const now = Date.now()
+    const slot = slotOf(now, this.#init.windowMs ?? WINDOW_MS)
+    const timer = setTimeout(() => this.#close(), slot.end - now)
     // A window alone should not keep a process alive; stop flushes it.
     timer.unref()
-    this.#open = { leaves: [], waiters: [], openedAt: nowMicros(), timer }
+    const [openedAt, closedAt] = [slot.start * 1000, slot.end * 1000]
+    this.#open = { leaves: [], waiters: [], openedAt, closedAt, timer }
     return this.#open
   }
 
@@ -63,7 +76,7 @@ export class BatchWindow<L, R> {
     if (window === null) return
     this.#open = null
     clearTimeout(window.timer)
-    const sealing = this.#init.seal(window.leaves, window.openedAt, nowMicros()).then(
+    const sealing = this.#init.seal(window.leaves, window.openedAt, window.closedAt).then(
       (sealed) => {
         for (const [index, w] of window.waiters.entries()) w.resolve({ index, sealed })
       },

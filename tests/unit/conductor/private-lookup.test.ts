@@ -78,7 +78,9 @@ describe('private look-ups through the entry-key index', () => {
     expect(await getPayload(conductor, kept.hash)).toEqual(kept)
     const served = await getServed(conductor, request)
     expect(served?.answered?.proof.leaf.request).toBe(request)
-    expect(served?.answered?.batch.entry.totals).toEqual({ count: 1, tokens_in: 3, tokens_out: 5 })
+    // Its batch, public: the count, no tokens (the leaf keeps them).
+    expect(served?.answered?.batch.entry.totals).toEqual({ count: 1, tokens_in: 0, tokens_out: 0 })
+    expect(served?.answered?.proof.leaf).toMatchObject({ tokens_in: 3, tokens_out: 5 })
 
     const store = conductor.store
     const reads = [

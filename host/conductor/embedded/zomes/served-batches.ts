@@ -1,6 +1,7 @@
 /**
  * resource_mesh's batches of direct requests: a window's leaves as a private entry (on this agent's
- * chain only) and its root and totals as a public one citing it. A request is found again on the chain
+ * chain only) and its root and count as a public one citing it (`publicTotals`: no tokens, which
+ * would pair a requester's batch with its runner's). A request is found again on the chain
  * of the peers that took part in it (the runner's leaves, the requester's), never on a bystander's.
  */
 import {
@@ -10,6 +11,7 @@ import {
   type BatchRef,
   type EntryRecord,
   merklePaths,
+  publicTotals,
   type ServedBatch,
   type ServedLeaves,
   type ServedRecord,
@@ -29,7 +31,7 @@ export const servedBatchFns: BatchFns = {
     return writeWindow(hdk, 'AnswerLeaves', leaves, 'AnswerBatch', (entry) => ({
       root: leaves.root,
       leaves: entry,
-      totals: leaves.totals,
+      totals: publicTotals(leaves.totals),
       opened_at,
       closed_at,
     }))
@@ -39,7 +41,7 @@ export const servedBatchFns: BatchFns = {
     return writeWindow(hdk, 'ServedLeaves', leaves, 'ServedBatch', (entry) => ({
       root: leaves.root,
       leaves: entry,
-      totals: leaves.totals,
+      totals: publicTotals(leaves.totals),
       accepted: leaves.accepted,
       opened_at,
       closed_at,

@@ -1,6 +1,9 @@
-/** Windows of leaves sealed by one write each: closed by time or by count, every leaf told its index. */
-import { describe, expect, it } from 'vitest'
-import { BatchWindow } from '../../../../host/requests/direct/batch-window.ts'
+/**
+ * Windows of leaves sealed by one write each: closed at a boundary of a fixed grid or by count, every
+ * leaf told its index, each window sealed with its slot's boundaries whenever its leaves came.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { BatchWindow, slotOf } from '../../../../host/requests/direct/batch-window.ts'
 
 function recorder(windowMs: number, maxLeaves: number, fail = false) {
   const seals: string[][] = []
@@ -55,5 +58,38 @@ describe('BatchWindow', () => {
     const { window } = recorder(10, 100, true)
     const results = await Promise.allSettled([window.add('a'), window.add('b')])
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+  })
+
+  describe('on a grid every peer shares', () => {
+    afterEach(() => vi.useRealTimers())
+
+    it.each([
+      [0, 1000, 0, 1000],
+      [999, 1000, 0, 1000],
+      [1000, 1000, 1000, 2000],
+      [1_763_700_012_345, 10_000, 1_763_700_010_000, 1_763_700_020_000],
+    ])('the slot of %i on a grid of %i ms is [%i, %i)', (at, windowMs, start, end) => {
+      expect(slotOf(at, windowMs)).toEqual({ start, end })
+    })
+
+    it('seals a window with its slot, whenever in the slot its leaf came, at the slot’s end', async () => {
+      vi.useFakeTimers()
+      const SLOT = 1_763_700_010_000
+      const sealedWith: [number, number, number][] = []
+      const window = new BatchWindow<string, number>({
+        windowMs: 10_000,
+        seal: async (leaves, openedAt, closedAt) => sealedWith.push([leaves.length, openedAt, closedAt]),
+      })
+      for (const offset of [17, 9_981]) {
+        vi.setSystemTime(SLOT + offset)
+        const sealed = window.add('a leaf')
+        await vi.advanceTimersByTimeAsync(10_000 - offset - 1)
+        expect(sealedWith).toHaveLength(0)
+        await vi.advanceTimersByTimeAsync(1)
+        await sealed
+        expect(sealedWith).toEqual([[1, SLOT * 1000, (SLOT + 10_000) * 1000]])
+        sealedWith.length = 0
+      }
+    })
   })
 })

@@ -155,7 +155,7 @@ pub fn list_tasks(input: ListTasks) -> ExternResult<Vec<EntryRecord>> {
 }
 
 /// A runner's window of direct answers: its leaves (private, on this chain only), then the public batch
-/// of their root and totals citing them.
+/// of their root and count citing them.
 #[hdk_extern]
 pub fn post_answer_batch(window: Value) -> ExternResult<BatchRef> {
     let leaves = EntryTypes::AnswerLeaves(AnswerLeaves(window["leaves"].clone()));
@@ -334,15 +334,15 @@ pub struct BatchRef {
     pub leaves: String,
 }
 
-/// Writes a window's leaves entry, then its batch (`batch_of` the root, the leaves' entry hash, the totals
-/// and the window's bounds).
+/// Writes a window's leaves entry, then its batch (`batch_of` the root, the leaves' entry hash, the count
+/// with no tokens, as `publicTotals` in zomes-bindings says why, and the window's bounds).
 fn write_window(leaves: EntryTypes, window: &Value, batch_of: impl FnOnce(Value) -> EntryTypes) -> ExternResult<BatchRef> {
     let leaves_hash = hash_entry(&leaves)?;
     create_entry(&leaves)?;
     let batch = batch_of(json!({
         "root": window["leaves"]["root"],
         "leaves": b64(&leaves_hash),
-        "totals": window["leaves"]["totals"],
+        "totals": json!({ "count": window["leaves"]["totals"]["count"], "tokens_in": 0, "tokens_out": 0 }),
         "opened_at": window["opened_at"],
         "closed_at": window["closed_at"],
     }));
