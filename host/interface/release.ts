@@ -26,8 +26,8 @@ export const PROTOCOLS = {
   entries: 1,
   /** How an invite is redeemed (1: judged by the joiner's genesis). */
   admission: 1,
-  /** The direct request wire (`direct-infer`). */
-  direct: 1,
+  /** The direct request wire (`direct-infer`; 2: an offer first, the prompt only once the runner said yes). */
+  direct: 2,
   /** The invite file's format (`ripple_invite`). */
   invite: 1,
   /** The data dir's layout. */

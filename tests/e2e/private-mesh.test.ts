@@ -17,7 +17,7 @@ import type { NetworkConfig } from '../../host/config/network-schema.ts'
 import { peerIdOfAgent } from '../../host/identity/peer-agent.ts'
 import type { Invite } from '../../host/membership/invite-schema.ts'
 import { createRippleNode } from '../../host/net/create-node.ts'
-import { DIRECT_PROTOCOL } from '../../host/requests/direct/direct-wire.ts'
+import { DIRECT_PROTOCOL_V1 } from '../../host/requests/direct/direct-wire.ts'
 import type { TaskSummary, TaskView } from '../../host/scheduler/scheduler-service.ts'
 import { RPC_TUNNEL_PROTOCOL } from '../../host/split/rpc-tunnel.ts'
 import { LOOPBACK_FLAGS, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
@@ -253,7 +253,7 @@ describe('the default local network is a private mesh', { timeout: 90_000 }, () 
       // The tunnel's first frame names a build: a member with another build is told the worker's.
       await expect(answerTo(RPC_TUNNEL_PROTOCOL, { build: 'not-this-one' })).rejects.toThrow()
       const request = { kind: 'generate_text', model: 'any', input: { prompt: 'hi' } }
-      await expect(answerTo(DIRECT_PROTOCOL, { type: 'request', request, queue: false })).rejects.toThrow()
+      await expect(answerTo(DIRECT_PROTOCOL_V1, { type: 'request', request, queue: false })).rejects.toThrow()
       const logs = `${first.stdout()}${first.stderr()}`
       expect(logs).toMatch(/refused a peer that is not a member of this mesh/)
       expect(logs).toContain(node.peerId.toString())

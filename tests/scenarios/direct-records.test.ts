@@ -25,7 +25,7 @@ import { libp2pAgentPort } from '../../host/node/agent-port.ts'
 import { NO_POLICY_VERDICT } from '../../host/policy/cedar-engine.ts'
 import { requestHash } from '../../host/requests/direct/direct-request.ts'
 import { DirectService } from '../../host/requests/direct/direct-service.ts'
-import { DIRECT_PROTOCOL, jsonFrames, RequestFrameSchema } from '../../host/requests/direct/direct-wire.ts'
+import { DIRECT_PROTOCOL_V1, jsonFrames, RequestFrameSchema } from '../../host/requests/direct/direct-wire.ts'
 import type { RoutePlanInput } from '../../host/requests/direct/route-plan.ts'
 import { checkLeafProof } from '../../host/requests/direct/served-leaf.ts'
 import { payloadHash } from '../../host/scheduler/payload-hash.ts'
@@ -213,7 +213,7 @@ describe('the record of direct requests', { timeout: 120_000 }, () => {
       const [alice, dave, carol] = await privateMesh(scenario)
       const asker = directService(alice!, dave!, null)
       // Dave speaks the direct protocol himself, and lies in the way each request asks him to.
-      await libp2pAgentPort(dave!.node).handle(DIRECT_PROTOCOL, async (stream, requester) => {
+      await libp2pAgentPort(dave!.node).handle(DIRECT_PROTOCOL_V1, async (stream, requester) => {
         const frames = jsonFrames(stream)
         const { request } = RequestFrameSchema.parse(await frames.read())
         const lie = request.input.prompt as 'another output' | 'false root'
@@ -291,7 +291,7 @@ describe('the record of direct requests', { timeout: 120_000 }, () => {
       await honestRunner.start()
       // Carol proves her leaf against a batch she never signs.
       const missing = encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(7), 'action'))
-      await libp2pAgentPort(carol!.node).handle(DIRECT_PROTOCOL, async (stream, requester) => {
+      await libp2pAgentPort(carol!.node).handle(DIRECT_PROTOCOL_V1, async (stream, requester) => {
         const frames = jsonFrames(stream)
         const { request } = RequestFrameSchema.parse(await frames.read())
         const output = { text: 'an answer' }

@@ -17,9 +17,22 @@ import type { ConductorPort } from '../../interface/conductor-port.ts'
 import { mistakeAnywhere } from '../run-errors.ts'
 import { ConversationAffinity, prefixKeys } from './conversation-affinity.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError, type Turndown } from './direct-errors.ts'
-import { type DirectKind, type DirectRequest, newDirectRequest, requestHash } from './direct-request.ts'
+import {
+  type DirectKind,
+  type DirectRequest,
+  digestRequest,
+  newDirectRequest,
+  type RequestDigest,
+} from './direct-request.ts'
 import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError, type SignedLeaf } from './direct-runner.ts'
-import { DIRECT_PROTOCOL, jsonFrames, RunnerFrameSchema } from './direct-wire.ts'
+import {
+  DIRECT_PROTOCOLS,
+  jsonFrames,
+  nextPhase,
+  type RequesterPhase,
+  RunnerFrameSchema,
+  wireVersion,
+} from './direct-wire.ts'
 import { heardAt, planRoute, type RoutePlanInput, type SentRequest } from './route-plan.ts'
 import { ServedRecords, type ServedRecordsInit } from './served-records.ts'
 
@@ -135,7 +148,8 @@ export class DirectInference {
     })
     if (candidates.length === 0 && !this.#init.agents) throw new NoDirectRouteError(call.model)
     const request = newDirectRequest(call.kind, call.model, call.input)
-    const hash = requestHash(request, me)
+    const digest = digestRequest(request, me)
+    const hash = digest.request
     call.onRequest?.(hash)
     this.#stats.requests += 1
     const reasons: NoRunnerError['reasons'] = []
@@ -153,7 +167,7 @@ export class DirectInference {
       try {
         attempt = candidate.self
           ? await this.#runHere(request, call, queue)
-          : await this.#runThere(candidate.agent, request, call, queue)
+          : await this.#runThere(candidate.agent, request, digest, call, queue)
       } finally {
         sent.ended = Date.now()
       }
@@ -239,7 +253,18 @@ export class DirectInference {
     }
   }
 
-  async #runThere(agent: string, request: DirectRequest, call: DirectCall, queue: boolean): Promise<Attempt> {
+  /**
+   * Asks `agent` to run the request over the direct protocol: in version 2 its offer first, the request
+   * itself only once the runner said `ready` (a runner that refuses never reads it); in version 1 (a
+   * runner of release 0.1.0) the request at once.
+   */
+  async #runThere(
+    agent: string,
+    request: DirectRequest,
+    digest: RequestDigest,
+    call: DirectCall,
+    queue: boolean,
+  ): Promise<Attempt> {
     const agents = this.#init.agents!
     // A queued request may wait for a slot there before it is accepted.
     const acceptMs = (this.#init.acceptTimeoutMs ?? DEFAULT_ACCEPT_MS) + (queue ? QUEUE_WAIT_MS : 0)
@@ -251,7 +276,7 @@ export class DirectInference {
     }
     let stream: Stream
     try {
-      stream = await agents.open(agent, DIRECT_PROTOCOL, AbortSignal.any([call.signal, accept]))
+      stream = await agents.open(agent, DIRECT_PROTOCOLS, AbortSignal.any([call.signal, accept]))
     } catch (err) {
       call.signal.throwIfAborted()
       return lost(`unreachable: ${(err as Error).message}`)
@@ -262,14 +287,23 @@ export class DirectInference {
     // Closed here unless the answer's last frame (its leaf's proof) is still to be read.
     let closeHere = true
     try {
-      await frames.write({ request, queue })
-      let accepted = false
+      let phase: RequesterPhase
+      if (wireVersion(stream.protocol) === 2) {
+        const { kind, model } = request
+        await frames.write({ offer: { kind, model, ...digest }, queue })
+        phase = 'offered'
+      } else {
+        await frames.write({ request, queue })
+        phase = 'sent'
+      }
       for (;;) {
         // Until the runner accepts, its silence is bounded; after, tokens take what they take.
         const frame = RunnerFrameSchema.parse(
-          await frames.read(accepted ? call.signal : AbortSignal.any([call.signal, accept])),
+          await frames.read(phase === 'accepted' ? call.signal : AbortSignal.any([call.signal, accept])),
         )
-        if (frame.type === 'accepted') accepted = true
+        const next = nextPhase(phase, frame.type)
+        phase = next.phase
+        if (next.send) await frames.write({ request })
         else if (frame.type === 'refused') {
           const { why, message, code, field = null } = frame
           return { done: false, why, message, mistake: code === undefined ? null : { code, field } }

@@ -30,9 +30,39 @@ export function newDirectRequest(
 
 /** sha256 (hex) of the request's canonical JSON with its requester. */
 export function requestHash(request: DirectRequest, requester: string): string {
-  return createHash('sha256')
-    .update(canonicalJson({ ...request, requester }))
-    .digest('hex')
+  return digestRequest(request, requester).request
+}
+
+/**
+ * What names a request and sizes its input, as a runner's policies see it before the input itself:
+ * the request hash, and the input's `input_hash` and `input_bytes` (as payloadDigest gives them).
+ */
+export interface RequestDigest {
+  request: string
+  input_hash: string
+  input_bytes: number
+}
+
+/**
+ * The three from one canonicalisation of the input (its JSON is the costly part of a large prompt):
+ * the request's canonical JSON is its keys in order (input, kind, model, nonce, requester) around the
+ * input's own canonical JSON, so its hash is taken over those pieces.
+ */
+export function digestRequest(request: DirectRequest, requester: string): RequestDigest {
+  const input = Buffer.from(canonicalJson(request.input), 'utf8')
+  const { kind, model, nonce } = request
+  const hash = createHash('sha256')
+    .update('{"input":')
+    .update(input)
+    .update(
+      `,"kind":${JSON.stringify(kind)},"model":${JSON.stringify(model)},"nonce":${JSON.stringify(nonce)}`,
+    )
+    .update(`,"requester":${JSON.stringify(requester)}}`)
+  return {
+    request: hash.digest('hex'),
+    input_hash: createHash('sha256').update(input).digest('hex'),
+    input_bytes: input.length,
+  }
 }
 
 /** Whether a task reference is a direct request's hash (an action hash otherwise). */

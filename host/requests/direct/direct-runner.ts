@@ -4,9 +4,10 @@
  * its tokens going straight back, answers the output, then signs it into its window's batch (off the
  * answer's path: one signature per window, a Merkle root over its answers' leaves) and sends the
  * requester its leaf's proof. Refusals come before anything runs, so the requester can try the next peer.
- * Serves the mesh's direct protocol, and this peer's own requests in process.
+ * What needs no input (the policies, the model's placement, a slot) is judged on the request's offer
+ * (`admit`), so a runner that would refuse never reads the input. Serves the mesh's direct protocol
+ * (runner-streams.ts), and this peer's own requests in process.
  */
-import type { Stream } from '@libp2p/interface'
 import {
   type AnswerLeaf,
   answerLeafBytes,
@@ -18,18 +19,17 @@ import {
   NO_REQUIREMENTS,
   type Task,
 } from '../../../zomes-bindings/index.ts'
-import type { AgentPort } from '../../interface/agent-port.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import { failureOf } from '../../interface/failure-kind.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
-import { payloadDigest, payloadHash } from '../../scheduler/payload-hash.ts'
+import { payloadHash } from '../../scheduler/payload-hash.ts'
 import { runMetrics } from '../../scheduler/run-metrics.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { type CallerMistake, callerMistake } from '../run-errors.ts'
 import { BatchWindow } from './batch-window.ts'
-import { type DirectRequest, requestHash } from './direct-request.ts'
-import { DIRECT_PROTOCOL, jsonFrames, type Refusal, RequestFrameSchema } from './direct-wire.ts'
+import { type DirectRequest, digestRequest } from './direct-request.ts'
+import type { Offer, Refusal } from './direct-wire.ts'
 
 export interface DirectRunnerInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
@@ -71,6 +71,20 @@ export interface SignedLeaf {
   root: string
 }
 
+/**
+ * An offer taken: what needs no input passed, and a slot is held for it until its run ends or it is
+ * released (the request never came). Release is idempotent.
+ */
+export interface Admission {
+  readonly offer: Offer
+  release(): void
+}
+
+interface Admitted extends Admission {
+  readonly worker: NonNullable<ReturnType<DirectRunnerInit['workers']['get']>>
+  readonly task: EntryRecord<Task>
+}
+
 export interface RunOutcome {
   output: unknown
   /** The answer's leaf and proof once its window is signed (null when it could not be). */
@@ -86,7 +100,7 @@ interface SealedWindow {
 
 const nowMicros = () => Date.now() * 1000
 /** What a request may take in all (the scheduled path's task deadline). */
-const RUN_LIMIT_MS = 10 * 60_000
+export const RUN_LIMIT_MS = 10 * 60_000
 /** How long a request every peer was too busy for waits here for a slot (below the requester's patience). */
 export const QUEUE_WAIT_MS = 20_000
 const QUEUE_POLL_MS = 20
@@ -111,15 +125,9 @@ export class DirectRunner {
     await this.#window.flush()
   }
 
-  /** Serves the direct protocol to peers of the mesh (the stream layer admits members only). */
-  async serve(agents: AgentPort<Stream>): Promise<void> {
-    await agents.handle(DIRECT_PROTOCOL, (stream, requester) => this.#serveStream(stream, requester))
-  }
-
   /**
-   * Runs `request` for `requester`. Throws RunRefusedError before `sink.accepted()`; after it, an
-   * error means the run failed (its leaf says so). With every slot busy it refuses, unless asked to
-   * `queue` (every candidate was busy): then it waits for a slot, up to QUEUE_WAIT_MS.
+   * Runs `request` for `requester`: admits its offer, then runs it. Throws RunRefusedError before
+   * `sink.accepted()`; after it, an error means the run failed (its leaf says so).
    */
   async run(
     request: DirectRequest,
@@ -128,17 +136,21 @@ export class DirectRunner {
     signal: AbortSignal,
     queue = false,
   ): Promise<RunOutcome> {
+    const offer = { kind: request.kind, model: request.model, ...digestRequest(request, requester) }
+    return this.runAdmitted(await this.admit(offer, requester, signal, queue), request, sink, signal)
+  }
+
+  /**
+   * Judges a request by its offer, before its input: a worker for its kind, the policies, the model's
+   * placement, a free slot (held from here). Throws RunRefusedError. With every slot busy it refuses,
+   * unless asked to `queue` (every candidate was busy): then it waits for a slot, up to QUEUE_WAIT_MS.
+   */
+  async admit(offer: Offer, requester: string, signal: AbortSignal, queue = false): Promise<Admission> {
     const me = this.#init.conductor.agentPubKey
-    const worker = this.#init.workers.get(request.kind)
+    const worker = this.#init.workers.get(offer.kind)
     if (worker === undefined)
-      throw new RunRefusedError('invalid', `this peer has no worker for ${request.kind}`)
-    const parsed = worker.input.safeParse({ ...request.input, model: request.model })
-    if (!parsed.success)
-      throw new RunRefusedError(
-        'invalid',
-        `invalid input: ${parsed.error.issues[0]?.message ?? 'unreadable'}`,
-      )
-    const task = asTask(request, requester, requestHash(request, requester))
+      throw new RunRefusedError('invalid', `this peer has no worker for ${offer.kind}`)
+    const task = asTask(offer, requester)
     for (const action of ['claim', 'run'] as const) {
       const verdict = await this.#init.policies.decide({
         action,
@@ -150,22 +162,65 @@ export class DirectRunner {
       if (!verdict.allowed) throw new RunRefusedError('policy', `denied by policy: ${verdict.reason}`)
     }
     // A loaded model is placed already; placing reads the models directory, not worth a request's time.
-    if (worker.place && this.#init.slotsOf(request.model) === null) {
-      const placement = await worker.place(request.model)
+    if (worker.place && this.#init.slotsOf(offer.model) === null) {
+      const placement = await worker.place(offer.model)
       if ('cannot' in placement) throw new RunRefusedError('no_model', placement.cannot)
     }
-    for (const giveUpAt = Date.now() + QUEUE_WAIT_MS; !this.#slotFree(request.model); ) {
+    for (const giveUpAt = Date.now() + QUEUE_WAIT_MS; !this.#slotFree(offer.model); ) {
       if (!queue || Date.now() > giveUpAt)
-        throw new RunRefusedError('busy', `every slot of model "${request.model}" here is busy`)
+        throw new RunRefusedError('busy', `every slot of model "${offer.model}" here is busy`)
       await new Promise((resolve) => setTimeout(resolve, QUEUE_POLL_MS))
       signal.throwIfAborted()
     }
-    this.#running.set(request.model, (this.#running.get(request.model) ?? 0) + 1)
-    sink.accepted()
+    this.#running.set(offer.model, (this.#running.get(offer.model) ?? 0) + 1)
+    let held = true
+    const release = () => {
+      if (!held) return
+      held = false
+      this.#running.set(offer.model, (this.#running.get(offer.model) ?? 1) - 1)
+    }
+    const admitted: Admitted = { offer, worker, task, release }
+    return admitted
+  }
+
+  /**
+   * Runs the request of an admitted offer (the caller checked it is that request), releasing its slot
+   * when it ends. Throws RunRefusedError before `sink.accepted()` (an input its worker refuses).
+   */
+  async runAdmitted(
+    admission: Admission,
+    request: DirectRequest,
+    sink: RunSink,
+    signal: AbortSignal,
+  ): Promise<RunOutcome> {
+    // Only this runner's admit makes admissions: the cast recovers what it kept there.
+    const { worker, task, release } = admission as Admitted
+    try {
+      const parsed = worker.input.safeParse({ ...request.input, model: request.model })
+      if (!parsed.success)
+        throw new RunRefusedError(
+          'invalid',
+          `invalid input: ${parsed.error.issues[0]?.message ?? 'unreadable'}`,
+        )
+      sink.accepted()
+      return await this.#runParsed(worker, task, request, parsed.data, sink, signal)
+    } finally {
+      release()
+    }
+  }
+
+  async #runParsed(
+    worker: Admitted['worker'],
+    task: EntryRecord<Task>,
+    request: DirectRequest,
+    input: unknown,
+    sink: RunSink,
+    signal: AbortSignal,
+  ): Promise<RunOutcome> {
     const startedAt = nowMicros()
     let answering = false
     try {
-      const outcome = await worker.run(parsed.data, {
+      const outcome = await worker.run(input, {
         signal,
         onProgress: (p) => {
           if ((p.type !== 'token' && p.type !== 'reasoning') || typeof p.data !== 'string') return
@@ -195,59 +250,12 @@ export class DirectRunner {
         throw new RunRefusedError('no_room', message)
       if (!signal.aborted) void this.#sign(task, request, startedAt, { error: message }, undefined)
       throw err
-    } finally {
-      this.#running.set(request.model, (this.#running.get(request.model) ?? 1) - 1)
     }
   }
 
   #slotFree(model: string): boolean {
     const slots = this.#init.slotsOf(model)
     return slots === null || Math.max(slots.busy, this.#running.get(model) ?? 0) < slots.slots
-  }
-
-  async #serveStream(stream: Stream, requester: string): Promise<void> {
-    const frames = jsonFrames(stream)
-    const aborted = new AbortController()
-    const timer = setTimeout(() => aborted.abort(new Error('the request ran past its limit')), RUN_LIMIT_MS)
-    stream.addEventListener('close', () => aborted.abort(new Error('the requester went away')))
-    try {
-      const frame = RequestFrameSchema.safeParse(await frames.read(aborted.signal))
-      if (!frame.success) {
-        await frames.write({ type: 'refused', why: 'invalid', message: 'not a direct request' })
-        return
-      }
-      // Tokens go out in order, each after the one before it is written.
-      let sending = Promise.resolve()
-      const send = (frame: unknown) => {
-        sending = sending.then(() => frames.write(frame, aborted.signal)).catch(() => {})
-      }
-      const sink: RunSink = {
-        accepted: () => send({ type: 'accepted' }),
-        token: (text) => send({ type: 'token', text }),
-        reasoning: (text) => send({ type: 'reasoning', text }),
-      }
-      try {
-        const { request, queue } = frame.data
-        const outcome = await this.run(request, requester, sink, aborted.signal, queue)
-        send({ type: 'done', output: outcome.output })
-        const signed = await outcome.signed
-        send({ type: 'proof', proof: signed?.proof ?? null, root: signed?.root ?? null })
-      } catch (err) {
-        const message = (err as Error).message || String(err)
-        send(
-          err instanceof RunRefusedError
-            ? { type: 'refused', why: err.why, message, ...err.mistake }
-            : { type: 'failed', message },
-        )
-      }
-      await sending
-      await stream.close().catch(() => {})
-    } catch (err) {
-      this.#init.logger.debug({ err }, 'direct request stream ended')
-      stream.abort(err as Error)
-    } finally {
-      clearTimeout(timer)
-    }
   }
 
   /** Adds the answer's leaf to the open window; resolves to its proof once the window is signed. */
@@ -299,19 +307,18 @@ export class DirectRunner {
   }
 }
 
-/** The request as the policies see a task: by its request hash, authored by its requester. */
-function asTask(request: DirectRequest, requester: string, hash: string): EntryRecord<Task> {
-  const input = payloadDigest(request.input)
+/** The request as the policies see a task (from its offer): by its request hash, authored by its requester. */
+function asTask(offer: Offer, requester: string): EntryRecord<Task> {
   return {
-    action_hash: hash,
+    action_hash: offer.request,
     author: requester,
     timestamp: nowMicros(),
     entry: {
-      kind: request.kind,
-      input_hash: input.hash,
-      input_bytes: input.bytes,
+      kind: offer.kind,
+      input_hash: offer.input_hash,
+      input_bytes: offer.input_bytes,
       input_cid: null,
-      requirements: { ...NO_REQUIREMENTS, model: request.model },
+      requirements: { ...NO_REQUIREMENTS, model: offer.model },
       lease_ms: RUN_LIMIT_MS,
       deadline: nowMicros() + RUN_LIMIT_MS * 1000,
       max_attempts: 1,

@@ -13,8 +13,8 @@ import type { PolicyService } from '../../policy/policy-service.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { DirectInference } from './direct-inference.ts'
 import { DirectRunner, type DirectRunnerInit } from './direct-runner.ts'
-import { DIRECT_PROTOCOL } from './direct-wire.ts'
 import type { RoutePlanInput } from './route-plan.ts'
+import { serveDirect, stopServingDirect } from './runner-streams.ts'
 import { checkLeafProof, type LeafCheck } from './served-leaf.ts'
 import type { ServedRecordsInit } from './served-records.ts'
 
@@ -43,12 +43,14 @@ export class DirectService {
   readonly #runner: DirectRunner
   readonly #agents: AgentPort<Stream> | null
   readonly #conductor: DirectServiceInit['conductor']
+  readonly #logger: Logger
 
   constructor(init: DirectServiceInit) {
     const { agents, conductor } = init
     this.#runner = new DirectRunner(init)
     this.#agents = agents
     this.#conductor = conductor
+    this.#logger = init.logger
     this.inference = new DirectInference({ ...init, runner: this.#runner })
   }
 
@@ -76,11 +78,11 @@ export class DirectService {
   }
 
   async start(): Promise<void> {
-    if (this.#agents) await this.#runner.serve(this.#agents)
+    if (this.#agents) await serveDirect(this.#runner, this.#agents, this.#logger)
   }
 
   async stop(): Promise<void> {
-    if (this.#agents) await this.#agents.unhandle(DIRECT_PROTOCOL).catch(() => {})
+    if (this.#agents) await stopServingDirect(this.#agents)
     await this.#runner.settle()
     await this.inference.settle()
   }

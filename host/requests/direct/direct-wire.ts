@@ -1,24 +1,70 @@
 /**
- * The direct protocol's frames: the requester sends one request; the runner answers `accepted` (or
- * `refused`, with why), then the tokens as they come, then `done` with the output (or `failed`), and
- * last, once its window of answers is signed, the answer's leaf and Merkle proof. Each frame is length-prefixed JSON.
+ * The direct protocol's frames. Version 2 (`direct-infer/2.0.0`) asks before it tells: the requester
+ * offers the request without its input (kind, model, its hash, the input's size: what the runner's
+ * policies and capacity read); the runner answers `ready`, holding a slot for it, or `refused` (with
+ * why), and only on `ready` is the request itself sent. Version 1 (release 0.1.0) sends the request in
+ * the first frame. From there both go alike: the runner answers `accepted` (or `refused`), then the
+ * tokens as they come, then `done` with the output (or `failed`), and last, once its window of answers
+ * is signed, the answer's leaf and Merkle proof. Each frame is length-prefixed JSON. A requester asks
+ * for both versions, the newest first; a runner serves both.
  */
 import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { z } from 'zod'
-import { DigestHexSchema, LeafProofSchema } from '../../../zomes-bindings/index.ts'
-import { DirectRequestSchema } from './direct-request.ts'
+import { DigestHexSchema, LeafProofSchema, ModelNameSchema } from '../../../zomes-bindings/index.ts'
+import { DirectKindSchema, DirectRequestSchema, type RequestDigest } from './direct-request.ts'
 
-export const DIRECT_PROTOCOL = 'direct-infer/1.0.0'
+export const DIRECT_PROTOCOL_V1 = 'direct-infer/1.0.0'
+export const DIRECT_PROTOCOL_V2 = 'direct-infer/2.0.0'
+/** What a requester asks for, newest first: a runner of release 0.1.0 speaks version 1 only. */
+export const DIRECT_PROTOCOLS = [DIRECT_PROTOCOL_V2, DIRECT_PROTOCOL_V1] as const
+
+/** The version a stream speaks, by the protocol its runner chose (a full id ends with the name). */
+export function wireVersion(protocol: string): 1 | 2 {
+  return protocol.endsWith(DIRECT_PROTOCOL_V2) ? 2 : 1
+}
 
 /** Why a runner turns a request down before it starts: the requester tries the next candidate. */
 export const RefusalSchema = z.enum(['busy', 'policy', 'no_model', 'no_room', 'invalid', 'failed'])
 export type Refusal = z.infer<typeof RefusalSchema>
 
-/** The requester's one frame: the request, and whether to wait for a slot (every peer was busy). */
+/** Version 1's first frame: the request, and whether to wait for a slot (every peer was busy). */
 export const RequestFrameSchema = z.strictObject({ request: DirectRequestSchema, queue: z.boolean() })
 
+/**
+ * Version 2's first frame: the request as its runner's policies and capacity see it, without its input.
+ * Not strict: a later release may add what a policy reads, and this one ignores it.
+ */
+export const OfferSchema = z.object({
+  kind: DirectKindSchema,
+  model: ModelNameSchema,
+  request: z.string().regex(/^[0-9a-f]{64}$/),
+  input_hash: z.string().regex(/^[0-9a-f]{64}$/),
+  input_bytes: z.number().int().nonnegative(),
+})
+export type Offer = z.infer<typeof OfferSchema>
+export const OfferFrameSchema = z.object({ offer: OfferSchema, queue: z.boolean() })
+
+/** Version 2's second frame, sent on `ready`: the request offered. */
+export const PromptFrameSchema = z.strictObject({ request: DirectRequestSchema })
+
+/** Why a request is not the one offered (the runner's `ready` held for that one); null when it is. */
+export function offerMismatch(
+  offer: Offer,
+  kind: string,
+  model: string,
+  digest: RequestDigest,
+): string | null {
+  if (kind !== offer.kind || model !== offer.model) return 'its kind or model is not the one offered'
+  if (digest.input_bytes !== offer.input_bytes || digest.input_hash !== offer.input_hash)
+    return 'its input is not the one offered'
+  if (digest.request !== offer.request) return 'its hash is not the one offered'
+  return null
+}
+
 export const RunnerFrameSchema = z.discriminatedUnion('type', [
+  // Version 2: the offer is taken (a slot held for it); send the request.
+  z.strictObject({ type: z.literal('ready') }),
   z.strictObject({ type: z.literal('accepted') }),
   z.strictObject({
     type: z.literal('refused'),
@@ -41,6 +87,42 @@ export const RunnerFrameSchema = z.discriminatedUnion('type', [
   }),
 ])
 export type RunnerFrame = z.infer<typeof RunnerFrameSchema>
+
+/**
+ * Where a requester stands on a stream: it `offered` (version 2, awaiting `ready`), `sent` the request,
+ * or the runner `accepted` it.
+ */
+export type RequesterPhase = 'offered' | 'sent' | 'accepted'
+
+/** A runner's frame out of turn (an answer before it was given the request, `ready` twice). */
+export class WireOrderError extends Error {
+  static override readonly name = 'WireOrderError'
+  constructor(phase: RequesterPhase, type: RunnerFrame['type']) {
+    super(`the runner sent "${type}" out of turn (${phase})`)
+    this.name = 'WireOrderError'
+  }
+}
+
+/**
+ * The requester's phase after a runner's frame of `type`, and whether the request is to be sent now
+ * (on `ready`). Throws WireOrderError for a frame out of turn: above all, anything but `ready` or a
+ * refusal to an offer, since a runner cannot accept or answer what it was never sent.
+ */
+export function nextPhase(
+  phase: RequesterPhase,
+  type: RunnerFrame['type'],
+): { phase: RequesterPhase; send: boolean } {
+  if (phase === 'offered') {
+    if (type === 'ready') return { phase: 'sent', send: true }
+    if (type === 'refused' || type === 'failed') return { phase, send: false }
+  } else if (type !== 'ready' && type !== 'proof') {
+    // Version 1 never required `accepted` before tokens; a refusal may follow it (the engine found the
+    // request at fault before its first token).
+    const started = type === 'accepted' || type === 'token' || type === 'reasoning' || type === 'done'
+    return { phase: started ? 'accepted' : phase, send: false }
+  }
+  throw new WireOrderError(phase, type)
+}
 
 /**
  * Largest frame: a request (its images included: up to 10 MiB decoded, a third more as base64, beside

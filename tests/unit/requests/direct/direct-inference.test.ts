@@ -1,181 +1,37 @@
 /**
- * The direct route in process: a requester (DirectInference) and runners (DirectRunner) joined by fake
- * agent ports whose streams are in-memory pairs speaking the real direct-wire frames, over a fake
- * conductor that signs every batch. What is tested is failover, queueing and the record; the real
- * mesh's path is tests/scenarios/direct-records.test.ts and tests/e2e/direct-route.test.ts.
+ * The direct route in process (direct-fixtures.ts): failover, queueing and the record; the two-phase
+ * exchange is two-phase.test.ts; the real mesh's path is tests/scenarios/direct-records.test.ts and
+ * tests/e2e/direct-route.test.ts.
  */
-import type { Stream } from '@libp2p/interface'
-import { streamPair } from '@libp2p/utils'
 import { describe, expect, it } from 'vitest'
-import { z } from 'zod'
-import { encodeHashB64, type HoloHashKind, holoHashFrom32 } from '../../../../host/identity/hash.ts'
 import { ModelTooLargeError } from '../../../../host/inference/model-errors.ts'
-import type { AgentPort } from '../../../../host/interface/agent-port.ts'
-import type { ConductorPort } from '../../../../host/interface/conductor-port.ts'
 import { InvalidEntryError, UnresolvedDependenciesError } from '../../../../host/interface/zome-refusal.ts'
-import { silentLogger } from '../../../../host/log/logger.ts'
-import { NO_POLICY_VERDICT } from '../../../../host/policy/cedar-engine.ts'
 import { NoRunnerError, RunnerLostError } from '../../../../host/requests/direct/direct-errors.ts'
-import { DirectInference } from '../../../../host/requests/direct/direct-inference.ts'
 import { requestHash } from '../../../../host/requests/direct/direct-request.ts'
-import { DirectRunner } from '../../../../host/requests/direct/direct-runner.ts'
 import {
-  DIRECT_PROTOCOL,
+  DIRECT_PROTOCOL_V1,
   jsonFrames,
   RequestFrameSchema,
 } from '../../../../host/requests/direct/direct-wire.ts'
-import type { RoutePlanInput } from '../../../../host/requests/direct/route-plan.ts'
 import { payloadHash } from '../../../../host/scheduler/payload-hash.ts'
-import type { Worker } from '../../../../host/workers/worker.ts'
 import { type AnswerLeaf, answerLeavesOf, type ServedLeaves } from '../../../../zomes-bindings/index.ts'
-
-/** A well-formed hash of `kind` (the wire's schemas check them), told apart by `n`. */
-const hashOf = (kind: HoloHashKind, n: number) =>
-  encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(n), kind))
-
-const MODEL = 'tiny'
-const ME = hashOf('agent', 1)
-const A = hashOf('agent', 2)
-const B = hashOf('agent', 3)
-/** The batch each runner signs (one per runner: every test asks one question). */
-const batchOf = (agent: string) => hashOf('action', agent === A ? 2 : 3)
-const servedBatch = (n: number) => hashOf('action', 100 + n)
-
-type Handler = (stream: Stream, agent: string) => void | Promise<void>
-
-/** The mesh as agent ports: each agent's handler of the direct protocol, reached over a stream pair. */
-class FakeMesh {
-  readonly handlers = new Map<string, Handler>()
-  readonly opened: string[] = []
-
-  port(me: string): AgentPort<Stream> {
-    const unused = () => Promise.reject(new Error('not used by the direct route'))
-    return {
-      open: async (agent, protocol) => {
-        this.opened.push(agent)
-        const handler = this.handlers.get(agent)
-        if (handler === undefined || protocol !== DIRECT_PROTOCOL) throw new Error(`no route to ${agent}`)
-        const [local, remote] = await streamPair()
-        void handler(remote, me)
-        return local
-      },
-      handle: async (protocol, handler) => {
-        if (protocol === DIRECT_PROTOCOL) this.handlers.set(me, handler)
-      },
-      request: unused,
-      answer: unused,
-      unhandle: async () => {},
-      rtt: unused,
-    }
-  }
-}
-
-/** Whether the rules refuse the `call`th write of a requester's window (null: they take it). */
-type Refuse = (call: number, leaves: ServedLeaves) => Error | null
-
-/** A conductor that signs every batch, and a requester's windows unless `refuse` says otherwise. */
-function fakeConductor(agent: string, refuse: Refuse = () => null) {
-  const served: ServedLeaves[] = []
-  let calls = 0
-  const callZome = async (_dna: string, fn: string, payload: unknown) => {
-    if (fn === 'post_answer_batch') return { batch: batchOf(agent) }
-    if (fn !== 'record_served_batch') throw new Error(`unexpected ${fn}`)
-    const { leaves } = payload as { leaves: ServedLeaves }
-    const refusal = refuse(calls++, leaves)
-    if (refusal) throw refusal
-    served.push(leaves)
-    return { batch: servedBatch(served.length) }
-  }
-  const conductor = { agentPubKey: agent, callZome } as unknown as Pick<
-    ConductorPort,
-    'agentPubKey' | 'callZome'
-  >
-  return { conductor, served }
-}
-
-/** A stand-in for the engine: streams one token, then answers its prompt echoed. */
-const echo: Worker = {
-  kind: 'infer.generate',
-  input: z.object({ model: z.string(), prompt: z.string() }),
-  // A thinking model's answer carries its reasoning beside the text.
-  output: z.object({ text: z.string(), reasoning: z.string().optional() }),
-  run: async (input: { prompt: string }, ctx) => {
-    ctx.onProgress({ type: 'token', data: 'echo' })
-    return { output: { text: `echo: ${input.prompt}` }, metrics: { tokens_in: 3, tokens_out: 2 } }
-  },
-}
-
-/**
- * A runner on the fake mesh, its slots as `slots` says at each request; its worker answers as `answer`
- * does (the echo by default).
- */
-async function runner(
-  mesh: FakeMesh,
-  agent: string,
-  slots = () => ({ slots: 4, busy: 0 }),
-  answer: Worker['run'] = echo.run,
-) {
-  const runs: string[] = []
-  const worker: Worker = {
-    ...echo,
-    run: (input, ctx) => {
-      runs.push((input as { prompt: string }).prompt)
-      return answer(input, ctx)
-    },
-  }
-  const direct = new DirectRunner({
-    conductor: fakeConductor(agent).conductor,
-    workers: { get: (kind) => (kind === worker.kind ? worker : undefined) },
-    policies: { decide: async () => NO_POLICY_VERDICT },
-    slotsOf: slots,
-    batchWindowMs: 5,
-    logger: silentLogger(),
-  })
-  await direct.serve(mesh.port(agent))
-  return runs
-}
-
-/** What the requester knows of a runner: the model loaded, `free` slots (the more, the sooner tried). */
-const peer = (agent: string, free: number) =>
-  ({
-    agent,
-    self: false,
-    status: 'online',
-    capability: {
-      inference: { models: [{ name: MODEL, loaded: true, file_hash: 'f', size_bytes: 1 }] },
-      tags: [],
-    },
-    load: { slots_free: free },
-  }) as unknown as RoutePlanInput['peers'][number]
-
-function requester(mesh: FakeMesh, peers: RoutePlanInput['peers'], refuse?: Refuse) {
-  const { conductor, served } = fakeConductor(ME, refuse)
-  const inference = new DirectInference({
-    conductor,
-    // Never chosen: no peer entry is this peer's own.
-    runner: {} as DirectRunner,
-    agents: mesh.port(ME),
-    peers: async () => peers,
-    batchWindowMs: 5,
-    conversationAffinity: false,
-    logger: silentLogger(),
-  })
-  return { inference, served }
-}
-
-function ask(inference: DirectInference, prompt: string, tokens: string[] = []) {
-  return inference.run({
-    kind: 'infer.generate',
-    model: MODEL,
-    input: { prompt },
-    signal: AbortSignal.timeout(10_000),
-    onToken: (text) => tokens.push(text),
-  })
-}
+import {
+  A,
+  ask,
+  B,
+  batchOf,
+  FakeMesh,
+  MODEL,
+  peer,
+  type Refuse,
+  requester,
+  runner,
+  servedBatch,
+} from './direct-fixtures.ts'
 
 /** A runner that answers `served` but signs `signed`, with a proof true of what it signed. */
 function lyingRunner(mesh: FakeMesh, agent: string, served: unknown, signed: unknown) {
-  mesh.handlers.set(agent, async (stream, asker) => {
+  mesh.serve(agent, DIRECT_PROTOCOL_V1, async (stream, asker) => {
     const frames = jsonFrames(stream)
     const { request } = RequestFrameSchema.parse(await frames.read())
     await frames.write({ type: 'accepted' })
@@ -214,7 +70,7 @@ describe('the direct route', () => {
   it('ends the answer with an error when its runner dies after the first token, and asks no other', async () => {
     const mesh = new FakeMesh()
     const runs = await runner(mesh, B)
-    mesh.handlers.set(A, async (stream) => {
+    mesh.serve(A, DIRECT_PROTOCOL_V1, async (stream) => {
       const frames = jsonFrames(stream)
       await frames.read()
       await frames.write({ type: 'accepted' })

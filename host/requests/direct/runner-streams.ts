@@ -1,0 +1,128 @@
+/**
+ * The runner's side of the direct protocol's streams, both versions (direct-wire.ts). Version 2 takes
+ * the offer first: the runner's policies and capacity judge it (DirectRunner.admit) and only a `ready`,
+ * with a slot held, brings the request, which must be the one offered. Version 1 (a requester of
+ * release 0.1.0) sends the request at once. From the request on, both answer alike.
+ */
+import type { Stream } from '@libp2p/interface'
+import type { AgentPort } from '../../interface/agent-port.ts'
+import type { Logger } from '../../log/logger.ts'
+import { digestRequest } from './direct-request.ts'
+import {
+  type DirectRunner,
+  RUN_LIMIT_MS,
+  type RunOutcome,
+  RunRefusedError,
+  type RunSink,
+} from './direct-runner.ts'
+import {
+  DIRECT_PROTOCOL_V1,
+  DIRECT_PROTOCOL_V2,
+  DIRECT_PROTOCOLS,
+  type JsonFrames,
+  jsonFrames,
+  OfferFrameSchema,
+  offerMismatch,
+  PromptFrameSchema,
+  RequestFrameSchema,
+} from './direct-wire.ts'
+
+/**
+ * How long a slot held for an offer waits for its request: the requester sends it on `ready`, but it
+ * may be tens of MiB (images) over a slow relay.
+ */
+export const PROMPT_WAIT_MS = 60_000
+
+type Runner = Pick<DirectRunner, 'admit' | 'runAdmitted' | 'run'>
+/** What a stream's version does before it answers: reads the request (and, in version 2, the offer). */
+type Begin = (frames: JsonFrames, sink: RunSink, signal: AbortSignal) => Promise<RunOutcome>
+
+/** Serves both versions of the direct protocol to peers of the mesh (the stream layer admits members only). */
+export async function serveDirect(runner: Runner, agents: AgentPort<Stream>, logger: Logger): Promise<void> {
+  await agents.handle(DIRECT_PROTOCOL_V1, (stream, requester) =>
+    answer(stream, logger, async (frames, sink, signal) => {
+      const frame = RequestFrameSchema.safeParse(await frames.read(signal))
+      if (!frame.success) throw new RunRefusedError('invalid', 'not a direct request')
+      const { request, queue } = frame.data
+      return runner.run(request, requester, sink, signal, queue)
+    }),
+  )
+  await agents.handle(DIRECT_PROTOCOL_V2, (stream, requester) =>
+    answer(stream, logger, (frames, sink, signal) => offered(runner, requester, frames, sink, signal)),
+  )
+}
+
+export async function stopServingDirect(agents: AgentPort<Stream>): Promise<void> {
+  for (const protocol of DIRECT_PROTOCOLS) await agents.unhandle(protocol).catch(() => {})
+}
+
+/** Version 2: the offer judged, `ready` with a slot held, then the request, checked against the offer. */
+async function offered(
+  runner: Runner,
+  requester: string,
+  frames: JsonFrames,
+  sink: RunSink,
+  signal: AbortSignal,
+): Promise<RunOutcome> {
+  const first = OfferFrameSchema.safeParse(await frames.read(signal))
+  if (!first.success) throw new RunRefusedError('invalid', 'not a direct offer')
+  const { offer, queue } = first.data
+  const admission = await runner.admit(offer, requester, signal, queue)
+  try {
+    await frames.write({ type: 'ready' }, signal)
+    const frame = PromptFrameSchema.safeParse(
+      await frames.read(AbortSignal.any([signal, AbortSignal.timeout(PROMPT_WAIT_MS)])),
+    )
+    if (!frame.success) throw new RunRefusedError('invalid', 'not a direct request')
+    const { request } = frame.data
+    const mismatch = offerMismatch(offer, request.kind, request.model, digestRequest(request, requester))
+    if (mismatch !== null)
+      throw new RunRefusedError('invalid', `the request is not the one offered: ${mismatch}`)
+    return await runner.runAdmitted(admission, request, sink, signal)
+  } finally {
+    admission.release()
+  }
+}
+
+/**
+ * Answers one stream: `begin` reads the request and runs it; its tokens, then its output and the
+ * leaf's proof (or the refusal, or the failure) go back in order.
+ */
+async function answer(stream: Stream, logger: Logger, begin: Begin): Promise<void> {
+  const frames = jsonFrames(stream)
+  const aborted = new AbortController()
+  const timer = setTimeout(() => aborted.abort(new Error('the request ran past its limit')), RUN_LIMIT_MS)
+  stream.addEventListener('close', () => aborted.abort(new Error('the requester went away')))
+  try {
+    // Tokens go out in order, each after the one before it is written.
+    let sending = Promise.resolve()
+    const send = (frame: unknown) => {
+      sending = sending.then(() => frames.write(frame, aborted.signal)).catch(() => {})
+    }
+    const sink: RunSink = {
+      accepted: () => send({ type: 'accepted' }),
+      token: (text) => send({ type: 'token', text }),
+      reasoning: (text) => send({ type: 'reasoning', text }),
+    }
+    try {
+      const outcome = await begin(frames, sink, aborted.signal)
+      send({ type: 'done', output: outcome.output })
+      const signed = await outcome.signed
+      send({ type: 'proof', proof: signed?.proof ?? null, root: signed?.root ?? null })
+    } catch (err) {
+      const message = (err as Error).message || String(err)
+      send(
+        err instanceof RunRefusedError
+          ? { type: 'refused', why: err.why, message, ...err.mistake }
+          : { type: 'failed', message },
+      )
+    }
+    await sending
+    await stream.close().catch(() => {})
+  } catch (err) {
+    logger.debug({ err }, 'direct request stream ended')
+    stream.abort(err as Error)
+  } finally {
+    clearTimeout(timer)
+  }
+}
