@@ -10,6 +10,8 @@ import type { NetworkConfig } from '../config/network-schema.ts'
 import { encodeHashB64 } from '../identity/hash.ts'
 import type { AgentKey } from '../identity/keystore.ts'
 import { grantSignedByIssuer, type MembraneProof, signGrant } from '../identity/membrane-grant.ts'
+import { PROTOCOLS, RELEASE } from '../interface/release.ts'
+import { newerFormatText } from '../interface/version-gap.ts'
 import { networkIdentity } from '../net/network-identity.ts'
 import { type Invite, type InviteGrant, type InviteRole, InviteSchema } from './invite-schema.ts'
 
@@ -56,6 +58,17 @@ export function createInvite(request: InviteRequest, key: AgentKey): Invite {
 }
 
 /**
+ * Why an invite cannot be read here when a newer release made it (its `ripple_invite` above the format
+ * this release reads); looked at before the strict parse, which would only call it malformed.
+ */
+function newerFormatRefusal(json: unknown): string | null {
+  const format =
+    typeof json === 'object' && json !== null ? (json as Record<string, unknown>).ripple_invite : null
+  if (typeof format !== 'number' || format <= PROTOCOLS.invite) return null
+  return newerFormatText('this invite was made', `invite format ${format}`, PROTOCOLS.invite, RELEASE)
+}
+
+/**
  * Parses and checks an invite: its shape, the issuer's signature, that the grant is for the network it
  * carries and was issued by that network's progenitor, and that it has not expired.
  */
@@ -66,6 +79,8 @@ export function verifyInvite(text: string, now = Date.now()): Invite {
   } catch {
     throw new InvalidInviteError('the invite is not JSON: pass the file `ripple invite create` wrote')
   }
+  const newer = newerFormatRefusal(json)
+  if (newer !== null) throw new InvalidInviteError(newer)
   const parsed = InviteSchema.safeParse(json)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
