@@ -18,6 +18,7 @@ import type { ModelManager } from '../inference/model-manager.ts'
 import { type Startable, startAll, stopAll } from '../interface/startable.ts'
 import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import type { Logger } from '../log/logger.ts'
+import { witnessedMesh } from '../membership/admission-request.ts'
 import { type ChosenMesh, chooseMesh } from '../membership/private-mesh.ts'
 import { HostNode } from '../node/host-node.ts'
 import type { ModelServiceInit } from '../node/inference-services.ts'
@@ -67,6 +68,10 @@ export interface DaemonOptions extends Omit<ModelServiceInit, 'modelsDir'> {
   open?: boolean
   /** An invite to a private mesh (its text), joined instead of the network named. */
   inviteText?: string
+  /** Lines of startup progress for the person waiting (a witness for the invite being sought). */
+  onProgress?: (line: string) => void
+  /** Ends a startup still waiting (for a member to witness the invite). */
+  signal?: AbortSignal
   /** `helia` (embedded, default) or `kubo[:url]`. */
   ipfs?: IpfsChoice
   /** Bytes of artifacts this peer keeps at most (`--ipfs-max-size`); unlimited when unset. */
@@ -118,12 +123,22 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const dataDir = await prepareDataDir(dirName, options.dataDir, options.ephemeral)
   try {
     const { open = false, inviteText } = options
-    const mesh = await chooseMesh({
+    const chosen = await chooseMesh({
       requested: options.network,
       base,
       dataDir: dataDir.path,
       open,
       inviteText,
+    })
+    // A witnessed invite is redeemed with a member before the genesis that cites it is written.
+    const mesh = await witnessedMesh(chosen, {
+      dataDir: dataDir.path,
+      listen: options.listen,
+      peers: [...(options.peers ?? []), ...(options.bootstrap ?? [])],
+      mdnsInterface: options.mdnsInterface,
+      logger: options.logger,
+      onProgress: options.onProgress,
+      signal: options.signal,
     })
     return await runDaemon(options, mesh, dataDir, startedAt)
   } catch (err) {

@@ -26,6 +26,11 @@ export const InviteGrantSchema = z.strictObject({
   issuer: AgentPubKeyB64Schema,
   /** How many machines it admits (the rules refuse a genesis past them); absent: one. */
   uses: z.number().int().min(1).max(MAX_INVITE_USES).optional(),
+  /**
+   * Redeemed only with a member's witness, which judges expiry and use by its own clock and record
+   * (release 0.2.0 on; a 0.1.0 peer refuses a grant with it, so it is written once every member reads it).
+   */
+  witnessed: z.literal(true).optional(),
 })
 export type InviteGrant = z.infer<typeof InviteGrantSchema>
 

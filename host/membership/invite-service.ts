@@ -12,6 +12,8 @@ import type { AgentKey } from '../identity/keystore.ts'
 import type { MembraneProof } from '../identity/membrane-grant.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Failure } from '../interface/failure-kind.ts'
+import type { MeshVersions } from '../interface/release.ts'
+import type { Logger } from '../log/logger.ts'
 import { createInvite } from './invite.ts'
 import type { Invite, InviteRole } from './invite-schema.ts'
 
@@ -37,6 +39,31 @@ export interface InviteServiceInit {
   key: () => Promise<AgentKey>
   multiaddrs: () => string[]
   conductor: ConductorPort
+  /**
+   * What the mesh's members speak, and the agents to name when one lags: an invite is witnessed once
+   * every member reads a witnessed grant (admission 2). Null or unset where this peer cannot tell (a
+   * Holochain backend, whose peers state none): invites keep the 0.1.0 form there.
+   */
+  versions?: { mesh: Pick<MeshVersions, 'everySpeaks' | 'of'>; agents: () => Iterable<string> } | null
+  logger?: Logger
+}
+
+/** The protocol version of admission that reads a witnessed grant (release 0.2.0). */
+export const WITNESSED_ADMISSION = 2
+
+/**
+ * Why an invite made now cannot be witnessed (in words, naming the peers to upgrade), or null when it
+ * can: a 0.1.0 peer refuses a grant field it does not know, so the old form is written until every
+ * member reads the new one.
+ */
+export function unwitnessedBecause(versions: InviteServiceInit['versions']): string | null {
+  if (!versions) return "this peer cannot tell which releases the mesh's members run"
+  if (versions.mesh.everySpeaks('admission', WITNESSED_ADMISSION)) return null
+  const old = [...versions.agents()].filter(
+    (agent) => (versions.mesh.of(agent)?.protocols.admission ?? 1) < WITNESSED_ADMISSION,
+  )
+  const who = old.length === 0 ? 'a member of the mesh' : `peer ${old.join(', ')}`
+  return `invites are judged by the joiner's clock while ${who} runs Ripple 0.1.0: upgrade ${old.length === 1 ? 'it' : 'them'}`
 }
 
 export function inviteService(init: InviteServiceInit) {
@@ -48,12 +75,15 @@ export function inviteService(init: InviteServiceInit) {
         progenitor !== null && (progenitor === init.agent || init.membraneProof?.grant.role === 'admin')
       if (!admin || network.libp2p === undefined) throw new NotMeshAdminError(network)
       const bootstrap = [...new Set([...network.libp2p.bootstrap, ...init.multiaddrs()])]
+      const unwitnessed = unwitnessedBecause(init.versions)
+      if (unwitnessed !== null) init.logger?.warn(`an invite of the 0.1.0 form: ${unwitnessed}`)
       return createInvite(
         {
           network: { ...network, libp2p: { ...network.libp2p, bootstrap } },
           role: body.role,
           expiresInMs: body.expires_in_ms,
           uses: body.uses,
+          witnessed: unwitnessed === null,
         },
         await init.key(),
       )

@@ -13,6 +13,7 @@ import { grantSignedByIssuer, type MembraneProof, signGrant } from '../identity/
 import { PROTOCOLS, RELEASE } from '../interface/release.ts'
 import { newerFormatText } from '../interface/version-gap.ts'
 import { networkIdentity } from '../net/network-identity.ts'
+import { nowMs } from '../runtime/clock.ts'
 import { type Invite, type InviteGrant, type InviteRole, InviteSchema } from './invite-schema.ts'
 
 /** Thrown when an invite cannot be used: unreadable, forged, for another network, or expired. */
@@ -39,6 +40,8 @@ export interface InviteRequest {
   expiresInMs: number
   /** How many machines it admits (default one). */
   uses?: number
+  /** Redeemed only with a member's witness (every member reads such a grant). */
+  witnessed?: boolean
   now?: number
 }
 
@@ -53,6 +56,7 @@ export function createInvite(request: InviteRequest, key: AgentKey): Invite {
     expires_at: issuedAt + request.expiresInMs,
     issuer: encodeHashB64(key.agentPubKey),
     uses: request.uses ?? 1,
+    ...(request.witnessed === true ? { witnessed: true as const } : {}),
   }
   return { ripple_invite: 1, network: request.network, grant, signature: signGrant(grant, key) }
 }
@@ -72,7 +76,7 @@ function newerFormatRefusal(json: unknown): string | null {
  * Parses and checks an invite: its shape, the issuer's signature, that the grant is for the network it
  * carries and was issued by that network's progenitor, and that it has not expired.
  */
-export function verifyInvite(text: string, now = Date.now()): Invite {
+export function verifyInvite(text: string, now = nowMs()): Invite {
   let json: unknown
   try {
     json = JSON.parse(text)

@@ -28,6 +28,7 @@ mod abi;
 
 use check::{Ck, HashKind, Rules};
 pub use input::{invalid, Dep, Op, Outcome, ValidationInput, Verdict};
+pub use membrane::ISSUED_AT_SKEW_MS;
 
 /// Validates the JSON of a `ValidationInput`.
 pub fn validate_json(bytes: &[u8]) -> Outcome {

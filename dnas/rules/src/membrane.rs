@@ -9,6 +9,13 @@
 //! An agent invited as admin invites in turn: with a grant it issued, the host hands the rules the
 //! issuer's own genesis proof (`issuer_proof`, validated when the issuer joined, and awaited like any
 //! dependency while the issuer's chain has not arrived), and the grant counts when that says admin.
+//!
+//! Admission is witnessed (design 4d): a grant that says `witnessed` is redeemed with a member online,
+//! which checks it against its own clock and record and signs a statement (network, invite, agent,
+//! when) that the joiner puts in its proof. The host checks the statement's signature and hands the
+//! rules the witness's own genesis proof (`witness_proof`, awaited like `issuer_proof`); expiry,
+//! `issued_at` and which agent used the invite first are then judged by the witness's time, never by
+//! the genesis time its author chose. A grant without the field (issued by 0.1.0) keeps the old rule.
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -28,11 +35,18 @@ struct MembraneCheck {
     /// The genesis proof of the grant's issuer, when that is not the progenitor.
     #[serde(default, deserialize_with = "nullable")]
     issuer_proof: Option<Proof>,
-    /// How many other agents' geneses held by the validating peer cite the same invite and began
-    /// before this one (earlier `genesis_at`, then the lesser agent key): the uses it has had already.
+    /// The genesis proof of the agent that witnessed the redemption, when that is not the progenitor.
+    #[serde(default, deserialize_with = "nullable")]
+    witness_proof: Option<Proof>,
+    /// How many other agents' geneses held by the validating peer cite the same invite and were
+    /// admitted before this one (earlier `witnessed_at`, or `genesis_at` for an unwitnessed grant, then
+    /// the lesser agent key): the uses it has had already.
     #[serde(default)]
     prior_uses: u32,
 }
+
+/// How far ahead of the witness's clock an invite's `issued_at` may be (the admin's clock may run ahead).
+pub const ISSUED_AT_SKEW_MS: u64 = 5 * 60 * 1000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,6 +54,28 @@ struct Proof {
     grant: Grant,
     #[allow(dead_code)] // checked by the host
     signature: String,
+    /// The member's statement that it witnessed this redemption (from release 0.2.0).
+    #[serde(default, deserialize_with = "nullable")]
+    witness: Option<Witness>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Witness {
+    statement: Statement,
+    #[allow(dead_code)] // checked by the host, by `statement.witness`'s key
+    signature: String,
+}
+
+/// What a witness signs: it saw `agent` redeem `invite_id` of `network_id` at `witnessed_at` (µs, its clock).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Statement {
+    network_id: String,
+    invite_id: String,
+    agent: String,
+    witnessed_at: u64,
+    witness: String,
 }
 
 #[derive(Deserialize)]
@@ -47,9 +83,9 @@ struct Proof {
 struct Grant {
     network_id: String,
     role: String,
-    #[allow(dead_code)] // names the invite; the host matches it against revocations
+    /// Names the invite: the host matches it against revocations, the witness's statement names it.
     invite_id: String,
-    #[allow(dead_code)]
+    /// Milliseconds since the epoch.
     issued_at: u64,
     /// Milliseconds since the epoch.
     expires_at: u64,
@@ -57,6 +93,9 @@ struct Grant {
     /// How many agents the invite admits; a grant that names none admits one.
     #[serde(default, deserialize_with = "nullable")]
     uses: Option<u32>,
+    /// Redeemed only with a member's witness (`ripple invite` from 0.2.0, once every member reads it).
+    #[serde(default, deserialize_with = "nullable")]
+    witnessed: Option<bool>,
 }
 
 /// What an agent may do on a network that requires invites.
@@ -135,12 +174,49 @@ pub fn membrane_proof(input: &ValidationInput) -> Verdict {
     })?;
     ck.rule("network_mismatch", g.network_id == network, || format!("the invite is for network {}, this is {network}", g.network_id))?;
     ck.format("grant.role", Role::named(&g.role).is_some(), "member, worker or admin")?;
-    ck.rule("expired", c.genesis_at <= g.expires_at.saturating_mul(1000), || {
-        format!("the invite expired at {} ms, before this chain began at {} µs", g.expires_at, c.genesis_at)
+    // The time the invite was redeemed: the witness's, or (a grant from 0.1.0) the genesis' own.
+    let redeemed_at = match &proof.witness {
+        Some(w) => witnessed_at(&ck, input, progenitor, network, g, w, c.witness_proof.as_ref())?,
+        None => {
+            ck.rule("unwitnessed", g.witnessed != Some(true), || {
+                format!("invite {} is redeemed only with a member's witness, and this chain has none", g.invite_id)
+            })?;
+            c.genesis_at
+        }
+    };
+    ck.rule("expired", redeemed_at <= g.expires_at.saturating_mul(1000), || {
+        format!("the invite expired at {} ms, before it was redeemed at {} µs", g.expires_at, redeemed_at)
     })?;
     let uses = g.uses.unwrap_or(1);
     ck.format("grant.uses", uses >= 1, "at least 1")?;
     ck.rule("invite_used", c.prior_uses < uses, || {
         format!("the invite admits {uses} agent(s) and {} other agent(s) joined with it first", c.prior_uses)
     })
+}
+
+/// When the witness saw the redemption (µs), once its statement is judged: for this network, invite
+/// and author, by a member (the progenitor, or an agent invited as member or admin), after the invite
+/// was issued (give or take ISSUED_AT_SKEW_MS).
+fn witnessed_at(
+    ck: &Ck,
+    input: &ValidationInput,
+    progenitor: &str,
+    network: &str,
+    g: &Grant,
+    w: &Witness,
+    witness_proof: Option<&Proof>,
+) -> Result<u64, Outcome> {
+    let s = &w.statement;
+    ck.rule("witness_network", s.network_id == network, || format!("the witness statement is for network {}, this is {network}", s.network_id))?;
+    ck.rule("witness_invite", s.invite_id == g.invite_id, || format!("the witness statement names invite {}, not {}", s.invite_id, g.invite_id))?;
+    ck.rule("witness_agent", s.agent == input.author, || format!("the witness statement admits {}, not this chain's author", s.agent))?;
+    let member = s.witness == progenitor
+        || matches!(witness_proof, Some(p) if p.grant.network_id == network && matches!(p.grant.role.as_str(), "member" | "admin"));
+    ck.rule("witness_not_member", member, || {
+        format!("the redemption was witnessed by {}, who is not a member of this mesh (the progenitor, or an agent invited as member or admin)", s.witness)
+    })?;
+    ck.rule("not_yet_valid", g.issued_at <= (s.witnessed_at / 1000).saturating_add(ISSUED_AT_SKEW_MS), || {
+        format!("the invite was issued at {} ms, after it was redeemed at {} µs", g.issued_at, s.witnessed_at)
+    })?;
+    Ok(s.witnessed_at)
 }

@@ -98,8 +98,12 @@ function createCommand(): Command {
     })
     const until = new Date(invite.grant.expires_at).toISOString()
     const machines = (invite.grant.uses ?? 1) === 1 ? 'one machine' : `${invite.grant.uses} machines`
+    const redeemed =
+      invite.grant.witnessed === true
+        ? 'a member online witnesses its redemption, by its own clock; it needs Ripple 0.2.0 or later to redeem'
+        : "it is judged by the joiner's clock (the 0.1.0 form): a member of the mesh runs Ripple 0.1.0, which the daemon's log names; upgrade it"
     process.stdout.write(
-      `${options.json ? JSON.stringify({ path, grant: invite.grant }, null, 2) : `wrote ${path} (${invite.grant.role}, ${machines}, until ${until}); on the other machine: ripple up --join-file ${path}`}\n`,
+      `${options.json ? JSON.stringify({ path, grant: invite.grant }, null, 2) : `wrote ${path} (${invite.grant.role}, ${machines}, until ${until}); on the other machine: ripple up --join-file ${path}\n${redeemed}`}\n`,
     )
   })
 }

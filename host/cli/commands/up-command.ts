@@ -194,6 +194,7 @@ export function upCommand(): Command {
       const logger = createLogger(options.logLevel, options.logFormat ?? defaultLogFormat())
       // Loaded here so `status` and `peers` do not pay for the conductor, API server and hardware probe.
       const { startDaemon } = await import('../../daemon/daemon.ts')
+      const startup = new AbortController()
       const starting = startDaemon({
         network: options.network,
         dataDir: options.dataDir,
@@ -227,10 +228,16 @@ export function upCommand(): Command {
         ipfs: options.ipfs,
         ipfsMaxBytes: options.ipfsMaxSize,
         memoryMaxBytes: options.memoryMaxSize,
+        onProgress: (line) => process.stdout.write(`ripple: ${line}\n`),
+        signal: startup.signal,
         logger,
       })
-      // Installed before the daemon is up, so a signal during startup still stops it cleanly.
-      stopOnSignals(async () => (await starting).stop())
+      // Installed before the daemon is up, so a signal during startup still stops it cleanly (a wait
+      // for an invite's witness ends there).
+      stopOnSignals(async () => {
+        startup.abort(new Error('stopped while starting'))
+        await (await starting).stop()
+      })
       // The CLI finds a daemon on its own; only a --data-dir given here needs repeating to it.
       const dataDirFlag = options.dataDir === undefined ? '' : ` --data-dir ${(await starting).dataDir.path}`
       process.stdout.write(startupText(await starting, dataDirFlag))

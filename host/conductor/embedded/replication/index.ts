@@ -8,7 +8,7 @@ export { SYNC_PROTOCOL } from './anti-entropy.ts'
 export { createEmbeddedPeer, type EmbeddedPeer, type EmbeddedPeerInit } from './embedded-peer.ts'
 export { MalformedMessageError } from './errors.ts'
 export { createGossipSignalTransport, type GossipSignalTransportInit } from './gossip-signal-transport.ts'
-export { ownStanding } from './membership.ts'
+export { heldRedemptions, ownStanding } from './membership.ts'
 export { decodeOpBatch, encodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
 export { recordsAbout } from './records-about.ts'
 export {

@@ -65,8 +65,14 @@ function overusedInvite(
   const uses = records.inviteUses(invite)
   const own = uses.find((u) => u.agent === agent)
   const allowed = inviteUsesOf(proof)
-  if (own === undefined || usesBefore(uses, agent, own.genesisAt) < allowed) return null
+  if (own === undefined || usesBefore(uses, agent, own.at) < allowed) return null
   return `invite ${invite}, which admits ${allowed} and was used first by others`
+}
+
+/** The agents whose geneses held here cite invite `inviteId` (what a witness counts its uses by). */
+export function heldRedemptions(conductor: EmbeddedConductor, inviteId: string): string[] {
+  const records = storeRecords(conductor.store, conductor.cell('agent_registry').dnaHash)
+  return records.inviteUses(inviteId).map((use) => use.agent)
 }
 
 /** The member gate's check over this peer's store, awaiting a newcomer's genesis until `signal` ends. */

@@ -18,7 +18,9 @@ import {
   inviteIdOf,
   MEMBRANE_PROOF_ENTRY_TYPE,
   membraneRulesEntry,
+  redeemedAt,
   usesBefore,
+  witnessOf,
 } from './membrane-proof.ts'
 import { validateEntry } from './validate-entry.ts'
 import {
@@ -73,7 +75,7 @@ export function storeRecords(store: ChainStore, dnaHash: Uint8Array): RecordSour
       for (const { author } of store.chainHeads(dnaHash)) {
         const genesis = heldGenesis(store, dnaHash, author)
         if (genesis !== undefined && inviteIdOf(genesis.proof) === inviteId)
-          uses.push({ agent: encodeHashB64(author), genesisAt: genesis.at })
+          uses.push({ agent: encodeHashB64(author), at: redeemedAt(genesis.proof, genesis.at) })
       }
       return uses
     },
@@ -210,16 +212,18 @@ export function checkActionRules(ctx: RulesContext, action: Action, entry: Store
     case ActionTypes.AgentValidationPkg: {
       const entry = membraneRulesEntry(action.membrane_proof, action.timestamp)
       const inviteId = inviteIdOf(entry.proof)
-      const priorUses =
-        inviteId === null
-          ? 0
-          : usesBefore(ctx.source.inviteUses(inviteId), encodeHashB64(action.author), action.timestamp)
+      const author = encodeHashB64(action.author)
+      const at = redeemedAt(entry.proof, action.timestamp)
+      const priorUses = inviteId === null ? 0 : usesBefore(ctx.source.inviteUses(inviteId), author, at)
+      const issuer = (entry.proof as Partial<MembraneProof> | null)?.grant?.issuer
+      const witness = witnessOf(entry.proof)
       checkEntryRules(ctx, action.author, {
         entry_type: MEMBRANE_PROOF_ENTRY_TYPE,
         op: 'create',
         entry: {
           ...entry,
-          issuer_proof: issuerProof(ctx, entry.proof, action.author),
+          issuer_proof: memberProof(ctx, issuer, author),
+          ...(witness === null ? {} : { witness_proof: memberProof(ctx, witness, author) }),
           prior_uses: priorUses,
         },
       })
@@ -239,28 +243,28 @@ export function checkActionRules(ctx: RulesContext, action: Action, entry: Store
 }
 
 /**
- * The genesis proof of the agent that issued `proof`'s grant, when that is not the progenitor: what
- * makes it an admin who may invite. Awaited (UnresolvedDependenciesError) while the issuer's genesis has
- * not arrived; null when the issuer is the progenitor or names no agent.
+ * The genesis proof of `agent` (the issuer of a grant, or the witness of its redemption), when that is
+ * not the progenitor: what makes it an admin who may invite, or a member who may witness. Awaited
+ * (UnresolvedDependenciesError) while that genesis has not arrived; null when `agent` is the progenitor
+ * or names no agent.
  */
-function issuerProof(ctx: RulesContext, proof: unknown, author: Uint8Array): unknown {
-  const issuer = (proof as Partial<MembraneProof> | null)?.grant?.issuer
+function memberProof(ctx: RulesContext, agent: unknown, author: string): unknown {
   if (
     ctx.properties.membrane !== 'invite' ||
-    typeof issuer !== 'string' ||
-    issuer === ctx.properties.progenitor ||
+    typeof agent !== 'string' ||
+    agent === ctx.properties.progenitor ||
     // Nobody admits itself: its own genesis is the one being judged.
-    issuer === encodeHashB64(author)
+    agent === author
   )
     return null
   let key: Uint8Array
   try {
-    key = decodeHashB64(issuer, 'agent')
+    key = decodeHashB64(agent, 'agent')
   } catch {
     return null
   }
   const held = ctx.source.genesisProof(key)
-  if (held === undefined) throw new UnresolvedDependenciesError([issuer])
+  if (held === undefined) throw new UnresolvedDependenciesError([agent])
   return held
 }
 
