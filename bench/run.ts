@@ -18,6 +18,7 @@ const NOT_BENCHMARKS = new Set([
   'daemon-api.ts',
   'chat-paths.ts',
   'lab-api.ts',
+  'profile-requests.ts',
 ])
 
 function printTable(report: BenchReport): void {

@@ -34,12 +34,19 @@ function treeHash(hashes: Uint8Array[]): Uint8Array {
   return digest(NODE, treeHash(hashes.slice(0, k)), treeHash(hashes.slice(k)))
 }
 
-function auditPath(index: number, hashes: Uint8Array[]): Uint8Array[] {
-  if (hashes.length === 1) return []
+/**
+ * The root of the hashes and every leaf's audit path (leaf up), in one pass: each subtree's hash is
+ * computed once (n - 1 node hashes in all; a path per leaf computed apart hashed its siblings' subtrees
+ * again, n^2 hashes for a window of n answers).
+ */
+function treeWithPaths(hashes: Uint8Array[]): { root: Uint8Array; paths: Uint8Array[][] } {
+  if (hashes.length === 1) return { root: hashes[0]!, paths: [[]] }
   const k = split(hashes.length)
-  return index < k
-    ? [...auditPath(index, hashes.slice(0, k)), treeHash(hashes.slice(k))]
-    : [...auditPath(index - k, hashes.slice(k)), treeHash(hashes.slice(0, k))]
+  const left = treeWithPaths(hashes.slice(0, k))
+  const right = treeWithPaths(hashes.slice(k))
+  for (const path of left.paths) path.push(right.root)
+  for (const path of right.paths) path.push(left.root)
+  return { root: digest(NODE, left.root, right.root), paths: [...left.paths, ...right.paths] }
 }
 
 /** The root of the leaves (at least one), as hex. */
@@ -50,8 +57,7 @@ export function merkleRoot(leaves: Uint8Array[]): string {
 
 /** Every leaf's audit path (hex digests from the leaf up), in leaf order. */
 export function merklePaths(leaves: Uint8Array[]): string[][] {
-  const hashes = leaves.map(leafHash)
-  return hashes.map((_, i) => auditPath(i, hashes).map(bytesToHex))
+  return treeWithPaths(leaves.map(leafHash)).paths.map((path) => path.map(bytesToHex))
 }
 
 /** Whether `path` proves `leaf` at `index` of a tree of `count` leaves whose root is `root` (RFC 9162 2.1.3.2). */
