@@ -8,6 +8,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { ensurePrivateDir } from '../storage/private-files.ts'
+import { checkDataDirFormat, recordDataDirFormat } from './data-dir-format.ts'
 
 /** Overrides `~/.ripple`, the parent of every default data dir. */
 export const RIPPLE_HOME_ENV = 'RIPPLE_HOME'
@@ -28,24 +29,26 @@ export function rippleHome(): string {
   return resolve(process.env[RIPPLE_HOME_ENV] || join(homedir(), '.ripple'))
 }
 
-/** `given`, else a session dir when `ephemeral`, else the network's default data dir. */
+/**
+ * `given`, else a session dir when `ephemeral`, else the network's default data dir. A dir a newer
+ * release wrote is refused before anything in it changes (DataDirFormatError); any other is brought to
+ * this release's format and recorded as opened by it.
+ */
 export async function prepareDataDir(
   network: string,
   given: string | undefined,
   ephemeral = false,
 ): Promise<DataDir> {
-  if (given !== undefined) {
-    const path = resolve(given)
-    await ensurePrivateDir(path)
-    return { path, session: false }
-  }
-  if (ephemeral) {
+  if (ephemeral && given === undefined) {
     await ensurePrivateDir(sessionsRoot())
     const path = await mkdtemp(join(sessionsRoot(), `${network}-`))
     await ensurePrivateDir(path)
+    await recordDataDirFormat(path)
     return { path, session: true }
   }
-  const path = join(rippleHome(), network)
+  const path = given !== undefined ? resolve(given) : join(rippleHome(), network)
+  await checkDataDirFormat(path)
   await ensurePrivateDir(path)
+  await recordDataDirFormat(path)
   return { path, session: false }
 }
