@@ -22,8 +22,8 @@ export const PROTOCOLS = {
   hello: 2,
   /** Gossip signals (heartbeats, presence) and their fields. */
   signals: 1,
-  /** Entry formats under the DNAs' rules. */
-  entries: 1,
+  /** Entry formats under the DNAs' rules (2: a task's payload hashes may name a salted envelope). */
+  entries: 2,
   /** How an invite is redeemed (1: judged by the joiner's genesis). */
   admission: 1,
   /** The direct request wire (`direct-infer`; 2: an offer first, the prompt only once the runner said yes). */

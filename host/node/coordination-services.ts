@@ -137,6 +137,7 @@ export function schedulerService() {
       payloads: c.artifacts ? artifactTaskPayloads(c.artifacts) : undefined,
       capability: () => c.registry.capability,
       barred: (agent) => c.backend.isRevoked(agent),
+      versions: c.backend.versions ?? undefined,
       logger: child(c.logger, 'scheduler'),
     })
 }

@@ -22,6 +22,7 @@ import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import type { PayloadExchange } from './payload-exchange.ts'
 import { payloadHash } from './payload-hash.ts'
 import { runMetrics } from './run-metrics.ts'
+import { salted, unsalted } from './salted-payload.ts'
 import { getSealed, putSealed, type TaskPayloads } from './task-payloads.ts'
 import type { TaskSignal } from './task-signals.ts'
 
@@ -162,7 +163,8 @@ export class AttemptRunner {
       if (!verdict.allowed) throw new Error(`denied by policy: ${verdict.reason}`)
       const worker = this.#init.workers.get(task.entry.kind)
       if (worker === undefined) throw new Error(`this host has no worker for kind ${task.entry.kind}`)
-      const input = worker.input.parse(await this.#input(task, assignment, controller.signal))
+      const given = await this.#input(task, assignment, controller.signal)
+      const input = worker.input.parse(given.content)
       startedTimer = setTimeout(announce, QUIET_RUN_MS)
       const outcome = await worker.run(input, {
         signal: controller.signal,
@@ -189,11 +191,12 @@ export class AttemptRunner {
       if (lastProgress !== null) await settledWithin(lastProgress, PROGRESS_FLUSH_MS)
       controller.signal.throwIfAborted()
       // The requester holds the output (or, sealed on IPFS, its key) before the Result naming it by
-      // hash can reach it.
+      // hash can reach it; salted with the input's salt, if it came salted.
+      const payload = sealed?.key ?? output
       const hash = await this.#init.exchange.giveOutput(
         task,
         assignment,
-        sealed?.key ?? output,
+        given.salt === null ? payload : salted(payload, given.salt),
         controller.signal,
       )
       const result = await this.#post(task, assignment, startedAt, {
@@ -254,15 +257,21 @@ export class AttemptRunner {
   }
 
   /**
-   * The task's input from the requester; when it travels by CID, what the requester gives is its key
-   * record, and the sealed input is fetched from IPFS and opened (both checked).
+   * The task's input from the requester (checked against the Task's hash), out of its envelope with
+   * its salt, if salted; when it travels by CID, what the requester gives is its key record, and the
+   * sealed input is fetched from IPFS and opened (both checked).
    */
-  async #input(task: EntryRecord<Task>, assignment: string, signal: AbortSignal): Promise<unknown> {
+  async #input(
+    task: EntryRecord<Task>,
+    assignment: string,
+    signal: AbortSignal,
+  ): Promise<{ content: unknown; salt: string | null }> {
     const cid = task.entry.input_cid
     if (cid !== null && this.#init.payloads === undefined)
       throw new Error('this host fetches no inputs from IPFS')
-    const given = await this.#init.exchange.input(task, assignment, signal)
+    const given = unsalted(await this.#init.exchange.input(task, assignment, signal))
     if (cid === null) return given
-    return (await getSealed(this.#init.payloads!, given, cid, signal)).content
+    const opened = await getSealed(this.#init.payloads!, given.content, cid, signal)
+    return { content: opened.content, salt: given.salt }
   }
 }

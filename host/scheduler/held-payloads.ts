@@ -1,11 +1,13 @@
 /**
  * A task's input or output as one of its two parties reads it: kept here under its hash, or, sealed on
- * IPFS, fetched and opened with the key record kept here under that hash. Opened payloads are held in
+ * IPFS, fetched and opened with the key record kept here under that hash; out of its salted envelope
+ * either way (salted-payload.ts). Opened payloads are held in
  * memory (the newest), since the requester reads an output at each visit and each view.
  */
 import type { Logger } from '../log/logger.ts'
 import { ByteBoundedCache } from '../runtime/byte-bounded-cache.ts'
 import type { PrivatePayloads } from './private-payloads.ts'
+import { unsalted } from './salted-payload.ts'
 import { getSealed, type TaskPayloads } from './task-payloads.ts'
 
 /** Bytes of opened payloads held in memory (the newest); older ones are fetched and opened again. */
@@ -30,9 +32,11 @@ export class HeldPayloads {
    * neither it nor its key, or it could not be fetched and opened (logged).
    */
   async get(hash: string, cid: string | null, signal?: AbortSignal): Promise<unknown> {
-    if (cid === null) return this.#kept.get(hash)
-    const key = await this.#kept.get(hash)
-    if (key === undefined || this.#ipfs === undefined) return undefined
+    const kept = await this.#kept.get(hash)
+    if (kept === undefined) return undefined
+    const { content: key } = unsalted(kept)
+    if (cid === null) return key
+    if (this.#ipfs === undefined) return undefined
     const opened = this.#opened.get(hash)
     if (opened !== undefined) return opened
     const bounded = AbortSignal.any([AbortSignal.timeout(FETCH_MS), ...(signal ? [signal] : [])])

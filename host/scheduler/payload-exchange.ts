@@ -18,6 +18,7 @@ import type { ConductorPort, Signal } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
 import { payloadBytes, payloadHash } from './payload-hash.ts'
 import type { PrivatePayloads } from './private-payloads.ts'
+import { unsalted } from './salted-payload.ts'
 
 const PayloadSignalSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -208,7 +209,8 @@ export class PayloadExchange {
    * Why an output is refused, or null when it is admitted (its attempt marked in the same turn as
    * the check, so a second output at the same time finds it taken): only for a current attempt of this peer's own
    * task still open (a past attempt's assignee has nothing to give), from that attempt's assignee,
-   * the first for the attempt, and within a signal's payload limit (larger goes sealed on IPFS).
+   * the first for the attempt, within a signal's payload limit (larger goes sealed on IPFS), and salted
+   * with the task's salt.
    */
   async #admitOutput(from: string, signal: OutputSignal): Promise<string | null> {
     const state = await this.#init.state(signal.task)
@@ -217,11 +219,14 @@ export class PayloadExchange {
     const attempt = currentAssignments(state.assignments).find((a) => a.action_hash === signal.assignment)
     if (attempt === undefined) return 'not a live attempt of the task'
     if (attempt.entry.assignee !== from) return 'not from the assignee of the attempt'
-    if (this.#outputs.has(signal.assignment)) return 'an output of this attempt is kept already'
     const bytes = payloadBytes(signal.content).length
     const max = LIMITS.task.payload_json_bytes.max
     if (bytes > max) return `${bytes} bytes of JSON, above the ${max} a signal carries`
     this.#outputs.add(signal.assignment)
+    // Salted as the input was (or neither): an output's hash confirms nothing to a bystander either.
+    const input = await this.#init.payloads.get(state.task.entry.input_hash)
+    if (unsalted(signal.content).salt !== unsalted(input).salt) return 'not salted with the task’s salt'
+    if (this.#outputs.has(signal.assignment)) return 'an output of this attempt is kept already'
     return null
   }
 }

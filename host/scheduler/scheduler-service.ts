@@ -24,6 +24,7 @@ import {
   type TaskState,
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
+import type { MeshVersions } from '../interface/release.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
@@ -37,6 +38,7 @@ import { PayloadExchange } from './payload-exchange.ts'
 import { PrivatePayloads } from './private-payloads.ts'
 import { RequesterRole } from './requester-role.ts'
 import { claimSnapshotOf } from './requirements.ts'
+import { newSalt } from './salted-payload.ts'
 import { NotTaskAuthorError, TaskNotFoundError } from './task-errors.ts'
 import { nextMoment } from './task-moments.ts'
 import { type TaskPayloads, taskInputOf } from './task-payloads.ts'
@@ -73,6 +75,8 @@ export interface SchedulerInit {
   ) => () => void
   /** IPFS for inputs and outputs too large to travel inline (the daemon's artifacts). */
   payloads?: TaskPayloads
+  /** What members speak: inputs are salted once all read salts (entries/2); without it, never. */
+  versions?: Pick<MeshVersions, 'everySpeaks'>
   /** Agents never given work (revoked from the mesh); default: none. */
   barred?: (agent: string) => boolean
   /** Sweep period when there is no `onRecordsStored`; default 300 ms. */
@@ -239,7 +243,9 @@ export class SchedulerService implements Startable {
    * (or, too large for a signal, it goes sealed on IPFS, its key kept here; see taskInputOf).
    */
   async submit(order: TaskOrder, input: unknown): Promise<RecordRef> {
-    const task: Task = { ...order, ...(await taskInputOf(input, this.#kept, this.#init.payloads)) }
+    const salt = this.#init.versions?.everySpeaks('entries', 2) ? newSalt() : null
+    const named = await taskInputOf(input, this.#kept, this.#init.payloads, salt)
+    const task: Task = { ...order, ...named }
     const ref = await this.#init.conductor.callZome('resource_mesh', 'submit_task', task)
     this.#touch(ref.action_hash)
     return ref

@@ -7,6 +7,7 @@
 import { type Artifact, LIMITS, type Task } from '../../zomes-bindings/index.ts'
 import { payloadBytes } from './payload-hash.ts'
 import type { PrivatePayloads } from './private-payloads.ts'
+import { salted } from './salted-payload.ts'
 import { openSealed, type SealedKey, SealedKeySchema, seal } from './sealed-payload.ts'
 
 export interface PutPayload {
@@ -54,16 +55,19 @@ export async function getSealed(
 /**
  * What a Task says of its input: its hash and size, the input kept private here (given to each
  * assignee by the requester); above a payload's limit (2 MiB), with IPFS, sealed on IPFS and registered
- * as an Artifact, the key record kept private instead, the Task carrying the CID.
+ * as an Artifact, the key record kept private instead, the Task carrying the CID. With a `salt`, what
+ * is kept (and so hashed) is the input or key record in its salted envelope (salted-payload.ts).
  */
 export async function taskInputOf(
   input: unknown,
   kept: PrivatePayloads,
   payloads: TaskPayloads | undefined,
+  salt: string | null,
 ): Promise<Pick<Task, 'input_hash' | 'input_bytes' | 'input_cid'>> {
+  const keep = (content: unknown) => kept.keep(salt === null ? content : salted(content, salt))
   const bytes = payloadBytes(input).length
   if (bytes <= LIMITS.task.payload_json_bytes.max || payloads === undefined) {
-    return { input_hash: await kept.keep(input), input_bytes: bytes, input_cid: null }
+    return { input_hash: await keep(input), input_bytes: bytes, input_cid: null }
   }
   const { put, key } = await putSealed(payloads, JSON.stringify(input))
   await payloads.register(put, 'task-input.sealed', {
@@ -73,5 +77,5 @@ export async function taskInputOf(
     tool: 'ripple task submit',
     model: null,
   })
-  return { input_hash: await kept.keep(key), input_bytes: put.size, input_cid: put.cid }
+  return { input_hash: await keep(key), input_bytes: put.size, input_cid: put.cid }
 }

@@ -1,10 +1,14 @@
-/** A requester keeps a task output only from the assignee of a live attempt, once, within the limit. */
+/**
+ * A requester keeps a task output only from the assignee of a live attempt, once, within the limit,
+ * salted as the task's input was.
+ */
 import { describe, expect, it, vi } from 'vitest'
 import { encodeHashB64, type HoloHashKind, holoHashFrom32 } from '../../../host/identity/hash.ts'
 import { PayloadExchange } from '../../../host/scheduler/payload-exchange.ts'
 import { payloadHash } from '../../../host/scheduler/payload-hash.ts'
 import { PrivatePayloads } from '../../../host/scheduler/private-payloads.ts'
 import { verifyResult } from '../../../host/scheduler/receipt.ts'
+import { salted } from '../../../host/scheduler/salted-payload.ts'
 import {
   type Assignment,
   type EntryRecord,
@@ -159,5 +163,20 @@ describe('PayloadExchange, outputs given to the requester', () => {
     expect([...cancelled.writes, ...notMine.writes]).toEqual([])
     expect(cancelled.dropped[0]?.why).toBe('the task is over')
     expect(notMine.dropped[0]?.why).toBe('not a task of this peer')
+  })
+
+  it('keeps an output of a salted task only salted with its salt', async () => {
+    const input = salted({ data: 'hello' }, 'ab'.repeat(32))
+    const saltedTask = { ...state.task, entry: task({ input_hash: payloadHash(input) }) }
+    const r = requester({ ...state, task: saltedTask })
+    await r.payloads.keep(input)
+    r.output(LIVE, current, { text: 'unsalted' })
+    r.output(LIVE, current, salted({ text: 'another salt' }, 'cd'.repeat(32)))
+    await vi.waitFor(() => expect(r.dropped).toHaveLength(2))
+    const answer = salted({ text: 'the answer' }, 'ab'.repeat(32))
+    r.output(LIVE, current, answer)
+    await vi.waitFor(() => expect(r.outputs).toEqual([T]))
+    expect(r.dropped.map((d) => d.why)).toEqual(Array(2).fill('not salted with the task’s salt'))
+    expect(r.writes).toEqual([input, answer].map((content) => ({ hash: payloadHash(content), content })))
   })
 })

@@ -7,6 +7,7 @@ import { silentLogger } from '../../../host/log/logger.ts'
 import { HeldPayloads } from '../../../host/scheduler/held-payloads.ts'
 import { payloadHash } from '../../../host/scheduler/payload-hash.ts'
 import { PrivatePayloads } from '../../../host/scheduler/private-payloads.ts'
+import { salted } from '../../../host/scheduler/salted-payload.ts'
 import {
   open,
   openSealed,
@@ -143,5 +144,18 @@ describe('a sealed payload on IPFS', () => {
     expect(await held.get(hash, CID)).toBeUndefined()
     expect(await held.get(hash, CID)).toBeUndefined()
     expect(ipfs.gets).toBe(2)
+  })
+
+  it('is read the same from a salted envelope, inline or sealed, by the hash of the envelope', async () => {
+    const ipfs = memoryPayloads()
+    const output = { text: 'the answer is 42' }
+    const { key } = await putSealed(ipfs, JSON.stringify(output))
+    const kept = memoryKept()
+    const held = new HeldPayloads(kept, ipfs, silentLogger())
+    const sealedHash = await kept.keep(salted(key, 'ab'.repeat(32)))
+    expect(sealedHash).not.toBe(payloadHash(key))
+    expect(await held.get(sealedHash, CID)).toEqual(output)
+    const inlineHash = await kept.keep(salted(output, 'ab'.repeat(32)))
+    expect(await held.get(inlineHash, null)).toEqual(output)
   })
 })
