@@ -222,11 +222,11 @@ export class PayloadExchange {
     const bytes = payloadBytes(signal.content).length
     const max = LIMITS.task.payload_json_bytes.max
     if (bytes > max) return `${bytes} bytes of JSON, above the ${max} a signal carries`
-    this.#outputs.add(signal.assignment)
     // Salted as the input was (or neither): an output's hash confirms nothing to a bystander either.
     const input = await this.#init.payloads.get(state.task.entry.input_hash)
     if (unsalted(signal.content).salt !== unsalted(input).salt) return 'not salted with the task’s salt'
     if (this.#outputs.has(signal.assignment)) return 'an output of this attempt is kept already'
+    this.#outputs.add(signal.assignment)
     return null
   }
 }
