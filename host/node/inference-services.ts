@@ -14,6 +14,7 @@ import { DirectService } from '../requests/direct/direct-service.ts'
 import { RequestRunner } from '../requests/run-request.ts'
 import { RpcWorker } from '../split/rpc-worker.ts'
 import { SplitService } from '../split/split-service.ts'
+import { withRecentUsage } from '../usage/usage-policy.ts'
 import type { Components } from './components.ts'
 import { child, trackSubmitted } from './coordination-services.ts'
 
@@ -93,7 +94,8 @@ export function directService() {
       // Every window of leaves signed here is totalled into this peer's usage.
       conductor: c.usage.watch(c.conductor),
       workers: c.workers,
-      policies: c.policies,
+      // A runner's policies see the requester's recent usage here (and the slots, from the runner).
+      policies: withRecentUsage(c.policies, c.usage),
       slotsOf: (model) => c.models.slotsOf(model),
       agents: c.backend.agents,
       peers: () => c.peers.list(),

@@ -11,7 +11,7 @@ import {
   LIMITS,
   type Task,
 } from '../../zomes-bindings/index.ts'
-import type { CedarEntity, PolicyAction, PolicyRequest } from './cedar-engine.ts'
+import type { CedarEntity, CedarValue, PolicyAction, PolicyRequest } from './cedar-engine.ts'
 
 export interface TaskDecisionInput {
   action: PolicyAction
@@ -22,6 +22,11 @@ export interface TaskDecisionInput {
   task: EntryRecord<Task>
   /** The agent deciding (this host). */
   decidedBy: string
+  /**
+   * More context, read only when a policy is to be evaluated: a runner's slots and the requester's
+   * recent usage (issue 47), which policies test with `context has ...`.
+   */
+  context?: () => Record<string, CedarValue>
 }
 
 export function taskPolicyRequest(input: TaskDecisionInput): PolicyRequest {
@@ -57,7 +62,7 @@ export function taskPolicyRequest(input: TaskDecisionInput): PolicyRequest {
     action: input.action,
     resource: { type: 'Task', id: task.action_hash },
     entities: input.subject === task.author ? [agent, resource] : [agent, resource, author],
-    context: { requester: task.author, decided_by: input.decidedBy },
+    context: { ...input.context?.(), requester: task.author, decided_by: input.decidedBy },
   }
 }
 

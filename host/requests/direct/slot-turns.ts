@@ -1,0 +1,160 @@
+/**
+ * A runner's slots and the turns at them (issue 47, point 3). A request takes a free slot at once
+ * when nobody waits for the model; otherwise it waits in the model's fair line (fair-line.ts: the
+ * owner's own first, then members by weight), or, when not asked to queue, is refused as busy so its
+ * requester tries the next peer. Only the owner's own request passes those waiting. A slot given back
+ * goes to the next in line at once; a short poll catches slots the engine frees by itself (scheduled
+ * tasks share it). Slots are counted here as taken (the engine's own count lags until a request
+ * reaches it), and said to the policies: who holds them, who waits.
+ */
+import { FairLine } from './fair-line.ts'
+
+export interface SlotTurnsInit {
+  /** This peer's agent: its requests are the owner's. */
+  self: string
+  /** A loaded model's slots and how many the engine runs; null when not loaded (a request loads it). */
+  slotsOf: (model: string) => { slots: number; busy: number } | null
+  /** A member's share of turns (default 1). */
+  weightOf?: (member: string) => number
+  /** How often a line looks for a slot the engine freed by itself (default 20 ms). */
+  pollMs?: number
+}
+
+export interface TakeOptions {
+  /** Wait in line for a slot (every candidate was busy); else refuse at once when none is free. */
+  queue: boolean
+  signal: AbortSignal
+  /** How long it may wait in line. */
+  waitMs: number
+}
+
+/** The model's slots as the policies see them when a request of `requester` comes. */
+export interface SlotContext {
+  [key: string]: boolean | number
+  /** The request is the owner's own. */
+  owner: boolean
+  /** The model's slots (0 when it is not loaded yet). */
+  slots: number
+  /** Slots taken, and those of them by other members. */
+  running: number
+  others_running: number
+  owner_waiting: number
+  others_waiting: number
+}
+
+interface Waiter {
+  go: () => void
+}
+
+interface Held {
+  owner: number
+  others: number
+}
+
+export class SlotTurns {
+  readonly #init: SlotTurnsInit
+  readonly #lines = new Map<string, { line: FairLine<Waiter>; timer: NodeJS.Timeout }>()
+  readonly #held = new Map<string, Held>()
+
+  constructor(init: SlotTurnsInit) {
+    this.#init = init
+  }
+
+  /**
+   * Takes a slot of `model` for `requester`: true once taken (give it back with `release`), false
+   * when refused as busy; rejects when `signal` aborts while it waits.
+   */
+  take(model: string, requester: string, options: TakeOptions): Promise<boolean> {
+    const owner = requester === this.#init.self
+    const line = this.#lines.get(model)?.line
+    const passes = line === undefined || line.size === 0 || (owner && line.ownerWaiting === 0)
+    if (passes && this.#free(model)) {
+      this.#hold(model, owner, 1)
+      return Promise.resolve(true)
+    }
+    if (!options.queue) return Promise.resolve(false)
+    options.signal.throwIfAborted()
+    return new Promise<boolean>((resolve, reject) => {
+      const waiting = this.#line(model)
+      const done = () => {
+        clearTimeout(deadline)
+        options.signal.removeEventListener('abort', aborted)
+      }
+      const waiter: Waiter = {
+        go: () => {
+          done()
+          this.#hold(model, owner, 1)
+          resolve(true)
+        },
+      }
+      const deadline = setTimeout(() => {
+        if (!waiting.remove(waiter)) return
+        done()
+        resolve(false)
+      }, options.waitMs)
+      const aborted = () => {
+        if (!waiting.remove(waiter)) return
+        done()
+        reject(options.signal.reason)
+      }
+      options.signal.addEventListener('abort', aborted, { once: true })
+      waiting.push(waiter, requester, owner)
+    })
+  }
+
+  /** Gives back a slot `requester` took; the next in line takes it. */
+  release(model: string, requester: string): void {
+    this.#hold(model, requester === this.#init.self, -1)
+    this.#grant(model)
+  }
+
+  /** The model's slots, who holds them and who waits, for a request of `requester`. */
+  context(model: string, requester: string): SlotContext {
+    const held = this.#held.get(model) ?? { owner: 0, others: 0 }
+    const line = this.#lines.get(model)?.line
+    const ownerWaiting = line?.ownerWaiting ?? 0
+    return {
+      owner: requester === this.#init.self,
+      slots: this.#init.slotsOf(model)?.slots ?? 0,
+      running: held.owner + held.others,
+      others_running: held.others,
+      owner_waiting: ownerWaiting,
+      others_waiting: (line?.size ?? 0) - ownerWaiting,
+    }
+  }
+
+  #free(model: string): boolean {
+    const slots = this.#init.slotsOf(model)
+    const held = this.#held.get(model)
+    return slots === null || Math.max(slots.busy, (held?.owner ?? 0) + (held?.others ?? 0)) < slots.slots
+  }
+
+  #hold(model: string, owner: boolean, by: 1 | -1): void {
+    const held = this.#held.get(model) ?? { owner: 0, others: 0 }
+    held[owner ? 'owner' : 'others'] = Math.max(0, held[owner ? 'owner' : 'others'] + by)
+    if (held.owner + held.others === 0) this.#held.delete(model)
+    else this.#held.set(model, held)
+  }
+
+  #line(model: string): FairLine<Waiter> {
+    let entry = this.#lines.get(model)
+    if (entry === undefined) {
+      const timer = setInterval(() => this.#grant(model), this.#init.pollMs ?? 20)
+      timer.unref()
+      entry = { line: new FairLine(this.#init.weightOf), timer }
+      this.#lines.set(model, entry)
+    }
+    return entry.line
+  }
+
+  /** Free slots go to the next in line (each taken as it is given); an empty line is dropped. */
+  #grant(model: string): void {
+    const entry = this.#lines.get(model)
+    if (entry === undefined) return
+    while (entry.line.size > 0 && this.#free(model)) entry.line.next()!.go()
+    if (entry.line.size === 0) {
+      clearInterval(entry.timer)
+      this.#lines.delete(model)
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * A runner's Cedar policies with the requester's recent usage and the slots' state in their context
+ * (issue 47, points 2 and 3): the README's examples, "at most half my slots to others while I have
+ * requests waiting" and "no more than 2M tokens a day to members outside my team", decided on
+ * usage totalled from signed leaves and on the runner's slot turns.
+ */
+import { describe, expect, it } from 'vitest'
+import type { ConductorPort } from '../../../host/interface/conductor-port.ts'
+import { silentLogger } from '../../../host/log/logger.ts'
+import { PolicyService } from '../../../host/policy/policy-service.ts'
+import { SlotTurns } from '../../../host/requests/direct/slot-turns.ts'
+import { UsageLedger } from '../../../host/usage/usage-ledger.ts'
+import { withRecentUsage } from '../../../host/usage/usage-policy.ts'
+import { type AnswerLeaf, answerLeavesOf, type Policy } from '../../../zomes-bindings/index.ts'
+import { task } from '../scheduler/fixtures.ts'
+
+const ME = 'uhCAkRunner'
+const TEAMMATE = 'uhCAkTeammate'
+const OUTSIDER = 'uhCAkOutsider'
+
+const HALF_SLOTS = `permit(principal, action, resource);
+forbid(principal, action == Action::"run", resource)
+  when { context has owner && !context.owner && context.owner_waiting > 0 && context.others_running * 2 >= context.slots };`
+const TEAM_DAY = `forbid(principal, action == Action::"run", resource)
+  when { context has requester_tokens_day && context.requester_tokens_day >= 2000000 }
+  unless { resource.author in [Agent::"${TEAMMATE}"] };`
+
+function runnerPolicies(texts: string[]) {
+  const policies = texts.map((text, i) => ({
+    action_hash: `uhCkkPolicy${i}`,
+    author: ME,
+    timestamp: 1,
+    entry: { id: `p${i}`, version: 1, text, description: '', admin_grant: null } satisfies Policy,
+  }))
+  const conductor = {
+    agentPubKey: ME,
+    callZome: async (_dna: string, fn: string) => (fn === 'list_policies' ? policies : {}),
+  } as unknown as Pick<ConductorPort, 'agentPubKey' | 'callZome'>
+  return new PolicyService({ conductor, cacheMs: 0, logger: silentLogger() })
+}
+
+/** A ledger that totalled a runner's window: `tokens` served to each requester, in one request each. */
+async function ledgerOf(served: Record<string, number>) {
+  const ledger = new UsageLedger()
+  const now = Date.now() * 1000
+  const leaves = Object.entries(served).map(
+    ([requester, tokens], i): AnswerLeaf => ({
+      request: String(i).padStart(64, '0'),
+      requester,
+      model: 'm',
+      model_file_hash: null,
+      status: 'ok',
+      output_hash: 'f'.repeat(64),
+      tokens_in: tokens - 1,
+      tokens_out: 1,
+      started_at: now - 1000,
+      finished_at: now,
+    }),
+  )
+  const conductor = ledger.watch({ callZome: async () => ({ batch: 'b', leaves: 'l' }) } as never)
+  await (conductor as Pick<ConductorPort, 'callZome'>).callZome('resource_mesh', 'post_answer_batch', {
+    leaves: answerLeavesOf(leaves),
+    opened_at: now,
+    closed_at: now,
+  })
+  return ledger
+}
+
+const run = (author: string, context?: () => Record<string, boolean | number>) => ({
+  action: 'run' as const,
+  subject: ME,
+  snapshot: null,
+  task: { action_hash: 'uhCkkTask', author, timestamp: 1, entry: task() },
+  decidedBy: ME,
+  ...(context && { context }),
+})
+
+describe('policies with usage in their context', () => {
+  it('no more than 2M tokens a day to members outside the team', async () => {
+    const usage = await ledgerOf({ [OUTSIDER]: 2_000_000, [TEAMMATE]: 5_000_000, uhCAkLight: 1_999_999 })
+    const policies = withRecentUsage(runnerPolicies([HALF_SLOTS, TEAM_DAY]), usage)
+    expect(await policies.decide(run(OUTSIDER))).toMatchObject({ allowed: false, reason: 'forbidden by p1' })
+    expect((await policies.decide(run(TEAMMATE))).allowed).toBe(true)
+    expect((await policies.decide(run('uhCAkLight'))).allowed).toBe(true)
+  })
+
+  it('at most half the slots to others while the owner has requests waiting', async () => {
+    const turns = new SlotTurns({ self: ME, slotsOf: () => ({ slots: 4, busy: 0 }) })
+    const policies = withRecentUsage(runnerPolicies([HALF_SLOTS]), new UsageLedger())
+    const decide = (author: string) => policies.decide(run(author, () => turns.context('m', author)))
+    const take = (member: string) =>
+      turns.take('m', member, { queue: true, signal: new AbortController().signal, waitMs: 60_000 })
+    await take(OUTSIDER)
+    // One of four slots to others and the owner waits for none: allowed.
+    expect((await decide(OUTSIDER)).allowed).toBe(true)
+    await take(OUTSIDER)
+    await take(ME)
+    await take(ME)
+    const waiting = take(ME)
+    // Two of four to others, and the owner waits: the next of others is refused; the owner's is not.
+    expect(await decide(OUTSIDER)).toMatchObject({ allowed: false, reason: 'forbidden by p0' })
+    expect((await decide(ME)).allowed).toBe(true)
+    turns.release('m', OUTSIDER)
+    expect(await waiting).toBe(true)
+    expect((await decide(OUTSIDER)).allowed).toBe(true)
+  })
+})
