@@ -2,11 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { FairLine } from '../../../../host/requests/direct/fair-line.ts'
 
 /** Arrivals as `member:count` (`me` is the owner), then the order the line serves them in. */
-function served(
-  arrivals: string[],
-  weights: Partial<Record<string, number>> = {},
-  take = Number.POSITIVE_INFINITY,
-) {
+function served(arrivals: string[], weights: Partial<Record<string, number>> = {}) {
   const line = new FairLine<string>((m) => weights[m] ?? 1)
   for (const arrival of arrivals) {
     const [member, count] = arrival.split(':') as [string, string]
