@@ -76,25 +76,26 @@ export function gapText(peer: string, own: ReleaseStatement, theirs: ReleaseStat
 }
 
 /**
- * Why a request to `peer` found no handler for the version this peer needs: "peer X speaks direct 1
- * only (Ripple 0.1.0); this peer needs 2: upgrade X". `theirs` is the peer's statement (undefined:
- * never met, so its versions are not known).
+ * Why a stream to `peer` found no version of `protocol` that this peer speaks: "peer X speaks
+ * direct-infer 1 only (Ripple 0.1.0); this peer needs 2: upgrade X". `need` are the versions this
+ * peer speaks, `spoken` those the peer serves (as it told identify), `release` what its hello said
+ * (undefined: never met).
  */
 export function missingVersionText(
   peer: string,
   protocol: string,
-  need: number,
-  theirs: ReleaseStatement | undefined,
+  need: readonly number[],
+  spoken: readonly number[],
+  release: string | undefined,
 ): string {
-  if (theirs === undefined) return `peer ${peer} does not speak ${protocol} ${need}, which this peer needs`
-  const spoken = theirs.protocols[protocol]
-  if (spoken === undefined) {
-    return `peer ${peer} does not speak ${protocol} at all (Ripple ${theirs.release}); this peer needs ${protocol} ${need}: upgrade ${peer}`
+  const ripple = release === undefined ? '' : ` (Ripple ${release})`
+  const needs = need.join(' or ')
+  if (spoken.length === 0)
+    return `peer ${peer} does not serve ${protocol}${ripple}; this peer speaks ${protocol} ${needs}`
+  if (Math.min(...spoken) > Math.max(...need)) {
+    return `peer ${peer} speaks ${protocol} ${spoken.join(', ')}${ripple}; this peer speaks ${needs} only: upgrade this peer`
   }
-  if (spoken > need) {
-    return `peer ${peer} speaks ${protocol} ${spoken} (Ripple ${theirs.release}); this peer speaks ${need} only: upgrade this peer`
-  }
-  return `peer ${peer} speaks ${protocol} ${spoken} only (Ripple ${theirs.release}); this peer needs ${need}: upgrade ${peer}`
+  return `peer ${peer} speaks ${protocol} ${spoken.join(', ')} only${ripple}; this peer needs ${needs}: upgrade ${peer}`
 }
 
 /**

@@ -257,6 +257,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   const rpc = createRequestResponse(libp2p, identity, peers, gate, {
     timeoutMs: init.requestTimeoutMs,
     usable,
+    versions,
   })
   const explicitPeers = [...config.bootstrap, ...(init.peers ?? [])]
   let dialer: PeerDialer | undefined
@@ -269,7 +270,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     peers,
     pubsub,
     rpc,
-    streams: createPeerStreams(libp2p, identity, peers, gate, init.logger),
+    streams: createPeerStreams(libp2p, identity, peers, gate, init.logger, versions),
     gate,
     versions,
     multiaddrs: () => libp2p.getMultiaddrs(),

@@ -6,12 +6,14 @@
  * stream with the reason logged, never the daemon. The gate holds both ways: a stream is opened only
  * to a member, so no byte of a prompt or a tunnel reaches a peer that could not have been served.
  */
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import { type Libp2p, type PeerId, type Stream, UnsupportedProtocolError } from '@libp2p/interface'
+import type { MeshVersions } from '../interface/release.ts'
 import type { Logger } from '../log/logger.ts'
 import { NotAMemberError, PeerUnreachableError, RequestRefusedError } from './errors.ts'
 import type { MemberGate } from './member-gate.ts'
 import type { NetworkIdentity } from './network-identity.ts'
 import { LIMITED_OK, type PeerBook } from './peer-book.ts'
+import { versionRefusal } from './protocol-versions.ts'
 
 export type StreamHandler = (stream: Stream, peer: PeerId) => void | Promise<void>
 
@@ -38,6 +40,8 @@ export function createPeerStreams(
   peers: PeerBook,
   gate: MemberGate,
   logger?: Logger,
+  /** What each peer's hello said: a refusal for want of a protocol version names its release. */
+  versions?: Pick<MeshVersions, 'of'>,
 ): PeerStreams {
   return {
     async handle(protocolSuffix, handler) {
@@ -86,6 +90,8 @@ export function createPeerStreams(
         })
       } catch (err) {
         if (err instanceof RequestRefusedError) throw err
+        if (err instanceof UnsupportedProtocolError)
+          throw await versionRefusal(libp2p, identity, versions, peer, suffixes)
         throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })
       }
       stream.inactivityTimeout = NO_INACTIVITY_TIMEOUT

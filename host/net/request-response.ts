@@ -14,6 +14,7 @@ import {
   UnsupportedProtocolError,
 } from '@libp2p/interface'
 import { type LengthPrefixedStream, lpStream, UnexpectedEOFError } from '@libp2p/utils'
+import type { MeshVersions } from '../interface/release.ts'
 import {
   MessageTooLargeError,
   NotAMemberError,
@@ -25,6 +26,7 @@ import {
 import type { MemberGate } from './member-gate.ts'
 import type { NetworkIdentity } from './network-identity.ts'
 import { LIMITED_OK, type PeerBook } from './peer-book.ts'
+import { versionRefusal } from './protocol-versions.ts'
 
 export type RequestHandler = (request: Uint8Array, peer: PeerId) => Promise<Uint8Array>
 
@@ -68,6 +70,8 @@ export interface RequestResponseInit {
   timeoutMs?: number
   /** Whether an open connection may carry requests yet (a fresh WebRTC one may not); default: all. */
   usable?: (connection: Connection) => boolean
+  /** What each peer's hello said: a refusal for want of a protocol version names its release. */
+  versions?: Pick<MeshVersions, 'of'>
 }
 
 export interface StoppableRequestResponse extends RequestResponse {
@@ -94,6 +98,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
   readonly #idle = new Map<string, Channel[]>()
   readonly #timeoutMs: number
   readonly #usable: (connection: Connection) => boolean
+  readonly #versions: Pick<MeshVersions, 'of'> | undefined
 
   readonly #libp2p: Libp2p
   readonly #identity: NetworkIdentity
@@ -113,6 +118,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     this.#gate = gate
     this.#timeoutMs = init.timeoutMs ?? 10_000
     this.#usable = init.usable ?? (() => true)
+    this.#versions = init.versions
     peers.addEventListener('peer:disconnect', this.#onPeerDisconnect)
   }
 
@@ -159,7 +165,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
           }
         }
       }
-      const channel = await this.#open(peer, protocol, signal)
+      const channel = await this.#open(peer, protocolSuffix, signal)
       return await this.#exchange(key, channel, peer, request, signal)
     } catch (err) {
       if (options.signal?.aborted) throw options.signal.reason
@@ -182,7 +188,8 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     this.#idle.clear()
   }
 
-  async #open(peer: PeerId, protocol: string, signal: AbortSignal): Promise<Channel> {
+  async #open(peer: PeerId, protocolSuffix: string, signal: AbortSignal): Promise<Channel> {
+    const protocol = this.#identity.protocol(protocolSuffix)
     // An open connection is used as it is, relayed ones too: libp2p would dial again for a peer it
     // only reaches through a relay, and a dial that tries WebRTC behind a NAT it cannot cross hangs.
     let connection = bestConnection(this.#libp2p.getConnections(peer).filter(this.#usable))
@@ -201,7 +208,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
       return { stream, lp: frames(stream) }
     } catch (err) {
       if (err instanceof UnsupportedProtocolError) {
-        throw new RequestRefusedError(peer, `does not serve ${protocol}`)
+        throw await versionRefusal(this.#libp2p, this.#identity, this.#versions, peer, [protocolSuffix])
       }
       throw err
     }

@@ -58,16 +58,17 @@ describe('gap text', () => {
 
 describe('missing version text', () => {
   it.each([
-    [UNSTATED, 2, 'peer X speaks direct 1 only (Ripple 0.1.0); this peer needs 2: upgrade X'],
-    [v030, 2, 'peer X speaks direct 3 (Ripple 0.3.0); this peer speaks 2 only: upgrade this peer'],
+    [[2], [1], '0.1.0', 'peer X speaks direct-infer 1 only (Ripple 0.1.0); this peer needs 2: upgrade X'],
     [
-      { release: '0.5.0', protocols: {} },
-      2,
-      'peer X does not speak direct at all (Ripple 0.5.0); this peer needs direct 2: upgrade X',
+      [2, 1],
+      [4, 3],
+      '0.5.0',
+      'peer X speaks direct-infer 4, 3 (Ripple 0.5.0); this peer speaks 2 or 1 only: upgrade this peer',
     ],
-    [undefined, 2, 'peer X does not speak direct 2, which this peer needs'],
-  ])('names both versions', (theirs, need, text) => {
-    expect(missingVersionText('X', 'direct', need, theirs)).toBe(text)
+    [[2], [], '0.2.0', 'peer X does not serve direct-infer (Ripple 0.2.0); this peer speaks direct-infer 2'],
+    [[2], [1], undefined, 'peer X speaks direct-infer 1 only; this peer needs 2: upgrade X'],
+  ])('needs %j, spoken %j', (need, spoken, release, text) => {
+    expect(missingVersionText('X', 'direct-infer', need, spoken, release)).toBe(text)
   })
 })
 
