@@ -20,14 +20,15 @@ import { payloadBytes, payloadHash } from './payload-hash.ts'
 import type { PrivatePayloads } from './private-payloads.ts'
 import { unsalted } from './salted-payload.ts'
 
+/** Lenient, as every signal is: fields a newer release adds are ignored (the rule for change). */
 const PayloadSignalSchema = z.discriminatedUnion('type', [
-  z.strictObject({
+  z.object({
     type: z.literal('task-input-ask'),
     task: ActionHashB64Schema,
     assignment: ActionHashB64Schema,
   }),
-  z.strictObject({ type: z.literal('task-input'), task: ActionHashB64Schema, content: z.json() }),
-  z.strictObject({
+  z.object({ type: z.literal('task-input'), task: ActionHashB64Schema, content: z.json() }),
+  z.object({
     type: z.literal('task-output'),
     task: ActionHashB64Schema,
     assignment: ActionHashB64Schema,
