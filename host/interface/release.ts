@@ -24,8 +24,8 @@ export const PROTOCOLS = {
   signals: 1,
   /** Entry formats under the DNAs' rules (2: a task's payload hashes may name a salted envelope). */
   entries: 2,
-  /** How an invite is redeemed (1: judged by the joiner's genesis). */
-  admission: 1,
+  /** How an invite is redeemed (1: judged by the joiner's genesis; 2: witnessed by a member, `admit/1.0.0`). */
+  admission: 2,
   /** The direct request wire (`direct-infer`; 2: an offer first, the prompt only once the runner said yes). */
   direct: 2,
   /** The invite file's format (`ripple_invite`). */
