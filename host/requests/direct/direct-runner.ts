@@ -30,6 +30,7 @@ import { type CallerMistake, callerMistake } from '../run-errors.ts'
 import { BatchWindow } from './batch-window.ts'
 import { type DirectRequest, digestRequest } from './direct-request.ts'
 import type { Offer, Refusal } from './direct-wire.ts'
+import { SlotTurns } from './slot-turns.ts'
 
 export interface DirectRunnerInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
@@ -103,16 +104,16 @@ const nowMicros = () => Date.now() * 1000
 export const RUN_LIMIT_MS = 10 * 60_000
 /** How long a request every peer was too busy for waits here for a slot (below the requester's patience). */
 export const QUEUE_WAIT_MS = 20_000
-const QUEUE_POLL_MS = 20
 
 export class DirectRunner {
   readonly #init: DirectRunnerInit
-  /** Direct requests running per model (the engine's own count lags until they reach it). */
-  readonly #running = new Map<string, number>()
+  /** Direct requests' slots per model and the turns at them (the engine's own count lags). */
+  readonly #turns: SlotTurns
   readonly #window: BatchWindow<AnswerLeaf, SealedWindow>
 
   constructor(init: DirectRunnerInit) {
     this.#init = init
+    this.#turns = new SlotTurns({ self: init.conductor.agentPubKey, slotsOf: init.slotsOf })
     this.#window = new BatchWindow({
       windowMs: init.batchWindowMs,
       maxLeaves: init.batchMaxLeaves,
@@ -158,6 +159,8 @@ export class DirectRunner {
         snapshot: null,
         task,
         decidedBy: me,
+        // The model's slots, who holds them and who waits: what a share of them is judged on.
+        context: () => this.#turns.context(offer.model, requester),
       })
       if (!verdict.allowed) throw new RunRefusedError('policy', `denied by policy: ${verdict.reason}`)
     }
@@ -166,18 +169,14 @@ export class DirectRunner {
       const placement = await worker.place(offer.model)
       if ('cannot' in placement) throw new RunRefusedError('no_model', placement.cannot)
     }
-    for (const giveUpAt = Date.now() + QUEUE_WAIT_MS; !this.#slotFree(offer.model); ) {
-      if (!queue || Date.now() > giveUpAt)
-        throw new RunRefusedError('busy', `every slot of model "${offer.model}" here is busy`)
-      await new Promise((resolve) => setTimeout(resolve, QUEUE_POLL_MS))
-      signal.throwIfAborted()
-    }
-    this.#running.set(offer.model, (this.#running.get(offer.model) ?? 0) + 1)
+    // The owner's own requests first, then members by turns (slot-turns.ts).
+    if (!(await this.#turns.take(offer.model, requester, { queue, signal, waitMs: QUEUE_WAIT_MS })))
+      throw new RunRefusedError('busy', `every slot of model "${offer.model}" here is busy`)
     let held = true
     const release = () => {
       if (!held) return
       held = false
-      this.#running.set(offer.model, (this.#running.get(offer.model) ?? 1) - 1)
+      this.#turns.release(offer.model, requester)
     }
     const admitted: Admitted = { offer, worker, task, release }
     return admitted
@@ -251,11 +250,6 @@ export class DirectRunner {
       if (!signal.aborted) void this.#sign(task, request, startedAt, { error: message }, undefined)
       throw err
     }
-  }
-
-  #slotFree(model: string): boolean {
-    const slots = this.#init.slotsOf(model)
-    return slots === null || Math.max(slots.busy, this.#running.get(model) ?? 0) < slots.slots
   }
 
   /** Adds the answer's leaf to the open window; resolves to its proof once the window is signed. */

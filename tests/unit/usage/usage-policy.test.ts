@@ -8,10 +8,21 @@ import { describe, expect, it } from 'vitest'
 import type { ConductorPort } from '../../../host/interface/conductor-port.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { PolicyService } from '../../../host/policy/policy-service.ts'
+import type { NoRunnerError } from '../../../host/requests/direct/direct-errors.ts'
 import { SlotTurns } from '../../../host/requests/direct/slot-turns.ts'
 import { UsageLedger } from '../../../host/usage/usage-ledger.ts'
 import { withRecentUsage } from '../../../host/usage/usage-policy.ts'
 import { type AnswerLeaf, answerLeavesOf, type Policy } from '../../../zomes-bindings/index.ts'
+import {
+  A,
+  ask,
+  B,
+  FakeMesh,
+  peer,
+  ME as REQUESTER,
+  requester,
+  runner,
+} from '../requests/direct/direct-fixtures.ts'
 import { task } from '../scheduler/fixtures.ts'
 
 const ME = 'uhCAkRunner'
@@ -103,5 +114,20 @@ describe('policies with usage in their context', () => {
     turns.release('m', OUTSIDER)
     expect(await waiting).toBe(true)
     expect((await decide(OUTSIDER)).allowed).toBe(true)
+  })
+
+  it('a request its usage refuses at one runner is served by the next', async () => {
+    const mesh = new FakeMesh()
+    const usage = await ledgerOf({ [REQUESTER]: 2_500_000 })
+    const strict = withRecentUsage(runnerPolicies([HALF_SLOTS, TEAM_DAY]), usage)
+    const refusing = await runner(mesh, A, undefined, undefined, { decide: (input) => strict.decide(input) })
+    const serving = await runner(mesh, B)
+    // A has the more free slots: tried first, it refuses on the offer, before reading the prompt.
+    const { inference } = requester(mesh, [peer(A, 8), peer(B, 2)])
+    expect(await ask(inference, 'hi')).toMatchObject({ peer: B, output: { text: 'echo: hi' } })
+    expect([refusing, serving]).toEqual([[], ['hi']])
+    const alone = await ask(requester(mesh, [peer(A, 8)]).inference, 'hi').catch((e: unknown) => e)
+    expect((alone as NoRunnerError).reasons).toMatchObject([{ agent: A, why: 'policy' }])
+    expect((alone as Error).message).toMatch(/denied by policy: forbidden by p1/)
   })
 })
