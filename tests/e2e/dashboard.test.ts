@@ -18,6 +18,7 @@ import { ApiKeyStore, apiKeysPath } from '../../host/api/api-keys.ts'
 import { ApiClient } from '../../host/api/client/index.ts'
 import { llamaCppTemplate } from '../../host/inference/gguf-gen/llama-cpp-templates.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
+import { RELEASE } from '../../host/interface/release.ts'
 import { startModelServer } from '../fixtures/model-server.ts'
 import { isolatedNetwork, REPO_ROOT, type RunningRipple, startRipple } from './ripple-process.ts'
 
@@ -131,6 +132,8 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
       await expect.poll(() => card.locator('dd.cpu').textContent()).toMatch(/\d+ cores \/ \d+ threads/)
       expect(await card.locator('dd.ram').textContent()).toMatch(/\d+(\.\d)? (MiB|GiB|TiB)/)
       expect(await card.locator('h3').textContent()).toContain(peer.name)
+      // Each peer's release, from its hello (all three run this one: no gap named).
+      await expect.poll(() => card.locator('dd.release').textContent()).toBe(`Ripple ${RELEASE}`)
     }
     await expect
       .poll(() => page.locator(`section.peer[data-agent="${beta.agent}"] .badge`).allTextContents())
