@@ -27,6 +27,11 @@ export class HeldPayloads {
     this.#logger = logger
   }
 
+  /** The salt of the payload kept here under `hash`; null when it is unsalted or not held. */
+  async saltOf(hash: string): Promise<string | null> {
+    return unsalted(await this.#kept.get(hash)).salt
+  }
+
   /**
    * The payload named `hash` (sealed at `cid` when not null), or undefined when this peer holds
    * neither it nor its key, or it could not be fetched and opened (logged).

@@ -1,13 +1,14 @@
 /**
  * The requester's part of a visit to one of its own tasks: assigns the best claims, reassigns on a
  * lost lease or a failed result, and issues the receipt (./requester-plan.ts decides each step),
- * asking the policies first and passing over barred agents and holders of a model file that crashed
- * an earlier attempt. A task that runs on a model goes straight to this host when it is the best
+ * asking the policies first and passing over barred agents, holders of a model file that crashed
+ * an earlier attempt, and, for a salted task, peers that do not read salts. A task that runs on a model goes straight to this host when it is the best
  * place for it.
  */
 import type { ClaimSnapshot, TaskState } from '../../zomes-bindings/index.ts'
 import { crashedModelFiles } from '../inference/model-errors.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
+import type { MeshVersions } from '../interface/release.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
 import { claimsDecide, FILL_WINDOWS } from './claimant-plan.ts'
 import type { ClaimantRole } from './claimant-role.ts'
@@ -23,6 +24,8 @@ export interface RequesterRoleInit {
   policies: Pick<PolicyService, 'decide'>
   /** Agents never given work (revoked from the mesh). */
   barred?: (agent: string) => boolean
+  /** What each peer speaks: a salted task goes to none that reads no salts. */
+  versions?: Pick<MeshVersions, 'of'>
   nodes: KnownNodes
   model: TaskReadModel
   writes: TaskWrites
@@ -86,7 +89,11 @@ export class RequesterRole {
       }
       if (step.kind !== 'assign') return wrote
       const claimant = step.claim.author
-      if (this.#init.barred?.(claimant) || (await this.#holdsCrashedFile(state, claimant))) {
+      const passOver =
+        this.#init.barred?.(claimant) ||
+        (await this.#holdsCrashedFile(state, claimant)) ||
+        (await this.#readsNoSalt(state, claimant))
+      if (passOver) {
         memo.refused.add(claimant)
         continue
       }
@@ -153,6 +160,15 @@ export class RequesterRole {
     if (crashed.size === 0) return false
     const capability = await this.#init.conductor.callZome('agent_registry', 'get_capability', claimant)
     return capability?.entry.inference.models.some((m) => crashed.has(m.file_hash)) ?? false
+  }
+
+  /**
+   * Whether the task's input is salted and the claimant does not state it reads salts (entries/2): a
+   * 0.1.0 peer that joined after the task was written would run the envelope as its input.
+   */
+  async #readsNoSalt(state: TaskState, claimant: string): Promise<boolean> {
+    if ((this.#init.versions?.of(claimant)?.protocols.entries ?? 1) >= 2) return false
+    return (await this.#init.payloads.saltOf(state.task.entry.input_hash)) !== null
   }
 
   /**

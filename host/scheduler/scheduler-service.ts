@@ -75,8 +75,8 @@ export interface SchedulerInit {
   ) => () => void
   /** IPFS for inputs and outputs too large to travel inline (the daemon's artifacts). */
   payloads?: TaskPayloads
-  /** What members speak: inputs are salted once all read salts (entries/2); without it, never. */
-  versions?: Pick<MeshVersions, 'everySpeaks'>
+  /** What peers speak: inputs are salted once all read salts (entries/2); without it, never. */
+  versions?: MeshVersions
   /** Agents never given work (revoked from the mesh); default: none. */
   barred?: (agent: string) => boolean
   /** Sweep period when there is no `onRecordsStored`; default 300 ms. */

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
+import { OWN_STATEMENT, UNSTATED } from '../../../host/interface/release.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { PolicyService } from '../../../host/policy/policy-service.ts'
 import { payloadHash } from '../../../host/scheduler/payload-hash.ts'
@@ -51,8 +52,12 @@ afterEach(async () => {
   mesh = null
 })
 
-/** A host that runs `echo.salted` (the assignee) or none (the requester); every member reads salts. */
-async function host(conductor: EmbeddedConductor, runs: boolean) {
+/**
+ * A host that runs `echo.salted` (the assignee) or none (the requester). It takes every member to
+ * read salts (so it salts its tasks), and each peer to say so but those in `readsNoSalt` (a 0.1.0
+ * peer that joined since).
+ */
+async function host(conductor: EmbeddedConductor, runs: boolean, readsNoSalt: string[] = []) {
   const workers = new WorkerRegistry()
   if (runs)
     workers.register({
@@ -66,7 +71,10 @@ async function host(conductor: EmbeddedConductor, runs: boolean) {
     workers,
     policies: new PolicyService({ conductor, logger: silentLogger() }),
     capability: () => capability(),
-    versions: { everySpeaks: (protocol, version) => protocol === 'entries' && version <= 2 },
+    versions: {
+      everySpeaks: (protocol, version) => protocol === 'entries' && version <= 2,
+      of: (agent) => (readsNoSalt.includes(agent) ? UNSTATED : OWN_STATEMENT),
+    },
     claimWindowMs: 50,
     logger: silentLogger(),
   })
@@ -114,5 +122,24 @@ describe('a task whose members all read salts', () => {
       expect(output.salt).toBe(input.salt)
       expect(payloadHash(salted({ text: 'echo: the secret prompt' }, output.salt!))).toBe(output_hash)
     }
+  })
+
+  it('is given to no claimant that does not read salts', async () => {
+    mesh = await openMesh(2)
+    const [asking, running] = mesh.conductors as EmbeddedConductor[]
+    const requester = await host(asking!, false, [running!.agentPubKey])
+    await host(running!, true)
+    const syncing = setInterval(() => mesh?.sync(), 50)
+    const view = await (async () => {
+      const deadline = (Date.now() + 3_000) * 1000
+      const ref = await requester.submit(...order({ kind: 'echo.salted', input: { prompt: 'hi' }, deadline }))
+      return eventually(async () => {
+        const v = await requester.view(ref.action_hash)
+        return v.state.status === 'expired' ? v : undefined
+      }, 20_000)
+    })().finally(() => clearInterval(syncing))
+    // It claimed, and was passed over: it would have run the envelope as its input.
+    expect(view.state.claims.map((c) => c.author)).toEqual([running!.agentPubKey])
+    expect(view.state.assignments).toEqual([])
   })
 })
