@@ -64,7 +64,7 @@ export class PeerVersions implements MeshVersions {
       const said = statement === UNSTATED ? ' (it states no version: a release before 0.2.0)' : ''
       this.#logger?.info(
         { peer: agent, release: statement.release },
-        `peer ${agent} runs Ripple ${statement.release}${said}, this peer ${this.#own.release}: they work together`,
+        `peer ${agent} runs Ripple ${statement.release}${said}, this peer ${this.#own.release}: both speak the same protocol versions`,
       )
     }
   }

@@ -1,8 +1,9 @@
+import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { OWN_STATEMENT, UNSTATED } from '../../../host/interface/release.ts'
 import { PeerVersions } from '../../../host/net/mesh-versions.ts'
 
-const newer = { release: '0.3.0', protocols: { ...OWN_STATEMENT.protocols, direct: 2 } }
+const newer = { release: '0.3.0', protocols: { ...OWN_STATEMENT.protocols, direct: 2, teleport: 1 } }
 const own = { release: '0.2.0', protocols: { ...OWN_STATEMENT.protocols, direct: 2 } }
 
 describe('mesh versions', () => {
@@ -27,6 +28,20 @@ describe('mesh versions', () => {
     versions.record('new', newer)
     versions.record('old', UNSTATED)
     expect(versions.everySpeaks(protocol as 'direct', version)).toBe(speaks)
+  })
+
+  it('logs a peer once per change: a warning for a protocol gap, a note for another release alone', () => {
+    const lines: { level: number; msg: string }[] = []
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) })
+    const versions = new PeerVersions({ own, self: 'me', logger })
+    versions.record('new', newer)
+    versions.record('new', { ...newer })
+    versions.record('patch', { ...own, release: '0.2.1' })
+    versions.record('new', own)
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      [40, 'peer new runs Ripple 0.3.0 (teleport 1), this peer 0.2.0 (teleport none): upgrade this peer'],
+      [30, 'peer patch runs Ripple 0.2.1, this peer 0.2.0: both speak the same protocol versions'],
+    ])
   })
 
   it('gates on the members it is told of, once told', () => {
