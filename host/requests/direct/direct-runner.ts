@@ -113,7 +113,12 @@ export class DirectRunner {
 
   constructor(init: DirectRunnerInit) {
     this.#init = init
-    this.#turns = new SlotTurns({ self: init.conductor.agentPubKey, slotsOf: init.slotsOf })
+    this.#turns = new SlotTurns({
+      self: init.conductor.agentPubKey,
+      slotsOf: init.slotsOf,
+      // Off: first come, first served (bench/fair-share.ts measures both).
+      fair: process.env.RIPPLE_FAIR_TURNS !== 'off',
+    })
     this.#window = new BatchWindow({
       windowMs: init.batchWindowMs,
       maxLeaves: init.batchMaxLeaves,

@@ -18,6 +18,8 @@ export interface SlotTurnsInit {
   weightOf?: (member: string) => number
   /** How often a line looks for a slot the engine freed by itself (default 20 ms). */
   pollMs?: number
+  /** false: one first-come line, no owner first (what bench/fair-share.ts compares with). */
+  fair?: boolean
 }
 
 export interface TakeOptions {
@@ -66,8 +68,9 @@ export class SlotTurns {
    */
   take(model: string, requester: string, options: TakeOptions): Promise<boolean> {
     const owner = requester === this.#init.self
+    const fair = this.#init.fair ?? true
     const line = this.#lines.get(model)?.line
-    const passes = line === undefined || line.size === 0 || (owner && line.ownerWaiting === 0)
+    const passes = line === undefined || line.size === 0 || (fair && owner && line.ownerWaiting === 0)
     if (passes && this.#free(model)) {
       this.#hold(model, owner, 1)
       return Promise.resolve(true)
@@ -98,7 +101,7 @@ export class SlotTurns {
         reject(options.signal.reason)
       }
       options.signal.addEventListener('abort', aborted, { once: true })
-      waiting.push(waiter, requester, owner)
+      waiting.push(waiter, fair ? requester : '', fair && owner)
     })
   }
 

@@ -94,4 +94,19 @@ describe('turns at a runner’s slots', () => {
     for (let i = 0; i < 3; i++) r.release(`m${i}`)
     await Promise.all(waits)
   })
+
+  it('unfair (the bench’s baseline): one first-come line, the owner behind whoever came first', async () => {
+    const turns = new SlotTurns({ self: ME, slotsOf: () => ({ slots: 1, busy: 0 }), fair: false })
+    const order: string[] = []
+    const take = (member: string) =>
+      turns.take('m', member, { queue: true, signal, waitMs: LONG }).then(() => order.push(member))
+    await take('x')
+    const waits = [take('a'), take('a'), take('b'), take(ME)]
+    for (const member of ['x', 'a', 'a', 'b']) {
+      turns.release('m', member)
+      await settle()
+    }
+    await Promise.all(waits)
+    expect(order).toEqual(['x', 'a', 'a', 'b', ME])
+  })
 })
