@@ -11,10 +11,10 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
-import WebSocket from 'ws'
 import { TINY_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { isolatedNetwork, runRipple } from '../tests/e2e/ripple-process.ts'
 import { requestRate, startBenchPeer } from './chat-paths.ts'
+import { inspector, type Profile, printTop } from './cpu-profile.ts'
 import { ownCpuMs, round, sleep, waitFor } from './measure.ts'
 
 const REQUESTS = Number(process.argv[2] ?? 400)
@@ -23,79 +23,6 @@ const ONE_PEER = process.env.PROFILE_PEERS === '1'
 const MODEL = 'tiny'
 const ENGINE = { threads: 1, slots: 8, contextSize: 2048 }
 const MESSAGES = [{ role: 'user' as const, content: 'Say one word.' }]
-
-interface CallFrame {
-  functionName: string
-  url: string
-  lineNumber: number
-}
-interface Profile {
-  nodes: { id: number; callFrame: CallFrame; children?: number[] }[]
-  samples: number[]
-  timeDeltas: number[]
-}
-
-/** A Chrome DevTools Protocol session on a process's inspector. */
-async function inspector(
-  stderr: () => string,
-): Promise<{ call: (method: string, params?: object) => Promise<unknown>; close(): void }> {
-  let url: string | undefined
-  await waitFor('the inspector URL', () => {
-    url = /Debugger listening on (ws:\S+)/.exec(stderr())?.[1]
-    return url !== undefined
-  })
-  const ws = new WebSocket(url!)
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
-  const pending = new Map<number, (result: unknown) => void>()
-  ws.on('message', (data: Buffer) => {
-    const msg = JSON.parse(data.toString()) as { id?: number; result?: unknown }
-    if (msg.id !== undefined) pending.get(msg.id)?.(msg.result)
-  })
-  let id = 0
-  return {
-    call: (method, params = {}) =>
-      new Promise((resolve) => {
-        id += 1
-        pending.set(id, resolve)
-        ws.send(JSON.stringify({ id, method, params }))
-      }),
-    close: () => ws.close(),
-  }
-}
-
-const frameName = (frame: CallFrame) =>
-  `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\/(node_modules\/|host\/|zomes-bindings\/)/, '$1')}:${frame.lineNumber + 1}`
-
-/**
- * Self time (ms) by function, `(idle)` left out, highest first; and the inclusive time of Ripple's own
- * functions (host/, zomes-bindings/), each counted once per sample however deep it recurses.
- */
-function times(profile: Profile): {
-  self: { name: string; ms: number }[]
-  own: { name: string; ms: number }[]
-} {
-  const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]))
-  const parent = new Map<number, number>()
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
-  const self = new Map<string, number>()
-  const own = new Map<string, number>()
-  for (const [i, nodeId] of profile.samples.entries()) {
-    const frame = frames.get(nodeId)!
-    if (frame.functionName === '(idle)') continue
-    const ms = (profile.timeDeltas[i] ?? 0) / 1000
-    self.set(frameName(frame), (self.get(frameName(frame)) ?? 0) + ms)
-    const seen = new Set<string>()
-    for (let id: number | undefined = nodeId; id !== undefined; id = parent.get(id)) {
-      const f = frames.get(id)!
-      if (!/\/(host|zomes-bindings)\//.test(f.url) || f.url.includes('node_modules')) continue
-      seen.add(frameName(f))
-    }
-    for (const name of seen) own.set(name, (own.get(name) ?? 0) + ms)
-  }
-  const sorted = (m: Map<string, number>) =>
-    [...m].map(([name, ms]) => ({ name, ms })).sort((a, b) => b.ms - a.ms)
-  return { self: sorted(self), own: sorted(own) }
-}
 
 const root = await mkdtemp(join(tmpdir(), 'ripple-profile-'))
 const daemons: Awaited<ReturnType<typeof startBenchPeer>>[] = []
@@ -149,17 +76,7 @@ try {
   for (const [i, profile] of profiles.entries()) {
     const role = ONE_PEER ? 'peer (requester and runner)' : i === 0 ? 'runner' : 'requester'
     const cpu = (cpuAfter[i]! - cpuBefore[i]!) / REQUESTS
-    const { self, own } = times(profile)
-    const total = self.reduce((s, t) => s + t.ms, 0)
-    console.log(
-      `\n## ${role}: ${round(cpu, 2)} ms CPU/request (/proc), ${round(total / REQUESTS, 2)} ms sampled`,
-    )
-    console.log('| self ms/req | % | function |\n| --- | --- | --- |')
-    for (const t of self.slice(0, TOP))
-      console.log(`| ${round(t.ms / REQUESTS, 3)} | ${round((100 * t.ms) / total)} | ${t.name} |`)
-    console.log(`\nRipple's own functions, inclusive:\n| ms/req | % | function |\n| --- | --- | --- |`)
-    for (const t of own.slice(0, TOP * 2))
-      console.log(`| ${round(t.ms / REQUESTS, 3)} | ${round((100 * t.ms) / total)} | ${t.name} |`)
+    printTop(`${role}: ${round(cpu, 2)} ms CPU/request (/proc); per request`, profile, REQUESTS, TOP)
   }
 } finally {
   for (const d of daemons) if (d.daemon.child.exitCode === null) d.daemon.child.kill('SIGTERM')

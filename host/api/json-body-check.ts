@@ -19,39 +19,63 @@ export interface BodyProblem {
   message: string
 }
 
-/** The first problem of `body`, walked without recursion (the walk must not overflow either). */
+/** Where a value sits: its key and its parent's place, the path built only for a problem found. */
+interface Place {
+  key: string
+  parent: Place | null
+  depth: number
+}
+
+const pathOf = (place: Place | null): string[] => {
+  const path: string[] = []
+  for (let at = place; at !== null; at = at.parent) path.push(at.key)
+  return path.reverse()
+}
+
+/**
+ * The first problem of `body`, walked without recursion (the walk must not overflow either). Each
+ * value's place links to its parent's rather than copying the path: a body of many messages walked
+ * once per request, not a path array per value.
+ */
 export function checkJsonBody(body: unknown): BodyProblem | null {
-  const stack: { value: unknown; path: string[] }[] = [{ value: body, path: [] }]
+  const stack: { value: unknown; place: Place | null }[] = [{ value: body, place: null }]
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    const { value, path } = next
+    const { value, place } = next
     if (typeof value === 'string') {
       if (LONE_SURROGATE.test(value)) {
+        const field = fieldName(pathOf(place))
         return {
           name: 'MalformedStringError',
-          field: fieldName(path),
-          message: `${fieldName(path)}: a lone UTF-16 surrogate is not text (send well-formed Unicode)`,
+          field,
+          message: `${field}: a lone UTF-16 surrogate is not text (send well-formed Unicode)`,
         }
       }
       continue
     }
     if (typeof value !== 'object' || value === null) continue
-    if (path.length >= MAX_JSON_DEPTH) {
+    const depth = place?.depth ?? 0
+    if (depth >= MAX_JSON_DEPTH) {
+      const field = fieldName(pathOf(place))
       return {
         name: 'TooDeepJsonError',
-        field: fieldName(path),
-        message: `${fieldName(path)}: JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+        field,
+        message: `${field}: JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
       }
     }
-    for (const [key, child] of Object.entries(value)) {
+    for (const key in value) {
       // Keys are strings too.
       if (LONE_SURROGATE.test(key)) {
+        const field = fieldName(pathOf(place))
         return {
           name: 'MalformedStringError',
-          field: fieldName(path),
-          message: `${fieldName(path)}: a key holds a lone UTF-16 surrogate`,
+          field,
+          message: `${field}: a key holds a lone UTF-16 surrogate`,
         }
       }
-      stack.push({ value: child, path: [...path, key] })
+      stack.push({
+        value: (value as Record<string, unknown>)[key],
+        place: { key, parent: place, depth: depth + 1 },
+      })
     }
   }
   return null

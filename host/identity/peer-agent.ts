@@ -12,9 +12,20 @@ export function agentOfPeer(peer: PeerId): Uint8Array | null {
   return peer.type === 'Ed25519' ? holoHashFrom32(peer.publicKey.raw, 'agent') : null
 }
 
+/** PeerIds already derived, by agent: every direct request and signal names its peer by agent. */
+const peerIds = new Map<string, PeerId>()
+/** A mesh's members fit many times over; past it the map starts again rather than grow. */
+const PEER_IDS_KEPT = 4096
+
 /** An agent's PeerId: both are its Ed25519 public key. */
 export function peerIdOfAgent(agent: string): PeerId {
-  return peerIdFromPublicKey(publicKeyFromRaw(core32(decodeHashB64(agent, 'agent'))))
+  let peer = peerIds.get(agent)
+  if (peer === undefined) {
+    peer = peerIdFromPublicKey(publicKeyFromRaw(core32(decodeHashB64(agent, 'agent'))))
+    if (peerIds.size >= PEER_IDS_KEPT) peerIds.clear()
+    peerIds.set(agent, peer)
+  }
+  return peer
 }
 
 /** The AgentPubKey (base64) of an Ed25519 peer, or null for a peer with another kind of key. */
