@@ -3,16 +3,23 @@
  * verified both ways and recorded as UNSTATED; a peer stating a newer release is recorded as it said
  * and named in the log once, with both versions and who should upgrade.
  */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import type { Libp2p } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { agentOfPeerB64 } from '../../../host/identity/peer-agent.ts'
 import { OWN_STATEMENT, UNSTATED } from '../../../host/interface/release.ts'
 import type { RippleNode } from '../../../host/net/create-node.ts'
-import { HELLO2_PROTOCOL_SUFFIX } from '../../../host/net/handshake.ts'
+import { HELLO_PROTOCOL_SUFFIX, HELLO2_PROTOCOL_SUFFIX, sayHello } from '../../../host/net/handshake.ts'
 import { loopbackNode, stopAll, testNetwork, waitFor } from './net-fixtures.ts'
 
 const nodes: RippleNode[] = []
+const bares: Libp2p[] = []
 afterEach(async () => {
+  await Promise.all(bares.splice(0).map((bare) => bare.stop()))
   await stopAll(nodes.splice(0))
 })
 
@@ -37,6 +44,24 @@ describe('hello/2 beside hello/1', () => {
     // Nothing newer than what 0.1.0 reads may be written while it is a member.
     expect(fresh.versions.everySpeaks('hello', 2)).toBe(false)
     expect(fresh.versions.everySpeaks('signals', 1)).toBe(true)
+  })
+
+  it('verifies a dialler that speaks only hello/1, as 0.1.0 dials', async () => {
+    const network = testNetwork()
+    const fresh = await loopbackNode({ network })
+    nodes.push(fresh)
+    // A bare libp2p node greeting as 0.1.0 does: one hello/1 stream, no hello/2 offered.
+    const bare = await createLibp2p({
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+    })
+    bares.push(bare)
+    const connection = await bare.dial(fresh.multiaddrs()[0]!)
+    const stream = await connection.newStream(fresh.identity.protocol(HELLO_PROTOCOL_SUFFIX))
+    await sayHello(stream, fresh.identity.id, { signal: AbortSignal.timeout(5_000) })
+    await waitFor('the old dialler to be verified', () => fresh.peers.has(bare.peerId))
+    expect(fresh.versions.of(agentOfPeerB64(bare.peerId) as string)).toEqual(UNSTATED)
   })
 
   it('records what a newer peer states and names the gap in the log once', async () => {
