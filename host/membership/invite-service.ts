@@ -59,11 +59,17 @@ export const WITNESSED_ADMISSION = 2
 export function unwitnessedBecause(versions: InviteServiceInit['versions']): string | null {
   if (!versions) return "this peer cannot tell which releases the mesh's members run"
   if (versions.mesh.everySpeaks('admission', WITNESSED_ADMISSION)) return null
-  const old = [...versions.agents()].filter(
-    (agent) => (versions.mesh.of(agent)?.protocols.admission ?? 1) < WITNESSED_ADMISSION,
+  return judgedByJoinerText(
+    [...versions.agents()].filter(
+      (agent) => (versions.mesh.of(agent)?.protocols.admission ?? 1) < WITNESSED_ADMISSION,
+    ),
   )
-  const who = old.length === 0 ? 'a member of the mesh' : `peer ${old.join(', ')}`
-  return `invites are judged by the joiner's clock while ${who} runs Ripple 0.1.0: upgrade ${old.length === 1 ? 'it' : 'them'}`
+}
+
+/** The words for an invite of the 0.1.0 form, naming the peers (names or agents) that keep it so. */
+export function judgedByJoinerText(oldPeers: readonly string[]): string {
+  const who = oldPeers.length === 0 ? 'a member of the mesh' : `peer ${oldPeers.join(', ')}`
+  return `invites are judged by the joiner's clock while ${who} runs Ripple 0.1.0: upgrade ${oldPeers.length === 1 ? 'it' : 'them'}`
 }
 
 export function inviteService(init: InviteServiceInit) {

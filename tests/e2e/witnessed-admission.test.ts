@@ -38,6 +38,7 @@ let admin: RunningRipple
 let b: RunningRipple
 let invitePath: string
 let invite: Invite
+let inviteSaid: string
 
 const dirOf = (name: string) => join(root, name)
 
@@ -48,11 +49,11 @@ async function start(name: string, flags: string[]): Promise<RunningRipple> {
   return daemon
 }
 
-async function writeInvite(flags: string[]): Promise<{ path: string; invite: Invite }> {
+async function writeInvite(flags: string[]): Promise<{ path: string; invite: Invite; said: string }> {
   const path = join(root, `invite-${Math.random().toString(16).slice(2)}.json`)
   const res = await runRipple(['invite', 'create', '--data-dir', dirOf('admin'), '--out', path, ...flags])
   expect(res.code, res.stderr).toBe(0)
-  return { path, invite: JSON.parse(await readFile(path, 'utf8')) as Invite }
+  return { path, invite: JSON.parse(await readFile(path, 'utf8')) as Invite, said: res.stdout }
 }
 
 /** `ripple up` joining with `path` on a machine whose clock is `offsetMs` off; resolves when it exits. */
@@ -114,7 +115,11 @@ async function expectUnknown(name: string): Promise<void> {
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-witness-'))
   admin = await start('admin', [])
-  ;({ path: invitePath, invite } = await writeInvite(['--role', 'worker', '--expires', '1h']))
+  ;({
+    path: invitePath,
+    invite,
+    said: inviteSaid,
+  } = await writeInvite(['--role', 'worker', '--expires', '1h']))
   b = await start('b', ['--join-file', invitePath])
 }, 180_000)
 
@@ -126,6 +131,7 @@ afterAll(async () => {
 describe('admission is witnessed by a member, not asserted by the joiner', { timeout: 120_000 }, () => {
   it('B redeems a fresh invite with the admin as witness, and is served', async () => {
     expect(invite.grant.witnessed).toBe(true)
+    expect(inviteSaid).toContain('it needs Ripple 0.2.0 or later to redeem')
     expect(b.stdout()).toContain(`ripple: invite ${invite.grant.invite_id} witnessed by ${agentOf(admin)}`)
     const witness = JSON.parse(await readFile(join(dirOf('b'), 'admission.json'), 'utf8'))
     expect(witness.statement).toMatchObject({ agent: agentOf(b), witness: agentOf(admin) })

@@ -8,6 +8,8 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { AgentPubKeyB64Schema, InviteIdSchema, type Revocation } from '../../../zomes-bindings/index.ts'
 import { type CreateInviteBody, DEFAULT_INVITE_MS } from '../../api/contract/index.ts'
 import { MAX_INVITE_USES } from '../../membership/invite-schema.ts'
+import { judgedByJoinerText, WITNESSED_ADMISSION } from '../../membership/invite-service.ts'
+import { printable } from '../../text/printable.ts'
 import { parseDurationMs } from '../cli-options.ts'
 import { formatDuration } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
@@ -83,7 +85,8 @@ function createCommand(): Command {
   ).action(async (options: CreateOptions) => {
     if (options.expires < 1) throw new InvalidArgumentError('--expires must be at least 1ms')
     const body: CreateInviteBody = { role: options.role, expires_in_ms: options.expires, uses: options.uses }
-    const invite = await (await connectDaemon(options)).createInvite(body)
+    const client = await connectDaemon(options)
+    const invite = await client.createInvite(body)
     const text = `${JSON.stringify(invite, null, 2)}\n`
     if (options.out === '-') {
       process.stdout.write(text)
@@ -101,7 +104,16 @@ function createCommand(): Command {
     const redeemed =
       invite.grant.witnessed === true
         ? 'a member online witnesses its redemption, by its own clock; it needs Ripple 0.2.0 or later to redeem'
-        : "it is judged by the joiner's clock (the 0.1.0 form): a member of the mesh runs Ripple 0.1.0, which the daemon's log names; upgrade it"
+        : judgedByJoinerText(
+            (await client.peers()).peers
+              .filter(
+                (p) =>
+                  !p.self &&
+                  p.status !== 'offline' &&
+                  (p.release?.protocols.admission ?? 1) < WITNESSED_ADMISSION,
+              )
+              .map((p) => printable(p.name ?? p.agent)),
+          )
     process.stdout.write(
       `${options.json ? JSON.stringify({ path, grant: invite.grant }, null, 2) : `wrote ${path} (${invite.grant.role}, ${machines}, until ${until}); on the other machine: ripple up --join-file ${path}\n${redeemed}`}\n`,
     )
