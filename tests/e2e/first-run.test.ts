@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { StatusView } from '../../host/api/contract/index.ts'
+import { OWN_STATEMENT, RELEASE } from '../../host/interface/release.ts'
+import { statementText } from '../../host/interface/version-gap.ts'
 import { LOOPBACK_FLAGS, REPO_ROOT, RIPPLE_BIN, runRipple, startRipple } from './ripple-process.ts'
 
 let root: string
@@ -40,6 +42,13 @@ describe('ripple up with no data dir flag', { timeout: 120_000 }, () => {
       const status = await runRipple(['status', '--json'])
       expect(status.code, status.stderr).toBe(0)
       expect((JSON.parse(status.stdout) as StatusView).data_dir).toBe(dataDir)
+      // This release and its protocols: in the banner, in status, and recorded in the data dir.
+      expect(first.stdout()).toMatch(/^ {2}release +0\.\d+\.\d+ \(hello \d+, /m)
+      expect(first.stdout()).toContain(` ${statementText(OWN_STATEMENT)}\n`)
+      expect((JSON.parse(status.stdout) as StatusView).release).toEqual(OWN_STATEMENT)
+      expect(JSON.parse(await readFile(join(dataDir, 'release.json'), 'utf8'))).toMatchObject({
+        release: RELEASE,
+      })
     } finally {
       first.child.kill('SIGTERM')
     }

@@ -13,6 +13,8 @@ import { MCP_PATH } from '../../api/mcp/mcp-http.ts'
 import { progenitorOf } from '../../config/network-config.ts'
 import type { RunningDaemon } from '../../daemon/daemon.ts'
 import { parseKeepAlive } from '../../inference/keep-alive.ts'
+import { OWN_STATEMENT } from '../../interface/release.ts'
+import { statementText } from '../../interface/version-gap.ts'
 import { type IpfsChoice, parseIpfsChoice } from '../../ipfs/ipfs-choice.ts'
 import {
   createLogger,
@@ -268,6 +270,7 @@ function startupText(daemon: RunningDaemon, dataDirFlag: string): string {
   const unusable = daemon.unusableModels().length
   const session = daemon.dataDir.session ? ' (ephemeral: removed on exit)' : ''
   const rows: [string, string][] = [
+    ['release', statementText(OWN_STATEMENT)],
     ...capabilityRows(daemon.capability()),
     ['models dir', `${daemon.modelsDir}${unusable > 0 ? ` (${unusable} unusable, see the log)` : ''}`],
     ['engine', engineLine(daemon.models.backends.status())],
