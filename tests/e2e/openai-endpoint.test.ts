@@ -20,7 +20,7 @@ import {
   type ChatTemplateFamily,
 } from '../../host/inference/gguf-gen/chat-templates.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
-import { writeProjector } from '../../host/inference/gguf-gen/mmproj-generator.ts'
+import { writeProjector } from '../fixtures/gguf-gen/mmproj-generator.ts'
 import { type ModelServer, startModelServer } from '../fixtures/model-server.ts'
 import { type ModelsFixture, modelsFixture } from '../unit/inference/inference-fixtures.ts'
 import { eventually, isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'

@@ -15,8 +15,8 @@ import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type LlamaCppTemplate, llamaCppTemplate } from '../../host/inference/gguf-gen/llama-cpp-templates.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
+import { type LlamaCppTemplate, llamaCppTemplate } from '../fixtures/gguf-gen/llama-cpp-templates.ts'
 import { isolatedNetwork, type RunningRipple, startRipple } from './ripple-process.ts'
 
 const MODELS: LlamaCppTemplate[] = ['deepseek-r1', 'minimax-m2', 'qwen3', 'mistral-small-3.2', 'gemma2']

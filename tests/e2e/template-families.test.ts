@@ -18,12 +18,12 @@ import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import {
   LLAMA_CPP_TEMPLATE_NAMES,
   type LlamaCppTemplate,
   llamaCppTemplate,
-} from '../../host/inference/gguf-gen/llama-cpp-templates.ts'
-import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
+} from '../fixtures/gguf-gen/llama-cpp-templates.ts'
 import { isolatedNetwork, type RunningRipple, startRipple } from './ripple-process.ts'
 import { type Answer, CITIES, type Route, routes } from './v1-routes.ts'
 

@@ -14,7 +14,7 @@ import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
-import { imageTokens, writeProjector } from '../../host/inference/gguf-gen/mmproj-generator.ts'
+import { imageTokens, writeProjector } from '../fixtures/gguf-gen/mmproj-generator.ts'
 import { pngDataUrl, tinyPng } from '../fixtures/tiny-png.ts'
 import { isolatedNetwork, type RunningRipple, startRipple } from './ripple-process.ts'
 

@@ -12,13 +12,13 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EngineModel } from '../../../host/inference/engine/engine-model.ts'
 import type { GenerateRequest } from '../../../host/inference/generate.ts'
+import { TINY_MODEL, writeLlamaModel } from '../../../host/inference/gguf-gen/llama-generator.ts'
 import {
   LLAMA_CPP_TEMPLATE_NAMES,
   LLAMA_CPP_TEMPLATES,
   type LlamaCppTemplate,
   llamaCppTemplate,
-} from '../../../host/inference/gguf-gen/llama-cpp-templates.ts'
-import { TINY_MODEL, writeLlamaModel } from '../../../host/inference/gguf-gen/llama-generator.ts'
+} from '../../fixtures/gguf-gen/llama-cpp-templates.ts'
 import { type ModelsFixture, modelsFixture } from './inference-fixtures.ts'
 
 let fixture: ModelsFixture

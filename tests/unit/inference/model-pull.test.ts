@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TINY_MODEL, writeLlamaModel } from '../../../host/inference/gguf-gen/llama-generator.ts'
-import { writeProjector } from '../../../host/inference/gguf-gen/mmproj-generator.ts'
 import {
   finishedDownload,
   ModelPullRefusedError,
@@ -21,6 +20,7 @@ import {
 } from '../../../host/inference/model-pull.ts'
 import { pullProjector } from '../../../host/inference/projector-pull.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
+import { writeProjector } from '../../fixtures/gguf-gen/mmproj-generator.ts'
 import { type ModelServer, startModelServer } from '../../fixtures/model-server.ts'
 
 let root: string
