@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import { encodeHashB64 } from '../identity/hash.ts'
-import { openAgentKey } from '../identity/keystore.ts'
+import { type AgentKey, openAgentKey } from '../identity/keystore.ts'
 import { type MembraneProof, type SignedWitness, witnessSigned } from '../identity/membrane-grant.ts'
 import { agentOfPeerB64 } from '../identity/peer-agent.ts'
 import type { Logger } from '../log/logger.ts'
@@ -57,11 +57,12 @@ export interface RedeemOptions {
 export async function witnessedMesh(mesh: ChosenMesh, options: RedeemOptions): Promise<ChosenMesh> {
   const proof = mesh.membraneProof
   if (proof === null || proof.grant.witnessed !== true || proof.witness !== undefined) return mesh
-  const agent = encodeHashB64((await openAgentKey(options.dataDir)).agentPubKey)
+  const key = await openAgentKey(options.dataDir)
+  const agent = encodeHashB64(key.agentPubKey)
   const kept = await readAdmission(options.dataDir)
   const fits = (w: SignedWitness | null): w is SignedWitness =>
     w !== null && w.statement.agent === agent && w.statement.invite_id === proof.grant.invite_id
-  const witness = fits(kept) ? kept : await askWitness(mesh.network, proof, agent, options)
+  const witness = fits(kept) ? kept : await askWitness(mesh.network, proof, key, options)
   if (witness !== kept) {
     await writeFile(join(options.dataDir, ADMISSION_FILE), `${JSON.stringify(witness, null, 2)}\n`, {
       mode: 0o600,
@@ -85,10 +86,10 @@ async function readAdmission(dataDir: string): Promise<SignedWitness | null> {
 async function askWitness(
   network: NetworkConfig,
   proof: MembraneProof,
-  agent: string,
+  key: AgentKey,
   options: RedeemOptions,
 ): Promise<SignedWitness> {
-  const key = await openAgentKey(options.dataDir)
+  const agent = encodeHashB64(key.agentPubKey)
   const node = await createRippleNode({
     network,
     privateKey: await peerKeyFromSeed(key.exportSeed()),
@@ -114,7 +115,11 @@ async function askWitness(
       const why: string[] = []
       for (const peer of peers) {
         const answer = await node.rpc
-          .request(peer, ADMIT_PROTOCOL, request, { signal: options.signal, timeoutMs: 10_000 })
+          .request(peer, ADMIT_PROTOCOL, request, {
+            signal: options.signal,
+            timeoutMs: 10_000,
+            openToNetwork: true,
+          })
           .then((bytes) => decodeWire(AdmitAnswerSchema, bytes))
           .catch((err: Error) => {
             options.signal?.throwIfAborted()

@@ -5,8 +5,9 @@
  * whether the connection's verified agent is an admitted, unrevoked member. What "admitted" means is
  * the coordination layer's to say (its rules hold the geneses and revocations): it hands the gate its
  * check once it runs; until then nobody is admitted. The same check holds on the way out: content goes
- * to members only (peer-streams.ts, request-response.ts). Replication itself is the one exception,
- * served to any peer of the network: it is how a newcomer's genesis, and so its membership, becomes known.
+ * to members only (peer-streams.ts, request-response.ts). Two protocols are served to any peer of the
+ * network: replication, how a newcomer's genesis, and so its membership, becomes known, and admission
+ * (`admit/1.0.0`, membership/admission-witness.ts), how a newcomer gets the witness its genesis needs.
  */
 import type { Libp2p, PeerId, StreamHandler } from '@libp2p/interface'
 import type { Logger } from '../log/logger.ts'

@@ -35,14 +35,14 @@ export interface RequestOptions {
   signal?: AbortSignal
   /** Overrides the default timeout; on expiry the request rejects with RequestTimeoutError. */
   timeoutMs?: number
-  /** The protocol is served to every peer of the network (replication's): no member check. */
+  /** The protocol is served to every peer of the network (replication's, admission's): no member check. */
   openToNetwork?: boolean
 }
 
 export interface HandleOptions {
   /**
-   * Serve every verified peer of the network, members or not: replication only, which is how a
-   * newcomer's genesis (its membership) reaches the mesh. Default: members only.
+   * Serve every verified peer of the network, members or not: replication, which is how a newcomer's
+   * genesis (its membership) reaches the mesh, and admission, which witnesses it. Default: members only.
    */
   openToNetwork?: boolean
 }
