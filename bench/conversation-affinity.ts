@@ -34,7 +34,7 @@ interface Turn {
 }
 
 /** Starts `ripple up` with `env` added to this process's (the child takes it at spawn). */
-async function startWith(env: Record<string, string>, args: string[]): Promise<RunningRipple> {
+export async function startWith(env: Record<string, string>, args: string[]): Promise<RunningRipple> {
   const saved = Object.keys(env).map((k) => [k, process.env[k]] as const)
   Object.assign(process.env, env)
   try {
