@@ -9,7 +9,7 @@
  */
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
-import { type ReleaseStatement, ReleaseStatementSchema } from '../interface/release.ts'
+import { RELEASE, type ReleaseStatement, ReleaseStatementSchema } from '../interface/release.ts'
 
 export const HELLO_PROTOCOL_SUFFIX = 'hello/1.0.0'
 export const HELLO2_PROTOCOL_SUFFIX = 'hello/2.0.0'
@@ -110,13 +110,25 @@ function hello2Frame(networkId: Uint8Array, own: ReleaseStatement): Uint8Array {
   return Buffer.concat([Buffer.from([HELLO2_VERSION]), networkId, statement])
 }
 
+/** A frame of another hello version than the protocol negotiated: named as newer when it is. */
+function checkVersion(frame: Uint8Array, version: number): void {
+  const theirs = frame[0] ?? 0
+  if (theirs === version) return
+  if (theirs > version) {
+    throw new NetworkMismatchError(
+      `its hello is version ${theirs}, from a newer Ripple; this peer ${RELEASE} speaks hello ${version}: upgrade this peer`,
+    )
+  }
+  throw new NetworkMismatchError(`unknown hello version ${theirs}`)
+}
+
 function checkHello(frame: Uint8Array, networkId: Uint8Array): void {
-  if (frame[0] !== HELLO_VERSION) throw new NetworkMismatchError(`unknown hello version ${frame[0]}`)
+  checkVersion(frame, HELLO_VERSION)
   checkNetwork(frame.subarray(1), networkId)
 }
 
 function checkHello2(frame: Uint8Array, networkId: Uint8Array): ReleaseStatement {
-  if (frame[0] !== HELLO2_VERSION) throw new NetworkMismatchError(`unknown hello version ${frame[0]}`)
+  checkVersion(frame, HELLO2_VERSION)
   checkNetwork(frame.subarray(1, networkId.length + 1), networkId)
   let json: unknown
   try {

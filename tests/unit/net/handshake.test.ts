@@ -1,5 +1,6 @@
-import { streamPair } from '@libp2p/utils'
+import { lpStream, streamPair } from '@libp2p/utils'
 import { describe, expect, it } from 'vitest'
+import { RELEASE } from '../../../host/interface/release.ts'
 import {
   answerHello,
   answerHello2,
@@ -54,6 +55,16 @@ describe('hello/2 handshake', () => {
     ])
     expect(answered.status === 'rejected' && answered.reason).toBeInstanceOf(NetworkMismatchError)
     expect(said.status).toBe('rejected')
+  })
+
+  it('names a frame of a newer hello as newer', async () => {
+    const [dialler, listener] = await streamPair()
+    const lp = lpStream(dialler)
+    const answered = answerHello2(listener, ours, mine, options())
+    await lp.write(Uint8Array.of(3, ...ours))
+    await expect(answered).rejects.toThrow(
+      `its hello is version 3, from a newer Ripple; this peer ${RELEASE} speaks hello 2: upgrade this peer`,
+    )
   })
 
   it('refuses a statement it cannot read, saying so', async () => {
