@@ -78,20 +78,27 @@ function namingDamage(store: ChainStore, path: string): ChainStore {
       rethrow(err)
     }
   }
+  // Each method wrapped once, not at every call: the chain store is called many times per signed action.
+  const wrapped = new Map<PropertyKey, (...args: unknown[]) => unknown>()
   return new Proxy(store, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key)
       if (typeof value !== 'function') return value
-      return (...args: unknown[]) => {
-        try {
-          const result: unknown = value.apply(target, args)
-          // Rows read lazily (a generator, better-sqlite3's iterate()) meet the damage while iterated.
-          const lazy = typeof (result as Iterator<unknown> | null)?.next === 'function'
-          return lazy ? iterating(result as Iterable<unknown>) : result
-        } catch (err) {
-          return rethrow(err)
+      let method = wrapped.get(key)
+      if (method === undefined) {
+        method = (...args: unknown[]) => {
+          try {
+            const result: unknown = value.apply(target, args)
+            // Rows read lazily (a generator, better-sqlite3's iterate()) meet the damage while iterated.
+            const lazy = typeof (result as Iterator<unknown> | null)?.next === 'function'
+            return lazy ? iterating(result as Iterable<unknown>) : result
+          } catch (err) {
+            return rethrow(err)
+          }
         }
+        wrapped.set(key, method)
       }
+      return method
     },
   })
 }
