@@ -21,6 +21,7 @@ import {
   RippleExtensionSchema,
   rippleOptions,
   SeedSchema,
+  samplingInput,
   TopPSchema,
   usage,
 } from './generation.ts'
@@ -130,15 +131,12 @@ export function messagesCall(request: MessagesRequest): MessagesCall {
   const input: GenerateInput = {
     messages: talk.messages,
     max_tokens: request.max_tokens,
-    // Anthropic's temperatures run 0..1 with 1 the default, like the worker's scale up to 1.
-    temperature: request.temperature ?? 1,
-    ...optional('top_p', request.top_p),
-    ...optional('seed', request.seed),
-    ...optional('keep_alive_ms', request.keep_alive),
-    ...optional('stop', request.stop_sequences?.length ? request.stop_sequences : undefined),
+    ...samplingInput(request, {
+      stop: request.stop_sequences?.length ? request.stop_sequences : undefined,
+      reasoningBudget: thinking.budget,
+    }),
     ...optional('tools', tools.offered.length > 0 ? tools.offered : undefined),
     ...optional('tool_choice', toolChoice(request.tool_choice)),
-    ...optional('reasoning_budget', thinking.budget),
     ...optional('json_schema', (request.output_config?.format ?? request.output_format)?.schema),
   }
   const display = request.thinking && 'display' in request.thinking ? request.thinking.display : null

@@ -26,6 +26,7 @@ import {
   rippleOptions,
   SeedSchema,
   StopSchema,
+  samplingInput,
   stopList,
   streamMode,
   TemperatureSchema,
@@ -168,11 +169,10 @@ export function chatCompletionCall(request: ChatCompletionRequest): GenerateCall
   const input: GenerateInput = {
     messages,
     max_tokens: maxTokens,
-    temperature: request.temperature ?? 1,
-    ...optional('top_p', request.top_p),
-    ...optional('seed', request.seed),
-    ...optional('keep_alive_ms', request.keep_alive),
-    ...optional('stop', stopList(request.stop)),
+    ...samplingInput(request, {
+      stop: stopList(request.stop),
+      reasoningBudget: effortBudget(request.reasoning_effort, maxTokens),
+    }),
     ...optional('json_schema', jsonSchemaOf(request.response_format)),
     ...optional(
       'tools',
@@ -188,7 +188,6 @@ export function chatCompletionCall(request: ChatCompletionRequest): GenerateCall
       'tool_choice',
       typeof choice === 'object' && choice !== null ? { name: choice.function.name } : choice,
     ),
-    ...optional('reasoning_budget', effortBudget(request.reasoning_effort, maxTokens)),
   }
   return {
     model: request.model,

@@ -93,6 +93,33 @@ export function stopList(stop: string | string[] | null | undefined): string[] |
   return typeof stop === 'string' ? [stop] : stop.length > 0 ? stop : undefined
 }
 
+/** The sampling fields the four text APIs name alike. */
+interface SamplingFields {
+  temperature?: number | null | undefined
+  top_p?: number | null | undefined
+  seed?: number | null | undefined
+  keep_alive?: number | undefined
+}
+
+/**
+ * The worker's sampling input from a request: the fields every API names alike, and the stop list
+ * and reasoning budget each API reads in its own words first.
+ */
+export function samplingInput(
+  request: SamplingFields,
+  read: { stop?: string[] | undefined; reasoningBudget?: number | undefined } = {},
+): Pick<GenerateInput, 'temperature' | 'top_p' | 'seed' | 'keep_alive_ms' | 'stop' | 'reasoning_budget'> {
+  return {
+    // 1 when absent: every API's default (Anthropic's scale runs 0..1, OpenAI's 0..2).
+    temperature: request.temperature ?? 1,
+    ...optional('top_p', request.top_p),
+    ...optional('seed', request.seed),
+    ...optional('keep_alive_ms', request.keep_alive),
+    ...optional('stop', read.stop),
+    ...optional('reasoning_budget', read.reasoningBudget),
+  }
+}
+
 /**
  * How the running peer's tokens reach the client: as text; as the arguments of a call whose tool is
  * fixed in advance (a named choice, or `required` with one tool); or not at all until the end (a

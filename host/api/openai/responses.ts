@@ -27,6 +27,7 @@ import {
   RippleExtensionSchema,
   rippleOptions,
   SeedSchema,
+  samplingInput,
   TemperatureSchema,
   TopPSchema,
   toolCallId,
@@ -107,10 +108,7 @@ export function responseCall(request: ResponseRequest, previous: readonly ChatMe
   const input: GenerateInput = {
     messages,
     max_tokens: maxTokens,
-    temperature: request.temperature ?? 1,
-    ...optional('top_p', request.top_p),
-    ...optional('seed', request.seed),
-    ...optional('keep_alive_ms', request.keep_alive),
+    ...samplingInput(request, { reasoningBudget: effortBudget(request.reasoning?.effort, maxTokens) }),
     ...optional(
       'json_schema',
       format?.type === 'json_schema'
@@ -121,7 +119,6 @@ export function responseCall(request: ResponseRequest, previous: readonly ChatMe
     ),
     ...optional('tools', offered.tools),
     ...optional('tool_choice', offered.tool_choice),
-    ...optional('reasoning_budget', effortBudget(request.reasoning?.effort, maxTokens)),
   }
   return {
     model: request.model,
