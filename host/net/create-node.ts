@@ -250,6 +250,16 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     const agent = agentOfPeerB64(detail.peer)
     if (agent !== null) versions.record(agent, detail.statement)
   })
+  // A peer refused at the hello (a newer hello, another network) is said once per peer and reason,
+  // however often it redials.
+  const refusals = new Set<string>()
+  peers.addEventListener('peer:rejected', ({ detail }) => {
+    const key = `${detail.peer}\n${detail.reason}`
+    if (refusals.has(key)) return
+    if (refusals.size >= 256) refusals.clear()
+    refusals.add(key)
+    init.logger?.warn({ peer: detail.peer.toString(), why: detail.reason }, 'refused a peer at the hello')
+  })
   const pubsub = createRipplePubsub(libp2p.services.pubsub, identity, peers)
   let upgrade: DirectUpgrade | undefined
   const usable = (connection: Connection) => upgrade?.usable(connection) ?? true

@@ -7,6 +7,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { Libp2p } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
+import { lpStream } from '@libp2p/utils'
 import { createLibp2p } from 'libp2p'
 import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -62,6 +63,31 @@ describe('hello/2 beside hello/1', () => {
     await sayHello(stream, fresh.identity.id, { signal: AbortSignal.timeout(5_000) })
     await waitFor('the old dialler to be verified', () => fresh.peers.has(bare.peerId))
     expect(fresh.versions.of(agentOfPeerB64(bare.peerId) as string)).toEqual(UNSTATED)
+  })
+
+  it('logs a peer refused for a newer hello, naming both versions', async () => {
+    const network = testNetwork()
+    const lines: { msg: string; why?: string }[] = []
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) })
+    const fresh = await loopbackNode({ network, logger })
+    nodes.push(fresh)
+    const bare = await createLibp2p({
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+    })
+    bares.push(bare)
+    const connection = await bare.dial(fresh.multiaddrs()[0]!)
+    const stream = await connection.newStream(fresh.identity.protocol(HELLO_PROTOCOL_SUFFIX))
+    await lpStream(stream).write(Uint8Array.of(3, ...fresh.identity.id))
+    await waitFor('the refusal', () => lines.length > 0)
+    expect(lines).toEqual([
+      expect.objectContaining({
+        msg: 'refused a peer at the hello',
+        why: `its hello is version 3, from a newer Ripple; this peer ${OWN_STATEMENT.release} speaks hello 1: upgrade this peer`,
+      }),
+    ])
+    expect(fresh.peers.has(bare.peerId)).toBe(false)
   })
 
   it('records what a newer peer states and names the gap in the log once', async () => {
