@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.ts'
 import { apiAuth, isLoopback } from './api-auth.ts'
 import type { ApiKeyStore } from './api-keys.ts'
 import type { ApiNode } from './api-node.ts'
+import { API_STATUS } from './api-status.ts'
 import { LiveFeed } from './dashboard/live-feed.ts'
 import { dashboardRoutes, readDashboardFiles, registerDashboardFiles } from './dashboard/static-files.ts'
 import { errorHandler } from './error-handler.ts'
@@ -133,7 +134,12 @@ export class ApiServer implements Startable {
     }
     this.#app.setErrorHandler(errorHandler(logger))
     this.#app.setNotFoundHandler((request, reply) =>
-      sendError(reply, 404, 'NotFoundError', `no route ${request.method} ${request.url.split('?')[0]}`),
+      sendError(
+        reply,
+        API_STATUS.not_found,
+        'NotFoundError',
+        `no route ${request.method} ${request.url.split('?')[0]}`,
+      ),
     )
     registerSessionRoute(this.#app, this.#loginCodes, init.token)
     registerStatusRoute(this.#app, () => node.status())

@@ -6,28 +6,11 @@
  * log); only the daemon's own failures, and errors that say nothing of themselves, are 5xx.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { answerFor, type FailureTable, failureOf, type KindedError } from '../interface/failure-kind.ts'
+import { answerFor, failureOf, type KindedError } from '../interface/failure-kind.ts'
 import type { Logger } from '../log/logger.ts'
+import { API_STATUS } from './api-status.ts'
 import { sendError } from './error-reply.ts'
 import { requestError } from './request-errors.ts'
-
-/** The management API's status for each kind of failure. */
-export const API_STATUS: FailureTable<number> = {
-  invalid: 400,
-  'invalid/too_large': 413,
-  'invalid/unsupported': 415,
-  'invalid/unprocessable': 422,
-  forbidden: 403,
-  'forbidden/unauthenticated': 401,
-  not_found: 404,
-  conflict: 409,
-  busy: 429,
-  unavailable: 503,
-  'unavailable/no_room': 507,
-  'unavailable/timed_out': 504,
-  failed: 500,
-  'failed/upstream': 502,
-}
 
 /** Names of the conductor's, said in the callers' words. */
 const CALLER_NAMES: Record<string, string> = {

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { extname, join, relative, sep } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { repoPath } from '../../runtime/repo-root.ts'
+import { API_STATUS } from '../api-status.ts'
 
 export const DASHBOARD_DIR = `${repoPath('ui', 'dist')}${sep}`
 
@@ -58,7 +59,9 @@ export function registerDashboardFiles(app: FastifyInstance, files: Map<string, 
   const notBuilt =
     '<!doctype html><title>Ripple</title><p>The dashboard is not built: run <code>npm run build:ui</code> (or <code>bash scripts/install.sh</code>) and restart <code>ripple up</code>.</p>'
   if (!files.has('/')) {
-    app.get('/', (_request, reply) => reply.code(503).type('text/html; charset=utf-8').send(notBuilt))
+    app.get('/', (_request, reply) =>
+      reply.code(API_STATUS.unavailable).type('text/html; charset=utf-8').send(notBuilt),
+    )
     return
   }
   for (const [url, file] of files) {

@@ -7,8 +7,9 @@
 import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ArtifactService } from '../../artifacts/artifact-service.ts'
+import { API_STATUS } from '../api-status.ts'
 import { routes } from '../contract/index.ts'
-import { sendInvalidPayload } from '../error-reply.ts'
+import { sendError, sendInvalidPayload } from '../error-reply.ts'
 
 export type ArtifactApi = Pick<ArtifactService, 'add' | 'read' | 'pin' | 'unpin' | 'show' | 'list'>
 
@@ -21,9 +22,12 @@ export function registerArtifactRoutes(app: FastifyInstance, artifacts: Artifact
       if (!query.success) return sendInvalidPayload(reply, 'invalid artifact', query.error)
       const body = request.body as Readable | undefined
       if (body === undefined || body === null || typeof (body as Readable).pipe !== 'function') {
-        return reply.code(415).send({
-          error: { name: 'UnsupportedMediaTypeError', message: 'send the bytes as application/octet-stream' },
-        })
+        return sendError(
+          reply,
+          API_STATUS['invalid/unsupported'],
+          'UnsupportedMediaTypeError',
+          'send the bytes as application/octet-stream',
+        )
       }
       const q = query.data
       return artifacts.add(body, {

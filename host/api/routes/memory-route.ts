@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import type { z } from 'zod'
 import { parseMemoryInput } from '../../memory/memory-input.ts'
 import type { MemoryService } from '../../memory/memory-service.ts'
+import { CREATED } from '../api-status.ts'
 import { routes } from '../contract/index.ts'
 import { abortOnClose } from './artifacts-route.ts'
 
@@ -17,7 +18,7 @@ export function registerMemoryRoutes(app: FastifyInstance, memory: MemoryApi): v
 
   app.post(routes.createCollection.path, async (request, reply) => {
     const body = parseMemoryInput(routes.createCollection.body, request.body ?? null, '')
-    return reply.code(201).send(await memory.create(body))
+    return reply.code(CREATED).send(await memory.create(body))
   })
 
   app.get(routes.listCollections.path, async () => ({ collections: await memory.list() }))

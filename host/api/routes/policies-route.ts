@@ -1,6 +1,7 @@
 /** Policies: GET /api/policies lists the latest version of each; POST /api/policies publishes one (admins only). */
 import type { FastifyInstance } from 'fastify'
 import type { PolicyService } from '../../policy/policy-service.ts'
+import { CREATED } from '../api-status.ts'
 import { routes } from '../contract/index.ts'
 import { sendInvalidPayload } from '../error-reply.ts'
 
@@ -12,6 +13,6 @@ export function registerPolicyRoutes(app: FastifyInstance, policies: PolicyApi):
   app.post(routes.publishPolicy.path, async (request, reply) => {
     const body = routes.publishPolicy.body.safeParse(request.body ?? null)
     if (!body.success) return sendInvalidPayload(reply, 'invalid policy', body.error)
-    return reply.code(201).send(await policies.publish(body.data))
+    return reply.code(CREATED).send(await policies.publish(body.data))
   })
 }

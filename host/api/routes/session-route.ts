@@ -4,6 +4,7 @@
  * GET /api/session: what the caller signed in with (the token: API keys reach /v1 and /mcp only).
  */
 import type { FastifyInstance } from 'fastify'
+import { API_STATUS } from '../api-status.ts'
 import { type ReplyOf, routes } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
 import type { LoginCodes } from '../login-codes.ts'
@@ -15,9 +16,15 @@ export function registerSessionRoute(app: FastifyInstance, codes: LoginCodes, to
     const body = routes.session.body.safeParse(request.body ?? null)
     if (!body.success) return sendInvalidPayload(reply, 'invalid session request', body.error)
     if (!codes.redeem(body.data.code)) {
-      return sendError(reply, 401, 'InvalidLoginCodeError', 'code: unknown, already used or expired', {
-        field: 'code',
-      })
+      return sendError(
+        reply,
+        API_STATUS['forbidden/unauthenticated'],
+        'InvalidLoginCodeError',
+        'code: unknown, already used or expired',
+        {
+          field: 'code',
+        },
+      )
     }
     const answer: ReplyOf<'session'> = { token }
     return answer

@@ -14,6 +14,7 @@ import {
 } from '../../../zomes-bindings/index.ts'
 import { isTerminal, type SchedulerService, type TaskEvent } from '../../scheduler/scheduler-service.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
+import { API_STATUS, CREATED } from '../api-status.ts'
 import { type LeafCheckView, routes, type ServedView } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
 
@@ -60,7 +61,7 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     if (!task.success) return sendInvalidPayload(reply, 'invalid task', task.error)
     const ref = await api.scheduler.submit(task.data, b.input)
     api.onSubmitted?.(ref.action_hash)
-    return reply.code(201).send(ref)
+    return reply.code(CREATED).send(ref)
   })
 
   app.get(routes.listTasks.path, async () => ({ tasks: await api.scheduler.list() }))
@@ -89,7 +90,12 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
     const body = routes.checkLeaf.body.safeParse(request.body ?? null)
     if (!body.success) return sendInvalidPayload(reply, 'not a leaf with its proof', body.error)
     if (api.checkLeaf === undefined)
-      return sendError(reply, 404, 'RequestNotFoundError', 'this peer keeps no batches of direct requests')
+      return sendError(
+        reply,
+        API_STATUS.not_found,
+        'RequestNotFoundError',
+        'this peer keeps no batches of direct requests',
+      )
     return api.checkLeaf(body.data)
   })
 

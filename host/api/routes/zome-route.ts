@@ -11,6 +11,7 @@ import {
   type ZomeFunctionContract,
 } from '../../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
+import { API_STATUS } from '../api-status.ts'
 import { routes } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
 
@@ -22,14 +23,22 @@ export function registerZomeRoute(app: FastifyInstance, conductor: Pick<Conducto
   app.post(routes.callZome.path, async (request, reply) => {
     const { dna, fn } = routes.callZome.params.parse(request.params)
     if (!(DNA_NAMES as readonly string[]).includes(dna)) {
-      return sendError(reply, 404, 'UnknownDnaError', `no DNA named "${dna}"`, { dnas: DNA_NAMES })
+      return sendError(reply, API_STATUS.not_found, 'UnknownDnaError', `no DNA named "${dna}"`, {
+        dnas: DNA_NAMES,
+      })
     }
     const functions: Record<string, ZomeFunctionContract> = contract[dna as DnaName].functions
     const fnContract = Object.hasOwn(functions, fn) ? functions[fn] : undefined
     if (!fnContract) {
-      return sendError(reply, 404, 'UnknownZomeFunctionError', `${dna} has no zome function "${fn}"`, {
-        functions: Object.keys(functions),
-      })
+      return sendError(
+        reply,
+        API_STATUS.not_found,
+        'UnknownZomeFunctionError',
+        `${dna} has no zome function "${fn}"`,
+        {
+          functions: Object.keys(functions),
+        },
+      )
     }
     // A call without a body passes `null`, Holochain's `()` for functions that take nothing.
     const parsed = fnContract.input.safeParse(request.body ?? null)
