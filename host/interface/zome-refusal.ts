@@ -1,7 +1,8 @@
 /**
  * How the conductor port says the rules refused a zome call's write, whichever backend sits behind it:
- * the rule that refused (its id, `task.author_role`) and what it found, or the records the rules need
- * that the conductor does not hold yet. Callers branch on the rule, never on a message's text.
+ * the rule that refused (its id, `task.author_role`), what it found and, for a requester's record, which
+ * leaf's runner proof it refused; or the records the rules need that the conductor does not hold yet.
+ * Callers branch on these, never on a message's text.
  */
 import type { Failure } from './failure-kind.ts'
 
@@ -17,6 +18,11 @@ export class InvalidEntryError extends Error {
     readonly rule: string,
     /** What the rule found, without the rule's name. */
     readonly detail: string,
+    /**
+     * The leaf of a ServedLeaves whose runner's proof the rule refused (its index in `leaves`), as the
+     * rules say it; null for any other refusal, and where the conductor gives text only (Holochain).
+     */
+    readonly leaf: number | null = null,
   ) {
     super(`${rule}: ${detail}`)
     this.name = 'InvalidEntryError'

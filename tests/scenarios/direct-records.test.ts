@@ -10,104 +10,19 @@
  * have) is on record as not accepted, by a record every peer's rules take; so is one whose proof cites
  * a batch it never publishes, alone, while an honest runner's answer in the same window is signed at once.
  */
-import { mkdtemp, readdir, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { z } from 'zod'
 import { waitForAction } from '../../host/conductor/embedded/replication/wait-for-action.ts'
 import { decodeHashB64, encodeHashB64, holoHashFrom32 } from '../../host/identity/hash.ts'
-import { openAgentKey } from '../../host/identity/keystore.ts'
-import { silentLogger } from '../../host/log/logger.ts'
-import { createInvite, membraneProofOf } from '../../host/membership/invite.ts'
-import { privateMeshOf } from '../../host/membership/private-mesh.ts'
 import { libp2pAgentPort } from '../../host/node/agent-port.ts'
-import { NO_POLICY_VERDICT } from '../../host/policy/cedar-engine.ts'
 import { requestHash } from '../../host/requests/direct/direct-request.ts'
-import { DirectService } from '../../host/requests/direct/direct-service.ts'
 import { DIRECT_PROTOCOL_V1, jsonFrames, RequestFrameSchema } from '../../host/requests/direct/direct-wire.ts'
-import type { RoutePlanInput } from '../../host/requests/direct/route-plan.ts'
 import { checkLeafProof } from '../../host/requests/direct/served-leaf.ts'
 import { payloadHash } from '../../host/scheduler/payload-hash.ts'
-import type { Worker } from '../../host/workers/worker.ts'
 import { type AnswerLeaf, answerLeavesOf } from '../../zomes-bindings/index.ts'
-import { type Player, runScenario, type Scenario, scenarioNetwork } from './harness.ts'
-
-/** Three peers of a private mesh: its admin, and two machines joined with one invite for two. */
-async function privateMesh(scenario: Scenario): Promise<Player[]> {
-  const adminDir = await mkdtemp(join(tmpdir(), 'ripple-scenario-admin-'))
-  const admin = await openAgentKey(adminDir)
-  const network = privateMeshOf(scenarioNetwork(), encodeHashB64(admin.agentPubKey))
-  const first = await scenario.addPlayer({ network, dataDir: adminDir })
-  const invite = createInvite({ network, role: 'member', expiresInMs: 3_600_000, uses: 2 }, admin)
-  const joined = [
-    await scenario.addPlayer({ network, membraneProof: membraneProofOf(invite) }),
-    await scenario.addPlayer({ network, membraneProof: membraneProofOf(invite) }),
-  ]
-  await scenario.shareAllAgents()
-  return [first, ...joined]
-}
-
-const MODEL = 'tiny'
-const FILE = 'a'.repeat(64)
-
-/** A stand-in for the engine: answers each prompt with itself, echoed. */
-const echo: Worker = {
-  kind: 'infer.generate',
-  input: z.object({ model: z.string(), prompt: z.string() }),
-  output: z.object({ text: z.string() }),
-  run: async (input: { prompt: string }) => ({
-    output: { text: `echo: ${input.prompt}` },
-    metrics: { tokens_in: 3, tokens_out: 2, model_file_hash: FILE },
-  }),
-}
-
-/** What the requester knows of the runner: the model loaded, its slots free. */
-function runnerEntry(agent: string): RoutePlanInput['peers'][number] {
-  return {
-    agent,
-    self: false,
-    status: 'online',
-    capability: {
-      inference: { models: [{ name: MODEL, loaded: true, file_hash: FILE, size_bytes: 1 }] },
-      tags: [],
-    },
-    load: { slots_free: 512 },
-  } as unknown as RoutePlanInput['peers'][number]
-}
-
-function directService(
-  player: Player,
-  runner: Player | (() => Player) | null,
-  worker: Worker | null,
-  recordWaitMs?: number,
-): DirectService {
-  const runnerNow = typeof runner === 'function' ? runner : () => runner
-  return new DirectService({
-    conductor: player.port,
-    workers: { get: (kind) => (worker !== null && kind === worker.kind ? worker : undefined) },
-    policies: { decide: async () => NO_POLICY_VERDICT },
-    slotsOf: () => ({ slots: 512, busy: 0 }),
-    agents: libp2pAgentPort(player.node),
-    peers: async () => {
-      const now = runnerNow()
-      return now ? [runnerEntry(now.agentPubKey)] : []
-    },
-    recordWaitMs,
-    waitForAction: (hash, timeoutMs) =>
-      waitForAction({ store: player.conductor.store, replication: player.replication }, hash, timeoutMs),
-    batchMaxLeaves: 64,
-    logger: silentLogger(),
-  })
-}
-
-const ask = (service: DirectService, prompt: string) =>
-  service.inference.run({
-    kind: 'infer.generate',
-    model: MODEL,
-    input: { prompt },
-    signal: AbortSignal.timeout(60_000),
-  })
+import { ask, directService, echo, FILE, MODEL, privateMesh } from './direct-mesh.ts'
+import { type Player, runScenario } from './harness.ts'
 
 /** Every file under a player's data dir, read whole (the SQLite store and its WAL among them). */
 async function filesOf(player: Player): Promise<Buffer[]> {

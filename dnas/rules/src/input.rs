@@ -50,12 +50,28 @@ pub struct ValidationInput {
 #[serde(tag = "outcome", rename_all = "lowercase")]
 pub enum Outcome {
     Valid,
-    Invalid { rule: String, message: String },
+    Invalid {
+        rule: String,
+        message: String,
+        /// The leaf of a requester's `ServedLeaves` whose runner's proof (what the runner signed and sent) the
+        /// rule refused, by its index in `leaves`: that leaf alone can go on record without the proof. Absent
+        /// for every other refusal, so hosts that do not read it see the outcome they always saw.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        leaf: Option<u64>,
+    },
     Unresolved { deps: Vec<String> },
 }
 
 pub fn invalid(rule: impl Into<String>, message: impl Into<String>) -> Outcome {
-    Outcome::Invalid { rule: rule.into(), message: message.into() }
+    Outcome::Invalid { rule: rule.into(), message: message.into(), leaf: None }
+}
+
+/// The refusal `outcome`, said to be of the runner's proof of leaf `index` (unresolved outcomes pass as they are).
+pub fn of_leaf(outcome: Outcome, index: usize) -> Outcome {
+    match outcome {
+        Outcome::Invalid { rule, message, .. } => Outcome::Invalid { rule, message, leaf: Some(index as u64) },
+        other => other,
+    }
 }
 
 /// A rule's verdict so far: `Err` carries the first invalid or unresolved outcome.

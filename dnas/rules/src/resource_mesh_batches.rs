@@ -9,11 +9,11 @@
 //! runner, of that many leaves, the path proving that leaf (this request, asked by this requester, on this
 //! model) against its root; accepted only when the runner signed an ok answer with the output served.
 use crate::batches::{
-    answer_leaf_bytes, answer_root, served_root, AnswerBatch, AnswerLeaf, AnswerLeaves, BatchTotals, LeafStatus,
-    ServedBatch, ServedLeaves,
+    answer_leaf_bytes, answer_root, served_root, AnswerBatch, AnswerLeaf, AnswerLeaves, BatchTotals, LeafProof,
+    LeafStatus, ServedBatch, ServedLeaf, ServedLeaves,
 };
 use crate::check::{Change, Ck, HashKind};
-use crate::input::{ValidationInput, Verdict};
+use crate::input::{of_leaf, ValidationInput, Verdict};
 use crate::limits::*;
 use crate::membrane::{author_role, Role};
 use crate::merkle::{self, Digest};
@@ -54,21 +54,14 @@ pub fn served_leaves(input: &ValidationInput) -> Verdict {
     totals(&ck, &e.totals)?;
     ck.int("accepted", e.accepted, BATCH_ACCEPTED)?;
     ck.count("leaves", &e.leaves, BATCH_LEAVES)?;
-    for s in &e.leaves {
+    for (i, s) in e.leaves.iter().enumerate() {
         ck.sha256("leaves.request", &s.request)?;
         ck.hash("leaves.runner", &s.runner, HashKind::Agent)?;
         ck.line("leaves.model", &s.model, MODEL_NAME)?;
         ck.sha256("leaves.output_hash", &s.output_hash)?;
         ck.prose("leaves.reason", &s.reason, REASON)?;
         if let Some(p) = &s.proof {
-            ck.hash("leaves.proof.batch", &p.batch, HashKind::Action)?;
-            answer_leaf(&ck, "leaves.proof.leaf", &p.leaf)?;
-            ck.int("leaves.proof.index", p.index, PROOF_INDEX)?;
-            ck.int("leaves.proof.count", p.count, BATCH_LEAVES)?;
-            ck.count("leaves.proof.path", &p.path, BATCH_PROOF)?;
-            for digest in &p.path {
-                ck.digest("leaves.proof.path", digest)?;
-            }
+            proof_fields(&ck, p).map_err(|o| of_leaf(o, i))?;
         }
         ck.rule("proof_required", !s.accepted || s.proof.is_some(), || {
             format!("request {} is accepted without the runner's proof", s.request)
@@ -88,36 +81,10 @@ pub fn served_leaves(input: &ValidationInput) -> Verdict {
     // Every runner batch cited, in one round.
     let batches: Vec<&str> = e.leaves.iter().filter_map(|s| s.proof.as_ref()).map(|p| p.batch.as_str()).collect();
     input.need(&batches)?;
-    for (s, p) in e.leaves.iter().filter_map(|s| s.proof.as_ref().map(|p| (s, p))) {
-        let (batch_record, batch): (_, AnswerBatch) = input.dep_as(&p.batch, "AnswerBatch", "served_leaves.batch_type")?;
-        ck.rule("runner_is_batch_author", batch_record.author == s.runner, || {
-            format!("the batch {} was written by {}, not the runner {}", p.batch, batch_record.author, s.runner)
-        })?;
-        ck.rule("proof_count_mismatch", p.count == batch.totals.count, || {
-            format!("the proof of request {} counts {} leaves, its batch {}", s.request, p.count, batch.totals.count)
-        })?;
-        ck.rule("leaf_request_mismatch", p.leaf.request == s.request && p.leaf.requester == input.author, || {
-            format!(
-                "the runner's leaf is request {} asked by {}, not request {} asked by {}",
-                p.leaf.request, p.leaf.requester, s.request, input.author
-            )
-        })?;
-        ck.rule("leaf_model_mismatch", p.leaf.model == s.model, || {
-            format!("the runner's leaf of request {} is on {}, not {}", s.request, p.leaf.model, s.model)
-        })?;
-        let proven = merkle::verify(&answer_leaf_bytes(&p.leaf), p.index, p.count, &p.path, &batch.root);
-        ck.rule("proof_invalid", proven, || {
-            format!("the path of request {} does not prove its leaf against the root of batch {}", s.request, p.batch)
-        })?;
-        ck.rule("answer_status_mismatch", !s.accepted || p.leaf.status == LeafStatus::Ok, || {
-            format!("request {} is accepted, but the runner signed an error", s.request)
-        })?;
-        ck.rule("output_mismatch", !s.accepted || p.leaf.output_hash == s.output_hash, || {
-            format!(
-                "the runner signed output {}, the requester served {}: record it not accepted",
-                p.leaf.output_hash, s.output_hash
-            )
-        })?;
+    for (i, s) in e.leaves.iter().enumerate() {
+        if let Some(p) = &s.proof {
+            against_batch(&ck, input, s, p).map_err(|o| of_leaf(o, i))?;
+        }
     }
     Ok(())
 }
@@ -135,6 +102,53 @@ pub fn served_batch(input: &ValidationInput) -> Verdict {
         format!("accepted {} is above the count {}", b.accepted, b.totals.count)
     })?;
     window(&ck, b.opened_at, b.closed_at)
+}
+
+/// A served leaf's proof against the runner's batch it cites: a refusal here is of what the runner gave.
+fn against_batch(ck: &Ck, input: &ValidationInput, s: &ServedLeaf, p: &LeafProof) -> Verdict {
+    let (batch_record, batch): (_, AnswerBatch) = input.dep_as(&p.batch, "AnswerBatch", "served_leaves.batch_type")?;
+    ck.rule("runner_is_batch_author", batch_record.author == s.runner, || {
+        format!("the batch {} was written by {}, not the runner {}", p.batch, batch_record.author, s.runner)
+    })?;
+    ck.rule("proof_count_mismatch", p.count == batch.totals.count, || {
+        format!("the proof of request {} counts {} leaves, its batch {}", s.request, p.count, batch.totals.count)
+    })?;
+    ck.rule("leaf_request_mismatch", p.leaf.request == s.request && p.leaf.requester == input.author, || {
+        format!(
+            "the runner's leaf is request {} asked by {}, not request {} asked by {}",
+            p.leaf.request, p.leaf.requester, s.request, input.author
+        )
+    })?;
+    ck.rule("leaf_model_mismatch", p.leaf.model == s.model, || {
+        format!("the runner's leaf of request {} is on {}, not {}", s.request, p.leaf.model, s.model)
+    })?;
+    let proven = merkle::verify(&answer_leaf_bytes(&p.leaf), p.index, p.count, &p.path, &batch.root);
+    ck.rule("proof_invalid", proven, || {
+        format!("the path of request {} does not prove its leaf against the root of batch {}", s.request, p.batch)
+    })?;
+    ck.rule("answer_status_mismatch", !s.accepted || p.leaf.status == LeafStatus::Ok, || {
+        format!("request {} is accepted, but the runner signed an error", s.request)
+    })?;
+    ck.rule("output_mismatch", !s.accepted || p.leaf.output_hash == s.output_hash, || {
+        format!(
+            "the runner signed output {}, the requester served {}: record it not accepted",
+            p.leaf.output_hash, s.output_hash
+        )
+    })?;
+    Ok(())
+}
+
+/// The fields of a runner's proof, as the requester received them.
+fn proof_fields(ck: &Ck, p: &LeafProof) -> Verdict {
+    ck.hash("leaves.proof.batch", &p.batch, HashKind::Action)?;
+    answer_leaf(ck, "leaves.proof.leaf", &p.leaf)?;
+    ck.int("leaves.proof.index", p.index, PROOF_INDEX)?;
+    ck.int("leaves.proof.count", p.count, BATCH_LEAVES)?;
+    ck.count("leaves.proof.path", &p.path, BATCH_PROOF)?;
+    for digest in &p.path {
+        ck.digest("leaves.proof.path", digest)?;
+    }
+    Ok(())
 }
 
 /// `accepted`: 0 up to the most leaves a batch holds.

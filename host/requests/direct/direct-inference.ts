@@ -5,7 +5,8 @@
  * runner that refuses, fails, or drops before its first token passes the request to the next
  * candidate; after the first token a failure is the answer's end (never a second answer). The record
  * follows the answer, in batches: the runner signs its window's answers under one Merkle root and sends
- * this peer the answer's leaf and proof; this peer signs its own window of what it served, each request
+ * this peer the answer's leaf and proof (and, in version 2, its public batch, which this peer stores at
+ * once); this peer signs its own window of what it served, each request
  * accepted only when the runner's leaf signs the output that was served (served-records.ts). Neither holds
  * a prompt or an answer: other peers see roots and totals.
  */
@@ -24,7 +25,7 @@ import {
   newDirectRequest,
   type RequestDigest,
 } from './direct-request.ts'
-import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError, type SignedLeaf } from './direct-runner.ts'
+import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError } from './direct-runner.ts'
 import {
   DIRECT_PROTOCOLS,
   jsonFrames,
@@ -34,7 +35,7 @@ import {
   wireVersion,
 } from './direct-wire.ts'
 import { heardAt, planRoute, type RoutePlanInput, type SentRequest } from './route-plan.ts'
-import { ServedRecords, type ServedRecordsInit } from './served-records.ts'
+import { type CarriedLeaf, ServedRecords, type ServedRecordsInit } from './served-records.ts'
 
 export interface DirectInferenceInit extends ServedRecordsInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
@@ -93,7 +94,7 @@ export interface DirectStats {
 const DEFAULT_ACCEPT_MS = 30_000
 
 type Attempt =
-  | { done: true; output: unknown; signed: Promise<SignedLeaf | null> }
+  | { done: true; output: unknown; signed: Promise<CarriedLeaf | null> }
   | ({ done: false } & Omit<Turndown, 'agent'>)
 
 export class DirectInference {
@@ -322,10 +323,10 @@ export class DirectInference {
           }
           const signed = frames
             .read()
-            .then((f): SignedLeaf | null => {
+            .then((f): CarriedLeaf | null => {
               const last = RunnerFrameSchema.parse(f)
               return last.type === 'proof' && last.proof !== null && last.root !== null
-                ? { proof: last.proof, root: last.root }
+                ? { proof: last.proof, root: last.root, batch: last.batch }
                 : null
             })
             .catch(() => null)

@@ -7,6 +7,7 @@
 import type { Stream } from '@libp2p/interface'
 import type { AnswerBatch, EntryRecord, LeafProof, ServedRecord } from '../../../zomes-bindings/index.ts'
 import type { AgentPort } from '../../interface/agent-port.ts'
+import type { OpCarrier } from '../../interface/carried-ops.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
@@ -27,6 +28,8 @@ export interface ServedChecks {
 export interface DirectServiceInit
   extends Pick<DirectRunnerInit, 'batchWindowMs' | 'batchMaxLeaves'>,
     Pick<ServedRecordsInit, 'recordWaitMs'> {
+  /** Carries this runner's batches beside its proofs, and stores those runners carry here; null: gossip only. */
+  carrier?: OpCarrier | null
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
   workers: Pick<WorkerRegistry, 'get'>
   policies: Pick<PolicyService, 'decide'>
@@ -42,6 +45,7 @@ export class DirectService {
   readonly inference: DirectInference
   readonly #runner: DirectRunner
   readonly #agents: AgentPort<Stream> | null
+  readonly #carrier: OpCarrier | null
   readonly #conductor: DirectServiceInit['conductor']
   readonly #logger: Logger
 
@@ -49,6 +53,7 @@ export class DirectService {
     const { agents, conductor } = init
     this.#runner = new DirectRunner(init)
     this.#agents = agents
+    this.#carrier = init.carrier ?? null
     this.#conductor = conductor
     this.#logger = init.logger
     this.inference = new DirectInference({ ...init, runner: this.#runner })
@@ -78,7 +83,7 @@ export class DirectService {
   }
 
   async start(): Promise<void> {
-    if (this.#agents) await serveDirect(this.#runner, this.#agents, this.#logger)
+    if (this.#agents) await serveDirect(this.#runner, this.#agents, this.#logger, this.#carrier)
   }
 
   async stop(): Promise<void> {

@@ -5,13 +5,16 @@
  * why), and only on `ready` is the request itself sent. Version 1 (release 0.1.0) sends the request in
  * the first frame. From there both go alike: the runner answers `accepted` (or `refused`), then the
  * tokens as they come, then `done` with the output (or `failed`), and last, once its window of answers
- * is signed, the answer's leaf and Merkle proof. Each frame is length-prefixed JSON. A requester asks
- * for both versions, the newest first; a runner serves both.
+ * is signed, the answer's leaf and Merkle proof; in version 2 with the window's public batch beside it
+ * (its signed ops, which the requester verifies and stores at once instead of waiting for gossip).
+ * Each frame is length-prefixed JSON. A requester asks for both versions, the newest first; a runner
+ * serves both.
  */
 import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { z } from 'zod'
 import { DigestHexSchema, LeafProofSchema, ModelNameSchema } from '../../../zomes-bindings/index.ts'
+import { CarriedOpsSchema } from '../../interface/carried-ops.ts'
 import { DirectKindSchema, DirectRequestSchema, type RequestDigest } from './direct-request.ts'
 
 export const DIRECT_PROTOCOL_V1 = 'direct-infer/1.0.0'
@@ -79,11 +82,13 @@ export const RunnerFrameSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('reasoning'), text: z.string() }),
   z.strictObject({ type: z.literal('done'), output: z.unknown() }),
   z.strictObject({ type: z.literal('failed'), message: z.string() }),
-  // Once the runner's window is signed: the answer's leaf, its path and the root it leads to.
+  // Once the runner's window is signed: the answer's leaf, its path and the root it leads to; in
+  // version 2 also the batch the proof cites, as ops (absent when the window could not be signed).
   z.strictObject({
     type: z.literal('proof'),
     proof: LeafProofSchema.nullable(),
     root: DigestHexSchema.nullable(),
+    batch: CarriedOpsSchema.optional(),
   }),
 ])
 export type RunnerFrame = z.infer<typeof RunnerFrameSchema>

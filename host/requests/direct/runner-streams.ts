@@ -2,10 +2,12 @@
  * The runner's side of the direct protocol's streams, both versions (direct-wire.ts). Version 2 takes
  * the offer first: the runner's policies and capacity judge it (DirectRunner.admit) and only a `ready`,
  * with a slot held, brings the request, which must be the one offered. Version 1 (a requester of
- * release 0.1.0) sends the request at once. From the request on, both answer alike.
+ * release 0.1.0) sends the request at once. From the request on, both answer alike, but for the proof:
+ * version 2 carries the window's public batch beside it (0.1.0's frame has no room for it).
  */
 import type { Stream } from '@libp2p/interface'
 import type { AgentPort } from '../../interface/agent-port.ts'
+import type { CarriedOps, OpCarrier } from '../../interface/carried-ops.ts'
 import type { Logger } from '../../log/logger.ts'
 import { digestRequest } from './direct-request.ts'
 import {
@@ -34,13 +36,25 @@ import {
 export const PROMPT_WAIT_MS = 60_000
 
 type Runner = Pick<DirectRunner, 'admit' | 'runAdmitted' | 'run'>
+/** The public batch a proof cites, as ops; null when it cannot be carried. */
+type CarryBatch = (batch: string) => CarriedOps | null
 /** What a stream's version does before it answers: reads the request (and, in version 2, the offer). */
 type Begin = (frames: JsonFrames, sink: RunSink, signal: AbortSignal) => Promise<RunOutcome>
 
-/** Serves both versions of the direct protocol to peers of the mesh (the stream layer admits members only). */
-export async function serveDirect(runner: Runner, agents: AgentPort<Stream>, logger: Logger): Promise<void> {
+/**
+ * Serves both versions of the direct protocol to peers of the mesh (the stream layer admits members
+ * only). Without a carrier (a backend that cannot read its own ops) the proof goes alone, as in version 1.
+ */
+export async function serveDirect(
+  runner: Runner,
+  agents: AgentPort<Stream>,
+  logger: Logger,
+  carrier: Pick<OpCarrier, 'carry'> | null = null,
+): Promise<void> {
+  // The batch and the action before it: the private leaves it cites, written in the same commit.
+  const carry: CarryBatch | null = carrier && ((batch) => carrier.carry('resource_mesh', batch, 1))
   await agents.handle(DIRECT_PROTOCOL_V1, (stream, requester) =>
-    answer(stream, logger, async (frames, sink, signal) => {
+    answer(stream, logger, null, async (frames, sink, signal) => {
       const frame = RequestFrameSchema.safeParse(await frames.read(signal))
       if (!frame.success) throw new RunRefusedError('invalid', 'not a direct request')
       const { request, queue } = frame.data
@@ -48,7 +62,7 @@ export async function serveDirect(runner: Runner, agents: AgentPort<Stream>, log
     }),
   )
   await agents.handle(DIRECT_PROTOCOL_V2, (stream, requester) =>
-    answer(stream, logger, (frames, sink, signal) => offered(runner, requester, frames, sink, signal)),
+    answer(stream, logger, carry, (frames, sink, signal) => offered(runner, requester, frames, sink, signal)),
   )
 }
 
@@ -86,9 +100,9 @@ async function offered(
 
 /**
  * Answers one stream: `begin` reads the request and runs it; its tokens, then its output and the
- * leaf's proof (or the refusal, or the failure) go back in order.
+ * leaf's proof (with its batch, when `carry`), or the refusal, or the failure, go back in order.
  */
-async function answer(stream: Stream, logger: Logger, begin: Begin): Promise<void> {
+async function answer(stream: Stream, logger: Logger, carry: CarryBatch | null, begin: Begin): Promise<void> {
   const frames = jsonFrames(stream)
   const aborted = new AbortController()
   const timer = setTimeout(() => aborted.abort(new Error('the request ran past its limit')), RUN_LIMIT_MS)
@@ -108,7 +122,13 @@ async function answer(stream: Stream, logger: Logger, begin: Begin): Promise<voi
       const outcome = await begin(frames, sink, aborted.signal)
       send({ type: 'done', output: outcome.output })
       const signed = await outcome.signed
-      send({ type: 'proof', proof: signed?.proof ?? null, root: signed?.root ?? null })
+      const batch = signed && carry?.(signed.proof.batch)
+      send({
+        type: 'proof',
+        proof: signed?.proof ?? null,
+        root: signed?.root ?? null,
+        ...(batch && { batch }),
+      })
     } catch (err) {
       const message = (err as Error).message || String(err)
       send(

@@ -1,11 +1,15 @@
 /**
  * The requester's record of what it served: each answer's leaf (accepted only when the runner's proof
  * signs the output served, served-leaf.ts) joins this peer's open window once the runner's batch it
- * cites is here, and the window is signed as one ServedBatch. A leaf waits for its own runner's batch,
- * never its window for every runner's: a runner that cites a batch it never publishes loses only its
- * own leaves. Never on an answer's path.
+ * cites is held here, and the window is signed as one ServedBatch. A runner of version 2 sends its
+ * batch beside the proof, and it is verified and stored here at once (as gossip's ops are: a forged
+ * one warrants its carrier); a runner of release 0.1.0 sends none, and the leaf waits for gossip. A
+ * leaf waits for its own runner's batch, never its window for every runner's, and a proof the rules
+ * refuse is dropped by the leaf the rules name: a runner that lies loses only its own leaves. Never on
+ * an answer's path.
  */
 import { type ServedLeaf, servedLeavesOf } from '../../../zomes-bindings/index.ts'
+import type { CarriedOps, OpCarrier } from '../../interface/carried-ops.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import { InvalidEntryError, UnresolvedDependenciesError } from '../../interface/zome-refusal.ts'
 import type { Logger } from '../../log/logger.ts'
@@ -17,7 +21,9 @@ import { servedLeaf } from './served-leaf.ts'
 
 export interface ServedRecordsInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
-  /** Resolves once this peer holds an action (the runner's batch); without it the record polls. */
+  /** Verifies and stores the batch a runner carried beside its proof; null where ops cannot be taken so. */
+  carrier?: Pick<OpCarrier, 'ingest'> | null
+  /** Resolves once this peer holds an action (a runner's batch by gossip); without it nothing is awaited. */
   waitForAction?: (hash: string, timeoutMs: number) => Promise<boolean>
   /** How long a window of served requests stays open before it is signed (default 1 s). */
   batchWindowMs?: number
@@ -26,20 +32,12 @@ export interface ServedRecordsInit {
   logger: Logger
 }
 
+/** A runner's leaf and proof, and the batch it cites when the runner carried it (version 2). */
+export interface CarriedLeaf extends SignedLeaf {
+  batch?: CarriedOps
+}
+
 const RECORD_WAIT_MS = 30_000
-const RECORD_RETRY_MS = 100
-/** The rules' refusals of a runner's proof (any other refusal of a window is this peer's own doing). */
-const PROOF_RULES = new Set(
-  [
-    'proof_invalid',
-    'proof_count_mismatch',
-    'runner_is_batch_author',
-    'batch_type',
-    'leaf_request_mismatch',
-    'output_mismatch',
-    'answer_status_mismatch',
-  ].map((name) => `served_leaves.${name}`),
-)
 
 export class ServedRecords {
   readonly #init: ServedRecordsInit
@@ -83,19 +81,20 @@ export class ServedRecords {
     hash: string,
     runner: string,
     output: unknown,
-    signed: Promise<SignedLeaf | null>,
+    signed: Promise<CarriedLeaf | null>,
   ): Promise<string | null> {
     const write = async (): Promise<string | null> => {
+      const carried = await signed
       const leaf = servedLeaf({
         request: hash,
         requester: this.#init.conductor.agentPubKey,
         runner,
         model: request.model,
         outputHash: payloadHash(output),
-        signed: await signed,
+        signed: carried,
       })
       // Settled once the leaf is in a window (so a stop waits for it before flushing), not once signed.
-      const joined = this.#arrived(leaf).then((held) => {
+      const joined = this.#arrived(leaf, carried?.batch).then((held) => {
         if (!held.accepted)
           this.#init.logger.warn({ request: hash, runner, reason: held.reason }, 'served, not accepted')
         return { sealed: this.#window.add(held) }
@@ -122,30 +121,43 @@ export class ServedRecords {
   }
 
   /**
-   * The leaf once the runner's batch it cites is here (it travels by gossip; until then the rules cannot
-   * check the proof), or, when it does not come in time, the leaf without its proof, not accepted.
+   * The leaf once the runner's batch it cites is held here (until then the rules cannot check the
+   * proof): the batch the runner carried is stored at once; without it (or while what it builds on is
+   * fetched) it comes by gossip, and when it does not come in time the leaf goes on without its proof,
+   * not accepted. A carried batch that is refused costs the leaf its proof at once.
    */
-  async #arrived(leaf: ServedLeaf): Promise<ServedLeaf> {
+  async #arrived(leaf: ServedLeaf, batch: CarriedOps | undefined): Promise<ServedLeaf> {
+    const proof = leaf.proof
+    if (proof === null) return leaf
+    const carried = batch && this.#init.carrier?.ingest('resource_mesh', batch, leaf.runner)
+    if (carried === 'refused')
+      return this.#unproven(
+        leaf,
+        `runner ${leaf.runner}'s batch ${proof.batch}, carried with its proof, is invalid`,
+      )
     const wait = this.#init.waitForAction
-    if (leaf.proof === null || wait === undefined) return leaf
-    return (await wait(leaf.proof.batch, this.#waitMs)) ? leaf : this.#notArrived(leaf)
+    if (carried === 'held' || wait === undefined) return leaf
+    return (await wait(proof.batch, this.#waitMs)) ? leaf : this.#notArrived(leaf, true)
   }
 
-  #notArrived(leaf: ServedLeaf): ServedLeaf {
-    const missing = `runner ${leaf.runner}'s batch ${leaf.proof?.batch} never arrived within ${this.#waitMs / 1000} s`
-    // A leaf already not accepted keeps what was found first.
-    const reason = leaf.accepted ? missing : `${leaf.reason}; ${missing}`
+  #notArrived(leaf: ServedLeaf, waited: boolean): ServedLeaf {
+    const within = waited ? ` within ${this.#waitMs / 1000} s` : ''
+    return this.#unproven(leaf, `runner ${leaf.runner}'s batch ${leaf.proof?.batch} never arrived${within}`)
+  }
+
+  /** The leaf without its proof, not accepted; a leaf already not accepted keeps what was found first. */
+  #unproven(leaf: ServedLeaf, why: string): ServedLeaf {
+    const reason = leaf.accepted ? why : `${leaf.reason}; ${why}`
     return { ...leaf, proof: null, accepted: false, reason: reason.slice(0, 1024) }
   }
 
   /**
-   * Signs a window of served requests. Without `waitForAction` the rules say which runners' batches are
-   * not here yet: the window is tried again until the deadline, then only the leaves citing them go on
-   * record without their proofs. A proof the rules refuse (a runner that gave a false root) is recorded
-   * as not accepted, without it.
+   * Signs a window of served requests. A proof the rules refuse (a runner that gave a false root) is
+   * dropped from the leaf the refusal names, which goes on record not accepted; a batch the rules miss
+   * (none of this peer's waits brought it) costs the leaves citing it their proofs. Any other refusal
+   * is this peer's own doing: the window fails.
    */
   async #seal(leaves: ServedLeaf[], openedAt: number, closedAt: number): Promise<string> {
-    const deadline = Date.now() + this.#waitMs
     for (let window = leaves; ; ) {
       try {
         const ref = await this.#init.conductor.callZome('resource_mesh', 'record_served_batch', {
@@ -155,27 +167,21 @@ export class ServedRecords {
         })
         return ref.batch
       } catch (err) {
-        const proven = window.filter((l) => l.proof !== null)
-        if (err instanceof UnresolvedDependenciesError && proven.length > 0) {
-          if (Date.now() < deadline) {
-            await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS))
-            continue
-          }
-          const cited = proven.filter((l) => err.deps.includes(l.proof!.batch))
-          const missing = new Set(cited.length > 0 ? cited : proven)
-          window = window.map((l) => (missing.has(l) ? this.#notArrived(l) : l))
-          continue
-        }
-        if (!(err instanceof InvalidEntryError) || !PROOF_RULES.has(err.rule) || proven.length === 0)
-          throw err
-        // The request the refusal names, else the batch, else every proof of the window: none is
-        // accepted unproven, and the next refusal (if any) names the next.
-        const byRequest = proven.filter((l) => err.detail.includes(l.request))
-        const byBatch = proven.filter((l) => err.detail.includes(l.proof!.batch))
-        const refused = new Set(byRequest.length > 0 ? byRequest : byBatch.length > 0 ? byBatch : proven)
-        const reason = `the rules refused the runner's proof: ${err.message}`.slice(0, 1024)
-        window = window.map((l) => (refused.has(l) ? { ...l, proof: null, accepted: false, reason } : l))
+        window = this.#withoutRefused(window, err)
       }
     }
+  }
+
+  /** The window without the proofs the refusal `err` is about; rethrows it when it is about none. */
+  #withoutRefused(window: ServedLeaf[], err: unknown): ServedLeaf[] {
+    if (err instanceof UnresolvedDependenciesError) {
+      const missing = window.filter((l) => l.proof !== null && err.deps.includes(l.proof.batch))
+      if (missing.length === 0) throw err
+      return window.map((l) => (missing.includes(l) ? this.#notArrived(l, false) : l))
+    }
+    const refused = err instanceof InvalidEntryError && err.leaf !== null ? window[err.leaf] : undefined
+    if (refused === undefined || refused.proof === null) throw err
+    const reason = `the rules refused the runner's proof: ${(err as Error).message}`
+    return window.map((l) => (l === refused ? this.#unproven(l, reason) : l))
   }
 }

@@ -63,6 +63,27 @@ describe('rules wasm agrees with every vector', () => {
   })
 })
 
+describe('a refusal of a runner’s proof names its leaf (served-records drops that proof by it)', () => {
+  const served = vectors.filter((v) => v.input.entry_type === 'ServedLeaves')
+  const leaves = (v: (typeof vectors)[number]) => (v.input.entry as { leaves: { proof: unknown }[] }).leaves
+
+  it('names a leaf with a proof for a path that does not verify, through the wasm', () => {
+    const v = served.find((x) => x.name.includes('a path that does not verify'))!
+    const got = rules.validate(v.input)
+    expect(got).toMatchObject({ outcome: 'invalid', rule: 'served_leaves.proof_invalid' })
+    const leaf = (got as { leaf?: number }).leaf
+    expect(leaf).toBeTypeOf('number')
+    expect(leaves(v)[leaf!]?.proof).not.toBeNull()
+  })
+
+  it('names none for a refusal of the requester’s own fields', () => {
+    const v = served.find(
+      (x) => x.expect.outcome === 'invalid' && x.expect.rule === 'served_leaves.leaves_reason_length',
+    )!
+    expect(rules.validate(v.input)).not.toHaveProperty('leaf')
+  })
+})
+
 describe('contract (zod) agrees with the rules', () => {
   const entryVectors = vectors.filter((v) => v.input.op !== 'delete' && entrySchema(v.input))
 

@@ -93,7 +93,7 @@ impl DnaRules {
             let bytes = serde_json::to_vec(&input).map_err(|e| wasm_error!(WasmErrorInner::Guest(e.to_string())))?;
             match ripple_rules::validate_json(&bytes) {
                 Outcome::Valid => return Ok(ValidateCallbackResult::Valid),
-                Outcome::Invalid { rule, message } => {
+                Outcome::Invalid { rule, message, .. } => {
                     return Ok(ValidateCallbackResult::Invalid(format!("{rule}: {message}")))
                 }
                 Outcome::Unresolved { deps: wanted } => {

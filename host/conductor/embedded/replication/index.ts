@@ -9,6 +9,7 @@ export { createEmbeddedPeer, type EmbeddedPeer, type EmbeddedPeerInit } from './
 export { MalformedMessageError } from './errors.ts'
 export { createGossipSignalTransport, type GossipSignalTransportInit } from './gossip-signal-transport.ts'
 export { heldRedemptions, ownStanding } from './membership.ts'
+export { embeddedOpCarrier } from './op-carrier.ts'
 export { decodeOpBatch, encodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
 export { recordsAbout } from './records-about.ts'
 export {

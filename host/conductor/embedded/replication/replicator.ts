@@ -9,7 +9,7 @@
 import type { PeerId } from '@libp2p/interface'
 import { DNA_NAMES, type DnaName } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64, encodeHashB64 } from '../../../identity/hash.ts'
-import { agentOfPeer } from '../../../identity/peer-agent.ts'
+import { agentOfPeer, peerIdOfAgent } from '../../../identity/peer-agent.ts'
 import type { ReplicationStats, WarrantView } from '../../../interface/network-port.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import type { RippleNode } from '../../../net/create-node.ts'
@@ -19,7 +19,7 @@ import type { EmbeddedConductor } from '../conductor.ts'
 import { AntiEntropy, SYNC_PROTOCOL } from './anti-entropy.ts'
 import { MalformedMessageError } from './errors.ts'
 import { type IngestResult, OpIngest } from './op-ingest.ts'
-import { decodeOpBatch, encodeOpBatch, type OpBatch, wireOpOf } from './op-wire.ts'
+import { decodeOpBatch, encodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
 import { RevocationGuard } from './revocation-guard.ts'
 
 export interface ReplicationInit {
@@ -53,6 +53,11 @@ export interface Replication {
    * artifact whose bytes are not what it says): its later ops are ignored, as for an invalid op.
    */
   warrantAuthor(dna: DnaName, agent: string, actionHash: string, rule: string, reason: string): void
+  /**
+   * Checks and stores ops that the agent `from` carried here outside gossip (a runner's batch beside its
+   * proof), as if it had gossiped them; what they build on and is not held here is asked of it.
+   */
+  receiveCarried(dna: DnaName, ops: WireOp[], from: string): IngestResult | null
   /** Runs an anti-entropy exchange with every connected peer now. */
   syncNow(): Promise<void>
   /** Called after ops of other agents are stored (schedulers watch tasks this way). */
@@ -190,6 +195,13 @@ class Replicator implements Replication {
     return this.#revocations.isRevoked(agent)
   }
 
+  receiveCarried(dna: DnaName, ops: WireOp[], from: string): IngestResult | null {
+    const peer = peerIdOfAgent(from)
+    const result = this.#receive({ dnaHash: this.#conductor.cell(dna).dnaHash, ops }, peer, 'carried')
+    if (result?.waiting) this.#syncIfStillWaiting(peer)
+    return result
+  }
+
   async syncNow(): Promise<void> {
     await Promise.all(this.#node.peers.list().map((peer) => this.#sync(peer)))
   }
@@ -282,7 +294,7 @@ class Replicator implements Replication {
     this.#sync(evt.detail)
   }
 
-  #receive(batch: OpBatch, from: PeerId, route: 'gossip' | 'catch-up'): IngestResult | null {
+  #receive(batch: OpBatch, from: PeerId, route: 'gossip' | 'catch-up' | 'carried'): IngestResult | null {
     if (this.#stopped) return null
     let result: IngestResult
     try {
@@ -293,7 +305,7 @@ class Replicator implements Replication {
     }
     const { counts } = result
     if (route === 'gossip') this.#stats.gossiped += batch.ops.length
-    else {
+    else if (route === 'catch-up') {
       this.#stats.fetched += batch.ops.length
       this.#stats.refetched += counts.duplicate
     }

@@ -26,7 +26,8 @@ export function validateEntry(
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const outcome = validator.validate({ ...input, deps: { ...deps } })
     if (outcome.outcome === 'valid') return
-    if (outcome.outcome === 'invalid') throw new InvalidEntryError(outcome.rule, outcome.message)
+    if (outcome.outcome === 'invalid')
+      throw new InvalidEntryError(outcome.rule, outcome.message, outcome.leaf ?? null)
     const wanted = outcome.deps.filter((hash) => !(hash in deps))
     // Asking again for what was already given cannot converge.
     if (wanted.length === 0) throw new UnresolvedDependenciesError(outcome.deps)

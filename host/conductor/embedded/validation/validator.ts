@@ -50,7 +50,8 @@ export interface ValidationInput {
 
 export type ValidationOutcome =
   | { outcome: 'valid' }
-  | { outcome: 'invalid'; rule: string; message: string }
+  /** `leaf`: the leaf of a ServedLeaves whose runner's proof the rule refused, when that is what it refused. */
+  | { outcome: 'invalid'; rule: string; message: string; leaf?: number }
   | { outcome: 'unresolved'; deps: string[] }
 
 export interface RulesValidator {

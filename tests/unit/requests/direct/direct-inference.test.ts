@@ -172,29 +172,32 @@ describe('the direct route', () => {
     expect(served[0]?.leaves[0]?.proof?.leaf.output_hash).toBe(payloadHash({ text: 'what was signed' }))
   })
 
-  it('waits for the runner’s batch, and drops a proof the rules refuse, by the refusal’s rule', async () => {
+  it('drops the proof of the leaf a refusal names, and the proofs citing a batch the rules miss', async () => {
     const mesh = new FakeMesh()
     await runner(mesh, A)
     const calls: ServedLeaves[] = []
     const refuse: Refuse = (call, leaves) => {
       calls.push(leaves)
-      if (call === 0) return new UnresolvedDependenciesError([batchOf(A)])
-      if (call === 1)
-        return new InvalidEntryError(
-          'served_leaves.proof_invalid',
-          `the path of request ${leaves.leaves[0]?.request} does not prove its leaf against the root of batch x`,
-        )
+      // The leaf is named in the refusal's structure; its text names another request, and is not read.
+      if (call === 0)
+        return new InvalidEntryError('served_leaves.proof_invalid', `request ${'f'.repeat(64)}`, 0)
       return null
     }
     const { inference, served } = requester(mesh, [peer(A, 2)], refuse)
     const answer = await ask(inference, 'hi')
     expect(await answer.recorded).toBe(servedBatch(1))
-    // Retried as it was (its proof and all) while the batch was not here; refused, without the proof.
-    expect(calls.map((c) => c.leaves[0]?.accepted)).toEqual([true, true, false])
+    expect(calls.map((c) => c.leaves[0]?.accepted)).toEqual([true, false])
     expect(served[0]?.leaves[0]).toMatchObject({ proof: null, accepted: false })
     expect(served[0]?.leaves[0]?.reason).toMatch(
-      /^the rules refused the runner's proof: served_leaves\.proof_invalid: the path of request/,
+      /^the rules refused the runner's proof: served_leaves\.proof_invalid: /,
     )
+
+    // Without a way to wait for it, a batch the rules miss costs its leaves their proofs, without retries.
+    const unresolved: Refuse = (call) => (call === 0 ? new UnresolvedDependenciesError([batchOf(A)]) : null)
+    const missing = requester(mesh, [peer(A, 2)], unresolved)
+    expect(await (await ask(missing.inference, 'hi')).recorded).toBe(servedBatch(1))
+    expect(missing.served[0]?.leaves[0]).toMatchObject({ proof: null, accepted: false })
+    expect(missing.served[0]?.leaves[0]?.reason).toBe(`runner ${A}'s batch ${batchOf(A)} never arrived`)
   })
 
   it('leaves a request unrecorded when the rules refuse its window for another rule', async () => {
