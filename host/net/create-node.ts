@@ -32,6 +32,7 @@ import { type PeerExchange, startPeerExchange } from './peer-exchange.ts'
 import { createPeerStreams, type PeerStreams } from './peer-streams.ts'
 import { privateNetwork } from './private-network.ts'
 import { createRipplePubsub, fastMessageId, type RipplePubsub } from './pubsub.ts'
+import { libp2pLogger } from './quiet-logger.ts'
 import { createRequestResponse, type RequestResponse } from './request-response.ts'
 import { DEFAULT_STUN_PORT } from './stun-port.ts'
 
@@ -143,8 +144,10 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     ...Array.from({ length: reservations }, () => '/p2p-circuit'),
     ...(reservations > 0 ? ['/webrtc'] : []),
   ]
+  const quiet = libp2pLogger()
   const libp2p = await createLibp2p<RippleServices>({
     start: false,
+    ...(quiet && { logger: quiet }),
     privateKey: init.privateKey,
     datastore,
     addresses: { listen: [...(init.listen ?? config.listen), ...relaySlots] },
