@@ -9,8 +9,8 @@ import type { ActiveBackend, EngineBackends } from './engine/engine-backends.ts'
 import type { ServerExit } from './engine/llama-server-process.ts'
 import type { GgufModel } from './gguf-scan.ts'
 import { ModelCrashedError } from './model-errors.ts'
-import type { EngineLayout } from './model-manager.ts'
 import type { ModelQuarantine } from './model-quarantine.ts'
+import type { EngineLayout } from './model-types.ts'
 
 // How a process dies when llama.cpp asserts (abort) or faults on a file: the file's doing. A kill
 // (SIGKILL from the OOM killer or a person, SIGTERM) says nothing about the file.

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { writeGguf } from '../../../host/inference/gguf-gen/gguf-writer.ts'
 import { llamaModelSpec } from '../../../host/inference/gguf-gen/llama-generator.ts'
+import { ModelCatalogue } from '../../../host/inference/model-catalogue.ts'
 import {
   type LayoutPlan,
   ModelLoadError,
@@ -154,7 +155,8 @@ describe('ModelManager', () => {
 
   it('reads the file once per load, plans once for the callers sharing it, and runs whole when the plan says so', async () => {
     await fx.manager.unload('tiny')
-    const list = vi.spyOn(fx.manager, 'list')
+    // The catalogue reads the directory for every load (the manager's own `list` is the API's).
+    const list = vi.spyOn(ModelCatalogue.prototype, 'list')
     const planned: string[] = []
     const plan: LayoutPlan = async (info) => {
       planned.push(info.name)
