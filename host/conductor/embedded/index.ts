@@ -7,8 +7,6 @@
  * const conductor = await createEmbeddedConductor({ dataDir, network: await loadNetworkConfig('local') })
  * await conductor.callZome('agent_registry', 'advertise_capability', capability)
  */
-import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { contract, DNA_NAMES, type DnaContract, type DnaName } from '../../../zomes-bindings/index.ts'
 import type { NetworkConfig } from '../../config/network-schema.ts'
@@ -20,6 +18,7 @@ import { openSqliteChainStore } from '../../storage/sqlite-chain-store.ts'
 import { Cell } from './cell.ts'
 import { CommitFeed } from './commit-feed.ts'
 import { EmbeddedConductor } from './conductor.ts'
+import { RULES_LINEAGE } from './dna.ts'
 import { zomeEntryKeys } from './entry-keys.ts'
 import { MemorySignalHub, type SignalTransport } from './signal-transport.ts'
 import { DEFAULT_RULES_WASM, loadRulesValidator } from './validation/rules-wasm.ts'
@@ -57,7 +56,7 @@ export interface EmbeddedConductorInit {
   network: NetworkConfig
   /** The rules to validate with; default: the wasm at `rulesWasmPath`. */
   rulesValidator?: RulesValidator
-  /** The rules wasm; its sha256 goes into every DNA hash. Default: `workdir/ripple_rules.wasm`. */
+  /** The rules wasm (the DNA hashes name its lineage, dna.ts). Default: `workdir/ripple_rules.wasm`. */
   rulesWasmPath?: string
   /** Default: an in-process hub that loops this conductor's signals back to it. */
   signalTransport?: SignalTransport
@@ -71,7 +70,6 @@ export async function createEmbeddedConductor(init: EmbeddedConductorInit): Prom
   const logger = (init.logger ?? silentLogger()).child({ component: 'conductor' })
   const wasmPath = init.rulesWasmPath ?? DEFAULT_RULES_WASM
   const validator = init.rulesValidator ?? (await loadRulesValidator(wasmPath))
-  const rulesSha256 = await sha256OfFile(wasmPath, init.rulesValidator !== undefined)
   const key = await openAgentKey(init.dataDir)
   const store = openSqliteChainStore(join(init.dataDir, CONDUCTOR_DB_FILE))
   const commits = new CommitFeed(logger)
@@ -92,7 +90,7 @@ export async function createEmbeddedConductor(init: EmbeddedConductorInit): Prom
           networkName: init.network.name,
           networkSeed: init.network.seed,
           properties: init.network.dna_properties[dna] ?? {},
-          rulesSha256,
+          rulesSha256: RULES_LINEAGE,
         },
         validator,
         membraneProof: init.membraneProof,
@@ -114,21 +112,6 @@ export async function createEmbeddedConductor(init: EmbeddedConductorInit): Prom
     return conductor
   } catch (err) {
     store.close()
-    throw err
-  }
-}
-
-/**
- * Hex sha256 of the rules wasm. An injected validator (tests) may come without the file; the DNA hashes
- * then say so ('no-wasm') rather than pretend to a version.
- */
-async function sha256OfFile(path: string, fileOptional: boolean): Promise<string> {
-  try {
-    return createHash('sha256')
-      .update(await readFile(path))
-      .digest('hex')
-  } catch (err) {
-    if (fileOptional && (err as NodeJS.ErrnoException).code === 'ENOENT') return 'no-wasm'
     throw err
   }
 }
