@@ -16,6 +16,7 @@ import type { ConductorPort, Signal } from '../interface/conductor-port.ts'
 import type { PeerEntry } from '../interface/live-peers.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
+import { nowMicros } from '../runtime/clock.ts'
 import { capabilityChanged } from './capability-changed.ts'
 import { beatDue, idlePaceMs, type PaceState } from './heartbeat-pace.ts'
 import type { HeartbeatConfig } from './peer-status.ts'
@@ -175,7 +176,7 @@ export class RegistryService implements Startable {
         : {}),
       ...(splits.length > 0 ? { splits } : {}),
       ...(held.length > 0 ? { split_held: held } : {}),
-      timestamp: Date.now() * 1000,
+      timestamp: nowMicros(),
     }
     this.#lastHeartbeat = heartbeat
     const now = Date.now()

@@ -8,6 +8,9 @@ export const CLOCK_OFFSET_ENV = 'RIPPLE_TEST_CLOCK_OFFSET_MS'
 
 const offsetMs = Number(process.env[CLOCK_OFFSET_ENV] ?? 0) || 0
 
+/** Microseconds since the epoch, as Holochain's `sys_time`: entries' times, deadlines, warrants (never shifted). */
+export const nowMicros = (): number => Date.now() * 1000
+
 /** Milliseconds since the epoch, as this machine's clock says. */
 export const nowMs = (): number => Date.now() + offsetMs
 

@@ -17,6 +17,7 @@ import {
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
+import { nowMicros } from '../runtime/clock.ts'
 import type { WorkerProgress } from '../workers/worker.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import type { PayloadExchange } from './payload-exchange.ts'
@@ -75,8 +76,6 @@ interface Running {
   assignment: string
   controller: AbortController
 }
-
-const nowMicros = () => Date.now() * 1000
 
 export class AttemptRunner {
   readonly #init: AttemptRunnerInit

@@ -6,6 +6,7 @@
 import type { Claim, ClaimSnapshot, EntryRecord, Task, TaskState } from '../../zomes-bindings/index.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
+import { nowMicros } from '../runtime/clock.ts'
 import type { Placement } from '../workers/worker.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { planClaimant } from './claimant-plan.ts'
@@ -51,7 +52,7 @@ export class ClaimantRole {
     const placement = await this.placement(state.task.entry, snapshot)
     const step = planClaimant(state, {
       me,
-      now: Date.now() * 1000,
+      now: nowMicros(),
       cannotRun: 'cannot' in placement ? placement.cannot : null,
       capable: await this.#init.nodes.capableNodes(state.task.entry),
       snapshot,

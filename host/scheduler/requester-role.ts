@@ -10,6 +10,7 @@ import { crashedModelFiles } from '../inference/model-errors.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { MeshVersions } from '../interface/release.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
+import { nowMicros } from '../runtime/clock.ts'
 import { claimsDecide, FILL_WINDOWS } from './claimant-plan.ts'
 import type { ClaimantRole } from './claimant-role.ts'
 import type { HeldPayloads } from './held-payloads.ts'
@@ -43,8 +44,6 @@ interface Memo {
   /** Claimants a policy refused as assignees. */
   refused: Set<string>
 }
-
-const nowMicros = () => Date.now() * 1000
 
 export class RequesterRole {
   readonly #init: RequesterRoleInit

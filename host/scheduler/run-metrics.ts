@@ -3,11 +3,12 @@
  * token counts and rate the worker reported, when it reported them as numbers.
  */
 import type { TaskResult } from '../../zomes-bindings/index.ts'
+import { nowMicros } from '../runtime/clock.ts'
 
 export function runMetrics(
   startedAt: number,
   worker: Record<string, number | string>,
-  finishedAt = Math.max(startedAt, Date.now() * 1000),
+  finishedAt = Math.max(startedAt, nowMicros()),
 ): TaskResult['metrics'] {
   return {
     started_at: startedAt,

@@ -28,6 +28,7 @@ import type { MeshVersions } from '../interface/release.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
+import { nowMicros } from '../runtime/clock.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { AttemptRunner } from './attempt-runner.ts'
 import { FILL_WINDOWS } from './claimant-plan.ts'
@@ -98,8 +99,6 @@ const BEHIND_AT = VISITS_AT_ONCE
 
 /** An attempt is started only with a tenth of its lease left, or this long (whichever is less). */
 const MAX_START_MARGIN_MS = 3000
-
-const nowMicros = () => Date.now() * 1000
 
 export class SchedulerService implements Startable {
   readonly #init: SchedulerInit

@@ -17,6 +17,7 @@ import {
   type TaskStatus,
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
+import { nowMicros } from '../runtime/clock.ts'
 import { isTerminal } from './task-watch.ts'
 
 /** A task in a listing. */
@@ -88,7 +89,7 @@ export class TaskReadModel {
   }
 
   /** The task's state now (status derived at `now`, microseconds), or null when no such task is known. */
-  async get(hash: string, now = Date.now() * 1000): Promise<TaskState | null> {
+  async get(hash: string, now = nowMicros()): Promise<TaskState | null> {
     let records = this.#stale.has(hash) ? undefined : this.#records.get(hash)
     while (records === undefined) {
       const read = await this.#read(hash)
@@ -143,7 +144,7 @@ export class TaskReadModel {
   }
 
   /** Open tasks and the newest finished ones, newest first. */
-  list(now = Date.now() * 1000): TaskSummary[] {
+  list(now = nowMicros()): TaskSummary[] {
     const summaries: TaskSummary[] = []
     for (const hash of [...this.#open, ...this.#finished.keys()]) {
       const records = this.#records.get(hash)

@@ -12,6 +12,7 @@ import type {
   TaskStatus,
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
+import { nowMicros } from '../runtime/clock.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import type { HeldPayloads } from './held-payloads.ts'
 import { claimSnapshotOf, whyNoNodeQualifies } from './requirements.ts'
@@ -94,7 +95,7 @@ export class TaskViews {
   async waiting(state: TaskState, status: TaskStatus): Promise<Unclaimed | null> {
     if (status !== 'submitted') return null
     const unclaimed = await this.#unclaimed(state, status, await this.#decisions(state.task.action_hash))
-    const age = Date.now() * 1000 - state.task.timestamp
+    const age = nowMicros() - state.task.timestamp
     return unclaimed?.unclaimable || age >= this.#init.claimWindowMs * 1000 ? unclaimed : null
   }
 
@@ -131,7 +132,7 @@ export class TaskViews {
     if (this.#init.workers.get(state.task.entry.kind) === undefined) {
       reasons.push(`this host has no worker for kind ${state.task.entry.kind}`)
     }
-    const hadItsChance = Date.now() * 1000 - state.task.timestamp >= this.#init.fillWindowMs * 1000
+    const hadItsChance = nowMicros() - state.task.timestamp >= this.#init.fillWindowMs * 1000
     return {
       reason: reasons.join('; '),
       unclaimable:

@@ -14,6 +14,7 @@ import type {
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
+import { nowMicros } from '../runtime/clock.ts'
 import type { TaskReadModel } from './task-read-model.ts'
 
 export class TaskWrites {
@@ -70,7 +71,7 @@ export class TaskWrites {
     return {
       action_hash: ref.action_hash,
       author: this.#conductor.agentPubKey,
-      timestamp: Date.now() * 1000,
+      timestamp: nowMicros(),
       entry,
     }
   }

@@ -8,6 +8,7 @@ import type { Action, Dna } from '@holochain/client'
 import { retypeHash } from '../../identity/hash.ts'
 import type { AgentKey } from '../../identity/keystore.ts'
 import type { MembraneProof } from '../../identity/membrane-grant.ts'
+import { nowMicros } from '../../runtime/clock.ts'
 import type { ChainStore, CommitItem, StoredAction, StoredEntry } from '../../storage/chain-store.ts'
 import { entryHashOfKind, type SignedAction, signAction, toCommitItem, toStoredAction } from './action.ts'
 import { ChainDigest, checkpointKey, signCheckpoint, trustedCheckpoint } from './chain-checkpoint.ts'
@@ -65,7 +66,7 @@ export class SourceChain {
   #head: VerifiedHead
 
   private constructor(init: SourceChainInit, head: VerifiedHead, digest: ChainDigest) {
-    const now = init.now ?? (() => Date.now() * 1000)
+    const now = init.now ?? nowMicros
     const { store, dnaHash } = init
     const agent = init.key.agentPubKey
     const macKey = checkpointKey(init.key)
@@ -116,7 +117,7 @@ export class SourceChain {
       }
       return new SourceChain(init, head, digest)
     }
-    const timestamp = init.now?.() ?? Date.now() * 1000
+    const timestamp = init.now?.() ?? nowMicros()
     const dna = signAction({ type: ActionTypes.Dna, author: agent, timestamp, hash: dnaHash }, init.key)
     const chain = new SourceChain(init, { hash: dna.hash, seq: 0, timestamp }, digest)
     const write = chain.beginWrite()

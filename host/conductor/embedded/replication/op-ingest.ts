@@ -26,6 +26,7 @@ import { decodeMsgpack } from '../../../identity/canonical.ts'
 import { encodeHashB64, hashContent, hashesEqual } from '../../../identity/hash.ts'
 import { verifyAgentSignature } from '../../../identity/keystore.ts'
 import type { Logger } from '../../../log/logger.ts'
+import { nowMicros } from '../../../runtime/clock.ts'
 import type { ChainStore, StoredAction, StoredEntry, Warrant } from '../../../storage/chain-store.ts'
 import { actionSeq, entryHashOfKind, prevActionOf, toCommitItem, toStoredAction } from '../action.ts'
 import type { Cell } from '../cell.ts'
@@ -90,7 +91,7 @@ export class OpIngest {
     this.#self = init.self
     this.#logger = init.logger
     this.#pending = new PendingOps(init.maxPending ?? DEFAULT_MAX_PENDING)
-    this.#now = init.now ?? (() => Date.now() * 1000)
+    this.#now = init.now ?? nowMicros
     this.#revocations = init.revocations ?? new RevocationList()
     this.#onRevoked = init.onRevoked ?? (() => {})
     for (const warrant of this.#store.listWarrants()) {

@@ -4,6 +4,7 @@
  * when the check after it fails); expired tokens are purged on every issue and authenticate.
  */
 import { randomBytes } from 'node:crypto'
+import { nowMicros } from '../../../runtime/clock.ts'
 
 const DEFAULT_EXPIRY_S = 30
 
@@ -30,7 +31,7 @@ export class AppAuthTokenStore {
   readonly #tokens = new Map<string, TokenEntry>()
   readonly #nowUs: () => number
 
-  constructor(nowUs: () => number = () => Date.now() * 1000) {
+  constructor(nowUs: () => number = nowMicros) {
     this.#nowUs = nowUs
   }
 

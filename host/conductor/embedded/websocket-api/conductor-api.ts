@@ -15,6 +15,7 @@ import { DNA_NAMES, type DnaName, type SignalEnvelope } from '../../../../zomes-
 import type { NetworkConfig } from '../../../config/network-schema.ts'
 import type { Signal } from '../../../interface/conductor-port.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
+import { nowMicros } from '../../../runtime/clock.ts'
 import { RIPPLE_APP_ID, RIPPLE_HOST_ORIGIN } from '../../ripple-app.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import { AppAuthTokenStore, type IssueTokenRequest } from './app-auth-tokens.ts'
@@ -87,7 +88,7 @@ class ConductorApiServer {
   readonly #appInterfaces: AppInterface[] = []
   /** Authenticated app connections and the app each is bound to. */
   readonly #appSockets = new Map<WebSocket, string>()
-  readonly #installedAt = Date.now() * 1000
+  readonly #installedAt = nowMicros()
   #admin: WsListener | null = null
   #stopSignals: () => void = () => {}
 
@@ -213,7 +214,7 @@ class ConductorApiServer {
     grant_zome_call_capability: (value) => {
       const v = value as { cell_id?: unknown; cap_grant?: unknown } | null
       const dna = this.#requireDna(v?.cell_id)
-      const hash = this.#grants.grant(dna, v?.cap_grant as never, Date.now() * 1000)
+      const hash = this.#grants.grant(dna, v?.cap_grant as never, nowMicros())
       return { type: 'zome_call_capability_granted', value: hash }
     },
     revoke_zome_call_capability: (value) => {
@@ -221,7 +222,7 @@ class ConductorApiServer {
       const dna = this.#requireDna(v?.cell_id)
       if (!(v?.action_hash instanceof Uint8Array))
         throw new ConductorApiError('deserialization', 'Failed to deserialize request')
-      this.#grants.revoke(dna, v.action_hash, Date.now() * 1000)
+      this.#grants.revoke(dna, v.action_hash, nowMicros())
       return { type: 'zome_call_capability_revoked' }
     },
     list_capability_grants: (value) => {
@@ -309,7 +310,7 @@ class ConductorApiServer {
     const params = decodeZomeCallParams(bytes)
     verifyZomeCallSignature(bytes, signature, params.provenance)
     const dna = this.#requireDna(params.cell_id)
-    this.#nonces.check(params, Date.now() * 1000)
+    this.#nonces.check(params, nowMicros())
     this.#grants.authorize(dna, params.cell_id[1], params)
     const result = await runZomeCall(this.#init.conductor, dna, params)
     return { type: 'zome_called', value: result }
@@ -324,7 +325,7 @@ class ConductorApiServer {
         !Array.isArray(asked) ||
         asked.some((h) => h instanceof Uint8Array && Buffer.compare(h, conductor.cell(dna).dnaHash) === 0),
     )
-    const now = Date.now() * 1000
+    const now = nowMicros()
     return dnas.map((dna) => {
       const agentInfo = JSON.stringify({
         agent: Buffer.from(conductor.cell(dna).agentPubKey.subarray(3, 35)).toString('base64url'),

@@ -18,6 +18,7 @@ import {
   type TaskResult,
 } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64, encodeHashB64, hashesEqual } from '../../../identity/hash.ts'
+import { nowMicros } from '../../../runtime/clock.ts'
 import type { Hdk } from '../hdk.ts'
 import { liveEntryRecord, toRecordRef } from './entry-record.ts'
 import type { CoordinatorZome } from './index.ts'
@@ -118,11 +119,6 @@ export const resourceMeshZome: CoordinatorZome<'resource_mesh'> = {
 
   ...servedBatchFns,
   ...taskPayloadFns,
-}
-
-/** Microseconds since the epoch, as Holochain's `sys_time`. */
-function nowMicros(): number {
-  return Date.now() * 1000
 }
 
 /** Writes an entry about `entry.task` and links the task to it. */
