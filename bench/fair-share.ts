@@ -4,8 +4,9 @@
  * (streamed chat completions through the official `openai` client, 32 tokens out each). What it shows:
  * B's and the owner's first-token p50 against their idle figure (each alone on the runner), and A's
  * throughput (and the runner's in all) against the runner's capacity (A's 16 loops alone); with fair
- * turns (the owner's own first, members by deficit round robin) and with one first-come line
- * (RIPPLE_FAIR_TURNS=off on the runner), fresh peers for each.
+ * turns (the owner's own first, members by deficit round robin), with fair turns that keep a slot
+ * from a member holding all the others (RIPPLE_FAIR_TURNS=reserve on the runner) and with one
+ * first-come line (=off), fresh peers for each.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -78,7 +79,10 @@ async function loops(client: Client, name: string, count: number, untilMs: numbe
 const tokensPerS = (done: readonly Done[], ms: number) =>
   round(done.reduce((n, d) => n + d.tokens, 0) / (ms / 1000))
 
-async function share(fair: boolean) {
+/** How the runner gives its slots: RIPPLE_FAIR_TURNS on it (`on`: the default). */
+type Turns = 'on' | 'reserve' | 'off'
+
+async function share(turns: Turns) {
   const root = await mkdtemp(join(tmpdir(), 'ripple-bench-share-'))
   const daemons: RunningRipple[] = []
   try {
@@ -88,7 +92,7 @@ async function share(fair: boolean) {
       await mkdir(models, { recursive: true })
       if (name === 'owner') await writeLlamaModel(join(models, 'm.gguf'), MODEL)
       const dataDir = join(root, name)
-      const env: Record<string, string> = name === 'owner' && !fair ? { RIPPLE_FAIR_TURNS: 'off' } : {}
+      const env: Record<string, string> = name === 'owner' ? { RIPPLE_FAIR_TURNS: turns } : {}
       const daemon = await startWith(env, [
         ...['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0'],
         ...['--threads', '1', '--parallel', String(SLOTS), '--log-level', 'warn'],
@@ -144,11 +148,15 @@ async function share(fair: boolean) {
 export default async function run(): Promise<BenchReport> {
   const rows: BenchReport['rows'] = []
   const figures: BenchReport['figures'] = {}
-  for (const fair of [true, false]) {
-    const r = await share(fair)
-    const key = fair ? 'fair' : 'first_come'
+  const modes = [
+    { turns: 'on', key: 'fair', label: 'fair (owner first, DRR)' },
+    { turns: 'reserve', key: 'reserve', label: 'fair, a slot kept from A' },
+    { turns: 'off', key: 'first_come', label: 'first come' },
+  ] as const
+  for (const { turns, key, label } of modes) {
+    const r = await share(turns)
     rows.push({
-      turns: fair ? 'fair (owner first, DRR)' : 'first come',
+      turns: label,
       'owner ttft p50 ms (idle)': `${round(r.owner)} (${round(r.idleOwner)})`,
       'owner x idle': ratio(r.owner, r.idleOwner),
       'B ttft p50 ms (idle)': `${round(r.b)} (${round(r.idleB)})`,
@@ -176,6 +184,7 @@ export default async function run(): Promise<BenchReport> {
       `One runner (${SLOTS} slots, a generated ${MODEL.blocks}-block model, 1 thread) and members A and B with no model, ` +
       `as ripple up processes: A runs ${SWARM} agent loops, B 1, the owner 1, for ${CONTENDED_MS / 1000} s (streamed, ` +
       `${MAX_TOKENS} tokens out); idle: each alone (${IDLE_REQUESTS} requests, first left out); capacity: A's ${SWARM} loops ` +
-      `alone for ${CAPACITY_MS / 1000} s. Fair turns against one first-come line (RIPPLE_FAIR_TURNS=off), fresh peers each.`,
+      `alone for ${CAPACITY_MS / 1000} s. Fair turns, fair turns keeping a slot from a member holding the others ` +
+      `(RIPPLE_FAIR_TURNS=reserve) and one first-come line (=off), fresh peers each.`,
   }
 }

@@ -116,8 +116,10 @@ export class DirectRunner {
     this.#turns = new SlotTurns({
       self: init.conductor.agentPubKey,
       slotsOf: init.slotsOf,
-      // Off: first come, first served (bench/fair-share.ts measures both).
+      // off: first come, first served; reserve: a slot kept from a member holding the others
+      // (bench/fair-share.ts measures each).
       fair: process.env.RIPPLE_FAIR_TURNS !== 'off',
+      reserve: process.env.RIPPLE_FAIR_TURNS === 'reserve',
     })
     this.#window = new BatchWindow({
       windowMs: init.batchWindowMs,

@@ -27,6 +27,11 @@ export class FairLine<T> {
     return this.#owner.length + this.#ring.reduce((n, m) => n + this.#members.get(m)!.items.length, 0)
   }
 
+  /** Whether anyone waits that could be served (the owner, or a member `eligible` says yes to). */
+  waiting(eligible: (member: string) => boolean = () => true): boolean {
+    return this.#owner.length > 0 || this.#ring.some(eligible)
+  }
+
   /** How many of the owner's requests wait. */
   get ownerWaiting(): number {
     return this.#owner.length
@@ -63,14 +68,21 @@ export class FairLine<T> {
     return false
   }
 
-  /** The next to serve, taken out of the line; undefined when none waits. */
-  next(): T | undefined {
+  /**
+   * The next to serve, taken out of the line; undefined when none waits. Members `eligible` says no
+   * to are passed over, keeping their turn (the owner's requests always are).
+   */
+  next(eligible: (member: string) => boolean = () => true): T | undefined {
     if (this.#owner.length > 0) return this.#owner.shift()
-    if (this.#ring.length === 0) return undefined
+    if (!this.waiting(eligible)) return undefined
     for (;;) {
       this.#turn %= this.#ring.length
       const member = this.#ring[this.#turn]!
       const m = this.#members.get(member)!
+      if (!eligible(member)) {
+        this.#turn += 1
+        continue
+      }
       if (m.deficit < 1) {
         // Its turn begins: its weight in requests (a weight below 1 saves up over rounds).
         m.deficit += Math.max(this.#weightOf(member), 1e-3)

@@ -20,6 +20,11 @@ export interface SlotTurnsInit {
   pollMs?: number
   /** false: one first-come line, no owner first (what bench/fair-share.ts compares with). */
   fair?: boolean
+  /**
+   * Keep a slot from a member that holds all the others (of 2 or more), for the owner and other
+   * members to start at once; the member's next request waits (bench/fair-share.ts measures it).
+   */
+  reserve?: boolean
 }
 
 export interface TakeOptions {
@@ -48,9 +53,11 @@ interface Waiter {
   go: () => void
 }
 
+/** Slots held by the owner and by others, and by each member. */
 interface Held {
   owner: number
   others: number
+  by: Map<string, number>
 }
 
 export class SlotTurns {
@@ -70,9 +77,14 @@ export class SlotTurns {
     const owner = requester === this.#init.self
     const fair = this.#init.fair ?? true
     const line = this.#lines.get(model)?.line
-    const passes = line === undefined || line.size === 0 || (fair && owner && line.ownerWaiting === 0)
-    if (passes && this.#free(model)) {
-      this.#hold(model, owner, 1)
+    // Nobody ahead who could take the slot: the owner passes members; a member passes those held back.
+    const ahead = !fair
+      ? (line?.size ?? 0) > 0
+      : owner
+        ? (line?.ownerWaiting ?? 0) > 0
+        : (line?.waiting((m) => this.#mayHold(model, m)) ?? false)
+    if (!ahead && this.#free(model) && this.#mayHold(model, requester)) {
+      this.#hold(model, requester, 1)
       return Promise.resolve(true)
     }
     if (!options.queue) return Promise.resolve(false)
@@ -86,7 +98,7 @@ export class SlotTurns {
       const waiter: Waiter = {
         go: () => {
           done()
-          this.#hold(model, owner, 1)
+          this.#hold(model, requester, 1)
           resolve(true)
         },
       }
@@ -107,13 +119,13 @@ export class SlotTurns {
 
   /** Gives back a slot `requester` took; the next in line takes it. */
   release(model: string, requester: string): void {
-    this.#hold(model, requester === this.#init.self, -1)
+    this.#hold(model, requester, -1)
     this.#grant(model)
   }
 
   /** The model's slots, who holds them and who waits, for a request of `requester`. */
   context(model: string, requester: string): SlotContext {
-    const held = this.#held.get(model) ?? { owner: 0, others: 0 }
+    const held = this.#held.get(model) ?? { owner: 0, others: 0, by: new Map() }
     const line = this.#lines.get(model)?.line
     const ownerWaiting = line?.ownerWaiting ?? 0
     return {
@@ -132,9 +144,20 @@ export class SlotTurns {
     return slots === null || Math.max(slots.busy, (held?.owner ?? 0) + (held?.others ?? 0)) < slots.slots
   }
 
-  #hold(model: string, owner: boolean, by: 1 | -1): void {
-    const held = this.#held.get(model) ?? { owner: 0, others: 0 }
-    held[owner ? 'owner' : 'others'] = Math.max(0, held[owner ? 'owner' : 'others'] + by)
+  /** Whether `member` may hold one more slot: not the last of 2 or more while it holds all the others. */
+  #mayHold(model: string, member: string): boolean {
+    if (!this.#init.reserve || member === this.#init.self) return true
+    const slots = this.#init.slotsOf(model)?.slots ?? 0
+    return slots < 2 || (this.#held.get(model)?.by.get(member) ?? 0) < slots - 1
+  }
+
+  #hold(model: string, member: string, by: 1 | -1): void {
+    const held = this.#held.get(model) ?? { owner: 0, others: 0, by: new Map<string, number>() }
+    const side = member === this.#init.self ? 'owner' : 'others'
+    held[side] = Math.max(0, held[side] + by)
+    const mine = Math.max(0, (held.by.get(member) ?? 0) + by)
+    if (mine === 0) held.by.delete(member)
+    else held.by.set(member, mine)
     if (held.owner + held.others === 0) this.#held.delete(model)
     else this.#held.set(model, held)
   }
@@ -154,7 +177,11 @@ export class SlotTurns {
   #grant(model: string): void {
     const entry = this.#lines.get(model)
     if (entry === undefined) return
-    while (entry.line.size > 0 && this.#free(model)) entry.line.next()!.go()
+    while (entry.line.size > 0 && this.#free(model)) {
+      const next = entry.line.next((member) => this.#mayHold(model, member))
+      if (next === undefined) break
+      next.go()
+    }
     if (entry.line.size === 0) {
       clearInterval(entry.timer)
       this.#lines.delete(model)

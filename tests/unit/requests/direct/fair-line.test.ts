@@ -67,4 +67,13 @@ describe('the fair line', () => {
     expect(line.next()).toBeUndefined()
     expect(line.size).toBe(0)
   })
+
+  it('passes over members it is told not to serve now; theirs is the next turn', () => {
+    const line = new FairLine<string>()
+    for (const m of ['a', 'b', 'a', 'b']) line.push(m, m, false)
+    expect(line.waiting((m) => m === 'c')).toBe(false)
+    expect(line.next((m) => m !== 'a')).toBe('b')
+    expect(line.next((m) => m === 'c')).toBeUndefined()
+    expect([line.next(), line.next(), line.next()]).toEqual(['a', 'b', 'a'])
+  })
 })

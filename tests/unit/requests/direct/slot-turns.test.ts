@@ -109,4 +109,20 @@ describe('turns at a runner’s slots', () => {
     await Promise.all(waits)
     expect(order).toEqual(['x', 'a', 'a', 'b', ME])
   })
+
+  it('reserve: a member never holds the last slot while it holds the others; the owner and others start at once', async () => {
+    const turns = new SlotTurns({ self: ME, slotsOf: () => ({ slots: 4, busy: 0 }), reserve: true })
+    const take = (member: string, queue = false) => turns.take('m', member, { queue, signal, waitMs: LONG })
+    for (let i = 0; i < 3; i++) expect(await take('a')).toBe(true)
+    expect(await take('a')).toBe(false)
+    const fourth = take('a', true)
+    // a's fourth waits; b, who holds none, is not behind it.
+    expect(await take('b')).toBe(true)
+    turns.release('m', 'b')
+    expect(await take(ME)).toBe(true)
+    turns.release('m', ME)
+    turns.release('m', 'a')
+    expect(await fourth).toBe(true)
+    expect(turns.context('m', 'a')).toMatchObject({ running: 3, others_running: 3 })
+  })
 })
