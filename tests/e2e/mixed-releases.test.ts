@@ -20,6 +20,7 @@ import type { ArtifactView, PeersReply, ServedView } from '../../host/api/contra
 import { decodeHashB64 } from '../../host/identity/hash.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import { RELEASE } from '../../host/interface/release.ts'
+import type { TaskView } from '../../host/scheduler/scheduler-service.ts'
 import { type BuiltRelease, previousRelease } from '../fixtures/previous-release.ts'
 import { eventually, REPO_ROOT, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
@@ -57,7 +58,8 @@ async function start(name: string, release: Release, flags: string[] = []): Prom
     [
       ...['--data-dir', dataDir, '--models-dir', join(root, `${name}-models`), '--api-port', '0'],
       // Today's release logs at info the release of each peer it meets (a gap in protocols at warn).
-      ...['--name', name, '--threads', '1', '--log-level', release === 'today' ? 'info' : 'warn', ...flags],
+      ...['--name', name, '--tag', `only-${name}`, '--threads', '1'],
+      ...['--log-level', release === 'today' ? 'info' : 'warn', ...flags],
     ],
     90_000,
     { root: rootOf(release) },
@@ -138,6 +140,22 @@ async function expectServes(asker: Peer, runner: Peer): Promise<void> {
   }, 30_000)
 }
 
+/**
+ * A round task only `runner` may claim (its tag), submitted on `asker` with the asker's CLI: done, its
+ * one Result by the runner (the Task and Result entries one release writes, the other reads).
+ */
+async function expectRunsTask(asker: Peer, runner: Peer): Promise<void> {
+  const input = JSON.stringify({ message: `${asker.name} to ${runner.name}` })
+  const view = JSON.parse(
+    await cli(asker, [
+      ...['task', 'submit', 'echo', '--input', input, '--tag', `only-${runner.name}`],
+      ...['--timeout', '25s', '--wait', '--json'],
+    ]),
+  ) as TaskView
+  expect(view.state.status).toBe('done')
+  expect(view.state.results.map((r) => r.author)).toEqual([runner.agent])
+}
+
 /** Every action `agent` authored, by DNA and place in its chain, as its data dir holds them. */
 function chainOf(dataDir: string, agent: string): Map<string, string> {
   const db = new Database(join(dataDir, 'conductor.sqlite'), { readonly: true, fileMustExist: true })
@@ -184,6 +202,11 @@ describe('today’s release joins a mesh whose admin runs the previous one', { t
   it('each serves the other’s model through /v1', async () => {
     await expectServes(joiner, admin)
     await expectServes(admin, joiner)
+  })
+
+  it('each runs the other’s round task', async () => {
+    await expectRunsTask(joiner, admin)
+    await expectRunsTask(admin, joiner)
   })
 })
 
@@ -244,18 +267,20 @@ describe('an admin upgraded in place keeps its mesh, keys, chain, models and pin
     expect(now.size).toBeGreaterThan(chain.size)
   })
 
-  it('keeps the artifact it pinned: still a holder, and its bytes served from its own store', async () => {
-    const view = JSON.parse(await cli(upgraded, ['artifact', 'show', cid, '--json'])) as ArtifactView
-    // It alone holds it (one copy asked for): the bytes can only come from its own pin.
-    expect(view.holders.map((h) => h.entry.holder)).toEqual([upgraded.agent])
-    const out = join(root, 'artifact.got')
-    await cli(upgraded, ['artifact', 'get', cid, '--output', out])
-    expect(await readFile(out)).toEqual(bytes)
-  })
-
   it('it and the member still on the previous release serve each other’s model', async () => {
     await Promise.all([untilSees(upgraded, member), untilSees(member, upgraded)])
     await expectServes(upgraded, member)
     await expectServes(member, upgraded)
+  })
+
+  it('keeps the artifact it pinned: still a holder, its bytes served from its own store', async () => {
+    const view = JSON.parse(await cli(upgraded, ['artifact', 'show', cid, '--json'])) as ArtifactView
+    // A member may hold it too: it restored the count while the admin was down. With every other
+    // machine stopped, the bytes can only come from the upgraded peer's own pin.
+    expect(view.holders.map((h) => h.entry.holder)).toContain(upgraded.agent)
+    await stop(member)
+    const out = join(root, 'artifact.got')
+    await cli(upgraded, ['artifact', 'get', cid, '--output', out])
+    expect(await readFile(out)).toEqual(bytes)
   })
 })
