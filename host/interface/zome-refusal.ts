@@ -6,8 +6,17 @@
  */
 import type { Failure } from './failure-kind.ts'
 
-/** Rule ids that judge the author, not the entry (dnas/rules/src/membrane.rs). */
-const AUTHOR_RULE = /\.(author_role|author_role_unknown|author_is_admin|no_progenitor)$/
+/**
+ * The rules (by name, after `<entry>.`) that judge the author, not the entry: dnas/rules/src/membrane.rs
+ * and policy_store.rs; tests/unit/interface/zome-refusal.test.ts reads them there, so they cannot drift.
+ */
+export const AUTHOR_RULES = [
+  'author_role',
+  'author_role_unknown',
+  'author_is_admin',
+  'no_progenitor',
+] as const
+const AUTHOR_RULE = new RegExp(`\\.(${AUTHOR_RULES.join('|')})$`)
 
 /** Thrown when an entry breaks a rule; carries the rule's id and what it found. */
 export class InvalidEntryError extends Error {
