@@ -135,7 +135,7 @@ describe('a requester’s records with a runner whose proof cites a batch it nev
     const { records, served } = peer(new Set([HONEST_BATCH]), false)
     const liar = serve(records, LIAR, MISSING_BATCH)
     const honest = serve(records, HONEST, HONEST_BATCH)
-    // One window: retried until the deadline, then signed without the missing batch's proof.
+    // One window, signed at once without the proof of the batch the rules miss (nothing to wait with).
     expect(await honest.recorded).toBe(action(101))
     expect(await liar.recorded).toBe(action(101))
     expect(leafOf(served, honest.hash)).toMatchObject({ accepted: true, proof: { batch: HONEST_BATCH } })
