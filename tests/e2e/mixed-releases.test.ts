@@ -17,9 +17,10 @@ import Database from 'better-sqlite3'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ArtifactView, PeersReply, ServedView } from '../../host/api/contract/index.ts'
+import { DATA_DIR_RECORD, type DataDirRecord } from '../../host/daemon/data-dir-format.ts'
 import { decodeHashB64 } from '../../host/identity/hash.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
-import { RELEASE } from '../../host/interface/release.ts'
+import { PROTOCOLS, RELEASE } from '../../host/interface/release.ts'
 import type { TaskView } from '../../host/scheduler/scheduler-service.ts'
 import { type BuiltRelease, previousRelease } from '../fixtures/previous-release.ts'
 import { eventually, REPO_ROOT, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
@@ -219,6 +220,7 @@ describe('an admin upgraded in place keeps its mesh, keys, chain, models and pin
   const bytes = randomBytes(64 * 1024 + 17)
   let cid = ''
   let agentKey: Buffer
+  let recordBefore: string | null
   let chain: Map<string, string>
 
   beforeAll(async () => {
@@ -232,6 +234,7 @@ describe('an admin upgraded in place keeps its mesh, keys, chain, models and pin
     cid = added.artifact.entry.cid
     await stop(admin)
     agentKey = await readFile(join(admin.dataDir, 'agent.key'))
+    recordBefore = await readFile(join(admin.dataDir, DATA_DIR_RECORD), 'utf8').catch(() => null)
     chain = chainOf(admin.dataDir, admin.agent)
     upgraded = await start('admin', 'today')
   }, 180_000)
@@ -244,6 +247,14 @@ describe('an admin upgraded in place keeps its mesh, keys, chain, models and pin
     expect(upgraded.agent).toBe(admin.agent)
     expect(await readFile(join(upgraded.dataDir, 'agent.key'))).toEqual(agentKey)
     expect(upgraded.stdout()).not.toMatch(/private mesh created/)
+  })
+
+  it('records the data dir as migrated forward: 0.1.0 wrote no record, today’s release writes its own', async () => {
+    expect(recordBefore).toBeNull()
+    const record = JSON.parse(
+      await readFile(join(upgraded.dataDir, DATA_DIR_RECORD), 'utf8'),
+    ) as DataDirRecord
+    expect(record).toMatchObject({ data_dir_format: PROTOCOLS.data_dir, release: RELEASE })
   })
 
   it('its invite (today’s) admits a machine on the previous release, which it then serves', async () => {
