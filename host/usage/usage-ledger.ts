@@ -2,14 +2,15 @@
  * This peer's usage, totalled from the leaves it signs: it watches the conductor's batch writes
  * (`post_answer_batch` as runner, `record_served_batch` as requester; a write the rules refuse counts
  * nothing) and adds each window's leaves to hourly rows (usage-totals.ts). The /v1 edge notes each
- * answer's API key and reasoning tokens, which the leaves do not carry. Kept in memory: the totals
- * are those since the daemon started.
+ * answer's API key and reasoning tokens, which the leaves do not carry. The rows outlive a restart
+ * in the data dir (usage-file.ts); the leaves themselves are not read again.
  */
 import type { ZomeInput } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import {
   addEvents,
   answeredEvents,
+  rowId,
   rowsSince,
   servedEvents,
   type UsageEvent,
@@ -54,6 +55,25 @@ export class UsageLedger {
   onEvents(listener: (events: readonly UsageEvent[]) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
+  }
+
+  /** Adds rows kept from before (a restart): each to the row of its hour, if any. */
+  restore(rows: readonly UsageRow[]): void {
+    for (const r of rows) {
+      const id = rowId(r)
+      const row = this.#rows.get(id)
+      if (row === undefined) this.#rows.set(id, { ...r })
+      else
+        for (const k of [
+          'requests',
+          'failed',
+          'tokens_in',
+          'tokens_out',
+          'reasoning_tokens',
+          'busy_s',
+        ] as const)
+          row[k] += r[k]
+    }
   }
 
   /** The hourly rows from `sinceMs` on. */

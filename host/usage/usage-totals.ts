@@ -5,6 +5,7 @@
  * and hour. Token counts and times come from the signed leaves; the API key and reasoning tokens are
  * this peer's own notes of a request (the leaf carries neither). Pure.
  */
+import { z } from 'zod'
 import type { AnswerLeaf, ServedLeaf } from '../../zomes-bindings/index.ts'
 
 /** `served`: this peer ran it for `member`; `used`: this peer asked for it and `member` ran it. */
@@ -33,20 +34,29 @@ export interface UsageEvent {
   ok: boolean
 }
 
-export interface UsageRow {
-  direction: UsageDirection
-  member: string
-  key: string | null
-  model: string
+const count = z.number().int().min(0)
+
+/** One row of usage: what was served in one direction, to or by one member, key and model, in one hour. */
+export const UsageRowSchema = z.object({
+  /** `served`: this peer ran it for `member`; `used`: this peer asked and `member` ran it. */
+  direction: z.enum(['served', 'used']),
+  member: z.string(),
+  /** The API key that asked, as this peer noted it (null: the API token, or asked elsewhere). */
+  key: z.string().nullable(),
+  model: z.string(),
   /** The hour it falls in, ISO 8601 (`2026-11-25T04:00:00.000Z`). */
-  hour: string
-  requests: number
-  failed: number
-  tokens_in: number
-  tokens_out: number
-  reasoning_tokens: number
-  busy_s: number
-}
+  hour: z.string(),
+  requests: count,
+  /** Signed as failed (runner), or not accepted (requester). */
+  failed: count,
+  tokens_in: count,
+  tokens_out: count,
+  /** As noted where it was answered (the leaves do not carry them). */
+  reasoning_tokens: count,
+  /** Seconds a runner's slot was busy with these requests, from the leaves' times. */
+  busy_s: z.number().min(0),
+})
+export type UsageRow = z.infer<typeof UsageRowSchema>
 
 const HOUR_MS = 3_600_000
 
@@ -102,11 +112,16 @@ export function hourOf(micros: number): string {
   return new Date(Math.floor(micros / 1000 / HOUR_MS) * HOUR_MS).toISOString()
 }
 
+/** A row's key in a map of rows: its direction, member, key, model and hour. */
+export function rowId(r: Pick<UsageRow, 'direction' | 'member' | 'key' | 'model' | 'hour'>): string {
+  return [r.direction, r.member, r.key ?? '', r.model, r.hour].join('\n')
+}
+
 /** Adds events into rows (keyed by direction, member, key, model and hour), in place. */
 export function addEvents(rows: Map<string, UsageRow>, events: readonly UsageEvent[]): void {
   for (const e of events) {
     const hour = hourOf(e.at)
-    const id = [e.direction, e.member, e.key ?? '', e.model, hour].join('\n')
+    const id = rowId({ ...e, hour })
     let row = rows.get(id)
     if (row === undefined) {
       row = {
