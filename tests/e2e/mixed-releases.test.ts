@@ -3,10 +3,12 @@
  * tests/fixtures/previous-release.ts, and today's tree, as `ripple up` processes on loopback on the
  * default private `local` mesh, each holding a generated model the other lacks.
  * - Today's release joins a mesh whose admin runs the previous one (with the old admin's invite): each
- *   lists the other online with its model, and each serves the other's model through /v1.
+ *   lists the other online with its model (today's also with its release, in its list and its log),
+ *   serves the other's model through /v1 and runs the other's round task.
  * - An admin upgraded in place (stopped, today's release started on the same data dir) keeps its agent
- *   key, its chain (every action it had, at the same place), its models and its pinned artifact; it
- *   and a member still on the previous release serve each other's model.
+ *   key, its chain (every action it had, at the same place, in the same DNAs), its models and its pinned
+ *   artifact, and records the dir as migrated; its invite admits a machine on the previous release, and
+ *   it and a member still on the previous release serve each other's model.
  * Each command runs with the CLI of the release whose daemon it talks to, as a person on that machine would.
  */
 import { randomBytes } from 'node:crypto'
