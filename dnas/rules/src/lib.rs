@@ -22,6 +22,7 @@ mod policy_store;
 mod resource_mesh;
 mod resource_mesh_batches;
 mod resource_mesh_direct;
+mod run_report;
 
 #[cfg(all(target_arch = "wasm32", feature = "abi"))]
 mod abi;

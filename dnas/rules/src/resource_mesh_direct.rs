@@ -12,7 +12,7 @@ use crate::check::{nullable, Change, Ck, HashKind};
 use crate::input::{ValidationInput, Verdict};
 use crate::limits::*;
 use crate::membrane::{author_role, Role};
-use crate::resource_mesh::{metrics, usage, Metrics, Status, Usage};
+use crate::run_report::{metrics, usage, Metrics, Status, Usage};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,7 +4,7 @@
  * types, link types (both in the contract's order: an index is a position) and zome functions are
  * exactly the contract's.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -18,6 +18,13 @@ import {
 import { REPO_ROOT } from '../../e2e/ripple-process.ts'
 
 const read = (...path: string[]) => readFileSync(join(REPO_ROOT, ...path), 'utf8')
+/** A crate's sources, its modules beside lib.rs included (a coordinator's functions may sit in any). */
+const readCrate = (...src: string[]) =>
+  readdirSync(join(REPO_ROOT, ...src))
+    .filter((f) => f.endsWith('.rs'))
+    .sort()
+    .map((f) => read(...src, f))
+    .join('\n')
 
 /** The body of `pub enum <name> { ... }`, without comments and attributes. */
 function enumBody(source: string, name: string): string {
@@ -59,7 +66,7 @@ describe('the Rust zomes match the contract', () => {
   for (const dna of DNA_NAMES) {
     describe(dna, () => {
       const integrity = read('dnas', dna, 'zomes', 'integrity', `${dna}_integrity`, 'src', 'lib.rs')
-      const coordinator = read('dnas', dna, 'zomes', 'coordinator', dna, 'src', 'lib.rs')
+      const coordinator = readCrate('dnas', dna, 'zomes', 'coordinator', dna, 'src')
 
       it('has the entry types and link types of the contract, in its order', () => {
         const entryTypes = Object.keys(contract[dna].entryTypes)
