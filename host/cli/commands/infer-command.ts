@@ -12,7 +12,7 @@ import { type InferGenerateInput, InferGenerateOutputSchema } from '../../worker
 import { parseIntegerIn, parseNumberIn } from '../cli-options.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
-import { reportVotes } from './task-command.ts'
+import { reportVotes } from './task-text.ts'
 
 interface InferOptions extends TargetOptions {
   model?: string
