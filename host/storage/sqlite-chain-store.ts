@@ -27,32 +27,8 @@ import { ensurePrivateFileSync, tightenIfPresentSync } from './private-files.ts'
 import { RecentRows, rowKey } from './recent-rows.ts'
 import { buf, bytes, type LinkRow, nullableBuf, toAction, toLink } from './sqlite-rows.ts'
 import { linkQuerySql, prepareStatements, SCHEMA, type Statements } from './sqlite-schema.ts'
+import { CorruptStoreError, isCorrupt, namingDamage } from './store-damage.ts'
 import { WalSync } from './wal-sync.ts'
-
-/**
- * Thrown when the store's file is not a SQLite database, or a damaged one: at open, or by whichever
- * later query first reads a damaged page (SQLite checks a page only when it reads it).
- */
-export class CorruptStoreError extends Error {
-  static override readonly name = 'CorruptStoreError'
-  constructor(
-    readonly path: string,
-    cause: unknown,
-  ) {
-    super(
-      `the store ${path} is not a readable SQLite database (${(cause as Error).message}); ` +
-        'restore it from a backup, or move it aside to start this peer afresh',
-      { cause },
-    )
-    this.name = 'CorruptStoreError'
-  }
-}
-
-/** SQLite's answers for a file that is not a database or is damaged (SQLITE_CORRUPT_INDEX and kin too). */
-function isCorrupt(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
-}
 
 /**
  * Opens (creating if needed) the store at `path`, its files 0600; ':memory:' works for tests.
@@ -60,47 +36,6 @@ function isCorrupt(err: unknown): boolean {
  */
 export function openSqliteChainStore(path: string): ChainStore {
   return namingDamage(new SqliteChainStore(path), path)
-}
-
-/**
- * `store` with SQLite's answer of damage, from any method (or the iterator it returns), turned into
- * CorruptStoreError naming the file and what to do: a bare "database disk image is malformed" says
- * neither, and a damaged page is found by whichever query reads it first, at start or much later.
- */
-function namingDamage(store: ChainStore, path: string): ChainStore {
-  const rethrow = (err: unknown): never => {
-    throw isCorrupt(err) ? new CorruptStoreError(path, err) : err
-  }
-  function* iterating<T>(iterator: Iterable<T>): Generator<T> {
-    try {
-      yield* iterator
-    } catch (err) {
-      rethrow(err)
-    }
-  }
-  // Each method wrapped once, not at every call: the chain store is called many times per signed action.
-  const wrapped = new Map<PropertyKey, (...args: unknown[]) => unknown>()
-  return new Proxy(store, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key)
-      if (typeof value !== 'function') return value
-      let method = wrapped.get(key)
-      if (method === undefined) {
-        method = (...args: unknown[]) => {
-          try {
-            const result: unknown = value.apply(target, args)
-            // Rows read lazily (a generator, better-sqlite3's iterate()) meet the damage while iterated.
-            const lazy = typeof (result as Iterator<unknown> | null)?.next === 'function'
-            return lazy ? iterating(result as Iterable<unknown>) : result
-          } catch (err) {
-            return rethrow(err)
-          }
-        }
-        wrapped.set(key, method)
-      }
-      return method
-    },
-  })
 }
 
 class SqliteChainStore implements ChainStore {

@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CorruptStoreError, openSqliteChainStore } from '../../../host/storage/sqlite-chain-store.ts'
+import { openSqliteChainStore } from '../../../host/storage/sqlite-chain-store.ts'
+import { CorruptStoreError } from '../../../host/storage/store-damage.ts'
 import { damageTableRoot } from '../../fixtures/damaged-store.ts'
 import { openNotesCell, tempDir } from '../conductor/fixtures/test-cell.ts'
 
