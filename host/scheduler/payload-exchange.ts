@@ -16,7 +16,7 @@ import {
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort, Signal } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
-import { payloadBytes, payloadHash } from './payload-hash.ts'
+import { payloadBytes, payloadDigest } from './payload-hash.ts'
 import type { PrivatePayloads } from './private-payloads.ts'
 import { unsalted } from './salted-payload.ts'
 
@@ -42,6 +42,12 @@ type OutputSignal = Extract<PayloadSignal, { type: 'task-output' }>
 const ASK_AGAIN_MS = 3000
 /** How long after a failed delivery of an output it is tried again. */
 const GIVE_AGAIN_MS = 500
+/**
+ * Inputs a requester sent with an assignment, held until this peer's attempt takes them: at most this
+ * many, each at most INPUT_GIVEN_BYTES (a larger one is asked for, as a lost one is).
+ */
+const INPUTS_GIVEN = 256
+const INPUT_GIVEN_BYTES = 64 * 1024
 
 export interface PayloadExchangeInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'sendSignal'>
@@ -65,6 +71,8 @@ export class PayloadExchange {
   readonly #asked = new Map<string, Set<Waiting>>()
   /** Attempts of this peer's tasks whose output was kept (one per attempt; this peer wrote each). */
   readonly #outputs = new Set<string>()
+  /** Inputs given before this peer asked, by task, with who sent them (checked when taken). */
+  readonly #given = new Map<string, { from: string; hash: string; content: unknown }>()
 
   constructor(init: PayloadExchangeInit) {
     this.#init = init
@@ -97,6 +105,9 @@ export class PayloadExchange {
         throw new Error(`this peer no longer holds the input of its own task ${task.action_hash}`)
       return held
     }
+    const early = this.#given.get(task.action_hash)
+    this.#given.delete(task.action_hash)
+    if (early?.from === task.author && early.hash === hash) return early.content
     const given = new Promise<unknown>((resolve) => {
       const waiting: Waiting = { from: task.author, hash, resolve }
       const all = this.#asked.get(task.action_hash) ?? new Set()
@@ -128,6 +139,27 @@ export class PayloadExchange {
       const content = await Promise.race([given, stop, delay(ASK_AGAIN_MS)])
       if (content !== NOTHING) return content
     }
+  }
+
+  /**
+   * Sends the input of this peer's `task` to `assignee` as it is assigned, so its attempt need not ask
+   * (a signal, and this peer's read of the task to check the asker, saved per task). The one it was
+   * assigned to only, as an ask would be answered; one that is lost is asked for as before.
+   */
+  async giveInput(task: { action_hash: string; entry: Task }, assignee: string): Promise<void> {
+    // A large one waits to be asked for: an assignee holds only small ones given before it asks.
+    if (assignee === this.#init.conductor.agentPubKey || task.entry.input_bytes > INPUT_GIVEN_BYTES) return
+    const content = await this.#init.payloads.get(task.entry.input_hash)
+    if (content === undefined) return
+    const give = { type: 'task-input', task: task.action_hash, content } as PayloadSignal
+    await this.#init.conductor
+      .sendSignal('resource_mesh', assignee, give)
+      .catch((err: unknown) =>
+        this.#init.logger.debug(
+          { err, task: task.action_hash },
+          'giving the input with its assignment failed',
+        ),
+      )
   }
 
   /**
@@ -163,9 +195,17 @@ export class PayloadExchange {
 
   async #handle(from: string, signal: PayloadSignal): Promise<void> {
     if (signal.type === 'task-input') {
-      const hash = payloadHash(signal.content)
-      for (const waiting of this.#asked.get(signal.task) ?? [])
-        if (waiting.from === from && waiting.hash === hash) waiting.resolve(signal.content)
+      const { hash, bytes } = payloadDigest(signal.content)
+      const waiting = [...(this.#asked.get(signal.task) ?? [])].filter(
+        (w) => w.from === from && w.hash === hash,
+      )
+      for (const w of waiting) w.resolve(signal.content)
+      // Given with the assignment, before the attempt asks: held for it, within bounds.
+      if (waiting.length === 0 && bytes <= INPUT_GIVEN_BYTES) {
+        this.#given.delete(signal.task)
+        if (this.#given.size >= INPUTS_GIVEN) this.#given.delete(this.#given.keys().next().value!)
+        this.#given.set(signal.task, { from, hash, content: signal.content })
+      }
       return
     }
     if (signal.type === 'task-output') return this.#takeOutput(from, signal)

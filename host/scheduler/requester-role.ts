@@ -35,6 +35,8 @@ export interface RequesterRoleInit {
   leaseGraceMs: number
   /** The outputs assignees gave this host, or their keys (the Results name them by hash). */
   payloads: HeldPayloads
+  /** Sends a task's input to the agent just assigned it (payload-exchange.ts), so it need not ask. */
+  giveInput?: (task: TaskState['task'], assignee: string) => Promise<void>
 }
 
 interface Memo {
@@ -108,6 +110,7 @@ export class RequesterRole {
         attempt: step.attempt,
         lease_expires_at: nowMicros() + state.task.entry.lease_ms * 1000,
       })
+      void this.#init.giveInput?.(state.task, claimant)
       wrote = true
       const next = await this.#init.model.get(hash)
       if (next === null) return wrote

@@ -163,6 +163,7 @@ export class SchedulerService implements Startable {
       claimWindowMs: this.#opts.claimWindowMs,
       leaseGraceMs: this.#opts.leaseGraceMs,
       payloads: held,
+      giveInput: (task, assignee) => this.#exchange.giveInput(task, assignee),
     })
     this.#runner = new AttemptRunner({
       ...init,
