@@ -24,7 +24,7 @@ import {
   targetActionOf,
   writesPrivateEntry,
 } from './action.ts'
-import type { ChainDigest } from './chain-checkpoint.ts'
+import type { ChainDigest } from './chain-digest.ts'
 import { ChainIntegrityError } from './errors.ts'
 import { ActionTypes } from './hc-enums.ts'
 

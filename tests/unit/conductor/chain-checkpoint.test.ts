@@ -7,11 +7,8 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import {
-  ChainDigest,
-  checkpointKey,
-  signCheckpoint,
-} from '../../../host/conductor/embedded/chain-checkpoint.ts'
+import { checkpointKey, signCheckpoint } from '../../../host/conductor/embedded/chain-checkpoint.ts'
+import { ChainDigest } from '../../../host/conductor/embedded/chain-digest.ts'
 import { ChainIntegrityError } from '../../../host/conductor/embedded/errors.ts'
 import { openAgentKey } from '../../../host/identity/keystore.ts'
 import { openSqliteChainStore } from '../../../host/storage/sqlite-chain-store.ts'
