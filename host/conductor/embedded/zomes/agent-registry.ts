@@ -11,8 +11,8 @@ import { decodeHashB64, encodeHashB64, hashesEqual } from '../../../identity/has
 import { entryHashOf } from '../action.ts'
 import { RecordNotFoundError } from '../errors.ts'
 import type { Hdk } from '../hdk.ts'
+import type { CoordinatorZome } from './coordinator-zome.ts'
 import { createUnderAnchor, linkedRecords, toEntryRecord, toRecordRef } from './entry-record.ts'
-import type { CoordinatorZome } from './index.ts'
 
 const ALL_NODES = 'all_nodes'
 const ALL_REVOCATIONS = 'all_revocations'

@@ -7,8 +7,8 @@
 import type { Artifact, EntryRecord, PinCommitment } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64, encodeHashB64 } from '../../../identity/hash.ts'
 import type { Hdk } from '../hdk.ts'
+import type { CoordinatorZome } from './coordinator-zome.ts'
 import { linkedRecords, toRecordRef } from './entry-record.ts'
-import type { CoordinatorZome } from './index.ts'
 
 const ALL_ARTIFACTS = 'all_artifacts'
 const cidAnchor = (hdk: Hdk, cid: string) => hdk.anchor(`cid:${cid}`)

@@ -6,8 +6,8 @@
 import type { ShardHolder, ShardSnapshot } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64 } from '../../../identity/hash.ts'
 import type { Hdk } from '../hdk.ts'
+import type { CoordinatorZome } from './coordinator-zome.ts'
 import { createUnderAnchor, linkedRecords, toRecordRef } from './entry-record.ts'
-import type { CoordinatorZome } from './index.ts'
 
 const ALL_COLLECTIONS = 'all_collections'
 const shardAnchor = (hdk: Hdk, collection: string, shard: number) =>

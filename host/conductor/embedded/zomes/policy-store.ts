@@ -6,8 +6,8 @@
  */
 import type { AdminGrant, Decision, EntryRecord, Policy } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64 } from '../../../identity/hash.ts'
+import type { CoordinatorZome } from './coordinator-zome.ts'
 import { createUnderAnchor, linkedRecords, toRecordRef } from './entry-record.ts'
-import type { CoordinatorZome } from './index.ts'
 
 const ALL_POLICIES = 'all_policies'
 const ALL_ADMINS = 'all_admins'

@@ -20,8 +20,8 @@ import {
 import { decodeHashB64, encodeHashB64, hashesEqual } from '../../../identity/hash.ts'
 import { nowMicros } from '../../../runtime/clock.ts'
 import type { Hdk } from '../hdk.ts'
+import type { CoordinatorZome } from './coordinator-zome.ts'
 import { liveEntryRecord, toRecordRef } from './entry-record.ts'
-import type { CoordinatorZome } from './index.ts'
 import { servedBatchFns } from './served-batches.ts'
 import { taskPayloadFns } from './task-payloads.ts'
 

@@ -18,8 +18,8 @@ import {
 } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64, encodeHashB64 } from '../../../identity/hash.ts'
 import type { Hdk } from '../hdk.ts'
+import type { CoordinatorZome } from './coordinator-zome.ts'
 import { liveEntryRecord, toEntryRecord, toRecordRef } from './entry-record.ts'
-import type { CoordinatorZome } from './index.ts'
 
 type BatchFns = Pick<
   CoordinatorZome<'resource_mesh'>,

@@ -3,8 +3,8 @@
  * private entries on their own chains (the mesh holds the Task's and the Result's hashes of them only).
  */
 import type { TaskPayload } from '../../../../zomes-bindings/index.ts'
+import type { CoordinatorZome } from './coordinator-zome.ts'
 import { toRecordRef } from './entry-record.ts'
-import type { CoordinatorZome } from './index.ts'
 
 export const taskPayloadFns: Pick<CoordinatorZome<'resource_mesh'>, 'keep_payload' | 'get_payload'> = {
   keep_payload(hdk, payload) {
