@@ -7,10 +7,7 @@ import type { Contract, DnaName, ZomeFnName, ZomeOutput } from '../../../../zome
 import type { Hdk } from '../hdk.ts'
 
 /** The input after the contract's schema parsed it (defaults applied). */
-type ParsedZomeInput<
-  D extends DnaName,
-  F extends ZomeFnName<D>,
-> = Contract[D]['functions'][F] extends {
+type ParsedZomeInput<D extends DnaName, F extends ZomeFnName<D>> = Contract[D]['functions'][F] extends {
   input: infer S extends z.ZodType
 }
   ? z.output<S>
