@@ -23,6 +23,7 @@ import type { ConductorPort } from '../../interface/conductor-port.ts'
 import { failureOf } from '../../interface/failure-kind.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
+import { nowMicros } from '../../runtime/clock.ts'
 import { payloadHash } from '../../scheduler/payload-hash.ts'
 import { runMetrics } from '../../scheduler/run-metrics.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
@@ -99,7 +100,6 @@ interface SealedWindow {
   leaves: AnswerLeaf[]
 }
 
-const nowMicros = () => Date.now() * 1000
 /** What a request may take in all (the scheduled path's task deadline). */
 export const RUN_LIMIT_MS = 10 * 60_000
 /** How long a request every peer was too busy for waits here for a slot (below the requester's patience). */
