@@ -24,6 +24,7 @@ import { HostNode } from '../node/host-node.ts'
 import type { ModelServiceInit } from '../node/inference-services.ts'
 import { processAlive } from '../runtime/process-alive.ts'
 import { PRIVATE_DIR_MODE } from '../storage/private-files.ts'
+import { keepUsage } from '../usage/usage-file.ts'
 import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
 import { type DataDir, prepareDataDir } from './data-dir.ts'
 import { hostVersion } from './host-version.ts'
@@ -201,7 +202,9 @@ async function runDaemon(
       }),
     stop: () => removeDaemonFile(dataDir.path),
   }
-  const services: Startable[] = [node, api, daemonFile]
+  // First in, last out: the rows from before are read at start and written once the node signed its last.
+  const usage = keepUsage(node.components.usage, join(dataDir.path, 'usage.json'), logger)
+  const services: Startable[] = [usage, node, api, daemonFile]
   await startAll(services)
 
   let stopping: Promise<void> | null = null
