@@ -79,7 +79,8 @@ export class UsagePage extends LivePage {
 
   #chart(bars: HourBar[]) {
     const top = Math.max(1, ...bars.map((b) => b.served + b.used))
-    const step = W / Math.max(bars.length, 1)
+    // A day of hours across, at least: one hour is not the whole width.
+    const step = W / Math.max(bars.length, 24)
     return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="tokens per hour">
       ${bars.map((b, i) => {
         const [hs, hu] = [(b.served / top) * H, (b.used / top) * H]
