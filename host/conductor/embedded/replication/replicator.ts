@@ -20,6 +20,7 @@ import { AntiEntropy, SYNC_PROTOCOL } from './anti-entropy.ts'
 import { MalformedMessageError } from './errors.ts'
 import { type IngestResult, OpIngest } from './op-ingest.ts'
 import { decodeOpBatch, encodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
+import { PeerSyncs } from './peer-syncs.ts'
 import { RevocationGuard } from './revocation-guard.ts'
 
 export interface ReplicationInit {
@@ -68,11 +69,6 @@ export interface Replication {
 
 const DEFAULT_INTERVAL_MS = 5_000
 const DEFAULT_PEERS_PER_ROUND = 2
-/**
- * How long ops that arrived before what they build on wait before their sender is asked for what is
- * missing: in a burst the missing ops are usually still on their way by gossip.
- */
-const WAITING_SYNC_DELAY_MS = 300
 /** Most ops in one gossip message (a burst of commits goes out in a few messages, not hundreds). */
 const MAX_OPS_PER_MESSAGE = 64
 
@@ -87,15 +83,13 @@ class Replicator implements Replication {
   readonly #node: RippleNode
   readonly #logger: Logger
   readonly #intervalMs: number
-  readonly #peersPerRound: number
   readonly #ingest: OpIngest
   readonly #revocations: RevocationGuard
   readonly #antiEntropy: AntiEntropy
   readonly #dnaNames = new Map<string, DnaName>()
   readonly #listeners = new Set<(event: OpsStoredEvent) => void>()
   readonly #abort = new AbortController()
-  /** Exchanges in flight per peer; a peer asked again meanwhile gets one more exchange after. */
-  readonly #syncing = new Map<string, { done: Promise<void>; again: boolean }>()
+  readonly #syncs: PeerSyncs
   readonly #stats: Omit<ReplicationStats, 'pending'> = {
     published: 0,
     gossiped: 0,
@@ -110,8 +104,6 @@ class Replicator implements Replication {
   #timer: NodeJS.Timeout | undefined
   #unsubscribe: (() => void) | undefined
   #stopped = false
-  /** Senders of ops still waiting for what they build on, to ask shortly (see WAITING_SYNC_DELAY_MS). */
-  readonly #syncSoon = new Map<string, NodeJS.Timeout>()
   /** Ops committed here and not yet published, per DNA (hash B64), in commit order. */
   readonly #outbox = new Map<string, OpBatch>()
 
@@ -120,7 +112,6 @@ class Replicator implements Replication {
     this.#node = init.node
     this.#logger = (init.logger ?? silentLogger()).child({ component: 'replication' })
     this.#intervalMs = init.intervalMs ?? DEFAULT_INTERVAL_MS
-    this.#peersPerRound = init.peersPerRound ?? DEFAULT_PEERS_PER_ROUND
     const cells = DNA_NAMES.map((dna) => init.conductor.cell(dna))
     for (const cell of cells) this.#dnaNames.set(encodeHashB64(cell.dnaHash), cell.dna.name)
     const self = decodeHashB64(init.conductor.agentPubKey, 'agent')
@@ -147,6 +138,11 @@ class Replicator implements Replication {
       deliver: (batch, from) => this.#receive(batch, from, 'catch-up'),
       signal: this.#abort.signal,
     })
+    this.#syncs = new PeerSyncs({
+      exchange: (peer) => this.#exchange(peer),
+      waiting: () => this.#ingest.pendingCount > 0,
+      peersPerRound: init.peersPerRound ?? DEFAULT_PEERS_PER_ROUND,
+    })
   }
 
   async start(): Promise<void> {
@@ -163,10 +159,10 @@ class Replicator implements Replication {
     })
     this.#node.pubsub.addEventListener('op', this.#onGossip)
     this.#node.peers.addEventListener('peer:connect', this.#onConnect)
-    this.#timer = setInterval(() => this.#round(), this.#intervalMs)
+    this.#timer = setInterval(() => this.#syncs.round(this.#node.peers.list()), this.#intervalMs)
     // Replication alone should not keep a process alive.
     this.#timer.unref()
-    for (const peer of this.#node.peers.list()) this.#sync(peer)
+    for (const peer of this.#node.peers.list()) void this.#syncs.sync(peer)
   }
 
   get stats(): ReplicationStats {
@@ -198,12 +194,12 @@ class Replicator implements Replication {
   receiveCarried(dna: DnaName, ops: WireOp[], from: string): IngestResult | null {
     const peer = peerIdOfAgent(from)
     const result = this.#receive({ dnaHash: this.#conductor.cell(dna).dnaHash, ops }, peer, 'carried')
-    if (result?.waiting) this.#syncIfStillWaiting(peer)
+    if (result?.waiting) this.#syncs.soon(peer)
     return result
   }
 
   async syncNow(): Promise<void> {
-    await Promise.all(this.#node.peers.list().map((peer) => this.#sync(peer)))
+    await Promise.all(this.#node.peers.list().map((peer) => this.#syncs.sync(peer)))
   }
 
   onOpsStored(listener: (event: OpsStoredEvent) => void): () => void {
@@ -215,12 +211,11 @@ class Replicator implements Replication {
     if (this.#stopped) return
     this.#stopped = true
     clearInterval(this.#timer)
-    for (const timer of this.#syncSoon.values()) clearTimeout(timer)
     this.#unsubscribe?.()
     this.#node.pubsub.removeEventListener('op', this.#onGossip)
     this.#node.peers.removeEventListener('peer:connect', this.#onConnect)
     this.#abort.abort(new Error('replication stopped'))
-    await Promise.allSettled([...this.#syncing.values()].map((s) => s.done))
+    await this.#syncs.stop()
     // The node may be stopping too; a handler it no longer has is no error.
     await this.#node.rpc.unhandle(SYNC_PROTOCOL).catch(() => {})
   }
@@ -276,22 +271,11 @@ class Replicator implements Replication {
       message.verdict('accept')
     else message.verdict('ignore')
     // It builds on ops not held here: the peer that sent it has them.
-    if (result?.waiting) this.#syncIfStillWaiting(message.from)
-  }
-
-  #syncIfStillWaiting(peer: PeerId): void {
-    const key = peer.toString()
-    if (this.#syncSoon.has(key)) return
-    const timer = setTimeout(() => {
-      this.#syncSoon.delete(key)
-      if (this.#ingest.pendingCount > 0) void this.#sync(peer)
-    }, WAITING_SYNC_DELAY_MS)
-    timer.unref()
-    this.#syncSoon.set(key, timer)
+    if (result?.waiting) this.#syncs.soon(message.from)
   }
 
   readonly #onConnect = (evt: CustomEvent<PeerId>) => {
-    this.#sync(evt.detail)
+    void this.#syncs.sync(evt.detail)
   }
 
   #receive(batch: OpBatch, from: PeerId, route: 'gossip' | 'catch-up' | 'carried'): IngestResult | null {
@@ -337,26 +321,6 @@ class Replicator implements Replication {
     }
   }
 
-  /** Starts (or queues one more) exchange with `peer`; resolves when it is done. */
-  #sync(peer: PeerId): Promise<void> {
-    const key = peer.toString()
-    const running = this.#syncing.get(key)
-    if (running !== undefined) {
-      running.again = true
-      return running.done
-    }
-    const state = { done: Promise.resolve(), again: false }
-    state.done = (async () => {
-      do {
-        state.again = false
-        await this.#exchange(peer)
-      } while (state.again && !this.#stopped)
-      this.#syncing.delete(key)
-    })()
-    this.#syncing.set(key, state)
-    return state.done
-  }
-
   async #exchange(peer: PeerId): Promise<void> {
     const agent = agentOfPeer(peer)
     if (this.#stopped || (agent !== null && this.#ingest.isWarranted(agent))) return
@@ -367,16 +331,6 @@ class Replicator implements Replication {
       // Unreachable or gone peers are normal churn: the next round tries again.
       if (!this.#stopped) this.#logger.debug({ err, peer: peer.toString() }, 'anti-entropy exchange failed')
     }
-  }
-
-  /** A periodic round: a few random connected peers. */
-  #round(): void {
-    const peers = this.#node.peers.list()
-    for (let i = peers.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1))
-      ;[peers[i], peers[j]] = [peers[j]!, peers[i]!]
-    }
-    for (const peer of peers.slice(0, this.#peersPerRound)) void this.#sync(peer)
   }
 
   #view(warrant: Warrant): WarrantView {

@@ -1,0 +1,83 @@
+/**
+ * When this peer runs anti-entropy, and with whom: one exchange at a time per peer (asked again
+ * meanwhile, one more after it), the sender of ops that arrived before what they build on asked a
+ * moment later, and periodic rounds over a few random connected peers.
+ */
+import type { PeerId } from '@libp2p/interface'
+
+/**
+ * How long ops that arrived before what they build on wait before their sender is asked for what is
+ * missing: in a burst the missing ops are usually still on their way by gossip.
+ */
+const WAITING_SYNC_DELAY_MS = 300
+
+export interface PeerSyncsInit {
+  /** One anti-entropy exchange with the peer; it never rejects. */
+  exchange: (peer: PeerId) => Promise<void>
+  /** Whether received ops still wait for what they build on. */
+  waiting: () => boolean
+  /** Peers asked in each periodic round. */
+  peersPerRound: number
+}
+
+export class PeerSyncs {
+  readonly #init: PeerSyncsInit
+  /** Exchanges in flight per peer; a peer asked again meanwhile gets one more exchange after. */
+  readonly #running = new Map<string, { done: Promise<void>; again: boolean }>()
+  /** Senders of ops still waiting for what they build on, to ask shortly. */
+  readonly #soon = new Map<string, NodeJS.Timeout>()
+  #stopped = false
+
+  constructor(init: PeerSyncsInit) {
+    this.#init = init
+  }
+
+  /** Starts (or queues one more) exchange with `peer`; resolves when it is done. */
+  sync(peer: PeerId): Promise<void> {
+    const key = peer.toString()
+    const running = this.#running.get(key)
+    if (running !== undefined) {
+      running.again = true
+      return running.done
+    }
+    const state = { done: Promise.resolve(), again: false }
+    state.done = (async () => {
+      do {
+        state.again = false
+        await this.#init.exchange(peer)
+      } while (state.again && !this.#stopped)
+      this.#running.delete(key)
+    })()
+    this.#running.set(key, state)
+    return state.done
+  }
+
+  /** `peer` sent ops that build on ops not held here: it has them, asked shortly if still missing. */
+  soon(peer: PeerId): void {
+    const key = peer.toString()
+    if (this.#soon.has(key)) return
+    const timer = setTimeout(() => {
+      this.#soon.delete(key)
+      if (this.#init.waiting()) void this.sync(peer)
+    }, WAITING_SYNC_DELAY_MS)
+    timer.unref()
+    this.#soon.set(key, timer)
+  }
+
+  /** A periodic round: a few of `peers`, at random. */
+  round(peers: PeerId[]): void {
+    const shuffled = [...peers]
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1))
+      ;[shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!]
+    }
+    for (const peer of shuffled.slice(0, this.#init.peersPerRound)) void this.sync(peer)
+  }
+
+  /** Asks no one again; resolves once the exchanges under way have ended. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    for (const timer of this.#soon.values()) clearTimeout(timer)
+    await Promise.allSettled([...this.#running.values()].map((s) => s.done))
+  }
+}
