@@ -46,14 +46,15 @@ export function namingDamage(store: ChainStore, path: string): ChainStore {
     }
   }
   // Each method wrapped once, not at every call: the chain store is called many times per signed action.
-  const wrapped = new Map<PropertyKey, (...args: unknown[]) => unknown>()
+  // Wrapped again when the property now holds another function (a test that replaced one on the store).
+  const wrapped = new Map<PropertyKey, { of: unknown; method: (...args: unknown[]) => unknown }>()
   return new Proxy(store, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key)
       if (typeof value !== 'function') return value
-      let method = wrapped.get(key)
-      if (method === undefined) {
-        method = (...args: unknown[]) => {
+      let entry = wrapped.get(key)
+      if (entry?.of !== value) {
+        const method = (...args: unknown[]) => {
           try {
             const result: unknown = value.apply(target, args)
             // Rows read lazily (a generator, better-sqlite3's iterate()) meet the damage while iterated.
@@ -63,9 +64,10 @@ export function namingDamage(store: ChainStore, path: string): ChainStore {
             return rethrow(err)
           }
         }
-        wrapped.set(key, method)
+        entry = { of: value, method }
+        wrapped.set(key, entry)
       }
-      return method
+      return entry.method
     },
   })
 }
