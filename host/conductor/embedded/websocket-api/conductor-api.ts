@@ -9,7 +9,6 @@
  * const api = await serveConductorApi({ conductor, network, transport, adminPort: 0 })
  * const admin = await AdminWebsocket.connect({ url: new URL(api.adminUrl), wsClientOptions: { origin: 'ripple-host' } })
  */
-import { decode } from '@msgpack/msgpack'
 import type { WebSocket } from 'ws'
 import { DNA_NAMES, type DnaName, type SignalEnvelope } from '../../../../zomes-bindings/index.ts'
 import type { NetworkConfig } from '../../../config/network-schema.ts'
@@ -17,10 +16,9 @@ import type { Signal } from '../../../interface/conductor-port.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import { nowMicros } from '../../../runtime/clock.ts'
 import { RIPPLE_APP_ID, RIPPLE_HOST_ORIGIN } from '../../ripple-app.ts'
-import type { EmbeddedConductor } from '../conductor.ts'
 import { AppAuthTokenStore, type IssueTokenRequest } from './app-auth-tokens.ts'
 import { appInfo, cellIdOf, dnaOfCell } from './app-info.ts'
-import { type TransportView, transportStats } from './network-info.ts'
+import { type AgentInfoSource, agentInfos, transportStats } from './network-info.ts'
 import { fullStateDump } from './state-dump.ts'
 import {
   ConductorApiError,
@@ -32,6 +30,8 @@ import {
   pack,
   responseFrame,
   signalFrame,
+  toBytes,
+  tokenOf,
 } from './wire.ts'
 import { listenWebSocket, type WsListener } from './ws-listener.ts'
 import {
@@ -47,12 +47,8 @@ const AUTHENTICATE_TIMEOUT_MS = 10_000
 /** A socket holding more than this unsent is lagging: its signals are dropped, as Holochain drops them. */
 const SIGNAL_BACKLOG_BYTES = 8 * 1024 * 1024
 
-export interface ConductorApiInit {
-  conductor: EmbeddedConductor
+export interface ConductorApiInit extends AgentInfoSource {
   network: NetworkConfig
-  transport: TransportView
-  /** Signs with the agent key (agent infos are signed by their agent). */
-  sign(bytes: Uint8Array): Uint8Array
   /** 0 picks a free port. */
   adminPort: number
   /** The admin interface's `allowed_origins`; default `ripple-host`. */
@@ -236,7 +232,7 @@ class ConductorApiServer {
         ]),
       }
     },
-    agent_info: (value) => ({ type: 'agent_info', value: this.#agentInfos(value) }),
+    agent_info: (value) => ({ type: 'agent_info', value: agentInfos(this.#init, value) }),
     dump_full_state: (value) => {
       const dna = this.#requireDna((value as { cell_id?: unknown } | null)?.cell_id)
       return { type: 'full_state_dumped', value: fullStateDump(this.#init.conductor, dna) }
@@ -250,7 +246,7 @@ class ConductorApiServer {
   readonly #appHandlers: Record<string, Handler> = {
     app_info: () => ({ type: 'app_info', value: this.#appInfo() }),
     call_zome: (value) => this.#callZome(value),
-    agent_info: (value) => ({ type: 'agent_info', value: this.#agentInfos(value) }),
+    agent_info: (value) => ({ type: 'agent_info', value: agentInfos(this.#init, value) }),
     dump_network_stats: () => ({ type: 'network_stats_dumped', value: transportStats(this.#init.transport) }),
     // The app is enabled from the start; enabling it again is a no-op, as on the conductor.
     enable_app: () => ({ type: 'ok' }),
@@ -316,31 +312,6 @@ class ConductorApiServer {
     return { type: 'zome_called', value: result }
   }
 
-  /** Agent infos as kitsune2 encodes them: this agent's, signed, for each space asked about. */
-  #agentInfos(value: unknown): string[] {
-    const asked = (value as { dna_hashes?: unknown } | null)?.dna_hashes
-    const conductor = this.#init.conductor
-    const dnas = DNA_NAMES.filter(
-      (dna) =>
-        !Array.isArray(asked) ||
-        asked.some((h) => h instanceof Uint8Array && Buffer.compare(h, conductor.cell(dna).dnaHash) === 0),
-    )
-    const now = nowMicros()
-    return dnas.map((dna) => {
-      const agentInfo = JSON.stringify({
-        agent: Buffer.from(conductor.cell(dna).agentPubKey.subarray(3, 35)).toString('base64url'),
-        space: Buffer.from(conductor.cell(dna).dnaHash.subarray(3, 35)).toString('base64url'),
-        createdAt: String(now),
-        expiresAt: String(now + 20 * 60 * 1_000_000),
-        isTombstone: false,
-        url: this.#init.transport.peerUrls()[0] ?? null,
-        storageArc: [0, 4294967295],
-      })
-      const signature = this.#init.sign(new TextEncoder().encode(agentInfo))
-      return JSON.stringify({ agentInfo, signature: Buffer.from(signature).toString('base64') })
-    })
-  }
-
   #emitAppSignal(signal: Signal): void {
     let cellId: ReturnType<typeof cellIdOf>
     try {
@@ -371,22 +342,4 @@ class ConductorApiServer {
 function encodeEnvelope(signal: Signal): Uint8Array {
   const envelope: SignalEnvelope = { from: signal.from, payload: signal.payload }
   return pack(envelope)
-}
-
-function tokenOf(data: Uint8Array): Uint8Array | null {
-  try {
-    const request = decode(data) as { token?: unknown } | null
-    const token = request?.token
-    if (Array.isArray(token) && token.every((b) => Number.isInteger(b) && b >= 0 && b < 256)) {
-      return Uint8Array.from(token as number[])
-    }
-    return token instanceof Uint8Array ? token : null
-  } catch {
-    return null
-  }
-}
-
-function toBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data)
-  return data instanceof ArrayBuffer ? new Uint8Array(data) : data
 }

@@ -80,3 +80,23 @@ export function errorMessage(variant: WireErrorVariant, message: string): InnerM
 
 /** What the conductor answers a request whose inner payload does not deserialize. */
 export const DESERIALIZATION_ERROR = errorMessage('deserialization', 'Failed to deserialize request')
+
+/** The token of an app connection's `authenticate` frame (bytes, or an array of them); null: none. */
+export function tokenOf(data: Uint8Array): Uint8Array | null {
+  try {
+    const request = decode(data) as { token?: unknown } | null
+    const token = request?.token
+    if (Array.isArray(token) && token.every((b) => Number.isInteger(b) && b >= 0 && b < 256)) {
+      return Uint8Array.from(token as number[])
+    }
+    return token instanceof Uint8Array ? token : null
+  } catch {
+    return null
+  }
+}
+
+/** A WebSocket message's bytes, however `ws` handed them over. */
+export function toBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data)
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data
+}
