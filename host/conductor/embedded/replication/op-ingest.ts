@@ -27,7 +27,7 @@ import { encodeHashB64, hashContent, hashesEqual } from '../../../identity/hash.
 import { verifyAgentSignature } from '../../../identity/keystore.ts'
 import type { Logger } from '../../../log/logger.ts'
 import { nowMicros } from '../../../runtime/clock.ts'
-import type { ChainStore, StoredAction, StoredEntry, Warrant } from '../../../storage/chain-store.ts'
+import type { ChainStore, StoredAction, StoredEntry } from '../../../storage/chain-store.ts'
 import { actionSeq, entryHashOfKind, prevActionOf, toCommitItem, toStoredAction } from '../action.ts'
 import type { Cell } from '../cell.ts'
 import { checkActionPayload, checkChainAction } from '../chain-verify.ts'
@@ -40,6 +40,7 @@ import type { OpBatch, WireOp } from './op-wire.ts'
 import { type PendingOp, PendingOps } from './pending-ops.ts'
 import { RevocationList, revocationWritten } from './revocations.ts'
 import { parseActionContent, readClaimedAuthor } from './signed-action.ts'
+import { WarrantBook } from './warrant-book.ts'
 
 export type OpOutcome = 'stored' | 'duplicate' | 'ignored' | 'pending' | 'rejected'
 
@@ -75,10 +76,7 @@ export class OpIngest {
   readonly #cells = new Map<string, Cell>()
   readonly #self: Uint8Array
   readonly #logger: Logger
-  readonly #now: () => number
-  readonly #warranted = new Set<string>()
-  /** `agent|rule` of every warrant held: one row per agent and rule. */
-  readonly #warrantedFor = new Set<string>()
+  readonly #warrants: WarrantBook
   readonly #pending: PendingOps
   readonly #revocations: RevocationList
   readonly #onRevoked: (agent: string | null) => void
@@ -91,13 +89,9 @@ export class OpIngest {
     this.#self = init.self
     this.#logger = init.logger
     this.#pending = new PendingOps(init.maxPending ?? DEFAULT_MAX_PENDING)
-    this.#now = init.now ?? nowMicros
+    this.#warrants = new WarrantBook(init.store, init.self, init.now ?? nowMicros)
     this.#revocations = init.revocations ?? new RevocationList()
     this.#onRevoked = init.onRevoked ?? (() => {})
-    for (const warrant of this.#store.listWarrants()) {
-      this.#warranted.add(encodeHashB64(warrant.author))
-      this.#warrantedFor.add(warrantKey(warrant.author, warrant.rule))
-    }
   }
 
   /** The cell of a DNA hash this conductor runs, or undefined. */
@@ -118,7 +112,7 @@ export class OpIngest {
   }
 
   isWarranted(agent: Uint8Array): boolean {
-    return this.#warranted.has(encodeHashB64(agent))
+    return this.#warrants.has(agent)
   }
 
   /** True once an op of `agent` (HoloHashB64) was ignored for its revocation (its genesis, maybe). */
@@ -342,19 +336,7 @@ export class OpIngest {
       return 'rejected'
     }
     // Already warranted for this: one row (and one log line) per agent and rule, however many ops.
-    if (this.#warrantedFor.has(warrantKey(offender, rule))) return 'rejected'
-    this.#warrantedFor.add(warrantKey(offender, rule))
-    const warrant: Warrant = {
-      author: offender,
-      dnaHash: cell.dnaHash,
-      rule,
-      reason,
-      actionHash,
-      reportedBy: this.#self,
-      timestamp: this.#now(),
-    }
-    this.#store.addWarrant(warrant)
-    this.#warranted.add(encodeHashB64(offender))
+    if (!this.#warrants.issue(offender, cell.dnaHash, actionHash, rule, reason)) return 'rejected'
     this.#pending.dropAuthor(offender)
     this.#logger.warn(
       {
@@ -368,10 +350,6 @@ export class OpIngest {
     )
     return 'rejected'
   }
-}
-
-function warrantKey(agent: Uint8Array, rule: string): string {
-  return `${encodeHashB64(agent)}|${rule}`
 }
 
 /** The entry a Create/Update wrote, as it would be stored (its hash from its own bytes). */
