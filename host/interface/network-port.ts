@@ -5,6 +5,7 @@
  * port answers "none" explicitly (empty lists, null) instead of leaving members out.
  */
 import type { DnaName } from '../../zomes-bindings/index.ts'
+import type { OpCarrier } from './carried-ops.ts'
 import type { PeerLink } from './peer-link.ts'
 
 /** Counters since replication started. */
@@ -61,6 +62,8 @@ export interface NetworkPort {
   replicationStats(): ReplicationStats | null
   /** Null where the backend gives no such notification (Holochain): callers poll. */
   waitForAction: ActionWaiter | null
+  /** Ops carried beside what cites them (a runner's batch with its proof); null on Holochain, which gossips its own. */
+  carrier: OpCarrier | null
   /**
    * Calls back when records of a DNA arrive, with the records their links are about (the scheduler
    * wakes only those tasks); null on Holochain, where the services poll instead.

@@ -100,6 +100,7 @@ export function directService() {
       agents: c.backend.agents,
       peers: () => c.peers.list(),
       waitForAction: c.backend.waitForAction ?? undefined,
+      carrier: c.backend.carrier,
       onServed: (output) => {
         const timings = (
           output as { timings?: { generated_tokens?: number; tokens_per_second?: number | null } }

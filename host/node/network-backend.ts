@@ -9,6 +9,7 @@ import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { decodeAction } from '../conductor/embedded/action.ts'
 import {
   createEmbeddedPeer,
+  embeddedOpCarrier,
   ownStanding,
   recordsAbout,
   waitForAction,
@@ -109,6 +110,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       replicationStats: () => peer.replication.stats,
       waitForAction: (hash, timeoutMs) =>
         waitForAction({ store: peer.conductor.store, replication: peer.replication }, hash, timeoutMs),
+      carrier: embeddedOpCarrier(peer.conductor, peer.replication),
       onRecordsStored: (dna, listener) =>
         peer.replication.onOpsStored((event) => {
           if (event.dna === dna) listener(recordsAbout(event.dna, event.actions))
@@ -151,6 +153,7 @@ async function startHolochain(options: BackendOptions): Promise<NetworkBackend> 
     links: () => new Map(),
     replicationStats: () => null,
     waitForAction: null,
+    carrier: null,
     onRecordsStored: null,
     onOpAges: null,
     warrantAuthor: null,
