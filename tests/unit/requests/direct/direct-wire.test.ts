@@ -1,6 +1,6 @@
 /**
  * The direct wire's pure parts: the request digest (one canonicalisation, the same hash as the request's
- * canonical JSON), the frames of version 2, the check that a request is the one offered, and the
+ * canonical JSON), the frames of version 2 (a proof carrying its batch among them), the check that a request is the one offered, and the
  * requester's phases (a runner cannot accept or answer what it was never sent).
  */
 import { createHash } from 'node:crypto'
@@ -113,5 +113,17 @@ describe('the requester’s phases', () => {
   it('parses ready as a runner frame', () => {
     expect(RunnerFrameSchema.parse({ type: 'ready' })).toEqual({ type: 'ready' })
     expect(RunnerFrameSchema.safeParse({ type: 'ready', request: {} }).success).toBe(false)
+  })
+
+  it('parses a proof with its batch as ops, or without one (1.0.0, or a window not signed)', () => {
+    const none = { type: 'proof', proof: null, root: null }
+    const batch = [
+      ['AAEC', 'AwQF', null],
+      ['BgcI', 'CQoL', 'DA0O'],
+    ]
+    expect(RunnerFrameSchema.parse(none)).toEqual(none)
+    expect(RunnerFrameSchema.parse({ ...none, batch })).toEqual({ ...none, batch })
+    for (const bad of [[], [['not base64url!', 'AA', null]], Array(9).fill(['AA', 'AA', null])])
+      expect(RunnerFrameSchema.safeParse({ ...none, batch: bad }).success).toBe(false)
   })
 })
