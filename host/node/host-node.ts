@@ -79,6 +79,11 @@ export class HostNode {
       key: () => openAgentKey(init.dataDir),
       multiaddrs: () => components.backend.addresses(),
       conductor: components.conductor,
+      versions: components.backend.versions && {
+        mesh: components.backend.versions,
+        agents: () => components.backend.links().keys(),
+      },
+      logger: init.logger,
     })
   }
 

@@ -10,6 +10,7 @@ import { decodeAction } from '../conductor/embedded/action.ts'
 import {
   createEmbeddedPeer,
   embeddedOpCarrier,
+  heldRedemptions,
   ownStanding,
   recordsAbout,
   waitForAction,
@@ -26,8 +27,13 @@ import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { NetworkPort } from '../interface/network-port.ts'
 import type { PeerLink } from '../interface/peer-link.ts'
 import type { Logger } from '../log/logger.ts'
+import { ADMIT_PROTOCOL } from '../membership/admission-wire.ts'
+import { admissionWitness, witnessRole } from '../membership/admission-witness.ts'
+import { networkIdHex } from '../membership/invite.ts'
+import { WitnessedRedemptions } from '../membership/witnessed-redemptions.ts'
 import type { PeerVersions } from '../net/mesh-versions.ts'
 import { linkOf } from '../net/peer-links.ts'
+import { nowMs } from '../runtime/clock.ts'
 import { libp2pAgentPort } from './agent-port.ts'
 
 export interface NetworkBackend extends NetworkPort {
@@ -78,6 +84,21 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
   })
   try {
     const key = await openAgentKey(options.dataDir)
+    // Open to every peer of the network, members or not: a joiner asks before it has a genesis.
+    await peer.node.rpc.handle(
+      ADMIT_PROTOCOL,
+      admissionWitness({
+        networkId: networkIdHex(options.network),
+        key,
+        agent: peer.conductor.agentPubKey,
+        role: witnessRole(options.network, peer.conductor.agentPubKey, options.membraneProof ?? null),
+        heldRedemptions: (inviteId) => heldRedemptions(peer.conductor, inviteId),
+        witnessed: new WitnessedRedemptions(options.dataDir),
+        nowMs,
+        logger: options.logger.child({ component: 'admission' }),
+      }),
+      { openToNetwork: true },
+    )
     const api =
       options.adminPort === undefined
         ? null
