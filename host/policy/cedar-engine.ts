@@ -33,6 +33,8 @@ export interface PolicyVerdict {
   /** The Ripple policies that decided (the permitting or forbidding ones). */
   policyIds: string[]
   reason: string
+  /** A denial that lifts by itself (usage-policy.ts): seconds until it would be allowed. */
+  retryAfterS?: number
 }
 
 /** Why a policy text is not valid Cedar, or null when it parses. */

@@ -11,6 +11,8 @@ export type RunFailure =
   | 'invalid_input'
   /** Every peer that could run it is busy: try again shortly. */
   | 'busy'
+  /** Every peer that could run it refused it by its policies (a limit): try again after `retryAfterS`. */
+  | 'limited'
   /** No peer could run it now (none took it, none could be reached, each refused). */
   | 'no_capacity'
   /** Each peer with the model lacks the memory for it now: what holds it is busy with requests. */
@@ -23,6 +25,7 @@ export const RUN_FAILURE_KINDS: Readonly<Record<RunFailure, Failure>> = {
   model_not_found: 'not_found',
   invalid_input: 'invalid',
   busy: 'busy',
+  limited: 'busy',
   no_capacity: 'unavailable',
   no_room: 'unavailable/no_room',
   failed: 'failed/upstream',
@@ -38,6 +41,8 @@ export class RunError extends Error {
     readonly code: string,
     message: string,
     readonly field: string | null = null,
+    /** When to try again, in seconds (a `limited` one: the `retry-after` its 429 carries). */
+    readonly retryAfterS: number | null = null,
   ) {
     super(message)
     this.name = 'MeshRunError'

@@ -173,6 +173,8 @@ export class RequestRunner {
       if (err instanceof NoRunnerError) {
         if (err.busy) throw new RunError('busy', 'peers_busy', `${err.message}; try again shortly`)
         if (err.noRoom) throw new RunError('no_room', 'no_room', err.message)
+        if (err.limited)
+          throw new RunError('limited', 'rate_limit_exceeded', err.message, null, err.retryAfterS)
         throw new RunError('no_capacity', 'no_capacity', err.message)
       }
       if (err instanceof RunnerLostError) throw new RunError('failed', 'runner_lost', err.message)

@@ -8,11 +8,12 @@ import type { TaskDecisionInput } from '../policy/task-request.ts'
 import type { UsageLedger } from './usage-ledger.ts'
 
 const HOUR_MS = 3_600_000
+const DAY_MS = 24 * HOUR_MS
 
 /** The requester's usage here: requests and tokens served to it in the last hour and the last day. */
 export function usageContext(usage: Pick<UsageLedger, 'servedTo'>, requester: string, now: number) {
   const hour = usage.servedTo(requester, now - HOUR_MS)
-  const day = usage.servedTo(requester, now - 24 * HOUR_MS)
+  const day = usage.servedTo(requester, now - DAY_MS)
   return {
     requester_requests_hour: hour.requests,
     requester_tokens_hour: hour.tokens,
@@ -21,16 +22,38 @@ export function usageContext(usage: Pick<UsageLedger, 'servedTo'>, requester: st
   }
 }
 
-/** The policies, deciding with the requester's recent usage in their context beside what the caller gives. */
+/**
+ * The policies, deciding with the requester's recent usage in their context beside what the caller
+ * gives. A denial says when it lifts by itself (`retryAfterS`): the first hour boundary of the next
+ * 25 hours (the day's window counts whole hours) at which, with the usage as it will then count (older hours out of the window, nothing new),
+ * the policies would allow it; none when no such boundary (a denial on slots or on who asks).
+ */
 export function withRecentUsage(
   policies: Pick<PolicyService, 'decide'>,
   usage: Pick<UsageLedger, 'servedTo'>,
+  now: () => number = Date.now,
 ): Pick<PolicyService, 'decide'> {
+  const at = (input: TaskDecisionInput, used: ReturnType<typeof usageContext>) =>
+    policies.decide({ ...input, context: () => ({ ...input.context?.(), ...used }) })
   return {
-    decide: (input: TaskDecisionInput) =>
-      policies.decide({
-        ...input,
-        context: () => ({ ...input.context?.(), ...usageContext(usage, input.task.author, Date.now()) }),
-      }),
+    decide: async (input: TaskDecisionInput) => {
+      const t = now()
+      let used = usageContext(usage, input.task.author, t)
+      const verdict = await at(input, used)
+      if (verdict.allowed) return verdict
+      for (
+        let boundary = (Math.floor(t / HOUR_MS) + 1) * HOUR_MS;
+        boundary <= t + DAY_MS + HOUR_MS;
+        boundary += HOUR_MS
+      ) {
+        const then = usageContext(usage, input.task.author, boundary)
+        // The same usage decides the same way: only a boundary where a count drops is asked.
+        if (Object.entries(then).every(([k, v]) => used[k as keyof typeof used] === v)) continue
+        used = then
+        if ((await at(input, then)).allowed)
+          return { ...verdict, retryAfterS: Math.ceil((boundary - t) / 1000) }
+      }
+      return verdict
+    },
   }
 }

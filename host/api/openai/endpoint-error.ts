@@ -22,6 +22,8 @@ export class EndpointError extends Error {
     readonly code: string,
     message: string,
     readonly param: string | null = null,
+    /** Seconds to wait before trying again: the answer's `retry-after` (a 429 of a limit). */
+    readonly retryAfterS: number | null = null,
   ) {
     super(message)
     this.name = 'EndpointError'
@@ -115,12 +117,13 @@ function fieldPath(path: readonly PropertyKey[]): string {
  */
 export function asEndpointError(err: unknown): EndpointError {
   if (err instanceof EndpointError) return err
-  const e = err as Error & { code?: unknown; field?: unknown }
+  const e = err as Error & { code?: unknown; field?: unknown; retryAfterS?: unknown }
   const param = typeof e.field === 'string' ? e.field : null
   const [failure, kind] = [failureOf(err), kindOf(err)]
   if (failure !== null && kind !== null) {
     const code = typeof e.code === 'string' ? e.code : codeOf(kind)
-    return new EndpointError(failure, code, e.message, param)
+    const retryAfterS = typeof e.retryAfterS === 'number' ? e.retryAfterS : null
+    return new EndpointError(failure, code, e.message, param, retryAfterS)
   }
   const request = requestError(err)
   if (request !== null) {

@@ -104,8 +104,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
       v1.setErrorHandler((err, request, reply) => {
         const refused = asEndpointError(err)
         const { status, body } = endpointReply(request.url, refused)
-        const retryAfter = (refused as { retryAfterS?: number }).retryAfterS
-        if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
+        if (refused.retryAfterS !== null) reply.header('retry-after', String(refused.retryAfterS))
         // What the caller got wrong is said without a stack: a caller must not flood the error log.
         if (status >= 500) request.log.error({ err }, 'endpoint request failed')
         else

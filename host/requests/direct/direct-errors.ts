@@ -12,7 +12,12 @@ export interface Turndown {
   message: string
   /** The request's own fault, as the runner's engine found it. */
   mistake?: CallerMistake | null
+  /** A refusal by policy that lifts by itself: in how many seconds, as the runner said. */
+  retryAfterS?: number | null
 }
+
+/** When a runner that refused by policy names no time to try again (its policies may read slots, which free soon). */
+export const DEFAULT_RETRY_AFTER_S = 10
 
 /** Every candidate turned the request down (or none has the model); `reasons` says why, per peer. */
 export class NoRunnerError extends Error {
@@ -32,6 +37,20 @@ export class NoRunnerError extends Error {
       this.reasons.some((r) => r.why === 'busy') &&
       this.reasons.every((r) => r.why === 'busy' || r.why === 'unreachable')
     )
+  }
+
+  /** Every runner reached refused it by policy or was busy (a limit of each, not a fault). */
+  get limited(): boolean {
+    return (
+      this.reasons.some((r) => r.why === 'policy') &&
+      this.reasons.every((r) => r.why === 'policy' || r.why === 'busy' || r.why === 'unreachable')
+    )
+  }
+
+  /** The earliest time a runner that refused by policy would take it (one naming none: DEFAULT_RETRY_AFTER_S). */
+  get retryAfterS(): number {
+    const policy = this.reasons.filter((r) => r.why === 'policy')
+    return Math.min(...policy.map((r) => r.retryAfterS ?? DEFAULT_RETRY_AFTER_S))
   }
 
   /** Every runner reached lacked the memory for the model now (the busy ones, after queueing at one). */

@@ -173,8 +173,8 @@ export class DirectInference {
         sent.ended = Date.now()
       }
       if (!attempt.done) {
-        const { why, message, mistake } = attempt
-        const reason: Turndown = { agent: candidate.agent, why, message, mistake }
+        const { why, message, mistake, retryAfterS } = attempt
+        const reason: Turndown = { agent: candidate.agent, why, message, mistake, retryAfterS }
         // The queued try's reason replaces its busy one: it is why the request ends.
         if (queue) {
           reasons[busy] = reason
@@ -248,7 +248,8 @@ export class DirectInference {
       return { done: true, ...outcome }
     } catch (err) {
       const message = (err as Error).message || String(err)
-      if (err instanceof RunRefusedError) return { done: false, why: err.why, message, mistake: err.mistake }
+      if (err instanceof RunRefusedError)
+        return { done: false, why: err.why, message, mistake: err.mistake, retryAfterS: err.retryAfterS }
       if (started || call.signal.aborted) throw started ? new RunnerLostError(me, message) : err
       return { done: false, why: 'failed', message }
     }
@@ -306,8 +307,9 @@ export class DirectInference {
         phase = next.phase
         if (next.send) await frames.write({ request })
         else if (frame.type === 'refused') {
-          const { why, message, code, field = null } = frame
-          return { done: false, why, message, mistake: code === undefined ? null : { code, field } }
+          const { why, message, code, field = null, retry_after_s: retryAfterS = null } = frame
+          const mistake = code === undefined ? null : { code, field }
+          return { done: false, why, message, mistake, retryAfterS }
         } else if (frame.type === 'failed') return lost(frame.message)
         else if (frame.type === 'token' || frame.type === 'reasoning') {
           if (!started) {

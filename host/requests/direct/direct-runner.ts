@@ -54,6 +54,8 @@ export class RunRefusedError extends Error {
     message: string,
     /** With `invalid`: what the caller got wrong, as the engine found it. */
     readonly mistake: CallerMistake | null = null,
+    /** With `policy`: seconds until the policies would allow it, when the denial lifts by itself. */
+    readonly retryAfterS: number | null = null,
   ) {
     super(message)
     this.name = 'RunRefusedError'
@@ -169,7 +171,13 @@ export class DirectRunner {
         // The model's slots, who holds them and who waits: what a share of them is judged on.
         context: () => this.#turns.context(offer.model, requester),
       })
-      if (!verdict.allowed) throw new RunRefusedError('policy', `denied by policy: ${verdict.reason}`)
+      if (!verdict.allowed)
+        throw new RunRefusedError(
+          'policy',
+          `denied by policy: ${verdict.reason}`,
+          null,
+          verdict.retryAfterS ?? null,
+        )
     }
     // A loaded model is placed already; placing reads the models directory, not worth a request's time.
     if (worker.place && this.#init.slotsOf(offer.model) === null) {

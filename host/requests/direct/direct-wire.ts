@@ -76,6 +76,13 @@ export const RunnerFrameSchema = z.discriminatedUnion('type', [
     // With `invalid`, when the engine found the request at fault: the caller's mistake (run-errors.ts).
     code: z.string().max(64).optional(),
     field: z.string().max(256).nullable().optional(),
+    // Version 2, with `policy`: seconds until the runner's policies would allow it (a limit that lifts).
+    retry_after_s: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 * 86_400)
+      .optional(),
   }),
   z.strictObject({ type: z.literal('token'), text: z.string() }),
   // A thinking model's reasoning, before its answer's tokens.
@@ -138,16 +145,27 @@ const MAX_FRAME_BYTES = 32 * 1024 * 1024
 export interface JsonFrames {
   read(signal?: AbortSignal): Promise<unknown>
   write(value: unknown, signal?: AbortSignal): Promise<void>
+  /** Writes frames at once, each with its own length prefix: read as `values.length` frames. */
+  writeAll(values: readonly unknown[], signal?: AbortSignal): Promise<void>
 }
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
 
 export function jsonFrames(stream: Stream): JsonFrames {
   const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
   return {
     async read(signal) {
-      return JSON.parse(new TextDecoder().decode((await lp.read({ signal })).subarray()))
+      return JSON.parse(decoder.decode((await lp.read({ signal })).subarray()))
     },
     async write(value, signal) {
-      await lp.write(new TextEncoder().encode(JSON.stringify(value)), { signal })
+      await lp.write(encoder.encode(JSON.stringify(value)), { signal })
+    },
+    async writeAll(values, signal) {
+      await lp.writeV(
+        values.map((value) => encoder.encode(JSON.stringify(value))),
+        { signal },
+      )
     },
   }
 }

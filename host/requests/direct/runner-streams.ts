@@ -28,6 +28,7 @@ import {
   PromptFrameSchema,
   RequestFrameSchema,
 } from './direct-wire.ts'
+import { frameSender } from './frame-sender.ts'
 
 /**
  * How long a slot held for an offer waits for its request: the requester sends it on `ready`, but it
@@ -54,7 +55,7 @@ export async function serveDirect(
   // The batch and the action before it: the private leaves it cites, written in the same commit.
   const carry: CarryBatch | null = carrier && ((batch) => carrier.carry('resource_mesh', batch, 1))
   await agents.handle(DIRECT_PROTOCOL_V1, (stream, requester) =>
-    answer(stream, logger, null, async (frames, sink, signal) => {
+    answer(stream, logger, 1, null, async (frames, sink, signal) => {
       const frame = RequestFrameSchema.safeParse(await frames.read(signal))
       if (!frame.success) throw new RunRefusedError('invalid', 'not a direct request')
       const { request, queue } = frame.data
@@ -62,7 +63,9 @@ export async function serveDirect(
     }),
   )
   await agents.handle(DIRECT_PROTOCOL_V2, (stream, requester) =>
-    answer(stream, logger, carry, (frames, sink, signal) => offered(runner, requester, frames, sink, signal)),
+    answer(stream, logger, 2, carry, (frames, sink, signal) =>
+      offered(runner, requester, frames, sink, signal),
+    ),
   )
 }
 
@@ -102,17 +105,21 @@ async function offered(
  * Answers one stream: `begin` reads the request and runs it; its tokens, then its output and the
  * leaf's proof (with its batch, when `carry`), or the refusal, or the failure, go back in order.
  */
-async function answer(stream: Stream, logger: Logger, carry: CarryBatch | null, begin: Begin): Promise<void> {
+async function answer(
+  stream: Stream,
+  logger: Logger,
+  version: 1 | 2,
+  carry: CarryBatch | null,
+  begin: Begin,
+): Promise<void> {
   const frames = jsonFrames(stream)
   const aborted = new AbortController()
   const timer = setTimeout(() => aborted.abort(new Error('the request ran past its limit')), RUN_LIMIT_MS)
   stream.addEventListener('close', () => aborted.abort(new Error('the requester went away')))
   try {
-    // Tokens go out in order, each after the one before it is written.
-    let sending = Promise.resolve()
-    const send = (frame: unknown) => {
-      sending = sending.then(() => frames.write(frame, aborted.signal)).catch(() => {})
-    }
+    // Frames go out in order; those of one turn (the last token and `done`) in one write.
+    const sender = frameSender(frames, aborted.signal)
+    const send = (frame: unknown) => sender.send(frame)
     const sink: RunSink = {
       accepted: () => send({ type: 'accepted' }),
       token: (text) => send({ type: 'token', text }),
@@ -131,13 +138,21 @@ async function answer(stream: Stream, logger: Logger, carry: CarryBatch | null, 
       })
     } catch (err) {
       const message = (err as Error).message || String(err)
+      // Version 1's frames are strict: a requester of release 0.1.0 reads no retry time.
+      const retry = version === 2 && err instanceof RunRefusedError && err.retryAfterS !== null
       send(
         err instanceof RunRefusedError
-          ? { type: 'refused', why: err.why, message, ...err.mistake }
+          ? {
+              type: 'refused',
+              why: err.why,
+              message,
+              ...err.mistake,
+              ...(retry && { retry_after_s: err.retryAfterS }),
+            }
           : { type: 'failed', message },
       )
     }
-    await sending
+    await sender.sent()
     await stream.close().catch(() => {})
   } catch (err) {
     logger.debug({ err }, 'direct request stream ended')

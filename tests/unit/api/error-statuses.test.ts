@@ -113,6 +113,7 @@ describe('the management API answers each error by its kind', () => {
       model_not_found: 404,
       invalid_input: 400,
       busy: 429,
+      limited: 429,
       no_capacity: 503,
       no_room: 507,
       failed: 502,

@@ -109,6 +109,8 @@ describe('RequestRunner routes', () => {
     ['every runner lacked room', ['no_room', 'unreachable'], 'no_room', 'no_room'],
     ['every runner was busy', ['busy', 'unreachable'], 'busy', 'peers_busy'],
     ['runners refused for other reasons', ['no_room', 'failed'], 'no_capacity', 'no_capacity'],
+    ['runners refused by policy or were busy', ['policy', 'busy'], 'limited', 'rate_limit_exceeded'],
+    ['a runner refused by policy, another failed', ['policy', 'failed'], 'no_capacity', 'no_capacity'],
   ] as const)('when %s, fails as such', async (_name, whys, failure, code) => {
     const reasons = whys.map((why, i) => ({ agent: `uhCAk${i}`, why, message: `${why} there` }))
     const { runner } = inference(async () => {

@@ -51,9 +51,9 @@ function runnerPolicies(texts: string[]) {
 }
 
 /** A ledger that totalled a runner's window: `tokens` served to each requester, in one request each. */
-async function ledgerOf(served: Record<string, number>) {
+async function ledgerOf(served: Record<string, number>, atMs = Date.now()) {
   const ledger = new UsageLedger()
-  const now = Date.now() * 1000
+  const now = atMs * 1000
   const leaves = Object.entries(served).map(
     ([requester, tokens], i): AnswerLeaf => ({
       request: String(i).padStart(64, '0'),
@@ -95,6 +95,18 @@ describe('policies with usage in their context', () => {
     expect((await policies.decide(run('uhCAkLight'))).allowed).toBe(true)
   })
 
+  it('a denial on usage says when it lifts: the hour its tokens leave the day’s window', async () => {
+    const hour = Date.UTC(2026, 10, 25, 4)
+    const usage = await ledgerOf({ [OUTSIDER]: 2_000_000 }, hour + 10 * 60_000)
+    const now = hour + 30 * 60_000
+    const policies = withRecentUsage(runnerPolicies([HALF_SLOTS, TEAM_DAY]), usage, () => now)
+    // Counted by whole hours: the 04:00 row is in the day until 05:00 the next day, 24.5 h on.
+    expect(await policies.decide(run(OUTSIDER))).toMatchObject({ allowed: false, retryAfterS: 24.5 * 3600 })
+    expect(await policies.decide(run(TEAMMATE))).toEqual(
+      expect.not.objectContaining({ retryAfterS: expect.anything() }),
+    )
+  })
+
   it('at most half the slots to others while the owner has requests waiting', async () => {
     const turns = new SlotTurns({ self: ME, slotsOf: () => ({ slots: 4, busy: 0 }) })
     const policies = withRecentUsage(runnerPolicies([HALF_SLOTS]), new UsageLedger())
@@ -109,7 +121,10 @@ describe('policies with usage in their context', () => {
     await take(ME)
     const waiting = take(ME)
     // Two of four to others, and the owner waits: the next of others is refused; the owner's is not.
-    expect(await decide(OUTSIDER)).toMatchObject({ allowed: false, reason: 'forbidden by p0' })
+    const refused = await decide(OUTSIDER)
+    expect(refused).toMatchObject({ allowed: false, reason: 'forbidden by p0' })
+    // Slots free when they free: the policies name no time (the requester's default).
+    expect(refused.retryAfterS).toBeUndefined()
     expect((await decide(ME)).allowed).toBe(true)
     turns.release('m', OUTSIDER)
     expect(await waiting).toBe(true)
@@ -129,5 +144,9 @@ describe('policies with usage in their context', () => {
     const alone = await ask(requester(mesh, [peer(A, 8)]).inference, 'hi').catch((e: unknown) => e)
     expect((alone as NoRunnerError).reasons).toMatchObject([{ agent: A, why: 'policy' }])
     expect((alone as Error).message).toMatch(/denied by policy: forbidden by p1/)
+    // The runner said when its day's count lets it: between 24 and 25 hours on (by whole hours).
+    expect((alone as NoRunnerError).limited).toBe(true)
+    expect((alone as NoRunnerError).retryAfterS).toBeGreaterThan(24 * 3600)
+    expect((alone as NoRunnerError).retryAfterS).toBeLessThanOrEqual(25 * 3600)
   })
 })
