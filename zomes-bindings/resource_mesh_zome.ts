@@ -6,6 +6,7 @@ import {
   NoInputSchema,
   RecordRefSchema,
   Sha256HexSchema,
+  TimestampSchema,
 } from './common.ts'
 import {
   AnswerSchema,
@@ -84,6 +85,14 @@ export const resourceMesh = {
     record_served_batch: { input: ServedWindowSchema, output: BatchRefSchema },
     /** What this peer holds of a request it ran or asked for (its own chain); null on any other peer. */
     get_served: { input: Sha256HexSchema, output: ServedRecordSchema.nullable() },
+    /**
+     * This agent's own windows of direct requests closed from `since` (microseconds) on, oldest first,
+     * as each was written (its private leaves and its bounds): what its usage totals are rebuilt from.
+     */
+    list_own_windows: {
+      input: TimestampSchema,
+      output: z.object({ answered: z.array(AnswerWindowSchema), served: z.array(ServedWindowSchema) }),
+    },
     /** A runner's public batch by its action hash (every peer holds them); null when unknown. */
     get_answer_batch: { input: ActionHashB64Schema, output: entryRecord(AnswerBatchSchema).nullable() },
     /** Keeps a task's input or output on this agent's own chain (private). */

@@ -202,8 +202,13 @@ async function runDaemon(
       }),
     stop: () => removeDaemonFile(dataDir.path),
   }
-  // First in, last out: the rows from before are read at start and written once the node signed its last.
-  const usage = keepUsage(node.components.usage, join(dataDir.path, 'usage.json'), logger)
+  // First in, last out: the rows are rebuilt from the chain at start and written once the node signed its last.
+  const usage = keepUsage(
+    node.components.usage,
+    node.components.conductor,
+    join(dataDir.path, 'usage.json'),
+    logger,
+  )
   const services: Startable[] = [usage, node, api, daemonFile]
   await startAll(services)
 

@@ -2,8 +2,8 @@
  * This peer's usage, totalled from the leaves it signs: it watches the conductor's batch writes
  * (`post_answer_batch` as runner, `record_served_batch` as requester; a write the rules refuse counts
  * nothing) and adds each window's leaves to hourly rows (usage-totals.ts). The /v1 edge notes each
- * answer's API key and reasoning tokens, which the leaves do not carry. The rows outlive a restart
- * in the data dir (usage-file.ts); the leaves themselves are not read again.
+ * answer's API key and reasoning tokens, which the leaves do not carry. At start the rows are
+ * rebuilt from this peer's own windows on its chain (usage-file.ts, usage-rebuild.ts).
  */
 import type { ZomeInput } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
@@ -57,23 +57,10 @@ export class UsageLedger {
     return () => this.#listeners.delete(listener)
   }
 
-  /** Adds rows kept from before (a restart): each to the row of its hour, if any. */
-  restore(rows: readonly UsageRow[]): void {
-    for (const r of rows) {
-      const id = rowId(r)
-      const row = this.#rows.get(id)
-      if (row === undefined) this.#rows.set(id, { ...r })
-      else
-        for (const k of [
-          'requests',
-          'failed',
-          'tokens_in',
-          'tokens_out',
-          'reasoning_tokens',
-          'busy_s',
-        ] as const)
-          row[k] += r[k]
-    }
+  /** Replaces every row (a restart: the rows rebuilt from this peer's own windows, usage-rebuild.ts). */
+  replace(rows: readonly UsageRow[]): void {
+    this.#rows.clear()
+    for (const r of rows) this.#rows.set(rowId(r), { ...r })
   }
 
   /** The hourly rows from `sinceMs` on. */

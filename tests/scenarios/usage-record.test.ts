@@ -1,7 +1,8 @@
 /**
  * Usage from the record (issue 47, point 1): a requester and a runner of a private mesh, each with its
  * ledger watching its own conductor, total what was served from the leaves they sign; the totals equal
- * the leaves each holds on its own chain (read back with get_served), member by member.
+ * the leaves each holds on its own chain (read back with get_served), member by member, and so do
+ * the totals rebuilt from each chain at a restart with no usage.json.
  */
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -18,6 +19,7 @@ import { libp2pAgentPort } from '../../host/node/agent-port.ts'
 import { NO_POLICY_VERDICT } from '../../host/policy/cedar-engine.ts'
 import { DirectService } from '../../host/requests/direct/direct-service.ts'
 import type { RoutePlanInput } from '../../host/requests/direct/route-plan.ts'
+import { keepUsage } from '../../host/usage/usage-file.ts'
 import { UsageLedger } from '../../host/usage/usage-ledger.ts'
 import type { Worker } from '../../host/workers/worker.ts'
 import { type Player, runScenario, scenarioNetwork } from './harness.ts'
@@ -134,6 +136,26 @@ describe('usage from the record', { timeout: 120_000 }, () => {
           .reduce((n, r) => n + r.requests, 0),
       ).toBe(20)
       await asker.stop()
+
+      // A restart with usage.json deleted: the totals rebuilt from each party's own chain are the leaves.
+      for (const [player, before] of [
+        [alice, asks],
+        [bob, runs],
+      ] as const) {
+        const after = new UsageLedger()
+        await keepUsage(
+          after,
+          player.port,
+          join(adminDir, `none-${player.agentPubKey}.json`),
+          silentLogger(),
+        ).start()
+        expect(total(after)).toMatchObject(signed)
+        expect(total(after).busy).toBeCloseTo(sum.busy, 2)
+        // The same hours, directions and members (the API keys, this peer's notes, are not on the chain).
+        const groups = (l: UsageLedger) =>
+          new Set(l.rows().map((r) => `${r.direction} ${r.member} ${r.hour}`))
+        expect(groups(after)).toEqual(groups(before))
+      }
     })
   })
 })

@@ -271,6 +271,16 @@ export class Hdk {
     return action && this.#record(action)
   }
 
+  /** This agent's committed records of `entryType`, oldest first: a walk of its whole chain, for rare reads. */
+  query(entryType: string): HcRecord[] {
+    const { store, dnaHash, agentPubKey } = this.#ctx
+    const records: HcRecord[] = []
+    for (const action of store.chainActions(dnaHash, agentPubKey))
+      if (action.entryHash !== null && this.#entryTypeName(decodeAction(action.bytes)) === entryType)
+        records.push(this.#record(action))
+    return records
+  }
+
   /** The app entry type name (as the contract names it) a Create/Update record wrote, or null. */
   entry_type_of(record: HcRecord): string | null {
     const name = this.#entryTypeName(record.signed_action.hashed.content)

@@ -48,6 +48,7 @@ const EXPECTED_FUNCTIONS: Record<DnaName, string[]> = {
     'post_answer_batch',
     'record_served_batch',
     'get_served',
+    'list_own_windows',
     'get_answer_batch',
     'keep_payload',
     'get_payload',

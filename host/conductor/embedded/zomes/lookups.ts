@@ -7,5 +7,5 @@ import type { DnaName, ZomeFnName } from '../../../../zomes-bindings/index.ts'
 
 /** Per DNA, the functions that write nothing. */
 export const readOnlyZomeFns: { [D in DnaName]?: ReadonlySet<ZomeFnName<D>> } = {
-  resource_mesh: new Set(['get_payload', 'get_served', 'get_answer_batch']),
+  resource_mesh: new Set(['get_payload', 'get_served', 'get_answer_batch', 'list_own_windows']),
 }

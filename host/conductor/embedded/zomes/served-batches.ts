@@ -23,7 +23,7 @@ import { liveEntryRecord, toEntryRecord, toRecordRef } from './entry-record.ts'
 
 type BatchFns = Pick<
   CoordinatorZome<'resource_mesh'>,
-  'post_answer_batch' | 'record_served_batch' | 'get_served' | 'get_answer_batch'
+  'post_answer_batch' | 'record_served_batch' | 'get_served' | 'get_answer_batch' | 'list_own_windows'
 >
 
 export const servedBatchFns: BatchFns = {
@@ -57,6 +57,24 @@ export const servedBatchFns: BatchFns = {
   get_answer_batch(hdk, hash) {
     return liveEntryRecord<AnswerBatch>(hdk, decodeHashB64(hash, 'action'), 'AnswerBatch')
   },
+
+  list_own_windows(hdk, since) {
+    return {
+      answered: ownWindows<AnswerLeaves>(hdk, 'AnswerLeaves', 'AnswerBatch', since),
+      served: ownWindows<ServedLeaves>(hdk, 'ServedLeaves', 'ServedBatch', since),
+    }
+  },
+}
+
+/** This chain's windows of one kind closed from `since` on: each batch with the leaves it cites. */
+function ownWindows<T>(hdk: Hdk, leavesType: string, batchType: string, since: number) {
+  const leaves = new Map(hdk.query(leavesType).map((r) => [toRecordRef(r).entry_hash, hdk.entry_of<T>(r)!]))
+  return hdk.query(batchType).flatMap((record) => {
+    const batch = hdk.entry_of<AnswerBatch | ServedBatch>(record)!
+    const cited = leaves.get(batch.leaves)
+    if (cited === undefined || batch.closed_at < since) return []
+    return [{ leaves: cited, opened_at: batch.opened_at, closed_at: batch.closed_at }]
+  })
 }
 
 function writeWindow(

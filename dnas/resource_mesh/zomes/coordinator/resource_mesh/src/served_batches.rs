@@ -48,6 +48,34 @@ pub fn get_answer_batch(batch: String) -> ExternResult<Option<EntryRecord>> {
     live_entry_record(action_hash(&batch)?, entry_index(UnitEntryTypes::AnswerBatch))
 }
 
+/// This agent's own windows of direct requests closed from `since` (microseconds) on, oldest first, each as
+/// it was written (its private leaves and its bounds): what its usage totals are rebuilt from.
+#[hdk_extern]
+pub fn list_own_windows(since: i64) -> ExternResult<Value> {
+    Ok(json!({
+        "answered": own_windows(UnitEntryTypes::AnswerLeaves, UnitEntryTypes::AnswerBatch, since)?,
+        "served": own_windows(UnitEntryTypes::ServedLeaves, UnitEntryTypes::ServedBatch, since)?,
+    }))
+}
+
+/// This chain's windows of one kind closed from `since` on: each batch with the leaves it cites.
+fn own_windows(leaves_type: UnitEntryTypes, batch_type: UnitEntryTypes, since: i64) -> ExternResult<Vec<Value>> {
+    let leaves: std::collections::HashMap<String, Value> = own_records(leaves_type)?
+        .iter()
+        .filter_map(|r| Some((b64(r.action().entry_hash()?), to_entry_record(r).ok()?.entry)))
+        .collect();
+    let mut windows = Vec::new();
+    // own_records answers newest first.
+    for record in own_records(batch_type)?.iter().rev() {
+        let batch = to_entry_record(record)?.entry;
+        let Some(cited) = batch["leaves"].as_str().and_then(|hash| leaves.get(hash)) else { continue };
+        if batch["closed_at"].as_i64().is_some_and(|at| at >= since) {
+            windows.push(json!({ "leaves": cited, "opened_at": batch["opened_at"], "closed_at": batch["closed_at"] }));
+        }
+    }
+    Ok(windows)
+}
+
 /// What a batch write returns: the public batch's action and the private leaves' entry.
 #[derive(Serialize, Deserialize, Debug)]
 pub struct BatchRef {
