@@ -12,6 +12,7 @@ import type { DaemonMetrics } from '../metrics/daemon-metrics.ts'
 import type { DirectService } from '../requests/direct/direct-service.ts'
 import type { RequestRunner } from '../requests/run-request.ts'
 import type { SplitService } from '../split/split-service.ts'
+import type { MeshUsage } from '../usage/mesh-usage.ts'
 import type { UsageLedger } from '../usage/usage-ledger.ts'
 import type { StatusView } from './contract/index.ts'
 import type { ArtifactApi } from './routes/artifacts-route.ts'
@@ -42,6 +43,8 @@ export interface ApiComponents {
   metrics?: DaemonMetrics
   /** GET /api/usage, and the notes /v1 keeps of each answer (its API key, its reasoning). */
   usage?: Pick<UsageLedger, 'rows' | 'note'>
+  /** Asks the other peers what they signed about this member (null: none reached directly). */
+  meshUsage?: Pick<MeshUsage, 'ask'> | null
 }
 
 export interface ApiNode {

@@ -146,7 +146,7 @@ export class ApiServer implements Startable {
     const peers = async () => ({ peers: await c.peers.list(), warrants: c.peers.warrants() })
     registerPeersRoute(this.#app, peers)
     const { usage } = c
-    if (usage) registerUsageRoute(this.#app, () => node.status().agent, usage)
+    if (usage) registerUsageRoute(this.#app, () => node.status().agent, usage, c.meshUsage ?? null)
     registerZomeRoute(this.#app, c.conductor)
     const waitForAction = c.backend?.waitForAction
     if (waitForAction) registerWaitRoute(this.#app, waitForAction)

@@ -32,7 +32,12 @@ export const PROTOCOLS = {
   invite: 1,
   /** The data dir's layout. */
   data_dir: 1,
+  /** A member's usage as a peer signed it, asked of that peer (`usage/1.0.0`; not in 0.1.0). */
+  usage: 1,
 } as const satisfies Record<string, number>
+
+/** Protocols release 0.1.0 did not speak at all: a peer that states no hello speaks none of them. */
+const SINCE_0_2: ReadonlySet<string> = new Set(['usage'])
 
 export type ProtocolName = keyof typeof PROTOCOLS
 
@@ -54,7 +59,11 @@ export type ReleaseStatement = z.infer<typeof ReleaseStatementSchema>
 /** What a peer that never stated its release is taken to speak: the release before statements. */
 export const UNSTATED: ReleaseStatement = {
   release: '0.1.0',
-  protocols: Object.fromEntries(Object.keys(PROTOCOLS).map((name) => [name, 1])),
+  protocols: Object.fromEntries(
+    Object.keys(PROTOCOLS)
+      .filter((name) => !SINCE_0_2.has(name))
+      .map((name) => [name, 1]),
+  ),
 }
 
 export const OWN_STATEMENT: ReleaseStatement = { release: RELEASE, protocols: { ...PROTOCOLS } }

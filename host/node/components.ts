@@ -19,6 +19,7 @@ import type { DirectService } from '../requests/direct/direct-service.ts'
 import type { RequestRunner } from '../requests/run-request.ts'
 import type { SchedulerService } from '../scheduler/scheduler-service.ts'
 import type { SplitService } from '../split/split-service.ts'
+import type { MeshUsage } from '../usage/mesh-usage.ts'
 import type { UsageLedger } from '../usage/usage-ledger.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import type { NetworkBackend } from './network-backend.ts'
@@ -50,6 +51,8 @@ export interface Components {
   metrics: DaemonMetrics
   /** What this peer served and was served, from the leaves it signs. */
   usage: UsageLedger
+  /** A member's usage as the other peers signed it (usage/1.0.0); null where peers are not reached directly. */
+  meshUsage: MeshUsage | null
 }
 
 export class ComponentNotBuiltError extends Error {

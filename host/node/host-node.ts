@@ -20,6 +20,7 @@ import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import type { Logger } from '../log/logger.ts'
 import { networkIdHex } from '../membership/invite.ts'
 import { inviteService } from '../membership/invite-service.ts'
+import { MeshUsage } from '../usage/mesh-usage.ts'
 import { UsageLedger } from '../usage/usage-ledger.ts'
 import { type Components, growingComponents } from './components.ts'
 import {
@@ -115,6 +116,10 @@ export class HostNode {
       c.scheduler = schedulerService()(c)
       c.splits = splitService(init)(c)
       c.usage = new UsageLedger()
+      const agents = c.backend.agents
+      c.meshUsage =
+        agents &&
+        new MeshUsage({ self: c.conductor.agentPubKey, agents, ledger: c.usage, peers: () => c.peers.list() })
       c.direct = directService()(c)
       c.requests = requestRunner()(c)
       c.memory = memoryService()(c)
@@ -129,6 +134,7 @@ export class HostNode {
         c.splits,
         c.scheduler,
         c.direct,
+        ...(c.meshUsage ? [c.meshUsage] : []),
         ...(keeper ? [keeper] : []),
         ...(memory ? [memory] : []),
       ]

@@ -2,7 +2,8 @@
  * Usage from the record (issue 47, point 1): a requester and a runner of a private mesh, each with its
  * ledger watching its own conductor, total what was served from the leaves they sign; the totals equal
  * the leaves each holds on its own chain (read back with get_served), member by member, and so do
- * the totals rebuilt from each chain at a restart with no usage.json.
+ * the totals rebuilt from each chain at a restart with no usage.json, and what the runner tells the
+ * requester over usage/1.0.0.
  */
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,6 +13,8 @@ import { z } from 'zod'
 import { waitForAction } from '../../host/conductor/embedded/replication/wait-for-action.ts'
 import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
+import type { KnownPeer } from '../../host/interface/live-peers.ts'
+import { OWN_STATEMENT } from '../../host/interface/release.ts'
 import { silentLogger } from '../../host/log/logger.ts'
 import { createInvite, membraneProofOf } from '../../host/membership/invite.ts'
 import { privateMeshOf } from '../../host/membership/private-mesh.ts'
@@ -19,6 +22,7 @@ import { libp2pAgentPort } from '../../host/node/agent-port.ts'
 import { NO_POLICY_VERDICT } from '../../host/policy/cedar-engine.ts'
 import { DirectService } from '../../host/requests/direct/direct-service.ts'
 import type { RoutePlanInput } from '../../host/requests/direct/route-plan.ts'
+import { MeshUsage } from '../../host/usage/mesh-usage.ts'
 import { keepUsage } from '../../host/usage/usage-file.ts'
 import { UsageLedger } from '../../host/usage/usage-ledger.ts'
 import type { Worker } from '../../host/workers/worker.ts'
@@ -156,6 +160,27 @@ describe('usage from the record', { timeout: 120_000 }, () => {
           new Set(l.rows().map((r) => `${r.direction} ${r.member} ${r.hour}`))
         expect(groups(after)).toEqual(groups(before))
       }
+
+      // Across the mesh: alice asks bob (usage/1.0.0) what he signed about her, over the peers' own streams.
+      const known = (p: Player, self: boolean) =>
+        ({ agent: p.agentPubKey, self, status: 'online', name: null, release: OWN_STATEMENT }) as KnownPeer
+      const meshOf = (p: Player, ledger: UsageLedger) =>
+        new MeshUsage({
+          self: p.agentPubKey,
+          agents: libp2pAgentPort(p.node),
+          ledger,
+          peers: async () => [known(alice, p === alice), known(bob, p === bob)],
+        })
+      const bobs = meshOf(bob, runs)
+      await bobs.start()
+      const view = await meshOf(alice, asks).ask(0)
+      expect(view.peers.map((p) => [p.agent, p.message])).toEqual([
+        [alice.agentPubKey, null],
+        [bob.agentPubKey, null],
+      ])
+      expect(view.sum.as_runner).toMatchObject({ requests: 40, tokens_in: sum.in, tokens_out: sum.out })
+      expect(view.sum.as_requester.requests).toBe(0)
+      await bobs.stop()
     })
   })
 })

@@ -120,6 +120,14 @@ export class ApiClient {
     return this.#http.json('usage', { ...options, query: since === undefined ? {} : { since } })
   }
 
+  /** As `usage`, with what each online peer signed about this member (`mesh`). */
+  meshUsage(since?: number, options?: CallOptions): Promise<ReplyOf<'usage'>> {
+    return this.#http.json('usage', {
+      ...options,
+      query: { mesh: '1', ...(since === undefined ? {} : { since }) },
+    })
+  }
+
   /** Any zome function of the contract, typed by it; the answer is checked against the function's output schema. */
   async callZome<D extends DnaName, F extends ZomeFnName<D>>(
     dna: D,

@@ -1,18 +1,33 @@
-/** GET /api/usage?since=<unix ms>: this peer's usage from the leaves it signed (host/usage/). */
+/**
+ * GET /api/usage?since=<unix ms>[&mesh=1]: this peer's usage from the leaves it signed (host/usage/),
+ * and with `mesh=1` what each online peer signed about this member.
+ */
 import type { FastifyInstance } from 'fastify'
+import type { MeshUsage } from '../../usage/mesh-usage.ts'
 import type { UsageLedger } from '../../usage/usage-ledger.ts'
+import { API_STATUS } from '../api-status.ts'
 import { routes } from '../contract/index.ts'
-import { sendInvalidPayload } from '../error-reply.ts'
+import { sendError, sendInvalidPayload } from '../error-reply.ts'
 
 export function registerUsageRoute(
   app: FastifyInstance,
   agent: () => string,
   usage: Pick<UsageLedger, 'rows'>,
+  mesh: Pick<MeshUsage, 'ask'> | null,
 ): void {
   const route = routes.usage
   app.get(route.path, async (request, reply) => {
     const query = route.query.safeParse(request.query)
-    if (!query.success) return sendInvalidPayload(reply, 'invalid since', query.error)
-    return { agent: agent(), rows: usage.rows(query.data.since) }
+    if (!query.success) return sendInvalidPayload(reply, 'invalid since or mesh', query.error)
+    const { since, mesh: askMesh } = query.data
+    if (askMesh && mesh === null)
+      return sendError(
+        reply,
+        API_STATUS.unavailable,
+        'UnavailableError',
+        'this backend reaches no peer directly',
+      )
+    const rows = usage.rows(since)
+    return { agent: agent(), rows, ...(askMesh && mesh && { mesh: await mesh.ask(since ?? 0) }) }
   })
 }

@@ -4,7 +4,7 @@
  * gives the hourly rows.
  */
 import { Command } from 'commander'
-import type { UsageRowView } from '../../api/contract/index.ts'
+import type { PeerUsageView, UsageRowView, UsageView } from '../../api/contract/index.ts'
 import { printableJson } from '../../text/printable.ts'
 import { parseDurationMs } from '../cli-options.ts'
 import { formatCount, formatTable } from '../human-format.ts'
@@ -13,6 +13,7 @@ import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
 interface UsageOptions extends TargetOptions {
   since?: number
+  mesh?: boolean
 }
 
 /** `--since 24h` (that long ago) or a date (`2026-11-25`, `2026-11-25T04:00Z`), as Unix ms. */
@@ -29,15 +30,42 @@ export function usageCommand(): Command {
       .description('requests and tokens this peer served and was served, from its signed records')
       .option('--since <when>', 'from this long ago (24h, 7d) or this date on (default: all)', (v) =>
         parseSince(v),
-      ),
+      )
+      .option('--mesh', 'what each online peer signed about this member, and the sum (usage/1.0.0)'),
   ).action(async (options: UsageOptions) => {
-    const reply = await (await connectDaemon(options)).usage(options.since)
+    const client = await connectDaemon(options)
+    const reply = options.mesh ? await client.meshUsage(options.since) : await client.usage(options.since)
     if (options.json) {
       process.stdout.write(`${printableJson(reply)}\n`)
       return
     }
-    process.stdout.write(`${usageTable(reply.rows)}\n`)
+    process.stdout.write(`${reply.mesh ? meshTable(reply.mesh) : usageTable(reply.rows)}\n`)
   })
+}
+
+/** One line per peer (what it signed of this member's requests, and of this member serving it), then the sum. */
+export function meshTable(mesh: NonNullable<UsageView['mesh']>): string {
+  const line = (who: string, u: Pick<PeerUsageView, 'as_runner' | 'as_requester'>, note: string) => [
+    who,
+    String(u.as_runner.requests),
+    formatCount(u.as_runner.tokens_in + u.as_runner.tokens_out),
+    String(u.as_requester.requests),
+    formatCount(u.as_requester.tokens_in + u.as_requester.tokens_out),
+    note,
+  ]
+  return formatTable(
+    ['PEER', 'RAN FOR ME', 'TOKENS', 'I RAN FOR IT', 'TOKENS', 'NOTE'],
+    [
+      ...mesh.peers.map((p) =>
+        line(
+          p.self ? 'this peer' : (p.name ?? `${p.agent.slice(0, 12)}…`),
+          p,
+          p.message ?? (p.release === null ? '' : `Ripple ${p.release}`),
+        ),
+      ),
+      line('sum', mesh.sum, ''),
+    ],
+  )
 }
 
 /** The hourly rows summed over their hours, one line per direction, member, key and model. */
