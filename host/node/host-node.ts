@@ -120,7 +120,7 @@ export class HostNode {
       c.meshUsage =
         agents &&
         new MeshUsage({ self: c.conductor.agentPubKey, agents, ledger: c.usage, peers: () => c.peers.list() })
-      c.direct = directService()(c)
+      c.direct = directService(init)(c)
       c.requests = requestRunner()(c)
       c.memory = memoryService()(c)
       c.metrics = daemonMetrics()(c)

@@ -14,6 +14,7 @@ import { DirectService } from '../requests/direct/direct-service.ts'
 import { RequestRunner } from '../requests/run-request.ts'
 import { RpcWorker } from '../split/rpc-worker.ts'
 import { SplitService } from '../split/split-service.ts'
+import { giveToGet } from '../usage/give-to-get.ts'
 import { withRecentUsage } from '../usage/usage-policy.ts'
 import type { Components } from './components.ts'
 import { child, trackSubmitted } from './coordination-services.ts'
@@ -32,6 +33,8 @@ export interface ModelServiceInit {
   keepAliveMs?: number
   /** The most the split worker's tensor cache may hold (`--rpc-cache-size`); default a quarter of the free disk. */
   rpcCacheBytes?: number
+  /** Weigh members' turns at this runner's slots by what they served the mesh (`--give-to-get`). */
+  giveToGet?: boolean
 }
 
 export function modelManager(init: ModelServiceInit) {
@@ -88,9 +91,10 @@ export function splitService(init: { threads?: number; rpcCacheBytes?: number })
 }
 
 /** Interactive requests go straight to their runner; the signed record follows the answer. */
-export function directService() {
+export function directService(init: Pick<ModelServiceInit, 'giveToGet'>) {
   return (c: Components) =>
     new DirectService({
+      weightOf: init.giveToGet && c.backend.answerCounts ? giveToGet(c.backend.answerCounts) : undefined,
       // Every window of leaves signed here is totalled into this peer's usage.
       conductor: c.usage.watch(c.conductor),
       workers: c.workers,

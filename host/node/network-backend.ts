@@ -7,6 +7,7 @@
 
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { decodeAction } from '../conductor/embedded/action.ts'
+import { answerCounts } from '../conductor/embedded/answer-counts.ts'
 import {
   createEmbeddedPeer,
   embeddedOpCarrier,
@@ -132,6 +133,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       waitForAction: (hash, timeoutMs) =>
         waitForAction({ store: peer.conductor.store, replication: peer.replication }, hash, timeoutMs),
       carrier: embeddedOpCarrier(peer.conductor, peer.replication),
+      answerCounts: answerCounts(peer.conductor),
       onRecordsStored: (dna, listener) =>
         peer.replication.onOpsStored((event) => {
           if (event.dna === dna) listener(recordsAbout(event.dna, event.actions))
@@ -175,6 +177,7 @@ async function startHolochain(options: BackendOptions): Promise<NetworkBackend> 
     replicationStats: () => null,
     waitForAction: null,
     carrier: null,
+    answerCounts: null,
     onRecordsStored: null,
     onOpAges: null,
     warrantAuthor: null,

@@ -55,6 +55,7 @@ interface UpOptions {
   apiPort: number
   apiHost: string
   requireKeys?: boolean
+  giveToGet?: boolean
   /** Given without a value: true (public addresses). */
   allowImageUrls?: true | 'public' | 'local'
   peer?: string[]
@@ -124,6 +125,10 @@ export function upCommand(): Command {
       '--api-host <ip>',
       'address the API listens on; beyond loopback it needs --require-keys',
       '127.0.0.1',
+    )
+    .option(
+      '--give-to-get',
+      'members who served the mesh more (its public batches, last day) take more turns at this machine’s slots, up to 4 to 1',
     )
     .option(
       '--require-keys',
@@ -213,6 +218,7 @@ export function upCommand(): Command {
         apiPort: options.apiPort,
         apiHost: options.apiHost,
         requireKeys: options.requireKeys === true,
+        giveToGet: options.giveToGet === true,
         allowImageUrls:
           options.allowImageUrls === undefined
             ? false

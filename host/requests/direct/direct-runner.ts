@@ -39,6 +39,8 @@ export interface DirectRunnerInit {
   policies: Pick<PolicyService, 'decide'>
   /** A loaded model's slots and how many run; null when it is not loaded (a request loads it). */
   slotsOf: (model: string) => { slots: number; busy: number } | null
+  /** A member's share of turns at the slots (default 1 each; give-to-get.ts when opted in). */
+  weightOf?: (member: string) => number
   /** How long a window of answers stays open before it is signed (default 1 s) ... */
   batchWindowMs?: number
   /** ... or how many answers close it (default 256). */
@@ -118,6 +120,7 @@ export class DirectRunner {
     this.#turns = new SlotTurns({
       self: init.conductor.agentPubKey,
       slotsOf: init.slotsOf,
+      weightOf: init.weightOf,
       // off: first come, first served; reserve: a slot kept from a member holding the others
       // (bench/fair-share.ts measures each).
       fair: process.env.RIPPLE_FAIR_TURNS !== 'off',

@@ -26,7 +26,7 @@ export interface ServedChecks {
 }
 
 export interface DirectServiceInit
-  extends Pick<DirectRunnerInit, 'batchWindowMs' | 'batchMaxLeaves'>,
+  extends Pick<DirectRunnerInit, 'batchWindowMs' | 'batchMaxLeaves' | 'weightOf'>,
     Pick<ServedRecordsInit, 'recordWaitMs'> {
   /** Carries this runner's batches beside its proofs, and stores those runners carry here; null: gossip only. */
   carrier?: OpCarrier | null
