@@ -4,7 +4,9 @@
  * both ways from one process, 2-core machine), a tenth of a small model's first token.
  *
  * llama-server closes the connection after every streamed answer while its headers say keep-alive
- * (its stream reports the end as a cancel, and cpp-httplib then drops the connection): a request
+ * (its stream reports the end as a cancel: tools/server/server-http.cpp's chunk provider returns false
+ * after sink.done(), which cpp-httplib reads as Canceled and ends the keep-alive loop; whole answers
+ * keep theirs, and engine-connections.test.ts notices when streamed ones do too): a request
  * put on that connection failed with "socket hang up", and under load (16 at once, 400 requests)
  * each streamed request after a connection's first was sent again, and now and then all three tries
  * failed. So a streamed request asks for `Connection: close`: its connection is never offered again.

@@ -4,6 +4,7 @@
  * "socket hang up" (2-3 of 400 `/v1` requests at 200 at once answered 503; every streamed request
  * after a connection's first was sent again). Every one must succeed, none sent twice.
  */
+import { Agent, request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EngineBackends } from '../../../host/inference/engine/engine-backends.ts'
 import { EngineHttp } from '../../../host/inference/engine/engine-http.ts'
@@ -55,5 +56,37 @@ describe('connections to llama-server', { timeout: 60_000 }, () => {
     expect(stops.filter((stop) => stop === 'none')).toEqual([])
     expect(http.resent).toBe(0)
     http.close()
+  })
+
+  // Why a streamed request asks for `Connection: close` (engine-http.ts): llama-server's stream ends
+  // as a cancel (tools/server/server-http.cpp), and cpp-httplib drops the connection. When this test
+  // fails (a streamed answer's connection stays open: it times out waiting for the close), llama-server
+  // keeps it: drop that header and let streamed requests reuse connections.
+  it('end a connection after each streamed answer, and keep it after a whole one', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const post = (stream: boolean) =>
+      new Promise<{ reused: boolean; closed: Promise<void> }>((resolve, reject) => {
+        const payload = JSON.stringify({ prompt: 'Hi', n_predict: 1, stream })
+        const req = request(
+          `${server.url}/completion`,
+          { method: 'POST', agent, headers: { ...server.headers, 'content-length': payload.length } },
+          (res) => {
+            const closed = new Promise<void>((done) => res.socket.once('close', () => done()))
+            res.resume()
+            res.on('end', () => resolve({ reused: req.reusedSocket, closed }))
+          },
+        )
+        req.on('error', reject)
+        req.end(payload)
+      })
+    await post(false)
+    // A whole answer leaves its connection open: the next request goes on it.
+    expect((await post(false)).reused).toBe(true)
+    const streamed = await post(true)
+    expect(streamed.reused).toBe(true)
+    // ...and it is closed after a streamed one: the next request opens another.
+    await streamed.closed
+    expect((await post(true)).reused).toBe(false)
+    agent.destroy()
   })
 })
