@@ -3,8 +3,9 @@
  * it in the last hour and day, from the leaves it signed, so a runner's Cedar policies can limit a
  * member by its usage ("no more than 2M tokens a day to members outside my team").
  */
+import { evaluatePolicies } from '../policy/cedar-engine.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
-import type { TaskDecisionInput } from '../policy/task-request.ts'
+import { type TaskDecisionInput, taskPolicyRequest } from '../policy/task-request.ts'
 import type { UsageLedger } from './usage-ledger.ts'
 
 const HOUR_MS = 3_600_000
@@ -25,22 +26,27 @@ export function usageContext(usage: Pick<UsageLedger, 'servedTo'>, requester: st
 /**
  * The policies, deciding with the requester's recent usage in their context beside what the caller
  * gives. A denial says when it lifts by itself (`retryAfterS`): the first hour boundary of the next
- * 25 hours (the day's window counts whole hours) at which, with the usage as it will then count (older hours out of the window, nothing new),
- * the policies would allow it; none when no such boundary (a denial on slots or on who asks).
+ * 25 hours (the day's window counts whole hours) at which, with the usage as it will then count
+ * (older hours out of the window, nothing new), the policies would allow it; none when no such
+ * boundary (a denial on slots or on who asks).
  */
 export function withRecentUsage(
-  policies: Pick<PolicyService, 'decide'>,
+  policies: Pick<PolicyService, 'decide' | 'list'>,
   usage: Pick<UsageLedger, 'servedTo'>,
   now: () => number = Date.now,
 ): Pick<PolicyService, 'decide'> {
-  const at = (input: TaskDecisionInput, used: ReturnType<typeof usageContext>) =>
-    policies.decide({ ...input, context: () => ({ ...input.context?.(), ...used }) })
+  const withUsage = (input: TaskDecisionInput, used: ReturnType<typeof usageContext>): TaskDecisionInput => ({
+    ...input,
+    context: () => ({ ...input.context?.(), ...used }),
+  })
   return {
     decide: async (input: TaskDecisionInput) => {
       const t = now()
       let used = usageContext(usage, input.task.author, t)
-      const verdict = await at(input, used)
+      const verdict = await policies.decide(withUsage(input, used))
       if (verdict.allowed) return verdict
+      // What-ifs are evaluated, not decided: the audit trail records only the decision made.
+      const texts = (await policies.list()).map((p) => p.entry)
       for (
         let boundary = (Math.floor(t / HOUR_MS) + 1) * HOUR_MS;
         boundary <= t + DAY_MS + HOUR_MS;
@@ -50,7 +56,7 @@ export function withRecentUsage(
         // The same usage decides the same way: only a boundary where a count drops is asked.
         if (Object.entries(then).every(([k, v]) => used[k as keyof typeof used] === v)) continue
         used = then
-        if ((await at(input, then)).allowed)
+        if (evaluatePolicies(texts, taskPolicyRequest(withUsage(input, then))).allowed)
           return { ...verdict, retryAfterS: Math.ceil((boundary - t) / 1000) }
       }
       return verdict

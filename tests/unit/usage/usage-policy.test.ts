@@ -36,6 +36,9 @@ const TEAM_DAY = `forbid(principal, action == Action::"run", resource)
   when { context has requester_tokens_day && context.requester_tokens_day >= 2000000 }
   unless { resource.author in [Agent::"${TEAMMATE}"] };`
 
+/** Decisions each runner's policies put on its audit trail (record_decision), by reason. */
+const recorded: string[] = []
+
 function runnerPolicies(texts: string[]) {
   const policies = texts.map((text, i) => ({
     action_hash: `uhCkkPolicy${i}`,
@@ -45,7 +48,10 @@ function runnerPolicies(texts: string[]) {
   }))
   const conductor = {
     agentPubKey: ME,
-    callZome: async (_dna: string, fn: string) => (fn === 'list_policies' ? policies : {}),
+    callZome: async (_dna: string, fn: string, payload: { reason?: string }) => {
+      if (fn === 'record_decision') recorded.push(String(payload.reason))
+      return fn === 'list_policies' ? policies : {}
+    },
   } as unknown as Pick<ConductorPort, 'agentPubKey' | 'callZome'>
   return new PolicyService({ conductor, cacheMs: 0, logger: silentLogger() })
 }
@@ -99,9 +105,15 @@ describe('policies with usage in their context', () => {
     const hour = Date.UTC(2026, 10, 25, 4)
     const usage = await ledgerOf({ [OUTSIDER]: 2_000_000 }, hour + 10 * 60_000)
     const now = hour + 30 * 60_000
-    const policies = withRecentUsage(runnerPolicies([HALF_SLOTS, TEAM_DAY]), usage, () => now)
+    // A cap on the hour too: at 06:00 the hour's count drops, and the day's still refuses.
+    const HOUR_CAP = `forbid(principal, action == Action::"run", resource)
+  when { context has requester_tokens_hour && context.requester_tokens_hour >= 1000000 };`
+    const policies = withRecentUsage(runnerPolicies([HALF_SLOTS, TEAM_DAY, HOUR_CAP]), usage, () => now)
     // Counted by whole hours: the 04:00 row is in the day until 05:00 the next day, 24.5 h on.
+    recorded.length = 0
     expect(await policies.decide(run(OUTSIDER))).toMatchObject({ allowed: false, retryAfterS: 24.5 * 3600 })
+    // The what-ifs at later hours are evaluated, not recorded: the trail holds the one decision made.
+    expect(recorded).toHaveLength(1)
     expect(await policies.decide(run(TEAMMATE))).toEqual(
       expect.not.objectContaining({ retryAfterS: expect.anything() }),
     )
