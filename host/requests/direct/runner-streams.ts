@@ -53,7 +53,7 @@ export async function serveDirect(
   carrier: Pick<OpCarrier, 'carry'> | null = null,
 ): Promise<void> {
   // The batch and the action before it: the private leaves it cites, written in the same commit.
-  const carry: CarryBatch | null = carrier && ((batch) => carrier.carry('resource_mesh', batch, 1))
+  const carry: CarryBatch | null = carrier && lastBatch((batch) => carrier.carry('resource_mesh', batch, 1))
   await agents.handle(DIRECT_PROTOCOL_V1, (stream, requester) =>
     answer(stream, logger, 1, null, async (frames, sink, signal) => {
       const frame = RequestFrameSchema.safeParse(await frames.read(signal))
@@ -67,6 +67,18 @@ export async function serveDirect(
       offered(runner, requester, frames, sink, signal),
     ),
   )
+}
+
+/**
+ * Every proof of a window cites the same batch, and its proofs go out together once it is signed: the
+ * ops are read from the chain (and encoded) for the first of them, not again for each request.
+ */
+export function lastBatch(carry: CarryBatch): CarryBatch {
+  let last: { batch: string; ops: CarriedOps | null } | null = null
+  return (batch) => {
+    if (last?.batch !== batch) last = { batch, ops: carry(batch) }
+    return last.ops
+  }
 }
 
 export async function stopServingDirect(agents: AgentPort<Stream>): Promise<void> {
