@@ -38,6 +38,7 @@ export interface CarriedLeaf extends SignedLeaf {
 }
 
 const RECORD_WAIT_MS = 30_000
+const CARRIED_KEPT = 64
 
 export class ServedRecords {
   readonly #init: ServedRecordsInit
@@ -47,6 +48,8 @@ export class ServedRecords {
   /** Leaves waiting for the runner's batch they cite, until they join a window. */
   readonly #arriving = new Set<Promise<unknown>>()
   readonly #counts = { recorded: 0, unrecorded: 0 }
+  /** The latest runners' batches carried here and held (a few: one a window per runner). */
+  readonly #carried = new Set<string>()
   readonly #waitMs: number
 
   constructor(init: ServedRecordsInit) {
@@ -129,7 +132,12 @@ export class ServedRecords {
   async #arrived(leaf: ServedLeaf, batch: CarriedOps | undefined): Promise<ServedLeaf> {
     const proof = leaf.proof
     if (proof === null) return leaf
-    const carried = batch && this.#init.carrier?.ingest('resource_mesh', batch, leaf.runner)
+    // A window's proofs all carry its batch: once held, the copies on its other proofs are duplicates.
+    const carried =
+      batch && !this.#carried.has(proof.batch)
+        ? this.#init.carrier?.ingest('resource_mesh', batch, leaf.runner)
+        : undefined
+    if (carried === 'held') this.#heldNow(proof.batch)
     if (carried === 'refused')
       return this.#unproven(
         leaf,
@@ -139,6 +147,11 @@ export class ServedRecords {
     const wait = this.#init.waitForAction
     if (wait === undefined) return leaf
     return (await wait(proof.batch, this.#waitMs)) ? leaf : this.#notArrived(leaf, true)
+  }
+
+  #heldNow(batch: string): void {
+    this.#carried.add(batch)
+    if (this.#carried.size > CARRIED_KEPT) this.#carried.delete(this.#carried.values().next().value!)
   }
 
   #notArrived(leaf: ServedLeaf, waited: boolean): ServedLeaf {

@@ -6,12 +6,12 @@
  */
 import { describe, expect, it } from 'vitest'
 import { encodeHashB64, holoHashFrom32 } from '../../../../host/identity/hash.ts'
+import type { CarriedOps, OpCarrier } from '../../../../host/interface/carried-ops.ts'
 import type { ConductorPort } from '../../../../host/interface/conductor-port.ts'
 import { UnresolvedDependenciesError } from '../../../../host/interface/zome-refusal.ts'
 import { silentLogger } from '../../../../host/log/logger.ts'
 import { newDirectRequest, requestHash } from '../../../../host/requests/direct/direct-request.ts'
-import type { SignedLeaf } from '../../../../host/requests/direct/direct-runner.ts'
-import { ServedRecords } from '../../../../host/requests/direct/served-records.ts'
+import { type CarriedLeaf, ServedRecords } from '../../../../host/requests/direct/served-records.ts'
 import { payloadHash } from '../../../../host/scheduler/payload-hash.ts'
 import { type AnswerLeaf, answerLeavesOf, type ServedLeaves } from '../../../../zomes-bindings/index.ts'
 
@@ -31,7 +31,7 @@ const OUTPUT = { text: 'an answer' }
  * A conductor holding `held` batches; a window citing another is refused as unresolved. `signedAt`
  * tells when each ServedBatch was signed, `waits` whether this peer can wait for an action.
  */
-function peer(held: Set<string>, waits: boolean) {
+function peer(held: Set<string>, waits: boolean, carrier?: Pick<OpCarrier, 'ingest'>) {
   const served: ServedLeaves[] = []
   const signedAt: number[] = []
   const callZome = async (_dna: string, fn: string, payload: unknown) => {
@@ -60,6 +60,7 @@ function peer(held: Set<string>, waits: boolean) {
     })
   const records = new ServedRecords({
     conductor,
+    carrier,
     waitForAction: waits ? waitForAction : undefined,
     batchWindowMs: 20,
     recordWaitMs: WAIT_MS,
@@ -69,7 +70,7 @@ function peer(held: Set<string>, waits: boolean) {
 }
 
 /** Records one request served by `runner`, whose proof (true of the output served) cites `batch`. */
-function serve(records: ServedRecords, runner: string, batch: string) {
+function serve(records: ServedRecords, runner: string, batch: string, carried?: CarriedOps) {
   const request = newDirectRequest('infer.generate', 'tiny', { prompt: 'hi' })
   const hash = requestHash(request, ME)
   const leaf: AnswerLeaf = {
@@ -84,9 +85,10 @@ function serve(records: ServedRecords, runner: string, batch: string) {
     started_at: 1,
     finished_at: 2,
   }
-  const signed: SignedLeaf = {
+  const signed: CarriedLeaf = {
     proof: { batch, leaf, index: 0, count: 1, path: [] },
     root: answerLeavesOf([leaf]).root,
+    ...(carried && { batch: carried }),
   }
   return { hash, recorded: records.record(request, hash, runner, OUTPUT, Promise.resolve(signed)) }
 }
@@ -149,5 +151,31 @@ describe('a requester’s records with a runner whose proof cites a batch it nev
     await records.settle()
     expect(leafOf(served, liar.hash)).toMatchObject({ accepted: false })
     expect(await liar.recorded).toBe(action(101))
+  })
+})
+
+describe('a runner’s batch carried on each proof of its window', () => {
+  it('is verified and stored once for the window, and again after a refusal', async () => {
+    const held = new Set<string>()
+    const ingested: string[] = []
+    // Stores what it is given, but a copy whose signature is 'forged'.
+    const carrier: Pick<OpCarrier, 'ingest'> = {
+      ingest: (_dna, ops) => {
+        const [[action, signature]] = ops as [[string, string, null]]
+        ingested.push(`${action}:${signature}`)
+        if (signature === 'forged') return 'refused'
+        held.add(action)
+        return 'held'
+      },
+    }
+    const { records, served } = peer(held, true, carrier)
+    const ops = (batch: string, signature: string): CarriedOps => [[batch, signature, null]]
+    const forged = serve(records, HONEST, HONEST_BATCH, ops(HONEST_BATCH, 'forged'))
+    const window = [1, 2, 3].map(() => serve(records, HONEST, HONEST_BATCH, ops(HONEST_BATCH, 'sig')))
+    const next = serve(records, HONEST, LATE_BATCH, ops(LATE_BATCH, 'sig'))
+    await Promise.all([forged, ...window, next].map((s) => s.recorded))
+    expect(ingested).toEqual([`${HONEST_BATCH}:forged`, `${HONEST_BATCH}:sig`, `${LATE_BATCH}:sig`])
+    expect(leafOf(served, forged.hash)?.proof).toBeNull()
+    for (const s of [...window, next]) expect(leafOf(served, s.hash)?.proof).not.toBeNull()
   })
 })
