@@ -239,15 +239,17 @@ describe('a /v1 request goes straight to a runner, and its record follows', () =
     )
     expect(deny.code, deny.stderr).toBe(0)
     // Each runner holds the policy once it has it; until then a request may still run.
-    let refusal: { status: number; message: string } | null = null
+    let refusal: { status: number; message: string; headers: Headers } | null = null
     for (const deadline = Date.now() + 30_000; refusal === null && Date.now() < deadline; ) {
       refusal = await complete().then(
         () => null,
-        (err: { status: number; message: string }) => err,
+        (err: { status: number; message: string; headers: Headers }) => err,
       )
       if (refusal === null) await new Promise((resolve) => setTimeout(resolve, 300))
     }
-    expect(refusal?.status).toBe(503)
+    // Every runner refused by policy: a 429 with the time to retry, in the API's own shape (issue 47).
+    expect(refusal?.status).toBe(429)
+    expect(Number(refusal?.headers.get('retry-after'))).toBeGreaterThan(0)
     expect(refusal?.message).toMatch(/denied by policy: forbidden by no-tiny/)
     // Each runner signed its denial, about this request (a Task resource named by its hash).
     const runner = runners[0]!
