@@ -11,6 +11,7 @@ import {
 } from '../../../host/conductor/embedded/validation/validator.ts'
 import type { ModelManager } from '../../../host/inference/model-manager.ts'
 import type { ConductorPort } from '../../../host/interface/conductor-port.ts'
+import type { PeerEntry } from '../../../host/interface/live-peers.ts'
 import { OWN_STATEMENT } from '../../../host/interface/release.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { dhtLocation, HOLO_HASH_PREFIXES, type NodeCapability } from '../../../zomes-bindings/index.ts'
@@ -38,6 +39,23 @@ export const CAPABILITY: NodeCapability = {
   tags: [],
   host_version: '0.1.0',
 }
+
+/** A peer of the mesh, online, that holds the model `tiny` (for routes that ask who may run it). */
+export const TINY_HOLDER = {
+  agent: 'uhCAkHOLDER',
+  self: false,
+  status: 'online',
+  name: 'holder',
+  capability: {
+    ...CAPABILITY,
+    inference: {
+      tokens_per_second: null,
+      models: [{ name: 'tiny', file_hash: 'a'.repeat(64), size_bytes: 1, parameters: 1, loaded: true }],
+    },
+  },
+  load: null,
+  last_heartbeat_ms_ago: 0,
+} as unknown as PeerEntry
 
 /** What GET /api/status answers in API tests. */
 export function statusView(): StatusView {

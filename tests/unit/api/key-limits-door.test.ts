@@ -12,28 +12,14 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKeyStore } from '../../../host/api/api-keys.ts'
 import { ApiServer } from '../../../host/api/api-server.ts'
-import type { PeerEntry } from '../../../host/interface/live-peers.ts'
 import { RequestRunner } from '../../../host/requests/run-request.ts'
-import { baseInit, CAPABILITY, generateOutput, statusView } from './fixtures.ts'
+import { baseInit, generateOutput, statusView, TINY_HOLDER } from './fixtures.ts'
 
 let dir: string
 let server: ApiServer
 const keys: Record<'rpm' | 'tpm' | 'free', string> = { rpm: '', tpm: '', free: '' }
 
-const holder = {
-  agent: 'uhCAkHOLDER',
-  self: false,
-  status: 'online',
-  capability: {
-    ...CAPABILITY,
-    inference: {
-      tokens_per_second: null,
-      models: [{ name: 'tiny', file_hash: 'a'.repeat(64), size_bytes: 1, parameters: 1, loaded: true }],
-    },
-  },
-  load: null,
-  last_heartbeat_ms_ago: 0,
-} as unknown as PeerEntry
+const holder = TINY_HOLDER
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ripple-key-limits-'))

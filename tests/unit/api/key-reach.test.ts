@@ -17,9 +17,8 @@ import { ApiKeyStore } from '../../../host/api/api-keys.ts'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import { routes as contract } from '../../../host/api/contract/index.ts'
 import { dashboardRoutes, readDashboardFiles } from '../../../host/api/dashboard/static-files.ts'
-import type { PeerEntry } from '../../../host/interface/live-peers.ts'
 import { RequestRunner } from '../../../host/requests/run-request.ts'
-import { baseInit, CAPABILITY, statusView } from './fixtures.ts'
+import { baseInit, statusView, TINY_HOLDER } from './fixtures.ts'
 
 const OFF_HOST = '192.0.2.7'
 const TOKEN = 'the-token'
@@ -30,22 +29,7 @@ let app: FastifyInstance
 let key: string
 let keyId: string
 
-/** A peer of the mesh that has the model `tiny`. */
-const holder = {
-  agent: 'uhCAkHOLDER',
-  self: false,
-  status: 'online',
-  name: 'holder',
-  capability: {
-    ...CAPABILITY,
-    inference: {
-      tokens_per_second: null,
-      models: [{ name: 'tiny', file_hash: 'a'.repeat(64), size_bytes: 1, parameters: 1, loaded: true }],
-    },
-  },
-  load: null,
-  last_heartbeat_ms_ago: 0,
-} as unknown as PeerEntry
+const holder = TINY_HOLDER
 
 /** What the runner answered (the mesh's run is a stand-in: this test is about who may ask). */
 const OUTPUT = {

@@ -10,22 +10,9 @@ import { ApiServer } from '../../../host/api/api-server.ts'
 import type { PeerEntry } from '../../../host/interface/live-peers.ts'
 import { NoRunnerError, type Turndown } from '../../../host/requests/direct/direct-errors.ts'
 import { RequestRunner } from '../../../host/requests/run-request.ts'
-import { baseInit, CAPABILITY, statusView } from './fixtures.ts'
+import { baseInit, statusView, TINY_HOLDER } from './fixtures.ts'
 
-const holder = {
-  agent: 'uhCAkHOLDER',
-  self: false,
-  status: 'online',
-  capability: {
-    ...CAPABILITY,
-    inference: {
-      tokens_per_second: null,
-      models: [{ name: 'tiny', file_hash: 'a'.repeat(64), size_bytes: 1, parameters: 1, loaded: true }],
-    },
-  },
-  load: null,
-  last_heartbeat_ms_ago: 0,
-} as unknown as PeerEntry
+const holder = TINY_HOLDER
 
 /** What the runners said, by the model asked for. */
 const REFUSALS: Record<string, Turndown[]> = {
