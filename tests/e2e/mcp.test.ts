@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient } from '../../host/api/client/index.ts'
 import type { ServedView } from '../../host/api/contract/index.ts'
@@ -80,10 +81,10 @@ beforeAll(async () => {
   })
   await stdio.connect(pipe)
   const deliver = pipe.onmessage
-  pipe.onmessage = (message, extra) => {
+  pipe.onmessage = (message: JSONRPCMessage) => {
     if ('method' in message && message.method === 'notifications/progress')
       wireProgress.push(String(message.params?.message ?? ''))
-    deliver?.(message, extra)
+    deliver?.(message)
   }
   http = new Client({ name: 'ripple-e2e-http', version: '1.0.0' })
   await http.connect(httpTransport(token))
