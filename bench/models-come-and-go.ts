@@ -4,12 +4,13 @@
  * process). The agent loops that show conversations staying home: conversation-affinity.ts.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { freemem, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FileHashCache } from '../host/inference/file-hash-cache.ts'
 import { TINY_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { modelMemoryBytes } from '../host/inference/memory-fit.ts'
 import { ModelManager } from '../host/inference/model-manager.ts'
+import { MemoryBudget } from '../host/interface/memory-budget.ts'
 import { silentLogger } from '../host/log/logger.ts'
 import { median, round } from './measure.ts'
 import type { BenchReport } from './report.ts'
@@ -30,8 +31,9 @@ async function evictionLoads(): Promise<{ plain: number; evicting: number }> {
       logger: silentLogger(),
     }
     const need = modelMemoryBytes((await new ModelManager(init).list()).models[0]!, 512)
-    const roomy = new ModelManager({ ...init, memoryLimitBytes: need * 3 })
-    const tight = new ModelManager({ ...init, memoryLimitBytes: Math.round(need * 1.5) })
+    const limit = (bytes: number) => new MemoryBudget({ limitBytes: bytes, freeMemory: freemem })
+    const roomy = new ModelManager({ ...init, budget: limit(need * 3) })
+    const tight = new ModelManager({ ...init, budget: limit(Math.round(need * 1.5)) })
     const plain: number[] = []
     const evicting: number[] = []
     try {

@@ -1,36 +1,41 @@
 /**
- * The models loaded on this peer, by name: their slots, and the memory they take, may still take
- * and could give back. The loader fills it, the idle sweep empties it, the registry and the
- * runners ask it.
+ * The models loaded on this peer, by name: their slots, and the memory they take (each holds its
+ * reservation on the peer's memory budget), may still take and could give back. The loader fills it,
+ * the idle sweep empties it, the registry and the runners ask it.
  */
-import { freemem } from 'node:os'
+import type { MemoryBudget, Reservation } from '../interface/memory-budget.ts'
 import type { EngineModel } from './engine/engine-model.ts'
 import type { Resident } from './model-room.ts'
 
-export interface MemoryLimits {
-  /** The most memory models may take here (`--model-memory`); default: all that is free. */
-  memoryLimitBytes?: number
-  /** Memory this peer's RPC worker holds for others' splits: within the limit, and never evicted. */
-  heldForSplits?: () => number
-}
-
 export class LoadedModels {
   readonly #models = new Map<string, EngineModel>()
-  readonly #limits: MemoryLimits
+  readonly #reservations = new Map<string, Reservation>()
+  readonly #budget: MemoryBudget
 
-  constructor(limits: MemoryLimits) {
-    this.#limits = limits
+  constructor(budget: MemoryBudget) {
+    this.#budget = budget
+  }
+
+  /** Promises a model's memory before its load (the budget refuses past its limit). */
+  reserve(name: string, bytes: number): Reservation {
+    return this.#budget.reserve(`model ${name}`, bytes)
   }
 
   get(name: string): EngineModel | undefined {
     return this.#models.get(name)
   }
 
-  set(name: string, model: EngineModel): void {
+  /** A model loaded, holding `reservation` (settled to what the model takes) until it is deleted. */
+  set(name: string, model: EngineModel, reservation: Reservation): void {
+    reservation.settle(model.memoryBytes)
+    this.#reservations.get(name)?.release()
+    this.#reservations.set(name, reservation)
     this.#models.set(name, model)
   }
 
   delete(name: string): void {
+    this.#reservations.get(name)?.release()
+    this.#reservations.delete(name)
     this.#models.delete(name)
   }
 
@@ -52,13 +57,14 @@ export class LoadedModels {
     return model ? { slots: model.slots, busy: model.busy } : null
   }
 
-  /** Memory models may still take here: what is free, within the limit less what the loaded ones take. */
+  /** Memory models may still take here: the budget's (what is free, within the limit less what is promised). */
   freeBytes(): number {
-    const limit = this.#limits.memoryLimitBytes
-    if (limit === undefined) return freemem()
-    const used = this.models().reduce((sum, m) => sum + m.memoryBytes, 0)
-    const held = this.#limits.heldForSplits?.() ?? 0
-    return Math.max(0, Math.min(freemem(), limit - used - held))
+    return this.#budget.free()
+  }
+
+  /** Whether a limit holds models' memory (`--model-memory`): a load then makes room within it. */
+  get limited(): boolean {
+    return this.#budget.limitBytes !== undefined
   }
 
   /** Memory the idle loaded models hold: what a load here may free by unloading them. */

@@ -33,8 +33,6 @@ export interface ModelLoaderInit {
   threads: number
   /** Requests each model serves at once; default from the model's size and the free memory. */
   slots?: number
-  /** Set: the least recently used idle models make room for a load within it. */
-  memoryLimitBytes?: number
   logger: Logger
   /** A model's last request ended. */
   onIdle: (name: string) => void
@@ -112,16 +110,39 @@ export class ModelLoader {
     const slots = this.#init.slots ?? defaultSlots(info, contextSize)
     // The operator's limit holds for a whole load (the least recently used idle models make room); a
     // split's share was planned within it.
-    if (!layout && this.#init.memoryLimitBytes !== undefined)
-      await this.#makeRoom(name, modelMemoryBytes(info, contextSize))
+    const need = layout?.memoryBytes ?? modelMemoryBytes(info, contextSize)
+    if (!layout && this.#init.loaded.limited) await this.#makeRoom(name, need)
+    // Promised before the engine starts, settled to what the started model takes.
+    const reservation = this.#init.loaded.reserve(name, need)
+    try {
+      const loaded = await this.#start(info, { signal, onProgress }, slots, layout)
+      this.#init.loaded.set(name, loaded, reservation)
+      logger.info({ model: name, ms: loaded.loadMs, context_size: loaded.contextSize, slots }, 'model loaded')
+      this.#init.onLoaded(name, loaded.loadMs)
+      this.#init.changed()
+      return loaded
+    } catch (err) {
+      reservation.release()
+      throw err
+    }
+  }
+
+  /** Starts the model's engine process; a death while it starts is blamed, or refused with its reason. */
+  async #start(
+    info: ListedModel,
+    { signal, onProgress }: Required<LongOperationOptions>,
+    slots: number,
+    layout?: EngineLayout,
+  ): Promise<EngineModel> {
+    const { name } = info
+    const { logger, contextSize } = this.#init
     const backend = await this.#init.backends.active(signal)
     logger.info(
       { model: name, path: info.path, size_bytes: info.size_bytes, backend: backend.candidate.id, slots },
       'loading model',
     )
-    let loaded: EngineModel
     try {
-      loaded = await EngineModel.start({
+      return await EngineModel.start({
         info,
         backend,
         contextSize,
@@ -140,11 +161,6 @@ export class ModelLoader {
       if (err.exit.signal !== null) throw await this.#crashed(info, err.exit, backend)
       throw new ModelLoadError(name, [err.exit.reason], err)
     }
-    this.#init.loaded.set(name, loaded)
-    logger.info({ model: name, ms: loaded.loadMs, context_size: loaded.contextSize, slots }, 'model loaded')
-    this.#init.onLoaded(name, loaded.loadMs)
-    this.#init.changed()
-    return loaded
   }
 
   /** A model's engine process died on its own: the model is gone, and the crash is blamed. */

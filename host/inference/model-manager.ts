@@ -8,7 +8,8 @@
  * model: if that crashes too, the backend is at fault (the next one takes over, the file is not
  * touched); else the file is quarantined by hash (ModelQuarantine) and listed as unusable from then on.
  */
-import { availableParallelism } from 'node:os'
+import { availableParallelism, freemem } from 'node:os'
+import { MemoryBudget } from '../interface/memory-budget.ts'
 import type { LongOperationOptions } from '../interface/progress.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
@@ -42,12 +43,13 @@ export interface ModelManagerInit {
   slots?: number
   /** The engine's backends (default: the bundled build's, chosen on the first load). */
   backends?: EngineBackends
-  /** The most memory models may take here (`--model-memory`); default: all that is free. */
-  memoryLimitBytes?: number
+  /**
+   * The memory promised on this peer, which loaded models draw from (its limit is `--model-memory`);
+   * default: one of their own with no limit (all that is free).
+   */
+  budget?: MemoryBudget
   /** How long a model stays loaded once idle (`--keep-alive`); default 5 min, KEEP_FOREVER: never unloaded. */
   keepAliveMs?: number
-  /** Memory this peer's RPC worker holds for others' splits: within the limit, and never evicted. */
-  heldForSplits?: () => number
   logger: Logger
 }
 
@@ -80,7 +82,7 @@ export class ModelManager implements Startable {
     this.#quarantine = init.quarantine ?? new ModelQuarantine(null)
     this.backends = init.backends ?? new EngineBackends({ logger })
     const changed = () => this.changed()
-    const loaded = new LoadedModels(init)
+    const loaded = new LoadedModels(init.budget ?? new MemoryBudget({ freeMemory: freemem }))
     const sweep = new IdleSweep({
       loaded,
       loading: this.#loading,
@@ -102,7 +104,6 @@ export class ModelManager implements Startable {
       contextSize: this.contextSize,
       threads: init.threads ?? availableParallelism(),
       ...(init.slots !== undefined ? { slots: init.slots } : {}),
-      ...(init.memoryLimitBytes !== undefined ? { memoryLimitBytes: init.memoryLimitBytes } : {}),
       logger,
       onIdle: (name) => sweep.soon(name),
       onLoaded: (name, loadMs) => {

@@ -9,6 +9,7 @@ import type { NetworkConfig } from '../config/network-schema.ts'
 import type { ModelManager } from '../inference/model-manager.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { LivePeers } from '../interface/live-peers.ts'
+import type { MemoryBudget } from '../interface/memory-budget.ts'
 import type { IpfsStore } from '../ipfs/ipfs-store.ts'
 import type { Logger } from '../log/logger.ts'
 import type { MemoryService } from '../memory/memory-service.ts'
@@ -32,6 +33,8 @@ export interface Components {
   /** The conductor and the network under it (the embedded peer, or a Holochain conductor). */
   backend: NetworkBackend
   conductor: ConductorPort
+  /** The memory promised on this peer: models reserve theirs, split shares held here are claimed. */
+  budget: MemoryBudget
   models: ModelManager
   /** The mesh's peers as this peer sees them. */
   peers: LivePeers

@@ -5,6 +5,7 @@
  * memory and the metrics. The process around it (data dir, daemon file, token, API listener) is the
  * daemon's.
  */
+import { freemem } from 'node:os'
 import { join } from 'node:path'
 import { progenitorOf } from '../config/network-config.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
@@ -13,6 +14,7 @@ import type { MembraneProof } from '../identity/membrane-grant.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
 import { pullModel } from '../inference/model-pull.ts'
 import { pullProjector } from '../inference/projector-pull.ts'
+import { MemoryBudget } from '../interface/memory-budget.ts'
 import type { LongOperationOptions } from '../interface/progress.ts'
 import { OWN_STATEMENT } from '../interface/release.ts'
 import { type Startable, startAll, stopAll } from '../interface/startable.ts'
@@ -101,6 +103,7 @@ export class HostNode {
     })
     try {
       c.conductor = c.backend.conductor
+      c.budget = new MemoryBudget({ limitBytes: init.modelMemoryBytes, freeMemory: freemem })
       c.models = await modelManager(init)(c)
       const { registry, unusableModels } = registryService(init)(c)
       c.registry = registry

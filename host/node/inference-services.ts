@@ -49,10 +49,8 @@ export function modelManager(init: ModelServiceInit) {
       threads: init.threads,
       contextSize: init.contextSize,
       slots: init.slots,
-      memoryLimitBytes: init.modelMemoryBytes,
+      budget: c.budget,
       keepAliveMs: init.keepAliveMs,
-      // Built after the models (it advertises them); until then no split can have a share here.
-      heldForSplits: () => ('registry' in c ? c.registry.heldForSplits() : 0),
       logger,
     })
     // The engine's backend is chosen (GPU ones self-tested) before the capability says which it is.

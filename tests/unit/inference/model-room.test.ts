@@ -3,7 +3,7 @@
  * a table; then a real ModelManager and engine doing it, and refusing when only a busy model holds the room.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { freemem, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { FileHashCache } from '../../../host/inference/file-hash-cache.ts'
@@ -11,6 +11,7 @@ import { TINY_MODEL, writeLlamaModel } from '../../../host/inference/gguf-gen/ll
 import { modelMemoryBytes } from '../../../host/inference/memory-fit.ts'
 import { ModelManager, ModelTooLargeError } from '../../../host/inference/model-manager.ts'
 import { holdersText, planRoom, type Resident } from '../../../host/inference/model-room.ts'
+import { MemoryBudget } from '../../../host/interface/memory-budget.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 
 const MiB = 1024 ** 2
@@ -65,7 +66,7 @@ describe('a ModelManager making room (real engine)', { timeout: 60_000 }, () => 
     const need = modelMemoryBytes(info, 512)
     const models = new ModelManager({
       ...init,
-      memoryLimitBytes: Math.round(need * 1.5),
+      budget: new MemoryBudget({ limitBytes: Math.round(need * 1.5), freeMemory: freemem }),
       logger: silentLogger(),
     })
     try {

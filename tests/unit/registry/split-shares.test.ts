@@ -1,17 +1,18 @@
 /**
  * A split's share on a worker is memory the worker does not evict while the split lives: the worker
- * learns it from the head's heartbeats (which peers hold how many bytes), and its model manager counts
- * it within `--model-memory`, so a load of its own never takes that room (nor can it unload the share,
+ * learns it from the head's heartbeats (which peers hold how many bytes), claims it on the peer's
+ * memory budget, and its model manager counts it within `--model-memory`, so a load of its own never takes that room (nor can it unload the share,
  * which lives in the RPC worker).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { freemem, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { FileHashCache } from '../../../host/inference/file-hash-cache.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../../host/inference/gguf-gen/llama-generator.ts'
 import { modelMemoryBytes } from '../../../host/inference/memory-fit.ts'
 import { ModelManager, ModelTooLargeError } from '../../../host/inference/model-manager.ts'
+import { MemoryBudget } from '../../../host/interface/memory-budget.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { PeerView } from '../../../host/registry/peer-view.ts'
 import type { Heartbeat } from '../../../zomes-bindings/index.ts'
@@ -73,7 +74,9 @@ describe('a worker holding a split share', () => {
       }
       const need = modelMemoryBytes((await new ModelManager(init).list()).models[0]!, 512)
       let held = 0
-      const models = new ModelManager({ ...init, memoryLimitBytes: 2 * need, heldForSplits: () => held })
+      const budget = new MemoryBudget({ limitBytes: 2 * need, freeMemory: freemem })
+      budget.claim('split shares', () => held)
+      const models = new ModelManager({ ...init, budget })
       // Room for the model without the share (this machine has the memory free).
       expect(models.freeModelBytes()).toBeGreaterThan(need)
       held = Math.round(1.5 * need)
