@@ -98,7 +98,7 @@ export function workerPath(models: ModelManager): InferencePath {
     async generate(prompt, maxTokens) {
       const startedAt = performance.now()
       const input = worker.input.parse({ model: MODEL_NAME, prompt, max_tokens: maxTokens, temperature: 0 })
-      const ctx = { signal: new AbortController().signal, onProgress: () => {} }
+      const ctx = { signal: new AbortController().signal, onEvent: () => {} }
       const { timings } = worker.output.parse((await worker.run(input, ctx)).output)
       return {
         wall_ms: performance.now() - startedAt,

@@ -11,6 +11,7 @@
 import { type ModelInfo, NO_REQUIREMENTS, TaskOrderSchema } from '../../zomes-bindings/index.ts'
 import { hasImages } from '../inference/vision.ts'
 import type { PeerEntry } from '../interface/live-peers.ts'
+import type { RunProgress } from '../interface/run-event.ts'
 import { TASK_DEFAULTS } from '../interface/task-defaults.ts'
 import {
   isTerminal,
@@ -20,6 +21,7 @@ import {
 } from '../scheduler/scheduler-service.ts'
 import { type FollowOptions, followToEnd, type TaskFollower } from '../scheduler/task-follow.ts'
 import { acceptedOutput, acceptedResult, whyEnded } from '../scheduler/task-outcome.ts'
+import { workerEventOf } from '../scheduler/task-signals.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError } from './direct/direct-errors.ts'
 import type { DirectInference } from './direct/direct-inference.ts'
@@ -55,16 +57,14 @@ export interface InferenceRequest {
   route?: 'direct' | 'round'
   /** Aborted when the client goes away: the task is cancelled. */
   signal: AbortSignal
-  /** The task was submitted, or the direct request hashed (its hash names it from now on). */
-  onSubmitted?: (task: string) => void
-  /** Nobody has claimed the task yet, and why (a task only). */
-  onWaiting?: (reason: string) => void
-  /** A peer took it (the first one, with fan-out; the one whose tokens began, when direct). */
-  onAssigned?: (peer: string) => void
-  /** Text the running peer produced (not with fan-out, where the answer is known only at the end). */
-  onToken?: (text: string) => void
-  /** A thinking model's reasoning as it comes, before its text (likewise). */
-  onReasoning?: (text: string) => void
+  /**
+   * The run's events (interface/run-event.ts): `submitted` once the task is submitted or the direct
+   * request hashed (its hash names it from now on); `waiting` while nobody has claimed the task (a task
+   * only); `assigned` when a peer took it (the first one, with fan-out; the one whose answer began, when
+   * direct); the running peer's load, reasoning and text (not with fan-out, where the answer is known
+   * only at the end). A caller that takes them holds a task to the attempt whose text it was given.
+   */
+  onEvent?: (event: RunProgress) => void
 }
 
 export interface InferenceAnswer {
@@ -138,7 +138,7 @@ export class RequestRunner {
     })
     const { action_hash: hash } = await this.#init.scheduler.submit(task, asked)
     this.#init.onSubmitted?.(hash)
-    request.onSubmitted?.(hash)
+    request.onEvent?.({ type: 'submitted', task: hash })
     const view = await this.#follow(hash, request)
     if (view.state.status === 'done') {
       return { task: hash, peer: acceptedResult(view)?.author ?? '', output: acceptedOutput(view) }
@@ -163,10 +163,7 @@ export class RequestRunner {
         input: { ...request.input, model: request.model },
         signal: request.signal,
         peers,
-        onRequest: request.onSubmitted,
-        onStarted: request.onAssigned,
-        onToken: request.onToken,
-        onReasoning: request.onReasoning,
+        onEvent: request.onEvent,
       })
       return { task: answer.request, peer: answer.peer, output: answer.output }
     } catch (err) {
@@ -212,25 +209,24 @@ export class RequestRunner {
             else if (event.assignee !== null && assignee === null) {
               assignee = event.assignee
               clearTimeout(timer)
-              request.onAssigned?.(assignee)
+              request.onEvent?.({ type: 'assigned', peer: assignee })
             }
             return
           }
           if (event.type === 'waiting') {
-            request.onWaiting?.(event.reason)
+            request.onEvent?.({ type: 'waiting', reason: event.reason })
             return
           }
-          const { type, data } = event.progress
+          const progress = workerEventOf(event.progress)
           if (
-            (type === 'token' || type === 'reasoning') &&
-            typeof data === 'string' &&
+            progress !== null &&
             event.assignee === assignee &&
             request.fanOut === 1 &&
             (streamed === null || streamed === attempt)
           ) {
-            if (request.onToken) streamed ??= attempt
-            if (type === 'token') request.onToken?.(data)
-            else request.onReasoning?.(data)
+            // Its answer began: a later attempt would be a second one.
+            if (request.onEvent && progress.type !== 'load') streamed ??= attempt
+            request.onEvent?.(progress)
           }
         },
       })

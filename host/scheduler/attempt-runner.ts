@@ -18,14 +18,13 @@ import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
 import { nowMicros } from '../runtime/clock.ts'
-import type { WorkerProgress } from '../workers/worker.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import type { PayloadExchange } from './payload-exchange.ts'
 import { payloadHash } from './payload-hash.ts'
 import { runMetrics } from './run-metrics.ts'
 import { salted, unsalted } from './salted-payload.ts'
 import { getSealed, putSealed, type TaskPayloads } from './task-payloads.ts'
-import type { TaskSignal } from './task-signals.ts'
+import { type SignalProgress, signalProgress, type TaskSignal } from './task-signals.ts'
 
 /** Longest a Result waits for the attempt's streamed progress to be delivered. */
 const PROGRESS_FLUSH_MS = 1000
@@ -135,7 +134,7 @@ export class AttemptRunner {
     // To the requester only: nobody else is waiting on this attempt's tokens. Signals to one agent
     // go in order, so the last one sent settling means every one before it has too.
     let lastProgress: Promise<void> | null = null
-    const signal = (event: TaskSignal['event'], progress: WorkerProgress | null) => {
+    const signal = (event: TaskSignal['event'], progress: SignalProgress | null) => {
       const sent = this.#init.conductor
         .sendSignal('resource_mesh', task.author, { type: 'task', task: hash, assignment, event, progress })
         .catch((err: unknown) => this.#init.logger.debug({ err }, 'task signal not sent'))
@@ -167,9 +166,9 @@ export class AttemptRunner {
       startedTimer = setTimeout(announce, QUIET_RUN_MS)
       const outcome = await worker.run(input, {
         signal: controller.signal,
-        onProgress: (progress) => {
+        onEvent: (event) => {
           announce()
-          signal('progress', progress)
+          signal('progress', signalProgress(event))
         },
       })
       clearTimeout(startedTimer)

@@ -6,12 +6,35 @@
  */
 import { z } from 'zod'
 import { ActionHashB64Schema } from '../../zomes-bindings/index.ts'
+import { LoadEventSchema, type WorkerEvent } from '../interface/run-event.ts'
+
+/**
+ * A worker's event as a signal carries it, in the form release 0.1.0 reads (`{ type: 'token', data:
+ * text }`, a load as `{ type: 'load', data: { model, progress } }`), and as `/api/tasks/:hash/events`
+ * shows it.
+ */
+export const SignalProgressSchema = z.object({ type: z.string().min(1).max(64), data: z.unknown() })
+export type SignalProgress = z.infer<typeof SignalProgressSchema>
 
 export const TaskSignalSchema = z.object({
   type: z.literal('task'),
   task: ActionHashB64Schema,
   assignment: ActionHashB64Schema,
   event: z.enum(['started', 'progress']),
-  progress: z.object({ type: z.string().min(1).max(64), data: z.unknown() }).nullable(),
+  progress: SignalProgressSchema.nullable(),
 })
 export type TaskSignal = z.infer<typeof TaskSignalSchema>
+
+/** A worker's event in a signal's form. */
+export function signalProgress(event: WorkerEvent): SignalProgress {
+  if (event.type === 'load') return { type: 'load', data: { model: event.model, progress: event.progress } }
+  return { type: event.type, data: event.text }
+}
+
+/** A signal's progress as the worker's event it was; null for one this release does not know. */
+export function workerEventOf({ type, data }: SignalProgress): WorkerEvent | null {
+  if (type === 'token' || type === 'reasoning') return typeof data === 'string' ? { type, text: data } : null
+  if (type !== 'load') return null
+  const load = LoadEventSchema.safeParse({ type, ...(data as object) })
+  return load.success ? load.data : null
+}

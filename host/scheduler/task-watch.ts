@@ -13,14 +13,13 @@ import {
   type TaskStatus,
 } from '../../zomes-bindings/index.ts'
 import type { Signal } from '../interface/conductor-port.ts'
-import type { WorkerProgress } from '../workers/worker.ts'
-import { TaskSignalSchema } from './task-signals.ts'
+import { type SignalProgress, TaskSignalSchema } from './task-signals.ts'
 import type { Unclaimed } from './task-views.ts'
 
 /** What someone watching a task hears. */
 export type TaskEvent =
   | { type: 'status'; status: TaskStatus; attempt: number | null; assignee: string | null }
-  | { type: 'progress'; assignee: string; progress: WorkerProgress }
+  | { type: 'progress'; assignee: string; progress: SignalProgress }
   /**
    * The task waits with no claim: why, and `unclaimable` once no peer will claim it (none is capable,
    * or every capable one had its chance): then waiting longer does not help.

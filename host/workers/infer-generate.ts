@@ -1,9 +1,9 @@
 /**
- * `infer.generate`: text from a local GGUF model for a prompt or chat messages. Tokens stream to the
- * requester as progress (`{ type: 'token', data: text }`, a thinking model's reasoning as
- * `{ type: 'reasoning', data: text }` before them) while they are produced. The output names
- * the model by file hash and carries the sampling parameters (with the seed actually used) and the
- * timings, so the signed Result says exactly what produced the text and how fast.
+ * `infer.generate`: text from a local GGUF model for a prompt or chat messages. Its text streams to
+ * the requester as `token` events (a thinking model's reasoning as `reasoning` events before them)
+ * while it is produced. The output names the model by file hash and carries the sampling parameters
+ * (with the seed actually used) and the timings, so the signed Result says exactly what produced the
+ * text and how fast.
  */
 import { randomInt } from 'node:crypto'
 import { z } from 'zod'
@@ -67,7 +67,7 @@ export function inferGenerateWorker(
     async run(input, ctx) {
       const { model, loadMs } = await acquireMeant(models, input, ctx)
       const seed = input.seed ?? randomInt(SEED_MAX)
-      const pieces = coalescedPieces(ctx.onProgress)
+      const pieces = coalescedPieces(ctx.onEvent)
       // The input goes to the engine whole: options the input schema adds need no listing here.
       const result = await model
         .generate(
@@ -128,7 +128,7 @@ function constraintOf(
   return input.json_schema ? 'json_schema' : input.grammar ? 'grammar' : 'none'
 }
 
-// Each progress event is a signal to the requester: an engine at hundreds of tokens a second would
+// Each event is a signal or a frame to the requester: an engine at hundreds of tokens a second would
 // send hundreds a second. The first piece goes at once (time to first token); later ones are sent
 // together at most this often.
 const TOKEN_FLUSH_MS = 15
@@ -139,7 +139,7 @@ type PieceType = 'token' | 'reasoning'
  * Text and reasoning handed on as they come, the first piece at once and the rest in batches of
  * TOKEN_FLUSH_MS; a piece of the other type sends what is pending first, so the order holds.
  */
-function coalescedPieces(send: (progress: { type: PieceType; data: string }) => void): {
+function coalescedPieces(send: (event: { type: PieceType; text: string }) => void): {
   push: (type: PieceType, text: string) => void
   flush: () => void
 } {
@@ -150,14 +150,14 @@ function coalescedPieces(send: (progress: { type: PieceType; data: string }) => 
   const flush = () => {
     if (timer) clearTimeout(timer)
     timer = null
-    if (pending) send({ type: pendingType, data: pending })
+    if (pending) send({ type: pendingType, text: pending })
     pending = ''
   }
   return {
     push(type, text) {
       if (!sentAny) {
         sentAny = true
-        send({ type, data: text })
+        send({ type, text })
         return
       }
       if (type !== pendingType) flush()

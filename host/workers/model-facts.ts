@@ -23,14 +23,14 @@ export function modelFacts(loaded: EngineModel): z.output<typeof ModelFactsSchem
 // Each progress event is a signal to the requester; llama.cpp reports every percent.
 const LOAD_PROGRESS_STEP = 0.05
 
-/** Reports the load of `model` every 5%: `{ type: 'load', data: { model, progress } }`, Progress as is. */
+/** Reports the load of `model` every 5%: a `load` event, the engine's Progress as it is. */
 function loadProgress(ctx: WorkerContext, model: string): (progress: Progress) => void {
   let reported = -1
   return (progress) => {
     const fraction = progressFraction(progress) ?? 0
     if (fraction < 1 && fraction - reported < LOAD_PROGRESS_STEP) return
     reported = fraction
-    ctx.onProgress({ type: 'load', data: { model, progress } })
+    ctx.onEvent({ type: 'load', model, progress })
   }
 }
 

@@ -4,18 +4,13 @@
  * up by kind, checks the task's input with `input` before running and the answer with `output` after.
  */
 import type { z } from 'zod'
-
-/** Progress a worker reports while it runs (e.g. streamed tokens); relayed to the requester. */
-export interface WorkerProgress {
-  /** e.g. 'token', 'load', 'percent'. */
-  type: string
-  data: unknown
-}
+import type { WorkerEvent } from '../interface/run-event.ts'
 
 export interface WorkerContext {
   /** Aborted when the task is cancelled, its lease is lost, or the host stops. */
   signal: AbortSignal
-  onProgress(progress: WorkerProgress): void
+  /** What it produces while it runs (a model's load, reasoning, text): relayed to the requester. */
+  onEvent(event: WorkerEvent): void
 }
 
 /** What a worker returns: its output and the metrics that go into the signed Result. */

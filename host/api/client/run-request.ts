@@ -2,16 +2,13 @@
  * A run on the mesh (`POST /api/mesh/run`) read as its events arrive: the request's name, why nobody
  * took it yet, who took it, the text as it is produced, then the answer.
  */
-import type { z } from 'zod'
+import type { RunProgress } from '../../interface/run-event.ts'
 import { type RunAnswerView, RunEventSchemas, type RunRequestBody, routes } from '../contract/index.ts'
 import { type ApiTransport, type CallOptions, parseReply } from './api-transport.ts'
 import { RunFailedError, StreamEndedError } from './errors.ts'
 
-type Events = typeof RunEventSchemas
-/** One event of a run, before its answer. */
-export type RunEvent = {
-  [E in Exclude<keyof Events, 'answer' | 'error'>]: { type: E } & z.output<Events[E]>
-}[Exclude<keyof Events, 'answer' | 'error'>]
+/** One event of a run, before its answer (interface/run-event.ts). */
+export type RunEvent = RunProgress
 
 export interface RunRequestOptions extends CallOptions {
   /** Each event as it arrives (awaited: what it throws ends the run, and so cancels it). */
@@ -34,10 +31,10 @@ export async function runRequest(
       const { error } = parseReply('runRequest', route.events.error, value)
       throw new RunFailedError(error.name, error.message)
     }
+    // A kind of event a later release adds is passed over.
     if (event in RunEventSchemas) {
       const type = event as RunEvent['type']
-      const parsed = parseReply('runRequest', RunEventSchemas[type], value)
-      await options.onEvent?.({ type, ...parsed } as RunEvent)
+      await options.onEvent?.(parseReply('runRequest', RunEventSchemas[type], value) as RunEvent)
     }
   }
   throw new StreamEndedError('the run answered')

@@ -5,6 +5,15 @@
  */
 import { z } from 'zod'
 import { TaskSchema } from '../../../zomes-bindings/index.ts'
+import {
+  AssignedEventSchema,
+  LoadEventSchema,
+  ReasoningEventSchema,
+  type RunProgress,
+  SubmittedEventSchema,
+  TokenEventSchema,
+  WaitingEventSchema,
+} from '../../interface/run-event.ts'
 import { TASK_DEFAULTS } from '../../interface/task-defaults.ts'
 import type { InferenceAnswer } from '../../requests/run-request.ts'
 import { describes } from './same-shape.ts'
@@ -32,12 +41,21 @@ export const RunAnswerViewSchema = describes<InferenceAnswer>()(
 )
 export type RunAnswerView = z.infer<typeof RunAnswerViewSchema>
 
-/** What the run streams, in order: the request named, why nobody took it yet, who took it, its text. */
+/**
+ * What the run streams, in order: its events as they are (interface/run-event.ts: the request named,
+ * why nobody took it yet, who took it, the model's load, its reasoning and text), each named by its
+ * type; then its answer, or the error that ended it.
+ */
 export const RunEventSchemas = {
-  submitted: z.object({ task: z.string() }),
-  waiting: z.object({ reason: z.string() }),
-  assigned: z.object({ peer: z.string() }),
-  token: z.object({ text: z.string() }),
+  submitted: SubmittedEventSchema,
+  waiting: WaitingEventSchema,
+  assigned: AssignedEventSchema,
+  load: LoadEventSchema,
+  reasoning: ReasoningEventSchema,
+  token: TokenEventSchema,
   answer: RunAnswerViewSchema,
   error: ApiErrorBodySchema,
-}
+} satisfies { [T in RunProgress['type']]: z.ZodType<Extract<RunProgress, { type: T }>> } & Record<
+  'answer' | 'error',
+  z.ZodType
+>

@@ -28,8 +28,8 @@ import type { ProjectorPull } from '../../inference/projector-pull.ts'
 import type { PeerEntry } from '../../interface/live-peers.ts'
 import type { WarrantView } from '../../interface/network-port.ts'
 import { PeerLinkSchema } from '../../interface/peer-link.ts'
-import type { Progress } from '../../interface/progress.ts'
 import { ReleaseStatementSchema } from '../../interface/release.ts'
+import { ProgressSchema } from '../../interface/run-event.ts'
 import type { LeafCheck } from '../../requests/direct/served-leaf.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
 import type { SplitView } from '../../split/split-service.ts'
@@ -216,16 +216,6 @@ export const ModelLoadedViewSchema = z.object({
 export type ModelLoadedView = z.infer<typeof ModelLoadedViewSchema>
 
 export const ModelUnloadedViewSchema = z.object({ model: z.string(), unloaded: z.boolean() })
-
-/** Every long operation's progress on the wire: the Progress the operation reported, as it is. */
-export const ProgressSchema = describes<Progress>()(
-  z.object({
-    stage: z.enum(['load', 'download', 'import', 'fetch', 'write']),
-    done: z.number().nonnegative(),
-    total: z.number().nonnegative().nullable(),
-    unit: z.enum(['bytes', 'percent', 'items']),
-  }),
-)
 
 /** The events of a model load streamed as server-sent events. */
 export const ModelLoadEventSchemas = {

@@ -20,8 +20,11 @@ const FanOutSchema = TaskSchema.shape.fan_out
     'how many different peers answer; above 1 the answer most of them agree on is chosen, and each vote reported',
   )
 
-/** One progress message per event of the run: streamed text as it is, other events as a short line. */
-function progressMessage(event: RunEvent): string {
+/**
+ * One progress message per event of the run: streamed text as it is, other events as a short line;
+ * none for a model's load or reasoning.
+ */
+function progressMessage(event: RunEvent): string | null {
   switch (event.type) {
     case 'submitted':
       return `submitted ${event.task}`
@@ -31,6 +34,9 @@ function progressMessage(event: RunEvent): string {
       return `running (attempt 1 on ${event.peer})`
     case 'token':
       return event.text
+    case 'load':
+    case 'reasoning':
+      return null
   }
 }
 
@@ -51,7 +57,13 @@ async function infer(
   const send = progressSender(extra)
   const answer = await api.runRequest(
     { kind, model: input.model, input, fan_out },
-    { signal: extra.signal, onEvent: (event) => send(progressMessage(event)) },
+    {
+      signal: extra.signal,
+      onEvent: (event) => {
+        const message = progressMessage(event)
+        if (message !== null) send(message)
+      },
+    },
   )
   const outcome = fan_out > 1 ? taskOutcome(await api.getTask(answer.task, { signal: extra.signal })) : null
   return { answer, outcome }

@@ -5,6 +5,8 @@
  * says 0 and `message_delta`'s usage carries them (the SDK takes its input counts when present). An
  * omitted thinking block opens as the reasoning comes and carries only its signature. Pure.
  */
+
+import { renderEach } from '../../interface/run-event.ts'
 import {
   answerBlocks,
   anthropicUsage,
@@ -16,7 +18,7 @@ import {
   stopReason,
 } from './anthropic-reply.ts'
 import { type GenerateInput, type GenerateOutput, streamMode, toolCallId } from './generation.ts'
-import type { SseEvent, StreamRenderer, TaskIdentity } from './serve-task.ts'
+import { type SseEvent, type StreamRenderer, type TaskIdentity, UNSHOWN } from './serve-task.ts'
 
 export function messagesStream(
   id: TaskIdentity,
@@ -88,35 +90,38 @@ export function messagesStream(
         },
       }),
     ],
-    reasoning: (t) => (t === '' ? [] : thinking(t)),
-    token: (t) => {
-      if (t === '' || mode.kind === 'buffered') return []
-      streamed = true
-      if (mode.kind === 'text') return text(t)
-      return call({ id: toolCallId('toolu_', id.task, 0), name: mode.name }, t)
-    },
-    finish: (output) => {
-      const o = output as GenerateOutput
-      const unsent = o.reasoning.slice(reasoned)
-      const events: SseEvent[] = unsent === '' ? [] : thinking(unsent)
-      // What streamed is the answer's first block (its text, or the forced call's arguments); an
-      // answer of calls alone has no text block, one of nothing an empty one.
-      answerBlocks(id, o, streamed && mode.kind === 'text').forEach((block, i) => {
-        if (i === 0 && streamed) return
-        if (block.type === 'text') events.push(...text(block.text))
-        else events.push(...call(block, JSON.stringify(block.input)))
-      })
-      events.push(
-        ...close(),
-        event('message_delta', {
-          delta: { stop_reason: stopReason(o, input.stop), stop_sequence: null },
-          usage: anthropicUsage(o),
-          ...contextManagement(reply),
-        }),
-        event('message_stop', {}),
-      )
-      return events
-    },
+    render: renderEach<SseEvent[]>({
+      ...UNSHOWN,
+      reasoning: ({ text: t }) => (t === '' ? [] : thinking(t)),
+      token: ({ text: t }) => {
+        if (t === '' || mode.kind === 'buffered') return []
+        streamed = true
+        if (mode.kind === 'text') return text(t)
+        return call({ id: toolCallId('toolu_', id.task, 0), name: mode.name }, t)
+      },
+      done: ({ output }) => {
+        const o = output as GenerateOutput
+        const unsent = o.reasoning.slice(reasoned)
+        const events: SseEvent[] = unsent === '' ? [] : thinking(unsent)
+        // What streamed is the answer's first block (its text, or the forced call's arguments); an
+        // answer of calls alone has no text block, one of nothing an empty one.
+        answerBlocks(id, o, streamed && mode.kind === 'text').forEach((block, i) => {
+          if (i === 0 && streamed) return
+          if (block.type === 'text') events.push(...text(block.text))
+          else events.push(...call(block, JSON.stringify(block.input)))
+        })
+        events.push(
+          ...close(),
+          event('message_delta', {
+            delta: { stop_reason: stopReason(o, input.stop), stop_sequence: null },
+            usage: anthropicUsage(o),
+            ...contextManagement(reply),
+          }),
+          event('message_stop', {}),
+        )
+        return events
+      },
+    }),
     error: (err) => [event('error', { error: (errorBody(err) as { error: object }).error })],
   }
 }

@@ -10,7 +10,9 @@
  */
 import { z } from 'zod'
 import type { ChatMessage } from '../../inference/tool-calls.ts'
+import { renderEach } from '../../interface/run-event.ts'
 import { byType, isOther, note } from './chat-typed-parts.ts'
+import type { EndpointError } from './endpoint-error.ts'
 import {
   answerText,
   effortBudget,
@@ -34,6 +36,7 @@ import {
   toolCallId,
 } from './generation.ts'
 import { ChatUserContentSchema, userMessage } from './image-parts.ts'
+import { type SseEvent, type StreamRenderer, UNSHOWN } from './serve-task.ts'
 
 /** Tokens to generate when the request sets no limit (OpenAI's is the context; this keeps a stray request short). */
 export const DEFAULT_MAX_TOKENS = 2048
@@ -332,5 +335,26 @@ export class ChatChunks {
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       ...(this.#includeUsage ? { usage: null } : {}),
     }
+  }
+}
+
+/** A streamed chat completion: its chunks as server-sent events, `[DONE]` last. */
+export function chatStream(
+  id: Identity,
+  input: GenerateInput,
+  includeUsage: boolean,
+  errorBody: (err: EndpointError) => unknown,
+): StreamRenderer {
+  const chunks = new ChatChunks(id, input, includeUsage)
+  const events = (list: object[]): SseEvent[] => list.map((data) => ({ data }))
+  return {
+    start: () => [{ data: chunks.start() }],
+    render: renderEach<SseEvent[]>({
+      ...UNSHOWN,
+      reasoning: ({ text }) => events(chunks.reasoning(text)),
+      token: ({ text }) => events(chunks.token(text)),
+      done: ({ output }) => [...events(chunks.finish(output as GenerateOutput)), { data: '[DONE]' }],
+    }),
+    error: (err) => [{ data: errorBody(err) }],
   }
 }

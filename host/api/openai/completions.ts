@@ -3,6 +3,7 @@
  * `infer.generate` input and back into a `text_completion`, streamed or not. Pure.
  */
 import { z } from 'zod'
+import { renderEach } from '../../interface/run-event.ts'
 import { finishReason } from './chat-completions.ts'
 import {
   type GenerateCall,
@@ -19,7 +20,7 @@ import {
   TemperatureSchema,
   TopPSchema,
 } from './generation.ts'
-import type { SseEvent, StreamRenderer, TaskIdentity } from './serve-task.ts'
+import { type SseEvent, type StreamRenderer, type TaskIdentity, UNSHOWN } from './serve-task.ts'
 
 /** OpenAI's default for this endpoint. */
 const DEFAULT_MAX_TOKENS = 16
@@ -82,15 +83,20 @@ export function completionStream(
   })
   return {
     start: () => [],
-    token: (text) => (text === '' ? [] : [choice(text, null)]),
-    finish: (output) => {
-      const o = output as GenerateOutput
-      return [
-        choice('', finishReason(o)),
-        ...(includeUsage ? [{ data: { ...base(id), choices: [], usage: openaiUsage(o) } }] : []),
-        { data: '[DONE]' },
-      ]
-    },
+    render: renderEach<SseEvent[]>({
+      ...UNSHOWN,
+      // A completion has no place for reasoning.
+      reasoning: () => [],
+      token: ({ text }) => (text === '' ? [] : [choice(text, null)]),
+      done: ({ output }) => {
+        const o = output as GenerateOutput
+        return [
+          choice('', finishReason(o)),
+          ...(includeUsage ? [{ data: { ...base(id), choices: [], usage: openaiUsage(o) } }] : []),
+          { data: '[DONE]' },
+        ]
+      },
+    }),
     error: (err) => [{ data: errorBody(err) }],
   }
 }

@@ -19,10 +19,10 @@ import {
   tokenCount,
 } from './anthropic-messages.ts'
 import {
-  ChatChunks,
   ChatCompletionRequestSchema,
   chatCompletion,
   chatCompletionCall,
+  chatStream,
 } from './chat-completions.ts'
 import { CompletionRequestSchema, completion, completionCall, completionStream } from './completions.ts'
 import { EmbeddingRequestSchema, embeddingCall, embeddingList } from './embeddings.ts'
@@ -175,19 +175,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
         path: '/chat/completions',
         schema: ChatCompletionRequestSchema,
         call: (body) => chatCompletionCall(parse(ChatCompletionRequestSchema, body)),
-        stream: (id, call) => {
-          const chunks = new ChatChunks(id, call.input, call.includeUsage)
-          return {
-            start: () => [{ data: chunks.start() }],
-            reasoning: (text) => chunks.reasoning(text).map((data) => ({ data })),
-            token: (text) => chunks.token(text).map((data) => ({ data })),
-            finish: (output) => [
-              ...chunks.finish(output as GenerateOutput).map((data) => ({ data })),
-              { data: '[DONE]' },
-            ],
-            error: (err) => [{ data: errorBody(err) }],
-          }
-        },
+        stream: (id, call) => chatStream(id, call.input, call.includeUsage, errorBody),
         body: (task, _call, output) => chatCompletion(task, output),
       })
       generation({
@@ -209,9 +197,10 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
           const events = responseStream(id, call.input, (e) => errorBody(asEndpointError(e)), call.tools)
           return {
             ...events,
-            finish: (output) => {
-              if (call.store) responses.remember(id, call.history, output as GenerateOutput)
-              return events.finish(output)
+            render: (event) => {
+              if (event.type === 'done' && call.store)
+                responses.remember(id, call.history, event.output as GenerateOutput)
+              return events.render(event)
             },
           }
         },

@@ -7,6 +7,7 @@
  * `response.output_item.done` and ends the turn on `response.completed`. The response it ends with
  * lists the items in the order they were sent. Pure.
  */
+import { renderEach } from '../../interface/run-event.ts'
 import type { GenerateInput, GenerateOutput } from './generation.ts'
 import { streamMode } from './generation.ts'
 import {
@@ -19,7 +20,7 @@ import {
   responseObject,
 } from './responses.ts'
 import { type ClientTools, NO_TOOLS } from './responses-tools.ts'
-import type { SseEvent, StreamRenderer, TaskIdentity } from './serve-task.ts'
+import { type SseEvent, type StreamRenderer, type TaskIdentity, UNSHOWN } from './serve-task.ts'
 
 export function responseStream(
   id: TaskIdentity,
@@ -94,29 +95,32 @@ export function responseStream(
       event('response.created', { response: responseObject(id, null, []) }),
       event('response.in_progress', { response: responseObject(id, null, []) }),
     ],
-    reasoning: (text) => (text === '' ? [] : reasoning(text)),
-    token: (text) => {
-      if (text === '' || mode === null || mode.kind === 'buffered') return []
-      streamed = true
-      if (mode.kind === 'text') return piece(messageItem(id, '', 'in_progress'), text)
-      return piece(callItem(id, 0, { name: mode.name, arguments: '' }, tools, 'in_progress'), text)
-    },
-    finish: (output) => {
-      const o = output as GenerateOutput
-      const unsent = o.reasoning.slice(reasoned)
-      const events = unsent === '' ? [] : reasoning(unsent)
-      // What streamed is the answer's first item; the others are sent whole.
-      answerItems(id, o, tools, streamed && mode?.kind === 'text').forEach((item, i) => {
-        if (!(i === 0 && streamed)) events.push(...piece(opened(item), textOf(item)))
-        events.push(...close(item))
-      })
-      events.push(
-        event(o.stop_reason === 'max_tokens' ? 'response.incomplete' : 'response.completed', {
-          response: responseObject(id, o, sent),
-        }),
-      )
-      return events
-    },
+    render: renderEach<SseEvent[]>({
+      ...UNSHOWN,
+      reasoning: ({ text }) => (text === '' ? [] : reasoning(text)),
+      token: ({ text }) => {
+        if (text === '' || mode === null || mode.kind === 'buffered') return []
+        streamed = true
+        if (mode.kind === 'text') return piece(messageItem(id, '', 'in_progress'), text)
+        return piece(callItem(id, 0, { name: mode.name, arguments: '' }, tools, 'in_progress'), text)
+      },
+      done: ({ output }) => {
+        const o = output as GenerateOutput
+        const unsent = o.reasoning.slice(reasoned)
+        const events = unsent === '' ? [] : reasoning(unsent)
+        // What streamed is the answer's first item; the others are sent whole.
+        answerItems(id, o, tools, streamed && mode?.kind === 'text').forEach((item, i) => {
+          if (!(i === 0 && streamed)) events.push(...piece(opened(item), textOf(item)))
+          events.push(...close(item))
+        })
+        events.push(
+          event(o.stop_reason === 'max_tokens' ? 'response.incomplete' : 'response.completed', {
+            response: responseObject(id, o, sent),
+          }),
+        )
+        return events
+      },
+    }),
     error: (err) => [event('error', { ...(errorBody(err) as { error: object }).error })],
   }
 }

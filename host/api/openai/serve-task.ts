@@ -5,6 +5,7 @@
  * API's renderer. An error before the stream opens is an ordinary error answer; after, an error event.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { RunEvent, RunEventCases } from '../../interface/run-event.ts'
 import type { InferenceAnswer, InferenceRequest, RequestRunner } from '../../requests/run-request.ts'
 import { keyAllowsModel } from '../api-keys.ts'
 import { asEndpointError, EndpointError } from './endpoint-error.ts'
@@ -17,16 +18,23 @@ export interface SseEvent {
 }
 
 /**
- * How one API streams: its events for the start, each piece of reasoning and of text, the end (with
- * the reasoning not streamed before), and a failure.
+ * How one API streams: its events for the start, for each event of the run once the stream is open
+ * (`render`, one case per kind: `renderEach` in interface/run-event.ts; `done` is the end, with the
+ * reasoning not streamed before), and for a failure.
  */
 export interface StreamRenderer {
   start(): SseEvent[]
-  reasoning?(text: string): SseEvent[]
-  token(text: string): SseEvent[]
-  finish(output: unknown): SseEvent[]
+  render(event: RunEvent): SseEvent[]
   error(err: EndpointError): SseEvent[]
 }
+
+/** The run's events that no `/v1` stream shows: the stream opens once a peer took the request. */
+export const UNSHOWN = {
+  submitted: () => [],
+  waiting: () => [],
+  assigned: () => [],
+  load: () => [],
+} satisfies Partial<RunEventCases<SseEvent[]>>
 
 export interface TaskIdentity {
   task: string
@@ -82,35 +90,34 @@ export async function serveTask(
     if (!reply.raw.writableFinished) aborted.abort()
   })
   let task = ''
-  // Set from callbacks: the stream opens when a peer takes the task.
-  const out = { sse: null as SseStream | null, renderer: null as StreamRenderer | null }
+  // Opened when a peer takes the task (its first event is `assigned`).
+  let stream = null as { sse: SseStream; renderer: StreamRenderer } | null
   const send = (events: SseEvent[]) => {
-    for (const e of events) out.sse?.send(e.data, e.event)
+    for (const e of events) stream?.sse.send(e.data, e.event)
   }
   const open = (peer: string) => {
-    if (out.sse !== null || !options.stream) return
-    out.renderer = options.stream({ task, model: options.model, created })
-    out.sse = new SseStream(reply, { 'x-ripple-task': task, 'x-ripple-peer': peer })
-    send(out.renderer.start())
+    if (stream !== null || !options.stream) return
+    const renderer = options.stream({ task, model: options.model, created })
+    stream = { sse: new SseStream(reply, { 'x-ripple-task': task, 'x-ripple-peer': peer }), renderer }
+    send(renderer.start())
   }
-  // Reasoning streams where the mesh carries it apart (older routes hand it over with the output).
-  const run: InferenceRequest = {
-    kind: options.kind,
-    model: options.model,
-    input: options.input,
-    fanOut: options.fanOut,
-    route: options.route,
-    signal: aborted.signal,
-    onSubmitted: (hash) => {
-      task = hash
-      reply.header('x-ripple-task', hash)
-    },
-    onAssigned: open,
-    onToken: (text) => send(out.renderer?.token(text) ?? []),
-    onReasoning: (text) => send(out.renderer?.reasoning?.(text) ?? []),
+  const onEvent = (event: RunEvent) => {
+    if (event.type === 'submitted') {
+      task = event.task
+      reply.header('x-ripple-task', task)
+    } else if (event.type === 'assigned') open(event.peer)
+    send(stream?.renderer.render(event) ?? [])
   }
   try {
-    const answer = await inference.run(run)
+    const answer = await inference.run({
+      kind: options.kind,
+      model: options.model,
+      input: options.input,
+      fanOut: options.fanOut,
+      route: options.route,
+      signal: aborted.signal,
+      onEvent,
+    })
     options.onAnswer?.(answer)
     reply.header('x-ripple-peer', answer.peer)
     if (options.kind === 'infer.generate') {
@@ -119,13 +126,13 @@ export async function serveTask(
     }
     if (!options.stream) return answer
     open(answer.peer)
-    send(out.renderer?.finish(answer.output) ?? [])
-    out.sse?.end()
+    onEvent({ type: 'done', output: answer.output })
+    stream?.sse.end()
     return null
   } catch (err) {
-    if (out.sse === null) throw err
-    send(out.renderer?.error(asEndpointError(err)) ?? [])
-    out.sse.end()
+    if (stream === null) throw err
+    send(stream.renderer.error(asEndpointError(err)))
+    stream.sse.end()
     return null
   }
 }

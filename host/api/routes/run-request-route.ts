@@ -1,8 +1,9 @@
 /**
- * POST /api/runner/run: runs generation or embeddings on the runner, the same run `/v1` makes, for the CLI
- * and MCP. Asked with `accept: text/event-stream`, it streams the run's events as they happen (the
- * stream opens at the first, so a request refused at once gets its 4xx), then `answer` or `error`;
- * otherwise it answers when done. A client that goes away cancels the run.
+ * POST /api/mesh/run: runs generation or embeddings on the mesh, the same run `/v1` makes, for the CLI
+ * and MCP. Asked with `accept: text/event-stream`, it streams the run's events as they happen, each
+ * as it is under its type's name (interface/run-event.ts; the stream opens at the first, so a request
+ * refused at once gets its 4xx), then `answer` or `error`; otherwise it answers when done. A client
+ * that goes away cancels the run.
  */
 import type { FastifyInstance } from 'fastify'
 import type { RequestRunner } from '../../requests/run-request.ts'
@@ -18,9 +19,6 @@ export function registerRunRequestRoute(app: FastifyInstance, runner: Pick<Reque
     const { kind, model, input, fan_out, route: way } = body.data
     const streaming = request.headers.accept?.includes('text/event-stream') === true
     const events = lazyEventStream(reply)
-    const send = (event: keyof typeof route.events, data: unknown) => {
-      if (streaming) events.send(event, data)
-    }
     try {
       const answer = await runner.run({
         kind,
@@ -29,10 +27,8 @@ export function registerRunRequestRoute(app: FastifyInstance, runner: Pick<Reque
         fanOut: fan_out,
         route: way,
         signal: clientGone(reply),
-        onSubmitted: (task) => send('submitted', { task }),
-        onWaiting: (reason) => send('waiting', { reason }),
-        onAssigned: (peer) => send('assigned', { peer }),
-        onToken: streaming ? (text) => send('token', { text }) : undefined,
+        // Each event as it is, named by its type.
+        onEvent: streaming ? (event) => events.send(event.type, event) : undefined,
       })
       if (!events.opened) return answer
       events.send('answer', answer)

@@ -15,6 +15,7 @@ import type { Stream } from '@libp2p/interface'
 import { hasImages } from '../../inference/vision.ts'
 import type { AgentPort } from '../../interface/agent-port.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
+import type { RunProgress, WorkerEvent } from '../../interface/run-event.ts'
 import { mistakeAnywhere } from '../run-errors.ts'
 import { ConversationAffinity, prefixKeys } from './conversation-affinity.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError, type Turndown } from './direct-errors.ts'
@@ -63,12 +64,12 @@ export interface DirectCall {
   signal: AbortSignal
   /** The peers as the caller read them for this request; read here when absent. */
   peers?: RoutePlanInput['peers']
-  /** The request's hash (what its record will be found by), before anything is sent. */
-  onRequest?: (request: string) => void
-  /** The runner's first token (or its whole answer) arrived: it is the one answering. */
-  onStarted?: (peer: string) => void
-  onToken?: (text: string) => void
-  onReasoning?: (text: string) => void
+  /**
+   * The run's events: `submitted` with the request's hash (what its record will be found by) before
+   * anything is sent; `assigned` once a runner's answer began (its first reasoning, text or output:
+   * it is the one answering); its worker's events as they come.
+   */
+  onEvent?: (event: RunProgress) => void
 }
 
 export interface DirectAnswer {
@@ -151,7 +152,7 @@ export class DirectInference {
     const request = newDirectRequest(call.kind, call.model, call.input)
     const digest = digestRequest(request, me)
     const hash = digest.request
-    call.onRequest?.(hash)
+    call.onEvent?.({ type: 'submitted', task: hash })
     this.#stats.requests += 1
     const reasons: NoRunnerError['reasons'] = []
     // Every candidate in turn; when none could run it and some were busy, the best of those again,
@@ -220,37 +221,23 @@ export class DirectInference {
 
   async #runHere(request: DirectRequest, call: DirectCall, queue: boolean): Promise<Attempt> {
     const me = this.#init.conductor.agentPubKey
-    let started = false
-    const start = () => {
-      if (started) return
-      started = true
-      call.onStarted?.(me)
-    }
+    const answering = answerStart(call, me)
     try {
       const outcome = await this.#init.runner.run(
         request,
         me,
-        {
-          accepted: () => {},
-          token: (text) => {
-            start()
-            call.onToken?.(text)
-          },
-          reasoning: (text) => {
-            start()
-            call.onReasoning?.(text)
-          },
-        },
+        { accepted: () => {}, onEvent: answering.relay },
         call.signal,
         queue,
       )
-      start()
+      answering.begin()
       return { done: true, ...outcome }
     } catch (err) {
       const message = (err as Error).message || String(err)
       if (err instanceof RunRefusedError)
         return { done: false, why: err.why, message, mistake: err.mistake, retryAfterS: err.retryAfterS }
-      if (started || call.signal.aborted) throw started ? new RunnerLostError(me, message) : err
+      if (answering.began || call.signal.aborted)
+        throw answering.began ? new RunnerLostError(me, message) : err
       return { done: false, why: 'failed', message }
     }
   }
@@ -271,9 +258,9 @@ export class DirectInference {
     // A queued request may wait for a slot there before it is accepted.
     const acceptMs = (this.#init.acceptTimeoutMs ?? DEFAULT_ACCEPT_MS) + (queue ? QUEUE_WAIT_MS : 0)
     const accept = AbortSignal.timeout(acceptMs)
-    let started = false
+    const answering = answerStart(call, agent)
     const lost = (why: string): Attempt => {
-      if (started) throw new RunnerLostError(agent, why)
+      if (answering.began) throw new RunnerLostError(agent, why)
       return { done: false, why: 'unreachable', message: why }
     }
     let stream: Stream
@@ -311,18 +298,10 @@ export class DirectInference {
           const mistake = code === undefined ? null : { code, field }
           return { done: false, why, message, mistake, retryAfterS }
         } else if (frame.type === 'failed') return lost(frame.message)
-        else if (frame.type === 'token' || frame.type === 'reasoning') {
-          if (!started) {
-            started = true
-            call.onStarted?.(agent)
-          }
-          if (frame.type === 'token') call.onToken?.(frame.text)
-          else call.onReasoning?.(frame.text)
-        } else if (frame.type === 'done') {
-          if (!started) {
-            started = true
-            call.onStarted?.(agent)
-          }
+        else if (frame.type === 'token' || frame.type === 'reasoning' || frame.type === 'load')
+          answering.relay(frame)
+        else if (frame.type === 'done') {
+          answering.begin()
           const signed = frames
             .read()
             .then((f): CarriedLeaf | null => {
@@ -343,7 +322,7 @@ export class DirectInference {
       stream.abort(err as Error)
       call.signal.throwIfAborted()
       const why =
-        accept.aborted && !started
+        accept.aborted && !answering.began
           ? 'it did not accept in time'
           : `its stream broke: ${(err as Error).message}`
       return lost(why)
@@ -353,4 +332,25 @@ export class DirectInference {
       if (closeHere) stream.close().catch((err: Error) => stream.abort(err))
     }
   }
+}
+
+/**
+ * A runner's events relayed to the caller: its answer begins with its first reasoning, text or output
+ * (the caller hears `assigned` then); a model's load comes before and begins nothing, so a runner that
+ * fails while loading still passes the request on.
+ */
+function answerStart(call: DirectCall, peer: string) {
+  const state = {
+    began: false,
+    begin() {
+      if (state.began) return
+      state.began = true
+      call.onEvent?.({ type: 'assigned', peer })
+    },
+    relay(event: WorkerEvent) {
+      if (event.type !== 'load') state.begin()
+      call.onEvent?.(event)
+    },
+  }
+  return state
 }

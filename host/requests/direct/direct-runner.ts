@@ -21,6 +21,7 @@ import {
 } from '../../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import { failureOf } from '../../interface/failure-kind.ts'
+import type { WorkerEvent } from '../../interface/run-event.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
 import { nowMicros } from '../../runtime/clock.ts'
@@ -65,10 +66,9 @@ export class RunRefusedError extends Error {
 }
 
 export interface RunSink {
-  /** The request was accepted: tokens follow. */
+  /** The request was accepted: its events follow. */
   accepted(): void
-  token(text: string): void
-  reasoning(text: string): void
+  onEvent(event: WorkerEvent): void
 }
 
 /** A leaf's proof and the root it leads to, as the runner's window was signed. */
@@ -239,11 +239,10 @@ export class DirectRunner {
     try {
       const outcome = await worker.run(input, {
         signal,
-        onProgress: (p) => {
-          if ((p.type !== 'token' && p.type !== 'reasoning') || typeof p.data !== 'string') return
-          answering = true
-          if (p.type === 'token') sink.token(p.data)
-          else sink.reasoning(p.data)
+        onEvent: (event) => {
+          // Its answer began: a failure from here is not the request's fault.
+          if (event.type !== 'load') answering = true
+          sink.onEvent(event)
         },
       })
       const output = worker.output.parse(outcome.output)

@@ -4,7 +4,8 @@
  * policies and capacity read); the runner answers `ready`, holding a slot for it, or `refused` (with
  * why), and only on `ready` is the request itself sent. Version 1 (release 0.1.0) sends the request in
  * the first frame. From there both go alike: the runner answers `accepted` (or `refused`), then the
- * tokens as they come, then `done` with the output (or `failed`), and last, once its window of answers
+ * run's events as they come (interface/run-event.ts: its reasoning and text, in version 2 also the
+ * model's load), then `done` with the output (or `failed`), and last, once its window of answers
  * is signed, the answer's leaf and Merkle proof; in version 2 with the window's public batch beside it
  * (its signed ops, which the requester verifies and stores at once instead of waiting for gossip).
  * Each frame is length-prefixed JSON. A requester asks for both versions, the newest first; a runner
@@ -15,6 +16,12 @@ import { lpStream } from '@libp2p/utils'
 import { z } from 'zod'
 import { DigestHexSchema, LeafProofSchema, ModelNameSchema } from '../../../zomes-bindings/index.ts'
 import { CarriedOpsSchema } from '../../interface/carried-ops.ts'
+import {
+  DoneEventSchema,
+  LoadEventSchema,
+  ReasoningEventSchema,
+  TokenEventSchema,
+} from '../../interface/run-event.ts'
 import { DirectKindSchema, DirectRequestSchema, type RequestDigest } from './direct-request.ts'
 
 export const DIRECT_PROTOCOL_V1 = 'direct-infer/1.0.0'
@@ -84,10 +91,12 @@ export const RunnerFrameSchema = z.discriminatedUnion('type', [
       .max(2 * 86_400)
       .optional(),
   }),
-  z.strictObject({ type: z.literal('token'), text: z.string() }),
-  // A thinking model's reasoning, before its answer's tokens.
-  z.strictObject({ type: z.literal('reasoning'), text: z.string() }),
-  z.strictObject({ type: z.literal('done'), output: z.unknown() }),
+  // The run's own events (interface/run-event.ts), as they are: `token`, `reasoning` and `done` are
+  // version 1's frames too; `load` goes to version 2 only (0.1.0 reads no other).
+  LoadEventSchema,
+  ReasoningEventSchema,
+  TokenEventSchema,
+  DoneEventSchema,
   z.strictObject({ type: z.literal('failed'), message: z.string() }),
   // Once the runner's window is signed: the answer's leaf, its path and the root it leads to; in
   // version 2 also the batch the proof cites, as ops (absent when the window could not be signed).

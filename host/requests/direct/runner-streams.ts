@@ -114,7 +114,7 @@ async function offered(
 }
 
 /**
- * Answers one stream: `begin` reads the request and runs it; its tokens, then its output and the
+ * Answers one stream: `begin` reads the request and runs it; its events, then its output and the
  * leaf's proof (with its batch, when `carry`), or the refusal, or the failure, go back in order.
  */
 async function answer(
@@ -134,8 +134,10 @@ async function answer(
     const send = (frame: unknown) => sender.send(frame)
     const sink: RunSink = {
       accepted: () => send({ type: 'accepted' }),
-      token: (text) => send({ type: 'token', text }),
-      reasoning: (text) => send({ type: 'reasoning', text }),
+      // The run's events are frames as they are; version 1's are strict, and 0.1.0 reads no load.
+      onEvent: (event) => {
+        if (version === 2 || event.type !== 'load') send(event)
+      },
     }
     try {
       const outcome = await begin(frames, sink, aborted.signal)

@@ -31,10 +31,10 @@ const inference = {
     const input = request.input as GenerateInput
     inputs.push(input)
     const turn = script.shift() ?? { text: 'ok' }
-    request.onSubmitted?.('uhCkkTASKHASH0123456789')
-    request.onAssigned?.('uhCAkPEER')
-    if (turn.reasoning) request.onReasoning?.(turn.reasoning)
-    if (turn.text) request.onToken?.(turn.text)
+    request.onEvent?.({ type: 'submitted', task: 'uhCkkTASKHASH0123456789' })
+    request.onEvent?.({ type: 'assigned', peer: 'uhCAkPEER' })
+    if (turn.reasoning) request.onEvent?.({ type: 'reasoning', text: turn.reasoning })
+    if (turn.text) request.onEvent?.({ type: 'token', text: turn.text })
     const base = generateOutput()
     const output: GenerateOutput = generateOutput({
       text: turn.text ?? '',

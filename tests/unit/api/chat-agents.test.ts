@@ -152,9 +152,9 @@ describe('through the route', () => {
     models: async () => [],
     run: async (request: InferenceRequest): Promise<InferenceAnswer> => {
       inputs.push(request.input as GenerateInput)
-      request.onSubmitted?.('uhCkkTASKHASH0123456789')
-      request.onAssigned?.('uhCAkPEER')
-      request.onToken?.('It says hello.')
+      request.onEvent?.({ type: 'submitted', task: 'uhCkkTASKHASH0123456789' })
+      request.onEvent?.({ type: 'assigned', peer: 'uhCAkPEER' })
+      request.onEvent?.({ type: 'token', text: 'It says hello.' })
       return {
         task: 'uhCkkTASKHASH0123456789',
         peer: 'uhCAkPEER',

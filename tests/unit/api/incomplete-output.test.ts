@@ -54,9 +54,9 @@ function earlyOutput(request: InferenceRequest): GenerateOutput {
 const inference = {
   models: async () => [],
   run: async (request: InferenceRequest): Promise<InferenceAnswer> => {
-    request.onSubmitted?.('uhCkkTASK')
-    request.onAssigned?.('uhCAkPEER')
-    request.onToken?.('{"city": "Os')
+    request.onEvent?.({ type: 'submitted', task: 'uhCkkTASK' })
+    request.onEvent?.({ type: 'assigned', peer: 'uhCAkPEER' })
+    request.onEvent?.({ type: 'token', text: '{"city": "Os' })
     return { task: 'uhCkkTASK', peer: 'uhCAkPEER', output: earlyOutput(request) }
   },
 } as unknown as RequestRunner

@@ -254,9 +254,9 @@ describe('responses', () => {
     const stream = responseStream(id, { messages: [{ role: 'user', content: 'q' }] }, () => ({}))
     const events = [
       ...stream.start(),
-      ...stream.token('hel'),
-      ...stream.token('lo'),
-      ...stream.finish(output()),
+      ...stream.render({ type: 'token', text: 'hel' }),
+      ...stream.render({ type: 'token', text: 'lo' }),
+      ...stream.render({ type: 'done', output: output() }),
     ]
     expect(events.map((e) => e.event)).toEqual([
       'response.created',

@@ -157,9 +157,9 @@ describe('the reasoning shown apart', () => {
     const stream = messagesStream(id, input, () => ({ error: {} }))
     const events = [
       ...stream.start(),
-      ...(stream.reasoning?.('because') ?? []),
-      ...stream.token('answer'),
-      ...stream.finish(output()),
+      ...stream.render({ type: 'reasoning', text: 'because' }),
+      ...stream.render({ type: 'token', text: 'answer' }),
+      ...stream.render({ type: 'done', output: output() }),
     ]
     expect(typesOf(events)).toEqual([
       'message_start',
@@ -185,9 +185,9 @@ describe('the reasoning shown apart', () => {
     const stream = responseStream(id, input, () => ({ error: {} }))
     const events = [
       ...stream.start(),
-      ...(stream.reasoning?.('because') ?? []),
-      ...stream.token('answer'),
-      ...stream.finish(output()),
+      ...stream.render({ type: 'reasoning', text: 'because' }),
+      ...stream.render({ type: 'token', text: 'answer' }),
+      ...stream.render({ type: 'done', output: output() }),
     ]
     const types = typesOf(events)
     expect(types.indexOf('response.reasoning_text.delta')).toBeLessThan(

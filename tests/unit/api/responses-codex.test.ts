@@ -194,9 +194,9 @@ describe("the model's calls, as Codex reads them", () => {
     const stream = responseStream(id, first.input, () => ({ error: {} }), first.tools)
     const events = [
       ...stream.start(),
-      ...(stream.reasoning?.(output.reasoning) ?? []),
-      ...stream.token(text),
-      ...stream.finish(output),
+      ...stream.render({ type: 'reasoning', text: output.reasoning }),
+      ...stream.render({ type: 'token', text }),
+      ...stream.render({ type: 'done', output }),
     ]
     return events.map(
       (e) => e.data as { type: string; item?: Record<string, unknown> } & Record<string, unknown>,
@@ -306,10 +306,11 @@ describe("the model's calls, as Codex reads them", () => {
   it('a forced custom call streams no JSON as its input: the text comes whole once read', () => {
     const forced = call(codexFirstRequest({ tool_choice: { type: 'custom', name: 'apply_patch' } }))
     const stream = responseStream(id, forced.input, () => ({ error: {} }), forced.tools)
-    expect(stream.token('{"input":"*** Be')).toEqual([])
-    const events = stream.finish(
-      answer([{ name: 'apply_patch', arguments: JSON.stringify({ input: PATCH }) }]),
-    )
+    expect(stream.render({ type: 'token', text: '{"input":"*** Be' })).toEqual([])
+    const events = stream.render({
+      type: 'done',
+      output: answer([{ name: 'apply_patch', arguments: JSON.stringify({ input: PATCH }) }]),
+    })
     const delta = events.find((e) => e.event === 'response.custom_tool_call_input.delta')
     expect(delta?.data).toMatchObject({ delta: PATCH })
   })

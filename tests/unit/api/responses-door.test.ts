@@ -28,10 +28,10 @@ const inference = {
   run: async (request: InferenceRequest): Promise<InferenceAnswer> => {
     inputs.push(request.input as GenerateInput)
     const turn = script.shift() ?? { text: 'ok' }
-    request.onSubmitted?.(TASK)
-    request.onAssigned?.('uhCAkPEER')
-    if (turn.reasoning) request.onReasoning?.(turn.reasoning)
-    if (turn.text) request.onToken?.(turn.text)
+    request.onEvent?.({ type: 'submitted', task: TASK })
+    request.onEvent?.({ type: 'assigned', peer: 'uhCAkPEER' })
+    if (turn.reasoning) request.onEvent?.({ type: 'reasoning', text: turn.reasoning })
+    if (turn.text) request.onEvent?.({ type: 'token', text: turn.text })
     const output: GenerateOutput = generateOutput({
       text: turn.text ?? '',
       reasoning: turn.reasoning ?? '',

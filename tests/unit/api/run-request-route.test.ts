@@ -17,9 +17,9 @@ const runner = {
   run: async (request: InferenceRequest): Promise<InferenceAnswer> => {
     seen.push(request)
     if (request.model === 'absent') throw new RunError('model_not_found', 'model_not_found', 'on no peer')
-    request.onSubmitted?.('uhCkkTASK')
+    request.onEvent?.({ type: 'submitted', task: 'uhCkkTASK' })
     if (request.model === undefined) {
-      request.onWaiting?.('no node has any model')
+      request.onEvent?.({ type: 'waiting', reason: 'no node has any model' })
       throw new RunError('no_capacity', 'no_capacity', 'no peer can serve task uhCkkTASK (cancelled it)')
     }
     if (request.model === 'slow')
@@ -29,9 +29,9 @@ const runner = {
           reject(request.signal.reason)
         }),
       )
-    request.onAssigned?.('uhCAkPEER')
-    request.onToken?.('Once')
-    request.onToken?.(' upon')
+    request.onEvent?.({ type: 'assigned', peer: 'uhCAkPEER' })
+    request.onEvent?.({ type: 'token', text: 'Once' })
+    request.onEvent?.({ type: 'token', text: ' upon' })
     return { task: 'uhCkkTASK', peer: 'uhCAkPEER', output: { text: 'Once upon' } }
   },
 } as unknown as RequestRunner

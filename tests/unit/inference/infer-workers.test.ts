@@ -23,15 +23,16 @@ async function runGenerate(input: InferGenerateInput, ctx = workerContext()) {
 }
 
 const tokens = (ctx: ReturnType<typeof workerContext>) =>
-  ctx.progress.filter((p) => p.type === 'token').map((p) => p.data as string)
+  ctx.events.flatMap((e) => (e.type === 'token' ? [e.text] : []))
 
 describe('infer.generate', () => {
   it('loads the model on demand, reporting the load as progress', async () => {
     const { output, ctx } = await runGenerate({ model: 'tiny', prompt: 'Hi', max_tokens: 4 })
     expect(output.timings.load_ms).toBeGreaterThan(0)
-    expect(ctx.progress.filter((p) => p.type === 'load').at(-1)).toEqual({
+    expect(ctx.events.filter((e) => e.type === 'load').at(-1)).toEqual({
       type: 'load',
-      data: { model: 'tiny', progress: { stage: 'load', done: 100, total: 100, unit: 'percent' } },
+      model: 'tiny',
+      progress: { stage: 'load', done: 100, total: 100, unit: 'percent' },
     })
     expect(fx.manager.loadedNames()).toEqual(['tiny'])
   })

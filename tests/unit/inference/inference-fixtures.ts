@@ -9,8 +9,9 @@ import {
   writeLlamaModel,
 } from '../../../host/inference/gguf-gen/llama-generator.ts'
 import { ModelManager } from '../../../host/inference/model-manager.ts'
+import type { WorkerEvent } from '../../../host/interface/run-event.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
-import type { WorkerContext, WorkerProgress } from '../../../host/workers/worker.ts'
+import type { WorkerContext } from '../../../host/workers/worker.ts'
 
 export interface ModelsFixture {
   dir: string
@@ -53,14 +54,14 @@ export async function modelsFixture(
   }
 }
 
-/** A worker context that records progress; `abort` cancels the task. */
-export function workerContext(): WorkerContext & { progress: WorkerProgress[]; abort(): void } {
+/** A worker context that records its events; `abort` cancels the task. */
+export function workerContext(): WorkerContext & { events: WorkerEvent[]; abort(): void } {
   const controller = new AbortController()
-  const progress: WorkerProgress[] = []
+  const events: WorkerEvent[] = []
   return {
     signal: controller.signal,
-    progress,
-    onProgress: (p) => progress.push(p),
+    events,
+    onEvent: (e) => events.push(e),
     abort: () => controller.abort(new Error('cancelled by the test')),
   }
 }

@@ -79,8 +79,8 @@ describe('stopping a model load', { timeout: 60_000 }, () => {
     const worker = inferGenerateWorker(workerModels(fx.manager))
     const run = worker.run(worker.input.parse({ prompt: 'Hi', max_tokens: 4 }), {
       signal: stop.signal,
-      onProgress: (p) => {
-        if (p.type === 'load') stop.abort()
+      onEvent: (e) => {
+        if (e.type === 'load') stop.abort()
       },
     })
     await expect(run).rejects.toMatchObject({ name: 'AbortError' })

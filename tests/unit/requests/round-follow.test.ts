@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { PeerEntry } from '../../../host/interface/live-peers.ts'
+import type { RunProgress } from '../../../host/interface/run-event.ts'
 import { type InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
 import type { TaskEvent, TaskView } from '../../../host/scheduler/scheduler-service.ts'
 
@@ -78,15 +79,20 @@ const request = (extra: Partial<InferenceRequest> = {}): InferenceRequest => ({
 })
 
 describe('a request on the round', () => {
-  it("relays the assignee's tokens and answers the accepted output", async () => {
+  it("relays the assignee's events as the run's own and answers the accepted output", async () => {
     const { runner, send, watching } = round()
-    const tokens: string[] = []
-    const assigned: string[] = []
-    const run = runner.run(
-      request({ onToken: (t) => void tokens.push(t), onAssigned: (p) => void assigned.push(p) }),
-    )
+    const events: RunProgress[] = []
+    const run = runner.run(request({ onEvent: (e) => void events.push(e) }))
     await send({ type: 'status', status: 'running', attempt: 1, assignee: 'uhCAkPEER' })
+    const loaded = { stage: 'load', done: 100, total: 100, unit: 'percent' } as const
+    await send({
+      type: 'progress',
+      assignee: 'uhCAkPEER',
+      progress: { type: 'load', data: { model: 'tiny', progress: loaded } },
+    })
     await send({ type: 'progress', assignee: 'uhCAkPEER', progress: { type: 'token', data: 'he' } })
+    // A kind this release does not know is passed over.
+    await send({ type: 'progress', assignee: 'uhCAkPEER', progress: { type: 'percent', data: 5 } })
     await send({ type: 'progress', assignee: 'uhCAkOTHER', progress: { type: 'token', data: 'x' } })
     const done = view('done', {
       results: [{ action_hash: 'r', author: 'uhCAkPEER', entry: { error: null, output_cid: null } }],
@@ -95,15 +101,19 @@ describe('a request on the round', () => {
     ;(done.payloads.outputs as Record<string, unknown>).r = 'hello'
     await send({ type: 'status', status: 'done', attempt: 1, assignee: 'uhCAkPEER' }, done)
     await expect(run).resolves.toEqual({ task: 'uhCkkTASK', peer: 'uhCAkPEER', output: 'hello' })
-    expect(tokens).toEqual(['he'])
-    expect(assigned).toEqual(['uhCAkPEER'])
+    expect(events).toEqual([
+      { type: 'submitted', task: 'uhCkkTASK' },
+      { type: 'assigned', peer: 'uhCAkPEER' },
+      { type: 'load', model: 'tiny', progress: loaded },
+      { type: 'token', text: 'he' },
+    ])
     expect(watching()).toBe(false)
   })
 
   it("cancels a task no peer will claim with the scheduler's reason, answering why from before", async () => {
     const { runner, send, cancelled } = round()
     const waits: string[] = []
-    const run = runner.run(request({ onWaiting: (r) => void waits.push(r) }))
+    const run = runner.run(request({ onEvent: (e) => void (e.type === 'waiting' && waits.push(e.reason)) }))
     await send({ type: 'waiting', reason: 'no peer has the model', unclaimable: true })
     await expect(run).rejects.toMatchObject({ failure: 'no_capacity', message: /no peer has a slot/ })
     expect(cancelled).toEqual(['nobody can serve it: no peer has the model'])

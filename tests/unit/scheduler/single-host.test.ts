@@ -119,7 +119,7 @@ describe('the scheduler of a host that is both requester and worker', () => {
     const host = testHost(mesh.conductors[0] as EmbeddedConductor)
     host.workers.register(
       anything('streams.now', async (_input, ctx) => {
-        ctx.onProgress?.({ type: 'token', data: 'a' })
+        ctx.onEvent({ type: 'token', text: 'a' })
         return { output: 'a' }
       }),
     )

@@ -3,7 +3,7 @@ import { echoWorker } from '../../../host/workers/echo.ts'
 import { sha256Worker } from '../../../host/workers/sha256.ts'
 import { DuplicateWorkerError, WorkerRegistry } from '../../../host/workers/worker-registry.ts'
 
-const ctx = (signal = new AbortController().signal) => ({ signal, onProgress: () => {} })
+const ctx = (signal = new AbortController().signal) => ({ signal, onEvent: () => {} })
 
 describe('built-in workers', () => {
   it('sha256 hashes text or base64 bytes', async () => {

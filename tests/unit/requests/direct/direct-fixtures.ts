@@ -114,7 +114,7 @@ export const echo: Worker = {
   // A thinking model's answer carries its reasoning beside the text.
   output: z.object({ text: z.string(), reasoning: z.string().optional() }),
   run: async (input: { prompt: string }, ctx) => {
-    ctx.onProgress({ type: 'token', data: 'echo' })
+    ctx.onEvent({ type: 'token', text: 'echo' })
     return { output: { text: `echo: ${input.prompt}` }, metrics: { tokens_in: 3, tokens_out: 2 } }
   },
 }
@@ -185,6 +185,8 @@ export function ask(inference: DirectInference, prompt: string, tokens: string[]
     model: MODEL,
     input: { prompt },
     signal: AbortSignal.timeout(10_000),
-    onToken: (text) => tokens.push(text),
+    onEvent: (event) => {
+      if (event.type === 'token') tokens.push(event.text)
+    },
   })
 }

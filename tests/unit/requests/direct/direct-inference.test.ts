@@ -143,8 +143,8 @@ describe('the direct route', () => {
     const mesh = new FakeMesh()
     const thought = { text: 'Oslo', reasoning: 'The user asks about a city.' }
     await runner(mesh, A, undefined, async (_input, ctx) => {
-      ctx.onProgress({ type: 'reasoning', data: thought.reasoning })
-      ctx.onProgress({ type: 'token', data: thought.text })
+      ctx.onEvent({ type: 'reasoning', text: thought.reasoning })
+      ctx.onEvent({ type: 'token', text: thought.text })
       return { output: thought, metrics: { tokens_in: 3, tokens_out: 9 } }
     })
     const { inference, served } = requester(mesh, [peer(A, 2)])
