@@ -17,8 +17,6 @@ export interface MetricsSources {
   replication: () => ReplicationStats | null
   /** Actions on this agent's source chain in each DNA (its head's sequence number). */
   chainActions?: () => Promise<Record<string, number>>
-  /** Requests routed straight to a runner from here; absent where none are. */
-  direct?: () => DirectStats
 }
 
 const PEER_STATUSES = ['online', 'stale', 'offline'] as const
@@ -33,6 +31,8 @@ export class DaemonMetrics {
   readonly #modelLoad: Histogram<'model'>
   readonly #requests: Counter<'route' | 'method' | 'status'>
   readonly #replicationLag: Histogram
+  /** Requests routed straight to a runner from here (`followDirect`); unset where none are. */
+  #direct: (() => DirectStats) | null = null
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry]
@@ -90,15 +90,17 @@ export class DaemonMetrics {
         for (const [dna, actions] of Object.entries(await sources.chainActions())) this.set({ dna }, actions)
       },
     })
+    const directStats = () => this.#direct?.() ?? null
     const direct = (name: string, help: string, read: (s: DirectStats) => number) =>
       new Counter({
         name,
         help,
         registers,
         collect() {
-          if (!sources.direct) return
+          const stats = directStats()
+          if (stats === null) return
           this.reset()
-          this.inc(read(sources.direct()))
+          this.inc(read(stats))
         },
       })
     direct('ripple_direct_requests_total', 'Requests sent from here straight to a runner', (s) => s.requests)
@@ -199,6 +201,11 @@ export class DaemonMetrics {
       if (tokens_out !== null) this.#tokens.inc(tokens_out)
       if (tokens_per_second !== null) this.#tokensPerSecond.set(tokens_per_second)
     }
+  }
+
+  /** Counts the requests routed straight to a runner from here (the direct route, built after the metrics). */
+  followDirect(stats: () => DirectStats): void {
+    this.#direct = stats
   }
 
   /** A request routed straight to its runner was answered: its tokens. */

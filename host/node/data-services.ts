@@ -11,7 +11,7 @@ import { ipfsSnapshotStore } from '../memory/ipfs-snapshots.ts'
 import { MemoryService } from '../memory/memory-service.ts'
 import { agentMemoryTransport } from '../memory/memory-transport.ts'
 import { peerEmbedder } from '../memory/peer-embedder.ts'
-import type { Components } from './components.ts'
+import { service } from './components.ts'
 import { child } from './coordination-services.ts'
 
 /**
@@ -19,68 +19,88 @@ import { child } from './coordination-services.ts'
  * without artifacts (and says so) rather than not at all.
  */
 export function ipfsStore(choice: IpfsChoice = { kind: 'helia' }) {
-  return async (c: Components) => {
-    if (choice.kind === 'helia' && c.backend.libp2p === null) {
-      c.logger.warn('no artifacts on this network without --ipfs kubo[:url] (Helia needs our libp2p node)')
-      return null
-    }
-    return openIpfs(choice, c.backend.libp2p, join(c.dataDir, 'ipfs'))
-  }
+  return service(
+    ['backend', 'dataDir', 'logger'],
+    async (c) => {
+      // Helia's fs stores write blocks and keys with no mode of their own: everything this daemon creates
+      // from here on is its owner's only (the data dir's rule: dirs 0700, files 0600).
+      process.umask(0o077)
+      if (choice.kind === 'helia' && c.backend.libp2p === null) {
+        c.logger.warn('no artifacts on this network without --ipfs kubo[:url] (Helia needs our libp2p node)')
+        return null
+      }
+      return openIpfs(choice, c.backend.libp2p, join(c.dataDir, 'ipfs'))
+    },
+    'open',
+  )
 }
 
 export function artifactService(init: { maxBytes?: number }) {
-  return ({ ipfs, conductor, backend, logger }: Components) =>
-    ipfs &&
-    new ArtifactService({
-      conductor,
-      ipfs,
-      maxBytes: init.maxBytes,
-      onMismatch: (record, err) =>
-        backend.warrantAuthor?.(
-          'artifact_index',
-          record.author,
-          record.action_hash,
-          `artifact.${err.field}`,
-          err.message,
-        ),
-      logger: child(logger, 'artifacts'),
-    })
+  return service(
+    ['ipfs', 'conductor', 'backend', 'logger'],
+    ({ ipfs, conductor, backend, logger }) =>
+      ipfs &&
+      new ArtifactService({
+        conductor,
+        ipfs,
+        maxBytes: init.maxBytes,
+        onMismatch: (record, err) =>
+          backend.warrantAuthor?.(
+            'artifact_index',
+            record.author,
+            record.action_hash,
+            `artifact.${err.field}`,
+            err.message,
+          ),
+        logger: child(logger, 'artifacts'),
+      }),
+  )
 }
 
 /** Keeps every artifact at its replication on live peers. */
 export function replicationKeeper() {
-  return (c: Components) =>
-    c.artifacts &&
-    new ReplicationKeeper({
-      artifacts: c.artifacts,
-      alivePeers: async () =>
-        (await c.peers.list()).filter((p) => p.status !== 'offline').map((p) => p.agent),
-      onRecordsStored: c.backend.onRecordsStored ?? undefined,
-      logger: child(c.logger, 'artifacts'),
-    })
+  return service(
+    ['artifacts', 'peers', 'backend', 'logger'],
+    (c) =>
+      c.artifacts &&
+      new ReplicationKeeper({
+        artifacts: c.artifacts,
+        alivePeers: async () =>
+          (await c.peers.list()).filter((p) => p.status !== 'offline').map((p) => p.agent),
+        onRecordsStored: c.backend.onRecordsStored ?? undefined,
+        logger: child(c.logger, 'artifacts'),
+      }),
+    'started',
+  )
 }
 
 /** The shared memory runs where this peer can reach others directly (the embedded backend's node). */
 export function memoryService() {
-  return (c: Components) => {
-    const agents = c.backend.agents
-    if (agents === null) return null
-    return new MemoryService({
-      conductor: c.conductor,
-      transport: agentMemoryTransport(agents),
-      dir: join(c.dataDir, 'memory'),
-      peers: async () =>
-        (await c.peers.list())
-          .filter((p) => p.status !== 'offline')
-          .map((p) => ({
-            agent: p.agent,
-            load: (p.load?.cpu_pct ?? 100) / 100,
-            capacity: p.capability?.memory.capacity_bytes ?? 0,
-          })),
-      embed: peerEmbedder(c.requests),
-      snapshots: c.ipfs ? ipfsSnapshotStore(c.ipfs) : undefined,
-      waitForRecord: c.backend.waitForAction ?? undefined,
-      logger: child(c.logger, 'memory'),
-    })
-  }
+  return service(
+    ['conductor', 'backend', 'dataDir', 'peers', 'requests', 'ipfs', 'report', 'logger'],
+    (c) => {
+      const agents = c.backend.agents
+      if (agents === null) return null
+      const memory = new MemoryService({
+        conductor: c.conductor,
+        transport: agentMemoryTransport(agents),
+        dir: join(c.dataDir, 'memory'),
+        peers: async () =>
+          (await c.peers.list())
+            .filter((p) => p.status !== 'offline')
+            .map((p) => ({
+              agent: p.agent,
+              load: (p.load?.cpu_pct ?? 100) / 100,
+              capacity: p.capability?.memory.capacity_bytes ?? 0,
+            })),
+        embed: peerEmbedder(c.requests),
+        snapshots: c.ipfs ? ipfsSnapshotStore(c.ipfs) : undefined,
+        waitForRecord: c.backend.waitForAction ?? undefined,
+        logger: child(c.logger, 'memory'),
+      })
+      c.report.add({ shardsHeld: () => memory.shardsHeld() })
+      return memory
+    },
+    'started',
+  )
 }

@@ -1,14 +1,15 @@
 /**
- * The data plane: the models this peer serves (each through its own engine process), the splits it
- * heads or holds a share of, requests routed straight to a runner, and the one way every caller (the
- * OpenAI and Anthropic endpoints, MCP, the CLI, memory) runs something on the mesh.
+ * The data plane: the memory promised here, the models this peer serves (each through its own engine
+ * process), the splits it heads or holds a share of, requests routed straight to a runner, and the one
+ * way every caller (the OpenAI and Anthropic endpoints, MCP, the CLI, memory) runs something on the mesh.
  */
-import { availableParallelism } from 'node:os'
+import { availableParallelism, freemem } from 'node:os'
 import { join } from 'node:path'
 import { engineBuildOf } from '../inference/engine/engine-capability.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
 import { ModelManager } from '../inference/model-manager.ts'
 import { ModelQuarantine } from '../inference/model-quarantine.ts'
+import { MemoryBudget } from '../interface/memory-budget.ts'
 import { modelInfo } from '../registry/build-capability.ts'
 import { DirectService } from '../requests/direct/direct-service.ts'
 import { RequestRunner } from '../requests/run-request.ts'
@@ -16,7 +17,7 @@ import { RpcWorker } from '../split/rpc-worker.ts'
 import { SplitService } from '../split/split-service.ts'
 import { giveToGet } from '../usage/give-to-get.ts'
 import { withRecentUsage } from '../usage/usage-policy.ts'
-import type { Components } from './components.ts'
+import { service } from './components.ts'
 import { child, trackSubmitted } from './coordination-services.ts'
 
 export interface ModelServiceInit {
@@ -25,8 +26,10 @@ export interface ModelServiceInit {
   contextSize?: number
   /** Inference threads; default: the cores this process may use. */
   threads?: number
-  /** Requests each loaded model serves at once (`--parallel`); default from its size and free memory. */
+  /** Requests each loaded model serves at once for one member (`--parallel`); default from its size and free memory. */
   slots?: number
+  /** Slots each model's engine runs beyond a member's share, for the owner and members holding none (`--held-back`). */
+  heldBackSlots?: number
   /** The most memory models may take here (`--model-memory`); default all that is free. */
   modelMemoryBytes?: number
   /** How long a model stays loaded once idle (`--keep-alive`); default 5 min. */
@@ -37,93 +40,125 @@ export interface ModelServiceInit {
   giveToGet?: boolean
 }
 
+/** The memory promised on this peer, within `--model-memory` where it is set. */
+export function memoryBudget(init: Pick<ModelServiceInit, 'modelMemoryBytes'>) {
+  return service([], () => new MemoryBudget({ limitBytes: init.modelMemoryBytes, freeMemory: freemem }))
+}
+
 export function modelManager(init: ModelServiceInit) {
-  return async (c: Components): Promise<ModelManager> => {
-    const hashCache = new FileHashCache(join(c.dataDir, 'model-hashes.json'))
-    await hashCache.load()
-    const logger = child(c.logger, 'inference')
-    const models = new ModelManager({
-      modelsDir: init.modelsDir,
-      hashCache,
-      quarantine: new ModelQuarantine(join(c.dataDir, 'model-quarantine.json')),
-      threads: init.threads,
-      contextSize: init.contextSize,
-      slots: init.slots,
-      budget: c.budget,
-      keepAliveMs: init.keepAliveMs,
-      logger,
-    })
-    // The engine's backend is chosen (GPU ones self-tested) before the capability says which it is.
-    await models.backends
-      .active()
-      .catch((err: unknown) =>
-        logger.warn({ err: (err as Error).message }, 'the inference engine cannot run'),
-      )
-    return models
-  }
+  return service(
+    ['dataDir', 'logger', 'budget'],
+    async (c): Promise<ModelManager> => {
+      const hashCache = new FileHashCache(join(c.dataDir, 'model-hashes.json'))
+      await hashCache.load()
+      const logger = child(c.logger, 'inference')
+      const models = new ModelManager({
+        modelsDir: init.modelsDir,
+        hashCache,
+        quarantine: new ModelQuarantine(join(c.dataDir, 'model-quarantine.json')),
+        threads: init.threads,
+        contextSize: init.contextSize,
+        slots: init.slots,
+        budget: c.budget,
+        keepAliveMs: init.keepAliveMs,
+        logger,
+      })
+      // The engine's backend is chosen (GPU ones self-tested) before the capability says which it is.
+      await models.backends
+        .active()
+        .catch((err: unknown) =>
+          logger.warn({ err: (err as Error).message }, 'the inference engine cannot run'),
+        )
+      return models
+    },
+    'started',
+  )
 }
 
 /** This peer's memory for splits (an RPC worker behind the mesh's tunnel), and the splits it heads. */
 export function splitService(init: { threads?: number; rpcCacheBytes?: number }) {
-  return (c: Components) => {
-    const logger = child(c.logger, 'inference')
-    return new SplitService({
-      self: c.conductor.agentPubKey,
-      models: c.models,
-      agents: c.backend.agents,
-      worker: new RpcWorker({
-        dir: async () => {
-          const { dir, env } = await c.models.backends.active()
-          return { dir, env }
-        },
-        cacheDir: join(c.dataDir, 'rpc-cache'),
-        cacheCapBytes: init.rpcCacheBytes,
-        threads: init.threads ?? availableParallelism(),
-        logger: logger.child({ component: 'rpc-worker' }),
-      }),
-      peers: () => c.peers.list(),
-      engineBuildOf,
-      logger: logger.child({ component: 'split' }),
-    })
-  }
+  return service(
+    ['conductor', 'models', 'backend', 'dataDir', 'peers', 'report', 'logger'],
+    (c) => {
+      const logger = child(c.logger, 'inference')
+      const splits = new SplitService({
+        self: c.conductor.agentPubKey,
+        models: c.models,
+        agents: c.backend.agents,
+        worker: new RpcWorker({
+          dir: async () => {
+            const { dir, env } = await c.models.backends.active()
+            return { dir, env }
+          },
+          cacheDir: join(c.dataDir, 'rpc-cache'),
+          cacheCapBytes: init.rpcCacheBytes,
+          threads: init.threads ?? availableParallelism(),
+          logger: logger.child({ component: 'rpc-worker' }),
+        }),
+        peers: () => c.peers.list(),
+        engineBuildOf,
+        logger: logger.child({ component: 'split' }),
+      })
+      // The splits this peer heads go out in its heartbeats, each peer's share with it.
+      c.report.add({
+        splits: () =>
+          splits.views().map(({ model, peers }) => ({
+            model,
+            peers: peers.map(({ agent, layers, bytes }) => ({ agent, layers, bytes })),
+          })),
+      })
+      return splits
+    },
+    'started',
+  )
 }
 
 /** Interactive requests go straight to their runner; the signed record follows the answer. */
 export function directService(init: Pick<ModelServiceInit, 'giveToGet'>) {
-  return (c: Components) =>
-    new DirectService({
-      weightOf: init.giveToGet && c.backend.answerCounts ? giveToGet(c.backend.answerCounts) : undefined,
-      // Every window of leaves signed here is totalled into this peer's usage.
-      conductor: c.usage.watch(c.conductor),
-      workers: c.workers,
-      // A runner's policies see the requester's recent usage here (and the slots, from the runner).
-      policies: withRecentUsage(c.policies, c.usage),
-      slotsOf: (model) => c.models.slotsOf(model),
-      agents: c.backend.agents,
-      peers: () => c.peers.list(),
-      waitForAction: c.backend.waitForAction ?? undefined,
-      carrier: c.backend.carrier,
-      onServed: (output) => {
-        const timings = (
-          output as { timings?: { generated_tokens?: number; tokens_per_second?: number | null } }
-        ).timings
-        c.metrics.answerServed(timings?.generated_tokens ?? null, timings?.tokens_per_second ?? null)
-      },
-      logger: child(c.logger, 'direct'),
-    })
+  return service(
+    ['backend', 'usage', 'conductor', 'workers', 'policies', 'models', 'peers', 'metrics', 'logger'],
+    (c) => {
+      const direct = new DirectService({
+        weightOf: init.giveToGet && c.backend.answerCounts ? giveToGet(c.backend.answerCounts) : undefined,
+        // Every window of leaves signed here is totalled into this peer's usage.
+        conductor: c.usage.watch(c.conductor),
+        workers: c.workers,
+        // A runner's policies see the requester's recent usage here (and the slots, from the runner).
+        policies: withRecentUsage(c.policies, c.usage),
+        slotsOf: (model) => c.models.slotsOf(model),
+        agents: c.backend.agents,
+        peers: () => c.peers.list(),
+        waitForAction: c.backend.waitForAction ?? undefined,
+        carrier: c.backend.carrier,
+        onServed: (output) => {
+          const timings = (
+            output as { timings?: { generated_tokens?: number; tokens_per_second?: number | null } }
+          ).timings
+          c.metrics.answerServed(timings?.generated_tokens ?? null, timings?.tokens_per_second ?? null)
+        },
+        logger: child(c.logger, 'direct'),
+      })
+      c.metrics.followDirect(() => direct.inference.stats())
+      return direct
+    },
+    'started',
+  )
 }
 
 export function requestRunner() {
-  return (c: Components) =>
-    new RequestRunner({
-      scheduler: c.scheduler,
-      workers: c.workers,
-      direct: c.direct.inference,
-      peers: () => c.peers.list(),
-      onSubmitted: (hash) => trackSubmitted(c, hash),
-      ownModel: async (name) => {
-        const own = (await c.models.list()).models.find((m) => m.name === name)
-        return own ? modelInfo(own) : null
-      },
-    })
+  return service(
+    ['scheduler', 'workers', 'direct', 'peers', 'models', 'metrics', 'logger'],
+    (c) =>
+      new RequestRunner({
+        scheduler: c.scheduler,
+        workers: c.workers,
+        direct: c.direct.inference,
+        peers: () => c.peers.list(),
+        onSubmitted: (hash) => trackSubmitted(c, hash),
+        ownModel: async (name) => {
+          const own = (await c.models.list()).models.find((m) => m.name === name)
+          return own ? modelInfo(own) : null
+        },
+      }),
+  )
 }

@@ -9,23 +9,22 @@ import type { SplitService } from '../split/split-service.ts'
 import { modelMeant, placeModel } from '../workers/model-placement.ts'
 import type { WorkerModels } from '../workers/worker-models.ts'
 
-/** `splits`: read when called (the splits are built after the workers); null where none can run. */
+/** `splits`: null where none can run (no peer streams on this backend). */
 export function workerModels(
   models: ModelManager,
-  splits: () => Pick<SplitService, 'load'> | null = () => null,
+  splits: Pick<SplitService, 'load'> | null = null,
 ): WorkerModels {
   return {
     place: (name) =>
-      placeModel(models, name, { freeBytes: () => models.freeModelBytes(), canSplit: splits() !== null }),
+      placeModel(models, name, { freeBytes: () => models.freeModelBytes(), canSplit: splits !== null }),
     meant: (name) => modelMeant(models, name),
     async acquire(name, options) {
       try {
         return await models.acquire(name, options)
       } catch (err) {
-        const split = splits()
-        if (!(err instanceof ModelTooLargeError) || split === null) throw err
+        if (!(err instanceof ModelTooLargeError) || splits === null) throw err
         try {
-          const model = await split.load(name, options)
+          const model = await splits.load(name, options)
           return { model, loadMs: model.loadMs }
         } catch (splitErr) {
           // Short of memory both ways: the refusal names what holds it here, and why no split could.

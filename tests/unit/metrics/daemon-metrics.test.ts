@@ -84,9 +84,9 @@ describe('DaemonMetrics', () => {
 
   it('counts direct requests and chain actions from their sources', async () => {
     const direct = () => ({ requests: 9, failovers: 2, recorded: 6, unrecorded: 1, stayed: 0, moved: 0 })
-    const text = await new DaemonMetrics(
-      sources({ direct, chainActions: async () => ({ resource_mesh: 17 }) }),
-    ).text()
+    const metrics = new DaemonMetrics(sources({ chainActions: async () => ({ resource_mesh: 17 }) }))
+    metrics.followDirect(direct)
+    const text = await metrics.text()
     expect(sample(text, 'ripple_direct_requests_total')).toBe(9)
     expect(sample(text, 'ripple_direct_failovers_total')).toBe(2)
     expect(sample(text, 'ripple_direct_recorded_total')).toBe(6)

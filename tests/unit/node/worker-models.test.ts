@@ -47,7 +47,7 @@ describe('worker models', () => {
         return splitModel
       },
     }
-    const models = workerModels(manager(tooLarge), () => splits)
+    const models = workerModels(manager(tooLarge), splits)
     expect(await models.place('big')).toEqual({ model: 'big', loaded: false })
     expect(await models.acquire('big', {})).toEqual({ model: splitModel, loadMs: 7 })
     expect(loads).toEqual(['big'])
@@ -64,7 +64,7 @@ describe('worker models', () => {
   it('refuses for room, naming what holds it here, when a split is short of memory too; else the split failed', async () => {
     const held = new ModelTooLargeError('big', 900 * MiB, 100 * MiB, 'coder (512 MiB, busy)')
     const short = new SplitUnavailableError('big', 'the mesh has 0.05 GiB free on 1 usable peers')
-    const models = workerModels(manager(held), () => ({ load: () => Promise.reject(short) }))
+    const models = workerModels(manager(held), { load: () => Promise.reject(short) })
     const err = await models.acquire('big', {}).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ModelTooLargeError)
     expect((err as Error).message).toBe(
@@ -73,14 +73,14 @@ describe('worker models', () => {
         'mesh has 0.05 GiB free on 1 usable peers',
     )
     const lost = new Error('a split worker went away')
-    const failing = workerModels(manager(held), () => ({ load: () => Promise.reject(lost) }))
+    const failing = workerModels(manager(held), { load: () => Promise.reject(lost) })
     await expect(failing.acquire('big', {})).rejects.toBe(lost)
   })
 
   it('leaves any other failure of a load to the load', async () => {
     const missing = new ModelNotFoundError('big', [])
     const splits = { load: () => Promise.reject(new Error('a split was tried')) }
-    await expect(workerModels(manager(missing), () => splits).acquire('big', {})).rejects.toBe(missing)
+    await expect(workerModels(manager(missing), splits).acquire('big', {})).rejects.toBe(missing)
   })
 
   it('means the only model when a request names none', async () => {
