@@ -35,6 +35,7 @@ import { createRipplePubsub, fastMessageId, type RipplePubsub } from './pubsub.t
 import { libp2pLogger } from './quiet-logger.ts'
 import { createRequestResponse, type RequestResponse } from './request-response.ts'
 import { DEFAULT_STUN_PORT } from './stun-port.ts'
+import { batchingWrites } from './writes-per-turn.ts'
 
 export interface RippleNodeInit {
   network: NetworkConfig
@@ -159,7 +160,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
         ? [webRTC({ rtcConfiguration: { iceServers: stunServers(config.bootstrap, init.peers) } })]
         : []),
     ],
-    connectionEncrypters: [noise()],
+    // A turn's writes on a TCP connection in one syscall (writes-per-turn.ts).
+    connectionEncrypters: [batchingWrites(noise())],
     streamMuxers: [yamux()],
     connectionProtector:
       config.psk === null ? undefined : privateNetwork(config.psk, { logger: init.logger }),

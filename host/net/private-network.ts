@@ -18,6 +18,7 @@ import type {
 import { InvalidParametersError } from '@libp2p/interface'
 import { AbstractMultiaddrConnection, byteStream, type SendResult } from '@libp2p/utils'
 import type { Logger } from '../log/logger.ts'
+import { writesPerTurn } from './writes-per-turn.ts'
 import { type Keystream, XSalsa20Stream } from './xsalsa20-stream.ts'
 
 const NONCE_BYTES = 24
@@ -67,7 +68,7 @@ class PreSharedKeyProtector implements ConnectionProtector {
     const log = connection.log.newScope('pnet')
     const localNonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES))
     const signal = options?.signal ?? AbortSignal.timeout(this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
-    const bytes = byteStream(connection)
+    const bytes = byteStream(writesPerTurn(connection))
     const [remote] = await Promise.all([
       bytes.read({ bytes: NONCE_BYTES, signal }),
       bytes.write(localNonce, { signal }),
