@@ -13,12 +13,11 @@
  * And the API contract and its typed client (what the browser dashboard bundles) run on leaves only:
  * nothing they load at run time imports a `node:` builtin or an npm package other than zod.
  */
-import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../../e2e/ripple-process.ts'
+import { HOST, hostSources, importsOf } from './host-sources.ts'
 
-const HOST = join(REPO_ROOT, 'host')
 /** The layers above the services (0) and the foundations under them (-1); the contract ranks lowest. */
 const LAYERS: Record<string, number> = {
   cli: 4,
@@ -98,18 +97,6 @@ function reachIns(files: readonly { path: string; text: string }[]): string[] {
         }
   }
   return found
-}
-
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
-  )
-}
-
-/** Relative imports of a file's text (static, re-exports and dynamic), as repo paths. */
-function importsOf(file: string, text: string): string[] {
-  const specs = [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => m[1]!)
-  return specs.map((spec) => relative(REPO_ROOT, resolve(dirname(file), spec)))
 }
 
 /**
@@ -217,14 +204,14 @@ describe('imports point down', () => {
   })
 
   it('has no import of a layer above, and a leaf interface/', () => {
-    const files = sources(HOST).map((path) => ({ path, text: readFileSync(path, 'utf8') }))
+    const files = hostSources()
     expect(files.length).toBeGreaterThan(200)
     expect(violations(files)).toEqual([])
   })
 })
 
 describe('services meet at their seams', () => {
-  const files = sources(HOST).map((path) => ({ path, text: readFileSync(path, 'utf8') }))
+  const files = hostSources()
 
   it('reads what it checks (a planted reach-in is caught; owners and the internals themselves pass)', () => {
     const planted = [
@@ -295,7 +282,7 @@ describe('the API contract and client run on leaves', () => {
   })
 
   it('loads no node: builtin and no npm package but zod, through any import chain', () => {
-    const files = sources(HOST).map((path) => ({ path, text: readFileSync(path, 'utf8') }))
+    const files = hostSources()
     expect(nonLeaves(files, ROOTS)).toEqual([])
   })
 })
