@@ -25,9 +25,9 @@ import {
   recordsAbout,
 } from '../host/conductor/embedded/replication/index.ts'
 import type { NetworkConfig } from '../host/config/network-schema.ts'
+import { payloadBytes, payloadHash } from '../host/identity/payload-hash.ts'
 import { silentLogger } from '../host/log/logger.ts'
 import { PolicyService } from '../host/policy/policy-service.ts'
-import { payloadBytes, payloadHash } from '../host/scheduler/payload-hash.ts'
 import { isTerminal, SchedulerService, type TaskOrder } from '../host/scheduler/scheduler-service.ts'
 import { echoWorker } from '../host/workers/echo.ts'
 import { WorkerRegistry } from '../host/workers/worker-registry.ts'

@@ -14,14 +14,14 @@ import {
   type Task,
   type TaskResult,
 } from '../../zomes-bindings/index.ts'
+import { payloadHash } from '../identity/payload-hash.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
 import { nowMicros } from '../runtime/clock.ts'
+import { runMetrics } from '../workers/run-metrics.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import type { PayloadExchange } from './payload-exchange.ts'
-import { payloadHash } from './payload-hash.ts'
-import { runMetrics } from './run-metrics.ts'
 import { salted, unsalted } from './salted-payload.ts'
 import { getSealed, putSealed, type TaskPayloads } from './task-payloads.ts'
 import { type SignalProgress, signalProgress, type TaskSignal } from './task-signals.ts'

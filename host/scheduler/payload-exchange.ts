@@ -14,9 +14,9 @@ import {
   type Task,
   type TaskState,
 } from '../../zomes-bindings/index.ts'
+import { payloadBytes, payloadDigest } from '../identity/payload-hash.ts'
 import type { ConductorPort, Signal } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
-import { payloadBytes, payloadDigest } from './payload-hash.ts'
 import type { PrivatePayloads } from './private-payloads.ts'
 import { unsalted } from './salted-payload.ts'
 

@@ -4,9 +4,9 @@
  * chain (the mesh sees their actions only), with the newest in memory.
  */
 import type { TaskPayload } from '../../zomes-bindings/index.ts'
+import { payloadBytes, payloadDigest } from '../identity/payload-hash.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import { ByteBoundedCache } from '../runtime/byte-bounded-cache.ts'
-import { payloadBytes, payloadDigest } from './payload-hash.ts'
 
 /** Bytes of payloads held in memory (the newest); the rest are read back from the chain. */
 const HELD_IN_MEMORY_BYTES = 64 * 1024 * 1024

@@ -16,8 +16,8 @@ import {
   type TaskResult,
   type Vote,
 } from '../../zomes-bindings/index.ts'
+import { payloadBytes } from '../identity/payload-hash.ts'
 import { type Answer, answerOf, tally } from './agreement.ts'
-import { payloadBytes } from './payload-hash.ts'
 
 export interface Verdict {
   accepted: boolean

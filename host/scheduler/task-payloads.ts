@@ -5,7 +5,7 @@
  * through the TaskPayloads port (the daemon gives it one over its ArtifactService).
  */
 import { type Artifact, LIMITS, type Task } from '../../zomes-bindings/index.ts'
-import { payloadBytes } from './payload-hash.ts'
+import { payloadBytes } from '../identity/payload-hash.ts'
 import type { PrivatePayloads } from './private-payloads.ts'
 import { salted } from './salted-payload.ts'
 import { openSealed, type SealedKey, SealedKeySchema, seal } from './sealed-payload.ts'

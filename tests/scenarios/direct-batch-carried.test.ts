@@ -10,6 +10,7 @@ import { embeddedOpCarrier } from '../../host/conductor/embedded/replication/ind
 import { waitForAction } from '../../host/conductor/embedded/replication/wait-for-action.ts'
 import { decodeMsgpack, encodeCanonical } from '../../host/identity/canonical.ts'
 import { decodeHashB64 } from '../../host/identity/hash.ts'
+import { payloadHash } from '../../host/identity/payload-hash.ts'
 import { libp2pAgentPort } from '../../host/node/agent-port.ts'
 import { requestHash } from '../../host/requests/direct/direct-request.ts'
 import {
@@ -18,7 +19,6 @@ import {
   OfferFrameSchema,
   PromptFrameSchema,
 } from '../../host/requests/direct/direct-wire.ts'
-import { payloadHash } from '../../host/scheduler/payload-hash.ts'
 import { type AnswerLeaf, answerLeavesOf, DNA_NAMES } from '../../zomes-bindings/index.ts'
 import { ask, directService, echo, FILE, MODEL, privateMesh } from './direct-mesh.ts'
 import { type Player, runScenario } from './harness.ts'

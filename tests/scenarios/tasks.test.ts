@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest'
 import { createEmbeddedPeer } from '../../host/conductor/embedded/replication/index.ts'
 import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
+import { payloadHash } from '../../host/identity/payload-hash.ts'
 import { rendezvousOrder } from '../../host/interface/rendezvous.ts'
-import { payloadHash } from '../../host/scheduler/payload-hash.ts'
 import {
   isTerminal,
   type SchedulerService,

@@ -9,11 +9,11 @@
  * an answer's path.
  */
 import { type ServedLeaf, servedLeavesOf } from '../../../zomes-bindings/index.ts'
+import { payloadHash } from '../../identity/payload-hash.ts'
 import type { CarriedOps, OpCarrier } from '../../interface/carried-ops.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import { InvalidEntryError, UnresolvedDependenciesError } from '../../interface/zome-refusal.ts'
 import type { Logger } from '../../log/logger.ts'
-import { payloadHash } from '../../scheduler/payload-hash.ts'
 import { BatchWindow } from './batch-window.ts'
 import type { DirectRequest } from './direct-request.ts'
 import type { SignedLeaf } from './direct-runner.ts'

@@ -1,8 +1,8 @@
 /** Hosts for scheduler tests: a conductor of a test mesh with its policy service, workers and scheduler. */
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
+import { payloadBytes, payloadHash } from '../../../host/identity/payload-hash.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { PolicyService } from '../../../host/policy/policy-service.ts'
-import { payloadBytes, payloadHash } from '../../../host/scheduler/payload-hash.ts'
 import { SchedulerService, type TaskOrder } from '../../../host/scheduler/scheduler-service.ts'
 import { WorkerRegistry } from '../../../host/workers/worker-registry.ts'
 import type { NodeCapability, Task } from '../../../zomes-bindings/index.ts'

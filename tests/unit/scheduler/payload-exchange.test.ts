@@ -4,8 +4,8 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { encodeHashB64, type HoloHashKind, holoHashFrom32 } from '../../../host/identity/hash.ts'
+import { payloadHash } from '../../../host/identity/payload-hash.ts'
 import { PayloadExchange } from '../../../host/scheduler/payload-exchange.ts'
-import { payloadHash } from '../../../host/scheduler/payload-hash.ts'
 import { PrivatePayloads } from '../../../host/scheduler/private-payloads.ts'
 import { verifyResult } from '../../../host/scheduler/receipt.ts'
 import { salted } from '../../../host/scheduler/salted-payload.ts'

@@ -1,6 +1,6 @@
 /** A payload kept once, named by the hash of its canonical JSON, its size from the same bytes. */
 import { describe, expect, it } from 'vitest'
-import { payloadBytes, payloadDigest, payloadHash } from '../../../host/scheduler/payload-hash.ts'
+import { payloadBytes, payloadDigest, payloadHash } from '../../../host/identity/payload-hash.ts'
 import { PrivatePayloads } from '../../../host/scheduler/private-payloads.ts'
 
 describe('payloadDigest', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { payloadHash } from '../../../host/scheduler/payload-hash.ts'
+import { payloadHash } from '../../../host/identity/payload-hash.ts'
 import { verifyResult } from '../../../host/scheduler/receipt.ts'
 import { type PlanOptions, planRequester } from '../../../host/scheduler/requester-plan.ts'
 import type {

@@ -3,9 +3,9 @@
  * altered bytes, a wrong key or content other than the record names are refused.
  */
 import { describe, expect, it } from 'vitest'
+import { payloadHash } from '../../../host/identity/payload-hash.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { HeldPayloads } from '../../../host/scheduler/held-payloads.ts'
-import { payloadHash } from '../../../host/scheduler/payload-hash.ts'
 import { PrivatePayloads } from '../../../host/scheduler/private-payloads.ts'
 import { salted } from '../../../host/scheduler/salted-payload.ts'
 import {

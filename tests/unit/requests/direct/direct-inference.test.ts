@@ -4,6 +4,7 @@
  * tests/e2e/direct-route.test.ts.
  */
 import { describe, expect, it } from 'vitest'
+import { payloadHash } from '../../../../host/identity/payload-hash.ts'
 import { ModelTooLargeError } from '../../../../host/inference/model-errors.ts'
 import { InvalidEntryError, UnresolvedDependenciesError } from '../../../../host/interface/zome-refusal.ts'
 import { NoRunnerError, RunnerLostError } from '../../../../host/requests/direct/direct-errors.ts'
@@ -13,7 +14,6 @@ import {
   jsonFrames,
   RequestFrameSchema,
 } from '../../../../host/requests/direct/direct-wire.ts'
-import { payloadHash } from '../../../../host/scheduler/payload-hash.ts'
 import { type AnswerLeaf, answerLeavesOf, type ServedLeaves } from '../../../../zomes-bindings/index.ts'
 import {
   A,

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
+import { payloadDigest } from '../../../../host/identity/payload-hash.ts'
 import { type DirectRequest, digestRequest } from '../../../../host/requests/direct/direct-request.ts'
 import {
   nextPhase,
@@ -17,7 +18,6 @@ import {
   WireOrderError,
   wireVersion,
 } from '../../../../host/requests/direct/direct-wire.ts'
-import { payloadDigest } from '../../../../host/scheduler/payload-hash.ts'
 import { canonicalJson } from '../../../../zomes-bindings/canonical-json.ts'
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')

@@ -6,13 +6,13 @@
  */
 import { describe, expect, it } from 'vitest'
 import { encodeHashB64, holoHashFrom32 } from '../../../../host/identity/hash.ts'
+import { payloadHash } from '../../../../host/identity/payload-hash.ts'
 import type { CarriedOps, OpCarrier } from '../../../../host/interface/carried-ops.ts'
 import type { ConductorPort } from '../../../../host/interface/conductor-port.ts'
 import { UnresolvedDependenciesError } from '../../../../host/interface/zome-refusal.ts'
 import { silentLogger } from '../../../../host/log/logger.ts'
 import { newDirectRequest, requestHash } from '../../../../host/requests/direct/direct-request.ts'
 import { type CarriedLeaf, ServedRecords } from '../../../../host/requests/direct/served-records.ts'
-import { payloadHash } from '../../../../host/scheduler/payload-hash.ts'
 import { type AnswerLeaf, answerLeavesOf, type ServedLeaves } from '../../../../zomes-bindings/index.ts'
 
 const agent = (n: number) => encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(n), 'agent'))

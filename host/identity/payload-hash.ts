@@ -1,7 +1,8 @@
 /**
- * The hash a task's input (`input_hash`) or a result's output (`output_hash`) is named by: sha256 of its
- * canonical JSON (keys sorted), the form both parties see whatever key order it was written in, since
- * entries travel as msgpack with sorted keys. No output (an error) hashes the empty string.
+ * The hash a run's input (`input_hash`) or output (`output_hash`: a task's Result, a direct answer's
+ * leaf) is named by: sha256 of its canonical JSON (keys sorted), the form both parties see whatever key
+ * order it was written in, since entries travel as msgpack with sorted keys. No output (an error)
+ * hashes the empty string. Shared by the round and the direct route.
  */
 import { createHash } from 'node:crypto'
 import { canonicalJson } from '../../zomes-bindings/canonical-json.ts'

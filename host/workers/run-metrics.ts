@@ -1,6 +1,7 @@
 /**
- * The metrics a runner signs (in a Result or an Answer): when the run started and finished, and the
- * token counts and rate the worker reported, when it reported them as numbers.
+ * The metrics a runner signs of a worker's run (in a task's Result or a direct answer's leaf): when the
+ * run started and finished, and the token counts and rate the worker reported, when it reported them
+ * as numbers.
  */
 import type { TaskResult } from '../../zomes-bindings/index.ts'
 import { nowMicros } from '../runtime/clock.ts'
