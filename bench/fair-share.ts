@@ -1,12 +1,12 @@
 /**
- * Sharing fairly (issue 47): one runner (the owner, 4 slots of a generated model) and two members
- * with no model, A and B, as `ripple up` processes. Member A runs 16 agent loops, B 1 and the owner 1
- * (streamed chat completions through the official `openai` client, 32 tokens out each). What it shows:
- * B's and the owner's first-token p50 against their idle figure (each alone on the runner), and A's
- * throughput (and the runner's in all) against the runner's capacity (A's 16 loops alone); with fair
- * turns (the owner's own first, members by deficit round robin), with fair turns that keep a slot
- * from a member holding all the others (RIPPLE_FAIR_TURNS=reserve on the runner) and with one
- * first-come line (=off), fresh peers for each.
+ * Sharing fairly (issue 47): one runner (the owner, `--parallel 4` of a generated model) and two
+ * members with no model, A and B, as `ripple up` processes. Member A runs 16 agent loops, B 1 and the
+ * owner 1 (streamed chat completions through the official `openai` client, 32 tokens out each). What
+ * it shows: B's and the owner's first-token p50 against their idle figure (each alone on the runner),
+ * and A's throughput (and the runner's in all) against the runner's capacity for A (A's 16 loops
+ * alone), all in the same run; with fair turns and the default 2 held-back slots, fair turns with none
+ * (`--held-back 0`) and one first-come line with none (RIPPLE_FAIR_TURNS=off: the behaviour before
+ * issue 47), fresh peers for each, FAIR_SHARE_RUNS rounds (default 3) of the three; medians reported.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -33,13 +33,20 @@ interface Done {
 
 type Client = OpenAI
 
+/**
+ * One prompt for every loop: the generated model's weights are random, and its greedy answer to some
+ * prompts decodes to no text at all (to "Agent b0: ...", say), which would time a whole answer as its
+ * first token.
+ */
+const PROMPT = `Agent: ${'a tool result '.repeat(12)}`
+
 /** One streamed request: its first-token time and the tokens it got; null when refused (429/503). */
-async function ask(client: Client, loop: string): Promise<Done | null> {
+async function ask(client: Client): Promise<Done | null> {
   const sentAt = performance.now()
   try {
     const stream = await client.chat.completions.create({
       model: 'm',
-      messages: [{ role: 'user', content: `Agent ${loop}: ${'a tool result '.repeat(12)}` }],
+      messages: [{ role: 'user', content: PROMPT }],
       max_tokens: MAX_TOKENS,
       temperature: 0,
       stream: true,
@@ -51,20 +58,21 @@ async function ask(client: Client, loop: string): Promise<Done | null> {
       if (firstAt === null && (chunk.choices[0]?.delta.content ?? '') !== '') firstAt = performance.now()
       tokens = chunk.usage?.completion_tokens ?? tokens
     }
-    return { ttftMs: (firstAt ?? performance.now()) - sentAt, tokens }
+    // An answer with no text has no first token: left out of the first-token figures.
+    return { ttftMs: (firstAt ?? Number.NaN) - sentAt, tokens }
   } catch {
     return null
   }
 }
 
 /** `loops` loops asking one after another until `untilMs` (performance.now()); what each got. */
-async function loops(client: Client, name: string, count: number, untilMs: number) {
+async function loops(client: Client, count: number, untilMs: number) {
   const done: Done[] = []
   let refused = 0
   await Promise.all(
-    Array.from({ length: count }, async (_, i) => {
+    Array.from({ length: count }, async () => {
       while (performance.now() < untilMs) {
-        const got = await ask(client, `${name}${i}`)
+        const got = await ask(client)
         if (got) done.push(got)
         else {
           refused += 1
@@ -76,13 +84,21 @@ async function loops(client: Client, name: string, count: number, untilMs: numbe
   return { done, refused }
 }
 
+/** The p50 of first-token times (answers without text have none). */
+const firstToken = (times: readonly number[]) => median(times.filter((t) => !Number.isNaN(t)))
+
 const tokensPerS = (done: readonly Done[], ms: number) =>
   round(done.reduce((n, d) => n + d.tokens, 0) / (ms / 1000))
 
-/** How the runner gives its slots: RIPPLE_FAIR_TURNS on it (`on`: the default). */
-type Turns = 'on' | 'reserve' | 'off'
+/** How the runner gives its slots: RIPPLE_FAIR_TURNS on it and its held-back slots. */
+interface Mode {
+  key: string
+  label: string
+  fair: boolean
+  heldBack: number
+}
 
-async function share(turns: Turns) {
+async function share(mode: Mode) {
   const root = await mkdtemp(join(tmpdir(), 'ripple-bench-share-'))
   const daemons: RunningRipple[] = []
   try {
@@ -92,10 +108,11 @@ async function share(turns: Turns) {
       await mkdir(models, { recursive: true })
       if (name === 'owner') await writeLlamaModel(join(models, 'm.gguf'), MODEL)
       const dataDir = join(root, name)
-      const env: Record<string, string> = name === 'owner' ? { RIPPLE_FAIR_TURNS: turns } : {}
+      const env: Record<string, string> = name === 'owner' && !mode.fair ? { RIPPLE_FAIR_TURNS: 'off' } : {}
       const daemon = await startWith(env, [
         ...['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0'],
-        ...['--threads', '1', '--parallel', String(SLOTS), '--log-level', 'warn'],
+        ...['--threads', '1', '--parallel', String(SLOTS), '--held-back', String(mode.heldBack)],
+        ...['--log-level', 'warn'],
       ])
       daemons.push(daemon)
       const url = /^ripple: api (\S+)$/m.exec(daemon.stdout())?.[1] ?? ''
@@ -113,26 +130,27 @@ async function share(turns: Turns) {
         if (Date.now() > deadline) throw new Error('a member never saw the runner with the model loaded')
         await sleep(300)
       }
-    const idle = async (client: Client, name: string) => {
+    const idle = async (client: Client) => {
       const times: number[] = []
-      for (let i = 0; i < IDLE_REQUESTS; i++) times.push((await ask(client, name))?.ttftMs ?? Number.NaN)
-      return median(times.slice(1))
+      for (let i = 0; i < IDLE_REQUESTS; i++) times.push((await ask(client))?.ttftMs ?? Number.NaN)
+      return firstToken(times.slice(1))
     }
-    const idleOwner = await idle(owner!.client, 'owner')
-    const idleB = await idle(b!.client, 'b')
-    const capacity = await loops(a!.client, 'a', SWARM, performance.now() + CAPACITY_MS)
+    const idleOwner = await idle(owner!.client)
+    const idleB = await idle(b!.client)
+    const capacity = await loops(a!.client, SWARM, performance.now() + CAPACITY_MS)
     const until = performance.now() + CONTENDED_MS
     const [swarm, single, own] = await Promise.all([
-      loops(a!.client, 'a', SWARM, until),
-      loops(b!.client, 'b', 1, until),
-      loops(owner!.client, 'owner', 1, until),
+      loops(a!.client, SWARM, until),
+      loops(b!.client, 1, until),
+      loops(owner!.client, 1, until),
     ])
     return {
       idleOwner,
       idleB,
       capacity: tokensPerS(capacity.done, CAPACITY_MS),
-      owner: median(own.done.map((d) => d.ttftMs)),
-      b: median(single.done.map((d) => d.ttftMs)),
+      owner: firstToken(own.done.map((d) => d.ttftMs)),
+      b: firstToken(single.done.map((d) => d.ttftMs)),
+      noText: [...swarm.done, ...single.done, ...own.done].filter((d) => Number.isNaN(d.ttftMs)).length,
       a: tokensPerS(swarm.done, CONTENDED_MS),
       total: tokensPerS([...swarm.done, ...single.done, ...own.done], CONTENDED_MS),
       requests: { a: swarm.done.length, b: single.done.length, owner: own.done.length },
@@ -145,46 +163,61 @@ async function share(turns: Turns) {
   }
 }
 
+const MODES: readonly Mode[] = [
+  { key: 'held_back', label: 'fair, 2 held back (default)', fair: true, heldBack: 2 },
+  { key: 'fair', label: 'fair, none held back', fair: true, heldBack: 0 },
+  { key: 'first_come', label: 'first come, none held back', fair: false, heldBack: 0 },
+]
+
+/** The median of the runs and their range, as a table cell. */
+const spread = (values: readonly number[]) =>
+  values.length === 1
+    ? String(values[0])
+    : `${median(values)} (${Math.min(...values)}-${Math.max(...values)})`
+
 export default async function run(): Promise<BenchReport> {
+  const runs = Number(process.env.FAIR_SHARE_RUNS ?? 3)
+  const results = new Map<string, Awaited<ReturnType<typeof share>>[]>(MODES.map((m) => [m.key, []]))
+  // Rounds of the three modes in turn, so a change in the machine's other load falls on each alike.
+  for (let i = 0; i < runs; i++) for (const mode of MODES) results.get(mode.key)!.push(await share(mode))
   const rows: BenchReport['rows'] = []
   const figures: BenchReport['figures'] = {}
-  const modes = [
-    { turns: 'on', key: 'fair', label: 'fair (owner first, DRR)' },
-    { turns: 'reserve', key: 'reserve', label: 'fair, a slot kept from A' },
-    { turns: 'off', key: 'first_come', label: 'first come' },
-  ] as const
-  for (const { turns, key, label } of modes) {
-    const r = await share(turns)
+  for (const { key, label } of MODES) {
+    const rs = results.get(key)!
+    const of = (f: (r: (typeof rs)[number]) => number) => rs.map((r) => round(f(r), 3))
+    const cols = {
+      owner_ttft_x_idle: of((r) => ratio(r.owner, r.idleOwner)),
+      b_ttft_x_idle: of((r) => ratio(r.b, r.idleB)),
+      a_share_of_capacity: of((r) => ratio(r.a, r.capacity)),
+      all_share_of_capacity: of((r) => ratio(r.total, r.capacity)),
+    }
     rows.push({
       turns: label,
-      'owner ttft p50 ms (idle)': `${round(r.owner)} (${round(r.idleOwner)})`,
-      'owner x idle': ratio(r.owner, r.idleOwner),
-      'B ttft p50 ms (idle)': `${round(r.b)} (${round(r.idleB)})`,
-      'B x idle': ratio(r.b, r.idleB),
-      'A tok/s': r.a,
-      'all tok/s': r.total,
-      'capacity tok/s': r.capacity,
-      'A / capacity': ratio(r.a, r.capacity),
-      'all / capacity': ratio(r.total, r.capacity),
-      'requests A/B/owner': `${r.requests.a}/${r.requests.b}/${r.requests.owner}`,
-      refused: r.refused,
+      'owner ttft p50 ms': spread(of((r) => round(r.owner))),
+      'owner idle ms': spread(of((r) => round(r.idleOwner))),
+      'owner x idle': spread(cols.owner_ttft_x_idle),
+      'B ttft p50 ms': spread(of((r) => round(r.b))),
+      'B idle ms': spread(of((r) => round(r.idleB))),
+      'B x idle': spread(cols.b_ttft_x_idle),
+      'A tok/s': spread(of((r) => r.a)),
+      'capacity tok/s': spread(of((r) => r.capacity)),
+      'A / capacity': spread(cols.a_share_of_capacity),
+      'all / capacity': spread(cols.all_share_of_capacity),
+      'requests A/B/owner': rs.map((r) => `${r.requests.a}/${r.requests.b}/${r.requests.owner}`).join(' '),
+      refused: rs.reduce((n, r) => n + r.refused, 0),
+      'no text': rs.reduce((n, r) => n + r.noText, 0),
     })
-    Object.assign(figures, {
-      [`${key}_owner_ttft_x_idle`]: ratio(r.owner, r.idleOwner),
-      [`${key}_b_ttft_x_idle`]: ratio(r.b, r.idleB),
-      [`${key}_a_share_of_capacity`]: ratio(r.a, r.capacity),
-      [`${key}_all_share_of_capacity`]: ratio(r.total, r.capacity),
-    })
+    for (const [name, values] of Object.entries(cols)) figures[`${key}_${name}`] = median(values)
   }
   return {
     name: 'fair-share',
     rows,
     figures,
     note:
-      `One runner (${SLOTS} slots, a generated ${MODEL.blocks}-block model, 1 thread) and members A and B with no model, ` +
+      `One runner (--parallel ${SLOTS}, a generated ${MODEL.blocks}-block model, 1 thread) and members A and B with no model, ` +
       `as ripple up processes: A runs ${SWARM} agent loops, B 1, the owner 1, for ${CONTENDED_MS / 1000} s (streamed, ` +
       `${MAX_TOKENS} tokens out); idle: each alone (${IDLE_REQUESTS} requests, first left out); capacity: A's ${SWARM} loops ` +
-      `alone for ${CAPACITY_MS / 1000} s. Fair turns, fair turns keeping a slot from a member holding the others ` +
-      `(RIPPLE_FAIR_TURNS=reserve) and one first-come line (=off), fresh peers each.`,
+      `alone for ${CAPACITY_MS / 1000} s, in the same run. Medians of ${runs} runs per mode (range in brackets), the modes ` +
+      `in turn, fresh peers each.`,
   }
 }

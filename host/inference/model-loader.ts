@@ -31,8 +31,10 @@ export interface ModelLoaderInit {
   /** Tokens per context asked for (each model's is capped by its training context). */
   contextSize: number
   threads: number
-  /** Requests each model serves at once; default from the model's size and the free memory. */
+  /** Requests each model serves at once for one member (its share); default from its size and the free memory. */
   slots?: number
+  /** Slots the engine runs beyond that share, for the owner and members holding none (default 0). */
+  heldBack?: number
   logger: Logger
   /** A model's last request ended. */
   onIdle: (name: string) => void
@@ -107,7 +109,7 @@ export class ModelLoader {
     signal.throwIfAborted()
     const { name } = info
     const { logger, contextSize } = this.#init
-    const slots = this.#init.slots ?? defaultSlots(info, contextSize)
+    const slots = (this.#init.slots ?? defaultSlots(info, contextSize)) + (this.#init.heldBack ?? 0)
     // The operator's limit holds for a whole load (the least recently used idle models make room); a
     // split's share was planned within it.
     const need = layout?.memoryBytes ?? modelMemoryBytes(info, contextSize)

@@ -41,6 +41,8 @@ export interface ModelManagerInit {
   contextSize?: number
   /** Requests each model serves at once; default from the model's size and the free memory. */
   slots?: number
+  /** Slots the engine runs beyond that share, for the owner and members holding none (default 0). */
+  heldBack?: number
   /** The engine's backends (default: the bundled build's, chosen on the first load). */
   backends?: EngineBackends
   /**
@@ -63,6 +65,8 @@ const DEFAULT_CONTEXT_SIZE = 4096
 export class ModelManager implements Startable {
   /** Tokens per context asked for (each model's is capped by its training context). */
   readonly contextSize: number
+  /** Slots each model's engine runs beyond a member's share (`--held-back`). */
+  readonly heldBack: number
   readonly backends: EngineBackends
   readonly #init: ModelManagerInit
   readonly #quarantine: ModelQuarantine
@@ -79,6 +83,7 @@ export class ModelManager implements Startable {
     const { logger } = init
     this.#init = init
     this.contextSize = init.contextSize ?? DEFAULT_CONTEXT_SIZE
+    this.heldBack = init.heldBack ?? 0
     this.#quarantine = init.quarantine ?? new ModelQuarantine(null)
     this.backends = init.backends ?? new EngineBackends({ logger })
     const changed = () => this.changed()
@@ -104,6 +109,7 @@ export class ModelManager implements Startable {
       contextSize: this.contextSize,
       threads: init.threads ?? availableParallelism(),
       ...(init.slots !== undefined ? { slots: init.slots } : {}),
+      heldBack: this.heldBack,
       logger,
       onIdle: (name) => sweep.soon(name),
       onLoaded: (name, loadMs) => {
@@ -159,9 +165,10 @@ export class ModelManager implements Startable {
     return this.#loaded.evictableBytes()
   }
 
-  /** A loaded model's slots and how many run now; null when it is not loaded. */
-  slotsOf(name: string): { slots: number; busy: number } | null {
-    return this.#loaded.slotsOf(name)
+  /** A loaded model's slots (held-back ones included), how many run now and how many are held back; null when not loaded. */
+  slotsOf(name: string): { slots: number; busy: number; heldBack: number } | null {
+    const slots = this.#loaded.slotsOf(name)
+    return slots && { ...slots, heldBack: this.heldBack }
   }
 
   /** The loaded models, for their slots and decode rates. */

@@ -59,6 +59,7 @@ export function modelManager(init: ModelServiceInit) {
         threads: init.threads,
         contextSize: init.contextSize,
         slots: init.slots,
+        heldBack: init.heldBackSlots,
         budget: c.budget,
         keepAliveMs: init.keepAliveMs,
         logger,

@@ -38,6 +38,8 @@ import { stopOnSignals } from './stop-on-signals.ts'
 export const DEFAULT_API_PORT = 7311
 /** An invite's text may come in this environment variable (for services and containers). */
 export const INVITE_ENV = 'RIPPLE_INVITE'
+/** One slot for the owner's own request, one for a member holding none (README "Sharing fairly"). */
+const DEFAULT_HELD_BACK = 2
 
 interface UpOptions {
   network: string
@@ -49,6 +51,7 @@ interface UpOptions {
   contextSize?: number
   threads?: number
   parallel?: number
+  heldBack: number
   modelMemory?: number
   keepAlive?: number
   rpcCacheSize?: number
@@ -117,8 +120,14 @@ export function upCommand(): Command {
     )
     .option(
       '--parallel <n>',
-      'requests each loaded model serves at once, batched (default: 1-4, from its size and the free memory)',
+      'requests each loaded model serves at once for one member, batched (default: 1-4, from its size and the free memory)',
       parseIntegerIn(1, 256),
+    )
+    .option(
+      '--held-back <n>',
+      'slots each model runs beyond --parallel, kept for your own requests and members holding none, so a swarm never makes them wait (0: none)',
+      parseIntegerIn(0, 16),
+      DEFAULT_HELD_BACK,
     )
     .option('--api-port <port>', 'API port on 127.0.0.1; 0 picks a free one', parsePort, DEFAULT_API_PORT)
     .option(
@@ -212,6 +221,7 @@ export function upCommand(): Command {
         contextSize: options.contextSize,
         threads: options.threads,
         slots: options.parallel,
+        heldBackSlots: options.heldBack,
         modelMemoryBytes: options.modelMemory,
         keepAliveMs: options.keepAlive,
         rpcCacheBytes: options.rpcCacheSize,

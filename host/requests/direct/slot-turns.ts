@@ -6,25 +6,29 @@
  * goes to the next in line at once; a short poll catches slots the engine frees by itself (scheduled
  * tasks share it). Slots are counted here as taken (the engine's own count lags until a request
  * reaches it), and said to the policies: who holds them, who waits.
+ *
+ * Held-back slots: the engine runs `heldBack` slots beyond a member's share (`--parallel`), so a swarm
+ * holding its whole share leaves room for the owner and for a member holding none, who start at once
+ * rather than behind a whole generation of the swarm's. The rule (mayHold): the owner takes any free
+ * slot; a member its first one; a member's slots beyond its first, all members' together, stay below
+ * its share (share - 1 of them), so one member alone holds at most its share.
  */
 import { FairLine } from './fair-line.ts'
 
 export interface SlotTurnsInit {
   /** This peer's agent: its requests are the owner's. */
   self: string
-  /** A loaded model's slots and how many the engine runs; null when not loaded (a request loads it). */
-  slotsOf: (model: string) => { slots: number; busy: number } | null
+  /**
+   * A loaded model's slots (the engine's, held-back ones included), how many it runs and how many of
+   * them are held back beyond a member's share (default none); null when not loaded (a request loads it).
+   */
+  slotsOf: (model: string) => { slots: number; busy: number; heldBack?: number } | null
   /** A member's share of turns (default 1). */
   weightOf?: (member: string) => number
   /** How often a line looks for a slot the engine freed by itself (default 20 ms). */
   pollMs?: number
-  /** false: one first-come line, no owner first (what bench/fair-share.ts compares with). */
+  /** false: one first-come line, no owner first, no share (what bench/fair-share.ts compares with). */
   fair?: boolean
-  /**
-   * Keep a slot from a member that holds all the others (of 2 or more), for the owner and other
-   * members to start at once; the member's next request waits (bench/fair-share.ts measures it).
-   */
-  reserve?: boolean
 }
 
 export interface TakeOptions {
@@ -40,8 +44,10 @@ export interface SlotContext {
   [key: string]: boolean | number
   /** The request is the owner's own. */
   owner: boolean
-  /** The model's slots (0 when it is not loaded yet). */
+  /** The model's slots, held-back ones included (0 when it is not loaded yet). */
   slots: number
+  /** Of them, those beyond a member's share: for the owner and members holding none. */
+  held_back: number
   /** Slots taken, and those of them by other members. */
   running: number
   others_running: number
@@ -128,9 +134,11 @@ export class SlotTurns {
     const held = this.#held.get(model) ?? { owner: 0, others: 0, by: new Map() }
     const line = this.#lines.get(model)?.line
     const ownerWaiting = line?.ownerWaiting ?? 0
+    const slots = this.#init.slotsOf(model)
     return {
       owner: requester === this.#init.self,
-      slots: this.#init.slotsOf(model)?.slots ?? 0,
+      slots: slots?.slots ?? 0,
+      held_back: slots?.heldBack ?? 0,
       running: held.owner + held.others,
       others_running: held.others,
       owner_waiting: ownerWaiting,
@@ -144,11 +152,21 @@ export class SlotTurns {
     return slots === null || Math.max(slots.busy, (held?.owner ?? 0) + (held?.others ?? 0)) < slots.slots
   }
 
-  /** Whether `member` may hold one more slot: not the last of 2 or more while it holds all the others. */
+  /**
+   * Whether `member` may take one more (free) slot: the owner always, a member its first; members'
+   * slots beyond their first, all together, stay below a member's share (the engine's slots less the
+   * held-back ones), so the held-back ones stay free for the owner and members holding none.
+   */
   #mayHold(model: string, member: string): boolean {
-    if (!this.#init.reserve || member === this.#init.self) return true
-    const slots = this.#init.slotsOf(model)?.slots ?? 0
-    return slots < 2 || (this.#held.get(model)?.by.get(member) ?? 0) < slots - 1
+    if (this.#init.fair === false || member === this.#init.self) return true
+    const held = this.#held.get(model)
+    if ((held?.by.get(member) ?? 0) === 0) return true
+    const slots = this.#init.slotsOf(model)
+    // Not loaded: the load gives the count; a request holding a slot waits for it anyway.
+    if (slots === null) return true
+    let extra = 0
+    for (const [holder, n] of held?.by ?? []) if (holder !== this.#init.self) extra += n - 1
+    return extra < slots.slots - (slots.heldBack ?? 0) - 1
   }
 
   #hold(model: string, member: string, by: 1 | -1): void {

@@ -28,6 +28,7 @@ describe('turns at a runner’s slots', () => {
     expect(r.turns.context('m', 'b')).toEqual({
       owner: false,
       slots: 4,
+      held_back: 0,
       running: 4,
       others_running: 4,
       owner_waiting: 1,
@@ -110,19 +111,58 @@ describe('turns at a runner’s slots', () => {
     expect(order).toEqual(['x', 'a', 'a', 'b', ME])
   })
 
-  it('reserve: a member never holds the last slot while it holds the others; the owner and others start at once', async () => {
-    const turns = new SlotTurns({ self: ME, slotsOf: () => ({ slots: 4, busy: 0 }), reserve: true })
+  it('held back: a swarm at its share leaves the rest for the owner and a member holding none; its next waits for its own', async () => {
+    const engine = { slots: 6, busy: 0, heldBack: 2 }
+    const turns = new SlotTurns({ self: ME, slotsOf: () => engine, pollMs: 5 })
     const take = (member: string, queue = false) => turns.take('m', member, { queue, signal, waitMs: LONG })
-    for (let i = 0; i < 3; i++) expect(await take('a')).toBe(true)
-    expect(await take('a')).toBe(false)
-    const fourth = take('a', true)
-    // a's fourth waits; b, who holds none, is not behind it.
+    for (let i = 0; i < 4; i++) expect(await take('a')).toBe(true)
+    const fifth = take('a', true)
+    // a's fifth waits; b and the owner are not behind it.
     expect(await take('b')).toBe(true)
-    turns.release('m', 'b')
     expect(await take(ME)).toBe(true)
-    turns.release('m', ME)
+    expect(turns.context('m', 'b')).toMatchObject({ slots: 6, held_back: 2, running: 6, others_waiting: 1 })
+    // b's slot, given back, stays free for the next newcomer: a already holds its share.
+    turns.release('m', 'b')
+    await settle()
+    expect(turns.context('m', 'a')).toMatchObject({ running: 5, others_waiting: 1 })
     turns.release('m', 'a')
-    expect(await fourth).toBe(true)
-    expect(turns.context('m', 'a')).toMatchObject({ running: 3, others_running: 3 })
+    expect(await fifth).toBe(true)
+    expect(turns.context('m', 'a')).toMatchObject({ running: 5, others_running: 4 })
+  })
+
+  // Who may take a free slot, by the engine's slots, those held back and who holds what (queue: false).
+  const cases: [string, number, number, string[], string, boolean][] = [
+    ['a swarm stops at its share', 6, 2, ['a', 'a', 'a', 'a'], 'a', false],
+    ['a member holding none takes a held-back slot', 6, 2, ['a', 'a', 'a', 'a'], 'b', true],
+    ['the owner takes a held-back slot', 6, 2, ['a', 'a', 'a', 'a'], ME, true],
+    ['a newcomer’s second slot would pass the share', 6, 2, ['a', 'a', 'a', 'a', 'b'], 'b', false],
+    ['the owner with a newcomer in', 6, 2, ['a', 'a', 'a', 'a', 'b'], ME, true],
+    ['none free', 6, 2, ['a', 'a', 'a', 'a', 'b', ME], 'c', false],
+    ['the swarm back to its share beside a newcomer', 6, 2, ['a', 'a', 'a', 'b'], 'a', true],
+    ['two swarms share the extra slots', 6, 2, ['a', 'a', 'c', 'c'], 'c', true],
+    ['two swarms at the share together', 6, 2, ['a', 'a', 'a', 'c', 'c'], 'a', false],
+    ['the owner is not held to a share', 6, 2, [ME, ME, ME, ME, ME], ME, true],
+    ['the owner’s slots leave a member its first', 6, 2, [ME, ME, ME, ME, ME], 'a', true],
+    ['share 1: one slot each', 3, 2, ['a'], 'a', false],
+    ['share 1: a newcomer', 3, 2, ['a'], 'b', true],
+    ['none held back: a member takes every slot', 4, 0, ['a', 'a', 'a'], 'a', true],
+    ['none held back, full', 4, 0, ['a', 'a', 'a', 'a'], ME, false],
+    ['one slot', 1, 0, [], 'a', true],
+  ]
+  it.each(cases)('%s', async (_, slots, heldBack, holders, asker, takes) => {
+    const turns = new SlotTurns({ self: ME, slotsOf: () => ({ slots, busy: 0, heldBack }) })
+    const take = (member: string) => turns.take('m', member, { queue: false, signal, waitMs: 0 })
+    for (const holder of holders) expect(await take(holder)).toBe(true)
+    expect(await take(asker)).toBe(takes)
+  })
+
+  it('unfair: no share, a member takes held-back slots too', async () => {
+    const turns = new SlotTurns({
+      self: ME,
+      slotsOf: () => ({ slots: 6, busy: 0, heldBack: 2 }),
+      fair: false,
+    })
+    for (let i = 0; i < 6; i++)
+      expect(await turns.take('m', 'a', { queue: false, signal, waitMs: 0 })).toBe(true)
   })
 })
