@@ -19,14 +19,14 @@ import {
   NO_REQUIREMENTS,
   type Task,
 } from '../../../zomes-bindings/index.ts'
+import { payloadHash } from '../../identity/payload-hash.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import { failureOf } from '../../interface/failure-kind.ts'
 import type { WorkerEvent } from '../../interface/run-event.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
 import { nowMicros } from '../../runtime/clock.ts'
-import { payloadHash } from '../../scheduler/payload-hash.ts'
-import { runMetrics } from '../../scheduler/run-metrics.ts'
+import { runMetrics } from '../../workers/run-metrics.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
 import { type CallerMistake, callerMistake } from '../run-errors.ts'
 import { BatchWindow } from './batch-window.ts'
