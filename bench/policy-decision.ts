@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks'
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs'
 import { evaluatePolicies } from '../host/policy/cedar-engine.ts'
-import { taskPolicyRequest } from '../host/policy/task-request.ts'
+import { runPolicyRequest } from '../host/policy/run-question.ts'
 import type { Policy } from '../zomes-bindings/index.ts'
 import { round } from './measure.ts'
 import type { BenchReport } from './report.ts'
@@ -27,7 +27,7 @@ const policy = (i: number): Policy => ({
   admin_grant: null,
 })
 
-const request = taskPolicyRequest({
+const request = runPolicyRequest({
   action: 'run',
   subject: 'uhCAkRunner',
   snapshot: {
@@ -40,28 +40,15 @@ const request = taskPolicyRequest({
     tags: ['trusted'],
     queue_depth: 0,
   },
-  task: {
-    action_hash: 'uhCkkTask',
-    author: 'uhCAkRequester',
-    timestamp: 1,
-    entry: {
-      kind: 'infer.generate',
-      input_hash: '0'.repeat(64),
-      input_bytes: 28,
-      input_cid: null,
-      requirements: {
-        min_ram_bytes: 0,
-        min_vram_bytes: 0,
-        gpu: false,
-        min_cores: 0,
-        model: 'm',
-        tags: [],
-      },
-      lease_ms: 60_000,
-      deadline: 1,
-      max_attempts: 3,
-      fan_out: 1,
-    },
+  run: {
+    id: 'uhCkkTask',
+    requester: 'uhCAkRequester',
+    kind: 'infer.generate',
+    input_bytes: 28,
+    requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 0, model: 'm', tags: [] },
+    lease_ms: 60_000,
+    max_attempts: 3,
+    fan_out: 1,
   },
   decidedBy: 'uhCAkRunner',
 })

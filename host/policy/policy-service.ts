@@ -9,7 +9,7 @@ import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Failure } from '../interface/failure-kind.ts'
 import type { Logger } from '../log/logger.ts'
 import { cedarSyntaxError, evaluatePolicies, NO_POLICY_VERDICT, type PolicyVerdict } from './cedar-engine.ts'
-import { decisionContext, type TaskDecisionInput, taskPolicyRequest } from './task-request.ts'
+import { type DecisionInput, decisionContext, runPolicyRequest } from './run-question.ts'
 
 export interface PolicyServiceInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
@@ -99,16 +99,17 @@ export class PolicyService {
     this.#generation += 1
   }
 
-  /** Decides a task action for `input.subject`, recording the Decision when the audit trail wants it. */
-  async decide(input: TaskDecisionInput): Promise<PolicyVerdict> {
+  /**
+   * Decides an action on a run (a task, or a request routed straight here) for `input.subject`,
+   * recording the Decision when the audit trail wants it.
+   */
+  async decide(input: DecisionInput): Promise<PolicyVerdict> {
     const policies = (await this.list()).map((p) => p.entry)
     // None published: allowed, and nothing to record (an allowed assignment is on record as the signed
     // Assignment itself); a runner asks twice a request, so the Cedar request is not even built.
     if (policies.length === 0) return { ...NO_POLICY_VERDICT }
-    const verdict = evaluatePolicies(policies, taskPolicyRequest(input))
-    const key = [input.subject, input.action, input.task.action_hash, verdict.allowed, verdict.reason].join(
-      '|',
-    )
+    const verdict = evaluatePolicies(policies, runPolicyRequest(input))
+    const key = [input.subject, input.action, input.run.id, verdict.allowed, verdict.reason].join('|')
     // A host asks again about a task it declined; the trail needs each decision once, not each time.
     const aboutAnother = input.subject !== this.#init.conductor.agentPubKey
     if ((!verdict.allowed || aboutAnother) && !this.#recorded.has(key)) {
@@ -117,7 +118,7 @@ export class PolicyService {
         this.#recorded.add(key)
         if (this.#recorded.size > RECORDED_LIMIT) this.#recorded.delete(this.#recorded.values().next().value!)
       } catch (err) {
-        this.#init.logger.warn({ err, task: input.task.action_hash }, 'could not record a policy decision')
+        this.#init.logger.warn({ err, task: input.run.id }, 'could not record a policy decision')
       }
     }
     return verdict
@@ -149,11 +150,11 @@ export class PolicyService {
     return ref
   }
 
-  #record(input: TaskDecisionInput, verdict: PolicyVerdict) {
+  #record(input: DecisionInput, verdict: PolicyVerdict) {
     return this.#init.conductor.callZome('policy_store', 'record_decision', {
       subject: input.subject,
       action: input.action,
-      resource: `Task::"${input.task.action_hash}"`,
+      resource: `Task::"${input.run.id}"`,
       allowed: verdict.allowed,
       policy_ids: verdict.policyIds.slice(0, LIMITS.decision.policy_ids.max),
       reason: fitText(verdict.reason, LIMITS.reason.max, true),

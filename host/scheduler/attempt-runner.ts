@@ -18,6 +18,7 @@ import { payloadHash } from '../identity/payload-hash.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
+import { taskQuestion } from '../policy/run-question.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import { runMetrics } from '../workers/run-metrics.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
@@ -155,7 +156,7 @@ export class AttemptRunner {
         action: 'run',
         subject: me,
         snapshot,
-        task,
+        run: taskQuestion(task),
         decidedBy: me,
       })
       if (!verdict.allowed) throw new Error(`denied by policy: ${verdict.reason}`)

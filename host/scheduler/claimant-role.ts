@@ -6,6 +6,7 @@
 import type { Claim, ClaimSnapshot, EntryRecord, Task, TaskState } from '../../zomes-bindings/index.ts'
 import type { Logger } from '../log/logger.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
+import { taskQuestion } from '../policy/run-question.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import type { Placement } from '../workers/worker.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
@@ -75,7 +76,7 @@ export class ClaimantRole {
       action: 'claim',
       subject: me,
       snapshot,
-      task: state.task,
+      run: taskQuestion(state.task),
       decidedBy: me,
     })
     if (!verdict.allowed) {

@@ -10,6 +10,7 @@ import { crashedModelFiles } from '../inference/model-errors.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { MeshVersions } from '../interface/release.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
+import { taskQuestion } from '../policy/run-question.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import { claimsDecide, FILL_WINDOWS } from './claimant-plan.ts'
 import type { ClaimantRole } from './claimant-role.ts'
@@ -149,7 +150,7 @@ export class RequesterRole {
   #mayAssign(state: TaskState, subject: string, snapshot: ClaimSnapshot): Promise<boolean> {
     const { me, policies } = this.#init
     return policies
-      .decide({ action: 'assign', subject, snapshot, task: state.task, decidedBy: me })
+      .decide({ action: 'assign', subject, snapshot, run: taskQuestion(state.task), decidedBy: me })
       .then((verdict) => verdict.allowed)
   }
 

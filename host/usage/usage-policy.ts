@@ -5,7 +5,7 @@
  */
 import { evaluatePolicies } from '../policy/cedar-engine.ts'
 import type { PolicyService } from '../policy/policy-service.ts'
-import { type TaskDecisionInput, taskPolicyRequest } from '../policy/task-request.ts'
+import { type DecisionInput, runPolicyRequest } from '../policy/run-question.ts'
 import type { UsageLedger } from './usage-ledger.ts'
 
 const HOUR_MS = 3_600_000
@@ -35,14 +35,14 @@ export function withRecentUsage(
   usage: Pick<UsageLedger, 'servedTo'>,
   now: () => number = Date.now,
 ): Pick<PolicyService, 'decide'> {
-  const withUsage = (input: TaskDecisionInput, used: ReturnType<typeof usageContext>): TaskDecisionInput => ({
+  const withUsage = (input: DecisionInput, used: ReturnType<typeof usageContext>): DecisionInput => ({
     ...input,
     context: () => ({ ...input.context?.(), ...used }),
   })
   return {
-    decide: async (input: TaskDecisionInput) => {
+    decide: async (input: DecisionInput) => {
       const t = now()
-      let used = usageContext(usage, input.task.author, t)
+      let used = usageContext(usage, input.run.requester, t)
       const verdict = await policies.decide(withUsage(input, used))
       if (verdict.allowed) return verdict
       // What-ifs are evaluated, not decided: the audit trail records only the decision made.
@@ -52,11 +52,11 @@ export function withRecentUsage(
         boundary <= t + DAY_MS + HOUR_MS;
         boundary += HOUR_MS
       ) {
-        const then = usageContext(usage, input.task.author, boundary)
+        const then = usageContext(usage, input.run.requester, boundary)
         // The same usage decides the same way: only a boundary where a count drops is asked.
         if (Object.entries(then).every(([k, v]) => used[k as keyof typeof used] === v)) continue
         used = then
-        if (evaluatePolicies(texts, taskPolicyRequest(withUsage(input, then))).allowed)
+        if (evaluatePolicies(texts, runPolicyRequest(withUsage(input, then))).allowed)
           return { ...verdict, retryAfterS: Math.ceil((boundary - t) / 1000) }
       }
       return verdict

@@ -12,12 +12,10 @@ import {
   type AnswerLeaf,
   answerLeafBytes,
   answerLeavesOf,
-  type EntryRecord,
   type LeafProof,
   LIMITS,
   merklePaths,
   NO_REQUIREMENTS,
-  type Task,
 } from '../../../zomes-bindings/index.ts'
 import { payloadHash } from '../../identity/payload-hash.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
@@ -25,6 +23,7 @@ import { failureOf } from '../../interface/failure-kind.ts'
 import type { WorkerEvent } from '../../interface/run-event.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PolicyService } from '../../policy/policy-service.ts'
+import type { RunQuestion } from '../../policy/run-question.ts'
 import { nowMicros } from '../../runtime/clock.ts'
 import { runMetrics } from '../../workers/run-metrics.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
@@ -32,14 +31,14 @@ import { type CallerMistake, callerMistake } from '../run-errors.ts'
 import { BatchWindow } from './batch-window.ts'
 import { type DirectRequest, digestRequest } from './direct-request.ts'
 import type { Offer, Refusal } from './direct-wire.ts'
-import { SlotTurns, type SlotTurnsInit } from './slot-turns.ts'
+import { SlotTurns } from './slot-turns.ts'
 
 export interface DirectRunnerInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
   workers: Pick<WorkerRegistry, 'get'>
   policies: Pick<PolicyService, 'decide'>
-  /** A loaded model's slots, how many run and how many are held back; null when it is not loaded. */
-  slotsOf: SlotTurnsInit['slotsOf']
+  /** A loaded model's slots and how many run; null when it is not loaded (a request loads it). */
+  slotsOf: (model: string) => { slots: number; busy: number } | null
   /** A member's share of turns at the slots (default 1 each; give-to-get.ts when opted in). */
   weightOf?: (member: string) => number
   /** How long a window of answers stays open before it is signed (default 1 s) ... */
@@ -88,7 +87,7 @@ export interface Admission {
 
 interface Admitted extends Admission {
   readonly worker: NonNullable<ReturnType<DirectRunnerInit['workers']['get']>>
-  readonly task: EntryRecord<Task>
+  readonly run: RunQuestion
 }
 
 export interface RunOutcome {
@@ -104,7 +103,7 @@ interface SealedWindow {
   leaves: AnswerLeaf[]
 }
 
-/** What a request may take in all (the scheduled path's task deadline). */
+/** What a request may take in all (the round's task deadline; its policies read it as its lease). */
 export const RUN_LIMIT_MS = 10 * 60_000
 /** How long a request every peer was too busy for waits here for a slot (below the requester's patience). */
 export const QUEUE_WAIT_MS = 20_000
@@ -121,8 +120,10 @@ export class DirectRunner {
       self: init.conductor.agentPubKey,
       slotsOf: init.slotsOf,
       weightOf: init.weightOf,
-      // off: first come, first served, no share (bench/fair-share.ts's baseline).
+      // off: first come, first served; reserve: a slot kept from a member holding the others
+      // (bench/fair-share.ts measures each).
       fair: process.env.RIPPLE_FAIR_TURNS !== 'off',
+      reserve: process.env.RIPPLE_FAIR_TURNS === 'reserve',
     })
     this.#window = new BatchWindow({
       windowMs: init.batchWindowMs,
@@ -161,13 +162,13 @@ export class DirectRunner {
     const worker = this.#init.workers.get(offer.kind)
     if (worker === undefined)
       throw new RunRefusedError('invalid', `this peer has no worker for ${offer.kind}`)
-    const task = asTask(offer, requester)
+    const run = directQuestion(offer, requester)
     for (const action of ['claim', 'run'] as const) {
       const verdict = await this.#init.policies.decide({
         action,
         subject: me,
         snapshot: null,
-        task,
+        run,
         decidedBy: me,
         // The model's slots, who holds them and who waits: what a share of them is judged on.
         context: () => this.#turns.context(offer.model, requester),
@@ -194,7 +195,7 @@ export class DirectRunner {
       held = false
       this.#turns.release(offer.model, requester)
     }
-    const admitted: Admitted = { offer, worker, task, release }
+    const admitted: Admitted = { offer, worker, run, release }
     return admitted
   }
 
@@ -209,7 +210,7 @@ export class DirectRunner {
     signal: AbortSignal,
   ): Promise<RunOutcome> {
     // Only this runner's admit makes admissions: the cast recovers what it kept there.
-    const { worker, task, release } = admission as Admitted
+    const { worker, run, release } = admission as Admitted
     try {
       const parsed = worker.input.safeParse({ ...request.input, model: request.model })
       if (!parsed.success)
@@ -218,7 +219,7 @@ export class DirectRunner {
           `invalid input: ${parsed.error.issues[0]?.message ?? 'unreadable'}`,
         )
       sink.accepted()
-      return await this.#runParsed(worker, task, request, parsed.data, sink, signal)
+      return await this.#runParsed(worker, run, request, parsed.data, sink, signal)
     } finally {
       release()
     }
@@ -226,7 +227,7 @@ export class DirectRunner {
 
   async #runParsed(
     worker: Admitted['worker'],
-    task: EntryRecord<Task>,
+    run: RunQuestion,
     request: DirectRequest,
     input: unknown,
     sink: RunSink,
@@ -245,13 +246,7 @@ export class DirectRunner {
       })
       const output = worker.output.parse(outcome.output)
       const fileHash = outcome.metrics?.model_file_hash
-      const signed = this.#sign(
-        task,
-        request,
-        startedAt,
-        { output, metrics: outcome.metrics ?? {} },
-        fileHash,
-      )
+      const signed = this.#sign(run, request, startedAt, { output, metrics: outcome.metrics ?? {} }, fileHash)
       return { output, signed }
     } catch (err) {
       const message = (err as Error).message || String(err)
@@ -262,14 +257,14 @@ export class DirectRunner {
       // No memory for the model now (what holds it is busy): nothing ran, so another peer may take it.
       if (!answering && !signal.aborted && failureOf(err) === 'unavailable/no_room')
         throw new RunRefusedError('no_room', message)
-      if (!signal.aborted) void this.#sign(task, request, startedAt, { error: message }, undefined)
+      if (!signal.aborted) void this.#sign(run, request, startedAt, { error: message }, undefined)
       throw err
     }
   }
 
   /** Adds the answer's leaf to the open window; resolves to its proof once the window is signed. */
   async #sign(
-    task: EntryRecord<Task>,
+    run: RunQuestion,
     request: DirectRequest,
     startedAt: number,
     outcome: { output: unknown; metrics: Record<string, number | string> } | { error: string },
@@ -277,8 +272,8 @@ export class DirectRunner {
   ): Promise<SignedLeaf | null> {
     const metrics = runMetrics(startedAt, 'metrics' in outcome ? outcome.metrics : {})
     const leaf: AnswerLeaf = {
-      request: task.action_hash,
-      requester: task.author,
+      request: run.id,
+      requester: run.requester,
       model: request.model,
       model_file_hash: typeof fileHash === 'string' ? fileHash : null,
       status: 'error' in outcome ? 'error' : 'ok',
@@ -299,7 +294,7 @@ export class DirectRunner {
       }
       return { proof, root: sealed.root }
     } catch (err) {
-      this.#init.logger.warn({ err, request: task.action_hash }, 'could not sign the answer')
+      this.#init.logger.warn({ err, request: run.id }, 'could not sign the answer')
       return null
     }
   }
@@ -316,22 +311,19 @@ export class DirectRunner {
   }
 }
 
-/** The request as the policies see a task (from its offer): by its request hash, authored by its requester. */
-function asTask(offer: Offer, requester: string): EntryRecord<Task> {
+/**
+ * A direct request as the policies see it, from its offer (its input unread): by its request hash, asked
+ * by its requester, one run for one answer within RUN_LIMIT_MS.
+ */
+function directQuestion(offer: Offer, requester: string): RunQuestion {
   return {
-    action_hash: offer.request,
-    author: requester,
-    timestamp: nowMicros(),
-    entry: {
-      kind: offer.kind,
-      input_hash: offer.input_hash,
-      input_bytes: offer.input_bytes,
-      input_cid: null,
-      requirements: { ...NO_REQUIREMENTS, model: offer.model },
-      lease_ms: RUN_LIMIT_MS,
-      deadline: nowMicros() + RUN_LIMIT_MS * 1000,
-      max_attempts: 1,
-      fan_out: 1,
-    },
+    id: offer.request,
+    requester,
+    kind: offer.kind,
+    requirements: { ...NO_REQUIREMENTS, model: offer.model },
+    input_bytes: offer.input_bytes,
+    lease_ms: RUN_LIMIT_MS,
+    max_attempts: 1,
+    fan_out: 1,
   }
 }

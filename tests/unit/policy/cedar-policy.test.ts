@@ -3,8 +3,7 @@ import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.t
 import { silentLogger } from '../../../host/log/logger.ts'
 import { cedarSyntaxError, evaluatePolicies } from '../../../host/policy/cedar-engine.ts'
 import { InvalidPolicyTextError, PolicyService } from '../../../host/policy/policy-service.ts'
-import type { TaskDecisionInput } from '../../../host/policy/task-request.ts'
-import { taskPolicyRequest } from '../../../host/policy/task-request.ts'
+import { type DecisionInput, runPolicyRequest, taskQuestion } from '../../../host/policy/run-question.ts'
 import type { ClaimSnapshot, Policy } from '../../../zomes-bindings/index.ts'
 import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
 import { task } from '../scheduler/fixtures.ts'
@@ -27,20 +26,32 @@ const policy = (id: string, text: string): Policy => ({
   admin_grant: null,
 })
 
-function decision(overrides: Partial<TaskDecisionInput> = {}): TaskDecisionInput {
+function decision(overrides: Partial<DecisionInput> = {}): DecisionInput {
   return {
     action: 'claim',
     subject: 'uhCAkClaimant',
     snapshot,
-    task: { action_hash: 'uhCkkTask', author: 'uhCAkRequester', timestamp: 1, entry: task() },
+    run: taskQuestion({ action_hash: 'uhCkkTask', author: 'uhCAkRequester', timestamp: 1, entry: task() }),
     decidedBy: 'uhCAkClaimant',
     ...overrides,
   }
 }
 
 describe('Cedar evaluation', () => {
+  it('asks of a task what it says: its hash, author, kind, requirements and bounds', () => {
+    const entry = task()
+    const { kind, requirements, input_bytes, lease_ms, max_attempts, fan_out } = entry
+    expect(taskQuestion({ action_hash: 'uhCkkTask', author: 'uhCAkRequester', timestamp: 1, entry })).toEqual(
+      {
+        id: 'uhCkkTask',
+        requester: 'uhCAkRequester',
+        ...{ kind, requirements, input_bytes, lease_ms, max_attempts, fan_out },
+      },
+    )
+  })
+
   it('allows everything while no policy is published', () => {
-    expect(evaluatePolicies([], taskPolicyRequest(decision()))).toEqual({
+    expect(evaluatePolicies([], runPolicyRequest(decision()))).toEqual({
       allowed: true,
       policyIds: [],
       reason: 'no policies are published',
@@ -55,20 +66,18 @@ describe('Cedar evaluation', () => {
         'forbid(principal, action == Action::"run", resource) when { resource.kind == "sha256" } unless { principal.tags.contains("trusted") };',
       ),
     ]
-    expect(evaluatePolicies(policies, taskPolicyRequest(decision({ action: 'run' })))).toEqual({
+    expect(evaluatePolicies(policies, runPolicyRequest(decision({ action: 'run' })))).toEqual({
       allowed: true,
       policyIds: ['base'],
       reason: 'permitted by base',
     })
     const untrusted = decision({ action: 'run', snapshot: { ...snapshot, tags: [] } })
-    expect(evaluatePolicies(policies, taskPolicyRequest(untrusted))).toEqual({
+    expect(evaluatePolicies(policies, runPolicyRequest(untrusted))).toEqual({
       allowed: false,
       policyIds: ['sha-on-trusted'],
       reason: 'forbidden by sha-on-trusted',
     })
-    expect(evaluatePolicies(policies, taskPolicyRequest({ ...untrusted, action: 'claim' })).allowed).toBe(
-      true,
-    )
+    expect(evaluatePolicies(policies, runPolicyRequest({ ...untrusted, action: 'claim' })).allowed).toBe(true)
   })
 
   it('denies what no statement permits once policies exist, and fails closed on text that does not parse', () => {
@@ -76,11 +85,11 @@ describe('Cedar evaluation', () => {
       'echo-only',
       'permit(principal, action, resource) when { resource.kind == "echo" };',
     )
-    expect(evaluatePolicies([onlyEcho], taskPolicyRequest(decision()))).toMatchObject({
+    expect(evaluatePolicies([onlyEcho], runPolicyRequest(decision()))).toMatchObject({
       allowed: false,
       reason: 'no policy permits claim',
     })
-    expect(evaluatePolicies([policy('broken', 'permit(')], taskPolicyRequest(decision()))).toMatchObject({
+    expect(evaluatePolicies([policy('broken', 'permit(')], runPolicyRequest(decision()))).toMatchObject({
       allowed: false,
       policyIds: ['broken'],
       reason: expect.stringMatching(/^policy broken does not parse/),
@@ -90,7 +99,7 @@ describe('Cedar evaluation', () => {
     const runs = (text: string) => [policy('gate', text)]
     const allowRun = 'permit(principal, action, resource);'
     const forbidRun = `${allowRun}\nforbid(principal, action == Action::"run", resource);`
-    const run = taskPolicyRequest(decision({ action: 'run' }))
+    const run = runPolicyRequest(decision({ action: 'run' }))
     expect(evaluatePolicies(runs(allowRun), run).allowed).toBe(true)
     expect(evaluatePolicies(runs(forbidRun), run)).toMatchObject({ allowed: false, policyIds: ['gate'] })
     expect(evaluatePolicies(runs('permit('), run).allowed).toBe(false)

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import type { ConductorPort } from '../../../host/interface/conductor-port.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { PolicyService } from '../../../host/policy/policy-service.ts'
+import { taskQuestion } from '../../../host/policy/run-question.ts'
 import type { NoRunnerError } from '../../../host/requests/direct/direct-errors.ts'
 import { SlotTurns } from '../../../host/requests/direct/slot-turns.ts'
 import { UsageLedger } from '../../../host/usage/usage-ledger.ts'
@@ -87,7 +88,7 @@ const run = (author: string, context?: () => Record<string, boolean | number>) =
   action: 'run' as const,
   subject: ME,
   snapshot: null,
-  task: { action_hash: 'uhCkkTask', author, timestamp: 1, entry: task() },
+  run: taskQuestion({ action_hash: 'uhCkkTask', author, timestamp: 1, entry: task() }),
   decidedBy: ME,
   ...(context && { context }),
 })

@@ -7,14 +7,16 @@
  */
 import { describe, expect, it } from 'vitest'
 import { NO_POLICY_VERDICT } from '../../../../host/policy/cedar-engine.ts'
-import type { TaskDecisionInput } from '../../../../host/policy/task-request.ts'
+import type { DecisionInput } from '../../../../host/policy/run-question.ts'
 import { digestRequest, newDirectRequest } from '../../../../host/requests/direct/direct-request.ts'
+import { RUN_LIMIT_MS } from '../../../../host/requests/direct/direct-runner.ts'
 import {
   DIRECT_PROTOCOL_V1,
   DIRECT_PROTOCOL_V2,
   jsonFrames,
   RunnerFrameSchema,
 } from '../../../../host/requests/direct/direct-wire.ts'
+import { NO_REQUIREMENTS } from '../../../../zomes-bindings/index.ts'
 import { A, ask, B, FakeMesh, ME, MODEL, peer, requester, runner } from './direct-fixtures.ts'
 
 const SECRET = 'the secret prompt'
@@ -34,7 +36,7 @@ function offerOf(prompt: string) {
 describe('the two phases of a direct request', () => {
   it('sends no prompt to a runner whose policy refuses the offer, and runs it at the next', async () => {
     const mesh = new FakeMesh()
-    const decided: TaskDecisionInput[] = []
+    const decided: DecisionInput[] = []
     const denied = await runner(mesh, A, undefined, undefined, {
       decide: async (input) => {
         decided.push(input)
@@ -46,9 +48,18 @@ describe('the two phases of a direct request', () => {
     const answer = await ask(inference, SECRET)
     expect(answer).toMatchObject({ peer: B, output: { text: `echo: ${SECRET}` } })
     expect(inference.stats()).toMatchObject({ failovers: 1 })
-    // A's policy judged the request by its hash and size, and A read its offer, never its prompt.
-    expect(decided[0]?.task).toMatchObject({ action_hash: answer.request, author: ME })
-    expect(decided[0]?.task.entry.input_bytes).toBe(JSON.stringify({ prompt: SECRET }).length)
+    // A's policy judged the request by its hash and size (one run, for one answer), and A read its
+    // offer, never its prompt.
+    expect(decided[0]?.run).toEqual({
+      id: answer.request,
+      requester: ME,
+      kind: 'infer.generate',
+      requirements: { ...NO_REQUIREMENTS, model: MODEL },
+      input_bytes: JSON.stringify({ prompt: SECRET }).length,
+      lease_ms: RUN_LIMIT_MS,
+      max_attempts: 1,
+      fan_out: 1,
+    })
     expect(mesh.readBy(A)).toContain(answer.request)
     expect(mesh.readBy(A)).not.toContain(SECRET)
     expect(denied).toEqual([])
