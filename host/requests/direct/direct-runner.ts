@@ -31,14 +31,14 @@ import { type CallerMistake, callerMistake } from '../run-errors.ts'
 import { BatchWindow } from './batch-window.ts'
 import { type DirectRequest, digestRequest } from './direct-request.ts'
 import type { Offer, Refusal } from './direct-wire.ts'
-import { SlotTurns } from './slot-turns.ts'
+import { SlotTurns, type SlotTurnsInit } from './slot-turns.ts'
 
 export interface DirectRunnerInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
   workers: Pick<WorkerRegistry, 'get'>
   policies: Pick<PolicyService, 'decide'>
-  /** A loaded model's slots and how many run; null when it is not loaded (a request loads it). */
-  slotsOf: (model: string) => { slots: number; busy: number } | null
+  /** A loaded model's slots, how many run and how many are held back; null when it is not loaded. */
+  slotsOf: SlotTurnsInit['slotsOf']
   /** A member's share of turns at the slots (default 1 each; give-to-get.ts when opted in). */
   weightOf?: (member: string) => number
   /** How long a window of answers stays open before it is signed (default 1 s) ... */
@@ -120,10 +120,8 @@ export class DirectRunner {
       self: init.conductor.agentPubKey,
       slotsOf: init.slotsOf,
       weightOf: init.weightOf,
-      // off: first come, first served; reserve: a slot kept from a member holding the others
-      // (bench/fair-share.ts measures each).
+      // off: first come, first served, no share (bench/fair-share.ts's baseline).
       fair: process.env.RIPPLE_FAIR_TURNS !== 'off',
-      reserve: process.env.RIPPLE_FAIR_TURNS === 'reserve',
     })
     this.#window = new BatchWindow({
       windowMs: init.batchWindowMs,
