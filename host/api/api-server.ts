@@ -164,11 +164,14 @@ export class ApiServer implements Startable {
     if (artifacts) registerArtifactRoutes(this.#app, artifacts)
     if (c.memory) registerMemoryRoutes(this.#app, c.memory)
     registerModelsRoute(this.#app, c.models, splits)
+    // One count per key for /v1 and /mcp: a key's limits hold across both.
+    const keyUsage = new EndpointUsage(usage)
     registerMcpRoute(this.#app, {
       apiUrl: () => this.url,
       token: init.token,
       version: () => node.status().version,
       extraHostNames: [init.host],
+      limits: keyUsage,
     })
     const { pull } = node
     if (pull) registerModelPullRoute(this.#app, (request, options) => pull.call(node, request, options))
@@ -176,7 +179,7 @@ export class ApiServer implements Startable {
       registerOpenAiRoutes(this.#app, {
         inference: c.requests,
         images: imagePolicy(init.allowImageUrls ?? false),
-        usage: new EndpointUsage(usage),
+        usage: keyUsage,
       })
       registerRunRequestRoute(this.#app, c.requests)
     }

@@ -2,7 +2,8 @@
  * Limits per API key (issue 47, point 2): requests per minute, tokens per minute and tokens per day,
  * each over a sliding window. A request is admitted while its key is under every limit (its own
  * tokens are known only once answered, and counted then); a refusal names the limit and how long
- * until the window has room again (`retry-after`). Pure: time is an argument; kept in memory.
+ * until the window has room again (`retry-after`). Pure: time is an argument; kept in memory, the
+ * day's tokens given back after a restart from the usage ledger's hourly rows (`restore`).
  */
 
 export interface KeyLimits {
@@ -19,7 +20,8 @@ export type LimitName = keyof KeyLimits
 export type Admission = { ok: true } | { ok: false; limit: LimitName; retryAfterS: number; message: string }
 
 const MINUTE_MS = 60_000
-const DAY_MS = 24 * 60 * MINUTE_MS
+const HOUR_MS = 60 * MINUTE_MS
+const DAY_MS = 24 * HOUR_MS
 
 interface KeyUse {
   /** Admission times within the last minute. */
@@ -51,6 +53,19 @@ export class KeyLimiter {
     const use = this.#prune(key, now)
     use.recent.push({ at: now, tokens })
     const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS
+    use.minutes.set(minute, (use.minutes.get(minute) ?? 0) + tokens)
+  }
+
+  /**
+   * Counts tokens `key` was answered in the hour from `hourMs`, before this count began (a restart):
+   * against the day only, as if at the hour's last minute (or now, in the current hour), so they
+   * leave the day no sooner than they really do. The minute's limits start afresh.
+   */
+  restore(key: string, hourMs: number, tokens: number, now: number): void {
+    if (tokens <= 0) return
+    const use = this.#prune(key, now)
+    const minute = Math.floor(Math.min(hourMs + HOUR_MS - MINUTE_MS, now) / MINUTE_MS) * MINUTE_MS
+    if (minute + MINUTE_MS <= now - DAY_MS) return
     use.minutes.set(minute, (use.minutes.get(minute) ?? 0) + tokens)
   }
 

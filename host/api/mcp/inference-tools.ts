@@ -11,6 +11,7 @@ import { InferGenerateInputSchema, InferGenerateOutputSchema } from '../../worke
 import { type ApiKeyView, keyAllowsModel } from '../api-keys.ts'
 import type { ApiClient, RunEvent } from '../client/index.ts'
 import type { RunAnswerView } from '../contract/index.ts'
+import type { EndpointUsage } from '../openai/endpoint-usage.ts'
 import { taskOutcome } from './run-task.ts'
 import { jsonResult, progressSender, type ToolExtra } from './tool-reply.ts'
 
@@ -45,8 +46,7 @@ function progressMessage(event: RunEvent): string | null {
  * round, whose votes are on record); cancelling the call cancels the run.
  */
 async function infer(
-  api: ApiClient,
-  key: ApiKeyView | null,
+  { api, key, limits }: Tools,
   kind: 'infer.generate' | 'infer.embed',
   { fan_out, ...input }: { fan_out: number; model?: string },
   extra: ToolExtra,
@@ -54,6 +54,8 @@ async function infer(
   if (key?.models && (input.model === undefined || !keyAllowsModel(key, input.model))) {
     throw new Error(`model: this API key may use only ${key.models.join(', ')}; name one of them`)
   }
+  // Over one of the key's limits: the tool fails saying which and when to try again (as /v1's 429).
+  limits?.admit(key)
   const send = progressSender(extra)
   const answer = await api.runRequest(
     { kind, model: input.model, input, fan_out },
@@ -65,11 +67,24 @@ async function infer(
       },
     },
   )
+  limits?.answered(key, answer)
   const outcome = fan_out > 1 ? taskOutcome(await api.getTask(answer.task, { signal: extra.signal })) : null
   return { answer, outcome }
 }
 
-export function registerInferenceTools(server: McpServer, api: ApiClient, key: ApiKeyView | null): void {
+interface Tools {
+  api: ApiClient
+  key: ApiKeyView | null
+  limits: Pick<EndpointUsage, 'admit' | 'answered'> | undefined
+}
+
+export function registerInferenceTools(
+  server: McpServer,
+  api: ApiClient,
+  key: ApiKeyView | null,
+  limits?: Pick<EndpointUsage, 'admit' | 'answered'>,
+): void {
+  const tools: Tools = { api, key, limits }
   server.registerTool(
     'generate_text',
     {
@@ -80,7 +95,7 @@ export function registerInferenceTools(server: McpServer, api: ApiClient, key: A
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async (args, extra) => {
-      const { answer, outcome } = await infer(api, key, 'infer.generate', args, extra)
+      const { answer, outcome } = await infer(tools, 'infer.generate', args, extra)
       return jsonResult({
         ...InferGenerateOutputSchema.parse(answer.output),
         ran_on: answer.peer,
@@ -102,7 +117,7 @@ export function registerInferenceTools(server: McpServer, api: ApiClient, key: A
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async (args, extra) => {
-      const { answer, outcome } = await infer(api, key, 'infer.embed', args, extra)
+      const { answer, outcome } = await infer(tools, 'infer.embed', args, extra)
       return jsonResult({
         ...InferEmbedOutputSchema.parse(answer.output),
         ran_on: answer.peer,

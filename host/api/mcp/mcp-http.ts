@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { type Caller, digest, presentedSecret } from '../api-auth.ts'
 import { ApiClient } from '../client/index.ts'
 import { sendError } from '../error-reply.ts'
+import type { EndpointUsage } from '../openai/endpoint-usage.ts'
 import { hostAllowed, originAllowed } from './loopback-guard.ts'
 import { MCP_STATUS } from './mcp-status.ts'
 
@@ -26,6 +27,8 @@ export interface McpRouteInit {
   version: () => string
   /** Names accepted in Host and Origin besides loopback ones (the address the API listens on). */
   extraHostNames: readonly string[]
+  /** API keys' limits, shared with `/v1` (a key's session is held to them). */
+  limits?: Pick<EndpointUsage, 'admit' | 'answered'>
 }
 
 interface Session {
@@ -76,6 +79,7 @@ export function registerMcpRoute(app: FastifyInstance, init: McpRouteInit): void
     const server = createMcpServer({
       api: new ApiClient({ baseUrl: init.apiUrl(), token: init.token }),
       key: caller.key,
+      ...(init.limits && { limits: init.limits }),
       version: init.version(),
     })
     await server.connect(transport)

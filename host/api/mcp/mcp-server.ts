@@ -8,6 +8,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { ApiKeyView } from '../api-keys.ts'
 import type { ApiClient } from '../client/index.ts'
+import type { EndpointUsage } from '../openai/endpoint-usage.ts'
 import { registerArtifactTools } from './artifact-tools.ts'
 import { registerInferenceTools } from './inference-tools.ts'
 import { registerMemoryTools } from './memory-tools.ts'
@@ -22,10 +23,12 @@ export interface RippleMcpInit {
    * the mesh and run inference (on its models, when scoped): the tools of the inference endpoint.
    */
   key?: ApiKeyView | null
+  /** The key's limits and usage notes, the same as `/v1`'s: a key's requests count once across both. */
+  limits?: Pick<EndpointUsage, 'admit' | 'answered'>
   version: string
 }
 
-export function createMcpServer({ api, key = null, version }: RippleMcpInit): McpServer {
+export function createMcpServer({ api, key = null, limits, version }: RippleMcpInit): McpServer {
   const server = new McpServer(
     { name: 'ripple', title: 'Ripple mesh', version },
     {
@@ -36,7 +39,7 @@ export function createMcpServer({ api, key = null, version }: RippleMcpInit): Mc
     },
   )
   registerPeerTools(server, api)
-  registerInferenceTools(server, api, key)
+  registerInferenceTools(server, api, key, limits)
   if (key !== null) return server
   registerTaskTools(server, api)
   registerArtifactTools(server, api)

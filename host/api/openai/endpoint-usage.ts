@@ -1,5 +1,5 @@
 /**
- * What the endpoint (`/v1`) does for usage and limits (issue 47): before a request runs, its API
+ * What the endpoints (`/v1`, and `/mcp`'s inference tools) do for usage and limits (issue 47): before a request runs, its API
  * key's limits admit it or refuse it with a 429 in the API's own shape and `retry-after`; once
  * answered, its tokens count against the key, and the usage ledger notes the key that asked and the
  * reasoning tokens spent (the signed leaves carry neither).
@@ -25,25 +25,41 @@ export function answerTokens(output: unknown): { in: number; out: number; reason
 }
 
 export class EndpointUsage {
-  readonly #notes: Pick<UsageLedger, 'note'> | undefined
+  readonly #ledger: Pick<UsageLedger, 'note' | 'rows'> | undefined
   readonly #limiter = new KeyLimiter()
+  /** Keys whose day was given back from the ledger (once each, before the key's first request here). */
+  readonly #restored = new Set<string>()
   readonly #now: () => number
 
-  constructor(notes?: Pick<UsageLedger, 'note'>, now: () => number = Date.now) {
-    this.#notes = notes
+  constructor(ledger?: Pick<UsageLedger, 'note' | 'rows'>, now: () => number = Date.now) {
+    this.#ledger = ledger
     this.#now = now
   }
 
   /** Throws RateLimitError when the key is over one of its limits; else counts the request. */
   admit(key: ApiKeyView | null): void {
     if (!key?.limits) return
+    this.#restore(key.id)
     const admitted = this.#limiter.admit(key.id, key.limits, this.#now())
     if (!admitted.ok) throw new RateLimitError(`${key.id}: ${admitted.message}`, admitted.retryAfterS)
   }
 
-  answered(key: ApiKeyView | null, answer: InferenceAnswer): void {
+  answered(key: ApiKeyView | null, answer: Pick<InferenceAnswer, 'task' | 'output'>): void {
     const tokens = answerTokens(answer.output)
-    this.#notes?.note(answer.task, { key: key?.id ?? null, reasoning: tokens.reasoning })
+    this.#ledger?.note(answer.task, { key: key?.id ?? null, reasoning: tokens.reasoning })
     if (key?.limits) this.#limiter.count(key.id, tokens.in + tokens.out, this.#now())
+  }
+
+  /**
+   * A key's tokens of the last day before this process (a restart), from the ledger's rows (rebuilt
+   * from the signed leaves, with the keys usage.json kept): its day limit holds across restarts. Read
+   * before its first request here, so nothing answered since is counted twice.
+   */
+  #restore(id: string): void {
+    if (this.#restored.has(id)) return
+    this.#restored.add(id)
+    const now = this.#now()
+    for (const row of this.#ledger?.rows(now - 25 * 3_600_000) ?? [])
+      if (row.key === id) this.#limiter.restore(id, Date.parse(row.hour), row.tokens_in + row.tokens_out, now)
   }
 }

@@ -2,12 +2,14 @@
  * An API key's limits at /v1 (issue 47, point 2): over its requests per minute, a 429 in each API's
  * own shape with `retry-after`, read by the official SDKs as their RateLimitError; tokens count once
  * answered, so a key at its tokens per minute is refused its next request; a key without limits and
- * the API token are never limited.
+ * the API token are never limited. /mcp's inference tools count against the same limits as /v1.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKeyStore } from '../../../host/api/api-keys.ts'
@@ -17,7 +19,7 @@ import { baseInit, generateOutput, statusView, TINY_HOLDER } from './fixtures.ts
 
 let dir: string
 let server: ApiServer
-const keys: Record<'rpm' | 'tpm' | 'free', string> = { rpm: '', tpm: '', free: '' }
+const keys: Record<'rpm' | 'tpm' | 'free' | 'mcp', string> = { rpm: '', tpm: '', free: '', mcp: '' }
 
 const holder = TINY_HOLDER
 
@@ -28,6 +30,7 @@ beforeAll(async () => {
   // Each answer takes 7 tokens (5 in, 2 out): the second request finds 7 of 10 used, the third 14.
   keys.tpm = (await store.create({ limits: { tpm: 10 } })).key
   keys.free = (await store.create({})).key
+  keys.mcp = (await store.create({ limits: { rpm: 2 } })).key
   server = new ApiServer(
     baseInit({
       keys: store,
@@ -101,6 +104,29 @@ describe('limits per API key at /v1', () => {
     const refused = (await refusal(chat(keys.tpm))) as InstanceType<typeof OpenAI.RateLimitError>
     expect(refused).toBeInstanceOf(OpenAI.RateLimitError)
     expect(refused.message).toMatch(/10 tokens per minute \(14 used\)/)
+  })
+
+  it('/mcp: generate_text counts against the key’s limits with /v1; past them the tool fails saying when to retry', async () => {
+    const mcp = new Client({ name: 'key-limits', version: '1.0.0' })
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL('/mcp', server.url), {
+        requestInit: { headers: { authorization: `Bearer ${keys.mcp}` } },
+      }),
+    )
+    try {
+      const generate = () =>
+        mcp.callTool({ name: 'generate_text', arguments: { model: 'tiny', prompt: 'hi' } })
+      expect((await generate()).isError).toBeFalsy()
+      await chat(keys.mcp)
+      const refused = await generate()
+      expect(refused.isError).toBe(true)
+      expect(JSON.stringify(refused.content)).toMatch(
+        /limit of 2 requests per minute \(2 used\); try again in \d+ s/,
+      )
+      expect(await refusal(chat(keys.mcp))).toBeInstanceOf(OpenAI.RateLimitError)
+    } finally {
+      await mcp.close()
+    }
   })
 
   it('a key without limits, and the API token, are not limited', async () => {

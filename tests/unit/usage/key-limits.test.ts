@@ -61,6 +61,39 @@ describe('limits per API key', () => {
     }
   })
 
+  // T0 is 08:00 UTC: an hour's tokens given back count as at 08:59, or now in the current hour.
+  const HOUR = 60 * MIN
+  const restored: [string, number, number, number, true | { limit: string; retryAfterS: number }][] = [
+    [
+      'a past hour: refused until its last minute leaves the day',
+      T0,
+      1000,
+      T0 + 2 * HOUR,
+      {
+        limit: 'tokens_per_day',
+        retryAfterS: 23 * 3600,
+      },
+    ],
+    ['a past hour, under the limit', T0, 999, T0 + 2 * HOUR, true],
+    [
+      'the current hour: as if now',
+      T0,
+      1000,
+      T0 + 10 * MIN,
+      { limit: 'tokens_per_day', retryAfterS: 24 * 3600 + 60 },
+    ],
+    ['an hour that has left the day', T0, 1000, T0 + DAY + HOUR, true],
+  ]
+  it.each(restored)('a restart gives back the day from hourly rows: %s', (_, hour, tokens, now, expected) => {
+    const limiter = new KeyLimiter()
+    limiter.restore('k', hour, tokens, now)
+    // The minute's limits start afresh.
+    expect(limiter.admit('k', { tpm: 1 }, now).ok).toBe(true)
+    const got = limiter.admit('k', { tokens_per_day: 1000 }, now)
+    if (expected === true) expect(got).toEqual({ ok: true })
+    else expect(got).toMatchObject({ ok: false, ...expected })
+  })
+
   it('keys are counted apart', () => {
     const limiter = new KeyLimiter()
     expect(limiter.admit('a', { rpm: 1 }, T0).ok).toBe(true)

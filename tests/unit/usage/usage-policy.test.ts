@@ -2,8 +2,10 @@
  * A runner's Cedar policies with the requester's recent usage and the slots' state in their context
  * (issue 47, points 2 and 3): the README's examples, "at most half my slots to others while I have
  * requests waiting" and "no more than 2M tokens a day to members outside my team", decided on
- * usage totalled from signed leaves and on the runner's slot turns.
+ * usage totalled from signed leaves and on the runner's slot turns. The policies are read from the
+ * README, so its examples work as written.
  */
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import type { ConductorPort } from '../../../host/interface/conductor-port.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
@@ -30,12 +32,11 @@ const ME = 'uhCAkRunner'
 const TEAMMATE = 'uhCAkTeammate'
 const OUTSIDER = 'uhCAkOutsider'
 
-const HALF_SLOTS = `permit(principal, action, resource);
-forbid(principal, action == Action::"run", resource)
-  when { context has owner && !context.owner && context.owner_waiting > 0 && context.others_running * 2 >= context.slots };`
-const TEAM_DAY = `forbid(principal, action == Action::"run", resource)
-  when { context has requester_tokens_day && context.requester_tokens_day >= 2000000 }
-  unless { resource.author in [Agent::"${TEAMMATE}"] };`
+// The README's examples as written there (its agents named for the test's).
+const README = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+const SECTION = README.slice(README.indexOf('## Sharing fairly'), README.indexOf('\n## The mesh'))
+const [HALF_SLOTS = '', TEAM_README = ''] = [...SECTION.matchAll(/```cedar\n([\s\S]*?)```/g)].map((m) => m[1])
+const TEAM_DAY = TEAM_README.replace('uhCAk...alice', TEAMMATE).replace('uhCAk...bob', 'uhCAkBob')
 
 /** Decisions each runner's policies put on its audit trail (record_decision), by reason. */
 const recorded: string[] = []

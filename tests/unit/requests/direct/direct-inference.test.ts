@@ -103,6 +103,18 @@ describe('the direct route', () => {
     expect(runs).toEqual(['wait for me'])
   })
 
+  it('passes a request a busy runner refuses to the next with a free slot, rather than queueing it there', async () => {
+    const mesh = new FakeMesh()
+    // A's heartbeat still says 4 free: its slot filled since.
+    const busyRuns = await runner(mesh, A, () => ({ slots: 1, busy: 1 }))
+    const runs = await runner(mesh, B)
+    const { inference } = requester(mesh, [peer(A, 4), peer(B, 1)])
+    expect(await ask(inference, 'swarm')).toMatchObject({ peer: B, output: { text: 'echo: swarm' } })
+    expect(mesh.opened).toEqual([A, B])
+    expect(busyRuns).toEqual([])
+    expect(runs).toEqual(['swarm'])
+  })
+
   it('passes a request on when a runner has no room for the model, and says what holds it when none has', async () => {
     const mesh = new FakeMesh()
     const full = () =>
