@@ -15,6 +15,12 @@ export { formatBytes, formatDuration }
 /** A loaded model's keep-alive as `ripple models ls` and `ripple status` show it. */
 export const keepAliveLine = (m: KeepAliveState): string => keepAliveText(m, formatDuration)
 
+/** A loaded model's slots as `ripple status` shows them: a member's share, those held back, those running. */
+export function slotsLine(m: { slots: number; held_back: number; running: number }): string {
+  const held = m.held_back > 0 ? ` + ${m.held_back} held back` : ''
+  return `${m.slots - m.held_back} slots${held}, ${m.running} running`
+}
+
 export function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(1)}B`
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`

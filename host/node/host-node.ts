@@ -88,7 +88,15 @@ export class HostNode {
       unusable_models: this.components.description.unusable(),
       loaded_models: models.loadedNames().map((name) => {
         const { idle_since, unloads_at } = models.idleOf(name)
-        return { name, idle_since, unloads_at }
+        const slots = models.slotsOf(name)
+        return {
+          name,
+          idle_since,
+          unloads_at,
+          slots: slots?.slots ?? 0,
+          held_back: slots?.heldBack ?? 0,
+          running: slots?.busy ?? 0,
+        }
       }),
       engine: models.backends.status(),
       rpc_cache: this.components.splits.cacheUse(),

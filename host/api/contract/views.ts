@@ -96,9 +96,20 @@ export const StatusViewSchema = z.object({
   capability: NodeCapabilitySchema,
   /** Model files found but not advertised, with the reason. */
   unusable_models: z.array(UnusableModelSchema),
-  /** The models loaded here: since when each is idle and when its keep-alive unloads it (ms since the epoch). */
+  /**
+   * The models loaded here: since when each is idle and when its keep-alive unloads it (ms since the
+   * epoch); its engine's slots, those of them held back beyond a member's share (`--held-back`), and
+   * how many run.
+   */
   loaded_models: z.array(
-    z.object({ name: z.string(), idle_since: z.number().nullable(), unloads_at: z.number().nullable() }),
+    z.object({
+      name: z.string(),
+      idle_since: z.number().nullable(),
+      unloads_at: z.number().nullable(),
+      slots: z.number().int().min(0),
+      held_back: z.number().int().min(0),
+      running: z.number().int().min(0),
+    }),
   ),
   /** The inference engine's backend; null when the engine is not built. */
   engine: EngineStatusSchema.nullable(),

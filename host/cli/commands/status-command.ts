@@ -9,6 +9,7 @@ import {
   formatBytes,
   formatDuration,
   keepAliveLine,
+  slotsLine,
 } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
@@ -34,7 +35,10 @@ export function statusCommand(): Command {
       ['engine', engineLine(status.engine)],
       ...capabilityRows(status.capability),
       ...status.unusable_models.map((m): [string, string] => ['unusable', `${m.path}: ${m.reason}`]),
-      ...status.loaded_models.map((m): [string, string] => ['loaded', `${m.name}: ${keepAliveLine(m)}`]),
+      ...status.loaded_models.map((m): [string, string] => [
+        'loaded',
+        `${m.name}: ${slotsLine(m)}; ${keepAliveLine(m)}`,
+      ]),
       ...(status.rpc_cache === null
         ? []
         : [

@@ -11,6 +11,7 @@ import {
   formatCount,
   formatTable,
   keepAliveLine,
+  slotsLine,
 } from '../../../host/cli/human-format.ts'
 import type { BackendStatus } from '../../../host/inference/engine/engine-backends.ts'
 import type { ModelInfo } from '../../../zomes-bindings/index.ts'
@@ -41,6 +42,15 @@ describe('keepAliveLine', () => {
     expect(keepAliveLine({ idle_since: now - 3_600_400, unloads_at: now + 7_200_600 })).toMatch(
       /^idle 1h, unloads in 2h$/,
     )
+  })
+})
+
+describe('slotsLine', () => {
+  it.each([
+    [{ slots: 6, held_back: 2, running: 5 }, '4 slots + 2 held back, 5 running'],
+    [{ slots: 4, held_back: 0, running: 0 }, '4 slots, 0 running'],
+  ])('writes %j as %j', (m, text) => {
+    expect(slotsLine(m)).toBe(text)
   })
 })
 
