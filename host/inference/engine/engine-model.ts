@@ -32,6 +32,7 @@ import {
   type Sinks,
 } from './server-stream.ts'
 import { NO_PARSER, TemplateRender, TemplateRenderError } from './template-render.ts'
+import { asWhole, wholeChat, wholeCompletion } from './whole-answer.ts'
 
 /** Aborted, the start ends its half-started process and rejects with the signal's reason. */
 export interface EngineModelInit extends LongOperationOptions, ServerArgsInit {
@@ -147,20 +148,23 @@ export class EngineModel {
     return this.#request(options.signal, async (signal) => {
       const startedAt = performance.now()
       const thinking = request.messages ? await this.#template.thinking(signal) : 'no'
+      // Nobody reads the text as it comes: the answer is asked for whole (whole-answer.ts), but from a
+      // template that thinks, whose reasoning's share of the tokens only a stream counts.
+      const whole = !options.onText && !options.onReasoning && thinking === 'no'
       // A template that drops tool turns gets them written as text, as one that raises on them.
       const asText = request.messages ? toolTurnsAsText(request.messages) : null
       if (asText && !(await this.#template.takesToolTurns(signal))) {
         const plan = serverPlan({ ...request, messages: asText }, { parseCalls: false, thinking })
-        return this.#generate(plan, signal, options, startedAt)
+        return this.#generate(plan, signal, options, startedAt, whole)
       }
       try {
-        return await this.#answer(request, thinking, signal, options, startedAt)
+        return await this.#answer(request, thinking, signal, options, startedAt, whole)
       } catch (err) {
         if (!(err instanceof TemplateRenderError) || !asText) throw err
         // The template rendered the probe's tool turns but raised on these: written as text, answered
         // as text (a forced call by its grammar still). The template raised before any output.
         const plan = serverPlan({ ...request, messages: asText }, { parseCalls: false, thinking })
-        return this.#generate(plan, signal, options, startedAt)
+        return this.#generate(plan, signal, options, startedAt, whole)
       }
     })
   }
@@ -171,18 +175,22 @@ export class EngineModel {
     signal: AbortSignal,
     options: GenerateOptions,
     startedAt: number,
+    whole: boolean,
   ): Promise<GenerateResult> {
     let streamed = ''
+    const { onText, onReasoning } = options
     const sinks: Sinks = {
-      onText: (text) => {
-        streamed += text
-        options.onText?.(text)
-      },
-      ...(options.onReasoning ? { onReasoning: options.onReasoning } : {}),
+      ...(onText && {
+        onText: (text: string) => {
+          streamed += text
+          onText(text)
+        },
+      }),
+      ...(onReasoning && { onReasoning }),
     }
     const plan = serverPlan(request, { thinking, schemaAfterReasoning: this.#schemaAfterReasoning })
     try {
-      return await this.#generate(plan, signal, sinks, startedAt)
+      return await this.#generate(plan, signal, sinks, startedAt, whole)
     } catch (err) {
       if (plan.kind === 'chat' && 'json_schema' in plan.body && SAMPLERS_FAILED.test(String(err))) {
         // No sampler for a schema after the reasoning: llama.cpp's parser for this template makes no
@@ -191,7 +199,7 @@ export class EngineModel {
         // model, before any output.
         this.#schemaAfterReasoning = false
         const alone = serverPlan(request, { thinking, schemaAfterReasoning: false })
-        return this.#generate(alone, signal, sinks, startedAt)
+        return this.#generate(alone, signal, sinks, startedAt, whole)
       }
       if (!unparsed(err)) throw err
       // The model wrote something its family's tool-call format does not read (a weak model's
@@ -202,10 +210,10 @@ export class EngineModel {
       const rest = (text: string) => {
         const fresh = text.slice(Math.max(0, sent))
         sent -= text.length
-        if (fresh) options.onText?.(fresh)
+        if (fresh) onText?.(fresh)
       }
       const fallback = serverPlan(request, { parseCalls: false, thinking })
-      return this.#generate(fallback, signal, { onText: rest }, startedAt)
+      return this.#generate(fallback, signal, onText ? { onText: rest } : {}, startedAt, whole)
     }
   }
 
@@ -214,8 +222,9 @@ export class EngineModel {
     signal: AbortSignal,
     sinks: Sinks,
     startedAt: number,
+    whole: boolean,
   ): Promise<GenerateResult> {
-    const answer = await this.#fold(plan, signal, sinks)
+    const answer = await this.#fold(plan, signal, sinks, whole)
     const finishedAt = performance.now()
     // Output cut by max_tokens is incomplete JSON: no parse, no call.
     const json = plan.json && answer.stopType !== 'limit' ? parseJson(answer.text) : null
@@ -224,19 +233,22 @@ export class EngineModel {
     return generateResult(answer, plan.calls ? null : json, calls, startedAt, finishedAt)
   }
 
-  async #fold(plan: ServerPlan, signal: AbortSignal, sinks: Sinks): Promise<FoldedAnswer> {
+  async #fold(plan: ServerPlan, signal: AbortSignal, sinks: Sinks, whole: boolean): Promise<FoldedAnswer> {
     if (plan.kind === 'completion') {
       const prompt = plan.template ? await this.#template.render(plan.template, signal) : null
       const body = plan.completion(prompt)
+      if (whole) return this.#whole('/completion', body, signal, wholeCompletion)
       return this.#stream('/completion', body, signal, (b) => foldCompletion(b, sinks))
     }
+    // A reasoning budget is watched on the stream.
+    if (whole && plan.limit === null) return this.#whole('/v1/chat/completions', plan.body, signal, wholeChat)
     const limit = plan.limit && { ...plan.limit, contextSize: this.contextSize }
     const answer = await this.#stream('/v1/chat/completions', plan.body, signal, (b) =>
       foldChat(b, sinks, limit),
     )
     if (answer.stopType !== 'budget') return answer
     // Left inside its reasoning past the budget: the reply goes on after it, closed, for the rest.
-    const rest = await this.#fold(plan.closed(answer.reasoning, answer.generatedTokens), signal, sinks)
+    const rest = await this.#fold(plan.closed(answer.reasoning, answer.generatedTokens), signal, sinks, whole)
     return continuedAnswer(answer, rest)
   }
 
@@ -310,6 +322,18 @@ export class EngineModel {
       if (err instanceof EngineRequestError) throw grammarOr(err, body)
       return this.#failure(err)
     }
+  }
+
+  /** The answer asked for whole, on a connection kept for the next request. */
+  async #whole(
+    path: string,
+    body: Record<string, unknown>,
+    signal: AbortSignal,
+    read: (body: unknown, arrivedAt: number) => FoldedAnswer,
+  ): Promise<FoldedAnswer> {
+    const response = await this.#http.post(path, asWhole(body), signal).catch((err) => this.#failure(err))
+    if (!response.ok) throw grammarOr(await refusal(response), body)
+    return read(await response.json().catch((err) => this.#failure(err)), performance.now())
   }
 
   /** Runs one request with its own abort (the caller's signal, or the model's unload). */
