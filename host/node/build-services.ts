@@ -31,6 +31,13 @@ export async function buildServices(factories: ServiceFactories, given: Given): 
       built[name] = value
       if (runs === undefined || value === null) continue
       const stoppable = value as Startable
+      if (
+        typeof stoppable.stop !== 'function' ||
+        (runs === 'started' && typeof stoppable.start !== 'function')
+      )
+        throw new TypeError(
+          `the node's ${name} is declared ${runs} but cannot be ${runs === 'open' ? 'stopped' : 'started'}`,
+        )
       if (runs === 'started') {
         running.push(stoppable)
         continue

@@ -70,6 +70,18 @@ describe('buildServices', () => {
     expect(log).toEqual(['stop backend'])
   })
 
+  it('refuses a service declared to run that cannot, and stops what was opened', async () => {
+    const log: string[] = []
+    const factories = {
+      backend: service([], () => running('backend', log), 'open'),
+      usage: service([], () => ({ rows: () => [] }), 'started'),
+    } as unknown as ServiceFactories
+    await expect(buildServices(factories, given)).rejects.toThrow(
+      "the node's usage is declared started but cannot be started",
+    )
+    expect(log).toEqual(['stop backend'])
+  })
+
   it('refuses a circle of needs before building anything', async () => {
     const log: string[] = []
     const factories = {
