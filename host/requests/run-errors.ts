@@ -67,8 +67,8 @@ export interface CallerMistake {
 const CONTEXT_LENGTH_EXCEEDED = 'context_length_exceeded'
 
 /** Every runner would find it, but a prompt over one runner's context: another, with a larger one, may take it. */
-export function mistakeAnywhere(mistake: CallerMistake): boolean {
-  return mistake.code !== CONTEXT_LENGTH_EXCEEDED
+export function mistakeAnywhere(code: string): boolean {
+  return code !== CONTEXT_LENGTH_EXCEEDED
 }
 
 /**

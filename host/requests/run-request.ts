@@ -23,7 +23,7 @@ import { type FollowOptions, followToEnd, type TaskFollower } from '../scheduler
 import { acceptedOutput, acceptedResult, whyEnded } from '../scheduler/task-outcome.ts'
 import { workerEventOf } from '../scheduler/task-signals.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
-import { NoDirectRouteError, NoRunnerError, RunnerLostError } from './direct/direct-errors.ts'
+import { NoDirectRouteError } from './direct/direct-errors.ts'
 import type { DirectInference } from './direct/direct-inference.ts'
 import { imageRouteError } from './image-route.ts'
 import { type PeerModel, peerModels, withOwnModel } from './peer-models.ts'
@@ -167,15 +167,8 @@ export class RequestRunner {
       })
       return { task: answer.request, peer: answer.peer, output: answer.output }
     } catch (err) {
-      if (err instanceof NoRunnerError) {
-        if (err.busy) throw new RunError('busy', 'peers_busy', `${err.message}; try again shortly`)
-        if (err.noRoom) throw new RunError('no_room', 'no_room', err.message)
-        if (err.limited)
-          throw new RunError('limited', 'rate_limit_exceeded', err.message, null, err.retryAfterS)
-        throw new RunError('no_capacity', 'no_capacity', err.message)
-      }
-      if (err instanceof RunnerLostError) throw new RunError('failed', 'runner_lost', err.message)
       // Not reachable straight (the Holochain backend carries no mesh streams): the round serves it.
+      // Else it ended as a run ends (NoRunnerError and RunnerLostError are RunErrors).
       if (err instanceof NoDirectRouteError) return null
       throw err
     }

@@ -1,78 +1,65 @@
 /**
  * How a request routed straight to a runner ends without an answer: every candidate turned it down
- * (and why, per peer), no runner reachable this way, or the runner lost after its answer began.
+ * (and why, per peer), no runner reachable this way, or the runner lost after its answer began. The
+ * first and last are the run's own outcome (RunError, run-errors.ts), said where they are made: the
+ * runners' refusals become it here, nowhere else.
  */
-import { type CallerMistake, mistakeAnywhere, RunError } from '../run-errors.ts'
+import { mistakeAnywhere, RunError } from '../run-errors.ts'
 import type { Refusal } from './direct-wire.ts'
 
-/** Why one candidate did not run a request. */
-export interface Turndown {
-  agent: string
-  why: Refusal | 'unreachable'
-  message: string
-  /** The request's own fault, as the runner's engine found it. */
-  mistake?: CallerMistake | null
-  /** A refusal by policy that lifts by itself: in how many seconds, as the runner said. */
-  retryAfterS?: number | null
-}
+/** Why one candidate did not run a request: its refusal as it said it, or that it could not be reached. */
+export type Turndown = Omit<Refusal, 'why'> & { agent: string; why: Refusal['why'] | 'unreachable' }
 
 /** When a runner that refused by policy names no time to try again (its policies may read slots, which free soon). */
 export const DEFAULT_RETRY_AFTER_S = 10
 
-/** Every candidate turned the request down (or none has the model); `reasons` says why, per peer. */
-export class NoRunnerError extends Error {
-  static override readonly name = 'NoRunnerError'
+/**
+ * Every candidate turned the request down (or none has the model); `reasons` says why, per peer. As a
+ * run's outcome: the caller's mistake, as the runner that found it said it (one any runner would find,
+ * or a prompt over the context of every runner reached); else every runner reached busy (even after
+ * queueing at one), lacking the memory for the model, or refusing by policy or busy (a limit, which
+ * lifts at the earliest time a runner said); else none could run it.
+ */
+export class NoRunnerError extends RunError {
   constructor(
     readonly model: string,
     readonly reasons: Turndown[],
   ) {
-    const said = reasons.map((r) => `${r.agent.slice(0, 12)}…: ${r.message}`).join('; ')
-    super(`no peer could run model "${model}" now${said ? ` (${said})` : ''}`)
-    this.name = 'NoRunnerError'
+    super(...outcomeOf(model, reasons))
   }
+}
 
-  /** Every runner that could be reached was busy (even after queueing at one). */
-  get busy(): boolean {
-    return (
-      this.reasons.some((r) => r.why === 'busy') &&
-      this.reasons.every((r) => r.why === 'busy' || r.why === 'unreachable')
-    )
+/** The run's outcome the runners' refusals make (RunError's arguments). */
+function outcomeOf(model: string, reasons: Turndown[]): ConstructorParameters<typeof RunError> {
+  const said = reasons.map((r) => `${r.agent.slice(0, 12)}…: ${r.message}`).join('; ')
+  const message = `no peer could run model "${model}" now${said ? ` (${said})` : ''}`
+  const mistake = callerMistakeOf(reasons)
+  if (mistake) return ['invalid_input', mistake.code, mistake.message, mistake.field ?? null]
+  if (only(reasons, ['busy'])) return ['busy', 'peers_busy', `${message}; try again shortly`]
+  if (only(reasons, ['no_room'])) return ['no_room', 'no_room', message]
+  if (only(reasons, ['policy', 'busy'])) {
+    const policy = reasons.filter((r) => r.why === 'policy')
+    const retryAfterS = Math.min(...policy.map((r) => r.retry_after_s ?? DEFAULT_RETRY_AFTER_S))
+    return ['limited', 'rate_limit_exceeded', message, null, retryAfterS]
   }
+  return ['no_capacity', 'no_capacity', message]
+}
 
-  /** Every runner reached refused it by policy or was busy (a limit of each, not a fault). */
-  get limited(): boolean {
-    return (
-      this.reasons.some((r) => r.why === 'policy') &&
-      this.reasons.every((r) => r.why === 'policy' || r.why === 'busy' || r.why === 'unreachable')
-    )
-  }
+/** Some runner said `whys[0]`, and every one reached said one of `whys`. */
+function only(reasons: Turndown[], whys: Turndown['why'][]): boolean {
+  return (
+    reasons.some((r) => r.why === whys[0]) &&
+    reasons.every((r) => r.why === 'unreachable' || whys.includes(r.why))
+  )
+}
 
-  /** The earliest time a runner that refused by policy would take it (one naming none: DEFAULT_RETRY_AFTER_S). */
-  get retryAfterS(): number {
-    const policy = this.reasons.filter((r) => r.why === 'policy')
-    return Math.min(...policy.map((r) => r.retryAfterS ?? DEFAULT_RETRY_AFTER_S))
-  }
-
-  /** Every runner reached lacked the memory for the model now (the busy ones, after queueing at one). */
-  get noRoom(): boolean {
-    return (
-      this.reasons.some((r) => r.why === 'no_room') &&
-      this.reasons.every((r) => r.why === 'no_room' || r.why === 'unreachable')
-    )
-  }
-
-  /**
-   * The caller's mistake, as the runner that found it said it: one any runner would find, or a prompt
-   * over the context of every runner reached.
-   */
-  callerMistake(): RunError | null {
-    const reached = this.reasons.filter((r) => r.why !== 'unreachable')
-    const said =
-      reached.find((r) => r.mistake && mistakeAnywhere(r.mistake)) ??
-      (reached.every((r) => r.mistake) ? reached[0] : undefined)
-    const mistake = said?.mistake
-    return mistake ? new RunError('invalid_input', mistake.code, said.message, mistake.field) : null
-  }
+/** The refusal that says the caller's mistake, when the runners reached make it one. */
+function callerMistakeOf(reasons: Turndown[]): (Turndown & { code: string }) | null {
+  const reached = reasons.filter((r) => r.why !== 'unreachable')
+  const said =
+    reached.find((r) => r.code !== undefined && mistakeAnywhere(r.code)) ??
+    (reached.every((r) => r.code !== undefined) ? reached[0] : undefined)
+  return said?.code === undefined ? null : { ...said, code: said.code }
 }
 
 /** No runner is reachable straight (no mesh streams on this backend, no model here). */
@@ -85,13 +72,11 @@ export class NoDirectRouteError extends Error {
 }
 
 /** The runner failed after its answer began: the client has part of it, and gets no second one. */
-export class RunnerLostError extends Error {
-  static override readonly name = 'RunnerLostError'
+export class RunnerLostError extends RunError {
   constructor(
     readonly peer: string,
     why: string,
   ) {
-    super(`the peer ${peer} answering it stopped after its answer began (${why})`)
-    this.name = 'RunnerLostError'
+    super('failed', 'runner_lost', `the peer ${peer} answering it stopped after its answer began (${why})`)
   }
 }

@@ -96,7 +96,7 @@ const DEFAULT_ACCEPT_MS = 30_000
 
 type Attempt =
   | { done: true; output: unknown; signed: Promise<CarriedLeaf | null> }
-  | ({ done: false } & Omit<Turndown, 'agent'>)
+  | { done: false; refusal: Omit<Turndown, 'agent'> }
 
 export class DirectInference {
   readonly #init: DirectInferenceInit
@@ -174,15 +174,14 @@ export class DirectInference {
         sent.ended = Date.now()
       }
       if (!attempt.done) {
-        const { why, message, mistake, retryAfterS } = attempt
-        const reason: Turndown = { agent: candidate.agent, why, message, mistake, retryAfterS }
+        const reason: Turndown = { agent: candidate.agent, ...attempt.refusal }
         // The queued try's reason replaces its busy one: it is why the request ends.
         if (queue) {
           reasons[busy] = reason
           break
         }
         reasons.push(reason)
-        if (mistake && mistakeAnywhere(mistake)) break
+        if (reason.code !== undefined && mistakeAnywhere(reason.code)) break
         this.#stats.failovers += 1
         continue
       }
@@ -194,8 +193,7 @@ export class DirectInference {
       const recorded = this.#records.record(request, hash, candidate.agent, attempt.output, attempt.signed)
       return { request: hash, peer: candidate.agent, output: attempt.output, recorded }
     }
-    const none = new NoRunnerError(call.model, reasons)
-    throw none.callerMistake() ?? none
+    throw new NoRunnerError(call.model, reasons)
   }
 
   /** Drops the requests that ended before their runner's last heartbeat: it counts their slots free. */
@@ -234,11 +232,10 @@ export class DirectInference {
       return { done: true, ...outcome }
     } catch (err) {
       const message = (err as Error).message || String(err)
-      if (err instanceof RunRefusedError)
-        return { done: false, why: err.why, message, mistake: err.mistake, retryAfterS: err.retryAfterS }
+      if (err instanceof RunRefusedError) return { done: false, refusal: err.refusal }
       if (answering.began || call.signal.aborted)
         throw answering.began ? new RunnerLostError(me, message) : err
-      return { done: false, why: 'failed', message }
+      return { done: false, refusal: { why: 'failed', message } }
     }
   }
 
@@ -261,7 +258,7 @@ export class DirectInference {
     const answering = answerStart(call, agent)
     const lost = (why: string): Attempt => {
       if (answering.began) throw new RunnerLostError(agent, why)
-      return { done: false, why: 'unreachable', message: why }
+      return { done: false, refusal: { why: 'unreachable', message: why } }
     }
     let stream: Stream
     try {
@@ -294,9 +291,8 @@ export class DirectInference {
         phase = next.phase
         if (next.send) await frames.write({ request })
         else if (frame.type === 'refused') {
-          const { why, message, code, field = null, retry_after_s: retryAfterS = null } = frame
-          const mistake = code === undefined ? null : { code, field }
-          return { done: false, why, message, mistake, retryAfterS }
+          const { type: _, ...refusal } = frame
+          return { done: false, refusal }
         } else if (frame.type === 'failed') return lost(frame.message)
         else if (frame.type === 'token' || frame.type === 'reasoning' || frame.type === 'load')
           answering.relay(frame)

@@ -27,7 +27,7 @@ import type { RunQuestion } from '../../policy/run-question.ts'
 import { nowMicros } from '../../runtime/clock.ts'
 import { runMetrics } from '../../workers/run-metrics.ts'
 import type { WorkerRegistry } from '../../workers/worker-registry.ts'
-import { type CallerMistake, callerMistake } from '../run-errors.ts'
+import { callerMistake } from '../run-errors.ts'
 import { BatchWindow } from './batch-window.ts'
 import { type DirectRequest, digestRequest } from './direct-request.ts'
 import type { Offer, Refusal } from './direct-wire.ts'
@@ -48,19 +48,22 @@ export interface DirectRunnerInit {
   logger: Logger
 }
 
-/** A request turned down before it ran (or before its first token, when the engine found it at fault). */
+/**
+ * A request turned down before it ran (or before its first token, when the engine found it at fault):
+ * its refusal, as the requester gets it (direct-wire.ts).
+ */
 export class RunRefusedError extends Error {
   static override readonly name = 'RunRefusedError'
+  readonly refusal: Refusal
   constructor(
-    readonly why: Refusal,
+    why: Refusal['why'],
     message: string,
-    /** With `invalid`: what the caller got wrong, as the engine found it. */
-    readonly mistake: CallerMistake | null = null,
-    /** With `policy`: seconds until the policies would allow it, when the denial lifts by itself. */
-    readonly retryAfterS: number | null = null,
+    /** With `invalid`, what the caller got wrong as the engine found it; with `policy`, when it lifts. */
+    more: Omit<Refusal, 'why' | 'message'> = {},
   ) {
     super(message)
     this.name = 'RunRefusedError'
+    this.refusal = { why, message, ...more }
   }
 }
 
@@ -172,12 +175,9 @@ export class DirectRunner {
         context: () => this.#turns.context(offer.model, requester),
       })
       if (!verdict.allowed)
-        throw new RunRefusedError(
-          'policy',
-          `denied by policy: ${verdict.reason}`,
-          null,
-          verdict.retryAfterS ?? null,
-        )
+        throw new RunRefusedError('policy', `denied by policy: ${verdict.reason}`, {
+          ...(verdict.retryAfterS !== undefined && { retry_after_s: verdict.retryAfterS }),
+        })
     }
     // A loaded model is placed already; placing reads the models directory, not worth a request's time.
     if (worker.place && this.#init.slotsOf(offer.model) === null) {

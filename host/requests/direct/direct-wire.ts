@@ -35,7 +35,25 @@ export function wireVersion(protocol: string): 1 | 2 {
 }
 
 /** Why a runner turns a request down before it starts: the requester tries the next candidate. */
-export const RefusalSchema = z.enum(['busy', 'policy', 'no_model', 'no_room', 'invalid', 'failed'])
+export const RefusalWhySchema = z.enum(['busy', 'policy', 'no_model', 'no_room', 'invalid', 'failed'])
+
+/**
+ * A runner's refusal, in one form from the error that says it to the requester's reasons: why, in words,
+ * and with `invalid` found by the engine the caller's mistake (`code`, `field`: run-errors.ts); with
+ * `policy`, in version 2, the seconds until its policies would allow it (a limit that lifts).
+ */
+export const RefusalSchema = z.object({
+  why: RefusalWhySchema,
+  message: z.string(),
+  code: z.string().max(64).optional(),
+  field: z.string().max(256).nullable().optional(),
+  retry_after_s: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 * 86_400)
+    .optional(),
+})
 export type Refusal = z.infer<typeof RefusalSchema>
 
 /** Version 1's first frame: the request, and whether to wait for a slot (every peer was busy). */
@@ -76,21 +94,8 @@ export const RunnerFrameSchema = z.discriminatedUnion('type', [
   // Version 2: the offer is taken (a slot held for it); send the request.
   z.strictObject({ type: z.literal('ready') }),
   z.strictObject({ type: z.literal('accepted') }),
-  z.strictObject({
-    type: z.literal('refused'),
-    why: RefusalSchema,
-    message: z.string(),
-    // With `invalid`, when the engine found the request at fault: the caller's mistake (run-errors.ts).
-    code: z.string().max(64).optional(),
-    field: z.string().max(256).nullable().optional(),
-    // Version 2, with `policy`: seconds until the runner's policies would allow it (a limit that lifts).
-    retry_after_s: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 * 86_400)
-      .optional(),
-  }),
+  // The refusal as it is (version 1's frame has no retry_after_s).
+  z.strictObject({ type: z.literal('refused'), ...RefusalSchema.shape }),
   // The run's own events (interface/run-event.ts), as they are: `token`, `reasoning` and `done` are
   // version 1's frames too; `load` goes to version 2 only (0.1.0 reads no other).
   LoadEventSchema,

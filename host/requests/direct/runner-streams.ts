@@ -151,20 +151,15 @@ async function answer(
         ...(batch && { batch }),
       })
     } catch (err) {
-      const message = (err as Error).message || String(err)
-      // Version 1's frames are strict: a requester of release 0.1.0 reads no retry time.
-      const retry = version === 2 && err instanceof RunRefusedError && err.retryAfterS !== null
-      send(
-        err instanceof RunRefusedError
-          ? {
-              type: 'refused',
-              why: err.why,
-              message,
-              ...err.mistake,
-              ...(retry && { retry_after_s: err.retryAfterS }),
-            }
-          : { type: 'failed', message },
-      )
+      if (err instanceof RunRefusedError) {
+        // The refusal as it is; version 1's frames are strict: a requester of release 0.1.0 reads no retry time.
+        const { retry_after_s, ...refusal } = err.refusal
+        send({
+          type: 'refused',
+          ...refusal,
+          ...(version === 2 && retry_after_s !== undefined && { retry_after_s }),
+        })
+      } else send({ type: 'failed', message: (err as Error).message || String(err) })
     }
     await sender.sent()
     await stream.close().catch(() => {})

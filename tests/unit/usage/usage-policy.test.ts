@@ -159,7 +159,7 @@ describe('policies with usage in their context', () => {
     expect((alone as NoRunnerError).reasons).toMatchObject([{ agent: A, why: 'policy' }])
     expect((alone as Error).message).toMatch(/denied by policy: forbidden by p1/)
     // The runner said when its day's count lets it: between 24 and 25 hours on (by whole hours).
-    expect((alone as NoRunnerError).limited).toBe(true)
+    expect((alone as NoRunnerError).failure).toBe('limited')
     expect((alone as NoRunnerError).retryAfterS).toBeGreaterThan(24 * 3600)
     expect((alone as NoRunnerError).retryAfterS).toBeLessThanOrEqual(25 * 3600)
   })

@@ -1,12 +1,12 @@
 /**
  * When the runners' refusals make a request the caller's mistake (answered 400) rather than a mesh
  * that could not run it (503): the engine's errors read as mistakes, and the rule over the runners
- * reached. The real engine and daemon are in tests/e2e/caller-errors.test.ts.
+ * reached; the refusals as the run's outcome (NoRunnerError is the RunError the caller gets). The real engine and daemon are in tests/e2e/caller-errors.test.ts.
  */
 import { describe, expect, it } from 'vitest'
 import { ContextOverflowError, EngineRequestError } from '../../../../host/inference/engine/server-stream.ts'
 import { InvalidGrammarError } from '../../../../host/inference/generate.ts'
-import { NoRunnerError } from '../../../../host/requests/direct/direct-errors.ts'
+import { NoRunnerError, type Turndown } from '../../../../host/requests/direct/direct-errors.ts'
 import { callerMistake, RunError } from '../../../../host/requests/run-errors.ts'
 
 describe('the engine’s errors', () => {
@@ -34,15 +34,11 @@ describe('the engine’s errors', () => {
 
 const overflow = { code: 'context_length_exceeded', field: 'messages' }
 const schema = { code: 'invalid_value', field: 'json_schema' }
-const turndown = (
-  agent: string,
-  why: 'invalid' | 'busy' | 'failed' | 'unreachable',
-  mistake = null as object | null,
-) => ({
+const turndown = (agent: string, why: Turndown['why'], mistake: object = {}): Turndown => ({
   agent,
   why,
   message: `${agent} said ${why}`,
-  mistake: mistake as typeof overflow | null,
+  ...mistake,
 })
 
 describe('a request no runner ran', () => {
@@ -51,9 +47,8 @@ describe('a request no runner ran', () => {
       turndown('uhCAkA', 'busy'),
       turndown('uhCAkB', 'invalid', schema),
     ])
-    const mistake = none.callerMistake()
-    expect(mistake).toBeInstanceOf(RunError)
-    expect(mistake).toMatchObject({
+    expect(none).toBeInstanceOf(RunError)
+    expect(none).toMatchObject({
       failure: 'invalid_input',
       code: 'invalid_value',
       field: 'json_schema',
@@ -67,16 +62,38 @@ describe('a request no runner ran', () => {
       turndown('uhCAkB', 'unreachable'),
       turndown('uhCAkC', 'invalid', overflow),
     ])
-    expect(everyOne.callerMistake()).toMatchObject({
-      failure: 'invalid_input',
-      code: 'context_length_exceeded',
-    })
+    expect(everyOne).toMatchObject({ failure: 'invalid_input', code: 'context_length_exceeded' })
     // Another runner (a larger context, maybe) failed for its own reasons: the mesh's fault, 503.
     const notEveryOne = new NoRunnerError('tiny', [
       turndown('uhCAkA', 'invalid', overflow),
       turndown('uhCAkB', 'failed'),
     ])
-    expect(notEveryOne.callerMistake()).toBeNull()
-    expect(new NoRunnerError('tiny', [turndown('uhCAkA', 'invalid')]).callerMistake()).toBeNull()
+    expect(notEveryOne).toMatchObject({ failure: 'no_capacity', code: 'no_capacity' })
+    expect(new NoRunnerError('tiny', [turndown('uhCAkA', 'invalid')]).failure).toBe('no_capacity')
+  })
+
+  it('is the run outcome the refusals make: busy, no room, a limit that lifts, or none could', () => {
+    const outcome = (...whys: Turndown['why'][]) => {
+      const { failure, code, retryAfterS } = new NoRunnerError(
+        'tiny',
+        whys.map((why, i) =>
+          turndown(`uhCAk${i}`, why, why === 'policy' ? { retry_after_s: 60 * (i + 1) } : {}),
+        ),
+      )
+      return { failure, code, retryAfterS }
+    }
+    expect(outcome('busy', 'unreachable')).toEqual({ failure: 'busy', code: 'peers_busy', retryAfterS: null })
+    expect(outcome('no_room')).toEqual({ failure: 'no_room', code: 'no_room', retryAfterS: null })
+    expect(outcome('busy', 'policy', 'policy')).toEqual({
+      failure: 'limited',
+      code: 'rate_limit_exceeded',
+      retryAfterS: 120,
+    })
+    expect(outcome('no_room', 'busy')).toEqual({
+      failure: 'no_capacity',
+      code: 'no_capacity',
+      retryAfterS: null,
+    })
+    expect(outcome()).toEqual({ failure: 'no_capacity', code: 'no_capacity', retryAfterS: null })
   })
 })
