@@ -111,8 +111,6 @@ export function registryService(init: Pick<RegistryServiceInit, 'resampleInterva
         splits: () => c.report.splits(),
         logger: c.logger.child({ component: 'registry' }),
       })
-      // The shares heads' heartbeats say this peer's RPC worker holds: within the limit, never evicted.
-      c.budget.claim('split shares', () => registry.heldForSplits())
       // A new form waits for every member heard from lately, not only those connected now.
       c.backend.versions?.useMembers(() => registry.liveOthers())
       // A load or unload changes the advertised `loaded` flags; the next resample is up to 30 s away.
