@@ -20,8 +20,6 @@ import type { Components } from './components.ts'
 import { trackSubmitted } from './coordination-services.ts'
 import { type HostNodeInit, nodeServices } from './node-services.ts'
 
-export type { HostNodeInit } from './node-services.ts'
-
 export class HostNode {
   readonly components: Components
   readonly invites: ReturnType<typeof inviteService>
