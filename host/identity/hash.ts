@@ -8,11 +8,13 @@
  * Text form: 'u' + base64url without padding (multibase), as `@holochain/client` encodes it.
  */
 import sodium from 'libsodium-wrappers'
-import { type Blake2b, dhtLocation as locationOf } from '../../zomes-bindings/common.ts'
+import { type Blake2b, dhtLocation as locationOf, useBlake2b } from '../../zomes-bindings/common.ts'
 
 await sodium.ready
 /** libsodium's blake2b (wasm): about 10x noble's on the 32-byte cores hashed for every location. */
 const blake2b: Blake2b = (bytes, length) => sodium.crypto_generichash(length, bytes, null)
+// The contract's checks of hash strings too (every new hash in a zome call's input or answer).
+useBlake2b(blake2b)
 
 export type HoloHashKind = 'agent' | 'entry' | 'action' | 'dna'
 
