@@ -69,6 +69,12 @@ export interface OpIngestInit {
   onRevoked?: (agent: string | null) => void
 }
 
+/** A batch of ops and the agent of the peer that delivered it (null when its key is not an agent key). */
+export interface Delivery {
+  batch: OpBatch
+  sender: Uint8Array | null
+}
+
 const DEFAULT_MAX_PENDING = 10_000
 
 export class OpIngest {
@@ -129,6 +135,19 @@ export class OpIngest {
    * of the peer that delivered them (null when its key is not an agent key).
    */
   receive(batch: OpBatch, sender: Uint8Array | null): IngestResult {
+    return this.#store.transaction(() => this.#receive(batch, sender))
+  }
+
+  /**
+   * `receive` for several deliveries, in order, in one store transaction: one commit for the batches
+   * of a burst, where each cost one. One that throws (a store failure) takes back all of them: what was
+   * taken back is fetched again, as after a power cut.
+   */
+  receiveAll(deliveries: readonly Delivery[]): IngestResult[] {
+    return this.#store.transaction(() => deliveries.map(({ batch, sender }) => this.#receive(batch, sender)))
+  }
+
+  #receive(batch: OpBatch, sender: Uint8Array | null): IngestResult {
     const result: IngestResult = {
       stored: [],
       counts: { stored: 0, duplicate: 0, ignored: 0, pending: 0, rejected: 0 },
@@ -140,16 +159,14 @@ export class OpIngest {
       return result
     }
     // Never flushed: what a power cut loses, anti-entropy fetches again.
-    return this.#store.transaction(() => {
-      for (const op of batch.ops) {
-        // A sender warranted by an earlier op of this batch: the rest of it is ignored too.
-        const outcome =
-          sender !== null && this.isWarranted(sender) ? 'ignored' : this.#ingest(cell, op, sender, result)
-        result.counts[outcome]++
-      }
-      if (result.stored.length > 0) this.#retryPending(result)
-      return result
-    })
+    for (const op of batch.ops) {
+      // A sender warranted by an earlier op of this batch: the rest of it is ignored too.
+      const outcome =
+        sender !== null && this.isWarranted(sender) ? 'ignored' : this.#ingest(cell, op, sender, result)
+      result.counts[outcome]++
+    }
+    if (result.stored.length > 0) this.#retryPending(result)
+    return result
   }
 
   /** `verified`: a waiting op tried again (every op waits only once its signature verified). */

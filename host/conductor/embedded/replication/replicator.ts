@@ -67,6 +67,8 @@ export interface Replication {
   stop(): Promise<void>
 }
 
+type Route = 'gossip' | 'catch-up' | 'carried'
+
 const DEFAULT_INTERVAL_MS = 5_000
 const DEFAULT_PEERS_PER_ROUND = 2
 /** Most ops in one gossip message (a burst of commits goes out in a few messages, not hundreds). */
@@ -106,6 +108,8 @@ class Replicator implements Replication {
   #stopped = false
   /** Ops committed here and not yet published, per DNA (hash B64), in commit order. */
   readonly #outbox = new Map<string, OpBatch>()
+  /** Gossip received in this turn of the event loop, taken in at its end. */
+  readonly #inbox: { message: GossipMessage; batch: OpBatch }[] = []
 
   constructor(init: ReplicationInit) {
     this.#conductor = init.conductor
@@ -252,6 +256,10 @@ class Replicator implements Replication {
       )
   }
 
+  /**
+   * Gossip is taken in once per turn of the event loop: the messages of a burst (each peer's commits,
+   * a few ops each) land in one store transaction, not one each.
+   */
   readonly #onGossip = (evt: CustomEvent<GossipMessage>) => {
     const message = evt.detail
     let batch: OpBatch
@@ -263,42 +271,66 @@ class Replicator implements Replication {
       message.verdict('reject')
       return
     }
-    const result = this.#receive(batch, message.from, 'gossip')
-    // Passed on only when it held nothing invalid; ops waiting for what they build on were verified.
-    const counts = result?.counts
-    if (counts !== undefined && counts.rejected > 0) message.verdict('reject')
-    else if (counts !== undefined && counts.stored + counts.pending + counts.duplicate > 0)
-      message.verdict('accept')
-    else message.verdict('ignore')
-    // It builds on ops not held here: the peer that sent it has them.
-    if (result?.waiting) this.#syncs.soon(message.from)
+    if (this.#inbox.length === 0) setImmediate(() => this.#takeInbox())
+    this.#inbox.push({ message, batch })
+  }
+
+  #takeInbox(): void {
+    const inbox = this.#inbox.splice(0)
+    const results = this.#receiveAll(
+      inbox.map(({ message, batch }) => ({ batch, from: message.from })),
+      'gossip',
+    )
+    for (const [i, { message }] of inbox.entries()) {
+      const result = results[i]
+      // Passed on only when it held nothing invalid; ops waiting for what they build on were verified.
+      const counts = result?.counts
+      if (counts !== undefined && counts.rejected > 0) message.verdict('reject')
+      else if (counts !== undefined && counts.stored + counts.pending + counts.duplicate > 0)
+        message.verdict('accept')
+      else message.verdict('ignore')
+      // It builds on ops not held here: the peer that sent it has them.
+      if (result?.waiting) this.#syncs.soon(message.from)
+    }
   }
 
   readonly #onConnect = (evt: CustomEvent<PeerId>) => {
     void this.#syncs.sync(evt.detail)
   }
 
-  #receive(batch: OpBatch, from: PeerId, route: 'gossip' | 'catch-up' | 'carried'): IngestResult | null {
-    if (this.#stopped) return null
-    let result: IngestResult
+  #receive(batch: OpBatch, from: PeerId, route: Route): IngestResult | null {
+    return this.#receiveAll([{ batch, from }], route)[0] ?? null
+  }
+
+  /** Ingests the batches in one store transaction; each one's result (null where it failed), in order. */
+  #receiveAll(batches: readonly { batch: OpBatch; from: PeerId }[], route: Route): (IngestResult | null)[] {
+    if (this.#stopped) return batches.map(() => null)
+    let results: IngestResult[]
     try {
-      result = this.#ingest.receive(batch, agentOfPeer(from))
+      results = this.#ingest.receiveAll(
+        batches.map(({ batch, from }) => ({ batch, sender: agentOfPeer(from) })),
+      )
     } catch (err) {
-      this.#logger.error({ err, from: from.toString() }, 'storing received ops failed')
-      return null
+      this.#logger.error({ err }, 'storing received ops failed')
+      return batches.map(() => null)
     }
-    const { counts } = result
-    if (route === 'gossip') this.#stats.gossiped += batch.ops.length
-    else if (route === 'catch-up') {
-      this.#stats.fetched += batch.ops.length
-      this.#stats.refetched += counts.duplicate
+    const stored: StoredAction[] = []
+    for (const [i, result] of results.entries()) {
+      const { counts } = result
+      const { ops } = batches[i]!.batch
+      if (route === 'gossip') this.#stats.gossiped += ops.length
+      else if (route === 'catch-up') {
+        this.#stats.fetched += ops.length
+        this.#stats.refetched += counts.duplicate
+      }
+      this.#stats.stored += counts.stored
+      this.#stats.duplicates += counts.duplicate
+      this.#stats.ignored += counts.ignored
+      this.#stats.rejected += counts.rejected
+      stored.push(...result.stored)
     }
-    this.#stats.stored += counts.stored
-    this.#stats.duplicates += counts.duplicate
-    this.#stats.ignored += counts.ignored
-    this.#stats.rejected += counts.rejected
-    if (result.stored.length > 0) this.#emitStored(result.stored)
-    return result
+    if (stored.length > 0) this.#emitStored(stored)
+    return results
   }
 
   #emitStored(actions: StoredAction[]): void {

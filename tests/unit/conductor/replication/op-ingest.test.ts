@@ -115,6 +115,39 @@ describe('ingest of received ops', () => {
     expect(result.stored).toHaveLength(ops.length)
   })
 
+  it('takes in the batches of a burst in one store transaction, each with its own outcome, in order', async () => {
+    const alice = await agent()
+    const carol = await agent()
+    const mallory = await agent()
+    const bob = await receiver()
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'one' }))
+    await carol.cell.call((hdk) => hdk.create_entry('Note', { text: 'two' }))
+    const last = opsOf(carol).at(-1)!
+    const forged = { ...last, signature: strangerKey().sign(last.action) }
+    let transactions = 0
+    const transaction = bob.store.transaction.bind(bob.store)
+    bob.store.transaction = (fn, options) => {
+      transactions++
+      return transaction(fn, options)
+    }
+    const delivery = (ops: WireOp[], sender: TestCell) => ({
+      batch: { dnaHash: bob.cell.dnaHash, ops },
+      sender: sender.cell.agentPubKey,
+    })
+    const results = bob.ingest.receiveAll([
+      delivery(opsOf(alice), alice),
+      delivery([forged], mallory),
+      delivery(opsOf(carol), carol),
+    ])
+    expect(transactions).toBe(1)
+    expect(results.map((r) => [r.counts.stored, r.counts.rejected])).toEqual([
+      [opsOf(alice).length, 0],
+      [0, 1],
+      [opsOf(carol).length, 0],
+    ])
+    expect(warrantsOf(bob)).toEqual([[b64(mallory), 'sys.signature']])
+  })
+
   it("holds an op whose rules need another agent's record, and retries it when that arrives", async () => {
     const alice = await agent()
     const carol = await agent()
