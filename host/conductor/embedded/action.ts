@@ -115,7 +115,26 @@ export function writesPrivateEntry(action: Action): boolean {
   )
 }
 
-/** Decodes stored action bytes; the caller has checked them against their hash. */
+/**
+ * Decodes stored action bytes; the caller has checked them against their hash. Decoded once per bytes
+ * held: the store hands out the same rows again and again (a task's records at each read of it, a
+ * rule's dependencies), and a decode cost more than the rest of such a read. Frozen, as every
+ * reader of the row shares it.
+ */
 export function decodeAction(bytes: Uint8Array): Action {
-  return decodeMsgpack(bytes) as Action
+  let action = decodedActions.get(bytes)
+  if (action === undefined) {
+    action = frozen(decodeMsgpack(bytes)) as Action
+    decodedActions.set(bytes, action)
+  }
+  return action
+}
+
+const decodedActions = new WeakMap<Uint8Array, Action>()
+
+/** `value` and everything in it frozen (byte arrays aside: they cannot be). */
+function frozen<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return value
+  for (const inner of Object.values(value)) frozen(inner)
+  return Object.freeze(value)
 }

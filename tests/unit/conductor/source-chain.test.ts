@@ -62,6 +62,21 @@ describe('source chain', () => {
     store.close()
   })
 
+  it('decodes a stored action once: every reader of its row shares one frozen content', async () => {
+    const { cell, store } = await openNotesCell(await tempDir())
+    const hash = await cell.call((hdk) => hdk.create_entry('Note', { text: 'one' }))
+    const row = store.getAction(hash)!
+    const action = decodeAction(row.bytes)
+    expect(decodeAction(store.getAction(hash)!.bytes)).toBe(action)
+    expect(Object.isFrozen(action)).toBe(true)
+    if (action.type !== ActionType.Create) throw new Error('not a Create')
+    expect(Object.isFrozen(action.entry_type)).toBe(true)
+    // Other bytes of the same action are decoded afresh.
+    expect(decodeAction(Uint8Array.from(row.bytes))).not.toBe(action)
+    expect(decodeAction(Uint8Array.from(row.bytes))).toEqual(action)
+    store.close()
+  })
+
   it('continues the same chain after a restart', async () => {
     const dataDir = await tempDir()
     const first = await openNotesCell(dataDir)
