@@ -40,11 +40,20 @@ interface Check {
 
 const nodes = (n: number, all: boolean) => (all ? 'no node' : n === 1 ? '1 node' : `${n} nodes`)
 
+/** Checks built per requirements (a task's, read once and held): a task is matched at every visit. */
+const built = new WeakMap<Requirements, { [anyModel: string]: Check[] }>()
+
 /**
  * The requirements of `r` as checks, in the order the rules check a claim; with `anyModel` (a kind
  * that runs on a model, for a task naming none), some model besides, which the rules do not check.
  */
 function checks(r: Requirements, anyModel: boolean): Check[] {
+  const held = built.get(r) ?? built.set(r, {}).get(r)!
+  held[String(anyModel)] ??= buildChecks(r, anyModel)
+  return held[String(anyModel)]!
+}
+
+function buildChecks(r: Requirements, anyModel: boolean): Check[] {
   const list: Check[] = [
     {
       meets: (s) => s.ram_bytes >= r.min_ram_bytes,
