@@ -5,9 +5,10 @@
  * tasks per second from the first submit to the last accepted receipt, the median of the rounds.
  * A task that did not end done, or ran more than once (more than one Result), is counted: both must
  * be 0. Run: `npm run bench task-round` (RIPPLE_BENCH_TASK_ROUNDS=n for n rounds, 3 by default;
- * RIPPLE_BENCH_PROFILE=1 prints each daemon's top functions over the rounds, cpu-profile.ts).
+ * RIPPLE_BENCH_PROFILE=1 prints each daemon's top functions over the rounds, cpu-profile.ts, and
+ * RIPPLE_BENCH_PROFILE_DIR=dir writes their whole profiles there as .cpuprofile files).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -22,6 +23,8 @@ const TASKS = 200
 const ROUNDS = Number(process.env.RIPPLE_BENCH_TASK_ROUNDS ?? 3)
 const TIMEOUT_MS = 180_000
 const PROFILE = process.env.RIPPLE_BENCH_PROFILE === '1'
+/** Where each daemon's whole profile is written too (for DevTools), when set. */
+const PROFILE_DIR = process.env.RIPPLE_BENCH_PROFILE_DIR
 const root = await mkdtemp(join(tmpdir(), 'ripple-bench-task-round-'))
 const dataDirOf = (n: number) => join(root, `peer-${n}`)
 
@@ -49,6 +52,8 @@ const cpuOf = async (daemons: readonly Daemon[]) =>
 async function round1(daemons: readonly Daemon[], label: string) {
   const cpuBefore = await cpuOf(daemons)
   const actionsBefore = await counter(daemons, 'ripple_chain_actions')
+  const receivedBefore = await counter(daemons, 'ripple_ops_received_total')
+  const storedBefore = await counter(daemons, 'ripple_ops_stored_total')
   const startedAt = performance.now()
   const outcomes = await Promise.all(
     Array.from({ length: TASKS }, async (_, i) => {
@@ -65,6 +70,8 @@ async function round1(daemons: readonly Daemon[], label: string) {
     tasksPerS: TASKS / seconds,
     cpuMsPerTask: cpuMs / TASKS,
     actionsPerTask: ((await counter(daemons, 'ripple_chain_actions')) - actionsBefore) / TASKS,
+    receivedPerTask: ((await counter(daemons, 'ripple_ops_received_total')) - receivedBefore) / TASKS,
+    storedPerTask: ((await counter(daemons, 'ripple_ops_stored_total')) - storedBefore) / TASKS,
     notDone: outcomes.filter((o) => !o.done).length,
     double: outcomes.filter((o) => o.results > 1).length,
   }
@@ -98,13 +105,15 @@ export default async function run(): Promise<BenchReport> {
       const last = rounds.at(-1)!
       process.stderr.write(
         `bench: round ${r + 1}: ${round(last.tasksPerS)} tasks/s, ${round(last.cpuMsPerTask, 2)} ms CPU and ` +
-          `${round(last.actionsPerTask, 2)} actions a task\n`,
+          `${round(last.actionsPerTask, 2)} actions a task; ops received ${round(last.receivedPerTask, 2)}, ` +
+          `stored ${round(last.storedPerTask, 2)} a task (3 daemons)\n`,
       )
     }
     for (const [i, { call, close }] of sessions.entries()) {
       const { profile } = (await call('Profiler.stop')) as { profile: Profile }
       close()
       printTop(`daemon ${i}; per task submitted to all`, profile, TASKS * ROUNDS, 15)
+      if (PROFILE_DIR) await writeFile(join(PROFILE_DIR, `daemon-${i}.cpuprofile`), JSON.stringify(profile))
     }
     const rates = rounds.map((r) => round(r.tasksPerS))
     const figures = {
