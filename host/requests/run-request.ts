@@ -65,6 +65,11 @@ export interface InferenceRequest {
    * only at the end). A caller that takes them holds a task to the attempt whose text it was given.
    */
   onEvent?: (event: RunProgress) => void
+  /**
+   * The caller takes the answer whole (no text as it comes): a direct request's runner may make it
+   * whole (fewer frames, its engine's connection kept); the round sends its text still.
+   */
+  whole?: boolean
 }
 
 export interface InferenceAnswer {
@@ -164,6 +169,7 @@ export class RequestRunner {
         signal: request.signal,
         peers,
         onEvent: request.onEvent,
+        ...(request.whole && { whole: true }),
       })
       return { task: answer.request, peer: answer.peer, output: answer.output }
     } catch (err) {

@@ -72,11 +72,13 @@ export function inferGenerateWorker(
       const result = await model
         .generate(
           { ...input, seed },
-          {
-            signal: ctx.signal,
-            onText: (text) => pieces.push('token', text),
-            onReasoning: (text) => pieces.push('reasoning', text),
-          },
+          ctx.whole
+            ? { signal: ctx.signal }
+            : {
+                signal: ctx.signal,
+                onText: (text) => pieces.push('token', text),
+                onReasoning: (text) => pieces.push('reasoning', text),
+              },
         )
         .finally(pieces.flush)
       const output: InferGenerateOutput = {

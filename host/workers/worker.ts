@@ -11,6 +11,11 @@ export interface WorkerContext {
   signal: AbortSignal
   /** What it produces while it runs (a model's load, reasoning, text): relayed to the requester. */
   onEvent(event: WorkerEvent): void
+  /**
+   * The requester takes the output whole, none of its text as it comes: a worker may leave out its
+   * reasoning and text events and produce the output whole (a model's engine asked for it whole).
+   */
+  whole?: boolean
 }
 
 /** What a worker returns: its output and the metrics that go into the signed Result. */

@@ -117,6 +117,8 @@ export async function serveTask(
       route: options.route,
       signal: aborted.signal,
       onEvent,
+      // A JSON reply is the answer whole: its text need not come as it is made.
+      ...(!options.stream && { whole: true }),
     })
     options.onAnswer?.(answer)
     reply.header('x-ripple-peer', answer.peer)

@@ -70,6 +70,8 @@ export interface DirectCall {
    * it is the one answering); its worker's events as they come.
    */
   onEvent?: (event: RunProgress) => void
+  /** The caller takes the answer whole: the runner need not send its text as it comes (WorkerContext.whole). */
+  whole?: boolean
 }
 
 export interface DirectAnswer {
@@ -224,7 +226,7 @@ export class DirectInference {
       const outcome = await this.#init.runner.run(
         request,
         me,
-        { accepted: () => {}, onEvent: answering.relay },
+        { accepted: () => {}, onEvent: answering.relay, ...(call.whole && { whole: true }) },
         call.signal,
         queue,
       )
@@ -276,7 +278,7 @@ export class DirectInference {
       let phase: RequesterPhase
       if (wireVersion(stream.protocol) === 2) {
         const { kind, model } = request
-        await frames.write({ offer: { kind, model, ...digest }, queue })
+        await frames.write({ offer: { kind, model, ...digest }, queue, ...(call.whole && { whole: true }) })
         phase = 'offered'
       } else {
         await frames.write({ request, queue })

@@ -71,6 +71,8 @@ export interface RunSink {
   /** The request was accepted: its events follow. */
   accepted(): void
   onEvent(event: WorkerEvent): void
+  /** The requester takes the output whole: no reasoning or text events (WorkerContext.whole). */
+  readonly whole?: boolean
 }
 
 /** A leaf's proof and the root it leads to, as the runner's window was signed. */
@@ -236,6 +238,7 @@ export class DirectRunner {
     try {
       const outcome = await worker.run(input, {
         signal,
+        ...(sink.whole && { whole: true }),
         onEvent: (event) => {
           // Its answer began: a failure from here is not the request's fault.
           if (event.type !== 'load') answering = true

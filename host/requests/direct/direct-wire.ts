@@ -71,7 +71,15 @@ export const OfferSchema = z.object({
   input_bytes: z.number().int().nonnegative(),
 })
 export type Offer = z.infer<typeof OfferSchema>
-export const OfferFrameSchema = z.object({ offer: OfferSchema, queue: z.boolean() })
+/**
+ * `whole`: the requester's caller takes the answer whole, so its text need not come as it is made (the
+ * runner's engine may make it whole). A runner of an earlier release ignores it and sends the text.
+ */
+export const OfferFrameSchema = z.object({
+  offer: OfferSchema,
+  queue: z.boolean(),
+  whole: z.boolean().optional(),
+})
 
 /** Version 2's second frame, sent on `ready`: the request offered. */
 export const PromptFrameSchema = z.strictObject({ request: DirectRequestSchema })

@@ -95,7 +95,7 @@ async function offered(
 ): Promise<RunOutcome> {
   const first = OfferFrameSchema.safeParse(await frames.read(signal))
   if (!first.success) throw new RunRefusedError('invalid', 'not a direct offer')
-  const { offer, queue } = first.data
+  const { offer, queue, whole } = first.data
   const admission = await runner.admit(offer, requester, signal, queue)
   try {
     await frames.write({ type: 'ready' }, signal)
@@ -107,7 +107,7 @@ async function offered(
     const mismatch = offerMismatch(offer, request.kind, request.model, digestRequest(request, requester))
     if (mismatch !== null)
       throw new RunRefusedError('invalid', `the request is not the one offered: ${mismatch}`)
-    return await runner.runAdmitted(admission, request, sink, signal)
+    return await runner.runAdmitted(admission, request, whole ? { ...sink, whole } : sink, signal)
   } finally {
     admission.release()
   }

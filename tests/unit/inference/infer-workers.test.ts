@@ -62,6 +62,18 @@ describe('infer.generate', () => {
     })
   })
 
+  it('makes the answer whole for a requester that takes it whole: the same output, no text events', async () => {
+    // A grammar keeps the generated model's bytes to text (whole-answer.ts).
+    const input = { model: 'tiny', prompt: 'Once upon a time', max_tokens: 16, grammar: 'root ::= [a-z ]+' }
+    const streamed = await runGenerate(input)
+    const whole = await runGenerate(input, { ...workerContext(), whole: true })
+    expect(whole.output.text).toBe(streamed.output.text)
+    expect(whole.output.timings.generated_tokens).toBe(streamed.output.timings.generated_tokens)
+    expect(tokens(streamed.ctx).join('')).toBe(streamed.output.text)
+    expect(whole.output.text.length).toBeGreaterThan(0)
+    expect(tokens(whole.ctx)).toEqual([])
+  })
+
   it('repeats a sampled generation for the same seed, and reports the seed it picked when none was given', async () => {
     const input = { prompt: 'The', max_tokens: 16, temperature: 0.9, seed: 1234 }
     const [a, b] = [await runGenerate(input), await runGenerate(input)]
