@@ -1,8 +1,9 @@
 /**
  * Serves one endpoint request through the mesh: runs the task (RequestRunner), sets the headers that
  * trace the answer to its signed Result (`x-ripple-task`, `x-ripple-peer`), and answers JSON or, for
- * a stream, opens server-sent events once a peer took the task and relays its tokens through the
- * API's renderer. An error before the stream opens is an ordinary error answer; after, an error event.
+ * a stream, opens server-sent events once a peer took the task and hands the run's events, then its
+ * end, to the API's renderer. An error before the stream opens is an ordinary error answer; after, an
+ * error event.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RunEvent, RunEventCases } from '../../interface/run-event.ts'
