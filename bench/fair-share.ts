@@ -7,10 +7,15 @@
  * alone), all in the same run; with fair turns and the default 2 held-back slots, fair turns with none
  * (`--held-back 0`) and one first-come line with none (RIPPLE_FAIR_TURNS=off: the behaviour before
  * issue 47), fresh peers for each, FAIR_SHARE_RUNS rounds (default 3) of the three; medians reported.
+ * Each party's loops run in a process of their own, as on their own machines.
  */
+
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import OpenAI from 'openai'
 import { TINY_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { isolatedNetwork, type RunningRipple, runRipple } from '../tests/e2e/ripple-process.ts'
@@ -25,6 +30,8 @@ const MAX_TOKENS = 32
 const IDLE_REQUESTS = 8
 const CAPACITY_MS = 15_000
 const CONTENDED_MS = 25_000
+/** Time for the parties' processes to start before a window opens. */
+const START_MS = 5_000
 
 interface Done {
   ttftMs: number
@@ -65,13 +72,18 @@ async function ask(client: Client): Promise<Done | null> {
   }
 }
 
-/** `loops` loops asking one after another until `untilMs` (performance.now()); what each got. */
-async function loops(client: Client, count: number, untilMs: number) {
+/**
+ * `count` loops asking one after another from `fromMs` until `untilMs` (ms since the epoch), `max`
+ * requests at most in all; what each got.
+ */
+async function loops(client: Client, count: number, fromMs: number, untilMs: number, max: number) {
   const done: Done[] = []
   let refused = 0
+  let asked = 0
+  await sleep(Math.max(0, fromMs - Date.now()))
   await Promise.all(
     Array.from({ length: count }, async () => {
-      while (performance.now() < untilMs) {
+      while (Date.now() < untilMs && asked++ < max) {
         const got = await ask(client)
         if (got) done.push(got)
         else {
@@ -82,6 +94,46 @@ async function loops(client: Client, count: number, untilMs: number) {
     }),
   )
   return { done, refused }
+}
+
+interface Party {
+  url: string
+  token: string
+}
+
+/**
+ * One party's loops in a process of its own, as on its own machine: its first tokens are not timed
+ * behind another party's streams in one event loop. This file, run as `tsx bench/fair-share.ts loops
+ * <api url> <token> <count> <from> <until> <max>`, prints what they got.
+ */
+async function partyLoops(party: Party, count: number, fromMs: number, untilMs: number, max = 1e9) {
+  const args = [party.url, party.token, count, fromMs, untilMs, max].map(String)
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), 'loops', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  let out = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString()
+  })
+  const [code] = (await once(child, 'exit')) as [number | null]
+  if (code !== 0) throw new Error(`a party's loops exited with ${code}`)
+  const got = JSON.parse(out) as { done: { ttftMs: number | null; tokens: number }[]; refused: number }
+  // JSON has no NaN: an answer without text came back as null.
+  return {
+    done: got.done.map((d) => ({ ttftMs: d.ttftMs ?? Number.NaN, tokens: d.tokens })),
+    refused: got.refused,
+  }
+}
+
+if (process.argv[2] === 'loops' && process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [url = '', token = '', ...numbers] = process.argv.slice(3)
+  const [count = 1, fromMs = 0, untilMs = 0, max = 1] = numbers.map(Number)
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: token, maxRetries: 0 })
+  process.stdout.write(JSON.stringify(await loops(client, count, fromMs, untilMs, max)))
 }
 
 /** The p50 of first-token times (answers without text have none). */
@@ -117,7 +169,12 @@ async function share(mode: Mode) {
       daemons.push(daemon)
       const url = /^ripple: api (\S+)$/m.exec(daemon.stdout())?.[1] ?? ''
       const token = (await readFile(join(dataDir, 'api-token'), 'utf8')).trim()
-      return { dataDir, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: token, maxRetries: 0 }) }
+      return {
+        dataDir,
+        url,
+        token,
+        client: new OpenAI({ baseURL: `${url}/v1`, apiKey: token, maxRetries: 0 }),
+      }
     }
     const [owner, a, b] = await Promise.all(['owner', 'a', 'b'].map(start))
     await runRipple(['models', 'load', 'm', '--data-dir', owner!.dataDir])
@@ -130,19 +187,20 @@ async function share(mode: Mode) {
         if (Date.now() > deadline) throw new Error('a member never saw the runner with the model loaded')
         await sleep(300)
       }
-    const idle = async (client: Client) => {
-      const times: number[] = []
-      for (let i = 0; i < IDLE_REQUESTS; i++) times.push((await ask(client))?.ttftMs ?? Number.NaN)
-      return firstToken(times.slice(1))
+    const idle = async (party: Party) => {
+      const { done } = await partyLoops(party, 1, Date.now(), Date.now() + 60_000, IDLE_REQUESTS)
+      return firstToken(done.slice(1).map((d) => d.ttftMs))
     }
-    const idleOwner = await idle(owner!.client)
-    const idleB = await idle(b!.client)
-    const capacity = await loops(a!.client, SWARM, performance.now() + CAPACITY_MS)
-    const until = performance.now() + CONTENDED_MS
+    const idleOwner = await idle(owner!)
+    const idleB = await idle(b!)
+    // Each window begins once every party's process is up.
+    const window = (ms: number) => [Date.now() + START_MS, Date.now() + START_MS + ms] as const
+    const capacity = await partyLoops(a!, SWARM, ...window(CAPACITY_MS))
+    const contended = window(CONTENDED_MS)
     const [swarm, single, own] = await Promise.all([
-      loops(a!.client, SWARM, until),
-      loops(b!.client, 1, until),
-      loops(owner!.client, 1, until),
+      partyLoops(a!, SWARM, ...contended),
+      partyLoops(b!, 1, ...contended),
+      partyLoops(owner!, 1, ...contended),
     ])
     return {
       idleOwner,
@@ -155,6 +213,8 @@ async function share(mode: Mode) {
       total: tokensPerS([...swarm.done, ...single.done, ...own.done], CONTENDED_MS),
       requests: { a: swarm.done.length, b: single.done.length, owner: own.done.length },
       refused: swarm.refused + single.refused + own.refused,
+      // The machine's 1-minute load at the end: this bench shares it with whatever else runs.
+      load: round(loadavg()[0] ?? Number.NaN),
     }
   } finally {
     for (const d of daemons) d.child.kill('SIGTERM')
@@ -206,6 +266,7 @@ export default async function run(): Promise<BenchReport> {
       'requests A/B/owner': rs.map((r) => `${r.requests.a}/${r.requests.b}/${r.requests.owner}`).join(' '),
       refused: rs.reduce((n, r) => n + r.refused, 0),
       'no text': rs.reduce((n, r) => n + r.noText, 0),
+      load: rs.map((r) => r.load).join(' '),
     })
     for (const [name, values] of Object.entries(cols)) figures[`${key}_${name}`] = median(values)
   }
