@@ -4,8 +4,9 @@
  * the V8 sampling profiler runs in both over a load of one-token chat completions to the requester's
  * /v1 (8 at once) and the second after it (the window's record), and the top functions by self time
  * are printed per process with the CPU per request read from /proc. PROFILE_PEERS=1 profiles one peer
- * holding the model and asked directly (the request-rate bench's path). Not a benchmark `npm run bench`
- * runs: `npx tsx bench/profile-requests.ts [requests] [top]`.
+ * holding the model and asked directly (the request-rate bench's path); PROFILE_CPU=0 runs no profiler,
+ * for the rate and the CPU per request alone (A/B runs: the profiler costs both sides CPU of its own).
+ * Not a benchmark `npm run bench` runs: `npx tsx bench/profile-requests.ts [requests] [top]`.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -20,6 +21,7 @@ import { ownCpuMs, round, sleep, waitFor } from './measure.ts'
 const REQUESTS = Number(process.argv[2] ?? 400)
 const TOP = Number(process.argv[3] ?? 15)
 const ONE_PEER = process.env.PROFILE_PEERS === '1'
+const PROFILING = process.env.PROFILE_CPU !== '0'
 const MODEL = 'tiny'
 const ENGINE = { threads: 1, slots: 8, contextSize: 2048 }
 const MESSAGES = [{ role: 'user' as const, content: 'Say one word.' }]
@@ -31,7 +33,7 @@ try {
   const models = join(root, 'runner-models')
   await mkdir(models, { recursive: true })
   await writeLlamaModel(join(models, `${MODEL}.gguf`), TINY_MODEL)
-  process.env.NODE_OPTIONS = '--inspect=127.0.0.1:0'
+  if (PROFILING) process.env.NODE_OPTIONS = '--inspect=127.0.0.1:0'
   const runner = await startBenchPeer(root, network, 'runner', models, ENGINE)
   daemons.push(runner)
   const requester = ONE_PEER
@@ -58,7 +60,7 @@ try {
     openai.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: 1, temperature: 0 })
   await requestRate(oneToken, 64, 8)
   await sleep(3000)
-  const sessions = await Promise.all(daemons.map((d) => inspector(d.daemon.stderr)))
+  const sessions = PROFILING ? await Promise.all(daemons.map((d) => inspector(d.daemon.stderr))) : []
   for (const { call } of sessions) {
     await call('Profiler.enable')
     await call('Profiler.setSamplingInterval', { interval: 200 })
@@ -73,10 +75,12 @@ try {
   )
   for (const s of sessions) s.close()
   console.log(`${REQUESTS} one-token requests, 8 at once: ${round(rps)}/s`)
-  for (const [i, profile] of profiles.entries()) {
+  for (const i of daemons.keys()) {
     const role = ONE_PEER ? 'peer (requester and runner)' : i === 0 ? 'runner' : 'requester'
-    const cpu = (cpuAfter[i]! - cpuBefore[i]!) / REQUESTS
-    printTop(`${role}: ${round(cpu, 2)} ms CPU/request (/proc); per request`, profile, REQUESTS, TOP)
+    const cpu = `${role}: ${round((cpuAfter[i]! - cpuBefore[i]!) / REQUESTS, 2)} ms CPU/request (/proc)`
+    const profile = profiles[i]
+    if (profile) printTop(`${cpu}; per request`, profile, REQUESTS, TOP)
+    else console.log(cpu)
   }
 } finally {
   for (const d of daemons) if (d.daemon.child.exitCode === null) d.daemon.child.kill('SIGTERM')
