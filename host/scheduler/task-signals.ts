@@ -13,7 +13,7 @@ import { LoadEventSchema, type WorkerEvent } from '../interface/run-event.ts'
  * text }`, a load as `{ type: 'load', data: { model, progress } }`), and as `/api/tasks/:hash/events`
  * shows it.
  */
-export const SignalProgressSchema = z.object({ type: z.string().min(1).max(64), data: z.unknown() })
+const SignalProgressSchema = z.object({ type: z.string().min(1).max(64), data: z.unknown() })
 export type SignalProgress = z.infer<typeof SignalProgressSchema>
 
 export const TaskSignalSchema = z.object({

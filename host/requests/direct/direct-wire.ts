@@ -35,7 +35,7 @@ export function wireVersion(protocol: string): 1 | 2 {
 }
 
 /** Why a runner turns a request down before it starts: the requester tries the next candidate. */
-export const RefusalWhySchema = z.enum(['busy', 'policy', 'no_model', 'no_room', 'invalid', 'failed'])
+const RefusalWhySchema = z.enum(['busy', 'policy', 'no_model', 'no_room', 'invalid', 'failed'])
 
 /**
  * A runner's refusal, in one form from the error that says it to the requester's reasons: why, in words,
