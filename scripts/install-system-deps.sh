@@ -2,7 +2,8 @@
 # Debian packages Ripple needs beyond Node: the Rust toolchain that builds and tests the
 # validation rules offline (Debian's rustc can target wasm32, rustup's cannot here), the crate
 # sources it compiles against, wasm-opt, Chromium for the UI tests, and iproute2 + nftables for
-# the NAT lab of the network tests (namespaces, NAT routers; run as root).
+# the NAT lab of the network tests (namespaces, NAT routers; run as root), and libfaketime for
+# the tests that play a joiner whose clock is set back.
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,7 @@ packages=(
   librust-serde-dev librust-serde-derive-dev librust-serde-json-dev
   chromium
   iproute2 nftables
+  faketime
 )
 
 missing=()

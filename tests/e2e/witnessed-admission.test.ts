@@ -4,9 +4,9 @@
  * machine B joins with a fresh invite and is served; a machine C starts with the same invite and its
  * clock an hour behind, and a stranger with an expired invite and its clock a day behind: both are
  * refused with the member's reason, write no genesis, are listed by none of the admin's peers, and B
- * keeps being served. The joiners' clocks are set back through RIPPLE_TEST_CLOCK_OFFSET_MS, which
- * stands in for libfaketime (not installed where the tests run): it shifts every time the process
- * takes from its clock for the mesh (its chain's action times, its own check of the invite).
+ * keeps being served. The joiners' clocks are set back with libfaketime (Debian's `faketime`, installed
+ * by scripts/install-system-deps.sh) around the whole `ripple up` process, as the issue reproduced it:
+ * every time the process reads, its chain's action times and its own check of the invite among them.
  */
 import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
@@ -18,7 +18,6 @@ import type { PeersReply } from '../../host/api/contract/index.ts'
 import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
 import type { Invite } from '../../host/membership/invite-schema.ts'
-import { CLOCK_OFFSET_ENV } from '../../host/runtime/clock.ts'
 import type { TaskView } from '../../host/scheduler/scheduler-service.ts'
 import {
   LOOPBACK_FLAGS,
@@ -56,12 +55,22 @@ async function writeInvite(flags: string[]): Promise<{ path: string; invite: Inv
   return { path, invite: JSON.parse(await readFile(path, 'utf8')) as Invite, said: res.stdout }
 }
 
+/**
+ * A command run under libfaketime with its clock `offsetMs` off. Monotonic clocks are left alone: timers
+ * and durations run as on any machine whose wall clock is wrong.
+ */
+function underFaketime(offsetMs: number, command: string[]) {
+  const env = { ...process.env, FAKETIME_DONT_FAKE_MONOTONIC: '1' }
+  const [bin, ...rest] = ['faketime', '-f', `${offsetMs / 1000}s`, ...command]
+  return { bin: bin as string, args: rest, env }
+}
+
 /** `ripple up` joining with `path` on a machine whose clock is `offsetMs` off; resolves when it exits. */
 async function joinWithClock(name: string, path: string, offsetMs: number) {
-  const args = [RIPPLE_BIN, 'up', ...LOOPBACK_FLAGS, '--data-dir', dirOf(name), '--api-port', '0']
-  const env = { ...process.env, [CLOCK_OFFSET_ENV]: String(offsetMs) }
+  const up = [RIPPLE_BIN, 'up', ...LOOPBACK_FLAGS, '--data-dir', dirOf(name), '--api-port', '0']
+  const { bin, args, env } = underFaketime(offsetMs, [process.execPath, ...up, '--join-file', path])
   try {
-    const out = await promisify(execFile)(process.execPath, [...args, '--join-file', path], {
+    const out = await promisify(execFile)(bin, args, {
       cwd: REPO_ROOT,
       env,
       timeout: 60_000,
@@ -136,6 +145,13 @@ describe('admission is witnessed by a member, not asserted by the joiner', { tim
     const witness = JSON.parse(await readFile(join(dirOf('b'), 'admission.json'), 'utf8'))
     expect(witness.statement).toMatchObject({ agent: agentOf(b), witness: agentOf(admin) })
     await expectBServed()
+  })
+
+  it('libfaketime sets a Node process’s clock back, as the joiners below run', async () => {
+    const { bin, args, env } = underFaketime(-24 * HOUR, [process.execPath, '-p', 'Date.now()'])
+    const { stdout } = await promisify(execFile)(bin, args, { env })
+    expect(Date.now() - Number(stdout)).toBeGreaterThan(24 * HOUR - 60_000)
+    expect(Date.now() - Number(stdout)).toBeLessThan(24 * HOUR + 60_000)
   })
 
   it('C, with the same invite and its clock an hour behind, is refused: the invite was used', async () => {

@@ -8,6 +8,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RunEvent, RunEventCases } from '../../interface/run-event.ts'
 import type { InferenceAnswer, InferenceRequest, RequestRunner } from '../../requests/run-request.ts'
+// The request's `caller` is declared by the auth hook; the dashboard's type check reaches this file without it.
+import type {} from '../api-auth.ts'
 import { keyAllowsModel } from '../api-keys.ts'
 import { asEndpointError, EndpointError } from './endpoint-error.ts'
 import { type GenerateOutput, incompleteOutput } from './generation.ts'

@@ -13,7 +13,6 @@ import type { NetworkConfig } from '../../config/network-schema.ts'
 import { openAgentKey } from '../../identity/keystore.ts'
 import type { MembraneProof } from '../../identity/membrane-grant.ts'
 import { type Logger, silentLogger } from '../../log/logger.ts'
-import { shiftedNowUs } from '../../runtime/clock.ts'
 import { openSqliteChainStore } from '../../storage/sqlite-chain-store.ts'
 import { Cell } from './cell.ts'
 import { CommitFeed } from './commit-feed.ts'
@@ -94,7 +93,6 @@ export async function createEmbeddedConductor(init: EmbeddedConductorInit): Prom
         },
         validator,
         membraneProof: init.membraneProof,
-        ...(shiftedNowUs === null ? {} : { now: shiftedNowUs }),
         onCommitted: (c, actions) => commits.publish(c, actions),
       })
       cells.set(dna, cell)
