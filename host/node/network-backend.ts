@@ -34,7 +34,7 @@ import { networkIdHex } from '../membership/invite.ts'
 import { WitnessedRedemptions } from '../membership/witnessed-redemptions.ts'
 import type { PeerVersions } from '../net/mesh-versions.ts'
 import { linkOf } from '../net/peer-links.ts'
-import { nowMs } from '../runtime/clock.ts'
+import { nowMicros, nowMs } from '../runtime/clock.ts'
 import { libp2pAgentPort } from './agent-port.ts'
 
 export interface NetworkBackend extends NetworkPort {
@@ -140,7 +140,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
         }),
       onOpAges: (listener) =>
         peer.replication.onOpsStored((event) => {
-          const now = Date.now() * 1000
+          const now = nowMicros()
           listener(event.actions.map((stored) => (now - decodeAction(stored.bytes).timestamp) / 1e6))
         }),
       adminUrl: api?.adminUrl ?? null,
