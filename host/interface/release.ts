@@ -34,6 +34,16 @@ export const PROTOCOLS = {
   data_dir: 1,
   /** A member's usage as a peer signed it, asked of that peer (`usage/1.0.0`; not in 0.1.0). */
   usage: 1,
+  /** Replication: the ops topic and anti-entropy (`sync/1.0.0`). */
+  sync: 1,
+  /** Peer exchange (`peers/1.0.0`). */
+  peers: 1,
+  /** Signals to one agent (`signal/1.0.0`): task payloads, outputs, progress. */
+  signal: 1,
+  /** A split's RPC tunnel (`rpc-tunnel/1.0.0`). */
+  rpc_tunnel: 1,
+  /** The shared memory's reads and writes (`memory/1.0.0`). */
+  memory: 1,
 } as const satisfies Record<string, number>
 
 /** Protocols release 0.1.0 did not speak at all: a peer that states no hello speaks none of them. */

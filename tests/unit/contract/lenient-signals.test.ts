@@ -7,15 +7,20 @@ import { HeartbeatSchema } from '../../../zomes-bindings/index.ts'
 const beat = { cpu_pct: 12.5, ram_pct: 40, gpu_pct: null, queue_depth: 0, timestamp: 1_763_700_000_000_000 }
 
 describe('gossip signals from a newer release', () => {
-  it('accepts a heartbeat with a field from the future and drops that field', () => {
+  it('accepts a heartbeat with fields from the future, at its top and inside a list, and drops them', () => {
+    const head = encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(3), 'agent'))
     const future = {
       ...beat,
       every_ms: 5000,
       warp_factor: 9,
-      split_held: [{ head: 'x', model: 'm', bytes: 1, colour: 'red' }],
+      split_held: [{ head, model: 'm', bytes: 1, colour: 'red' }],
     }
-    const parsed = HeartbeatSchema.safeParse({ ...future, split_held: [] })
-    expect(parsed.success && parsed.data).toEqual({ ...beat, every_ms: 5000, split_held: [] })
+    const parsed = HeartbeatSchema.safeParse(future)
+    expect(parsed.success && parsed.data).toEqual({
+      ...beat,
+      every_ms: 5000,
+      split_held: [{ head, model: 'm', bytes: 1 }],
+    })
     expect(HeartbeatSchema.parse({ ...beat, warp_factor: 9 })).toEqual(beat)
   })
 

@@ -90,10 +90,15 @@ describe('hello/2 beside hello/1', () => {
     expect(fresh.peers.has(bare.peerId)).toBe(false)
   })
 
-  it('records what a newer peer states and names the gap in the log once', async () => {
+  it('records what a newer peer states, and both sides name the gap in their logs once', async () => {
     const network = testNetwork()
     const future = { release: '0.3.0', protocols: { ...OWN_STATEMENT.protocols, direct: 9 } }
-    const ahead = await loopbackNode({ network, statement: future })
+    const warningsAhead: string[] = []
+    const loggerAhead = pino(
+      { level: 'warn' },
+      { write: (line: string) => warningsAhead.push(JSON.parse(line).msg) },
+    )
+    const ahead = await loopbackNode({ network, statement: future, logger: loggerAhead })
     nodes.push(ahead)
     const warnings: string[] = []
     const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) })
@@ -111,6 +116,10 @@ describe('hello/2 beside hello/1', () => {
     await waitFor('the redial', () => here.peers.has(ahead.peerId), 15_000)
     expect(warnings.filter((w) => w.includes('0.3.0'))).toEqual([
       `peer ${agent(ahead)} runs Ripple 0.3.0 (direct 9), this peer ${OWN_STATEMENT.release} (direct ${OWN_STATEMENT.protocols.direct}): upgrade this peer`,
+    ])
+    // The newer peer says the same from its side: the older one should upgrade.
+    expect(warningsAhead.filter((w) => w.includes('0.3.0'))).toEqual([
+      `peer ${agent(here)} runs Ripple ${OWN_STATEMENT.release} (direct ${OWN_STATEMENT.protocols.direct}), this peer 0.3.0 (direct 9): upgrade ${agent(here)}`,
     ])
   })
 })
