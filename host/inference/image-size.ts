@@ -2,7 +2,7 @@
  * An image's size in pixels read from its header (PNG's IHDR, JPEG's SOF, GIF's screen, WebP's VP8,
  * VP8L or VP8X, BMP's info header), never decoded: a few kilobytes can declare billions of pixels,
  * which the engine's decoder would try to allocate. Each peer bounds a request's images with it, the
- * one that takes the request and the runner alike.
+ * one that takes the request and the runner alike, and takes no image whose size it cannot read.
  */
 
 /** The most pixels (width × height) one image may have. */
@@ -66,10 +66,28 @@ function jpegSize(data: Buffer): ImageSize | null {
   return null
 }
 
-/** Why an image is too large to take (its size and the bound), or null when it is within it. */
-export function pixelsOver(bytes: Uint8Array): string | null {
+/** Why an image is not taken, and whether for its size (a 413) or its format (a 400). */
+export interface ImageRefusal {
+  tooLarge: boolean
+  /** Reads after "image N is ". */
+  why: string
+}
+
+/**
+ * Why an image is not taken, or null when it is: a format whose size is not read here is refused too,
+ * since the engine's decoder reads more formats (TGA, PSD, HDR, PNM, ...) than are bounded here.
+ */
+export function imageRefusal(bytes: Uint8Array): ImageRefusal | null {
   const size = imageSize(bytes)
-  if (size === null || size.width * size.height <= MAX_IMAGE_PIXELS) return null
+  if (size === null)
+    return {
+      tooLarge: false,
+      why: 'not a PNG, JPEG, GIF, WebP or BMP whose header gives its size, so its pixels cannot be bounded before decoding',
+    }
+  if (size.width * size.height <= MAX_IMAGE_PIXELS) return null
   const mega = (size.width * size.height) / 1e6
-  return `${size.width} × ${size.height} pixels (${mega.toFixed(1)} megapixels): at most ${MAX_IMAGE_PIXELS / 1e6} megapixels are taken`
+  return {
+    tooLarge: true,
+    why: `${size.width} × ${size.height} pixels (${mega.toFixed(1)} megapixels): at most ${MAX_IMAGE_PIXELS / 1e6} megapixels are taken`,
+  }
 }

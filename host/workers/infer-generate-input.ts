@@ -7,7 +7,7 @@
  */
 import { z } from 'zod'
 import { ModelNameSchema } from '../../zomes-bindings/index.ts'
-import { pixelsOver } from '../inference/image-size.ts'
+import { imageRefusal } from '../inference/image-size.ts'
 import {
   ImageDataUrlSchema,
   imageBytes,
@@ -157,9 +157,9 @@ export const InferGenerateInputSchema = InputFieldsSchema.superRefine((input, ct
     })
   // Checked here too, not only where the request came in: a peer may send what its own API would refuse.
   images.forEach((url, i) => {
-    const over = decoded > MAX_IMAGE_BYTES ? null : pixelsOver(imageData(url))
-    if (over !== null)
-      ctx.addIssue({ code: 'custom', message: `image ${i + 1} is ${over}`, path: ['messages'] })
+    const refusal = decoded > MAX_IMAGE_BYTES ? null : imageRefusal(imageData(url))
+    if (refusal !== null)
+      ctx.addIssue({ code: 'custom', message: `image ${i + 1} is ${refusal.why}`, path: ['messages'] })
   })
 })
   .refine((i) => (i.prompt === undefined) !== (i.messages === undefined), {

@@ -9,7 +9,7 @@
  */
 import type { Response } from 'undici'
 import { z } from 'zod'
-import { pixelsOver } from '../../inference/image-size.ts'
+import { imageRefusal } from '../../inference/image-size.ts'
 import type { ChatMessage } from '../../inference/tool-calls.ts'
 import { MAX_IMAGE_BYTES, MAX_IMAGES } from '../../inference/vision.ts'
 import { AddressNotAllowedError, guardedFetch } from '../../net/guarded-fetch.ts'
@@ -187,12 +187,15 @@ function tooLarge(bytes: number): EndpointError {
   )
 }
 
-/** The image itself, when its header declares no more pixels than are taken (a 413 naming its size). */
+/**
+ * The image itself, when its header declares no more pixels than are taken (a 413 naming its size) in a
+ * format whose size is read (else a 400).
+ */
 function withinPixels(image: Buffer, n: number): Buffer {
-  const over = pixelsOver(image)
-  if (over !== null)
-    throw new EndpointError('invalid/too_large', 'image_too_large', `image ${n} is ${over}`, 'messages')
-  return image
+  const refusal = imageRefusal(image)
+  if (refusal === null) return image
+  if (!refusal.tooLarge) throw invalidImage(n, `it is ${refusal.why}`)
+  throw new EndpointError('invalid/too_large', 'image_too_large', `image ${n} is ${refusal.why}`, 'messages')
 }
 
 function invalidImage(n: number, why: string): EndpointError {

@@ -22,7 +22,7 @@ import { MAX_IMAGE_BYTES, visionTag, withVisionTags } from '../../../host/infere
 import type { PeerEntry } from '../../../host/interface/live-peers.ts'
 import { planRoute } from '../../../host/requests/direct/route-plan.ts'
 import { imageRouteError } from '../../../host/requests/image-route.ts'
-import { pngDataUrl, pngDeclaring, tinyPng } from '../../fixtures/tiny-png.ts'
+import { pngDataUrl, pngDeclaring, pngOfBytes, tinyPng } from '../../fixtures/tiny-png.ts'
 
 const PNG = tinyPng()
 const DATA_URL = pngDataUrl(PNG)
@@ -227,7 +227,7 @@ describe('resolveImages', () => {
   })
 
   it('refuses more than 10 MiB of images (413), in one data URL, one fetch, or all together', async () => {
-    const big = (bytes: number) => `data:image/png;base64,${Buffer.alloc(bytes).toString('base64')}`
+    const big = (bytes: number) => pngDataUrl(pngOfBytes(bytes))
     const limit = { status: 413, code: 'image_too_large', message: expect.stringMatching(/10 MiB/) }
     expect(await refusal(resolveImages(input(big(MAX_IMAGE_BYTES + 3)), { allowUrls: false }))).toMatchObject(
       limit,
@@ -248,6 +248,24 @@ describe('resolveImages', () => {
     expect(await refusal(resolveImages(input(DATA_URL, `${base}/huge-pixels.png`), LOCAL))).toMatchObject(
       limit,
     )
+  })
+
+  it('refuses an image in a format whose size it does not read (400): the engine would decode it unbounded', async () => {
+    // A TGA header declaring 65,535 × 65,535 pixels, 18 bytes.
+    const tga = Buffer.from([0, 0, 2, ...Array(9).fill(0), 255, 255, 255, 255, 24, 0])
+    expect(
+      await refusal(
+        resolveImages(input(DATA_URL, `data:image/x-tga;base64,${tga.toString('base64')}`), {
+          allowUrls: false,
+        }),
+      ),
+    ).toMatchObject({
+      status: 400,
+      code: 'invalid_image',
+      message: expect.stringMatching(
+        /^image 2: it is not a PNG, JPEG, GIF, WebP or BMP whose header gives its size/,
+      ),
+    })
   })
 
   it('refuses what is not an image data URL', async () => {

@@ -3,7 +3,7 @@
  * its pixels that the peer taking a request and the runner both apply.
  */
 import { describe, expect, it } from 'vitest'
-import { imageSize, MAX_IMAGE_PIXELS, pixelsOver } from '../../../host/inference/image-size.ts'
+import { imageRefusal, imageSize, MAX_IMAGE_PIXELS } from '../../../host/inference/image-size.ts'
 import { pngDeclaring, tinyPng } from '../../fixtures/tiny-png.ts'
 
 const bytes = (...parts: (string | number[])[]) =>
@@ -65,14 +65,32 @@ describe('imageSize', () => {
   })
 })
 
-describe('pixelsOver', () => {
-  it('takes up to 50 megapixels; refuses more, naming the size, from the header alone', () => {
+describe('imageRefusal', () => {
+  it('takes up to 50 megapixels; refuses more, naming the size, from the header alone (a 413)', () => {
     expect(MAX_IMAGE_PIXELS).toBe(50_000_000)
-    expect(pixelsOver(tinyPng())).toBeNull()
-    expect(pixelsOver(pngDeclaring(10_000, 5_000))).toBeNull()
-    expect(pixelsOver(pngDeclaring(10_000, 5_001))).toMatch(/^10000 × 5001 pixels/)
+    expect(imageRefusal(tinyPng())).toBeNull()
+    expect(imageRefusal(pngDeclaring(10_000, 5_000))).toBeNull()
+    expect(imageRefusal(pngDeclaring(10_000, 5_001))?.why).toMatch(/^10000 × 5001 pixels/)
     const over = pngDeclaring(20_000, 20_000)
     expect(over.length).toBeLessThan(1_000)
-    expect(pixelsOver(over)).toBe('20000 × 20000 pixels (400.0 megapixels): at most 50 megapixels are taken')
+    expect(imageRefusal(over)).toEqual({
+      tooLarge: true,
+      why: '20000 × 20000 pixels (400.0 megapixels): at most 50 megapixels are taken',
+    })
+  })
+
+  it.each<[string, Buffer]>([
+    // Formats llama.cpp's decoder (stb_image) reads whose size is not read here: a small file may
+    // declare any size in them.
+    ['a TGA', bytes([0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0], le16(65_535), le16(65_535), [24, 0])],
+    ['a PSD', bytes('8BPS', [0, 1, 0, 0, 0, 0, 0, 0, 0, 3], [0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff])],
+    ['a PNM', bytes('P6\n30000 30000\n255\n')],
+    ['a PNG cut short', tinyPng().subarray(0, 18)],
+    ['not an image', Buffer.from('hello')],
+  ])('refuses %s as a format whose size it cannot bound (a 400)', (_, image) => {
+    expect(imageRefusal(image)).toEqual({
+      tooLarge: false,
+      why: expect.stringMatching(/^not a PNG, JPEG, GIF, WebP or BMP whose header gives its size/),
+    })
   })
 })

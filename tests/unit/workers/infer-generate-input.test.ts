@@ -11,7 +11,7 @@ import {
   MAX_TOOLS,
   textBytes,
 } from '../../../host/workers/infer-generate-input.ts'
-import { pngDataUrl, pngDeclaring } from '../../fixtures/tiny-png.ts'
+import { pngDataUrl, pngDeclaring, pngOfBytes } from '../../fixtures/tiny-png.ts'
 
 const ask = [{ role: 'user' as const, content: 'Fix the failing test.' }]
 const words = (n: number) => 'Use this tool to do one thing well. '.repeat(Math.ceil(n / 36)).slice(0, n)
@@ -20,7 +20,7 @@ const tool = (name: string, description = 'A tool.') => ({
   description,
   parameters: { type: 'object', properties: { path: { type: 'string' } } },
 })
-const png = (bytes: number) => `data:image/png;base64,${Buffer.alloc(bytes).toString('base64')}`
+const png = (bytes: number) => pngDataUrl(pngOfBytes(bytes))
 
 function issues(input: InferGenerateInput): string[] {
   return InferGenerateInputSchema.safeParse(input).error?.issues.map((i) => i.message) ?? []
@@ -129,6 +129,22 @@ describe('infer.generate input', () => {
         ],
       },
       'image 2 is 20000 × 20000 pixels (400.0 megapixels): at most 50 megapixels are taken',
+    ],
+    [
+      // A TGA declaring 65,535 × 65,535 in 18 bytes: its size is not read here, so it is not taken.
+      'an image in a format whose size is not read, as a peer sends it',
+      {
+        messages: [
+          {
+            role: 'user',
+            content: 'a',
+            images: [
+              `data:image/x-tga;base64,${Buffer.from([0, 0, 2, ...Array(9).fill(0), 255, 255, 255, 255, 24, 0]).toString('base64')}`,
+            ],
+          },
+        ],
+      },
+      'image 1 is not a PNG, JPEG, GIF, WebP or BMP whose header gives its size, so its pixels cannot be bounded before decoding',
     ],
     [
       'images placed out of order in their text',
