@@ -1,8 +1,9 @@
 /**
  * What a generation takes and gives back, whichever engine runs it: a raw prompt or chat messages
  * (the model's own chat template), greedy when the temperature is 0, seeded sampling otherwise,
- * optionally constrained by a JSON schema or a GBNF grammar, or forced to call a tool. Text is handed
- * to `onText` as it is produced (a thinking model's reasoning, apart, to `onReasoning`); token counts, timings and tool calls come back with the text.
+ * optionally constrained by a JSON schema or a GBNF grammar, or forced to call a tool. Text and a
+ * thinking model's reasoning are handed on as they are produced, as the run's own `token` and
+ * `reasoning` events (interface/run-event.ts); token counts, timings and tool calls come back with the text.
  */
 export {
   type ChatMessage,
@@ -12,6 +13,7 @@ export {
   type ToolChoice,
 } from './tool-calls.ts'
 
+import type { OutputEvent } from '../interface/run-event.ts'
 import type { ChatMessage, Tool, ToolCall, ToolChoice } from './tool-calls.ts'
 
 export interface GenerateRequest {
@@ -69,9 +71,8 @@ export interface GenerateResult {
 
 export interface GenerateOptions {
   signal?: AbortSignal
-  onText?: (text: string) => void
-  /** The reasoning as it is produced (before the answer's text). */
-  onReasoning?: (text: string) => void
+  /** The answer's text and its reasoning (before the text) as they are produced. */
+  onEvent?: (event: OutputEvent) => void
 }
 
 /**

@@ -49,6 +49,8 @@ export const RunEventSchema = z.discriminatedUnion('type', [
 export type RunEvent = z.infer<typeof RunEventSchema>
 export type RunEventType = RunEvent['type']
 
+/** What a model produces as it runs: its reasoning, then its answer's text. */
+export type OutputEvent = Extract<RunEvent, { type: 'reasoning' | 'token' }>
 /** What a worker reports while it runs (its output is what it returns). */
 export type WorkerEvent = Extract<RunEvent, { type: 'load' | 'reasoning' | 'token' }>
 /** What a run's caller hears while it runs: its end is the answer the run resolves to. */

@@ -8,6 +8,7 @@
 import { randomInt } from 'node:crypto'
 import { z } from 'zod'
 import { outputRoom } from '../inference/generate.ts'
+import type { OutputEvent } from '../interface/run-event.ts'
 import { InferGenerateInputSchema, MAX_TOOLS, SEED_MAX, ToolCallSchema } from './infer-generate-input.ts'
 import { acquireMeant, ModelFactsSchema, modelFacts } from './model-facts.ts'
 import type { Worker } from './worker.ts'
@@ -72,13 +73,7 @@ export function inferGenerateWorker(
       const result = await model
         .generate(
           { ...input, seed },
-          ctx.whole
-            ? { signal: ctx.signal }
-            : {
-                signal: ctx.signal,
-                onText: (text) => pieces.push('token', text),
-                onReasoning: (text) => pieces.push('reasoning', text),
-              },
+          ctx.whole ? { signal: ctx.signal } : { signal: ctx.signal, onEvent: pieces.push },
         )
         .finally(pieces.flush)
       const output: InferGenerateOutput = {
@@ -135,18 +130,16 @@ function constraintOf(
 // together at most this often.
 const TOKEN_FLUSH_MS = 15
 
-type PieceType = 'token' | 'reasoning'
-
 /**
  * Text and reasoning handed on as they come, the first piece at once and the rest in batches of
  * TOKEN_FLUSH_MS; a piece of the other type sends what is pending first, so the order holds.
  */
-function coalescedPieces(send: (event: { type: PieceType; text: string }) => void): {
-  push: (type: PieceType, text: string) => void
+function coalescedPieces(send: (event: OutputEvent) => void): {
+  push: (event: OutputEvent) => void
   flush: () => void
 } {
   let pending = ''
-  let pendingType: PieceType = 'token'
+  let pendingType: OutputEvent['type'] = 'token'
   let timer: NodeJS.Timeout | null = null
   let sentAny = false
   const flush = () => {
@@ -156,15 +149,15 @@ function coalescedPieces(send: (event: { type: PieceType; text: string }) => voi
     pending = ''
   }
   return {
-    push(type, text) {
+    push(event) {
       if (!sentAny) {
         sentAny = true
-        send({ type, text })
+        send(event)
         return
       }
-      if (type !== pendingType) flush()
-      pendingType = type
-      pending += text
+      if (event.type !== pendingType) flush()
+      pendingType = event.type
+      pending += event.text
       timer ??= setTimeout(flush, TOKEN_FLUSH_MS)
     },
     flush,

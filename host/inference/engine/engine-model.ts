@@ -6,6 +6,7 @@
  * on a second server of the same engine, in embedding mode, started on the first embedding request.
  */
 import type { LongOperationOptions } from '../../interface/progress.ts'
+import type { OutputEvent } from '../../interface/run-event.ts'
 import type { EmbedResult } from '../embed.ts'
 import type { GenerateOptions, GenerateRequest, GenerateResult } from '../generate.ts'
 import { InvalidGrammarError, withinContext } from '../generate.ts'
@@ -150,7 +151,7 @@ export class EngineModel {
       const thinking = request.messages ? await this.#template.thinking(signal) : 'no'
       // Nobody reads the text as it comes: the answer is asked for whole (whole-answer.ts), but from a
       // template that thinks, whose reasoning's share of the tokens only a stream counts.
-      const whole = !options.onText && !options.onReasoning && thinking === 'no'
+      const whole = !options.onEvent && thinking === 'no'
       // A template that drops tool turns gets them written as text, as one that raises on them.
       const asText = request.messages ? toolTurnsAsText(request.messages) : null
       if (asText && !(await this.#template.takesToolTurns(signal))) {
@@ -178,15 +179,14 @@ export class EngineModel {
     whole: boolean,
   ): Promise<GenerateResult> {
     let streamed = ''
-    const { onText, onReasoning } = options
+    const { onEvent } = options
     const sinks: Sinks = {
-      ...(onText && {
-        onText: (text: string) => {
-          streamed += text
-          onText(text)
+      ...(onEvent && {
+        onEvent: (event: OutputEvent) => {
+          if (event.type === 'token') streamed += event.text
+          onEvent(event)
         },
       }),
-      ...(onReasoning && { onReasoning }),
     }
     const plan = serverPlan(request, { thinking, schemaAfterReasoning: this.#schemaAfterReasoning })
     try {
@@ -205,15 +205,16 @@ export class EngineModel {
       // The model wrote something its family's tool-call format does not read (a weak model's
       // free text), or llama.cpp reads no calls of this template: the same prompt, rendered by
       // the template (tools described by it), answered as plain text. What already went out is
-      // not sent twice.
+      // not sent twice, and its reasoning went out already.
       let sent = streamed.length
-      const rest = (text: string) => {
-        const fresh = text.slice(Math.max(0, sent))
-        sent -= text.length
-        if (fresh) onText?.(fresh)
+      const rest = (event: OutputEvent) => {
+        if (event.type !== 'token') return
+        const fresh = event.text.slice(Math.max(0, sent))
+        sent -= event.text.length
+        if (fresh) onEvent?.({ type: 'token', text: fresh })
       }
       const fallback = serverPlan(request, { parseCalls: false, thinking })
-      return this.#generate(fallback, signal, onText ? { onText: rest } : {}, startedAt, whole)
+      return this.#generate(fallback, signal, onEvent ? { onEvent: rest } : {}, startedAt, whole)
     }
   }
 

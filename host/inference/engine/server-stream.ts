@@ -10,7 +10,7 @@ import { readEvents } from '../../text/event-stream.ts'
 import type { GenerateOptions, ToolCall } from '../generate.ts'
 
 /** Where text and reasoning go as they come. */
-export type Sinks = Pick<GenerateOptions, 'onText' | 'onReasoning'>
+export type Sinks = Pick<GenerateOptions, 'onEvent'>
 
 /** An error llama-server answered with, under its own type (`invalid_request_error`, `server_error`...). */
 export class EngineRequestError extends Error {
@@ -302,13 +302,13 @@ export function emptyAnswer(): FoldedAnswer {
 function addText(answer: FoldedAnswer, text: string, sinks: Sinks): void {
   answer.firstOutputAt ??= performance.now()
   answer.text += text
-  sinks.onText?.(text)
+  sinks.onEvent?.({ type: 'token', text })
 }
 
 function addReasoning(answer: FoldedAnswer, text: string, sinks: Sinks): void {
   answer.firstOutputAt ??= performance.now()
   answer.reasoning += text
-  sinks.onReasoning?.(text)
+  sinks.onEvent?.({ type: 'reasoning', text })
 }
 
 function addTimings(answer: FoldedAnswer, timings: Timings | undefined): void {

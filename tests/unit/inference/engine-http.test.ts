@@ -40,7 +40,7 @@ describe('EngineHttp', () => {
     const texts: string[] = []
     const response = await http.post('/v1/chat/completions', { messages: [] })
     expect(response.status).toBe(200)
-    const answer = await foldChat(response.body, { onText: (t) => texts.push(t) })
+    const answer = await foldChat(response.body, { onEvent: (e) => texts.push(e.text) })
     expect(answer.text).toBe('Hello')
     expect(texts).toEqual(['Hel', 'lo'])
     expect(seen).toEqual([{ auth: 'Bearer s3cret', body: { messages: [] } }])
@@ -82,7 +82,7 @@ describe('EngineHttp', () => {
     http = new EngineHttp(url, {})
     const aborted = new AbortController()
     const response = await http.post('/v1/chat/completions', {}, aborted.signal)
-    const folding = foldChat(response.body, { onText: () => aborted.abort() })
+    const folding = foldChat(response.body, { onEvent: () => aborted.abort() })
     await expect(folding).rejects.toThrow(expect.objectContaining({ name: 'AbortError' }))
   })
 })

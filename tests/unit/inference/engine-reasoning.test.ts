@@ -73,7 +73,7 @@ async function run(
   const text: string[] = []
   const result = await model.generate(
     { ...greedy, ...request },
-    { onReasoning: (t) => reasoning.push(t), onText: (t) => text.push(t) },
+    { onEvent: (e) => (e.type === 'reasoning' ? reasoning : text).push(e.text) },
   )
   return { ...result, pieces: { reasoning, text } }
 }

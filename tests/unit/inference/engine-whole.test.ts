@@ -1,5 +1,5 @@
 /**
- * A generation nobody reads as it comes (no onText, no onReasoning) is asked of llama-server whole
+ * A generation nobody reads as it comes (no onEvent) is asked of llama-server whole
  * (whole-answer.ts): the same result as the streamed one, on a connection kept for the next request,
  * where each streamed answer's connection is closed by llama-server (engine-http.ts).
  */
@@ -73,8 +73,8 @@ describe('answers asked for whole', { timeout: 60_000 }, () => {
   it.each(cases)('give what a stream gives: %s', async (_, request) => {
     let streamed = ''
     const stream = await model.generate(request, {
-      onText: (text) => {
-        streamed += text
+      onEvent: (event) => {
+        streamed += event.text
       },
     })
     const whole = await model.generate(request)
@@ -92,7 +92,7 @@ describe('answers asked for whole', { timeout: 60_000 }, () => {
     })
     expect(whole).toBeLessThanOrEqual(1)
     const streamed = await connections(async () => {
-      for (let i = 0; i < 6; i++) await model.generate(request, { onText: () => {} })
+      for (let i = 0; i < 6; i++) await model.generate(request, { onEvent: () => {} })
     })
     // The first may go on the connection the whole ones left open; llama-server closes it after.
     expect(streamed).toBeGreaterThanOrEqual(5)

@@ -164,7 +164,7 @@ describe('a ModelManager with a keep-alive (real engine)', { timeout: 60_000 }, 
     const result = await model.generate(
       { prompt: 'Once upon a time', max_tokens: 96, temperature: 0, seed: 1 },
       {
-        onText: () => {
+        onEvent: () => {
           tokens++
           swept ??= models.sweepIdle(Date.now() + 3_600_000)
           if (!models.loadedNames().includes('tiny')) loadedAtEveryToken = false

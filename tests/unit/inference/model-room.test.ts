@@ -84,7 +84,7 @@ describe('a ModelManager making room (real engine)', { timeout: 60_000 }, () => 
       await model.generate(
         { prompt: 'Once upon a time', max_tokens: 400, temperature: 0, seed: 1 },
         {
-          onText: () => {
+          onEvent: () => {
             refusal ??= models.load('coder').then(answered, answered)
           },
         },

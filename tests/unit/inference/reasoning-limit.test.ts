@@ -41,7 +41,11 @@ describe('a stream held to its reasoning budget', () => {
   it('is left past what llama.cpp takes to end a block, before any answer, and read no further', async () => {
     const stream = body(Array.from({ length: 30 }, (_, i) => reasoningChunk(i + 1)))
     const shown: string[] = []
-    const answer = await foldChat(stream, { onReasoning: (r) => shown.push(r) }, limit)
+    const answer = await foldChat(
+      stream,
+      { onEvent: (e) => e.type === 'reasoning' && shown.push(e.text) },
+      limit,
+    )
     expect(answer.stopType).toBe('budget')
     expect(answer.reasoning).toBe('r1 r2 r3 r4 ')
     expect(shown.join('')).toBe(answer.reasoning)
