@@ -87,8 +87,8 @@ export interface MeshVersions {
   /** The statement of a peer (by agent key), UNSTATED when it said none, undefined when never met. */
   of(agent: string): ReleaseStatement | undefined
   /**
-   * True when this peer and every member heard from lately (online or stale, by the registry; the
-   * peers connected now until it runs) speak `protocol` at `version` or above. A member never met
+   * True when this peer and every member heard from lately (online or stale, by the registry, and
+   * just after a start every member known; the peers connected now until it runs) speak `protocol` at `version` or above. A member never met
    * counts as UNSTATED: a new form waits until it says it reads it.
    */
   everySpeaks(protocol: ProtocolName, version: number): boolean

@@ -1,7 +1,8 @@
 /**
  * What the mesh's members speak, as this peer heard it in their hellos: the statements by agent, and
  * the gate for writing a new form (`everySpeaks`). Which agents count as members is set by the layer
- * that knows (the registry: every member heard from lately, online or stale); until it does, the peers
+ * that knows (the registry: every member heard from lately, online or stale, and just after a start every
+ * member known); until it does, the peers
  * connected now.
  *
  * A member this peer never met (heard of by gossip, never connected) counts as a release before 0.2.0

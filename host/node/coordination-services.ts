@@ -111,8 +111,9 @@ export function registryService(init: Pick<RegistryServiceInit, 'resampleInterva
         splits: () => c.report.splits(),
         logger: c.logger.child({ component: 'registry' }),
       })
-      // A new form waits for every member heard from lately, not only those connected now.
-      c.backend.versions?.useMembers(() => registry.liveOthers())
+      // A new form waits for every member heard from lately (just after a start, every one known),
+      // not only those connected now.
+      c.backend.versions?.useMembers(() => registry.awaitedOthers())
       // A load or unload changes the advertised `loaded` flags; the next resample is up to 30 s away.
       c.models.onChange(() => {
         registry

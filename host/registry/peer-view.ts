@@ -54,6 +54,19 @@ export class PeerView {
       .map(([agent]) => agent)
   }
 
+  /**
+   * The members a new form waits for: those heard from lately, and, until a member silent since this
+   * peer started would count as offline, every member `known` by its capability: a restarted peer has
+   * heard nobody yet, and an older member may be about to say hello.
+   */
+  awaitedOthers(known: Iterable<string>, startedAt: number, now: number): string[] {
+    const live = this.liveOthers(now)
+    if (now - startedAt >= this.#config.offline_after_ms) return live
+    const all = new Set(live)
+    for (const agent of known) if (agent !== this.#selfAgent) all.add(agent)
+    return [...all]
+  }
+
   /** A peer's status from its last heartbeat, at the pace that heartbeat said it keeps. */
   #statusOf(heard: HeardHeartbeat | undefined, now: number): PeerStatus {
     return peerStatus(heard?.receivedAt ?? null, now, this.#config, heard?.heartbeat.every_ms)

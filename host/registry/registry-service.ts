@@ -76,6 +76,8 @@ export class RegistryService implements Startable {
   #resampleAgain = false
   readonly #pace: PaceState = { last: null }
   #unstored: (() => void) | null = null
+  /** When this start began: members not heard from since are awaited until they would be offline. */
+  #startedAt = Date.now()
 
   readonly #init: RegistryInit
 
@@ -95,10 +97,13 @@ export class RegistryService implements Startable {
   }
 
   async start(): Promise<void> {
+    this.#startedAt = Date.now()
     this.#unsubscribe = this.#init.conductor.onSignal((signal) => this.#onSignal(signal))
     const capability = await this.#init.describe()
     await this.#init.conductor.callZome('agent_registry', 'advertise_capability', capability)
     this.#advertised = capability
+    // Who the members are, known before anything asks what they all read (awaitedOthers).
+    await this.#readNodes()
     // Read when one arrives (and on a timer), not by the requests that need them: a zome call's work
     // would run inside theirs.
     const stored = this.#init.onRecordsStored
@@ -127,12 +132,13 @@ export class RegistryService implements Startable {
     return this.#resample()
   }
 
-  /** Every peer known here with its status; self first. */
-  /** The other peers heard from lately (online or stale), by agent. */
-  liveOthers(now = Date.now()): string[] {
-    return this.#view.liveOthers(now)
+  /** The other members a new form waits for (PeerView.awaitedOthers): the mesh's versions ask it. */
+  awaitedOthers(now = Date.now()): string[] {
+    const known = (this.#nodes ?? []).map((record) => record.author)
+    return this.#view.awaitedOthers(known, this.#startedAt, now)
   }
 
+  /** Every peer known here with its status; self first. */
   async peers(now = Date.now()): Promise<PeerEntry[]> {
     // Liveness and load come from heartbeats, fresh at every call; capabilities change rarely.
     const nodes = this.#nodes ?? (await this.#readNodes())

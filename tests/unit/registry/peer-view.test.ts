@@ -31,6 +31,22 @@ describe('PeerView', () => {
     expect(view.onlineOthers(NOW)).toBe(2)
   })
 
+  it.each<[string, number, string[]]>([
+    // A restarted peer has heard nobody: every member known by its capability may be about to say hello.
+    ['just started: every known member, and those heard', 1_000, ['alice', 'bob', 'dave']],
+    [
+      'started long enough ago for a silent member to be offline: those heard lately',
+      10_000,
+      ['alice', 'bob'],
+    ],
+  ])('awaits for a new form: %s', (_, sinceStart, awaited) => {
+    const view = new PeerView('me', config)
+    view.recordHeartbeat('alice', heartbeat, NOW - 500)
+    view.recordHeartbeat('bob', heartbeat, NOW - 5000)
+    view.recordHeartbeat('carol', heartbeat, NOW - 20_000)
+    expect(view.awaitedOthers(['me', 'alice', 'dave'], NOW - sinceStart, NOW).sort()).toEqual(awaited)
+  })
+
   it('always lists self first and online, even with no other peer', () => {
     const view = new PeerView('me', config)
     const peers = view.list([], { capability: CAPABILITY, load: null }, NOW)
