@@ -3,7 +3,8 @@
  * tests/fixtures/previous-release.ts, and today's tree, as `ripple up` processes on loopback on the
  * default private `local` mesh, each holding a generated model the other lacks.
  * - Today's release joins a mesh whose admin runs the previous one (with the old admin's invite): each
- *   lists the other online with its model (today's also with its release, in its list and its log),
+ *   lists the other online with its model (today's also with its release, in its list, its log and its
+ *   dashboard, which names the gap and who should upgrade),
  *   serves the other's model through /v1 and runs the other's round task.
  * - An admin upgraded in place (stopped, today's release started on the same data dir) keeps its agent
  *   key, its chain (every action it had, at the same place, in the same DNAs), its models and its pinned
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import OpenAI from 'openai'
+import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ArtifactView, PeersReply, ServedView } from '../../host/api/contract/index.ts'
 import { DATA_DIR_RECORD, type DataDirRecord } from '../../host/daemon/data-dir-format.ts'
@@ -200,6 +202,27 @@ describe('today’s release joins a mesh whose admin runs the previous one', { t
     expect(admin.stdout()).toMatch(/ripple: private mesh created; this peer is its admin/)
     expect(joiner.stdout()).toMatch(/ripple: private mesh joined/)
     await Promise.all([untilSees(admin, joiner), untilSees(joiner, admin)])
+  })
+
+  it('today’s dashboard shows the old admin’s release and the gap, naming who should upgrade', async () => {
+    const login = /^ripple: open (\S+)/m.exec(joiner.stdout())?.[1] ?? ''
+    expect(login, joiner.stdout()).toMatch(/^http/)
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] })
+    try {
+      const page = await browser.newPage()
+      await page.goto(login)
+      await page.locator('nav').waitFor()
+      await page.goto(`${new URL(login).origin}/#/mesh`)
+      const card = page.locator(`section.peer[data-agent="${admin.agent}"] dd.release`)
+      await expect.poll(() => card.textContent(), { timeout: 30_000 }).toContain(`Ripple ${previous.release}`)
+      expect(await card.locator('.error').textContent()).toMatch(
+        new RegExp(
+          `^peer old-admin runs Ripple ${previous.release} \\(.+\\), this peer ${RELEASE} \\(.+\\): upgrade old-admin$`,
+        ),
+      )
+    } finally {
+      await browser.close()
+    }
   })
 
   it('each serves the other’s model through /v1', async () => {
