@@ -21,12 +21,12 @@ import {
 } from '../scheduler/scheduler-service.ts'
 import { type FollowOptions, followToEnd, type TaskFollower } from '../scheduler/task-follow.ts'
 import { acceptedOutput, acceptedResult, whyEnded } from '../scheduler/task-outcome.ts'
-import { workerEventOf } from '../scheduler/task-signals.ts'
 import type { WorkerRegistry } from '../workers/worker-registry.ts'
 import { NoDirectRouteError } from './direct/direct-errors.ts'
 import type { DirectInference } from './direct/direct-inference.ts'
 import { imageRouteError } from './image-route.ts'
 import { type PeerModel, peerModels, withOwnModel } from './peer-models.ts'
+import { RELAY_START, relayStep } from './round-relay.ts'
 import { routeFor } from './route-table.ts'
 import { RunError } from './run-errors.ts'
 
@@ -189,44 +189,17 @@ export class RequestRunner {
     )
     const onAbort = () => giveUp.abort('the client went away')
     request.signal.addEventListener('abort', onAbort)
-    let assignee: string | null = null
-    let attempt: number | null = null
-    // The attempt whose tokens the client has: a later attempt would be a second answer.
-    let streamed: number | null = null
+    let state = RELAY_START
+    const options = { single: request.fanOut === 1, streams: request.onEvent !== undefined }
     try {
       return await followToEnd(watched(this.#init.scheduler, giveUp), hash, {
         onEvent: (event) => {
-          if (event.type === 'status') {
-            attempt = event.attempt ?? attempt
-            if (
-              streamed !== null &&
-              event.attempt !== null &&
-              event.attempt !== streamed &&
-              !isTerminal(event.status)
-            )
-              giveUp.abort('the peer answering it failed after its answer began streaming')
-            else if (event.assignee !== null && assignee === null) {
-              assignee = event.assignee
-              clearTimeout(timer)
-              request.onEvent?.({ type: 'assigned', peer: assignee })
-            }
-            return
-          }
-          if (event.type === 'waiting') {
-            request.onEvent?.({ type: 'waiting', reason: event.reason })
-            return
-          }
-          const progress = workerEventOf(event.progress)
-          if (
-            progress !== null &&
-            event.assignee === assignee &&
-            request.fanOut === 1 &&
-            (streamed === null || streamed === attempt)
-          ) {
-            // Its answer began: a later attempt would be a second one.
-            if (request.onEvent && progress.type !== 'load') streamed ??= attempt
-            request.onEvent?.(progress)
-          }
+          const step = relayStep(state, event, options)
+          // Someone took it: no longer waiting for a taker.
+          if (state.assignee === null && step.state.assignee !== null) clearTimeout(timer)
+          state = step.state
+          if (step.giveUp !== null) giveUp.abort(step.giveUp)
+          else if (step.tell !== null) request.onEvent?.(step.tell)
         },
       })
     } finally {
