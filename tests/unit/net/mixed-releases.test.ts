@@ -26,6 +26,17 @@ afterEach(async () => {
 
 const agent = (node: RippleNode) => agentOfPeerB64(node.peerId) as string
 
+/** A bare libp2p node (no Ripple protocols), stopped after the test: it greets as a test says. */
+async function bareNode(): Promise<Libp2p> {
+  const bare = await createLibp2p({
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+  })
+  bares.push(bare)
+  return bare
+}
+
 describe('hello/2 beside hello/1', () => {
   it('verifies a peer that speaks only hello/1 and records it as a release before 0.2.0', async () => {
     const network = testNetwork()
@@ -52,12 +63,7 @@ describe('hello/2 beside hello/1', () => {
     const fresh = await loopbackNode({ network })
     nodes.push(fresh)
     // A bare libp2p node greeting as 0.1.0 does: one hello/1 stream, no hello/2 offered.
-    const bare = await createLibp2p({
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-    })
-    bares.push(bare)
+    const bare = await bareNode()
     const connection = await bare.dial(fresh.multiaddrs()[0]!)
     const stream = await connection.newStream(fresh.identity.protocol(HELLO_PROTOCOL_SUFFIX))
     await sayHello(stream, fresh.identity.id, { signal: AbortSignal.timeout(5_000) })
@@ -71,12 +77,7 @@ describe('hello/2 beside hello/1', () => {
     const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) })
     const fresh = await loopbackNode({ network, logger })
     nodes.push(fresh)
-    const bare = await createLibp2p({
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-    })
-    bares.push(bare)
+    const bare = await bareNode()
     const connection = await bare.dial(fresh.multiaddrs()[0]!)
     const stream = await connection.newStream(fresh.identity.protocol(HELLO_PROTOCOL_SUFFIX))
     await lpStream(stream).write(Uint8Array.of(3, ...fresh.identity.id))
