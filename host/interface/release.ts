@@ -88,8 +88,8 @@ export interface MeshVersions {
   of(agent: string): ReleaseStatement | undefined
   /**
    * True when this peer and every member heard from lately (online or stale, by the registry, and
-   * just after a start every member known; the peers connected now until it runs) speak `protocol` at `version` or above. A member never met
-   * counts as UNSTATED: a new form waits until it says it reads it.
+   * just after a start every member known; the peers connected now until it runs) speak `protocol` at
+   * `version` or above. A member never met counts as UNSTATED: a new form waits until it says it reads it.
    */
   everySpeaks(protocol: ProtocolName, version: number): boolean
 }
