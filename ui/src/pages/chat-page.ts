@@ -185,6 +185,7 @@ export class ChatPage extends LivePage {
                   </select>
                 </label>
                 <label>Max tokens <input name="max-tokens" type="number" min="1" max="4096" value="64" /></label>
+                <label>Temperature <input name="temperature" type="number" min="0" max="2" step="0.1" value="1" /></label>
               </div>
               <p><textarea name="prompt" placeholder="Ask something…" required></textarea></p>
               <button type="submit" ?disabled=${this.busy}>${this.busy ? 'Answering…' : 'Send'}</button>
@@ -223,6 +224,8 @@ export class ChatPage extends LivePage {
           model,
           messages: [{ role: 'user', content: prompt }],
           max_tokens: Number(data.get('max-tokens') || 64),
+          // 0 answers greedily: the same prompt, the same answer. Left empty: the APIs' default, 1.
+          temperature: Number(data.get('temperature') || 1),
           ripple: { fan_out: this.fanOut },
         },
         // Several peers' answers are weighed before one is chosen: nothing to stream then.
