@@ -7,7 +7,7 @@
  * URL, names none; a file that is not a projector, or a manifest that cannot be read, is said.
  */
 import { createHash } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -153,22 +153,20 @@ describe('pullModel', { timeout: 60_000 }, () => {
     const big = await readFile(path)
     const bigSha = createHash('sha256').update(big).digest('hex')
     server.put('/files/big.gguf', big)
-    server.throttle('/files/big.gguf', 2)
+    server.throttle('/files/big.gguf', 10)
     const init = dirs()
     const source = `${server.url}/files/big.gguf`
-    // Stopped (as Ctrl-C stops `ripple models pull`) once 90% has arrived: with at most three
-    // streams in flight, some whole chunks are on disk by then.
+    // Stopped (as Ctrl-C stops `ripple models pull`) once the partial file records a whole chunk:
+    // what a pull keeps is what its record says, whatever has arrived.
     const stop = new AbortController()
-    const stopped = await pullModel(
-      init,
-      { source },
-      {
-        signal: stop.signal,
-        onProgress: (p) => {
-          if (p.done >= 0.9 * big.length) stop.abort()
-        },
-      },
-    ).catch((e: Error) => e)
+    const first = pullModel(init, { source }, { signal: stop.signal }).catch((e: Error) => e)
+    let kept: KeptChunks | null = null
+    while (kept === null) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      kept = await keptChunks(init.stagingDir, big.length)
+    }
+    stop.abort()
+    const stopped = await first
     expect(stopped).toBeInstanceOf(Error)
     expect((stopped as Error).name).toBe('AbortError')
     expect(await readdir(init.modelsDir).catch(() => [])).toEqual([])
@@ -182,12 +180,14 @@ describe('pullModel', { timeout: 60_000 }, () => {
     )
     expect(model.sha256).toBe(bigSha)
     expect((await readFile(model.path)).equals(big)).toBe(true)
-    // The downloader's own requests (ranged; the unranged one reads the GGUF header) fetched less
-    // than the file, and its progress started from what was kept.
-    const refetched = server.gets
-      .slice(before)
-      .filter((g) => g.ranged)
-      .reduce((sum, g) => sum + g.sent, 0)
+    // The downloader's own requests (ranged; the unranged one reads the GGUF header) start in no
+    // chunk it kept, and left part of the file unfetched (counted as the bytes they covered
+    // together: a stream reads on past its chunk until it sees the next one done), and its progress
+    // started from what was kept.
+    const refetches = server.gets.slice(before).filter((g) => g.ranged)
+    const keptStarts = kept.complete.map((i) => i * kept.chunkSize)
+    expect(refetches.map((g) => g.start).filter((start) => keptStarts.includes(start))).toEqual([])
+    const refetched = coveredBytes(refetches)
     expect(refetched).toBeGreaterThan(0)
     expect(refetched).toBeLessThan(big.length)
     expect(progress[0]).toBeGreaterThan(0)
@@ -267,3 +267,60 @@ describe('finishedDownload', () => {
     ).rejects.toThrow(/interrupted at 40 of 100 bytes; pull again to resume/)
   })
 })
+
+/** How many bytes the ranges [start, start + sent) cover together. */
+function coveredBytes(gets: readonly { start: number; sent: number }[]): number {
+  let covered = 0
+  let reached = 0
+  for (const { start, sent } of [...gets].sort((a, b) => a.start - b.start)) {
+    const end = start + sent
+    if (end > reached) covered += end - Math.max(start, reached)
+    reached = Math.max(reached, end)
+  }
+  return covered
+}
+
+interface KeptChunks {
+  chunkSize: number
+  complete: number[]
+}
+
+/**
+ * The chunks the partial download under `stagingDir` records as done, or null while none is: its
+ * downloader (ipull) keeps its progress as JSON after the file's `size` bytes.
+ */
+async function keptChunks(stagingDir: string, size: number): Promise<KeptChunks | null> {
+  // Read while the pull creates and writes them: a dir or file not there yet is read next time.
+  const list = (dir: string) => readdir(dir).catch(() => [])
+  for (const dir of await list(stagingDir)) {
+    for (const name of await list(join(stagingDir, dir))) {
+      const tail = await readTail(join(stagingDir, dir, name), size)
+      if (tail.length === 0) continue
+      try {
+        const record = JSON.parse(tail.toString('utf8')) as {
+          chunkSize: number
+          chunks: number[]
+        }
+        const complete = record.chunks.flatMap((status, i) => (status === 2 ? [i] : []))
+        if (complete.length > 0) return { chunkSize: record.chunkSize, complete }
+      } catch {
+        // Caught mid-write: read again on the next poll.
+      }
+    }
+  }
+  return null
+}
+
+/** The bytes of `path` after its first `from` (none when it is shorter, or gone). */
+async function readTail(path: string, from: number): Promise<Buffer> {
+  const file = await open(path, 'r').catch(() => null)
+  if (file === null) return Buffer.alloc(0)
+  try {
+    const { size } = await file.stat()
+    const tail = Buffer.alloc(Math.max(0, size - from))
+    await file.read(tail, 0, tail.length, from)
+    return tail
+  } finally {
+    await file.close()
+  }
+}
