@@ -1,6 +1,6 @@
 /**
- * A run's events, declared once: what its worker produces (a model's load, reasoning, text, then the
- * output) and what its requester adds (the request named, why nobody took it yet, who took it). The
+ * A run's events, declared once: what its worker produces (a model's load, reasoning, text and tool
+ * calls, then the output) and what its requester adds (the request named, why nobody took it yet, who took it). The
  * same objects go from the worker through the direct protocol's frames (`token`, `reasoning` and
  * `done` are its frames of release 0.1.0, unchanged) to the caller's one `onEvent`, to `/api/mesh/run`'s
  * events and to each API's renderer, which handles them by `RunEventCases`: a new kind of output is one
@@ -34,6 +34,17 @@ export const LoadEventSchema = z.object({
 export const ReasoningEventSchema = z.object({ type: z.literal('reasoning'), text: z.string() })
 /** The answer's text as it comes. */
 export const TokenEventSchema = z.object({ type: z.literal('token'), text: z.string() })
+/**
+ * A piece of the answer's `index`th tool call as it comes: its name (whole, on every piece: a
+ * renderer opens the call on the first piece of its index) and the next part of its arguments' JSON.
+ * The output at the end holds every call whole; a renderer sends from it only the calls not streamed.
+ */
+export const ToolCallEventSchema = z.object({
+  type: z.literal('tool-call'),
+  index: z.number().int().min(0).max(1023),
+  name: z.string().min(1).max(256),
+  arguments: z.string(),
+})
 /** The run's end: the worker's output (the caller's answer carries it with who ran it). */
 export const DoneEventSchema = z.object({ type: z.literal('done'), output: z.unknown() })
 
@@ -44,15 +55,17 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   LoadEventSchema,
   ReasoningEventSchema,
   TokenEventSchema,
+  ToolCallEventSchema,
   DoneEventSchema,
 ])
 export type RunEvent = z.infer<typeof RunEventSchema>
 export type RunEventType = RunEvent['type']
+export type ToolCallEvent = z.infer<typeof ToolCallEventSchema>
 
-/** What a model produces as it runs: its reasoning, then its answer's text. */
-export type OutputEvent = Extract<RunEvent, { type: 'reasoning' | 'token' }>
+/** What a model produces as it runs: its reasoning, then its answer's text and calls. */
+export type OutputEvent = Extract<RunEvent, { type: 'reasoning' | 'token' | 'tool-call' }>
 /** What a worker reports while it runs (its output is what it returns). */
-export type WorkerEvent = Extract<RunEvent, { type: 'load' | 'reasoning' | 'token' }>
+export type WorkerEvent = Extract<RunEvent, { type: 'load' | OutputEvent['type'] }>
 /** What a run's caller hears while it runs: its end is the answer the run resolves to. */
 export type RunProgress = Exclude<RunEvent, { type: 'done' }>
 

@@ -6,12 +6,13 @@
  */
 import { z } from 'zod'
 import { ActionHashB64Schema } from '../../zomes-bindings/index.ts'
-import { LoadEventSchema, type WorkerEvent } from '../interface/run-event.ts'
+import { LoadEventSchema, ToolCallEventSchema, type WorkerEvent } from '../interface/run-event.ts'
 
 /**
  * A worker's event as a signal carries it, in the form release 0.1.0 reads (`{ type: 'token', data:
- * text }`, a load as `{ type: 'load', data: { model, progress } }`), and as `/api/tasks/:hash/events`
- * shows it.
+ * text }`, a load as `{ type: 'load', data: { model, progress } }`; a tool call's piece, which 0.1.0
+ * ignores, as `{ type: 'tool-call', data: { index, name, arguments } }`), and as
+ * `/api/tasks/:hash/events` shows it.
  */
 const SignalProgressSchema = z.object({ type: z.string().min(1).max(64), data: z.unknown() })
 export type SignalProgress = z.infer<typeof SignalProgressSchema>
@@ -28,13 +29,17 @@ export type TaskSignal = z.infer<typeof TaskSignalSchema>
 /** A worker's event in a signal's form. */
 export function signalProgress(event: WorkerEvent): SignalProgress {
   if (event.type === 'load') return { type: 'load', data: { model: event.model, progress: event.progress } }
+  if (event.type === 'tool-call') {
+    const { type, ...data } = event
+    return { type, data }
+  }
   return { type: event.type, data: event.text }
 }
 
 /** A signal's progress as the worker's event it was; null for one this release does not know. */
 export function workerEventOf({ type, data }: SignalProgress): WorkerEvent | null {
   if (type === 'token' || type === 'reasoning') return typeof data === 'string' ? { type, text: data } : null
-  if (type !== 'load') return null
-  const load = LoadEventSchema.safeParse({ type, ...(data as object) })
-  return load.success ? load.data : null
+  const schema = type === 'load' ? LoadEventSchema : type === 'tool-call' ? ToolCallEventSchema : null
+  const event = schema?.safeParse({ ...(data as object), type })
+  return event?.success ? event.data : null
 }

@@ -131,22 +131,22 @@ function constraintOf(
 const TOKEN_FLUSH_MS = 15
 
 /**
- * Text and reasoning handed on as they come, the first piece at once and the rest in batches of
- * TOKEN_FLUSH_MS; a piece of the other type sends what is pending first, so the order holds.
+ * Text, reasoning and tool calls handed on as they come, the first piece at once and the rest in
+ * batches of TOKEN_FLUSH_MS; a piece of another kind (or another call) sends what is pending first,
+ * so the order holds.
  */
 function coalescedPieces(send: (event: OutputEvent) => void): {
   push: (event: OutputEvent) => void
   flush: () => void
 } {
-  let pending = ''
-  let pendingType: OutputEvent['type'] = 'token'
+  let pending: OutputEvent | null = null
   let timer: NodeJS.Timeout | null = null
   let sentAny = false
   const flush = () => {
     if (timer) clearTimeout(timer)
     timer = null
-    if (pending) send({ type: pendingType, text: pending })
-    pending = ''
+    if (pending) send(pending)
+    pending = null
   }
   return {
     push(event) {
@@ -155,11 +155,23 @@ function coalescedPieces(send: (event: OutputEvent) => void): {
         send(event)
         return
       }
-      if (event.type !== pendingType) flush()
-      pendingType = event.type
-      pending += event.text
+      const joined = pending && joinPieces(pending, event)
+      if (joined) pending = joined
+      else {
+        flush()
+        pending = event
+      }
       timer ??= setTimeout(flush, TOKEN_FLUSH_MS)
     },
     flush,
   }
+}
+
+/** One event of two pieces in a row of the same kind (of the same call); null for two kinds. */
+export function joinPieces(a: OutputEvent, b: OutputEvent): OutputEvent | null {
+  if (a.type === 'tool-call')
+    return b.type === 'tool-call' && b.index === a.index
+      ? { ...a, arguments: a.arguments + b.arguments }
+      : null
+  return b.type === a.type ? { type: a.type, text: a.text + b.text } : null
 }

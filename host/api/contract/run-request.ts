@@ -12,6 +12,7 @@ import {
   type RunProgress,
   SubmittedEventSchema,
   TokenEventSchema,
+  ToolCallEventSchema,
   WaitingEventSchema,
 } from '../../interface/run-event.ts'
 import { TASK_DEFAULTS } from '../../interface/task-defaults.ts'
@@ -43,7 +44,7 @@ export type RunAnswerView = z.infer<typeof RunAnswerViewSchema>
 
 /**
  * What the run streams, in order: its events as they are (interface/run-event.ts: the request named,
- * why nobody took it yet, who took it, the model's load, its reasoning and text), each named by its
+ * why nobody took it yet, who took it, the model's load, its reasoning, text and tool calls), each named by its
  * type; then its answer, or the error that ended it.
  */
 export const RunEventSchemas = {
@@ -53,6 +54,7 @@ export const RunEventSchemas = {
   load: LoadEventSchema,
   reasoning: ReasoningEventSchema,
   token: TokenEventSchema,
+  'tool-call': ToolCallEventSchema,
   answer: RunAnswerViewSchema,
   error: ApiErrorBodySchema,
 } satisfies { [T in RunProgress['type']]: z.ZodType<Extract<RunProgress, { type: T }>> } & Record<

@@ -23,7 +23,7 @@ const FanOutSchema = TaskSchema.shape.fan_out
 
 /**
  * One progress message per event of the run: streamed text as it is, other events as a short line;
- * none for a model's load or reasoning.
+ * none for a model's load, reasoning or tool calls (the answer holds them whole).
  */
 function progressMessage(event: RunEvent): string | null {
   switch (event.type) {
@@ -37,6 +37,7 @@ function progressMessage(event: RunEvent): string | null {
       return event.text
     case 'load':
     case 'reasoning':
+    case 'tool-call':
       return null
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Anthropic's stream of a message: `message_start`, `content_block_*` (`thinking_delta` then a
- * `signature_delta`, text, or `input_json_delta`; each block opened as its first piece comes),
+ * `signature_delta`, text, or a call's `input_json_delta`; each block opened as its first piece comes),
  * `message_delta`, `message_stop`. The prompt's tokens are known only at the end, so `message_start`
  * says 0 and `message_delta`'s usage carries them (the SDK takes its input counts when present). An
  * omitted thinking block opens as the reasoning comes and carries only its signature. Pure.
@@ -70,9 +70,13 @@ export function messagesStream(
     ...ensure('text', { type: 'text', text: '' }),
     ...(t === '' ? [] : [event('content_block_delta', { index, delta: { type: 'text_delta', text: t } })]),
   ]
+  /** The calls streamed as they came: the end sends the others whole. */
+  const called = new Set<string>()
   const call = (block: { id: string; name: string }, json: string) => [
     ...ensure(block.id, { type: 'tool_use', ...block, input: {} }),
-    event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: json } }),
+    ...(json === ''
+      ? []
+      : [event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: json } })]),
   ]
   return {
     start: () => [
@@ -99,14 +103,21 @@ export function messagesStream(
         if (mode.kind === 'text') return text(t)
         return call({ id: toolCallId('toolu_', id.task, 0), name: mode.name }, t)
       },
+      'tool-call': ({ index: i, name, arguments: json }) => {
+        if (mode.kind === 'arguments') return []
+        const block = { id: toolCallId('toolu_', id.task, i), name }
+        called.add(block.id)
+        return call(block, json)
+      },
       done: ({ output }) => {
         const o = output as GenerateOutput
         const unsent = o.reasoning.slice(reasoned)
         const events: SseEvent[] = unsent === '' ? [] : thinking(unsent)
-        // What streamed is the answer's first block (its text, or the forced call's arguments); an
-        // answer of calls alone has no text block, one of nothing an empty one.
+        // What streamed is the answer's first block (its text, or the forced call's arguments) and
+        // the calls that came in pieces; an answer of calls alone has no text block, one of nothing
+        // an empty one.
         answerBlocks(id, o, streamed && mode.kind === 'text').forEach((block, i) => {
-          if (i === 0 && streamed) return
+          if ((i === 0 && streamed) || (block.type === 'tool_use' && called.has(block.id))) return
           if (block.type === 'text') events.push(...text(block.text))
           else events.push(...call(block, JSON.stringify(block.input)))
         })

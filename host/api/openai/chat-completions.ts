@@ -10,7 +10,7 @@
  */
 import { z } from 'zod'
 import type { ChatMessage } from '../../inference/tool-calls.ts'
-import { renderEach } from '../../interface/run-event.ts'
+import { renderEach, type ToolCallEvent } from '../../interface/run-event.ts'
 import { byType, isOther, note } from './chat-typed-parts.ts'
 import type { EndpointError } from './endpoint-error.ts'
 import {
@@ -267,13 +267,18 @@ export function chatCompletion(id: Identity, output: GenerateOutput) {
   }
 }
 
-/** The chunks of a streamed chat completion, in order: `start`, a `token` per piece, then `finish`. */
+/**
+ * The chunks of a streamed chat completion, in order: `start`, a `token`, `reasoning` or `toolCall`
+ * per piece, then `finish`.
+ */
 export class ChatChunks {
   readonly #id: Identity
   readonly #mode: ReturnType<typeof streamMode>
   readonly #includeUsage: boolean
   /** Reasoning streamed so far: the finish sends the rest (a route that carried none, all of it). */
   #reasoned = 0
+  /** Calls opened so far: the finish sends the others whole. */
+  #calls = 0
 
   constructor(id: Identity, input: GenerateInput, includeUsage: boolean) {
     this.#id = id
@@ -306,12 +311,21 @@ export class ChatChunks {
     return [this.#chunk({ content: text })]
   }
 
+  /** A chunk for a piece of a call (its first names it; a forced call's came as text). */
+  toolCall({ index, name, arguments: piece }: ToolCallEvent) {
+    if (this.#mode.kind === 'arguments') return []
+    if (index < this.#calls) return [this.#chunk({ tool_calls: [{ index, function: { arguments: piece } }] })]
+    this.#calls = index + 1
+    const call = { index, id: toolCallId('call_', this.#id.task, index), type: 'function' }
+    return [this.#chunk({ tool_calls: [{ ...call, function: { name, arguments: piece } }] })]
+  }
+
   /** The last chunks: calls not streamed yet, the finish reason, the usage when asked for. */
   finish(output: GenerateOutput) {
     const chunks = []
     const unsent = output.reasoning.slice(this.#reasoned)
     if (unsent !== '') chunks.push(this.#chunk({ reasoning_content: unsent }))
-    const streamed = this.#mode.kind === 'arguments' ? 1 : 0
+    const streamed = this.#mode.kind === 'arguments' ? 1 : this.#calls
     const calls = toolCalls(this.#id, output).slice(streamed)
     if (calls.length > 0)
       chunks.push(this.#chunk({ tool_calls: calls.map((c, i) => ({ index: streamed + i, ...c })) }))
@@ -353,6 +367,7 @@ export function chatStream(
       ...UNSHOWN,
       reasoning: ({ text }) => events(chunks.reasoning(text)),
       token: ({ text }) => events(chunks.token(text)),
+      'tool-call': (call) => events(chunks.toolCall(call)),
       done: ({ output }) => [...events(chunks.finish(output as GenerateOutput)), { data: '[DONE]' }],
     }),
     error: (err) => [{ data: errorBody(err) }],

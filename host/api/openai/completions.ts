@@ -85,8 +85,9 @@ export function completionStream(
     start: () => [],
     render: renderEach<SseEvent[]>({
       ...UNSHOWN,
-      // A completion has no place for reasoning.
+      // A completion has no place for reasoning, nor tools to call.
       reasoning: () => [],
+      'tool-call': () => [],
       token: ({ text }) => (text === '' ? [] : [choice(text, null)]),
       done: ({ output }) => {
         const o = output as GenerateOutput

@@ -1,8 +1,9 @@
 /**
  * A streamed `/v1/responses` answer: its typed events (`response.created`, then each output item as
  * its first piece comes: the reasoning item with `response.reasoning_text.delta`, the message with
- * `response.output_text.delta`, a forced function call with `response.function_call_arguments.delta`;
- * then the calls made, a custom tool's input with `response.custom_tool_call_input.delta`; then
+ * `response.output_text.delta`, a function call with `response.function_call_arguments.delta` (a
+ * forced one, or each call as llama.cpp reads it); then the calls not streamed, a custom tool's input
+ * with `response.custom_tool_call_input.delta`; then
  * `response.completed`), each with its sequence number. Codex takes each item from its
  * `response.output_item.done` and ends the turn on `response.completed`. The response it ends with
  * lists the items in the order they were sent. Pure.
@@ -104,13 +105,21 @@ export function responseStream(
         if (mode.kind === 'text') return piece(messageItem(id, '', 'in_progress'), text)
         return piece(callItem(id, 0, { name: mode.name, arguments: '' }, tools, 'in_progress'), text)
       },
+      'tool-call': ({ index, name, arguments: json }) => {
+        // A custom tool's input is read out of the arguments once they are whole.
+        if (forced.kind === 'arguments' || tools.get(name)?.kind === 'custom') return []
+        return piece(callItem(id, index, { name, arguments: '' }, tools, 'in_progress'), json)
+      },
       done: ({ output }) => {
         const o = output as GenerateOutput
         const unsent = o.reasoning.slice(reasoned)
         const events = unsent === '' ? [] : reasoning(unsent)
-        // What streamed is the answer's first item; the others are sent whole.
+        // What streamed is the answer's first item and the calls that came in pieces (the one open
+        // closes as the answer has it); the others are sent whole.
         answerItems(id, o, tools, streamed && mode?.kind === 'text').forEach((item, i) => {
-          if (!(i === 0 && streamed)) events.push(...piece(opened(item), textOf(item)))
+          if (sent.some((s) => s.id === item.id)) return
+          if (!(i === 0 && streamed) && open?.item.id !== item.id)
+            events.push(...piece(opened(item), textOf(item)))
           events.push(...close(item))
         })
         events.push(

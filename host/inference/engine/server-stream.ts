@@ -1,15 +1,16 @@
 /**
  * Reads llama-server's streamed answers (server-sent events) into text, reasoning, tool calls and
- * timings, handing text and reasoning on as they come. `/completion` sends `{content, stop, stop_type,
- * timings}` objects; the chat endpoint sends OpenAI chunks (`delta.content`, `delta.reasoning_content`
- * with `reasoning_format: deepseek`, `delta.tool_calls`, each with the timings so far) and a last one
- * with usage and timings. An `{error}` event (a grammar that failed, output that does not fit the
- * model's tool-call format) ends the stream with an EngineRequestError.
+ * timings, handing text, reasoning and the calls' pieces on as they come. `/completion` sends
+ * `{content, stop, stop_type, timings}` objects; the chat endpoint sends OpenAI chunks
+ * (`delta.content`, `delta.reasoning_content` with `reasoning_format: deepseek`, `delta.tool_calls`,
+ * each with the timings so far) and a last one with usage and timings. An `{error}` event (a grammar
+ * that failed, output that does not fit the model's tool-call format) ends the stream with an
+ * EngineRequestError.
  */
 import { readEvents } from '../../text/event-stream.ts'
 import type { GenerateOptions, ToolCall } from '../generate.ts'
 
-/** Where text and reasoning go as they come. */
+/** Where text, reasoning and calls go as they come. */
 export type Sinks = Pick<GenerateOptions, 'onEvent'>
 
 /** An error llama-server answered with, under its own type (`invalid_request_error`, `server_error`...). */
@@ -197,7 +198,10 @@ export async function foldChat(
       const call = calls[index] ?? { name: '', arguments: '' }
       calls[index] = call
       call.name += delta.function?.name ?? ''
-      call.arguments += delta.function?.arguments ?? ''
+      const piece = delta.function?.arguments ?? ''
+      call.arguments += piece
+      // llama.cpp names a call whole in its first piece.
+      if (call.name !== '') sinks.onEvent?.({ type: 'tool-call', index, name: call.name, arguments: piece })
     }
     if (choice?.finish_reason)
       answer.stopType = native ?? (choice.finish_reason === 'length' ? 'limit' : 'eos')

@@ -30,6 +30,7 @@ import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError } from './direct-runn
 import {
   DIRECT_PROTOCOLS,
   jsonFrames,
+  LATER_EVENTS,
   nextPhase,
   type RequesterPhase,
   RunnerFrameSchema,
@@ -278,7 +279,8 @@ export class DirectInference {
       let phase: RequesterPhase
       if (wireVersion(stream.protocol) === 2) {
         const { kind, model } = request
-        await frames.write({ offer: { kind, model, ...digest }, queue, ...(call.whole && { whole: true }) })
+        const offer = { kind, model, ...digest }
+        await frames.write({ offer, queue, reads: LATER_EVENTS, ...(call.whole && { whole: true }) })
         phase = 'offered'
       } else {
         await frames.write({ request, queue })
@@ -296,7 +298,12 @@ export class DirectInference {
           const { type: _, ...refusal } = frame
           return { done: false, refusal }
         } else if (frame.type === 'failed') return lost(frame.message)
-        else if (frame.type === 'token' || frame.type === 'reasoning' || frame.type === 'load')
+        else if (
+          frame.type === 'token' ||
+          frame.type === 'reasoning' ||
+          frame.type === 'tool-call' ||
+          frame.type === 'load'
+        )
           answering.relay(frame)
         else if (frame.type === 'done') {
           answering.begin()

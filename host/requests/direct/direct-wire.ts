@@ -21,6 +21,8 @@ import {
   LoadEventSchema,
   ReasoningEventSchema,
   TokenEventSchema,
+  ToolCallEventSchema,
+  type WorkerEvent,
 } from '../../interface/run-event.ts'
 import { DirectKindSchema, DirectRequestSchema, type RequestDigest } from './direct-request.ts'
 
@@ -74,12 +76,28 @@ export type Offer = z.infer<typeof OfferSchema>
 /**
  * `whole`: the requester's caller takes the answer whole, so its text need not come as it is made (the
  * runner's engine may make it whole). A runner of an earlier release ignores it and sends the text.
+ * `reads`: the run events the requester reads beyond version 2's own (a later release's kinds): a
+ * runner sends no other, and one of an earlier release ignores the list.
  */
 export const OfferFrameSchema = z.object({
   offer: OfferSchema,
   queue: z.boolean(),
   whole: z.boolean().optional(),
+  reads: z.array(z.string().max(64)).max(64).optional(),
 })
+
+/** The run events each version reads (release 0.1.0's version 1 reads no load). */
+const VERSION_EVENTS: Record<1 | 2, readonly WorkerEvent['type'][]> = {
+  1: ['reasoning', 'token'],
+  2: ['load', 'reasoning', 'token'],
+}
+/** The run events this release reads beyond version 2's, which its requesters list in `reads`. */
+export const LATER_EVENTS: readonly WorkerEvent['type'][] = ['tool-call']
+
+/** Whether a requester of `version`, which listed `reads`, reads this event. */
+export function readsEvent(version: 1 | 2, reads: readonly string[], type: WorkerEvent['type']): boolean {
+  return VERSION_EVENTS[version].includes(type) || (version === 2 && reads.includes(type))
+}
 
 /** Version 2's second frame, sent on `ready`: the request offered. */
 export const PromptFrameSchema = z.strictObject({ request: DirectRequestSchema })
@@ -105,10 +123,12 @@ export const RunnerFrameSchema = z.discriminatedUnion('type', [
   // The refusal as it is (version 1's frame has no retry_after_s).
   z.strictObject({ type: z.literal('refused'), ...RefusalSchema.shape }),
   // The run's own events (interface/run-event.ts), as they are: `token`, `reasoning` and `done` are
-  // version 1's frames too; `load` goes to version 2 only (0.1.0 reads no other).
+  // version 1's frames too; `load` goes to version 2 only (0.1.0 reads no other), a `tool-call` only
+  // to a requester that reads it (readsEvent).
   LoadEventSchema,
   ReasoningEventSchema,
   TokenEventSchema,
+  ToolCallEventSchema,
   DoneEventSchema,
   z.strictObject({ type: z.literal('failed'), message: z.string() }),
   // Once the runner's window is signed: the answer's leaf, its path and the root it leads to; in
@@ -152,7 +172,7 @@ export function nextPhase(
   } else if (type !== 'ready' && type !== 'proof') {
     // Version 1 never required `accepted` before tokens; a refusal may follow it (the engine found the
     // request at fault before its first token).
-    const started = type === 'accepted' || type === 'token' || type === 'reasoning' || type === 'done'
+    const started = type !== 'refused' && type !== 'failed' && type !== 'load'
     return { phase: started ? 'accepted' : phase, send: false }
   }
   throw new WireOrderError(phase, type)

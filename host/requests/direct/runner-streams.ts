@@ -27,6 +27,7 @@ import {
   offerMismatch,
   PromptFrameSchema,
   RequestFrameSchema,
+  readsEvent,
 } from './direct-wire.ts'
 import { frameSender } from './frame-sender.ts'
 
@@ -95,7 +96,7 @@ async function offered(
 ): Promise<RunOutcome> {
   const first = OfferFrameSchema.safeParse(await frames.read(signal))
   if (!first.success) throw new RunRefusedError('invalid', 'not a direct offer')
-  const { offer, queue, whole } = first.data
+  const { offer, queue, whole, reads = [] } = first.data
   const admission = await runner.admit(offer, requester, signal, queue)
   try {
     await frames.write({ type: 'ready' }, signal)
@@ -107,7 +108,14 @@ async function offered(
     const mismatch = offerMismatch(offer, request.kind, request.model, digestRequest(request, requester))
     if (mismatch !== null)
       throw new RunRefusedError('invalid', `the request is not the one offered: ${mismatch}`)
-    return await runner.runAdmitted(admission, request, whole ? { ...sink, whole } : sink, signal)
+    const read: RunSink = {
+      ...sink,
+      ...(whole && { whole }),
+      onEvent: (event) => {
+        if (readsEvent(2, reads, event.type)) sink.onEvent(event)
+      },
+    }
+    return await runner.runAdmitted(admission, request, read, signal)
   } finally {
     admission.release()
   }
@@ -134,9 +142,10 @@ async function answer(
     const send = (frame: unknown) => sender.send(frame)
     const sink: RunSink = {
       accepted: () => send({ type: 'accepted' }),
-      // The run's events are frames as they are; version 1's are strict, and 0.1.0 reads no load.
+      // The run's events are frames as they are; version 1's are strict, and 0.1.0 reads only its
+      // own (version 2's offer says what its requester reads).
       onEvent: (event) => {
-        if (version === 2 || event.type !== 'load') send(event)
+        if (version === 2 || readsEvent(1, [], event.type)) send(event)
       },
     }
     try {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EngineHttp } from '../../../host/inference/engine/engine-http.ts'
 import { foldChat } from '../../../host/inference/engine/server-stream.ts'
+import type { OutputEvent } from '../../../host/interface/run-event.ts'
 
 let server: Server | null = null
 let http: EngineHttp | null = null
@@ -40,10 +41,48 @@ describe('EngineHttp', () => {
     const texts: string[] = []
     const response = await http.post('/v1/chat/completions', { messages: [] })
     expect(response.status).toBe(200)
-    const answer = await foldChat(response.body, { onEvent: (e) => texts.push(e.text) })
+    const answer = await foldChat(response.body, { onEvent: (e) => e.type === 'token' && texts.push(e.text) })
     expect(answer.text).toBe('Hello')
     expect(texts).toEqual(['Hel', 'lo'])
     expect(seen).toEqual([{ auth: 'Bearer s3cret', body: { messages: [] } }])
+  })
+
+  it('hands on a call in the pieces llama-server streams it in, named on each', async () => {
+    const call = (piece: { id?: string; name?: string; arguments: string }) => {
+      const { id, name, arguments: args } = piece
+      const delta = {
+        index: 0,
+        ...(id && { id, type: 'function' }),
+        function: { ...(name && { name }), arguments: args },
+      }
+      return `data: ${JSON.stringify({ choices: [{ delta: { tool_calls: [delta] } }] })}\n\n`
+    }
+    const url = await listen((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end(
+        [
+          chunk('Looking.'),
+          call({ id: 'c1', name: 'weather', arguments: '' }),
+          call({ arguments: '{"city":' }),
+          call({ arguments: '"Oslo"}' }),
+          `data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: 'tool_calls' }] })}\n\n`,
+          'data: [DONE]\n\n',
+        ].join(''),
+      )
+    })
+    http = new EngineHttp(url, {})
+    const events: OutputEvent[] = []
+    const answer = await foldChat((await http.post('/v1/chat/completions', {})).body, {
+      onEvent: (e) => events.push(e),
+    })
+    expect(events).toEqual([
+      { type: 'token', text: 'Looking.' },
+      { type: 'tool-call', index: 0, name: 'weather', arguments: '' },
+      { type: 'tool-call', index: 0, name: 'weather', arguments: '{"city":' },
+      { type: 'tool-call', index: 0, name: 'weather', arguments: '"Oslo"}' },
+    ])
+    expect(answer.toolCalls).toEqual([{ name: 'weather', arguments: '{"city":"Oslo"}' }])
+    expect(answer.stopType).toBe('tool_calls')
   })
 
   it('sends a request again when the kept-alive connection it reused was closed by the server', async () => {

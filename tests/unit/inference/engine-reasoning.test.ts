@@ -73,7 +73,7 @@ async function run(
   const text: string[] = []
   const result = await model.generate(
     { ...greedy, ...request },
-    { onEvent: (e) => (e.type === 'reasoning' ? reasoning : text).push(e.text) },
+    { onEvent: (e) => e.type !== 'tool-call' && (e.type === 'reasoning' ? reasoning : text).push(e.text) },
   )
   return { ...result, pieces: { reasoning, text } }
 }

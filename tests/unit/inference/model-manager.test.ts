@@ -144,7 +144,7 @@ describe('ModelManager', () => {
     const running = (await fx.manager.load('tiny')).generate(
       { ...greedy, max_tokens: 2000 },
       {
-        onEvent: (event) => pieces.push(event.text),
+        onEvent: (event) => event.type === 'token' && pieces.push(event.text),
       },
     )
     while (pieces.length < 3) await new Promise((resolve) => setTimeout(resolve, 5))

@@ -9,5 +9,6 @@ export const EVERY_KIND: { [T in RunEventType]: Extract<RunEvent, { type: T }> }
   load: { type: 'load', model: 'tiny', progress: { stage: 'load', done: 5, total: 100, unit: 'percent' } },
   reasoning: { type: 'reasoning', text: 'hm' },
   token: { type: 'token', text: 'Oslo' },
+  'tool-call': { type: 'tool-call', index: 0, name: 'weather', arguments: '{"city":' },
   done: { type: 'done', output: { text: 'Oslo' } },
 }

@@ -21,6 +21,7 @@ describe('run events', () => {
       load: (e) => `load ${e.model} ${e.progress.done}`,
       reasoning: (e) => `reasoning ${e.text}`,
       token: (e) => `token ${e.text}`,
+      'tool-call': (e) => `call ${e.index} ${e.name} ${e.arguments}`,
       done: () => 'done',
     })
     expect(Object.values(EVERY_KIND).map(name)).toEqual([
@@ -30,6 +31,7 @@ describe('run events', () => {
       'load tiny 5',
       'reasoning hm',
       'token Oslo',
+      'call 0 weather {"city":',
       'done',
     ])
   })

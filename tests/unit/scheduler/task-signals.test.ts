@@ -7,7 +7,12 @@ import type { WorkerEvent } from '../../../host/interface/run-event.ts'
 import { signalProgress, workerEventOf } from '../../../host/scheduler/task-signals.ts'
 import { EVERY_KIND } from '../interface/every-run-event.ts'
 
-const WORKER_EVENTS: WorkerEvent[] = [EVERY_KIND.load, EVERY_KIND.reasoning, EVERY_KIND.token]
+const WORKER_EVENTS: WorkerEvent[] = [
+  EVERY_KIND.load,
+  EVERY_KIND.reasoning,
+  EVERY_KIND.token,
+  EVERY_KIND['tool-call'],
+]
 
 describe('task signals', () => {
   it("carry a worker's events in release 0.1.0's form", () => {
@@ -15,6 +20,8 @@ describe('task signals', () => {
       { type: 'load', data: { model: 'tiny', progress: EVERY_KIND.load.progress } },
       { type: 'reasoning', data: 'hm' },
       { type: 'token', data: 'Oslo' },
+      // 0.1.0 passes over a kind it does not know.
+      { type: 'tool-call', data: { index: 0, name: 'weather', arguments: '{"city":' } },
     ])
   })
 
@@ -26,5 +33,6 @@ describe('task signals', () => {
     expect(workerEventOf({ type: 'percent', data: 5 })).toBeNull()
     expect(workerEventOf({ type: 'token', data: 5 })).toBeNull()
     expect(workerEventOf({ type: 'load', data: 'tiny' })).toBeNull()
+    expect(workerEventOf({ type: 'tool-call', data: { index: 0, name: '', arguments: '' } })).toBeNull()
   })
 })
