@@ -14,12 +14,16 @@
  * chooses to call a tool, so (b) runs on a scripted model: a stand-in for the model's choices only
  * (tests/fixtures/scripted-llama-server.ts), behind the real llama-server, which renders each request
  * with the model's template; the requests, the mesh and the translation both ways are the product's.
+ * On the same scripted model, the official `openai` and `@anthropic-ai/sdk` clients read a call that
+ * streams in pieces as it is written, on each route.
  */
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import Anthropic from '@anthropic-ai/sdk'
+import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import { llamaCppTemplate } from '../fixtures/gguf-gen/llama-cpp-templates.ts'
@@ -264,5 +268,85 @@ describe('Codex', { timeout: 600_000 }, () => {
     expect(last.tools).toContain('apply_patch')
     expect(last.tool_results).toHaveLength(3)
     expect(await readFile(join(work, 'greeting.txt'), 'utf8')).toBe('Hello from the mesh\n')
+  })
+})
+
+describe('a call as the official clients read it, in pieces as it is written', { timeout: 120_000 }, () => {
+  const CMD = { cmd: 'cat notes.txt' }
+  const execCommand = {
+    name: 'exec_command',
+    parameters: { type: 'object', properties: { cmd: { type: 'string' } } },
+  }
+  const ask = [{ role: 'user' as const, content: 'Read notes.txt.' }]
+
+  it('chat completions: the call opens with its id and name, its arguments follow in deltas', async () => {
+    const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 0 })
+    const stream = await openai.chat.completions.create({
+      model: 'scripted-agent',
+      messages: ask,
+      tools: [{ type: 'function', function: execCommand }],
+      stream: true,
+    })
+    const deltas: { id?: string; function?: { name?: string; arguments?: string } }[] = []
+    let finish: string | null = null
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0]
+      deltas.push(...(choice?.delta.tool_calls ?? []))
+      finish = choice?.finish_reason ?? finish
+    }
+    expect(finish).toBe('tool_calls')
+    expect(deltas[0]).toMatchObject({
+      id: expect.stringMatching(/^call_/),
+      function: { name: 'exec_command', arguments: '' },
+    })
+    // The name, then the arguments as the model wrote them (two pieces, 20 ms apart).
+    expect(deltas.length).toBeGreaterThanOrEqual(3)
+    expect(JSON.parse(deltas.map((d) => d.function?.arguments ?? '').join(''))).toEqual(CMD)
+  })
+
+  it('messages: a tool_use block whose input comes as input_json_delta, read whole by the SDK', async () => {
+    const anthropic = new Anthropic({ baseURL: url, apiKey: key, maxRetries: 0 })
+    const stream = anthropic.messages.stream({
+      model: 'scripted-agent',
+      max_tokens: 256,
+      messages: ask,
+      tools: [
+        { name: 'exec_command', input_schema: { type: 'object', properties: { cmd: { type: 'string' } } } },
+      ],
+    })
+    const pieces: string[] = []
+    stream.on('inputJson', (piece) => pieces.push(piece))
+    const message = await stream.finalMessage()
+    expect(message.stop_reason).toBe('tool_use')
+    expect(message.content).toEqual([
+      { type: 'tool_use', id: expect.stringMatching(/^toolu_/), name: 'exec_command', input: CMD },
+    ])
+    expect(pieces.length).toBeGreaterThanOrEqual(2)
+    expect(pieces.join('')).toBe(JSON.stringify(CMD))
+  })
+
+  it('responses: a function_call item added before its arguments come in deltas', async () => {
+    const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 0 })
+    const stream = await openai.responses.create({
+      model: 'scripted-agent',
+      input: 'Read notes.txt.',
+      tools: [{ type: 'function', strict: false, ...execCommand }],
+      stream: true,
+    })
+    const types: string[] = []
+    let args = ''
+    for await (const event of stream) {
+      types.push(event.type)
+      if (event.type === 'response.function_call_arguments.delta') args += event.delta
+    }
+    const added = types.indexOf('response.output_item.added')
+    const firstDelta = types.indexOf('response.function_call_arguments.delta')
+    expect(added).toBeGreaterThanOrEqual(0)
+    expect(firstDelta).toBeGreaterThan(added)
+    expect(types.filter((t) => t === 'response.function_call_arguments.delta').length).toBeGreaterThanOrEqual(
+      2,
+    )
+    expect(JSON.parse(args)).toEqual(CMD)
+    expect(types.at(-1)).toBe('response.completed')
   })
 })
