@@ -5,7 +5,8 @@
  * /v1 (8 at once) and the second after it (the window's record), and the top functions by self time
  * are printed per process with the CPU per request read from /proc. PROFILE_PEERS=1 profiles one peer
  * holding the model and asked directly (the request-rate bench's path); PROFILE_CPU=0 runs no profiler,
- * for the rate and the CPU per request alone (A/B runs: the profiler costs both sides CPU of its own).
+ * for the rate and the CPU per request alone (A/B runs: the profiler costs both sides CPU of its own);
+ * PROFILE_SYSCALLS=1 counts each process's system calls over the load with strace (`strace -c`).
  * Not a benchmark `npm run bench` runs: `npx tsx bench/profile-requests.ts [requests] [top]`.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
@@ -17,11 +18,13 @@ import { isolatedNetwork, runRipple } from '../tests/e2e/ripple-process.ts'
 import { requestRate, startBenchPeer } from './chat-paths.ts'
 import { inspector, type Profile, printTop } from './cpu-profile.ts'
 import { ownCpuMs, round, sleep, waitFor } from './measure.ts'
+import { perRequest, syscallCounts } from './syscall-counts.ts'
 
 const REQUESTS = Number(process.argv[2] ?? 400)
 const TOP = Number(process.argv[3] ?? 15)
 const ONE_PEER = process.env.PROFILE_PEERS === '1'
 const PROFILING = process.env.PROFILE_CPU !== '0'
+const TRACING = process.env.PROFILE_SYSCALLS === '1'
 const MODEL = 'tiny'
 const ENGINE = { threads: 1, slots: 8, contextSize: 2048 }
 const MESSAGES = [{ role: 'user' as const, content: 'Say one word.' }]
@@ -66,10 +69,13 @@ try {
     await call('Profiler.setSamplingInterval', { interval: 200 })
     await call('Profiler.start')
   }
+  const traces = TRACING ? daemons.map((d) => syscallCounts(d.daemon.child.pid ?? 0)) : []
+  await sleep(TRACING ? 1000 : 0)
   const cpuBefore = await Promise.all(daemons.map((d) => ownCpuMs(d.daemon.child.pid ?? 0)))
   const rps = await requestRate(oneToken, REQUESTS, 8)
   await sleep(1500)
   const cpuAfter = await Promise.all(daemons.map((d) => ownCpuMs(d.daemon.child.pid ?? 0)))
+  const counted = await Promise.all(traces.map((t) => t.stop()))
   const profiles = await Promise.all(
     sessions.map(async ({ call }) => ((await call('Profiler.stop')) as { profile: Profile }).profile),
   )
@@ -81,6 +87,7 @@ try {
     const profile = profiles[i]
     if (profile) printTop(`${cpu}; per request`, profile, REQUESTS, TOP)
     else console.log(cpu)
+    if (counted[i]) console.log(`system calls per request:\n${perRequest(counted[i], REQUESTS)}`)
   }
 } finally {
   for (const d of daemons) if (d.daemon.child.exitCode === null) d.daemon.child.kill('SIGTERM')

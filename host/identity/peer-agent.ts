@@ -30,6 +30,14 @@ export function peerIdOfAgent(agent: string): PeerId {
 
 /** The AgentPubKey (base64) of an Ed25519 peer, or null for a peer with another kind of key. */
 export function agentOfPeerB64(peer: PeerId): string | null {
-  const agent = agentOfPeer(peer)
-  return agent === null ? null : encodeHashB64(agent)
+  let agent = agentsOfPeers.get(peer)
+  if (agent === undefined) {
+    const raw = agentOfPeer(peer)
+    agent = raw === null ? null : encodeHashB64(raw)
+    agentsOfPeers.set(peer, agent)
+  }
+  return agent
 }
+
+/** Agents already derived, by the PeerId a connection holds: every stream it carries names it again. */
+const agentsOfPeers = new WeakMap<PeerId, string | null>()

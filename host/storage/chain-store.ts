@@ -154,7 +154,7 @@ export interface ChainStore {
   flush(): Promise<void>
   addWarrant(warrant: Warrant): void
   /** Every warrant, oldest first. */
-  listWarrants(): Warrant[]
+  listWarrants(): readonly Warrant[]
   getAction(hash: Uint8Array): StoredAction | null
   getEntry(hash: Uint8Array): StoredEntry | null
   /** Create / Update actions in the DNA that wrote this entry, oldest first. */

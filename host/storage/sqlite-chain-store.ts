@@ -52,6 +52,8 @@ class SqliteChainStore implements ChainStore {
    */
   readonly #actions = new RecentRows<StoredAction>(RECENT_ROWS)
   readonly #entries = new RecentRows<StoredEntry>(RECENT_ROWS)
+  /** The warrants as last read outside a transaction; null once one is added. */
+  #warrants: readonly Warrant[] | null = null
 
   constructor(path: string) {
     this.#wal = path === ':memory:' ? null : new WalSync(`${path}-wal`, () => this.#db.open)
@@ -210,6 +212,7 @@ class SqliteChainStore implements ChainStore {
   }
 
   addWarrant(warrant: Warrant): void {
+    this.#warrants = null
     this.#stmts.insertWarrant.run({
       author: buf(warrant.author),
       dna_hash: buf(warrant.dnaHash),
@@ -221,7 +224,16 @@ class SqliteChainStore implements ChainStore {
     })
   }
 
-  listWarrants(): Warrant[] {
+  listWarrants(): readonly Warrant[] {
+    // Read for every request routed (each peer's warrant), written once in a blue moon: kept, but
+    // not from inside a transaction, whose warrant may still be rolled back.
+    if (this.#warrants !== null) return this.#warrants
+    const warrants = this.#readWarrants()
+    if (!this.#db.inTransaction) this.#warrants = warrants
+    return warrants
+  }
+
+  #readWarrants(): Warrant[] {
     return this.#stmts.warrants.all().map((row) => ({
       author: bytes(row.author),
       dnaHash: bytes(row.dna_hash),

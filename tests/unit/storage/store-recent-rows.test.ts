@@ -1,10 +1,10 @@
 /**
- * The store keeps recently read and written actions and entries in memory. What it serves from there
- * must be what the database holds: a row written or read inside a transaction that rolls back is
- * gone from both.
+ * The store keeps recently read and written actions and entries in memory, and the warrants as last
+ * read. What it serves from there must be what the database holds: a row written or read inside a
+ * transaction that rolls back is gone from both, and a warrant added is listed at once.
  */
 import { describe, expect, it } from 'vitest'
-import type { CommitItem } from '../../../host/storage/chain-store.ts'
+import type { CommitItem, Warrant } from '../../../host/storage/chain-store.ts'
 import { openSqliteChainStore } from '../../../host/storage/sqlite-chain-store.ts'
 
 const DNA = new Uint8Array(39).fill(1)
@@ -65,6 +65,34 @@ describe('recently used rows', () => {
     expect(() => store.appendToChain(DNA, AUTHOR, first.action.hash, [item(1), clash])).toThrow()
     expect(store.getAction(item(1).action.hash)).toBeNull()
     expect(store.chainHead(DNA, AUTHOR)?.seq).toBe(0)
+    store.close()
+  })
+})
+
+describe('the warrants kept', () => {
+  const warrant = (n: number): Warrant => ({
+    author: new Uint8Array(39).fill(n),
+    dnaHash: DNA,
+    rule: 'r',
+    reason: `bad op ${n}`,
+    actionHash: null,
+    reportedBy: AUTHOR,
+    timestamp: n,
+  })
+
+  it('list a warrant as soon as it is added, and none of a transaction that rolled back', () => {
+    const store = openSqliteChainStore(':memory:')
+    expect(store.listWarrants()).toEqual([])
+    store.addWarrant(warrant(3))
+    expect(store.listWarrants().map((w) => w.reason)).toEqual(['bad op 3'])
+    expect(() =>
+      store.transaction(() => {
+        store.addWarrant(warrant(4))
+        expect(store.listWarrants()).toHaveLength(2)
+        throw new Error('rolled back')
+      }),
+    ).toThrow('rolled back')
+    expect(store.listWarrants().map((w) => w.reason)).toEqual(['bad op 3'])
     store.close()
   })
 })
