@@ -1,7 +1,7 @@
 /**
  * The one owner of the memory promised on this peer: the models loaded here reserve theirs, the
- * shares this peer's RPC worker holds for others' splits stand as a claim, and the registry reads what
- * is left for the capability and heartbeats it advertises. With a limit (`--model-memory`) a promise
+ * shares this peer's RPC worker holds for others' splits and the shared memory's shard indexes stand
+ * as claims, and the registry reads what is left for the capability and heartbeats it advertises. With a limit (`--model-memory`) a promise
  * past it is refused, naming who holds the memory; without one, what the machine has free is the
  * bound (a model loaded takes from it already). Pure: the machine's free memory is handed in.
  */

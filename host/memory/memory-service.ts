@@ -186,6 +186,11 @@ export class MemoryService implements Startable {
     return this.#holdings.count()
   }
 
+  /** The memory the shards held here take (their search indexes). */
+  heldBytes(): number {
+    return this.#holdings.bytes()
+  }
+
   // ---- writes and reads ----
 
   /** Checks every document first (nothing is sent when one is wrong), embeds texts, writes to every holder. */

@@ -76,6 +76,13 @@ export class ShardHoldings {
     return this.#held.size
   }
 
+  /** The memory their search indexes take. */
+  bytes(): number {
+    let bytes = 0
+    for (const { store } of this.#held.values()) bytes += store.indexBytes()
+    return bytes
+  }
+
   /**
    * Applies writes from a peer (a write, a snapshot, a catch-up page, a repair's pull), checked as the
    * API checks a caller's first: dimension, finite numbers, metadata, shard. One wrong write stores none.

@@ -26,10 +26,23 @@ const SPACES: Record<Metric, 'cosine' | 'l2' | 'ip'> = { cosine: 'cosine', l2: '
 export class ShardIndex {
   readonly #index: HierarchicalNSW
   readonly #path: string
+  readonly #dimension: number
 
   constructor(path: string, metric: Metric, dimension: number) {
     this.#path = path
+    this.#dimension = dimension
     this.#index = new HierarchicalNSW(SPACES[metric], dimension)
+  }
+
+  /**
+   * About the memory the index takes: hnswlib allocates its bottom layer whole for every element it
+   * has room for (its vector, its 2·M links and their count, its label, its level and the pointer to
+   * its upper links); the upper layers' M links (and count) are for ~1 element in M.
+   */
+  bytes(): number {
+    const room = this.#index.getMaxElements()
+    const element = this.#dimension * 4 + (2 * M + 1) * 4 + 8 + 4 + 8
+    return Math.ceil(room * (element + ((M + 1) * 4) / M))
   }
 
   /** Reads the saved index; false (to rebuild) when it is missing or not the bytes saved (`digest`). */

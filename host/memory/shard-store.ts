@@ -144,6 +144,11 @@ export class ShardStore {
     return this.#live
   }
 
+  /** The memory its search index takes (the documents themselves are on disk). */
+  indexBytes(): number {
+    return this.#index.bytes()
+  }
+
   /**
    * Applies writes in one transaction; an older write than the one held for an id is ignored, and so is
    * the one held again. Answers how many changed the shard.

@@ -44,7 +44,7 @@ export interface Components {
   /** The conductor and the network under it (the embedded peer, or a Holochain conductor). */
   backend: NetworkBackend
   conductor: ConductorPort
-  /** The memory promised on this peer: models reserve theirs, split shares held here are claimed. */
+  /** The memory promised on this peer: models reserve theirs, split shares and shard indexes are claimed. */
   budget: MemoryBudget
   models: ModelManager
   /** What services built after the registry add to this peer's heartbeat and capability. */

@@ -105,7 +105,7 @@ export function registryService(init: Pick<RegistryServiceInit, 'resampleInterva
         loadSampler: new LoadSampler(),
         queueDepth: () => c.report.queueDepth(),
         freeSlots: () => freeSlots(c.models.loadedModels()),
-        freeModelBytes: () => c.budget.free(),
+        budget: c.budget,
         evictableModelBytes: () => c.models.evictableBytes(),
         onRecordsStored: c.backend.onRecordsStored ?? undefined,
         splits: () => c.report.splits(),

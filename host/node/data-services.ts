@@ -77,7 +77,7 @@ export function replicationKeeper() {
 /** The shared memory runs where this peer can reach others directly (the embedded backend's node). */
 export function memoryService() {
   return service(
-    ['conductor', 'backend', 'dataDir', 'peers', 'requests', 'ipfs', 'report', 'logger'],
+    ['conductor', 'backend', 'dataDir', 'budget', 'peers', 'requests', 'ipfs', 'report', 'logger'],
     (c) => {
       const agents = c.backend.agents
       if (agents === null) return null
@@ -99,6 +99,8 @@ export function memoryService() {
         logger: child(c.logger, 'memory'),
       })
       c.report.add({ shardsHeld: () => memory.shardsHeld() })
+      // The shards' indexes live in RAM: what they take is promised here like a model's memory.
+      c.budget.claim('memory shards', () => memory.heldBytes())
       return memory
     },
     'started',

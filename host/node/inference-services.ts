@@ -79,7 +79,7 @@ export function modelManager(init: ModelServiceInit) {
 /** This peer's memory for splits (an RPC worker behind the mesh's tunnel), and the splits it heads. */
 export function splitService(init: { threads?: number; rpcCacheBytes?: number }) {
   return service(
-    ['conductor', 'models', 'budget', 'registry', 'backend', 'dataDir', 'peers', 'report', 'logger'],
+    ['conductor', 'models', 'backend', 'dataDir', 'peers', 'report', 'logger'],
     (c) => {
       const logger = child(c.logger, 'inference')
       const splits = new SplitService({
@@ -100,8 +100,6 @@ export function splitService(init: { threads?: number; rpcCacheBytes?: number })
         engineBuildOf,
         logger: logger.child({ component: 'split' }),
       })
-      // The shares heads' heartbeats say this peer's RPC worker holds: within the limit, never evicted.
-      c.budget.claim('split shares', () => c.registry.heldForSplits())
       // The splits this peer heads go out in its heartbeats, each peer's share with it.
       c.report.add({
         splits: () =>

@@ -14,6 +14,7 @@ import {
 import type { LoadSampler } from '../hardware/index.ts'
 import type { ConductorPort, Signal } from '../interface/conductor-port.ts'
 import type { PeerEntry } from '../interface/live-peers.ts'
+import type { MemoryBudget } from '../interface/memory-budget.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import { nowMicros } from '../runtime/clock.ts'
@@ -34,8 +35,11 @@ export interface RegistryInit {
   queueDepth: () => number
   /** Free engine slots over the loaded models; null when none is loaded. */
   freeSlots?: () => number | null
-  /** Memory models may still take here. */
-  freeModelBytes?: () => number
+  /**
+   * The memory promised here: its heartbeats say what models may still take, and the shares of others'
+   * splits their heads' heartbeats say this peer holds stand in it as a claim (never evicted).
+   */
+  budget?: MemoryBudget
   /** Memory the idle loaded models hold (a load unloads them, least recently used first). */
   evictableModelBytes?: () => number
   /** The splits this peer heads. */
@@ -84,11 +88,9 @@ export class RegistryService implements Startable {
   constructor(init: RegistryInit) {
     this.#init = init
     this.#view = new PeerView(init.conductor.agentPubKey, init.heartbeat)
-  }
-
-  /** Memory this peer's RPC worker holds for splits other peers head (their heartbeats say). */
-  heldForSplits(): number {
-    return this.#view.heldForSplits(Date.now()).reduce((sum, held) => sum + held.bytes, 0)
+    init.budget?.claim('split shares', () =>
+      this.#view.heldForSplits(Date.now()).reduce((sum, held) => sum + held.bytes, 0),
+    )
   }
 
   get capability(): NodeCapability {
@@ -176,7 +178,7 @@ export class RegistryService implements Startable {
       ...load,
       queue_depth: this.#init.queueDepth(),
       ...(slots === null ? {} : { slots_free: slots }),
-      ...(this.#init.freeModelBytes ? { model_free_bytes: Math.floor(this.#init.freeModelBytes()) } : {}),
+      ...(this.#init.budget ? { model_free_bytes: Math.floor(this.#init.budget.free()) } : {}),
       ...(this.#init.evictableModelBytes
         ? { model_evictable_bytes: Math.floor(this.#init.evictableModelBytes()) }
         : {}),

@@ -25,6 +25,22 @@ const write = (id: string, vector: number[] | null, updated_at = 1, metadata = {
 const axis = (i: number, scale = 1) => Array.from({ length: DIM }, (_, d) => (d === i ? scale : 0.01))
 
 describe('ShardStore', () => {
+  it('says the memory its index takes, which doubles when the index makes room for more', async () => {
+    const store = ShardStore.open({
+      dir: await dir(),
+      dimension: DIM,
+      metric: 'l2',
+      logger: pino({ level: 'silent' }),
+    })
+    // Room for 1,024 at first: each a vector of 16 floats, 33 four-byte links and counts, its label,
+    // level and upper-links pointer, and a 16th of an upper layer's 17.
+    const first = 1024 * (DIM * 4 + 33 * 4 + 20 + (17 * 4) / 16)
+    expect(store.indexBytes()).toBe(Math.ceil(first))
+    store.apply(Array.from({ length: 1100 }, (_, i) => write(`d${i}`, axis(i % DIM, 1 + i))))
+    expect(store.indexBytes()).toBe(Math.ceil(2 * first))
+    store.close()
+  })
+
   it('finds the nearest documents of 2,000 with recall@10 >= 0.95 against brute force', async () => {
     const store = ShardStore.open({
       dir: await dir(),

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { LoadSampler } from '../../../host/hardware/load-sampler.ts'
 import type { ConductorPort, Signal } from '../../../host/interface/conductor-port.ts'
+import { MemoryBudget } from '../../../host/interface/memory-budget.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { RegistryService } from '../../../host/registry/registry-service.ts'
 import type { NodeCapability } from '../../../zomes-bindings/index.ts'
@@ -53,6 +54,7 @@ function startRegistry(
   conductor: ConductorPort,
   describe: () => Promise<NodeCapability>,
   resampleIntervalMs = 60_000,
+  budget?: MemoryBudget,
 ) {
   registry = new RegistryService({
     conductor,
@@ -61,6 +63,7 @@ function startRegistry(
     resampleIntervalMs,
     loadSampler: new LoadSampler(),
     queueDepth: () => 0,
+    ...(budget && { budget }),
     logger: silentLogger(),
   })
   return registry.start().then(() => registry as RegistryService)
@@ -107,6 +110,22 @@ describe('RegistryService', () => {
 
     await registry.stop()
     expect(fake.handlers.size).toBe(0)
+  })
+
+  it("claims on the memory budget the split shares heads' heartbeats say it holds, and advertises what is left", async () => {
+    const fake = recordingConductor()
+    const budget = new MemoryBudget({ limitBytes: 1000, freeMemory: () => 10_000 })
+    await startRegistry(fake.conductor, async () => CAPABILITY, 60_000, budget)
+    const split = { model: 'big', peers: [{ agent: AGENT, layers: 2, bytes: 300 }] }
+    const heartbeat = { cpu_pct: 1, ram_pct: 1, gpu_pct: null, queue_depth: 0, timestamp: Date.now() * 1000 }
+    fake.deliver({ dna: 'agent_registry', from: 'head', payload: { ...heartbeat, splits: [split] } })
+    expect(budget.holders()).toEqual([{ holder: 'split shares', bytes: 300 }])
+    const before = fake.broadcasts.length
+    await vi.waitFor(() => expect(fake.broadcasts.length).toBeGreaterThan(before), { timeout: 2000 })
+    expect(fake.broadcasts.at(-1)).toMatchObject({
+      model_free_bytes: 700,
+      split_held: [{ head: 'head', model: 'big', bytes: 300 }],
+    })
   })
 
   it('re-advertises only when the capability changed', async () => {
