@@ -349,4 +349,23 @@ describe('a call as the official clients read it, in pieces as it is written', {
     expect(JSON.parse(args)).toEqual(CMD)
     expect(types.at(-1)).toBe('response.completed')
   })
+
+  it('responses: a custom tool’s input (Codex’s apply_patch) in deltas as it is read out of the call', async () => {
+    const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 0 })
+    const stream = await openai.responses.create({
+      model: 'scripted-agent',
+      input: 'Add greeting.txt.',
+      tools: [{ type: 'custom', name: 'apply_patch' }],
+      stream: true,
+    })
+    const deltas: string[] = []
+    let done: unknown = null
+    for await (const event of stream) {
+      if (event.type === 'response.custom_tool_call_input.delta') deltas.push(event.delta)
+      if (event.type === 'response.output_item.done') done = event.item
+    }
+    expect(deltas.length).toBeGreaterThanOrEqual(2)
+    expect(deltas.join('')).toBe(PATCH)
+    expect(done).toMatchObject({ type: 'custom_tool_call', name: 'apply_patch', input: PATCH })
+  })
 })

@@ -2,8 +2,9 @@
  * A streamed `/v1/responses` answer: its typed events (`response.created`, then each output item as
  * its first piece comes: the reasoning item with `response.reasoning_text.delta`, the message with
  * `response.output_text.delta`, a function call with `response.function_call_arguments.delta` (a
- * forced one, or each call as llama.cpp reads it); then the calls not streamed, a custom tool's input
- * with `response.custom_tool_call_input.delta`; then
+ * forced one, or each call as llama.cpp reads it), a custom tool's with
+ * `response.custom_tool_call_input.delta` (its input as far as it is read out of the arguments,
+ * streamed-input.ts); then the calls not streamed; then
  * `response.completed`), each with its sequence number. Codex takes each item from its
  * `response.output_item.done` and ends the turn on `response.completed`. The response it ends with
  * lists the items in the order they were sent. Pure.
@@ -22,6 +23,7 @@ import {
 } from './responses.ts'
 import { type ClientTools, NO_TOOLS } from './responses-tools.ts'
 import { type SseEvent, type StreamRenderer, type TaskIdentity, UNSHOWN } from './serve-task.ts'
+import { StreamedInput } from './streamed-input.ts'
 
 export function responseStream(
   id: TaskIdentity,
@@ -42,6 +44,8 @@ export function responseStream(
   let open: { item: OutputItem; text: string } | null = null
   let reasoned = 0
   let streamed = false
+  /** Custom tools' inputs, by call, as their arguments stream. */
+  const inputs = new Map<number, StreamedInput>()
   const at = (item: OutputItem) => ({
     item_id: item.id,
     output_index: sent.length,
@@ -106,9 +110,14 @@ export function responseStream(
         return piece(callItem(id, 0, { name: mode.name, arguments: '' }, tools, 'in_progress'), text)
       },
       'tool-call': ({ index, name, arguments: json }) => {
-        // A custom tool's input is read out of the arguments once they are whole.
-        if (forced.kind === 'arguments' || tools.get(name)?.kind === 'custom') return []
-        return piece(callItem(id, index, { name, arguments: '' }, tools, 'in_progress'), json)
+        if (forced.kind === 'arguments') return []
+        const item = callItem(id, index, { name, arguments: '' }, tools, 'in_progress')
+        if (item.type === 'function_call') return piece(item, json)
+        // A custom tool's input is the text inside the arguments: it streams as far as it is read.
+        const input = inputs.get(index) ?? new StreamedInput()
+        inputs.set(index, input)
+        const text = input.push(json)
+        return text === '' ? [] : piece(item, text)
       },
       done: ({ output }) => {
         const o = output as GenerateOutput
@@ -118,8 +127,11 @@ export function responseStream(
         // closes as the answer has it); the others are sent whole.
         answerItems(id, o, tools, streamed && mode?.kind === 'text').forEach((item, i) => {
           if (sent.some((s) => s.id === item.id)) return
-          if (!(i === 0 && streamed) && open?.item.id !== item.id)
-            events.push(...piece(opened(item), textOf(item)))
+          if (open?.item.id === item.id) {
+            // Its deltas add up to what it ends with (a custom input read in part as it streamed).
+            const whole = textOf(item)
+            if (whole.startsWith(open.text)) events.push(...piece(open.item, whole.slice(open.text.length)))
+          } else if (!(i === 0 && streamed)) events.push(...piece(opened(item), textOf(item)))
           events.push(...close(item))
         })
         events.push(

@@ -171,7 +171,7 @@ describe('a Responses stream, as Codex reads it', () => {
     { name: 'apply_patch', arguments: JSON.stringify({ input: PATCH }) },
   ]
 
-  it('adds a function call as its first piece comes; a custom tool’s input comes whole at the end', () => {
+  it('adds a call as its first piece comes: a function’s arguments, a custom tool’s input as it is read', () => {
     const patchPiece: RunEvent = {
       type: 'tool-call',
       index: 1,
@@ -181,7 +181,13 @@ describe('a Responses stream, as Codex reads it', () => {
     const { during, end } = play(stream(), [...RUN, patchPiece], output(calls))
     const types = data(during).map((e) => e.type)
     expect(types.filter((t) => t === 'response.function_call_arguments.delta')).toHaveLength(2)
-    expect(types).not.toContain('response.custom_tool_call_input.delta')
+    const input = (events: SseEvent[]) =>
+      data(events)
+        .filter((e) => e.type === 'response.custom_tool_call_input.delta')
+        .map((e) => e.delta)
+        .join('')
+    expect(input(during)).toBe('*** Be')
+    expect(input([...during, ...end])).toBe(PATCH)
     const all = data([...during, ...end])
     const added = all
       .filter((e) => e.type === 'response.output_item.added')
