@@ -3,7 +3,8 @@
  * generated model on the runner) on loopback, each started with the inspector on; after a warm-up,
  * the V8 sampling profiler runs in both over a load of one-token chat completions to the requester's
  * /v1 (8 at once) and the second after it (the window's record), and the top functions by self time
- * are printed per process with the CPU per request read from /proc. PROFILE_PEERS=1 profiles one peer
+ * are printed per process with the CPU per request read from /proc, and the same less what the process
+ * burns idle (measured over 5 s with no load before it). PROFILE_PEERS=1 profiles one peer
  * holding the model and asked directly (the request-rate bench's path); PROFILE_CPU=0 runs no profiler,
  * for the rate and the CPU per request alone (A/B runs: the profiler costs both sides CPU of its own);
  * PROFILE_SYSCALLS=1 counts each process's system calls over the load with strace (`strace -c`).
@@ -25,6 +26,7 @@ const TOP = Number(process.argv[3] ?? 15)
 const ONE_PEER = process.env.PROFILE_PEERS === '1'
 const PROFILING = process.env.PROFILE_CPU !== '0'
 const TRACING = process.env.PROFILE_SYSCALLS === '1'
+const IDLE_MS = 5000
 const MODEL = 'tiny'
 const ENGINE = { threads: 1, slots: 8, contextSize: 2048 }
 const MESSAGES = [{ role: 'user' as const, content: 'Say one word.' }]
@@ -71,10 +73,16 @@ try {
   }
   const traces = TRACING ? daemons.map((d) => syscallCounts(d.daemon.child.pid ?? 0)) : []
   await sleep(TRACING ? 1000 : 0)
-  const cpuBefore = await Promise.all(daemons.map((d) => ownCpuMs(d.daemon.child.pid ?? 0)))
+  const cpu = () => Promise.all(daemons.map((d) => ownCpuMs(d.daemon.child.pid ?? 0)))
+  // What each burns idle (heartbeats, gossip), over IDLE_MS with no load: the issue's figure is net of it.
+  const idleBefore = await cpu()
+  await sleep(IDLE_MS)
+  const cpuBefore = await cpu()
+  const loadFrom = performance.now()
   const rps = await requestRate(oneToken, REQUESTS, 8)
   await sleep(1500)
-  const cpuAfter = await Promise.all(daemons.map((d) => ownCpuMs(d.daemon.child.pid ?? 0)))
+  const cpuAfter = await cpu()
+  const spanMs = performance.now() - loadFrom
   const counted = await Promise.all(traces.map((t) => t.stop()))
   const profiles = await Promise.all(
     sessions.map(async ({ call }) => ((await call('Profiler.stop')) as { profile: Profile }).profile),
@@ -83,7 +91,9 @@ try {
   console.log(`${REQUESTS} one-token requests, 8 at once: ${round(rps)}/s`)
   for (const i of daemons.keys()) {
     const role = ONE_PEER ? 'peer (requester and runner)' : i === 0 ? 'runner' : 'requester'
-    const cpu = `${role}: ${round((cpuAfter[i]! - cpuBefore[i]!) / REQUESTS, 2)} ms CPU/request (/proc)`
+    const used = cpuAfter[i]! - cpuBefore[i]!
+    const idle = ((cpuBefore[i]! - idleBefore[i]!) / IDLE_MS) * spanMs
+    const cpu = `${role}: ${round(used / REQUESTS, 2)} ms CPU/request (/proc), ${round((used - idle) / REQUESTS, 2)} less idle`
     const profile = profiles[i]
     if (profile) printTop(`${cpu}; per request`, profile, REQUESTS, TOP)
     else console.log(cpu)
