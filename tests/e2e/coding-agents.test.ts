@@ -74,6 +74,7 @@ beforeAll(async () => {
     ],
     log: join(root, 'engine-requests.jsonl'),
     models: ['scripted-agent.gguf', 'gpt-5.5.gguf'],
+    cut: ['broken_read'],
   }
   process.env.RIPPLE_ENGINE_HOME = await scriptedEngineHome(root, script)
   const dataDir = join(root, 'data')
@@ -367,5 +368,29 @@ describe('a call as the official clients read it, in pieces as it is written', {
     expect(deltas.length).toBeGreaterThanOrEqual(2)
     expect(deltas.join('')).toBe(PATCH)
     expect(done).toMatchObject({ type: 'custom_tool_call', name: 'apply_patch', input: PATCH })
+  })
+
+  it('chat completions: a call the engine breaks off ends the stream with an error, not half a call', async () => {
+    const openai = new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 0 })
+    const stream = await openai.chat.completions.create({
+      model: 'scripted-agent',
+      messages: ask,
+      tools: [{ type: 'function', function: { name: 'broken_read', parameters: { type: 'object' } } }],
+      stream: true,
+    })
+    const finishes: string[] = []
+    let opened = false
+    const failure = await (async () => {
+      for await (const chunk of stream) {
+        const choice = chunk.choices[0]
+        opened ||= choice?.delta.tool_calls?.[0]?.function?.name === 'broken_read'
+        if (choice?.finish_reason) finishes.push(choice.finish_reason)
+      }
+    })().catch((err: Error) => err)
+    // The call had begun; no plain-text answer follows it as if it were whole.
+    expect(opened).toBe(true)
+    expect(failure).toBeInstanceOf(Error)
+    expect((failure as Error).message).toMatch(/tool-call format/)
+    expect(finishes).toEqual([])
   })
 })

@@ -179,11 +179,13 @@ export class EngineModel {
     whole: boolean,
   ): Promise<GenerateResult> {
     let streamed = ''
+    let called = false
     const { onEvent } = options
     const sinks: Sinks = {
       ...(onEvent && {
         onEvent: (event: OutputEvent) => {
           if (event.type === 'token') streamed += event.text
+          if (event.type === 'tool-call') called = true
           onEvent(event)
         },
       }),
@@ -201,7 +203,8 @@ export class EngineModel {
         const alone = serverPlan(request, { thinking, schemaAfterReasoning: false })
         return this.#generate(alone, signal, sinks, startedAt, whole)
       }
-      if (!unparsed(err)) throw err
+      // A call already went out in pieces: a plain-text answer now would leave it half made.
+      if (!unparsed(err) || called) throw err
       // The model wrote something its family's tool-call format does not read (a weak model's
       // free text), or llama.cpp reads no calls of this template: the same prompt, rendered by
       // the template (tools described by it), answered as plain text. What already went out is
