@@ -1,9 +1,10 @@
 /**
  * The one owner of the memory promised on this peer: the models loaded here reserve theirs, the
  * shares this peer's RPC worker holds for others' splits and the shared memory's shard indexes stand
- * as claims, and the registry reads what is left for the capability and heartbeats it advertises. With a limit (`--model-memory`) a promise
- * past it is refused, naming who holds the memory; without one, what the machine has free is the
- * bound (a model loaded takes from it already). Pure: the machine's free memory is handed in.
+ * as claims, and the registry reads what is left for the capability and heartbeats it advertises.
+ * With a limit (`--model-memory`) a promise past it is refused, naming who holds the memory; without
+ * one, what the machine has free is the bound (a model loaded takes from it already). Pure: the
+ * machine's free memory is handed in.
  */
 import type { Failure } from './failure-kind.ts'
 

@@ -44,8 +44,8 @@ export type RunAnswerView = z.infer<typeof RunAnswerViewSchema>
 
 /**
  * What the run streams, in order: its events as they are (interface/run-event.ts: the request named,
- * why nobody took it yet, who took it, the model's load, its reasoning, text and tool calls), each named by its
- * type; then its answer, or the error that ended it.
+ * why nobody took it yet, who took it, the model's load, its reasoning, text and tool calls), each
+ * named by its type; then its answer, or the error that ended it.
  */
 export const RunEventSchemas = {
   submitted: SubmittedEventSchema,
