@@ -3,8 +3,9 @@
  * calls, then the output) and what its requester adds (the request named, why nobody took it yet,
  * who took it). The same objects go from the worker through the direct protocol's frames (`token`,
  * `reasoning` and `done` are its frames of release 0.1.0, unchanged) to the caller's one `onEvent`, to
- * `/api/mesh/run`'s events and to each API's renderer, which handles them by `RunEventCases`: a new kind of output is one
- * member here and one case per renderer, and the type checker names every renderer that lacks it.
+ * `/api/mesh/run`'s events and to each API's renderer, which handles them by `RunEventCases`: a new
+ * kind of output is one member here and one case per renderer, and the type checker names every
+ * renderer that lacks it.
  * The round's task signals keep their older `{ type, data }` form (task-signals.ts maps it).
  */
 import { z } from 'zod'
