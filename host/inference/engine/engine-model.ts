@@ -6,7 +6,6 @@
  * on a second server of the same engine, in embedding mode, started on the first embedding request.
  */
 import type { LongOperationOptions } from '../../interface/progress.ts'
-import type { OutputEvent } from '../../interface/run-event.ts'
 import type { EmbedResult } from '../embed.ts'
 import type { GenerateOptions, GenerateRequest, GenerateResult } from '../generate.ts'
 import { InvalidGrammarError, withinContext } from '../generate.ts'
@@ -20,6 +19,7 @@ import type { ActiveBackend } from './engine-backends.ts'
 import { EngineHttp } from './engine-http.ts'
 import { generateResult, parseJson } from './generate-result.ts'
 import { LlamaServerProcess, type ServerExit } from './llama-server-process.ts'
+import { outputSoFar } from './output-so-far.ts'
 import { httpThreads, type ServerArgsInit, serverArgs } from './server-args.ts'
 import { type ServerPlan, serverPlan, type Thinking } from './server-request.ts'
 import {
@@ -178,18 +178,8 @@ export class EngineModel {
     startedAt: number,
     whole: boolean,
   ): Promise<GenerateResult> {
-    let streamed = ''
-    let called = false
-    const { onEvent } = options
-    const sinks: Sinks = {
-      ...(onEvent && {
-        onEvent: (event: OutputEvent) => {
-          if (event.type === 'token') streamed += event.text
-          if (event.type === 'tool-call') called = true
-          onEvent(event)
-        },
-      }),
-    }
+    const sent = outputSoFar(options.onEvent)
+    const { sinks } = sent
     const plan = serverPlan(request, { thinking, schemaAfterReasoning: this.#schemaAfterReasoning })
     try {
       return await this.#generate(plan, signal, sinks, startedAt, whole)
@@ -203,21 +193,12 @@ export class EngineModel {
         const alone = serverPlan(request, { thinking, schemaAfterReasoning: false })
         return this.#generate(alone, signal, sinks, startedAt, whole)
       }
-      // A call already went out in pieces: a plain-text answer now would leave it half made.
-      if (!unparsed(err) || called) throw err
+      if (!unparsed(err) || sent.called()) throw err
       // The model wrote something its family's tool-call format does not read (a weak model's
       // free text), or llama.cpp reads no calls of this template: the same prompt, rendered by
-      // the template (tools described by it), answered as plain text. What already went out is
-      // not sent twice, and its reasoning went out already.
-      let sent = streamed.length
-      const rest = (event: OutputEvent) => {
-        if (event.type !== 'token') return
-        const fresh = event.text.slice(Math.max(0, sent))
-        sent -= event.text.length
-        if (fresh) onEvent?.({ type: 'token', text: fresh })
-      }
+      // the template (tools described by it), answered as plain text, less what went out.
       const fallback = serverPlan(request, { parseCalls: false, thinking })
-      return this.#generate(fallback, signal, onEvent ? { onEvent: rest } : {}, startedAt, whole)
+      return this.#generate(fallback, signal, sent.rest(), startedAt, whole)
     }
   }
 
