@@ -76,55 +76,25 @@ async function answer(err: unknown, body: unknown = {}) {
 
 const issues = [{ path: ['name'], message: 'too long' }]
 
-/** A failure's status on each edge, and its type on the OpenAI and Anthropic endpoints. */
-interface Edges {
-  api: number
-  openai: [number, string]
-  anthropic: [number, string]
-  mcp: number
-}
+/** A failure's status on `/api`, status and type on the OpenAI and Anthropic endpoints, status on MCP. */
+type Edges = [number, [number, string], [number, string], number]
 
 /** How a run on the mesh ends without an answer (run-errors.ts), as each edge answers it. */
 const RUN_OUTCOMES: Partial<Record<Failure, Edges>> = {
-  not_found: {
-    api: 404,
-    openai: [404, 'invalid_request_error'],
-    anthropic: [404, 'not_found_error'],
-    mcp: 404,
-  },
-  invalid: {
-    api: 400,
-    openai: [400, 'invalid_request_error'],
-    anthropic: [400, 'invalid_request_error'],
-    mcp: 400,
-  },
-  busy: { api: 429, openai: [429, 'rate_limit_error'], anthropic: [429, 'rate_limit_error'], mcp: 429 },
-  'busy/limited': {
-    api: 429,
-    openai: [429, 'rate_limit_error'],
-    anthropic: [429, 'rate_limit_error'],
-    mcp: 429,
-  },
-  unavailable: { api: 503, openai: [503, 'server_error'], anthropic: [503, 'overloaded_error'], mcp: 503 },
-  'unavailable/no_room': {
-    api: 507,
-    openai: [507, 'server_error'],
-    anthropic: [507, 'overloaded_error'],
-    mcp: 503,
-  },
-  'failed/upstream': { api: 502, openai: [502, 'server_error'], anthropic: [502, 'api_error'], mcp: 500 },
+  not_found: [404, [404, 'invalid_request_error'], [404, 'not_found_error'], 404],
+  invalid: [400, [400, 'invalid_request_error'], [400, 'invalid_request_error'], 400],
+  busy: [429, [429, 'rate_limit_error'], [429, 'rate_limit_error'], 429],
+  'busy/limited': [429, [429, 'rate_limit_error'], [429, 'rate_limit_error'], 429],
+  unavailable: [503, [503, 'server_error'], [503, 'overloaded_error'], 503],
+  'unavailable/no_room': [507, [507, 'server_error'], [507, 'overloaded_error'], 503],
+  'failed/upstream': [502, [502, 'server_error'], [502, 'api_error'], 500],
 }
 
 /** What else a runner's refusal, or a runner not reached, says (direct-wire.ts), as each edge would answer it. */
 const TURNDOWNS: Partial<Record<Failure, Edges>> = {
   ...RUN_OUTCOMES,
-  'unavailable/unreachable': {
-    api: 503,
-    openai: [503, 'server_error'],
-    anthropic: [503, 'overloaded_error'],
-    mcp: 503,
-  },
-  failed: { api: 500, openai: [500, 'server_error'], anthropic: [500, 'api_error'], mcp: 500 },
+  'unavailable/unreachable': [503, [503, 'server_error'], [503, 'overloaded_error'], 503],
+  failed: [500, [500, 'server_error'], [500, 'api_error'], 500],
 }
 
 describe('the management API answers each error by its kind', () => {
@@ -169,7 +139,7 @@ describe('the management API answers each error by its kind', () => {
   })
 
   it('a run on the mesh and an embedding by how the mesh failed', async () => {
-    for (const [failure, { api: status }] of Object.entries(RUN_OUTCOMES) as [Failure, Edges][]) {
+    for (const [failure, [status]] of Object.entries(RUN_OUTCOMES) as [Failure, Edges][]) {
       expect(await answer(new RunError(failure, 'some_code', 'no', 'messages'))).toEqual({
         status,
         name: 'MeshRunError',
@@ -209,22 +179,20 @@ describe('the management API answers each error by its kind', () => {
 })
 
 describe("a run's outcomes and runners' refusals, one vocabulary every edge answers", () => {
-  it('answers every word a refusal carries, and a runner not reached, on every edge', async () => {
+  it('answers every run outcome, every word a refusal carries and a runner not reached, on every edge', async () => {
     const said: Failure[] = [...RefusalSchema.shape.why.options, 'unavailable/unreachable']
     expect(said.filter((why) => TURNDOWNS[why] === undefined)).toEqual([])
-    for (const [failure, edges] of Object.entries(TURNDOWNS) as [Failure, Edges][]) {
+    for (const [failure, expected] of Object.entries(TURNDOWNS) as [Failure, Edges][]) {
       const err = new RunError(failure, 'some_code', 'no')
       const openai = endpointReply('/v1/chat/completions', asEndpointError(err))
       const anthropic = endpointReply('/v1/messages', asEndpointError(err))
-      expect(
-        {
-          api: (await answer(err)).status,
-          openai: [openai.status, (openai.body as OpenAiErrorBody).error.type],
-          anthropic: [anthropic.status, (anthropic.body as AnthropicErrorBody).error.type],
-          mcp: answerFor(MCP_STATUS, failure),
-        },
-        failure,
-      ).toEqual(edges)
+      const edges: Edges = [
+        (await answer(err)).status,
+        [openai.status, (openai.body as OpenAiErrorBody).error.type],
+        [anthropic.status, (anthropic.body as AnthropicErrorBody).error.type],
+        answerFor(MCP_STATUS, failure),
+      ]
+      expect(edges, failure).toEqual(expected)
     }
   })
 })
