@@ -2,7 +2,9 @@
  * What kind of failure an error is, said by the error itself (its `failureKind`), so that each edge
  * (`/api`, the OpenAI routes, the Anthropic routes, MCP) answers every error from one table of its
  * own, kind to status, and never by the error's name. Read by shape, not class: an error from another
- * copy of a module says it too. Imports nothing: the API client and the browser load it.
+ * copy of a module says it too. A run on the mesh says its outcome in these words too, from a runner's
+ * refusal on the wire (requests/direct/direct-wire.ts) to the caller's error (requests/run-errors.ts).
+ * Imports nothing: the API client and the browser load it.
  */
 
 export const FAILURE_KINDS = [
@@ -36,8 +38,12 @@ const SHADES = [
   'invalid/unsupported',
   /** Well-formed, but what it names cannot be used (HTTP's 422 beside 400). */
   'invalid/unprocessable',
+  /** A limit (a policy, an API key's) refused it: it lifts by itself, after the `retry-after` it says. */
+  'busy/limited',
   /** Not enough memory or disk, here or in the mesh. */
   'unavailable/no_room',
+  /** Who was to do it could not be reached, or dropped it before it answered. */
+  'unavailable/unreachable',
   /** Waited for, and nobody answered. */
   'unavailable/timed_out',
   /** A peer or a remote source failed, not this daemon (HTTP's 502 beside 500). */

@@ -1,6 +1,5 @@
 /** Errors of the shared memory. Each says its kind, which each edge answers; `field` names what was wrong. */
 import type { Failure } from '../interface/failure-kind.ts'
-import { RUN_FAILURE_KINDS, type RunFailure } from '../requests/run-errors.ts'
 
 /** Thrown when a write or query does not fit its collection (a 400 naming the field). */
 export class InvalidMemoryInputError extends Error {
@@ -120,19 +119,18 @@ export class SnapshotUnavailableError extends Error {
 
 /**
  * Thrown when a collection's embedding model could not embed a text: no peer has it, every peer with
- * it is busy, none could run it or it failed (its kind is the mesh's). Nothing of the write was kept.
+ * it is busy, none could run it or it failed (its kind is the run's, run-errors.ts). Nothing of the
+ * write was kept.
  */
 export class EmbeddingUnavailableError extends Error {
   static override readonly name = 'EmbeddingUnavailableError'
-  readonly failureKind: Failure
   constructor(
     readonly model: string,
-    why: Exclude<RunFailure, 'invalid_input'>,
+    readonly failureKind: Failure,
     reason: string,
   ) {
     super(`embedding model "${model}" could not embed: ${reason}`)
     this.name = 'EmbeddingUnavailableError'
-    this.failureKind = RUN_FAILURE_KINDS[why]
   }
 
   get details() {

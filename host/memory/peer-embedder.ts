@@ -2,6 +2,7 @@
  * Memory's embeddings come from a model of the mesh, run like any other request; what the mesh could
  * not do becomes memory's own error, so a caller gets the status it means (no such model: 404).
  */
+import { kindOf } from '../interface/failure-kind.ts'
 import { RunError } from '../requests/run-errors.ts'
 import type { RequestRunner } from '../requests/run-request.ts'
 import { InferEmbedOutputSchema } from '../workers/infer-embed.ts'
@@ -19,8 +20,8 @@ export function peerEmbedder(runner: Pick<RequestRunner, 'run'>): Embedder {
         signal: signal ?? new AbortController().signal,
       })
       .catch((err: unknown) => {
-        if (err instanceof RunError && err.failure !== 'invalid_input')
-          throw new EmbeddingUnavailableError(model, err.failure, err.message)
+        if (err instanceof RunError && kindOf(err) !== 'invalid')
+          throw new EmbeddingUnavailableError(model, err.failureKind, err.message)
         throw err
       })
     const output = InferEmbedOutputSchema.parse(answer.output)

@@ -22,7 +22,7 @@ export function imageRouteError(
   )
   if (served) return null
   return new RunError(
-    'invalid_input',
+    'invalid',
     'model_without_vision',
     `model "${model}" takes no images: no peer serves it with a projector (${model}.mmproj.gguf beside ${model}.gguf)`,
     'model',

@@ -1,56 +1,38 @@
 /**
- * Why running something on the mesh did not give an answer, as the scheduler says it; each edge (the
- * OpenAI and Anthropic endpoints, memory, MCP) maps the kind to its own errors.
+ * Why running something on the mesh did not give an answer, said in the failure words every edge
+ * answers from (interface/failure-kind.ts): each edge (the OpenAI and Anthropic endpoints, memory,
+ * MCP) maps the kind to its own errors. A run's outcomes:
+ * - `not_found`: no peer of the mesh has the model;
+ * - `invalid`: the input is not one the worker takes, or the caller's mistake a runner found (`field`
+ *   names what);
+ * - `busy`: every peer that could run it is busy: try again shortly;
+ * - `busy/limited`: every peer that could run it refused it by its policies (a limit), or was busy:
+ *   try again after `retryAfterS`;
+ * - `unavailable`: no peer could run it now (none took it, none could be reached, each refused);
+ * - `unavailable/no_room`: each peer with the model lacks the memory for it now (what holds it is busy);
+ * - `failed/upstream`: peers ran it and failed, or the runner stopped after its answer began (a
+ *   peer's failure, not this daemon's).
  */
 import type { Failure } from '../interface/failure-kind.ts'
-
-export type RunFailure =
-  /** No peer of the mesh has the model. */
-  | 'model_not_found'
-  /** The input is not one the worker takes (`field` names what). */
-  | 'invalid_input'
-  /** Every peer that could run it is busy: try again shortly. */
-  | 'busy'
-  /** Every peer that could run it refused it by its policies (a limit): try again after `retryAfterS`. */
-  | 'limited'
-  /** No peer could run it now (none took it, none could be reached, each refused). */
-  | 'no_capacity'
-  /** Each peer with the model lacks the memory for it now: what holds it is busy with requests. */
-  | 'no_room'
-  /** Peers ran it and failed, or the runner stopped after its answer began. */
-  | 'failed'
-
-/** The kind of each failure, for the edges' tables: a peer that failed is not this daemon's failure. */
-export const RUN_FAILURE_KINDS: Readonly<Record<RunFailure, Failure>> = {
-  model_not_found: 'not_found',
-  invalid_input: 'invalid',
-  busy: 'busy',
-  limited: 'busy',
-  no_capacity: 'unavailable',
-  no_room: 'unavailable/no_room',
-  failed: 'failed/upstream',
-}
 
 export class RunError extends Error {
   /** The name error bodies carry: clients see it, so it stays as it was before the class's rename. */
   static override readonly name = 'MeshRunError'
-  readonly failureKind: Failure
   constructor(
-    readonly failure: RunFailure,
+    readonly failureKind: Failure,
     /** A short code for it (`peers_busy`, `task_failed`, `runner_lost`, ...). */
     readonly code: string,
     message: string,
     readonly field: string | null = null,
-    /** When to try again, in seconds (a `limited` one: the `retry-after` its 429 carries). */
+    /** When to try again, in seconds (a `busy/limited` one: the `retry-after` its 429 carries). */
     readonly retryAfterS: number | null = null,
   ) {
     super(message)
     this.name = 'MeshRunError'
-    this.failureKind = RUN_FAILURE_KINDS[failure]
   }
 
   get details() {
-    return { failure: this.failure, code: this.code, field: this.field }
+    return { failure: this.failureKind, code: this.code, field: this.field }
   }
 }
 

@@ -103,7 +103,7 @@ export class RequestRunner {
     else if (model === undefined && request.model !== undefined) {
       const names = models.map((m) => m.name).join(', ')
       throw new RunError(
-        'model_not_found',
+        'not_found',
         'model_not_found',
         `the model "${request.model}" is on no peer of the mesh (${names ? `models: ${names}` : 'no peer has any model'})`,
         'model',
@@ -114,7 +114,7 @@ export class RequestRunner {
     if (input && !input.success) {
       const issue = input.error.issues[0]
       throw new RunError(
-        'invalid_input',
+        'invalid',
         'invalid_value',
         `invalid request: ${issue?.message}`,
         issue?.path.join('.') ?? null,
@@ -122,8 +122,7 @@ export class RequestRunner {
     }
     const way = routeFor({ ...request, images: hasImages(request.input) })
     // The only refusals are combinations of the request's own `ripple` options.
-    if (way.route === 'refused')
-      throw new RunError('invalid_input', 'unsupported_combination', way.why, 'ripple')
+    if (way.route === 'refused') throw new RunError('invalid', 'unsupported_combination', way.why, 'ripple')
     const images = imageRouteError(request, peers)
     if (images) throw images
     const direct = this.#init.direct
@@ -153,7 +152,11 @@ export class RequestRunner {
     if (view.state.assignments.length === 0) throw unservable(hash, model, reason)
     const errors = view.state.results.flatMap((r) => (r.entry.error ? [r.entry.error] : []))
     const why = [reason, ...errors].filter(Boolean).join('; ')
-    throw new RunError('failed', `task_${view.state.status}`, `task ${hash} ${view.state.status}: ${why}`)
+    throw new RunError(
+      'failed/upstream',
+      `task_${view.state.status}`,
+      `task ${hash} ${view.state.status}: ${why}`,
+    )
   }
 
   async #direct(
@@ -253,7 +256,7 @@ function watched(
 function unservable(task: string, model: PeerModel | undefined, reason: string): RunError {
   if (model === undefined)
     return new RunError(
-      'no_capacity',
+      'unavailable',
       'no_capacity',
       `no peer can serve task ${task} (cancelled it): ${reason}`,
     )
@@ -265,5 +268,5 @@ function unservable(task: string, model: PeerModel | undefined, reason: string):
       `every peer with model "${model.name}" is busy; try again shortly (${reason})`,
     )
   }
-  return new RunError('no_capacity', 'no_capacity', `no peer can serve model "${model.name}" now: ${reason}`)
+  return new RunError('unavailable', 'no_capacity', `no peer can serve model "${model.name}" now: ${reason}`)
 }

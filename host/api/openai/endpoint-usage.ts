@@ -13,7 +13,7 @@ import { EndpointError } from './endpoint-error.ts'
 /** A key over one of its limits: 429 (`rate_limit_error` on both APIs), with when to try again. */
 export class RateLimitError extends EndpointError {
   constructor(message: string, retryAfterS: number) {
-    super('busy', 'rate_limit_exceeded', message, null, retryAfterS)
+    super('busy/limited', 'rate_limit_exceeded', message, null, retryAfterS)
   }
 }
 

@@ -8,7 +8,10 @@ import { mistakeAnywhere, RunError } from '../run-errors.ts'
 import type { Refusal } from './direct-wire.ts'
 
 /** Why one candidate did not run a request: its refusal as it said it, or that it could not be reached. */
-export type Turndown = Omit<Refusal, 'why'> & { agent: string; why: Refusal['why'] | 'unreachable' }
+export type Turndown = Omit<Refusal, 'why'> & {
+  agent: string
+  why: Refusal['why'] | 'unavailable/unreachable'
+}
 
 /** When a runner that refused by policy names no time to try again (its policies may read slots, which free soon). */
 export const DEFAULT_RETRY_AFTER_S = 10
@@ -34,28 +37,28 @@ function outcomeOf(model: string, reasons: Turndown[]): ConstructorParameters<ty
   const said = reasons.map((r) => `${r.agent.slice(0, 12)}…: ${r.message}`).join('; ')
   const message = `no peer could run model "${model}" now${said ? ` (${said})` : ''}`
   const mistake = callerMistakeOf(reasons)
-  if (mistake) return ['invalid_input', mistake.code, mistake.message, mistake.field ?? null]
+  if (mistake) return ['invalid', mistake.code, mistake.message, mistake.field ?? null]
   if (only(reasons, ['busy'])) return ['busy', 'peers_busy', `${message}; try again shortly`]
-  if (only(reasons, ['no_room'])) return ['no_room', 'no_room', message]
-  if (only(reasons, ['policy', 'busy'])) {
-    const policy = reasons.filter((r) => r.why === 'policy')
-    const retryAfterS = Math.min(...policy.map((r) => r.retry_after_s ?? DEFAULT_RETRY_AFTER_S))
-    return ['limited', 'rate_limit_exceeded', message, null, retryAfterS]
+  if (only(reasons, ['unavailable/no_room'])) return ['unavailable/no_room', 'no_room', message]
+  if (only(reasons, ['busy/limited', 'busy'])) {
+    const limited = reasons.filter((r) => r.why === 'busy/limited')
+    const retryAfterS = Math.min(...limited.map((r) => r.retry_after_s ?? DEFAULT_RETRY_AFTER_S))
+    return ['busy/limited', 'rate_limit_exceeded', message, null, retryAfterS]
   }
-  return ['no_capacity', 'no_capacity', message]
+  return ['unavailable', 'no_capacity', message]
 }
 
 /** Some runner said `whys[0]`, and every one reached said one of `whys`. */
 function only(reasons: Turndown[], whys: Turndown['why'][]): boolean {
   return (
     reasons.some((r) => r.why === whys[0]) &&
-    reasons.every((r) => r.why === 'unreachable' || whys.includes(r.why))
+    reasons.every((r) => r.why === 'unavailable/unreachable' || whys.includes(r.why))
   )
 }
 
 /** The refusal that says the caller's mistake, when the runners reached make it one. */
 function callerMistakeOf(reasons: Turndown[]): (Turndown & { code: string }) | null {
-  const reached = reasons.filter((r) => r.why !== 'unreachable')
+  const reached = reasons.filter((r) => r.why !== 'unavailable/unreachable')
   const said =
     reached.find((r) => r.code !== undefined && mistakeAnywhere(r.code)) ??
     (reached.every((r) => r.code !== undefined) ? reached[0] : undefined)
@@ -77,6 +80,10 @@ export class RunnerLostError extends RunError {
     readonly peer: string,
     why: string,
   ) {
-    super('failed', 'runner_lost', `the peer ${peer} answering it stopped after its answer began (${why})`)
+    super(
+      'failed/upstream',
+      'runner_lost',
+      `the peer ${peer} answering it stopped after its answer began (${why})`,
+    )
   }
 }

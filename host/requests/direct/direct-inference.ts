@@ -33,7 +33,7 @@ import {
   LATER_EVENTS,
   nextPhase,
   type RequesterPhase,
-  RunnerFrameSchema,
+  runnerFrame,
   wireVersion,
 } from './direct-wire.ts'
 import { heardAt, planRoute, type RoutePlanInput, type SentRequest } from './route-plan.ts'
@@ -261,7 +261,7 @@ export class DirectInference {
     const answering = answerStart(call, agent)
     const lost = (why: string): Attempt => {
       if (answering.began) throw new RunnerLostError(agent, why)
-      return { done: false, refusal: { why: 'unreachable', message: why } }
+      return { done: false, refusal: { why: 'unavailable/unreachable', message: why } }
     }
     let stream: Stream
     try {
@@ -276,8 +276,9 @@ export class DirectInference {
     // Closed here unless the answer's last frame (its leaf's proof) is still to be read.
     let closeHere = true
     try {
+      const version = wireVersion(stream.protocol)
       let phase: RequesterPhase
-      if (wireVersion(stream.protocol) === 2) {
+      if (version === 2) {
         const { kind, model } = request
         const offer = { kind, model, ...digest }
         await frames.write({ offer, queue, reads: LATER_EVENTS, ...(call.whole && { whole: true }) })
@@ -288,7 +289,8 @@ export class DirectInference {
       }
       for (;;) {
         // Until the runner accepts, its silence is bounded; after, tokens take what they take.
-        const frame = RunnerFrameSchema.parse(
+        const frame = runnerFrame(
+          version,
           await frames.read(phase === 'accepted' ? call.signal : AbortSignal.any([call.signal, accept])),
         )
         const next = nextPhase(phase, frame.type)
@@ -310,7 +312,7 @@ export class DirectInference {
           const signed = frames
             .read()
             .then((f): CarriedLeaf | null => {
-              const last = RunnerFrameSchema.parse(f)
+              const last = runnerFrame(version, f)
               return last.type === 'proof' && last.proof !== null && last.root !== null
                 ? { proof: last.proof, root: last.root, batch: last.batch }
                 : null

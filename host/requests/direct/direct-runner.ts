@@ -58,7 +58,10 @@ export class RunRefusedError extends Error {
   constructor(
     why: Refusal['why'],
     message: string,
-    /** With `invalid`, what the caller got wrong as the engine found it; with `policy`, when it lifts. */
+    /**
+     * With `invalid`, what the caller got wrong as the engine found it; with `busy/limited`, when it
+     * lifts.
+     */
     more: Omit<Refusal, 'why' | 'message'> = {},
   ) {
     super(message)
@@ -177,14 +180,14 @@ export class DirectRunner {
         context: () => this.#turns.context(offer.model, requester),
       })
       if (!verdict.allowed)
-        throw new RunRefusedError('policy', `denied by policy: ${verdict.reason}`, {
+        throw new RunRefusedError('busy/limited', `denied by policy: ${verdict.reason}`, {
           ...(verdict.retryAfterS !== undefined && { retry_after_s: verdict.retryAfterS }),
         })
     }
     // A loaded model is placed already; placing reads the models directory, not worth a request's time.
     if (worker.place && this.#init.slotsOf(offer.model) === null) {
       const placement = await worker.place(offer.model)
-      if ('cannot' in placement) throw new RunRefusedError('no_model', placement.cannot)
+      if ('cannot' in placement) throw new RunRefusedError('unavailable', placement.cannot)
     }
     // The owner's own requests first, then members by turns (slot-turns.ts).
     if (!(await this.#turns.take(offer.model, requester, { queue, signal, waitMs: QUEUE_WAIT_MS })))
@@ -257,7 +260,7 @@ export class DirectRunner {
       if (mistake) throw new RunRefusedError('invalid', message, mistake)
       // No memory for the model now (what holds it is busy): nothing ran, so another peer may take it.
       if (!answering && !signal.aborted && failureOf(err) === 'unavailable/no_room')
-        throw new RunRefusedError('no_room', message)
+        throw new RunRefusedError('unavailable/no_room', message)
       if (!signal.aborted) void this.#sign(run, request, startedAt, { error: message }, undefined)
       throw err
     }

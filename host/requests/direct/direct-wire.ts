@@ -2,20 +2,21 @@
  * The direct protocol's frames. Version 2 (`direct-infer/2.0.0`) asks before it tells: the requester
  * offers the request without its input (kind, model, its hash, the input's size: what the runner's
  * policies and capacity read); the runner answers `ready`, holding a slot for it, or `refused` (with
- * why), and only on `ready` is the request itself sent. Version 1 (release 0.1.0) sends the request in
- * the first frame. From there both go alike: the runner answers `accepted` (or `refused`), then the
- * run's events as they come (interface/run-event.ts: its reasoning and text, in version 2 also the
- * model's load), then `done` with the output (or `failed`), and last, once its window of answers
- * is signed, the answer's leaf and Merkle proof; in version 2 with the window's public batch beside it
- * (its signed ops, which the requester verifies and stores at once instead of waiting for gossip).
- * Each frame is length-prefixed JSON. A requester asks for both versions, the newest first; a runner
- * serves both.
+ * why, in the words a run's outcome is said in; version 1 in its own), and only on `ready` is the
+ * request itself sent. Version 1 (release 0.1.0) sends the request in the first frame. From there both
+ * go alike: the runner answers `accepted` (or `refused`), then the run's events as they come
+ * (interface/run-event.ts: its reasoning and text, in version 2 also the model's load), then `done`
+ * with the output (or `failed`), and last, once its window of answers is signed, the answer's leaf and
+ * Merkle proof; in version 2 with the window's public batch beside it (its signed ops, which the
+ * requester verifies and stores at once instead of waiting for gossip). Each frame is length-prefixed
+ * JSON. A requester asks for both versions, the newest first; a runner serves both.
  */
 import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { z } from 'zod'
 import { DigestHexSchema, LeafProofSchema, ModelNameSchema } from '../../../zomes-bindings/index.ts'
 import { CarriedOpsSchema } from '../../interface/carried-ops.ts'
+import type { Failure } from '../../interface/failure-kind.ts'
 import {
   DoneEventSchema,
   LoadEventSchema,
@@ -36,16 +37,29 @@ export function wireVersion(protocol: string): 1 | 2 {
   return protocol.endsWith(DIRECT_PROTOCOL_V2) ? 2 : 1
 }
 
-/** Why a runner turns a request down before it starts: the requester tries the next candidate. */
-const RefusalWhySchema = z.enum(['busy', 'policy', 'no_model', 'no_room', 'invalid', 'failed'])
+/**
+ * Why a runner turns a request down before it starts, in the words a run's outcome is said in
+ * (interface/failure-kind.ts): every slot `busy`; its policies refused it, a limit (`busy/limited`);
+ * it cannot serve the model, lacking its file or the memory to load it (`unavailable`); what holds the
+ * memory is busy (`unavailable/no_room`); the request is at fault (`invalid`); it failed before its
+ * answer began (`failed`). The requester tries the next candidate.
+ */
+const REFUSALS = [
+  'busy',
+  'busy/limited',
+  'unavailable',
+  'unavailable/no_room',
+  'invalid',
+  'failed',
+] as const satisfies readonly Failure[]
 
 /**
  * A runner's refusal, in one form from the error that says it to the requester's reasons: why, in words,
  * and with `invalid` found by the engine the caller's mistake (`code`, `field`: run-errors.ts); with
- * `policy`, in version 2, the seconds until its policies would allow it (a limit that lifts).
+ * `busy/limited`, in version 2, the seconds until its policies would allow it (a limit that lifts).
  */
 export const RefusalSchema = z.object({
-  why: RefusalWhySchema,
+  why: z.enum(REFUSALS),
   message: z.string(),
   code: z.string().max(64).optional(),
   field: z.string().max(256).nullable().optional(),
@@ -57,6 +71,26 @@ export const RefusalSchema = z.object({
     .optional(),
 })
 export type Refusal = z.infer<typeof RefusalSchema>
+
+/**
+ * Version 1's word for each refusal. Release 0.1.0 reads and writes no other, so they live here, where
+ * a version 1 frame is read or written (runnerFrame, refusedFrame), and nowhere else: the code and
+ * version 2 say a refusal in the run's words.
+ */
+export const V1_REFUSALS = {
+  busy: 'busy',
+  policy: 'busy/limited',
+  no_model: 'unavailable',
+  no_room: 'unavailable/no_room',
+  invalid: 'invalid',
+  failed: 'failed',
+} as const satisfies Record<string, Refusal['why']>
+type V1Refusal = keyof typeof V1_REFUSALS
+
+const V1_WORDS = Object.fromEntries(Object.entries(V1_REFUSALS).map(([word, why]) => [why, word])) as Record<
+  Refusal['why'],
+  V1Refusal
+>
 
 /** Version 1's first frame: the request, and whether to wait for a slot (every peer was busy). */
 export const RequestFrameSchema = z.strictObject({ request: DirectRequestSchema, queue: z.boolean() })
@@ -120,7 +154,7 @@ export const RunnerFrameSchema = z.discriminatedUnion('type', [
   // Version 2: the offer is taken (a slot held for it); send the request.
   z.strictObject({ type: z.literal('ready') }),
   z.strictObject({ type: z.literal('accepted') }),
-  // The refusal as it is (version 1's frame has no retry_after_s).
+  // The refusal as it is; version 1's in its own words (refusedFrame).
   z.strictObject({ type: z.literal('refused'), ...RefusalSchema.shape }),
   // The run's own events (interface/run-event.ts), as they are: `token`, `reasoning` and `done` are
   // version 1's frames too; `load` goes to version 2 only (0.1.0 reads no other), a `tool-call` only
@@ -141,6 +175,28 @@ export const RunnerFrameSchema = z.discriminatedUnion('type', [
   }),
 ])
 export type RunnerFrame = z.infer<typeof RunnerFrameSchema>
+
+/** Version 1's refusal: its words, and no retry_after_s (0.1.0's frames are strict). */
+const V1RefusedSchema = z
+  .strictObject({
+    type: z.literal('refused'),
+    ...RefusalSchema.omit({ retry_after_s: true }).shape,
+    why: z.enum(Object.keys(V1_REFUSALS) as [V1Refusal, ...V1Refusal[]]),
+  })
+  .transform((frame): RunnerFrame => ({ ...frame, why: V1_REFUSALS[frame.why] }))
+
+/** A runner's frame as a requester reads it off a stream of `version`: a refusal in the run's words. */
+export function runnerFrame(version: 1 | 2, value: unknown): RunnerFrame {
+  const refused = version === 1 && (value as { type?: unknown } | null)?.type === 'refused'
+  return refused ? V1RefusedSchema.parse(value) : RunnerFrameSchema.parse(value)
+}
+
+/** A refusal's frame as a runner sends it on a stream of `version`. */
+export function refusedFrame(version: 1 | 2, refusal: Refusal): unknown {
+  if (version === 2) return { type: 'refused', ...refusal }
+  const { why, retry_after_s: _, ...rest } = refusal
+  return { type: 'refused', why: V1_WORDS[why], ...rest }
+}
 
 /**
  * Where a requester stands on a stream: it `offered` (version 2, awaiting `ready`), `sent` the request,

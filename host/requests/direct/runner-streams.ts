@@ -28,6 +28,7 @@ import {
   PromptFrameSchema,
   RequestFrameSchema,
   readsEvent,
+  refusedFrame,
 } from './direct-wire.ts'
 import { frameSender } from './frame-sender.ts'
 
@@ -160,15 +161,8 @@ async function answer(
         ...(batch && { batch }),
       })
     } catch (err) {
-      if (err instanceof RunRefusedError) {
-        // The refusal as it is; version 1's frames are strict: a requester of release 0.1.0 reads no retry time.
-        const { retry_after_s, ...refusal } = err.refusal
-        send({
-          type: 'refused',
-          ...refusal,
-          ...(version === 2 && retry_after_s !== undefined && { retry_after_s }),
-        })
-      } else send({ type: 'failed', message: (err as Error).message || String(err) })
+      if (err instanceof RunRefusedError) send(refusedFrame(version, err.refusal))
+      else send({ type: 'failed', message: (err as Error).message || String(err) })
     }
     await sender.sent()
     await stream.close().catch(() => {})

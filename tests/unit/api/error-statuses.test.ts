@@ -7,7 +7,14 @@ import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { errorHandler } from '../../../host/api/error-handler.ts'
 import { JsonBodyError } from '../../../host/api/json-body-check.ts'
-import { asEndpointError, EndpointError, endpointReply } from '../../../host/api/openai/endpoint-error.ts'
+import { MCP_STATUS } from '../../../host/api/mcp/mcp-status.ts'
+import {
+  type AnthropicErrorBody,
+  asEndpointError,
+  EndpointError,
+  endpointReply,
+  type OpenAiErrorBody,
+} from '../../../host/api/openai/endpoint-error.ts'
 import {
   ArtifactMismatchError,
   ArtifactNotFoundError,
@@ -34,6 +41,7 @@ import {
   ModelUnusableError,
 } from '../../../host/inference/model-errors.ts'
 import { ModelPullRefusedError, ModelSourceError } from '../../../host/inference/model-pull.ts'
+import { answerFor, type Failure } from '../../../host/interface/failure-kind.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import {
   CollectionExistsError,
@@ -45,7 +53,8 @@ import {
   UnknownCollectionError,
 } from '../../../host/memory/memory-errors.ts'
 import { InvalidPolicyTextError } from '../../../host/policy/policy-service.ts'
-import { RunError, type RunFailure } from '../../../host/requests/run-errors.ts'
+import { RefusalSchema } from '../../../host/requests/direct/direct-wire.ts'
+import { RunError } from '../../../host/requests/run-errors.ts'
 import { NotTaskAuthorError, TaskNotFoundError } from '../../../host/scheduler/scheduler-service.ts'
 import { UNKNOWN_ACTION } from './fixtures.ts'
 
@@ -66,6 +75,27 @@ async function answer(err: unknown, body: unknown = {}) {
 }
 
 const issues = [{ path: ['name'], message: 'too long' }]
+
+/** A failure's status on `/api`, status and type on the OpenAI and Anthropic endpoints, status on MCP. */
+type Edges = [number, [number, string], [number, string], number]
+
+/** How a run on the mesh ends without an answer (run-errors.ts), as each edge answers it. */
+const RUN_OUTCOMES: Partial<Record<Failure, Edges>> = {
+  not_found: [404, [404, 'invalid_request_error'], [404, 'not_found_error'], 404],
+  invalid: [400, [400, 'invalid_request_error'], [400, 'invalid_request_error'], 400],
+  busy: [429, [429, 'rate_limit_error'], [429, 'rate_limit_error'], 429],
+  'busy/limited': [429, [429, 'rate_limit_error'], [429, 'rate_limit_error'], 429],
+  unavailable: [503, [503, 'server_error'], [503, 'overloaded_error'], 503],
+  'unavailable/no_room': [507, [507, 'server_error'], [507, 'overloaded_error'], 503],
+  'failed/upstream': [502, [502, 'server_error'], [502, 'api_error'], 500],
+}
+
+/** What else a runner's refusal, or a runner not reached, says (direct-wire.ts), as each edge would answer it. */
+const TURNDOWNS: Partial<Record<Failure, Edges>> = {
+  ...RUN_OUTCOMES,
+  'unavailable/unreachable': [503, [503, 'server_error'], [503, 'overloaded_error'], 503],
+  failed: [500, [500, 'server_error'], [500, 'api_error'], 500],
+}
 
 describe('the management API answers each error by its kind', () => {
   const cases: [Error, number, Record<string, unknown>?][] = [
@@ -109,22 +139,13 @@ describe('the management API answers each error by its kind', () => {
   })
 
   it('a run on the mesh and an embedding by how the mesh failed', async () => {
-    const statuses: Record<RunFailure, number> = {
-      model_not_found: 404,
-      invalid_input: 400,
-      busy: 429,
-      limited: 429,
-      no_capacity: 503,
-      no_room: 507,
-      failed: 502,
-    }
-    for (const [failure, status] of Object.entries(statuses) as [RunFailure, number][]) {
+    for (const [failure, [status]] of Object.entries(RUN_OUTCOMES) as [Failure, Edges][]) {
       expect(await answer(new RunError(failure, 'some_code', 'no', 'messages'))).toEqual({
         status,
         name: 'MeshRunError',
         details: { failure, code: 'some_code', field: 'messages' },
       })
-      if (failure === 'invalid_input') continue
+      if (failure === 'invalid') continue
       expect(await answer(new EmbeddingUnavailableError('nomic', failure, 'no')), failure).toMatchObject({
         status,
         details: { model: 'nomic' },
@@ -157,6 +178,25 @@ describe('the management API answers each error by its kind', () => {
   })
 })
 
+describe("a run's outcomes and runners' refusals, one vocabulary every edge answers", () => {
+  it('answers every run outcome, every word a refusal carries and a runner not reached, on every edge', async () => {
+    const said: Failure[] = [...RefusalSchema.shape.why.options, 'unavailable/unreachable']
+    expect(said.filter((why) => TURNDOWNS[why] === undefined)).toEqual([])
+    for (const [failure, expected] of Object.entries(TURNDOWNS) as [Failure, Edges][]) {
+      const err = new RunError(failure, 'some_code', 'no')
+      const openai = endpointReply('/v1/chat/completions', asEndpointError(err))
+      const anthropic = endpointReply('/v1/messages', asEndpointError(err))
+      const edges: Edges = [
+        (await answer(err)).status,
+        [openai.status, (openai.body as OpenAiErrorBody).error.type],
+        [anthropic.status, (anthropic.body as AnthropicErrorBody).error.type],
+        answerFor(MCP_STATUS, failure),
+      ]
+      expect(edges, failure).toEqual(expected)
+    }
+  })
+})
+
 describe('the endpoint answers each kind in the shape of its API', () => {
   const reply = (url: string, err: unknown) => {
     const { status, body } = endpointReply(url, asEndpointError(err))
@@ -170,12 +210,12 @@ describe('the endpoint answers each kind in the shape of its API', () => {
       body: { error: { message: 'all busy', type: 'rate_limit_error', param: null, code: 'peers_busy' } },
     })
     const types = {
-      no_capacity: [503, 'overloaded_error'],
-      no_room: [507, 'overloaded_error'],
-      failed: [502, 'api_error'],
+      unavailable: [503, 'overloaded_error'],
+      'unavailable/no_room': [507, 'overloaded_error'],
+      'failed/upstream': [502, 'api_error'],
     } as const
     for (const [failure, [status, type]] of Object.entries(types)) {
-      const err = new RunError(failure as RunFailure, 'x', 'no')
+      const err = new RunError(failure as Failure, 'x', 'no')
       expect(reply('/v1/messages', err)).toEqual({
         status,
         body: { type: 'error', error: { type, message: 'no' } },

@@ -328,7 +328,7 @@ describe('vision on the mesh', () => {
     expect(imageRouteError(request, [peer('seeing', true)])).toBeNull()
     expect(imageRouteError({ ...request, input: { messages: [] } }, [peer('blind', false)])).toBeNull()
     expect(imageRouteError(request, [peer('blind', false)])).toMatchObject({
-      failure: 'invalid_input',
+      failureKind: 'invalid',
       code: 'model_without_vision',
       message: expect.stringMatching(/model "eye" takes no images/),
     })

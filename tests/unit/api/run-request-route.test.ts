@@ -16,11 +16,11 @@ let cancelled: (reason: unknown) => void = () => {}
 const runner = {
   run: async (request: InferenceRequest): Promise<InferenceAnswer> => {
     seen.push(request)
-    if (request.model === 'absent') throw new RunError('model_not_found', 'model_not_found', 'on no peer')
+    if (request.model === 'absent') throw new RunError('not_found', 'model_not_found', 'on no peer')
     request.onEvent?.({ type: 'submitted', task: 'uhCkkTASK' })
     if (request.model === undefined) {
       request.onEvent?.({ type: 'waiting', reason: 'no node has any model' })
-      throw new RunError('no_capacity', 'no_capacity', 'no peer can serve task uhCkkTASK (cancelled it)')
+      throw new RunError('unavailable', 'no_capacity', 'no peer can serve task uhCkkTASK (cancelled it)')
     }
     if (request.model === 'slow')
       return new Promise((_, reject) =>
@@ -74,7 +74,7 @@ describe('POST /api/mesh/run', () => {
     expect(err).toMatchObject({
       status: 404,
       errorName: 'MeshRunError',
-      details: { failure: 'model_not_found' },
+      details: { failure: 'not_found', code: 'model_not_found' },
     })
   })
 

@@ -17,11 +17,21 @@ const holder = TINY_HOLDER
 /** What the runners said, by the model asked for. */
 const REFUSALS: Record<string, Turndown[]> = {
   tiny: [
-    { agent: 'uhCAkA', why: 'policy', message: 'denied by policy: forbidden by p1', retry_after_s: 3600 },
+    {
+      agent: 'uhCAkA',
+      why: 'busy/limited',
+      message: 'denied by policy: forbidden by p1',
+      retry_after_s: 3600,
+    },
     { agent: 'uhCAkB', why: 'busy', message: 'every slot is busy' },
-    { agent: 'uhCAkC', why: 'policy', message: 'denied by policy: forbidden by p0', retry_after_s: 120 },
+    {
+      agent: 'uhCAkC',
+      why: 'busy/limited',
+      message: 'denied by policy: forbidden by p0',
+      retry_after_s: 120,
+    },
   ],
-  silent: [{ agent: 'uhCAkA', why: 'policy', message: 'denied by policy: forbidden by p0' }],
+  silent: [{ agent: 'uhCAkA', why: 'busy/limited', message: 'denied by policy: forbidden by p0' }],
 }
 
 let server: ApiServer

@@ -115,14 +115,14 @@ describe('a request on the round', () => {
     const waits: string[] = []
     const run = runner.run(request({ onEvent: (e) => void (e.type === 'waiting' && waits.push(e.reason)) }))
     await send({ type: 'waiting', reason: 'no peer has the model', unclaimable: true })
-    await expect(run).rejects.toMatchObject({ failure: 'no_capacity', message: /no peer has a slot/ })
+    await expect(run).rejects.toMatchObject({ failureKind: 'unavailable', message: /no peer has a slot/ })
     expect(cancelled).toEqual(['nobody can serve it: no peer has the model'])
     expect(waits).toEqual(['no peer has the model'])
   })
 
   it('gives up a task no peer took in time', async () => {
     const { runner, cancelled } = round(20)
-    await expect(runner.run(request())).rejects.toMatchObject({ failure: 'no_capacity' })
+    await expect(runner.run(request())).rejects.toMatchObject({ failureKind: 'unavailable' })
     expect(cancelled).toEqual(['no peer took it in time'])
   })
 
@@ -132,7 +132,7 @@ describe('a request on the round', () => {
     const run = runner.run(request({ signal: client.signal }))
     await send({ type: 'waiting', reason: 'no slot yet', unclaimable: false })
     client.abort()
-    await expect(run).rejects.toMatchObject({ failure: 'no_capacity' })
+    await expect(run).rejects.toMatchObject({ failureKind: 'unavailable' })
     expect(cancelled).toEqual(['the client went away'])
   })
 })

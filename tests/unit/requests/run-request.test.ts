@@ -90,7 +90,7 @@ describe('RequestRunner routes', () => {
     const { runner, calls } = inference(async () => ({ request: 'x', peer: 'y', output: null }))
     const image = { messages: [{ role: 'user', content: 'see', images: ['data:image/png;base64,AA=='] }] }
     await expect(runner.run(request({ input: image, fanOut: 2 }))).rejects.toMatchObject({
-      failure: 'invalid_input',
+      failureKind: 'invalid',
       code: 'unsupported_combination',
       field: 'ripple',
     })
@@ -106,17 +106,27 @@ describe('RequestRunner routes', () => {
   })
 
   it.each([
-    ['every runner lacked room', ['no_room', 'unreachable'], 'no_room', 'no_room'],
-    ['every runner was busy', ['busy', 'unreachable'], 'busy', 'peers_busy'],
-    ['runners refused for other reasons', ['no_room', 'failed'], 'no_capacity', 'no_capacity'],
-    ['runners refused by policy or were busy', ['policy', 'busy'], 'limited', 'rate_limit_exceeded'],
-    ['a runner refused by policy, another failed', ['policy', 'failed'], 'no_capacity', 'no_capacity'],
-  ] as const)('when %s, fails as such', async (_name, whys, failure, code) => {
+    [
+      'every runner lacked room',
+      ['unavailable/no_room', 'unavailable/unreachable'],
+      'unavailable/no_room',
+      'no_room',
+    ],
+    ['every runner was busy', ['busy', 'unavailable/unreachable'], 'busy', 'peers_busy'],
+    ['runners refused for other reasons', ['unavailable/no_room', 'failed'], 'unavailable', 'no_capacity'],
+    [
+      'runners refused by policy or were busy',
+      ['busy/limited', 'busy'],
+      'busy/limited',
+      'rate_limit_exceeded',
+    ],
+    ['a runner refused by policy, another failed', ['busy/limited', 'failed'], 'unavailable', 'no_capacity'],
+  ] as const)('when %s, fails as such', async (_name, whys, failureKind, code) => {
     const reasons = whys.map((why, i) => ({ agent: `uhCAk${i}`, why, message: `${why} there` }))
     const { runner } = inference(async () => {
       throw new NoRunnerError('tiny', reasons)
     })
-    await expect(runner.run(request())).rejects.toMatchObject({ failure, code })
+    await expect(runner.run(request())).rejects.toMatchObject({ failureKind, code })
   })
 
   it('runs a model of its own directory that no capability names yet here, and 404s one it lacks', async () => {
@@ -144,7 +154,7 @@ describe('RequestRunner routes', () => {
     const mine = routed.find((p) => p.self)
     expect(mine?.capability?.inference.models.map((m) => m.name)).toEqual(['fresh'])
     await expect(runner.run(request({ model: 'absent' }))).rejects.toMatchObject({
-      failure: 'model_not_found',
+      failureKind: 'not_found',
       message: expect.stringContaining('the model "absent" is on no peer of the mesh (models: tiny)'),
     })
   })

@@ -156,10 +156,10 @@ describe('policies with usage in their context', () => {
     expect(await ask(inference, 'hi')).toMatchObject({ peer: B, output: { text: 'echo: hi' } })
     expect([refusing, serving]).toEqual([[], ['hi']])
     const alone = await ask(requester(mesh, [peer(A, 8)]).inference, 'hi').catch((e: unknown) => e)
-    expect((alone as NoRunnerError).reasons).toMatchObject([{ agent: A, why: 'policy' }])
+    expect((alone as NoRunnerError).reasons).toMatchObject([{ agent: A, why: 'busy/limited' }])
     expect((alone as Error).message).toMatch(/denied by policy: forbidden by p1/)
     // The runner said when its day's count lets it: between 24 and 25 hours on (by whole hours).
-    expect((alone as NoRunnerError).failure).toBe('limited')
+    expect((alone as NoRunnerError).failureKind).toBe('busy/limited')
     expect((alone as NoRunnerError).retryAfterS).toBeGreaterThan(24 * 3600)
     expect((alone as NoRunnerError).retryAfterS).toBeLessThanOrEqual(25 * 3600)
   })

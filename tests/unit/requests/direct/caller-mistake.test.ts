@@ -49,7 +49,7 @@ describe('a request no runner ran', () => {
     ])
     expect(none).toBeInstanceOf(RunError)
     expect(none).toMatchObject({
-      failure: 'invalid_input',
+      failureKind: 'invalid',
       code: 'invalid_value',
       field: 'json_schema',
       message: 'uhCAkB said invalid',
@@ -59,41 +59,49 @@ describe('a request no runner ran', () => {
   it('is the caller’s mistake for a prompt over the context only when every runner reached said so', () => {
     const everyOne = new NoRunnerError('tiny', [
       turndown('uhCAkA', 'invalid', overflow),
-      turndown('uhCAkB', 'unreachable'),
+      turndown('uhCAkB', 'unavailable/unreachable'),
       turndown('uhCAkC', 'invalid', overflow),
     ])
-    expect(everyOne).toMatchObject({ failure: 'invalid_input', code: 'context_length_exceeded' })
+    expect(everyOne).toMatchObject({ failureKind: 'invalid', code: 'context_length_exceeded' })
     // Another runner (a larger context, maybe) failed for its own reasons: the mesh's fault, 503.
     const notEveryOne = new NoRunnerError('tiny', [
       turndown('uhCAkA', 'invalid', overflow),
       turndown('uhCAkB', 'failed'),
     ])
-    expect(notEveryOne).toMatchObject({ failure: 'no_capacity', code: 'no_capacity' })
-    expect(new NoRunnerError('tiny', [turndown('uhCAkA', 'invalid')]).failure).toBe('no_capacity')
+    expect(notEveryOne).toMatchObject({ failureKind: 'unavailable', code: 'no_capacity' })
+    expect(new NoRunnerError('tiny', [turndown('uhCAkA', 'invalid')]).failureKind).toBe('unavailable')
   })
 
   it('is the run outcome the refusals make: busy, no room, a limit that lifts, or none could', () => {
     const outcome = (...whys: Turndown['why'][]) => {
-      const { failure, code, retryAfterS } = new NoRunnerError(
+      const { failureKind, code, retryAfterS } = new NoRunnerError(
         'tiny',
         whys.map((why, i) =>
-          turndown(`uhCAk${i}`, why, why === 'policy' ? { retry_after_s: 60 * (i + 1) } : {}),
+          turndown(`uhCAk${i}`, why, why === 'busy/limited' ? { retry_after_s: 60 * (i + 1) } : {}),
         ),
       )
-      return { failure, code, retryAfterS }
+      return { failureKind, code, retryAfterS }
     }
-    expect(outcome('busy', 'unreachable')).toEqual({ failure: 'busy', code: 'peers_busy', retryAfterS: null })
-    expect(outcome('no_room')).toEqual({ failure: 'no_room', code: 'no_room', retryAfterS: null })
-    expect(outcome('busy', 'policy', 'policy')).toEqual({
-      failure: 'limited',
+    expect(outcome('busy', 'unavailable/unreachable')).toEqual({
+      failureKind: 'busy',
+      code: 'peers_busy',
+      retryAfterS: null,
+    })
+    expect(outcome('unavailable/no_room')).toEqual({
+      failureKind: 'unavailable/no_room',
+      code: 'no_room',
+      retryAfterS: null,
+    })
+    expect(outcome('busy', 'busy/limited', 'busy/limited')).toEqual({
+      failureKind: 'busy/limited',
       code: 'rate_limit_exceeded',
       retryAfterS: 120,
     })
-    expect(outcome('no_room', 'busy')).toEqual({
-      failure: 'no_capacity',
+    expect(outcome('unavailable/no_room', 'busy')).toEqual({
+      failureKind: 'unavailable',
       code: 'no_capacity',
       retryAfterS: null,
     })
-    expect(outcome()).toEqual({ failure: 'no_capacity', code: 'no_capacity', retryAfterS: null })
+    expect(outcome()).toEqual({ failureKind: 'unavailable', code: 'no_capacity', retryAfterS: null })
   })
 })

@@ -128,14 +128,14 @@ describe('the direct route', () => {
     const alone = requester(mesh, [peer(A, 8)])
     const err = await ask(alone.inference, 'hi').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(NoRunnerError)
-    expect((err as NoRunnerError).failure).toBe('no_room')
-    expect((err as NoRunnerError).reasons).toMatchObject([{ agent: A, why: 'no_room' }])
+    expect((err as NoRunnerError).failureKind).toBe('unavailable/no_room')
+    expect((err as NoRunnerError).reasons).toMatchObject([{ agent: A, why: 'unavailable/no_room' }])
     expect((err as Error).message).toMatch(/held by coder \(512 MiB, busy\)/)
     // A run that failed for another reason is no refusal for room.
     const broken = new FakeMesh()
     await runner(broken, A, undefined, () => Promise.reject(new Error('engine crashed')))
     const failed = await ask(requester(broken, [peer(A, 8)]).inference, 'hi').catch((e: unknown) => e)
-    expect((failed as NoRunnerError).failure).toBe('no_capacity')
+    expect((failed as NoRunnerError).failureKind).toBe('unavailable')
   })
 
   it('records an answer as accepted with the runner’s proof of the output served', async () => {

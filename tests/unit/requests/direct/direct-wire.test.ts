@@ -1,6 +1,7 @@
 /**
  * The direct wire's pure parts: the request digest (one canonicalisation, the same hash as the request's
- * canonical JSON), the frames of version 2 (a proof carrying its batch among them), the check that a request is the one offered, and the
+ * canonical JSON), the frames of version 2 (a proof carrying its batch among them), a refusal's words on
+ * each version (version 1's own, translated by one table), the check that a request is the one offered, and the
  * requester's phases (a runner cannot accept or answer what it was never sent).
  */
 import { createHash } from 'node:crypto'
@@ -12,9 +13,13 @@ import {
   OfferFrameSchema,
   offerMismatch,
   PromptFrameSchema,
+  RefusalSchema,
   type RequesterPhase,
   type RunnerFrame,
   RunnerFrameSchema,
+  refusedFrame,
+  runnerFrame,
+  V1_REFUSALS,
   WireOrderError,
   wireVersion,
 } from '../../../../host/requests/direct/direct-wire.ts'
@@ -125,5 +130,30 @@ describe('the requester’s phases', () => {
     expect(RunnerFrameSchema.parse({ ...none, batch })).toEqual({ ...none, batch })
     for (const bad of [[], [['not base64url!', 'AA', null]], Array(9).fill(['AA', 'AA', null])])
       expect(RunnerFrameSchema.safeParse({ ...none, batch: bad }).success).toBe(false)
+  })
+})
+
+describe("a refusal's words on each version", () => {
+  const refusal = { message: 'no', retry_after_s: 30 }
+
+  it('has one word of version 1 for each the run says, and none for any other', () => {
+    expect(Object.values(V1_REFUSALS).sort()).toEqual([...RefusalSchema.shape.why.options].sort())
+  })
+
+  it.each(Object.entries(V1_REFUSALS))(
+    'writes and reads %s on version 1, without a retry time',
+    (word, why) => {
+      const frame = refusedFrame(1, { why, ...refusal })
+      expect(frame).toEqual({ type: 'refused', why: word, message: 'no' })
+      expect(runnerFrame(1, frame)).toEqual({ type: 'refused', why, message: 'no' })
+    },
+  )
+
+  it('says the run’s own words on version 2, with the retry time, and reads no word of the other', () => {
+    const frame = refusedFrame(2, { why: 'busy/limited', ...refusal })
+    expect(frame).toEqual({ type: 'refused', why: 'busy/limited', ...refusal })
+    expect(runnerFrame(2, frame)).toEqual(frame)
+    expect(() => runnerFrame(2, { type: 'refused', why: 'policy', message: 'no' })).toThrow()
+    expect(() => runnerFrame(1, frame)).toThrow()
   })
 })

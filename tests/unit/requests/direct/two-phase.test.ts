@@ -133,6 +133,22 @@ describe('the two phases of a direct request', () => {
     })
   })
 
+  it('refuses in version 1’s words to a requester of release 0.1.0, read in the run’s own', async () => {
+    const mesh = new FakeMesh()
+    const deny = async () => ({ ...NO_POLICY_VERDICT, allowed: false, reason: 'no', retryAfterS: 60 })
+    await runner(mesh, A, undefined, undefined, { decide: deny, speaks: [DIRECT_PROTOCOL_V1] })
+    const { frames } = await openTo(mesh, A, DIRECT_PROTOCOL_V1)
+    await frames.write({ request: offerOf('old').request, queue: false })
+    expect(await frames.read()).toEqual({ type: 'refused', why: 'policy', message: 'denied by policy: no' })
+    // This requester reads it as a limit, which lifts when the requester's default says (0.1.0 names no time).
+    const err = await ask(requester(mesh, [peer(A, 2)]).inference, 'hi').catch((e: unknown) => e)
+    expect(err).toMatchObject({
+      failureKind: 'busy/limited',
+      retryAfterS: 10,
+      reasons: [{ agent: A, why: 'busy/limited' }],
+    })
+  })
+
   it('serves a requester of release 0.1.0: the request in the first frame, on version 1', async () => {
     const mesh = new FakeMesh()
     const runs = await runner(mesh, A)
