@@ -16,7 +16,7 @@ export interface ReportParts {
 export interface ReportPort {
   /** Each part has one owner: a part added twice is an error. */
   add(parts: Partial<ReportParts>): void
-  /** Each read as nothing to report while nobody added it. */
+  /** What the parts say; a part nobody added reads as nothing to report. */
   queueDepth(): number
   splits(): NonNullable<Heartbeat['splits']>
   shardsHeld(): number
