@@ -4,16 +4,16 @@
  * across them (its status, pulls, invites). A `HostNode` is one; tests give only the parts they use.
  */
 
-import type { ModelManager } from '../inference/model-manager.ts'
+import type { ModelsPort } from '../inference/models-port.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { LivePeers } from '../interface/live-peers.ts'
 import type { NetworkPort } from '../interface/network-port.ts'
-import type { DaemonMetrics } from '../metrics/daemon-metrics.ts'
-import type { DirectService } from '../requests/direct/direct-service.ts'
-import type { RequestRunner } from '../requests/run-request.ts'
-import type { SplitService } from '../split/split-service.ts'
-import type { MeshUsage } from '../usage/mesh-usage.ts'
-import type { UsageLedger } from '../usage/usage-ledger.ts'
+import type { MetricsPort } from '../metrics/metrics-port.ts'
+import type { DirectPort } from '../requests/direct-port.ts'
+import type { RequestsPort } from '../requests/requests-port.ts'
+import type { SplitsPort } from '../split/splits-port.ts'
+import type { MeshUsagePort } from '../usage/mesh-usage-port.ts'
+import type { UsagePort } from '../usage/usage-port.ts'
 import type { StatusView } from './contract/index.ts'
 import type { ArtifactApi } from './routes/artifacts-route.ts'
 import type { InviteApi } from './routes/invites-route.ts'
@@ -27,24 +27,24 @@ export interface ApiComponents {
   peers: LivePeers
   /** `GET /api/records/:hash/wait`, where the backend can tell. */
   backend?: Pick<NetworkPort, 'waitForAction'>
-  models: Pick<ModelManager, 'list' | 'load' | 'unload' | 'onChange'>
+  models: Pick<ModelsPort, 'list' | 'load' | 'unload' | 'onChange'>
   /** Models split over peers (`?split=1` loads, and the splits in the models list). */
-  splits?: Pick<SplitService, 'load' | 'views'>
+  splits?: Pick<SplitsPort, 'load' | 'views'>
   scheduler?: TaskApi['scheduler']
   workers?: TaskApi['workers']
   /** The records of requests routed straight to their runner. */
-  direct?: Pick<DirectService, 'served' | 'checkLeaf'>
+  direct?: Pick<DirectPort, 'served' | 'checkLeaf'>
   policies?: PolicyApi
   artifacts?: ArtifactApi | null
   memory?: MemoryApi | null
   /** The OpenAI- and Anthropic-compatible endpoint (`/v1`) runs requests on the mesh with it. */
-  requests?: RequestRunner
+  requests?: RequestsPort
   /** GET /metrics, and the count of API requests. */
-  metrics?: DaemonMetrics
+  metrics?: MetricsPort
   /** GET /api/usage, and the notes /v1 keeps of each answer (its API key, its reasoning). */
-  usage?: Pick<UsageLedger, 'rows' | 'note'>
+  usage?: Pick<UsagePort, 'rows' | 'note'>
   /** Asks the other peers what they signed about this member (null: none reached directly). */
-  meshUsage?: Pick<MeshUsage, 'ask'> | null
+  meshUsage?: Pick<MeshUsagePort, 'ask'> | null
 }
 
 export interface ApiNode {

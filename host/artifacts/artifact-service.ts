@@ -7,8 +7,7 @@
 import { CID } from 'multiformats/cid'
 import type { ActionHashB64, Artifact, EntryRecord, PinCommitment } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
-import type { LongOperationOptions } from '../interface/progress.ts'
-import { DEFAULT_IMPORT_PROFILE, type ImportProfile } from '../ipfs/import-profile.ts'
+import { DEFAULT_IMPORT_PROFILE } from '../ipfs/import-profile.ts'
 import type { IpfsStore } from '../ipfs/ipfs-store.ts'
 import { resumingFetch } from '../ipfs/resuming-fetch.ts'
 import { SharedFetches } from '../ipfs/shared-fetch.ts'
@@ -22,37 +21,15 @@ import {
   isDiskFull,
   PinQuotaExceededError,
 } from './artifact-errors.ts'
+import type {
+  AddArtifactOptions,
+  ArtifactsPort,
+  ArtifactView,
+  ImportedContent,
+  Provenance,
+  ReadOptions,
+} from './artifacts-port.ts'
 import { ContentMeter } from './content-meter.ts'
-
-export type Provenance = Artifact['provenance']
-
-/** Progress: the bytes imported so far (`import`; the total is not known while they stream in). */
-export interface AddArtifactOptions extends LongOperationOptions {
-  name: string
-  /** Default `application/octet-stream`. */
-  mimeType?: string
-  /** Peers that should hold it; default 1 (this one). */
-  replication?: number
-  /** Default: added by hand (`tool: 'ripple artifact add'`, nothing else). */
-  provenance?: Provenance
-  profile?: ImportProfile
-}
-
-/** Bytes imported and pinned here, with what an Artifact says of them. */
-export interface ImportedContent {
-  cid: string
-  size: number
-  sha256: string
-}
-
-/** Progress: the bytes read so far, of the artifact's size (`fetch`). */
-export type ReadOptions = LongOperationOptions
-
-/** An artifact and the peers that keep it. */
-export interface ArtifactView {
-  artifact: EntryRecord<Artifact>
-  holders: EntryRecord<PinCommitment>[]
-}
 
 export interface ArtifactServiceInit {
   conductor: Pick<ConductorPort, 'callZome' | 'agentPubKey'>
@@ -80,7 +57,7 @@ const DEFAULT_IDLE_MS = 30_000
 /** A fetch that brings nothing this long is asked again (see `resumingFetch`). */
 const RETRY_AFTER_MS = 5_000
 
-export class ArtifactService {
+export class ArtifactService implements ArtifactsPort {
   readonly ipfs: IpfsStore
   readonly #conductor: ArtifactServiceInit['conductor']
   readonly #maxBytes: number

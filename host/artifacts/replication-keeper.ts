@@ -8,11 +8,11 @@
 import type { DnaName } from '../../zomes-bindings/index.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
-import type { ArtifactService } from './artifact-service.ts'
+import type { ArtifactsPort } from './artifacts-port.ts'
 import { planRelease, planReplication, planTrim } from './replication-plan.ts'
 
 export interface ReplicationKeeperInit {
-  artifacts: Pick<ArtifactService, 'list' | 'pin' | 'unpin' | 'room' | 'excess' | 'agent' | 'replicas'>
+  artifacts: Pick<ArtifactsPort, 'list' | 'pin' | 'unpin' | 'room' | 'excess' | 'agent' | 'replicas'>
   /** Agents not offline (past the network's timeout), this one included. */
   alivePeers: () => Promise<string[]>
   onRecordsStored?: (dna: DnaName, listener: () => void) => () => void

@@ -2,13 +2,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { TaskPayloads } from '../scheduler/task-payloads.ts'
 import { ArtifactNotFoundError } from './artifact-errors.ts'
-import type { ArtifactService } from './artifact-service.ts'
+import type { ArtifactsPort } from './artifacts-port.ts'
 
 /** How often a read asks again for an Artifact not known here yet. */
 const ASK_AGAIN_MS = 250
 
 export function artifactTaskPayloads(
-  artifacts: Pick<ArtifactService, 'importBytes' | 'register' | 'read'>,
+  artifacts: Pick<ArtifactsPort, 'importBytes' | 'register' | 'read'>,
 ): TaskPayloads {
   return {
     put: (bytes, signal) =>

@@ -14,7 +14,7 @@ import { loadNetworkConfig, withBootstrap } from '../config/network-config.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import { removeStaleKeyDirs } from '../inference/engine/llama-server-process.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
-import type { ModelManager } from '../inference/model-manager.ts'
+import type { ModelsPort } from '../inference/models-port.ts'
 import { type Startable, startAll, stopAll } from '../interface/startable.ts'
 import type { IpfsChoice } from '../ipfs/ipfs-choice.ts'
 import type { Logger } from '../log/logger.ts'
@@ -91,7 +91,8 @@ export interface RunningDaemon {
   mesh: ChosenMesh['how']
   dataDir: DataDir
   modelsDir: string
-  models: ModelManager
+  /** The engine's backend, as `ripple up` says it. */
+  models: Pick<ModelsPort, 'backends'>
   apiUrl: string
   /** The dashboard's address with a one-time login code (the token itself is never printed). */
   loginUrl(): string

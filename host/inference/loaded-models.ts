@@ -3,16 +3,19 @@
  * reservation on the peer's memory budget), may still take and could give back. The loader fills it,
  * the idle sweep empties it, the registry and the runners ask it.
  */
-import type { MemoryBudget, Reservation } from '../interface/memory-budget.ts'
+import type { BudgetPort, Reservation } from '../interface/budget-port.ts'
 import type { EngineModel } from './engine/engine-model.ts'
 import type { Resident } from './model-room.ts'
+
+/** What the loaded models take of the peer's memory budget: their reservations, within its limit. */
+export type ModelBudget = Pick<BudgetPort, 'reserve' | 'free' | 'limitBytes'>
 
 export class LoadedModels {
   readonly #models = new Map<string, EngineModel>()
   readonly #reservations = new Map<string, Reservation>()
-  readonly #budget: MemoryBudget
+  readonly #budget: ModelBudget
 
-  constructor(budget: MemoryBudget) {
+  constructor(budget: ModelBudget) {
     this.#budget = budget
   }
 

@@ -10,20 +10,19 @@
  */
 import { availableParallelism, freemem } from 'node:os'
 import { MemoryBudget } from '../interface/memory-budget.ts'
-import type { LongOperationOptions } from '../interface/progress.ts'
-import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import { EngineBackends } from './engine/engine-backends.ts'
 import type { EngineModel } from './engine/engine-model.ts'
 import type { FileHashCache } from './file-hash-cache.ts'
 import { IdleSweep } from './idle-sweep.ts'
 import type { IdleView } from './keep-alive.ts'
-import { LoadedModels } from './loaded-models.ts'
+import { LoadedModels, type ModelBudget } from './loaded-models.ts'
 import { ModelCatalogue } from './model-catalogue.ts'
 import { ModelLoader } from './model-loader.ts'
 import { ModelQuarantine } from './model-quarantine.ts'
 import type { ModelListing, ModelLoadOptions } from './model-types.ts'
 import { type ModelsDirWatch, watchModelsDir } from './models-dir-watch.ts'
+import type { AcquireOptions, ModelsPort } from './models-port.ts'
 import { SharedLoads } from './shared-load.ts'
 
 // Who loads models catches the errors of a load by importing them from here too, and reads its types.
@@ -49,20 +48,15 @@ export interface ModelManagerInit {
    * The memory promised on this peer, which loaded models draw from (its limit is `--model-memory`);
    * default: one of their own with no limit (all that is free).
    */
-  budget?: MemoryBudget
+  budget?: ModelBudget
   /** How long a model stays loaded once idle (`--keep-alive`); default 5 min, KEEP_FOREVER: never unloaded. */
   keepAliveMs?: number
   logger: Logger
 }
 
-export interface AcquireOptions extends LongOperationOptions {
-  /** The request's keep-alive (Ollama's `keep_alive`): the model's from now on, up to the peer's own. */
-  keepAliveMs?: number
-}
-
 const DEFAULT_CONTEXT_SIZE = 4096
 
-export class ModelManager implements Startable {
+export class ModelManager implements ModelsPort {
   /** Tokens per context asked for (each model's is capped by its training context). */
   readonly contextSize: number
   /** Slots each model's engine runs beyond a member's share (`--held-back`). */

@@ -6,6 +6,7 @@
  * one, what the machine has free is the bound (a model loaded takes from it already). Pure: the
  * machine's free memory is handed in.
  */
+import type { BudgetPort, Reservation } from './budget-port.ts'
 import type { Failure } from './failure-kind.ts'
 
 export interface MemoryBudgetInit {
@@ -13,14 +14,6 @@ export interface MemoryBudgetInit {
   limitBytes?: number
   /** What the machine has free now (os.freemem). */
   freeMemory: () => number
-}
-
-/** A promise of memory, held until released; its size may be settled once the holder knows it. */
-export interface Reservation {
-  readonly bytes: number
-  /** Records what the holder took in the end (an engine's estimate once started); never refused. */
-  settle(bytes: number): void
-  release(): void
 }
 
 /** Thrown when a promise would pass the limit: what was asked, what is free and who holds the rest. */
@@ -42,7 +35,7 @@ export class MemoryOverBudgetError extends Error {
 
 const mib = (bytes: number) => `${Math.ceil(bytes / 1024 ** 2)} MiB`
 
-export class MemoryBudget {
+export class MemoryBudget implements BudgetPort {
   readonly limitBytes: number | undefined
   readonly #freeMemory: () => number
   readonly #reserved = new Map<symbol, { holder: string; bytes: number }>()

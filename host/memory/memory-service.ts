@@ -12,11 +12,11 @@
  * - the server side (./memory-rpc.ts): what peers ask of the shards held here.
  */
 import type { ConductorPort } from '../interface/conductor-port.ts'
-import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import { CollectionAdmin } from './collection-admin.ts'
 import { CollectionCatalog } from './collection-catalog.ts'
 import type { MemoryDoc, MemoryQuery } from './memory-input.ts'
+import type { MemoryPort } from './memory-port.ts'
 import { MemoryQueries } from './memory-queries.ts'
 import { MemoryRpc } from './memory-rpc.ts'
 import type { MemoryTransport } from './memory-transport.ts'
@@ -63,7 +63,7 @@ const DEFAULT_SNAPSHOT_AFTER = 2000
 const DEFAULT_REPAIR_MS = 30_000
 const DEFAULT_REPAIR_SETTLE_MS = 10_000
 
-export class MemoryService implements Startable {
+export class MemoryService implements MemoryPort {
   readonly #init: MemoryServiceInit
   readonly #catalog: CollectionCatalog
   readonly #holdings: ShardHoldings

@@ -3,13 +3,13 @@
  * not do becomes memory's own error, so a caller gets the status it means (no such model: 404).
  */
 import { kindOf } from '../interface/failure-kind.ts'
+import type { RequestsPort } from '../requests/requests-port.ts'
 import { RunError } from '../requests/run-errors.ts'
-import type { RequestRunner } from '../requests/run-request.ts'
 import { InferEmbedOutputSchema } from '../workers/infer-embed.ts'
 import { EmbeddingUnavailableError } from './memory-errors.ts'
 import type { Embedder } from './memory-service.ts'
 
-export function peerEmbedder(runner: Pick<RequestRunner, 'run'>): Embedder {
+export function peerEmbedder(runner: Pick<RequestsPort, 'run'>): Embedder {
   return async (model, texts, signal) => {
     const answer = await runner
       .run({

@@ -9,6 +9,7 @@ import type { TaskState, TaskStatus } from '../../zomes-bindings/index.ts'
 import type { PeerEntry } from '../interface/live-peers.ts'
 import type { ReplicationStats } from '../interface/network-port.ts'
 import type { DirectStats } from '../requests/direct/direct-inference.ts'
+import type { MetricsPort } from './metrics-port.ts'
 
 export interface MetricsSources {
   peers: () => Promise<{ peers: Pick<PeerEntry, 'status'>[]; warrants: unknown[] }>
@@ -21,7 +22,7 @@ export interface MetricsSources {
 
 const PEER_STATUSES = ['online', 'stale', 'offline'] as const
 
-export class DaemonMetrics {
+export class DaemonMetrics implements MetricsPort {
   readonly registry = new Registry()
   readonly #taskDuration: Histogram<'status'>
   readonly #tasksEnded: Counter<'status'>

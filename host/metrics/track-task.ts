@@ -1,11 +1,11 @@
-import type { SchedulerService } from '../scheduler/scheduler-service.ts'
+import type { SchedulerPort } from '../scheduler/scheduler-port.ts'
 import { isTerminal } from '../scheduler/scheduler-service.ts'
-import type { DaemonMetrics } from './daemon-metrics.ts'
+import type { MetricsPort } from './metrics-port.ts'
 
 /** Follows a task submitted here until it ends, then gives its final state to the metrics. */
 export function trackTask(
-  scheduler: Pick<SchedulerService, 'watch' | 'view'>,
-  metrics: DaemonMetrics,
+  scheduler: Pick<SchedulerPort, 'watch' | 'view'>,
+  metrics: Pick<MetricsPort, 'taskEnded'>,
   hash: string,
   onError: (err: unknown) => void,
 ): void {

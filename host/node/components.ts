@@ -7,27 +7,27 @@
  */
 
 import type { NodeCapability } from '../../zomes-bindings/index.ts'
-import type { ArtifactService } from '../artifacts/artifact-service.ts'
-import type { ReplicationKeeper } from '../artifacts/replication-keeper.ts'
+import type { ArtifactsPort } from '../artifacts/artifacts-port.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
-import type { ModelManager } from '../inference/model-manager.ts'
+import type { ModelsPort } from '../inference/models-port.ts'
+import type { BudgetPort } from '../interface/budget-port.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { LivePeers } from '../interface/live-peers.ts'
-import type { MemoryBudget } from '../interface/memory-budget.ts'
+import type { Startable } from '../interface/startable.ts'
 import type { IpfsStore } from '../ipfs/ipfs-store.ts'
 import type { Logger } from '../log/logger.ts'
-import type { MemoryService } from '../memory/memory-service.ts'
-import type { DaemonMetrics } from '../metrics/daemon-metrics.ts'
-import type { PolicyService } from '../policy/policy-service.ts'
-import type { PeerReport, RegistryService } from '../registry/index.ts'
-import type { DirectService } from '../requests/direct/direct-service.ts'
-import type { RequestRunner } from '../requests/run-request.ts'
-import type { SchedulerService } from '../scheduler/scheduler-service.ts'
-import type { SplitService } from '../split/split-service.ts'
-import type { MeshUsage } from '../usage/mesh-usage.ts'
-import type { UsageLedger } from '../usage/usage-ledger.ts'
-import type { WorkerRegistry } from '../workers/worker-registry.ts'
+import type { MemoryPort } from '../memory/memory-port.ts'
+import type { MetricsPort } from '../metrics/metrics-port.ts'
+import type { PoliciesPort } from '../policy/policies-port.ts'
+import type { RegistryPort, ReportPort } from '../registry/index.ts'
+import type { DirectPort } from '../requests/direct-port.ts'
+import type { RequestsPort } from '../requests/requests-port.ts'
+import type { SchedulerPort } from '../scheduler/scheduler-port.ts'
+import type { SplitsPort } from '../split/splits-port.ts'
+import type { MeshUsagePort } from '../usage/mesh-usage-port.ts'
+import type { UsagePort } from '../usage/usage-port.ts'
+import type { WorkersPort } from '../workers/workers-port.ts'
 import type { NetworkBackend } from './network-backend.ts'
 
 /** This peer's capability as measured now, and the model files the last measure could not use. */
@@ -45,32 +45,33 @@ export interface Components {
   backend: NetworkBackend
   conductor: ConductorPort
   /** The memory promised on this peer: models reserve theirs, split shares and shard indexes are claimed. */
-  budget: MemoryBudget
-  models: ModelManager
+  budget: BudgetPort
+  models: ModelsPort
   /** What services built after the registry add to this peer's heartbeat and capability. */
-  report: PeerReport
+  report: ReportPort
   description: SelfDescription
-  registry: RegistryService
+  registry: RegistryPort
   /** The mesh's peers as this peer sees them. */
   peers: LivePeers
   /** Null on a network with no IPFS for this peer (Holochain without `--ipfs kubo`). */
   ipfs: IpfsStore | null
-  artifacts: ArtifactService | null
-  keeper: ReplicationKeeper | null
-  policies: PolicyService
-  splits: SplitService
-  workers: WorkerRegistry
-  scheduler: SchedulerService
+  artifacts: ArtifactsPort | null
+  /** Keeps every artifact at its replication: it offers the node nothing but running. */
+  keeper: Startable | null
+  policies: PoliciesPort
+  splits: SplitsPort
+  workers: WorkersPort
+  scheduler: SchedulerPort
   /** What this peer served and was served, from the leaves it signs. */
-  usage: UsageLedger
+  usage: UsagePort
   /** A member's usage as the other peers signed it (usage/1.0.0); null where peers are not reached directly. */
-  meshUsage: MeshUsage | null
-  metrics: DaemonMetrics
-  direct: DirectService
+  meshUsage: MeshUsagePort | null
+  metrics: MetricsPort
+  direct: DirectPort
   /** Runs a request on the peers: straight to a runner, or through the scheduling round. */
-  requests: RequestRunner
+  requests: RequestsPort
   /** Null where this peer cannot reach others directly (Holochain). */
-  memory: MemoryService | null
+  memory: MemoryPort | null
 }
 
 /** The components the node is handed; every other is a service's. */

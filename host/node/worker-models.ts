@@ -3,16 +3,17 @@
  * splits: a model too big for this peer alone is placed, and loaded, split over the mesh where this
  * peer can reach others. The manager never learns that splits exist; the splits load through it.
  */
-import { type ModelManager, ModelTooLargeError } from '../inference/model-manager.ts'
+import { ModelTooLargeError } from '../inference/model-manager.ts'
+import type { ModelsPort } from '../inference/models-port.ts'
 import { failureOf } from '../interface/failure-kind.ts'
-import type { SplitService } from '../split/split-service.ts'
+import type { SplitsPort } from '../split/splits-port.ts'
 import { modelMeant, placeModel } from '../workers/model-placement.ts'
 import type { WorkerModels } from '../workers/worker-models.ts'
 
 /** `splits`: null where none can run (no peer streams on this backend). */
 export function workerModels(
-  models: ModelManager,
-  splits: Pick<SplitService, 'load'> | null = null,
+  models: ModelsPort,
+  splits: Pick<SplitsPort, 'load'> | null = null,
 ): WorkerModels {
   return {
     place: (name) =>

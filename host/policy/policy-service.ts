@@ -9,6 +9,7 @@ import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Failure } from '../interface/failure-kind.ts'
 import type { Logger } from '../log/logger.ts'
 import { cedarSyntaxError, evaluatePolicies, NO_POLICY_VERDICT, type PolicyVerdict } from './cedar-engine.ts'
+import type { PoliciesPort, PolicyDraft } from './policies-port.ts'
 import { type DecisionInput, decisionContext, runPolicyRequest } from './run-question.ts'
 
 export interface PolicyServiceInit {
@@ -16,14 +17,6 @@ export interface PolicyServiceInit {
   /** How long the policy list is reused before it is read again; default 1 s. */
   cacheMs?: number
   logger: Logger
-}
-
-/** What a person gives to publish a policy; the version defaults to the next one. */
-export interface PolicyDraft {
-  id: string
-  text: string
-  description?: string
-  version?: number
 }
 
 /** Thrown when a policy's text is not valid Cedar (it would deny everything once published). */
@@ -44,7 +37,7 @@ const DEFAULT_CACHE_MS = 1000
 const REFRESH_AHEAD = 0.5
 const RECORDED_LIMIT = 4096
 
-export class PolicyService {
+export class PolicyService implements PoliciesPort {
   readonly #init: PolicyServiceInit
   #cached: { at: number; policies: EntryRecord<Policy>[] } | null = null
   #reading: Promise<EntryRecord<Policy>[]> | null = null

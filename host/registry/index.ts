@@ -5,7 +5,9 @@ export {
   modelInfo,
 } from './build-capability.ts'
 export { capabilityChanged } from './capability-changed.ts'
-export { PeerReport, type ReportParts } from './peer-report.ts'
+export { PeerReport } from './peer-report.ts'
 export { type HeartbeatConfig, peerStatus } from './peer-status.ts'
 export { PeerView } from './peer-view.ts'
+export type { RegistryPort } from './registry-port.ts'
 export { type RegistryInit, RegistryNotStartedError, RegistryService } from './registry-service.ts'
+export type { ReportParts, ReportPort } from './report-port.ts'

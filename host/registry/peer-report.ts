@@ -5,17 +5,9 @@
  * a part nobody added reads as nothing to report, and a part added twice is an error (one owner each).
  */
 import type { Heartbeat } from '../../zomes-bindings/index.ts'
+import type { ReportParts, ReportPort } from './report-port.ts'
 
-export interface ReportParts {
-  /** Tasks waiting to run here. */
-  queueDepth: () => number
-  /** The splits this peer heads, with each peer's share. */
-  splits: () => NonNullable<Heartbeat['splits']>
-  /** Shards of the shared memory held here. */
-  shardsHeld: () => number
-}
-
-export class PeerReport {
+export class PeerReport implements ReportPort {
   readonly #parts: Partial<ReportParts> = {}
 
   add(parts: Partial<ReportParts>): void {

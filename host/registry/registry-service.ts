@@ -12,16 +12,16 @@ import {
   type NodeCapability,
 } from '../../zomes-bindings/index.ts'
 import type { LoadSampler } from '../hardware/index.ts'
+import type { BudgetPort } from '../interface/budget-port.ts'
 import type { ConductorPort, Signal } from '../interface/conductor-port.ts'
 import type { PeerEntry } from '../interface/live-peers.ts'
-import type { MemoryBudget } from '../interface/memory-budget.ts'
-import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import { capabilityChanged } from './capability-changed.ts'
 import { beatDue, idlePaceMs, type PaceState } from './heartbeat-pace.ts'
 import type { HeartbeatConfig } from './peer-status.ts'
 import { PeerView } from './peer-view.ts'
+import type { RegistryPort } from './registry-port.ts'
 
 export interface RegistryInit {
   conductor: ConductorPort
@@ -39,7 +39,7 @@ export interface RegistryInit {
    * The memory promised here: its heartbeats say what models may still take, and the shares of others'
    * splits their heads' heartbeats say this peer holds stand in it as a claim (never evicted).
    */
-  budget?: MemoryBudget
+  budget?: Pick<BudgetPort, 'claim' | 'free'>
   /** Memory the idle loaded models hold (a load unloads them, least recently used first). */
   evictableModelBytes?: () => number
   /** The splits this peer heads. */
@@ -66,7 +66,7 @@ const NODES_REUSE_MS = 1000
 /** With ops telling of changes, how often they are read again all the same (a missed wake-up). */
 const NODES_REREAD_MS = 30_000
 
-export class RegistryService implements Startable {
+export class RegistryService implements RegistryPort {
   #advertised: NodeCapability | null = null
   #lastHeartbeat: Heartbeat | null = null
   readonly #view: PeerView

@@ -11,28 +11,24 @@
 import { type ModelInfo, NO_REQUIREMENTS, TaskOrderSchema } from '../../zomes-bindings/index.ts'
 import { hasImages } from '../inference/vision.ts'
 import type { PeerEntry } from '../interface/live-peers.ts'
-import type { RunProgress } from '../interface/run-event.ts'
 import { TASK_DEFAULTS } from '../interface/task-defaults.ts'
-import {
-  isTerminal,
-  type SchedulerService,
-  type TaskOrder,
-  type TaskView,
-} from '../scheduler/scheduler-service.ts'
+import type { SchedulerPort } from '../scheduler/scheduler-port.ts'
+import { isTerminal, type TaskOrder, type TaskView } from '../scheduler/scheduler-service.ts'
 import { type FollowOptions, followToEnd, type TaskFollower } from '../scheduler/task-follow.ts'
 import { acceptedOutput, acceptedResult, whyEnded } from '../scheduler/task-outcome.ts'
-import type { WorkerRegistry } from '../workers/worker-registry.ts'
+import type { WorkersPort } from '../workers/workers-port.ts'
 import { NoDirectRouteError } from './direct/direct-errors.ts'
 import type { DirectInference } from './direct/direct-inference.ts'
 import { imageRouteError } from './image-route.ts'
 import { type PeerModel, peerModels, withOwnModel } from './peer-models.ts'
+import type { InferenceAnswer, InferenceRequest, RequestsPort } from './requests-port.ts'
 import { RELAY_START, relayStep } from './round-relay.ts'
 import { routeFor } from './route-table.ts'
 import { RunError } from './run-errors.ts'
 
 export interface RequestRunnerInit {
-  scheduler: Pick<SchedulerService, 'submit' | 'view' | 'cancel' | 'watch'>
-  workers: Pick<WorkerRegistry, 'get'>
+  scheduler: Pick<SchedulerPort, 'submit' | 'view' | 'cancel' | 'watch'>
+  workers: WorkersPort
   peers: () => Promise<PeerEntry[]>
   /** Route, then run: one answer goes straight to its runner; without it every request is a task. */
   direct?: Pick<DirectInference, 'run'>
@@ -47,42 +43,9 @@ export interface RequestRunnerInit {
   ownModel?: (name: string) => Promise<ModelInfo | null>
 }
 
-export interface InferenceRequest {
-  kind: 'infer.generate' | 'infer.embed'
-  /** Unnamed: any peer with a model of its own runs it (through the round: only a model can be routed). */
-  model?: string
-  input: Record<string, unknown>
-  fanOut: number
-  /** `round` keeps the scheduling round for one answer too; fan-out always takes it. */
-  route?: 'direct' | 'round'
-  /** Aborted when the client goes away: the task is cancelled. */
-  signal: AbortSignal
-  /**
-   * The run's events (interface/run-event.ts): `submitted` once the task is submitted or the direct
-   * request hashed (its hash names it from now on); `waiting` while nobody has claimed the task (a task
-   * only); `assigned` when a peer took it (the first one, with fan-out; the one whose answer began, when
-   * direct); the running peer's load, reasoning and text (not with fan-out, where the answer is known
-   * only at the end). A caller that takes them holds a task to the attempt whose text it was given.
-   */
-  onEvent?: (event: RunProgress) => void
-  /**
-   * The caller takes the answer whole (no text as it comes): a direct request's runner may make it
-   * whole (fewer frames, its engine's connection kept); the round sends its text still.
-   */
-  whole?: boolean
-}
-
-export interface InferenceAnswer {
-  /** The task's action hash, or the direct request's hash (its Served record is found by it). */
-  task: string
-  /** The author of the accepted Result (the runner's Answer, when direct). */
-  peer: string
-  output: unknown
-}
-
 const DEFAULTS = { assignTimeoutMs: 30_000 }
 
-export class RequestRunner {
+export class RequestRunner implements RequestsPort {
   readonly #init: RequestRunnerInit
 
   constructor(init: RequestRunnerInit) {
@@ -218,7 +181,7 @@ export class RequestRunner {
  * cancelled with the reason, so it still says why nobody took it.
  */
 function watched(
-  scheduler: Pick<SchedulerService, 'view' | 'cancel' | 'watch'>,
+  scheduler: Pick<SchedulerPort, 'view' | 'cancel' | 'watch'>,
   giveUp: AbortController,
 ): TaskFollower<FollowOptions> {
   return {

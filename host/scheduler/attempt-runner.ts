@@ -17,11 +17,11 @@ import {
 import { payloadHash } from '../identity/payload-hash.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
-import type { PolicyService } from '../policy/policy-service.ts'
+import type { PoliciesPort } from '../policy/policies-port.ts'
 import { taskQuestion } from '../policy/run-question.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import { runMetrics } from '../workers/run-metrics.ts'
-import type { WorkerRegistry } from '../workers/worker-registry.ts'
+import type { WorkersPort } from '../workers/workers-port.ts'
 import type { PayloadExchange } from './payload-exchange.ts'
 import { salted, unsalted } from './salted-payload.ts'
 import { getSealed, putSealed, type TaskPayloads } from './task-payloads.ts'
@@ -43,8 +43,8 @@ function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
 
 export interface AttemptRunnerInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome' | 'sendSignal'>
-  workers: WorkerRegistry
-  policies: Pick<PolicyService, 'decide'>
+  workers: WorkersPort
+  policies: Pick<PoliciesPort, 'decide'>
   /** Called when an attempt of the task ends, however it ends. */
   onEnded: (task: string) => void
   /** Writes the Result of an attempt (the scheduler's writes apply it to its read model). */

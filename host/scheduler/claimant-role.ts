@@ -5,11 +5,11 @@
  */
 import type { Claim, ClaimSnapshot, EntryRecord, Task, TaskState } from '../../zomes-bindings/index.ts'
 import type { Logger } from '../log/logger.ts'
-import type { PolicyService } from '../policy/policy-service.ts'
+import type { PoliciesPort } from '../policy/policies-port.ts'
 import { taskQuestion } from '../policy/run-question.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import type { Placement } from '../workers/worker.ts'
-import type { WorkerRegistry } from '../workers/worker-registry.ts'
+import type { WorkersPort } from '../workers/workers-port.ts'
 import { planClaimant } from './claimant-plan.ts'
 import type { KnownNodes } from './known-nodes.ts'
 import { unmetRequirement } from './requirements.ts'
@@ -19,8 +19,8 @@ import type { TaskWrites } from './task-writes.ts'
 
 export interface ClaimantRoleInit {
   me: string
-  workers: WorkerRegistry
-  policies: Pick<PolicyService, 'decide'>
+  workers: WorkersPort
+  policies: Pick<PoliciesPort, 'decide'>
   payloads?: TaskPayloads
   nodes: KnownNodes
   writes: TaskWrites

@@ -4,7 +4,7 @@
  */
 import type { EntryRecord, NodeCapability, Task } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
-import type { WorkerRegistry } from '../workers/worker-registry.ts'
+import type { WorkersPort } from '../workers/workers-port.ts'
 import type { CapableNode } from './claimant-plan.ts'
 import { claimSnapshotOf, unmetRequirement } from './requirements.ts'
 
@@ -12,10 +12,10 @@ const CACHE_MS = 1000
 
 export class KnownNodes {
   readonly #conductor: Pick<ConductorPort, 'callZome'>
-  readonly #workers: WorkerRegistry
+  readonly #workers: WorkersPort
   #read: { at: number; list: Promise<EntryRecord<NodeCapability>[]> } | null = null
 
-  constructor(init: { conductor: Pick<ConductorPort, 'callZome'>; workers: WorkerRegistry }) {
+  constructor(init: { conductor: Pick<ConductorPort, 'callZome'>; workers: WorkersPort }) {
     this.#conductor = init.conductor
     this.#workers = init.workers
   }

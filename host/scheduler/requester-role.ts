@@ -9,7 +9,7 @@ import type { ClaimSnapshot, TaskState } from '../../zomes-bindings/index.ts'
 import { crashedModelFiles } from '../inference/model-errors.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { MeshVersions } from '../interface/release.ts'
-import type { PolicyService } from '../policy/policy-service.ts'
+import type { PoliciesPort } from '../policy/policies-port.ts'
 import { taskQuestion } from '../policy/run-question.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import { claimsDecide, FILL_WINDOWS } from './claimant-plan.ts'
@@ -23,7 +23,7 @@ import type { TaskWrites } from './task-writes.ts'
 export interface RequesterRoleInit {
   me: string
   conductor: Pick<ConductorPort, 'callZome'>
-  policies: Pick<PolicyService, 'decide'>
+  policies: Pick<PoliciesPort, 'decide'>
   /** Agents never given work (revoked from the mesh). */
   barred?: (agent: string) => boolean
   /** What each peer speaks: a salted task goes to none that reads no salts. */

@@ -25,11 +25,10 @@ import {
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { MeshVersions } from '../interface/release.ts'
-import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
-import type { PolicyService } from '../policy/policy-service.ts'
+import type { PoliciesPort } from '../policy/policies-port.ts'
 import { nowMicros } from '../runtime/clock.ts'
-import type { WorkerRegistry } from '../workers/worker-registry.ts'
+import type { WorkersPort } from '../workers/workers-port.ts'
 import { AttemptRunner } from './attempt-runner.ts'
 import { FILL_WINDOWS } from './claimant-plan.ts'
 import { ClaimantRole } from './claimant-role.ts'
@@ -40,6 +39,7 @@ import { PrivatePayloads } from './private-payloads.ts'
 import { RequesterRole } from './requester-role.ts'
 import { claimSnapshotOf } from './requirements.ts'
 import { newSalt } from './salted-payload.ts'
+import type { SchedulerPort, TaskOrder } from './scheduler-port.ts'
 import { NotTaskAuthorError, TaskNotFoundError } from './task-errors.ts'
 import { nextMoment } from './task-moments.ts'
 import { type TaskPayloads, taskInputOf } from './task-payloads.ts'
@@ -50,19 +50,18 @@ import { isTerminal, type TaskEvent, TaskWatches } from './task-watch.ts'
 import { TaskWrites } from './task-writes.ts'
 import { VisitQueue } from './visit-queue.ts'
 
+export type { TaskOrder } from './scheduler-port.ts'
 // What the scheduler throws at its callers.
 export { NotTaskAuthorError, TaskNotFoundError } from './task-errors.ts'
 export type { TaskSummary } from './task-read-model.ts'
-/** A Task as its requester orders it: all but what the scheduler says of the input. */
-export type TaskOrder = Omit<Task, 'input_hash' | 'input_bytes' | 'input_cid'>
 export type { TaskView } from './task-views.ts'
 // The scheduler's callers watch tasks through it: what they hear, and when a task has ended.
 export { isTerminal, type TaskEvent } from './task-watch.ts'
 
 export interface SchedulerInit {
   conductor: ConductorPort
-  workers: WorkerRegistry
-  policies: PolicyService
+  workers: WorkersPort
+  policies: Pick<PoliciesPort, 'decide' | 'invalidate'>
   /** This host's advertised capability (throws until the registry has started). */
   capability: () => NodeCapability
   /**
@@ -100,7 +99,7 @@ const BEHIND_AT = VISITS_AT_ONCE
 /** An attempt is started only with a tenth of its lease left, or this long (whichever is less). */
 const MAX_START_MARGIN_MS = 3000
 
-export class SchedulerService implements Startable {
+export class SchedulerService implements SchedulerPort {
   readonly #init: SchedulerInit
   readonly #opts: typeof DEFAULTS
   readonly #me: string

@@ -13,7 +13,7 @@ import type {
 } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import { nowMicros } from '../runtime/clock.ts'
-import type { WorkerRegistry } from '../workers/worker-registry.ts'
+import type { WorkersPort } from '../workers/workers-port.ts'
 import type { HeldPayloads } from './held-payloads.ts'
 import { claimSnapshotOf, whyNoNodeQualifies } from './requirements.ts'
 
@@ -46,7 +46,7 @@ export interface Unclaimed {
 
 export interface TaskViewsInit {
   conductor: Pick<ConductorPort, 'callZome'>
-  workers: WorkerRegistry
+  workers: WorkersPort
   knownNodes: () => Promise<EntryRecord<NodeCapability>[]>
   /** The inputs and outputs this host keeps, or their keys (a task's two parties only). */
   payloads: HeldPayloads

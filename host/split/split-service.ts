@@ -10,7 +10,8 @@
 import type { Stream } from '@libp2p/interface'
 import type { SplitHeld } from '../../zomes-bindings/index.ts'
 import { modelMemoryBytes } from '../inference/memory-fit.ts'
-import type { EngineLayout, ListedModel, ModelManager } from '../inference/model-manager.ts'
+import type { EngineLayout, ListedModel } from '../inference/model-manager.ts'
+import type { ModelsPort } from '../inference/models-port.ts'
 import type { AgentPort } from '../interface/agent-port.ts'
 import type { Failure } from '../interface/failure-kind.ts'
 import type { PeerEntry } from '../interface/live-peers.ts'
@@ -20,10 +21,14 @@ import type { CacheUse } from './rpc-cache.ts'
 import { RpcTunnel, serveRpcTunnel } from './rpc-tunnel.ts'
 import type { RpcWorker } from './rpc-worker.ts'
 import { planSplit, type SplitCandidate, type SplitShare, tensorSplit } from './split-plan.ts'
+import type { SplitsPort, SplitView } from './splits-port.ts'
 
 export interface SplitServiceInit {
   self: string
-  models: ModelManager
+  models: Pick<
+    ModelsPort,
+    'onLoaded' | 'onChange' | 'loadedNames' | 'load' | 'freeModelBytes' | 'contextSize' | 'backends'
+  >
   /** Null on a backend that cannot reach other peers' services (Holochain): no splits there. */
   agents: AgentPort<Stream> | null
   worker: RpcWorker
@@ -31,15 +36,6 @@ export interface SplitServiceInit {
   /** The engine build a peer advertises in its capability's tags (null: none): a worker must run the head's. */
   engineBuildOf: (tags: readonly string[]) => string | null
   logger: Logger
-}
-
-/** A split as `ripple models ls`, the API and the dashboard show it. */
-export interface SplitView {
-  model: string
-  /** Head first. */
-  peers: { agent: string; share: number; layers: number; bytes: number }[]
-  /** Bytes the tunnels carried. */
-  bytes_carried: number
 }
 
 /** Thrown when no split can serve the model now (the reason says what is short). */
@@ -74,7 +70,7 @@ interface Split {
 const LOST_WORKER_MS = 60_000
 const REPLAN_DELAY_MS = 1_000
 
-export class SplitService {
+export class SplitService implements SplitsPort {
   readonly #splits = new Map<string, Split>()
   readonly #lostAt = new Map<string, number>()
   #stopping = false
@@ -133,7 +129,7 @@ export class SplitService {
    * Loads `name` split over the mesh with this peer as its head, or whole here when it fits (then it
    * is an ordinary load): a load of the model manager's, shared and stopped as its loads are.
    */
-  load(name: string, options: LongOperationOptions = {}): ReturnType<ModelManager['load']> {
+  load(name: string, options: LongOperationOptions = {}): ReturnType<ModelsPort['load']> {
     return this.#init.models.load(name, { ...options, plan: (info, load) => this.#plan(info, load) })
   }
 

@@ -6,42 +6,16 @@
  */
 import type { AgentPort } from '../interface/agent-port.ts'
 import type { KnownPeer } from '../interface/live-peers.ts'
-import type { Startable } from '../interface/startable.ts'
 import { missingVersionText } from '../interface/version-gap.ts'
 import { decodeWire, encodeWire } from '../membership/admission-wire.ts'
+import type { MeshUsagePort, MeshUsageView, PeerUsage, UsageTotals } from './mesh-usage-port.ts'
 import { USAGE_PROTOCOL, UsageAnswerSchema, UsageAskSchema } from './mesh-usage-wire.ts'
-import type { UsageLedger } from './usage-ledger.ts'
+import type { UsagePort } from './usage-port.ts'
 import type { UsageRow } from './usage-totals.ts'
 
 const ASK_TIMEOUT_MS = 10_000
 /** The protocol's name and major version as releases state them (release.ts). */
 const [NAME, VERSION] = ['usage', 1]
-
-export interface UsageTotals {
-  requests: number
-  failed: number
-  tokens_in: number
-  tokens_out: number
-  reasoning_tokens: number
-}
-
-export interface PeerUsage {
-  agent: string
-  name: string | null
-  self: boolean
-  release: string | null
-  /** Why there is no answer (unreachable, or a release that does not speak usage/1.0.0); null when answered. */
-  message: string | null
-  /** What the peer signed running this member's requests ... */
-  as_runner: UsageTotals
-  /** ... and of this member running its requests. */
-  as_requester: UsageTotals
-}
-
-export interface MeshUsageView {
-  peers: PeerUsage[]
-  sum: Pick<PeerUsage, 'as_runner' | 'as_requester'>
-}
 
 /** What a peer answers `member`: its rows about that member alone, without its API keys. */
 export function rowsAbout(rows: readonly UsageRow[], member: string): UsageRow[] {
@@ -67,11 +41,11 @@ export function totalsOf(rows: readonly UsageRow[]) {
 export interface MeshUsageInit {
   self: string
   agents: AgentPort<unknown>
-  ledger: Pick<UsageLedger, 'rows'>
+  ledger: Pick<UsagePort, 'rows'>
   peers: () => Promise<KnownPeer[]>
 }
 
-export class MeshUsage implements Startable {
+export class MeshUsage implements MeshUsagePort {
   readonly #init: MeshUsageInit
 
   constructor(init: MeshUsageInit) {

@@ -13,7 +13,7 @@ import { z } from 'zod'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
-import type { UsageLedger } from './usage-ledger.ts'
+import type { UsagePort } from './usage-port.ts'
 import { reconcile, rowsOfWindows } from './usage-rebuild.ts'
 import { type UsageRow, UsageRowSchema } from './usage-totals.ts'
 
@@ -24,7 +24,7 @@ const RowsSchema = z.array(UsageRowSchema)
 
 /** `conductor` runs already when this starts: the node signs nothing before it (first in, last out). */
 export function keepUsage(
-  ledger: UsageLedger,
+  ledger: Pick<UsagePort, 'rows' | 'replace' | 'onEvents'>,
   conductor: Pick<ConductorPort, 'callZome'>,
   path: string,
   logger: Logger,

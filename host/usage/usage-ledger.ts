@@ -7,6 +7,7 @@
  */
 import type { ZomeInput } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
+import type { UsagePort } from './usage-port.ts'
 import {
   addEvents,
   answeredEvents,
@@ -23,7 +24,7 @@ const MAX_NOTES = 10_000
 
 type Window<F extends 'post_answer_batch' | 'record_served_batch'> = ZomeInput<'resource_mesh', F>
 
-export class UsageLedger {
+export class UsageLedger implements UsagePort {
   readonly #rows = new Map<string, UsageRow>()
   readonly #notes = new Map<string, UsageNote>()
   readonly #listeners = new Set<(events: readonly UsageEvent[]) => void>()

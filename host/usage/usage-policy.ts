@@ -4,15 +4,15 @@
  * member by its usage ("no more than 2M tokens a day to members outside my team").
  */
 import { evaluatePolicies } from '../policy/cedar-engine.ts'
-import type { PolicyService } from '../policy/policy-service.ts'
+import type { PoliciesPort } from '../policy/policies-port.ts'
 import { type DecisionInput, runPolicyRequest } from '../policy/run-question.ts'
-import type { UsageLedger } from './usage-ledger.ts'
+import type { UsagePort } from './usage-port.ts'
 
 const HOUR_MS = 3_600_000
 const DAY_MS = 24 * HOUR_MS
 
 /** The requester's usage here: requests and tokens served to it in the last hour and the last day. */
-export function usageContext(usage: Pick<UsageLedger, 'servedTo'>, requester: string, now: number) {
+export function usageContext(usage: Pick<UsagePort, 'servedTo'>, requester: string, now: number) {
   const hour = usage.servedTo(requester, now - HOUR_MS)
   const day = usage.servedTo(requester, now - DAY_MS)
   return {
@@ -31,10 +31,10 @@ export function usageContext(usage: Pick<UsageLedger, 'servedTo'>, requester: st
  * boundary (a denial on slots or on who asks).
  */
 export function withRecentUsage(
-  policies: Pick<PolicyService, 'decide' | 'list'>,
-  usage: Pick<UsageLedger, 'servedTo'>,
+  policies: Pick<PoliciesPort, 'decide' | 'list'>,
+  usage: Pick<UsagePort, 'servedTo'>,
   now: () => number = Date.now,
-): Pick<PolicyService, 'decide'> {
+): Pick<PoliciesPort, 'decide'> {
   const withUsage = (input: DecisionInput, used: ReturnType<typeof usageContext>): DecisionInput => ({
     ...input,
     context: () => ({ ...input.context?.(), ...used }),

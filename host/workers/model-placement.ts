@@ -6,7 +6,8 @@
  * big here on a peer that can split it over the mesh (its load plans the split, or says why not).
  */
 import { modelMemoryBytes } from '../inference/memory-fit.ts'
-import { type ModelManager, ModelRequiredError } from '../inference/model-manager.ts'
+import { ModelRequiredError } from '../inference/model-manager.ts'
+import type { ModelsPort } from '../inference/models-port.ts'
 import type { Placement } from './worker.ts'
 
 type Choice = { name: string; loaded: boolean }
@@ -21,7 +22,7 @@ export function meantModel<M extends Choice>(models: readonly M[], name: string 
 
 /** The name of the model a request means; ModelRequiredError, naming the choices, when it names none and several could be. */
 export async function modelMeant(
-  models: Pick<ModelManager, 'list'>,
+  models: Pick<ModelsPort, 'list'>,
   name: string | undefined,
 ): Promise<string> {
   if (name !== undefined) return name
@@ -39,7 +40,7 @@ export interface Room {
 }
 
 export async function placeModel(
-  models: Pick<ModelManager, 'list' | 'contextSize'>,
+  models: Pick<ModelsPort, 'list' | 'contextSize'>,
   name: string | undefined,
   room: Room,
 ): Promise<Placement> {

@@ -4,7 +4,7 @@
  * the splits, so a model too big for this peer alone may be split over the mesh without either the
  * workers or the manager knowing.
  */
-import type { AcquireOptions, ModelManager } from '../inference/model-manager.ts'
+import type { AcquireOptions, ModelsPort } from '../inference/models-port.ts'
 import type { Placement } from './worker.ts'
 
 export interface WorkerModels {
@@ -13,5 +13,5 @@ export interface WorkerModels {
   /** The name of the model a request means (model-placement.ts's rule); ModelRequiredError when unclear. */
   meant(model: string | undefined): Promise<string>
   /** The model, loaded if it was not (`loadMs` is then the time it took, else 0). */
-  acquire(name: string, options: AcquireOptions): ReturnType<ModelManager['acquire']>
+  acquire(name: string, options: AcquireOptions): ReturnType<ModelsPort['acquire']>
 }

@@ -5,6 +5,7 @@
 import { echoWorker } from './echo.ts'
 import { sha256Worker } from './sha256.ts'
 import type { Worker } from './worker.ts'
+import type { WorkersPort } from './workers-port.ts'
 
 /** Thrown when two workers are registered for one kind. */
 export class DuplicateWorkerError extends Error {
@@ -15,7 +16,7 @@ export class DuplicateWorkerError extends Error {
   }
 }
 
-export class WorkerRegistry {
+export class WorkerRegistry implements WorkersPort {
   readonly #workers = new Map<string, Worker>()
 
   /** A registry holding the built-ins (`echo`, `sha256`) and `extra`. */

@@ -16,7 +16,7 @@ import {
   WaitingEventSchema,
 } from '../../interface/run-event.ts'
 import { TASK_DEFAULTS } from '../../interface/task-defaults.ts'
-import type { InferenceAnswer } from '../../requests/run-request.ts'
+import type { InferenceAnswer } from '../../requests/requests-port.ts'
 import { describes } from './same-shape.ts'
 import { ApiErrorBodySchema } from './views.ts'
 

@@ -20,7 +20,7 @@ import {
   TaskStateSchema,
   TaskStatusSchema,
 } from '../../../zomes-bindings/index.ts'
-import type { ArtifactView as ServiceArtifactView } from '../../artifacts/artifact-service.ts'
+import type { ArtifactView as ServiceArtifactView } from '../../artifacts/artifacts-port.ts'
 import type { BackendStatus } from '../../inference/engine/engine-backends.ts'
 import type { GgufModel } from '../../inference/gguf-scan.ts'
 import type { ModelListing } from '../../inference/model-manager.ts'
@@ -32,7 +32,7 @@ import { ReleaseStatementSchema } from '../../interface/release.ts'
 import { ProgressSchema } from '../../interface/run-event.ts'
 import type { LeafCheck } from '../../requests/direct/served-leaf.ts'
 import type { TaskEvent, TaskSummary, TaskView } from '../../scheduler/scheduler-service.ts'
-import type { SplitView } from '../../split/split-service.ts'
+import type { SplitView } from '../../split/splits-port.ts'
 import { describes } from './same-shape.ts'
 
 /** Every API error has this body, whatever the route or cause. */

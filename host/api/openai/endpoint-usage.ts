@@ -4,9 +4,9 @@
  * answered, its tokens count against the key, and the usage ledger notes the key that asked and the
  * reasoning tokens spent (the signed leaves carry neither).
  */
-import type { InferenceAnswer } from '../../requests/run-request.ts'
+import type { InferenceAnswer } from '../../requests/requests-port.ts'
 import { KeyLimiter } from '../../usage/key-limits.ts'
-import type { UsageLedger } from '../../usage/usage-ledger.ts'
+import type { UsagePort } from '../../usage/usage-port.ts'
 import type { ApiKeyView } from '../api-keys.ts'
 import { EndpointError } from './endpoint-error.ts'
 
@@ -25,13 +25,13 @@ export function answerTokens(output: unknown): { in: number; out: number; reason
 }
 
 export class EndpointUsage {
-  readonly #ledger: Pick<UsageLedger, 'note' | 'rows'> | undefined
+  readonly #ledger: Pick<UsagePort, 'note' | 'rows'> | undefined
   readonly #limiter = new KeyLimiter()
   /** Keys whose day was given back from the ledger (once each, before the key's first request here). */
   readonly #restored = new Set<string>()
   readonly #now: () => number
 
-  constructor(ledger?: Pick<UsageLedger, 'note' | 'rows'>, now: () => number = Date.now) {
+  constructor(ledger?: Pick<UsagePort, 'note' | 'rows'>, now: () => number = Date.now) {
     this.#ledger = ledger
     this.#now = now
   }

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { z } from 'zod'
 import type { PeerModel } from '../../requests/peer-models.ts'
-import type { RequestRunner } from '../../requests/run-request.ts'
+import type { RequestsPort } from '../../requests/requests-port.ts'
 import type { InferEmbedOutput } from '../../workers/infer-embed.ts'
 import { keyAllowsModel } from '../api-keys.ts'
 import {
@@ -43,7 +43,7 @@ import { responseStream } from './responses-stream.ts'
 import { checkModelScope, type StreamRenderer, serveTask, type TaskIdentity } from './serve-task.ts'
 
 export interface OpenAiApi {
-  inference: RequestRunner
+  inference: RequestsPort
   /** How images in requests are taken; default: data URLs only. */
   images?: ImagePolicy
   /** API keys' limits, checked before a request runs; each answer counted against its key and noted. */

@@ -7,7 +7,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RunEvent, RunEventCases } from '../../interface/run-event.ts'
-import type { InferenceAnswer, InferenceRequest, RequestRunner } from '../../requests/run-request.ts'
+import type { InferenceAnswer, InferenceRequest, RequestsPort } from '../../requests/requests-port.ts'
 // The request's `caller` is declared by the auth hook; the dashboard's type check reaches this file without it.
 import type {} from '../api-auth.ts'
 import { keyAllowsModel } from '../api-keys.ts'
@@ -73,7 +73,7 @@ export function checkModelScope(request: FastifyRequest, model: string): void {
 
 /** Runs the task; answers its answer for a JSON reply, or null once a stream was served. */
 export async function serveTask(
-  inference: RequestRunner,
+  inference: RequestsPort,
   request: FastifyRequest,
   reply: FastifyReply,
   options: ServeOptions,

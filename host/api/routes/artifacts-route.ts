@@ -6,12 +6,12 @@
  */
 import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { ArtifactService } from '../../artifacts/artifact-service.ts'
+import type { ArtifactsPort } from '../../artifacts/artifacts-port.ts'
 import { API_STATUS } from '../api-status.ts'
 import { routes } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
 
-export type ArtifactApi = Pick<ArtifactService, 'add' | 'read' | 'pin' | 'unpin' | 'show' | 'list'>
+export type ArtifactApi = Pick<ArtifactsPort, 'add' | 'read' | 'pin' | 'unpin' | 'show' | 'list'>
 
 export function registerArtifactRoutes(app: FastifyInstance, artifacts: ArtifactApi): void {
   // Scoped so only this route takes a raw stream; every other route keeps JSON and the body limit.

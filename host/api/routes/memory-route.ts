@@ -6,12 +6,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { z } from 'zod'
 import { parseMemoryInput } from '../../memory/memory-input.ts'
-import type { MemoryService } from '../../memory/memory-service.ts'
+import type { MemoryPort } from '../../memory/memory-port.ts'
 import { CREATED } from '../api-status.ts'
 import { routes } from '../contract/index.ts'
 import { abortOnClose } from './artifacts-route.ts'
 
-export type MemoryApi = Pick<MemoryService, 'create' | 'list' | 'show' | 'upsert' | 'delete' | 'query'>
+export type MemoryApi = Pick<MemoryPort, 'create' | 'list' | 'show' | 'upsert' | 'delete' | 'query'>
 
 export function registerMemoryRoutes(app: FastifyInstance, memory: MemoryApi): void {
   const name = (params: unknown) => parseMemoryInput(routes.showCollection.params, params, 'collection').name

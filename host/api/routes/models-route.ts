@@ -11,16 +11,16 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { EngineModel } from '../../inference/engine/engine-model.ts'
-import type { ModelManager } from '../../inference/model-manager.ts'
+import type { ModelsPort } from '../../inference/models-port.ts'
 import type { LongOperationOptions } from '../../interface/progress.ts'
-import type { SplitService } from '../../split/split-service.ts'
+import type { SplitsPort } from '../../split/splits-port.ts'
 import { type ModelLoadedView, type ModelsView, routes } from '../contract/index.ts'
 import { clientGone, lazyEventStream } from './event-stream-reply.ts'
 
 export function registerModelsRoute(
   app: FastifyInstance,
-  models: Pick<ModelManager, 'list' | 'load' | 'unload'>,
-  splits?: Pick<SplitService, 'load' | 'views'>,
+  models: Pick<ModelsPort, 'list' | 'load' | 'unload'>,
+  splits?: Pick<SplitsPort, 'load' | 'views'>,
 ): void {
   app.get(
     routes.listModels.path,

@@ -6,12 +6,12 @@
  * that goes away cancels the run.
  */
 import type { FastifyInstance } from 'fastify'
-import type { RequestRunner } from '../../requests/run-request.ts'
+import type { RequestsPort } from '../../requests/requests-port.ts'
 import { routes } from '../contract/index.ts'
 import { sendInvalidPayload } from '../error-reply.ts'
 import { clientGone, lazyEventStream } from './event-stream-reply.ts'
 
-export function registerRunRequestRoute(app: FastifyInstance, runner: Pick<RequestRunner, 'run'>): void {
+export function registerRunRequestRoute(app: FastifyInstance, runner: Pick<RequestsPort, 'run'>): void {
   const route = routes.runRequest
   app.post(route.path, async (request, reply) => {
     const body = route.body.safeParse(request.body ?? null)

@@ -12,15 +12,16 @@ import {
   NO_REQUIREMENTS,
   TaskOrderSchema,
 } from '../../../zomes-bindings/index.ts'
-import { isTerminal, type SchedulerService, type TaskEvent } from '../../scheduler/scheduler-service.ts'
-import type { WorkerRegistry } from '../../workers/worker-registry.ts'
+import type { SchedulerPort } from '../../scheduler/scheduler-port.ts'
+import { isTerminal, type TaskEvent } from '../../scheduler/scheduler-service.ts'
+import type { WorkersPort } from '../../workers/workers-port.ts'
 import { API_STATUS, CREATED } from '../api-status.ts'
 import { type LeafCheckView, routes, type ServedView } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
 
 export interface TaskApi {
-  scheduler: Pick<SchedulerService, 'submit' | 'list' | 'view' | 'cancel' | 'watch'>
-  workers: Pick<WorkerRegistry, 'get'>
+  scheduler: Pick<SchedulerPort, 'submit' | 'list' | 'view' | 'cancel' | 'watch'>
+  workers: WorkersPort
   /** Called with each task submitted through the API (the metrics follow it). */
   onSubmitted?: (hash: string) => void
   /** The record of a request routed straight to its runner; null when this peer took no part in it. */

@@ -3,8 +3,8 @@
  * and with `mesh=1` what each online peer signed about this member.
  */
 import type { FastifyInstance } from 'fastify'
-import type { MeshUsage } from '../../usage/mesh-usage.ts'
-import type { UsageLedger } from '../../usage/usage-ledger.ts'
+import type { MeshUsagePort } from '../../usage/mesh-usage-port.ts'
+import type { UsagePort } from '../../usage/usage-port.ts'
 import { API_STATUS } from '../api-status.ts'
 import { routes } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
@@ -12,8 +12,8 @@ import { sendError, sendInvalidPayload } from '../error-reply.ts'
 export function registerUsageRoute(
   app: FastifyInstance,
   agent: () => string,
-  usage: Pick<UsageLedger, 'rows'>,
-  mesh: Pick<MeshUsage, 'ask'> | null,
+  usage: Pick<UsagePort, 'rows'>,
+  mesh: Pick<MeshUsagePort, 'ask'> | null,
 ): void {
   const route = routes.usage
   app.get(route.path, async (request, reply) => {

@@ -22,11 +22,11 @@ import type { ConductorPort } from '../../interface/conductor-port.ts'
 import { failureOf } from '../../interface/failure-kind.ts'
 import type { WorkerEvent } from '../../interface/run-event.ts'
 import type { Logger } from '../../log/logger.ts'
-import type { PolicyService } from '../../policy/policy-service.ts'
+import type { PoliciesPort } from '../../policy/policies-port.ts'
 import type { RunQuestion } from '../../policy/run-question.ts'
 import { nowMicros } from '../../runtime/clock.ts'
 import { runMetrics } from '../../workers/run-metrics.ts'
-import type { WorkerRegistry } from '../../workers/worker-registry.ts'
+import type { WorkersPort } from '../../workers/workers-port.ts'
 import { callerMistake } from '../run-errors.ts'
 import { BatchWindow } from './batch-window.ts'
 import { type DirectRequest, digestRequest } from './direct-request.ts'
@@ -35,8 +35,8 @@ import { SlotTurns, type SlotTurnsInit } from './slot-turns.ts'
 
 export interface DirectRunnerInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
-  workers: Pick<WorkerRegistry, 'get'>
-  policies: Pick<PolicyService, 'decide'>
+  workers: WorkersPort
+  policies: Pick<PoliciesPort, 'decide'>
   /** A loaded model's slots, how many run and how many are held back; null when it is not loaded. */
   slotsOf: SlotTurnsInit['slotsOf']
   /** A member's share of turns at the slots (default 1 each; give-to-get.ts when opted in). */

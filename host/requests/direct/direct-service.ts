@@ -10,8 +10,9 @@ import type { AgentPort } from '../../interface/agent-port.ts'
 import type { OpCarrier } from '../../interface/carried-ops.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
-import type { PolicyService } from '../../policy/policy-service.ts'
-import type { WorkerRegistry } from '../../workers/worker-registry.ts'
+import type { PoliciesPort } from '../../policy/policies-port.ts'
+import type { WorkersPort } from '../../workers/workers-port.ts'
+import type { DirectPort, ServedChecks } from '../direct-port.ts'
 import { DirectInference } from './direct-inference.ts'
 import { DirectRunner, type DirectRunnerInit } from './direct-runner.ts'
 import type { RoutePlanInput } from './route-plan.ts'
@@ -19,20 +20,14 @@ import { serveDirect, stopServingDirect } from './runner-streams.ts'
 import { checkLeafProof, type LeafCheck } from './served-leaf.ts'
 import type { ServedRecordsInit } from './served-records.ts'
 
-/** Each proof of a request checked: as its runner, and as its requester (null where not one). */
-export interface ServedChecks {
-  answered: LeafCheck | null
-  served: LeafCheck | null
-}
-
 export interface DirectServiceInit
   extends Pick<DirectRunnerInit, 'batchWindowMs' | 'batchMaxLeaves' | 'weightOf'>,
     Pick<ServedRecordsInit, 'recordWaitMs'> {
   /** Carries this runner's batches beside its proofs, and stores those runners carry here; null: gossip only. */
   carrier?: OpCarrier | null
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
-  workers: Pick<WorkerRegistry, 'get'>
-  policies: Pick<PolicyService, 'decide'>
+  workers: WorkersPort
+  policies: Pick<PoliciesPort, 'decide'>
   slotsOf: DirectRunnerInit['slotsOf']
   agents: AgentPort<Stream> | null
   peers: () => Promise<RoutePlanInput['peers']>
@@ -41,7 +36,7 @@ export interface DirectServiceInit
   logger: Logger
 }
 
-export class DirectService {
+export class DirectService implements DirectPort {
   readonly inference: DirectInference
   readonly #runner: DirectRunner
   readonly #agents: AgentPort<Stream> | null

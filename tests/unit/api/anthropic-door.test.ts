@@ -10,7 +10,7 @@ import { betaTool } from '@anthropic-ai/sdk/helpers/beta/json-schema'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import type { GenerateInput, GenerateOutput } from '../../../host/api/openai/generation.ts'
-import type { InferenceAnswer, InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
+import type { InferenceAnswer, InferenceRequest, RequestsPort } from '../../../host/requests/requests-port.ts'
 import { claudeCodeRequest } from './anthropic-fixtures.ts'
 import { baseInit, generateOutput } from './fixtures.ts'
 
@@ -45,7 +45,7 @@ const inference = {
     })
     return { task: 'uhCkkTASKHASH0123456789', peer: 'uhCAkPEER', output }
   },
-} as unknown as RequestRunner
+} as unknown as RequestsPort
 
 let server: ApiServer
 let anthropic: Anthropic

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import { ChatCompletionRequestSchema, chatCompletionCall } from '../../../host/api/openai/chat-completions.ts'
 import type { GenerateInput } from '../../../host/api/openai/generation.ts'
-import type { InferenceAnswer, InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
+import type { InferenceAnswer, InferenceRequest, RequestsPort } from '../../../host/requests/requests-port.ts'
 import { baseInit, generateOutput } from './fixtures.ts'
 
 const DESCRIPTION = `Reads a file. ${'Say which lines to read. '.repeat(300)}`.slice(0, 6000)
@@ -161,7 +161,7 @@ describe('through the route', () => {
         output: generateOutput({ text: 'It says hello.' }),
       }
     },
-  } as unknown as RequestRunner
+  } as unknown as RequestsPort
   let server: ApiServer
   beforeAll(async () => {
     server = new ApiServer(baseInit({ components: { requests: inference } }))

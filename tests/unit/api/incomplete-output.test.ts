@@ -7,7 +7,7 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import type { GenerateOutput } from '../../../host/api/openai/generation.ts'
-import type { InferenceAnswer, InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
+import type { InferenceAnswer, InferenceRequest, RequestsPort } from '../../../host/requests/requests-port.ts'
 import { baseInit } from './fixtures.ts'
 
 const weather = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }
@@ -59,7 +59,7 @@ const inference = {
     request.onEvent?.({ type: 'token', text: '{"city": "Os' })
     return { task: 'uhCkkTASK', peer: 'uhCAkPEER', output: earlyOutput(request) }
   },
-} as unknown as RequestRunner
+} as unknown as RequestsPort
 
 let server: ApiServer
 let openai: OpenAI

@@ -9,7 +9,7 @@ import OpenAI from 'openai'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import type { GenerateInput, GenerateOutput } from '../../../host/api/openai/generation.ts'
-import type { InferenceAnswer, InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
+import type { InferenceAnswer, InferenceRequest, RequestsPort } from '../../../host/requests/requests-port.ts'
 import { baseInit, generateOutput } from './fixtures.ts'
 import { codexFirstRequest, codexSecondRequest, PATCH } from './responses-codex-fixtures.ts'
 
@@ -40,7 +40,7 @@ const inference = {
     })
     return { task: TASK, peer: 'uhCAkPEER', output }
   },
-} as unknown as RequestRunner
+} as unknown as RequestsPort
 
 let server: ApiServer
 let openai: OpenAI

@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import { ApiClient, ApiRequestError, type RunEvent, RunFailedError } from '../../../host/api/client/index.ts'
+import type { InferenceAnswer, InferenceRequest, RequestsPort } from '../../../host/requests/requests-port.ts'
 import { RunError } from '../../../host/requests/run-errors.ts'
-import type { InferenceAnswer, InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
 import { baseInit } from './fixtures.ts'
 
 const seen: InferenceRequest[] = []
@@ -34,7 +34,7 @@ const runner = {
     request.onEvent?.({ type: 'token', text: ' upon' })
     return { task: 'uhCkkTASK', peer: 'uhCAkPEER', output: { text: 'Once upon' } }
   },
-} as unknown as RequestRunner
+} as unknown as RequestsPort
 
 let server: ApiServer
 let api: ApiClient

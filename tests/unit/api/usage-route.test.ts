@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import { ApiClient } from '../../../host/api/client/api-client.ts'
 import { meshTable } from '../../../host/cli/commands/usage-command.ts'
-import type { MeshUsageView } from '../../../host/usage/mesh-usage.ts'
+import type { MeshUsageView } from '../../../host/usage/mesh-usage-port.ts'
 import { baseInit, statusView } from './fixtures.ts'
 
 const totals = (requests: number) => ({

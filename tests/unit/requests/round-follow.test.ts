@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest'
 import type { PeerEntry } from '../../../host/interface/live-peers.ts'
 import type { RunProgress } from '../../../host/interface/run-event.ts'
-import { type InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
+import type { InferenceRequest } from '../../../host/requests/requests-port.ts'
+import { RequestRunner } from '../../../host/requests/run-request.ts'
 import type { TaskEvent, TaskView } from '../../../host/scheduler/scheduler-service.ts'
 
 const peer = {

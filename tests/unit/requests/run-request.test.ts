@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest'
 import type { PeerEntry } from '../../../host/interface/live-peers.ts'
 import { NoDirectRouteError, NoRunnerError } from '../../../host/requests/direct/direct-errors.ts'
-import { type InferenceRequest, RequestRunner } from '../../../host/requests/run-request.ts'
+import type { InferenceRequest } from '../../../host/requests/requests-port.ts'
+import { RequestRunner } from '../../../host/requests/run-request.ts'
 
 const ROUND = new Error('took the scheduling round')
 

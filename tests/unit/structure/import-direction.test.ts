@@ -70,8 +70,6 @@ const REACH_INS: Record<string, string> = {
     'the daemon removes the engine keys a killed daemon left, before any engine starts',
   'host/workers/model-facts.ts -> host/inference/engine/engine-model.ts':
     'the facts a worker reports of the model it ran on (a type)',
-  'host/api/api-node.ts -> host/requests/direct/direct-service.ts':
-    "the direct route's served records and leaf checks the API shows (a type)",
   'host/api/contract/views.ts -> host/requests/direct/served-leaf.ts':
     'the leaf check /api/served/check answers (a type)',
   'host/api/mcp/task-tools.ts -> host/requests/direct/direct-request.ts':
@@ -80,6 +78,8 @@ const REACH_INS: Record<string, string> = {
     "a request's hash told from a task's, so `ripple task show` shows either",
   'host/metrics/daemon-metrics.ts -> host/requests/direct/direct-inference.ts':
     "the direct route's counters, exported as metrics (a type)",
+  'host/metrics/metrics-port.ts -> host/requests/direct/direct-inference.ts':
+    "the direct route's counters, as the direct service hands them to the metrics (a type)",
 }
 
 const within = (path: string, prefixes: readonly string[]) => prefixes.some((p) => path.startsWith(p))
