@@ -29,7 +29,7 @@ import { type NetworkIdentity, networkIdentity } from './network-identity.ts'
 import { createPeerBook, type PeerBook } from './peer-book.ts'
 import { type PeerDialer, startPeerDialer } from './peer-dialer.ts'
 import { type PeerExchange, startPeerExchange } from './peer-exchange.ts'
-import { createPeerStreams, type PeerStreams } from './peer-streams.ts'
+import { createPeerStreams, MAX_STREAMS, type PeerStreams } from './peer-streams.ts'
 import { privateNetwork } from './private-network.ts'
 import { createRipplePubsub, fastMessageId, type RipplePubsub } from './pubsub.ts'
 import { libp2pLogger } from './quiet-logger.ts'
@@ -162,7 +162,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     ],
     // A turn's writes on a TCP connection in one syscall (writes-per-turn.ts).
     connectionEncrypters: [batchingWrites(noise())],
-    streamMuxers: [yamux()],
+    // Room on one connection for every protocol's streams, direct requests' held open included (peer-streams.ts).
+    streamMuxers: [yamux({ maxInboundStreams: 4 * MAX_STREAMS, maxOutboundStreams: 4 * MAX_STREAMS })],
     connectionProtector:
       config.psk === null ? undefined : privateNetwork(config.psk, { logger: init.logger }),
     connectionGater: {

@@ -31,8 +31,13 @@ export interface PeerStreams {
 
 // A tunnel is idle between requests for as long as the model stays loaded.
 const NO_INACTIVITY_TIMEOUT = 0
-/** Streams of one protocol open at once on a connection (requests in flight); libp2p's default is 32. */
-const MAX_STREAMS = 256
+/**
+ * Streams of one protocol open at once on a connection; libp2p's default is 32, and a stream past it
+ * is reset. A direct request's stream stays open until its runner's window is signed (a second on the
+ * grid, and the signing), so a requester sending N requests a second to one runner holds about N open:
+ * at 256 a busy pair (200 one-token requests a second, measured) met resets.
+ */
+export const MAX_STREAMS = 1024
 
 export function createPeerStreams(
   libp2p: Libp2p,
