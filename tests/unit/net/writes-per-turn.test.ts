@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { batchingWrites, writesPerTurn } from '../../../host/net/writes-per-turn.ts'
 
 const tick = () => new Promise<void>((resolve) => process.nextTick(resolve))
+/** The turn's end: the check phase, where the flush runs. */
+const turnEnd = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 describe('writes per turn', () => {
   let server: Server | null = null
@@ -37,7 +39,7 @@ describe('writes per turn', () => {
     return { client, received: Promise.resolve().then(() => received) }
   }
 
-  it("holds a turn's writes and sends them together on the next tick, in order", async () => {
+  it("holds a turn's writes, across ticks and promise chains, and sends them together at its end, in order", async () => {
     const { client, received } = await pair()
     const conn = writesPerTurn({ socket: client })
     expect(conn.socket).toBe(client)
@@ -46,12 +48,18 @@ describe('writes per turn', () => {
     client.write('bc')
     client.write(Buffer.from('d'))
     expect(client.writableCorked).toBe(1)
+    // A write from a later tick or promise of the same turn joins them.
     await tick()
-    expect(client.writableCorked).toBe(0)
+    await Promise.resolve()
+    expect(client.writableCorked).toBe(1)
     client.write('e')
     expect(client.writableCorked).toBe(1)
+    await turnEnd()
+    expect(client.writableCorked).toBe(0)
+    client.write('f')
+    expect(client.writableCorked).toBe(1)
     client.end()
-    expect(await received).toBe('abcde')
+    expect(await received).toBe('abcdef')
   })
 
   it('corks a socket once however often its connection is wrapped', async () => {
@@ -60,7 +68,7 @@ describe('writes per turn', () => {
     writesPerTurn({ socket: client })
     client.write('x')
     expect(client.writableCorked).toBe(1)
-    await tick()
+    await turnEnd()
     expect(client.writableCorked).toBe(0)
   })
 
