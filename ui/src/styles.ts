@@ -138,6 +138,13 @@ export const shared = css`
     border-radius: 8px;
     padding: 8px 12px;
   }
+  /* What works but wants a person's attention (two releases that differ), not what failed. */
+  .notice {
+    color: #7a4b00;
+    background: #fdf0d5;
+    border-radius: 8px;
+    padding: 8px 12px;
+  }
   .row {
     display: flex;
     gap: 12px;

@@ -152,7 +152,8 @@ export class MeshPage extends LivePage {
     const own = this.store?.status?.release
     const gap = own && !peer.self ? gapText(peer.name ?? short(peer.agent), own, peer.release) : null
     return html`<span title=${statementText(peer.release)}>Ripple ${peer.release.release}</span>${
-      gap === null ? nothing : html`<div class="error">${gap}</div>`
+      // The releases work together (the mesh writes only what every member reads): a notice, not an error.
+      gap === null ? nothing : html`<div class="notice">${gap}</div>`
     }`
   }
 
