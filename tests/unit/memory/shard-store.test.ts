@@ -22,16 +22,14 @@ const write = (id: string, vector: number[] | null, updated_at = 1, metadata = {
   metadata,
   updated_at,
 })
+/** A store in a fresh dir, quiet. */
+const openStore = async (metric: 'l2' | 'cosine', dimension = DIM) =>
+  ShardStore.open({ dir: await dir(), dimension, metric, logger: pino({ level: 'silent' }) })
 const axis = (i: number, scale = 1) => Array.from({ length: DIM }, (_, d) => (d === i ? scale : 0.01))
 
 describe('ShardStore', () => {
   it('says the memory its index takes, which doubles when the index makes room for more', async () => {
-    const store = ShardStore.open({
-      dir: await dir(),
-      dimension: DIM,
-      metric: 'l2',
-      logger: pino({ level: 'silent' }),
-    })
+    const store = await openStore('l2')
     // Room for 1,024 at first: each a vector of 16 floats, 33 four-byte links and counts, its label,
     // level and upper-links pointer, and a 16th of an upper layer's 17.
     const first = 1024 * (DIM * 4 + 33 * 4 + 20 + (17 * 4) / 16)
@@ -42,12 +40,7 @@ describe('ShardStore', () => {
   })
 
   it('finds the nearest documents of 2,000 with recall@10 >= 0.95 against brute force', async () => {
-    const store = ShardStore.open({
-      dir: await dir(),
-      dimension: 32,
-      metric: 'cosine',
-      logger: pino({ level: 'silent' }),
-    })
+    const store = await openStore('cosine', 32)
     const data = clusteredVectors(2000, 32, 3)
     store.apply(
       Array.from({ length: 2000 }, (_, i) => ({
@@ -69,12 +62,7 @@ describe('ShardStore', () => {
   })
 
   it('filters by metadata, deletes, and keeps the newest write of an id whatever the order', async () => {
-    const store = ShardStore.open({
-      dir: await dir(),
-      dimension: DIM,
-      metric: 'cosine',
-      logger: pino({ level: 'silent' }),
-    })
+    const store = await openStore('cosine')
     store.apply([
       write('a', axis(0), 1, { lang: 'en', n: 1 }),
       write(
@@ -142,9 +130,7 @@ describe('ShardStore', () => {
   })
 
   it('agrees on two writes of one id in the same millisecond whatever order they come in, and ignores one held again', async () => {
-    const open = async () =>
-      ShardStore.open({ dir: await dir(), dimension: DIM, metric: 'l2', logger: pino({ level: 'silent' }) })
-    const [a, b] = [await open(), await open()]
+    const [a, b] = [await openStore('l2'), await openStore('l2')]
     const first = write('x', axis(1), 7, { v: 1 })
     const second = write('x', axis(2), 7, { v: 2 })
     const gone = write('x', null, 7)
