@@ -64,6 +64,22 @@ export async function ownCpuMs(pid: number): Promise<number> {
   return cpuOfStat(await readFile(`/proc/${pid}/stat`, 'utf8')).ms
 }
 
+/**
+ * CPU time (ms) of a process's main thread and of its other threads (for Node, V8's helpers: the
+ * garbage collector's and the optimizing compiler's work; the libuv pool), from /proc/<pid>/task.
+ */
+export async function threadCpuMs(pid: number): Promise<{ main: number; helpers: number }> {
+  let helpers = 0
+  let main = 0
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => null)
+    if (stat === null) continue
+    if (Number(tid) === pid) main = cpuOfStat(stat).ms
+    else helpers += cpuOfStat(stat).ms
+  }
+  return { main, helpers }
+}
+
 /** A process's parent and CPU time (ms) from its /proc/<pid>/stat line. */
 function cpuOfStat(stat: string): { ppid: number; ms: number } {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')

@@ -8,8 +8,8 @@
  * hello/2 first; a peer that answers only hello/1 states nothing (a release before 0.2.0).
  */
 import type { AbortOptions, Stream } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
 import { RELEASE, type ReleaseStatement, ReleaseStatementSchema } from '../interface/release.ts'
+import { framedStream } from './framed-stream.ts'
 
 export const HELLO_PROTOCOL_SUFFIX = 'hello/1.0.0'
 export const HELLO2_PROTOCOL_SUFFIX = 'hello/2.0.0'
@@ -39,7 +39,7 @@ export class MalformedHelloError extends NetworkMismatchError {
 /** Dialler side: speak first, then check the answer. */
 export function sayHello(stream: Stream, networkId: Uint8Array, options: AbortOptions): Promise<void> {
   return abortOnFailure(stream, async () => {
-    const lp = lpStream(stream, { maxDataLength: networkId.length + 1 })
+    const lp = framedStream(stream, { maxDataLength: networkId.length + 1 })
     await lp.write(helloFrame(networkId), options)
     checkHello((await lp.read(options)).subarray(), networkId)
     await stream.close(options)
@@ -49,7 +49,7 @@ export function sayHello(stream: Stream, networkId: Uint8Array, options: AbortOp
 /** Listener side: check, then answer. A mismatched peer gets a reset, not our id. */
 export function answerHello(stream: Stream, networkId: Uint8Array, options: AbortOptions): Promise<void> {
   return abortOnFailure(stream, async () => {
-    const lp = lpStream(stream, { maxDataLength: networkId.length + 1 })
+    const lp = framedStream(stream, { maxDataLength: networkId.length + 1 })
     checkHello((await lp.read(options)).subarray(), networkId)
     await lp.write(helloFrame(networkId), options)
     await stream.close(options)
@@ -64,7 +64,7 @@ export function sayHello2(
   options: AbortOptions,
 ): Promise<ReleaseStatement> {
   return abortOnFailure(stream, async () => {
-    const lp = lpStream(stream, { maxDataLength: networkId.length + 1 + MAX_STATEMENT_BYTES })
+    const lp = framedStream(stream, { maxDataLength: networkId.length + 1 + MAX_STATEMENT_BYTES })
     await lp.write(hello2Frame(networkId, own), options)
     const theirs = checkHello2((await lp.read(options)).subarray(), networkId)
     await stream.close(options)
@@ -80,7 +80,7 @@ export function answerHello2(
   options: AbortOptions,
 ): Promise<ReleaseStatement> {
   return abortOnFailure(stream, async () => {
-    const lp = lpStream(stream, { maxDataLength: networkId.length + 1 + MAX_STATEMENT_BYTES })
+    const lp = framedStream(stream, { maxDataLength: networkId.length + 1 + MAX_STATEMENT_BYTES })
     const theirs = checkHello2((await lp.read(options)).subarray(), networkId)
     await lp.write(hello2Frame(networkId, own), options)
     await stream.close(options)

@@ -13,7 +13,7 @@ import {
   type Stream,
   UnsupportedProtocolError,
 } from '@libp2p/interface'
-import { type LengthPrefixedStream, lpStream, UnexpectedEOFError } from '@libp2p/utils'
+import { type LengthPrefixedStream, UnexpectedEOFError } from '@libp2p/utils'
 import type { MeshVersions } from '../interface/release.ts'
 import {
   MessageTooLargeError,
@@ -23,6 +23,7 @@ import {
   RequestRefusedError,
   RequestTimeoutError,
 } from './errors.ts'
+import { framedStream } from './framed-stream.ts'
 import type { MemberGate } from './member-gate.ts'
 import type { NetworkIdentity } from './network-identity.ts'
 import { LIMITED_OK, type PeerBook } from './peer-book.ts'
@@ -315,7 +316,7 @@ function bestConnection(connections: Connection[]): Connection | undefined {
 }
 
 function frames(stream: Stream): LengthPrefixedStream<Stream> {
-  return lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: MAX_MESSAGE_BYTES + 16 })
+  return framedStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: MAX_MESSAGE_BYTES + 16 })
 }
 
 /** The status byte counts too, so a frame never exceeds what the other side accepts. */

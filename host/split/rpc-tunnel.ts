@@ -9,9 +9,9 @@
 import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
 import type { Stream } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
 import type { AgentPort } from '../interface/agent-port.ts'
 import type { Logger } from '../log/logger.ts'
+import { framedStream } from '../net/framed-stream.ts'
 import { connectWorker, type RpcWorker } from './rpc-worker.ts'
 import { buildMismatch } from './split-plan.ts'
 
@@ -30,7 +30,7 @@ export async function serveRpcTunnel(
   logger: Logger,
 ): Promise<void> {
   await agents.handle(RPC_TUNNEL_PROTOCOL, async (stream, head) => {
-    const lp = lpStream(stream)
+    const lp = framedStream(stream)
     try {
       const hello = JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) as Hello
       const ours = await build()
@@ -144,7 +144,7 @@ export class RpcTunnel {
     } catch (err) {
       throw new TunnelRefusedError(agent, (err as Error).message)
     }
-    const lp = lpStream(stream)
+    const lp = framedStream(stream)
     await lp.write(frame({ build }))
     const reply = JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) as Reply
     if (!reply.ok) {

@@ -12,7 +12,6 @@
  * JSON. A requester asks for both versions, the newest first; a runner serves both.
  */
 import type { Stream } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
 import { z } from 'zod'
 import { DigestHexSchema, LeafProofSchema, ModelNameSchema } from '../../../zomes-bindings/index.ts'
 import { CarriedOpsSchema } from '../../interface/carried-ops.ts'
@@ -25,6 +24,7 @@ import {
   ToolCallEventSchema,
   type WorkerEvent,
 } from '../../interface/run-event.ts'
+import { framedStream } from '../../net/framed-stream.ts'
 import { DirectKindSchema, DirectRequestSchema, type RequestDigest } from './direct-request.ts'
 
 export const DIRECT_PROTOCOL_V1 = 'direct-infer/1.0.0'
@@ -251,7 +251,7 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
 export function jsonFrames(stream: Stream): JsonFrames {
-  const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES })
+  const lp = framedStream(stream, { maxDataLength: MAX_FRAME_BYTES })
   return {
     async read(signal) {
       return JSON.parse(decoder.decode((await lp.read({ signal })).subarray()))
