@@ -12,7 +12,9 @@
  *   connection (the WAL's committed pages included), before and after;
  * - signed actions on the peer's own chains (`ripple_chain_actions`, all DNAs) and ops of other
  *   agents it verified and stored (`ripple_ops_stored_total`), from /metrics;
- * - idle CPU % of each peer over 30 s with no load, before the load (10 s read a tick or two more or less).
+ * - idle CPU % of each peer over 30 s with no load, before the load (10 s read a tick or two more or less);
+ * - the CPU per request again over a second load after 2,000 more requests: a fresh daemon's first
+ *   requests also pay V8 for compiling their paths, a daemon that has served a while does not.
  * Bystanders are reported as the median and the max over them. Run: `npm run bench mesh-scale`.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
@@ -33,6 +35,8 @@ const SIZES = (process.env.RIPPLE_BENCH_MESH_SIZES ?? '3,6,12').split(',').map(N
 const REQUESTS = 200
 const AT_ONCE = 4
 const WARM_UP = 8
+/** Requests between the first load and the warm one. */
+const WARMER = 2000
 const IDLE_S = 30
 /** No op stored on any peer for this long: the mesh has settled. */
 const QUIET_MS = 2500
@@ -114,6 +118,7 @@ interface Measured {
   role: Role
   cpuMsPerRequest: number
   netCpuMsPerRequest: number
+  warmNetCpuMsPerRequest: number
   storeBytesPerRequest: number
   actionsPerRequest: number
   opsPerRequest: number
@@ -189,26 +194,46 @@ async function mesh(
     const idleMs = performance.now() - idleFrom
     const idleRate = idleAfter.map((ms, i) => (ms - idleBefore[i]!) / idleMs)
 
+    const send = async (count: number) => {
+      let next = 0
+      await Promise.all(
+        Array.from({ length: AT_ONCE }, async () => {
+          while (next < count) {
+            next += 1
+            await oneToken()
+          }
+        }),
+      )
+    }
     // The load, then its record: the requester counts a request recorded once its window is signed.
-    const before = await snapshots(peers)
-    const recordedBefore = await recorded()
-    const loadFrom = performance.now()
-    let next = 0
-    await Promise.all(
-      Array.from({ length: AT_ONCE }, async () => {
-        while (next < REQUESTS) {
-          next += 1
-          await oneToken()
-        }
-      }),
-    )
-    const loadS = (performance.now() - loadFrom) / 1000
+    const load = async () => {
+      const before = await snapshots(peers)
+      const recordedBefore = await recorded()
+      const loadFrom = performance.now()
+      await send(REQUESTS)
+      const loadS = (performance.now() - loadFrom) / 1000
+      await waitFor('the load recorded', async () => (await recorded()) >= recordedBefore + REQUESTS, 60_000)
+      await settle(peers)
+      return { before, after: await snapshots(peers), loadS, spanMs: performance.now() - loadFrom }
+    }
+    const cpuLessIdle = (measured: Awaited<ReturnType<typeof load>>, i: number) =>
+      (measured.after[i]!.cpuMs - measured.before[i]!.cpuMs - idleRate[i]! * measured.spanMs) / REQUESTS
+    const { before, after, loadS, spanMs } = await load()
     const rps = round(REQUESTS / loadS)
-    await waitFor('the load recorded', async () => (await recorded()) >= recordedBefore + REQUESTS, 60_000)
-    await settle(peers)
-    const after = await snapshots(peers)
-    const spanMs = performance.now() - loadFrom
     process.stderr.write(`bench: ${size} peers, ${REQUESTS} requests at ${rps}/s\n`)
+    // Then again on warm daemons: V8 compiles their hot paths over the first thousands of requests.
+    const recordedBeforeWarmUp = await recorded()
+    await send(WARMER)
+    await waitFor(
+      'the warm-up recorded',
+      async () => (await recorded()) >= recordedBeforeWarmUp + WARMER,
+      60_000,
+    )
+    await settle(peers)
+    const warm = await load()
+    process.stderr.write(
+      `bench: ${size} peers warm, ${REQUESTS} requests at ${round(REQUESTS / warm.loadS)}/s\n`,
+    )
     return {
       rps,
       startS,
@@ -221,6 +246,7 @@ async function mesh(
           role: peer.role,
           cpuMsPerRequest: cpu / REQUESTS,
           netCpuMsPerRequest: (cpu - idleRate[i]! * spanMs) / REQUESTS,
+          warmNetCpuMsPerRequest: cpuLessIdle(warm, i),
           storeBytesPerRequest: (a.storeBytes - b.storeBytes) / REQUESTS,
           actionsPerRequest: (a.actions - b.actions) / REQUESTS,
           opsPerRequest: (a.opsStored - b.opsStored) / REQUESTS,
@@ -268,6 +294,7 @@ export default async function run(): Promise<BenchReport> {
         role: role === 'bystander' ? `bystander (x${of.length})` : role,
         'CPU ms/req': cell(values('cpuMsPerRequest'), 2),
         'CPU ms/req less idle': cell(values('netCpuMsPerRequest'), 2),
+        'warm: CPU ms/req less idle': cell(values('warmNetCpuMsPerRequest'), 2),
         'store B/req': cell(values('storeBytesPerRequest'), 0),
         'own actions/req': cell(values('actionsPerRequest'), 3),
         'ops stored/req': cell(values('opsPerRequest'), 3),
@@ -278,6 +305,7 @@ export default async function run(): Promise<BenchReport> {
       for (const [name, k] of [
         ['cpu_ms_per_request', 'cpuMsPerRequest'],
         ['cpu_ms_per_request_less_idle', 'netCpuMsPerRequest'],
+        ['warm_cpu_ms_per_request_less_idle', 'warmNetCpuMsPerRequest'],
         ['store_bytes_per_request', 'storeBytesPerRequest'],
         ['own_actions_per_request', 'actionsPerRequest'],
         ['ops_stored_per_request', 'opsPerRequest'],
@@ -299,7 +327,8 @@ export default async function run(): Promise<BenchReport> {
       `--threads 1), one requester, the rest bystanders; ${REQUESTS} one-token chat completions (official openai ` +
       `client, ${AT_ONCE} at once) to the requester's /v1 after the mesh settled; per request: CPU of the daemon's own ` +
       `process (/proc utime+stime; the runner's llama-server not counted) from the load's start until its record ` +
-      `settled on every peer, and the same less the peer's idle rate over that span; store bytes = page_count*page_size ` +
+      `settled on every peer, and the same less the peer's idle rate over that span ("warm": the same again after ` +
+      `${WARMER} more requests, once V8 has compiled the daemons' hot paths); store bytes = page_count*page_size ` +
       `of conductor.sqlite (WAL included; one 4 KiB page is ${round(4096 / REQUESTS)} B/req); own actions = ripple_chain_actions; ops stored = ripple_ops_stored_total; ` +
       `idle CPU % over ${IDLE_S} s before the load; bystanders: median (max). Every daemon, llama-server and this ` +
       `client share the machine's cores (${availableParallelism()} here), so CPU and req/s ` +
