@@ -3,6 +3,8 @@
  * inspector's URL read from its stderr), over the Chrome DevTools Protocol; and the profile's top
  * functions by self time, and Ripple's own by inclusive time, as Markdown tables.
  */
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import { round, waitFor } from './measure.ts'
 
@@ -45,8 +47,31 @@ export async function inspector(
   }
 }
 
-const frameName = (frame: CallFrame) =>
-  `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*\/(node_modules\/|host\/|zomes-bindings\/)/, '$1')}:${frame.lineNumber + 1}`
+/**
+ * Where a line of a bundle in dist/ came from: esbuild heads each module's code with a `// <path>`
+ * comment, so the daemons can be profiled as they run for users and still be read by source file.
+ */
+const bundleSources = new Map<string, { line: number; path: string }[]>()
+function sourceOf(frame: CallFrame): string {
+  if (!frame.url.startsWith('file://') || !frame.url.includes('/dist/')) return frame.url
+  let marks = bundleSources.get(frame.url)
+  if (marks === undefined) {
+    marks = []
+    for (const [line, text] of readFileSync(fileURLToPath(frame.url), 'utf8').split('\n').entries()) {
+      const path = /^\/\/ (\S+\.[cm]?[jt]s)$/.exec(text)?.[1]
+      if (path !== undefined) marks.push({ line, path })
+    }
+    bundleSources.set(frame.url, marks)
+  }
+  return marks.findLast((m) => m.line <= frame.lineNumber)?.path ?? frame.url
+}
+
+/** A frame's function and file (a bundle's frames by their source file: their line is the bundle's). */
+function frameName(frame: CallFrame): string {
+  const source = sourceOf(frame)
+  const file = source.replace(/^.*\/(node_modules\/|host\/|zomes-bindings\/)/, '$1')
+  return `${frame.functionName || '(anonymous)'} ${file}${source === frame.url ? `:${frame.lineNumber + 1}` : ''}`
+}
 
 /**
  * Self time (ms) by function, `(idle)` left out, highest first; and the inclusive time of Ripple's own
@@ -69,7 +94,8 @@ function times(profile: Profile): {
     const seen = new Set<string>()
     for (let id: number | undefined = nodeId; id !== undefined; id = parent.get(id)) {
       const f = frames.get(id)!
-      if (!/\/(host|zomes-bindings)\//.test(f.url) || f.url.includes('node_modules')) continue
+      const source = sourceOf(f)
+      if (!/(^|\/)(host|zomes-bindings)\//.test(source) || source.includes('node_modules')) continue
       seen.add(frameName(f))
     }
     for (const name of seen) own.set(name, (own.get(name) ?? 0) + ms)
