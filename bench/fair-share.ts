@@ -6,8 +6,10 @@
  * and A's throughput (and the runner's in all) against the runner's capacity for A (A's 16 loops
  * alone), all in the same run; with fair turns and the default 2 held-back slots, fair turns with none
  * (`--held-back 0`) and one first-come line with none (RIPPLE_FAIR_TURNS=off: the behaviour before
- * issue 47), fresh peers for each, FAIR_SHARE_RUNS rounds (default 3) of the three; medians reported.
- * Each party's loops run in a process of their own, as on their own machines.
+ * issue 47), fresh peers for each; and the anchor: the loops straight to llama-server with the
+ * runner's 6 slots, no Ripple, A's 4 (its share), which says what the engine itself gives the owner's
+ * and B's requests under this load on this machine. FAIR_SHARE_RUNS rounds (default 3) of the four; medians reported. Each party's loops run in
+ * a process of their own, as on their own machines.
  */
 
 import { spawn } from 'node:child_process'
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url'
 import OpenAI from 'openai'
 import { TINY_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { isolatedNetwork, type RunningRipple, runRipple } from '../tests/e2e/ripple-process.ts'
+import { startLlamaServer } from './chat-paths.ts'
 import { startWith } from './conversation-affinity.ts'
 import { median, ratio, round, sleep } from './measure.ts'
 import type { BenchReport } from './report.ts'
@@ -29,6 +32,8 @@ const SWARM = 16
 const MAX_TOKENS = 32
 const IDLE_REQUESTS = 8
 const CAPACITY_MS = 15_000
+/** The anchor's context per slot: the prompt and answer here take under 100 tokens. */
+const ENGINE_CONTEXT = 2048
 const CONTENDED_MS = 25_000
 /** Time for the parties' processes to start before a window opens. */
 const START_MS = 5_000
@@ -148,6 +153,44 @@ interface Mode {
   label: string
   fair: boolean
   heldBack: number
+  /** The anchor: the parties straight to llama-server, no Ripple. */
+  engineAlone?: boolean
+}
+
+/**
+ * What each party gets: the owner's and B's first tokens alone (idle), A's `loopsOfA` loops alone
+ * (capacity), then all three at once (contended).
+ */
+async function contend(owner: Party, a: Party, b: Party, loopsOfA = SWARM) {
+  const idle = async (party: Party) => {
+    const { done } = await partyLoops(party, 1, Date.now(), Date.now() + 60_000, IDLE_REQUESTS)
+    return firstToken(done.slice(1).map((d) => d.ttftMs))
+  }
+  const idleOwner = await idle(owner)
+  const idleB = await idle(b)
+  // Each window begins once every party's process is up.
+  const window = (ms: number) => [Date.now() + START_MS, Date.now() + START_MS + ms] as const
+  const capacity = await partyLoops(a, loopsOfA, ...window(CAPACITY_MS))
+  const contended = window(CONTENDED_MS)
+  const [swarm, single, own] = await Promise.all([
+    partyLoops(a, loopsOfA, ...contended),
+    partyLoops(b, 1, ...contended),
+    partyLoops(owner, 1, ...contended),
+  ])
+  return {
+    idleOwner,
+    idleB,
+    capacity: tokensPerS(capacity.done, CAPACITY_MS),
+    owner: firstToken(own.done.map((d) => d.ttftMs)),
+    b: firstToken(single.done.map((d) => d.ttftMs)),
+    noText: [...swarm.done, ...single.done, ...own.done].filter((d) => Number.isNaN(d.ttftMs)).length,
+    a: tokensPerS(swarm.done, CONTENDED_MS),
+    total: tokensPerS([...swarm.done, ...single.done, ...own.done], CONTENDED_MS),
+    requests: { a: swarm.done.length, b: single.done.length, owner: own.done.length },
+    refused: swarm.refused + single.refused + own.refused,
+    // The machine's 1-minute load at the end: this bench shares it with whatever else runs.
+    load: round(loadavg()[0] ?? Number.NaN),
+  }
 }
 
 async function share(mode: Mode) {
@@ -187,38 +230,33 @@ async function share(mode: Mode) {
         if (Date.now() > deadline) throw new Error('a member never saw the runner with the model loaded')
         await sleep(300)
       }
-    const idle = async (party: Party) => {
-      const { done } = await partyLoops(party, 1, Date.now(), Date.now() + 60_000, IDLE_REQUESTS)
-      return firstToken(done.slice(1).map((d) => d.ttftMs))
-    }
-    const idleOwner = await idle(owner!)
-    const idleB = await idle(b!)
-    // Each window begins once every party's process is up.
-    const window = (ms: number) => [Date.now() + START_MS, Date.now() + START_MS + ms] as const
-    const capacity = await partyLoops(a!, SWARM, ...window(CAPACITY_MS))
-    const contended = window(CONTENDED_MS)
-    const [swarm, single, own] = await Promise.all([
-      partyLoops(a!, SWARM, ...contended),
-      partyLoops(b!, 1, ...contended),
-      partyLoops(owner!, 1, ...contended),
-    ])
-    return {
-      idleOwner,
-      idleB,
-      capacity: tokensPerS(capacity.done, CAPACITY_MS),
-      owner: firstToken(own.done.map((d) => d.ttftMs)),
-      b: firstToken(single.done.map((d) => d.ttftMs)),
-      noText: [...swarm.done, ...single.done, ...own.done].filter((d) => Number.isNaN(d.ttftMs)).length,
-      a: tokensPerS(swarm.done, CONTENDED_MS),
-      total: tokensPerS([...swarm.done, ...single.done, ...own.done], CONTENDED_MS),
-      requests: { a: swarm.done.length, b: single.done.length, owner: own.done.length },
-      refused: swarm.refused + single.refused + own.refused,
-      // The machine's 1-minute load at the end: this bench shares it with whatever else runs.
-      load: round(loadavg()[0] ?? Number.NaN),
-    }
+    return await contend(owner!, a!, b!)
   } finally {
     for (const d of daemons) d.child.kill('SIGTERM')
     await Promise.all(daemons.map((d) => d.exited))
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
+/**
+ * The anchor: the parties' loops straight to llama-server (the build and backend the daemon uses, the
+ * same file and thread, the runner's slots and its held-back ones), no Ripple between, A's as many as
+ * its share of slots: the sequences fair turns give the engine, so what the engine itself gives the
+ * owner's and B's requests under this load on this machine, with a slot free for each.
+ */
+async function engineAlone(mode: Mode) {
+  const root = await mkdtemp(join(tmpdir(), 'ripple-bench-share-engine-'))
+  try {
+    const modelPath = join(root, 'm.gguf')
+    await writeLlamaModel(modelPath, MODEL)
+    const server = await startLlamaServer(modelPath, 1, SLOTS + mode.heldBack, ENGINE_CONTEXT)
+    try {
+      // A's loops as many as its share, as fair turns let through: the owner and B each find a slot.
+      return await contend(server, server, server, SLOTS)
+    } finally {
+      await server.stop()
+    }
+  } finally {
     await rm(root, { recursive: true, force: true })
   }
 }
@@ -227,6 +265,13 @@ const MODES: readonly Mode[] = [
   { key: 'held_back', label: 'fair, 2 held back (default)', fair: true, heldBack: 2 },
   { key: 'fair', label: 'fair, none held back', fair: true, heldBack: 0 },
   { key: 'first_come', label: 'first come, none held back', fair: false, heldBack: 0 },
+  {
+    key: 'engine_alone',
+    label: 'llama-server alone, 6 slots (the anchor)',
+    fair: false,
+    heldBack: 2,
+    engineAlone: true,
+  },
 ]
 
 /** The median of the runs and their range, as a table cell. */
@@ -239,7 +284,9 @@ export default async function run(): Promise<BenchReport> {
   const runs = Number(process.env.FAIR_SHARE_RUNS ?? 3)
   const results = new Map<string, Awaited<ReturnType<typeof share>>[]>(MODES.map((m) => [m.key, []]))
   // Rounds of the three modes in turn, so a change in the machine's other load falls on each alike.
-  for (let i = 0; i < runs; i++) for (const mode of MODES) results.get(mode.key)!.push(await share(mode))
+  for (let i = 0; i < runs; i++)
+    for (const mode of MODES)
+      results.get(mode.key)!.push(await (mode.engineAlone ? engineAlone(mode) : share(mode)))
   const rows: BenchReport['rows'] = []
   const figures: BenchReport['figures'] = {}
   for (const { key, label } of MODES) {
@@ -279,6 +326,6 @@ export default async function run(): Promise<BenchReport> {
       `as ripple up processes: A runs ${SWARM} agent loops, B 1, the owner 1, for ${CONTENDED_MS / 1000} s (streamed, ` +
       `${MAX_TOKENS} tokens out); idle: each alone (${IDLE_REQUESTS} requests, first left out); capacity: A's ${SWARM} loops ` +
       `alone for ${CAPACITY_MS / 1000} s, in the same run. Medians of ${runs} runs per mode (range in brackets), the modes ` +
-      `in turn, fresh peers each.`,
+      `in turn, fresh peers each. The anchor: the loops straight to llama-server (${SLOTS + 2} slots, 1 thread), no Ripple, A's ${SLOTS} (its share), so the owner and B each find a slot.`,
   }
 }
