@@ -13,8 +13,8 @@
  * - signed actions on the peer's own chains (`ripple_chain_actions`, all DNAs) and ops of other
  *   agents it verified and stored (`ripple_ops_stored_total`), from /metrics;
  * - idle CPU % of each peer over 30 s with no load, before the load (10 s read a tick or two more or less);
- * - the CPU per request again over a second load after 2,000 more requests: a fresh daemon's first
- *   requests also pay V8 for compiling their paths, a daemon that has served a while does not.
+ * - the CPU per request again over a second load of 1,000 after 2,000 more requests: a fresh daemon's
+ *   first requests also pay V8 for compiling their paths, a daemon that has served a while does not.
  * Bystanders are reported as the median and the max over them. Run: `npm run bench mesh-scale`.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
@@ -37,6 +37,11 @@ const AT_ONCE = 4
 const WARM_UP = 8
 /** Requests between the first load and the warm one. */
 const WARMER = 2000
+/**
+ * The warm load: longer than the first, so that what settling its record costs once (anti-entropy
+ * rounds on every peer until no op moves) weighs less on each request.
+ */
+const WARM_REQUESTS = 1000
 const IDLE_S = 30
 /** No op stored on any peer for this long: the mesh has settled. */
 const QUIET_MS = 2500
@@ -206,19 +211,19 @@ async function mesh(
       )
     }
     // The load, then its record: the requester counts a request recorded once its window is signed.
-    const load = async () => {
+    const load = async (requests: number) => {
       const before = await snapshots(peers)
       const recordedBefore = await recorded()
       const loadFrom = performance.now()
-      await send(REQUESTS)
+      await send(requests)
       const loadS = (performance.now() - loadFrom) / 1000
-      await waitFor('the load recorded', async () => (await recorded()) >= recordedBefore + REQUESTS, 60_000)
+      await waitFor('the load recorded', async () => (await recorded()) >= recordedBefore + requests, 60_000)
       await settle(peers)
       return { before, after: await snapshots(peers), loadS, spanMs: performance.now() - loadFrom }
     }
     const cpuLessIdle = (measured: Awaited<ReturnType<typeof load>>, i: number) =>
-      (measured.after[i]!.cpuMs - measured.before[i]!.cpuMs - idleRate[i]! * measured.spanMs) / REQUESTS
-    const { before, after, loadS, spanMs } = await load()
+      (measured.after[i]!.cpuMs - measured.before[i]!.cpuMs - idleRate[i]! * measured.spanMs) / WARM_REQUESTS
+    const { before, after, loadS, spanMs } = await load(REQUESTS)
     const rps = round(REQUESTS / loadS)
     process.stderr.write(`bench: ${size} peers, ${REQUESTS} requests at ${rps}/s\n`)
     // Then again on warm daemons: V8 compiles their hot paths over the first thousands of requests.
@@ -230,9 +235,9 @@ async function mesh(
       60_000,
     )
     await settle(peers)
-    const warm = await load()
+    const warm = await load(WARM_REQUESTS)
     process.stderr.write(
-      `bench: ${size} peers warm, ${REQUESTS} requests at ${round(REQUESTS / warm.loadS)}/s\n`,
+      `bench: ${size} peers warm, ${WARM_REQUESTS} requests at ${round(WARM_REQUESTS / warm.loadS)}/s\n`,
     )
     return {
       rps,
@@ -327,8 +332,8 @@ export default async function run(): Promise<BenchReport> {
       `--threads 1), one requester, the rest bystanders; ${REQUESTS} one-token chat completions (official openai ` +
       `client, ${AT_ONCE} at once) to the requester's /v1 after the mesh settled; per request: CPU of the daemon's own ` +
       `process (/proc utime+stime; the runner's llama-server not counted) from the load's start until its record ` +
-      `settled on every peer, and the same less the peer's idle rate over that span ("warm": the same again after ` +
-      `${WARMER} more requests, once V8 has compiled the daemons' hot paths); store bytes = page_count*page_size ` +
+      `settled on every peer, and the same less the peer's idle rate over that span ("warm": the same over ${WARM_REQUESTS} ` +
+      `requests after ${WARMER} more, once V8 has compiled the daemons' hot paths); store bytes = page_count*page_size ` +
       `of conductor.sqlite (WAL included; one 4 KiB page is ${round(4096 / REQUESTS)} B/req); own actions = ripple_chain_actions; ops stored = ripple_ops_stored_total; ` +
       `idle CPU % over ${IDLE_S} s before the load; bystanders: median (max). Every daemon, llama-server and this ` +
       `client share the machine's cores (${availableParallelism()} here), so CPU and req/s ` +

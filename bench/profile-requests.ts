@@ -5,7 +5,8 @@
  * CPU per request. PROFILE_PEERS=1 profiles one peer holding the model and asked directly (the
  * request-rate bench's path); PROFILE_CPU=0 runs no profiler, for the CPU per request alone (A/B runs:
  * the profiler costs both sides CPU of its own); PROFILE_SYSCALLS=1 counts each daemon's system calls
- * over the load with strace (`strace -c`); PROFILE_WARM_UP sets the requests before the load (2,500).
+ * over the load with strace (`strace -c`); PROFILE_WARM_UP sets the requests before the load (2,500),
+ * PROFILE_AT_ONCE how many at once (8).
  * Not a benchmark `npm run bench` runs: `npx tsx bench/profile-requests.ts [requests] [top]`.
  */
 import { printTop } from './cpu-profile.ts'
@@ -17,11 +18,14 @@ const top = Number(process.argv[3] ?? 15)
 const cost = await measureRequestCost({
   requests,
   warmUp: Number(process.env.PROFILE_WARM_UP ?? 2500),
+  atOnce: Number(process.env.PROFILE_AT_ONCE ?? 8),
   onePeer: process.env.PROFILE_PEERS === '1',
   profile: process.env.PROFILE_CPU !== '0',
   trace: process.env.PROFILE_SYSCALLS === '1',
 })
-console.log(`${requests} one-token requests, 8 at once, warm: ${cost.rps}/s (cold: ${cost.coldRps}/s)`)
+console.log(
+  `${requests} one-token requests, ${process.env.PROFILE_AT_ONCE ?? 8} at once, warm: ${cost.rps}/s (cold: ${cost.coldRps}/s)`,
+)
 console.log(`the runner's engine (llama-server): ${cost.engine} ms CPU/request`)
 for (const r of cost.roles) {
   const line =

@@ -32,6 +32,8 @@ export interface CostOptions {
   requests: number
   /** Requests between the cold ones and the warm load. */
   warmUp: number
+  /** Requests in flight at once (default 8). */
+  atOnce?: number
   /** One peer holding the model and asked directly (the request-rate bench's path). */
   onePeer?: boolean
   /** The V8 sampling profiler on in each daemon over the warm load. */
@@ -108,10 +110,10 @@ export async function measureRequestCost(o: CostOptions): Promise<Cost> {
       round((used - idleRate[i]! * spanMs) / count, 2)
     const coldFrom = await cpu()
     const coldStart = performance.now()
-    const coldRps = await requestRate(oneToken, COLD, 8)
+    const coldRps = await requestRate(oneToken, COLD, o.atOnce ?? 8)
     const coldSpan = performance.now() - coldStart
     const coldTo = await cpu()
-    await requestRate(oneToken, o.warmUp, 8)
+    await requestRate(oneToken, o.warmUp, o.atOnce ?? 8)
     await sleep(3000)
     const sessions = o.profile ? await Promise.all(daemons.map((d) => inspector(d.daemon.stderr))) : []
     for (const { call } of sessions) {
@@ -123,7 +125,7 @@ export async function measureRequestCost(o: CostOptions): Promise<Cost> {
     await sleep(o.trace ? 1000 : 0)
     const [cpuBefore, threadsBefore, engineBefore] = [await cpu(), await threads(), await engineCpu()]
     const loadFrom = performance.now()
-    const rps = await requestRate(oneToken, o.requests, 8)
+    const rps = await requestRate(oneToken, o.requests, o.atOnce ?? 8)
     // And the second after it: the window's record.
     await sleep(1500)
     const [cpuAfter, threadsAfter, engineAfter] = [await cpu(), await threads(), await engineCpu()]
