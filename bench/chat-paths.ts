@@ -13,6 +13,7 @@ import { EngineBackends } from '../host/inference/engine/engine-backends.ts'
 import { LlamaServerProcess } from '../host/inference/engine/llama-server-process.ts'
 import { createLogger } from '../host/log/logger.ts'
 import { type RunningRipple, startRipple } from '../tests/e2e/ripple-process.ts'
+import { waitFor } from './measure.ts'
 
 export interface ChatTurn {
   role: 'system' | 'user' | 'assistant'
@@ -214,4 +215,18 @@ export async function requestRate(
     }),
   )
   return (count * 1000) / (performance.now() - startedAt)
+}
+
+/** Waits until a peer's /v1 lists `model` as loaded on some peer of the mesh. */
+export async function waitForLoaded(openai: OpenAI, model: string, what: string): Promise<void> {
+  await waitFor(
+    what,
+    async () => {
+      const m = (await openai.models.list()).data.find((x) => x.id === model) as
+        | { ripple?: { loaded_on: string[] } }
+        | undefined
+      return (m?.ripple?.loaded_on.length ?? 0) > 0
+    },
+    120_000,
+  )
 }

@@ -26,7 +26,7 @@ import OpenAI from 'openai'
 import { CONDUCTOR_DB_FILE } from '../host/conductor/embedded/index.ts'
 import { TINY_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { isolatedNetwork, type RunningRipple, runRipple } from '../tests/e2e/ripple-process.ts'
-import { type Endpoint, startBenchPeer } from './chat-paths.ts'
+import { type Endpoint, startBenchPeer, waitForLoaded } from './chat-paths.ts'
 import { median, ownCpuMs, round, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
@@ -171,16 +171,7 @@ async function mesh(
         ),
       180_000,
     )
-    await waitFor(
-      'the requester to see the model loaded on the runner',
-      async () => {
-        const m = (await openai.models.list()).data.find((x) => x.id === MODEL) as
-          | { ripple?: { loaded_on: string[] } }
-          | undefined
-        return (m?.ripple?.loaded_on.length ?? 0) > 0
-      },
-      120_000,
-    )
+    await waitForLoaded(openai, MODEL, 'the requester to see the model loaded on the runner')
     const oneToken = () =>
       openai.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: 1, temperature: 0 })
     const recorded = async () => metric(await metrics(requester), 'ripple_direct_recorded_total')

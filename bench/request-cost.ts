@@ -15,9 +15,9 @@ import { join } from 'node:path'
 import OpenAI from 'openai'
 import { TINY_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { isolatedNetwork, runRipple } from '../tests/e2e/ripple-process.ts'
-import { requestRate, startBenchPeer } from './chat-paths.ts'
+import { requestRate, startBenchPeer, waitForLoaded } from './chat-paths.ts'
 import { inspector, type Profile } from './cpu-profile.ts'
-import { ownCpuMs, ratio, round, sleep, threadCpuMs, treeCpuMs, waitFor } from './measure.ts'
+import { ownCpuMs, ratio, round, sleep, threadCpuMs, treeCpuMs } from './measure.ts'
 import type { BenchReport } from './report.ts'
 import { type SyscallCount, syscallCounts } from './syscall-counts.ts'
 
@@ -83,16 +83,7 @@ export async function measureRequestCost(o: CostOptions): Promise<Cost> {
     })
     if (loaded.code !== 0) throw new Error(`models load failed: ${loaded.stderr}`)
     const openai = new OpenAI({ baseURL: `${requester.url}/v1`, apiKey: requester.token, maxRetries: 0 })
-    await waitFor(
-      'the model loaded on the runner',
-      async () => {
-        const m = (await openai.models.list()).data.find((x) => x.id === MODEL) as
-          | { ripple?: { loaded_on: string[] } }
-          | undefined
-        return (m?.ripple?.loaded_on.length ?? 0) > 0
-      },
-      120_000,
-    )
+    await waitForLoaded(openai, MODEL, 'the model loaded on the runner')
     const oneToken = () =>
       openai.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: 1, temperature: 0 })
     const pids = daemons.map((d) => d.daemon.child.pid ?? 0)
