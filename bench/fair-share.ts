@@ -8,8 +8,8 @@
  * (`--held-back 0`) and one first-come line with none (RIPPLE_FAIR_TURNS=off: the behaviour before
  * issue 47), fresh peers for each; and the anchor: the loops straight to llama-server with the
  * runner's 6 slots, no Ripple, A's 4 (its share), which says what the engine itself gives the owner's
- * and B's requests under this load on this machine. FAIR_SHARE_RUNS rounds (default 3) of the four; medians reported. Each party's loops run in
- * a process of their own, as on their own machines.
+ * and B's requests under this load on this machine. FAIR_SHARE_RUNS rounds (default 3) of the four;
+ * medians reported. Each party's loops run in a process of their own, as on their own machines.
  */
 
 import { spawn } from 'node:child_process'
@@ -267,7 +267,7 @@ const MODES: readonly Mode[] = [
   { key: 'first_come', label: 'first come, none held back', fair: false, heldBack: 0 },
   {
     key: 'engine_alone',
-    label: 'llama-server alone, 6 slots (the anchor)',
+    label: `llama-server alone, ${SLOTS + 2} slots, A ${SLOTS} loops (the anchor)`,
     fair: false,
     heldBack: 2,
     engineAlone: true,
@@ -283,7 +283,7 @@ const spread = (values: readonly number[]) =>
 export default async function run(): Promise<BenchReport> {
   const runs = Number(process.env.FAIR_SHARE_RUNS ?? 3)
   const results = new Map<string, Awaited<ReturnType<typeof share>>[]>(MODES.map((m) => [m.key, []]))
-  // Rounds of the three modes in turn, so a change in the machine's other load falls on each alike.
+  // Rounds of the modes in turn, so a change in the machine's other load falls on each alike.
   for (let i = 0; i < runs; i++)
     for (const mode of MODES)
       results.get(mode.key)!.push(await (mode.engineAlone ? engineAlone(mode) : share(mode)))

@@ -201,31 +201,31 @@ async function mesh(
         }),
       )
     }
-    // The load, then its record: the requester counts a request recorded once its window is signed.
+    // Requests, then their record: the requester counts a request recorded once its window is signed.
+    const sendRecorded = async (count: number) => {
+      const recordedBefore = await recorded()
+      const sentFrom = performance.now()
+      await send(count)
+      const sentS = (performance.now() - sentFrom) / 1000
+      await waitFor('the requests recorded', async () => (await recorded()) >= recordedBefore + count, 60_000)
+      await settle(peers)
+      return sentS
+    }
     const load = async (requests: number) => {
       const before = await snapshots(peers)
-      const recordedBefore = await recorded()
       const loadFrom = performance.now()
-      await send(requests)
-      const loadS = (performance.now() - loadFrom) / 1000
-      await waitFor('the load recorded', async () => (await recorded()) >= recordedBefore + requests, 60_000)
-      await settle(peers)
-      return { before, after: await snapshots(peers), loadS, spanMs: performance.now() - loadFrom }
+      const loadS = await sendRecorded(requests)
+      return { requests, before, after: await snapshots(peers), loadS, spanMs: performance.now() - loadFrom }
     }
     const cpuLessIdle = (measured: Awaited<ReturnType<typeof load>>, i: number) =>
-      (measured.after[i]!.cpuMs - measured.before[i]!.cpuMs - idleRate[i]! * measured.spanMs) / WARM_REQUESTS
-    const { before, after, loadS, spanMs } = await load(REQUESTS)
+      (measured.after[i]!.cpuMs - measured.before[i]!.cpuMs - idleRate[i]! * measured.spanMs) /
+      measured.requests
+    const cold = await load(REQUESTS)
+    const { before, after, loadS, spanMs } = cold
     const rps = round(REQUESTS / loadS)
     process.stderr.write(`bench: ${size} peers, ${REQUESTS} requests at ${rps}/s\n`)
     // Then again on warm daemons: V8 compiles their hot paths over the first thousands of requests.
-    const recordedBeforeWarmUp = await recorded()
-    await send(WARMER)
-    await waitFor(
-      'the warm-up recorded',
-      async () => (await recorded()) >= recordedBeforeWarmUp + WARMER,
-      60_000,
-    )
-    await settle(peers)
+    await sendRecorded(WARMER)
     const warm = await load(WARM_REQUESTS)
     process.stderr.write(
       `bench: ${size} peers warm, ${WARM_REQUESTS} requests at ${round(WARM_REQUESTS / warm.loadS)}/s\n`,
@@ -241,7 +241,7 @@ async function mesh(
         return {
           role: peer.role,
           cpuMsPerRequest: cpu / REQUESTS,
-          netCpuMsPerRequest: (cpu - idleRate[i]! * spanMs) / REQUESTS,
+          netCpuMsPerRequest: cpuLessIdle(cold, i),
           warmNetCpuMsPerRequest: cpuLessIdle(warm, i),
           storeBytesPerRequest: (a.storeBytes - b.storeBytes) / REQUESTS,
           actionsPerRequest: (a.actions - b.actions) / REQUESTS,

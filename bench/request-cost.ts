@@ -86,6 +86,7 @@ export async function measureRequestCost(o: CostOptions): Promise<Cost> {
     await waitForLoaded(openai, MODEL, 'the model loaded on the runner')
     const oneToken = () =>
       openai.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: 1, temperature: 0 })
+    const atOnce = o.atOnce ?? 8
     const pids = daemons.map((d) => d.daemon.child.pid ?? 0)
     const cpu = () => Promise.all(pids.map(ownCpuMs))
     const threads = () => Promise.all(pids.map(threadCpuMs))
@@ -101,10 +102,10 @@ export async function measureRequestCost(o: CostOptions): Promise<Cost> {
       round((used - idleRate[i]! * spanMs) / count, 2)
     const coldFrom = await cpu()
     const coldStart = performance.now()
-    const coldRps = await requestRate(oneToken, COLD, o.atOnce ?? 8)
+    const coldRps = await requestRate(oneToken, COLD, atOnce)
     const coldSpan = performance.now() - coldStart
     const coldTo = await cpu()
-    await requestRate(oneToken, o.warmUp, o.atOnce ?? 8)
+    await requestRate(oneToken, o.warmUp, atOnce)
     await sleep(3000)
     const sessions = o.profile ? await Promise.all(daemons.map((d) => inspector(d.daemon.stderr))) : []
     for (const { call } of sessions) {
@@ -116,7 +117,7 @@ export async function measureRequestCost(o: CostOptions): Promise<Cost> {
     await sleep(o.trace ? 1000 : 0)
     const [cpuBefore, threadsBefore, engineBefore] = [await cpu(), await threads(), await engineCpu()]
     const loadFrom = performance.now()
-    const rps = await requestRate(oneToken, o.requests, o.atOnce ?? 8)
+    const rps = await requestRate(oneToken, o.requests, atOnce)
     // And the second after it: the window's record.
     await sleep(1500)
     const [cpuAfter, threadsAfter, engineAfter] = [await cpu(), await threads(), await engineCpu()]
