@@ -21,12 +21,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import Database from 'better-sqlite3'
 import OpenAI from 'openai'
-import { CONDUCTOR_DB_FILE } from '../host/conductor/embedded/index.ts'
+import { DEFAULT_SERVED_SLOT_MS } from '../host/config/network-schema.ts'
 import { TINY_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { isolatedNetwork, type RunningRipple, runRipple } from '../tests/e2e/ripple-process.ts'
 import { type Endpoint, startBenchPeer, waitForLoaded } from './chat-paths.ts'
+import { metric, metrics, onlinePeers, storeBytes } from './daemon-store.ts'
 import { median, ownCpuMs, round, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
@@ -64,28 +64,6 @@ interface Snapshot {
   storeBytes: number
   actions: number
   opsStored: number
-}
-
-/** The store's size as SQLite counts it: its pages, those committed in the WAL included. */
-function storeBytes(dataDir: string): number {
-  const db = new Database(join(dataDir, CONDUCTOR_DB_FILE), { readonly: true, fileMustExist: true })
-  try {
-    const pages = db.pragma('page_count', { simple: true }) as number
-    return pages * (db.pragma('page_size', { simple: true }) as number)
-  } finally {
-    db.close()
-  }
-}
-
-async function metrics(peer: Endpoint): Promise<string> {
-  return (await fetch(`${peer.url}/metrics`, { headers: { authorization: `Bearer ${peer.token}` } })).text()
-}
-
-/** The sum of every sample of `name` (all its label sets). */
-function metric(text: string, name: string): number {
-  let total = 0
-  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) total += Number(m[1])
-  return total
 }
 
 async function snapshot(peer: Peer): Promise<Snapshot> {
@@ -136,7 +114,10 @@ async function mesh(
   const root = await mkdtemp(join(tmpdir(), 'ripple-bench-mesh-scale-'))
   const daemons: RunningRipple[] = []
   try {
-    const network = await isolatedNetwork(root, `bench-mesh-${size}`)
+    // The record's slot a network file gives by default (the tests' isolated networks sign every second).
+    const network = await isolatedNetwork(root, `bench-mesh-${size}`, {
+      record: { served_slot_ms: DEFAULT_SERVED_SLOT_MS },
+    })
     const runnerModels = join(root, 'runner-models')
     await mkdir(runnerModels, { recursive: true })
     await writeLlamaModel(join(runnerModels, `${MODEL}.gguf`), TINY_MODEL)
@@ -165,10 +146,7 @@ async function mesh(
     const openai = new OpenAI({ baseURL: `${requester.url}/v1`, apiKey: requester.token, maxRetries: 0 })
     await waitFor(
       'every peer to see the others online',
-      async () =>
-        (await Promise.all(peers.map(metrics))).every(
-          (t) => Number(/^ripple_peers\{status="online"\} (\d+)$/m.exec(t)?.[1] ?? 0) >= size - 1,
-        ),
+      async () => (await Promise.all(peers.map(metrics))).every((t) => onlinePeers(t) >= size - 1),
       180_000,
     )
     await waitForLoaded(openai, MODEL, 'the requester to see the model loaded on the runner')
@@ -177,7 +155,9 @@ async function mesh(
     const recorded = async () => metric(await metrics(requester), 'ripple_direct_recorded_total')
     // Warm-up: the first answers page the model in and open the streams between the two.
     for (let i = 0; i < WARM_UP; i++) await oneToken()
-    await waitFor('the warm-up recorded', async () => (await recorded()) >= WARM_UP, 30_000)
+    // A request's record is signed at the end of its slot (a minute).
+    const RECORD_WAIT_MS = DEFAULT_SERVED_SLOT_MS + 30_000
+    await waitFor('the warm-up recorded', async () => (await recorded()) >= WARM_UP, RECORD_WAIT_MS)
     await settle(peers, 120_000)
     const startS = round((performance.now() - startedAt) / 1000)
     process.stderr.write(`bench: ${size} peers up and settled in ${startS} s\n`)
@@ -207,7 +187,11 @@ async function mesh(
       const sentFrom = performance.now()
       await send(count)
       const sentS = (performance.now() - sentFrom) / 1000
-      await waitFor('the requests recorded', async () => (await recorded()) >= recordedBefore + count, 60_000)
+      await waitFor(
+        'the requests recorded',
+        async () => (await recorded()) >= recordedBefore + count,
+        RECORD_WAIT_MS,
+      )
       await settle(peers)
       return sentS
     }

@@ -16,6 +16,7 @@ const NOT_BENCHMARKS = new Set([
   'report.ts',
   'measure.ts',
   'daemon-api.ts',
+  'daemon-store.ts',
   'chat-paths.ts',
   'lab-api.ts',
   'profile-requests.ts',

@@ -188,6 +188,30 @@ export function publicTotals(totals: BatchTotals): BatchTotals {
   return { count: totals.count, tokens_in: 0, tokens_out: 0 }
 }
 
+/**
+ * What a requester's public batch says of its window: nothing. Every member signs one on every slot of
+ * its record grid whether it asked for anything or not (cover, host/requests/direct/served-records.ts),
+ * and each says count 1 (the least the rules take), accepted 0 and no tokens: a bystander cannot tell a
+ * member that asked from one that did not, so it cannot pair a requester with the runner whose batch it
+ * sees. The counts are in the private leaves, the root commits to them. Values only: the rules of every
+ * release check a public batch's totals and `accepted` for range alone.
+ */
+export const SERVED_PUBLIC = {
+  totals: { count: 1, tokens_in: 0, tokens_out: 0 },
+  accepted: 0,
+} as const satisfies Pick<ServedBatch, 'totals' | 'accepted'>
+
+/**
+ * Why a cover leaf records no request: a slot in which this member asked for nothing still has its
+ * window signed (the rules take no window without a leaf), with one leaf that is no request's.
+ */
+export const COVER_REASON = 'cover: no request was served in this slot'
+
+/** A leaf that stands for no request (`COVER_REASON`, no proof): left out of usage and look-ups. */
+export function isCoverLeaf(leaf: ServedLeaf): boolean {
+  return leaf.proof === null && leaf.reason === COVER_REASON
+}
+
 /** A runner's window of leaves with the root and totals the rules check them against. */
 export function answerLeavesOf(leaves: AnswerLeaf[]): AnswerLeaves {
   return {

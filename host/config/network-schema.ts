@@ -15,6 +15,18 @@ export const HeartbeatConfigSchema = z.object({
   offline_after_ms: z.number().int().min(200).max(86_400_000),
 })
 
+/**
+ * How often every member signs its record of the requests it sent, whether it sent any or not (cover:
+ * a bystander cannot tell who asked whom, README "The record"). Each slot costs each member two actions
+ * that every peer stores; a request's record is signed by the end of its slot.
+ */
+export const RecordConfigSchema = z.object({
+  served_slot_ms: z.number().int().min(100).max(3_600_000),
+})
+
+/** The served slot of a network file that names none. */
+export const DEFAULT_SERVED_SLOT_MS = 60_000
+
 export const Libp2pConfigSchema = z.object({
   listen: z.array(z.string()).min(1),
   /** Discover peers on the LAN by mDNS. */
@@ -58,6 +70,7 @@ export const NetworkConfigSchema = z
     /** Per-DNA properties (e.g. policy_store.progenitor, the admin key). */
     dna_properties: z.record(z.string(), z.record(z.string(), z.unknown())),
     heartbeat: HeartbeatConfigSchema,
+    record: RecordConfigSchema.optional(),
     /**
      * Only invited agents join: the first `ripple up` on a data dir makes a mesh of this network with
      * its agent as admin (as a private `local` mesh), and others join with its invites. `local` does so

@@ -5,6 +5,7 @@
  */
 import { availableParallelism, freemem } from 'node:os'
 import { join } from 'node:path'
+import { DEFAULT_SERVED_SLOT_MS } from '../config/network-schema.ts'
 import { engineBuildOf } from '../inference/engine/engine-capability.ts'
 import { FileHashCache } from '../inference/file-hash-cache.ts'
 import { ModelManager } from '../inference/model-manager.ts'
@@ -38,6 +39,8 @@ export interface ModelServiceInit {
   rpcCacheBytes?: number
   /** Weigh members' turns at this runner's slots by what they served the mesh (`--give-to-get`). */
   giveToGet?: boolean
+  /** How often this peer signs its record of what it asked, cover included (`--record-slot`); default the network's. */
+  servedSlotMs?: number
 }
 
 /** The memory promised on this peer, within `--model-memory` where it is set. */
@@ -115,11 +118,23 @@ export function splitService(init: { threads?: number; rpcCacheBytes?: number })
 }
 
 /** Interactive requests go straight to their runner; the signed record follows the answer. */
-export function directService(init: Pick<ModelServiceInit, 'giveToGet'>) {
+export function directService(init: Pick<ModelServiceInit, 'giveToGet' | 'servedSlotMs'>) {
   return service(
-    ['backend', 'usage', 'conductor', 'workers', 'policies', 'models', 'peers', 'metrics', 'logger'],
+    [
+      'backend',
+      'usage',
+      'conductor',
+      'workers',
+      'policies',
+      'models',
+      'peers',
+      'metrics',
+      'network',
+      'logger',
+    ],
     (c) => {
       const direct = new DirectService({
+        coverSlotMs: init.servedSlotMs ?? c.network.record?.served_slot_ms ?? DEFAULT_SERVED_SLOT_MS,
         weightOf: init.giveToGet && c.backend.answerCounts ? giveToGet(c.backend.answerCounts) : undefined,
         // Every window of leaves signed here is totalled into this peer's usage.
         conductor: c.usage.watch(c.conductor),

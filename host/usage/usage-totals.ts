@@ -6,7 +6,7 @@
  * this peer's own notes of a request (the leaf carries neither). Pure.
  */
 import { z } from 'zod'
-import type { AnswerLeaf, ServedLeaf } from '../../zomes-bindings/index.ts'
+import { type AnswerLeaf, isCoverLeaf, type ServedLeaf } from '../../zomes-bindings/index.ts'
 
 /** `served`: this peer ran it for `member`; `used`: this peer asked for it and `member` ran it. */
 export type UsageDirection = 'served' | 'used'
@@ -90,22 +90,25 @@ export function servedEvents(
   closedAt: number,
   note: (request: string) => UsageNote | undefined,
 ) {
-  return leaves.map((l): UsageEvent => {
-    const signed = l.proof?.leaf
-    const noted = note(l.request)
-    return {
-      direction: 'used',
-      member: l.runner,
-      key: noted?.key ?? null,
-      model: l.model,
-      at: signed?.finished_at ?? closedAt,
-      tokensIn: signed?.tokens_in ?? 0,
-      tokensOut: signed?.tokens_out ?? 0,
-      reasoning: noted?.reasoning ?? 0,
-      busyS: signed ? (signed.finished_at - signed.started_at) / 1e6 : 0,
-      ok: l.accepted,
-    }
-  })
+  // A cover leaf (a slot with no request, signed all the same) is no one's usage.
+  return leaves
+    .filter((l) => !isCoverLeaf(l))
+    .map((l): UsageEvent => {
+      const signed = l.proof?.leaf
+      const noted = note(l.request)
+      return {
+        direction: 'used',
+        member: l.runner,
+        key: noted?.key ?? null,
+        model: l.model,
+        at: signed?.finished_at ?? closedAt,
+        tokensIn: signed?.tokens_in ?? 0,
+        tokensOut: signed?.tokens_out ?? 0,
+        reasoning: noted?.reasoning ?? 0,
+        busyS: signed ? (signed.finished_at - signed.started_at) / 1e6 : 0,
+        ok: l.accepted,
+      }
+    })
 }
 
 export function hourOf(micros: number): string {

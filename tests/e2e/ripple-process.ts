@@ -134,7 +134,14 @@ export async function isolatedNetwork(
   const path = join(dir, `${name}.network.json`)
   await writeFile(
     path,
-    JSON.stringify({ ...local, name, seed: `${name}-${randomBytes(8).toString('hex')}`, ...overrides }),
+    JSON.stringify({
+      ...local,
+      name,
+      seed: `${name}-${randomBytes(8).toString('hex')}`,
+      // A request's record signed within a second, as the tests read it (a network file's default: a minute).
+      record: { served_slot_ms: 1_000 },
+      ...overrides,
+    }),
   )
   return path
 }

@@ -21,17 +21,20 @@ import type { RoutePlanInput } from '../../host/requests/direct/route-plan.ts'
 import type { Worker } from '../../host/workers/worker.ts'
 import { type Player, type PlayerOptions, type Scenario, scenarioNetwork } from './harness.ts'
 
-/** Three peers of a private mesh: its admin, and two machines joined with one invite for two. */
-export async function privateMesh(scenario: Scenario, options: PlayerOptions[] = []): Promise<Player[]> {
+/** Peers of a private mesh: its admin, and machines joined with one invite for them all (two by default). */
+export async function privateMesh(
+  scenario: Scenario,
+  options: PlayerOptions[] = [],
+  joiners = 2,
+): Promise<Player[]> {
   const adminDir = await mkdtemp(join(tmpdir(), 'ripple-scenario-admin-'))
   const admin = await openAgentKey(adminDir)
   const network = privateMeshOf(scenarioNetwork(), encodeHashB64(admin.agentPubKey))
   const first = await scenario.addPlayer({ ...options[0], network, dataDir: adminDir })
-  const invite = createInvite({ network, role: 'member', expiresInMs: 3_600_000, uses: 2 }, admin)
-  const joined = [
-    await scenario.addPlayer({ ...options[1], network, membraneProof: membraneProofOf(invite) }),
-    await scenario.addPlayer({ ...options[2], network, membraneProof: membraneProofOf(invite) }),
-  ]
+  const invite = createInvite({ network, role: 'member', expiresInMs: 3_600_000, uses: joiners }, admin)
+  const joined: Player[] = []
+  for (let i = 1; i <= joiners; i++)
+    joined.push(await scenario.addPlayer({ ...options[i], network, membraneProof: membraneProofOf(invite) }))
   await scenario.shareAllAgents()
   return [first, ...joined]
 }
@@ -69,6 +72,7 @@ export function directService(
   runner: Player | (() => Player) | null,
   worker: Worker | null,
   recordWaitMs?: number,
+  coverSlotMs?: number,
 ): DirectService {
   const runnerNow = typeof runner === 'function' ? runner : () => runner
   return new DirectService({
@@ -82,6 +86,7 @@ export function directService(
       return now ? [runnerEntry(now.agentPubKey)] : []
     },
     recordWaitMs,
+    coverSlotMs,
     waitForAction: (hash, timeoutMs) =>
       waitForAction({ store: player.conductor.store, replication: player.replication }, hash, timeoutMs),
     carrier: embeddedOpCarrier(player.conductor, player.replication),

@@ -28,6 +28,7 @@ import {
   collectMultiaddr,
   collectTag,
   parseByteSize,
+  parseDurationMs,
   parseIntegerIn,
   parseName,
   parsePort,
@@ -59,6 +60,7 @@ interface UpOptions {
   apiHost: string
   requireKeys?: boolean
   giveToGet?: boolean
+  recordSlot?: number
   /** Given without a value: true (public addresses). */
   allowImageUrls?: true | 'public' | 'local'
   peer?: string[]
@@ -134,6 +136,11 @@ export function upCommand(): Command {
       '--api-host <ip>',
       'address the API listens on; beyond loopback it needs --require-keys',
       '127.0.0.1',
+    )
+    .option(
+      '--record-slot <duration>',
+      'how often this peer signs its record of the requests it sent, whether it sent any or not, so no one can tell whom it asked (default: the network file’s record.served_slot_ms, else 1m)',
+      parseRecordSlot,
     )
     .option(
       '--give-to-get',
@@ -229,6 +236,7 @@ export function upCommand(): Command {
         apiHost: options.apiHost,
         requireKeys: options.requireKeys === true,
         giveToGet: options.giveToGet === true,
+        servedSlotMs: options.recordSlot,
         allowImageUrls:
           options.allowImageUrls === undefined
             ? false
@@ -264,6 +272,12 @@ export function upCommand(): Command {
 
 function parseIpfsOption(text: string): IpfsChoice {
   return asArgumentError(() => parseIpfsChoice(text))
+}
+
+function parseRecordSlot(text: string): number {
+  const ms = parseDurationMs(text)
+  if (ms < 100 || ms > 3_600_000) throw new InvalidArgumentError('must be from 100ms to 1h')
+  return ms
 }
 
 function parseKeepAliveOption(text: string): number {

@@ -3,13 +3,14 @@
  * DNA's `entryKeys`), stored with the entry in its commit, and built from the chain at open for a store
  * from before the index (or from older key rules), so a look-up never walks the chain.
  */
-import type {
-  AnswerBatch,
-  AnswerLeaves,
-  DnaName,
-  ServedBatch,
-  ServedLeaves,
-  TaskPayload,
+import {
+  type AnswerBatch,
+  type AnswerLeaves,
+  type DnaName,
+  isCoverLeaf,
+  type ServedBatch,
+  type ServedLeaves,
+  type TaskPayload,
 } from '../../../zomes-bindings/index.ts'
 import { decodeMsgpack } from '../../identity/canonical.ts'
 import type { ChainStore, CommitItem, EntryKeyRow } from '../../storage/chain-store.ts'
@@ -22,7 +23,9 @@ export const zomeEntryKeys: { [D in DnaName]?: NonNullable<DnaDef['entryKeys']> 
   resource_mesh: {
     TaskPayload: (payload) => [(payload as TaskPayload).hash],
     AnswerLeaves: (leaves) => (leaves as AnswerLeaves).leaves.map((leaf) => leaf.request),
-    ServedLeaves: (leaves) => (leaves as ServedLeaves).leaves.map((leaf) => leaf.request),
+    // A cover leaf is no request's: nothing looks it up.
+    ServedLeaves: (leaves) =>
+      (leaves as ServedLeaves).leaves.filter((leaf) => !isCoverLeaf(leaf)).map((leaf) => leaf.request),
     // A window's batch by the leaves entry it cites.
     AnswerBatch: (batch) => [(batch as AnswerBatch).leaves],
     ServedBatch: (batch) => [(batch as ServedBatch).leaves],

@@ -7,6 +7,10 @@
  * not when a request came (README, "The record"). Each `add` resolves, once its window is sealed,
  * with the leaf's index and what the seal gave (so one signature serves every request of the window);
  * a failed seal rejects every leaf of its window.
+ *
+ * With `everySlot`, once started, a window is sealed at the end of every slot whether or not a leaf
+ * came (`seal` gets none): when this peer writes then says nothing of what it did (a requester's
+ * cover, served-records.ts). Only a window filled to `maxLeaves` is sealed before its slot ends.
  */
 export interface Sealed<R> {
   index: number
@@ -16,6 +20,8 @@ export interface Sealed<R> {
 export interface BatchWindowInit<L, R> {
   windowMs?: number
   maxLeaves?: number
+  /** Seal a window on every slot once started, empty or not. */
+  everySlot?: boolean
   seal: (leaves: L[], openedAt: number, closedAt: number) => Promise<R>
 }
 
@@ -25,7 +31,8 @@ interface Pending<L, R> {
   /** Its slot's boundaries, in microseconds. */
   openedAt: number
   closedAt: number
-  timer: NodeJS.Timeout
+  /** Its own close (none while a schedule of every slot runs: that closes it). */
+  timer: NodeJS.Timeout | null
 }
 
 const WINDOW_MS = 1000
@@ -37,13 +44,37 @@ export function slotOf(atMs: number, windowMs: number): { start: number; end: nu
   return { start, end: start + windowMs }
 }
 
+/** A window of the slot `slot` (ms) with no leaf yet, its bounds in microseconds. */
+function pending<L, R>(slot: { start: number; end: number }, timer: NodeJS.Timeout | null): Pending<L, R> {
+  return { leaves: [], waiters: [], openedAt: slot.start * 1000, closedAt: slot.end * 1000, timer }
+}
+
 export class BatchWindow<L, R> {
   readonly #init: BatchWindowInit<L, R>
   #open: Pending<L, R> | null = null
   readonly #sealing = new Set<Promise<void>>()
+  /** The next slot's end, on a schedule of every slot; null when not started or stopped. */
+  #schedule: NodeJS.Timeout | null = null
+  /** The end (microseconds) of the latest slot a window was sealed for. */
+  #sealedThrough = 0
 
   constructor(init: BatchWindowInit<L, R>) {
     this.#init = init
+  }
+
+  get #windowMs(): number {
+    return this.#init.windowMs ?? WINDOW_MS
+  }
+
+  /** Starts sealing a window on every slot (with `everySlot`; otherwise windows seal as leaves come). */
+  start(): void {
+    if (this.#init.everySlot && this.#schedule === null) this.#nextSlot()
+  }
+
+  /** Stops the schedule of every slot (the open window stays, for `flush`). */
+  stopSchedule(): void {
+    if (this.#schedule !== null) clearTimeout(this.#schedule)
+    this.#schedule = null
   }
 
   add(leaf: L): Promise<Sealed<R>> {
@@ -56,26 +87,48 @@ export class BatchWindow<L, R> {
 
   /** Seals the open window now and waits for every seal under way (at stop). */
   async flush(): Promise<void> {
+    this.stopSchedule()
     this.#close()
     await Promise.allSettled([...this.#sealing])
   }
 
   #openWindow(): Pending<L, R> {
     const now = Date.now()
-    const slot = slotOf(now, this.#init.windowMs ?? WINDOW_MS)
-    const timer = setTimeout(() => this.#close(), slot.end - now)
-    // A window alone should not keep a process alive; stop flushes it.
-    timer.unref()
-    const [openedAt, closedAt] = [slot.start * 1000, slot.end * 1000]
-    this.#open = { leaves: [], waiters: [], openedAt, closedAt, timer }
+    const slot = slotOf(now, this.#windowMs)
+    // On a schedule of every slot the schedule closes it; else its own timer, which should not keep a
+    // process alive (stop flushes it).
+    const timer = this.#schedule === null ? setTimeout(() => this.#close(), slot.end - now).unref() : null
+    this.#open = pending(slot, timer)
     return this.#open
+  }
+
+  /**
+   * At the end of the slot now under way: seals its window, or an empty one when no leaf came and none
+   * was sealed for it (a window filled early), then waits for the next slot's end.
+   */
+  #nextSlot(): void {
+    const now = Date.now()
+    const slot = slotOf(now, this.#windowMs)
+    this.#schedule = setTimeout(() => {
+      // A timer may fire a little before the wall clock reaches the slot's end: wait out the rest.
+      if (Date.now() < slot.end) return this.#nextSlot()
+      const open = this.#open
+      if (open !== null && open.closedAt <= slot.end * 1000) this.#close()
+      else if (this.#sealedThrough < slot.end * 1000) {
+        this.#open = pending(slot, null)
+        this.#close()
+      }
+      this.#nextSlot()
+    }, slot.end - now)
+    this.#schedule.unref()
   }
 
   #close(): void {
     const window = this.#open
     if (window === null) return
     this.#open = null
-    clearTimeout(window.timer)
+    if (window.timer !== null) clearTimeout(window.timer)
+    this.#sealedThrough = Math.max(this.#sealedThrough, window.closedAt)
     const sealing = this.#init.seal(window.leaves, window.openedAt, window.closedAt).then(
       (sealed) => {
         for (const [index, w] of window.waiters.entries()) w.resolve({ index, sealed })

@@ -210,6 +210,11 @@ export class DirectInference {
     }
   }
 
+  /** Starts signing this peer's record on its schedule (cover: every slot, served-records.ts). */
+  start(): void {
+    this.#records.start()
+  }
+
   /** Waits for the records still being written (at stop). */
   async settle(): Promise<void> {
     await this.#records.settle()

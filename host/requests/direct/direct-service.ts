@@ -22,7 +22,7 @@ import type { ServedRecordsInit } from './served-records.ts'
 
 export interface DirectServiceInit
   extends Pick<DirectRunnerInit, 'batchWindowMs' | 'batchMaxLeaves' | 'weightOf'>,
-    Pick<ServedRecordsInit, 'recordWaitMs'> {
+    Pick<ServedRecordsInit, 'recordWaitMs' | 'coverSlotMs'> {
   /** Carries this runner's batches beside its proofs, and stores those runners carry here; null: gossip only. */
   carrier?: OpCarrier | null
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
@@ -78,6 +78,7 @@ export class DirectService implements DirectPort {
   }
 
   async start(): Promise<void> {
+    this.inference.start()
     if (this.#agents) await serveDirect(this.#runner, this.#agents, this.#logger, this.#carrier)
   }
 

@@ -4,9 +4,11 @@
  * signed it as answered with the output this peer served; and how anyone checks a leaf against a
  * runner's public batch. Pure.
  */
+import { randomBytes } from 'node:crypto'
 import {
   type AnswerBatch,
   answerLeafBytes,
+  COVER_REASON,
   type EntryRecord,
   type LeafProof,
   type ServedLeaf,
@@ -23,6 +25,23 @@ export interface ServedFacts {
   outputHash: string
   /** What the runner sent once its window was signed; null when nothing came. */
   signed: SignedLeaf | null
+}
+
+/**
+ * The one leaf of a slot in which this peer asked for nothing (`COVER_REASON`). Its hashes are random,
+ * so its window's root and entry hash are like any other window's.
+ */
+export function coverLeaf(self: string): ServedLeaf {
+  const random = () => randomBytes(32).toString('hex')
+  return {
+    request: random(),
+    runner: self,
+    model: 'cover',
+    proof: null,
+    output_hash: random(),
+    accepted: false,
+    reason: COVER_REASON,
+  }
 }
 
 export function servedLeaf(facts: ServedFacts): ServedLeaf {

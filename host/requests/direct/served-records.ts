@@ -7,6 +7,11 @@
  * leaf waits for its own runner's batch, never its window for every runner's, and a proof the rules
  * refuse is dropped by the leaf the rules name: a runner that lies loses only its own leaves. Never on
  * an answer's path.
+ *
+ * Cover (`coverSlotMs`): a peer signs its window of served requests at the end of every slot of that
+ * grid whether it asked for anything or not (a slot with nothing gets one cover leaf), and its public
+ * batch says no count (`SERVED_PUBLIC`): every member writes the same thing at the same times, so a
+ * bystander cannot tell which member asked the runner whose batch it sees (README, "The record").
  */
 import { type ServedLeaf, servedLeavesOf } from '../../../zomes-bindings/index.ts'
 import { payloadHash } from '../../identity/payload-hash.ts'
@@ -17,7 +22,7 @@ import type { Logger } from '../../log/logger.ts'
 import { BatchWindow } from './batch-window.ts'
 import type { DirectRequest } from './direct-request.ts'
 import type { SignedLeaf } from './direct-runner.ts'
-import { servedLeaf } from './served-leaf.ts'
+import { coverLeaf, servedLeaf } from './served-leaf.ts'
 
 export interface ServedRecordsInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
@@ -27,6 +32,8 @@ export interface ServedRecordsInit {
   waitForAction?: (hash: string, timeoutMs: number) => Promise<boolean>
   /** How long a window of served requests stays open before it is signed (default 1 s). */
   batchWindowMs?: number
+  /** Sign a window on every slot of this grid, one with no request included (cover), in place of `batchWindowMs`. */
+  coverSlotMs?: number
   /** How long a leaf waits for the runner's batch its proof cites to reach this peer (default 30 s). */
   recordWaitMs?: number
   logger: Logger
@@ -56,9 +63,15 @@ export class ServedRecords {
     this.#init = init
     this.#waitMs = init.recordWaitMs ?? RECORD_WAIT_MS
     this.#window = new BatchWindow({
-      windowMs: init.batchWindowMs,
+      windowMs: init.coverSlotMs ?? init.batchWindowMs,
+      everySlot: init.coverSlotMs !== undefined,
       seal: (leaves, openedAt, closedAt) => this.#seal(leaves, openedAt, closedAt),
     })
+  }
+
+  /** Starts signing a window on every slot (with `coverSlotMs`). */
+  start(): void {
+    this.#window.start()
   }
 
   /** Requests recorded, and those whose record could not be written, since start. */
@@ -172,7 +185,8 @@ export class ServedRecords {
    * is this peer's own doing: the window fails.
    */
   async #seal(leaves: ServedLeaf[], openedAt: number, closedAt: number): Promise<string> {
-    for (let window = leaves; ; ) {
+    const cover = leaves.length === 0
+    for (let window = cover ? [coverLeaf(this.#init.conductor.agentPubKey)] : leaves; ; ) {
       try {
         const ref = await this.#init.conductor.callZome('resource_mesh', 'record_served_batch', {
           leaves: servedLeavesOf(window),
@@ -181,9 +195,26 @@ export class ServedRecords {
         })
         return ref.batch
       } catch (err) {
+        if (cover) this.#coverFailed(err)
         window = this.#withoutRefused(window, err)
       }
     }
+  }
+
+  /**
+   * A slot's cover not signed. A peer whose record the rules refuse (one that joined as a worker,
+   * which asks for nothing) stops: its cover would be refused at every slot.
+   */
+  #coverFailed(err: unknown): void {
+    if (!(err instanceof InvalidEntryError)) {
+      this.#init.logger.debug({ err }, 'could not sign this slot’s cover')
+      return
+    }
+    this.#window.stopSchedule()
+    this.#init.logger.info(
+      { err },
+      'this peer signs no cover: the rules refuse its record of served requests',
+    )
   }
 
   /** The window without the proofs the refusal `err` is about; rethrows it when it is about none. */

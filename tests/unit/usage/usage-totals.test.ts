@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { parseSince, usageTable } from '../../../host/cli/commands/usage-command.ts'
-import { addEvents, rowsSince, type UsageEvent, type UsageRow } from '../../../host/usage/usage-totals.ts'
+import { coverLeaf } from '../../../host/requests/direct/served-leaf.ts'
+import {
+  addEvents,
+  rowsSince,
+  servedEvents,
+  type UsageEvent,
+  type UsageRow,
+} from '../../../host/usage/usage-totals.ts'
 import { hourlyTokens } from '../../../ui/src/usage-series.ts'
+import { isCoverLeaf, type ServedLeaf } from '../../../zomes-bindings/index.ts'
 
 const HOUR = 3_600_000
 const T0 = Date.parse('2026-11-25T04:00:00Z')
@@ -72,5 +80,28 @@ describe('usage totals', () => {
   })
   it('--since refuses what is neither a duration nor a date', () => {
     expect(() => parseSince('yesterdayish', T0)).toThrow(/duration .* or a date/)
+  })
+})
+
+describe('a requester’s cover', () => {
+  it('a cover leaf (a slot signed with no request) is no one’s usage; a request not accepted still is', () => {
+    const self = `uhCAk${'s'.repeat(48)}`
+    const asked: ServedLeaf = {
+      request: 'b'.repeat(64),
+      runner: `uhCAk${'r'.repeat(48)}`,
+      model: 'tiny',
+      proof: null,
+      output_hash: 'c'.repeat(64),
+      accepted: false,
+      reason: 'the runner signed no record of it',
+    }
+    const events = servedEvents([coverLeaf(self), asked], T0 * 1000, () => undefined)
+    expect(events.map((e) => [e.member, e.ok])).toEqual([[asked.runner, false]])
+    expect(isCoverLeaf(coverLeaf(self))).toBe(true)
+    expect(isCoverLeaf(asked)).toBe(false)
+    // Two covers share nothing a bystander could recognise them by.
+    const [one, two] = [coverLeaf(self), coverLeaf(self)]
+    expect(one.request).not.toBe(two.request)
+    expect(one.output_hash).not.toBe(two.output_hash)
   })
 })

@@ -1,7 +1,8 @@
 /**
  * resource_mesh's batches of direct requests: a window's leaves as a private entry (on this agent's
- * chain only) and its root and count as a public one citing it (`publicTotals`: no tokens, which
- * would pair a requester's batch with its runner's). A request is found again on the chain
+ * chain only) and its root as a public one citing it: a runner's with its count (`publicTotals`: no
+ * tokens), a requester's with no figure at all (`SERVED_PUBLIC`: every member signs one on every slot,
+ * so none pairs a requester with its runner). A request is found again on the chain
  * of the peers that took part in it (the runner's leaves, the requester's), never on a bystander's.
  */
 import {
@@ -12,6 +13,7 @@ import {
   type EntryRecord,
   merklePaths,
   publicTotals,
+  SERVED_PUBLIC,
   type ServedBatch,
   type ServedLeaves,
   type ServedRecord,
@@ -41,8 +43,7 @@ export const servedBatchFns: BatchFns = {
     return writeWindow(hdk, 'ServedLeaves', leaves, 'ServedBatch', (entry) => ({
       root: leaves.root,
       leaves: entry,
-      totals: publicTotals(leaves.totals),
-      accepted: leaves.accepted,
+      ...SERVED_PUBLIC,
       opened_at,
       closed_at,
     }))

@@ -92,4 +92,87 @@ describe('BatchWindow', () => {
       }
     })
   })
+
+  describe('on every slot (a requester’s cover)', () => {
+    afterEach(() => vi.useRealTimers())
+    const SLOT = 1_763_700_010_000
+
+    function everySlot(maxLeaves = 100) {
+      const sealedWith: [string[], number, number][] = []
+      const window = new BatchWindow<string, number>({
+        windowMs: 10_000,
+        maxLeaves,
+        everySlot: true,
+        seal: async (leaves, openedAt, closedAt) =>
+          sealedWith.push([leaves, (openedAt / 1000 - SLOT) / 10_000, (closedAt / 1000 - SLOT) / 10_000]),
+      })
+      return { window, sealedWith }
+    }
+
+    it('seals one window at the end of every slot, empty or not, and none before start or after flush', async () => {
+      vi.useFakeTimers()
+      vi.setSystemTime(SLOT + 4_000)
+      const { window, sealedWith } = everySlot()
+      await vi.advanceTimersByTimeAsync(30_000)
+      expect(sealedWith).toEqual([])
+      window.start()
+      window.start()
+      // Started in slot 3 (slots numbered from SLOT); a leaf comes in slot 4 only.
+      await vi.advanceTimersByTimeAsync(10_000)
+      const leaf = window.add('asked')
+      await vi.advanceTimersByTimeAsync(20_000)
+      expect(await leaf).toEqual({ index: 0, sealed: 2 })
+      expect(sealedWith).toEqual([
+        [[], 3, 4],
+        [['asked'], 4, 5],
+        [[], 5, 6],
+      ])
+      await window.flush()
+      await vi.advanceTimersByTimeAsync(30_000)
+      expect(sealedWith).toHaveLength(3)
+    })
+
+    it('a leaf that comes while no schedule runs (not started, or stopped) still has its window sealed', async () => {
+      vi.useFakeTimers()
+      vi.setSystemTime(SLOT + 1_000)
+      const { window, sealedWith } = everySlot()
+      const leaf = window.add('early')
+      await vi.advanceTimersByTimeAsync(9_000)
+      expect(await leaf).toEqual({ index: 0, sealed: 1 })
+      expect(sealedWith).toEqual([[['early'], 0, 1]])
+    })
+
+    it('a slot whose window filled early is not signed again empty; the rest of it opens another', async () => {
+      vi.useFakeTimers()
+      vi.setSystemTime(SLOT + 1_000)
+      const { window, sealedWith } = everySlot(2)
+      window.start()
+      await Promise.all([window.add('a'), window.add('b')])
+      await vi.advanceTimersByTimeAsync(9_000)
+      expect(sealedWith).toEqual([[['a', 'b'], 0, 1]])
+      window.add('c')
+      await vi.advanceTimersByTimeAsync(20_000)
+      expect(sealedWith).toEqual([
+        [['a', 'b'], 0, 1],
+        [['c'], 1, 2],
+        [[], 2, 3],
+      ])
+      window.stopSchedule()
+    })
+
+    it('a timer that fires before the wall clock reaches the slot’s end waits out the rest of it', async () => {
+      vi.useFakeTimers()
+      vi.setSystemTime(SLOT + 1_000)
+      const { window, sealedWith } = everySlot()
+      window.start()
+      // The wall clock is set back a little while the timer runs (as it may drift from the timers').
+      await vi.advanceTimersByTimeAsync(5_000)
+      vi.setSystemTime(SLOT + 5_998)
+      await vi.advanceTimersByTimeAsync(4_000)
+      expect(sealedWith).toEqual([])
+      await vi.advanceTimersByTimeAsync(2)
+      expect(sealedWith).toEqual([[[], 0, 1]])
+      window.stopSchedule()
+    })
+  })
 })
