@@ -9,11 +9,16 @@ import { encodeHashB64, holoHashFrom32 } from '../../../../host/identity/hash.ts
 import { payloadHash } from '../../../../host/identity/payload-hash.ts'
 import type { CarriedOps, OpCarrier } from '../../../../host/interface/carried-ops.ts'
 import type { ConductorPort } from '../../../../host/interface/conductor-port.ts'
-import { UnresolvedDependenciesError } from '../../../../host/interface/zome-refusal.ts'
+import { InvalidEntryError, UnresolvedDependenciesError } from '../../../../host/interface/zome-refusal.ts'
 import { silentLogger } from '../../../../host/log/logger.ts'
 import { newDirectRequest, requestHash } from '../../../../host/requests/direct/direct-request.ts'
 import { type CarriedLeaf, ServedRecords } from '../../../../host/requests/direct/served-records.ts'
-import { type AnswerLeaf, answerLeavesOf, type ServedLeaves } from '../../../../zomes-bindings/index.ts'
+import {
+  type AnswerLeaf,
+  answerLeavesOf,
+  isCoverLeaf,
+  type ServedLeaves,
+} from '../../../../zomes-bindings/index.ts'
 
 const agent = (n: number) => encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(n), 'agent'))
 const action = (n: number) => encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(n), 'action'))
@@ -177,5 +182,46 @@ describe('a runner’s batch carried on each proof of its window', () => {
     expect(ingested).toEqual([`${HONEST_BATCH}:forged`, `${HONEST_BATCH}:sig`, `${LATE_BATCH}:sig`])
     expect(leafOf(served, forged.hash)?.proof).toBeNull()
     for (const s of [...window, next]) expect(leafOf(served, s.hash)?.proof).not.toBeNull()
+  })
+})
+
+describe('a requester’s cover: a window signed on every slot, asked in or not', () => {
+  function covering(refuse: boolean) {
+    const calls: ServedLeaves[] = []
+    const callZome = async (_dna: string, _fn: string, payload: unknown) => {
+      calls.push((payload as { leaves: ServedLeaves }).leaves)
+      if (refuse) throw new InvalidEntryError('author_role', 'the author joined as a worker', null)
+      return { batch: action(100 + calls.length) }
+    }
+    const conductor = { agentPubKey: ME, callZome } as unknown as Pick<
+      ConductorPort,
+      'agentPubKey' | 'callZome'
+    >
+    const records = new ServedRecords({ conductor, coverSlotMs: 20, logger: silentLogger() })
+    return { records, calls }
+  }
+
+  it('signs one cover leaf in a slot with no request, and the requests alone in a slot with some', async () => {
+    const { records, calls } = covering(false)
+    records.start()
+    await expect.poll(() => calls.length).toBeGreaterThanOrEqual(2)
+    const { hash, recorded } = serve(records, HONEST, HONEST_BATCH)
+    expect(await recorded).not.toBeNull()
+    await records.settle()
+    const windows = calls.map((leaves) => leaves.leaves.map((l) => (isCoverLeaf(l) ? 'cover' : l.request)))
+    expect(windows.slice(0, 2)).toEqual([['cover'], ['cover']])
+    expect(windows).toContainEqual([hash])
+    // Every window is one slot's: no request shares a window with a cover leaf.
+    expect(windows.every((w) => w.length === 1)).toBe(true)
+    const covers = calls.filter((c) => isCoverLeaf(c.leaves[0]!))
+    expect(new Set(covers.map((c) => c.root)).size).toBe(covers.length)
+  })
+
+  it('stops when the rules refuse its record (a peer that joined as a worker asks for nothing)', async () => {
+    const { records, calls } = covering(true)
+    records.start()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(calls).toHaveLength(1)
+    await records.settle()
   })
 })
