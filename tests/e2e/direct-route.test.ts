@@ -28,6 +28,7 @@ let asker: Peer
 let runners: Peer[]
 let openai: OpenAI
 const ask = [{ role: 'user' as const, content: 'Route me straight to a runner.' }]
+const ASKER_SLOT_MS = 5_000
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-direct-'))
@@ -42,6 +43,8 @@ beforeAll(async () => {
     await mkdir(models, { recursive: true })
     if (name !== 'asker') await writeLlamaModel(join(models, 'tiny.gguf'), TINY_MODEL)
     const flags = ['--network', network, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
+    // The asker signs its record of what it asked every ASKER_SLOT_MS (the runners every second).
+    if (name === 'asker') flags.push('--record-slot', `${ASKER_SLOT_MS}ms`)
     const daemon = await startRipple(
       [...flags, '--name', name, '--threads', '1', '--parallel', '2', '--log-level', 'warn'],
       90_000,
@@ -145,6 +148,26 @@ describe('a /v1 request goes straight to a runner, and its record follows', () =
     // One signature per window: the eight answers, run at once, share fewer batches than requests.
     expect(batches.size).toBeLessThan(8)
     expect(await metric('ripple_direct_recorded_total')).toBeGreaterThanOrEqual(8)
+  })
+
+  it('`ripple task show` right after a request says it waits for the record, signed at its slot’s end', async () => {
+    // Just past the start of one of the asker's slots, so that its end is seconds away.
+    await new Promise((resolve) => setTimeout(resolve, ASKER_SLOT_MS - (Date.now() % ASKER_SLOT_MS) + 200))
+    const { response } = await complete(4)
+    const request = response.headers.get('x-ripple-task') ?? ''
+    const show = await runRipple(['task', 'show', request, '--data-dir', asker.dataDir])
+    expect(show.code, show.stderr).toBe(0)
+    expect(show.stderr).toMatch(
+      /waiting for its record: a requester signs what it asked at the end of each slot/,
+    )
+    expect(show.stdout).toMatch(/accepted/)
+    expect(show.stdout).not.toMatch(/not accepted/)
+    const { body } = await served(request)
+    const window = body!.served!.batch.entry
+    expect([window.opened_at % (ASKER_SLOT_MS * 1000), window.closed_at - window.opened_at]).toEqual([
+      0,
+      ASKER_SLOT_MS * 1000,
+    ])
   })
 
   it('leaves no prompt or answer with a peer that took no part, which can still check the proof', async () => {

@@ -59,6 +59,10 @@ export class NobodyCanServeError extends Error {
   }
 }
 
+const RECORD_WAIT_NOTE_MS = 1_500
+const RECORD_WAIT_LINE =
+  'ripple: waiting for its record: a requester signs what it asked at the end of each slot (a minute by default)\n'
+
 export function taskCommand(): Command {
   return new Command('task')
     .description('submit, list, show and cancel tasks on the mesh')
@@ -79,7 +83,9 @@ export function taskCommand(): Command {
       ).action(async (hash: string, options: TargetOptions) => {
         const api = await connectDaemon(options)
         if (isRequestHash(hash)) {
-          const state = await api.getServed(hash)
+          // A request's record is signed at the end of its slot (up to a minute): say why nothing shows yet.
+          const waiting = setTimeout(() => process.stderr.write(RECORD_WAIT_LINE), RECORD_WAIT_NOTE_MS)
+          const state = await api.getServed(hash).finally(() => clearTimeout(waiting))
           print(options, state, () => servedText(state))
           return
         }
