@@ -247,19 +247,28 @@ export class ChatPage extends LivePage {
       answer.streamed = reply.text
       answer.reasoning = reply.reasoning
       answer.finish = reply.finish_reason
-      this.requestUpdate()
-      // What the runner signed behind the answer: a direct request's Answer, or a task's Result with
-      // the Receipt's votes.
-      if (Sha256HexSchema.safeParse(reply.task).success)
-        answer.signed = signedOfServed(await client.getServed(reply.task))
+    } catch (err) {
+      answer.error = (err as Error).message
+    }
+    // Answered: the next prompt need not wait for the record (a direct request's is signed at the end
+    // of this peer's slot, up to a minute).
+    this.busy = false
+    this.requestUpdate()
+    if (answer.error === null) await this.#fetchSigned(client, answer)
+  }
+
+  /** What the runner signed behind an answer: a direct request's leaf, or a task's Result with the Receipt's votes. */
+  async #fetchSigned(client: NonNullable<ChatPage['store']>['client'], answer: Answer): Promise<void> {
+    try {
+      if (Sha256HexSchema.safeParse(answer.task).success)
+        answer.signed = signedOfServed(await client.getServed(answer.task))
       else {
-        answer.view = await client.getTask(reply.task)
+        answer.view = await client.getTask(answer.task)
         answer.signed = signedOfView(answer.view)
       }
     } catch (err) {
       answer.error = (err as Error).message
     }
-    this.busy = false
     this.requestUpdate()
   }
 
@@ -270,7 +279,7 @@ export class ChatPage extends LivePage {
     const status = signed ? (signed.accepted ? 'done' : 'failed') : (state?.status ?? null)
     return html`<section class="card chat-answer" data-task=${a.task}>
       <div class="prompt">${a.prompt}</div>
-      <div class="muted">model ${a.model}${a.task ? html` · ${signed?.kind === 'batch' ? 'request' : 'task'} <code>${short(a.task)}</code>` : nothing}${status ? html` · <span class="badge ${status}">${status}</span>` : nothing}</div>
+      <div class="muted">model ${a.model}${a.task ? html` · ${Sha256HexSchema.safeParse(a.task).success ? 'request' : 'task'} <code>${short(a.task)}</code>` : nothing}${status ? html` · <span class="badge ${status}">${status}</span>` : nothing}</div>
       ${
         a.reasoning
           ? html`<details class="reasoning" ?open=${!a.streamed && !signed}>
@@ -290,7 +299,15 @@ export class ChatPage extends LivePage {
               : '…')
       }</div>
       ${a.error ? html`<div class="error">${a.error}</div>` : nothing}
-      ${!signed && a.peer ? html`<div class="ran-on">Answered by <b class="ran-on-peer">${this.peerName(a.peer)}</b>; fetching what it signed…</div>` : nothing}
+      ${
+        !signed && a.peer
+          ? html`<div class="ran-on">Answered by <b class="ran-on-peer">${this.peerName(a.peer)}</b>; ${
+              Sha256HexSchema.safeParse(a.task).success
+                ? 'its record is signed at the end of this peer’s slot (up to a minute)…'
+                : 'fetching what it signed…'
+            }</div>`
+          : nothing
+      }
       ${
         signed
           ? html`<div class="ran-on">
