@@ -67,6 +67,12 @@ export interface ChainHead {
   seq: number
 }
 
+/** The key rules' version a chain's entry-key index was built by, and the chain head it covers (null: unknown). */
+export interface EntryKeyIndexState {
+  version: number
+  head: ChainHead | null
+}
+
 /**
  * The last verified head of a chain, so start-up verifies only what came after it: `digest` is the
  * SHA-256 of the verified history (`chainDigestBlobs` up to `seq`, in order) and `mac` an HMAC by the
@@ -166,10 +172,28 @@ export interface ChainStore {
    * one SQLite index look-up at any chain length), or null.
    */
   findKeyed(dnaHash: Uint8Array, author: Uint8Array, entryType: string, key: string): StoredAction | null
-  /** The version of the key rules a chain's entry-key index was built by; null when none was. */
-  entryKeyIndexVersion(dnaHash: Uint8Array, author: Uint8Array): number | null
-  /** Replaces a chain's entry-key index with `rows`, built by `version` of the key rules, in one transaction. */
-  setEntryKeyIndex(dnaHash: Uint8Array, author: Uint8Array, version: number, rows: EntryKeyRow[]): void
+  /**
+   * A chain's actions that wrote an entry of `entryType` with a key in [`fromKey`, `toKey`), oldest
+   * first: one index range, as long as what it finds at any chain length.
+   */
+  findKeyedRange(
+    dnaHash: Uint8Array,
+    author: Uint8Array,
+    entryType: string,
+    fromKey: string,
+    toKey: string,
+  ): StoredAction[]
+  /** What built a chain's entry-key index and how far it reaches; null when none was built. */
+  entryKeyIndex(dnaHash: Uint8Array, author: Uint8Array): EntryKeyIndexState | null
+  /**
+   * Adds `rows` to a chain's entry-key index (in place of all it held with `replace`), built by
+   * `version` of the key rules through `head`, in one transaction.
+   */
+  setEntryKeyIndex(
+    dnaHash: Uint8Array,
+    author: Uint8Array,
+    index: EntryKeyIndexState & { rows: EntryKeyRow[]; replace: boolean },
+  ): void
   getLink(createHash: Uint8Array): StoredLink | null
   /** Links on a base, oldest first; live only unless `includeDeleted`. */
   getLinks(query: LinkQuery): StoredLink[]

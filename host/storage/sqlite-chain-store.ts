@@ -16,6 +16,7 @@ import {
   ChainHeadMovedError,
   type ChainStore,
   type CommitItem,
+  type EntryKeyIndexState,
   type EntryKeyRow,
   type LinkQuery,
   type StoredAction,
@@ -127,7 +128,11 @@ class SqliteChainStore implements ChainStore {
         }
       }
       const last = items.at(-1)
-      if (last) s.setHead.run(dna, agent, buf(last.action.hash), last.action.seq)
+      if (last) {
+        s.setHead.run(dna, agent, buf(last.action.hash), last.action.seq)
+        if (expectedHead !== null)
+          s.advanceKeyIndexHead.run(buf(last.action.hash), last.action.seq, dna, agent, buf(expectedHead))
+      }
       // What was just written is what is read next (the chain's head, the dependencies of what follows).
       for (const { action, entry } of items) {
         this.#actions.keep(rowKey(action.hash), action)
@@ -276,19 +281,37 @@ class SqliteChainStore implements ChainStore {
     return row ? toAction(row) : null
   }
 
-  entryKeyIndexVersion(dnaHash: Uint8Array, author: Uint8Array): number | null {
-    return this.#stmts.keyIndexVersion.get(buf(dnaHash), buf(author)) ?? null
+  findKeyedRange(
+    dnaHash: Uint8Array,
+    author: Uint8Array,
+    entryType: string,
+    fromKey: string,
+    toKey: string,
+  ): StoredAction[] {
+    return this.#stmts.keyedRange.all(buf(dnaHash), buf(author), entryType, fromKey, toKey).map(toAction)
   }
 
-  setEntryKeyIndex(dnaHash: Uint8Array, author: Uint8Array, version: number, rows: EntryKeyRow[]): void {
+  entryKeyIndex(dnaHash: Uint8Array, author: Uint8Array): EntryKeyIndexState | null {
+    const version = this.#stmts.keyIndexVersion.get(buf(dnaHash), buf(author))
+    if (version === undefined) return null
+    const head = this.#stmts.keyIndexHead.get(buf(dnaHash), buf(author))
+    return { version, head: head ? { hash: bytes(head.hash), seq: head.seq } : null }
+  }
+
+  setEntryKeyIndex(
+    dnaHash: Uint8Array,
+    author: Uint8Array,
+    index: EntryKeyIndexState & { rows: EntryKeyRow[]; replace: boolean },
+  ): void {
     const dna = buf(dnaHash)
     const agent = buf(author)
     const s = this.#stmts
     this.#inTransaction(() => {
-      s.clearKeys.run(dna, agent)
-      for (const row of rows)
+      if (index.replace) s.clearKeys.run(dna, agent)
+      for (const row of index.rows)
         s.insertKey.run(dna, agent, row.entryType, row.key, row.seq, buf(row.actionHash))
-      s.setKeyIndexVersion.run(dna, agent, version)
+      s.setKeyIndexVersion.run(dna, agent, index.version)
+      if (index.head) s.setKeyIndexHead.run(dna, agent, buf(index.head.hash), index.head.seq)
     })
   }
 

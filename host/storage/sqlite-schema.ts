@@ -90,6 +90,16 @@ CREATE TABLE IF NOT EXISTS entry_key_chains (
   version INTEGER NOT NULL,
   PRIMARY KEY (dna_hash, author)
 );
+-- The chain head a chain's entry-key index covers, moved on by each append in the same transaction. A
+-- release without it (0.1.0) appends without moving it: at the next open the chain's head differs and
+-- what was appended since is indexed, so the index never answers from a chain that moved on without it.
+CREATE TABLE IF NOT EXISTS entry_key_heads (
+  dna_hash BLOB NOT NULL,
+  author BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (dna_hash, author)
+);
 `
 
 /** `<byte length>:<value>` of one column in SQL (NULL for NULL): a number as its decimal text. */
@@ -177,6 +187,10 @@ export function prepareStatements(db: Database.Database) {
       `SELECT a.* FROM entry_keys k JOIN actions a ON a.hash = k.action_hash
        WHERE k.dna_hash = ? AND k.author = ? AND k.entry_type = ? AND k.key = ? ORDER BY k.seq DESC LIMIT 1`,
     ),
+    keyedRange: db.prepare<[Buffer, Buffer, string, string, string], ActionRow>(
+      `SELECT a.* FROM entry_keys k JOIN actions a ON a.hash = k.action_hash
+       WHERE k.dna_hash = ? AND k.author = ? AND k.entry_type = ? AND k.key >= ? AND k.key < ? ORDER BY k.seq`,
+    ),
     keyIndexVersion: db
       .prepare<[Buffer, Buffer], number>(
         'SELECT version FROM entry_key_chains WHERE dna_hash = ? AND author = ?',
@@ -186,6 +200,17 @@ export function prepareStatements(db: Database.Database) {
     setKeyIndexVersion: db.prepare(
       `INSERT INTO entry_key_chains (dna_hash, author, version) VALUES (?, ?, ?)
        ON CONFLICT (dna_hash, author) DO UPDATE SET version = excluded.version`,
+    ),
+    keyIndexHead: db.prepare<[Buffer, Buffer], { hash: Buffer; seq: number }>(
+      'SELECT hash, seq FROM entry_key_heads WHERE dna_hash = ? AND author = ?',
+    ),
+    setKeyIndexHead: db.prepare(
+      `INSERT INTO entry_key_heads (dna_hash, author, hash, seq) VALUES (?, ?, ?, ?)
+       ON CONFLICT (dna_hash, author) DO UPDATE SET hash = excluded.hash, seq = excluded.seq`,
+    ),
+    // Only from the head the index covered: an index already behind stays behind, to be caught up at open.
+    advanceKeyIndexHead: db.prepare(
+      'UPDATE entry_key_heads SET hash = ?, seq = ? WHERE dna_hash = ? AND author = ? AND hash = ?',
     ),
     insertWarrant: db.prepare(
       `INSERT INTO warrants (author, dna_hash, rule, reason, action_hash, reported_by, timestamp)

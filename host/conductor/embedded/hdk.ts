@@ -271,6 +271,14 @@ export class Hdk {
     return action && this.#record(action)
   }
 
+  /** This agent's committed entries of `entryType` with a key in [`from`, `to`), oldest first, through the index. */
+  find_keyed_range(entryType: string, from: string, to: string): HcRecord[] {
+    const { store, dna, dnaHash, agentPubKey } = this.#ctx
+    if (dna.entryKeys?.[entryType] === undefined)
+      throw new UnknownTypeError(`${dna.name} looks no ${entryType} up by key`)
+    return store.findKeyedRange(dnaHash, agentPubKey, entryType, from, to).map((a) => this.#record(a))
+  }
+
   /** This agent's committed records of `entryType`, oldest first: a walk of its whole chain, for rare reads. */
   query(entryType: string): HcRecord[] {
     const { store, dnaHash, agentPubKey } = this.#ctx

@@ -19,6 +19,7 @@ import {
   type ServedRecord,
 } from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64, encodeHashB64 } from '../../../identity/hash.ts'
+import { WINDOW_CLOSED_END, windowClosedKey } from '../entry-keys.ts'
 import type { Hdk } from '../hdk.ts'
 import type { CoordinatorZome } from './coordinator-zome.ts'
 import { liveEntryRecord, toEntryRecord, toRecordRef } from './entry-record.ts'
@@ -67,14 +68,20 @@ export const servedBatchFns: BatchFns = {
   },
 }
 
-/** This chain's windows of one kind closed from `since` on: each batch with the leaves it cites. */
+/**
+ * This chain's windows of one kind closed from `since` on, oldest first: each batch with the leaves it
+ * cites. The batches come from the entry-key index by their close, so a start reads what it keeps
+ * (31 days of windows), never the whole chain.
+ */
 function ownWindows<T>(hdk: Hdk, leavesType: string, batchType: string, since: number) {
-  const leaves = new Map(hdk.query(leavesType).map((r) => [toRecordRef(r).entry_hash, hdk.entry_of<T>(r)!]))
-  return hdk.query(batchType).flatMap((record) => {
-    const batch = hdk.entry_of<AnswerBatch | ServedBatch>(record)!
-    const cited = leaves.get(batch.leaves)
-    if (cited === undefined || batch.closed_at < since) return []
-    return [{ leaves: cited, opened_at: batch.opened_at, closed_at: batch.closed_at }]
+  return hdk.find_keyed_range(batchType, windowClosedKey(since), WINDOW_CLOSED_END).flatMap((record) => {
+    const batch = hdk.entry_of<AnswerBatch | ServedBatch>(record)
+    // The index is derived, outside the chain's checkpoint: what it points at is checked.
+    if (batch === null || hdk.entry_type_of(record) !== batchType || batch.closed_at < since) return []
+    // Private: only this agent's own leaves are held.
+    const cited = hdk.get(decodeHashB64(batch.leaves, 'entry'))
+    if (cited === null || hdk.entry_type_of(cited) !== leavesType) return []
+    return [{ leaves: hdk.entry_of<T>(cited)!, opened_at: batch.opened_at, closed_at: batch.closed_at }]
   })
 }
 
