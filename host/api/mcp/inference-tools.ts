@@ -11,7 +11,7 @@ import { InferGenerateInputSchema, InferGenerateOutputSchema } from '../../worke
 import { type ApiKeyView, keyAllowsModel } from '../api-keys.ts'
 import type { ApiClient, RunEvent } from '../client/index.ts'
 import type { RunAnswerView } from '../contract/index.ts'
-import type { EndpointUsage } from '../openai/endpoint-usage.ts'
+import { type EndpointUsage, maxTokensOf } from '../openai/endpoint-usage.ts'
 import { taskOutcome } from './run-task.ts'
 import { jsonResult, progressSender, type ToolExtra } from './tool-reply.ts'
 
@@ -56,19 +56,28 @@ async function infer(
     throw new Error(`model: this API key may use only ${key.models.join(', ')}; name one of them`)
   }
   // Over one of the key's limits: the tool fails saying which and when to try again (as /v1's 429).
-  limits?.admit(key)
+  const ticket = limits?.admit(key, {
+    maxTokens: kind === 'infer.generate' ? maxTokensOf(input as { max_tokens?: number }) : 0,
+    runs: fan_out,
+  })
   const send = progressSender(extra)
-  const answer = await api.runRequest(
-    { kind, model: input.model, input, fan_out },
-    {
-      signal: extra.signal,
-      onEvent: (event) => {
-        const message = progressMessage(event)
-        if (message !== null) send(message)
+  let answer: RunAnswerView
+  try {
+    answer = await api.runRequest(
+      { kind, model: input.model, input, fan_out },
+      {
+        signal: extra.signal,
+        onEvent: (event) => {
+          ticket?.saw(event)
+          const message = progressMessage(event)
+          if (message !== null) send(message)
+        },
       },
-    },
-  )
-  limits?.answered(key, answer)
+    )
+    ticket?.answered(answer)
+  } finally {
+    ticket?.end(extra.signal.aborted)
+  }
   const outcome = fan_out > 1 ? taskOutcome(await api.getTask(answer.task, { signal: extra.signal })) : null
   return { answer, outcome }
 }
@@ -76,14 +85,14 @@ async function infer(
 interface Tools {
   api: ApiClient
   key: ApiKeyView | null
-  limits: Pick<EndpointUsage, 'admit' | 'answered'> | undefined
+  limits: Pick<EndpointUsage, 'admit'> | undefined
 }
 
 export function registerInferenceTools(
   server: McpServer,
   api: ApiClient,
   key: ApiKeyView | null,
-  limits?: Pick<EndpointUsage, 'admit' | 'answered'>,
+  limits?: Pick<EndpointUsage, 'admit'>,
 ): void {
   const tools: Tools = { api, key, limits }
   server.registerTool(

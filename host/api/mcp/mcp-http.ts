@@ -28,7 +28,7 @@ export interface McpRouteInit {
   /** Names accepted in Host and Origin besides loopback ones (the address the API listens on). */
   extraHostNames: readonly string[]
   /** API keys' limits, shared with `/v1` (a key's session is held to them). */
-  limits?: Pick<EndpointUsage, 'admit' | 'answered'>
+  limits?: Pick<EndpointUsage, 'admit'>
 }
 
 interface Session {

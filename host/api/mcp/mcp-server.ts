@@ -24,7 +24,7 @@ export interface RippleMcpInit {
    */
   key?: ApiKeyView | null
   /** The key's limits and usage notes, the same as `/v1`'s: a key's requests count once across both. */
-  limits?: Pick<EndpointUsage, 'admit' | 'answered'>
+  limits?: Pick<EndpointUsage, 'admit'>
   version: string
 }
 

@@ -1,12 +1,19 @@
 /**
- * What the endpoints (`/v1`, and `/mcp`'s inference tools) do for usage and limits (issue 47): before a request runs, its API
- * key's limits admit it or refuse it with a 429 in the API's own shape and `retry-after`; once
- * answered, its tokens count against the key, and the usage ledger notes the key that asked and the
- * reasoning tokens spent (the signed leaves carry neither).
+ * What the endpoints (`/v1`, and `/mcp`'s inference tools) do for usage and limits (issue 47; issue
+ * 55, point 8): before a request runs, its API key's limits admit it, reserving its most tokens (its
+ * `max_tokens` times its runs) and one request at once, or refuse it with a 429 in the API's own shape
+ * and `retry-after`. Its end settles the reservation: an answer with its tokens times its runs (a
+ * fan-out is that many runs); a request that ends unanswered with what it streamed so far, or, when
+ * its client went away after a runner took it and nothing streamed (a JSON reply), with the whole
+ * reservation, since what the runner made is not known here. The usage ledger notes the key that
+ * asked and the reasoning tokens spent (the signed leaves carry neither).
  */
+import type { FastifyReply } from 'fastify'
+import type { RunEvent } from '../../interface/run-event.ts'
 import type { InferenceAnswer } from '../../requests/requests-port.ts'
 import { KeyLimiter } from '../../usage/key-limits.ts'
 import type { UsagePort } from '../../usage/usage-port.ts'
+import { type InferGenerateInput, InferGenerateInputSchema } from '../../workers/infer-generate-input.ts'
 import type { ApiKeyView } from '../api-keys.ts'
 import { EndpointError } from './endpoint-error.ts'
 
@@ -24,6 +31,50 @@ export function answerTokens(output: unknown): { in: number; out: number; reason
   return { in: n(t.prompt_tokens), out: n(t.generated_tokens), reasoning: n(t.reasoning_tokens) }
 }
 
+/** What a request may take: its most output tokens per run (0 for embeddings), and its runs (fan-out). */
+export interface RequestSize {
+  maxTokens: number
+  runs: number
+}
+
+/** A generation's most output tokens per run: its `max_tokens`, or the worker's default. */
+export function maxTokensOf(input: Pick<InferGenerateInput, 'max_tokens'>): number {
+  return InferGenerateInputSchema.shape.max_tokens.parse(input.max_tokens)
+}
+
+/** Whether the reply's client went away before the reply was finished (asked at the request's end). */
+export function clientGone(reply: Pick<FastifyReply, 'raw'>): () => boolean {
+  let gone = false
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) gone = true
+  })
+  return () => gone
+}
+
+/** An admitted request's hold on its key's limits, from admission to its end. */
+export interface KeyTicket {
+  /** Each event of the run: the output streamed counts should the request end unanswered. */
+  saw(event: RunEvent): void
+  /** Its answer: counted against the key at the end, and noted in the usage ledger. */
+  answered(answer: Pick<InferenceAnswer, 'task' | 'output'>): void
+  /** Its end, answered or not (`gone`: its client went away first): settles the reservation once. */
+  end(gone: boolean): void
+}
+
+/** Output streamed so far, in tokens: a piece per token as engines stream, at least a token per 4 characters. */
+function streamedTokens() {
+  let pieces = 0
+  let chars = 0
+  return {
+    add(event: RunEvent) {
+      if (event.type !== 'token' && event.type !== 'reasoning' && event.type !== 'tool-call') return
+      pieces += 1
+      chars += event.type === 'tool-call' ? event.arguments.length : event.text.length
+    },
+    tokens: () => Math.max(pieces, Math.ceil(chars / 4)),
+  }
+}
+
 export class EndpointUsage {
   readonly #ledger: Pick<UsagePort, 'note' | 'rows'> | undefined
   readonly #limiter = new KeyLimiter()
@@ -36,18 +87,38 @@ export class EndpointUsage {
     this.#now = now
   }
 
-  /** Throws RateLimitError when the key is over one of its limits; else counts the request. */
-  admit(key: ApiKeyView | null): void {
-    if (!key?.limits) return
-    this.#restore(key.id)
-    const admitted = this.#limiter.admit(key.id, key.limits, this.#now())
-    if (!admitted.ok) throw new RateLimitError(`${key.id}: ${admitted.message}`, admitted.retryAfterS)
-  }
-
-  answered(key: ApiKeyView | null, answer: Pick<InferenceAnswer, 'task' | 'output'>): void {
-    const tokens = answerTokens(answer.output)
-    this.#ledger?.note(answer.task, { key: key?.id ?? null, reasoning: tokens.reasoning })
-    if (key?.limits) this.#limiter.count(key.id, tokens.in + tokens.out, this.#now())
+  /** Throws RateLimitError when the key is over one of its limits; else holds its share until the ticket ends. */
+  admit(key: ApiKeyView | null, size: RequestSize): KeyTicket {
+    const runs = Math.max(1, size.runs)
+    const reserve = Math.max(0, size.maxTokens) * runs
+    let ticket: number | null = null
+    if (key !== null) {
+      this.#restore(key.id)
+      const admitted = this.#limiter.admit(key.id, key.limits ?? {}, this.#now(), reserve)
+      if (!admitted.ok) throw new RateLimitError(`${key.id}: ${admitted.message}`, admitted.retryAfterS)
+      ticket = admitted.ticket
+    }
+    const streamed = streamedTokens()
+    let taken = false
+    let answeredTokens: number | null = null
+    return {
+      saw: (event) => {
+        if (event.type === 'assigned') taken = true
+        streamed.add(event)
+      },
+      answered: (answer) => {
+        const tokens = answerTokens(answer.output)
+        this.#ledger?.note(answer.task, { key: key?.id ?? null, reasoning: tokens.reasoning })
+        answeredTokens = (tokens.in + tokens.out) * runs
+      },
+      end: (gone) => {
+        if (key === null || ticket === null) return
+        const seen = streamed.tokens() * runs
+        const tokens = answeredTokens ?? (gone && taken && seen === 0 ? reserve : seen)
+        this.#limiter.settle(key.id, ticket, tokens, this.#now())
+        ticket = null
+      },
+    }
   }
 
   /**

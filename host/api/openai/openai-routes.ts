@@ -34,7 +34,7 @@ import {
   invalidRequest,
   openAiErrorBody,
 } from './endpoint-error.ts'
-import type { EndpointUsage } from './endpoint-usage.ts'
+import { clientGone, type EndpointUsage, maxTokensOf } from './endpoint-usage.ts'
 import type { GenerateCall, GenerateOutput } from './generation.ts'
 import { IMAGE_BODY_LIMIT, type ImagePolicy, resolveImages } from './image-parts.ts'
 import { ResponseStore } from './response-store.ts'
@@ -47,7 +47,7 @@ export interface OpenAiApi {
   /** How images in requests are taken; default: data URLs only. */
   images?: ImagePolicy
   /** API keys' limits, checked before a request runs; each answer counted against its key and noted. */
-  usage?: Pick<EndpointUsage, 'admit' | 'answered'>
+  usage?: Pick<EndpointUsage, 'admit'>
 }
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
@@ -153,22 +153,31 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
           if (ignored.length > 0) request.log.debug({ url: request.url, ignored }, 'request parts left out')
           // A key scoped to other models makes this peer fetch no image.
           checkModelScope(request, call.model)
-          api.usage?.admit(request.caller?.key ?? null)
-          const answer = await serveTask(api.inference, request, reply, {
-            kind: 'infer.generate',
-            model: call.model,
-            input: await resolveImages(call.input, api.images ?? { allowUrls: false }),
-            fanOut: call.fanOut,
-            route: call.route,
-            ...(call.stream && { stream: (id) => route.stream(id, call) }),
-            onAnswer: (answer) => api.usage?.answered(request.caller?.key ?? null, answer),
+          const ticket = api.usage?.admit(request.caller?.key ?? null, {
+            maxTokens: maxTokensOf(call.input),
+            runs: call.fanOut,
           })
-          const task = answer && {
-            task: answer.task,
-            model: call.model,
-            created: Math.floor(Date.now() / 1000),
+          const gone = clientGone(reply)
+          try {
+            const answer = await serveTask(api.inference, request, reply, {
+              kind: 'infer.generate',
+              model: call.model,
+              input: await resolveImages(call.input, api.images ?? { allowUrls: false }),
+              fanOut: call.fanOut,
+              route: call.route,
+              ...(call.stream && { stream: (id) => route.stream(id, call) }),
+              onAnswer: (answer) => ticket?.answered(answer),
+              onEvent: (event) => ticket?.saw(event),
+            })
+            const task = answer && {
+              task: answer.task,
+              model: call.model,
+              created: Math.floor(Date.now() / 1000),
+            }
+            return task && replyJson(reply, route.body(task, call, answer.output as GenerateOutput))
+          } finally {
+            ticket?.end(gone())
           }
-          return task && replyJson(reply, route.body(task, call, answer.output as GenerateOutput))
         })
 
       generation({
@@ -232,23 +241,29 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
         const body = parse(EmbeddingRequestSchema, request.body)
         const call = embeddingCall(body)
         checkModelScope(request, call.model)
-        api.usage?.admit(request.caller?.key ?? null)
-        const answer = await serveTask(api.inference, request, reply, {
-          kind: 'infer.embed',
-          ...call,
-          onAnswer: (done) => api.usage?.answered(request.caller?.key ?? null, done),
-        })
-        if (answer === null) return
-        const output = answer.output as InferEmbedOutput
-        if (body.dimensions != null && body.dimensions !== output.dimension) {
-          throw new EndpointError(
-            'invalid',
-            'invalid_value',
-            `model "${call.model}" gives vectors of ${output.dimension} dimensions; it cannot give ${body.dimensions}`,
-            'dimensions',
-          )
+        const ticket = api.usage?.admit(request.caller?.key ?? null, { maxTokens: 0, runs: call.fanOut })
+        const gone = clientGone(reply)
+        try {
+          const answer = await serveTask(api.inference, request, reply, {
+            kind: 'infer.embed',
+            ...call,
+            onAnswer: (done) => ticket?.answered(done),
+            onEvent: (event) => ticket?.saw(event),
+          })
+          if (answer === null) return
+          const output = answer.output as InferEmbedOutput
+          if (body.dimensions != null && body.dimensions !== output.dimension) {
+            throw new EndpointError(
+              'invalid',
+              'invalid_value',
+              `model "${call.model}" gives vectors of ${output.dimension} dimensions; it cannot give ${body.dimensions}`,
+              'dimensions',
+            )
+          }
+          return replyJson(reply, embeddingList(body, output))
+        } finally {
+          ticket?.end(gone())
         }
-        return replyJson(reply, embeddingList(body, output))
       })
     },
     { prefix: '/v1' },

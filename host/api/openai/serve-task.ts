@@ -56,6 +56,8 @@ export interface ServeOptions {
   stream?: (id: TaskIdentity) => StreamRenderer
   /** Told of each answer, streamed or not (its key's usage counts it). */
   onAnswer?: (answer: InferenceAnswer) => void
+  /** Told of each event of the run (its key's usage counts what streamed, should no answer come). */
+  onEvent?: (event: RunEvent) => void
 }
 
 /** Refuses an API key scoped to other models (403), before anything is submitted. */
@@ -105,6 +107,7 @@ export async function serveTask(
     send(renderer.start())
   }
   const onEvent = (event: RunEvent) => {
+    options.onEvent?.(event)
     if (event.type === 'submitted') {
       task = event.task
       reply.header('x-ripple-task', task)

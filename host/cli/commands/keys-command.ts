@@ -39,14 +39,16 @@ export function keysCommand(): Command {
       .option('--rpm <n>', 'requests per minute it may make (default: no limit)', count)
       .option('--tpm <n>', 'tokens (in + out) per minute it may take', count)
       .option('--tokens-per-day <n>', 'tokens (in + out) per 24 hours it may take', count)
+      .option('--concurrent <n>', 'requests it may have unanswered at once (default: 8)', count)
       .action(async (options: CreateOptions) => {
         const store = await storeFor(options)
-        const { rpm, tpm, tokensPerDay } = options
+        const { rpm, tpm, tokensPerDay, concurrent } = options
         const { key, record } = await store.create({
           limits: {
             ...(rpm !== undefined && { rpm }),
             ...(tpm !== undefined && { tpm }),
             ...(tokensPerDay !== undefined && { tokens_per_day: tokensPerDay }),
+            ...(concurrent !== undefined && { concurrent }),
           },
           ...(options.name === undefined ? {} : { name: options.name }),
           models:

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { ApiKeyView } from '../../../host/api/api-keys.ts'
-import { EndpointUsage, RateLimitError } from '../../../host/api/openai/endpoint-usage.ts'
+import { EndpointUsage, type KeyTicket, RateLimitError } from '../../../host/api/openai/endpoint-usage.ts'
 import { UsageLedger } from '../../../host/usage/usage-ledger.ts'
 import type { UsageRow } from '../../../host/usage/usage-totals.ts'
 
@@ -37,6 +37,12 @@ const answer = (tokens: number) => ({
   output: { timings: { prompt_tokens: tokens, generated_tokens: 0 } },
 })
 
+const size = { maxTokens: 0, runs: 1 }
+const answerWith = (ticket: KeyTicket, a: ReturnType<typeof answer>) => {
+  ticket.answered(a)
+  ticket.end(false)
+}
+
 describe('key limits after a restart', () => {
   it('a key that spent its day before the restart is refused after it; another key is not', () => {
     const ledger = new UsageLedger()
@@ -45,9 +51,9 @@ describe('key limits after a restart', () => {
       row('k2', '2026-11-25T08:00:00.000Z', 1, 1),
     ])
     const usage = new EndpointUsage(ledger, () => NOW)
-    expect(() => usage.admit(key('k1'))).toThrow(RateLimitError)
-    expect(() => usage.admit(key('k1'))).toThrow(/1000 tokens per day \(1000 used\)/)
-    usage.admit(key('k2'))
+    expect(() => usage.admit(key('k1'), size)).toThrow(RateLimitError)
+    expect(() => usage.admit(key('k1'), size)).toThrow(/1000 tokens per day \(1000 used\)/)
+    usage.admit(key('k2'), size)
   })
 
   it('rows older than a day, and the token’s rows, do not count; what is answered after is counted once', () => {
@@ -58,12 +64,10 @@ describe('key limits after a restart', () => {
       row('k1', '2026-11-25T10:00:00.000Z', 500, 0),
     ])
     const usage = new EndpointUsage(ledger, () => NOW)
-    usage.admit(key('k1'))
-    usage.answered(key('k1'), answer(400))
+    answerWith(usage.admit(key('k1'), size), answer(400))
     // The answer's window signed: the ledger's row grows, and is not read again.
     ledger.replace([row('k1', '2026-11-25T10:00:00.000Z', 900, 0)])
-    usage.admit(key('k1'))
-    usage.answered(key('k1'), answer(100))
-    expect(() => usage.admit(key('k1'))).toThrow(/1000 used/)
+    answerWith(usage.admit(key('k1'), size), answer(100))
+    expect(() => usage.admit(key('k1'), size)).toThrow(/1000 used/)
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { KeyLimiter, type KeyLimits, limitsText } from '../../../host/usage/key-limits.ts'
+import { DEFAULT_CONCURRENT, KeyLimiter, type KeyLimits, limitsText } from '../../../host/usage/key-limits.ts'
 
 const T0 = 1_800_000_000_000
 const MIN = 60_000
@@ -55,9 +55,9 @@ describe('limits per API key', () => {
     const limiter = new KeyLimiter()
     for (const step of steps) {
       const got = limiter.admit('k', limits, step.at)
-      if (step.expect === true) expect(got, `at +${step.at - T0} ms`).toEqual({ ok: true })
+      if (step.expect === true) expect(got, `at +${step.at - T0} ms`).toMatchObject({ ok: true })
       else expect(got, `at +${step.at - T0} ms`).toMatchObject({ ok: false, ...step.expect })
-      if (got.ok && step.tokens) limiter.count('k', step.tokens, step.at)
+      if (got.ok) limiter.settle('k', got.ticket, step.tokens ?? 0, step.at)
     }
   })
 
@@ -90,7 +90,7 @@ describe('limits per API key', () => {
     // The minute's limits start afresh.
     expect(limiter.admit('k', { tpm: 1 }, now).ok).toBe(true)
     const got = limiter.admit('k', { tokens_per_day: 1000 }, now)
-    if (expected === true) expect(got).toEqual({ ok: true })
+    if (expected === true) expect(got).toMatchObject({ ok: true })
     else expect(got).toMatchObject({ ok: false, ...expected })
   })
 
@@ -103,6 +103,47 @@ describe('limits per API key', () => {
 
   it('says its limits', () => {
     expect(limitsText({ rpm: 5, tokens_per_day: 2_000_000 })).toBe('5 rpm, 2000000/day')
+    expect(limitsText({ concurrent: 2 })).toBe('2 at once')
     expect(limitsText(undefined)).toBe('-')
+  })
+
+  it('tokens reserved on admission count until settled: concurrent requests cannot pass the limit', () => {
+    const limiter = new KeyLimiter()
+    const first = limiter.admit('k', { tpm: 1000 }, T0, 600)
+    const second = limiter.admit('k', { tpm: 1000 }, T0, 600)
+    expect(first.ok && second.ok).toBe(true)
+    // 1200 held by requests not yet answered: the third is refused though nothing was answered.
+    expect(limiter.admit('k', { tpm: 1000 }, T0, 600)).toMatchObject({
+      ok: false,
+      limit: 'tpm',
+      message: expect.stringMatching(/\(1200 used, 1200 of them held by requests not yet answered\)/),
+    })
+    // Settled with what they really took (10 each): the room comes back.
+    if (first.ok) limiter.settle('k', first.ticket, 10, T0 + 1)
+    if (second.ok) limiter.settle('k', second.ticket, 10, T0 + 1)
+    expect(limiter.admit('k', { tpm: 1000 }, T0 + 2, 600).ok).toBe(true)
+  })
+
+  it('a settle counts once; an unknown ticket counts nothing', () => {
+    const limiter = new KeyLimiter()
+    const got = limiter.admit('k', { tpm: 100 }, T0, 50)
+    if (!got.ok) throw new Error('refused')
+    limiter.settle('k', got.ticket, 60, T0)
+    limiter.settle('k', got.ticket, 60, T0)
+    limiter.settle('k', 12345, 60, T0)
+    expect(limiter.admit('k', { tpm: 100 }, T0).ok).toBe(true)
+  })
+
+  it.each([
+    ['the key’s own cap', { concurrent: 2 }, 2],
+    ['a sane default when the key sets none', {}, DEFAULT_CONCURRENT],
+  ])('requests at once are bounded: %s', (_, limits: KeyLimits, cap) => {
+    const limiter = new KeyLimiter()
+    const tickets = Array.from({ length: cap }, () => limiter.admit('k', limits, T0))
+    expect(tickets.every((t) => t.ok)).toBe(true)
+    expect(limiter.admit('k', limits, T0)).toMatchObject({ ok: false, limit: 'concurrent', retryAfterS: 1 })
+    const [one] = tickets
+    if (one?.ok) limiter.settle('k', one.ticket, 0, T0)
+    expect(limiter.admit('k', limits, T0).ok).toBe(true)
   })
 })
