@@ -143,6 +143,7 @@ export function directService(init: Pick<ModelServiceInit, 'giveToGet' | 'served
         policies: withRecentUsage(c.policies, c.usage),
         slotsOf: (model) => c.models.slotsOf(model),
         agents: c.backend.agents,
+        versions: c.backend.versions,
         peers: () => c.peers.list(),
         waitForAction: c.backend.waitForAction ?? undefined,
         carrier: c.backend.carrier,

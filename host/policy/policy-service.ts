@@ -1,7 +1,9 @@
 /**
  * The policies of the mesh as this host applies them: the latest version of each policy id from
  * policy_store (cached briefly: every claim, assignment and run asks), Cedar to decide, and the
- * audit trail: a Decision entry for every denial and for every decision about another agent.
+ * audit trail: a Decision entry for every denial and for every decision about another agent, but for
+ * a request routed straight to its runner (`trail: 'local'`), whose denial stays in this peer's log:
+ * a public one would pair its requester with its runner for every peer (issue 55, point 6).
  */
 
 import { type EntryRecord, fitText, LIMITS, type Policy, type RecordRef } from '../../zomes-bindings/index.ts'
@@ -9,6 +11,7 @@ import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Failure } from '../interface/failure-kind.ts'
 import type { Logger } from '../log/logger.ts'
 import { cedarSyntaxError, evaluatePolicies, NO_POLICY_VERDICT, type PolicyVerdict } from './cedar-engine.ts'
+import { LocalDenials } from './local-denials.ts'
 import type { PoliciesPort, PolicyDraft } from './policies-port.ts'
 import { type DecisionInput, decisionContext, runPolicyRequest } from './run-question.ts'
 
@@ -45,9 +48,11 @@ export class PolicyService implements PoliciesPort {
   #generation = 0
   /** Decisions already recorded (subject, action, task, verdict), oldest first. */
   readonly #recorded = new Set<string>()
+  readonly #local: LocalDenials
 
   constructor(init: PolicyServiceInit) {
     this.#init = init
+    this.#local = new LocalDenials(init.logger)
   }
 
   /**
@@ -102,6 +107,10 @@ export class PolicyService implements PoliciesPort {
     // Assignment itself); a runner asks twice a request, so the Cedar request is not even built.
     if (policies.length === 0) return { ...NO_POLICY_VERDICT }
     const verdict = evaluatePolicies(policies, runPolicyRequest(input))
+    if (input.trail === 'local') {
+      if (!verdict.allowed) this.#local.note(input, verdict)
+      return verdict
+    }
     const key = [input.subject, input.action, input.run.id, verdict.allowed, verdict.reason].join('|')
     // A host asks again about a task it declined; the trail needs each decision once, not each time.
     const aboutAnother = input.subject !== this.#init.conductor.agentPubKey

@@ -63,6 +63,12 @@ export interface DecisionInput {
    * recent usage (issue 47), which policies test with `context has ...`.
    */
   context?: () => Record<string, CedarValue>
+  /**
+   * Where the decision may go on record: `public` (the default), a Decision entry every peer holds;
+   * `local` for a request routed straight to its runner, whose requester and runner no one else may
+   * pair (issue 55, point 6): a denial is said in this peer's own log only (policy-service.ts).
+   */
+  trail?: 'public' | 'local'
 }
 
 export function runPolicyRequest(input: DecisionInput): PolicyRequest {

@@ -15,6 +15,7 @@ import type { Stream } from '@libp2p/interface'
 import { hasImages } from '../../inference/vision.ts'
 import type { AgentPort } from '../../interface/agent-port.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
+import type { MeshVersions } from '../../interface/release.ts'
 import type { RunProgress, WorkerEvent } from '../../interface/run-event.ts'
 import { mistakeAnywhere } from '../run-errors.ts'
 import { ConversationAffinity, prefixKeys } from './conversation-affinity.ts'
@@ -28,7 +29,7 @@ import {
 } from './direct-request.ts'
 import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError } from './direct-runner.ts'
 import {
-  DIRECT_PROTOCOLS,
+  directProtocolFor,
   jsonFrames,
   LATER_EVENTS,
   nextPhase,
@@ -45,6 +46,12 @@ export interface DirectInferenceInit extends ServedRecordsInit {
   runner: DirectRunner
   /** Null on a backend that cannot reach other peers' services (Holochain): only this peer runs requests then. */
   agents: AgentPort<Stream> | null
+  /**
+   * What each peer's hello stated (its release): a runner is asked for the protocol version its
+   * release speaks, and none other (direct-wire.ts, directProtocolFor). Without it, every runner is
+   * taken to speak this release's.
+   */
+  versions?: Pick<MeshVersions, 'of'> | null
   peers: () => Promise<RoutePlanInput['peers']>
   /** Each answer served (its output), for the metrics. */
   onServed?: (output: unknown) => void
@@ -250,7 +257,7 @@ export class DirectInference {
   /**
    * Asks `agent` to run the request over the direct protocol: in version 2 its offer first, the request
    * itself only once the runner said `ready` (a runner that refuses never reads it); in version 1 (a
-   * runner of release 0.1.0) the request at once.
+   * runner whose hello states release 0.1.0, and only such a runner) the request at once.
    */
   async #runThere(
     agent: string,
@@ -268,9 +275,18 @@ export class DirectInference {
       if (answering.began) throw new RunnerLostError(agent, why)
       return { done: false, refusal: { why: 'unavailable/unreachable', message: why } }
     }
+    const protocolOf = () => directProtocolFor(this.#init.versions?.of(agent) ?? undefined)
+    const asked = protocolOf()
     let stream: Stream
     try {
-      stream = await agents.open(agent, DIRECT_PROTOCOLS, AbortSignal.any([call.signal, accept]))
+      const opening = AbortSignal.any([call.signal, accept])
+      stream = await agents.open(agent, asked, opening).catch(async (err: unknown) => {
+        // A peer met only now: its hello, said as the connection opened, states its release. Asked
+        // again only when that release speaks another version, never because this one failed.
+        const stated = protocolOf()
+        if (stated === asked || opening.aborted) throw err
+        return agents.open(agent, stated, opening)
+      })
     } catch (err) {
       call.signal.throwIfAborted()
       return lost(`unreachable: ${(err as Error).message}`)

@@ -45,6 +45,8 @@ export interface DirectRunnerInit {
   batchWindowMs?: number
   /** ... or how many answers close it (default 256). */
   batchMaxLeaves?: number
+  /** The clock slots held unused are charged by (default Date.now). */
+  now?: () => number
   logger: Logger
 }
 
@@ -86,7 +88,8 @@ export interface SignedLeaf {
 
 /**
  * An offer taken: what needs no input passed, and a slot is held for it until its run ends or it is
- * released (the request never came). Release is idempotent.
+ * released (the request never came: the time it was held is charged to its requester, slot-turns.ts).
+ * Release is idempotent.
  */
 export interface Admission {
   readonly offer: Offer
@@ -96,6 +99,8 @@ export interface Admission {
 interface Admitted extends Admission {
   readonly worker: NonNullable<ReturnType<DirectRunnerInit['workers']['get']>>
   readonly run: RunQuestion
+  /** Its request came: the slot is used, not held for nothing. */
+  used(): void
 }
 
 export interface RunOutcome {
@@ -130,6 +135,7 @@ export class DirectRunner {
       weightOf: init.weightOf,
       // off: first come, first served, no share (bench/fair-share.ts's baseline).
       fair: process.env.RIPPLE_FAIR_TURNS !== 'off',
+      now: init.now,
     })
     this.#window = new BatchWindow({
       windowMs: init.batchWindowMs,
@@ -178,6 +184,8 @@ export class DirectRunner {
         decidedBy: me,
         // The model's slots, who holds them and who waits: what a share of them is judged on.
         context: () => this.#turns.context(offer.model, requester),
+        // Who asked whom stays between them: a denial is not put on the mesh's record.
+        trail: 'local',
       })
       if (!verdict.allowed)
         throw new RunRefusedError('busy/limited', `denied by policy: ${verdict.reason}`, {
@@ -190,15 +198,26 @@ export class DirectRunner {
       if ('cannot' in placement) throw new RunRefusedError('unavailable', placement.cannot)
     }
     // The owner's own requests first, then members by turns (slot-turns.ts).
-    if (!(await this.#turns.take(offer.model, requester, { queue, signal, waitMs: QUEUE_WAIT_MS })))
+    if (!(await this.#turns.take(offer.model, requester, { queue, signal, waitMs: QUEUE_WAIT_MS }))) {
+      const owed = this.#turns.owedMs(requester)
+      if (owed > 0)
+        throw new RunRefusedError(
+          'busy/limited',
+          `this peer held slots for your offers whose requests never came: none for ${Math.ceil(owed / 1000)} s`,
+          { retry_after_s: Math.ceil(owed / 1000) },
+        )
       throw new RunRefusedError('busy', `every slot of model "${offer.model}" here is busy`)
+    }
+    const now = this.#init.now ?? Date.now
+    const takenAt = now()
     let held = true
+    let used = false
     const release = () => {
       if (!held) return
       held = false
-      this.#turns.release(offer.model, requester)
+      this.#turns.release(offer.model, requester, used ? 0 : Math.max(1, now() - takenAt))
     }
-    const admitted: Admitted = { offer, worker, run, release }
+    const admitted: Admitted = { offer, worker, run, release, used: () => (used = true) }
     return admitted
   }
 
@@ -213,7 +232,8 @@ export class DirectRunner {
     signal: AbortSignal,
   ): Promise<RunOutcome> {
     // Only this runner's admit makes admissions: the cast recovers what it kept there.
-    const { worker, run, release } = admission as Admitted
+    const { worker, run, release, used } = admission as Admitted
+    used()
     try {
       const parsed = worker.input.safeParse({ ...request.input, model: request.model })
       if (!parsed.success)

@@ -13,7 +13,7 @@ import type { Logger } from '../../log/logger.ts'
 import type { PoliciesPort } from '../../policy/policies-port.ts'
 import type { WorkersPort } from '../../workers/workers-port.ts'
 import type { DirectPort, ServedChecks } from '../direct-port.ts'
-import { DirectInference } from './direct-inference.ts'
+import { DirectInference, type DirectInferenceInit } from './direct-inference.ts'
 import { DirectRunner, type DirectRunnerInit } from './direct-runner.ts'
 import type { RoutePlanInput } from './route-plan.ts'
 import { serveDirect, stopServingDirect } from './runner-streams.ts'
@@ -30,6 +30,8 @@ export interface DirectServiceInit
   policies: Pick<PoliciesPort, 'decide'>
   slotsOf: DirectRunnerInit['slotsOf']
   agents: AgentPort<Stream> | null
+  /** Each peer's stated release: which protocol version its runner is asked for. */
+  versions?: DirectInferenceInit['versions']
   peers: () => Promise<RoutePlanInput['peers']>
   waitForAction?: (hash: string, timeoutMs: number) => Promise<boolean>
   onServed?: (output: unknown) => void

@@ -9,13 +9,15 @@
  * with the output (or `failed`), and last, once its window of answers is signed, the answer's leaf and
  * Merkle proof; in version 2 with the window's public batch beside it (its signed ops, which the
  * requester verifies and stores at once instead of waiting for gossip). Each frame is length-prefixed
- * JSON. A requester asks for both versions, the newest first; a runner serves both.
+ * JSON. A runner serves both versions; a requester asks for the one its runner's release speaks
+ * (directProtocolFor).
  */
 import type { Stream } from '@libp2p/interface'
 import { z } from 'zod'
 import { DigestHexSchema, LeafProofSchema, ModelNameSchema } from '../../../zomes-bindings/index.ts'
 import { CarriedOpsSchema } from '../../interface/carried-ops.ts'
 import type { Failure } from '../../interface/failure-kind.ts'
+import { PROTOCOLS, type ReleaseStatement } from '../../interface/release.ts'
 import {
   DoneEventSchema,
   LoadEventSchema,
@@ -29,8 +31,19 @@ import { DirectKindSchema, DirectRequestSchema, type RequestDigest } from './dir
 
 export const DIRECT_PROTOCOL_V1 = 'direct-infer/1.0.0'
 export const DIRECT_PROTOCOL_V2 = 'direct-infer/2.0.0'
-/** What a requester asks for, newest first: a runner of release 0.1.0 speaks version 1 only. */
+/** What a runner serves: a requester of release 0.1.0 speaks version 1 only. */
 export const DIRECT_PROTOCOLS = [DIRECT_PROTOCOL_V2, DIRECT_PROTOCOL_V1] as const
+
+/**
+ * The one version a requester asks `statement`'s peer for (issue 55, point 7): version 1 only of a
+ * peer whose hello states a release that speaks no more (0.1.0), else version 2 only, never both. A
+ * requester asking for both would send its prompt at once to any member that answers version 1 alone,
+ * before that member said yes. A peer not met yet (no statement) is asked for version 2: its hello,
+ * said as the stream's connection opens, decides again (DirectInference).
+ */
+export function directProtocolFor(statement: ReleaseStatement | undefined): string {
+  return (statement?.protocols.direct ?? PROTOCOLS.direct) >= 2 ? DIRECT_PROTOCOL_V2 : DIRECT_PROTOCOL_V1
+}
 
 /** The version a stream speaks, by the protocol its runner chose (a full id ends with the name). */
 export function wireVersion(protocol: string): 1 | 2 {
@@ -238,7 +251,7 @@ export function nextPhase(
  * Largest frame: a request (its images included: up to 10 MiB decoded, a third more as base64, beside
  * a body of up to 16 MiB) or an output (up to the result limit).
  */
-const MAX_FRAME_BYTES = 32 * 1024 * 1024
+export const MAX_FRAME_BYTES = 32 * 1024 * 1024
 
 export interface JsonFrames {
   read(signal?: AbortSignal): Promise<unknown>

@@ -23,6 +23,8 @@ import {
   DIRECT_PROTOCOLS,
   type JsonFrames,
   jsonFrames,
+  MAX_FRAME_BYTES,
+  type Offer,
   OfferFrameSchema,
   offerMismatch,
   PromptFrameSchema,
@@ -33,10 +35,27 @@ import {
 import { frameSender } from './frame-sender.ts'
 
 /**
- * How long a slot held for an offer waits for its request: the requester sends it on `ready`, but it
- * may be tens of MiB (images) over a slow relay.
+ * How long a slot held for an offer waits for its request (issue 55, point 7): the requester sends it
+ * the moment it reads `ready`, so a round trip and its bytes; a few seconds cover a slow relay's round
+ * trip, and a slot held longer for nothing is a slot another member waits for. A slot released so is
+ * charged to the member that held it (slot-turns.ts).
  */
-export const PROMPT_WAIT_MS = 60_000
+export const PROMPT_START_MS = 4_000
+/**
+ * ... and the least rate a request's bytes then come at (the offer says how many, up to a frame's
+ * limit): a request of 10 MiB of images over a slow relay takes seconds more, a prompt of text none.
+ */
+export const PROMPT_BYTES_PER_S = 1024 * 1024
+
+/** How long a slot held for `offer` waits for its request. */
+export function promptWaitMs(offer: Pick<Offer, 'input_bytes'>, startMs = PROMPT_START_MS): number {
+  return startMs + Math.ceil((Math.min(offer.input_bytes, MAX_FRAME_BYTES) / PROMPT_BYTES_PER_S) * 1000)
+}
+
+export interface ServeOptions {
+  /** How long a held slot waits for its request to begin (default PROMPT_START_MS; tests shorten it). */
+  promptStartMs?: number
+}
 
 type Runner = Pick<DirectRunner, 'admit' | 'runAdmitted' | 'run'>
 /** The public batch a proof cites, as ops; null when it cannot be carried. */
@@ -53,6 +72,7 @@ export async function serveDirect(
   agents: AgentPort<Stream>,
   logger: Logger,
   carrier: Pick<OpCarrier, 'carry'> | null = null,
+  options: ServeOptions = {},
 ): Promise<void> {
   // The batch and the action before it: the private leaves it cites, written in the same commit.
   const carry: CarryBatch | null = carrier && lastBatch((batch) => carrier.carry('resource_mesh', batch, 1))
@@ -66,7 +86,7 @@ export async function serveDirect(
   )
   await agents.handle(DIRECT_PROTOCOL_V2, (stream, requester) =>
     answer(stream, logger, 2, carry, (frames, sink, signal) =>
-      offered(runner, requester, frames, sink, signal),
+      offered(runner, requester, frames, sink, signal, options.promptStartMs),
     ),
   )
 }
@@ -94,6 +114,7 @@ async function offered(
   frames: JsonFrames,
   sink: RunSink,
   signal: AbortSignal,
+  promptStartMs?: number,
 ): Promise<RunOutcome> {
   const first = OfferFrameSchema.safeParse(await frames.read(signal))
   if (!first.success) throw new RunRefusedError('invalid', 'not a direct offer')
@@ -101,8 +122,14 @@ async function offered(
   const admission = await runner.admit(offer, requester, signal, queue)
   try {
     await frames.write({ type: 'ready' }, signal)
+    const waited = AbortSignal.timeout(promptWaitMs(offer, promptStartMs))
     const frame = PromptFrameSchema.safeParse(
-      await frames.read(AbortSignal.any([signal, AbortSignal.timeout(PROMPT_WAIT_MS)])),
+      await frames.read(AbortSignal.any([signal, waited])).catch((err: unknown) => {
+        // Said to the requester, if it still listens; the slot goes back (charged) either way.
+        if (waited.aborted && !signal.aborted)
+          throw new RunRefusedError('invalid', 'the request did not come in time after ready')
+        throw err
+      }),
     )
     if (!frame.success) throw new RunRefusedError('invalid', 'not a direct request')
     const { request } = frame.data

@@ -12,6 +12,12 @@
  * rather than behind a whole generation of the swarm's. The rule (mayHold): the owner takes any free
  * slot; a member its first one; a member's slots beyond its first, all members' together, stay below
  * its share (share - 1 of them), so one member alone holds at most its share.
+ *
+ * Slots held for nothing (issue 55, point 7): a slot a member took for an offer and gave back unused
+ * (its prompt never came) is charged to it as if it had run there that long: it takes no slot until
+ * as long again has passed (its debts add up), while the others take their turns; a request of it
+ * waiting in line waits that out. A member holding slots with offers alone so holds about as much
+ * time as it is kept out.
  */
 import { FairLine } from './fair-line.ts'
 
@@ -29,6 +35,8 @@ export interface SlotTurnsInit {
   pollMs?: number
   /** false: one first-come line, no owner first, no share (what bench/fair-share.ts compares with). */
   fair?: boolean
+  /** The clock debts are kept by (default Date.now). */
+  now?: () => number
 }
 
 export interface TakeOptions {
@@ -59,6 +67,9 @@ interface Waiter {
   go: () => void
 }
 
+/** Members whose debts keep them out past the oldest forgotten: bounds memory whoever offers. */
+const MAX_DEBTORS = 4096
+
 /** Slots held by the owner and by others, and by each member. */
 interface Held {
   owner: number
@@ -70,6 +81,8 @@ export class SlotTurns {
   readonly #init: SlotTurnsInit
   readonly #lines = new Map<string, { line: FairLine<Waiter>; timer: NodeJS.Timeout }>()
   readonly #held = new Map<string, Held>()
+  /** Each member's debt for slots it held unused: when it may take a slot again (its clock). */
+  readonly #owedUntil = new Map<string, number>()
 
   constructor(init: SlotTurnsInit) {
     this.#init = init
@@ -123,10 +136,34 @@ export class SlotTurns {
     })
   }
 
-  /** Gives back a slot `requester` took; the next in line takes it. */
-  release(model: string, requester: string): void {
+  /**
+   * Gives back a slot `requester` took; the next in line takes it. `unusedMs`: how long it held it
+   * for nothing (an offer whose prompt never came), charged to it (the owner is never charged).
+   */
+  release(model: string, requester: string, unusedMs = 0): void {
+    if (unusedMs > 0 && requester !== this.#init.self && this.#init.fair !== false) {
+      const now = this.#now()
+      const until = Math.max(this.#owedUntil.get(requester) ?? now, now) + unusedMs
+      this.#owedUntil.delete(requester)
+      this.#owedUntil.set(requester, until)
+      if (this.#owedUntil.size > MAX_DEBTORS) this.#owedUntil.delete(this.#owedUntil.keys().next().value!)
+    }
     this.#hold(model, requester, -1)
     this.#grant(model)
+  }
+
+  /** How long `member` is still kept out for slots it held unused (ms; 0 when it owes nothing). */
+  owedMs(member: string): number {
+    const until = this.#owedUntil.get(member)
+    if (until === undefined) return 0
+    const left = until - this.#now()
+    if (left > 0) return left
+    this.#owedUntil.delete(member)
+    return 0
+  }
+
+  #now(): number {
+    return (this.#init.now ?? Date.now)()
   }
 
   /** The model's slots, who holds them and who waits, for a request of `requester`. */
@@ -153,12 +190,13 @@ export class SlotTurns {
   }
 
   /**
-   * Whether `member` may take one more (free) slot: the owner always, a member its first; members'
+   * Whether `member` may take one more (free) slot: the owner always; a member in debt none; a member its first; members'
    * slots beyond their first, all together, stay below a member's share (the engine's slots less the
    * held-back ones), so the held-back ones stay free for the owner and members holding none.
    */
   #mayHold(model: string, member: string): boolean {
     if (this.#init.fair === false || member === this.#init.self) return true
+    if (this.owedMs(member) > 0) return false
     const held = this.#held.get(model)
     if ((held?.by.get(member) ?? 0) === 0) return true
     const slots = this.#init.slotsOf(model)

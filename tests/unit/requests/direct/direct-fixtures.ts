@@ -9,11 +9,16 @@ import { z } from 'zod'
 import { encodeHashB64, type HoloHashKind, holoHashFrom32 } from '../../../../host/identity/hash.ts'
 import type { AgentPort } from '../../../../host/interface/agent-port.ts'
 import type { ConductorPort } from '../../../../host/interface/conductor-port.ts'
+import { OWN_STATEMENT, type ReleaseStatement, UNSTATED } from '../../../../host/interface/release.ts'
 import { silentLogger } from '../../../../host/log/logger.ts'
 import { NO_POLICY_VERDICT } from '../../../../host/policy/cedar-engine.ts'
 import { DirectInference } from '../../../../host/requests/direct/direct-inference.ts'
 import { DirectRunner, type DirectRunnerInit } from '../../../../host/requests/direct/direct-runner.ts'
-import { DIRECT_PROTOCOLS } from '../../../../host/requests/direct/direct-wire.ts'
+import {
+  DIRECT_PROTOCOL_V1,
+  DIRECT_PROTOCOL_V2,
+  DIRECT_PROTOCOLS,
+} from '../../../../host/requests/direct/direct-wire.ts'
 import type { RoutePlanInput } from '../../../../host/requests/direct/route-plan.ts'
 import { serveDirect } from '../../../../host/requests/direct/runner-streams.ts'
 import type { Worker } from '../../../../host/workers/worker.ts'
@@ -46,6 +51,17 @@ export class FakeMesh {
   /** Serves `protocol` as `agent` with `handler` (a hand-written runner). */
   serve(agent: string, protocol: string, handler: Handler): void {
     this.handlers.set(agent, new Map([...(this.handlers.get(agent) ?? []), [protocol, handler]]))
+  }
+
+  /**
+   * What `agent`'s hello states, as a requester heard it: release 0.1.0 (UNSTATED) for a peer serving
+   * version 1 of the direct protocol alone, this release for any other it serves; undefined for one
+   * that serves nothing (never met).
+   */
+  statementOf(agent: string): ReleaseStatement | undefined {
+    const served = this.handlers.get(agent)
+    if (served === undefined) return undefined
+    return served.has(DIRECT_PROTOCOL_V1) && !served.has(DIRECT_PROTOCOL_V2) ? UNSTATED : OWN_STATEMENT
   }
 
   /** What `agent`'s side of its streams read, all frames together, as text. */
@@ -171,6 +187,8 @@ export function requester(mesh: FakeMesh, peers: RoutePlanInput['peers'], refuse
     // Never chosen: no peer entry is this peer's own.
     runner: {} as DirectRunner,
     agents: mesh.port(ME),
+    // Each runner's hello, as the real node records it.
+    versions: { of: (agent) => mesh.statementOf(agent) },
     peers: async () => peers,
     batchWindowMs: 5,
     conversationAffinity: false,
