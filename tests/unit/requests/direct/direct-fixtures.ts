@@ -47,6 +47,8 @@ export class FakeMesh {
   readonly handlers = new Map<string, Map<string, Handler>>()
   readonly opened: string[] = []
   readonly received = new Map<string, string[]>()
+  /** What an agent's hello states, where a test says (else statementOf's guess from what it serves). */
+  readonly stated = new Map<string, ReleaseStatement>()
 
   /** Serves `protocol` as `agent` with `handler` (a hand-written runner). */
   serve(agent: string, protocol: string, handler: Handler): void {
@@ -59,6 +61,8 @@ export class FakeMesh {
    * that serves nothing (never met).
    */
   statementOf(agent: string): ReleaseStatement | undefined {
+    const stated = this.stated.get(agent)
+    if (stated !== undefined) return stated
     const served = this.handlers.get(agent)
     if (served === undefined) return undefined
     return served.has(DIRECT_PROTOCOL_V1) && !served.has(DIRECT_PROTOCOL_V2) ? UNSTATED : OWN_STATEMENT
