@@ -16,7 +16,7 @@ import { createInvite, membraneProofOf } from '../../host/membership/invite.ts'
 import { privateMeshOf } from '../../host/membership/private-mesh.ts'
 import { libp2pAgentPort } from '../../host/node/agent-port.ts'
 import { NO_POLICY_VERDICT } from '../../host/policy/cedar-engine.ts'
-import { DirectService } from '../../host/requests/direct/direct-service.ts'
+import { DirectService, type DirectServiceInit } from '../../host/requests/direct/direct-service.ts'
 import type { RoutePlanInput } from '../../host/requests/direct/route-plan.ts'
 import type { Worker } from '../../host/workers/worker.ts'
 import { type Player, type PlayerOptions, type Scenario, scenarioNetwork } from './harness.ts'
@@ -73,12 +73,14 @@ export function directService(
   worker: Worker | null,
   recordWaitMs?: number,
   coverSlotMs?: number,
+  /** The runner's policies (default: none published, every request allowed). */
+  policies: DirectServiceInit['policies'] = { decide: async () => NO_POLICY_VERDICT },
 ): DirectService {
   const runnerNow = typeof runner === 'function' ? runner : () => runner
   return new DirectService({
     conductor: player.port,
     workers: { get: (kind) => (worker !== null && kind === worker.kind ? worker : undefined) },
-    policies: { decide: async () => NO_POLICY_VERDICT },
+    policies,
     slotsOf: () => ({ slots: 512, busy: 0 }),
     agents: libp2pAgentPort(player.node),
     peers: async () => {
