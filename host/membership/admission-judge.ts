@@ -11,8 +11,8 @@ export const ISSUED_AT_SKEW_MS = 5 * 60 * 1000
 
 export interface Redemption {
   grant: InviteGrant
-  /** Whether the grant's signature is its issuer's. */
-  signedByIssuer: boolean
+  /** Whether the grant's signature is its issuer's (a function: asked only once the free checks pass). */
+  signedByIssuer: boolean | (() => boolean)
   /** The agent redeeming it (the connection's). */
   agent: string
 }
@@ -24,15 +24,22 @@ export interface WitnessView {
   role: 'admin' | 'member' | 'worker' | null
   /** This member's clock, ms. */
   nowMs: number
-  /** The agents known to have redeemed the invite (held geneses and own witnessed redemptions). */
-  redeemedBy: ReadonlySet<string>
+  /**
+   * The agents known to have redeemed the invite (held geneses and own witnessed redemptions); a
+   * function, since it walks the geneses held: asked last, once every other check passed.
+   */
+  redeemedBy: ReadonlySet<string> | (() => ReadonlySet<string>)
 }
 
 export type Judgement = null | { why: string; final: boolean }
 
 const at = (ms: number) => new Date(ms).toISOString()
 
-/** Null when `redemption` may be witnessed now; otherwise why not, and whether another member could. */
+/**
+ * Null when `redemption` may be witnessed now; otherwise why not, and whether another member could.
+ * The checks run cheapest first: role, network and times (free), the signature, then the uses (a walk
+ * of the geneses held), so a request that fails early costs its witness next to nothing.
+ */
 export function judgeRedemption(r: Redemption, w: WitnessView): Judgement {
   const { grant } = r
   if (w.role !== 'admin' && w.role !== 'member') {
@@ -42,7 +49,6 @@ export function judgeRedemption(r: Redemption, w: WitnessView): Judgement {
     }
   }
   const invite = `invite ${grant.invite_id}`
-  if (!r.signedByIssuer) return { why: `${invite} is not signed by its issuer`, final: true }
   if (grant.network_id !== w.networkId) return { why: `${invite} is for another mesh`, final: true }
   if (grant.issued_at > w.nowMs + ISSUED_AT_SKEW_MS) {
     return {
@@ -56,7 +62,10 @@ export function judgeRedemption(r: Redemption, w: WitnessView): Judgement {
       final: true,
     }
   }
-  const others = [...w.redeemedBy].filter((agent) => agent !== r.agent)
+  const signed = typeof r.signedByIssuer === 'function' ? r.signedByIssuer() : r.signedByIssuer
+  if (!signed) return { why: `${invite} is not signed by its issuer`, final: true }
+  const redeemedBy = typeof w.redeemedBy === 'function' ? w.redeemedBy() : w.redeemedBy
+  const others = [...redeemedBy].filter((agent) => agent !== r.agent)
   const uses = grant.uses ?? 1
   if (others.length >= uses) {
     return {

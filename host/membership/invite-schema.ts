@@ -34,7 +34,16 @@ export const InviteGrantSchema = z.strictObject({
 })
 export type InviteGrant = z.infer<typeof InviteGrantSchema>
 
+/** A release number, as `package.json` writes it. */
+export const ReleaseNumberSchema = z.string().regex(/^\d{1,6}\.\d{1,6}\.\d{1,6}$/)
+
 export const InviteSchema = z.strictObject({
+  /**
+   * The oldest release that can redeem it, first in the file for the person who opens it; written only
+   * above 0.1.0 (a witnessed grant), since 0.1.0 refuses any key it does not know and an invite it can
+   * read must carry none. A release older than it says so, in place of finding the invite malformed.
+   */
+  needs_release: ReleaseNumberSchema.optional(),
   ripple_invite: z.literal(1),
   network: NetworkConfigSchema,
   grant: InviteGrantSchema,

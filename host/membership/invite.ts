@@ -5,16 +5,23 @@
  * no secret, so it can be published on a chain; the network file never is.
  */
 import { randomBytes } from 'node:crypto'
+import type { z } from 'zod'
 import { progenitorOf } from '../config/network-config.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import { encodeHashB64 } from '../identity/hash.ts'
 import type { AgentKey } from '../identity/keystore.ts'
 import { grantSignedByIssuer, type MembraneProof, signGrant } from '../identity/membrane-grant.ts'
 import { PROTOCOLS, RELEASE } from '../interface/release.ts'
-import { newerFormatText } from '../interface/version-gap.ts'
+import { compareReleases, newerFormatText } from '../interface/version-gap.ts'
 import { networkIdentity } from '../net/network-identity.ts'
 import { nowMs } from '../runtime/clock.ts'
-import { type Invite, type InviteGrant, type InviteRole, InviteSchema } from './invite-schema.ts'
+import {
+  type Invite,
+  type InviteGrant,
+  type InviteRole,
+  InviteSchema,
+  ReleaseNumberSchema,
+} from './invite-schema.ts'
 
 /** Thrown when an invite cannot be used: unreadable, forged, for another network, or expired. */
 export class InvalidInviteError extends Error {
@@ -58,7 +65,43 @@ export function createInvite(request: InviteRequest, key: AgentKey): Invite {
     uses: request.uses ?? 1,
     ...(request.witnessed === true ? { witnessed: true as const } : {}),
   }
-  return { ripple_invite: 1, network: request.network, grant, signature: signGrant(grant, key) }
+  const needs = releaseNeededBy(grant)
+  return {
+    ...(needs === FIRST_RELEASE ? {} : { needs_release: needs }),
+    ripple_invite: 1,
+    network: request.network,
+    grant,
+    signature: signGrant(grant, key),
+  }
+}
+
+/** The release every invite format so far is read by; an invite it can read says nothing of releases. */
+const FIRST_RELEASE = '0.1.0'
+/** The release that first reads a witnessed grant (admission 2). */
+export const WITNESSED_SINCE = '0.2.0'
+
+/** The oldest release that can redeem an invite with `grant`. */
+export const releaseNeededBy = (grant: InviteGrant): string =>
+  grant.witnessed === true ? WITNESSED_SINCE : FIRST_RELEASE
+
+/**
+ * Why an invite cannot be redeemed by this release when it says it needs a newer one; looked at before
+ * the strict parse, which would only call it malformed.
+ */
+function newerReleaseRefusal(json: unknown): string | null {
+  const needs =
+    typeof json === 'object' && json !== null ? (json as Record<string, unknown>).needs_release : null
+  if (typeof needs !== 'string' || !ReleaseNumberSchema.safeParse(needs).success) return null
+  if (compareReleases(needs, RELEASE) <= 0) return null
+  return `this invite needs Ripple ${needs} or later, and this peer runs Ripple ${RELEASE}: upgrade this peer, then join with the same invite`
+}
+
+/** The words for a parse that failed, naming the fields this release does not know where that is why. */
+function malformedText(issues: readonly z.core.$ZodIssue[]): string {
+  const issue = issues[0]
+  const text = `the invite is malformed: ${issue?.path.join('.')}: ${issue?.message}`
+  if (issue?.code !== 'unrecognized_keys') return text
+  return `${text} (a field Ripple ${RELEASE} does not know: if a newer Ripple made this invite, upgrade this peer)`
 }
 
 /**
@@ -83,13 +126,10 @@ export function verifyInvite(text: string, now = nowMs()): Invite {
   } catch {
     throw new InvalidInviteError('the invite is not JSON: pass the file `ripple invite create` wrote')
   }
-  const newer = newerFormatRefusal(json)
+  const newer = newerFormatRefusal(json) ?? newerReleaseRefusal(json)
   if (newer !== null) throw new InvalidInviteError(newer)
   const parsed = InviteSchema.safeParse(json)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new InvalidInviteError(`the invite is malformed: ${issue?.path.join('.')}: ${issue?.message}`)
-  }
+  if (!parsed.success) throw new InvalidInviteError(malformedText(parsed.error.issues))
   const invite = parsed.data
   const { grant } = invite
   if (!grantSignedByIssuer(grant, invite.signature))

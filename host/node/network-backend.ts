@@ -16,10 +16,12 @@ import {
   recordsAbout,
   waitForAction,
 } from '../conductor/embedded/replication/index.ts'
+import { storeRecords } from '../conductor/embedded/validation/record-rules.ts'
 import { serveConductorApi } from '../conductor/embedded/websocket-api/conductor-api.ts'
 import { libp2pTransportView } from '../conductor/embedded/websocket-api/network-info.ts'
+import { progenitorOf } from '../config/network-config.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
-import { encodeHashB64 } from '../identity/hash.ts'
+import { decodeHashB64, encodeHashB64 } from '../identity/hash.ts'
 import { openAgentKey } from '../identity/keystore.ts'
 import type { MembraneProof } from '../identity/membrane-grant.ts'
 import { agentOfPeer } from '../identity/peer-agent.ts'
@@ -31,6 +33,7 @@ import type { Logger } from '../log/logger.ts'
 import { ADMIT_PROTOCOL } from '../membership/admission-wire.ts'
 import { admissionWitness, witnessRole } from '../membership/admission-witness.ts'
 import { networkIdHex } from '../membership/invite.ts'
+import { memberProofChain } from '../membership/member-proof.ts'
 import { WitnessedRedemptions } from '../membership/witnessed-redemptions.ts'
 import type { PeerVersions } from '../net/mesh-versions.ts'
 import { linkOf } from '../net/peer-links.ts'
@@ -85,18 +88,32 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
   })
   try {
     const key = await openAgentKey(options.dataDir)
+    const admissionLogger = options.logger.child({ component: 'admission' })
+    const self = peer.conductor.agentPubKey
+    const progenitor = progenitorOf(options.network)
     // Open to every peer of the network, members or not: a joiner asks before it has a genesis.
     await peer.node.rpc.handle(
       ADMIT_PROTOCOL,
       admissionWitness({
         networkId: networkIdHex(options.network),
         key,
-        agent: peer.conductor.agentPubKey,
-        role: witnessRole(options.network, peer.conductor.agentPubKey, options.membraneProof ?? null),
+        agent: self,
+        role: witnessRole(options.network, self, options.membraneProof ?? null),
         heldRedemptions: (inviteId) => heldRedemptions(peer.conductor, inviteId),
-        witnessed: new WitnessedRedemptions(options.dataDir),
+        witnessed: await WitnessedRedemptions.open(options.dataDir, { logger: admissionLogger }),
         nowMs,
-        logger: options.logger.child({ component: 'admission' }),
+        memberProofs: () =>
+          self === progenitor
+            ? []
+            : memberProofChain(self, progenitor, (agent) =>
+                agent === self
+                  ? options.membraneProof
+                  : storeRecords(
+                      peer.conductor.store,
+                      peer.conductor.cell('agent_registry').dnaHash,
+                    ).genesisProof(decodeHashB64(agent, 'agent')),
+              ),
+        logger: admissionLogger,
       }),
       { openToNetwork: true },
     )

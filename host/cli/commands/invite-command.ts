@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { AgentPubKeyB64Schema, InviteIdSchema, type Revocation } from '../../../zomes-bindings/index.ts'
 import { type CreateInviteBody, DEFAULT_INVITE_MS } from '../../api/contract/index.ts'
+import { releaseNeededBy } from '../../membership/invite.ts'
 import { MAX_INVITE_USES } from '../../membership/invite-schema.ts'
 import { judgedByJoinerText, WITNESSED_ADMISSION } from '../../membership/invite-service.ts'
 import { printable } from '../../text/printable.ts'
@@ -101,6 +102,7 @@ function createCommand(): Command {
     })
     const until = new Date(invite.grant.expires_at).toISOString()
     const machines = (invite.grant.uses ?? 1) === 1 ? 'one machine' : `${invite.grant.uses} machines`
+    const needs = releaseNeededBy(invite.grant)
     const redeemed =
       invite.grant.witnessed === true
         ? 'a member online witnesses its redemption, by its own clock; it needs Ripple 0.2.0 or later to redeem'
@@ -114,8 +116,10 @@ function createCommand(): Command {
               )
               .map((p) => printable(p.name ?? p.agent)),
           )
+    // Where the person making it reads, as in the file (`needs_release`): an older release refuses it.
+    const joiners = `joiners need Ripple ${needs} or later`
     process.stdout.write(
-      `${options.json ? JSON.stringify({ path, grant: invite.grant }, null, 2) : `wrote ${path} (${invite.grant.role}, ${machines}, until ${until}); on the other machine: ripple up --join-file ${path}\n${redeemed}`}\n`,
+      `${options.json ? JSON.stringify({ path, needs_release: needs, grant: invite.grant }, null, 2) : `wrote ${path} (${invite.grant.role}, ${machines}, until ${until}); on the other machine: ripple up --join-file ${path}\n${joiners}; ${redeemed}`}\n`,
     )
   })
 }
