@@ -1,16 +1,19 @@
 /**
  * What a parsed JSON body must be before any route sees it: nested at most MAX_JSON_DEPTH deep
- * (msgpack, zod and the rules all recurse; 5,000 levels overflowed the stack) and made of
+ * (msgpack, zod and the rules all recurse; 5,000 levels overflowed the stack; the mesh checks the
+ * same with interface/nesting-depth.ts) and made of
  * well-formed strings (a lone UTF-16 surrogate has no UTF-8 form: the Cedar parser and the Rust
  * rules fail on it). Both are the caller's mistakes, answered with the field at fault, in the
  * shape of the API the body came to (each edge answers a JsonBodyError by its kind).
  */
 import type { FastifyRequest } from 'fastify'
 import type { Failure } from '../interface/failure-kind.ts'
+import { MAX_JSON_DEPTH, nestsTooDeep, pathOf, walkNested } from '../interface/nesting-depth.ts'
 
-export const MAX_JSON_DEPTH = 64
 // In unicode mode a surrogate pair is one code point: only a lone surrogate is category Cs.
 const LONE_SURROGATE = /\p{Cs}/u
+
+export { MAX_JSON_DEPTH }
 
 export interface BodyProblem {
   name: 'TooDeepJsonError' | 'MalformedStringError'
@@ -19,42 +22,23 @@ export interface BodyProblem {
   message: string
 }
 
-/** Where a value sits: its key and its parent's place, the path built only for a problem found. */
-interface Place {
-  key: string
-  parent: Place | null
-  depth: number
-}
-
-const pathOf = (place: Place | null): string[] => {
-  const path: string[] = []
-  for (let at = place; at !== null; at = at.parent) path.push(at.key)
-  return path.reverse()
-}
-
-/**
- * The first problem of `body`, walked without recursion (the walk must not overflow either). Each
- * value's place links to its parent's rather than copying the path: a body of many messages walked
- * once per request, not a path array per value.
- */
+/** The first problem of `body`, walked once per request without recursion (the walk must not overflow either). */
 export function checkJsonBody(body: unknown): BodyProblem | null {
-  const stack: { value: unknown; place: Place | null }[] = [{ value: body, place: null }]
-  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    const { value, place } = next
-    if (typeof value === 'string') {
-      if (LONE_SURROGATE.test(value)) {
-        const field = fieldName(pathOf(place))
-        return {
-          name: 'MalformedStringError',
-          field,
-          message: `${field}: a lone UTF-16 surrogate is not text (send well-formed Unicode)`,
-        }
-      }
-      continue
+  return walkNested<BodyProblem>(body, (value, place) => {
+    // Keys are strings too: a key's problem is its object's.
+    if (place !== null && LONE_SURROGATE.test(place.key)) {
+      const field = fieldName(pathOf(place.parent))
+      return { name: 'MalformedStringError', field, message: `${field}: a key holds a lone UTF-16 surrogate` }
     }
-    if (typeof value !== 'object' || value === null) continue
-    const depth = place?.depth ?? 0
-    if (depth >= MAX_JSON_DEPTH) {
+    if (typeof value === 'string' && LONE_SURROGATE.test(value)) {
+      const field = fieldName(pathOf(place))
+      return {
+        name: 'MalformedStringError',
+        field,
+        message: `${field}: a lone UTF-16 surrogate is not text (send well-formed Unicode)`,
+      }
+    }
+    if (nestsTooDeep(value, place, MAX_JSON_DEPTH)) {
       const field = fieldName(pathOf(place))
       return {
         name: 'TooDeepJsonError',
@@ -62,23 +46,8 @@ export function checkJsonBody(body: unknown): BodyProblem | null {
         message: `${field}: JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
       }
     }
-    for (const key in value) {
-      // Keys are strings too.
-      if (LONE_SURROGATE.test(key)) {
-        const field = fieldName(pathOf(place))
-        return {
-          name: 'MalformedStringError',
-          field,
-          message: `${field}: a key holds a lone UTF-16 surrogate`,
-        }
-      }
-      stack.push({
-        value: (value as Record<string, unknown>)[key],
-        place: { key, parent: place, depth: depth + 1 },
-      })
-    }
-  }
-  return null
+    return null
+  })
 }
 
 /** A body `checkJsonBody` refused, under the problem's name, with the field at fault. */

@@ -4,8 +4,9 @@
  * catches up or repairs, and a shard's bucket digests (what replica repair compares). Vectors travel as float32 bytes. Everything a peer receives is parsed here and checked
  * against its collection before it is stored.
  */
-import { decode, encode } from '@msgpack/msgpack'
+import { encode } from '@msgpack/msgpack'
 import { z } from 'zod'
+import { decodeMsgpack } from '../identity/canonical.ts'
 import { MetadataSchema } from './memory-input.ts'
 import { type BucketDigest, REPAIR_SHIFTS } from './repair-plan.ts'
 import type { DocWrite, ShardHit } from './shard-store.ts'
@@ -84,7 +85,7 @@ export function encodeRequest(request: MemoryRequest): Uint8Array {
 }
 
 export function decodeRequest(bytes: Uint8Array): MemoryRequest {
-  return MemoryRequestSchema.parse(decode(bytes))
+  return MemoryRequestSchema.parse(decodeMsgpack(bytes))
 }
 
 export function encodeReply(reply: MemoryReply): Uint8Array {
@@ -111,6 +112,6 @@ const ReplySchema = z.discriminatedUnion('op', [
 ])
 
 export function decodeReply(bytes: Uint8Array): MemoryReply {
-  const reply = ReplySchema.parse(decode(bytes))
+  const reply = ReplySchema.parse(decodeMsgpack(bytes))
   return reply.op === 'changes' ? { op: 'changes', writes: reply.writes.map(fromWire) } : reply
 }

@@ -8,6 +8,7 @@
  * hello/2 first; a peer that answers only hello/1 states nothing (a release before 0.2.0).
  */
 import type { AbortOptions, Stream } from '@libp2p/interface'
+import { parseWireJson, TooDeepError } from '../interface/nesting-depth.ts'
 import { RELEASE, type ReleaseStatement, ReleaseStatementSchema } from '../interface/release.ts'
 import { framedStream } from './framed-stream.ts'
 
@@ -132,8 +133,12 @@ function checkHello2(frame: Uint8Array, networkId: Uint8Array): ReleaseStatement
   checkNetwork(frame.subarray(1, networkId.length + 1), networkId)
   let json: unknown
   try {
-    json = JSON.parse(Buffer.from(frame.subarray(networkId.length + 1)).toString('utf8'))
-  } catch {
+    json = parseWireJson(
+      Buffer.from(frame.subarray(networkId.length + 1)).toString('utf8'),
+      'its release statement',
+    )
+  } catch (err) {
+    if (err instanceof TooDeepError) throw new MalformedHelloError(err.message)
     throw new MalformedHelloError('its release statement is not JSON')
   }
   const parsed = ReleaseStatementSchema.safeParse(json)

@@ -13,6 +13,7 @@ import { KEEP_ALIVE, type Libp2p, type PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
+import { parseWireJson } from '../interface/nesting-depth.ts'
 import type { PeerBook } from './peer-book.ts'
 import type { RequestResponse } from './request-response.ts'
 
@@ -62,7 +63,7 @@ export async function peerListFor(libp2p: Libp2p, peers: PeerId[], asker: PeerId
 export const encodePeerList = (list: PeerList): Uint8Array => new TextEncoder().encode(JSON.stringify(list))
 
 export function decodePeerList(bytes: Uint8Array): PeerList {
-  return PeerListSchema.parse(JSON.parse(new TextDecoder().decode(bytes)))
+  return PeerListSchema.parse(parseWireJson(new TextDecoder().decode(bytes), 'a peer list'))
 }
 
 /** Answers peer exchange requests (peers and `ripple relay` nodes alike). */

@@ -6,6 +6,7 @@
  */
 import { type Artifact, LIMITS, type Task } from '../../zomes-bindings/index.ts'
 import { payloadBytes } from '../identity/payload-hash.ts'
+import { parseWireJson } from '../interface/nesting-depth.ts'
 import type { PrivatePayloads } from './private-payloads.ts'
 import { salted } from './salted-payload.ts'
 import { openSealed, type SealedKey, SealedKeySchema, seal } from './sealed-payload.ts'
@@ -49,7 +50,7 @@ export async function getSealed(
   const record = SealedKeySchema.parse(key)
   if (record.cid !== cid) throw new Error(`the key given is for ${record.cid}, not ${cid}`)
   const sealed = await payloads.get(cid, signal)
-  return { content: JSON.parse(openSealed(sealed, record)), bytes: sealed.length }
+  return { content: parseWireJson(openSealed(sealed, record), 'a task payload'), bytes: sealed.length }
 }
 
 /**

@@ -10,6 +10,7 @@ import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
 import type { Stream } from '@libp2p/interface'
 import type { AgentPort } from '../interface/agent-port.ts'
+import { parseWireJson } from '../interface/nesting-depth.ts'
 import type { Logger } from '../log/logger.ts'
 import { framedStream } from '../net/framed-stream.ts'
 import { connectWorker, type RpcWorker } from './rpc-worker.ts'
@@ -32,7 +33,10 @@ export async function serveRpcTunnel(
   await agents.handle(RPC_TUNNEL_PROTOCOL, async (stream, head) => {
     const lp = framedStream(stream)
     try {
-      const hello = JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) as Hello
+      const hello = parseWireJson(
+        new TextDecoder().decode((await lp.read()).subarray()),
+        'a tunnel hello',
+      ) as Hello
       const ours = await build()
       if (hello.build !== ours) {
         await lp.write(frame({ ok: false, error: `this worker ${buildMismatch(ours, hello.build)}` }))
@@ -146,7 +150,10 @@ export class RpcTunnel {
     }
     const lp = framedStream(stream)
     await lp.write(frame({ build }))
-    const reply = JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) as Reply
+    const reply = parseWireJson(
+      new TextDecoder().decode((await lp.read()).subarray()),
+      'a tunnel reply',
+    ) as Reply
     if (!reply.ok) {
       stream.abort(new Error(reply.error))
       throw new TunnelRefusedError(agent, reply.error)

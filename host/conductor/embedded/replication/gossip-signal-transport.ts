@@ -165,8 +165,15 @@ class GossipSignalTransport implements SignalTransport {
     return { dna: body.dna, from, payload: body.payload }
   }
 
+  /** To every handler: one that throws is logged, and the handlers after it still run. */
   #deliver(signal: Signal): void {
-    for (const handler of this.#handlers) handler(signal)
+    for (const handler of this.#handlers) {
+      try {
+        handler(signal)
+      } catch (err) {
+        this.#logger.warn({ err, dna: signal.dna, from: signal.from }, 'a signal handler failed')
+      }
+    }
   }
 }
 

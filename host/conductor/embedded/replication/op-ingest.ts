@@ -25,6 +25,7 @@ import type { Action } from '@holochain/client'
 import { decodeMsgpack } from '../../../identity/canonical.ts'
 import { encodeHashB64, hashContent, hashesEqual } from '../../../identity/hash.ts'
 import { verifyAgentSignature } from '../../../identity/keystore.ts'
+import { TooDeepError } from '../../../interface/nesting-depth.ts'
 import type { Logger } from '../../../log/logger.ts'
 import { nowMicros } from '../../../runtime/clock.ts'
 import type { ChainStore, StoredAction, StoredEntry } from '../../../storage/chain-store.ts'
@@ -244,6 +245,8 @@ export class OpIngest {
       if (err instanceof InvalidEntryError) return this.#reject(author, cell, hash, err.rule, err.detail)
       if (err instanceof UnknownTypeError)
         return this.#reject(author, cell, hash, 'sys.entry_type', err.message)
+      // Signed by its author: no rules could read it (serde_json stops at 128 levels too).
+      if (err instanceof TooDeepError) return this.#reject(author, cell, hash, 'sys.entry', err.message)
       // A trap in the rules is our failure, not proof against the author: drop the op, keep the peer.
       this.#logger.error({ err, action: encodeHashB64(hash) }, 'validating a received op failed')
       return 'ignored'
