@@ -2,18 +2,23 @@
  * A member's usage across the mesh, on request (issue 47, point 1): this peer asks each online peer
  * over `usage/1.0.0` what that peer signed about it (mesh-usage-wire.ts) and shows each peer's answer
  * and their sum; it answers others alike, about the asker only. A peer of a release that does not
- * speak it (0.1.0) is named with its release, not asked.
+ * speak it (0.1.0) is named with its release, not asked. An answer is a page read from this peer's
+ * index (usage-index.ts), and each peer's asks are rate limited (ask-rate.ts); the asker follows the
+ * pages up to MAX_PAGES.
  */
 import type { AgentPort } from '../interface/agent-port.ts'
 import type { KnownPeer } from '../interface/live-peers.ts'
 import { missingVersionText } from '../interface/version-gap.ts'
 import { decodeWire, encodeWire } from '../membership/admission-wire.ts'
+import { AskRate } from './ask-rate.ts'
 import type { MeshUsagePort, MeshUsageView, PeerUsage, UsageTotals } from './mesh-usage-port.ts'
-import { USAGE_PROTOCOL, UsageAnswerSchema, UsageAskSchema } from './mesh-usage-wire.ts'
+import { ANSWER_ROWS, USAGE_PROTOCOL, UsageAnswerSchema, UsageAskSchema } from './mesh-usage-wire.ts'
 import type { UsagePort } from './usage-port.ts'
 import type { UsageRow } from './usage-totals.ts'
 
 const ASK_TIMEOUT_MS = 10_000
+/** Pages followed per peer: 31 days of a member's rows fit in a few (an answer past them is cut). */
+const MAX_PAGES = 16
 /** The protocol's name and major version as releases state them (release.ts). */
 const [NAME, VERSION] = ['usage', 1]
 
@@ -41,12 +46,14 @@ export function totalsOf(rows: readonly UsageRow[]) {
 export interface MeshUsageInit {
   self: string
   agents: AgentPort<unknown>
-  ledger: Pick<UsagePort, 'rows'>
+  ledger: Pick<UsagePort, 'about'>
   peers: () => Promise<KnownPeer[]>
+  now?: () => number
 }
 
 export class MeshUsage implements MeshUsagePort {
   readonly #init: MeshUsageInit
+  readonly #rate = new AskRate()
 
   constructor(init: MeshUsageInit) {
     this.#init = init
@@ -54,9 +61,11 @@ export class MeshUsage implements MeshUsagePort {
 
   async start(): Promise<void> {
     await this.#init.agents.answer(USAGE_PROTOCOL, async (request, asker) => {
+      const allowed = this.#rate.take(asker, (this.#init.now ?? Date.now)())
+      if (!allowed.ok) throw new Error(`too many usage asks; ask again in ${allowed.retryAfterS} s`)
       const ask = decodeWire(UsageAskSchema, request)
       if (ask === null) throw new Error('not a usage request')
-      return encodeWire({ rows: rowsAbout(this.#init.ledger.rows(ask.since), asker) })
+      return encodeWire(this.#init.ledger.about(asker, ask.since, ANSWER_ROWS))
     })
   }
 
@@ -81,20 +90,36 @@ export class MeshUsage implements MeshUsagePort {
     const base = { agent: peer.agent, name: peer.name, self: peer.self, release }
     const none = (message: string): PeerUsage => ({ ...base, message, ...totalsOf([]) })
     if (peer.self)
-      return { ...base, message: null, ...totalsOf(rowsAbout(this.#init.ledger.rows(since), peer.agent)) }
+      return {
+        ...base,
+        message: null,
+        ...totalsOf(this.#init.ledger.about(peer.agent, since, Infinity).rows),
+      }
     const spoken = peer.release?.protocols[NAME]
     if (peer.release !== null && spoken !== VERSION)
       return none(
         missingVersionText(peer.agent, NAME, [VERSION], spoken ? [spoken] : [], release ?? undefined),
       )
     try {
-      const bytes = await this.#init.agents.request(peer.agent, USAGE_PROTOCOL, encodeWire({ since }), {
-        timeoutMs: ASK_TIMEOUT_MS,
-      })
-      const answer = decodeWire(UsageAnswerSchema, bytes)
-      if (answer === null) return none('its answer was not usage rows')
-      // A peer answers about the asker only; rows about anyone else are not counted.
-      return { ...base, message: null, ...totalsOf(rowsAbout(answer.rows, this.#init.self)) }
+      const rows: UsageRow[] = []
+      let from: number | null = since
+      for (let page = 0; page < MAX_PAGES && from !== null; page++) {
+        const bytes = await this.#init.agents.request(
+          peer.agent,
+          USAGE_PROTOCOL,
+          encodeWire({ since: from }),
+          {
+            timeoutMs: ASK_TIMEOUT_MS,
+          },
+        )
+        const answer = decodeWire(UsageAnswerSchema, bytes)
+        if (answer === null) return none('its answer was not usage rows')
+        // A peer answers about the asker only; rows about anyone else are not counted.
+        rows.push(...rowsAbout(answer.rows, this.#init.self))
+        // Onward only: a next at or before where this page began would ask the same again.
+        from = answer.next != null && answer.next > from ? answer.next : null
+      }
+      return { ...base, message: null, ...totalsOf(rows) }
     } catch (err) {
       return none((err as Error).message || String(err))
     }

@@ -13,11 +13,11 @@ import { z } from 'zod'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
+import { KEEP_MS } from './usage-ledger.ts'
 import type { UsagePort } from './usage-port.ts'
 import { reconcile, rowsOfWindows } from './usage-rebuild.ts'
 import { type UsageRow, UsageRowSchema } from './usage-totals.ts'
 
-const KEEP_MS = 31 * 24 * 3_600_000
 const WRITE_AFTER_MS = 1000
 
 const RowsSchema = z.array(UsageRowSchema)

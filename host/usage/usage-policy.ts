@@ -35,16 +35,22 @@ export function withRecentUsage(
   usage: Pick<UsagePort, 'servedTo'>,
   now: () => number = Date.now,
 ): Pick<PoliciesPort, 'decide'> {
-  const withUsage = (input: DecisionInput, used: ReturnType<typeof usageContext>): DecisionInput => ({
+  const withUsage = (input: DecisionInput, used: () => ReturnType<typeof usageContext>): DecisionInput => ({
     ...input,
-    context: () => ({ ...input.context?.(), ...used }),
+    context: () => ({ ...input.context?.(), ...used() }),
   })
   return {
     decide: async (input: DecisionInput) => {
       const t = now()
-      let used = usageContext(usage, input.run.requester, t)
-      const verdict = await policies.decide(withUsage(input, used))
+      // Read only when a policy is evaluated: with none, an admit reads no usage at all.
+      let read: ReturnType<typeof usageContext> | null = null
+      const current = () => {
+        read ??= usageContext(usage, input.run.requester, t)
+        return read
+      }
+      const verdict = await policies.decide(withUsage(input, current))
       if (verdict.allowed) return verdict
+      let used = current()
       // What-ifs are evaluated, not decided: the audit trail records only the decision made.
       const texts = (await policies.list()).map((p) => p.entry)
       for (
@@ -56,7 +62,7 @@ export function withRecentUsage(
         // The same usage decides the same way: only a boundary where a count drops is asked.
         if (Object.entries(then).every(([k, v]) => used[k as keyof typeof used] === v)) continue
         used = then
-        if (evaluatePolicies(texts, runPolicyRequest(withUsage(input, then))).allowed)
+        if (evaluatePolicies(texts, runPolicyRequest(withUsage(input, () => then))).allowed)
           return { ...verdict, retryAfterS: Math.ceil((boundary - t) / 1000) }
       }
       return verdict

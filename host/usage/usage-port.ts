@@ -4,6 +4,7 @@
  * read, and the rows the daemon keeps across restarts.
  */
 import type { ConductorPort } from '../interface/conductor-port.ts'
+import type { RowsPage } from './usage-index.ts'
 import type { UsageEvent, UsageNote, UsageRow } from './usage-totals.ts'
 
 export interface UsagePort {
@@ -19,4 +20,8 @@ export interface UsagePort {
   rows(sinceMs?: number): UsageRow[]
   /** What this peer served `member` from `sinceMs` on (its recent usage, for the policies). */
   servedTo(member: string, sinceMs: number): { requests: number; tokens: number }
+  /** `member`'s rows from `sinceMs` on without the API keys, whole hours up to `limit` rows a page. */
+  about(member: string, sinceMs: number, limit: number): RowsPage
+  /** Requests each runner served this peer from `sinceMs` on that its proof and this peer's own leaf accept. */
+  acceptedFrom(sinceMs: number): Map<string, number>
 }

@@ -127,28 +127,55 @@ export function addEvents(rows: Map<string, UsageRow>, events: readonly UsageEve
     const id = rowId({ ...e, hour })
     let row = rows.get(id)
     if (row === undefined) {
-      row = {
-        direction: e.direction,
-        member: e.member,
-        key: e.key,
-        model: e.model,
-        hour,
-        requests: 0,
-        failed: 0,
-        tokens_in: 0,
-        tokens_out: 0,
-        reasoning_tokens: 0,
-        busy_s: 0,
-      }
+      row = emptyRow(e, hour)
       rows.set(id, row)
     }
-    row.requests += 1
-    row.failed += e.ok ? 0 : 1
-    row.tokens_in += e.tokensIn
-    row.tokens_out += e.tokensOut
-    row.reasoning_tokens += e.reasoning
-    row.busy_s += e.busyS
+    addEvent(row, e)
   }
+}
+
+/** The row of an event's direction, member, key and model in `hour`, with nothing counted yet. */
+export function emptyRow(
+  e: Pick<UsageEvent, 'direction' | 'member' | 'key' | 'model'>,
+  hour: string,
+): UsageRow {
+  return {
+    direction: e.direction,
+    member: e.member,
+    key: e.key,
+    model: e.model,
+    hour,
+    requests: 0,
+    failed: 0,
+    tokens_in: 0,
+    tokens_out: 0,
+    reasoning_tokens: 0,
+    busy_s: 0,
+  }
+}
+
+/** Counts one event into its row, in place. */
+export function addEvent(row: UsageRow, e: UsageEvent): void {
+  row.requests += 1
+  row.failed += e.ok ? 0 : 1
+  row.tokens_in += e.tokensIn
+  row.tokens_out += e.tokensOut
+  row.reasoning_tokens += e.reasoning
+  row.busy_s += e.busyS
+}
+
+/** A row as it is read out: a copy, its busy seconds to the millisecond. */
+export const rowOut = (r: UsageRow): UsageRow => ({ ...r, busy_s: Math.round(r.busy_s * 1000) / 1000 })
+
+/** The order rows are read in: by hour, then direction, member, model and key. */
+export function compareRows(a: UsageRow, b: UsageRow): number {
+  return (
+    a.hour.localeCompare(b.hour) ||
+    a.direction.localeCompare(b.direction) ||
+    a.member.localeCompare(b.member) ||
+    a.model.localeCompare(b.model) ||
+    (a.key ?? '').localeCompare(b.key ?? '')
+  )
 }
 
 /** The rows from `sinceMs` on (by their hour), oldest hour first. */
@@ -156,13 +183,6 @@ export function rowsSince(rows: Iterable<UsageRow>, sinceMs = 0): UsageRow[] {
   const from = new Date(Math.floor(sinceMs / HOUR_MS) * HOUR_MS).toISOString()
   return [...rows]
     .filter((r) => r.hour >= from)
-    .map((r) => ({ ...r, busy_s: Math.round(r.busy_s * 1000) / 1000 }))
-    .sort(
-      (a, b) =>
-        a.hour.localeCompare(b.hour) ||
-        a.direction.localeCompare(b.direction) ||
-        a.member.localeCompare(b.member) ||
-        a.model.localeCompare(b.model) ||
-        (a.key ?? '').localeCompare(b.key ?? ''),
-    )
+    .map(rowOut)
+    .sort(compareRows)
 }

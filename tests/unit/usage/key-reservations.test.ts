@@ -20,7 +20,15 @@ let dir: string
 let server: ApiServer
 const keys = { stream: '', fanOut: '', concurrent: '' }
 /** Resolves once a stalled run saw its caller go away. */
-let cancelled: PromiseWithResolvers<void>
+let cancelled = deferred()
+
+function deferred() {
+  let resolve = () => {}
+  const promise = new Promise<void>((r) => {
+    resolve = r
+  })
+  return { promise, resolve }
+}
 
 /** A mesh of one fake runner: a stream streams STREAMED pieces then stalls until cancelled; else 7 tokens. */
 const requests: RequestsPort = {
@@ -81,7 +89,7 @@ const refusal = async (reply: Response) => ({
 
 describe('key limits count what was admitted and not yet answered', () => {
   it('a client that goes away mid-stream: what streamed counts, and the next request over the limit is refused', async () => {
-    cancelled = Promise.withResolvers()
+    cancelled = deferred()
     const client = await openStream(keys.stream)
     client.abort()
     await cancelled.promise
@@ -104,7 +112,7 @@ describe('key limits count what was admitted and not yet answered', () => {
   })
 
   it('requests at once are bounded: the third concurrent request of a key capped at 2 is refused', async () => {
-    cancelled = Promise.withResolvers()
+    cancelled = deferred()
     const open = [await openStream(keys.concurrent), await openStream(keys.concurrent)]
     expect(await refusal(await chat(keys.concurrent, {}))).toEqual({
       status: 429,

@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest'
 import type { AgentPort } from '../../../host/interface/agent-port.ts'
 import type { KnownPeer } from '../../../host/interface/live-peers.ts'
 import { OWN_STATEMENT, UNSTATED } from '../../../host/interface/release.ts'
+import { ASKS_PER_MINUTE } from '../../../host/usage/ask-rate.ts'
 import { MeshUsage, rowsAbout } from '../../../host/usage/mesh-usage.ts'
+import { ANSWER_ROWS } from '../../../host/usage/mesh-usage-wire.ts'
+import { UsageLedger } from '../../../host/usage/usage-ledger.ts'
 import type { UsageRow } from '../../../host/usage/usage-totals.ts'
 
 const [ME, RUNNER, OTHER, OLD, GONE] = ['uhCAkMe', 'uhCAkRunner', 'uhCAkOther', 'uhCAkOld', 'uhCAkGone']
@@ -55,6 +58,13 @@ function mesh() {
   return port
 }
 
+const NOW = Date.parse('2026-11-26T00:00:00.000Z')
+const ledgerOf = (rows: readonly UsageRow[]) => {
+  const ledger = new UsageLedger(() => NOW)
+  ledger.replace(rows)
+  return ledger
+}
+
 const peer = (agent: string, over: Partial<KnownPeer> = {}) =>
   ({ agent, self: agent === ME, status: 'online', name: null, release: OWN_STATEMENT, ...over }) as KnownPeer
 
@@ -79,7 +89,7 @@ describe('usage across the mesh', () => {
       new MeshUsage({
         self: agent,
         agents: port(agent),
-        ledger: { rows: () => LEDGERS[agent] ?? [] },
+        ledger: ledgerOf(LEDGERS[agent] ?? []),
         peers: async () => peers,
       })
     await service(RUNNER).start()
@@ -125,5 +135,47 @@ describe('usage across the mesh', () => {
       expect.objectContaining({ agent: GONE, message: `peer ${GONE} cannot be reached`, as_runner: none }),
     ])
     expect(view.sum).toEqual({ as_runner: totals(3), as_requester: totals(2) })
+  })
+
+  const pair = (runnerRows: readonly UsageRow[]) => {
+    const port = mesh()
+    const peers = [peer(ME), peer(RUNNER)]
+    const service = (agent: string, rows: readonly UsageRow[]) =>
+      new MeshUsage({
+        self: agent,
+        agents: port(agent),
+        ledger: ledgerOf(rows),
+        peers: async () => peers,
+        now: () => NOW,
+      })
+    return { runner: service(RUNNER, runnerRows), me: service(ME, []) }
+  }
+
+  it('an answer is a page of whole hours; the asker follows the pages to the whole sum', async () => {
+    // 30 days of hours, 3 models, both directions: past one page.
+    const rows = Array.from({ length: 30 * 24 }, (_, h) =>
+      ['a', 'b', 'c'].flatMap((model) =>
+        (['served', 'used'] as const).map((direction) => ({
+          ...row(direction, ME, 1),
+          model,
+          hour: new Date(NOW - (h + 1) * 3_600_000).toISOString(),
+        })),
+      ),
+    ).flat()
+    expect(rows.length).toBeGreaterThan(ANSWER_ROWS)
+    const { runner, me } = pair(rows)
+    await runner.start()
+    const view = await me.ask(0)
+    expect(view.sum.as_runner.requests).toBe(rows.length / 2)
+    expect(view.sum.as_requester.requests).toBe(rows.length / 2)
+  })
+
+  it('a peer’s asks are rate limited: past its share a minute, the answer is a refusal saying when', async () => {
+    const { runner, me } = pair([row('served', ME, 3)])
+    await runner.start()
+    for (let i = 0; i < ASKS_PER_MINUTE; i++)
+      expect((await me.ask(0)).peers.find((p) => p.agent === RUNNER)?.message).toBeNull()
+    const refused = (await me.ask(0)).peers.find((p) => p.agent === RUNNER)
+    expect(refused?.message).toMatch(/too many usage asks; ask again in \d+ s/)
   })
 })
