@@ -114,10 +114,9 @@ async function keptAdmission(options: RedeemOptions, r: Redemption): Promise<Kep
     json = JSON.parse(text)
   } catch {}
   const parsed = KeptAdmissionSchema.safeParse(json)
-  const why = !parsed.success
-    ? 'it is not a witness statement'
-    : statementFailure(r, parsed.data, parsed.data.member ?? null)
-  if (why === null) return parsed.data
+  const kept = parsed.success ? parsed.data : null
+  const why = kept === null ? 'it is not a witness statement' : statementFailure(r, kept, kept.member ?? null)
+  if (why === null) return kept
   const line = `dropped the witness statement kept in ${path}: ${why}; asking a member again`
   options.logger.warn({ path, why }, line)
   options.onProgress?.(line)
