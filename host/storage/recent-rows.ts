@@ -3,24 +3,51 @@
  * task's records by every visit, rules' dependencies, chain heads).
  */
 
-/** A bounded map of rows by hash; when it is full, the row kept first is dropped. */
+/**
+ * A bounded map of rows by hash, by count and by bytes (`sizeOf`): when either is passed, the rows kept
+ * first are dropped. The bytes bound is what keeps large rows (a 1 MiB task payload per submit) from
+ * being held by the thousand; a row larger than the bound alone is not kept at all.
+ */
 export class RecentRows<T> {
-  readonly #rows = new Map<string, T>()
+  readonly #rows = new Map<string, { row: T; bytes: number }>()
+  #bytes = 0
 
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    readonly maxBytes = Number.POSITIVE_INFINITY,
+    readonly sizeOf: (row: T) => number = () => 0,
+  ) {}
 
   get(key: string): T | undefined {
-    return this.#rows.get(key)
+    return this.#rows.get(key)?.row
+  }
+
+  /** The bytes the kept rows hold, by `sizeOf`. */
+  get bytes(): number {
+    return this.#bytes
   }
 
   keep(key: string, row: T): T {
-    if (this.#rows.size >= this.limit) this.#rows.delete(this.#rows.keys().next().value!)
-    this.#rows.set(key, row)
+    const bytes = this.sizeOf(row)
+    this.#drop(key)
+    if (bytes > this.maxBytes) return row
+    while (this.#rows.size > 0 && (this.#rows.size >= this.limit || this.#bytes + bytes > this.maxBytes))
+      this.#drop(this.#rows.keys().next().value!)
+    this.#rows.set(key, { row, bytes })
+    this.#bytes += bytes
     return row
   }
 
   clear(): void {
     this.#rows.clear()
+    this.#bytes = 0
+  }
+
+  #drop(key: string): void {
+    const kept = this.#rows.get(key)
+    if (kept === undefined) return
+    this.#rows.delete(key)
+    this.#bytes -= kept.bytes
   }
 }
 

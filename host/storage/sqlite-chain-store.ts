@@ -51,8 +51,8 @@ class SqliteChainStore implements ChainStore {
    * read over and over (a task's records by every visit, rules' dependencies, chain heads); emptied
    * when a transaction rolls back, since a row read or written inside it may be gone.
    */
-  readonly #actions = new RecentRows<StoredAction>(RECENT_ROWS)
-  readonly #entries = new RecentRows<StoredEntry>(RECENT_ROWS)
+  readonly #actions = new RecentRows<StoredAction>(RECENT_ROWS, RECENT_BYTES, (a) => a.bytes.length)
+  readonly #entries = new RecentRows<StoredEntry>(RECENT_ROWS, RECENT_BYTES, (e) => e.bytes.length)
   /** The warrants as last read outside a transaction; null once one is added. */
   #warrants: readonly Warrant[] | null = null
 
@@ -337,5 +337,10 @@ class SqliteChainStore implements ChainStore {
   }
 }
 
-/** Rows kept by `SqliteChainStore` per kind; a few MB at most. */
+/** Rows kept by `SqliteChainStore` per kind, within RECENT_BYTES. */
 const RECENT_ROWS = 8192
+/**
+ * Bytes of rows kept per kind. Bounded by count alone, every entry written was kept: 8,192 task
+ * payloads of 1 MiB each held 8 GiB (issue 55, point 13: an idle daemon at 1.8 GB after waves of submits).
+ */
+const RECENT_BYTES = 16 * 2 ** 20
