@@ -135,7 +135,8 @@ export function directService(init: Pick<ModelServiceInit, 'giveToGet' | 'served
     (c) => {
       const direct = new DirectService({
         coverSlotMs: init.servedSlotMs ?? c.network.record?.served_slot_ms ?? DEFAULT_SERVED_SLOT_MS,
-        weightOf: init.giveToGet && c.backend.answerCounts ? giveToGet(c.backend.answerCounts) : undefined,
+        // Weighed by what each member served this peer, as both signed it (not by what it claims).
+        weightOf: init.giveToGet ? giveToGet((since) => c.usage.acceptedFrom(since)) : undefined,
         // Every window of leaves signed here is totalled into this peer's usage.
         conductor: c.usage.watch(c.conductor),
         workers: c.workers,

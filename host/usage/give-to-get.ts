@@ -1,9 +1,14 @@
 /**
  * Give to get (issue 47, point 4; opt-in, `ripple up --give-to-get`): a member's weight in a runner's
- * fair line grows with what it served the mesh in the last day, as the public AnswerBatches it
- * authored count it (records every peer holds and checks, host/conductor/embedded/answer-counts.ts),
- * so members who share their GPUs are served first when the mesh is busy. Bounded: one turn more per
- * GIVE_PER_TURN requests served, at most MAX_WEIGHT turns to another's one. Pure, but for the clock.
+ * fair line grows with what it served in the last day, so members who share their GPUs are served
+ * first when the mesh is busy. Bounded: one turn more per GIVE_PER_TURN requests served, at most
+ * MAX_WEIGHT turns to another's one. Pure, but for the clock.
+ *
+ * Counted only as far as both parties' signed records show it (issue 55, point 10): the requests this
+ * peer asked of the member and accepted, each a ServedLeaf this peer signed holding the member's own
+ * AnswerLeaf proven against the member's public batch (the usage ledger's `used` rows, acceptedFrom).
+ * What a runner states in its own public AnswerBatch counts for nothing: a member cannot raise its
+ * weight by claiming, only by serving this peer (or, with other peers, by serving them: their weights).
  */
 
 /** Requests served in a day that earn one more turn. */
@@ -19,15 +24,18 @@ export function giveWeight(served: number): number {
   return Math.min(MAX_WEIGHT, 1 + Math.max(0, served) / GIVE_PER_TURN)
 }
 
-/** SlotTurns' `weightOf`: each member's weight from `counts` (per author, since a time in µs), read once a minute. */
+/**
+ * SlotTurns' `weightOf`: each member's weight from `served` (per runner, the requests it served this
+ * peer, signed by both, from a time in ms on: UsagePort's `acceptedFrom`), read once a minute.
+ */
 export function giveToGet(
-  counts: (sinceMicros: number) => ReadonlyMap<string, number>,
+  served: (sinceMs: number) => ReadonlyMap<string, number>,
   now: () => number = Date.now,
 ): (member: string) => number {
   let read: { at: number; counts: ReadonlyMap<string, number> } | null = null
   return (member) => {
     const t = now()
-    if (read === null || t - read.at >= REFRESH_MS) read = { at: t, counts: counts((t - DAY_MS) * 1000) }
+    if (read === null || t - read.at >= REFRESH_MS) read = { at: t, counts: served(t - DAY_MS) }
     return giveWeight(read.counts.get(member) ?? 0)
   }
 }

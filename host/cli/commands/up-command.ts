@@ -144,7 +144,7 @@ export function upCommand(): Command {
     )
     .option(
       '--give-to-get',
-      'members who served the mesh more (its public batches, last day) take more turns at this machine’s slots, up to 4 to 1',
+      'members who served this machine more (as both signed it, last day) take more turns at its slots, up to 4 to 1',
     )
     .option(
       '--require-keys',

@@ -1,12 +1,51 @@
 /**
- * Give to get (issue 47, point 4): a member's weight from the requests its public batches counted in
- * the last day, bounded, read once a minute; and the turns it buys at a busy runner.
+ * Give to get (issue 47, point 4): a member's weight from the requests it served in the last day,
+ * bounded, read once a minute; and the turns it buys at a busy runner. Counted as both parties signed
+ * it (issue 55, point 10): a runner that claims more in its own public batch than this peer's signed
+ * leaves hold gains nothing by it.
  */
 import { describe, expect, it } from 'vitest'
+import type { ConductorPort } from '../../../host/interface/conductor-port.ts'
 import { SlotTurns } from '../../../host/requests/direct/slot-turns.ts'
 import { giveToGet, giveWeight, MAX_WEIGHT } from '../../../host/usage/give-to-get.ts'
+import { UsageLedger } from '../../../host/usage/usage-ledger.ts'
+import type { ServedLeaf } from '../../../zomes-bindings/index.ts'
 
-const DAY_US = 24 * 3_600 * 1e6
+const DAY_MS = 24 * 3_600_000
+const NOW = Date.parse('2026-11-25T12:00:00Z')
+
+/** A request `runner` served this peer, as this peer signs it: accepted with the runner's proven leaf, or not. */
+function servedLeaf(runner: string, i: number, accepted: boolean): ServedLeaf {
+  const at = (NOW - 3_600_000 + i) * 1000
+  return {
+    request: i.toString(16).padStart(64, '0'),
+    runner,
+    model: 'm',
+    proof: accepted
+      ? {
+          batch: 'uhCkkBatch',
+          leaf: {
+            request: i.toString(16).padStart(64, '0'),
+            requester: 'uhCAkOwner',
+            model: 'm',
+            model_file_hash: null,
+            status: 'ok',
+            output_hash: 'a'.repeat(64),
+            tokens_in: 1,
+            tokens_out: 1,
+            started_at: at,
+            finished_at: at,
+          },
+          index: 0,
+          count: 1,
+          path: [],
+        }
+      : null,
+    output_hash: 'a'.repeat(64),
+    accepted,
+    reason: accepted ? '' : 'no proof came',
+  }
+}
 
 describe('give to get', () => {
   it.each([
@@ -38,7 +77,44 @@ describe('give to get', () => {
     expect(weightOf('uhCAkSharer')).toBe(2)
     now += 1
     expect(weightOf('uhCAkSharer')).toBe(MAX_WEIGHT)
-    expect(asked).toEqual([now - 60_000, now].map((t) => t * 1000 - DAY_US))
+    expect(asked).toEqual([now - 60_000, now].map((t) => t - DAY_MS))
+  })
+
+  it('a runner that over-claims in its public batch weighs only what this peer signed it served', async () => {
+    const ledger = new UsageLedger(() => NOW)
+    const conductor = ledger.watch({ callZome: async () => null } as unknown as Pick<
+      ConductorPort,
+      'callZome'
+    >)
+    // Whatever the over-claimer's own public AnswerBatches say (10,000 a day, the top weight), this
+    // peer asked it 3 requests and accepted them: its weight is theirs.
+    const leaves = [
+      ...Array.from({ length: 3 }, (_, i) => servedLeaf('uhCAkClaimer', i, true)),
+      // Leaves whose proof did not hold (or never came) count nothing.
+      ...Array.from({ length: 50 }, (_, i) => servedLeaf('uhCAkClaimer', 100 + i, false)),
+      ...Array.from({ length: 300 }, (_, i) => servedLeaf('uhCAkSharer', 1000 + i, true)),
+    ]
+    await conductor.callZome(
+      'resource_mesh',
+      'record_served_batch' as never,
+      {
+        leaves: {
+          root: 'c'.repeat(64),
+          totals: { count: leaves.length, tokens_in: 0, tokens_out: 0 },
+          accepted: 0,
+          leaves,
+        },
+        opened_at: NOW * 1000,
+        closed_at: NOW * 1000,
+      } as never,
+    )
+    const weightOf = giveToGet(
+      (since) => ledger.acceptedFrom(since),
+      () => NOW,
+    )
+    expect(weightOf('uhCAkClaimer')).toBe(giveWeight(3))
+    expect(weightOf('uhCAkSharer')).toBe(MAX_WEIGHT)
+    expect(weightOf('uhCAkTaker')).toBe(1)
   })
 
   it('a member who served 300 requests takes 4 turns to one of a member who served none', async () => {
