@@ -49,7 +49,10 @@ function proofOf(
     witnessed_at: Date.now() * 1000,
     witness: id(opts.witness ?? 'admin'),
   }
-  return { ...proof, witness: { statement, signature: signStatement(statement, keys[opts.witness ?? 'admin']!) } }
+  return {
+    ...proof,
+    witness: { statement, signature: signStatement(statement, keys[opts.witness ?? 'admin']!) },
+  }
 }
 
 const failure = (agent: string, proofs: MemberProof[]) =>
