@@ -114,10 +114,8 @@ export class BatchWindow<L, R> {
       if (Date.now() < slot.end) return this.#nextSlot()
       const open = this.#open
       if (open !== null && open.closedAt <= slot.end * 1000) this.#close()
-      else if (this.#sealedThrough < slot.end * 1000) {
-        this.#open = pending(slot, null)
-        this.#close()
-      }
+      // A timer that fired late may find a later slot's window open already: that one stays open.
+      else if (this.#sealedThrough < slot.end * 1000) this.#seal(pending(slot, null))
       this.#nextSlot()
     }, slot.end - now)
     this.#schedule.unref()
@@ -127,6 +125,10 @@ export class BatchWindow<L, R> {
     const window = this.#open
     if (window === null) return
     this.#open = null
+    this.#seal(window)
+  }
+
+  #seal(window: Pending<L, R>): void {
     if (window.timer !== null) clearTimeout(window.timer)
     this.#sealedThrough = Math.max(this.#sealedThrough, window.closedAt)
     const sealing = this.#init.seal(window.leaves, window.openedAt, window.closedAt).then(

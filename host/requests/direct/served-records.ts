@@ -13,7 +13,12 @@
  * batch says no count (`SERVED_PUBLIC`): every member writes the same thing at the same times, so a
  * bystander cannot tell which member asked the runner whose batch it sees (README, "The record").
  */
-import { type ServedLeaf, servedLeavesOf } from '../../../zomes-bindings/index.ts'
+import {
+  type AnswerBatch,
+  type EntryRecord,
+  type ServedLeaf,
+  servedLeavesOf,
+} from '../../../zomes-bindings/index.ts'
 import { payloadHash } from '../../identity/payload-hash.ts'
 import type { CarriedOps, OpCarrier } from '../../interface/carried-ops.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
@@ -22,7 +27,7 @@ import type { Logger } from '../../log/logger.ts'
 import { BatchWindow } from './batch-window.ts'
 import type { DirectRequest } from './direct-request.ts'
 import type { SignedLeaf } from './direct-runner.ts'
-import { coverLeaf, servedLeaf } from './served-leaf.ts'
+import { checkLeafProof, coverLeaf, servedLeaf } from './served-leaf.ts'
 
 export interface ServedRecordsInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
@@ -57,6 +62,8 @@ export class ServedRecords {
   readonly #counts = { recorded: 0, unrecorded: 0 }
   /** The latest runners' batches carried here and held (a few: one a window per runner). */
   readonly #carried = new Set<string>()
+  /** The runners' batches leaves were checked against (a few: a window's leaves cite the same). */
+  readonly #batches = new Map<string, Promise<EntryRecord<AnswerBatch> | null | undefined>>()
   readonly #waitMs: number
 
   constructor(init: ServedRecordsInit) {
@@ -159,7 +166,31 @@ export class ServedRecords {
     // Held now when the runner carried the batch its proof cites: the wait answers at once.
     const wait = this.#init.waitForAction
     if (wait === undefined) return leaf
-    return (await wait(proof.batch, this.#waitMs)) ? leaf : this.#notArrived(leaf, true)
+    if (!(await wait(proof.batch, this.#waitMs))) return this.#notArrived(leaf, true)
+    return this.#checked(leaf)
+  }
+
+  /**
+   * The leaf checked against the runner's batch it cites, held here, as the rules will check it
+   * (served-leaf.ts): a lying proof is dropped here, once, before the window is signed, not by a
+   * refusal that costs a seal of the whole window (issue 55, point 11). A check that cannot be made
+   * leaves the judgment to the rules.
+   */
+  async #checked(leaf: ServedLeaf): Promise<ServedLeaf> {
+    const proof = leaf.proof!
+    let batch = this.#batches.get(proof.batch)
+    if (batch === undefined) {
+      batch = this.#init.conductor.callZome('resource_mesh', 'get_answer_batch', proof.batch).then(
+        (record) => record,
+        () => undefined,
+      )
+      this.#batches.set(proof.batch, batch)
+      if (this.#batches.size > CARRIED_KEPT) this.#batches.delete(this.#batches.keys().next().value!)
+    }
+    const record = await batch
+    if (record == null) return leaf
+    const check = checkLeafProof(proof, record, leaf.runner)
+    return check.valid ? leaf : this.#unproven(leaf, `the runner's proof does not hold: ${check.reason}`)
   }
 
   #heldNow(batch: string): void {

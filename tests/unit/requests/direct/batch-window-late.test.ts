@@ -1,0 +1,38 @@
+/**
+ * A slot's timer that fires late, after the next slot began and a leaf opened that slot's window (a
+ * busy event loop): the late slot gets its own cover, and the open window keeps its leaves, sealed on
+ * its own slot. Before, the late slot's cover replaced the open window and its leaves were never sealed.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { BatchWindow } from '../../../../host/requests/direct/batch-window.ts'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('a schedule of every slot whose timer fires late', () => {
+  it('seals the late slot’s cover apart and keeps the leaves of the window already open', async () => {
+    vi.useFakeTimers({ now: 10_000 })
+    const seals: { leaves: string[]; openedAt: number }[] = []
+    const window = new BatchWindow<string, number>({
+      windowMs: 1000,
+      everySlot: true,
+      seal: async (leaves, openedAt) => {
+        seals.push({ leaves: [...leaves], openedAt: openedAt / 1000 })
+        return seals.length
+      },
+    })
+    window.start()
+    // The clock passes the slot's end (11 000) before its timer runs; a leaf opens the next slot's window.
+    vi.setSystemTime(11_500)
+    const sealed = window.add('a request')
+    await vi.advanceTimersByTimeAsync(1000)
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(await sealed).toEqual({ index: 0, sealed: 2 })
+    expect(seals.slice(0, 2)).toEqual([
+      { leaves: [], openedAt: 10_000 },
+      { leaves: ['a request'], openedAt: 11_000 },
+    ])
+    window.stopSchedule()
+  })
+})
