@@ -11,12 +11,14 @@ import { embeddedOpCarrier } from '../../host/conductor/embedded/replication/ind
 import { waitForAction } from '../../host/conductor/embedded/replication/wait-for-action.ts'
 import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
+import { OWN_STATEMENT, type ReleaseStatement, UNSTATED } from '../../host/interface/release.ts'
 import { silentLogger } from '../../host/log/logger.ts'
 import { createInvite, membraneProofOf } from '../../host/membership/invite.ts'
 import { privateMeshOf } from '../../host/membership/private-mesh.ts'
 import { libp2pAgentPort } from '../../host/node/agent-port.ts'
 import { NO_POLICY_VERDICT } from '../../host/policy/cedar-engine.ts'
 import { DirectService, type DirectServiceInit } from '../../host/requests/direct/direct-service.ts'
+import { DIRECT_PROTOCOL_V1, DIRECT_PROTOCOL_V2 } from '../../host/requests/direct/direct-wire.ts'
 import type { RoutePlanInput } from '../../host/requests/direct/route-plan.ts'
 import type { Worker } from '../../host/workers/worker.ts'
 import { type Player, type PlayerOptions, type Scenario, scenarioNetwork } from './harness.ts'
@@ -83,6 +85,7 @@ export function directService(
     policies,
     slotsOf: () => ({ slots: 512, busy: 0 }),
     agents: libp2pAgentPort(player.node),
+    versions: { of: (agent) => statedBy(runnerNow(), agent) },
     peers: async () => {
       const now = runnerNow()
       return now ? [runnerEntry(now.agentPubKey)] : []
@@ -95,6 +98,19 @@ export function directService(
     batchMaxLeaves: 64,
     logger: silentLogger(),
   })
+}
+
+/**
+ * The runner's hello as the requester heard it: this release's, but for a hand-written runner that
+ * serves version 1 of the direct protocol alone, which stands for a runner of release 0.1.0 (its hello
+ * would say so); undefined for any other agent (never met).
+ */
+function statedBy(runner: Player | null, agent: string): ReleaseStatement | undefined {
+  if (runner?.agentPubKey !== agent) return undefined
+  const served = runner.node.libp2p.getProtocols()
+  const v1Only =
+    !served.some((p) => p.endsWith(DIRECT_PROTOCOL_V2)) && served.some((p) => p.endsWith(DIRECT_PROTOCOL_V1))
+  return v1Only ? UNSTATED : OWN_STATEMENT
 }
 
 export const ask = (service: DirectService, prompt: string) =>

@@ -190,7 +190,13 @@ export class ServedRecords {
     const record = await batch
     if (record == null) return leaf
     const check = checkLeafProof(proof, record, leaf.runner)
-    return check.valid ? leaf : this.#unproven(leaf, `the runner's proof does not hold: ${check.reason}`)
+    if (check.valid) return leaf
+    // Said as a refusal by the rules is (#withoutRefused): it is their check, made before signing.
+    const rule = proof.count !== record.entry.totals.count ? 'proof_count_mismatch' : 'proof_invalid'
+    return this.#unproven(
+      leaf,
+      `the rules refused the runner's proof: ${rule}: ${check.reason} (found before signing)`,
+    )
   }
 
   #heldNow(batch: string): void {
