@@ -154,12 +154,34 @@ export const RevocationSchema = z
   })
 export type Revocation = z.infer<typeof RevocationSchema>
 
+/**
+ * An admin seals the invites of the 0.1.0 form (rules: legacy_seal.*), once every member reads the
+ * witnessed form: it lists each use of such an invite it had seen, in the order it saw them, and from
+ * then on a genesis on a legacy grant counts only if a seal lists its use (a genesis dated before the
+ * real holder's gains nothing). Permanent; more than one when the uses pass what one holds.
+ */
+export const LegacySealSchema = z.strictObject({
+  uses: list(
+    z.strictObject({ invite_id: InviteIdSchema, agent: AgentPubKeyB64Schema }),
+    LIMITS.legacy_seal.uses,
+  ).refine(
+    (uses) => new Set(uses.map((u) => `${u.invite_id}\n${u.agent}`)).size === uses.length,
+    'each use once',
+  ),
+})
+export type LegacySeal = z.infer<typeof LegacySealSchema>
+
 export const NodeCapabilityRecordSchema = entryRecord(NodeCapabilitySchema)
 export const RevocationRecordSchema = entryRecord(RevocationSchema)
+export const LegacySealRecordSchema = entryRecord(LegacySealSchema)
 
 export const agentRegistry = {
-  entryTypes: { NodeCapability: NodeCapabilitySchema, Revocation: RevocationSchema },
-  linkTypes: ['AllNodes', 'AgentToCapability', 'TagToAgent', 'AllRevocations'],
+  entryTypes: {
+    NodeCapability: NodeCapabilitySchema,
+    Revocation: RevocationSchema,
+    LegacySeal: LegacySealSchema,
+  },
+  linkTypes: ['AllNodes', 'AgentToCapability', 'TagToAgent', 'AllRevocations', 'AllLegacySeals'],
   functions: {
     /** Creates the agent's capability, or updates the one it already has. */
     advertise_capability: { input: NodeCapabilitySchema, output: RecordRefSchema },
@@ -169,5 +191,8 @@ export const agentRegistry = {
     /** Admins only (rules): writes a Revocation. */
     revoke: { input: RevocationSchema, output: RecordRefSchema },
     list_revocations: { input: NoInputSchema, output: z.array(RevocationRecordSchema) },
+    /** Admins only (rules): writes a LegacySeal. */
+    seal_legacy_invites: { input: LegacySealSchema, output: RecordRefSchema },
+    list_legacy_seals: { input: NoInputSchema, output: z.array(LegacySealRecordSchema) },
   },
 } as const

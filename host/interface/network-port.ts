@@ -85,6 +85,12 @@ export interface NetworkPort {
     | null
   /** Whether a revocation held here bars an agent (always false where none can be held). */
   isRevoked(agent: string): boolean
+  /**
+   * Whether `agent` is a member as this peer's store shows (its genesis held and valid, neither revoked
+   * nor warranted): what a heartbeat or a version statement must come from to count. Always true where
+   * the conductor itself keeps non-members out (Holochain's membrane).
+   */
+  isMember(agent: string): boolean
   /** Why the mesh refuses this peer, as far as its own store shows (a used invite, a revocation); else null. */
   standing(): string | null
 }

@@ -57,7 +57,7 @@ export class PeerVersions implements MeshVersions {
     const before = this.#stated.get(agent)
     this.#stated.delete(agent)
     this.#stated.set(agent, statement)
-    if (this.#stated.size > MAX_KEPT) this.#stated.delete(this.#stated.keys().next().value as string)
+    if (this.#stated.size > MAX_KEPT) this.#stated.delete(this.#evictable())
     if (before !== undefined && JSON.stringify(before) === JSON.stringify(statement)) return
     const gap = gapText(agent, this.#own, statement)
     if (gap !== null) this.#logger?.warn({ peer: agent, release: statement.release }, gap)
@@ -68,6 +68,16 @@ export class PeerVersions implements MeshVersions {
         `peer ${agent} runs Ripple ${statement.release}${said}, this peer ${this.#own.release}: both speak the same protocol versions`,
       )
     }
+  }
+
+  /**
+   * The statement to drop when full: the oldest of an agent that is not a member, so peers that hold
+   * only the network key cannot push members' statements out (and so hold new forms back).
+   */
+  #evictable(): string {
+    const members = new Set(this.#members())
+    for (const agent of this.#stated.keys()) if (!members.has(agent)) return agent
+    return this.#stated.keys().next().value as string
   }
 
   of(agent: string): ReleaseStatement | undefined {

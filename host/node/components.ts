@@ -58,6 +58,8 @@ export interface Components {
   artifacts: ArtifactsPort | null
   /** Keeps every artifact at its replication: it offers the node nothing but running. */
   keeper: Startable | null
+  /** Seals the mesh's invites of the 0.1.0 form once every member reads witnessed ones (admins, embedded). */
+  sealer: Startable | null
   policies: PoliciesPort
   splits: SplitsPort
   workers: WorkersPort

@@ -6,12 +6,17 @@
 import { hostname } from 'node:os'
 import { DNA_NAMES, fitText, LIMITS } from '../../zomes-bindings/index.ts'
 import { artifactTaskPayloads } from '../artifacts/task-payloads.ts'
+import { sealedUseKey } from '../conductor/embedded/validation/agent-standing.ts'
 import { LoadSampler, probeHardware } from '../hardware/index.ts'
+import type { MembraneProof } from '../identity/membrane-grant.ts'
 import { decodeRate, engineTags, freeSlots } from '../inference/engine/engine-capability.ts'
 import type { UnusableModel } from '../inference/gguf-scan.ts'
 import { withVisionTags } from '../inference/vision.ts'
 import type { LivePeers } from '../interface/live-peers.ts'
 import type { Logger } from '../log/logger.ts'
+import { witnessRole } from '../membership/admission-witness.ts'
+import { WITNESSED_ADMISSION } from '../membership/invite-service.ts'
+import { LegacySealer } from '../membership/legacy-sealer.ts'
 import { DaemonMetrics } from '../metrics/daemon-metrics.ts'
 import { trackTask } from '../metrics/track-task.ts'
 import { usageCounters } from '../metrics/usage-metrics.ts'
@@ -108,6 +113,7 @@ export function registryService(init: Pick<RegistryServiceInit, 'resampleInterva
         budget: c.budget,
         evictableModelBytes: () => c.models.evictableBytes(),
         onRecordsStored: c.backend.onRecordsStored ?? undefined,
+        isMember: (agent) => c.backend.isMember(agent),
         splits: () => c.report.splits(),
         logger: c.logger.child({ component: 'registry' }),
       })
@@ -210,4 +216,29 @@ export function trackSubmitted(c: Pick<Components, 'scheduler' | 'metrics' | 'lo
 
 export function child(logger: Logger, component: string): Logger {
   return logger.child({ component })
+}
+
+/** How often an admin looks whether the mesh's legacy invites can be sealed (members upgrade at their pace). */
+const LEGACY_SEAL_CHECK_MS = 30_000
+
+/** On an admin's embedded peer, what retires the invites of the 0.1.0 form (membership/legacy-sealer.ts). */
+export function legacySealer(init: { membraneProof: MembraneProof | null }) {
+  return service(
+    ['backend', 'conductor', 'network', 'logger'],
+    ({ backend, conductor, network, logger }) => {
+      const { legacy, versions } = backend
+      if (legacy === null || versions === null) return null
+      return new LegacySealer({
+        admin: witnessRole(network, conductor.agentPubKey, init.membraneProof) === 'admin',
+        everyMemberReadsWitnessed: () => versions.everySpeaks('admission', WITNESSED_ADMISSION),
+        uses: () => legacy.uses(),
+        sealed: () => legacy.sealed(),
+        sealedKey: (use) => sealedUseKey(use.invite_id, use.agent),
+        write: (seal) => conductor.callZome('agent_registry', 'seal_legacy_invites', seal),
+        intervalMs: LEGACY_SEAL_CHECK_MS,
+        logger: logger.child({ component: 'admission' }),
+      })
+    },
+    'started',
+  )
 }

@@ -12,6 +12,8 @@ import {
   createEmbeddedPeer,
   embeddedOpCarrier,
   heldRedemptions,
+  legacyUses,
+  membershipOf,
   ownStanding,
   recordsAbout,
   waitForAction,
@@ -33,6 +35,7 @@ import type { Logger } from '../log/logger.ts'
 import { ADMIT_PROTOCOL } from '../membership/admission-wire.ts'
 import { admissionWitness, witnessRole } from '../membership/admission-witness.ts'
 import { networkIdHex } from '../membership/invite.ts'
+import type { LegacyUse } from '../membership/legacy-sealer.ts'
 import { memberProofChain } from '../membership/member-proof.ts'
 import { WitnessedRedemptions } from '../membership/witnessed-redemptions.ts'
 import type { PeerVersions } from '../net/mesh-versions.ts'
@@ -56,6 +59,11 @@ export interface NetworkBackend extends NetworkPort {
    * conductor's peers state none to this host).
    */
   versions: PeerVersions | null
+  /**
+   * The uses of 0.1.0 invites by members, and those the admins sealed (embedded only): what an admin
+   * seals once every member reads witnessed invites (membership/legacy-sealer.ts).
+   */
+  legacy: { uses(): LegacyUse[]; sealed(): ReadonlySet<string> | null } | null
   stop(): Promise<void>
 }
 
@@ -164,8 +172,13 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       libp2p: peer.node.gate.membersOnly(peer.node.libp2p),
       agents: libp2pAgentPort(peer.node),
       versions: peer.node.versions,
+      legacy: {
+        uses: () => legacyUses(peer.conductor, peer.replication),
+        sealed: () => peer.replication.legacySealed(),
+      },
       warrantAuthor: (...args) => peer.replication.warrantAuthor(...args),
       isRevoked: (agent) => peer.replication.isRevoked(agent),
+      isMember: (agent) => membershipOf(peer.conductor, peer.replication, agent) === null,
       standing: () => ownStanding(peer.conductor, peer.replication),
       async stop() {
         await api?.close()
@@ -199,12 +212,14 @@ async function startHolochain(options: BackendOptions): Promise<NetworkBackend> 
     onOpAges: null,
     warrantAuthor: null,
     isRevoked: () => false,
+    isMember: () => true,
     // A Holochain conductor keeps its peers' judgements to itself.
     standing: () => null,
     adminUrl: null,
     libp2p: null,
     agents: null,
     versions: null,
+    legacy: null,
     stop: () => backend.stop(),
   }
 }

@@ -12,6 +12,7 @@ import { UsageLedger } from '../usage/usage-ledger.ts'
 import { type ServiceFactories, service } from './components.ts'
 import {
   daemonMetrics,
+  legacySealer,
   livePeers,
   meshUsage,
   policyService,
@@ -69,6 +70,7 @@ export function nodeServices(init: HostNodeInit): ServiceFactories {
     direct: directService(init),
     meshUsage: meshUsage(),
     keeper: replicationKeeper(),
+    sealer: legacySealer(init),
     requests: requestRunner(),
     memory: memoryService(),
   }

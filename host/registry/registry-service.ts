@@ -49,6 +49,12 @@ export interface RegistryInit {
    * without it the capability entries are read again every second.
    */
   onRecordsStored?: (dna: 'agent_registry', listener: () => void) => () => void
+  /**
+   * Whether an agent is a member as the store shows (NetworkPort.isMember): only a member's heartbeat
+   * is heard and only members are awaited by new forms, so anyone holding the network key alone can
+   * neither hold the mesh to old forms nor fill this peer's view.
+   */
+  isMember: (agent: string) => boolean
   logger: Logger
 }
 
@@ -137,7 +143,8 @@ export class RegistryService implements RegistryPort {
   /** The other members a new form waits for (PeerView.awaitedOthers): the mesh's versions ask it. */
   awaitedOthers(now = Date.now()): string[] {
     const known = (this.#nodes ?? []).map((record) => record.author)
-    return this.#view.awaitedOthers(known, this.#startedAt, now)
+    // A revoked or warranted member's capability entry stays in the store; it is awaited no more.
+    return this.#view.awaitedOthers(known, this.#startedAt, now).filter(this.#init.isMember)
   }
 
   /** Every peer known here with its status; self first. */
@@ -227,6 +234,10 @@ export class RegistryService implements RegistryPort {
         { from: signal.from },
         'ignored an agent_registry signal that is not a heartbeat',
       )
+      return
+    }
+    if (!this.#init.isMember(signal.from)) {
+      this.#init.logger.debug({ from: signal.from }, 'ignored a heartbeat from an agent that is not a member')
       return
     }
     this.#view.recordHeartbeat(signal.from, parsed.data, Date.now())

@@ -511,6 +511,37 @@ const revocationCases = new Cases('agent_registry', 'Revocation', membrane)
   .change('update', 'update', revocation, bad('revocation.no_update'), { original: revocationRecord })
   .change('delete', 'delete', null, bad('revocation.no_delete'), { original: revocationRecord })
 
+// Legacy seals: an admin lists the uses of 0.1.0 invites it saw (issue 55, point 1).
+
+const seal: Json = { uses: [{ invite_id: grant.invite_id, agent: bob }] }
+const sealRecord = dep(action('seal'), alice, 'LegacySeal', seal)
+const legacySealCases = new Cases('agent_registry', 'LegacySeal', membrane)
+  .valid('the progenitor seals the uses it saw', seal)
+  .valid('an agent invited as admin seals', seal, { author: carol, authorProof: invitedAs('admin') })
+  .invalid('by an agent invited as member', seal, 'legacy_seal.author_is_admin', {
+    author: carol,
+    authorProof: invitedAs('member'),
+  })
+  .invalid('with no use', { uses: [] }, 'legacy_seal.uses_count')
+  .invalid(
+    'a use twice',
+    { uses: [...(seal.uses as Json[]), ...(seal.uses as Json[])] },
+    'legacy_seal.uses_unique',
+  )
+  .invalid(
+    'an invite id in capitals',
+    { uses: [{ invite_id: 'ABCDEF0123456789ABCDEF0123456789', agent: bob }] },
+    'legacy_seal.uses_invite_id_format',
+  )
+  .invalid(
+    'an agent that is an action hash',
+    { uses: [{ invite_id: grant.invite_id, agent: action('x') }] },
+    'legacy_seal.uses_agent_format',
+  )
+  .invalid('a field it does not know', { ...seal, note: 'x' }, 'legacy_seal.shape')
+  .change('update', 'update', seal, bad('legacy_seal.no_update'), { original: sealRecord })
+  .change('delete', 'delete', null, bad('legacy_seal.no_delete'), { original: sealRecord })
+
 const unknownDna = new Cases('agent_registry', 'NodeCapability')
 unknownDna.add(
   'unknown DNA',
@@ -1800,7 +1831,7 @@ const snapshotCases = new Cases('memory_shards', 'ShardSnapshot', { author: bob,
   })
 
 const files: Record<DnaName, Cases[]> = {
-  agent_registry: [nodeCapability, unknownDna, membraneCases, revocationCases],
+  agent_registry: [nodeCapability, unknownDna, membraneCases, revocationCases, legacySealCases],
   resource_mesh: [
     taskCases,
     claimCases,

@@ -1,5 +1,6 @@
 //! agent_registry: NodeCapability (one per agent, only its author may update or delete it) and
-//! Revocation (an admin withdraws an agent, or an invite not used yet; permanent).
+//! Revocation (an admin withdraws an agent, or an invite not used yet; permanent) and LegacySeal (an
+//! admin lists the uses of 0.1.0 invites it saw; from then on those are all a legacy grant admits).
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -12,6 +13,7 @@ pub fn rules(entry_type: &str) -> Option<Rules> {
     match entry_type {
         "NodeCapability" => Some(node_capability),
         "Revocation" => Some(revocation),
+        "LegacySeal" => Some(legacy_seal),
         _ => None,
     }
 }
@@ -24,6 +26,19 @@ struct Revocation {
     #[serde(deserialize_with = "nullable")]
     invite_id: Option<String>,
     reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LegacySeal {
+    uses: Vec<SealedUse>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SealedUse {
+    invite_id: String,
+    agent: String,
 }
 
 #[derive(Deserialize)]
@@ -189,5 +204,20 @@ fn revocation(input: &ValidationInput) -> Verdict {
     ck.rule("progenitor", r.agent.is_none() || r.agent.as_deref() != progenitor, || {
         "the progenitor cannot be revoked".into()
     })?;
+    author_is_admin(&ck, input)
+}
+
+fn legacy_seal(input: &ValidationInput) -> Verdict {
+    let ck = Ck::new("legacy_seal");
+    ck.rights(input, Change::Never, Change::Never)?;
+    let seal: LegacySeal = ck.parse(input.entry.as_deref())?;
+    ck.count("uses", &seal.uses, LEGACY_SEAL_USES)?;
+    for u in &seal.uses {
+        let hex = u.invite_id.len() == 32 && u.invite_id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        ck.format("uses.invite_id", hex, "32 lowercase hex characters")?;
+        ck.hash("uses.agent", &u.agent, HashKind::Agent)?;
+    }
+    let keys: Vec<String> = seal.uses.iter().map(|u| format!("{}\n{}", u.invite_id, u.agent)).collect();
+    ck.unique("uses", keys.iter().map(String::as_str))?;
     author_is_admin(&ck, input)
 }

@@ -43,6 +43,18 @@ struct MembraneCheck {
     /// the lesser agent key): the uses it has had already.
     #[serde(default)]
     prior_uses: u32,
+    /// The witness is revoked or warranted as the validating peer holds it (issue 55, point 3): its
+    /// statements may carry any time it chose, so none of them counts any more.
+    #[serde(default)]
+    witness_barred: bool,
+    /// When the witness itself was admitted (µs: its own redemption time; absent for the progenitor):
+    /// it cannot have witnessed anything before it was a member.
+    #[serde(default, deserialize_with = "nullable")]
+    witness_since: Option<u64>,
+    /// For a grant without `witnessed` (0.1.0), once an admin sealed the legacy invites (a `LegacySeal`
+    /// held): whether the seal lists this agent's use of the grant. Absent while no seal is held.
+    #[serde(default, deserialize_with = "nullable")]
+    legacy_listed: Option<bool>,
 }
 
 /// How far ahead of the witness's clock an invite's `issued_at` may be (the admin's clock may run ahead).
@@ -176,11 +188,35 @@ pub fn membrane_proof(input: &ValidationInput) -> Verdict {
     ck.format("grant.role", Role::named(&g.role).is_some(), "member, worker or admin")?;
     // The time the invite was redeemed: the witness's, or (a grant from 0.1.0) the genesis' own.
     let redeemed_at = match &proof.witness {
-        Some(w) => witnessed_at(&ck, input, progenitor, network, g, w, c.witness_proof.as_ref())?,
+        Some(w) => {
+            let at = witnessed_at(&ck, input, progenitor, network, g, w, c.witness_proof.as_ref())?;
+            ck.rule("witness_barred", !c.witness_barred, || {
+                format!("the redemption was witnessed by {}, whom this mesh revoked or warranted", w.statement.witness)
+            })?;
+            ck.rule("witness_not_yet_member", c.witness_since.map_or(true, |since| at >= since), || {
+                format!(
+                    "the witness {} states it saw the redemption at {at} µs, before it was itself admitted (at {} µs)",
+                    w.statement.witness,
+                    c.witness_since.unwrap_or(0)
+                )
+            })?;
+            at
+        }
         None => {
             ck.rule("unwitnessed", g.witnessed != Some(true), || {
                 format!("invite {} is redeemed only with a member's witness, and this chain has none", g.invite_id)
             })?;
+            // Once sealed, a legacy grant admits exactly the uses the seal lists: a genesis dated before
+            // the real holder's (its time is its author's to choose) gains nothing.
+            ck.rule("legacy_retired", c.legacy_listed != Some(false), || {
+                format!(
+                    "invite {} is of the 0.1.0 form, and the mesh's admins sealed those: it admits only the machines that had joined with it",
+                    g.invite_id
+                )
+            })?;
+            if c.legacy_listed == Some(true) {
+                return Ok(());
+            }
             c.genesis_at
         }
     };

@@ -147,3 +147,43 @@ fn a_statement_with_a_field_it_does_not_know_is_refused() {
     extra["witness"]["statement"]["role"] = json!("admin");
     assert!(rule_of(check(extra, IN_TIME_US, json!({}))).starts_with("membrane_proof."));
 }
+
+// Issue 55, point 3: a witness is trusted for what the mesh holds of it, not for its role alone.
+#[test]
+fn a_barred_witness_counts_for_nothing() {
+    let member = json!({ "grant": { "network_id": NETWORK, "role": "member", "invite_id": "f".repeat(32),
+        "issued_at": ISSUED_MS, "expires_at": EXPIRES_MS, "issuer": ADMIN, "uses": 1 }, "signature": SIG });
+    let by_member = witnessed(MEMBER, JOINER, IN_TIME_US);
+    let ok = json!({ "witness_proof": member, "witness_barred": false });
+    assert_eq!(rule_of(check(by_member.clone(), IN_TIME_US, ok)), "valid");
+    let barred = json!({ "witness_proof": member, "witness_barred": true });
+    assert_eq!(rule_of(check(by_member, IN_TIME_US, barred)), "membrane_proof.witness_barred");
+}
+
+#[test]
+fn a_witness_cannot_have_seen_a_redemption_before_it_was_itself_admitted() {
+    let member = json!({ "grant": { "network_id": NETWORK, "role": "admin", "invite_id": "f".repeat(32),
+        "issued_at": ISSUED_MS, "expires_at": EXPIRES_MS, "issuer": ADMIN, "uses": 1 }, "signature": SIG });
+    let by_member = witnessed(MEMBER, JOINER, IN_TIME_US);
+    for (since, rule) in [(IN_TIME_US - 1, "valid"), (IN_TIME_US, "valid"), (IN_TIME_US + 1, "membrane_proof.witness_not_yet_member")] {
+        let extra = json!({ "witness_proof": member, "witness_since": since });
+        assert_eq!(rule_of(check(by_member.clone(), IN_TIME_US, extra)), rule, "admitted at {since}");
+    }
+}
+
+// Issue 55, point 1: once sealed, a legacy grant admits the uses the seal lists and no others,
+// whatever time their geneses claim.
+#[test]
+fn a_sealed_legacy_grant_admits_only_the_uses_listed() {
+    let old = json!({ "grant": grant(false), "signature": SIG });
+    // Listed: valid even past the expiry and after other uses (the seal is the admins' record of it).
+    let listed = json!({ "legacy_listed": true, "prior_uses": 3 });
+    assert_eq!(rule_of(check(old.clone(), LATE_US, listed)), "valid");
+    // Not listed: refused however early its genesis says it was written.
+    for genesis_at in [0, IN_TIME_US] {
+        let extra = json!({ "legacy_listed": false });
+        assert_eq!(rule_of(check(old.clone(), genesis_at, extra)), "membrane_proof.legacy_retired");
+    }
+    // No seal held: the 0.1.0 rule, as before.
+    assert_eq!(rule_of(check(old, 0, json!({ "prior_uses": 0 }))), "valid");
+}

@@ -11,6 +11,7 @@ import { type DnaDef, type DnaModifiers, dnaHashOf } from './dna.ts'
 import { indexEntryKeys } from './entry-keys.ts'
 import { type CellContext, Hdk } from './hdk.ts'
 import { type CommittedAction, SourceChain } from './source-chain.ts'
+import { type AgentStanding, NO_STANDING } from './validation/agent-standing.ts'
 import { checkActionRules, type RulesContext, storeRecords } from './validation/record-rules.ts'
 import type { RulesValidator } from './validation/validator.ts'
 
@@ -26,6 +27,8 @@ export interface CellInit {
   onCommitted?: (cell: Cell, actions: CommittedAction[]) => void
   /** Microseconds since the epoch; injectable for tests. */
   now?: () => number
+  /** What is held against other agents (revocations, warrants, sealed legacy grants); default: nothing. */
+  standing?: AgentStanding
 }
 
 export class Cell {
@@ -49,12 +52,14 @@ export class Cell {
       store: init.store,
       validator: init.validator,
       properties: init.modifiers.properties,
+      standing: init.standing ?? NO_STANDING,
     }
     this.#storedRules = {
       validator: init.validator,
       dna: init.dna,
       properties: init.modifiers.properties,
       source: storeRecords(init.store, dnaHash),
+      standing: init.standing ?? NO_STANDING,
     }
   }
 

@@ -22,6 +22,7 @@ import type { CommitFeed, OpsCommittedEvent } from './commit-feed.ts'
 import { InvalidZomeCallError, ZomeFunctionNotImplementedError } from './errors.ts'
 import type { Hdk } from './hdk.ts'
 import type { SignalTransport } from './signal-transport.ts'
+import type { StandingRelay } from './validation/agent-standing.ts'
 import { type CoordinatorZome, coordinatorZomes, readOnlyZomeFns, type ZomeFunction } from './zomes/index.ts'
 
 /** Thrown when the conductor is used after `close()`. */
@@ -41,6 +42,8 @@ export interface EmbeddedConductorParts {
   store: ChainStore
   signals: SignalTransport
   commits: CommitFeed
+  /** What the cells' rules hold against other agents; replication attaches what it knows. */
+  standing: StandingRelay
   logger: Logger
 }
 
@@ -48,6 +51,7 @@ export class EmbeddedConductor implements ConductorPort {
   readonly backend = 'embedded' as const
   readonly agentPubKey: string
   readonly store: ChainStore
+  readonly standing: StandingRelay
   readonly #cells: Map<DnaName, Cell>
   readonly #signals: SignalTransport
   readonly #logger: Logger
@@ -59,6 +63,7 @@ export class EmbeddedConductor implements ConductorPort {
   constructor(parts: EmbeddedConductorParts) {
     this.agentPubKey = encodeHashB64(parts.agentPubKey)
     this.store = parts.store
+    this.standing = parts.standing
     this.#cells = parts.cells
     this.#signals = parts.signals
     this.#commits = parts.commits

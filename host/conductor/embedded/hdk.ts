@@ -14,6 +14,7 @@ import { RecordNotFoundError, UnknownTypeError } from './errors.ts'
 import { ActionTypes, DetailsTypes, EntryDhtStatuses, ValidationStatuses } from './hc-enums.ts'
 import { toLink, toRecord, toSignedActionHashed } from './record.ts'
 import type { ChainWrite } from './source-chain.ts'
+import type { AgentStanding } from './validation/agent-standing.ts'
 import {
   checkEntryRules,
   entryTypeName,
@@ -34,6 +35,7 @@ export interface CellContext {
   store: ChainStore
   validator: RulesValidator
   properties: Record<string, unknown>
+  standing: AgentStanding
 }
 
 export interface AgentInfo {
@@ -68,7 +70,9 @@ export class Hdk {
         findEntry: (hash) => this.#findEntry(hash),
         genesisProof: (author) => this.#stored.genesisProof(author),
         inviteUses: (inviteId) => this.#stored.inviteUses(inviteId),
+        admittedAt: (author) => this.#stored.admittedAt(author),
       },
+      standing: ctx.standing,
     }
   }
 

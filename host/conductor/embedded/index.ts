@@ -20,6 +20,7 @@ import { EmbeddedConductor } from './conductor.ts'
 import { RULES_LINEAGE } from './dna.ts'
 import { zomeEntryKeys } from './entry-keys.ts'
 import { MemorySignalHub, type SignalTransport } from './signal-transport.ts'
+import { StandingRelay } from './validation/agent-standing.ts'
 import { DEFAULT_RULES_WASM, loadRulesValidator } from './validation/rules-wasm.ts'
 import type { RulesValidator } from './validation/validator.ts'
 
@@ -72,6 +73,7 @@ export async function createEmbeddedConductor(init: EmbeddedConductorInit): Prom
   const key = await openAgentKey(init.dataDir)
   const store = openSqliteChainStore(join(init.dataDir, CONDUCTOR_DB_FILE))
   const commits = new CommitFeed(logger)
+  const standing = new StandingRelay()
   try {
     const cells = new Map<DnaName, Cell>()
     for (const dna of DNA_NAMES) {
@@ -94,6 +96,7 @@ export async function createEmbeddedConductor(init: EmbeddedConductorInit): Prom
         validator,
         membraneProof: init.membraneProof,
         onCommitted: (c, actions) => commits.publish(c, actions),
+        standing,
       })
       cells.set(dna, cell)
     }
@@ -104,6 +107,7 @@ export async function createEmbeddedConductor(init: EmbeddedConductorInit): Prom
       store,
       signals,
       commits,
+      standing,
       logger,
     })
     logger.info({ agent: conductor.agentPubKey, network: init.network.name }, 'embedded conductor open')

@@ -34,6 +34,8 @@ const EXPECTED_FUNCTIONS: Record<DnaName, string[]> = {
     'find_nodes_by_tag',
     'revoke',
     'list_revocations',
+    'seal_legacy_invites',
+    'list_legacy_seals',
   ],
   resource_mesh: [
     'submit_task',
@@ -97,7 +99,7 @@ describe('contract', () => {
 
   it('names the entry types of design section 3', () => {
     expect(Object.fromEntries(DNA_NAMES.map((d) => [d, Object.keys(contract[d].entryTypes)]))).toEqual({
-      agent_registry: ['NodeCapability', 'Revocation'],
+      agent_registry: ['NodeCapability', 'Revocation', 'LegacySeal'],
       resource_mesh: [
         'Task',
         'Claim',
@@ -192,6 +194,8 @@ describe('contract', () => {
       | 'find_nodes_by_tag'
       | 'revoke'
       | 'list_revocations'
+      | 'seal_legacy_invites'
+      | 'list_legacy_seals'
     >()
     expectTypeOf<ZomeInput<'resource_mesh', 'list_open_tasks'>>().toEqualTypeOf<null>()
     expectTypeOf<ZomeOutput<'resource_mesh', 'get_task_state'>>().toMatchTypeOf<{ status: string } | null>()

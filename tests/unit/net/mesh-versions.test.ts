@@ -51,4 +51,13 @@ describe('mesh versions', () => {
     versions.useMembers(() => ['me'])
     expect(versions.everySpeaks('direct', 2)).toBe(true)
   })
+  it("keeps members' statements when strangers' hellos overflow what it keeps", () => {
+    const versions = new PeerVersions({ own, self: 'me', members: () => ['member'] })
+    versions.record('member', newer)
+    for (let i = 0; i < 5000; i++) versions.record(`stranger-${i}`, UNSTATED)
+    expect(versions.of('member')).toEqual(newer)
+    expect(versions.of('stranger-0')).toBeUndefined()
+    expect(versions.of('stranger-4999')).toEqual(UNSTATED)
+    expect(versions.everySpeaks('direct', 2)).toBe(true)
+  })
 })

@@ -55,6 +55,7 @@ function startRegistry(
   describe: () => Promise<NodeCapability>,
   resampleIntervalMs = 60_000,
   budget?: MemoryBudget,
+  isMember: (agent: string) => boolean = (agent) => agent !== 'stranger',
 ) {
   registry = new RegistryService({
     conductor,
@@ -64,6 +65,7 @@ function startRegistry(
     loadSampler: new LoadSampler(),
     queueDepth: () => 0,
     ...(budget && { budget }),
+    isMember,
     logger: silentLogger(),
   })
   return registry.start().then(() => registry as RegistryService)
@@ -107,6 +109,19 @@ describe('RegistryService', () => {
       ['alice', 'online'],
     ])
     expect(peers[1]?.load).toEqual(heartbeat)
+
+    await registry.stop()
+    expect(fake.handlers.size).toBe(0)
+  })
+
+  it('hears no heartbeat from an agent that is not a member, nor waits for it in new forms', async () => {
+    const fake = recordingConductor()
+    const registry = await startRegistry(fake.conductor, async () => CAPABILITY)
+    const heartbeat = { cpu_pct: 1, ram_pct: 1, gpu_pct: null, queue_depth: 0, timestamp: Date.now() * 1000 }
+    fake.deliver({ dna: 'agent_registry', from: 'stranger', payload: heartbeat })
+    fake.deliver({ dna: 'agent_registry', from: 'alice', payload: heartbeat })
+    expect((await registry.peers()).map((p) => p.agent)).toEqual([AGENT, 'alice'])
+    expect(registry.awaitedOthers()).toEqual(['alice'])
 
     await registry.stop()
     expect(fake.handlers.size).toBe(0)

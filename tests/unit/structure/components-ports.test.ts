@@ -25,6 +25,7 @@ const PORTS: Record<string, string> = {
   ipfs: 'IpfsStore', // ipfs/ipfs-store.ts
   artifacts: 'ArtifactsPort', // artifacts/artifacts-port.ts
   keeper: 'Startable', // interface/startable.ts
+  sealer: 'Startable', // interface/startable.ts
   policies: 'PoliciesPort', // policy/policies-port.ts
   splits: 'SplitsPort', // split/splits-port.ts
   workers: 'WorkersPort', // workers/workers-port.ts

@@ -37,6 +37,7 @@ import { ActionTypes } from '../hc-enums.ts'
 import { inviteIdOf } from '../validation/membrane-proof.ts'
 import { storeRecords } from '../validation/record-rules.ts'
 import { InvalidEntryError, UnresolvedDependenciesError } from '../validation/validator.ts'
+import type { LegacySeals } from './legacy-seals.ts'
 import type { OpBatch, WireOp } from './op-wire.ts'
 import { type PendingOp, PendingOps } from './pending-ops.ts'
 import { RevocationList, revocationWritten } from './revocations.ts'
@@ -68,6 +69,8 @@ export interface OpIngestInit {
   revocations?: RevocationList
   /** Called when a revocation is stored, and when an op is ignored because its author is revoked. */
   onRevoked?: (agent: string | null) => void
+  /** The legacy seals held; ingest adds those it stores. */
+  seals?: LegacySeals
 }
 
 /** A batch of ops and the agent of the peer that delivered it (null when its key is not an agent key). */
@@ -87,6 +90,7 @@ export class OpIngest {
   readonly #pending: PendingOps
   readonly #revocations: RevocationList
   readonly #onRevoked: (agent: string | null) => void
+  readonly #seals: LegacySeals | undefined
   /** Authors with an op refused for their revocation: the rest of their chains follow it. */
   readonly #revoked = new Set<string>()
 
@@ -99,6 +103,7 @@ export class OpIngest {
     this.#warrants = new WarrantBook(init.store, init.self, init.now ?? nowMicros)
     this.#revocations = init.revocations ?? new RevocationList()
     this.#onRevoked = init.onRevoked ?? (() => {})
+    this.#seals = init.seals
   }
 
   /** The cell of a DNA hash this conductor runs, or undefined. */
@@ -257,8 +262,9 @@ export class OpIngest {
     return 'stored'
   }
 
-  /** Adds the revocation `action` wrote, if it wrote one (a stored op, or a commit of this agent). */
+  /** Adds the revocation or legacy seal `action` wrote, if any (a stored op, or a commit of this agent). */
   noteRevocation(cell: Cell, action: Action, entry: StoredEntry | null): void {
+    this.#seals?.note(cell.dna, action, entry)
     const revocation = revocationWritten(cell.dna, action, entry)
     if (revocation !== null && this.#revocations.add(revocation, action.timestamp)) this.#onRevoked(null)
   }

@@ -18,6 +18,7 @@ import type { StoredAction, Warrant } from '../../../storage/chain-store.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import { AntiEntropy, SYNC_PROTOCOL } from './anti-entropy.ts'
 import { MalformedMessageError } from './errors.ts'
+import { LegacySeals } from './legacy-seals.ts'
 import { type IngestResult, OpIngest } from './op-ingest.ts'
 import { decodeOpBatch, encodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
 import { PeerSyncs } from './peer-syncs.ts'
@@ -47,6 +48,8 @@ export interface Replication {
   listWarrants(): WarrantView[]
   /** True when `agent` (HoloHashB64) is warranted here. */
   isWarranted(agent: string): boolean
+  /** The uses of 0.1.0 invites the admins sealed (sealedUseKey), or null while none is sealed. */
+  legacySealed(): ReadonlySet<string> | null
   /** True when a revocation held here names `agent` (HoloHashB64) or the invite it joined with. */
   isRevoked(agent: string): boolean
   /**
@@ -87,6 +90,7 @@ class Replicator implements Replication {
   readonly #intervalMs: number
   readonly #ingest: OpIngest
   readonly #revocations: RevocationGuard
+  readonly #seals = new LegacySeals()
   readonly #antiEntropy: AntiEntropy
   readonly #dnaNames = new Map<string, DnaName>()
   readonly #listeners = new Set<(event: OpsStoredEvent) => void>()
@@ -132,6 +136,12 @@ class Replicator implements Replication {
       logger: this.#logger,
       revocations: this.#revocations.list,
       onRevoked: (agent) => this.#revocations.onRevoked(agent),
+      seals: this.#seals,
+    })
+    // The rules of a genesis judge its witness and its legacy grant by what this peer holds.
+    init.conductor.standing.attach({
+      barred: (agent) => this.isRevoked(agent) || this.isWarranted(agent),
+      legacySealed: () => this.#seals.sealed(),
     })
     this.#antiEntropy = new AntiEntropy({
       rpc: init.node.rpc,
@@ -153,6 +163,8 @@ class Replicator implements Replication {
     // Open to every peer of the network: a newcomer's genesis, its membership, arrives this way.
     await this.#node.rpc.handle(SYNC_PROTOCOL, this.#antiEntropy.handler, { openToNetwork: true })
     await this.#revocations.start()
+    const seals = await this.#conductor.callZome('agent_registry', 'list_legacy_seals', null)
+    for (const record of seals) this.#seals.add(record.entry)
     this.#unsubscribe = this.#conductor.onOpsCommitted((event) => {
       const cell = this.#conductor.cell(event.dna)
       for (const a of event.actions) this.#ingest.noteRevocation(cell, a.content, a.entry)
@@ -193,6 +205,10 @@ class Replicator implements Replication {
 
   isRevoked(agent: string): boolean {
     return this.#revocations.isRevoked(agent)
+  }
+
+  legacySealed(): ReadonlySet<string> | null {
+    return this.#seals.sealed()
   }
 
   receiveCarried(dna: DnaName, ops: WireOp[], from: string): IngestResult | null {

@@ -13,6 +13,7 @@ import { decodeAction, writesPrivateEntry } from '../action.ts'
 import { type DnaDef, visibilityOf } from '../dna.ts'
 import { UnknownTypeError } from '../errors.ts'
 import { ActionTypes } from '../hc-enums.ts'
+import { type AgentStanding, sealedUseKey } from './agent-standing.ts'
 import {
   type InviteUse,
   inviteIdOf,
@@ -43,6 +44,8 @@ export interface RecordSource {
   genesisProof(author: Uint8Array): unknown
   /** The geneses held in this DNA whose membrane proof cites invite `inviteId`. */
   inviteUses(inviteId: string): InviteUse[]
+  /** When `author` was admitted (µs, `redeemedAt` of its genesis here), or undefined when not held. */
+  admittedAt(author: Uint8Array): number | undefined
 }
 
 export interface RulesContext {
@@ -51,6 +54,7 @@ export interface RulesContext {
   /** The DNA properties of the network (e.g. the progenitor key). */
   properties: Record<string, unknown>
   source: RecordSource
+  standing: AgentStanding
 }
 
 /**
@@ -70,6 +74,10 @@ export function storeRecords(store: ChainStore, dnaHash: Uint8Array): RecordSour
     },
     findEntry: (hash) => store.getEntry(hash),
     genesisProof: (author) => heldGenesis(store, dnaHash, author)?.proof,
+    admittedAt(author) {
+      const genesis = heldGenesis(store, dnaHash, author)
+      return genesis && redeemedAt(genesis.proof, genesis.at)
+    },
     inviteUses(inviteId) {
       const uses: InviteUse[] = []
       for (const { author } of store.chainHeads(dnaHash)) {
@@ -223,7 +231,7 @@ export function checkActionRules(ctx: RulesContext, action: Action, entry: Store
         entry: {
           ...entry,
           issuer_proof: memberProof(ctx, issuer, author),
-          ...(witness === null ? {} : { witness_proof: memberProof(ctx, witness, author) }),
+          ...(witness === null ? legacyFacts(ctx, inviteId, author) : witnessFacts(ctx, witness, author)),
           prior_uses: priorUses,
         },
       })
@@ -266,6 +274,24 @@ function memberProof(ctx: RulesContext, agent: unknown, author: string): unknown
   const held = ctx.source.genesisProof(key)
   if (held === undefined) throw new UnresolvedDependenciesError([agent])
   return held
+}
+
+/**
+ * What the rules judge a witness by beyond its proof: barred here (revoked, warranted), and when it was
+ * itself admitted (awaited with its genesis by memberProof; absent for the progenitor).
+ */
+function witnessFacts(ctx: RulesContext, witness: string, author: string) {
+  const proof = memberProof(ctx, witness, author)
+  const since =
+    proof === null || witness === author ? null : ctx.source.admittedAt(decodeHashB64(witness, 'agent'))
+  return { witness_proof: proof, witness_barred: ctx.standing.barred(witness), witness_since: since ?? null }
+}
+
+/** For a genesis without a witness: whether the admins' seal of legacy grants lists its use (none held: absent). */
+function legacyFacts(ctx: RulesContext, inviteId: string | null, author: string) {
+  const sealed = ctx.standing.legacySealed()
+  if (sealed === null || inviteId === null) return {}
+  return { legacy_listed: sealed.has(sealedUseKey(inviteId, author)) }
 }
 
 /** The record an update or delete names, which must have written the entry the action says it did. */

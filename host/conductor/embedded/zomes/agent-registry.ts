@@ -2,10 +2,11 @@
  * agent_registry coordinator: each agent keeps one NodeCapability (created once, updated after) and
  * links it where others look: the all-nodes anchor -> agent, agent -> capability, tag anchor -> agent.
  * Readers only trust links an agent wrote about itself, so nobody can list or tag someone else.
- * Revocations are filed under one anchor; who may write one is the rules' call (admins).
+ * Revocations and seals of legacy invites are filed under an anchor each; who may write one is the
+ * rules' call (admins).
  */
 import type { Link } from '@holochain/client'
-import type { EntryRecord, NodeCapability, Revocation } from '../../../../zomes-bindings/index.ts'
+import type { EntryRecord, LegacySeal, NodeCapability, Revocation } from '../../../../zomes-bindings/index.ts'
 import { encodeCanonical } from '../../../identity/canonical.ts'
 import { decodeHashB64, encodeHashB64, hashesEqual } from '../../../identity/hash.ts'
 import { entryHashOf } from '../action.ts'
@@ -16,6 +17,7 @@ import { createUnderAnchor, linkedRecords, toEntryRecord, toRecordRef } from './
 
 const ALL_NODES = 'all_nodes'
 const ALL_REVOCATIONS = 'all_revocations'
+const ALL_LEGACY_SEALS = 'all_legacy_seals'
 const tagAnchor = (tag: string) => `tag:${tag}`
 
 export const agentRegistryZome: CoordinatorZome<'agent_registry'> = {
@@ -62,6 +64,14 @@ export const agentRegistryZome: CoordinatorZome<'agent_registry'> = {
 
   list_revocations(hdk) {
     return linkedRecords<Revocation>(hdk, hdk.anchor(ALL_REVOCATIONS), 'AllRevocations', 'Revocation')
+  },
+
+  seal_legacy_invites(hdk, seal) {
+    return createUnderAnchor(hdk, ALL_LEGACY_SEALS, 'LegacySeal', seal, 'AllLegacySeals')
+  },
+
+  list_legacy_seals(hdk) {
+    return linkedRecords<LegacySeal>(hdk, hdk.anchor(ALL_LEGACY_SEALS), 'AllLegacySeals', 'LegacySeal')
   },
 }
 

@@ -1,12 +1,13 @@
 //! agent_registry coordinator: the contract's functions (zomes-bindings/agent_registry.ts), as the
 //! embedded conductor runs them (host/conductor/embedded/zomes/agent-registry.ts).
-use agent_registry_integrity::{entry_index, EntryTypes, LinkTypes, NodeCapability, Revocation, UnitEntryTypes};
+use agent_registry_integrity::{entry_index, EntryTypes, LegacySeal, LinkTypes, NodeCapability, Revocation, UnitEntryTypes};
 use coordinator_support::*;
 use hdk::prelude::*;
 use serde_json::Value;
 
 const ALL_NODES: &str = "all_nodes";
 const ALL_REVOCATIONS: &str = "all_revocations";
+const ALL_LEGACY_SEALS: &str = "all_legacy_seals";
 
 fn tag_anchor(tag: &str) -> ExternResult<EntryHash> {
     anchor(&format!("tag:{tag}"))
@@ -88,6 +89,19 @@ pub fn revoke(revocation: Value) -> ExternResult<RecordRef> {
 #[hdk_extern]
 pub fn list_revocations(_: ()) -> ExternResult<Vec<EntryRecord>> {
     linked_records(anchor(ALL_REVOCATIONS)?, LinkTypes::AllRevocations, entry_index(UnitEntryTypes::Revocation))
+}
+
+/// Admins only (rules): seals the uses of 0.1.0 invites the admin has seen.
+#[hdk_extern]
+pub fn seal_legacy_invites(seal: Value) -> ExternResult<RecordRef> {
+    let hash = create_entry(&EntryTypes::LegacySeal(LegacySeal(seal)))?;
+    create_link(anchor(ALL_LEGACY_SEALS)?, hash.clone(), LinkTypes::AllLegacySeals, LinkTag::new(vec![]))?;
+    record_ref(&hash)
+}
+
+#[hdk_extern]
+pub fn list_legacy_seals(_: ()) -> ExternResult<Vec<EntryRecord>> {
+    linked_records(anchor(ALL_LEGACY_SEALS)?, LinkTypes::AllLegacySeals, entry_index(UnitEntryTypes::LegacySeal))
 }
 
 #[hdk_extern]

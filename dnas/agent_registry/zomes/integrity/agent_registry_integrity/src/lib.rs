@@ -13,6 +13,11 @@ pub struct NodeCapability(pub JsonEntry);
 #[derive(Clone, PartialEq)]
 pub struct Revocation(pub JsonEntry);
 
+/// `LegacySeal` of the contract: an admin lists the uses of 0.1.0 invites it saw (rules: legacy_seal.*).
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct LegacySeal(pub JsonEntry);
+
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type")]
 #[hdk_entry_types]
@@ -20,6 +25,7 @@ pub struct Revocation(pub JsonEntry);
 pub enum EntryTypes {
     NodeCapability(NodeCapability),
     Revocation(Revocation),
+    LegacySeal(LegacySeal),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -29,10 +35,11 @@ pub enum LinkTypes {
     AgentToCapability,
     TagToAgent,
     AllRevocations,
+    AllLegacySeals,
 }
 
 /// The entry type names in index order, as the rules name them.
-pub const RULES: DnaRules = DnaRules { dna: "agent_registry", entry_types: &["NodeCapability", "Revocation"] };
+pub const RULES: DnaRules = DnaRules { dna: "agent_registry", entry_types: &["NodeCapability", "Revocation", "LegacySeal"] };
 
 /// The entry index of an entry type (coordinators filter records by it).
 pub fn entry_index(unit: UnitEntryTypes) -> u8 {
