@@ -90,6 +90,11 @@ export class Hdk {
     return hashContent(encodeCanonical(['anchor', path]), 'entry')
   }
 
+  /** Stamps this call's writes from now on with this instant (ChainWrite.holdTime). */
+  hold_time(): void {
+    this.#write.holdTime()
+  }
+
   /** Validates and writes an app entry; returns the Create action's hash. */
   create_entry(entryType: string, entry: unknown): Uint8Array {
     const type = this.#appEntryType(entryType)

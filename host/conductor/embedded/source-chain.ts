@@ -151,6 +151,8 @@ export class ChainWrite {
   readonly #items: CommitItem[] = []
   readonly #contents: Action[] = []
   #head: VerifiedHead
+  /** The time the actions appended from now on are stamped from (holdTime), or null: each its own. */
+  #heldAt: number | null = null
 
   constructor(writer: ChainWriter, base: VerifiedHead) {
     this.#writer = writer
@@ -170,9 +172,19 @@ export class ChainWrite {
    * Signs the next action (prev_action, action_seq, timestamp from the pending head) and holds it,
    * with the keys its entry is indexed by, if any.
    */
+  /**
+   * Stamps the actions appended from now on with this instant (each a microsecond after the one
+   * before), not with when each was signed: a write whose validation takes longer with what it holds
+   * then shows nothing of that in its public times.
+   */
+  holdTime(): void {
+    this.#heldAt = this.#writer.timestampAfter(this.#head.timestamp)
+  }
+
   append(draft: ActionDraft, entry?: EntryDraft, keyed?: CommitItem['keyed']): SignedAction {
     const writer = this.#writer
-    const timestamp = writer.timestampAfter(this.#head.timestamp)
+    const prev = this.#head.timestamp
+    const timestamp = this.#heldAt === null ? writer.timestampAfter(prev) : Math.max(this.#heldAt, prev + 1)
     const content = {
       ...draft,
       author: writer.agentPubKey,

@@ -3,13 +3,39 @@ import { decode } from '@msgpack/msgpack'
 import { describe, expect, it } from 'vitest'
 import { RecordNotFoundError, UnknownTypeError } from '../../../host/conductor/embedded/errors.ts'
 import { retypeHash } from '../../../host/identity/hash.ts'
-import { openNotesCell, tempDir } from './fixtures/test-cell.ts'
+import { notesRules, openNotesCell, tempDir } from './fixtures/test-cell.ts'
 
 const utf8 = (s: string) => new TextEncoder().encode(s)
 const text = (r: HcRecord | null) =>
   r && 'Present' in r.entry ? (decode(r.entry.Present.entry as Uint8Array) as { text: string }).text : null
 
+/** The notes rules, each check taking `ms` of the clock: what a window's real leaves cost to check. */
+const slowRules = (ms: number) => ({
+  validate(input: Parameters<typeof notesRules.validate>[0]) {
+    const until = Date.now() + ms
+    while (Date.now() < until) {}
+    return notesRules.validate(input)
+  },
+})
+
 describe('HDK', () => {
+  it("stamps a held call's writes with when it began, whatever checking them took", async () => {
+    const { cell, store } = await openNotesCell(await tempDir(), { validator: slowRules(30) })
+    const times = async (hold: boolean) => {
+      const [a, b] = await cell.call((hdk) => {
+        if (hold) hdk.hold_time()
+        return [hdk.create_entry('Note', { text: 'a' }), hdk.create_entry('Note', { text: 'b' })]
+      })
+      const at = async (hash: Uint8Array) =>
+        (await cell.call((hdk) => hdk.get(hash)))!.signed_action.hashed.content.timestamp
+      return (await at(b!)) - (await at(a!))
+    }
+    expect(await times(true)).toBe(1)
+    // Unheld, each action is stamped when signed, after its own check.
+    expect(await times(false)).toBeGreaterThanOrEqual(30_000)
+    store.close()
+  })
+
   it('gets records by action hash and by entry hash, shaped like @holochain/client records', async () => {
     const { cell, store } = await openNotesCell(await tempDir())
     const created = await cell.call((hdk) => hdk.create_entry('Note', { text: 'hello' }))
