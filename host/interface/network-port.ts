@@ -62,11 +62,6 @@ export interface NetworkPort {
   replicationStats(): ReplicationStats | null
   /** Null where the backend gives no such notification (Holochain): callers poll. */
   waitForAction: ActionWaiter | null
-  /**
-   * Per runner (agent key), the requests its public AnswerBatches held here counted, closed from a
-   * time (µs) on: what give-to-get weighs members by; null on Holochain.
-   */
-  answerCounts: ((sinceMicros: number) => ReadonlyMap<string, number>) | null
   /** Ops carried beside what cites them (a runner's batch with its proof); null on Holochain, which gossips its own. */
   carrier: OpCarrier | null
   /**

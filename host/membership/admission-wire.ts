@@ -12,6 +12,7 @@
  */
 import { z } from 'zod'
 import { AgentPubKeyB64Schema, InviteIdSchema } from '../../zomes-bindings/index.ts'
+import { parseWireJson } from '../interface/nesting-depth.ts'
 import { InviteGrantSchema } from './invite-schema.ts'
 
 export const ADMIT_PROTOCOL = 'admit/1.0.0'
@@ -70,7 +71,7 @@ export const encodeWire = (value: unknown): Uint8Array => new TextEncoder().enco
 /** Parses a frame with `schema`; null when it is not JSON of that shape. */
 export function decodeWire<T>(schema: z.ZodType<T>, bytes: Uint8Array): T | null {
   try {
-    const parsed = schema.safeParse(JSON.parse(new TextDecoder().decode(bytes)))
+    const parsed = schema.safeParse(parseWireJson(new TextDecoder().decode(bytes), 'an admission frame'))
     return parsed.success ? parsed.data : null
   } catch {
     return null

@@ -7,7 +7,6 @@
 
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { decodeAction } from '../conductor/embedded/action.ts'
-import { answerCounts } from '../conductor/embedded/answer-counts.ts'
 import {
   createEmbeddedPeer,
   embeddedOpCarrier,
@@ -158,7 +157,6 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       waitForAction: (hash, timeoutMs) =>
         waitForAction({ store: peer.conductor.store, replication: peer.replication }, hash, timeoutMs),
       carrier: embeddedOpCarrier(peer.conductor, peer.replication),
-      answerCounts: answerCounts(peer.conductor),
       onRecordsStored: (dna, listener) =>
         peer.replication.onOpsStored((event) => {
           if (event.dna === dna) listener(recordsAbout(event.dna, event.actions))
@@ -207,7 +205,6 @@ async function startHolochain(options: BackendOptions): Promise<NetworkBackend> 
     replicationStats: () => null,
     waitForAction: null,
     carrier: null,
-    answerCounts: null,
     onRecordsStored: null,
     onOpAges: null,
     warrantAuthor: null,

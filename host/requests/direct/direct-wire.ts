@@ -17,6 +17,7 @@ import { z } from 'zod'
 import { DigestHexSchema, LeafProofSchema, ModelNameSchema } from '../../../zomes-bindings/index.ts'
 import { CarriedOpsSchema } from '../../interface/carried-ops.ts'
 import type { Failure } from '../../interface/failure-kind.ts'
+import { parseWireJson } from '../../interface/nesting-depth.ts'
 import { PROTOCOLS, type ReleaseStatement } from '../../interface/release.ts'
 import {
   DoneEventSchema,
@@ -267,7 +268,7 @@ export function jsonFrames(stream: Stream): JsonFrames {
   const lp = framedStream(stream, { maxDataLength: MAX_FRAME_BYTES })
   return {
     async read(signal) {
-      return JSON.parse(decoder.decode((await lp.read({ signal })).subarray()))
+      return parseWireJson(decoder.decode((await lp.read({ signal })).subarray()), 'a direct request frame')
     },
     async write(value, signal) {
       await lp.write(encoder.encode(JSON.stringify(value)), { signal })
