@@ -199,8 +199,8 @@ describe('the default local network is a private mesh', { timeout: 90_000 }, () 
       (r) => r.warrants.some((w) => w.agent === agentOf(leaked)),
     )
     expect(reply.warrants.find((w) => w.agent === agentOf(leaked))?.rule).toBe('membrane_proof.missing')
-    // Its heartbeats may still be heard; its capability (an op) is stored nowhere.
-    expect(reply.peers.find((p) => p.agent === agentOf(leaked))?.capability ?? null).toBeNull()
+    // Not a member: its heartbeats are not heard (issue 55, point 2), and its capability (an op) is stored nowhere.
+    expect(reply.peers.find((p) => p.agent === agentOf(leaked))).toBeUndefined()
     // Its own rules give it no role here: it cannot even write a task.
     const input = '{"message":"from the leaked key"}'
     const res = await runRipple(['task', 'submit', 'echo', '--input', input, '--data-dir', dirs.leaked])
