@@ -1,5 +1,5 @@
 /**
- * What cover costs (README, "The record at the mesh's scale"): every member signs its record of the
+ * What cover costs (docs/record.md): every member signs its record of the
  * requests it sent at the end of every slot, whether it sent any or not, so a bystander cannot tell who
  * asked whom. Two meshes of `ripple up` processes on loopback (no model, no request), the same in all
  * but the slot, each measured idle over the same span once every peer sees the others online:

@@ -193,7 +193,7 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     await page.locator('textarea[name="prompt"]').fill('Think first, then answer: which peer runs this?')
     await page.locator('input[name="max-tokens"]').fill('24')
     // Greedy: sampled, the random weights may write what llama.cpp's parser for the template refuses,
-    // and the fallback's plain-text answer then carries the reasoning block as text (README).
+    // and the fallback's plain-text answer then carries the reasoning block as text (docs/models.md, "Reasoning models").
     await page.locator('input[name="temperature"]').fill('0')
     await page.getByRole('button', { name: 'Send' }).click()
     const latest = page.locator('.chat-answer').first()

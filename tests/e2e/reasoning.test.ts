@@ -288,7 +288,7 @@ describe.each(['deepseek-r1', 'minimax-m2', 'minimax-m2-sp'])(
       })
       const message = chat.choices[0]?.message as unknown as ChatMessage
       expect(message.reasoning_content).toBeTruthy()
-      // 20, and what llama.cpp's own budget takes to end the block (README, "Reasoning models").
+      // 20, and what llama.cpp's own budget takes to end the block (docs/models.md, "Reasoning models").
       expect(chat.usage?.completion_tokens_details?.reasoning_tokens).toBeLessThanOrEqual(20 + 8)
       expect(message.content).not.toBe('')
       expect(chat.choices[0]?.finish_reason).toBe('length')

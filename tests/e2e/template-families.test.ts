@@ -31,7 +31,7 @@ import { type Answer, CITIES, expectStreamedText, type Route, routes } from './v
 const OPENS_THE_BLOCK: ReadonlySet<LlamaCppTemplate> = new Set(['deepseek-r1', 'minimax-m2'])
 /**
  * Templates that take no tool turns, Gemma 2's raising on them and Phi-3.5's dropping them: Ripple
- * writes them as text (README, "Reasoning models").
+ * writes them as text (docs/models.md, "Reasoning models").
  */
 const NO_TOOL_TURNS: ReadonlySet<LlamaCppTemplate> = new Set(['gemma2', 'phi3.5'])
 

@@ -1,9 +1,9 @@
 /**
  * A runner's Cedar policies with the requester's recent usage and the slots' state in their context
- * (issue 47, points 2 and 3): the README's examples, "at most half my slots to others while I have
+ * (issue 47, points 2 and 3): the examples of the docs' usage page, "at most half my slots to others while I have
  * requests waiting" and "no more than 2M tokens a day to members outside my team", decided on
- * usage totalled from signed leaves and on the runner's slot turns. The policies are read from the
- * README, so its examples work as written.
+ * usage totalled from signed leaves and on the runner's slot turns. The policies are read from
+ * docs/usage.md, so its examples work as written.
  */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
@@ -32,11 +32,10 @@ const ME = 'uhCAkRunner'
 const TEAMMATE = 'uhCAkTeammate'
 const OUTSIDER = 'uhCAkOutsider'
 
-// The README's examples as written there (its agents named for the test's).
-const README = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
-const SECTION = README.slice(README.indexOf('## Sharing fairly'), README.indexOf('\n## The mesh'))
-const [HALF_SLOTS = '', TEAM_README = ''] = [...SECTION.matchAll(/```cedar\n([\s\S]*?)```/g)].map((m) => m[1])
-const TEAM_DAY = TEAM_README.replace('uhCAk...alice', TEAMMATE).replace('uhCAk...bob', 'uhCAkBob')
+// The docs' examples as written there (its agents named for the test's).
+const PAGE = readFileSync(new URL('../../../docs/usage.md', import.meta.url), 'utf8')
+const [HALF_SLOTS = '', TEAM_PAGE = ''] = [...PAGE.matchAll(/```cedar\n([\s\S]*?)```/g)].map((m) => m[1])
+const TEAM_DAY = TEAM_PAGE.replace('uhCAk...alice', TEAMMATE).replace('uhCAk...bob', 'uhCAkBob')
 
 /** Decisions each runner's policies put on its audit trail (record_decision), by reason. */
 const recorded: string[] = []
