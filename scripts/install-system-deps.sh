@@ -3,7 +3,8 @@
 # validation rules offline (Debian's rustc can target wasm32, rustup's cannot here), the crate
 # sources it compiles against, wasm-opt, Chromium for the UI tests, and iproute2 + nftables for
 # the NAT lab of the network tests (namespaces, NAT routers; run as root), and libfaketime for
-# the tests that play a joiner whose clock is set back.
+# the tests that play a joiner whose clock is set back, and systemd for the `systemd-analyze verify`
+# of the unit `ripple service install` writes.
 set -euo pipefail
 
 packages=(
@@ -12,6 +13,7 @@ packages=(
   chromium
   iproute2 nftables
   faketime
+  systemd
 )
 
 missing=()

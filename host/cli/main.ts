@@ -14,6 +14,7 @@ import { modelsCommand } from './commands/models-command.ts'
 import { peersCommand } from './commands/peers-command.ts'
 import { policyCommand } from './commands/policy-command.ts'
 import { relayCommand } from './commands/relay-command.ts'
+import { serviceCommand } from './commands/service-command.ts'
 import { statusCommand } from './commands/status-command.ts'
 import { taskCommand } from './commands/task-command.ts'
 import { tokenCommand } from './commands/token-command.ts'
@@ -39,6 +40,7 @@ const program = new Command('ripple')
   .addCommand(usageCommand())
   .addCommand(artifactCommand())
   .addCommand(memoryCommand())
+  .addCommand(serviceCommand())
 
 try {
   await program.parseAsync()
