@@ -167,6 +167,12 @@ export class UsageIndex {
   }
 }
 
+/** Adds a row's counts into another's (rows of one group summed). */
+export function addUsage(into: UsageRow, r: UsageRow): void {
+  for (const k of ['requests', 'failed', 'tokens_in', 'tokens_out', 'reasoning_tokens', 'busy_s'] as const)
+    into[k] += r[k]
+}
+
 /** One hour's rows of a member with the keys left out: rows that differ by key alone summed. */
 function withoutKeys(rows: readonly UsageRow[]): UsageRow[] {
   const merged = new Map<string, UsageRow>()
@@ -174,16 +180,7 @@ function withoutKeys(rows: readonly UsageRow[]): UsageRow[] {
     const id = rowId({ ...r, key: null })
     const into = merged.get(id)
     if (into === undefined) merged.set(id, { ...r, key: null })
-    else
-      for (const k of [
-        'requests',
-        'failed',
-        'tokens_in',
-        'tokens_out',
-        'reasoning_tokens',
-        'busy_s',
-      ] as const)
-        into[k] += r[k]
+    else addUsage(into, r)
   }
   return [...merged.values()].map(rowOut).sort(compareRows)
 }

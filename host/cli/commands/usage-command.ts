@@ -6,6 +6,7 @@
 import { Command } from 'commander'
 import type { PeerUsageView, UsageRowView, UsageView } from '../../api/contract/index.ts'
 import { printableJson } from '../../text/printable.ts'
+import { addUsage } from '../../usage/usage-index.ts'
 import { parseDurationMs } from '../cli-options.ts'
 import { formatCount, formatTable } from '../human-format.ts'
 import { connectDaemon } from '../locate-daemon.ts'
@@ -76,16 +77,7 @@ export function usageTable(rows: readonly UsageRowView[]): string {
     const id = [r.direction, r.member, r.key ?? '', r.model].join('\n')
     const sum = sums.get(id)
     if (sum === undefined) sums.set(id, { ...r })
-    else
-      for (const k of [
-        'requests',
-        'failed',
-        'tokens_in',
-        'tokens_out',
-        'reasoning_tokens',
-        'busy_s',
-      ] as const)
-        sum[k] += r[k]
+    else addUsage(sum, r)
   }
   return formatTable(
     ['DIRECTION', 'MEMBER', 'KEY', 'MODEL', 'REQUESTS', 'FAILED', 'TOKENS IN', 'OUT', 'REASONING', 'BUSY'],
