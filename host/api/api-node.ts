@@ -9,6 +9,7 @@ import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { LivePeers } from '../interface/live-peers.ts'
 import type { NetworkPort } from '../interface/network-port.ts'
 import type { MetricsPort } from '../metrics/metrics-port.ts'
+import type { AliasesPort } from '../requests/alias-service.ts'
 import type { DirectPort } from '../requests/direct-port.ts'
 import type { RequestsPort } from '../requests/requests-port.ts'
 import type { SplitsPort } from '../split/splits-port.ts'
@@ -39,6 +40,8 @@ export interface ApiComponents {
   memory?: MemoryApi | null
   /** The OpenAI- and Anthropic-compatible endpoint (`/v1`) runs requests on the mesh with it. */
   requests?: RequestsPort
+  /** The model aliases `/v1` answers and `/api/models/aliases` manages. */
+  aliases?: AliasesPort
   /** GET /metrics, and the count of API requests. */
   metrics?: MetricsPort
   /** GET /api/usage, and the notes /v1 keeps of each answer (its API key, its reasoning). */

@@ -19,6 +19,7 @@ import { registerMcpRoute } from './mcp/mcp-http.ts'
 import { EndpointUsage } from './openai/endpoint-usage.ts'
 import { type ImageUrlReach, imagePolicy } from './openai/image-parts.ts'
 import { registerOpenAiRoutes } from './openai/openai-routes.ts'
+import { registerAliasRoutes } from './routes/aliases-route.ts'
 import { registerArtifactRoutes } from './routes/artifacts-route.ts'
 import { registerEventsRoute } from './routes/events-route.ts'
 import { registerInviteRoutes } from './routes/invites-route.ts'
@@ -180,8 +181,11 @@ export class ApiServer implements Startable {
         inference: c.requests,
         images: imagePolicy(init.allowImageUrls ?? false),
         usage: keyUsage,
+        aliases: c.aliases,
       })
       registerRunRequestRoute(this.#app, c.requests)
+      const { requests } = c
+      if (c.aliases) registerAliasRoutes(this.#app, c.aliases, () => requests.models())
     }
     this.#feed = new LiveFeed({
       peers,

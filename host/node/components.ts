@@ -21,6 +21,7 @@ import type { MemoryPort } from '../memory/memory-port.ts'
 import type { MetricsPort } from '../metrics/metrics-port.ts'
 import type { PoliciesPort } from '../policy/policies-port.ts'
 import type { RegistryPort, ReportPort } from '../registry/index.ts'
+import type { AliasesPort } from '../requests/alias-service.ts'
 import type { DirectPort } from '../requests/direct-port.ts'
 import type { RequestsPort } from '../requests/requests-port.ts'
 import type { SchedulerPort } from '../scheduler/scheduler-port.ts'
@@ -70,6 +71,8 @@ export interface Components {
   meshUsage: MeshUsagePort | null
   metrics: MetricsPort
   direct: DirectPort
+  /** The model aliases in force: the mesh's and this peer's own. */
+  aliases: AliasesPort
   /** Runs a request on the peers: straight to a runner, or through the scheduling round. */
   requests: RequestsPort
   /** Null where this peer cannot reach others directly (Holochain). */

@@ -12,6 +12,8 @@ import { ModelManager } from '../inference/model-manager.ts'
 import { ModelQuarantine } from '../inference/model-quarantine.ts'
 import { MemoryBudget } from '../interface/memory-budget.ts'
 import { modelInfo } from '../registry/build-capability.ts'
+import { AliasFile } from '../requests/alias-file.ts'
+import { AliasService } from '../requests/alias-service.ts'
 import { DirectService } from '../requests/direct/direct-service.ts'
 import { RequestRunner } from '../requests/run-request.ts'
 import { RpcWorker } from '../split/rpc-worker.ts'
@@ -163,9 +165,18 @@ export function directService(init: Pick<ModelServiceInit, 'giveToGet' | 'served
   )
 }
 
+/** The model aliases: this peer's own, in `aliases.json` in its data dir. */
+export function aliasService() {
+  return service(['dataDir', 'logger'], async (c) => {
+    const file = new AliasFile(join(c.dataDir, 'aliases.json'), child(c.logger, 'inference'))
+    await file.load()
+    return new AliasService({ file, mesh: null })
+  })
+}
+
 export function requestRunner() {
   return service(
-    ['scheduler', 'workers', 'direct', 'peers', 'models', 'metrics', 'logger'],
+    ['scheduler', 'workers', 'direct', 'peers', 'models', 'aliases', 'metrics', 'logger'],
     (c) =>
       new RequestRunner({
         scheduler: c.scheduler,
@@ -177,6 +188,7 @@ export function requestRunner() {
           const own = (await c.models.list()).models.find((m) => m.name === name)
           return own ? modelInfo(own) : null
         },
+        aliases: () => c.aliases.list(),
       }),
   )
 }

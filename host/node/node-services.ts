@@ -24,6 +24,7 @@ import {
 } from './coordination-services.ts'
 import { artifactService, ipfsStore, memoryService, replicationKeeper } from './data-services.ts'
 import {
+  aliasService,
   directService,
   type ModelServiceInit,
   memoryBudget,
@@ -71,6 +72,7 @@ export function nodeServices(init: HostNodeInit): ServiceFactories {
     meshUsage: meshUsage(),
     keeper: replicationKeeper(),
     sealer: legacySealer(init),
+    aliases: aliasService(),
     requests: requestRunner(),
     memory: memoryService(),
   }

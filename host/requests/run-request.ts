@@ -1,6 +1,7 @@
 /**
- * Running a request on the peers, for every edge (the endpoints, memory's embeddings): it checks that
- * some peer has the model (404 otherwise) and the input, then takes the route the route table
+ * Running a request on the peers, for every edge (the endpoints, memory's embeddings): it resolves an
+ * alias to the model it chooses (model-aliases.ts), checks that some peer has the model (404
+ * otherwise) and the input, then takes the route the route table
  * (route-table.ts) chooses: straight to one runner (DirectInference; its signed record follows the
  * answer), or an `infer.generate` / `infer.embed` task for the scheduling round (the scheduler hands
  * it to the best peer, or to N with fan-out), whose tokens it relays and whose accepted Result's
@@ -20,6 +21,7 @@ import type { WorkersPort } from '../workers/workers-port.ts'
 import { NoDirectRouteError } from './direct/direct-errors.ts'
 import type { DirectInference } from './direct/direct-inference.ts'
 import { imageRouteError } from './image-route.ts'
+import { type ModelAlias, resolveModel } from './model-aliases.ts'
 import { type PeerModel, peerModels, withOwnModel } from './peer-models.ts'
 import type { InferenceAnswer, InferenceRequest, RequestsPort } from './requests-port.ts'
 import { RELAY_START, relayStep } from './round-relay.ts'
@@ -41,6 +43,8 @@ export interface RequestRunnerInit {
    * is served here before its capability (its hash read first) reaches the mesh, this peer included.
    */
   ownModel?: (name: string) => Promise<ModelInfo | null>
+  /** The model aliases in force (requests/alias-service.ts): a name they match runs the model they choose. */
+  aliases?: () => Promise<ModelAlias[]>
 }
 
 const DEFAULTS = { assignTimeoutMs: 30_000 }
@@ -56,9 +60,14 @@ export class RequestRunner implements RequestsPort {
     return peerModels(await this.#init.peers())
   }
 
-  async run(request: InferenceRequest): Promise<InferenceAnswer> {
+  async run(sent: InferenceRequest): Promise<InferenceAnswer> {
     let peers = await this.#init.peers()
     const models = peerModels(peers)
+    // An alias's name, or one its pattern matches, runs the model the alias chooses now.
+    const request =
+      sent.model === undefined
+        ? sent
+        : { ...sent, model: modelToRun(sent.model, (await this.#init.aliases?.()) ?? [], models) }
     const model = models.find((m) => m.name === request.model)
     const own =
       model === undefined && request.model !== undefined && (await this.#init.ownModel?.(request.model))
@@ -214,6 +223,17 @@ function watched(
         if (ended) unwatch()
       }),
   }
+}
+
+/** The model a request for `asked` runs (model-aliases.ts); an alias none of whose models is served: not found. */
+export function modelToRun(
+  asked: string,
+  aliases: readonly ModelAlias[],
+  models: readonly Pick<PeerModel, 'name' | 'peers' | 'busy'>[],
+): string {
+  const chosen = resolveModel(asked, aliases, models)
+  if (chosen.model === null) throw new RunError('not_found', 'model_not_found', chosen.why, 'model')
+  return chosen.model
 }
 
 function unservable(task: string, model: PeerModel | undefined, reason: string): RunError {

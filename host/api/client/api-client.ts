@@ -28,11 +28,13 @@ import {
   type ModelLoadedView,
   type PublishPolicyBody,
   type PullModelBody,
+  type RemoveAliasBody,
   type ReplyOf,
   type RunAnswerView,
   type RunRequestBody,
   routes,
   type ServedView,
+  type SetAliasBody,
   type SubmitTaskBody,
   type TaskEvent,
   TaskEventSchema,
@@ -224,6 +226,18 @@ export class ApiClient {
 
   listModels(options?: CallOptions): Promise<ReplyOf<'listModels'>> {
     return this.#http.json('listModels', options)
+  }
+
+  listAliases(options?: CallOptions): Promise<ReplyOf<'listAliases'>> {
+    return this.#http.json('listAliases', options)
+  }
+
+  setAlias(body: SetAliasBody, options?: CallOptions): Promise<ReplyOf<'setAlias'>> {
+    return this.#http.json('setAlias', { ...options, body })
+  }
+
+  removeAlias(body: RemoveAliasBody, options?: CallOptions): Promise<ReplyOf<'removeAlias'>> {
+    return this.#http.json('removeAlias', { ...options, body })
   }
 
   /**

@@ -10,6 +10,7 @@ export {
   unclaimableReason,
   whyEnded,
 } from '../../scheduler/task-outcome.ts'
+export * from './aliases.ts'
 export * from './route-path.ts'
 export * from './routes.ts'
 export * from './run-request.ts'

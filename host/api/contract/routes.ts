@@ -28,6 +28,8 @@ import {
   QueryResultSchema,
   WriteResultSchema,
 } from '../../memory/memory-views.ts'
+import { AliasNameSchema } from '../../requests/model-aliases.ts'
+import { AliasViewSchema, RemoveAliasBodySchema, SetAliasBodySchema } from './aliases.ts'
 import { RunAnswerViewSchema, RunEventSchemas, RunRequestBodySchema } from './run-request.ts'
 import { UsageQuerySchema, UsageViewSchema } from './usage.ts'
 import {
@@ -262,6 +264,20 @@ export const routes = {
     query: z.object({ split: z.coerce.number().int().min(0).max(1).default(0) }),
     reply: ModelLoadedViewSchema,
     events: ModelLoadEventSchemas,
+  },
+  /** The model aliases in force here (the mesh's and this peer's), each with the model it runs now. */
+  listAliases: {
+    method: 'GET',
+    path: '/api/models/aliases',
+    reply: z.object({ aliases: z.array(AliasViewSchema) }),
+  },
+  /** Sets or replaces an alias on this peer, or (`mesh`, admins only) for the whole mesh. */
+  setAlias: { method: 'POST', path: '/api/models/aliases', body: SetAliasBodySchema, reply: AliasViewSchema },
+  removeAlias: {
+    method: 'POST',
+    path: '/api/models/aliases/remove',
+    body: RemoveAliasBodySchema,
+    reply: z.object({ removed: AliasNameSchema, scope: z.enum(['mesh', 'peer']) }),
   },
   /** Streams `progress` (the bytes downloaded) when asked with `accept: text/event-stream`. */
   pullModel: {

@@ -5,8 +5,11 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { z } from 'zod'
+import type { AliasesPort } from '../../requests/alias-service.ts'
+import { resolveModel, type ScopedAlias } from '../../requests/model-aliases.ts'
 import type { PeerModel } from '../../requests/peer-models.ts'
 import type { RequestsPort } from '../../requests/requests-port.ts'
+import { modelToRun } from '../../requests/run-request.ts'
 import type { InferEmbedOutput } from '../../workers/infer-embed.ts'
 import { keyAllowsModel } from '../api-keys.ts'
 import {
@@ -48,6 +51,8 @@ export interface OpenAiApi {
   images?: ImagePolicy
   /** API keys' limits, checked before a request runs; each answer counted against its key and noted. */
   usage?: Pick<EndpointUsage, 'admit'>
+  /** The model aliases in force: a request naming one runs, and is answered as, the model it chooses. */
+  aliases?: Pick<AliasesPort, 'list'>
 }
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
@@ -88,6 +93,24 @@ export function modelObject(model: PeerModel) {
   }
 }
 
+/** An alias as `/v1/models` lists it: what it names, in order, and the model a request would run now. */
+export function aliasObject(alias: ScopedAlias, models: readonly PeerModel[]) {
+  const now = resolveModel(alias.name, [alias], models)
+  return {
+    id: alias.name,
+    object: 'model' as const,
+    created: 0,
+    owned_by: 'ripple',
+    ripple: { alias_of: alias.targets, resolves_to: now.model, scope: alias.scope },
+  }
+}
+
+/** The model a request naming `asked` runs now (itself, unless an alias answers it). */
+async function modelFor(api: OpenAiApi, asked: string): Promise<string> {
+  const aliases = (await api.aliases?.list()) ?? []
+  return aliases.length === 0 ? asked : modelToRun(asked, aliases, await api.inference.models())
+}
+
 /** One text-generation route: the request as an `infer.generate` task, answered whole or streamed. */
 interface GenerationRoute<C extends GenerateCall> {
   path: string
@@ -124,35 +147,47 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
         return reply.code(status).send(body)
       })
 
-      v1.get('/models', async (request) => {
-        const models = (await api.inference.models()).filter((m) =>
-          keyAllowsModel(request.caller?.key ?? null, m.name),
-        )
-        return { object: 'list', data: models.map(modelObject) }
-      })
+      /** The models and then the aliases (a model's own name wins, so an alias of it is left out), as a key may use them. */
+      const listed = async (key: Parameters<typeof keyAllowsModel>[0]) => {
+        const all = await api.inference.models()
+        const models = all.filter((m) => keyAllowsModel(key, m.name))
+        const aliases = ((await api.aliases?.list()) ?? [])
+          .filter((a) => !all.some((m) => m.name === a.name))
+          .map((a) => aliasObject(a, all))
+          // A key scoped to models sees the aliases that run one of them now.
+          .filter((a) => a.ripple.resolves_to !== null && keyAllowsModel(key, a.ripple.resolves_to))
+        return [...models.map(modelObject), ...aliases]
+      }
+
+      v1.get('/models', async (request) => ({
+        object: 'list',
+        data: await listed(request.caller?.key ?? null),
+      }))
 
       v1.get<{ Params: { model: string } }>('/models/:model', async (request) => {
-        const model = (await api.inference.models()).find((m) => m.name === request.params.model)
-        if (model === undefined || !keyAllowsModel(request.caller?.key ?? null, model.name))
+        const model = (await listed(request.caller?.key ?? null)).find((m) => m.id === request.params.model)
+        if (model === undefined)
           throw new EndpointError(
             'not_found',
             'model_not_found',
             `the model "${request.params.model}" is on no peer of the mesh`,
             'model',
           )
-        return modelObject(model)
+        return model
       })
 
       const generation = <C extends GenerateCall>(route: GenerationRoute<C>) =>
         v1.post(route.path, { bodyLimit: IMAGE_BODY_LIMIT }, async (request, reply) => {
           const call = route.call(request.body)
+          // What is checked, run and answered is the model that runs, whatever name was asked.
+          const model = await modelFor(api, call.model)
           const ignored = [
             ...unreadFields(route.schema, request.body).map((k) => `field ${k}`),
             ...(call.ignored ?? []),
           ]
           if (ignored.length > 0) request.log.debug({ url: request.url, ignored }, 'request parts left out')
           // A key scoped to other models makes this peer fetch no image.
-          checkModelScope(request, call.model)
+          checkModelScope(request, model)
           const ticket = api.usage?.admit(request.caller?.key ?? null, {
             maxTokens: maxTokensOf(call.input),
             runs: call.fanOut,
@@ -161,7 +196,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
           try {
             const answer = await serveTask(api.inference, request, reply, {
               kind: 'infer.generate',
-              model: call.model,
+              model,
               input: await resolveImages(call.input, api.images ?? { allowUrls: false }),
               fanOut: call.fanOut,
               route: call.route,
@@ -171,7 +206,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
             })
             const task = answer && {
               task: answer.task,
-              model: call.model,
+              model,
               created: Math.floor(Date.now() / 1000),
             }
             return task && replyJson(reply, route.body(task, call, answer.output as GenerateOutput))
@@ -239,7 +274,8 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
 
       v1.post('/embeddings', async (request, reply) => {
         const body = parse(EmbeddingRequestSchema, request.body)
-        const call = embeddingCall(body)
+        const asked = embeddingCall(body)
+        const call = { ...asked, model: await modelFor(api, asked.model) }
         checkModelScope(request, call.model)
         const ticket = api.usage?.admit(request.caller?.key ?? null, { maxTokens: 0, runs: call.fanOut })
         const gone = clientGone(reply)
@@ -260,7 +296,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
               'dimensions',
             )
           }
-          return replyJson(reply, embeddingList(body, output))
+          return replyJson(reply, embeddingList({ ...body, model: call.model }, output))
         } finally {
           ticket?.end(gone())
         }

@@ -1,6 +1,6 @@
 /**
- * `ripple models ls|load|unload|pull`: the models of the running daemon, what it holds in memory, and
- * models fetched by name into its models directory.
+ * `ripple models ls|load|unload|pull|alias`: the models of the running daemon, what it holds in memory,
+ * models fetched by name into its models directory, and the aliases that stand for models.
  */
 import { Command } from 'commander'
 import type { ModelsView } from '../../api/contract/index.ts'
@@ -10,6 +10,7 @@ import { formatBytes, formatCount, formatTable, keepAliveLine } from '../human-f
 import { connectDaemon } from '../locate-daemon.ts'
 import { progressBar } from '../progress-bar.ts'
 import { addTargetOptions, type TargetOptions } from '../target-options.ts'
+import { aliasCommand } from './alias-command.ts'
 
 export function modelsCommand(): Command {
   return new Command('models')
@@ -18,6 +19,7 @@ export function modelsCommand(): Command {
     .addCommand(loadCommand())
     .addCommand(unloadCommand())
     .addCommand(pullCommand())
+    .addCommand(aliasCommand())
 }
 
 function lsCommand(): Command {

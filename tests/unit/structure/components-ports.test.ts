@@ -34,6 +34,7 @@ const PORTS: Record<string, string> = {
   meshUsage: 'MeshUsagePort', // usage/mesh-usage-port.ts
   metrics: 'MetricsPort', // metrics/metrics-port.ts
   direct: 'DirectPort', // requests/direct-port.ts
+  aliases: 'AliasesPort', // requests/alias-service.ts
   requests: 'RequestsPort', // requests/requests-port.ts
   memory: 'MemoryPort', // memory/memory-port.ts
 }
