@@ -59,14 +59,14 @@ function scoped(command: Command): Command {
 function installCommand(): Command {
   return scoped(new Command('install'))
     .description(
-      'write the unit, then enable and start it; `ripple up` flags may follow `--`, e.g. `-- --require-keys --api-host 0.0.0.0`',
+      'write the unit, then enable and (re)start it; `ripple up` flags may follow `--`, e.g. `-- --require-keys --api-host 0.0.0.0`',
     )
     .argument('[up-flags...]', '`ripple up` flags for the service (after `--`)')
     .option('--network <name|path>', 'network name (networks/<name>.json) or path to a network file', 'local')
     .option('--data-dir <dir>', "the peer's data dir (default: ~/.ripple/<network> of the user it runs as)")
     .option('--run-as <user>', 'with --system: the account it runs as (default: $SUDO_USER, else you)')
     .option('--dry-run', 'print the unit and where it would go; write nothing')
-    .option('--no-start', 'write and enable the unit without starting it now')
+    .option('--no-start', 'write and enable the unit without (re)starting it now')
     .action(install)
 }
 
@@ -120,9 +120,11 @@ async function install(upFlags: string[], options: InstallOptions): Promise<void
     return
   }
   await mustSucceed(scope, 'daemon-reload')
-  await mustSucceed(scope, 'enable', ...(options.start ? ['--now'] : []), SERVICE_NAME)
+  await mustSucceed(scope, 'enable', SERVICE_NAME)
+  // A restart, not a start: installing again over a running service puts the new unit to work.
+  if (options.start) await mustSucceed(scope, 'restart', SERVICE_NAME)
   process.stdout.write(
-    `ripple: ${options.start ? 'enabled and started' : 'enabled'}; \`ripple service status${scope === 'system' ? ' --system' : ''}\` ` +
+    `ripple: ${options.start ? 'enabled and (re)started' : 'enabled'}; \`ripple service status${scope === 'system' ? ' --system' : ''}\` ` +
       `says how it runs, \`journalctl ${scope === 'user' ? '--user ' : ''}-u ${SERVICE_NAME} -f\` follows its log\n`,
   )
   if (scope === 'user') {
