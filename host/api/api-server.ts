@@ -26,6 +26,7 @@ import { registerInviteRoutes } from './routes/invites-route.ts'
 import { registerMemoryRoutes } from './routes/memory-route.ts'
 import { registerModelPullRoute } from './routes/model-pull-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
+import { registerOpenApiRoute } from './routes/openapi-route.ts'
 import { registerPeersRoute } from './routes/peers-route.ts'
 import { registerPolicyRoutes } from './routes/policies-route.ts'
 import { registerRunRequestRoute } from './routes/run-request-route.ts'
@@ -144,6 +145,7 @@ export class ApiServer implements Startable {
     )
     registerSessionRoute(this.#app, this.#loginCodes, init.token)
     registerStatusRoute(this.#app, () => node.status())
+    registerOpenApiRoute(this.#app, () => node.status().version)
     const peers = async () => ({ peers: await c.peers.list(), warrants: c.peers.warrants() })
     registerPeersRoute(this.#app, peers)
     const { usage } = c

@@ -113,6 +113,11 @@ export class ApiClient {
     return this.#http.json('status', options)
   }
 
+  /** The API's OpenAPI 3.1 document. */
+  openApi(options?: CallOptions): Promise<ReplyOf<'openApi'>> {
+    return this.#http.json('openApi', options)
+  }
+
   peers(options?: CallOptions): Promise<ReplyOf<'peers'>> {
     return this.#http.json('peers', options)
   }

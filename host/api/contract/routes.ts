@@ -159,6 +159,13 @@ export const DeleteDocsBodySchema = z.strictObject({
 const CollectionParamsSchema = z.object({ name: CollectionSchema.shape.name })
 const ModelParamsSchema = z.object({ name: z.string() })
 
+/** An OpenAPI document: what a client needs to read to find its routes. */
+const OpenApiReplySchema = z.looseObject({
+  openapi: z.string().startsWith('3.1.'),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.record(z.string(), z.looseObject({ operationId: z.string() }))),
+})
+
 /** POST /api/session: a one-time login code (from the link `ripple up` prints). */
 export const SessionBodySchema = z.strictObject({ code: z.string().min(1).max(128) })
 
@@ -173,6 +180,8 @@ export const routes = {
   /** What the caller signed in with (the token: an API key reaches /v1 and /mcp only). */
   whoAmI: { method: 'GET', path: '/api/session', reply: SessionViewSchema },
   status: { method: 'GET', path: '/api/status', reply: StatusViewSchema },
+  /** This API described as OpenAPI 3.1, built from this contract (docs/reference/api.md renders it). */
+  openApi: { method: 'GET', path: '/api/openapi.json', reply: OpenApiReplySchema },
   peers: { method: 'GET', path: '/api/peers', reply: PeersReplySchema },
   /** What this peer served and was served, from the leaves it signed, by member, key, model and hour. */
   usage: { method: 'GET', path: '/api/usage', query: UsageQuerySchema, reply: UsageViewSchema },
