@@ -3,8 +3,9 @@
  * wasm and real libp2p on loopback. Alice is the progenitor. A 0.1.0-form grant (no `witnessed`) is
  * redeemed at its joiner's own genesis time, so a copy of bob's grant under a genesis dated 0 takes his
  * place, until alice seals the legacy uses she counts as members: from then on every peer's rules and
- * member gate admit only the sealed use. A witness is trusted while it is a member: once revoked, those
- * it admitted are not members, and its new statements are refused; a statement dated before the witness
+ * member gate admit only the sealed use (a peer started later reads the seal from its store). A witness
+ * is trusted while it is a member: once revoked or warranted, those it admitted are not members, and a
+ * revoked one's new statements are refused; a statement dated before the witness
  * was itself admitted is refused too.
  */
 import { mkdtemp } from 'node:fs/promises'
@@ -22,6 +23,8 @@ import { createInvite, membraneProofOf, networkIdHex } from '../../host/membersh
 import type { Invite } from '../../host/membership/invite-schema.ts'
 import { privateMeshOf } from '../../host/membership/private-mesh.ts'
 import { DNA_NAMES } from '../../zomes-bindings/index.ts'
+import { capability } from '../unit/conductor/fixtures/capability.ts'
+import { authorCell, craftCreate, publishOps } from './forge.ts'
 import { type Player, runScenario, type Scenario, scenarioNetwork, waitUntil } from './harness.ts'
 
 const HOUR = 3_600_000
@@ -130,6 +133,10 @@ describe('legacy grants retired by the admins’ seal (issue 55, point 1)', () =
       expect(await seal(alice, [alice, bob, carol])).toEqual([
         { invite_id: inviteId, agent: bob.agentPubKey },
       ])
+      // A peer started after the seal reached it holds it from its store (read at start).
+      await carol.restart()
+      expect(carol.replication.legacySealed()).not.toBeNull()
+      await scenario.shareAllAgents()
 
       // Mallory holds the network key and reads bob's grant from bob's genesis, as any peer does.
       const stolen = grantHeldBy(carol, bob)
@@ -232,6 +239,38 @@ describe('a witness is trusted while it is a member (issue 55, point 3)', () => 
         expect(warrantsOf(peer, yuri.agentPubKey)).toContainEqual(
           expect.objectContaining({ rule: 'membrane_proof.witness_barred' }),
         )
+      }
+    })
+  })
+
+  it('once its witness is warranted, an agent it admitted is no member', async () => {
+    await runScenario(async (scenario) => {
+      const { network, admin, alice, carol, witnessed } = await adminMesh(scenario)
+      const mark = await scenario.addPlayer({
+        network,
+        ...(await redeemed(network, witnessed('member'), admin, Date.now())),
+      })
+      const xavier = await scenario.addPlayer({
+        network,
+        ...(await redeemed(network, witnessed('worker'), await openAgentKey(mark.dataDir), Date.now())),
+      })
+      await scenario.shareAllAgents()
+      for (const dna of DNA_NAMES) await scenario.dhtSync([alice, carol, mark, xavier], dna)
+      for (const peer of [alice, carol]) expect(judged(peer, xavier.agentPubKey)).toBeNull()
+
+      // An entry the rules refuse (an empty name): its own conductor would never sign it.
+      const invalid = await craftCreate(
+        authorCell(mark, 'agent_registry'),
+        'NodeCapability',
+        capability({ name: '' }),
+      )
+      await publishOps(mark, 'agent_registry', [invalid.op])
+      await waitUntil(15_000, () =>
+        [alice, carol].every((p) => judged(p, xavier.agentPubKey)?.final === true),
+      )
+      for (const peer of [alice, carol]) {
+        expect(peer.replication.isWarranted(mark.agentPubKey)).toBe(true)
+        expect(judged(peer, xavier.agentPubKey)?.why).toContain(`admitted by ${mark.agentPubKey}`)
       }
     })
   })
