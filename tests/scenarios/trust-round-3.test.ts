@@ -5,8 +5,8 @@
  * place, until alice seals the legacy uses she counts as members: from then on every peer's rules and
  * member gate admit only the sealed use (a peer started later reads the seal from its store). A witness
  * is trusted while it is a member: once revoked or warranted, those it admitted are not members, and a
- * revoked one's new statements are refused; a statement dated before the witness
- * was itself admitted is refused too.
+ * revoked one's new statements are refused; a statement dated before the witness was itself admitted
+ * is refused too.
  */
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
