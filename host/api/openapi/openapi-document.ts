@@ -122,9 +122,22 @@ function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query', sh
 /** The first sentence is the summary; the whole comment, when longer, the description. */
 function summaryOf(description: string | undefined): { summary?: string; description?: string } {
   if (!description) return {}
-  const first = description.match(/^.*?[.:;](?=\s|$)/s)?.[0] ?? description
-  const summary = first.replace(/[.:;]$/, '').replace(/\s+/g, ' ')
+  const summary = firstSentence(description)
   return summary === description ? { summary } : { summary, description }
+}
+
+/** Up to the first full stop outside code spans and parentheses (`llama.cpp`, "(e.g. this)" go on). */
+function firstSentence(text: string): string {
+  let depth = 0
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (c === '`') quoted = !quoted
+    else if (!quoted && c === '(') depth++
+    else if (!quoted && c === ')') depth--
+    else if (!quoted && depth === 0 && c === '.' && /\s/.test(text[i + 1] ?? ' ')) return text.slice(0, i)
+  }
+  return text
 }
 
 /**
