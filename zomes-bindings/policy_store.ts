@@ -1,7 +1,7 @@
 /**
  * policy_store: what is allowed, decided the same way everywhere.
  *
- * Only admins write Policy and AdminGrant: the progenitor named in the DNA properties, or an agent
+ * Only admins write Policy, AdminGrant and ModelAlias: the progenitor named in the DNA properties, or an agent
  * holding an AdminGrant that the entry cites. With no progenitor (`progenitor: null`) nobody may write
  * them, so a network without a named admin cannot be taken over by whoever writes the first policy.
  */
@@ -15,6 +15,7 @@ import {
   LIMITS,
   line,
   list,
+  ModelNameSchema,
   NoInputSchema,
   prose,
   ReasonSchema,
@@ -42,6 +43,35 @@ export const PolicySchema = z.strictObject({
   admin_grant: ActionHashB64Schema.nullable(),
 })
 export type Policy = z.infer<typeof PolicySchema>
+
+/** An alias's name: a model name, or a prefix of one ending in `*` (a pattern; `*` alone: any name). */
+export const ModelAliasNameSchema = ModelNameSchema.refine(
+  (s) => !s.slice(0, -1).includes('*'),
+  'an alias is a model name, or a prefix of one ending in "*" ("*" nowhere else)',
+)
+/** What an alias names: a model name, never a pattern. */
+export const AliasTargetSchema = ModelNameSchema.refine(
+  (s) => !s.includes('*'),
+  'an alias names models by their names, without "*"',
+)
+
+/**
+ * A mesh-wide model alias: `name` stands for `targets`, in order of preference. Append-only: the
+ * latest entry of a name (by its action's timestamp, then its hash) is the alias; one naming no
+ * targets removes it.
+ */
+export const ModelAliasSchema = z
+  .strictObject({
+    name: ModelAliasNameSchema,
+    targets: list(AliasTargetSchema, LIMITS.model_alias.targets).refine(
+      (t) => new Set(t).size === t.length,
+      'an alias names each model once',
+    ),
+    /** The AdminGrant that authorises a non-progenitor author; null when the progenitor writes. */
+    admin_grant: ActionHashB64Schema.nullable(),
+  })
+  .refine((a) => !a.targets.includes(a.name), { message: 'an alias cannot name itself', path: ['targets'] })
+export type ModelAlias = z.infer<typeof ModelAliasSchema>
 
 /** Makes `agent` an admin. Immutable: grants are not revoked in this version. */
 export const AdminGrantSchema = z.strictObject({
@@ -72,8 +102,20 @@ export const DecisionSchema = z.strictObject({
 export type Decision = z.infer<typeof DecisionSchema>
 
 export const policyStore = {
-  entryTypes: { Policy: PolicySchema, AdminGrant: AdminGrantSchema, Decision: DecisionSchema },
-  linkTypes: ['AllPolicies', 'PolicyIdToPolicy', 'AllAdmins', 'SubjectToDecisions', 'AllDecisions'],
+  entryTypes: {
+    Policy: PolicySchema,
+    AdminGrant: AdminGrantSchema,
+    Decision: DecisionSchema,
+    ModelAlias: ModelAliasSchema,
+  },
+  linkTypes: [
+    'AllPolicies',
+    'PolicyIdToPolicy',
+    'AllAdmins',
+    'SubjectToDecisions',
+    'AllDecisions',
+    'AllModelAliases',
+  ],
   functions: {
     publish_policy: { input: PolicySchema, output: RecordRefSchema },
     /** The latest version of each policy id. */
@@ -90,5 +132,9 @@ export const policyStore = {
       }),
       output: z.array(entryRecord(DecisionSchema)),
     },
+    /** Admins only (the rules): sets an alias for the whole mesh; no targets removes it. */
+    publish_model_alias: { input: ModelAliasSchema, output: RecordRefSchema },
+    /** The latest entry of each alias name, those naming no targets (removed) left out; by name. */
+    list_model_aliases: { input: NoInputSchema, output: z.array(entryRecord(ModelAliasSchema)) },
   },
 } as const

@@ -22,8 +22,11 @@ export const PROTOCOLS = {
   hello: 2,
   /** Gossip signals (heartbeats, presence) and their fields. */
   signals: 1,
-  /** Entry formats under the DNAs' rules (2: a task's payload hashes may name a salted envelope). */
-  entries: 2,
+  /**
+   * Entry formats under the DNAs' rules (2: a task's payload hashes may name a salted envelope; 3: a
+   * mesh-wide model alias, `ModelAlias` in policy_store).
+   */
+  entries: 3,
   /** How an invite is redeemed (1: judged by the joiner's genesis; 2: witnessed by a member, `admit/1.0.0`). */
   admission: 2,
   /** The direct request wire (`direct-infer`; 2: an offer first, the prompt only once the runner said yes). */

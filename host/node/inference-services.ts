@@ -15,6 +15,7 @@ import { modelInfo } from '../registry/build-capability.ts'
 import { AliasFile } from '../requests/alias-file.ts'
 import { AliasService } from '../requests/alias-service.ts'
 import { DirectService } from '../requests/direct/direct-service.ts'
+import { MeshAliases } from '../requests/mesh-aliases.ts'
 import { RequestRunner } from '../requests/run-request.ts'
 import { RpcWorker } from '../split/rpc-worker.ts'
 import { SplitService } from '../split/split-service.ts'
@@ -165,12 +166,19 @@ export function directService(init: Pick<ModelServiceInit, 'giveToGet' | 'served
   )
 }
 
-/** The model aliases: this peer's own, in `aliases.json` in its data dir. */
+/** The model aliases: the mesh's (policy_store, written by admins) and this peer's own (`aliases.json`). */
 export function aliasService() {
-  return service(['dataDir', 'logger'], async (c) => {
-    const file = new AliasFile(join(c.dataDir, 'aliases.json'), child(c.logger, 'inference'))
+  return service(['dataDir', 'backend', 'conductor', 'logger'], async (c) => {
+    const logger = child(c.logger, 'inference')
+    const file = new AliasFile(join(c.dataDir, 'aliases.json'), logger)
     await file.load()
-    return new AliasService({ file, mesh: null })
+    const { versions } = c.backend
+    const mesh = new MeshAliases({
+      conductor: c.conductor,
+      versions: versions && { mesh: versions, agents: () => c.backend.links().keys() },
+      logger,
+    })
+    return new AliasService({ file, mesh })
   })
 }
 

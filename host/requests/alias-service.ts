@@ -84,7 +84,7 @@ export class AliasService implements AliasesPort {
 
   #meshStore(): MeshAliasStore {
     if (this.#mesh === null)
-      throw new AliasError('unavailable', 'this network keeps no mesh-wide aliases; set it on this peer')
+      throw new AliasError('unavailable', 'this peer keeps no mesh-wide aliases; set it on this peer')
     return this.#mesh
   }
 }

@@ -6,35 +6,27 @@
  * One step, never recursive: a target is a model name, never looked up as an alias again, so no
  * alias can loop; `checkAlias` refuses an alias naming an alias at set time, so what is set says
  * what runs. A pattern is a name with one trailing `*` (a prefix, `*` alone for any name); nothing
- * else is a glob.
+ * else is a glob. Names and targets are the mesh's model names (zomes-bindings/policy_store.ts).
  */
 import { z } from 'zod'
+import { AliasTargetSchema, LIMITS, ModelAliasNameSchema } from '../../zomes-bindings/index.ts'
 import type { PeerModel } from './peer-models.ts'
 
-/** The characters of model names the mesh and agents use (`claude-sonnet-4-5`, `gpt-5.1-codex`, `qwen3:8b`). */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/
-const PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9._:/-]{0,126})?\*$/
-export const MAX_ALIAS_TARGETS = 8
+/** An alias's name (a model name, or a pattern) and targets (model names), as the mesh's rules take them. */
+export const AliasNameSchema = ModelAliasNameSchema
+export const MAX_ALIAS_TARGETS = LIMITS.model_alias.targets.max
 
-export const AliasNameSchema = z
-  .string()
-  .refine(
-    (s) => NAME.test(s) || PATTERN.test(s),
-    'an alias is a model name (letters, digits, ".", "_", ":", "/", "-"; 128 at most) or such a prefix ending in one "*"',
-  )
-export const AliasTargetSchema = z
-  .string()
-  .regex(NAME, 'a target is a model name (letters, digits, ".", "_", ":", "/", "-"; 128 at most), no "*"')
-
-export const ModelAliasSchema = z.strictObject({
-  name: AliasNameSchema,
-  /** Models in order of preference. */
-  targets: z
-    .array(AliasTargetSchema)
-    .min(1, 'an alias names at least one model')
-    .max(MAX_ALIAS_TARGETS, `an alias names at most ${MAX_ALIAS_TARGETS} models`)
-    .refine((t) => new Set(t).size === t.length, 'an alias names each model once'),
-})
+export const ModelAliasSchema = z
+  .strictObject({
+    name: AliasNameSchema,
+    /** Models in order of preference. */
+    targets: z
+      .array(AliasTargetSchema)
+      .min(1, 'an alias names at least one model')
+      .max(MAX_ALIAS_TARGETS, `an alias names at most ${MAX_ALIAS_TARGETS} models`)
+      .refine((t) => new Set(t).size === t.length, 'an alias names each model once'),
+  })
+  .refine((a) => !a.targets.includes(a.name), { message: 'an alias cannot name itself', path: ['targets'] })
 export type ModelAlias = z.infer<typeof ModelAliasSchema>
 
 /** Where an alias was set: on the mesh by an admin, or on this peer only. */
@@ -60,7 +52,6 @@ export function aliasesInForce(mesh: readonly ModelAlias[], peer: readonly Model
  */
 export function checkAlias(alias: ModelAlias, others: readonly ModelAlias[]): string | null {
   const rest = others.filter((o) => o.name !== alias.name)
-  if (alias.targets.includes(alias.name)) return `alias "${alias.name}" names itself`
   for (const target of alias.targets) {
     const named = rest.find((o) => o.name === target)
     if (named) return `"${target}" is an alias (of ${named.targets.join(', ')}); an alias names models only`

@@ -1550,6 +1550,41 @@ const policyCases = new Cases('policy_store', 'Policy', admins)
     original: policyRecord,
   })
 
+const modelAlias: Json = { name: 'coder', targets: ['qwen3-coder-30b', 'qwen3-coder-7b'], admin_grant: null }
+const modelAliasRecord = dep(action('alias-1'), alice, 'ModelAlias', modelAlias)
+
+const modelAliasCases = new Cases('policy_store', 'ModelAlias', admins)
+  .valid('set by the progenitor', modelAlias)
+  .valid(
+    'set by a granted admin',
+    { ...modelAlias, admin_grant: bobGrantHash },
+    { author: bob, deps: [bobGrant] },
+  )
+  .valid('a pattern for the names an agent sends', { ...modelAlias, name: 'claude-*' })
+  .valid('"*" alone: any name', { ...modelAlias, name: '*' })
+  .valid('no targets: the alias removed', { ...modelAlias, targets: [] })
+  .invalid('set by a non-admin', modelAlias, 'model_alias.author_is_admin', { author: mallory })
+  .invalid('network without a progenitor', modelAlias, 'model_alias.no_progenitor', {
+    properties: { progenitor: null },
+  })
+  .invalid('names itself', { ...modelAlias, targets: ['coder'] }, 'model_alias.self_target')
+  .invalid('an extra field', { ...modelAlias, weight: 1 }, 'model_alias.shape')
+  .fields(modelAlias, [
+    ['a "*" inside the name', 'name', 'cl*de', 'model_alias.name_format'],
+    ['two "*" at the end', 'name', 'claude-**', 'model_alias.name_format'],
+    ['an empty name', 'name', '', 'model_alias.name_length'],
+    ['a name of 129 characters', 'name', 'm'.repeat(129), 'model_alias.name_length'],
+    ['a name with a newline', 'name', 'cod\ner', 'model_alias.name_control'],
+    ['a pattern as a target', 'targets', ['qwen*'], 'model_alias.targets_format'],
+    ['an empty target', 'targets', [''], 'model_alias.targets_length'],
+    ['a target with an escape sequence', 'targets', ['\u001b[2Jm'], 'model_alias.targets_control'],
+    ['a target twice', 'targets', ['m', 'm'], 'model_alias.targets_unique'],
+    ['nine targets', 'targets', ['1', '2', '3', '4', '5', '6', '7', '8', '9'], 'model_alias.targets_count'],
+    ['admin grant is an agent key', 'admin_grant', bob, 'model_alias.admin_grant_format'],
+  ])
+  .change('updated', 'update', modelAlias, bad('model_alias.no_update'), { original: modelAliasRecord })
+  .change('deleted', 'delete', null, bad('model_alias.no_delete'), { original: modelAliasRecord })
+
 const adminGrant: Json = { agent: bob, granted_by_grant: null }
 
 const adminGrantCases = new Cases('policy_store', 'AdminGrant', admins)
@@ -1847,7 +1882,7 @@ const files: Record<DnaName, Cases[]> = {
     servedBatchCases,
     taskPayloadCases,
   ],
-  policy_store: [policyCases, adminGrantCases, decisionCases],
+  policy_store: [policyCases, adminGrantCases, decisionCases, modelAliasCases],
   artifact_index: [artifactCases, pinCases],
   memory_shards: [collectionCases, holderCases, snapshotCases],
 }

@@ -1,10 +1,11 @@
-//! policy_store: Policy, AdminGrant, Decision.
+//! policy_store: Policy, AdminGrant, Decision, ModelAlias.
 //!
-//! Admins write Policy and AdminGrant: the progenitor (`properties.progenitor`, an AgentPubKeyB64) or an
+//! Admins write Policy, AdminGrant and ModelAlias: the progenitor (`properties.progenitor`, an AgentPubKeyB64) or an
 //! agent holding an AdminGrant that the entry cites (the cited grant was itself validated when it was
 //! stored, so authority chains back to the progenitor). With no progenitor (null or absent) nobody may
 //! write them: a network that names no admin cannot be taken over by whoever writes the first policy.
-//! Grants are not revoked in this version (immutable); Decisions are an append-only audit trail.
+//! Grants are not revoked in this version (immutable); Decisions are an append-only audit trail; model
+//! aliases are append-only too (the latest entry of a name is the alias; one naming no models removes it).
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -19,6 +20,7 @@ pub fn rules(entry_type: &str) -> Option<Rules> {
         "Policy" => Some(policy),
         "AdminGrant" => Some(admin_grant),
         "Decision" => Some(decision),
+        "ModelAlias" => Some(model_alias),
         _ => None,
     }
 }
@@ -53,6 +55,15 @@ struct Decision {
     policy_ids: Vec<String>,
     reason: String,
     context: BTreeMap<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelAlias {
+    name: String,
+    targets: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
+    admin_grant: Option<String>,
 }
 
 /// The progenitor named in the DNA properties, if any.
@@ -144,4 +155,24 @@ fn decision(input: &ValidationInput) -> Verdict {
         }
     }
     Ok(())
+}
+
+/// A mesh-wide alias: a model name or a prefix ending in `*`, naming models (never a pattern, never
+/// itself), each once; written by an admin, never changed (a later entry of the name replaces it).
+fn model_alias(input: &ValidationInput) -> Verdict {
+    let ck = Ck::new("model_alias");
+    ck.rights(input, Change::Never, Change::Never)?;
+    let a: ModelAlias = ck.parse(input.entry.as_deref())?;
+    ck.line("name", &a.name, MODEL_NAME)?;
+    let stem = a.name.strip_suffix('*').unwrap_or(&a.name);
+    ck.format("name", !stem.contains('*'), "a model name, or a prefix of one ending in \"*\"")?;
+    ck.count("targets", &a.targets, MODEL_ALIAS_TARGETS)?;
+    for target in &a.targets {
+        ck.line("targets", target, MODEL_NAME)?;
+        ck.format("targets", !target.contains('*'), "model names, without \"*\"")?;
+    }
+    ck.unique("targets", a.targets.iter().map(String::as_str))?;
+    ck.rule("self_target", !a.targets.contains(&a.name), || format!("alias {:?} names itself", a.name))?;
+    ck.opt_hash("admin_grant", &a.admin_grant, HashKind::Action)?;
+    author_is_admin(&ck, input, "admin_grant", a.admin_grant.as_deref())
 }

@@ -156,7 +156,7 @@ describe('model aliases', () => {
       { name: 'cl*de', targets: ['m'] },
       { name: 'coder', targets: [] },
       { name: 'coder', targets: ['qwen*'] },
-      { name: 'a b', targets: ['m'] },
+      { name: 'a\nb', targets: ['m'] },
     ]) {
       const err = await refusal(api.setAlias(body))
       expect(err?.status, JSON.stringify(body)).toBe(400)

@@ -62,6 +62,8 @@ const EXPECTED_FUNCTIONS: Record<DnaName, string[]> = {
     'list_admins',
     'record_decision',
     'list_decisions',
+    'publish_model_alias',
+    'list_model_aliases',
   ],
   artifact_index: [
     'register_artifact',
@@ -115,7 +117,7 @@ describe('contract', () => {
         'ServedBatch',
         'TaskPayload',
       ],
-      policy_store: ['Policy', 'AdminGrant', 'Decision'],
+      policy_store: ['Policy', 'AdminGrant', 'Decision', 'ModelAlias'],
       artifact_index: ['Artifact', 'PinCommitment'],
       memory_shards: ['Collection', 'ShardHolder', 'ShardSnapshot'],
     })

@@ -162,12 +162,6 @@ describe('checkAlias', () => {
     { what: 'models only: accepted', alias: coder, others: [claude], want: null },
     { what: 'replacing itself: accepted', alias: coder, others: [coder], want: null },
     {
-      what: 'naming itself',
-      alias: { name: 'coder', targets: ['coder'] },
-      others: [],
-      want: 'alias "coder" names itself',
-    },
-    {
       what: 'naming an alias',
       alias: { name: 'fast', targets: ['coder'] },
       others: [coder],
@@ -191,7 +185,8 @@ describe('ModelAliasSchema', () => {
     ['no targets', { name: 'coder', targets: [] }],
     ['a glob inside', { name: 'cl*de', targets: ['m'] }],
     ['two stars', { name: 'claude-**', targets: ['m'] }],
-    ['a space', { name: 'my model', targets: ['m'] }],
+    ['a newline', { name: 'my\nmodel', targets: ['m'] }],
+    ['itself as a target', { name: 'coder', targets: ['qwen3-8b', 'coder'] }],
     ['a pattern as a target', { name: 'coder', targets: ['qwen*'] }],
     ['a target twice', { name: 'coder', targets: ['m', 'm'] }],
     ['too many targets', { name: 'coder', targets: ['1', '2', '3', '4', '5', '6', '7', '8', '9'] }],

@@ -2,9 +2,16 @@
  * policy_store coordinator: policies (a new version of an id updates the latest one, so the rules
  * check that it keeps the id and raises the version), admin grants, and the audit trail of decisions.
  * Who may write a Policy or an AdminGrant is the rules' call (the progenitor, or an agent whose grant
- * the entry cites); this zome only files records where readers look for them.
+ * the entry cites); this zome only files records where readers look for them. Model aliases are
+ * append-only: the latest entry of a name is the alias, one naming no models removes it.
  */
-import type { AdminGrant, Decision, EntryRecord, Policy } from '../../../../zomes-bindings/index.ts'
+import type {
+  AdminGrant,
+  Decision,
+  EntryRecord,
+  ModelAlias,
+  Policy,
+} from '../../../../zomes-bindings/index.ts'
 import { decodeHashB64 } from '../../../identity/hash.ts'
 import type { CoordinatorZome } from './coordinator-zome.ts'
 import { createUnderAnchor, linkedRecords, toRecordRef } from './entry-record.ts'
@@ -12,6 +19,7 @@ import { createUnderAnchor, linkedRecords, toRecordRef } from './entry-record.ts
 const ALL_POLICIES = 'all_policies'
 const ALL_ADMINS = 'all_admins'
 const ALL_DECISIONS = 'all_decisions'
+const ALL_MODEL_ALIASES = 'all_model_aliases'
 const policyAnchor = (id: string) => `policy:${id}`
 
 export const policyStoreZome: CoordinatorZome<'policy_store'> = {
@@ -69,6 +77,27 @@ export const policyStoreZome: CoordinatorZome<'policy_store'> = {
             ).filter((d) => d.entry.subject === subject)
     return decisions.reverse().slice(0, limit)
   },
+
+  publish_model_alias(hdk, alias) {
+    return createUnderAnchor(hdk, ALL_MODEL_ALIASES, 'ModelAlias', alias, 'AllModelAliases')
+  },
+
+  list_model_aliases(hdk) {
+    const all = linkedRecords<ModelAlias>(hdk, hdk.anchor(ALL_MODEL_ALIASES), 'AllModelAliases', 'ModelAlias')
+    const latest = new Map<string, EntryRecord<ModelAlias>>()
+    for (const a of all) {
+      const best = latest.get(a.entry.name)
+      if (best === undefined || later(a, best)) latest.set(a.entry.name, a)
+    }
+    return [...latest.values()]
+      .filter((a) => a.entry.targets.length > 0)
+      .sort((a, b) => (a.entry.name < b.entry.name ? -1 : 1))
+  },
+}
+
+/** The later write, then the higher action hash: every peer agrees on one winner of a race. */
+function later(a: EntryRecord<unknown>, b: EntryRecord<unknown>): boolean {
+  return a.timestamp > b.timestamp || (a.timestamp === b.timestamp && a.action_hash > b.action_hash)
 }
 
 /** A decision link's tag: the resource's UTF-8 and a NUL, so one resource is never a prefix of another. */

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use coordinator_support::*;
 use hdk::prelude::*;
-use policy_store_integrity::{entry_index, AdminGrant, Decision, EntryTypes, LinkTypes, Policy, UnitEntryTypes};
+use policy_store_integrity::{entry_index, AdminGrant, Decision, EntryTypes, LinkTypes, ModelAlias, Policy, UnitEntryTypes};
 use serde::Deserialize;
 use serde_json::Value;
 
 const ALL_POLICIES: &str = "all_policies";
 const ALL_ADMINS: &str = "all_admins";
 const ALL_DECISIONS: &str = "all_decisions";
+const ALL_MODEL_ALIASES: &str = "all_model_aliases";
 
 fn policy_anchor(id: &str) -> ExternResult<EntryHash> {
     anchor(&format!("policy:{id}"))
@@ -111,6 +112,30 @@ pub fn list_decisions(input: ListDecisions) -> ExternResult<Vec<EntryRecord>> {
             .collect(),
     };
     Ok(decisions.into_iter().rev().take(input.limit).collect())
+}
+
+/// A mesh-wide model alias (admins only, by the rules); one naming no models removes the name's alias.
+#[hdk_extern]
+pub fn publish_model_alias(alias: Value) -> ExternResult<RecordRef> {
+    let hash = create_entry(&EntryTypes::ModelAlias(ModelAlias(alias)))?;
+    create_link(anchor(ALL_MODEL_ALIASES)?, hash.clone(), LinkTypes::AllModelAliases, LinkTag::new(vec![]))?;
+    record_ref(&hash)
+}
+
+/// The latest entry of each alias name (then the highest action hash: the same pick everywhere), removed ones left out.
+#[hdk_extern]
+pub fn list_model_aliases(_: ()) -> ExternResult<Vec<EntryRecord>> {
+    let all = linked_records(anchor(ALL_MODEL_ALIASES)?, LinkTypes::AllModelAliases, index(UnitEntryTypes::ModelAlias))?;
+    let mut latest: BTreeMap<String, EntryRecord> = BTreeMap::new();
+    for a in all {
+        let name = a.str_field("name").unwrap_or_default().to_string();
+        let key = |r: &EntryRecord| (r.timestamp, r.action_hash.clone());
+        if latest.get(&name).is_none_or(|best| key(&a) > key(best)) {
+            latest.insert(name, a);
+        }
+    }
+    let named = |a: &EntryRecord| a.entry["targets"].as_array().is_some_and(|t| !t.is_empty());
+    Ok(latest.into_values().filter(named).collect())
 }
 
 #[hdk_extern]

@@ -18,6 +18,11 @@ pub struct AdminGrant(pub JsonEntry);
 #[derive(Clone, PartialEq)]
 pub struct Decision(pub JsonEntry);
 
+/// `ModelAlias` of the contract (`zomes-bindings/policy_store.ts`); the rules crate checks every field.
+#[hdk_entry_helper]
+#[derive(Clone, PartialEq)]
+pub struct ModelAlias(pub JsonEntry);
+
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type")]
 #[hdk_entry_types]
@@ -26,6 +31,7 @@ pub enum EntryTypes {
     Policy(Policy),
     AdminGrant(AdminGrant),
     Decision(Decision),
+    ModelAlias(ModelAlias),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -36,10 +42,11 @@ pub enum LinkTypes {
     AllAdmins,
     SubjectToDecisions,
     AllDecisions,
+    AllModelAliases,
 }
 
 /// The entry type names in index order, as the rules name them.
-pub const RULES: DnaRules = DnaRules { dna: "policy_store", entry_types: &["Policy", "AdminGrant", "Decision"] };
+pub const RULES: DnaRules = DnaRules { dna: "policy_store", entry_types: &["Policy", "AdminGrant", "Decision", "ModelAlias"] };
 
 /// The entry index of an entry type (coordinators filter records by it).
 pub fn entry_index(unit: UnitEntryTypes) -> u8 {
