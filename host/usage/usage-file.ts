@@ -31,11 +31,18 @@ export function keepUsage(
 ): Startable {
   let timer: NodeJS.Timeout | null = null
   let unsubscribe = () => {}
-  const write = async () => {
-    timer = null
+  // One write at a time: a slow write overlapped by the next one shared its temporary file, and the
+  // second rename found it gone.
+  let writing: Promise<void> = Promise.resolve()
+  const writeOnce = async () => {
     const temporary = `${path}.${process.pid}.tmp`
     await writeFile(temporary, JSON.stringify(ledger.rows(Date.now() - KEEP_MS)), { mode: 0o600 })
     await rename(temporary, path)
+  }
+  const write = () => {
+    timer = null
+    writing = writing.catch(() => {}).then(writeOnce)
+    return writing
   }
   const writeSoon = () => {
     timer ??= setTimeout(

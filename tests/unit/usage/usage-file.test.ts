@@ -111,4 +111,13 @@ describe('usage across a restart', () => {
     expect(ledger.rows()).toMatchObject([{ requests: 1, tokens_in: 10 }])
     expect(await readFile(`${path}.bad`, 'utf8')).toBe('{"not": "rows"')
   })
+  it('writes one at a time: writes that overlap each land whole', async () => {
+    const [path, conductor] = [await dataDir(), chain()]
+    const ledger = new UsageLedger()
+    await signWindow(ledger, conductor, 10)
+    const kept = keepUsage(ledger, conductor, path, silentLogger())
+    await kept.start()
+    await Promise.all([kept.stop(), kept.stop(), kept.stop()])
+    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject([{ requests: 1, tokens_in: 10 }])
+  })
 })
