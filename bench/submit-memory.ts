@@ -51,6 +51,10 @@ export default async function submitMemory(): Promise<BenchReport> {
       await new Promise((resolve) => setTimeout(resolve, REST_MS))
       rows.push({ wave, submitted: wave * WAVE, rss_mb: await rssMb(pid) })
     }
+  } catch (err) {
+    // What the daemon said is what tells a crash from a refusal.
+    console.error(`the daemon's log ends:\n${daemon.process.stderr().slice(-4000)}`)
+    throw err
   } finally {
     await stopDaemons([daemon])
     await rm(root, { recursive: true, force: true })
