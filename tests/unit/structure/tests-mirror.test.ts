@@ -12,6 +12,7 @@ const NOT_HOST: Record<string, string> = {
   contract: "zomes-bindings/, the zomes' contract",
   rules: 'dnas/rules, through the shared vectors',
   structure: 'the whole tree',
+  docs: 'docs/, the README and the generated references',
   fixtures: "tests/fixtures/, the tests' own tools (the previous release's build)",
   // Left while others rework host/api/ (issue 37); it belongs in api/dashboard/.
   dashboard: 'host/api/dashboard/',
