@@ -90,13 +90,14 @@ export function registerPeerTools(server: McpServer, api: ApiClient): void {
     {
       title: 'List models',
       description:
-        "The GGUF models of the mesh: by name, the online peers that offer each (and whether it is loaded there), and this peer's own models directory (with any unusable files and why). Name a model in generate_text or embed to run on a peer that has it.",
+        "The GGUF models of the mesh: by name, the online peers that offer each (and whether it is loaded there), this peer's own models directory (with any unusable files and why), and the aliases (a name, or a pattern like claude-*, standing for models in order of preference, with the model each runs now). Name a model or an alias in generate_text or embed to run on a peer that has it.",
       annotations: READ_ONLY,
     },
     async (extra) => {
-      const [local, { peers }] = await Promise.all([
+      const [local, { peers }, { aliases }] = await Promise.all([
         api.listModels({ signal: extra.signal }),
         api.peers({ signal: extra.signal }),
+        api.listAliases({ signal: extra.signal }),
       ])
       const byModel = new Map<
         string,
@@ -113,6 +114,7 @@ export function registerPeerTools(server: McpServer, api: ApiClient): void {
         mesh: [...byModel].map(([name, holders]) => ({ name, peers: holders })),
         local: local.models,
         unusable: local.unusable,
+        aliases,
       })
     },
   )

@@ -1,4 +1,4 @@
-/** Models: this peer's models directory (load and unload with progress) and every model of the mesh by peer. */
+/** Models: this peer's models directory (load and unload with progress), every model of the mesh by peer, and the aliases. */
 import { css, html, nothing } from 'lit'
 import { keepAliveText } from '../../../host/interface/keep-alive-text.ts'
 import { progressFraction } from '../../../host/interface/progress.ts'
@@ -6,6 +6,7 @@ import { formatDuration } from '../../../host/text/duration-text.ts'
 import { bytes, count, duration, short } from '../format.ts'
 import { LivePage } from '../live-page.ts'
 import { shared } from '../styles.ts'
+import './aliases-card.ts'
 
 export class ModelsPage extends LivePage {
   static override properties = {
@@ -101,6 +102,7 @@ export class ModelsPage extends LivePage {
         <h3>Across the mesh</h3>
         ${this.#peerModels()}
       </section>
+      <model-aliases .store=${this.store}></model-aliases>
     `
   }
 
