@@ -38,6 +38,7 @@ import {
   wireVersion,
 } from './direct-wire.ts'
 import { heardAt, planRoute, type RoutePlanInput, type SentRequest } from './route-plan.ts'
+import { RunnerHealth } from './runner-health.ts'
 import { type CarriedLeaf, ServedRecords, type ServedRecordsInit } from './served-records.ts'
 
 export interface DirectInferenceInit extends ServedRecordsInit {
@@ -120,6 +121,8 @@ export class DirectInference {
     moved: 0,
   }
   readonly #affinity: ConversationAffinity | null
+  /** How fast each runner answered this peer, and which failed lately (runner-health.ts). */
+  readonly #health = new RunnerHealth()
 
   constructor(init: DirectInferenceInit) {
     this.#init = init
@@ -149,7 +152,7 @@ export class DirectInference {
     const home = keys && this.#affinity?.home(keys)
     const now = Date.now()
     this.#forgetCounted(peers, now)
-    const candidates = planRoute({
+    const plan = planRoute({
       peers: this.#init.agents ? peers : peers.filter((p) => p.self),
       model: call.model,
       outstanding: this.#sent,
@@ -158,6 +161,7 @@ export class DirectInference {
       home,
       vision: hasImages(call.input),
     })
+    const candidates = this.#health.rank(plan, call.model, home, () => null, now)
     if (candidates.length === 0 && !this.#init.agents) throw new NoDirectRouteError(call.model)
     const request = newDirectRequest(call.kind, call.model, call.input)
     const digest = digestRequest(request, me)
@@ -175,15 +179,28 @@ export class DirectInference {
       call.signal.throwIfAborted()
       const sent: SentRequest = { at: Date.now(), ended: null }
       this.#sent.set(candidate.agent, [...(this.#sent.get(candidate.agent) ?? []), sent])
+      const watch = this.#health.watch({
+        agent: candidate.agent,
+        model: call.model,
+        request: hash,
+        requester: me,
+        queued: queue,
+        onEvent: call.onEvent,
+      })
+      const watched = { ...call, onEvent: watch.relay }
       let attempt: Attempt
       try {
         attempt = candidate.self
-          ? await this.#runHere(request, call, queue)
-          : await this.#runThere(candidate.agent, request, digest, call, queue)
+          ? await this.#runHere(request, watched, queue)
+          : await this.#runThere(candidate.agent, request, digest, watched, queue)
+      } catch (err) {
+        if (err instanceof RunnerLostError) watch.lost()
+        throw err
       } finally {
         sent.ended = Date.now()
       }
       if (!attempt.done) {
+        watch.refused(attempt.refusal)
         const reason: Turndown = { agent: candidate.agent, ...attempt.refusal }
         // The queued try's reason replaces its busy one: it is why the request ends.
         if (queue) {
@@ -195,6 +212,7 @@ export class DirectInference {
         this.#stats.failovers += 1
         continue
       }
+      watch.answered(attempt.signed)
       this.#init.onServed?.(attempt.output)
       if (keys) {
         this.#affinity?.answered(keys, candidate.agent)
