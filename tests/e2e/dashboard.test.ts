@@ -4,10 +4,10 @@
  * or token, an API key: keys reach /v1 and /mcp only); the mesh page with every peer's hardware (and a peer killed with SIGKILL turning stale, then offline), a
  * chat answer streamed from the peer holding a generated tiny model, a task submitted on the page
  * reaching its receipt, and /metrics parsed with a Prometheus text parser. Screenshots of every page
- * go to test-results/screenshots/.
+ * go to test-results/screenshots/; `RIPPLE_UPDATE_SCREENSHOTS=1` also refreshes the docs' own.
  */
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -40,8 +40,18 @@ let gamma: Peer
 let browser: Browser
 let page: Page
 
-const shot = (name: string, on: Page = page) =>
-  on.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+/**
+ * The shots the docs show (docs/dashboard.md, the README): with RIPPLE_UPDATE_SCREENSHOTS=1 they are
+ * also written to docs/public/screenshots/ (to be committed), so a plain run leaves the tree clean.
+ */
+const DOCS_SHOTS = new Set(['mesh', 'chat', 'tasks', 'models-loaded'])
+const DOCS_SHOTS_DIR = join(REPO_ROOT, 'docs', 'public', 'screenshots')
+const UPDATE_DOCS_SHOTS = process.env.RIPPLE_UPDATE_SCREENSHOTS === '1'
+
+const shot = async (name: string, on: Page = page) => {
+  const png = await on.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+  if (UPDATE_DOCS_SHOTS && DOCS_SHOTS.has(name)) await writeFile(join(DOCS_SHOTS_DIR, `${name}.png`), png)
+}
 const client = async (peer: Peer) =>
   new ApiClient({
     baseUrl: peer.apiUrl,
@@ -52,6 +62,7 @@ beforeAll(async () => {
   // The daemons serve ui/dist: built here when missing or stale, as `npm start` does.
   await promisify(execFile)('bash', [join(REPO_ROOT, 'scripts', 'build-ui.sh')], { cwd: REPO_ROOT })
   await mkdir(SHOTS, { recursive: true })
+  if (UPDATE_DOCS_SHOTS) await mkdir(DOCS_SHOTS_DIR, { recursive: true })
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-dashboard-'))
   // Short heartbeats so a killed peer turns stale, then offline, within seconds.
   const network = await isolatedNetwork(root, 'e2e-dashboard', {
