@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { readBenchData } from '../../../scripts/bench-docs/bench-data.ts'
-import { plotsOf } from '../../../scripts/bench-docs/plots.ts'
+import { plotsOf, splitPairs, unitOf } from '../../../scripts/bench-docs/plots.ts'
 import { benchDocsFiles, PLOTS_DIR } from '../../../scripts/bench-docs/runs-page.ts'
 import { PLOT, place, svgChart, valueAxis, wrap, xAxis } from '../../../scripts/bench-docs/svg-chart.ts'
 
@@ -137,5 +137,30 @@ describe('wrap', () => {
     { text: 'runner', chars: 3, lines: ['runner'] },
   ])('$text', ({ text, chars, lines }) => {
     expect(wrap(text, chars)).toEqual(lines)
+  })
+})
+
+describe('unitOf', () => {
+  it.each([
+    { column: 'index (ms)', found: { unit: 'ms', name: 'index' } },
+    { column: 'p95_us', found: { unit: 'µs', name: 'p95' } },
+    { column: 'overhead p50 ms', found: { unit: 'ms', name: 'overhead p50' } },
+    { column: 'ripple / cedar', found: null },
+    { column: 'genesis_walks', found: null },
+  ])('$column', ({ column, found }) => {
+    expect(unitOf(column)).toEqual(found)
+  })
+})
+
+describe('splitPairs', () => {
+  it('makes two numeric columns of a pair and keeps the rest', () => {
+    expect(
+      splitPairs({ call: 'read', 'direct p50 / p95 ms': '0.451 / 20.028', 'overhead p50 ms': -3.7 }),
+    ).toEqual({
+      call: 'read',
+      'direct p50 ms': 0.451,
+      'direct p95 ms': 20.028,
+      'overhead p50 ms': -3.7,
+    })
   })
 })
