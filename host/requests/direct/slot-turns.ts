@@ -14,7 +14,8 @@
  * its share (share - 1 of them), so one member alone holds at most its share.
  *
  * Slots held for nothing (issue 55, point 7): a slot a member took for an offer and gave back unused
- * (its prompt never came) is charged to it as if it had run there that long: it takes no slot until
+ * (its prompt never came) is charged to it as if it had run there that long, less a round trip's
+ * second (UNUSED_FREE_MS): it takes no slot until
  * as long again has passed (its debts add up), while the others take their turns; a request of it
  * waiting in line waits that out. A member holding slots with offers alone so holds about as much
  * time as it is kept out.
@@ -66,6 +67,13 @@ export interface SlotContext {
 interface Waiter {
   go: () => void
 }
+
+/**
+ * What a slot held unused costs nothing for: a requester's own round trip between `ready` and its
+ * prompt, or its quick word that it will send none. A shorter hold frees the slot for the next in line
+ * anyway, so holding by quick offers gains nothing while anyone waits.
+ */
+export const UNUSED_FREE_MS = 1_000
 
 /** Members whose debts keep them out past the oldest forgotten: bounds memory whoever offers. */
 const MAX_DEBTORS = 4096
@@ -141,9 +149,10 @@ export class SlotTurns {
    * for nothing (an offer whose prompt never came), charged to it (the owner is never charged).
    */
   release(model: string, requester: string, unusedMs = 0): void {
-    if (unusedMs > 0 && requester !== this.#init.self && this.#init.fair !== false) {
+    const owed = unusedMs - UNUSED_FREE_MS
+    if (owed > 0 && requester !== this.#init.self && this.#init.fair !== false) {
       const now = this.#now()
-      const until = Math.max(this.#owedUntil.get(requester) ?? now, now) + unusedMs
+      const until = Math.max(this.#owedUntil.get(requester) ?? now, now) + owed
       this.#owedUntil.delete(requester)
       this.#owedUntil.set(requester, until)
       if (this.#owedUntil.size > MAX_DEBTORS) this.#owedUntil.delete(this.#owedUntil.keys().next().value!)

@@ -25,7 +25,7 @@ import {
   promptWaitMs,
   serveDirect,
 } from '../../../../host/requests/direct/runner-streams.ts'
-import { SlotTurns } from '../../../../host/requests/direct/slot-turns.ts'
+import { SlotTurns, UNUSED_FREE_MS } from '../../../../host/requests/direct/slot-turns.ts'
 import {
   A,
   ask,
@@ -99,11 +99,11 @@ describe('a member holding slots with offers alone', () => {
     expect(await other.next()).toEqual({ type: 'accepted' })
     expect(await other.next()).toEqual({ type: 'token', text: 'echo' })
     expect(await other.next()).toMatchObject({ type: 'done', output: { text: 'echo: mine' } })
-    // Charged as if it had run ten seconds: with the slot free, the holder takes none until then.
+    // Charged as if it had run ten seconds (less a round trip's second): with the slot free, the holder takes none until then.
     const again = await openAs(mesh, HOLDER, A)
     await again.frames.write({ offer: offerOf('again', HOLDER).offer, queue: false })
-    expect(await again.next()).toMatchObject({ type: 'refused', why: 'busy/limited', retry_after_s: 10 })
-    clock.now += 10_000
+    expect(await again.next()).toMatchObject({ type: 'refused', why: 'busy/limited', retry_after_s: 9 })
+    clock.now += 9_000
     const later = await openAs(mesh, HOLDER, A)
     await later.frames.write({ offer: offerOf('later', HOLDER).offer, queue: false })
     expect(await later.next()).toEqual({ type: 'ready' })
@@ -121,7 +121,8 @@ describe('the debt of a slot held unused', () => {
 
   it.each([
     { name: 'a slot given back used', unusedMs: 0, owed: 0 },
-    { name: 'a slot held 3 s for nothing', unusedMs: 3_000, owed: 3_000 },
+    { name: 'a slot given back within a round trip', unusedMs: UNUSED_FREE_MS, owed: 0 },
+    { name: 'a slot held 3 s for nothing', unusedMs: 3_000, owed: 3_000 - UNUSED_FREE_MS },
   ])('$name: owed $owed ms', async ({ unusedMs, owed }) => {
     const clock = { now: 0 }
     const t = turns(clock)
@@ -137,8 +138,8 @@ describe('the debt of a slot held unused', () => {
     const clock = { now: 0 }
     const t = turns(clock)
     for (let i = 0; i < 2; i++) expect(await take(t, 'h')).toBe(true)
-    t.release('m', 'h', 2_000)
-    t.release('m', 'h', 2_000)
+    t.release('m', 'h', 3_000)
+    t.release('m', 'h', 3_000)
     expect(t.owedMs('h')).toBe(4_000)
     const waiting = take(t, 'h', true)
     clock.now += 3_999
