@@ -14,7 +14,7 @@ const WARMUP = 1_000
 /** Valid vectors of three shapes: a large entry, a typical one, and one resolved against deps. */
 const CASES: [label: string, file: string, vector: string][] = [
   ['NodeCapability create', 'agent_registry', 'NodeCapability: full capability with a GPU and two models'],
-  ['Task create', 'resource_mesh', 'Task: inference task with inline input'],
+  ['Task create', 'resource_mesh', 'Task: inference task, its input kept by the requester'],
   ['Assignment create (2 deps)', 'resource_mesh', 'Assignment: task author assigns the claimant'],
 ]
 
