@@ -3,6 +3,7 @@
  * embeddings) runs something on the mesh, and the models the mesh serves (./run-request.ts runs them).
  */
 import type { RunProgress } from '../interface/run-event.ts'
+import type { AgentSession } from './agent-session.ts'
 import type { PeerModel } from './peer-models.ts'
 
 export interface InferenceRequest {
@@ -28,6 +29,8 @@ export interface InferenceRequest {
    * whole (fewer frames, its engine's connection kept); the round sends its text still.
    */
   whole?: boolean
+  /** The coding agent's session, from its headers (agent-session.ts): a direct request is kept by it. */
+  session?: AgentSession | null
 }
 
 export interface InferenceAnswer {

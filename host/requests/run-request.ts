@@ -145,6 +145,7 @@ export class RequestRunner implements RequestsPort {
         peers,
         onEvent: request.onEvent,
         ...(request.whole && { whole: true }),
+        ...(request.session && { session: request.session }),
       })
       return { task: answer.request, peer: answer.peer, output: answer.output }
     } catch (err) {

@@ -18,9 +18,14 @@ export interface KeyLimits {
   tokens_per_day?: number
   /** Requests admitted and not yet answered (DEFAULT_CONCURRENT when unset). */
   concurrent?: number
+  /** Turns (requests) one agent session may take (session-limits.ts). */
+  session_turns?: number
+  /** Tokens (in + out) one agent session may take (session-limits.ts). */
+  session_tokens?: number
 }
 
-export type LimitName = keyof KeyLimits
+/** The limits over time windows (the per-session caps are session-limits.ts's). */
+export type LimitName = Exclude<keyof KeyLimits, 'session_turns' | 'session_tokens'>
 
 /** Requests at once of a key that sets no `concurrent`: a few agents' parallel calls, not a flood. */
 export const DEFAULT_CONCURRENT = 8
@@ -175,6 +180,8 @@ export function limitsText(limits: KeyLimits | undefined): string {
     limits?.tpm === undefined ? null : `${limits.tpm} tpm`,
     limits?.tokens_per_day === undefined ? null : `${limits.tokens_per_day}/day`,
     limits?.concurrent === undefined ? null : `${limits.concurrent} at once`,
+    limits?.session_turns === undefined ? null : `${limits.session_turns} turns/session`,
+    limits?.session_tokens === undefined ? null : `${limits.session_tokens} tokens/session`,
   ].filter((p) => p !== null)
   return parts.length === 0 ? '-' : parts.join(', ')
 }

@@ -3,7 +3,10 @@
  * from a time on walks only the hours asked for (found by binary search) and one member's only its
  * own rows. What a member was served in the last hour or day (the policies' context at each admit)
  * is a few dozen rows, not a scan and sort of every row; what a peer answers a member over
- * `usage/1.0.0` is read a page at a time; hours leave from the oldest as they age out. Pure.
+ * `usage/1.0.0` is read a page at a time; hours leave from the oldest as they age out. Rows of this
+ * peer's own requests are split by agent session as well (issue 58), at most MAX_SESSIONS_PER_HOUR
+ * sessions an hour (the rest counted without one), so a swarm of short sessions cannot grow the index
+ * past a bound; what other members are answered leaves the sessions out. Pure.
  */
 import {
   addEvent,
@@ -17,6 +20,8 @@ import {
 } from './usage-totals.ts'
 
 const HOUR_MS = 3_600_000
+/** Distinct agent sessions counted in one hour's rows; later ones that hour count without a session. */
+export const MAX_SESSIONS_PER_HOUR = 512
 
 const hourStart = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS
 
@@ -74,6 +79,8 @@ export class UsageIndex {
   readonly #rows = new Map<string, UsageRow>()
   readonly #byHour = new HourBuckets()
   readonly #byMember = new Map<string, HourBuckets>()
+  /** Each hour's sessions (its start, ms): the bound on how many an hour's rows are split by. */
+  readonly #sessions = new Map<number, Set<string>>()
 
   get size(): number {
     return this.#rows.size
@@ -81,8 +88,9 @@ export class UsageIndex {
 
   /** Counts events into their rows. */
   add(events: readonly UsageEvent[]): void {
-    for (const e of events) {
-      const hour = hourOf(e.at)
+    for (const event of events) {
+      const hour = hourOf(event.at)
+      const e = this.#bounded(event, Date.parse(hour))
       const id = rowId({ ...e, hour })
       let row = this.#rows.get(id)
       if (row === undefined) {
@@ -98,7 +106,17 @@ export class UsageIndex {
     this.#rows.clear()
     this.#byHour.dropBefore(Number.POSITIVE_INFINITY)
     this.#byMember.clear()
+    this.#sessions.clear()
     for (const r of rows) this.#insert(rowId(r), { ...r })
+  }
+
+  /** The event, without its session when its hour counts as many sessions as it may already. */
+  #bounded(e: UsageEvent, hour: number): UsageEvent {
+    if (e.session === undefined) return e
+    const seen = this.#sessions.get(hour)
+    if (seen?.has(e.session) || (seen?.size ?? 0) < MAX_SESSIONS_PER_HOUR) return e
+    const { session: _session, ...rest } = e
+    return rest
   }
 
   /** The rows from the hour holding `sinceMs` on, oldest hour first. */
@@ -148,6 +166,7 @@ export class UsageIndex {
     const hour = hourStart(ms)
     if ((this.#byHour.hours[0] ?? hour) >= hour) return
     for (const r of this.#byHour.dropBefore(hour)) this.#rows.delete(rowId(r))
+    for (const h of this.#sessions.keys()) if (h < hour) this.#sessions.delete(h)
     for (const [member, buckets] of this.#byMember) {
       buckets.dropBefore(hour)
       if (buckets.hours.length === 0) this.#byMember.delete(member)
@@ -158,6 +177,10 @@ export class UsageIndex {
     const hour = Date.parse(row.hour)
     this.#rows.set(id, row)
     this.#byHour.add(hour, row)
+    if (row.session !== undefined) {
+      const seen = this.#sessions.get(hour) ?? new Set()
+      this.#sessions.set(hour, seen.add(row.session))
+    }
     let buckets = this.#byMember.get(row.member)
     if (buckets === undefined) {
       buckets = new HourBuckets()
@@ -173,10 +196,10 @@ export function addUsage(into: UsageRow, r: UsageRow): void {
     into[k] += r[k]
 }
 
-/** One hour's rows of a member with the keys left out: rows that differ by key alone summed. */
+/** One hour's rows of a member with the keys and sessions left out: rows that differ by them alone summed. */
 function withoutKeys(rows: readonly UsageRow[]): UsageRow[] {
   const merged = new Map<string, UsageRow>()
-  for (const r of rows) {
+  for (const { session: _session, ...r } of rows) {
     const id = rowId({ ...r, key: null })
     const into = merged.get(id)
     if (into === undefined) merged.set(id, { ...r, key: null })

@@ -20,8 +20,8 @@ export function rowsOfWindows(windows: OwnWindows): UsageRow[] {
   return [...rows.values()]
 }
 
-/** A row's group: what the leaves say, every key together. */
-const groupOf = (r: UsageRow) => rowId({ ...r, key: null })
+/** A row's group: what the leaves say, every key and session together. */
+const groupOf = ({ session: _session, ...r }: UsageRow) => rowId({ ...r, key: null })
 
 const COUNTS = ['requests', 'failed', 'tokens_in', 'tokens_out'] as const
 

@@ -2,8 +2,9 @@
  * Usage from the record (issue 47, point 1): what this peer served to each requester (its own
  * `AnswerLeaf`s, as runner) and what it was served by each runner (its own `ServedLeaf`s, as
  * requester, with the runner's leaf its proof carries), totalled by direction, member, API key, model
- * and hour. Token counts and times come from the signed leaves; the API key and reasoning tokens are
- * this peer's own notes of a request (the leaf carries neither). Pure.
+ * and hour, and for this peer's own requests by the coding agent's session that asked (issue 58). Token
+ * counts and times come from the signed leaves; the API key, the session and the reasoning tokens are
+ * this peer's own notes of a request (the leaf carries none of them). Pure.
  */
 import { z } from 'zod'
 import { type AnswerLeaf, isCoverLeaf, type ServedLeaf } from '../../zomes-bindings/index.ts'
@@ -16,12 +17,16 @@ export interface UsageNote {
   /** The API key that asked (null: the API token). */
   key: string | null
   reasoning: number
+  /** The agent session that asked (agent-session.ts's sessionName), if it named one. */
+  session?: string
 }
 
 export interface UsageEvent {
   direction: UsageDirection
   member: string
   key: string | null
+  /** This peer's own request's agent session, when it named one. */
+  session?: string
   model: string
   /** Microseconds since the epoch: when the runner finished it. */
   at: number
@@ -43,6 +48,11 @@ export const UsageRowSchema = z.object({
   member: z.string(),
   /** The API key that asked, as this peer noted it (null: the API token, or asked elsewhere). */
   key: z.string().nullable(),
+  /**
+   * The coding agent's session that asked (`claude-code:<id>`, `codex:<id>`, `opencode:<id>`), from its
+   * headers; only on this peer's own requests (`used`), absent when none was named.
+   */
+  session: z.string().optional(),
   model: z.string(),
   /** The hour it falls in, ISO 8601 (`2026-11-25T04:00:00.000Z`). */
   hour: z.string(),
@@ -100,6 +110,7 @@ export function servedEvents(
         direction: 'used',
         member: l.runner,
         key: noted?.key ?? null,
+        ...(noted?.session !== undefined && { session: noted.session }),
         model: l.model,
         at: signed?.finished_at ?? closedAt,
         tokensIn: signed?.tokens_in ?? 0,
@@ -115,9 +126,11 @@ export function hourOf(micros: number): string {
   return new Date(Math.floor(micros / 1000 / HOUR_MS) * HOUR_MS).toISOString()
 }
 
-/** A row's key in a map of rows: its direction, member, key, model and hour. */
-export function rowId(r: Pick<UsageRow, 'direction' | 'member' | 'key' | 'model' | 'hour'>): string {
-  return [r.direction, r.member, r.key ?? '', r.model, r.hour].join('\n')
+/** A row's key in a map of rows: its direction, member, key, model, hour and session. */
+export function rowId(
+  r: Pick<UsageRow, 'direction' | 'member' | 'key' | 'model' | 'hour'> & { session?: string | undefined },
+): string {
+  return [r.direction, r.member, r.key ?? '', r.model, r.hour, r.session ?? ''].join('\n')
 }
 
 /** Adds events into rows (keyed by direction, member, key, model and hour), in place. */
@@ -134,15 +147,16 @@ export function addEvents(rows: Map<string, UsageRow>, events: readonly UsageEve
   }
 }
 
-/** The row of an event's direction, member, key and model in `hour`, with nothing counted yet. */
+/** The row of an event's direction, member, key, session and model in `hour`, with nothing counted yet. */
 export function emptyRow(
-  e: Pick<UsageEvent, 'direction' | 'member' | 'key' | 'model'>,
+  e: Pick<UsageEvent, 'direction' | 'member' | 'key' | 'session' | 'model'>,
   hour: string,
 ): UsageRow {
   return {
     direction: e.direction,
     member: e.member,
     key: e.key,
+    ...(e.session !== undefined && { session: e.session }),
     model: e.model,
     hour,
     requests: 0,
@@ -174,7 +188,8 @@ export function compareRows(a: UsageRow, b: UsageRow): number {
     a.direction.localeCompare(b.direction) ||
     a.member.localeCompare(b.member) ||
     a.model.localeCompare(b.model) ||
-    (a.key ?? '').localeCompare(b.key ?? '')
+    (a.key ?? '').localeCompare(b.key ?? '') ||
+    (a.session ?? '').localeCompare(b.session ?? '')
   )
 }
 

@@ -122,9 +122,13 @@ export class ApiClient {
     return this.#http.json('peers', options)
   }
 
-  /** Usage from this peer's signed leaves; `since`: Unix ms (its hour on). */
-  usage(since?: number, options?: CallOptions): Promise<ReplyOf<'usage'>> {
-    return this.#http.json('usage', { ...options, query: since === undefined ? {} : { since } })
+  /** Usage from this peer's signed leaves; `since`: Unix ms (its hour on); `by`: also summed by agent session. */
+  usage(since?: number, options?: CallOptions & { by?: 'session' }): Promise<ReplyOf<'usage'>> {
+    const { by, ...call } = options ?? {}
+    return this.#http.json('usage', {
+      ...call,
+      query: { ...(since === undefined ? {} : { since }), ...(by && { by }) },
+    })
   }
 
   /** As `usage`, with what each online peer signed about this member (`mesh`). */

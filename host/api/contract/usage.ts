@@ -3,6 +3,7 @@
  * the leaves it signed, by member, API key, model and hour (issue 47).
  */
 import { z } from 'zod'
+import { SessionUsageSchema } from '../../usage/session-usage.ts'
 import { UsageRowSchema } from '../../usage/usage-totals.ts'
 
 export const UsageQuerySchema = z.object({
@@ -13,10 +14,13 @@ export const UsageQuerySchema = z.object({
     .enum(['0', '1', 'false', 'true'])
     .transform((v) => v === '1' || v === 'true')
     .optional(),
+  /** `session`: also this peer's own requests summed by the coding agent's session that asked (`sessions`). */
+  by: z.enum(['session']).optional(),
 })
 export type UsageQuery = z.infer<typeof UsageQuerySchema>
 
-export { UsageRowSchema }
+export { SessionUsageSchema, UsageRowSchema }
+export type SessionUsageView = z.infer<typeof SessionUsageSchema>
 export type UsageRowView = z.infer<typeof UsageRowSchema>
 
 const count = z.number().int().min(0)
@@ -48,6 +52,8 @@ export const UsageViewSchema = z.object({
   /** This peer's agent key. */
   agent: z.string(),
   rows: z.array(UsageRowSchema),
+  /** With `by=session`: each agent session's totals over the period, the most recently active first. */
+  sessions: z.array(SessionUsageSchema).optional(),
   /** With `mesh=1`: each online peer's answer about this member, and their sum. */
   mesh: z
     .object({

@@ -6,12 +6,16 @@
  * fan-out is that many runs); a request that ends unanswered with what it streamed so far, or, when
  * its client went away after a runner took it and nothing streamed (a JSON reply), with the whole
  * reservation, since what the runner made is not known here. The usage ledger notes the key that
- * asked and the reasoning tokens spent (the signed leaves carry neither).
+ * asked and the reasoning tokens spent (the signed leaves carry neither). A coding agent's session
+ * (issue 58, point 4) is admitted first against its key's session caps (session-limits.ts) and named
+ * in the note, so its usage is counted by session.
  */
 import type { FastifyReply } from 'fastify'
 import type { RunEvent } from '../../interface/run-event.ts'
+import { type AgentSession, sessionName } from '../../requests/agent-session.ts'
 import type { InferenceAnswer } from '../../requests/requests-port.ts'
 import { KeyLimiter } from '../../usage/key-limits.ts'
+import { SessionLimiter } from '../../usage/session-limits.ts'
 import type { UsagePort } from '../../usage/usage-port.ts'
 import { type InferGenerateInput, InferGenerateInputSchema } from '../../workers/infer-generate-input.ts'
 import type { ApiKeyView } from '../api-keys.ts'
@@ -78,6 +82,7 @@ function streamedTokens() {
 export class EndpointUsage {
   readonly #ledger: Pick<UsagePort, 'note' | 'rows'> | undefined
   readonly #limiter = new KeyLimiter()
+  readonly #sessions = new SessionLimiter()
   /** Keys whose day was given back from the ledger (once each, before the key's first request here). */
   readonly #restored = new Set<string>()
   readonly #now: () => number
@@ -88,14 +93,27 @@ export class EndpointUsage {
   }
 
   /** Throws RateLimitError when the key is over one of its limits; else holds its share until the ticket ends. */
-  admit(key: ApiKeyView | null, size: RequestSize): KeyTicket {
+  admit(key: ApiKeyView | null, size: RequestSize, agentSession: AgentSession | null = null): KeyTicket {
     const runs = Math.max(1, size.runs)
     const reserve = Math.max(0, size.maxTokens) * runs
+    const session = agentSession && sessionName(agentSession)
     let ticket: number | null = null
+    // The session's turn, when its key caps sessions: taken back if the key's own limits refuse it.
+    let turn: { key: string; session: string; ticket: number } | null = null
     if (key !== null) {
+      const now = this.#now()
+      if (session !== null && SessionLimiter.caps(key.limits ?? {})) {
+        const past = () => this.#sessionPast(key.id, session)
+        const admitted = this.#sessions.admit(key.id, session, key.limits ?? {}, now, reserve, past)
+        if (!admitted.ok) throw new RateLimitError(`${key.id}: ${admitted.message}`, admitted.retryAfterS)
+        turn = { key: key.id, session, ticket: admitted.ticket }
+      }
       this.#restore(key.id)
-      const admitted = this.#limiter.admit(key.id, key.limits ?? {}, this.#now(), reserve)
-      if (!admitted.ok) throw new RateLimitError(`${key.id}: ${admitted.message}`, admitted.retryAfterS)
+      const admitted = this.#limiter.admit(key.id, key.limits ?? {}, now, reserve)
+      if (!admitted.ok) {
+        if (turn) this.#sessions.cancel(turn.key, turn.session, turn.ticket)
+        throw new RateLimitError(`${key.id}: ${admitted.message}`, admitted.retryAfterS)
+      }
       ticket = admitted.ticket
     }
     const streamed = streamedTokens()
@@ -108,7 +126,11 @@ export class EndpointUsage {
       },
       answered: (answer) => {
         const tokens = answerTokens(answer.output)
-        this.#ledger?.note(answer.task, { key: key?.id ?? null, reasoning: tokens.reasoning })
+        this.#ledger?.note(answer.task, {
+          key: key?.id ?? null,
+          reasoning: tokens.reasoning,
+          ...(session !== null && { session }),
+        })
         answeredTokens = (tokens.in + tokens.out) * runs
       },
       end: (gone) => {
@@ -116,9 +138,21 @@ export class EndpointUsage {
         const seen = streamed.tokens() * runs
         const tokens = answeredTokens ?? (gone && taken && seen === 0 ? reserve : seen)
         this.#limiter.settle(key.id, ticket, tokens, this.#now())
+        if (turn) this.#sessions.settle(turn.key, turn.session, turn.ticket, tokens)
         ticket = null
       },
     }
+  }
+
+  /** What the ledger counted of a key's session in the last day (a session first seen here: a restart). */
+  #sessionPast(id: string, session: string): { turns: number; tokens: number } {
+    const past = { turns: 0, tokens: 0 }
+    for (const row of this.#ledger?.rows(this.#now() - 25 * 3_600_000) ?? [])
+      if (row.key === id && row.session === session) {
+        past.turns += row.requests
+        past.tokens += row.tokens_in + row.tokens_out
+      }
+    return past
   }
 
   /**

@@ -40,6 +40,7 @@ import {
 import { clientGone, type EndpointUsage, maxTokensOf } from './endpoint-usage.ts'
 import type { GenerateCall, GenerateOutput } from './generation.ts'
 import { IMAGE_BODY_LIMIT, type ImagePolicy, resolveImages } from './image-parts.ts'
+import { requestSession } from './request-session.ts'
 import { ResponseStore } from './response-store.ts'
 import { ResponseRequestSchema, response, responseCall } from './responses.ts'
 import { responseStream } from './responses-stream.ts'
@@ -188,10 +189,12 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
           if (ignored.length > 0) request.log.debug({ url: request.url, ignored }, 'request parts left out')
           // A key scoped to other models makes this peer fetch no image.
           checkModelScope(request, model)
-          const ticket = api.usage?.admit(request.caller?.key ?? null, {
-            maxTokens: maxTokensOf(call.input),
-            runs: call.fanOut,
-          })
+          const session = requestSession(request)
+          const ticket = api.usage?.admit(
+            request.caller?.key ?? null,
+            { maxTokens: maxTokensOf(call.input), runs: call.fanOut },
+            session,
+          )
           const gone = clientGone(reply)
           try {
             const answer = await serveTask(api.inference, request, reply, {
@@ -200,6 +203,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, api: OpenAiApi): void
               input: await resolveImages(call.input, api.images ?? { allowUrls: false }),
               fanOut: call.fanOut,
               route: call.route,
+              session,
               ...(call.stream && { stream: (id) => route.stream(id, call) }),
               onAnswer: (answer) => ticket?.answered(answer),
               onEvent: (event) => ticket?.saw(event),

@@ -52,6 +52,8 @@ export interface ServeOptions {
   input: Record<string, unknown>
   fanOut: number
   route?: InferenceRequest['route']
+  /** The coding agent's session, from its headers (requestSession): a direct request is kept by it. */
+  session?: InferenceRequest['session']
   /** Present for a streamed answer. */
   stream?: (id: TaskIdentity) => StreamRenderer
   /** Told of each answer, streamed or not (its key's usage counts it). */
@@ -121,6 +123,7 @@ export async function serveTask(
       input: options.input,
       fanOut: options.fanOut,
       route: options.route,
+      ...(options.session && { session: options.session }),
       signal: aborted.signal,
       onEvent,
       // A JSON reply is the answer whole: its text need not come as it is made.

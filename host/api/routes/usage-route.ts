@@ -1,9 +1,11 @@
 /**
- * GET /api/usage?since=<unix ms>[&mesh=1]: this peer's usage from the leaves it signed (host/usage/),
- * and with `mesh=1` what each online peer signed about this member.
+ * GET /api/usage?since=<unix ms>[&mesh=1][&by=session]: this peer's usage from the leaves it signed
+ * (host/usage/), with `mesh=1` what each online peer signed about this member, and with `by=session`
+ * its own requests summed by agent session.
  */
 import type { FastifyInstance } from 'fastify'
 import type { MeshUsagePort } from '../../usage/mesh-usage-port.ts'
+import { sessionTotals } from '../../usage/session-usage.ts'
 import type { UsagePort } from '../../usage/usage-port.ts'
 import { API_STATUS } from '../api-status.ts'
 import { routes } from '../contract/index.ts'
@@ -18,8 +20,8 @@ export function registerUsageRoute(
   const route = routes.usage
   app.get(route.path, async (request, reply) => {
     const query = route.query.safeParse(request.query)
-    if (!query.success) return sendInvalidPayload(reply, 'invalid since or mesh', query.error)
-    const { since, mesh: askMesh } = query.data
+    if (!query.success) return sendInvalidPayload(reply, 'invalid since, mesh or by', query.error)
+    const { since, mesh: askMesh, by } = query.data
     if (askMesh && mesh === null)
       return sendError(
         reply,
@@ -28,6 +30,11 @@ export function registerUsageRoute(
         'this backend reaches no peer directly',
       )
     const rows = usage.rows(since)
-    return { agent: agent(), rows, ...(askMesh && mesh && { mesh: await mesh.ask(since ?? 0) }) }
+    return {
+      agent: agent(),
+      rows,
+      ...(by === 'session' && { sessions: sessionTotals(rows) }),
+      ...(askMesh && mesh && { mesh: await mesh.ask(since ?? 0) }),
+    }
   })
 }

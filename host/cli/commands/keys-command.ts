@@ -20,6 +20,8 @@ interface CreateOptions extends KeysOptions, KeyLimits {
   expires?: number
   name?: string
   tokensPerDay?: number
+  sessionTurns?: number
+  sessionTokens?: number
 }
 
 const count = parseIntegerIn(1, 1e12)
@@ -40,15 +42,19 @@ export function keysCommand(): Command {
       .option('--tpm <n>', 'tokens (in + out) per minute it may take', count)
       .option('--tokens-per-day <n>', 'tokens (in + out) per 24 hours it may take', count)
       .option('--concurrent <n>', 'requests it may have unanswered at once (default: 8)', count)
+      .option('--session-turns <n>', 'requests one coding-agent session may make (its session header)', count)
+      .option('--session-tokens <n>', 'tokens (in + out) one coding-agent session may take', count)
       .action(async (options: CreateOptions) => {
         const store = await storeFor(options)
-        const { rpm, tpm, tokensPerDay, concurrent } = options
+        const { rpm, tpm, tokensPerDay, concurrent, sessionTurns, sessionTokens } = options
         const { key, record } = await store.create({
           limits: {
             ...(rpm !== undefined && { rpm }),
             ...(tpm !== undefined && { tpm }),
             ...(tokensPerDay !== undefined && { tokens_per_day: tokensPerDay }),
             ...(concurrent !== undefined && { concurrent }),
+            ...(sessionTurns !== undefined && { session_turns: sessionTurns }),
+            ...(sessionTokens !== undefined && { session_tokens: sessionTokens }),
           },
           ...(options.name === undefined ? {} : { name: options.name }),
           models:

@@ -1,10 +1,10 @@
 /**
  * `ripple usage`: what this peer served each member and was served by each runner, from the leaves
  * it signed (GET /api/usage): totals over the period by direction, member, API key and model; `--json`
- * gives the hourly rows.
+ * gives the hourly rows; `--by session` totals this peer's own requests by the coding agent's session.
  */
 import { Command } from 'commander'
-import type { PeerUsageView, UsageRowView, UsageView } from '../../api/contract/index.ts'
+import type { PeerUsageView, SessionUsageView, UsageRowView, UsageView } from '../../api/contract/index.ts'
 import { printableJson } from '../../text/printable.ts'
 import { addUsage } from '../../usage/usage-index.ts'
 import { parseDurationMs } from '../cli-options.ts'
@@ -15,6 +15,7 @@ import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 interface UsageOptions extends TargetOptions {
   since?: number
   mesh?: boolean
+  by?: 'session'
 }
 
 /** `--since 24h` (that long ago) or a date (`2026-11-25`, `2026-11-25T04:00Z`), as Unix ms. */
@@ -32,16 +33,47 @@ export function usageCommand(): Command {
       .option('--since <when>', 'from this long ago (24h, 7d) or this date on (default: all)', (v) =>
         parseSince(v),
       )
-      .option('--mesh', 'what each online peer signed about this member, and the sum (usage/1.0.0)'),
+      .option('--mesh', 'what each online peer signed about this member, and the sum (usage/1.0.0)')
+      .option('--by <what>', "session: this peer's own requests by coding-agent session", parseBy),
   ).action(async (options: UsageOptions) => {
     const client = await connectDaemon(options)
-    const reply = options.mesh ? await client.meshUsage(options.since) : await client.usage(options.since)
+    const reply = options.mesh
+      ? await client.meshUsage(options.since)
+      : await client.usage(options.since, options.by && { by: options.by })
     if (options.json) {
       process.stdout.write(`${printableJson(reply)}\n`)
       return
     }
-    process.stdout.write(`${reply.mesh ? meshTable(reply.mesh) : usageTable(reply.rows)}\n`)
+    const table = reply.mesh
+      ? meshTable(reply.mesh)
+      : reply.sessions
+        ? sessionTable(reply.sessions)
+        : usageTable(reply.rows)
+    process.stdout.write(`${table}\n`)
   })
+}
+
+function parseBy(value: string): 'session' {
+  if (value !== 'session') throw new Error(`--by takes session, not "${value}"`)
+  return value
+}
+
+/** One line per agent session and key, the most recently active first. */
+export function sessionTable(sessions: readonly SessionUsageView[]): string {
+  if (sessions.length === 0) return 'no agent session named in usage yet'
+  return formatTable(
+    ['SESSION', 'KEY', 'MODELS', 'REQUESTS', 'FAILED', 'TOKENS IN', 'OUT', 'LAST HOUR'],
+    sessions.map((s) => [
+      s.session,
+      s.key ?? '-',
+      s.models.join(','),
+      String(s.requests),
+      String(s.failed),
+      formatCount(s.tokens_in),
+      formatCount(s.tokens_out),
+      s.last_hour,
+    ]),
+  )
 }
 
 /** One line per peer (what it signed of this member's requests, and of this member serving it), then the sum. */

@@ -4,9 +4,13 @@
  * turn sent elsewhere evaluates it all again (measured: ~1,090 ms to the first token against ~300 ms).
  * Each answered request's messages are remembered by a rolling hash of their prefix; a later request
  * whose messages extend a remembered conversation names that runner as its home (the longest prefix
- * wins). Bounded: the newest turns, for a while.
+ * wins). An agent that names its session (agent-session.ts: Claude Code, Codex, opencode) is kept by
+ * it instead, whatever its messages: a subagent's first turn goes to its parent conversation's runner
+ * (their shared system prompt and tools are cached there), where route-plan.ts puts a home with room
+ * first and a full one behind the free runners. Bounded: the newest turns, for a while.
  */
 import { createHash } from 'node:crypto'
+import type { AgentSession } from '../agent-session.ts'
 
 /**
  * How many answered turns are remembered at most, least recently answered going first: a live
@@ -26,6 +30,25 @@ export function prefixKeys(messages: readonly unknown[]): string[] {
     keys.push(previous)
   }
   return keys
+}
+
+const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('base64url')
+
+/**
+ * The keys a request's home is looked up by, the one it is remembered by last (see `home`): an agent
+ * session's parent conversation, then its own; without a session, every prefix of its messages (null:
+ * neither, nothing to keep).
+ */
+export function affinityKeys(
+  model: string,
+  messages: readonly unknown[] | null,
+  session: AgentSession | null,
+): string[] | null {
+  if (session !== null) {
+    const key = (thread: string | null) => hash('session', model, session.agent, session.id, thread ?? '')
+    return session.thread === null ? [key(null)] : [key(session.parent), key(session.thread)]
+  }
+  return messages === null ? null : prefixKeys([model, ...messages])
 }
 
 export class ConversationAffinity {

@@ -17,8 +17,9 @@ import type { AgentPort } from '../../interface/agent-port.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { MeshVersions } from '../../interface/release.ts'
 import type { RunProgress, WorkerEvent } from '../../interface/run-event.ts'
+import type { AgentSession } from '../agent-session.ts'
 import { mistakeAnywhere } from '../run-errors.ts'
-import { ConversationAffinity, prefixKeys } from './conversation-affinity.ts'
+import { affinityKeys, ConversationAffinity } from './conversation-affinity.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError, type Turndown } from './direct-errors.ts'
 import {
   type DirectKind,
@@ -81,6 +82,8 @@ export interface DirectCall {
   onEvent?: (event: RunProgress) => void
   /** The caller takes the answer whole: the runner need not send its text as it comes (WorkerContext.whole). */
   whole?: boolean
+  /** The agent's session (its headers, agent-session.ts): the conversation is kept by it, not its prefix. */
+  session?: AgentSession | null
 }
 
 export interface DirectAnswer {
@@ -148,7 +151,7 @@ export class DirectInference {
     )[0]
     // A conversation (its model and messages) goes back to the runner holding its prompt cache.
     const messages = Array.isArray(call.input.messages) ? (call.input.messages as unknown[]) : null
-    const keys = this.#affinity && messages ? prefixKeys([call.model, ...messages]) : null
+    const keys = this.#affinity && affinityKeys(call.model, messages, call.session ?? null)
     const home = keys && this.#affinity?.home(keys)
     const now = Date.now()
     this.#forgetCounted(peers, now)

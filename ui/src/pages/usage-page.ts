@@ -1,9 +1,10 @@
 /**
  * Usage: what this peer served each member and was served by each runner, from the leaves it signed
- * (GET /api/usage): tokens per hour as a chart, and the totals by member, key and model.
+ * (GET /api/usage): tokens per hour as a chart, the totals by member, key and model, and this peer's
+ * own requests by the coding agent's session that asked (`by=session`), when any named one.
  */
 import { css, html, nothing, svg } from 'lit'
-import type { UsageRowView } from '../../../host/api/contract/index.ts'
+import type { SessionUsageView, UsageRowView } from '../../../host/api/contract/index.ts'
 import { LivePage } from '../live-page.ts'
 import { shared } from '../styles.ts'
 import { type HourBar, hourlyTokens } from '../usage-series.ts'
@@ -12,14 +13,21 @@ const REFRESH_MS = 30_000
 const [W, H] = [640, 160]
 
 export class UsagePage extends LivePage {
-  static override properties = { ...LivePage.properties, rows: { state: true }, error: { state: true } }
+  static override properties = {
+    ...LivePage.properties,
+    rows: { state: true },
+    sessions: { state: true },
+    error: { state: true },
+  }
   declare rows: UsageRowView[] | null
+  declare sessions: SessionUsageView[]
   declare error: string | null
   #timer: ReturnType<typeof setInterval> | undefined
 
   constructor() {
     super()
     this.rows = null
+    this.sessions = []
     this.error = null
   }
 
@@ -47,7 +55,9 @@ export class UsagePage extends LivePage {
     const client = this.store?.client
     if (!client) return
     try {
-      this.rows = (await client.usage(Date.now() - 24 * 3_600_000)).rows
+      const usage = await client.usage(Date.now() - 24 * 3_600_000, { by: 'session' })
+      this.rows = usage.rows
+      this.sessions = usage.sessions ?? []
       this.error = null
     } catch (err) {
       this.error = (err as Error).message
@@ -74,7 +84,23 @@ export class UsagePage extends LivePage {
           )}</tbody>
         </table>
       </section>
+      ${this.sessions.length === 0 ? nothing : this.#sessionTable(this.sessions)}
     `
+  }
+
+  #sessionTable(sessions: SessionUsageView[]) {
+    return html`<section class="card">
+      <h3>By agent session</h3>
+      <table>
+        <thead><tr><th>Session</th><th>Key</th><th>Models</th><th>Requests</th><th>Failed</th><th>Tokens in</th><th>Out</th><th>Last hour</th></tr></thead>
+        <tbody>${sessions.map(
+          (s) => html`<tr>
+            <td>${s.session}</td><td>${s.key ?? '-'}</td><td>${s.models.join(', ')}</td><td>${s.requests}</td>
+            <td>${s.failed}</td><td>${s.tokens_in}</td><td>${s.tokens_out}</td><td>${s.last_hour.slice(11, 16)}</td>
+          </tr>`,
+        )}</tbody>
+      </table>
+    </section>`
   }
 
   #chart(bars: HourBar[]) {
