@@ -29,6 +29,7 @@ export interface MeshAliasesInit {
 export class MeshAliases implements MeshAliasStore {
   readonly #init: MeshAliasesInit
   #cached: { at: number; aliases: ModelAlias[] } | null = null
+  #failing = false
 
   constructor(init: MeshAliasesInit) {
     this.#init = init
@@ -41,11 +42,20 @@ export class MeshAliases implements MeshAliasStore {
       const records = await this.#init.conductor.callZome('policy_store', 'list_model_aliases', null)
       const aliases = records.map(({ entry }) => ({ name: entry.name, targets: entry.targets }))
       this.#cached = { at: Date.now(), aliases }
+      this.#failing = false
       return aliases
     } catch (err) {
-      // A request naming a model must not fail for want of the aliases: those last read serve.
-      this.#init.logger.warn({ err: (err as Error).message }, 'the mesh-wide model aliases could not be read')
-      return this.#cached?.aliases ?? []
+      // A request naming a model must not fail for want of the aliases: those last read serve, until
+      // the next read (said once per run of failures, not on every request).
+      const aliases = this.#cached?.aliases ?? []
+      if (!this.#failing)
+        this.#init.logger.warn(
+          { err: (err as Error).message },
+          'the mesh-wide model aliases could not be read',
+        )
+      this.#failing = true
+      this.#cached = { at: Date.now(), aliases }
+      return aliases
     }
   }
 
