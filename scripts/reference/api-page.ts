@@ -27,13 +27,12 @@ export function apiPage(document: OpenApiDocument): string {
       'Errors, on any route, answer a 4xx or 5xx status with the body ' +
       `${code('ApiError')} ([below](#apierror)).`,
     '',
+    // Two columns, the description's first sentence: the page's column is narrow.
     table(
-      ['Method', 'Path', 'Route', 'What it does'],
+      ['Route', 'What it does'],
       operations.map(({ path, method, op }) => [
-        method,
-        code(path),
-        `[${op.operationId}](#${op.operationId.toLowerCase()})`,
-        inline(op.summary ?? ''),
+        `[${code(`${method} ${path}`)}](#${op.operationId.toLowerCase()})`,
+        inline(firstSentence(op.summary ?? '')),
       ]),
     ),
     '',
@@ -92,3 +91,9 @@ function operationSection(path: string, method: string, op: OpenApiOperation): s
 
 const fenced = (schema: unknown) => `\`\`\`ts\n${schemaText(schema)}\n\`\`\``
 const indented = (text: string) => text.replace(/^/gm, '  ')
+
+/** Up to the first full stop that ends a sentence (not one inside a name like `ripple.json`). */
+export function firstSentence(text: string): string {
+  const end = /\.(\s|$)/.exec(text)
+  return end === null ? text : text.slice(0, end.index + 1)
+}

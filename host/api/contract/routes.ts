@@ -179,6 +179,7 @@ export const routes = {
   },
   /** What the caller signed in with (the token: an API key reaches /v1 and /mcp only). */
   whoAmI: { method: 'GET', path: '/api/session', reply: SessionViewSchema },
+  /** This peer: its agent, network, release, backend, models, engine and how long it has run. */
   status: { method: 'GET', path: '/api/status', reply: StatusViewSchema },
   /** This API described as OpenAPI 3.1, built from this contract (docs/reference/api.md renders it). */
   openApi: { method: 'GET', path: '/api/openapi.json', reply: OpenApiReplySchema },
