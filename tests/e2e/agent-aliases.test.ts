@@ -1,11 +1,12 @@
 /**
- * Virtual models with a real agent (issue 58, 1): Claude Code run with no model setting at all (no
+ * Virtual models with real agents (issue 58, 1): Claude Code run with no model setting at all (no
  * `--model`, no `ANTHROPIC_*_MODEL`) sends its own Claude names; a `claude-*` alias set with
- * `ripple models alias set` answers them with the mesh's model. The answer names the model that ran,
+ * `ripple models alias set` answers them with the mesh's model. Codex, given a provider and no
+ * model, sends its own GPT name, which a `gpt-*` alias answers. The answer names the model that ran,
  * and so does the requester's signed record of it.
  */
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -18,8 +19,9 @@ import { llamaCppTemplate } from '../fixtures/gguf-gen/llama-cpp-templates.ts'
 import { REPO_ROOT, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 const CLAUDE = join(REPO_ROOT, 'node_modules', '.bin', 'claude')
-/** Tokens per context: Claude Code bare, with no tools and a short system prompt, asks for a few thousand. */
-const CONTEXT = 16_384
+const CODEX = join(REPO_ROOT, 'node_modules', '.bin', 'codex')
+/** Tokens per context: Codex's prompt, written out by a byte-level vocabulary, is tens of thousands. */
+const CONTEXT = 131_072
 
 let root: string
 let dataDir: string
@@ -117,6 +119,60 @@ describe('Claude Code with no model setting, through a claude-* alias', { timeou
 async function token(): Promise<string> {
   return (await readApiToken(dataDir)) ?? ''
 }
+
+describe('Codex with no model setting, through a gpt-* alias', { timeout: 600_000 }, () => {
+  it('completes a turn: Codex names its own model, the alias runs the mesh’s', async () => {
+    const set = await runRipple(['models', 'alias', 'set', 'gpt-*', 'qwen3-tiny', '--data-dir', dataDir])
+    expect(set.code, set.stderr).toBe(0)
+    const home = join(root, 'codex-home')
+    await mkdir(home, { recursive: true })
+    // A provider and nothing else: no `model`, so Codex sends the name it defaults to.
+    await writeFile(
+      join(home, 'config.toml'),
+      [
+        'model_provider = "ripple"',
+        '[model_providers.ripple]',
+        'name = "Ripple"',
+        `base_url = "${url}/v1"`,
+        'env_key = "RIPPLE_API_KEY"',
+        'wire_api = "responses"',
+        'request_max_retries = 0',
+        'stream_max_retries = 0',
+        '[analytics]',
+        'enabled = false',
+        '[feedback]',
+        'enabled = false',
+        '',
+      ].join('\n'),
+    )
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      LANG: 'C.UTF-8',
+      TMPDIR: tmpdir(),
+      CODEX_HOME: home,
+      RIPPLE_API_KEY: await token(),
+    }
+    const running = promisify(execFile)(CODEX, ['exec', '--skip-git-repo-check', 'Say hello.'], {
+      cwd: root,
+      env,
+      timeout: 300_000,
+      maxBuffer: 64 * 1024 * 1024,
+    })
+    running.child.stdin?.end()
+    const res = await running.then(
+      (r) => ({ code: 0, ...r }),
+      (err: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: err.code ?? 1,
+        stdout: err.stdout ?? '',
+        stderr: err.stderr ?? '',
+      }),
+    )
+    expect(res.code, `${res.stderr}\n${res.stdout}`).toBe(0)
+    // Codex says which model it asked for: one of its own, not the mesh's.
+    expect(`${res.stderr}\n${res.stdout}`).toMatch(/model: gpt-/)
+  })
+})
 
 interface ClaudeResult {
   is_error?: boolean
