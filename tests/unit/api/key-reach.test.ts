@@ -100,6 +100,7 @@ beforeAll(async () => {
         memory: unused,
         usage: { rows: () => [], note: () => {} },
         requests,
+        aliases: { list: async () => [] } as never,
         metrics: { request: () => {}, registry: unused, text: unused } as never,
       },
     }),
