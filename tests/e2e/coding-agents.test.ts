@@ -24,7 +24,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import { llamaCppTemplate } from '../fixtures/gguf-gen/llama-cpp-templates.ts'
 import { type EngineScript, scriptedEngineHome } from '../fixtures/scripted-engine.ts'
@@ -172,6 +172,7 @@ describe('Claude Code', { timeout: 600_000 }, () => {
       is_error?: boolean
       result?: string
       num_turns?: number
+      session_id?: string
       usage?: { input_tokens?: number; cache_read_input_tokens?: number; output_tokens?: number }
     }
     return { ...res, result }
@@ -209,6 +210,23 @@ describe('Claude Code', { timeout: 600_000 }, () => {
     expect(last.tool_results[1]).toContain(PRODUCT)
     expect(last.roles[0]).toBe('system')
     expect(last.roles.slice(1)).not.toContain('system')
+    // Its session header names its usage (issue 58, point 4): the session id it reports, every turn.
+    const token = (await readFile(join(root, 'data', 'api-token'), 'utf8')).trim()
+    const session = `claude-code:${result.session_id}`
+    await vi.waitFor(
+      async () => {
+        const reply = await fetch(`${url}/api/usage?by=session`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+        const usage = (await reply.json()) as {
+          rows?: unknown[]
+          sessions?: { session: string; requests: number }[]
+        }
+        const found = usage.sessions?.find((s) => s.session === session)
+        expect(found?.requests ?? 0, `${session} in ${JSON.stringify(usage)}`).toBeGreaterThanOrEqual(3)
+      },
+      { timeout: 60_000, interval: 1000 },
+    )
   })
 })
 

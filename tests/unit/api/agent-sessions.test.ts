@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKeyStore } from '../../../host/api/api-keys.ts'
 import { ApiServer } from '../../../host/api/api-server.ts'
 import { ApiClient } from '../../../host/api/client/api-client.ts'
+import type { ConductorPort } from '../../../host/interface/conductor-port.ts'
 import type { AgentSession } from '../../../host/requests/agent-session.ts'
 import type { InferenceRequest, RequestsPort } from '../../../host/requests/requests-port.ts'
 import { UsageLedger } from '../../../host/usage/usage-ledger.ts'
@@ -97,9 +98,12 @@ describe('agent sessions on /v1', () => {
       proof: null,
       output_hash: 'c'.repeat(64),
       accepted: true,
-      reason: null,
+      reason: '',
     })
-    const conductor = ledger.watch({ callZome: async () => ({}) } as never)
+    const conductor = ledger.watch({ callZome: async () => ({}) } as unknown as Pick<
+      ConductorPort,
+      'callZome'
+    >)
     await conductor.callZome('resource_mesh', 'record_served_batch', {
       leaves: { leaves: answered.map(leaf) },
       closed_at: Date.now() * 1000,

@@ -39,7 +39,7 @@ describe('usage by agent session', () => {
       proof: null,
       output_hash: 'c'.repeat(64),
       accepted: true,
-      reason: null,
+      reason: '',
     })
     const notes: Record<string, UsageNote> = {
       ['a'.repeat(64)]: { key: 'k1', reasoning: 0, session: 'claude-code:ses-1' },
