@@ -16,7 +16,6 @@ import {
   type ZomeInput,
   type ZomeOutput,
 } from '../../../zomes-bindings/index.ts'
-import type { LongOperationOptions } from '../../interface/progress.ts'
 import type { MemoryDoc, MemoryQuery } from '../../memory/memory-input.ts'
 import {
   type AddArtifactQuery,
@@ -45,25 +44,16 @@ import {
   ApiTransport,
   type CallOptions,
   parseReply,
-  type RequestParts,
   streamBody,
 } from './api-transport.ts'
 import { type ChatAnswer, type ChatOptions, type ChatRequest, chatCompletion } from './chat-completion.ts'
-import { ModelLoadFailedError, ModelPullFailedError, StreamEndedError } from './errors.ts'
+import { StreamEndedError } from './errors.ts'
+import { type LoadModelOptions, loadModel, type PullModelOptions, pullModel } from './model-progress.ts'
 import { type RunRequestOptions, runRequest } from './run-request.ts'
 
 export interface FollowTaskOptions extends CallOptions {
   /** Every status change and progress event, as it arrives (awaited: what it throws ends the follow). */
   onEvent?: (event: TaskEvent) => void | Promise<void>
-}
-
-/** Progress: the bytes downloaded so far, of the total. */
-export type PullModelOptions = LongOperationOptions
-
-/** Progress: how much of the weights llama.cpp has read (none for a model already loaded). */
-export interface LoadModelOptions extends LongOperationOptions {
-  /** Split it over the mesh's peers when it fits on none (this peer heads it). */
-  split?: boolean
 }
 
 /** An artifact's bytes as the daemon streams them, with what they must hash to. */
@@ -72,19 +62,6 @@ export interface ArtifactContent {
   sha256: string
   size: number
   body: ReadableStream<Uint8Array>
-}
-
-/** How a model route streams: its progress events, then its reply as the `done` event or an error. */
-interface ProgressStream<R extends z.ZodType> {
-  done: string
-  reply: R
-  /** What an error event is thrown as. */
-  failed: new (
-    errorName: string,
-    message: string,
-  ) => Error
-  /** What the stream ended before, for StreamEndedError. */
-  what: string
 }
 
 export class ApiClient {
@@ -253,13 +230,8 @@ export class ApiClient {
    * Loads a model; progress streams while llama.cpp reads the weights. A file refused before loading
    * fails with its 4xx; one that fails mid-load with ModelLoadFailedError.
    */
-  async loadModel(name: string, options: LoadModelOptions = {}): Promise<ModelLoadedView> {
-    return this.#progressReply(
-      'loadModel',
-      { done: 'loaded', reply: routes.loadModel.reply, failed: ModelLoadFailedError, what: `${name} loaded` },
-      { ...options, params: { name }, query: { split: options.split ? 1 : 0 } },
-      options.onProgress,
-    )
+  loadModel(name: string, options: LoadModelOptions = {}): Promise<ModelLoadedView> {
+    return loadModel(this.#http, name, options)
   }
 
   /**
@@ -267,39 +239,7 @@ export class ApiClient {
    * before any byte arrives fails with its 4xx/5xx; one that fails mid-download with ModelPullFailedError.
    */
   pullModel(body: PullModelBody, options: PullModelOptions = {}): Promise<ReplyOf<'pullModel'>> {
-    return this.#progressReply(
-      'pullModel',
-      { done: 'pulled', reply: routes.pullModel.reply, failed: ModelPullFailedError, what: 'the pull ended' },
-      { ...options, body },
-      options.onProgress,
-    )
-  }
-
-  /**
-   * A model route that answers at once, or (the daemon streams only while the work runs) streams
-   * progress (a Progress, as the operation reported it) and then the `done` event, which carries the
-   * same reply; an `error` event is thrown as a `failed`.
-   */
-  async #progressReply<R extends z.ZodType>(
-    route: 'loadModel' | 'pullModel',
-    stream: ProgressStream<R>,
-    parts: RequestParts,
-    onProgress: LongOperationOptions['onProgress'],
-  ): Promise<z.output<R>> {
-    const res = await this.#http.send(route, { ...parts, accept: 'text/event-stream' })
-    if (!res.headers.get('content-type')?.includes('text/event-stream')) {
-      return parseReply(route, stream.reply, await this.#http.body(res, parts.signal))
-    }
-    for await (const { event, data } of this.#http.events(res)) {
-      const body: unknown = JSON.parse(data)
-      if (event === stream.done) return parseReply(route, stream.reply, body)
-      if (event === 'error') {
-        const { error } = parseReply(route, routes[route].events.error, body)
-        throw new stream.failed(error.name, error.message)
-      }
-      onProgress?.(parseReply(route, routes[route].events.progress, body))
-    }
-    throw new StreamEndedError(stream.what)
+    return pullModel(this.#http, body, options)
   }
 
   unloadModel(name: string, options?: CallOptions): Promise<ReplyOf<'unloadModel'>> {

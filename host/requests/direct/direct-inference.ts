@@ -16,9 +16,10 @@ import { hasImages } from '../../inference/vision.ts'
 import type { AgentPort } from '../../interface/agent-port.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { MeshVersions } from '../../interface/release.ts'
-import type { RunProgress, WorkerEvent } from '../../interface/run-event.ts'
+import type { RunProgress } from '../../interface/run-event.ts'
 import type { AgentSession } from '../agent-session.ts'
 import { mistakeAnywhere } from '../run-errors.ts'
+import { answerStart } from './answer-start.ts'
 import { affinityKeys, ConversationAffinity } from './conversation-affinity.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError, type Turndown } from './direct-errors.ts'
 import {
@@ -381,25 +382,4 @@ export class DirectInference {
       if (closeHere) stream.close().catch((err: Error) => stream.abort(err))
     }
   }
-}
-
-/**
- * A runner's events relayed to the caller: its answer begins with its first reasoning, text or output
- * (the caller hears `assigned` then); a model's load comes before and begins nothing, so a runner that
- * fails while loading still passes the request on.
- */
-function answerStart(call: DirectCall, peer: string) {
-  const state = {
-    began: false,
-    begin() {
-      if (state.began) return
-      state.began = true
-      call.onEvent?.({ type: 'assigned', peer })
-    },
-    relay(event: WorkerEvent) {
-      if (event.type !== 'load') state.begin()
-      call.onEvent?.(event)
-    },
-  }
-  return state
 }
