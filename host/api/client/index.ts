@@ -4,6 +4,6 @@ export { type FollowToEndOptions, followToEnd } from '../../scheduler/task-follo
 export * from './api-client.ts'
 export type { ApiClientInit, CallOptions } from './api-transport.ts'
 export type { ChatAnswer, ChatOptions, ChatRequest } from './chat-completion.ts'
-export type { LoadModelOptions, PullModelOptions } from './model-progress.ts'
 export * from './errors.ts'
+export type { LoadModelOptions, PullModelOptions } from './model-progress.ts'
 export type { RunEvent, RunRequestOptions } from './run-request.ts'
