@@ -16,7 +16,7 @@ export type SealPlan = { seals: LegacyUse[][] } | { wait: string }
 
 /**
  * What to seal now: the uses not sealed yet, in seals of at most what one holds; or why not yet (this
- * peer is no admin, a member still reads only 0.1.0 grants, nothing to seal).
+ * peer is no admin, a member still reads only 0.1.0 grants, nothing to seal), in that order.
  */
 export function planLegacySeal(input: {
   admin: boolean
@@ -26,10 +26,10 @@ export function planLegacySeal(input: {
   sealedKey: (use: LegacyUse) => string
 }): SealPlan {
   if (!input.admin) return { wait: 'only an admin seals legacy invites' }
-  const due = input.uses.filter((use) => !input.sealed?.has(input.sealedKey(use)))
-  if (due.length === 0) return { wait: 'no use of a 0.1.0 invite is left unsealed' }
   if (!input.everyMemberReadsWitnessed)
     return { wait: 'a member of the mesh still runs Ripple 0.1.0, which reads no seal' }
+  const due = input.uses.filter((use) => !input.sealed?.has(input.sealedKey(use)))
+  if (due.length === 0) return { wait: 'no use of a 0.1.0 invite is left unsealed' }
   const max = LIMITS.legacy_seal.uses.max
   const seals: LegacyUse[][] = []
   for (let i = 0; i < due.length; i += max) seals.push(due.slice(i, i + max))
@@ -79,10 +79,12 @@ export class LegacySealer implements Startable {
 
   async #seal(): Promise<number> {
     const { logger } = this.#init
+    const everyMemberReadsWitnessed = this.#init.everyMemberReadsWitnessed()
     const plan = planLegacySeal({
       admin: this.#init.admin,
-      everyMemberReadsWitnessed: this.#init.everyMemberReadsWitnessed(),
-      uses: this.#init.uses(),
+      everyMemberReadsWitnessed,
+      // The uses are a walk of every chain's genesis: not taken while the mesh could not be sealed anyway.
+      uses: everyMemberReadsWitnessed ? this.#init.uses() : [],
       sealed: this.#init.sealed(),
       sealedKey: this.#init.sealedKey,
     })
