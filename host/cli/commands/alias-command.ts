@@ -68,13 +68,11 @@ function rmCommand(): Command {
   })
 }
 
-function aliasTable(aliases: AliasView[]): string {
+export function aliasTable(aliases: AliasView[]): string {
   if (aliases.length === 0) return '(no aliases)'
-  const rows = aliases.map((a) => [
-    a.name,
-    a.targets.join(', '),
-    a.scope,
-    a.resolves_to ?? '- (no peer serves its models)',
-  ])
-  return printable(formatTable(['ALIAS', 'MODELS', 'SCOPE', 'RUNS NOW'], rows))
+  // Each cell made printable, not the table: its own line breaks stay line breaks.
+  const rows = aliases.map((a) =>
+    [a.name, a.targets.join(', '), a.scope, a.resolves_to ?? '- (no peer serves its models)'].map(printable),
+  )
+  return formatTable(['ALIAS', 'MODELS', 'SCOPE', 'RUNS NOW'], rows)
 }
