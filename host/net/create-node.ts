@@ -11,12 +11,13 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, type IdentifyPush, identify, identifyPush } from '@libp2p/identify'
 import type { Connection, Libp2p, PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
+import { memory } from '@libp2p/memory'
 import { type Ping, ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webRTC } from '@libp2p/webrtc'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { FsDatastore } from 'datastore-fs'
-import { createLibp2p } from 'libp2p'
+import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import { agentOfPeerB64 } from '../identity/peer-agent.ts'
 import type { ReleaseStatement } from '../interface/release.ts'
@@ -78,6 +79,19 @@ export interface RippleNodeInit {
    * before they exist.
    */
   start?: boolean
+  /**
+   * 'memory': links within this process only (`@libp2p/memory`, listening on `/memory/<id>`), so the
+   * mesh simulation runs many nodes of this same code in one process; 'tcp' (default): TCP, relays
+   * and WebRTC.
+   */
+  transports?: 'tcp' | 'memory'
+  /** libp2p's metrics hook (it sees every protocol stream): the simulation counts traffic by protocol. */
+  metrics?: Libp2pOptions['metrics']
+  /**
+   * The simulation's sped-up clock: the node's own periodic timers (gossipsub's heartbeat, the
+   * connection monitor's pings, peer exchange) run this many times as often. Default 1.
+   */
+  speedup?: number
 }
 
 export type RippleServices = {
@@ -130,6 +144,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   if (config === undefined) throw new NotAnEmbeddedNetworkError(init.network.name)
   const identity = networkIdentity(init.network)
   const loopback = init.loopbackTuning === true
+  const inMemory = init.transports === 'memory'
+  const speedup = init.speedup ?? 1
 
   // Kept so the dialer hears every mDNS report: libp2p's own `peer:discovery` fires only for
   // peers new to its peer store, so a peer that restarts would never be dialled again.
@@ -151,15 +167,22 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     ...(quiet && { logger: quiet }),
     privateKey: init.privateKey,
     datastore,
-    addresses: { listen: [...(init.listen ?? config.listen), ...relaySlots] },
+    ...(init.metrics && { metrics: init.metrics }),
+    addresses: {
+      listen: inMemory
+        ? (init.listen ?? [`/memory/${crypto.randomUUID()}`])
+        : [...(init.listen ?? config.listen), ...relaySlots],
+    },
     // Circuit relay dials peers behind NAT through a relay (every node can, whether it reserves or not).
-    transports: [
-      tcp(),
-      circuitRelayTransport(),
-      ...(reservations > 0
-        ? [webRTC({ rtcConfiguration: { iceServers: stunServers(config.bootstrap, init.peers) } })]
-        : []),
-    ],
+    transports: inMemory
+      ? [memory()]
+      : [
+          tcp(),
+          circuitRelayTransport(),
+          ...(reservations > 0
+            ? [webRTC({ rtcConfiguration: { iceServers: stunServers(config.bootstrap, init.peers) } })]
+            : []),
+        ],
     // A turn's writes on a TCP connection in one syscall (writes-per-turn.ts).
     connectionEncrypters: [batchingWrites(noise())],
     // Room on one connection for every protocol's streams, direct requests' held open included (peer-streams.ts).
@@ -182,7 +205,10 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     // libp2p's defaults (every 10 s, timeout from 5 s) a late ping, or the next one sent while it is
     // still open, aborts the connection, and the gossip on it is lost until anti-entropy refetches
     // it. A dead connection is still found within ~40 s, and a closed one at once.
-    connectionMonitor: { pingInterval: 20_000, pingTimeout: { minTimeout: 15_000, maxTimeout: 19_000 } },
+    connectionMonitor: {
+      pingInterval: 20_000 / speedup,
+      pingTimeout: { minTimeout: 15_000 / speedup, maxTimeout: 19_000 / speedup },
+    },
     peerDiscovery: config.mdns
       ? [
           (components) => {
@@ -210,6 +236,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
         // Publishing while alone is normal (first peer up); anti-entropy delivers it later.
         allowPublishToZeroTopicPeers: true,
         fastMsgIdFn: fastMessageId,
+        heartbeatInterval: 1000 / speedup,
         // See pubsub.ts: what messages carry is signed already; peers pass on only what they accepted.
         globalSignaturePolicy: 'StrictNoSign',
         asyncValidation: true,
@@ -300,7 +327,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       if (dialer !== undefined) return
       await peers.start()
       // Before libp2p starts, like the hello handler, so no peer finds it missing.
-      exchange = await startPeerExchange({ libp2p, peers, rpc, intervalMs: init.peerExchangeIntervalMs })
+      const intervalMs = init.peerExchangeIntervalMs ?? 10_000 / speedup
+      exchange = await startPeerExchange({ libp2p, peers, rpc, intervalMs })
       await libp2p.start()
       pubsub.start()
       dialer = startPeerDialer(libp2p, { peers: explicitPeers, discovery })
