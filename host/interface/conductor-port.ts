@@ -20,6 +20,19 @@ export interface Signal {
   /** HoloHashB64 of the sender. */
   from: string
   payload: unknown
+  /** The topic it came on (a model's, for its runners and users); absent: to every peer, or to this one. */
+  topic?: string
+}
+
+/**
+ * Signals on a topic (a model's): heard only by the peers that joined it, so a runner's load news
+ * reaches that model's runners and users, not the whole mesh (design 4e).
+ */
+export interface SignalTopics {
+  join(topic: string): void
+  leave(topic: string): void
+  /** Sends an ephemeral signal to the peers that joined `topic` (fire and forget, within its rate budget). */
+  publish(dna: DnaName, topic: string, payload: unknown): Promise<void>
 }
 
 export interface ConductorPort {
@@ -45,5 +58,7 @@ export interface ConductorPort {
    */
   sendSignal(dna: DnaName, to: string, payload: unknown): Promise<void>
   onSignal(handler: (signal: Signal) => void): () => void
+  /** Topics of signals; absent on a backend without them (Holochain): callers broadcast instead. */
+  readonly topics?: SignalTopics
   close(): Promise<void>
 }

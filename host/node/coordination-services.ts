@@ -114,6 +114,7 @@ export function registryService(init: Pick<RegistryServiceInit, 'resampleInterva
         evictableModelBytes: () => c.models.evictableBytes(),
         onRecordsStored: c.backend.onRecordsStored ?? undefined,
         isMember: (agent) => c.backend.isMember(agent),
+        directory: c.backend.directory,
         splits: () => c.report.splits(),
         logger: c.logger.child({ component: 'registry' }),
       })

@@ -131,11 +131,13 @@ export function directService(init: Pick<ModelServiceInit, 'giveToGet' | 'served
       'policies',
       'models',
       'peers',
+      'registry',
       'metrics',
       'network',
       'logger',
     ],
     (c) => {
+      const { directory, agents } = c.backend
       const direct = new DirectService({
         coverSlotMs: init.servedSlotMs ?? c.network.record?.served_slot_ms ?? DEFAULT_SERVED_SLOT_MS,
         // Weighed by what each member served this peer, as both signed it (not by what it claims).
@@ -146,9 +148,18 @@ export function directService(init: Pick<ModelServiceInit, 'giveToGet' | 'served
         // A runner's policies see the requester's recent usage here (and the slots, from the runner).
         policies: withRecentUsage(c.policies, c.usage),
         slotsOf: (model) => c.models.slotsOf(model),
-        agents: c.backend.agents,
+        agents,
         versions: c.backend.versions,
         peers: () => c.peers.list(),
+        // A big mesh's runners beyond those heard: the directory, and a load ask answered by the registry.
+        own: () => c.registry.own(),
+        discovery: directory &&
+          agents && {
+            directory,
+            agents,
+            hearsAll: () => c.registry.hearsAll(),
+            using: (model) => c.registry.using(model),
+          },
         waitForAction: c.backend.waitForAction ?? undefined,
         carrier: c.backend.carrier,
         onServed: (output) => {

@@ -28,6 +28,7 @@ import type { MembraneProof } from '../identity/membrane-grant.ts'
 import { agentOfPeer } from '../identity/peer-agent.ts'
 import type { AgentPort } from '../interface/agent-port.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
+import type { ModelDirectoryPort } from '../interface/model-directory.ts'
 import type { NetworkPort } from '../interface/network-port.ts'
 import type { PeerLink } from '../interface/peer-link.ts'
 import type { Logger } from '../log/logger.ts'
@@ -53,6 +54,8 @@ export interface NetworkBackend extends NetworkPort {
   libp2p: Libp2p | null
   /** Streams and requests to other peers' services by agent (embedded only): splits, direct requests, memory. */
   agents: AgentPort<Stream> | null
+  /** Who serves which model beyond the peers heard (embedded, once its node runs one): design 4e. */
+  directory: ModelDirectoryPort | null
   /**
    * The release each peer stated in its hello and the gate for new forms (embedded only; a Holochain
    * conductor's peers state none to this host).
@@ -169,6 +172,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       adminUrl: api?.adminUrl ?? null,
       libp2p: peer.node.gate.membersOnly(peer.node.libp2p),
       agents: libp2pAgentPort(peer.node),
+      directory: null,
       versions: peer.node.versions,
       legacy: {
         uses: () => legacyUses(peer.conductor, peer.replication),
@@ -215,6 +219,7 @@ async function startHolochain(options: BackendOptions): Promise<NetworkBackend> 
     adminUrl: null,
     libp2p: null,
     agents: null,
+    directory: null,
     versions: null,
     legacy: null,
     stop: () => backend.stop(),

@@ -7,6 +7,10 @@
  * per interval whatever the mesh's size.
  * The heartbeat says its pace (`every_ms`), and the peers hearing it wait that much longer before they
  * call it stale or offline (./peer-status.ts).
+ * Where a backend has topics per model (design 4e), routing news goes on the topics of the models a
+ * runner serves, to their runners and users; the mesh-wide channel then carries it only while the mesh
+ * is small enough that telling everyone stays within a bounded rate (a team's mesh routes as before),
+ * and the idle beat otherwise.
  */
 import type { Heartbeat } from '../../zomes-bindings/index.ts'
 
@@ -50,13 +54,34 @@ export interface PaceState {
   last: { heartbeat: Heartbeat; at: number } | null
 }
 
-/** Whether to send `next` now, `now` ms, given the network's interval and the idle pace. */
-export function beatDue(state: PaceState, next: Heartbeat, now: number, intervalMs: number, paceMs: number) {
+/**
+ * Below this many other peers online, routing news still goes to every peer at once: each peer hears at
+ * most this many peers' news an interval, a constant (and a mesh this small is fully connected anyway).
+ */
+export const NEWS_TO_ALL_BELOW = 32
+
+/** Whether routing news goes mesh-wide: always without topics, else while the mesh is small. */
+export function newsToAll(hasTopics: boolean, othersOnline: number): boolean {
+  return !hasTopics || othersOnline < NEWS_TO_ALL_BELOW
+}
+
+/**
+ * Whether to send `next` now, `now` ms, given the network's interval and the idle pace; `news` false:
+ * routing news does not hasten it (only the pace does).
+ */
+export function beatDue(
+  state: PaceState,
+  next: Heartbeat,
+  now: number,
+  intervalMs: number,
+  paceMs: number,
+  news = true,
+) {
   if (state.last === null) return true
   const since = now - state.last.at
   // A pace slower than the last heartbeat said is told first, by a beat at the pace it said: the
   // peers hearing it call it stale by the pace it stated.
   const stated = state.last.heartbeat.every_ms ?? intervalMs
   if (since >= Math.min(paceMs, stated)) return true
-  return since >= intervalMs && routingNews(state.last.heartbeat, next)
+  return news && since >= intervalMs && routingNews(state.last.heartbeat, next)
 }

@@ -1,5 +1,5 @@
 /** What the rest of the node asks of the registry: what this peer advertises, and the peers it hears. */
-import type { NodeCapability } from '../../zomes-bindings/index.ts'
+import type { Heartbeat, NodeCapability } from '../../zomes-bindings/index.ts'
 import type { PeerEntry } from '../interface/live-peers.ts'
 import type { Startable } from '../interface/startable.ts'
 
@@ -10,4 +10,10 @@ export interface RegistryPort extends Startable {
   refresh(): Promise<void>
   /** Every peer known here with its status; self first. */
   peers(): Promise<PeerEntry[]>
+  /** A request for `model` was sent from here: its runners' load news is heard for a while (design 4e). */
+  using(model: string): void
+  /** This peer's capability and latest heartbeat: what it answers a requester asking its load. */
+  own(): { capability: NodeCapability; heartbeat: Heartbeat | null }
+  /** Whether every peer's routing news reaches this one (no topics, or a small mesh): what it knows is all. */
+  hearsAll(): boolean
 }

@@ -3,6 +3,9 @@
  * broadcasts a heartbeat (load) as an ephemeral signal, never a chain entry (at once when what routing
  * reads changed, else at an idle pace that slows as the mesh grows: ./heartbeat-pace.ts), and keeps
  * the peer view from the heartbeats it hears. Capability entries are read again when one arrives.
+ * Where the backend has a model directory and topics (design 4e), it advertises each model this peer
+ * serves there, and sends routing news on the topics of the models it has loaded, listening on those
+ * and on the topics of the models it used lately (./model-interest.ts).
  */
 
 import {
@@ -15,10 +18,12 @@ import type { LoadSampler } from '../hardware/index.ts'
 import type { BudgetPort } from '../interface/budget-port.ts'
 import type { ConductorPort, Signal } from '../interface/conductor-port.ts'
 import type { PeerEntry } from '../interface/live-peers.ts'
+import type { ModelDirectoryPort } from '../interface/model-directory.ts'
 import type { Logger } from '../log/logger.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import { capabilityChanged } from './capability-changed.ts'
-import { beatDue, idlePaceMs, type PaceState } from './heartbeat-pace.ts'
+import { beatDue, idlePaceMs, newsToAll, type PaceState } from './heartbeat-pace.ts'
+import { ModelInterest } from './model-interest.ts'
 import type { HeartbeatConfig } from './peer-status.ts'
 import { PeerView } from './peer-view.ts'
 import type { RegistryPort } from './registry-port.ts'
@@ -55,6 +60,8 @@ export interface RegistryInit {
    * neither hold the mesh to old forms nor fill this peer's view.
    */
   isMember: (agent: string) => boolean
+  /** Where this peer advertises the models it serves; null or absent where the backend has none. */
+  directory?: Pick<ModelDirectoryPort, 'advertise' | 'withdraw'> | null
   logger: Logger
 }
 
@@ -85,6 +92,11 @@ export class RegistryService implements RegistryPort {
   #resampling = false
   #resampleAgain = false
   readonly #pace: PaceState = { last: null }
+  /** The pace of the beats on the model topics (news at once, else the idle pace). */
+  readonly #topicPace: PaceState = { last: null }
+  readonly #interest = new ModelInterest()
+  /** The models advertised in the directory now. */
+  #inDirectory = new Set<string>()
   #unstored: (() => void) | null = null
   /** When this start began: members not heard from since are awaited until they would be offline. */
   #startedAt = Date.now()
@@ -110,6 +122,7 @@ export class RegistryService implements RegistryPort {
     const capability = await this.#init.describe()
     await this.#init.conductor.callZome('agent_registry', 'advertise_capability', capability)
     this.#advertised = capability
+    this.#advertiseModels(capability)
     // Who the members are, known before anything asks what they all read (awaitedOthers).
     await this.#readNodes()
     // Read when one arrives (and on a timer), not by the requests that need them: a zome call's work
@@ -133,6 +146,45 @@ export class RegistryService implements RegistryPort {
     this.#unsubscribe = null
     this.#unstored?.()
     this.#unstored = null
+    for (const model of this.#inDirectory) this.#init.directory?.withdraw(model)
+    this.#inDirectory = new Set()
+  }
+
+  /** A request for `model` was sent from here: its runners' load news is heard for a while. */
+  using(model: string): void {
+    const topics = this.#init.conductor.topics
+    this.#interest.use(model, Date.now())
+    if (topics && !this.#interest.joined().includes(model)) this.#joinTopics(topics)
+  }
+
+  /** This peer's own capability and latest heartbeat (what it answers a requester asking its load). */
+  own(): { capability: NodeCapability; heartbeat: Heartbeat | null } {
+    return { capability: this.capability, heartbeat: this.#lastHeartbeat }
+  }
+
+  hearsAll(): boolean {
+    return newsToAll(this.#init.conductor.topics !== undefined, this.#view.onlineOthers(Date.now()))
+  }
+
+  /** The directory holds what this peer serves: every model it has a file of. */
+  #advertiseModels(capability: NodeCapability): void {
+    const directory = this.#init.directory
+    if (!directory) return
+    const serves = new Set(capability.inference.models.map((model) => model.name))
+    for (const model of serves) if (!this.#inDirectory.has(model)) directory.advertise(model)
+    for (const model of this.#inDirectory) if (!serves.has(model)) directory.withdraw(model)
+    this.#inDirectory = serves
+  }
+
+  /** The models loaded here, as last advertised. */
+  #loaded(): string[] {
+    return (this.#advertised?.inference.models ?? []).filter((m) => m.loaded).map((m) => m.name)
+  }
+
+  #joinTopics(topics: NonNullable<ConductorPort['topics']>): void {
+    const { join, leave } = this.#interest.next(this.#loaded(), Date.now())
+    for (const model of join) topics.join(model)
+    for (const model of leave) topics.leave(model)
   }
 
   /** Re-measures now and advertises again if something changed (e.g. a model was loaded). */
@@ -198,8 +250,19 @@ export class RegistryService implements RegistryPort {
     const { interval_ms } = this.#init.heartbeat
     const others = this.#view.onlineOthers(now)
     const pace = idlePaceMs(interval_ms, others)
-    if (!beatDue(this.#pace, heartbeat, now, interval_ms, pace)) return
     const sent = pace > interval_ms ? { ...heartbeat, every_ms: pace } : heartbeat
+    const topics = this.#init.conductor.topics
+    // A small mesh hears all its news mesh-wide, as before topics; a big one on the models' topics.
+    const toAll = newsToAll(topics !== undefined, others)
+    if (topics) {
+      this.#joinTopics(topics)
+      const serving = this.#loaded()
+      if (!toAll && serving.length > 0 && beatDue(this.#topicPace, heartbeat, now, interval_ms, pace)) {
+        this.#topicPace.last = { heartbeat: sent, at: now }
+        await Promise.all(serving.map((model) => topics.publish('agent_registry', model, sent)))
+      }
+    }
+    if (!beatDue(this.#pace, heartbeat, now, interval_ms, pace, toAll)) return
     this.#pace.last = { heartbeat: sent, at: now }
     await this.#init.conductor.broadcastSignal('agent_registry', sent)
   }
@@ -219,6 +282,7 @@ export class RegistryService implements RegistryPort {
         if (this.#advertised && !capabilityChanged(this.#advertised, fresh)) continue
         await this.#init.conductor.callZome('agent_registry', 'advertise_capability', fresh)
         this.#advertised = fresh
+        this.#advertiseModels(fresh)
         this.#init.logger.info('capability changed; advertised again')
       } while (this.#resampleAgain)
     } finally {

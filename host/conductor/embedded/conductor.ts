@@ -13,7 +13,7 @@ import {
   type ZomeOutput,
 } from '../../../zomes-bindings/index.ts'
 import { encodeHashB64 } from '../../identity/hash.ts'
-import type { AgentInfoView, ConductorPort, Signal } from '../../interface/conductor-port.ts'
+import type { AgentInfoView, ConductorPort, Signal, SignalTopics } from '../../interface/conductor-port.ts'
 import type { Failure } from '../../interface/failure-kind.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { ChainStore } from '../../storage/chain-store.ts'
@@ -59,6 +59,7 @@ export class EmbeddedConductor implements ConductorPort {
   readonly #commits: CommitFeed
   readonly #stopReceiving: () => void
   #closed = false
+  readonly topics?: SignalTopics
 
   constructor(parts: EmbeddedConductorParts) {
     this.agentPubKey = encodeHashB64(parts.agentPubKey)
@@ -69,6 +70,16 @@ export class EmbeddedConductor implements ConductorPort {
     this.#commits = parts.commits
     this.#logger = parts.logger
     this.#stopReceiving = this.#signals.onReceive((signal) => this.#deliver(signal))
+    const topics = this.#signals.topics
+    if (topics)
+      this.topics = {
+        join: (topic) => topics.join(topic),
+        leave: (topic) => topics.leave(topic),
+        publish: async (dna, topic, payload) => {
+          this.#assertOpen()
+          await topics.publish(topic, { dna, from: this.agentPubKey, payload })
+        },
+      }
   }
 
   /** The cell of a DNA (for the network layer: its DNA hash and chain). */

@@ -12,6 +12,12 @@ export interface SignalTransport {
   send(to: string, signal: Signal): Promise<void>
   /** Registers the receiver of signals; returns a function that unregisters it. */
   onReceive(handler: (signal: Signal) => void): () => void
+  /** Signals on topics (a model's), received through `onReceive` with their topic; absent: broadcast only. */
+  topics?: {
+    join(topic: string): void
+    leave(topic: string): void
+    publish(topic: string, signal: Signal): Promise<void>
+  }
   close(): Promise<void>
 }
 

@@ -40,6 +40,7 @@ import {
   wireVersion,
 } from './direct-wire.ts'
 import { heardAt, planRoute, type RoutePlanInput, type SentRequest } from './route-plan.ts'
+import { discoverRunners, type RunnerDiscoveryInit } from './runner-discovery.ts'
 import { RunnerHealth } from './runner-health.ts'
 import { type CarriedLeaf, ServedRecords, type ServedRecordsInit } from './served-records.ts'
 
@@ -65,6 +66,8 @@ export interface DirectInferenceInit extends ServedRecordsInit {
    * by slots and load alone. RIPPLE_CONVERSATION_AFFINITY=off turns it off, for measuring what it gains.
    */
   conversationAffinity?: boolean
+  /** The model directory and load asks, where the backend has them: a big mesh's runners beyond those heard. */
+  discovery?: RunnerDiscoveryInit | null
 }
 
 export interface DirectCall {
@@ -156,15 +159,22 @@ export class DirectInference {
     const home = keys && this.#affinity?.home(keys)
     const now = Date.now()
     this.#forgetCounted(peers, now)
-    const plan = planRoute({
-      peers: this.#init.agents ? peers : peers.filter((p) => p.self),
-      model: call.model,
-      outstanding: this.#sent,
-      now,
-      needBytes: need?.size_bytes ?? null,
-      home,
-      vision: hasImages(call.input),
-    })
+    const planOver = (over: RoutePlanInput['peers']) =>
+      planRoute({
+        peers: this.#init.agents ? over : over.filter((p) => p.self),
+        model: call.model,
+        outstanding: this.#sent,
+        now,
+        needBytes: need?.size_bytes ?? null,
+        home,
+        vision: hasImages(call.input),
+      })
+    let plan = planOver(peers)
+    const { discovery } = this.#init
+    const passable = (agent: string) => this.#health.breakers.passable(agent, now)
+    const wider =
+      discovery && (await discoverRunners(discovery, { self: me, ...call, peers, plan, passable }))
+    if (wider) plan = planOver(wider)
     const candidates = this.#health.rank(plan, call.model, home, () => null, now)
     if (candidates.length === 0 && !this.#init.agents) throw new NoDirectRouteError(call.model)
     const request = newDirectRequest(call.kind, call.model, call.input)

@@ -15,7 +15,9 @@ import type { WorkersPort } from '../../workers/workers-port.ts'
 import type { DirectPort, ServedChecks } from '../direct-port.ts'
 import { DirectInference, type DirectInferenceInit } from './direct-inference.ts'
 import { DirectRunner, type DirectRunnerInit } from './direct-runner.ts'
+import { answerLoad, stopAnsweringLoad } from './load-probe.ts'
 import type { RoutePlanInput } from './route-plan.ts'
+import type { LoadAnswer } from './runner-pick.ts'
 import { serveDirect, stopServingDirect } from './runner-streams.ts'
 import { checkLeafProof, type LeafCheck } from './served-leaf.ts'
 import type { ServedRecordsInit } from './served-records.ts'
@@ -33,6 +35,10 @@ export interface DirectServiceInit
   /** Each peer's stated release: which protocol version its runner is asked for. */
   versions?: DirectInferenceInit['versions']
   peers: () => Promise<RoutePlanInput['peers']>
+  /** The model directory and load asks (a big mesh's runners beyond those heard), where the backend has them. */
+  discovery?: DirectInferenceInit['discovery']
+  /** What this peer answers a requester asking its load; without it, it answers none. */
+  own?: () => LoadAnswer
   waitForAction?: (hash: string, timeoutMs: number) => Promise<boolean>
   onServed?: (output: unknown) => void
   logger: Logger
@@ -44,6 +50,7 @@ export class DirectService implements DirectPort {
   readonly #agents: AgentPort<Stream> | null
   readonly #carrier: OpCarrier | null
   readonly #conductor: DirectServiceInit['conductor']
+  readonly #own: (() => LoadAnswer) | null
   readonly #logger: Logger
 
   constructor(init: DirectServiceInit) {
@@ -52,6 +59,7 @@ export class DirectService implements DirectPort {
     this.#agents = agents
     this.#carrier = init.carrier ?? null
     this.#conductor = conductor
+    this.#own = init.own ?? null
     this.#logger = init.logger
     this.inference = new DirectInference({ ...init, runner: this.#runner })
   }
@@ -82,10 +90,12 @@ export class DirectService implements DirectPort {
   async start(): Promise<void> {
     this.inference.start()
     if (this.#agents) await serveDirect(this.#runner, this.#agents, this.#logger, this.#carrier)
+    if (this.#agents && this.#own) await answerLoad(this.#agents, this.#own)
   }
 
   async stop(): Promise<void> {
     if (this.#agents) await stopServingDirect(this.#agents)
+    if (this.#agents && this.#own) await stopAnsweringLoad(this.#agents)
     await this.#runner.settle()
     await this.inference.settle()
   }

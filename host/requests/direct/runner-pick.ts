@@ -29,6 +29,8 @@ export interface ProbeTargetsInput {
   self: string
   /** Whether a runner may be sent a request now (its circuit breaker). */
   passable: (agent: string) => boolean
+  /** Runners whose load this peer heard lately (their model's news): known already, not asked. */
+  fresh?: ReadonlySet<string>
   /** How many to ask; PROBES by default. */
   probes?: number
   /** In [0, 1); Math.random by default (tests pass a fixed sequence). */
@@ -38,7 +40,9 @@ export interface ProbeTargetsInput {
 /** The runners to ask for their load: `probes` sampled at random among those found that may be asked. */
 export function probeTargets(input: ProbeTargetsInput): string[] {
   const random = input.random ?? Math.random
-  const pool = [...new Set(input.found)].filter((agent) => agent !== input.self && input.passable(agent))
+  const pool = [...new Set(input.found)].filter(
+    (agent) => agent !== input.self && input.passable(agent) && !input.fresh?.has(agent),
+  )
   const take = Math.min(input.probes ?? PROBES, pool.length)
   // A partial Fisher-Yates shuffle: the first `take` places hold a uniform sample.
   for (let i = 0; i < take; i++) {

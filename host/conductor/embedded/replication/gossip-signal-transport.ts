@@ -5,8 +5,12 @@
  * order. Each is signed by the sender's agent key and checked on receipt against the agent it names,
  * so no peer can speak for another (a forged heartbeat would keep a dead peer "online"); a per-sender
  * clock (one per route) drops replays and stale copies. A signal to this conductor's own agent, and
- * every broadcast, also reach this conductor's own handlers, as the conductor expects.
+ * every broadcast, also reach this conductor's own handlers, as the conductor expects. Signals on a
+ * topic (a model's load news, design 4e) go on that topic's gossip, to the peers that joined it only,
+ * sealed and checked the same way.
  */
+
+import type { TypedEventTarget } from '@libp2p/interface'
 import { z } from 'zod'
 import { DNA_NAMES } from '../../../../zomes-bindings/index.ts'
 import { encodeHashB64, holoHashKind } from '../../../identity/hash.ts'
@@ -20,8 +24,20 @@ import type { SignalTransport } from '../signal-transport.ts'
 import { MalformedMessageError } from './errors.ts'
 import { bytesSchema, decodeMessage, encodeMessage } from './wire-codec.ts'
 
+/** A gossip message on a model's topic (net/model-topics.ts). */
+export type TopicNews = GossipMessage & { model: string }
+
+/** A gossip topic per model: joined, left, published on within its rate budget, heard as `news`. */
+export interface TopicGossip extends TypedEventTarget<{ news: CustomEvent<TopicNews> }> {
+  join(model: string): void
+  leave(model: string): void
+  publish(model: string, data: Uint8Array): Promise<unknown>
+}
+
 export interface GossipSignalTransportInit {
   pubsub: RipplePubsub
+  /** Topics per model; without them, signals are broadcast only. */
+  topics?: TopicGossip
   /** Direct signals to one agent; without it, `send` reaches only this conductor's own agent. */
   rpc?: Pick<RequestResponse, 'handle' | 'unhandle' | 'request'>
   /** This agent's key: signals go out signed by it. */
@@ -56,6 +72,9 @@ class GossipSignalTransport implements SignalTransport {
   readonly #now: () => number
   /** The last accepted `ts` per sender, for gossip and for direct signals (two routes, two orders). */
   readonly #lastSeen = { gossip: new Map<string, number>(), direct: new Map<string, number>() }
+  /** The same per topic and sender (one order per topic: topics' messages may overtake each other). */
+  readonly #topicSeen = new Map<string, number>()
+  readonly topics?: SignalTransport['topics']
   /** Per recipient, the last direct send: the next one waits for it, so they arrive in order. */
   readonly #sending = new Map<string, Promise<void>>()
   #lastSent = 0
@@ -65,6 +84,18 @@ class GossipSignalTransport implements SignalTransport {
     this.#logger = init.logger ?? silentLogger()
     this.#now = init.now ?? Date.now
     init.pubsub.addEventListener('signal', this.#onGossip)
+    const gossip = init.topics
+    if (gossip) {
+      gossip.addEventListener('news', this.#onNews)
+      this.topics = {
+        join: (topic) => gossip.join(topic),
+        leave: (topic) => gossip.leave(topic),
+        publish: async (topic, signal) => {
+          const envelope = this.#seal(signal)
+          await gossip.publish(topic, envelope)
+        },
+      }
+    }
     void init.rpc?.handle(DIRECT_SIGNAL_PROTOCOL, async (data) => {
       const signal = this.#open(data, 'direct')
       if (signal !== null && signal !== 'forged') this.#deliver(signal)
@@ -124,15 +155,21 @@ class GossipSignalTransport implements SignalTransport {
 
   async close(): Promise<void> {
     this.#init.pubsub.removeEventListener('signal', this.#onGossip)
+    this.#init.topics?.removeEventListener('news', this.#onNews)
     // The node may be stopping too; a handler it no longer has is no error.
     await this.#init.rpc?.unhandle(DIRECT_SIGNAL_PROTOCOL).catch(() => {})
     this.#handlers.clear()
   }
 
-  readonly #onGossip = (evt: CustomEvent<GossipMessage>) => {
-    const message = evt.detail
+  readonly #onGossip = (evt: CustomEvent<GossipMessage>) => this.#judge(evt.detail, null)
+
+  readonly #onNews = (evt: CustomEvent<TopicNews>) => this.#judge(evt.detail, evt.detail.model)
+
+  /** A gossip message (mesh-wide, or on a model's `topic`) judged and, when genuine and fresh, delivered. */
+  #judge(message: GossipMessage, topic: string | null): void {
     try {
-      const signal = this.#open(message.data, 'gossip')
+      const opened = this.#open(message.data, topic === null ? 'gossip' : { topic })
+      const signal = opened === null || opened === 'forged' || topic === null ? opened : { ...opened, topic }
       // Passed on to other peers only when it is a fresh, genuine signal.
       if (signal === 'forged') message.verdict('reject')
       else if (signal === null) message.verdict('ignore')
@@ -148,7 +185,7 @@ class GossipSignalTransport implements SignalTransport {
   }
 
   /** The signal inside an envelope; 'forged' when its signature fails; null when replayed, stale or our own. */
-  #open(data: Uint8Array, route: 'gossip' | 'direct'): Signal | 'forged' | null {
+  #open(data: Uint8Array, route: 'gossip' | 'direct' | { topic: string }): Signal | 'forged' | null {
     const envelope = decodeMessage(envelopeSchema, data, 'signal envelope')
     const body = decodeMessage(bodySchema, envelope.body, 'signal')
     const from = encodeHashB64(body.from)
@@ -158,10 +195,11 @@ class GossipSignalTransport implements SignalTransport {
       return 'forged'
     }
     const skewMs = Math.abs(this.#now() - body.ts / 1000)
-    const lastSeen = this.#lastSeen[route]
-    const last = lastSeen.get(from) ?? -1
+    const [lastSeen, key] =
+      typeof route === 'string' ? [this.#lastSeen[route], from] : [this.#topicSeen, `${route.topic}\n${from}`]
+    const last = lastSeen.get(key) ?? -1
     if (skewMs > (this.#init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS) || body.ts <= last) return null
-    lastSeen.set(from, body.ts)
+    lastSeen.set(key, body.ts)
     return { dna: body.dna, from, payload: body.payload }
   }
 

@@ -70,6 +70,11 @@ describe('probeTargets', () => {
       { found: ['a', 'b', 'c'], self: 'me', passable: (a) => a !== 'a', random: seq(0) },
       ['b', 'c'],
     ],
+    [
+      'never one heard lately',
+      { found: ['a', 'b', 'c'], self: 'me', passable: all, fresh: new Set(['b']), random: seq(0) },
+      ['a', 'c'],
+    ],
     ['duplicates once', { found: ['a', 'a', 'a'], self: 'me', passable: all, random: seq(0) }, ['a']],
     ['none found, none asked', { found: [], self: 'me', passable: all }, []],
     [
