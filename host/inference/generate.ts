@@ -14,6 +14,7 @@ export {
 } from './tool-calls.ts'
 
 import type { OutputEvent } from '../interface/run-event.ts'
+import type { SlotYield } from '../interface/slot-yield.ts'
 import type { ChatMessage, Tool, ToolCall, ToolChoice } from './tool-calls.ts'
 
 export interface GenerateRequest {
@@ -73,6 +74,11 @@ export interface GenerateOptions {
   signal?: AbortSignal
   /** The answer's text and its reasoning (before the text) as they are produced. */
   onEvent?: (event: OutputEvent) => void
+  /**
+   * The runner may park it for a higher band's request (a plain generation: no tools, schema,
+   * grammar, images or thinking template), then resume it where it stopped.
+   */
+  yielding?: SlotYield
 }
 
 /**

@@ -155,6 +155,7 @@ export class ModelLoader {
         ...(layout ? { extraArgs: layout.args, memoryBytes: layout.memoryBytes } : {}),
         onCrash: (exit, on) => this.#crashed(info, exit, on, layout),
         onIdle: () => this.#init.onIdle(name),
+        logger,
       })
     } catch (err) {
       if (!(err instanceof ServerStartError)) throw err

@@ -73,7 +73,11 @@ export function inferGenerateWorker(
       const result = await model
         .generate(
           { ...input, seed },
-          ctx.whole ? { signal: ctx.signal } : { signal: ctx.signal, onEvent: pieces.push },
+          {
+            signal: ctx.signal,
+            ...(!ctx.whole && { onEvent: pieces.push }),
+            ...(ctx.yielding && { yielding: ctx.yielding }),
+          },
         )
         .finally(pieces.flush)
       const output: InferGenerateOutput = {

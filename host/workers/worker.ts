@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod'
 import type { WorkerEvent } from '../interface/run-event.ts'
+import type { SlotYield } from '../interface/slot-yield.ts'
 
 export interface WorkerContext {
   /** Aborted when the task is cancelled, its lease is lost, or the host stops. */
@@ -16,6 +17,8 @@ export interface WorkerContext {
    * reasoning and text events and produce the output whole (a model's engine asked for it whole).
    */
   whole?: boolean
+  /** The run may be parked for a higher band's request and resumed (priority preemption). */
+  yielding?: SlotYield
 }
 
 /** What a worker returns: its output and the metrics that go into the signed Result. */

@@ -5,7 +5,11 @@
  * (the model manager decides whom to blame there) and the model counts as unloaded. Embeddings run
  * on a second server of the same engine, in embedding mode, started on the first embedding request.
  */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { LongOperationOptions } from '../../interface/progress.ts'
+import type { Logger } from '../../log/logger.ts'
 import type { EmbedResult } from '../embed.ts'
 import type { GenerateOptions, GenerateRequest, GenerateResult } from '../generate.ts'
 import { InvalidGrammarError, withinContext } from '../generate.ts'
@@ -18,8 +22,9 @@ import { hasImages, projectorOf } from '../vision.ts'
 import type { ActiveBackend } from './engine-backends.ts'
 import { EngineHttp } from './engine-http.ts'
 import { generateResult, parseJson } from './generate-result.ts'
-import { LlamaServerProcess, type ServerExit } from './llama-server-process.ts'
+import { LlamaServerProcess, type ServerExit, SLOTS_DIR_PREFIX } from './llama-server-process.ts'
 import { outputSoFar } from './output-so-far.ts'
+import { type EngineSlot, parkedRun } from './parked-run.ts'
 import { httpThreads, type ServerArgsInit, serverArgs } from './server-args.ts'
 import { type ServerPlan, serverPlan, type Thinking } from './server-request.ts'
 import {
@@ -46,6 +51,8 @@ export interface EngineModelInit extends LongOperationOptions, ServerArgsInit {
   onCrash: (exit: ServerExit, backend: ActiveBackend) => Promise<Error>
   /** Called when its last running request ends (the keep-alive starts counting). */
   onIdle?: () => void
+  /** Where a parked generation's resumption by re-running is said. */
+  logger?: Logger
 }
 
 // llama.cpp's words when a model's output does not fit its chat format's tool-call syntax.
@@ -72,6 +79,8 @@ export class EngineModel {
   readonly #server: LlamaServerProcess
   readonly #http: EngineHttp
   readonly #template: TemplateRender
+  /** llama-server's `--slot-save-path`: parked generations' slots (removed with the model). */
+  readonly #slotsDir: string
   readonly #inFlight = new Set<AbortController>()
   #embedder: Promise<{ server: LlamaServerProcess; http: EngineHttp }> | null = null
   #crash: Promise<Error> | null = null
@@ -90,8 +99,10 @@ export class EngineModel {
     server: LlamaServerProcess,
     loadMs: number,
     contextSize: number,
+    slotsDir: string,
   ) {
     this.#init = init
+    this.#slotsDir = slotsDir
     this.info = init.info
     this.backend = init.backend
     this.threads = init.threads
@@ -111,20 +122,30 @@ export class EngineModel {
     const contextSize = Math.min(init.contextSize, init.info.context_length)
     let model: EngineModel | null = null
     const projector = projectorOf(init.info.path)
+    // Named by the daemon's pid: a killed daemon's are removed by the next start (removeStaleKeyDirs).
+    const slotsDir = await mkdtemp(join(tmpdir(), `${SLOTS_DIR_PREFIX}${process.pid}-`))
     const server = await LlamaServerProcess.start({
       dir: init.backend.dir,
       env: init.backend.env,
-      args: [...serverArgs(init, contextSize), ...(projector ? ['--mmproj', projector] : [])],
+      args: [
+        ...serverArgs(init, contextSize),
+        ...(projector ? ['--mmproj', projector] : []),
+        '--slot-save-path',
+        slotsDir,
+      ],
       modelBytes: init.info.size_bytes,
       ...(init.onProgress ? { onProgress: init.onProgress } : {}),
       ...(init.signal ? { signal: init.signal } : {}),
       onExit: (exit) => {
         if (model) model.#crashed(exit)
       },
+    }).catch(async (err: unknown) => {
+      await rm(slotsDir, { recursive: true, force: true })
+      throw err
     })
     // Ready is 100%: the resident-memory readings stop at 99 (and where /proc cannot be read, at 0).
     init.onProgress?.({ stage: 'load', done: 100, total: 100, unit: 'percent' })
-    model = new EngineModel(init, server, Math.round(performance.now() - startedAt), contextSize)
+    model = new EngineModel(init, server, Math.round(performance.now() - startedAt), contextSize, slotsDir)
     model.vision = projector !== null
     return model
   }
@@ -152,6 +173,8 @@ export class EngineModel {
       // Nobody reads the text as it comes: the answer is asked for whole (whole-answer.ts), but from a
       // template that thinks, whose reasoning's share of the tokens only a stream counts.
       const whole = !options.onEvent && thinking === 'no'
+      if (options.yielding && parkable(request, thinking))
+        return this.#parkable(request, thinking, signal, options, startedAt)
       // A template that drops tool turns gets them written as text, as one that raises on them.
       const asText = request.messages ? toolTurnsAsText(request.messages) : null
       if (asText && !(await this.#template.takesToolTurns(signal))) {
@@ -200,6 +223,40 @@ export class EngineModel {
       const fallback = serverPlan(request, { parseCalls: false, thinking })
       return this.#generate(fallback, signal, sent.rest(), startedAt, whole)
     }
+  }
+
+  /** A plain generation, on `/completion` so the runner may park it and resume it (parked-run.ts). */
+  async #parkable(
+    request: GenerateRequest,
+    thinking: Thinking,
+    signal: AbortSignal,
+    options: GenerateOptions,
+    startedAt: number,
+  ): Promise<GenerateResult> {
+    const plan = serverPlan(request, { parseCalls: false, thinking })
+    if (plan.kind !== 'completion') throw new Error('a parkable generation is planned for /completion')
+    const prompt = plan.template ? await this.#template.render(plan.template, signal) : null
+    const init = {
+      http: this.#http,
+      slots: (aborted: AbortSignal) => this.#slots(aborted),
+      dir: this.#slotsDir,
+      yielding: options.yielding!,
+      logger: this.#init.logger,
+    }
+    // Its prompt cached as any other's: a resumed part finds its restored slot by it.
+    const body = { ...plan.completion(prompt), cache_prompt: true }
+    const answer = await parkedRun(init, body, options, signal).catch((err: unknown) =>
+      err instanceof EngineRequestError ? Promise.reject(err) : this.#failure(err),
+    )
+    if (answer.decodeRate !== null) this.lastDecodeRate = answer.decodeRate
+    return generateResult(answer, null, [], startedAt, performance.now())
+  }
+
+  /** The engine's slots, as `GET /slots` lists them. */
+  async #slots(signal: AbortSignal): Promise<EngineSlot[]> {
+    const response = await fetch(`${this.#server.url}/slots`, { headers: this.#server.headers, signal })
+    if (!response.ok) throw await refusal(response)
+    return (await response.json()) as EngineSlot[]
   }
 
   async #generate(
@@ -282,7 +339,7 @@ export class EngineModel {
     const embedder = this.#embedder
     this.#http.close()
     await Promise.all([
-      this.#server.stop(),
+      this.#server.stop().then(() => rm(this.#slotsDir, { recursive: true, force: true })),
       embedder?.then(
         (e) => {
           e.http.close()
@@ -360,7 +417,7 @@ export class EngineModel {
     for (const request of this.#inFlight) request.abort(new Error('the engine crashed'))
     // The other process of the pair goes too: the model is gone.
     this.#http.close()
-    void this.#server.stop()
+    void this.#server.stop().then(() => rm(this.#slotsDir, { recursive: true, force: true }))
     void this.#embedder?.then(
       (e) => e.server.stop(),
       () => {},
@@ -370,6 +427,16 @@ export class EngineModel {
   #unloadedError(): Error {
     return new ModelProcessError('ModelUnloadedError', `model "${this.info.name}" was unloaded`)
   }
+}
+
+/**
+ * Whether a generation can be parked and resumed from its tokens: a prompt, or chat with no tools,
+ * schema, grammar or images on a template that does not think (its text is the whole answer).
+ */
+function parkable(request: GenerateRequest, thinking: Thinking): boolean {
+  const tools = (request.tools?.length ?? 0) > 0 && request.tool_choice !== 'none'
+  const constrained = request.json_schema !== undefined || request.grammar !== undefined
+  return thinking === 'no' && !tools && !constrained && !hasImages(request)
 }
 
 /** A refused schema or grammar is the request's fault, said as such. */

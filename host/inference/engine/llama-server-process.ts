@@ -24,7 +24,9 @@ const HEALTH_POLL_MS = 25
 const STOP_GRACE_MS = 5_000
 /** Key dirs are `<tmp>/ripple-engine-key-<daemon pid>-XXXXXX`: the pid tells a later start whose they are. */
 const KEY_DIR_PREFIX = 'ripple-engine-key-'
-const KEY_DIR_NAME = /^ripple-engine-key-(\d+)-/
+/** Parked generations' slot files (engine-model.ts), named the same way. */
+export const SLOTS_DIR_PREFIX = 'ripple-engine-slots-'
+const KEY_DIR_NAME = /^ripple-engine-(?:key|slots)-(\d+)-/
 
 /**
  * Progress is the share of the model loaded (`load`, in percent, from the process's resident memory
@@ -200,7 +202,7 @@ export class LlamaServerProcess {
 }
 
 /**
- * Removes the key dirs of engines whose daemon is gone (killed before its servers were ready, or
+ * Removes the key dirs (and parked slots' dirs) of engines whose daemon is gone (killed before its servers were ready, or
  * before it could stop them; a live daemon's are kept), owned by this user. Returns their paths.
  */
 export async function removeStaleKeyDirs(root = tmpdir()): Promise<string[]> {

@@ -110,7 +110,23 @@ type WireError = {
   error?: { code?: number; type?: string; message?: string; n_prompt_tokens?: number; n_ctx?: number }
 }
 
-export async function foldCompletion(body: AsyncIterable<Uint8Array>, sinks: Sinks): Promise<FoldedAnswer> {
+/**
+ * What a `/completion` stream asked with `return_tokens` told so far: its prompt's tokens,
+ * the generated tokens it named (by their place, from 1; a token held back as a character's start is
+ * named by none) and how many generated tokens had their text sent (those after held back by
+ * llama-server: a stop string's or a character's start).
+ */
+export interface CompletionTrace {
+  promptTokens: number
+  ids: Map<number, number>
+  sent: number
+}
+
+export async function foldCompletion(
+  body: AsyncIterable<Uint8Array>,
+  sinks: Sinks,
+  trace?: CompletionTrace,
+): Promise<FoldedAnswer> {
   const answer = emptyAnswer()
   for await (const { data } of readEvents(body, (err) => new EngineConnectionError(err))) {
     const event = parse(data) as WireError & {
@@ -120,9 +136,16 @@ export async function foldCompletion(body: AsyncIterable<Uint8Array>, sinks: Sin
       tokens_predicted?: number
       tokens_evaluated?: number
       timings?: Timings
+      tokens?: number[]
     }
     throwIfError(event)
     if (event.content) addText(answer, event.content, sinks)
+    if (trace) {
+      trace.promptTokens = event.tokens_evaluated ?? trace.promptTokens
+      const at = event.tokens_predicted ?? 0
+      if (event.tokens?.length === 1 && at > 0) trace.ids.set(at, event.tokens[0]!)
+      if (event.content) trace.sent = at
+    }
     if (event.stop) {
       answer.stopType = event.stop_type ?? 'eos'
       answer.generatedTokens = event.tokens_predicted ?? 0
