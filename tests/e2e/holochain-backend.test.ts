@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiClient } from '../../host/api/client/index.ts'
 import type { StatusView } from '../../host/api/contract/index.ts'
-import { findOnPath } from '../../host/conductor/holochain/conductor-process.ts'
+import { findHolochainTool } from '../../host/conductor/holochain/tools.ts'
 import { isolatedNetwork, REPO_ROOT, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
 let dir: string
@@ -84,9 +84,9 @@ describe('ripple up on the holochain backend', { timeout: 60_000 }, () => {
     expect(viaClient.action_hash).toBe(inProcess.action_hash)
   })
 
-  // Where Holochain is installed this would start a real conductor on the public testnet: not here.
-  it.skipIf(findOnPath('holochain') !== null)(
-    'testnet on the holochain backend, without holochain on PATH, stops and says what to install',
+  // Where Holochain is built this would start a real conductor on the public testnet: not here.
+  it.skipIf(findHolochainTool('holochain') !== null)(
+    'testnet on the holochain backend, without holochain built or on PATH, stops and says how to build it',
     async () => {
       // The backend is chosen per network file: testnet's own, with "backend" switched.
       const testnet = JSON.parse(await readFile(join(REPO_ROOT, 'networks', 'testnet.json'), 'utf8'))
@@ -103,7 +103,7 @@ describe('ripple up on the holochain backend', { timeout: 60_000 }, () => {
       ])
       expect(res.code).not.toBe(0)
       expect(res.stderr).toMatch(
-        /needs holochain and lair-keystore \(Holochain 0\.6\) on PATH: .*nix develop/,
+        /needs holochain and lair-keystore \(Holochain 0\.6\.\d+\), neither built in .* nor on PATH: build them with `bash scripts\/build-holochain\.sh`/,
       )
     },
   )

@@ -1,80 +1,150 @@
 /**
- * The scenarios are written for a tryorama-shaped harness so they can run under the real
- * @holochain/tryorama against real Holochain conductors. That needs `holochain`, `hc` and
- * `kitsune2-bootstrap-srv` on PATH (and @holochain/tryorama installed, and workdir/ripple.happ
- * built); none of them can be installed on the machines this project is tested on, so here this
- * says plainly that it skipped.
+ * The mesh's scenarios under the real @holochain/tryorama, on real Holochain 0.6.0 conductors with a local
+ * kitsune2 bootstrap/signal server: agents join and see each other, a task is assigned to one claimant
+ * only, an invalid op is refused by the author's own conductor. Needs `holochain`, `hc` and
+ * `kitsune2-bootstrap-srv` (built once per machine by `bash scripts/build-holochain.sh`, or on PATH) and
+ * workdir/ripple.happ (`npm run build:happ`); where any is missing it says which and skips.
  */
-import { accessSync, constants } from 'node:fs'
-import { delimiter, join } from 'node:path'
-import { describe, expect, it } from 'vitest'
-import { encodeHashB64 } from '../../host/identity/hash.ts'
-import { capability } from '../unit/conductor/fixtures/capability.ts'
+import { createHash } from 'node:crypto'
+import { encodeHashToBase64 } from '@holochain/client'
+import { dhtSync, type PlayerApp, runScenario, type Scenario } from '@holochain/tryorama'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { pathWithBuiltTools } from '../../host/conductor/holochain/tools.ts'
+import { canonicalJson } from '../../zomes-bindings/canonical-json.ts'
+import {
+  contract,
+  type DnaName,
+  type Task,
+  type ZomeFnName,
+  type ZomeFunctionContract,
+  type ZomeInput,
+  type ZomeOutput,
+} from '../../zomes-bindings/index.ts'
+import { HAPP_PATH, holochainSkipReason } from '../fixtures/holochain-tools.ts'
+import { capability, claimSnapshot } from '../unit/conductor/fixtures/capability.ts'
 
-const REQUIRED = ['holochain', 'hc', 'kitsune2-bootstrap-srv']
+const skip = holochainSkipReason(['holochain', 'hc', 'kitsune2-bootstrap-srv'], { tryorama: true }) !== null
 
-function onPath(binary: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, binary), constants.X_OK)
-      return true
-    } catch {
-      return false
-    }
-  })
-}
+// Real conductors start, install five DNAs and gossip: minutes, not seconds, on a small machine.
+const SCENARIO_TIMEOUT_MS = 5 * 60_000
 
-const missing = REQUIRED.filter((binary) => !onPath(binary))
-if (missing.length > 0)
-  console.log(`skipped: holochain/hc/kitsune2-bootstrap-srv not on PATH (missing: ${missing.join(', ')})`)
-
-describe('scenarios under real tryorama', () => {
-  it.skipIf(missing.length > 0)(
-    'runs a write-visible-on-all scenario on real Holochain conductors',
-    async () => {
-      // Loaded by name at run time: the package is only present where Holochain is.
-      const tryoramaModule = '@holochain/tryorama'
-      const tryorama = (await import(tryoramaModule)) as TryoramaApi
-      const happ = join(process.cwd(), 'workdir', 'ripple.happ')
-      await tryorama.runScenario(async (scenario) => {
-        const [alice, bob] = await scenario.addPlayersWithApps([
-          { appBundleSource: { type: 'path', value: happ } },
-          { appBundleSource: { type: 'path', value: happ } },
-        ])
-        await scenario.shareAllAgents()
-        const cell = (player: TryoramaPlayer) => player.namedCells.get('agent_registry')!
-        await cell(alice!).callZome({
-          zome_name: 'agent_registry',
-          fn_name: 'advertise_capability',
-          payload: capability({ name: 'alice' }),
-        })
-        await tryorama.dhtSync([alice!, bob!], cell(alice!).cell_id[0])
-        const seen = (await cell(bob!).callZome({
-          zome_name: 'agent_registry',
-          fn_name: 'get_capability',
-          payload: encodeHashB64(alice!.agentPubKey),
-        })) as { entry: { name: string } } | null
-        expect(seen?.entry.name).toBe('alice')
-      })
-    },
-  )
+beforeAll(() => {
+  // tryorama spawns the tools by name.
+  process.env.PATH = pathWithBuiltTools()
 })
 
-/** The few parts of @holochain/tryorama's API this test uses. */
-interface TryoramaCell {
-  cell_id: [Uint8Array, Uint8Array]
-  callZome(request: { zome_name: string; fn_name: string; payload: unknown }): Promise<unknown>
+const app = { appBundleSource: { type: 'path' as const, value: HAPP_PATH } }
+const keyOf = (player: PlayerApp) => encodeHashToBase64(player.agentPubKey)
+const micros = (msFromNow: number) => (Date.now() + msFromNow) * 1000
+
+/** A zome call on a real conductor, its answer parsed with the contract (zomes-bindings). */
+async function call<D extends DnaName, F extends ZomeFnName<D>>(
+  player: PlayerApp,
+  dna: D,
+  fn: F,
+  payload: ZomeInput<D, F>,
+): Promise<ZomeOutput<D, F>> {
+  const answer = await player.appWs.callZome({ role_name: dna, zome_name: dna, fn_name: fn, payload })
+  const output = (contract[dna].functions as Record<string, ZomeFunctionContract>)[fn]!.output
+  return output.parse(answer) as ZomeOutput<D, F>
 }
-interface TryoramaPlayer {
-  agentPubKey: Uint8Array
-  namedCells: Map<string, TryoramaCell>
+
+async function joined(scenario: Scenario, n: number): Promise<PlayerApp[]> {
+  const players = await scenario.addPlayersWithApps(Array.from({ length: n }, () => app))
+  await scenario.shareAllAgents()
+  return players
 }
-interface TryoramaApi {
-  runScenario(
-    fn: (scenario: {
-      addPlayersWithApps(apps: unknown[]): Promise<TryoramaPlayer[]>
-      shareAllAgents(): Promise<void>
-    }) => Promise<void>,
-  ): Promise<void>
-  dhtSync(players: TryoramaPlayer[], dnaHash: Uint8Array): Promise<void>
+
+const dnaHashOf = (player: PlayerApp, dna: DnaName) => player.namedCells.get(dna)!.cell_id[0]
+
+function task(): Task {
+  return {
+    kind: 'sha256',
+    input_hash: createHash('sha256')
+      .update(canonicalJson({ data: 'hello' }))
+      .digest('hex'),
+    input_bytes: 16,
+    input_cid: null,
+    requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 1, model: null, tags: [] },
+    lease_ms: 60_000,
+    deadline: micros(10 * 60_000),
+    max_attempts: 2,
+    fan_out: 1,
+  }
 }
+
+describe.skipIf(skip)(
+  'scenarios under real tryorama (Holochain 0.6.0 conductors)',
+  { timeout: SCENARIO_TIMEOUT_MS },
+  () => {
+    for (const n of [2, 3]) {
+      it(`${n} agents join, advertise and see each other`, async () => {
+        await runScenario(async (scenario) => {
+          const players = await joined(scenario, n)
+          for (const [i, player] of players.entries())
+            await call(player, 'agent_registry', 'advertise_capability', capability({ name: `node-${i}` }))
+          await dhtSync(players, dnaHashOf(players[0]!, 'agent_registry'))
+          for (const player of players) {
+            const nodes = await call(player, 'agent_registry', 'list_nodes', null)
+            expect(nodes.map((node) => node.author).sort()).toEqual(players.map(keyOf).sort())
+          }
+        })
+      })
+    }
+
+    it('a task claimed by two agents is assigned to one only, and only its author may assign it', async () => {
+      await runScenario(async (scenario) => {
+        const [alice, bob, carol] = (await joined(scenario, 3)) as [PlayerApp, PlayerApp, PlayerApp]
+        const sync = () => dhtSync([alice, bob, carol], dnaHashOf(alice, 'resource_mesh'))
+        const submitted = await call(alice, 'resource_mesh', 'submit_task', task())
+        await sync()
+        const claims: string[] = []
+        for (const claimant of [bob, carol]) {
+          const claim = await call(claimant, 'resource_mesh', 'claim_task', {
+            task: submitted.action_hash,
+            snapshot: claimSnapshot(),
+          })
+          claims.push(claim.action_hash)
+        }
+        await sync()
+        const assignment = (claim: string, assignee: PlayerApp) => ({
+          task: submitted.action_hash,
+          claim,
+          assignee: keyOf(assignee),
+          slot: 0,
+          attempt: 1,
+          lease_expires_at: micros(60_000),
+        })
+        // The rules refuse it on carol's own conductor: an invalid op never leaves its author.
+        await expect(
+          call(carol, 'resource_mesh', 'assign_task', assignment(claims[1]!, carol)),
+        ).rejects.toThrow(/assignment\.author_is_task_author/)
+        await call(alice, 'resource_mesh', 'assign_task', assignment(claims[0]!, bob))
+        await sync()
+        for (const player of [alice, bob, carol]) {
+          const state = await call(player, 'resource_mesh', 'get_task_state', submitted.action_hash)
+          expect(state?.status).toBe('assigned')
+          expect(state?.claims).toHaveLength(2)
+          expect(state?.assignments.map((a) => a.entry.assignee)).toEqual([keyOf(bob)])
+        }
+      })
+    })
+
+    it('an entry the rules refuse is refused by the conductor, with the rule', async () => {
+      await runScenario(async (scenario) => {
+        const [alice] = await joined(scenario, 1)
+        await expect(
+          call(alice!, 'agent_registry', 'advertise_capability', capability({ name: '' })),
+        ).rejects.toThrow(/node_capability\.name_length/)
+      })
+    })
+
+    // Not yet on real conductors (docs/holochain.md, "What the real conductor does not do yet"):
+    // the integrity zomes validate entries only; the membrane proof (genesis_self_check and the
+    // AgentValidationPkg op), the revocation of an author and warrants for a peer's invalid op are judged
+    // by the embedded conductor's host code, which the zomes do not have.
+    it.todo('an agent without an invite, or with an expired one, is refused by the conductor')
+    it.todo("a revoked agent's later ops are ignored")
+    it.todo('an invalid op published by a peer is refused and its author warranted')
+  },
+)

@@ -5,17 +5,17 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { accessSync, constants } from 'node:fs'
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { NetworkConfig } from '../../config/network-schema.ts'
 import type { Logger } from '../../log/logger.ts'
 import { RIPPLE_HOST_ORIGIN } from '../ripple-app.ts'
+import { BUILD_TOOLS_COMMAND, builtToolsDir, findHolochainTool, pinnedVersions } from './tools.ts'
 
 const READY_TIMEOUT_MS = 60_000
 
-/** Thrown when the holochain backend must start a conductor and its binaries are not on PATH. */
+/** Thrown when the holochain backend must start a conductor and its binaries are neither built nor on PATH. */
 export class HolochainNotInstalledError extends Error {
   static override readonly name = 'HolochainNotInstalledError'
   constructor(
@@ -23,9 +23,10 @@ export class HolochainNotInstalledError extends Error {
     readonly missing: string[],
   ) {
     super(
-      `network "${network}" uses the holochain backend, which needs ${missing.join(' and ')} (Holochain 0.6) ` +
-        'on PATH: enter the Holochain shell with `nix develop` in this repository (flake.nix, holonix main-0.6), ' +
-        'or `cargo install holochain --version 0.6.3 --locked` and `cargo install lair_keystore --version 0.6.3 --locked`; ' +
+      `network "${network}" uses the holochain backend, which needs ${missing.join(' and ')} ` +
+        `(Holochain ${pinnedVersions().HOLOCHAIN_VERSION}), neither built in ${builtToolsDir()} nor on PATH: ` +
+        `build them with \`${BUILD_TOOLS_COMMAND}\` (crates.io; about an hour on a small machine, once), ` +
+        'or enter the Holochain shell with `nix develop` in this repository (flake.nix, holonix main-0.6); ' +
         "or set holochain.admin_url in the network file to a running conductor's admin interface; " +
         'or use an embedded network such as "local"',
     )
@@ -40,17 +41,6 @@ export class ConductorStartError extends Error {
     super(`${what} did not start: ${detail}`)
     this.name = 'ConductorStartError'
   }
-}
-
-export function findOnPath(binary: string, path = process.env.PATH ?? ''): string | null {
-  for (const dir of path.split(delimiter)) {
-    if (dir === '') continue
-    try {
-      accessSync(join(dir, binary), constants.X_OK)
-      return join(dir, binary)
-    } catch {}
-  }
-  return null
 }
 
 export interface ConductorConfigInit {
@@ -85,8 +75,8 @@ export async function startConductorProcess(
   network: NetworkConfig,
   logger: Logger,
 ): Promise<ConductorProcess> {
-  const holochain = findOnPath('holochain')
-  const lair = findOnPath('lair-keystore')
+  const holochain = findHolochainTool('holochain')
+  const lair = findHolochainTool('lair-keystore')
   const missing = [holochain ? null : 'holochain', lair ? null : 'lair-keystore'].filter((m) => m !== null)
   if (holochain === null || lair === null) throw new HolochainNotInstalledError(network.name, missing)
 

@@ -11,7 +11,6 @@ import {
 } from '../../../host/conductor/embedded/websocket-api/conductor-api.ts'
 import {
   conductorConfig,
-  findOnPath,
   HolochainNotInstalledError,
   startConductorProcess,
 } from '../../../host/conductor/holochain/conductor-process.ts'
@@ -19,6 +18,7 @@ import {
   HolochainCallError,
   HolochainConductor,
 } from '../../../host/conductor/holochain/holochain-conductor.ts'
+import { findHolochainTool } from '../../../host/conductor/holochain/tools.ts'
 import type { NetworkConfig } from '../../../host/config/network-schema.ts'
 import { openAgentKey } from '../../../host/identity/keystore.ts'
 import type { Signal } from '../../../host/interface/conductor-port.ts'
@@ -123,20 +123,23 @@ describe('the holochain backend over a conductor WebSocket API', () => {
 })
 
 describe('starting a Holochain conductor', () => {
-  it('says what to install when holochain and lair-keystore are not on PATH', async () => {
-    const saved = process.env.PATH
+  it('says how to build them when holochain and lair-keystore are neither built nor on PATH', async () => {
+    const saved = { PATH: process.env.PATH, RIPPLE_HOLOCHAIN_HOME: process.env.RIPPLE_HOLOCHAIN_HOME }
     process.env.PATH = '/nonexistent'
+    process.env.RIPPLE_HOLOCHAIN_HOME = '/nonexistent/holochain'
     try {
-      expect(findOnPath('holochain')).toBeNull()
+      expect(findHolochainTool('holochain')).toBeNull()
       const err = await startConductorProcess(await tempDir(), NETWORK, silentLogger()).catch(
         (e: unknown) => e,
       )
       expect(err).toBeInstanceOf(HolochainNotInstalledError)
       expect((err as Error).message).toMatch(
-        /needs holochain and lair-keystore .*nix develop.*cargo install holochain/,
+        /needs holochain and lair-keystore \(Holochain 0\.6\.\d+\), neither built in \/nonexistent\/holochain\/0\.6\.\d+\/bin nor on PATH: build them with `bash scripts\/build-holochain\.sh`.*nix develop/,
       )
     } finally {
-      process.env.PATH = saved
+      for (const [key, value] of Object.entries(saved))
+        if (value === undefined) delete process.env[key]
+        else process.env[key] = value
     }
   })
 
