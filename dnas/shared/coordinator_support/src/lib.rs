@@ -124,7 +124,7 @@ pub fn linked_records(
     link_type: impl LinkTypeFilterExt,
     entry_index: u8,
 ) -> ExternResult<Vec<EntryRecord>> {
-    records_of(LinkQuery::try_new(base, link_type)?, entry_index)
+    records_of(LinkQuery::new(base, link_type.try_into_filter()?), entry_index)
 }
 
 /// Like `linked_records`, through the links whose tag starts with `prefix` only.
@@ -134,7 +134,7 @@ pub fn linked_records_tagged(
     prefix: Vec<u8>,
     entry_index: u8,
 ) -> ExternResult<Vec<EntryRecord>> {
-    records_of(LinkQuery::try_new(base, link_type)?.tag_prefix(LinkTag::new(prefix)), entry_index)
+    records_of(LinkQuery::new(base, link_type.try_into_filter()?).tag_prefix(LinkTag::new(prefix)), entry_index)
 }
 
 fn records_of(query: LinkQuery, entry_index: u8) -> ExternResult<Vec<EntryRecord>> {

@@ -2,6 +2,8 @@
 //! embedded conductor runs them (host/conductor/embedded/zomes/agent-registry.ts).
 use agent_registry_integrity::{entry_index, EntryTypes, LegacySeal, LinkTypes, NodeCapability, Revocation, UnitEntryTypes};
 use coordinator_support::*;
+// Ours (one name), not the hdk prelude's `anchor` (type, text), which the glob imports would make ambiguous.
+use coordinator_support::anchor;
 use hdk::prelude::*;
 use serde_json::Value;
 

@@ -2,6 +2,8 @@
 //! linked from an all-artifacts anchor and from their CID, pin commitments from the artifact and the
 //! holder; a released pin is a deleted PinCommitment.
 use coordinator_support::*;
+// Ours (one name), not the hdk prelude's `anchor` (type, text), which the glob imports would make ambiguous.
+use coordinator_support::anchor;
 use hdk::prelude::*;
 use artifact_index_integrity::{entry_index, Artifact, EntryTypes, LinkTypes, PinCommitment, UnitEntryTypes};
 use serde_json::Value;

@@ -2,6 +2,8 @@
 //! linked from an all-collections anchor, shard holders from their collection, snapshots from
 //! (collection, shard).
 use coordinator_support::*;
+// Ours (one name), not the hdk prelude's `anchor` (type, text), which the glob imports would make ambiguous.
+use coordinator_support::anchor;
 use hdk::prelude::*;
 use memory_shards_integrity::{entry_index, Collection, EntryTypes, LinkTypes, ShardHolder, ShardSnapshot, UnitEntryTypes};
 use serde::Deserialize;

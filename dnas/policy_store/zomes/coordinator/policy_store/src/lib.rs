@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 
 use coordinator_support::*;
+// Ours (one name), not the hdk prelude's `anchor` (type, text), which the glob imports would make ambiguous.
+use coordinator_support::anchor;
 use hdk::prelude::*;
 use policy_store_integrity::{entry_index, AdminGrant, Decision, EntryTypes, LinkTypes, ModelAlias, Policy, UnitEntryTypes};
 use serde::Deserialize;

@@ -7,6 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use coordinator_support::*;
+// Ours (one name), not the hdk prelude's `anchor` (type, text), which the glob imports would make ambiguous.
+use coordinator_support::anchor;
 use hdk::prelude::*;
 use resource_mesh_integrity::{
     entry_index, Assignment, Cancellation, Claim, EntryTypes, LinkTypes, Receipt, Task, TaskPayload, TaskResult,
@@ -94,7 +96,7 @@ pub fn list_open_tasks(_: ()) -> ExternResult<Vec<EntryRecord>> {
 }
 
 #[hdk_extern]
-pub fn get_task_state(task_hash: String) -> ExternResult<Option<Value>> {
+pub fn get_task_state(task_hash: String) -> ExternResult<Option<serde_json::Value>> {
     let Some(task) = live_entry_record(action_hash(&task_hash)?, entry_index(UnitEntryTypes::Task))? else {
         return Ok(None);
     };
@@ -166,7 +168,7 @@ pub fn keep_payload(payload: Value) -> ExternResult<RecordRef> {
 
 /// A payload this agent kept, by its hash, from its own chain; None on every other peer.
 #[hdk_extern]
-pub fn get_payload(hash: String) -> ExternResult<Option<Value>> {
+pub fn get_payload(hash: String) -> ExternResult<Option<serde_json::Value>> {
     for record in own_records(UnitEntryTypes::TaskPayload)? {
         let Ok(payload) = to_entry_record(&record) else { continue };
         if payload.entry["hash"].as_str() == Some(hash.as_str()) {

@@ -34,7 +34,7 @@ pub fn record_served_batch(window: Value) -> ExternResult<BatchRef> {
 /// as runner, its leaf with the path against its batch; as requester, its leaf, its batch and the runner's
 /// batch the proof cites (null while that has not reached this peer). Null when it did neither.
 #[hdk_extern]
-pub fn get_served(request: String) -> ExternResult<Option<Value>> {
+pub fn get_served(request: String) -> ExternResult<Option<serde_json::Value>> {
     let answered = answered(&request)?;
     let served = served(&request)?;
     if answered.is_none() && served.is_none() {
@@ -52,7 +52,7 @@ pub fn get_answer_batch(batch: String) -> ExternResult<Option<EntryRecord>> {
 /// This agent's own windows of direct requests closed from `since` (microseconds) on, oldest first, each as
 /// it was written (its private leaves and its bounds): what its usage totals are rebuilt from.
 #[hdk_extern]
-pub fn list_own_windows(since: i64) -> ExternResult<Value> {
+pub fn list_own_windows(since: i64) -> ExternResult<serde_json::Value> {
     Ok(json!({
         "answered": own_windows(UnitEntryTypes::AnswerLeaves, UnitEntryTypes::AnswerBatch, since)?,
         "served": own_windows(UnitEntryTypes::ServedLeaves, UnitEntryTypes::ServedBatch, since)?,
