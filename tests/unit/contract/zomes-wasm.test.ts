@@ -1,0 +1,48 @@
+/**
+ * The zomes as compiled (`npm run build:happ`: wasm32 against hdi/hdk) export what the contract and
+ * Holochain call: each coordinator every zome function of its DNA plus the callbacks and the signal
+ * functions, each integrity zome `validate` and its entry and link type tables. Where the zomes are not
+ * built it says so and skips.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { REPO_ROOT } from '../../../host/runtime/repo-root.ts'
+import {
+  BROADCAST_SIGNAL_FN,
+  COORDINATOR_CALLBACKS,
+  contract,
+  DNA_NAMES,
+  SEND_SIGNAL_FN,
+} from '../../../zomes-bindings/index.ts'
+
+const RELEASE = join(REPO_ROOT, 'target', 'wasm32-unknown-unknown', 'release')
+const wasmOf = (zome: string) => join(RELEASE, `${zome}.wasm`)
+const missing = DNA_NAMES.flatMap((dna) => [dna, `${dna}_integrity`]).filter((z) => !existsSync(wasmOf(z)))
+if (missing.length > 0)
+  console.log(`skipped: zomes not built (${missing.join(', ')}): \`npm run build:happ\` builds them`)
+
+function exportsOf(zome: string): string[] {
+  return WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(wasmOf(zome)))).map((e) => e.name)
+}
+
+describe.skipIf(missing.length > 0)('the zomes compiled to wasm32', () => {
+  it.each(DNA_NAMES)(
+    '%s: the coordinator exports every function of the contract and the callbacks',
+    (dna) => {
+      const wanted = [
+        ...Object.keys(contract[dna].functions),
+        ...COORDINATOR_CALLBACKS,
+        BROADCAST_SIGNAL_FN,
+        SEND_SIGNAL_FN,
+      ]
+      expect(wanted.filter((fn) => !exportsOf(dna).includes(fn))).toEqual([])
+    },
+  )
+
+  it.each(DNA_NAMES)('%s: the integrity zome exports validate and its type tables', (dna) => {
+    expect(exportsOf(`${dna}_integrity`)).toEqual(
+      expect.arrayContaining(['validate', 'entry_defs', '__num_entry_types', '__num_link_types']),
+    )
+  })
+})
