@@ -5,14 +5,12 @@
  * (the model manager decides whom to blame there) and the model counts as unloaded. Embeddings run
  * on a second server of the same engine, in embedding mode, started on the first embedding request.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import type { LongOperationOptions } from '../../interface/progress.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { EmbedResult } from '../embed.ts'
 import type { GenerateOptions, GenerateRequest, GenerateResult } from '../generate.ts'
-import { InvalidGrammarError, withinContext } from '../generate.ts'
+import { withinContext } from '../generate.ts'
 import type { GgufModel } from '../gguf-scan.ts'
 import { modelMemoryBytes } from '../memory-fit.ts'
 import { ModelProcessError } from '../model-errors.ts'
@@ -20,11 +18,12 @@ import { checkConversation, InvalidMessagesError } from '../tool-calls.ts'
 import { toolTurnsAsText } from '../tool-turns-text.ts'
 import { hasImages, projectorOf } from '../vision.ts'
 import type { ActiveBackend } from './engine-backends.ts'
+import { grammarOr, SAMPLERS_FAILED, unparsed } from './engine-errors.ts'
 import { EngineHttp } from './engine-http.ts'
 import { generateResult, parseJson } from './generate-result.ts'
-import { LlamaServerProcess, type ServerExit, SLOTS_DIR_PREFIX } from './llama-server-process.ts'
+import { LlamaServerProcess, type ServerExit } from './llama-server-process.ts'
 import { outputSoFar } from './output-so-far.ts'
-import { type EngineSlot, parkedRun } from './parked-run.ts'
+import { parkable, parkableBody, parkedRun, parkedSlotsDir } from './parked-run.ts'
 import { httpThreads, type ServerArgsInit, serverArgs } from './server-args.ts'
 import { type ServerPlan, serverPlan, type Thinking } from './server-request.ts'
 import {
@@ -37,7 +36,7 @@ import {
   refusal,
   type Sinks,
 } from './server-stream.ts'
-import { NO_PARSER, TemplateRender, TemplateRenderError } from './template-render.ts'
+import { TemplateRender, TemplateRenderError } from './template-render.ts'
 import { asWhole, wholeChat, wholeCompletion } from './whole-answer.ts'
 
 /** Aborted, the start ends its half-started process and rejects with the signal's reason. */
@@ -53,17 +52,6 @@ export interface EngineModelInit extends LongOperationOptions, ServerArgsInit {
   onIdle?: () => void
   /** Where a parked generation's resumption by re-running is said. */
   logger?: Logger
-}
-
-// llama.cpp's words when a model's output does not fit its chat format's tool-call syntax.
-const OFF_FORMAT = /does not match the expected/
-// llama-server's words when a request's sampler (its grammar, its reasoning budget) cannot start.
-const SAMPLERS_FAILED = /Failed to initialize samplers/
-
-/** The chat endpoint read no call: the output is off its format, or llama.cpp has no parser for it. */
-function unparsed(err: unknown): boolean {
-  if (!(err instanceof EngineRequestError) || err instanceof TemplateRenderError) return false
-  return OFF_FORMAT.test(err.message) || NO_PARSER.test(err.message)
 }
 
 export class EngineModel {
@@ -122,8 +110,7 @@ export class EngineModel {
     const contextSize = Math.min(init.contextSize, init.info.context_length)
     let model: EngineModel | null = null
     const projector = projectorOf(init.info.path)
-    // Named by the daemon's pid: a killed daemon's are removed by the next start (removeStaleKeyDirs).
-    const slotsDir = await mkdtemp(join(tmpdir(), `${SLOTS_DIR_PREFIX}${process.pid}-`))
+    const slotsDir = await parkedSlotsDir()
     const server = await LlamaServerProcess.start({
       dir: init.backend.dir,
       env: init.backend.env,
@@ -139,10 +126,7 @@ export class EngineModel {
       onExit: (exit) => {
         if (model) model.#crashed(exit)
       },
-    }).catch(async (err: unknown) => {
-      await rm(slotsDir, { recursive: true, force: true })
-      throw err
-    })
+    }).catch((err: unknown) => rm(slotsDir, { recursive: true, force: true }).then(() => Promise.reject(err)))
     // Ready is 100%: the resident-memory readings stop at 99 (and where /proc cannot be read, at 0).
     init.onProgress?.({ stage: 'load', done: 100, total: 100, unit: 'percent' })
     model = new EngineModel(init, server, Math.round(performance.now() - startedAt), contextSize, slotsDir)
@@ -233,30 +217,14 @@ export class EngineModel {
     options: GenerateOptions,
     startedAt: number,
   ): Promise<GenerateResult> {
-    const plan = serverPlan(request, { parseCalls: false, thinking })
-    if (plan.kind !== 'completion') throw new Error('a parkable generation is planned for /completion')
-    const prompt = plan.template ? await this.#template.render(plan.template, signal) : null
-    const init = {
-      http: this.#http,
-      slots: (aborted: AbortSignal) => this.#slots(aborted),
-      dir: this.#slotsDir,
-      yielding: options.yielding!,
-      logger: this.#init.logger,
-    }
-    // Its prompt cached as any other's: a resumed part finds its restored slot by it.
-    const body = { ...plan.completion(prompt), cache_prompt: true }
-    const answer = await parkedRun(init, body, options, signal).catch((err: unknown) =>
-      err instanceof EngineRequestError ? Promise.reject(err) : this.#failure(err),
+    const { url, headers } = this.#server
+    const engine = { http: this.#http, url, headers, dir: this.#slotsDir, logger: this.#init.logger }
+    const body = await parkableBody(request, thinking, (t) => this.#template.render(t, signal))
+    const answer = await parkedRun({ ...engine, yielding: options.yielding! }, body, options, signal).catch(
+      (err: unknown) => (err instanceof EngineRequestError ? Promise.reject(err) : this.#failure(err)),
     )
     if (answer.decodeRate !== null) this.lastDecodeRate = answer.decodeRate
     return generateResult(answer, null, [], startedAt, performance.now())
-  }
-
-  /** The engine's slots, as `GET /slots` lists them. */
-  async #slots(signal: AbortSignal): Promise<EngineSlot[]> {
-    const response = await fetch(`${this.#server.url}/slots`, { headers: this.#server.headers, signal })
-    if (!response.ok) throw await refusal(response)
-    return (await response.json()) as EngineSlot[]
   }
 
   async #generate(
@@ -427,24 +395,4 @@ export class EngineModel {
   #unloadedError(): Error {
     return new ModelProcessError('ModelUnloadedError', `model "${this.info.name}" was unloaded`)
   }
-}
-
-/**
- * Whether a generation can be parked and resumed from its tokens: a prompt, or chat with no tools,
- * schema, grammar or images on a template that does not think (its text is the whole answer).
- */
-function parkable(request: GenerateRequest, thinking: Thinking): boolean {
-  const tools = (request.tools?.length ?? 0) > 0 && request.tool_choice !== 'none'
-  const constrained = request.json_schema !== undefined || request.grammar !== undefined
-  return thinking === 'no' && !tools && !constrained && !hasImages(request)
-}
-
-/** A refused schema or grammar is the request's fault, said as such. */
-function grammarOr(err: EngineRequestError, body: Record<string, unknown>): Error {
-  const constrained = 'json_schema' in body || 'grammar' in body || 'tools' in body
-  if (err.status === 400 && constrained && /grammar|schema|sampler/i.test(err.message)) {
-    const kind = 'grammar' in body ? 'grammar' : 'tools' in body ? 'tools' : 'json_schema'
-    return new InvalidGrammarError(kind, err)
-  }
-  return err
 }

@@ -9,11 +9,16 @@
  * character's start) are made again.
  */
 import { randomBytes } from 'node:crypto'
-import { readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { SlotYield } from '../../interface/slot-yield.ts'
 import type { Logger } from '../../log/logger.ts'
+import type { GenerateRequest } from '../generate.ts'
+import { hasImages } from '../vision.ts'
 import type { EngineHttp } from './engine-http.ts'
+import { SLOTS_DIR_PREFIX } from './llama-server-process.ts'
+import { serverPlan, type Thinking } from './server-request.ts'
 import {
   type CompletionTrace,
   type FoldedAnswer,
@@ -25,15 +30,16 @@ import { slotFileTokens } from './slot-file.ts'
 
 export interface ParkedRunInit {
   http: Pick<EngineHttp, 'post'>
-  /** The engine's slots as `GET /slots` lists them. */
-  slots: (signal: AbortSignal) => Promise<EngineSlot[]>
+  /** The engine's address and the headers its requests carry (its `GET /slots`). */
+  url: string
+  headers: Record<string, string>
   /** llama-server's `--slot-save-path`. */
   dir: string
   yielding: SlotYield
   logger?: Logger | undefined
 }
 
-export interface EngineSlot {
+interface EngineSlot {
   id: number
   is_processing: boolean
   params?: { dry_penalty_last_n?: number }
@@ -44,6 +50,43 @@ export interface EngineSlot {
  * shows that does nothing here (DRY's window, with DRY off: no multiplier is ever sent).
  */
 const TAG_MIN = 1 << 20
+
+/**
+ * A new engine's `--slot-save-path`, named by the daemon's pid: a killed daemon's are removed by the
+ * next start (removeStaleKeyDirs).
+ */
+export function parkedSlotsDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), `${SLOTS_DIR_PREFIX}${process.pid}-`))
+}
+
+/**
+ * Whether a generation can be parked and resumed from its tokens: a prompt, or chat with no tools,
+ * schema, grammar or images on a template that does not think (its text is the whole answer).
+ */
+export function parkable(request: GenerateRequest, thinking: Thinking): boolean {
+  const tools = (request.tools?.length ?? 0) > 0 && request.tool_choice !== 'none'
+  const constrained = request.json_schema !== undefined || request.grammar !== undefined
+  return thinking === 'no' && !tools && !constrained && !hasImages(request)
+}
+
+/** Its `/completion` body: the prompt rendered by the model's template, cached as any other's. */
+export async function parkableBody(
+  request: GenerateRequest,
+  thinking: Thinking,
+  render: (template: Record<string, unknown>) => Promise<string>,
+): Promise<Record<string, unknown>> {
+  const plan = serverPlan(request, { parseCalls: false, thinking })
+  if (plan.kind !== 'completion') throw new Error('a parkable generation is planned for /completion')
+  // A resumed part finds its restored slot by its prompt.
+  return { ...plan.completion(plan.template ? await render(plan.template) : null), cache_prompt: true }
+}
+
+/** The engine's slots, as `GET /slots` lists them. */
+async function engineSlots(init: ParkedRunInit, signal: AbortSignal): Promise<EngineSlot[]> {
+  const response = await fetch(`${init.url}/slots`, { headers: init.headers, signal })
+  if (!response.ok) throw await refusal(response)
+  return (await response.json()) as EngineSlot[]
+}
 
 /** Why a parked part's stream was left. */
 const PARKED = new Error('parked for a higher band')
@@ -75,7 +118,7 @@ export async function parkedRun(
       let parking: Promise<number[] | null> | null = null
       init.yielding.parkable(() => {
         parking ??= (async () => {
-          const slots = await init.slots(signal).catch(() => [])
+          const slots = await engineSlots(init, signal).catch(() => [])
           const slot = slots.find((s) => s.params?.dry_penalty_last_n === tag)?.id ?? -1
           left.abort(PARKED)
           await ended?.catch(() => {})
@@ -185,7 +228,7 @@ async function save(
 
 /** Restores the file into an idle slot, which the resumed prompt then finds by its prefix. */
 async function restore(init: ParkedRunInit, file: string, signal: AbortSignal): Promise<boolean> {
-  const idle = (await init.slots(signal).catch(() => [])).find((s) => !s.is_processing)
+  const idle = (await engineSlots(init, signal).catch(() => [])).find((s) => !s.is_processing)
   if (idle === undefined) return false
   const response = await init.http
     .post(`/slots/${idle.id}?action=restore`, { filename: file }, signal)
