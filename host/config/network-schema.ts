@@ -41,6 +41,12 @@ export const Libp2pConfigSchema = z.object({
    * through relays; 0 (the default) on a LAN.
    */
   relay_reservations: z.number().int().min(0).max(8).optional(),
+  /**
+   * Connections a peer holds at most, however large the mesh (default 64): it dials peers of its own
+   * only up to half of them, and libp2p closes the least valued past the cap. A mesh of up to about
+   * half this many peers is fully connected.
+   */
+  max_connections: z.number().int().min(4).max(10_000).optional(),
   /** Hex of a 32-byte pre-shared key (libp2p private network, net/private-network.ts); null for an open network. */
   psk: z
     .string()

@@ -11,6 +11,7 @@ import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, type IdentifyPush, identify, identifyPush } from '@libp2p/identify'
 import type { Connection, Libp2p, PeerDiscovery, PeerId, PrivateKey } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
 import { memory } from '@libp2p/memory'
 import { type Ping, ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -22,17 +23,26 @@ import type { NetworkConfig } from '../config/network-schema.ts'
 import { agentOfPeerB64 } from '../identity/peer-agent.ts'
 import type { ReleaseStatement } from '../interface/release.ts'
 import type { Logger } from '../log/logger.ts'
+import { connectionBudget, DEFAULT_MAX_CONNECTIONS, wantsNeighbours } from './connection-budget.ts'
 import { type DirectUpgrade, startDirectUpgrade } from './direct-upgrade.ts'
+import { allowNetworkTopics, gossipOptions } from './gossip-options.ts'
 import { mdnsDiscovery } from './mdns-discovery.ts'
 import { MemberGate } from './member-gate.ts'
 import { PeerVersions } from './mesh-versions.ts'
+import {
+  DEFAULT_DIRECTORY_TIMINGS,
+  type DirectoryTimings,
+  directoryService,
+  type ModelDirectory,
+} from './model-directory.ts'
+import { createModelTopics, type ModelTopics, type ModelTopicsInit } from './model-topics.ts'
 import { type NetworkIdentity, networkIdentity } from './network-identity.ts'
 import { createPeerBook, type PeerBook } from './peer-book.ts'
 import { type PeerDialer, startPeerDialer } from './peer-dialer.ts'
 import { type PeerExchange, startPeerExchange } from './peer-exchange.ts'
 import { createPeerStreams, MAX_STREAMS, type PeerStreams } from './peer-streams.ts'
 import { privateNetwork } from './private-network.ts'
-import { createRipplePubsub, fastMessageId, type RipplePubsub } from './pubsub.ts'
+import { createRipplePubsub, type RipplePubsub } from './pubsub.ts'
 import { libp2pLogger } from './quiet-logger.ts'
 import { createRequestResponse, type RequestResponse } from './request-response.ts'
 import { DEFAULT_STUN_PORT } from './stun-port.ts'
@@ -89,9 +99,14 @@ export interface RippleNodeInit {
   metrics?: Libp2pOptions['metrics']
   /**
    * The simulation's sped-up clock: the node's own periodic timers (gossipsub's heartbeat, the
-   * connection monitor's pings, peer exchange) run this many times as often. Default 1.
+   * connection monitor's pings, peer exchange, the directory's adverts, the model topics' pace) run
+   * this many times as often. Default 1.
    */
   speedup?: number
+  /** The directory's timings (before `speedup`); DEFAULT_DIRECTORY_TIMINGS for the rest. */
+  directory?: Partial<DirectoryTimings>
+  /** The model topics' pace (`baseMs` before `speedup`; the network's heartbeat by default). */
+  modelTopics?: Omit<ModelTopicsInit, 'speedup'>
 }
 
 export type RippleServices = {
@@ -99,6 +114,7 @@ export type RippleServices = {
   identifyPush: IdentifyPush
   ping: Ping
   pubsub: GossipSub
+  directory: KadDHT
 }
 
 export interface RippleNode {
@@ -108,6 +124,10 @@ export interface RippleNode {
   /** Verified peers of this network, and their connect / disconnect events. */
   readonly peers: PeerBook
   readonly pubsub: RipplePubsub
+  /** Who serves which model: the mesh's Kademlia, members only (model-directory.ts). */
+  readonly directory: ModelDirectory
+  /** Load and slot news per model, heard by its runners and users only (model-topics.ts). */
+  readonly modelTopics: ModelTopics
   readonly rpc: RequestResponse
   /** Raw byte streams to members (the split's RPC tunnel, direct requests). */
   readonly streams: PeerStreams
@@ -146,6 +166,23 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   const loopback = init.loopbackTuning === true
   const inMemory = init.transports === 'memory'
   const speedup = init.speedup ?? 1
+  const budget = connectionBudget(config.max_connections ?? DEFAULT_MAX_CONNECTIONS)
+  const gate = new MemberGate(init.logger)
+  const timings: DirectoryTimings = { ...DEFAULT_DIRECTORY_TIMINGS, ...init.directory }
+  const directory = directoryService({
+    identity,
+    gate,
+    timings: {
+      readvertiseMs: timings.readvertiseMs / speedup,
+      validityMs: timings.validityMs / speedup,
+      cacheMs: timings.cacheMs / speedup,
+      findTimeoutMs: timings.findTimeoutMs / speedup,
+    },
+    // A LAN's peers, and an in-memory mesh's, can all be dialled; behind NAT a peer serves once it has a
+    // public address.
+    server: inMemory || (config.relay_reservations ?? 0) === 0,
+    speedup,
+  })
 
   // Kept so the dialer hears every mDNS report: libp2p's own `peer:discovery` fires only for
   // peers new to its peer store, so a peer that restarts would never be dialled again.
@@ -196,6 +233,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     },
     connectionManager: {
       ...(loopback ? { allow: [LOOPBACK_RANGE] } : {}),
+      // Bounded whatever the mesh's size (connection-budget.ts): past it the least valued are closed.
+      maxConnections: budget.max,
       // A peer lost to a relay's limit or a restart is redialled for ~1 min before it is given up.
       reconnectRetries: 6,
       reconnectRetryInterval: 500,
@@ -209,18 +248,19 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       pingInterval: 20_000 / speedup,
       pingTimeout: { minTimeout: 15_000 / speedup, maxTimeout: 19_000 / speedup },
     },
-    peerDiscovery: config.mdns
-      ? [
-          (components) => {
-            const mdns = mdnsDiscovery({
-              serviceTag: identity.mdnsServiceTag,
-              interface: init.mdnsInterface,
-            })(components)
-            discovery.push(mdns)
-            return mdns
-          },
-        ]
-      : [],
+    peerDiscovery:
+      config.mdns && !inMemory
+        ? [
+            (components) => {
+              const mdns = mdnsDiscovery({
+                serviceTag: identity.mdnsServiceTag,
+                interface: init.mdnsInterface,
+              })(components)
+              discovery.push(mdns)
+              return mdns
+            },
+          ]
+        : [],
     services: {
       identify: identify(),
       // Tells connected peers of new protocols (bitswap starting after they identified this node)
@@ -231,42 +271,11 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       // one outbound ping stream per peer, two at once failed one, and a monitor's failed ping
       // aborted the connection (a split's tunnel with it, over a relay).
       ping: ping({ timeout: 20_000, maxOutboundStreams: 4, maxInboundStreams: 8 }),
-      pubsub: gossipsub({
-        allowedTopics: [identity.opsTopic, identity.signalsTopic],
-        // Publishing while alone is normal (first peer up); anti-entropy delivers it later.
-        allowPublishToZeroTopicPeers: true,
-        fastMsgIdFn: fastMessageId,
-        heartbeatInterval: 1000 / speedup,
-        // See pubsub.ts: what messages carry is signed already; peers pass on only what they accepted.
-        globalSignaturePolicy: 'StrictNoSign',
-        asyncValidation: true,
-        // IDONTWANT saves sending a big message twice; for a small one (most op batches) it is
-        // another message per mesh peer, costing more than the duplicate it would spare.
-        idontwantMinDataSize: 16 * 1024,
-        // Peer exchange connects every peer to every other, and gossipsub floods what a peer publishes
-        // to all its peers: what a mesh peer forwards has mostly arrived already. A mesh of one or two
-        // peers still passes a message on to a peer the publisher cannot reach (IHAVE gossip and
-        // anti-entropy fill in the rest), and a peer of 5 gets each message once or twice, not up to
-        // four times (5 `ripple up` processes, one task at a time: ~8% faster).
-        D: 1,
-        Dlo: 1,
-        Dhi: 2,
-        Dout: 0,
-        Dscore: 0,
-        // IHAVE gossip to 3 peers a heartbeat, however many there are (gossipsub's default grows with
-        // the mesh: a quarter of the peers): it only repairs what flooding missed, as anti-entropy does.
-        Dlazy: 3,
-        gossipFactor: 0,
-        // Ops and signals (token streams too) must flow over relayed connections.
-        runOnLimitedConnection: true,
-        // Every peer is one agent, admitted by the network's membrane and verified at the handshake,
-        // whatever its address: peers behind one NAT or one relay (its address is theirs on a relayed
-        // connection) share an IP, and gossipsub's penalty for more than 10 on one IP graylisted them
-        // all from the 15th on (18 daemons on one machine: every peer offline within 16 s).
-        scoreParams: { IPColocationFactorWeight: 0 },
-      }),
+      pubsub: gossipsub(gossipOptions(speedup)),
+      directory: directory.factory,
     },
   })
+  allowNetworkTopics(libp2p.services.pubsub, identity)
 
   const peers = createPeerBook(libp2p, identity, {
     handshakeTimeoutMs: init.handshakeTimeoutMs,
@@ -294,9 +303,13 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     init.logger?.warn({ peer: detail.peer.toString(), why: detail.reason }, 'refused a peer at the hello')
   })
   const pubsub = createRipplePubsub(libp2p.services.pubsub, identity, peers)
+  const modelTopics = createModelTopics(libp2p.services.pubsub, identity, peers, {
+    baseMs: init.network.heartbeat.interval_ms,
+    ...init.modelTopics,
+    speedup,
+  })
   let upgrade: DirectUpgrade | undefined
   const usable = (connection: Connection) => upgrade?.usable(connection) ?? true
-  const gate = new MemberGate(init.logger)
   const rpc = createRequestResponse(libp2p, identity, peers, gate, {
     timeoutMs: init.requestTimeoutMs,
     usable,
@@ -312,6 +325,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     identity,
     peers,
     pubsub,
+    directory: directory.open(libp2p),
+    modelTopics,
     rpc,
     streams: createPeerStreams(libp2p, identity, peers, gate, init.logger, versions),
     gate,
@@ -328,10 +343,15 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       await peers.start()
       // Before libp2p starts, like the hello handler, so no peer finds it missing.
       const intervalMs = init.peerExchangeIntervalMs ?? 10_000 / speedup
-      exchange = await startPeerExchange({ libp2p, peers, rpc, intervalMs })
+      exchange = await startPeerExchange({ libp2p, peers, rpc, budget, intervalMs })
       await libp2p.start()
       pubsub.start()
-      dialer = startPeerDialer(libp2p, { peers: explicitPeers, discovery })
+      modelTopics.start()
+      dialer = startPeerDialer(libp2p, {
+        peers: explicitPeers,
+        discovery,
+        wanted: () => wantsNeighbours(peers.list().length, budget),
+      })
       if (reservations > 0) upgrade = startDirectUpgrade(libp2p, peers)
     },
     async stop() {
@@ -342,6 +362,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       exchange = undefined
       upgrade?.stop()
       upgrade = undefined
+      modelTopics.stop()
       pubsub.stop()
       rpc.stop()
       await peers.stop()

@@ -52,8 +52,11 @@ export class MemberGate {
       for (const [key, until] of map) if (until <= now) map.delete(key)
   }
 
-  /** Null when `peer` may be served; otherwise why not (logged once per refusal). */
-  async refusal(peer: PeerId, protocol: string): Promise<string | null> {
+  /**
+   * Null when `peer` may be served; otherwise why not (logged once per refusal, unless `quiet`: a
+   * newcomer not admitted yet is no news where the question is only whom to ask, as the directory's).
+   */
+  async refusal(peer: PeerId, protocol: string, options: { quiet?: boolean } = {}): Promise<string | null> {
     const key = peer.toString()
     const now = Date.now()
     if (this.#admitted.size + this.#refused.size > 1024) this.#prune(now)
@@ -71,7 +74,8 @@ export class MemberGate {
       this.#refused.delete(key)
     } else if (!again) {
       this.#refused.set(key, Date.now() + REFUSED_FOR_MS)
-      this.#logger?.warn({ peer: key, protocol, why }, 'refused a peer that is not a member of this mesh')
+      if (options.quiet !== true)
+        this.#logger?.warn({ peer: key, protocol, why }, 'refused a peer that is not a member of this mesh')
     }
     return why
   }

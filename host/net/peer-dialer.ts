@@ -14,6 +14,8 @@ export interface PeerDialerInit {
   peers: string[]
   /** Discovery modules whose reports are dialled. */
   discovery: PeerDiscovery[]
+  /** Whether reported peers are dialled now (the peer is below its neighbour target); default: always. */
+  wanted?: () => boolean
 }
 
 /** First retry delay after a failed dial of an explicit peer; doubles up to RETRY_MAX_MS. */
@@ -88,7 +90,7 @@ export function startPeerDialer(libp2p: Libp2p, init: PeerDialerInit): PeerDiale
     // Two peers usually hear each other's announcements together: the lower PeerId dials, so a
     // pair gets one connection, not two. The higher one dials on a later report if still apart.
     if (self > key && !firstReported.has(key)) firstReported.set(key, Date.now())
-    if (dialling.has(key) || isConnected(id)) return
+    if (dialling.has(key) || isConnected(id) || init.wanted?.() === false) return
     if (self > key && Date.now() - firstReported.get(key)! < TIE_BREAK_MS) return
     dialling.add(key)
     // Dial the reported addresses: libp2p adds them to its peer store asynchronously.

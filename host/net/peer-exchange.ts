@@ -6,14 +6,19 @@
  * (Asking every peer every round cost each of n peers n answers of n entries a round: the largest
  * share of an idle peer's work that grew with the mesh.)
  *
- * Verified peers are tagged keep-alive in the peer store: libp2p redials them when a connection
- * drops (a relay's limit cut it, say) and, with the store kept in the data dir, at the next start.
+ * A peer dials the peers it learns of only while it has fewer verified peers than its neighbour
+ * target (connection-budget.ts): a team's mesh is fully connected, a thousand peers are not. Its kept
+ * neighbours (the first `neighbours` verified) are tagged keep-alive in the peer store: libp2p redials
+ * them when a connection drops (a relay's limit cut it, say) and, with the store kept in the data dir,
+ * at the next start; it drops the tag itself once its redials fail. Other connections (peers that
+ * dialled this one, runners dialled for a request) are left to the connection manager to prune.
  */
 import { KEEP_ALIVE, type Libp2p, type PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { parseWireJson } from '../interface/nesting-depth.ts'
+import { type ConnectionBudget, connectionBudget, wantsNeighbours } from './connection-budget.ts'
 import type { PeerBook } from './peer-book.ts'
 import type { RequestResponse } from './request-response.ts'
 
@@ -39,6 +44,8 @@ export interface PeerExchangeInit {
   rpc: RequestResponse
   /** How often connected peers are asked again; default 10 s. */
   intervalMs?: number
+  /** How many peers this one dials for itself; connectionBudget()'s by default. */
+  budget?: ConnectionBudget
 }
 
 export interface PeerExchange {
@@ -79,6 +86,10 @@ export function servePeerExchange(libp2p: Libp2p, peers: PeerBook, rpc: RequestR
 
 export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExchange> {
   const { libp2p, peers, rpc } = init
+  const budget = init.budget ?? connectionBudget()
+  const kept = new Set<string>()
+  // Dials in flight count: ten answers at once must not each fill the last free place.
+  const wanted = () => wantsNeighbours(peers.list().length + dialling.size, budget)
   const log = libp2p.logger.forComponent('ripple:peer-exchange')
   const controller = new AbortController()
   const { signal } = controller
@@ -96,7 +107,7 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
 
   const dial = (id: PeerId, addrs: string[]) => {
     const key = id.toString()
-    if (signal.aborted || id.equals(self) || dialling.has(key) || peers.has(id)) return
+    if (signal.aborted || id.equals(self) || dialling.has(key) || peers.has(id) || !wanted()) return
     if (libp2p.getConnections(id).length > 0) return
     dialling.add(key)
     // Kept in the peer store, so libp2p picks among them (relayed ones last) and remembers them.
@@ -131,15 +142,22 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
 
   const onConnect = (evt: CustomEvent<PeerId>) => {
     const peer = evt.detail
-    track(
-      libp2p.peerStore
-        .merge(peer, { tags: { [KEEP_ALIVE]: { value: 1, ttl: KEEP_ALIVE_TTL_MS } } })
-        .catch((err: Error) => log('could not tag %p keep-alive - %e', peer, err)),
-    )
-    void ask(peer)
+    if (kept.size < budget.neighbours) {
+      kept.add(peer.toString())
+      track(
+        libp2p.peerStore
+          .merge(peer, { tags: { [KEEP_ALIVE]: { value: 1, ttl: KEEP_ALIVE_TTL_MS } } })
+          .catch((err: Error) => log('could not tag %p keep-alive - %e', peer, err)),
+      )
+    }
+    if (wanted()) void ask(peer)
   }
+  // Its place goes to the next peer verified; its tag stays while libp2p redials it.
+  const onDisconnect = (evt: CustomEvent<PeerId>) => kept.delete(evt.detail.toString())
   peers.addEventListener('peer:connect', onConnect)
+  peers.addEventListener('peer:disconnect', onDisconnect)
   const timer = setInterval(() => {
+    if (!wanted()) return
     for (const peer of sample(peers.list(), ASKED_PER_ROUND)) void ask(peer)
   }, init.intervalMs ?? 10_000)
 
@@ -148,6 +166,7 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
       controller.abort()
       clearInterval(timer)
       peers.removeEventListener('peer:connect', onConnect)
+      peers.removeEventListener('peer:disconnect', onDisconnect)
       await rpc.unhandle(PEER_EXCHANGE_PROTOCOL_SUFFIX)
       await Promise.allSettled([...pending])
     },

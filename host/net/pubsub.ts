@@ -13,6 +13,7 @@ import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
 import type { NetworkIdentity } from './network-identity.ts'
 import type { PeerBook } from './peer-book.ts'
+import { floodsTo } from './topic-pace.ts'
 
 export type GossipChannel = 'ops' | 'signals'
 
@@ -55,7 +56,12 @@ export interface RipplePubsub extends TypedEventTarget<RipplePubsubEvents> {
 }
 
 /** Methods of the class behind gossipsub's exported interface that the interface leaves out. */
-type GossipSubClass = GossipSub & {
+export type GossipSubClass = GossipSub & {
+  publish(
+    topic: string,
+    data: Uint8Array,
+    options?: { floodPublish?: boolean },
+  ): ReturnType<GossipSub['publish']>
   getMeshPeers(topic: string): string[]
   reportMessageValidationResult(msgId: string, source: string, result: TopicValidatorResult): void
 }
@@ -99,7 +105,9 @@ class DefaultRipplePubsub extends TypedEventEmitter<RipplePubsubEvents> implemen
   }
 
   async publish(channel: GossipChannel, data: Uint8Array): Promise<number> {
-    const { recipients } = await this.#gossip.publish(this.#topics[channel], data)
+    const topic = this.#topics[channel]
+    const floodPublish = floodsTo(this.#gossip.getSubscribers(topic).length)
+    const { recipients } = await this.#gossip.publish(topic, data, { floodPublish })
     return recipients.length
   }
 

@@ -1,0 +1,283 @@
+/**
+ * The directory of who serves which model: the mesh's own Kademlia (`@libp2p/kad-dht`) under the
+ * network's private protocol, members only. A runner advertises each model it serves as a provider
+ * record under its shard's key (model-keys.ts); the record expires after `validityMs` and kad-dht
+ * re-advertises it every `readvertiseMs` until it is withdrawn. A requester finds runners in O(log N)
+ * hops (each key is held by its 20 closest peers) and keeps the answer `cacheMs`. A peer's share: its
+ * routing table (~20 log2(N/20) peers) and the records of the keys closest to it, not one entry per member.
+ *
+ * Members only, both ways: a directory stream from a peer the member gate does not admit is reset
+ * before it is read, and such a peer never enters the routing table, so no query goes to it.
+ */
+
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import { EventTypes, type KadDHT, type KadDHTComponents, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { MemoryDatastore } from 'datastore-core'
+import type { Key } from 'interface-datastore'
+import drain from 'it-drain'
+import type { MemberGate } from './member-gate.ts'
+import { MODEL_SHARDS, modelShardKey, shardOf, shardRounds } from './model-keys.ts'
+import type { NetworkIdentity } from './network-identity.ts'
+
+export const DIRECTORY_PROTOCOL_SUFFIX = 'kad/1.0.0'
+
+export interface DirectoryTimings {
+  /** How often a runner's adverts are renewed. */
+  readvertiseMs: number
+  /** How long an advert stays valid unrenewed: a runner gone is dropped from answers after this. */
+  validityMs: number
+  /** How long a `find` answer is reused. */
+  cacheMs: number
+  /** How long a `find` may take. */
+  findTimeoutMs: number
+}
+
+export const DEFAULT_DIRECTORY_TIMINGS: DirectoryTimings = {
+  readvertiseMs: 120_000,
+  validityMs: 360_000,
+  cacheMs: 10_000,
+  findTimeoutMs: 10_000,
+}
+
+export interface FindOptions {
+  /** Runners wanted; more shards are read only while fewer were found. Default 8. */
+  limit?: number
+  signal?: AbortSignal
+}
+
+export interface Lookup {
+  runners: PeerId[]
+  /** Hops to the first peer that named runners (0: this peer held the record, or the cache did). */
+  hops: number
+  /** Directory queries sent. */
+  queries: number
+}
+
+export interface ModelDirectory {
+  /** Advertises `model` (renewed every `readvertiseMs` until withdrawn); a second call changes nothing. */
+  advertise(model: string): void
+  withdraw(model: string): void
+  /** The models this peer advertises. */
+  advertised(): string[]
+  /** Runners of `model` other than this peer, in O(log N) hops; cached briefly. */
+  find(model: string, options?: FindOptions): Promise<PeerId[]>
+  /** `find` with what it cost (the simulation's figures). */
+  lookup(model: string, options?: FindOptions): Promise<Lookup>
+  /** Directory entries held here: peers in the routing table, provider records stored. */
+  stats(): { routingTable: number; records: number }
+}
+
+export interface DirectoryInit {
+  identity: NetworkIdentity
+  gate: MemberGate
+  timings: DirectoryTimings
+  /** Serve queries from the start (a LAN or an in-memory mesh); unset: once this peer has a public address. */
+  server: boolean
+  /** Runs the DHT's own timers (query-self) this many times faster; 1 = real time. */
+  speedup?: number
+}
+
+const PROVIDER_PREFIX = '/dht/provider/'
+
+/** Provider records in memory (a restart forgets them), counted for `stats`. */
+class RecordStore extends MemoryDatastore {
+  readonly records = new Set<string>()
+  override put(key: Key, value: Uint8Array, options?: Parameters<MemoryDatastore['put']>[2]) {
+    if (key.toString().startsWith(PROVIDER_PREFIX)) this.records.add(key.toString())
+    return super.put(key, value, options)
+  }
+  override delete(key: Key, options?: Parameters<MemoryDatastore['delete']>[1]) {
+    this.records.delete(key.toString())
+    return super.delete(key, options)
+  }
+}
+
+/** Kad-dht's components with its handlers and peers behind the member gate, and its own record store. */
+function membersOnly(components: KadDHTComponents, gate: MemberGate, store: RecordStore): KadDHTComponents {
+  const { registrar } = components
+  const gated: KadDHTComponents['registrar'] = new Proxy(registrar, {
+    get(target, prop) {
+      if (prop === 'handle') {
+        return ((protocol, handler, options) =>
+          target.handle(protocol, gate.guard(protocol, handler), options)) as typeof target.handle
+      }
+      if (prop === 'register') {
+        return ((protocol, topology) =>
+          target.register(protocol, {
+            ...topology,
+            onConnect: async (peer, connection) => {
+              if ((await gate.refusal(peer, protocol, { quiet: true })) !== null) return
+              await topology.onConnect?.(peer, connection)
+            },
+          })) as typeof target.register
+      }
+      const value = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+  return new Proxy(components, {
+    get(target, prop) {
+      if (prop === 'registrar') return gated
+      if (prop === 'datastore') return store
+      return Reflect.get(target, prop, target)
+    },
+  })
+}
+
+export interface DirectoryService {
+  /** The libp2p service factory (`services.directory`). */
+  factory: (components: KadDHTComponents) => KadDHT
+  /** The directory over the started service. */
+  open(libp2p: Libp2p<{ directory: KadDHT }>): ModelDirectory
+}
+
+export function directoryService(init: DirectoryInit): DirectoryService {
+  const { timings } = init
+  const scale = init.speedup ?? 1
+  const store = new RecordStore()
+  const factory = (components: KadDHTComponents) =>
+    kadDHT({
+      protocol: init.identity.protocol(DIRECTORY_PROTOCOL_SUFFIX),
+      // A member's LAN and loopback addresses are as good as any in a private mesh.
+      peerInfoMapper: passthroughMapper,
+      ...(init.server ? { clientMode: false } : {}),
+      // A lone first peer answers from its own records rather than waiting for a second.
+      allowQueryWithZeroPeers: true,
+      querySelfInterval: 300_000 / scale,
+      initialQuerySelfInterval: 1_000 / scale,
+      providers: { provideValidity: timings.validityMs / 1000 },
+      reprovide: {
+        validity: timings.validityMs,
+        // Checked twice an advert's life; renewed once older than `readvertiseMs`.
+        interval: timings.readvertiseMs / 2,
+        threshold: Math.max(0, timings.validityMs - timings.readvertiseMs),
+      },
+    })(membersOnly(components, init.gate, store))
+  return {
+    factory,
+    open: (libp2p) => new DefaultModelDirectory(libp2p, init.identity.tag, timings, store),
+  }
+}
+
+class DefaultModelDirectory implements ModelDirectory {
+  readonly #advertised = new Map<string, ReturnType<typeof modelShardKey>>()
+  readonly #cache = new Map<string, { at: number; lookup: Lookup }>()
+  readonly #libp2p: Libp2p<{ directory: KadDHT }>
+  readonly #tag: string
+  readonly #timings: DirectoryTimings
+  readonly #store: RecordStore
+  readonly #log: ReturnType<Libp2p['logger']['forComponent']>
+
+  constructor(
+    libp2p: Libp2p<{ directory: KadDHT }>,
+    tag: string,
+    timings: DirectoryTimings,
+    store: RecordStore,
+  ) {
+    this.#libp2p = libp2p
+    this.#tag = tag
+    this.#timings = timings
+    this.#store = store
+    this.#log = libp2p.logger.forComponent('ripple:directory')
+  }
+
+  get #dht(): KadDHT {
+    return this.#libp2p.services.directory
+  }
+
+  advertise(model: string): void {
+    if (this.#advertised.has(model)) return
+    const key = modelShardKey(this.#tag, model, shardOf(this.#libp2p.peerId.toString()))
+    this.#advertised.set(model, key)
+    drain(this.#dht.provide(key, { signal: AbortSignal.timeout(this.#timings.findTimeoutMs * 3) })).catch(
+      (err: Error) => this.#log('advertising %s failed (kad-dht renews it) - %e', model, err),
+    )
+  }
+
+  withdraw(model: string): void {
+    const key = this.#advertised.get(model)
+    if (key === undefined) return
+    this.#advertised.delete(model)
+    this.#dht.cancelReprovide(key).catch((err: Error) => this.#log('withdrawing %s - %e', model, err))
+  }
+
+  advertised(): string[] {
+    return [...this.#advertised.keys()]
+  }
+
+  async find(model: string, options: FindOptions = {}): Promise<PeerId[]> {
+    return (await this.lookup(model, options)).runners
+  }
+
+  async lookup(model: string, options: FindOptions = {}): Promise<Lookup> {
+    const limit = options.limit ?? 8
+    const cached = this.#cache.get(model)
+    if (cached !== undefined && Date.now() - cached.at < this.#timings.cacheMs) {
+      return { ...cached.lookup, hops: 0, queries: 0 }
+    }
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(this.#timings.findTimeoutMs),
+      ...(options.signal ? [options.signal] : []),
+    ])
+    const found = new Map<string, PeerId>()
+    let hops = Number.POSITIVE_INFINITY
+    let queries = 0
+    for (const round of shardRounds(MODEL_SHARDS)) {
+      const answers = await Promise.all(
+        round.map((shard) => this.#readShard(modelShardKey(this.#tag, model, shard), signal)),
+      )
+      for (const answer of answers) {
+        queries += answer.queries
+        hops = Math.min(hops, answer.hops)
+        for (const peer of answer.runners) found.set(peer.toString(), peer)
+      }
+      if (found.size >= limit || signal.aborted) break
+    }
+    const lookup = {
+      runners: [...found.values()].slice(0, limit),
+      hops: Number.isFinite(hops) ? hops : 0,
+      queries,
+    }
+    if (this.#cache.size > 1024) this.#cache.clear()
+    this.#cache.set(model, { at: Date.now(), lookup })
+    return lookup
+  }
+
+  async #readShard(key: ReturnType<typeof modelShardKey>, signal: AbortSignal): Promise<Lookup> {
+    const self = this.#libp2p.peerId
+    const depth = new Map<string, number>()
+    const runners: PeerId[] = []
+    let hops = Number.POSITIVE_INFINITY
+    let queries = 0
+    try {
+      for await (const event of this.#dht.findProviders(key, { signal })) {
+        if (event.type === EventTypes.SEND_QUERY) queries++
+        if (event.type === EventTypes.PEER_RESPONSE) {
+          const next = (depth.get(event.from.toString()) ?? 1) + 1
+          for (const peer of event.closer)
+            if (!depth.has(peer.id.toString())) depth.set(peer.id.toString(), next)
+        }
+        if (event.type !== EventTypes.PROVIDER) continue
+        hops = Math.min(hops, event.from.equals(self) ? 0 : (depth.get(event.from.toString()) ?? 1))
+        for (const provider of event.providers) {
+          if (provider.id.equals(self)) continue
+          runners.push(provider.id)
+          // So a request dials it by id with no further lookup.
+          if (provider.multiaddrs.length > 0) {
+            await this.#libp2p.peerStore
+              .merge(provider.id, { multiaddrs: provider.multiaddrs })
+              .catch(() => {})
+          }
+        }
+      }
+    } catch (err) {
+      if (!signal.aborted) this.#log('reading %c failed - %e', key, err)
+    }
+    return { runners, hops, queries }
+  }
+
+  stats(): { routingTable: number; records: number } {
+    const dht = this.#dht as KadDHT & { routingTable?: { size: number } }
+    return { routingTable: dht.routingTable?.size ?? 0, records: this.#store.records.size }
+  }
+}
