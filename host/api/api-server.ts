@@ -27,7 +27,7 @@ import { registerMemoryRoutes } from './routes/memory-route.ts'
 import { registerModelPullRoute } from './routes/model-pull-route.ts'
 import { registerModelsRoute } from './routes/models-route.ts'
 import { registerOpenApiRoute } from './routes/openapi-route.ts'
-import { registerPeersRoute } from './routes/peers-route.ts'
+import { peersPage, registerPeersRoute } from './routes/peers-route.ts'
 import { registerPolicyRoutes } from './routes/policies-route.ts'
 import { registerRunRequestRoute } from './routes/run-request-route.ts'
 import { registerSessionRoute, SESSION_ROUTE } from './routes/session-route.ts'
@@ -90,6 +90,9 @@ export class ApiNotStartedError extends Error {
     this.name = 'ApiNotStartedError'
   }
 }
+
+/** Peers in each snapshot of the dashboard's live feed (the first page; a mesh of a thousand is paged). */
+const LIVE_PEERS = 200
 
 const NO_KEYS: Pick<ApiKeyStore, 'check'> = { check: async () => ({ ok: false, reason: 'wrong API key' }) }
 
@@ -190,7 +193,11 @@ export class ApiServer implements Startable {
       if (c.aliases) registerAliasRoutes(this.#app, c.aliases, () => requests.models())
     }
     this.#feed = new LiveFeed({
-      peers,
+      // The mesh page shows the first page (self and the peers online first) and the counts.
+      peers: async () => {
+        const all = await peers()
+        return { ...peersPage(all.peers, 1, LIVE_PEERS), warrants: all.warrants }
+      },
       tasks: scheduler && (() => scheduler.list()),
       artifacts: artifacts ? () => artifacts.list() : undefined,
       models: async () => ({ ...(await c.models.list()), splits: splits?.views() }),

@@ -31,6 +31,20 @@ export interface ReplicationStats {
   syncs: number
 }
 
+/** Messages and bytes of one protocol each way since start (payload; the transport's framing not counted). */
+export interface ProtocolFlow {
+  msgsIn: number
+  msgsOut: number
+  bytesIn: number
+  bytesOut: number
+}
+
+/** What this peer's network costs it: traffic by protocol, and its open connections now. */
+export interface NetTraffic {
+  flows: ReadonlyMap<string, ProtocolFlow>
+  connections: number
+}
+
 /** A warrant as the API shows it (hashes as HoloHashB64). */
 export interface WarrantView {
   agent: string
@@ -86,6 +100,8 @@ export interface NetworkPort {
    * the conductor itself keeps non-members out (Holochain's membrane).
    */
   isMember(agent: string): boolean
+  /** Traffic by protocol and connections (embedded); null where the backend keeps its network to itself. */
+  traffic(): NetTraffic | null
   /** Why the mesh refuses this peer, as far as its own store shows (a used invite, a revocation); else null. */
   standing(): string | null
 }

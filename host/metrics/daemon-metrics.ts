@@ -6,18 +6,24 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { TaskState, TaskStatus } from '../../zomes-bindings/index.ts'
-import type { PeerEntry } from '../interface/live-peers.ts'
-import type { ReplicationStats } from '../interface/network-port.ts'
+import type { KnownPeer } from '../interface/live-peers.ts'
+import type { NetTraffic, ProtocolFlow, ReplicationStats } from '../interface/network-port.ts'
+import { memberCount } from '../registry/member-count.ts'
 import type { DirectStats } from '../requests/direct/direct-inference.ts'
 import type { MetricsPort } from './metrics-port.ts'
 
 export interface MetricsSources {
-  peers: () => Promise<{ peers: Pick<PeerEntry, 'status'>[]; warrants: unknown[] }>
+  peers: () => Promise<{
+    peers: (Pick<KnownPeer, 'status' | 'capability'> & { revoked?: boolean })[]
+    warrants: unknown[]
+  }>
   tasks: () => Promise<{ status: TaskStatus }[]>
   /** Null on a backend that does not replicate itself (holochain). */
   replication: () => ReplicationStats | null
   /** Actions on this agent's source chain in each DNA (its head's sequence number). */
   chainActions?: () => Promise<Record<string, number>>
+  /** This peer's traffic by protocol and its connections; null where the backend keeps them (Holochain). */
+  traffic?: () => NetTraffic | null
 }
 
 const PEER_STATUSES = ['online', 'stale', 'offline'] as const
@@ -49,6 +55,15 @@ export class DaemonMetrics implements MetricsPort {
           this.set({ status }, peers.filter((p) => p.status === status).length)
       },
     })
+    new Gauge({
+      name: 'ripple_members',
+      help: 'Members of the mesh as the record shows them (capabilities advertised, not revoked)',
+      registers,
+      async collect() {
+        this.set(memberCount((await sources.peers()).peers))
+      },
+    })
+    this.#netCounters(sources.traffic ?? (() => null))
     new Gauge({
       name: 'ripple_warrants',
       help: 'Warrants this host holds against agents that sent invalid ops',
@@ -229,6 +244,45 @@ export class DaemonMetrics implements MetricsPort {
   }
 
   /** The Prometheus text exposition. */
+  /** Messages and bytes by protocol each way, and the connections open: what this peer pays the mesh. */
+  #netCounters(traffic: () => NetTraffic | null): void {
+    const registers = [this.registry]
+    const byProtocol = (name: string, help: string, read: (f: ProtocolFlow, dir: 'in' | 'out') => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['protocol', 'dir'],
+        registers,
+        collect() {
+          const now = traffic()
+          if (now === null) return
+          // The meter keeps the running counts; the counter shows them.
+          this.reset()
+          for (const [protocol, flow] of now.flows)
+            for (const dir of ['in', 'out'] as const) this.inc({ protocol, dir }, read(flow, dir))
+        },
+      })
+    byProtocol(
+      'ripple_net_messages_total',
+      'Messages on the network by libp2p protocol and direction',
+      (f, dir) => (dir === 'in' ? f.msgsIn : f.msgsOut),
+    )
+    byProtocol(
+      'ripple_net_bytes_total',
+      'Payload bytes on the network by libp2p protocol and direction',
+      (f, dir) => (dir === 'in' ? f.bytesIn : f.bytesOut),
+    )
+    new Gauge({
+      name: 'ripple_net_connections',
+      help: 'Connections this peer holds open now',
+      registers,
+      collect() {
+        const now = traffic()
+        if (now !== null) this.set(now.connections)
+      },
+    })
+  }
+
   text(): Promise<string> {
     return this.registry.metrics()
   }

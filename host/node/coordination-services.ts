@@ -196,6 +196,7 @@ export function daemonMetrics() {
       peers: async () => ({ peers: await c.peers.list(), warrants: c.peers.warrants() }),
       tasks: () => c.scheduler.list(),
       replication: () => c.backend.replicationStats(),
+      traffic: () => c.backend.traffic(),
       chainActions: async () =>
         Object.fromEntries(
           await Promise.all(

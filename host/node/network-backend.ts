@@ -38,6 +38,7 @@ import { networkIdHex } from '../membership/invite.ts'
 import type { LegacyUse } from '../membership/legacy-sealer.ts'
 import { memberProofChain } from '../membership/member-proof.ts'
 import { WitnessedRedemptions } from '../membership/witnessed-redemptions.ts'
+import { TrafficMeter } from '../metrics/traffic-meter.ts'
 import type { PeerVersions } from '../net/mesh-versions.ts'
 import { linkOf } from '../net/peer-links.ts'
 import { nowMicros, nowMs } from '../runtime/clock.ts'
@@ -87,7 +88,10 @@ export async function startBackend(options: BackendOptions): Promise<NetworkBack
 }
 
 async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
+  // Every protocol's messages and bytes, for /metrics: what a peer pays the mesh (design 4e).
+  const traffic = new TrafficMeter()
   const peer = await createEmbeddedPeer({
+    metrics: traffic.hook,
     dataDir: options.dataDir,
     network: options.network,
     listen: options.listen ? [...options.listen] : undefined,
@@ -182,6 +186,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       isRevoked: (agent) => peer.replication.isRevoked(agent),
       isMember: (agent) => membershipOf(peer.conductor, peer.replication, agent) === null,
       standing: () => ownStanding(peer.conductor, peer.replication),
+      traffic: () => ({ flows: traffic.byProtocol, connections: peer.node.libp2p.getConnections().length }),
       async stop() {
         await api?.close()
         await peer.stop()
@@ -216,6 +221,7 @@ async function startHolochain(options: BackendOptions): Promise<NetworkBackend> 
     isMember: () => true,
     // A Holochain conductor keeps its peers' judgements to itself.
     standing: () => null,
+    traffic: () => null,
     adminUrl: null,
     libp2p: null,
     agents: null,

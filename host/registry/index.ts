@@ -5,6 +5,7 @@ export {
   modelInfo,
 } from './build-capability.ts'
 export { capabilityChanged } from './capability-changed.ts'
+export { memberCount } from './member-count.ts'
 export { PeerReport } from './peer-report.ts'
 export { type HeartbeatConfig, peerStatus } from './peer-status.ts'
 export { PeerView } from './peer-view.ts'

@@ -95,8 +95,13 @@ export class ApiClient {
     return this.#http.json('openApi', options)
   }
 
-  peers(options?: CallOptions): Promise<ReplyOf<'peers'>> {
-    return this.#http.json('peers', options)
+  /** A page of the peers (default the first 100) and the count of members. */
+  peers(options?: CallOptions & { page?: number; limit?: number }): Promise<ReplyOf<'peers'>> {
+    const { page, limit, ...call } = options ?? {}
+    return this.#http.json('peers', {
+      ...call,
+      query: { ...(page === undefined ? {} : { page }), ...(limit === undefined ? {} : { limit }) },
+    })
   }
 
   /** Usage from this peer's signed leaves; `since`: Unix ms (its hour on); `by`: also summed by agent session. */

@@ -42,6 +42,7 @@ import {
   ModelPulledViewSchema,
   ModelsViewSchema,
   ModelUnloadedViewSchema,
+  PeersQuerySchema,
   PeersReplySchema,
   PolicyRecordSchema,
   ServedViewSchema,
@@ -183,7 +184,8 @@ export const routes = {
   status: { method: 'GET', path: '/api/status', reply: StatusViewSchema },
   /** This API described as OpenAPI 3.1, built from this contract (docs/reference/api.md renders it). */
   openApi: { method: 'GET', path: '/api/openapi.json', reply: OpenApiReplySchema },
-  peers: { method: 'GET', path: '/api/peers', reply: PeersReplySchema },
+  /** The peers this one knows (from the record and the news it hears, no connection to each), a page at a time, and the count of members. */
+  peers: { method: 'GET', path: '/api/peers', query: PeersQuerySchema, reply: PeersReplySchema },
   /** What this peer served and was served, from the leaves it signed, by member, key, model and hour. */
   usage: { method: 'GET', path: '/api/usage', query: UsageQuerySchema, reply: UsageViewSchema },
   /** Any zome function of the contract; the body is checked against the function's input schema. */

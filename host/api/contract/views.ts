@@ -160,10 +160,23 @@ export const ApiPeerSchema = PeerEntrySchema.extend({
 export type ApiPeer = z.infer<typeof ApiPeerSchema>
 
 /** GET /api/peers. */
+/** A page of the peers (`?page=` from 1, `?limit=` per page): a big mesh is read page by page. */
+export const PeersQuerySchema = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+})
+
 export const PeersReplySchema = z.object({
+  /** This page of the peers known here (self first, then online, stale, offline, by name). */
   peers: z.array(ApiPeerSchema),
   /** Every warrant this host holds, including against agents that never advertised a capability. */
   warrants: z.array(WarrantViewSchema),
+  /** Members of the mesh as the record shows them (capabilities advertised, not revoked), this peer included. */
+  members: z.number().int().min(0).optional(),
+  /** Peers known here in all pages. */
+  total: z.number().int().min(0).optional(),
+  page: z.number().int().min(1).optional(),
+  limit: z.number().int().min(1).optional(),
 })
 export type PeersReply = z.infer<typeof PeersReplySchema>
 

@@ -1,5 +1,8 @@
-/** `ripple peers`: every peer this daemon knows, with status and load; self first. */
-import { Command } from 'commander'
+/**
+ * `ripple peers`: the peers this daemon knows, with status and load, self first, a page at a time
+ * (`--page`, `--limit`), and the count of members of the mesh.
+ */
+import { Command, InvalidArgumentError } from 'commander'
 import type { ApiPeer, PeersReply } from '../../api/contract/index.ts'
 import { gapText } from '../../interface/version-gap.ts'
 import { printable, printableJson } from '../../text/printable.ts'
@@ -9,14 +12,18 @@ import { addTargetOptions, type TargetOptions } from '../target-options.ts'
 
 export function peersCommand(): Command {
   return addTargetOptions(
-    new Command('peers').description('list the peers of the mesh and their status'),
-  ).action(async (options: TargetOptions) => {
-    const reply = await (await connectDaemon(options)).peers()
+    new Command('peers')
+      .description('list the peers of the mesh and their status, a page at a time, with the count of members')
+      .option('--page <n>', 'which page of peers (from 1)', positive, 1)
+      .option('--limit <n>', 'peers per page (at most 1000)', positive, 100),
+  ).action(async (options: TargetOptions & { page: number; limit: number }) => {
+    const reply = await (await connectDaemon(options)).peers({ page: options.page, limit: options.limit })
     if (options.json) {
       process.stdout.write(`${printableJson(reply)}\n`)
       return
     }
     process.stdout.write(`${table(reply.peers)}\n`)
+    if (reply.total !== undefined) process.stdout.write(`${countLine(reply)}\n`)
     if (reply.warrants.length > 0) process.stdout.write(`\nwarrants:\n${warrantLines(reply)}\n`)
   })
 }
@@ -75,6 +82,21 @@ function versionGaps(peers: readonly ApiPeer[]): string[] {
 function linkText(p: ApiPeer): string {
   if (p.self || !p.link) return '-'
   return p.link.path === 'direct' ? 'direct' : `relayed via …${(p.link.via ?? '?').slice(-8)}`
+}
+
+function positive(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number from 1')
+  return n
+}
+
+/** Members, peers known, and which page this is (with how to see the next). */
+export function countLine(reply: Pick<PeersReply, 'members' | 'total' | 'page' | 'limit'>): string {
+  const total = reply.total ?? 0
+  const page = reply.page ?? 1
+  const pages = Math.max(1, Math.ceil(total / (reply.limit ?? Math.max(total, 1))))
+  const more = page < pages ? `; next: ripple peers --page ${page + 1}` : ''
+  return `${reply.members ?? '?'} members, ${total} peers known here, page ${page} of ${pages}${more}`
 }
 
 /** One line per warrant: whose ops this host refuses, and why. */

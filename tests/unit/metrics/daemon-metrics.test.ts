@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import type { ReplicationStats } from '../../../host/interface/network-port.ts'
 import { DaemonMetrics, type MetricsSources } from '../../../host/metrics/daemon-metrics.ts'
 import type { TaskState } from '../../../zomes-bindings/index.ts'
+import { CAPABILITY } from '../api/fixtures.ts'
 
 const STATS: ReplicationStats = {
   published: 4,
@@ -23,7 +24,11 @@ const STATS: ReplicationStats = {
 function sources(parts: Partial<MetricsSources> = {}): MetricsSources {
   return {
     peers: async () => ({
-      peers: [{ status: 'online' }, { status: 'online' }, { status: 'stale' }],
+      peers: [
+        { status: 'online', capability: CAPABILITY },
+        { status: 'online', capability: CAPABILITY, revoked: true },
+        { status: 'stale', capability: null },
+      ],
       warrants: [{}],
     }),
     tasks: async () => [{ status: 'submitted' }, { status: 'done' }, { status: 'done' }],
@@ -51,12 +56,26 @@ function ended(status: TaskState['status'], submittedAtMs: number, tokens: [numb
 }
 
 describe('DaemonMetrics', () => {
+  it('shows the network traffic by protocol and direction, and the connections', async () => {
+    const flows = new Map([
+      ['/meshsub/1.1.0', { msgsIn: 5, msgsOut: 3, bytesIn: 500, bytesOut: 300 }],
+      ['/ripple/x/load/1.0.0', { msgsIn: 1, msgsOut: 1, bytesIn: 40, bytesOut: 900 }],
+    ])
+    const text = await new DaemonMetrics(sources({ traffic: () => ({ flows, connections: 7 }) })).text()
+    expect(sample(text, 'ripple_net_messages_total{protocol="/meshsub/1.1.0",dir="in"}')).toBe(5)
+    expect(sample(text, 'ripple_net_messages_total{protocol="/meshsub/1.1.0",dir="out"}')).toBe(3)
+    expect(sample(text, 'ripple_net_bytes_total{protocol="/ripple/x/load/1.0.0",dir="out"}')).toBe(900)
+    expect(sample(text, 'ripple_net_connections')).toBe(7)
+  })
+
   it('reads peers, warrants and tasks from its sources when scraped', async () => {
     const text = await new DaemonMetrics(sources()).text()
     expect(sample(text, 'ripple_peers{status="online"}')).toBe(2)
     expect(sample(text, 'ripple_peers{status="stale"}')).toBe(1)
     expect(sample(text, 'ripple_peers{status="offline"}')).toBe(0)
     expect(sample(text, 'ripple_warrants')).toBe(1)
+    // A revoked member and a peer with no capability in the record are no members.
+    expect(sample(text, 'ripple_members')).toBe(1)
     expect(sample(text, 'ripple_tasks{state="done"}')).toBe(2)
     expect(sample(text, 'ripple_tasks{state="submitted"}')).toBe(1)
   })

@@ -59,6 +59,7 @@ export class MeshPage extends LivePage {
         Network <b>${status?.network ?? '…'}</b>
         <span class="muted">id <code title=${status?.network_id ?? ''}>${short(status?.network_id ?? '', 16)}</code></span>
         · ${peers.filter((p) => p.status === 'online').length} of ${peers.length} peers online
+        ${this.#counts()}
       </p>
       ${peers.length <= 1 ? this.#alone() : nothing}
       <div class="card">${this.#graph(peers)}</div>
@@ -72,6 +73,17 @@ export class MeshPage extends LivePage {
       <code>ripple invite create</code> here, copy the file it writes to that machine, and start it with
       <code>ripple up --join-file ripple-invite-&lt;id&gt;.json</code>.
     </div>`
+  }
+
+  /** In a big mesh, the feed carries its first page: how many members there are, and how many are shown. */
+  #counts() {
+    const reply = this.store?.peers
+    if (reply?.total === undefined) return nothing
+    const shown =
+      reply.total > reply.peers.length
+        ? html` · showing ${reply.peers.length} of ${reply.total} known (ripple peers --page)`
+        : nothing
+    return html` · ${reply.members} members${shown}`
   }
 
   #graph(peers: ApiPeer[]) {

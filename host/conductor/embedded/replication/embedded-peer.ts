@@ -25,7 +25,13 @@ import { type Replication, type ReplicationInit, startReplication } from './repl
 export interface EmbeddedPeerInit
   extends Pick<
     RippleNodeInit,
-    'listen' | 'peers' | 'mdnsInterface' | 'loopbackTuning' | 'handshakeTimeoutMs' | 'peerExchangeIntervalMs'
+    | 'listen'
+    | 'peers'
+    | 'mdnsInterface'
+    | 'loopbackTuning'
+    | 'handshakeTimeoutMs'
+    | 'peerExchangeIntervalMs'
+    | 'metrics'
   > {
   /** Holds the agent key and the conductor's database. */
   dataDir: string
@@ -61,6 +67,7 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
     loopbackTuning: init.loopbackTuning,
     handshakeTimeoutMs: init.handshakeTimeoutMs,
     peerExchangeIntervalMs: init.peerExchangeIntervalMs,
+    metrics: init.metrics,
     logger,
     // Without mDNS (internet networks), peers met before are remembered with the data and redialled
     // at the next start; on a LAN, mDNS finds them again anyway.

@@ -1,0 +1,12 @@
+/**
+ * The mesh's members as this peer's record shows them: every member advertises its capability at
+ * its first start, so the peers with a capability entry that are not revoked. What `ripple peers`,
+ * the dashboard and /metrics count, whatever page of the peers they show.
+ */
+import type { KnownPeer } from '../interface/live-peers.ts'
+
+export function memberCount(
+  peers: readonly (Pick<KnownPeer, 'capability'> & { revoked?: boolean | undefined })[],
+): number {
+  return peers.filter((p) => p.capability !== null && p.revoked !== true).length
+}
