@@ -155,8 +155,9 @@ export type NamedRipple = RunningRipple & { dataDir: string; agent: string }
 export async function startAskerAndRunner(
   root: string,
   network: string,
+  overrides: Record<string, unknown> = {},
 ): Promise<[NamedRipple, NamedRipple]> {
-  const networkFile = await isolatedNetwork(root, network)
+  const networkFile = await isolatedNetwork(root, network, overrides)
   const start = async (name: string, models: string): Promise<NamedRipple> => {
     const dataDir = join(root, name)
     await mkdir(models, { recursive: true })

@@ -56,6 +56,9 @@ export function conductorConfig(init: ConductorConfigInit): string {
   if (hc?.bootstrap_url) network.bootstrap_url = hc.bootstrap_url
   if (hc?.signal_url) network.signal_url = hc.signal_url
   if (hc?.relay_url) network.relay_url = hc.relay_url
+  // Holochain 0.6.0's WebRTC transport refuses a plain ws:// signal server (a local kitsune2-bootstrap-srv,
+  // as tryorama runs) unless told; 0.6.1+ ignore the key.
+  if (hc?.signal_url?.startsWith('ws://')) network.advanced = { tx5Transport: { signalAllowPlainText: true } }
   const config = {
     data_root_path: init.dataRoot,
     keystore: { type: 'lair_server', connection_url: init.lairUrl },

@@ -166,4 +166,19 @@ describe('starting a Holochain conductor', () => {
       },
     })
   })
+
+  it('lets the conductor use a plain ws:// signal server (a local kitsune2-bootstrap-srv), and only then', () => {
+    const networkOf = (signal_url: string) =>
+      JSON.parse(
+        conductorConfig({
+          dataRoot: '/d',
+          lairUrl: 'unix:///l',
+          network: { ...NETWORK, backend: 'holochain', holochain: { bootstrap_url: null, signal_url } },
+        }),
+      ).network
+    expect(networkOf('ws://127.0.0.1:4000').advanced).toEqual({
+      tx5Transport: { signalAllowPlainText: true },
+    })
+    expect(networkOf('wss://signal.example').advanced).toBeUndefined()
+  })
 })

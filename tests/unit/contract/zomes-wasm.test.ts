@@ -22,8 +22,15 @@ const missing = DNA_NAMES.flatMap((dna) => [dna, `${dna}_integrity`]).filter((z)
 if (missing.length > 0)
   console.log(`skipped: zomes not built (${missing.join(', ')}): \`npm run build:happ\` builds them`)
 
+/** The part of the WebAssembly JS API used here: Node has it, but @types/node does not declare it. */
+interface WasmModuleApi {
+  new (bytes: Uint8Array): object
+  exports(module: object): { name: string }[]
+}
+const WasmModule = (globalThis as unknown as { WebAssembly: { Module: WasmModuleApi } }).WebAssembly.Module
+
 function exportsOf(zome: string): string[] {
-  return WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(wasmOf(zome)))).map((e) => e.name)
+  return WasmModule.exports(new WasmModule(readFileSync(wasmOf(zome)))).map((e) => e.name)
 }
 
 describe.skipIf(missing.length > 0)('the zomes compiled to wasm32', () => {
