@@ -25,7 +25,7 @@ import type { NetworkConfig } from '../config/network-schema.ts'
 import { decodeHashB64, encodeHashB64 } from '../identity/hash.ts'
 import { openAgentKey } from '../identity/keystore.ts'
 import type { MembraneProof } from '../identity/membrane-grant.ts'
-import { agentOfPeer } from '../identity/peer-agent.ts'
+import { agentOfPeer, agentOfPeerB64 } from '../identity/peer-agent.ts'
 import type { AgentPort } from '../interface/agent-port.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { ModelDirectoryPort } from '../interface/model-directory.ts'
@@ -40,6 +40,7 @@ import { memberProofChain } from '../membership/member-proof.ts'
 import { WitnessedRedemptions } from '../membership/witnessed-redemptions.ts'
 import { TrafficMeter } from '../metrics/traffic-meter.ts'
 import type { PeerVersions } from '../net/mesh-versions.ts'
+import type { ModelDirectory } from '../net/model-directory.ts'
 import { linkOf } from '../net/peer-links.ts'
 import { nowMicros, nowMs } from '../runtime/clock.ts'
 import { libp2pAgentPort } from './agent-port.ts'
@@ -176,7 +177,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       adminUrl: api?.adminUrl ?? null,
       libp2p: peer.node.gate.membersOnly(peer.node.libp2p),
       agents: libp2pAgentPort(peer.node),
-      directory: null,
+      directory: agentDirectory(peer.node.directory),
       versions: peer.node.versions,
       legacy: {
         uses: () => legacyUses(peer.conductor, peer.replication),
@@ -229,6 +230,17 @@ async function startHolochain(options: BackendOptions): Promise<NetworkBackend> 
     versions: null,
     legacy: null,
     stop: () => backend.stop(),
+  }
+}
+
+/** The node's model directory by agent key (a member's PeerId is its agent key). */
+function agentDirectory(directory: ModelDirectory): ModelDirectoryPort {
+  return {
+    advertise: (model) => directory.advertise(model),
+    withdraw: (model) => directory.withdraw(model),
+    find: async (model, options) =>
+      (await directory.find(model, options)).map(agentOfPeerB64).filter((a): a is string => a !== null),
+    stats: () => directory.stats(),
   }
 }
 

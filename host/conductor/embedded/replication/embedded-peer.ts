@@ -83,7 +83,13 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
       rulesValidator: init.rulesValidator,
       rulesWasmPath: init.rulesWasmPath,
       membraneProof: init.membraneProof,
-      signalTransport: createGossipSignalTransport({ pubsub: node.pubsub, rpc: node.rpc, key, logger }),
+      signalTransport: createGossipSignalTransport({
+        pubsub: node.pubsub,
+        topics: node.modelTopics,
+        rpc: node.rpc,
+        key,
+        logger,
+      }),
       logger,
     })
     replication = await startReplication({ conductor, node, logger, ...init.replication })
