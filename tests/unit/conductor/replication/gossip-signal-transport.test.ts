@@ -1,6 +1,10 @@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
 import { describe, expect, it } from 'vitest'
+import type {
+  TopicGossip,
+  TopicNews,
+} from '../../../../host/conductor/embedded/replication/gossip-signal-transport.ts'
 import { createGossipSignalTransport } from '../../../../host/conductor/embedded/replication/index.ts'
 import { encodeCanonical } from '../../../../host/identity/canonical.ts'
 import { encodeHashB64 } from '../../../../host/identity/hash.ts'
@@ -115,5 +119,72 @@ describe('signals over gossip', () => {
     expect(heardByBob.map((s) => s.payload)).toEqual([{ n: 1 }])
     // Only the genuine one goes on; the forgery and the garbage count against the peer that sent them.
     expect(gossip[1]!.verdicts).toEqual(['accept', 'ignore', 'reject', 'ignore', 'reject'])
+  })
+})
+
+/** A model's topic between in-process members: what one publishes, the members that joined receive. */
+class FakeTopics extends TypedEventEmitter<{ news: CustomEvent<TopicNews> }> implements TopicGossip {
+  readonly joined = new Set<string>()
+
+  constructor(
+    private readonly members: FakeTopics[],
+    private readonly key: AgentKey,
+  ) {
+    super()
+    members.push(this)
+  }
+
+  join(model: string) {
+    this.joined.add(model)
+  }
+
+  leave(model: string) {
+    this.joined.delete(model)
+  }
+
+  async publish(model: string, data: Uint8Array) {
+    const from = peerIdFromPrivateKey(await peerKeyFromSeed(this.key.exportSeed()))
+    for (const member of this.members)
+      if (member !== this && member.joined.has(model))
+        member.safeDispatchEvent('news', { detail: { model, data, from, verdict: () => {} } })
+  }
+}
+
+describe('signals on a model topic', () => {
+  it('reach the members that joined it only, signed, with their topic', async () => {
+    const gossip: FakeGossip[] = []
+    const members: FakeTopics[] = []
+    const keys = await Promise.all([1, 2, 3].map(async () => openAgentKey(await tempDir())))
+    const [runner, user, bystander] = keys.map((key) =>
+      createGossipSignalTransport({
+        pubsub: new FakeGossip(gossip, key),
+        topics: new FakeTopics(members, key),
+        key,
+      }),
+    )
+    const heard = { user: [] as Signal[], bystander: [] as Signal[] }
+    user!.onReceive((s) => heard.user.push(s))
+    bystander!.onReceive((s) => heard.bystander.push(s))
+    user!.topics!.join('qwen')
+    await runner!.topics!.publish('qwen', {
+      dna: 'agent_registry',
+      from: 'ignored',
+      payload: { slots_free: 1 },
+    })
+    await tick()
+    expect(heard.user).toEqual([
+      {
+        dna: 'agent_registry',
+        from: encodeHashB64(keys[0]!.agentPubKey),
+        payload: { slots_free: 1 },
+        topic: 'qwen',
+      },
+    ])
+    expect(heard.bystander).toEqual([])
+    // A broadcast after it is not taken for a replay of the topic's (one order per route).
+    await runner!.broadcast({ dna: 'agent_registry', from: 'ignored', payload: { slots_free: 0 } })
+    await tick()
+    expect(heard.user.at(-1)).toMatchObject({ payload: { slots_free: 0 } })
+    expect(heard.user.at(-1)?.topic).toBeUndefined()
   })
 })
