@@ -86,3 +86,18 @@ function cpuOfStat(stat: string): { ppid: number; ms: number } {
   // utime and stime in clock ticks (100 per second on Linux).
   return { ppid: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * 10 }
 }
+
+/** Milliseconds per call, one call at a time, after `warmup` untimed calls (given negative indexes). */
+export async function timeEach(
+  call: (i: number) => Promise<unknown>,
+  { calls, warmup }: { calls: number; warmup: number },
+): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await call(-i - 1)
+  const samples: number[] = []
+  for (let i = 0; i < calls; i++) {
+    const t0 = performance.now()
+    await call(i)
+    samples.push(performance.now() - t0)
+  }
+  return samples
+}

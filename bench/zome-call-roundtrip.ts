@@ -6,7 +6,6 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { createEmbeddedConductor } from '../host/conductor/embedded/index.ts'
 import { serveConductorApi } from '../host/conductor/embedded/websocket-api/conductor-api.ts'
 import { HolochainConductor } from '../host/conductor/holochain/holochain-conductor.ts'
@@ -16,7 +15,7 @@ import { payloadHash } from '../host/identity/payload-hash.ts'
 import type { ConductorPort } from '../host/interface/conductor-port.ts'
 import { capability } from '../tests/unit/conductor/fixtures/capability.ts'
 import { NO_REQUIREMENTS, type Task } from '../zomes-bindings/index.ts'
-import { percentile, round } from './measure.ts'
+import { percentile, round, timeEach } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
 const CALLS = 400
@@ -43,18 +42,6 @@ function task(i: number): Task {
     max_attempts: 1,
     fan_out: 1,
   }
-}
-
-/** Milliseconds per call, one call at a time. */
-async function time(call: (i: number) => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < WARMUP; i++) await call(-i - 1)
-  const samples: number[] = []
-  for (let i = 0; i < CALLS; i++) {
-    const t0 = performance.now()
-    await call(i)
-    samples.push(performance.now() - t0)
-  }
-  return samples
 }
 
 export default async function run(): Promise<BenchReport> {
@@ -84,8 +71,8 @@ export default async function run(): Promise<BenchReport> {
     const rows: BenchReport['rows'] = []
     const figures: BenchReport['figures'] = {}
     for (const [label, makeCall] of cases) {
-      const direct = await time(makeCall(embedded))
-      const viaClient = await time(makeCall(client))
+      const direct = await timeEach(makeCall(embedded), { calls: CALLS, warmup: WARMUP })
+      const viaClient = await timeEach(makeCall(client), { calls: CALLS, warmup: WARMUP })
       const key = label.split(' ')[0]!
       const p50Direct = percentile(direct, 50)
       const p50Client = percentile(viaClient, 50)

@@ -37,7 +37,8 @@ i=0
 for row in "${tools[@]}"; do
   read -r crate version bin <<<"$row"
   i=$((i + 1))
-  if [ -x "$root/bin/$bin" ] && "$root/bin/$bin" --version 2>/dev/null | grep -q -- "$version"; then
+  # cargo's own record of what it installed there, crate and version.
+  if [ -x "$root/bin/$bin" ] && grep -qF "\"$crate $version (" "$root/.crates.toml" 2>/dev/null; then
     echo "[$i/${#tools[@]}] $crate $version: present ($root/bin/$bin)"
     continue
   fi

@@ -70,6 +70,8 @@ export function conductorConfig(init: ConductorConfigInit): string {
 
 export interface ConductorProcess {
   adminUrl: string
+  /** The `holochain` process (its RSS and CPU are the backend's cost). */
+  pid: number
   stop(): Promise<void>
 }
 
@@ -115,6 +117,7 @@ export async function startConductorProcess(
   logger.info({ port, pid: conductor.pid }, 'holochain conductor started')
   return {
     adminUrl: `ws://127.0.0.1:${port}`,
+    pid: conductor.pid!,
     async stop() {
       await Promise.all([terminate(conductor), terminate(lairServer)])
     },

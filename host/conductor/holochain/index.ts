@@ -19,6 +19,8 @@ export const DEFAULT_HAPP_PATH = repoPath('workdir', 'ripple.happ')
 
 export interface HolochainBackend {
   conductor: HolochainConductor
+  /** The `holochain` process this host started; null when it drives one named by admin_url. */
+  conductorPid: number | null
   /** Closes the client; stops the conductor when this host started it. */
   stop(): Promise<void>
 }
@@ -41,6 +43,7 @@ export async function startHolochainBackend(init: {
     })
     return {
       conductor,
+      conductorPid: started?.pid ?? null,
       async stop() {
         await conductor.close()
         await started?.stop()
