@@ -8,12 +8,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/holochain-versions.env
 bin="${RIPPLE_HOLOCHAIN_HOME:-$HOME/.cache/ripple/holochain}/$HOLOCHAIN_VERSION/bin"
-hc="$bin/hc"
-[ -x "$hc" ] || hc="$(command -v hc || true)"
-if [ -z "$hc" ]; then
-  echo "build-happ: no hc (holochain_cli $HOLOCHAIN_CLI_VERSION) in $bin or on PATH; build it: bash scripts/build-holochain.sh" >&2
-  exit 1
-fi
 jobs="${RIPPLE_BUILD_JOBS:-2}"
 nice_level="${RIPPLE_BUILD_NICE:-19}"
 
@@ -30,6 +24,13 @@ else
 fi
 echo "build-happ: zomes built in $(( $(date +%s) - start ))s"
 
+# The zomes build without hc (a compile check of the Rust against hdi/hdk); packing needs it.
+hc="$bin/hc"
+[ -x "$hc" ] || hc="$(command -v hc || true)"
+if [ -z "$hc" ]; then
+  echo "build-happ: no hc (holochain_cli $HOLOCHAIN_CLI_VERSION) in $bin or on PATH to pack them; build it: bash scripts/build-holochain.sh" >&2
+  exit 1
+fi
 mkdir -p workdir
 for dna in agent_registry resource_mesh policy_store artifact_index memory_shards; do
   "$hc" dna pack "dnas/$dna" -o "workdir/$dna.dna"
