@@ -8,6 +8,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Band } from '../requests/priority.ts'
 import type { KeyLimits } from '../usage/key-limits.ts'
 
 export interface ApiKeyRecord {
@@ -20,6 +21,11 @@ export interface ApiKeyRecord {
   revoked_at: string | null
   /** Requests and tokens it may take per minute and per day (absent: none; keys made before had none). */
   limits?: KeyLimits
+  /**
+   * Its requests' priority band and the highest its header may ask for (priority.ts; absent: agent,
+   * any band asked for).
+   */
+  priority?: Band
   /** sha256 of the key, hex. */
   hash: string
 }
@@ -56,6 +62,7 @@ export class ApiKeyStore {
     models?: readonly string[]
     expiresAt?: Date
     limits?: KeyLimits
+    priority?: Band
   }): Promise<{
     key: string
     record: ApiKeyView
@@ -70,6 +77,7 @@ export class ApiKeyStore {
       expires_at: options.expiresAt?.toISOString() ?? null,
       revoked_at: null,
       ...(options.limits && Object.keys(options.limits).length > 0 && { limits: { ...options.limits } }),
+      ...(options.priority && { priority: options.priority }),
       hash: digest(key).toString('hex'),
     }
     await this.#write([...(await this.#read()), record])

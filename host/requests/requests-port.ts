@@ -5,6 +5,7 @@
 import type { RunProgress } from '../interface/run-event.ts'
 import type { AgentSession } from './agent-session.ts'
 import type { PeerModel } from './peer-models.ts'
+import type { Band } from './priority.ts'
 
 export interface InferenceRequest {
   kind: 'infer.generate' | 'infer.embed'
@@ -31,6 +32,8 @@ export interface InferenceRequest {
   whole?: boolean
   /** The coding agent's session, from its headers (agent-session.ts): a direct request is kept by it. */
   session?: AgentSession | null
+  /** Its priority band (priority.ts): a direct request's runner serves the higher band first. */
+  priority?: Band
 }
 
 export interface InferenceAnswer {

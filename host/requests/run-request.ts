@@ -146,6 +146,7 @@ export class RequestRunner implements RequestsPort {
         onEvent: request.onEvent,
         ...(request.whole && { whole: true }),
         ...(request.session && { session: request.session }),
+        ...(request.priority && { priority: request.priority }),
       })
       return { task: answer.request, peer: answer.peer, output: answer.output }
     } catch (err) {

@@ -7,6 +7,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RunEvent, RunEventCases } from '../../interface/run-event.ts'
+import { type Band, PRIORITY_HEADER, requestBand } from '../../requests/priority.ts'
 import type { InferenceAnswer, InferenceRequest, RequestsPort } from '../../requests/requests-port.ts'
 // The request's `caller` is declared by the auth hook; the dashboard's type check reaches this file without it.
 import type {} from '../api-auth.ts'
@@ -75,6 +76,20 @@ export function checkModelScope(request: FastifyRequest, model: string): void {
   }
 }
 
+/**
+ * The request's priority band (priority.ts): its `x-ripple-priority` header capped by its API key's
+ * setting, said back in the reply's header of that name; a header naming no band is a 400.
+ */
+export function requestPriority(request: FastifyRequest, reply: FastifyReply): Band {
+  const key = request.caller?.key ?? null
+  const choice = requestBand(request.headers[PRIORITY_HEADER], key && { cap: key.priority })
+  if ('invalid' in choice)
+    throw new EndpointError('invalid', 'invalid_priority', choice.invalid, PRIORITY_HEADER)
+  if (choice.capped) request.log.debug({ key: key?.id, band: choice.band }, 'priority capped by the key')
+  reply.header(PRIORITY_HEADER, choice.band)
+  return choice.band
+}
+
 /** Runs the task; answers its answer for a JSON reply, or null once a stream was served. */
 export async function serveTask(
   inference: RequestsPort,
@@ -83,6 +98,7 @@ export async function serveTask(
   options: ServeOptions,
 ): Promise<InferenceAnswer | null> {
   checkModelScope(request, options.model)
+  const priority = requestPriority(request, reply)
   if (options.stream && options.fanOut > 1) {
     throw new EndpointError(
       'invalid',
@@ -124,6 +140,7 @@ export async function serveTask(
       fanOut: options.fanOut,
       route: options.route,
       ...(options.session && { session: options.session }),
+      priority,
       signal: aborted.signal,
       onEvent,
       // A JSON reply is the answer whole: its text need not come as it is made.

@@ -3,8 +3,9 @@
  * dir (`api-keys.json`, mode 0600). The key is printed once, at creation; a running daemon sees a new
  * or revoked key at once (it re-reads the file when it changes).
  */
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import { ApiKeyStore, type ApiKeyView, apiKeysPath } from '../../api/api-keys.ts'
+import { BANDS, type Band } from '../../requests/priority.ts'
 import { type KeyLimits, limitsText } from '../../usage/key-limits.ts'
 import { parseDurationMs, parseIntegerIn } from '../cli-options.ts'
 import { formatTable } from '../human-format.ts'
@@ -22,6 +23,7 @@ interface CreateOptions extends KeysOptions, KeyLimits {
   tokensPerDay?: number
   sessionTurns?: number
   sessionTokens?: number
+  priority?: Band
 }
 
 const count = parseIntegerIn(1, 1e12)
@@ -44,6 +46,12 @@ export function keysCommand(): Command {
       .option('--concurrent <n>', 'requests it may have unanswered at once (default: 8)', count)
       .option('--session-turns <n>', 'requests one coding-agent session may make (its session header)', count)
       .option('--session-tokens <n>', 'tokens (in + out) one coding-agent session may take', count)
+      .addOption(
+        new Option(
+          '--priority <band>',
+          "its requests' priority band, and the highest its x-ripple-priority header may ask for (default: agent, any asked for)",
+        ).choices(BANDS),
+      )
       .action(async (options: CreateOptions) => {
         const store = await storeFor(options)
         const { rpm, tpm, tokensPerDay, concurrent, sessionTurns, sessionTokens } = options
@@ -57,6 +65,7 @@ export function keysCommand(): Command {
             ...(sessionTokens !== undefined && { session_tokens: sessionTokens }),
           },
           ...(options.name === undefined ? {} : { name: options.name }),
+          ...(options.priority && { priority: options.priority }),
           models:
             options.models
               ?.split(',')
@@ -69,7 +78,8 @@ export function keysCommand(): Command {
         process.stderr.write(
           `ripple: key ${record.id} made${record.models ? ` for ${record.models.join(', ')}` : ' for every model'}` +
             `${record.expires_at ? `, expires ${record.expires_at}` : ''}` +
-            `${record.limits ? `, limited to ${limitsText(record.limits)}` : ''}; it is shown only now\n`,
+            `${record.limits ? `, limited to ${limitsText(record.limits)}` : ''}` +
+            `${record.priority ? `, priority ${record.priority} at most` : ''}; it is shown only now\n`,
         )
       }),
   )

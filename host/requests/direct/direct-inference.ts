@@ -18,6 +18,7 @@ import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { MeshVersions } from '../../interface/release.ts'
 import type { RunProgress } from '../../interface/run-event.ts'
 import type { AgentSession } from '../agent-session.ts'
+import type { Band } from '../priority.ts'
 import { mistakeAnywhere } from '../run-errors.ts'
 import { answerStart } from './answer-start.ts'
 import { affinityKeys, ConversationAffinity } from './conversation-affinity.ts'
@@ -88,6 +89,8 @@ export interface DirectCall {
   whole?: boolean
   /** The agent's session (its headers, agent-session.ts): the conversation is kept by it, not its prefix. */
   session?: AgentSession | null
+  /** Its priority band (priority.ts; default interactive: the owner's own). */
+  priority?: Band
 }
 
 export interface DirectAnswer {
@@ -274,6 +277,7 @@ export class DirectInference {
         { accepted: () => {}, onEvent: answering.relay, ...(call.whole && { whole: true }) },
         call.signal,
         queue,
+        call.priority,
       )
       answering.begin()
       return { done: true, ...outcome }
@@ -334,7 +338,13 @@ export class DirectInference {
       if (version === 2) {
         const { kind, model } = request
         const offer = { kind, model, ...digest }
-        await frames.write({ offer, queue, reads: LATER_EVENTS, ...(call.whole && { whole: true }) })
+        await frames.write({
+          offer,
+          queue,
+          reads: LATER_EVENTS,
+          ...(call.whole && { whole: true }),
+          ...(call.priority && { priority: call.priority }),
+        })
         phase = 'offered'
       } else {
         await frames.write({ request, queue })

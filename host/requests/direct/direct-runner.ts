@@ -21,16 +21,19 @@ import { payloadHash } from '../../identity/payload-hash.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import { failureOf } from '../../interface/failure-kind.ts'
 import type { WorkerEvent } from '../../interface/run-event.ts'
+import type { SlotYield } from '../../interface/slot-yield.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PoliciesPort } from '../../policy/policies-port.ts'
 import type { RunQuestion } from '../../policy/run-question.ts'
 import { nowMicros } from '../../runtime/clock.ts'
 import { runMetrics } from '../../workers/run-metrics.ts'
 import type { WorkersPort } from '../../workers/workers-port.ts'
+import type { Band } from '../priority.ts'
 import { callerMistake } from '../run-errors.ts'
 import { BatchWindow } from './batch-window.ts'
 import { type DirectRequest, digestRequest } from './direct-request.ts'
 import type { Offer, Refusal } from './direct-wire.ts'
+import type { Holder } from './preemption.ts'
 import { SlotTurns, type SlotTurnsInit } from './slot-turns.ts'
 
 export interface DirectRunnerInit {
@@ -101,6 +104,8 @@ interface Admitted extends Admission {
   readonly run: RunQuestion
   /** Its request came: the slot is used, not held for nothing. */
   used(): void
+  /** Below the top band: how its run gives its slot up to a higher band's and gets one back. */
+  readonly yielding: SlotYield | null
 }
 
 export interface RunOutcome {
@@ -159,17 +164,25 @@ export class DirectRunner {
     sink: RunSink,
     signal: AbortSignal,
     queue = false,
+    band: Band = 'interactive',
   ): Promise<RunOutcome> {
     const offer = { kind: request.kind, model: request.model, ...digestRequest(request, requester) }
-    return this.runAdmitted(await this.admit(offer, requester, signal, queue), request, sink, signal)
+    return this.runAdmitted(await this.admit(offer, requester, signal, queue, band), request, sink, signal)
   }
 
   /**
    * Judges a request by its offer, before its input: a worker for its kind, the policies, the model's
    * placement, a free slot (held from here). Throws RunRefusedError. With every slot busy it refuses,
    * unless asked to `queue` (every candidate was busy): then it waits for a slot, up to QUEUE_WAIT_MS.
+   * A request of a higher `band` than one running waits for that one to be parked instead.
    */
-  async admit(offer: Offer, requester: string, signal: AbortSignal, queue = false): Promise<Admission> {
+  async admit(
+    offer: Offer,
+    requester: string,
+    signal: AbortSignal,
+    queue = false,
+    band: Band = 'interactive',
+  ): Promise<Admission> {
     const me = this.#init.conductor.agentPubKey
     const worker = this.#init.workers.get(offer.kind)
     if (worker === undefined)
@@ -197,8 +210,10 @@ export class DirectRunner {
       const placement = await worker.place(offer.model)
       if ('cannot' in placement) throw new RunRefusedError('unavailable', placement.cannot)
     }
-    // The owner's own requests first, then members by turns (slot-turns.ts).
-    if (!(await this.#turns.take(offer.model, requester, { queue, signal, waitMs: QUEUE_WAIT_MS }))) {
+    // The owner's own requests first, then members by turns (slot-turns.ts), the higher band first.
+    const holder: Holder = { band, park: null, parking: false }
+    const taking = { queue, signal, waitMs: QUEUE_WAIT_MS, band, holder }
+    if (!(await this.#turns.take(offer.model, requester, taking))) {
       const owed = this.#turns.owedMs(requester)
       if (owed > 0)
         throw new RunRefusedError(
@@ -212,12 +227,34 @@ export class DirectRunner {
     const takenAt = now()
     let held = true
     let used = false
+    let done = false
     const release = () => {
+      done = true
       if (!held) return
       held = false
-      this.#turns.release(offer.model, requester, used ? 0 : Math.max(1, now() - takenAt))
+      this.#turns.release(offer.model, requester, used ? 0 : Math.max(1, now() - takenAt), holder)
     }
-    const admitted: Admitted = { offer, worker, run, release, used: () => (used = true) }
+    // Parked: its slot goes to the higher band's request; it waits in line, ahead of its member's others.
+    const resume = async (aborted: AbortSignal) => {
+      if (!held || done) return
+      held = false
+      this.#turns.release(offer.model, requester, 0, holder)
+      const back = { queue: true, signal: aborted, waitMs: RUN_LIMIT_MS, band, holder, first: true }
+      if (!(await this.#turns.take(offer.model, requester, back)))
+        throw new Error(`no slot of model "${offer.model}" came back for the parked request`)
+      if (done) this.#turns.release(offer.model, requester, 0, holder)
+      else held = true
+    }
+    const yielding: SlotYield | null =
+      band === 'interactive'
+        ? null
+        : {
+            parkable: (park) => {
+              holder.park = park
+            },
+            resume,
+          }
+    const admitted: Admitted = { offer, worker, run, release, used: () => (used = true), yielding }
     return admitted
   }
 
@@ -232,7 +269,7 @@ export class DirectRunner {
     signal: AbortSignal,
   ): Promise<RunOutcome> {
     // Only this runner's admit makes admissions: the cast recovers what it kept there.
-    const { worker, run, release, used } = admission as Admitted
+    const { worker, run, release, used, yielding } = admission as Admitted
     used()
     try {
       const parsed = worker.input.safeParse({ ...request.input, model: request.model })
@@ -242,7 +279,7 @@ export class DirectRunner {
           `invalid input: ${parsed.error.issues[0]?.message ?? 'unreadable'}`,
         )
       sink.accepted()
-      return await this.#runParsed(worker, run, request, parsed.data, sink, signal)
+      return await this.#runParsed(worker, run, request, parsed.data, sink, signal, yielding)
     } finally {
       release()
     }
@@ -255,6 +292,7 @@ export class DirectRunner {
     input: unknown,
     sink: RunSink,
     signal: AbortSignal,
+    yielding: SlotYield | null,
   ): Promise<RunOutcome> {
     const startedAt = nowMicros()
     let answering = false
@@ -262,6 +300,7 @@ export class DirectRunner {
       const outcome = await worker.run(input, {
         signal,
         ...(sink.whole && { whole: true }),
+        ...(yielding && { yielding }),
         onEvent: (event) => {
           // Its answer began: a failure from here is not the request's fault.
           if (event.type !== 'load') answering = true

@@ -28,6 +28,7 @@ import {
   type WorkerEvent,
 } from '../../interface/run-event.ts'
 import { framedStream } from '../../net/framed-stream.ts'
+import { BandSchema } from '../priority.ts'
 import { DirectKindSchema, DirectRequestSchema, type RequestDigest } from './direct-request.ts'
 
 export const DIRECT_PROTOCOL_V1 = 'direct-infer/1.0.0'
@@ -126,12 +127,15 @@ export type Offer = z.infer<typeof OfferSchema>
  * runner's engine may make it whole). A runner of an earlier release ignores it and sends the text.
  * `reads`: the run events the requester reads beyond version 2's own (a later release's kinds): a
  * runner sends no other, and one of an earlier release ignores the list.
+ * `priority`: the request's band (priority.ts); absent (an earlier release), it is an agent's. A runner
+ * of an earlier release ignores it.
  */
 export const OfferFrameSchema = z.object({
   offer: OfferSchema,
   queue: z.boolean(),
   whole: z.boolean().optional(),
   reads: z.array(z.string().max(64)).max(64).optional(),
+  priority: BandSchema.optional(),
 })
 
 /** The run events each version reads (release 0.1.0's version 1 reads no load). */

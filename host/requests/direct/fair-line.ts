@@ -37,9 +37,11 @@ export class FairLine<T> {
     return this.#owner.length
   }
 
-  push(item: T, member: string, owner: boolean): void {
+  /** `first`: ahead of the member's (or the owner's) others. */
+  push(item: T, member: string, owner: boolean, first = false): void {
     if (owner) {
-      this.#owner.push(item)
+      if (first) this.#owner.unshift(item)
+      else this.#owner.push(item)
       return
     }
     let m = this.#members.get(member)
@@ -48,7 +50,8 @@ export class FairLine<T> {
       this.#members.set(member, m)
       this.#ring.push(member)
     }
-    m.items.push(item)
+    if (first) m.items.unshift(item)
+    else m.items.push(item)
   }
 
   /** Takes an item out of the line (it stopped waiting); false when it was not in it. */

@@ -9,6 +9,7 @@ import type { Stream } from '@libp2p/interface'
 import type { AgentPort } from '../../interface/agent-port.ts'
 import type { CarriedOps, OpCarrier } from '../../interface/carried-ops.ts'
 import type { Logger } from '../../log/logger.ts'
+import { KEY_BAND } from '../priority.ts'
 import { digestRequest } from './direct-request.ts'
 import {
   type DirectRunner,
@@ -81,7 +82,7 @@ export async function serveDirect(
       const frame = RequestFrameSchema.safeParse(await frames.read(signal))
       if (!frame.success) throw new RunRefusedError('invalid', 'not a direct request')
       const { request, queue } = frame.data
-      return runner.run(request, requester, sink, signal, queue)
+      return runner.run(request, requester, sink, signal, queue, KEY_BAND)
     }),
   )
   await agents.handle(DIRECT_PROTOCOL_V2, (stream, requester) =>
@@ -118,8 +119,8 @@ async function offered(
 ): Promise<RunOutcome> {
   const first = OfferFrameSchema.safeParse(await frames.read(signal))
   if (!first.success) throw new RunRefusedError('invalid', 'not a direct offer')
-  const { offer, queue, whole, reads = [] } = first.data
-  const admission = await runner.admit(offer, requester, signal, queue)
+  const { offer, queue, whole, reads = [], priority = KEY_BAND } = first.data
+  const admission = await runner.admit(offer, requester, signal, queue, priority)
   try {
     await frames.write({ type: 'ready' }, signal)
     const waited = AbortSignal.timeout(promptWaitMs(offer, promptStartMs))

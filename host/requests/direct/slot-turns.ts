@@ -19,8 +19,15 @@
  * as long again has passed (its debts add up), while the others take their turns; a request of it
  * waiting in line waits that out. A member holding slots with offers alone so holds about as much
  * time as it is kept out.
+ *
+ * Priority (issue 58, point 2): the line serves the higher band first (band-line.ts), and a request
+ * that finds every slot taken asks the lowest band's parkable request below its own to park
+ * (preemption.ts): it waits for that slot rather than being refused as busy. The parked one goes back
+ * in line ahead of its member's others (`first`).
  */
-import { FairLine } from './fair-line.ts'
+import type { Band } from '../priority.ts'
+import { BandLine } from './band-line.ts'
+import { type Holder, victimFor } from './preemption.ts'
 
 export interface SlotTurnsInit {
   /** This peer's agent: its requests are the owner's. */
@@ -46,6 +53,12 @@ export interface TakeOptions {
   signal: AbortSignal
   /** How long it may wait in line. */
   waitMs: number
+  /** Its band (default interactive: the owner's, and a requester that states none is heard as agent by the runner). */
+  band?: Band
+  /** Its hold, which a higher band's request may ask to park while it runs. */
+  holder?: Holder
+  /** Ahead of its member's others in its band's line (a parked request going back to a slot). */
+  first?: boolean
 }
 
 /** The model's slots as the policies see them when a request of `requester` comes. */
@@ -87,8 +100,10 @@ interface Held {
 
 export class SlotTurns {
   readonly #init: SlotTurnsInit
-  readonly #lines = new Map<string, { line: FairLine<Waiter>; timer: NodeJS.Timeout }>()
+  readonly #lines = new Map<string, { line: BandLine<Waiter>; timer: NodeJS.Timeout }>()
   readonly #held = new Map<string, Held>()
+  /** Per model, the holds that may be parked, in the order they took their slots. */
+  readonly #holders = new Map<string, Set<Holder>>()
   /** Each member's debt for slots it held unused: when it may take a slot again (its clock). */
   readonly #owedUntil = new Map<string, number>()
 
@@ -103,18 +118,22 @@ export class SlotTurns {
   take(model: string, requester: string, options: TakeOptions): Promise<boolean> {
     const owner = requester === this.#init.self
     const fair = this.#init.fair ?? true
+    const band = options.band ?? 'interactive'
     const line = this.#lines.get(model)?.line
-    // Nobody ahead who could take the slot: the owner passes members; a member passes those held back.
+    // Nobody ahead who could take the slot: the owner passes members; a member passes those held
+    // back; a band passes those below it.
     const ahead = !fair
       ? (line?.size ?? 0) > 0
       : owner
-        ? (line?.ownerWaiting ?? 0) > 0
-        : (line?.waiting((m) => this.#mayHold(model, m)) ?? false)
+        ? (line?.ownerWaiting(band) ?? 0) > 0
+        : (line?.waiting((m) => this.#mayHold(model, m), band) ?? false)
     if (!ahead && this.#free(model) && this.#mayHold(model, requester)) {
-      this.#hold(model, requester, 1)
+      this.#hold(model, requester, 1, options.holder)
       return Promise.resolve(true)
     }
-    if (!options.queue) return Promise.resolve(false)
+    // Every slot taken: a lower band's request gives its slot up, which this one waits for.
+    const victim = fair && !this.#free(model) ? victimFor(this.#holders.get(model) ?? [], band) : undefined
+    if (!options.queue && victim === undefined) return Promise.resolve(false)
     options.signal.throwIfAborted()
     return new Promise<boolean>((resolve, reject) => {
       const waiting = this.#line(model)
@@ -125,7 +144,7 @@ export class SlotTurns {
       const waiter: Waiter = {
         go: () => {
           done()
-          this.#hold(model, requester, 1)
+          this.#hold(model, requester, 1, options.holder)
           resolve(true)
         },
       }
@@ -140,7 +159,14 @@ export class SlotTurns {
         reject(options.signal.reason)
       }
       options.signal.addEventListener('abort', aborted, { once: true })
-      waiting.push(waiter, fair ? requester : '', fair && owner)
+      waiting.push(waiter, fair ? requester : '', fair && owner, fair ? band : 'interactive', options.first)
+      if (victim) {
+        victim.parking = true
+        // Its slot comes back through release once it is parked; a park that fails leaves it running.
+        victim.park?.().catch(() => {
+          victim.parking = false
+        })
+      }
     })
   }
 
@@ -148,7 +174,7 @@ export class SlotTurns {
    * Gives back a slot `requester` took; the next in line takes it. `unusedMs`: how long it held it
    * for nothing (an offer whose prompt never came), charged to it (the owner is never charged).
    */
-  release(model: string, requester: string, unusedMs = 0): void {
+  release(model: string, requester: string, unusedMs = 0, holder?: Holder): void {
     const owed = unusedMs - UNUSED_FREE_MS
     if (owed > 0 && requester !== this.#init.self && this.#init.fair !== false) {
       const now = this.#now()
@@ -157,7 +183,7 @@ export class SlotTurns {
       this.#owedUntil.set(requester, until)
       if (this.#owedUntil.size > MAX_DEBTORS) this.#owedUntil.delete(this.#owedUntil.keys().next().value!)
     }
-    this.#hold(model, requester, -1)
+    this.#hold(model, requester, -1, holder)
     this.#grant(model)
   }
 
@@ -179,7 +205,7 @@ export class SlotTurns {
   context(model: string, requester: string): SlotContext {
     const held = this.#held.get(model) ?? { owner: 0, others: 0, by: new Map() }
     const line = this.#lines.get(model)?.line
-    const ownerWaiting = line?.ownerWaiting ?? 0
+    const ownerWaiting = line?.ownerWaiting() ?? 0
     const slots = this.#init.slotsOf(model)
     return {
       owner: requester === this.#init.self,
@@ -216,7 +242,8 @@ export class SlotTurns {
     return extra < slots.slots - (slots.heldBack ?? 0) - 1
   }
 
-  #hold(model: string, member: string, by: 1 | -1): void {
+  #hold(model: string, member: string, by: 1 | -1, holder?: Holder): void {
+    if (holder) this.#track(model, holder, by)
     const held = this.#held.get(model) ?? { owner: 0, others: 0, by: new Map<string, number>() }
     const side = member === this.#init.self ? 'owner' : 'others'
     held[side] = Math.max(0, held[side] + by)
@@ -227,12 +254,23 @@ export class SlotTurns {
     else this.#held.set(model, held)
   }
 
-  #line(model: string): FairLine<Waiter> {
+  /** A hold that may be parked, while it holds its slot. */
+  #track(model: string, holder: Holder, by: 1 | -1): void {
+    const holders = this.#holders.get(model) ?? new Set<Holder>()
+    if (by === 1) {
+      holder.parking = false
+      holders.add(holder)
+    } else holders.delete(holder)
+    if (holders.size === 0) this.#holders.delete(model)
+    else this.#holders.set(model, holders)
+  }
+
+  #line(model: string): BandLine<Waiter> {
     let entry = this.#lines.get(model)
     if (entry === undefined) {
       const timer = setInterval(() => this.#grant(model), this.#init.pollMs ?? 20)
       timer.unref()
-      entry = { line: new FairLine(this.#init.weightOf), timer }
+      entry = { line: new BandLine(this.#init.weightOf), timer }
       this.#lines.set(model, entry)
     }
     return entry.line
