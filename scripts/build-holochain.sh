@@ -3,7 +3,7 @@
 # in scripts/holochain-versions.env, with `cargo install --locked`, into one directory per version set:
 #   ${RIPPLE_HOLOCHAIN_HOME:-~/.cache/ripple/holochain}/<holochain version>/bin
 # A tool already there at its pinned version is reused, so running this again is instant. The first build is long
-# (about an hour and a half on 2 busy cores, see the README), so `scripts/install.sh` runs it only when asked
+# (hours on 2 busy cores: the times are kept in build-times.txt there), so `scripts/install.sh` runs it only when asked
 # (RIPPLE_HOLOCHAIN=1); the tests that need the tools skip, saying so, where they are missing.
 # Env: RIPPLE_BUILD_JOBS (cargo -j, default 2), RIPPLE_BUILD_NICE (default 19).
 # Needs: cargo (rustup), a C/C++ toolchain, cmake, perl, clang/libclang (bindgen for libdatachannel).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The install command from the README: Debian packages, then the npm packages pinned by the lockfile.
-# Holochain (the holochain backend, the tryorama scenarios): its tools take about an hour and a half to
-# build from crates.io on a small machine, longer than CI's budget, so they are built once per machine,
+# Holochain (the holochain backend, the tryorama scenarios): its tools take hours to build from crates.io
+# on a small machine, longer than CI's budget, so they are built once per machine,
 # only when asked (RIPPLE_HOLOCHAIN=1), into ~/.cache/ripple/holochain/<version>. Wherever they are built,
 # every install (CI's too) packs workdir/ripple.happ, and the tests that need Holochain run.
 set -euo pipefail

@@ -25,7 +25,7 @@ export class HolochainNotInstalledError extends Error {
     super(
       `network "${network}" uses the holochain backend, which needs ${missing.join(' and ')} ` +
         `(Holochain ${pinnedVersions().HOLOCHAIN_VERSION}), neither built in ${builtToolsDir()} nor on PATH: ` +
-        `build them with \`${BUILD_TOOLS_COMMAND}\` (crates.io; about an hour on a small machine, once), ` +
+        `build them with \`${BUILD_TOOLS_COMMAND}\` (from crates.io, once per machine; a build of hours on two cores), ` +
         'or enter the Holochain shell with `nix develop` in this repository (flake.nix, holonix main-0.6); ' +
         "or set holochain.admin_url in the network file to a running conductor's admin interface; " +
         'or use an embedded network such as "local"',
