@@ -2,11 +2,11 @@
 # Builds the Holochain tools (holochain, hc, lair-keystore, kitsune2-bootstrap-srv) from crates.io at the versions
 # in scripts/holochain-versions.env, with `cargo install --locked`, into one directory per version set:
 #   ${RIPPLE_HOLOCHAIN_HOME:-~/.cache/ripple/holochain}/<holochain version>/bin
-# A tool already there at its pinned version is reused, so running this again is instant. The first build is long
-# (hours on 2 busy cores: the times are kept in build-times.txt there), so `scripts/install.sh` runs it only when asked
+# A tool already there at its pinned version is reused (a rerun is instant). The first build is long
+# (hours on 2 busy cores: times in build-times.txt there), so `scripts/install.sh` runs it only when asked
 # (RIPPLE_HOLOCHAIN=1); the tests that need the tools skip, saying so, where they are missing.
 # Env: RIPPLE_BUILD_JOBS (cargo -j, default 2), RIPPLE_BUILD_NICE (default 19).
-# Needs: cargo (rustup), a C/C++ toolchain, cmake, perl, clang/libclang (bindgen for libdatachannel).
+# Needs: cargo (rustup), C/C++, cmake, perl, clang/libclang (bindgen for libdatachannel).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=holochain-versions.env
@@ -37,7 +37,7 @@ i=0
 for row in "${tools[@]}"; do
   read -r crate version bin <<<"$row"
   i=$((i + 1))
-  # cargo's own record of what it installed there, crate and version.
+  # As cargo records them.
   if [ -x "$root/bin/$bin" ] && grep -qF "\"$crate $version (" "$root/.crates.toml" 2>/dev/null; then
     echo "[$i/${#tools[@]}] $crate $version: present ($root/bin/$bin)"
     continue
