@@ -44,9 +44,9 @@ export const Libp2pConfigSchema = z.object({
   /**
    * Connections a peer holds at most, however large the mesh (default 64): it dials peers of its own
    * only up to half of them, and libp2p closes the least valued past the cap. A mesh of up to about
-   * half this many peers is fully connected.
+   * half this many peers is fully connected. At least 32: the directory keeps its 20 closest peers.
    */
-  max_connections: z.number().int().min(4).max(10_000).optional(),
+  max_connections: z.number().int().min(32).max(10_000).optional(),
   /** Hex of a 32-byte pre-shared key (libp2p private network, net/private-network.ts); null for an open network. */
   psk: z
     .string()

@@ -235,6 +235,9 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       ...(loopback ? { allow: [LOOPBACK_RANGE] } : {}),
       // Bounded whatever the mesh's size (connection-budget.ts): past it the least valued are closed.
       maxConnections: budget.max,
+      // Many nodes of one process upgrade their connections on one event loop: slower than libp2p's
+      // 10 pending inbound allow (on TCP, loopback tuning lifts the limit by address instead).
+      ...(inMemory ? { maxIncomingPendingConnections: budget.max } : {}),
       // A peer lost to a relay's limit or a restart is redialled for ~1 min before it is given up.
       reconnectRetries: 6,
       reconnectRetryInterval: 500,

@@ -143,6 +143,10 @@ export function directoryService(init: DirectoryInit): DirectoryService {
       ...(init.server ? { clientMode: false } : {}),
       // A lone first peer answers from its own records rather than waiting for a second.
       allowQueryWithZeroPeers: true,
+      // Kademlia's own concurrency (js defaults to 10 peers at a time, on 10 disjoint paths): a lookup
+      // asks 3 peers a round, so it costs ~3 log N messages, and starting peers do not dial a mesh at once.
+      alpha: 3,
+      disjointPaths: 1,
       querySelfInterval: 300_000 / scale,
       initialQuerySelfInterval: 1_000 / scale,
       providers: { provideValidity: timings.validityMs / 1000 },

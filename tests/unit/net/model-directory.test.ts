@@ -35,3 +35,72 @@ describe('the model directory (kad-dht, members only)', () => {
     expect(requester.directory.stats().routingTable).toBeGreaterThan(0)
   })
 })
+
+describe('the directory: members only, and adverts that expire', () => {
+  const nodes: RippleNode[] = []
+  afterEach(async () => {
+    await stopAll(nodes.splice(0))
+  })
+
+  it('answers members only: a stranger of the network finds nothing, a member connected alike finds the runner', async () => {
+    const network = testNetwork()
+    const stranger = await memoryNode({ network, directory: FAST })
+    const strangerId = stranger.peerId.toString()
+    const admit = async (peer: { toString(): string }) =>
+      peer.toString() === strangerId ? 'not a member' : null
+    const runner = await memoryNode({ network, admit, directory: FAST })
+    const member = await memoryNode({
+      network,
+      admit,
+      directory: FAST,
+      peers: runner.multiaddrs().map(String),
+    })
+    nodes.push(stranger, runner, member)
+    await stranger.libp2p.dial(runner.multiaddrs()[0]!)
+    await waitFor('all three to meet', () => runner.peers.list().length === 2)
+    runner.directory.advertise('llama-3-8b')
+    const found = await eventually(
+      'the member to find the runner',
+      () => member.directory.find('llama-3-8b'),
+      (peers) => peers.length > 0,
+    )
+    expect(found.map(String)).toEqual([runner.peerId.toString()])
+    // The stranger asks the same peers: they reset its streams and never ask it.
+    expect(await stranger.directory.find('llama-3-8b')).toEqual([])
+    // Each member's table holds the other member only, not the stranger.
+    expect([runner.directory.stats().routingTable, member.directory.stats().routingTable]).toEqual([1, 1])
+  })
+
+  it('drops a runner that withdrew or went away once its advert expires, and keeps one that renews', async () => {
+    const network = testNetwork()
+    const timings = { readvertiseMs: 600, validityMs: 1_500, cacheMs: 0, findTimeoutMs: 2_000 }
+    const requester = await memoryNode({ network, directory: timings })
+    nodes.push(requester)
+    const at = requester.multiaddrs().map(String)
+    const [stays, withdraws, dies] = await Promise.all(
+      [0, 1, 2].map(() => memoryNode({ network, directory: timings, peers: at })),
+    )
+    nodes.push(stays!, withdraws!)
+    await waitFor('the runners to connect', () => requester.peers.list().length === 3)
+    for (const runner of [stays!, withdraws!, dies!]) runner.directory.advertise('qwen-2.5-7b')
+    const ids = (peers: { toString(): string }[]) => peers.map(String).sort()
+    await eventually(
+      'all three runners to be found',
+      () => requester.directory.find('qwen-2.5-7b'),
+      (peers) => peers.length === 3,
+    )
+    withdraws!.directory.withdraw('qwen-2.5-7b')
+    await dies!.stop()
+    const left = await eventually(
+      'the gone runners to drop out',
+      () => requester.directory.find('qwen-2.5-7b'),
+      (peers) => peers.length === 1,
+      10_000,
+    )
+    expect(ids(left)).toEqual([stays!.peerId.toString()])
+    expect(withdraws!.directory.advertised()).toEqual([])
+    // Three advert lives later the one that renews is still there.
+    await new Promise((resolve) => setTimeout(resolve, 3 * timings.validityMs))
+    expect(ids(await requester.directory.find('qwen-2.5-7b'))).toEqual([stays!.peerId.toString()])
+  })
+})
