@@ -39,7 +39,7 @@ describe('bounded connections', () => {
     await stopAll(nodes.splice(0))
   })
 
-  it('a mesh no larger than the neighbour target is fully connected, as a team's mesh is at the default cap', async () => {
+  it('a mesh no larger than the neighbour target is fully connected, as a team mesh is at the default cap', async () => {
     // Cap 14: a target of 7 neighbours, so 8 peers (7 others each) all meet.
     nodes.push(...(await mesh(8, 14)))
     await waitFor(
