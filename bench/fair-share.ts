@@ -6,7 +6,8 @@
  * and A's throughput (and the runner's in all) against the runner's capacity for A (A's 16 loops
  * alone), all in the same run; with fair turns and the default 2 held-back slots, fair turns with none
  * (`--held-back 0`) and one first-come line with none (RIPPLE_FAIR_TURNS=off: the behaviour before
- * issue 47), fresh peers for each; and the anchor: the loops straight to llama-server with the
+ * issue 47), A's loops marked batch with none held back (issue 58: B's and the owner's requests park
+ * A's generations), fresh peers for each (FAIR_SHARE_MODES=key,... runs only those); and the anchor: the loops straight to llama-server with the
  * runner's 6 slots, no Ripple, A's 4 (its share), which says what the engine itself gives the owner's
  * and B's requests under this load on this machine. FAIR_SHARE_RUNS rounds (default 3) of the four;
  * medians reported. Each party's loops run in a process of their own, as on their own machines.
@@ -104,6 +105,8 @@ async function loops(client: Client, count: number, fromMs: number, untilMs: num
 interface Party {
   url: string
   token: string
+  /** Its requests' `x-ripple-priority` (issue 58, point 2); none: the peer's own token's, interactive. */
+  band?: string
 }
 
 /**
@@ -112,7 +115,7 @@ interface Party {
  * <api url> <token> <count> <from> <until> <max>`, prints what they got.
  */
 async function partyLoops(party: Party, count: number, fromMs: number, untilMs: number, max = 1e9) {
-  const args = [party.url, party.token, count, fromMs, untilMs, max].map(String)
+  const args = [party.url, party.token, count, fromMs, untilMs, max, party.band ?? ''].map(String)
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', fileURLToPath(import.meta.url), 'loops', ...args],
@@ -135,9 +138,11 @@ async function partyLoops(party: Party, count: number, fromMs: number, untilMs: 
 }
 
 if (process.argv[2] === 'loops' && process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [url = '', token = '', ...numbers] = process.argv.slice(3)
-  const [count = 1, fromMs = 0, untilMs = 0, max = 1] = numbers.map(Number)
-  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: token, maxRetries: 0 })
+  const [url = '', token = '', ...rest] = process.argv.slice(3)
+  const [count = 1, fromMs = 0, untilMs = 0, max = 1] = rest.slice(0, 4).map(Number)
+  const band = rest[4] ?? ''
+  const headers = band === '' ? {} : { defaultHeaders: { 'x-ripple-priority': band } }
+  const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: token, maxRetries: 0, ...headers })
   process.stdout.write(JSON.stringify(await loops(client, count, fromMs, untilMs, max)))
 }
 
@@ -155,6 +160,8 @@ interface Mode {
   heldBack: number
   /** The anchor: the parties straight to llama-server, no Ripple. */
   engineAlone?: boolean
+  /** A's loops marked batch (issue 58, point 2): B's and the owner's requests park its generations. */
+  batchSwarm?: boolean
 }
 
 /**
@@ -230,7 +237,7 @@ async function share(mode: Mode) {
         if (Date.now() > deadline) throw new Error('a member never saw the runner with the model loaded')
         await sleep(300)
       }
-    return await contend(owner!, a!, b!)
+    return await contend(owner!, mode.batchSwarm ? { ...a!, band: 'batch' } : a!, b!)
   } finally {
     for (const d of daemons) d.child.kill('SIGTERM')
     await Promise.all(daemons.map((d) => d.exited))
@@ -261,8 +268,9 @@ async function engineAlone(mode: Mode) {
   }
 }
 
-const MODES: readonly Mode[] = [
+const ALL_MODES: readonly Mode[] = [
   { key: 'held_back', label: 'fair, 2 held back (default)', fair: true, heldBack: 2 },
+  { key: 'batch_swarm', label: 'A batch, none held back (parks)', fair: true, heldBack: 0, batchSwarm: true },
   { key: 'fair', label: 'fair, none held back', fair: true, heldBack: 0 },
   { key: 'first_come', label: 'first come, none held back', fair: false, heldBack: 0 },
   {
@@ -273,6 +281,11 @@ const MODES: readonly Mode[] = [
     engineAlone: true,
   },
 ]
+
+/** FAIR_SHARE_MODES (keys, comma-separated) runs only those. */
+const MODES = ALL_MODES.filter(
+  (m) => !process.env.FAIR_SHARE_MODES || process.env.FAIR_SHARE_MODES.split(',').includes(m.key),
+)
 
 /** The median of the runs and their range, as a table cell. */
 const spread = (values: readonly number[]) =>
