@@ -1,0 +1,269 @@
+/**
+ * What one peer pays for the mesh, against its size (issue 56, design 4e): meshes of N `ripple up` on
+ * loopback, joined as a new user would (the first peer creates the default private mesh, every other
+ * joins with an invite it wrote), one runner with the tiny generated model. Per size, after the mesh
+ * settled: an idle window (no requests), then a window under a fixed load (REQUESTERS peers, each one
+ * one-token chat completion a second to the runner's model through its own /v1). Per peer, from its
+ * /metrics and /proc: connections open, messages and bytes a second by libp2p protocol (in + out,
+ * ripple_net_*), CPU ms a second of the daemon's own process, RSS. Bystanders (neither runner nor
+ * requester) are the median and max over them: what a peer that takes no part pays.
+ * Run: `npm run bench mesh-peers` (RIPPLE_BENCH_MESH_PEERS_SIZES=4,8 runs fewer; _WINDOW_S the windows).
+ */
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import OpenAI from 'openai'
+import { TINY_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
+import { type RunningRipple, runRipple, startRipple } from '../tests/e2e/ripple-process.ts'
+import type { Endpoint } from './chat-paths.ts'
+import { metric, metrics } from './daemon-store.ts'
+import { median, ownCpuMs, round, rssMb, sleep, waitFor } from './measure.ts'
+import type { BenchReport } from './report.ts'
+
+const SIZES = (process.env.RIPPLE_BENCH_MESH_PEERS_SIZES ?? '4,8,16,32').split(',').map(Number)
+const WINDOW_S = Number(process.env.RIPPLE_BENCH_MESH_PEERS_WINDOW_S ?? 45)
+/** After every peer sees the others, how long the mesh runs before a window (first syncs, first beats). */
+const SETTLE_S = Number(process.env.RIPPLE_BENCH_MESH_PEERS_SETTLE_S ?? 30)
+const REQUESTERS = 2
+const MODEL = 'tiny'
+
+type Role = 'runner' | 'requester' | 'bystander'
+
+interface Peer extends Endpoint {
+  name: string
+  role: Role
+  pid: number
+}
+
+/** Each `name{protocol="p",dir="d"} value` sample of a counter, summed by protocol. */
+export function byProtocol(text: string, name: string): Map<string, number> {
+  const sums = new Map<string, number>()
+  const line = new RegExp(`^${name}\\{protocol="([^"]*)",dir="(?:in|out)"\\} (\\S+)$`, 'gm')
+  for (const [, protocol, value] of text.matchAll(line))
+    sums.set(protocol!, (sums.get(protocol!) ?? 0) + Number(value))
+  return sums
+}
+
+/** Protocol names without the network's own prefix (`/ripple/<id>/`), for the table. */
+const shortName = (protocol: string) => protocol.replace(/^\/ripple\/[0-9a-f]+\//, '')
+
+interface Reading {
+  at: number
+  cpuMs: number
+  messages: Map<string, number>
+  bytes: Map<string, number>
+  connections: number
+  rssMb: number
+}
+
+async function read(peer: Peer): Promise<Reading> {
+  const text = await metrics(peer)
+  return {
+    at: performance.now(),
+    cpuMs: await ownCpuMs(peer.pid),
+    messages: byProtocol(text, 'ripple_net_messages_total'),
+    bytes: byProtocol(text, 'ripple_net_bytes_total'),
+    connections: metric(text, 'ripple_net_connections'),
+    rssMb: await rssMb(peer.pid),
+  }
+}
+
+interface PeerCost {
+  role: Role
+  connections: number
+  cpuMsPerS: number
+  msgsPerS: number
+  bytesPerS: number
+  rssMb: number
+  /** Messages a second by protocol. */
+  protocols: Map<string, number>
+}
+
+function cost(role: Role, a: Reading, b: Reading): PeerCost {
+  const s = (b.at - a.at) / 1000
+  const rate = (x: Map<string, number>, y: Map<string, number>) =>
+    new Map([...y].map(([p, v]) => [p, (v - (x.get(p) ?? 0)) / s]))
+  const protocols = rate(a.messages, b.messages)
+  const sum = (m: Map<string, number>) => [...m.values()].reduce((t, v) => t + v, 0)
+  return {
+    role,
+    connections: b.connections,
+    cpuMsPerS: (b.cpuMs - a.cpuMs) / s,
+    msgsPerS: sum(protocols),
+    bytesPerS: sum(rate(a.bytes, b.bytes)),
+    rssMb: b.rssMb,
+    protocols,
+  }
+}
+
+async function window(
+  peers: readonly Peer[],
+  seconds: number,
+  load?: () => Promise<void>,
+): Promise<PeerCost[]> {
+  const before = await Promise.all(peers.map(read))
+  const until = Date.now() + seconds * 1000
+  const running = load ? loadUntil(until, load) : sleep(seconds * 1000)
+  await running
+  const after = await Promise.all(peers.map(read))
+  return peers.map((p, i) => cost(p.role, before[i]!, after[i]!))
+}
+
+async function loadUntil(until: number, one: () => Promise<void>): Promise<void> {
+  while (Date.now() < until) {
+    const tick = sleep(1000)
+    await Promise.all([one().catch(() => {}), tick])
+  }
+}
+
+async function startPeer(
+  root: string,
+  name: string,
+  role: Role,
+  flags: string[],
+): Promise<Peer & { daemon: RunningRipple }> {
+  const models = join(root, `${name}-models`)
+  await mkdir(models, { recursive: true })
+  if (role === 'runner') await writeLlamaModel(join(models, `${MODEL}.gguf`), TINY_MODEL)
+  const daemon = await startRipple(
+    [
+      ...['--data-dir', join(root, name), '--name', name, '--models-dir', models, '--api-port', '0'],
+      ...['--threads', '1', '--parallel', '4', '--context-size', '1024', '--log-level', 'warn', ...flags],
+    ],
+    180_000,
+  )
+  return {
+    daemon,
+    name,
+    role,
+    pid: daemon.child.pid ?? 0,
+    url: /^ripple: api (\S+)$/m.exec(daemon.stdout())?.[1] ?? '',
+    token: (await readFile(join(root, name, 'api-token'), 'utf8')).trim(),
+  }
+}
+
+async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[]; served: number }> {
+  const root = await mkdtemp(join(tmpdir(), 'ripple-bench-mesh-peers-'))
+  const daemons: RunningRipple[] = []
+  try {
+    const first = await startPeer(root, 'p0', 'runner', [])
+    daemons.push(first.daemon)
+    const roleOf = (i: number): Role => (i <= REQUESTERS ? 'requester' : 'bystander')
+    const peers: Peer[] = [first]
+    // Joined a few at a time, each with an invite of its own (single use), as a team would.
+    for (let i = 1; i < size; i += 4) {
+      const batch = Array.from({ length: Math.min(4, size - i) }, (_, k) => i + k)
+      peers.push(
+        ...(await Promise.all(
+          batch.map(async (n) => {
+            const invite = join(root, `invite-${n}.json`)
+            const made = await runRipple([
+              'invite',
+              'create',
+              '--data-dir',
+              join(root, 'p0'),
+              '--out',
+              invite,
+            ])
+            if (made.code !== 0) throw new Error(`invite: ${made.stderr}`)
+            const peer = await startPeer(root, `p${n}`, roleOf(n), ['--join-file', invite])
+            daemons.push(peer.daemon)
+            return peer
+          }),
+        )),
+      )
+    }
+    // Every peer counts every member.
+    await waitFor(
+      'every peer counts every member',
+      async () => (await Promise.all(peers.map(metrics))).every((t) => metric(t, 'ripple_members') >= size),
+      300_000,
+    )
+    await sleep(SETTLE_S * 1000)
+    const idle = await window(peers, WINDOW_S)
+    const requesters = peers.filter((p) => p.role === 'requester')
+    const clients = requesters.map((p) => new OpenAI({ baseURL: `${p.url}/v1`, apiKey: p.token }))
+    let served = 0
+    const ask = async () => {
+      await Promise.all(
+        clients.map(async (client) => {
+          await client.chat.completions.create({
+            model: MODEL,
+            messages: [{ role: 'user', content: 'Say one word.' }],
+            max_tokens: 1,
+          })
+          served += 1
+        }),
+      )
+    }
+    await ask() // the model loads on the runner
+    const load = await window(peers, WINDOW_S, ask)
+    return { idle, load, served }
+  } finally {
+    for (const d of daemons) if (d.child.exitCode === null) d.child.kill('SIGKILL')
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
+function rows(size: number, phase: 'idle' | 'load', costs: PeerCost[]): Record<string, string | number>[] {
+  const of = (role: Role) => costs.filter((c) => c.role === role)
+  return (['runner', 'requester', 'bystander'] as const)
+    .filter((role) => of(role).length > 0)
+    .map((role) => {
+      const group = of(role)
+      const med = (f: (c: PeerCost) => number) => round(median(group.map(f)), 1)
+      const max = (f: (c: PeerCost) => number) => round(Math.max(...group.map(f)), 1)
+      const protocols = new Map<string, number>()
+      for (const c of group)
+        for (const [p, v] of c.protocols) protocols.set(p, (protocols.get(p) ?? 0) + v / group.length)
+      const top = [...protocols]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([p, v]) => `${shortName(p)} ${round(v, 1)}`)
+        .join(', ')
+      return {
+        N: size,
+        phase,
+        role: `${role}${group.length > 1 ? ` x${group.length}` : ''}`,
+        connections: `${med((c) => c.connections)} (max ${max((c) => c.connections)})`,
+        'msgs/s': `${med((c) => c.msgsPerS)} (max ${max((c) => c.msgsPerS)})`,
+        'KB/s': `${round(median(group.map((c) => c.bytesPerS)) / 1024, 2)}`,
+        'CPU ms/s': `${med((c) => c.cpuMsPerS)} (max ${max((c) => c.cpuMsPerS)})`,
+        'RSS MB': med((c) => c.rssMb),
+        'msgs/s by protocol (top 3)': top,
+      }
+    })
+}
+
+export default async function run(): Promise<BenchReport> {
+  const table: Record<string, string | number>[] = []
+  const figures: Record<string, number> = {}
+  for (const size of SIZES) {
+    const { idle, load, served } = await mesh(size)
+    table.push(...rows(size, 'idle', idle), ...rows(size, 'load', load))
+    for (const [phase, costs] of [
+      ['idle', idle],
+      ['load', load],
+    ] as const) {
+      const by = costs.filter((c) => c.role === 'bystander')
+      const group = by.length > 0 ? by : costs
+      figures[`n${size}_${phase}_bystander_connections`] = median(group.map((c) => c.connections))
+      figures[`n${size}_${phase}_bystander_msgs_per_s`] = round(median(group.map((c) => c.msgsPerS)), 2)
+      figures[`n${size}_${phase}_bystander_bytes_per_s`] = round(median(group.map((c) => c.bytesPerS)), 0)
+      figures[`n${size}_${phase}_bystander_cpu_ms_per_s`] = round(median(group.map((c) => c.cpuMsPerS)), 2)
+      figures[`n${size}_${phase}_bystander_rss_mb`] = round(median(group.map((c) => c.rssMb)), 0)
+    }
+    figures[`n${size}_load_requests_per_s`] = round(served / WINDOW_S, 2)
+  }
+  return {
+    name: 'mesh-peers',
+    rows: table,
+    figures,
+    note:
+      `N \`ripple up\` on loopback joined by invites (default private mesh), one runner (tiny model), ` +
+      `${REQUESTERS} requesters at 1 one-token request/s each under load; ${WINDOW_S} s windows after ${SETTLE_S} s settle; ` +
+      `per peer from /metrics (ripple_net_*) and /proc; median (max) over each role; load average at the end ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on this 2-core machine`,
+  }
+}
