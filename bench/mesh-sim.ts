@@ -1,0 +1,89 @@
+/**
+ * A thousand peers in one process (issue 56, design 4e): what one peer pays as the mesh grows. Each
+ * simulated peer is the daemon's own libp2p node (createRippleNode over `@libp2p/memory`: membership,
+ * gossip, directory and topics as shipped) with heartbeats and routing as the daemon does them
+ * (bench/mesh-sim/sim-peer.ts), on a clock sped up by one factor, under churn (10% of the peers leave
+ * and join per simulated hour) and a request load. Per peer, per simulated second, at each size:
+ * connections, messages and bytes by kind of protocol, entries held about other peers, how long a far
+ * requester takes to see a new runner and to stop choosing a dead one; the figures at 10,000 on paper.
+ *
+ * `MESH_SIM_SIZES=100,300,1000` (default), `MESH_SIM_SPEEDUP` (default 5), `MESH_SIM_WINDOW_S`
+ * (simulated seconds measured, default 600), `MESH_SIM_SETTLE_S` (before it, default 120). Writes bench/results/mesh-sim.svg: each per-peer cost
+ * against N, as a multiple of its value at the smallest size (flat at 1: bounded; a line up: O(N)).
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { svgChart } from '../scripts/bench-docs/svg-chart.ts'
+import { COSTS, paperRow, projected, type SizeFigures, sizeFigures, tableRow } from './mesh-sim/sim-report.ts'
+import { runSimulation } from './mesh-sim/sim-run.ts'
+import type { BenchReport } from './report.ts'
+
+const PAPER_SIZE = 10_000
+
+function settings() {
+  const sizes = (process.env.MESH_SIM_SIZES ?? '100,300,1000').split(',').map(Number)
+  if (sizes.some((n) => !Number.isInteger(n) || n < 8))
+    throw new Error('MESH_SIM_SIZES: whole numbers, 8 or more')
+  return {
+    sizes,
+    speedup: Number(process.env.MESH_SIM_SPEEDUP ?? 5),
+    windowSimMs: 1000 * Number(process.env.MESH_SIM_WINDOW_S ?? 600),
+    settleSimMs: 1000 * Number(process.env.MESH_SIM_SETTLE_S ?? 120),
+  }
+}
+
+function plot(sizes: SizeFigures[]): string {
+  const first = sizes[0]!
+  return svgChart({
+    kind: 'line',
+    title: 'Per-peer cost against mesh size',
+    xLabel: 'peers in the mesh',
+    yLabel: `x its value at ${first.peers} peers`,
+    series: COSTS.map(([name, pick]) => ({
+      name,
+      points: sizes.map((s) => ({
+        x: s.peers,
+        y: pick(first) === 0 ? 0 : Number((pick(s) / pick(first)).toFixed(2)),
+      })),
+    })),
+  })
+}
+
+export default async function run(): Promise<BenchReport> {
+  const { sizes, speedup, windowSimMs, settleSimMs } = settings()
+  const measured: SizeFigures[] = []
+  for (const size of sizes) {
+    const result = await runSimulation({
+      size,
+      speedup,
+      settleSimMs,
+      windowSimMs,
+      requestEverySimMs: 60_000,
+    })
+    measured.push(sizeFigures(result))
+    process.stderr.write(`mesh-sim: ${size} peers done (${JSON.stringify(measured.at(-1))})\n`)
+  }
+  const figures: BenchReport['figures'] = { speedup }
+  for (const s of measured) for (const [name, pick] of COSTS) figures[`peers_${s.peers}_${name}`] = pick(s)
+  const [small, large] = [measured[0]!, measured.at(-1)!]
+  for (const [name, pick] of COSTS) {
+    if (small !== large && pick(small) > 0)
+      figures[`ratio_${large.peers}_${small.peers}_${name}`] = Number((pick(large) / pick(small)).toFixed(2))
+    if (measured.length >= 2) {
+      const p = projected(measured, pick, PAPER_SIZE)
+      figures[`paper_${PAPER_SIZE}_${name}`] = Number(Math.max(0, p.log).toFixed(2))
+      figures[`paper_${PAPER_SIZE}_${name}_if_linear`] = Number(Math.max(0, p.linear).toFixed(2))
+    }
+  }
+  const paper = paperRow(measured, PAPER_SIZE)
+  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'mesh-sim.svg')
+  await mkdir(dirname(out), { recursive: true })
+  await writeFile(out, plot(measured))
+  return {
+    name: 'mesh-sim',
+    note: `${sizes.join(', ')} simulated peers in one process (createRippleNode over @libp2p/memory, mainnet timing, clock sped up ${speedup}x), ${windowSimMs / 60_000} simulated minutes each after ${settleSimMs / 60_000} to settle, 10% churn an hour, a tenth of the peers runners of ${8} models, each other peer one request a minute; per peer per simulated second, protocol payload bytes (no noise/yamux framing); the ${PAPER_SIZE} row fits a + b·log2 N to the measured sizes (figures paper_*_if_linear: a + b·N instead); plot bench/results/mesh-sim.svg`,
+    rows: [...measured.map(tableRow), ...(paper === null ? [] : [paper])],
+    figures,
+  }
+}

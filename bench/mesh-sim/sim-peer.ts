@@ -1,0 +1,310 @@
+/**
+ * One simulated peer: a real createRippleNode over the in-memory transport (hello handshake, peer
+ * book, bounded peer exchange, gossipsub and the model topics, the model directory, request/response,
+ * the member gate: the daemon's own network code), its traffic counted by protocol, and the daemon's
+ * own registry (registry-service.ts: capability, heartbeats at their pace, mesh-wide in a small mesh
+ * and on the models' topics in a big one, adverts in the directory) over a stand-in conductor
+ * (sim-conductor.ts). A request is routed as the daemon routes it: the plan over what this peer knows
+ * (route-plan.ts), and where that holds no runner with a slot free, the directory and two runners
+ * asked for their load (runner-discovery.ts, load-probe.ts). No engine: a served request holds a slot
+ * for a while and answers a fixed size. Every interval is the network's divided by the speedup.
+ */
+import { generateKeyPairSync, sign } from 'node:crypto'
+import type { Stream } from '@libp2p/interface'
+import { createGossipSignalTransport } from '../../host/conductor/embedded/replication/gossip-signal-transport.ts'
+import type { NetworkConfig } from '../../host/config/network-schema.ts'
+import type { LoadSampler } from '../../host/hardware/index.ts'
+import { encodeHashB64, holoHashFrom32 } from '../../host/identity/hash.ts'
+import type { AgentKey } from '../../host/identity/keystore.ts'
+import { agentOfPeerB64 } from '../../host/identity/peer-agent.ts'
+import type { AgentPort } from '../../host/interface/agent-port.ts'
+import type { ModelDirectoryPort } from '../../host/interface/model-directory.ts'
+import { silentLogger } from '../../host/log/logger.ts'
+import { createRippleNode, type RippleNode } from '../../host/net/create-node.ts'
+import { peerKeyFromSeed } from '../../host/net/peer-key.ts'
+import { libp2pAgentPort } from '../../host/node/agent-port.ts'
+import { RegistryService } from '../../host/registry/registry-service.ts'
+import { answerLoad } from '../../host/requests/direct/load-probe.ts'
+import { planRoute, type RoutePlanInput, type SentRequest } from '../../host/requests/direct/route-plan.ts'
+import { discoverRunners } from '../../host/requests/direct/runner-discovery.ts'
+import type { NodeCapability } from '../../zomes-bindings/index.ts'
+import { type CapabilityRecord, simConductor } from './sim-conductor.ts'
+import { TrafficMeter } from './traffic-meter.ts'
+
+export const INFER_PROTOCOL = 'sim-infer/1.0.0'
+/** Requests a runner serves at once (an engine's parallel slots). */
+export const SLOTS = 4
+/** What a request and its answer carry: a short prompt, a short answer and its signed record. */
+const REQUEST_BYTES = 1024
+const ANSWER_BYTES = 4096
+/** Runners a request tries before it fails (the first may be gone since the peer last heard of it). */
+const TRIES = 3
+/** A simulated machine's load: only what routing reads changes (its free slots). */
+const IDLE_LOAD = { cpu_pct: 10, ram_pct: 40, gpu_pct: null }
+
+export interface SimPeerInit {
+  network: NetworkConfig
+  /** The clock's speedup: every interval is divided by it. */
+  speedup: number
+  /** Peers it joins through (its invite's inviter and the mesh's bootstrap peers). */
+  bootstrap: string[]
+  /** Models it serves (loaded); none for a requester only. */
+  serves: readonly string[]
+  record: CapabilityRecord
+  /** How long a served request holds a slot (real ms). */
+  holdMs: number
+}
+
+export interface Outcome {
+  ok: boolean
+  /** Runners tried before one answered (or all failed). */
+  tries: number
+  /** Real ms from the ask to the answer. */
+  ms: number
+  /** Real ms spent finding runners before the first try (the plan, and the directory when it looked). */
+  findMs: number
+  /** Directory hops of this request's look (0: none needed, or answered from its cache). */
+  hops: number
+  /** Whether it asked the directory. */
+  looked: boolean
+}
+
+function agentKey(): { key: AgentKey; seed: Uint8Array } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url'))
+  const seed = new Uint8Array(Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url'))
+  const key: AgentKey = {
+    agentPubKey: holoHashFrom32(raw, 'agent'),
+    sign: (bytes) => new Uint8Array(sign(null, bytes, privateKey)),
+    exportSeed: () => seed,
+  }
+  return { key, seed }
+}
+
+/** A capability that passes the contract's schema: a machine with `models` loaded. */
+function capabilityOf(name: string, models: readonly string[]): NodeCapability {
+  return {
+    name,
+    hardware: {
+      cpu: { model: 'sim', cores: 8, threads: 16, arch: 'x64', speed_ghz: 3 },
+      ram_bytes: 64 * 1024 ** 3,
+      gpus: [],
+      disk_free_bytes: 1024 ** 4,
+      os: { platform: 'linux', distro: 'sim', release: '1', kernel: '6' },
+    },
+    inference: {
+      models: models.map((model) => ({
+        name: model,
+        file_hash: '0'.repeat(64),
+        size_bytes: 1024 ** 3,
+        parameters: null,
+        quantisation: null,
+        context_length: null,
+        architecture: null,
+        loaded: true,
+      })),
+      tokens_per_second: null,
+    },
+    storage: { ipfs_free_bytes: 0, pinned_bytes: 0 },
+    memory: { shards_held: 0, capacity_bytes: 0 },
+    tags: [],
+    host_version: '0.2.0',
+  }
+}
+
+export class SimPeer {
+  readonly meter = new TrafficMeter()
+  readonly agent: string
+  readonly serves: readonly string[]
+  node!: RippleNode
+  registry!: RegistryService
+  #agents!: AgentPort<Stream>
+  #directory!: ModelDirectoryPort
+  /** Hops of the directory's last lookup from here. */
+  #lastHops = 0
+  readonly #init: SimPeerInit
+  readonly #key: AgentKey
+  readonly #seed: Uint8Array
+  #busy = 0
+  #served = 0
+  readonly #outstanding = new Map<string, SentRequest[]>()
+
+  private constructor(init: SimPeerInit) {
+    this.#init = init
+    const { key, seed } = agentKey()
+    this.#key = key
+    this.#seed = seed
+    this.agent = encodeHashB64(key.agentPubKey)
+    this.serves = init.serves
+  }
+
+  static async start(init: SimPeerInit): Promise<SimPeer> {
+    const peer = new SimPeer(init)
+    await peer.#start()
+    return peer
+  }
+
+  get served(): number {
+    return this.#served
+  }
+
+  /** The network's heartbeat timing on the sped-up clock. */
+  heartbeatConfig(): NetworkConfig['heartbeat'] {
+    const { heartbeat } = this.#init.network
+    const f = this.#init.speedup
+    return {
+      ...heartbeat,
+      interval_ms: heartbeat.interval_ms / f,
+      offline_after_ms: heartbeat.offline_after_ms / f,
+    }
+  }
+
+  async #start(): Promise<void> {
+    const init = this.#init
+    const node = await createRippleNode({
+      network: init.network,
+      privateKey: await peerKeyFromSeed(this.#seed),
+      transports: 'memory',
+      peers: init.bootstrap,
+      metrics: this.meter.hook,
+      speedup: init.speedup,
+      modelTopics: { baseMs: init.network.heartbeat.interval_ms },
+      start: false,
+    })
+    this.node = node
+    // Every simulated peer is an admitted member (membership's own cost is the record's, not simulated).
+    node.gate.use(async () => null)
+    const signals = createGossipSignalTransport({
+      pubsub: node.pubsub,
+      topics: node.modelTopics,
+      rpc: node.rpc,
+      key: this.#key,
+    })
+    this.#directory = {
+      advertise: (model) => node.directory.advertise(model),
+      withdraw: (model) => node.directory.withdraw(model),
+      find: async (model, options) => {
+        const lookup = await node.directory.lookup(model, options)
+        this.#lastHops = lookup.hops
+        return lookup.runners.map(agentOfPeerB64).filter((a): a is string => a !== null)
+      },
+      stats: () => node.directory.stats(),
+    }
+    this.registry = new RegistryService({
+      conductor: simConductor(this.agent, signals, init.record),
+      heartbeat: this.heartbeatConfig(),
+      describe: async () => capabilityOf(this.agent.slice(-8), this.serves),
+      resampleIntervalMs: 3_600_000,
+      loadSampler: { sample: async () => IDLE_LOAD } as unknown as LoadSampler,
+      queueDepth: () => 0,
+      ...(this.serves.length > 0 && { freeSlots: () => SLOTS - this.#busy }),
+      isMember: () => true,
+      directory: this.#directory,
+      logger: silentLogger(),
+    })
+    this.#agents = libp2pAgentPort(node)
+    await answerLoad(this.#agents, () => this.registry.own())
+    if (this.serves.length > 0) await this.#agents.answer(INFER_PROTOCOL, () => this.#serve())
+    await node.start()
+    await this.registry.start()
+  }
+
+  /** Leaves at once, as a machine switched off: its heartbeats stop, its adverts expire, its record stays. */
+  async stop(): Promise<void> {
+    await this.registry.stop()
+    await this.node.stop()
+  }
+
+  async #serve(): Promise<Uint8Array> {
+    this.#busy++
+    this.#served++
+    try {
+      await new Promise((resolve) => setTimeout(resolve, this.#init.holdMs))
+      return new Uint8Array(ANSWER_BYTES)
+    } finally {
+      this.#busy--
+    }
+  }
+
+  /** The runners it would try for `model` now, in order, from what it knows and what a look finds. */
+  async plan(
+    model: string,
+    signal: AbortSignal,
+  ): Promise<{ order: string[]; hops: number; looked: boolean }> {
+    const now = Date.now()
+    const peers = await this.registry.peers(now)
+    const planOver = (over: RoutePlanInput['peers']) =>
+      planRoute({ peers: over, model, outstanding: this.#outstanding, now, needBytes: null })
+        .filter((c) => !c.self)
+        .map((c) => c.agent)
+    this.#lastHops = 0
+    const found = await discoverRunners(
+      {
+        directory: this.#directory,
+        agents: this.#agents,
+        hearsAll: () => this.registry.hearsAll(),
+        using: (m) => this.registry.using(m),
+      },
+      {
+        self: this.agent,
+        model,
+        peers,
+        plan: planRoute({ peers, model, outstanding: this.#outstanding, now, needBytes: null }),
+        passable: () => true,
+        signal,
+      },
+    )
+    return { order: planOver(found ?? peers), hops: this.#lastHops, looked: found !== null }
+  }
+
+  /** One request for `model`: the plan's runners tried in order, each given `tryMs`. */
+  async request(model: string, tryMs: number): Promise<Outcome> {
+    const start = performance.now()
+    const { order, hops, looked } = await this.plan(model, AbortSignal.timeout(10 * tryMs)).catch(() => ({
+      order: [] as string[],
+      hops: 0,
+      looked: false,
+    }))
+    const findMs = performance.now() - start
+    let tries = 0
+    for (const agent of order.slice(0, TRIES)) {
+      tries++
+      const sent: SentRequest = { at: Date.now(), ended: null }
+      this.#outstanding.set(agent, [...(this.#outstanding.get(agent) ?? []), sent])
+      try {
+        await this.#agents.request(agent, INFER_PROTOCOL, new Uint8Array(REQUEST_BYTES), { timeoutMs: tryMs })
+        return { ok: true, tries, ms: performance.now() - start, findMs, hops, looked }
+      } catch {
+        // The next runner: one gone since this peer heard of it costs one try.
+      } finally {
+        sent.ended = Date.now()
+        this.#forgetOld(agent)
+      }
+    }
+    return { ok: false, tries, ms: performance.now() - start, findMs, hops, looked }
+  }
+
+  /** Requests ended more than two beats ago: any heartbeat since counts them. */
+  #forgetOld(agent: string): void {
+    const horizon = Date.now() - 2 * this.heartbeatConfig().interval_ms
+    const keep = (this.#outstanding.get(agent) ?? []).filter((r) => r.ended === null || r.ended > horizon)
+    if (keep.length === 0) this.#outstanding.delete(agent)
+    else this.#outstanding.set(agent, keep)
+  }
+
+  get peerId() {
+    return this.node.peerId
+  }
+
+  connections(): number {
+    return this.node.libp2p.getConnections().length
+  }
+
+  /** Entries it holds about other peers: heartbeats heard, and the directory's routing table and records. */
+  async entries(): Promise<{ heard: number; directory: number }> {
+    const peers = await this.registry.peers()
+    const heard = peers.filter((p) => !p.self && p.last_heartbeat_ms_ago !== null).length
+    const { routingTable, records } = this.node.directory.stats()
+    return { heard, directory: routingTable + records }
+  }
+}

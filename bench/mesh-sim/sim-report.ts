@@ -1,0 +1,173 @@
+/**
+ * The simulation's figures: per peer, per simulated second, at each size, by kind of protocol; the
+ * ratio of the largest size's to the smallest's; and the figures at 10,000 peers on paper, from the
+ * measured ones fitted as a + b·log2(N) (what a bounded, O(log N) cost follows) and, beside them, what
+ * a cost growing as N would reach (a + b·N through the same points), so a reader sees which the
+ * measurements follow.
+ */
+import type { SimRunResult } from './sim-run.ts'
+import type { Flow } from './traffic-meter.ts'
+
+/** Kinds of traffic, by protocol id. */
+const KINDS: [kind: string, test: (protocol: string) => boolean][] = [
+  ['gossip', (p) => p.startsWith('/meshsub') || p.startsWith('/floodsub')],
+  ['directory', (p) => p.includes('/kad/')],
+  ['requests', (p) => p.includes('sim-infer') || p.includes('/signal/') || p.includes('load')],
+  ['membership', () => true],
+]
+
+export function kindOf(protocol: string): string {
+  return KINDS.find(([, test]) => test(protocol))![0]
+}
+
+export interface SizeFigures {
+  peers: number
+  connections: number
+  connectionsMax: number
+  msgsPerS: number
+  msgsPerSMax: number
+  bytesPerS: number
+  /** Entries held about other peers: heartbeats heard and directory entries. */
+  entries: number
+  entriesMax: number
+  heard: number
+  directoryEntries: number
+  /** Messages a second per peer by kind of protocol. */
+  msgsPerSByKind: Record<string, number>
+  bytesPerSByKind: Record<string, number>
+  requestsOkPct: number
+  failedOverPct: number
+  findHops: number
+  /** Share of requests that asked the directory. */
+  lookedPct: number
+  findMsP50: number
+  newRunnerFoundS: number | null
+  deadRunnerDroppedS: number | null
+  rssMb: number
+  loopDelayP99Ms: number
+}
+
+const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length)
+const median = (xs: number[]) =>
+  xs.length === 0 ? 0 : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const round = (x: number, digits = 1) => Number(x.toFixed(digits))
+const both = (f: Flow) => ({ msgs: f.msgsIn + f.msgsOut, bytes: f.bytesIn + f.bytesOut })
+
+export function sizeFigures(run: SimRunResult): SizeFigures {
+  const seconds = run.windowSimMs / 1000
+  const perPeer = run.steady.map((peer) => {
+    const byKind: Record<string, { msgs: number; bytes: number }> = {}
+    for (const [protocol, flow] of peer.flows) {
+      const kind = kindOf(protocol)
+      const sum = byKind[kind] ?? { msgs: 0, bytes: 0 }
+      byKind[kind] = sum
+      sum.msgs += both(flow).msgs / seconds
+      sum.bytes += both(flow).bytes / seconds
+    }
+    const kinds = Object.values(byKind)
+    return {
+      byKind,
+      msgs: kinds.reduce((a, k) => a + k.msgs, 0),
+      bytes: kinds.reduce((a, k) => a + k.bytes, 0),
+      connections: peer.connections,
+      entries: peer.heard + peer.directory,
+      heard: peer.heard,
+      directory: peer.directory,
+    }
+  })
+  const kindMean = (what: 'msgs' | 'bytes') =>
+    Object.fromEntries(
+      KINDS.map(([kind]) => [kind, round(mean(perPeer.map((p) => p.byKind[kind]?.[what] ?? 0)), 2)]),
+    )
+  const done = run.requests
+  return {
+    peers: run.size,
+    connections: round(mean(perPeer.map((p) => p.connections))),
+    connectionsMax: Math.max(0, ...perPeer.map((p) => p.connections)),
+    msgsPerS: round(mean(perPeer.map((p) => p.msgs)), 2),
+    msgsPerSMax: round(Math.max(0, ...perPeer.map((p) => p.msgs)), 2),
+    bytesPerS: round(mean(perPeer.map((p) => p.bytes)), 0),
+    entries: round(mean(perPeer.map((p) => p.entries))),
+    entriesMax: Math.max(0, ...perPeer.map((p) => p.entries)),
+    heard: round(mean(perPeer.map((p) => p.heard))),
+    directoryEntries: round(mean(perPeer.map((p) => p.directory))),
+    msgsPerSByKind: kindMean('msgs'),
+    bytesPerSByKind: kindMean('bytes'),
+    requestsOkPct: round((100 * done.filter((r) => r.ok).length) / Math.max(1, done.length)),
+    failedOverPct: round((100 * done.filter((r) => r.ok && r.tries > 1).length) / Math.max(1, done.length)),
+    findHops: round(mean(done.filter((r) => r.looked).map((r) => r.hops)), 2),
+    lookedPct: round((100 * done.filter((r) => r.looked).length) / Math.max(1, done.length)),
+    findMsP50: round(median(done.filter((r) => r.looked).map((r) => r.findMs * run.speedup)), 0),
+    newRunnerFoundS: run.newRunnerFoundSimMs === null ? null : round(run.newRunnerFoundSimMs / 1000),
+    deadRunnerDroppedS: run.deadRunnerDroppedSimMs === null ? null : round(run.deadRunnerDroppedSimMs / 1000),
+    rssMb: round(run.rssBytes / 2 ** 20, 0),
+    loopDelayP99Ms: round(run.loopDelayMs.p99, 0),
+  }
+}
+
+/** Least squares of y = a + b·x. */
+function leastSquares(points: { x: number; y: number }[]): { a: number; b: number } {
+  const mx = mean(points.map((p) => p.x))
+  const my = mean(points.map((p) => p.y))
+  const sxx = points.reduce((s, p) => s + (p.x - mx) ** 2, 0)
+  const b = sxx === 0 ? 0 : points.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0) / sxx
+  return { a: my - b * mx, b }
+}
+
+/** A per-peer figure at `n` peers from the measured sizes: fitted in log2(N), and, beside it, in N. */
+export function projected(sizes: SizeFigures[], pick: (s: SizeFigures) => number, n: number) {
+  const log = leastSquares(sizes.map((s) => ({ x: Math.log2(s.peers), y: pick(s) })))
+  const lin = leastSquares(sizes.map((s) => ({ x: s.peers, y: pick(s) })))
+  return { log: log.a + log.b * Math.log2(n), linear: lin.a + lin.b * n, ...log }
+}
+
+/** The headline per-peer figures: what a peer pays. */
+export const COSTS: [name: string, pick: (s: SizeFigures) => number][] = [
+  ['connections', (s) => s.connections],
+  ['msgs_per_s', (s) => s.msgsPerS],
+  ['bytes_per_s', (s) => s.bytesPerS],
+  ['entries', (s) => s.entries],
+]
+
+const cell = (x: number | null) => (x === null ? '-' : x)
+
+export function tableRow(s: SizeFigures): Record<string, string | number> {
+  return {
+    peers: s.peers,
+    source: 'measured',
+    'connections (per peer)': s.connections,
+    'connections max (per peer)': s.connectionsMax,
+    'messages (msg/s per peer)': s.msgsPerS,
+    'gossip (msg/s per peer)': s.msgsPerSByKind.gossip ?? 0,
+    'membership (msg/s per peer)': s.msgsPerSByKind.membership ?? 0,
+    'directory (msg/s per peer)': s.msgsPerSByKind.directory ?? 0,
+    'requests (msg/s per peer)': s.msgsPerSByKind.requests ?? 0,
+    'traffic (KB/s per peer)': round(s.bytesPerS / 1000, 2),
+    'entries (per peer)': s.entries,
+    'heartbeats held (per peer)': s.heard,
+    'directory entries (per peer)': s.directoryEntries,
+    'looked up (% of requests)': s.lookedPct,
+    'find hops (per look)': s.findHops,
+    'find time p50 (ms sim)': s.findMsP50,
+    'new runner found (s)': cell(s.newRunnerFoundS),
+    'dead runner dropped (s)': cell(s.deadRunnerDroppedS),
+    requests_ok_pct: s.requestsOkPct,
+    failed_over_pct: s.failedOverPct,
+    rss_mb: s.rssMb,
+    'loop delay p99 (ms real)': s.loopDelayP99Ms,
+  }
+}
+
+/** A row of the figures at `n` peers on paper (log fit), where the measured sizes allow a fit. */
+export function paperRow(sizes: SizeFigures[], n: number): Record<string, string | number> | null {
+  if (sizes.length < 2) return null
+  const at = (pick: (s: SizeFigures) => number) => round(Math.max(0, projected(sizes, pick, n).log), 2)
+  return {
+    peers: n,
+    source: 'on paper: a + b·log2 N fitted to the sizes measured',
+    'connections (per peer)': at((s) => s.connections),
+    'messages (msg/s per peer)': at((s) => s.msgsPerS),
+    'traffic (KB/s per peer)': round(at((s) => s.bytesPerS) / 1000, 2),
+    'entries (per peer)': at((s) => s.entries),
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * One run of the simulation at one size: the mesh starts and settles, then for a window of simulated
+ * time it lives under churn (10% of the peers leave and as many join per simulated hour) and a request
+ * load (every requester asks for a model every `requestEverySimMs`), while two probes run: a new runner
+ * joins and a requester far from it (not connected to it) waits until its plan names it; a runner is
+ * switched off and a requester waits until its plan no longer names it. Per peer (those there for the
+ * whole window): connections, messages and bytes by protocol, entries held about other peers.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { MODELS, SimMesh, sample } from './sim-mesh.ts'
+import type { Outcome, SimPeer } from './sim-peer.ts'
+import { addFlow, emptyFlow, type Flow } from './traffic-meter.ts'
+
+export interface SimRunInit {
+  size: number
+  speedup: number
+  /** Simulated time the mesh settles before the window. */
+  settleSimMs: number
+  /** Simulated time measured. */
+  windowSimMs: number
+  /** Each requester asks once per this much simulated time. */
+  requestEverySimMs: number
+  /** Share of peers leaving (and as many joining) per simulated hour. */
+  churnPerHour?: number
+}
+
+export interface PeerFigures {
+  connections: number
+  /** Peers whose heartbeats it holds. */
+  heard: number
+  /** Its directory's routing table and records. */
+  directory: number
+  /** Over the window, by protocol (the network's tag dropped from its own protocols). */
+  flows: Map<string, Flow>
+}
+
+export interface SimRunResult {
+  size: number
+  speedup: number
+  windowSimMs: number
+  /** Peers there for the whole window. */
+  steady: PeerFigures[]
+  requests: Outcome[]
+  churned: number
+  /** Simulated ms until a far requester's plan named a new runner; null if not within the wait. */
+  newRunnerFoundSimMs: number | null
+  /** Simulated ms until a requester's plan stopped naming a runner switched off; null if not within the wait. */
+  deadRunnerDroppedSimMs: number | null
+  rssBytes: number
+  /** The event loop's delay over the window, p50 and p99 (ms): how far behind the simulation ran. */
+  loopDelayMs: { p50: number; p99: number }
+}
+
+/** Whether `peer`'s plan for `model` names `agent` now. */
+async function names(peer: SimPeer, model: string, agent: string): Promise<boolean> {
+  const { order } = await peer
+    .plan(model, AbortSignal.timeout(10_000))
+    .catch(() => ({ order: [] as string[] }))
+  return order.includes(agent)
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Simulated ms until `holds()` (asked every simulated second), or null after `maxSimMs`. */
+async function waitUntil(
+  mesh: SimMesh,
+  holds: () => Promise<boolean>,
+  maxSimMs: number,
+): Promise<number | null> {
+  const start = performance.now()
+  while ((performance.now() - start) * mesh.speedup < maxSimMs) {
+    if (await holds()) return (performance.now() - start) * mesh.speedup
+    await sleep(mesh.real(1000))
+  }
+  return null
+}
+
+function snapshot(peer: SimPeer): Map<string, Flow> {
+  const copy = new Map<string, Flow>()
+  for (const [protocol, flow] of peer.meter.byProtocol) copy.set(protocol, { ...flow })
+  return copy
+}
+
+/** `after - before` per protocol, the network's tag taken out of its protocols' names. */
+function delta(after: Map<string, Flow>, before: Map<string, Flow>): Map<string, Flow> {
+  const out = new Map<string, Flow>()
+  for (const [protocol, flow] of after) {
+    const was = before.get(protocol) ?? emptyFlow()
+    const name = protocol.replace(/^\/ripple\/[0-9a-f]{16}\//, '/ripple/')
+    const sum = out.get(name) ?? emptyFlow()
+    addFlow(sum, {
+      msgsIn: flow.msgsIn - was.msgsIn,
+      msgsOut: flow.msgsOut - was.msgsOut,
+      bytesIn: flow.bytesIn - was.bytesIn,
+      bytesOut: flow.bytesOut - was.bytesOut,
+    })
+    out.set(name, sum)
+  }
+  return out
+}
+
+export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
+  const mesh = await SimMesh.start({ size: init.size, speedup: init.speedup })
+  const loop = monitorEventLoopDelay({ resolution: 20 })
+  try {
+    await sleep(mesh.real(init.settleSimMs))
+    loop.enable()
+    const before = new Map(mesh.peers.map((p) => [p, snapshot(p)]))
+    const connections = new Map<SimPeer, number[]>()
+    const sampleConnections = () => {
+      for (const p of mesh.peers) connections.set(p, [...(connections.get(p) ?? []), p.connections()])
+    }
+    const tryMs = mesh.real(2_000)
+    const requests: Promise<Outcome>[] = []
+    const load = setInterval(
+      () => {
+        // Each requester once per period, spread over it.
+        for (const p of sample(mesh.requesters(), Math.ceil(mesh.requesters().length / 10)))
+          requests.push(p.request(MODELS[Math.floor(Math.random() * MODELS.length)]!, tryMs))
+      },
+      mesh.real(init.requestEverySimMs / 10),
+    )
+    let churned = 0
+    const churnEveryMs = mesh.real(3_600_000 / ((init.churnPerHour ?? 0.1) * init.size))
+    const churn = setInterval(() => {
+      const leaving = sample(mesh.requesters(), 1)[0]
+      if (leaving === undefined) return
+      churned++
+      void mesh.leave(leaving).then(() => mesh.join())
+    }, churnEveryMs)
+    const sampler = setInterval(sampleConnections, mesh.real(10_000))
+    const windowEnd = performance.now() + mesh.real(init.windowSimMs)
+
+    // Probe 1: a new runner, and a requester it is not connected to.
+    const probeWait = init.windowSimMs / 3
+    const newcomer = await mesh.join([MODELS[0]])
+    const far = mesh.requesters().find((p) => p.node.libp2p.getConnections(newcomer.peerId).length === 0)
+    const newRunnerFoundSimMs =
+      far === undefined ? null : await waitUntil(mesh, () => names(far, MODELS[0], newcomer.agent), probeWait)
+    // Probe 2: a runner switched off, and a requester that named it.
+    const victim = mesh.runners(MODELS[1]).find((r) => r !== newcomer)
+    let asker: SimPeer | undefined
+    for (const p of sample(mesh.requesters(), 10))
+      if (asker === undefined && victim !== undefined && (await names(p, MODELS[1], victim.agent))) asker = p
+    let deadRunnerDroppedSimMs: number | null = null
+    if (victim !== undefined && asker !== undefined) {
+      await mesh.leave(victim)
+      deadRunnerDroppedSimMs = await waitUntil(
+        mesh,
+        async () => !(await names(asker, MODELS[1], victim.agent)),
+        probeWait,
+      )
+    }
+
+    await sleep(Math.max(0, windowEnd - performance.now()))
+    clearInterval(load)
+    clearInterval(churn)
+    clearInterval(sampler)
+    sampleConnections()
+    loop.disable()
+    const steady = await Promise.all(
+      mesh.peers
+        .filter((p) => before.has(p))
+        .map(async (p) => {
+          const samples = connections.get(p) ?? [p.connections()]
+          return {
+            connections: samples.reduce((a, b) => a + b, 0) / samples.length,
+            ...(await p.entries()),
+            flows: delta(snapshot(p), before.get(p)!),
+          }
+        }),
+    )
+    return {
+      size: init.size,
+      speedup: init.speedup,
+      windowSimMs: init.windowSimMs,
+      steady,
+      requests: await Promise.all(requests),
+      churned,
+      newRunnerFoundSimMs,
+      deadRunnerDroppedSimMs,
+      rssBytes: process.memoryUsage().rss,
+      loopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6 },
+    }
+  } finally {
+    await mesh.stop()
+  }
+}
