@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { SlotYield } from '../../interface/slot-yield.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { GenerateRequest } from '../generate.ts'
@@ -88,6 +89,10 @@ async function engineSlots(init: ParkedRunInit, signal: AbortSignal): Promise<En
   return (await response.json()) as EngineSlot[]
 }
 
+/** How long a resumed part looks for the engine's idle slot to restore into (25 x 20 ms). */
+const IDLE_TRIES = 25
+const IDLE_POLL_MS = 20
+
 /** Why a parked part's stream was left. */
 const PARKED = new Error('parked for a higher band')
 
@@ -159,10 +164,11 @@ export async function parkedRun(
       sent.push(...sentTokens(trace, saved, text))
       init.logger?.debug({ tokens: before.generatedTokens, saved: saved !== null }, 'generation parked')
       await init.yielding.resume(signal)
-      if (!(saved !== null && (await restore(init, file, signal))))
+      const missed = saved === null ? 'it could not be saved' : await restore(init, file, signal)
+      if (missed !== null)
         init.logger?.info(
-          { prompt_tokens: promptTokens, tokens: before.generatedTokens, file },
-          'parked generation resumes by re-running its prompt and the tokens it sent: its slot file is gone or unreadable',
+          { prompt_tokens: promptTokens, tokens: before.generatedTokens, file, why: missed },
+          `parked generation resumes by re-running its prompt and the tokens it sent: ${missed}`,
         )
     }
   } finally {
@@ -226,15 +232,24 @@ async function save(
   return slotFileTokens(await readFile(join(init.dir, file)).catch(() => Buffer.alloc(0)))
 }
 
-/** Restores the file into an idle slot, which the resumed prompt then finds by its prefix. */
-async function restore(init: ParkedRunInit, file: string, signal: AbortSignal): Promise<boolean> {
-  const idle = (await engineSlots(init, signal).catch(() => [])).find((s) => !s.is_processing)
-  if (idle === undefined) return false
+/**
+ * Restores the file into an idle slot, which the resumed prompt then finds by its prefix; null once
+ * restored, else why not.
+ */
+async function restore(init: ParkedRunInit, file: string, signal: AbortSignal): Promise<string | null> {
+  // The engine's own count lags the runner's: its slot may still be ending the last request.
+  let idle: EngineSlot | undefined
+  for (let tries = 0; idle === undefined && tries < IDLE_TRIES; tries++) {
+    if (tries > 0) await sleep(IDLE_POLL_MS, undefined, { signal })
+    idle = (await engineSlots(init, signal).catch(() => [])).find((s) => !s.is_processing)
+  }
+  if (idle === undefined) return 'no slot of the engine was idle'
   const response = await init.http
     .post(`/slots/${idle.id}?action=restore`, { filename: file }, signal)
     .catch(() => null)
-  await response?.json().catch(() => {})
-  return response?.ok === true
+  const said = (await response?.json().catch(() => null)) as { error?: { message?: string } } | null
+  if (response?.ok === true) return null
+  return `its slot file is gone or unreadable (${said?.error?.message ?? 'no answer'})`
 }
 
 /** A part left where it was parked: the text and tokens that went out. */
