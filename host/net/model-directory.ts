@@ -273,6 +273,9 @@ class DefaultModelDirectory implements ModelDirectory {
               .catch(() => {})
           }
         }
+        // A holder of the key holds the shard's every advert: the rest of the walk would only repeat it
+        // (kad-dht walks on to k providers, asking about every peer of a small mesh for each shard).
+        if (runners.length > 0) break
       }
     } catch (err) {
       if (!signal.aborted) this.#log('reading %c failed - %e', key, err)
