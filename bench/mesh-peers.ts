@@ -150,22 +150,19 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
     daemons.push(first.daemon)
     const roleOf = (i: number): Role => (i <= REQUESTERS ? 'requester' : 'bystander')
     const peers: Peer[] = [first]
-    // Joined a few at a time, each with an invite of its own (single use), as a team would.
+    // An invite of its own (single use) for each joiner, written one at a time by the first peer.
+    for (let n = 1; n < size; n++) {
+      const out = join(root, `invite-${n}.json`)
+      const made = await runRipple(['invite', 'create', '--data-dir', join(root, 'p0'), '--out', out])
+      if (made.code !== 0) throw new Error(`invite ${n} (exit ${made.code}): ${made.stderr}${made.stdout}`)
+    }
+    // Joined a few at a time, as a team would.
     for (let i = 1; i < size; i += 4) {
       const batch = Array.from({ length: Math.min(4, size - i) }, (_, k) => i + k)
       peers.push(
         ...(await Promise.all(
           batch.map(async (n) => {
             const invite = join(root, `invite-${n}.json`)
-            const made = await runRipple([
-              'invite',
-              'create',
-              '--data-dir',
-              join(root, 'p0'),
-              '--out',
-              invite,
-            ])
-            if (made.code !== 0) throw new Error(`invite: ${made.stderr}`)
             const peer = await startPeer(root, `p${n}`, roleOf(n), ['--join-file', invite])
             daemons.push(peer.daemon)
             return peer
