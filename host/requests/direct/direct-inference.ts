@@ -338,13 +338,8 @@ export class DirectInference {
       if (version === 2) {
         const { kind, model } = request
         const offer = { kind, model, ...digest }
-        await frames.write({
-          offer,
-          queue,
-          reads: LATER_EVENTS,
-          ...(call.whole && { whole: true }),
-          ...(call.priority && { priority: call.priority }),
-        })
+        const extra = { ...(call.whole && { whole: true }), priority: call.priority }
+        await frames.write({ offer, queue, reads: LATER_EVENTS, ...extra })
         phase = 'offered'
       } else {
         await frames.write({ request, queue })
