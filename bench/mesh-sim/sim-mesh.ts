@@ -30,13 +30,14 @@ export class SimMesh {
   readonly record: CapabilityRecord = new Map()
   readonly network: NetworkConfig
   readonly speedup: number
-  readonly #holdMs: number
+  /** How long a served request holds a slot (real ms). */
+  readonly holdMs: number
   #joined = 0
 
   private constructor(network: NetworkConfig, init: SimMeshInit) {
     this.network = network
     this.speedup = init.speedup
-    this.#holdMs = (init.holdSimMs ?? 5_000) / init.speedup
+    this.holdMs = (init.holdSimMs ?? 5_000) / init.speedup
   }
 
   /** The mainnet's timing on a network of its own (no mDNS, no relays: in-memory links). */
@@ -76,7 +77,7 @@ export class SimMesh {
       bootstrap: through,
       serves: runner,
       record: this.record,
-      holdMs: this.#holdMs,
+      holdMs: this.holdMs,
     })
     this.peers.push(peer)
     return peer

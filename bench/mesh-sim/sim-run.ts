@@ -110,7 +110,8 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
     const sampleConnections = () => {
       for (const p of mesh.peers) connections.set(p, [...(connections.get(p) ?? []), p.connections()])
     }
-    const tryMs = mesh.real(2_000)
+    // A runner has 2 s (simulated) to start answering, on top of the slot its answer holds.
+    const tryMs = mesh.real(2_000) + mesh.holdMs
     const requests: Promise<Outcome>[] = []
     const load = setInterval(
       () => {
