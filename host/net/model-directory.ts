@@ -10,6 +10,7 @@
  * before it is read, and such a peer never enters the routing table, so no query goes to it.
  */
 
+import { setMaxListeners } from 'node:events'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { EventTypes, type KadDHT, type KadDHTComponents, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { MemoryDatastore } from 'datastore-core'
@@ -223,6 +224,8 @@ class DefaultModelDirectory implements ModelDirectory {
       AbortSignal.timeout(this.#timings.findTimeoutMs),
       ...(options.signal ? [options.signal] : []),
     ])
+    // Up to MODEL_SHARDS walks at once listen on it, each on several paths: many, by design.
+    setMaxListeners(Number.POSITIVE_INFINITY, signal)
     const found = new Map<string, PeerId>()
     let hops = Number.POSITIVE_INFINITY
     let queries = 0
