@@ -20,6 +20,7 @@ import { agentOfPeerB64 } from '../../host/identity/peer-agent.ts'
 import type { AgentPort } from '../../host/interface/agent-port.ts'
 import type { ModelDirectoryPort } from '../../host/interface/model-directory.ts'
 import { silentLogger } from '../../host/log/logger.ts'
+import { TrafficMeter } from '../../host/metrics/traffic-meter.ts'
 import { createRippleNode, type RippleNode } from '../../host/net/create-node.ts'
 import { peerKeyFromSeed } from '../../host/net/peer-key.ts'
 import { libp2pAgentPort } from '../../host/node/agent-port.ts'
@@ -29,7 +30,6 @@ import { planRoute, type RoutePlanInput, type SentRequest } from '../../host/req
 import { discoverRunners } from '../../host/requests/direct/runner-discovery.ts'
 import type { NodeCapability } from '../../zomes-bindings/index.ts'
 import { type CapabilityRecord, simConductor } from './sim-conductor.ts'
-import { TrafficMeter } from './traffic-meter.ts'
 
 export const INFER_PROTOCOL = 'sim-infer/1.0.0'
 /** Requests a runner serves at once (an engine's parallel slots). */

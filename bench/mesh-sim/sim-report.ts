@@ -5,8 +5,9 @@
  * a cost growing as N would reach (a + b·N through the same points), so a reader sees which the
  * measurements follow.
  */
+
+import type { Flow } from '../../host/metrics/traffic-meter.ts'
 import type { SimRunResult } from './sim-run.ts'
-import type { Flow } from './traffic-meter.ts'
 
 /** Kinds of traffic, by protocol id. */
 const KINDS: [kind: string, test: (protocol: string) => boolean][] = [

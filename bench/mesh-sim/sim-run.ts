@@ -7,9 +7,9 @@
  * whole window): connections, messages and bytes by protocol, entries held about other peers.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { addFlow, emptyFlow, type Flow } from '../../host/metrics/traffic-meter.ts'
 import { MODELS, SimMesh, sample } from './sim-mesh.ts'
 import type { Outcome, SimPeer } from './sim-peer.ts'
-import { addFlow, emptyFlow, type Flow } from './traffic-meter.ts'
 
 export interface SimRunInit {
   size: number

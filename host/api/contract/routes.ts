@@ -169,15 +169,11 @@ const OpenApiReplySchema = z.looseObject({
 
 /** POST /api/session: a one-time login code (from the link `ripple up` prints). */
 export const SessionBodySchema = z.strictObject({ code: z.string().min(1).max(128) })
+const SessionReplySchema = z.object({ token: z.string() })
 
 export const routes = {
   /** Trades a one-time login code for the API token; the one route without the token. */
-  session: {
-    method: 'POST',
-    path: '/api/session',
-    body: SessionBodySchema,
-    reply: z.object({ token: z.string() }),
-  },
+  session: { method: 'POST', path: '/api/session', body: SessionBodySchema, reply: SessionReplySchema },
   /** What the caller signed in with (the token: an API key reaches /v1 and /mcp only). */
   whoAmI: { method: 'GET', path: '/api/session', reply: SessionViewSchema },
   /** This peer: its agent, network, release, backend, models, engine and how long it has run. */

@@ -4,6 +4,8 @@ export const ROUTE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   whoAmI: 'What the caller signed in with (the token: an API key reaches /v1 and /mcp only).',
   status: 'This peer: its agent, network, release, backend, models, engine and how long it has run.',
   openApi: 'This API described as OpenAPI 3.1, built from this contract (docs/reference/api.md renders it).',
+  peers:
+    'The peers this one knows (from the record and the news it hears, no connection to each), a page at a time, and the count of members.',
   usage: 'What this peer served and was served, from the leaves it signed, by member, key, model and hour.',
   callZome: "Any zome function of the contract; the body is checked against the function's input schema.",
   waitForRecord:
