@@ -123,7 +123,9 @@ async function contend(owner: Party, a: Party, b: Party) {
     loops(owner, 1, until),
   ])
   for (const d of [...swarm.done, ...capacity.done].filter((d) => d.text !== alone))
-    process.stderr.write(`not whole: ${JSON.stringify(d.text)} (${d.tokens})\nalone:     ${JSON.stringify(alone)}\n`)
+    process.stderr.write(
+      `not whole: ${JSON.stringify(d.text)} (${d.tokens})\nalone:     ${JSON.stringify(alone)}\n`,
+    )
   return {
     idleOwner: idleOwner.ttft,
     idleB: idleB.ttft,
