@@ -26,6 +26,7 @@ import { startLlamaServer } from './chat-paths.ts'
 import { startWith } from './conversation-affinity.ts'
 import { median, ratio, round, sleep } from './measure.ts'
 import type { BenchReport } from './report.ts'
+import { type Done, streamedAsk } from './streamed-ask.ts'
 
 const MODEL = { ...TINY_MODEL, blocks: 4, embedding: 256, heads: 4, feedForward: 512, name: 'bench share' }
 const SLOTS = 4
@@ -39,50 +40,11 @@ const CONTENDED_MS = 25_000
 /** Time for the parties' processes to start before a window opens. */
 const START_MS = 5_000
 
-interface Done {
-  ttftMs: number
-  tokens: number
-}
-
-type Client = OpenAI
-
-/**
- * One prompt for every loop: the generated model's weights are random, and its greedy answer to some
- * prompts decodes to no text at all (to "Agent b0: ...", say), which would time a whole answer as its
- * first token.
- */
-const PROMPT = `Agent: ${'a tool result '.repeat(12)}`
-
-/** One streamed request: its first-token time and the tokens it got; null when refused (429/503). */
-async function ask(client: Client): Promise<Done | null> {
-  const sentAt = performance.now()
-  try {
-    const stream = await client.chat.completions.create({
-      model: 'm',
-      messages: [{ role: 'user', content: PROMPT }],
-      max_tokens: MAX_TOKENS,
-      temperature: 0,
-      stream: true,
-      stream_options: { include_usage: true },
-    })
-    let firstAt: number | null = null
-    let tokens = 0
-    for await (const chunk of stream) {
-      if (firstAt === null && (chunk.choices[0]?.delta.content ?? '') !== '') firstAt = performance.now()
-      tokens = chunk.usage?.completion_tokens ?? tokens
-    }
-    // An answer with no text has no first token: left out of the first-token figures.
-    return { ttftMs: (firstAt ?? Number.NaN) - sentAt, tokens }
-  } catch {
-    return null
-  }
-}
-
 /**
  * `count` loops asking one after another from `fromMs` until `untilMs` (ms since the epoch), `max`
  * requests at most in all; what each got.
  */
-async function loops(client: Client, count: number, fromMs: number, untilMs: number, max: number) {
+async function loops(client: OpenAI, count: number, fromMs: number, untilMs: number, max: number) {
   const done: Done[] = []
   let refused = 0
   let asked = 0
@@ -90,7 +52,7 @@ async function loops(client: Client, count: number, fromMs: number, untilMs: num
   await Promise.all(
     Array.from({ length: count }, async () => {
       while (Date.now() < untilMs && asked++ < max) {
-        const got = await ask(client)
+        const got = await streamedAsk(client, MAX_TOKENS)
         if (got) done.push(got)
         else {
           refused += 1
@@ -149,7 +111,7 @@ if (process.argv[2] === 'loops' && process.argv[1] === fileURLToPath(import.meta
 /** The p50 of first-token times (answers without text have none). */
 const firstToken = (times: readonly number[]) => median(times.filter((t) => !Number.isNaN(t)))
 
-const tokensPerS = (done: readonly Done[], ms: number) =>
+const tokensPerS = (done: readonly Pick<Done, 'tokens'>[], ms: number) =>
   round(done.reduce((n, d) => n + d.tokens, 0) / (ms / 1000))
 
 /** How the runner gives its slots: RIPPLE_FAIR_TURNS on it and its held-back slots. */

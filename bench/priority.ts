@@ -20,6 +20,7 @@ import { startLlamaServer } from './chat-paths.ts'
 import { startWith } from './conversation-affinity.ts'
 import { median, ratio, round, sleep } from './measure.ts'
 import type { BenchReport } from './report.ts'
+import { type Done, streamedAsk } from './streamed-ask.ts'
 
 const MODEL = { ...TINY_MODEL, blocks: 4, embedding: 256, heads: 4, feedForward: 512, name: 'bench priority' }
 const SLOTS = 4
@@ -29,19 +30,10 @@ const CAPACITY_MS = Math.round(CONTENDED_MS * 0.6)
 const MAX_TOKENS = 32
 const IDLE_REQUESTS = 6
 const ENGINE_CONTEXT = 2048
-/** One prompt for every loop (the generated model's greedy answer to it has text from its first token). */
-const PROMPT = `Agent: ${'a tool result '.repeat(12)}`
-
 interface Party {
   url: string
   token: string
   band?: 'interactive' | 'agent' | 'batch'
-}
-
-interface Done {
-  ttftMs: number
-  tokens: number
-  text: string
 }
 
 function client(party: Party): OpenAI {
@@ -53,33 +45,6 @@ function client(party: Party): OpenAI {
   })
 }
 
-/** One streamed request: its first-token time, tokens and whole text; null when it failed. */
-async function ask(api: OpenAI): Promise<Done | null> {
-  const sentAt = performance.now()
-  try {
-    const stream = await api.chat.completions.create({
-      model: 'm',
-      messages: [{ role: 'user', content: PROMPT }],
-      max_tokens: MAX_TOKENS,
-      temperature: 0,
-      stream: true,
-      stream_options: { include_usage: true },
-    })
-    let firstAt: number | null = null
-    let tokens = 0
-    let text = ''
-    for await (const chunk of stream) {
-      const piece = chunk.choices[0]?.delta.content ?? ''
-      if (firstAt === null && piece !== '') firstAt = performance.now()
-      text += piece
-      tokens = chunk.usage?.completion_tokens ?? tokens
-    }
-    return { ttftMs: (firstAt ?? Number.NaN) - sentAt, tokens, text }
-  } catch {
-    return null
-  }
-}
-
 /** `count` loops of `party` asking one after another until `untilMs`; what each got. */
 async function loops(party: Party, count: number, untilMs: number, max = 1e9) {
   const api = client(party)
@@ -89,7 +54,7 @@ async function loops(party: Party, count: number, untilMs: number, max = 1e9) {
   await Promise.all(
     Array.from({ length: count }, async () => {
       while (Date.now() < untilMs && asked++ < max) {
-        const got = await ask(api)
+        const got = await streamedAsk(api, MAX_TOKENS)
         if (got) done.push(got)
         else {
           failed += 1

@@ -20,6 +20,7 @@ const NOT_BENCHMARKS = new Set([
   'chat-paths.ts',
   'lab-api.ts',
   'profile-requests.ts',
+  'streamed-ask.ts',
 ])
 
 function printTable(report: BenchReport): void {
