@@ -11,7 +11,7 @@
  */
 
 import { setMaxListeners } from 'node:events'
-import type { Libp2p, PeerId } from '@libp2p/interface'
+import { contentRoutingSymbol, type Libp2p, type PeerId, peerRoutingSymbol } from '@libp2p/interface'
 import { EventTypes, type KadDHT, type KadDHTComponents, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { MemoryDatastore } from 'datastore-core'
 import type { Key } from 'interface-datastore'
@@ -132,32 +132,45 @@ export interface DirectoryService {
   open(libp2p: Libp2p<{ directory: KadDHT }>): ModelDirectory
 }
 
+/**
+ * The directory answers only its own lookups. As libp2p's peer or content router it would also serve
+ * libp2p's random walk (which circuit relay's discovery runs, and which spins without a pause while a lone
+ * peer's queries end at once) and Helia's providers (every pinned block advertised to every member).
+ */
+function unrouted(dht: KadDHT): KadDHT {
+  Object.defineProperty(dht, peerRoutingSymbol, { value: undefined })
+  Object.defineProperty(dht, contentRoutingSymbol, { value: undefined })
+  return dht
+}
+
 export function directoryService(init: DirectoryInit): DirectoryService {
   const { timings } = init
   const scale = init.speedup ?? 1
   const store = new RecordStore()
   const factory = (components: KadDHTComponents) =>
-    kadDHT({
-      protocol: init.identity.protocol(DIRECTORY_PROTOCOL_SUFFIX),
-      // A member's LAN and loopback addresses are as good as any in a private mesh.
-      peerInfoMapper: passthroughMapper,
-      ...(init.server ? { clientMode: false } : {}),
-      // A lone first peer answers from its own records rather than waiting for a second.
-      allowQueryWithZeroPeers: true,
-      // Kademlia's own concurrency (js defaults to 10 peers at a time, on 10 disjoint paths): a lookup
-      // asks 3 peers a round, so it costs ~3 log N messages, and starting peers do not dial a mesh at once.
-      alpha: 3,
-      disjointPaths: 1,
-      querySelfInterval: 300_000 / scale,
-      initialQuerySelfInterval: 1_000 / scale,
-      providers: { provideValidity: timings.validityMs / 1000 },
-      reprovide: {
-        validity: timings.validityMs,
-        // Checked twice an advert's life; renewed once older than `readvertiseMs`.
-        interval: timings.readvertiseMs / 2,
-        threshold: Math.max(0, timings.validityMs - timings.readvertiseMs),
-      },
-    })(membersOnly(components, init.gate, store))
+    unrouted(
+      kadDHT({
+        protocol: init.identity.protocol(DIRECTORY_PROTOCOL_SUFFIX),
+        // A member's LAN and loopback addresses are as good as any in a private mesh.
+        peerInfoMapper: passthroughMapper,
+        ...(init.server ? { clientMode: false } : {}),
+        // A lone first peer answers from its own records rather than waiting for a second.
+        allowQueryWithZeroPeers: true,
+        // Kademlia's own concurrency (js defaults to 10 peers at a time, on 10 disjoint paths): a lookup
+        // asks 3 peers a round, so it costs ~3 log N messages, and starting peers do not dial a mesh at once.
+        alpha: 3,
+        disjointPaths: 1,
+        querySelfInterval: 300_000 / scale,
+        initialQuerySelfInterval: 1_000 / scale,
+        providers: { provideValidity: timings.validityMs / 1000 },
+        reprovide: {
+          validity: timings.validityMs,
+          // Checked twice an advert's life; renewed once older than `readvertiseMs`.
+          interval: timings.readvertiseMs / 2,
+          threshold: Math.max(0, timings.validityMs - timings.readvertiseMs),
+        },
+      })(membersOnly(components, init.gate, store)),
+    )
   return {
     factory,
     open: (libp2p) => new DefaultModelDirectory(libp2p, init.identity.tag, timings, store),
