@@ -27,7 +27,7 @@ beforeAll(async () => {
   await mkdir(models)
   daemon = await startRipple([
     ...['--data-dir', dataDir, '--models-dir', models, '--context-size', '256', '--threads', '1'],
-    ...['--keep-alive', '2s', '--api-port', '0', '--log-level', 'warn'],
+    ...['--keep-alive', '5s', '--api-port', '0', '--log-level', 'warn'],
   ])
   const { api_url: url } = JSON.parse(await readFile(join(dataDir, 'daemon.json'), 'utf8')) as {
     api_url: string
@@ -75,7 +75,7 @@ describe('models come and go on a running peer', { timeout: 60_000 }, () => {
   it('shows when the loaded model unloads, and unloads it once idle past --keep-alive', async () => {
     const model = (await listed()).models.find((m) => m.name === 'arrived')
     expect(model?.loaded).toBe(true)
-    expect(model!.unloads_at! - model!.idle_since!).toBe(2_000)
+    expect(model!.unloads_at! - model!.idle_since!).toBe(5_000)
     const text = (await runRipple(['models', 'ls', '--data-dir', dataDir])).stdout
     expect(text).toMatch(/arrived +yes \(idle \S+, unloads in \S+\)/)
     for (const deadline = Date.now() + 15_000; ; ) {
