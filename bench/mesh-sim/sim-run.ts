@@ -115,9 +115,11 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
     const requests: Promise<Outcome>[] = []
     const load = setInterval(
       () => {
-        // Each requester once per period, spread over it.
+        // Each requester once per period, spread over it, for a model some runner serves (in a small
+        // mesh a tenth of the peers do not cover every model).
+        const served = MODELS.filter((m) => mesh.runners(m).length > 0)
         for (const p of sample(mesh.requesters(), Math.ceil(mesh.requesters().length / 10)))
-          requests.push(p.request(MODELS[Math.floor(Math.random() * MODELS.length)]!, tryMs))
+          requests.push(p.request(served[Math.floor(Math.random() * served.length)]!, tryMs))
       },
       mesh.real(init.requestEverySimMs / 10),
     )
