@@ -135,7 +135,7 @@ export interface DirectoryService {
 /**
  * The directory answers only its own lookups. As libp2p's peer or content router it would also serve
  * libp2p's random walk (which circuit relay's discovery runs, and which spins without a pause while a lone
- * peer's queries end at once) and Helia's providers (every pinned block advertised to every member).
+ * peer's queries end at once) and anything else that asks libp2p to route.
  */
 function unrouted(dht: KadDHT): KadDHT {
   Object.defineProperty(dht, peerRoutingSymbol, { value: undefined })
