@@ -79,6 +79,7 @@ export default defineConfig({
           { text: 'CLI', link: '/reference/cli' },
           { text: 'Network file', link: '/reference/network-file' },
           { text: 'Metrics', link: '/reference/metrics' },
+          { text: 'Where records live', link: '/reference/record-scopes' },
         ],
       },
       {

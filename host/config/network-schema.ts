@@ -15,17 +15,28 @@ export const HeartbeatConfigSchema = z.object({
   offline_after_ms: z.number().int().min(200).max(86_400_000),
 })
 
-/**
- * How often every member signs its record of the requests it sent, whether it sent any or not (cover:
- * a bystander cannot tell who asked whom, README "The record"). Each slot costs each member two actions
- * that every peer stores; a request's record is signed by the end of its slot.
- */
+/** The mesh's record: how often cover is signed, and how many peers hold what grows with time. */
 export const RecordConfigSchema = z.object({
-  served_slot_ms: z.number().int().min(100).max(3_600_000),
+  /**
+   * How often every member signs its record of the requests it sent, whether it sent any or not (cover:
+   * a bystander cannot tell who asked whom, README "The record"). Each slot costs each member two
+   * actions that every peer stores; a request's record is signed by the end of its slot.
+   */
+  served_slot_ms: z.number().int().min(100).max(3_600_000).optional(),
+  /**
+   * How many peers are to hold each record that grows with time (batches, cover, tasks, artifact and
+   * memory records): the members closest to its hash (docs/record.md, "Where records live"). A mesh of
+   * this many members or fewer holds everything on every peer; membership, revocations and policies
+   * are on every peer at any size. Every member of a mesh names the same number. Default 8. Not yet
+   * applied: the embedded replicator still stores everything on every peer.
+   */
+  holders: z.number().int().min(1).max(1_000).optional(),
 })
 
 /** The served slot of a network file that names none. */
 export const DEFAULT_SERVED_SLOT_MS = 60_000
+/** The record holders of a network file that names none. */
+export const DEFAULT_RECORD_HOLDERS = 8
 
 export const Libp2pConfigSchema = z.object({
   listen: z.array(z.string()).min(1),

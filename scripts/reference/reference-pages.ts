@@ -1,5 +1,5 @@
 /**
- * Every file `npm run docs:reference` writes, by path, made from the code as it is now: the four
+ * Every file `npm run docs:reference` writes, by path, made from the code as it is now: the five
  * reference pages and the route descriptions the daemon's OpenAPI document carries.
  */
 import { openApiDocument } from '../../host/api/openapi/openapi-document.ts'
@@ -7,6 +7,7 @@ import { apiPage } from './api-page.ts'
 import { cliPage, cliProgram } from './cli-page.ts'
 import { metricsPage } from './metrics-page.ts'
 import { networkFilePage } from './network-file-page.ts'
+import { recordScopesPage } from './record-scopes-page.ts'
 import { routeDescriptions, routeDescriptionsModule } from './route-descriptions-module.ts'
 
 export const ROUTE_DESCRIPTIONS_FILE = 'host/api/openapi/route-descriptions.ts'
@@ -21,5 +22,6 @@ export async function referencePages(): Promise<Map<string, string>> {
     ['docs/reference/cli.md', cliPage(await cliProgram())],
     ['docs/reference/network-file.md', networkFilePage()],
     ['docs/reference/metrics.md', metricsPage()],
+    ['docs/reference/record-scopes.md', recordScopesPage()],
   ])
 }

@@ -14,13 +14,16 @@ describe('generated references', () => {
     expect(committed === pages.get(path), `${path} is stale: run \`npm run docs:reference\``).toBe(true)
   })
 
-  it('name every route, command, field and metric', () => {
+  it('name every route, command, field, metric and record type', () => {
     expect(pages.get('docs/reference/api.md')).toMatch(/## openApi\n\n`GET \/api\/openapi\.json`/)
     expect(pages.get('docs/reference/cli.md')).toMatch(/#### ripple models alias set\n/)
     expect(pages.get('docs/reference/network-file.md')).toMatch(
       /\| `offline_after_ms` \| `integer` \| yes \|/,
     )
     expect(pages.get('docs/reference/metrics.md')).toMatch(/\| `ripple_api_requests_total` \| counter \|/)
+    expect(pages.get('docs/reference/record-scopes.md')).toMatch(
+      /\| `resource_mesh` \| `ServedBatch` \| neighbourhood \|/,
+    )
   })
 
   it('leave nothing outside code that VitePress would read as markup', () => {

@@ -24,7 +24,7 @@ export interface Placement {
 
 const MEMBERSHIP: Placement = {
   scope: 'everywhere',
-  why: 'who is a member: every peer refuses the ops of whoever it names',
+  why: "who is a member: every peer checks every other's ops against it",
 }
 const ADMINS: Placement = {
   scope: 'everywhere',
