@@ -109,6 +109,18 @@ describe('op holders', () => {
     expect(isOpHolder(agentKey(1000), basisOf(3), all, 8)).toBe(false)
   })
 
+  it('spread the ops over the members: none holds twice its share of R/N', () => {
+    const all = members(100)
+    const held = new Map(all.map((a) => [a, 0]))
+    const ops = 2_000
+    for (let op = 0; op < ops; op++)
+      for (const h of opHolders(basisOf(op), all, 8)) held.set(h, held.get(h)! + 1)
+    const fair = (ops * 8) / all.length
+    expect(Math.max(...held.values())).toBeLessThan(2 * fair)
+    // Every member holds some: no one is left out of every neighbourhood.
+    expect(Math.min(...held.values())).toBeGreaterThan(0)
+  })
+
   it('change minimally when a member leaves or joins', () => {
     const all = members(30)
     for (let op = 0; op < 20; op++) {
