@@ -1,9 +1,11 @@
 /**
  * How many connections a peer holds, whatever the mesh's size. libp2p's connection manager closes the
- * least valued past `max`; peer exchange and discovery dial only while the peer has fewer than its
- * neighbour target of verified peers, half the cap, so the other half is room for the peers that dial
- * it, the directory's closest peers and runners dialled for a request. A team's mesh (up to ~30 peers)
- * stays below the target, so every peer there still connects to every other. Pure.
+ * least valued past `max` and refuses inbound connections at it; peer exchange and discovery dial only
+ * while the peer has fewer than its neighbour target of verified peers, a quarter of the cap. In a large
+ * mesh a peer is also dialled by about as many as it dials (~2 x target held), so a quarter leaves the
+ * other half of the cap for what must still get in: a requester dialling a runner on demand, the
+ * directory's closest peers. (Half the cap filled it at a thousand peers: every runner then refused the
+ * requesters.) A team's mesh of up to target + 1 peers (17 by default) stays fully connected. Pure.
  */
 
 /** The network file's `libp2p.max_connections` when it names none. */
@@ -14,14 +16,76 @@ export interface ConnectionBudget {
   max: number
   /** Verified peers this peer dials for itself, and keeps alive. */
   neighbours: number
+  /**
+   * Connections held past which the trimmer closes idle ones (three quarters of the cap): the last
+   * quarter stays free for inbound connections, which libp2p refuses at the cap.
+   */
+  trimAbove: number
 }
 
 export function connectionBudget(maxConnections = DEFAULT_MAX_CONNECTIONS): ConnectionBudget {
   const max = Math.max(2, Math.floor(maxConnections))
-  return { max, neighbours: Math.max(1, Math.floor(max / 2)) }
+  return {
+    max,
+    neighbours: Math.max(1, Math.floor(max / 4)),
+    trimAbove: Math.max(1, Math.floor((max * 3) / 4)),
+  }
 }
 
 /** Whether a peer with `verified` peers dials more (peer exchange, mDNS reports). */
 export function wantsNeighbours(verified: number, budget: ConnectionBudget): boolean {
   return verified < budget.neighbours
+}
+
+/** A connected peer as the trimmer sees it. */
+export interface HeldPeer {
+  id: string
+  /** Its connections (a pair that dialled each other at once holds two). */
+  connections: number
+  /** Every connection to it was dialled by this peer. */
+  outbound: boolean
+  /** Tagged in the peer store: a kept neighbour, an explicit peer, a relay or a peer holding a reservation. */
+  kept: boolean
+  /** A stream of real work is open on it (a request, a directory query), not only gossip and pings. */
+  busy: boolean
+  /** When it was last of use: its newest connection opened, or a request with it ended (ms, as `now`). */
+  activeAt: number
+}
+
+export interface TrimTimes {
+  /** A peer used this recently stays (a runner dialled for a request not yet sent). */
+  graceMs: number
+  /** A peer unused this long is closed, wherever the line is (a runner dialled for a request). */
+  idleMs: number
+}
+
+/**
+ * The peers to disconnect. Only connections this peer dialled for itself and did not keep (a runner
+ * dialled for a request, a directory query's peer), never a busy one: those unused for `idleMs`
+ * always, so requesters do not pile up on runners (the runner's inbound is refused at its cap); and
+ * past `trimAbove`, those unused for `graceMs`, most recently used first, as libp2p's own pruner orders them.
+ * Inbound connections are the dialler's to close: closing another peer's kept neighbour would only
+ * have it redial. (libp2p's pruner closes nothing that carries a gossipsub stream, and every
+ * connection between members does, so past the cap it would never close one.)
+ */
+export function peersToTrim(
+  held: readonly HeldPeer[],
+  budget: ConnectionBudget,
+  now: number,
+  times: TrimTimes,
+): string[] {
+  const closable = held
+    .filter((p) => p.outbound && !p.kept && !p.busy && now - p.activeAt >= times.graceMs)
+    .sort((a, b) => b.activeAt - a.activeAt)
+  const idle = closable.filter((p) => now - p.activeAt >= times.idleMs)
+  let excess = held.reduce((sum, p) => sum + p.connections, 0) - budget.trimAbove
+  excess -= idle.reduce((sum, p) => sum + p.connections, 0)
+  const trimmed = idle.map((p) => p.id)
+  for (const peer of closable) {
+    if (excess <= 0) break
+    if (now - peer.activeAt >= times.idleMs) continue
+    trimmed.push(peer.id)
+    excess -= peer.connections
+  }
+  return trimmed
 }

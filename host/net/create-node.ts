@@ -25,6 +25,7 @@ import { agentOfPeerB64 } from '../identity/peer-agent.ts'
 import type { ReleaseStatement } from '../interface/release.ts'
 import type { Logger } from '../log/logger.ts'
 import { connectionBudget, DEFAULT_MAX_CONNECTIONS, wantsNeighbours } from './connection-budget.ts'
+import { type ConnectionTrimmer, startConnectionTrimmer } from './connection-trimmer.ts'
 import { type DirectUpgrade, startDirectUpgrade } from './direct-upgrade.ts'
 import { allowNetworkTopics, gossipOptions } from './gossip-options.ts'
 import { mdnsDiscovery } from './mdns-discovery.ts'
@@ -323,6 +324,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   const explicitPeers = [...config.bootstrap, ...(init.peers ?? [])]
   let dialer: PeerDialer | undefined
   let exchange: PeerExchange | undefined
+  let trimmer: ConnectionTrimmer | undefined
 
   const node: RippleNode = {
     libp2p,
@@ -357,12 +359,19 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
         discovery,
         wanted: () => wantsNeighbours(peers.list().length, budget),
       })
+      trimmer = startConnectionTrimmer(libp2p, {
+        budget,
+        rpc,
+        intervalMs: 10_000 / speedup,
+        times: { graceMs: 10_000 / speedup, idleMs: 60_000 / speedup },
+      })
       if (reservations > 0) upgrade = startDirectUpgrade(libp2p, peers)
     },
     async stop() {
       if (dialer === undefined) return
       dialer.stop()
       dialer = undefined
+      trimmer?.stop()
       await exchange?.stop()
       exchange = undefined
       upgrade?.stop()

@@ -21,6 +21,8 @@ export interface PeerDialerInit {
 /** First retry delay after a failed dial of an explicit peer; doubles up to RETRY_MAX_MS. */
 const RETRY_MIN_MS = 250
 const RETRY_MAX_MS = 5_000
+/** The peer store tag of an explicit peer. */
+export const EXPLICIT_PEER_TAG = 'ripple-explicit-peer'
 /** How long the higher PeerId of a pair leaves the dial to the lower one. */
 const TIE_BREAK_MS = 2_000
 
@@ -71,6 +73,10 @@ export function startPeerDialer(libp2p: Libp2p, init: PeerDialerInit): PeerDiale
         }
       }
       if (peer !== undefined && isConnected(peer)) {
+        // Tagged so the connection trimmer never closes it (tags are what libp2p values a peer by).
+        await libp2p.peerStore
+          .merge(peer, { tags: { [EXPLICIT_PEER_TAG]: { value: 1 } } })
+          .catch((err: Error) => log('could not tag %p - %e', peer, err))
         const since = Date.now()
         await disconnected(peer)
         // A connection that lasted resets the backoff; one dropped at once (say, a failed

@@ -26,6 +26,7 @@ import {
 import { framedStream } from './framed-stream.ts'
 import type { MemberGate } from './member-gate.ts'
 import type { NetworkIdentity } from './network-identity.ts'
+import { PeerActivity } from './peer-activity.ts'
 import { LIMITED_OK, type PeerBook } from './peer-book.ts'
 import { versionRefusal } from './protocol-versions.ts'
 
@@ -78,6 +79,10 @@ export interface RequestResponseInit {
 export interface StoppableRequestResponse extends RequestResponse {
   /** Drops the idle streams; handlers stay registered, so the node can start again. */
   stop(): void
+  /** Now while a request with `peer` is in flight, else when the last ended (undefined: never). */
+  lastActiveAt(peer: PeerId): number | undefined
+  /** Whether streams of `protocol` are this service's (kept open between requests: idle, not work). */
+  carries(protocol: string): boolean
 }
 
 const STATUS_OK = 0
@@ -97,6 +102,9 @@ interface Channel {
 
 class DefaultRequestResponse implements StoppableRequestResponse {
   readonly #idle = new Map<string, Channel[]>()
+  readonly #activity = new PeerActivity()
+  /** Protocols handled or asked on (suffixes): a handful, never per peer. */
+  readonly #suffixes = new Set<string>()
   readonly #timeoutMs: number
   readonly #usable: (connection: Connection) => boolean
   readonly #versions: Pick<MeshVersions, 'of'> | undefined
@@ -124,6 +132,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
   }
 
   async handle(protocolSuffix: string, handler: RequestHandler, options: HandleOptions = {}): Promise<void> {
+    this.#suffixes.add(protocolSuffix)
     const admits = options.openToNetwork === true ? null : protocolSuffix
     await this.#libp2p.handle(
       this.#identity.protocol(protocolSuffix),
@@ -142,6 +151,30 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     request: Uint8Array,
     options: RequestOptions = {},
   ): Promise<Uint8Array> {
+    const done = this.#activity.begin(peer)
+    try {
+      return await this.#request(peer, protocolSuffix, request, options)
+    } finally {
+      done()
+    }
+  }
+
+  lastActiveAt(peer: PeerId): number | undefined {
+    return this.#activity.lastActiveAt(peer)
+  }
+
+  carries(protocol: string): boolean {
+    const prefix = this.#identity.protocol('')
+    return protocol.startsWith(prefix) && this.#suffixes.has(protocol.slice(prefix.length))
+  }
+
+  async #request(
+    peer: PeerId,
+    protocolSuffix: string,
+    request: Uint8Array,
+    options: RequestOptions = {},
+  ): Promise<Uint8Array> {
+    this.#suffixes.add(protocolSuffix)
     checkSize(request)
     // Asked of members only, as it is answered: a request carries content (a signal, a memory page).
     if (options.openToNetwork !== true) {
@@ -281,6 +314,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
           await stream.close()
           return
         }
+        const done = this.#activity.begin(peer)
         try {
           const body = await handler(request, peer)
           checkSize(body)
@@ -288,6 +322,8 @@ class DefaultRequestResponse implements StoppableRequestResponse {
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err)
           await lp.write(response(STATUS_HANDLER_ERROR, new TextEncoder().encode(message)))
+        } finally {
+          done()
         }
       }
     } catch (err) {
@@ -306,6 +342,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
   readonly #onPeerDisconnect = (evt: CustomEvent<PeerId>) => {
     const prefix = `${evt.detail}\n`
     for (const key of this.#idle.keys()) if (key.startsWith(prefix)) this.#idle.delete(key)
+    this.#activity.forget(evt.detail)
   }
 }
 

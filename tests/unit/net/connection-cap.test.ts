@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RippleNode } from '../../../host/net/create-node.ts'
+import { EXPLICIT_PEER_TAG } from '../../../host/net/peer-dialer.ts'
 import { memoryNode, withMaxConnections } from './memory-fixtures.ts'
 import { stopAll, testNetwork, waitFor } from './net-fixtures.ts'
 
@@ -40,8 +41,8 @@ describe('bounded connections', () => {
   })
 
   it('a mesh no larger than the neighbour target is fully connected, as a team mesh is at the default cap', async () => {
-    // Cap 14: a target of 7 neighbours, so 8 peers (7 others each) all meet.
-    nodes.push(...(await mesh(8, 14)))
+    // Cap 28: a target of 7 neighbours, so 8 peers (7 others each) all meet.
+    nodes.push(...(await mesh(8, 28)))
     await waitFor(
       'every peer to verify every other',
       () => nodes.every((n) => n.peers.list().length === 7),
@@ -52,8 +53,9 @@ describe('bounded connections', () => {
     await waitFor('every other peer to hear it', () => heard.filter((h) => h > 0).length === 7)
   }, 90_000)
 
-  it('24 peers with a cap of 16 hold 16 connections at most, and gossip still reaches them all', async () => {
-    nodes.push(...(await mesh(24, 16)))
+  it('40 peers with a cap of 32 hold 32 connections at most, and gossip still reaches them all', async () => {
+    // The lowest cap a network file takes: 8 kept neighbours, and the directory's 20 closest peers.
+    nodes.push(...(await mesh(40, 32)))
     await waitFor(
       'every peer to reach its neighbour target',
       () => nodes.every((n) => n.peers.list().length >= 4),
@@ -66,11 +68,36 @@ describe('bounded connections', () => {
       await new Promise((resolve) => setTimeout(resolve, 500))
     }
     const held = nodes.map((_, i) => Math.min(...samples.map((s) => s[i]!)))
-    expect(Math.max(...held)).toBeLessThanOrEqual(16)
+    expect(Math.max(...held)).toBeLessThanOrEqual(32)
     // Not every peer with every other: the target stopped the dialling.
-    expect(Math.min(...held)).toBeLessThan(23)
+    expect(Math.min(...held)).toBeLessThan(39)
     const heard = inboxes(nodes)
     await nodes[0]!.pubsub.publish('signals', new Uint8Array([1]))
-    await waitFor('all 23 others to hear it', () => heard.filter((h) => h > 0).length === 23, 30_000)
+    await waitFor('all 39 others to hear it', () => heard.filter((h) => h > 0).length === 39, 30_000)
   }, 180_000)
+
+  it('a peer closes the connections it dialled and no longer uses, never a kept or busy one', async () => {
+    // Cap 4: one kept neighbour (so a peer connected to the hub alone is content and stops asking it
+    // for peers), trimmed past 3. The directory keeps its 20 closest connected, so the hub dials 25 to
+    // have some of neither. Clock 10x: looked at every second, a second's grace.
+    const network = withMaxConnections(testNetwork(), 4)
+    const others = await Promise.all(Array.from({ length: 25 }, () => memoryNode({ network, speedup: 10 })))
+    const hub = await memoryNode({ network, speedup: 10 })
+    nodes.push(...others, hub)
+    const dropped = new Set<string>()
+    hub.libp2p.addEventListener('peer:disconnect', (evt) => dropped.add(evt.detail.toString()))
+    const [explicit, busy] = others as [RippleNode, RippleNode]
+    // An explicit peer carries the dialer's tag; a busy one is answering a request for 20 s.
+    await hub.libp2p.peerStore.merge(explicit.peerId, { tags: { [EXPLICIT_PEER_TAG]: { value: 1 } } })
+    await busy.rpc.handle('slow/1.0.0', async (req) => {
+      await new Promise((resolve) => setTimeout(resolve, 20_000))
+      return req
+    })
+    for (const other of others) await hub.libp2p.dial(other.multiaddrs())
+    const slow = hub.rpc.request(busy.peerId, 'slow/1.0.0', new Uint8Array([1]), { timeoutMs: 30_000 })
+    await waitFor('the hub to close some', () => dropped.size >= 3, 30_000)
+    expect(await slow).toEqual(new Uint8Array([1]))
+    expect(dropped.has(explicit.peerId.toString())).toBe(false)
+    expect(dropped.has(busy.peerId.toString())).toBe(false)
+  }, 120_000)
 })

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import {
   connectionBudget,
   DEFAULT_MAX_CONNECTIONS,
+  type HeldPeer,
+  peersToTrim,
   wantsNeighbours,
 } from '../../../host/net/connection-budget.ts'
 import { MODEL_SHARDS, modelShardKey, shardOf, shardRounds } from '../../../host/net/model-keys.ts'
@@ -15,24 +17,70 @@ import {
 
 describe('connection budget', () => {
   it.each([
-    // max_connections, cap, neighbour target
-    [undefined, 64, 32],
-    [64, 64, 32],
-    [100, 100, 50],
-    [8, 8, 4],
-    [3, 3, 1],
-    [1, 2, 1],
-  ])('max_connections %s: cap %i, neighbours %i', (max, cap, neighbours) => {
-    expect(connectionBudget(max)).toEqual({ max: cap, neighbours })
+    // max_connections, cap, neighbour target, trim line
+    [undefined, 64, 16, 48],
+    [64, 64, 16, 48],
+    [100, 100, 25, 75],
+    [8, 8, 2, 6],
+    [3, 3, 1, 2],
+    [1, 2, 1, 1],
+  ])('max_connections %s: cap %i, neighbours %i, trimmed past %i', (max, cap, neighbours, trimAbove) => {
+    expect(connectionBudget(max)).toEqual({ max: cap, neighbours, trimAbove })
   })
 
-  it('keeps a team of 30 fully connected and a thousand at the target', () => {
+  it('keeps a team of 17 fully connected and a thousand at the target', () => {
     const budget = connectionBudget(DEFAULT_MAX_CONNECTIONS)
-    // A peer of a 30-peer mesh has 29 others: it still dials the last of them.
-    expect(wantsNeighbours(28, budget)).toBe(true)
-    expect(wantsNeighbours(31, budget)).toBe(true)
-    expect(wantsNeighbours(32, budget)).toBe(false)
+    // A peer of a 17-peer mesh has 16 others: it still dials the last of them.
+    expect(wantsNeighbours(15, budget)).toBe(true)
+    expect(wantsNeighbours(16, budget)).toBe(false)
     expect(wantsNeighbours(999, budget)).toBe(false)
+  })
+})
+
+describe('connection trim', () => {
+  const budget = connectionBudget(8) // trimmed past 6
+  const now = 100_000
+  const peer = (id: string, over: Partial<HeldPeer> = {}): HeldPeer => ({
+    id,
+    connections: 1,
+    outbound: true,
+    kept: false,
+    busy: false,
+    activeAt: now - 30_000,
+    ...over,
+  })
+  const peers = (n: number, over: Partial<HeldPeer> = {}) =>
+    Array.from({ length: n }, (_, i) => peer(`p${i}`, { activeAt: now - 30_000 + i, ...over }))
+
+  it.each<[string, HeldPeer[], string[]]>([
+    ['at the line: nothing', peers(6), []],
+    ['past it: the newest first', peers(8), ['p7', 'p6']],
+    [
+      'kept and busy peers stay',
+      [...peers(6), peer('k', { kept: true, activeAt: now }), peer('b', { busy: true, activeAt: now })],
+      ['p5', 'p4'],
+    ],
+    [
+      'one this young stays (a runner dialled for a request)',
+      [...peers(6), peer('new', { activeAt: now - 5_000 })],
+      ['p5'],
+    ],
+    [
+      'a peer with two connections counts twice',
+      [...peers(5), peer('two', { connections: 2, activeAt: now - 20_000 })],
+      ['two'],
+    ],
+    ['nothing closable: nothing', peers(9, { kept: true }), []],
+    ["inbound peers are the dialler's to close", peers(9, { outbound: false }), []],
+    [
+      'one of mine idle past a minute goes below the line too',
+      [...peers(3), peer('old', { activeAt: now - 70_000 })],
+      ['old'],
+    ],
+    ['idle ones count toward the excess', [...peers(6), peer('old', { activeAt: now - 70_000 })], ['old']],
+    ['a busy old one stays', [...peers(3), peer('old', { busy: true, activeAt: now - 70_000 })], []],
+  ])('%s', (_name, held, trimmed) => {
+    expect(peersToTrim(held, budget, now, { graceMs: 10_000, idleMs: 60_000 })).toEqual(trimmed)
   })
 })
 

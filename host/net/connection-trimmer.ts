@@ -1,0 +1,94 @@
+/**
+ * Closes the connections a peer dialled for itself and no longer uses (connection-budget.ts's
+ * `peersToTrim`): every `intervalMs` it hangs up on the peers named. Closing every connection to a peer
+ * (never one of two) lets gossipsub see the peer leave, as on any disconnect. In a team's mesh every
+ * peer is a kept neighbour, so nothing is closed there.
+ */
+import type { Connection, Libp2p } from '@libp2p/interface'
+import { type ConnectionBudget, type HeldPeer, peersToTrim, type TrimTimes } from './connection-budget.ts'
+import { EXPLICIT_PEER_TAG } from './peer-dialer.ts'
+import type { StoppableRequestResponse } from './request-response.ts'
+
+/**
+ * Peer store tags that keep a connection: a kept neighbour or explicit peer (keep-alive, peer-dialer's),
+ * a relay this peer reserved with (`keep-alive-circuit-relay`), a peer holding a reservation here. Not
+ * kad-dht's `kad-peer`: its routing table needs no open connection.
+ */
+const KEEPING_TAGS = [/^keep-alive/, /^circuit-relay-source$/, new RegExp(`^${EXPLICIT_PEER_TAG}$`)]
+/** Streams every member connection carries at rest: an open one of these is no work in progress. */
+const IDLE_PROTOCOLS = [/^\/meshsub\//, /^\/floodsub\//, /^\/ipfs\/id\//, /^\/ipfs\/ping\//]
+
+export interface ConnectionTrimmerInit {
+  budget: ConnectionBudget
+  /** Request-response: when each peer was last of use, and which open streams are its idle ones. */
+  rpc: Pick<StoppableRequestResponse, 'lastActiveAt' | 'carries'>
+  /** How often held connections are looked at; default 10 s. */
+  intervalMs?: number
+  /** TrimTimes: default 10 s of grace, 60 s before an idle connection is closed. */
+  times?: TrimTimes
+}
+
+export interface ConnectionTrimmer {
+  stop(): void
+}
+
+export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerInit): ConnectionTrimmer {
+  const { budget, rpc } = init
+  // Streams of work (a directory query, an answer streaming); request-response's are kept open for reuse.
+  const busy = (connection: Connection) =>
+    connection.streams.some(
+      (s) =>
+        s.protocol !== undefined &&
+        !rpc.carries(s.protocol) &&
+        !IDLE_PROTOCOLS.some((p) => p.test(s.protocol!)),
+    )
+  const intervalMs = init.intervalMs ?? 10_000
+  const times = init.times ?? { graceMs: 10_000, idleMs: 60_000 }
+  const log = libp2p.logger.forComponent('ripple:trimmer')
+  let running = false
+
+  const held = async (): Promise<HeldPeer[]> => {
+    const byPeer = new Map<string, Connection[]>()
+    for (const c of libp2p.getConnections()) {
+      const key = c.remotePeer.toString()
+      byPeer.set(key, [...(byPeer.get(key) ?? []), c])
+    }
+    return Promise.all(
+      [...byPeer.values()].map(async (connections) => {
+        const peer = connections[0]!.remotePeer
+        const stored = await libp2p.peerStore.get(peer).catch(() => undefined)
+        return {
+          id: peer.toString(),
+          connections: connections.length,
+          outbound: connections.every((c) => c.direction === 'outbound'),
+          kept: [...(stored?.tags.keys() ?? [])].some((tag) => KEEPING_TAGS.some((t) => t.test(tag))),
+          busy: connections.some(busy),
+          activeAt: Math.max(rpc.lastActiveAt(peer) ?? 0, ...connections.map((c) => c.timeline.open)),
+        }
+      }),
+    )
+  }
+
+  const trim = async () => {
+    if (running) return
+    running = true
+    try {
+      const byId = new Map(libp2p.getConnections().map((c) => [c.remotePeer.toString(), c.remotePeer]))
+      for (const id of peersToTrim(await held(), budget, Date.now(), times)) {
+        const peer = byId.get(id)
+        if (peer === undefined) continue
+        log('closing the unused connection to %p', peer)
+        await libp2p.hangUp(peer).catch((err: Error) => log('could not hang up on %p - %e', peer, err))
+      }
+    } finally {
+      running = false
+    }
+  }
+
+  const timer = setInterval(() => void trim(), intervalMs)
+  return {
+    stop() {
+      clearInterval(timer)
+    },
+  }
+}
