@@ -25,19 +25,17 @@ import type { Action } from '@holochain/client'
 import { decodeMsgpack } from '../../../identity/canonical.ts'
 import { encodeHashB64, hashContent, hashesEqual } from '../../../identity/hash.ts'
 import { verifyAgentSignature } from '../../../identity/keystore.ts'
-import { TooDeepError } from '../../../interface/nesting-depth.ts'
 import type { Logger } from '../../../log/logger.ts'
 import { nowMicros } from '../../../runtime/clock.ts'
 import type { ChainStore, StoredAction, StoredEntry } from '../../../storage/chain-store.ts'
-import { actionSeq, entryHashOfKind, prevActionOf, toCommitItem, toStoredAction } from '../action.ts'
+import { actionSeq, prevActionOf, toCommitItem, toStoredAction } from '../action.ts'
 import type { Cell } from '../cell.ts'
 import { checkActionPayload, checkChainAction } from '../chain-verify.ts'
-import { UnknownTypeError } from '../errors.ts'
 import { ActionTypes } from '../hc-enums.ts'
 import { inviteIdOf } from '../validation/membrane-proof.ts'
 import { storeRecords } from '../validation/record-rules.ts'
-import { InvalidEntryError, UnresolvedDependenciesError } from '../validation/validator.ts'
 import type { LegacySeals } from './legacy-seals.ts'
+import { entryOf, judgeByRules, type RulesVerdict } from './op-checks.ts'
 import type { OpBatch, WireOp } from './op-wire.ts'
 import { type PendingOp, PendingOps } from './pending-ops.ts'
 import { RevocationList, revocationWritten } from './revocations.ts'
@@ -242,20 +240,16 @@ export class OpIngest {
     const item = toCommitItem(action, row, entry)
     const payload = checkActionPayload(action, { entry, link: item.link ?? null })
     if (payload !== null) return this.#reject(sender, cell, hash, 'sys.entry', payload)
+    let verdict: RulesVerdict
     try {
-      cell.checkForeignAction(action, entry)
+      verdict = judgeByRules(cell, action, entry)
     } catch (err) {
-      if (err instanceof UnresolvedDependenciesError)
-        return this.#hold(cell, author, seq, { op, sender }, result)
-      if (err instanceof InvalidEntryError) return this.#reject(author, cell, hash, err.rule, err.detail)
-      if (err instanceof UnknownTypeError)
-        return this.#reject(author, cell, hash, 'sys.entry_type', err.message)
-      // Signed by its author: no rules could read it (serde_json stops at 128 levels too).
-      if (err instanceof TooDeepError) return this.#reject(author, cell, hash, 'sys.entry', err.message)
       // A trap in the rules is our failure, not proof against the author: drop the op, keep the peer.
       this.#logger.error({ err, action: encodeHashB64(hash) }, 'validating a received op failed')
       return 'ignored'
     }
+    if (verdict.kind === 'waits') return this.#hold(cell, author, seq, { op, sender }, result)
+    if (verdict.kind === 'invalid') return this.#reject(author, cell, hash, verdict.rule, verdict.reason)
     this.#store.appendToChain(cell.dnaHash, author, head?.hash ?? null, [item])
     result.stored.push(row)
     this.noteRevocation(cell, action, entry)
@@ -376,12 +370,4 @@ export class OpIngest {
     )
     return 'rejected'
   }
-}
-
-/** The entry a Create/Update wrote, as it would be stored (its hash from its own bytes). */
-function entryOf(action: Action, bytes: Uint8Array | null): StoredEntry | null {
-  if (bytes === null || (action.type !== ActionTypes.Create && action.type !== ActionTypes.Update))
-    return null
-  const kind = action.entry_type === 'Agent' ? 'Agent' : 'App'
-  return { hash: entryHashOfKind(kind, bytes), kind, bytes }
 }
