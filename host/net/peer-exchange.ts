@@ -10,8 +10,9 @@
  * target (connection-budget.ts): a team's mesh is fully connected, a thousand peers are not. Its kept
  * neighbours (the first `neighbours` verified) are tagged keep-alive in the peer store: libp2p redials
  * them when a connection drops (a relay's limit cut it, say) and, with the store kept in the data dir,
- * at the next start; it drops the tag itself once its redials fail. Other connections (peers that
- * dialled this one, runners dialled for a request) are left to the connection manager to prune.
+ * at the next start; it drops the tag itself once its redials fail, and this peer drops it when the
+ * neighbour comes back after its place was taken. Other connections (peers that dialled this one,
+ * runners dialled for a request) are left to the connection trimmer.
  */
 import { KEEP_ALIVE, type Libp2p, type PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -148,6 +149,19 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
         libp2p.peerStore
           .merge(peer, { tags: { [KEEP_ALIVE]: { value: 1, ttl: KEEP_ALIVE_TTL_MS } } })
           .catch((err: Error) => log('could not tag %p keep-alive - %e', peer, err)),
+      )
+    } else if (!kept.has(peer.toString())) {
+      // A former neighbour whose place was taken while libp2p redialled it: no longer kept, or every
+      // peer that ever dropped would stay tagged and redialled, and the kept set would grow with churn.
+      track(
+        libp2p.peerStore
+          .get(peer)
+          .then((stored) =>
+            stored.tags.has(KEEP_ALIVE)
+              ? libp2p.peerStore.merge(peer, { tags: { [KEEP_ALIVE]: undefined } })
+              : undefined,
+          )
+          .catch((err: Error) => log('could not untag %p - %e', peer, err)),
       )
     }
     if (wanted()) void ask(peer)
