@@ -6,11 +6,14 @@
  */
 export { SYNC_PROTOCOL } from './anti-entropy.ts'
 export { createEmbeddedPeer, type EmbeddedPeer, type EmbeddedPeerInit } from './embedded-peer.ts'
-export { MalformedMessageError } from './errors.ts'
+export { MalformedMessageError, RecordNotFoundError, RecordRefusedError } from './errors.ts'
 export { createGossipSignalTransport, type GossipSignalTransportInit } from './gossip-signal-transport.ts'
-export { heldRedemptions, legacyUses, membershipOf, ownStanding } from './membership.ts'
+export { type GotRecord, HolderGet, type HolderGetInit } from './holder-get.ts'
+export { heldRedemptions, knownMembers, legacyUses, membershipOf, ownStanding } from './membership.ts'
 export { embeddedOpCarrier } from './op-carrier.ts'
 export { decodeOpBatch, encodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
+export { RECORD_GET_PROTOCOL } from './record-get-wire.ts'
+export { serveRecords } from './record-serve.ts'
 export { recordsAbout } from './records-about.ts'
 export {
   type OpsStoredEvent,

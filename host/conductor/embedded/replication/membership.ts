@@ -165,3 +165,12 @@ export function legacyUses(
 
 const isWitnessedGrant = (proof: unknown): boolean =>
   (proof as { grant?: { witnessed?: unknown } } | null)?.grant?.witnessed === true
+
+/** The agents this peer counts as members now, itself among them: whom holders are planned over. */
+export function knownMembers(conductor: EmbeddedConductor, replication: Standing): string[] {
+  const dnaHash = conductor.cell('agent_registry').dnaHash
+  return conductor.store
+    .chainHeads(dnaHash)
+    .map((head) => encodeHashB64(head.author))
+    .filter((agent) => membershipOf(conductor, replication, agent) === null)
+}

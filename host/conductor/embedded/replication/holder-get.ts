@@ -1,0 +1,133 @@
+/**
+ * A get from holders (issue 57): a peer that needs an op it does not hold asks the holders of its
+ * action hash (holder-order.ts) over `record/1.0.0`, one at a time, and takes the first answer that
+ * passes the checks ingest makes of an op from a peer (fetched-op-check.ts). A holder that does not
+ * have it, cannot be reached or answers garbage is passed over; one that served an altered or forged op
+ * is warranted (the warrant book ingest keeps, through Replication.warrantAuthor) and passed over; an
+ * op its author signed and the rules refuse warrants the author and ends the get, since every holder
+ * serves the same action. What is got is handed back, not stored: where records live is not changed.
+ */
+import type { Action } from '@holochain/client'
+import type { DnaName } from '../../../../zomes-bindings/index.ts'
+import { DEFAULT_RECORD_HOLDERS } from '../../../config/network-schema.ts'
+import { decodeHashB64, encodeHashB64 } from '../../../identity/hash.ts'
+import { peerIdOfAgent } from '../../../identity/peer-agent.ts'
+import { PeerUnreachableError, RemoteHandlerError, RequestRefusedError } from '../../../net/errors.ts'
+import type { RequestResponse } from '../../../net/request-response.ts'
+import type { StoredEntry } from '../../../storage/chain-store.ts'
+import type { EmbeddedConductor } from '../conductor.ts'
+import { type HolderTry, MalformedMessageError, RecordNotFoundError, RecordRefusedError } from './errors.ts'
+import { checkFetchedOp } from './fetched-op-check.ts'
+import { holdersToAsk } from './holder-order.ts'
+import type { WireOp } from './op-wire.ts'
+import { decodeRecordAnswer, encodeRecordGet, RECORD_GET_PROTOCOL } from './record-get-wire.ts'
+import type { Replication } from './replicator.ts'
+
+export interface HolderGetInit {
+  rpc: Pick<RequestResponse, 'request'>
+  conductor: Pick<EmbeddedConductor, 'agentPubKey' | 'store' | 'cell'>
+  replication: Pick<Replication, 'warrantAuthor' | 'isWarranted' | 'isRevoked'>
+  /** The members this peer knows now (membership.ts `knownMembers`). */
+  members: () => Iterable<string>
+  /** The network file's `record.holders`; default DEFAULT_RECORD_HOLDERS. */
+  holders?: number
+  /** An open connection to the agent now (asked first); default: none is. */
+  connected?: (agent: string) => boolean
+  /** How long one holder has to answer; default request-response's. */
+  timeoutMs?: number
+}
+
+/** An op got from a holder and checked. */
+export interface GotRecord {
+  op: WireOp
+  action: Action
+  entry: StoredEntry | null
+  /** The holder that served it (HoloHashB64). */
+  from: string
+}
+
+export class HolderGet {
+  readonly #init: HolderGetInit
+
+  constructor(init: HolderGetInit) {
+    this.#init = init
+  }
+
+  /**
+   * The op of `actionHash` (HoloHashB64) in `dna`, from the first holder whose answer passes. Rejects
+   * with RecordNotFoundError when no holder served one that passes, RecordRefusedError when the op
+   * itself cannot be taken here (its author signed what the rules refuse, or is barred here).
+   */
+  async get(dna: DnaName, actionHash: string, signal?: AbortSignal): Promise<GotRecord> {
+    const { conductor, replication } = this.#init
+    const asked = decodeHashB64(actionHash, 'action')
+    const barred = (agent: string) => replication.isWarranted(agent) || replication.isRevoked(agent)
+    const context = {
+      cell: conductor.cell(dna),
+      store: conductor.store,
+      barred: (author: Uint8Array) => barred(encodeHashB64(author)),
+    }
+    const holders = holdersToAsk({
+      basis: asked,
+      members: this.#init.members(),
+      holders: this.#init.holders ?? DEFAULT_RECORD_HOLDERS,
+      self: conductor.agentPubKey,
+      barred,
+      connected: this.#init.connected ?? (() => false),
+    })
+    const request = encodeRecordGet({ dnaHash: context.cell.dnaHash, actionHash: asked })
+    const tries: HolderTry[] = []
+    for (const holder of holders) {
+      const op = await this.#ask(holder, request, signal).catch((err: unknown) => {
+        if (signal?.aborted) throw signal.reason
+        if (!isHolderFailure(err)) throw err
+        tries.push({ holder, outcome: 'failed', detail: err.message })
+        return undefined
+      })
+      if (op === undefined) continue
+      if (op === null) {
+        tries.push({ holder, outcome: 'lacks', detail: 'does not hold it' })
+        continue
+      }
+      const verdict = checkFetchedOp(context, op, asked)
+      if (verdict.kind === 'valid') return { op, action: verdict.action, entry: verdict.entry, from: holder }
+      if (verdict.kind === 'holder') {
+        replication.warrantAuthor(
+          dna,
+          holder,
+          actionHash,
+          verdict.rule,
+          `served as its holder: ${verdict.reason}`,
+        )
+        tries.push({ holder, outcome: 'warranted', detail: `${verdict.rule}: ${verdict.reason}` })
+        continue
+      }
+      if (verdict.kind === 'author') {
+        const author = encodeHashB64(verdict.author)
+        replication.warrantAuthor(dna, author, actionHash, verdict.rule, verdict.reason)
+        throw new RecordRefusedError(
+          actionHash,
+          `${verdict.rule}: ${verdict.reason} (its author is warranted)`,
+        )
+      }
+      throw new RecordRefusedError(actionHash, verdict.reason)
+    }
+    throw new RecordNotFoundError(actionHash, tries)
+  }
+
+  async #ask(holder: string, request: Uint8Array, signal?: AbortSignal): Promise<WireOp | null> {
+    const options = { signal, timeoutMs: this.#init.timeoutMs }
+    const answer = await this.#init.rpc.request(peerIdOfAgent(holder), RECORD_GET_PROTOCOL, request, options)
+    return decodeRecordAnswer(answer)
+  }
+}
+
+/** What one holder failing to answer throws: the next holder is asked. */
+function isHolderFailure(err: unknown): err is Error {
+  return (
+    err instanceof PeerUnreachableError ||
+    err instanceof RequestRefusedError ||
+    err instanceof RemoteHandlerError ||
+    err instanceof MalformedMessageError
+  )
+}
