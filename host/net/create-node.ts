@@ -316,10 +316,13 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   })
   let upgrade: DirectUpgrade | undefined
   const usable = (connection: Connection) => upgrade?.usable(connection) ?? true
+  const models = directory.open(libp2p)
+  const locate = models.locate.bind(models)
   const rpc = createRequestResponse(libp2p, identity, peers, gate, {
     timeoutMs: init.requestTimeoutMs,
     usable,
     versions,
+    locate,
   })
   const explicitPeers = [...config.bootstrap, ...(init.peers ?? [])]
   let dialer: PeerDialer | undefined
@@ -332,10 +335,10 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     identity,
     peers,
     pubsub,
-    directory: directory.open(libp2p),
+    directory: models,
     modelTopics,
     rpc,
-    streams: createPeerStreams(libp2p, identity, peers, gate, init.logger, versions),
+    streams: createPeerStreams(libp2p, identity, peers, gate, init.logger, versions, locate),
     gate,
     versions,
     multiaddrs: () => libp2p.getMultiaddrs(),
@@ -359,12 +362,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
         discovery,
         wanted: () => wantsNeighbours(peers.list().length, budget),
       })
-      trimmer = startConnectionTrimmer(libp2p, {
-        budget,
-        rpc,
-        intervalMs: 10_000 / speedup,
-        times: { graceMs: 10_000 / speedup, idleMs: 60_000 / speedup },
-      })
+      trimmer = startConnectionTrimmer(libp2p, { budget, rpc, speedup })
       if (reservations > 0) upgrade = startDirectUpgrade(libp2p, peers)
     },
     async stop() {

@@ -66,6 +66,8 @@ export interface ModelDirectory {
   lookup(model: string, options?: FindOptions): Promise<Lookup>
   /** Directory entries held here: peers in the routing table, provider records stored. */
   stats(): { routingTable: number; records: number }
+  /** Finds a member's addresses (O(log N) hops) and stores them for the dial; whether any were found. */
+  locate(peer: PeerId, options: { signal: AbortSignal }): Promise<boolean>
 }
 
 export interface DirectoryInit {
@@ -297,6 +299,20 @@ class DefaultModelDirectory implements ModelDirectory {
       if (!signal.aborted) this.#log('reading %c failed - %e', key, err)
     }
     return { runners, hops, queries }
+  }
+
+  async locate(peer: PeerId, options: { signal: AbortSignal }): Promise<boolean> {
+    const signal = AbortSignal.any([options.signal, AbortSignal.timeout(this.#timings.findTimeoutMs)])
+    try {
+      for await (const event of this.#dht.findPeer(peer, { signal })) {
+        if (event.type !== EventTypes.FINAL_PEER || event.peer.multiaddrs.length === 0) continue
+        await this.#libp2p.peerStore.merge(peer, { multiaddrs: event.peer.multiaddrs })
+        return true
+      }
+    } catch (err) {
+      if (!signal.aborted) this.#log('locating %p failed - %e', peer, err)
+    }
+    return false
   }
 
   stats(): { routingTable: number; records: number } {

@@ -24,6 +24,7 @@ import {
   RequestTimeoutError,
 } from './errors.ts'
 import { framedStream } from './framed-stream.ts'
+import { dialMember, type LocatePeer } from './member-dial.ts'
 import type { MemberGate } from './member-gate.ts'
 import type { NetworkIdentity } from './network-identity.ts'
 import { PeerActivity } from './peer-activity.ts'
@@ -74,6 +75,8 @@ export interface RequestResponseInit {
   usable?: (connection: Connection) => boolean
   /** What each peer's hello said: a refusal for want of a protocol version names its release. */
   versions?: Pick<MeshVersions, 'of'>
+  /** Finds a member this peer knows no working address of (the directory). */
+  locate?: LocatePeer
 }
 
 export interface StoppableRequestResponse extends RequestResponse {
@@ -108,6 +111,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
   readonly #timeoutMs: number
   readonly #usable: (connection: Connection) => boolean
   readonly #versions: Pick<MeshVersions, 'of'> | undefined
+  readonly #locate: LocatePeer | undefined
 
   readonly #libp2p: Libp2p
   readonly #identity: NetworkIdentity
@@ -128,6 +132,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     this.#timeoutMs = init.timeoutMs ?? 10_000
     this.#usable = init.usable ?? (() => true)
     this.#versions = init.versions
+    this.#locate = init.locate
     peers.addEventListener('peer:disconnect', this.#onPeerDisconnect)
   }
 
@@ -229,7 +234,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     let connection = bestConnection(this.#libp2p.getConnections(peer).filter(this.#usable))
     if (connection === undefined) {
       try {
-        connection = await this.#libp2p.dial(peer, { signal })
+        connection = await dialMember(this.#libp2p, peer, signal, this.#locate)
       } catch (err) {
         throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })
       }

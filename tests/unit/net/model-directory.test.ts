@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RippleNode } from '../../../host/net/create-node.ts'
-import { eventually, memoryNode } from './memory-fixtures.ts'
+import { eventually, memoryNode, withMaxConnections } from './memory-fixtures.ts'
 import { stopAll, testNetwork, waitFor } from './net-fixtures.ts'
 
 const FAST = { cacheMs: 0, findTimeoutMs: 3_000 }
@@ -12,7 +12,9 @@ describe('the model directory (kad-dht, members only)', () => {
   })
 
   it('a requester that never met the runner finds it through the others', async () => {
-    const network = testNetwork()
+    // Cap 4: one neighbour is enough, so neither asks the middle for more peers (which would name the
+    // other with its addresses).
+    const network = withMaxConnections(testNetwork(), 4)
     const runner = await memoryNode({ network, directory: FAST })
     nodes.push(runner)
     // Advertised while alone: the record is the runner's only, no other peer holds it yet.
@@ -33,6 +35,35 @@ describe('the model directory (kad-dht, members only)', () => {
     expect(lookup.runners.map(String)).toEqual([runner.peerId.toString()])
     expect(lookup.queries).toBeGreaterThan(0)
     expect(requester.directory.stats().routingTable).toBeGreaterThan(0)
+  })
+
+  it('a peer that knows a member by id alone (heard of, never met) reaches it: the directory finds its addresses', async () => {
+    // Cap 4: one neighbour is enough, so neither asks the middle for more peers (which would name the
+    // other with its addresses).
+    const network = withMaxConnections(testNetwork(), 4)
+    const middle = await memoryNode({ network, directory: FAST })
+    const asker = await memoryNode({ network, peers: middle.multiaddrs().map(String), directory: FAST })
+    const runner = await memoryNode({ network, peers: middle.multiaddrs().map(String), directory: FAST })
+    nodes.push(middle, asker, runner)
+    await waitFor(
+      'both to meet the middle, the asker to hold it in its directory',
+      () => middle.peers.list().length === 2 && asker.directory.stats().routingTable > 0,
+    )
+    await runner.rpc.handle('echo/1.0.0', async (req) => req)
+    // Whatever the two learnt of each other so far (the directory's own walk) is forgotten, so neither
+    // redials the other.
+    await runner.libp2p.peerStore.delete(asker.peerId)
+    await asker.libp2p.hangUp(runner.peerId)
+    await asker.libp2p.peerStore.delete(runner.peerId)
+    const answer = await asker.rpc.request(runner.peerId, 'echo/1.0.0', new Uint8Array([7]))
+    expect(answer).toEqual(new Uint8Array([7]))
+    expect((await asker.libp2p.peerStore.get(runner.peerId)).addresses.length).toBeGreaterThan(0)
+    // One no member knows stays unreachable, with that said.
+    const stranger = await memoryNode({ network: testNetwork(), directory: FAST })
+    nodes.push(stranger)
+    await expect(asker.rpc.request(stranger.peerId, 'echo/1.0.0', new Uint8Array([7]))).rejects.toThrow(
+      /unreachable/,
+    )
   })
 })
 
