@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { AntiEntropy, headsDigest } from '../../../../host/conductor/embedded/replication/anti-entropy.ts'
 import { OpIngest } from '../../../../host/conductor/embedded/replication/op-ingest.ts'
 import { type WireOp, wireOpOf } from '../../../../host/conductor/embedded/replication/op-wire.ts'
@@ -6,19 +6,10 @@ import { decodeMsgpack, encodeCanonical } from '../../../../host/identity/canoni
 import { encodeHashB64 } from '../../../../host/identity/hash.ts'
 import { silentLogger } from '../../../../host/log/logger.ts'
 import type { RequestResponse } from '../../../../host/net/request-response.ts'
-import { openNotesCell, type TestCell, tempDir } from '../fixtures/test-cell.ts'
+import { notesCells, type TestCell } from '../fixtures/test-cell.ts'
 import { craftCreate } from './fixtures/forge.ts'
 
-const opened: TestCell[] = []
-afterEach(() => {
-  for (const tc of opened.splice(0)) tc.store.close()
-})
-
-async function agent(): Promise<TestCell> {
-  const tc = await openNotesCell(await tempDir())
-  opened.push(tc)
-  return tc
-}
+const agent = notesCells()
 
 function opsOf(tc: TestCell): WireOp[] {
   return tc.store

@@ -1,23 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { signAction } from '../../../../host/conductor/embedded/action.ts'
 import { checkFetchedOp } from '../../../../host/conductor/embedded/replication/fetched-op-check.ts'
 import { type WireOp, wireOpOf } from '../../../../host/conductor/embedded/replication/op-wire.ts'
 import { encodeCanonical } from '../../../../host/identity/canonical.ts'
 import { encodeHashB64, hashContent } from '../../../../host/identity/hash.ts'
 import { openAgentKey } from '../../../../host/identity/keystore.ts'
-import { openNotesCell, type TestCell, tempDir } from '../fixtures/test-cell.ts'
+import { notesCells, type TestCell } from '../fixtures/test-cell.ts'
 import { craftCreate, strangerKey } from './fixtures/forge.ts'
 
-const opened: TestCell[] = []
-afterEach(() => {
-  for (const tc of opened.splice(0)) tc.store.close()
-})
-
-async function agent(): Promise<TestCell> {
-  const tc = await openNotesCell(await tempDir())
-  opened.push(tc)
-  return tc
-}
+const agent = notesCells()
 
 /** The op of `hash` as its author's store would serve it. */
 function servedOp(tc: TestCell, hash: Uint8Array): WireOp {
