@@ -269,8 +269,12 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     const hash = (await detail.getAttribute('data-task')) ?? ''
     await expect.poll(() => detail.locator('.receipt').textContent()).toMatch(/^accepted/)
     expect(await detail.textContent()).toMatch(/Claimed.*Assigned.*Result.*Receipt/s)
-    // The live list shows it too, done.
-    expect(await page.locator(`tr.task[data-task="${hash}"]`).getAttribute('data-status')).toBe('done')
+    // The live list shows it too, done (its own feed may land a moment after the detail's).
+    await expect
+      .poll(() => page.locator(`tr.task[data-task="${hash}"]`).getAttribute('data-status'), {
+        timeout: 30_000,
+      })
+      .toBe('done')
     await shot('tasks')
   })
 

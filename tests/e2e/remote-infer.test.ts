@@ -27,12 +27,14 @@ afterAll(async () => {
 
 describe('ripple infer across two ripple up processes', { timeout: 120_000 }, () => {
   it('runs on the peer that has the model and answers what a local run answers', async () => {
-    // The asker must know the runner's capability (with the model) before a task can be claimed.
+    // The asker must know the runner's capability (with the model) and have heard it is up (a peer no
+    // heartbeat has reached yet is offline to the router, whatever its record says) before it asks.
     for (const deadline = Date.now() + 60_000; ; ) {
       const res = await runRipple(['peers', '--data-dir', asker.dataDir, '--json'])
       const { peers } = JSON.parse(res.stdout || '{"peers":[]}') as PeersReply
       const seen = peers.find((p) => p.agent === runner.agent)
-      if (seen?.capability?.inference.models.some((m) => m.name === 'tiny')) break
+      if (seen?.status !== 'offline' && seen?.capability?.inference.models.some((m) => m.name === 'tiny'))
+        break
       if (Date.now() > deadline) throw new Error(`the asker never saw the runner's model:\n${res.stdout}`)
       await new Promise((resolve) => setTimeout(resolve, 500))
     }
