@@ -87,7 +87,8 @@ export async function startConductorProcess(
 
   const root = join(dataDir, 'holochain')
   const lairRoot = join(root, 'lair')
-  await mkdir(root, { recursive: true, mode: 0o700 })
+  // lair-keystore 0.6.3's `init` wants its root to exist (it answers `{"error":"NotFound"}` otherwise).
+  await mkdir(lairRoot, { recursive: true, mode: 0o700 })
   const passphrase = await loadOrCreatePassphrase(join(root, 'lair-passphrase'))
   const initialised = await stat(join(lairRoot, 'lair-keystore-config.yaml')).then(
     () => true,
