@@ -318,7 +318,7 @@ describe('a call as the official clients read it, in pieces as it is written', {
       id: expect.stringMatching(/^call_/),
       function: { name: 'exec_command', arguments: '' },
     })
-    // The name, then the arguments as the model wrote them (two pieces, 20 ms apart).
+    // The name, then the arguments as the model wrote them (two pieces, 150 ms apart).
     expect(deltas.length).toBeGreaterThanOrEqual(3)
     expect(JSON.parse(deltas.map((d) => d.function?.arguments ?? '').join(''))).toEqual(CMD)
   })
