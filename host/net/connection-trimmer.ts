@@ -46,24 +46,31 @@ export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerIn
   const log = libp2p.logger.forComponent('ripple:trimmer')
   let running = false
 
-  const held = async (): Promise<HeldPeer[]> => {
+  // Tags are read (the peer store) only for peers the other checks leave closable: in a team's mesh none.
+  const held = async (now: number): Promise<HeldPeer[]> => {
     const byPeer = new Map<string, Connection[]>()
     for (const c of libp2p.getConnections()) {
       const key = c.remotePeer.toString()
-      byPeer.set(key, [...(byPeer.get(key) ?? []), c])
+      const list = byPeer.get(key)
+      if (list === undefined) byPeer.set(key, [c])
+      else list.push(c)
     }
     return Promise.all(
       [...byPeer.values()].map(async (connections) => {
         const peer = connections[0]!.remotePeer
-        const stored = await libp2p.peerStore.get(peer).catch(() => undefined)
-        return {
+        const entry: HeldPeer = {
           id: peer.toString(),
           connections: connections.length,
           outbound: connections.every((c) => c.direction === 'outbound'),
-          kept: [...(stored?.tags.keys() ?? [])].some((tag) => KEEPING_TAGS.some((t) => t.test(tag))),
+          kept: false,
           busy: connections.some(busy),
           activeAt: Math.max(rpc.lastActiveAt(peer) ?? 0, ...connections.map((c) => c.timeline.open)),
         }
+        if (entry.outbound && !entry.busy && now - entry.activeAt >= times.graceMs) {
+          const stored = await libp2p.peerStore.get(peer).catch(() => undefined)
+          entry.kept = [...(stored?.tags.keys() ?? [])].some((tag) => KEEPING_TAGS.some((t) => t.test(tag)))
+        }
+        return entry
       }),
     )
   }
@@ -73,7 +80,8 @@ export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerIn
     running = true
     try {
       const byId = new Map(libp2p.getConnections().map((c) => [c.remotePeer.toString(), c.remotePeer]))
-      for (const id of peersToTrim(await held(), budget, Date.now(), times)) {
+      const now = Date.now()
+      for (const id of peersToTrim(await held(now), budget, now, times)) {
         const peer = byId.get(id)
         if (peer === undefined) continue
         log('closing the unused connection to %p', peer)
