@@ -115,7 +115,7 @@ export class RequestRunner implements RequestsPort {
     const { action_hash: hash } = await this.#init.scheduler.submit(task, asked)
     this.#init.onSubmitted?.(hash)
     request.onEvent?.({ type: 'submitted', task: hash })
-    const view = await this.#follow(hash, request)
+    const { view, gaveUp } = await this.#follow(hash, request)
     if (view.state.status === 'done') {
       return { task: hash, peer: acceptedResult(view)?.author ?? '', output: acceptedOutput(view) }
     }
@@ -123,7 +123,8 @@ export class RequestRunner implements RequestsPort {
     // Never taken by any peer: the mesh could not serve it; taken and failed: the peers' answers failed.
     if (view.state.assignments.length === 0) throw unservable(hash, model, reason)
     const errors = view.state.results.flatMap((r) => (r.entry.error ? [r.entry.error] : []))
-    const why = [reason, ...errors].filter(Boolean).join('; ')
+    // Given up here once taken, the view was read before the cancel: it does not say why yet.
+    const why = [gaveUp ?? reason, ...errors].filter(Boolean).join('; ')
     throw new RunError(
       'failed/upstream',
       `task_${view.state.status}`,
@@ -157,8 +158,8 @@ export class RequestRunner implements RequestsPort {
     }
   }
 
-  /** Follows the task until it ends (or is given up); answers its final view. */
-  async #follow(hash: string, request: InferenceRequest): Promise<TaskView> {
+  /** Follows the task until it ends (or is given up); answers its final view, and why it was given up. */
+  async #follow(hash: string, request: InferenceRequest): Promise<{ view: TaskView; gaveUp: string | null }> {
     const giveUp = new AbortController()
     const timer = setTimeout(
       () => giveUp.abort('no peer took it in time'),
@@ -169,7 +170,7 @@ export class RequestRunner implements RequestsPort {
     let state = RELAY_START
     const options = { single: request.fanOut === 1, streams: request.onEvent !== undefined }
     try {
-      return await followToEnd(watched(this.#init.scheduler, giveUp), hash, {
+      const view = await followToEnd(watched(this.#init.scheduler, giveUp), hash, {
         onEvent: (event) => {
           const step = relayStep(state, event, options)
           // Someone took it: no longer waiting for a taker.
@@ -179,6 +180,7 @@ export class RequestRunner implements RequestsPort {
           else if (step.tell !== null) request.onEvent?.(step.tell)
         },
       })
+      return { view, gaveUp: giveUp.signal.aborted ? String(giveUp.signal.reason) : null }
     } finally {
       clearTimeout(timer)
       request.signal.removeEventListener('abort', onAbort)

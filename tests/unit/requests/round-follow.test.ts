@@ -136,4 +136,21 @@ describe('a request on the round', () => {
     await expect(run).rejects.toMatchObject({ failureKind: 'unavailable' })
     expect(cancelled).toEqual(['the client went away'])
   })
+
+  it('gives up a task whose answer began streaming when another attempt starts, and says so', async () => {
+    const { runner, send, cancelled } = round()
+    const run = runner.run(request({ onEvent: () => undefined }))
+    await send({ type: 'status', status: 'running', attempt: 1, assignee: 'uhCAkPEER' })
+    await send({ type: 'progress', assignee: 'uhCAkPEER', progress: { type: 'token', data: 'he' } })
+    await send(
+      { type: 'status', status: 'assigned', attempt: 2, assignee: 'uhCAkOTHER' },
+      view('assigned', { assignments: [{}, {}] }),
+    )
+    const why = 'the peer answering it failed after its answer began streaming'
+    await expect(run).rejects.toMatchObject({
+      failureKind: 'failed/upstream',
+      message: new RegExp(`assigned: ${why}$`),
+    })
+    expect(cancelled).toEqual([why])
+  })
 })
