@@ -47,10 +47,16 @@ export const PROTOCOLS = {
   rpc_tunnel: 1,
   /** The shared memory's reads and writes (`memory/1.0.0`). */
   memory: 1,
+  /**
+   * A get of one op from its holders (`record/1.0.0`; issue 57): served by this release, not by 0.1.0
+   * nor by a 0.2.0 peer that states no `record`. Records are sharded among holders only once every
+   * member speaks it; until then every peer keeps everything.
+   */
+  record: 1,
 } as const satisfies Record<string, number>
 
 /** Protocols release 0.1.0 did not speak at all: a peer that states no hello speaks none of them. */
-const SINCE_0_2: ReadonlySet<string> = new Set(['usage'])
+const SINCE_0_2: ReadonlySet<string> = new Set(['usage', 'record'])
 
 export type ProtocolName = keyof typeof PROTOCOLS
 

@@ -14,7 +14,10 @@ import {
   legacyUses,
   membershipOf,
   ownStanding,
+  type RecordReads,
+  recordReadsOf,
   recordsAbout,
+  serveRecords,
   waitForAction,
 } from '../conductor/embedded/replication/index.ts'
 import { storeRecords } from '../conductor/embedded/validation/record-rules.ts'
@@ -68,6 +71,11 @@ export interface NetworkBackend extends NetworkPort {
    * seals once every member reads witnessed invites (membership/legacy-sealer.ts).
    */
   legacy: { uses(): LegacyUse[]; sealed(): ReadonlySet<string> | null } | null
+  /**
+   * A record by its action hash wherever it lives (embedded only): from this peer's store, or from its
+   * holders over `record/1.0.0`, checked (docs/record.md, "Where records live").
+   */
+  records: RecordReads | null
   stop(): Promise<void>
 }
 
@@ -132,6 +140,8 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       }),
       { openToNetwork: true },
     )
+    // Members only: a get of a record this peer holds, by one that does not (issue 57).
+    await serveRecords(peer.node, peer.conductor, peer.replication)
     const api =
       options.adminPort === undefined
         ? null
@@ -183,6 +193,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
         uses: () => legacyUses(peer.conductor, peer.replication),
         sealed: () => peer.replication.legacySealed(),
       },
+      records: recordReadsOf(peer, options.network),
       warrantAuthor: (...args) => peer.replication.warrantAuthor(...args),
       isRevoked: (agent) => peer.replication.isRevoked(agent),
       isMember: (agent) => membershipOf(peer.conductor, peer.replication, agent) === null,
@@ -227,6 +238,7 @@ async function startHolochain(options: BackendOptions): Promise<NetworkBackend> 
     libp2p: null,
     agents: null,
     directory: null,
+    records: null,
     versions: null,
     legacy: null,
     stop: () => backend.stop(),

@@ -12,7 +12,13 @@ import { indexEntryKeys } from './entry-keys.ts'
 import { type CellContext, Hdk } from './hdk.ts'
 import { type CommittedAction, SourceChain } from './source-chain.ts'
 import { type AgentStanding, NO_STANDING } from './validation/agent-standing.ts'
-import { checkActionRules, type RulesContext, storeRecords } from './validation/record-rules.ts'
+import {
+  checkActionRules,
+  type RecordBeside,
+  type RulesContext,
+  storeRecords,
+  withRecords,
+} from './validation/record-rules.ts'
 import type { RulesValidator } from './validation/validator.ts'
 
 export interface CellInit {
@@ -87,11 +93,16 @@ export class Cell {
 
   /**
    * Runs the rules on an action another agent signed, as this cell's HDK runs them on its own writes,
-   * with dependencies from the store (for replication). Throws InvalidEntryError, UnknownTypeError
-   * or UnresolvedDependenciesError (a record it needs is not held yet).
+   * with dependencies from the store (for replication) and `beside` it (records got from their
+   * holders, for a get). Throws InvalidEntryError, UnknownTypeError or UnresolvedDependenciesError (a
+   * record it needs is not held yet).
    */
-  checkForeignAction(action: Action, entry: StoredEntry | null): void {
-    checkActionRules(this.#storedRules, action, entry)
+  checkForeignAction(action: Action, entry: StoredEntry | null, beside: readonly RecordBeside[] = []): void {
+    const rules =
+      beside.length === 0
+        ? this.#storedRules
+        : { ...this.#storedRules, source: withRecords(this.#storedRules.source, beside) }
+    checkActionRules(rules, action, entry)
   }
 
   /**

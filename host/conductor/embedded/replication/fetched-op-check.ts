@@ -10,29 +10,36 @@
 import type { Action } from '@holochain/client'
 import { hashContent, hashesEqual } from '../../../identity/hash.ts'
 import { verifyAgentSignature } from '../../../identity/keystore.ts'
-import type { ChainStore, StoredEntry } from '../../../storage/chain-store.ts'
+import type { ChainStore, StoredAction, StoredEntry } from '../../../storage/chain-store.ts'
 import { actionSeq, prevActionOf, toCommitItem, toStoredAction } from '../action.ts'
 import type { Cell } from '../cell.ts'
 import { checkActionPayload, checkChainAction } from '../chain-verify.ts'
 import { ActionTypes } from '../hc-enums.ts'
+import type { RecordBeside } from '../validation/record-rules.ts'
 import { entryOf, judgeByRules } from './op-checks.ts'
 import type { WireOp } from './op-wire.ts'
 import { parseActionContent, readClaimedAuthor } from './signed-action.ts'
 
 export type FetchedVerdict =
-  | { kind: 'valid'; action: Action; entry: StoredEntry | null }
+  /** `stored`: the action as the store would hold it (what a record built on it is judged beside). */
+  | { kind: 'valid'; action: Action; entry: StoredEntry | null; stored: StoredAction }
   /** The holder served what the author did not sign: warrant it, ask the next. */
   | { kind: 'holder'; rule: string; reason: string }
   /** The author signed what the rules refuse: warrant it; every holder would serve the same. */
   | { kind: 'author'; author: Uint8Array; rule: string; reason: string }
-  /** Not to be judged here: its author is barred, or what it builds on is not held here. */
-  | { kind: 'unchecked'; reason: string }
+  /**
+   * Not to be judged here: its author is barred, or what it builds on is not held here (`needs`, the
+   * action hashes the rules asked for: a get fetches them from their holders and judges it again).
+   */
+  | { kind: 'unchecked'; reason: string; needs?: readonly string[] }
 
 export interface FetchedOpContext {
   cell: Cell
   store: Pick<ChainStore, 'getAction'>
   /** Warranted or revoked here: its ops are not taken, as ingest ignores them. */
   barred: (author: Uint8Array) => boolean
+  /** Records got from their holders and checked, that it may build on; default none. */
+  beside?: readonly RecordBeside[]
 }
 
 export function checkFetchedOp(context: FetchedOpContext, op: WireOp, asked: Uint8Array): FetchedVerdict {
@@ -71,10 +78,11 @@ export function checkFetchedOp(context: FetchedOpContext, op: WireOp, asked: Uin
   const item = toCommitItem(action, row, entry)
   const payload = checkActionPayload(action, { entry, link: item.link ?? null })
   if (payload !== null) return holder('sys.entry', payload)
-  const rules = judgeByRules(cell, action, entry)
-  if (rules.kind === 'waits') return { kind: 'unchecked', reason: 'what it builds on is not held here' }
+  const rules = judgeByRules(cell, action, entry, context.beside)
+  if (rules.kind === 'waits')
+    return { kind: 'unchecked', reason: 'what it builds on is not held here', needs: rules.needs }
   if (rules.kind === 'invalid') return { kind: 'author', author, rule: rules.rule, reason: rules.reason }
-  return { kind: 'valid', action, entry }
+  return { kind: 'valid', action, entry, stored: row }
 }
 
 const holder = (rule: string, reason: string): FetchedVerdict => ({ kind: 'holder', rule, reason })

@@ -5,7 +5,9 @@
  * have it, cannot be reached or answers garbage is passed over; one that served an altered or forged op
  * is warranted (the warrant book ingest keeps, through Replication.warrantAuthor) and passed over; an
  * op its author signed and the rules refuse warrants the author and ends the get, since every holder
- * serves the same action. What is got is handed back, not stored: where records live is not changed.
+ * serves the same action. An op whose rules need records not held here (an update's original) is
+ * judged once those are got the same way from their own holders (bounded: MAX_DEPENDENCY_GETS). What
+ * is got is handed back, not stored: where records live is not changed.
  */
 import type { Action } from '@holochain/client'
 import type { DnaName } from '../../../../zomes-bindings/index.ts'
@@ -16,6 +18,7 @@ import { PeerUnreachableError, RemoteHandlerError, RequestRefusedError } from '.
 import type { RequestResponse } from '../../../net/request-response.ts'
 import type { StoredEntry } from '../../../storage/chain-store.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
+import type { RecordBeside } from '../validation/record-rules.ts'
 import { type HolderTry, MalformedMessageError, RecordNotFoundError, RecordRefusedError } from './errors.ts'
 import { checkFetchedOp } from './fetched-op-check.ts'
 import { holdersToAsk } from './holder-order.ts'
@@ -46,6 +49,15 @@ export interface GotRecord {
   from: string
 }
 
+/** Most records one get fetches for what the record asked builds on (an update's original, and its own). */
+export const MAX_DEPENDENCY_GETS = 32
+
+/** What a get and the gets of what it builds on share: the records got so far, and the gets left. */
+interface Dependencies {
+  beside: RecordBeside[]
+  gets: number
+}
+
 export class HolderGet {
   readonly #init: HolderGetInit
 
@@ -59,6 +71,10 @@ export class HolderGet {
    * itself cannot be taken here (its author signed what the rules refuse, or is barred here).
    */
   async get(dna: DnaName, actionHash: string, signal?: AbortSignal): Promise<GotRecord> {
+    return this.#get(dna, actionHash, { beside: [], gets: MAX_DEPENDENCY_GETS }, signal)
+  }
+
+  async #get(dna: DnaName, actionHash: string, deps: Dependencies, signal?: AbortSignal): Promise<GotRecord> {
     const { conductor, replication } = this.#init
     const asked = decodeHashB64(actionHash, 'action')
     const barred = (agent: string) => replication.isWarranted(agent) || replication.isRevoked(agent)
@@ -66,6 +82,7 @@ export class HolderGet {
       cell: conductor.cell(dna),
       store: conductor.store,
       barred: (author: Uint8Array) => barred(encodeHashB64(author)),
+      beside: deps.beside,
     }
     const holders = holdersToAsk({
       basis: asked,
@@ -89,8 +106,16 @@ export class HolderGet {
         tries.push({ holder, outcome: 'lacks', detail: 'does not hold it' })
         continue
       }
-      const verdict = checkFetchedOp(context, op, asked)
-      if (verdict.kind === 'valid') return { op, action: verdict.action, entry: verdict.entry, from: holder }
+      let verdict = checkFetchedOp(context, op, asked)
+      // What it builds on lives elsewhere too: got from its own holders, checked, then judged again.
+      while (verdict.kind === 'unchecked' && verdict.needs !== undefined) {
+        await this.#getDependencies(dna, actionHash, verdict.needs, deps, signal)
+        verdict = checkFetchedOp(context, op, asked)
+      }
+      if (verdict.kind === 'valid') {
+        deps.beside.push({ action: verdict.stored, entry: verdict.entry })
+        return { op, action: verdict.action, entry: verdict.entry, from: holder }
+      }
       if (verdict.kind === 'holder') {
         replication.warrantAuthor(
           dna,
@@ -113,6 +138,34 @@ export class HolderGet {
       throw new RecordRefusedError(actionHash, verdict.reason)
     }
     throw new RecordNotFoundError(actionHash, tries)
+  }
+
+  /**
+   * Gets each of `needs` not already got, from its holders, into `deps.beside`; the record that needs
+   * them is refused when one cannot be got, or past the bound on gets.
+   */
+  async #getDependencies(
+    dna: DnaName,
+    actionHash: string,
+    needs: readonly string[],
+    deps: Dependencies,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const got = (hash: string) => deps.beside.some((r) => encodeHashB64(r.action.hash) === hash)
+    const missing = needs.filter((hash) => !got(hash))
+    // Asked for again though got: the rules want more than records (cannot converge).
+    if (missing.length === 0) throw new RecordRefusedError(actionHash, 'what it builds on cannot be checked')
+    for (const hash of missing) {
+      if (deps.gets-- <= 0)
+        throw new RecordRefusedError(
+          actionHash,
+          `it builds on more than ${MAX_DEPENDENCY_GETS} records not held here`,
+        )
+      await this.#get(dna, hash, deps, signal).catch((err: unknown) => {
+        if (!(err instanceof RecordNotFoundError || err instanceof RecordRefusedError)) throw err
+        throw new RecordRefusedError(actionHash, `it builds on ${hash}, not got: ${err.message}`)
+      })
+    }
   }
 
   async #ask(holder: string, request: Uint8Array, signal?: AbortSignal): Promise<WireOp | null> {

@@ -9,6 +9,7 @@ import { entryHashOfKind } from '../action.ts'
 import type { Cell } from '../cell.ts'
 import { UnknownTypeError } from '../errors.ts'
 import { ActionTypes } from '../hc-enums.ts'
+import type { RecordBeside } from '../validation/record-rules.ts'
 import { InvalidEntryError, UnresolvedDependenciesError } from '../validation/validator.ts'
 
 /** The entry a Create/Update wrote, as it would be stored (its hash from its own bytes). */
@@ -20,21 +21,26 @@ export function entryOf(action: Action, bytes: Uint8Array | null): StoredEntry |
 }
 
 /**
- * What the rules say of an action its author signed: valid; waits (what it builds on is not held
- * here); or invalid, proof against its author. A trap in the rules is this peer's failure, not the
- * author's: it is thrown on.
+ * What the rules say of an action its author signed: valid; waits (what it builds on, `needs`, action
+ * hashes, is not held here); or invalid, proof against its author. A trap in the rules is this peer's
+ * failure, not the author's: it is thrown on. `beside`: records got from holders, not held here.
  */
 export type RulesVerdict =
   | { kind: 'valid' }
-  | { kind: 'waits' }
+  | { kind: 'waits'; needs: readonly string[] }
   | { kind: 'invalid'; rule: string; reason: string }
 
-export function judgeByRules(cell: Cell, action: Action, entry: StoredEntry | null): RulesVerdict {
+export function judgeByRules(
+  cell: Cell,
+  action: Action,
+  entry: StoredEntry | null,
+  beside: readonly RecordBeside[] = [],
+): RulesVerdict {
   try {
-    cell.checkForeignAction(action, entry)
+    cell.checkForeignAction(action, entry, beside)
     return { kind: 'valid' }
   } catch (err) {
-    if (err instanceof UnresolvedDependenciesError) return { kind: 'waits' }
+    if (err instanceof UnresolvedDependenciesError) return { kind: 'waits', needs: err.deps }
     if (err instanceof InvalidEntryError) return { kind: 'invalid', rule: err.rule, reason: err.detail }
     if (err instanceof UnknownTypeError)
       return { kind: 'invalid', rule: 'sys.entry_type', reason: err.message }

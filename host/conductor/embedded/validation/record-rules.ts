@@ -90,6 +90,26 @@ export function storeRecords(store: ChainStore, dnaHash: Uint8Array): RecordSour
   }
 }
 
+/** A record this peer does not hold, got and checked elsewhere (a get from holders), and its entry. */
+export interface RecordBeside {
+  action: StoredAction
+  entry: StoredEntry | null
+}
+
+/**
+ * `source` with records got from holders beside it: a record fetched from its neighbourhood is judged
+ * by what it builds on, fetched and checked the same way, without storing either.
+ */
+export function withRecords(source: RecordSource, beside: readonly RecordBeside[]): RecordSource {
+  return {
+    ...source,
+    findAction: (hash) =>
+      source.findAction(hash) ?? beside.find((r) => hashesEqual(r.action.hash, hash))?.action ?? null,
+    findEntry: (hash) =>
+      source.findEntry(hash) ?? beside.find((r) => r.entry && hashesEqual(r.entry.hash, hash))?.entry ?? null,
+  }
+}
+
 /** `author`'s genesis in a DNA: its membrane proof (decoded; null: none) and when it was written (µs). */
 function heldGenesis(
   store: ChainStore,

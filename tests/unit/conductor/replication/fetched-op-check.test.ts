@@ -75,4 +75,21 @@ describe('an op got from a holder', () => {
     })
     expect(judged(erin.store).kind).toBe('valid')
   })
+
+  it('names what it builds on and is not held here, and is judged once those are got beside it', async () => {
+    const [alice, erin] = [await agent(), await agent()]
+    const note = await writeNote(alice, 'a parent')
+    const reply = await craftCreate(alice, 'Reply', { parent: encodeHashB64(note), text: 'a reply' })
+    const held = alice.store.getAction(note)!
+    const parent = { action: held, entry: alice.store.getEntry(held.entryHash!) }
+    const judged = (beside: (typeof parent)[]) =>
+      checkFetchedOp(
+        { cell: erin.cell, store: erin.store, barred: () => false, beside },
+        reply.op,
+        reply.hash,
+      )
+    expect(judged([])).toMatchObject({ kind: 'unchecked', needs: [encodeHashB64(note)] })
+    expect(judged([parent])).toMatchObject({ kind: 'valid', stored: { hash: reply.hash } })
+    expect(erin.store.getAction(note)).toBeNull()
+  })
 })

@@ -1,0 +1,92 @@
+/**
+ * Reading a record by its action hash wherever it lives (issue 57): from this peer's store when it is
+ * held here, otherwise from the op's holders (holder-get.ts, checked as ingest checks an op). What a
+ * holder answers is kept only when this peer is itself one of the op's holders (it should have had it:
+ * ingest takes it as if that holder had carried it, and catches up the rest from it); otherwise it is
+ * handed back and forgotten, so reading a far record does not change where records live.
+ */
+import type { Action } from '@holochain/client'
+import type { DnaName } from '../../../../zomes-bindings/index.ts'
+import type { NetworkConfig } from '../../../config/network-schema.ts'
+import { DEFAULT_RECORD_HOLDERS } from '../../../config/network-schema.ts'
+import { decodeHashB64, hashesEqual } from '../../../identity/hash.ts'
+import { peerIdOfAgent } from '../../../identity/peer-agent.ts'
+import type { StoredEntry } from '../../../storage/chain-store.ts'
+import { decodeAction } from '../action.ts'
+import type { EmbeddedConductor } from '../conductor.ts'
+import type { EmbeddedPeer } from './embedded-peer.ts'
+import { HolderGet } from './holder-get.ts'
+import { knownMembers } from './membership.ts'
+import { isOpHolder } from './op-holders.ts'
+import { type WireOp, wireOpOf } from './op-wire.ts'
+import type { Replication } from './replicator.ts'
+
+export interface RecordReadsInit {
+  conductor: Pick<EmbeddedConductor, 'agentPubKey' | 'store' | 'cell'>
+  replication: Pick<Replication, 'receiveCarried'>
+  /** The members this peer knows now (membership.ts `knownMembers`). */
+  members: () => Iterable<string>
+  /** The network file's `record.holders`. */
+  holders: number
+  /** The get from holders (HolderGet), over the same members and holders. */
+  holderGet: Pick<HolderGet, 'get'>
+}
+
+/** A record read: the op as peers carry it, its action and entry, and where it came from. */
+export interface ReadRecord {
+  op: WireOp
+  action: Action
+  entry: StoredEntry | null
+  /** The agent that served it (HoloHashB64): this peer's own when it was held here. */
+  from: string
+  /** Held here before the read, or got from a holder and taken in because this peer holds it. */
+  held: boolean
+}
+
+export class RecordReads {
+  readonly #init: RecordReadsInit
+
+  constructor(init: RecordReadsInit) {
+    this.#init = init
+  }
+
+  /**
+   * The record of `actionHash` (HoloHashB64) in `dna`. Rejects as HolderGet does (RecordNotFoundError,
+   * RecordRefusedError) when it is not held here and no holder serves one that passes the checks.
+   */
+  async read(dna: DnaName, actionHash: string, signal?: AbortSignal): Promise<ReadRecord> {
+    const { conductor } = this.#init
+    const hash = decodeHashB64(actionHash, 'action')
+    const stored = conductor.store.getAction(hash)
+    if (stored !== null && hashesEqual(stored.dnaHash, conductor.cell(dna).dnaHash)) {
+      const entry = stored.entryHash && conductor.store.getEntry(stored.entryHash)
+      const op = wireOpOf(stored, entry)
+      return { op, action: decodeAction(stored.bytes), entry, from: conductor.agentPubKey, held: true }
+    }
+    const got = await this.#init.holderGet.get(dna, actionHash, signal)
+    const holds = isOpHolder(conductor.agentPubKey, hash, this.#init.members(), this.#init.holders)
+    if (holds) this.#init.replication.receiveCarried(dna, [got.op], got.from)
+    return { ...got, held: holds }
+  }
+}
+
+/** The read path of an embedded peer: its store, then the holders its network's `record.holders` names. */
+export function recordReadsOf(
+  peer: Pick<EmbeddedPeer, 'conductor' | 'node' | 'replication'>,
+  network: Pick<NetworkConfig, 'record'>,
+  timeoutMs?: number,
+): RecordReads {
+  const { conductor, node, replication } = peer
+  const holders = network.record?.holders ?? DEFAULT_RECORD_HOLDERS
+  const members = () => knownMembers(conductor, replication)
+  const holderGet = new HolderGet({
+    rpc: node.rpc,
+    conductor,
+    replication,
+    members,
+    holders,
+    connected: (agent) => node.libp2p.getConnections(peerIdOfAgent(agent)).length > 0,
+    timeoutMs,
+  })
+  return new RecordReads({ conductor, replication, members, holders, holderGet })
+}

@@ -1,0 +1,162 @@
+/**
+ * Reading a record wherever it lives (issue 57) on real peers with `record.holders` = 2: a peer that is
+ * not one of a record's two holders and does not hold it reads it through its read path (the daemon's
+ * `records`), from a holder over `record/1.0.0`, checked, and does not keep it. A holder that serves
+ * an altered op is warranted and the answer comes from the other holder.
+ */
+import { describe, expect, it } from 'vitest'
+import { checkFetchedOp } from '../../host/conductor/embedded/replication/fetched-op-check.ts'
+import { knownMembers } from '../../host/conductor/embedded/replication/membership.ts'
+import { opHolders } from '../../host/conductor/embedded/replication/op-holders.ts'
+import { type WireOp, wireOpOf } from '../../host/conductor/embedded/replication/op-wire.ts'
+import {
+  encodeRecordAnswer,
+  RECORD_GET_PROTOCOL,
+} from '../../host/conductor/embedded/replication/record-get-wire.ts'
+import { recordReadsOf } from '../../host/conductor/embedded/replication/record-reads.ts'
+import { serveRecords } from '../../host/conductor/embedded/replication/record-serve.ts'
+import { encodeCanonical } from '../../host/identity/canonical.ts'
+import { decodeHashB64 } from '../../host/identity/hash.ts'
+import { capability } from '../unit/conductor/fixtures/capability.ts'
+import { type Player, runScenario, type Scenario, scenarioNetwork } from './harness.ts'
+
+const HOLDERS = 2
+
+interface FarRecord {
+  reader: Player
+  /** The players that replicate. */
+  writers: Player[]
+  author: Player
+  /** Its action hash. */
+  record: string
+  /** Its two holders, closest first (the reader asks them in this order, none being connected first). */
+  holders: Player[]
+}
+
+/**
+ * Four players serving records; the last (the reader) stops replicating once it knows every member.
+ * The others write records until one is held by two players other than the reader, the first of
+ * which is not its author (a liar that is the author would bar its own record).
+ */
+async function farRecord(scenario: Scenario): Promise<FarRecord> {
+  const players = await scenario.addPlayers(4)
+  await scenario.shareAllAgents()
+  await scenario.dhtSync(players, 'agent_registry')
+  for (const p of players) await serveRecords(p.node, p.conductor, p.replication)
+  const reader = players.at(-1)!
+  const writers = players.slice(0, -1)
+  await reader.replication.stop()
+  const members = knownMembers(reader.conductor, reader.replication)
+  expect(members).toHaveLength(players.length)
+  // Each record has a 1 in 3 chance of fitting: 30 tries miss with odds of about 1 in 190,000.
+  for (let i = 0; i < 30; i++) {
+    const author = writers[i % writers.length]!
+    const ref = await author.conductor.callZome(
+      'agent_registry',
+      'advertise_capability',
+      capability({ name: `far-${i}` }),
+    )
+    const planned = opHolders(decodeHashB64(ref.action_hash, 'action'), members, HOLDERS)
+    const holders = planned.map((agent) => players.find((p) => p.agentPubKey === agent)!)
+    if (holders.includes(reader) || holders[0] === author) continue
+    await scenario.dhtSync(writers, 'agent_registry')
+    expect(reader.conductor.store.getAction(decodeHashB64(ref.action_hash, 'action'))).toBeNull()
+    return { reader, writers, author, record: ref.action_hash, holders }
+  }
+  throw new Error('no record held away from the reader in 30 tries')
+}
+
+/** The op of `hash` as `holder` stores it. */
+function heldOp(holder: Player, hash: string): WireOp {
+  const { store } = holder.conductor
+  const action = store.getAction(decodeHashB64(hash, 'action'))!
+  return wireOpOf(action, action.entryHash && store.getEntry(action.entryHash))
+}
+
+const plain = (op: WireOp) => [op.action, op.signature, op.entry].map((b) => b && [...b])
+
+describe('reading a record held elsewhere', { timeout: 180_000 }, () => {
+  const network = () => scenarioNetwork({ record: { holders: HOLDERS } })
+
+  it('finds and checks it from its holders, and does not keep it', async () => {
+    await runScenario({ network: network() }, async (scenario) => {
+      const far = await farRecord(scenario)
+      const read = await recordReadsOf(far.reader, far.reader.network, 5_000).read(
+        'agent_registry',
+        far.record,
+      )
+      expect(far.holders.map((h) => h.agentPubKey)).toContain(read.from)
+      expect(read.held).toBe(false)
+      expect(plain(read.op)).toEqual(plain(heldOp(far.author, far.record)))
+      expect(far.reader.conductor.store.getAction(decodeHashB64(far.record, 'action'))).toBeNull()
+      expect(far.reader.replication.listWarrants()).toEqual([])
+    })
+  })
+
+  it('warrants a holder that serves an altered op and takes the answer from the other', async () => {
+    await runScenario({ network: network() }, async (scenario) => {
+      const far = await farRecord(scenario)
+      const [liar, honest] = far.holders
+      const real = heldOp(far.author, far.record)
+      // A mesh of four is all connected, so the closest holder is asked first: it swaps the entry.
+      await honest!.node.rpc.unhandle(RECORD_GET_PROTOCOL)
+      const answered: string[] = []
+      await honest!.node.rpc.handle(RECORD_GET_PROTOCOL, async () => {
+        answered.push('honest')
+        return encodeRecordAnswer(real)
+      })
+      await liar!.node.rpc.unhandle(RECORD_GET_PROTOCOL)
+      await liar!.node.rpc.handle(RECORD_GET_PROTOCOL, async () => {
+        answered.push('liar')
+        return encodeRecordAnswer({ ...real, entry: encodeCanonical(capability({ name: 'altered' })) })
+      })
+      const reads = recordReadsOf(far.reader, far.reader.network, 5_000)
+
+      const read = await reads.read('agent_registry', far.record)
+      expect(read.from).toBe(honest!.agentPubKey)
+      expect(plain(read.op)).toEqual(plain(real))
+      expect(answered).toContain('honest')
+      const warrants = far.reader.replication.listWarrants()
+      expect(warrants.map((w) => [w.agent, w.rule, w.action_hash])).toEqual([
+        [liar!.agentPubKey, 'sys.entry', far.record],
+      ])
+      // Warranted, it is no member here: the next read asks only the honest holder.
+      answered.length = 0
+      await reads.read('agent_registry', far.record)
+      expect(answered).toEqual(['honest'])
+    })
+  })
+
+  it("gets what it builds on from that record's own holders, and checks it by them", async () => {
+    await runScenario({ network: network() }, async (scenario) => {
+      const far = await farRecord(scenario)
+      // An update of the far record: its rules need the original, which the reader does not hold either.
+      const ref = await far.author.conductor.callZome(
+        'agent_registry',
+        'advertise_capability',
+        capability({ name: 'far-updated' }),
+      )
+      await scenario.dhtSync(far.writers, 'agent_registry')
+      const update = heldOp(far.author, ref.action_hash)
+      const alone = checkFetchedOp(
+        {
+          cell: far.reader.conductor.cell('agent_registry'),
+          store: far.reader.conductor.store,
+          barred: () => false,
+        },
+        update,
+        decodeHashB64(ref.action_hash, 'action'),
+      )
+      expect(alone).toMatchObject({ kind: 'unchecked', needs: [far.record] })
+
+      const read = await recordReadsOf(far.reader, far.reader.network, 5_000).read(
+        'agent_registry',
+        ref.action_hash,
+      )
+      expect(plain(read.op)).toEqual(plain(update))
+      for (const hash of [far.record, ref.action_hash])
+        expect(far.reader.conductor.store.getAction(decodeHashB64(hash, 'action'))).toBeNull()
+      expect(far.reader.replication.listWarrants()).toEqual([])
+    })
+  })
+})
