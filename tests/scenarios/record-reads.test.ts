@@ -10,13 +10,14 @@ import { knownMembers } from '../../host/conductor/embedded/replication/membersh
 import { opHolders } from '../../host/conductor/embedded/replication/op-holders.ts'
 import { type WireOp, wireOpOf } from '../../host/conductor/embedded/replication/op-wire.ts'
 import {
+  decodeRecordGet,
   encodeRecordAnswer,
   RECORD_GET_PROTOCOL,
 } from '../../host/conductor/embedded/replication/record-get-wire.ts'
 import { recordReadsOf } from '../../host/conductor/embedded/replication/record-reads.ts'
-import { serveRecords } from '../../host/conductor/embedded/replication/record-serve.ts'
+import { recordServer, serveRecords } from '../../host/conductor/embedded/replication/record-serve.ts'
 import { encodeCanonical } from '../../host/identity/canonical.ts'
-import { decodeHashB64 } from '../../host/identity/hash.ts'
+import { decodeHashB64, encodeHashB64 } from '../../host/identity/hash.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 import { type Player, runScenario, type Scenario, scenarioNetwork } from './harness.ts'
 
@@ -98,24 +99,28 @@ describe('reading a record held elsewhere', { timeout: 180_000 }, () => {
       const far = await farRecord(scenario)
       const [liar, honest] = far.holders
       const real = heldOp(far.author, far.record)
-      // A mesh of four is all connected, so the closest holder is asked first: it swaps the entry.
-      await honest!.node.rpc.unhandle(RECORD_GET_PROTOCOL)
+      // A mesh of four is all connected, so the closest holder is asked first: it swaps the entry of
+      // the far record, and serves truly what that record builds on.
       const answered: string[] = []
-      await honest!.node.rpc.handle(RECORD_GET_PROTOCOL, async () => {
-        answered.push('honest')
-        return encodeRecordAnswer(real)
-      })
-      await liar!.node.rpc.unhandle(RECORD_GET_PROTOCOL)
-      await liar!.node.rpc.handle(RECORD_GET_PROTOCOL, async () => {
-        answered.push('liar')
-        return encodeRecordAnswer({ ...real, entry: encodeCanonical(capability({ name: 'altered' })) })
-      })
+      const serve = async (who: Player, name: string, lies: boolean) => {
+        const truly = recordServer({ store: who.conductor.store, barred: () => false })
+        await who.node.rpc.unhandle(RECORD_GET_PROTOCOL)
+        await who.node.rpc.handle(RECORD_GET_PROTOCOL, async (bytes, peer) => {
+          const asked = encodeHashB64(decodeRecordGet(bytes).actionHash)
+          if (asked !== far.record) return truly(bytes, peer)
+          answered.push(name)
+          const altered = { ...real, entry: encodeCanonical(capability({ name: 'altered' })) }
+          return lies ? encodeRecordAnswer(altered) : truly(bytes, peer)
+        })
+      }
+      await serve(honest!, 'honest', false)
+      await serve(liar!, 'liar', true)
       const reads = recordReadsOf(far.reader, far.reader.network, 5_000)
 
       const read = await reads.read('agent_registry', far.record)
       expect(read.from).toBe(honest!.agentPubKey)
       expect(plain(read.op)).toEqual(plain(real))
-      expect(answered).toContain('honest')
+      expect(answered).toEqual(['liar', 'honest'])
       const warrants = far.reader.replication.listWarrants()
       expect(warrants.map((w) => [w.agent, w.rule, w.action_hash])).toEqual([
         [liar!.agentPubKey, 'sys.entry', far.record],

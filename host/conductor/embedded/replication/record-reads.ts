@@ -1,9 +1,10 @@
 /**
  * Reading a record by its action hash wherever it lives (issue 57): from this peer's store when it is
  * held here, otherwise from the op's holders (holder-get.ts, checked as ingest checks an op). What a
- * holder answers is kept only when this peer is itself one of the op's holders (it should have had it:
- * ingest takes it as if that holder had carried it, and catches up the rest from it); otherwise it is
- * handed back and forgotten, so reading a far record does not change where records live.
+ * holder answers is kept when this peer should have had it: it is one of the op's holders, or records
+ * are not sharded yet (record-sharding.ts: every peer keeps everything). Ingest takes it as if that
+ * holder had carried it, and catches up the rest from it. Otherwise it is handed back and forgotten, so
+ * reading a far record does not change where records live.
  */
 import type { Action } from '@holochain/client'
 import type { DnaName } from '../../../../zomes-bindings/index.ts'
@@ -19,6 +20,7 @@ import { HolderGet } from './holder-get.ts'
 import { knownMembers } from './membership.ts'
 import { isOpHolder } from './op-holders.ts'
 import { type WireOp, wireOpOf } from './op-wire.ts'
+import { recordsSharded } from './record-sharding.ts'
 import type { Replication } from './replicator.ts'
 
 export interface RecordReadsInit {
@@ -30,6 +32,8 @@ export interface RecordReadsInit {
   holders: number
   /** The get from holders (HolderGet), over the same members and holders. */
   holderGet: Pick<HolderGet, 'get'>
+  /** Whether records live with their neighbourhood only (record-sharding.ts); false: kept everywhere. */
+  sharded: (members: number) => boolean
 }
 
 /** A record read: the op as peers carry it, its action and entry, and where it came from. */
@@ -39,7 +43,7 @@ export interface ReadRecord {
   entry: StoredEntry | null
   /** The agent that served it (HoloHashB64): this peer's own when it was held here. */
   from: string
-  /** Held here before the read, or got from a holder and taken in because this peer holds it. */
+  /** Held here before the read, or got from a holder and taken in because this peer should hold it. */
   held: boolean
 }
 
@@ -64,7 +68,10 @@ export class RecordReads {
       return { op, action: decodeAction(stored.bytes), entry, from: conductor.agentPubKey, held: true }
     }
     const got = await this.#init.holderGet.get(dna, actionHash, signal)
-    const holds = isOpHolder(conductor.agentPubKey, hash, this.#init.members(), this.#init.holders)
+    const members = [...this.#init.members()]
+    const holds =
+      !this.#init.sharded(members.length) ||
+      isOpHolder(conductor.agentPubKey, hash, members, this.#init.holders)
     if (holds) this.#init.replication.receiveCarried(dna, [got.op], got.from)
     return { ...got, held: holds }
   }
@@ -88,5 +95,6 @@ export function recordReadsOf(
     connected: (agent) => node.libp2p.getConnections(peerIdOfAgent(agent)).length > 0,
     timeoutMs,
   })
-  return new RecordReads({ conductor, replication, members, holders, holderGet })
+  const sharded = (count: number) => recordsSharded({ members: count, holders, versions: node.versions })
+  return new RecordReads({ conductor, replication, members, holders, holderGet, sharded })
 }

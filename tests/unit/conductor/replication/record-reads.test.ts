@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { decodeAction } from '../../../../host/conductor/embedded/action.ts'
 import type { GotRecord } from '../../../../host/conductor/embedded/replication/holder-get.ts'
+import { opHolders } from '../../../../host/conductor/embedded/replication/op-holders.ts'
 import { wireOpOf } from '../../../../host/conductor/embedded/replication/op-wire.ts'
 import { RecordReads } from '../../../../host/conductor/embedded/replication/record-reads.ts'
-import { decodeHashB64, encodeHashB64 } from '../../../../host/identity/hash.ts'
+import { decodeHashB64, encodeHashB64, holoHashFrom32 } from '../../../../host/identity/hash.ts'
 import type { DnaName } from '../../../../zomes-bindings/index.ts'
 import { notesCells, type TestCell } from '../fixtures/test-cell.ts'
 
@@ -19,7 +21,7 @@ async function writeNote(tc: TestCell, text: string): Promise<Uint8Array> {
 }
 
 /** `reader` reading through RecordReads, with a get from holders that `author`'s store answers. */
-function reads(reader: TestCell, author: TestCell, members: string[], holders: number) {
+function reads(reader: TestCell, author: TestCell, members: string[], holders: number, sharded = true) {
   const asked: string[] = []
   const carried: { dna: DnaName; from: string; count: number }[] = []
   const holderGet = {
@@ -42,6 +44,7 @@ function reads(reader: TestCell, author: TestCell, members: string[], holders: n
     members: () => members,
     holders,
     holderGet,
+    sharded: (count) => sharded && count > holders,
   })
   return { records, asked, carried }
 }
@@ -61,16 +64,28 @@ describe('reading a record wherever it lives', () => {
     const [alice, erin] = [await agent(), await agent()]
     const note = await writeNote(alice, 'far')
     const hash = encodeHashB64(note)
-    const cases: { members: string[]; holders: number; held: boolean }[] = [
-      // Erin is no member of the plan (one holder, Alice): handed back, not taken in.
-      { members: [agentOf(alice)], holders: 1, held: false },
-      // Erin is the only holder: taken in as if carried by the holder that served it.
-      { members: [agentOf(erin)], holders: 1, held: true },
+    const [a, e] = [agentOf(alice), agentOf(erin)]
+    // Members by key alone: one closer to the note than Erin, one further.
+    const pool = Array.from({ length: 64 }, (_, i) =>
+      encodeHashB64(
+        holoHashFrom32(new Uint8Array(createHash('sha256').update(`member ${i}`).digest()), 'agent'),
+      ),
+    )
+    const closer = pool.find((m) => opHolders(note, [e, m], 1)[0] === m)!
+    const further = pool.find((m) => opHolders(note, [e, m], 1)[0] === e)!
+    const cases: { members: string[]; holders: number; sharded?: boolean; held: boolean }[] = [
+      // Erin is not the note's one holder: handed back, not taken in.
+      { members: [a, e, closer], holders: 1, held: false },
+      { members: [e, closer], holders: 1, held: false },
+      // Erin is its holder: taken in as if carried by the holder that served it.
+      { members: [e, further], holders: 1, held: true },
       // A mesh of R members or fewer: everyone holds everything, as before.
-      { members: [agentOf(alice), agentOf(erin)], holders: 8, held: true },
+      { members: [a, e, closer], holders: 8, held: true },
+      // Not sharded (a member on an older release): every peer keeps everything.
+      { members: [e, closer], holders: 1, sharded: false, held: true },
     ]
-    for (const { members, holders, held } of cases) {
-      const { records, asked, carried } = reads(erin, alice, members, holders)
+    for (const { members, holders, sharded, held } of cases) {
+      const { records, asked, carried } = reads(erin, alice, members, holders, sharded)
       const read = await records.read(DNA, hash)
       expect(read.from).toBe(agentOf(alice))
       expect(read.held).toBe(held)
