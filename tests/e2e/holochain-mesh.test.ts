@@ -27,11 +27,17 @@ beforeAll(async () => {
   if (skip) return
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-holochain-mesh-'))
   bootstrap = await startBootstrapServer()
-  ;[asker, runner] = await startAskerAndRunner(root, 'e2e-holochain-mesh', {
-    backend: 'holochain',
-    holochain: { bootstrap_url: bootstrap.bootstrapUrl, signal_url: bootstrap.signalUrl },
-  })
-}, 300_000)
+  // A conductor compiles the hApp's wasm as it installs it: minutes on a busy two-core machine.
+  ;[asker, runner] = await startAskerAndRunner(
+    root,
+    'e2e-holochain-mesh',
+    {
+      backend: 'holochain',
+      holochain: { bootstrap_url: bootstrap.bootstrapUrl, signal_url: bootstrap.signalUrl },
+    },
+    300_000,
+  )
+}, 330_000)
 
 afterAll(async () => {
   for (const d of [asker, runner]) if (d && d.child.exitCode === null) d.child.kill('SIGKILL')

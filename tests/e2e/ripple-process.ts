@@ -156,6 +156,7 @@ export async function startAskerAndRunner(
   root: string,
   network: string,
   overrides: Record<string, unknown> = {},
+  readyTimeoutMs = 90_000,
 ): Promise<[NamedRipple, NamedRipple]> {
   const networkFile = await isolatedNetwork(root, network, overrides)
   const start = async (name: string, models: string): Promise<NamedRipple> => {
@@ -164,7 +165,7 @@ export async function startAskerAndRunner(
     const flags = ['--network', networkFile, '--data-dir', dataDir, '--models-dir', models, '--api-port', '0']
     const daemon = await startRipple(
       [...flags, '--name', name, '--threads', '1', '--log-level', 'warn'],
-      90_000,
+      readyTimeoutMs,
     )
     return { ...daemon, dataDir, agent: /^ripple: agent (\S+)$/m.exec(daemon.stdout())?.[1] ?? '' }
   }

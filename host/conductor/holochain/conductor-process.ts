@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -98,7 +99,7 @@ export async function startConductorProcess(
   const { stdout: lairUrl } = await promisify(execFile)(lair, ['--lair-root', lairRoot, 'url'])
   const lairServer = spawn(lair, ['--lair-root', lairRoot, 'server', '--piped'], { stdio: 'pipe' })
   lairServer.stdin.end(`${passphrase}\n`)
-  await waitForLine(lairServer, 'lair-keystore', /lair-keystore running/)
+  await waitForLine(lairServer, 'lair-keystore', /lair-keystore running/, join(root, 'lair.log'))
 
   const configPath = join(root, 'conductor-config.yaml')
   await writeFile(
@@ -110,7 +111,9 @@ export async function startConductorProcess(
   conductor.stdin.end(`${passphrase}\n`)
   let port: string
   try {
-    port = (await waitForLine(conductor, 'holochain', /###ADMIN_PORT:(\d+)###/))[1]!
+    port = (
+      await waitForLine(conductor, 'holochain', /###ADMIN_PORT:(\d+)###/, join(root, 'holochain.log'))
+    )[1]!
   } catch (err) {
     lairServer.kill('SIGTERM')
     throw err
@@ -148,9 +151,22 @@ async function pipedRun(binary: string, args: string[], passphrase: string): Pro
     throw new ConductorStartError(`${binary} ${args.join(' ')}`, `exit ${code}: ${stderr.slice(-500)}`)
 }
 
-function waitForLine(child: ChildProcess, what: string, pattern: RegExp): Promise<RegExpExecArray> {
+/**
+ * Waits for `pattern` in the child's output; from then on its output goes to `logPath` (read when the
+ * conductor misbehaves), so the pipes keep draining and nothing piles up in this process.
+ */
+function waitForLine(
+  child: ChildProcess,
+  what: string,
+  pattern: RegExp,
+  logPath: string,
+): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let out = ''
+    const onExit = (code: number | null) => {
+      clearTimeout(timer)
+      reject(new ConductorStartError(what, `exited with ${code}:\n${out.slice(-1000)}`))
+    }
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new ConductorStartError(what, `not ready after ${READY_TIMEOUT_MS} ms:\n${out.slice(-1000)}`))
@@ -158,17 +174,21 @@ function waitForLine(child: ChildProcess, what: string, pattern: RegExp): Promis
     const onData = (chunk: Buffer) => {
       out += chunk.toString()
       const match = pattern.exec(out)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match)
+      if (match === null) return
+      clearTimeout(timer)
+      child.off('exit', onExit)
+      const log = createWriteStream(logPath, { flags: 'a', mode: 0o600 })
+      log.write(out)
+      for (const stream of [child.stdout, child.stderr]) {
+        stream?.off('data', onData)
+        stream?.pipe(log, { end: false })
       }
+      child.once('exit', () => log.end())
+      resolve(match)
     }
     child.stdout?.on('data', onData)
     child.stderr?.on('data', onData)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new ConductorStartError(what, `exited with ${code}:\n${out.slice(-1000)}`))
-    })
+    child.once('exit', onExit)
   })
 }
 

@@ -194,11 +194,19 @@ export class HolochainConductor implements ConductorPort {
   }
 
   async #call(dna: DnaName, fn: string, payload: unknown): Promise<unknown> {
-    try {
-      return await this.#app.callZome({ cell_id: this.cellId(dna), zome_name: dna, fn_name: fn, payload })
-    } catch (err) {
-      const e = err as Error
-      throw zomeRefusalOf(e.message) ?? new HolochainCallError(dna, fn, e.name, e.message)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#app.callZome({ cell_id: this.cellId(dna), zome_name: dna, fn_name: fn, payload })
+      } catch (err) {
+        const e = err as Error
+        // Two writes at once on one cell: the conductor commits the first and drops the other's whole
+        // bundle (nothing of it was written), so the call is made again. The embedded conductor queues them.
+        if (HEAD_MOVED.test(e.message) && attempt < HEAD_MOVED_ATTEMPTS) {
+          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt))
+          continue
+        }
+        throw zomeRefusalOf(e.message) ?? new HolochainCallError(dna, fn, e.name, e.message)
+      }
     }
   }
 
@@ -222,6 +230,11 @@ export class HolochainConductor implements ConductorPort {
   }
 }
 
+const INSTALL_TIMEOUT_MS = 300_000
+/** Holochain's answer to a commit whose chain head another call moved first. */
+const HEAD_MOVED = /source chain head has moved since the bundle began/
+const HEAD_MOVED_ATTEMPTS = 8
+
 async function install(admin: AdminWebsocket, init: HolochainConductorInit): Promise<AppInfo> {
   try {
     await access(init.happPath)
@@ -239,12 +252,16 @@ async function install(admin: AdminWebsocket, init: HolochainConductorInit): Pro
       },
     ]),
   )
-  return admin.installApp({
-    source: { type: 'path', value: init.happPath },
-    installed_app_id: RIPPLE_APP_ID,
-    network_seed: init.network.seed,
-    roles_settings,
-  })
+  // The conductor compiles the five DNAs' wasm while installing: over a minute on a busy two-core machine.
+  return admin.installApp(
+    {
+      source: { type: 'path', value: init.happPath },
+      installed_app_id: RIPPLE_APP_ID,
+      network_seed: init.network.seed,
+      roles_settings,
+    },
+    INSTALL_TIMEOUT_MS,
+  )
 }
 
 function cellsOf(info: AppInfo): Map<DnaName, CellId> {

@@ -220,8 +220,8 @@ pub fn send_to(input: SendSignalInput) -> ExternResult<()> {
     send_remote_signal(input.payload, vec![to])
 }
 
-/// A remote signal arrived: hand it to the host with its sender.
-pub fn receive(signal: ExternIO) -> ExternResult<()> {
-    let payload: Value = signal.decode().map_err(|e| wasm_error!(WasmErrorInner::Serialize(e)))?;
+/// A remote signal arrived: hand it to the host with its sender. The conductor hands
+/// `recv_remote_signal` the payload `send_remote_signal` encoded, not wrapped in an `ExternIO`.
+pub fn receive(payload: Value) -> ExternResult<()> {
     emit_signal(SignalEnvelope { from: b64(&call_info()?.provenance), payload })
 }

@@ -82,8 +82,8 @@ pub fn send_signal(input: SendSignalInput) -> ExternResult<()> {
 }
 
 #[hdk_extern]
-pub fn recv_remote_signal(signal: ExternIO) -> ExternResult<()> {
-    receive(signal)
+pub fn recv_remote_signal(payload: Value) -> ExternResult<()> {
+    receive(payload)
 }
 
 fn artifacts_of(cid: &str) -> ExternResult<Vec<EntryRecord>> {
