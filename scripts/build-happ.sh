@@ -11,6 +11,9 @@ bin="${RIPPLE_HOLOCHAIN_HOME:-$HOME/.cache/ripple/holochain}/$HOLOCHAIN_VERSION/
 jobs="${RIPPLE_BUILD_JOBS:-2}"
 nice_level="${RIPPLE_BUILD_NICE:-19}"
 
+# One target dir per machine, so a fresh clone (CI's) rebuilds only the zomes, not hdk and its deps;
+# the DNA manifests read the wasm from ./target, where it is copied after the build.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ripple/cargo-target}"
 # getrandom 0.3 (hdk 0.6) needs its backend named on wasm32 (Holochain's scaffolding does the same).
 export RUSTFLAGS='--cfg getrandom_backend="custom"'
 start=$(date +%s)
@@ -23,6 +26,11 @@ else
   bash scripts/wasm32-toolchain.sh cargo build --locked --release --target wasm32-unknown-unknown -j "$jobs"
 fi
 echo "build-happ: zomes built in $(( $(date +%s) - start ))s"
+out=target/wasm32-unknown-unknown/release
+if [ "$(realpath -m "$CARGO_TARGET_DIR")" != "$(realpath -m target)" ]; then
+  mkdir -p "$out"
+  cp "$CARGO_TARGET_DIR"/wasm32-unknown-unknown/release/*.wasm "$out/"
+fi
 
 # The zomes build without hc (a compile check of the Rust against hdi/hdk); packing needs it.
 hc="$bin/hc"
