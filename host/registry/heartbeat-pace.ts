@@ -4,7 +4,8 @@
  * the more peers join. A heartbeat goes out at once (no sooner than the network's interval after the
  * last) when something routing reads has changed (free memory: by more than a small share); otherwise
  * the idle pace slows as the mesh grows, so each peer hears about `HEARD_PER_INTERVAL` idle heartbeats
- * per interval whatever the mesh's size.
+ * per interval whatever the mesh's size, and the mesh as a whole sends that many. The others online are
+ * those heard, or, past the heartbeats a peer holds, the members on record (./held-heartbeats.ts).
  * The heartbeat says its pace (`every_ms`), and the peers hearing it wait that much longer before they
  * call it stale or offline (./peer-status.ts).
  * Where a backend has topics per model (design 4e), routing news goes on the topics of the models a

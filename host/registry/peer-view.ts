@@ -1,15 +1,19 @@
 /**
  * Who is in the mesh as this peer sees it: the capability entries (`list_nodes`) joined with the
- * heartbeats received as signals. Liveness uses the time a heartbeat *arrived* on our clock, not the
- * sender's timestamp, so clock skew between machines cannot make a peer look alive or dead.
+ * heartbeats received as signals, of which it holds a bounded number (./held-heartbeats.ts). Liveness
+ * uses the time a heartbeat *arrived* on our clock, not the sender's timestamp, so clock skew between
+ * machines cannot make a peer look alive or dead.
  */
 import type { EntryRecord, Heartbeat, NodeCapability, SplitHeld } from '../../zomes-bindings/index.ts'
 import type { PeerEntry, PeerStatus } from '../interface/live-peers.ts'
+import { HELD_MAX, makeRoom } from './held-heartbeats.ts'
 import { type HeartbeatConfig, peerStatus } from './peer-status.ts'
 
 interface HeardHeartbeat {
   heartbeat: Heartbeat
   receivedAt: number
+  /** When a heartbeat this peer wants from it arrived last (held-heartbeats.ts); null: never. */
+  wantedAt: number | null
 }
 
 export class PeerView {
@@ -17,14 +21,43 @@ export class PeerView {
 
   readonly #selfAgent: string
   readonly #config: HeartbeatConfig
+  readonly #max: number
 
-  constructor(selfAgent: string, config: HeartbeatConfig) {
+  constructor(selfAgent: string, config: HeartbeatConfig, max = HELD_MAX) {
     this.#selfAgent = selfAgent
     this.#config = config
+    this.#max = max
   }
 
-  recordHeartbeat(agent: string, heartbeat: Heartbeat, receivedAt: number): void {
-    this.#heard.set(agent, { heartbeat, receivedAt })
+  /**
+   * A heartbeat heard; `wanted`: routing news on a model's topic this peer listens on. Held, unless
+   * the view is full of ones it keeps (held-heartbeats.ts).
+   */
+  recordHeartbeat(agent: string, heartbeat: Heartbeat, receivedAt: number, wanted = false): void {
+    const held = this.#heard.get(agent)
+    const wants = wanted || this.#namesSelf(heartbeat)
+    if (held === undefined) {
+      const room = makeRoom(this.#slots(receivedAt), wants, this.#max)
+      if (!room.take) return
+      if (room.drop !== null) this.#heard.delete(room.drop)
+    }
+    this.#heard.set(agent, { heartbeat, receivedAt, wantedAt: wants ? receivedAt : (held?.wantedAt ?? null) })
+  }
+
+  /** A head whose split gives this peer a share: its heartbeat says what this peer holds for it. */
+  #namesSelf(heartbeat: Heartbeat): boolean {
+    return (heartbeat.splits ?? []).some((split) => split.peers.some((p) => p.agent === this.#selfAgent))
+  }
+
+  #slots(now: number) {
+    return [...this.#heard].map(([agent, heard]) => ({
+      agent,
+      receivedAt: heard.receivedAt,
+      offline: this.#statusOf(heard, now) === 'offline',
+      wanted:
+        heard.wantedAt !== null &&
+        this.#statusOf({ heartbeat: heard.heartbeat, receivedAt: heard.wantedAt }, now) !== 'offline',
+    }))
   }
 
   /**
@@ -33,9 +66,9 @@ export class PeerView {
    */
   heldForSplits(now: number): SplitHeld[] {
     const held: SplitHeld[] = []
-    for (const [head, { heartbeat, receivedAt }] of this.#heard) {
-      if (head === this.#selfAgent || this.#statusOf({ heartbeat, receivedAt }, now) === 'offline') continue
-      for (const split of heartbeat.splits ?? [])
+    for (const [head, heard] of this.#heard) {
+      if (head === this.#selfAgent || this.#statusOf(heard, now) === 'offline') continue
+      for (const split of heard.heartbeat.splits ?? [])
         for (const share of split.peers)
           if (share.agent === this.#selfAgent) held.push({ head, model: split.model, bytes: share.bytes })
     }
@@ -68,7 +101,7 @@ export class PeerView {
   }
 
   /** A peer's status from its last heartbeat, at the pace that heartbeat said it keeps. */
-  #statusOf(heard: HeardHeartbeat | undefined, now: number): PeerStatus {
+  #statusOf(heard: Omit<HeardHeartbeat, 'wantedAt'> | undefined, now: number): PeerStatus {
     return peerStatus(heard?.receivedAt ?? null, now, this.#config, heard?.heartbeat.every_ms)
   }
 

@@ -23,6 +23,7 @@ import type { Logger } from '../log/logger.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import { capabilityChanged } from './capability-changed.ts'
 import { beatDue, idlePaceMs, newsToAll, type PaceState } from './heartbeat-pace.ts'
+import { othersOnline } from './held-heartbeats.ts'
 import { ModelInterest } from './model-interest.ts'
 import type { HeartbeatConfig } from './peer-status.ts'
 import { PeerView } from './peer-view.ts'
@@ -163,7 +164,19 @@ export class RegistryService implements RegistryPort {
   }
 
   hearsAll(): boolean {
-    return newsToAll(this.#init.conductor.topics !== undefined, this.#view.onlineOthers(Date.now()))
+    return newsToAll(this.#init.conductor.topics !== undefined, this.#othersOnline(Date.now()))
+  }
+
+  /**
+   * Other peers online, as the pace and the news to all count them: those heard, or past what this
+   * peer holds of the mesh's heartbeats, the other members on record (./held-heartbeats.ts).
+   */
+  #othersOnline(now: number): number {
+    const self = this.#init.conductor.agentPubKey
+    const members = new Set((this.#nodes ?? []).map((record) => record.author))
+    members.delete(self)
+    const count = [...members].filter(this.#init.isMember).length
+    return othersOnline(this.#view.onlineOthers(now), count)
   }
 
   /** The directory holds what this peer serves: every model it has a file of. */
@@ -248,7 +261,7 @@ export class RegistryService implements RegistryPort {
     this.#lastHeartbeat = heartbeat
     const now = Date.now()
     const { interval_ms } = this.#init.heartbeat
-    const others = this.#view.onlineOthers(now)
+    const others = this.#othersOnline(now)
     const pace = idlePaceMs(interval_ms, others)
     const sent = pace > interval_ms ? { ...heartbeat, every_ms: pace } : heartbeat
     const topics = this.#init.conductor.topics
@@ -304,6 +317,7 @@ export class RegistryService implements RegistryPort {
       this.#init.logger.debug({ from: signal.from }, 'ignored a heartbeat from an agent that is not a member')
       return
     }
-    this.#view.recordHeartbeat(signal.from, parsed.data, Date.now())
+    // News on a model's topic is from a runner of a model this peer serves or uses: held first.
+    this.#view.recordHeartbeat(signal.from, parsed.data, Date.now(), signal.topic !== undefined)
   }
 }

@@ -66,8 +66,11 @@ const SERVING: NodeCapability = {
   inference: { tokens_per_second: null, models: [MODEL, { ...MODEL, name: 'idle', loaded: false }] },
 } as NodeCapability
 
-/** A conductor with topics that records what goes where, and lets a test deliver signals. */
-function topicConductor() {
+/**
+ * A conductor with topics that records what goes where, and lets a test deliver signals; `members`:
+ * the other members on record.
+ */
+function topicConductor(members: readonly string[] = []) {
   const broadcasts: unknown[] = []
   const published: { topic: string; payload: unknown }[] = []
   const joined = new Set<string>()
@@ -83,7 +86,9 @@ function topicConductor() {
     backend: 'embedded',
     agentPubKey: AGENT,
     callZome: (async (_dna: string, fn: string) =>
-      fn === 'list_nodes' ? [] : { action_hash: 'a', entry_hash: 'e' }) as ConductorPort['callZome'],
+      fn === 'list_nodes'
+        ? members.map((author) => ({ action_hash: `a-${author}`, author, timestamp: 1, entry: CAPABILITY }))
+        : { action_hash: 'a', entry_hash: 'e' }) as ConductorPort['callZome'],
     agentInfo: async () => {
       throw new Error('not used')
     },
@@ -156,13 +161,13 @@ describe('RegistryService with topics and a directory', () => {
   })
 
   it('in a big mesh, news goes on the model’s topic and mesh-wide only at the idle pace', async () => {
-    const fake = topicConductor()
+    const others = Array.from({ length: 200 }, (_, i) => `uhCAkpeer${i}`)
+    const fake = topicConductor(others)
     let slots = 2
     const started = await start(fake.conductor, () => slots)
-    // 200 others: the idle pace is 50 intervals (2.5 s); the first beat said the interval, so the
-    // slower pace is told once first.
-    for (let i = 0; i < 200; i++)
-      fake.deliver({ dna: 'agent_registry', from: `uhCAkpeer${i}`, payload: beat({ timestamp: 2 }) })
+    // 200 others on record and heard (more than a peer holds: the record counts them): the idle pace
+    // is 50 intervals (2.5 s); the first beat said the interval, so the slower pace is told once first.
+    for (const from of others) fake.deliver({ dna: 'agent_registry', from, payload: beat({ timestamp: 2 }) })
     expect(started.hearsAll()).toBe(false)
     await vi.waitFor(() => expect(fake.broadcasts.some((b) => (b as Heartbeat).every_ms === 2500)).toBe(true))
     slots = 1
