@@ -26,7 +26,7 @@ import { capability, claimSnapshot } from '../unit/conductor/fixtures/capability
 const skip = holochainSkipReason(['holochain', 'hc', 'kitsune2-bootstrap-srv'], { tryorama: true }) !== null
 
 // Real conductors start, install five DNAs and gossip: minutes, not seconds, on a small machine.
-const SCENARIO_TIMEOUT_MS = 5 * 60_000
+const SCENARIO_TIMEOUT_MS = 8 * 60_000
 
 beforeAll(() => {
   // tryorama spawns the tools by name.
