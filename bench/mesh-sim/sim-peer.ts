@@ -18,6 +18,7 @@ import { encodeHashB64, holoHashFrom32 } from '../../host/identity/hash.ts'
 import type { AgentKey } from '../../host/identity/keystore.ts'
 import { agentOfPeerB64 } from '../../host/identity/peer-agent.ts'
 import type { AgentPort } from '../../host/interface/agent-port.ts'
+import type { ConductorPort } from '../../host/interface/conductor-port.ts'
 import type { ModelDirectoryPort } from '../../host/interface/model-directory.ts'
 import { silentLogger } from '../../host/log/logger.ts'
 import { TrafficMeter } from '../../host/metrics/traffic-meter.ts'
@@ -29,6 +30,7 @@ import { answerLoad } from '../../host/requests/direct/load-probe.ts'
 import { planRoute, type RoutePlanInput, type SentRequest } from '../../host/requests/direct/route-plan.ts'
 import { discoverRunners } from '../../host/requests/direct/runner-discovery.ts'
 import type { NodeCapability } from '../../zomes-bindings/index.ts'
+import { GossipMeter } from './gossip-meter.ts'
 import { type CapabilityRecord, simConductor } from './sim-conductor.ts'
 
 export const INFER_PROTOCOL = 'sim-infer/1.0.0'
@@ -114,6 +116,10 @@ function capabilityOf(name: string, models: readonly string[]): NodeCapability {
 
 export class SimPeer {
   readonly meter = new TrafficMeter()
+  /** Its gossip by topic and part (what of it grows with the mesh). */
+  readonly gossip = new GossipMeter()
+  /** Heartbeats it sent: mesh-wide (the signals topic) and on model topics (one per topic). */
+  readonly beats = { meshWide: 0, topic: 0 }
   readonly agent: string
   readonly serves: readonly string[]
   node!: RippleNode
@@ -166,7 +172,7 @@ export class SimPeer {
       privateKey: await peerKeyFromSeed(this.#seed),
       transports: 'memory',
       peers: init.bootstrap,
-      metrics: this.meter.hook,
+      metrics: this.gossip.wrap(this.meter.hook),
       speedup: init.speedup,
       modelTopics: { baseMs: init.network.heartbeat.interval_ms },
       start: false,
@@ -190,8 +196,26 @@ export class SimPeer {
       },
       stats: () => node.directory.stats(),
     }
+    const base = simConductor(this.agent, signals, init.record)
+    const topics = base.topics
+    const conductor: ConductorPort = {
+      ...base,
+      broadcastSignal: (dna, payload) => {
+        this.beats.meshWide++
+        return base.broadcastSignal(dna, payload)
+      },
+      ...(topics && {
+        topics: {
+          ...topics,
+          publish: (dna, topic, payload) => {
+            this.beats.topic++
+            return topics.publish(dna, topic, payload)
+          },
+        },
+      }),
+    }
     this.registry = new RegistryService({
-      conductor: simConductor(this.agent, signals, init.record),
+      conductor,
       heartbeat: this.heartbeatConfig(),
       describe: async () => capabilityOf(this.agent.slice(-8), this.serves),
       resampleIntervalMs: 3_600_000,

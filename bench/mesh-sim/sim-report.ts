@@ -32,6 +32,7 @@ export interface SizeFigures {
   entries: number
   entriesMax: number
   heard: number
+  heardMax: number
   directoryEntries: number
   /** Messages a second per peer by kind of protocol. */
   msgsPerSByKind: Record<string, number>
@@ -46,6 +47,18 @@ export interface SizeFigures {
   deadRunnerDroppedS: number | null
   rssMb: number
   loopDelayP99Ms: number
+  /** Gossip a peer sends (= receives, over the mesh) a second, by `<topic class>:<part>` (gossip-meter.ts). */
+  gossipPerS: Record<string, { count: number; bytes: number }>
+  /** Gossip bytes a second per peer on the mesh-wide signals topic: its messages and their IHAVEs. */
+  signalsBytesPerS: number
+  /** The same on the model topics. */
+  modelTopicsBytesPerS: number
+  /** Heartbeats the whole mesh sends mesh-wide a second (what every peer's signals traffic carries). */
+  meshWideBeatsPerS: number
+  /** Heartbeats the whole mesh sends on model topics a second. */
+  topicBeatsPerS: number
+  /** Mean bytes of a message on the signals topic. */
+  beatBytes: number
 }
 
 const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length)
@@ -81,6 +94,24 @@ export function sizeFigures(run: SimRunResult): SizeFigures {
       KINDS.map(([kind]) => [kind, round(mean(perPeer.map((p) => p.byKind[kind]?.[what] ?? 0)), 2)]),
     )
   const done = run.requests
+  const gossipPerS: SizeFigures['gossipPerS'] = {}
+  for (const peer of run.steady)
+    for (const [key, part] of peer.gossip) {
+      const sum = gossipPerS[key] ?? { count: 0, bytes: 0 }
+      gossipPerS[key] = sum
+      sum.count += part.count / seconds / run.steady.length
+      sum.bytes += part.bytes / seconds / run.steady.length
+    }
+  const gossipOf = (cls: string, what: 'count' | 'bytes', part?: string) =>
+    Object.entries(gossipPerS)
+      .filter(([key]) => key.startsWith(`${cls}:`) && (part === undefined || key === `${cls}:${part}`))
+      .reduce((a, [, p]) => a + p[what], 0)
+  const beatsPerS = (kind: 'meshWide' | 'topic') =>
+    (mean(run.steady.map((p) => p.beats[kind])) * run.size) / seconds
+  for (const part of Object.values(gossipPerS)) {
+    part.count = round(part.count, 2)
+    part.bytes = round(part.bytes, 0)
+  }
   return {
     peers: run.size,
     connections: round(mean(perPeer.map((p) => p.connections))),
@@ -91,6 +122,7 @@ export function sizeFigures(run: SimRunResult): SizeFigures {
     entries: round(mean(perPeer.map((p) => p.entries))),
     entriesMax: Math.max(0, ...perPeer.map((p) => p.entries)),
     heard: round(mean(perPeer.map((p) => p.heard))),
+    heardMax: Math.max(0, ...perPeer.map((p) => p.heard)),
     directoryEntries: round(mean(perPeer.map((p) => p.directory))),
     msgsPerSByKind: kindMean('msgs'),
     bytesPerSByKind: kindMean('bytes'),
@@ -103,6 +135,15 @@ export function sizeFigures(run: SimRunResult): SizeFigures {
     deadRunnerDroppedS: run.deadRunnerDroppedSimMs === null ? null : round(run.deadRunnerDroppedSimMs / 1000),
     rssMb: round(run.rssBytes / 2 ** 20, 0),
     loopDelayP99Ms: round(run.loopDelayMs.p99, 0),
+    gossipPerS,
+    signalsBytesPerS: round(gossipOf('signals', 'bytes'), 0),
+    modelTopicsBytesPerS: round(gossipOf('model', 'bytes'), 0),
+    meshWideBeatsPerS: round(beatsPerS('meshWide'), 2),
+    topicBeatsPerS: round(beatsPerS('topic'), 2),
+    beatBytes: round(
+      gossipOf('signals', 'bytes', 'message') / Math.max(1e-9, gossipOf('signals', 'count', 'message')),
+      0,
+    ),
   }
 }
 
@@ -146,6 +187,11 @@ export function tableRow(s: SizeFigures): Record<string, string | number> {
     'traffic (KB/s per peer)': round(s.bytesPerS / 1000, 2),
     'entries (per peer)': s.entries,
     'heartbeats held (per peer)': s.heard,
+    'signals topic (B/s per peer)': s.signalsBytesPerS,
+    'model topics (B/s per peer)': s.modelTopicsBytesPerS,
+    'mesh-wide beats (/s, whole mesh)': s.meshWideBeatsPerS,
+    'topic beats (/s, whole mesh)': s.topicBeatsPerS,
+    'beat size (B)': s.beatBytes,
     'directory entries (per peer)': s.directoryEntries,
     'looked up (% of requests)': s.lookedPct,
     'find hops (per look)': s.findHops,

@@ -8,6 +8,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { addFlow, emptyFlow, type Flow } from '../../host/metrics/traffic-meter.ts'
+import type { GossipPart } from './gossip-meter.ts'
 import { MODELS, SimMesh, sample } from './sim-mesh.ts'
 import type { Outcome, SimPeer } from './sim-peer.ts'
 
@@ -32,6 +33,10 @@ export interface PeerFigures {
   directory: number
   /** Over the window, by protocol (the network's tag dropped from its own protocols). */
   flows: Map<string, Flow>
+  /** Its gossip sent over the window, by topic class and part (gossip-meter.ts). */
+  gossip: Map<string, GossipPart>
+  /** Heartbeats it sent over the window: mesh-wide, and on model topics. */
+  beats: SimPeer['beats']
 }
 
 export interface SimRunResult {
@@ -75,10 +80,30 @@ async function waitUntil(
   return null
 }
 
-function snapshot(peer: SimPeer): Map<string, Flow> {
-  const copy = new Map<string, Flow>()
-  for (const [protocol, flow] of peer.meter.byProtocol) copy.set(protocol, { ...flow })
-  return copy
+interface Snapshot {
+  flows: Map<string, Flow>
+  gossip: Map<string, GossipPart>
+  beats: SimPeer['beats']
+}
+
+function snapshot(peer: SimPeer): Snapshot {
+  const flows = new Map<string, Flow>()
+  for (const [protocol, flow] of peer.meter.byProtocol) flows.set(protocol, { ...flow })
+  const gossip = new Map<string, GossipPart>()
+  for (const [key, part] of peer.gossip.parts) gossip.set(key, { ...part })
+  return { flows, gossip, beats: { ...peer.beats } }
+}
+
+function gossipDelta(
+  after: Map<string, GossipPart>,
+  before: Map<string, GossipPart>,
+): Map<string, GossipPart> {
+  const out = new Map<string, GossipPart>()
+  for (const [key, part] of after) {
+    const was = before.get(key) ?? { count: 0, bytes: 0 }
+    out.set(key, { count: part.count - was.count, bytes: part.bytes - was.bytes })
+  }
+  return out
 }
 
 /** `after - before` per protocol, the network's tag taken out of its protocols' names. */
@@ -166,10 +191,16 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
         .filter((p) => before.has(p))
         .map(async (p) => {
           const samples = connections.get(p) ?? [p.connections()]
+          const [now, was] = [snapshot(p), before.get(p)!]
           return {
             connections: samples.reduce((a, b) => a + b, 0) / samples.length,
             ...(await p.entries()),
-            flows: delta(snapshot(p), before.get(p)!),
+            flows: delta(now.flows, was.flows),
+            gossip: gossipDelta(now.gossip, was.gossip),
+            beats: {
+              meshWide: now.beats.meshWide - was.beats.meshWide,
+              topic: now.beats.topic - was.beats.topic,
+            },
           }
         }),
     )
