@@ -1,18 +1,21 @@
 /**
  * The mesh's scenarios under the real @holochain/tryorama, on real Holochain 0.6.0 conductors with a local
  * kitsune2 bootstrap/signal server: agents join and see each other, a task is assigned to one claimant
- * only, an invalid op is refused by the author's own conductor. Needs `holochain`, `hc` and
+ * only, an invalid op is refused by the author's own conductor, an agent without a valid invite is refused
+ * at genesis on a network that requires one. Needs `holochain`, `hc` and
  * `kitsune2-bootstrap-srv` (built once per machine by `bash scripts/build-holochain.sh`, or on PATH) and
  * workdir/ripple.happ (`npm run build:happ`); where any is missing it says which and skips.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { encodeHashToBase64 } from '@holochain/client'
-import { dhtSync, type PlayerApp, runScenario, type Scenario } from '@holochain/tryorama'
+import { dhtSync, type Player, type PlayerApp, runScenario, type Scenario } from '@holochain/tryorama'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { pathWithBuiltTools } from '../../host/conductor/holochain/tools.ts'
+import { openAgentKey } from '../../host/identity/keystore.ts'
 import { canonicalJson } from '../../zomes-bindings/canonical-json.ts'
 import {
   contract,
+  DNA_NAMES,
   type DnaName,
   type Task,
   type ZomeFnName,
@@ -21,12 +24,19 @@ import {
   type ZomeOutput,
 } from '../../zomes-bindings/index.ts'
 import { HAPP_PATH, holochainSkipReason } from '../fixtures/holochain-tools.ts'
+import { inviteNetworkProperties, witnessedInviteProof } from '../fixtures/membrane-proofs.ts'
 import { capability, claimSnapshot } from '../unit/conductor/fixtures/capability.ts'
+import { tempDir } from '../unit/conductor/fixtures/test-cell.ts'
 
 const skip = holochainSkipReason(['holochain', 'hc', 'kitsune2-bootstrap-srv'], { tryorama: true }) !== null
 
 // Real conductors start, install five DNAs and gossip: minutes, not seconds, on a small machine.
 const SCENARIO_TIMEOUT_MS = 8 * 60_000
+/** A conductor call's limit: the first install compiles the five DNAs' wasm (tryorama's 60 s is too short under load). */
+const CONDUCTOR_TIMEOUT_MS = 4 * 60_000
+
+const scenarioOf = (test: (scenario: Scenario) => Promise<void>) =>
+  runScenario(test, true, { timeout: CONDUCTOR_TIMEOUT_MS })
 
 beforeAll(() => {
   // tryorama spawns the tools by name.
@@ -79,7 +89,7 @@ describe.skipIf(skip)(
   () => {
     for (const n of [2, 3]) {
       it(`${n} agents join, advertise and see each other`, async () => {
-        await runScenario(async (scenario) => {
+        await scenarioOf(async (scenario) => {
           const players = await joined(scenario, n)
           for (const [i, player] of players.entries())
             await call(player, 'agent_registry', 'advertise_capability', capability({ name: `node-${i}` }))
@@ -93,7 +103,7 @@ describe.skipIf(skip)(
     }
 
     it('a task claimed by two agents is assigned to one only, and only its author may assign it', async () => {
-      await runScenario(async (scenario) => {
+      await scenarioOf(async (scenario) => {
         const [alice, bob, carol] = (await joined(scenario, 3)) as [PlayerApp, PlayerApp, PlayerApp]
         const sync = () => dhtSync([alice, bob, carol], dnaHashOf(alice, 'resource_mesh'))
         const submitted = await call(alice, 'resource_mesh', 'submit_task', task())
@@ -131,7 +141,7 @@ describe.skipIf(skip)(
     })
 
     it('an entry the rules refuse is refused by the conductor, with the rule', async () => {
-      await runScenario(async (scenario) => {
+      await scenarioOf(async (scenario) => {
         const [alice] = await joined(scenario, 1)
         await expect(
           call(alice!, 'agent_registry', 'advertise_capability', capability({ name: '' })),
@@ -139,11 +149,51 @@ describe.skipIf(skip)(
       })
     })
 
-    // Not yet on real conductors (docs/holochain.md, "What the real conductor does not do yet"):
-    // the integrity zomes validate entries only; the membrane proof (genesis_self_check and the
-    // AgentValidationPkg op), the revocation of an author and warrants for a peer's invalid op are judged
-    // by the embedded conductor's host code, which the zomes do not have.
-    it.todo('an agent without an invite, or with an expired one, is refused by the conductor')
+    it('an agent without an invite, with an expired or a forged one, is refused by the conductor', async () => {
+      await scenarioOf(async (scenario) => {
+        const progenitor = await openAgentKey(await tempDir())
+        const networkId = randomBytes(32).toString('hex')
+        const [player] = (await scenario.addPlayers(1)) as [Player]
+        const properties = inviteNetworkProperties(progenitor, networkId)
+        const withProof = (proof: Uint8Array | undefined) => ({
+          ...app,
+          options: {
+            networkSeed: scenario.networkSeed,
+            rolesSettings: Object.fromEntries(
+              DNA_NAMES.map((dna) => [
+                dna,
+                {
+                  type: 'provisioned' as const,
+                  value: { membrane_proof: proof, modifiers: { properties } },
+                },
+              ]),
+            ),
+          },
+        })
+        const refusal = async (proof: (agent: string) => Uint8Array | undefined) => {
+          const agentPubKey = await player.conductor.adminWs().generateAgentPubKey()
+          const install = withProof(proof(encodeHashToBase64(agentPubKey)))
+          return player.conductor.installApp({ ...install, options: { ...install.options, agentPubKey } })
+        }
+        const invite = { progenitor, networkId }
+        await expect(refusal(() => undefined)).rejects.toThrow(/membrane_proof\.missing/)
+        const expired = (agent: string) =>
+          witnessedInviteProof({ ...invite, agent, expiresAt: Date.now() - 60_000 })
+        await expect(refusal(expired)).rejects.toThrow(/membrane_proof\.expired/)
+        const forged = (agent: string) =>
+          witnessedInviteProof({ ...invite, agent, tamper: { role: 'admin' } })
+        await expect(refusal(forged)).rejects.toThrow(/sys\.membrane_proof/)
+        const valid = witnessedInviteProof({ ...invite, agent: encodeHashToBase64(player.agentPubKey) })
+        const [member] = await scenario.installAppsForPlayers([withProof(valid)], [player])
+        await call(member!, 'agent_registry', 'advertise_capability', capability({ name: 'invited' }))
+        const nodes = await call(member!, 'agent_registry', 'list_nodes', null)
+        expect(nodes.map((node) => node.author)).toEqual([keyOf(member!)])
+      })
+    })
+
+    // Not yet on real conductors (docs/holochain.md, "What the real conductor does not do yet"): the
+    // revocation of an author and warrants for a peer's invalid op are judged by the embedded
+    // conductor's host code, which the zomes do not have.
     it.todo("a revoked agent's later ops are ignored")
     it.todo('an invalid op published by a peer is refused and its author warranted')
   },

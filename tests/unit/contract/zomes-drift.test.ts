@@ -81,9 +81,10 @@ describe('the Rust zomes match the contract', () => {
         expect(privateTypesOf(integrity)).toEqual([...privateTypes])
       })
 
-      it('validates through the shared rules and exports only validate from the integrity zome', () => {
-        expect(externsOf(integrity)).toEqual(['validate'])
+      it('validates through the shared rules and exports only validate and genesis_self_check from the integrity zome', () => {
+        expect(externsOf(integrity)).toEqual(['genesis_self_check', 'validate'])
         expect(integrity).toMatch(/RULES\.validate\(op\)/)
+        expect(integrity).toMatch(/RULES\.genesis_self_check\(data\)/)
       })
 
       it("exports exactly the contract's functions from the coordinator, plus signals and callbacks", () => {

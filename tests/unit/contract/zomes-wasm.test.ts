@@ -47,9 +47,19 @@ describe.skipIf(missing.length > 0)('the zomes compiled to wasm32', () => {
     },
   )
 
-  it.each(DNA_NAMES)('%s: the integrity zome exports validate and its type tables', (dna) => {
-    expect(exportsOf(`${dna}_integrity`)).toEqual(
-      expect.arrayContaining(['validate', 'entry_defs', '__num_entry_types', '__num_link_types']),
-    )
-  })
+  it.each(DNA_NAMES)(
+    '%s: the integrity zome exports validate, genesis_self_check and its type tables',
+    (dna) => {
+      expect(exportsOf(`${dna}_integrity`)).toEqual(
+        // hdi exports genesis_self_check under its versioned callback name.
+        expect.arrayContaining([
+          'validate',
+          'genesis_self_check_2',
+          'entry_defs',
+          '__num_entry_types',
+          '__num_link_types',
+        ]),
+      )
+    },
+  )
 })

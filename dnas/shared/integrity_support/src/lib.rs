@@ -9,6 +9,8 @@ use hdi::prelude::*;
 use ripple_rules::Outcome;
 use serde_json::{json, Map, Value};
 
+mod membrane;
+
 /// An app entry as the contract (`zomes-bindings/`) shapes it: a JSON object whose every field the rules
 /// crate checks, so the integrity zome keeps no second copy of the bounds.
 pub type JsonEntry = Value;
@@ -27,12 +29,12 @@ pub fn b64<P: PrimitiveHashType>(hash: &HoloHash<P>) -> String {
     format!("u{}", URL_SAFE_NO_PAD.encode(hash.get_raw_39()))
 }
 
-fn action_hash_from_b64(text: &str) -> ExternResult<ActionHash> {
+fn hash_from_b64<T: HashType>(text: &str) -> ExternResult<HoloHash<T>> {
     let raw = text
         .strip_prefix('u')
         .and_then(|t| URL_SAFE_NO_PAD.decode(t).ok())
         .ok_or_else(|| wasm_error!(WasmErrorInner::Guest(format!("not a HoloHashB64: {text}"))))?;
-    ActionHash::try_from_raw_39(raw).map_err(|e| wasm_error!(WasmErrorInner::Guest(e.to_string())))
+    HoloHash::try_from_raw_39(raw).map_err(|e| wasm_error!(WasmErrorInner::Guest(e.to_string())))
 }
 
 fn entry_json(entry: &Entry) -> ExternResult<Value> {
@@ -103,7 +105,7 @@ impl DnaRules {
                     }
                     for hash in new {
                         // Not held yet: Holochain keeps the op in limbo and validates it again later.
-                        let record = must_get_valid_record(action_hash_from_b64(&hash)?)?;
+                        let record = must_get_valid_record(hash_from_b64(&hash)?)?;
                         deps.insert(hash, self.dep(&record)?);
                     }
                 }
@@ -149,11 +151,19 @@ impl DnaRules {
                     "original": self.dep(&original)?,
                 }))
             }
+            // A genesis' membrane proof, judged by its author's authorities as by its record's (below).
+            Op::RegisterAgentActivity(RegisterAgentActivity { action, .. }) => match &action.hashed.content {
+                Action::AgentValidationPkg(pkg) => self.validate_pkg(pkg),
+                _ => Ok(ValidateCallbackResult::Valid),
+            },
             // A record's action, with its entry when public. Entry rules run on StoreEntry, which the author
             // validates for its private entries too (they alone hold them; a private entry's StoreEntry is
             // never published). Others get a private entry's record with the entry hidden
             // (`RecordEntry::Hidden`): only the action to judge, so it is valid without the entry rules.
-            Op::StoreRecord(_) => Ok(ValidateCallbackResult::Valid),
+            Op::StoreRecord(StoreRecord { record }) => match record.action() {
+                Action::AgentValidationPkg(pkg) => self.validate_pkg(pkg),
+                _ => Ok(ValidateCallbackResult::Valid),
+            },
             // A link delete must name a CreateLink (hdi hands it over already fetched).
             Op::RegisterDeleteLink(_) => Ok(ValidateCallbackResult::Valid),
             _ => Ok(ValidateCallbackResult::Valid),

@@ -144,3 +144,9 @@ pub fn entry_index(unit: UnitEntryTypes) -> u8 {
 pub fn validate(op: Op) -> ExternResult<ValidateCallbackResult> {
     RULES.validate(op)
 }
+
+/// On a network that requires invites, no cell without a valid invite as its membrane proof.
+#[hdk_extern]
+pub fn genesis_self_check(data: GenesisSelfCheckData) -> ExternResult<ValidateCallbackResult> {
+    RULES.genesis_self_check(data)
+}
