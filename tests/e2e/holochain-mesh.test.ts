@@ -40,7 +40,15 @@ beforeAll(async () => {
 }, 330_000)
 
 afterAll(async () => {
-  for (const d of [asker, runner]) if (d && d.child.exitCode === null) d.child.kill('SIGKILL')
+  // SIGTERM: a daemon stops its conductor and lair as it stops (killed outright, they outlive it).
+  await Promise.all(
+    [asker, runner].map(async (d) => {
+      if (!d || d.child.exitCode !== null) return
+      d.child.kill('SIGTERM')
+      const stopped = await Promise.race([d.exited.then(() => true), sleep(30_000).then(() => false)])
+      if (!stopped) d.child.kill('SIGKILL')
+    }),
+  )
   bootstrap?.stop()
   if (root) await rm(root, { recursive: true, force: true })
 })
@@ -77,3 +85,5 @@ describe.skipIf(skip)('two ripple up on the holochain backend', { timeout: 300_0
     expect(body.choices[0]?.message.content.length).toBeGreaterThan(0)
   })
 })
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

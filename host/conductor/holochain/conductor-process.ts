@@ -12,6 +12,7 @@ import { promisify } from 'node:util'
 import type { NetworkConfig } from '../../config/network-schema.ts'
 import type { Logger } from '../../log/logger.ts'
 import { RIPPLE_HOST_ORIGIN } from '../ripple-app.ts'
+import { recordPid, stopLeftover } from './leftover-process.ts'
 import { BUILD_TOOLS_COMMAND, builtToolsDir, findHolochainTool, pinnedVersions } from './tools.ts'
 
 const READY_TIMEOUT_MS = 60_000
@@ -90,6 +91,15 @@ export async function startConductorProcess(
   const lairRoot = join(root, 'lair')
   // lair-keystore 0.6.3's `init` wants its root to exist (it answers `{"error":"NotFound"}` otherwise).
   await mkdir(lairRoot, { recursive: true, mode: 0o700 })
+  const configPath = join(root, 'conductor-config.yaml')
+  const pids = { conductor: join(root, 'conductor.pid'), lair: join(root, 'lair.pid') }
+  for (const [pidFile, marker] of [
+    [pids.conductor, configPath],
+    [pids.lair, lairRoot],
+  ] as const) {
+    if (await stopLeftover(pidFile, marker))
+      logger.warn({ pidFile }, 'stopped a holochain process left running by an earlier daemon')
+  }
   const passphrase = await loadOrCreatePassphrase(join(root, 'lair-passphrase'))
   const initialised = await stat(join(lairRoot, 'lair-keystore-config.yaml')).then(
     () => true,
@@ -99,9 +109,9 @@ export async function startConductorProcess(
   const { stdout: lairUrl } = await promisify(execFile)(lair, ['--lair-root', lairRoot, 'url'])
   const lairServer = spawn(lair, ['--lair-root', lairRoot, 'server', '--piped'], { stdio: 'pipe' })
   lairServer.stdin.end(`${passphrase}\n`)
+  if (lairServer.pid !== undefined) await recordPid(pids.lair, lairServer.pid)
   await waitForLine(lairServer, 'lair-keystore', /lair-keystore running/, join(root, 'lair.log'))
 
-  const configPath = join(root, 'conductor-config.yaml')
   await writeFile(
     configPath,
     conductorConfig({ dataRoot: join(root, 'conductor'), lairUrl: lairUrl.trim(), network }),
@@ -109,6 +119,7 @@ export async function startConductorProcess(
   )
   const conductor = spawn(holochain, ['--piped', '-c', configPath], { stdio: 'pipe' })
   conductor.stdin.end(`${passphrase}\n`)
+  if (conductor.pid !== undefined) await recordPid(pids.conductor, conductor.pid)
   let port: string
   try {
     port = (
