@@ -23,7 +23,7 @@ import type { Logger } from '../log/logger.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import { capabilityChanged } from './capability-changed.ts'
 import { beatDue, idlePaceMs, newsToAll, type PaceState } from './heartbeat-pace.ts'
-import { othersOnline } from './held-heartbeats.ts'
+import { HELD_MAX, othersOnline } from './held-heartbeats.ts'
 import { ModelInterest } from './model-interest.ts'
 import type { HeartbeatConfig } from './peer-status.ts'
 import { PeerView } from './peer-view.ts'
@@ -172,11 +172,16 @@ export class RegistryService implements RegistryPort {
    * peer holds of the mesh's heartbeats, the other members on record (./held-heartbeats.ts).
    */
   #othersOnline(now: number): number {
-    const self = this.#init.conductor.agentPubKey
+    const heard = this.#view.onlineOthers(now)
+    // The record is read only once the view is full: a team's mesh never checks its members here.
+    return othersOnline(heard, heard < HELD_MAX ? 0 : this.#otherMembers())
+  }
+
+  /** The other members on record, not revoked. */
+  #otherMembers(): number {
     const members = new Set((this.#nodes ?? []).map((record) => record.author))
-    members.delete(self)
-    const count = [...members].filter(this.#init.isMember).length
-    return othersOnline(this.#view.onlineOthers(now), count)
+    members.delete(this.#init.conductor.agentPubKey)
+    return [...members].filter(this.#init.isMember).length
   }
 
   /** The directory holds what this peer serves: every model it has a file of. */
