@@ -9,6 +9,10 @@ use base64::Engine;
 use hdk::prelude::*;
 use serde_json::Value;
 
+mod standing;
+
+pub use standing::Standing;
+
 pub fn guest_error(message: impl Into<String>) -> WasmError {
     wasm_error!(WasmErrorInner::Guest(message.into()))
 }
@@ -71,19 +75,20 @@ pub fn record_ref(action_hash: &ActionHash) -> ExternResult<RecordRef> {
 }
 
 /// The newest live version of a record (following updates, earliest update first on a tie), or None
-/// when it is unknown or deleted.
-pub fn get_latest(hash: ActionHash) -> ExternResult<Option<Record>> {
+/// when it is unknown or deleted; updates and deletes `standing` leaves out do not count.
+pub fn get_latest(hash: ActionHash, standing: &Standing) -> ExternResult<Option<Record>> {
     let mut current = hash;
     loop {
         let Some(Details::Record(details)) = get_details(current.clone(), GetOptions::network())? else {
             return Ok(None);
         };
-        if !details.deletes.is_empty() {
+        if details.deletes.iter().any(|d| standing.admits_action(d.action())) {
             return Ok(None);
         }
         let next = details
             .updates
             .iter()
+            .filter(|u| standing.admits_action(u.action()))
             .min_by_key(|u| (u.action().timestamp(), u.action_address().clone()))
             .map(|u| u.action_address().clone());
         match next {
@@ -109,22 +114,26 @@ pub fn to_entry_record(record: &Record) -> ExternResult<EntryRecord> {
     })
 }
 
-/// The latest live record at `hash` if it is an app entry of type `entry_index`.
-pub fn live_entry_record(hash: ActionHash, entry_index: u8) -> ExternResult<Option<EntryRecord>> {
-    let Some(record) = get_latest(hash)? else { return Ok(None) };
+/// The latest live record at `hash` if it is an app entry of type `entry_index` that `standing` admits.
+pub fn live_entry_record(hash: ActionHash, entry_index: u8, standing: &Standing) -> ExternResult<Option<EntryRecord>> {
+    let Some(record) = get_latest(hash, standing)? else { return Ok(None) };
+    if !standing.admits_action(record.action()) {
+        return Ok(None);
+    }
     match record.action().entry_type() {
         Some(EntryType::App(def)) if def.entry_index.0 == entry_index => Ok(Some(to_entry_record(&record)?)),
         _ => Ok(None),
     }
 }
 
-/// Live records of one entry type linked from `base`, once each, oldest first.
+/// Live records of one entry type linked from `base` that `standing` admits, once each, oldest first.
 pub fn linked_records(
     base: impl Into<AnyLinkableHash>,
     link_type: impl LinkTypeFilterExt,
     entry_index: u8,
+    standing: &Standing,
 ) -> ExternResult<Vec<EntryRecord>> {
-    records_of(LinkQuery::new(base, link_type.try_into_filter()?), entry_index)
+    records_of(LinkQuery::new(base, link_type.try_into_filter()?), entry_index, standing)
 }
 
 /// Like `linked_records`, through the links whose tag starts with `prefix` only.
@@ -133,16 +142,18 @@ pub fn linked_records_tagged(
     link_type: impl LinkTypeFilterExt,
     prefix: Vec<u8>,
     entry_index: u8,
+    standing: &Standing,
 ) -> ExternResult<Vec<EntryRecord>> {
-    records_of(LinkQuery::new(base, link_type.try_into_filter()?).tag_prefix(LinkTag::new(prefix)), entry_index)
+    let query = LinkQuery::new(base, link_type.try_into_filter()?).tag_prefix(LinkTag::new(prefix));
+    records_of(query, entry_index, standing)
 }
 
-fn records_of(query: LinkQuery, entry_index: u8) -> ExternResult<Vec<EntryRecord>> {
+fn records_of(query: LinkQuery, entry_index: u8, standing: &Standing) -> ExternResult<Vec<EntryRecord>> {
     let mut seen = BTreeSet::new();
     let mut records = Vec::new();
     for link in get_links(query, GetStrategy::Network)? {
         let Some(target) = link.target.into_action_hash() else { continue };
-        if let Some(record) = live_entry_record(target, entry_index)? {
+        if let Some(record) = live_entry_record(target, entry_index, standing)? {
             if seen.insert(record.action_hash.clone()) {
                 records.push(record);
             }

@@ -46,7 +46,7 @@ pub fn advertise_capability(capability: Value) -> ExternResult<RecordRef> {
         return record_ref(&hash);
     };
     let original = link.target.into_action_hash().ok_or_else(|| guest_error("capability link target is not an action"))?;
-    let latest = get_latest(original)?
+    let latest = get_latest(original, &Standing::none())?
         .ok_or_else(|| guest_error("this agent deleted its capability; it cannot be updated"))?;
     let previous = to_entry_record(&latest)?;
     if previous.entry == capability {
@@ -65,19 +65,19 @@ pub fn advertise_capability(capability: Value) -> ExternResult<RecordRef> {
 
 #[hdk_extern]
 pub fn get_capability(agent: String) -> ExternResult<Option<EntryRecord>> {
-    capability_of(&agent_key(&agent)?)
+    capability_of(&agent_key(&agent)?, &held()?)
 }
 
 #[hdk_extern]
 pub fn list_nodes(_: ()) -> ExternResult<Vec<EntryRecord>> {
-    capabilities_of(self_links(LinkTypes::AllNodes, anchor(ALL_NODES)?)?)
+    capabilities_of(self_links(LinkTypes::AllNodes, anchor(ALL_NODES)?)?, &held()?)
 }
 
 #[hdk_extern]
 pub fn find_nodes_by_tag(tag: String) -> ExternResult<Vec<EntryRecord>> {
     let agents = self_links(LinkTypes::TagToAgent, tag_anchor(&tag)?)?;
     // A tag link can outlive the tag for an instant between two writes; the entry has the last word.
-    Ok(capabilities_of(agents)?.into_iter().filter(|r| tags_of(&r.entry).contains(&tag)).collect())
+    Ok(capabilities_of(agents, &held()?)?.into_iter().filter(|r| tags_of(&r.entry).contains(&tag)).collect())
 }
 
 /// Writes a Revocation; the rules admit it from admins only.
@@ -90,7 +90,12 @@ pub fn revoke(revocation: Value) -> ExternResult<RecordRef> {
 
 #[hdk_extern]
 pub fn list_revocations(_: ()) -> ExternResult<Vec<EntryRecord>> {
-    linked_records(anchor(ALL_REVOCATIONS)?, LinkTypes::AllRevocations, entry_index(UnitEntryTypes::Revocation))
+    linked_records(anchor(ALL_REVOCATIONS)?, LinkTypes::AllRevocations, entry_index(UnitEntryTypes::Revocation), &Standing::none())
+}
+
+/// The revocations this agent holds, for its reads of the others' records.
+fn held() -> ExternResult<Standing> {
+    Ok(Standing::from_revocations(&list_revocations(())?))
 }
 
 /// Admins only (rules): seals the uses of 0.1.0 invites the admin has seen.
@@ -103,7 +108,7 @@ pub fn seal_legacy_invites(seal: Value) -> ExternResult<RecordRef> {
 
 #[hdk_extern]
 pub fn list_legacy_seals(_: ()) -> ExternResult<Vec<EntryRecord>> {
-    linked_records(anchor(ALL_LEGACY_SEALS)?, LinkTypes::AllLegacySeals, entry_index(UnitEntryTypes::LegacySeal))
+    linked_records(anchor(ALL_LEGACY_SEALS)?, LinkTypes::AllLegacySeals, entry_index(UnitEntryTypes::LegacySeal), &held()?)
 }
 
 #[hdk_extern]
@@ -126,10 +131,10 @@ fn own_capability_link(agent: &AgentPubKey) -> ExternResult<Option<Link>> {
     Ok(links.into_iter().find(|l| &l.author == agent))
 }
 
-fn capability_of(agent: &AgentPubKey) -> ExternResult<Option<EntryRecord>> {
+fn capability_of(agent: &AgentPubKey, held: &Standing) -> ExternResult<Option<EntryRecord>> {
     let Some(link) = own_capability_link(agent)? else { return Ok(None) };
     let Some(target) = link.target.into_action_hash() else { return Ok(None) };
-    live_entry_record(target, capability_index())
+    live_entry_record(target, capability_index(), held)
 }
 
 /// Agents that linked themselves from `base` (a link by anyone else is noise), once each.
@@ -144,10 +149,10 @@ fn self_links(link_type: LinkTypes, base: EntryHash) -> ExternResult<Vec<AgentPu
     Ok(agents)
 }
 
-fn capabilities_of(agents: Vec<AgentPubKey>) -> ExternResult<Vec<EntryRecord>> {
+fn capabilities_of(agents: Vec<AgentPubKey>, held: &Standing) -> ExternResult<Vec<EntryRecord>> {
     let mut records = Vec::new();
     for agent in agents {
-        if let Some(record) = capability_of(&agent)? {
+        if let Some(record) = capability_of(&agent, held)? {
             records.push(record);
         }
     }

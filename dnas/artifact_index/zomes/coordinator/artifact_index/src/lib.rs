@@ -31,12 +31,12 @@ pub fn register_artifact(artifact: Value) -> ExternResult<RecordRef> {
 /// The earliest registration of a CID.
 #[hdk_extern]
 pub fn get_artifact(cid: String) -> ExternResult<Option<EntryRecord>> {
-    Ok(artifacts_of(&cid)?.into_iter().next())
+    Ok(artifacts_of(&cid, &Standing::held()?)?.into_iter().next())
 }
 
 #[hdk_extern]
 pub fn list_artifacts(_: ()) -> ExternResult<Vec<EntryRecord>> {
-    linked_records(anchor(ALL_ARTIFACTS)?, LinkTypes::AllArtifacts, entry_index(UnitEntryTypes::Artifact))
+    linked_records(anchor(ALL_ARTIFACTS)?, LinkTypes::AllArtifacts, entry_index(UnitEntryTypes::Artifact), &Standing::held()?)
 }
 
 #[hdk_extern]
@@ -59,9 +59,11 @@ pub fn release_pin(pin: String) -> ExternResult<String> {
 /// Live (unreleased) commitments for a CID, over every artifact registered for it.
 #[hdk_extern]
 pub fn list_pin_holders(cid: String) -> ExternResult<Vec<EntryRecord>> {
+    let held = Standing::held()?;
     let mut pins = Vec::new();
-    for artifact in artifacts_of(&cid)? {
-        for pin in linked_records(action_hash(&artifact.action_hash)?, LinkTypes::ArtifactToPins, entry_index(UnitEntryTypes::PinCommitment))? {
+    for artifact in artifacts_of(&cid, &held)? {
+        let pin_index = entry_index(UnitEntryTypes::PinCommitment);
+        for pin in linked_records(action_hash(&artifact.action_hash)?, LinkTypes::ArtifactToPins, pin_index, &held)? {
             if pin.str_field("cid") == Some(cid.as_str()) && pin.str_field("holder") == Some(pin.author.as_str()) {
                 pins.push(pin);
             }
@@ -86,8 +88,8 @@ pub fn recv_remote_signal(payload: Value) -> ExternResult<()> {
     receive(payload)
 }
 
-fn artifacts_of(cid: &str) -> ExternResult<Vec<EntryRecord>> {
-    Ok(linked_records(cid_anchor(cid)?, LinkTypes::CidToArtifact, entry_index(UnitEntryTypes::Artifact))?
+fn artifacts_of(cid: &str, held: &Standing) -> ExternResult<Vec<EntryRecord>> {
+    Ok(linked_records(cid_anchor(cid)?, LinkTypes::CidToArtifact, entry_index(UnitEntryTypes::Artifact), held)?
         .into_iter()
         .filter(|a| a.str_field("cid") == Some(cid))
         .collect())

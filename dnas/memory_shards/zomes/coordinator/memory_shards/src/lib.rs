@@ -29,7 +29,7 @@ pub fn create_collection(collection: Value) -> ExternResult<RecordRef> {
 
 #[hdk_extern]
 pub fn list_collections(_: ()) -> ExternResult<Vec<EntryRecord>> {
-    linked_records(anchor(ALL_COLLECTIONS)?, LinkTypes::AllCollections, entry_index(UnitEntryTypes::Collection))
+    linked_records(anchor(ALL_COLLECTIONS)?, LinkTypes::AllCollections, entry_index(UnitEntryTypes::Collection), &Standing::held()?)
 }
 
 #[hdk_extern]
@@ -43,7 +43,8 @@ pub fn announce_shard_holder(holder: Value) -> ExternResult<RecordRef> {
 /// By the collection's action hash; only holders that announced themselves.
 #[hdk_extern]
 pub fn list_shard_holders(collection: String) -> ExternResult<Vec<EntryRecord>> {
-    Ok(linked_records(action_hash(&collection)?, LinkTypes::CollectionToHolders, entry_index(UnitEntryTypes::ShardHolder))?
+    let holder_index = entry_index(UnitEntryTypes::ShardHolder);
+    Ok(linked_records(action_hash(&collection)?, LinkTypes::CollectionToHolders, holder_index, &Standing::held()?)?
         .into_iter()
         .filter(|h| h.str_field("collection") == Some(collection.as_str()) && h.str_field("holder") == Some(h.author.as_str()))
         .collect())
@@ -71,6 +72,7 @@ pub fn get_latest_snapshot(input: LatestSnapshot) -> ExternResult<Option<EntryRe
         shard_anchor(&input.collection, input.shard)?,
         LinkTypes::ShardToSnapshots,
         entry_index(UnitEntryTypes::ShardSnapshot),
+        &Standing::held()?,
     )?;
     Ok(snapshots
         .into_iter()

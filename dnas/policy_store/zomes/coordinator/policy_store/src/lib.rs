@@ -29,7 +29,8 @@ pub fn init(_: ()) -> ExternResult<InitCallbackResult> {
 #[hdk_extern]
 pub fn publish_policy(policy: Value) -> ExternResult<RecordRef> {
     let id = policy["id"].as_str().unwrap_or_default().to_string();
-    let current = latest_per_id(linked_records(policy_anchor(&id)?, LinkTypes::PolicyIdToPolicy, index(UnitEntryTypes::Policy))?);
+    let held = Standing::held()?;
+    let current = latest_per_id(linked_records(policy_anchor(&id)?, LinkTypes::PolicyIdToPolicy, index(UnitEntryTypes::Policy), &held)?);
     let entry = EntryTypes::Policy(Policy(policy));
     let hash = match current.get(&id) {
         Some(previous) => update_entry(action_hash(&previous.action_hash)?, &entry)?,
@@ -43,7 +44,7 @@ pub fn publish_policy(policy: Value) -> ExternResult<RecordRef> {
 /// The latest version of each policy id, by id.
 #[hdk_extern]
 pub fn list_policies(_: ()) -> ExternResult<Vec<EntryRecord>> {
-    let all = linked_records(anchor(ALL_POLICIES)?, LinkTypes::AllPolicies, index(UnitEntryTypes::Policy))?;
+    let all = linked_records(anchor(ALL_POLICIES)?, LinkTypes::AllPolicies, index(UnitEntryTypes::Policy), &Standing::held()?)?;
     Ok(latest_per_id(all).into_values().collect())
 }
 
@@ -56,7 +57,7 @@ pub fn grant_admin(grant: Value) -> ExternResult<RecordRef> {
 
 #[hdk_extern]
 pub fn list_admins(_: ()) -> ExternResult<Vec<EntryRecord>> {
-    linked_records(anchor(ALL_ADMINS)?, LinkTypes::AllAdmins, index(UnitEntryTypes::AdminGrant))
+    linked_records(anchor(ALL_ADMINS)?, LinkTypes::AllAdmins, index(UnitEntryTypes::AdminGrant), &Standing::held()?)
 }
 
 #[hdk_extern]
@@ -94,12 +95,14 @@ fn resource_tag(resource: &str) -> Vec<u8> {
 /// Newest first; no subject lists every subject's; a resource only those about it.
 #[hdk_extern]
 pub fn list_decisions(input: ListDecisions) -> ExternResult<Vec<EntryRecord>> {
+    let held = Standing::held()?;
     let decisions = match (&input.resource, &input.subject) {
         (Some(resource), subject) => linked_records_tagged(
             anchor(ALL_DECISIONS)?,
             LinkTypes::AllDecisions,
             resource_tag(resource),
             index(UnitEntryTypes::Decision),
+            &held,
         )?
         .into_iter()
         .filter(|d| {
@@ -107,8 +110,8 @@ pub fn list_decisions(input: ListDecisions) -> ExternResult<Vec<EntryRecord>> {
                 && subject.as_ref().map_or(true, |s| d.str_field("subject") == Some(s.as_str()))
         })
         .collect(),
-        (None, None) => linked_records(anchor(ALL_DECISIONS)?, LinkTypes::AllDecisions, index(UnitEntryTypes::Decision))?,
-        (None, Some(subject)) => linked_records(agent_key(subject)?, LinkTypes::SubjectToDecisions, index(UnitEntryTypes::Decision))?
+        (None, None) => linked_records(anchor(ALL_DECISIONS)?, LinkTypes::AllDecisions, index(UnitEntryTypes::Decision), &held)?,
+        (None, Some(subject)) => linked_records(agent_key(subject)?, LinkTypes::SubjectToDecisions, index(UnitEntryTypes::Decision), &held)?
             .into_iter()
             .filter(|d| d.str_field("subject") == Some(subject.as_str()))
             .collect(),
@@ -127,7 +130,8 @@ pub fn publish_model_alias(alias: Value) -> ExternResult<RecordRef> {
 /// The latest entry of each alias name (then the highest action hash: the same pick everywhere), removed ones left out.
 #[hdk_extern]
 pub fn list_model_aliases(_: ()) -> ExternResult<Vec<EntryRecord>> {
-    let all = linked_records(anchor(ALL_MODEL_ALIASES)?, LinkTypes::AllModelAliases, index(UnitEntryTypes::ModelAlias))?;
+    let held = Standing::held()?;
+    let all = linked_records(anchor(ALL_MODEL_ALIASES)?, LinkTypes::AllModelAliases, index(UnitEntryTypes::ModelAlias), &held)?;
     let mut latest: BTreeMap<String, EntryRecord> = BTreeMap::new();
     for a in all {
         let name = a.str_field("name").unwrap_or_default().to_string();

@@ -72,11 +72,12 @@ pub fn cancel_task(cancellation: Value) -> ExternResult<RecordRef> {
 #[hdk_extern]
 pub fn list_open_tasks(_: ()) -> ExternResult<Vec<EntryRecord>> {
     let now = sys_time()?.as_micros();
+    let held = Standing::held()?;
     let mut seen = BTreeSet::new();
     let mut open = Vec::new();
     for link in get_links(LinkQuery::try_new(anchor(OPEN_TASKS)?, LinkTypes::OpenTasks)?, GetStrategy::Network)? {
         let Some(target) = link.target.into_action_hash() else { continue };
-        let Some(task) = live_entry_record(target, entry_index(UnitEntryTypes::Task))? else { continue };
+        let Some(task) = live_entry_record(target, entry_index(UnitEntryTypes::Task), &held)? else { continue };
         // Only the task's author opens it; a link by anyone else is noise.
         if task.author != b64(&link.author) || !seen.insert(task.action_hash.clone()) {
             continue;
@@ -85,8 +86,8 @@ pub fn list_open_tasks(_: ()) -> ExternResult<Vec<EntryRecord>> {
         if task.entry["deadline"].as_i64().unwrap_or(0) < now {
             continue;
         }
-        if !by_task_author(&task, LinkTypes::TaskToReceipt, UnitEntryTypes::Receipt)?.is_empty()
-            || !by_task_author(&task, LinkTypes::TaskToCancellation, UnitEntryTypes::Cancellation)?.is_empty()
+        if !by_task_author(&task, LinkTypes::TaskToReceipt, UnitEntryTypes::Receipt, &held)?.is_empty()
+            || !by_task_author(&task, LinkTypes::TaskToCancellation, UnitEntryTypes::Cancellation, &held)?.is_empty()
         {
             continue;
         }
@@ -97,20 +98,21 @@ pub fn list_open_tasks(_: ()) -> ExternResult<Vec<EntryRecord>> {
 
 #[hdk_extern]
 pub fn get_task_state(task_hash: String) -> ExternResult<Option<serde_json::Value>> {
-    let Some(task) = live_entry_record(action_hash(&task_hash)?, entry_index(UnitEntryTypes::Task))? else {
+    let held = Standing::held()?;
+    let Some(task) = live_entry_record(action_hash(&task_hash)?, entry_index(UnitEntryTypes::Task), &held)? else {
         return Ok(None);
     };
-    let claims = about(&task, LinkTypes::TaskToClaims, UnitEntryTypes::Claim)?;
-    let mut assignments = by_task_author(&task, LinkTypes::TaskToAssignments, UnitEntryTypes::Assignment)?;
+    let claims = about(&task, LinkTypes::TaskToClaims, UnitEntryTypes::Claim, &held)?;
+    let mut assignments = by_task_author(&task, LinkTypes::TaskToAssignments, UnitEntryTypes::Assignment, &held)?;
     assignments.sort_by_key(|a| (num(&a.entry, "attempt"), a.timestamp));
     // The rules let only an assignment's assignee post a result for it.
-    let results: Vec<EntryRecord> = about(&task, LinkTypes::TaskToResults, UnitEntryTypes::Result)?
+    let results: Vec<EntryRecord> = about(&task, LinkTypes::TaskToResults, UnitEntryTypes::Result, &held)?
         .into_iter()
         .filter(|r| assignments.iter().any(|a| Some(a.action_hash.as_str()) == r.str_field("assignment")))
         .collect();
-    let receipt = by_task_author(&task, LinkTypes::TaskToReceipt, UnitEntryTypes::Receipt)?.into_iter().next();
+    let receipt = by_task_author(&task, LinkTypes::TaskToReceipt, UnitEntryTypes::Receipt, &held)?.into_iter().next();
     let cancellation =
-        by_task_author(&task, LinkTypes::TaskToCancellation, UnitEntryTypes::Cancellation)?.into_iter().next();
+        by_task_author(&task, LinkTypes::TaskToCancellation, UnitEntryTypes::Cancellation, &held)?.into_iter().next();
     let status = task_status(&task, &claims, &assignments, &results, &receipt, &cancellation, sys_time()?.as_micros());
     Ok(Some(json!({
         "task": task,
@@ -142,6 +144,7 @@ pub fn list_tasks(input: ListTasks) -> ExternResult<Vec<EntryRecord>> {
         })
         .collect();
     creates.sort_by_key(|link| std::cmp::Reverse(link.timestamp));
+    let held = Standing::held()?;
     let mut seen = BTreeSet::new();
     let mut tasks = Vec::new();
     for link in creates {
@@ -149,7 +152,7 @@ pub fn list_tasks(input: ListTasks) -> ExternResult<Vec<EntryRecord>> {
             break;
         }
         let Some(target) = link.target_address.into_action_hash() else { continue };
-        let Some(task) = live_entry_record(target, entry_index(UnitEntryTypes::Task))? else { continue };
+        let Some(task) = live_entry_record(target, entry_index(UnitEntryTypes::Task), &held)? else { continue };
         // Only the task's author opens it; a link by anyone else is noise.
         if task.author != b64(&link.author) || !seen.insert(task.action_hash.clone()) {
             continue;
@@ -282,14 +285,19 @@ fn close_task(fields: &Value) -> ExternResult<()> {
 }
 
 /// Live records of one type linked from the task that name it, once each, oldest first.
-fn about(task: &EntryRecord, link_type: LinkTypes, unit: UnitEntryTypes) -> ExternResult<Vec<EntryRecord>> {
-    Ok(linked_records(action_hash(&task.action_hash)?, link_type, entry_index(unit))?
+fn about(task: &EntryRecord, link_type: LinkTypes, unit: UnitEntryTypes, held: &Standing) -> ExternResult<Vec<EntryRecord>> {
+    Ok(linked_records(action_hash(&task.action_hash)?, link_type, entry_index(unit), held)?
         .into_iter()
         .filter(|r| r.str_field("task") == Some(task.action_hash.as_str()))
         .collect())
 }
 
 /// Those written by the task's author (assignments, receipts and cancellations are the author's).
-fn by_task_author(task: &EntryRecord, link_type: LinkTypes, unit: UnitEntryTypes) -> ExternResult<Vec<EntryRecord>> {
-    Ok(about(task, link_type, unit)?.into_iter().filter(|r| r.author == task.author).collect())
+fn by_task_author(
+    task: &EntryRecord,
+    link_type: LinkTypes,
+    unit: UnitEntryTypes,
+    held: &Standing,
+) -> ExternResult<Vec<EntryRecord>> {
+    Ok(about(task, link_type, unit, held)?.into_iter().filter(|r| r.author == task.author).collect())
 }

@@ -46,7 +46,7 @@ pub fn get_served(request: String) -> ExternResult<Option<serde_json::Value>> {
 /// A runner's public batch by its action hash (every peer holds them); None when unknown.
 #[hdk_extern]
 pub fn get_answer_batch(batch: String) -> ExternResult<Option<EntryRecord>> {
-    live_entry_record(action_hash(&batch)?, entry_index(UnitEntryTypes::AnswerBatch))
+    live_entry_record(action_hash(&batch)?, entry_index(UnitEntryTypes::AnswerBatch), &Standing::held()?)
 }
 
 /// This agent's own windows of direct requests closed from `since` (microseconds) on, oldest first, each as
@@ -125,7 +125,10 @@ fn served(request: &str) -> ExternResult<Option<Value>> {
         // Written in the same call as its leaves: none means none to show (as the embedded zome answers).
         let Some(batch) = batch_citing(&served_batches, &leaves_hash)? else { return Ok(None) };
         let runner_batch = match &leaves.leaves[index].proof {
-            Some(proof) => live_entry_record(action_hash(&proof.batch)?, entry_index(UnitEntryTypes::AnswerBatch))?,
+            Some(proof) => {
+                let batch_index = entry_index(UnitEntryTypes::AnswerBatch);
+                live_entry_record(action_hash(&proof.batch)?, batch_index, &Standing::held()?)?
+            }
             None => None,
         };
         return Ok(Some(json!({ "leaf": entry["leaves"][index], "batch": batch, "runner_batch": runner_batch })));
