@@ -2,7 +2,8 @@
  * A task's input and output travel between its two parties only, as signals to one agent (members
  * only, like every signal): an assignee asks the requester for the input of the attempt it was given
  * (a reassigned attempt asks the same way), and gives it the output before it posts the Result, which
- * names the output by hash alone. The requester answers only the assignees of its own task's
+ * names the output by hash alone; a requester holding a Result without its output (the signal lost on
+ * a dropped connection) asks the assignee for it again. The requester answers only the assignees of its own task's
  * attempts, and keeps an output only from the assignee of a live attempt, once per attempt and within a
  * signal's payload limit: an output is written to its chain, so no other can be let fill it.
  */
@@ -29,6 +30,11 @@ const PayloadSignalSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('task-input'), task: ActionHashB64Schema, content: z.json() }),
   z.object({
+    type: z.literal('task-output-ask'),
+    task: ActionHashB64Schema,
+    assignment: ActionHashB64Schema,
+  }),
+  z.object({
     type: z.literal('task-output'),
     task: ActionHashB64Schema,
     assignment: ActionHashB64Schema,
@@ -37,6 +43,7 @@ const PayloadSignalSchema = z.discriminatedUnion('type', [
 ])
 type PayloadSignal = z.infer<typeof PayloadSignalSchema>
 type OutputSignal = Extract<PayloadSignal, { type: 'task-output' }>
+type AskSignal = Extract<PayloadSignal, { type: 'task-input-ask' | 'task-output-ask' }>
 
 /** How long an ask waits for the requester before it asks again (a signal may be lost on the way). */
 const ASK_AGAIN_MS = 3000
@@ -73,6 +80,8 @@ export class PayloadExchange {
   readonly #outputs = new Set<string>()
   /** Inputs given before this peer asked, by task, with who sent them (checked when taken). */
   readonly #given = new Map<string, { from: string; hash: string; content: unknown }>()
+  /** Attempts whose output this peer is asking their assignee for. */
+  readonly #askingOutput = new Set<string>()
 
   constructor(init: PayloadExchangeInit) {
     this.#init = init
@@ -163,6 +172,29 @@ export class PayloadExchange {
   }
 
   /**
+   * Asks the assignee of attempt `assignment` of this peer's `task` for the output its Result names,
+   * every ASK_AGAIN_MS until the output is kept or `untilMs` (its lease's end) passes; one ask loop per
+   * attempt.
+   */
+  async askOutput(task: string, assignment: string, assignee: string, untilMs: number): Promise<void> {
+    if (this.#askingOutput.has(assignment) || this.#outputs.has(assignment)) return
+    this.#askingOutput.add(assignment)
+    const ask = { type: 'task-output-ask', task, assignment } satisfies PayloadSignal
+    try {
+      while (!this.#outputs.has(assignment) && Date.now() < untilMs) {
+        await this.#init.conductor
+          .sendSignal('resource_mesh', assignee, ask)
+          .catch((err: unknown) =>
+            this.#init.logger.debug({ err, task }, 'asking the assignee for the output failed'),
+          )
+        await delay(Math.min(ASK_AGAIN_MS, Math.max(0, untilMs - Date.now())))
+      }
+    } finally {
+      this.#askingOutput.delete(assignment)
+    }
+  }
+
+  /**
    * Gives the output of attempt `assignment` to the task's requester (and keeps it here); its hash.
    * A requester out of reach (a relayed connection being redialled) is tried again until `signal`
    * ends the attempt: the output is worth its lease.
@@ -209,6 +241,7 @@ export class PayloadExchange {
       return
     }
     if (signal.type === 'task-output') return this.#takeOutput(from, signal)
+    if (signal.type === 'task-output-ask') return this.#giveOutputAgain(from, signal)
     const state = await this.#init.state(signal.task)
     const me = this.#init.conductor.agentPubKey
     // Only this peer's own task, and only to (from) the agent it gave that attempt to.
@@ -224,6 +257,34 @@ export class PayloadExchange {
     if (content === undefined) throw new Error(`the input of task ${signal.task} is not held here`)
     const reply = { type: 'task-input', task: signal.task, content } as PayloadSignal
     await this.#init.conductor.sendSignal('resource_mesh', from, reply)
+  }
+
+  /**
+   * Gives again the output of this peer's ok Result for `signal.assignment`, to the task's requester
+   * only: what it was given before, kept here under the hash the Result names.
+   */
+  async #giveOutputAgain(from: string, signal: AskSignal): Promise<void> {
+    const state = await this.#init.state(signal.task)
+    const me = this.#init.conductor.agentPubKey
+    const mine = state?.results.find(
+      (r) => r.entry.assignment === signal.assignment && r.author === me && r.entry.status === 'ok',
+    )
+    if (!state || state.task.author !== from || mine === undefined) {
+      this.#init.logger.warn(
+        { from, task: signal.task, assignment: signal.assignment },
+        'an output asked for by a peer not its requester, or of no result of this peer',
+      )
+      return
+    }
+    const content = await this.#init.payloads.get(mine.entry.output_hash)
+    if (content === undefined) throw new Error(`the output of task ${signal.task} is not held here`)
+    const give = {
+      type: 'task-output',
+      task: signal.task,
+      assignment: signal.assignment,
+      content,
+    } as PayloadSignal
+    await this.#init.conductor.sendSignal('resource_mesh', from, give)
   }
 
   /** Keeps an output `#admitOutput` admits; any other is dropped before anything is written. */

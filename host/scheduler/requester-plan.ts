@@ -100,7 +100,7 @@ export function planRequester(state: TaskState, options: PlanOptions): Requester
     if (step.kind === 'receipt') return step
   }
   const live = slots.find((s) => s.phase === 'live')
-  if (live) return { kind: 'wait', reason: `${attemptName(live.current!, task.fan_out)} holds the lease` }
+  if (live) return { kind: 'wait', reason: live.why }
   return { kind: 'wait', reason: `${unfilled[0]?.why}; no claim to assign` }
 }
 
@@ -123,13 +123,19 @@ function slotsOf(state: TaskState, options: PlanOptions): Slot[] {
     const name = attemptName(a, fan_out)
     const outOfAttempts = a.entry.attempt >= max_attempts
     const result = state.results.find((r) => r.entry.assignment === a.action_hash) ?? null
+    const leaseLive = a.entry.lease_expires_at + options.leaseGraceMs * 1000 >= options.now
     if (result) {
       const output = options.outputs.get(result.entry.output_hash)
+      // A Result travels by gossip, its output by a signal that a dropped connection may lose: the
+      // requester asks for it again (payload-exchange.ts) while the lease lasts, rather than run it twice.
+      if (output === undefined && result.entry.status === 'ok' && leaseLive) {
+        const why = `${name} answered; its output is on its way`
+        return { slot, phase: 'live', current: a, result: null, output, verdict: null, why }
+      }
       const verdict = verifyResult(result, a, output)
       const phase = verdict.accepted ? 'answered' : outOfAttempts ? 'spent' : 'retry'
       return { slot, phase, current: a, result, output, verdict, why: `${name}: ${verdict.reason}` }
     }
-    const leaseLive = a.entry.lease_expires_at + options.leaseGraceMs * 1000 >= options.now
     const phase = leaseLive ? 'live' : outOfAttempts ? 'spent' : 'retry'
     return {
       slot,
@@ -138,7 +144,7 @@ function slotsOf(state: TaskState, options: PlanOptions): Slot[] {
       result: null,
       output: undefined,
       verdict: null,
-      why: `${name} lost its lease`,
+      why: leaseLive ? `${name} holds the lease` : `${name} lost its lease`,
     }
   })
 }

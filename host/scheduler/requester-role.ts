@@ -5,7 +5,7 @@
  * an earlier attempt, and, for a salted task, peers that do not read salts. A task that runs on a model goes straight to this host when it is the best
  * place for it.
  */
-import type { ClaimSnapshot, TaskState } from '../../zomes-bindings/index.ts'
+import { type ClaimSnapshot, currentAssignments, type TaskState } from '../../zomes-bindings/index.ts'
 import { crashedModelFiles } from '../inference/model-errors.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { MeshVersions } from '../interface/release.ts'
@@ -38,6 +38,8 @@ export interface RequesterRoleInit {
   payloads: HeldPayloads
   /** Sends a task's input to the agent just assigned it (payload-exchange.ts), so it need not ask. */
   giveInput?: (task: TaskState['task'], assignee: string) => Promise<void>
+  /** Asks an assignee again for the output its ok Result names, until `untilMs` (payload-exchange.ts). */
+  askOutput?: (task: string, assignment: string, assignee: string, untilMs: number) => Promise<void>
 }
 
 interface Memo {
@@ -80,6 +82,7 @@ export class RequesterRole {
       capable: capable.map((n) => n.author),
       outputs: await this.#outputs(state),
     }
+    this.#askMissingOutputs(state, options.outputs)
     // The plan takes one step at a time; re-planning after each assignment gives every slot of a
     // fan-out its claimant in this one visit.
     let wrote = false
@@ -131,6 +134,18 @@ export class RequesterRole {
       if (output !== undefined) outputs.set(entry.output_hash, output)
     }
     return outputs
+  }
+
+  /** Asks for the outputs of the ok Results of live attempts that never reached this host. */
+  #askMissingOutputs(state: TaskState, outputs: ReadonlyMap<string, unknown>): void {
+    const ask = this.#init.askOutput
+    if (ask === undefined) return
+    for (const a of currentAssignments(state.assignments)) {
+      const result = state.results.find((r) => r.entry.assignment === a.action_hash)
+      if (result?.entry.status !== 'ok' || outputs.has(result.entry.output_hash)) continue
+      const untilMs = (a.entry.lease_expires_at + this.#init.leaseGraceMs * 1000) / 1000
+      void ask(state.task.action_hash, a.action_hash, a.entry.assignee, untilMs)
+    }
   }
 
   /** When this host first saw a claim on its task (microseconds), or null. */

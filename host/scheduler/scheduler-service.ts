@@ -163,6 +163,8 @@ export class SchedulerService implements SchedulerPort {
       leaseGraceMs: this.#opts.leaseGraceMs,
       payloads: held,
       giveInput: (task, assignee) => this.#exchange.giveInput(task, assignee),
+      askOutput: (task, assignment, assignee, untilMs) =>
+        this.#exchange.askOutput(task, assignment, assignee, untilMs),
     })
     this.#runner = new AttemptRunner({
       ...init,

@@ -255,17 +255,24 @@ describe('the requester plan', () => {
     })
   })
 
-  it('moves on from a result whose output never reached the requester while attempts remain, then gives a failing receipt', () => {
+  it('waits for the output of an ok result while its lease lasts, then moves on while attempts remain, then gives a failing receipt', () => {
     const first = assignment(1, 'uhCAkB', NOW + ms(5000))
     const bad = result(first, { x: 1 }, { output_hash: payloadHash({ x: 2 }) })
     const s = state({ claims: [claim('uhCAkB'), claim('uhCAkC')], assignments: [first], results: [bad] })
-    expect(planRequester(s, options())).toMatchObject({
+    // The output's signal may have been lost on a dropped connection: it is asked for again meanwhile.
+    expect(planRequester(s, options())).toEqual({
+      kind: 'wait',
+      reason: 'attempt 1 answered; its output is on its way',
+    })
+    const afterLease = options({ now: NOW + ms(5300) })
+    expect(planRequester(s, afterLease)).toMatchObject({
       kind: 'assign',
       attempt: 2,
       claim: { author: 'uhCAkC' },
     })
     const last = state({ claims: [claim('uhCAkB')], assignments: [first], results: [bad] }, 1)
-    expect(planRequester(last, options())).toMatchObject({
+    expect(planRequester(last, options()).kind).toBe('wait')
+    expect(planRequester(last, afterLease)).toMatchObject({
       kind: 'receipt',
       receipt: {
         accepted: false,
