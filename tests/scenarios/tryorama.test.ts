@@ -2,13 +2,24 @@
  * The mesh's scenarios under the real @holochain/tryorama, on real Holochain 0.6.0 conductors with a local
  * kitsune2 bootstrap/signal server: agents join and see each other, a task is assigned to one claimant
  * only, an invalid op is refused by the author's own conductor, an agent without a valid invite is refused
- * at genesis on a network that requires one. Needs `holochain`, `hc` and
+ * at genesis on a network that requires one, a revoked agent's later records are left out of the others'
+ * reads, and an invalid op published by a peer is refused and its author warranted. Needs `holochain`, `hc` and
  * `kitsune2-bootstrap-srv` (built once per machine by `bash scripts/build-holochain.sh`, or on PATH) and
  * workdir/ripple.happ (`npm run build:happ`); where any is missing it says which and skips.
  */
 import { createHash, randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { encodeHashToBase64 } from '@holochain/client'
-import { dhtSync, type Player, type PlayerApp, runScenario, type Scenario } from '@holochain/tryorama'
+import {
+  CONDUCTOR_CONFIG,
+  type Conductor,
+  dhtSync,
+  type Player,
+  type PlayerApp,
+  runScenario,
+  type Scenario,
+} from '@holochain/tryorama'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { pathWithBuiltTools } from '../../host/conductor/holochain/tools.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
@@ -66,6 +77,52 @@ async function joined(scenario: Scenario, n: number): Promise<PlayerApp[]> {
 }
 
 const dnaHashOf = (player: PlayerApp, dna: DnaName) => player.namedCells.get(dna)!.cell_id[0]
+
+/** The hApp with these DNA properties (and a membrane proof) in every DNA, on the scenario's network. */
+const appWith = (scenario: Scenario, properties: object, proof?: Uint8Array) => ({
+  ...app,
+  options: {
+    networkSeed: scenario.networkSeed,
+    rolesSettings: Object.fromEntries(
+      DNA_NAMES.map((dna) => [
+        dna,
+        { type: 'provisioned' as const, value: { membrane_proof: proof, modifiers: { properties } } },
+      ]),
+    ),
+  },
+})
+
+/**
+ * Restarts a conductor with self-validation off (`tuning_params.disable_self_validation`, in 0.6.0's
+ * production conductor: what Holochain's own warrant tests use): it publishes whatever its zomes write,
+ * as a tampered peer would. Only here, in a test's conductor config; the hApp has no such switch.
+ */
+async function withoutSelfValidation(conductor: Conductor): Promise<void> {
+  await conductor.shutDown()
+  const path = join(conductor.getTmpDirectory(), CONDUCTOR_CONFIG)
+  // A fresh sandbox's config says `tuning_params: null` or nothing; anything else is not ours to overwrite.
+  const config = readFileSync(path, 'utf8').replace(/^tuning_params: (null|~)\n/m, '')
+  if (/^tuning_params:/m.test(config)) throw new Error(`${path} has tuning_params already`)
+  writeFileSync(path, `${config.trimEnd()}\ntuning_params:\n  disable_self_validation: true\n`)
+  await conductor.startUp()
+}
+
+/**
+ * The peers `player`'s conductor blocks, once it blocks one (polled). Holochain 0.6.0 blocks an agent when
+ * it integrates a warrant against it (integrate_dht_ops_workflow.rs), and a host cannot read the warrant
+ * itself: the state dumps join ops with actions (dht_ops_integrated.sql) and warrants have a table of
+ * their own; only a zome's get_agent_activity returns them. The block it can see: kitsune2 counts the
+ * messages it drops to and from a blocked peer.
+ */
+async function blockedPeers(player: PlayerApp): Promise<string[]> {
+  for (let tries = 0; tries < 120; tries++) {
+    const { blocked_message_counts: blocked } = await player.conductor.adminWs().dumpNetworkStats()
+    const peers = Object.keys(blocked ?? {})
+    if (peers.length > 0) return peers
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+  }
+  return []
+}
 
 function task(): Task {
   return {
@@ -155,21 +212,7 @@ describe.skipIf(skip)(
         const networkId = randomBytes(32).toString('hex')
         const [player] = (await scenario.addPlayers(1)) as [Player]
         const properties = inviteNetworkProperties(progenitor, networkId)
-        const withProof = (proof: Uint8Array | undefined) => ({
-          ...app,
-          options: {
-            networkSeed: scenario.networkSeed,
-            rolesSettings: Object.fromEntries(
-              DNA_NAMES.map((dna) => [
-                dna,
-                {
-                  type: 'provisioned' as const,
-                  value: { membrane_proof: proof, modifiers: { properties } },
-                },
-              ]),
-            ),
-          },
-        })
+        const withProof = (proof: Uint8Array | undefined) => appWith(scenario, properties, proof)
         const refusal = async (proof: (agent: string) => Uint8Array | undefined) => {
           const agentPubKey = await player.conductor.adminWs().generateAgentPubKey()
           const install = withProof(proof(encodeHashToBase64(agentPubKey)))
@@ -191,10 +234,61 @@ describe.skipIf(skip)(
       })
     })
 
-    // Not yet on real conductors (docs/holochain.md, "What the real conductor does not do yet"): the
-    // revocation of an author and warrants for a peer's invalid op are judged by the embedded
-    // conductor's host code, which the zomes do not have.
-    it.todo("a revoked agent's later ops are ignored")
-    it.todo('an invalid op published by a peer is refused and its author warranted')
+    it("a revoked agent's later ops are ignored by the others' reads, what it wrote before stays", async () => {
+      await scenarioOf(async (scenario) => {
+        const players = (await scenario.addPlayers(2)) as [Player, Player]
+        // The progenitor is the network's admin: the rules admit its revocations.
+        const properties = { progenitor: encodeHashToBase64(players[0].agentPubKey) }
+        const apps = players.map(() => appWith(scenario, properties))
+        const [alice, bob] = (await scenario.installAppsForPlayers(apps, players)) as [PlayerApp, PlayerApp]
+        await scenario.shareAllAgents()
+        // Once synced, each conductor holds every op of the other's: what a read leaves out, it has.
+        const sync = async () => {
+          for (const dna of ['agent_registry', 'resource_mesh'] as const)
+            await dhtSync([alice, bob], dnaHashOf(alice, dna))
+        }
+        const claim = (t: { action_hash: string }) =>
+          call(bob, 'resource_mesh', 'claim_task', { task: t.action_hash, snapshot: claimSnapshot() })
+        const earlier = await call(alice, 'resource_mesh', 'submit_task', task())
+        const later = await call(alice, 'resource_mesh', 'submit_task', task())
+        await call(bob, 'agent_registry', 'advertise_capability', capability({ name: 'before' }))
+        await sync()
+        await claim(earlier)
+        await call(alice, 'agent_registry', 'revoke', { agent: keyOf(bob), invite_id: null, reason: 'left' })
+        await sync()
+        await call(bob, 'agent_registry', 'advertise_capability', capability({ name: 'after' }))
+        await claim(later)
+        await sync()
+        const nodes = await call(alice, 'agent_registry', 'list_nodes', null)
+        expect(nodes.find((node) => node.author === keyOf(bob))?.entry.name).toBe('before')
+        const capabilityOfBob = await call(alice, 'agent_registry', 'get_capability', keyOf(bob))
+        expect(capabilityOfBob?.entry.name).toBe('before')
+        const claimants = async (t: { action_hash: string }) =>
+          (await call(alice, 'resource_mesh', 'get_task_state', t.action_hash))?.claims.map((c) => c.author)
+        expect(await claimants(earlier)).toEqual([keyOf(bob)])
+        expect(await claimants(later)).toEqual([])
+      })
+    })
+
+    it('an invalid op published by a peer is refused and its author warranted', async () => {
+      await scenarioOf(async (scenario) => {
+        const [honest, rogue] = (await scenario.addPlayers(2)) as [Player, Player]
+        await withoutSelfValidation(rogue.conductor)
+        const apps = [honest, rogue].map(() => ({ ...app, options: { networkSeed: scenario.networkSeed } }))
+        const [alice, mallory] = (await scenario.installAppsForPlayers(apps, [honest, rogue])) as [
+          PlayerApp,
+          PlayerApp,
+        ]
+        await scenario.shareAllAgents()
+        // Its own conductor no longer checks it: the capability the rules refuse is written and published.
+        await call(mallory, 'agent_registry', 'advertise_capability', capability({ name: '' }))
+        // alice's conductor, an authority of every op here, refuses its ops (StoreRecord and StoreEntry
+        // alike: integrity_support judges the entry on both), warrants mallory, integrates the warrant
+        // and so blocks mallory: from then on it drops their messages both ways.
+        expect(await blockedPeers(alice)).toHaveLength(1)
+        expect(await call(alice, 'agent_registry', 'list_nodes', null)).toEqual([])
+        expect(await call(alice, 'agent_registry', 'get_capability', keyOf(mallory))).toBeNull()
+      })
+    })
   },
 )

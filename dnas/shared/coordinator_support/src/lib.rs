@@ -75,26 +75,37 @@ pub fn record_ref(action_hash: &ActionHash) -> ExternResult<RecordRef> {
 }
 
 /// The newest live version of a record (following updates, earliest update first on a tie), or None
-/// when it is unknown or deleted; updates and deletes `standing` leaves out do not count.
+/// when it is unknown, refused by validation or deleted; updates that validation refused or `standing`
+/// leaves out do not count, nor do deletes it leaves out.
 pub fn get_latest(hash: ActionHash, standing: &Standing) -> ExternResult<Option<Record>> {
-    let mut current = hash;
+    let Some(mut details) = valid_details(hash)? else { return Ok(None) };
     loop {
-        let Some(Details::Record(details)) = get_details(current.clone(), GetOptions::network())? else {
-            return Ok(None);
-        };
         if details.deletes.iter().any(|d| standing.admits_action(d.action())) {
             return Ok(None);
         }
-        let next = details
-            .updates
-            .iter()
-            .filter(|u| standing.admits_action(u.action()))
-            .min_by_key(|u| (u.action().timestamp(), u.action_address().clone()))
-            .map(|u| u.action_address().clone());
+        let mut updates: Vec<&SignedActionHashed> =
+            details.updates.iter().filter(|u| standing.admits_action(u.action())).collect();
+        updates.sort_by_key(|u| (u.action().timestamp(), u.action_address().clone()));
+        let mut next = None;
+        for update in updates {
+            next = valid_details(update.action_address().clone())?;
+            if next.is_some() {
+                break;
+            }
+        }
         match next {
-            Some(next) => current = next,
+            Some(newer) => details = newer,
             None => return Ok(Some(details.record)),
         }
+    }
+}
+
+/// A record's details, when validation found it valid: an authority that refused a record still holds
+/// it, and answers `get_details` with it and its status (a refused record is nobody's to read).
+fn valid_details(hash: ActionHash) -> ExternResult<Option<RecordDetails>> {
+    match get_details(hash, GetOptions::network())? {
+        Some(Details::Record(details)) if details.validation_status == ValidationStatus::Valid => Ok(Some(details)),
+        _ => Ok(None),
     }
 }
 

@@ -114,29 +114,34 @@ impl DnaRules {
         Ok(ValidateCallbackResult::Invalid("rules.unresolvable: too many rounds of dependencies".into()))
     }
 
-    /// The integrity zome's `validate` callback.
+    /// The rules on the entry an action creates or updates to (a create, or an update of its original).
+    fn judge_entry(&self, action: &Action, entry: &Entry) -> ExternResult<ValidateCallbackResult> {
+        let Some(entry_type) = action.entry_type().and_then(|t| self.entry_type_name(t)) else {
+            // The agent key and capability entries are Holochain's own.
+            return Ok(ValidateCallbackResult::Valid);
+        };
+        let mut input = json!({
+            "entry_type": entry_type,
+            "author": b64(action.author()),
+            "entry": entry_json(entry)?,
+            "op": "create",
+        });
+        if let Action::Update(update) = action {
+            let original = must_get_valid_record(update.original_action_address.clone())?;
+            input["op"] = json!("update");
+            input["original"] = self.dep(&original)?;
+        }
+        self.judge(input)
+    }
+
+    /// The integrity zome's `validate` callback. Every op that carries a new entry runs the entry's rules:
+    /// its StoreEntry, and its StoreRecord and RegisterUpdate (their authorities serve the record and the
+    /// update to readers, so an entry refused on one op must be refused on all, or a get still finds it).
     pub fn validate(&self, op: Op) -> ExternResult<ValidateCallbackResult> {
         match op {
-            Op::StoreEntry(StoreEntry { action, entry }) => {
-                let content = action.hashed.content;
-                let Some(entry_type) = self.entry_type_name(content.entry_type()) else {
-                    // The agent key and capability entries are Holochain's own.
-                    return Ok(ValidateCallbackResult::Valid);
-                };
-                let mut input = json!({
-                    "entry_type": entry_type,
-                    "author": b64(content.author()),
-                    "entry": entry_json(&entry)?,
-                });
-                match content {
-                    EntryCreationAction::Create(_) => input["op"] = json!("create"),
-                    EntryCreationAction::Update(update) => {
-                        let original = must_get_valid_record(update.original_action_address)?;
-                        input["op"] = json!("update");
-                        input["original"] = self.dep(&original)?;
-                    }
-                }
-                self.judge(input)
+            Op::StoreEntry(StoreEntry { action, entry }) => self.judge_entry(&action.hashed.content.into(), &entry),
+            Op::RegisterUpdate(RegisterUpdate { update, new_entry: Some(entry) }) => {
+                self.judge_entry(&Action::Update(update.hashed.content), &entry)
             }
             Op::RegisterDelete(RegisterDelete { delete }) => {
                 let original = must_get_valid_record(delete.hashed.content.deletes_address.clone())?;
@@ -156,12 +161,12 @@ impl DnaRules {
                 Action::AgentValidationPkg(pkg) => self.validate_pkg(pkg),
                 _ => Ok(ValidateCallbackResult::Valid),
             },
-            // A record's action, with its entry when public. Entry rules run on StoreEntry, which the author
-            // validates for its private entries too (they alone hold them; a private entry's StoreEntry is
-            // never published). Others get a private entry's record with the entry hidden
-            // (`RecordEntry::Hidden`): only the action to judge, so it is valid without the entry rules.
-            Op::StoreRecord(StoreRecord { record }) => match record.action() {
-                Action::AgentValidationPkg(pkg) => self.validate_pkg(pkg),
+            // A record's action, with its entry when public. A private entry's record comes to others with
+            // the entry hidden (`RecordEntry::Hidden`): only the action to judge, so it is valid without the
+            // entry rules, which its author ran on its StoreEntry (never published: it alone holds it).
+            Op::StoreRecord(StoreRecord { record }) => match (record.action(), record.entry().as_option()) {
+                (Action::AgentValidationPkg(pkg), _) => self.validate_pkg(pkg),
+                (action @ (Action::Create(_) | Action::Update(_)), Some(entry)) => self.judge_entry(action, entry),
                 _ => Ok(ValidateCallbackResult::Valid),
             },
             // A link delete must name a CreateLink (hdi hands it over already fetched).
