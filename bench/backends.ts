@@ -171,8 +171,8 @@ export default async function run(): Promise<BenchReport> {
       `${seen('embedded')}, ${seen('holochain')}; each is timed from the call returning to the second's ` +
       "get_capability or list_nodes showing it; the first write (the second agent's first sync: on " +
       'holochain, discovery and gossip) is reported apart, p50 / p95 over the rest (how many were seen; ' +
-      'embedded: the second write, made before gossipsub has grafted the new peer, waits for the next ' +
-      'anti-entropy round, ~5 s)' +
+      'embedded: the second write, published before the first agent saw the second subscribe, is fetched ' +
+      "by the second's exchange half a second after it saw the first's subscription)" +
       (skip === null ? '' : `. holochain not run: ${skip}`),
   }
 }

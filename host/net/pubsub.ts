@@ -7,7 +7,7 @@
  * asynchronous validation), and a message is taken only from a verified peer, who answers for it.
  */
 import { createHash } from 'node:crypto'
-import type { GossipSub, GossipsubMessage } from '@libp2p/gossipsub'
+import type { GossipSub, GossipsubMessage, SubscriptionChangeData } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PeerId, TypedEventTarget } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
@@ -41,6 +41,11 @@ const VERDICTS: Record<GossipVerdict, TopicValidatorResult> = {
 export interface RipplePubsubEvents {
   op: CustomEvent<GossipMessage>
   signal: CustomEvent<GossipMessage>
+  /**
+   * A peer was seen subscribing to a channel: what was published on it just before then went to
+   * every subscriber but that peer (replication asks it for what it missed).
+   */
+  subscribed: CustomEvent<{ peer: PeerId; channel: GossipChannel }>
 }
 
 export interface RipplePubsub extends TypedEventTarget<RipplePubsubEvents> {
@@ -94,10 +99,12 @@ class DefaultRipplePubsub extends TypedEventEmitter<RipplePubsubEvents> implemen
       this.#gossip.subscribe(topic)
     }
     this.#gossip.addEventListener('gossipsub:message', this.#onMessage)
+    this.#gossip.addEventListener('subscription-change', this.#onSubscriptionChange)
   }
 
   stop(): void {
     this.#gossip.removeEventListener('gossipsub:message', this.#onMessage)
+    this.#gossip.removeEventListener('subscription-change', this.#onSubscriptionChange)
     for (const topic of Object.values(this.#topics)) {
       this.#gossip.unsubscribe(topic)
       this.#gossip.topicValidators.delete(topic)
@@ -133,6 +140,15 @@ class DefaultRipplePubsub extends TypedEventEmitter<RipplePubsubEvents> implemen
     }
     if (msg.topic === this.#topics.ops) this.safeDispatchEvent('op', { detail })
     else if (msg.topic === this.#topics.signals) this.safeDispatchEvent('signal', { detail })
+  }
+
+  readonly #onSubscriptionChange = (evt: CustomEvent<SubscriptionChangeData>) => {
+    const { peerId, subscriptions } = evt.detail
+    for (const { topic, subscribe } of subscriptions) {
+      const channel = (Object.keys(this.#topics) as GossipChannel[]).find((c) => this.#topics[c] === topic)
+      if (subscribe && channel !== undefined)
+        this.safeDispatchEvent('subscribed', { detail: { peer: peerId, channel } })
+    }
   }
 }
 

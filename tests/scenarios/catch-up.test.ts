@@ -66,3 +66,21 @@ describe('catch-up by anti-entropy', () => {
     })
   })
 })
+
+describe('ops written as a peer joins', () => {
+  it('reach it without a periodic round, though their gossip went out before it was seen subscribing', async () => {
+    await runScenario(async (scenario) => {
+      // No periodic rounds: only gossip, the exchange on connecting and the one on subscribing remain.
+      const [alice, bob] = await scenario.addPlayers(2, { syncIntervalMs: 600_000, discovery: 'explicit' })
+      await scenario.shareAllAgents([alice!, bob!])
+      // The first is fetched on connecting; the second, written once bob holds the first, goes out by
+      // gossip before alice has seen bob subscribe (gossipsub sends it to no one), and bob asks for it.
+      for (const name of ['first', 'second']) {
+        await alice!.port.callZome('agent_registry', 'advertise_capability', capability({ name }))
+        await scenario.dhtSync([alice!, bob!], 'agent_registry', 10_000)
+      }
+      const seen = await bob!.port.callZome('agent_registry', 'get_capability', alice!.agentPubKey)
+      expect(seen?.entry.name).toBe('second')
+    })
+  })
+})

@@ -1,7 +1,8 @@
 /**
  * When this peer runs anti-entropy, and with whom: one exchange at a time per peer (asked again
  * meanwhile, one more after it), the sender of ops that arrived before what they build on asked a
- * moment later, and periodic rounds over a few random connected peers.
+ * moment later, a peer just seen subscribing to the ops asked a moment later, and periodic rounds over
+ * a few random connected peers.
  */
 import type { PeerId } from '@libp2p/interface'
 
@@ -10,6 +11,8 @@ import type { PeerId } from '@libp2p/interface'
  * missing: in a burst the missing ops are usually still on their way by gossip.
  */
 const WAITING_SYNC_DELAY_MS = 300
+/** How long after a peer's subscription is seen it is asked: its side learns ours about as late. */
+const SUBSCRIBED_SYNC_DELAY_MS = 500
 
 export interface PeerSyncsInit {
   /** One anti-entropy exchange with the peer; it never rejects. */
@@ -24,7 +27,7 @@ export class PeerSyncs {
   readonly #init: PeerSyncsInit
   /** Exchanges in flight per peer; a peer asked again meanwhile gets one more exchange after. */
   readonly #running = new Map<string, { done: Promise<void>; again: boolean }>()
-  /** Senders of ops still waiting for what they build on, to ask shortly. */
+  /** Peers to ask shortly, by why and peer: senders of ops still waiting, peers just subscribed. */
   readonly #soon = new Map<string, NodeJS.Timeout>()
   #stopped = false
 
@@ -54,12 +57,25 @@ export class PeerSyncs {
 
   /** `peer` sent ops that build on ops not held here: it has them, asked shortly if still missing. */
   soon(peer: PeerId): void {
-    const key = peer.toString()
+    this.#after('waiting', peer, WAITING_SYNC_DELAY_MS, () => this.#init.waiting())
+  }
+
+  /**
+   * `peer` was just seen subscribing to the ops: until it saw this peer subscribe too (about now), what
+   * it published went to every subscriber but this one, and the exchange run on connecting may have
+   * come before; it is asked once both sides know of each other.
+   */
+  subscribed(peer: PeerId): void {
+    this.#after('subscribed', peer, SUBSCRIBED_SYNC_DELAY_MS, () => true)
+  }
+
+  #after(why: string, peer: PeerId, delayMs: number, still: () => boolean): void {
+    const key = `${why} ${peer}`
     if (this.#soon.has(key)) return
     const timer = setTimeout(() => {
       this.#soon.delete(key)
-      if (this.#init.waiting()) void this.sync(peer)
-    }, WAITING_SYNC_DELAY_MS)
+      if (still()) void this.sync(peer)
+    }, delayMs)
     timer.unref()
     this.#soon.set(key, timer)
   }

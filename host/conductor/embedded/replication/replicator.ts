@@ -13,7 +13,7 @@ import { agentOfPeer, peerIdOfAgent } from '../../../identity/peer-agent.ts'
 import type { ReplicationStats, WarrantView } from '../../../interface/network-port.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import type { RippleNode } from '../../../net/create-node.ts'
-import type { GossipMessage } from '../../../net/pubsub.ts'
+import type { GossipMessage, RipplePubsubEvents } from '../../../net/pubsub.ts'
 import type { StoredAction, Warrant } from '../../../storage/chain-store.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import { AntiEntropy, SYNC_PROTOCOL } from './anti-entropy.ts'
@@ -174,6 +174,7 @@ class Replicator implements Replication {
       )
     })
     this.#node.pubsub.addEventListener('op', this.#onGossip)
+    this.#node.pubsub.addEventListener('subscribed', this.#onSubscribed)
     this.#node.peers.addEventListener('peer:connect', this.#onConnect)
     this.#timer = setInterval(() => this.#syncs.round(this.#node.peers.list()), this.#intervalMs)
     // Replication alone should not keep a process alive.
@@ -233,6 +234,7 @@ class Replicator implements Replication {
     clearInterval(this.#timer)
     this.#unsubscribe?.()
     this.#node.pubsub.removeEventListener('op', this.#onGossip)
+    this.#node.pubsub.removeEventListener('subscribed', this.#onSubscribed)
     this.#node.peers.removeEventListener('peer:connect', this.#onConnect)
     this.#abort.abort(new Error('replication stopped'))
     await this.#syncs.stop()
@@ -310,9 +312,9 @@ class Replicator implements Replication {
     }
   }
 
-  readonly #onConnect = (evt: CustomEvent<PeerId>) => {
-    void this.#syncs.sync(evt.detail)
-  }
+  readonly #onConnect = (evt: CustomEvent<PeerId>) => void this.#syncs.sync(evt.detail)
+  readonly #onSubscribed = ({ detail }: RipplePubsubEvents['subscribed']) =>
+    detail.channel === 'ops' && this.#syncs.subscribed(detail.peer)
 
   #receive(batch: OpBatch, from: PeerId, route: Route): IngestResult | null {
     return this.#receiveAll([{ batch, from }], route)[0] ?? null
