@@ -16,6 +16,10 @@ import { recordPid, stopLeftover } from './leftover-process.ts'
 import { BUILD_TOOLS_COMMAND, builtToolsDir, findHolochainTool, pinnedVersions } from './tools.ts'
 
 const READY_TIMEOUT_MS = 60_000
+/** How often, at most, the conductor asks the bootstrap server for its peers' addresses (per DNA). */
+export const BOOTSTRAP_POLL_MAX_MS = 10_000
+/** Holochain's timeout for a request to another peer (a get, a get_links). */
+export const NETWORK_REQUEST_TIMEOUT_S = 15
 
 /** Thrown when the holochain backend must start a conductor and its binaries are neither built nor on PATH. */
 export class HolochainNotInstalledError extends Error {
@@ -58,13 +62,22 @@ export function conductorConfig(init: ConductorConfigInit): string {
   if (hc?.bootstrap_url) network.bootstrap_url = hc.bootstrap_url
   if (hc?.signal_url) network.signal_url = hc.signal_url
   if (hc?.relay_url) network.relay_url = hc.relay_url
+  // A peer that (re)starts has a new transport address, and the first connection it opens carries the
+  // agent infos of only the cells joined so far: until its peers poll the bootstrap server they drop what
+  // it sends in the other DNAs, its gets included (kitsune2 0.3's access check). They poll every
+  // BOOTSTRAP_POLL_MAX_MS rather than kitsune2's 5 minutes.
+  const advanced: Record<string, unknown> = { coreBootstrap: { backoffMaxMs: BOOTSTRAP_POLL_MAX_MS } }
   // Holochain 0.6.0's WebRTC transport refuses a plain ws:// signal server (a local kitsune2-bootstrap-srv,
   // as tryorama runs) unless told; 0.6.1+ ignore the key.
-  if (hc?.signal_url?.startsWith('ws://')) network.advanced = { tx5Transport: { signalAllowPlainText: true } }
+  if (hc?.signal_url?.startsWith('ws://')) advanced.tx5Transport = { signalAllowPlainText: true }
+  network.advanced = advanced
   const config = {
     data_root_path: init.dataRoot,
     keystore: { type: 'lair_server', connection_url: init.lairUrl },
     admin_interfaces: [{ driver: { type: 'websocket', port: 0, allowed_origins: RIPPLE_HOST_ORIGIN } }],
+    // A get no peer answers fails after this (Holochain's default: 60 s) and the host asks again
+    // (./holochain-conductor.ts), so a get sent before the peers know this one does not hold a zome call a minute.
+    request_timeout_s: NETWORK_REQUEST_TIMEOUT_S,
     network,
   }
   return `${JSON.stringify(config, null, 2)}\n`

@@ -31,6 +31,7 @@ import type { AgentInfoView, ConductorPort, Signal } from '../../interface/condu
 import { type Logger, silentLogger } from '../../log/logger.ts'
 import { InvalidZomeCallError } from '../embedded/errors.ts'
 import { RIPPLE_APP_ID, RIPPLE_HOST_ORIGIN } from '../ripple-app.ts'
+import { retryDelayOf } from './call-retry.ts'
 import { zomeRefusalOf } from './zome-refusal-text.ts'
 
 /** Thrown when the app is not installed and there is no packed hApp to install. */
@@ -199,10 +200,10 @@ export class HolochainConductor implements ConductorPort {
         return await this.#app.callZome({ cell_id: this.cellId(dna), zome_name: dna, fn_name: fn, payload })
       } catch (err) {
         const e = err as Error
-        // Two writes at once on one cell: the conductor commits the first and drops the other's whole
-        // bundle (nothing of it was written), so the call is made again. The embedded conductor queues them.
-        if (HEAD_MOVED.test(e.message) && attempt < HEAD_MOVED_ATTEMPTS) {
-          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt))
+        const delay = retryDelayOf(e.message, attempt)
+        if (delay !== null) {
+          this.#logger.debug({ dna, fn, attempt, err: e.message }, 'zome call made again')
+          await new Promise((resolve) => setTimeout(resolve, delay))
           continue
         }
         throw zomeRefusalOf(e.message) ?? new HolochainCallError(dna, fn, e.name, e.message)
@@ -231,9 +232,6 @@ export class HolochainConductor implements ConductorPort {
 }
 
 const INSTALL_TIMEOUT_MS = 300_000
-/** Holochain's answer to a commit whose chain head another call moved first. */
-const HEAD_MOVED = /source chain head has moved since the bundle began/
-const HEAD_MOVED_ATTEMPTS = 8
 
 async function install(admin: AdminWebsocket, init: HolochainConductorInit): Promise<AppInfo> {
   try {
