@@ -107,6 +107,17 @@ async function withoutSelfValidation(conductor: Conductor): Promise<void> {
   await conductor.startUp()
 }
 
+/** Whether `player`'s conductor integrated an update `author` wrote in agent_registry (its state dump). */
+async function holdsUpdateBy(player: PlayerApp, author: string): Promise<boolean> {
+  const cellId = player.namedCells.get('agent_registry')!.cell_id
+  const { integration_dump: dump } = await player.conductor.adminWs().dumpFullState({ cell_id: cellId })
+  return dump.integrated.some((op) => {
+    if (!('ChainOp' in op)) return false
+    const [, action] = Object.values(op.ChainOp)[0] as [unknown, { type: string; author: Uint8Array }]
+    return action.type === 'Update' && encodeHashToBase64(action.author) === author
+  })
+}
+
 /**
  * The peers `player`'s conductor blocks, once it blocks one (polled). Holochain 0.6.0 blocks an agent when
  * it integrates a warrant against it (integrate_dht_ops_workflow.rs), and a host cannot read the warrant
@@ -259,6 +270,8 @@ describe.skipIf(skip)(
         await call(bob, 'agent_registry', 'advertise_capability', capability({ name: 'after' }))
         await claim(later)
         await sync()
+        // alice's conductor holds bob's later update: its reads leave it out, not the network.
+        expect(await holdsUpdateBy(alice, keyOf(bob))).toBe(true)
         const nodes = await call(alice, 'agent_registry', 'list_nodes', null)
         expect(nodes.find((node) => node.author === keyOf(bob))?.entry.name).toBe('before')
         const capabilityOfBob = await call(alice, 'agent_registry', 'get_capability', keyOf(bob))
