@@ -1,11 +1,18 @@
 /** Hosts for scheduler tests: a conductor of a test mesh with its policy service, workers and scheduler. */
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
+import { encodeHashB64, type HoloHashKind, holoHashFrom32 } from '../../../host/identity/hash.ts'
 import { payloadBytes, payloadHash } from '../../../host/identity/payload-hash.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { PolicyService } from '../../../host/policy/policy-service.ts'
 import { SchedulerService, type TaskOrder } from '../../../host/scheduler/scheduler-service.ts'
 import { WorkerRegistry } from '../../../host/workers/worker-registry.ts'
-import type { NodeCapability, Task } from '../../../zomes-bindings/index.ts'
+import type {
+  Assignment,
+  EntryRecord,
+  NodeCapability,
+  Task,
+  TaskResult,
+} from '../../../zomes-bindings/index.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
 
 export interface TestHost {
@@ -72,5 +79,38 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (value !== undefined) return value
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+/** A hash of `kind` whose 32 bytes are all `n`: a stable, valid name for a test's agents and records. */
+export const fixedHash = (n: number, kind: HoloHashKind) =>
+  encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(n), kind))
+
+/** The ok Result of `attempt` by its assignee, naming `output` by hash, written at `at` (microseconds). */
+export function okResult(
+  attempt: EntryRecord<Assignment>,
+  output: unknown,
+  at: number,
+): EntryRecord<TaskResult> {
+  return {
+    action_hash: fixedHash(40, 'action'),
+    author: attempt.entry.assignee,
+    timestamp: at,
+    entry: {
+      task: attempt.entry.task,
+      assignment: attempt.action_hash,
+      status: 'ok',
+      output_cid: null,
+      output_hash: payloadHash(output),
+      error: null,
+      metrics: {
+        started_at: at,
+        finished_at: at,
+        duration_ms: 1,
+        tokens_in: null,
+        tokens_out: null,
+        tokens_per_second: null,
+      },
+    },
   }
 }

@@ -4,19 +4,16 @@
  * any other is not taken, and the attempt asks the requester as before.
  */
 import { describe, expect, it } from 'vitest'
-import { encodeHashB64, type HoloHashKind, holoHashFrom32 } from '../../../host/identity/hash.ts'
 import type { Signal } from '../../../host/interface/conductor-port.ts'
 import { PayloadExchange } from '../../../host/scheduler/payload-exchange.ts'
 import { PrivatePayloads } from '../../../host/scheduler/private-payloads.ts'
-import { task } from './fixtures.ts'
+import { fixedHash, task } from './fixtures.ts'
 
-const hash = (n: number, kind: HoloHashKind) =>
-  encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(n), kind))
-const REQUESTER = hash(1, 'agent')
-const ASSIGNEE = hash(2, 'agent')
-const STRANGER = hash(3, 'agent')
-const T = hash(10, 'action')
-const ASSIGNMENT = hash(11, 'action')
+const REQUESTER = fixedHash(1, 'agent')
+const ASSIGNEE = fixedHash(2, 'agent')
+const STRANGER = fixedHash(3, 'agent')
+const T = fixedHash(10, 'action')
+const ASSIGNMENT = fixedHash(11, 'action')
 const INPUT = { message: 'hello' }
 
 /** A PayloadExchange as `me`, recording the signals it sends; `payloads` held in memory only. */

@@ -4,57 +4,33 @@
  * only, and the Result is then accepted.
  */
 import { describe, expect, it, vi } from 'vitest'
-import { encodeHashB64, type HoloHashKind, holoHashFrom32 } from '../../../host/identity/hash.ts'
-import { payloadHash } from '../../../host/identity/payload-hash.ts'
 import { PayloadExchange } from '../../../host/scheduler/payload-exchange.ts'
 import { PrivatePayloads } from '../../../host/scheduler/private-payloads.ts'
 import { verifyResult } from '../../../host/scheduler/receipt.ts'
-import type { Assignment, EntryRecord, TaskResult, TaskState } from '../../../zomes-bindings/index.ts'
-import { task } from './fixtures.ts'
+import type { Assignment, EntryRecord, TaskState } from '../../../zomes-bindings/index.ts'
+import { fixedHash, okResult, task } from './fixtures.ts'
 
-const hash = (n: number, kind: HoloHashKind) =>
-  encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(n), kind))
-const REQUESTER = hash(1, 'agent')
-const ASSIGNEE = hash(3, 'agent')
-const STRANGER = hash(4, 'agent')
-const T = hash(10, 'action')
+const REQUESTER = fixedHash(1, 'agent')
+const ASSIGNEE = fixedHash(3, 'agent')
+const STRANGER = fixedHash(4, 'agent')
+const T = fixedHash(10, 'action')
 const NOW = 1_000_000_000_000
 const OUTPUT = { text: 'the whole answer' }
 
 const attempt: EntryRecord<Assignment> = {
-  action_hash: hash(21, 'action'),
+  action_hash: fixedHash(21, 'action'),
   author: REQUESTER,
   timestamp: NOW,
   entry: {
     task: T,
-    claim: hash(31, 'action'),
+    claim: fixedHash(31, 'action'),
     assignee: ASSIGNEE,
     slot: 0,
     attempt: 1,
     lease_expires_at: NOW,
   },
 }
-const result: EntryRecord<TaskResult> = {
-  action_hash: hash(40, 'action'),
-  author: ASSIGNEE,
-  timestamp: NOW,
-  entry: {
-    task: T,
-    assignment: attempt.action_hash,
-    status: 'ok',
-    output_cid: null,
-    output_hash: payloadHash(OUTPUT),
-    error: null,
-    metrics: {
-      started_at: NOW,
-      finished_at: NOW,
-      duration_ms: 1,
-      tokens_in: null,
-      tokens_out: null,
-      tokens_per_second: null,
-    },
-  },
-}
+const result = okResult(attempt, OUTPUT, NOW)
 /** Both parties hold the task, its attempt and the Result (it travels by gossip). */
 const state: TaskState = {
   task: { action_hash: T, author: REQUESTER, timestamp: NOW, entry: task() },

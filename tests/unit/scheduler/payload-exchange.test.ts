@@ -3,38 +3,29 @@
  * salted as the task's input was.
  */
 import { describe, expect, it, vi } from 'vitest'
-import { encodeHashB64, type HoloHashKind, holoHashFrom32 } from '../../../host/identity/hash.ts'
 import { payloadHash } from '../../../host/identity/payload-hash.ts'
 import { PayloadExchange } from '../../../host/scheduler/payload-exchange.ts'
 import { PrivatePayloads } from '../../../host/scheduler/private-payloads.ts'
 import { verifyResult } from '../../../host/scheduler/receipt.ts'
 import { salted } from '../../../host/scheduler/salted-payload.ts'
-import {
-  type Assignment,
-  type EntryRecord,
-  LIMITS,
-  type TaskResult,
-  type TaskState,
-} from '../../../zomes-bindings/index.ts'
-import { task } from './fixtures.ts'
+import { type Assignment, type EntryRecord, LIMITS, type TaskState } from '../../../zomes-bindings/index.ts'
+import { fixedHash, okResult, task } from './fixtures.ts'
 
-const hash = (n: number, kind: HoloHashKind) =>
-  encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(n), kind))
-const ME = hash(1, 'agent')
-const PAST = hash(2, 'agent')
-const LIVE = hash(3, 'agent')
-const STRANGER = hash(4, 'agent')
-const T = hash(10, 'action')
+const ME = fixedHash(1, 'agent')
+const PAST = fixedHash(2, 'agent')
+const LIVE = fixedHash(3, 'agent')
+const STRANGER = fixedHash(4, 'agent')
+const T = fixedHash(10, 'action')
 const NOW = 1_000_000_000_000
 
 function assignment(attempt: number, assignee: string): EntryRecord<Assignment> {
   return {
-    action_hash: hash(20 + attempt, 'action'),
+    action_hash: fixedHash(20 + attempt, 'action'),
     author: ME,
     timestamp: NOW,
     entry: {
       task: T,
-      claim: hash(30 + attempt, 'action'),
+      claim: fixedHash(30 + attempt, 'action'),
       assignee,
       slot: 0,
       attempt,
@@ -89,30 +80,6 @@ function requester(held: TaskState) {
   return { writes, dropped, outputs, payloads, output }
 }
 
-function resultOf(attempt: EntryRecord<Assignment>, output: unknown): EntryRecord<TaskResult> {
-  return {
-    action_hash: hash(40, 'action'),
-    author: attempt.entry.assignee,
-    timestamp: NOW,
-    entry: {
-      task: T,
-      assignment: attempt.action_hash,
-      status: 'ok',
-      output_cid: null,
-      output_hash: payloadHash(output),
-      error: null,
-      metrics: {
-        started_at: NOW,
-        finished_at: NOW,
-        duration_ms: 1,
-        tokens_in: null,
-        tokens_out: null,
-        tokens_per_second: null,
-      },
-    },
-  }
-}
-
 describe('PayloadExchange, outputs given to the requester', () => {
   it('writes nothing for a past assignee, a non-assignee or an output above the limit', async () => {
     const r = requester(state)
@@ -141,7 +108,7 @@ describe('PayloadExchange, outputs given to the requester', () => {
     expect(r.writes).toEqual([{ hash: payloadHash({ text: 'the answer' }), content: { text: 'the answer' } }])
     expect(r.outputs).toEqual([T])
     expect(r.dropped).toEqual([{ from: LIVE, why: 'an output of this attempt is kept already' }])
-    const result = resultOf(current, { text: 'the answer' })
+    const result = okResult(current, { text: 'the answer' }, NOW)
     const kept = await r.payloads.get(result.entry.output_hash)
     expect(verifyResult(result, current, kept)).toEqual({ accepted: true, reason: 'output hash verified' })
   })
@@ -150,7 +117,7 @@ describe('PayloadExchange, outputs given to the requester', () => {
     const cancelled = requester({
       ...state,
       cancellation: {
-        action_hash: hash(50, 'action'),
+        action_hash: fixedHash(50, 'action'),
         author: ME,
         timestamp: NOW,
         entry: { task: T, reason: 'x' },
