@@ -193,20 +193,26 @@ pub struct SignalEnvelope {
     pub payload: Value,
 }
 
-/// Every agent that advertised a capability (agent_registry's `list_nodes`), asked across cells so
-/// each DNA can reach the whole mesh.
-pub fn mesh_agents() -> ExternResult<Vec<AgentPubKey>> {
+/// The records an agent_registry list function answers (`list_nodes`, `list_revocations`), asked of
+/// that DNA's cell: any DNA's coordinator may call it.
+pub fn agent_registry_records(function: &str) -> ExternResult<Vec<EntryRecord>> {
     let response = call(
         CallTargetCell::OtherRole("agent_registry".into()),
         ZomeName::from("agent_registry"),
-        FunctionName::from("list_nodes"),
+        FunctionName::from(function),
         None,
         (),
     )?;
-    let nodes: Vec<EntryRecord> = match response {
-        ZomeCallResponse::Ok(io) => io.decode().map_err(|e| wasm_error!(WasmErrorInner::Serialize(e)))?,
-        other => return Err(guest_error(format!("agent_registry.list_nodes failed: {other:?}"))),
-    };
+    match response {
+        ZomeCallResponse::Ok(io) => io.decode().map_err(|e| wasm_error!(WasmErrorInner::Serialize(e))),
+        other => Err(guest_error(format!("agent_registry.{function} failed: {other:?}"))),
+    }
+}
+
+/// Every agent that advertised a capability (agent_registry's `list_nodes`), asked across cells so
+/// each DNA can reach the whole mesh.
+pub fn mesh_agents() -> ExternResult<Vec<AgentPubKey>> {
+    let nodes = agent_registry_records("list_nodes")?;
     let mut agents = BTreeMap::new();
     for node in nodes {
         agents.insert(node.author.clone(), agent_key(&node.author)?);

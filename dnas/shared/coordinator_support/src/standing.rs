@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use hdk::prelude::*;
 
-use crate::{guest_error, EntryRecord};
+use crate::{agent_registry_records, EntryRecord};
 
 /// Who is revoked, as this agent holds it.
 #[derive(Default)]
@@ -36,22 +36,9 @@ impl Standing {
         Self { revoked }
     }
 
-    /// The revocations held, asked of agent_registry's cell (any DNA's coordinator may call it).
+    /// The revocations held, asked of agent_registry's cell.
     pub fn held() -> ExternResult<Self> {
-        let response = call(
-            CallTargetCell::OtherRole("agent_registry".into()),
-            ZomeName::from("agent_registry"),
-            FunctionName::from("list_revocations"),
-            None,
-            (),
-        )?;
-        match response {
-            ZomeCallResponse::Ok(io) => {
-                let records: Vec<EntryRecord> = io.decode().map_err(|e| wasm_error!(WasmErrorInner::Serialize(e)))?;
-                Ok(Self::from_revocations(&records))
-            }
-            other => Err(guest_error(format!("agent_registry.list_revocations failed: {other:?}"))),
-        }
+        Ok(Self::from_revocations(&agent_registry_records("list_revocations")?))
     }
 
     /// False for what `author` (HoloHashB64) wrote at `timestamp` (µs) once revoked.
