@@ -53,9 +53,10 @@ export const Libp2pConfigSchema = z.object({
    */
   relay_reservations: z.number().int().min(0).max(8).optional(),
   /**
-   * Connections a peer holds at most, however large the mesh (default 64): it dials peers of its own
-   * only up to half of them, and libp2p closes the least valued past the cap. A mesh of up to about
-   * half this many peers is fully connected. At least 32: the directory keeps its 20 closest peers.
+   * Connections a peer holds at most, however large the mesh (default 64), and libp2p closes the least
+   * valued past the cap. A peer dials 4 neighbours of its own whatever the cap and holds about 8 at
+   * rest; the rest is room for runners dialled for requests and directory lookups. At least 32: a
+   * lookup meets up to 20 peers of the key it looks for.
    */
   max_connections: z.number().int().min(32).max(10_000).optional(),
   /** Hex of a 32-byte pre-shared key (libp2p private network, net/private-network.ts); null for an open network. */

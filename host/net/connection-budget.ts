@@ -1,12 +1,17 @@
 /**
  * How many connections a peer holds, whatever the mesh's size. libp2p's connection manager closes the
  * least valued past `max` and refuses inbound connections at it; peer exchange and discovery dial only
- * while the peer has fewer than its neighbour target of verified peers, a quarter of the cap. In a large
- * mesh a peer is also dialled by about as many as it dials (~2 x target held), so a quarter leaves the
- * other half of the cap for what must still get in: a requester dialling a runner on demand, the
- * directory's closest peers. (Half the cap filled it at a thousand peers: every runner then refused the
- * requesters.) A team's mesh of up to target + 1 peers (17 by default) stays fully connected. Pure.
+ * while the peer has fewer than its neighbour target of verified peers: gossipsub's Dlo, the fewest
+ * mesh peers it keeps for a topic, so gossip reaches everyone and no more is paid for. In a large mesh a
+ * peer is also dialled by about as many as it dials, so it holds about twice the target (~8) at any
+ * size from about ten peers up; the rest of the cap is for what must still get in: a requester
+ * dialling a runner on demand, a directory lookup's peers. A team's mesh of up to five peers is fully
+ * connected; a larger one reaches every peer through gossip and dials a runner when a request needs it
+ * (member-dial.ts). Pure.
  */
+
+/** Verified peers a peer dials for itself (gossipsub's Dlo; gossip-options.ts), whatever the cap. */
+export const NEIGHBOUR_TARGET = 4
 
 /** The network file's `libp2p.max_connections` when it names none. */
 export const DEFAULT_MAX_CONNECTIONS = 64
@@ -27,7 +32,7 @@ export function connectionBudget(maxConnections = DEFAULT_MAX_CONNECTIONS): Conn
   const max = Math.max(2, Math.floor(maxConnections))
   return {
     max,
-    neighbours: Math.max(1, Math.floor(max / 4)),
+    neighbours: Math.max(1, Math.min(NEIGHBOUR_TARGET, Math.floor(max / 4))),
     trimAbove: Math.max(1, Math.floor((max * 3) / 4)),
   }
 }

@@ -360,7 +360,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       dialer = startPeerDialer(libp2p, {
         peers: explicitPeers,
         discovery,
-        wanted: () => wantsNeighbours(peers.list().length, budget),
+        wanted: (pending) => wantsNeighbours(peers.list().length + pending, budget),
       })
       trimmer = startConnectionTrimmer(libp2p, { budget, rpc, speedup })
       if (reservations > 0) upgrade = startDirectUpgrade(libp2p, peers)

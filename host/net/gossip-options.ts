@@ -4,6 +4,7 @@
  * few peers behaves as before: with D above its size every peer is in every other's mesh.
  */
 import type { GossipSub, GossipsubOpts } from '@libp2p/gossipsub'
+import { NEIGHBOUR_TARGET } from './connection-budget.ts'
 import { MAX_MODEL_TOPICS, modelTopicPrefix } from './model-topics.ts'
 import type { NetworkIdentity } from './network-identity.ts'
 import { fastMessageId } from './pubsub.ts'
@@ -26,7 +27,8 @@ export function gossipOptions(speedup = 1): Partial<GossipsubOpts> {
     // each publish one send per connected peer, and so grew with the mesh); see floodsTo (topic-pace.ts).
     floodPublish: false,
     D: 6,
-    Dlo: 4,
+    // A peer dials as many as its topic meshes need at least (connection-budget.ts).
+    Dlo: NEIGHBOUR_TARGET,
     Dhi: 12,
     Dlazy: 6,
     heartbeatInterval: 1_000 / speedup,

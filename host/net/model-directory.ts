@@ -11,7 +11,14 @@
  */
 
 import { setMaxListeners } from 'node:events'
-import { contentRoutingSymbol, type Libp2p, type PeerId, peerRoutingSymbol } from '@libp2p/interface'
+import {
+  contentRoutingSymbol,
+  KEEP_ALIVE,
+  type Libp2p,
+  type PeerData,
+  type PeerId,
+  peerRoutingSymbol,
+} from '@libp2p/interface'
 import { EventTypes, type KadDHT, type KadDHTComponents, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { MemoryDatastore } from 'datastore-core'
 import type { Key } from 'interface-datastore'
@@ -95,9 +102,18 @@ class RecordStore extends MemoryDatastore {
   }
 }
 
-/** Kad-dht's components with its handlers and peers behind the member gate, and its own record store. */
+/** The tag kad-dht puts on the 20 peers closest to this one, for libp2p to keep them connected. */
+export const KAD_KEEP_ALIVE = `${KEEP_ALIVE}-kad-dht`
+
+/**
+ * Kad-dht's components with its handlers and peers behind the member gate, its own record store, and
+ * no peer kept connected: kad-dht keeps its 20 closest peers connected (redialled when dropped), which
+ * made every mesh of up to 21 fully connected and cost a peer 20 connections at any size. A routing
+ * table entry needs no open connection (a lookup dials it; the trimmer closes it later unused); the
+ * closeness stays a value libp2p's pruner reads.
+ */
 function membersOnly(components: KadDHTComponents, gate: MemberGate, store: RecordStore): KadDHTComponents {
-  const { registrar } = components
+  const { registrar, peerStore } = components
   const gated: KadDHTComponents['registrar'] = new Proxy(registrar, {
     get(target, prop) {
       if (prop === 'handle') {
@@ -118,13 +134,30 @@ function membersOnly(components: KadDHTComponents, gate: MemberGate, store: Reco
       return typeof value === 'function' ? value.bind(target) : value
     },
   })
+  const unkept: KadDHTComponents['peerStore'] = new Proxy(peerStore, {
+    get(target, prop) {
+      if (prop === 'merge') {
+        return ((peer, data, options) =>
+          target.merge(peer, withoutKeepAlive(data), options)) as typeof target.merge
+      }
+      const value = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
   return new Proxy(components, {
     get(target, prop) {
       if (prop === 'registrar') return gated
+      if (prop === 'peerStore') return unkept
       if (prop === 'datastore') return store
       return Reflect.get(target, prop, target)
     },
   })
+}
+
+function withoutKeepAlive(data: PeerData): PeerData {
+  if (data.tags === undefined || !(KAD_KEEP_ALIVE in data.tags)) return data
+  const { [KAD_KEEP_ALIVE]: _dropped, ...tags } = data.tags
+  return { ...data, tags }
 }
 
 export interface DirectoryService {

@@ -14,8 +14,11 @@ export interface PeerDialerInit {
   peers: string[]
   /** Discovery modules whose reports are dialled. */
   discovery: PeerDiscovery[]
-  /** Whether reported peers are dialled now (the peer is below its neighbour target); default: always. */
-  wanted?: () => boolean
+  /**
+   * Whether reported peers are dialled now, given `pending` dials of reported peers in flight (the
+   * peer is below its neighbour target counting them); default: always.
+   */
+  wanted?: (pending: number) => boolean
 }
 
 /** First retry delay after a failed dial of an explicit peer; doubles up to RETRY_MAX_MS. */
@@ -96,7 +99,9 @@ export function startPeerDialer(libp2p: Libp2p, init: PeerDialerInit): PeerDiale
     // Two peers usually hear each other's announcements together: the lower PeerId dials, so a
     // pair gets one connection, not two. The higher one dials on a later report if still apart.
     if (self > key && !firstReported.has(key)) firstReported.set(key, Date.now())
-    if (dialling.has(key) || isConnected(id) || init.wanted?.() === false) return
+    // Dials in flight count: mDNS on a LAN reports every peer at once, and each would otherwise be
+    // dialled before the first was verified.
+    if (dialling.has(key) || isConnected(id) || init.wanted?.(dialling.size) === false) return
     if (self > key && Date.now() - firstReported.get(key)! < TIE_BREAK_MS) return
     dialling.add(key)
     // Dial the reported addresses: libp2p adds them to its peer store asynchronously.

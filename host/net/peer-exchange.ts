@@ -7,7 +7,7 @@
  * share of an idle peer's work that grew with the mesh.)
  *
  * A peer dials the peers it learns of only while it has fewer verified peers than its neighbour
- * target (connection-budget.ts): a team's mesh is fully connected, a thousand peers are not. Its kept
+ * target (connection-budget.ts): a mesh of five is fully connected, a larger one is not. Its kept
  * neighbours (the first `neighbours` verified) are tagged keep-alive in the peer store: libp2p redials
  * them when a connection drops (a relay's limit cut it, say) and, with the store kept in the data dir,
  * at the next start; it drops the tag itself once its redials fail, and this peer drops it when the
@@ -53,17 +53,21 @@ export interface PeerExchange {
   stop(): Promise<void>
 }
 
-/** What this peer tells `asker`: its other verified peers with the addresses it knows for them. */
+/**
+ * What this peer tells `asker`: its other verified peers with the addresses it knows for them, in a
+ * random order. (In the order they connected, every newcomer dialled the same oldest peers first, and
+ * those held a connection to most of the mesh.)
+ */
 export async function peerListFor(libp2p: Libp2p, peers: PeerId[], asker: PeerId): Promise<PeerList> {
   const entries = await Promise.all(
-    peers
-      .filter((peer) => !peer.equals(asker))
-      .slice(0, MAX_PEERS)
-      .map(async (peer) => {
-        const stored = await libp2p.peerStore.get(peer).catch(() => undefined)
-        const addrs = (stored?.addresses ?? []).map((a) => a.multiaddr.toString()).slice(0, MAX_ADDRS)
-        return { id: peer.toString(), addrs }
-      }),
+    sample(
+      peers.filter((peer) => !peer.equals(asker)),
+      MAX_PEERS,
+    ).map(async (peer) => {
+      const stored = await libp2p.peerStore.get(peer).catch(() => undefined)
+      const addrs = (stored?.addresses ?? []).map((a) => a.multiaddr.toString()).slice(0, MAX_ADDRS)
+      return { id: peer.toString(), addrs }
+    }),
   )
   return { peers: entries.filter((entry) => entry.addrs.length > 0) }
 }

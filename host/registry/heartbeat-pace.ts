@@ -57,7 +57,7 @@ export interface PaceState {
 
 /**
  * Below this many other peers online, routing news still goes to every peer at once: each peer hears at
- * most this many peers' news an interval, a constant (and a mesh this small is fully connected anyway).
+ * most this many peers' news an interval, a constant.
  */
 export const NEWS_TO_ALL_BELOW = 32
 

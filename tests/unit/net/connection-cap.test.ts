@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RippleNode } from '../../../host/net/create-node.ts'
+import { KAD_KEEP_ALIVE } from '../../../host/net/model-directory.ts'
 import { EXPLICIT_PEER_TAG } from '../../../host/net/peer-dialer.ts'
 import { memoryNode, withMaxConnections } from './memory-fixtures.ts'
 import { stopAll, testNetwork, waitFor } from './net-fixtures.ts'
@@ -40,21 +41,21 @@ describe('bounded connections', () => {
     await stopAll(nodes.splice(0))
   })
 
-  it('a mesh no larger than the neighbour target is fully connected, as a team mesh is at the default cap', async () => {
-    // Cap 28: a target of 7 neighbours, so 8 peers (7 others each) all meet.
-    nodes.push(...(await mesh(8, 28)))
+  it('a mesh no larger than the neighbour target is fully connected, as a small team mesh is at the default cap', async () => {
+    // The default cap: a target of 4 neighbours, so 5 peers (4 others each) all meet.
+    nodes.push(...(await mesh(5, 64)))
     await waitFor(
       'every peer to verify every other',
-      () => nodes.every((n) => n.peers.list().length === 7),
+      () => nodes.every((n) => n.peers.list().length === 4),
       60_000,
     )
     const heard = inboxes(nodes)
     await nodes[3]!.pubsub.publish('signals', new Uint8Array([1]))
-    await waitFor('every other peer to hear it', () => heard.filter((h) => h > 0).length === 7)
+    await waitFor('every other peer to hear it', () => heard.filter((h) => h > 0).length === 4)
   }, 90_000)
 
   it('40 peers with a cap of 32 hold 32 connections at most, and gossip still reaches them all', async () => {
-    // The lowest cap a network file takes: 8 kept neighbours, and the directory's 20 closest peers.
+    // The lowest cap a network file takes: 4 kept neighbours.
     nodes.push(...(await mesh(40, 32)))
     await waitFor(
       'every peer to reach its neighbour target',
@@ -71,6 +72,13 @@ describe('bounded connections', () => {
     expect(Math.max(...held)).toBeLessThanOrEqual(32)
     // Not every peer with every other: the target stopped the dialling.
     expect(Math.min(...held)).toBeLessThan(39)
+    // Nor does the directory keep its closest peers connected (kad-dht's own tagging kept 20 each, ~360 here).
+    const kadKept = await Promise.all(
+      nodes.map(
+        async (n) => (await n.libp2p.peerStore.all()).filter((p) => p.tags.has(KAD_KEEP_ALIVE)).length,
+      ),
+    )
+    expect(kadKept.reduce((a, b) => a + b, 0)).toBe(0)
     const heard = inboxes(nodes)
     await nodes[0]!.pubsub.publish('signals', new Uint8Array([1]))
     await waitFor('all 39 others to hear it', () => heard.filter((h) => h > 0).length === 39, 30_000)

@@ -18,9 +18,9 @@ import {
 describe('connection budget', () => {
   it.each([
     // max_connections, cap, neighbour target, trim line
-    [undefined, 64, 16, 48],
-    [64, 64, 16, 48],
-    [100, 100, 25, 75],
+    [undefined, 64, 4, 48],
+    [64, 64, 4, 48],
+    [10_000, 10_000, 4, 7500],
     [8, 8, 2, 6],
     [3, 3, 1, 2],
     [1, 2, 1, 1],
@@ -28,11 +28,11 @@ describe('connection budget', () => {
     expect(connectionBudget(max)).toEqual({ max: cap, neighbours, trimAbove })
   })
 
-  it('keeps a team of 17 fully connected and a thousand at the target', () => {
+  it('keeps a team of five fully connected and a thousand at the target', () => {
     const budget = connectionBudget(DEFAULT_MAX_CONNECTIONS)
-    // A peer of a 17-peer mesh has 16 others: it still dials the last of them.
-    expect(wantsNeighbours(15, budget)).toBe(true)
-    expect(wantsNeighbours(16, budget)).toBe(false)
+    // A peer of a five-peer mesh has four others: it still dials the last of them.
+    expect(wantsNeighbours(3, budget)).toBe(true)
+    expect(wantsNeighbours(4, budget)).toBe(false)
     expect(wantsNeighbours(999, budget)).toBe(false)
   })
 })

@@ -2,9 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RippleNode } from '../../../host/net/create-node.ts'
-import { decodePeerList, encodePeerList } from '../../../host/net/peer-exchange.ts'
+import { decodePeerList, encodePeerList, peerListFor } from '../../../host/net/peer-exchange.ts'
 import { connectedTo, loopbackNode, stopAll, testNetwork, waitFor } from './net-fixtures.ts'
 
 describe('peer exchange and remembered peers (mDNS off)', () => {
@@ -57,5 +60,23 @@ describe('peer exchange and remembered peers (mDNS off)', () => {
     const many = { peers: Array.from({ length: 65 }, () => list.peers[0]!) }
     expect(() => decodePeerList(encodePeerList(many))).toThrow()
     expect(() => decodePeerList(new TextEncoder().encode('{"peers":[{"id":1}]}'))).toThrow()
+  })
+
+  it('names its peers in a random order, so newcomers do not all dial the oldest ones', async () => {
+    const ids = await Promise.all(
+      Array.from({ length: 30 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))),
+    )
+    const [asker, ...peers] = ids as [PeerId, ...PeerId[]]
+    const addresses = [{ multiaddr: multiaddr('/ip4/127.0.0.1/tcp/4001') }]
+    const libp2p = { peerStore: { get: async () => ({ addresses }) } } as unknown as Libp2p
+    const firsts = new Set<string>()
+    for (let i = 0; i < 20; i++) {
+      const list = await peerListFor(libp2p, [asker, ...peers], asker)
+      // Every other peer named once, the asker not at all.
+      expect(new Set(list.peers.map((p) => p.id))).toEqual(new Set(peers.map(String)))
+      firsts.add(list.peers[0]!.id)
+    }
+    // The same first peer 20 times out of 29 in a random order: about 1 in 10^29.
+    expect(firsts.size).toBeGreaterThan(1)
   })
 })
