@@ -17,7 +17,7 @@ import { type Ping, ping } from '@libp2p/ping'
 import { plaintext } from '@libp2p/plaintext'
 import { tcp } from '@libp2p/tcp'
 import { webRTC } from '@libp2p/webrtc'
-import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { FsDatastore } from 'datastore-fs'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import type { NetworkConfig } from '../config/network-schema.ts'
@@ -47,7 +47,7 @@ import { privateNetwork } from './private-network.ts'
 import { createRipplePubsub, type RipplePubsub } from './pubsub.ts'
 import { libp2pLogger } from './quiet-logger.ts'
 import { createRequestResponse, type RequestResponse } from './request-response.ts'
-import { DEFAULT_STUN_PORT } from './stun-port.ts'
+import { stunServers } from './stun-port.ts'
 import { batchingWrites } from './writes-per-turn.ts'
 
 export interface RippleNodeInit {
@@ -353,7 +353,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       await peers.start()
       // Before libp2p starts, like the hello handler, so no peer finds it missing.
       const intervalMs = init.peerExchangeIntervalMs ?? 10_000 / speedup
-      // Explicit peers are a way in, counted apart from the neighbours (peer-dialer.ts).
+      // Explicit peers are a way in, counted apart from the neighbours (peer-dialer.ts); behind NAT
+      // they are its relays, and kept.
       const isNeighbour = (peer: PeerId) => dialer?.isExplicit(peer) !== true
       const neighbours = () => peers.list().filter(isNeighbour).length
       exchange = await startPeerExchange({ libp2p, peers, rpc, budget, intervalMs, isNeighbour })
@@ -364,7 +365,6 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
         peers: explicitPeers,
         discovery,
         wanted: (pending) => wantsNeighbours(neighbours() + pending, budget),
-        // Behind NAT the explicit peers are its relays: kept.
         ...(reservations > 0 ? {} : { settled: () => !wantsNeighbours(neighbours(), budget) }),
       })
       trimmer = startConnectionTrimmer(libp2p, { budget, rpc, speedup })
@@ -389,14 +389,4 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   }
   if (init.start !== false) await node.start()
   return node
-}
-
-/** The STUN responders of the bootstrap peers (`ripple relay` runs one beside each relay). */
-function stunServers(bootstrap: readonly string[], peers: readonly string[] = []): { urls: string }[] {
-  const hosts = new Set<string>()
-  for (const addr of [...bootstrap, ...peers]) {
-    const host = multiaddr(addr).getComponents()[0]
-    if (host?.value !== undefined && ['ip4', 'dns4', 'dns'].includes(host.name)) hosts.add(host.value)
-  }
-  return [...hosts].map((host) => ({ urls: `stun:${host}:${DEFAULT_STUN_PORT}` }))
 }
