@@ -19,9 +19,10 @@ const PEERS = 64
  */
 const MAX_CONNECTIONS = 68
 /**
- * Mean connections a peer holds: its 16 kept neighbours, the directory's 20 closest peers (which
- * kad-dht keeps connected, mostly the same both ways) and the peers that chose it likewise; ~35
- * measured at 64 peers. A mesh where every peer holds every other holds 63 or more.
+ * Mean connections a peer holds: its 4 neighbours, the peers that chose it likewise, and the runners
+ * and lookups' peers it dialled, closed once unused. Set when the target was 16 and kad-dht kept its
+ * 20 closest peers connected (~35 measured at 64 peers then); a mesh where every peer holds every
+ * other holds 63 or more.
  */
 const MEAN_CONNECTIONS = 44
 /** Messages a second a peer sends and receives, all protocols, per simulated second (~22 measured). */

@@ -111,8 +111,8 @@ describe('bounded connections', () => {
 
   it('a peer closes the connections it dialled and no longer uses, never a kept or busy one', async () => {
     // Cap 4: one kept neighbour (so a peer connected to the hub alone is content and stops asking it
-    // for peers), trimmed past 3. The directory keeps its 20 closest connected, so the hub dials 25 to
-    // have some of neither. Clock 10x: looked at every second, a second's grace.
+    // for peers), trimmed past 3. The hub dials 25, far past the line. Clock 10x: looked at every
+    // second, a second's grace.
     const network = withMaxConnections(testNetwork(), 4)
     const others = await Promise.all(Array.from({ length: 25 }, () => memoryNode({ network, speedup: 10 })))
     const hub = await memoryNode({ network, speedup: 10 })
