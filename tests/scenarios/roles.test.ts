@@ -334,10 +334,16 @@ describe('roles from invites', () => {
       // Erin, invited by dave, is a peer like any: every peer stores what she writes.
       const erin = await scenario.addPlayer({ network, membraneProof: membraneProofOf(erinInvite) })
       await erin.conductor.callZome('agent_registry', 'advertise_capability', capability({ name: 'erin' }))
-      // Frank holds an invite carol signed herself, past her API: nobody admits him.
+      // Frank holds an invite carol signed herself, past her API: nobody admits him. He dials every
+      // peer himself (a peer with neighbours would not dial him, and members pass on only what they
+      // accepted: his ops reach only the peers he reaches).
       const carolKey = await openAgentKey(carol.dataDir)
       const frankInvite = createInvite({ network, role: 'worker', expiresInMs: HOUR }, carolKey)
-      const frank = await scenario.addPlayer({ network, membraneProof: membraneProofOf(frankInvite) })
+      const frank = await scenario.addPlayer({
+        network,
+        membraneProof: membraneProofOf(frankInvite),
+        discovery: 'explicit',
+      })
       await frank.conductor.callZome('agent_registry', 'advertise_capability', capability({ name: 'frank' }))
       await scenario.shareAllAgents([alice, bob, carol, dave, erin])
       await scenario.dhtSync([alice, bob, carol, dave, erin], 'agent_registry')
