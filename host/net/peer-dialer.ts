@@ -4,7 +4,7 @@
  * Discovery only reports; nothing else in libp2p dials them for us.
  *
  * An explicit peer is a way in, not a place to stay: once this peer has its own neighbours (`settled`),
- * it lets its explicit peers go (the trimmer closes them once unused a moment) and dials them again if it
+ * it lets its explicit peers go (the trimmer closes them when not busy) and dials them again only if it
  * loses its neighbours. Kept, every member a peer invited held a connection to it for good: the
  * admin of a mesh of N held N - 1. Without `settled` (a peer behind NAT: they are its relays) they
  * stay connected.
@@ -34,7 +34,7 @@ const RETRY_MIN_MS = 250
 const RETRY_MAX_MS = 5_000
 /** The peer store tag of an explicit peer. */
 export const EXPLICIT_PEER_TAG = 'ripple-explicit-peer'
-/** The peer store tag of an explicit peer let go (connection-trimmer.ts closes it once unused). */
+/** The peer store tag of an explicit peer let go (connection-trimmer.ts closes it when not busy). */
 export const RELEASED_PEER_TAG = 'ripple-released-peer'
 /** How long the higher PeerId of a pair leaves the dial to the lower one. */
 const TIE_BREAK_MS = 2_000
