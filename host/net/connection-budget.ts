@@ -53,11 +53,6 @@ export interface HeldPeer {
   kept: boolean
   /** A stream of real work is open on it (a request, a directory query), not only gossip and pings. */
   busy: boolean
-  /**
-   * An explicit peer (an invite's inviter, a bootstrap peer) let go once this peer had its own
-   * neighbours: closed once unused for `graceMs`, wherever the line is.
-   */
-  released: boolean
   /** When it was last of use: its newest connection opened, or a request with it ended (ms, as `now`). */
   activeAt: number
 }
@@ -71,10 +66,9 @@ export interface TrimTimes {
 
 /**
  * The peers to disconnect. Only connections this peer dialled for itself and did not keep (a runner
- * dialled for a request, a directory query's peer, an explicit peer released), never a busy one: those
- * released and unused for `graceMs`, or unused for `idleMs`, always, so requesters do not pile up on
- * runners (the runner's inbound is refused at its cap) nor joiners on their inviter; and past
- * `trimAbove`, those unused for `graceMs`, most recently used first, as libp2p's own pruner orders them.
+ * dialled for a request, a directory query's peer), never a busy one: those unused for `idleMs`
+ * always, so requesters do not pile up on runners (the runner's inbound is refused at its cap); and
+ * past `trimAbove`, those unused for `graceMs`, most recently used first, as libp2p's own pruner orders them.
  * Inbound connections are the dialler's to close: closing another peer's kept neighbour would only
  * have it redial. (libp2p's pruner closes nothing that carries a gossipsub stream, and every
  * connection between members does, so past the cap it would never close one.)
@@ -85,17 +79,16 @@ export function peersToTrim(
   now: number,
   times: TrimTimes,
 ): string[] {
-  const done = (p: HeldPeer) => p.released || now - p.activeAt >= times.idleMs
   const closable = held
     .filter((p) => p.outbound && !p.kept && !p.busy && now - p.activeAt >= times.graceMs)
     .sort((a, b) => b.activeAt - a.activeAt)
-  const idle = closable.filter(done)
+  const idle = closable.filter((p) => now - p.activeAt >= times.idleMs)
   let excess = held.reduce((sum, p) => sum + p.connections, 0) - budget.trimAbove
   excess -= idle.reduce((sum, p) => sum + p.connections, 0)
   const trimmed = idle.map((p) => p.id)
   for (const peer of closable) {
     if (excess <= 0) break
-    if (done(peer)) continue
+    if (now - peer.activeAt >= times.idleMs) continue
     trimmed.push(peer.id)
     excess -= peer.connections
   }

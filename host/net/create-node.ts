@@ -353,19 +353,14 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       await peers.start()
       // Before libp2p starts, like the hello handler, so no peer finds it missing.
       const intervalMs = init.peerExchangeIntervalMs ?? 10_000 / speedup
-      // Explicit peers are a way in, counted apart from the neighbours (peer-dialer.ts); behind NAT
-      // they are its relays, and kept.
-      const isNeighbour = (peer: PeerId) => dialer?.isExplicit(peer) !== true
-      const neighbours = () => peers.list().filter(isNeighbour).length
-      exchange = await startPeerExchange({ libp2p, peers, rpc, budget, intervalMs, isNeighbour })
+      exchange = await startPeerExchange({ libp2p, peers, rpc, budget, intervalMs })
       await libp2p.start()
       pubsub.start()
       modelTopics.start()
       dialer = startPeerDialer(libp2p, {
         peers: explicitPeers,
         discovery,
-        wanted: (pending) => wantsNeighbours(neighbours() + pending, budget),
-        ...(reservations > 0 ? {} : { settled: () => !wantsNeighbours(neighbours(), budget) }),
+        wanted: (pending) => wantsNeighbours(peers.list().length + pending, budget),
       })
       trimmer = startConnectionTrimmer(libp2p, { budget, rpc, speedup })
       if (reservations > 0) upgrade = startDirectUpgrade(libp2p, peers)

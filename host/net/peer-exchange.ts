@@ -47,11 +47,6 @@ export interface PeerExchangeInit {
   intervalMs?: number
   /** How many peers this one dials for itself; connectionBudget()'s by default. */
   budget?: ConnectionBudget
-  /**
-   * Whether a verified peer is a neighbour (counts toward the target, may be kept): not an explicit
-   * peer, which the dialer keeps while it is needed. Default: every peer.
-   */
-  isNeighbour?: (peer: PeerId) => boolean
 }
 
 export interface PeerExchange {
@@ -99,8 +94,7 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
   const budget = init.budget ?? connectionBudget()
   const kept = new Set<string>()
   // Dials in flight count: ten answers at once must not each fill the last free place.
-  const isNeighbour = init.isNeighbour ?? (() => true)
-  const wanted = () => wantsNeighbours(peers.list().filter(isNeighbour).length + dialling.size, budget)
+  const wanted = () => wantsNeighbours(peers.list().length + dialling.size, budget)
   const log = libp2p.logger.forComponent('ripple:peer-exchange')
   const controller = new AbortController()
   const { signal } = controller
@@ -118,15 +112,7 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
 
   const dial = (id: PeerId, addrs: string[]) => {
     const key = id.toString()
-    if (
-      signal.aborted ||
-      id.equals(self) ||
-      dialling.has(key) ||
-      peers.has(id) ||
-      !isNeighbour(id) ||
-      !wanted()
-    )
-      return
+    if (signal.aborted || id.equals(self) || dialling.has(key) || peers.has(id) || !wanted()) return
     if (libp2p.getConnections(id).length > 0) return
     dialling.add(key)
     // Kept in the peer store, so libp2p picks among them (relayed ones last) and remembers them.
@@ -161,11 +147,6 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
 
   const onConnect = (evt: CustomEvent<PeerId>) => {
     const peer = evt.detail
-    // An explicit peer is the dialer's to keep or let go.
-    if (!isNeighbour(peer)) {
-      if (wanted()) void ask(peer)
-      return
-    }
     if (kept.size < budget.neighbours) {
       kept.add(peer.toString())
       track(
