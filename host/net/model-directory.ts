@@ -114,35 +114,20 @@ export const KAD_KEEP_ALIVE = `${KEEP_ALIVE}-kad-dht`
  */
 function membersOnly(components: KadDHTComponents, gate: MemberGate, store: RecordStore): KadDHTComponents {
   const { registrar, peerStore } = components
-  const gated: KadDHTComponents['registrar'] = new Proxy(registrar, {
-    get(target, prop) {
-      if (prop === 'handle') {
-        return ((protocol, handler, options) =>
-          target.handle(protocol, gate.guard(protocol, handler), options)) as typeof target.handle
-      }
-      if (prop === 'register') {
-        return ((protocol, topology) =>
-          target.register(protocol, {
-            ...topology,
-            onConnect: async (peer, connection) => {
-              if ((await gate.refusal(peer, protocol, { quiet: true })) !== null) return
-              await topology.onConnect?.(peer, connection)
-            },
-          })) as typeof target.register
-      }
-      const value = Reflect.get(target, prop, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
+  const gated = withMethods(registrar, {
+    handle: (protocol, handler, options) =>
+      registrar.handle(protocol, gate.guard(protocol, handler), options),
+    register: (protocol, topology) =>
+      registrar.register(protocol, {
+        ...topology,
+        onConnect: async (peer, connection) => {
+          if ((await gate.refusal(peer, protocol, { quiet: true })) !== null) return
+          await topology.onConnect?.(peer, connection)
+        },
+      }),
   })
-  const unkept: KadDHTComponents['peerStore'] = new Proxy(peerStore, {
-    get(target, prop) {
-      if (prop === 'merge') {
-        return ((peer, data, options) =>
-          target.merge(peer, withoutKeepAlive(data), options)) as typeof target.merge
-      }
-      const value = Reflect.get(target, prop, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
+  const unkept = withMethods(peerStore, {
+    merge: (peer, data, options) => peerStore.merge(peer, withoutKeepAlive(data), options),
   })
   return new Proxy(components, {
     get(target, prop) {
@@ -150,6 +135,17 @@ function membersOnly(components: KadDHTComponents, gate: MemberGate, store: Reco
       if (prop === 'peerStore') return unkept
       if (prop === 'datastore') return store
       return Reflect.get(target, prop, target)
+    },
+  })
+}
+
+/** `target` with some of its methods replaced, the others bound to it. */
+function withMethods<T extends object>(target: T, methods: Partial<T>): T {
+  return new Proxy(target, {
+    get(object, prop) {
+      if (Object.hasOwn(methods, prop)) return methods[prop as keyof T]
+      const value = Reflect.get(object, prop, object)
+      return typeof value === 'function' ? value.bind(object) : value
     },
   })
 }
