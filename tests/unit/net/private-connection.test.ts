@@ -153,6 +153,8 @@ describe('the private network protector', () => {
     expect(b.log.join('\n')).toMatch(
       /private network connection closed: decrypting .* failed: the cipher failed/,
     )
+    // The other side learns of the close when its socket ends; until then it would reuse the dead connection.
+    await waitFor('the other side to see it closed', () => a.getConnections(b.n.peerId).length === 0)
     b.fault.armed = false
     const bytes = randomBytes(10_000)
     expect((await echo(a, b.n, bytes)).equals(bytes)).toBe(true)
@@ -179,6 +181,7 @@ describe('the private network protector', () => {
     // Enough for whole noise messages: a length prefix turned to garbage asks for more bytes first.
     stream.send(randomBytes(200_000))
     await waitFor('the garbled connection to close', () => b.n.getConnections(a.peerId).length === 0)
+    await waitFor('the other side to see it closed', () => a.getConnections(b.n.peerId).length === 0)
     b.fault.armed = false
     expect((await echo(a, b.n, randomBytes(100))).length).toBe(100)
   })
