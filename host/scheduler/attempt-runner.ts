@@ -1,6 +1,6 @@
 /**
  * The assignee's side: runs the worker of an attempt assigned to this host, at most one per task,
- * with an AbortSignal that fires on lease expiry, cancellation, a newer attempt or host stop, and posts
+ * with an AbortSignal that fires on lease expiry (the lease running on while the worker makes progress), cancellation, a newer attempt or host stop, and posts
  * the signed Result: ok with the output's hash (the output, or the key to it sealed on IPFS, given to
  * the requester first), or error with the reason. An aborted attempt posts nothing: its lease is gone,
  * and a result from it would only arrive late.
@@ -22,6 +22,7 @@ import { taskQuestion } from '../policy/run-question.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import { runMetrics } from '../workers/run-metrics.ts'
 import type { WorkersPort } from '../workers/workers-port.ts'
+import { leaseEnd } from './attempt-pulse.ts'
 import type { PayloadExchange } from './payload-exchange.ts'
 import { salted, unsalted } from './salted-payload.ts'
 import { getSealed, putSealed, type TaskPayloads } from './task-payloads.ts'
@@ -45,6 +46,8 @@ export interface AttemptRunnerInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome' | 'sendSignal'>
   workers: WorkersPort
   policies: Pick<PoliciesPort, 'decide'>
+  /** Called on each event of a running attempt's worker: the attempt is alive (./attempt-pulse.ts). */
+  onHeard?: (assignment: string) => void
   /** Called when an attempt of the task ends, however it ends. */
   onEnded: (task: string) => void
   /** Writes the Result of an attempt (the scheduler's writes apply it to its read model). */
@@ -127,10 +130,19 @@ export class AttemptRunner {
     const me = this.#init.conductor.agentPubKey
     const controller = new AbortController()
     this.#running.set(hash, { assignment, controller })
-    const leaseTimer = setTimeout(
-      () => controller.abort(new AttemptAbortedError('the lease expired')),
-      Math.max(0, leaseExpiresAt / 1000 - Date.now()),
-    )
+    // The lease runs on while the worker makes progress (./attempt-pulse.ts); the requester hears it too.
+    let heardAt: number | undefined
+    let leaseTimer: NodeJS.Timeout | undefined
+    const watchLease = () => {
+      const left = Math.min(leaseEnd(leaseExpiresAt / 1000, heardAt), task.entry.deadline / 1000) - Date.now()
+      if (left > 0) leaseTimer = setTimeout(watchLease, left)
+      else controller.abort(new AttemptAbortedError('the lease expired'))
+    }
+    leaseTimer = setTimeout(watchLease, Math.max(0, leaseExpiresAt / 1000 - Date.now()))
+    const heard = () => {
+      heardAt = Date.now()
+      this.#init.onHeard?.(assignment)
+    }
     const startedAt = nowMicros()
     // To the requester only: nobody else is waiting on this attempt's tokens. Signals to one agent
     // go in order, so the last one sent settling means every one before it has too.
@@ -168,6 +180,7 @@ export class AttemptRunner {
       const outcome = await worker.run(input, {
         signal: controller.signal,
         onEvent: (event) => {
+          heard()
           announce()
           signal('progress', signalProgress(event))
         },

@@ -25,6 +25,7 @@ import {
   type TaskResult,
   type TaskState,
 } from '../../zomes-bindings/index.ts'
+import { leaseEnd } from './attempt-pulse.ts'
 import { rankClaims } from './claim-ranking.ts'
 import { type Judged, receiptFor, type Verdict, verifyResult } from './receipt.ts'
 
@@ -47,6 +48,20 @@ export interface PlanOptions {
   capable: readonly string[]
   /** The outputs the assignees gave this requester, by hash (the Results name them by hash only). */
   outputs: ReadonlyMap<string, unknown>
+  /** When each attempt's assignee was last heard running it (microseconds, by assignment hash). */
+  heard?: ReadonlyMap<string, number>
+}
+
+/** When an attempt's lease ends for the requester (microseconds): past its grace, or later while heard. */
+export function attemptLiveUntil(
+  a: EntryRecord<Assignment>,
+  options: Pick<PlanOptions, 'leaseGraceMs' | 'heard'>,
+): number {
+  return leaseEnd(
+    a.entry.lease_expires_at + options.leaseGraceMs * 1000,
+    options.heard?.get(a.action_hash),
+    1000,
+  )
 }
 
 export type RequesterStep =
@@ -123,7 +138,7 @@ function slotsOf(state: TaskState, options: PlanOptions): Slot[] {
     const name = attemptName(a, fan_out)
     const outOfAttempts = a.entry.attempt >= max_attempts
     const result = state.results.find((r) => r.entry.assignment === a.action_hash) ?? null
-    const leaseLive = a.entry.lease_expires_at + options.leaseGraceMs * 1000 >= options.now
+    const leaseLive = attemptLiveUntil(a, options) >= options.now
     if (result) {
       const output = options.outputs.get(result.entry.output_hash)
       // A Result travels by gossip, its output by a signal that a dropped connection may lose: the
@@ -190,8 +205,7 @@ function othersMayClaim(s: Slot, state: TaskState, options: PlanOptions): boolea
   if (s.current === null) return false
   const window = options.claimWindowMs * 1000
   if (s.result === null) {
-    const leaseEnd = s.current.entry.lease_expires_at + options.leaseGraceMs * 1000
-    return options.now < leaseEnd + window
+    return options.now < attemptLiveUntil(s.current, options) + window
   }
   const tried = new Set(state.assignments.map((a) => a.entry.assignee))
   const untried = options.capable.some((agent) => !tried.has(agent) && !options.refused.has(agent))

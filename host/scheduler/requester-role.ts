@@ -16,7 +16,7 @@ import { claimsDecide, FILL_WINDOWS } from './claimant-plan.ts'
 import type { ClaimantRole } from './claimant-role.ts'
 import type { HeldPayloads } from './held-payloads.ts'
 import type { KnownNodes } from './known-nodes.ts'
-import { planRequester } from './requester-plan.ts'
+import { attemptLiveUntil, type PlanOptions, planRequester } from './requester-plan.ts'
 import type { TaskReadModel } from './task-read-model.ts'
 import type { TaskWrites } from './task-writes.ts'
 
@@ -38,6 +38,8 @@ export interface RequesterRoleInit {
   payloads: HeldPayloads
   /** Sends a task's input to the agent just assigned it (payload-exchange.ts), so it need not ask. */
   giveInput?: (task: TaskState['task'], assignee: string) => Promise<void>
+  /** When an attempt's assignee last said it is running it (ms; ./attempt-pulse.ts): it keeps the lease alive. */
+  heardAt?: (assignment: string, assignee: string) => number | undefined
   /** Asks an assignee again for the output its ok Result names, until `untilMs` (payload-exchange.ts). */
   askOutput?: (task: string, assignment: string, assignee: string, untilMs: number) => Promise<void>
 }
@@ -71,7 +73,7 @@ export class RequesterRole {
     const now = nowMicros()
     if (memo.firstClaimSeenAt === null && state.claims.length > 0) memo.firstClaimSeenAt = now
     const capable = await nodes.capableNodes(state.task.entry)
-    const options = {
+    const options: PlanOptions = {
       now,
       claimWindowMs,
       leaseGraceMs,
@@ -81,8 +83,9 @@ export class RequesterRole {
       refused: memo.refused,
       capable: capable.map((n) => n.author),
       outputs: await this.#outputs(state),
+      heard: this.heard(state),
     }
-    this.#askMissingOutputs(state, options.outputs)
+    this.#askMissingOutputs(state, options)
     // The plan takes one step at a time; re-planning after each assignment gives every slot of a
     // fan-out its claimant in this one visit.
     let wrote = false
@@ -136,15 +139,24 @@ export class RequesterRole {
     return outputs
   }
 
+  /** When the current attempts' assignees were last heard running them (microseconds). */
+  heard(state: TaskState): Map<string, number> {
+    const heard = new Map<string, number>()
+    for (const a of currentAssignments(state.assignments)) {
+      const atMs = this.#init.heardAt?.(a.action_hash, a.entry.assignee)
+      if (atMs !== undefined) heard.set(a.action_hash, atMs * 1000)
+    }
+    return heard
+  }
+
   /** Asks for the outputs of the ok Results of live attempts that never reached this host. */
-  #askMissingOutputs(state: TaskState, outputs: ReadonlyMap<string, unknown>): void {
+  #askMissingOutputs(state: TaskState, options: PlanOptions): void {
     const ask = this.#init.askOutput
     if (ask === undefined) return
     for (const a of currentAssignments(state.assignments)) {
       const result = state.results.find((r) => r.entry.assignment === a.action_hash)
-      if (result?.entry.status !== 'ok' || outputs.has(result.entry.output_hash)) continue
-      const untilMs = (a.entry.lease_expires_at + this.#init.leaseGraceMs * 1000) / 1000
-      void ask(state.task.action_hash, a.action_hash, a.entry.assignee, untilMs)
+      if (result?.entry.status !== 'ok' || options.outputs.has(result.entry.output_hash)) continue
+      void ask(state.task.action_hash, a.action_hash, a.entry.assignee, attemptLiveUntil(a, options) / 1000)
     }
   }
 

@@ -29,6 +29,7 @@ import type { Logger } from '../log/logger.ts'
 import type { PoliciesPort } from '../policy/policies-port.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import type { WorkersPort } from '../workers/workers-port.ts'
+import { AttemptPulse } from './attempt-pulse.ts'
 import { AttemptRunner } from './attempt-runner.ts'
 import { FILL_WINDOWS } from './claimant-plan.ts'
 import { ClaimantRole } from './claimant-role.ts'
@@ -58,6 +59,8 @@ export type { TaskView } from './task-views.ts'
 // The scheduler's callers watch tasks through it: what they hear, and when a task has ended.
 export { isTerminal, type TaskEvent } from './task-watch.ts'
 
+type RecordAbout = { record: string; link: string }
+
 export interface SchedulerInit {
   conductor: ConductorPort
   workers: WorkersPort
@@ -69,10 +72,7 @@ export interface SchedulerInit {
    * the link types (e.g. `recordsAbout` of the embedded replication). Without it the scheduler
    * sweeps the open tasks every `pollMs`.
    */
-  onRecordsStored?: (
-    dna: DnaName,
-    listener: (about: readonly { record: string; link: string }[]) => void,
-  ) => () => void
+  onRecordsStored?: (dna: DnaName, listener: (about: readonly RecordAbout[]) => void) => () => void
   /** IPFS for inputs and outputs too large to travel inline (the daemon's artifacts). */
   payloads?: TaskPayloads
   /** What peers speak: inputs are salted once all read salts (entries/2); without it, never. */
@@ -118,6 +118,7 @@ export class SchedulerService implements SchedulerPort {
   readonly #unsubscribe: (() => void)[] = []
   readonly #queue: VisitQueue
   readonly #timers = new TaskTimers((task) => this.#touch(task))
+  readonly #pulse = new AttemptPulse()
   #sweep: NodeJS.Timeout | null = null
   #stopped = true
 
@@ -162,6 +163,7 @@ export class SchedulerService implements SchedulerPort {
       claimWindowMs: this.#opts.claimWindowMs,
       leaseGraceMs: this.#opts.leaseGraceMs,
       payloads: held,
+      heardAt: (assignment, assignee) => this.#pulse.heardAt(assignment, assignee),
       giveInput: (task, assignee) => this.#exchange.giveInput(task, assignee),
       askOutput: (task, assignment, assignee, untilMs) =>
         this.#exchange.askOutput(task, assignment, assignee, untilMs),
@@ -169,6 +171,7 @@ export class SchedulerService implements SchedulerPort {
     this.#runner = new AttemptRunner({
       ...init,
       exchange: this.#exchange,
+      onHeard: (assignment) => this.#pulse.beat(assignment, this.#me),
       onEnded: (task) => this.#touch(task),
       postResult: async (result) => {
         const ref = await this.#writes.result(result)
@@ -195,9 +198,10 @@ export class SchedulerService implements SchedulerPort {
   async start(): Promise<void> {
     this.#stopped = false
     this.#unsubscribe.push(
-      this.#init.conductor.onSignal(
-        (signal) => this.#exchange.onSignal(signal) || this.#watches.onSignal(signal),
-      ),
+      this.#init.conductor.onSignal((signal) => {
+        this.#pulse.onSignal(signal)
+        return this.#exchange.onSignal(signal) || this.#watches.onSignal(signal)
+      }),
     )
     const stored = this.#init.onRecordsStored
     if (stored) {
@@ -227,7 +231,7 @@ export class SchedulerService implements SchedulerPort {
 
   async stop(): Promise<void> {
     this.#stopped = true
-    if (this.#sweep) clearInterval(this.#sweep)
+    clearInterval(this.#sweep ?? undefined)
     this.#sweep = null
     this.#timers.clearAll()
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe()
@@ -239,10 +243,7 @@ export class SchedulerService implements SchedulerPort {
     return this.#runner.size
   }
 
-  /**
-   * Submits a task for `input`: the input is kept here, private, and the Task carries its hash and size
-   * (or, too large for a signal, it goes sealed on IPFS, its key kept here; see taskInputOf).
-   */
+  /** Submits a task for `input`, kept here, private; the Task has its hash and size (see taskInputOf). */
   async submit(order: TaskOrder, input: unknown): Promise<RecordRef> {
     const salt = this.#init.versions?.everySpeaks('entries', 2) ? newSalt() : null
     const named = await taskInputOf(input, this.#kept, this.#init.payloads, salt)
@@ -280,11 +281,10 @@ export class SchedulerService implements SchedulerPort {
   }
 
   /**
-   * Whether a new link about a task is worth a visit here now (its records are read again anyway
-   * before they are next used): a claim or a result only to the task's requester (or someone
-   * watching it here); anything else to every host holding the task: a new task, an assignment (one
-   * may be told to run it, and every capable host sets its timer for the lease, to claim late if the
-   * assignee dies), what ends a task.
+   * Whether a new link about a task is worth a visit here now (its records are read again anyway before
+   * they are next used): a claim or a result only to the task's requester (or someone watching it here);
+   * anything else to every host holding the task: a new task, an assignment (one may be told to run it,
+   * and every capable host sets its timer for the lease, to claim late if the assignee dies), what ends it.
    */
   #concerns(hash: string, link: string): boolean {
     const known = this.#model.peek(hash)
@@ -347,6 +347,7 @@ export class SchedulerService implements SchedulerPort {
       firstClaimSeenAt: this.#requester.firstClaimSeenAt(hash),
       declinedUntil: this.#claimant.declinedUntil(hash),
       lookAgainAt: this.#claimant.lookAgainAt(hash),
+      heard: this.#requester.heard(state),
     })
     this.#timers.set(hash, next, now)
   }

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { createEmbeddedPeer } from '../../host/conductor/embedded/replication/index.ts'
 import { encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
@@ -13,6 +14,7 @@ import {
   type TaskOrder,
   type TaskView,
 } from '../../host/scheduler/scheduler-service.ts'
+import type { Worker } from '../../host/workers/worker.ts'
 import { NO_REQUIREMENTS, type TaskResult } from '../../zomes-bindings/index.ts'
 import { authorCell, craftCreate, publishOps } from './forge.ts'
 import { BACKENDS, LOOPBACK_LISTEN, type Player, runScenario, scenarioNetwork, waitUntil } from './harness.ts'
@@ -71,6 +73,54 @@ async function withHosts<T>(hosts: SchedulerHost[], fn: () => Promise<T>): Promi
 
 describe('tasks on a mesh of peers', { timeout: 90_000 }, () => {
   describe.each(BACKENDS)('on the %s backend', (backend) => {
+    it('keeps an attempt past its lease while its answer streams, and gives up a silent one at the lease', async () => {
+      await runScenario({ backend }, async (scenario) => {
+        const [alice, bob] = await scenario.addPlayers(2)
+        await scenario.shareAllAgents()
+        const log: RunLog = { runs: [] }
+        // Both run for 2.5 s under a 1 s lease: one streams a token every 200 ms, the other says nothing.
+        const slow = (kind: string, streams: boolean): Worker => ({
+          kind,
+          input: z.unknown(),
+          output: z.unknown(),
+          run: async (_input, ctx) => {
+            for (let i = 0; i < 12 && !ctx.signal.aborted; i++) {
+              if (streams) ctx.onEvent({ type: 'token', text: `${i} ` })
+              await new Promise((resolve) => setTimeout(resolve, 200))
+            }
+            ctx.signal.throwIfAborted()
+            return { output: { ran: kind } }
+          },
+        })
+        const hosts = [
+          await startSchedulerHost(alice!, { name: 'alice', workers: false, log }),
+          await startSchedulerHost(bob!, {
+            name: 'bob',
+            log,
+            extraWorkers: [slow('slow.streams', true), slow('slow.silent', false)],
+          }),
+        ]
+        await withHosts(hosts, async () => {
+          await scenario.dhtSync([alice!, bob!], 'agent_registry')
+          const requester = hosts[0]!.scheduler
+          const streamed = await requester.submit(
+            ...order({ kind: 'slow.streams', input: {}, lease_ms: 1_000, max_attempts: 2 }),
+          )
+          const done = await ended(requester, streamed.action_hash)
+          expect(done.state.status).toBe('done')
+          expect(done.state.assignments).toHaveLength(1)
+          expect(done.payloads.outputs[done.state.results[0]!.action_hash]).toEqual({ ran: 'slow.streams' })
+          const silent = await requester.submit(
+            ...order({ kind: 'slow.silent', input: {}, lease_ms: 1_000, max_attempts: 1 }),
+          )
+          const lost = await ended(requester, silent.action_hash)
+          expect(lost.state.status).not.toBe('done')
+          expect(lost.state.assignments).toHaveLength(1)
+          expect(lost.state.results).toEqual([])
+        })
+      })
+    })
+
     it('runs a task submitted on alice on exactly one of two claimants, and says why another stays unclaimed', async () => {
       await runScenario({ backend }, async (scenario) => {
         const [alice, bob, carol] = await scenario.addPlayers(3)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { payloadHash } from '../../../host/identity/payload-hash.ts'
+import { HEARD_KEEPS_LEASE_MS } from '../../../host/scheduler/attempt-pulse.ts'
 import { verifyResult } from '../../../host/scheduler/receipt.ts'
 import { type PlanOptions, planRequester } from '../../../host/scheduler/requester-plan.ts'
 import type {
@@ -133,6 +134,22 @@ describe('the requester plan', () => {
     expect(planRequester(s, options())).toMatchObject({ kind: 'wait', reason: 'attempt 1 holds the lease' })
     const later = planRequester(s, options({ now: NOW + ms(60) }))
     expect(later).toMatchObject({ kind: 'assign', attempt: 2, claim: { author: 'uhCAkC' } })
+  })
+
+  it('keeps a lease past its end while its assignee is heard running it, and reassigns once it falls silent', () => {
+    const first = assignment(1, 'uhCAkB', NOW - ms(5_000))
+    const s = state({ claims: [claim('uhCAkB'), claim('uhCAkC')], assignments: [first] })
+    const heard = (agoMs: number) => new Map([[first.action_hash, NOW - ms(agoMs)]])
+    expect(planRequester(s, options({ heard: heard(1_000) }))).toMatchObject({
+      kind: 'wait',
+      reason: 'attempt 1 holds the lease',
+    })
+    const silent = options({ heard: heard(HEARD_KEEPS_LEASE_MS + 1) })
+    expect(planRequester(s, silent)).toMatchObject({
+      kind: 'assign',
+      attempt: 2,
+      claim: { author: 'uhCAkC' },
+    })
   })
 
   it('retries on the same claimant when it is the only one, and stops at max_attempts', () => {

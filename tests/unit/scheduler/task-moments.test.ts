@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { HEARD_KEEPS_LEASE_MS } from '../../../host/scheduler/attempt-pulse.ts'
 import { FILL_WINDOWS, LATE_CLAIM_WINDOWS } from '../../../host/scheduler/claimant-plan.ts'
 import { type MomentInput, nextMoment } from '../../../host/scheduler/task-moments.ts'
 import type { Assignment, EntryRecord, TaskState } from '../../../zomes-bindings/index.ts'
@@ -122,6 +123,12 @@ describe('nextMoment', () => {
       state([assignment(1, LEASE_END)]),
       input(LEASE_END + GRACE + 1),
       LEASE_END + GRACE + WINDOW,
+    ],
+    [
+      'a lease past its written end whose assignee was heard running it: a heard silence later',
+      state([assignment(1, LEASE_END)]),
+      input(LEASE_END + GRACE + 1, { heard: new Map([['uhCkkAssignment1', LEASE_END + 2_000_000]]) }),
+      LEASE_END + 2_000_000 + HEARD_KEEPS_LEASE_MS * 1000,
     ],
     [
       'only the current attempt of a slot counts',
