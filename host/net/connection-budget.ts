@@ -1,13 +1,14 @@
 /**
  * How many connections a peer holds, whatever the mesh's size. libp2p's connection manager closes the
  * least valued past `max` and refuses inbound connections at it; peer exchange and discovery dial only
- * while the peer has fewer than its neighbour target of verified peers: gossipsub's Dlo, the fewest
- * mesh peers it keeps for a topic, so gossip reaches everyone and no more is paid for. In a large mesh a
- * peer is also dialled by about as many as it dials, so it holds about twice the target (~8) at any
- * size from about ten peers up; the rest of the cap is for what must still get in: a requester
- * dialling a runner on demand, a directory lookup's peers. A team's mesh of up to five peers is fully
- * connected; a larger one reaches every peer through gossip and dials a runner when a request needs it
- * (member-dial.ts). Pure.
+ * while the peer has fewer than its neighbour target of verified peers it dialled itself: gossipsub's
+ * Dlo, the fewest mesh peers it keeps for a topic, so gossip reaches everyone and no more is paid for.
+ * Only its own dials count, so a peer many dial (a mesh's inviter) still has neighbours of its own. In a
+ * large mesh a peer is also dialled by about as many as it dials, so it holds about twice the target
+ * (~8) at any size from about ten peers up; the rest of the cap is for what must still get in: a
+ * requester dialling a runner on demand, a directory lookup's peers. A team's mesh of up to about eight
+ * peers is (nearly) fully connected; a larger one reaches every peer through gossip and dials a runner
+ * when a request needs it (member-dial.ts). Pure.
  */
 
 /** Verified peers a peer dials for itself (gossipsub's Dlo; gossip-options.ts), whatever the cap. */
@@ -37,7 +38,7 @@ export function connectionBudget(maxConnections = DEFAULT_MAX_CONNECTIONS): Conn
   }
 }
 
-/** Whether a peer with `verified` peers dials more (peer exchange, mDNS reports). */
+/** Whether a peer with `verified` neighbours it dialled itself dials more (peer exchange, mDNS reports). */
 export function wantsNeighbours(verified: number, budget: ConnectionBudget): boolean {
   return verified < budget.neighbours
 }
@@ -53,6 +54,11 @@ export interface HeldPeer {
   kept: boolean
   /** A stream of real work is open on it (a request, a directory query), not only gossip and pings. */
   busy: boolean
+  /**
+   * An explicit peer (an invite's inviter, a bootstrap peer) let go once this peer had its own
+   * neighbours: closed once unused for `graceMs`, wherever the line is.
+   */
+  released: boolean
   /** When it was last of use: its newest connection opened, or a request with it ended (ms, as `now`). */
   activeAt: number
 }
@@ -66,9 +72,10 @@ export interface TrimTimes {
 
 /**
  * The peers to disconnect. Only connections this peer dialled for itself and did not keep (a runner
- * dialled for a request, a directory query's peer), never a busy one: those unused for `idleMs`
- * always, so requesters do not pile up on runners (the runner's inbound is refused at its cap); and
- * past `trimAbove`, those unused for `graceMs`, most recently used first, as libp2p's own pruner orders them.
+ * dialled for a request, a directory query's peer, an explicit peer released), never a busy one: those
+ * released and unused for `graceMs`, or unused for `idleMs`, always, so requesters do not pile up on
+ * runners (the runner's inbound is refused at its cap) nor joiners on their inviter; and past
+ * `trimAbove`, those unused for `graceMs`, most recently used first, as libp2p's own pruner orders them.
  * Inbound connections are the dialler's to close: closing another peer's kept neighbour would only
  * have it redial. (libp2p's pruner closes nothing that carries a gossipsub stream, and every
  * connection between members does, so past the cap it would never close one.)
@@ -79,16 +86,17 @@ export function peersToTrim(
   now: number,
   times: TrimTimes,
 ): string[] {
+  const done = (p: HeldPeer) => p.released || now - p.activeAt >= times.idleMs
   const closable = held
     .filter((p) => p.outbound && !p.kept && !p.busy && now - p.activeAt >= times.graceMs)
     .sort((a, b) => b.activeAt - a.activeAt)
-  const idle = closable.filter((p) => now - p.activeAt >= times.idleMs)
+  const idle = closable.filter(done)
   let excess = held.reduce((sum, p) => sum + p.connections, 0) - budget.trimAbove
   excess -= idle.reduce((sum, p) => sum + p.connections, 0)
   const trimmed = idle.map((p) => p.id)
   for (const peer of closable) {
     if (excess <= 0) break
-    if (now - peer.activeAt >= times.idleMs) continue
+    if (done(peer)) continue
     trimmed.push(peer.id)
     excess -= peer.connections
   }

@@ -1,12 +1,12 @@
 /**
  * Closes the connections a peer dialled for itself and no longer uses (connection-budget.ts's
  * `peersToTrim`): every `intervalMs` it hangs up on the peers named. Closing every connection to a peer
- * (never one of two) lets gossipsub see the peer leave, as on any disconnect. In a team's mesh every
+ * (never one of two) lets gossipsub see the peer leave, as on any disconnect. In a mesh of five every
  * peer is a kept neighbour, so nothing is closed there.
  */
 import type { Connection, Libp2p } from '@libp2p/interface'
 import { type ConnectionBudget, type HeldPeer, peersToTrim, type TrimTimes } from './connection-budget.ts'
-import { EXPLICIT_PEER_TAG } from './peer-dialer.ts'
+import { EXPLICIT_PEER_TAG, RELEASED_PEER_TAG } from './peer-dialer.ts'
 import type { StoppableRequestResponse } from './request-response.ts'
 
 /**
@@ -46,7 +46,7 @@ export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerIn
   const log = libp2p.logger.forComponent('ripple:trimmer')
   let running = false
 
-  // Tags are read (the peer store) only for peers the other checks leave closable: in a team's mesh none.
+  // Tags are read (the peer store) only for peers the other checks leave closable: in a small mesh none.
   const held = async (now: number): Promise<HeldPeer[]> => {
     const byPeer = new Map<string, Connection[]>()
     for (const c of libp2p.getConnections()) {
@@ -63,12 +63,14 @@ export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerIn
           connections: connections.length,
           outbound: connections.every((c) => c.direction === 'outbound'),
           kept: false,
+          released: false,
           busy: connections.some(busy),
           activeAt: Math.max(rpc.lastActiveAt(peer) ?? 0, ...connections.map((c) => c.timeline.open)),
         }
         if (entry.outbound && !entry.busy && now - entry.activeAt >= times.graceMs) {
-          const stored = await libp2p.peerStore.get(peer).catch(() => undefined)
-          entry.kept = [...(stored?.tags.keys() ?? [])].some((tag) => KEEPING_TAGS.some((t) => t.test(tag)))
+          const tags = [...((await libp2p.peerStore.get(peer).catch(() => undefined))?.tags.keys() ?? [])]
+          entry.kept = tags.some((tag) => KEEPING_TAGS.some((t) => t.test(tag)))
+          entry.released = tags.includes(RELEASED_PEER_TAG)
         }
         return entry
       }),

@@ -353,14 +353,20 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       await peers.start()
       // Before libp2p starts, like the hello handler, so no peer finds it missing.
       const intervalMs = init.peerExchangeIntervalMs ?? 10_000 / speedup
-      exchange = await startPeerExchange({ libp2p, peers, rpc, budget, intervalMs })
+      // Explicit peers are a way in, counted apart from the neighbours (peer-dialer.ts); behind NAT
+      // they are its relays, and kept.
+      const isExplicit = (peer: PeerId) => dialer?.isExplicit(peer) === true
+      const started = await startPeerExchange({ libp2p, peers, rpc, budget, intervalMs, isExplicit })
+      exchange = started
+      const neighbours = () => started.neighbours()
       await libp2p.start()
       pubsub.start()
       modelTopics.start()
       dialer = startPeerDialer(libp2p, {
         peers: explicitPeers,
         discovery,
-        wanted: (pending) => wantsNeighbours(peers.list().length + pending, budget),
+        wanted: (pending) => wantsNeighbours(neighbours() + pending, budget),
+        ...(reservations > 0 ? {} : { settled: () => !wantsNeighbours(neighbours(), budget) }),
       })
       trimmer = startConnectionTrimmer(libp2p, { budget, rpc, speedup })
       if (reservations > 0) upgrade = startDirectUpgrade(libp2p, peers)

@@ -1,11 +1,17 @@
 /**
- * Who we dial: explicit peers (`--peer`, the network's bootstrap list) are kept connected with
- * backoff, and peers reported by discovery are dialled when not already connected. Discovery only
- * reports; nothing else in libp2p dials them for us.
+ * Who we dial: explicit peers (`--peer`, the network's bootstrap list, an invite's inviter) are kept
+ * connected with backoff, and peers reported by discovery are dialled when not already connected.
+ * Discovery only reports; nothing else in libp2p dials them for us.
+ *
+ * An explicit peer is a way in, not a place to stay: once this peer has its own neighbours (`settled`),
+ * it lets its explicit peers go (the trimmer closes them once unused a moment) and dials them again if it
+ * loses its neighbours. Kept, every member a peer invited held a connection to it for good: the
+ * admin of a mesh of N held N - 1. Without `settled` (a peer behind NAT: they are its relays) they
+ * stay connected.
  */
 import { setMaxListeners } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Libp2p, PeerDiscovery, PeerId, PeerInfo } from '@libp2p/interface'
+import { KEEP_ALIVE, type Libp2p, type PeerDiscovery, type PeerId, type PeerInfo } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CODE_P2P, type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 
@@ -19,6 +25,8 @@ export interface PeerDialerInit {
    * peer is below its neighbour target counting them); default: always.
    */
   wanted?: (pending: number) => boolean
+  /** Whether this peer has neighbours enough to let its explicit peers go; without it, never. */
+  settled?: () => boolean
 }
 
 /** First retry delay after a failed dial of an explicit peer; doubles up to RETRY_MAX_MS. */
@@ -26,10 +34,14 @@ const RETRY_MIN_MS = 250
 const RETRY_MAX_MS = 5_000
 /** The peer store tag of an explicit peer. */
 export const EXPLICIT_PEER_TAG = 'ripple-explicit-peer'
+/** The peer store tag of an explicit peer let go (connection-trimmer.ts closes it once unused). */
+export const RELEASED_PEER_TAG = 'ripple-released-peer'
 /** How long the higher PeerId of a pair leaves the dial to the lower one. */
 const TIE_BREAK_MS = 2_000
 
 export interface PeerDialer {
+  /** Whether `peer` is one of the explicit peers (once dialled, when its address did not name it). */
+  isExplicit(peer: PeerId): boolean
   stop(): void
 }
 
@@ -62,29 +74,55 @@ export function startPeerDialer(libp2p: Libp2p, init: PeerDialerInit): PeerDiale
       if (!isConnected(peer) || signal.aborted) done()
     })
 
+  const explicit = new Set<string>()
+  const settled = () => init.settled?.() === true
+  const tag = (peer: PeerId, tags: Record<string, { value: number } | undefined>) =>
+    libp2p.peerStore.merge(peer, { tags }).catch((err: Error) => log('could not tag %p - %e', peer, err))
+  /** Resolves when `peer` has no connection left, this peer is settled, or the dialer stops. */
+  const disconnectedOrSettled = async (peer: PeerId) => {
+    const gone = disconnected(peer)
+    let out = false
+    void gone.then(() => {
+      out = true
+    })
+    while (!out && !signal.aborted && !settled())
+      await Promise.race([gone, sleep(RETRY_MAX_MS, undefined, { signal }).catch(() => {})])
+  }
+
   const keepConnected = async (addr: Multiaddr) => {
     // Known up front when the address names its peer, so a connection it opened to us counts.
     const named = addr.getComponents().findLast((c) => c.code === CODE_P2P)?.value
     let peer: PeerId | undefined = named === undefined ? undefined : peerIdFromString(named)
+    if (peer !== undefined) explicit.add(peer.toString())
     let delay = RETRY_MIN_MS
     while (!signal.aborted) {
-      if (peer === undefined || !isConnected(peer)) {
+      if ((peer === undefined || !isConnected(peer)) && !settled()) {
         try {
           peer = (await libp2p.dial(addr, { signal })).remotePeer
+          explicit.add(peer.toString())
         } catch (err) {
           log('dial %a failed, retrying in %d ms - %e', addr, delay, err)
         }
       }
       if (peer !== undefined && isConnected(peer)) {
-        // Tagged so the connection trimmer never closes it (tags are what libp2p values a peer by).
-        await libp2p.peerStore
-          .merge(peer, { tags: { [EXPLICIT_PEER_TAG]: { value: 1 } } })
-          .catch((err: Error) => log('could not tag %p - %e', peer, err))
         const since = Date.now()
-        await disconnected(peer)
+        if (settled()) {
+          // Let go: not kept, not redialled by libp2p (the neighbour tag peer exchange may have put).
+          await tag(peer, {
+            [EXPLICIT_PEER_TAG]: undefined,
+            [KEEP_ALIVE]: undefined,
+            [RELEASED_PEER_TAG]: { value: 0 },
+          })
+          await disconnected(peer)
+        } else {
+          // Tagged so the connection trimmer never closes it (tags are what libp2p values a peer by).
+          await tag(peer, { [EXPLICIT_PEER_TAG]: { value: 1 }, [RELEASED_PEER_TAG]: undefined })
+          await disconnectedOrSettled(peer)
+        }
         // A connection that lasted resets the backoff; one dropped at once (say, a failed
         // handshake) must not turn this loop into a dial storm.
         if (Date.now() - since > RETRY_MAX_MS) delay = RETRY_MIN_MS
+        if (isConnected(peer)) continue
       }
       await sleep(delay, undefined, { signal }).catch(() => {})
       delay = Math.min(delay * 2, RETRY_MAX_MS)
@@ -101,7 +139,8 @@ export function startPeerDialer(libp2p: Libp2p, init: PeerDialerInit): PeerDiale
     if (self > key && !firstReported.has(key)) firstReported.set(key, Date.now())
     // Dials in flight count: mDNS on a LAN reports every peer at once, and each would otherwise be
     // dialled before the first was verified.
-    if (dialling.has(key) || isConnected(id) || init.wanted?.(dialling.size) === false) return
+    if (dialling.has(key) || isConnected(id) || explicit.has(key) || init.wanted?.(dialling.size) === false)
+      return
     if (self > key && Date.now() - firstReported.get(key)! < TIE_BREAK_MS) return
     dialling.add(key)
     // Dial the reported addresses: libp2p adds them to its peer store asynchronously.
@@ -118,6 +157,7 @@ export function startPeerDialer(libp2p: Libp2p, init: PeerDialerInit): PeerDiale
   for (const addr of init.peers) void keepConnected(multiaddr(addr))
 
   return {
+    isExplicit: (peer) => explicit.has(peer.toString()),
     stop() {
       controller.abort()
       for (const discovery of init.discovery) discovery.removeEventListener('peer', onPeer)

@@ -6,9 +6,9 @@
  * (Asking every peer every round cost each of n peers n answers of n entries a round: the largest
  * share of an idle peer's work that grew with the mesh.)
  *
- * A peer dials the peers it learns of only while it has fewer verified peers than its neighbour
- * target (connection-budget.ts): a mesh of five is fully connected, a larger one is not. Its kept
- * neighbours (the first `neighbours` verified) are tagged keep-alive in the peer store: libp2p redials
+ * A peer dials the peers it learns of only while it has fewer neighbours (verified peers it dialled
+ * itself) than its target (connection-budget.ts): a mesh of eight is fully connected, a larger one is
+ * not. Its kept neighbours (the first `neighbours` of them) are tagged keep-alive in the peer store: libp2p redials
  * them when a connection drops (a relay's limit cut it, say) and, with the store kept in the data dir,
  * at the next start; it drops the tag itself once its redials fail, and this peer drops it when the
  * neighbour comes back after its place was taken. Other connections (peers that dialled this one,
@@ -47,9 +47,13 @@ export interface PeerExchangeInit {
   intervalMs?: number
   /** How many peers this one dials for itself; connectionBudget()'s by default. */
   budget?: ConnectionBudget
+  /** Whether a peer is an explicit one (peer-dialer.ts keeps it or lets it go; never a neighbour). Default: none. */
+  isExplicit?: (peer: PeerId) => boolean
 }
 
 export interface PeerExchange {
+  /** The neighbours this peer has: verified peers it dialled itself, explicit ones aside. */
+  neighbours(): number
   stop(): Promise<void>
 }
 
@@ -93,8 +97,14 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
   const { libp2p, peers, rpc } = init
   const budget = init.budget ?? connectionBudget()
   const kept = new Set<string>()
+  const isExplicit = init.isExplicit ?? (() => false)
+  // A neighbour is a peer this one dialled: those that dialled it are theirs. Counting them too, a peer
+  // many dial (a mesh's inviter) wanted none of its own, and was left with none once they let it go.
+  const isNeighbour = (peer: PeerId) =>
+    !isExplicit(peer) && libp2p.getConnections(peer).some((c) => c.direction === 'outbound')
+  const neighbours = () => peers.list().filter(isNeighbour).length
   // Dials in flight count: ten answers at once must not each fill the last free place.
-  const wanted = () => wantsNeighbours(peers.list().length + dialling.size, budget)
+  const wanted = () => wantsNeighbours(neighbours() + dialling.size, budget)
   const log = libp2p.logger.forComponent('ripple:peer-exchange')
   const controller = new AbortController()
   const { signal } = controller
@@ -112,7 +122,15 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
 
   const dial = (id: PeerId, addrs: string[]) => {
     const key = id.toString()
-    if (signal.aborted || id.equals(self) || dialling.has(key) || peers.has(id) || !wanted()) return
+    if (
+      signal.aborted ||
+      id.equals(self) ||
+      dialling.has(key) ||
+      peers.has(id) ||
+      isExplicit(id) ||
+      !wanted()
+    )
+      return
     if (libp2p.getConnections(id).length > 0) return
     dialling.add(key)
     // Kept in the peer store, so libp2p picks among them (relayed ones last) and remembers them.
@@ -147,7 +165,12 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
 
   const onConnect = (evt: CustomEvent<PeerId>) => {
     const peer = evt.detail
-    if (kept.size < budget.neighbours) {
+    // An explicit peer is the dialer's to keep or let go.
+    if (isExplicit(peer)) {
+      if (wanted()) void ask(peer)
+      return
+    }
+    if (isNeighbour(peer) && kept.size < budget.neighbours) {
       kept.add(peer.toString())
       track(
         libp2p.peerStore
@@ -170,8 +193,13 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
     }
     if (wanted()) void ask(peer)
   }
-  // Its place goes to the next peer verified; its tag stays while libp2p redials it.
-  const onDisconnect = (evt: CustomEvent<PeerId>) => kept.delete(evt.detail.toString())
+  // Its place goes to the next peer verified; its tag stays while libp2p redials it. A peer left with
+  // no peer at all (an inviter every joiner let go) dials back the last to leave: it has nobody else
+  // to ask for peers.
+  const onDisconnect = (evt: CustomEvent<PeerId>) => {
+    kept.delete(evt.detail.toString())
+    if (peers.list().length === 0 && wanted()) dial(evt.detail, [])
+  }
   peers.addEventListener('peer:connect', onConnect)
   peers.addEventListener('peer:disconnect', onDisconnect)
   const timer = setInterval(() => {
@@ -180,6 +208,7 @@ export async function startPeerExchange(init: PeerExchangeInit): Promise<PeerExc
   }, init.intervalMs ?? 10_000)
 
   return {
+    neighbours,
     async stop() {
       controller.abort()
       clearInterval(timer)

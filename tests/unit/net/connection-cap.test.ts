@@ -84,13 +84,38 @@ describe('bounded connections', () => {
     await waitFor('all 39 others to hear it', () => heard.filter((h) => h > 0).length === 39, 30_000)
   }, 180_000)
 
-  it('a peer closes the connections it dialled and no longer uses, never a kept or busy one', async () => {
-    // Cap 4: one kept neighbour (so a peer connected to the hub alone is content and stops asking it
-    // for peers), trimmed past 3. The hub dials 25, far past the line. Clock 10x: looked at every
-    // second, a second's grace.
-    const network = withMaxConnections(testNetwork(), 4)
-    const others = await Promise.all(Array.from({ length: 25 }, () => memoryNode({ network, speedup: 10 })))
+  it('peers that joined through one peer let it go once they have neighbours of their own', async () => {
+    // Each joiner names the hub alone (an invite's inviter): kept, the hub held every member.
+    const network = testNetwork()
     const hub = await memoryNode({ network, speedup: 10 })
+    nodes.push(hub)
+    const via = hub.multiaddrs().map(String)
+    const joiners = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        memoryNode({ network, peers: via, speedup: 10, peerExchangeIntervalMs: 500 }),
+      ),
+    )
+    nodes.push(...joiners)
+    const others = (node: RippleNode) => node.peers.list().filter((p) => !p.equals(hub.peerId)).length
+    await waitFor(
+      'every joiner to have 4 neighbours besides the hub',
+      () => joiners.every((j) => others(j) >= 4),
+      60_000,
+    )
+    // The hub keeps the peers it dialled itself (its own 4) and those that still need it.
+    await waitFor('the joiners to let the hub go', () => peersConnected(hub) <= 6, 60_000)
+    const heard = inboxes(nodes)
+    await joiners[0]!.pubsub.publish('signals', new Uint8Array([1]))
+    await waitFor('every other peer, the hub too, to hear it', () => heard.filter((h) => h > 0).length === 10)
+  }, 120_000)
+
+  it('a peer closes the connections it dialled and no longer uses, never a kept or busy one', async () => {
+    // The hub's cap 4: one neighbour of its own, trimmed past 3; it dials 25, far past the line. The
+    // others, at the default cap, find neighbours of their own among one another (only a peer's own
+    // dials count), not the hub it dialled. Clock 10x: looked at every second, a second's grace.
+    const network = testNetwork()
+    const others = await Promise.all(Array.from({ length: 25 }, () => memoryNode({ network, speedup: 10 })))
+    const hub = await memoryNode({ network: withMaxConnections(network, 4), speedup: 10 })
     nodes.push(...others, hub)
     const [explicit, busy] = others as [RippleNode, RippleNode]
     // An explicit peer carries the dialer's tag; a busy one is answering a request for 20 s.

@@ -46,6 +46,7 @@ describe('connection trim', () => {
     outbound: true,
     kept: false,
     busy: false,
+    released: false,
     activeAt: now - 30_000,
     ...over,
   })
@@ -79,6 +80,21 @@ describe('connection trim', () => {
     ],
     ['idle ones count toward the excess', [...peers(6), peer('old', { activeAt: now - 70_000 })], ['old']],
     ['a busy old one stays', [...peers(3), peer('old', { busy: true, activeAt: now - 70_000 })], []],
+    [
+      'an explicit peer let go goes below the line once unused for the grace',
+      [...peers(3), peer('inviter', { released: true, activeAt: now - 11_000 })],
+      ['inviter'],
+    ],
+    ['not while just used', [...peers(3), peer('inviter', { released: true, activeAt: now - 1_000 })], []],
+    [
+      'but not while busy, nor when it dialled this peer',
+      [
+        ...peers(3),
+        peer('busy', { released: true, busy: true, activeAt: now }),
+        peer('in', { released: true, outbound: false }),
+      ],
+      [],
+    ],
   ])('%s', (_name, held, trimmed) => {
     expect(peersToTrim(held, budget, now, { graceMs: 10_000, idleMs: 60_000 })).toEqual(trimmed)
   })
