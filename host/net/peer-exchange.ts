@@ -7,9 +7,9 @@
  * share of an idle peer's work that grew with the mesh.)
  *
  * A peer dials the peers it learns of only while it has fewer neighbours (verified peers it dialled
- * itself) than its target (connection-budget.ts): a mesh of eight is fully connected, a larger one is
- * not. Its kept neighbours (the first `neighbours` of them) are tagged keep-alive in the peer store: libp2p redials
- * them when a connection drops (a relay's limit cut it, say) and, with the store kept in the data dir,
+ * itself) than its target (connection-budget.ts): a mesh of up to about eight is (nearly) fully
+ * connected, a larger one is not. Its kept neighbours (the first `neighbours` of them) are tagged
+ * keep-alive in the peer store: libp2p redials them when a connection drops (a relay's limit cut it, say) and, with the store kept in the data dir,
  * at the next start; it drops the tag itself once its redials fail, and this peer drops it when the
  * neighbour comes back after its place was taken. Other connections (peers that dialled this one,
  * runners dialled for a request) are left to the connection trimmer.
@@ -47,7 +47,7 @@ export interface PeerExchangeInit {
   intervalMs?: number
   /** How many peers this one dials for itself; connectionBudget()'s by default. */
   budget?: ConnectionBudget
-  /** Whether a peer is an explicit one (peer-dialer.ts keeps it or lets it go; never a neighbour). Default: none. */
+  /** Whether a peer is an explicit one (peer-dialer.ts keeps it or lets it go; no neighbour). Default: none. */
   isExplicit?: (peer: PeerId) => boolean
 }
 
