@@ -9,9 +9,9 @@
  * A peer dials the peers it learns of only while it has fewer neighbours (verified peers it dialled
  * itself) than its target (connection-budget.ts): a mesh of up to about eight is (nearly) fully
  * connected, a larger one is not. Its kept neighbours (the first `neighbours` of them) are tagged
- * keep-alive in the peer store: libp2p redials them when a connection drops (a relay's limit cut it, say) and, with the store kept in the data dir,
- * at the next start; it drops the tag itself once its redials fail, and this peer drops it when the
- * neighbour comes back after its place was taken. Other connections (peers that dialled this one,
+ * keep-alive in the peer store: libp2p redials them when a connection drops (a relay's limit cut it,
+ * say) and, with the store kept in the data dir, at the next start; it drops the tag itself once its
+ * redials fail, and this peer drops it when the neighbour comes back after its place was taken. Other connections (peers that dialled this one,
  * runners dialled for a request) are left to the connection trimmer.
  */
 import { KEEP_ALIVE, type Libp2p, type PeerId } from '@libp2p/interface'
