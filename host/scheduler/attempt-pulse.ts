@@ -4,11 +4,9 @@
  * keeps coming: a long answer on a slow peer is not cut at the lease and run again elsewhere. Silence
  * for HEARD_KEEPS_LEASE_MS past the written end ends it, as before; the task's deadline bounds it all.
  * The runner counts its own worker's events; the requester the `progress` signals of the attempt's
- * assignee (and its own runner's events, when it runs the attempt itself).
+ * assignee, as task-watch.ts reads them (a `started` does not count: both sides count the same), and
+ * its own runner's events when it runs the attempt itself.
  */
-import type { Signal } from '../interface/conductor-port.ts'
-import { TaskSignalSchema } from './task-signals.ts'
-
 /** How long an attempt's last progress keeps its lease alive past the written end. */
 export const HEARD_KEEPS_LEASE_MS = 15_000
 
@@ -26,20 +24,11 @@ export function leaseEnd(writtenEnd: number, heardAt: number | undefined, unitsP
 export class AttemptPulse {
   readonly #heard = new Map<string, { from: string; atMs: number }>()
 
-  beat(assignment: string, from: string, atMs = Date.now()): void {
+  /** `from` says it is running `assignment` (bound: handed around as a callback). */
+  readonly beat = (assignment: string, from: string, atMs = Date.now()): void => {
     this.#heard.delete(assignment)
     this.#heard.set(assignment, { from, atMs })
     if (this.#heard.size > REMEMBERED) this.#heard.delete(this.#heard.keys().next().value!)
-  }
-
-  /**
-   * Takes a task's progress signal as word that its attempt is alive; other signals are ignored (a
-   * `started` too: the runner counts only its worker's events, and both sides must count the same).
-   */
-  onSignal(signal: Signal): void {
-    if (signal.dna !== 'resource_mesh') return
-    const parsed = TaskSignalSchema.safeParse(signal.payload)
-    if (parsed.success && parsed.data.event === 'progress') this.beat(parsed.data.assignment, signal.from)
   }
 
   /** When `assignee` last said its attempt `assignment` is alive (ms since the epoch), if it has. */

@@ -1,6 +1,7 @@
 /**
  * The assignee's side: runs the worker of an attempt assigned to this host, at most one per task,
- * with an AbortSignal that fires on lease expiry (the lease running on while the worker makes progress), cancellation, a newer attempt or host stop, and posts
+ * with an AbortSignal that fires on lease expiry (the lease running on while the worker makes
+ * progress), cancellation, a newer attempt or host stop, and posts
  * the signed Result: ok with the output's hash (the output, or the key to it sealed on IPFS, given to
  * the requester first), or error with the reason. An aborted attempt posts nothing: its lease is gone,
  * and a result from it would only arrive late.

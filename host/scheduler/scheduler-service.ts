@@ -184,7 +184,7 @@ export class SchedulerService implements SchedulerPort {
         this.#visit(task).catch((err: unknown) => this.#log.warn({ err, task }, 'scheduling a task failed')),
       VISITS_AT_ONCE,
     )
-    this.#watches = new TaskWatches((task) => this.#touch(task))
+    this.#watches = new TaskWatches((task) => this.#touch(task), this.#pulse.beat)
     this.#views = new TaskViews({
       conductor: init.conductor,
       workers: init.workers,
@@ -198,10 +198,9 @@ export class SchedulerService implements SchedulerPort {
   async start(): Promise<void> {
     this.#stopped = false
     this.#unsubscribe.push(
-      this.#init.conductor.onSignal((signal) => {
-        this.#pulse.onSignal(signal)
-        return this.#exchange.onSignal(signal) || this.#watches.onSignal(signal)
-      }),
+      this.#init.conductor.onSignal(
+        (signal) => this.#exchange.onSignal(signal) || this.#watches.onSignal(signal),
+      ),
     )
     const stored = this.#init.onRecordsStored
     if (stored) {

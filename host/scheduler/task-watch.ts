@@ -49,8 +49,12 @@ export class TaskWatches {
   /** Reads a task's state and tells its watchers (a task that started or is watched anew). */
   readonly #refresh: (task: string) => void
 
-  constructor(refresh: (task: string) => void) {
+  /** Hears who sent progress for which attempt (./attempt-pulse.ts: it keeps the lease alive). */
+  readonly #onProgress: ((assignment: string, from: string) => void) | undefined
+
+  constructor(refresh: (task: string) => void, onProgress?: (assignment: string, from: string) => void) {
     this.#refresh = refresh
+    this.#onProgress = onProgress
   }
 
   has(task: string): boolean {
@@ -133,6 +137,7 @@ export class TaskWatches {
       if (this.#watches.has(task)) this.#refresh(task)
       return
     }
+    this.#onProgress?.(assignment, signal.from)
     const watch = this.#watches.get(task)
     // Progress counts only from the assignee of an attempt the watcher knows is current.
     if (watch && progress && watch.current.get(assignment) === signal.from) {
