@@ -213,6 +213,8 @@ describe('Claude Code', { timeout: 600_000 }, () => {
     // Its session header names its usage (issue 58, point 4): the session id it reports, every turn.
     const token = (await readFile(join(root, 'data', 'api-token'), 'utf8')).trim()
     const session = `claude-code:${result.session_id}`
+    // A request's leaf is signed when its minute slot ends (cover, served_slot_ms 60 s): turns that
+    // straddle a boundary land in two slots, the second sealed up to a minute after the agent is done.
     await vi.waitFor(
       async () => {
         const reply = await fetch(`${url}/api/usage?by=session`, {
@@ -225,7 +227,7 @@ describe('Claude Code', { timeout: 600_000 }, () => {
         const found = usage.sessions?.find((s) => s.session === session)
         expect(found?.requests ?? 0, `${session} in ${JSON.stringify(usage)}`).toBeGreaterThanOrEqual(3)
       },
-      { timeout: 60_000, interval: 1000 },
+      { timeout: 150_000, interval: 1000 },
     )
   })
 })
