@@ -179,6 +179,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       validityMs: timings.validityMs / speedup,
       cacheMs: timings.cacheMs / speedup,
       findTimeoutMs: timings.findTimeoutMs / speedup,
+      advertRetryMs: timings.advertRetryMs / speedup,
     },
     // A LAN's peers, and an in-memory mesh's, can all be dialled; behind NAT a peer serves once it has a
     // public address.

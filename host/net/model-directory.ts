@@ -19,10 +19,16 @@ import {
   type PeerId,
   peerRoutingSymbol,
 } from '@libp2p/interface'
-import { EventTypes, type KadDHT, type KadDHTComponents, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import {
+  EventTypes,
+  type KadDHT,
+  type KadDHTComponents,
+  kadDHT,
+  MessageType,
+  passthroughMapper,
+} from '@libp2p/kad-dht'
 import { MemoryDatastore } from 'datastore-core'
 import type { Key } from 'interface-datastore'
-import drain from 'it-drain'
 import type { MemberGate } from './member-gate.ts'
 import { MODEL_SHARDS, modelShardKey, shardOf, shardRounds } from './model-keys.ts'
 import type { NetworkIdentity } from './network-identity.ts'
@@ -38,6 +44,8 @@ export interface DirectoryTimings {
   cacheMs: number
   /** How long a `find` may take. */
   findTimeoutMs: number
+  /** How soon an advert that reached too few peers (a runner that started alone) is sent again. */
+  advertRetryMs: number
 }
 
 export const DEFAULT_DIRECTORY_TIMINGS: DirectoryTimings = {
@@ -45,7 +53,11 @@ export const DEFAULT_DIRECTORY_TIMINGS: DirectoryTimings = {
   validityMs: 360_000,
   cacheMs: 10_000,
   findTimeoutMs: 10_000,
+  advertRetryMs: 2_000,
 }
+
+/** Peers an advert is sent to before it counts as out (or every peer known, in a smaller mesh). */
+export const ADVERT_REACH = 4
 
 export interface FindOptions {
   /** Runners wanted; more shards are read only while fewer were found. Default 8. */
@@ -238,8 +250,40 @@ class DefaultModelDirectory implements ModelDirectory {
     if (this.#advertised.has(model)) return
     const key = modelShardKey(this.#tag, model, shardOf(this.#libp2p.peerId.toString()))
     this.#advertised.set(model, key)
-    drain(this.#dht.provide(key, { signal: AbortSignal.timeout(this.#timings.findTimeoutMs * 3) })).catch(
-      (err: Error) => this.#log('advertising %s failed (kad-dht renews it) - %e', model, err),
+    this.#provide(model, key)
+  }
+
+  /**
+   * Sends the advert to its key's closest peers, and again after `advertRetryMs` while it reached
+   * fewer than ADVERT_REACH (or every peer known): a runner advertises as it starts, often before its
+   * routing table holds a peer, and an advert kept in its own store alone was found by nobody until
+   * kad-dht renewed it, minutes later.
+   */
+  #provide(model: string, key: ReturnType<typeof modelShardKey>): void {
+    const signal = AbortSignal.timeout(this.#timings.findTimeoutMs * 3)
+    const send = async () => {
+      let reached = 0
+      for await (const event of this.#dht.provide(key, { signal }))
+        if (event.type === EventTypes.PEER_RESPONSE && event.messageType === MessageType.ADD_PROVIDER)
+          reached++
+      return reached
+    }
+    const known = () => (this.#dht as KadDHT & { routingTable?: { size: number } }).routingTable?.size ?? 0
+    const again = () => {
+      if (this.#advertised.get(model) !== key || this.#libp2p.status !== 'started') return
+      setTimeout(() => {
+        if (this.#advertised.get(model) === key && this.#libp2p.status === 'started')
+          this.#provide(model, key)
+      }, this.#timings.advertRetryMs).unref()
+    }
+    send().then(
+      (reached) => {
+        if (reached === 0 || reached < Math.min(ADVERT_REACH, known())) again()
+      },
+      (err: Error) => {
+        this.#log('advertising %s failed - %e', model, err)
+        again()
+      },
     )
   }
 

@@ -37,6 +37,20 @@ describe('the model directory (kad-dht, members only)', () => {
     expect(requester.directory.stats().routingTable).toBeGreaterThan(0)
   })
 
+  it('an advert made alone is sent again once the runner has a peer, not at its renewal minutes later', async () => {
+    // A runner advertises as it starts, before it knows any peer: the record was its own only, and no
+    // other peer held it until kad-dht renewed it (readvertiseMs, minutes on a real network).
+    const timings = { ...FAST, readvertiseMs: 600_000, validityMs: 1_200_000, advertRetryMs: 200 }
+    const network = testNetwork()
+    const runner = await memoryNode({ network, directory: timings })
+    nodes.push(runner)
+    runner.directory.advertise('llama-3-8b')
+    expect(runner.directory.stats().routingTable).toBe(0)
+    const other = await memoryNode({ network, peers: runner.multiaddrs().map(String), directory: timings })
+    nodes.push(other)
+    await waitFor('the peer that joined to hold the advert', () => other.directory.stats().records > 0)
+  })
+
   it('a peer that knows a member by id alone (heard of, never met) reaches it: the directory finds its addresses', async () => {
     // Cap 4: one neighbour is enough, so neither asks the middle for more peers (which would name the
     // other with its addresses).
