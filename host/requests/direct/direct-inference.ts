@@ -16,20 +16,12 @@ import { hasImages } from '../../inference/vision.ts'
 import type { AgentPort } from '../../interface/agent-port.ts'
 import type { ConductorPort } from '../../interface/conductor-port.ts'
 import type { MeshVersions } from '../../interface/release.ts'
-import type { RunProgress } from '../../interface/run-event.ts'
-import type { AgentSession } from '../agent-session.ts'
-import type { Band } from '../priority.ts'
 import { mistakeAnywhere } from '../run-errors.ts'
 import { answerStart } from './answer-start.ts'
 import { affinityKeys, ConversationAffinity } from './conversation-affinity.ts'
+import type { DirectAnswer, DirectCall, DirectStats } from './direct-call.ts'
 import { NoDirectRouteError, NoRunnerError, RunnerLostError, type Turndown } from './direct-errors.ts'
-import {
-  type DirectKind,
-  type DirectRequest,
-  digestRequest,
-  newDirectRequest,
-  type RequestDigest,
-} from './direct-request.ts'
+import { type DirectRequest, digestRequest, newDirectRequest, type RequestDigest } from './direct-request.ts'
 import { type DirectRunner, QUEUE_WAIT_MS, RunRefusedError } from './direct-runner.ts'
 import {
   directProtocolFor,
@@ -40,10 +32,18 @@ import {
   runnerFrame,
   wireVersion,
 } from './direct-wire.ts'
-import { heardAt, planRoute, type RoutePlanInput, type SentRequest } from './route-plan.ts'
+import {
+  heardAt,
+  planRoute,
+  type RouteCandidate,
+  type RoutePlanInput,
+  type SentRequest,
+} from './route-plan.ts'
 import { discoverRunners, type RunnerDiscoveryInit } from './runner-discovery.ts'
 import { RunnerHealth } from './runner-health.ts'
 import { type CarriedLeaf, ServedRecords, type ServedRecordsInit } from './served-records.ts'
+
+export type { DirectAnswer, DirectCall, DirectStats } from './direct-call.ts'
 
 export interface DirectInferenceInit extends ServedRecordsInit {
   conductor: Pick<ConductorPort, 'agentPubKey' | 'callZome'>
@@ -69,48 +69,6 @@ export interface DirectInferenceInit extends ServedRecordsInit {
   conversationAffinity?: boolean
   /** The model directory and load asks, where the backend has them: a big mesh's runners beyond those heard. */
   discovery?: RunnerDiscoveryInit | null
-}
-
-export interface DirectCall {
-  kind: DirectKind
-  model: string
-  input: Record<string, unknown>
-  /** Aborted when the client goes away: the runner stops. */
-  signal: AbortSignal
-  /** The peers as the caller read them for this request; read here when absent. */
-  peers?: RoutePlanInput['peers']
-  /**
-   * The run's events: `submitted` with the request's hash (what its record will be found by) before
-   * anything is sent; `assigned` once a runner's answer began (its first reasoning, text or output:
-   * it is the one answering); its worker's events as they come.
-   */
-  onEvent?: (event: RunProgress) => void
-  /** The caller takes the answer whole: the runner need not send its text as it comes (WorkerContext.whole). */
-  whole?: boolean
-  /** The agent's session (its headers, agent-session.ts): the conversation is kept by it, not its prefix. */
-  session?: AgentSession | null
-  /** Its priority band (priority.ts; default interactive: the owner's own). */
-  priority?: Band
-}
-
-export interface DirectAnswer {
-  request: string
-  peer: string
-  output: unknown
-  /** This peer's ServedBatch action once its window is signed; null when the record could not be made. */
-  recorded: Promise<string | null>
-}
-
-export interface DirectStats {
-  requests: number
-  /** Candidates that refused or dropped a request before it began (the next one got it). */
-  failovers: number
-  recorded: number
-  unrecorded: number
-  /** Turns of a conversation served before that went back to its runner (its prompt cache) ... */
-  stayed: number
-  /** ... and those that went to another runner (the home was busy, gone, or failed). */
-  moved: number
 }
 
 const DEFAULT_ACCEPT_MS = 30_000
@@ -172,13 +130,18 @@ export class DirectInference {
         home,
         vision: hasImages(call.input),
       })
-    let plan = planOver(peers)
     const { discovery } = this.#init
-    const passable = (agent: string) => this.#health.breakers.passable(agent, now)
-    const wider =
-      discovery && (await discoverRunners(discovery, { self: me, ...call, peers, plan, passable }))
-    if (wider) plan = planOver(wider)
-    const candidates = this.#health.rank(plan, call.model, home, () => null, now)
+    const passable = (agent: string) => this.#health.breakers.passable(agent)
+    // A big mesh's runners beyond those heard (the directory), when no known one may take it: before
+    // the first try, or once its known runners failed (gone since heard of), within the request.
+    let looked = false
+    const look = async (known: RouteCandidate[]) => {
+      if (looked || !discovery) return known
+      const wider = await discoverRunners(discovery, { self: me, ...call, peers, plan: known, passable })
+      looked = wider !== null
+      return wider ? planOver(wider) : known
+    }
+    const candidates = this.#health.rank(await look(planOver(peers)), call.model, home, () => null)
     if (candidates.length === 0 && !this.#init.agents) throw new NoDirectRouteError(call.model)
     const request = newDirectRequest(call.kind, call.model, call.input)
     const digest = digestRequest(request, me)
@@ -227,6 +190,9 @@ export class DirectInference {
         reasons.push(reason)
         if (reason.code !== undefined && mistakeAnywhere(reason.code)) break
         this.#stats.failovers += 1
+        const more = await look(candidates.slice(i + 1))
+        for (const c of this.#health.rank(more, call.model, home, () => null))
+          if (!candidates.some((t) => t.agent === c.agent)) candidates.push(c)
         continue
       }
       watch.answered(attempt.signed)

@@ -1,8 +1,9 @@
 /**
  * The requester's look beyond what it knows (design 4e), around the pure runner-pick.ts: when what it
- * knows holds no runner of the model with a slot free and it does not hear the whole mesh (a big one),
- * it asks the model directory, asks two of the runners found for their load, and hands back the peers
- * to plan over. A small mesh, whose every peer's news reaches every other, never looks.
+ * knows holds no runner of the model with a slot free (or only ones that failed lately) and it does
+ * not hear the whole mesh (a big one), it asks the model directory, asks two of the runners found for
+ * their load, and hands back the peers to plan over. A small mesh, whose every peer's news reaches
+ * every other, never looks.
  */
 import type { ModelDirectoryPort } from '../../interface/model-directory.ts'
 import { askLoads } from './load-probe.ts'
@@ -38,7 +39,8 @@ export async function discoverRunners(
   ask: DiscoveryAsk,
 ): Promise<RoutePlanInput['peers'] | null> {
   init.using?.(ask.model)
-  if (!needsDirectory(ask.plan) || init.hearsAll()) return null
+  // A known runner that failed lately (its breaker open) does not count: it may be gone since heard of.
+  if (!needsDirectory(ask.plan.filter((c) => ask.passable(c.agent))) || init.hearsAll()) return null
   const found = await init.directory
     .find(ask.model, {
       limit: FOUND_LIMIT,

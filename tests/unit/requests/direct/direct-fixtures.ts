@@ -12,7 +12,10 @@ import type { ConductorPort } from '../../../../host/interface/conductor-port.ts
 import { OWN_STATEMENT, type ReleaseStatement, UNSTATED } from '../../../../host/interface/release.ts'
 import { silentLogger } from '../../../../host/log/logger.ts'
 import { NO_POLICY_VERDICT } from '../../../../host/policy/cedar-engine.ts'
-import { DirectInference } from '../../../../host/requests/direct/direct-inference.ts'
+import {
+  DirectInference,
+  type DirectInferenceInit,
+} from '../../../../host/requests/direct/direct-inference.ts'
 import { DirectRunner, type DirectRunnerInit } from '../../../../host/requests/direct/direct-runner.ts'
 import {
   DIRECT_PROTOCOL_V1,
@@ -184,7 +187,12 @@ export const peer = (agent: string, free: number) =>
     load: { slots_free: free },
   }) as unknown as RoutePlanInput['peers'][number]
 
-export function requester(mesh: FakeMesh, peers: RoutePlanInput['peers'], refuse?: Refuse) {
+export function requester(
+  mesh: FakeMesh,
+  peers: RoutePlanInput['peers'],
+  refuse?: Refuse,
+  discovery?: DirectInferenceInit['discovery'],
+) {
   const { conductor, served } = fakeConductor(ME, refuse)
   const inference = new DirectInference({
     conductor,
@@ -196,6 +204,7 @@ export function requester(mesh: FakeMesh, peers: RoutePlanInput['peers'], refuse
     peers: async () => peers,
     batchWindowMs: 5,
     conversationAffinity: false,
+    discovery,
     logger: silentLogger(),
   })
   return { inference, served }

@@ -3,10 +3,11 @@
  * exchange is two-phase.test.ts; the real mesh's path is tests/scenarios/direct-records.test.ts and
  * tests/e2e/direct-route.test.ts.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { payloadHash } from '../../../../host/identity/payload-hash.ts'
 import { ModelTooLargeError } from '../../../../host/inference/model-errors.ts'
 import { InvalidEntryError, UnresolvedDependenciesError } from '../../../../host/interface/zome-refusal.ts'
+import { encodeWire } from '../../../../host/membership/admission-wire.ts'
 import { NoRunnerError, RunnerLostError } from '../../../../host/requests/direct/direct-errors.ts'
 import { requestHash } from '../../../../host/requests/direct/direct-request.ts'
 import {
@@ -15,6 +16,7 @@ import {
   RequestFrameSchema,
 } from '../../../../host/requests/direct/direct-wire.ts'
 import { type AnswerLeaf, answerLeavesOf, type ServedLeaves } from '../../../../zomes-bindings/index.ts'
+import { CAPABILITY } from '../../api/fixtures.ts'
 import {
   A,
   ask,
@@ -65,6 +67,53 @@ describe('the direct route', () => {
     expect(answer).toMatchObject({ peer: B, output: { text: 'echo: hi' } })
     expect(runs).toEqual(['hi'])
     expect(inference.stats()).toMatchObject({ requests: 1, failovers: 1 })
+  })
+
+  it('in a big mesh, a request whose only known runner is gone finds another through the directory within itself', async () => {
+    const mesh = new FakeMesh()
+    const runs = await runner(mesh, B)
+    const capability = {
+      ...CAPABILITY,
+      inference: {
+        tokens_per_second: null,
+        models: [
+          {
+            name: MODEL,
+            file_hash: 'a'.repeat(64),
+            size_bytes: 1,
+            parameters: 1,
+            quantisation: null,
+            context_length: null,
+            architecture: null,
+            loaded: true,
+          },
+        ],
+      },
+    }
+    const heartbeat = { cpu_pct: 1, ram_pct: 1, gpu_pct: null, queue_depth: 0, slots_free: 2, timestamp: 1 }
+    const find = vi.fn(async () => [B])
+    // B answers its load as load/1.0.0 would (A, heard of before it went, has no handler at all).
+    const agents = {
+      answer: async () => {},
+      unhandle: async () => {},
+      request: async (agent: string) => {
+        if (agent !== B) throw new Error(`no route to ${agent}`)
+        return encodeWire({ capability, heartbeat })
+      },
+    }
+    const { inference } = requester(mesh, [peer(A, 8)], undefined, {
+      directory: { find },
+      agents,
+      hearsAll: () => false,
+    })
+    const answer = await ask(inference, 'hi')
+    expect(mesh.opened).toEqual([A, B])
+    expect(find).toHaveBeenCalledOnce()
+    expect(answer).toMatchObject({ peer: B, output: { text: 'echo: hi' } })
+    expect(runs).toEqual(['hi'])
+    // The next request goes to B first: A's failure opened its breaker.
+    await ask(inference, 'again')
+    expect(mesh.opened).toEqual([A, B, B])
   })
 
   it('ends the answer with an error when its runner dies after the first token, and asks no other', async () => {

@@ -120,6 +120,18 @@ describe('discoverRunners', () => {
     ).toEqual([...asked].sort())
   })
 
+  it('looks when the only known runner with a slot free failed lately (its breaker open): it may be gone', async () => {
+    const find = vi.fn(async () => ['far'])
+    const { agents, asked } = mesh({ far: 2 })
+    const peers = await discoverRunners(
+      { directory: { find }, agents, hearsAll: () => false },
+      { ...ask([peer('failed', 3)]), passable: (agent) => agent !== 'failed' },
+    )
+    expect(find).toHaveBeenCalledOnce()
+    expect(asked).toEqual(['far'])
+    expect(peers?.map((p) => p.agent).sort()).toEqual(['failed', 'far'])
+  })
+
   it('leaves a runner that does not answer out of the request', async () => {
     const { agents } = mesh({}, ['gone'])
     const directory = { find: async () => ['gone'] }
