@@ -7,8 +7,10 @@
  * connections, messages and bytes by kind of protocol, entries held about other peers, how long a far
  * requester takes to see a new runner and to stop choosing a dead one; the figures at 10,000 on paper.
  *
- * `MESH_SIM_SIZES=100,300,1000` (default), `MESH_SIM_SPEEDUP` (default 1: one process runs every peer, so a faster clock starves its event loop; the table's last column says how far behind it ran), `MESH_SIM_WINDOW_S`
- * (simulated seconds measured, default 600), `MESH_SIM_SETTLE_S` (before it, default 120). Writes bench/results/mesh-sim.svg: each per-peer cost
+ * `MESH_SIM_SIZES=100,300,1000` (default), `MESH_SIM_SPEEDUP` (default 1: one process runs every peer, so a faster clock starves its event loop; the table's last column says how far behind it ran), or
+ * `MESH_SIM_REAL_PEERS` (each size at speedup min(1, it / N): the same work a real second at every size; ~40 on 2 cores), `MESH_SIM_WINDOW_S`
+ * (simulated seconds measured, default 600), `MESH_SIM_SETTLE_S` (before it, default 120), `MESH_SIM_PROBE_S`
+ * (the most each probe waits, default 200: a window shorter than the probes stretches to fit them). Writes bench/results/mesh-sim.svg: each per-peer cost
  * against N, as a multiple of its value at the smallest size (flat at 1: bounded; a line up: O(N)).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -28,8 +30,10 @@ function settings() {
   return {
     sizes,
     speedup: Number(process.env.MESH_SIM_SPEEDUP ?? 1),
+    realPeers: process.env.MESH_SIM_REAL_PEERS === undefined ? null : Number(process.env.MESH_SIM_REAL_PEERS),
     windowSimMs: 1000 * Number(process.env.MESH_SIM_WINDOW_S ?? 600),
     settleSimMs: 1000 * Number(process.env.MESH_SIM_SETTLE_S ?? 120),
+    probeWaitSimMs: 1000 * Number(process.env.MESH_SIM_PROBE_S ?? 200),
   }
 }
 
@@ -51,20 +55,22 @@ function plot(sizes: SizeFigures[]): string {
 }
 
 export default async function run(): Promise<BenchReport> {
-  const { sizes, speedup, windowSimMs, settleSimMs } = settings()
+  const { sizes, speedup, realPeers, windowSimMs, settleSimMs, probeWaitSimMs } = settings()
   const measured: SizeFigures[] = []
   for (const size of sizes) {
     const result = await runSimulation({
       size,
-      speedup,
+      // The same load on this process at every size: the clock slowed as the peers grow.
+      speedup: realPeers === null ? speedup : Math.min(1, realPeers / size),
       settleSimMs,
       windowSimMs,
+      probeWaitSimMs,
       requestEverySimMs: 60_000,
     })
     measured.push(sizeFigures(result))
     process.stderr.write(`mesh-sim: ${size} peers done (${JSON.stringify(measured.at(-1))})\n`)
   }
-  const figures: BenchReport['figures'] = { speedup }
+  const figures: BenchReport['figures'] = realPeers === null ? { speedup } : { real_peers: realPeers }
   for (const s of measured) for (const [name, pick] of COSTS) figures[`peers_${s.peers}_${name}`] = pick(s)
   const [small, large] = [measured[0]!, measured.at(-1)!]
   for (const [name, pick] of COSTS) {
@@ -82,7 +88,7 @@ export default async function run(): Promise<BenchReport> {
   await writeFile(out, plot(measured))
   return {
     name: 'mesh-sim',
-    note: `${sizes.join(', ')} simulated peers in one process (createRippleNode over @libp2p/memory, mainnet timing, clock sped up ${speedup}x), ${windowSimMs / 60_000} simulated minutes each after ${settleSimMs / 60_000} to settle, 10% churn an hour, a tenth of the peers runners of ${8} models, each other peer one request a minute; per peer per simulated second, protocol payload bytes (no noise/yamux framing); the ${PAPER_SIZE} row fits a + b·log2 N to the measured sizes (figures paper_*_if_linear: a + b·N instead); plot bench/results/mesh-sim.svg`,
+    note: `${sizes.join(', ')} simulated peers in one process (createRippleNode over @libp2p/memory, mainnet timing, clock sped up ${realPeers === null ? `${speedup}x` : `${realPeers}/N times`}), ${windowSimMs / 60_000} simulated minutes each after ${settleSimMs / 60_000} to settle, 10% churn an hour, a tenth of the peers runners of ${8} models, each other peer one request a minute; per peer per simulated second, protocol payload bytes (no noise/yamux framing); the ${PAPER_SIZE} row fits a + b·log2 N to the measured sizes (figures paper_*_if_linear: a + b·N instead); plot bench/results/mesh-sim.svg`,
     rows: [...measured.map(tableRow), ...(paper === null ? [] : [paper])],
     figures,
   }

@@ -29,6 +29,7 @@ import { RegistryService } from '../../host/registry/registry-service.ts'
 import { answerLoad } from '../../host/requests/direct/load-probe.ts'
 import { planRoute, type RoutePlanInput, type SentRequest } from '../../host/requests/direct/route-plan.ts'
 import { discoverRunners } from '../../host/requests/direct/runner-discovery.ts'
+import { RunnerHealth } from '../../host/requests/direct/runner-health.ts'
 import type { NodeCapability } from '../../zomes-bindings/index.ts'
 import { GossipMeter } from './gossip-meter.ts'
 import { type CapabilityRecord, simConductor } from './sim-conductor.ts'
@@ -134,6 +135,8 @@ export class SimPeer {
   #busy = 0
   #served = 0
   readonly #outstanding = new Map<string, SentRequest[]>()
+  /** Its runners' circuit breakers, as the daemon's requester keeps them: one that failed goes last. */
+  readonly #health = new RunnerHealth()
 
   private constructor(init: SimPeerInit) {
     this.#init = init
@@ -257,8 +260,16 @@ export class SimPeer {
   ): Promise<{ order: string[]; hops: number; looked: boolean }> {
     const now = Date.now()
     const peers = await this.registry.peers(now)
+    const passable = (agent: string) => this.#health.breakers.passable(agent, now)
     const planOver = (over: RoutePlanInput['peers']) =>
-      planRoute({ peers: over, model, outstanding: this.#outstanding, now, needBytes: null })
+      this.#health
+        .rank(
+          planRoute({ peers: over, model, outstanding: this.#outstanding, now, needBytes: null }),
+          model,
+          null,
+          () => null,
+          now,
+        )
         .filter((c) => !c.self)
         .map((c) => c.agent)
     this.#lastHops = 0
@@ -274,7 +285,7 @@ export class SimPeer {
         model,
         peers,
         plan: planRoute({ peers, model, outstanding: this.#outstanding, now, needBytes: null }),
-        passable: () => true,
+        passable,
         signal,
       },
     )
@@ -284,22 +295,32 @@ export class SimPeer {
   /** One request for `model`: the plan's runners tried in order, each given `tryMs`. */
   async request(model: string, tryMs: number): Promise<Outcome> {
     const start = performance.now()
-    const { order, hops, looked } = await this.plan(model, AbortSignal.timeout(10 * tryMs)).catch(() => ({
-      order: [] as string[],
-      hops: 0,
-      looked: false,
-    }))
+    const signal = AbortSignal.timeout(10 * tryMs)
+    const none = { order: [] as string[], hops: 0, looked: false }
+    const first = await this.plan(model, signal).catch(() => none)
+    const { order, hops } = first
+    let looked = first.looked
     const findMs = performance.now() - start
     let tries = 0
-    for (const agent of order.slice(0, TRIES)) {
+    for (let i = 0; i < Math.min(order.length, TRIES); i++) {
+      const agent = order[i]!
       tries++
       const sent: SentRequest = { at: Date.now(), ended: null }
       this.#outstanding.set(agent, [...(this.#outstanding.get(agent) ?? []), sent])
+      this.#health.breakers.on(agent, { type: 'sent' })
       try {
         await this.#agents.request(agent, INFER_PROTOCOL, new Uint8Array(REQUEST_BYTES), { timeoutMs: tryMs })
+        this.#health.breakers.on(agent, { type: 'succeeded' })
         return { ok: true, tries, ms: performance.now() - start, findMs, hops, looked }
       } catch {
-        // The next runner: one gone since this peer heard of it costs one try.
+        // The next runner: one gone since this peer heard of it costs one try, and goes last from now;
+        // with no other it may take, the directory, once (as the daemon's request does).
+        this.#health.breakers.on(agent, { type: 'failed' })
+        if (!looked) {
+          const again = await this.plan(model, signal).catch(() => none)
+          looked = again.looked
+          for (const more of again.order) if (!order.includes(more)) order.push(more)
+        }
       } finally {
         sent.ended = Date.now()
         this.#forgetOld(agent)

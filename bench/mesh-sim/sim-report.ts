@@ -23,6 +23,8 @@ export function kindOf(protocol: string): string {
 
 export interface SizeFigures {
   peers: number
+  /** The simulated clock's speed against the real one. */
+  speedup: number
   connections: number
   connectionsMax: number
   msgsPerS: number
@@ -45,6 +47,11 @@ export interface SizeFigures {
   findMsP50: number
   newRunnerFoundS: number | null
   deadRunnerDroppedS: number | null
+  /** The first request after that runner died: runners it tried (2: it failed over within itself), and whether answered. */
+  deadRunnerFirstTries: number | null
+  deadRunnerFirstOk: boolean | null
+  /** Share of requests whose plan named no runner at all (nothing known, nothing found). */
+  noRunnerPct: number
   rssMb: number
   loopDelayP99Ms: number
   /** Gossip a peer sends (= receives, over the mesh) a second, by `<topic class>:<part>` (gossip-meter.ts). */
@@ -114,6 +121,7 @@ export function sizeFigures(run: SimRunResult): SizeFigures {
   }
   return {
     peers: run.size,
+    speedup: run.speedup,
     connections: round(mean(perPeer.map((p) => p.connections))),
     connectionsMax: Math.max(0, ...perPeer.map((p) => p.connections)),
     msgsPerS: round(mean(perPeer.map((p) => p.msgs)), 2),
@@ -133,6 +141,9 @@ export function sizeFigures(run: SimRunResult): SizeFigures {
     findMsP50: round(median(done.filter((r) => r.looked).map((r) => r.findMs * run.speedup)), 0),
     newRunnerFoundS: run.newRunnerFoundSimMs === null ? null : round(run.newRunnerFoundSimMs / 1000),
     deadRunnerDroppedS: run.deadRunnerDroppedSimMs === null ? null : round(run.deadRunnerDroppedSimMs / 1000),
+    deadRunnerFirstTries: run.deadRunnerFirstAfter?.tries ?? null,
+    deadRunnerFirstOk: run.deadRunnerFirstAfter?.ok ?? null,
+    noRunnerPct: round((100 * done.filter((r) => r.tries === 0).length) / Math.max(1, done.length)),
     rssMb: round(run.rssBytes / 2 ** 20, 0),
     loopDelayP99Ms: round(run.loopDelayMs.p99, 0),
     gossipPerS,
@@ -198,9 +209,13 @@ export function tableRow(s: SizeFigures): Record<string, string | number> {
     'find time p50 (ms sim)': s.findMsP50,
     'new runner found (s)': cell(s.newRunnerFoundS),
     'dead runner dropped (s)': cell(s.deadRunnerDroppedS),
+    'next request after its death (runners tried)': cell(s.deadRunnerFirstTries),
+    'next request answered': s.deadRunnerFirstOk === null ? '-' : s.deadRunnerFirstOk ? 'yes' : 'no',
     requests_ok_pct: s.requestsOkPct,
+    'no runner found (% of requests)': s.noRunnerPct,
     failed_over_pct: s.failedOverPct,
     rss_mb: s.rssMb,
+    'clock (x real)': s.speedup,
     'loop delay p99 (ms real)': s.loopDelayP99Ms,
   }
 }

@@ -1,9 +1,10 @@
 /**
  * One run of the simulation at one size: the mesh starts and settles, then for a window of simulated
  * time it lives under churn (10% of the peers leave and as many join per simulated hour) and a request
- * load (every requester asks for a model every `requestEverySimMs`), while two probes run: a new runner
- * joins and a requester far from it (not connected to it) waits until its plan names it; a runner is
- * switched off and a requester waits until its plan no longer names it. Per peer (those there for the
+ * load (every requester asks for a model every `requestEverySimMs`), while two probes run (sim-probes.ts):
+ * a runner of a new model joins and a requester far from it (not connected to it) waits until its plan
+ * names it; a runner is switched off under a requester that keeps asking, until it stops trying it
+ * first. Per peer (those there for the
  * whole window): connections, messages and bytes by protocol, entries held about other peers.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -11,6 +12,7 @@ import { addFlow, emptyFlow, type Flow } from '../../host/metrics/traffic-meter.
 import type { GossipPart } from './gossip-meter.ts'
 import { MODELS, SimMesh, sample } from './sim-mesh.ts'
 import type { Outcome, SimPeer } from './sim-peer.ts'
+import { deadRunnerProbe, newRunnerProbe } from './sim-probes.ts'
 
 export interface SimRunInit {
   size: number
@@ -23,6 +25,8 @@ export interface SimRunInit {
   requestEverySimMs: number
   /** Share of peers leaving (and as many joining) per simulated hour. */
   churnPerHour?: number
+  /** Simulated time each probe waits at most (default a third of the window); the window stretches to fit. */
+  probeWaitSimMs?: number
 }
 
 export interface PeerFigures {
@@ -49,36 +53,16 @@ export interface SimRunResult {
   churned: number
   /** Simulated ms until a far requester's plan named a new runner; null if not within the wait. */
   newRunnerFoundSimMs: number | null
-  /** Simulated ms until a requester's plan stopped naming a runner switched off; null if not within the wait. */
+  /** Simulated ms until a requester's plan stopped trying a runner switched off first; null if not within the wait. */
   deadRunnerDroppedSimMs: number | null
+  /** That requester's first request after the runner died (null: no probe). */
+  deadRunnerFirstAfter: Outcome | null
   rssBytes: number
   /** The event loop's delay over the window, p50 and p99 (ms): how far behind the simulation ran. */
   loopDelayMs: { p50: number; p99: number }
 }
 
-/** Whether `peer`'s plan for `model` names `agent` now. */
-async function names(peer: SimPeer, model: string, agent: string): Promise<boolean> {
-  const { order } = await peer
-    .plan(model, AbortSignal.timeout(10_000))
-    .catch(() => ({ order: [] as string[] }))
-  return order.includes(agent)
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Simulated ms until `holds()` (asked every simulated second), or null after `maxSimMs`. */
-async function waitUntil(
-  mesh: SimMesh,
-  holds: () => Promise<boolean>,
-  maxSimMs: number,
-): Promise<number | null> {
-  const start = performance.now()
-  while ((performance.now() - start) * mesh.speedup < maxSimMs) {
-    if (await holds()) return (performance.now() - start) * mesh.speedup
-    await sleep(mesh.real(1000))
-  }
-  return null
-}
 
 interface Snapshot {
   flows: Map<string, Flow>
@@ -131,6 +115,7 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
     await sleep(mesh.real(init.settleSimMs))
     loop.enable()
     const before = new Map(mesh.peers.map((p) => [p, snapshot(p)]))
+    const windowStart = performance.now()
     const connections = new Map<SimPeer, number[]>()
     const sampleConnections = () => {
       for (const p of mesh.peers) connections.set(p, [...(connections.get(p) ?? []), p.connections()])
@@ -159,26 +144,9 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
     const sampler = setInterval(sampleConnections, mesh.real(10_000))
     const windowEnd = performance.now() + mesh.real(init.windowSimMs)
 
-    // Probe 1: a new runner, and a requester it is not connected to.
-    const probeWait = init.windowSimMs / 3
-    const newcomer = await mesh.join([MODELS[0]])
-    const far = mesh.requesters().find((p) => p.node.libp2p.getConnections(newcomer.peerId).length === 0)
-    const newRunnerFoundSimMs =
-      far === undefined ? null : await waitUntil(mesh, () => names(far, MODELS[0], newcomer.agent), probeWait)
-    // Probe 2: a runner switched off, and a requester that named it.
-    const victim = mesh.runners(MODELS[1]).find((r) => r !== newcomer)
-    let asker: SimPeer | undefined
-    for (const p of sample(mesh.requesters(), 10))
-      if (asker === undefined && victim !== undefined && (await names(p, MODELS[1], victim.agent))) asker = p
-    let deadRunnerDroppedSimMs: number | null = null
-    if (victim !== undefined && asker !== undefined) {
-      await mesh.leave(victim)
-      deadRunnerDroppedSimMs = await waitUntil(
-        mesh,
-        async () => !(await names(asker, MODELS[1], victim.agent)),
-        probeWait,
-      )
-    }
+    const probeWait = init.probeWaitSimMs ?? init.windowSimMs / 3
+    const newRunnerFoundSimMs = await newRunnerProbe(mesh, probeWait)
+    const dead = await deadRunnerProbe(mesh, MODELS[1], tryMs, probeWait)
 
     await sleep(Math.max(0, windowEnd - performance.now()))
     clearInterval(load)
@@ -186,6 +154,8 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
     clearInterval(sampler)
     sampleConnections()
     loop.disable()
+    // What was measured: the window, or longer where the probes took longer.
+    const windowSimMs = (performance.now() - windowStart) * mesh.speedup
     const steady = await Promise.all(
       mesh.peers
         .filter((p) => before.has(p))
@@ -207,12 +177,13 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
     return {
       size: init.size,
       speedup: init.speedup,
-      windowSimMs: init.windowSimMs,
+      windowSimMs,
       steady,
       requests: await Promise.all(requests),
       churned,
       newRunnerFoundSimMs,
-      deadRunnerDroppedSimMs,
+      deadRunnerDroppedSimMs: dead.droppedSimMs,
+      deadRunnerFirstAfter: dead.firstAfter,
       rssBytes: process.memoryUsage().rss,
       loopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6 },
     }

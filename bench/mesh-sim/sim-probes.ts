@@ -1,0 +1,92 @@
+/**
+ * The simulation's two probes of routing news (issue 56): how long a far requester takes to find a new
+ * runner, and how long a requester keeps choosing a runner that died. Both on the simulated clock.
+ */
+import type { SimMesh } from './sim-mesh.ts'
+import type { Outcome, SimPeer } from './sim-peer.ts'
+
+/** A model no simulated peer serves before the probe's runner joins. */
+export const NEW_MODEL = 'm-new'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The runners `peer`'s plan for `model` would try now, in order (none when the plan fails). */
+async function order(peer: SimPeer, model: string): Promise<string[]> {
+  const plan = await peer.plan(model, AbortSignal.timeout(10_000)).catch(() => ({ order: [] as string[] }))
+  return plan.order
+}
+
+/** Simulated ms until `holds()` (asked every simulated second), or null after `maxSimMs`. */
+async function waitUntil(
+  mesh: SimMesh,
+  holds: () => Promise<boolean>,
+  maxSimMs: number,
+): Promise<number | null> {
+  const start = performance.now()
+  while ((performance.now() - start) * mesh.speedup < maxSimMs) {
+    if (await holds()) return (performance.now() - start) * mesh.speedup
+    await sleep(mesh.real(1000))
+  }
+  return null
+}
+
+/**
+ * A runner of a model nobody served joins, and a requester not connected to it wants that model: the
+ * simulated ms until its plan names the runner (its advert found through the directory), or null.
+ */
+export async function newRunnerProbe(mesh: SimMesh, maxSimMs: number): Promise<number | null> {
+  const newcomer = await mesh.join([NEW_MODEL])
+  const far = mesh.requesters().find((p) => p.node.libp2p.getConnections(newcomer.peerId).length === 0)
+  if (far === undefined) return null
+  return waitUntil(mesh, async () => (await order(far, NEW_MODEL)).includes(newcomer.agent), maxSimMs)
+}
+
+export interface DeadRunnerFigures {
+  /** Simulated ms from the runner's death until the requester's plan no longer tries it first. */
+  droppedSimMs: number | null
+  /** The requester's first request after the death: answered, and how many runners it tried. */
+  firstAfter: Outcome | null
+}
+
+/**
+ * A requester that would send `model`'s next request to a runner (of two or more in the mesh, whether
+ * it knows the others or not) keeps asking for it, one request at a time, as its load would; the
+ * runner is switched off. How long until
+ * its plan stops putting the dead runner first (by use: the failed try opens that runner's breaker),
+ * and whether the first request after the death was answered by failing over within itself.
+ */
+export async function deadRunnerProbe(
+  mesh: SimMesh,
+  model: string,
+  tryMs: number,
+  maxSimMs: number,
+): Promise<DeadRunnerFigures> {
+  let asker: SimPeer | undefined
+  let victim: SimPeer | undefined
+  for (const p of mesh.requesters().slice(0, 20)) {
+    const first = await order(p, model)
+    victim = mesh.runners(model).find((r) => r.agent === first[0])
+    if (victim !== undefined) {
+      asker = p
+      break
+    }
+  }
+  if (asker === undefined || victim === undefined) return { droppedSimMs: null, firstAfter: null }
+  const [who, dead] = [asker, victim]
+  await mesh.leave(dead)
+  let firstAfter: Outcome | null = null
+  let asking: Promise<unknown> | null = null
+  const droppedSimMs = await waitUntil(
+    mesh,
+    async () => {
+      asking ??= who.request(model, tryMs).then((outcome) => {
+        firstAfter ??= outcome
+        asking = null
+      })
+      return (await order(who, model))[0] !== dead.agent
+    },
+    maxSimMs,
+  )
+  await asking
+  return { droppedSimMs, firstAfter }
+}
