@@ -26,9 +26,9 @@ import { createRippleNode, type RippleNode } from '../../host/net/create-node.ts
 import { peerKeyFromSeed } from '../../host/net/peer-key.ts'
 import { libp2pAgentPort } from '../../host/node/agent-port.ts'
 import { RegistryService } from '../../host/registry/registry-service.ts'
-import { answerLoad } from '../../host/requests/direct/load-probe.ts'
+import { answerLoad, PROBE_TIMEOUT_MS } from '../../host/requests/direct/load-probe.ts'
 import { planRoute, type RoutePlanInput, type SentRequest } from '../../host/requests/direct/route-plan.ts'
-import { discoverRunners } from '../../host/requests/direct/runner-discovery.ts'
+import { discoverRunners, FIND_TIMEOUT_MS } from '../../host/requests/direct/runner-discovery.ts'
 import { RunnerHealth } from '../../host/requests/direct/runner-health.ts'
 import type { NodeCapability } from '../../zomes-bindings/index.ts'
 import { GossipMeter } from './gossip-meter.ts'
@@ -279,6 +279,10 @@ export class SimPeer {
         agents: this.#agents,
         hearsAll: () => this.registry.hearsAll(),
         using: (m) => this.registry.using(m),
+        timeouts: {
+          findMs: FIND_TIMEOUT_MS / this.#init.speedup,
+          probeMs: PROBE_TIMEOUT_MS / this.#init.speedup,
+        },
       },
       {
         self: this.agent,

@@ -35,13 +35,14 @@ export async function askLoads(
   agents: Agents,
   targets: readonly string[],
   signal?: AbortSignal,
+  timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<{ answers: Map<string, LoadAnswer>; failed: Set<string> }> {
   const answers = new Map<string, LoadAnswer>()
   const failed = new Set<string>()
   await Promise.all(
     targets.map(async (agent) => {
       const answer = await agents
-        .request(agent, LOAD_PROTOCOL, encodeWire({}), { timeoutMs: PROBE_TIMEOUT_MS, signal })
+        .request(agent, LOAD_PROTOCOL, encodeWire({}), { timeoutMs, signal })
         .then((bytes) => decodeWire(LoadAnswerSchema, bytes))
         .catch(() => null)
       if (answer === null) failed.add(agent)

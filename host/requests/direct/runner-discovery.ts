@@ -22,6 +22,8 @@ export interface RunnerDiscoveryInit {
   hearsAll: () => boolean
   /** A request for the model is being routed: its topic's news is heard from now (registry's `using`). */
   using?: (model: string) => void
+  /** How long a look and a load ask may take (FIND_TIMEOUT_MS, PROBE_TIMEOUT_MS; the simulation's clock slows both). */
+  timeouts?: { findMs: number; probeMs: number }
 }
 
 export interface DiscoveryAsk {
@@ -44,13 +46,13 @@ export async function discoverRunners(
   const found = await init.directory
     .find(ask.model, {
       limit: FOUND_LIMIT,
-      signal: AbortSignal.any([ask.signal, AbortSignal.timeout(FIND_TIMEOUT_MS)]),
+      signal: AbortSignal.any([ask.signal, AbortSignal.timeout(init.timeouts?.findMs ?? FIND_TIMEOUT_MS)]),
     })
     .catch(() => [])
   const online = new Set(ask.peers.filter((p) => p.status === 'online').map((p) => p.agent))
   const fresh = new Set(ask.plan.map((c) => c.agent).filter((agent) => online.has(agent)))
   const targets = probeTargets({ found, self: ask.self, passable: ask.passable, fresh })
   if (targets.length === 0) return null
-  const { answers, failed } = await askLoads(init.agents, targets, ask.signal)
+  const { answers, failed } = await askLoads(init.agents, targets, ask.signal, init.timeouts?.probeMs)
   return mergeAnswers(ask.peers, answers, failed)
 }
