@@ -254,12 +254,16 @@ class DefaultModelDirectory implements ModelDirectory {
   }
 
   /**
-   * Sends the advert to its key's closest peers, and again after `advertRetryMs` while it reached
-   * fewer than ADVERT_REACH (or every peer known): a runner advertises as it starts, often before its
-   * routing table holds a peer, and an advert kept in its own store alone was found by nobody until
-   * kad-dht renewed it, minutes later.
+   * Sends the advert to its key's closest peers, and again after `retryMs` (doubling, up to
+   * `readvertiseMs`) while it reached fewer than ADVERT_REACH (or every peer known): a runner advertises
+   * as it starts, often before its routing table holds a peer, and an advert kept in its own store
+   * alone was found by nobody until kad-dht renewed it, minutes later.
    */
-  #provide(model: string, key: ReturnType<typeof modelShardKey>): void {
+  #provide(
+    model: string,
+    key: ReturnType<typeof modelShardKey>,
+    retryMs = this.#timings.advertRetryMs,
+  ): void {
     const signal = AbortSignal.timeout(this.#timings.findTimeoutMs * 3)
     const send = async () => {
       let reached = 0
@@ -273,8 +277,8 @@ class DefaultModelDirectory implements ModelDirectory {
       if (this.#advertised.get(model) !== key || this.#libp2p.status !== 'started') return
       setTimeout(() => {
         if (this.#advertised.get(model) === key && this.#libp2p.status === 'started')
-          this.#provide(model, key)
-      }, this.#timings.advertRetryMs).unref()
+          this.#provide(model, key, Math.min(2 * retryMs, this.#timings.readvertiseMs))
+      }, retryMs).unref()
     }
     send().then(
       (reached) => {
