@@ -2,7 +2,7 @@
  * The simulation's two probes of routing news (issue 56): how long a far requester takes to find a new
  * runner, and how long a requester keeps choosing a runner that died. Both on the simulated clock.
  */
-import type { SimMesh } from './sim-mesh.ts'
+import { MODELS, type SimMesh } from './sim-mesh.ts'
 import type { Outcome, SimPeer } from './sim-peer.ts'
 
 /** A model no simulated peer serves before the probe's runner joins. */
@@ -49,18 +49,20 @@ export interface DeadRunnerFigures {
 }
 
 /**
- * A requester that would send `model`'s next request to a runner (of two or more in the mesh, whether
- * it knows the others or not) keeps asking for it, one request at a time, as its load would; the
- * runner is switched off. How long until
+ * A requester that would send a model's next request to a runner (of a model two or more runners
+ * serve, whether it knows the others or not; nothing is measured in a mesh with no such model) keeps
+ * asking for it, one request at a time, as its load would; the runner is switched off. How long until
  * its plan stops putting the dead runner first (by use: the failed try opens that runner's breaker),
  * and whether the first request after the death was answered by failing over within itself.
  */
 export async function deadRunnerProbe(
   mesh: SimMesh,
-  model: string,
   tryMs: number,
   maxSimMs: number,
 ): Promise<DeadRunnerFigures> {
+  // A model another runner serves too: what the request can fail over to.
+  const model = MODELS.find((m) => mesh.runners(m).length >= 2)
+  if (model === undefined) return { droppedSimMs: null, firstAfter: null }
   let asker: SimPeer | undefined
   let victim: SimPeer | undefined
   for (const p of mesh.requesters().slice(0, 20)) {

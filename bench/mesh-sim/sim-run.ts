@@ -146,7 +146,7 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
 
     const probeWait = init.probeWaitSimMs ?? init.windowSimMs / 3
     const newRunnerFoundSimMs = await newRunnerProbe(mesh, probeWait)
-    const dead = await deadRunnerProbe(mesh, MODELS[1], tryMs, probeWait)
+    const dead = await deadRunnerProbe(mesh, tryMs, probeWait)
 
     await sleep(Math.max(0, windowEnd - performance.now()))
     clearInterval(load)
