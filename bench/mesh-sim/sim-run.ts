@@ -4,8 +4,8 @@
  * load (every requester asks for a model every `requestEverySimMs`), while two probes run (sim-probes.ts):
  * a runner of a new model joins and a requester far from it (not connected to it) waits until its plan
  * names it; a runner is switched off under a requester that keeps asking, until it stops trying it
- * first. Per peer (those there for the
- * whole window): connections, messages and bytes by protocol, entries held about other peers.
+ * first. Per peer (those there for the whole window): connections, messages and bytes by protocol,
+ * entries held about other peers.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { addFlow, emptyFlow, type Flow } from '../../host/metrics/traffic-meter.ts'
