@@ -126,7 +126,15 @@ export async function parkedRun(
           const slots = await engineSlots(init, signal).catch(() => [])
           const slot = slots.find((s) => s.params?.dry_penalty_last_n === tag)?.id ?? -1
           left.abort(PARKED)
-          await ended?.catch(() => {})
+          // An answer that ended before the park took hold has nothing to save: a file saved now
+          // would outlive it (its run removed the file on returning), for as long as the engine runs.
+          if (
+            await ended?.then(
+              () => true,
+              () => false,
+            )
+          )
+            return null
           return save(init, slot, file, signal)
         })()
         return parking.then(() => {})

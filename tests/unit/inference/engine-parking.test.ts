@@ -40,7 +40,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-const greedy = { max_tokens: 40, temperature: 0, seed: 3 }
+// Long enough that a park asked after a few pieces takes hold before the answer ends, on a loaded
+// machine too (the tiny model writes ~3,000 tokens a second: 40 ended before a loaded test's park).
+const greedy = { max_tokens: 400, temperature: 0, seed: 3 }
 const chat = { ...greedy, messages: [{ role: 'user' as const, content: 'Tell me about the mesh, please.' }] }
 
 /** The answer on the same path, never parked (a parkable generation runs on /completion). */
@@ -129,6 +131,8 @@ describe('a parked generation', { timeout: 120_000 }, () => {
     )
     expect(pieces).toBeGreaterThan(9)
     expect(parked.text).toBe(alone.text)
+    // A park asked as the answer ends saves nothing: no slot file outlives the run.
+    expect(await slotFiles()).toEqual([])
   })
 
   for (const [what, spoil] of [
