@@ -246,6 +246,10 @@ class DefaultModelDirectory implements ModelDirectory {
     return this.#libp2p.services.directory
   }
 
+  get #routed(): number {
+    return (this.#dht as KadDHT & { routingTable?: { size: number } }).routingTable?.size ?? 0
+  }
+
   advertise(model: string): void {
     if (this.#advertised.has(model)) return
     const key = modelShardKey(this.#tag, model, shardOf(this.#libp2p.peerId.toString()))
@@ -254,10 +258,9 @@ class DefaultModelDirectory implements ModelDirectory {
   }
 
   /**
-   * Sends the advert to its key's closest peers, and again after `retryMs` (doubling, up to
-   * `readvertiseMs`) while it reached fewer than ADVERT_REACH (or every peer known): a runner advertises
-   * as it starts, often before its routing table holds a peer, and an advert kept in its own store
-   * alone was found by nobody until kad-dht renewed it, minutes later.
+   * Sends the advert to its key's closest peers, again after `retryMs` (doubling, up to the renewal)
+   * while it reached fewer than ADVERT_REACH (or every peer known): a runner advertises as it starts,
+   * often before it knows a peer, and an advert in its own store alone was found by nobody till renewed.
    */
   #provide(
     model: string,
@@ -272,7 +275,6 @@ class DefaultModelDirectory implements ModelDirectory {
           reached++
       return reached
     }
-    const known = () => (this.#dht as KadDHT & { routingTable?: { size: number } }).routingTable?.size ?? 0
     const again = () => {
       if (this.#advertised.get(model) !== key || this.#libp2p.status !== 'started') return
       setTimeout(() => {
@@ -282,7 +284,7 @@ class DefaultModelDirectory implements ModelDirectory {
     }
     send().then(
       (reached) => {
-        if (reached === 0 || reached < Math.min(ADVERT_REACH, known())) again()
+        if (reached === 0 || reached < Math.min(ADVERT_REACH, this.#routed)) again()
       },
       (err: Error) => {
         this.#log('advertising %s failed - %e', model, err)
@@ -393,7 +395,6 @@ class DefaultModelDirectory implements ModelDirectory {
   }
 
   stats(): { routingTable: number; records: number } {
-    const dht = this.#dht as KadDHT & { routingTable?: { size: number } }
-    return { routingTable: dht.routingTable?.size ?? 0, records: this.#store.records.size }
+    return { routingTable: this.#routed, records: this.#store.records.size }
   }
 }
