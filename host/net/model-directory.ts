@@ -32,6 +32,7 @@ import type { Key } from 'interface-datastore'
 import type { MemberGate } from './member-gate.ts'
 import { MODEL_SHARDS, modelShardKey, shardOf, shardRounds } from './model-keys.ts'
 import type { NetworkIdentity } from './network-identity.ts'
+import { walkShard } from './shard-walk.ts'
 
 export const DIRECTORY_PROTOCOL_SUFFIX = 'kad/1.0.0'
 
@@ -345,39 +346,14 @@ class DefaultModelDirectory implements ModelDirectory {
   }
 
   async #readShard(key: ReturnType<typeof modelShardKey>, signal: AbortSignal): Promise<Lookup> {
-    const self = this.#libp2p.peerId
-    const depth = new Map<string, number>()
-    const runners: PeerId[] = []
-    let hops = Number.POSITIVE_INFINITY
-    let queries = 0
-    try {
-      for await (const event of this.#dht.findProviders(key, { signal })) {
-        if (event.type === EventTypes.SEND_QUERY) queries++
-        if (event.type === EventTypes.PEER_RESPONSE) {
-          const next = (depth.get(event.from.toString()) ?? 1) + 1
-          for (const peer of event.closer)
-            if (!depth.has(peer.id.toString())) depth.set(peer.id.toString(), next)
-        }
-        if (event.type !== EventTypes.PROVIDER) continue
-        hops = Math.min(hops, event.from.equals(self) ? 0 : (depth.get(event.from.toString()) ?? 1))
-        for (const provider of event.providers) {
-          if (provider.id.equals(self)) continue
-          runners.push(provider.id)
-          // So a request dials it by id with no further lookup.
-          if (provider.multiaddrs.length > 0) {
-            await this.#libp2p.peerStore
-              .merge(provider.id, { multiaddrs: provider.multiaddrs })
-              .catch(() => {})
-          }
-        }
-        // A holder of the key holds the shard's every advert: the rest of the walk would only repeat it
-        // (kad-dht walks on to k providers, asking about every peer of a small mesh for each shard).
-        if (runners.length > 0) break
-      }
-    } catch (err) {
-      if (!signal.aborted) this.#log('reading %c failed - %e', key, err)
+    const walk = await walkShard(this.#dht.findProviders(key, { signal }), this.#libp2p.peerId)
+    if (walk.error !== null && !signal.aborted) this.#log('reading %c failed - %e', key, walk.error)
+    // So a request dials a runner by id with no further lookup.
+    for (const provider of walk.providers) {
+      if (provider.multiaddrs.length === 0) continue
+      await this.#libp2p.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
     }
-    return { runners, hops, queries }
+    return { runners: walk.providers.map((p) => p.id), hops: walk.hops, queries: walk.queries }
   }
 
   async locate(peer: PeerId, options: { signal: AbortSignal }): Promise<boolean> {
