@@ -7,6 +7,7 @@
  * idle beat: the first heard, kept while they live (a peer that goes offline makes room for the next);
  * the count of members comes from the record, not from heartbeats. Pure.
  */
+import { NEWS_TO_ALL_BELOW } from './heartbeat-pace.ts'
 
 /** Heartbeats a peer holds at most. */
 export const HELD_MAX = 48
@@ -43,8 +44,13 @@ export function makeRoom(held: readonly HeldSlot[], wanted: boolean, max = HELD_
 /**
  * The other peers online, as the heartbeat's pace and the choice of routing news to all count them:
  * those held while the view has room (it holds all it hears), the members on record (other than
- * itself, not revoked) once it holds as many online as it may (then it hears more than it holds).
+ * itself, not revoked) once it holds as many online as it may (then it hears more than it holds). And
+ * the members on record while a peer has not yet listened long enough to have heard every peer online
+ * (`heardAll`), where they are a big mesh's: a newcomer to a big mesh hears few at first, and counting
+ * only those it sent its news to all at a small mesh's pace until its view filled, every join costing
+ * every peer a beat an interval for minutes (the simulation's 450 new peers at once drowned in them).
  */
-export function othersOnline(heldOnline: number, members: number, max = HELD_MAX): number {
-  return heldOnline < max ? heldOnline : Math.max(heldOnline, members)
+export function othersOnline(heldOnline: number, members: number, heardAll: boolean, max = HELD_MAX): number {
+  const byRecord = heldOnline >= max || (!heardAll && members >= NEWS_TO_ALL_BELOW)
+  return byRecord ? Math.max(heldOnline, members) : heldOnline
 }

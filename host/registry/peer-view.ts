@@ -88,6 +88,18 @@ export class PeerView {
   }
 
   /**
+   * Whether a peer that started listening at `startedAt` has heard every peer online by now: as long as
+   * a peer silent since then would count as offline, at the slowest pace a heartbeat held here states
+   * (a big mesh's idle beat comes minutes apart).
+   */
+  heardAll(startedAt: number, now: number): boolean {
+    const { interval_ms, offline_after_ms } = this.#config
+    let slowest = interval_ms
+    for (const heard of this.#heard.values()) slowest = Math.max(slowest, heard.heartbeat.every_ms ?? 0)
+    return now - startedAt >= offline_after_ms * (slowest / interval_ms)
+  }
+
+  /**
    * The members a new form waits for: those heard from lately, and, until a member silent since this
    * peer started would count as offline, every member `known` by its capability: a restarted peer has
    * heard nobody yet, and an older member may be about to say hello.

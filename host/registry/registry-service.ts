@@ -173,8 +173,9 @@ export class RegistryService implements RegistryPort {
    */
   #othersOnline(now: number): number {
     const heard = this.#view.onlineOthers(now)
-    // The record is read only once the view is full: a team's mesh never checks its members here.
-    return othersOnline(heard, heard < HELD_MAX ? 0 : this.#otherMembers())
+    const heardAll = this.#view.heardAll(this.#startedAt, now)
+    // The record is read only where it may count: a team's mesh checks its members here in its first minute only.
+    return othersOnline(heard, heard < HELD_MAX && heardAll ? 0 : this.#otherMembers(), heardAll)
   }
 
   /** The other members on record, not revoked. */

@@ -47,14 +47,19 @@ describe('makeRoom', () => {
 
 describe('othersOnline', () => {
   it.each([
-    // The view holds all it hears: those held, whatever the record says (members gone are not counted).
-    [10, 30, 10],
-    [HELD_MAX - 1, 500, HELD_MAX - 1],
+    // Listened long enough: the view holds all it hears, those held whatever the record says (members gone are not counted).
+    [10, 30, true, 10],
+    [HELD_MAX - 1, 500, true, HELD_MAX - 1],
     // Full: it hears more than it holds; the record counts them.
-    [HELD_MAX, 999, 999],
-    [HELD_MAX, 20, HELD_MAX],
-  ])('%i held online and %i members on record: %i', (held, members, others) => {
-    expect(othersOnline(held, members)).toBe(others)
+    [HELD_MAX, 999, true, 999],
+    [HELD_MAX, 20, true, HELD_MAX],
+    // A newcomer to a big mesh on record has not heard its peers yet: the record counts them.
+    [3, 500, false, 500],
+    [0, NEWS_TO_ALL_BELOW, false, NEWS_TO_ALL_BELOW],
+    // A newcomer to a team's mesh: those it heard, as before.
+    [3, NEWS_TO_ALL_BELOW - 1, false, 3],
+  ])('%i held online, %i members on record, heard all %s: %i', (held, members, heardAll, others) => {
+    expect(othersOnline(held, members, heardAll)).toBe(others)
   })
 
   it('lets a mesh that sends routing news to all hold every heartbeat', () => {
@@ -82,12 +87,12 @@ const beat = (every_ms: number, over: Partial<Heartbeat> = {}): Heartbeat => ({
 function onePace(n: number) {
   const view = new PeerView('me', config)
   const members = n - 1
-  const rest = idlePaceMs(INTERVAL, othersOnline(Math.min(members, HELD_MAX), members))
+  const rest = idlePaceMs(INTERVAL, othersOnline(Math.min(members, HELD_MAX), members, true))
   for (let i = 0; i < members; i++)
     view.recordHeartbeat(`peer-${i}`, beat(rest), (i * rest) / members, i % 10 === 0)
   const now = rest
   const listed = view.list([], { capability: {} as never, load: null }, now).filter((p) => !p.self)
-  const pace = idlePaceMs(INTERVAL, othersOnline(view.onlineOthers(now), members))
+  const pace = idlePaceMs(INTERVAL, othersOnline(view.onlineOthers(now), members, true))
   return {
     held: listed.length,
     wantedHeld: listed.filter((p) => Number(p.agent.slice(5)) % 10 === 0).length,
@@ -124,6 +129,18 @@ describe('what one peer holds and hears of the mesh-wide beat', () => {
     // a is offline 60 s after its beat: c's next beat takes its place.
     view.recordHeartbeat('c', beat(INTERVAL), 61_000)
     expect(view.liveOthers(61_000)).toEqual(['b', 'c'])
+  })
+
+  it('has heard every peer online once a peer silent since it started would be offline, at the slowest pace held', () => {
+    const view = new PeerView('me', config)
+    // Nothing heard: the network's offline time (60 s).
+    expect(view.heardAll(0, 59_999)).toBe(false)
+    expect(view.heardAll(0, 60_000)).toBe(true)
+    // A big mesh's idle beat stating a pace of 25 intervals: a peer silent that long is offline after 25 minutes.
+    view.recordHeartbeat('a', beat(25 * INTERVAL), 1_000)
+    expect(view.heardAll(0, 60_000)).toBe(false)
+    expect(view.heardAll(0, 25 * 60_000 - 1)).toBe(false)
+    expect(view.heardAll(0, 25 * 60_000)).toBe(true)
   })
 
   it('keeps a head whose split names this peer, as news it wants', () => {
