@@ -1,5 +1,5 @@
 /**
- * A thousand peers in one process (issue 56, design 4e): what one peer pays as the mesh grows. Each
+ * A thousand peers in one process (one per size; issue 56, design 4e): what one peer pays as the mesh grows. Each
  * simulated peer is the daemon's own libp2p node (createRippleNode over `@libp2p/memory`: membership,
  * gossip, directory and topics as shipped) with heartbeats and routing as the daemon does them
  * (bench/mesh-sim/sim-peer.ts), on a clock sped up by one factor, under churn (10% of the peers leave
@@ -17,8 +17,8 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { svgChart } from '../scripts/bench-docs/svg-chart.ts'
-import { COSTS, paperRow, projected, type SizeFigures, sizeFigures, tableRow } from './mesh-sim/sim-report.ts'
-import { runSimulation } from './mesh-sim/sim-run.ts'
+import { COSTS, paperRow, projected, type SizeFigures, tableRow } from './mesh-sim/sim-report.ts'
+import { runSizeApart } from './mesh-sim/sim-size.ts'
 import type { BenchReport } from './report.ts'
 
 const PAPER_SIZE = 10_000
@@ -58,7 +58,7 @@ export default async function run(): Promise<BenchReport> {
   const { sizes, speedup, realPeers, windowSimMs, settleSimMs, probeWaitSimMs } = settings()
   const measured: SizeFigures[] = []
   for (const size of sizes) {
-    const result = await runSimulation({
+    const sized = await runSizeApart({
       size,
       // The same load on this process at every size: the clock slowed as the peers grow.
       speedup: realPeers === null ? speedup : Math.min(1, realPeers / size),
@@ -67,7 +67,7 @@ export default async function run(): Promise<BenchReport> {
       probeWaitSimMs,
       requestEverySimMs: 60_000,
     })
-    measured.push(sizeFigures(result))
+    measured.push(sized)
     process.stderr.write(`mesh-sim: ${size} peers done (${JSON.stringify(measured.at(-1))})\n`)
   }
   const figures: BenchReport['figures'] = realPeers === null ? { speedup } : { real_peers: realPeers }
@@ -88,7 +88,7 @@ export default async function run(): Promise<BenchReport> {
   await writeFile(out, plot(measured))
   return {
     name: 'mesh-sim',
-    note: `${sizes.join(', ')} simulated peers in one process (createRippleNode over @libp2p/memory, mainnet timing, clock sped up ${realPeers === null ? `${speedup}x` : `${realPeers}/N times`}), ${windowSimMs / 60_000} simulated minutes each after ${settleSimMs / 60_000} to settle, 10% churn an hour, a tenth of the peers runners of ${8} models, each other peer one request a minute; per peer per simulated second, protocol payload bytes (no noise/yamux framing); the ${PAPER_SIZE} row fits a + b·log2 N to the measured sizes (figures paper_*_if_linear: a + b·N instead); plot bench/results/mesh-sim.svg`,
+    note: `${sizes.join(', ')} simulated peers, each size in a process of its own (createRippleNode over @libp2p/memory, mainnet timing, clock sped up ${realPeers === null ? `${speedup}x` : `${realPeers}/N times`}), ${windowSimMs / 60_000} simulated minutes each after ${settleSimMs / 60_000} to settle, 10% churn an hour, a tenth of the peers runners of ${8} models, each other peer one request a minute; per peer per simulated second, protocol payload bytes (no noise/yamux framing); the ${PAPER_SIZE} row fits a + b·log2 N to the measured sizes (figures paper_*_if_linear: a + b·N instead); plot bench/results/mesh-sim.svg`,
     rows: [...measured.map(tableRow), ...(paper === null ? [] : [paper])],
     figures,
   }
