@@ -1,6 +1,6 @@
 /**
- * Reading a directory shard: the walk joins the answers of two holders (a growing mesh leaves one
- * shard's adverts with different holders), names each runner once, never this peer, and stops there.
+ * Reading a directory shard: the walk joins the answers of as many holders as asked (the directory
+ * asks one), names each runner once, never this peer, and stops there.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
@@ -107,9 +107,9 @@ describe('walkShard', () => {
     },
   ]
 
-  it.each(cases)('$name', async (c) => {
+  it.each(cases)('two holders asked: $name', async (c) => {
     const { events, seen } = stream(c.events())
-    const walk = await walkShard(events, peer(SELF))
+    const walk = await walkShard(events, peer(SELF), 2)
     expect(walk.providers.map((p) => ids.findIndex((id) => id.equals(p.id)))).toEqual(c.runners)
     expect(walk.hops).toBe(c.hops)
     expect(walk.queries).toBe(c.queries)
@@ -117,9 +117,17 @@ describe('walkShard', () => {
     expect(walk.error).toBeNull()
   })
 
+  it("the directory's read stops at the first holder, this peer's own store among them", async () => {
+    const { events, seen } = stream([provider(SELF, [7]), sent(1), provider(1, [8])])
+    const walk = await walkShard(events, peer(SELF))
+    expect(walk.providers.map((p) => p.id.toString())).toEqual([peer(7).toString()])
+    expect(walk.hops).toBe(0)
+    expect(seen.pulled).toBe(1)
+  })
+
   it('a walk that fails keeps what it found before, and says why', async () => {
     const { events } = stream([provider(1, [7])], new Error('stream reset'))
-    const walk = await walkShard(events, peer(SELF))
+    const walk = await walkShard(events, peer(SELF), 2)
     expect(walk.providers.map((p) => p.id.toString())).toEqual([peer(7).toString()])
     expect(walk.error?.message).toBe('stream reset')
   })
