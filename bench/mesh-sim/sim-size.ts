@@ -1,9 +1,9 @@
 /**
  * One size of the simulation in a process of its own, started by bench/mesh-sim.ts: what one size's
  * peers leave behind (timers, heap) goes with its process, and the heap may grow to most of the
- * machine's memory. A thousand peers hold ~8 GB; under Node's default limit (~4.3 GB on a 23 GB
- * machine) the collector ran all but continuously past ~270 peers, and the 300-peer run measured
- * that (a 7 s event loop delay, half its requests lost) rather than the mesh.
+ * machine's memory (Node's default limit here is ~4.3 GB; 300 simulated peers held 7 GB under load).
+ * A larger heap does not make a size cheaper: the collector still works through every simulated
+ * peer's heap, which is why one process falls behind as N grows (docs/networks.md).
  */
 import '../../host/runtime/node20-polyfills.ts'
 import { spawn } from 'node:child_process'
