@@ -59,6 +59,12 @@ export interface HeldPeer {
    * neighbours: closed once unused for `graceMs`, wherever the line is.
    */
   released: boolean
+  /**
+   * A request went to it or came from it over this connection (request-response). One dialled only
+   * for a directory query or kad-dht's routing checks is done with once the query ends: a look in a
+   * big mesh walks a dozen or more such peers, which held a minute each would pass the cap.
+   */
+  asked: boolean
   /** When it was last of use: its newest connection opened, or a request with it ended (ms, as `now`). */
   activeAt: number
 }
@@ -73,8 +79,9 @@ export interface TrimTimes {
 /**
  * The peers to disconnect. Only connections this peer dialled for itself and did not keep (a runner
  * dialled for a request, a directory query's peer, an explicit peer released), never a busy one: those
- * released and unused for `graceMs`, or unused for `idleMs`, always, so requesters do not pile up on
- * runners (the runner's inbound is refused at its cap) nor joiners on their inviter; and past
+ * released or never asked and unused for `graceMs`, or unused for `idleMs`, always, so requesters do
+ * not pile up on runners (the runner's inbound is refused at its cap) nor joiners on their inviter, nor
+ * lookers on the peers their walks passed through; and past
  * `trimAbove`, those unused for `graceMs`, most recently used first, as libp2p's own pruner orders them.
  * Inbound connections are the dialler's to close: closing another peer's kept neighbour would only
  * have it redial. (libp2p's pruner closes nothing that carries a gossipsub stream, and every
@@ -86,7 +93,7 @@ export function peersToTrim(
   now: number,
   times: TrimTimes,
 ): string[] {
-  const done = (p: HeldPeer) => p.released || now - p.activeAt >= times.idleMs
+  const done = (p: HeldPeer) => p.released || !p.asked || now - p.activeAt >= times.idleMs
   const closable = held
     .filter((p) => p.outbound && !p.kept && !p.busy && now - p.activeAt >= times.graceMs)
     .sort((a, b) => b.activeAt - a.activeAt)

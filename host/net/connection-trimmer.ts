@@ -22,7 +22,10 @@ export interface ConnectionTrimmerInit {
   budget: ConnectionBudget
   /** Request-response: when each peer was last of use, and which open streams are its idle ones. */
   rpc: Pick<StoppableRequestResponse, 'lastActiveAt' | 'carries'>
-  /** Divides its timings: looked at every 10 s, 10 s of grace, closed after 60 s unused. Default 1. */
+  /**
+   * Divides its timings: looked at every 10 s, 10 s of grace (then closed, if never asked), closed
+   * after 60 s unused. Default 1.
+   */
   speedup?: number
 }
 
@@ -58,14 +61,17 @@ export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerIn
     return Promise.all(
       [...byPeer.values()].map(async (connections) => {
         const peer = connections[0]!.remotePeer
+        const askedAt = rpc.lastActiveAt(peer)
         const entry: HeldPeer = {
           id: peer.toString(),
           connections: connections.length,
           outbound: connections.every((c) => c.direction === 'outbound'),
           kept: false,
           released: false,
+          // What it knows of a peer is dropped at its disconnect: known, asked on this connection.
+          asked: askedAt !== undefined,
           busy: connections.some(busy),
-          activeAt: Math.max(rpc.lastActiveAt(peer) ?? 0, ...connections.map((c) => c.timeline.open)),
+          activeAt: Math.max(askedAt ?? 0, ...connections.map((c) => c.timeline.open)),
         }
         if (entry.outbound && !entry.busy && now - entry.activeAt >= times.graceMs) {
           const tags = [...((await libp2p.peerStore.get(peer).catch(() => undefined))?.tags.keys() ?? [])]

@@ -339,7 +339,9 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     directory: models,
     modelTopics,
     rpc,
-    streams: createPeerStreams(libp2p, identity, peers, gate, init.logger, versions, locate),
+    streams: createPeerStreams(libp2p, identity, peers, gate, init.logger, versions, locate, (peer) =>
+      rpc.working(peer),
+    ),
     gate,
     versions,
     multiaddrs: () => libp2p.getMultiaddrs(),

@@ -50,7 +50,13 @@ export function createPeerStreams(
   versions?: Pick<MeshVersions, 'of'>,
   /** Finds a member this peer knows no working address of (the directory). */
   locate?: LocatePeer,
+  /** Marks a stream's peer in use while it is open (the connection trimmer reads it). */
+  working?: (peer: PeerId) => () => void,
 ): PeerStreams {
+  const inUse = (stream: Stream, peer: PeerId) => {
+    if (working === undefined) return
+    stream.addEventListener('close', working(peer), { once: true })
+  }
   return {
     async handle(protocolSuffix, handler) {
       await libp2p.handle(
@@ -67,6 +73,7 @@ export function createPeerStreams(
             return
           }
           stream.inactivityTimeout = NO_INACTIVITY_TIMEOUT
+          inUse(stream, peer)
           try {
             await handler(stream, peer)
           } catch (err) {
@@ -103,6 +110,7 @@ export function createPeerStreams(
         throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })
       }
       stream.inactivityTimeout = NO_INACTIVITY_TIMEOUT
+      inUse(stream, peer)
       return stream
     },
   }

@@ -82,8 +82,13 @@ export interface RequestResponseInit {
 export interface StoppableRequestResponse extends RequestResponse {
   /** Drops the idle streams; handlers stay registered, so the node can start again. */
   stop(): void
-  /** Now while a request with `peer` is in flight, else when the last ended (undefined: never). */
+  /**
+   * Now while work with `peer` is in flight (a request, or a raw stream marked with `working`), else
+   * when the last ended; undefined: none since this peer connected.
+   */
   lastActiveAt(peer: PeerId): number | undefined
+  /** Marks work with `peer` outside this service (peer-streams.ts's streams) begun; call the result when it ends. */
+  working(peer: PeerId): () => void
   /** Whether streams of `protocol` are this service's (kept open between requests: idle, not work). */
   carries(protocol: string): boolean
 }
@@ -166,6 +171,10 @@ class DefaultRequestResponse implements StoppableRequestResponse {
 
   lastActiveAt(peer: PeerId): number | undefined {
     return this.#activity.lastActiveAt(peer)
+  }
+
+  working(peer: PeerId): () => void {
+    return this.#activity.begin(peer)
   }
 
   carries(protocol: string): boolean {

@@ -47,6 +47,7 @@ describe('connection trim', () => {
     kept: false,
     busy: false,
     released: false,
+    asked: true,
     activeAt: now - 30_000,
     ...over,
   })
@@ -94,6 +95,25 @@ describe('connection trim', () => {
         peer('in', { released: true, outbound: false }),
       ],
       [],
+    ],
+    [
+      "a directory query's peer, never asked, goes once unused for the grace",
+      [...peers(3), peer('walked', { asked: false, activeAt: now - 11_000 })],
+      ['walked'],
+    ],
+    [
+      'not while its query runs, nor just after',
+      [
+        ...peers(3),
+        peer('querying', { asked: false, busy: true, activeAt: now - 20_000 }),
+        peer('just', { asked: false, activeAt: now - 5_000 }),
+      ],
+      [],
+    ],
+    [
+      'closed before the line is reached, asked ones kept below it',
+      [...peers(5), peer('walked', { asked: false, activeAt: now - 15_000 })],
+      ['walked'],
     ],
   ])('%s', (_name, held, trimmed) => {
     expect(peersToTrim(held, budget, now, { graceMs: 10_000, idleMs: 60_000 })).toEqual(trimmed)

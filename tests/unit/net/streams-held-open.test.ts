@@ -7,7 +7,11 @@
 import { lpStream } from '@libp2p/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RippleNode } from '../../../host/net/create-node.ts'
+import type { StoppableRequestResponse } from '../../../host/net/request-response.ts'
 import { connectedTo, loopbackNode, stopAll, testNetwork, waitFor } from './net-fixtures.ts'
+
+/** The node's request-response as the connection trimmer reads it. */
+const activity = (node: RippleNode) => node.rpc as StoppableRequestResponse
 
 /** Above the old limit of 256, within the new one. */
 const AT_ONCE = 600
@@ -55,5 +59,36 @@ describe('streams held open', { timeout: 60_000 }, () => {
     release()
     const got = await Promise.all(answers)
     expect(got).toEqual(Array.from({ length: AT_ONCE }, (_, i) => `request ${i}`))
+  })
+
+  it('marks the peer at both ends in use while a stream is open, then when it closed (the trimmer reads it)', async () => {
+    const { promise: ended, resolve: end } = Promise.withResolvers<void>()
+    await runner.streams.handle('marked/1.0.0', async (stream) => {
+      await ended
+      await stream.close()
+    })
+    const before = Date.now()
+    const stream = await requester.streams.open(runner.peerId, 'marked/1.0.0')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // In use: "now" at both ends, not when the connection opened or its last request ended.
+    expect(activity(requester).lastActiveAt(runner.peerId)).toBeGreaterThanOrEqual(before + 300)
+    await waitFor(
+      'the runner to mark it',
+      () => (activity(runner).lastActiveAt(requester.peerId) ?? 0) >= before + 300,
+    )
+    end()
+    await stream.close()
+    await waitFor(
+      'both ends closed',
+      () =>
+        requester.libp2p
+          .getConnections(runner.peerId)[0]
+          ?.streams.every((s) => s.protocol?.endsWith('marked/1.0.0') !== true) ?? true,
+    )
+    const closedAt = Date.now()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const last = activity(requester).lastActiveAt(runner.peerId) ?? 0
+    expect(last).toBeGreaterThanOrEqual(before + 300)
+    expect(last).toBeLessThanOrEqual(closedAt)
   })
 })
