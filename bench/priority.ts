@@ -144,12 +144,25 @@ async function withPriority() {
       ...result,
       parked: log.split('"generation parked"').length - 1,
       rerun: log.split('resumes by re-running').length - 1,
+      why: rerunsWhy(log),
+      parkMs: median([...log.matchAll(/"park_ms":(\d+)/g)].map((m) => Number(m[1]))),
     }
   } finally {
     for (const d of daemons) d.child.kill('SIGTERM')
     await Promise.all(daemons.map((d) => d.exited))
     await rm(root, { recursive: true, force: true })
   }
+}
+
+/** The runner's re-runs by why (its log lines' `why`), as `why: count; ...`. */
+function rerunsWhy(log: string): string {
+  const counts = new Map<string, number>()
+  for (const line of log.split('\n').filter((l) => l.includes('resumes by re-running'))) {
+    const sent = Number(/"tokens":(\d+)/.exec(line)?.[1] ?? 0) > 0
+    const why = `${/"why":"([^"]*)"/.exec(line)?.[1] ?? '?'}${sent ? '' : ' (none sent)'}`
+    counts.set(why, (counts.get(why) ?? 0) + 1)
+  }
+  return [...counts].map(([why, n]) => `${why}: ${n}`).join('; ')
 }
 
 /** The anchor: the same loops straight to llama-server with the runner's slots, no Ripple. */
@@ -160,7 +173,7 @@ async function engineAlone() {
     await writeLlamaModel(modelPath, MODEL)
     const server = await startLlamaServer(modelPath, 1, SLOTS, ENGINE_CONTEXT)
     try {
-      return { ...(await contend(server, server, server)), parked: 0, rerun: 0 }
+      return { ...(await contend(server, server, server)), parked: 0, rerun: 0, why: '', parkMs: Number.NaN }
     } finally {
       await server.stop()
     }
@@ -201,6 +214,11 @@ export default async function run(): Promise<BenchReport> {
       'requests A/B/owner': rs.map((r) => `${r.requests.a}/${r.requests.b}/${r.requests.owner}`).join(' '),
       parked: rs.reduce((n, r) => n + r.parked, 0),
       're-run': rs.reduce((n, r) => n + r.rerun, 0),
+      'park ms p50': rs.map((r) => r.parkMs).join(' '),
+      're-run why': rs
+        .map((r) => r.why)
+        .filter(Boolean)
+        .join(' | '),
       'A answers not whole': rs.reduce((n, r) => n + r.notWhole, 0),
       failed: rs.reduce((n, r) => n + r.failed, 0),
       load: rs.map((r) => r.load).join(' '),

@@ -23,6 +23,7 @@ import { EngineHttp } from './engine-http.ts'
 import { generateResult, parseJson } from './generate-result.ts'
 import { LlamaServerProcess, type ServerExit } from './llama-server-process.ts'
 import { outputSoFar } from './output-so-far.ts'
+import { ParkCost } from './park-cost.ts'
 import { parkable, parkableBody, parkedRun, parkedSlotsDir } from './parked-run.ts'
 import { httpThreads, type ServerArgsInit, serverArgs } from './server-args.ts'
 import { type ServerPlan, serverPlan, type Thinking } from './server-request.ts'
@@ -69,6 +70,10 @@ export class EngineModel {
   readonly #template: TemplateRender
   /** llama-server's `--slot-save-path`: parked generations' slots (removed with the model). */
   readonly #slotsDir: string
+  /** What parking a generation costs on this engine (park-cost.ts). */
+  readonly #parkCost = new ParkCost()
+  /** Slots a resumed generation restored its file into and has not started on (parked-run.ts). */
+  readonly #restoredSlots = new Set<number>()
   readonly #inFlight = new Set<AbortController>()
   #embedder: Promise<{ server: LlamaServerProcess; http: EngineHttp }> | null = null
   #crash: Promise<Error> | null = null
@@ -219,9 +224,10 @@ export class EngineModel {
   ): Promise<GenerateResult> {
     const { url, headers } = this.#server
     const engine = { http: this.#http, url, headers, dir: this.#slotsDir, logger: this.#init.logger }
+    const parking = { cost: this.#parkCost, claimed: this.#restoredSlots, yielding: options.yielding! }
     const body = await parkableBody(request, thinking, (t) => this.#template.render(t, signal))
-    const answer = await parkedRun({ ...engine, yielding: options.yielding! }, body, options, signal).catch(
-      (err: unknown) => (err instanceof EngineRequestError ? Promise.reject(err) : this.#failure(err)),
+    const answer = await parkedRun({ ...engine, ...parking }, body, options, signal).catch((err: unknown) =>
+      err instanceof EngineRequestError ? Promise.reject(err) : this.#failure(err),
     )
     if (answer.decodeRate !== null) this.lastDecodeRate = answer.decodeRate
     return generateResult(answer, null, [], startedAt, performance.now())

@@ -174,7 +174,8 @@ export class DirectRunner {
    * Judges a request by its offer, before its input: a worker for its kind, the policies, the model's
    * placement, a free slot (held from here). Throws RunRefusedError. With every slot busy it refuses,
    * unless asked to `queue` (every candidate was busy): then it waits for a slot, up to QUEUE_WAIT_MS.
-   * A request of a higher `band` than one running waits for that one to be parked instead.
+   * A request of a higher `band` than one running waits for that one to be parked instead, or to end
+   * where it ends sooner than a park (preemption.ts).
    */
   async admit(
     offer: Offer,
@@ -249,8 +250,9 @@ export class DirectRunner {
       band === 'interactive'
         ? null
         : {
-            parkable: (park) => {
+            parkable: (park, odds) => {
               holder.park = park
+              holder.odds = odds
             },
             resume,
           }

@@ -21,13 +21,14 @@
  * time as it is kept out.
  *
  * Priority (issue 58, point 2): the line serves the higher band first (band-line.ts), and a request
- * that finds every slot taken asks the lowest band's parkable request below its own to park
- * (preemption.ts): it waits for that slot rather than being refused as busy. The parked one goes back
- * in line ahead of its member's others (`first`).
+ * that finds every slot taken by a lower band's waits rather than being refused as busy: it asks the
+ * lowest band's parkable request below its own to park, or, where one of them ends sooner than a park
+ * would free its slot, waits for the first slot to free (preemption.ts). The parked one goes back in
+ * line ahead of its member's others (`first`).
  */
 import type { Band } from '../priority.ts'
 import { BandLine } from './band-line.ts'
-import { type Holder, victimFor } from './preemption.ts'
+import { type Holder, preemptionFor } from './preemption.ts'
 
 export interface SlotTurnsInit {
   /** This peer's agent: its requests are the owner's. */
@@ -131,9 +132,10 @@ export class SlotTurns {
       this.#hold(model, requester, 1, options.holder)
       return Promise.resolve(true)
     }
-    // Every slot taken: a lower band's request gives its slot up, which this one waits for.
-    const victim = fair && !this.#free(model) ? victimFor(this.#holders.get(model) ?? [], band) : undefined
-    if (!options.queue && victim === undefined) return Promise.resolve(false)
+    // Every slot taken: a lower band's request gives its slot up, or ends first; this one waits for it.
+    const preempt =
+      fair && !this.#free(model) ? preemptionFor(this.#holders.get(model) ?? [], band) : undefined
+    if (!options.queue && preempt === undefined) return Promise.resolve(false)
     options.signal.throwIfAborted()
     return new Promise<boolean>((resolve, reject) => {
       const waiting = this.#line(model)
@@ -160,7 +162,8 @@ export class SlotTurns {
       }
       options.signal.addEventListener('abort', aborted, { once: true })
       waiting.push(waiter, fair ? requester : '', fair && owner, fair ? band : 'interactive', options.first)
-      if (victim) {
+      if (typeof preempt === 'object') {
+        const victim = preempt.park
         victim.parking = true
         // Its slot comes back through release once it is parked; a park that fails leaves it running.
         victim.park?.().catch(() => {

@@ -135,6 +135,56 @@ describe('a parked generation', { timeout: 120_000 }, () => {
     expect(await slotFiles()).toEqual([])
   })
 
+  it('restores its file when every slot of the engine is busy as it resumes, however long', async () => {
+    const alone = await unparked({ ...chat })
+    const before = lines.length
+    const busy: Promise<unknown>[] = []
+    const run = parkOnce(4, async () => {
+      // Every slot taken by long answers when its runner slot comes back (the engine's count lags).
+      for (let i = 0; i < model.slots; i++)
+        busy.push(model.generate({ ...greedy, max_tokens: 900, prompt: `Busy ${i}:` }))
+      await new Promise((r) => setTimeout(r, 100))
+    })
+    const parked = await model.generate({ ...chat }, { onEvent: run.onEvent, yielding: run.yielding })
+    await Promise.all(busy)
+    expect(run.parked()).toBe(1)
+    expect(parked.text).toBe(alone.text)
+    expect(lines.slice(before).some((l) => l.includes('resumes by re-running'))).toBe(false)
+  })
+
+  it('parked again the moment it resumes, it goes on from its file: the unparked answer, no re-run', async () => {
+    const alone = await unparked({ ...chat })
+    const before = lines.length
+    let parts = 0
+    let pieces = 0
+    const parked = await model.generate(
+      { ...chat },
+      {
+        onEvent: (e) => {
+          if (e.type === 'token') pieces += 1
+        },
+        yielding: {
+          // The first part parked after a few pieces, the resumed one the moment it may be.
+          parkable: (park) => {
+            if (park === null) return
+            parts += 1
+            if (parts === 1) {
+              const wait = setInterval(() => {
+                if (pieces < 4) return
+                clearInterval(wait)
+                void park()
+              }, 1)
+            } else if (parts === 2) void park()
+          },
+          resume: async () => {},
+        },
+      },
+    )
+    expect(parts).toBeGreaterThanOrEqual(3)
+    expect(parked.text).toBe(alone.text)
+    expect(lines.slice(before).some((l) => l.includes('resumes by re-running'))).toBe(false)
+  })
+
   for (const [what, spoil] of [
     ['gone', (file: string) => rm(file)],
     ['corrupt', (file: string) => writeFile(file, 'not a slot file')],

@@ -1,14 +1,21 @@
 /** Priority at a runner's slots (issue 58, point 2): the band line, the request that is parked, and the turns. */
 import { describe, expect, it } from 'vitest'
 import { BandLine } from '../../../../host/requests/direct/band-line.ts'
-import { type Holder, victimFor } from '../../../../host/requests/direct/preemption.ts'
+import { type Holder, preemptionFor } from '../../../../host/requests/direct/preemption.ts'
 import { SlotTurns } from '../../../../host/requests/direct/slot-turns.ts'
 import type { Band } from '../../../../host/requests/priority.ts'
 
-const h = (name: string, band: Band, parkable = true, parking = false) =>
-  ({ name, band, park: parkable ? async () => {} : null, parking }) as Holder & { name: string }
+/** A holder; `left`: its time left against a park's 50 ms (undefined: no odds from its engine). */
+const h = (name: string, band: Band, parkable = true, parking = false, left?: number | null) =>
+  ({
+    name,
+    band,
+    park: parkable ? async () => {} : null,
+    parking,
+    ...(left !== undefined && { odds: () => ({ leftMs: left, parkMs: 50 }) }),
+  }) as Holder & { name: string }
 
-describe('victimFor', () => {
+describe('preemptionFor', () => {
   it.each([
     ['the lowest band below the asker', [h('a', 'agent'), h('b', 'batch')], 'interactive', 'b'],
     [
@@ -24,8 +31,46 @@ describe('victimFor', () => {
     ['not one that cannot be parked', [h('b', 'batch', false), h('a', 'agent')], 'interactive', 'a'],
     ['not one being parked already', [h('b', 'batch', true, true)], 'interactive', undefined],
     ['none running', [], 'interactive', undefined],
-  ] as const)('%s', (_, holders, band, victim) => {
-    expect((victimFor(holders, band) as { name: string } | undefined)?.name).toBe(victim)
+    // Park only where it pays: what a park costs against the time the victim has left.
+    ['one with longer left than a park takes', [h('b', 'batch', true, false, 400)], 'interactive', 'b'],
+    ['one whose time left is not known yet', [h('b', 'batch', true, false, null)], 'interactive', 'b'],
+    [
+      'waits for one that ends before a park would',
+      [h('b', 'batch', true, false, 30)],
+      'interactive',
+      'wait',
+    ],
+    [
+      'waits where a park costs exactly its time left',
+      [h('b', 'batch', true, false, 50)],
+      'interactive',
+      'wait',
+    ],
+    [
+      'waits for any below its band that ends first, not parking another',
+      [
+        h('b1', 'batch', true, false, 400),
+        h('b2', 'batch', true, false, 400),
+        h('a', 'agent', true, false, 10),
+      ],
+      'interactive',
+      'wait',
+    ],
+    [
+      'not for one of its own band that ends first',
+      [h('b', 'batch', true, false, 400), h('a', 'agent', true, false, 10)],
+      'agent',
+      'b',
+    ],
+    [
+      'not for one being parked already',
+      [h('b1', 'batch', true, true, 10), h('b2', 'batch', true, false, 400)],
+      'interactive',
+      'b2',
+    ],
+  ] as const)('%s', (_, holders, band, expected) => {
+    const got = preemptionFor(holders, band)
+    expect(typeof got === 'object' ? (got.park as { name: string }).name : got).toBe(expected)
   })
 })
 
@@ -52,8 +97,9 @@ describe('BandLine', () => {
 function runner(slots: number) {
   const turns = new SlotTurns({ self: 'me', slotsOf: () => ({ slots, busy: 0 }), pollMs: 5 })
   const parked: string[] = []
-  const take = (member: string, band: Band, queue = false) => {
+  const take = (member: string, band: Band, queue = false, leftMs?: number) => {
     const holder: Holder = { band, park: null, parking: false }
+    if (leftMs !== undefined) holder.odds = () => ({ leftMs, parkMs: 50 })
     holder.park = async () => {
       parked.push(member)
       holder.park = null
@@ -74,6 +120,24 @@ describe('SlotTurns with bands', () => {
     expect(await r.take('b', 'interactive')).toBe(true)
     expect(r.parked).toEqual(['swarm'])
     expect(r.turns.context('m', 'b')).toMatchObject({ running: 2 })
+  })
+
+  it('a higher band waits for the first slot to free where a lower band’s ends before a park would', async () => {
+    const r = runner(2)
+    expect(await r.take('swarm', 'batch', false, 500)).toBe(true)
+    expect(await r.take('swarm', 'batch', false, 20)).toBe(true)
+    // A batch request already waiting: the interactive one, come later, is still first in line.
+    let batchTook = false
+    void r.take('late', 'batch', true).then(() => (batchTook = true))
+    let took = false
+    const b = r.take('b', 'interactive').then((t) => (took = t))
+    await new Promise((done) => setTimeout(done, 30))
+    expect(took).toBe(false)
+    expect(r.parked).toEqual([])
+    r.turns.release('m', 'swarm')
+    expect(await b).toBe(true)
+    expect(batchTook).toBe(false)
+    expect(r.parked).toEqual([])
   })
 
   it('a request of the same band is refused as busy (nothing to park)', async () => {

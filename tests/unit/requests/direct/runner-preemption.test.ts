@@ -14,8 +14,11 @@ import { A, B, fakeConductor, ME, MODEL } from './direct-fixtures.ts'
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5))
 
-/** An engine stand-in: 8 pieces, one a tick; parked, it stops, waits for a slot, and goes on. */
-function pieces(log: string[]): Worker {
+/**
+ * An engine stand-in: 8 pieces, one a tick; parked, it stops, waits for a slot, and goes on. `parkMs`:
+ * what it says a park costs against its time left (a tick a piece); none: no odds given.
+ */
+function pieces(log: string[], parkMs?: number): Worker {
   return {
     kind: 'infer.generate',
     input: z.object({ model: z.string(), prompt: z.string() }),
@@ -27,7 +30,8 @@ function pieces(log: string[]): Worker {
         const parked = new Promise<void>((resolve) => {
           parkAsked = resolve
         })
-        ctx.yielding?.parkable(async () => parkAsked?.())
+        const odds = parkMs === undefined ? undefined : () => ({ leftMs: (8 - i) * 5, parkMs })
+        ctx.yielding?.parkable(async () => parkAsked?.(), odds)
         const wasParked = await Promise.race([tick().then(() => false), parked.then(() => true)])
         ctx.yielding?.parkable(null)
         if (wasParked) {
@@ -45,8 +49,8 @@ function pieces(log: string[]): Worker {
   }
 }
 
-function oneSlot(log: string[]) {
-  const worker = pieces(log)
+function oneSlot(log: string[], parkMs?: number) {
+  const worker = pieces(log, parkMs)
   return new DirectRunner({
     conductor: fakeConductor(ME).conductor,
     workers: { get: () => worker },
@@ -83,6 +87,18 @@ describe('a runner with priority bands', () => {
     expect(batch.got.join('')).toBe(whole)
     expect(b.output).toEqual({ text: whole })
     expect(i.output).toEqual({ text: Array.from({ length: 8 }, (_, n) => `i${n} `).join('') })
+  })
+
+  it('where the batch request ends before a park would, the interactive one waits for its slot instead', async () => {
+    const log: string[] = []
+    const runner = oneSlot(log, 1_000)
+    const batch = ask(runner, 'b', A, 'batch')
+    await tick()
+    await tick()
+    // Not asked to queue, yet not refused: it waits for the slot the batch request is about to free.
+    const interactive = ask(runner, 'i', B, 'interactive')
+    await Promise.all([batch.done, interactive.done])
+    expect(log).toEqual(['b done', 'i done'])
   })
 
   it('an interactive request is never parked, and a batch one finding it is refused as busy', async () => {
