@@ -5,7 +5,6 @@
  * (the model manager decides whom to blame there) and the model counts as unloaded. Embeddings run
  * on a second server of the same engine, in embedding mode, started on the first embedding request.
  */
-import { rm } from 'node:fs/promises'
 import type { LongOperationOptions } from '../../interface/progress.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { EmbedResult } from '../embed.ts'
@@ -23,8 +22,8 @@ import { EngineHttp } from './engine-http.ts'
 import { generateResult, parseJson } from './generate-result.ts'
 import { LlamaServerProcess, type ServerExit } from './llama-server-process.ts'
 import { outputSoFar } from './output-so-far.ts'
-import { ParkCost } from './park-cost.ts'
-import { parkable, parkableBody, parkedRun, parkedSlotsDir } from './parked-run.ts'
+import { parkable, parkableBody, parkedRun } from './parked-run.ts'
+import { type ParkedSlots, parkedSlots, removeParkedSlots } from './parked-slots.ts'
 import { httpThreads, type ServerArgsInit, serverArgs } from './server-args.ts'
 import { type ServerPlan, serverPlan, type Thinking } from './server-request.ts'
 import {
@@ -68,12 +67,8 @@ export class EngineModel {
   readonly #server: LlamaServerProcess
   readonly #http: EngineHttp
   readonly #template: TemplateRender
-  /** llama-server's `--slot-save-path`: parked generations' slots (removed with the model). */
-  readonly #slotsDir: string
-  /** What parking a generation costs on this engine (park-cost.ts). */
-  readonly #parkCost = new ParkCost()
-  /** Slots a resumed generation restored its file into and has not started on (parked-run.ts). */
-  readonly #restoredSlots = new Set<number>()
+  /** Parked generations' saved slots (removed with the model), what a park costs here. */
+  readonly #parked: ParkedSlots
   readonly #inFlight = new Set<AbortController>()
   #embedder: Promise<{ server: LlamaServerProcess; http: EngineHttp }> | null = null
   #crash: Promise<Error> | null = null
@@ -92,10 +87,10 @@ export class EngineModel {
     server: LlamaServerProcess,
     loadMs: number,
     contextSize: number,
-    slotsDir: string,
+    parked: ParkedSlots,
   ) {
     this.#init = init
-    this.#slotsDir = slotsDir
+    this.#parked = parked
     this.info = init.info
     this.backend = init.backend
     this.threads = init.threads
@@ -115,7 +110,7 @@ export class EngineModel {
     const contextSize = Math.min(init.contextSize, init.info.context_length)
     let model: EngineModel | null = null
     const projector = projectorOf(init.info.path)
-    const slotsDir = await parkedSlotsDir()
+    const parked = await parkedSlots()
     const server = await LlamaServerProcess.start({
       dir: init.backend.dir,
       env: init.backend.env,
@@ -123,7 +118,7 @@ export class EngineModel {
         ...serverArgs(init, contextSize),
         ...(projector ? ['--mmproj', projector] : []),
         '--slot-save-path',
-        slotsDir,
+        parked.dir,
       ],
       modelBytes: init.info.size_bytes,
       ...(init.onProgress ? { onProgress: init.onProgress } : {}),
@@ -131,10 +126,10 @@ export class EngineModel {
       onExit: (exit) => {
         if (model) model.#crashed(exit)
       },
-    }).catch((err: unknown) => rm(slotsDir, { recursive: true, force: true }).then(() => Promise.reject(err)))
+    }).catch((err: unknown) => removeParkedSlots(parked).then(() => Promise.reject(err)))
     // Ready is 100%: the resident-memory readings stop at 99 (and where /proc cannot be read, at 0).
     init.onProgress?.({ stage: 'load', done: 100, total: 100, unit: 'percent' })
-    model = new EngineModel(init, server, Math.round(performance.now() - startedAt), contextSize, slotsDir)
+    model = new EngineModel(init, server, Math.round(performance.now() - startedAt), contextSize, parked)
     model.vision = projector !== null
     return model
   }
@@ -223,11 +218,10 @@ export class EngineModel {
     startedAt: number,
   ): Promise<GenerateResult> {
     const { url, headers } = this.#server
-    const engine = { http: this.#http, url, headers, dir: this.#slotsDir, logger: this.#init.logger }
-    const parking = { cost: this.#parkCost, claimed: this.#restoredSlots, yielding: options.yielding! }
+    const run = { http: this.#http, url, headers, logger: this.#init.logger, yielding: options.yielding! }
     const body = await parkableBody(request, thinking, (t) => this.#template.render(t, signal))
-    const answer = await parkedRun({ ...engine, ...parking }, body, options, signal).catch((err: unknown) =>
-      err instanceof EngineRequestError ? Promise.reject(err) : this.#failure(err),
+    const answer = await parkedRun({ ...run, ...this.#parked }, body, options, signal).catch(
+      (err: unknown) => (err instanceof EngineRequestError ? Promise.reject(err) : this.#failure(err)),
     )
     if (answer.decodeRate !== null) this.lastDecodeRate = answer.decodeRate
     return generateResult(answer, null, [], startedAt, performance.now())
@@ -313,7 +307,7 @@ export class EngineModel {
     const embedder = this.#embedder
     this.#http.close()
     await Promise.all([
-      this.#server.stop().then(() => rm(this.#slotsDir, { recursive: true, force: true })),
+      this.#server.stop().then(() => removeParkedSlots(this.#parked)),
       embedder?.then(
         (e) => {
           e.http.close()
@@ -391,7 +385,7 @@ export class EngineModel {
     for (const request of this.#inFlight) request.abort(new Error('the engine crashed'))
     // The other process of the pair goes too: the model is gone.
     this.#http.close()
-    void this.#server.stop().then(() => rm(this.#slotsDir, { recursive: true, force: true }))
+    void this.#server.stop().then(() => removeParkedSlots(this.#parked))
     void this.#embedder?.then(
       (e) => e.server.stop(),
       () => {},

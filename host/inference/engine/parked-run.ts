@@ -14,8 +14,7 @@
  * generation's own time per token, against what a park costs on this engine (park-cost.ts, measured here).
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ParkOdds, SlotYield } from '../../interface/slot-yield.ts'
@@ -23,8 +22,7 @@ import type { Logger } from '../../log/logger.ts'
 import type { GenerateRequest } from '../generate.ts'
 import { hasImages } from '../vision.ts'
 import type { EngineHttp } from './engine-http.ts'
-import { SLOTS_DIR_PREFIX } from './llama-server-process.ts'
-import type { ParkCost } from './park-cost.ts'
+import type { ParkedSlots } from './parked-slots.ts'
 import { serverPlan, type Thinking } from './server-request.ts'
 import {
   type CompletionTrace,
@@ -35,18 +33,12 @@ import {
 } from './server-stream.ts'
 import { slotFileTokens } from './slot-file.ts'
 
-export interface ParkedRunInit {
+export interface ParkedRunInit extends ParkedSlots {
   http: Pick<EngineHttp, 'post'>
   /** The engine's address and the headers its requests carry (its `GET /slots`). */
   url: string
   headers: Record<string, string>
-  /** llama-server's `--slot-save-path`. */
-  dir: string
   yielding: SlotYield
-  /** What a park costs on this engine: told the runner, measured here. */
-  cost: ParkCost
-  /** The engine's slots a resumed part restored its file into and has not started on: no other restore takes them. */
-  claimed: Set<number>
   logger?: Logger | undefined
 }
 
@@ -61,14 +53,6 @@ interface EngineSlot {
  * shows that does nothing here (DRY's window, with DRY off: no multiplier is ever sent).
  */
 const TAG_MIN = 1 << 20
-
-/**
- * A new engine's `--slot-save-path`, named by the daemon's pid: a killed daemon's are removed by the
- * next start (removeStaleKeyDirs).
- */
-export function parkedSlotsDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), `${SLOTS_DIR_PREFIX}${process.pid}-`))
-}
 
 /**
  * Whether a generation can be parked and resumed from its tokens: a prompt, or chat with no tools,
