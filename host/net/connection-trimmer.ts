@@ -91,7 +91,8 @@ export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerIn
       const now = Date.now()
       for (const id of peersToTrim(await held(now), budget, now, times)) {
         const peer = byId.get(id)
-        if (peer === undefined) continue
+        // Work begun with it while its tags were read keeps it (a request sent since `now`).
+        if (peer === undefined || (rpc.lastActiveAt(peer) ?? 0) >= now) continue
         log('closing the unused connection to %p', peer)
         await libp2p.hangUp(peer).catch((err: Error) => log('could not hang up on %p - %e', peer, err))
       }
