@@ -17,8 +17,10 @@ nice_level="${RIPPLE_BUILD_NICE:-19}"
 mkdir -p "$root/bin"
 times="$root/build-times.txt"
 
-# libdatachannel (holochain's WebRTC) is generated with bindgen, which needs libclang.
-if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 && ! ls /usr/lib/*/libclang*.so* >/dev/null 2>&1; then
+# libdatachannel (holochain's WebRTC) is generated with bindgen, which needs libclang itself: clang's
+# libclang-cpp (which a plain clang install brings) is not it.
+if ! compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null && ! compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null \
+  && ! compgen -G '/usr/lib/*/libclang.so*' >/dev/null; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "holochain tools: installing clang + libclang-dev (bindgen)"
