@@ -1,25 +1,31 @@
 /**
  * Two `ripple up` on the holochain backend, each starting its own lair-keystore and Holochain 0.6.0
  * conductor with workdir/ripple.happ, on a network of their own found through a local kitsune2
- * bootstrap/signal server: they see each other, and the asker's `/v1` answers with the runner's model.
- * Skipped, with the reason, where the tools or the hApp are missing.
+ * bootstrap/signal server: they see each other, the asker's `/v1` answers with the runner's model and
+ * both read the request's records, both list policies and the policy rules judge a publish, and an
+ * artifact added on one is got whole on the other. Skipped, with the reason, where the tools or the
+ * hApp are missing.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PeersReply } from '../../host/api/contract/index.ts'
+import type { ArtifactView, PeersReply, TaskSummary, TaskView } from '../../host/api/contract/index.ts'
+import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import {
   type BootstrapServer,
   holochainSkipReason,
   startBootstrapServer,
 } from '../fixtures/holochain-tools.ts'
-import { eventually, type NamedRipple, runRipple, startAskerAndRunner } from './ripple-process.ts'
+import { type KuboStandIn, startKuboStandIn } from '../fixtures/kubo-rpc-stand-in.ts'
+import { eventually, isolatedNetwork, type NamedRipple, runRipple, startRipple } from './ripple-process.ts'
 
 const skip = holochainSkipReason(['holochain', 'lair-keystore', 'kitsune2-bootstrap-srv']) !== null
 
 let root: string
 let bootstrap: BootstrapServer | undefined
+let kubo: KuboStandIn | undefined
 let asker: NamedRipple
 let runner: NamedRipple
 
@@ -27,16 +33,31 @@ beforeAll(async () => {
   if (skip) return
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-holochain-mesh-'))
   bootstrap = await startBootstrapServer()
-  // A conductor compiles the hApp's wasm as it installs it: minutes on a busy two-core machine.
-  ;[asker, runner] = await startAskerAndRunner(
-    root,
-    'e2e-holochain-mesh',
-    {
-      backend: 'holochain',
-      holochain: { bootstrap_url: bootstrap.bootstrapUrl, signal_url: bootstrap.signalUrl },
-    },
-    300_000,
-  )
+  // Helia runs on the embedded backend's libp2p node, which this backend has not: artifacts take Kubo.
+  // Both peers use one Kubo (a stand-in: Kubo cannot run here); moving blocks between Kubo nodes is
+  // Kubo's own work, the artifact's records are the conductors'.
+  kubo = await startKuboStandIn()
+  const network = await isolatedNetwork(root, 'e2e-holochain-mesh', {
+    backend: 'holochain',
+    holochain: { bootstrap_url: bootstrap.bootstrapUrl, signal_url: bootstrap.signalUrl },
+  })
+  await mkdir(join(root, 'runner-models'), { recursive: true })
+  await writeLlamaModel(join(root, 'runner-models', 'tiny.gguf'), TINY_MODEL)
+  const start = async (name: string): Promise<NamedRipple> => {
+    const dataDir = join(root, name)
+    await mkdir(join(root, `${name}-models`), { recursive: true })
+    const daemon = await startRipple(
+      [
+        ...['--network', network, '--data-dir', dataDir, '--models-dir', join(root, `${name}-models`)],
+        ...['--api-port', '0', '--ipfs', `kubo:${kubo!.url}`, '--name', name, '--threads', '1'],
+        ...['--log-level', 'warn'],
+      ],
+      // A conductor compiles the hApp's wasm as it installs it: minutes on a busy two-core machine.
+      300_000,
+    )
+    return { ...daemon, dataDir, agent: /^ripple: agent (\S+)$/m.exec(daemon.stdout())?.[1] ?? '' }
+  }
+  ;[asker, runner] = await Promise.all([start('asker'), start('runner')])
 }, 330_000)
 
 afterAll(async () => {
@@ -50,6 +71,7 @@ afterAll(async () => {
     }),
   )
   bootstrap?.stop()
+  await kubo?.close()
   if (root) await rm(root, { recursive: true, force: true })
 })
 
@@ -83,6 +105,88 @@ describe.skipIf(skip)('two ripple up on the holochain backend', { timeout: 300_0
     expect(res.status, await res.clone().text()).toBe(200)
     const body = (await res.json()) as { choices: { message: { content: string } }[] }
     expect(body.choices[0]?.message.content.length).toBeGreaterThan(0)
+  })
+
+  it("the request's records, signed on the runner's and the asker's conductors, are read on both", async () => {
+    const ls = await runRipple(['task', 'ls', '--json', '--data-dir', asker.dataDir])
+    expect(ls.code, ls.stderr).toBe(0)
+    const task = (JSON.parse(ls.stdout) as TaskSummary[]).find((t) => t.kind === 'infer.generate')
+    expect(task?.status).toBe('done')
+    // The runner reads the asker's receipt (and the asker the runner's result) from the DHT.
+    for (const peer of [runner, asker]) {
+      await eventually(async () => {
+        const show = await runRipple([
+          'task',
+          'show',
+          task!.action_hash,
+          '--json',
+          '--data-dir',
+          peer.dataDir,
+        ])
+        expect(show.code, show.stderr).toBe(0)
+        const { state } = JSON.parse(show.stdout) as TaskView
+        expect(state.results.map((r) => [r.author, r.entry.status])).toEqual([[runner.agent, 'ok']])
+        expect(state.receipt?.author).toBe(asker.agent)
+        expect(state.receipt?.entry.accepted).toBe(true)
+      }, 60_000)
+    }
+    // `ripple usage` totals the direct route's signed leaves; here a request takes the task round
+    // (above). What other peers signed about this member needs the direct streams this backend lacks.
+    const mesh = await runRipple(['usage', '--mesh', '--data-dir', asker.dataDir])
+    expect(mesh.code).toBe(1)
+    expect(mesh.stderr).toMatch(/UnavailableError \(HTTP 503\): this backend reaches no peer directly/)
+  })
+
+  it("lists policies on both; a publish is judged by the real conductor's policy rules", async () => {
+    for (const peer of [asker, runner]) {
+      const ls = await runRipple(['policy', 'ls', '--data-dir', peer.dataDir])
+      expect(ls.stdout).toMatch(/^no policies/)
+    }
+    // This network names no progenitor (on this backend none can be named before the conductor makes
+    // the agent's key: docs/holochain.md), so the policy_store integrity zome refuses, with its rule.
+    const publish = await runRipple([
+      ...['policy', 'publish', 'allow-all', '--text', 'permit(principal, action, resource);'],
+      ...['--data-dir', asker.dataDir],
+    ])
+    expect(publish.code).toBe(1)
+    expect(publish.stderr).toMatch(
+      /InvalidEntryError \(HTTP 403\): policy\.no_progenitor: this network names no progenitor/,
+    )
+  })
+
+  it('an artifact added on one (through Kubo) is listed and got with the same bytes on the other', async () => {
+    const file = join(root, 'input.bin')
+    const bytes = randomBytes(600 * 1024 + 17)
+    await writeFile(file, bytes)
+    const added = await runRipple(['artifact', 'add', file, '--data-dir', asker.dataDir])
+    expect(added.code, added.stderr).toBe(0)
+    const cid = added.stdout.trim()
+    // The artifact_index record, written on the asker's conductor, reaches the runner's by gossip.
+    await eventually(async () => {
+      const show = await runRipple(['artifact', 'show', cid, '--json', '--data-dir', runner.dataDir])
+      expect(show.code, show.stderr).toBe(0)
+      const view = JSON.parse(show.stdout) as ArtifactView
+      expect(view.holders.map((h) => h.author)).toContain(asker.agent)
+    }, 60_000)
+    const out = join(root, 'output.bin')
+    const got = await runRipple(['artifact', 'get', cid, '-o', out, '--data-dir', runner.dataDir])
+    expect(got.code, got.stderr).toBe(0)
+    expect(got.stderr).toContain('sha256 verified')
+    expect((await readFile(out)).equals(bytes)).toBe(true)
+  })
+
+  it('the shared memory, which needs direct streams to peers, is refused at once', async () => {
+    const res = await runRipple([
+      'memory',
+      'create',
+      'notes',
+      '--dimension',
+      '4',
+      '--data-dir',
+      asker.dataDir,
+    ])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toMatch(/memory/)
   })
 })
 
