@@ -2,9 +2,9 @@
  * Two `ripple up` on the holochain backend, each starting its own lair-keystore and Holochain 0.6.0
  * conductor with workdir/ripple.happ, on a network of their own found through a local kitsune2
  * bootstrap/signal server: they see each other, the asker's `/v1` answers with the runner's model and
- * both read the request's records, both list policies and the policy rules judge a publish, and an
- * artifact added on one is got whole on the other. Skipped, with the reason, where the tools or the
- * hApp are missing.
+ * both read the request's records, a policy the admin publishes is listed on the other (and the other's
+ * refused), an artifact added on one is got whole on the other, and the shared memory is refused.
+ * Skipped, with the reason, where the tools or the hApp are missing.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ArtifactView, PeersReply, TaskSummary, TaskView } from '../../host/api/contract/index.ts'
+import { encodeHashB64 } from '../../host/identity/hash.ts'
+import { openAgentKey } from '../../host/identity/keystore.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import {
   type BootstrapServer,
@@ -28,6 +30,7 @@ let bootstrap: BootstrapServer | undefined
 let kubo: KuboStandIn | undefined
 let asker: NamedRipple
 let runner: NamedRipple
+let progenitor: string
 
 beforeAll(async () => {
   if (skip) return
@@ -37,7 +40,11 @@ beforeAll(async () => {
   // Both peers use one Kubo (a stand-in: Kubo cannot run here); moving blocks between Kubo nodes is
   // Kubo's own work, the artifact's records are the conductors'.
   kubo = await startKuboStandIn()
+  // The asker is the mesh's admin (its progenitor): its conductor's cells are its Ripple agent's.
+  const admin = await openAgentKey(join(root, 'asker'))
+  progenitor = encodeHashB64(admin.agentPubKey)
   const network = await isolatedNetwork(root, 'e2e-holochain-mesh', {
+    dna_properties: { policy_store: { progenitor } },
     backend: 'holochain',
     holochain: { bootstrap_url: bootstrap.bootstrapUrl, signal_url: bootstrap.signalUrl },
   })
@@ -112,24 +119,28 @@ describe.skipIf(skip)('two ripple up on the holochain backend', { timeout: 300_0
     expect(ls.code, ls.stderr).toBe(0)
     const task = (JSON.parse(ls.stdout) as TaskSummary[]).find((t) => t.kind === 'infer.generate')
     expect(task?.status).toBe('done')
-    // The runner reads the asker's receipt (and the asker the runner's result) from the DHT.
-    for (const peer of [runner, asker]) {
-      await eventually(async () => {
-        const show = await runRipple([
-          'task',
-          'show',
-          task!.action_hash,
-          '--json',
-          '--data-dir',
-          peer.dataDir,
-        ])
-        expect(show.code, show.stderr).toBe(0)
-        const { state } = JSON.parse(show.stdout) as TaskView
-        expect(state.results.map((r) => [r.author, r.entry.status])).toEqual([[runner.agent, 'ok']])
-        expect(state.receipt?.author).toBe(asker.agent)
-        expect(state.receipt?.entry.accepted).toBe(true)
-      }, 60_000)
+    // The asker reads the runner's Result from the DHT beside its own Receipt ...
+    const show = await runRipple(['task', 'show', task!.action_hash, '--json', '--data-dir', asker.dataDir])
+    expect(show.code, show.stderr).toBe(0)
+    const check = (state: TaskView['state'] | null) => {
+      expect(state?.results.map((r) => [r.author, r.entry.status])).toEqual([[runner.agent, 'ok']])
+      expect(state?.receipt?.author).toBe(asker.agent)
+      expect(state?.receipt?.entry.accepted).toBe(true)
     }
+    check((JSON.parse(show.stdout) as TaskView).state)
+    // ... and the runner's conductor answers the asker's Receipt. (Asked of the zome: the runner's
+    // scheduler re-reads only the tasks still open, so its `task show` may keep what it read before.)
+    const url = /^ripple: api (\S+)$/m.exec(runner.stdout())?.[1] ?? ''
+    const token = (await readFile(join(runner.dataDir, 'api-token'), 'utf8')).trim()
+    await eventually(async () => {
+      const res = await fetch(`${url}/api/zome/resource_mesh/get_task_state`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(task!.action_hash),
+      })
+      expect(res.status, await res.clone().text()).toBe(200)
+      check((await res.json()) as TaskView['state'])
+    }, 60_000)
     // `ripple usage` totals the direct route's signed leaves; here a request takes the task round
     // (above). What other peers signed about this member needs the direct streams this backend lacks.
     const mesh = await runRipple(['usage', '--mesh', '--data-dir', asker.dataDir])
@@ -137,21 +148,25 @@ describe.skipIf(skip)('two ripple up on the holochain backend', { timeout: 300_0
     expect(mesh.stderr).toMatch(/UnavailableError \(HTTP 503\): this backend reaches no peer directly/)
   })
 
-  it("lists policies on both; a publish is judged by the real conductor's policy rules", async () => {
-    for (const peer of [asker, runner]) {
-      const ls = await runRipple(['policy', 'ls', '--data-dir', peer.dataDir])
-      expect(ls.stdout).toMatch(/^no policies/)
-    }
-    // This network names no progenitor (on this backend none can be named before the conductor makes
-    // the agent's key: docs/holochain.md), so the policy_store integrity zome refuses, with its rule.
-    const publish = await runRipple([
-      ...['policy', 'publish', 'allow-all', '--text', 'permit(principal, action, resource);'],
-      ...['--data-dir', asker.dataDir],
-    ])
-    expect(publish.code).toBe(1)
-    expect(publish.stderr).toMatch(
-      /InvalidEntryError \(HTTP 403\): policy\.no_progenitor: this network names no progenitor/,
-    )
+  it('a policy published by the admin is listed on the other peer; one by another peer is refused', async () => {
+    // The cells run under the Ripple agent's key (imported into lair), so the network could name it.
+    expect(asker.agent).toBe(progenitor)
+    const publish = (peer: NamedRipple, id: string) =>
+      runRipple([
+        ...['policy', 'publish', id, '--text', 'permit(principal, action, resource);'],
+        ...['--data-dir', peer.dataDir],
+      ])
+    const published = await publish(asker, 'allow-all')
+    expect(published.code, published.stderr).toBe(0)
+    expect(published.stdout).toMatch(/^published allow-all/)
+    await eventually(async () => {
+      const ls = await runRipple(['policy', 'ls', '--data-dir', runner.dataDir])
+      expect(ls.stdout).toMatch(/allow-all/)
+    }, 60_000)
+    // The real conductor's policy_store integrity zome judges it, with the rule's id and words.
+    const refused = await publish(runner, 'mine')
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/InvalidEntryError \(HTTP 403\): policy\.author_is_admin: /)
   })
 
   it('an artifact added on one (through Kubo) is listed and got with the same bytes on the other', async () => {

@@ -13,6 +13,7 @@ import type { NetworkConfig } from '../../config/network-schema.ts'
 import type { Logger } from '../../log/logger.ts'
 import { RIPPLE_HOST_ORIGIN } from '../ripple-app.ts'
 import { recordPid, stopLeftover } from './leftover-process.ts'
+import { encodeSeedBundle } from './seed-bundle.ts'
 import { BUILD_TOOLS_COMMAND, builtToolsDir, findHolochainTool, pinnedVersions } from './tools.ts'
 
 const READY_TIMEOUT_MS = 60_000
@@ -90,10 +91,15 @@ export interface ConductorProcess {
   stop(): Promise<void>
 }
 
+/**
+ * Starts lair and the conductor. `agentSeed` (the Ripple agent's Ed25519 seed), when given, is
+ * imported into lair once, before its server starts, so the app can be installed under that key.
+ */
 export async function startConductorProcess(
   dataDir: string,
   network: NetworkConfig,
   logger: Logger,
+  agentSeed?: Uint8Array,
 ): Promise<ConductorProcess> {
   const holochain = findHolochainTool('holochain')
   const lair = findHolochainTool('lair-keystore')
@@ -114,11 +120,9 @@ export async function startConductorProcess(
       logger.warn({ pidFile }, 'stopped a holochain process left running by an earlier daemon')
   }
   const passphrase = await loadOrCreatePassphrase(join(root, 'lair-passphrase'))
-  const initialised = await stat(join(lairRoot, 'lair-keystore-config.yaml')).then(
-    () => true,
-    () => false,
-  )
-  if (!initialised) await pipedRun(lair, ['--lair-root', lairRoot, 'init', '--piped'], passphrase)
+  if (!(await exists(join(lairRoot, 'lair-keystore-config.yaml'))))
+    await pipedRun(lair, ['--lair-root', lairRoot, 'init', '--piped'], passphrase)
+  if (agentSeed) await importAgentSeed(lair, lairRoot, passphrase, agentSeed)
   const { stdout: lairUrl } = await promisify(execFile)(lair, ['--lair-root', lairRoot, 'url'])
   const lairServer = spawn(lair, ['--lair-root', lairRoot, 'server', '--piped'], { stdio: 'pipe' })
   lairServer.stdin.end(`${passphrase}\n`)
@@ -151,6 +155,29 @@ export async function startConductorProcess(
     },
   }
 }
+
+/** The marker of a lair that holds the agent's seed (written once it was imported). */
+const AGENT_IMPORTED = 'ripple-agent-imported'
+
+async function importAgentSeed(lair: string, lairRoot: string, passphrase: string, seed: Uint8Array) {
+  const marker = join(lairRoot, AGENT_IMPORTED)
+  if (await exists(marker)) return
+  // The bundle's passphrase is random and goes through the pipe: the bundle (an argument) is no use without it.
+  const bundlePassphrase = randomBytes(32).toString('hex')
+  const bundle = await encodeSeedBundle(seed, bundlePassphrase)
+  await pipedRun(
+    lair,
+    ['--lair-root', lairRoot, 'import-seed', '--piped', 'ripple-agent', bundle],
+    `${passphrase}\n${bundlePassphrase}`,
+  )
+  await writeFile(marker, '', { mode: 0o600 })
+}
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  )
 
 async function loadOrCreatePassphrase(path: string): Promise<string> {
   try {

@@ -69,6 +69,8 @@ export interface HolochainConductorInit {
   network: NetworkConfig
   /** Installed when the conductor lacks the app. */
   happPath: string
+  /** The agent the app is installed under (its key in the conductor's lair); else the conductor makes one. */
+  agentKey?: Uint8Array
   /** Default `ripple-host`. */
   origin?: string
   logger?: Logger
@@ -255,6 +257,7 @@ async function install(admin: AdminWebsocket, init: HolochainConductorInit): Pro
     {
       source: { type: 'path', value: init.happPath },
       installed_app_id: RIPPLE_APP_ID,
+      ...(init.agentKey && { agent_key: init.agentKey }),
       network_seed: init.network.seed,
       roles_settings,
     },

@@ -7,6 +7,7 @@
  * await backend.conductor.callZome('agent_registry', 'list_nodes', null)
  */
 import type { NetworkConfig } from '../../config/network-schema.ts'
+import { openAgentKey } from '../../identity/keystore.ts'
 import type { Logger } from '../../log/logger.ts'
 import { repoPath } from '../../runtime/repo-root.ts'
 import { startConductorProcess } from './conductor-process.ts'
@@ -32,13 +33,19 @@ export async function startHolochainBackend(init: {
   logger: Logger
 }): Promise<HolochainBackend> {
   const adminUrl = init.network.holochain?.admin_url ?? null
+  // A conductor this host starts holds the Ripple agent's key in its lair: its cells are that agent's,
+  // so the network file can name it (a progenitor). A conductor named by admin_url makes its own key.
+  const agent = adminUrl === null ? await openAgentKey(init.dataDir) : null
   const started =
-    adminUrl === null ? await startConductorProcess(init.dataDir, init.network, init.logger) : null
+    agent === null
+      ? null
+      : await startConductorProcess(init.dataDir, init.network, init.logger, agent.exportSeed())
   try {
     const conductor = await HolochainConductor.connect({
       adminUrl: adminUrl ?? started!.adminUrl,
       network: init.network,
       happPath: init.happPath ?? DEFAULT_HAPP_PATH,
+      agentKey: agent?.agentPubKey,
       logger: init.logger,
     })
     return {
