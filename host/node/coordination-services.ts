@@ -151,6 +151,9 @@ export function workerRegistry() {
   })
 }
 
+/** The claim window where records arrive by polling: 12 windows (FILL_WINDOWS) make 24 s of waiting for a claim. */
+const POLLED_CLAIM_WINDOW_MS = 2_000
+
 /** Tasks: claims, runs, results and receipts; a task may name artifacts as its input and output. */
 export function schedulerService() {
   return service(
@@ -161,6 +164,9 @@ export function schedulerService() {
         workers: c.workers,
         policies: c.policies,
         onRecordsStored: c.backend.onRecordsStored ?? undefined,
+        // A backend that does not wake the scheduler as records arrive (Holochain's gossip, polled) brings a
+        // runner's claim back in seconds, not milliseconds: gather claims longer there before giving up.
+        claimWindowMs: c.backend.onRecordsStored ? undefined : POLLED_CLAIM_WINDOW_MS,
         payloads: c.artifacts ? artifactTaskPayloads(c.artifacts) : undefined,
         capability: () => c.registry.capability,
         barred: (agent) => c.backend.isRevoked(agent),
