@@ -187,7 +187,11 @@ export class PayloadExchange {
           .catch((err: unknown) =>
             this.#init.logger.debug({ err, task }, 'asking the assignee for the output failed'),
           )
-        await delay(Math.min(ASK_AGAIN_MS, Math.max(0, untilMs - Date.now())))
+        const left = untilMs - Date.now()
+        await delay(Math.min(ASK_AGAIN_MS, Math.max(0, left)))
+        // That wait ran to the lease's end: no ask after it (a timer may wake a millisecond early, and
+        // an ask sent then was a second one the assignee refused or answered for nothing).
+        if (left <= ASK_AGAIN_MS) break
       }
     } finally {
       this.#askingOutput.delete(assignment)
