@@ -18,9 +18,9 @@ import {
   type Player,
   type PlayerApp,
   runScenario,
-  type Scenario,
+  Scenario,
 } from '@holochain/tryorama'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pathWithBuiltTools } from '../../host/conductor/holochain/tools.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
 import { canonicalJson } from '../../zomes-bindings/canonical-json.ts'
@@ -71,7 +71,7 @@ async function call<D extends DnaName, F extends ZomeFnName<D>>(
 }
 
 async function joined(scenario: Scenario, n: number): Promise<PlayerApp[]> {
-  const players = await scenario.addPlayersWithApps(Array.from({ length: n }, () => app))
+  const players = await scenario.addPlayersWithApps(Array.from({ length: n }, () => ({ ...app })))
   await scenario.shareAllAgents()
   return players
 }
@@ -157,24 +157,48 @@ describe.skipIf(skip)(
   'scenarios under real tryorama (Holochain 0.6.0 conductors)',
   { timeout: SCENARIO_TIMEOUT_MS },
   () => {
-    for (const n of [2, 3]) {
-      it(`${n} agents join, advertise and see each other`, async () => {
-        await scenarioOf(async (scenario) => {
-          const players = await joined(scenario, n)
-          for (const [i, player] of players.entries())
-            await call(player, 'agent_registry', 'advertise_capability', capability({ name: `node-${i}` }))
-          await dhtSync(players, dnaHashOf(players[0]!, 'agent_registry'))
-          for (const player of players) {
-            const nodes = await call(player, 'agent_registry', 'list_nodes', null)
-            expect(nodes.map((node) => node.author).sort()).toEqual(players.map(keyOf).sort())
-          }
-        })
-      })
-    }
+    // One mesh for the scenarios that need no settings of their own: two agents join, then a third, and
+    // the three run a task (each scenario of its own cost CI about two minutes more in conductor starts).
+    describe('one mesh: two agents, then a third', () => {
+      let scenario: Scenario
+      let players: PlayerApp[] = []
+      const advertiseAndSee = async (joiners: readonly PlayerApp[]) => {
+        for (const player of joiners)
+          await call(
+            player,
+            'agent_registry',
+            'advertise_capability',
+            capability({ name: `node-${players.indexOf(player)}` }),
+          )
+        await dhtSync(players, dnaHashOf(players[0]!, 'agent_registry'))
+        for (const player of players) {
+          const nodes = await call(player, 'agent_registry', 'list_nodes', null)
+          expect(nodes.map((node) => node.author).sort()).toEqual(players.map(keyOf).sort())
+        }
+      }
+      beforeAll(async () => {
+        scenario = new Scenario({ timeout: CONDUCTOR_TIMEOUT_MS })
+        players = await joined(scenario, 2)
+      }, SCENARIO_TIMEOUT_MS)
+      afterAll(() => scenario?.cleanUp(), SCENARIO_TIMEOUT_MS)
 
-    it('a task claimed by two agents is assigned to one only, and only its author may assign it', async () => {
-      await scenarioOf(async (scenario) => {
-        const [alice, bob, carol] = (await joined(scenario, 3)) as [PlayerApp, PlayerApp, PlayerApp]
+      it('2 agents join, advertise and see each other', () => advertiseAndSee(players))
+
+      it('a third joins, advertises, and all 3 see each other', async () => {
+        const carol = await scenario.addPlayerWithApp({ ...app })
+        await scenario.shareAllAgents()
+        players.push(carol)
+        await advertiseAndSee([carol])
+      })
+
+      it('an entry the rules refuse is refused by the conductor, with the rule', async () => {
+        await expect(
+          call(players[2]!, 'agent_registry', 'advertise_capability', capability({ name: '' })),
+        ).rejects.toThrow(/node_capability\.name_length/)
+      })
+
+      it('a task claimed by two agents is assigned to one only, and only its author may assign it', async () => {
+        const [alice, bob, carol] = players as [PlayerApp, PlayerApp, PlayerApp]
         const sync = () => dhtSync([alice, bob, carol], dnaHashOf(alice, 'resource_mesh'))
         const submitted = await call(alice, 'resource_mesh', 'submit_task', task())
         await sync()
@@ -207,15 +231,6 @@ describe.skipIf(skip)(
           expect(state?.claims).toHaveLength(2)
           expect(state?.assignments.map((a) => a.entry.assignee)).toEqual([keyOf(bob)])
         }
-      })
-    })
-
-    it('an entry the rules refuse is refused by the conductor, with the rule', async () => {
-      await scenarioOf(async (scenario) => {
-        const [alice] = await joined(scenario, 1)
-        await expect(
-          call(alice!, 'agent_registry', 'advertise_capability', capability({ name: '' })),
-        ).rejects.toThrow(/node_capability\.name_length/)
       })
     })
 
