@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import type { Failure } from '../interface/failure-kind.ts'
 import type { LongOperationOptions } from '../interface/progress.ts'
 import type { Logger } from '../log/logger.ts'
+import { pathExists } from '../storage/path-exists.ts'
 import { PRIVATE_DIR_MODE } from '../storage/private-files.ts'
 import { FileHashCache } from './file-hash-cache.ts'
 import { type GgufModel, scanModelsDir } from './gguf-scan.ts'
@@ -90,7 +91,7 @@ export async function pullModel(
   if (!fileName.endsWith('.gguf') || downloader.totalFiles !== 1)
     return refuse(`not a single .gguf file (${fileName}, ${downloader.totalFiles} files)`)
   const target = join(init.modelsDir, fileName)
-  if (await exists(target)) return refuse(`${fileName} is already in the models directory`)
+  if (await pathExists(target)) return refuse(`${fileName} is already in the models directory`)
   const announced = downloader.totalSize
   let path: string
   try {
@@ -182,13 +183,6 @@ export function downloadTo(
         unit: 'bytes',
       }),
   }
-}
-
-export async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  )
 }
 
 /** A rename, or a copy where the staging dir is on another file system. */

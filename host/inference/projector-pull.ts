@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { LongOperationOptions } from '../interface/progress.ts'
+import { pathExists } from '../storage/path-exists.ts'
 import { PRIVATE_DIR_MODE } from '../storage/private-files.ts'
 import {
   downloadTo,
-  exists,
   finishedDownload,
   ModelPullRefusedError,
   ModelSourceError,
@@ -73,7 +73,7 @@ async function fetchProjector(
 ): Promise<string> {
   const { createModelDownloader, readGgufFileInfo } = await import('node-llama-cpp')
   const target = join(init.modelsDir, `${model}${PROJECTOR_SUFFIX}`)
-  if (await exists(target)) return target
+  if (await pathExists(target)) return target
   const staging = join(init.stagingDir, createHash('sha256').update(source).digest('hex').slice(0, 16))
   await mkdir(staging, { recursive: true, mode: PRIVATE_DIR_MODE })
   const downloader = await createModelDownloader(

@@ -6,11 +6,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { NetworkConfig } from '../../config/network-schema.ts'
 import type { Logger } from '../../log/logger.ts'
+import { pathExists } from '../../storage/path-exists.ts'
 import { RIPPLE_HOST_ORIGIN } from '../ripple-app.ts'
 import { recordPid, stopLeftover } from './leftover-process.ts'
 import { encodeSeedBundle } from './seed-bundle.ts'
@@ -120,7 +121,7 @@ export async function startConductorProcess(
       logger.warn({ pidFile }, 'stopped a holochain process left running by an earlier daemon')
   }
   const passphrase = await loadOrCreatePassphrase(join(root, 'lair-passphrase'))
-  if (!(await exists(join(lairRoot, 'lair-keystore-config.yaml'))))
+  if (!(await pathExists(join(lairRoot, 'lair-keystore-config.yaml'))))
     await pipedRun(lair, ['--lair-root', lairRoot, 'init', '--piped'], passphrase)
   if (agentSeed) await importAgentSeed(lair, lairRoot, passphrase, agentSeed)
   const { stdout: lairUrl } = await promisify(execFile)(lair, ['--lair-root', lairRoot, 'url'])
@@ -161,7 +162,7 @@ const AGENT_IMPORTED = 'ripple-agent-imported'
 
 async function importAgentSeed(lair: string, lairRoot: string, passphrase: string, seed: Uint8Array) {
   const marker = join(lairRoot, AGENT_IMPORTED)
-  if (await exists(marker)) return
+  if (await pathExists(marker)) return
   // The bundle's passphrase is random and goes through the pipe: the bundle (an argument) is no use without it.
   const bundlePassphrase = randomBytes(32).toString('hex')
   const bundle = await encodeSeedBundle(seed, bundlePassphrase)
@@ -172,12 +173,6 @@ async function importAgentSeed(lair: string, lairRoot: string, passphrase: strin
   )
   await writeFile(marker, '', { mode: 0o600 })
 }
-
-const exists = (path: string) =>
-  stat(path).then(
-    () => true,
-    () => false,
-  )
 
 async function loadOrCreatePassphrase(path: string): Promise<string> {
   try {
