@@ -15,8 +15,8 @@ import { service } from './components.ts'
 import { child } from './coordination-services.ts'
 
 /**
- * A Holochain-backed network has no libp2p node of ours for Helia: without `--ipfs kubo` it runs
- * without artifacts (and says so) rather than not at all.
+ * A Holochain-backed network without a libp2p section has no libp2p node of ours for Helia: without
+ * `--ipfs kubo` it runs without artifacts (and says so) rather than not at all.
  */
 export function ipfsStore(choice: IpfsChoice = { kind: 'helia' }) {
   return service(
@@ -74,7 +74,7 @@ export function replicationKeeper() {
   )
 }
 
-/** The shared memory runs where this peer can reach others directly (the embedded backend's node). */
+/** The shared memory runs where this peer can reach others directly (a libp2p node of its own). */
 export function memoryService() {
   return service(
     ['conductor', 'backend', 'dataDir', 'budget', 'peers', 'requests', 'ipfs', 'report', 'logger'],

@@ -5,7 +5,6 @@
  * embedded peer's libp2p handles where it has them.
  */
 
-import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { decodeAction } from '../conductor/embedded/action.ts'
 import {
   createEmbeddedPeer,
@@ -14,7 +13,6 @@ import {
   legacyUses,
   membershipOf,
   ownStanding,
-  type RecordReads,
   recordReadsOf,
   recordsAbout,
   serveRecords,
@@ -24,73 +22,21 @@ import { storeRecords } from '../conductor/embedded/validation/record-rules.ts'
 import { serveConductorApi } from '../conductor/embedded/websocket-api/conductor-api.ts'
 import { libp2pTransportView } from '../conductor/embedded/websocket-api/network-info.ts'
 import { progenitorOf } from '../config/network-config.ts'
-import type { NetworkConfig } from '../config/network-schema.ts'
-import { decodeHashB64, encodeHashB64 } from '../identity/hash.ts'
+import { decodeHashB64 } from '../identity/hash.ts'
 import { openAgentKey } from '../identity/keystore.ts'
-import type { MembraneProof } from '../identity/membrane-grant.ts'
-import { agentOfPeer, agentOfPeerB64 } from '../identity/peer-agent.ts'
-import type { AgentPort } from '../interface/agent-port.ts'
-import type { ConductorPort } from '../interface/conductor-port.ts'
-import type { ModelDirectoryPort } from '../interface/model-directory.ts'
-import type { NetworkPort } from '../interface/network-port.ts'
-import type { PeerLink } from '../interface/peer-link.ts'
-import type { Logger } from '../log/logger.ts'
 import { ADMIT_PROTOCOL } from '../membership/admission-wire.ts'
 import { admissionWitness, witnessRole } from '../membership/admission-witness.ts'
 import { networkIdHex } from '../membership/invite.ts'
-import type { LegacyUse } from '../membership/legacy-sealer.ts'
 import { memberProofChain } from '../membership/member-proof.ts'
 import { WitnessedRedemptions } from '../membership/witnessed-redemptions.ts'
 import { TrafficMeter } from '../metrics/traffic-meter.ts'
-import type { PeerVersions } from '../net/mesh-versions.ts'
-import type { ModelDirectory } from '../net/model-directory.ts'
-import { linkOf } from '../net/peer-links.ts'
 import { nowMicros, nowMs } from '../runtime/clock.ts'
 import { libp2pAgentPort } from './agent-port.ts'
+import { startHolochain } from './holochain-network-backend.ts'
+import { agentDirectory, linksByAgent } from './libp2p-views.ts'
+import type { BackendOptions, NetworkBackend } from './network-backend-port.ts'
 
-export interface NetworkBackend extends NetworkPort {
-  conductor: ConductorPort
-  /** Holochain's admin interface served by this peer (`--admin-port`), or null. */
-  adminUrl: string | null
-  /**
-   * The peer's libp2p node (embedded only), which embedded IPFS shares: the protocols registered
-   * through it (bitswap) serve members of the mesh only.
-   */
-  libp2p: Libp2p | null
-  /** Streams and requests to other peers' services by agent (embedded only): splits, direct requests, memory. */
-  agents: AgentPort<Stream> | null
-  /** Who serves which model beyond the peers heard (embedded, once its node runs one): design 4e. */
-  directory: ModelDirectoryPort | null
-  /**
-   * The release each peer stated in its hello and the gate for new forms (embedded only; a Holochain
-   * conductor's peers state none to this host).
-   */
-  versions: PeerVersions | null
-  /**
-   * The uses of 0.1.0 invites by members, and those the admins sealed (embedded only): what an admin
-   * seals once every member reads witnessed invites (membership/legacy-sealer.ts).
-   */
-  legacy: { uses(): LegacyUse[]; sealed(): ReadonlySet<string> | null } | null
-  /**
-   * A record by its action hash wherever it lives (embedded only): from this peer's store, or from its
-   * holders over `record/1.0.0`, checked (docs/record.md, "Where records live").
-   */
-  records: RecordReads | null
-  stop(): Promise<void>
-}
-
-export interface BackendOptions {
-  dataDir: string
-  network: NetworkConfig
-  listen?: readonly string[]
-  peers?: readonly string[]
-  mdnsInterface?: string
-  adminPort?: number
-  adminOrigins?: string
-  /** The invite this agent joined its private mesh with, put in its genesis (embedded only). */
-  membraneProof?: MembraneProof | null
-  logger: Logger
-}
+export type { BackendOptions, NetworkBackend }
 
 export async function startBackend(options: BackendOptions): Promise<NetworkBackend> {
   return options.network.backend === 'holochain' ? startHolochain(options) : startEmbedded(options)
@@ -208,65 +154,4 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
     await peer.stop()
     throw err
   }
-}
-
-async function startHolochain(options: BackendOptions): Promise<NetworkBackend> {
-  // Loaded only here: @holochain/client costs ~270 ms and ~40 MB that embedded peers need not pay.
-  const { startHolochainBackend } = await import('../conductor/holochain/index.ts')
-  const backend = await startHolochainBackend({
-    dataDir: options.dataDir,
-    network: options.network,
-    logger: options.logger,
-  })
-  return {
-    conductor: backend.conductor,
-    addresses: () => [],
-    warrants: () => [],
-    links: () => new Map(),
-    replicationStats: () => null,
-    waitForAction: null,
-    carrier: null,
-    onRecordsStored: null,
-    onOpAges: null,
-    warrantAuthor: null,
-    isRevoked: () => false,
-    isMember: () => true,
-    // A Holochain conductor keeps its peers' judgements to itself.
-    standing: () => null,
-    traffic: () => null,
-    adminUrl: null,
-    libp2p: null,
-    agents: null,
-    directory: null,
-    records: null,
-    versions: null,
-    legacy: null,
-    stop: () => backend.stop(),
-  }
-}
-
-/** The node's model directory by agent key (a member's PeerId is its agent key). */
-function agentDirectory(directory: ModelDirectory): ModelDirectoryPort {
-  return {
-    advertise: (model) => directory.advertise(model),
-    withdraw: (model) => directory.withdraw(model),
-    find: async (model, options) =>
-      (await directory.find(model, options)).map(agentOfPeerB64).filter((a): a is string => a !== null),
-    stats: () => directory.stats(),
-  }
-}
-
-function linksByAgent(connections: Connection[]): Map<string, PeerLink> {
-  const byPeer = new Map<string, Connection[]>()
-  for (const connection of connections) {
-    const key = connection.remotePeer.toString()
-    byPeer.set(key, [...(byPeer.get(key) ?? []), connection])
-  }
-  const links = new Map<string, PeerLink>()
-  for (const connections of byPeer.values()) {
-    const agent = agentOfPeer(connections[0]!.remotePeer)
-    const link = linkOf(connections)
-    if (agent !== null && link !== null) links.set(encodeHashB64(agent), link)
-  }
-  return links
 }

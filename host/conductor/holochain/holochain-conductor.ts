@@ -71,6 +71,11 @@ export interface HolochainConductorInit {
   happPath: string
   /** The agent the app is installed under (its key in the conductor's lair); else the conductor makes one. */
   agentKey?: Uint8Array
+  /**
+   * The agent's invite to a private mesh, as its genesis carries it (the canonical msgpack the zomes'
+   * genesis_self_check reads); null or absent for the mesh's admin and on an open network.
+   */
+  membraneProof?: Uint8Array | null
   /** Default `ripple-host`. */
   origin?: string
   logger?: Logger
@@ -248,6 +253,7 @@ async function install(admin: AdminWebsocket, init: HolochainConductorInit): Pro
         type: 'provisioned' as const,
         value: {
           modifiers: { network_seed: init.network.seed, properties: init.network.dna_properties[dna] ?? {} },
+          ...(init.membraneProof && { membrane_proof: init.membraneProof }),
         },
       },
     ]),

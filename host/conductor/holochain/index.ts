@@ -8,8 +8,10 @@
  */
 import type { NetworkConfig } from '../../config/network-schema.ts'
 import { openAgentKey } from '../../identity/keystore.ts'
+import type { MembraneProof } from '../../identity/membrane-grant.ts'
 import type { Logger } from '../../log/logger.ts'
 import { repoPath } from '../../runtime/repo-root.ts'
+import { encodeMembraneProof } from '../embedded/validation/membrane-proof.ts'
 import { startConductorProcess } from './conductor-process.ts'
 import { HolochainConductor } from './holochain-conductor.ts'
 
@@ -30,6 +32,8 @@ export async function startHolochainBackend(init: {
   dataDir: string
   network: NetworkConfig
   happPath?: string
+  /** The invite this agent joined its private mesh with, witnessed: its cells' membrane proof. */
+  membraneProof?: MembraneProof | null
   logger: Logger
 }): Promise<HolochainBackend> {
   const adminUrl = init.network.holochain?.admin_url ?? null
@@ -46,6 +50,7 @@ export async function startHolochainBackend(init: {
       network: init.network,
       happPath: init.happPath ?? DEFAULT_HAPP_PATH,
       agentKey: agent?.agentPubKey,
+      membraneProof: init.membraneProof ? encodeMembraneProof(init.membraneProof) : null,
       logger: init.logger,
     })
     return {
