@@ -47,6 +47,9 @@ beforeAll(async () => {
     dna_properties: { policy_store: { progenitor } },
     backend: 'holochain',
     holochain: { bootstrap_url: bootstrap.bootstrapUrl, signal_url: bootstrap.signalUrl },
+    // No libp2p section: the daemon runs on the conductor alone (holochain-private-mesh.test.ts runs
+    // a libp2p node beside it).
+    libp2p: undefined,
   })
   await mkdir(join(root, 'runner-models'), { recursive: true })
   await writeLlamaModel(join(root, 'runner-models', 'tiny.gguf'), TINY_MODEL)
