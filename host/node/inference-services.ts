@@ -15,6 +15,7 @@ import { modelInfo } from '../registry/build-capability.ts'
 import { AliasFile } from '../requests/alias-file.ts'
 import { AliasService } from '../requests/alias-service.ts'
 import { DirectService } from '../requests/direct/direct-service.ts'
+import { polledBatchWait } from '../requests/direct/polled-batch-wait.ts'
 import { MeshAliases } from '../requests/mesh-aliases.ts'
 import { RequestRunner } from '../requests/run-request.ts'
 import { RpcWorker } from '../split/rpc-worker.ts'
@@ -160,7 +161,8 @@ export function directService(init: Pick<ModelServiceInit, 'giveToGet' | 'served
             hearsAll: () => c.registry.hearsAll(),
             using: (model) => c.registry.using(model),
           },
-        waitForAction: c.backend.waitForAction ?? undefined,
+        // Where records arrive untold (Holochain), the runner's batch a proof cites is read until it is there.
+        waitForAction: c.backend.waitForAction ?? polledBatchWait(c.conductor),
         carrier: c.backend.carrier,
         onServed: (output) => {
           const timings = (

@@ -173,9 +173,14 @@ describe.skipIf(skip)(
         const served = await fetch(`${api.url}/api/served/${request}`, {
           headers: { authorization: `Bearer ${api.token}` },
         })
-        expect(served.status, await served.clone().text()).toBe(200)
+        // With the daemon's warnings: why a record could not be written is said there.
+        expect(served.status, `${await served.clone().text()}\n${admin.stderr().slice(-2000)}`).toBe(200)
         const view = (await served.json()) as ServedView
         expect(view.served?.leaf).toMatchObject({ request, runner: runner.agent })
+        // Proven: the leaf's proof checked against the runner's batch, read from the asker's conductor.
+        expect(view.served?.leaf).toMatchObject({ accepted: true, reason: '' })
+        expect(view.checks.served?.valid, view.checks.served?.reason).toBe(true)
+        expect(view.served?.runner_batch?.author).toBe(runner.agent)
       }, 120_000)
     })
 
