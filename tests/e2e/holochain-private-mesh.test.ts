@@ -4,11 +4,13 @@
  * witnessed by the admin over `admit/1.0.0` and put in its cells' genesis as the membrane proof, which
  * the real conductor's genesis check admits. Then the whole daemon runs on it: `/v1` answered by direct
  * inference over a member-only stream, its record read back, the shared memory written on one peer and
- * queried on the other, `ripple peers` and the dashboard's mesh page showing the other peer with its
- * load. A stranger with no invite is refused by its conductor at install; one with an expired invite
- * by the admin that would witness it. Skipped, with the reason, where the tools or the hApp are missing.
+ * queried on the other, an artifact added on one got on the other through Helia on the libp2p node,
+ * `ripple peers` and the dashboard's mesh page showing the other peer with its load. A stranger with
+ * no invite is refused by its conductor at install; one with an expired invite by the admin that would
+ * witness it. Skipped, with the reason, where the tools or the hApp are missing.
  */
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -210,6 +212,24 @@ describe.skipIf(skip)(
         expect(answer.shards_missing).toEqual([])
         expect(answer.hits[0]?.id).toBe('n1')
       }, 120_000)
+    })
+
+    it('an artifact added on one (Helia on the libp2p node, no Kubo) is got with the same bytes on the other', async () => {
+      const file = join(root, 'input.bin')
+      const bytes = randomBytes(300 * 1024 + 7)
+      await writeFile(file, bytes)
+      const added = await runRipple(['artifact', 'add', file, '--data-dir', admin.dataDir])
+      expect(added.code, added.stderr).toBe(0)
+      const cid = added.stdout.trim()
+      const out = join(root, 'output.bin')
+      await eventually(async () => {
+        const got = await runRipple(['artifact', 'get', cid, '-o', out, '--data-dir', runner.dataDir], {
+          timeoutMs: 60_000,
+        })
+        expect(got.code, got.stderr).toBe(0)
+        expect(got.stderr).toContain('sha256 verified')
+      }, 120_000)
+      expect((await readFile(out)).equals(bytes)).toBe(true)
     })
 
     it("the dashboard's mesh page shows the other peer", async () => {
