@@ -54,6 +54,13 @@ export interface SizeFigures {
   noRunnerPct: number
   rssMb: number
   loopDelayP99Ms: number
+  /** Share of the window's real time in collector pauses, the longest, and CPU (% of one core). */
+  gcPct: number
+  gcMaxMs: number
+  cpuPct: number
+  /** Heap per peer at the window's end: in use (garbage included), and what a full collection keeps. */
+  heapMbPerPeer: number
+  liveHeapMbPerPeer: number | null
   /** Gossip a peer sends (= receives, over the mesh) a second, by `<topic class>:<part>` (gossip-meter.ts). */
   gossipPerS: Record<string, { count: number; bytes: number }>
   /** Gossip bytes a second per peer on the mesh-wide signals topic: its messages and their IHAVEs. */
@@ -145,7 +152,12 @@ export function sizeFigures(run: SimRunResult): SizeFigures {
     deadRunnerFirstOk: run.deadRunnerFirstAfter?.ok ?? null,
     noRunnerPct: round((100 * done.filter((r) => r.tries === 0).length) / Math.max(1, done.length)),
     rssMb: round(run.rssBytes / 2 ** 20, 0),
-    loopDelayP99Ms: round(run.loopDelayMs.p99, 0),
+    loopDelayP99Ms: round(run.process.loopDelayMs.p99, 0),
+    gcPct: round(run.process.gcPct),
+    gcMaxMs: round(run.process.gcMaxMs, 0),
+    cpuPct: round(run.process.cpuPct),
+    heapMbPerPeer: round(run.process.heapUsedMb / run.size, 2),
+    liveHeapMbPerPeer: run.process.heapLiveMb === null ? null : round(run.process.heapLiveMb / run.size, 2),
     gossipPerS,
     signalsBytesPerS: round(gossipOf('signals', 'bytes'), 0),
     modelTopicsBytesPerS: round(gossipOf('model', 'bytes'), 0),
@@ -217,6 +229,11 @@ export function tableRow(s: SizeFigures): Record<string, string | number> {
     rss_mb: s.rssMb,
     'clock (x real)': s.speedup,
     'loop delay p99 (ms real)': s.loopDelayP99Ms,
+    'collector (% of real time)': s.gcPct,
+    'longest collector pause (ms)': s.gcMaxMs,
+    'cpu (% of a core)': s.cpuPct,
+    'heap (MB per peer)': s.heapMbPerPeer,
+    'live heap (MB per peer)': cell(s.liveHeapMbPerPeer),
   }
 }
 

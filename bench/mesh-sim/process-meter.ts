@@ -1,0 +1,58 @@
+/**
+ * What running the simulation cost this process over a window: how far its event loop ran behind, the
+ * share of the window its garbage collector held the loop (perf_hooks' gc entries: the pauses, which the
+ * loop delay includes), its CPU and its heap. A run whose loop falls seconds behind measures this
+ * process's overload, not the protocol; these say whether the collector or the peers' own work did it.
+ */
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
+
+export interface ProcessFigures {
+  /** The event loop's delay, p50 and p99 (ms real). */
+  loopDelayMs: { p50: number; p99: number }
+  /** Share of the window's real time spent in collector pauses (%). */
+  gcPct: number
+  /** The longest collector pause (ms real). */
+  gcMaxMs: number
+  /** Share of the window's real time in CPU, user and system, across all threads (% of one core). */
+  cpuPct: number
+  /** The heap in use at the window's end (MB; garbage not yet collected included). */
+  heapUsedMb: number
+  /** What of it a full collection keeps (MB); null where the process has no `gc()` (sim-size.ts gives it one). */
+  heapLiveMb: number | null
+}
+
+const collect = (globalThis as { gc?: () => void }).gc
+
+export function processMeter(): { stop: () => ProcessFigures } {
+  const loop = monitorEventLoopDelay({ resolution: 20 })
+  let gcMs = 0
+  let gcMaxMs = 0
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcMs += entry.duration
+      gcMaxMs = Math.max(gcMaxMs, entry.duration)
+    }
+  })
+  loop.enable()
+  gc.observe({ entryTypes: ['gc'] })
+  const start = performance.now()
+  const cpu = process.cpuUsage()
+  return {
+    stop: () => {
+      const spent = process.cpuUsage(cpu)
+      const wallMs = performance.now() - start
+      loop.disable()
+      gc.disconnect()
+      const heapUsedMb = process.memoryUsage().heapUsed / 2 ** 20
+      collect?.()
+      return {
+        loopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6 },
+        gcPct: (100 * gcMs) / wallMs,
+        gcMaxMs,
+        cpuPct: (100 * (spent.user + spent.system)) / 1000 / wallMs,
+        heapUsedMb,
+        heapLiveMb: collect ? process.memoryUsage().heapUsed / 2 ** 20 : null,
+      }
+    },
+  }
+}
