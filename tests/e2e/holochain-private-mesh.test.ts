@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { PeersReply, ServedView } from '../../host/api/contract/index.ts'
+import type { PeersReply, ServedView, UsageView } from '../../host/api/contract/index.ts'
 import { TINY_MODEL, writeLlamaModel } from '../../host/inference/gguf-gen/llama-generator.ts'
 import {
   type BootstrapServer,
@@ -184,6 +184,14 @@ describe.skipIf(skip)(
         expect(view.checks.served?.valid, view.checks.served?.reason).toBe(true)
         expect(view.served?.runner_batch?.author).toBe(runner.agent)
       }, 120_000)
+      // What the runner signed about the admin, asked of it over a direct stream (usage/1.0.0).
+      await eventually(async () => {
+        const usage = await runRipple(['usage', '--mesh', '--json', '--data-dir', admin.dataDir])
+        expect(usage.code, usage.stderr).toBe(0)
+        const { mesh } = JSON.parse(usage.stdout) as UsageView
+        const ranForMe = mesh?.peers.find((p) => p.agent === runner.agent)?.as_runner.requests ?? 0
+        expect(ranForMe).toBeGreaterThanOrEqual(1)
+      }, 60_000)
     })
 
     it('the shared memory is written on one peer and queried on the other', async () => {
