@@ -4,16 +4,19 @@
  * no way to do: direct member-only streams (direct requests, the shared memory, splits), the model
  * directory, the peers' stated releases, and the witnessing of invites (`admit/1.0.0`). The node's
  * PeerId is the agent's key, as on the embedded backend, and its member gate asks the conductor who is a
- * member. Without a libp2p section the daemon runs on the conductor alone (requests take the task round).
+ * member. The revocations the conductor holds bar their agents here as on embedded: denied on the node,
+ * shown revoked, not routed to or scheduled (../membership/conductor-revocations.ts). Without a libp2p section the daemon runs on the conductor alone (requests take the task round).
  */
 import { progenitorOf } from '../config/network-config.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'
 import { encodeHashB64 } from '../identity/hash.ts'
 import { type AgentKey, openAgentKey } from '../identity/keystore.ts'
+import { peerIdOfAgent } from '../identity/peer-agent.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import { ADMIT_PROTOCOL } from '../membership/admission-wire.ts'
 import { admissionWitness, witnessRole } from '../membership/admission-witness.ts'
 import { conductorAdmissionCheck } from '../membership/conductor-members.ts'
+import { ConductorRevocations } from '../membership/conductor-revocations.ts'
 import { networkIdHex } from '../membership/invite.ts'
 import { WitnessedRedemptions } from '../membership/witnessed-redemptions.ts'
 import { TrafficMeter } from '../metrics/traffic-meter.ts'
@@ -34,9 +37,17 @@ export async function startHolochain(options: BackendOptions): Promise<NetworkBa
     logger: options.logger,
   })
   let beside: Beside | null = null
+  const revocations = new ConductorRevocations({
+    conductor: backend.conductor,
+    // No node (yet): nothing to drop; the node's gate reads the revocations as each peer connects.
+    onRevoked: (agent) => void beside?.node.deny(peerIdOfAgent(agent)),
+    logger: options.logger.child({ component: 'revocations' }),
+  })
   try {
-    beside = await besideNode(options, backend.conductor)
+    beside = await besideNode(options, backend.conductor, revocations)
+    await revocations.start()
   } catch (err) {
+    await beside?.node.stop()
     await backend.stop()
     throw err
   }
@@ -52,11 +63,12 @@ export async function startHolochain(options: BackendOptions): Promise<NetworkBa
     onRecordsStored: null,
     onOpAges: null,
     warrantAuthor: null,
-    isRevoked: () => false,
+    isRevoked: (agent) => revocations.has(agent),
     // The conductor keeps non-members out of its DHT (the membrane): whatever it holds is a member's.
     isMember: () => true,
-    // A Holochain conductor keeps its peers' judgements to itself.
-    standing: () => null,
+    // A Holochain conductor keeps its peers' judgements to itself, but not the admins' revocations.
+    standing: () =>
+      revocations.has(backend.conductor.agentPubKey) ? 'an admin of the mesh revoked this peer' : null,
     traffic: () =>
       beside && { flows: beside.traffic.byProtocol, connections: beside.node.libp2p.getConnections().length },
     adminUrl: null,
@@ -67,6 +79,7 @@ export async function startHolochain(options: BackendOptions): Promise<NetworkBa
     versions: node?.versions ?? null,
     legacy: null,
     async stop() {
+      revocations.stop()
       await node?.stop()
       await backend.stop()
     },
@@ -83,7 +96,11 @@ interface Beside {
  * the conductor's agent is not this data dir's Ripple agent (a conductor named by admin_url, or an app
  * installed before the cells took the Ripple key), whose PeerId could not be its agent key.
  */
-async function besideNode(options: BackendOptions, conductor: ConductorPort): Promise<Beside | null> {
+async function besideNode(
+  options: BackendOptions,
+  conductor: ConductorPort,
+  revocations: ConductorRevocations,
+): Promise<Beside | null> {
   const { network, logger } = options
   if (network.libp2p === undefined) return null
   const key = await openAgentKey(options.dataDir)
@@ -107,7 +124,7 @@ async function besideNode(options: BackendOptions, conductor: ConductorPort): Pr
     start: false,
   })
   try {
-    node.gate.use(conductorAdmissionCheck(conductor))
+    node.gate.use(conductorAdmissionCheck(conductor, revocations))
     await node.rpc.handle(ADMIT_PROTOCOL, await witnessOf(network, key, conductor, options), {
       openToNetwork: true,
     })

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { encodeHashB64, holoHashFrom32 } from '../../../host/identity/hash.ts'
 import { peerIdOfAgent } from '../../../host/identity/peer-agent.ts'
 import { conductorAdmissionCheck, conductorMembershipOf } from '../../../host/membership/conductor-members.ts'
+import { ConductorRevocations } from '../../../host/membership/conductor-revocations.ts'
 
 const agent = (n: number) => encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(n), 'agent'))
 const SELF = agent(1)
@@ -27,7 +28,12 @@ function conductorWith(advertised: Set<string>) {
       throw new Error(`unexpected ${fn}`)
     },
   }
-  return { conductor: conductor as Parameters<typeof conductorMembershipOf>[0], reads }
+  const revocations = new ConductorRevocations({
+    conductor: conductor as Parameters<typeof conductorMembershipOf>[0],
+    onRevoked: () => {},
+    logger: { info: () => {}, debug: () => {} },
+  })
+  return { conductor: conductor as Parameters<typeof conductorMembershipOf>[0], revocations, reads }
 }
 
 describe('membership as the conductor answers it', () => {
@@ -41,21 +47,21 @@ describe('membership as the conductor answers it', () => {
       { why: "no capability of its has reached this peer's conductor", final: false },
     ],
   ])('%s', async (_name, who, expected) => {
-    const { conductor } = conductorWith(new Set([MEMBER, REVOKED]))
-    expect(await conductorMembershipOf(conductor, who)).toEqual(expected)
+    const { conductor, revocations } = conductorWith(new Set([MEMBER, REVOKED]))
+    expect(await conductorMembershipOf(conductor, revocations, who)).toEqual(expected)
   })
 
   it("awaits a newcomer's capability until it arrives", async () => {
     const advertised = new Set<string>()
-    const { conductor } = conductorWith(advertised)
-    const check = conductorAdmissionCheck(conductor, 10)
+    const { conductor, revocations } = conductorWith(advertised)
+    const check = conductorAdmissionCheck(conductor, revocations, 10)
     setTimeout(() => advertised.add(NEWCOMER), 35)
     expect(await check(peerIdOfAgent(NEWCOMER), AbortSignal.timeout(5_000))).toBeNull()
   })
 
   it('refuses a newcomer whose capability has not come when the wait ends, and a revoked one at once', async () => {
-    const { conductor, reads } = conductorWith(new Set([REVOKED]))
-    const check = conductorAdmissionCheck(conductor, 10)
+    const { conductor, revocations, reads } = conductorWith(new Set([REVOKED]))
+    const check = conductorAdmissionCheck(conductor, revocations, 10)
     expect(await check(peerIdOfAgent(NEWCOMER), AbortSignal.timeout(60))).toBe(
       "no capability of its has reached this peer's conductor",
     )
