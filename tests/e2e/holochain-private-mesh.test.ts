@@ -7,7 +7,8 @@
  * queried on the other, an artifact added on one got on the other through Helia on the libp2p node,
  * `ripple peers` and the dashboard's mesh page showing the other peer with its load. A stranger with
  * no invite is refused by its conductor at install; one with an expired invite by the admin that would
- * witness it. Skipped, with the reason, where the tools or the hApp are missing.
+ * witness it. Last, the admin revokes the runner (`ripple invite revoke`): its connections are closed and
+ * refused, the admin's `/v1` no longer goes to it, and what it advertises after is not read. Skipped, with the reason, where the tools or the hApp are missing.
  */
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -283,6 +284,70 @@ describe.skipIf(skip)(
       expect(behind.stderr).toMatch(
         new RegExp(`the mesh refused this invite: member ${admin.agent} says .*expired`),
       )
+    })
+
+    // Last: it takes the runner out of the mesh.
+    it('the admin revokes the runner: its connection is closed and refused, /v1 no longer goes to it, its later capability is not read', async () => {
+      type Peer = PeersReply['peers'][number]
+      const peersOf = async (peer: NamedRipple) => {
+        const res = await runRipple(['peers', '--data-dir', peer.dataDir, '--json'])
+        expect(res.code, res.stderr).toBe(0)
+        return (JSON.parse(res.stdout) as PeersReply).peers
+      }
+      const seenOn = async (peer: NamedRipple, who: NamedRipple) =>
+        (await peersOf(peer)).find((p) => p.agent === who.agent)
+      const tinyLoaded = (p: Peer | undefined) =>
+        p?.capability?.inference.models.find((m) => m.name === 'tiny')?.loaded
+      // The admin has read the runner's latest capability, written before the revocation.
+      const before = tinyLoaded(await seenOn(runner, runner))
+      await eventually(async () => expect(tinyLoaded(await seenOn(admin, runner))).toBe(before), 60_000)
+      const membersBefore = JSON.parse(
+        (await runRipple(['peers', '--data-dir', admin.dataDir, '--json'])).stdout,
+      ) as PeersReply
+
+      const revoked = await runRipple([
+        ...['invite', 'revoke', runner.agent, '--reason', 'left the lab', '--data-dir', admin.dataDir],
+      ])
+      expect(revoked.code, revoked.stderr).toBe(0)
+      expect(revoked.stdout).toMatch(new RegExp(`revoked agent ${runner.agent}`))
+      // After it, the runner advertises again (its model loaded or unloaded): an op the admin must not read.
+      const toggled = await runRipple([
+        'models',
+        before ? 'unload' : 'load',
+        'tiny',
+        '--data-dir',
+        runner.dataDir,
+      ])
+      expect(toggled.code, toggled.stderr).toBe(0)
+
+      // The admin shows it revoked, no longer a member, with no link; the runner has none to the admin.
+      await eventually(async () => {
+        const seen = await seenOn(admin, runner)
+        expect(seen?.revoked).toBe(true)
+        expect(seen?.link ?? null).toBeNull()
+        expect((await seenOn(runner, admin))?.link ?? null).toBeNull()
+      }, 60_000)
+      const text = await runRipple(['peers', '--data-dir', admin.dataDir, '--json'])
+      expect((JSON.parse(text.stdout) as PeersReply).members).toBe((membersBefore.members ?? 0) - 1)
+      expect((await runRipple(['peers', '--data-dir', admin.dataDir])).stdout).toMatch(/\(revoked\)/)
+
+      // The admin's /v1 no longer goes to it: no other peer has the model.
+      const res = await post(await apiOf(admin), '/v1/chat/completions', {
+        model: 'tiny',
+        messages: [{ role: 'user', content: 'A question after the revocation' }],
+        max_tokens: 8,
+      })
+      const answer = await res.text()
+      expect(res.headers.get('x-ripple-peer')).not.toBe(runner.agent)
+      expect(res.status, answer).toBe(503)
+      expect(answer).toContain('no_capacity')
+
+      // Its later capability reached its own view, not the admin's; the connection stays refused.
+      expect(tinyLoaded(await seenOn(runner, runner))).toBe(!before)
+      const seen = await seenOn(admin, runner)
+      expect(tinyLoaded(seen)).toBe(before)
+      expect(seen?.link ?? null).toBeNull()
+      expect((await seenOn(runner, admin))?.link ?? null).toBeNull()
     })
   },
 )
