@@ -5,7 +5,8 @@
  * directory, the peers' stated releases, and the witnessing of invites (`admit/1.0.0`). The node's
  * PeerId is the agent's key, as on the embedded backend, and its member gate asks the conductor who is a
  * member. The revocations the conductor holds bar their agents here as on embedded: denied on the node,
- * shown revoked, not routed to or scheduled (../membership/conductor-revocations.ts). Without a libp2p section the daemon runs on the conductor alone (requests take the task round).
+ * shown revoked, not routed to or scheduled (../membership/conductor-revocations.ts). Without a libp2p
+ * section the daemon runs on the conductor alone (requests take the task round).
  */
 import { progenitorOf } from '../config/network-config.ts'
 import type { NetworkConfig } from '../config/network-schema.ts'

@@ -326,6 +326,9 @@ describe.skipIf(skip)(
         expect(seen?.revoked).toBe(true)
         expect(seen?.link ?? null).toBeNull()
         expect((await seenOn(runner, admin))?.link ?? null).toBeNull()
+        // The runner's conductor has the revocation too: its status says why the mesh refuses it.
+        const status = await runRipple(['status', '--json', '--data-dir', runner.dataDir])
+        expect(JSON.parse(status.stdout || '{}').standing).toBe('an admin of the mesh revoked this peer')
       }, 60_000)
       const text = await runRipple(['peers', '--data-dir', admin.dataDir, '--json'])
       expect((JSON.parse(text.stdout) as PeersReply).members).toBe((membersBefore.members ?? 0) - 1)
