@@ -261,6 +261,7 @@ export class SchedulerService implements SchedulerPort {
   }
 
   async view(hash: string): Promise<TaskView> {
+    if (!this.#init.onRecordsStored) this.#model.markStale(hash) // polled: only open tasks are re-read
     const state = await this.#state(hash)
     return this.#views.view(state, this.#statusOf(state))
   }
