@@ -1,6 +1,7 @@
 /**
- * A thousand peers in one process (one per size; issue 56, design 4e): what one peer pays as the mesh grows. Each
- * simulated peer is the daemon's own libp2p node (createRippleNode over `@libp2p/memory`: membership,
+ * A thousand peers in one process (one per size; issue 56, design 4e), or split over several: what one peer pays as
+ * the mesh grows. Each simulated peer is the daemon's own libp2p node (createRippleNode over `@libp2p/memory`, or TCP on
+ * loopback when split: membership,
  * gossip, directory and topics as shipped) with heartbeats and routing as the daemon does them
  * (bench/mesh-sim/sim-peer.ts), on a clock sped up by one factor, under churn (10% of the peers leave
  * and join per simulated hour) and a request load. Per peer, per simulated second, at each size:
@@ -10,7 +11,9 @@
  * `MESH_SIM_SIZES=100,300,1000` (default), `MESH_SIM_SPEEDUP` (default 1: one process runs every peer, so a faster clock starves its event loop; the table's last column says how far behind it ran), or
  * `MESH_SIM_REAL_PEERS` (each size at speedup min(1, it / N): the same work a real second at every size; ~40 on 2 cores), `MESH_SIM_WINDOW_S`
  * (simulated seconds measured, default 600), `MESH_SIM_SETTLE_S` (before it, default 120), `MESH_SIM_PROBE_S`
- * (the most each probe waits, default 200: a window shorter than the probes stretches to fit them). Writes bench/results/mesh-sim.svg: each per-peer cost
+ * (the most each probe waits, default 200: a window shorter than the probes stretches to fit them),
+ * `MESH_SIM_PROCESSES` (default 1: a size's peers in one process over `@libp2p/memory`; K: over K
+ * processes linked by TCP on loopback, the size's process their controller, bench/mesh-sim/split-host.ts). Writes bench/results/mesh-sim.svg: each per-peer cost
  * against N, as a multiple of its value at the smallest size (flat at 1: bounded; a line up: O(N)).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -27,6 +30,9 @@ function settings() {
   const sizes = (process.env.MESH_SIM_SIZES ?? '100,300,1000').split(',').map(Number)
   if (sizes.some((n) => !Number.isInteger(n) || n < 8))
     throw new Error('MESH_SIM_SIZES: whole numbers, 8 or more')
+  const processes = Number(process.env.MESH_SIM_PROCESSES ?? 1)
+  if (!Number.isInteger(processes) || processes < 1)
+    throw new Error('MESH_SIM_PROCESSES: a whole number, 1 or more')
   return {
     sizes,
     speedup: Number(process.env.MESH_SIM_SPEEDUP ?? 1),
@@ -34,6 +40,7 @@ function settings() {
     windowSimMs: 1000 * Number(process.env.MESH_SIM_WINDOW_S ?? 600),
     settleSimMs: 1000 * Number(process.env.MESH_SIM_SETTLE_S ?? 120),
     probeWaitSimMs: 1000 * Number(process.env.MESH_SIM_PROBE_S ?? 200),
+    processes,
   }
 }
 
@@ -55,7 +62,7 @@ function plot(sizes: SizeFigures[]): string {
 }
 
 export default async function run(): Promise<BenchReport> {
-  const { sizes, speedup, realPeers, windowSimMs, settleSimMs, probeWaitSimMs } = settings()
+  const { sizes, speedup, realPeers, windowSimMs, settleSimMs, probeWaitSimMs, processes } = settings()
   const measured: SizeFigures[] = []
   for (const size of sizes) {
     const sized = await runSizeApart({
@@ -65,12 +72,14 @@ export default async function run(): Promise<BenchReport> {
       settleSimMs,
       windowSimMs,
       probeWaitSimMs,
+      processes,
       requestEverySimMs: 60_000,
     })
     measured.push(sized)
     process.stderr.write(`mesh-sim: ${size} peers done (${JSON.stringify(measured.at(-1))})\n`)
   }
   const figures: BenchReport['figures'] = realPeers === null ? { speedup } : { real_peers: realPeers }
+  figures.processes = processes
   for (const s of measured) for (const [name, pick] of COSTS) figures[`peers_${s.peers}_${name}`] = pick(s)
   const [small, large] = [measured[0]!, measured.at(-1)!]
   for (const [name, pick] of COSTS) {
@@ -88,7 +97,7 @@ export default async function run(): Promise<BenchReport> {
   await writeFile(out, plot(measured))
   return {
     name: 'mesh-sim',
-    note: `${sizes.join(', ')} simulated peers, each size in a process of its own (createRippleNode over @libp2p/memory, mainnet timing, clock sped up ${realPeers === null ? `${speedup}x` : `${realPeers}/N times`}), ${windowSimMs / 60_000} simulated minutes each after ${settleSimMs / 60_000} to settle, 10% churn an hour, a tenth of the peers runners of ${8} models, each other peer one request a minute; per peer per simulated second, protocol payload bytes (no noise/yamux framing); the ${PAPER_SIZE} row fits a + b·log2 N to the measured sizes (figures paper_*_if_linear: a + b·N instead); plot bench/results/mesh-sim.svg`,
+    note: `${sizes.join(', ')} simulated peers, each size in a process of its own (createRippleNode over ${processes > 1 ? `TCP on loopback in ${processes} processes` : '@libp2p/memory'}, mainnet timing, clock sped up ${realPeers === null ? `${speedup}x` : `${realPeers}/N times`}), ${windowSimMs / 60_000} simulated minutes each after ${settleSimMs / 60_000} to settle, 10% churn an hour, a tenth of the peers runners of ${8} models, each other peer one request a minute; per peer per simulated second, protocol payload bytes (no noise/yamux framing); the ${PAPER_SIZE} row fits a + b·log2 N to the measured sizes (figures paper_*_if_linear: a + b·N instead); plot bench/results/mesh-sim.svg`,
     rows: [...measured.map(tableRow), ...(paper === null ? [] : [paper])],
     figures,
   }

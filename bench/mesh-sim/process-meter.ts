@@ -19,6 +19,8 @@ export interface ProcessFigures {
   heapUsedMb: number
   /** What of it a full collection keeps (MB); null where the process has no `gc()` (sim-size.ts gives it one). */
   heapLiveMb: number | null
+  /** Resident memory at the window's end (MB). */
+  rssMb: number
 }
 
 const collect = (globalThis as { gc?: () => void }).gc
@@ -52,7 +54,27 @@ export function processMeter(): { stop: () => ProcessFigures } {
         cpuPct: (100 * (spent.user + spent.system)) / 1000 / wallMs,
         heapUsedMb,
         heapLiveMb: collect ? process.memoryUsage().heapUsed / 2 ** 20 : null,
+        rssMb: process.memoryUsage().rss / 2 ** 20,
       }
     },
+  }
+}
+
+/**
+ * The processes of one run as one: the worst loop delay and collector share of any process (each
+ * process's peers run as far behind as its own loop), CPU, heap and memory summed.
+ */
+export function combined(processes: ProcessFigures[]): ProcessFigures {
+  const max = (pick: (p: ProcessFigures) => number) => Math.max(0, ...processes.map(pick))
+  const sum = (pick: (p: ProcessFigures) => number) => processes.reduce((a, p) => a + pick(p), 0)
+  const live = processes.map((p) => p.heapLiveMb)
+  return {
+    loopDelayMs: { p50: max((p) => p.loopDelayMs.p50), p99: max((p) => p.loopDelayMs.p99) },
+    gcPct: max((p) => p.gcPct),
+    gcMaxMs: max((p) => p.gcMaxMs),
+    cpuPct: sum((p) => p.cpuPct),
+    heapUsedMb: sum((p) => p.heapUsedMb),
+    heapLiveMb: live.some((l) => l === null) ? null : sum((p) => p.heapLiveMb ?? 0),
+    rssMb: sum((p) => p.rssMb),
   }
 }

@@ -2,8 +2,9 @@
  * The part of a conductor the registry reaches, for a simulated peer: signals over the node's gossip
  * and model topics (the embedded conductor's own signal transport, signed and checked), and the
  * agent_registry record as one map shared by the simulated mesh (every member reads every capability
- * from the record; what replicating it costs is the record's, not simulated here). Other zome calls
- * are refused: the simulation makes none.
+ * from the record; what replicating it costs is the record's, not simulated here; a mesh split over
+ * processes keeps a copy in each, in step: shard.ts). Other zome calls are refused: the simulation
+ * makes none.
  */
 
 import type { SignalTransport } from '../../host/conductor/embedded/signal-transport.ts'

@@ -1,14 +1,19 @@
 /**
- * A simulated mesh of N peers in this process (sim-peer.ts), on a clock sped up by one factor: every
+ * A simulated mesh of N peers (sim-peer.ts), on a clock sped up by one factor: every
  * interval of the protocol (heartbeats, gossipsub's heartbeat, pings, peer exchange) and of the
  * scenario (churn, request load, the probes' waits) is divided by it, so a simulated second lasts
  * 1/speedup of a real one. Peers join as a new member does: through a few peers already in (an
  * invite's inviter and the bootstrap peers). A tenth of them run a model (of MODELS); the rest only ask.
+ * The peers run in this process over the in-memory transport, or over K processes linked by TCP on
+ * loopback (`processes`, split-host.ts), this process their controller: the same decisions either way.
  */
 import { loadNetworkConfig } from '../../host/config/network-config.ts'
 import type { NetworkConfig } from '../../host/config/network-schema.ts'
+import type { MeshPeer, PeerHost } from './mesh-peer.ts'
+import { processMeter } from './process-meter.ts'
 import type { CapabilityRecord } from './sim-conductor.ts'
 import { SimPeer } from './sim-peer.ts'
+import { splitHost } from './split-host.ts'
 
 export const MODELS = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7'] as const
 /** Share of peers that run a model. */
@@ -27,21 +32,66 @@ export interface SimMeshInit {
   speedup: number
   /** A served request holds a slot this long, simulated. */
   holdSimMs?: number
+  /** Processes the peers run in (default 1: this one, over the in-memory transport). */
+  processes?: number
+}
+
+/** Everything a peer of this mesh starts with but its place in it. */
+export interface PeerSettings {
+  network: NetworkConfig
+  speedup: number
+  /** How long a served request holds a slot (real ms). */
+  holdMs: number
+}
+
+/** Peers in this process (those of one process of a split mesh too), sharing one capability record. */
+export function localHost(
+  settings: PeerSettings,
+  record: CapabilityRecord = new Map(),
+  transports: 'memory' | 'tcp' = 'memory',
+): PeerHost & { peer: (agent: string) => SimPeer } {
+  const peers = new Map<string, SimPeer>()
+  const peer = (agent: string) => {
+    const found = peers.get(agent)
+    if (found === undefined) throw new Error(`no simulated peer ${agent} here`)
+    return found
+  }
+  return {
+    peer,
+    start: async (serves, bootstrap) => {
+      const started = await SimPeer.start({ ...settings, bootstrap, serves, record, transports })
+      peers.set(started.agent, started)
+      return started
+    },
+    stop: async ({ agent }) => {
+      const leaving = peer(agent)
+      peers.delete(agent)
+      await leaving.stop()
+    },
+    calm,
+    meter: async () => {
+      const meter = processMeter()
+      return { stop: async () => [meter.stop()] }
+    },
+    close: async () => {
+      await Promise.all([...peers.values()].map((p) => p.stop().catch(() => {})))
+      peers.clear()
+    },
+  }
 }
 
 export class SimMesh {
-  readonly peers: SimPeer[] = []
-  readonly record: CapabilityRecord = new Map()
-  readonly network: NetworkConfig
+  readonly peers: MeshPeer[] = []
+  readonly host: PeerHost
   readonly speedup: number
   /** How long a served request holds a slot (real ms). */
   readonly holdMs: number
   #joined = 0
 
-  private constructor(network: NetworkConfig, init: SimMeshInit) {
-    this.network = network
-    this.speedup = init.speedup
-    this.holdMs = (init.holdSimMs ?? 5_000) / init.speedup
+  private constructor(host: PeerHost, settings: PeerSettings) {
+    this.host = host
+    this.speedup = settings.speedup
+    this.holdMs = settings.holdMs
   }
 
   /** The mainnet's timing on a network of its own (no mDNS, no relays: in-memory links). */
@@ -53,14 +103,17 @@ export class SimMesh {
       seed: `mesh-sim-${process.pid}-${Date.now()}`,
       libp2p: { ...mainnet.libp2p!, mdns: false, relay_reservations: 0, bootstrap: [] },
     }
-    const mesh = new SimMesh(network, init)
+    const settings = { network, speedup: init.speedup, holdMs: (init.holdSimMs ?? 5_000) / init.speedup }
+    const processes = init.processes ?? 1
+    const host = processes > 1 ? await splitHost(settings, processes) : localHost(settings)
+    const mesh = new SimMesh(host, settings)
     while (mesh.peers.length < init.size) {
       // Each batch joins through peers already up: the first peer starts the mesh alone.
       const batch = Math.min(START_BATCH, mesh.peers.length, init.size - mesh.peers.length) || 1
       await Promise.all(Array.from({ length: batch }, () => mesh.join()))
       // The next batch once this process has caught up: in a real mesh each peer has a machine of its
       // own, and a herd of handshakes timing out on one starved event loop would only measure this one.
-      await calm()
+      await host.calm()
     }
     return mesh
   }
@@ -71,41 +124,33 @@ export class SimMesh {
   }
 
   /** A new member: through a few random peers already in; a runner of one model one time in ten. */
-  async join(serves?: readonly string[]): Promise<SimPeer> {
+  async join(serves?: readonly string[]): Promise<MeshPeer> {
     const n = this.#joined++
     const runner =
       serves ?? (n % Math.round(1 / RUNNER_SHARE) === 0 ? [MODELS[(n / 10) % MODELS.length]!] : [])
-    const through = sample(this.peers, JOIN_THROUGH).flatMap((p) =>
-      p.node.multiaddrs().map((a) => a.toString()),
-    )
-    const peer = await SimPeer.start({
-      network: this.network,
-      speedup: this.speedup,
-      bootstrap: through,
-      serves: runner,
-      record: this.record,
-      holdMs: this.holdMs,
-    })
+    const through = sample(this.peers, JOIN_THROUGH).flatMap((p) => p.addrs())
+    const peer = await this.host.start(runner, through)
     this.peers.push(peer)
     return peer
   }
 
   /** A peer leaves at once (switched off): its heartbeats stop, its record stays. */
-  async leave(peer: SimPeer): Promise<void> {
+  async leave(peer: MeshPeer): Promise<void> {
     this.peers.splice(this.peers.indexOf(peer), 1)
-    await peer.stop()
+    await this.host.stop(peer)
   }
 
-  runners(model?: string): SimPeer[] {
+  runners(model?: string): MeshPeer[] {
     return this.peers.filter((p) => p.serves.length > 0 && (model === undefined || p.serves.includes(model)))
   }
 
-  requesters(): SimPeer[] {
+  requesters(): MeshPeer[] {
     return this.peers.filter((p) => p.serves.length === 0)
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.peers.splice(0).map((p) => p.stop().catch(() => {})))
+    this.peers.splice(0)
+    await this.host.close()
   }
 }
 

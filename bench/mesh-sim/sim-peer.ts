@@ -1,7 +1,8 @@
 /**
- * One simulated peer: a real createRippleNode over the in-memory transport (hello handshake, peer
- * book, bounded peer exchange, gossipsub and the model topics, the model directory, request/response,
- * the member gate: the daemon's own network code), its traffic counted by protocol, and the daemon's
+ * One simulated peer: a real createRippleNode (hello handshake, peer book, bounded peer exchange,
+ * gossipsub and the model topics, the model directory, request/response, the member gate: the daemon's
+ * own network code) over the in-memory transport, or TCP on loopback where the mesh is split over
+ * processes (split-host.ts), its traffic counted by protocol, and the daemon's
  * own registry (registry-service.ts: capability, heartbeats at their pace, mesh-wide in a small mesh
  * and on the models' topics in a big one, adverts in the directory) over a stand-in conductor
  * (sim-conductor.ts). A request is routed as the daemon routes it: the plan over what this peer knows
@@ -11,6 +12,7 @@
  */
 import { generateKeyPairSync, sign } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { createGossipSignalTransport } from '../../host/conductor/embedded/replication/gossip-signal-transport.ts'
 import type { NetworkConfig } from '../../host/config/network-schema.ts'
 import type { LoadSampler } from '../../host/hardware/index.ts'
@@ -32,6 +34,8 @@ import { discoverRunners, FIND_TIMEOUT_MS } from '../../host/requests/direct/run
 import { RunnerHealth } from '../../host/requests/direct/runner-health.ts'
 import type { NodeCapability } from '../../zomes-bindings/index.ts'
 import { GossipMeter } from './gossip-meter.ts'
+import type { Counters, MeshPeer } from './mesh-peer.ts'
+import { liftPerHostLimits } from './one-host.ts'
 import { type CapabilityRecord, simConductor } from './sim-conductor.ts'
 
 export const INFER_PROTOCOL = 'sim-infer/1.0.0'
@@ -56,6 +60,8 @@ export interface SimPeerInit {
   record: CapabilityRecord
   /** How long a served request holds a slot (real ms). */
   holdMs: number
+  /** 'memory' (default): peers of one process; 'tcp': on 127.0.0.1, peers of several processes (split-host.ts). */
+  transports?: 'memory' | 'tcp'
 }
 
 export interface Outcome {
@@ -115,7 +121,7 @@ function capabilityOf(name: string, models: readonly string[]): NodeCapability {
   }
 }
 
-export class SimPeer {
+export class SimPeer implements MeshPeer {
   readonly meter = new TrafficMeter()
   /** Its gossip by topic and part (what of it grows with the mesh). */
   readonly gossip = new GossipMeter()
@@ -173,7 +179,8 @@ export class SimPeer {
     const node = await createRippleNode({
       network: init.network,
       privateKey: await peerKeyFromSeed(this.#seed),
-      transports: 'memory',
+      transports: init.transports ?? 'memory',
+      ...(init.transports === 'tcp' && { listen: ['/ip4/127.0.0.1/tcp/0'] }),
       peers: init.bootstrap,
       metrics: this.gossip.wrap(this.meter.hook),
       speedup: init.speedup,
@@ -181,6 +188,7 @@ export class SimPeer {
       start: false,
     })
     this.node = node
+    if (init.transports === 'tcp') liftPerHostLimits(node, init.network)
     // Every simulated peer is an admitted member (membership's own cost is the record's, not simulated).
     node.gate.use(async () => null)
     const signals = createGossipSignalTransport({
@@ -341,12 +349,31 @@ export class SimPeer {
     else this.#outstanding.set(agent, keep)
   }
 
-  get peerId() {
-    return this.node.peerId
+  get peerId(): string {
+    return this.node.peerId.toString()
   }
 
-  connections(): number {
+  addrs(): string[] {
+    return this.node.multiaddrs().map((a) => a.toString())
+  }
+
+  async connections(): Promise<number> {
     return this.node.libp2p.getConnections().length
+  }
+
+  async connectedTo(peerId: string): Promise<boolean> {
+    return this.node.libp2p.getConnections(peerIdFromString(peerId)).length > 0
+  }
+
+  async counters(): Promise<Counters> {
+    const flows = new Map([...this.meter.byProtocol].map(([protocol, flow]) => [protocol, { ...flow }]))
+    const gossip = new Map([...this.gossip.parts].map(([key, part]) => [key, { ...part }]))
+    return { flows, gossip, beats: { ...this.beats } }
+  }
+
+  async order(model: string): Promise<string[]> {
+    const plan = await this.plan(model, AbortSignal.timeout(10_000)).catch(() => ({ order: [] }))
+    return plan.order
   }
 
   /** Entries it holds about other peers: heartbeats heard, and the directory's routing table and records. */

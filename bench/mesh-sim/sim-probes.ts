@@ -2,19 +2,14 @@
  * The simulation's two probes of routing news (issue 56): how long a far requester takes to find a new
  * runner, and how long a requester keeps choosing a runner that died. Both on the simulated clock.
  */
+import type { MeshPeer } from './mesh-peer.ts'
 import { MODELS, type SimMesh } from './sim-mesh.ts'
-import type { Outcome, SimPeer } from './sim-peer.ts'
+import type { Outcome } from './sim-peer.ts'
 
 /** A model no simulated peer serves before the probe's runner joins. */
 export const NEW_MODEL = 'm-new'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** The runners `peer`'s plan for `model` would try now, in order (none when the plan fails). */
-async function order(peer: SimPeer, model: string): Promise<string[]> {
-  const plan = await peer.plan(model, AbortSignal.timeout(10_000)).catch(() => ({ order: [] as string[] }))
-  return plan.order
-}
 
 /** Simulated ms until `holds()` (asked every simulated second), or null after `maxSimMs`. */
 async function waitUntil(
@@ -36,9 +31,15 @@ async function waitUntil(
  */
 export async function newRunnerProbe(mesh: SimMesh, maxSimMs: number): Promise<number | null> {
   const newcomer = await mesh.join([NEW_MODEL])
-  const far = mesh.requesters().find((p) => p.node.libp2p.getConnections(newcomer.peerId).length === 0)
+  let far: MeshPeer | undefined
+  for (const p of mesh.requesters()) {
+    if (await p.connectedTo(newcomer.peerId)) continue
+    far = p
+    break
+  }
   if (far === undefined) return null
-  return waitUntil(mesh, async () => (await order(far, NEW_MODEL)).includes(newcomer.agent), maxSimMs)
+  const asker = far
+  return waitUntil(mesh, async () => (await asker.order(NEW_MODEL)).includes(newcomer.agent), maxSimMs)
 }
 
 export interface DeadRunnerFigures {
@@ -63,10 +64,10 @@ export async function deadRunnerProbe(
   // A model another runner serves too: what the request can fail over to.
   const model = MODELS.find((m) => mesh.runners(m).length >= 2)
   if (model === undefined) return { droppedSimMs: null, firstAfter: null }
-  let asker: SimPeer | undefined
-  let victim: SimPeer | undefined
+  let asker: MeshPeer | undefined
+  let victim: MeshPeer | undefined
   for (const p of mesh.requesters().slice(0, 20)) {
-    const first = await order(p, model)
+    const first = await p.order(model)
     victim = mesh.runners(model).find((r) => r.agent === first[0])
     if (victim !== undefined) {
       asker = p
@@ -85,7 +86,7 @@ export async function deadRunnerProbe(
         firstAfter ??= outcome
         asking = null
       })
-      return (await order(who, model))[0] !== dead.agent
+      return (await who.order(model))[0] !== dead.agent
     },
     maxSimMs,
   )

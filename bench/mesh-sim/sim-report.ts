@@ -7,6 +7,7 @@
  */
 
 import type { Flow } from '../../host/metrics/traffic-meter.ts'
+import { combined } from './process-meter.ts'
 import type { SimRunResult } from './sim-run.ts'
 
 /** Kinds of traffic, by protocol id. */
@@ -53,8 +54,13 @@ export interface SizeFigures {
   /** Share of requests whose plan named no runner at all (nothing known, nothing found). */
   noRunnerPct: number
   rssMb: number
+  /** Processes the peers ran in, and the real seconds their mesh took to start. */
+  processes: number
+  startS: number
+  /** The worst process's loop delay p99, and each process's (ms real). */
   loopDelayP99Ms: number
-  /** Share of the window's real time in collector pauses, the longest, and CPU (% of one core). */
+  loopDelayP99MsEach: number[]
+  /** Share of a process's real time in collector pauses (the worst), the longest, and CPU (% of one core, all processes). */
   gcPct: number
   gcMaxMs: number
   cpuPct: number
@@ -82,6 +88,7 @@ const round = (x: number, digits = 1) => Number(x.toFixed(digits))
 const both = (f: Flow) => ({ msgs: f.msgsIn + f.msgsOut, bytes: f.bytesIn + f.bytesOut })
 
 export function sizeFigures(run: SimRunResult): SizeFigures {
+  const proc = combined(run.processes)
   const seconds = run.windowSimMs / 1000
   const perPeer = run.steady.map((peer) => {
     const byKind: Record<string, { msgs: number; bytes: number }> = {}
@@ -151,13 +158,16 @@ export function sizeFigures(run: SimRunResult): SizeFigures {
     deadRunnerFirstTries: run.deadRunnerFirstAfter?.tries ?? null,
     deadRunnerFirstOk: run.deadRunnerFirstAfter?.ok ?? null,
     noRunnerPct: round((100 * done.filter((r) => r.tries === 0).length) / Math.max(1, done.length)),
-    rssMb: round(run.rssBytes / 2 ** 20, 0),
-    loopDelayP99Ms: round(run.process.loopDelayMs.p99, 0),
-    gcPct: round(run.process.gcPct),
-    gcMaxMs: round(run.process.gcMaxMs, 0),
-    cpuPct: round(run.process.cpuPct),
-    heapMbPerPeer: round(run.process.heapUsedMb / run.size, 2),
-    liveHeapMbPerPeer: run.process.heapLiveMb === null ? null : round(run.process.heapLiveMb / run.size, 2),
+    rssMb: round(proc.rssMb, 0),
+    processes: run.processes.length,
+    startS: round(run.startMs / 1000, 0),
+    loopDelayP99Ms: round(proc.loopDelayMs.p99, 0),
+    loopDelayP99MsEach: run.processes.map((p) => round(p.loopDelayMs.p99, 0)),
+    gcPct: round(proc.gcPct),
+    gcMaxMs: round(proc.gcMaxMs, 0),
+    cpuPct: round(proc.cpuPct),
+    heapMbPerPeer: round(proc.heapUsedMb / run.size, 2),
+    liveHeapMbPerPeer: proc.heapLiveMb === null ? null : round(proc.heapLiveMb / run.size, 2),
     gossipPerS,
     signalsBytesPerS: round(gossipOf('signals', 'bytes'), 0),
     modelTopicsBytesPerS: round(gossipOf('model', 'bytes'), 0),
@@ -228,7 +238,10 @@ export function tableRow(s: SizeFigures): Record<string, string | number> {
     failed_over_pct: s.failedOverPct,
     rss_mb: s.rssMb,
     'clock (x real)': s.speedup,
+    processes: s.processes,
+    'start-up (s real)': s.startS,
     'loop delay p99 (ms real)': s.loopDelayP99Ms,
+    'loop delay p99 by process (ms real)': s.loopDelayP99MsEach.join(' / '),
     'collector (% of real time)': s.gcPct,
     'longest collector pause (ms)': s.gcMaxMs,
     'cpu (% of a core)': s.cpuPct,

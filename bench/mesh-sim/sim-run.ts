@@ -9,9 +9,10 @@
  */
 import { addFlow, emptyFlow, type Flow } from '../../host/metrics/traffic-meter.ts'
 import type { GossipPart } from './gossip-meter.ts'
-import { type ProcessFigures, processMeter } from './process-meter.ts'
+import type { Counters, MeshPeer } from './mesh-peer.ts'
+import type { ProcessFigures } from './process-meter.ts'
 import { MODELS, SimMesh, sample } from './sim-mesh.ts'
-import type { Outcome, SimPeer } from './sim-peer.ts'
+import type { Outcome } from './sim-peer.ts'
 import { deadRunnerProbe, newRunnerProbe } from './sim-probes.ts'
 
 export interface SimRunInit {
@@ -27,6 +28,8 @@ export interface SimRunInit {
   churnPerHour?: number
   /** Simulated time each probe waits at most (default a third of the window); the window stretches to fit. */
   probeWaitSimMs?: number
+  /** Processes the peers run in (default 1: this one, in memory; more: linked by TCP, split-host.ts). */
+  processes?: number
 }
 
 export interface PeerFigures {
@@ -40,7 +43,7 @@ export interface PeerFigures {
   /** Its gossip sent over the window, by topic class and part (gossip-meter.ts). */
   gossip: Map<string, GossipPart>
   /** Heartbeats it sent over the window: mesh-wide, and on model topics. */
-  beats: SimPeer['beats']
+  beats: Counters['beats']
 }
 
 export interface SimRunResult {
@@ -57,26 +60,13 @@ export interface SimRunResult {
   deadRunnerDroppedSimMs: number | null
   /** That requester's first request after the runner died (null: no probe). */
   deadRunnerFirstAfter: Outcome | null
-  rssBytes: number
-  /** What the window cost this process: how far behind the simulation ran, and why. */
-  process: ProcessFigures
+  /** Real ms the mesh took to start: every peer joined, batch by batch (sim-mesh.ts). */
+  startMs: number
+  /** What the window cost each process hosting peers: how far behind the simulation ran, and why. */
+  processes: ProcessFigures[]
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-interface Snapshot {
-  flows: Map<string, Flow>
-  gossip: Map<string, GossipPart>
-  beats: SimPeer['beats']
-}
-
-function snapshot(peer: SimPeer): Snapshot {
-  const flows = new Map<string, Flow>()
-  for (const [protocol, flow] of peer.meter.byProtocol) flows.set(protocol, { ...flow })
-  const gossip = new Map<string, GossipPart>()
-  for (const [key, part] of peer.gossip.parts) gossip.set(key, { ...part })
-  return { flows, gossip, beats: { ...peer.beats } }
-}
 
 function gossipDelta(
   after: Map<string, GossipPart>,
@@ -109,16 +99,22 @@ function delta(after: Map<string, Flow>, before: Map<string, Flow>): Map<string,
 }
 
 export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
-  const mesh = await SimMesh.start({ size: init.size, speedup: init.speedup })
+  const startedAt = performance.now()
+  const mesh = await SimMesh.start({ size: init.size, speedup: init.speedup, processes: init.processes })
+  const startMs = performance.now() - startedAt
   try {
     await sleep(mesh.real(init.settleSimMs))
-    const meter = processMeter()
-    const before = new Map(mesh.peers.map((p) => [p, snapshot(p)]))
+    const meter = await mesh.host.meter()
+    const before = new Map(await Promise.all(mesh.peers.map(async (p) => [p, await p.counters()] as const)))
     const windowStart = performance.now()
-    const connections = new Map<SimPeer, number[]>()
-    const sampleConnections = () => {
-      for (const p of mesh.peers) connections.set(p, [...(connections.get(p) ?? []), p.connections()])
-    }
+    const connections = new Map<MeshPeer, number[]>()
+    const sampleConnections = () =>
+      Promise.all(
+        mesh.peers.map(async (p) => {
+          const now = await p.connections().catch(() => null)
+          if (now !== null) connections.set(p, [...(connections.get(p) ?? []), now])
+        }),
+      )
     // A runner has 2 s (simulated) to start answering, on top of the slot its answer holds.
     const tryMs = mesh.real(2_000) + mesh.holdMs
     const requests: Promise<Outcome>[] = []
@@ -140,7 +136,7 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
       churned++
       void mesh.leave(leaving).then(() => mesh.join())
     }, churnEveryMs)
-    const sampler = setInterval(sampleConnections, mesh.real(10_000))
+    const sampler = setInterval(() => void sampleConnections(), mesh.real(10_000))
     const windowEnd = performance.now() + mesh.real(init.windowSimMs)
 
     const probeWait = init.probeWaitSimMs ?? init.windowSimMs / 3
@@ -155,16 +151,16 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
     clearInterval(load)
     clearInterval(churn)
     clearInterval(sampler)
-    sampleConnections()
-    const processFigures = meter.stop()
+    await sampleConnections()
+    const processes = await meter.stop()
     // What was measured: the window, or longer where the probes took longer.
     const windowSimMs = (performance.now() - windowStart) * mesh.speedup
     const steady = await Promise.all(
       mesh.peers
         .filter((p) => before.has(p))
         .map(async (p) => {
-          const samples = connections.get(p) ?? [p.connections()]
-          const [now, was] = [snapshot(p), before.get(p)!]
+          const samples = connections.get(p) ?? [await p.connections()]
+          const [now, was] = [await p.counters(), before.get(p)!]
           return {
             connections: samples.reduce((a, b) => a + b, 0) / samples.length,
             ...(await p.entries()),
@@ -187,8 +183,8 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
       newRunnerFoundSimMs,
       deadRunnerDroppedSimMs: dead.droppedSimMs,
       deadRunnerFirstAfter: dead.firstAfter,
-      rssBytes: process.memoryUsage().rss,
-      process: processFigures,
+      startMs,
+      processes,
     }
   } finally {
     await mesh.stop()

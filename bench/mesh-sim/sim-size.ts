@@ -4,24 +4,19 @@
  * machine's memory. Most of what such a process holds is garbage not yet collected: a simulated peer
  * keeps ~1.7 MB live (50 and 150 peers, after a full collection), and a collector given a heap this
  * large leaves its old generation to grow (8-11 MB a peer in use at 100). What bounds a size is the one
- * event loop's CPU (docs/networks.md).
+ * event loop's CPU (docs/networks.md); with `processes` this process controls the size's peers in
+ * processes of their own (split-host.ts).
  */
 import '../../host/runtime/node20-polyfills.ts'
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir, totalmem } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { simNodeArgs } from './sim-process.ts'
 import { type SizeFigures, sizeFigures } from './sim-report.ts'
 import { runSimulation, type SimRunInit } from './sim-run.ts'
 
-/**
- * 64 MB semi-spaces (16 by default): the collector's time is all scavenges (the peers allocate ~200 MB
- * a real second), and a peer's streams and timers live simulated seconds, many real ones on a slowed
- * clock, so a small young generation copies them again and again. At 100 peers: 625 scavenges in the
- * window instead of 2,157, 15% of real time instead of 20. `gc()`: the live heap at the window's end.
- */
-const V8_FLAGS = ['--max-semi-space-size=64', '--expose-gc']
 const RUN_ENV = 'MESH_SIM_RUN'
 const OUT_ENV = 'MESH_SIM_OUT'
 
@@ -30,15 +25,10 @@ export async function runSizeApart(init: SimRunInit): Promise<SizeFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'mesh-sim-'))
   const out = join(dir, 'figures.json')
   try {
-    const heapMb = Math.floor((totalmem() / 2 ** 20) * 0.75)
-    const child = spawn(
-      process.execPath,
-      [`--max-old-space-size=${heapMb}`, ...V8_FLAGS, '--import', 'tsx', fileURLToPath(import.meta.url)],
-      {
-        env: { ...process.env, [RUN_ENV]: JSON.stringify(init), [OUT_ENV]: out },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      },
-    )
+    const child = spawn(process.execPath, [...simNodeArgs(), fileURLToPath(import.meta.url)], {
+      env: { ...process.env, [RUN_ENV]: JSON.stringify(init), [OUT_ENV]: out },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    })
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('error', reject)
       child.once('exit', resolve)

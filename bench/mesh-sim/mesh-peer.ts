@@ -1,0 +1,46 @@
+/**
+ * What the simulation's controller (sim-mesh.ts, sim-run.ts, sim-probes.ts) sees of a simulated peer
+ * and of what hosts the peers: one process (a SimPeer is a MeshPeer itself), or several linked by TCP
+ * on loopback (split-host.ts: each peer a handle whose every question goes to its process). Every
+ * question is asynchronous so both answer it the same way.
+ */
+import type { Flow } from '../../host/metrics/traffic-meter.ts'
+import type { GossipPart } from './gossip-meter.ts'
+import type { ProcessFigures } from './process-meter.ts'
+import type { Outcome } from './sim-peer.ts'
+
+/** A peer's counters at one moment: traffic by protocol, gossip by part, heartbeats sent. */
+export interface Counters {
+  flows: Map<string, Flow>
+  gossip: Map<string, GossipPart>
+  beats: { meshWide: number; topic: number }
+}
+
+export interface MeshPeer {
+  readonly agent: string
+  readonly peerId: string
+  readonly serves: readonly string[]
+  /** Where a newcomer dials it. */
+  addrs(): string[]
+  connections(): Promise<number>
+  counters(): Promise<Counters>
+  /** Entries it holds about other peers: heartbeats heard, and the directory's routing table and records. */
+  entries(): Promise<{ heard: number; directory: number }>
+  /** One request for `model`, each runner tried given `tryMs` (real). */
+  request(model: string, tryMs: number): Promise<Outcome>
+  /** The runners its plan for `model` would try now, in order (none when the plan fails). */
+  order(model: string): Promise<string[]>
+  connectedTo(peerId: string): Promise<boolean>
+}
+
+/** Where the peers run: starts and stops them, and says what running them costs. */
+export interface PeerHost {
+  start(serves: readonly string[], bootstrap: string[]): Promise<MeshPeer>
+  stop(peer: MeshPeer): Promise<void>
+  /** Resolves once every process hosting peers has caught up with its event loop. */
+  calm(): Promise<void>
+  /** Starts measuring every process hosting peers; `stop` gives one figure per process. */
+  meter(): Promise<{ stop: () => Promise<ProcessFigures[]> }>
+  /** Ends what hosts the peers (the peers stopped first). */
+  close(): Promise<void>
+}
