@@ -5,8 +5,10 @@
  * settled: an idle window (no requests), then a window under a fixed load (REQUESTERS peers, each one
  * one-token chat completion a second to the runner's model through its own /v1). Per peer, from its
  * /metrics and /proc: connections open, messages and bytes a second by libp2p protocol (in + out,
- * ripple_net_*), CPU ms a second of the daemon's own process, RSS. Bystanders (neither runner nor
- * requester) are the median and max over them: what a peer that takes no part pays.
+ * ripple_net_*), CPU ms a second of the daemon's own process, RSS, and the record it keeps (issue 57):
+ * ops of other agents verified and stored a second (ripple_ops_stored_total) and its store's growth a
+ * minute. Bystanders (neither runner nor requester) are the median and max over them: what a peer that
+ * takes no part pays.
  * Run: `npm run bench mesh-peers` (RIPPLE_BENCH_MESH_PEERS_SIZES=4,8 runs fewer; _WINDOW_S the windows).
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -16,7 +18,7 @@ import OpenAI from 'openai'
 import { TINY_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { type RunningRipple, runRipple, startRipple } from '../tests/e2e/ripple-process.ts'
 import type { Endpoint } from './chat-paths.ts'
-import { metric, metrics } from './daemon-store.ts'
+import { metric, metrics, storeBytes } from './daemon-store.ts'
 import { median, ownCpuMs, round, rssMb, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
 
@@ -33,6 +35,7 @@ interface Peer extends Endpoint {
   name: string
   role: Role
   pid: number
+  dataDir: string
 }
 
 /** Each `name{protocol="p",dir="d"} value` sample of a counter, summed by protocol. */
@@ -54,6 +57,9 @@ interface Reading {
   bytes: Map<string, number>
   connections: number
   rssMb: number
+  /** Ops of other agents verified and stored here (the record's share this peer keeps). */
+  opsStored: number
+  storeBytes: number
 }
 
 async function read(peer: Peer): Promise<Reading> {
@@ -65,6 +71,8 @@ async function read(peer: Peer): Promise<Reading> {
     bytes: byProtocol(text, 'ripple_net_bytes_total'),
     connections: metric(text, 'ripple_net_connections'),
     rssMb: await rssMb(peer.pid),
+    opsStored: metric(text, 'ripple_ops_stored_total'),
+    storeBytes: storeBytes(peer.dataDir),
   }
 }
 
@@ -75,6 +83,8 @@ interface PeerCost {
   msgsPerS: number
   bytesPerS: number
   rssMb: number
+  opsStoredPerS: number
+  storeKbPerMin: number
   /** Messages a second by protocol. */
   protocols: Map<string, number>
 }
@@ -92,6 +102,8 @@ function cost(role: Role, a: Reading, b: Reading): PeerCost {
     msgsPerS: sum(protocols),
     bytesPerS: sum(rate(a.bytes, b.bytes)),
     rssMb: b.rssMb,
+    opsStoredPerS: (b.opsStored - a.opsStored) / s,
+    storeKbPerMin: (b.storeBytes - a.storeBytes) / 1024 / (s / 60),
     protocols,
   }
 }
@@ -137,6 +149,7 @@ async function startPeer(
     name,
     role,
     pid: daemon.child.pid ?? 0,
+    dataDir: join(root, name),
     url: /^ripple: api (\S+)$/m.exec(daemon.stdout())?.[1] ?? '',
     token: (await readFile(join(root, name, 'api-token'), 'utf8')).trim(),
   }
@@ -227,6 +240,8 @@ function rows(size: number, phase: 'idle' | 'load', costs: PeerCost[]): Record<s
         'KB/s': `${round(median(group.map((c) => c.bytesPerS)) / 1024, 2)}`,
         'CPU ms/s': `${med((c) => c.cpuMsPerS)} (max ${max((c) => c.cpuMsPerS)})`,
         'RSS MB': med((c) => c.rssMb),
+        'ops stored/s': `${med((c) => c.opsStoredPerS)} (max ${max((c) => c.opsStoredPerS)})`,
+        'store KB/min': `${med((c) => c.storeKbPerMin)} (max ${max((c) => c.storeKbPerMin)})`,
         'msgs/s by protocol (top 3)': top,
       }
     })
@@ -249,6 +264,14 @@ export default async function run(): Promise<BenchReport> {
       figures[`n${size}_${phase}_bystander_bytes_per_s`] = round(median(group.map((c) => c.bytesPerS)), 0)
       figures[`n${size}_${phase}_bystander_cpu_ms_per_s`] = round(median(group.map((c) => c.cpuMsPerS)), 2)
       figures[`n${size}_${phase}_bystander_rss_mb`] = round(median(group.map((c) => c.rssMb)), 0)
+      figures[`n${size}_${phase}_bystander_ops_stored_per_s`] = round(
+        median(group.map((c) => c.opsStoredPerS)),
+        2,
+      )
+      figures[`n${size}_${phase}_bystander_store_kb_per_min`] = round(
+        median(group.map((c) => c.storeKbPerMin)),
+        1,
+      )
     }
     figures[`n${size}_load_requests_per_s`] = round(served / WINDOW_S, 2)
   }
