@@ -18,8 +18,8 @@ export const SECTORS = 64
 export interface PlacedOp {
   /** Its action hash. */
   hash: Uint8Array
-  /** Its basis (placement's one basis function); null for an op every member holds. */
-  basis: Uint8Array | null
+  /** Its bases (op-basis.ts: where it is held); null for an op every member holds. */
+  bases: readonly Uint8Array[] | null
 }
 
 /** An op with its holders planned over one member list: null when every member holds it. */
@@ -45,9 +45,12 @@ export function sectorOf(hash: Uint8Array): number {
 /** Plans each op's holders over `members` once: the pairs a peer compares with all filter this. */
 export function planOps(ops: Iterable<PlacedOp>, members: Iterable<string>, r: number): PlannedOp[] {
   const placed = placeMembers(members)
-  return [...ops].map(({ hash, basis }) => ({
+  return [...ops].map(({ hash, bases }) => ({
     hash,
-    holders: basis === null ? null : new Set(closestMembers(placeOfBasis(basis), placed, r)),
+    holders:
+      bases === null
+        ? null
+        : new Set(bases.flatMap((basis) => closestMembers(placeOfBasis(basis), placed, r))),
   }))
 }
 
@@ -80,10 +83,4 @@ export function differingSectors(ours: readonly Uint8Array[], theirs: readonly U
   const all = ours.map((_, i) => i)
   if (theirs.length !== ours.length) return all
   return all.filter((i) => Buffer.compare(ours[i]!, theirs[i]!) !== 0)
-}
-
-/** Of `theirs`, the hashes not in `ours`. */
-export function missingFrom(ours: Iterable<Uint8Array>, theirs: Iterable<Uint8Array>): Uint8Array[] {
-  const held = new Set([...ours].map((hash) => Buffer.from(hash).toString('base64')))
-  return [...theirs].filter((hash) => !held.has(Buffer.from(hash).toString('base64')))
 }

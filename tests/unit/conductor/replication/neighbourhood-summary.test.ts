@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest'
 import {
   differingSectors,
   heldByBoth,
-  missingFrom,
   type PlacedOp,
   planOps,
   SECTORS,
@@ -31,8 +30,15 @@ function opHeldBy(want: 'both' | 'first only' | 'second only' | 'neither', a: st
       'second only': [false, true],
       neither: [false, false],
     }
-    if (has[0] === fits[want][0] && has[1] === fits[want][1]) return { hash: actionHash(1000 + i), basis }
+    if (has[0] === fits[want][0] && has[1] === fits[want][1])
+      return { hash: actionHash(1000 + i), bases: [basis] }
   }
+}
+
+/** An op held at two bases (a link: its hash and its base), one held by `a` alone, one by `b` alone. */
+function twoBases(a: string, b: string): PlacedOp {
+  const [first, second] = [opHeldBy('first only', a, b), opHeldBy('second only', a, b)]
+  return { hash: actionHash(2), bases: [...first.bases!, ...second.bases!] }
 }
 
 describe('the ops two peers should both hold', () => {
@@ -42,7 +48,8 @@ describe('the ops two peers should both hold', () => {
     ['a basis only the first holds', opHeldBy('first only', a, b), false],
     ['a basis only the second holds', opHeldBy('second only', a, b), false],
     ['a basis neither holds', opHeldBy('neither', a, b), false],
-    ['an op every member holds', { hash: actionHash(1), basis: null }, true],
+    ['an op every member holds', { hash: actionHash(1), bases: null }, true],
+    ['a link whose base one holds and whose own hash the other', twoBases(a, b), true],
   ] as const)('%s: compared %s', (_what, op, compared) => {
     const planned = planOps([op], mesh, R)
     expect(heldByBoth(planned, a, b).length).toBe(compared ? 1 : 0)
@@ -53,7 +60,7 @@ describe('the ops two peers should both hold', () => {
   it('in a mesh of R or fewer, everything', () => {
     const ops = Array.from({ length: 20 }, (_, i) => ({
       hash: actionHash(i),
-      basis: holoHashFrom32(sha256(`basis ${i}`), 'entry'),
+      bases: [holoHashFrom32(sha256(`basis ${i}`), 'entry')],
     }))
     expect(heldByBoth(planOps(ops, mesh.slice(0, R), R), mesh[0]!, mesh[1]!)).toHaveLength(20)
   })
@@ -69,23 +76,21 @@ describe('summaries of held ops', () => {
   })
 
   it.each([
-    ['the same ops in another order', [...hashes].reverse(), 0],
-    ['one op less', hashes.slice(1), 1],
-    ['one op more', [...hashes, actionHash(9999)], 1],
-    ['two ops less in two sectors', hashes.filter((h) => h !== hashes[0] && h !== twoSectors()[1]), 2],
-    ['nothing against everything', [], SECTORS],
-  ])('%s: %s sectors differ', (_what, theirs, differing) => {
+    ['the same ops in another order', 0, () => [...hashes].reverse()],
+    ['one op less', 1, () => hashes.slice(1)],
+    ['one op more', 1, () => [...hashes, actionHash(9999)]],
+    ['two ops less in two sectors', 2, () => hashes.filter((h) => !twoSectors().includes(h))],
+    ['nothing against everything', SECTORS, () => []],
+  ] as const)('%s: %s sectors differ', (_what, differing, theirsOf) => {
+    const theirs: Uint8Array[] = theirsOf()
     const ours = summarize(hashes)
     const other = summarize(theirs)
     const sectors = differingSectors(ours.sectors, other.sectors)
     expect(sectors).toHaveLength(differing)
     expect(Buffer.compare(ours.root, other.root) === 0).toBe(differing === 0)
     // What one side lacks is found in the differing sectors alone.
-    const lacking = missingFrom(
-      theirs,
-      sectors.flatMap((s) => ours.hashes[s]!),
-    )
-    expect(lacking.length).toBe(missingFrom(theirs, hashes).length)
+    const lacking = (among: Uint8Array[]) => among.filter((h) => !theirs.includes(h))
+    expect(lacking(sectors.flatMap((s) => ours.hashes[s]!))).toEqual(lacking(hashes).sort(Buffer.compare))
   })
 
   function twoSectors(): [Uint8Array, Uint8Array] {
