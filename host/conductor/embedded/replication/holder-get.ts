@@ -22,6 +22,7 @@ import type { RecordBeside } from '../validation/record-rules.ts'
 import { type HolderTry, MalformedMessageError, RecordNotFoundError, RecordRefusedError } from './errors.ts'
 import { checkFetchedOp } from './fetched-op-check.ts'
 import { holdersToAsk } from './holder-order.ts'
+import { getBasis } from './op-basis.ts'
 import type { WireOp } from './op-wire.ts'
 import { decodeRecordAnswer, encodeRecordGet, RECORD_GET_PROTOCOL } from './record-get-wire.ts'
 import type { Replication } from './replicator.ts'
@@ -85,7 +86,7 @@ export class HolderGet {
       beside: deps.beside,
     }
     const holders = holdersToAsk({
-      basis: asked,
+      basis: getBasis(asked),
       members: this.#init.members(),
       holders: this.#init.holders ?? DEFAULT_RECORD_HOLDERS,
       self: conductor.agentPubKey,

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto'
+import type { Action } from '@holochain/client'
+import { describe, expect, it } from 'vitest'
+import { activityBasis, getBasis, opBases } from '../../../../host/conductor/embedded/replication/op-basis.ts'
+import { opHolders } from '../../../../host/conductor/embedded/replication/op-holders.ts'
+import {
+  isGenesis,
+  opScope,
+  type PlacementInput,
+  placeOp,
+} from '../../../../host/conductor/embedded/replication/op-placement.ts'
+import { decodeHashB64, encodeHashB64, holoHashFrom32 } from '../../../../host/identity/hash.ts'
+
+const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text).digest())
+const agentKey = (i: number) => encodeHashB64(holoHashFrom32(sha256(`member ${i}`), 'agent'))
+const hashOf = (text: string, kind: 'action' | 'entry' = 'action') => holoHashFrom32(sha256(text), kind)
+const members = Array.from({ length: 6 }, (_, i) => agentKey(i))
+const author = decodeHashB64(members[0]!, 'agent')
+
+const common = { author, timestamp: 1, action_seq: 5, prev_action: hashOf('prev') }
+const app = (entry_index: number) => ({ App: { entry_index, zome_index: 0, visibility: 'Public' } })
+const create = (entry_index: number): Action =>
+  ({ type: 'Create', ...common, entry_type: app(entry_index), entry_hash: hashOf('e', 'entry') }) as Action
+const link = (link_type: number, base: Uint8Array): Action =>
+  ({
+    type: 'CreateLink',
+    ...common,
+    base_address: base,
+    target_address: hashOf('t'),
+    zome_index: 0,
+    link_type,
+    tag: new Uint8Array(),
+  }) as Action
+const del = (target: Uint8Array): Action =>
+  ({
+    type: 'Delete',
+    ...common,
+    deletes_address: target,
+    deletes_entry_address: hashOf('e', 'entry'),
+  }) as Action
+const genesis: Action[] = [
+  { type: 'Dna', author, timestamp: 1, hash: hashOf('dna') } as unknown as Action,
+  { type: 'AgentValidationPkg', ...common, action_seq: 1, membrane_proof: null } as Action,
+  { type: 'Create', ...common, action_seq: 2, entry_type: 'Agent', entry_hash: author } as unknown as Action,
+]
+
+/** A DNA of two entry types (a neighbourhood one, an everywhere one) and one link type. */
+const dna = { name: 'policy_store', entryTypes: ['Decision', 'Policy'], linkTypes: ['AllDecisions'] } as const
+const DECISION = 0
+const POLICY = 1
+
+const input = (action: Action, over: Partial<PlacementInput>): PlacementInput => ({
+  action,
+  hash: hashOf('the op'),
+  scope: opScope(dna, action, () => null),
+  members,
+  holders: 2,
+  self: members[3]!,
+  sharded: true,
+  ...over,
+})
+
+describe('op placement', () => {
+  const decision = create(DECISION)
+  const activity = opHolders(activityBasis(author), members, 2)
+  const basis = opHolders(hashOf('the op'), members, 2)
+
+  it('keeps every op as chain and gossips it while records are not sharded', () => {
+    for (const self of members)
+      expect(placeOp(input(decision, { self, sharded: false }))).toEqual({
+        keep: 'chain',
+        gossip: true,
+        pushTo: [],
+      })
+  })
+
+  it.each(genesis.map((a) => [a.type, a] as const))(
+    'keeps %s (genesis) as chain everywhere, gossiped',
+    (_, action) => {
+      expect(isGenesis(action)).toBe(true)
+      for (const self of members)
+        expect(placeOp(input(action, { self, scope: undefined }))).toMatchObject({
+          keep: 'chain',
+          gossip: true,
+          pushTo: [],
+        })
+    },
+  )
+
+  it('keeps a neighbourhood op at its activity holders (chain) and basis holders (held) only, pushed to them', () => {
+    const kept = members.map((self) => placeOp(input(decision, { self })))
+    for (const [i, self] of members.entries()) {
+      const expected = activity.includes(self) ? 'chain' : basis.includes(self) ? 'held' : null
+      expect(kept[i]!.keep).toBe(expected)
+      expect(kept[i]!.gossip).toBe(false)
+      expect(new Set(kept[i]!.pushTo)).toEqual(new Set([...activity, ...basis].filter((a) => a !== self)))
+    }
+    // R = 2 of 6: at most four keep it, at least one does not.
+    const keepers = kept.filter((p) => p.keep !== null).length
+    expect(keepers).toBeGreaterThanOrEqual(2)
+    expect(keepers).toBeLessThanOrEqual(4)
+    expect(keepers).toBeLessThan(members.length)
+  })
+
+  it('keeps an everywhere op on every member (chain at its activity holders), gossiped', () => {
+    for (const self of members) {
+      const placed = placeOp(input(create(POLICY), { self }))
+      expect(placed).toEqual({ keep: activity.includes(self) ? 'chain' : 'held', gossip: true, pushTo: [] })
+    }
+  })
+
+  it("holds a link at its base's holders as well as its own hash's", () => {
+    const base = hashOf('anchor')
+    const action = link(0, base)
+    expect(opBases(action, hashOf('the op'))).toEqual([hashOf('the op'), base])
+    const baseHolders = opHolders(base, members, 2)
+    for (const self of baseHolders) {
+      const placed = placeOp(input(action, { self }))
+      expect(placed.keep).not.toBeNull()
+    }
+    expect(new Set(placeOp(input(action, { self: 'nobody' })).pushTo)).toEqual(
+      new Set([...activity, ...basis, ...baseHolders]),
+    )
+  })
+
+  it('gossips a delete whose target is not known here, held at its bases', () => {
+    const action = del(hashOf('far record'))
+    const placed = members.map((self) => placeOp(input(action, { self })))
+    expect(placed.every((p) => p.gossip && p.pushTo.length === 0)).toBe(true)
+    const bases = [...opHolders(hashOf('the op'), members, 2), ...opHolders(hashOf('far record'), members, 2)]
+    for (const [i, self] of members.entries())
+      expect(placed[i]!.keep).toBe(activity.includes(self) ? 'chain' : bases.includes(self) ? 'held' : null)
+  })
+
+  it('plans a mesh of R or fewer as everything everywhere when asked sharded (every member holds all)', () => {
+    const few = members.slice(0, 2)
+    for (const self of few) expect(placeOp(input(decision, { self, members: few })).keep).not.toBeNull()
+  })
+
+  it('gets by action hash at the op hash, activity at the author key', () => {
+    expect(getBasis(hashOf('x'))).toEqual(hashOf('x'))
+    expect(activityBasis(author)).toBe(author)
+  })
+})
+
+describe('op scope', () => {
+  const decision = create(DECISION)
+  const policy = create(POLICY)
+  const targets = new Map([
+    [encodeHashB64(hashOf('decision')), decision],
+    [encodeHashB64(hashOf('policy')), policy],
+  ])
+  const target = (hash: Uint8Array) => targets.get(encodeHashB64(hash)) ?? null
+  it.each([
+    ['a neighbourhood entry', decision, 'neighbourhood'],
+    ['an everywhere entry', policy, 'everywhere'],
+    ['a link', link(0, hashOf('anchor')), 'neighbourhood'],
+    ['an entry type the DNA lacks', create(7), undefined],
+    ['an agent key', genesis[2]!, undefined],
+    ['the Dna action', genesis[0]!, undefined],
+    ['a delete of a neighbourhood record', del(hashOf('decision')), 'neighbourhood'],
+    ['a delete of an everywhere record', del(hashOf('policy')), 'everywhere'],
+    ['a delete of what is not held', del(hashOf('elsewhere')), undefined],
+  ] as const)('%s: %s', (_, action, scope) => {
+    expect(opScope(dna, action, target)).toBe(scope)
+  })
+})
