@@ -20,6 +20,12 @@ export interface StoredAction {
   targetAction: Uint8Array | null
   bytes: Uint8Array
   signature: Uint8Array
+  /**
+   * A held op (issue 57): kept out of its author's chain order (a record this peer holds for its
+   * basis, or an everywhere one), so no chain-walking read lists it until its chain reaches it.
+   * Absent on a chain action.
+   */
+  held?: true
 }
 
 export interface StoredEntry {
@@ -121,6 +127,7 @@ export interface ChainStore {
   /**
    * Appends actions to one agent's chain in a single transaction: all of them are stored or none.
    * Throws ChainHeadMovedError unless the chain's head is still `expectedHead` (null: empty chain).
+   * An action held here already (holdOps) becomes part of the chain, its rows kept.
    */
   appendToChain(
     dnaHash: Uint8Array,
@@ -128,6 +135,18 @@ export interface ChainStore {
     expectedHead: Uint8Array | null,
     items: CommitItem[],
   ): void
+  /**
+   * Stores ops out of chain order, marked held (docs/record.md: what a peer keeps for its basis, or
+   * everywhere, of a chain it does not keep): every hash-based read finds them (getAction, getEntry,
+   * getLinks, actionsWritingEntry, actionsTargeting), no chain-walking read does (chainHead(s),
+   * chainActions, chainRange, chainDigestBlobs). An item whose action is stored already is skipped.
+   * appendToChain promotes a held row when the chain reaches it.
+   */
+  holdOps(items: CommitItem[]): void
+  /** The action stored at `seq` of a chain, held or in the chain, or null (a fork check). */
+  actionAt(dnaHash: Uint8Array, author: Uint8Array, seq: number): StoredAction | null
+  /** The held ops of a DNA (not in any chain here), oldest first. */
+  heldActions(dnaHash: Uint8Array): Iterable<StoredAction>
   chainHead(dnaHash: Uint8Array, author: Uint8Array): ChainHead | null
   /** The chain's actions in seq order, from `fromSeq` (default 0) on. */
   chainActions(dnaHash: Uint8Array, author: Uint8Array, fromSeq?: number): Iterable<StoredAction>

@@ -15,6 +15,8 @@ export interface ActionRow {
   target_action: Buffer | null
   bytes: Buffer
   signature: Buffer
+  /** 1: a held op (out of chain order); 0 in the chain. */
+  held: number
 }
 
 export interface WarrantRow {
@@ -55,7 +57,7 @@ export function bytes(b: Buffer): Uint8Array {
 }
 
 export function toAction(row: ActionRow): StoredAction {
-  return {
+  const action: StoredAction = {
     hash: bytes(row.hash),
     dnaHash: bytes(row.dna_hash),
     author: bytes(row.author),
@@ -67,6 +69,8 @@ export function toAction(row: ActionRow): StoredAction {
     bytes: bytes(row.bytes),
     signature: bytes(row.signature),
   }
+  if (row.held === 1) action.held = true
+  return action
 }
 
 export function toLink(row: LinkRow): StoredLink {

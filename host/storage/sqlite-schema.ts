@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS actions (
   target_action BLOB,
   bytes BLOB NOT NULL,
   signature BLOB NOT NULL,
+  held INTEGER NOT NULL DEFAULT 0,
   UNIQUE (dna_hash, author, seq)
 );
 CREATE INDEX IF NOT EXISTS actions_by_entry ON actions (dna_hash, entry_hash);
@@ -102,6 +103,18 @@ CREATE TABLE IF NOT EXISTS entry_key_heads (
 );
 `
 
+/**
+ * Brings a store made by an earlier release up to SCHEMA: `actions.held` (issue 57) came after 0.2.0's
+ * first stores, whose rows are all chain rows (0). Then what depends on it.
+ */
+export function migrate(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(actions)').all()
+  if (!columns.some((column) => column.name === 'held'))
+    db.exec('ALTER TABLE actions ADD COLUMN held INTEGER NOT NULL DEFAULT 0')
+  // Held ops are few beside the chains on most peers and listed by DNA (anti-entropy summaries).
+  db.exec('CREATE INDEX IF NOT EXISTS held_actions ON actions (dna_hash, timestamp) WHERE held = 1')
+}
+
 /** `<byte length>:<value>` of one column in SQL (NULL for NULL): a number as its decimal text. */
 const part = (column: string) => `length(CAST(${column} AS BLOB)) || ':' || ${column}`
 
@@ -109,8 +122,15 @@ const part = (column: string) => `length(CAST(${column} AS BLOB)) || ':' || ${co
 export function prepareStatements(db: Database.Database) {
   return {
     insertAction: db.prepare(
-      `INSERT INTO actions (hash, dna_hash, author, seq, type, timestamp, entry_hash, target_action, bytes, signature)
-       VALUES (@hash, @dna_hash, @author, @seq, @type, @timestamp, @entry_hash, @target_action, @bytes, @signature)`,
+      `INSERT INTO actions (hash, dna_hash, author, seq, type, timestamp, entry_hash, target_action, bytes, signature, held)
+       VALUES (@hash, @dna_hash, @author, @seq, @type, @timestamp, @entry_hash, @target_action, @bytes, @signature, @held)`,
+    ),
+    promote: db.prepare('UPDATE actions SET held = 0 WHERE hash = ? AND held = 1'),
+    actionAt: db.prepare<[Buffer, Buffer, number], ActionRow>(
+      'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq = ?',
+    ),
+    held: db.prepare<[Buffer], ActionRow>(
+      'SELECT * FROM actions WHERE dna_hash = ? AND held = 1 ORDER BY timestamp, hash',
     ),
     insertEntry: db.prepare('INSERT OR IGNORE INTO entries (hash, kind, bytes) VALUES (?, ?, ?)'),
     insertLink: db.prepare(
@@ -126,7 +146,7 @@ export function prepareStatements(db: Database.Database) {
        ON CONFLICT (dna_hash, author) DO UPDATE SET hash = excluded.hash, seq = excluded.seq`,
     ),
     chain: db.prepare<[Buffer, Buffer, number], ActionRow>(
-      'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq >= ? ORDER BY seq',
+      'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq >= ? AND held = 0 ORDER BY seq',
     ),
     // One blob per row, concatenated by SQLite (a JS callback per column would cost more than the
     // rest); every part length-prefixed (a null one '-'), so bytes cannot move from one part to the
@@ -148,7 +168,7 @@ export function prepareStatements(db: Database.Database) {
          FROM actions a
          LEFT JOIN entries e ON e.hash = a.entry_hash
          LEFT JOIN links l ON l.create_hash = a.hash
-         WHERE a.dna_hash = ? AND a.author = ? AND a.seq <= ? ORDER BY a.seq`,
+         WHERE a.dna_hash = ? AND a.author = ? AND a.seq <= ? AND a.held = 0 ORDER BY a.seq`,
       )
       .pluck(),
     checkpoint: db.prepare<
@@ -177,7 +197,7 @@ export function prepareStatements(db: Database.Database) {
       'SELECT author, hash, seq FROM chain_heads WHERE dna_hash = ?',
     ),
     range: db.prepare<[Buffer, Buffer, number, number], ActionRow>(
-      'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq >= ? ORDER BY seq LIMIT ?',
+      'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq >= ? AND held = 0 ORDER BY seq LIMIT ?',
     ),
     insertKey: db.prepare(
       `INSERT OR IGNORE INTO entry_keys (dna_hash, author, entry_type, key, seq, action_hash)
