@@ -1,16 +1,27 @@
 /**
  * A cell: one agent's source chain in one DNA, with the HDK its zome calls use. Zome calls on a cell run
  * one at a time, each in its own ChainWrite: all of a call's writes commit together after it returns,
- * none if it throws.
+ * none if it throws. A call that missed reads of records held elsewhere (remote-reads.ts) runs again
+ * with what their holders gave, its earlier runs' writes dropped (read-rounds.ts bounds the rounds).
  */
 import type { Action } from '@holochain/client'
 import type { AgentKey } from '../../identity/keystore.ts'
 import type { MembraneProof } from '../../identity/membrane-grant.ts'
 import type { ChainStore, StoredEntry } from '../../storage/chain-store.ts'
+import type { CellContext } from './cell-context.ts'
 import { type DnaDef, type DnaModifiers, dnaHashOf } from './dna.ts'
 import { indexEntryKeys } from './entry-keys.ts'
-import { type CellContext, Hdk } from './hdk.ts'
-import { type CommittedAction, SourceChain } from './source-chain.ts'
+import { Hdk } from './hdk.ts'
+import { afterRound, NO_ROUNDS, planRound, type RoundsSoFar } from './read-rounds.ts'
+import {
+  type GotReads,
+  mergeGot,
+  NOTHING_GOT,
+  type ReadMiss,
+  type RemoteReads,
+  STORE_ONLY,
+} from './remote-reads.ts'
+import { type ChainWrite, type CommittedAction, SourceChain } from './source-chain.ts'
 import { type AgentStanding, NO_STANDING } from './validation/agent-standing.ts'
 import {
   checkActionRules,
@@ -35,7 +46,12 @@ export interface CellInit {
   now?: () => number
   /** What is held against other agents (revocations, warrants, sealed legacy grants); default: nothing. */
   standing?: AgentStanding
+  /** Reads of records held elsewhere; default: the store answers every read. */
+  remote?: RemoteReads
 }
+
+/** One run of a call: its outcome with its write, or the misses to get before it runs again. */
+type Attempt<T> = { kind: 'done'; result: T; write: ChainWrite } | { kind: 'fetch'; misses: ReadMiss[] }
 
 export class Cell {
   readonly dna: DnaDef
@@ -44,6 +60,7 @@ export class Cell {
   readonly #ctx: CellContext
   readonly #onCommitted: CellInit['onCommitted']
   readonly #storedRules: RulesContext
+  readonly #remote: RemoteReads
   #queue: Promise<unknown> = Promise.resolve()
 
   private constructor(init: CellInit, dnaHash: Uint8Array, chain: SourceChain) {
@@ -51,6 +68,7 @@ export class Cell {
     this.dnaHash = dnaHash
     this.chain = chain
     this.#onCommitted = init.onCommitted
+    this.#remote = init.remote ?? STORE_ONLY
     this.#ctx = {
       dna: init.dna,
       dnaHash,
@@ -108,22 +126,29 @@ export class Cell {
   /**
    * Runs `fn` as one zome call: after the calls before it, committing its writes if it returns. The
    * call answers, and its commit goes to the listeners (peers), once the commit is on disk; the calls
-   * behind it run meanwhile, and one sync serves them all (group commit).
+   * behind it run meanwhile, and one sync serves them all (group commit). A run that missed reads gives
+   * its turn up while the misses are got, then queues again.
    */
   async call<T>(fn: (hdk: Hdk) => T | Promise<T>): Promise<T> {
-    const run = async () => {
-      const write = this.chain.beginWrite()
-      const result = await fn(new Hdk(this.#ctx, write))
-      return { result, committed: write.commit() }
+    let got = NOTHING_GOT
+    let sofar = NO_ROUNDS
+    for (;;) {
+      const turn = this.#queue.then(async () => {
+        const attempt = await this.#attempt(fn, got, sofar)
+        return attempt.kind === 'done' ? { ...attempt, committed: attempt.write.commit() } : attempt
+      })
+      this.#queue = turn.catch(() => undefined)
+      const done = await turn
+      if (done.kind === 'done') {
+        if (done.committed.length > 0) {
+          await this.#ctx.store.flush()
+          this.#onCommitted?.(this, done.committed)
+        }
+        return done.result
+      }
+      got = mergeGot(got, await this.#remote.fetch(this.dna.name, done.misses))
+      sofar = afterRound(sofar, done.misses)
     }
-    const done = this.#queue.then(run)
-    this.#queue = done.catch(() => undefined)
-    const { result, committed } = await done
-    if (committed.length > 0) {
-      await this.#ctx.store.flush()
-      this.#onCommitted?.(this, committed)
-    }
-    return result
   }
 
   /**
@@ -131,9 +156,37 @@ export class Cell {
    * wait for signing or writes, nor stall them). It sees what is committed; a write throws, unstored.
    */
   async read<T>(fn: (hdk: Hdk) => T | Promise<T>): Promise<T> {
+    let got = NOTHING_GOT
+    let sofar = NO_ROUNDS
+    for (;;) {
+      const done = await this.#attempt(fn, got, sofar)
+      if (done.kind === 'done') {
+        if (done.write.items.length > 0) throw new TypeError(`a read of ${this.dna.name} wrote to the chain`)
+        return done.result
+      }
+      got = mergeGot(got, await this.#remote.fetch(this.dna.name, done.misses))
+      sofar = afterRound(sofar, done.misses)
+    }
+  }
+
+  /** Runs `fn` once with what was got so far; a run that missed reads not yet asked (bounded) runs again. */
+  async #attempt<T>(
+    fn: (hdk: Hdk) => T | Promise<T>,
+    got: GotReads,
+    sofar: RoundsSoFar,
+  ): Promise<Attempt<T>> {
     const write = this.chain.beginWrite()
-    const result = await fn(new Hdk(this.#ctx, write))
-    if (write.items.length > 0) throw new TypeError(`a read of ${this.dna.name} wrote to the chain`)
-    return result
+    const reads = { remote: this.#remote, got, misses: [] as ReadMiss[] }
+    let outcome: { ok: true; result: T } | { ok: false; error: unknown }
+    try {
+      outcome = { ok: true, result: await fn(new Hdk(this.#ctx, write, reads)) }
+    } catch (error) {
+      // A call that read nothing where records live elsewhere may have thrown for want of it.
+      outcome = { ok: false, error }
+    }
+    const plan = planRound(sofar, reads.misses)
+    if (plan.kind === 'fetch') return plan
+    if (!outcome.ok) throw outcome.error
+    return { kind: 'done', result: outcome.result, write }
   }
 }

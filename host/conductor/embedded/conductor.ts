@@ -21,6 +21,7 @@ import type { Cell } from './cell.ts'
 import type { CommitFeed, OpsCommittedEvent } from './commit-feed.ts'
 import { InvalidZomeCallError, ZomeFunctionNotImplementedError } from './errors.ts'
 import type { Hdk } from './hdk.ts'
+import type { RemoteReadsRelay } from './remote-reads.ts'
 import type { SignalTransport } from './signal-transport.ts'
 import type { StandingRelay } from './validation/agent-standing.ts'
 import { type CoordinatorZome, coordinatorZomes, readOnlyZomeFns, type ZomeFunction } from './zomes/index.ts'
@@ -44,6 +45,8 @@ export interface EmbeddedConductorParts {
   commits: CommitFeed
   /** What the cells' rules hold against other agents; replication attaches what it knows. */
   standing: StandingRelay
+  /** Where the cells' zome calls read records held elsewhere; replication attaches its holders' gets. */
+  remote: RemoteReadsRelay
   logger: Logger
 }
 
@@ -52,6 +55,7 @@ export class EmbeddedConductor implements ConductorPort {
   readonly agentPubKey: string
   readonly store: ChainStore
   readonly standing: StandingRelay
+  readonly remoteReads: RemoteReadsRelay
   readonly #cells: Map<DnaName, Cell>
   readonly #signals: SignalTransport
   readonly #logger: Logger
@@ -65,6 +69,7 @@ export class EmbeddedConductor implements ConductorPort {
     this.agentPubKey = encodeHashB64(parts.agentPubKey)
     this.store = parts.store
     this.standing = parts.standing
+    this.remoteReads = parts.remote
     this.#cells = parts.cells
     this.#signals = parts.signals
     this.#commits = parts.commits

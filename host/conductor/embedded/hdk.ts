@@ -1,42 +1,33 @@
 /**
  * The HDK as coordinator zomes see it inside one zome call of one cell: writes validated by the rules
- * and held in the call's ChainWrite, reads that see those pending writes over the store.
+ * and held in the call's ChainWrite; reads (hdk-reads.ts) see those pending writes over the store, and
+ * beside it what the call got from holders where records are sharded.
  * Names and shapes follow Holochain's HDK and `@holochain/client` types.
  */
 import type { Action, Details, EntryType, Record as HcRecord, Link } from '@holochain/client'
 import { decodeMsgpack, encodeCanonical } from '../../identity/canonical.ts'
-import { encodeHashB64, hashContent, hashesEqual, holoHashKind } from '../../identity/hash.ts'
-import type { ChainStore, StoredAction, StoredEntry, StoredLink } from '../../storage/chain-store.ts'
+import { encodeHashB64, hashContent } from '../../identity/hash.ts'
+import type { StoredAction } from '../../storage/chain-store.ts'
 import { decodeAction, entryHashOf } from './action.ts'
-import { type DnaDef, visibilityOf } from './dna.ts'
+import type { CellContext } from './cell-context.ts'
+import { visibilityOf } from './dna.ts'
 import { keyedEntry } from './entry-keys.ts'
 import { RecordNotFoundError, UnknownTypeError } from './errors.ts'
-import { ActionTypes, DetailsTypes, EntryDhtStatuses, ValidationStatuses } from './hc-enums.ts'
-import { toLink, toRecord, toSignedActionHashed } from './record.ts'
+import { ActionTypes } from './hc-enums.ts'
+import { type CallReads, type GetLinksOptions, HdkReads, storeOnlyReads } from './hdk-reads.ts'
+import { toRecord } from './record.ts'
 import type { ChainWrite } from './source-chain.ts'
-import type { AgentStanding } from './validation/agent-standing.ts'
 import {
   checkEntryRules,
   entryTypeName,
-  type RecordSource,
   type RulesContext,
   resolveDependency,
   storeRecords,
 } from './validation/record-rules.ts'
-import type { ResolvedDependency, RulesValidator, ValidationInput } from './validation/validator.ts'
+import type { ResolvedDependency, ValidationInput } from './validation/validator.ts'
 
 /** The single integrity zome of each DNA. */
 const ZOME_INDEX = 0
-
-export interface CellContext {
-  dna: DnaDef
-  dnaHash: Uint8Array
-  agentPubKey: Uint8Array
-  store: ChainStore
-  validator: RulesValidator
-  properties: Record<string, unknown>
-  standing: AgentStanding
-}
 
 export interface AgentInfo {
   agent_initial_pubkey: Uint8Array
@@ -44,33 +35,27 @@ export interface AgentInfo {
   chain_head: { action: Uint8Array; sequence: number; timestamp: number }
 }
 
-export interface GetLinksOptions {
-  /** Only links whose tag starts with these bytes. */
-  tag_prefix?: Uint8Array
-  /** Deleted links too (what Holochain's `get_link_details` reports), oldest first. */
-  include_deleted?: boolean
-}
-
 export class Hdk {
   readonly #ctx: CellContext
   readonly #write: ChainWrite
-  readonly #stored: RecordSource
+  readonly #reads: HdkReads
   readonly #rules: RulesContext
 
-  constructor(ctx: CellContext, write: ChainWrite) {
+  constructor(ctx: CellContext, write: ChainWrite, call: CallReads = storeOnlyReads()) {
     this.#ctx = ctx
     this.#write = write
-    this.#stored = storeRecords(ctx.store, ctx.dnaHash)
+    this.#reads = new HdkReads(ctx, write, call)
+    const stored = storeRecords(ctx.store, ctx.dnaHash)
     this.#rules = {
       validator: ctx.validator,
       dna: ctx.dna,
       properties: ctx.properties,
       source: {
-        findAction: (hash) => this.#findAction(hash),
-        findEntry: (hash) => this.#findEntry(hash),
-        genesisProof: (author) => this.#stored.genesisProof(author),
-        inviteUses: (inviteId) => this.#stored.inviteUses(inviteId),
-        admittedAt: (author) => this.#stored.admittedAt(author),
+        findAction: (hash) => this.#reads.findAction(hash),
+        findEntry: (hash) => this.#reads.findEntry(hash),
+        genesisProof: (author) => stored.genesisProof(author),
+        inviteUses: (inviteId) => stored.inviteUses(inviteId),
+        admittedAt: (author) => stored.admittedAt(author),
       },
       standing: ctx.standing,
     }
@@ -167,7 +152,7 @@ export class Hdk {
   }
 
   delete_link(createLinkHash: Uint8Array): Uint8Array {
-    const link = this.#findLink(createLinkHash)
+    const link = this.#reads.findLink(createLinkHash)
     if (link === null) throw new RecordNotFoundError(`no link created by ${encodeHashB64(createLinkHash)}`)
     return this.#write.append({
       type: ActionTypes.DeleteLink,
@@ -178,87 +163,20 @@ export class Hdk {
 
   /** By action hash: that record. By entry hash: the entry with its oldest live (undeleted) action. */
   get(hash: Uint8Array): HcRecord | null {
-    const kind = holoHashKind(hash)
-    if (kind === 'action') {
-      const action = this.#findAction(hash)
-      return action && this.#record(action)
-    }
-    if (kind === 'entry') {
-      const live = this.#actionsWritingEntry(hash).find((a) => !this.#isDeleted(a.hash))
-      return live ? this.#record(live) : null
-    }
-    return null
+    return this.#reads.get(hash)
   }
 
   get_details(hash: Uint8Array): Details | null {
-    const kind = holoHashKind(hash)
-    if (kind === 'action') {
-      const action = this.#findAction(hash)
-      if (action === null) return null
-      const targeting = this.#actionsTargeting(hash)
-      return {
-        type: DetailsTypes.Record,
-        content: {
-          record: this.#record(action),
-          validation_status: ValidationStatuses.Valid,
-          deletes: targeting.filter((a) => a.type === ActionTypes.Delete).map(toSignedActionHashed),
-          updates: targeting.filter((a) => a.type === ActionTypes.Update).map(toSignedActionHashed),
-        },
-      }
-    }
-    if (kind !== 'entry') return null
-    const entry = this.#findEntry(hash)
-    const actions = this.#actionsWritingEntry(hash)
-    if (entry === null || actions.length === 0) return null
-    const targeting = actions.flatMap((a) => this.#actionsTargeting(a.hash))
-    const deletes = targeting.filter((a) => a.type === ActionTypes.Delete)
-    return {
-      type: DetailsTypes.Entry,
-      content: {
-        entry:
-          entry.kind === 'Agent'
-            ? { entry_type: 'Agent', entry: entry.bytes }
-            : { entry_type: 'App', entry: entry.bytes },
-        actions: actions.map(toSignedActionHashed),
-        rejected_actions: [],
-        deletes: deletes.map(toSignedActionHashed),
-        updates: targeting.filter((a) => a.type === ActionTypes.Update).map(toSignedActionHashed),
-        entry_dht_status: actions.every((a) => this.#isDeleted(a.hash))
-          ? EntryDhtStatuses.Dead
-          : EntryDhtStatuses.Live,
-      },
-    }
+    return this.#reads.get_details(hash)
   }
 
   /** Follows updates from `original` to the newest; null when it does not exist or was deleted. */
   get_latest(original: Uint8Array): HcRecord | null {
-    let current = this.#findAction(original)
-    while (current !== null) {
-      // One read of what targets it answers both: deleted, or updated since.
-      const targeting = this.#actionsTargeting(current.hash)
-      if (targeting.some((a) => a.type === ActionTypes.Delete)) return null
-      const newest = targeting.filter((a) => a.type === ActionTypes.Update).at(-1)
-      if (newest === undefined) return this.#record(current)
-      current = newest
-    }
-    return null
+    return this.#reads.get_latest(original)
   }
 
   get_links(base: Uint8Array, linkType: string, options: GetLinksOptions = {}): Link[] {
-    const type = this.#linkTypeIndex(linkType)
-    const prefix = options.tag_prefix ?? new Uint8Array()
-    const stored = this.#ctx.store.getLinks({
-      dnaHash: this.#ctx.dnaHash,
-      base,
-      linkType: type,
-      tagPrefix: prefix,
-      includeDeleted: options.include_deleted,
-    })
-    const pending = this.#write.items.flatMap((i) => (i.link ? [{ ...i.link, deletedBy: null }] : []))
-    const deleted = this.#write.items.flatMap((i) => (i.deletesLink ? [i.deletesLink] : []))
-    return [...stored, ...pending.filter((l) => matches(l, base, type, prefix))]
-      .filter((l) => options.include_deleted || !deleted.some((d) => hashesEqual(d, l.createHash)))
-      .map(toLink)
+    return this.#reads.get_links(base, linkType, this.#linkTypeIndex(linkType), options)
   }
 
   /** The decoded app entry of a record, or null when it carries none. */
@@ -314,7 +232,7 @@ export class Hdk {
   }
 
   #appEntryAction(actionHash: Uint8Array): { entryType: string; entryHash: Uint8Array } {
-    const stored = this.#findAction(actionHash)
+    const stored = this.#reads.findAction(actionHash)
     if (stored === null)
       throw new RecordNotFoundError(`no action ${encodeHashB64(actionHash)} in ${this.#ctx.dna.name}`)
     const action = decodeAction(stored.bytes)
@@ -344,55 +262,6 @@ export class Hdk {
   }
 
   #record(action: StoredAction): HcRecord {
-    return toRecord(action, action.entryHash && this.#findEntry(action.entryHash))
+    return toRecord(action, action.entryHash && this.#reads.findEntry(action.entryHash))
   }
-
-  #findAction(hash: Uint8Array): StoredAction | null {
-    const pending = this.#write.items.find((i) => hashesEqual(i.action.hash, hash))
-    return pending ? pending.action : this.#stored.findAction(hash)
-  }
-
-  #findEntry(hash: Uint8Array): StoredEntry | null {
-    const pending = this.#write.items.find((i) => i.entry && hashesEqual(i.entry.hash, hash))
-    return pending?.entry ?? this.#ctx.store.getEntry(hash)
-  }
-
-  #findLink(createHash: Uint8Array): StoredLink | null {
-    const pending = this.#write.items.find((i) => i.link && hashesEqual(i.link.createHash, createHash))
-    if (pending?.link) return { ...pending.link, deletedBy: null }
-    const stored = this.#ctx.store.getLink(createHash)
-    return stored && hashesEqual(stored.dnaHash, this.#ctx.dnaHash) ? stored : null
-  }
-
-  #actionsWritingEntry(entryHash: Uint8Array): StoredAction[] {
-    const pending = this.#write.items
-      .map((i) => i.action)
-      .filter((a) => a.entryHash !== null && hashesEqual(a.entryHash, entryHash))
-    return [...this.#ctx.store.actionsWritingEntry(this.#ctx.dnaHash, entryHash), ...pending]
-  }
-
-  #actionsTargeting(actionHash: Uint8Array): StoredAction[] {
-    const pending = this.#write.items
-      .map((i) => i.action)
-      .filter((a) => a.targetAction !== null && hashesEqual(a.targetAction, actionHash))
-    return [...this.#ctx.store.actionsTargeting(actionHash), ...pending]
-  }
-
-  #isDeleted(actionHash: Uint8Array): boolean {
-    return this.#actionsTargeting(actionHash).some((a) => a.type === ActionTypes.Delete)
-  }
-}
-
-function matches(
-  link: Omit<StoredLink, 'deletedBy'>,
-  base: Uint8Array,
-  type: number,
-  prefix: Uint8Array,
-): boolean {
-  return (
-    hashesEqual(link.base, base) &&
-    link.linkType === type &&
-    link.tag.length >= prefix.length &&
-    hashesEqual(link.tag.subarray(0, prefix.length), prefix)
-  )
 }

@@ -19,6 +19,7 @@ import { CommitFeed } from './commit-feed.ts'
 import { EmbeddedConductor } from './conductor.ts'
 import { RULES_LINEAGE } from './dna.ts'
 import { zomeEntryKeys } from './entry-keys.ts'
+import { RemoteReadsRelay } from './remote-reads.ts'
 import { MemorySignalHub, type SignalTransport } from './signal-transport.ts'
 import { StandingRelay } from './validation/agent-standing.ts'
 import { DEFAULT_RULES_WASM, loadRulesValidator } from './validation/rules-wasm.ts'
@@ -74,6 +75,7 @@ export async function createEmbeddedConductor(init: EmbeddedConductorInit): Prom
   const store = openSqliteChainStore(join(init.dataDir, CONDUCTOR_DB_FILE))
   const commits = new CommitFeed(logger)
   const standing = new StandingRelay()
+  const remote = new RemoteReadsRelay()
   try {
     const cells = new Map<DnaName, Cell>()
     for (const dna of DNA_NAMES) {
@@ -97,6 +99,7 @@ export async function createEmbeddedConductor(init: EmbeddedConductorInit): Prom
         membraneProof: init.membraneProof,
         onCommitted: (c, actions) => commits.publish(c, actions),
         standing,
+        remote,
       })
       cells.set(dna, cell)
     }
@@ -108,6 +111,7 @@ export async function createEmbeddedConductor(init: EmbeddedConductorInit): Prom
       signals,
       commits,
       standing,
+      remote,
       logger,
     })
     logger.info({ agent: conductor.agentPubKey, network: init.network.name }, 'embedded conductor open')
