@@ -5,7 +5,8 @@
  * whose heads are the same on both sides is left out of the answer: an idle mesh's rounds carry a few
  * hashes, not every chain's head (n of them, on each of n peers). When to run it (on connect,
  * periodically, when an op arrives too early) is the replicator's call. Chains of warranted authors are neither listed, served, nor
- * asked for: their ops do not spread from here.
+ * asked for: their ops do not spread from here. When records are sharded, a pair lists and asks only
+ * the chains both keep as chains (`chainsWith`, chain-overlap.ts); the rest is compared by summaries.
  */
 import { createHash } from 'node:crypto'
 import type { PeerId } from '@libp2p/interface'
@@ -81,6 +82,8 @@ export interface AntiEntropyInit {
   deliver: (batch: OpBatch, from: PeerId) => IngestResult | null
   /** Aborts requests in flight when replication stops. */
   signal: AbortSignal
+  /** When sharded, the chains this peer and `peer` both keep (chain-overlap.ts); null: every chain. */
+  chainsWith?: (peer: PeerId) => ((author: Uint8Array) => boolean) | null
 }
 
 export class AntiEntropy {
@@ -98,11 +101,11 @@ export class AntiEntropy {
   }
 
   /** Answers peers' `heads` and `ops` requests from the store. */
-  readonly handler: RequestHandler = async (request) => {
+  readonly handler: RequestHandler = async (request, peer) => {
     const message = decodeMessage(requestSchema, request, 'sync request')
     if (message.t === 'heads') {
       const theirs = new Map((message.digests ?? []).map(([dna, digest]) => [encodeHashB64(dna), digest]))
-      const dnas = this.#heads(message.dnas)
+      const dnas = this.#heads(message.dnas, this.#init.chainsWith?.(peer) ?? null)
         .filter(({ dna, digest }) => {
           const their = theirs.get(encodeHashB64(dna))
           return their === undefined || !hashesEqual(their, digest)
@@ -117,13 +120,16 @@ export class AntiEntropy {
   async syncWith(peer: PeerId): Promise<void> {
     const { rpc, signal } = this.#init
     const ours = this.#init.dnaHashes
-    const digests = this.#heads([...ours]).map(({ dna, digest }) => [dna, digest])
+    const shared = this.#init.chainsWith?.(peer) ?? null
+    const digests = this.#heads([...ours], shared).map(({ dna, digest }) => [dna, digest])
     const request = encodeMessage({ t: 'heads', dnas: ours, digests })
     const answer = await rpc.request(peer, SYNC_PROTOCOL, request, { signal, openToNetwork: true })
     const { dnas } = decodeMessage(headsAnswerSchema, answer, 'heads answer')
     for (const [dnaHash, heads] of dnas) {
       if (this.#init.ingest.cellOf(dnaHash) === undefined) continue
-      const wants = this.#wants(dnaHash, heads).filter((want) => this.#claim(dnaHash, want.author))
+      const wants = this.#wants(dnaHash, heads).filter(
+        (want) => (shared === null || shared(want.author)) && this.#claim(dnaHash, want.author),
+      )
       try {
         await this.#fetch(peer, dnaHash, wants)
       } finally {
@@ -132,7 +138,20 @@ export class AntiEntropy {
     }
   }
 
-  #heads(dnaHashes: Uint8Array[]): { dna: Uint8Array; heads: HeadTuple[]; digest: Uint8Array }[] {
+  /** The heads of the chains `shared` keeps (every chain when null), with their digest. */
+  #heads(
+    dnaHashes: Uint8Array[],
+    shared: ((author: Uint8Array) => boolean) | null,
+  ): { dna: Uint8Array; heads: HeadTuple[]; digest: Uint8Array }[] {
+    const all = this.#allHeads(dnaHashes)
+    if (shared === null) return all
+    return all.map(({ dna, heads }) => {
+      const kept = heads.filter(([author]) => shared(author))
+      return { dna, heads: kept, digest: headsDigest(kept) }
+    })
+  }
+
+  #allHeads(dnaHashes: Uint8Array[]): { dna: Uint8Array; heads: HeadTuple[]; digest: Uint8Array }[] {
     const { store, ingest } = this.#init
     const writes = store.writeCount()
     return dnaHashes

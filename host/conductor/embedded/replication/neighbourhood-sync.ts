@@ -124,8 +124,9 @@ export class NeighbourhoodSync {
 
   /** One exchange with `peer`: fetch the ops both should hold that it has and this peer lacks. */
   async syncWith(peer: PeerId): Promise<number> {
+    // A peer not yet counted a member here (this peer just joined) still shares every everywhere op.
     const agent = agentOfPeerB64(peer)
-    if (agent === null || !this.#init.members().includes(agent)) return 0
+    if (agent === null || this.#init.barred(agent)) return 0
     const roots = this.#init.dnaHashes.flatMap((dna) => {
       const ours = this.#summary(dna, agent)
       return ours === null ? [] : [[dna, ours.root]]

@@ -119,4 +119,30 @@ describe('anti-entropy, serving side', () => {
     await bob.cell.call((hdk) => hdk.create_entry('Note', { text: 'one more' }))
     expect([await bobsSeq(), reads]).toEqual([before + 1, 2])
   })
+  it('lists to a peer only the chains both keep when sharded, and its digest over those alone', async () => {
+    const [alice, bob] = [await agent(), await agent()]
+    const ingest = ingestOf(bob)
+    const dnaHash = bob.cell.dnaHash
+    ingest.receive({ dnaHash, ops: opsOf(alice) }, alice.cell.agentPubKey)
+    const aliceKey = encodeHashB64(alice.cell.agentPubKey)
+    const antiEntropy = new AntiEntropy({
+      rpc: {} as RequestResponse,
+      store: bob.store,
+      ingest,
+      dnaHashes: [dnaHash],
+      self: bob.cell.agentPubKey,
+      deliver: () => null,
+      signal: new AbortController().signal,
+      // Only alice's chain is one both keep.
+      chainsWith: () => (author) => encodeHashB64(author) === aliceKey,
+    })
+    const ask = async (request: unknown) =>
+      decodeMsgpack(await antiEntropy.handler(encodeCanonical(request), undefined as never)) as {
+        dnas: [Uint8Array, [Uint8Array, number, Uint8Array][]][]
+      }
+    const { dnas } = await ask({ t: 'heads', dnas: [dnaHash] })
+    expect(dnas[0]![1].map(([author]) => encodeHashB64(author))).toEqual([aliceKey])
+    const digest = headsDigest(dnas[0]![1])
+    expect((await ask({ t: 'heads', dnas: [dnaHash], digests: [[dnaHash, digest]] })).dnas).toEqual([])
+  })
 })
