@@ -27,31 +27,26 @@ import { encodeHashB64, hashContent, hashesEqual } from '../../../identity/hash.
 import { verifyAgentSignature } from '../../../identity/keystore.ts'
 import type { Logger } from '../../../log/logger.ts'
 import { nowMicros } from '../../../runtime/clock.ts'
-import type { ChainStore, StoredAction, StoredEntry } from '../../../storage/chain-store.ts'
+import type { ChainStore, StoredEntry } from '../../../storage/chain-store.ts'
 import { actionSeq, prevActionOf, toCommitItem, toStoredAction } from '../action.ts'
 import type { Cell } from '../cell.ts'
 import { checkActionPayload, checkChainAction } from '../chain-verify.ts'
 import { ActionTypes } from '../hc-enums.ts'
 import { inviteIdOf } from '../validation/membrane-proof.ts'
-import { storeRecords } from '../validation/record-rules.ts'
+import { type RecordBeside, storeRecords } from '../validation/record-rules.ts'
+import { HeldOps } from './held-ingest.ts'
+import { emptyResult, type HeldNeed, type IngestResult, type OpOutcome } from './ingest-result.ts'
 import type { LegacySeals } from './legacy-seals.ts'
 import { entryOf, judgeByRules, type RulesVerdict } from './op-checks.ts'
+import type { Keep } from './op-placement.ts'
 import type { OpBatch, WireOp } from './op-wire.ts'
+import { judgeOwnClaim } from './own-claims.ts'
 import { type PendingOp, PendingOps } from './pending-ops.ts'
 import { RevocationList, revocationWritten } from './revocations.ts'
 import { parseActionContent, readClaimedAuthor } from './signed-action.ts'
 import { WarrantBook } from './warrant-book.ts'
 
-export type OpOutcome = 'stored' | 'duplicate' | 'ignored' | 'pending' | 'rejected'
-
-export interface IngestResult {
-  /** Actions stored, this batch's and earlier pending ones it unblocked, in store order. */
-  stored: StoredAction[]
-  /** How each op of the batch ended, and each earlier pending op that stopped waiting. */
-  counts: Record<OpOutcome, number>
-  /** Some op waits for predecessors or dependencies: the sender should be asked what we miss. */
-  waiting: boolean
-}
+export type { HeldNeed, IngestResult, OpOutcome } from './ingest-result.ts'
 
 export interface OpIngestInit {
   store: ChainStore
@@ -69,6 +64,11 @@ export interface OpIngestInit {
   onRevoked?: (agent: string | null) => void
   /** The legacy seals held; ingest adds those it stores. */
   seals?: LegacySeals
+  /**
+   * How this peer keeps an op (op-placement.ts): in its chain, held out of chain order, or not at all
+   * (dropped without blame). Default: every op in its chain (records not sharded).
+   */
+  place?: (cell: Cell, action: Action, hash: Uint8Array) => Keep
 }
 
 /** A batch of ops and the agent of the peer that delivered it (null when its key is not an agent key). */
@@ -89,6 +89,8 @@ export class OpIngest {
   readonly #revocations: RevocationList
   readonly #onRevoked: (agent: string | null) => void
   readonly #seals: LegacySeals | undefined
+  readonly #place: ((cell: Cell, action: Action, hash: Uint8Array) => Keep) | undefined
+  readonly #held: HeldOps
   /** Authors with an op refused for their revocation: the rest of their chains follow it. */
   readonly #revoked = new Set<string>()
 
@@ -102,6 +104,15 @@ export class OpIngest {
     this.#revocations = init.revocations ?? new RevocationList()
     this.#onRevoked = init.onRevoked ?? (() => {})
     this.#seals = init.seals
+    this.#place = init.place
+    this.#held = new HeldOps({
+      store: init.store,
+      barred: (author) => this.isWarranted(author) || this.#revoked.has(encodeHashB64(author)),
+      reject: (offender, cell, hash, rule, reason) => this.#reject(offender, cell, hash, rule, reason),
+      revokedWhen: (cell, author, action) => this.#refusedAsRevoked(cell, author, action),
+      noteRevocation: (cell, action, entry) => this.noteRevocation(cell, action, entry),
+      keepsChain: (cell, action, hash) => (this.#place?.(cell, action, hash) ?? 'chain') === 'chain',
+    })
   }
 
   /** The cell of a DNA hash this conductor runs, or undefined. */
@@ -151,12 +162,20 @@ export class OpIngest {
     return this.#store.transaction(() => deliveries.map(({ batch, sender }) => this.#receive(batch, sender)))
   }
 
+  /** A held op judged again with what its rules read got from holders (`beside`), in one transaction. */
+  receiveHeld(need: HeldNeed, beside: readonly RecordBeside[]): IngestResult {
+    const result = emptyResult()
+    return this.#store.transaction(() => {
+      const hash = hashContent(need.op.action, 'action')
+      const outcome = this.#held.hold(need.cell, need.op, hash, need.sender, result, beside)
+      result.counts[outcome === 'pending' ? 'rejected' : outcome]++
+      if (result.stored.length > 0) this.#retryPending(result)
+      return result
+    })
+  }
+
   #receive(batch: OpBatch, sender: Uint8Array | null): IngestResult {
-    const result: IngestResult = {
-      stored: [],
-      counts: { stored: 0, duplicate: 0, ignored: 0, pending: 0, rejected: 0 },
-      waiting: false,
-    }
+    const result = emptyResult()
     const cell = this.cellOf(batch.dnaHash)
     if (cell === undefined || (sender !== null && this.isWarranted(sender))) {
       result.counts.ignored += batch.ops.length
@@ -182,13 +201,22 @@ export class OpIngest {
     verified = false,
   ): OpOutcome {
     const hash = hashContent(op.action, 'action')
-    if (this.#store.getAction(hash) !== null) return 'duplicate'
+    const existing = this.#store.getAction(hash)
+    // A held op is taken again only to become part of its chain here.
+    if (existing !== null && existing.held !== true) return 'duplicate'
     const claimed = readClaimedAuthor(op.action)
     if (claimed === null)
       return this.#reject(sender, cell, hash, 'sys.malformed', 'not an action of any author')
     const { author } = claimed
-    if (hashesEqual(author, this.#self)) return this.#claimsToBeOwn(cell, op, claimed.content, hash, sender)
+    if (hashesEqual(author, this.#self)) {
+      const blameSender = (rule: string, reason: string) => this.#reject(sender, cell, hash, rule, reason)
+      return judgeOwnClaim({ store: this.#store, self: this.#self, cell, blameSender }, op, claimed.content)
+    }
     if (this.isWarranted(author) || this.#revoked.has(encodeHashB64(author))) return 'ignored'
+    const keep = this.#keep(cell, claimed.content, hash)
+    if (keep === null) return 'ignored'
+    if (existing !== null && keep !== 'chain') return 'duplicate'
+    if (keep === 'held') return this.#held.hold(cell, op, hash, sender, result)
     if (!verified && !verifyAgentSignature(author, op.action, op.signature)) {
       return this.#reject(
         sender,
@@ -225,11 +253,7 @@ export class OpIngest {
       prev = { hash: head.hash, timestamp: this.#store.getAction(head.hash)!.timestamp }
     }
 
-    if (this.#authoredWhileRevoked(cell, author, action)) {
-      this.#revoked.add(encodeHashB64(author))
-      this.#onRevoked(encodeHashB64(author))
-      return 'ignored'
-    }
+    if (this.#refusedAsRevoked(cell, author, action)) return 'ignored'
     const row = toStoredAction(
       { hash, content: action, bytes: op.action, signature: op.signature },
       cell.dnaHash,
@@ -251,9 +275,19 @@ export class OpIngest {
     if (verdict.kind === 'waits') return this.#hold(cell, author, seq, { op, sender }, result)
     if (verdict.kind === 'invalid') return this.#reject(author, cell, hash, verdict.rule, verdict.reason)
     this.#store.appendToChain(cell.dnaHash, author, head?.hash ?? null, [item])
-    result.stored.push(row)
+    // Promoted from held: stored before, not news.
+    if (existing === null) result.stored.push(row)
     this.noteRevocation(cell, action, entry)
-    return 'stored'
+    this.#held.promoteAfter(cell, author, { hash, seq })
+    return existing === null ? 'stored' : 'duplicate'
+  }
+
+  /** How this peer keeps the op: null (not at all) only when placement says so of a readable action. */
+  #keep(cell: Cell, content: unknown, hash: Uint8Array): Keep {
+    if (this.#place === undefined) return 'chain'
+    const parsed = parseActionContent(content)
+    // Unreadable: the chain path judges it and blames whom it should.
+    return 'problem' in parsed ? 'chain' : this.#place(cell, parsed.action, hash)
   }
 
   /** Adds the revocation or legacy seal `action` wrote, if any (a stored op, or a commit of this agent). */
@@ -261,6 +295,14 @@ export class OpIngest {
     this.#seals?.note(cell.dna, action, entry)
     const revocation = revocationWritten(cell.dna, action, entry)
     if (revocation !== null && this.#revocations.add(revocation, action.timestamp)) this.#onRevoked(null)
+  }
+
+  /** True when `action` is refused for its author's revocation (noted: the rest of its chain follows). */
+  #refusedAsRevoked(cell: Cell, author: Uint8Array, action: Action): boolean {
+    if (!this.#authoredWhileRevoked(cell, author, action)) return false
+    this.#revoked.add(encodeHashB64(author))
+    this.#onRevoked(encodeHashB64(author))
+    return true
   }
 
   /** The author is revoked (by name, or by the invite its genesis carries) since before this action. */
@@ -276,44 +318,6 @@ export class OpIngest {
       // Unreadable: the rules refuse such a genesis anyway.
     }
     return this.#revocations.refuses(encodeHashB64(author), inviteIdOf(proof), action.timestamp)
-  }
-
-  /**
-   * An op by this agent's key that this agent does not hold. Not signed by it: forged. Signed, at a
-   * seq its own chain already has: a fork this agent never made (its key is in other hands). Either
-   * way the sender delivered it. One past the head is ignored: a chain restored from an older backup
-   * gets its own later actions back from peers that way, and no honest peer is to blame.
-   */
-  #claimsToBeOwn(
-    cell: Cell,
-    op: WireOp,
-    content: unknown,
-    hash: Uint8Array,
-    sender: Uint8Array | null,
-  ): OpOutcome {
-    if (!verifyAgentSignature(this.#self, op.action, op.signature)) {
-      return this.#reject(
-        sender,
-        cell,
-        hash,
-        'sys.signature',
-        "claims to be this agent's but is not signed by it",
-      )
-    }
-    const parsed = parseActionContent(content)
-    if ('problem' in parsed) return this.#reject(sender, cell, hash, 'sys.action_shape', parsed.problem)
-    const seq = actionSeq(parsed.action)
-    const head = this.#store.chainHead(cell.dnaHash, this.#self)
-    if (head !== null && seq <= head.seq) {
-      return this.#reject(
-        sender,
-        cell,
-        hash,
-        'chain.fork',
-        `a second action at seq ${seq} of this agent's own chain`,
-      )
-    }
-    return 'ignored'
   }
 
   /** True when `action` (at a seq we hold) builds on the same action as ours: a proven fork. */
@@ -350,7 +354,7 @@ export class OpIngest {
     actionHash: Uint8Array,
     rule: string,
     reason: string,
-  ): OpOutcome {
+  ): 'rejected' {
     if (offender === null) {
       this.#logger.warn({ rule, reason, dna: cell.dna.name }, 'dropped an invalid op from an unknown peer')
       return 'rejected'
