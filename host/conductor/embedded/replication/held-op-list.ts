@@ -1,0 +1,34 @@
+/**
+ * The ops a peer holds in one DNA with where they live (issue 57): what the summaries
+ * (neighbourhood-sync.ts) compare and the hand-off (handoff-runner.ts) plans over. Every chain's
+ * actions and every held op, each with its bases (op-basis.ts), or none (null) for what every member
+ * keeps: a genesis and an everywhere record (op-placement.ts).
+ */
+import { encodeHashB64 } from '../../../identity/hash.ts'
+import type { ChainStore, StoredAction } from '../../../storage/chain-store.ts'
+import { decodeAction } from '../action.ts'
+import type { Cell } from '../cell.ts'
+import type { HeldOp } from './neighbourhood-sync.ts'
+import { opBases } from './op-basis.ts'
+import { isGenesis, opScope } from './op-placement.ts'
+
+type Store = Pick<ChainStore, 'chainHeads' | 'chainActions' | 'heldActions' | 'getAction'>
+
+export function heldOpsOf(store: Store, cell: Pick<Cell, 'dna' | 'dnaHash'>): HeldOp[] {
+  const { dnaHash } = cell
+  const target = (hash: Uint8Array) => {
+    const stored = store.getAction(hash)
+    return stored === null ? null : decodeAction(stored.bytes)
+  }
+  const placed = (stored: StoredAction): HeldOp => {
+    const action = decodeAction(stored.bytes)
+    const everyone = isGenesis(action) || opScope(cell.dna, action, target) === 'everywhere'
+    return {
+      hash: stored.hash,
+      bases: everyone ? null : opBases(action, stored.hash),
+      author: encodeHashB64(stored.author),
+    }
+  }
+  const chains = store.chainHeads(dnaHash).flatMap((head) => [...store.chainActions(dnaHash, head.author)])
+  return [...chains, ...store.heldActions(dnaHash)].map(placed)
+}
