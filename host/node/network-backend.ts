@@ -17,6 +17,7 @@ import {
   recordsAbout,
   serveRecords,
   waitForAction,
+  zomeReadsOf,
 } from '../conductor/embedded/replication/index.ts'
 import { storeRecords } from '../conductor/embedded/validation/record-rules.ts'
 import { serveConductorApi } from '../conductor/embedded/websocket-api/conductor-api.ts'
@@ -88,6 +89,8 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
     )
     // Members only: a get of a record this peer holds, by one that does not (issue 57).
     await serveRecords(peer.node, peer.conductor, peer.replication)
+    // Zome reads of records this peer does not hold ask their holders, once records are sharded.
+    peer.conductor.remoteReads.attach(zomeReadsOf(peer, options.network))
     const api =
       options.adminPort === undefined
         ? null

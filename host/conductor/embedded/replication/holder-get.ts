@@ -177,7 +177,7 @@ export class HolderGet {
 }
 
 /** What one holder failing to answer throws: the next holder is asked. */
-function isHolderFailure(err: unknown): err is Error {
+export function isHolderFailure(err: unknown): err is Error {
   return (
     err instanceof PeerUnreachableError ||
     err instanceof RequestRefusedError ||

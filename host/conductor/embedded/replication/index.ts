@@ -23,3 +23,4 @@ export {
   startReplication,
 } from './replicator.ts'
 export { type WaitForActionInit, waitForAction } from './wait-for-action.ts'
+export { zomeReadsOf } from './zome-reads.ts'

@@ -16,7 +16,7 @@ import type { StoredEntry } from '../../../storage/chain-store.ts'
 import { decodeAction } from '../action.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import type { EmbeddedPeer } from './embedded-peer.ts'
-import { HolderGet } from './holder-get.ts'
+import { HolderGet, type HolderGetInit } from './holder-get.ts'
 import { knownMembers } from './membership.ts'
 import { isOpHolder } from './op-holders.ts'
 import { type WireOp, wireOpOf } from './op-wire.ts'
@@ -77,24 +77,39 @@ export class RecordReads {
   }
 }
 
+/** What the gets from holders of an embedded peer ask by: its members, its network's `record.holders`. */
+export function holderGetInitOf(
+  peer: Pick<EmbeddedPeer, 'conductor' | 'node' | 'replication'>,
+  network: Pick<NetworkConfig, 'record'>,
+  timeoutMs?: number,
+): HolderGetInit & { holders: number; members: () => string[] } {
+  const { conductor, node, replication } = peer
+  return {
+    rpc: node.rpc,
+    conductor,
+    replication,
+    members: () => knownMembers(conductor, replication),
+    holders: network.record?.holders ?? DEFAULT_RECORD_HOLDERS,
+    connected: (agent) => node.libp2p.getConnections(peerIdOfAgent(agent)).length > 0,
+    timeoutMs,
+  }
+}
+
+/** Whether records are sharded on an embedded peer's mesh of `members` (record-sharding.ts). */
+export function shardedOn(peer: Pick<EmbeddedPeer, 'node'>, holders: number): (members: number) => boolean {
+  return (members) => recordsSharded({ members, holders, versions: peer.node.versions })
+}
+
 /** The read path of an embedded peer: its store, then the holders its network's `record.holders` names. */
 export function recordReadsOf(
   peer: Pick<EmbeddedPeer, 'conductor' | 'node' | 'replication'>,
   network: Pick<NetworkConfig, 'record'>,
   timeoutMs?: number,
 ): RecordReads {
-  const { conductor, node, replication } = peer
-  const holders = network.record?.holders ?? DEFAULT_RECORD_HOLDERS
-  const members = () => knownMembers(conductor, replication)
-  const holderGet = new HolderGet({
-    rpc: node.rpc,
-    conductor,
-    replication,
-    members,
-    holders,
-    connected: (agent) => node.libp2p.getConnections(peerIdOfAgent(agent)).length > 0,
-    timeoutMs,
-  })
-  const sharded = (count: number) => recordsSharded({ members: count, holders, versions: node.versions })
+  const init = holderGetInitOf(peer, network, timeoutMs)
+  const { members, holders } = init
+  const holderGet = new HolderGet(init)
+  const sharded = shardedOn(peer, holders)
+  const { conductor, replication } = peer
   return new RecordReads({ conductor, replication, members, holders, holderGet, sharded })
 }

@@ -2,24 +2,38 @@
  * The holder's side of a get (`record/1.0.0`): an op answered from the local store as replication
  * carries it (a private entry withheld), none for what is not held (of that DNA), or of an author
  * warranted or revoked here (its ops do not spread from here, as anti-entropy does not serve them).
- * Members only, and bounded: one op an answer, within request-response's frame limit, and a rate per
+ * A list (the links on a base, what targets a record) is answered the same way, newest first, at most
+ * MAX_LISTED ops and a quarter of request-response's frame. Members only, and bounded: a rate per
  * asking peer (refused past it, saying when to ask again), as `usage/1.0.0` bounds its asks.
  */
 import { encodeHashB64, hashesEqual } from '../../../identity/hash.ts'
 import type { RippleNode } from '../../../net/create-node.ts'
-import type { RequestHandler } from '../../../net/request-response.ts'
-import type { ChainStore } from '../../../storage/chain-store.ts'
+import { MAX_MESSAGE_BYTES, type RequestHandler } from '../../../net/request-response.ts'
+import type { ChainStore, StoredAction } from '../../../storage/chain-store.ts'
 import { AskRate } from '../../../usage/ask-rate.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
-import { wireOpOf } from './op-wire.ts'
-import { decodeRecordGet, encodeRecordAnswer, RECORD_GET_PROTOCOL } from './record-get-wire.ts'
+import { type WireOp, wireOpOf } from './op-wire.ts'
+import {
+  decodeRecordAsk,
+  encodeRecordAnswer,
+  encodeRecordListAnswer,
+  MAX_LISTED,
+  RECORD_GET_PROTOCOL,
+  type RecordList,
+  type RecordListAnswer,
+} from './record-get-wire.ts'
 import type { Replication } from './replicator.ts'
 
 /** Gets a peer may make at once, and per minute after: a `task show` or a batch check is a few. */
 export const RECORD_GETS_PER_MINUTE = 600
 
+/** A list's answer stays within a quarter of a frame, whatever its entries weigh. */
+const LIST_BYTES = MAX_MESSAGE_BYTES / 4
+
 export interface RecordServeInit {
   store: Pick<ChainStore, 'getAction' | 'getEntry'>
+  /** What lists are answered from; without it a list is refused (a store of held ops alone). */
+  lists?: Pick<ChainStore, 'getLinks' | 'actionsTargeting'>
   /** Warranted or revoked here (HoloHashB64). */
   barred: (agent: string) => boolean
   /** Default: RECORD_GETS_PER_MINUTE for each peer. */
@@ -43,7 +57,12 @@ export function recordServer(init: RecordServeInit): RequestHandler {
   return async (bytes, peer) => {
     const verdict = rate.take(peer.toString(), now())
     if (!verdict.ok) throw new RecordGetsRefusedError(verdict.retryAfterS)
-    const { dnaHash, actionHash } = decodeRecordGet(bytes)
+    const ask = decodeRecordAsk(bytes)
+    if (ask.kind === 'list') {
+      if (init.lists === undefined) throw new RecordListsUnservedError()
+      return encodeRecordListAnswer(listed(init, ask.dnaHash, ask.list))
+    }
+    const { dnaHash, actionHash } = ask
     const held = store.getAction(actionHash)
     const served =
       held !== null && hashesEqual(held.dnaHash, dnaHash) && !init.barred(encodeHashB64(held.author))
@@ -53,6 +72,54 @@ export function recordServer(init: RecordServeInit): RequestHandler {
   }
 }
 
+export class RecordListsUnservedError extends Error {
+  static override readonly name = 'RecordListsUnservedError'
+  constructor() {
+    super('this holder answers gets, not lists')
+    this.name = 'RecordListsUnservedError'
+  }
+}
+
+/** The ops of `list` held here of the DNA asked, newest first, within the bounds. */
+function listed(init: RecordServeInit, dnaHash: Uint8Array, list: RecordList): RecordListAnswer {
+  const { store } = init
+  const lists = init.lists!
+  const action = (hash: Uint8Array | null) => (hash === null ? null : store.getAction(hash))
+  const groups: StoredAction[][] =
+    list.kind === 'targets'
+      ? lists.actionsTargeting(list.hash).map((a) => [a])
+      : lists
+          .getLinks({
+            dnaHash,
+            base: list.base,
+            linkType: list.linkType,
+            tagPrefix: list.tagPrefix,
+            includeDeleted: list.deleted,
+          })
+          .map((link) => [action(link.createHash), list.deleted ? action(link.deletedBy) : null])
+          .map((pair) => pair.filter((a): a is StoredAction => a !== null))
+  const servable = groups
+    .filter((group) =>
+      group.every((a) => hashesEqual(a.dnaHash, dnaHash) && !init.barred(encodeHashB64(a.author))),
+    )
+    .sort((a, b) => b[0]!.timestamp - a[0]!.timestamp)
+  const ops: WireOp[] = []
+  let bytes = 0
+  let taken = 0
+  for (const group of servable) {
+    const wire = group.map((a) => wireOpOf(a, a.entryHash && store.getEntry(a.entryHash)))
+    const size = wire.reduce(
+      (n, op) => n + op.action.length + op.signature.length + (op.entry?.length ?? 0),
+      0,
+    )
+    if (taken === MAX_LISTED || bytes + size > LIST_BYTES) return { ops, more: true }
+    ops.push(...wire)
+    bytes += size
+    taken++
+  }
+  return { ops, more: false }
+}
+
 /** Serves `record/1.0.0` from the conductor's store, to members; what replication bars is not served. */
 export function serveRecords(
   node: Pick<RippleNode, 'rpc'>,
@@ -60,5 +127,6 @@ export function serveRecords(
   replication: Pick<Replication, 'isWarranted' | 'isRevoked'>,
 ): Promise<void> {
   const barred = (agent: string) => replication.isWarranted(agent) || replication.isRevoked(agent)
-  return node.rpc.handle(RECORD_GET_PROTOCOL, recordServer({ store: conductor.store, barred }))
+  const { store } = conductor
+  return node.rpc.handle(RECORD_GET_PROTOCOL, recordServer({ store, lists: store, barred }))
 }

@@ -3,10 +3,15 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { MalformedMessageError } from '../../../../host/conductor/embedded/replication/errors.ts'
 import {
   decodeRecordAnswer,
+  decodeRecordListAnswer,
   encodeRecordGet,
+  encodeRecordList,
+  MAX_LISTED,
+  type RecordList,
 } from '../../../../host/conductor/embedded/replication/record-get-wire.ts'
 import {
   RecordGetsRefusedError,
+  RecordListsUnservedError,
   recordServer,
 } from '../../../../host/conductor/embedded/replication/record-serve.ts'
 import { encodeCanonical } from '../../../../host/identity/canonical.ts'
@@ -63,5 +68,57 @@ describe('serving record gets', () => {
     await serve(request, peer('carol'))
     now += 30_000
     await serve(request, peer('bob'))
+  })
+})
+
+describe('serving record lists', () => {
+  const utf8 = (s: string) => new TextEncoder().encode(s)
+
+  it("answers a base's links newest first with their deletes when asked, bounded, and what targets a record", async () => {
+    const alice = await openNotesCell(await tempDir())
+    opened.push(alice)
+    const { dnaHash } = alice.cell
+    const base = await alice.cell.call((hdk) => hdk.anchor('notes'))
+    const note = await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'a' }))
+    const links = await alice.cell.call((hdk) =>
+      Array.from({ length: MAX_LISTED + 2 }, (_, i) => hdk.create_link(base, note, 'Tagged', utf8(`t${i}`))),
+    )
+    await alice.cell.call((hdk) => hdk.delete_link(links[0]!))
+    const update = await alice.cell.call((hdk) => hdk.update_entry(note, { text: 'b' }))
+    const barred = new Set<string>()
+    const serve = recordServer({ store: alice.store, lists: alice.store, barred: (a) => barred.has(a) })
+    const list = async (l: RecordList, dna = dnaHash) =>
+      decodeRecordListAnswer(await serve(encodeRecordList(dna, l), peer('bob')))
+    const ask = { kind: 'links', base, linkType: 1, tagPrefix: new Uint8Array(), deleted: false } as const
+
+    const live = await list(ask)
+    expect(live.ops).toHaveLength(MAX_LISTED)
+    expect(live.more).toBe(true)
+    const hashes = live.ops.map((op) => encodeHashB64(hashContent(op.action, 'action')))
+    expect(hashes[0]).toBe(encodeHashB64(links.at(-1)!))
+    expect(hashes).not.toContain(encodeHashB64(links[0]!))
+    const tagged = await list({ ...ask, tagPrefix: utf8('t0'), deleted: true })
+    // t0 and its DeleteLink: a deleted link comes with what deleted it.
+    expect(tagged.ops).toHaveLength(2)
+    expect(tagged.more).toBe(false)
+    expect((await list(ask, note)).ops).toEqual([])
+
+    const targets = await list({ kind: 'targets', hash: note })
+    expect(targets.ops.map((op) => encodeHashB64(hashContent(op.action, 'action')))).toEqual([
+      encodeHashB64(update),
+    ])
+    barred.add(encodeHashB64(alice.cell.agentPubKey))
+    expect((await list({ kind: 'targets', hash: note })).ops).toEqual([])
+  })
+
+  it('refuses a list where it serves gets alone', async () => {
+    const alice = await openNotesCell(await tempDir())
+    opened.push(alice)
+    const serve = recordServer({ store: alice.store, barred: () => false })
+    const request = encodeRecordList(alice.cell.dnaHash, {
+      kind: 'targets',
+      hash: alice.cell.chain.head.hash,
+    })
+    await expect(serve(request, peer('bob'))).rejects.toThrow(RecordListsUnservedError)
   })
 })

@@ -1,0 +1,192 @@
+/**
+ * Zome reads of records this peer does not hold (issue 57), on real peers (embedded conductors with
+ * their rules wasm, libp2p on loopback). The asker stops replicating once every genesis is in, so the
+ * task written after it (its claim, assignment and result) is held by the others alone; its zome calls
+ * miss, get what they missed from the holders over `record/1.0.0` (records, what targets them, link
+ * sets), checked, and run again. The asker is made no holder of anything (the sharding gate and the
+ * placement that S1 wires are not what is tested here): every neighbourhood read of it goes out.
+ */
+import { createHash } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { HolderGet } from '../../host/conductor/embedded/replication/holder-get.ts'
+import { HolderLists } from '../../host/conductor/embedded/replication/holder-lists.ts'
+import { opHolders } from '../../host/conductor/embedded/replication/op-holders.ts'
+import {
+  decodeRecordAsk,
+  decodeRecordListAnswer,
+  encodeRecordListAnswer,
+  RECORD_GET_PROTOCOL,
+} from '../../host/conductor/embedded/replication/record-get-wire.ts'
+import { holderGetInitOf } from '../../host/conductor/embedded/replication/record-reads.ts'
+import { recordServer, serveRecords } from '../../host/conductor/embedded/replication/record-serve.ts'
+import { zomeReads } from '../../host/conductor/embedded/replication/zome-reads.ts'
+import { encodeCanonical } from '../../host/identity/canonical.ts'
+import { decodeHashB64, hashContent } from '../../host/identity/hash.ts'
+import { canonicalJson } from '../../zomes-bindings/canonical-json.ts'
+import type { Task, TaskResult } from '../../zomes-bindings/index.ts'
+import { claimSnapshot } from '../unit/conductor/fixtures/capability.ts'
+import { type Player, runScenario, type Scenario, scenarioNetwork } from './harness.ts'
+
+const micros = (msFromNow: number) => (Date.now() + msFromNow) * 1000
+
+function task(): Task {
+  return {
+    kind: 'sha256',
+    input_hash: createHash('sha256')
+      .update(canonicalJson({ data: 'far' }))
+      .digest('hex'),
+    input_bytes: 16,
+    input_cid: null,
+    requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 1, model: null, tags: [] },
+    lease_ms: 60_000,
+    deadline: micros(600_000),
+    max_attempts: 2,
+    fan_out: 1,
+  }
+}
+
+function result(taskHash: string, assignment: string): TaskResult {
+  const now = micros(0)
+  return {
+    task: taskHash,
+    assignment,
+    status: 'ok',
+    output_cid: null,
+    output_hash: createHash('sha256').update('x').digest('hex'),
+    error: null,
+    metrics: {
+      started_at: now,
+      finished_at: now,
+      duration_ms: 0,
+      tokens_in: null,
+      tokens_out: null,
+      tokens_per_second: null,
+    },
+  }
+}
+
+interface FarTask {
+  players: Player[]
+  author: Player
+  asker: Player
+  taskHash: string
+}
+
+/** A task claimed, assigned and answered among `count - 1` players after the last stopped replicating. */
+async function farTask(scenario: Scenario, count: number): Promise<FarTask> {
+  const players = await scenario.addPlayers(count)
+  await scenario.shareAllAgents()
+  await scenario.dhtSync(players, 'agent_registry')
+  for (const p of players) await serveRecords(p.node, p.conductor, p.replication)
+  const [author, runner] = players as [Player, Player]
+  const asker = players.at(-1)!
+  await asker.replication.stop()
+  const others = players.slice(0, -1)
+  const submitted = await author.conductor.callZome('resource_mesh', 'submit_task', task())
+  await scenario.dhtSync(others, 'resource_mesh')
+  const snapshot = claimSnapshot()
+  const claim = await runner.conductor.callZome('resource_mesh', 'claim_task', {
+    task: submitted.action_hash,
+    snapshot,
+  })
+  await scenario.dhtSync(others, 'resource_mesh')
+  const assigned = await author.conductor.callZome('resource_mesh', 'assign_task', {
+    task: submitted.action_hash,
+    claim: claim.action_hash,
+    assignee: runner.agentPubKey,
+    slot: 0,
+    attempt: 1,
+    lease_expires_at: micros(60_000),
+  })
+  await scenario.dhtSync(others, 'resource_mesh')
+  await runner.conductor.callZome(
+    'resource_mesh',
+    'post_result',
+    result(submitted.action_hash, assigned.action_hash),
+  )
+  await scenario.dhtSync(others, 'resource_mesh')
+  return { players, author, asker, taskHash: submitted.action_hash }
+}
+
+/** The asker's zome reads go to holders: sharded, and no holder of anything itself; closest asked first. */
+function readFromHolders(asker: Player): void {
+  const init = { ...holderGetInitOf(asker, asker.network, 5_000), connected: () => false }
+  asker.conductor.remoteReads.attach(
+    zomeReads({
+      conductor: asker.conductor,
+      holderGet: new HolderGet(init),
+      holderLists: new HolderLists(init),
+      members: () => [...init.members()].filter((agent) => agent !== asker.agentPubKey),
+      holders: init.holders,
+      sharded: () => true,
+    }),
+  )
+}
+
+const network = scenarioNetwork({ record: { holders: 4 } })
+
+describe('zome reads of records held elsewhere', { timeout: 180_000 }, () => {
+  it('shows a far task with its claim, assignment and result, as its author sees it, storing none of it', async () => {
+    await runScenario({ network }, async (scenario) => {
+      const far = await farTask(scenario, 5)
+      expect(far.asker.conductor.store.getAction(decodeHashB64(far.taskHash, 'action'))).toBeNull()
+      const before = await far.asker.conductor.callZome('resource_mesh', 'get_task_state', far.taskHash)
+      expect(before).toBeNull()
+      readFromHolders(far.asker)
+      const state = await far.asker.conductor.callZome('resource_mesh', 'get_task_state', far.taskHash)
+      const truth = await far.author.conductor.callZome('resource_mesh', 'get_task_state', far.taskHash)
+      expect(state?.status).toBe('running')
+      expect(state?.claims).toHaveLength(1)
+      expect(state?.results).toHaveLength(1)
+      expect(JSON.stringify(state?.task)).toBe(JSON.stringify(truth?.task))
+      expect(state?.assignments.map((a) => a.action_hash)).toEqual(
+        truth?.assignments.map((a) => a.action_hash),
+      )
+      expect(far.asker.conductor.store.getAction(decodeHashB64(far.taskHash, 'action'))).toBeNull()
+      expect(far.asker.replication.listWarrants()).toEqual([])
+    })
+  })
+
+  it("lists the open tasks on an anchor it does not hold; a holder's forged link set is refused and warranted", async () => {
+    await runScenario({ network }, async (scenario) => {
+      const far = await farTask(scenario, 5)
+      readFromHolders(far.asker)
+      const anchor = hashContent(encodeCanonical(['anchor', 'open_tasks']), 'entry')
+      const members = far.players.map((p) => p.agentPubKey)
+      const order = opHolders(anchor, members, 4)
+        .filter((agent) => agent !== far.asker.agentPubKey)
+        .map((agent) => far.players.find((p) => p.agentPubKey === agent)!)
+      // The liar must not be the task's author: a warranted author's records are not taken here.
+      const liar = order.find((p) => p !== far.author)!
+      const serve = (p: Player) =>
+        recordServer({ store: p.conductor.store, lists: p.conductor.store, barred: () => false })
+      if (order.indexOf(far.author) < order.indexOf(liar)) {
+        // Asked before the liar, the author answers no lists (a holder that fails is passed over).
+        const gets = serve(far.author)
+        await far.author.node.rpc.unhandle(RECORD_GET_PROTOCOL)
+        await far.author.node.rpc.handle(RECORD_GET_PROTOCOL, async (bytes, peer) => {
+          if (decodeRecordAsk(bytes).kind === 'list') throw new Error('no lists here')
+          return gets(bytes, peer)
+        })
+      }
+      // It answers gets as it should, and link sets with every link's signature broken.
+      const honest = serve(liar)
+      await liar.node.rpc.unhandle(RECORD_GET_PROTOCOL)
+      await liar.node.rpc.handle(RECORD_GET_PROTOCOL, async (bytes, peer) => {
+        const answer = await honest(bytes, peer)
+        if (decodeRecordAsk(bytes).kind !== 'list') return answer
+        const { ops, more } = decodeRecordListAnswer(answer)
+        const forged = ops.map((op) => ({
+          ...op,
+          signature: op.signature.map((b, i) => (i === 0 ? b ^ 1 : b)),
+        }))
+        return encodeRecordListAnswer({ ops: forged, more })
+      })
+      const open = await far.asker.conductor.callZome('resource_mesh', 'list_open_tasks', null)
+      expect(open.map((t) => t.action_hash)).toEqual([far.taskHash])
+      const warrants = far.asker.replication.listWarrants()
+      expect(warrants.map((w) => [w.agent, w.rule])).toContainEqual([liar.agentPubKey, 'sys.signature'])
+      expect(far.asker.replication.isWarranted(far.author.agentPubKey)).toBe(false)
+    })
+  })
+})
