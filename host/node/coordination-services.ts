@@ -153,6 +153,12 @@ export function workerRegistry() {
 
 /** The claim window where records arrive by polling: 12 windows (FILL_WINDOWS) make 24 s of waiting for a claim. */
 const POLLED_CLAIM_WINDOW_MS = 2_000
+/**
+ * The sweep of a peer whose records are sharded: each reads the open-tasks anchor's links from its R
+ * holders and each open task it does not hold with its receipt and cancellation links (1 + 4 gets a
+ * task), so it is paced as a claim window, not the in-process 300 ms.
+ */
+const SHARDED_POLL_MS = 2_000
 
 /** Tasks: claims, runs, results and receipts; a task may name artifacts as its input and output. */
 export function schedulerService() {
@@ -167,6 +173,9 @@ export function schedulerService() {
         // A backend that does not wake the scheduler as records arrive (Holochain's gossip, polled) brings a
         // runner's claim back in seconds, not milliseconds: gather claims longer there before giving up.
         claimWindowMs: c.backend.onRecordsStored ? undefined : POLLED_CLAIM_WINDOW_MS,
+        // Sharded, stored-records events tell of what this peer holds: far tasks are found by sweeping.
+        polling: c.backend.recordsSharded ?? undefined,
+        pollMs: c.backend.recordsSharded ? SHARDED_POLL_MS : undefined,
         payloads: c.artifacts ? artifactTaskPayloads(c.artifacts) : undefined,
         capability: () => c.registry.capability,
         barred: (agent) => c.backend.isRevoked(agent),

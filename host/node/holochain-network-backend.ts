@@ -77,6 +77,7 @@ export async function startHolochain(options: BackendOptions): Promise<NetworkBa
     agents: node && libp2pAgentPort(node),
     directory: node && agentDirectory(node.directory),
     records: null,
+    recordsSharded: null,
     versions: node?.versions ?? null,
     legacy: null,
     async stop() {

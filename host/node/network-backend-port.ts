@@ -42,6 +42,12 @@ export interface NetworkBackend extends NetworkPort {
    * holders over `record/1.0.0`, checked (docs/record.md, "Where records live").
    */
   records: RecordReads | null
+  /**
+   * Whether records live with their neighbourhood now (embedded only, record-sharding.ts): the stored-
+   * records events then tell of what this peer holds, not of every record that concerns it, and the
+   * scheduler sweeps as on a polling backend.
+   */
+  recordsSharded: (() => boolean) | null
   stop(): Promise<void>
 }
 

@@ -35,6 +35,7 @@ import { FILL_WINDOWS } from './claimant-plan.ts'
 import { ClaimantRole } from './claimant-role.ts'
 import { HeldPayloads } from './held-payloads.ts'
 import { KnownNodes } from './known-nodes.ts'
+import { sweepOpenTasks } from './open-task-sweep.ts'
 import { PayloadExchange } from './payload-exchange.ts'
 import { PrivatePayloads } from './private-payloads.ts'
 import { RequesterRole } from './requester-role.ts'
@@ -79,7 +80,9 @@ export interface SchedulerInit {
   versions?: MeshVersions
   /** Agents never given work (revoked from the mesh); default: none. */
   barred?: (agent: string) => boolean
-  /** Sweep period when there is no `onRecordsStored`; default 300 ms. */
+  /** While true, `onRecordsStored` misses tasks that concern this host (records sharded): sweep too. */
+  polling?: () => boolean
+  /** Sweep period when there is no `onRecordsStored`, or while `polling`; default 300 ms. */
   pollMs?: number
   /** How long claims are gathered before the first assignment; default 200 ms. */
   claimWindowMs?: number
@@ -119,7 +122,6 @@ export class SchedulerService implements SchedulerPort {
   readonly #queue: VisitQueue
   readonly #timers = new TaskTimers((task) => this.#touch(task))
   readonly #pulse = new AttemptPulse()
-  #sweep: NodeJS.Timeout | null = null
   #stopped = true
 
   constructor(init: SchedulerInit) {
@@ -221,17 +223,26 @@ export class SchedulerService implements SchedulerPort {
           for (const hash of this.#model.openTasks()) this.#touch(hash)
         }),
       )
-    } else {
-      this.#sweep = setInterval(() => void this.#sweepOpen(), this.#opts.pollMs)
-      this.#sweep.unref()
     }
+    const polling = stored ? this.#init.polling : () => true
+    if (polling)
+      this.#unsubscribe.push(
+        sweepOpenTasks({
+          conductor: this.#init.conductor,
+          everyMs: this.#opts.pollMs,
+          when: polling,
+          found: (hash) => {
+            this.#model.markStale(hash)
+            this.#touch(hash)
+          },
+          logger: this.#log,
+        }),
+      )
     for (const hash of await this.#model.load()) this.#touch(hash)
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
-    clearInterval(this.#sweep ?? undefined)
-    this.#sweep = null
     this.#timers.clearAll()
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe()
     await Promise.all([this.#queue.stop(), this.#runner.stop()])
@@ -296,18 +307,6 @@ export class SchedulerService implements SchedulerPort {
   /** Visits the task soon (see VisitQueue); `isNew` for a task new to this host. */
   #touch(hash: string, isNew = false): void {
     if (!this.#stopped) this.#queue.touch(hash, isNew)
-  }
-
-  async #sweepOpen(): Promise<void> {
-    try {
-      const open = await this.#init.conductor.callZome('resource_mesh', 'list_open_tasks', null)
-      for (const task of open) {
-        this.#model.markStale(task.action_hash)
-        this.#touch(task.action_hash)
-      }
-    } catch (err) {
-      this.#log.warn({ err }, 'reading the open tasks failed')
-    }
   }
 
   async #visit(hash: string): Promise<void> {

@@ -4,7 +4,11 @@ import { encodeHashB64, type HoloHashKind, holoHashFrom32 } from '../../../host/
 import { payloadBytes, payloadHash } from '../../../host/identity/payload-hash.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { PolicyService } from '../../../host/policy/policy-service.ts'
-import { SchedulerService, type TaskOrder } from '../../../host/scheduler/scheduler-service.ts'
+import {
+  type SchedulerInit,
+  SchedulerService,
+  type TaskOrder,
+} from '../../../host/scheduler/scheduler-service.ts'
 import { WorkerRegistry } from '../../../host/workers/worker-registry.ts'
 import type {
   Assignment,
@@ -24,7 +28,12 @@ export interface TestHost {
 
 export function testHost(
   conductor: EmbeddedConductor,
-  options: { workers?: WorkerRegistry; capability?: NodeCapability; onRecordsStored?: () => void } = {},
+  options: {
+    workers?: WorkerRegistry
+    capability?: NodeCapability
+    onRecordsStored?: SchedulerInit['onRecordsStored']
+    polling?: () => boolean
+  } = {},
 ): TestHost {
   const policies = new PolicyService({ conductor, cacheMs: 50, logger: silentLogger() })
   const workers = options.workers ?? WorkerRegistry.withBuiltins()
@@ -33,6 +42,8 @@ export function testHost(
     workers,
     policies,
     capability: () => options.capability ?? capability(),
+    onRecordsStored: options.onRecordsStored,
+    polling: options.polling,
     pollMs: 50,
     claimWindowMs: 50,
     leaseGraceMs: 50,

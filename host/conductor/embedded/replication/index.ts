@@ -13,7 +13,13 @@ export { heldRedemptions, knownMembers, legacyUses, membershipOf, ownStanding } 
 export { embeddedOpCarrier } from './op-carrier.ts'
 export { decodeOpBatch, encodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
 export { RECORD_GET_PROTOCOL } from './record-get-wire.ts'
-export { type ReadRecord, RecordReads, type RecordReadsInit, recordReadsOf } from './record-reads.ts'
+export {
+  type ReadRecord,
+  RecordReads,
+  type RecordReadsInit,
+  recordReadsOf,
+  recordsShardedNow,
+} from './record-reads.ts'
 export { serveRecords } from './record-serve.ts'
 export { recordsAbout } from './records-about.ts'
 export {

@@ -100,6 +100,15 @@ export function shardedOn(peer: Pick<EmbeddedPeer, 'node'>, holders: number): (m
   return (members) => recordsSharded({ members, holders, versions: peer.node.versions })
 }
 
+/** Whether records are sharded on an embedded peer's mesh as it counts its members now. */
+export function recordsShardedNow(
+  peer: Pick<EmbeddedPeer, 'conductor' | 'node' | 'replication'>,
+  network: Pick<NetworkConfig, 'record'>,
+): () => boolean {
+  const sharded = shardedOn(peer, network.record?.holders ?? DEFAULT_RECORD_HOLDERS)
+  return () => sharded(knownMembers(peer.conductor, peer.replication).length)
+}
+
 /** The read path of an embedded peer: its store, then the holders its network's `record.holders` names. */
 export function recordReadsOf(
   peer: Pick<EmbeddedPeer, 'conductor' | 'node' | 'replication'>,

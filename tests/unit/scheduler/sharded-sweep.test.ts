@@ -1,0 +1,59 @@
+/**
+ * A runner on a peer whose records are sharded (issue 57) hears of the records it holds, not of a far
+ * task: its scheduler sweeps the open tasks while the backend says records are sharded, as on a
+ * polling backend, and not otherwise.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
+import { WorkerRegistry } from '../../../host/workers/worker-registry.ts'
+import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
+import { eventually, order, type TestHost, testHost } from './fixtures.ts'
+
+let mesh: Mesh | null = null
+let hosts: TestHost[] = []
+afterEach(async () => {
+  await Promise.all(hosts.map((h) => h.scheduler.stop()))
+  hosts = []
+  await mesh?.close()
+  mesh = null
+})
+
+describe('a runner whose records are sharded', () => {
+  it('finds a task it heard nothing of by sweeping, only while sharded', async () => {
+    mesh = await openMesh(2)
+    const [a, b] = mesh.conductors as [EmbeddedConductor, EmbeddedConductor]
+    // Runs nothing: the claim to wait for is the runner's.
+    const requester = testHost(a, { workers: new WorkerRegistry() })
+    let sharded = false
+    // Its backend's events never name the far task: only a sweep finds it.
+    const runner = testHost(b, { onRecordsStored: () => () => undefined, polling: () => sharded })
+    hosts.push(requester, runner)
+    await requester.scheduler.start()
+    await runner.scheduler.start()
+    const ref = await requester.scheduler.submit(...order({ input: { data: 'hello' } }))
+    mesh.sync()
+    // Ten of its sweep periods (50 ms) unsharded: it does not look.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect((await requester.scheduler.view(ref.action_hash)).state.claims).toEqual([])
+    sharded = true
+    await eventually(async () => {
+      mesh!.sync()
+      const view = await requester.scheduler.view(ref.action_hash)
+      return view.state.claims.length > 0 ? view : undefined
+    })
+  })
+
+  it('is not swept where its events tell it all and no polling is asked', async () => {
+    mesh = await openMesh(2)
+    const [a, b] = mesh.conductors as [EmbeddedConductor, EmbeddedConductor]
+    const requester = testHost(a, { workers: new WorkerRegistry() })
+    const runner = testHost(b, { onRecordsStored: () => () => undefined })
+    hosts.push(requester, runner)
+    await requester.scheduler.start()
+    await runner.scheduler.start()
+    const ref = await requester.scheduler.submit(...order({ input: { data: 'hello' } }))
+    mesh.sync()
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect((await requester.scheduler.view(ref.action_hash)).state.claims).toEqual([])
+  })
+})
