@@ -3,8 +3,9 @@
  * their rules wasm, libp2p on loopback). The asker stops replicating once every genesis is in, so the
  * task written after it (its claim, assignment and result) is held by the others alone; its zome calls
  * miss, get what they missed from the holders over `record/1.0.0` (records, what targets them, link
- * sets), checked, and run again. The asker is made no holder of anything (the sharding gate and the
- * placement that S1 wires are not what is tested here): every neighbourhood read of it goes out.
+ * sets), checked, and run again. The mesh has no more members than `record.holders`, so the others
+ * replicate in full; the asker's reads are made sharded, and it no holder of anything: every
+ * neighbourhood read of it goes out.
  */
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
@@ -23,7 +24,7 @@ import { zomeReads } from '../../host/conductor/embedded/replication/zome-reads.
 import { encodeCanonical } from '../../host/identity/canonical.ts'
 import { decodeHashB64, hashContent } from '../../host/identity/hash.ts'
 import { canonicalJson } from '../../zomes-bindings/canonical-json.ts'
-import type { Task, TaskResult } from '../../zomes-bindings/index.ts'
+import { type AnswerLeaf, answerLeavesOf, type Task, type TaskResult } from '../../zomes-bindings/index.ts'
 import { claimSnapshot } from '../unit/conductor/fixtures/capability.ts'
 import { type Player, runScenario, type Scenario, scenarioNetwork } from './harness.ts'
 
@@ -123,7 +124,9 @@ function readFromHolders(asker: Player): void {
   )
 }
 
-const network = scenarioNetwork({ record: { holders: 4 } })
+/** As many holders as players: records are not sharded, so the others keep everything as today. */
+const HOLDERS = 5
+const network = scenarioNetwork({ record: { holders: HOLDERS } })
 
 describe('zome reads of records held elsewhere', { timeout: 180_000 }, () => {
   it('shows a far task with its claim, assignment and result, as its author sees it, storing none of it', async () => {
@@ -153,7 +156,7 @@ describe('zome reads of records held elsewhere', { timeout: 180_000 }, () => {
       readFromHolders(far.asker)
       const anchor = hashContent(encodeCanonical(['anchor', 'open_tasks']), 'entry')
       const members = far.players.map((p) => p.agentPubKey)
-      const order = opHolders(anchor, members, 4)
+      const order = opHolders(anchor, members, HOLDERS)
         .filter((agent) => agent !== far.asker.agentPubKey)
         .map((agent) => far.players.find((p) => p.agentPubKey === agent)!)
       // The liar must not be the task's author: a warranted author's records are not taken here.
@@ -187,6 +190,38 @@ describe('zome reads of records held elsewhere', { timeout: 180_000 }, () => {
       const warrants = far.asker.replication.listWarrants()
       expect(warrants.map((w) => [w.agent, w.rule])).toContainEqual([liar.agentPubKey, 'sys.signature'])
       expect(far.asker.replication.isWarranted(far.author.agentPubKey)).toBe(false)
+    })
+  })
+
+  it("gets a runner's answer batch it does not hold, as a requester checking a proof reads it", async () => {
+    await runScenario({ network }, async (scenario) => {
+      const far = await farTask(scenario, 4)
+      const runner = far.players[1]!
+      const now = Date.now() * 1000
+      const leaf: AnswerLeaf = {
+        request: '0'.repeat(64),
+        requester: far.asker.agentPubKey,
+        model: 'm',
+        model_file_hash: null,
+        status: 'ok',
+        output_hash: 'f'.repeat(64),
+        tokens_in: 3,
+        tokens_out: 1,
+        started_at: now - 1_000_000,
+        finished_at: now,
+      }
+      const batch = await runner.conductor.callZome('resource_mesh', 'post_answer_batch', {
+        leaves: answerLeavesOf([leaf]),
+        opened_at: now,
+        closed_at: now,
+      })
+      await scenario.dhtSync(far.players.slice(0, -1), 'resource_mesh')
+      readFromHolders(far.asker)
+      const got = await far.asker.conductor.callZome('resource_mesh', 'get_answer_batch', batch.batch)
+      const truth = await runner.conductor.callZome('resource_mesh', 'get_answer_batch', batch.batch)
+      expect(got).not.toBeNull()
+      expect(JSON.stringify(got)).toBe(JSON.stringify(truth))
+      expect(far.asker.conductor.store.getAction(decodeHashB64(batch.batch, 'action'))).toBeNull()
     })
   })
 })
