@@ -221,7 +221,8 @@ export class HdkReads {
         hashesEqual(miss.tagPrefix, prefix) &&
         miss.deleted === deleted,
     )
-    if (set) return set.links
+    // A holder may have answered a live list with what deleted some: only live ones are asked for then.
+    if (set) return set.links.filter((l) => deleted || l.deletedBy === null)
     if (this.#elsewhere(base, name))
       this.#call.misses.push({ kind: 'links', base, linkType: type, tagPrefix: prefix, deleted })
     return []
