@@ -26,6 +26,7 @@ import { decodeHashB64, encodeHashB64, hashContent } from '../../host/identity/h
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 import { authorCell, craftCreate } from './forge.ts'
 import { type Player, runScenario, type Scenario, scenarioNetwork } from './harness.ts'
+import { recordSync } from './record-sync.ts'
 
 interface Mesh {
   players: Player[]
@@ -42,7 +43,7 @@ interface Mesh {
 async function meshWithAsker(scenario: Scenario, count: number): Promise<Mesh> {
   const players = await scenario.addPlayers(count)
   await scenario.shareAllAgents()
-  await scenario.dhtSync(players, 'agent_registry')
+  await recordSync(players, 'agent_registry')
   for (const p of players) await serveRecords(p.node, p.conductor, p.replication)
   const author = players[0]!
   const asker = players.at(-1)!
@@ -52,7 +53,7 @@ async function meshWithAsker(scenario: Scenario, count: number): Promise<Mesh> {
     'advertise_capability',
     capability({ name: 'far' }),
   )
-  await scenario.dhtSync(players.slice(0, -1), 'agent_registry')
+  await recordSync(players.slice(0, -1), 'agent_registry')
   const record = ref.action_hash
   expect(asker.conductor.store.getAction(decodeHashB64(record, 'action'))).toBeNull()
   return { players, author, asker, record }

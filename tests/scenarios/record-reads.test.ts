@@ -20,6 +20,7 @@ import { encodeCanonical } from '../../host/identity/canonical.ts'
 import { decodeHashB64, encodeHashB64 } from '../../host/identity/hash.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 import { type Player, runScenario, type Scenario, scenarioNetwork } from './harness.ts'
+import { recordSync } from './record-sync.ts'
 
 const HOLDERS = 2
 
@@ -42,7 +43,7 @@ interface FarRecord {
 async function farRecord(scenario: Scenario): Promise<FarRecord> {
   const players = await scenario.addPlayers(4)
   await scenario.shareAllAgents()
-  await scenario.dhtSync(players, 'agent_registry')
+  await recordSync(players, 'agent_registry')
   for (const p of players) await serveRecords(p.node, p.conductor, p.replication)
   const reader = players.at(-1)!
   const writers = players.slice(0, -1)
@@ -60,7 +61,7 @@ async function farRecord(scenario: Scenario): Promise<FarRecord> {
     const planned = opHolders(decodeHashB64(ref.action_hash, 'action'), members, HOLDERS)
     const holders = planned.map((agent) => players.find((p) => p.agentPubKey === agent)!)
     if (holders.includes(reader) || holders[0] === author) continue
-    await scenario.dhtSync(writers, 'agent_registry')
+    await recordSync(writers, 'agent_registry')
     expect(reader.conductor.store.getAction(decodeHashB64(ref.action_hash, 'action'))).toBeNull()
     return { reader, writers, author, record: ref.action_hash, holders }
   }
@@ -141,7 +142,7 @@ describe('reading a record held elsewhere', { timeout: 180_000 }, () => {
         'advertise_capability',
         capability({ name: 'far-updated' }),
       )
-      await scenario.dhtSync(far.writers, 'agent_registry')
+      await recordSync(far.writers, 'agent_registry')
       const update = heldOp(far.author, ref.action_hash)
       const alone = checkFetchedOp(
         {

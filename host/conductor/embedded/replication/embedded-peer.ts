@@ -92,7 +92,13 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
       }),
       logger,
     })
-    replication = await startReplication({ conductor, node, logger, ...init.replication })
+    replication = await startReplication({
+      conductor,
+      node,
+      logger,
+      holders: init.network.record?.holders,
+      ...init.replication,
+    })
     node.gate.use(admissionCheck(conductor, replication))
     await node.start()
   } catch (err) {

@@ -25,7 +25,7 @@ import { holdersToAsk } from './holder-order.ts'
 import { getBasis } from './op-basis.ts'
 import type { WireOp } from './op-wire.ts'
 import { decodeRecordAnswer, encodeRecordGet, RECORD_GET_PROTOCOL } from './record-get-wire.ts'
-import type { Replication } from './replicator.ts'
+import type { Replication } from './replication-port.ts'
 
 export interface HolderGetInit {
   rpc: Pick<RequestResponse, 'request'>

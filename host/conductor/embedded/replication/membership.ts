@@ -13,7 +13,7 @@ import type { EmbeddedConductor } from '../conductor.ts'
 import { sealedUseKey } from '../validation/agent-standing.ts'
 import { inviteIdOf, inviteUsesOf, usesBefore, witnessOf } from '../validation/membrane-proof.ts'
 import { storeRecords } from '../validation/record-rules.ts'
-import type { Replication } from './replicator.ts'
+import type { Replication } from './replication-port.ts'
 
 /** Null for a member; otherwise why not, and whether waiting could change it (a genesis on its way). */
 export type Membership = null | { why: string; final: boolean }

@@ -168,7 +168,9 @@ export class OpIngest {
     return this.#store.transaction(() => {
       const hash = hashContent(need.op.action, 'action')
       const outcome = this.#held.hold(need.cell, need.op, hash, need.sender, result, beside)
-      result.counts[outcome === 'pending' ? 'rejected' : outcome]++
+      // Still short of what it reads: dropped, not chased (held-needs.ts).
+      result.counts[outcome === 'pending' ? 'ignored' : outcome]++
+      result.needs.length = 0
       if (result.stored.length > 0) this.#retryPending(result)
       return result
     })

@@ -1,13 +1,15 @@
 /**
- * Replication of an embedded conductor over its peer's libp2p node (full replication: every peer
- * keeps every op of the network). Every commit of this agent is published on the `ops` gossip
- * channel; every op received (gossip or catch-up) goes through the ingest pipeline; anti-entropy
+ * Replication of an embedded conductor over its peer's libp2p node. While records are not sharded
+ * (record-sharding.ts) every peer keeps every op and every commit goes on the `ops` gossip channel;
+ * once they are, where each op lives and whom it is pushed to is op-placer.ts's (issue 57). Every op
+ * received (gossip, push or catch-up) goes through the ingest pipeline; anti-entropy
  * runs with each peer as it connects, every `intervalMs` with a few random peers, and with the
  * sender of any op that arrived before what it builds on. Revocations an admin wrote are enforced
  * (revocation-guard.ts): the revoked agent's connections are dropped and refused, its later ops ignored.
  */
 import type { PeerId } from '@libp2p/interface'
 import { DNA_NAMES, type DnaName } from '../../../../zomes-bindings/index.ts'
+import { DEFAULT_RECORD_HOLDERS } from '../../../config/network-schema.ts'
 import { decodeHashB64, encodeHashB64 } from '../../../identity/hash.ts'
 import { agentOfPeer, peerIdOfAgent } from '../../../identity/peer-agent.ts'
 import type { ReplicationStats, WarrantView } from '../../../interface/network-port.ts'
@@ -16,66 +18,29 @@ import type { RippleNode } from '../../../net/create-node.ts'
 import type { GossipMessage, RipplePubsubEvents } from '../../../net/pubsub.ts'
 import type { StoredAction, Warrant } from '../../../storage/chain-store.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
+import type { RecordBeside } from '../validation/record-rules.ts'
 import { AntiEntropy, SYNC_PROTOCOL } from './anti-entropy.ts'
 import { MalformedMessageError } from './errors.ts'
+import { HeldNeeds } from './held-needs.ts'
+import { HolderGet } from './holder-get.ts'
+import type { HeldNeed } from './ingest-result.ts'
 import { LegacySeals } from './legacy-seals.ts'
+import { knownMembers } from './membership.ts'
 import { type IngestResult, OpIngest } from './op-ingest.ts'
-import { decodeOpBatch, encodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
+import { OpPlacer } from './op-placer.ts'
+import { OpPublisher } from './op-publisher.ts'
+import { OpPusher, pushHandler, RECORD_PUSH_PROTOCOL } from './op-push.ts'
+import { decodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
 import { PeerSyncs } from './peer-syncs.ts'
+import type { OpsStoredEvent, Replication, ReplicationInit } from './replication-port.ts'
 import { RevocationGuard } from './revocation-guard.ts'
 
-export interface ReplicationInit {
-  conductor: EmbeddedConductor
-  /** The peer's node; its request handlers may be registered before or after it started. */
-  node: RippleNode
-  /** Period of anti-entropy rounds. Default 5 s. */
-  intervalMs?: number
-  /** Peers asked in each periodic round. Default 2. */
-  peersPerRound?: number
-  logger?: Logger
-}
+export type { OpsStoredEvent, Replication, ReplicationInit }
 
-/** Ops of other agents stored here (by gossip or catch-up), per DNA, in store order. */
-export interface OpsStoredEvent {
-  dna: DnaName
-  actions: StoredAction[]
-}
-
-export interface Replication {
-  /** A snapshot of the counters. */
-  readonly stats: ReplicationStats
-  /** Every warrant this peer issued, oldest first. */
-  listWarrants(): WarrantView[]
-  /** True when `agent` (HoloHashB64) is warranted here. */
-  isWarranted(agent: string): boolean
-  /** The uses of 0.1.0 invites the admins sealed (sealedUseKey), or null while none is sealed. */
-  legacySealed(): ReadonlySet<string> | null
-  /** True when a revocation held here names `agent` (HoloHashB64) or the invite it joined with. */
-  isRevoked(agent: string): boolean
-  /**
-   * Warrants the author of a record for what the host found wrong with it outside the rules (an
-   * artifact whose bytes are not what it says): its later ops are ignored, as for an invalid op.
-   */
-  warrantAuthor(dna: DnaName, agent: string, actionHash: string, rule: string, reason: string): void
-  /**
-   * Checks and stores ops that the agent `from` carried here outside gossip (a runner's batch beside its
-   * proof), as if it had gossiped them; what they build on and is not held here is asked of it.
-   */
-  receiveCarried(dna: DnaName, ops: WireOp[], from: string): IngestResult | null
-  /** Runs an anti-entropy exchange with every connected peer now. */
-  syncNow(): Promise<void>
-  /** Called after ops of other agents are stored (schedulers watch tasks this way). */
-  onOpsStored(listener: (event: OpsStoredEvent) => void): () => void
-  /** Stops publishing, receiving and syncing; the node and conductor stay up. */
-  stop(): Promise<void>
-}
-
-type Route = 'gossip' | 'catch-up' | 'carried'
+type Route = 'gossip' | 'catch-up' | 'carried' | 'pushed' | 'got'
 
 const DEFAULT_INTERVAL_MS = 5_000
 const DEFAULT_PEERS_PER_ROUND = 2
-/** Most ops in one gossip message (a burst of commits goes out in a few messages, not hundreds). */
-const MAX_OPS_PER_MESSAGE = 64
 
 export async function startReplication(init: ReplicationInit): Promise<Replication> {
   const replicator = new Replicator(init)
@@ -96,6 +61,9 @@ class Replicator implements Replication {
   readonly #listeners = new Set<(event: OpsStoredEvent) => void>()
   readonly #abort = new AbortController()
   readonly #syncs: PeerSyncs
+  readonly #placer: OpPlacer
+  readonly #publisher: OpPublisher
+  readonly #heldNeeds: HeldNeeds
   readonly #stats: Omit<ReplicationStats, 'pending'> = {
     published: 0,
     gossiped: 0,
@@ -110,8 +78,6 @@ class Replicator implements Replication {
   #timer: NodeJS.Timeout | undefined
   #unsubscribe: (() => void) | undefined
   #stopped = false
-  /** Ops committed here and not yet published, per DNA (hash B64), in commit order. */
-  readonly #outbox = new Map<string, OpBatch>()
   /** Gossip received in this turn of the event loop, taken in at its end. */
   readonly #inbox: { message: GossipMessage; batch: OpBatch }[] = []
 
@@ -137,6 +103,7 @@ class Replicator implements Replication {
       revocations: this.#revocations.list,
       onRevoked: (agent) => this.#revocations.onRevoked(agent),
       seals: this.#seals,
+      place: (cell, action, hash) => this.#placer.place(cell, action, hash).keep,
     })
     // The rules of a genesis judge its witness and its legacy grant by what this peer holds.
     init.conductor.standing.attach({
@@ -152,6 +119,39 @@ class Replicator implements Replication {
       deliver: (batch, from) => this.#receive(batch, from, 'catch-up'),
       signal: this.#abort.signal,
     })
+    const holders = init.holders ?? DEFAULT_RECORD_HOLDERS
+    const members = () => knownMembers(init.conductor, this)
+    this.#placer = new OpPlacer({
+      self: init.conductor.agentPubKey,
+      store: init.conductor.store,
+      members,
+      holders,
+      versions: init.node.versions,
+    })
+    this.#publisher = new OpPublisher({
+      pubsub: init.node.pubsub,
+      placer: this.#placer,
+      pusher: new OpPusher({ rpc: init.node.rpc, logger: this.#logger, signal: this.#abort.signal }),
+      cellOf: (dnaHash) => this.#ingest.cellOf(dnaHash),
+      logger: this.#logger,
+      onPublished: (ops) => {
+        this.#stats.published += ops
+      },
+      stopped: () => this.#stopped,
+    })
+    const holderGet = new HolderGet({
+      rpc: init.node.rpc,
+      conductor: init.conductor,
+      replication: this,
+      members,
+      holders,
+    })
+    this.#heldNeeds = new HeldNeeds({
+      holderGet,
+      receive: (need, beside) => this.#receiveHeld(need, beside),
+      logger: this.#logger,
+      signal: this.#abort.signal,
+    })
     this.#syncs = new PeerSyncs({
       exchange: (peer) => this.#exchange(peer),
       waiting: () => this.#ingest.pendingCount > 0,
@@ -162,15 +162,24 @@ class Replicator implements Replication {
   async start(): Promise<void> {
     // Open to every peer of the network: a newcomer's genesis, its membership, arrives this way.
     await this.#node.rpc.handle(SYNC_PROTOCOL, this.#antiEntropy.handler, { openToNetwork: true })
+    // Members only: a neighbourhood op is pushed to its holders (op-push.ts).
+    await this.#node.rpc.handle(
+      RECORD_PUSH_PROTOCOL,
+      pushHandler((batch, from) => this.#receive(batch, from, 'pushed')),
+    )
     await this.#revocations.start()
     const seals = await this.#conductor.callZome('agent_registry', 'list_legacy_seals', null)
     for (const record of seals) this.#seals.add(record.entry)
     this.#unsubscribe = this.#conductor.onOpsCommitted((event) => {
       const cell = this.#conductor.cell(event.dna)
       for (const a of event.actions) this.#ingest.noteRevocation(cell, a.content, a.entry)
-      this.#enqueue(
+      this.#publisher.enqueue(
         event.dnaHash,
-        event.actions.map((a) => wireOpOf(a.action, a.entry)),
+        event.actions.map((a) => ({
+          op: wireOpOf(a.action, a.entry),
+          action: a.content,
+          hash: a.action.hash,
+        })),
       )
     })
     this.#node.pubsub.addEventListener('op', this.#onGossip)
@@ -240,38 +249,7 @@ class Replicator implements Replication {
     await this.#syncs.stop()
     // The node may be stopping too; a handler it no longer has is no error.
     await this.#node.rpc.unhandle(SYNC_PROTOCOL).catch(() => {})
-  }
-
-  /**
-   * Queues committed ops for publishing. Commits that one disk sync made durable together are
-   * handed over in one microtask run: they go out together, a few messages instead of one each.
-   */
-  #enqueue(dnaHash: Uint8Array, ops: OpBatch['ops']): void {
-    if (this.#outbox.size === 0) queueMicrotask(() => this.#publishOutbox())
-    const key = encodeHashB64(dnaHash)
-    const batch = this.#outbox.get(key)
-    if (batch === undefined) this.#outbox.set(key, { dnaHash, ops: [...ops] })
-    else batch.ops.push(...ops)
-  }
-
-  #publishOutbox(): void {
-    const batches = [...this.#outbox.values()]
-    this.#outbox.clear()
-    for (const { dnaHash, ops } of batches) {
-      for (let i = 0; i < ops.length; i += MAX_OPS_PER_MESSAGE) {
-        this.#publish({ dnaHash, ops: ops.slice(i, i + MAX_OPS_PER_MESSAGE) })
-      }
-    }
-  }
-
-  #publish(batch: OpBatch): void {
-    if (this.#stopped) return
-    this.#stats.published += batch.ops.length
-    this.#node.pubsub
-      .publish('ops', encodeOpBatch(batch))
-      .catch((err: unknown) =>
-        this.#logger.warn({ err }, 'publishing ops failed; anti-entropy will deliver them'),
-      )
+    await this.#node.rpc.unhandle(RECORD_PUSH_PROTOCOL).catch(() => {})
   }
 
   /**
@@ -334,6 +312,8 @@ class Replicator implements Replication {
     }
     const stored: StoredAction[] = []
     for (const [i, result] of results.entries()) {
+      // Held ops whose rules read what is not here: got from holders, judged again.
+      if (result.needs.length > 0) this.#heldNeeds.take(result.needs)
       const { counts } = result
       const { ops } = batches[i]!.batch
       if (route === 'gossip') this.#stats.gossiped += ops.length
@@ -351,6 +331,15 @@ class Replicator implements Replication {
     return results
   }
 
+  /** A held op judged again beside what its rules read, got from holders. */
+  #receiveHeld(need: HeldNeed, beside: RecordBeside[]): IngestResult | null {
+    if (this.#stopped) return null
+    const result = this.#ingest.receiveHeld(need, beside)
+    this.#stats.stored += result.counts.stored
+    if (result.stored.length > 0) this.#emitStored(result.stored)
+    return result
+  }
+
   #emitStored(actions: StoredAction[]): void {
     const byDna = new Map<string, StoredAction[]>()
     for (const action of actions) {
@@ -361,6 +350,8 @@ class Replicator implements Replication {
     }
     for (const [key, stored] of byDna) {
       const event: OpsStoredEvent = { dna: this.#dnaNames.get(key)!, actions: stored }
+      // A genesis or a revocation may have changed who the members are: placed afresh.
+      if (event.dna === 'agent_registry') this.#placer.membersChanged()
       for (const listener of this.#listeners) {
         try {
           listener(event)

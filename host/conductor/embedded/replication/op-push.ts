@@ -1,0 +1,113 @@
+/**
+ * Pushing a neighbourhood op to its holders (issue 57): when records are sharded its author sends it
+ * to its basis and activity holders directly (op-placement.ts `pushTo`), members only, instead of on
+ * the gossip topic that every peer reads. A holder acknowledges once it has taken the batch in; one
+ * that does not is asked again a few times, then left to anti-entropy within the neighbourhood.
+ *
+ * The wire is `record-push/1.0.0`, part of `record` version 1 (PROTOCOLS.record): no release states
+ * `record` yet (it came with issue 57, unreleased), so version 1 is what this release speaks, gets and
+ * pushes both, and needs no bump; a release that pushes differently bumps it.
+ */
+import type { PeerId } from '@libp2p/interface'
+import { z } from 'zod'
+import { peerIdOfAgent } from '../../../identity/peer-agent.ts'
+import type { Logger } from '../../../log/logger.ts'
+import type { RequestHandler, RequestResponse } from '../../../net/request-response.ts'
+import type { IngestResult } from './ingest-result.ts'
+import { type OpBatch, toWireTuples, wireOpsSchema } from './op-wire.ts'
+import { bytesSchema, decodeMessage, encodeMessage } from './wire-codec.ts'
+
+/** Members only: what a mesh records is its members'. */
+export const RECORD_PUSH_PROTOCOL = 'record-push/1.0.0'
+
+/** Most ops one push carries (a burst of commits goes in a few pushes). */
+export const MAX_PUSHED_OPS = 64
+/** Tries of one push to one holder, and the wait before each retry (ms). */
+export const PUSH_RETRY_DELAYS_MS = [1_000, 4_000] as const
+
+const pushSchema = z.object({
+  v: z.literal(1),
+  dna: bytesSchema,
+  ops: wireOpsSchema.refine((ops) => ops.length <= MAX_PUSHED_OPS, 'too many ops in one push'),
+})
+const ackSchema = z.object({ taken: z.number().int().nonnegative() })
+
+export function encodePush(batch: OpBatch): Uint8Array {
+  return encodeMessage({ v: 1, dna: batch.dnaHash, ops: toWireTuples(batch.ops) })
+}
+
+/** Throws MalformedMessageError unless `bytes` is a push. */
+export function decodePush(bytes: Uint8Array): OpBatch {
+  const push = decodeMessage(pushSchema, bytes, 'record push')
+  return { dnaHash: push.dna, ops: push.ops }
+}
+
+/** The holder's side: each pushed batch ingested (route 'pushed'), acknowledged once taken in. */
+export function pushHandler(receive: (batch: OpBatch, from: PeerId) => IngestResult | null): RequestHandler {
+  return async (bytes, peer) => {
+    const result = receive(decodePush(bytes), peer)
+    // Not taken in (stopping, or the store failed): no ack, so the author asks again.
+    if (result === null) throw new Error('the pushed ops were not taken in')
+    const { stored, duplicate, pending } = result.counts
+    return encodeMessage({ taken: stored + duplicate + pending })
+  }
+}
+
+export interface OpPusherInit {
+  rpc: Pick<RequestResponse, 'request'>
+  logger: Logger
+  signal: AbortSignal
+  /** Waits `ms` (tests shorten it); default a timer. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>
+  timeoutMs?: number
+}
+
+export class OpPusher {
+  readonly #init: OpPusherInit
+  /** Pushes acknowledged, and given up after every retry. */
+  readonly counts = { acked: 0, failed: 0 }
+
+  constructor(init: OpPusherInit) {
+    this.#init = init
+  }
+
+  /** Pushes `batch` to `agent` (HoloHashB64) until it acknowledges or the retries run out. */
+  async push(agent: string, batch: OpBatch): Promise<boolean> {
+    const { rpc, signal } = this.#init
+    const bytes = encodePush(batch)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const ack = await rpc.request(peerIdOfAgent(agent), RECORD_PUSH_PROTOCOL, bytes, {
+          signal,
+          timeoutMs: this.#init.timeoutMs,
+        })
+        decodeMessage(ackSchema, ack, 'record push ack')
+        this.counts.acked++
+        return true
+      } catch (err) {
+        const delay = PUSH_RETRY_DELAYS_MS[attempt]
+        if (signal.aborted) return false
+        if (delay === undefined) {
+          this.counts.failed++
+          this.#init.logger.debug({ err, agent }, 'a push to a holder failed; anti-entropy will bring it')
+          return false
+        }
+        await (this.#init.sleep ?? sleep)(delay, signal).catch(() => {})
+      }
+    }
+  }
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms)
+    timer.unref()
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer)
+        reject(signal.reason)
+      },
+      { once: true },
+    )
+  })
