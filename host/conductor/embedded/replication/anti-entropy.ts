@@ -6,7 +6,8 @@
  * hashes, not every chain's head (n of them, on each of n peers). When to run it (on connect,
  * periodically, when an op arrives too early) is the replicator's call. Chains of warranted authors are neither listed, served, nor
  * asked for: their ops do not spread from here. When records are sharded, a pair lists and asks only
- * the chains both keep as chains (`chainsWith`, chain-overlap.ts); the rest is compared by summaries.
+ * the chains both keep as chains (`chainsWith`, chain-overlap.ts) and every other chain's genesis; the
+ * rest is compared by summaries (neighbourhood-sync.ts).
  */
 import { createHash } from 'node:crypto'
 import type { PeerId } from '@libp2p/interface'
@@ -82,8 +83,11 @@ export interface AntiEntropyInit {
   deliver: (batch: OpBatch, from: PeerId) => IngestResult | null
   /** Aborts requests in flight when replication stops. */
   signal: AbortSignal
-  /** When sharded, the chains this peer and `peer` both keep (chain-overlap.ts); null: every chain. */
-  chainsWith?: (peer: PeerId) => ((author: Uint8Array) => boolean) | null
+  /**
+   * When sharded, the chains this peer and `peer` both keep (chain-overlap.ts); null: every chain.
+   * Of the others, only their genesis is listed and served.
+   */
+  chainsWith?: (peer: PeerId) => Shared
 }
 
 export class AntiEntropy {
@@ -113,7 +117,7 @@ export class AntiEntropy {
         .map(({ dna, heads }) => [dna, heads])
       return encodeMessage({ dnas })
     }
-    return encodeMessage(this.#ops(message.dna, message.wants))
+    return encodeMessage(this.#ops(message.dna, message.wants, this.#init.chainsWith?.(peer) ?? null))
   }
 
   /** One exchange with `peer`: fetch every chain suffix it holds that this peer lacks. */
@@ -128,7 +132,7 @@ export class AntiEntropy {
     for (const [dnaHash, heads] of dnas) {
       if (this.#init.ingest.cellOf(dnaHash) === undefined) continue
       const wants = this.#wants(dnaHash, heads).filter(
-        (want) => (shared === null || shared(want.author)) && this.#claim(dnaHash, want.author),
+        (want) => want.toSeq <= reach(shared, want.author) && this.#claim(dnaHash, want.author),
       )
       try {
         await this.#fetch(peer, dnaHash, wants)
@@ -138,15 +142,21 @@ export class AntiEntropy {
     }
   }
 
-  /** The heads of the chains `shared` keeps (every chain when null), with their digest. */
+  /** The heads of the chains as far as both keep them (`reach`), with their digest. */
   #heads(
     dnaHashes: Uint8Array[],
-    shared: ((author: Uint8Array) => boolean) | null,
+    shared: Shared,
   ): { dna: Uint8Array; heads: HeadTuple[]; digest: Uint8Array }[] {
     const all = this.#allHeads(dnaHashes)
     if (shared === null) return all
     return all.map(({ dna, heads }) => {
-      const kept = heads.filter(([author]) => shared(author))
+      const kept = heads.flatMap((head): HeadTuple[] => {
+        const [author, seq] = head
+        const last = reach(shared, author)
+        if (seq <= last) return [head]
+        const at = this.#init.store.actionAt(dna, author, last)
+        return at === null ? [] : [[author, last, at.hash]]
+      })
       return { dna, heads: kept, digest: headsDigest(kept) }
     })
   }
@@ -171,7 +181,11 @@ export class AntiEntropy {
       })
   }
 
-  #ops(dnaHash: Uint8Array, wants: [Uint8Array, number][]): { chains: unknown[]; more: boolean } {
+  #ops(
+    dnaHash: Uint8Array,
+    wants: [Uint8Array, number][],
+    shared: Shared,
+  ): { chains: unknown[]; more: boolean } {
     const { store, ingest } = this.#init
     const chains: [Uint8Array, ReturnType<typeof toWireTuples>][] = []
     if (ingest.cellOf(dnaHash) === undefined) return { chains, more: false }
@@ -180,7 +194,8 @@ export class AntiEntropy {
     for (const [author, fromSeq] of wants) {
       if (ingest.isWarranted(author)) continue
       const chain: WireOp[] = []
-      for (const action of store.chainRange(dnaHash, author, fromSeq, MAX_ANSWER_OPS - ops)) {
+      const limit = Math.min(MAX_ANSWER_OPS - ops, reach(shared, author) - fromSeq + 1)
+      for (const action of limit > 0 ? store.chainRange(dnaHash, author, fromSeq, limit) : []) {
         const entry = action.entryHash && store.getEntry(action.entryHash)
         const op = wireOpOf(action, entry)
         const size = op.action.length + op.signature.length + (op.entry?.length ?? 0)
@@ -248,6 +263,19 @@ export class AntiEntropy {
     }
   }
 }
+
+/** The chains both peers keep as chains when sharded (chain-overlap.ts); null: every chain. */
+type Shared = ((author: Uint8Array) => boolean) | null
+
+/**
+ * The last seq of `author`'s chain that both peers keep: all of it when shared, else its genesis,
+ * which every member keeps as chain (op-placement.ts isGenesis: Dna, AgentValidationPkg, its key), so
+ * membership still reaches every peer, a newcomer too, by this protocol open to the network.
+ */
+function reach(shared: Shared, author: Uint8Array): number {
+  return shared === null || shared(author) ? Number.POSITIVE_INFINITY : GENESIS_LAST_SEQ
+}
+const GENESIS_LAST_SEQ = 2
 
 /** One hash over a DNA's chain heads, whatever their order: equal on two peers holding the same heads. */
 export function headsDigest(heads: readonly HeadTuple[]): Uint8Array {

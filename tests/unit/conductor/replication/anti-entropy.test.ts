@@ -119,12 +119,14 @@ describe('anti-entropy, serving side', () => {
     await bob.cell.call((hdk) => hdk.create_entry('Note', { text: 'one more' }))
     expect([await bobsSeq(), reads]).toEqual([before + 1, 2])
   })
-  it('lists to a peer only the chains both keep when sharded, and its digest over those alone', async () => {
+  it('lists and serves to a peer, when sharded, the chains both keep and only the genesis of the others', async () => {
     const [alice, bob] = [await agent(), await agent()]
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'hello' }))
+    await bob.cell.call((hdk) => hdk.create_entry('Note', { text: 'mine' }))
     const ingest = ingestOf(bob)
     const dnaHash = bob.cell.dnaHash
     ingest.receive({ dnaHash, ops: opsOf(alice) }, alice.cell.agentPubKey)
-    const aliceKey = encodeHashB64(alice.cell.agentPubKey)
+    const [aliceKey, bobKey] = [alice, bob].map((tc) => encodeHashB64(tc.cell.agentPubKey))
     const antiEntropy = new AntiEntropy({
       rpc: {} as RequestResponse,
       store: bob.store,
@@ -139,10 +141,30 @@ describe('anti-entropy, serving side', () => {
     const ask = async (request: unknown) =>
       decodeMsgpack(await antiEntropy.handler(encodeCanonical(request), undefined as never)) as {
         dnas: [Uint8Array, [Uint8Array, number, Uint8Array][]][]
+        chains: [Uint8Array, unknown[]][]
       }
     const { dnas } = await ask({ t: 'heads', dnas: [dnaHash] })
-    expect(dnas[0]![1].map(([author]) => encodeHashB64(author))).toEqual([aliceKey])
+    const listed = new Map(dnas[0]![1].map(([author, seq]) => [encodeHashB64(author), seq]))
+    expect(listed).toEqual(
+      new Map([
+        [aliceKey, alice.cell.chain.head.seq],
+        [bobKey, 2],
+      ]),
+    )
+    expect(bob.cell.chain.head.seq).toBeGreaterThan(2)
     const digest = headsDigest(dnas[0]![1])
     expect((await ask({ t: 'heads', dnas: [dnaHash], digests: [[dnaHash, digest]] })).dnas).toEqual([])
+    const { chains } = await ask({
+      t: 'ops',
+      dna: dnaHash,
+      wants: [
+        [alice.cell.agentPubKey, 0],
+        [bob.cell.agentPubKey, 0],
+      ],
+    })
+    expect(chains.map(([author, ops]) => [encodeHashB64(author), ops.length])).toEqual([
+      [aliceKey, alice.cell.chain.head.seq + 1],
+      [bobKey, 3],
+    ])
   })
 })
