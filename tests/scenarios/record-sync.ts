@@ -62,7 +62,8 @@ export function missingOps(players: readonly Player[], dna: DnaName): Map<string
     const lacks: string[] = []
     for (const [hash, stored] of ops) {
       if (p.conductor.store.getAction(stored.hash) !== null) continue
-      if (placementOn(p, dna, decodeAction(stored.bytes), stored.hash, ops).keep !== null) lacks.push(hash)
+      const placed = placementOn(p, dna, decodeAction(stored.bytes), stored.hash, ops)
+      if (placed.keep !== null) lacks.push(`${stored.type} ${stored.seq} (${placed.keep}) ${hash}`)
     }
     if (lacks.length > 0) missing.set(p.name, lacks)
   }
@@ -76,7 +77,7 @@ export async function recordSync(
   timeoutMs = 15_000,
 ): Promise<void> {
   await waitUntil(timeoutMs, () => missingOps(players, dna).size === 0).catch(() => {
-    const missing = [...missingOps(players, dna)].map(([name, lacks]) => `${name} lacks ${lacks.length}`)
+    const missing = [...missingOps(players, dna)].map(([name, lacks]) => `${name} lacks ${lacks.join(', ')}`)
     throw new Error(
       `players did not hold what they should of ${dna} within ${timeoutMs} ms: ${missing.join(', ')}`,
     )
