@@ -5,12 +5,17 @@
  * miss, get what they missed from the holders over `record/1.0.0` (records, what targets them, link
  * sets), checked, and run again. The mesh has no more members than `record.holders`, so the others
  * replicate in full; the asker's reads are made sharded, and it no holder of anything: every
- * neighbourhood read of it goes out.
+ * neighbourhood read of it goes out. Last, a mesh sharded for real (R = 2 of 5, the replicator placing
+ * and pushing ops, every peer's reads attached as the daemon attaches them): a peer that holds neither
+ * the task nor the open-tasks anchor shows the one and lists the other.
  */
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
+import { decodeAction } from '../../host/conductor/embedded/action.ts'
+import { ActionTypes } from '../../host/conductor/embedded/hc-enums.ts'
 import { HolderGet } from '../../host/conductor/embedded/replication/holder-get.ts'
 import { HolderLists } from '../../host/conductor/embedded/replication/holder-lists.ts'
+import { opBases } from '../../host/conductor/embedded/replication/op-basis.ts'
 import { opHolders } from '../../host/conductor/embedded/replication/op-holders.ts'
 import {
   decodeRecordAsk,
@@ -20,13 +25,16 @@ import {
 } from '../../host/conductor/embedded/replication/record-get-wire.ts'
 import { holderGetInitOf } from '../../host/conductor/embedded/replication/record-reads.ts'
 import { recordServer, serveRecords } from '../../host/conductor/embedded/replication/record-serve.ts'
-import { zomeReads } from '../../host/conductor/embedded/replication/zome-reads.ts'
+import { zomeReads, zomeReadsOf } from '../../host/conductor/embedded/replication/zome-reads.ts'
+import { DEFAULT_RECORD_HOLDERS } from '../../host/config/network-schema.ts'
 import { encodeCanonical } from '../../host/identity/canonical.ts'
-import { decodeHashB64, hashContent } from '../../host/identity/hash.ts'
+import { decodeHashB64, encodeHashB64, hashContent } from '../../host/identity/hash.ts'
 import { canonicalJson } from '../../zomes-bindings/canonical-json.ts'
+import type { DnaName } from '../../zomes-bindings/index.ts'
 import { type AnswerLeaf, answerLeavesOf, type Task, type TaskResult } from '../../zomes-bindings/index.ts'
 import { claimSnapshot } from '../unit/conductor/fixtures/capability.ts'
-import { type Player, runScenario, type Scenario, scenarioNetwork } from './harness.ts'
+import { type Player, runScenario, type Scenario, scenarioNetwork, waitUntil } from './harness.ts'
+import { recordSync } from './record-sync.ts'
 
 const micros = (msFromNow: number) => (Date.now() + msFromNow) * 1000
 
@@ -225,3 +233,103 @@ describe('zome reads of records held elsewhere', { timeout: 180_000 }, () => {
     })
   })
 })
+
+describe('zome reads where records are sharded (R = 2 of 5)', { timeout: 180_000 }, () => {
+  const sharded = scenarioNetwork({ record: { holders: 2 } })
+
+  it("shows a far task and lists an anchor it does not hold, as the daemon's reads do", async () => {
+    await runScenario({ network: sharded }, async (scenario) => {
+      const players = await scenario.addPlayers(5)
+      await scenario.shareAllAgents()
+      await recordSync(players, 'agent_registry')
+      for (const p of players) {
+        await serveRecords(p.node, p.conductor, p.replication)
+        p.conductor.remoteReads.attach(zomeReadsOf(p, p.network, 5_000))
+      }
+      const [author, runner] = players as [Player, Player]
+      // What this test reads, held by the holders of its bases (recordSync also waits for actions no
+      // read here needs, which sharded replication may still be pushing).
+      const synced = (writer: Player) => heldAtBases(players, writer, 'resource_mesh')
+      const submitted = await author.conductor.callZome('resource_mesh', 'submit_task', task())
+      await synced(author)
+      const claim = await runner.conductor.callZome('resource_mesh', 'claim_task', {
+        task: submitted.action_hash,
+        snapshot: claimSnapshot(),
+      })
+      await synced(runner)
+      const assigned = await author.conductor.callZome('resource_mesh', 'assign_task', {
+        task: submitted.action_hash,
+        claim: claim.action_hash,
+        assignee: runner.agentPubKey,
+        slot: 0,
+        attempt: 1,
+        lease_expires_at: micros(60_000),
+      })
+      await synced(author)
+      await runner.conductor.callZome(
+        'resource_mesh',
+        'post_result',
+        result(submitted.action_hash, assigned.action_hash),
+      )
+      await synced(runner)
+      const members = players.map((p) => p.agentPubKey)
+      const far = (basis: Uint8Array) =>
+        players.find(
+          (p) => p !== author && p !== runner && !opHolders(basis, members, 2).includes(p.agentPubKey),
+        )!
+      const taskHash = decodeHashB64(submitted.action_hash, 'action')
+      const bystander = far(taskHash)
+      expect(bystander.conductor.store.getAction(taskHash)).toBeNull()
+      const state = await bystander.conductor.callZome(
+        'resource_mesh',
+        'get_task_state',
+        submitted.action_hash,
+      )
+      expect(state?.status).toBe('running')
+      expect(state?.claims.map((c) => c.action_hash)).toEqual([claim.action_hash])
+      expect(state?.results).toHaveLength(1)
+      expect(bystander.conductor.store.getAction(taskHash)).toBeNull()
+
+      const anchor = hashContent(encodeCanonical(['anchor', 'open_tasks']), 'entry')
+      const lister = far(anchor)
+      const openTasks = { dnaHash: lister.conductor.cell('resource_mesh').dnaHash, base: anchor }
+      expect(lister.conductor.store.getLinks(openTasks)).toEqual([])
+      const open = await lister.conductor.callZome('resource_mesh', 'list_open_tasks', null)
+      expect(open.map((t) => t.action_hash)).toEqual([submitted.action_hash])
+      expect(lister.conductor.store.getLinks(openTasks)).toEqual([])
+      for (const p of players) expect(p.replication.listWarrants()).toEqual([])
+    })
+  })
+})
+
+/** Waits until each record and link `writer` wrote in `dna` is held by every holder of each of its bases. */
+async function heldAtBases(players: readonly Player[], writer: Player, dna: DnaName): Promise<void> {
+  const members = players.map((p) => p.agentPubKey)
+  const holders = writer.network.record?.holders ?? DEFAULT_RECORD_HOLDERS
+  const { store } = writer.conductor
+  const cell = writer.conductor.cell(dna)
+  const ops = [...store.chainActions(cell.dnaHash, writer.conductor.cell(dna).agentPubKey)]
+    .map((stored) => ({ stored, action: decodeAction(stored.bytes) }))
+    .filter(({ action }) => READ_HERE.has(action.type))
+  const lacking = () =>
+    ops.flatMap(({ stored, action }) =>
+      opBases(action, stored.hash).flatMap((basis) =>
+        opHolders(basis, members, holders)
+          .map((agent) => players.find((p) => p.agentPubKey === agent)!)
+          .filter((p) => p.conductor.store.getAction(stored.hash) === null)
+          .map((p) => `${p.name} lacks ${action.type} ${encodeHashB64(stored.hash)}`),
+      ),
+    )
+  await waitUntil(15_000, () => lacking().length === 0).catch(() => {
+    throw new Error(`not held at their bases: ${lacking().join(', ')}`)
+  })
+}
+
+/** The actions zome reads read: records, their updates and deletes, links. */
+const READ_HERE = new Set<string>([
+  ActionTypes.Create,
+  ActionTypes.Update,
+  ActionTypes.Delete,
+  ActionTypes.CreateLink,
+  ActionTypes.DeleteLink,
+])
