@@ -1,8 +1,9 @@
 /**
  * Reading a record by its action hash wherever it lives (issue 57): from this peer's store when it is
  * held here, otherwise from the op's holders (holder-get.ts, checked as ingest checks an op). What a
- * holder answers is kept when this peer should have had it: it is one of the op's holders, or records
- * are not sharded yet (record-sharding.ts: every peer keeps everything). Ingest takes it as if that
+ * holder answers is kept when this peer should have had it, as ingest places it (op-placement.ts: a
+ * basis or activity holder of it, or an everywhere op), or records are not sharded yet
+ * (record-sharding.ts: every peer keeps everything). Ingest takes it as if that
  * holder had carried it, and catches up the rest from it. Otherwise it is handed back and forgotten, so
  * reading a far record does not change where records live.
  */
@@ -18,7 +19,7 @@ import type { EmbeddedConductor } from '../conductor.ts'
 import type { EmbeddedPeer } from './embedded-peer.ts'
 import { HolderGet, type HolderGetInit } from './holder-get.ts'
 import { knownMembers } from './membership.ts'
-import { isOpHolder } from './op-holders.ts'
+import { opScope, placeOp } from './op-placement.ts'
 import { type WireOp, wireOpOf } from './op-wire.ts'
 import { recordsSharded } from './record-sharding.ts'
 import type { Replication } from './replicator.ts'
@@ -69,9 +70,21 @@ export class RecordReads {
     }
     const got = await this.#init.holderGet.get(dna, actionHash, signal)
     const members = [...this.#init.members()]
-    const holds =
-      !this.#init.sharded(members.length) ||
-      isOpHolder(conductor.agentPubKey, hash, members, this.#init.holders)
+    // Kept where this peer should hold it, by the placement ingest keeps by (op-placement.ts).
+    const target = (h: Uint8Array) => {
+      const stored = conductor.store.getAction(h)
+      return stored && decodeAction(stored.bytes)
+    }
+    const placed = placeOp({
+      action: got.action,
+      hash,
+      scope: opScope(conductor.cell(dna).dna, got.action, target),
+      members,
+      holders: this.#init.holders,
+      self: conductor.agentPubKey,
+      sharded: this.#init.sharded(members.length),
+    })
+    const holds = placed.keep !== null
     if (holds) this.#init.replication.receiveCarried(dna, [got.op], got.from)
     return { ...got, held: holds }
   }
