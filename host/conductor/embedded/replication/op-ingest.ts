@@ -215,7 +215,10 @@ export class OpIngest {
       return judgeOwnClaim({ store: this.#store, self: this.#self, cell, blameSender }, op, claimed.content)
     }
     if (this.isWarranted(author) || this.#revoked.has(encodeHashB64(author))) return 'ignored'
-    const keep = this.#keep(cell, claimed.content, hash)
+    const parsed = parseActionContent(claimed.content)
+    // An unreadable action: the chain path below judges it and blames whom it should.
+    const keep =
+      'problem' in parsed || this.#place === undefined ? 'chain' : this.#place(cell, parsed.action, hash)
     if (keep === null) return 'ignored'
     if (existing !== null && keep !== 'chain') return 'duplicate'
     if (keep === 'held') return this.#held.hold(cell, op, hash, sender, result)
@@ -228,7 +231,6 @@ export class OpIngest {
         'the signature does not verify against the author key',
       )
     }
-    const parsed = parseActionContent(claimed.content)
     if ('problem' in parsed) return this.#reject(author, cell, hash, 'sys.action_shape', parsed.problem)
     const action = parsed.action
     // Another DNA's chain (its genesis names that DNA): misrouted, not wrong.
@@ -282,14 +284,6 @@ export class OpIngest {
     this.noteRevocation(cell, action, entry)
     this.#held.promoteAfter(cell, author, { hash, seq })
     return existing === null ? 'stored' : 'duplicate'
-  }
-
-  /** How this peer keeps the op: null (not at all) only when placement says so of a readable action. */
-  #keep(cell: Cell, content: unknown, hash: Uint8Array): Keep {
-    if (this.#place === undefined) return 'chain'
-    const parsed = parseActionContent(content)
-    // Unreadable: the chain path judges it and blames whom it should.
-    return 'problem' in parsed ? 'chain' : this.#place(cell, parsed.action, hash)
   }
 
   /** Adds the revocation or legacy seal `action` wrote, if any (a stored op, or a commit of this agent). */
