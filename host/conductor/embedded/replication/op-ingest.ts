@@ -75,6 +75,11 @@ export interface OpIngestInit {
 export interface Delivery {
   batch: OpBatch
   sender: Uint8Array | null
+  /**
+   * Kept at least held whatever placement says: ops carried here for this peer to check (a runner's
+   * batch beside its proof), which it is a party to, holder or not.
+   */
+  kept?: boolean
 }
 
 const DEFAULT_MAX_PENDING = 10_000
@@ -159,7 +164,9 @@ export class OpIngest {
    * taken back is fetched again, as after a power cut.
    */
   receiveAll(deliveries: readonly Delivery[]): IngestResult[] {
-    return this.#store.transaction(() => deliveries.map(({ batch, sender }) => this.#receive(batch, sender)))
+    return this.#store.transaction(() =>
+      deliveries.map(({ batch, sender, kept }) => this.#receive(batch, sender, kept === true)),
+    )
   }
 
   /** A held op judged again with what its rules read got from holders (`beside`), in one transaction. */
@@ -176,7 +183,7 @@ export class OpIngest {
     })
   }
 
-  #receive(batch: OpBatch, sender: Uint8Array | null): IngestResult {
+  #receive(batch: OpBatch, sender: Uint8Array | null, kept = false): IngestResult {
     const result = emptyResult()
     const cell = this.cellOf(batch.dnaHash)
     if (cell === undefined || (sender !== null && this.isWarranted(sender))) {
@@ -187,20 +194,26 @@ export class OpIngest {
     for (const op of batch.ops) {
       // A sender warranted by an earlier op of this batch: the rest of it is ignored too.
       const outcome =
-        sender !== null && this.isWarranted(sender) ? 'ignored' : this.#ingest(cell, op, sender, result)
+        sender !== null && this.isWarranted(sender)
+          ? 'ignored'
+          : this.#ingest(cell, op, sender, result, false, kept)
       result.counts[outcome]++
     }
     if (result.stored.length > 0) this.#retryPending(result)
     return result
   }
 
-  /** `verified`: a waiting op tried again (every op waits only once its signature verified). */
+  /**
+   * `verified`: a waiting op tried again (every op waits only once its signature verified). `kept`:
+   * kept at least held (Delivery.kept).
+   */
   #ingest(
     cell: Cell,
     op: WireOp,
     sender: Uint8Array | null,
     result: IngestResult,
     verified = false,
+    kept = false,
   ): OpOutcome {
     const hash = hashContent(op.action, 'action')
     const existing = this.#store.getAction(hash)
@@ -217,8 +230,9 @@ export class OpIngest {
     if (this.isWarranted(author) || this.#revoked.has(encodeHashB64(author))) return 'ignored'
     const parsed = parseActionContent(claimed.content)
     // An unreadable action: the chain path below judges it and blames whom it should.
-    const keep =
+    const placed =
       'problem' in parsed || this.#place === undefined ? 'chain' : this.#place(cell, parsed.action, hash)
+    const keep = placed ?? (kept ? 'held' : null)
     if (keep === null) return 'ignored'
     if (existing !== null && keep !== 'chain') return 'duplicate'
     if (keep === 'held') return this.#held.hold(cell, op, hash, sender, result)

@@ -304,7 +304,8 @@ class Replicator implements Replication {
     let results: IngestResult[]
     try {
       results = this.#ingest.receiveAll(
-        batches.map(({ batch, from }) => ({ batch, sender: agentOfPeer(from) })),
+        // Carried ops are this peer's to check (a runner's batch beside its proof): kept, holder or not.
+        batches.map(({ batch, from }) => ({ batch, sender: agentOfPeer(from), kept: route === 'carried' })),
       )
     } catch (err) {
       this.#logger.error({ err }, 'storing received ops failed')

@@ -85,6 +85,19 @@ describe('sharded ingest', () => {
     expect(warrantsOf(bob)).toEqual([])
   })
 
+  it('keeps ops carried here for it to check (kept) held, where it would keep none of them', async () => {
+    const alice = await agent()
+    const bob = await receiver({ now: null })
+    const note = await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'carried' }))
+    const ops = opsOf(alice)
+    receive(bob, ops.slice(0, 3), alice)
+    const [result] = bob.ingest.receiveAll([
+      { batch: { dnaHash: bob.cell.dnaHash, ops: ops.slice(3) }, sender: alice.cell.agentPubKey, kept: true },
+    ])
+    expect(result!.counts).toMatchObject({ stored: ops.length - 3, ignored: 0 })
+    expect(bob.store.getAction(note)?.held).toBe(true)
+  })
+
   it('warrants the sender of a held op its author did not sign, the author of one the rules refuse', async () => {
     const alice = await agent()
     const mallory = await agent()
