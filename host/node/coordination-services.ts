@@ -22,12 +22,14 @@ import { trackTask } from '../metrics/track-task.ts'
 import { usageCounters } from '../metrics/usage-metrics.ts'
 import { PolicyService } from '../policy/policy-service.ts'
 import { buildCapability, RegistryService } from '../registry/index.ts'
+import { type ClaimWindow, DEFAULT_CLAIM_WINDOW_MS } from '../scheduler/claim-window.ts'
 import { SchedulerService } from '../scheduler/scheduler-service.ts'
 import { MeshUsage } from '../usage/mesh-usage.ts'
 import { inferEmbedWorker } from '../workers/infer-embed.ts'
 import { inferGenerateWorker } from '../workers/infer-generate.ts'
 import { WorkerRegistry } from '../workers/worker-registry.ts'
 import { type Components, type SelfDescription, service } from './components.ts'
+import type { NetworkBackend } from './network-backend-port.ts'
 import { workerModels } from './worker-models.ts'
 
 /** The registry's peers with what this peer's network knows of each (warrant, link, revocation). */
@@ -160,6 +162,15 @@ const POLLED_CLAIM_WINDOW_MS = 2_000
  */
 const SHARDED_POLL_MS = 2_000
 
+/** The scheduler's claim window on `backend`: polled, or while its records are sharded (claim-window.ts). */
+function claimWindowOn(backend: Pick<NetworkBackend, 'onRecordsStored' | 'recordsSharded'>): ClaimWindow {
+  const sharded = backend.recordsSharded
+  if (!backend.onRecordsStored) return POLLED_CLAIM_WINDOW_MS
+  return sharded
+    ? () => (sharded() ? POLLED_CLAIM_WINDOW_MS : DEFAULT_CLAIM_WINDOW_MS)
+    : DEFAULT_CLAIM_WINDOW_MS
+}
+
 /** Tasks: claims, runs, results and receipts; a task may name artifacts as its input and output. */
 export function schedulerService() {
   return service(
@@ -172,7 +183,7 @@ export function schedulerService() {
         onRecordsStored: c.backend.onRecordsStored ?? undefined,
         // A backend that does not wake the scheduler as records arrive (Holochain's gossip, polled) brings a
         // runner's claim back in seconds, not milliseconds: gather claims longer there before giving up.
-        claimWindowMs: c.backend.onRecordsStored ? undefined : POLLED_CLAIM_WINDOW_MS,
+        claimWindowMs: claimWindowOn(c.backend),
         // Sharded, stored-records events tell of what this peer holds: far tasks are found by sweeping.
         polling: c.backend.recordsSharded ?? undefined,
         pollMs: c.backend.recordsSharded ? SHARDED_POLL_MS : undefined,

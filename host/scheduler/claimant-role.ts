@@ -24,7 +24,8 @@ export interface ClaimantRoleInit {
   payloads?: TaskPayloads
   nodes: KnownNodes
   writes: TaskWrites
-  claimWindowMs: number
+  /** Asked at each plan (claim-window.ts). */
+  claimWindowMs: () => number
   /** A declined task is looked at again after this long. */
   declineMs: number
   /** Whether this host is behind on its visits (see ClaimantInput.behind). */
@@ -45,7 +46,7 @@ export class ClaimantRole {
 
   /** Claims the task if this host should; true when it wrote a claim. */
   async step(state: TaskState, snapshot: ClaimSnapshot): Promise<boolean> {
-    const { me, claimWindowMs } = this.#init
+    const { me } = this.#init
     const hash = state.task.action_hash
     if ((this.#declined.get(hash) ?? 0) > Date.now()) return false
     // Placing a task (a model's fit) costs more than seeing there is nothing to do.
@@ -57,7 +58,7 @@ export class ClaimantRole {
       cannotRun: 'cannot' in placement ? placement.cannot : null,
       capable: await this.#init.nodes.capableNodes(state.task.entry),
       snapshot,
-      claimWindowMs,
+      claimWindowMs: this.#init.claimWindowMs(),
       behind: this.#init.behind(),
     })
     if (step.kind === 'hold' && step.until !== null) this.#lookAgain.set(hash, step.until)

@@ -32,7 +32,8 @@ export interface RequesterRoleInit {
   model: TaskReadModel
   writes: TaskWrites
   claimant: ClaimantRole
-  claimWindowMs: number
+  /** Asked at each plan: it lengthens once claims are seen by polling (claim-window.ts). */
+  claimWindowMs: () => number
   leaseGraceMs: number
   /** The outputs assignees gave this host, or their keys (the Results name them by hash). */
   payloads: HeldPayloads
@@ -62,7 +63,8 @@ export class RequesterRole {
 
   /** Takes the next steps for one of this host's tasks; true when it wrote something. */
   async step(state: TaskState, snapshot: ClaimSnapshot | null): Promise<boolean> {
-    const { nodes, writes, claimWindowMs, leaseGraceMs } = this.#init
+    const { nodes, writes, leaseGraceMs } = this.#init
+    const claimWindowMs = this.#init.claimWindowMs()
     const hash = state.task.action_hash
     let memo = this.#memos.get(hash)
     if (memo === undefined) {

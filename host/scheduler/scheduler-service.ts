@@ -31,7 +31,7 @@ import { nowMicros } from '../runtime/clock.ts'
 import type { WorkersPort } from '../workers/workers-port.ts'
 import { AttemptPulse } from './attempt-pulse.ts'
 import { AttemptRunner } from './attempt-runner.ts'
-import { FILL_WINDOWS } from './claimant-plan.ts'
+import { type ClaimWindow, type ClaimWindows, claimWindowsOf } from './claim-window.ts'
 import { ClaimantRole } from './claimant-role.ts'
 import { HeldPayloads } from './held-payloads.ts'
 import { KnownNodes } from './known-nodes.ts'
@@ -84,8 +84,8 @@ export interface SchedulerInit {
   polling?: () => boolean
   /** Sweep period when there is no `onRecordsStored`, or while `polling`; default 300 ms. */
   pollMs?: number
-  /** How long claims are gathered before the first assignment; default 200 ms. */
-  claimWindowMs?: number
+  /** How long claims are gathered before the first assignment (claim-window.ts); default 200 ms. */
+  claimWindowMs?: ClaimWindow
   /** Waited past a lease before reassigning; default 250 ms. */
   leaseGraceMs?: number
   /** A task this host declined is looked at again after this long; default 10 s. */
@@ -93,7 +93,7 @@ export interface SchedulerInit {
   logger: Logger
 }
 
-const DEFAULTS = { pollMs: 300, claimWindowMs: 200, leaseGraceMs: 250, declineMs: 10_000 }
+const DEFAULTS = { pollMs: 300, leaseGraceMs: 250, declineMs: 10_000 }
 /** Visits under way at once: enough that a burst's writes share disk syncs (group commit). */
 const VISITS_AT_ONCE = 16
 /** Tasks waiting for a visit from which this host is behind (a full round of visits still to go). */
@@ -105,6 +105,7 @@ const MAX_START_MARGIN_MS = 3000
 export class SchedulerService implements SchedulerPort {
   readonly #init: SchedulerInit
   readonly #opts: typeof DEFAULTS
+  readonly #windows: ClaimWindows
   readonly #me: string
   readonly #log: Logger
   readonly #model: TaskReadModel
@@ -128,10 +129,10 @@ export class SchedulerService implements SchedulerPort {
     this.#init = init
     this.#opts = {
       pollMs: init.pollMs ?? DEFAULTS.pollMs,
-      claimWindowMs: init.claimWindowMs ?? DEFAULTS.claimWindowMs,
       leaseGraceMs: init.leaseGraceMs ?? DEFAULTS.leaseGraceMs,
       declineMs: init.declineMs ?? DEFAULTS.declineMs,
     }
+    this.#windows = claimWindowsOf(init.claimWindowMs)
     this.#me = init.conductor.agentPubKey
     this.#log = init.logger
     this.#model = new TaskReadModel({ conductor: init.conductor })
@@ -151,7 +152,7 @@ export class SchedulerService implements SchedulerPort {
       me: this.#me,
       nodes,
       writes: this.#writes,
-      claimWindowMs: this.#opts.claimWindowMs,
+      claimWindowMs: this.#windows.claimMs,
       declineMs: this.#opts.declineMs,
       behind: () => this.#queue.waiting >= BEHIND_AT,
     })
@@ -162,7 +163,7 @@ export class SchedulerService implements SchedulerPort {
       model: this.#model,
       writes: this.#writes,
       claimant: this.#claimant,
-      claimWindowMs: this.#opts.claimWindowMs,
+      claimWindowMs: this.#windows.claimMs,
       leaseGraceMs: this.#opts.leaseGraceMs,
       payloads: held,
       heardAt: (assignment, assignee) => this.#pulse.heardAt(assignment, assignee),
@@ -192,8 +193,8 @@ export class SchedulerService implements SchedulerPort {
       workers: init.workers,
       knownNodes: () => nodes.list(),
       payloads: held,
-      claimWindowMs: this.#opts.claimWindowMs,
-      fillWindowMs: this.#opts.claimWindowMs * FILL_WINDOWS,
+      claimWindowMs: this.#windows.claimMs,
+      fillWindowMs: this.#windows.fillMs,
     })
   }
 
@@ -341,7 +342,7 @@ export class SchedulerService implements SchedulerPort {
     const now = nowMicros()
     const next = nextMoment(state, {
       now,
-      claimWindowMs: this.#opts.claimWindowMs,
+      claimWindowMs: this.#windows.claimMs(),
       leaseGraceMs: this.#opts.leaseGraceMs,
       firstClaimSeenAt: this.#requester.firstClaimSeenAt(hash),
       declinedUntil: this.#claimant.declinedUntil(hash),

@@ -51,9 +51,9 @@ export interface TaskViewsInit {
   /** The inputs and outputs this host keeps, or their keys (a task's two parties only). */
   payloads: HeldPayloads
   /** How long claims are gathered: a task unclaimed for less is not said to wait. */
-  claimWindowMs: number
+  claimWindowMs: () => number
   /** From submission, how long until every capable node has had its chance to claim. */
-  fillWindowMs: number
+  fillWindowMs: () => number
 }
 
 export class TaskViews {
@@ -96,7 +96,7 @@ export class TaskViews {
     if (status !== 'submitted') return null
     const unclaimed = await this.#unclaimed(state, status, await this.#decisions(state.task.action_hash))
     const age = nowMicros() - state.task.timestamp
-    return unclaimed?.unclaimable || age >= this.#init.claimWindowMs * 1000 ? unclaimed : null
+    return unclaimed?.unclaimable || age >= this.#init.claimWindowMs() * 1000 ? unclaimed : null
   }
 
   #decisions(task: string): Promise<EntryRecord<Decision>[]> {
@@ -132,7 +132,7 @@ export class TaskViews {
     if (this.#init.workers.get(state.task.entry.kind) === undefined) {
       reasons.push(`this host has no worker for kind ${state.task.entry.kind}`)
     }
-    const hadItsChance = nowMicros() - state.task.timestamp >= this.#init.fillWindowMs * 1000
+    const hadItsChance = nowMicros() - state.task.timestamp >= this.#init.fillWindowMs() * 1000
     return {
       reason: reasons.join('; '),
       unclaimable:

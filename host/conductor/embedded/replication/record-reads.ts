@@ -113,13 +113,20 @@ export function shardedOn(peer: Pick<EmbeddedPeer, 'node'>, holders: number): (m
   return (members) => recordsSharded({ members, holders, versions: peer.node.versions })
 }
 
-/** Whether records are sharded on an embedded peer's mesh as it counts its members now. */
+/** Whether records are sharded on an embedded peer's mesh as it counts its members (a second ago at most). */
 export function recordsShardedNow(
   peer: Pick<EmbeddedPeer, 'conductor' | 'node' | 'replication'>,
   network: Pick<NetworkConfig, 'record'>,
 ): () => boolean {
   const sharded = shardedOn(peer, network.record?.holders ?? DEFAULT_RECORD_HOLDERS)
-  return () => sharded(knownMembers(peer.conductor, peer.replication).length)
+  // Asked at every plan of the scheduler: the members are counted again at most once a second.
+  let last = { at: Number.NEGATIVE_INFINITY, sharded: false }
+  return () => {
+    const now = Date.now()
+    if (now - last.at > 1000)
+      last = { at: now, sharded: sharded(knownMembers(peer.conductor, peer.replication).length) }
+    return last.sharded
+  }
 }
 
 /** The read path of an embedded peer: its store, then the holders its network's `record.holders` names. */
