@@ -5,6 +5,7 @@
  * a peer that does not hold the capability reads it through backend.records from a holder, checked,
  * without keeping it. A mesh of R or more members keeps everything everywhere, as before.
  */
+import { createHash } from 'node:crypto'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,12 +18,70 @@ import { recordReadsOf } from '../../host/conductor/embedded/replication/record-
 import { serveRecords } from '../../host/conductor/embedded/replication/record-serve.ts'
 import { decodeHashB64, encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
+import type { DnaName, Task } from '../../zomes-bindings/index.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 import { type Player, runScenario, scenarioNetwork, waitUntil } from './harness.ts'
 import { opsHeld, placementOn } from './record-sync.ts'
 
 const HOLDERS = 2
 const names = (players: Player[]) => players.map((p) => p.name).sort()
+
+/**
+ * Waits until the op of `actionHash` is held by its author, basis and activity holders (the plan over
+ * every player), then a while for any other copy; checks nobody else holds it, it never went on gossip,
+ * and each player's own placement agrees. The players holding it.
+ */
+async function heldByItsHolders(
+  players: Player[],
+  author: Player,
+  dna: DnaName,
+  actionHash: string,
+  gossiped: readonly Uint8Array[],
+): Promise<Player[]> {
+  const hash = decodeHashB64(actionHash, 'action')
+  const stored = author.conductor.store.getAction(hash)!
+  const action = decodeAction(stored.bytes)
+  const plan = placeOp({
+    action,
+    hash,
+    scope: 'neighbourhood',
+    members: players.map((p) => p.agentPubKey),
+    holders: HOLDERS,
+    self: author.agentPubKey,
+    sharded: true,
+  })
+  expect(plan.gossip).toBe(false)
+  const keepers = players.filter((p) => p === author || plan.pushTo.includes(p.agentPubKey))
+  // Pushed to them; then a while for any other copy to show up (none should).
+  await waitUntil(10_000, () => keepers.every((p) => p.conductor.store.getAction(hash) !== null))
+  await new Promise((resolve) => setTimeout(resolve, 1_500))
+  const holding = players.filter((p) => p.conductor.store.getAction(hash) !== null)
+  expect(names(holding)).toEqual(names(keepers))
+  expect(holding.length).toBeLessThanOrEqual(2 * HOLDERS + 1)
+  expect(holding.length).toBeLessThan(players.length)
+  expect(gossiped.some((b) => Buffer.from(b).equals(Buffer.from(stored.bytes)))).toBe(false)
+  // Every player's own plan agrees (each holds what it should, nobody else holds it).
+  const known = opsHeld(players, dna)
+  const planned = players.filter(
+    (p) => p === author || placementOn(p, dna, action, hash, known).keep !== null,
+  )
+  expect(names(holding)).toEqual(names(planned))
+  return holding
+}
+
+function task(): Task {
+  return {
+    kind: 'sha256',
+    input_hash: createHash('sha256').update('sharded').digest('hex'),
+    input_bytes: 16,
+    input_cid: null,
+    requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 1, model: null, tags: [] },
+    lease_ms: 60_000,
+    deadline: (Date.now() + 600_000) * 1000,
+    max_attempts: 2,
+    fan_out: 1,
+  }
+}
 
 describe('records sharded among their holders', { timeout: 240_000 }, () => {
   it('keeps a neighbourhood op at its holders only, an everywhere op on all; a non-holder reads it', async () => {
@@ -54,41 +113,13 @@ describe('records sharded among their holders', { timeout: 240_000 }, () => {
         'advertise_capability',
         capability({ name: 'sharded' }),
       )
+      const holding = await heldByItsHolders(players, author, 'agent_registry', ref.action_hash, gossiped)
       const hash = decodeHashB64(ref.action_hash, 'action')
-      const action = decodeAction(author.conductor.store.getAction(hash)!.bytes)
-      // Its author, its basis holders and its author's activity holders, by the plan over all six.
-      const plan = placeOp({
-        action,
-        hash,
-        scope: 'neighbourhood',
-        members: players.map((p) => p.agentPubKey),
-        holders: HOLDERS,
-        self: author.agentPubKey,
-        sharded: true,
-      })
-      expect(plan.gossip).toBe(false)
-      const keepers = players.filter((p) => p === author || plan.pushTo.includes(p.agentPubKey))
-      // Pushed to them; then a while for any other copy to show up (none should).
-      await waitUntil(10_000, () => keepers.every((p) => p.conductor.store.getAction(hash) !== null))
-      await new Promise((resolve) => setTimeout(resolve, 1_500))
-      const holding = players.filter((p) => p.conductor.store.getAction(hash) !== null)
-      const bytes = author.conductor.store.getAction(hash)!.bytes
-      expect(gossiped.some((b) => Buffer.from(b).equals(Buffer.from(bytes)))).toBe(false)
-      expect(new Set(holding.map((p) => p.agentPubKey))).toEqual(
-        new Set([author.agentPubKey, ...plan.pushTo]),
-      )
-      expect(holding.length).toBeLessThanOrEqual(2 * HOLDERS + 1)
       const others = players.filter((p) => !holding.includes(p))
-      expect(others.length).toBeGreaterThan(0)
-      // Every player's own plan agrees (each holds what it should, nobody else holds it).
-      const known = opsHeld(players, 'agent_registry')
-      expect(names(holding)).toEqual(
-        names(
-          players.filter(
-            (p) => p === author || placementOn(p, 'agent_registry', action, hash, known).keep !== null,
-          ),
-        ),
-      )
+
+      // A task likewise (resource_mesh), by another author.
+      const submitted = await players[2]!.conductor.callZome('resource_mesh', 'submit_task', task())
+      await heldByItsHolders(players, players[2]!, 'resource_mesh', submitted.action_hash, gossiped)
 
       // A policy is everywhere: every peer holds it.
       await admin.conductor.callZome('policy_store', 'publish_policy', {
