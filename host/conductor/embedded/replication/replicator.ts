@@ -165,7 +165,12 @@ class Replicator implements Replication {
     // Members only: a neighbourhood op is pushed to its holders (op-push.ts).
     await this.#node.rpc.handle(
       RECORD_PUSH_PROTOCOL,
-      pushHandler((batch, from) => this.#receive(batch, from, 'pushed')),
+      pushHandler((batch, from) => {
+        const result = this.#receive(batch, from, 'pushed')
+        // It builds on ops not held here (a gap in a chain this peer keeps): its author has them.
+        if (result?.waiting) this.#syncs.soon(from)
+        return result
+      }),
     )
     await this.#revocations.start()
     const seals = await this.#conductor.callZome('agent_registry', 'list_legacy_seals', null)
