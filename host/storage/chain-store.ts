@@ -227,3 +227,15 @@ export class ChainHeadMovedError extends Error {
     this.name = 'ChainHeadMovedError'
   }
 }
+
+/**
+ * Thrown by appendToChain when another action is stored at a seq it appends (held out of chain order:
+ * a fork, or a replay from another DNA, for the caller to judge); nothing of that append was written.
+ */
+export class SeqTakenError extends Error {
+  static override readonly name = 'SeqTakenError'
+  constructor(readonly seq: number) {
+    super(`another action is stored at seq ${seq} of this chain`)
+    this.name = 'SeqTakenError'
+  }
+}

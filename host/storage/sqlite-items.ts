@@ -3,7 +3,7 @@
  * out of chain order), its entry, its link row or the link it deletes, its entry keys. An action
  * already held that its chain now reaches is promoted: its row stays, marked part of the chain.
  */
-import type { CommitItem } from './chain-store.ts'
+import { type CommitItem, SeqTakenError } from './chain-store.ts'
 import { buf, nullableBuf } from './sqlite-rows.ts'
 import type { Statements } from './sqlite-schema.ts'
 
@@ -29,7 +29,12 @@ export function writeItem(s: Statements, item: CommitItem, held: boolean): Writt
     })
   } catch (err) {
     // Tried after the insert, not before: a chain append (every commit) pays nothing for it.
-    if (held || !isKeyClash(err) || s.promote.run(hash).changes === 0) throw err
+    if (held || !isKeyClash(err)) throw err
+    if (s.promote.run(hash).changes === 0) {
+      // Its seq is another action's: the caller judges the fork.
+      if ((err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new SeqTakenError(action.seq)
+      throw err
+    }
     // Its entry, link and link deletion were written when it was held.
     writeKeys(s, item)
     return 'promoted'

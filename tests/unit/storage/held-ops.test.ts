@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ChainStore, CommitItem } from '../../../host/storage/chain-store.ts'
+import { type ChainStore, type CommitItem, SeqTakenError } from '../../../host/storage/chain-store.ts'
 import { openSqliteChainStore } from '../../../host/storage/sqlite-chain-store.ts'
 import { SCHEMA } from '../../../host/storage/sqlite-schema.ts'
 
@@ -104,7 +104,9 @@ describe('held ops', () => {
     const store = openSqliteChainStore(':memory:')
     store.appendToChain(DNA, AUTHOR, null, [item(0)])
     store.holdOps([item(1)])
-    expect(() => store.appendToChain(DNA, AUTHOR, item(0).action.hash, [item(1, { hashByte: 79 })])).toThrow()
+    expect(() => store.appendToChain(DNA, AUTHOR, item(0).action.hash, [item(1, { hashByte: 79 })])).toThrow(
+      SeqTakenError,
+    )
     expect(store.chainHead(DNA, AUTHOR)?.seq).toBe(0)
     store.close()
   })

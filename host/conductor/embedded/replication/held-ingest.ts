@@ -73,21 +73,35 @@ export class HeldOps {
         return 'pending'
     }
     const { action, entry, stored } = verdict
-    const seq = actionSeq(action)
-    const there = store.actionAt(cell.dnaHash, action.author, seq)
-    if (there !== null) {
-      if (hashesEqual(there.hash, hash)) return 'duplicate'
-      const prev = prevActionOf(action)
-      const therePrev = prevActionOf(decodeAction(there.bytes))
-      if (prev !== null && therePrev !== null && hashesEqual(prev, therePrev))
-        return reject(action.author, cell, hash, 'chain.fork', `a second action at seq ${seq} of its chain`)
-      return 'ignored'
-    }
+    if (store.actionAt(cell.dnaHash, action.author, actionSeq(action)) !== null)
+      return this.judgeSeqTaken(cell, action, hash)
     if (this.#init.revokedWhen(cell, action.author, action)) return 'ignored'
     store.holdOps([toCommitItem(action, stored, entry)])
     result.stored.push({ ...stored, held: true })
     this.#init.noteRevocation(cell, action, entry)
     return 'stored'
+  }
+
+  /**
+   * `action` (hash `hash`) at a seq of its author's chain where another action is stored here: a proven
+   * fork when both build on the same action (the author is warranted), else dropped (not proof).
+   */
+  judgeSeqTaken(cell: Cell, action: Action, hash: Uint8Array): OpOutcome {
+    const seq = actionSeq(action)
+    const there = this.#init.store.actionAt(cell.dnaHash, action.author, seq)
+    if (there === null) return 'ignored'
+    if (hashesEqual(there.hash, hash)) return 'duplicate'
+    const prev = prevActionOf(action)
+    const therePrev = prevActionOf(decodeAction(there.bytes))
+    if (prev !== null && therePrev !== null && hashesEqual(prev, therePrev))
+      return this.#init.reject(
+        action.author,
+        cell,
+        hash,
+        'chain.fork',
+        `a second action at seq ${seq} of its chain`,
+      )
+    return 'ignored'
   }
 
   /**

@@ -27,7 +27,7 @@ import { encodeHashB64, hashContent, hashesEqual } from '../../../identity/hash.
 import { verifyAgentSignature } from '../../../identity/keystore.ts'
 import type { Logger } from '../../../log/logger.ts'
 import { nowMicros } from '../../../runtime/clock.ts'
-import type { ChainStore, StoredEntry } from '../../../storage/chain-store.ts'
+import { type ChainStore, SeqTakenError, type StoredEntry } from '../../../storage/chain-store.ts'
 import { actionSeq, prevActionOf, toCommitItem, toStoredAction } from '../action.ts'
 import type { Cell } from '../cell.ts'
 import { checkActionPayload, checkChainAction } from '../chain-verify.ts'
@@ -292,7 +292,13 @@ export class OpIngest {
     }
     if (verdict.kind === 'waits') return this.#hold(cell, author, seq, { op, sender }, result)
     if (verdict.kind === 'invalid') return this.#reject(author, cell, hash, verdict.rule, verdict.reason)
-    this.#store.appendToChain(cell.dnaHash, author, head?.hash ?? null, [item])
+    try {
+      this.#store.appendToChain(cell.dnaHash, author, head?.hash ?? null, [item])
+    } catch (err) {
+      // A held action of another hash at this seq: a fork, or not proof of one.
+      if (err instanceof SeqTakenError) return this.#held.judgeSeqTaken(cell, action, hash)
+      throw err
+    }
     // Promoted from held: stored before, not news.
     if (existing === null) result.stored.push(row)
     this.noteRevocation(cell, action, entry)

@@ -127,6 +127,23 @@ describe('sharded ingest', () => {
     expect(warrantsOf(bob)).toEqual([[b64(alice), 'chain.fork']])
   })
 
+  it('warrants the author when its chain reaches a held action of another hash on the same previous action', async () => {
+    const alice = await agent()
+    const keep: { now: Keep } = { now: 'held' }
+    const bob = await receiver(keep)
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'one' }))
+    const ops = opsOf(alice)
+    const head = alice.store.chainHead(alice.cell.dnaHash, alice.cell.agentPubKey)!
+    const fork = await craftCreate(alice, 'Note', { text: 'other' }, { prevSeq: head.seq - 1 })
+    receive(bob, ops.slice(0, 3), alice)
+    expect(receive(bob, [fork.op], alice).counts.stored).toBe(1)
+    // Bob now keeps Alice's chain: her own action at that seq is the second one there.
+    keep.now = 'chain'
+    const result = receive(bob, ops.slice(3), alice)
+    expect(result.counts.rejected).toBe(1)
+    expect(warrantsOf(bob)).toEqual([[b64(alice), 'chain.fork']])
+  })
+
   it('lists a held op whose rules read what is not here, and takes it once that is got beside', async () => {
     const alice = await agent()
     const bob = await receiver({ now: 'held' })
