@@ -48,9 +48,10 @@ export const PROTOCOLS = {
   /** The shared memory's reads and writes (`memory/1.0.0`). */
   memory: 1,
   /**
-   * A get of one op from its holders (`record/1.0.0`; issue 57): served by this release, not by 0.1.0
-   * nor by a 0.2.0 peer that states no `record`. Records are sharded among holders only once every
-   * member speaks it; until then every peer keeps everything.
+   * The sharded record (issue 57): gets of ops and lists from their holders (`record/1.0.0`) and an
+   * author's pushes of neighbourhood ops to their holders (`record-push/1.0.0`); spoken by this release,
+   * not by 0.1.0 nor by a 0.2.0 peer that states no `record`. Records are sharded among holders only
+   * once every member speaks it; until then every peer keeps everything.
    */
   record: 1,
 } as const satisfies Record<string, number>
