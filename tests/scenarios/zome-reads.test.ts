@@ -22,6 +22,7 @@ import { opHolders } from '../../host/conductor/embedded/replication/op-holders.
 import {
   decodeRecordAsk,
   decodeRecordListAnswer,
+  encodeRecordList,
   encodeRecordListAnswer,
   RECORD_GET_PROTOCOL,
 } from '../../host/conductor/embedded/replication/record-get-wire.ts'
@@ -31,6 +32,8 @@ import { zomeReads, zomeReadsOf } from '../../host/conductor/embedded/replicatio
 import { DEFAULT_RECORD_HOLDERS } from '../../host/config/network-schema.ts'
 import { encodeCanonical } from '../../host/identity/canonical.ts'
 import { decodeHashB64, encodeHashB64, hashContent } from '../../host/identity/hash.ts'
+import { peerIdOfAgent } from '../../host/identity/peer-agent.ts'
+import { RequestRefusedError } from '../../host/net/errors.ts'
 import { canonicalJson } from '../../zomes-bindings/canonical-json.ts'
 import type { DnaName } from '../../zomes-bindings/index.ts'
 import { type AnswerLeaf, answerLeavesOf, type Task, type TaskResult } from '../../zomes-bindings/index.ts'
@@ -200,6 +203,19 @@ describe('zome reads of records held elsewhere', { timeout: 180_000 }, () => {
       const warrants = far.asker.replication.listWarrants()
       expect(warrants.map((w) => [w.agent, w.rule])).toContainEqual([liar.agentPubKey, 'sys.signature'])
       expect(far.asker.replication.isWarranted(far.author.agentPubKey)).toBe(false)
+      // Members only: a member is answered a list; the liar, warranted, is no member of the asker's mesh
+      // once the gate's word on it (5 s) runs out, and is answered none.
+      const targets = encodeRecordList(far.asker.conductor.cell('resource_mesh').dnaHash, {
+        kind: 'targets',
+        hash: decodeHashB64(far.taskHash, 'action'),
+      })
+      const ask = (from: Player) =>
+        from.node.rpc.request(peerIdOfAgent(far.asker.agentPubKey), RECORD_GET_PROTOCOL, targets, {
+          timeoutMs: 5_000,
+        })
+      expect(decodeRecordListAnswer(await ask(far.author)).ops).toEqual([])
+      await new Promise((resolve) => setTimeout(resolve, 5_500))
+      await expect(ask(liar)).rejects.toThrow(RequestRefusedError)
     })
   })
 
