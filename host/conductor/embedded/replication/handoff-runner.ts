@@ -7,7 +7,7 @@
  * member holds (bases null) is not handed off: gossip and summaries carry it.
  */
 import { encodeHashB64 } from '../../../identity/hash.ts'
-import type { HeldOp } from './neighbourhood-sync.ts'
+import type { PlacedOp } from './neighbourhood-summary.ts'
 import { pushesOf } from './op-handoff.ts'
 
 /** Ops pushed each round, all targets together. */
@@ -23,7 +23,7 @@ export interface Handoff {
 /** What `self` pushes of `ops` (of `dnaHash`) when the members go from `before` to `after`. */
 export function planHandoffs(
   dnaHash: Uint8Array,
-  ops: Iterable<HeldOp>,
+  ops: Iterable<PlacedOp>,
   change: { before: readonly string[]; after: readonly string[]; self: string; holders: number },
 ): Handoff[] {
   const { before, after, self, holders } = change
@@ -41,7 +41,7 @@ export interface HandoffRunnerInit {
   holders: number
   dnaHashes: readonly Uint8Array[]
   /** The ops of a DNA held here, with their bases (placement's). */
-  ops: (dnaHash: Uint8Array) => Iterable<HeldOp>
+  ops: (dnaHash: Uint8Array) => Iterable<PlacedOp>
   /** Pushes ops (their hashes, of one DNA) to a member; rejects when it did not take them. */
   push: (to: string, dnaHash: Uint8Array, hashes: Uint8Array[]) => Promise<void>
   perRound?: number

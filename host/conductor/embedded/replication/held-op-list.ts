@@ -8,19 +8,19 @@ import { encodeHashB64 } from '../../../identity/hash.ts'
 import type { ChainStore, StoredAction } from '../../../storage/chain-store.ts'
 import { decodeAction } from '../action.ts'
 import type { Cell } from '../cell.ts'
-import type { HeldOp } from './neighbourhood-sync.ts'
+import type { PlacedOp } from './neighbourhood-summary.ts'
 import { opBases } from './op-basis.ts'
 import { isGenesis, opScope } from './op-placement.ts'
 
 type Store = Pick<ChainStore, 'chainHeads' | 'chainActions' | 'heldActions' | 'getAction'>
 
-export function heldOpsOf(store: Store, cell: Pick<Cell, 'dna' | 'dnaHash'>): HeldOp[] {
+export function heldOpsOf(store: Store, cell: Pick<Cell, 'dna' | 'dnaHash'>): PlacedOp[] {
   const { dnaHash } = cell
   const target = (hash: Uint8Array) => {
     const stored = store.getAction(hash)
     return stored === null ? null : decodeAction(stored.bytes)
   }
-  const placed = (stored: StoredAction): HeldOp => {
+  const placed = (stored: StoredAction): PlacedOp => {
     const action = decodeAction(stored.bytes)
     const everyone = isGenesis(action) || opScope(cell.dna, action, target) === 'everywhere'
     return {

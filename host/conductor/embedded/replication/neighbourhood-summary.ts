@@ -1,7 +1,7 @@
 /**
  * What two peers of a neighbourhood compare instead of listing ops (issue 57, kitsune2's sector
  * summaries): the ops both should hold (op-holders.ts over the members known, R; every member holds an
- * everywhere op), bucketed into SECTORS sectors by the leading bits of each op's own hash, with a digest
+ * everywhere op; its author its own, so a record whose pushes failed is found again with its author), bucketed into SECTORS sectors by the leading bits of each op's own hash, with a digest
  * per sector and a root over the digests. Sectors go by the op's hash, not its basis: the bases two
  * peers both hold lie together near both of them, so sectors of the basis space would put them all in
  * one. An idle pair compares one root per DNA; a differing root, its sector digests; only the hashes of
@@ -20,6 +20,8 @@ export interface PlacedOp {
   hash: Uint8Array
   /** Its bases (op-basis.ts: where it is held); null for an op every member holds. */
   bases: readonly Uint8Array[] | null
+  /** Its author (HoloHashB64), who keeps it in its own chain. */
+  author: string
 }
 
 /** An op with its holders planned over one member list: null when every member holds it. */
@@ -45,12 +47,12 @@ export function sectorOf(hash: Uint8Array): number {
 /** Plans each op's holders over `members` once: the pairs a peer compares with all filter this. */
 export function planOps(ops: Iterable<PlacedOp>, members: Iterable<string>, r: number): PlannedOp[] {
   const placed = placeMembers(members)
-  return [...ops].map(({ hash, bases }) => ({
+  return [...ops].map(({ hash, bases, author }) => ({
     hash,
     holders:
       bases === null
         ? null
-        : new Set(bases.flatMap((basis) => closestMembers(placeOfBasis(basis), placed, r))),
+        : new Set([author, ...bases.flatMap((basis) => closestMembers(placeOfBasis(basis), placed, r))]),
   }))
 }
 

@@ -34,10 +34,6 @@ import { bytesSchema, decodeMessage, encodeMessage } from './wire-codec.ts'
 
 export const HELD_SYNC_PROTOCOL = 'held/1.0.0'
 
-export interface HeldOp extends PlacedOp {
-  author: string
-}
-
 /** Hashes one answer lists (39 bytes each); the rest of the sectors go in the next exchange. */
 const MAX_ANSWER_HASHES = 4096
 /** Ops one fetch asks for, and the bytes its answer carries (the first op always goes). */
@@ -78,7 +74,7 @@ export interface NeighbourhoodSyncInit {
   /** This peer's agent (HoloHashB64). */
   self: string
   /** The ops of a DNA held here, with their bases (placement's) and authors (HoloHashB64). */
-  ops: (dnaHash: Uint8Array) => Iterable<HeldOp>
+  ops: (dnaHash: Uint8Array) => Iterable<PlacedOp>
   /** The members known now (membership.ts `knownMembers`). */
   members: () => readonly string[]
   /** The network file's `record.holders`. */

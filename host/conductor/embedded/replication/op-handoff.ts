@@ -3,16 +3,17 @@
  * next closest member takes its place, or a member joined closer than one of them). The op keeps R
  * holders when one holder that had it pushes it to each new one: the closest of its holders before
  * that is still a holder now, so each new holder gets it once, not R times. When none of its holders
- * before is left, nobody here can push it (the bench counts those; anti-entropy with its author, or
- * any peer that still has it, is what finds it again). Pure: the replicator's anti-entropy and the
- * bench plan by it.
+ * before is a holder now but one is still a member (a partition healed: each side held the other's
+ * ops among itself), the closest such pushes it, since it still has it. When none is left at all,
+ * nobody here can push it (the bench counts those; anti-entropy with its author is what finds it
+ * again). Pure: the replicator's hand-off and the bench plan by it.
  */
 import { opHolders } from './op-holders.ts'
 
 export interface Handoff {
   /** The holders now that were not before, closest first. */
   to: string[]
-  /** The holder that pushes to them (had it before, holds it still), or null when none is left. */
+  /** Who pushes to them: had it before and holds it still, else had it and is a member still; or null. */
   by: string | null
 }
 
@@ -23,10 +24,11 @@ export function opHandoff(
   after: Iterable<string>,
   r: number,
 ): Handoff {
+  const members = new Set(after)
   const had = opHolders(basis, before, r)
-  const now = opHolders(basis, after, r)
+  const now = opHolders(basis, members, r)
   const kept = new Set(had)
-  const by = now.find((agent) => kept.has(agent)) ?? null
+  const by = now.find((agent) => kept.has(agent)) ?? had.find((agent) => members.has(agent)) ?? null
   return { to: now.filter((agent) => !kept.has(agent)), by }
 }
 

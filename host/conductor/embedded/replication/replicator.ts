@@ -16,7 +16,7 @@ import type { ReplicationStats, WarrantView } from '../../../interface/network-p
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import type { RippleNode } from '../../../net/create-node.ts'
 import type { GossipMessage, RipplePubsubEvents } from '../../../net/pubsub.ts'
-import type { StoredAction, Warrant } from '../../../storage/chain-store.ts'
+import type { StoredAction } from '../../../storage/chain-store.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import type { RecordBeside } from '../validation/record-rules.ts'
 import { AntiEntropy, SYNC_PROTOCOL } from './anti-entropy.ts'
@@ -26,18 +26,19 @@ import { HolderGet } from './holder-get.ts'
 import type { HeldNeed } from './ingest-result.ts'
 import { LegacySeals } from './legacy-seals.ts'
 import { knownMembers } from './membership.ts'
+import { NeighbourhoodUpkeep } from './neighbourhood-upkeep.ts'
 import { type IngestResult, OpIngest } from './op-ingest.ts'
 import { OpPlacer } from './op-placer.ts'
 import { OpPublisher } from './op-publisher.ts'
 import { OpPusher, pushHandler, RECORD_PUSH_PROTOCOL } from './op-push.ts'
 import { decodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
 import { PeerSyncs } from './peer-syncs.ts'
+import { countReceived, type Route } from './received-counts.ts'
 import type { OpsStoredEvent, Replication, ReplicationInit } from './replication-port.ts'
 import { RevocationGuard } from './revocation-guard.ts'
+import { warrantView } from './warrant-view.ts'
 
 export type { OpsStoredEvent, Replication, ReplicationInit }
-
-type Route = 'gossip' | 'catch-up' | 'carried' | 'pushed' | 'got'
 
 const DEFAULT_INTERVAL_MS = 5_000
 const DEFAULT_PEERS_PER_ROUND = 2
@@ -62,6 +63,7 @@ class Replicator implements Replication {
   readonly #abort = new AbortController()
   readonly #syncs: PeerSyncs
   readonly #placer: OpPlacer
+  readonly #upkeep: NeighbourhoodUpkeep
   readonly #publisher: OpPublisher
   readonly #heldNeeds: HeldNeeds
   readonly #stats: Omit<ReplicationStats, 'pending'> = {
@@ -118,9 +120,11 @@ class Replicator implements Replication {
       self,
       deliver: (batch, from) => this.#receive(batch, from, 'catch-up'),
       signal: this.#abort.signal,
+      chainsWith: (peer) => this.#upkeep.chainsWith(peer),
     })
     const holders = init.holders ?? DEFAULT_RECORD_HOLDERS
-    const members = () => knownMembers(init.conductor, this)
+    // Gone members place nothing: their ops' next closest members take them (neighbourhood-upkeep.ts).
+    const members = () => this.#upkeep.present(knownMembers(init.conductor, this))
     this.#placer = new OpPlacer({
       self: init.conductor.agentPubKey,
       store: init.conductor.store,
@@ -128,10 +132,22 @@ class Replicator implements Replication {
       holders,
       versions: init.node.versions,
     })
+    const pusher = new OpPusher({ rpc: init.node.rpc, logger: this.#logger, signal: this.#abort.signal })
+    this.#upkeep = new NeighbourhoodUpkeep({
+      conductor: init.conductor,
+      node: init.node,
+      placer: this.#placer,
+      holders,
+      pusher,
+      roundMs: this.#intervalMs,
+      barred: (agent) => this.isWarranted(agent) || this.isRevoked(agent),
+      deliver: (batch, from) => this.#receive(batch, from, 'catch-up'),
+      signal: this.#abort.signal,
+    })
     this.#publisher = new OpPublisher({
       pubsub: init.node.pubsub,
       placer: this.#placer,
-      pusher: new OpPusher({ rpc: init.node.rpc, logger: this.#logger, signal: this.#abort.signal }),
+      pusher,
       cellOf: (dnaHash) => this.#ingest.cellOf(dnaHash),
       logger: this.#logger,
       onPublished: (ops) => {
@@ -172,6 +188,7 @@ class Replicator implements Replication {
         return result
       }),
     )
+    await this.#upkeep.start()
     await this.#revocations.start()
     const seals = await this.#conductor.callZome('agent_registry', 'list_legacy_seals', null)
     for (const record of seals) this.#seals.add(record.entry)
@@ -190,7 +207,10 @@ class Replicator implements Replication {
     this.#node.pubsub.addEventListener('op', this.#onGossip)
     this.#node.pubsub.addEventListener('subscribed', this.#onSubscribed)
     this.#node.peers.addEventListener('peer:connect', this.#onConnect)
-    this.#timer = setInterval(() => this.#syncs.round(this.#node.peers.list()), this.#intervalMs)
+    this.#timer = setInterval(() => {
+      this.#syncs.round(this.#node.peers.list())
+      void this.#upkeep.round()
+    }, this.#intervalMs)
     // Replication alone should not keep a process alive.
     this.#timer.unref()
     for (const peer of this.#node.peers.list()) void this.#syncs.sync(peer)
@@ -201,7 +221,7 @@ class Replicator implements Replication {
   }
 
   listWarrants(): WarrantView[] {
-    return this.#conductor.store.listWarrants().map((warrant) => this.#view(warrant))
+    return this.#conductor.store.listWarrants().map((warrant) => warrantView(warrant, this.#dnaNames))
   }
 
   warrantAuthor(dna: DnaName, agent: string, actionHash: string, rule: string, reason: string): void {
@@ -255,6 +275,7 @@ class Replicator implements Replication {
     // The node may be stopping too; a handler it no longer has is no error.
     await this.#node.rpc.unhandle(SYNC_PROTOCOL).catch(() => {})
     await this.#node.rpc.unhandle(RECORD_PUSH_PROTOCOL).catch(() => {})
+    await this.#upkeep.stop()
   }
 
   /**
@@ -320,17 +341,7 @@ class Replicator implements Replication {
     for (const [i, result] of results.entries()) {
       // Held ops whose rules read what is not here: got from holders, judged again.
       if (result.needs.length > 0) this.#heldNeeds.take(result.needs)
-      const { counts } = result
-      const { ops } = batches[i]!.batch
-      if (route === 'gossip') this.#stats.gossiped += ops.length
-      else if (route === 'catch-up') {
-        this.#stats.fetched += ops.length
-        this.#stats.refetched += counts.duplicate
-      }
-      this.#stats.stored += counts.stored
-      this.#stats.duplicates += counts.duplicate
-      this.#stats.ignored += counts.ignored
-      this.#stats.rejected += counts.rejected
+      countReceived(this.#stats, route, batches[i]!.batch.ops.length, result.counts)
       stored.push(...result.stored)
     }
     if (stored.length > 0) this.#emitStored(stored)
@@ -373,22 +384,11 @@ class Replicator implements Replication {
     if (this.#stopped || (agent !== null && this.#ingest.isWarranted(agent))) return
     try {
       await this.#antiEntropy.syncWith(peer)
+      await this.#upkeep.syncWith(peer)
       this.#stats.syncs++
     } catch (err) {
       // Unreachable or gone peers are normal churn: the next round tries again.
       if (!this.#stopped) this.#logger.debug({ err, peer: peer.toString() }, 'anti-entropy exchange failed')
-    }
-  }
-
-  #view(warrant: Warrant): WarrantView {
-    return {
-      agent: encodeHashB64(warrant.author),
-      dna: this.#dnaNames.get(encodeHashB64(warrant.dnaHash)) ?? null,
-      rule: warrant.rule,
-      reason: warrant.reason,
-      action_hash: warrant.actionHash && encodeHashB64(warrant.actionHash),
-      reported_by: encodeHashB64(warrant.reportedBy),
-      timestamp: warrant.timestamp,
     }
   }
 }

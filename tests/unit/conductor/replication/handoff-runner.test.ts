@@ -4,7 +4,7 @@ import {
   HandoffRunner,
   planHandoffs,
 } from '../../../../host/conductor/embedded/replication/handoff-runner.ts'
-import type { HeldOp } from '../../../../host/conductor/embedded/replication/neighbourhood-sync.ts'
+import type { PlacedOp } from '../../../../host/conductor/embedded/replication/neighbourhood-summary.ts'
 import { opHolders } from '../../../../host/conductor/embedded/replication/op-holders.ts'
 import { encodeHashB64, holoHashFrom32 } from '../../../../host/identity/hash.ts'
 
@@ -14,7 +14,7 @@ const mesh = Array.from({ length: 12 }, (_, i) =>
 )
 const R = 3
 const dna = holoHashFrom32(sha256('dna'), 'dna')
-const op = (i: number, bases: 'own' | 'everyone' = 'own'): HeldOp => {
+const op = (i: number, bases: 'own' | 'everyone' = 'own'): PlacedOp => {
   const hash = holoHashFrom32(sha256(`op ${i}`), 'action')
   return { hash, bases: bases === 'own' ? [hash] : null, author: mesh[0]! }
 }

@@ -17,6 +17,8 @@ const agentKey = (i: number) => encodeHashB64(holoHashFrom32(sha256(`member ${i}
 const actionHash = (i: number) => holoHashFrom32(sha256(`op ${i}`), 'action')
 const mesh = Array.from({ length: 12 }, (_, i) => agentKey(i))
 const R = 3
+/** An author that is no member here: its ops are held by their holders alone. */
+const FAR = agentKey(99)
 
 /** An op whose basis the given holders hold (found among many), or one every member holds. */
 function opHeldBy(want: 'both' | 'first only' | 'second only' | 'neither', a: string, b: string): PlacedOp {
@@ -31,14 +33,14 @@ function opHeldBy(want: 'both' | 'first only' | 'second only' | 'neither', a: st
       neither: [false, false],
     }
     if (has[0] === fits[want][0] && has[1] === fits[want][1])
-      return { hash: actionHash(1000 + i), bases: [basis] }
+      return { hash: actionHash(1000 + i), bases: [basis], author: FAR }
   }
 }
 
 /** An op held at two bases (a link: its hash and its base), one held by `a` alone, one by `b` alone. */
 function twoBases(a: string, b: string): PlacedOp {
   const [first, second] = [opHeldBy('first only', a, b), opHeldBy('second only', a, b)]
-  return { hash: actionHash(2), bases: [...first.bases!, ...second.bases!] }
+  return { hash: actionHash(2), bases: [...first.bases!, ...second.bases!], author: FAR }
 }
 
 describe('the ops two peers should both hold', () => {
@@ -48,8 +50,10 @@ describe('the ops two peers should both hold', () => {
     ['a basis only the first holds', opHeldBy('first only', a, b), false],
     ['a basis only the second holds', opHeldBy('second only', a, b), false],
     ['a basis neither holds', opHeldBy('neither', a, b), false],
-    ['an op every member holds', { hash: actionHash(1), bases: null }, true],
+    ['an op every member holds', { hash: actionHash(1), bases: null, author: FAR }, true],
     ['a link whose base one holds and whose own hash the other', twoBases(a, b), true],
+    ["one's own op whose basis the other holds", { ...opHeldBy('second only', a, b), author: a }, true],
+    ["one's own op whose basis neither holds", { ...opHeldBy('neither', a, b), author: a }, false],
   ] as const)('%s: compared %s', (_what, op, compared) => {
     const planned = planOps([op], mesh, R)
     expect(heldByBoth(planned, a, b).length).toBe(compared ? 1 : 0)
@@ -61,6 +65,7 @@ describe('the ops two peers should both hold', () => {
     const ops = Array.from({ length: 20 }, (_, i) => ({
       hash: actionHash(i),
       bases: [holoHashFrom32(sha256(`basis ${i}`), 'entry')],
+      author: FAR,
     }))
     expect(heldByBoth(planOps(ops, mesh.slice(0, R), R), mesh[0]!, mesh[1]!)).toHaveLength(20)
   })

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { heldByBoth, planOps } from '../../../../host/conductor/embedded/replication/neighbourhood-summary.ts'
+import {
+  heldByBoth,
+  type PlacedOp,
+  planOps,
+} from '../../../../host/conductor/embedded/replication/neighbourhood-summary.ts'
 import {
   HELD_SYNC_PROTOCOL,
-  type HeldOp,
   NeighbourhoodSync,
 } from '../../../../host/conductor/embedded/replication/neighbourhood-sync.ts'
 import { OpIngest } from '../../../../host/conductor/embedded/replication/op-ingest.ts'
@@ -22,7 +25,7 @@ const others = Array.from({ length: 10 }, (_, i) =>
 )
 
 /** Every op in the store, each held at its own hash. */
-function heldOps(tc: TestCell): HeldOp[] {
+function heldOps(tc: TestCell): PlacedOp[] {
   const { store } = tc
   const dna = tc.cell.dnaHash
   return store.chainHeads(dna).flatMap((head) =>

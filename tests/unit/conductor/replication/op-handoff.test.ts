@@ -52,6 +52,17 @@ describe('handing an op to its new holders', () => {
     }
   })
 
+  it('has a former holder still a member push when a partition heals', () => {
+    // One side held it among itself; the mesh whole, its holders are on the other side.
+    const side = [...others.slice(0, 4), holders[R - 1]!].filter((m) => m !== holders[0])
+    const sideHolders = opHolders(basis, side, R)
+    const { to, by } = opHandoff(basis, side, mesh, R)
+    expect(to).toEqual(holders.filter((m) => !sideHolders.includes(m)))
+    expect(by).toBe(holders.find((m) => sideHolders.includes(m)) ?? sideHolders[0])
+    const healed = opHandoff(basis, others.slice(0, R), mesh, R)
+    expect(healed).toEqual({ to: holders, by: opHolders(basis, others.slice(0, R), R)[0] })
+  })
+
   it('has nobody to push when every holder that had it is gone', () => {
     expect(opHandoff(basis, mesh, without(holders), R).by).toBeNull()
   })
