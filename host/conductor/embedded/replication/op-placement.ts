@@ -67,6 +67,27 @@ export function placeOp(input: PlacementInput): OpPlacement {
   return { keep, gossip, pushTo }
 }
 
+/**
+ * Members a sender's view of the mesh may differ from this peer's by (members joined or left that one
+ * of them has not counted yet): a neighbourhood op is kept held when this peer is within R + this of
+ * its closest by its own view, so an op pushed by its author's view is not lost between two views.
+ */
+export const VIEW_MARGIN = 2
+
+/**
+ * How this peer keeps a neighbourhood op it received although its own plan keeps none: held when it
+ * is among the R + VIEW_MARGIN members closest to one of the op's bases or to its author (its sender
+ * placed it by another view of the members, which puts it within a member or two of R); else not.
+ * Ingest alone takes this: what a peer publishes, reads and compares still follows `placeOp`.
+ */
+export function keepReceived(input: PlacementInput, planned = placeOp(input).keep): Keep {
+  if (planned !== null || !input.sharded || input.scope !== 'neighbourhood') return planned
+  const { action, members, self } = input
+  const near = input.holders + VIEW_MARGIN
+  const bases = [...opBases(action, input.hash), activityBasis(action.author)]
+  return holdersOfAny(bases, members, near).includes(self) ? 'held' : null
+}
+
 /** The holders of any of `bases`, each once. */
 function holdersOfAny(bases: readonly Uint8Array[], members: readonly string[], r: number): string[] {
   return bases.flatMap((basis) => opHolders(basis, members, r))

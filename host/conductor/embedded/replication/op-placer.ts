@@ -10,7 +10,7 @@ import type { MeshVersions } from '../../../interface/release.ts'
 import type { ChainStore } from '../../../storage/chain-store.ts'
 import { decodeAction } from '../action.ts'
 import type { Cell } from '../cell.ts'
-import { type OpPlacement, opScope, placeOp } from './op-placement.ts'
+import { keepReceived, type OpPlacement, opScope, type PlacementInput, placeOp } from './op-placement.ts'
 import { recordsSharded } from './record-sharding.ts'
 
 export interface OpPlacerInit {
@@ -58,14 +58,24 @@ export class OpPlacer {
     this.#readAt = Number.NEGATIVE_INFINITY
   }
 
-  /** Where the op of `action` (hash `hash`) of `cell` lives, as this peer sees the mesh now. */
+  /**
+   * Where the op of `action` (hash `hash`) of `cell` lives, as this peer sees the mesh now: `keep` is
+   * how it keeps the op when received (op-placement.ts `keepReceived`: its plan, or held when a
+   * sender's view of the members put it within VIEW_MARGIN of the holders), the rest its plan.
+   */
   place(cell: Cell, action: Action, hash: Uint8Array): OpPlacement {
     if (!this.sharded) return UNSHARDED
+    const input = this.#input(cell, action, hash)
+    const plan = placeOp(input)
+    return { ...plan, keep: keepReceived(input, plan.keep) }
+  }
+
+  #input(cell: Cell, action: Action, hash: Uint8Array): PlacementInput {
     const target = (h: Uint8Array) => {
       const held = this.#init.store.getAction(h)
       return held === null ? null : decodeAction(held.bytes)
     }
-    return placeOp({
+    return {
       action,
       hash,
       scope: opScope(cell.dna, action, target),
@@ -73,7 +83,7 @@ export class OpPlacer {
       holders: this.#init.holders,
       self: this.#init.self,
       sharded: true,
-    })
+    }
   }
 
   #refresh(): void {

@@ -5,9 +5,12 @@ import { activityBasis, getBasis, opBases } from '../../../../host/conductor/emb
 import { opHolders } from '../../../../host/conductor/embedded/replication/op-holders.ts'
 import {
   isGenesis,
+  type Keep,
+  keepReceived,
   opScope,
   type PlacementInput,
   placeOp,
+  VIEW_MARGIN,
 } from '../../../../host/conductor/embedded/replication/op-placement.ts'
 import { decodeHashB64, encodeHashB64, holoHashFrom32 } from '../../../../host/identity/hash.ts'
 
@@ -140,6 +143,48 @@ describe('op placement', () => {
   it('gets by action hash at the op hash, activity at the author key', () => {
     expect(getBasis(hashOf('x'))).toEqual(hashOf('x'))
     expect(activityBasis(author)).toBe(author)
+  })
+})
+
+describe('keeping a pushed op placed by another view of the members', () => {
+  const mesh = Array.from({ length: 12 }, (_, i) => agentKey(100 + i))
+  const ops = Array.from({ length: 40 }, (_, i) => hashOf(`pushed ${i}`))
+  const decision = create(DECISION)
+  const ghosts = Array.from({ length: 3 }, (_, i) => agentKey(200 + i))
+  /**
+   * For each member the author, seeing `authorView`, pushes one of the ops to: whether it keeps the op
+   * by its own view (the whole mesh), by `keep` (keepReceived, or the plan alone).
+   */
+  const keptByPushed = (authorView: readonly string[], keep: (placed: PlacementInput) => Keep) =>
+    ops.flatMap((hash) =>
+      placeOp(input(decision, { hash, members: authorView, self: 'the author' }))
+        .pushTo.filter((self) => mesh.includes(self))
+        .map((self) => keep(input(decision, { hash, members: mesh, self })) !== null),
+    )
+
+  it.each([
+    ['the same view', mesh, true],
+    ['one member the author has not counted yet', mesh.slice(1), false],
+    ['two members the author has not counted yet', mesh.slice(2), false],
+    ['three gone members the author still counts', [...mesh, ...ghosts], true],
+  ] as const)('%s: every member pushed to keeps it (by its plan alone: %s)', (_, authorView, planAlone) => {
+    expect(keptByPushed(authorView, (placed) => keepReceived(placed)).every(Boolean)).toBe(true)
+    expect(keptByPushed(authorView, (placed) => placeOp(placed).keep).every(Boolean)).toBe(planAlone)
+  })
+
+  it('keeps by the plan where the plan keeps, nothing far from every basis, nothing unsharded or everywhere changed', () => {
+    const near = VIEW_MARGIN + 2
+    for (const hash of ops) {
+      const bases = [hash, activityBasis(author)]
+      for (const self of mesh) {
+        const placed = input(decision, { hash, members: mesh, self })
+        const planned = placeOp(placed).keep
+        const within = bases.some((b) => opHolders(b, mesh, near).includes(self))
+        expect(keepReceived(placed)).toBe(planned ?? (within ? 'held' : null))
+        expect(keepReceived({ ...placed, sharded: false })).toBe('chain')
+        expect(keepReceived(input(create(POLICY), { hash, members: mesh, self }))).not.toBeNull()
+      }
+    }
   })
 })
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import type { Action } from '@holochain/client'
 import { describe, expect, it } from 'vitest'
 import type { Cell } from '../../../../host/conductor/embedded/cell.ts'
+import { placeOp } from '../../../../host/conductor/embedded/replication/op-placement.ts'
 import { OpPlacer } from '../../../../host/conductor/embedded/replication/op-placer.ts'
 import { OpPublisher } from '../../../../host/conductor/embedded/replication/op-publisher.ts'
 import { decodeOpBatch, type OpBatch } from '../../../../host/conductor/embedded/replication/op-wire.ts'
@@ -33,9 +34,11 @@ const create = (entry_index: number, n: number): Action =>
   }) as Action
 const speaks = (yes: boolean) => ({ everySpeaks: () => yes })
 
-function placer(over: { members?: () => string[]; everySpeaks?: boolean; now?: () => number } = {}) {
+function placer(
+  over: { members?: () => string[]; everySpeaks?: boolean; now?: () => number; self?: string } = {},
+) {
   return new OpPlacer({
-    self,
+    self: over.self ?? self,
     store: { getAction: () => null },
     members: over.members ?? (() => members),
     holders: 2,
@@ -54,6 +57,32 @@ describe('op placer', () => {
     expect(p.sharded).toBe(sharded)
     if (!sharded)
       expect(p.place(cell, create(0, 1), sha256('x'))).toEqual({ keep: 'chain', gossip: true, pushTo: [] })
+  })
+
+  it("keeps held an op pushed by an author's view that lacks a member, which its own plan keeps nowhere here", () => {
+    // The author has not counted members[5] yet; every other peer has.
+    const author = placer({ members: () => members.slice(0, 5) })
+    const holders = new Map(members.map((m) => [m, placer({ self: m })]))
+    let beyondPlan = 0
+    for (let n = 0; n < 100; n++) {
+      const action = create(0, n)
+      const hash = sha256(`op ${n}`)
+      for (const to of author.place(cell, action, hash).pushTo) {
+        const plan = placeOp({
+          action,
+          hash,
+          scope: 'neighbourhood',
+          members,
+          holders: 2,
+          self: to,
+          sharded: true,
+        })
+        expect(holders.get(to)!.place(cell, action, hash).keep).not.toBeNull()
+        if (plan.keep === null) beyondPlan++
+      }
+    }
+    // Before VIEW_MARGIN these were dropped on arrival (and acknowledged).
+    expect(beyondPlan).toBeGreaterThan(0)
   })
 
   it('reads the members at most a second apart, and at once when told they changed', () => {
