@@ -31,6 +31,19 @@ export interface ReplicationStats {
   syncs: number
 }
 
+/**
+ * Neighbourhood ops pushed straight to their holders while records are sharded (issue 57), since
+ * start: pushes (batches of ops to one holder) sent, acknowledged and given up after every retry, and
+ * the ops pushed here, received and kept (stored, already held, or waiting for what precedes them).
+ */
+export interface PushStats {
+  sent: number
+  acked: number
+  failed: number
+  opsReceived: number
+  opsKept: number
+}
+
 /** Messages and bytes of one protocol each way since start (payload; the transport's framing not counted). */
 export interface ProtocolFlow {
   msgsIn: number

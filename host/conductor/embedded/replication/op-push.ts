@@ -11,6 +11,7 @@
 import type { PeerId } from '@libp2p/interface'
 import { z } from 'zod'
 import { peerIdOfAgent } from '../../../identity/peer-agent.ts'
+import type { PushStats } from '../../../interface/network-port.ts'
 import type { Logger } from '../../../log/logger.ts'
 import type { RequestHandler, RequestResponse } from '../../../net/request-response.ts'
 import type { IngestResult } from './ingest-result.ts'
@@ -42,14 +43,27 @@ export function decodePush(bytes: Uint8Array): OpBatch {
   return { dnaHash: push.dna, ops: push.ops }
 }
 
-/** The holder's side: each pushed batch ingested (route 'pushed'), acknowledged once taken in. */
-export function pushHandler(receive: (batch: OpBatch, from: PeerId) => IngestResult | null): RequestHandler {
+/** Counters at zero: one set a replicator shares between its pusher and its push handler. */
+export const noPushes = (): PushStats => ({ sent: 0, acked: 0, failed: 0, opsReceived: 0, opsKept: 0 })
+
+/**
+ * The holder's side: each pushed batch ingested (route 'pushed'), acknowledged once taken in; `stats`
+ * counts the ops received and those kept (an op neither this peer's by placement nor valid is not).
+ */
+export function pushHandler(
+  receive: (batch: OpBatch, from: PeerId) => IngestResult | null,
+  stats: PushStats = noPushes(),
+): RequestHandler {
   return async (bytes, peer) => {
-    const result = receive(decodePush(bytes), peer)
+    const batch = decodePush(bytes)
+    stats.opsReceived += batch.ops.length
+    const result = receive(batch, peer)
     // Not taken in (stopping, or the store failed): no ack, so the author asks again.
     if (result === null) throw new Error('the pushed ops were not taken in')
     const { stored, duplicate, pending } = result.counts
-    return encodeMessage({ taken: stored + duplicate + pending })
+    const taken = stored + duplicate + pending
+    stats.opsKept += taken
+    return encodeMessage({ taken })
   }
 }
 
@@ -60,21 +74,25 @@ export interface OpPusherInit {
   /** Waits `ms` (tests shorten it); default a timer. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>
   timeoutMs?: number
+  /** Where pushes sent, acknowledged and given up are counted; default a set of its own. */
+  stats?: PushStats
 }
 
 export class OpPusher {
   readonly #init: OpPusherInit
-  /** Pushes acknowledged, and given up after every retry. */
-  readonly counts = { acked: 0, failed: 0 }
+  /** Pushes sent (each once, however often retried), acknowledged, and given up after every retry. */
+  readonly stats: PushStats
 
   constructor(init: OpPusherInit) {
     this.#init = init
+    this.stats = init.stats ?? noPushes()
   }
 
   /** Pushes `batch` to `agent` (HoloHashB64) until it acknowledges or the retries run out. */
   async push(agent: string, batch: OpBatch): Promise<boolean> {
     const { rpc, signal } = this.#init
     const bytes = encodePush(batch)
+    this.stats.sent++
     for (let attempt = 0; ; attempt++) {
       try {
         const ack = await rpc.request(peerIdOfAgent(agent), RECORD_PUSH_PROTOCOL, bytes, {
@@ -82,13 +100,13 @@ export class OpPusher {
           timeoutMs: this.#init.timeoutMs,
         })
         decodeMessage(ackSchema, ack, 'record push ack')
-        this.counts.acked++
+        this.stats.acked++
         return true
       } catch (err) {
         const delay = PUSH_RETRY_DELAYS_MS[attempt]
         if (signal.aborted) return false
         if (delay === undefined) {
-          this.counts.failed++
+          this.stats.failed++
           this.#init.logger.debug({ err, agent }, 'a push to a holder failed; anti-entropy will bring it')
           return false
         }

@@ -4,6 +4,7 @@ import {
   decodePush,
   encodePush,
   MAX_PUSHED_OPS,
+  noPushes,
   OpPusher,
   PUSH_RETRY_DELAYS_MS,
   pushHandler,
@@ -64,16 +65,20 @@ describe('pusher', () => {
     expect(await pusher.push(agent, batch)).toBe(false)
     expect(asked).toEqual(Array(PUSH_RETRY_DELAYS_MS.length + 1).fill(RECORD_PUSH_PROTOCOL))
     expect(waits).toEqual([...PUSH_RETRY_DELAYS_MS])
-    expect(pusher.counts).toEqual({ acked: 0, failed: 1 })
+    expect(pusher.stats).toEqual({ ...noPushes(), sent: 1, failed: 1 })
   })
 
-  it('stops at the first acknowledgement', async () => {
+  it('stops at the first acknowledgement, counting one push sent and acked, its ops received and kept', async () => {
     let tries = 0
-    const handler = pushHandler((b) => ({
-      ...emptyResult(),
-      counts: { ...emptyResult().counts, stored: b.ops.length },
-    }))
+    // One replicator's counters, shared by its pusher and its handler (here one pushes to the other).
+    const stats = noPushes()
+    // Of the two ops, one stored, one not this peer's to keep.
+    const handler = pushHandler(
+      () => ({ ...emptyResult(), counts: { ...emptyResult().counts, stored: 1, ignored: 1 } }),
+      stats,
+    )
     const pusher = new OpPusher({
+      stats,
       rpc: {
         request: async (peer, _protocol, bytes) => {
           if (tries++ === 0) throw unreachable()
@@ -86,6 +91,7 @@ describe('pusher', () => {
     })
     expect(await pusher.push(agent, batch)).toBe(true)
     expect(tries).toBe(2)
-    expect(pusher.counts).toEqual({ acked: 1, failed: 0 })
+    expect(stats).toEqual({ sent: 1, acked: 1, failed: 0, opsReceived: batch.ops.length, opsKept: 1 })
+    expect(pusher.stats).toBe(stats)
   })
 })
