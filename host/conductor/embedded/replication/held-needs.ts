@@ -5,7 +5,7 @@
  * dropped (anti-entropy within the neighbourhood brings the op again); one judged again that still
  * needs more is dropped, not chased.
  */
-import { decodeHashB64 } from '../../../identity/hash.ts'
+import { decodeHashB64, encodeHashB64, hashContent } from '../../../identity/hash.ts'
 import type { Logger } from '../../../log/logger.ts'
 import { toStoredAction } from '../action.ts'
 import type { RecordBeside } from '../validation/record-rules.ts'
@@ -28,6 +28,8 @@ export const MAX_QUEUED = 256
 export class HeldNeeds {
   readonly #init: HeldNeedsInit
   readonly #queue: HeldNeed[] = []
+  /** The ops (action hash B64) queued or running: an op waiting in a chain is listed at every retry. */
+  readonly #open = new Set<string>()
   #running = 0
 
   constructor(init: HeldNeedsInit) {
@@ -40,7 +42,12 @@ export class HeldNeeds {
   }
 
   take(needs: readonly HeldNeed[]): void {
-    for (const need of needs) if (this.#queue.length < MAX_QUEUED) this.#queue.push(need)
+    for (const need of needs) {
+      const key = encodeHashB64(hashContent(need.op.action, 'action'))
+      if (this.#queue.length >= MAX_QUEUED || this.#open.has(key)) continue
+      this.#open.add(key)
+      this.#queue.push(need)
+    }
     while (this.#running < HELD_NEEDS_AT_ONCE && this.#queue.length > 0) void this.#run(this.#queue.shift()!)
   }
 
@@ -63,6 +70,7 @@ export class HeldNeeds {
       if (!this.#init.signal.aborted)
         this.#init.logger.debug({ err }, 'what a held op builds on was not got; it is dropped for now')
     } finally {
+      this.#open.delete(encodeHashB64(hashContent(need.op.action, 'action')))
       this.#running--
       this.take([])
     }

@@ -12,7 +12,10 @@ export interface IngestResult {
   counts: Record<OpOutcome, number>
   /** Some op waits for predecessors or dependencies: the sender should be asked what we miss. */
   waiting: boolean
-  /** Held ops whose rules read records not held here: got from their holders, then `receiveHeld`. */
+  /**
+   * Held ops (and, sharded, chain ops) whose rules read records not held here: got from their holders,
+   * then `receiveHeld`.
+   */
   needs: HeldNeed[]
 }
 
@@ -22,6 +25,8 @@ export interface HeldNeed {
   op: WireOp
   sender: Uint8Array | null
   needs: readonly string[]
+  /** An op of a chain this peer keeps: judged again in its chain, not held. */
+  chain?: boolean
 }
 
 export const emptyResult = (): IngestResult => ({

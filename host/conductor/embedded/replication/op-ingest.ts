@@ -174,7 +174,9 @@ export class OpIngest {
     const result = emptyResult()
     return this.#store.transaction(() => {
       const hash = hashContent(need.op.action, 'action')
-      const outcome = this.#held.hold(need.cell, need.op, hash, need.sender, result, beside)
+      const outcome = need.chain
+        ? this.#ingest(need.cell, need.op, need.sender, result, false, false, beside)
+        : this.#held.hold(need.cell, need.op, hash, need.sender, result, beside)
       // Still short of what it reads: dropped, not chased (held-needs.ts).
       result.counts[outcome === 'pending' ? 'ignored' : outcome]++
       result.needs.length = 0
@@ -214,6 +216,7 @@ export class OpIngest {
     result: IngestResult,
     verified = false,
     kept = false,
+    beside: readonly RecordBeside[] = [],
   ): OpOutcome {
     const hash = hashContent(op.action, 'action')
     const existing = this.#store.getAction(hash)
@@ -235,7 +238,7 @@ export class OpIngest {
     const keep = placed ?? (kept ? 'held' : null)
     if (keep === null) return 'ignored'
     if (existing !== null && keep !== 'chain') return 'duplicate'
-    if (keep === 'held') return this.#held.hold(cell, op, hash, sender, result)
+    if (keep === 'held') return this.#held.hold(cell, op, hash, sender, result, beside)
     if (!verified && !verifyAgentSignature(author, op.action, op.signature)) {
       return this.#reject(
         sender,
@@ -284,13 +287,17 @@ export class OpIngest {
     if (payload !== null) return this.#reject(sender, cell, hash, 'sys.entry', payload)
     let verdict: RulesVerdict
     try {
-      verdict = judgeByRules(cell, action, entry)
+      verdict = judgeByRules(cell, action, entry, beside)
     } catch (err) {
       // A trap in the rules is our failure, not proof against the author: drop the op, keep the peer.
       this.#logger.error({ err, action: encodeHashB64(hash) }, 'validating a received op failed')
       return 'ignored'
     }
-    if (verdict.kind === 'waits') return this.#hold(cell, author, seq, { op, sender }, result)
+    if (verdict.kind === 'waits') {
+      // Once sharded, what it reads may live only at its holders, not this activity holder: got there.
+      result.needs.push({ cell, op, sender, needs: verdict.needs, chain: true })
+      return this.#hold(cell, author, seq, { op, sender }, result)
+    }
     if (verdict.kind === 'invalid') return this.#reject(author, cell, hash, verdict.rule, verdict.reason)
     try {
       this.#store.appendToChain(cell.dnaHash, author, head?.hash ?? null, [item])

@@ -339,8 +339,8 @@ class Replicator implements Replication {
     }
     const stored: StoredAction[] = []
     for (const [i, result] of results.entries()) {
-      // Held ops whose rules read what is not here: got from holders, judged again.
-      if (result.needs.length > 0) this.#heldNeeds.take(result.needs)
+      // What ops' rules read and is not here: got from holders, judged again (unsharded, it comes here).
+      if (result.needs.length > 0 && this.#placer.sharded) this.#heldNeeds.take(result.needs)
       countReceived(this.#stats, route, batches[i]!.batch.ops.length, result.counts)
       stored.push(...result.stored)
     }
