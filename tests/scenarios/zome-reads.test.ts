@@ -17,7 +17,7 @@ import type { ReadMiss } from '../../host/conductor/embedded/remote-reads.ts'
 import { HolderGet } from '../../host/conductor/embedded/replication/holder-get.ts'
 import { HolderLists } from '../../host/conductor/embedded/replication/holder-lists.ts'
 import { knownMembers } from '../../host/conductor/embedded/replication/membership.ts'
-import { opBases } from '../../host/conductor/embedded/replication/op-basis.ts'
+import { activityBasis, opBases } from '../../host/conductor/embedded/replication/op-basis.ts'
 import { opHolders } from '../../host/conductor/embedded/replication/op-holders.ts'
 import {
   decodeRecordAsk,
@@ -341,18 +341,23 @@ describe('zome reads where records are sharded (R = 2 of 5)', { timeout: 180_000
   })
 })
 
-/** Waits until each record and link `writer` wrote in `dna` is held by every holder of each of its bases. */
+/**
+ * Waits until each record and link `writer` wrote in `dna` is held by every holder of each of its bases,
+ * and its whole chain by its activity holders (a reader among those must not take in more while read).
+ */
 async function heldAtBases(players: readonly Player[], writer: Player, dna: DnaName): Promise<void> {
   const members = players.map((p) => p.agentPubKey)
   const holders = writer.network.record?.holders ?? DEFAULT_RECORD_HOLDERS
   const { store } = writer.conductor
   const cell = writer.conductor.cell(dna)
-  const ops = [...store.chainActions(cell.dnaHash, writer.conductor.cell(dna).agentPubKey)]
-    .map((stored) => ({ stored, action: decodeAction(stored.bytes) }))
-    .filter(({ action }) => READ_HERE.has(action.type))
+  const ops = [...store.chainActions(cell.dnaHash, cell.agentPubKey)].map((stored) => ({
+    stored,
+    action: decodeAction(stored.bytes),
+  }))
+  const activity = activityBasis(cell.agentPubKey)
   const lacking = () =>
     ops.flatMap(({ stored, action }) =>
-      opBases(action, stored.hash).flatMap((basis) =>
+      [...(READ_HERE.has(action.type) ? opBases(action, stored.hash) : []), activity].flatMap((basis) =>
         opHolders(basis, members, holders)
           .map((agent) => players.find((p) => p.agentPubKey === agent)!)
           .filter((p) => p.conductor.store.getAction(stored.hash) === null)
