@@ -3,8 +3,11 @@
  * holder keeps its chain but need not hold what the chain's actions read (a claim reads a task held at
  * the task's holders). Such an op is listed in `needs` as a chain op beside waiting, and judged again in
  * its chain with what holders gave (`receiveHeld`); what follows it in the chain comes in behind it.
+ * Listed at every retry, it is asked of holders once at a time (held-needs.ts).
  */
 import { describe, expect, it } from 'vitest'
+import { HeldNeeds } from '../../../../host/conductor/embedded/replication/held-needs.ts'
+import type { HolderGet } from '../../../../host/conductor/embedded/replication/holder-get.ts'
 import { OpIngest } from '../../../../host/conductor/embedded/replication/op-ingest.ts'
 import { wireOpOf } from '../../../../host/conductor/embedded/replication/op-wire.ts'
 import { encodeHashB64 } from '../../../../host/identity/hash.ts'
@@ -52,5 +55,37 @@ describe('a chain op whose rules read what is held elsewhere', () => {
     expect([...carol.store.heldActions(carol.cell.dnaHash)]).toEqual([])
     // What it read was only beside: not stored here.
     expect(carol.store.getAction(note)).toBeNull()
+  })
+
+  it('is asked of holders once while its get is under way, however often it is listed', async () => {
+    const [alice, bob] = [await open(), await open()]
+    const note = await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'parent' }))
+    ingestOf(bob).receive({ dnaHash: bob.cell.dnaHash, ops: opsOf(alice) }, alice.cell.agentPubKey)
+    await bob.cell.call((hdk) => hdk.create_entry('Reply', { parent: encodeHashB64(note), text: 'hi' }))
+    const need = { cell: bob.cell, op: opsOf(bob).at(-1)!, sender: null, needs: [encodeHashB64(note)] }
+    const asked: string[] = []
+    let answer = () => {}
+    const holderGet: Pick<HolderGet, 'get'> = {
+      get: (_, hash) => {
+        asked.push(hash)
+        return new Promise((_, reject) => {
+          answer = () => reject(new Error('no holder has it'))
+        })
+      },
+    }
+    const needs = new HeldNeeds({
+      holderGet,
+      receive: () => null,
+      logger: silentLogger(),
+      signal: new AbortController().signal,
+    })
+    needs.take([need, { ...need }])
+    needs.take([need])
+    expect(asked).toEqual([encodeHashB64(note)])
+    answer()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    // Done with (not got): listed again, asked again.
+    needs.take([need])
+    expect(asked).toHaveLength(2)
   })
 })
