@@ -35,6 +35,7 @@ import { openAgentKey } from '../../host/identity/keystore.ts'
 import type { MembraneProof } from '../../host/identity/membrane-grant.ts'
 import type { ConductorPort } from '../../host/interface/conductor-port.ts'
 import type { RecordAbout } from '../../host/interface/network-port.ts'
+import type { ReleaseStatement } from '../../host/interface/release.ts'
 import type { RippleNode } from '../../host/net/create-node.ts'
 import type { DnaName } from '../../zomes-bindings/index.ts'
 
@@ -73,6 +74,8 @@ export interface PlayerOptions {
   dataDir?: string
   /** The invite written into the player's genesis, on a network that requires one. */
   membraneProof?: MembraneProof | null
+  /** The release and protocols it states in its hello (an older release's); default this release's. */
+  statement?: ReleaseStatement
 }
 
 /** Thrown when a player is used while it is shut down. */
@@ -169,6 +172,7 @@ export class Player {
       handshakeTimeoutMs: 2_000,
       replication: { intervalMs: this.options.syncIntervalMs ?? 500 },
       membraneProof: this.options.membraneProof,
+      statement: this.options.statement,
     })
     this.#agentPubKey = this.#peer.conductor.agentPubKey
     this.#port = this.#peer.conductor

@@ -32,6 +32,7 @@ export interface EmbeddedPeerInit
     | 'handshakeTimeoutMs'
     | 'peerExchangeIntervalMs'
     | 'metrics'
+    | 'statement'
   > {
   /** Holds the agent key and the conductor's database. */
   dataDir: string
@@ -68,6 +69,7 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
     handshakeTimeoutMs: init.handshakeTimeoutMs,
     peerExchangeIntervalMs: init.peerExchangeIntervalMs,
     metrics: init.metrics,
+    statement: init.statement,
     logger,
     // Without mDNS (internet networks), peers met before are remembered with the data and redialled
     // at the next start; on a LAN, mDNS finds them again anyway.
