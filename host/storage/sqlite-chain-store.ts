@@ -106,7 +106,7 @@ class SqliteChainStore implements ChainStore {
       }
       // What was just written is what is read next (the chain's head, the dependencies of what follows).
       for (const { action, entry } of items) {
-        this.#actions.keep(rowKey(action.hash), action)
+        this.#actions.keep(rowKey(action.hash), chainRow(action))
         if (entry) this.#entries.keep(rowKey(entry.hash), entry)
       }
     }
@@ -340,3 +340,14 @@ const RECENT_ROWS = 8192
  * payloads of 1 MiB each held 8 GiB (issue 55, point 13: an idle daemon at 1.8 GB after waves of submits).
  */
 const RECENT_BYTES = 16 * 2 ** 20
+
+/**
+ * `action` as a row of its chain: a held row promoted (its caller passes the row it read, marked held)
+ * is cached unmarked, else a later read by hash takes it for still held and ingest judged it anew,
+ * a second action at its own seq: a false chain.fork warrant on its honest author.
+ */
+function chainRow(action: StoredAction): StoredAction {
+  if (action.held !== true) return action
+  const { held: _held, ...row } = action
+  return row
+}

@@ -89,6 +89,20 @@ describe('held ops', () => {
     store.close()
   })
 
+  it('read as the chain once promoted from the held row itself (as ingest promotes what follows)', () => {
+    const store = openSqliteChainStore(':memory:')
+    store.appendToChain(DNA, AUTHOR, null, [item(0)])
+    store.holdOps([item(1)])
+    // The row read back is marked held; appended as it is, it must not be cached so.
+    const row = store.actionAt(DNA, AUTHOR, 1)!
+    expect(row.held).toBe(true)
+    store.appendToChain(DNA, AUTHOR, item(0).action.hash, [{ ...item(1), action: row }])
+    expect(chainSeqs(store)).toEqual([0, 1])
+    expect(store.getAction(row.hash)?.held).toBeUndefined()
+    expect([...store.heldActions(DNA)]).toEqual([])
+    store.close()
+  })
+
   it('skip what is stored already, or an action at a seq taken (a fork is judged before)', () => {
     const store = openSqliteChainStore(':memory:')
     store.appendToChain(DNA, AUTHOR, null, [item(0)])
