@@ -2,8 +2,9 @@
  * What a sharded peer runs beside chain anti-entropy (issue 57), in one place so the replicator only
  * calls it: the held-op summaries with each peer it syncs with (neighbourhood-sync.ts, `held/1.0.0`,
  * members only), the chains whose heads it compares with that peer (chain-overlap.ts), and each round
- * the churn hand-off (handoff-runner.ts). While records are not sharded it does nothing, and chain
- * anti-entropy lists every chain, as before.
+ * the churn hand-off (handoff-runner.ts) over the members present (member-presence.ts: gone only once a
+ * push or an exchange to it failed and a dial after it too). While records are not sharded it does
+ * nothing, and chain anti-entropy lists every chain, as before.
  */
 import type { PeerId } from '@libp2p/interface'
 import { DNA_NAMES } from '../../../../zomes-bindings/index.ts'
@@ -17,23 +18,29 @@ import { HandoffRunner } from './handoff-runner.ts'
 import { heldOpsOf } from './held-op-list.ts'
 import { MemberPresence } from './member-presence.ts'
 import { HELD_SYNC_PROTOCOL, NeighbourhoodSync } from './neighbourhood-sync.ts'
+import { closestMembers, placeMembers, placeOfAgent } from './op-holders.ts'
 import type { IngestResult } from './op-ingest.ts'
 import type { OpPlacer } from './op-placer.ts'
-import { MAX_PUSHED_OPS, type OpPusher } from './op-push.ts'
+import { MAX_PUSHED_OPS, type OpPusher, PUSH_RETRY_DELAYS_MS } from './op-push.ts'
 import { type OpBatch, wireOpOf } from './op-wire.ts'
 
-/** Anti-entropy rounds after which a member neither connected nor heard from is counted gone. */
-export const GONE_AFTER_ROUNDS = 12
+/** How long a dial to a suspect member may take before it counts as failed (ms). */
+export const PRESENCE_DIAL_TIMEOUT_MS = 5_000
+/** Neighbours (the members closest to this peer, times R) visited in turn, one a round, when not connected. */
+export const NEIGHBOURS_PER_HOLDER = 2
+/**
+ * At most how long after its pushes start failing a member is counted gone (ms, plus a round and the
+ * placer's second): the push's retries, then the dial at the next round.
+ */
+export const GONE_WITHIN_MS = PUSH_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0) + PRESENCE_DIAL_TIMEOUT_MS
 
 export interface UpkeepInit {
   conductor: Pick<EmbeddedConductor, 'store' | 'cell' | 'agentPubKey'>
-  node: Pick<RippleNode, 'rpc' | 'peers'>
+  node: Pick<RippleNode, 'rpc' | 'peers' | 'libp2p'>
   /** Where ops live now: whether sharded, over which members (those `present` keeps). */
   placer: Pick<OpPlacer, 'sharded' | 'members'>
   /** The network file's `record.holders`. */
   holders: number
-  /** The period of anti-entropy rounds (ms): a member is gone after GONE_AFTER_ROUNDS of them. */
-  roundMs: number
   /** Warranted or revoked here. */
   barred: (agent: string) => boolean
   /** Fetched ops, to ingest as catch-up. */
@@ -50,13 +57,25 @@ export class NeighbourhoodUpkeep {
   readonly #sync: NeighbourhoodSync
   readonly #handoff: HandoffRunner
   #rounding = false
+  /** Which neighbour the next round visits. */
+  #turn = 0
+  /** The author's push path, each outcome told to presence: a failed push makes its holder a suspect. */
+  readonly pusher: Pick<OpPusher, 'push'>
 
   constructor(init: UpkeepInit) {
     this.#init = init
     const { conductor, placer } = init
     const self = conductor.agentPubKey
     this.#cells = DNA_NAMES.map((dna) => conductor.cell(dna))
-    this.#presence = new MemberPresence({ self, goneAfterMs: GONE_AFTER_ROUNDS * init.roundMs })
+    this.#presence = new MemberPresence({ self, dial: (agent) => this.#dial(agent) })
+    this.pusher = {
+      push: async (agent, batch) => {
+        const taken = await init.pusher.push(agent, batch)
+        if (taken) this.#presence.saw(agent)
+        else this.#presence.failed(agent)
+        return taken
+      },
+    }
     const ops = (dnaHash: Uint8Array) => heldOpsOf(conductor.store, this.#cell(dnaHash))
     const common = { ...init, self, dnaHashes: this.#cells.map((cell) => cell.dnaHash), ops }
     const members = () => [...placer.members]
@@ -67,7 +86,13 @@ export class NeighbourhoodUpkeep {
 
   /** Of the members known (membership.ts), those that place ops: not gone (member-presence.ts). */
   present(known: readonly string[]): string[] {
-    return this.#presence.present(known, (agent) => this.#init.node.peers.has(peerIdOfAgent(agent)))
+    return this.#presence.present(known, this.#connected)
+  }
+
+  /** Something arrived from `peer` (a batch of ops, an answer): it is about. */
+  saw(peer: PeerId): void {
+    const agent = agentOfPeerB64(peer)
+    if (agent !== null) this.#presence.saw(agent)
   }
 
   /** Serves `held/1.0.0` to members (the node's gate). */
@@ -89,17 +114,29 @@ export class NeighbourhoodUpkeep {
 
   /** After chain anti-entropy with `peer`: the held ops both should hold; the ops fetched. */
   async syncWith(peer: PeerId): Promise<number> {
-    return this.#init.placer.sharded ? this.#sync.syncWith(peer) : 0
+    if (!this.#init.placer.sharded) return 0
+    try {
+      const fetched = await this.#sync.syncWith(peer)
+      this.saw(peer)
+      return fetched
+    } catch (err) {
+      const agent = agentOfPeerB64(peer)
+      if (agent !== null) this.#presence.failed(agent)
+      throw err
+    }
   }
 
   /**
-   * A periodic round: the hand-off of what a change of the members gives this peer to push. One at a
-   * time: a push to a holder that does not answer is retried for seconds, longer than a round.
+   * A periodic round: suspects dialled (gone or not), then the hand-off of what a change of the members
+   * gives this peer to push. One at a time: a push to a holder that does not answer is retried for
+   * seconds, longer than a round.
    */
   async round(): Promise<number> {
     if (this.#rounding || !this.#init.placer.sharded) return 0
     this.#rounding = true
     try {
+      await this.#presence.check(this.#connected)
+      await this.#visitNeighbour()
       return await this.#handoff.round(this.#init.placer.members)
     } finally {
       this.#rounding = false
@@ -114,9 +151,34 @@ export class NeighbourhoodUpkeep {
       return action === null ? [] : [wireOpOf(action, action.entryHash && store.getEntry(action.entryHash))]
     })
     for (let i = 0; i < ops.length; i += MAX_PUSHED_OPS) {
-      const taken = await this.#init.pusher.push(to, { dnaHash, ops: ops.slice(i, i + MAX_PUSHED_OPS) })
+      const taken = await this.pusher.push(to, { dnaHash, ops: ops.slice(i, i + MAX_PUSHED_OPS) })
       if (!taken) throw new Error(`${to} did not take the ops handed to it`)
     }
+  }
+
+  /**
+   * The held-op exchange with the next of this peer's neighbours, when not connected (a connected one
+   * is synced by the anti-entropy rounds already): where no op is written, this is the use that finds a
+   * neighbour gone (the exchange fails, then the dial), so its ops are handed off; one a round.
+   */
+  async #visitNeighbour(): Promise<void> {
+    const { placer, holders, conductor } = this.#init
+    const self = conductor.agentPubKey
+    const others = placeMembers(placer.members.filter((agent) => agent !== self))
+    const near = closestMembers(placeOfAgent(self), others, NEIGHBOURS_PER_HOLDER * holders)
+    const agent = near[this.#turn++ % Math.max(1, near.length)]
+    if (agent === undefined || this.#connected(agent)) return
+    await this.syncWith(peerIdOfAgent(agent)).catch(() => {})
+  }
+
+  readonly #connected = (agent: string): boolean => this.#init.node.peers.has(peerIdOfAgent(agent))
+
+  async #dial(agent: string): Promise<boolean> {
+    // The node's stop ends its dials: a timeout alone adds no listener to the upkeep's signal per dial.
+    await this.#init.node.libp2p.dial(peerIdOfAgent(agent), {
+      signal: AbortSignal.timeout(PRESENCE_DIAL_TIMEOUT_MS),
+    })
+    return true
   }
 
   #cell(dnaHash: Uint8Array): Cell {

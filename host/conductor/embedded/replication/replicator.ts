@@ -139,7 +139,6 @@ class Replicator implements Replication {
       placer: this.#placer,
       holders,
       pusher,
-      roundMs: this.#intervalMs,
       barred: (agent) => this.isWarranted(agent) || this.isRevoked(agent),
       deliver: (batch, from) => this.#receive(batch, from, 'catch-up'),
       signal: this.#abort.signal,
@@ -147,7 +146,7 @@ class Replicator implements Replication {
     this.#publisher = new OpPublisher({
       pubsub: init.node.pubsub,
       placer: this.#placer,
-      pusher,
+      pusher: this.#upkeep.pusher,
       cellOf: (dnaHash) => this.#ingest.cellOf(dnaHash),
       logger: this.#logger,
       onPublished: (ops) => {
@@ -327,6 +326,7 @@ class Replicator implements Replication {
   /** Ingests the batches in one store transaction; each one's result (null where it failed), in order. */
   #receiveAll(batches: readonly { batch: OpBatch; from: PeerId }[], route: Route): (IngestResult | null)[] {
     if (this.#stopped) return batches.map(() => null)
+    for (const { from } of batches) this.#upkeep.saw(from)
     let results: IngestResult[]
     try {
       results = this.#ingest.receiveAll(
