@@ -29,6 +29,8 @@ export interface ReplicationStats {
   pending: number
   /** Anti-entropy exchanges completed. */
   syncs: number
+  /** Neighbourhood ops pushed to their holders and pushed here (sharded records only). */
+  pushes: PushStats
 }
 
 /**

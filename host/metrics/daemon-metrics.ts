@@ -148,6 +148,27 @@ export class DaemonMetrics implements MetricsPort {
     )
     mirror('ripple_ops_published_total', "This agent's ops published by gossip", (s) => s.published)
     mirror('ripple_replication_syncs_total', 'Anti-entropy exchanges completed', (s) => s.syncs)
+    mirror(
+      'ripple_record_pushes_sent_total',
+      "Pushes of this agent's neighbourhood ops to their holders (sharded records; each once, however often retried)",
+      (s) => s.pushes.sent,
+    )
+    mirror('ripple_record_pushes_acked_total', 'Pushes a holder acknowledged', (s) => s.pushes.acked)
+    mirror(
+      'ripple_record_pushes_failed_total',
+      'Pushes given up after every retry (left to anti-entropy)',
+      (s) => s.pushes.failed,
+    )
+    mirror(
+      'ripple_record_pushed_ops_received_total',
+      'Ops pushed here by their authors or a hand-off',
+      (s) => s.pushes.opsReceived,
+    )
+    mirror(
+      'ripple_record_pushed_ops_kept_total',
+      'Ops pushed here and kept (stored, already held, or waiting for what precedes them)',
+      (s) => s.pushes.opsKept,
+    )
     new Gauge({
       name: 'ripple_replication_pending_ops',
       help: 'Replication lag: ops received that wait for predecessors or dependencies before they can be stored',

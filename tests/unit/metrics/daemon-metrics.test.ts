@@ -19,6 +19,7 @@ const STATS: ReplicationStats = {
   rejected: 2,
   pending: 5,
   syncs: 7,
+  pushes: { sent: 6, acked: 5, failed: 1, opsReceived: 9, opsKept: 8 },
 }
 
 function sources(parts: Partial<MetricsSources> = {}): MetricsSources {
@@ -90,6 +91,11 @@ describe('DaemonMetrics', () => {
     expect(sample(first, 'ripple_ops_published_total')).toBe(4)
     expect(sample(first, 'ripple_replication_syncs_total')).toBe(7)
     expect(sample(first, 'ripple_replication_pending_ops')).toBe(5)
+    expect(sample(first, 'ripple_record_pushes_sent_total')).toBe(6)
+    expect(sample(first, 'ripple_record_pushes_acked_total')).toBe(5)
+    expect(sample(first, 'ripple_record_pushes_failed_total')).toBe(1)
+    expect(sample(first, 'ripple_record_pushed_ops_received_total')).toBe(9)
+    expect(sample(first, 'ripple_record_pushed_ops_kept_total')).toBe(8)
     stats = { ...STATS, stored: 20 }
     // Not 32: the counter is reset to the replicator's count, not added to.
     expect(sample(await metrics.text(), 'ripple_ops_stored_total')).toBe(20)

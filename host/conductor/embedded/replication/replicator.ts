@@ -30,7 +30,7 @@ import { NeighbourhoodUpkeep } from './neighbourhood-upkeep.ts'
 import { type IngestResult, OpIngest } from './op-ingest.ts'
 import { OpPlacer } from './op-placer.ts'
 import { OpPublisher } from './op-publisher.ts'
-import { OpPusher, pushHandler, RECORD_PUSH_PROTOCOL } from './op-push.ts'
+import { noPushes, OpPusher, pushHandler, RECORD_PUSH_PROTOCOL } from './op-push.ts'
 import { decodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
 import { PeerSyncs } from './peer-syncs.ts'
 import { countReceived, type Route } from './received-counts.ts'
@@ -76,6 +76,7 @@ class Replicator implements Replication {
     ignored: 0,
     rejected: 0,
     syncs: 0,
+    pushes: noPushes(),
   }
   #timer: NodeJS.Timeout | undefined
   #unsubscribe: (() => void) | undefined
@@ -132,7 +133,12 @@ class Replicator implements Replication {
       holders,
       versions: init.node.versions,
     })
-    const pusher = new OpPusher({ rpc: init.node.rpc, logger: this.#logger, signal: this.#abort.signal })
+    const pusher = new OpPusher({
+      rpc: init.node.rpc,
+      logger: this.#logger,
+      signal: this.#abort.signal,
+      stats: this.#stats.pushes,
+    })
     this.#upkeep = new NeighbourhoodUpkeep({
       conductor: init.conductor,
       node: init.node,
@@ -185,7 +191,7 @@ class Replicator implements Replication {
         // It builds on ops not held here (a gap in a chain this peer keeps): its author has them.
         if (result?.waiting) this.#syncs.soon(from)
         return result
-      }),
+      }, this.#stats.pushes),
     )
     await this.#upkeep.start()
     await this.#revocations.start()
@@ -216,7 +222,7 @@ class Replicator implements Replication {
   }
 
   get stats(): ReplicationStats {
-    return { ...this.#stats, pending: this.#ingest.pendingCount }
+    return { ...this.#stats, pending: this.#ingest.pendingCount, pushes: { ...this.#stats.pushes } }
   }
 
   listWarrants(): WarrantView[] {
