@@ -117,9 +117,10 @@ describe('records sharded among holders, through churn and partitions', { timeou
     })
   })
 
-  // Healed before either side counts the other gone (12 rounds): the summaries (and the authors' push
-  // retries) find what the pushes across missed. One long enough for that raised false chain.fork
-  // warrants in sharded ingest: not tested here yet.
+  // Healed about when the pushes across give up (retries at 1 s and 4 s): a far holder is counted gone
+  // only once a push to it failed and a dial after it too (member-presence.ts), and is present again
+  // when it connects; the summaries find what the pushes across missed. A partition far longer than
+  // that raised false chain.fork warrants in sharded ingest (tests/scenarios/sharded-partition.test.ts).
   it('finds every record written on either side of a partition again on both sides once it heals', async () => {
     await runScenario({ network: network() }, async (scenario) => {
       const players = await mesh(scenario, 6)
