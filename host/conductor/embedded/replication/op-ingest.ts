@@ -259,9 +259,8 @@ export class OpIngest {
     if (seq > next) return this.#hold(cell, author, seq, { op, sender }, result)
     const byAuthor = sender !== null && hashesEqual(sender, author)
     if (seq < next) {
-      if (byAuthor || this.#extendsHeldChain(cell, author, action, seq)) {
+      if (this.#forksChain(cell, author, action, hash))
         return this.#reject(author, cell, hash, 'chain.fork', `a second action at seq ${seq} of its chain`)
-      }
       return 'ignored'
     }
     let prev: { hash: Uint8Array; timestamp: number } | null = null
@@ -343,12 +342,13 @@ export class OpIngest {
     return this.#revocations.refuses(encodeHashB64(author), inviteIdOf(proof), action.timestamp)
   }
 
-  /** True when `action` (at a seq we hold) builds on the same action as ours: a proven fork. */
-  #extendsHeldChain(cell: Cell, author: Uint8Array, action: Action, seq: number): boolean {
-    // Seq 0 is the Dna action, already known to name this DNA.
-    if (seq === 0) return true
-    const before = this.#store.chainRange(cell.dnaHash, author, seq - 1, 1)[0]
-    return before !== undefined && hashesEqual(prevActionOf(action)!, before.hash)
+  /** True when `action` (at a seq we hold) is not ours there and builds on the same action (seq 0: the Dna action, naming this DNA already): a proven fork. */
+  #forksChain(cell: Cell, author: Uint8Array, action: Action, hash: Uint8Array): boolean {
+    const seq = actionSeq(action)
+    const ours = this.#store.chainRange(cell.dnaHash, author, Math.max(0, seq - 1), 2)
+    // Ours again proves nothing, nor its author sending another (the DNA on the wire is not signed).
+    if (ours.at(-1)?.seq !== seq || hashesEqual(ours.at(-1)!.hash, hash)) return false
+    return seq === 0 || hashesEqual(prevActionOf(action)!, ours[0]!.hash)
   }
 
   #hold(cell: Cell, author: Uint8Array, seq: number, pending: PendingOp, result: IngestResult): OpOutcome {

@@ -288,6 +288,20 @@ describe('ingest of received ops', () => {
     expect(receive(bob, opsOf(alice, 5), alice).counts).toMatchObject({ stored: 0, ignored: 2 })
   })
 
+  it('does not warrant an author sending an action at a seq held here that builds on no action of this chain', async () => {
+    const alice = await agent()
+    const bob = await receiver()
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'first' }))
+    receive(bob, opsOf(alice), alice)
+    // At seq 4 after no action at seq 3 of this chain (another DNA's, labelled this one's: the DNA is not signed).
+    const other = alice.store.chainRange(alice.cell.dnaHash, alice.cell.agentPubKey, 1, 1)[0]!.hash
+    const elsewhere = await craftCreate(alice, 'Note', { text: 'other' }, { prevSeq: 3, prevAction: other })
+    expect(receive(bob, [elsewhere.op], alice).counts).toMatchObject({ ignored: 1, rejected: 0 })
+    // The same action of its chain again, from its author: a duplicate.
+    expect(receive(bob, opsOf(alice, 4), alice).counts).toMatchObject({ duplicate: 1, rejected: 0 })
+    expect(warrantsOf(bob)).toEqual([])
+  })
+
   it('warrants the author of a second action at a seq it already published (a fork)', async () => {
     const alice = await agent()
     const bob = await receiver()
