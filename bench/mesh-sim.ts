@@ -13,7 +13,9 @@
  * (simulated seconds measured, default 600), `MESH_SIM_SETTLE_S` (before it, default 120), `MESH_SIM_PROBE_S`
  * (the most each probe waits, default 200: a window shorter than the probes stretches to fit them),
  * `MESH_SIM_PROCESSES` (default 1: a size's peers in one process over `@libp2p/memory`; K: over K
- * processes linked by TCP on loopback, the size's process their controller, bench/mesh-sim/split-host.ts). Writes bench/results/mesh-sim.svg: each per-peer cost
+ * processes linked by TCP on loopback, the size's process their controller, bench/mesh-sim/split-host.ts),
+ * `MESH_SIM_SLOT_S` (the record slot, simulated; default the network file's minute: every peer signs its
+ * cover pair each slot and pushes it to its holders, bench/mesh-sim/sim-record.ts). Writes bench/results/mesh-sim.svg: each per-peer cost
  * against N, as a multiple of its value at the smallest size (flat at 1: bounded; a line up: O(N)).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -41,6 +43,8 @@ function settings() {
     settleSimMs: 1000 * Number(process.env.MESH_SIM_SETTLE_S ?? 120),
     probeWaitSimMs: 1000 * Number(process.env.MESH_SIM_PROBE_S ?? 200),
     processes,
+    slotSimMs:
+      process.env.MESH_SIM_SLOT_S === undefined ? undefined : 1000 * Number(process.env.MESH_SIM_SLOT_S),
   }
 }
 
@@ -62,7 +66,8 @@ function plot(sizes: SizeFigures[]): string {
 }
 
 export default async function run(): Promise<BenchReport> {
-  const { sizes, speedup, realPeers, windowSimMs, settleSimMs, probeWaitSimMs, processes } = settings()
+  const { sizes, speedup, realPeers, windowSimMs, settleSimMs, probeWaitSimMs, processes, slotSimMs } =
+    settings()
   const measured: SizeFigures[] = []
   for (const size of sizes) {
     const sized = await runSizeApart({
@@ -73,6 +78,7 @@ export default async function run(): Promise<BenchReport> {
       windowSimMs,
       probeWaitSimMs,
       processes,
+      slotSimMs,
       requestEverySimMs: 60_000,
     })
     measured.push(sized)
@@ -97,7 +103,7 @@ export default async function run(): Promise<BenchReport> {
   await writeFile(out, plot(measured))
   return {
     name: 'mesh-sim',
-    note: `${sizes.join(', ')} simulated peers, each size in a process of its own (createRippleNode over ${processes > 1 ? `TCP on loopback in ${processes} processes` : '@libp2p/memory'}, mainnet timing, clock sped up ${realPeers === null ? `${speedup}x` : `${realPeers}/N times`}), ${windowSimMs / 60_000} simulated minutes each after ${settleSimMs / 60_000} to settle, 10% churn an hour, a tenth of the peers runners of ${8} models, each other peer one request a minute; per peer per simulated second, protocol payload bytes (no noise/yamux framing); the ${PAPER_SIZE} row fits a + b·log2 N to the measured sizes (figures paper_*_if_linear: a + b·N instead); plot bench/results/mesh-sim.svg`,
+    note: `${sizes.join(', ')} simulated peers, each size in a process of its own (createRippleNode over ${processes > 1 ? `TCP on loopback in ${processes} processes` : '@libp2p/memory'}, mainnet timing, clock sped up ${realPeers === null ? `${speedup}x` : `${realPeers}/N times`}), ${windowSimMs / 60_000} simulated minutes each after ${settleSimMs / 60_000} to settle, 10% churn an hour, a tenth of the peers runners of ${8} models, each other peer one request a minute; the record sharded (R = 8 by op hash and by author; cover every ${(slotSimMs ?? 60_000) / 1000} s simulated, answer batches each second a runner answered; real signed ops, held in memory; after the window a tenth leave at once, the hand-off has 10 s); per peer per simulated second, protocol payload bytes (no noise/yamux framing); the ${PAPER_SIZE} row fits a + b·log2 N to the measured sizes (figures paper_*_if_linear: a + b·N instead); plot bench/results/mesh-sim.svg`,
     rows: [...measured.map(tableRow), ...(paper === null ? [] : [paper])],
     figures,
   }

@@ -6,14 +6,17 @@
  */
 import type { Flow } from '../../host/metrics/traffic-meter.ts'
 import type { GossipPart } from './gossip-meter.ts'
+import type { HeldOp } from './held-ops.ts'
 import type { ProcessFigures } from './process-meter.ts'
 import type { Outcome } from './sim-peer.ts'
+import type { RecordCounters } from './sim-record.ts'
 
 /** A peer's counters at one moment: traffic by protocol, gossip by part, heartbeats sent. */
 export interface Counters {
   flows: Map<string, Flow>
   gossip: Map<string, GossipPart>
   beats: { meshWide: number; topic: number }
+  record: RecordCounters
 }
 
 export interface MeshPeer {
@@ -31,12 +34,20 @@ export interface MeshPeer {
   /** The runners its plan for `model` would try now, in order (none when the plan fails). */
   order(model: string): Promise<string[]>
   connectedTo(peerId: string): Promise<boolean>
+  /** The record's ops it holds (its own and those it holds as a holder). */
+  held(): Promise<HeldOp[]>
+  /** The action hash of its latest public batch (null before its first slot ended). */
+  lastBatch(): Promise<string | null>
+  /** Gets a record by action hash from its holders (holder-get.ts): who served it, in real ms. */
+  getRecord(actionHash: string): Promise<{ from: string; ms: number }>
 }
 
 /** Where the peers run: starts and stops them, and says what running them costs. */
 export interface PeerHost {
   start(serves: readonly string[], bootstrap: string[]): Promise<MeshPeer>
   stop(peer: MeshPeer): Promise<void>
+  /** The members now (the controller's live peers): every peer counts them, and hands its ops on. */
+  members(agents: readonly string[]): Promise<void>
   /** Resolves once every process hosting peers has caught up with its event loop. */
   calm(): Promise<void>
   /** Starts measuring every process hosting peers; `stop` gives one figure per process. */

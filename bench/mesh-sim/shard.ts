@@ -42,6 +42,7 @@ const ops: Record<string, (...args: never[]) => Promise<unknown>> = {
     return { agent: peer.agent, peerId: peer.peerId, addrs: peer.addrs() }
   },
   stop: (agent: string) => here().stop(here().peer(agent)),
+  members: (agents: string[]) => here().members(agents),
   calm: () => here().calm(),
   meter: async () => {
     meter = await here().meter()

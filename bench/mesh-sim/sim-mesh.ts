@@ -8,11 +8,12 @@
  * loopback (`processes`, split-host.ts), this process their controller: the same decisions either way.
  */
 import { loadNetworkConfig } from '../../host/config/network-config.ts'
-import type { NetworkConfig } from '../../host/config/network-schema.ts'
+import { DEFAULT_SERVED_SLOT_MS, type NetworkConfig } from '../../host/config/network-schema.ts'
 import type { MeshPeer, PeerHost } from './mesh-peer.ts'
 import { processMeter } from './process-meter.ts'
 import type { CapabilityRecord } from './sim-conductor.ts'
 import { SimPeer } from './sim-peer.ts'
+import { MeshMembers } from './sim-record.ts'
 import { splitHost } from './split-host.ts'
 
 export const MODELS = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7'] as const
@@ -34,6 +35,8 @@ export interface SimMeshInit {
   holdSimMs?: number
   /** Processes the peers run in (default 1: this one, over the in-memory transport). */
   processes?: number
+  /** The record slot, simulated (default the network file's, a minute). */
+  slotSimMs?: number
 }
 
 /** Everything a peer of this mesh starts with but its place in it. */
@@ -42,14 +45,17 @@ export interface PeerSettings {
   speedup: number
   /** How long a served request holds a slot (real ms). */
   holdMs: number
+  /** The record slot, simulated. */
+  slotSimMs: number
 }
 
-/** Peers in this process (those of one process of a split mesh too), sharing one capability record. */
+/** Peers in this process (those of one process of a split mesh too), sharing one capability record and members. */
 export function localHost(
   settings: PeerSettings,
   record: CapabilityRecord = new Map(),
   transports: 'memory' | 'tcp' = 'memory',
 ): PeerHost & { peer: (agent: string) => SimPeer } {
+  const members = new MeshMembers()
   const peers = new Map<string, SimPeer>()
   const peer = (agent: string) => {
     const found = peers.get(agent)
@@ -59,7 +65,7 @@ export function localHost(
   return {
     peer,
     start: async (serves, bootstrap) => {
-      const started = await SimPeer.start({ ...settings, bootstrap, serves, record, transports })
+      const started = await SimPeer.start({ ...settings, bootstrap, serves, record, transports, members })
       peers.set(started.agent, started)
       return started
     },
@@ -68,6 +74,7 @@ export function localHost(
       peers.delete(agent)
       await leaving.stop()
     },
+    members: async (agents) => members.set(agents),
     calm,
     meter: async () => {
       const meter = processMeter()
@@ -86,12 +93,15 @@ export class SimMesh {
   readonly speedup: number
   /** How long a served request holds a slot (real ms). */
   readonly holdMs: number
+  /** The record slot, simulated. */
+  readonly slotSimMs: number
   #joined = 0
 
   private constructor(host: PeerHost, settings: PeerSettings) {
     this.host = host
     this.speedup = settings.speedup
     this.holdMs = settings.holdMs
+    this.slotSimMs = settings.slotSimMs
   }
 
   /** The mainnet's timing on a network of its own (no mDNS, no relays: in-memory links). */
@@ -103,7 +113,12 @@ export class SimMesh {
       seed: `mesh-sim-${process.pid}-${Date.now()}`,
       libp2p: { ...mainnet.libp2p!, mdns: false, relay_reservations: 0, bootstrap: [] },
     }
-    const settings = { network, speedup: init.speedup, holdMs: (init.holdSimMs ?? 5_000) / init.speedup }
+    const settings = {
+      network,
+      speedup: init.speedup,
+      holdMs: (init.holdSimMs ?? 5_000) / init.speedup,
+      slotSimMs: init.slotSimMs ?? network.record?.served_slot_ms ?? DEFAULT_SERVED_SLOT_MS,
+    }
     const processes = init.processes ?? 1
     const host = processes > 1 ? await splitHost(settings, processes) : localHost(settings)
     const mesh = new SimMesh(host, settings)
@@ -131,13 +146,17 @@ export class SimMesh {
     const through = sample(this.peers, JOIN_THROUGH).flatMap((p) => p.addrs())
     const peer = await this.host.start(runner, through)
     this.peers.push(peer)
+    await this.host.members(this.peers.map((p) => p.agent))
     return peer
   }
 
   /** A peer leaves at once (switched off): its heartbeats stop, its record stays. */
   async leave(peer: MeshPeer): Promise<void> {
     this.peers.splice(this.peers.indexOf(peer), 1)
-    await this.host.stop(peer)
+    const stopped = this.host.stop(peer)
+    // The others count it gone at once, whether or not its node has finished stopping.
+    await this.host.members(this.peers.map((p) => p.agent))
+    await stopped
   }
 
   runners(model?: string): MeshPeer[] {

@@ -10,13 +10,12 @@
  * asked for their load (runner-discovery.ts, load-probe.ts). No engine: a served request holds a slot
  * for a while and answers a fixed size. Every interval is the network's divided by the speedup.
  */
-import { generateKeyPairSync, sign } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { createGossipSignalTransport } from '../../host/conductor/embedded/replication/gossip-signal-transport.ts'
 import type { NetworkConfig } from '../../host/config/network-schema.ts'
 import type { LoadSampler } from '../../host/hardware/index.ts'
-import { encodeHashB64, holoHashFrom32 } from '../../host/identity/hash.ts'
+import { encodeHashB64 } from '../../host/identity/hash.ts'
 import type { AgentKey } from '../../host/identity/keystore.ts'
 import { agentOfPeerB64 } from '../../host/identity/peer-agent.ts'
 import type { AgentPort } from '../../host/interface/agent-port.ts'
@@ -32,11 +31,13 @@ import { answerLoad, PROBE_TIMEOUT_MS } from '../../host/requests/direct/load-pr
 import { planRoute, type RoutePlanInput, type SentRequest } from '../../host/requests/direct/route-plan.ts'
 import { discoverRunners, FIND_TIMEOUT_MS } from '../../host/requests/direct/runner-discovery.ts'
 import { RunnerHealth } from '../../host/requests/direct/runner-health.ts'
-import type { NodeCapability } from '../../zomes-bindings/index.ts'
 import { GossipMeter } from './gossip-meter.ts'
+import type { HeldOp } from './held-ops.ts'
 import type { Counters, MeshPeer } from './mesh-peer.ts'
 import { liftPerHostLimits } from './one-host.ts'
 import { type CapabilityRecord, simConductor } from './sim-conductor.ts'
+import { agentKey, capabilityOf } from './sim-identity.ts'
+import { type MeshMembers, SimRecord } from './sim-record.ts'
 
 export const INFER_PROTOCOL = 'sim-infer/1.0.0'
 /** Requests a runner serves at once (an engine's parallel slots). */
@@ -62,6 +63,9 @@ export interface SimPeerInit {
   holdMs: number
   /** 'memory' (default): peers of one process; 'tcp': on 127.0.0.1, peers of several processes (split-host.ts). */
   transports?: 'memory' | 'tcp'
+  /** The members its process's peers count, and the record slot (simulated ms): its record (sim-record.ts). */
+  members: MeshMembers
+  slotSimMs: number
 }
 
 export interface Outcome {
@@ -78,49 +82,6 @@ export interface Outcome {
   looked: boolean
 }
 
-function agentKey(): { key: AgentKey; seed: Uint8Array } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url'))
-  const seed = new Uint8Array(Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url'))
-  const key: AgentKey = {
-    agentPubKey: holoHashFrom32(raw, 'agent'),
-    sign: (bytes) => new Uint8Array(sign(null, bytes, privateKey)),
-    exportSeed: () => seed,
-  }
-  return { key, seed }
-}
-
-/** A capability that passes the contract's schema: a machine with `models` loaded. */
-function capabilityOf(name: string, models: readonly string[]): NodeCapability {
-  return {
-    name,
-    hardware: {
-      cpu: { model: 'sim', cores: 8, threads: 16, arch: 'x64', speed_ghz: 3 },
-      ram_bytes: 64 * 1024 ** 3,
-      gpus: [],
-      disk_free_bytes: 1024 ** 4,
-      os: { platform: 'linux', distro: 'sim', release: '1', kernel: '6' },
-    },
-    inference: {
-      models: models.map((model) => ({
-        name: model,
-        file_hash: '0'.repeat(64),
-        size_bytes: 1024 ** 3,
-        parameters: null,
-        quantisation: null,
-        context_length: null,
-        architecture: null,
-        loaded: true,
-      })),
-      tokens_per_second: null,
-    },
-    storage: { ipfs_free_bytes: 0, pinned_bytes: 0 },
-    memory: { shards_held: 0, capacity_bytes: 0 },
-    tags: [],
-    host_version: '0.2.0',
-  }
-}
-
 export class SimPeer implements MeshPeer {
   readonly meter = new TrafficMeter()
   /** Its gossip by topic and part (what of it grows with the mesh). */
@@ -131,6 +92,7 @@ export class SimPeer implements MeshPeer {
   readonly serves: readonly string[]
   node!: RippleNode
   registry!: RegistryService
+  record!: SimRecord
   #agents!: AgentPort<Stream>
   #directory!: ModelDirectoryPort
   /** Hops of the directory's last lookup from here. */
@@ -238,6 +200,16 @@ export class SimPeer implements MeshPeer {
       logger: silentLogger(),
     })
     this.#agents = libp2pAgentPort(node)
+    this.record = new SimRecord({
+      key: this.#key,
+      rpc: node.rpc,
+      members: init.members,
+      speedup: init.speedup,
+      slotSimMs: init.slotSimMs,
+      connected: (peer) => node.libp2p.getConnections(peer).length > 0,
+      timeoutMs: FIND_TIMEOUT_MS / init.speedup,
+    })
+    await this.record.start()
     await answerLoad(this.#agents, () => this.registry.own())
     if (this.serves.length > 0) await this.#agents.answer(INFER_PROTOCOL, () => this.#serve())
     await node.start()
@@ -246,6 +218,7 @@ export class SimPeer implements MeshPeer {
 
   /** Leaves at once, as a machine switched off: its heartbeats stop, its adverts expire, its record stays. */
   async stop(): Promise<void> {
+    this.record.stop()
     await this.registry.stop()
     await this.node.stop()
   }
@@ -253,6 +226,7 @@ export class SimPeer implements MeshPeer {
   async #serve(): Promise<Uint8Array> {
     this.#busy++
     this.#served++
+    this.record.answered()
     try {
       await new Promise((resolve) => setTimeout(resolve, this.#init.holdMs))
       return new Uint8Array(ANSWER_BYTES)
@@ -368,7 +342,19 @@ export class SimPeer implements MeshPeer {
   async counters(): Promise<Counters> {
     const flows = new Map([...this.meter.byProtocol].map(([protocol, flow]) => [protocol, { ...flow }]))
     const gossip = new Map([...this.gossip.parts].map(([key, part]) => [key, { ...part }]))
-    return { flows, gossip, beats: { ...this.beats } }
+    return { flows, gossip, beats: { ...this.beats }, record: { ...this.record.counters } }
+  }
+
+  async held(): Promise<HeldOp[]> {
+    return this.record.held.list()
+  }
+
+  async lastBatch(): Promise<string | null> {
+    return this.record.lastBatch
+  }
+
+  async getRecord(actionHash: string): Promise<{ from: string; ms: number }> {
+    return this.record.get(actionHash)
   }
 
   async order(model: string): Promise<string[]> {

@@ -1,9 +1,13 @@
 /**
- * The simulation's two probes of routing news (issue 56): how long a far requester takes to find a new
- * runner, and how long a requester keeps choosing a runner that died. Both on the simulated clock.
+ * The simulation's probes: two of routing news (issue 56), how long a far requester takes to find a new
+ * runner and how long a requester keeps choosing a runner that died; one of the record (issue 57), how
+ * long a get of a far agent's batch from its holders takes. All on the simulated clock.
  */
+import { DEFAULT_RECORD_HOLDERS as R } from '../../host/config/network-schema.ts'
+import { decodeHashB64 } from '../../host/identity/hash.ts'
 import type { MeshPeer } from './mesh-peer.ts'
-import { MODELS, type SimMesh } from './sim-mesh.ts'
+import { holderGroups } from './record-short.ts'
+import { MODELS, type SimMesh, sample } from './sim-mesh.ts'
 import type { Outcome } from './sim-peer.ts'
 
 /** A model no simulated peer serves before the probe's runner joins. */
@@ -92,4 +96,42 @@ export async function deadRunnerProbe(
   )
   await asking
   return { droppedSimMs, firstAfter }
+}
+
+export interface FarBatchFigures {
+  /** Simulated ms of each get that found the batch. */
+  foundSimMs: number[]
+  /** Gets that found it at none of its holders. */
+  missed: number
+}
+
+/**
+ * A far agent's public batch, got from its holders: every simulated 2 s until `maxSimMs`, a requester
+ * neither connected to a random author nor among the holders of that author's latest batch gets it by
+ * action hash (holder-get.ts over `record/1.0.0`, checked); the simulated ms each get took.
+ */
+export async function farBatchProbe(mesh: SimMesh, maxSimMs: number): Promise<FarBatchFigures> {
+  const figures: FarBatchFigures = { foundSimMs: [], missed: 0 }
+  const start = performance.now()
+  while ((performance.now() - start) * mesh.speedup < maxSimMs) {
+    await sleep(mesh.real(2_000))
+    const [author] = sample(mesh.peers, 1)
+    const batch = author && (await author.lastBatch().catch(() => null))
+    if (!author || !batch) continue
+    const members = mesh.peers.map((p) => p.agent)
+    const at = holderGroups(decodeHashB64(batch, 'action'), decodeHashB64(author.agent, 'agent'), members, R)
+    const holders = new Set(at.flat())
+    let asker: MeshPeer | undefined
+    for (const p of sample(mesh.requesters(), 10))
+      if (!holders.has(p.agent) && !(await p.connectedTo(author.peerId).catch(() => true))) {
+        asker = p
+        break
+      }
+    if (asker === undefined) continue
+    await asker.getRecord(batch).then(
+      (got) => figures.foundSimMs.push(got.ms * mesh.speedup),
+      () => figures.missed++,
+    )
+  }
+  return figures
 }

@@ -6,15 +6,18 @@
  * measurements follow.
  */
 
+import { DEFAULT_SERVED_SLOT_MS } from '../../host/config/network-schema.ts'
 import type { Flow } from '../../host/metrics/traffic-meter.ts'
 import { combined } from './process-meter.ts'
-import type { SimRunResult } from './sim-run.ts'
+import type { PeerFigures, SimRunResult } from './sim-run.ts'
 
 /** Kinds of traffic, by protocol id. */
 const KINDS: [kind: string, test: (protocol: string) => boolean][] = [
   ['gossip', (p) => p.startsWith('/meshsub') || p.startsWith('/floodsub')],
   ['directory', (p) => p.includes('/kad/')],
   ['requests', (p) => p.includes('sim-infer') || p.includes('/signal/') || p.includes('load')],
+  // The record's pushes and gets (sim-record.ts).
+  ['record', (p) => p.includes('record')],
   ['membership', () => true],
 ]
 
@@ -79,6 +82,32 @@ export interface SizeFigures {
   topicBeatsPerS: number
   /** Mean bytes of a message on the signals topic. */
   beatBytes: number
+  /** The record slot (simulated s) the peers signed cover on. */
+  slotS: number
+  /** The record's ops a peer checked (passed) and stored a simulated second: mean, and the most. */
+  opsValidatedPerS: number
+  opsStoredPerS: number
+  opsStoredPerSMax: number
+  /** Ops a peer signed a second (its cover, a runner's answers too). */
+  opsWrittenPerS: number
+  /** Bytes a peer stores a day of the record (its own ops and those it holds), at this slot: mean, most. */
+  storeBytesPerDay: number
+  storeBytesPerDayMax: number
+  /** The same at the default slot (a minute): cover scaled by this slot over a minute, answers as they were. */
+  storeBytesPerDayAtMinute: number
+  /** Pushes a peer made that no try delivered, and ops it was pushed and refused, a second. */
+  pushesFailedPerS: number
+  refusedPerS: number
+  /** Ops short of R holders at the window's end (%); after a tenth of the peers left at once and the hand-off ran: ops counted, and % short. */
+  shortPct: number | null
+  churnOps: number | null
+  churnPushesFailed: number | null
+  churnShortPct: number | null
+  /** Gets of a far agent's batch from its holders: found (simulated ms p50, p95) and missed. */
+  farBatchMsP50: number | null
+  farBatchMsP95: number | null
+  farBatchGets: number
+  farBatchMissed: number
 }
 
 const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length)
@@ -133,7 +162,38 @@ export function sizeFigures(run: SimRunResult): SizeFigures {
     part.count = round(part.count, 2)
     part.bytes = round(part.bytes, 0)
   }
+  const recordRate = (key: keyof PeerFigures['record']) => run.steady.map((p) => p.record[key] / seconds)
+  const found = [...run.farBatch.foundSimMs].sort((a, b) => a - b)
+  const pct = (q: number) =>
+    found.length === 0 ? null : round(found[Math.floor(q * (found.length - 1))]!, 0)
   return {
+    slotS: round(run.slotSimMs / 1000),
+    opsValidatedPerS: round(mean(recordRate('validated')), 3),
+    opsStoredPerS: round(mean(recordRate('stored')), 3),
+    opsStoredPerSMax: round(Math.max(0, ...recordRate('stored')), 3),
+    opsWrittenPerS: round(mean(recordRate('written')), 3),
+    storeBytesPerDay: round(mean(recordRate('storedBytes')) * 86_400, 0),
+    storeBytesPerDayMax: round(Math.max(0, ...recordRate('storedBytes')) * 86_400, 0),
+    storeBytesPerDayAtMinute: round(
+      (mean(
+        run.steady.map(
+          (p) => p.record.storedBytes - p.record.coverBytes * (1 - run.slotSimMs / DEFAULT_SERVED_SLOT_MS),
+        ),
+      ) /
+        seconds) *
+        86_400,
+      0,
+    ),
+    pushesFailedPerS: round(mean(recordRate('pushesFailed')), 3),
+    refusedPerS: round(mean(recordRate('refused')), 3),
+    churnOps: run.short?.after.ops ?? null,
+    churnPushesFailed: run.short?.pushesFailed ?? null,
+    shortPct: run.short && round((100 * run.short.before.short) / Math.max(1, run.short.before.ops), 2),
+    churnShortPct: run.short && round((100 * run.short.after.short) / Math.max(1, run.short.after.ops), 2),
+    farBatchMsP50: pct(0.5),
+    farBatchMsP95: pct(0.95),
+    farBatchGets: found.length + run.farBatch.missed,
+    farBatchMissed: run.farBatch.missed,
     peers: run.size,
     speedup: run.speedup,
     connections: round(mean(perPeer.map((p) => p.connections))),
@@ -217,6 +277,8 @@ export function tableRow(s: SizeFigures): Record<string, string | number> {
     'membership (msg/s per peer)': s.msgsPerSByKind.membership ?? 0,
     'directory (msg/s per peer)': s.msgsPerSByKind.directory ?? 0,
     'requests (msg/s per peer)': s.msgsPerSByKind.requests ?? 0,
+    'record (msg/s per peer)': s.msgsPerSByKind.record ?? 0,
+    'record (KB/s per peer)': round((s.bytesPerSByKind.record ?? 0) / 1000, 2),
     'traffic (KB/s per peer)': round(s.bytesPerS / 1000, 2),
     'entries (per peer)': s.entries,
     'heartbeats held (per peer)': s.heard,
@@ -247,6 +309,23 @@ export function tableRow(s: SizeFigures): Record<string, string | number> {
     'cpu (% of a core)': s.cpuPct,
     'heap (MB per peer)': s.heapMbPerPeer,
     'live heap (MB per peer)': cell(s.liveHeapMbPerPeer),
+    'record slot (s sim)': s.slotS,
+    'ops written (/s per peer)': s.opsWrittenPerS,
+    'ops validated (/s per peer)': s.opsValidatedPerS,
+    'ops stored (/s per peer)': s.opsStoredPerS,
+    'ops stored max (/s per peer)': s.opsStoredPerSMax,
+    'store a day (MB per peer, at this slot)': round(s.storeBytesPerDay / 1e6, 2),
+    'store a day max (MB per peer)': round(s.storeBytesPerDayMax / 1e6, 2),
+    'store a day at a minute slot (MB per peer)': round(s.storeBytesPerDayAtMinute / 1e6, 2),
+    'pushes failed (/s per peer)': s.pushesFailedPerS,
+    'ops refused (/s per peer)': s.refusedPerS,
+    'ops short of R before churn (%)': cell(s.shortPct),
+    'ops short of R after churn (%)': cell(s.churnShortPct),
+    'ops counted after churn': cell(s.churnOps),
+    'pushes failed in the hand-off (whole mesh)': cell(s.churnPushesFailed),
+    'far batch found p50 (ms sim)': cell(s.farBatchMsP50),
+    'far batch found p95 (ms sim)': cell(s.farBatchMsP95),
+    'far batch gets (missed)': `${s.farBatchGets} (${s.farBatchMissed})`,
   }
 }
 

@@ -4,16 +4,23 @@
  * load (every requester asks for a model every `requestEverySimMs`), while two probes run (sim-probes.ts):
  * a runner of a new model joins and a requester far from it (not connected to it) waits until its plan
  * names it; a runner is switched off under a requester that keeps asking, until it stops trying it
- * first. Per peer (those there for the whole window): connections, messages and bytes by protocol,
- * entries held about other peers.
+ * first; and a far agent's batch is got from its holders. Per peer (those there for the whole window):
+ * connections, messages and bytes by protocol, entries held about other peers, the record's ops it
+ * checked and stored (sim-record.ts). After the window a tenth of the peers leave at once and as many
+ * join: once the hand-off has had a few simulated seconds, the share of ops short of R holders.
  */
+
+import { DEFAULT_RECORD_HOLDERS } from '../../host/config/network-schema.ts'
 import { addFlow, emptyFlow, type Flow } from '../../host/metrics/traffic-meter.ts'
 import type { GossipPart } from './gossip-meter.ts'
+import type { HeldOp } from './held-ops.ts'
 import type { Counters, MeshPeer } from './mesh-peer.ts'
 import type { ProcessFigures } from './process-meter.ts'
+import { type ShortCount, shortOfHolders } from './record-short.ts'
 import { MODELS, SimMesh, sample } from './sim-mesh.ts'
 import type { Outcome } from './sim-peer.ts'
-import { deadRunnerProbe, newRunnerProbe } from './sim-probes.ts'
+import { deadRunnerProbe, type FarBatchFigures, farBatchProbe, newRunnerProbe } from './sim-probes.ts'
+import type { RecordCounters } from './sim-record.ts'
 
 export interface SimRunInit {
   size: number
@@ -30,7 +37,24 @@ export interface SimRunInit {
   probeWaitSimMs?: number
   /** Processes the peers run in (default 1: this one, in memory; more: linked by TCP, split-host.ts). */
   processes?: number
+  /** The record slot, simulated (default the network file's, a minute). */
+  slotSimMs?: number
+  /** Whether a tenth leave at once after the window and the ops short of R are counted (default true). */
+  churnAtOnce?: boolean
 }
+
+/** Ops short of R holders at the window's end, and after a tenth left at once and the hand-off ran. */
+export interface ChurnFigures {
+  before: ShortCount
+  after: ShortCount
+  /** Pushes no try delivered from the peers' leaving until the count (the hand-off's, the slots' in it). */
+  pushesFailed: number
+}
+
+/** Peers that leave at once after the window (as many join), and the simulated ms the hand-off is given. */
+const CHURN_AT_ONCE = 0.1
+const HANDOFF_SIM_MS = 10_000
+const CHURN_MAX_REAL_MS = 240_000
 
 export interface PeerFigures {
   connections: number
@@ -44,6 +68,8 @@ export interface PeerFigures {
   gossip: Map<string, GossipPart>
   /** Heartbeats it sent over the window: mesh-wide, and on model topics. */
   beats: Counters['beats']
+  /** Its record over the window (sim-record.ts). */
+  record: RecordCounters
 }
 
 export interface SimRunResult {
@@ -64,6 +90,11 @@ export interface SimRunResult {
   startMs: number
   /** What the window cost each process hosting peers: how far behind the simulation ran, and why. */
   processes: ProcessFigures[]
+  slotSimMs: number
+  /** Gets of a far agent's batch from its holders. */
+  farBatch: FarBatchFigures
+  /** Null when not asked for, or when it did not end within CHURN_MAX_REAL_MS. */
+  short: ChurnFigures | null
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -98,10 +129,60 @@ function delta(after: Map<string, Flow>, before: Map<string, Flow>): Map<string,
   return out
 }
 
+function recordDelta(now: RecordCounters, was: RecordCounters): RecordCounters {
+  const out = { ...now }
+  for (const key of Object.keys(now) as (keyof RecordCounters)[]) out[key] = now[key] - was[key]
+  return out
+}
+
+/**
+ * A tenth of the requesters leave at once and as many join; after HANDOFF_SIM_MS, the ops signed before
+ * they left that fewer than R of their holders now hold (record-short.ts).
+ */
+async function churnAtOnce(mesh: SimMesh): Promise<ChurnFigures> {
+  const beforeUs = Date.now() * 1000
+  const heldNow = async () => {
+    const held = new Map<string, HeldOp[]>()
+    for (const p of mesh.peers) held.set(p.agent, await p.held().catch(() => []))
+    return held
+  }
+  const before = shortOfHolders(await heldNow(), beforeUs, DEFAULT_RECORD_HOLDERS)
+  const failed = async (peers: MeshPeer[]) =>
+    (
+      await Promise.all(
+        peers.map((p) =>
+          p.counters().then(
+            (c) => c.record.pushesFailed,
+            () => 0,
+          ),
+        ),
+      )
+    ).reduce((a, b) => a + b, 0)
+  const leaving = sample(mesh.requesters(), Math.ceil(CHURN_AT_ONCE * mesh.peers.length))
+  // Gone for the others at once; a node slow to stop is not waited for past the hand-off's time.
+  await Promise.race([Promise.all(leaving.map((p) => mesh.leave(p))), sleep(mesh.real(HANDOFF_SIM_MS))])
+  const stayed = [...mesh.peers]
+  const failedBefore = await failed(stayed)
+  const joined = await Promise.all(leaving.map(() => mesh.join()))
+  await sleep(mesh.real(HANDOFF_SIM_MS))
+  return {
+    before,
+    after: shortOfHolders(await heldNow(), beforeUs, DEFAULT_RECORD_HOLDERS),
+    pushesFailed: (await failed(stayed)) - failedBefore + (await failed(joined)),
+  }
+}
+
 export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
   const startedAt = performance.now()
-  const mesh = await SimMesh.start({ size: init.size, speedup: init.speedup, processes: init.processes })
+  const mesh = await SimMesh.start({
+    size: init.size,
+    speedup: init.speedup,
+    processes: init.processes,
+    slotSimMs: init.slotSimMs,
+  })
   const startMs = performance.now() - startedAt
+  const progress = (what: string) => process.stderr.write(`mesh-sim: ${init.size} peers, ${what}\n`)
+  progress(`started in ${Math.round(startMs / 1000)} s`)
   try {
     await sleep(mesh.real(init.settleSimMs))
     const meter = await mesh.host.meter()
@@ -142,9 +223,10 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
     const probeWait = init.probeWaitSimMs ?? init.windowSimMs / 3
     // Both at once: the window stretches to the longer probe, not their sum (at 1,000 peers and
     // MESH_SIM_REAL_PEERS=40 a simulated second lasts 25 real ones).
-    const [newRunnerFoundSimMs, dead] = await Promise.all([
+    const [newRunnerFoundSimMs, dead, farBatch] = await Promise.all([
       newRunnerProbe(mesh, probeWait),
       deadRunnerProbe(mesh, tryMs, probeWait),
+      farBatchProbe(mesh, probeWait),
     ])
 
     await sleep(Math.max(0, windowEnd - performance.now()))
@@ -170,9 +252,17 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
               meshWide: now.beats.meshWide - was.beats.meshWide,
               topic: now.beats.topic - was.beats.topic,
             },
+            record: recordDelta(now.record, was.record),
           }
         }),
     )
+    progress('window done')
+    // Bounded: what the count waits on (peers leaving, joining, answering) may not end in an overloaded process.
+    const short =
+      init.churnAtOnce === false
+        ? null
+        : await Promise.race([churnAtOnce(mesh), sleep(CHURN_MAX_REAL_MS).then(() => null)])
+    progress(short === null ? 'churn not counted in time' : 'churn counted')
     return {
       size: init.size,
       speedup: init.speedup,
@@ -185,6 +275,9 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
       deadRunnerFirstAfter: dead.firstAfter,
       startMs,
       processes,
+      slotSimMs: mesh.slotSimMs,
+      farBatch,
+      short,
     }
   } finally {
     await mesh.stop()

@@ -10,6 +10,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { EntryRecord, NodeCapability } from '../../zomes-bindings/index.ts'
+import type { HeldOp } from './held-ops.ts'
 import type { Counters, MeshPeer, PeerHost } from './mesh-peer.ts'
 import type { ProcessFigures } from './process-meter.ts'
 import type { PeerSettings } from './sim-mesh.ts'
@@ -33,7 +34,17 @@ export type ShardMessage = { id: number; value?: unknown; error?: string } | { r
 export type Started = Pick<MeshPeer, 'agent' | 'peerId'> & { addrs: string[] }
 
 /** What a MeshPeer is asked, by method name (the rest of MeshPeer the controller holds itself). */
-export const PEER_ASKS = ['connections', 'counters', 'entries', 'request', 'order', 'connectedTo'] as const
+export const PEER_ASKS = [
+  'connections',
+  'counters',
+  'entries',
+  'request',
+  'order',
+  'connectedTo',
+  'held',
+  'lastBatch',
+  'getRecord',
+] as const
 
 /** A peer of another process: its identity held here, every question asked there. */
 class RemotePeer implements MeshPeer {
@@ -65,6 +76,9 @@ class RemotePeer implements MeshPeer {
   request = (model: string, tryMs: number) => this.#ask<Outcome>('request', model, tryMs)
   order = (model: string) => this.#ask<string[]>('order', model)
   connectedTo = (peerId: string) => this.#ask<boolean>('connectedTo', peerId)
+  held = () => this.#ask<HeldOp[]>('held')
+  lastBatch = () => this.#ask<string | null>('lastBatch')
+  getRecord = (actionHash: string) => this.#ask<{ from: string; ms: number }>('getRecord', actionHash)
 }
 
 /** One process of peers, asked over IPC (structured clone: Maps travel as Maps). */
@@ -135,6 +149,9 @@ export async function splitHost(settings: PeerSettings, processes: number): Prom
       where.delete(peer.agent)
       shard.peers--
       await shard.call('stop', peer.agent)
+    },
+    members: async (agents) => {
+      await Promise.all(shards.map((s) => s.call('members', agents)))
     },
     calm: async () => {
       await all('calm')

@@ -1,0 +1,299 @@
+/**
+ * A simulated peer's part of the record when the mesh shards it (issue 57, design d57): it writes its
+ * cover pair every record slot on a grid every peer shares, and a runner its answer pair for each second
+ * in which it answered (sim-ops.ts, real signed ops); each op goes to its holders, the R members closest
+ * to its basis (its action hash, as a get by action hash plans) and the R closest to its author (the
+ * author's activity), op-holders.ts. A holder checks what it is pushed as a fetched op is checked
+ * (fetched-op-check.ts: hash, signature, shape, chain where the previous action is held here, entry)
+ * and stores it in memory (held-ops.ts); what it is no holder of is refused. When the members change,
+ * each op's closest holder left pushes it to its new holders (op-handoff.ts). It serves `record/1.0.0`
+ * with the daemon's own server (record-serve.ts), and gets an op from its holders with the daemon's own
+ * get (holder-get.ts). The rules' wasm is not run: the stand-in cell takes every entry (as the
+ * stand-in conductor stands in for the zomes), so "validated" is the system checks. The push is this
+ * simulation's (`sim-record-push/1.0.0`, an op batch as replication carries it): the daemon's is being
+ * built.
+ */
+import type { PeerId } from '@libp2p/interface'
+import type { Cell } from '../../host/conductor/embedded/cell.ts'
+import { checkFetchedOp } from '../../host/conductor/embedded/replication/fetched-op-check.ts'
+import { HolderGet, type HolderGetInit } from '../../host/conductor/embedded/replication/holder-get.ts'
+import { pushesOf } from '../../host/conductor/embedded/replication/op-handoff.ts'
+import {
+  decodeOpBatch,
+  encodeOpBatch,
+  type WireOp,
+  wireOpOf,
+} from '../../host/conductor/embedded/replication/op-wire.ts'
+import { RECORD_GET_PROTOCOL } from '../../host/conductor/embedded/replication/record-get-wire.ts'
+import { recordServer } from '../../host/conductor/embedded/replication/record-serve.ts'
+import { DEFAULT_RECORD_HOLDERS } from '../../host/config/network-schema.ts'
+import { encodeHashB64, hashContent } from '../../host/identity/hash.ts'
+import type { AgentKey } from '../../host/identity/keystore.ts'
+import { peerIdOfAgent } from '../../host/identity/peer-agent.ts'
+import type { RequestResponse } from '../../host/net/request-response.ts'
+import type { StoredAction } from '../../host/storage/chain-store.ts'
+import { HeldOps } from './held-ops.ts'
+import { HolderCache, type Placement } from './holder-cache.ts'
+import { heldBytes, isCover, SIM_DNA_HASH, SimChain, type WrittenOp } from './sim-ops.ts'
+
+export const PUSH_PROTOCOL = 'sim-record-push/1.0.0'
+/** Tries of a push to a holder that does not answer, a simulated 2 s apart (the author retries). */
+const PUSH_TRIES = 3
+const RETRY_SIM_MS = 2_000
+/** A runner's answer window: a second of the grid (docs/record.md). */
+const ANSWER_WINDOW_SIM_MS = 1_000
+/**
+ * Each push of a slot's ops waits a random share of this part of the slot: every peer signs at the same
+ * boundary, and in one process that is every peer's ~2R dials at once, which a machine of its own never
+ * sees (its own 2R dials are all it makes); spread, the row measures the protocol, not that storm.
+ */
+const PUSH_SPREAD = 0.25
+
+/** What a peer's record cost it so far (counts since it started). */
+export interface RecordCounters {
+  /** Ops of others it was pushed that passed the checks, and of those the ones it had not held. */
+  validated: number
+  stored: number
+  /** Bytes of the ops it stored (held-ops: hash, action, signature, public entry), its own included. */
+  storedBytes: number
+  /** Of those, cover's (what a longer slot makes less of). */
+  coverBytes: number
+  /** Ops it signed. */
+  written: number
+  /** Ops it was pushed and did not take: a check failed, or it holds no neighbourhood of theirs. */
+  refused: number
+  /** Pushes that no try delivered. */
+  pushesFailed: number
+}
+
+/** The members every peer of one process counts (the controller's live peers), and who listens. */
+export class MeshMembers {
+  #agents: readonly string[] = []
+  readonly #records = new Set<SimRecord>()
+
+  get agents(): readonly string[] {
+    return this.#agents
+  }
+
+  /** The members now: each peer hands its ops on to their new holders. */
+  set(agents: readonly string[]): void {
+    const before = this.#agents
+    if (before.length === agents.length && agents.every((a) => before.includes(a))) return
+    this.#agents = [...agents]
+    for (const record of this.#records) record.membersChanged(before, this.#agents)
+  }
+
+  listen(record: SimRecord): () => void {
+    this.#records.add(record)
+    return () => this.#records.delete(record)
+  }
+}
+
+export interface SimRecordInit {
+  key: AgentKey
+  rpc: Pick<RequestResponse, 'handle' | 'request'>
+  members: MeshMembers
+  speedup: number
+  /** The record slot, simulated (the network file's `record.served_slot_ms`). */
+  slotSimMs: number
+  /** An open connection to it now (a get asks those first). */
+  connected: (peer: PeerId) => boolean
+  /** How long one holder has to answer a get or a push (real ms). */
+  timeoutMs: number
+  holders?: number
+}
+
+/** The stand-in cell: the DNA's hash, and rules that take every entry (no wasm in the simulation). */
+const simCell = { dnaHash: SIM_DNA_HASH, checkForeignAction: () => undefined } as unknown as Cell
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+export class SimRecord {
+  readonly counters: RecordCounters = {
+    validated: 0,
+    stored: 0,
+    storedBytes: 0,
+    coverBytes: 0,
+    written: 0,
+    refused: 0,
+    pushesFailed: 0,
+  }
+  readonly held = new HeldOps()
+  readonly #cache: HolderCache<StoredAction>
+  readonly #init: SimRecordInit
+  readonly #chain: SimChain
+  readonly #self: string
+  readonly #r: number
+  /** The slot's timer and the answer window's: each replaced as it fires. */
+  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>()
+  readonly #get: HolderGet
+  #answered = 0
+  #lastBatch: string | null = null
+  #stopped = false
+  #unlisten: () => void = () => {}
+
+  constructor(init: SimRecordInit) {
+    this.#init = init
+    this.#chain = new SimChain(init.key)
+    this.#self = this.#chain.author
+    this.#r = init.holders ?? DEFAULT_RECORD_HOLDERS
+    this.#cache = new HolderCache(this.#r)
+    // The daemon's get, over a conductor of this peer's held ops and the stand-in cell.
+    const conductor = { agentPubKey: this.#self, store: this.held, cell: () => simCell }
+    this.#get = new HolderGet({
+      rpc: init.rpc,
+      conductor: conductor as unknown as HolderGetInit['conductor'],
+      replication: { warrantAuthor: () => {}, isWarranted: () => false, isRevoked: () => false },
+      members: () => init.members.agents,
+      holders: this.#r,
+      connected: (agent) => init.connected(peerIdOfAgent(agent)),
+      timeoutMs: init.timeoutMs,
+    })
+  }
+
+  async start(): Promise<void> {
+    const { rpc, members, speedup, slotSimMs } = this.#init
+    await rpc.handle(RECORD_GET_PROTOCOL, recordServer({ store: this.held, barred: () => false }))
+    await rpc.handle(PUSH_PROTOCOL, async (bytes) => {
+      this.#take(decodeOpBatch(bytes).ops)
+      return new Uint8Array(0)
+    })
+    this.#unlisten = members.listen(this)
+    // Slots end on a grid every peer shares: the next boundary, then every slot.
+    const slotMs = slotSimMs / speedup
+    this.#every('slot', slotMs, slotMs - (Date.now() % slotMs), () => {
+      const closedAt = Date.now()
+      this.#write(this.#chain.cover(closedAt - slotSimMs, closedAt), PUSH_SPREAD * slotMs)
+    })
+    const answerMs = ANSWER_WINDOW_SIM_MS / speedup
+    this.#every('answers', answerMs, answerMs - (Date.now() % answerMs), () => {
+      if (this.#answered === 0) return
+      const count = this.#answered
+      this.#answered = 0
+      const closedAt = Date.now()
+      const answers = this.#chain.answers(count, members.agents, closedAt - ANSWER_WINDOW_SIM_MS, closedAt)
+      this.#write(answers, PUSH_SPREAD * answerMs)
+    })
+  }
+
+  stop(): void {
+    this.#stopped = true
+    this.#unlisten()
+    for (const timer of this.#timers.values()) clearTimeout(timer)
+  }
+
+  /** A request this runner answered: signed in its window's pair. */
+  answered(): void {
+    this.#answered++
+  }
+
+  /** The action hash of its latest public batch whose pushes have ended, or null before the first's did. */
+  get lastBatch(): string | null {
+    return this.#lastBatch
+  }
+
+  /** Gets `actionHash` from its holders (holder-get.ts): from whom, and in how many real ms. */
+  async get(actionHash: string): Promise<{ from: string; ms: number }> {
+    const started = performance.now()
+    const got = await this.#get.get('resource_mesh', actionHash)
+    return { from: got.from, ms: performance.now() - started }
+  }
+
+  /** Where the op lives: its hash's and its author's holder groups over the members now. */
+  #plan(row: Pick<StoredAction, 'hash' | 'author'>): Placement {
+    return this.#cache.plan([row.hash, row.author], this.#init.members.agents)
+  }
+
+  /** Stores its own ops and pushes each holder its share, each push within `spreadMs` (real). */
+  #write(ops: WrittenOp[], spreadMs: number): void {
+    const to = new Map<string, WireOp[]>()
+    let batch: string | null = null
+    for (const op of ops) {
+      this.held.put(op.row, op.entry)
+      const placement = this.#plan(op.row)
+      this.#cache.keep(op.row, placement)
+      this.counters.written++
+      // Its author holds its private entry too (on its own chain).
+      const bytes = heldBytes(op.wire, op.row.hash) + (op.wire.entry === null ? op.entry.bytes.length : 0)
+      this.counters.storedBytes += bytes
+      if (op.cover) this.counters.coverBytes += bytes
+      if (op.batch) batch = encodeHashB64(op.row.hash)
+      for (const holder of new Set(placement.groups.flat()))
+        if (holder !== this.#self) to.set(holder, [...(to.get(holder) ?? []), op.wire])
+    }
+    const pushes = [...to].map(([holder, share]) =>
+      sleep(Math.random() * spreadMs).then(() => this.#push(holder, share)),
+    )
+    void Promise.all(pushes).then(() => {
+      this.#lastBatch = batch ?? this.#lastBatch
+    })
+  }
+
+  async #push(holder: string, ops: WireOp[]): Promise<void> {
+    const bytes = encodeOpBatch({ dnaHash: SIM_DNA_HASH, ops })
+    const options = { timeoutMs: this.#init.timeoutMs }
+    for (let tried = 1; !this.#stopped; tried++) {
+      try {
+        await this.#init.rpc.request(peerIdOfAgent(holder), PUSH_PROTOCOL, bytes, options)
+        return
+      } catch {
+        // The holder left since (no longer a member) or does not answer: again, a few times.
+        if (tried >= PUSH_TRIES || !this.#init.members.agents.includes(holder)) break
+        await sleep(RETRY_SIM_MS / this.#init.speedup)
+      }
+    }
+    this.counters.pushesFailed++
+  }
+
+  /** Ops pushed here: each checked as a fetched op, kept where this peer is one of its holders. */
+  #take(ops: WireOp[]): void {
+    const context = { cell: simCell, store: this.held, barred: () => false }
+    for (const op of ops) {
+      const hash = hashContent(op.action, 'action')
+      const verdict = checkFetchedOp(context, op, hash)
+      const placement = verdict.kind === 'valid' ? this.#plan(verdict.stored) : null
+      if (verdict.kind !== 'valid' || !placement?.groups.flat().includes(this.#self)) {
+        this.counters.refused++
+        continue
+      }
+      this.counters.validated++
+      if (this.held.has(hash)) continue
+      this.held.put(verdict.stored, verdict.entry)
+      this.#cache.keep(verdict.stored, placement)
+      this.counters.stored++
+      const bytes = heldBytes(op, hash)
+      this.counters.storedBytes += bytes
+      if (isCover(verdict.action)) this.counters.coverBytes += bytes
+    }
+  }
+
+  /** Churn: for each op held here, what this peer pushes to the holders new since `before`. */
+  membersChanged(before: readonly string[], after: readonly string[]): void {
+    if (this.#stopped || before.length === 0) return
+    const to = new Map<string, WireOp[]>()
+    for (const row of this.#cache.changed(before, after)) {
+      const targets = new Set([
+        ...pushesOf(this.#self, row.hash, before, after, this.#r),
+        ...pushesOf(this.#self, row.author, before, after, this.#r),
+      ])
+      if (targets.size === 0) continue
+      const wire = wireOpOf(row, row.entryHash && this.held.getEntry(row.entryHash))
+      for (const holder of targets) to.set(holder, [...(to.get(holder) ?? []), wire])
+    }
+    for (const [holder, batch] of to) void this.#push(holder, batch)
+  }
+
+  #every(name: string, periodMs: number, firstMs: number, tick: () => void): void {
+    const next = (ms: number) => {
+      this.#timers.set(
+        name,
+        setTimeout(() => {
+          if (this.#stopped) return
+          tick()
+          next(periodMs)
+        }, ms),
+      )
+    }
+    next(firstMs)
+  }
+}
