@@ -161,7 +161,9 @@ describe('a corrupted store', { timeout: 60_000 }, () => {
     const path = join(damaged, 'conductor.sqlite')
     const db = new Database(path)
     db.exec(SCHEMA)
-    const insert = db.prepare("INSERT INTO actions VALUES (?, ?, ?, ?, 'Create', ?, NULL, NULL, ?, ?)")
+    const insert = db.prepare(
+      "INSERT INTO actions (hash, dna_hash, author, seq, type, timestamp, bytes, signature) VALUES (?, ?, ?, ?, 'Create', ?, ?, ?)",
+    )
     const [dna, author] = [randomBytes(39), randomBytes(39)]
     for (let seq = 0; seq < 200; seq++)
       insert.run(randomBytes(39), dna, author, seq, seq, randomBytes(100), randomBytes(64))
