@@ -3,11 +3,12 @@
  * base's holders) and what targets a record (its updates and deletes, at the record's holders), asked
  * over `record/1.0.0` one holder at a time, connected ones first (holder-order.ts). Each op answered is
  * checked as a fetched op is (fetched-op-check.ts: hash, signature, shape, entry, rules), and must be
- * what was asked: a CreateLink on that base, of that type and tag prefix, by a member; a DeleteLink of
- * one of those; an Update or Delete of that record. A holder whose answer fails that served what was not
- * asked or not signed: it is warranted, its whole answer refused, and the next holder asked. An op its
- * author signed and the rules refuse warrants the author and is left out. What is got is handed back,
- * not stored.
+ * what was asked: a CreateLink on that base, of that type and tag prefix; a DeleteLink of one of those;
+ * an Update or Delete of that record. A holder whose answer fails that served what was not asked or not
+ * signed: it is warranted, its whole answer refused, and the next holder asked. An op its author signed
+ * and the rules refuse warrants the author and is left out; so is a link by an agent this peer does not
+ * count a member, without blame (one that joined unseen is a member to the holder, as VIEW_MARGIN allows
+ * for placement). What is got is handed back, not stored.
  */
 import type { Action } from '@holochain/client'
 import type { DnaName } from '../../../../zomes-bindings/index.ts'
@@ -106,6 +107,8 @@ export class HolderLists {
     members: ReadonlySet<string>,
   ): Lie | null {
     const waiting: WireOp[] = []
+    /** CreateLinks left out for their author not being counted a member here, and so their deletes. */
+    const strangers: Uint8Array[] = []
     for (const pass of [ops, waiting]) {
       for (const op of pass) {
         const hash = hashContent(op.action, 'action')
@@ -121,7 +124,11 @@ export class HolderLists {
           if (verdict.needs !== undefined && pass === ops) waiting.push(op)
           continue
         }
-        const notAsked = askedFor(list, verdict.action, got, members)
+        if (list.kind === 'links' && byStranger(verdict.action, members, strangers)) {
+          strangers.push(hash)
+          continue
+        }
+        const notAsked = askedFor(list, verdict.action, got)
         if (notAsked !== null) return { hash: encodeHashB64(hash), rule: 'sys.list', reason: notAsked }
         const record = { action: verdict.stored, entry: verdict.entry }
         context.beside.push(record)
@@ -143,13 +150,15 @@ export class HolderLists {
   }
 }
 
+/** A CreateLink by an agent not counted a member here, or the DeleteLink of one. */
+function byStranger(action: Action, members: ReadonlySet<string>, strangers: readonly Uint8Array[]): boolean {
+  if (action.type === ActionTypes.CreateLink) return !members.has(encodeHashB64(action.author))
+  if (action.type !== ActionTypes.DeleteLink) return false
+  return strangers.some((hash) => hashesEqual(hash, action.link_add_address))
+}
+
 /** Why `action` is not what `list` asked for, or null when it is. */
-function askedFor(
-  list: RecordList,
-  action: Action,
-  got: GotList,
-  members: ReadonlySet<string>,
-): string | null {
+function askedFor(list: RecordList, action: Action, got: GotList): string | null {
   if (list.kind === 'targets') {
     const target =
       action.type === ActionTypes.Update
@@ -166,7 +175,6 @@ function askedFor(
       ? null
       : 'a link delete of no link it listed'
   if (action.type !== ActionTypes.CreateLink) return 'not a link'
-  if (!members.has(encodeHashB64(action.author))) return 'a link by an agent that is no member'
   const prefix = list.tagPrefix
   const matches =
     hashesEqual(action.base_address, list.base) &&
