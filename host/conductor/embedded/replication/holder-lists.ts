@@ -8,7 +8,8 @@
  * signed: it is warranted, its whole answer refused, and the next holder asked. An op its author signed
  * and the rules refuse warrants the author and is left out; so is a link by an agent this peer does not
  * count a member, without blame (one that joined unseen is a member to the holder, as VIEW_MARGIN allows
- * for placement). What is got is handed back, not stored.
+ * for placement). A links list answered with none is asked of one more holder, so one holder withholding
+ * the whole set is not believed alone. What is got is handed back, not stored.
  */
 import type { Action } from '@holochain/client'
 import type { DnaName } from '../../../../zomes-bindings/index.ts'
@@ -74,6 +75,8 @@ export class HolderLists {
     })
     const request = encodeRecordList(cell.dnaHash, list)
     const memberSet = new Set(members)
+    /** A links list one holder answered with none: held back while one more holder is asked. */
+    let none: GotList | null = null
     for (const holder of holders) {
       const answer = await this.#ask(holder, request).catch((err: unknown) => {
         if (!isHolderFailure(err)) throw err
@@ -88,10 +91,16 @@ export class HolderLists {
       }
       const got: GotList = { records: [], links: [], from: holder }
       const lie = this.#take(dna, list, answer.ops, context, got, memberSet)
-      if (lie === null) return got
-      replication.warrantAuthor(dna, holder, lie.hash, lie.rule, `served as its holder: ${lie.reason}`)
+      if (lie !== null) {
+        replication.warrantAuthor(dna, holder, lie.hash, lie.rule, `served as its holder: ${lie.reason}`)
+        continue
+      }
+      // Targets are asked of every record got, and mostly none: one holder's word is taken there.
+      if (got.records.length > 0 || list.kind === 'targets') return got
+      if (none !== null) return none
+      none = got
     }
-    return { records: [], links: [], from: null }
+    return none ?? { records: [], links: [], from: null }
   }
 
   /**

@@ -74,4 +74,48 @@ describe('a links list got from holders', () => {
     expect(got.from).toBe(b64(holder))
     expect(got.links.map((l) => encodeHashB64(l.author))).toEqual([b64(alice)])
   })
+
+  it('asks one more holder when the first answers none, and takes the one that answers links', async () => {
+    const [alice, silent, honest, erin] = [await agent(), await agent(), await agent(), await agent()]
+    const base = alice.cell.chain.head.hash
+    const link = await linkOn(alice, base, 'withheld by one holder')
+    const answers = new Map([
+      [b64(silent), []],
+      [b64(honest), [link]],
+      [b64(alice), [link]],
+    ])
+    const { lists, asked } = erinLists(erin, [alice, silent, honest], silent, answers)
+    const got = await lists.list('resource_mesh', linksOn(base))
+    expect(asked[0]).toBe(b64(silent))
+    expect(asked).toHaveLength(2)
+    expect(got.from).toBe(asked[1])
+    expect(got.links).toHaveLength(1)
+  })
+
+  it('believes none once two holders answer none, asking no third', async () => {
+    const [alice, one, two, erin] = [await agent(), await agent(), await agent(), await agent()]
+    const base = alice.cell.chain.head.hash
+    const answers = new Map([
+      [b64(one), []],
+      [b64(two), []],
+      [b64(alice), []],
+    ])
+    const { lists, asked } = erinLists(erin, [alice, one, two], one, answers)
+    const got = await lists.list('resource_mesh', linksOn(base))
+    expect(asked).toHaveLength(2)
+    expect(got).toEqual({ records: [], links: [], from: b64(one) })
+  })
+
+  it('takes one holder’s none for what targets a record (asked of every record got)', async () => {
+    const [alice, one, two, erin] = [await agent(), await agent(), await agent(), await agent()]
+    const answers = new Map([
+      [b64(one), []],
+      [b64(two), []],
+      [b64(alice), []],
+    ])
+    const { lists, asked } = erinLists(erin, [alice, one, two], one, answers)
+    const got = await lists.list('resource_mesh', { kind: 'targets', hash: alice.cell.chain.head.hash })
+    expect(asked).toEqual([b64(one)])
+    expect(got.from).toBe(b64(one))
+  })
 })
