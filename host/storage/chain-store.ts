@@ -147,6 +147,12 @@ export interface ChainStore {
   actionAt(dnaHash: Uint8Array, author: Uint8Array, seq: number): StoredAction | null
   /** The held ops of a DNA (not in any chain here), oldest first. */
   heldActions(dnaHash: Uint8Array): Iterable<StoredAction>
+  /**
+   * Forgets a held op (a replay of another DNA's action found not to be of this chain), with the link
+   * it wrote or the deletion it marked; its entry stays (content-addressed, perhaps shared). False when
+   * no held row of that hash was here (a chain row is never dropped).
+   */
+  dropHeld(hash: Uint8Array): boolean
   chainHead(dnaHash: Uint8Array, author: Uint8Array): ChainHead | null
   /** The chain's actions in seq order, from `fromSeq` (default 0) on. */
   chainActions(dnaHash: Uint8Array, author: Uint8Array, fromSeq?: number): Iterable<StoredAction>

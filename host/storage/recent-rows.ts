@@ -38,6 +38,10 @@ export class RecentRows<T> {
     return row
   }
 
+  forget(key: string): void {
+    this.#drop(key)
+  }
+
   clear(): void {
     this.#rows.clear()
     this.#bytes = 0

@@ -143,6 +143,19 @@ class SqliteChainStore implements ChainStore {
     else this.#inTransaction(hold)
   }
 
+  dropHeld(hash: Uint8Array): boolean {
+    const s = this.#stmts
+    const drop = () => {
+      if (s.dropHeld.run(buf(hash)).changes === 0) return false
+      s.dropLink.run(buf(hash))
+      s.undeleteLink.run(buf(hash))
+      return true
+    }
+    const dropped = this.#db.inTransaction ? drop() : this.#inTransaction(drop)
+    if (dropped) this.#actions.forget(rowKey(hash))
+    return dropped
+  }
+
   actionAt(dnaHash: Uint8Array, author: Uint8Array, seq: number): StoredAction | null {
     const row = this.#stmts.actionAt.get(buf(dnaHash), buf(author), seq)
     return row ? toAction(row) : null

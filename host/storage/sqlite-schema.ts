@@ -126,6 +126,9 @@ export function prepareStatements(db: Database.Database) {
        VALUES (@hash, @dna_hash, @author, @seq, @type, @timestamp, @entry_hash, @target_action, @bytes, @signature, @held)`,
     ),
     promote: db.prepare('UPDATE actions SET held = 0 WHERE hash = ? AND held = 1'),
+    dropHeld: db.prepare('DELETE FROM actions WHERE hash = ? AND held = 1'),
+    dropLink: db.prepare('DELETE FROM links WHERE create_hash = ?'),
+    undeleteLink: db.prepare('UPDATE links SET deleted_by = NULL WHERE deleted_by = ?'),
     actionAt: db.prepare<[Buffer, Buffer, number], ActionRow>(
       'SELECT * FROM actions WHERE dna_hash = ? AND author = ? AND seq = ?',
     ),

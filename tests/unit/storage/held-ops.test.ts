@@ -126,6 +126,29 @@ describe('held ops', () => {
   })
 })
 
+describe('dropping a held op', () => {
+  it('forgets its row and the link it wrote, frees its seq, and never drops a chain row', () => {
+    const store = openSqliteChainStore(':memory:')
+    store.appendToChain(DNA, AUTHOR, null, [item(0)])
+    const link = item(1, { link: true })
+    store.holdOps([link])
+    const links = () => store.getLinks({ dnaHash: DNA, base: BASE, linkType: 0 })
+    expect(links()).toHaveLength(1)
+    // Read once, so its row sits in the recent rows too.
+    expect(store.getAction(link.action.hash)?.held).toBe(true)
+    expect(store.dropHeld(link.action.hash)).toBe(true)
+    expect(store.getAction(link.action.hash)).toBeNull()
+    expect(links()).toEqual([])
+    expect(store.dropHeld(link.action.hash)).toBe(false)
+    expect(store.dropHeld(item(0).action.hash)).toBe(false)
+    expect(store.getAction(item(0).action.hash)).not.toBeNull()
+    // Its seq is free for the chain's own action.
+    store.appendToChain(DNA, AUTHOR, item(0).action.hash, [item(1, { hashByte: 80 })])
+    expect(chainSeqs(store)).toEqual([0, 1])
+    store.close()
+  })
+})
+
 describe('a store made before held ops', () => {
   const dirs: string[] = []
   afterEach(() => {

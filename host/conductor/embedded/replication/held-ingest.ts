@@ -7,8 +7,10 @@
  * check. Blame as ingest's: what the author did not sign convicts the sender, what it signed and the
  * rules refuse convicts the author. Two actions of one author at one seq that build on the same action
  * are a proven fork; one at a seq held here that builds on another action is not proof (the DNA hash
- * on the wire is not signed: a replay from another DNA), and is dropped. Held ops become part of
- * their chain when it reaches them (`promoteAfter`).
+ * on the wire is not signed: a replay from another DNA), and is dropped, unless it builds on the
+ * action at the seq before in this peer's chain of its author and the held one there does not: then
+ * the held one is the replay, and gives way. Held ops become part of their chain when it reaches them
+ * (`promoteAfter`).
  */
 import type { Action } from '@holochain/client'
 import { hashesEqual } from '../../../identity/hash.ts'
@@ -20,6 +22,9 @@ import type { RecordBeside } from '../validation/record-rules.ts'
 import { checkFetchedOp } from './fetched-op-check.ts'
 import type { IngestResult, OpOutcome } from './ingest-result.ts'
 import type { WireOp } from './op-wire.ts'
+
+/** How an action at a taken seq was judged: an outcome, or the held row there dropped for it. */
+export type SeqJudged = OpOutcome | 'gave way'
 
 export interface HeldOpsInit {
   store: ChainStore
@@ -73,8 +78,10 @@ export class HeldOps {
         return 'pending'
     }
     const { action, entry, stored } = verdict
-    if (store.actionAt(cell.dnaHash, action.author, actionSeq(action)) !== null)
-      return this.judgeSeqTaken(cell, action, hash)
+    if (store.actionAt(cell.dnaHash, action.author, actionSeq(action)) !== null) {
+      const judged = this.judgeSeqTaken(cell, action, hash)
+      if (judged !== 'gave way') return judged
+    }
     if (this.#init.revokedWhen(cell, action.author, action)) return 'ignored'
     store.holdOps([toCommitItem(action, stored, entry)])
     result.stored.push({ ...stored, held: true })
@@ -84,11 +91,14 @@ export class HeldOps {
 
   /**
    * `action` (hash `hash`) at a seq of its author's chain where another action is stored here: a proven
-   * fork when both build on the same action (the author is warranted), else dropped (not proof).
+   * fork when both build on the same action (the author is warranted); the held row there dropped
+   * ('gave way', for the caller to store `action`) when `action` builds on this peer's chain and it does
+   * not; else `action` is dropped (not proof).
    */
-  judgeSeqTaken(cell: Cell, action: Action, hash: Uint8Array): OpOutcome {
+  judgeSeqTaken(cell: Cell, action: Action, hash: Uint8Array): SeqJudged {
+    const { store } = this.#init
     const seq = actionSeq(action)
-    const there = this.#init.store.actionAt(cell.dnaHash, action.author, seq)
+    const there = store.actionAt(cell.dnaHash, action.author, seq)
     if (there === null) return 'ignored'
     if (hashesEqual(there.hash, hash)) return 'duplicate'
     const prev = prevActionOf(action)
@@ -101,7 +111,12 @@ export class HeldOps {
         'chain.fork',
         `a second action at seq ${seq} of its chain`,
       )
-    return 'ignored'
+    // Only a chain row is known to be of this DNA (checked from its genesis on): a held one before
+    // it may be a replay too, and would let a replay push out the real action.
+    const before = seq > 0 ? store.actionAt(cell.dnaHash, action.author, seq - 1) : null
+    const chained = (p: Uint8Array | null) => before !== null && p !== null && hashesEqual(p, before.hash)
+    const replayed = there.held === true && before?.held !== true && chained(prev) && !chained(therePrev)
+    return replayed && store.dropHeld(there.hash) ? 'gave way' : 'ignored'
   }
 
   /**

@@ -83,6 +83,7 @@ export interface Delivery {
 }
 
 const DEFAULT_MAX_PENDING = 10_000
+const NOT_SIGNED = 'the signature does not verify against the author key'
 
 export class OpIngest {
   readonly #store: ChainStore
@@ -239,15 +240,8 @@ export class OpIngest {
     if (keep === null) return 'ignored'
     if (existing !== null && keep !== 'chain') return 'duplicate'
     if (keep === 'held') return this.#held.hold(cell, op, hash, sender, result, beside)
-    if (!verified && !verifyAgentSignature(author, op.action, op.signature)) {
-      return this.#reject(
-        sender,
-        cell,
-        hash,
-        'sys.signature',
-        'the signature does not verify against the author key',
-      )
-    }
+    if (!verified && !verifyAgentSignature(author, op.action, op.signature))
+      return this.#reject(sender, cell, hash, 'sys.signature', NOT_SIGNED)
     if ('problem' in parsed) return this.#reject(author, cell, hash, 'sys.action_shape', parsed.problem)
     const action = parsed.action
     // Another DNA's chain (its genesis names that DNA): misrouted, not wrong.
@@ -301,9 +295,10 @@ export class OpIngest {
     try {
       this.#store.appendToChain(cell.dnaHash, author, head?.hash ?? null, [item])
     } catch (err) {
-      // A held action of another hash at this seq: a fork, or not proof of one.
-      if (err instanceof SeqTakenError) return this.#held.judgeSeqTaken(cell, action, hash)
-      throw err
+      if (!(err instanceof SeqTakenError)) throw err
+      // A held action of another hash at this seq: a fork, a replay that gave way, or not proof of one.
+      const judged = this.#held.judgeSeqTaken(cell, action, hash)
+      return judged === 'gave way' ? this.#ingest(cell, op, sender, result, true, kept, beside) : judged
     }
     // Promoted from held: stored before, not news.
     if (existing === null) result.stored.push(row)

@@ -11,9 +11,9 @@ import { type IngestResult, OpIngest } from '../../../../host/conductor/embedded
 import type { Keep } from '../../../../host/conductor/embedded/replication/op-placement.ts'
 import { isGenesis } from '../../../../host/conductor/embedded/replication/op-placement.ts'
 import { type WireOp, wireOpOf } from '../../../../host/conductor/embedded/replication/op-wire.ts'
-import { encodeHashB64 } from '../../../../host/identity/hash.ts'
+import { encodeHashB64, hashContent } from '../../../../host/identity/hash.ts'
 import { silentLogger } from '../../../../host/log/logger.ts'
-import { openNotesCell, type TestCell, tempDir } from '../fixtures/test-cell.ts'
+import { NOTES_MODIFIERS, openNotesCell, type TestCell, tempDir } from '../fixtures/test-cell.ts'
 import { craftCreate, strangerKey } from './fixtures/forge.ts'
 
 const opened: TestCell[] = []
@@ -142,6 +142,42 @@ describe('sharded ingest', () => {
     const result = receive(bob, ops.slice(3), alice)
     expect(result.counts.rejected).toBe(1)
     expect(warrantsOf(bob)).toEqual([[b64(alice), 'chain.fork']])
+  })
+
+  it("drops a replay of the author's action of another DNA held at a seq, once its real action there builds on the chain", async () => {
+    const alice = await agent()
+    const aliceElsewhere = await openNotesCell(alice.dataDir, {
+      modifiers: { ...NOTES_MODIFIERS, networkSeed: 'another-network' },
+    })
+    opened.push(aliceElsewhere)
+    const mallory = await agent()
+    await aliceElsewhere.cell.call((hdk) => hdk.create_entry('Note', { text: 'elsewhere' }))
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'here' }))
+    const [foreign, ops] = [opsOf(aliceElsewhere), opsOf(alice)]
+    const seq = ops.length - 1
+    for (const keepsChain of [false, true]) {
+      // Bob keeps alice's chain up to the seq before: its rows there are of this DNA.
+      const keep: { now: Keep } = { now: 'chain' }
+      const bob = await receiver(keep)
+      receive(bob, ops.slice(0, seq), alice)
+      keep.now = 'held'
+      // A relay labels alice's action of the other DNA at that seq this one's: held, it takes the seq.
+      expect(receive(bob, [foreign[seq]!], mallory).counts.stored).toBe(1)
+      // Her own action there, kept held, or in her chain once bob keeps it.
+      if (keepsChain) keep.now = 'chain'
+      expect(receive(bob, [ops[seq]!], alice).counts).toMatchObject({ stored: 1, rejected: 0 })
+      const real = bob.store.actionAt(bob.cell.dnaHash, alice.cell.agentPubKey, seq)
+      expect(real && encodeHashB64(real.hash)).toBe(encodeHashB64(alice.cell.chain.head.hash))
+      expect(real?.held).toBe(keepsChain ? undefined : true)
+      expect(bob.store.chainHead(bob.cell.dnaHash, alice.cell.agentPubKey)?.seq).toBe(
+        keepsChain ? seq : seq - 1,
+      )
+      expect([...bob.store.heldActions(bob.cell.dnaHash)]).toHaveLength(keepsChain ? 0 : 1)
+      expect(bob.store.getAction(hashContent(foreign[seq]!.action, 'action'))).toBeNull()
+      expect(bob.store.listWarrants()).toEqual([])
+      // The replay again is not let back in, nor does it convict anyone.
+      expect(receive(bob, [foreign[seq]!], mallory).counts).toMatchObject({ ignored: 1, rejected: 0 })
+    }
   })
 
   it('lists a held op whose rules read what is not here, and takes it once that is got beside', async () => {
