@@ -129,16 +129,24 @@ export function recordsShardedNow(
   }
 }
 
+/** What an embedded peer's reads from holders (a record, a zome call's misses) share. */
+export function holderReadsOf(
+  peer: Pick<EmbeddedPeer, 'conductor' | 'node' | 'replication'>,
+  network: Pick<NetworkConfig, 'record'>,
+  timeoutMs?: number,
+) {
+  const init = holderGetInitOf(peer, network, timeoutMs)
+  const { members, holders } = init
+  return { init, members, holders, holderGet: new HolderGet(init), sharded: shardedOn(peer, holders) }
+}
+
 /** The read path of an embedded peer: its store, then the holders its network's `record.holders` names. */
 export function recordReadsOf(
   peer: Pick<EmbeddedPeer, 'conductor' | 'node' | 'replication'>,
   network: Pick<NetworkConfig, 'record'>,
   timeoutMs?: number,
 ): RecordReads {
-  const init = holderGetInitOf(peer, network, timeoutMs)
-  const { members, holders } = init
-  const holderGet = new HolderGet(init)
-  const sharded = shardedOn(peer, holders)
+  const { members, holders, holderGet, sharded } = holderReadsOf(peer, network, timeoutMs)
   const { conductor, replication } = peer
   return new RecordReads({ conductor, replication, members, holders, holderGet, sharded })
 }

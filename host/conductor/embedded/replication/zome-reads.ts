@@ -15,11 +15,11 @@ import type { EmbeddedConductor } from '../conductor.ts'
 import type { GotReads, ReadMiss, RemoteReads } from '../remote-reads.ts'
 import type { EmbeddedPeer } from './embedded-peer.ts'
 import { RecordNotFoundError, RecordRefusedError } from './errors.ts'
-import { HolderGet } from './holder-get.ts'
+import type { HolderGet } from './holder-get.ts'
 import { HolderLists } from './holder-lists.ts'
 import { getBasis } from './op-basis.ts'
 import { isOpHolder } from './op-holders.ts'
-import { holderGetInitOf, shardedOn } from './record-reads.ts'
+import { holderReadsOf } from './record-reads.ts'
 import { entryScope, linkScope } from './record-scope.ts'
 
 /** Gets in flight at once for one round of one call. */
@@ -101,13 +101,7 @@ export function zomeReadsOf(
   network: Pick<NetworkConfig, 'record'>,
   timeoutMs?: number,
 ): RemoteReads {
-  const init = holderGetInitOf(peer, network, timeoutMs)
-  return zomeReads({
-    conductor: peer.conductor,
-    holderGet: new HolderGet(init),
-    holderLists: new HolderLists(init),
-    members: init.members,
-    holders: init.holders,
-    sharded: shardedOn(peer, init.holders),
-  })
+  const { init, members, holders, holderGet, sharded } = holderReadsOf(peer, network, timeoutMs)
+  const holderLists = new HolderLists(init)
+  return zomeReads({ conductor: peer.conductor, holderGet, holderLists, members, holders, sharded })
 }
