@@ -68,10 +68,12 @@ export class HandoffRunner {
     const before = this.#members
     this.#members = [...members]
     if (before !== null && !sameMembers(before, members)) {
-      for (const dnaHash of this.#init.dnaHashes) {
-        const change = { before, after: members, self, holders }
-        this.#queue.push(...planHandoffs(dnaHash, this.#init.ops(dnaHash), change))
-      }
+      const change = { before, after: members, self, holders }
+      const planned = this.#init.dnaHashes.flatMap((dnaHash) =>
+        planHandoffs(dnaHash, this.#init.ops(dnaHash), change),
+      )
+      // A member that flaps (gone, back, gone) plans the same pushes again while the first wait.
+      this.#queue = distinct([...this.#queue, ...planned])
     }
     const present = new Set(members)
     this.#queue = this.#queue.filter((handoff) => present.has(handoff.to))
@@ -96,6 +98,17 @@ export class HandoffRunner {
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   const set = new Set(a)
   return a.length === b.length && b.every((agent) => set.has(agent))
+}
+
+/** `handoffs` with each push (target, DNA, op) once, the first kept. */
+function distinct(handoffs: readonly Handoff[]): Handoff[] {
+  const seen = new Set<string>()
+  return handoffs.filter((h) => {
+    const key = `${h.to} ${encodeHashB64(h.dnaHash)} ${encodeHashB64(h.hash)}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
 }
 
 /** The handoffs by target and DNA, each group one push. */

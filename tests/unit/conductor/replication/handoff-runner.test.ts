@@ -113,4 +113,29 @@ describe('running the hand-off', () => {
     expect(runner.queued.filter((h) => targets.includes(h.to))).toEqual([])
     expect(pushed).toEqual([])
   })
+
+  it('queues each push once when a member flaps, however often the same change comes again', async () => {
+    const self = mesh[1]!
+    const runner = new HandoffRunner({
+      self,
+      holders: R,
+      dnaHashes: [dna],
+      ops: () => ops.filter((o) => opHolders(o.hash, mesh, R).includes(self)),
+      perRound: 0,
+      push: async () => {},
+    })
+    const flapping = without(mesh[0]!)
+    await runner.round(mesh)
+    await runner.round(flapping)
+    const once = runner.queued.length
+    expect(once).toBeGreaterThan(0)
+    for (let i = 0; i < 3; i++) {
+      await runner.round(mesh)
+      await runner.round(flapping)
+    }
+    // Gone again, what it was handed while back is dropped; the pushes to the others are queued once.
+    const key = (h: (typeof runner.queued)[number]) => `${h.to} ${encodeHashB64(h.hash)}`
+    expect(new Set(runner.queued.map(key)).size).toBe(runner.queued.length)
+    expect(runner.queued.length).toBe(once)
+  })
 })
