@@ -1,30 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { AntiEntropy, headsDigest } from '../../../../host/conductor/embedded/replication/anti-entropy.ts'
-import { OpIngest } from '../../../../host/conductor/embedded/replication/op-ingest.ts'
-import { type WireOp, wireOpOf } from '../../../../host/conductor/embedded/replication/op-wire.ts'
+import type { OpIngest } from '../../../../host/conductor/embedded/replication/op-ingest.ts'
 import { decodeMsgpack, encodeCanonical } from '../../../../host/identity/canonical.ts'
 import { encodeHashB64 } from '../../../../host/identity/hash.ts'
-import { silentLogger } from '../../../../host/log/logger.ts'
 import type { RequestResponse } from '../../../../host/net/request-response.ts'
 import { notesCells, type TestCell } from '../fixtures/test-cell.ts'
 import { craftCreate } from './fixtures/forge.ts'
+import { ingestOn, opsOf } from './fixtures/ingest.ts'
 
 const agent = notesCells()
-
-function opsOf(tc: TestCell): WireOp[] {
-  return tc.store
-    .chainRange(tc.cell.dnaHash, tc.cell.agentPubKey, 0, 1_000)
-    .map((action) => wireOpOf(action, action.entryHash && tc.store.getEntry(action.entryHash)))
-}
-
-function ingestOf(tc: TestCell): OpIngest {
-  return new OpIngest({
-    store: tc.store,
-    cells: [tc.cell],
-    self: tc.cell.agentPubKey,
-    logger: silentLogger(),
-  })
-}
 
 /** Anti-entropy that only answers (it asks no one). */
 function servingSide(tc: TestCell, ingest: OpIngest): AntiEntropy {
@@ -43,7 +27,7 @@ describe('anti-entropy, serving side', () => {
   it('lists and serves every chain it holds from the seq asked for, but none of a warranted author', async () => {
     const [alice, mallory, bob] = [await agent(), await agent(), await agent()]
     await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'hello' }))
-    const ingest = ingestOf(bob)
+    const ingest = ingestOn(bob)
     const dnaHash = bob.cell.dnaHash
     ingest.receive({ dnaHash, ops: opsOf(alice) }, alice.cell.agentPubKey)
     ingest.receive({ dnaHash, ops: opsOf(mallory) }, mallory.cell.agentPubKey)
@@ -97,7 +81,7 @@ describe('anti-entropy, serving side', () => {
   })
   it('reads the heads again only after a write, and answers the new head then', async () => {
     const bob = await agent()
-    const ingest = ingestOf(bob)
+    const ingest = ingestOn(bob)
     const dnaHash = bob.cell.dnaHash
     const antiEntropy = servingSide(bob, ingest)
     let reads = 0
@@ -123,7 +107,7 @@ describe('anti-entropy, serving side', () => {
     const [alice, bob] = [await agent(), await agent()]
     await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'hello' }))
     await bob.cell.call((hdk) => hdk.create_entry('Note', { text: 'mine' }))
-    const ingest = ingestOf(bob)
+    const ingest = ingestOn(bob)
     const dnaHash = bob.cell.dnaHash
     ingest.receive({ dnaHash, ops: opsOf(alice) }, alice.cell.agentPubKey)
     const [aliceKey, bobKey] = [alice, bob].map((tc) => encodeHashB64(tc.cell.agentPubKey))

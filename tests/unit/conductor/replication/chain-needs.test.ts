@@ -8,28 +8,15 @@
 import { describe, expect, it } from 'vitest'
 import { HeldNeeds } from '../../../../host/conductor/embedded/replication/held-needs.ts'
 import type { HolderGet } from '../../../../host/conductor/embedded/replication/holder-get.ts'
-import { OpIngest } from '../../../../host/conductor/embedded/replication/op-ingest.ts'
-import { wireOpOf } from '../../../../host/conductor/embedded/replication/op-wire.ts'
 import { encodeHashB64 } from '../../../../host/identity/hash.ts'
 import { silentLogger } from '../../../../host/log/logger.ts'
 import { notesCells, type TestCell } from '../fixtures/test-cell.ts'
+import { ingestOn, opsOf } from './fixtures/ingest.ts'
 
 const open = notesCells()
 
 /** Ingest into `tc`, keeping every op in its chain (the activity holder of every author). */
-const ingestOf = (tc: TestCell) =>
-  new OpIngest({
-    store: tc.store,
-    cells: [tc.cell],
-    self: tc.cell.agentPubKey,
-    logger: silentLogger(),
-    place: () => 'chain',
-  })
-
-const opsOf = (tc: TestCell) =>
-  tc.store
-    .chainRange(tc.cell.dnaHash, tc.cell.agentPubKey, 0, 1_000)
-    .map((action) => wireOpOf(action, action.entryHash && tc.store.getEntry(action.entryHash)))
+const ingestOf = (tc: TestCell) => ingestOn(tc, { place: () => 'chain' })
 
 describe('a chain op whose rules read what is held elsewhere', () => {
   it('is listed as a chain need and taken into its chain beside what holders gave', async () => {

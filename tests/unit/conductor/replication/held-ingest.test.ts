@@ -7,14 +7,13 @@
 import type { Action } from '@holochain/client'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Cell } from '../../../../host/conductor/embedded/cell.ts'
-import { type IngestResult, OpIngest } from '../../../../host/conductor/embedded/replication/op-ingest.ts'
+import type { OpIngest } from '../../../../host/conductor/embedded/replication/op-ingest.ts'
 import type { Keep } from '../../../../host/conductor/embedded/replication/op-placement.ts'
 import { isGenesis } from '../../../../host/conductor/embedded/replication/op-placement.ts'
-import { type WireOp, wireOpOf } from '../../../../host/conductor/embedded/replication/op-wire.ts'
 import { encodeHashB64, hashContent } from '../../../../host/identity/hash.ts'
-import { silentLogger } from '../../../../host/log/logger.ts'
 import { NOTES_MODIFIERS, openNotesCell, type TestCell, tempDir } from '../fixtures/test-cell.ts'
 import { craftCreate, strangerKey } from './fixtures/forge.ts'
+import { b64, ingestOn, opsOf, receive, warrantsOf } from './fixtures/ingest.ts'
 
 const opened: TestCell[] = []
 
@@ -28,26 +27,8 @@ async function agent(): Promise<TestCell> {
 async function receiver(keep: { now: Keep }): Promise<TestCell & { ingest: OpIngest }> {
   const tc = await agent()
   const place = (_: Cell, action: Action): Keep => (isGenesis(action) ? 'chain' : keep.now)
-  const ingest = new OpIngest({
-    store: tc.store,
-    cells: [tc.cell],
-    self: tc.cell.agentPubKey,
-    logger: silentLogger(),
-    place,
-  })
-  return { ...tc, ingest }
+  return { ...tc, ingest: ingestOn(tc, { place }) }
 }
-
-function opsOf(tc: TestCell, fromSeq = 0): WireOp[] {
-  return tc.store
-    .chainRange(tc.cell.dnaHash, tc.cell.agentPubKey, fromSeq, 1_000)
-    .map((action) => wireOpOf(action, action.entryHash && tc.store.getEntry(action.entryHash)))
-}
-
-const receive = (to: { ingest: OpIngest; cell: Cell }, ops: WireOp[], sender: TestCell): IngestResult =>
-  to.ingest.receive({ dnaHash: to.cell.dnaHash, ops }, sender.cell.agentPubKey)
-const warrantsOf = (tc: TestCell) => tc.store.listWarrants().map((w) => [encodeHashB64(w.author), w.rule])
-const b64 = (tc: TestCell) => encodeHashB64(tc.cell.agentPubKey)
 
 afterEach(() => {
   for (const tc of opened.splice(0)) tc.store.close()

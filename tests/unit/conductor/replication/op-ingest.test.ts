@@ -1,7 +1,7 @@
 import { ActionType } from '@holochain/client'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type IngestResult, OpIngest } from '../../../../host/conductor/embedded/replication/op-ingest.ts'
-import { type WireOp, wireOpOf } from '../../../../host/conductor/embedded/replication/op-wire.ts'
+import { OpIngest } from '../../../../host/conductor/embedded/replication/op-ingest.ts'
+import type { WireOp } from '../../../../host/conductor/embedded/replication/op-wire.ts'
 import { RevocationList } from '../../../../host/conductor/embedded/replication/revocations.ts'
 import { encodeCanonical } from '../../../../host/identity/canonical.ts'
 import { encodeHashB64 } from '../../../../host/identity/hash.ts'
@@ -9,6 +9,7 @@ import { silentLogger } from '../../../../host/log/logger.ts'
 import { openSqliteChainStore } from '../../../../host/storage/sqlite-chain-store.ts'
 import { NOTES_MODIFIERS, openNotesCell, type TestCell, tempDir } from '../fixtures/test-cell.ts'
 import { craftAction, craftCreate, strangerKey } from './fixtures/forge.ts'
+import { b64, ingestOn, opsOf, receive, warrantsOf } from './fixtures/ingest.ts'
 
 const opened: TestCell[] = []
 
@@ -21,36 +22,8 @@ async function agent(modifiers = NOTES_MODIFIERS): Promise<TestCell> {
 /** A receiving peer: its own cell and the ingest pipeline over its store. */
 async function receiver(revocations?: RevocationList): Promise<TestCell & { ingest: OpIngest }> {
   const tc = await agent()
-  const ingest = new OpIngest({
-    store: tc.store,
-    cells: [tc.cell],
-    self: tc.cell.agentPubKey,
-    logger: silentLogger(),
-    revocations,
-  })
-  return { ...tc, ingest }
+  return { ...tc, ingest: ingestOn(tc, { revocations }) }
 }
-
-/** Every op of the agent's chain, from `fromSeq`, as a peer would send them. */
-function opsOf(tc: TestCell, fromSeq = 0): WireOp[] {
-  return tc.store
-    .chainRange(tc.cell.dnaHash, tc.cell.agentPubKey, fromSeq, 1_000)
-    .map((action) => wireOpOf(action, action.entryHash && tc.store.getEntry(action.entryHash)))
-}
-
-function receive(
-  to: { ingest: OpIngest; cell: TestCell['cell'] },
-  ops: WireOp[],
-  sender: TestCell,
-): IngestResult {
-  return to.ingest.receive({ dnaHash: to.cell.dnaHash, ops }, sender.cell.agentPubKey)
-}
-
-function warrantsOf(tc: TestCell): [string, string][] {
-  return tc.store.listWarrants().map((w) => [encodeHashB64(w.author), w.rule])
-}
-
-const b64 = (tc: TestCell) => encodeHashB64(tc.cell.agentPubKey)
 
 afterEach(() => {
   for (const tc of opened.splice(0)) tc.store.close()
