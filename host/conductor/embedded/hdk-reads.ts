@@ -3,7 +3,7 @@
  * earlier rounds of the call got from holders (remote-reads.ts). Where records are sharded, a read of a
  * neighbourhood record this peer does not hold (a record by action hash, what targets it, the links on
  * a base) that none of those answers is recorded as a miss and answered with nothing; the cell gets the
- * misses and runs the call again (call-rounds.ts).
+ * misses and runs the call again (cell.ts, bounded by read-rounds.ts).
  */
 import type { Details, Record as HcRecord, Link } from '@holochain/client'
 import { hashesEqual, holoHashKind } from '../../identity/hash.ts'

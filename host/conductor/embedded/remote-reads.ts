@@ -2,9 +2,9 @@
  * What a zome call reads beyond this peer's store where records live with their neighbourhood (issue
  * 57). The HDK is synchronous, so a read of a neighbourhood record this peer does not hold records a
  * miss and returns nothing; the cell then gets every miss from its holders through this port and runs
- * the call again with what it got beside the store (call-rounds.ts). The network layer attaches the
- * port (replication/remote-reads-port.ts); until it does, and while records are not sharded, every
- * read is answered by the store alone, as before.
+ * the call again with what it got beside the store (cell.ts, read-rounds.ts). The network layer
+ * attaches the port (replication/zome-reads.ts); until it does, and while records are not sharded,
+ * every read is answered by the store alone, as before.
  */
 import type { DnaName } from '../../../zomes-bindings/index.ts'
 import type { StoredLink } from '../../storage/chain-store.ts'
