@@ -80,33 +80,42 @@ export class RecordListsUnservedError extends Error {
   }
 }
 
-/** The ops of `list` held here of the DNA asked, newest first, within the bounds. */
+/**
+ * The ops of `list` held here of the DNA asked, newest first, within the bounds. Each link's actions
+ * are read only as it is taken: an open-tasks anchor may have many thousands, an answer has 512.
+ */
 function listed(init: RecordServeInit, dnaHash: Uint8Array, list: RecordList): RecordListAnswer {
   const { store } = init
   const lists = init.lists!
   const action = (hash: Uint8Array | null) => (hash === null ? null : store.getAction(hash))
-  const groups: StoredAction[][] =
+  const newestFirst = <T extends { timestamp: number }>(rows: T[]) =>
+    rows.sort((a, b) => b.timestamp - a.timestamp)
+  const groups: Iterable<StoredAction[]> =
     list.kind === 'targets'
-      ? lists.actionsTargeting(list.hash).map((a) => [a])
-      : lists
-          .getLinks({
-            dnaHash,
-            base: list.base,
-            linkType: list.linkType,
-            tagPrefix: list.tagPrefix,
-            includeDeleted: list.deleted,
-          })
-          .map((link) => [action(link.createHash), list.deleted ? action(link.deletedBy) : null])
-          .map((pair) => pair.filter((a): a is StoredAction => a !== null))
-  const servable = groups
-    .filter((group) =>
-      group.every((a) => hashesEqual(a.dnaHash, dnaHash) && !init.barred(encodeHashB64(a.author))),
-    )
-    .sort((a, b) => b[0]!.timestamp - a[0]!.timestamp)
+      ? newestFirst(lists.actionsTargeting(list.hash)).map((a) => [a])
+      : lazyMap(
+          newestFirst(
+            lists.getLinks({
+              dnaHash,
+              base: list.base,
+              linkType: list.linkType,
+              tagPrefix: list.tagPrefix,
+              includeDeleted: list.deleted,
+            }),
+          ),
+          (link) =>
+            [action(link.createHash), list.deleted ? action(link.deletedBy) : null].filter(
+              (a): a is StoredAction => a !== null,
+            ),
+        )
+  const servable = (group: StoredAction[]) =>
+    group.length > 0 &&
+    group.every((a) => hashesEqual(a.dnaHash, dnaHash) && !init.barred(encodeHashB64(a.author)))
   const ops: WireOp[] = []
   let bytes = 0
   let taken = 0
-  for (const group of servable) {
+  for (const group of groups) {
+    if (!servable(group)) continue
     const wire = group.map((a) => wireOpOf(a, a.entryHash && store.getEntry(a.entryHash)))
     const size = wire.reduce(
       (n, op) => n + op.action.length + op.signature.length + (op.entry?.length ?? 0),
@@ -118,6 +127,10 @@ function listed(init: RecordServeInit, dnaHash: Uint8Array, list: RecordList): R
     taken++
   }
   return { ops, more: false }
+}
+
+function* lazyMap<T, R>(items: Iterable<T>, fn: (item: T) => R): Iterable<R> {
+  for (const item of items) yield fn(item)
 }
 
 /** Serves `record/1.0.0` from the conductor's store, to members; what replication bars is not served. */

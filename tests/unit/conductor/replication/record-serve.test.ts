@@ -111,6 +111,30 @@ describe('serving record lists', () => {
     expect((await list({ kind: 'targets', hash: note })).ops).toEqual([])
   })
 
+  it("reads no more of a busy base's links than its answer takes", async () => {
+    const alice = await openNotesCell(await tempDir())
+    opened.push(alice)
+    const base = await alice.cell.call((hdk) => hdk.anchor('busy'))
+    const note = await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'a' }))
+    await alice.cell.call((hdk) => {
+      for (let i = 0; i < 4 * MAX_LISTED; i++) hdk.create_link(base, note, 'Tagged', utf8(`t${i}`))
+    })
+    let reads = 0
+    const store = {
+      getAction: (hash: Uint8Array) => {
+        reads++
+        return alice.store.getAction(hash)
+      },
+      getEntry: (hash: Uint8Array) => alice.store.getEntry(hash),
+    }
+    const serve = recordServer({ store, lists: alice.store, barred: () => false })
+    const ask = { kind: 'links', base, linkType: 1, tagPrefix: new Uint8Array(), deleted: true } as const
+    const answer = decodeRecordListAnswer(await serve(encodeRecordList(alice.cell.dnaHash, ask), peer('bob')))
+    expect(answer.ops).toHaveLength(MAX_LISTED)
+    expect(answer.more).toBe(true)
+    expect(reads).toBeLessThanOrEqual(MAX_LISTED + 1)
+  })
+
   it('refuses a list where it serves gets alone', async () => {
     const alice = await openNotesCell(await tempDir())
     opened.push(alice)
