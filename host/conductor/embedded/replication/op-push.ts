@@ -116,16 +116,17 @@ export class OpPusher {
   }
 }
 
+/** Waits `ms`; the listener on the replication's signal goes with the wait, or every retry would leave one. */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, ms)
+    const aborted = () => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', aborted)
+      resolve()
+    }, ms)
     timer.unref()
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer)
-        reject(signal.reason)
-      },
-      { once: true },
-    )
+    signal.addEventListener('abort', aborted, { once: true })
   })

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { getEventListeners } from 'node:events'
+import { describe, expect, it, vi } from 'vitest'
 import { emptyResult } from '../../../../host/conductor/embedded/replication/ingest-result.ts'
 import {
   decodePush,
@@ -93,5 +94,24 @@ describe('pusher', () => {
     expect(tries).toBe(2)
     expect(stats).toEqual({ sent: 1, acked: 1, failed: 0, opsReceived: batch.ops.length, opsKept: 1 })
     expect(pusher.stats).toBe(stats)
+  })
+
+  it('leaves no listener on the replication signal once its retries are done', async () => {
+    vi.useFakeTimers()
+    try {
+      const signal = new AbortController().signal
+      const rpc = {
+        request: async () => {
+          throw new PeerUnreachableError(peerIdOfAgent(agent), 'gone')
+        },
+      }
+      const pusher = new OpPusher({ rpc, logger: silentLogger(), signal })
+      const pushed = pusher.push(agent, batch)
+      await vi.runAllTimersAsync()
+      expect(await pushed).toBe(false)
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
