@@ -9,7 +9,7 @@ import type { GossipPart } from './gossip-meter.ts'
 import type { HeldOp } from './held-ops.ts'
 import type { ProcessFigures } from './process-meter.ts'
 import type { Outcome } from './sim-peer.ts'
-import type { RecordCounters } from './sim-record.ts'
+import type { Member, RecordCounters } from './sim-record.ts'
 
 /** A peer's counters at one moment: traffic by protocol, gossip by part, heartbeats sent. */
 export interface Counters {
@@ -47,7 +47,7 @@ export interface PeerHost {
   start(serves: readonly string[], bootstrap: string[]): Promise<MeshPeer>
   stop(peer: MeshPeer): Promise<void>
   /** The members now (the controller's live peers): every peer counts them, and hands its ops on. */
-  members(agents: readonly string[]): Promise<void>
+  members(members: readonly Member[]): Promise<void>
   /** Resolves once every process hosting peers has caught up with its event loop. */
   calm(): Promise<void>
   /** Starts measuring every process hosting peers; `stop` gives one figure per process. */

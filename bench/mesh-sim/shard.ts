@@ -9,6 +9,7 @@ import type { PeerHost } from './mesh-peer.ts'
 import type { ProcessFigures } from './process-meter.ts'
 import { localHost, type PeerSettings } from './sim-mesh.ts'
 import type { SimPeer } from './sim-peer.ts'
+import type { Member } from './sim-record.ts'
 import { type Ask, PEER_ASKS, type RecordWrite, type ShardMessage, type Started } from './split-host.ts'
 
 /** The record every member reads: its own peers' writes also go out, other processes' come in quietly. */
@@ -42,7 +43,7 @@ const ops: Record<string, (...args: never[]) => Promise<unknown>> = {
     return { agent: peer.agent, peerId: peer.peerId, addrs: peer.addrs() }
   },
   stop: (agent: string) => here().stop(here().peer(agent)),
-  members: (agents: string[]) => here().members(agents),
+  members: (list: Member[]) => here().members(list),
   calm: () => here().calm(),
   meter: async () => {
     meter = await here().meter()

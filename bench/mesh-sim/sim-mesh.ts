@@ -13,7 +13,7 @@ import type { MeshPeer, PeerHost } from './mesh-peer.ts'
 import { processMeter } from './process-meter.ts'
 import type { CapabilityRecord } from './sim-conductor.ts'
 import { SimPeer } from './sim-peer.ts'
-import { MeshMembers } from './sim-record.ts'
+import { type Member, MeshMembers } from './sim-record.ts'
 import { splitHost } from './split-host.ts'
 
 export const MODELS = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7'] as const
@@ -74,7 +74,7 @@ export function localHost(
       peers.delete(agent)
       await leaving.stop()
     },
-    members: async (agents) => members.set(agents),
+    members: async (list) => members.set(list),
     calm,
     meter: async () => {
       const meter = processMeter()
@@ -146,7 +146,7 @@ export class SimMesh {
     const through = sample(this.peers, JOIN_THROUGH).flatMap((p) => p.addrs())
     const peer = await this.host.start(runner, through)
     this.peers.push(peer)
-    await this.host.members(this.peers.map((p) => p.agent))
+    await this.host.members(this.members())
     return peer
   }
 
@@ -155,8 +155,13 @@ export class SimMesh {
     this.peers.splice(this.peers.indexOf(peer), 1)
     const stopped = this.host.stop(peer)
     // The others count it gone at once, whether or not its node has finished stopping.
-    await this.host.members(this.peers.map((p) => p.agent))
+    await this.host.members(this.members())
     await stopped
+  }
+
+  /** The members now, as membership tells each peer: agent and addresses. */
+  members(): Member[] {
+    return this.peers.map((p) => ({ agent: p.agent, addrs: p.addrs() }))
   }
 
   runners(model?: string): MeshPeer[] {

@@ -12,6 +12,7 @@
  */
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createGossipSignalTransport } from '../../host/conductor/embedded/replication/gossip-signal-transport.ts'
 import type { NetworkConfig } from '../../host/config/network-schema.ts'
 import type { LoadSampler } from '../../host/hardware/index.ts'
@@ -207,6 +208,9 @@ export class SimPeer implements MeshPeer {
       speedup: init.speedup,
       slotSimMs: init.slotSimMs,
       connected: (peer) => node.libp2p.getConnections(peer).length > 0,
+      know: async (peer, addrs) => {
+        await node.libp2p.peerStore.merge(peer, { multiaddrs: addrs.map((a) => multiaddr(a)) })
+      },
       timeoutMs: FIND_TIMEOUT_MS / init.speedup,
     })
     await this.record.start()

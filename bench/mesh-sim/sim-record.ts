@@ -9,37 +9,37 @@
  * each op's closest holder left pushes it to its new holders (op-handoff.ts). It serves `record/1.0.0`
  * with the daemon's own server (record-serve.ts), and gets an op from its holders with the daemon's own
  * get (holder-get.ts). The rules' wasm is not run: the stand-in cell takes every entry (as the
- * stand-in conductor stands in for the zomes), so "validated" is the system checks. The push is this
- * simulation's (`sim-record-push/1.0.0`, an op batch as replication carries it): the daemon's is being
- * built.
+ * stand-in conductor stands in for the zomes), so "validated" is the system checks. A push is the
+ * daemon's (op-push.ts: `record-push/1.0.0`, OpPusher's retries, pushHandler's ack). A holder it has no
+ * connection to is dialled at the addresses membership gives (`Member.addrs`), put in its peer store
+ * once: no directory walk, which in one process was most of what carrying the record cost.
  */
 import type { PeerId } from '@libp2p/interface'
 import type { Cell } from '../../host/conductor/embedded/cell.ts'
 import { checkFetchedOp } from '../../host/conductor/embedded/replication/fetched-op-check.ts'
 import { HolderGet, type HolderGetInit } from '../../host/conductor/embedded/replication/holder-get.ts'
+import { emptyResult, type IngestResult } from '../../host/conductor/embedded/replication/ingest-result.ts'
 import { pushesOf } from '../../host/conductor/embedded/replication/op-handoff.ts'
 import {
-  decodeOpBatch,
-  encodeOpBatch,
-  type WireOp,
-  wireOpOf,
-} from '../../host/conductor/embedded/replication/op-wire.ts'
+  MAX_PUSHED_OPS,
+  OpPusher,
+  pushHandler,
+  RECORD_PUSH_PROTOCOL,
+} from '../../host/conductor/embedded/replication/op-push.ts'
+import { type WireOp, wireOpOf } from '../../host/conductor/embedded/replication/op-wire.ts'
 import { RECORD_GET_PROTOCOL } from '../../host/conductor/embedded/replication/record-get-wire.ts'
 import { recordServer } from '../../host/conductor/embedded/replication/record-serve.ts'
 import { DEFAULT_RECORD_HOLDERS } from '../../host/config/network-schema.ts'
 import { encodeHashB64, hashContent } from '../../host/identity/hash.ts'
 import type { AgentKey } from '../../host/identity/keystore.ts'
-import { peerIdOfAgent } from '../../host/identity/peer-agent.ts'
+import { agentOfPeerB64, peerIdOfAgent } from '../../host/identity/peer-agent.ts'
+import { silentLogger } from '../../host/log/logger.ts'
 import type { RequestResponse } from '../../host/net/request-response.ts'
 import type { StoredAction } from '../../host/storage/chain-store.ts'
 import { HeldOps } from './held-ops.ts'
 import { HolderCache, type Placement } from './holder-cache.ts'
 import { heldBytes, isCover, SIM_DNA_HASH, SimChain, type WrittenOp } from './sim-ops.ts'
 
-export const PUSH_PROTOCOL = 'sim-record-push/1.0.0'
-/** Tries of a push to a holder that does not answer, a simulated 2 s apart (the author retries). */
-const PUSH_TRIES = 3
-const RETRY_SIM_MS = 2_000
 /** A runner's answer window: a second of the grid (docs/record.md). */
 const ANSWER_WINDOW_SIM_MS = 1_000
 /**
@@ -66,20 +66,33 @@ export interface RecordCounters {
   pushesFailed: number
 }
 
+/** A member as membership tells it: its agent key and where it listens. */
+export interface Member {
+  agent: string
+  addrs: string[]
+}
+
 /** The members every peer of one process counts (the controller's live peers), and who listens. */
 export class MeshMembers {
   #agents: readonly string[] = []
+  #addrs = new Map<string, string[]>()
   readonly #records = new Set<SimRecord>()
 
   get agents(): readonly string[] {
     return this.#agents
   }
 
+  /** Where `agent` listens, as membership says (none for one no longer a member). */
+  addrs(agent: string): string[] {
+    return this.#addrs.get(agent) ?? []
+  }
+
   /** The members now: each peer hands its ops on to their new holders. */
-  set(agents: readonly string[]): void {
+  set(members: readonly Member[]): void {
     const before = this.#agents
-    if (before.length === agents.length && agents.every((a) => before.includes(a))) return
-    this.#agents = [...agents]
+    this.#addrs = new Map(members.map((m) => [m.agent, m.addrs]))
+    if (before.length === members.length && before.every((a) => this.#addrs.has(a))) return
+    this.#agents = members.map((m) => m.agent)
     for (const record of this.#records) record.membersChanged(before, this.#agents)
   }
 
@@ -98,6 +111,8 @@ export interface SimRecordInit {
   slotSimMs: number
   /** An open connection to it now (a get asks those first). */
   connected: (peer: PeerId) => boolean
+  /** Puts a member's addresses in this peer's peer store (a dial then needs no directory walk). */
+  know: (peer: PeerId, addrs: string[]) => Promise<void>
   /** How long one holder has to answer a get or a push (real ms). */
   timeoutMs: number
   holders?: number
@@ -106,7 +121,7 @@ export interface SimRecordInit {
 /** The stand-in cell: the DNA's hash, and rules that take every entry (no wasm in the simulation). */
 const simCell = { dnaHash: SIM_DNA_HASH, checkForeignAction: () => undefined } as unknown as Cell
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 export class SimRecord {
   readonly counters: RecordCounters = {
@@ -127,6 +142,11 @@ export class SimRecord {
   /** The slot's timer and the answer window's: each replaced as it fires. */
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>()
   readonly #get: HolderGet
+  readonly #pusher: OpPusher
+  readonly #rpc: SimRecordInit['rpc']
+  /** Members whose addresses this peer's store was given (their addresses do not change). */
+  readonly #known = new Set<string>()
+  readonly #stopping = new AbortController()
   #answered = 0
   #lastBatch: string | null = null
   #stopped = false
@@ -138,10 +158,25 @@ export class SimRecord {
     this.#self = this.#chain.author
     this.#r = init.holders ?? DEFAULT_RECORD_HOLDERS
     this.#cache = new HolderCache(this.#r)
+    // Every request to a member (a push, a get) dials it, when unconnected, where membership says.
+    this.#rpc = {
+      handle: (protocol, handler, options) => init.rpc.handle(protocol, handler, options),
+      request: async (peer, protocol, bytes, options) => {
+        await this.#reach(peer)
+        return init.rpc.request(peer, protocol, bytes, options)
+      },
+    }
+    this.#pusher = new OpPusher({
+      rpc: this.#rpc,
+      logger: silentLogger(),
+      signal: this.#stopping.signal,
+      sleep: (ms) => sleep(ms / init.speedup),
+      timeoutMs: init.timeoutMs,
+    })
     // The daemon's get, over a conductor of this peer's held ops and the stand-in cell.
     const conductor = { agentPubKey: this.#self, store: this.held, cell: () => simCell }
     this.#get = new HolderGet({
-      rpc: init.rpc,
+      rpc: this.#rpc,
       conductor: conductor as unknown as HolderGetInit['conductor'],
       replication: { warrantAuthor: () => {}, isWarranted: () => false, isRevoked: () => false },
       members: () => init.members.agents,
@@ -152,12 +187,13 @@ export class SimRecord {
   }
 
   async start(): Promise<void> {
-    const { rpc, members, speedup, slotSimMs } = this.#init
+    const { members, speedup, slotSimMs } = this.#init
+    const rpc = this.#rpc
     await rpc.handle(RECORD_GET_PROTOCOL, recordServer({ store: this.held, barred: () => false }))
-    await rpc.handle(PUSH_PROTOCOL, async (bytes) => {
-      this.#take(decodeOpBatch(bytes).ops)
-      return new Uint8Array(0)
-    })
+    await rpc.handle(
+      RECORD_PUSH_PROTOCOL,
+      pushHandler((batch) => this.#take(batch.ops)),
+    )
     this.#unlisten = members.listen(this)
     // Slots end on a grid every peer shares: the next boundary, then every slot.
     const slotMs = slotSimMs / speedup
@@ -178,6 +214,7 @@ export class SimRecord {
 
   stop(): void {
     this.#stopped = true
+    this.#stopping.abort()
     this.#unlisten()
     for (const timer of this.#timers.values()) clearTimeout(timer)
   }
@@ -229,35 +266,44 @@ export class SimRecord {
     })
   }
 
+  /** Pushes `ops` to `holder` as the daemon does (op-push.ts), at most MAX_PUSHED_OPS a push. */
   async #push(holder: string, ops: WireOp[]): Promise<void> {
-    const bytes = encodeOpBatch({ dnaHash: SIM_DNA_HASH, ops })
-    const options = { timeoutMs: this.#init.timeoutMs }
-    for (let tried = 1; !this.#stopped; tried++) {
-      try {
-        await this.#init.rpc.request(peerIdOfAgent(holder), PUSH_PROTOCOL, bytes, options)
-        return
-      } catch {
-        // The holder left since (no longer a member) or does not answer: again, a few times.
-        if (tried >= PUSH_TRIES || !this.#init.members.agents.includes(holder)) break
-        await sleep(RETRY_SIM_MS / this.#init.speedup)
-      }
+    for (let i = 0; i < ops.length && !this.#stopped; i += MAX_PUSHED_OPS) {
+      const batch = { dnaHash: SIM_DNA_HASH, ops: ops.slice(i, i + MAX_PUSHED_OPS) }
+      if (!(await this.#pusher.push(holder, batch)) && !this.#stopped) this.counters.pushesFailed++
     }
-    this.counters.pushesFailed++
+  }
+
+  /** An unconnected member's addresses into the peer store, from membership, the first time it is asked. */
+  async #reach(peer: PeerId): Promise<void> {
+    const key = peer.toString()
+    if (this.#known.has(key) || this.#init.connected(peer)) return
+    const agent = agentOfPeerB64(peer)
+    const addrs = agent === null ? [] : this.#init.members.addrs(agent)
+    if (addrs.length === 0) return
+    this.#known.add(key)
+    await this.#init.know(peer, addrs).catch(() => this.#known.delete(key))
   }
 
   /** Ops pushed here: each checked as a fetched op, kept where this peer is one of its holders. */
-  #take(ops: WireOp[]): void {
+  #take(ops: WireOp[]): IngestResult {
     const context = { cell: simCell, store: this.held, barred: () => false }
+    const result = emptyResult()
     for (const op of ops) {
       const hash = hashContent(op.action, 'action')
       const verdict = checkFetchedOp(context, op, hash)
       const placement = verdict.kind === 'valid' ? this.#plan(verdict.stored) : null
       if (verdict.kind !== 'valid' || !placement?.groups.flat().includes(this.#self)) {
         this.counters.refused++
+        result.counts[verdict.kind === 'valid' ? 'ignored' : 'rejected']++
         continue
       }
       this.counters.validated++
-      if (this.held.has(hash)) continue
+      if (this.held.has(hash)) {
+        result.counts.duplicate++
+        continue
+      }
+      result.counts.stored++
       this.held.put(verdict.stored, verdict.entry)
       this.#cache.keep(verdict.stored, placement)
       this.counters.stored++
@@ -265,6 +311,7 @@ export class SimRecord {
       this.counters.storedBytes += bytes
       if (isCover(verdict.action)) this.counters.coverBytes += bytes
     }
+    return result
   }
 
   /** Churn: for each op held here, what this peer pushes to the holders new since `before`. */

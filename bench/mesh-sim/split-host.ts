@@ -150,8 +150,8 @@ export async function splitHost(settings: PeerSettings, processes: number): Prom
       shard.peers--
       await shard.call('stop', peer.agent)
     },
-    members: async (agents) => {
-      await Promise.all(shards.map((s) => s.call('members', agents)))
+    members: async (list) => {
+      await Promise.all(shards.map((s) => s.call('members', list)))
     },
     calm: async () => {
       await all('calm')
