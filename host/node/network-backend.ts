@@ -16,7 +16,6 @@ import {
   recordReadsOf,
   recordsAbout,
   recordsShardedNow,
-  serveRecords,
   waitForAction,
   zomeReadsOf,
 } from '../conductor/embedded/replication/index.ts'
@@ -88,8 +87,6 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       }),
       { openToNetwork: true },
     )
-    // Members only: a get of a record this peer holds, by one that does not (issue 57).
-    await serveRecords(peer.node, peer.conductor, peer.replication)
     // Zome reads of records this peer does not hold ask their holders, once records are sharded.
     peer.conductor.remoteReads.attach(zomeReadsOf(peer, options.network))
     const api =

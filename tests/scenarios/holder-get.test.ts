@@ -19,7 +19,6 @@ import {
   encodeRecordAnswer,
   RECORD_GET_PROTOCOL,
 } from '../../host/conductor/embedded/replication/record-get-wire.ts'
-import { serveRecords } from '../../host/conductor/embedded/replication/record-serve.ts'
 import { DEFAULT_RECORD_HOLDERS } from '../../host/config/network-schema.ts'
 import { encodeCanonical } from '../../host/identity/canonical.ts'
 import { decodeHashB64, encodeHashB64, hashContent } from '../../host/identity/hash.ts'
@@ -37,14 +36,13 @@ interface Mesh {
 }
 
 /**
- * `count` players serving records; the last (the asker) stops replicating once every genesis is in,
+ * `count` players (each serves records); the last (the asker) stops replicating once every genesis is in,
  * then the first writes a record that reaches everyone else.
  */
 async function meshWithAsker(scenario: Scenario, count: number): Promise<Mesh> {
   const players = await scenario.addPlayers(count)
   await scenario.shareAllAgents()
   await recordSync(players, 'agent_registry')
-  for (const p of players) await serveRecords(p.node, p.conductor, p.replication)
   const author = players[0]!
   const asker = players.at(-1)!
   await asker.replication.stop()

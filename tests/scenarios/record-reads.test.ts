@@ -17,7 +17,7 @@ import {
   RECORD_GET_PROTOCOL,
 } from '../../host/conductor/embedded/replication/record-get-wire.ts'
 import { recordReadsOf } from '../../host/conductor/embedded/replication/record-reads.ts'
-import { recordServer, serveRecords } from '../../host/conductor/embedded/replication/record-serve.ts'
+import { recordServer } from '../../host/conductor/embedded/replication/record-serve.ts'
 import { encodeCanonical } from '../../host/identity/canonical.ts'
 import { decodeHashB64, encodeHashB64 } from '../../host/identity/hash.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
@@ -49,7 +49,6 @@ async function farRecord(scenario: Scenario): Promise<FarRecord> {
   const players = await scenario.addPlayers(4)
   await scenario.shareAllAgents()
   await recordSync(players, 'agent_registry')
-  for (const p of players) await serveRecords(p.node, p.conductor, p.replication)
   const members = players.map((p) => p.agentPubKey)
   for (let round = 0; round < 10; round++) {
     for (const author of players) {

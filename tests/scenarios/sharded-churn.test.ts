@@ -13,7 +13,6 @@ import { knownMembers } from '../../host/conductor/embedded/replication/membersh
 import { activityBasis, opBases } from '../../host/conductor/embedded/replication/op-basis.ts'
 import { opHolders } from '../../host/conductor/embedded/replication/op-holders.ts'
 import { MEMBERS_KEPT_MS } from '../../host/conductor/embedded/replication/op-placer.ts'
-import { serveRecords } from '../../host/conductor/embedded/replication/record-serve.ts'
 import { recordsSharded } from '../../host/conductor/embedded/replication/record-sharding.ts'
 import { decodeHashB64 } from '../../host/identity/hash.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
@@ -23,10 +22,9 @@ import { partition } from './partition.ts'
 const HOLDERS = 2
 const network = () => scenarioNetwork({ record: { holders: HOLDERS } })
 
-/** Starts `count` players serving record gets (as the daemon's backend does), connected, each counting every other a member. */
+/** Starts `count` players (each serves record gets, as the daemon's do), connected, each counting every other a member. */
 async function mesh(scenario: Scenario, count: number): Promise<Player[]> {
   const players = await scenario.addPlayers(count)
-  for (const p of players) await serveRecords(p.node, p.conductor, p.replication)
   await scenario.shareAllAgents()
   await membersKnown(players, players)
   return players
@@ -176,7 +174,6 @@ describe('records sharded among holders, through churn and partitions', { timeou
         for (let j = 0; j < 3; j++) written.push({ hash: await write(author, `before-${i}-${j}`), author })
       }
       const joiner = await scenario.addPlayer()
-      await serveRecords(joiner.node, joiner.conductor, joiner.replication)
       const all = [...players, joiner]
       await scenario.shareAllAgents()
       await membersKnown(all, all)

@@ -12,7 +12,6 @@ import { knownMembers } from '../../host/conductor/embedded/replication/membersh
 import { opBases } from '../../host/conductor/embedded/replication/op-basis.ts'
 import { opHolders } from '../../host/conductor/embedded/replication/op-holders.ts'
 import { MEMBERS_KEPT_MS } from '../../host/conductor/embedded/replication/op-placer.ts'
-import { serveRecords } from '../../host/conductor/embedded/replication/record-serve.ts'
 import { recordsSharded } from '../../host/conductor/embedded/replication/record-sharding.ts'
 import { decodeHashB64 } from '../../host/identity/hash.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
@@ -42,7 +41,6 @@ describe('records sharded among holders, through a long partition', { timeout: 2
   it('warrants no honest author and finds every record again once a partition past gone heals', async () => {
     await runScenario({ network: scenarioNetwork({ record: { holders: HOLDERS } }) }, async (scenario) => {
       const players = await scenario.addPlayers(6)
-      for (const p of players) await serveRecords(p.node, p.conductor, p.replication)
       await scenario.shareAllAgents()
       await waitUntil(30_000, () =>
         players.every((p) => {

@@ -15,7 +15,6 @@ import { knownMembers } from '../../host/conductor/embedded/replication/membersh
 import { placeOp } from '../../host/conductor/embedded/replication/op-placement.ts'
 import { decodeOpBatch } from '../../host/conductor/embedded/replication/op-wire.ts'
 import { recordReadsOf } from '../../host/conductor/embedded/replication/record-reads.ts'
-import { serveRecords } from '../../host/conductor/embedded/replication/record-serve.ts'
 import { decodeHashB64, encodeHashB64 } from '../../host/identity/hash.ts'
 import { openAgentKey } from '../../host/identity/keystore.ts'
 import type { DnaName, Task } from '../../zomes-bindings/index.ts'
@@ -99,7 +98,6 @@ describe('records sharded among their holders', { timeout: 240_000 }, () => {
       await waitUntil(20_000, () =>
         players.every((p) => knownMembers(p.conductor, p.replication).length === players.length),
       )
-      for (const p of players) await serveRecords(p.node, p.conductor, p.replication)
 
       // What reaches each peer on the gossip topic: a neighbourhood op must not.
       const gossiped: Uint8Array[] = []

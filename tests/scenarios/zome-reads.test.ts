@@ -27,7 +27,7 @@ import {
   RECORD_GET_PROTOCOL,
 } from '../../host/conductor/embedded/replication/record-get-wire.ts'
 import { holderGetInitOf } from '../../host/conductor/embedded/replication/record-reads.ts'
-import { recordServer, serveRecords } from '../../host/conductor/embedded/replication/record-serve.ts'
+import { recordServer } from '../../host/conductor/embedded/replication/record-serve.ts'
 import { zomeReads, zomeReadsOf } from '../../host/conductor/embedded/replication/zome-reads.ts'
 import { DEFAULT_RECORD_HOLDERS } from '../../host/config/network-schema.ts'
 import { encodeCanonical } from '../../host/identity/canonical.ts'
@@ -91,7 +91,6 @@ async function farTask(scenario: Scenario, count: number): Promise<FarTask> {
   const players = await scenario.addPlayers(count)
   await scenario.shareAllAgents()
   await scenario.dhtSync(players, 'agent_registry')
-  for (const p of players) await serveRecords(p.node, p.conductor, p.replication)
   const [author, runner] = players as [Player, Player]
   const asker = players.at(-1)!
   await asker.replication.stop()
@@ -263,10 +262,7 @@ describe('zome reads where records are sharded (R = 2 of 5)', { timeout: 180_000
       await waitUntil(15_000, () =>
         players.every((p) => knownMembers(p.conductor, p.replication).length === players.length),
       )
-      for (const p of players) {
-        await serveRecords(p.node, p.conductor, p.replication)
-        p.conductor.remoteReads.attach(zomeReadsOf(p, p.network, 5_000))
-      }
+      for (const p of players) p.conductor.remoteReads.attach(zomeReadsOf(p, p.network, 5_000))
       const [author, runner] = players as [Player, Player]
       // What this test reads, held by the holders of its bases (recordSync also waits for actions no
       // read here needs, which sharded replication may still be pushing).

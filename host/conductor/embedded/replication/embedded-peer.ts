@@ -20,6 +20,7 @@ import { createEmbeddedConductor } from '../index.ts'
 import type { RulesValidator } from '../validation/validator.ts'
 import { createGossipSignalTransport } from './gossip-signal-transport.ts'
 import { admissionCheck } from './membership.ts'
+import { serveRecords } from './record-serve.ts'
 import { type Replication, type ReplicationInit, startReplication } from './replicator.ts'
 
 export interface EmbeddedPeerInit
@@ -102,6 +103,9 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
       ...init.replication,
     })
     node.gate.use(admissionCheck(conductor, replication))
+    // Members only: a get or list of what this peer holds (issue 57), by every embedded peer, not the
+    // daemon's alone: the gets of what a held op reads (held-needs.ts) go to peers started here too.
+    await serveRecords(node, conductor, replication)
     await node.start()
   } catch (err) {
     await replication?.stop()

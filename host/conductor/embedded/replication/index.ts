@@ -20,7 +20,6 @@ export {
   recordReadsOf,
   recordsShardedNow,
 } from './record-reads.ts'
-export { serveRecords } from './record-serve.ts'
 export { recordsAbout } from './records-about.ts'
 export {
   type OpsStoredEvent,
