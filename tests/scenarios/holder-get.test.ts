@@ -11,7 +11,6 @@ import {
   RecordNotFoundError,
   RecordRefusedError,
 } from '../../host/conductor/embedded/replication/errors.ts'
-import { HolderGet } from '../../host/conductor/embedded/replication/holder-get.ts'
 import { holdersToAsk } from '../../host/conductor/embedded/replication/holder-order.ts'
 import { knownMembers } from '../../host/conductor/embedded/replication/membership.ts'
 import { type WireOp, wireOpOf } from '../../host/conductor/embedded/replication/op-wire.ts'
@@ -26,6 +25,7 @@ import { capability } from '../unit/conductor/fixtures/capability.ts'
 import { authorCell, craftCreate } from './forge.ts'
 import { type Player, runScenario, type Scenario, scenarioNetwork } from './harness.ts'
 import { recordSync } from './record-sync.ts'
+import { holderGetOf } from './sharded-mesh.ts'
 
 interface Mesh {
   players: Player[]
@@ -55,17 +55,6 @@ async function meshWithAsker(scenario: Scenario, count: number): Promise<Mesh> {
   const record = ref.action_hash
   expect(asker.conductor.store.getAction(decodeHashB64(record, 'action'))).toBeNull()
   return { players, author, asker, record }
-}
-
-function holderGet(asker: Player): HolderGet {
-  return new HolderGet({
-    rpc: asker.node.rpc,
-    conductor: asker.conductor,
-    replication: asker.replication,
-    members: () => knownMembers(asker.conductor, asker.replication),
-    holders: asker.network.record?.holders,
-    timeoutMs: 5_000,
-  })
 }
 
 /** The players `asker` asks for `hash`, in the order it asks them. */
@@ -107,7 +96,7 @@ describe('a get from holders', { timeout: 120_000 }, () => {
   it('finds and checks a record the asker does not hold, from one of its holders', async () => {
     await runScenario(async (scenario) => {
       const mesh = await meshWithAsker(scenario, 4)
-      const got = await holderGet(mesh.asker).get('agent_registry', mesh.record)
+      const got = await holderGetOf(mesh.asker).get('agent_registry', mesh.record)
       expect(got.from).toBe(askOrder(mesh, mesh.record)[0]!.agentPubKey)
       expect(plain(got.op)).toEqual(plain(heldOp(mesh.author, mesh.record)))
       expect(encodeHashB64(got.action.author)).toBe(mesh.author.agentPubKey)
@@ -133,7 +122,7 @@ describe('a get from holders', { timeout: 120_000 }, () => {
       const replaced = await lie(replacer!, () =>
         encodeRecordAnswer(heldOp(mesh.author, encodeHashB64(other))),
       )
-      const get = holderGet(mesh.asker)
+      const get = holderGetOf(mesh.asker)
 
       const got = await get.get('agent_registry', mesh.record)
       expect(got.from).toBe(honest!.agentPubKey)
@@ -165,7 +154,7 @@ describe('a get from holders', { timeout: 120_000 }, () => {
       const hash = encodeHashB64(invalid.hash)
       const [holder] = askOrder(mesh, hash)
       await lie(holder!, () => encodeRecordAnswer(invalid.op))
-      const refused = holderGet(mesh.asker).get('agent_registry', hash)
+      const refused = holderGetOf(mesh.asker).get('agent_registry', hash)
       await expect(refused).rejects.toThrow(RecordRefusedError)
       await expect(refused).rejects.toThrow('node_capability.name_length')
       expect(mesh.asker.replication.listWarrants().map((w) => [w.agent, w.rule])).toEqual([
@@ -183,7 +172,7 @@ describe('a get from holders', { timeout: 120_000 }, () => {
       expect(order.length).toBeGreaterThanOrEqual(2)
       const last = order.at(-1)!
       for (const gone of order.slice(0, -1)) await gone.shutdown()
-      const got = await holderGet(mesh.asker).get('agent_registry', mesh.record)
+      const got = await holderGetOf(mesh.asker).get('agent_registry', mesh.record)
       expect(got.from).toBe(last.agentPubKey)
       expect(plain(got.op)).toEqual(plain(heldOp(last, mesh.record)))
       expect(mesh.asker.replication.listWarrants()).toEqual([])
@@ -194,7 +183,7 @@ describe('a get from holders', { timeout: 120_000 }, () => {
     await runScenario(async (scenario) => {
       const mesh = await meshWithAsker(scenario, 3)
       const nowhere = encodeHashB64(hashContent(encodeCanonical({ never: 'written' }), 'action'))
-      const error: RecordNotFoundError = await holderGet(mesh.asker)
+      const error: RecordNotFoundError = await holderGetOf(mesh.asker)
         .get('agent_registry', nowhere)
         .then(
           () => expect.unreachable(),

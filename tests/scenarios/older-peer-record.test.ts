@@ -10,31 +10,21 @@ import { decodeAction } from '../../host/conductor/embedded/action.ts'
 import { knownMembers } from '../../host/conductor/embedded/replication/membership.ts'
 import { placeOp } from '../../host/conductor/embedded/replication/op-placement.ts'
 import { MEMBERS_KEPT_MS } from '../../host/conductor/embedded/replication/op-placer.ts'
-import { recordsSharded } from '../../host/conductor/embedded/replication/record-sharding.ts'
 import { decodeHashB64 } from '../../host/identity/hash.ts'
 import { PROTOCOLS, type ReleaseStatement } from '../../host/interface/release.ts'
-import { capability } from '../unit/conductor/fixtures/capability.ts'
-import { type Player, runScenario, scenarioNetwork, waitUntil } from './harness.ts'
+import { type Player, runScenario, waitUntil } from './harness.ts'
+import {
+  SHARDED_HOLDERS as HOLDERS,
+  holds,
+  shardsNow as sharded,
+  shardedNetwork,
+  writeCapability as write,
+} from './sharded-mesh.ts'
 
-const HOLDERS = 2
 /** What a 0.2.0 peer states: every protocol of this release but `record`. */
 const OLDER: ReleaseStatement = {
   release: '0.2.0',
   protocols: Object.fromEntries(Object.entries(PROTOCOLS).filter(([name]) => name !== 'record')),
-}
-
-const holds = (player: Player, hash: string) =>
-  player.conductor.store.getAction(decodeHashB64(hash, 'action')) !== null
-const sharded = (p: Player) =>
-  recordsSharded({
-    members: knownMembers(p.conductor, p.replication).length,
-    holders: HOLDERS,
-    versions: p.node.versions,
-  })
-
-async function write(author: Player, name: string): Promise<string> {
-  const ref = await author.conductor.callZome('agent_registry', 'advertise_capability', capability({ name }))
-  return ref.action_hash
 }
 
 /** Who should keep `hash` of `author` among `members`: the author and those it pushes to. */
@@ -54,7 +44,7 @@ function keepers(members: readonly Player[], author: Player, hash: string): Play
 
 describe('a mesh with a peer that states no record', { timeout: 240_000 }, () => {
   it('keeps everything everywhere while the older peer is a member, and shards new writes once it left', async () => {
-    await runScenario({ network: scenarioNetwork({ record: { holders: HOLDERS } }) }, async (scenario) => {
+    await runScenario({ network: shardedNetwork() }, async (scenario) => {
       const older = await scenario.addPlayer({ statement: OLDER })
       const news = await scenario.addPlayers(6)
       const players = [older, ...news]

@@ -7,62 +7,24 @@
  * neighbourhood), written through the zome as a daemon writes it.
  */
 import { describe, expect, it } from 'vitest'
-import { decodeAction } from '../../host/conductor/embedded/action.ts'
-import { HolderGet } from '../../host/conductor/embedded/replication/holder-get.ts'
-import { knownMembers } from '../../host/conductor/embedded/replication/membership.ts'
-import { activityBasis, opBases } from '../../host/conductor/embedded/replication/op-basis.ts'
+import { activityBasis } from '../../host/conductor/embedded/replication/op-basis.ts'
 import { opHolders } from '../../host/conductor/embedded/replication/op-holders.ts'
-import { MEMBERS_KEPT_MS } from '../../host/conductor/embedded/replication/op-placer.ts'
-import { recordsSharded } from '../../host/conductor/embedded/replication/record-sharding.ts'
 import { decodeHashB64 } from '../../host/identity/hash.ts'
-import { capability } from '../unit/conductor/fixtures/capability.ts'
-import { type Player, runScenario, type Scenario, scenarioNetwork, waitUntil } from './harness.ts'
+import { type Player, runScenario, waitUntil } from './harness.ts'
 import { partition } from './partition.ts'
-
-const HOLDERS = 2
-const network = () => scenarioNetwork({ record: { holders: HOLDERS } })
-
-/** Starts `count` players (each serves record gets, as the daemon's do), connected, each counting every other a member. */
-async function mesh(scenario: Scenario, count: number): Promise<Player[]> {
-  const players = await scenario.addPlayers(count)
-  await scenario.shareAllAgents()
-  await membersKnown(players, players)
-  return players
-}
-
-/** Until each of `players` counts `members` and shards records; then its placement reads them (a second). */
-async function membersKnown(players: readonly Player[], members: readonly Player[]): Promise<void> {
-  await waitUntil(30_000, () =>
-    players.every((p) => {
-      const known = knownMembers(p.conductor, p.replication).length
-      const sharded = recordsSharded({ members: known, holders: HOLDERS, versions: p.node.versions })
-      return known >= members.length && sharded
-    }),
-  )
-  await new Promise((resolve) => setTimeout(resolve, MEMBERS_KEPT_MS + 200))
-}
-
-/** `author` writes a capability; its action hash. */
-async function write(author: Player, name: string): Promise<string> {
-  const ref = await author.conductor.callZome('agent_registry', 'advertise_capability', capability({ name }))
-  return ref.action_hash
-}
-
-const holds = (player: Player, hash: string) =>
-  player.running && player.conductor.store.getAction(decodeHashB64(hash, 'action')) !== null
-
-/** The bases of the record `hash` (an update's original too), read where `holder` holds it. */
-function basesOf(holder: Player, hash: string): Uint8Array[] {
-  const action = holder.conductor.store.getAction(decodeHashB64(hash, 'action'))!
-  return opBases(decodeAction(action.bytes), action.hash)
-}
-
-/** The record's basis holders among `members`: of each of its bases. */
-function basisHolders(members: readonly Player[], bases: readonly Uint8Array[]): Player[] {
-  const agents = members.map((p) => p.agentPubKey)
-  const holders = new Set(bases.flatMap((basis) => opHolders(basis, agents, HOLDERS)))
-  return members.filter((p) => holders.has(p.agentPubKey))
-}
+import {
+  basesOf,
+  basisHolders,
+  gotFromHolders,
+  SHARDED_HOLDERS as HOLDERS,
+  holds,
+  membersKnown,
+  shardedMesh,
+  shardedNetwork,
+  unheldOf,
+  type Written,
+  writeCapability as write,
+} from './sharded-mesh.ts'
 
 /** The players that should hold the record among `members`: its basis and activity holders, its author. */
 function keepers(members: readonly Player[], author: Player, hash: string): Player[] {
@@ -73,21 +35,10 @@ function keepers(members: readonly Player[], author: Player, hash: string): Play
   return members.filter((p) => kept.has(p.agentPubKey))
 }
 
-function holderGet(asker: Player): HolderGet {
-  return new HolderGet({
-    rpc: asker.node.rpc,
-    conductor: asker.conductor,
-    replication: asker.replication,
-    members: () => knownMembers(asker.conductor, asker.replication),
-    holders: HOLDERS,
-    timeoutMs: 5_000,
-  })
-}
-
 describe('records sharded among holders, through churn and partitions', { timeout: 240_000 }, () => {
   it('restores R holders of a record after its holders are killed until one is left', async () => {
-    await runScenario({ network: network() }, async (scenario) => {
-      const players = await mesh(scenario, 6)
+    await runScenario({ network: shardedNetwork() }, async (scenario) => {
+      const players = await shardedMesh(scenario, 6)
       // A record whose keepers leave at least R + 1 players to restore it among.
       let record: { hash: string; author: Player; kept: Player[] } | undefined
       for (let i = 0; record === undefined; i++) {
@@ -120,11 +71,11 @@ describe('records sharded among holders, through churn and partitions', { timeou
   // when it connects; the summaries find what the pushes across missed. A partition far longer than
   // that raised false chain.fork warrants in sharded ingest (tests/scenarios/sharded-partition.test.ts).
   it('finds every record written on either side of a partition again on both sides once it heals', async () => {
-    await runScenario({ network: network() }, async (scenario) => {
-      const players = await mesh(scenario, 6)
+    await runScenario({ network: shardedNetwork() }, async (scenario) => {
+      const players = await shardedMesh(scenario, 6)
       const [left, right] = [players.slice(0, 3), players.slice(3)]
       const heal = await partition(left, right)
-      const written: { hash: string; author: Player }[] = []
+      const written: Written[] = []
       for (const [i, author] of players.entries()) {
         written.push({ hash: await write(author, `split-${i}-a`), author })
         written.push({ hash: await write(author, `split-${i}-b`), author })
@@ -144,39 +95,26 @@ describe('records sharded among holders, through churn and partitions', { timeou
       await scenario.shareAllAgents()
 
       // Every record held by its holders over the whole mesh, and got from them on either side.
-      const placed = written.map(({ hash, author }) => ({
-        hash,
-        holders: basisHolders(players, basesOf(author, hash)),
-      }))
-      const unheld = () =>
-        placed.flatMap(({ hash, holders }) =>
-          holders.filter((p) => !holds(p, hash)).map((p) => `${p.name} lacks ${hash}`),
-        )
+      const unheld = unheldOf(players, written)
       await waitUntil(120_000, () => unheld().length === 0).catch(() => {
         throw new Error(`not held after the partition healed: ${unheld().join(', ')}`)
       })
-      for (const asker of [left[0]!, right[0]!]) {
-        const get = holderGet(asker)
-        for (const { hash } of written.filter(({ hash }) => !holds(asker, hash))) {
-          const got = await get.get('agent_registry', hash)
-          expect(got.action).toBeDefined()
-        }
-      }
+      await gotFromHolders([left[0]!, right[0]!], written)
       expect(players.flatMap((p) => p.replication.listWarrants())).toEqual([])
     })
   })
 
   it('a joiner takes only its share of what was written before it joined', async () => {
-    await runScenario({ network: network() }, async (scenario) => {
-      const players = await mesh(scenario, 5)
-      const written: { hash: string; author: Player }[] = []
+    await runScenario({ network: shardedNetwork() }, async (scenario) => {
+      const players = await shardedMesh(scenario, 5)
+      const written: Written[] = []
       for (const [i, author] of players.entries()) {
         for (let j = 0; j < 3; j++) written.push({ hash: await write(author, `before-${i}-${j}`), author })
       }
       const joiner = await scenario.addPlayer()
       const all = [...players, joiner]
       await scenario.shareAllAgents()
-      await membersKnown(all, all)
+      await membersKnown(all, all.length)
 
       const share = written.filter(({ hash, author }) => keepers(all, author, hash).includes(joiner))
       const rest = written.filter((record) => !share.includes(record))

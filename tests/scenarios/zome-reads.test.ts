@@ -34,30 +34,17 @@ import { encodeCanonical } from '../../host/identity/canonical.ts'
 import { decodeHashB64, encodeHashB64, hashContent } from '../../host/identity/hash.ts'
 import { peerIdOfAgent } from '../../host/identity/peer-agent.ts'
 import { RequestRefusedError } from '../../host/net/errors.ts'
-import { canonicalJson } from '../../zomes-bindings/canonical-json.ts'
 import type { DnaName } from '../../zomes-bindings/index.ts'
-import { type AnswerLeaf, answerLeavesOf, type Task, type TaskResult } from '../../zomes-bindings/index.ts'
+import { type AnswerLeaf, answerLeavesOf, type TaskResult } from '../../zomes-bindings/index.ts'
 import { claimSnapshot } from '../unit/conductor/fixtures/capability.ts'
+import { task as schedulerTask } from '../unit/scheduler/fixtures.ts'
 import { type Player, runScenario, type Scenario, scenarioNetwork, waitUntil } from './harness.ts'
 import { opsHeld } from './record-sync.ts'
 
 const micros = (msFromNow: number) => (Date.now() + msFromNow) * 1000
 
-function task(): Task {
-  return {
-    kind: 'sha256',
-    input_hash: createHash('sha256')
-      .update(canonicalJson({ data: 'far' }))
-      .digest('hex'),
-    input_bytes: 16,
-    input_cid: null,
-    requirements: { min_ram_bytes: 0, min_vram_bytes: 0, gpu: false, min_cores: 1, model: null, tags: [] },
-    lease_ms: 60_000,
-    deadline: micros(600_000),
-    max_attempts: 2,
-    fan_out: 1,
-  }
-}
+/** A task of this test: open for ten minutes, its lease a minute. */
+const task = () => schedulerTask({ input: { data: 'far' }, lease_ms: 60_000, deadline: micros(600_000) })
 
 function result(taskHash: string, assignment: string): TaskResult {
   const now = micros(0)
@@ -86,6 +73,37 @@ interface FarTask {
   taskHash: string
 }
 
+/** `author` submits a task that `runner` claims, is assigned and answers (`settle` after each write); their hashes. */
+async function taskLife(
+  author: Player,
+  runner: Player,
+  settle: (writer: Player) => Promise<void>,
+): Promise<{ task: string; claim: string }> {
+  const submitted = await author.conductor.callZome('resource_mesh', 'submit_task', task())
+  await settle(author)
+  const claim = await runner.conductor.callZome('resource_mesh', 'claim_task', {
+    task: submitted.action_hash,
+    snapshot: claimSnapshot(),
+  })
+  await settle(runner)
+  const assigned = await author.conductor.callZome('resource_mesh', 'assign_task', {
+    task: submitted.action_hash,
+    claim: claim.action_hash,
+    assignee: runner.agentPubKey,
+    slot: 0,
+    attempt: 1,
+    lease_expires_at: micros(60_000),
+  })
+  await settle(author)
+  await runner.conductor.callZome(
+    'resource_mesh',
+    'post_result',
+    result(submitted.action_hash, assigned.action_hash),
+  )
+  await settle(runner)
+  return { task: submitted.action_hash, claim: claim.action_hash }
+}
+
 /** A task claimed, assigned and answered among `count - 1` players after the last stopped replicating. */
 async function farTask(scenario: Scenario, count: number): Promise<FarTask> {
   const players = await scenario.addPlayers(count)
@@ -95,30 +113,8 @@ async function farTask(scenario: Scenario, count: number): Promise<FarTask> {
   const asker = players.at(-1)!
   await asker.replication.stop()
   const others = players.slice(0, -1)
-  const submitted = await author.conductor.callZome('resource_mesh', 'submit_task', task())
-  await scenario.dhtSync(others, 'resource_mesh')
-  const snapshot = claimSnapshot()
-  const claim = await runner.conductor.callZome('resource_mesh', 'claim_task', {
-    task: submitted.action_hash,
-    snapshot,
-  })
-  await scenario.dhtSync(others, 'resource_mesh')
-  const assigned = await author.conductor.callZome('resource_mesh', 'assign_task', {
-    task: submitted.action_hash,
-    claim: claim.action_hash,
-    assignee: runner.agentPubKey,
-    slot: 0,
-    attempt: 1,
-    lease_expires_at: micros(60_000),
-  })
-  await scenario.dhtSync(others, 'resource_mesh')
-  await runner.conductor.callZome(
-    'resource_mesh',
-    'post_result',
-    result(submitted.action_hash, assigned.action_hash),
-  )
-  await scenario.dhtSync(others, 'resource_mesh')
-  return { players, author, asker, taskHash: submitted.action_hash }
+  const { task: taskHash } = await taskLife(author, runner, () => scenario.dhtSync(others, 'resource_mesh'))
+  return { players, author, asker, taskHash }
 }
 
 /** The asker's zome reads go to holders: sharded, and no holder of anything itself; closest asked first. */
@@ -267,28 +263,7 @@ describe('zome reads where records are sharded (R = 2 of 5)', { timeout: 180_000
       // What this test reads, held by the holders of its bases (recordSync also waits for actions no
       // read here needs, which sharded replication may still be pushing).
       const synced = (writer: Player) => heldAtBases(players, writer, 'resource_mesh')
-      const submitted = await author.conductor.callZome('resource_mesh', 'submit_task', task())
-      await synced(author)
-      const claim = await runner.conductor.callZome('resource_mesh', 'claim_task', {
-        task: submitted.action_hash,
-        snapshot: claimSnapshot(),
-      })
-      await synced(runner)
-      const assigned = await author.conductor.callZome('resource_mesh', 'assign_task', {
-        task: submitted.action_hash,
-        claim: claim.action_hash,
-        assignee: runner.agentPubKey,
-        slot: 0,
-        attempt: 1,
-        lease_expires_at: micros(60_000),
-      })
-      await synced(author)
-      await runner.conductor.callZome(
-        'resource_mesh',
-        'post_result',
-        result(submitted.action_hash, assigned.action_hash),
-      )
-      await synced(runner)
+      const life = await taskLife(author, runner, synced)
       const members = players.map((p) => p.agentPubKey)
       // No holder of `basis`, nor the writer; fewest of the writers' activity holders (which keep their
       // chains, so hold some of what is read here; at R = 2 of 5 there may be no peer with none of it).
@@ -306,17 +281,13 @@ describe('zome reads where records are sharded (R = 2 of 5)', { timeout: 180_000
               activity.filter((a) => a === y.agentPubKey).length,
           )[0]!
       const held = (p: Player) => opsHeld([p], 'resource_mesh').size
-      const taskHash = decodeHashB64(submitted.action_hash, 'action')
+      const taskHash = decodeHashB64(life.task, 'action')
       const bystander = far(taskHash)
       const heldBefore = held(bystander)
       const shown = counted(bystander)
-      const state = await bystander.conductor.callZome(
-        'resource_mesh',
-        'get_task_state',
-        submitted.action_hash,
-      )
+      const state = await bystander.conductor.callZome('resource_mesh', 'get_task_state', life.task)
       expect(state?.status).toBe('running')
-      expect(state?.claims.map((c) => c.action_hash)).toEqual([claim.action_hash])
+      expect(state?.claims.map((c) => c.action_hash)).toEqual([life.claim])
       expect(state?.results).toHaveLength(1)
       // At most: the task (with what targets it); its five link sets; the claim, assignment and result.
       expect(shown.rounds.length).toBeGreaterThan(0)
@@ -328,7 +299,7 @@ describe('zome reads where records are sharded (R = 2 of 5)', { timeout: 180_000
       const listedBefore = held(lister)
       const listed = counted(lister)
       const open = await lister.conductor.callZome('resource_mesh', 'list_open_tasks', null)
-      expect(open.map((t) => t.action_hash)).toEqual([submitted.action_hash])
+      expect(open.map((t) => t.action_hash)).toEqual([life.task])
       // The anchor's links first, whatever of the author's chain it holds.
       expect(listed.rounds[0]?.map((m) => m.kind)).toContain('links')
       expect(held(lister)).toBe(listedBefore)
