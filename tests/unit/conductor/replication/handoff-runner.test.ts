@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
   HandoffRunner,
+  type HandoffRunnerInit,
   planHandoffs,
 } from '../../../../host/conductor/embedded/replication/handoff-runner.ts'
 import type { PlacedOp } from '../../../../host/conductor/embedded/replication/neighbourhood-summary.ts'
@@ -89,18 +90,22 @@ describe('running the hand-off', () => {
     expect(rounds).toBeGreaterThan(1)
   })
 
-  it('drops what it queued for a member gone meanwhile', async () => {
-    const pushed: string[] = []
-    const self = mesh[1]!
-    const runner = new HandoffRunner({
+  /** The runner of `self` over the ops it holds in `mesh`, pushing nothing a round: it only queues. */
+  const queueing = (self: string, push: HandoffRunnerInit['push'] = async () => {}) =>
+    new HandoffRunner({
       self,
       holders: R,
       dnaHashes: [dna],
       ops: () => ops.filter((o) => opHolders(o.hash, mesh, R).includes(self)),
       perRound: 0,
-      push: async (to) => {
-        pushed.push(to)
-      },
+      push,
+    })
+
+  it('drops what it queued for a member gone meanwhile', async () => {
+    const pushed: string[] = []
+    const self = mesh[1]!
+    const runner = queueing(self, async (to) => {
+      pushed.push(to)
     })
     await runner.round(mesh)
     const after = mesh.filter((m) => m !== mesh[0])
@@ -116,14 +121,7 @@ describe('running the hand-off', () => {
 
   it('queues each push once when a member flaps, however often the same change comes again', async () => {
     const self = mesh[1]!
-    const runner = new HandoffRunner({
-      self,
-      holders: R,
-      dnaHashes: [dna],
-      ops: () => ops.filter((o) => opHolders(o.hash, mesh, R).includes(self)),
-      perRound: 0,
-      push: async () => {},
-    })
+    const runner = queueing(self)
     const flapping = without(mesh[0]!)
     await runner.round(mesh)
     await runner.round(flapping)
