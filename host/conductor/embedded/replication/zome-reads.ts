@@ -37,20 +37,26 @@ export interface ZomeReadsInit {
   sharded: (members: number) => boolean
 }
 
-/** How long a read trusts the members it counted: a call's many reads count them once. */
+/**
+ * How long a read trusts the members it counted and whether they shard: a call's many reads count
+ * them once (the sharding gate asks every member's standing: not a cost to pay per read).
+ */
 const MEMBERS_FRESH_MS = 1000
 
 export function zomeReads(init: ZomeReadsInit, now: () => number = Date.now): RemoteReads {
   const { conductor } = init
-  let counted = { at: Number.NEGATIVE_INFINITY, members: [] as string[] }
-  const members = () => {
-    if (now() - counted.at > MEMBERS_FRESH_MS) counted = { at: now(), members: [...init.members()] }
-    return counted.members
+  let counted = { at: Number.NEGATIVE_INFINITY, members: [] as string[], sharded: false }
+  const count = () => {
+    if (now() - counted.at > MEMBERS_FRESH_MS) {
+      const members = [...init.members()]
+      counted = { at: now(), members, sharded: init.sharded(members.length) }
+    }
+    return counted
   }
   return {
     elsewhere(dna, basis, typeName) {
-      const known = members()
-      if (!init.sharded(known.length)) return false
+      const { members: known, sharded } = count()
+      if (!sharded) return false
       const scope = typeName === null ? undefined : (entryScope(dna, typeName) ?? linkScope(dna, typeName))
       if (scope === 'everywhere') return false
       return !isOpHolder(conductor.agentPubKey, basis, known, init.holders)

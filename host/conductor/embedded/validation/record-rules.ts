@@ -59,8 +59,8 @@ export interface RulesContext {
 
 /**
  * Genesis proofs decoded, by the genesis action's hash (bytes, as latin1). On a network of invites
- * every entry op asks for its author's: the action is looked up each time (what a store holds is
- * the truth, even after a rolled-back write), decoded once.
+ * every entry op asks for its author's: the action is looked up again after any write (what a store
+ * holds is the truth, even after a rolled-back write: GenesisIndex), decoded once.
  */
 const genesisProofs = new Map<string, unknown>()
 const GENESIS_PROOFS_HELD = 10_000
@@ -78,16 +78,48 @@ export function storeRecords(store: ChainStore, dnaHash: Uint8Array): RecordSour
       const genesis = heldGenesis(store, dnaHash, author)
       return genesis && redeemedAt(genesis.proof, genesis.at)
     },
-    inviteUses(inviteId) {
-      const uses: InviteUse[] = []
-      for (const { author } of store.chainHeads(dnaHash)) {
-        const genesis = heldGenesis(store, dnaHash, author)
-        if (genesis !== undefined && inviteIdOf(genesis.proof) === inviteId)
-          uses.push({ agent: encodeHashB64(author), at: redeemedAt(genesis.proof, genesis.at) })
-      }
-      return uses
-    },
+    inviteUses: (inviteId) => [...(heldInviteUses(store, dnaHash).get(inviteId) ?? [])],
   }
+}
+
+/**
+ * Per store, per DNA (hash as latin1), as of the store's write count: the geneses read (by author, as
+ * latin1) and the uses of each invite. Membership asks every member's genesis and its invite's uses
+ * (every genesis walked) per member, many times a second on a sharded peer: O(N^2) reads a count of
+ * the members. The same count of writes means the same rows, so each is read once per change.
+ */
+interface GenesisIndex {
+  writes: number
+  geneses: Map<string, Genesis | undefined>
+  uses: Map<string, InviteUse[]> | null
+}
+type Genesis = { proof: unknown; at: number }
+const genesisIndexes = new WeakMap<ChainStore, Map<string, GenesisIndex>>()
+
+function genesisIndex(store: ChainStore, dnaHash: Uint8Array): GenesisIndex {
+  const writes = store.writeCount()
+  const perDna = genesisIndexes.get(store) ?? genesisIndexes.set(store, new Map()).get(store)!
+  const key = Buffer.from(dnaHash).toString('latin1')
+  const held = perDna.get(key)
+  if (held?.writes === writes) return held
+  const fresh = { writes, geneses: new Map(), uses: null }
+  perDna.set(key, fresh)
+  return fresh
+}
+
+function heldInviteUses(store: ChainStore, dnaHash: Uint8Array): ReadonlyMap<string, readonly InviteUse[]> {
+  const index = genesisIndex(store, dnaHash)
+  if (index.uses !== null) return index.uses
+  const uses = new Map<string, InviteUse[]>()
+  for (const { author } of store.chainHeads(dnaHash)) {
+    const genesis = heldGenesis(store, dnaHash, author)
+    const invite = genesis === undefined ? null : inviteIdOf(genesis.proof)
+    if (genesis === undefined || invite === null) continue
+    const use = { agent: encodeHashB64(author), at: redeemedAt(genesis.proof, genesis.at) }
+    uses.set(invite, [...(uses.get(invite) ?? []), use])
+  }
+  index.uses = uses
+  return uses
 }
 
 /** A record this peer does not hold, got and checked elsewhere (a get from holders), and its entry. */
@@ -111,11 +143,16 @@ export function withRecords(source: RecordSource, beside: readonly RecordBeside[
 }
 
 /** `author`'s genesis in a DNA: its membrane proof (decoded; null: none) and when it was written (µs). */
-function heldGenesis(
-  store: ChainStore,
-  dnaHash: Uint8Array,
-  author: Uint8Array,
-): { proof: unknown; at: number } | undefined {
+function heldGenesis(store: ChainStore, dnaHash: Uint8Array, author: Uint8Array): Genesis | undefined {
+  const { geneses } = genesisIndex(store, dnaHash)
+  const key = Buffer.from(author).toString('latin1')
+  if (geneses.has(key)) return geneses.get(key)
+  const genesis = readGenesis(store, dnaHash, author)
+  geneses.set(key, genesis)
+  return genesis
+}
+
+function readGenesis(store: ChainStore, dnaHash: Uint8Array, author: Uint8Array): Genesis | undefined {
   // Seq 1 of every chain is its AgentValidationPkg.
   const stored = store.chainRange(dnaHash, author, 1, 1)[0]
   if (stored === undefined) return undefined
