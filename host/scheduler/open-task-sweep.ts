@@ -15,6 +15,46 @@ export interface OpenTaskSweep {
   logger: Logger
 }
 
+/** What a sharded peer's sweep would be for here. */
+export interface SweepReasons {
+  /** Models this host serves; null while it has not advertised (not known: it sweeps). */
+  models: number | null
+  /** Whether a task this host submitted is open (its claims are held at the task's holders). */
+  ownOpen: boolean
+  /** Tasks a caller watches here, and attempts running here. */
+  following: number
+}
+
+/**
+ * Whether a sharded peer sweeps: only where a far task may concern it. A task that needs a model is
+ * run only by a host serving one; one that needs none (echo, sha256) is heard of by its R holders as
+ * it is stored, and they claim it; a requester looks for its own task's claims, a caller for the task
+ * it watches. A bystander (no model, no task of its own) does not sweep: each sweep reads the
+ * open-tasks anchor from its holders, and every peer doing so every 2 s was most of an idle sharded
+ * mesh's record/1.0.0 traffic.
+ */
+export function sweepNeeded(reasons: SweepReasons): boolean {
+  return reasons.models !== 0 || reasons.ownOpen || reasons.following > 0
+}
+
+/** A scheduler's sweep, given what it knows of itself. */
+export interface SchedulerSweep extends Omit<OpenTaskSweep, 'when'> {
+  /** Whether stored-records events wake the scheduler; without them it always sweeps. */
+  onRecordsStored?: unknown
+  /** With them, whether records are sharded now (it may miss far tasks); none: it never sweeps. */
+  polling?: () => boolean
+  reasons: () => SweepReasons
+}
+
+/** Starts the sweep a scheduler needs, if any; returns what stops it. */
+export function schedulerSweep(init: SchedulerSweep): (() => void) | null {
+  const { polling } = init
+  if (init.onRecordsStored === undefined) return sweepOpenTasks({ ...init, when: () => true })
+  if (polling === undefined) return null
+  // The reasons first: asking whether records are sharded counts the members.
+  return sweepOpenTasks({ ...init, when: () => sweepNeeded(init.reasons()) && polling() })
+}
+
 /** Starts the sweep; returns what stops it. */
 export function sweepOpenTasks(init: OpenTaskSweep): () => void {
   const sweep = async () => {

@@ -35,7 +35,7 @@ import { type ClaimWindow, type ClaimWindows, claimWindowsOf } from './claim-win
 import { ClaimantRole } from './claimant-role.ts'
 import { HeldPayloads } from './held-payloads.ts'
 import { KnownNodes } from './known-nodes.ts'
-import { sweepOpenTasks } from './open-task-sweep.ts'
+import { schedulerSweep } from './open-task-sweep.ts'
 import { PayloadExchange } from './payload-exchange.ts'
 import { PrivatePayloads } from './private-payloads.ts'
 import { RequesterRole } from './requester-role.ts'
@@ -225,20 +225,20 @@ export class SchedulerService implements SchedulerPort {
         }),
       )
     }
-    const polling = stored ? this.#init.polling : () => true
-    if (polling)
-      this.#unsubscribe.push(
-        sweepOpenTasks({
-          conductor: this.#init.conductor,
-          everyMs: this.#opts.pollMs,
-          when: polling,
-          found: (hash) => {
-            this.#model.markStale(hash)
-            this.#touch(hash)
-          },
-          logger: this.#log,
-        }),
-      )
+    const sweep = schedulerSweep({
+      ...this.#init,
+      everyMs: this.#opts.pollMs,
+      reasons: () => ({
+        models: this.#snapshot()?.models.length ?? null,
+        ownOpen: this.#model.hasOpenBy(this.#me),
+        following: this.#watches.size + this.#runner.size,
+      }),
+      found: (hash) => {
+        this.#model.markStale(hash)
+        this.#touch(hash)
+      },
+    })
+    if (sweep) this.#unsubscribe.push(sweep)
     for (const hash of await this.#model.load()) this.#touch(hash)
   }
 

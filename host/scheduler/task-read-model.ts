@@ -143,6 +143,12 @@ export class TaskReadModel {
     return [...this.#open]
   }
 
+  /** Whether a task `author` submitted is open as of its last read. */
+  hasOpenBy(author: string): boolean {
+    for (const hash of this.#open) if (this.#records.get(hash)?.task.author === author) return true
+    return false
+  }
+
   /** Open tasks and the newest finished ones, newest first. */
   list(now = nowMicros()): TaskSummary[] {
     const summaries: TaskSummary[] = []

@@ -61,6 +61,11 @@ export class TaskWatches {
     return this.#watches.has(task)
   }
 
+  /** Tasks watched now. */
+  get size(): number {
+    return this.#watches.size
+  }
+
   /** Calls `listener` on every status change and progress of a task, starting with its current status. */
   watch(task: string, listener: (event: TaskEvent) => void): () => void {
     let watch = this.#watches.get(task)

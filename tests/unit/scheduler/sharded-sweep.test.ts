@@ -1,13 +1,28 @@
 /**
  * A runner on a peer whose records are sharded (issue 57) hears of the records it holds, not of a far
  * task: its scheduler sweeps the open tasks while the backend says records are sharded, as on a
- * polling backend, and not otherwise.
+ * polling backend, and not otherwise; and a bystander (no model served, no task of its own) does not
+ * sweep at all (open-task-sweep.ts `sweepNeeded`).
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
 import { WorkerRegistry } from '../../../host/workers/worker-registry.ts'
+import { capability } from '../conductor/fixtures/capability.ts'
 import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
 import { eventually, order, type TestHost, testHost } from './fixtures.ts'
+
+/** A capability serving one model: a host that may run what a far task asks. */
+const serving = capability({
+  inference: {
+    tokens_per_second: null,
+    models: [
+      {
+        ...{ name: 'tiny', file_hash: 'a'.repeat(64), size_bytes: 1, parameters: 1, quantisation: null },
+        ...{ context_length: 1, architecture: 'llama', loaded: false },
+      },
+    ],
+  },
+})
 
 let mesh: Mesh | null = null
 let hosts: TestHost[] = []
@@ -26,7 +41,11 @@ describe('a runner whose records are sharded', () => {
     const requester = testHost(a, { workers: new WorkerRegistry() })
     let sharded = false
     // Its backend's events never name the far task: only a sweep finds it.
-    const runner = testHost(b, { onRecordsStored: () => () => undefined, polling: () => sharded })
+    const runner = testHost(b, {
+      onRecordsStored: () => () => undefined,
+      polling: () => sharded,
+      capability: serving,
+    })
     hosts.push(requester, runner)
     await requester.scheduler.start()
     await runner.scheduler.start()
@@ -55,5 +74,32 @@ describe('a runner whose records are sharded', () => {
     mesh.sync()
     await new Promise((resolve) => setTimeout(resolve, 500))
     expect((await requester.scheduler.view(ref.action_hash)).state.claims).toEqual([])
+  })
+
+  it('is not swept by a bystander (no model, no task of its own) however long, until it submits one', async () => {
+    mesh = await openMesh(2)
+    const [a, b] = mesh.conductors as [EmbeddedConductor, EmbeddedConductor]
+    const bystander = testHost(b, { onRecordsStored: () => () => undefined, polling: () => true })
+    const runner = testHost(a, {
+      onRecordsStored: () => () => undefined,
+      polling: () => true,
+      capability: serving,
+    })
+    hosts.push(bystander, runner)
+    const sweeps = (c: EmbeddedConductor) => {
+      const spy = vi.spyOn(c, 'callZome')
+      return () => spy.mock.calls.filter(([, fn]) => fn === 'list_open_tasks').length
+    }
+    const [bystanderSweeps, runnerSweeps] = [sweeps(b), sweeps(a)]
+    await bystander.scheduler.start()
+    await runner.scheduler.start()
+    const loaded = bystanderSweeps() // the read model's load at start reads them once
+    // Ten of its sweep periods (50 ms), sharded: the runner sweeps, the bystander never does.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(bystanderSweeps()).toBe(loaded)
+    expect(runnerSweeps()).toBeGreaterThan(3)
+    // A task of its own open: now it looks for what concerns it (its task's claims, held elsewhere).
+    await bystander.scheduler.submit(...order({ input: { data: 'hello' } }))
+    await eventually(async () => (bystanderSweeps() > loaded ? true : undefined))
   })
 })
