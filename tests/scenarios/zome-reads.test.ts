@@ -9,7 +9,6 @@
  * and pushing ops, every peer's reads attached as the daemon attaches them): a peer that holds neither
  * the task nor the open-tasks anchor shows the one and lists the other.
  */
-import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { decodeAction } from '../../host/conductor/embedded/action.ts'
 import { ActionTypes } from '../../host/conductor/embedded/hc-enums.ts'
@@ -35,9 +34,9 @@ import { decodeHashB64, encodeHashB64, hashContent } from '../../host/identity/h
 import { peerIdOfAgent } from '../../host/identity/peer-agent.ts'
 import { RequestRefusedError } from '../../host/net/errors.ts'
 import type { DnaName } from '../../zomes-bindings/index.ts'
-import { type AnswerLeaf, answerLeavesOf, type TaskResult } from '../../zomes-bindings/index.ts'
+import { type AnswerLeaf, answerLeavesOf } from '../../zomes-bindings/index.ts'
 import { claimSnapshot } from '../unit/conductor/fixtures/capability.ts'
-import { task as schedulerTask } from '../unit/scheduler/fixtures.ts'
+import { okResultEntry, task as schedulerTask } from '../unit/scheduler/fixtures.ts'
 import { type Player, runScenario, type Scenario, scenarioNetwork, waitUntil } from './harness.ts'
 import { opsHeld } from './record-sync.ts'
 
@@ -45,26 +44,6 @@ const micros = (msFromNow: number) => (Date.now() + msFromNow) * 1000
 
 /** A task of this test: open for ten minutes, its lease a minute. */
 const task = () => schedulerTask({ input: { data: 'far' }, lease_ms: 60_000, deadline: micros(600_000) })
-
-function result(taskHash: string, assignment: string): TaskResult {
-  const now = micros(0)
-  return {
-    task: taskHash,
-    assignment,
-    status: 'ok',
-    output_cid: null,
-    output_hash: createHash('sha256').update('x').digest('hex'),
-    error: null,
-    metrics: {
-      started_at: now,
-      finished_at: now,
-      duration_ms: 0,
-      tokens_in: null,
-      tokens_out: null,
-      tokens_per_second: null,
-    },
-  }
-}
 
 interface FarTask {
   players: Player[]
@@ -98,7 +77,7 @@ async function taskLife(
   await runner.conductor.callZome(
     'resource_mesh',
     'post_result',
-    result(submitted.action_hash, assigned.action_hash),
+    okResultEntry(submitted.action_hash, assigned.action_hash, 'x', micros(0)),
   )
   await settle(runner)
   return { task: submitted.action_hash, claim: claim.action_hash }

@@ -97,6 +97,26 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 export const fixedHash = (n: number, kind: HoloHashKind) =>
   encodeHashB64(holoHashFrom32(new Uint8Array(32).fill(n), kind))
 
+/** An ok Result of `task`'s `assignment`, naming `output` by hash, run at `at` (microseconds). */
+export function okResultEntry(task: string, assignment: string, output: unknown, at: number): TaskResult {
+  return {
+    task,
+    assignment,
+    status: 'ok',
+    output_cid: null,
+    output_hash: payloadHash(output),
+    error: null,
+    metrics: {
+      started_at: at,
+      finished_at: at,
+      duration_ms: 1,
+      tokens_in: null,
+      tokens_out: null,
+      tokens_per_second: null,
+    },
+  }
+}
+
 /** The ok Result of `attempt` by its assignee, naming `output` by hash, written at `at` (microseconds). */
 export function okResult(
   attempt: EntryRecord<Assignment>,
@@ -107,21 +127,6 @@ export function okResult(
     action_hash: fixedHash(40, 'action'),
     author: attempt.entry.assignee,
     timestamp: at,
-    entry: {
-      task: attempt.entry.task,
-      assignment: attempt.action_hash,
-      status: 'ok',
-      output_cid: null,
-      output_hash: payloadHash(output),
-      error: null,
-      metrics: {
-        started_at: at,
-        finished_at: at,
-        duration_ms: 1,
-        tokens_in: null,
-        tokens_out: null,
-        tokens_per_second: null,
-      },
-    },
+    entry: okResultEntry(attempt.entry.task, attempt.action_hash, output, at),
   }
 }
