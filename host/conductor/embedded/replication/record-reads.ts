@@ -109,7 +109,7 @@ export function holderGetInitOf(
 }
 
 /** Whether records are sharded on an embedded peer's mesh of `members` (record-sharding.ts). */
-export function shardedOn(peer: Pick<EmbeddedPeer, 'node'>, holders: number): (members: number) => boolean {
+function shardedOn(peer: Pick<EmbeddedPeer, 'node'>, holders: number): (members: number) => boolean {
   return (members) => recordsSharded({ members, holders, versions: peer.node.versions })
 }
 
