@@ -10,8 +10,11 @@
  * minute. Bystanders (neither runner nor requester) are the median and max over them: what a peer that
  * takes no part pays.
  * Run: `npm run bench mesh-peers` (RIPPLE_BENCH_MESH_PEERS_SIZES=4,8 runs fewer; _WINDOW_S the windows).
+ * A size that fails keeps each daemon's output (at RIPPLE_BENCH_MESH_PEERS_LOG_LEVEL, default warn) in
+ * RIPPLE_BENCH_MESH_PEERS_LOGS (default $TMPDIR/ripple-bench-mesh-peers-logs/N<size>/), so why a mesh
+ * did not form can be read after.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import OpenAI from 'openai'
@@ -27,6 +30,9 @@ const WINDOW_S = Number(process.env.RIPPLE_BENCH_MESH_PEERS_WINDOW_S ?? 45)
 /** After every peer sees the others, how long the mesh runs before a window (first syncs, first beats). */
 const SETTLE_S = Number(process.env.RIPPLE_BENCH_MESH_PEERS_SETTLE_S ?? 30)
 const REQUESTERS = 2
+const LOGS = process.env.RIPPLE_BENCH_MESH_PEERS_LOGS ?? join(tmpdir(), 'ripple-bench-mesh-peers-logs')
+/** The daemons' log level: `info` tells more of a size that fails. */
+const LOG_LEVEL = process.env.RIPPLE_BENCH_MESH_PEERS_LOG_LEVEL ?? 'warn'
 const MODEL = 'tiny'
 
 type Role = 'runner' | 'requester' | 'bystander'
@@ -140,7 +146,7 @@ async function startPeer(
   const daemon = await startRipple(
     [
       ...['--data-dir', join(root, name), '--name', name, '--models-dir', models, '--api-port', '0'],
-      ...['--threads', '1', '--parallel', '4', '--context-size', '1024', '--log-level', 'warn', ...flags],
+      ...['--threads', '1', '--parallel', '4', '--context-size', '1024', '--log-level', LOG_LEVEL, ...flags],
     ],
     180_000,
   )
@@ -157,10 +163,10 @@ async function startPeer(
 
 async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[]; served: number }> {
   const root = await mkdtemp(join(tmpdir(), 'ripple-bench-mesh-peers-'))
-  const daemons: RunningRipple[] = []
+  const daemons: { name: string; daemon: RunningRipple }[] = []
   try {
     const first = await startPeer(root, 'p0', 'runner', [])
-    daemons.push(first.daemon)
+    daemons.push(first)
     const roleOf = (i: number): Role => (i <= REQUESTERS ? 'requester' : 'bystander')
     const peers: Peer[] = [first]
     // An invite of its own (single use) for each joiner, written one at a time by the first peer.
@@ -177,7 +183,7 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
           batch.map(async (n) => {
             const invite = join(root, `invite-${n}.json`)
             const peer = await startPeer(root, `p${n}`, roleOf(n), ['--join-file', invite])
-            daemons.push(peer.daemon)
+            daemons.push(peer)
             return peer
           }),
         )),
@@ -209,10 +215,28 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
     await ask() // the model loads on the runner
     const load = await window(peers, WINDOW_S, ask)
     return { idle, load, served }
+  } catch (err) {
+    await keepLogs(size, daemons)
+    throw err
   } finally {
-    for (const d of daemons) if (d.child.exitCode === null) d.child.kill('SIGKILL')
+    for (const { daemon: d } of daemons) if (d.child.exitCode === null) d.child.kill('SIGKILL')
     await rm(root, { recursive: true, force: true })
   }
+}
+
+/** Each daemon's output, by its name, for a size that failed. */
+async function keepLogs(
+  size: number,
+  daemons: readonly { name: string; daemon: RunningRipple }[],
+): Promise<void> {
+  const dir = join(LOGS, `N${size}`)
+  await mkdir(dir, { recursive: true })
+  await Promise.all(
+    daemons.map(({ name, daemon: d }) =>
+      writeFile(join(dir, `${name}.log`), `exit ${d.child.exitCode}\n${d.stdout()}\n${d.stderr()}`),
+    ),
+  )
+  console.error(`mesh-peers: N=${size} failed; the daemons' output is in ${dir}`)
 }
 
 function rows(size: number, phase: 'idle' | 'load', costs: PeerCost[]): Record<string, string | number>[] {
