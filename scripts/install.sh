@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install-system-deps.sh
 # `npm install`, not `npm ci`: npm 11 writes lockfiles without the other platforms' optional packages
 # (biome, node-llama-cpp binaries) and then `npm ci` refuses them as out of sync. The lockfile still pins
-# every version that is installed.
-npm install --no-audit --no-fund
+# every version that is installed. `--prefer-offline`: a tarball already in npm's cache is not fetched
+# again (a fresh machine's empty cache fetches everything, as before).
+npm install --no-audit --no-fund --prefer-offline
 npm run build:ui
 bash scripts/build-engine.sh
 npm run build:host
