@@ -46,6 +46,17 @@ export interface SchedulerSweep extends Omit<OpenTaskSweep, 'when'> {
   reasons: () => SweepReasons
 }
 
+/**
+ * Whether a listing reads the open tasks itself: records sharded, and no sweep to find the far ones
+ * (a bystander). What a person lists is the mesh's open tasks, wherever the peer is.
+ */
+export function listReadsOpen(
+  init: Pick<SchedulerSweep, 'onRecordsStored' | 'polling' | 'reasons'>,
+): boolean {
+  if (init.onRecordsStored === undefined || init.polling === undefined) return false
+  return !sweepNeeded(init.reasons()) && init.polling()
+}
+
 /** Starts the sweep a scheduler needs, if any; returns what stops it. */
 export function schedulerSweep(init: SchedulerSweep): (() => void) | null {
   const { polling } = init

@@ -8,11 +8,10 @@
  * - assignee (./attempt-runner.ts): runs its current assignment's worker and posts the signed Result.
  * What they write goes through ./task-writes.ts into the read model (./task-read-model.ts).
  *
- * Event-driven: each stored op wakes only the task it is about (`onRecordsStored` names them; the
- * read model holds the index), each write of this host is applied to the read model instead of read
- * back, and timers exist only for the moments that change a task without an op: the end of a claim
- * window, a late claimant's turn, a lease running out, the deadline (./task-timers.ts). One visit per
- * task at a time.
+ * Event-driven: each stored op wakes only the task it is about (`onRecordsStored` names them; the read
+ * model holds the index), each write of this host is applied to the read model instead of read back, and
+ * timers exist only for the moments that change a task without an op: the end of a claim window, a late
+ * claimant's turn, a lease running out, the deadline (./task-timers.ts). One visit per task at a time.
  */
 import {
   type ClaimSnapshot,
@@ -35,7 +34,7 @@ import { type ClaimWindow, type ClaimWindows, claimWindowsOf } from './claim-win
 import { ClaimantRole } from './claimant-role.ts'
 import { HeldPayloads } from './held-payloads.ts'
 import { KnownNodes } from './known-nodes.ts'
-import { schedulerSweep } from './open-task-sweep.ts'
+import { listReadsOpen, type SweepReasons, schedulerSweep } from './open-task-sweep.ts'
 import { PayloadExchange } from './payload-exchange.ts'
 import { PrivatePayloads } from './private-payloads.ts'
 import { RequesterRole } from './requester-role.ts'
@@ -168,8 +167,7 @@ export class SchedulerService implements SchedulerPort {
       payloads: held,
       heardAt: (assignment, assignee) => this.#pulse.heardAt(assignment, assignee),
       giveInput: (task, assignee) => this.#exchange.giveInput(task, assignee),
-      askOutput: (task, assignment, assignee, untilMs) =>
-        this.#exchange.askOutput(task, assignment, assignee, untilMs),
+      askOutput: (...ask) => this.#exchange.askOutput(...ask),
     })
     this.#runner = new AttemptRunner({
       ...init,
@@ -228,11 +226,7 @@ export class SchedulerService implements SchedulerPort {
     const sweep = schedulerSweep({
       ...this.#init,
       everyMs: this.#opts.pollMs,
-      reasons: () => ({
-        models: this.#snapshot()?.models.length ?? null,
-        ownOpen: this.#model.hasOpenBy(this.#me),
-        following: this.#watches.size + this.#runner.size,
-      }),
+      reasons: () => this.#sweepReasons(),
       found: (hash) => {
         this.#model.markStale(hash)
         this.#touch(hash)
@@ -278,8 +272,9 @@ export class SchedulerService implements SchedulerPort {
     return this.#views.view(state, this.#statusOf(state))
   }
 
-  /** Open tasks and the newest finished ones, newest first, from the read model's index. */
+  /** Open tasks and the newest finished ones, newest first (far open ones read first if `listReadsOpen`). */
   async list(): Promise<TaskSummary[]> {
+    if (listReadsOpen({ ...this.#init, reasons: () => this.#sweepReasons() })) await this.#model.readOpen()
     return this.#model.list().map((summary) => {
       if (summary.status !== 'assigned') return summary
       const running = this.#runner.runningAssignment(summary.action_hash) !== undefined
@@ -376,6 +371,11 @@ export class SchedulerService implements SchedulerPort {
       leaseExpiresAt: mine.entry.lease_expires_at,
     }
     this.#runner.start(attempt, snapshot)
+  }
+
+  #sweepReasons(): SweepReasons {
+    const [models, ownOpen] = [this.#snapshot()?.models.length ?? null, this.#model.hasOpenBy(this.#me)]
+    return { models, ownOpen, following: this.#watches.size + this.#runner.size }
   }
 
   #snapshot(): ClaimSnapshot | null {

@@ -78,6 +78,17 @@ export class TaskReadModel {
     return this.openTasks()
   }
 
+  /**
+   * Reads the open tasks again, each one's records too, where nothing else keeps far ones current (a
+   * sharded peer that does not sweep); one listed here before and since finished is read again as well.
+   */
+  async readOpen(): Promise<void> {
+    const open = await this.#conductor.callZome('resource_mesh', 'list_open_tasks', null)
+    const hashes = new Set([...this.#open, ...open.map((t) => t.action_hash)])
+    for (const hash of hashes) this.markStale(hash)
+    await Promise.all([...hashes].map((hash) => this.get(hash)))
+  }
+
   /** The task's records as last read (and applied), without reading; undefined when not held. */
   peek(hash: string): Readonly<Records> | undefined {
     return this.#records.get(hash)

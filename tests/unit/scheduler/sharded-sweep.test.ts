@@ -2,7 +2,8 @@
  * A runner on a peer whose records are sharded (issue 57) hears of the records it holds, not of a far
  * task: its scheduler sweeps the open tasks while the backend says records are sharded, as on a
  * polling backend, and not otherwise; and a bystander (no model served, no task of its own) does not
- * sweep at all (open-task-sweep.ts `sweepNeeded`).
+ * sweep at all (open-task-sweep.ts `sweepNeeded`), yet its listing shows the far open tasks, read
+ * when it is asked (`listReadsOpen`).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
@@ -101,5 +102,20 @@ describe('a runner whose records are sharded', () => {
     // A task of its own open: now it looks for what concerns it (its task's claims, held elsewhere).
     await bystander.scheduler.submit(...order({ input: { data: 'hello' } }))
     await eventually(async () => (bystanderSweeps() > loaded ? true : undefined))
+  })
+
+  it('lists a far open task on a bystander that does not sweep, read when it is asked', async () => {
+    mesh = await openMesh(2)
+    const [a, b] = mesh.conductors as [EmbeddedConductor, EmbeddedConductor]
+    const requester = testHost(a, { workers: new WorkerRegistry() })
+    // Its events never name the far task, and it has no reason to sweep.
+    const bystander = testHost(b, { onRecordsStored: () => () => undefined, polling: () => true })
+    hosts.push(requester, bystander)
+    await requester.scheduler.start()
+    await bystander.scheduler.start()
+    const ref = await requester.scheduler.submit(...order({ input: { data: 'hello' } }))
+    mesh.sync()
+    const listed = (await bystander.scheduler.list()).map((t) => t.action_hash)
+    expect(listed).toContain(ref.action_hash)
   })
 })
