@@ -27,8 +27,8 @@ export const RecordConfigSchema = z.object({
    * How many peers are to hold each record that grows with time (batches, cover, tasks, artifact and
    * memory records): the members closest to its hash (docs/record.md, "Where records live"). A mesh of
    * this many members or fewer holds everything on every peer; membership, revocations and policies
-   * are on every peer at any size. Every member of a mesh names the same number. Default 8. Not yet
-   * applied: the embedded replicator still stores everything on every peer.
+   * are on every peer at any size. Past it, a peer stores the records it holds and reads the others
+   * from their holders. Every member of a mesh names the same number. Default 8.
    */
   holders: z.number().int().min(1).max(1_000).optional(),
 })
