@@ -330,9 +330,9 @@ function counted(player: Player): { rounds: ReadMiss[][] } {
   const rounds: ReadMiss[][] = []
   player.conductor.remoteReads.attach({
     elsewhere: (dna, basis, type) => reads.elsewhere(dna, basis, type),
-    fetch: (dna, misses) => {
+    fetch: (dna, misses, signal) => {
       rounds.push([...misses])
-      return reads.fetch(dna, misses)
+      return reads.fetch(dna, misses, signal)
     },
   })
   return { rounds }

@@ -11,8 +11,9 @@ import type { ChainStore, StoredEntry } from '../../storage/chain-store.ts'
 import type { CellContext } from './cell-context.ts'
 import { type DnaDef, type DnaModifiers, dnaHashOf } from './dna.ts'
 import { indexEntryKeys } from './entry-keys.ts'
+import { ReadsTimedOutError } from './errors.ts'
 import { Hdk } from './hdk.ts'
-import { afterRound, NO_ROUNDS, planRound, type RoundsSoFar } from './read-rounds.ts'
+import { afterRound, NO_ROUNDS, planRound, READS_DEADLINE_MS, type RoundsSoFar } from './read-rounds.ts'
 import {
   type GotReads,
   mergeGot,
@@ -48,6 +49,8 @@ export interface CellInit {
   standing?: AgentStanding
   /** Reads of records held elsewhere; default: the store answers every read. */
   remote?: RemoteReads
+  /** How long one call's gets from holders may take in all (ms); default READS_DEADLINE_MS. */
+  readsDeadlineMs?: number
 }
 
 /** One run of a call: its outcome with its write, or the misses to get before it runs again. */
@@ -61,6 +64,7 @@ export class Cell {
   readonly #onCommitted: CellInit['onCommitted']
   readonly #storedRules: RulesContext
   readonly #remote: RemoteReads
+  readonly #readsDeadlineMs: number
   #queue: Promise<unknown> = Promise.resolve()
 
   private constructor(init: CellInit, dnaHash: Uint8Array, chain: SourceChain) {
@@ -69,6 +73,7 @@ export class Cell {
     this.chain = chain
     this.#onCommitted = init.onCommitted
     this.#remote = init.remote ?? STORE_ONLY
+    this.#readsDeadlineMs = init.readsDeadlineMs ?? READS_DEADLINE_MS
     this.#ctx = {
       dna: init.dna,
       dnaHash,
@@ -132,6 +137,7 @@ export class Cell {
   async call<T>(fn: (hdk: Hdk) => T | Promise<T>): Promise<T> {
     let got = NOTHING_GOT
     let sofar = NO_ROUNDS
+    const fetch = this.#callReads()
     for (;;) {
       const turn = this.#queue.then(async () => {
         const attempt = await this.#attempt(fn, got, sofar)
@@ -146,7 +152,7 @@ export class Cell {
         }
         return done.result
       }
-      got = mergeGot(got, await this.#remote.fetch(this.dna.name, done.misses))
+      got = mergeGot(got, await fetch(done.misses))
       sofar = afterRound(sofar, done.misses)
     }
   }
@@ -158,14 +164,33 @@ export class Cell {
   async read<T>(fn: (hdk: Hdk) => T | Promise<T>): Promise<T> {
     let got = NOTHING_GOT
     let sofar = NO_ROUNDS
+    const fetch = this.#callReads()
     for (;;) {
       const done = await this.#attempt(fn, got, sofar)
       if (done.kind === 'done') {
         if (done.write.items.length > 0) throw new TypeError(`a read of ${this.dna.name} wrote to the chain`)
         return done.result
       }
-      got = mergeGot(got, await this.#remote.fetch(this.dna.name, done.misses))
+      got = mergeGot(got, await fetch(done.misses))
       sofar = afterRound(sofar, done.misses)
+    }
+  }
+
+  /**
+   * The gets of one call, every round under one deadline, started at its first get: the signal each
+   * get is asked under, and the call fails (ReadsTimedOutError) when it aborts, heeded or not.
+   */
+  #callReads(): (misses: ReadMiss[]) => Promise<GotReads> {
+    const ms = this.#readsDeadlineMs
+    let deadline: AbortSignal | undefined
+    return async (misses) => {
+      deadline ??= AbortSignal.timeout(ms)
+      try {
+        return await untilAborted(this.#remote.fetch(this.dna.name, misses, deadline), deadline)
+      } catch (err) {
+        if (deadline.aborted) throw new ReadsTimedOutError(this.dna.name, ms, { cause: err })
+        throw err
+      }
     }
   }
 
@@ -189,4 +214,15 @@ export class Cell {
     if (!outcome.ok) throw outcome.error
     return { kind: 'done', result: outcome.result, write }
   }
+}
+
+/** `work`, or a rejection with `signal`'s reason once it aborts, whichever comes first. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  let stop = () => {}
+  const aborted = new Promise<never>((_, reject) => {
+    stop = () => reject(signal.reason)
+    signal.addEventListener('abort', stop, { once: true })
+  })
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', stop))
 }

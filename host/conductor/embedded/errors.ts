@@ -74,3 +74,24 @@ export class UnknownTypeError extends Error {
     this.name = 'UnknownTypeError'
   }
 }
+
+/**
+ * Thrown when a zome call's gets from holders (remote-reads.ts), all its rounds together, outlast the
+ * call's deadline: a peer cut off from the holders fails the call then, not after every holder of
+ * every round timed out one at a time.
+ */
+export class ReadsTimedOutError extends Error {
+  static override readonly name = 'ReadsTimedOutError'
+  readonly failureKind: Failure = 'unavailable/timed_out'
+  constructor(
+    readonly dna: string,
+    readonly deadlineMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `${dna}: the holders of the records a zome call reads did not answer within ${deadlineMs} ms`,
+      options,
+    )
+    this.name = 'ReadsTimedOutError'
+  }
+}

@@ -2,7 +2,8 @@
  * How many times a zome call that missed reads runs again (issue 57), pure: after each run, the misses
  * not yet asked are got from their holders and the call runs again with them, until a run misses
  * nothing new, or the call has had MAX_READ_ROUNDS rounds of gets or MAX_READ_GETS gets. Then it
- * answers with what it has, as Holochain's get answers none when no authority answers in time.
+ * answers with what it has, as Holochain's get answers none when no authority answers in time. Past
+ * READS_DEADLINE_MS the call fails instead (ReadsTimedOutError).
  */
 import { missKey, type ReadMiss } from './remote-reads.ts'
 
@@ -10,6 +11,11 @@ import { missKey, type ReadMiss } from './remote-reads.ts'
 export const MAX_READ_ROUNDS = 4
 /** Gets one call may make over all its rounds: a list of the open tasks reads each. */
 export const MAX_READ_GETS = 256
+/**
+ * How long one call's gets may take, all rounds together (ms): each holder asked has its own timeout,
+ * and a peer cut off from the holders would otherwise wait for each of every get, round after round.
+ */
+export const READS_DEADLINE_MS = 30_000
 
 export interface RoundsSoFar {
   rounds: number

@@ -39,8 +39,11 @@ export interface RemoteReads {
    * when unknown) lives in the neighbourhood, and this peer is not among the holders of `basis`.
    */
   elsewhere(dna: DnaName, basis: Uint8Array, typeName: string | null): boolean
-  /** Gets what `misses` name from their holders; what no holder served is left out. */
-  fetch(dna: DnaName, misses: readonly ReadMiss[]): Promise<GotReads>
+  /**
+   * Gets what `misses` name from their holders; what no holder served is left out. Rejects with
+   * `signal`'s reason once it aborts (the call's deadline, read-rounds.ts).
+   */
+  fetch(dna: DnaName, misses: readonly ReadMiss[], signal: AbortSignal): Promise<GotReads>
 }
 
 /** Nothing is elsewhere: the store answers every read (full replication, or no network yet). */
@@ -61,8 +64,8 @@ export class RemoteReadsRelay implements RemoteReads {
     return this.#source.elsewhere(dna, basis, typeName)
   }
 
-  fetch(dna: DnaName, misses: readonly ReadMiss[]): Promise<GotReads> {
-    return this.#source.fetch(dna, misses)
+  fetch(dna: DnaName, misses: readonly ReadMiss[], signal: AbortSignal): Promise<GotReads> {
+    return this.#source.fetch(dna, misses, signal)
   }
 }
 

@@ -58,9 +58,15 @@ export class HolderLists {
 
   /**
    * `list` of `dna` from the first holder whose answer passes; `beside`: records got already that
-   * what is listed builds on (the record whose updates are asked). Nothing got when no holder answered.
+   * what is listed builds on (the record whose updates are asked). Nothing got when no holder answered;
+   * rejects with `signal`'s reason once it aborts.
    */
-  async list(dna: DnaName, list: RecordList, beside: readonly RecordBeside[] = []): Promise<GotList> {
+  async list(
+    dna: DnaName,
+    list: RecordList,
+    beside: readonly RecordBeside[] = [],
+    signal?: AbortSignal,
+  ): Promise<GotList> {
     const { conductor, replication } = this.#init
     const cell = conductor.cell(dna)
     const barred = (agent: string) => replication.isWarranted(agent) || replication.isRevoked(agent)
@@ -78,7 +84,8 @@ export class HolderLists {
     /** A links list one holder answered with none: held back while one more holder is asked. */
     let none: GotList | null = null
     for (const holder of holders) {
-      const answer = await this.#ask(holder, request).catch((err: unknown) => {
+      const answer = await this.#ask(holder, request, signal).catch((err: unknown) => {
+        if (signal?.aborted) throw signal.reason
         if (!isHolderFailure(err)) throw err
         return null
       })
@@ -152,8 +159,8 @@ export class HolderLists {
     return null
   }
 
-  async #ask(holder: string, request: Uint8Array) {
-    const options = { timeoutMs: this.#init.timeoutMs }
+  async #ask(holder: string, request: Uint8Array, signal?: AbortSignal) {
+    const options = { signal, timeoutMs: this.#init.timeoutMs }
     const answer = await this.#init.rpc.request(peerIdOfAgent(holder), RECORD_GET_PROTOCOL, request, options)
     return decodeRecordListAnswer(answer)
   }

@@ -3,7 +3,7 @@
  * elsewhere (records sharded, a neighbourhood type, this peer not among the basis's holders:
  * record-sharding.ts, record-scope.ts, op-holders.ts) and the gets of what zome calls missed, from
  * their holders: a record by action hash (holder-get.ts) with what targets it, a base's links
- * (holder-lists.ts), each checked, a few at a time. Only what this peer is no holder of is asked, so
+ * (holder-lists.ts), each checked, a few at a time, all under the call's signal (its deadline). Only what this peer is no holder of is asked, so
  * what comes back is handed to the call and not stored (record-reads.ts' rule: a peer keeps only
  * what it holds).
  */
@@ -61,22 +61,29 @@ export function zomeReads(init: ZomeReadsInit, now: () => number = Date.now): Re
       if (scope === 'everywhere') return false
       return !isOpHolder(conductor.agentPubKey, basis, known, init.holders)
     },
-    async fetch(dna, misses) {
-      const parts = await inBatches(misses, ZOME_READ_CONCURRENCY, (miss) => fetchOne(init, dna, miss))
+    async fetch(dna, misses, signal) {
+      const parts = await inBatches(misses, ZOME_READ_CONCURRENCY, (miss) =>
+        fetchOne(init, dna, miss, signal),
+      )
       return { records: parts.flatMap((p) => p.records), linkSets: parts.flatMap((p) => p.linkSets) }
     },
   }
 }
 
-async function fetchOne(init: ZomeReadsInit, dna: DnaName, miss: ReadMiss): Promise<GotReads> {
+async function fetchOne(
+  init: ZomeReadsInit,
+  dna: DnaName,
+  miss: ReadMiss,
+  signal: AbortSignal,
+): Promise<GotReads> {
   if (miss.kind === 'links') {
-    const got = await init.holderLists.list(dna, miss)
+    const got = await init.holderLists.list(dna, miss, [], signal)
     return { records: got.records, linkSets: got.from === null ? [] : [{ miss, links: got.links }] }
   }
   const hash = getBasis(miss.hash)
   let record: GotReads['records'][number]
   try {
-    const got = await init.holderGet.get(dna, encodeHashB64(hash))
+    const got = await init.holderGet.get(dna, encodeHashB64(hash), signal)
     const signed = { hash, content: got.action, bytes: got.op.action, signature: got.op.signature }
     record = { action: toStoredAction(signed, init.conductor.cell(dna).dnaHash), entry: got.entry }
   } catch (err) {
@@ -85,7 +92,7 @@ async function fetchOne(init: ZomeReadsInit, dna: DnaName, miss: ReadMiss): Prom
       return { records: [], linkSets: [] }
     throw err
   }
-  const targeting = await init.holderLists.list(dna, { kind: 'targets', hash }, [record])
+  const targeting = await init.holderLists.list(dna, { kind: 'targets', hash }, [record], signal)
   return { records: [record, ...targeting.records], linkSets: [] }
 }
 
