@@ -20,6 +20,7 @@ import type { StoredAction } from '../../../storage/chain-store.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import type { RecordBeside } from '../validation/record-rules.ts'
 import { AntiEntropy, SYNC_PROTOCOL } from './anti-entropy.ts'
+import { inBackground } from './background-round.ts'
 import { MalformedMessageError } from './errors.ts'
 import { HeldNeeds } from './held-needs.ts'
 import { HolderGet } from './holder-get.ts'
@@ -160,13 +161,7 @@ class Replicator implements Replication {
       },
       stopped: () => this.#stopped,
     })
-    const holderGet = new HolderGet({
-      rpc: init.node.rpc,
-      conductor: init.conductor,
-      replication: this,
-      members,
-      holders,
-    })
+    const holderGet = new HolderGet({ ...init, rpc: init.node.rpc, replication: this, members, holders })
     this.#heldNeeds = new HeldNeeds({
       holderGet,
       receive: (need, beside) => this.#receiveHeld(need, beside),
@@ -214,7 +209,7 @@ class Replicator implements Replication {
     this.#node.peers.addEventListener('peer:connect', this.#onConnect)
     this.#timer = setInterval(() => {
       this.#syncs.round(this.#node.peers.list())
-      void this.#upkeep.round()
+      inBackground(this.#upkeep.round(), this.#logger, () => this.#stopped)
     }, this.#intervalMs)
     // Replication alone should not keep a process alive.
     this.#timer.unref()
