@@ -98,7 +98,7 @@ export class AntiEntropy {
    * Per DNA, its heads and their digest as of the store's write count: an idle mesh's rounds ask and
    * answer them again and again, and reading n chains' heads each time grows with the mesh.
    */
-  readonly #headsCache = new Map<string, { writes: number; heads: HeadTuple[]; digest: Uint8Array }>()
+  readonly #headsCache = new Map<string, HeadsOf>()
 
   constructor(init: AntiEntropyInit) {
     this.#init = init
@@ -149,19 +149,24 @@ export class AntiEntropy {
   ): { dna: Uint8Array; heads: HeadTuple[]; digest: Uint8Array }[] {
     const all = this.#allHeads(dnaHashes)
     if (shared === null) return all
-    return all.map(({ dna, heads }) => {
+    return all.map(({ dna, heads, genesisEnds }) => {
       const kept = heads.flatMap((head): HeadTuple[] => {
         const [author, seq] = head
-        const last = reach(shared, author)
-        if (seq <= last) return [head]
-        const at = this.#init.store.actionAt(dna, author, last)
-        return at === null ? [] : [[author, last, at.hash]]
+        if (seq <= reach(shared, author)) return [head]
+        // Read once per head while the store is unchanged: most chains are no chain of the peer's.
+        let end = genesisEnds.get(head)
+        if (end === undefined) {
+          const at = this.#init.store.actionAt(dna, author, GENESIS_LAST_SEQ)
+          end = at === null ? null : [author, GENESIS_LAST_SEQ, at.hash]
+          genesisEnds.set(head, end)
+        }
+        return end === null ? [] : [end]
       })
       return { dna, heads: kept, digest: headsDigest(kept) }
     })
   }
 
-  #allHeads(dnaHashes: Uint8Array[]): { dna: Uint8Array; heads: HeadTuple[]; digest: Uint8Array }[] {
+  #allHeads(dnaHashes: Uint8Array[]): ({ dna: Uint8Array } & HeadsOf)[] {
     const { store, ingest } = this.#init
     const writes = store.writeCount()
     return dnaHashes
@@ -175,7 +180,7 @@ export class AntiEntropy {
           .chainHeads(dna)
           .filter((head) => !ingest.isWarranted(head.author))
           .map((head): HeadTuple => [head.author, head.seq, head.hash])
-        const fresh = { writes, heads, digest: headsDigest(heads) }
+        const fresh = { writes, heads, digest: headsDigest(heads), genesisEnds: new Map() }
         this.#headsCache.set(key, fresh)
         return { dna, ...fresh }
       })
@@ -262,6 +267,15 @@ export class AntiEntropy {
       })
     }
   }
+}
+
+/** A DNA's heads as of the store's write count `writes`, with what was read of them since. */
+interface HeadsOf {
+  writes: number
+  heads: HeadTuple[]
+  digest: Uint8Array
+  /** Per head whose chain is not shared, the head of its genesis (null: not held), read when first asked. */
+  genesisEnds: Map<HeadTuple, HeadTuple | null>
 }
 
 /** The chains both peers keep as chains when sharded (chain-overlap.ts); null: every chain. */

@@ -151,4 +151,41 @@ describe('anti-entropy, serving side', () => {
       [bobKey, 3],
     ])
   })
+  it('reads the genesis end of a chain it does not share once while the store is unchanged', async () => {
+    const [alice, bob] = [await agent(), await agent()]
+    await bob.cell.call((hdk) => hdk.create_entry('Note', { text: 'mine' }))
+    const ingest = ingestOn(bob)
+    const dnaHash = bob.cell.dnaHash
+    ingest.receive({ dnaHash, ops: opsOf(alice) }, alice.cell.agentPubKey)
+    let reads = 0
+    const actionAt = bob.store.actionAt.bind(bob.store)
+    bob.store.actionAt = (...args) => {
+      reads++
+      return actionAt(...args)
+    }
+    const antiEntropy = new AntiEntropy({
+      rpc: {} as RequestResponse,
+      store: bob.store,
+      ingest,
+      dnaHashes: [dnaHash],
+      self: bob.cell.agentPubKey,
+      deliver: () => null,
+      signal: new AbortController().signal,
+      // No chain is one both keep: bob's own (past its genesis) is listed to its genesis end.
+      chainsWith: () => () => false,
+    })
+    const heads = async () => {
+      const answer = decodeMsgpack(
+        await antiEntropy.handler(encodeCanonical({ t: 'heads', dnas: [dnaHash] }), undefined as never),
+      ) as { dnas: [Uint8Array, [Uint8Array, number, Uint8Array][]][] }
+      return answer.dnas[0]![1].map(([author, seq]) => [encodeHashB64(author), seq])
+    }
+    const first = await heads()
+    expect(first).toContainEqual([encodeHashB64(bob.cell.agentPubKey), 2])
+    // One read a chain past its genesis (bob's and alice's), and every exchange read them again before.
+    expect(reads).toBe(2)
+    expect([await heads(), await heads(), reads]).toEqual([first, first, 2])
+    await bob.cell.call((hdk) => hdk.create_entry('Note', { text: 'one more' }))
+    expect([await heads(), reads]).toEqual([first, 4])
+  })
 })
