@@ -8,16 +8,20 @@
 import type { DnaName } from '../../zomes-bindings/index.ts'
 import type { Startable } from '../interface/startable.ts'
 import type { Logger } from '../log/logger.ts'
-import type { ArtifactsPort } from './artifacts-port.ts'
+import { DueRead } from '../runtime/due-read.ts'
+import type { ArtifactsPort, ArtifactView } from './artifacts-port.ts'
 import { planRelease, planReplication, planTrim } from './replication-plan.ts'
 
 export interface ReplicationKeeperInit {
   artifacts: Pick<ArtifactsPort, 'list' | 'pin' | 'unpin' | 'room' | 'excess' | 'agent' | 'replicas'>
   /** Agents not offline (past the network's timeout), this one included. */
   alivePeers: () => Promise<string[]>
+  /** The artifacts are read again when ops of artifact_index were stored here, else at every round. */
   onRecordsStored?: (dna: DnaName, listener: () => void) => () => void
   /** Default 5 s. */
   intervalMs?: number
+  /** With `onRecordsStored`, how often the artifacts are read all the same; default 30 s. */
+  rereadMs?: number
   /** How long an artifact may stay short before any peer with room takes it; default 4 rounds. */
   graceMs?: number
   logger: Logger
@@ -33,15 +37,22 @@ export class ReplicationKeeper implements Startable {
   #again = false
   #stopped = false
   readonly #abort = new AbortController()
+  readonly #reads: DueRead
+  /** The artifacts and their pin holders as last read. */
+  #views: ArtifactView[] = []
 
   constructor(init: ReplicationKeeperInit) {
     this.#init = init
+    this.#reads = new DueRead(init.onRecordsStored ? (init.rereadMs ?? 30_000) : 0)
   }
 
   async start(): Promise<void> {
     const interval = this.#init.intervalMs ?? 5_000
     this.#timer = setInterval(() => this.wake(), interval)
-    this.#unsubscribe = this.#init.onRecordsStored?.('artifact_index', () => this.wake())
+    this.#unsubscribe = this.#init.onRecordsStored?.('artifact_index', () => {
+      this.#reads.markStale()
+      this.wake()
+    })
     this.wake()
   }
 
@@ -71,10 +82,16 @@ export class ReplicationKeeper implements Startable {
       })
   }
 
-  /** One pass: plan, then pin each CID that falls to this peer. */
+  /**
+   * One pass: plan, then pin each CID that falls to this peer. Every round weighs who is alive now;
+   * the artifacts are read only when they may have changed (see `DueRead`).
+   */
   async round(): Promise<void> {
     const { artifacts, logger } = this.#init
-    const views = await artifacts.list()
+    await this.#reads.run(async () => {
+      this.#views = await artifacts.list()
+    })
+    const views = this.#views
     const alive = new Set(await this.#init.alivePeers())
     alive.add(artifacts.agent)
     const now = Date.now()
@@ -108,6 +125,8 @@ export class ReplicationKeeper implements Startable {
     })
     for (const cid of picks) {
       if (this.#stopped) return
+      // Its pin commitment changes the artifact's holders.
+      this.#reads.markStale()
       try {
         await artifacts.pin(cid, { signal: this.#abort.signal, replica: true })
         logger.info({ cid }, 'replicated artifact')
@@ -125,6 +144,7 @@ export class ReplicationKeeper implements Startable {
     })
     for (const cid of new Set([...trims, ...releases])) {
       if (this.#stopped) return
+      this.#reads.markStale()
       await artifacts.unpin(cid)
       logger.info(
         { cid, why: trims.includes(cid) ? 'surplus replica' : 'over the quota' },

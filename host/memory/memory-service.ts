@@ -13,6 +13,7 @@
  */
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import type { Logger } from '../log/logger.ts'
+import { DueRead } from '../runtime/due-read.ts'
 import { CollectionAdmin } from './collection-admin.ts'
 import { CollectionCatalog } from './collection-catalog.ts'
 import type { MemoryDoc, MemoryQuery } from './memory-input.ts'
@@ -49,6 +50,13 @@ export interface MemoryServiceInit {
   waitForRecord?: (actionHash: string, timeoutMs: number) => Promise<boolean>
   /** How often placement is checked (joins, leaves, new collections); default 2 s. */
   reconcileIntervalMs?: number
+  /**
+   * Calls back when ops of a DNA were stored here: the collections are read again then (and every
+   * `rereadMs`), not at every check. Without it, every check reads them.
+   */
+  onRecordsStored?: (dna: 'memory_shards', listener: () => void) => () => void
+  /** With `onRecordsStored`, how often the collections are read all the same; default 30 s. */
+  rereadMs?: number
   /** Writes to a shard after which its first holder publishes a snapshot; default 2,000. */
   snapshotAfterWrites?: number
   /** How often a holder compares each shard with its other holders and pulls what it misses; default 30 s. */
@@ -59,6 +67,7 @@ export interface MemoryServiceInit {
 }
 
 const DEFAULT_RECONCILE_MS = 2000
+const DEFAULT_REREAD_MS = 30_000
 const DEFAULT_SNAPSHOT_AFTER = 2000
 const DEFAULT_REPAIR_MS = 30_000
 const DEFAULT_REPAIR_SETTLE_MS = 10_000
@@ -75,7 +84,9 @@ export class MemoryService implements MemoryPort {
   readonly #catchUp: ShardCatchUp
   readonly #repair: ReplicaRepair
   readonly #keeper: ShardKeeper
+  readonly #reads: DueRead
   #timer: NodeJS.Timeout | null = null
+  #unstored: (() => void) | undefined
   /** Aborted at stop: placement checks, catch-ups and repairs end between two steps. */
   #abort = new AbortController()
 
@@ -84,6 +95,7 @@ export class MemoryService implements MemoryPort {
     const { conductor, logger } = init
     const me = conductor.agentPubKey
     const catalog = new CollectionCatalog({ conductor, waitForRecord: init.waitForRecord })
+    this.#reads = new DueRead(init.onRecordsStored ? (init.rereadMs ?? DEFAULT_REREAD_MS) : 0)
     const holdings = new ShardHoldings(init.dir, logger)
     const snapshots = new ShardSnapshots({
       conductor,
@@ -129,6 +141,7 @@ export class MemoryService implements MemoryPort {
       catchUp: this.#catchUp,
       repair: this.#repair,
       snapshots,
+      reads: this.#reads,
     })
     this.#catalog = catalog
     this.#holdings = holdings
@@ -143,6 +156,10 @@ export class MemoryService implements MemoryPort {
     this.#abort = new AbortController()
     const { signal } = this.#abort
     await this.#rpc.listen()
+    this.#unstored = this.#init.onRecordsStored?.('memory_shards', () => {
+      this.#reads.markStale()
+      void this.reconcile().catch(() => {})
+    })
     const tick = () => {
       this.reconcile()
         .catch((err: unknown) => this.#init.logger.warn({ err }, 'memory placement check failed'))
@@ -156,6 +173,7 @@ export class MemoryService implements MemoryPort {
 
   async stop(): Promise<void> {
     this.#abort.abort()
+    this.#unstored?.()
     if (this.#timer) clearTimeout(this.#timer)
     await this.#keeper.settled()
     await Promise.all([this.#catchUp.settled(), this.#repair.settled()])
@@ -168,6 +186,7 @@ export class MemoryService implements MemoryPort {
 
   async create(input: unknown): Promise<CollectionView> {
     const created = await this.#admin.create(input)
+    this.#reads.markStale()
     void this.reconcile().catch(() => {})
     return created
   }

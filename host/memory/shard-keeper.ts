@@ -5,6 +5,7 @@
  * saves the changed indexes every so often. One check at a time.
  */
 import type { ConductorPort } from '../interface/conductor-port.ts'
+import type { DueRead } from '../runtime/due-read.ts'
 import { type CollectionCatalog, knownOf } from './collection-catalog.ts'
 import { shardKey, shardsOf } from './memory-plan.ts'
 import type { ReplicaRepair } from './replica-repair.ts'
@@ -25,6 +26,8 @@ export interface ShardKeeperInit {
   catchUp: ShardCatchUp
   repair: ReplicaRepair
   snapshots: ShardSnapshots
+  /** When the collections (and their snapshots' sizes) are read again. */
+  reads: DueRead
 }
 
 export class ShardKeeper {
@@ -56,8 +59,11 @@ export class ShardKeeper {
 
   async #checkOnce(signal: AbortSignal): Promise<void> {
     const { me, catalog, placement, holdings, catchUp, repair, snapshots } = this.#init
-    await catalog.refresh()
-    await placement.refreshSizes()
+    // The collections and their sizes, when they may have changed; peers join and leave at any check.
+    await this.#init.reads.run(async () => {
+      await catalog.refresh()
+      await placement.refreshSizes()
+    })
     const peers = await placement.peers()
     const placements = placement.all(peers)
     const live = new Set(peers.map((p) => p.agent))
@@ -74,7 +80,7 @@ export class ShardKeeper {
           continue
         }
         await this.#announce(record.action_hash, shard)
-        if (holders[0] === me) await snapshots.publishIfDue(known, shard)
+        if (holders[0] === me && (await snapshots.publishIfDue(known, shard))) this.#init.reads.markStale()
         for (const other of holders)
           if (other !== me) repair.due(known, shard, other, returned.has(other), signal)
       }

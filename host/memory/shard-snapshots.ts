@@ -50,11 +50,14 @@ export class ShardSnapshots {
     return snapshot.entry.taken_at
   }
 
-  /** Publishes a snapshot of this copy of a shard once `afterWrites` writes came since the last one. */
-  async publishIfDue(known: KnownCollection, shard: number): Promise<void> {
+  /**
+   * Publishes a snapshot of this copy of a shard once `afterWrites` writes came since the last one;
+   * answers whether it did (the shard's size, as placement weighs it, changed).
+   */
+  async publishIfDue(known: KnownCollection, shard: number): Promise<boolean> {
     const held = this.#init.holdings.get(known.hash, shard)
     const store = this.#init.store
-    if (!held || !store || held.unsnapshotted < this.#init.afterWrites) return
+    if (!held || !store || held.unsnapshotted < this.#init.afterWrites) return false
     const writes = held.store.changesAfter({ updated_at: 0, id: '' }, Number.MAX_SAFE_INTEGER)
     const takenAt = held.store.newest() ?? Date.now()
     held.unsnapshotted = 0
@@ -70,5 +73,6 @@ export class ShardSnapshots {
       { collection: known.collection.name, shard, cid },
       'memory shard snapshot published',
     )
+    return true
   }
 }

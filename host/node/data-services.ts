@@ -96,6 +96,7 @@ export function memoryService() {
         embed: peerEmbedder(c.requests),
         snapshots: c.ipfs ? ipfsSnapshotStore(c.ipfs) : undefined,
         waitForRecord: c.backend.waitForAction ?? undefined,
+        onRecordsStored: c.backend.onRecordsStored ?? undefined,
         logger: child(c.logger, 'memory'),
       })
       c.report.add({ shardsHeld: () => memory.shardsHeld() })

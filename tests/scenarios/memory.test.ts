@@ -76,6 +76,7 @@ async function withMemory(
     repairSettleMs: repair.settleMs,
     waitForRecord: (hash, timeoutMs) =>
       waitForAction({ store: player.conductor.store, replication: player.replication }, hash, timeoutMs),
+    onRecordsStored: player.onRecordsStored,
     logger: silentLogger(),
   })
   await memory.start()
