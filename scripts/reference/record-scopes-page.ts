@@ -31,8 +31,8 @@ export function recordScopesPage(): string {
       "**neighbourhood**, the network file's `record.holders` peers closest to its hash (every peer " +
       'while the mesh has that many members or fewer). The genesis of each agent (its invite, grant and ' +
       "witnessed admission) is everywhere; each chain's continuity is checked by its author's neighbourhood. " +
-      'The embedded replicator does not shard yet: today every peer stores every record, as in a mesh of ' +
-      '`record.holders` members or fewer.',
+      'The embedded replicator shards past `record.holders` members: a peer stores what lives everywhere ' +
+      'and the neighbourhood records it holds, and reads the others from their holders.',
     '',
     '## Entry types',
     '',
