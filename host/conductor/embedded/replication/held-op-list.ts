@@ -12,9 +12,28 @@ import type { PlacedOp } from './neighbourhood-summary.ts'
 import { opBases } from './op-basis.ts'
 import { isGenesis, opScope } from './op-placement.ts'
 
-type Store = Pick<ChainStore, 'chainHeads' | 'chainActions' | 'heldActions' | 'getAction'>
+type Store = Pick<ChainStore, 'chainHeads' | 'chainActions' | 'heldActions' | 'getAction' | 'writeCount'>
 
-export function heldOpsOf(store: Store, cell: Pick<Cell, 'dna' | 'dnaHash'>): PlacedOp[] {
+/**
+ * Per store and DNA, the list as of the store's write count (the same count, the same rows): the
+ * summaries of every exchange and each hand-off plan ask for it, and it decodes every op held, while
+ * an idle mesh writes nothing between them.
+ */
+const listed = new WeakMap<Store, Map<string, { writes: number; ops: readonly PlacedOp[] }>>()
+
+export function heldOpsOf(store: Store, cell: Pick<Cell, 'dna' | 'dnaHash'>): readonly PlacedOp[] {
+  const writes = store.writeCount()
+  const ofStore = listed.get(store) ?? new Map()
+  listed.set(store, ofStore)
+  const key = encodeHashB64(cell.dnaHash)
+  const kept = ofStore.get(key)
+  if (kept?.writes === writes) return kept.ops
+  const ops = Object.freeze(placedOps(store, cell))
+  ofStore.set(key, { writes, ops })
+  return ops
+}
+
+function placedOps(store: Store, cell: Pick<Cell, 'dna' | 'dnaHash'>): PlacedOp[] {
   const { dnaHash } = cell
   const target = (hash: Uint8Array) => {
     const stored = store.getAction(hash)

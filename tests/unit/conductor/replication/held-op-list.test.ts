@@ -22,4 +22,23 @@ describe('the ops a peer holds, with where they live', () => {
     expect(byHash.get(b64(noteHash))).toEqual([b64(noteHash)])
     expect(byHash.get(b64(linkHash))).toEqual([b64(linkHash), b64(noteHash)])
   })
+  it('decodes the ops again only after the store was written to', async () => {
+    const alice = await agent()
+    let reads = 0
+    const chainActions = alice.store.chainActions.bind(alice.store)
+    alice.store.chainActions = (...args) => {
+      reads++
+      return chainActions(...args)
+    }
+    const first = heldOpsOf(alice.store, alice.cell)
+    // Each exchange's summaries and each hand-off plan read and decoded them all before (3 reads).
+    expect([heldOpsOf(alice.store, alice.cell), heldOpsOf(alice.store, alice.cell), reads]).toEqual([
+      first,
+      first,
+      1,
+    ])
+    await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'one more' }))
+    const after = heldOpsOf(alice.store, alice.cell)
+    expect([after.length, reads]).toEqual([first.length + 1, 2])
+  })
 })
