@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { AntiEntropy, headsDigest } from '../../../../host/conductor/embedded/replication/anti-entropy.ts'
 import type { OpIngest } from '../../../../host/conductor/embedded/replication/op-ingest.ts'
@@ -187,5 +188,17 @@ describe('anti-entropy, serving side', () => {
     expect([await heads(), await heads(), reads]).toEqual([first, first, 2])
     await bob.cell.call((hdk) => hdk.create_entry('Note', { text: 'one more' }))
     expect([await heads(), reads]).toEqual([first, 4])
+  })
+  it('digests heads to the same bytes as every release did, whatever their order', () => {
+    const sha = (text: string) => new Uint8Array(createHash('sha256').update(text).digest())
+    const heads = [2, 0, 1].map((i): [Uint8Array, number, Uint8Array] => [
+      sha(`author ${i}`),
+      i * 300,
+      sha(`head ${i}`),
+    ])
+    // Compared with a peer's of any release: pinned.
+    const pinned = '202e475e7dd8c5f3116b181e787749bf6eb39a466e623cec0aefcf9d0cabfb92'
+    expect(Buffer.from(headsDigest(heads)).toString('hex')).toBe(pinned)
+    expect(Buffer.from(headsDigest([...heads].reverse())).toString('hex')).toBe(pinned)
   })
 })
