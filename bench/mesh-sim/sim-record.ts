@@ -47,7 +47,7 @@ const ANSWER_WINDOW_SIM_MS = 1_000
  * boundary, and in one process that is every peer's ~2R dials at once, which a machine of its own never
  * sees (its own 2R dials are all it makes); spread, the row measures the protocol, not that storm.
  */
-const PUSH_SPREAD = 0.25
+export const PUSH_SPREAD = 0.25
 
 /** What a peer's record cost it so far (counts since it started). */
 export interface RecordCounters {

@@ -20,7 +20,7 @@ import { type ShortCount, shortOfHolders } from './record-short.ts'
 import { MODELS, SimMesh, sample } from './sim-mesh.ts'
 import type { Outcome } from './sim-peer.ts'
 import { deadRunnerProbe, type FarBatchFigures, farBatchProbe, newRunnerProbe } from './sim-probes.ts'
-import type { RecordCounters } from './sim-record.ts'
+import { PUSH_SPREAD, type RecordCounters } from './sim-record.ts'
 
 export interface SimRunInit {
   size: number
@@ -140,7 +140,8 @@ function recordDelta(now: RecordCounters, was: RecordCounters): RecordCounters {
  * they left that fewer than R of their holders now hold (record-short.ts).
  */
 async function churnAtOnce(mesh: SimMesh): Promise<ChurnFigures> {
-  const beforeUs = Date.now() * 1000
+  // Ops signed within the last slot's push spread may not have been pushed yet: left out of both counts.
+  const beforeUs = (Date.now() - PUSH_SPREAD * mesh.real(mesh.slotSimMs)) * 1000
   const heldNow = async () => {
     const held = new Map<string, HeldOp[]>()
     for (const p of mesh.peers) held.set(p.agent, await p.held().catch(() => []))
