@@ -10,7 +10,7 @@ const unit = (folder: string, names: string[]) => names.map((name) => `tests/uni
  * logged every spawn, listen and bind per file, and by their imports. A new unit test file that does
  * any of these belongs here; any other shares the forks of the 'unit' project.
  */
-const OWN_FORK = [
+export const OWN_FORK = [
   ...unit('api', [
     'agent-sessions',
     'anthropic-door',
@@ -34,6 +34,7 @@ const OWN_FORK = [
   ]),
   ...unit('cli', ['systemd-verify']),
   ...unit('conductor', ['crash-safety', 'holochain-backend', 'leftover-process']),
+  ...unit('conductor/replication', ['chain-overlap']),
   ...unit('contract', ['holochain-conductor']),
   ...unit('daemon', ['data-dir-format']),
   ...unit('hardware', ['probe-hardware']),
