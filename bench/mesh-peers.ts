@@ -53,6 +53,14 @@ export function byProtocol(text: string, name: string): Map<string, number> {
   return sums
 }
 
+/** Each `ripple_record_reads_total{dna="d",fn="f",kind="k"} value` sample, by `d/f/k`. */
+export function readsByFn(text: string): Map<string, number> {
+  const line = /^ripple_record_reads_total\{dna="([^"]*)",fn="([^"]*)",kind="([^"]*)"\} (\S+)$/gm
+  return new Map(
+    [...text.matchAll(line)].map(([, dna, fn, kind, value]) => [`${dna}/${fn}/${kind}`, Number(value)]),
+  )
+}
+
 /** Protocol names without the network's own prefix (`/ripple/<id>/`), for the table. */
 const shortName = (protocol: string) => protocol.replace(/^\/ripple\/[0-9a-f]+\//, '')
 
@@ -61,6 +69,8 @@ interface Reading {
   cpuMs: number
   messages: Map<string, number>
   bytes: Map<string, number>
+  /** Zome reads asked of holders, by DNA/function/kind (ripple_record_reads_total). */
+  reads: Map<string, number>
   connections: number
   rssMb: number
   /** Ops of other agents verified and stored here (the record's share this peer keeps). */
@@ -75,6 +85,7 @@ async function read(peer: Peer): Promise<Reading> {
     cpuMs: await ownCpuMs(peer.pid),
     messages: byProtocol(text, 'ripple_net_messages_total'),
     bytes: byProtocol(text, 'ripple_net_bytes_total'),
+    reads: readsByFn(text),
     connections: metric(text, 'ripple_net_connections'),
     rssMb: await rssMb(peer.pid),
     opsStored: metric(text, 'ripple_ops_stored_total'),
@@ -93,6 +104,8 @@ interface PeerCost {
   storeKbPerMin: number
   /** Messages a second by protocol. */
   protocols: Map<string, number>
+  /** Zome reads asked of holders a second, by DNA/function/kind. */
+  reads: Map<string, number>
 }
 
 function cost(role: Role, a: Reading, b: Reading): PeerCost {
@@ -111,6 +124,7 @@ function cost(role: Role, a: Reading, b: Reading): PeerCost {
     opsStoredPerS: (b.opsStored - a.opsStored) / s,
     storeKbPerMin: (b.storeBytes - a.storeBytes) / 1024 / (s / 60),
     protocols,
+    reads: rate(a.reads, b.reads),
   }
 }
 
@@ -271,6 +285,13 @@ function rows(size: number, phase: 'idle' | 'load', costs: PeerCost[]): Record<s
     })
 }
 
+/** The mean of each key over `maps` (a key absent counts 0). */
+function meanOf(maps: readonly Map<string, number>[]): [string, number][] {
+  const sums = new Map<string, number>()
+  for (const m of maps) for (const [k, v] of m) sums.set(k, (sums.get(k) ?? 0) + v / maps.length)
+  return [...sums].sort((a, b) => b[1] - a[1])
+}
+
 export default async function run(): Promise<BenchReport> {
   const table: Record<string, string | number>[] = []
   const figures: Record<string, number> = {}
@@ -297,6 +318,9 @@ export default async function run(): Promise<BenchReport> {
         1,
       )
     }
+    // Who asks holders: every peer's reads a second, by what asked, over the mesh (idle).
+    for (const [read, perS] of meanOf(idle.map((c) => c.reads)))
+      figures[`n${size}_idle_reads_per_s_a_peer ${read}`] = round(perS, 3)
     figures[`n${size}_load_requests_per_s`] = round(served / WINDOW_S, 2)
   }
   return {

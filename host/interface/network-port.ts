@@ -54,10 +54,23 @@ export interface ProtocolFlow {
   bytesOut: number
 }
 
+/**
+ * Reads a zome call asked of holders since start (sharded records, `record/1.0.0`), by DNA, the zome
+ * function that missed them, and kind: `record` a get and what targets it, `links` a base's links.
+ */
+export interface RecordReadCount {
+  dna: string
+  fn: string
+  kind: 'record' | 'links'
+  count: number
+}
+
 /** What this peer's network costs it: traffic by protocol, and its open connections now. */
 export interface NetTraffic {
   flows: ReadonlyMap<string, ProtocolFlow>
   connections: number
+  /** Zome reads asked of holders (embedded; none where the backend reads for itself). */
+  reads?: readonly RecordReadCount[]
 }
 
 /** A warrant as the API shows it (hashes as HoloHashB64). */

@@ -293,6 +293,18 @@ export class DaemonMetrics implements MetricsPort {
       'Payload bytes on the network by libp2p protocol and direction',
       (f, dir) => (dir === 'in' ? f.bytesIn : f.bytesOut),
     )
+    new Counter({
+      name: 'ripple_record_reads_total',
+      help: 'Reads zome calls here asked of holders (sharded records), by DNA, zome function and kind (record, links)',
+      labelNames: ['dna', 'fn', 'kind'],
+      registers,
+      collect() {
+        const reads = traffic()?.reads
+        if (reads === undefined) return
+        this.reset()
+        for (const { dna, fn, kind, count } of reads) this.inc({ dna, fn, kind }, count)
+      },
+    })
     new Gauge({
       name: 'ripple_net_connections',
       help: 'Connections this peer holds open now',

@@ -88,7 +88,8 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       { openToNetwork: true },
     )
     // Zome reads of records this peer does not hold ask their holders, once records are sharded.
-    peer.conductor.remoteReads.attach(zomeReadsOf(peer, options.network))
+    const zomeReads = zomeReadsOf(peer, options.network)
+    peer.conductor.remoteReads.attach(zomeReads)
     const api =
       options.adminPort === undefined
         ? null
@@ -146,7 +147,11 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       isRevoked: (agent) => peer.replication.isRevoked(agent),
       isMember: (agent) => membershipOf(peer.conductor, peer.replication, agent) === null,
       standing: () => ownStanding(peer.conductor, peer.replication),
-      traffic: () => ({ flows: traffic.byProtocol, connections: peer.node.libp2p.getConnections().length }),
+      traffic: () => ({
+        flows: traffic.byProtocol,
+        connections: peer.node.libp2p.getConnections().length,
+        reads: zomeReads.reads(),
+      }),
       async stop() {
         await api?.close()
         await peer.stop()

@@ -330,9 +330,9 @@ function counted(player: Player): { rounds: ReadMiss[][] } {
   const rounds: ReadMiss[][] = []
   player.conductor.remoteReads.attach({
     elsewhere: (dna, basis, type) => reads.elsewhere(dna, basis, type),
-    fetch: (dna, misses, signal) => {
+    fetch: (dna, misses, signal, fn) => {
       rounds.push([...misses])
-      return reads.fetch(dna, misses, signal)
+      return reads.fetch(dna, misses, signal, fn)
     },
   })
   return { rounds }

@@ -132,12 +132,13 @@ export class Cell {
    * Runs `fn` as one zome call: after the calls before it, committing its writes if it returns. The
    * call answers, and its commit goes to the listeners (peers), once the commit is on disk; the calls
    * behind it run meanwhile, and one sync serves them all (group commit). A run that missed reads gives
-   * its turn up while the misses are got, then queues again.
+   * its turn up while the misses are got, then queues again. `name`: the zome function, which the gets
+   * are counted under.
    */
-  async call<T>(fn: (hdk: Hdk) => T | Promise<T>): Promise<T> {
+  async call<T>(fn: (hdk: Hdk) => T | Promise<T>, name = '-'): Promise<T> {
     let got = NOTHING_GOT
     let sofar = NO_ROUNDS
-    const fetch = this.#callReads()
+    const fetch = this.#callReads(name)
     for (;;) {
       const turn = this.#queue.then(async () => {
         const attempt = await this.#attempt(fn, got, sofar)
@@ -161,10 +162,10 @@ export class Cell {
    * Runs `fn`, which only reads, at once: beside the queued calls, not behind them (a look-up does not
    * wait for signing or writes, nor stall them). It sees what is committed; a write throws, unstored.
    */
-  async read<T>(fn: (hdk: Hdk) => T | Promise<T>): Promise<T> {
+  async read<T>(fn: (hdk: Hdk) => T | Promise<T>, name = '-'): Promise<T> {
     let got = NOTHING_GOT
     let sofar = NO_ROUNDS
-    const fetch = this.#callReads()
+    const fetch = this.#callReads(name)
     for (;;) {
       const done = await this.#attempt(fn, got, sofar)
       if (done.kind === 'done') {
@@ -180,13 +181,13 @@ export class Cell {
    * The gets of one call, every round under one deadline, started at its first get: the signal each
    * get is asked under, and the call fails (ReadsTimedOutError) when it aborts, heeded or not.
    */
-  #callReads(): (misses: ReadMiss[]) => Promise<GotReads> {
+  #callReads(name: string): (misses: ReadMiss[]) => Promise<GotReads> {
     const ms = this.#readsDeadlineMs
     let deadline: AbortSignal | undefined
     return async (misses) => {
       deadline ??= AbortSignal.timeout(ms)
       try {
-        return await untilAborted(this.#remote.fetch(this.dna.name, misses, deadline), deadline)
+        return await untilAborted(this.#remote.fetch(this.dna.name, misses, deadline, name), deadline)
       } catch (err) {
         if (deadline.aborted) throw new ReadsTimedOutError(this.dna.name, ms, { cause: err })
         throw err

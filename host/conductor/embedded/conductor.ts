@@ -117,7 +117,7 @@ export class EmbeddedConductor implements ConductorPort {
       return output.data as ZomeOutput<D, F>
     }
     const reads = readOnlyZomeFns[dna] as ReadonlySet<string> | undefined
-    return reads?.has(fn) ? cell.read(run) : cell.call(run)
+    return reads?.has(fn) ? cell.read(run, fn) : cell.call(run, fn)
   }
 
   async agentInfo(dna: DnaName): Promise<AgentInfoView> {

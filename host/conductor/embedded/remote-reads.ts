@@ -40,10 +40,10 @@ export interface RemoteReads {
    */
   elsewhere(dna: DnaName, basis: Uint8Array, typeName: string | null): boolean
   /**
-   * Gets what `misses` name from their holders; what no holder served is left out. Rejects with
-   * `signal`'s reason once it aborts (the call's deadline, read-rounds.ts).
+   * Gets what `misses` name from their holders for a call of the zome function `fn`; what no holder
+   * served is left out. Rejects with `signal`'s reason once it aborts (the call's deadline, read-rounds.ts).
    */
-  fetch(dna: DnaName, misses: readonly ReadMiss[], signal: AbortSignal): Promise<GotReads>
+  fetch(dna: DnaName, misses: readonly ReadMiss[], signal: AbortSignal, fn: string): Promise<GotReads>
 }
 
 /** Nothing is elsewhere: the store answers every read (full replication, or no network yet). */
@@ -64,8 +64,8 @@ export class RemoteReadsRelay implements RemoteReads {
     return this.#source.elsewhere(dna, basis, typeName)
   }
 
-  fetch(dna: DnaName, misses: readonly ReadMiss[], signal: AbortSignal): Promise<GotReads> {
-    return this.#source.fetch(dna, misses, signal)
+  fetch(dna: DnaName, misses: readonly ReadMiss[], signal: AbortSignal, fn: string): Promise<GotReads> {
+    return this.#source.fetch(dna, misses, signal, fn)
   }
 }
 

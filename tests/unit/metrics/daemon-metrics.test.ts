@@ -69,6 +69,18 @@ describe('DaemonMetrics', () => {
     expect(sample(text, 'ripple_net_connections')).toBe(7)
   })
 
+  it('shows the zome reads asked of holders by DNA, zome function and kind', async () => {
+    const reads = [
+      { dna: 'agent_registry', fn: 'list_nodes', kind: 'links' as const, count: 12 },
+      { dna: 'agent_registry', fn: 'list_nodes', kind: 'record' as const, count: 40 },
+    ]
+    const traffic = () => ({ flows: new Map(), connections: 0, reads })
+    const text = await new DaemonMetrics(sources({ traffic })).text()
+    const series = 'ripple_record_reads_total{dna="agent_registry",fn="list_nodes"'
+    expect(sample(text, `${series},kind="links"}`)).toBe(12)
+    expect(sample(text, `${series},kind="record"}`)).toBe(40)
+  })
+
   it('reads peers, warrants and tasks from its sources when scraped', async () => {
     const text = await new DaemonMetrics(sources()).text()
     expect(sample(text, 'ripple_peers{status="online"}')).toBe(2)

@@ -10,6 +10,7 @@
 import type { DnaName } from '../../../../zomes-bindings/index.ts'
 import type { NetworkConfig } from '../../../config/network-schema.ts'
 import { encodeHashB64 } from '../../../identity/hash.ts'
+import type { RecordReadCount } from '../../../interface/network-port.ts'
 import { toStoredAction } from '../action.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import type { GotReads, ReadMiss, RemoteReads } from '../remote-reads.ts'
@@ -43,8 +44,12 @@ export interface ZomeReadsInit {
  */
 const MEMBERS_FRESH_MS = 1000
 
-export function zomeReads(init: ZomeReadsInit, now: () => number = Date.now): RemoteReads {
+/** The zome reads of a peer, with the reads they asked of holders so far (/metrics). */
+export type CountedReads = RemoteReads & { reads(): RecordReadCount[] }
+
+export function zomeReads(init: ZomeReadsInit, now: () => number = Date.now): CountedReads {
   const { conductor } = init
+  const tally = new Map<string, RecordReadCount>()
   let counted = { at: Number.NEGATIVE_INFINITY, members: [] as string[], sharded: false }
   const count = () => {
     if (now() - counted.at > MEMBERS_FRESH_MS) {
@@ -61,12 +66,19 @@ export function zomeReads(init: ZomeReadsInit, now: () => number = Date.now): Re
       if (scope === 'everywhere') return false
       return !isOpHolder(conductor.agentPubKey, basis, known, init.holders)
     },
-    async fetch(dna, misses, signal) {
+    async fetch(dna, misses, signal, fn) {
+      for (const { kind } of misses) {
+        const key = `${dna} ${fn} ${kind}`
+        const count = tally.get(key) ?? { dna, fn, kind, count: 0 }
+        count.count++
+        tally.set(key, count)
+      }
       const parts = await inBatches(misses, ZOME_READ_CONCURRENCY, (miss) =>
         fetchOne(init, dna, miss, signal),
       )
       return { records: parts.flatMap((p) => p.records), linkSets: parts.flatMap((p) => p.linkSets) }
     },
+    reads: () => [...tally.values()].map((count) => ({ ...count })),
   }
 }
 
@@ -113,7 +125,7 @@ export function zomeReadsOf(
   peer: Pick<EmbeddedPeer, 'conductor' | 'node' | 'replication'>,
   network: Pick<NetworkConfig, 'record'>,
   timeoutMs?: number,
-): RemoteReads {
+): CountedReads {
   const { init, members, holders, holderGet, sharded } = holderReadsOf(peer, network, timeoutMs)
   const holderLists = new HolderLists(init)
   return zomeReads({ conductor: peer.conductor, holderGet, holderLists, members, holders, sharded })
