@@ -34,7 +34,7 @@ export const OWN_FORK = [
   ]),
   ...unit('cli', ['systemd-verify']),
   ...unit('conductor', ['crash-safety', 'holochain-backend', 'leftover-process']),
-  ...unit('conductor/replication', ['chain-overlap']),
+  ...unit('conductor/replication', ['chain-overlap', 'reads-deadline']),
   ...unit('contract', ['holochain-conductor']),
   ...unit('daemon', ['data-dir-format']),
   ...unit('hardware', ['probe-hardware']),

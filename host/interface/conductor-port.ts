@@ -35,6 +35,15 @@ export interface SignalTopics {
   publish(dna: DnaName, topic: string, payload: unknown): Promise<void>
 }
 
+/** How a zome call may be stopped, beside what the contract says of its payload. */
+export interface ZomeCallOptions {
+  /**
+   * Its caller went away (an API request's client): the call's reads from holders stop, and it
+   * rejects with the signal's reason, not at the reads' own deadline.
+   */
+  signal?: AbortSignal
+}
+
 export interface ConductorPort {
   readonly backend: 'embedded' | 'holochain'
   /** HoloHashB64 of this host's agent key (the same key in every cell). */
@@ -47,6 +56,7 @@ export interface ConductorPort {
     dna: D,
     fn: F,
     payload: ZomeInput<D, F>,
+    options?: ZomeCallOptions,
   ): Promise<ZomeOutput<D, F>>
   agentInfo(dna: DnaName): Promise<AgentInfoView>
   /** Sends an ephemeral signal to every peer in the network (fire and forget). */

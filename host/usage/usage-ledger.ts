@@ -42,8 +42,8 @@ export class UsageLedger implements UsagePort {
       get: (target, key) => {
         const value = Reflect.get(target, key, target)
         if (key !== 'callZome') return typeof value === 'function' ? value.bind(target) : value
-        const call: ConductorPort['callZome'] = async (dna, fn, payload) => {
-          const out = await target.callZome(dna, fn, payload)
+        const call: ConductorPort['callZome'] = async (dna, fn, payload, options) => {
+          const out = await target.callZome(dna, fn, payload, options)
           if (dna === 'resource_mesh') this.#signed(fn, payload)
           return out
         }

@@ -1,7 +1,8 @@
 /**
  * POST /api/zome/:dna/:fn: calls any zome function of the contract. The body is checked against
  * the function's input schema first, so a caller gets every problem with its path at once
- * (the rules, which peers enforce on each other, check again when an entry is written).
+ * (the rules, which peers enforce on each other, check again when an entry is written). A client
+ * that goes away before its answer stops the call's reads from holders.
  */
 import type { FastifyInstance } from 'fastify'
 import {
@@ -10,12 +11,13 @@ import {
   type DnaName,
   type ZomeFunctionContract,
 } from '../../../zomes-bindings/index.ts'
-import type { ConductorPort } from '../../interface/conductor-port.ts'
+import type { ConductorPort, ZomeCallOptions } from '../../interface/conductor-port.ts'
 import { API_STATUS } from '../api-status.ts'
 import { routes } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
+import { clientGone } from './event-stream-reply.ts'
 
-type ZomeCaller = (dna: DnaName, fn: string, payload: unknown) => Promise<unknown>
+type ZomeCaller = (dna: DnaName, fn: string, payload: unknown, options: ZomeCallOptions) => Promise<unknown>
 
 export function registerZomeRoute(app: FastifyInstance, conductor: Pick<ConductorPort, 'callZome'>): void {
   // The contract has checked the payload; the port's static types cannot follow a runtime name.
@@ -43,6 +45,7 @@ export function registerZomeRoute(app: FastifyInstance, conductor: Pick<Conducto
     // A call without a body passes `null`, Holochain's `()` for functions that take nothing.
     const parsed = fnContract.input.safeParse(request.body ?? null)
     if (!parsed.success) return sendInvalidPayload(reply, `invalid input for ${dna}.${fn}`, parsed.error)
-    return call(dna as DnaName, fn, parsed.data)
+    // A client that goes away stops the call's reads from holders (its own deadline bounds them else).
+    return call(dna as DnaName, fn, parsed.data, { signal: clientGone(reply) })
   })
 }

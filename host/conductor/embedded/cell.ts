@@ -7,6 +7,7 @@
 import type { Action } from '@holochain/client'
 import type { AgentKey } from '../../identity/keystore.ts'
 import type { MembraneProof } from '../../identity/membrane-grant.ts'
+import { untilAborted } from '../../runtime/until-aborted.ts'
 import type { ChainStore, StoredEntry } from '../../storage/chain-store.ts'
 import type { CellContext } from './cell-context.ts'
 import { type DnaDef, type DnaModifiers, dnaHashOf } from './dna.ts'
@@ -133,12 +134,12 @@ export class Cell {
    * call answers, and its commit goes to the listeners (peers), once the commit is on disk; the calls
    * behind it run meanwhile, and one sync serves them all (group commit). A run that missed reads gives
    * its turn up while the misses are got, then queues again. `name`: the zome function, which the gets
-   * are counted under.
+   * are counted under; `signal`: its caller gone, the gets stop (#callReads).
    */
-  async call<T>(fn: (hdk: Hdk) => T | Promise<T>, name = '-'): Promise<T> {
+  async call<T>(fn: (hdk: Hdk) => T | Promise<T>, name = '-', signal?: AbortSignal): Promise<T> {
     let got = NOTHING_GOT
     let sofar = NO_ROUNDS
-    const fetch = this.#callReads(name)
+    const fetch = this.#callReads(name, signal)
     for (;;) {
       const turn = this.#queue.then(async () => {
         const attempt = await this.#attempt(fn, got, sofar)
@@ -162,10 +163,10 @@ export class Cell {
    * Runs `fn`, which only reads, at once: beside the queued calls, not behind them (a look-up does not
    * wait for signing or writes, nor stall them). It sees what is committed; a write throws, unstored.
    */
-  async read<T>(fn: (hdk: Hdk) => T | Promise<T>, name = '-'): Promise<T> {
+  async read<T>(fn: (hdk: Hdk) => T | Promise<T>, name = '-', signal?: AbortSignal): Promise<T> {
     let got = NOTHING_GOT
     let sofar = NO_ROUNDS
-    const fetch = this.#callReads(name)
+    const fetch = this.#callReads(name, signal)
     for (;;) {
       const done = await this.#attempt(fn, got, sofar)
       if (done.kind === 'done') {
@@ -178,17 +179,22 @@ export class Cell {
   }
 
   /**
-   * The gets of one call, every round under one deadline, started at its first get: the signal each
-   * get is asked under, and the call fails (ReadsTimedOutError) when it aborts, heeded or not.
+   * The gets of one call, every round under one deadline, started at its first get, and under its
+   * caller's `signal`: what each get is asked under. The call fails when either aborts, heeded or not:
+   * with ReadsTimedOutError at the deadline, with the signal's reason once its caller went away.
    */
-  #callReads(name: string): (misses: ReadMiss[]) => Promise<GotReads> {
+  #callReads(name: string, signal: AbortSignal | undefined): (misses: ReadMiss[]) => Promise<GotReads> {
     const ms = this.#readsDeadlineMs
     let deadline: AbortSignal | undefined
+    let stop: AbortSignal | undefined
     return async (misses) => {
+      signal?.throwIfAborted()
       deadline ??= AbortSignal.timeout(ms)
+      stop ??= signal ? AbortSignal.any([signal, deadline]) : deadline
       try {
-        return await untilAborted(this.#remote.fetch(this.dna.name, misses, deadline, name), deadline)
+        return await untilAborted(this.#remote.fetch(this.dna.name, misses, stop, name), stop)
       } catch (err) {
+        signal?.throwIfAborted()
         if (deadline.aborted) throw new ReadsTimedOutError(this.dna.name, ms, { cause: err })
         throw err
       }
@@ -215,15 +221,4 @@ export class Cell {
     if (!outcome.ok) throw outcome.error
     return { kind: 'done', result: outcome.result, write }
   }
-}
-
-/** `work`, or a rejection with `signal`'s reason once it aborts, whichever comes first. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  let stop = () => {}
-  const aborted = new Promise<never>((_, reject) => {
-    stop = () => reject(signal.reason)
-    signal.addEventListener('abort', stop, { once: true })
-  })
-  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', stop))
 }

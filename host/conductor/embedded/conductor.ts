@@ -13,7 +13,13 @@ import {
   type ZomeOutput,
 } from '../../../zomes-bindings/index.ts'
 import { encodeHashB64 } from '../../identity/hash.ts'
-import type { AgentInfoView, ConductorPort, Signal, SignalTopics } from '../../interface/conductor-port.ts'
+import type {
+  AgentInfoView,
+  ConductorPort,
+  Signal,
+  SignalTopics,
+  ZomeCallOptions,
+} from '../../interface/conductor-port.ts'
 import type { Failure } from '../../interface/failure-kind.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { ChainStore } from '../../storage/chain-store.ts'
@@ -99,6 +105,7 @@ export class EmbeddedConductor implements ConductorPort {
     dna: D,
     fn: F,
     payload: ZomeInput<D, F>,
+    options: ZomeCallOptions = {},
   ): Promise<ZomeOutput<D, F>> {
     const cell = this.cell(dna)
     const fnContract = (contract[dna].functions as Record<string, ZomeFunctionContract>)[fn]
@@ -117,7 +124,7 @@ export class EmbeddedConductor implements ConductorPort {
       return output.data as ZomeOutput<D, F>
     }
     const reads = readOnlyZomeFns[dna] as ReadonlySet<string> | undefined
-    return reads?.has(fn) ? cell.read(run, fn) : cell.call(run, fn)
+    return reads?.has(fn) ? cell.read(run, fn, options.signal) : cell.call(run, fn, options.signal)
   }
 
   async agentInfo(dna: DnaName): Promise<AgentInfoView> {

@@ -27,8 +27,9 @@ import {
   type ZomeOutput,
 } from '../../../zomes-bindings/index.ts'
 import type { NetworkConfig } from '../../config/network-schema.ts'
-import type { AgentInfoView, ConductorPort, Signal } from '../../interface/conductor-port.ts'
+import type { AgentInfoView, ConductorPort, Signal, ZomeCallOptions } from '../../interface/conductor-port.ts'
 import { type Logger, silentLogger } from '../../log/logger.ts'
+import { untilAborted } from '../../runtime/until-aborted.ts'
 import { InvalidZomeCallError } from '../embedded/errors.ts'
 import { RIPPLE_APP_ID, RIPPLE_HOST_ORIGIN } from '../ripple-app.ts'
 import { retryDelayOf } from './call-retry.ts'
@@ -145,6 +146,7 @@ export class HolochainConductor implements ConductorPort {
     dna: D,
     fn: F,
     payload: ZomeInput<D, F>,
+    options: ZomeCallOptions = {},
   ): Promise<ZomeOutput<D, F>> {
     const fnContract = (contract[dna].functions as Record<string, ZomeFunctionContract>)[fn]
     if (fnContract === undefined) {
@@ -153,7 +155,7 @@ export class HolochainConductor implements ConductorPort {
     // Checked here too: a caller gets the contract's readable error, not a conductor's wasm trace.
     const input = fnContract.input.safeParse(payload)
     if (!input.success) throw new InvalidZomeCallError(dna, fn, input.error.issues)
-    const result = await this.#call(dna, fn, input.data)
+    const result = await this.#call(dna, fn, input.data, options.signal)
     const output = fnContract.output.safeParse(result)
     if (!output.success) throw new InvalidZomeCallError(dna, fn, output.error.issues, 'output')
     return output.data as ZomeOutput<D, F>
@@ -201,11 +203,18 @@ export class HolochainConductor implements ConductorPort {
     await Promise.allSettled([this.#app.client.close(), this.#admin.client.close()])
   }
 
-  async #call(dna: DnaName, fn: string, payload: unknown): Promise<unknown> {
+  /**
+   * Its conductor's call, made again while the conductor is not ready. Once `signal` aborts, this stops
+   * waiting for it (the conductor's own call runs on) and tries no more.
+   */
+  async #call(dna: DnaName, fn: string, payload: unknown, signal?: AbortSignal): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted()
+      const call = this.#app.callZome({ cell_id: this.cellId(dna), zome_name: dna, fn_name: fn, payload })
       try {
-        return await this.#app.callZome({ cell_id: this.cellId(dna), zome_name: dna, fn_name: fn, payload })
+        return await (signal ? untilAborted(call, signal) : call)
       } catch (err) {
+        if (signal?.aborted) throw signal.reason
         const e = err as Error
         const delay = retryDelayOf(e.message, attempt)
         if (delay !== null) {
