@@ -66,6 +66,7 @@ export const OWN_FORK = [
     'guarded-fetch',
     'lifecycle',
     'mdns-discovery',
+    'member-dial-walks',
     'member-gate',
     'mixed-releases',
     'model-directory',

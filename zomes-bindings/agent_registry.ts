@@ -90,6 +90,18 @@ export const NodeCapabilitySchema = z.strictObject({
 export type NodeCapability = z.infer<typeof NodeCapabilitySchema>
 
 /**
+ * A member's listen addresses as it tells them in its heartbeats (multiaddr text, its own `/p2p/` id
+ * left off): a peer that must dial it and whose peer store lost it dials these before walking the
+ * directory (host/net/member-addresses.ts checks each parses and dials no other peer). Bounded: a few
+ * transports, replaced at each heartbeat, never a history.
+ */
+export const MEMBER_ADDRS = { max: 8, length: 256 } as const
+export const MemberAddrsSchema = list(z.string().min(1).max(MEMBER_ADDRS.length).startsWith('/'), {
+  min: 0,
+  max: MEMBER_ADDRS.max,
+})
+
+/**
  * Load report sent every few seconds as an ephemeral signal (never a chain entry). Read leniently, as
  * every gossip signal is: a field a newer release adds is dropped here, the known ones still checked,
  * so an older peer keeps hearing newer ones (entries, under the rules, stay exact).
@@ -130,6 +142,8 @@ export const HeartbeatSchema = z.object({
   }).optional(),
   /** The longest until this peer's next heartbeat (its idle pace; absent: the network's interval). */
   every_ms: int(LIMITS.duration_ms).optional(),
+  /** Where this peer listens (MemberAddrsSchema); absent from a 0.2.0 peer's, and then nothing is known. */
+  addrs: MemberAddrsSchema.optional(),
   timestamp: TimestampSchema,
 })
 export type Heartbeat = z.infer<typeof HeartbeatSchema>

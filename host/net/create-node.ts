@@ -27,8 +27,11 @@ import type { Logger } from '../log/logger.ts'
 import { connectionBudget, DEFAULT_MAX_CONNECTIONS, wantsNeighbours } from './connection-budget.ts'
 import { type ConnectionTrimmer, startConnectionTrimmer } from './connection-trimmer.ts'
 import { type DirectUpgrade, startDirectUpgrade } from './direct-upgrade.ts'
+import { NotAnEmbeddedNetworkError } from './errors.ts'
 import { allowNetworkTopics, gossipOptions } from './gossip-options.ts'
 import { mdnsDiscovery } from './mdns-discovery.ts'
+import { MemberAddresses } from './member-addresses.ts'
+import type { FindMember } from './member-dial.ts'
 import { MemberGate } from './member-gate.ts'
 import { PeerVersions } from './mesh-versions.ts'
 import {
@@ -128,6 +131,8 @@ export interface RippleNode {
   readonly pubsub: RipplePubsub
   /** Who serves which model: the mesh's Kademlia, members only (model-directory.ts). */
   readonly directory: ModelDirectory
+  /** Members' addresses as their heartbeats tell them, dialled before a directory walk (member-addresses.ts). */
+  readonly memberAddresses: MemberAddresses
   /** Load and slot news per model, heard by its runners and users only (model-topics.ts). */
   readonly modelTopics: ModelTopics
   readonly rpc: RequestResponse
@@ -148,15 +153,6 @@ export interface RippleNode {
   deny(peer: PeerId): Promise<void>
   start(): Promise<void>
   stop(): Promise<void>
-}
-
-/** The network has no libp2p section (a Holochain-backed network). */
-export class NotAnEmbeddedNetworkError extends Error {
-  static override readonly name = 'NotAnEmbeddedNetworkError'
-  constructor(network: string) {
-    super(`network "${network}" has no libp2p section: it is not an embedded network`)
-    this.name = 'NotAnEmbeddedNetworkError'
-  }
 }
 
 const LOOPBACK_RANGE = '/ip4/127.0.0.0/ipcidr/8'
@@ -318,12 +314,13 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   let upgrade: DirectUpgrade | undefined
   const usable = (connection: Connection) => upgrade?.usable(connection) ?? true
   const models = directory.open(libp2p)
-  const locate = models.locate.bind(models)
+  const memberAddresses = new MemberAddresses(libp2p.peerId, () => libp2p.getMultiaddrs())
+  const find: FindMember = { told: (peer) => memberAddresses.of(peer), locate: (p, o) => models.locate(p, o) }
   const rpc = createRequestResponse(libp2p, identity, peers, gate, {
     timeoutMs: init.requestTimeoutMs,
     usable,
     versions,
-    locate,
+    find,
   })
   const explicitPeers = [...config.bootstrap, ...(init.peers ?? [])]
   let dialer: PeerDialer | undefined
@@ -339,7 +336,8 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     directory: models,
     modelTopics,
     rpc,
-    streams: createPeerStreams(libp2p, identity, peers, gate, init.logger, versions, locate, (peer) =>
+    memberAddresses,
+    streams: createPeerStreams(libp2p, identity, peers, gate, init.logger, versions, find, (peer) =>
       rpc.working(peer),
     ),
     gate,

@@ -74,3 +74,12 @@ export class MessageTooLargeError extends Error {
     this.name = 'MessageTooLargeError'
   }
 }
+
+/** The network has no libp2p section (a Holochain-backed network). */
+export class NotAnEmbeddedNetworkError extends Error {
+  static override readonly name = 'NotAnEmbeddedNetworkError'
+  constructor(network: string) {
+    super(`network "${network}" has no libp2p section: it is not an embedded network`)
+    this.name = 'NotAnEmbeddedNetworkError'
+  }
+}

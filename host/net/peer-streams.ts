@@ -10,7 +10,7 @@ import { type Libp2p, type PeerId, type Stream, UnsupportedProtocolError } from 
 import type { MeshVersions } from '../interface/release.ts'
 import type { Logger } from '../log/logger.ts'
 import { NotAMemberError, PeerUnreachableError, RequestRefusedError } from './errors.ts'
-import { dialMember, type LocatePeer } from './member-dial.ts'
+import { dialMember, type FindMember } from './member-dial.ts'
 import type { MemberGate } from './member-gate.ts'
 import type { NetworkIdentity } from './network-identity.ts'
 import { LIMITED_OK, type PeerBook } from './peer-book.ts'
@@ -48,8 +48,8 @@ export function createPeerStreams(
   logger?: Logger,
   /** What each peer's hello said: a refusal for want of a protocol version names its release. */
   versions?: Pick<MeshVersions, 'of'>,
-  /** Finds a member this peer knows no working address of (the directory). */
-  locate?: LocatePeer,
+  /** Where a member this peer knows no working address of is found (its heartbeats, the directory). */
+  find?: FindMember,
   /** Marks a stream's peer in use while it is open (the connection trimmer reads it). */
   working?: (peer: PeerId) => () => void,
 ): PeerStreams {
@@ -95,7 +95,7 @@ export function createPeerStreams(
       try {
         const connection =
           libp2p.getConnections(peer).find((c) => c.status === 'open') ??
-          (await dialMember(libp2p, peer, signal, locate))
+          (await dialMember(libp2p, peer, signal, find))
         if (!(await peers.whenVerified(peer, signal)))
           throw new RequestRefusedError(peer, 'not a peer of this network')
         stream = await connection.newStream(suffixes.map(identity.protocol), {

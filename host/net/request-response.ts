@@ -24,7 +24,7 @@ import {
   RequestTimeoutError,
 } from './errors.ts'
 import { framedStream } from './framed-stream.ts'
-import { dialMember, type LocatePeer } from './member-dial.ts'
+import { dialMember, type FindMember } from './member-dial.ts'
 import type { MemberGate } from './member-gate.ts'
 import type { NetworkIdentity } from './network-identity.ts'
 import { PeerActivity } from './peer-activity.ts'
@@ -75,8 +75,8 @@ export interface RequestResponseInit {
   usable?: (connection: Connection) => boolean
   /** What each peer's hello said: a refusal for want of a protocol version names its release. */
   versions?: Pick<MeshVersions, 'of'>
-  /** Finds a member this peer knows no working address of (the directory). */
-  locate?: LocatePeer
+  /** Where a member this peer knows no working address of is found (its heartbeats, the directory). */
+  find?: FindMember
 }
 
 export interface StoppableRequestResponse extends RequestResponse {
@@ -116,7 +116,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
   readonly #timeoutMs: number
   readonly #usable: (connection: Connection) => boolean
   readonly #versions: Pick<MeshVersions, 'of'> | undefined
-  readonly #locate: LocatePeer | undefined
+  readonly #find: FindMember | undefined
 
   readonly #libp2p: Libp2p
   readonly #identity: NetworkIdentity
@@ -137,7 +137,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     this.#timeoutMs = init.timeoutMs ?? 10_000
     this.#usable = init.usable ?? (() => true)
     this.#versions = init.versions
-    this.#locate = init.locate
+    this.#find = init.find
     peers.addEventListener('peer:disconnect', this.#onPeerDisconnect)
   }
 
@@ -243,7 +243,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     let connection = bestConnection(this.#libp2p.getConnections(peer).filter(this.#usable))
     if (connection === undefined) {
       try {
-        connection = await dialMember(this.#libp2p, peer, signal, this.#locate)
+        connection = await dialMember(this.#libp2p, peer, signal, this.#find)
       } catch (err) {
         throw new PeerUnreachableError(peer, (err as Error).message, { cause: err })
       }

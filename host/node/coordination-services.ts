@@ -117,6 +117,7 @@ export function registryService(init: Pick<RegistryServiceInit, 'resampleInterva
         onRecordsStored: c.backend.onRecordsStored ?? undefined,
         isMember: (agent) => c.backend.isMember(agent),
         directory: c.backend.directory,
+        addresses: c.backend.memberAddresses,
         splits: () => c.report.splits(),
         logger: c.logger.child({ component: 'registry' }),
       })

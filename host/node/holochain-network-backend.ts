@@ -25,7 +25,7 @@ import { createRippleNode, type RippleNode } from '../net/create-node.ts'
 import { peerKeyFromSeed } from '../net/peer-key.ts'
 import { nowMs } from '../runtime/clock.ts'
 import { libp2pAgentPort } from './agent-port.ts'
-import { agentDirectory, linksByAgent } from './libp2p-views.ts'
+import { agentAddresses, agentDirectory, linksByAgent } from './libp2p-views.ts'
 import type { BackendOptions, NetworkBackend } from './network-backend-port.ts'
 
 export async function startHolochain(options: BackendOptions): Promise<NetworkBackend> {
@@ -79,6 +79,7 @@ export async function startHolochain(options: BackendOptions): Promise<NetworkBa
     records: null,
     recordsSharded: null,
     versions: node?.versions ?? null,
+    memberAddresses: node ? agentAddresses(node.memberAddresses) : null,
     legacy: null,
     async stop() {
       revocations.stop()

@@ -4,9 +4,10 @@
  */
 import type { Connection } from '@libp2p/interface'
 import { encodeHashB64 } from '../identity/hash.ts'
-import { agentOfPeer, agentOfPeerB64 } from '../identity/peer-agent.ts'
+import { agentOfPeer, agentOfPeerB64, peerIdOfAgent } from '../identity/peer-agent.ts'
 import type { ModelDirectoryPort } from '../interface/model-directory.ts'
 import type { PeerLink } from '../interface/peer-link.ts'
+import type { MemberAddresses } from '../net/member-addresses.ts'
 import type { ModelDirectory } from '../net/model-directory.ts'
 import { linkOf } from '../net/peer-links.ts'
 
@@ -18,6 +19,14 @@ export function agentDirectory(directory: ModelDirectory): ModelDirectoryPort {
     find: async (model, options) =>
       (await directory.find(model, options)).map(agentOfPeerB64).filter((a): a is string => a !== null),
     stats: () => directory.stats(),
+  }
+}
+
+/** The node's book of members' addresses by agent key, as the registry tells and hears them. */
+export function agentAddresses(book: MemberAddresses) {
+  return {
+    own: () => book.own(),
+    heard: (agent: string, told: unknown) => book.heard(peerIdOfAgent(agent), told),
   }
 }
 

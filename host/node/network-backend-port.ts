@@ -33,6 +33,11 @@ export interface NetworkBackend extends NetworkPort {
    */
   versions: PeerVersions | null
   /**
+   * Members' addresses by agent (where there is a libp2p node): this peer's, told in its heartbeats,
+   * and those others tell, dialled before a directory walk (net/member-addresses.ts).
+   */
+  memberAddresses: { own(): string[]; heard(agent: string, told: unknown): string | null } | null
+  /**
    * The uses of 0.1.0 invites by members, and those the admins sealed (embedded only): what an admin
    * seals once every member reads witnessed invites (membership/legacy-sealer.ts).
    */

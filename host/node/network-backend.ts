@@ -34,7 +34,7 @@ import { TrafficMeter } from '../metrics/traffic-meter.ts'
 import { nowMicros, nowMs } from '../runtime/clock.ts'
 import { libp2pAgentPort } from './agent-port.ts'
 import { startHolochain } from './holochain-network-backend.ts'
-import { agentDirectory, linksByAgent } from './libp2p-views.ts'
+import { agentAddresses, agentDirectory, linksByAgent } from './libp2p-views.ts'
 import type { BackendOptions, NetworkBackend } from './network-backend-port.ts'
 
 export type { BackendOptions, NetworkBackend }
@@ -137,6 +137,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
       agents: libp2pAgentPort(peer.node),
       directory: agentDirectory(peer.node.directory),
       versions: peer.node.versions,
+      memberAddresses: agentAddresses(peer.node.memberAddresses),
       legacy: {
         uses: () => legacyUses(peer.conductor, peer.replication),
         sealed: () => peer.replication.legacySealed(),

@@ -63,8 +63,18 @@ export interface RegistryInit {
   isMember: (agent: string) => boolean
   /** Where this peer advertises the models it serves; null or absent where the backend has none. */
   directory?: Pick<ModelDirectoryPort, 'advertise' | 'withdraw'> | null
+  /**
+   * This peer's addresses, told in its heartbeats, and the book of those other members tell (where the
+   * backend has a libp2p node: net/member-addresses.ts); `heard` says why it refused a member's list.
+   */
+  addresses?: { own(): string[]; heard(agent: string, told: unknown): string | null } | null
   logger: Logger
 }
+
+/** A heartbeat's load: the addresses in it are read apart, so refused ones leave the load heard. */
+const LoadSchema = HeartbeatSchema.omit({ addrs: true })
+/** Refusals of a member's addresses already logged (each member and reason once). */
+const REFUSALS_TOLD = 256
 
 /** Thrown when the registry is asked for its state before `start` finished. */
 export class RegistryNotStartedError extends Error {
@@ -101,6 +111,7 @@ export class RegistryService implements RegistryPort {
   #unstored: (() => void) | null = null
   /** When this start began: members not heard from since are awaited until they would be offline. */
   #startedAt = Date.now()
+  readonly #refusals = new Set<string>()
 
   readonly #init: RegistryInit
 
@@ -252,6 +263,7 @@ export class RegistryService implements RegistryPort {
     const slots = this.#init.freeSlots?.() ?? null
     const splits = this.#init.splits?.() ?? []
     const held = this.#view.heldForSplits(Date.now())
+    const addrs = this.#init.addresses?.own() ?? []
     const heartbeat: Heartbeat = {
       ...load,
       queue_depth: this.#init.queueDepth(),
@@ -262,6 +274,7 @@ export class RegistryService implements RegistryPort {
         : {}),
       ...(splits.length > 0 ? { splits } : {}),
       ...(held.length > 0 ? { split_held: held } : {}),
+      ...(addrs.length > 0 ? { addrs } : {}),
       timestamp: nowMicros(),
     }
     this.#lastHeartbeat = heartbeat
@@ -311,7 +324,7 @@ export class RegistryService implements RegistryPort {
 
   #onSignal(signal: Signal): void {
     if (signal.dna !== 'agent_registry' || signal.from === this.#init.conductor.agentPubKey) return
-    const parsed = HeartbeatSchema.safeParse(signal.payload)
+    const parsed = LoadSchema.safeParse(signal.payload)
     if (!parsed.success) {
       this.#init.logger.debug(
         { from: signal.from },
@@ -323,7 +336,18 @@ export class RegistryService implements RegistryPort {
       this.#init.logger.debug({ from: signal.from }, 'ignored a heartbeat from an agent that is not a member')
       return
     }
+    this.#heardAddrs(signal.from, signal.payload as { addrs?: unknown })
     // News on a model's topic is from a runner of a model this peer serves or uses: held first.
     this.#view.recordHeartbeat(signal.from, parsed.data, Date.now(), signal.topic !== undefined)
+  }
+
+  /** Keeps what a member told of its addresses; a refusal is logged once per member and reason. */
+  #heardAddrs(agent: string, { addrs }: { addrs?: unknown }): void {
+    if (addrs === undefined || !this.#init.addresses) return
+    const why = this.#init.addresses.heard(agent, addrs)
+    if (why === null || this.#refusals.has(`${agent}\n${why}`)) return
+    if (this.#refusals.size >= REFUSALS_TOLD) this.#refusals.clear()
+    this.#refusals.add(`${agent}\n${why}`)
+    this.#init.logger.warn({ from: agent, why }, "refused a member's addresses (its last good ones are kept)")
   }
 }

@@ -3,7 +3,7 @@ import { LoadSampler } from '../../../host/hardware/load-sampler.ts'
 import type { ConductorPort, Signal } from '../../../host/interface/conductor-port.ts'
 import { MemoryBudget } from '../../../host/interface/memory-budget.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
-import { RegistryService } from '../../../host/registry/registry-service.ts'
+import { type RegistryInit, RegistryService } from '../../../host/registry/registry-service.ts'
 import type { NodeCapability } from '../../../zomes-bindings/index.ts'
 import { AGENT, CAPABILITY } from '../api/fixtures.ts'
 
@@ -56,6 +56,7 @@ function startRegistry(
   resampleIntervalMs = 60_000,
   budget?: MemoryBudget,
   isMember: (agent: string) => boolean = (agent) => agent !== 'stranger',
+  addresses?: RegistryInit['addresses'],
 ) {
   registry = new RegistryService({
     conductor,
@@ -66,6 +67,7 @@ function startRegistry(
     queueDepth: () => 0,
     ...(budget && { budget }),
     isMember,
+    addresses,
     logger: silentLogger(),
   })
   return registry.start().then(() => registry as RegistryService)
@@ -141,6 +143,45 @@ describe('RegistryService', () => {
       model_free_bytes: 700,
       split_held: [{ head: 'head', model: 'big', bytes: 300 }],
     })
+  })
+
+  it('tells its addresses in its heartbeats and hands on what members tell; a refused list leaves the load heard', async () => {
+    const fake = recordingConductor()
+    const heard: [string, unknown][] = []
+    const own = ['/ip4/93.184.216.34/tcp/4001']
+    const addresses = {
+      own: () => own,
+      heard: (agent: string, told: unknown) => {
+        heard.push([agent, told])
+        return agent === 'bob' ? 'not a multiaddr' : null
+      },
+    }
+    const registry = await startRegistry(
+      fake.conductor,
+      async () => CAPABILITY,
+      60_000,
+      undefined,
+      undefined,
+      addresses,
+    )
+    await vi.waitFor(() => expect(fake.broadcasts.length).toBeGreaterThan(0), { timeout: 2000 })
+    expect(fake.broadcasts[0]).toMatchObject({ addrs: own })
+    const load = { cpu_pct: 1, ram_pct: 1, gpu_pct: null, queue_depth: 0, timestamp: Date.now() * 1000 }
+    const tooMany = Array.from({ length: 9 }, () => own[0])
+    fake.deliver({ dna: 'agent_registry', from: 'alice', payload: { ...load, addrs: own } })
+    fake.deliver({ dna: 'agent_registry', from: 'bob', payload: { ...load, addrs: ['nonsense'] } })
+    fake.deliver({ dna: 'agent_registry', from: 'carol', payload: { ...load, addrs: tooMany } })
+    fake.deliver({ dna: 'agent_registry', from: 'stranger', payload: { ...load, addrs: own } })
+    // A 0.2.0 peer's heartbeat has none.
+    fake.deliver({ dna: 'agent_registry', from: 'dave', payload: load })
+    expect(heard).toEqual([
+      ['alice', own],
+      ['bob', ['nonsense']],
+      ['carol', tooMany],
+    ])
+    const peers = await registry.peers()
+    expect(peers.map((p) => p.agent)).toEqual([AGENT, 'alice', 'bob', 'carol', 'dave'])
+    expect(peers.find((p) => p.agent === 'alice')?.load).toEqual(load)
   })
 
   it('re-advertises only when the capability changed', async () => {
