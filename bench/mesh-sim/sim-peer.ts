@@ -39,6 +39,7 @@ import { liftPerHostLimits } from './one-host.ts'
 import { type CapabilityRecord, simConductor } from './sim-conductor.ts'
 import { agentKey, capabilityOf } from './sim-identity.ts'
 import { type MeshMembers, SimRecord } from './sim-record.ts'
+import { slowLibraryTimers } from './slow-timers.ts'
 
 export const INFER_PROTOCOL = 'sim-infer/1.0.0'
 /** Requests a runner serves at once (an engine's parallel slots). */
@@ -152,6 +153,7 @@ export class SimPeer implements MeshPeer {
     })
     this.node = node
     if (init.transports === 'tcp') liftPerHostLimits(node, init.network)
+    slowLibraryTimers(node, init.speedup)
     // Every simulated peer is an admitted member (membership's own cost is the record's, not simulated).
     node.gate.use(async () => null)
     const signals = createGossipSignalTransport({

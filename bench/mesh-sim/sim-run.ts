@@ -54,6 +54,7 @@ export interface ChurnFigures {
 /** Peers that leave at once after the window (as many join), and the simulated ms the hand-off is given. */
 const CHURN_AT_ONCE = 0.1
 const HANDOFF_SIM_MS = 10_000
+/** The churn count's time, real: at least this, and on a slow clock room for its two hand-off waits and the joins. */
 const CHURN_MAX_REAL_MS = 240_000
 
 export interface PeerFigures {
@@ -164,7 +165,7 @@ async function churnAtOnce(mesh: SimMesh): Promise<ChurnFigures> {
   await Promise.race([Promise.all(leaving.map((p) => mesh.leave(p))), sleep(mesh.real(HANDOFF_SIM_MS))])
   const stayed = [...mesh.peers]
   const failedBefore = await failed(stayed)
-  const joined = await Promise.all(leaving.map(() => mesh.join()))
+  const joined = await mesh.joinMany(leaving.length)
   await sleep(mesh.real(HANDOFF_SIM_MS))
   return {
     before,
@@ -262,7 +263,10 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
     const short =
       init.churnAtOnce === false
         ? null
-        : await Promise.race([churnAtOnce(mesh), sleep(CHURN_MAX_REAL_MS).then(() => null)])
+        : await Promise.race([
+            churnAtOnce(mesh),
+            sleep(Math.max(CHURN_MAX_REAL_MS, 3 * mesh.real(HANDOFF_SIM_MS))).then(() => null),
+          ])
     progress(short === null ? 'churn not counted in time' : 'churn counted')
     return {
       size: init.size,

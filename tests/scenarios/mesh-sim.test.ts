@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { HeldOp } from '../../bench/mesh-sim/held-ops.ts'
 import { holderGroups, shortOfHolders } from '../../bench/mesh-sim/record-short.ts'
+import { startBatch } from '../../bench/mesh-sim/sim-mesh.ts'
 import { sizeFigures } from '../../bench/mesh-sim/sim-report.ts'
 import { runSimulation } from '../../bench/mesh-sim/sim-run.ts'
 import { decodeHashB64, encodeHashB64, holoHashFrom32 } from '../../host/identity/hash.ts'
@@ -131,5 +132,25 @@ describe('ops short of R holders', () => {
         R,
       ).ops,
     ).toBe(1)
+  })
+})
+
+describe('the start-up batches', () => {
+  it.each([
+    [0, 1000, 1, 'the first peer alone'],
+    [1, 1000, 1, 'as many as are up, while fewer than 10'],
+    [8, 1000, 8, 'as many as are up, while fewer than 10'],
+    [40, 1000, 10, '10 while a tenth is fewer'],
+    [300, 1000, 30, 'a tenth of those up'],
+    [900, 1000, 50, 'at most 50'],
+    [990, 1000, 10, 'no more than are left'],
+  ] as const)('%i up of %i: %i (%s)', (up, size, batch, _why) => {
+    expect(startBatch(up, size)).toBe(batch)
+  })
+
+  it('starts a thousand in 41 batches, not 100', () => {
+    let batches = 0
+    for (let up = 0; up < 1000; up += startBatch(up, 1000)) batches++
+    expect(batches).toBe(41)
   })
 })
