@@ -62,6 +62,8 @@ export interface DirectInferenceInit extends ServedRecordsInit {
   onServed?: (output: unknown) => void
   /** How long a runner may take to accept a request (dial included); default 30 s. */
   acceptTimeoutMs?: number
+  /** How long the runner's proof may take after its answer; default PROOF_WAIT_MS. */
+  proofWaitMs?: number
   /**
    * Conversations go back to the runner holding their prompt cache (default); off, they are routed
    * by slots and load alone. RIPPLE_CONVERSATION_AFFINITY=off turns it off, for measuring what it gains.
@@ -72,6 +74,11 @@ export interface DirectInferenceInit extends ServedRecordsInit {
 }
 
 const DEFAULT_ACCEPT_MS = 30_000
+/**
+ * How long the runner's proof may take after its answer: its window (a second) and the zome call that
+ * signs it, which a conductor gives up at a minute. Past it the record goes on without the proof.
+ */
+const PROOF_WAIT_MS = 90_000
 
 type Attempt =
   | { done: true; output: unknown; signed: Promise<CarriedLeaf | null> }
@@ -334,7 +341,7 @@ export class DirectInference {
         else if (frame.type === 'done') {
           answering.begin()
           const signed = frames
-            .read()
+            .read(AbortSignal.timeout(this.#init.proofWaitMs ?? PROOF_WAIT_MS))
             .then((f): CarriedLeaf | null => {
               const last = runnerFrame(version, f)
               return last.type === 'proof' && last.proof !== null && last.root !== null

@@ -14,10 +14,15 @@ export function polledBatchWait(
   pollMs = POLL_MS,
 ): (batch: string, timeoutMs: number) => Promise<boolean> {
   return async (batch, timeoutMs) => {
+    // One deadline for every read: a read the conductor makes again and again (a get no peer answered
+    // in time, call-retry.ts) is given up at it, not let run past it.
+    const deadline = AbortSignal.timeout(timeoutMs)
     const until = Date.now() + timeoutMs
     for (;;) {
       // A read no peer answered is a batch not there yet.
-      const record = await conductor.callZome('resource_mesh', 'get_answer_batch', batch).catch(() => null)
+      const record = await conductor
+        .callZome('resource_mesh', 'get_answer_batch', batch, { signal: deadline })
+        .catch(() => null)
       if (record != null) return true
       if (Date.now() + pollMs > until) return false
       await new Promise((resolve) => setTimeout(resolve, pollMs))

@@ -152,7 +152,11 @@ export async function runner(
   agent: string,
   slots = () => ({ slots: 4, busy: 0 }),
   answer: Worker['run'] = echo.run,
-  options: { decide?: DirectRunnerInit['policies']['decide']; speaks?: readonly string[] } = {},
+  options: {
+    decide?: DirectRunnerInit['policies']['decide']
+    speaks?: readonly string[]
+    conductor?: DirectRunnerInit['conductor']
+  } = {},
 ) {
   const runs: string[] = []
   const worker: Worker = {
@@ -163,7 +167,7 @@ export async function runner(
     },
   }
   const direct = new DirectRunner({
-    conductor: fakeConductor(agent).conductor,
+    conductor: options.conductor ?? fakeConductor(agent).conductor,
     workers: { get: (kind) => (kind === worker.kind ? worker : undefined) },
     policies: { decide: options.decide ?? (async () => NO_POLICY_VERDICT) },
     slotsOf: slots,
@@ -192,6 +196,7 @@ export function requester(
   peers: RoutePlanInput['peers'],
   refuse?: Refuse,
   discovery?: DirectInferenceInit['discovery'],
+  proofWaitMs?: number,
 ) {
   const { conductor, served } = fakeConductor(ME, refuse)
   const inference = new DirectInference({
@@ -205,6 +210,7 @@ export function requester(
     batchWindowMs: 5,
     conversationAffinity: false,
     discovery,
+    proofWaitMs,
     logger: silentLogger(),
   })
   return { inference, served }

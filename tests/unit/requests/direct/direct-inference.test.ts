@@ -233,6 +233,18 @@ describe('the direct route', () => {
     expect(served[0]?.leaves[0]?.proof?.leaf.output_hash).toBe(payloadHash({ text: 'what was signed' }))
   })
 
+  it('records an answer without its proof when the runner’s signing hangs past the wait, not never', async () => {
+    const mesh = new FakeMesh()
+    // Its conductor never answers the call that signs its window: no proof frame ever comes.
+    const hangs = { agentPubKey: A, callZome: () => new Promise<never>(() => {}) }
+    await runner(mesh, A, undefined, undefined, { conductor: hangs as never })
+    const { inference, served } = requester(mesh, [peer(A, 2)], undefined, undefined, 50)
+    const answer = await ask(inference, 'hi')
+    expect(await answer.recorded).toBe(servedBatch(1))
+    expect(served[0]?.leaves[0]).toMatchObject({ runner: A, accepted: false, proof: null })
+    expect(served[0]?.leaves[0]?.reason).toMatch(/^the runner signed no record of it/)
+  })
+
   it('drops the proof of the leaf a refusal names, and the proofs citing a batch the rules miss', async () => {
     const mesh = new FakeMesh()
     await runner(mesh, A)

@@ -32,4 +32,17 @@ describe('a runner batch waited for by reading it', () => {
     expect(Date.now() - started).toBeLessThan(1_000)
     expect(asked.length).toBeGreaterThanOrEqual(2)
   })
+
+  it('is not there at the wait’s end when a read hangs past it (a get the conductor makes again and again)', async () => {
+    // Holochain's get no peer answers is made again for about a minute (call-retry.ts): the read is
+    // asked under the wait's deadline and given up at it.
+    const callZome = (_dna: string, _fn: string, _hash: unknown, options?: { signal?: AbortSignal }) =>
+      new Promise<never>((_, reject) => {
+        options?.signal?.addEventListener('abort', () => reject(options.signal!.reason))
+      })
+    const conductor = { callZome } as Parameters<typeof polledBatchWait>[0]
+    const started = Date.now()
+    expect(await polledBatchWait(conductor, 10)('uBatch', 100)).toBe(false)
+    expect(Date.now() - started).toBeLessThan(1_000)
+  })
 })
