@@ -71,6 +71,11 @@ export interface NetTraffic {
   connections: number
   /** Zome reads asked of holders (embedded; none where the backend reads for itself). */
   reads?: readonly RecordReadCount[]
+  /**
+   * Dials of members by the way tried (net/member-dial.ts): the peer store, the addresses they told in
+   * their heartbeats, a directory walk (each one a lookup). Where there is a libp2p node.
+   */
+  dials?: Readonly<Record<'stored' | 'told' | 'walk', number>>
 }
 
 /** A warrant as the API shows it (hashes as HoloHashB64). */

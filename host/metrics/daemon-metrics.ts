@@ -305,6 +305,18 @@ export class DaemonMetrics implements MetricsPort {
         for (const { dna, fn, kind, count } of reads) this.inc({ dna, fn, kind }, count)
       },
     })
+    new Counter({
+      name: 'ripple_net_member_dials_total',
+      help: 'Dials of members by the way tried: the peer store, the addresses they told, a directory walk (a lookup)',
+      labelNames: ['via'],
+      registers,
+      collect() {
+        const dials = traffic()?.dials
+        if (dials === undefined) return
+        this.reset()
+        for (const [via, count] of Object.entries(dials)) this.inc({ via }, count)
+      },
+    })
     new Gauge({
       name: 'ripple_net_connections',
       help: 'Connections this peer holds open now',

@@ -31,7 +31,7 @@ import { NotAnEmbeddedNetworkError } from './errors.ts'
 import { allowNetworkTopics, gossipOptions } from './gossip-options.ts'
 import { mdnsDiscovery } from './mdns-discovery.ts'
 import { MemberAddresses } from './member-addresses.ts'
-import type { FindMember } from './member-dial.ts'
+import { type DialCounts, memberFinder } from './member-dial.ts'
 import { MemberGate } from './member-gate.ts'
 import { PeerVersions } from './mesh-versions.ts'
 import {
@@ -133,6 +133,8 @@ export interface RippleNode {
   readonly directory: ModelDirectory
   /** Members' addresses as their heartbeats tell them, dialled before a directory walk (member-addresses.ts). */
   readonly memberAddresses: MemberAddresses
+  /** The ways members were dialled since start: peer store, told addresses, directory walks. */
+  readonly memberDials: Readonly<DialCounts>
   /** Load and slot news per model, heard by its runners and users only (model-topics.ts). */
   readonly modelTopics: ModelTopics
   readonly rpc: RequestResponse
@@ -315,7 +317,10 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   const usable = (connection: Connection) => upgrade?.usable(connection) ?? true
   const models = directory.open(libp2p)
   const memberAddresses = new MemberAddresses(libp2p.peerId, () => libp2p.getMultiaddrs())
-  const find: FindMember = { told: (peer) => memberAddresses.of(peer), locate: (p, o) => models.locate(p, o) }
+  const find = memberFinder(
+    (p) => memberAddresses.of(p),
+    (p, o) => models.locate(p, o),
+  )
   const rpc = createRequestResponse(libp2p, identity, peers, gate, {
     timeoutMs: init.requestTimeoutMs,
     usable,
@@ -337,6 +342,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     modelTopics,
     rpc,
     memberAddresses,
+    memberDials: find.counts,
     streams: createPeerStreams(libp2p, identity, peers, gate, init.logger, versions, find, (peer) =>
       rpc.working(peer),
     ),

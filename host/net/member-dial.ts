@@ -17,10 +17,19 @@ export interface FindMember {
   told?: (peer: PeerId) => readonly Multiaddr[]
   /** The directory walk. */
   locate?: LocatePeer
+  /** Where the ways tried are counted (`ripple_net_member_dials_total`). */
+  counts?: DialCounts
+}
+
+/** A node's way to find members: what they told, the walk, and the ways tried counted from zero. */
+export function memberFinder(told: FindMember['told'], locate: LocatePeer) {
+  return { told, locate, counts: { stored: 0, told: 0, walk: 0 } satisfies DialCounts }
 }
 
 /** One way to reach a member: the peer store's addresses, those it told, a directory walk. */
 export type DialStep = 'stored' | 'told' | 'walk'
+/** How often each way was tried (a walk tried is a directory lookup made). */
+export type DialCounts = Record<DialStep, number>
 
 /**
  * The ways tried, in order: the peer store first (libp2p's dial, which also returns a connection
@@ -63,6 +72,7 @@ export async function dialMember(
   let failure: unknown
   for (const step of plan) {
     if (signal?.aborted) break
+    if (find.counts) find.counts[step]++
     if (step === 'told') await libp2p.peerStore.merge(peer, { multiaddrs: [...told] }).catch(() => {})
     const options = { signal: signal ?? AbortSignal.timeout(10_000) }
     if (step === 'walk' && !(await find.locate?.(peer, options).catch(() => false))) continue

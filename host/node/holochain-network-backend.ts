@@ -71,7 +71,11 @@ export async function startHolochain(options: BackendOptions): Promise<NetworkBa
     standing: () =>
       revocations.has(backend.conductor.agentPubKey) ? 'an admin of the mesh revoked this peer' : null,
     traffic: () =>
-      beside && { flows: beside.traffic.byProtocol, connections: beside.node.libp2p.getConnections().length },
+      beside && {
+        flows: beside.traffic.byProtocol,
+        connections: beside.node.libp2p.getConnections().length,
+        dials: beside.node.memberDials,
+      },
     adminUrl: null,
     libp2p: node ? node.gate.membersOnly(node.libp2p) : null,
     agents: node && libp2pAgentPort(node),

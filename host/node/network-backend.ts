@@ -152,6 +152,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
         flows: traffic.byProtocol,
         connections: peer.node.libp2p.getConnections().length,
         reads: zomeReads.reads(),
+        dials: peer.node.memberDials,
       }),
       async stop() {
         await api?.close()

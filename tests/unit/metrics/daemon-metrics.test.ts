@@ -81,6 +81,16 @@ describe('DaemonMetrics', () => {
     expect(sample(text, `${series},kind="record"}`)).toBe(40)
   })
 
+  it('shows the dials of members by the way tried (the walks are directory lookups)', async () => {
+    const dials = { stored: 30, told: 4, walk: 1 }
+    const text = await new DaemonMetrics(
+      sources({ traffic: () => ({ flows: new Map(), connections: 0, dials }) }),
+    ).text()
+    expect(sample(text, 'ripple_net_member_dials_total{via="stored"}')).toBe(30)
+    expect(sample(text, 'ripple_net_member_dials_total{via="told"}')).toBe(4)
+    expect(sample(text, 'ripple_net_member_dials_total{via="walk"}')).toBe(1)
+  })
+
   it('reads peers, warrants and tasks from its sources when scraped', async () => {
     const text = await new DaemonMetrics(sources()).text()
     expect(sample(text, 'ripple_peers{status="online"}')).toBe(2)

@@ -37,6 +37,7 @@ describe('dialling a member its peer store lost', () => {
     expect((await pusher.libp2p.peerStore.all()).some((p) => p.id.equals(holder.peerId))).toBe(false)
     expect(new TextDecoder().decode(await pusher.rpc.request(holder.peerId, PUSH, bytes('ops')))).toBe('ack')
     expect(walks).not.toHaveBeenCalled()
+    expect(pusher.memberDials).toEqual({ stored: 0, told: 1, walk: 0 })
   })
 
   it('dials them again once the connection closed and the store forgot the holder', async () => {
@@ -49,5 +50,6 @@ describe('dialling a member its peer store lost', () => {
   it('walks for a member that told nothing (and fails: no directory here knows it)', async () => {
     await expect(pusher.rpc.request(untold.peerId, PUSH, bytes('ops'))).rejects.toThrow(PeerUnreachableError)
     expect(walks).toHaveBeenCalledTimes(1)
+    expect(pusher.memberDials).toEqual({ stored: 0, told: 2, walk: 1 })
   })
 })
