@@ -82,4 +82,25 @@ describe('beatDue', () => {
   ] as const)('%s', (_, state, next, now, due) => {
     expect(beatDue(state, next, now, INTERVAL, 6000)).toBe(due)
   })
+
+  // Mesh-wide in a big mesh, routing news does not hasten the beat (news false); new addresses do.
+  const A = '/ip4/93.184.216.34/tcp/4001'
+  const B = '/ip4/93.184.216.34/tcp/4001/p2p/QmRelay/p2p-circuit'
+  const told = { last: { heartbeat: beat({ every_ms: 6000, addrs: [A] }), at: 10_000 } }
+  it.each([
+    ['a relayed address added, an interval on', told, beat({ addrs: [A, B] }), 12_000, true],
+    ['a relayed address added, within the interval', told, beat({ addrs: [A, B] }), 11_000, false],
+    ['the addresses gone', told, beat(), 12_000, true],
+    ['the same addresses', told, beat({ addrs: [A] }), 12_000, false],
+    [
+      'the same addresses in another order',
+      { last: { heartbeat: beat({ every_ms: 6000, addrs: [A, B] }), at: 10_000 } },
+      beat({ addrs: [B, A] }),
+      12_000,
+      false,
+    ],
+    ['first addresses from a peer that had none', sent, beat({ addrs: [A] }), 12_000, true],
+  ] as const)('%s (routing news not told mesh-wide)', (_, state, next, now, due) => {
+    expect(beatDue(state, next, now, INTERVAL, 6000, false)).toBe(due)
+  })
 })
