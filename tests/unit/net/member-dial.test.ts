@@ -17,9 +17,14 @@ describe('dialPlan', () => {
     ['stored only, no walk', { connected: false, stored: [A], told: [], canWalk: false }, ['stored']],
     ['stored, then the walk', { connected: false, stored: [A], told: [], canWalk: true }, ['stored', 'walk']],
     [
-      'stored, told, walk',
+      'stored, told adds one, walk',
       { connected: false, stored: [A], told: [A, B], canWalk: true },
       ['stored', 'told', 'walk'],
+    ],
+    [
+      'told only what the store has: not dialled again',
+      { connected: false, stored: [A], told: [A], canWalk: true },
+      ['stored', 'walk'],
     ],
     [
       'store lost it: told, then walk',
