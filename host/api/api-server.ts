@@ -162,8 +162,8 @@ export class ApiServer implements Startable {
         scheduler,
         workers,
         onSubmitted: node.onSubmitted && ((hash) => node.onSubmitted?.(hash)),
-        served: direct && ((request) => direct.served(request)),
-        checkLeaf: direct && ((proof) => direct.checkLeaf(proof)),
+        served: direct && ((request, options) => direct.served(request, options)),
+        checkLeaf: direct && ((proof, options) => direct.checkLeaf(proof, options)),
       })
     if (c.policies) registerPolicyRoutes(this.#app, c.policies)
     if (node.invites) registerInviteRoutes(this.#app, node.invites)

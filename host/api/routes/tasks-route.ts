@@ -12,22 +12,27 @@ import {
   NO_REQUIREMENTS,
   TaskOrderSchema,
 } from '../../../zomes-bindings/index.ts'
+import type { ZomeCallOptions } from '../../interface/conductor-port.ts'
 import type { SchedulerPort } from '../../scheduler/scheduler-port.ts'
 import { isTerminal, type TaskEvent } from '../../scheduler/scheduler-service.ts'
 import type { WorkersPort } from '../../workers/workers-port.ts'
 import { API_STATUS, CREATED } from '../api-status.ts'
 import { type LeafCheckView, routes, type ServedView } from '../contract/index.ts'
 import { sendError, sendInvalidPayload } from '../error-reply.ts'
+import { clientGone } from './event-stream-reply.ts'
 
 export interface TaskApi {
   scheduler: Pick<SchedulerPort, 'submit' | 'list' | 'view' | 'cancel' | 'watch'>
   workers: WorkersPort
   /** Called with each task submitted through the API (the metrics follow it). */
   onSubmitted?: (hash: string) => void
-  /** The record of a request routed straight to its runner; null when this peer took no part in it. */
-  served?: (request: string) => Promise<ServedView | null>
+  /**
+   * The record of a request routed straight to its runner; null when this peer took no part in it.
+   * It and the leaf check read under their client's signal: a client gone stops their reads.
+   */
+  served?: (request: string, options: ZomeCallOptions) => Promise<ServedView | null>
   /** Checks a leaf and its proof against the runner's public batch. */
-  checkLeaf?: (proof: LeafProof) => Promise<LeafCheckView>
+  checkLeaf?: (proof: LeafProof, options: ZomeCallOptions) => Promise<LeafCheckView>
 }
 
 const NamedModelSchema = z.object({ model: ModelNameSchema })
@@ -76,7 +81,7 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
   app.get(routes.getServed.path, async (request, reply) => {
     const params = routes.getServed.params.safeParse(request.params)
     if (!params.success) return sendInvalidPayload(reply, 'not a request hash', params.error)
-    const state = (await api.served?.(params.data.request)) ?? null
+    const state = (await api.served?.(params.data.request, { signal: clientGone(reply) })) ?? null
     if (state === null)
       return sendError(
         reply,
@@ -97,7 +102,7 @@ export function registerTaskRoutes(app: FastifyInstance, api: TaskApi): void {
         'RequestNotFoundError',
         'this peer keeps no batches of direct requests',
       )
-    return api.checkLeaf(body.data)
+    return api.checkLeaf(body.data, { signal: clientGone(reply) })
   })
 
   app.post(routes.cancelTask.path, async (request, reply) => {

@@ -8,9 +8,10 @@ import type { Stream } from '@libp2p/interface'
 import type { AnswerBatch, EntryRecord, LeafProof, ServedRecord } from '../../../zomes-bindings/index.ts'
 import type { AgentPort } from '../../interface/agent-port.ts'
 import type { OpCarrier } from '../../interface/carried-ops.ts'
-import type { ConductorPort } from '../../interface/conductor-port.ts'
+import type { ConductorPort, ZomeCallOptions } from '../../interface/conductor-port.ts'
 import type { Logger } from '../../log/logger.ts'
 import type { PoliciesPort } from '../../policy/policies-port.ts'
+import { untilAborted } from '../../runtime/until-aborted.ts'
 import type { WorkersPort } from '../../workers/workers-port.ts'
 import type { DirectPort, ServedChecks } from '../direct-port.ts'
 import { DirectInference, type DirectInferenceInit } from './direct-inference.ts'
@@ -66,11 +67,16 @@ export class DirectService implements DirectPort {
 
   /**
    * What this peer holds of a request it ran or asked for (once a record it is writing is written),
-   * each proof checked against its batch; null on a peer that took no part in it.
+   * each proof checked against its batch; null on a peer that took no part in it. Its caller gone
+   * (`options.signal`), it stops waiting and reading.
    */
-  async served(request: string): Promise<(ServedRecord & { checks: ServedChecks }) | null> {
-    await this.inference.recording(request)
-    const record = await this.#conductor.callZome('resource_mesh', 'get_served', request)
+  async served(
+    request: string,
+    options: ZomeCallOptions = {},
+  ): Promise<(ServedRecord & { checks: ServedChecks }) | null> {
+    const recording = this.inference.recording(request)
+    if (recording) await (options.signal ? untilAborted(recording, options.signal) : recording)
+    const record = await this.#conductor.callZome('resource_mesh', 'get_served', request, options)
     if (record === null) return null
     const { answered, served } = record
     const proof = served?.leaf.proof ?? null
@@ -82,8 +88,11 @@ export class DirectService implements DirectPort {
   }
 
   /** Checks a leaf and its proof against the public batch it cites (every peer holds them). */
-  async checkLeaf(proof: LeafProof): Promise<LeafCheck & { batch: EntryRecord<AnswerBatch> | null }> {
-    const batch = await this.#conductor.callZome('resource_mesh', 'get_answer_batch', proof.batch)
+  async checkLeaf(
+    proof: LeafProof,
+    options: ZomeCallOptions = {},
+  ): Promise<LeafCheck & { batch: EntryRecord<AnswerBatch> | null }> {
+    const batch = await this.#conductor.callZome('resource_mesh', 'get_answer_batch', proof.batch, options)
     return { ...checkLeafProof(proof, batch), batch }
   }
 

@@ -150,6 +150,40 @@ describe('task and policy routes', () => {
     expect(seen).toEqual([status])
   })
 
+  it('stops the wait and reads of GET /api/served when its client goes away', async () => {
+    // The record of a request still being written, whose reads (a holder asked) outlast the client.
+    const signals: AbortSignal[] = []
+    const reading = (signal: AbortSignal | undefined) =>
+      new Promise<never>((_, reject) => {
+        signals.push(signal!)
+        signal?.addEventListener('abort', () => reject(signal.reason))
+      })
+    const served = tasksApiServer(host, TOKEN, {
+      components: {
+        direct: {
+          served: (_request, options) => reading(options?.signal),
+          checkLeaf: (_proof, options) => reading(options?.signal),
+        },
+      },
+    })
+    await served.start()
+    try {
+      const client = new AbortController()
+      const asked = fetch(`${served.url}/api/served/${'ab'.repeat(32)}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+        signal: client.signal,
+      })
+      await expect.poll(() => signals.length).toBe(1)
+      expect(signals[0]?.aborted).toBe(false)
+      client.abort()
+      await expect(asked).rejects.toThrow()
+      await expect.poll(() => signals[0]?.aborted).toBe(true)
+      expect((signals[0]!.reason as Error).name).toBe('AbortError')
+    } finally {
+      await served.stop()
+    }
+  })
+
   it('lists policies and refuses Cedar that does not parse', async () => {
     expect(await api.listPolicies()).toEqual({ policies: [] })
     expect(await failure(api.publishPolicy({ id: 'x', text: 'permit(' }))).toMatchObject({
