@@ -13,6 +13,7 @@ import type { CellContext } from './cell-context.ts'
 import { ActionTypes, DetailsTypes, EntryDhtStatuses, ValidationStatuses } from './hc-enums.ts'
 import { toLink, toRecord, toSignedActionHashed } from './record.ts'
 import { type GotReads, NOTHING_GOT, type ReadMiss, type RemoteReads, STORE_ONLY } from './remote-reads.ts'
+import { activityBasis } from './replication/op-basis.ts'
 import type { ChainWrite } from './source-chain.ts'
 import { entryTypeName, type RecordSource, storeRecords } from './validation/record-rules.ts'
 
@@ -183,7 +184,8 @@ export class HdkReads {
   /**
    * The updates and deletes of `action`'s record. Its holders hold them all; so does its author (the
    * rules let only a record's author update or delete it, but a policy's progenitor, and policies live
-   * everywhere). Anywhere else they are asked with the record, unless they came with it.
+   * everywhere), and so do its author's activity holders, which hold its whole chain. Anywhere else they
+   * are asked with the record, unless they came with it.
    */
   #actionsTargeting(action: StoredAction): StoredAction[] {
     const { hash } = action
@@ -193,7 +195,9 @@ export class HdkReads {
     const stored = this.#ctx.store.actionsTargeting(hash)
     const gotWithIt = this.#call.got.records.some((r) => hashesEqual(r.action.hash, hash))
     const own = hashesEqual(action.author, this.#ctx.agentPubKey)
-    if (!gotWithIt && !own && this.#elsewhere(hash, entryTypeName(decodeAction(action.bytes), this.#ctx.dna)))
+    const authorsChain = !own && !this.#elsewhere(activityBasis(action.author), null)
+    const typeName = () => entryTypeName(decodeAction(action.bytes), this.#ctx.dna)
+    if (!gotWithIt && !own && !authorsChain && this.#elsewhere(hash, typeName()))
       this.#call.misses.push({ kind: 'record', hash })
     const got = this.#call.got.records
       .map((r) => r.action)

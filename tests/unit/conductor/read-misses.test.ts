@@ -5,10 +5,20 @@
 import type { Record as HcRecord } from '@holochain/client'
 import { decode } from '@msgpack/msgpack'
 import { describe, expect, it } from 'vitest'
+import { Cell } from '../../../host/conductor/embedded/cell.ts'
 import type { GotReads, ReadMiss, RemoteReads } from '../../../host/conductor/embedded/remote-reads.ts'
 import { encodeHashB64, hashesEqual } from '../../../host/identity/hash.ts'
+import { openAgentKey } from '../../../host/identity/keystore.ts'
 import type { ChainStore } from '../../../host/storage/chain-store.ts'
-import { notesCells, openNotesCell, tempDir } from './fixtures/test-cell.ts'
+import type { DnaName } from '../../../zomes-bindings/index.ts'
+import {
+  NOTES_DNA,
+  NOTES_MODIFIERS,
+  notesCells,
+  notesRules,
+  openNotesCell,
+  tempDir,
+} from './fixtures/test-cell.ts'
 
 const utf8 = (s: string) => new TextEncoder().encode(s)
 const text = (r: HcRecord | null) =>
@@ -111,6 +121,29 @@ describe('zome reads of records held elsewhere', () => {
     expect(await near.cell.read((hdk) => hdk.get_links(note, 'NoteToReply'))).toEqual([])
     expect(holders.asked).toEqual([])
     near.store.close()
+  })
+
+  it("reads a far record's updates from its store where it holds its author's chain, asking nothing", async () => {
+    const far = await open()
+    const note = await far.cell.call((hdk) => hdk.create_entry('Note', { text: 'first' }))
+    await far.cell.call((hdk) => hdk.update_entry(note, { text: 'second' }))
+    // Another agent on the same store: it holds `far`'s chain, as `far`'s activity holders do, and
+    // nothing else of `far`'s (the note's hash lives elsewhere).
+    const holders = holdersOf(far.store, far.cell.dnaHash)
+    const remote = {
+      ...holders.remote,
+      elsewhere: (_dna: DnaName, basis: Uint8Array) => !hashesEqual(basis, far.cell.agentPubKey),
+    }
+    const activityHolder = Cell.open({
+      store: far.store,
+      key: await openAgentKey(await tempDir()),
+      dna: NOTES_DNA,
+      modifiers: NOTES_MODIFIERS,
+      validator: notesRules,
+      remote,
+    })
+    expect(await activityHolder.read((hdk) => text(hdk.get_latest(note)))).toBe('second')
+    expect(holders.asked).toEqual([])
   })
 
   it('reads its own records and their updates from its store, asking nothing', async () => {

@@ -7,7 +7,8 @@
  * op its author signed and the rules refuse warrants the author and ends the get, since every holder
  * serves the same action. An op whose rules need records not held here (an update's original) is
  * judged once those are got the same way from their own holders (bounded: MAX_DEPENDENCY_GETS). What
- * is got is handed back, not stored: where records live is not changed.
+ * is got is handed back, not stored: where records live is not changed; it is kept in memory a while
+ * (got-records.ts), as an action never changes, and served from there while its author is not barred.
  */
 import type { Action } from '@holochain/client'
 import type { DnaName } from '../../../../zomes-bindings/index.ts'
@@ -21,6 +22,7 @@ import type { EmbeddedConductor } from '../conductor.ts'
 import type { RecordBeside } from '../validation/record-rules.ts'
 import { type HolderTry, MalformedMessageError, RecordNotFoundError, RecordRefusedError } from './errors.ts'
 import { checkFetchedOp } from './fetched-op-check.ts'
+import { GotRecords } from './got-records.ts'
 import { holdersToAsk } from './holder-order.ts'
 import { getBasis } from './op-basis.ts'
 import type { WireOp } from './op-wire.ts'
@@ -61,6 +63,8 @@ interface Dependencies {
 
 export class HolderGet {
   readonly #init: HolderGetInit
+  /** Records got and checked, with what they were checked beside, by DNA and action hash. */
+  readonly #got = new GotRecords<{ got: GotRecord; record: RecordBeside }>()
 
   constructor(init: HolderGetInit) {
     this.#init = init
@@ -79,6 +83,16 @@ export class HolderGet {
     const { conductor, replication } = this.#init
     const asked = decodeHashB64(actionHash, 'action')
     const barred = (agent: string) => replication.isWarranted(agent) || replication.isRevoked(agent)
+    const key = `${dna} ${actionHash}`
+    const kept = this.#got.get(key)
+    if (kept !== undefined) {
+      if (!barred(encodeHashB64(kept.got.action.author))) {
+        deps.beside.push(kept.record)
+        return kept.got
+      }
+      // Barred since it was got: asked again, the holders' answer is judged (and refused) afresh.
+      this.#got.delete(key)
+    }
     const context = {
       cell: conductor.cell(dna),
       store: conductor.store,
@@ -114,8 +128,11 @@ export class HolderGet {
         verdict = checkFetchedOp(context, op, asked)
       }
       if (verdict.kind === 'valid') {
-        deps.beside.push({ action: verdict.stored, entry: verdict.entry })
-        return { op, action: verdict.action, entry: verdict.entry, from: holder }
+        const record = { action: verdict.stored, entry: verdict.entry }
+        const got = { op, action: verdict.action, entry: verdict.entry, from: holder }
+        deps.beside.push(record)
+        this.#got.set(key, { got, record }, op.action.length + op.signature.length + (op.entry?.length ?? 0))
+        return got
       }
       if (verdict.kind === 'holder') {
         replication.warrantAuthor(
