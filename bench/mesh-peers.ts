@@ -313,6 +313,8 @@ export default async function run(): Promise<BenchReport> {
         median(group.map((c) => c.opsStoredPerS)),
         2,
       )
+      for (const [p, perS] of meanOf(group.map((c) => c.protocols)))
+        figures[`n${size}_${phase}_bystander_msgs_per_s_mean ${shortName(p)}`] = round(perS, 2)
       figures[`n${size}_${phase}_bystander_store_kb_per_min`] = round(
         median(group.map((c) => c.storeKbPerMin)),
         1,
