@@ -99,7 +99,8 @@ export interface MeshVersions {
   /**
    * True when this peer and every member heard from lately (online or stale, by the registry, and
    * just after a start every member known; the peers connected now until it runs) speak `protocol` at
-   * `version` or above. A member never met counts as UNSTATED: a new form waits until it says it reads it.
+   * `version` or above. A member that never stated its release (in a hello or a heartbeat) counts as
+   * UNSTATED: a new form waits until it says it reads it.
    */
   everySpeaks(protocol: ProtocolName, version: number): boolean
 }

@@ -1,13 +1,14 @@
 /**
- * What the mesh's members speak, as this peer heard it in their hellos: the statements by agent, and
+ * What the mesh's members speak, as this peer heard it in their hellos and their mesh-wide heartbeats
+ * (gossip-signal-transport.ts: most members of a big mesh never connect): the statements by agent, and
  * the gate for writing a new form (`everySpeaks`). Which agents count as members is set by the layer
  * that knows (the registry: every member heard from lately, online or stale, and just after a start every
  * member known); until it does, the peers
  * connected now.
  *
- * A member this peer never met (heard of by gossip, never connected) counts as a release before 0.2.0
- * (UNSTATED): a new form waits until this peer has heard the member say it reads it, since a wrong guess
- * splits the mesh while a late switch only waits.
+ * A member this peer never heard state its release (never met, and its heartbeats carry none: an
+ * earlier release's) counts as a release before 0.2.0 (UNSTATED): a new form waits until this peer has
+ * heard the member say it reads it, since a wrong guess splits the mesh while a late switch only waits.
  */
 import {
   type MeshVersions,

@@ -91,6 +91,7 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
         topics: node.modelTopics,
         rpc: node.rpc,
         key,
+        versions: node.versions,
         logger,
       }),
       logger,

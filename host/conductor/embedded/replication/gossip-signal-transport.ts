@@ -7,7 +7,8 @@
  * clock (one per route) drops replays and stale copies. A signal to this conductor's own agent, and
  * every broadcast, also reach this conductor's own handlers, as the conductor expects. Signals on a
  * topic (a model's load news, design 4e) go on that topic's gossip, to the peers that joined it only,
- * sealed and checked the same way.
+ * sealed and checked the same way. A mesh-wide signal also carries its sender's release statement
+ * (`versions`), the hello's, for the members that never connect to this peer.
  */
 
 import type { TypedEventTarget } from '@libp2p/interface'
@@ -17,6 +18,7 @@ import { encodeHashB64, holoHashKind } from '../../../identity/hash.ts'
 import { type AgentKey, verifyAgentSignature } from '../../../identity/keystore.ts'
 import { peerIdOfAgent } from '../../../identity/peer-agent.ts'
 import type { Signal } from '../../../interface/conductor-port.ts'
+import { type ReleaseStatement, ReleaseStatementSchema } from '../../../interface/release.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import type { GossipMessage, RipplePubsub } from '../../../net/pubsub.ts'
 import type { RequestResponse } from '../../../net/request-response.ts'
@@ -46,6 +48,13 @@ export interface GossipSignalTransportInit {
   maxSkewMs?: number
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number
+  /**
+   * This peer's release statement, told in each mesh-wide signal it sends (its heartbeats), and the
+   * book where others' are kept (net/mesh-versions.ts). The hello tells it only to the peers that
+   * connect, a handful past a small mesh; every member never met counted as a release before
+   * statements and held each new form back for the whole mesh (issue 57: records never sharded at 32).
+   */
+  versions?: { readonly own: ReleaseStatement; record(agent: string, statement: ReleaseStatement): void }
   logger?: Logger
 }
 
@@ -59,6 +68,8 @@ const bodySchema = z.object({
   payload: z.unknown(),
   /** Sender clock, microseconds, strictly rising per sender. */
   ts: z.number().int().min(0),
+  /** The sender's release statement (mesh-wide signals; an earlier release's carry none): read leniently. */
+  release: z.unknown().optional(),
 })
 
 const DEFAULT_MAX_SKEW_MS = 30_000
@@ -105,7 +116,7 @@ class GossipSignalTransport implements SignalTransport {
 
   async broadcast(signal: Signal): Promise<void> {
     const own: Signal = { ...signal, from: encodeHashB64(this.#init.key.agentPubKey) }
-    const envelope = this.#seal(signal)
+    const envelope = this.#seal(signal, this.#init.versions?.own)
     // Like a network hop: local handlers run after the sender's turn, never inside its call stack.
     await Promise.resolve()
     this.#deliver(own)
@@ -136,7 +147,7 @@ class GossipSignalTransport implements SignalTransport {
   }
 
   /** The signed envelope of a signal from this agent, stamped with the next clock value. */
-  #seal(signal: Signal): Uint8Array {
+  #seal(signal: Signal, release?: ReleaseStatement): Uint8Array {
     const { key } = this.#init
     this.#lastSent = Math.max(this.#now() * 1000, this.#lastSent + 1)
     const body = encodeMessage({
@@ -144,6 +155,7 @@ class GossipSignalTransport implements SignalTransport {
       from: key.agentPubKey,
       payload: signal.payload,
       ts: this.#lastSent,
+      ...(release === undefined ? {} : { release }),
     })
     return encodeMessage({ v: 1, body, sig: key.sign(body) })
   }
@@ -200,6 +212,9 @@ class GossipSignalTransport implements SignalTransport {
     const last = lastSeen.get(key) ?? -1
     if (skewMs > (this.#init.maxSkewMs ?? DEFAULT_MAX_SKEW_MS) || body.ts <= last) return null
     lastSeen.set(key, body.ts)
+    // A statement that does not parse is left unheard; the signal itself still counts.
+    const release = body.release === undefined ? null : ReleaseStatementSchema.safeParse(body.release)
+    if (release?.success) this.#init.versions?.record(from, release.data)
     return { dna: body.dna, from, payload: body.payload }
   }
 

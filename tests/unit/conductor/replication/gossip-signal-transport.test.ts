@@ -10,6 +10,8 @@ import { encodeCanonical } from '../../../../host/identity/canonical.ts'
 import { encodeHashB64 } from '../../../../host/identity/hash.ts'
 import { type AgentKey, openAgentKey } from '../../../../host/identity/keystore.ts'
 import type { Signal } from '../../../../host/interface/conductor-port.ts'
+import { OWN_STATEMENT } from '../../../../host/interface/release.ts'
+import { PeerVersions } from '../../../../host/net/mesh-versions.ts'
 import { peerKeyFromSeed } from '../../../../host/net/peer-key.ts'
 import type {
   GossipChannel,
@@ -119,6 +121,60 @@ describe('signals over gossip', () => {
     expect(heardByBob.map((s) => s.payload)).toEqual([{ n: 1 }])
     // Only the genuine one goes on; the forgery and the garbage count against the peer that sent them.
     expect(gossip[1]!.verdicts).toEqual(['accept', 'ignore', 'reject', 'ignore', 'reject'])
+  })
+})
+
+describe("a sender's release statement", () => {
+  /** Alice and Bob never connected (no hello): Bob counts Alice a member all the same. */
+  async function unmet(aliceSays: boolean) {
+    const members: FakeGossip[] = []
+    const [aliceKey, bobKey] = await Promise.all([1, 2].map(async () => openAgentKey(await tempDir())))
+    const alice = encodeHashB64(aliceKey!.agentPubKey)
+    const bobBook = new PeerVersions({ self: encodeHashB64(bobKey!.agentPubKey), members: () => [alice] })
+    const aliceBook = new PeerVersions({ self: alice })
+    const aliceSignals = createGossipSignalTransport({
+      pubsub: new FakeGossip(members, aliceKey!),
+      key: aliceKey!,
+      ...(aliceSays ? { versions: aliceBook } : {}),
+    })
+    const bob = createGossipSignalTransport({
+      pubsub: new FakeGossip(members, bobKey!),
+      key: bobKey!,
+      versions: bobBook,
+    })
+    // A third member on the channel that passes on what it is given.
+    const relay = new FakeGossip(members, aliceKey!)
+    const heard: Signal[] = []
+    bob.onReceive((s) => heard.push(s))
+    return { alice, aliceKey: aliceKey!, aliceSignals, bobBook, relay, heard }
+  }
+
+  it("rides on a mesh-wide signal: a member never met says what it reads, and a new form's gate opens", async () => {
+    const { alice, aliceSignals, bobBook } = await unmet(true)
+    // Unheard, Alice counts as a release before statements: records are not sharded (issue 57).
+    expect(bobBook.everySpeaks('record', 1)).toBe(false)
+    await aliceSignals.broadcast({ dna: 'agent_registry', from: '', payload: { cpu_pct: 1 } })
+    await tick()
+    expect(bobBook.of(alice)).toEqual(OWN_STATEMENT)
+    expect(bobBook.everySpeaks('record', 1)).toBe(true)
+  })
+
+  it('is not guessed for a sender that tells none (an earlier release), nor taken when malformed', async () => {
+    const { alice, aliceKey, aliceSignals, bobBook, relay, heard } = await unmet(false)
+    await aliceSignals.broadcast({ dna: 'agent_registry', from: '', payload: { n: 1 } })
+    const body = encodeCanonical({
+      dna: 'agent_registry',
+      from: aliceKey.agentPubKey,
+      payload: { n: 2 },
+      ts: Date.now() * 1000 + 5_000,
+      release: { release: '9.9.9', protocols: 'all of them' },
+    })
+    relay.inject(encodeCanonical({ v: 1, body, sig: aliceKey.sign(body) }), relay)
+    await tick()
+    expect(bobBook.of(alice)).toBeUndefined()
+    expect(bobBook.everySpeaks('record', 1)).toBe(false)
+    // Both signals still heard: a statement read apart costs the signal nothing.
+    expect(heard.map((s) => s.payload)).toEqual([{ n: 1 }, { n: 2 }])
   })
 })
 
