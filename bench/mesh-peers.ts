@@ -7,8 +7,10 @@
  * /metrics and /proc: connections open, messages and bytes a second by libp2p protocol (in + out,
  * ripple_net_*), CPU ms a second of the daemon's own process, RSS, and the record it keeps (issue 57):
  * ops of other agents verified and stored a second (ripple_ops_stored_total) and its store's growth a
- * minute. Bystanders (neither runner nor requester) are the median and max over them: what a peer that
- * takes no part pays.
+ * minute, the ops of others it stored by DNA, type and how it keeps them (./store-breakdown.ts), its
+ * pushes to holders (none while it does not see the record sharded) and the other peers whose release
+ * it has not heard (each holds sharding off). Bystanders (neither runner nor requester) are the median
+ * and max over them: what a peer that takes no part pays.
  * Run: `npm run bench mesh-peers` (RIPPLE_BENCH_MESH_PEERS_SIZES=4,8 runs fewer; _WINDOW_S the windows).
  * A size that fails keeps each daemon's output (at RIPPLE_BENCH_MESH_PEERS_LOG_LEVEL, default warn) in
  * RIPPLE_BENCH_MESH_PEERS_LOGS (default $TMPDIR/ripple-bench-mesh-peers-logs/N<size>/), so why a mesh
@@ -24,6 +26,7 @@ import type { Endpoint } from './chat-paths.ts'
 import { metric, metrics, storeBytes } from './daemon-store.ts'
 import { median, ownCpuMs, round, rssMb, sleep, waitFor } from './measure.ts'
 import type { BenchReport } from './report.ts'
+import { type StoredCounts, storedBetween } from './store-breakdown.ts'
 
 const SIZES = (process.env.RIPPLE_BENCH_MESH_PEERS_SIZES ?? '4,8,16,32').split(',').map(Number)
 const WINDOW_S = Number(process.env.RIPPLE_BENCH_MESH_PEERS_WINDOW_S ?? 45)
@@ -75,7 +78,11 @@ interface Reading {
   rssMb: number
   /** Ops of other agents verified and stored here (the record's share this peer keeps). */
   opsStored: number
+  /** Pushes of its own ops to their holders: none while this peer does not see the record sharded. */
+  pushesSent: number
   storeBytes: number
+  /** Other peers whose release this peer has not heard: each holds sharding off (record-sharding.ts). */
+  unknownReleases: number
 }
 
 async function read(peer: Peer): Promise<Reading> {
@@ -89,8 +96,19 @@ async function read(peer: Peer): Promise<Reading> {
     connections: metric(text, 'ripple_net_connections'),
     rssMb: await rssMb(peer.pid),
     opsStored: metric(text, 'ripple_ops_stored_total'),
+    pushesSent: metric(text, 'ripple_record_pushes_sent_total'),
     storeBytes: storeBytes(peer.dataDir),
+    unknownReleases: await releasesUnknown(peer),
   }
+}
+
+/** Other peers listed by /api/peers whose release statement this peer has not heard (hello or heartbeat). */
+async function releasesUnknown(peer: Peer): Promise<number> {
+  const reply = await fetch(`${peer.url}/api/peers?limit=1000`, {
+    headers: { authorization: `Bearer ${peer.token}` },
+  })
+  const { peers } = (await reply.json()) as { peers: { release?: unknown }[] }
+  return peers.slice(1).filter((p) => p.release === null || p.release === undefined).length
 }
 
 interface PeerCost {
@@ -102,13 +120,17 @@ interface PeerCost {
   rssMb: number
   opsStoredPerS: number
   storeKbPerMin: number
+  pushesPerS: number
+  unknownReleases: number
+  /** Other agents' ops signed in the window and stored here, by kind (store-breakdown.ts). */
+  stored: StoredCounts
   /** Messages a second by protocol. */
   protocols: Map<string, number>
   /** Zome reads asked of holders a second, by DNA/function/kind. */
   reads: Map<string, number>
 }
 
-function cost(role: Role, a: Reading, b: Reading): PeerCost {
+function cost(role: Role, a: Reading, b: Reading, stored: StoredCounts): PeerCost {
   const s = (b.at - a.at) / 1000
   const rate = (x: Map<string, number>, y: Map<string, number>) =>
     new Map([...y].map(([p, v]) => [p, (v - (x.get(p) ?? 0)) / s]))
@@ -123,6 +145,9 @@ function cost(role: Role, a: Reading, b: Reading): PeerCost {
     rssMb: b.rssMb,
     opsStoredPerS: (b.opsStored - a.opsStored) / s,
     storeKbPerMin: (b.storeBytes - a.storeBytes) / 1024 / (s / 60),
+    pushesPerS: (b.pushesSent - a.pushesSent) / s,
+    unknownReleases: b.unknownReleases,
+    stored,
     protocols,
     reads: rate(a.reads, b.reads),
   }
@@ -134,11 +159,15 @@ async function window(
   load?: () => Promise<void>,
 ): Promise<PeerCost[]> {
   const before = await Promise.all(peers.map(read))
-  const until = Date.now() + seconds * 1000
+  const from = Date.now()
+  const until = from + seconds * 1000
   const running = load ? loadUntil(until, load) : sleep(seconds * 1000)
   await running
   const after = await Promise.all(peers.map(read))
-  return peers.map((p, i) => cost(p.role, before[i]!, after[i]!))
+  // What was signed up to the window's end, given a few seconds more to arrive.
+  await sleep(5_000)
+  const stored = await Promise.all(peers.map((p) => storedBetween(p.dataDir, from, until)))
+  return peers.map((p, i) => cost(p.role, before[i]!, after[i]!, stored[i]!))
 }
 
 async function loadUntil(until: number, one: () => Promise<void>): Promise<void> {
@@ -234,7 +263,8 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
     throw err
   } finally {
     for (const { daemon: d } of daemons) if (d.child.exitCode === null) d.child.kill('SIGKILL')
-    await rm(root, { recursive: true, force: true })
+    // A daemon killed a moment ago may still be closing its files.
+    await rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 })
   }
 }
 
@@ -280,9 +310,22 @@ function rows(size: number, phase: 'idle' | 'load', costs: PeerCost[]): Record<s
         'RSS MB': med((c) => c.rssMb),
         'ops stored/s': `${med((c) => c.opsStoredPerS)} (max ${max((c) => c.opsStoredPerS)})`,
         'store KB/min': `${med((c) => c.storeKbPerMin)} (max ${max((c) => c.storeKbPerMin)})`,
+        'pushes/s': med((c) => c.pushesPerS),
+        'releases unknown': `${med((c) => c.unknownReleases)} (max ${max((c) => c.unknownReleases)})`,
         'msgs/s by protocol (top 3)': top,
       }
     })
+}
+
+/** Other agents' ops stored in the window a minute, by kind: the median over `group`, largest first. */
+function storedPerMin(group: readonly PeerCost[]): [string, number][] {
+  const kinds = new Set(group.flatMap((c) => [...c.stored.keys()]))
+  return [...kinds]
+    .map((k): [string, number] => [
+      k,
+      round((median(group.map((c) => c.stored.get(k) ?? 0)) * 60) / WINDOW_S, 1),
+    ])
+    .sort((a, b) => b[1] - a[1])
 }
 
 /** The mean of each key over `maps` (a key absent counts 0). */
@@ -319,6 +362,9 @@ export default async function run(): Promise<BenchReport> {
         median(group.map((c) => c.storeKbPerMin)),
         1,
       )
+      for (const [kind, perMin] of storedPerMin(group))
+        figures[`n${size}_${phase}_bystander_stored_per_min ${kind}`] = perMin
+      figures[`n${size}_${phase}_bystander_releases_unknown`] = median(group.map((c) => c.unknownReleases))
     }
     // Who asks holders: every peer's reads a second, by what asked, over the mesh (idle).
     for (const [read, perS] of meanOf(idle.map((c) => c.reads)))
