@@ -1,6 +1,7 @@
 /** agent_registry: who is in the mesh and what each peer can do. */
 import { z } from 'zod'
 import {
+  ActionHashB64Schema,
   AgentPubKeyB64Schema,
   ByteCountSchema,
   entryRecord,
@@ -144,6 +145,12 @@ export const HeartbeatSchema = z.object({
   every_ms: int(LIMITS.duration_ms).optional(),
   /** Where this peer listens (MemberAddrsSchema); absent from a 0.2.0 peer's, and then nothing is known. */
   addrs: MemberAddrsSchema.optional(),
+  /**
+   * The action hash of this peer's capability as it stands (its latest update): a peer that does not
+   * hold far members' capabilities (a sharded mesh) reads one again only when this names another.
+   * Absent from a 0.2.0 peer's.
+   */
+  cap: ActionHashB64Schema.optional(),
   timestamp: TimestampSchema,
 })
 export type Heartbeat = z.infer<typeof HeartbeatSchema>

@@ -20,6 +20,11 @@ export interface PeerEntry {
   /** The last load it reported, and how long ago that arrived. */
   load: Heartbeat | null
   last_heartbeat_ms_ago: number | null
+  /**
+   * A member on record whose capability is not read here (capability null): a sharded mesh reads a far
+   * member's capability when it hears the member, not every member's (registry/far-capabilities.ts).
+   */
+  member?: true
 }
 
 export interface KnownPeer extends PeerEntry {

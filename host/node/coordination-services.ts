@@ -116,6 +116,7 @@ export function registryService(init: Pick<RegistryServiceInit, 'resampleInterva
         evictableModelBytes: () => c.models.evictableBytes(),
         onRecordsStored: c.backend.onRecordsStored ?? undefined,
         isMember: (agent) => c.backend.isMember(agent),
+        sharding: shardingOf(c.backend),
         directory: c.backend.directory,
         addresses: c.backend.memberAddresses,
         splits: () => c.report.splits(),
@@ -162,6 +163,11 @@ const POLLED_CLAIM_WINDOW_MS = 2_000
  * task), so it is paced as a claim window, not the in-process 300 ms.
  */
 const SHARDED_POLL_MS = 2_000
+
+/** Where `backend` can shard records: whether it does now and its members (the registry's RegistryInit.sharding). */
+function shardingOf({ recordsSharded, members }: Pick<NetworkBackend, 'recordsSharded' | 'members'>) {
+  return recordsSharded && members ? { now: recordsSharded, members } : null
+}
 
 /** The scheduler's claim window on `backend`: polled, or while its records are sharded (claim-window.ts). */
 function claimWindowOn(backend: Pick<NetworkBackend, 'onRecordsStored' | 'recordsSharded'>): ClaimWindow {

@@ -82,6 +82,7 @@ export async function startHolochain(options: BackendOptions): Promise<NetworkBa
     directory: node && agentDirectory(node.directory),
     records: null,
     recordsSharded: null,
+    members: null,
     versions: node?.versions ?? null,
     memberAddresses: node ? agentAddresses(node.memberAddresses) : null,
     legacy: null,

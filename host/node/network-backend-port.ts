@@ -53,6 +53,12 @@ export interface NetworkBackend extends NetworkPort {
    * scheduler sweeps as on a polling backend.
    */
   recordsSharded: (() => boolean) | null
+  /**
+   * The members this peer's store shows (genesis held, neither revoked nor warranted), itself among
+   * them, as of a second ago at most (embedded only): what a sharded peer counts and lists its members
+   * from, never reading each one's capability.
+   */
+  members: (() => readonly string[]) | null
   stop(): Promise<void>
 }
 

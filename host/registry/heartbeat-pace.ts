@@ -91,5 +91,7 @@ export function beatDue(
   const stated = state.last.heartbeat.every_ms ?? intervalMs
   if (since >= Math.min(paceMs, stated)) return true
   if (since >= intervalMs && addrsOf(state.last.heartbeat) !== addrsOf(next)) return true
+  // A new capability too: a peer holding a far member's reads it again when the beat names another.
+  if (since >= intervalMs && state.last.heartbeat.cap !== next.cap) return true
   return news && since >= intervalMs && routingNews(state.last.heartbeat, next)
 }

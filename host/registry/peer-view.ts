@@ -119,16 +119,19 @@ export class PeerView {
 
   /**
    * Every known peer, self first (always present and online: this process is running), then the
-   * others by status and name.
+   * others by status and name; `members`: the members on record where their capabilities are not all
+   * read here (a sharded mesh), each listed, as a member, capability or not.
    */
   list(
     nodes: readonly EntryRecord<NodeCapability>[],
     self: { capability: NodeCapability; load: Heartbeat | null },
     now: number,
+    members: readonly string[] = [],
   ): PeerEntry[] {
     const capabilities = new Map<string, NodeCapability>()
     for (const record of nodes) capabilities.set(record.author, record.entry)
-    const others = new Set([...capabilities.keys(), ...this.#heard.keys()])
+    const onRecord = new Set(members)
+    const others = new Set([...capabilities.keys(), ...this.#heard.keys(), ...onRecord])
     others.delete(this.#selfAgent)
 
     const selfEntry: PeerEntry = {
@@ -152,6 +155,7 @@ export class PeerView {
         capability,
         load: heard?.heartbeat ?? null,
         last_heartbeat_ms_ago: heard ? now - heard.receivedAt : null,
+        ...(capability === null && onRecord.has(agent) ? { member: true as const } : {}),
       }
     })
     peers.sort((a, b) => rank[a.status] - rank[b.status] || (a.name ?? '').localeCompare(b.name ?? ''))

@@ -13,6 +13,7 @@ import {
   type Heartbeat,
   HeartbeatSchema,
   type NodeCapability,
+  type RecordRef,
 } from '../../zomes-bindings/index.ts'
 import type { LoadSampler } from '../hardware/index.ts'
 import type { BudgetPort } from '../interface/budget-port.ts'
@@ -22,6 +23,7 @@ import type { ModelDirectoryPort } from '../interface/model-directory.ts'
 import type { Logger } from '../log/logger.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import { capabilityChanged } from './capability-changed.ts'
+import { FarCapabilities } from './far-capabilities.ts'
 import { beatDue, idlePaceMs, newsToAll, type PaceState } from './heartbeat-pace.ts'
 import { HELD_MAX, othersOnline } from './held-heartbeats.ts'
 import { ModelInterest } from './model-interest.ts'
@@ -61,6 +63,14 @@ export interface RegistryInit {
    * neither hold the mesh to old forms nor fill this peer's view.
    */
   isMember: (agent: string) => boolean
+  /**
+   * Where records can live with their neighbourhood (NetworkBackend.recordsSharded): whether they do
+   * now, and the members on record (membership.ts knownMembers, itself among them). While sharded this
+   * peer does not read every member's capability (list_nodes: O(N) reads from holders, every 30 s):
+   * it counts and lists members from the membership it holds, and reads the capabilities of the members
+   * it hears (./far-capabilities.ts). Absent or null: never sharded (a team's mesh, Holochain).
+   */
+  sharding?: { now(): boolean; members(): readonly string[] } | null
   /** Where this peer advertises the models it serves; null or absent where the backend has none. */
   directory?: Pick<ModelDirectoryPort, 'advertise' | 'withdraw'> | null
   /**
@@ -71,8 +81,9 @@ export interface RegistryInit {
   logger: Logger
 }
 
-/** A heartbeat's load: the addresses in it are read apart, so refused ones leave the load heard. */
-const LoadSchema = HeartbeatSchema.omit({ addrs: true })
+/** A heartbeat's load: the addresses and the capability's version in it are read apart, so bad ones leave the load heard. */
+const LoadSchema = HeartbeatSchema.omit({ addrs: true, cap: true })
+const CapSchema = HeartbeatSchema.shape.cap
 /** Refusals of a member's addresses already logged (each member and reason once). */
 const REFUSALS_TOLD = 256
 
@@ -112,12 +123,18 @@ export class RegistryService implements RegistryPort {
   /** When this start began: members not heard from since are awaited until they would be offline. */
   #startedAt = Date.now()
   readonly #refusals = new Set<string>()
+  /** This peer's capability as it stands (its latest action hash), told in heartbeats. */
+  #cap: string | null = null
+  readonly #far: FarCapabilities
 
   readonly #init: RegistryInit
 
   constructor(init: RegistryInit) {
     this.#init = init
     this.#view = new PeerView(init.conductor.agentPubKey, init.heartbeat)
+    this.#far = new FarCapabilities((agent) =>
+      init.conductor.callZome('agent_registry', 'get_capability', agent),
+    )
     init.budget?.claim('split shares', () =>
       this.#view.heldForSplits(Date.now()).reduce((sum, held) => sum + held.bytes, 0),
     )
@@ -132,18 +149,16 @@ export class RegistryService implements RegistryPort {
     this.#startedAt = Date.now()
     this.#unsubscribe = this.#init.conductor.onSignal((signal) => this.#onSignal(signal))
     const capability = await this.#init.describe()
-    await this.#init.conductor.callZome('agent_registry', 'advertise_capability', capability)
+    await this.#advertise(capability)
     this.#advertised = capability
     this.#advertiseModels(capability)
     // Who the members are, known before anything asks what they all read (awaitedOthers).
-    await this.#readNodes()
+    await this.#readAllNodes()
     // Read when one arrives (and on a timer), not by the requests that need them: a zome call's work
     // would run inside theirs.
     const stored = this.#init.onRecordsStored
-    this.#unstored = stored?.('agent_registry', () => void this.#readNodes().catch(() => {})) ?? null
-    this.#every(stored ? NODES_REREAD_MS : NODES_REUSE_MS, async () => {
-      await this.#readNodes()
-    })
+    this.#unstored = stored?.('agent_registry', () => void this.#readAllNodes().catch(() => {})) ?? null
+    this.#every(stored ? NODES_REREAD_MS : NODES_REUSE_MS, () => this.#readAllNodes())
     this.#init.logger.info({ name: capability.name }, 'capability advertised')
     // Heartbeats are best effort: a failed signal must not stop the peer from starting.
     await this.#beat().catch((err: unknown) => this.#init.logger.warn({ err }, 'first heartbeat failed'))
@@ -191,6 +206,9 @@ export class RegistryService implements RegistryPort {
 
   /** The other members on record, not revoked. */
   #otherMembers(): number {
+    const sharding = this.#shardedNow()
+    if (sharding)
+      return sharding.members().filter((agent) => agent !== this.#init.conductor.agentPubKey).length
     const members = new Set((this.#nodes ?? []).map((record) => record.author))
     members.delete(this.#init.conductor.agentPubKey)
     return [...members].filter(this.#init.isMember).length
@@ -224,7 +242,7 @@ export class RegistryService implements RegistryPort {
 
   /** The other members a new form waits for (PeerView.awaitedOthers): the mesh's versions ask it. */
   awaitedOthers(now = Date.now()): string[] {
-    const known = (this.#nodes ?? []).map((record) => record.author)
+    const known = this.#shardedNow()?.members() ?? (this.#nodes ?? []).map((record) => record.author)
     // A revoked or warranted member's capability entry stays in the store; it is awaited no more.
     return this.#view.awaitedOthers(known, this.#startedAt, now).filter(this.#init.isMember)
   }
@@ -232,8 +250,21 @@ export class RegistryService implements RegistryPort {
   /** Every peer known here with its status; self first. */
   async peers(now = Date.now()): Promise<PeerEntry[]> {
     // Liveness and load come from heartbeats, fresh at every call; capabilities change rarely.
-    const nodes = this.#nodes ?? (await this.#readNodes())
-    return this.#view.list(nodes, { capability: this.capability, load: this.#lastHeartbeat }, now)
+    const self = { capability: this.capability, load: this.#lastHeartbeat }
+    const sharding = this.#shardedNow()
+    if (sharding) return this.#view.list(this.#far.records(), self, now, sharding.members())
+    return this.#view.list(this.#nodes ?? (await this.#readNodes()), self, now)
+  }
+
+  /** The sharding, where records are sharded now; else null. */
+  #shardedNow(): { members(): readonly string[] } | null {
+    const sharding = this.#init.sharding
+    return sharding?.now() ? sharding : null
+  }
+
+  /** Every member's capability, where that is a local read (records not sharded). */
+  async #readAllNodes(): Promise<void> {
+    if (this.#shardedNow() === null) await this.#readNodes()
   }
 
   #readNodes(): Promise<EntryRecord<NodeCapability>[]> {
@@ -241,12 +272,21 @@ export class RegistryService implements RegistryPort {
       .callZome('agent_registry', 'list_nodes', null)
       .then((nodes) => {
         this.#nodes = nodes
+        // Kept as read, for when the mesh grows past sharding (then nothing reads them all).
+        for (const record of nodes) this.#far.keep(record.author, record, Date.now())
         return nodes
       })
       .finally(() => {
         this.#reading = null
       })
     return this.#reading
+  }
+
+  /** Writes `capability` if it changed; its latest action hash is told in heartbeats from now on. */
+  async #advertise(capability: NodeCapability): Promise<void> {
+    const ref = await this.#init.conductor.callZome('agent_registry', 'advertise_capability', capability)
+    // The simulation's stand-in conductor answers none.
+    this.#cap = (ref as RecordRef | null)?.action_hash ?? null
   }
 
   #every(ms: number, task: () => Promise<void>): void {
@@ -275,6 +315,7 @@ export class RegistryService implements RegistryPort {
       ...(splits.length > 0 ? { splits } : {}),
       ...(held.length > 0 ? { split_held: held } : {}),
       ...(addrs.length > 0 ? { addrs } : {}),
+      ...(this.#cap === null ? {} : { cap: this.#cap }),
       timestamp: nowMicros(),
     }
     this.#lastHeartbeat = heartbeat
@@ -312,7 +353,7 @@ export class RegistryService implements RegistryPort {
         this.#resampleAgain = false
         const fresh = await this.#init.describe()
         if (this.#advertised && !capabilityChanged(this.#advertised, fresh)) continue
-        await this.#init.conductor.callZome('agent_registry', 'advertise_capability', fresh)
+        await this.#advertise(fresh)
         this.#advertised = fresh
         this.#advertiseModels(fresh)
         this.#init.logger.info('capability changed; advertised again')
@@ -336,7 +377,9 @@ export class RegistryService implements RegistryPort {
       this.#init.logger.debug({ from: signal.from }, 'ignored a heartbeat from an agent that is not a member')
       return
     }
-    this.#heardAddrs(signal.from, signal.payload as { addrs?: unknown })
+    const payload = signal.payload as { addrs?: unknown; cap?: unknown }
+    this.#heardAddrs(signal.from, payload)
+    if (this.#shardedNow()) this.#far.heard(signal.from, CapSchema.safeParse(payload.cap).data)
     // News on a model's topic is from a runner of a model this peer serves or uses: held first.
     this.#view.recordHeartbeat(signal.from, parsed.data, Date.now(), signal.topic !== undefined)
   }

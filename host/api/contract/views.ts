@@ -142,6 +142,8 @@ const PeerEntrySchema = describes<PeerEntry>()(
     /** The last load it reported, and how long ago that arrived. */
     load: HeartbeatSchema.nullable(),
     last_heartbeat_ms_ago: z.number().nullable(),
+    /** A member on record whose capability this peer has not read (a sharded mesh reads it when it hears the member). */
+    member: z.literal(true).optional(),
   }),
 )
 

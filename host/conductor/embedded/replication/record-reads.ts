@@ -119,13 +119,26 @@ export function recordsShardedNow(
   network: Pick<NetworkConfig, 'record'>,
 ): () => boolean {
   const sharded = shardedOn(peer, network.record?.holders ?? DEFAULT_RECORD_HOLDERS)
-  // Asked at every plan of the scheduler: the members are counted again at most once a second.
+  const members = membersNow(peer)
+  // Asked at every plan of the scheduler: whether the versions allow it is asked again once a second.
   let last = { at: Number.NEGATIVE_INFINITY, sharded: false }
   return () => {
     const now = Date.now()
-    if (now - last.at > 1000)
-      last = { at: now, sharded: sharded(knownMembers(peer.conductor, peer.replication).length) }
+    if (now - last.at > 1000) last = { at: now, sharded: sharded(members().length) }
     return last.sharded
+  }
+}
+
+/**
+ * The members this peer knows (membership.ts `knownMembers`), itself among them, found again at most
+ * once a second: asked at every plan of the scheduler, and by the registry at each listing of peers.
+ */
+export function membersNow(peer: Pick<EmbeddedPeer, 'conductor' | 'replication'>): () => readonly string[] {
+  let last: { at: number; members: readonly string[] } = { at: Number.NEGATIVE_INFINITY, members: [] }
+  return () => {
+    const now = Date.now()
+    if (now - last.at > 1000) last = { at: now, members: knownMembers(peer.conductor, peer.replication) }
+    return last.members
   }
 }
 
