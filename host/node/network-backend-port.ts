@@ -13,6 +13,7 @@ import type { NetworkPort } from '../interface/network-port.ts'
 import type { Logger } from '../log/logger.ts'
 import type { LegacyUse } from '../membership/legacy-sealer.ts'
 import type { PeerVersions } from '../net/mesh-versions.ts'
+import type { RegistryInit } from '../registry/registry-service.ts'
 
 export interface NetworkBackend extends NetworkPort {
   conductor: ConductorPort
@@ -36,7 +37,7 @@ export interface NetworkBackend extends NetworkPort {
    * Members' addresses by agent (where there is a libp2p node): this peer's, told in its heartbeats,
    * and those others tell, dialled before a directory walk (net/member-addresses.ts).
    */
-  memberAddresses: { own(): string[]; heard(agent: string, told: unknown): string | null } | null
+  memberAddresses: NonNullable<RegistryInit['addresses']> | null
   /**
    * The uses of 0.1.0 invites by members, and those the admins sealed (embedded only): what an admin
    * seals once every member reads witnessed invites (membership/legacy-sealer.ts).
