@@ -21,7 +21,7 @@ import { DaemonMetrics } from '../metrics/daemon-metrics.ts'
 import { trackTask } from '../metrics/track-task.ts'
 import { usageCounters } from '../metrics/usage-metrics.ts'
 import { PolicyService } from '../policy/policy-service.ts'
-import { buildCapability, RegistryService } from '../registry/index.ts'
+import { buildCapability, type RegistryPort, RegistryService } from '../registry/index.ts'
 import { type ClaimWindow, DEFAULT_CLAIM_WINDOW_MS } from '../scheduler/claim-window.ts'
 import { SchedulerService } from '../scheduler/scheduler-service.ts'
 import { MeshUsage } from '../usage/mesh-usage.ts'
@@ -169,6 +169,12 @@ function shardingOf({ recordsSharded, members }: Pick<NetworkBackend, 'recordsSh
   return recordsSharded && members ? { now: recordsSharded, members } : null
 }
 
+/** The same for the scheduler's known nodes, a member's capability read through the registry (kept there). */
+function shardedNodesOf(backend: Pick<NetworkBackend, 'recordsSharded' | 'members'>, registry: RegistryPort) {
+  const sharding = shardingOf(backend)
+  return sharding && { ...sharding, capabilityOf: (agent: string) => registry.capabilityOf(agent) }
+}
+
 /** The scheduler's claim window on `backend`: polled, or while its records are sharded (claim-window.ts). */
 function claimWindowOn(backend: Pick<NetworkBackend, 'onRecordsStored' | 'recordsSharded'>): ClaimWindow {
   const sharded = backend.recordsSharded
@@ -193,6 +199,7 @@ export function schedulerService() {
         claimWindowMs: claimWindowOn(c.backend),
         // Sharded, stored-records events tell of what this peer holds: far tasks are found by sweeping.
         polling: c.backend.recordsSharded ?? undefined,
+        sharded: shardedNodesOf(c.backend, c.registry),
         pollMs: c.backend.recordsSharded ? SHARDED_POLL_MS : undefined,
         payloads: c.artifacts ? artifactTaskPayloads(c.artifacts) : undefined,
         capability: () => c.registry.capability,

@@ -21,8 +21,8 @@ interface Kept {
 
 export class FarCapabilities {
   readonly #kept = new Map<string, Kept>()
-  /** The agents whose capability is being read now (one read each at a time). */
-  readonly #reading = new Set<string>()
+  /** The reads under way, by agent (one each at a time). */
+  readonly #reading = new Map<string, Promise<EntryRecord<NodeCapability> | null>>()
   readonly #read: (agent: string) => Promise<EntryRecord<NodeCapability> | null>
   readonly #max: number
 
@@ -34,12 +34,24 @@ export class FarCapabilities {
 
   /** A member's heartbeat naming `cap` was heard: its capability is read when the copy kept will not do. */
   heard(agent: string, cap: string | undefined, now = Date.now()): void {
-    if (this.#reading.has(agent) || !this.wants(agent, cap, now)) return
-    this.#reading.add(agent)
-    this.#read(agent)
-      .then((record) => this.keep(agent, record, Date.now()))
-      .catch(() => {})
+    if (!this.#reading.has(agent) && this.wants(agent, cap, now)) this.#readNow(agent).catch(() => {})
+  }
+
+  /** `agent`'s capability as kept, else read now (what the scheduler asks of a member it has not heard). */
+  async get(agent: string): Promise<EntryRecord<NodeCapability> | null> {
+    const kept = this.#kept.get(agent)
+    return kept ? kept.record : (this.#reading.get(agent) ?? this.#readNow(agent))
+  }
+
+  #readNow(agent: string): Promise<EntryRecord<NodeCapability> | null> {
+    const reading = this.#read(agent)
+      .then((record) => {
+        this.keep(agent, record, Date.now())
+        return record
+      })
       .finally(() => this.#reading.delete(agent))
+    this.#reading.set(agent, reading)
+    return reading
   }
 
   /** Whether a heartbeat from `agent` naming `cap` (undefined: names none) calls for a read. */

@@ -14,6 +14,11 @@ export interface RegistryPort extends Startable {
   using(model: string): void
   /** This peer's capability and latest heartbeat: what it answers a requester asking its load. */
   own(): { capability: NodeCapability; heartbeat: Heartbeat | null }
+  /**
+   * An agent's capability: this peer's as advertised, another's as kept here or read from its holders
+   * (one read: what a sharded peer's scheduler asks of the members a task's walk meets); null: none.
+   */
+  capabilityOf(agent: string): Promise<{ author: string; entry: NodeCapability } | null>
   /** Whether every peer's routing news reaches this one (no topics, or a small mesh): what it knows is all. */
   hearsAll(): boolean
 }

@@ -24,6 +24,7 @@ import type { Logger } from '../log/logger.ts'
 import { nowMicros } from '../runtime/clock.ts'
 import { capabilityChanged } from './capability-changed.ts'
 import { FarCapabilities } from './far-capabilities.ts'
+import { type AddressBook, HeardAddresses } from './heard-addresses.ts'
 import { beatDue, idlePaceMs, newsToAll, type PaceState } from './heartbeat-pace.ts'
 import { HELD_MAX, othersOnline } from './held-heartbeats.ts'
 import { ModelInterest } from './model-interest.ts'
@@ -77,15 +78,13 @@ export interface RegistryInit {
    * This peer's addresses, told in its heartbeats, and the book of those other members tell (where the
    * backend has a libp2p node: net/member-addresses.ts); `heard` says why it refused a member's list.
    */
-  addresses?: { own(): string[]; heard(agent: string, told: unknown): string | null } | null
+  addresses?: AddressBook | null
   logger: Logger
 }
 
 /** A heartbeat's load: the addresses and the capability's version in it are read apart, so bad ones leave the load heard. */
 const LoadSchema = HeartbeatSchema.omit({ addrs: true, cap: true })
 const CapSchema = HeartbeatSchema.shape.cap
-/** Refusals of a member's addresses already logged (each member and reason once). */
-const REFUSALS_TOLD = 256
 
 /** Thrown when the registry is asked for its state before `start` finished. */
 export class RegistryNotStartedError extends Error {
@@ -122,7 +121,7 @@ export class RegistryService implements RegistryPort {
   #unstored: (() => void) | null = null
   /** When this start began: members not heard from since are awaited until they would be offline. */
   #startedAt = Date.now()
-  readonly #refusals = new Set<string>()
+  readonly #addrs: HeardAddresses
   /** This peer's capability as it stands (its latest action hash), told in heartbeats. */
   #cap: string | null = null
   readonly #far: FarCapabilities
@@ -132,6 +131,7 @@ export class RegistryService implements RegistryPort {
   constructor(init: RegistryInit) {
     this.#init = init
     this.#view = new PeerView(init.conductor.agentPubKey, init.heartbeat)
+    this.#addrs = new HeardAddresses(init.addresses ?? null, init.logger)
     this.#far = new FarCapabilities((agent) =>
       init.conductor.callZome('agent_registry', 'get_capability', agent),
     )
@@ -245,6 +245,11 @@ export class RegistryService implements RegistryPort {
     const known = this.#shardedNow()?.members() ?? (this.#nodes ?? []).map((record) => record.author)
     // A revoked or warranted member's capability entry stays in the store; it is awaited no more.
     return this.#view.awaitedOthers(known, this.#startedAt, now).filter(this.#init.isMember)
+  }
+
+  async capabilityOf(agent: string): Promise<{ author: string; entry: NodeCapability } | null> {
+    if (agent === this.#init.conductor.agentPubKey) return { author: agent, entry: this.capability }
+    return this.#far.get(agent)
   }
 
   /** Every peer known here with its status; self first. */
@@ -378,19 +383,9 @@ export class RegistryService implements RegistryPort {
       return
     }
     const payload = signal.payload as { addrs?: unknown; cap?: unknown }
-    this.#heardAddrs(signal.from, payload)
+    this.#addrs.heard(signal.from, payload.addrs)
     if (this.#shardedNow()) this.#far.heard(signal.from, CapSchema.safeParse(payload.cap).data)
     // News on a model's topic is from a runner of a model this peer serves or uses: held first.
     this.#view.recordHeartbeat(signal.from, parsed.data, Date.now(), signal.topic !== undefined)
-  }
-
-  /** Keeps what a member told of its addresses; a refusal is logged once per member and reason. */
-  #heardAddrs(agent: string, { addrs }: { addrs?: unknown }): void {
-    if (addrs === undefined || !this.#init.addresses) return
-    const why = this.#init.addresses.heard(agent, addrs)
-    if (why === null || this.#refusals.has(`${agent}\n${why}`)) return
-    if (this.#refusals.size >= REFUSALS_TOLD) this.#refusals.clear()
-    this.#refusals.add(`${agent}\n${why}`)
-    this.#init.logger.warn({ from: agent, why }, "refused a member's addresses (its last good ones are kept)")
   }
 }

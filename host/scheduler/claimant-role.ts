@@ -56,7 +56,7 @@ export class ClaimantRole {
       me,
       now: nowMicros(),
       cannotRun: 'cannot' in placement ? placement.cannot : null,
-      capable: await this.#init.nodes.capableNodes(state.task.entry),
+      capable: await this.#init.nodes.capableNodes(state.task),
       snapshot,
       claimWindowMs: this.#init.claimWindowMs(),
       behind: this.#init.behind(),

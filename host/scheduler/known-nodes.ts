@@ -1,26 +1,63 @@
 /**
  * The nodes this host knows (their advertised capabilities), read at most once a second however many
  * tasks ask, and which of them could run a task.
+ *
+ * Where records are sharded a capability is a neighbourhood record and reading every member's
+ * (list_nodes) costs O(N) reads from holders: a task's capable nodes are then the first members in the
+ * task's rendezvous order whose capability meets it, read one by one (kept by the registry) until the
+ * task's eager claimants are found (its fan-out and a spare, claimant-plan.ts) or WALK_MAX were read,
+ * and this host. That is enough: the eager claimants are the first capable nodes in that order whatever
+ * else is capable, and every host walks the same members (the membership each holds) in the same order,
+ * so they agree on them as they did over the whole list; a host past the walk ranks itself behind
+ * those found (late). A capability so rare that the walk finds too few leaves every capable host past
+ * it eager: at most as many claims as capable nodes.
  */
 import type { EntryRecord, NodeCapability, Task } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
+import { rendezvousOrder } from '../interface/rendezvous.ts'
 import type { WorkersPort } from '../workers/workers-port.ts'
-import type { CapableNode } from './claimant-plan.ts'
+import { type CapableNode, SPARE_CLAIMANTS } from './claimant-plan.ts'
 import { claimSnapshotOf, unmetRequirement } from './requirements.ts'
 
 const CACHE_MS = 1000
+/** Members whose capability a task's walk reads at most. */
+export const WALK_MAX = 32
+/** Read at once in a walk. */
+const WALK_BATCH = 8
+
+type Known = Pick<EntryRecord<NodeCapability>, 'author' | 'entry'>
+
+/** Where records can be sharded: whether they are now, the members on record, and one's capability. */
+export interface ShardedNodes {
+  now(): boolean
+  /** The members on record, this host among them. */
+  members(): readonly string[]
+  /** A member's capability (this host's as advertised), kept or read from its holders; null: none. */
+  capabilityOf(agent: string): Promise<Known | null>
+}
 
 export class KnownNodes {
-  readonly #conductor: Pick<ConductorPort, 'callZome'>
+  readonly #conductor: Pick<ConductorPort, 'callZome' | 'agentPubKey'>
   readonly #workers: WorkersPort
+  readonly #sharded: ShardedNodes | null
   #read: { at: number; list: Promise<EntryRecord<NodeCapability>[]> } | null = null
+  /** Sharded: each task's walk, reused for a second; and every capability the walks read. */
+  readonly #walks = new Map<string, { at: number; nodes: Promise<Known[]> }>()
+  readonly #walked = new Map<string, Known>()
 
-  constructor(init: { conductor: Pick<ConductorPort, 'callZome'>; workers: WorkersPort }) {
+  constructor(init: {
+    conductor: Pick<ConductorPort, 'callZome' | 'agentPubKey'>
+    workers: WorkersPort
+    sharded?: ShardedNodes | null
+  }) {
     this.#conductor = init.conductor
     this.#workers = init.workers
+    this.#sharded = init.sharded ?? null
   }
 
-  list(): Promise<EntryRecord<NodeCapability>[]> {
+  /** Every node known: all members' capabilities, or where sharded, those the walks read. */
+  list(): Promise<Known[]> {
+    if (this.#sharded?.now()) return Promise.resolve([...this.#walked.values()])
     if (this.#read === null || Date.now() - this.#read.at > CACHE_MS) {
       const list = this.#conductor.callZome('agent_registry', 'list_nodes', null)
       this.#read = { at: Date.now(), list }
@@ -33,16 +70,56 @@ export class KnownNodes {
   }
 
   /** The agents whose advertised capability meets the task's requirements. */
-  async capable(task: Task): Promise<string[]> {
+  async capable(task: EntryRecord<Task>): Promise<string[]> {
     return (await this.capableNodes(task)).map((n) => n.author)
   }
 
   /** The same, each with what it would claim with at best (its advertised capability, queue empty). */
-  async capableNodes(task: Task): Promise<CapableNode[]> {
-    const anyModel = this.needsModel(task)
-    return (await this.list())
+  async capableNodes(task: EntryRecord<Task>): Promise<CapableNode[]> {
+    const sharded = this.#sharded?.now() ? this.#sharded : null
+    const nodes = sharded ? await this.#walk(task, sharded) : await this.list()
+    return nodes
       .map((n) => ({ author: n.author, snapshot: claimSnapshotOf(n.entry, 0) }))
-      .filter((n) => unmetRequirement(task.requirements, n.snapshot, anyModel) === null)
+      .filter((n) => this.#meets(task.entry, n))
+  }
+
+  #meets(task: Task, node: CapableNode): boolean {
+    return unmetRequirement(task.requirements, node.snapshot, this.needsModel(task)) === null
+  }
+
+  /** The task's walk (see above), reused for a second. */
+  #walk(task: EntryRecord<Task>, sharded: ShardedNodes): Promise<Known[]> {
+    const now = Date.now()
+    const kept = this.#walks.get(task.action_hash)
+    if (kept !== undefined && now - kept.at <= CACHE_MS) return kept.nodes
+    for (const [hash, walk] of this.#walks) if (now - walk.at > CACHE_MS) this.#walks.delete(hash)
+    const nodes = this.#walkNow(task, sharded)
+    this.#walks.set(task.action_hash, { at: now, nodes })
+    nodes.catch(() => this.#walks.delete(task.action_hash))
+    return nodes
+  }
+
+  async #walkNow(task: EntryRecord<Task>, sharded: ShardedNodes): Promise<Known[]> {
+    const me = this.#conductor.agentPubKey
+    const order = rendezvousOrder(task.action_hash, sharded.members()).slice(0, WALK_MAX)
+    const wanted = task.entry.fan_out + SPARE_CLAIMANTS
+    const found: Known[] = []
+    let capable = 0
+    for (let i = 0; i < order.length && capable < wanted; i += WALK_BATCH) {
+      const read = await Promise.all(order.slice(i, i + WALK_BATCH).map((a) => sharded.capabilityOf(a)))
+      for (const node of read) {
+        if (node === null || capable >= wanted) continue
+        found.push(node)
+        if (this.#meets(task.entry, { author: node.author, snapshot: claimSnapshotOf(node.entry, 0) }))
+          capable++
+      }
+    }
+    if (!found.some((n) => n.author === me)) {
+      const own = await sharded.capabilityOf(me)
+      if (own !== null) found.push(own)
+    }
+    for (const node of found) this.#walked.set(node.author, node)
+    return found
   }
 
   /** Whether the task's worker runs on a model (so a node needs some model to be capable). */

@@ -74,7 +74,7 @@ export class RequesterRole {
     if (snapshot && (await this.#assignSelfIfBest(state, snapshot, memo))) return true
     const now = nowMicros()
     if (memo.firstClaimSeenAt === null && state.claims.length > 0) memo.firstClaimSeenAt = now
-    const capable = await nodes.capableNodes(state.task.entry)
+    const capable = await nodes.capableNodes(state.task)
     const options: PlanOptions = {
       now,
       claimWindowMs,
@@ -218,7 +218,7 @@ export class RequesterRole {
     const placement = await claimant.placement(task.entry, snapshot)
     if (!('model' in placement)) return false
     if (!placement.loaded) {
-      const capable = new Set(await nodes.capable(task.entry))
+      const capable = new Set(await nodes.capable(task))
       const elsewhere = (await nodes.list()).some(
         (n) =>
           n.author !== me &&

@@ -16,21 +16,15 @@
 import {
   type ClaimSnapshot,
   currentAssignments,
-  type DnaName,
-  type NodeCapability,
   type RecordRef,
   type Task,
   type TaskState,
 } from '../../zomes-bindings/index.ts'
-import type { ConductorPort } from '../interface/conductor-port.ts'
-import type { MeshVersions } from '../interface/release.ts'
 import type { Logger } from '../log/logger.ts'
-import type { PoliciesPort } from '../policy/policies-port.ts'
 import { nowMicros } from '../runtime/clock.ts'
-import type { WorkersPort } from '../workers/workers-port.ts'
 import { AttemptPulse } from './attempt-pulse.ts'
 import { AttemptRunner } from './attempt-runner.ts'
-import { type ClaimWindow, type ClaimWindows, claimWindowsOf } from './claim-window.ts'
+import { type ClaimWindows, claimWindowsOf } from './claim-window.ts'
 import { ClaimantRole } from './claimant-role.ts'
 import { HeldPayloads } from './held-payloads.ts'
 import { KnownNodes } from './known-nodes.ts'
@@ -40,10 +34,11 @@ import { PrivatePayloads } from './private-payloads.ts'
 import { RequesterRole } from './requester-role.ts'
 import { claimSnapshotOf } from './requirements.ts'
 import { newSalt } from './salted-payload.ts'
+import type { SchedulerInit } from './scheduler-init.ts'
 import type { SchedulerPort, TaskOrder } from './scheduler-port.ts'
 import { NotTaskAuthorError, TaskNotFoundError } from './task-errors.ts'
 import { nextMoment } from './task-moments.ts'
-import { type TaskPayloads, taskInputOf } from './task-payloads.ts'
+import { taskInputOf } from './task-payloads.ts'
 import { TaskReadModel, type TaskSummary } from './task-read-model.ts'
 import { TaskTimers } from './task-timers.ts'
 import { type TaskView, TaskViews } from './task-views.ts'
@@ -51,6 +46,7 @@ import { isTerminal, type TaskEvent, TaskWatches } from './task-watch.ts'
 import { TaskWrites } from './task-writes.ts'
 import { VisitQueue } from './visit-queue.ts'
 
+export type { SchedulerInit } from './scheduler-init.ts'
 export type { TaskOrder } from './scheduler-port.ts'
 // What the scheduler throws at its callers.
 export { NotTaskAuthorError, TaskNotFoundError } from './task-errors.ts'
@@ -58,39 +54,6 @@ export type { TaskSummary } from './task-read-model.ts'
 export type { TaskView } from './task-views.ts'
 // The scheduler's callers watch tasks through it: what they hear, and when a task has ended.
 export { isTerminal, type TaskEvent } from './task-watch.ts'
-
-type RecordAbout = { record: string; link: string }
-
-export interface SchedulerInit {
-  conductor: ConductorPort
-  workers: WorkersPort
-  policies: Pick<PoliciesPort, 'decide' | 'invalidate'>
-  /** This host's advertised capability (throws until the registry has started). */
-  capability: () => NodeCapability
-  /**
-   * Calls back when ops of a DNA were stored (replication), with the records they link about and
-   * the link types (e.g. `recordsAbout` of the embedded replication). Without it the scheduler
-   * sweeps the open tasks every `pollMs`.
-   */
-  onRecordsStored?: (dna: DnaName, listener: (about: readonly RecordAbout[]) => void) => () => void
-  /** IPFS for inputs and outputs too large to travel inline (the daemon's artifacts). */
-  payloads?: TaskPayloads
-  /** What peers speak: inputs are salted once all read salts (entries/2); without it, never. */
-  versions?: MeshVersions
-  /** Agents never given work (revoked from the mesh); default: none. */
-  barred?: (agent: string) => boolean
-  /** While true, `onRecordsStored` misses tasks that concern this host (records sharded): sweep too. */
-  polling?: () => boolean
-  /** Sweep period when there is no `onRecordsStored`, or while `polling`; default 300 ms. */
-  pollMs?: number
-  /** How long claims are gathered before the first assignment (claim-window.ts); default 200 ms. */
-  claimWindowMs?: ClaimWindow
-  /** Waited past a lease before reassigning; default 250 ms. */
-  leaseGraceMs?: number
-  /** A task this host declined is looked at again after this long; default 10 s. */
-  declineMs?: number
-  logger: Logger
-}
 
 const DEFAULTS = { pollMs: 300, leaseGraceMs: 250, declineMs: 10_000 }
 /** Visits under way at once: enough that a burst's writes share disk syncs (group commit). */
@@ -136,7 +99,7 @@ export class SchedulerService implements SchedulerPort {
     this.#log = init.logger
     this.#model = new TaskReadModel({ conductor: init.conductor })
     this.#writes = new TaskWrites({ conductor: init.conductor, model: this.#model, logger: init.logger })
-    const nodes = new KnownNodes({ conductor: init.conductor, workers: init.workers })
+    const nodes = new KnownNodes(init)
     this.#kept = new PrivatePayloads(init.conductor)
     const held = new HeldPayloads(this.#kept, init.payloads, init.logger)
     this.#exchange = new PayloadExchange({

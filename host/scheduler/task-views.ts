@@ -47,7 +47,7 @@ export interface Unclaimed {
 export interface TaskViewsInit {
   conductor: Pick<ConductorPort, 'callZome'>
   workers: WorkersPort
-  knownNodes: () => Promise<EntryRecord<NodeCapability>[]>
+  knownNodes: () => Promise<Pick<EntryRecord<NodeCapability>, 'entry'>[]>
   /** The inputs and outputs this host keeps, or their keys (a task's two parties only). */
   payloads: HeldPayloads
   /** How long claims are gathered: a task unclaimed for less is not said to wait. */

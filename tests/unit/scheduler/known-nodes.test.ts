@@ -1,0 +1,115 @@
+/**
+ * KnownNodes on a sharded mesh (issue 56/57): a task's capable nodes are found by walking the members
+ * in the task's rendezvous order, reading capabilities until its eager claimants are found (or
+ * WALK_MAX read), not by list_nodes (every member's capability from holders, once a second while
+ * tasks flow). Every host gets the same eager claimants as over the whole list; a team's mesh (not
+ * sharded) reads list_nodes as before.
+ */
+import { describe, expect, it } from 'vitest'
+import type { ConductorPort } from '../../../host/interface/conductor-port.ts'
+import { rendezvousOrder } from '../../../host/interface/rendezvous.ts'
+import { SPARE_CLAIMANTS } from '../../../host/scheduler/claimant-plan.ts'
+import { KnownNodes, WALK_MAX } from '../../../host/scheduler/known-nodes.ts'
+import type { WorkersPort } from '../../../host/workers/workers-port.ts'
+import type { EntryRecord, Task } from '../../../zomes-bindings/index.ts'
+import { capability } from '../conductor/fixtures/capability.ts'
+import { task } from './fixtures.ts'
+
+const GIB = 1024 ** 3
+const workers: WorkersPort = { get: () => undefined }
+
+/** A mesh of `size` members, member i with 8 GiB of RAM, or 64 where `big(i)`. */
+function mesh(size: number, big: (i: number) => boolean = () => true) {
+  const members = Array.from({ length: size }, (_, i) => `agent-${i}`)
+  const entries = new Map(
+    members.map((agent, i) => [
+      agent,
+      {
+        author: agent,
+        entry: capability({
+          name: agent,
+          hardware: { ...capability().hardware, ram_bytes: (big(i) ? 64 : 8) * GIB },
+        }),
+      },
+    ]),
+  )
+  const reads: string[] = []
+  let lists = 0
+  const hostOf = (me: string, sharded: boolean) => {
+    const conductor = {
+      agentPubKey: me,
+      callZome: async (_dna: string, fn: string) => {
+        if (fn !== 'list_nodes') throw new Error(`unexpected ${fn}`)
+        lists++
+        return [...entries.values()]
+      },
+    } as unknown as ConductorPort
+    return new KnownNodes({
+      conductor,
+      workers,
+      sharded: {
+        now: () => sharded,
+        members: () => members,
+        capabilityOf: async (agent) => {
+          if (agent !== me) reads.push(agent)
+          return entries.get(agent) ?? null
+        },
+      },
+    })
+  }
+  return { members, reads, lists: () => lists, hostOf }
+}
+
+const record = (fields: Partial<Task>, n = 0): EntryRecord<Task> => ({
+  action_hash: `task-${n}`,
+  author: 'requester',
+  timestamp: 1,
+  entry: task({ fan_out: 1, ...fields }),
+})
+const needs32 = (n = 0) => record({ requirements: { ...task().requirements, min_ram_bytes: 32 * GIB } }, n)
+
+describe('KnownNodes on a sharded mesh', () => {
+  it('reads as many capabilities at 1,000 members as at 20, and never list_nodes', async () => {
+    for (const size of [20, 1000]) {
+      const m = mesh(size)
+      const capable = await m.hostOf(m.members[0]!, true).capableNodes(record({}))
+      expect(m.lists()).toBe(0)
+      // Fan-out 1 and a spare, every member capable: two reads (and this host's own, not read).
+      expect(m.reads.length).toBeLessThanOrEqual(8)
+      expect(capable.length).toBeLessThanOrEqual(1 + SPARE_CLAIMANTS + 8)
+    }
+  })
+
+  it('finds the same eager claimants on every host as the whole list would', async () => {
+    const m = mesh(300, (i) => i % 5 === 0)
+    for (let n = 0; n < 5; n++) {
+      const t = needs32(n)
+      const all = m.members.filter((_, i) => i % 5 === 0)
+      const eager = rendezvousOrder(t.action_hash, all).slice(0, 1 + SPARE_CLAIMANTS)
+      for (const me of ['agent-3', 'agent-10', 'agent-299']) {
+        const capable = (await m.hostOf(me, true).capableNodes(t)).map((c) => c.author)
+        expect(rendezvousOrder(t.action_hash, capable).slice(0, eager.length)).toEqual(eager)
+        // A capable host past the walk is listed behind those found; one that is not capable, not at all.
+        expect(capable.includes(me)).toBe(me === 'agent-10')
+      }
+    }
+    expect(m.lists()).toBe(0)
+  })
+
+  it('reads at most WALK_MAX members for a capability nobody has, and reuses a walk for a second', async () => {
+    const m = mesh(1000, () => false)
+    const host = m.hostOf(m.members[0]!, true)
+    expect(await host.capableNodes(needs32())).toEqual([])
+    expect(m.reads.length).toBe(WALK_MAX)
+    await host.capableNodes(needs32())
+    expect(m.reads.length).toBe(WALK_MAX)
+  })
+
+  it('a team mesh (not sharded) lists every node, as before', async () => {
+    const m = mesh(20)
+    const capable = await m.hostOf(m.members[0]!, false).capableNodes(record({}))
+    expect(capable).toHaveLength(20)
+    expect(m.lists()).toBe(1)
+    expect(m.reads).toEqual([])
+  })
+})
