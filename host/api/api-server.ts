@@ -150,7 +150,7 @@ export class ApiServer implements Startable {
     registerStatusRoute(this.#app, () => node.status())
     registerOpenApiRoute(this.#app, () => node.status().version)
     const peers = async () => ({ peers: await c.peers.list(), warrants: c.peers.warrants() })
-    registerPeersRoute(this.#app, peers)
+    registerPeersRoute(this.#app, peers, c.peers.filled?.bind(c.peers))
     const { usage } = c
     if (usage) registerUsageRoute(this.#app, () => node.status().agent, usage, c.meshUsage ?? null)
     registerZomeRoute(this.#app, c.conductor)

@@ -45,4 +45,9 @@ export interface LivePeers {
   list(): Promise<KnownPeer[]>
   /** The warrants this peer issued (also about agents no longer in the list). */
   warrants(): WarrantView[]
+  /**
+   * `page` (what a person asks to see) with the capabilities of its members not read here filled in:
+   * on a sharded mesh one read each from holders (then kept), so a page costs its own size, not N.
+   */
+  filled?(page: readonly KnownPeer[]): Promise<KnownPeer[]>
 }

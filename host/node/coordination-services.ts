@@ -21,6 +21,7 @@ import { DaemonMetrics } from '../metrics/daemon-metrics.ts'
 import { trackTask } from '../metrics/track-task.ts'
 import { usageCounters } from '../metrics/usage-metrics.ts'
 import { PolicyService } from '../policy/policy-service.ts'
+import { filledPage } from '../registry/filled-page.ts'
 import { buildCapability, type RegistryPort, RegistryService } from '../registry/index.ts'
 import { type ClaimWindow, DEFAULT_CLAIM_WINDOW_MS } from '../scheduler/claim-window.ts'
 import { SchedulerService } from '../scheduler/scheduler-service.ts'
@@ -49,6 +50,7 @@ export function livePeers() {
         }))
       },
       warrants: () => backend.warrants(),
+      filled: (page) => filledPage(page, (agent) => registry.capabilityOf(agent)),
     }),
   )
 }

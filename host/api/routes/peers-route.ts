@@ -21,15 +21,18 @@ export function peersPage<P extends Listed>(peers: readonly P[], page: number, l
   }
 }
 
-export function registerPeersRoute(
+/** `filled`: the page with the capabilities not read here read now (LivePeers.filled). */
+export function registerPeersRoute<P extends PeersReply['peers'][number]>(
   app: FastifyInstance,
-  peers: () => Promise<Pick<PeersReply, 'peers' | 'warrants'>>,
+  peers: () => Promise<Pick<PeersReply, 'warrants'> & { peers: P[] }>,
+  filled?: (page: P[]) => Promise<P[]>,
 ): void {
   const route = routes.peers
   app.get(route.path, async (request, reply) => {
     const query = route.query.safeParse(request.query)
     if (!query.success) return sendInvalidPayload(reply, 'invalid page or limit', query.error)
     const all = await peers()
-    return { ...peersPage(all.peers, query.data.page, query.data.limit), warrants: all.warrants }
+    const page = peersPage(all.peers, query.data.page, query.data.limit)
+    return { ...page, peers: filled ? await filled(page.peers) : page.peers, warrants: all.warrants }
   })
 }
