@@ -24,6 +24,8 @@ const CACHE_MS = 1000
 export const WALK_MAX = 32
 /** Read at once in a walk. */
 const WALK_BATCH = 8
+/** Capabilities the walks met that `list` shows, at most. */
+const WALKED_MAX = 1024
 
 type Known = Pick<EntryRecord<NodeCapability>, 'author' | 'entry'>
 
@@ -118,7 +120,12 @@ export class KnownNodes {
       const own = await sharded.capabilityOf(me)
       if (own !== null) found.push(own)
     }
-    for (const node of found) this.#walked.set(node.author, node)
+    for (const node of found) {
+      this.#walked.delete(node.author)
+      this.#walked.set(node.author, node)
+    }
+    // Those met longest ago go first past WALKED_MAX.
+    for (const agent of this.#walked.keys()) if (this.#walked.size > WALKED_MAX) this.#walked.delete(agent)
     return found
   }
 
