@@ -108,7 +108,10 @@ export class KnownNodes {
     const found: Known[] = []
     let capable = 0
     for (let i = 0; i < order.length && capable < wanted; i += WALK_BATCH) {
-      const read = await Promise.all(order.slice(i, i + WALK_BATCH).map((a) => sharded.capabilityOf(a)))
+      // A read that fails (no holder answered in time) counts as a member not capable: one far member
+      // must not stop every task whose walk meets it from being planned.
+      const batch = order.slice(i, i + WALK_BATCH)
+      const read = await Promise.all(batch.map((a) => sharded.capabilityOf(a).catch(() => null)))
       for (const node of read) {
         if (node === null || capable >= wanted) continue
         found.push(node)

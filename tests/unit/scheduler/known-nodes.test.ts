@@ -19,7 +19,7 @@ const GIB = 1024 ** 3
 const workers: WorkersPort = { get: () => undefined }
 
 /** A mesh of `size` members, member i with 8 GiB of RAM, or 64 where `big(i)`. */
-function mesh(size: number, big: (i: number) => boolean = () => true) {
+function mesh(size: number, big: (i: number) => boolean = () => true, failing = new Set<string>()) {
   const members = Array.from({ length: size }, (_, i) => `agent-${i}`)
   const entries = new Map(
     members.map((agent, i) => [
@@ -52,6 +52,7 @@ function mesh(size: number, big: (i: number) => boolean = () => true) {
         members: () => members,
         capabilityOf: async (agent) => {
           if (agent !== me) reads.push(agent)
+          if (failing.has(agent)) throw new Error(`no holder of ${agent}'s capability answered`)
           return entries.get(agent) ?? null
         },
       },
@@ -103,6 +104,16 @@ describe('KnownNodes on a sharded mesh', () => {
     expect(m.reads.length).toBe(WALK_MAX)
     await host.capableNodes(needs32())
     expect(m.reads.length).toBe(WALK_MAX)
+  })
+
+  it('walks on past a member whose capability cannot be read, as one not capable', async () => {
+    const m = mesh(50)
+    const t = record({})
+    const [first, ...rest] = rendezvousOrder(t.action_hash, m.members.slice(1))
+    const failing = mesh(50, () => true, new Set([first!]))
+    const capable = (await failing.hostOf(m.members[0]!, true).capableNodes(t)).map((c) => c.author)
+    expect(capable).not.toContain(first)
+    expect(capable).toEqual(expect.arrayContaining(rest.slice(0, 1 + SPARE_CLAIMANTS)))
   })
 
   it('a team mesh (not sharded) lists every node, as before', async () => {
