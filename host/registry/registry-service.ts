@@ -79,6 +79,12 @@ export interface RegistryInit {
    * backend has a libp2p node: net/member-addresses.ts); `heard` says why it refused a member's list.
    */
   addresses?: AddressBook | null
+  /**
+   * Whether every member reads the heartbeat fields added after 0.1.0 (`addrs`, `cap`): 0.1.0 reads a
+   * heartbeat strictly and drops one with a field it does not know whole, its sender then offline to
+   * it, so they are told only while this holds. Absent: always.
+   */
+  readersLenient?: () => boolean
   logger: Logger
 }
 
@@ -308,7 +314,8 @@ export class RegistryService implements RegistryPort {
     const slots = this.#init.freeSlots?.() ?? null
     const splits = this.#init.splits?.() ?? []
     const held = this.#view.heldForSplits(Date.now())
-    const addrs = this.#init.addresses?.own() ?? []
+    const lenient = this.#init.readersLenient?.() ?? true
+    const addrs = lenient ? (this.#init.addresses?.own() ?? []) : []
     const heartbeat: Heartbeat = {
       ...load,
       queue_depth: this.#init.queueDepth(),
@@ -320,7 +327,7 @@ export class RegistryService implements RegistryPort {
       ...(splits.length > 0 ? { splits } : {}),
       ...(held.length > 0 ? { split_held: held } : {}),
       ...(addrs.length > 0 ? { addrs } : {}),
-      ...(this.#cap === null ? {} : { cap: this.#cap }),
+      ...(lenient && this.#cap !== null ? { cap: this.#cap } : {}),
       timestamp: nowMicros(),
     }
     this.#lastHeartbeat = heartbeat

@@ -4,7 +4,7 @@ import type { ConductorPort, Signal } from '../../../host/interface/conductor-po
 import { MemoryBudget } from '../../../host/interface/memory-budget.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { type RegistryInit, RegistryService } from '../../../host/registry/registry-service.ts'
-import type { NodeCapability } from '../../../zomes-bindings/index.ts'
+import { HeartbeatSchema, type NodeCapability } from '../../../zomes-bindings/index.ts'
 import { AGENT, CAPABILITY } from '../api/fixtures.ts'
 
 /** A conductor that records advertise calls and broadcasts, and lets a test deliver signals. */
@@ -57,6 +57,7 @@ function startRegistry(
   budget?: MemoryBudget,
   isMember: (agent: string) => boolean = (agent) => agent !== 'stranger',
   addresses?: RegistryInit['addresses'],
+  readersLenient?: RegistryInit['readersLenient'],
 ) {
   registry = new RegistryService({
     conductor,
@@ -68,6 +69,7 @@ function startRegistry(
     ...(budget && { budget }),
     isMember,
     addresses,
+    readersLenient,
     logger: silentLogger(),
   })
   return registry.start().then(() => registry as RegistryService)
@@ -194,5 +196,30 @@ describe('RegistryService', () => {
     await vi.waitFor(() => expect(fake.advertised).toHaveLength(2), { timeout: 2000 })
     expect(fake.advertised[1]?.tags).toEqual(['gpu'])
     expect(registry.capability.tags).toEqual(['gpu'])
+  })
+
+  it('tells addrs and cap only once every member reads them: a 0.1.0 member drops a heartbeat with either', async () => {
+    // 0.1.0 reads a heartbeat strictly: a field it does not know drops the whole heartbeat.
+    const readBy010 = HeartbeatSchema.omit({ addrs: true, cap: true }).strict()
+    const fake = recordingConductor()
+    const own = ['/ip4/93.184.216.34/tcp/4001']
+    let lenient = false
+    await startRegistry(
+      fake.conductor,
+      async () => CAPABILITY,
+      60_000,
+      undefined,
+      undefined,
+      { own: () => own, heard: () => null },
+      () => lenient,
+    )
+    await vi.waitFor(() => expect(fake.broadcasts.length).toBeGreaterThan(0), { timeout: 2000 })
+    expect(fake.broadcasts[0]).not.toHaveProperty('addrs')
+    expect(fake.broadcasts[0]).not.toHaveProperty('cap')
+    expect(readBy010.safeParse(fake.broadcasts[0]).success).toBe(true)
+    lenient = true
+    await vi.waitFor(() => expect(fake.broadcasts.at(-1)).toMatchObject({ addrs: own, cap: 'a' }), {
+      timeout: 2000,
+    })
   })
 })
