@@ -23,6 +23,7 @@ import { usageCounters } from '../metrics/usage-metrics.ts'
 import { PolicyService } from '../policy/policy-service.ts'
 import { filledPage } from '../registry/filled-page.ts'
 import { buildCapability, type RegistryPort, RegistryService } from '../registry/index.ts'
+import { readersLenient } from '../registry/lenient-readers.ts'
 import { type ClaimWindow, DEFAULT_CLAIM_WINDOW_MS } from '../scheduler/claim-window.ts'
 import { SchedulerService } from '../scheduler/scheduler-service.ts'
 import { MeshUsage } from '../usage/mesh-usage.ts'
@@ -121,7 +122,7 @@ export function registryService(init: Pick<RegistryServiceInit, 'resampleInterva
         sharding: shardingOf(c.backend),
         directory: c.backend.directory,
         addresses: c.backend.memberAddresses,
-        readersLenient: () => c.backend.versions?.everySpeaks('hello', HELLO_OF_LENIENT_READS) ?? false,
+        readersLenient: () => readersLenient(c.backend.versions),
         splits: () => c.report.splits(),
         logger: c.logger.child({ component: 'registry' }),
       })
@@ -166,12 +167,6 @@ const POLLED_CLAIM_WINDOW_MS = 2_000
  * task), so it is paced as a claim window, not the in-process 300 ms.
  */
 const SHARDED_POLL_MS = 2_000
-
-/**
- * The hello that came with lenient reads of signals (0.2.0): a member that states it drops a heartbeat
- * field it does not know, not the heartbeat; one that states none (0.1.0) drops the heartbeat.
- */
-const HELLO_OF_LENIENT_READS = 2
 
 /** Where `backend` can shard records: whether it does now and its members (the registry's RegistryInit.sharding). */
 function shardingOf({ recordsSharded, members }: Pick<NetworkBackend, 'recordsSharded' | 'members'>) {

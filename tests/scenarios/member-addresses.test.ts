@@ -9,6 +9,7 @@ import { OpPusher } from '../../host/conductor/embedded/replication/op-push.ts'
 import { LoadSampler } from '../../host/hardware/load-sampler.ts'
 import { silentLogger } from '../../host/log/logger.ts'
 import { agentAddresses } from '../../host/node/libp2p-views.ts'
+import { readersLenient } from '../../host/registry/lenient-readers.ts'
 import { RegistryService } from '../../host/registry/registry-service.ts'
 import { capability } from '../unit/conductor/fixtures/capability.ts'
 import { type Player, runScenario, waitUntil } from './harness.ts'
@@ -27,6 +28,7 @@ function registryOf(
     queueDepth: () => 0,
     isMember: () => true,
     addresses: agentAddresses(player.node.memberAddresses),
+    readersLenient: () => readersLenient(player.node.versions),
     logger: silentLogger(),
   })
 }
