@@ -68,18 +68,19 @@ export async function deadRunnerProbe(
   // A model another runner serves too: what the request can fail over to.
   const model = MODELS.find((m) => mesh.runners(m).length >= 2)
   if (model === undefined) return { droppedSimMs: null, firstAfter: null }
-  let asker: MeshPeer | undefined
-  let victim: MeshPeer | undefined
-  for (const p of mesh.requesters().slice(0, 20)) {
-    const first = await p.order(model)
-    victim = mesh.runners(model).find((r) => r.agent === first[0])
-    if (victim !== undefined) {
-      asker = p
-      break
-    }
-  }
-  if (asker === undefined || victim === undefined) return { droppedSimMs: null, firstAfter: null }
-  const [who, dead] = [asker, victim]
+  // The 20 asked at once: one after another, each plan that looks in the directory may wait out its find
+  // (3 s simulated, 75 real at 1,000 peers on the 40/N clock), up to 20 of them before the runner dies.
+  const firsts = await Promise.all(
+    mesh
+      .requesters()
+      .slice(0, 20)
+      .map(async (p) => ({ p, first: (await p.order(model).catch(() => []))[0] })),
+  )
+  const picked = firsts
+    .map(({ p, first }) => ({ p, runner: mesh.runners(model).find((r) => r.agent === first) }))
+    .find(({ runner }) => runner !== undefined)
+  if (picked?.runner === undefined) return { droppedSimMs: null, firstAfter: null }
+  const [who, dead] = [picked.p, picked.runner]
   await mesh.leave(dead)
   let firstAfter: Outcome | null = null
   let asking: Promise<unknown> | null = null
