@@ -248,7 +248,9 @@ export class RegistryService implements RegistryPort {
 
   /** The other members a new form waits for (PeerView.awaitedOthers): the mesh's versions ask it. */
   awaitedOthers(now = Date.now()): string[] {
-    const known = this.#shardedNow()?.members() ?? (this.#nodes ?? []).map((record) => record.author)
+    // Membership where the backend has it, sharded or not: whether records are sharded asks the mesh's
+    // versions, which ask this (a loop that overflowed the stack on a joiner past R members).
+    const known = this.#init.sharding?.members() ?? (this.#nodes ?? []).map((record) => record.author)
     // A revoked or warranted member's capability entry stays in the store; it is awaited no more.
     return this.#view.awaitedOthers(known, this.#startedAt, now).filter(this.#init.isMember)
   }

@@ -141,6 +141,35 @@ describe('a sharded peer reads capabilities by what it hears, not every member',
     expect(team.get_capability).toEqual([])
   })
 
+  it("answers awaitedOthers when whether records are sharded asks the mesh's versions, which ask it", async () => {
+    // As the daemon wires them: recordsSharded asks versions.everySpeaks, whose members are awaitedOthers.
+    const mesh = meshConductor(20)
+    let asked = 0
+    registry = new RegistryService({
+      conductor: mesh.conductor,
+      heartbeat: { interval_ms: 10_000, stale_after_missed: 3, offline_after_ms: 60_000 },
+      describe: async () => CAPABILITY,
+      resampleIntervalMs: 3_600_000,
+      loadSampler: {
+        sample: async () => ({ cpu_pct: 1, ram_pct: 1, gpu_pct: null }),
+      } as unknown as LoadSampler,
+      queueDepth: () => 0,
+      onRecordsStored: () => () => {},
+      isMember: (agent) => mesh.members.includes(agent),
+      sharding: {
+        now: () => {
+          asked++
+          return registry!.awaitedOthers().length > 0
+        },
+        members: () => mesh.members,
+      },
+      logger: silentLogger(),
+    })
+    await registry.start()
+    expect(registry.awaitedOthers()).toHaveLength(19)
+    expect(asked).toBeGreaterThan(0)
+  })
+
   it('counts and lists the members on record, capabilities read or not', async () => {
     const mesh = meshConductor(200)
     const peers = await (await startOn(mesh, true)).peers()
