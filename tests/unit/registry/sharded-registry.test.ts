@@ -93,7 +93,9 @@ afterEach(async () => {
   vi.useRealTimers()
 })
 
-function startOn(mesh: ReturnType<typeof meshConductor>, sharded: boolean) {
+/** `sharded`: the verdict, or how it is reached (the daemon's asks the mesh's versions). */
+function startOn(mesh: ReturnType<typeof meshConductor>, sharded: boolean | (() => boolean)) {
+  const now = typeof sharded === 'function' ? sharded : () => sharded
   registry = new RegistryService({
     conductor: mesh.conductor,
     heartbeat: { interval_ms: 10_000, stale_after_missed: 3, offline_after_ms: 60_000 },
@@ -105,7 +107,7 @@ function startOn(mesh: ReturnType<typeof meshConductor>, sharded: boolean) {
     queueDepth: () => 0,
     onRecordsStored: () => () => {},
     isMember: (agent) => mesh.members.includes(agent),
-    sharding: { now: () => sharded, members: () => mesh.members },
+    sharding: { now, members: () => mesh.members },
     logger: silentLogger(),
   })
   return registry.start().then(() => registry as RegistryService)
@@ -145,28 +147,11 @@ describe('a sharded peer reads capabilities by what it hears, not every member',
     // As the daemon wires them: recordsSharded asks versions.everySpeaks, whose members are awaitedOthers.
     const mesh = meshConductor(20)
     let asked = 0
-    registry = new RegistryService({
-      conductor: mesh.conductor,
-      heartbeat: { interval_ms: 10_000, stale_after_missed: 3, offline_after_ms: 60_000 },
-      describe: async () => CAPABILITY,
-      resampleIntervalMs: 3_600_000,
-      loadSampler: {
-        sample: async () => ({ cpu_pct: 1, ram_pct: 1, gpu_pct: null }),
-      } as unknown as LoadSampler,
-      queueDepth: () => 0,
-      onRecordsStored: () => () => {},
-      isMember: (agent) => mesh.members.includes(agent),
-      sharding: {
-        now: () => {
-          asked++
-          return registry!.awaitedOthers().length > 0
-        },
-        members: () => mesh.members,
-      },
-      logger: silentLogger(),
+    await startOn(mesh, () => {
+      asked++
+      return registry!.awaitedOthers().length > 0
     })
-    await registry.start()
-    expect(registry.awaitedOthers()).toHaveLength(19)
+    expect(registry!.awaitedOthers()).toHaveLength(19)
     expect(asked).toBeGreaterThan(0)
   })
 
