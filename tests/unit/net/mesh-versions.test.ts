@@ -60,4 +60,63 @@ describe('mesh versions', () => {
     expect(versions.of('stranger-4999')).toEqual(UNSTATED)
     expect(versions.everySpeaks('direct', 2)).toBe(true)
   })
+
+  describe('what an earlier run heard', () => {
+    const recorded = { statement: own, at: 1_000 }
+
+    it('gates as heard: every member recalled speaking it lets the new form through at once', () => {
+      const versions = new PeerVersions({ own, self: 'me', members: () => ['a', 'b'] })
+      expect(versions.everySpeaks('record', 1)).toBe(false)
+      versions.recall([
+        { agent: 'a', ...recorded },
+        { agent: 'b', ...recorded },
+      ])
+      expect(versions.everySpeaks('record', 1)).toBe(true)
+    })
+
+    it('yields to what this run heard, before and after', () => {
+      const versions = new PeerVersions({ own, self: 'me', members: () => ['a', 'b'], now: () => 5_000 })
+      versions.record('a', UNSTATED)
+      versions.recall([
+        { agent: 'a', ...recorded },
+        { agent: 'b', ...recorded },
+      ])
+      expect(versions.of('a')).toEqual(UNSTATED)
+      versions.record('a', own)
+      versions.record('b', UNSTATED)
+      expect(versions.everySpeaks('record', 1)).toBe(false)
+      expect(versions.heard()).toEqual([
+        { agent: 'a', statement: own, at: 5_000 },
+        { agent: 'b', statement: UNSTATED, at: 5_000 },
+      ])
+    })
+
+    it('calls back on a statement new or changed, not on the same one again nor on a recall', () => {
+      const versions = new PeerVersions({ own, self: 'me' })
+      const changes: string[] = []
+      const remove = versions.onChange(() =>
+        changes.push([...versions.heard()].map((h) => h.statement.release).join()),
+      )
+      versions.recall([{ agent: 'a', ...recorded }])
+      versions.record('a', { ...own })
+      versions.record('b', own)
+      versions.record('b', own)
+      versions.record('a', UNSTATED)
+      remove()
+      versions.record('a', own)
+      expect(changes).toEqual(['0.2.0,0.2.0', '0.2.0,0.1.0'])
+    })
+
+    it('logs a recalled peer once more when this run hears it', () => {
+      const lines: { msg: string }[] = []
+      const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) })
+      const versions = new PeerVersions({ own, self: 'me', logger })
+      versions.recall([{ agent: 'patch', statement: { ...own, release: '0.2.1' }, at: 1_000 }])
+      versions.record('patch', { ...own, release: '0.2.1' })
+      versions.record('patch', { ...own, release: '0.2.1' })
+      expect(lines.map((l) => l.msg)).toEqual([
+        'peer patch runs Ripple 0.2.1, this peer 0.2.0: both speak the same protocol versions',
+      ])
+    })
+  })
 })

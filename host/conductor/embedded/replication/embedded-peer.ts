@@ -14,6 +14,7 @@ import { openAgentKey } from '../../../identity/keystore.ts'
 import type { MembraneProof } from '../../../identity/membrane-grant.ts'
 import { type Logger, silentLogger } from '../../../log/logger.ts'
 import { createRippleNode, type RippleNode, type RippleNodeInit } from '../../../net/create-node.ts'
+import { type HeardReleases, keepHeardReleases } from '../../../net/heard-releases-file.ts'
 import { peerKeyFromSeed } from '../../../net/peer-key.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import { createEmbeddedConductor } from '../index.ts'
@@ -79,7 +80,11 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
   })
   let conductor: EmbeddedConductor | undefined
   let replication: Replication | undefined
+  let releases: HeardReleases | undefined
   try {
+    // Before the node starts: what the members stated, as an earlier run heard it (a restart of a
+    // big mesh's peer shards at once, as the mesh does, not once it heard every member again).
+    releases = await keepHeardReleases(init.dataDir, node.versions, logger)
     conductor = await createEmbeddedConductor({
       dataDir: init.dataDir,
       network: init.network,
@@ -111,17 +116,21 @@ export async function createEmbeddedPeer(init: EmbeddedPeerInit): Promise<Embedd
   } catch (err) {
     await replication?.stop()
     await node.stop()
+    await releases?.close()
     await conductor?.close()
     throw err
   }
-  const started = { conductor, node, replication }
+  const started = { conductor, node, replication, releases }
   let stopping: Promise<void> | undefined
   return {
-    ...started,
+    conductor,
+    node,
+    replication,
     stop() {
       stopping ??= (async () => {
         await started.replication.stop()
         await started.node.stop()
+        await started.releases.close()
         await started.conductor.close()
       })()
       return stopping
