@@ -8,7 +8,8 @@
  * every broadcast, also reach this conductor's own handlers, as the conductor expects. Signals on a
  * topic (a model's load news, design 4e) go on that topic's gossip, to the peers that joined it only,
  * sealed and checked the same way. A mesh-wide signal also carries its sender's release statement
- * (`versions`), the hello's, for the members that never connect to this peer.
+ * (`versions`), the hello's, for the members that never connect to this peer; news on a topic carries
+ * it too, once in a while (STATED_ON_TOPIC_EVERY_MS).
  */
 
 import type { TypedEventTarget } from '@libp2p/interface'
@@ -33,7 +34,8 @@ export type TopicNews = GossipMessage & { model: string }
 export interface TopicGossip extends TypedEventTarget<{ news: CustomEvent<TopicNews> }> {
   join(model: string): void
   leave(model: string): void
-  publish(model: string, data: Uint8Array): Promise<unknown>
+  /** 'held': it waits for the topic's pace, and news published meanwhile replaces it. */
+  publish(model: string, data: Uint8Array): Promise<'sent' | 'held' | 'refused'>
 }
 
 export interface GossipSignalTransportInit {
@@ -73,6 +75,13 @@ const bodySchema = z.object({
 })
 
 const DEFAULT_MAX_SKEW_MS = 30_000
+/**
+ * How often, at most, news on a topic carries its sender's statement. A listener holds a runner heard
+ * on a topic among the members a new form waits for, and without a statement counts it a release
+ * before 0.2.0 until its mesh-wide beat (minutes apart in a big mesh): a joiner using a model kept its
+ * records unsharded that long. On every message it would add ~150 bytes to ~310.
+ */
+export const STATED_ON_TOPIC_EVERY_MS = 30_000
 export const DIRECT_SIGNAL_PROTOCOL = 'signal/1.0.0'
 const EMPTY = new Uint8Array()
 
@@ -88,6 +97,8 @@ class GossipSignalTransport implements SignalTransport {
   readonly topics?: SignalTransport['topics']
   /** Per recipient, the last direct send: the next one waits for it, so they arrive in order. */
   readonly #sending = new Map<string, Promise<void>>()
+  /** When this peer's statement last rode each topic's news (ms). */
+  readonly #statedOn = new Map<string, number>()
   #lastSent = 0
 
   constructor(init: GossipSignalTransportInit) {
@@ -102,8 +113,10 @@ class GossipSignalTransport implements SignalTransport {
         join: (topic) => gossip.join(topic),
         leave: (topic) => gossip.leave(topic),
         publish: async (topic, signal) => {
-          const envelope = this.#seal(signal)
-          await gossip.publish(topic, envelope)
+          const statement = this.#statementOn(topic)
+          const outcome = await gossip.publish(topic, this.#seal(signal, statement))
+          // Held news may be replaced before it goes: the news replacing it carries the statement again.
+          if (statement !== undefined && outcome !== 'held') this.#statedOn.set(topic, this.#now())
         },
       }
     }
@@ -144,6 +157,12 @@ class GossipSignalTransport implements SignalTransport {
       })
       .catch(() => {})
     return sent
+  }
+
+  /** This peer's statement for the next news on `topic`, where it is due (STATED_ON_TOPIC_EVERY_MS). */
+  #statementOn(topic: string): ReleaseStatement | undefined {
+    const since = this.#now() - (this.#statedOn.get(topic) ?? Number.NEGATIVE_INFINITY)
+    return since < STATED_ON_TOPIC_EVERY_MS ? undefined : this.#init.versions?.own
   }
 
   /** The signed envelope of a signal from this agent, stamped with the next clock value. */

@@ -1,12 +1,13 @@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
 import { describe, expect, it } from 'vitest'
-import type {
-  TopicGossip,
-  TopicNews,
+import {
+  STATED_ON_TOPIC_EVERY_MS,
+  type TopicGossip,
+  type TopicNews,
 } from '../../../../host/conductor/embedded/replication/gossip-signal-transport.ts'
 import { createGossipSignalTransport } from '../../../../host/conductor/embedded/replication/index.ts'
-import { encodeCanonical } from '../../../../host/identity/canonical.ts'
+import { decodeMsgpack, encodeCanonical } from '../../../../host/identity/canonical.ts'
 import { encodeHashB64 } from '../../../../host/identity/hash.ts'
 import { type AgentKey, openAgentKey } from '../../../../host/identity/keystore.ts'
 import type { Signal } from '../../../../host/interface/conductor-port.ts'
@@ -181,6 +182,9 @@ describe("a sender's release statement", () => {
 /** A model's topic between in-process members: what one publishes, the members that joined receive. */
 class FakeTopics extends TypedEventEmitter<{ news: CustomEvent<TopicNews> }> implements TopicGossip {
   readonly joined = new Set<string>()
+  readonly sent: Uint8Array[] = []
+  /** What each publish answers: 'held' as the topic's pace does while it waits. */
+  outcome: 'sent' | 'held' = 'sent'
 
   constructor(
     private readonly members: FakeTopics[],
@@ -199,10 +203,12 @@ class FakeTopics extends TypedEventEmitter<{ news: CustomEvent<TopicNews> }> imp
   }
 
   async publish(model: string, data: Uint8Array) {
+    this.sent.push(data)
     const from = peerIdFromPrivateKey(await peerKeyFromSeed(this.key.exportSeed()))
     for (const member of this.members)
       if (member !== this && member.joined.has(model))
         member.safeDispatchEvent('news', { detail: { model, data, from, verdict: () => {} } })
+    return this.outcome
   }
 }
 
@@ -242,5 +248,48 @@ describe('signals on a model topic', () => {
     await tick()
     expect(heard.user.at(-1)).toMatchObject({ payload: { slots_free: 0 } })
     expect(heard.user.at(-1)?.topic).toBeUndefined()
+  })
+})
+
+describe("a runner's statement on its model's topic", () => {
+  it('rides its news once in a while, again after held news that may have been replaced', async () => {
+    const members: FakeTopics[] = []
+    const keys = await Promise.all([1, 2].map(async () => openAgentKey(await tempDir())))
+    let clock = 1_800_000_000_000
+    const [runnerTopics, userTopics] = keys.map((key) => new FakeTopics(members, key))
+    const runnerAgent = encodeHashB64(keys[0]!.agentPubKey)
+    const userBook = new PeerVersions({
+      self: encodeHashB64(keys[1]!.agentPubKey),
+      members: () => [runnerAgent],
+    })
+    const [runner, user] = keys.map((key, i) =>
+      createGossipSignalTransport({
+        pubsub: new FakeGossip([], key),
+        topics: i === 0 ? runnerTopics! : userTopics!,
+        key,
+        versions: i === 0 ? new PeerVersions({ self: runnerAgent }) : userBook,
+        now: () => clock,
+      }),
+    )
+    user!.topics!.join('qwen')
+    const stated: boolean[] = []
+    const news = async (atMs: number, outcome: 'sent' | 'held' = 'sent') => {
+      clock = 1_800_000_000_000 + atMs
+      runnerTopics!.outcome = outcome
+      await runner!.topics!.publish('qwen', { dna: 'agent_registry', from: '', payload: { slots_free: 1 } })
+      const { body } = decodeMsgpack(runnerTopics!.sent.at(-1)!) as { body: Uint8Array }
+      stated.push('release' in (decodeMsgpack(body) as object))
+    }
+    await news(0)
+    await tick()
+    // A member heard on the topic only says what it reads: the user's gate on it opens.
+    expect(userBook.of(runnerAgent)).toEqual(OWN_STATEMENT)
+    expect(userBook.everySpeaks('record', 1)).toBe(true)
+    await news(10_000)
+    await news(STATED_ON_TOPIC_EVERY_MS, 'held')
+    await news(STATED_ON_TOPIC_EVERY_MS + 1_000, 'held')
+    await news(STATED_ON_TOPIC_EVERY_MS + 2_000)
+    await news(STATED_ON_TOPIC_EVERY_MS + 3_000)
+    expect(stated).toEqual([true, false, true, true, true, false])
   })
 })
