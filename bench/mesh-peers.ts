@@ -362,6 +362,16 @@ export default async function run(): Promise<BenchReport> {
         median(group.map((c) => c.storeKbPerMin)),
         1,
       )
+      // Peer by peer, as two medians apart pair different peers: a sharded mesh's bystanders split
+      // into holders of a busy chain and the rest (issue 57: whether ops grow or what each costs).
+      figures[`n${size}_${phase}_bystander_store_bytes_per_op`] = round(
+        median(
+          group
+            .filter((c) => c.opsStoredPerS > 0)
+            .map((c) => (c.storeKbPerMin * 1024) / (c.opsStoredPerS * 60)),
+        ),
+        0,
+      )
       for (const [kind, perMin] of storedPerMin(group))
         figures[`n${size}_${phase}_bystander_stored_per_min ${kind}`] = perMin
       figures[`n${size}_${phase}_bystander_releases_unknown`] = median(group.map((c) => c.unknownReleases))

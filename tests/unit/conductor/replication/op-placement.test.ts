@@ -12,6 +12,7 @@ import {
   placeOp,
   VIEW_MARGIN,
 } from '../../../../host/conductor/embedded/replication/op-placement.ts'
+import { DEFAULT_RECORD_HOLDERS } from '../../../../host/config/network-schema.ts'
 import { decodeHashB64, encodeHashB64, holoHashFrom32 } from '../../../../host/identity/hash.ts'
 
 const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text).digest())
@@ -185,6 +186,40 @@ describe('keeping a pushed op placed by another view of the members', () => {
         expect(keepReceived(input(create(POLICY), { hash, members: mesh, self }))).not.toBeNull()
       }
     }
+  })
+})
+
+describe("what a peer keeps of the mesh's cover, against its size (issue 57)", () => {
+  /** Each member's two cover actions of one slot; how many of the others' each peer keeps. */
+  const keptASlot = (n: number): number[] => {
+    const mesh = Array.from({ length: n }, (_, i) => agentKey(1000 + i))
+    const kept = new Map(mesh.map((m) => [m, 0]))
+    for (const [i, writer] of mesh.entries())
+      for (const k of [0, 1]) {
+        const action = { ...create(DECISION), author: decodeHashB64(writer, 'agent') } as Action
+        const hash = hashOf(`cover ${n} ${i} ${k}`)
+        for (const self of mesh)
+          if (
+            self !== writer &&
+            placeOp(input(action, { hash, members: mesh, self, holders: R })).keep !== null
+          )
+            kept.set(self, kept.get(self)! + 1)
+      }
+    return [...kept.values()]
+  }
+  const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length
+  const R = DEFAULT_RECORD_HOLDERS
+
+  // An action is kept by its activity holders and the holders of its own hash: at most 2R peers, so
+  // of a slot's cover (two actions a member) a peer keeps at most 4R on the mean, whatever N. Below
+  // that it rises with N as the two sets overlap less, 2(N-1)(1-(1-R/N)^2) a peer (21.5, 26.4 and 29.1
+  // here): by design, an idle peer's store a minute rises so from 16 to 32.
+  it('is at most 4R a slot on the mean, rising towards it from 16 to 32 to 64, far below every op', () => {
+    const means = [16, 32, 64].map((n) => mean(keptASlot(n)))
+    for (const m of means) expect(m).toBeLessThanOrEqual(4 * R)
+    expect(means[0]).toBeLessThan(means[1]!)
+    expect(means[1]).toBeLessThan(means[2]!)
+    expect(means[2]).toBeLessThan(2 * 63 * 0.5)
   })
 })
 
