@@ -230,7 +230,8 @@ export class SchedulerService implements SchedulerPort {
   }
 
   async view(hash: string): Promise<TaskView> {
-    if (!this.#init.onRecordsStored) this.#model.markStale(hash) // polled: only open tasks are re-read
+    // Polled, only open tasks are re-read; sharded, only what this host holds marks a task stale.
+    if (!this.#init.onRecordsStored || this.#init.polling?.()) this.#model.markStale(hash)
     const state = await this.#state(hash)
     return this.#views.view(state, this.#statusOf(state))
   }
