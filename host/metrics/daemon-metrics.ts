@@ -24,6 +24,8 @@ export interface MetricsSources {
   chainActions?: () => Promise<Record<string, number>>
   /** This peer's traffic by protocol and its connections; null where the backend keeps them (Holochain). */
   traffic?: () => NetTraffic | null
+  /** Whether records live with their R holders now (embedded only, record-sharding.ts). */
+  sharded?: () => boolean
 }
 
 const PEER_STATUSES = ['online', 'stale', 'offline'] as const
@@ -61,6 +63,14 @@ export class DaemonMetrics implements MetricsPort {
       registers,
       async collect() {
         this.set(memberCount((await sources.peers()).peers))
+      },
+    })
+    new Gauge({
+      name: 'ripple_record_sharded',
+      help: 'Whether records that grow with time live with their holders only: 1 past record.holders members all speaking record/1, 0 while every peer keeps everything (always on Holochain)',
+      registers,
+      collect() {
+        this.set(sources.sharded?.() ? 1 : 0)
       },
     })
     this.#netCounters(sources.traffic ?? (() => null))

@@ -241,6 +241,7 @@ export function daemonMetrics() {
       tasks: () => c.scheduler.list(),
       replication: () => c.backend.replicationStats(),
       traffic: () => c.backend.traffic(),
+      sharded: c.backend.recordsSharded ?? undefined,
       chainActions: async () =>
         Object.fromEntries(
           await Promise.all(

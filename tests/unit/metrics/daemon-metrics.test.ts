@@ -123,6 +123,15 @@ describe('DaemonMetrics', () => {
     expect(sample(await metrics.text(), 'ripple_ops_stored_total')).toBe(20)
   })
 
+  it('shows whether records are sharded as this peer sees it now, 0 where the backend never shards', async () => {
+    let sharded = false
+    const metrics = new DaemonMetrics(sources({ sharded: () => sharded }))
+    expect(sample(await metrics.text(), 'ripple_record_sharded')).toBe(0)
+    sharded = true
+    expect(sample(await metrics.text(), 'ripple_record_sharded')).toBe(1)
+    expect(sample(await new DaemonMetrics(sources()).text(), 'ripple_record_sharded')).toBe(0)
+  })
+
   it('leaves the replication and direct series at zero where there are none', async () => {
     const text = await new DaemonMetrics(sources({ replication: () => null })).text()
     expect(sample(text, 'ripple_ops_stored_total')).toBe(0)
