@@ -60,9 +60,10 @@ export interface HeldPeer {
    */
   released: boolean
   /**
-   * A request went to it or came from it over this connection (request-response). One dialled only
-   * for a directory query or kad-dht's routing checks is done with once the query ends: a look in a
-   * big mesh walks a dozen or more such peers, which held a minute each would pass the cap.
+   * A request went to it or came from it over this connection (request-response, a 'request' use in
+   * peer-activity.ts). One dialled only for a directory query, kad-dht's routing checks, a record pushed
+   * or read ('brief') or upkeep is done with once that ends: a look in a big mesh walks a dozen or more
+   * such peers, and an op goes to a few dozen holders, which held a minute each would pass the cap.
    */
   asked: boolean
   /** When it was last of use: its newest connection opened, or a request with it ended (ms, as `now`). */

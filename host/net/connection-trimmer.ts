@@ -21,9 +21,9 @@ const IDLE_PROTOCOLS = [/^\/meshsub\//, /^\/floodsub\//, /^\/ipfs\/id\//, /^\/ip
 export interface ConnectionTrimmerInit {
   budget: ConnectionBudget
   /** Request-response: when each peer was last of use, and which open streams are its idle ones. */
-  rpc: Pick<StoppableRequestResponse, 'lastActiveAt' | 'carries'>
+  rpc: Pick<StoppableRequestResponse, 'lastActiveAt' | 'asked' | 'carries'>
   /**
-   * Divides its timings: looked at every 10 s, 10 s of grace (then closed, if never asked), closed
+   * Divides its timings: looked at every 5 s, 5 s of grace (then closed, if never asked), closed
    * after 60 s unused. Default 1.
    */
   speedup?: number
@@ -44,8 +44,12 @@ export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerIn
         !IDLE_PROTOCOLS.some((p) => p.test(s.protocol!)),
     )
   const speedup = init.speedup ?? 1
-  const intervalMs = 10_000 / speedup
-  const times: TrimTimes = { graceMs: 10_000 / speedup, idleMs: 60_000 / speedup }
+  // A connection dialled for a record op or a neighbour's visit lives about grace + half the interval,
+  // and its peer is another each time: an op a minute to its ~20 holders and a visit every 5 s hold
+  // (20/60 + 1/5) x that life connections each way, ~8 at 10 s + 10 s, ~4 at 5 s + 5 s. A peer asked
+  // (a runner) keeps its minute.
+  const intervalMs = 5_000 / speedup
+  const times: TrimTimes = { graceMs: 5_000 / speedup, idleMs: 60_000 / speedup }
   const log = libp2p.logger.forComponent('ripple:trimmer')
   let running = false
 
@@ -61,7 +65,7 @@ export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerIn
     return Promise.all(
       [...byPeer.values()].map(async (connections) => {
         const peer = connections[0]!.remotePeer
-        const askedAt = rpc.lastActiveAt(peer)
+        const usedAt = rpc.lastActiveAt(peer)
         const entry: HeldPeer = {
           id: peer.toString(),
           connections: connections.length,
@@ -69,9 +73,9 @@ export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerIn
           kept: false,
           released: false,
           // What it knows of a peer is dropped at its disconnect: known, asked on this connection.
-          asked: askedAt !== undefined,
+          asked: rpc.asked(peer),
           busy: connections.some(busy),
-          activeAt: Math.max(askedAt ?? 0, ...connections.map((c) => c.timeline.open)),
+          activeAt: Math.max(usedAt ?? 0, ...connections.map((c) => c.timeline.open)),
         }
         if (entry.outbound && !entry.busy && now - entry.activeAt >= times.graceMs) {
           const tags = [...((await libp2p.peerStore.get(peer).catch(() => undefined))?.tags.keys() ?? [])]

@@ -89,7 +89,7 @@ export function servePeerExchange(libp2p: Libp2p, peers: PeerBook, rpc: RequestR
   return rpc.handle(
     PEER_EXCHANGE_PROTOCOL_SUFFIX,
     async (_request, asker) => encodePeerList(await peerListFor(libp2p, peers.list(), asker)),
-    { openToNetwork: true },
+    { openToNetwork: true, use: 'upkeep' },
   )
 }
 

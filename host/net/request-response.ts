@@ -16,20 +16,30 @@ import {
 import { type LengthPrefixedStream, UnexpectedEOFError } from '@libp2p/utils'
 import type { MeshVersions } from '../interface/release.ts'
 import {
-  MessageTooLargeError,
   NotAMemberError,
   PeerUnreachableError,
   RemoteHandlerError,
   RequestRefusedError,
   RequestTimeoutError,
 } from './errors.ts'
-import { framedStream } from './framed-stream.ts'
 import { dialMember, type FindMember } from './member-dial.ts'
 import type { MemberGate } from './member-gate.ts'
 import type { NetworkIdentity } from './network-identity.ts'
-import { PeerActivity } from './peer-activity.ts'
+import { PeerActivity, type Use } from './peer-activity.ts'
 import { LIMITED_OK, type PeerBook } from './peer-book.ts'
 import { versionRefusal } from './protocol-versions.ts'
+import {
+  checkSize,
+  frames,
+  isUsable,
+  MAX_MESSAGE_BYTES,
+  response,
+  STATUS_HANDLER_ERROR,
+  STATUS_OK,
+  STATUS_REFUSED,
+} from './request-wire.ts'
+
+export { MAX_MESSAGE_BYTES }
 
 export type RequestHandler = (request: Uint8Array, peer: PeerId) => Promise<Uint8Array>
 
@@ -48,6 +58,11 @@ export interface HandleOptions {
    * genesis (its membership) reaches the mesh, and admission, which witnesses it. Default: members only.
    */
   openToNetwork?: boolean
+  /**
+   * What an exchange on it, asked or answered, is to the peer's connection (peer-activity.ts `Use`):
+   * 'brief' (a record pushed or read), 'upkeep' (anti-entropy, peer exchange). Default: 'request'.
+   */
+  use?: Use
 }
 
 export interface RequestResponse {
@@ -84,22 +99,19 @@ export interface StoppableRequestResponse extends RequestResponse {
   stop(): void
   /**
    * Now while work with `peer` is in flight (a request, or a raw stream marked with `working`), else
-   * when the last ended; undefined: none since this peer connected.
+   * when the last use (upkeep aside) ended; undefined: none since this peer connected.
    */
   lastActiveAt(peer: PeerId): number | undefined
+  /** Whether a 'request' use with `peer` (peer-activity.ts) ended since it connected. */
+  asked(peer: PeerId): boolean
   /** Marks work with `peer` outside this service (peer-streams.ts's streams) begun; call the result when it ends. */
   working(peer: PeerId): () => void
   /** Whether streams of `protocol` are this service's (kept open between requests: idle, not work). */
   carries(protocol: string): boolean
 }
 
-const STATUS_OK = 0
-const STATUS_HANDLER_ERROR = 1
-const STATUS_REFUSED = 2
 /** Stream limits per connection and protocol; libp2p's defaults are lower. */
 const MAX_STREAMS = 64
-/** Largest request or response frame: callers batch catch-up ops below this. */
-export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 /** Idle streams kept per peer and protocol; more concurrent requests open (then close) more. */
 const MAX_IDLE_STREAMS = 4
 
@@ -113,6 +125,8 @@ class DefaultRequestResponse implements StoppableRequestResponse {
   readonly #activity = new PeerActivity()
   /** Protocols handled or asked on (suffixes): a handful, never per peer. */
   readonly #suffixes = new Set<string>()
+  /** Of those, the ones handled as other than a 'request' use (HandleOptions). */
+  readonly #uses = new Map<string, Use>()
   readonly #timeoutMs: number
   readonly #usable: (connection: Connection) => boolean
   readonly #versions: Pick<MeshVersions, 'of'> | undefined
@@ -143,10 +157,12 @@ class DefaultRequestResponse implements StoppableRequestResponse {
 
   async handle(protocolSuffix: string, handler: RequestHandler, options: HandleOptions = {}): Promise<void> {
     this.#suffixes.add(protocolSuffix)
+    const use = options.use ?? 'request'
+    if (use !== 'request') this.#uses.set(protocolSuffix, use)
     const admits = options.openToNetwork === true ? null : protocolSuffix
     await this.#libp2p.handle(
       this.#identity.protocol(protocolSuffix),
-      (stream, connection) => this.#serve(stream, connection.remotePeer, handler, admits),
+      (stream, connection) => this.#serve(stream, connection.remotePeer, handler, admits, use),
       { ...LIMITED_OK, maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS },
     )
   }
@@ -161,7 +177,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     request: Uint8Array,
     options: RequestOptions = {},
   ): Promise<Uint8Array> {
-    const done = this.#activity.begin(peer)
+    const done = this.#activity.begin(peer, this.#uses.get(protocolSuffix))
     try {
       return await this.#request(peer, protocolSuffix, request, options)
     } finally {
@@ -171,6 +187,10 @@ class DefaultRequestResponse implements StoppableRequestResponse {
 
   lastActiveAt(peer: PeerId): number | undefined {
     return this.#activity.lastActiveAt(peer)
+  }
+
+  asked(peer: PeerId): boolean {
+    return this.#activity.asked(peer)
   }
 
   working(peer: PeerId): () => void {
@@ -315,6 +335,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     peer: PeerId,
     handler: RequestHandler,
     membersOf: string | null,
+    use: Use,
   ): Promise<void> {
     const lp = frames(stream)
     try {
@@ -328,7 +349,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
           await stream.close()
           return
         }
-        const done = this.#activity.begin(peer)
+        const done = this.#activity.begin(peer, use)
         try {
           const body = await handler(request, peer)
           checkSize(body)
@@ -364,28 +385,6 @@ class DefaultRequestResponse implements StoppableRequestResponse {
 function bestConnection(connections: Connection[]): Connection | undefined {
   const open = connections.filter((c) => c.status === 'open')
   return open.find((c) => c.limits === undefined) ?? open[0]
-}
-
-function frames(stream: Stream): LengthPrefixedStream<Stream> {
-  return framedStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: MAX_MESSAGE_BYTES + 16 })
-}
-
-/** The status byte counts too, so a frame never exceeds what the other side accepts. */
-function checkSize(body: Uint8Array): void {
-  if (body.length + 1 > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(body.length, MAX_MESSAGE_BYTES - 1)
-}
-
-function isUsable(stream: Stream): boolean {
-  return (
-    stream.status === 'open' && stream.writeStatus === 'writable' && stream.remoteWriteStatus === 'writable'
-  )
-}
-
-function response(status: number, body: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(body.length + 1)
-  frame[0] = status
-  frame.set(body, 1)
-  return frame
 }
 
 export function createRequestResponse(

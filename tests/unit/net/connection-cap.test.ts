@@ -112,7 +112,7 @@ describe('bounded connections', () => {
   it('a peer closes the connections it dialled and no longer uses, never a kept or busy one', async () => {
     // The hub's cap 4: one neighbour of its own, trimmed past 3; it dials 25, far past the line. The
     // others, at the default cap, find neighbours of their own among one another (only a peer's own
-    // dials count), not the hub it dialled. Clock 10x: looked at every second, a second's grace.
+    // dials count), not the hub it dialled. Clock 10x: looked at every half second, half a second's grace.
     const network = testNetwork()
     const others = await Promise.all(Array.from({ length: 25 }, () => memoryNode({ network, speedup: 10 })))
     const hub = await memoryNode({ network: withMaxConnections(network, 4), speedup: 10 })

@@ -7,11 +7,14 @@ import {
   RequestRefusedError,
   RequestTimeoutError,
 } from '../../../host/net/errors.ts'
-import { MAX_MESSAGE_BYTES } from '../../../host/net/request-response.ts'
+import { MAX_MESSAGE_BYTES, type StoppableRequestResponse } from '../../../host/net/request-response.ts'
 import { connectedTo, loopbackNode, stopAll, testNetwork, waitFor } from './net-fixtures.ts'
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (data: Uint8Array) => new TextDecoder().decode(data)
+/** When `node` last used `peer`, as the connection trimmer reads it. */
+const lastUse = (node: RippleNode, peer: RippleNode) =>
+  (node.rpc as StoppableRequestResponse).lastActiveAt(peer.peerId) ?? 0
 
 describe('request/response', () => {
   const network = testNetwork()
@@ -102,6 +105,38 @@ describe('request/response', () => {
     const pending = client.rpc.request(server.peerId, 'slow/1.0.0', bytes('x'), { signal: controller.signal })
     controller.abort(new Error('caller gave up'))
     await expect(pending).rejects.toThrow('caller gave up')
+  })
+
+  it('counts an upkeep exchange as no use of the peer on either side once it ended, unlike a request', async () => {
+    // A pair of its own: no earlier request still ends on it. Every node serves its upkeep protocols
+    // (anti-entropy, peer exchange), so both sides know this one as upkeep.
+    const [a, b] = await Promise.all([
+      loopbackNode({ network, start: false }),
+      loopbackNode({ network, start: false }),
+    ])
+    for (const node of [a, b]) {
+      await node.rpc.handle('tick/1.0.0', async () => bytes('tock'), { use: 'upkeep' })
+      await node.rpc.handle('echo/1.0.0', async (req) => req)
+      await node.start()
+    }
+    try {
+      await a.libp2p.dial(b.multiaddrs())
+      await waitFor('the connection', () => connectedTo(a, [b]) && connectedTo(b, [a]))
+      await a.rpc.request(b.peerId, 'echo/1.0.0', bytes('use'))
+      const tickAt = Date.now() + 1
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(text(await a.rpc.request(b.peerId, 'tick/1.0.0', bytes('tick')))).toBe('tock')
+      // Peer exchange (upkeep too) may be running: in flight it holds the peer, so it is waited out.
+      await waitFor('both sides to hold the echo as the last use', () =>
+        [lastUse(a, b), lastUse(b, a)].every((at) => at > 0 && at < tickAt),
+      )
+      const echoAt = Date.now()
+      await a.rpc.request(b.peerId, 'echo/1.0.0', bytes('use'))
+      expect(lastUse(a, b)).toBeGreaterThanOrEqual(echoAt)
+      await waitFor('the answerer to count it', () => lastUse(b, a) >= echoAt)
+    } finally {
+      await stopAll([a, b])
+    }
   })
 
   it('gives PeerUnreachableError for a stopped peer, within the timeout', async () => {

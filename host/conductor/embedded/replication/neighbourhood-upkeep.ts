@@ -95,9 +95,9 @@ export class NeighbourhoodUpkeep {
     if (agent !== null) this.#presence.saw(agent)
   }
 
-  /** Serves `held/1.0.0` to members (the node's gate). */
+  /** Serves `held/1.0.0` to members (the node's gate); upkeep, like chain anti-entropy (no use of a peer). */
   start(): Promise<void> {
-    return this.#init.node.rpc.handle(HELD_SYNC_PROTOCOL, this.#sync.handler)
+    return this.#init.node.rpc.handle(HELD_SYNC_PROTOCOL, this.#sync.handler, { use: 'upkeep' })
   }
 
   async stop(): Promise<void> {

@@ -141,5 +141,6 @@ export function serveRecords(
 ): Promise<void> {
   const barred = (agent: string) => replication.isWarranted(agent) || replication.isRevoked(agent)
   const { store } = conductor
-  return node.rpc.handle(RECORD_GET_PROTOCOL, recordServer({ store, lists: store, barred }))
+  // A brief use: a record's holders are other peers for each record read.
+  return node.rpc.handle(RECORD_GET_PROTOCOL, recordServer({ store, lists: store, barred }), { use: 'brief' })
 }

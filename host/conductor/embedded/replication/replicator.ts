@@ -176,9 +176,13 @@ class Replicator implements Replication {
   }
 
   async start(): Promise<void> {
-    // Open to every peer of the network: a newcomer's genesis, its membership, arrives this way.
-    await this.#node.rpc.handle(SYNC_PROTOCOL, this.#antiEntropy.handler, { openToNetwork: true })
-    // Members only: a neighbourhood op is pushed to its holders (op-push.ts).
+    // Open to every peer of the network: a newcomer's genesis, its membership, arrives this way. Upkeep
+    // (peer-activity.ts): its rounds reach every connected peer, so they are no use of one.
+    await this.#node.rpc.handle(SYNC_PROTOCOL, this.#antiEntropy.handler, {
+      openToNetwork: true,
+      use: 'upkeep',
+    })
+    // Members only: a neighbourhood op is pushed to its holders (op-push.ts); brief: others each op.
     await this.#node.rpc.handle(
       RECORD_PUSH_PROTOCOL,
       pushHandler((batch, from) => {
@@ -187,6 +191,7 @@ class Replicator implements Replication {
         if (result?.waiting) this.#syncs.soon(from)
         return result
       }, this.#stats.pushes),
+      { use: 'brief' },
     )
     await this.#upkeep.start()
     await this.#revocations.start()
