@@ -28,8 +28,9 @@ export interface SweepReasons {
 /**
  * Whether a sharded peer sweeps: only where a far task may concern it. A task that needs a model is
  * run only by a host serving one; one that needs none (echo, sha256) is heard of by its R holders as
- * it is stored, and they claim it; a requester looks for its own task's claims, a caller for the task
- * it watches. A bystander (no model, no task of its own) does not sweep: each sweep reads the
+ * it is stored, and they claim it, and a capable peer that holds none of it (its tags) is told of it
+ * and of its assignment by its requester (task-notices.ts); a requester looks for its own task's
+ * claims, a caller for the task it watches. A bystander (no model, no task of its own) does not sweep: each sweep reads the
  * open-tasks anchor from its holders, and every peer doing so every 2 s was most of an idle sharded
  * mesh's record/1.0.0 traffic.
  */

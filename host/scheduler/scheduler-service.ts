@@ -38,6 +38,7 @@ import type { SchedulerInit } from './scheduler-init.ts'
 import type { SchedulerPort, TaskOrder } from './scheduler-port.ts'
 import { NotTaskAuthorError, TaskNotFoundError } from './task-errors.ts'
 import { nextMoment } from './task-moments.ts'
+import { noticesDue, TaskNotices } from './task-notices.ts'
 import { taskInputOf } from './task-payloads.ts'
 import { TaskReadModel, type TaskSummary } from './task-read-model.ts'
 import { TaskTimers } from './task-timers.ts'
@@ -81,6 +82,8 @@ export class SchedulerService implements SchedulerPort {
   readonly #views: TaskViews
   readonly #kept: PrivatePayloads
   readonly #exchange: PayloadExchange
+  readonly #nodes: KnownNodes
+  readonly #notices: TaskNotices
   readonly #unsubscribe: (() => void)[] = []
   readonly #queue: VisitQueue
   readonly #timers = new TaskTimers((task) => this.#touch(task))
@@ -100,6 +103,7 @@ export class SchedulerService implements SchedulerPort {
     this.#model = new TaskReadModel({ conductor: init.conductor })
     this.#writes = new TaskWrites({ conductor: init.conductor, model: this.#model, logger: init.logger })
     const nodes = new KnownNodes(init)
+    this.#nodes = nodes
     this.#kept = new PrivatePayloads(init.conductor)
     const held = new HeldPayloads(this.#kept, init.payloads, init.logger)
     this.#exchange = new PayloadExchange({
@@ -107,6 +111,16 @@ export class SchedulerService implements SchedulerPort {
       payloads: this.#kept,
       state: (task) => this.#model.get(task),
       onOutput: (task) => this.#touch(task),
+      logger: init.logger,
+    })
+    this.#notices = new TaskNotices({
+      conductor: init.conductor,
+      // Told while sharded: a far task is read afresh, and an attempt running here needs no reminder.
+      onNotice: (task) => {
+        if (this.#runner.runningAssignment(task) !== undefined) return
+        this.#model.markStale(task)
+        this.#touch(task, this.#model.peek(task) === undefined)
+      },
       logger: init.logger,
     })
     this.#claimant = new ClaimantRole({
@@ -163,7 +177,8 @@ export class SchedulerService implements SchedulerPort {
     this.#stopped = false
     this.#unsubscribe.push(
       this.#init.conductor.onSignal(
-        (signal) => this.#exchange.onSignal(signal) || this.#watches.onSignal(signal),
+        (signal) =>
+          this.#exchange.onSignal(signal) || this.#notices.onSignal(signal) || this.#watches.onSignal(signal),
       ),
     )
     const stored = this.#init.onRecordsStored
@@ -275,6 +290,11 @@ export class SchedulerService implements SchedulerPort {
     const snapshot = this.#snapshot()
     if (state.task.author === this.#me && (await this.#requester.step(state, snapshot))) {
       state = (await this.#model.get(hash))!
+    }
+    // Sharded, the peers that could run it or were assigned it may not hold it (task-notices.ts).
+    if (state.task.author === this.#me && !isTerminal(state.status) && this.#init.polling?.()) {
+      const due = noticesDue(state, await this.#nodes.capable(state.task), this.#me, nowMicros())
+      void this.#notices.tell(hash, due)
     }
     // A claim on its own task needs the requester to look again.
     if (snapshot && (await this.#claimant.step(state, snapshot)) && state.task.author === this.#me)

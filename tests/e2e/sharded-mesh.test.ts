@@ -9,7 +9,10 @@
  * - a task written by one peer and run by another is kept by its holders (its author, the holders of
  *   its author's key and of its hash, op-holders.ts) and by no other peer's store, and a peer that does
  *   not hold it reads it whole through its daemon (`ripple task show`): done, the runner's result, the
- *   receipt that checked its output, and still not in its own store.
+ *   receipt that checked its output, and still not in its own store;
+ * - a task tagged so that only a peer that holds none of it can run (no model, so it sweeps no open
+ *   tasks; neither the author's chain, the open-tasks anchor nor the task's hash placed there) is run
+ *   there: its requester tells it of the task and of its assignment (task-notices.ts).
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -20,7 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PeersReply } from '../../host/api/contract/index.ts'
 import { CONDUCTOR_DB_FILE } from '../../host/conductor/embedded/index.ts'
 import { opHolders } from '../../host/conductor/embedded/replication/op-holders.ts'
-import { decodeHashB64 } from '../../host/identity/hash.ts'
+import { encodeCanonical } from '../../host/identity/canonical.ts'
+import { decodeHashB64, hashContent } from '../../host/identity/hash.ts'
 import type { TaskView } from '../../host/scheduler/scheduler-service.ts'
 import { eventually, isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
@@ -82,12 +86,15 @@ function storedCopies(peer: Peer, hash: string): number {
 }
 
 /** The R members closest to `basis` (op-holders.ts), as every peer of the four places it. */
-const holdersOf = (basis: string) =>
+const holdersOf = (basis: string | Uint8Array) =>
   opHolders(
-    decodeHashB64(basis),
+    typeof basis === 'string' ? decodeHashB64(basis) : basis,
     peers.map((p) => p.agent),
     HOLDERS,
   )
+
+/** The base of every open task's link (`hdk.anchor('open_tasks')`): its holders hear of each new task. */
+const OPEN_TASKS_ANCHOR = hashContent(encodeCanonical(['anchor', 'open_tasks']), 'entry')
 
 /** The peers that keep a Create by `author` of action `hash` (op-placement.ts): its author and holders. */
 const keepersOf = (author: Peer, hash: string) =>
@@ -171,6 +178,44 @@ describe('four real daemons on a mesh of R = 2', { timeout: 90_000 }, () => {
     // Read from its holders, not kept: the record stays where it lives.
     for (const p of peers) expect(storedCopies(p, hash), p.name).toBe(keepers.has(p.agent) ? 1 : 0)
     expect(keepers.size).toBeLessThan(peers.length)
+  })
+
+  it('runs a task only a peer holding none of it can run, told of it by its requester', async () => {
+    // No model served (so it sweeps nothing), and a holder of neither the open-tasks anchor nor the
+    // author's chain: it hears of the task only if told.
+    const anchor = holdersOf(OPEN_TASKS_ANCHOR)
+    const pairs = peers.flatMap((author) =>
+      peers
+        .filter(
+          (p) => p !== author && !anchor.includes(p.agent) && !holdersOf(author.agent).includes(p.agent),
+        )
+        .map((runner) => ({ author, runner })),
+    )
+    expect(pairs.length, 'a peer that holds neither the anchor nor an author’s chain').toBeGreaterThan(0)
+    const { author, runner } = pairs[0]!
+    const submit = async (attempt: number) => {
+      const input = JSON.stringify({ data: `far ${attempt} ${randomBytes(8).toString('hex')}` })
+      return (
+        await cli(author, ['task', 'submit', 'sha256', '--input', input, '--tag', `only-${runner.name}`])
+      ).trim()
+    }
+    // A task whose hash places it with the runner is heard of there as it is stored: another is tried.
+    let hash = await submit(0)
+    for (let attempt = 1; attempt < 12 && keepersOf(author, hash).has(runner.agent); attempt++)
+      hash = await submit(attempt)
+    expect(keepersOf(author, hash).has(runner.agent), 'a task placed away from its only runner').toBe(false)
+
+    const show = async (peer: Peer) =>
+      JSON.parse(await cli(peer, ['task', 'show', hash, '--json'])) as TaskView
+    let view = await show(author)
+    await eventually(async () => {
+      view = await show(author)
+      expect(view.state.status).toBe('done')
+    }, 45_000)
+    expect(view.state.results.map((r) => r.author)).toEqual([runner.agent])
+    expect(view.state.receipt?.entry.accepted).toBe(true)
+    // It ran the task without keeping it: the record still lives with its keepers only.
+    expect(storedCopies(runner, hash)).toBe(0)
   })
 
   it('all four are still up', async () => {
