@@ -9,14 +9,20 @@
  * and this host. That is enough: the eager claimants are the first capable nodes in that order whatever
  * else is capable, and every host walks the same members (the membership each holds) in the same order,
  * so they agree on them as they did over the whole list; a host past the walk ranks itself behind
- * those found (late). A capability so rare that the walk finds too few leaves every capable host past
- * it eager: at most as many claims as capable nodes.
+ * those found (late). A walk that read its bound of a larger mesh and found too few looks up the task's
+ * rarest tag in the registry's tag index (rare-tag.ts; one find_nodes_by_tag: the tag anchor's links
+ * from its holders and each listed member's capability) and adds the first capable members it lists in
+ * the same order: every capable member lies in that index, and those the walk found come before any it
+ * did not, so every host still agrees on the eager claimants. A capability so rare that neither finds
+ * enough (no rare tag among its requirements) leaves every capable host past the walk eager: at most as
+ * many claims as capable nodes.
  */
 import type { EntryRecord, NodeCapability, Task } from '../../zomes-bindings/index.ts'
 import type { ConductorPort } from '../interface/conductor-port.ts'
 import { rendezvousOrder } from '../interface/rendezvous.ts'
 import type { WorkersPort } from '../workers/workers-port.ts'
 import { type CapableNode, SPARE_CLAIMANTS } from './claimant-plan.ts'
+import { rareTag } from './rare-tag.ts'
 import { claimSnapshotOf, unmetRequirement } from './requirements.ts'
 
 const CACHE_MS = 1000
@@ -42,6 +48,7 @@ export class KnownNodes {
   readonly #conductor: Pick<ConductorPort, 'callZome' | 'agentPubKey'>
   readonly #workers: WorkersPort
   readonly #sharded: ShardedNodes | null
+  readonly #walkMax: number
   #read: { at: number; list: Promise<EntryRecord<NodeCapability>[]> } | null = null
   /** Sharded: each task's walk, reused for a second; and every capability the walks read. */
   readonly #walks = new Map<string, { at: number; nodes: Promise<Known[]> }>()
@@ -51,10 +58,13 @@ export class KnownNodes {
     conductor: Pick<ConductorPort, 'callZome' | 'agentPubKey'>
     workers: WorkersPort
     sharded?: ShardedNodes | null
+    /** Members a walk reads at most; default WALK_MAX (tests lower it). */
+    walkMax?: number
   }) {
     this.#conductor = init.conductor
     this.#workers = init.workers
     this.#sharded = init.sharded ?? null
+    this.#walkMax = init.walkMax ?? WALK_MAX
   }
 
   /** Every node known: all members' capabilities, or where sharded, those the walks read. */
@@ -89,6 +99,11 @@ export class KnownNodes {
     return unmetRequirement(task.requirements, node.snapshot, this.needsModel(task)) === null
   }
 
+  /** Whether a member's advertised capability (queue empty) meets the task. */
+  #metBy(task: Task, node: Known): boolean {
+    return this.#meets(task, { author: node.author, snapshot: claimSnapshotOf(node.entry, 0) })
+  }
+
   /** The task's walk (see above), reused for a second. */
   #walk(task: EntryRecord<Task>, sharded: ShardedNodes): Promise<Known[]> {
     const now = Date.now()
@@ -103,7 +118,8 @@ export class KnownNodes {
 
   async #walkNow(task: EntryRecord<Task>, sharded: ShardedNodes): Promise<Known[]> {
     const me = this.#conductor.agentPubKey
-    const order = rendezvousOrder(task.action_hash, sharded.members()).slice(0, WALK_MAX)
+    const members = sharded.members()
+    const order = rendezvousOrder(task.action_hash, members).slice(0, this.#walkMax)
     const wanted = task.entry.fan_out + SPARE_CLAIMANTS
     const found: Known[] = []
     let capable = 0
@@ -115,10 +131,12 @@ export class KnownNodes {
       for (const node of read) {
         if (node === null || capable >= wanted) continue
         found.push(node)
-        if (this.#meets(task.entry, { author: node.author, snapshot: claimSnapshotOf(node.entry, 0) }))
-          capable++
+        if (this.#metBy(task.entry, node)) capable++
       }
     }
+    const short = order.length < members.length && capable < wanted
+    if (short)
+      found.push(...(await this.#tagged(task, members, found, { wanted, missing: wanted - capable })))
     if (!found.some((n) => n.author === me)) {
       const own = await sharded.capabilityOf(me)
       if (own !== null) found.push(own)
@@ -130,6 +148,37 @@ export class KnownNodes {
     // Those met longest ago go first past WALKED_MAX.
     for (const agent of this.#walked.keys()) if (this.#walked.size > WALKED_MAX) this.#walked.delete(agent)
     return found
+  }
+
+  /**
+   * The first `missing` capable members past the walk in the task's order, from the index of its rarest
+   * tag; none where no tag is rare among those `walked` or the index could not be read (as a walk's
+   * failed read: the task is planned with what was found).
+   */
+  async #tagged(
+    task: EntryRecord<Task>,
+    members: readonly string[],
+    walked: readonly Known[],
+    { wanted, missing }: { wanted: number; missing: number },
+  ): Promise<Known[]> {
+    const tag = rareTag(
+      task.entry.requirements.tags,
+      walked.map((n) => n.entry),
+      wanted,
+    )
+    if (tag === null) return []
+    const listed = await this.#conductor.callZome('agent_registry', 'find_nodes_by_tag', tag).catch(() => [])
+    const seen = new Set(walked.map((n) => n.author))
+    const member = new Set(members)
+    const capable = new Map(
+      listed
+        .filter((n) => member.has(n.author) && !seen.has(n.author))
+        .filter((n) => this.#metBy(task.entry, n))
+        .map((n) => [n.author, n]),
+    )
+    return rendezvousOrder(task.action_hash, [...capable.keys()])
+      .slice(0, missing)
+      .map((agent) => capable.get(agent)!)
   }
 
   /** Whether the task's worker runs on a model (so a node needs some model to be capable). */

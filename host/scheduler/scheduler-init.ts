@@ -33,6 +33,8 @@ export interface SchedulerInit {
   polling?: () => boolean
   /** Where records can be sharded: the members, and a member's capability (known-nodes.ts). */
   sharded?: ShardedNodes | null
+  /** Members a sharded task's walk reads at most (known-nodes.ts); default WALK_MAX. */
+  walkMax?: number
   /** Sweep period when there is no `onRecordsStored`, or while `polling`; default 300 ms. */
   pollMs?: number
   /** How long claims are gathered before the first assignment (claim-window.ts); default 200 ms. */

@@ -33,6 +33,8 @@ export function testHost(
     capability?: NodeCapability
     onRecordsStored?: SchedulerInit['onRecordsStored']
     polling?: () => boolean
+    sharded?: SchedulerInit['sharded']
+    walkMax?: SchedulerInit['walkMax']
   } = {},
 ): TestHost {
   const policies = new PolicyService({ conductor, cacheMs: 50, logger: silentLogger() })
@@ -44,6 +46,8 @@ export function testHost(
     capability: () => options.capability ?? capability(),
     onRecordsStored: options.onRecordsStored,
     polling: options.polling,
+    sharded: options.sharded,
+    walkMax: options.walkMax,
     pollMs: 50,
     claimWindowMs: 50,
     leaseGraceMs: 50,

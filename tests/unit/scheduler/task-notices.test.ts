@@ -165,18 +165,34 @@ afterEach(async () => {
 })
 
 describe('a sharded task only a peer that hears nothing of it can run', () => {
-  it('is run there: its requester tells it of the task, then of its assignment', async () => {
+  /**
+   * The runner serves no model (so it never sweeps) and no stored record names the task to it: only a
+   * notice does. `pastWalk`: the requester's capable members come from a walk (known-nodes.ts) whose
+   * bound is lowered to 0, so the runner, the only member with the tag, lies past it.
+   */
+  async function runTagged(pastWalk: boolean) {
     mesh = await openMesh(2)
     const [a, z] = mesh.conductors as [EmbeddedConductor, EmbeddedConductor]
     const tagged = capability({ tags: ['only-z'], inference: { models: [], tokens_per_second: null } })
     await z.callZome('agent_registry', 'advertise_capability', tagged)
-    // The requester runs nothing; the runner serves no model (so it never sweeps) and no stored
-    // record names the task to it: only a notice does.
-    const requester = testHost(a, { workers: new WorkerRegistry(), polling: () => true })
+    const walk = (c: EmbeddedConductor) =>
+      pastWalk
+        ? {
+            walkMax: 0,
+            sharded: {
+              now: () => true,
+              members: () => [a.agentPubKey, z.agentPubKey],
+              capabilityOf: (agent: string) => c.callZome('agent_registry', 'get_capability', agent),
+            },
+          }
+        : {}
+    // The requester runs nothing.
+    const requester = testHost(a, { workers: new WorkerRegistry(), polling: () => true, ...walk(a) })
     const runner = testHost(z, {
       onRecordsStored: () => () => undefined,
       polling: () => true,
       capability: tagged,
+      ...walk(z),
     })
     hosts.push(requester, runner)
     mesh.sync()
@@ -194,5 +210,9 @@ describe('a sharded task only a peer that hears nothing of it can run', () => {
       return view.state.status === 'done' ? view : undefined
     })
     expect(done.state.results.map((r) => r.author)).toEqual([z.agentPubKey])
-  })
+  }
+
+  it('is run there: its requester tells it of the task, then of its assignment', () => runTagged(false))
+
+  it('is run there when the peer lies past the walk: found through the tag index', () => runTagged(true))
 })
