@@ -24,7 +24,8 @@ import type { PeersReply } from '../../host/api/contract/index.ts'
 import { CONDUCTOR_DB_FILE } from '../../host/conductor/embedded/index.ts'
 import { opHolders } from '../../host/conductor/embedded/replication/op-holders.ts'
 import { encodeCanonical } from '../../host/identity/canonical.ts'
-import { decodeHashB64, hashContent } from '../../host/identity/hash.ts'
+import { decodeHashB64, encodeHashB64, hashContent } from '../../host/identity/hash.ts'
+import { openAgentKey } from '../../host/identity/keystore.ts'
 import type { TaskView } from '../../host/scheduler/scheduler-service.ts'
 import { eventually, isolatedNetwork, type RunningRipple, runRipple, startRipple } from './ripple-process.ts'
 
@@ -100,8 +101,29 @@ const OPEN_TASKS_ANCHOR = hashContent(encodeCanonical(['anchor', 'open_tasks']),
 const keepersOf = (author: Peer, hash: string) =>
   new Set([author.agent, ...holdersOf(author.agent), ...holdersOf(hash)])
 
+/**
+ * The four agent keys, drawn into their data dirs before the daemons start until some peer holds
+ * neither the open-tasks anchor nor some other peer's chain: the last test needs one, and at R = 2 of
+ * four about one draw in three has none.
+ */
+async function drawKeys(): Promise<void> {
+  for (let draw = 0; draw < 50; draw++) {
+    const agents = await Promise.all(
+      NAMES.map(async (name) => encodeHashB64((await openAgentKey(join(root, name))).agentPubKey)),
+    )
+    const anchor = opHolders(OPEN_TASKS_ANCHOR, agents, HOLDERS)
+    const away = (runner: string) =>
+      !anchor.includes(runner) &&
+      agents.some((a) => a !== runner && !opHolders(decodeHashB64(a), agents, HOLDERS).includes(runner))
+    if (agents.some(away)) return
+    await Promise.all(NAMES.map((name) => rm(join(root, name), { recursive: true, force: true })))
+  }
+  throw new Error('no draw of four agent keys left a peer outside the open-tasks anchor and a chain')
+}
+
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ripple-e2e-sharded-'))
+  await drawKeys()
   networkFile = await isolatedNetwork(root, `sharded-${randomBytes(4).toString('hex')}`, {
     require_invite: true,
     record: { holders: HOLDERS },
