@@ -1,4 +1,5 @@
 /** Hosts for scheduler tests: a conductor of a test mesh with its policy service, workers and scheduler. */
+import { afterEach } from 'vitest'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
 import { encodeHashB64, type HoloHashKind, holoHashFrom32 } from '../../../host/identity/hash.ts'
 import { payloadBytes, payloadHash } from '../../../host/identity/payload-hash.ts'
@@ -16,8 +17,10 @@ import type {
   NodeCapability,
   Task,
   TaskResult,
+  TaskState,
 } from '../../../zomes-bindings/index.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
+import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
 
 export interface TestHost {
   conductor: EmbeddedConductor
@@ -57,6 +60,27 @@ export function testHost(
   return { conductor, policies, scheduler, workers }
 }
 
+/**
+ * For a test file whose tests open a mesh and start hosts on it: registers an afterEach that stops every
+ * scheduler in `hosts` and closes every mesh `openMesh` opened, so a failed test leaves nothing running.
+ */
+export function meshPerTest(): { openMesh: typeof openMesh; hosts: TestHost[] } {
+  const meshes: Mesh[] = []
+  const hosts: TestHost[] = []
+  afterEach(async () => {
+    await Promise.all(hosts.splice(0).map((h) => h.scheduler.stop()))
+    await Promise.all(meshes.splice(0).map((m) => m.close()))
+  })
+  return {
+    openMesh: async (...args) => {
+      const mesh = await openMesh(...args)
+      meshes.push(mesh)
+      return mesh
+    },
+    hosts,
+  }
+}
+
 /** A task order and its input, as `scheduler.submit(...order())` takes them. */
 export function order(overrides: Partial<TaskOrder> & { input?: unknown } = {}): [TaskOrder, unknown] {
   const { input = { data: 'hello' }, ...rest } = overrides
@@ -83,6 +107,20 @@ export function task(overrides: Partial<Task> & { input?: unknown } = {}): Task 
     input_bytes: input_bytes ?? payloadBytes(input).length,
     input_cid: input_cid ?? null,
     ...taskOrder,
+  }
+}
+
+/** `task`'s state as just submitted (no claims, attempts, Results, receipt or cancellation), `parts` set over it. */
+export function taskState(task: EntryRecord<Task>, parts: Partial<TaskState> = {}): TaskState {
+  return {
+    task,
+    claims: [],
+    assignments: [],
+    results: [],
+    receipt: null,
+    cancellation: null,
+    status: 'submitted',
+    ...parts,
   }
 }
 

@@ -12,7 +12,7 @@ import type {
   TaskState,
 } from '../../../zomes-bindings/index.ts'
 import { claimSnapshot } from '../conductor/fixtures/capability.ts'
-import { task as taskEntry } from './fixtures.ts'
+import { task as taskEntry, taskState } from './fixtures.ts'
 
 const NOW = 1_000_000_000_000
 const ms = (n: number) => n * 1000
@@ -80,21 +80,8 @@ function result(
 }
 
 function state(parts: Partial<TaskState> = {}, maxAttempts = 2, task: Partial<Task> = {}): TaskState {
-  return {
-    task: {
-      action_hash: T,
-      author: REQUESTER,
-      timestamp: NOW,
-      entry: taskEntry({ max_attempts: maxAttempts, deadline: NOW + ms(60_000), ...task }),
-    },
-    claims: [],
-    assignments: [],
-    results: [],
-    receipt: null,
-    cancellation: null,
-    status: 'submitted',
-    ...parts,
-  }
+  const entry = taskEntry({ max_attempts: maxAttempts, deadline: NOW + ms(60_000), ...task })
+  return taskState({ action_hash: T, author: REQUESTER, timestamp: NOW, entry }, parts)
 }
 
 const options = (overrides: Partial<PlanOptions> = {}): PlanOptions => ({

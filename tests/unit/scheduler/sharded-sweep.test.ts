@@ -5,12 +5,11 @@
  * sweep at all (open-task-sweep.ts `sweepNeeded`), yet its listing shows the far open tasks, read
  * when it is asked (`listReadsOpen`).
  */
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
 import { WorkerRegistry } from '../../../host/workers/worker-registry.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
-import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
-import { eventually, order, type TestHost, testHost } from './fixtures.ts'
+import { eventually, meshPerTest, order, testHost } from './fixtures.ts'
 
 /** A capability serving one model: a host that may run what a far task asks. */
 const serving = capability({
@@ -25,18 +24,11 @@ const serving = capability({
   },
 })
 
-let mesh: Mesh | null = null
-let hosts: TestHost[] = []
-afterEach(async () => {
-  await Promise.all(hosts.map((h) => h.scheduler.stop()))
-  hosts = []
-  await mesh?.close()
-  mesh = null
-})
+const { openMesh, hosts } = meshPerTest()
 
 describe('a runner whose records are sharded', () => {
   it('finds a task it heard nothing of by sweeping, only while sharded', async () => {
-    mesh = await openMesh(2)
+    const mesh = await openMesh(2)
     const [a, b] = mesh.conductors as [EmbeddedConductor, EmbeddedConductor]
     // Runs nothing: the claim to wait for is the runner's.
     const requester = testHost(a, { workers: new WorkerRegistry() })
@@ -57,14 +49,14 @@ describe('a runner whose records are sharded', () => {
     expect((await requester.scheduler.view(ref.action_hash)).state.claims).toEqual([])
     sharded = true
     await eventually(async () => {
-      mesh!.sync()
+      mesh.sync()
       const view = await requester.scheduler.view(ref.action_hash)
       return view.state.claims.length > 0 ? view : undefined
     })
   })
 
   it('is not swept where its events tell it all and no polling is asked', async () => {
-    mesh = await openMesh(2)
+    const mesh = await openMesh(2)
     const [a, b] = mesh.conductors as [EmbeddedConductor, EmbeddedConductor]
     const requester = testHost(a, { workers: new WorkerRegistry() })
     const runner = testHost(b, { onRecordsStored: () => () => undefined })
@@ -78,7 +70,7 @@ describe('a runner whose records are sharded', () => {
   })
 
   it('is not swept by a bystander (no model, no task of its own) however long, until it submits one', async () => {
-    mesh = await openMesh(2)
+    const mesh = await openMesh(2)
     const [a, b] = mesh.conductors as [EmbeddedConductor, EmbeddedConductor]
     const bystander = testHost(b, { onRecordsStored: () => () => undefined, polling: () => true })
     const runner = testHost(a, {
@@ -105,7 +97,7 @@ describe('a runner whose records are sharded', () => {
   })
 
   it('lists a far open task on a bystander that does not sweep, read when it is asked', async () => {
-    mesh = await openMesh(2)
+    const mesh = await openMesh(2)
     const [a, b] = mesh.conductors as [EmbeddedConductor, EmbeddedConductor]
     const requester = testHost(a, { workers: new WorkerRegistry() })
     // Its events never name the far task, and it has no reason to sweep.

@@ -1,20 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
 import { isTerminal, type TaskEvent } from '../../../host/scheduler/scheduler-service.ts'
 import type { Worker } from '../../../host/workers/worker.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
-import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
-import { eventually, order, type TestHost, task, testHost } from './fixtures.ts'
+import { eventually, meshPerTest, order, task, testHost } from './fixtures.ts'
 
-let mesh: Mesh | null = null
-let hosts: TestHost[] = []
-afterEach(async () => {
-  await Promise.all(hosts.map((h) => h.scheduler.stop()))
-  hosts = []
-  await mesh?.close()
-  mesh = null
-})
+const { openMesh, hosts } = meshPerTest()
 
 /** A worker of `kind` that takes any input and answers anything. */
 function anything(kind: string, run: Worker['run']): Worker {
@@ -23,7 +15,7 @@ function anything(kind: string, run: Worker['run']): Worker {
 
 describe('the scheduler of a host that is both requester and worker', () => {
   it('runs a sha256 task from submit to an accepted receipt, reporting each status', async () => {
-    mesh = await openMesh(1)
+    const mesh = await openMesh(1)
     const host = testHost(mesh.conductors[0] as EmbeddedConductor)
     hosts.push(host)
     await host.scheduler.start()
@@ -54,7 +46,7 @@ describe('the scheduler of a host that is both requester and worker', () => {
   })
 
   it('answers a fan-out with the peers it has once no other node claims: one vote for one host', async () => {
-    mesh = await openMesh(1)
+    const mesh = await openMesh(1)
     const host = testHost(mesh.conductors[0] as EmbeddedConductor)
     hosts.push(host)
     await host.scheduler.start()
@@ -73,7 +65,7 @@ describe('the scheduler of a host that is both requester and worker', () => {
   })
 
   it('posts an error result for a failing worker and gives up after max_attempts', async () => {
-    mesh = await openMesh(1)
+    const mesh = await openMesh(1)
     const host = testHost(mesh.conductors[0] as EmbeddedConductor)
     host.workers.register(
       anything('always.fails', async () => {
@@ -98,7 +90,7 @@ describe('the scheduler of a host that is both requester and worker', () => {
   })
 
   it('says why a task nobody can run stays unclaimed', async () => {
-    mesh = await openMesh(1)
+    const mesh = await openMesh(1)
     const host = testHost(mesh.conductors[0] as EmbeddedConductor)
     hosts.push(host)
     await host.conductor.callZome('agent_registry', 'advertise_capability', capability())
@@ -115,7 +107,7 @@ describe('the scheduler of a host that is both requester and worker', () => {
   })
 
   it('says a run started once it lasts a while or streams; a quick run is told by its Result alone', async () => {
-    mesh = await openMesh(1)
+    const mesh = await openMesh(1)
     const host = testHost(mesh.conductors[0] as EmbeddedConductor)
     host.workers.register(
       anything('streams.now', async (_input, ctx) => {
@@ -147,7 +139,7 @@ describe('the scheduler of a host that is both requester and worker', () => {
   })
 
   it('aborts a running attempt when its author cancels the task', async () => {
-    mesh = await openMesh(1)
+    const mesh = await openMesh(1)
     const host = testHost(mesh.conductors[0] as EmbeddedConductor)
     hosts.push(host)
     await host.scheduler.start()

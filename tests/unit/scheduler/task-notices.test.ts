@@ -3,15 +3,23 @@
  * (task-notices.ts): the rule of who is due a notice, its pacing, and a peer that hears nothing else
  * (no model, so no sweep; no record events about the task) running a task only it can meet.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
 import { silentLogger } from '../../../host/log/logger.ts'
 import { NOTICE_AFTER_MS, noticesDue, RETELL_MS, TaskNotices } from '../../../host/scheduler/task-notices.ts'
 import { WorkerRegistry } from '../../../host/workers/worker-registry.ts'
 import type { Assignment, EntryRecord, TaskResult, TaskState } from '../../../zomes-bindings/index.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
-import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
-import { eventually, fixedHash, okResultEntry, order, type TestHost, task, testHost } from './fixtures.ts'
+import {
+  eventually,
+  fixedHash,
+  meshPerTest,
+  okResultEntry,
+  order,
+  task,
+  taskState,
+  testHost,
+} from './fixtures.ts'
 
 const [me, b, c, d] = [1, 2, 3, 4].map((n) => fixedHash(n, 'agent')) as [string, string, string, string]
 const TASK = fixedHash(10, 'action')
@@ -38,18 +46,7 @@ const result = (assignment: string, by: string) =>
   record<TaskResult>(fixedHash(30, 'action'), by, okResultEntry(TASK, assignment, 'x', 1))
 const claim = (by: string) => ({ action_hash: fixedHash(40, 'action'), author: by, timestamp: 1 })
 
-function state(s: Partial<TaskState> = {}): TaskState {
-  return {
-    task: record(TASK, me, task()),
-    claims: [],
-    assignments: [],
-    results: [],
-    receipt: null,
-    cancellation: null,
-    status: 'submitted',
-    ...s,
-  } as TaskState
-}
+const state = (s: Partial<TaskState> = {}) => taskState(record(TASK, me, task()), s)
 
 describe('noticesDue', () => {
   const cases: [string, TaskState, string[], string[]][] = [
@@ -155,14 +152,7 @@ describe('TaskNotices', () => {
   })
 })
 
-let mesh: Mesh | null = null
-let hosts: TestHost[] = []
-afterEach(async () => {
-  await Promise.all(hosts.map((h) => h.scheduler.stop()))
-  hosts = []
-  await mesh?.close()
-  mesh = null
-})
+const { openMesh, hosts } = meshPerTest()
 
 describe('a sharded task only a peer that hears nothing of it can run', () => {
   /**
@@ -171,7 +161,7 @@ describe('a sharded task only a peer that hears nothing of it can run', () => {
    * bound is lowered to 0, so the runner, the only member with the tag, lies past it.
    */
   async function runTagged(pastWalk: boolean) {
-    mesh = await openMesh(2)
+    const mesh = await openMesh(2)
     const [a, z] = mesh.conductors as [EmbeddedConductor, EmbeddedConductor]
     const tagged = capability({ tags: ['only-z'], inference: { models: [], tokens_per_second: null } })
     await z.callZome('agent_registry', 'advertise_capability', tagged)
@@ -205,7 +195,7 @@ describe('a sharded task only a peer that hears nothing of it can run', () => {
       input,
     )
     const done = await eventually(async () => {
-      mesh!.sync()
+      mesh.sync()
       const view = await requester.scheduler.view(ref.action_hash)
       return view.state.status === 'done' ? view : undefined
     })

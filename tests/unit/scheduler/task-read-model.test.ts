@@ -1,19 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ConductorPort } from '../../../host/interface/conductor-port.ts'
 import { claimSnapshotOf } from '../../../host/scheduler/requirements.ts'
 import { TaskReadModel } from '../../../host/scheduler/task-read-model.ts'
 import { capability } from '../conductor/fixtures/capability.ts'
-import { type Mesh, openMesh } from '../conductor/fixtures/mesh-conductors.ts'
-import { eventually, order, type TestHost, task, testHost } from './fixtures.ts'
+import { eventually, meshPerTest, order, task, testHost } from './fixtures.ts'
 
-let mesh: Mesh | null = null
-let hosts: TestHost[] = []
-afterEach(async () => {
-  await Promise.all(hosts.map((h) => h.scheduler.stop()))
-  hosts = []
-  await mesh?.close()
-  mesh = null
-})
+const { openMesh, hosts } = meshPerTest()
 
 /** The conductor's callZome, counting the reads of task states. */
 function counting(conductor: ConductorPort) {
@@ -27,7 +19,7 @@ function counting(conductor: ConductorPort) {
 
 describe('the task read model', () => {
   it('loads the open and the newest finished tasks, indexes the open ones, and keeps a bounded history', async () => {
-    mesh = await openMesh(1)
+    const mesh = await openMesh(1)
     const c = mesh.conductors[0]!
     const open = await c.callZome('resource_mesh', 'submit_task', task())
     const finished = []
@@ -48,7 +40,7 @@ describe('the task read model', () => {
   })
 
   it('applies this host’s writes without reading them back, and reads again only after an op of another peer', async () => {
-    mesh = await openMesh(1)
+    const mesh = await openMesh(1)
     const c = mesh.conductors[0]!
     const { conductor, counter } = counting(c)
     const model = new TaskReadModel({ conductor })
@@ -81,7 +73,7 @@ describe('the task read model', () => {
   })
 
   it('applies an own write once when a read between its commit and its answer already holds it', async () => {
-    mesh = await openMesh(1)
+    const mesh = await openMesh(1)
     const c = mesh.conductors[0]!
     const model = new TaskReadModel({ conductor: c })
     const ref = await c.callZome('resource_mesh', 'submit_task', task())
@@ -97,7 +89,7 @@ describe('the task read model', () => {
   })
 
   it('lists finished tasks after the scheduler restarts (ripple task ls across restarts)', async () => {
-    mesh = await openMesh(1)
+    const mesh = await openMesh(1)
     const c = mesh.conductors[0]!
     const first = testHost(c)
     hosts.push(first)
@@ -108,7 +100,7 @@ describe('the task read model', () => {
       return v.state.status === 'done' ? v : undefined
     })
     await first.scheduler.stop()
-    hosts = []
+    hosts.splice(0)
 
     const second = testHost(c)
     hosts.push(second)
