@@ -93,10 +93,15 @@ describe('shared memory across three ripple up processes', { timeout: 240_000 },
     expect(upserted.stdout).toContain(`upserted ${COUNT}`)
     expect(upserted.stderr).toMatch(/upserting into notes .*100%/)
 
+    // A shard none of whose holders answered in time is named missing, not waited for: on a loaded
+    // machine (CI at ec31dec: shards 1 and 2 missing once) the first queries may come back partial, so
+    // each is asked until whole.
     for (const i of [0, 1234, 2999]) {
-      const answer = await query(beta.dataDir, row(data, DIM, i))
-      expect(answer.shards_missing).toEqual([])
-      expect(answer.hits[0]).toMatchObject({ id: `n${i}`, metadata: { i } })
+      await eventually(async () => {
+        const answer = await query(beta.dataDir, row(data, DIM, i))
+        expect(answer.shards_missing).toEqual([])
+        expect(answer.hits[0]).toMatchObject({ id: `n${i}`, metadata: { i } })
+      }, 30_000)
     }
 
     gamma.child.kill('SIGKILL')
