@@ -28,8 +28,9 @@ export type FetchedVerdict =
   /** The author signed what the rules refuse: warrant it; every holder would serve the same. */
   | { kind: 'author'; author: Uint8Array; rule: string; reason: string }
   /**
-   * Not to be judged here: its author is barred, or what it builds on is not held here (`needs`, the
-   * action hashes the rules asked for: a get fetches them from their holders and judges it again).
+   * Not to be judged here: its author is barred, a member it names (its author, an invite's issuer or
+   * witness) has no genesis here yet, or what it builds on is not held here (`needs`, the action hashes
+   * the rules asked for: a get fetches them from their holders and judges it again).
    */
   | { kind: 'unchecked'; reason: string; needs?: readonly string[] }
 
@@ -79,6 +80,8 @@ export function checkFetchedOp(context: FetchedOpContext, op: WireOp, asked: Uin
   const payload = checkActionPayload(action, { entry, link: item.link ?? null })
   if (payload !== null) return holder('sys.entry', payload)
   const rules = judgeByRules(cell, action, entry, context.beside)
+  if (rules.kind === 'waits' && rules.members.length > 0)
+    return { kind: 'unchecked', reason: `no genesis is held here yet of ${rules.members.join(', ')}` }
   if (rules.kind === 'waits')
     return { kind: 'unchecked', reason: 'what it builds on is not held here', needs: rules.needs }
   if (rules.kind === 'invalid') return { kind: 'author', author, rule: rules.rule, reason: rules.reason }

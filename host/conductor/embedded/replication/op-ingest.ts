@@ -288,7 +288,9 @@ export class OpIngest {
     }
     if (verdict.kind === 'waits') {
       // Once sharded, what it reads may live only at its holders, not this activity holder: got there.
-      result.needs.push({ cell, op, sender, needs: verdict.needs, chain: true })
+      // A member's genesis is nobody's to ask for: it arrives with membership, and the op is tried again.
+      if (verdict.members.length === 0)
+        result.needs.push({ cell, op, sender, needs: verdict.needs, chain: true })
       return this.#hold(cell, author, seq, { op, sender }, result)
     }
     if (verdict.kind === 'invalid') return this.#reject(author, cell, hash, verdict.rule, verdict.reason)

@@ -205,12 +205,15 @@ export function checkEntryRules(
   author: Uint8Array,
   op: Pick<ValidationInput, 'entry_type' | 'op' | 'entry' | 'original'>,
 ): void {
-  // Roles come from invites: only a network that requires them hands the rules the author's.
-  const authorProof =
-    ctx.properties.membrane === 'invite' ? { author_proof: ctx.source.genesisProof(author) } : {}
   validateEntry(
     ctx.validator,
-    { dna: ctx.dna.name, author: encodeHashB64(author), properties: ctx.properties, ...authorProof, ...op },
+    {
+      dna: ctx.dna.name,
+      author: encodeHashB64(author),
+      properties: ctx.properties,
+      ...authorProof(ctx, author, op.entry_type),
+      ...op,
+    },
     (hashB64) => {
       try {
         return resolveDependency(ctx, decodeHashB64(hashB64, 'action'))
@@ -219,6 +222,21 @@ export function checkEntryRules(
       }
     },
   )
+}
+
+/**
+ * Roles come from invites: only a network that requires them hands the rules the author's proof. An
+ * author whose genesis is not held here yet is awaited (UnresolvedDependenciesError, its agent key), not
+ * judged: geneses reach every peer, but an op it pushed can arrive first, and read as "joined without an
+ * invite" that would warrant an honest joiner. Its own genesis is judged without one.
+ */
+function authorProof(ctx: RulesContext, author: Uint8Array, entryType: string): { author_proof?: unknown } {
+  if (ctx.properties.membrane !== 'invite') return {}
+  const proof = ctx.source.genesisProof(author)
+  const agent = encodeHashB64(author)
+  if (proof === undefined && entryType !== MEMBRANE_PROOF_ENTRY_TYPE && agent !== ctx.properties.progenitor)
+    throw new UnresolvedDependenciesError([agent])
+  return { author_proof: proof }
 }
 
 /**
