@@ -44,6 +44,8 @@ export interface SizeFigures {
   msgsPerSByKind: Record<string, number>
   bytesPerSByKind: Record<string, number>
   requestsOkPct: number
+  /** Share of requests still unanswered a minute after the run (counted not ok). */
+  requestsUnendedPct: number
   failedOverPct: number
   findHops: number
   /** Share of requests that asked the directory. */
@@ -144,6 +146,7 @@ export function sizeFigures(run: SimRunResult): SizeFigures {
       KINDS.map(([kind]) => [kind, round(mean(perPeer.map((p) => p.byKind[kind]?.[what] ?? 0)), 2)]),
     )
   const done = run.requests
+  const asked = done.length + run.requestsUnended
   const gossipPerS: SizeFigures['gossipPerS'] = {}
   for (const peer of run.steady)
     for (const [key, part] of peer.gossip) {
@@ -208,7 +211,8 @@ export function sizeFigures(run: SimRunResult): SizeFigures {
     directoryEntries: round(mean(perPeer.map((p) => p.directory))),
     msgsPerSByKind: kindMean('msgs'),
     bytesPerSByKind: kindMean('bytes'),
-    requestsOkPct: round((100 * done.filter((r) => r.ok).length) / Math.max(1, done.length)),
+    requestsOkPct: round((100 * done.filter((r) => r.ok).length) / Math.max(1, asked)),
+    requestsUnendedPct: round((100 * run.requestsUnended) / Math.max(1, asked)),
     failedOverPct: round((100 * done.filter((r) => r.ok && r.tries > 1).length) / Math.max(1, done.length)),
     findHops: round(mean(done.filter((r) => r.looked).map((r) => r.hops)), 2),
     lookedPct: round((100 * done.filter((r) => r.looked).length) / Math.max(1, done.length)),
@@ -296,6 +300,7 @@ export function tableRow(s: SizeFigures): Record<string, string | number> {
     'next request after its death (runners tried)': cell(s.deadRunnerFirstTries),
     'next request answered': s.deadRunnerFirstOk === null ? '-' : s.deadRunnerFirstOk ? 'yes' : 'no',
     requests_ok_pct: s.requestsOkPct,
+    'unanswered at the end (% of requests)': s.requestsUnendedPct,
     'no runner found (% of requests)': s.noRunnerPct,
     failed_over_pct: s.failedOverPct,
     rss_mb: s.rssMb,

@@ -56,6 +56,9 @@ const CHURN_AT_ONCE = 0.1
 const HANDOFF_SIM_MS = 10_000
 /** The churn count's time, real: at least this, and on a slow clock room for its two hand-off waits and the joins. */
 const CHURN_MAX_REAL_MS = 240_000
+/** How long the window's requests are waited for after the churn count, and the peers' stop after that. */
+const REQUESTS_MAX_REAL_MS = 60_000
+const STOP_MAX_REAL_MS = 60_000
 
 export interface PeerFigures {
   connections: number
@@ -80,6 +83,8 @@ export interface SimRunResult {
   /** Peers there for the whole window. */
   steady: PeerFigures[]
   requests: Outcome[]
+  /** Requests still unanswered REQUESTS_MAX_REAL_MS after the churn count (a dial left hanging in an overloaded process). */
+  requestsUnended: number
   churned: number
   /** Simulated ms until a far requester's plan named a new runner; null if not within the wait. */
   newRunnerFoundSimMs: number | null
@@ -268,12 +273,16 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
             sleep(Math.max(CHURN_MAX_REAL_MS, 3 * mesh.real(HANDOFF_SIM_MS))).then(() => null),
           ])
     progress(short === null ? 'churn not counted in time' : 'churn counted')
+    const cut = sleep(REQUESTS_MAX_REAL_MS).then(() => null)
+    const ended = await Promise.all(requests.map((r) => Promise.race([r, cut])))
+    progress('requests ended')
     return {
       size: init.size,
       speedup: init.speedup,
       windowSimMs,
       steady,
-      requests: await Promise.all(requests),
+      requests: ended.filter((r) => r !== null),
+      requestsUnended: ended.filter((r) => r === null).length,
       churned,
       newRunnerFoundSimMs,
       deadRunnerDroppedSimMs: dead.droppedSimMs,
@@ -285,6 +294,7 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
       short,
     }
   } finally {
-    await mesh.stop()
+    // What was measured is returned whether or not every node closes in time (its process exits after).
+    await Promise.race([mesh.stop(), sleep(STOP_MAX_REAL_MS)])
   }
 }
