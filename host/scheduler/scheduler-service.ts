@@ -22,6 +22,7 @@ import {
 } from '../../zomes-bindings/index.ts'
 import type { Logger } from '../log/logger.ts'
 import { nowMicros } from '../runtime/clock.ts'
+import { readAtStart } from '../runtime/read-at-start.ts'
 import { AttemptPulse } from './attempt-pulse.ts'
 import { AttemptRunner } from './attempt-runner.ts'
 import { type ClaimWindows, claimWindowsOf } from './claim-window.ts'
@@ -89,6 +90,8 @@ export class SchedulerService implements SchedulerPort {
   readonly #timers = new TaskTimers((task) => this.#touch(task))
   readonly #pulse = new AttemptPulse()
   #stopped = true
+  /** Aborted at stop: ends the start's reads still being tried again. */
+  #running = new AbortController()
 
   constructor(init: SchedulerInit) {
     this.#init = init
@@ -175,6 +178,7 @@ export class SchedulerService implements SchedulerPort {
 
   async start(): Promise<void> {
     this.#stopped = false
+    this.#running = new AbortController()
     this.#unsubscribe.push(
       this.#init.conductor.onSignal(
         (signal) =>
@@ -211,11 +215,20 @@ export class SchedulerService implements SchedulerPort {
       },
     })
     if (sweep) this.#unsubscribe.push(sweep)
-    for (const hash of await this.#model.load()) this.#touch(hash)
+    // Sharded, the tasks are read from their holders: a busy mesh may not answer in time, which must
+    // not stop this host from starting (read again in the background, each task visited once read).
+    await readAtStart(
+      () => this.#model.load(),
+      (open) => {
+        for (const hash of open) this.#touch(hash)
+      },
+      { what: 'the tasks', signal: this.#running.signal, logger: this.#log },
+    )
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
+    this.#running.abort()
     this.#timers.clearAll()
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe()
     await Promise.all([this.#queue.stop(), this.#runner.stop()])
