@@ -15,78 +15,21 @@ import {
   type NodeCapability,
   type RecordRef,
 } from '../../zomes-bindings/index.ts'
-import type { LoadSampler } from '../hardware/index.ts'
-import type { BudgetPort } from '../interface/budget-port.ts'
 import type { ConductorPort, Signal } from '../interface/conductor-port.ts'
 import type { PeerEntry } from '../interface/live-peers.ts'
-import type { ModelDirectoryPort } from '../interface/model-directory.ts'
-import type { Logger } from '../log/logger.ts'
 import { nowMicros } from '../runtime/clock.ts'
+import { readAtStart } from '../runtime/read-at-start.ts'
 import { capabilityChanged } from './capability-changed.ts'
 import { FarCapabilities } from './far-capabilities.ts'
-import { type AddressBook, HeardAddresses } from './heard-addresses.ts'
+import { HeardAddresses } from './heard-addresses.ts'
 import { beatDue, idlePaceMs, newsToAll, type PaceState } from './heartbeat-pace.ts'
 import { HELD_MAX, othersOnline } from './held-heartbeats.ts'
 import { ModelInterest } from './model-interest.ts'
-import type { HeartbeatConfig } from './peer-status.ts'
 import { PeerView } from './peer-view.ts'
+import type { RegistryInit } from './registry-init.ts'
 import type { RegistryPort } from './registry-port.ts'
 
-export interface RegistryInit {
-  conductor: ConductorPort
-  heartbeat: HeartbeatConfig
-  /** Measures the machine and builds a fresh capability. */
-  describe: () => Promise<NodeCapability>
-  /** How often to re-measure and re-advertise when something changed. */
-  resampleIntervalMs: number
-  loadSampler: LoadSampler
-  /** Tasks waiting to run here, reported in heartbeats. */
-  queueDepth: () => number
-  /** Free engine slots over the loaded models; null when none is loaded. */
-  freeSlots?: () => number | null
-  /**
-   * The memory promised here: its heartbeats say what models may still take, and the shares of others'
-   * splits their heads' heartbeats say this peer holds stand in it as a claim (never evicted).
-   */
-  budget?: Pick<BudgetPort, 'claim' | 'free'>
-  /** Memory the idle loaded models hold (a load unloads them, least recently used first). */
-  evictableModelBytes?: () => number
-  /** The splits this peer heads. */
-  splits?: () => NonNullable<Heartbeat['splits']>
-  /**
-   * Calls back when agent_registry ops from other peers were stored (a capability may have changed);
-   * without it the capability entries are read again every second.
-   */
-  onRecordsStored?: (dna: 'agent_registry', listener: () => void) => () => void
-  /**
-   * Whether an agent is a member as the store shows (NetworkPort.isMember): only a member's heartbeat
-   * is heard and only members are awaited by new forms, so anyone holding the network key alone can
-   * neither hold the mesh to old forms nor fill this peer's view.
-   */
-  isMember: (agent: string) => boolean
-  /**
-   * Where records can live with their neighbourhood (NetworkBackend.recordsSharded): whether they do
-   * now, and the members on record (membership.ts knownMembers, itself among them). While sharded this
-   * peer does not read every member's capability (list_nodes: O(N) reads from holders, every 30 s):
-   * it counts and lists members from the membership it holds, and reads the capabilities of the members
-   * it hears (./far-capabilities.ts). Absent or null: never sharded (a team's mesh, Holochain).
-   */
-  sharding?: { now(): boolean; members(): readonly string[] } | null
-  /** Where this peer advertises the models it serves; null or absent where the backend has none. */
-  directory?: Pick<ModelDirectoryPort, 'advertise' | 'withdraw'> | null
-  /**
-   * This peer's addresses, told in its heartbeats, and the book of those other members tell (where the
-   * backend has a libp2p node: net/member-addresses.ts); `heard` says why it refused a member's list.
-   */
-  addresses?: AddressBook | null
-  /**
-   * Whether every member reads the heartbeat fields added after 0.1.0 (`addrs`, `cap`): 0.1.0 reads a
-   * heartbeat strictly and drops one with a field it does not know whole, its sender then offline to
-   * it, so they are told only while this holds. Absent: always.
-   */
-  readersLenient?: () => boolean
-  logger: Logger
-}
+export type { RegistryInit } from './registry-init.ts'
 
 /** A heartbeat's load: the addresses and the capability's version in it are read apart, so bad ones leave the load heard. */
 const LoadSchema = HeartbeatSchema.omit({ addrs: true, cap: true })
@@ -131,6 +74,10 @@ export class RegistryService implements RegistryPort {
   /** This peer's capability as it stands (its latest action hash), told in heartbeats. */
   #cap: string | null = null
   readonly #far: FarCapabilities
+  /** Its capability not on record yet: the start's write is tried again, and resamples wait for it. */
+  #unwritten = false
+  /** Aborted at stop: ends the start's write still being tried again. */
+  #running = new AbortController()
 
   readonly #init: RegistryInit
 
@@ -154,9 +101,19 @@ export class RegistryService implements RegistryPort {
   async start(): Promise<void> {
     this.#startedAt = Date.now()
     this.#unsubscribe = this.#init.conductor.onSignal((signal) => this.#onSignal(signal))
+    this.#running = new AbortController()
     const capability = await this.#init.describe()
-    await this.#advertise(capability)
     this.#advertised = capability
+    // Sharded, the write reads this peer's capability link from its holders: a busy mesh may not answer
+    // in time, which must not stop the peer from starting (written in the background, no `cap` told until).
+    this.#unwritten = true
+    await readAtStart(
+      () => this.#advertise(capability),
+      () => {
+        this.#unwritten = false
+      },
+      { what: "this peer's capability", signal: this.#running.signal, logger: this.#init.logger },
+    )
     this.#advertiseModels(capability)
     // Who the members are, known before anything asks what they all read (awaitedOthers).
     await this.#readAllNodes()
@@ -165,7 +122,7 @@ export class RegistryService implements RegistryPort {
     const stored = this.#init.onRecordsStored
     this.#unstored = stored?.('agent_registry', () => void this.#readAllNodes().catch(() => {})) ?? null
     this.#every(stored ? NODES_REREAD_MS : NODES_REUSE_MS, () => this.#readAllNodes())
-    this.#init.logger.info({ name: capability.name }, 'capability advertised')
+    if (!this.#unwritten) this.#init.logger.info({ name: capability.name }, 'capability advertised')
     // Heartbeats are best effort: a failed signal must not stop the peer from starting.
     await this.#beat().catch((err: unknown) => this.#init.logger.warn({ err }, 'first heartbeat failed'))
     // Looked at every interval; sent when due (./heartbeat-pace.ts).
@@ -174,6 +131,7 @@ export class RegistryService implements RegistryPort {
   }
 
   async stop(): Promise<void> {
+    this.#running.abort()
     for (const timer of this.#timers.splice(0)) clearInterval(timer)
     this.#unsubscribe?.()
     this.#unsubscribe = null
@@ -355,6 +313,8 @@ export class RegistryService implements RegistryPort {
   }
 
   async #resample(): Promise<void> {
+    // The start's write, tried again, writes what it described; a change since is found on the tick after.
+    if (this.#unwritten) return
     // A slow scan (hashing a new multi-GiB model) must not overlap the next tick; a request made
     // meanwhile runs once more after it, since that scan may predate what the request reports.
     if (this.#resampling) {

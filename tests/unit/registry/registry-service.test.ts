@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { ReadsTimedOutError } from '../../../host/conductor/embedded/errors.ts'
 import { LoadSampler } from '../../../host/hardware/load-sampler.ts'
 import type { ConductorPort, Signal } from '../../../host/interface/conductor-port.ts'
 import { MemoryBudget } from '../../../host/interface/memory-budget.ts'
@@ -196,6 +197,28 @@ describe('RegistryService', () => {
     await vi.waitFor(() => expect(fake.advertised).toHaveLength(2), { timeout: 2000 })
     expect(fake.advertised[1]?.tags).toEqual(['gpu'])
     expect(registry.capability.tags).toEqual(['gpu'])
+  })
+
+  it('starts when writing its capability gets no answer from the holders it reads, and writes it once they answer', async () => {
+    const fake = recordingConductor()
+    let writes = 0
+    const conductor: ConductorPort = {
+      ...fake.conductor,
+      // Sharded, the write reads this peer's capability link from its holders: the first gets no answer.
+      callZome: ((dna: string, fn: string, payload: unknown) => {
+        if (fn === 'advertise_capability' && writes++ === 0)
+          return Promise.reject(new ReadsTimedOutError(dna, 30_000))
+        return (fake.conductor.callZome as (...args: unknown[]) => Promise<unknown>)(dna, fn, payload)
+      }) as ConductorPort['callZome'],
+    }
+    const registry = await startRegistry(conductor, async () => CAPABILITY)
+    // Started: its capability is known here, not on record yet, and no heartbeat names one.
+    expect(registry.capability).toEqual(CAPABILITY)
+    expect(fake.advertised).toEqual([])
+    await vi.waitFor(() => expect(fake.broadcasts.length).toBeGreaterThan(0), { timeout: 2000 })
+    expect(fake.broadcasts[0]).not.toHaveProperty('cap')
+    await vi.waitFor(() => expect(fake.advertised).toEqual([CAPABILITY]), { timeout: 5000 })
+    await vi.waitFor(() => expect(fake.broadcasts.at(-1)).toMatchObject({ cap: 'a' }), { timeout: 2000 })
   })
 
   it('tells addrs and cap only once every member reads them: a 0.1.0 member drops a heartbeat with either', async () => {
