@@ -12,7 +12,9 @@
  * it has not heard (each holds sharding off). Bystanders (neither runner nor requester) are the median
  * and max over them: what a peer that takes no part pays.
  * Run: `npm run bench mesh-peers` (RIPPLE_BENCH_MESH_PEERS_SIZES=4,8 runs fewer; _WINDOW_S the windows).
- * A size that fails keeps each daemon's output (at RIPPLE_BENCH_MESH_PEERS_LOG_LEVEL, default warn) in
+ * A size that fails (a daemon that exits before it is ready, a mesh that does not form) is a row saying
+ * why and `n<N>_failed: 1`, and the next size runs (./mesh-peers/peers-report.ts); it keeps each
+ * daemon's output (at RIPPLE_BENCH_MESH_PEERS_LOG_LEVEL, default warn) and the error in
  * RIPPLE_BENCH_MESH_PEERS_LOGS (default $TMPDIR/ripple-bench-mesh-peers-logs/N<size>/), so why a mesh
  * did not form can be read after.
  */
@@ -24,7 +26,14 @@ import { TINY_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-ge
 import { type RunningRipple, runRipple, startRipple } from '../tests/e2e/ripple-process.ts'
 import type { Endpoint } from './chat-paths.ts'
 import { metric, metrics, storeBytes } from './daemon-store.ts'
-import { median, ownCpuMs, round, rssMb, sleep, waitFor } from './measure.ts'
+import { ownCpuMs, rssMb, sleep, waitFor } from './measure.ts'
+import {
+  meshPeersReport,
+  type PeerCost,
+  type Role,
+  type SizeOutcome,
+  whyFailed,
+} from './mesh-peers/peers-report.ts'
 import type { BenchReport } from './report.ts'
 import { type StoredCounts, storedBetween } from './store-breakdown.ts'
 
@@ -37,8 +46,6 @@ const LOGS = process.env.RIPPLE_BENCH_MESH_PEERS_LOGS ?? join(tmpdir(), 'ripple-
 /** The daemons' log level: `info` tells more of a size that fails. */
 const LOG_LEVEL = process.env.RIPPLE_BENCH_MESH_PEERS_LOG_LEVEL ?? 'warn'
 const MODEL = 'tiny'
-
-type Role = 'runner' | 'requester' | 'bystander'
 
 interface Peer extends Endpoint {
   name: string
@@ -63,9 +70,6 @@ export function readsByFn(text: string): Map<string, number> {
     [...text.matchAll(line)].map(([, dna, fn, kind, value]) => [`${dna}/${fn}/${kind}`, Number(value)]),
   )
 }
-
-/** Protocol names without the network's own prefix (`/ripple/<id>/`), for the table. */
-const shortName = (protocol: string) => protocol.replace(/^\/ripple\/[0-9a-f]+\//, '')
 
 interface Reading {
   at: number
@@ -109,25 +113,6 @@ async function releasesUnknown(peer: Peer): Promise<number> {
   })
   const { peers } = (await reply.json()) as { peers: { release?: unknown }[] }
   return peers.slice(1).filter((p) => p.release === null || p.release === undefined).length
-}
-
-interface PeerCost {
-  role: Role
-  connections: number
-  cpuMsPerS: number
-  msgsPerS: number
-  bytesPerS: number
-  rssMb: number
-  opsStoredPerS: number
-  storeKbPerMin: number
-  pushesPerS: number
-  unknownReleases: number
-  /** Other agents' ops signed in the window and stored here, by kind (store-breakdown.ts). */
-  stored: StoredCounts
-  /** Messages a second by protocol. */
-  protocols: Map<string, number>
-  /** Zome reads asked of holders a second, by DNA/function/kind. */
-  reads: Map<string, number>
 }
 
 function cost(role: Role, a: Reading, b: Reading, stored: StoredCounts): PeerCost {
@@ -192,7 +177,10 @@ async function startPeer(
       ...['--threads', '1', '--parallel', '4', '--context-size', '1024', '--log-level', LOG_LEVEL, ...flags],
     ],
     180_000,
-  )
+  ).catch((err: unknown) => {
+    // Which daemon, and its last line (its error, where it exited): the whole output goes to the logs.
+    throw new Error(`${name} did not start: ${whyFailed(err)} (${lastLine(err)})`, { cause: err })
+  })
   return {
     daemon,
     name,
@@ -218,19 +206,20 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
       const made = await runRipple(['invite', 'create', '--data-dir', join(root, 'p0'), '--out', out])
       if (made.code !== 0) throw new Error(`invite ${n} (exit ${made.code}): ${made.stderr}${made.stdout}`)
     }
-    // Joined a few at a time, as a team would.
+    // Joined a few at a time, as a team would. Each of a batch is awaited, so that one that fails to
+    // start leaves none of the others still starting when the size ends (all are stopped in `finally`).
     for (let i = 1; i < size; i += 4) {
       const batch = Array.from({ length: Math.min(4, size - i) }, (_, k) => i + k)
-      peers.push(
-        ...(await Promise.all(
-          batch.map(async (n) => {
-            const invite = join(root, `invite-${n}.json`)
-            const peer = await startPeer(root, `p${n}`, roleOf(n), ['--join-file', invite])
-            daemons.push(peer)
-            return peer
-          }),
-        )),
+      const started = await Promise.allSettled(
+        batch.map((n) =>
+          startPeer(root, `p${n}`, roleOf(n), ['--join-file', join(root, `invite-${n}.json`)]),
+        ),
       )
+      const joined = started.flatMap((peer) => (peer.status === 'fulfilled' ? [peer.value] : []))
+      daemons.push(...joined)
+      peers.push(...joined)
+      const failed = started.find((peer) => peer.status === 'rejected')
+      if (failed?.status === 'rejected') throw failed.reason
     }
     // Every peer counts every member.
     await waitFor(
@@ -259,7 +248,7 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
     const load = await window(peers, WINDOW_S, ask)
     return { idle, load, served }
   } catch (err) {
-    await keepLogs(size, daemons)
+    await keepLogs(size, daemons, err)
     throw err
   } finally {
     for (const { daemon: d } of daemons) if (d.child.exitCode === null) d.child.kill('SIGKILL')
@@ -268,122 +257,45 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
   }
 }
 
-/** Each daemon's output, by its name, for a size that failed. */
+/** Each daemon's output, by its name, and the error (a daemon's that did not start), for a size that failed. */
 async function keepLogs(
   size: number,
   daemons: readonly { name: string; daemon: RunningRipple }[],
+  err: unknown,
 ): Promise<void> {
   const dir = join(LOGS, `N${size}`)
   await mkdir(dir, { recursive: true })
-  await Promise.all(
-    daemons.map(({ name, daemon: d }) =>
+  const cause = err instanceof Error && err.cause instanceof Error ? `\n${err.cause.message}` : ''
+  await Promise.all([
+    ...daemons.map(({ name, daemon: d }) =>
       writeFile(join(dir, `${name}.log`), `exit ${d.child.exitCode}\n${d.stdout()}\n${d.stderr()}`),
     ),
-  )
+    writeFile(join(dir, 'error.log'), `${err instanceof Error ? err.message : String(err)}${cause}\n`),
+  ])
   console.error(`mesh-peers: N=${size} failed; the daemons' output is in ${dir}`)
 }
 
-function rows(size: number, phase: 'idle' | 'load', costs: PeerCost[]): Record<string, string | number>[] {
-  const of = (role: Role) => costs.filter((c) => c.role === role)
-  return (['runner', 'requester', 'bystander'] as const)
-    .filter((role) => of(role).length > 0)
-    .map((role) => {
-      const group = of(role)
-      const med = (f: (c: PeerCost) => number) => round(median(group.map(f)), 1)
-      const max = (f: (c: PeerCost) => number) => round(Math.max(...group.map(f)), 1)
-      const protocols = new Map<string, number>()
-      for (const c of group)
-        for (const [p, v] of c.protocols) protocols.set(p, (protocols.get(p) ?? 0) + v / group.length)
-      const top = [...protocols]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, 3)
-        .map(([p, v]) => `${shortName(p)} ${round(v, 1)}`)
-        .join(', ')
-      return {
-        N: size,
-        phase,
-        role: `${role}${group.length > 1 ? ` x${group.length}` : ''}`,
-        connections: `${med((c) => c.connections)} (max ${max((c) => c.connections)})`,
-        'msgs/s': `${med((c) => c.msgsPerS)} (max ${max((c) => c.msgsPerS)})`,
-        'KB/s': `${round(median(group.map((c) => c.bytesPerS)) / 1024, 2)}`,
-        'CPU ms/s': `${med((c) => c.cpuMsPerS)} (max ${max((c) => c.cpuMsPerS)})`,
-        'RSS MB': med((c) => c.rssMb),
-        'ops stored/s': `${med((c) => c.opsStoredPerS)} (max ${max((c) => c.opsStoredPerS)})`,
-        'store KB/min': `${med((c) => c.storeKbPerMin)} (max ${max((c) => c.storeKbPerMin)})`,
-        'pushes/s': med((c) => c.pushesPerS),
-        'releases unknown': `${med((c) => c.unknownReleases)} (max ${max((c) => c.unknownReleases)})`,
-        'msgs/s by protocol (top 3)': top,
-      }
-    })
-}
-
-/** Other agents' ops stored in the window a minute, by kind: the median over `group`, largest first. */
-function storedPerMin(group: readonly PeerCost[]): [string, number][] {
-  const kinds = new Set(group.flatMap((c) => [...c.stored.keys()]))
-  return [...kinds]
-    .map((k): [string, number] => [
-      k,
-      round((median(group.map((c) => c.stored.get(k) ?? 0)) * 60) / WINDOW_S, 1),
-    ])
-    .sort((a, b) => b[1] - a[1])
-}
-
-/** The mean of each key over `maps` (a key absent counts 0). */
-function meanOf(maps: readonly Map<string, number>[]): [string, number][] {
-  const sums = new Map<string, number>()
-  for (const m of maps) for (const [k, v] of m) sums.set(k, (sums.get(k) ?? 0) + v / maps.length)
-  return [...sums].sort((a, b) => b[1] - a[1])
+/** The last line of an error's message that says something, cut short (a daemon's stderr ends it). */
+function lastLine(err: unknown): string {
+  const lines = (err instanceof Error ? err.message : String(err)).split('\n').filter((l) => l.trim() !== '')
+  return (lines.at(-1) ?? '').trim().slice(0, 200)
 }
 
 export default async function run(): Promise<BenchReport> {
-  const table: Record<string, string | number>[] = []
-  const figures: Record<string, number> = {}
+  const outcomes: SizeOutcome[] = []
   for (const size of SIZES) {
-    const { idle, load, served } = await mesh(size)
-    table.push(...rows(size, 'idle', idle), ...rows(size, 'load', load))
-    for (const [phase, costs] of [
-      ['idle', idle],
-      ['load', load],
-    ] as const) {
-      const by = costs.filter((c) => c.role === 'bystander')
-      const group = by.length > 0 ? by : costs
-      figures[`n${size}_${phase}_bystander_connections`] = median(group.map((c) => c.connections))
-      figures[`n${size}_${phase}_bystander_msgs_per_s`] = round(median(group.map((c) => c.msgsPerS)), 2)
-      figures[`n${size}_${phase}_bystander_bytes_per_s`] = round(median(group.map((c) => c.bytesPerS)), 0)
-      figures[`n${size}_${phase}_bystander_cpu_ms_per_s`] = round(median(group.map((c) => c.cpuMsPerS)), 2)
-      figures[`n${size}_${phase}_bystander_rss_mb`] = round(median(group.map((c) => c.rssMb)), 0)
-      figures[`n${size}_${phase}_bystander_ops_stored_per_s`] = round(
-        median(group.map((c) => c.opsStoredPerS)),
-        2,
-      )
-      for (const [p, perS] of meanOf(group.map((c) => c.protocols)))
-        figures[`n${size}_${phase}_bystander_msgs_per_s_mean ${shortName(p)}`] = round(perS, 2)
-      figures[`n${size}_${phase}_bystander_store_kb_per_min`] = round(
-        median(group.map((c) => c.storeKbPerMin)),
-        1,
-      )
-      // Peer by peer, as two medians apart pair different peers: a sharded mesh's bystanders split
-      // into holders of a busy chain and the rest (issue 57: whether ops grow or what each costs).
-      figures[`n${size}_${phase}_bystander_store_bytes_per_op`] = round(
-        median(
-          group
-            .filter((c) => c.opsStoredPerS > 0)
-            .map((c) => (c.storeKbPerMin * 1024) / (c.opsStoredPerS * 60)),
-        ),
-        0,
-      )
-      for (const [kind, perMin] of storedPerMin(group))
-        figures[`n${size}_${phase}_bystander_stored_per_min ${kind}`] = perMin
-      figures[`n${size}_${phase}_bystander_releases_unknown`] = median(group.map((c) => c.unknownReleases))
+    try {
+      outcomes.push({ size, ...(await mesh(size)) })
+    } catch (err) {
+      // The sizes measured before are kept, and the next one is tried: a failed size is a row.
+      console.error(`mesh-peers: N=${size} failed: ${whyFailed(err)}`)
+      outcomes.push({ size, failed: whyFailed(err) })
     }
-    // Who asks holders: every peer's reads a second, by what asked, over the mesh (idle).
-    for (const [read, perS] of meanOf(idle.map((c) => c.reads)))
-      figures[`n${size}_idle_reads_per_s_a_peer ${read}`] = round(perS, 3)
-    figures[`n${size}_load_requests_per_s`] = round(served / WINDOW_S, 2)
   }
+  const { rows, figures } = meshPeersReport(outcomes, WINDOW_S)
   return {
     name: 'mesh-peers',
-    rows: table,
+    rows,
     figures,
     note:
       `N \`ripple up\` on loopback joined by invites (default private mesh), one runner (tiny model), ` +

@@ -14,6 +14,7 @@ const NOT_HOST: Record<string, string> = {
   structure: 'the whole tree',
   docs: 'docs/, the README and the generated references',
   fixtures: "tests/fixtures/, the tests' own tools (the previous release's build)",
+  bench: "bench/'s pure parts (how a benchmark's report is put together)",
   // Left while others rework host/api/ (issue 37); it belongs in api/dashboard/.
   dashboard: 'host/api/dashboard/',
 }

@@ -1,0 +1,89 @@
+/**
+ * The mesh-peers report over the sizes run: a size that failed is a row saying why and
+ * `n<N>_failed: 1`, and the sizes measured before and after it keep their rows and figures.
+ */
+import { describe, expect, it } from 'vitest'
+import { meshPeersReport, type PeerCost, whyFailed } from '../../../bench/mesh-peers/peers-report.ts'
+
+/** A peer's cost in a window, every rate `x`. */
+function peerCost(role: PeerCost['role'], x: number): PeerCost {
+  return {
+    role,
+    connections: x,
+    cpuMsPerS: x,
+    msgsPerS: x,
+    bytesPerS: x,
+    rssMb: x,
+    opsStoredPerS: x,
+    storeKbPerMin: x,
+    pushesPerS: 0,
+    unknownReleases: 0,
+    stored: new Map([['resource_mesh Task', x]]),
+    protocols: new Map([['/ripple/00ff/sync/1.0.0', x]]),
+    reads: new Map([['resource_mesh/get_task_state/record', x]]),
+  }
+}
+
+const measured = (size: number, x: number) => {
+  const costs = [peerCost('runner', x), peerCost('requester', x), peerCost('bystander', x)]
+  return { size, idle: costs, load: costs, served: 60 }
+}
+
+describe('meshPeersReport', () => {
+  it('keeps the sizes measured around one that failed, and says which failed and why', () => {
+    const why = 'p29 did not start: ripple up exited with 1 before ready'
+    const { rows, figures } = meshPeersReport(
+      [measured(8, 2), measured(16, 3), { size: 32, failed: why }, measured(64, 5)],
+      60,
+    )
+    expect(rows.map((r) => [r.N, r.phase])).toEqual([
+      ...[8, 16].flatMap((n) => [...Array(3).fill([n, 'idle']), ...Array(3).fill([n, 'load'])]),
+      [32, 'failed'],
+      ...Array(3).fill([64, 'idle']),
+      ...Array(3).fill([64, 'load']),
+    ])
+    expect(rows.find((r) => r.phase === 'failed')).toEqual({ N: 32, phase: 'failed', failed: why })
+    expect(figures.n32_failed).toBe(1)
+    expect(Object.keys(figures).filter((k) => k.startsWith('n32_'))).toEqual(['n32_failed'])
+    for (const [n, x] of [
+      [8, 2],
+      [16, 3],
+      [64, 5],
+    ] as const) {
+      expect(figures[`n${n}_failed`]).toBeUndefined()
+      expect(figures[`n${n}_idle_bystander_cpu_ms_per_s`]).toBe(x)
+      expect(figures[`n${n}_load_requests_per_s`]).toBe(1)
+      expect(figures[`n${n}_idle_bystander_stored_per_min resource_mesh Task`]).toBe(x)
+      expect(figures[`n${n}_idle_bystander_msgs_per_s_mean sync/1.0.0`]).toBe(x)
+    }
+  })
+
+  it('reports every size failed as such, with nothing measured', () => {
+    const { rows, figures } = meshPeersReport(
+      [
+        { size: 4, failed: 'p0 did not start' },
+        { size: 8, failed: 'every peer counts every member: not within 300000 ms' },
+      ],
+      45,
+    )
+    expect(rows).toEqual([
+      { N: 4, phase: 'failed', failed: 'p0 did not start' },
+      { N: 8, phase: 'failed', failed: 'every peer counts every member: not within 300000 ms' },
+    ])
+    expect(figures).toEqual({ n4_failed: 1, n8_failed: 1 })
+  })
+})
+
+describe('whyFailed', () => {
+  it.each([
+    [
+      'the first line of a long message',
+      new Error('ripple up exited with 1 before ready\nstdout:\n...\nstderr:\nReadsTimedOutError'),
+      'ripple up exited with 1 before ready',
+    ],
+    ['that an empty message said nothing', new Error(''), 'failed without a message'],
+    ['a string thrown', 'a string thrown', 'a string thrown'],
+  ])('says %s', (_, err, line) => {
+    expect(whyFailed(err)).toBe(line)
+  })
+})
