@@ -59,6 +59,8 @@ const CHURN_MAX_REAL_MS = 240_000
 /** How long the window's requests are waited for after the churn count, and the peers' stop after that. */
 const REQUESTS_MAX_REAL_MS = 60_000
 const STOP_MAX_REAL_MS = 60_000
+/** Past the probes' own wait, how long they are given before what they found is taken. */
+const PROBES_GRACE_REAL_MS = 120_000
 
 export interface PeerFigures {
   connections: number
@@ -230,10 +232,15 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
     const probeWait = init.probeWaitSimMs ?? init.windowSimMs / 3
     // Both at once: the window stretches to the longer probe, not their sum (at 1,000 peers and
     // MESH_SIM_REAL_PEERS=40 a simulated second lasts 25 real ones).
+    // Each bounded too: a step not on its wait's clock (a join, a request's dial) may hang in an
+    // overloaded process (the 1,000 row sat 24 minutes past its window, this stop); one cut off reads
+    // as not found.
+    const probesEnd = sleep(mesh.real(probeWait) + PROBES_GRACE_REAL_MS)
+    const within = <T>(probe: Promise<T>, none: T) => Promise.race([probe, probesEnd.then(() => none)])
     const [newRunnerFoundSimMs, dead, farBatch] = await Promise.all([
-      newRunnerProbe(mesh, probeWait),
-      deadRunnerProbe(mesh, tryMs, probeWait),
-      farBatchProbe(mesh, probeWait),
+      within(newRunnerProbe(mesh, probeWait), null),
+      within(deadRunnerProbe(mesh, tryMs, probeWait), { droppedSimMs: null, firstAfter: null }),
+      within(farBatchProbe(mesh, probeWait), { foundSimMs: [], missed: 0 }),
     ])
 
     await sleep(Math.max(0, windowEnd - performance.now()))
