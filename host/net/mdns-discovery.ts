@@ -159,6 +159,9 @@ export class MdnsDiscovery
   async stop(): Promise<void> {
     clearTimeout(this.#queryTimer)
     this.#canSend = false
+    // Restarted, it has dropped its connections: the peers it heard before are news again (kept, a
+    // peer it heard before its stop went unreported for 30 s, and only the other side's dial joined them).
+    this.#reported.clear()
     const mdns = this.#mdns
     this.#mdns = undefined
     this.#socket = undefined

@@ -131,4 +131,13 @@ describe('mDNS pinned to an interface hears only it', () => {
     await advertiseFrom('127.0.0.1', 4102, peer)
     await waitFor('the changed answer', () => reported.filter((p) => p === peer).length === 2)
   })
+
+  it('once restarted, reports again a peer it heard just before its stop (its connections are gone)', async () => {
+    const peer = await advertiseFrom('127.0.0.1', 4201)
+    await waitFor('the first answer', () => reported.includes(peer))
+    await discovery.stop()
+    await discovery.start()
+    await advertiseFrom('127.0.0.1', 4201, peer)
+    await waitFor('the same answer after the restart', () => reported.filter((p) => p === peer).length === 2)
+  })
 })
