@@ -286,6 +286,8 @@ export default async function run(): Promise<BenchReport> {
   for (const size of SIZES) {
     try {
       outcomes.push({ size, ...(await mesh(size)) })
+      // Each size's rows as it ends: a run stopped later keeps the sizes it measured.
+      console.error(`mesh-peers: N=${size}: ${JSON.stringify(meshPeersReport(outcomes.slice(-1), WINDOW_S))}`)
     } catch (err) {
       // The sizes measured before are kept, and the next one is tried: a failed size is a row.
       console.error(`mesh-peers: N=${size} failed: ${whyFailed(err)}`)
