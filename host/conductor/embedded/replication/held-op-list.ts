@@ -14,29 +14,46 @@ import { isGenesis, opScope } from './op-placement.ts'
 
 type Store = Pick<ChainStore, 'chainHeads' | 'chainActions' | 'heldActions' | 'getAction' | 'writeCount'>
 
+interface Listed {
+  writes: number
+  ops: readonly PlacedOp[]
+  /** Each op listed, by its hash (B64): listed again after a write, an op already known is not decoded again. */
+  byHash: ReadonlyMap<string, PlacedOp>
+}
+
 /**
  * Per store and DNA, the list as of the store's write count (the same count, the same rows): the
- * summaries of every exchange and each hand-off plan ask for it, and it decodes every op held, while
- * an idle mesh writes nothing between them.
+ * summaries of every exchange and each hand-off plan ask for it, while an idle mesh writes nothing
+ * between them. After a write the rows are read again but only the ops not listed before are decoded,
+ * and the others keep their objects, so what is planned from them (HolderPlans) is not planned again.
  */
-const listed = new WeakMap<Store, Map<string, { writes: number; ops: readonly PlacedOp[] }>>()
+const listed = new WeakMap<Store, Map<string, Listed>>()
 
 export function heldOpsOf(store: Store, cell: Pick<Cell, 'dna' | 'dnaHash'>): readonly PlacedOp[] {
   const writes = store.writeCount()
-  const ofStore = listed.get(store) ?? new Map()
+  const ofStore = listed.get(store) ?? new Map<string, Listed>()
   listed.set(store, ofStore)
   const key = encodeHashB64(cell.dnaHash)
   const kept = ofStore.get(key)
   if (kept?.writes === writes) return kept.ops
-  const ops = Object.freeze(placedOps(store, cell))
-  ofStore.set(key, { writes, ops })
+  const byHash = new Map<string, PlacedOp>()
+  const ops = Object.freeze(placedOps(store, cell, kept?.byHash ?? new Map(), byHash))
+  ofStore.set(key, { writes, ops, byHash })
   return ops
 }
 
-function placedOps(store: Store, cell: Pick<Cell, 'dna' | 'dnaHash'>): PlacedOp[] {
+function placedOps(
+  store: Store,
+  cell: Pick<Cell, 'dna' | 'dnaHash'>,
+  before: ReadonlyMap<string, PlacedOp>,
+  now: Map<string, PlacedOp>,
+): PlacedOp[] {
   const { dnaHash } = cell
+  // A deletion whose target is not held here has no scope yet: listed again, not kept, until it has.
+  let unresolved = false
   const target = (hash: Uint8Array) => {
     const stored = store.getAction(hash)
+    if (stored === null) unresolved = true
     return stored === null ? null : decodeAction(stored.bytes)
   }
   const placed = (stored: StoredAction): PlacedOp => {
@@ -48,6 +65,18 @@ function placedOps(store: Store, cell: Pick<Cell, 'dna' | 'dnaHash'>): PlacedOp[
       author: encodeHashB64(stored.author),
     }
   }
+  const known = (stored: StoredAction): PlacedOp => {
+    const hash = encodeHashB64(stored.hash)
+    const kept = before.get(hash)
+    if (kept !== undefined) {
+      now.set(hash, kept)
+      return kept
+    }
+    unresolved = false
+    const op = placed(stored)
+    if (!unresolved) now.set(hash, op)
+    return op
+  }
   const chains = store.chainHeads(dnaHash).flatMap((head) => [...store.chainActions(dnaHash, head.author)])
-  return [...chains, ...store.heldActions(dnaHash)].map(placed)
+  return [...chains, ...store.heldActions(dnaHash)].map(known)
 }

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto'
 import { core32 } from '../../../identity/hash.ts'
-import { closestMembers, placeMembers, placeOfBasis } from './op-holders.ts'
+import { closestMembers, type Placed, placeMembers, placeOfBasis } from './op-holders.ts'
 
 /** Sectors a summary splits the ops into: a power of two, at most 256 (one byte of the hash). */
 export const SECTORS = 64
@@ -47,13 +47,47 @@ export function sectorOf(hash: Uint8Array): number {
 /** Plans each op's holders over `members` once: the pairs a peer compares with all filter this. */
 export function planOps(ops: Iterable<PlacedOp>, members: Iterable<string>, r: number): PlannedOp[] {
   const placed = placeMembers(members)
-  return [...ops].map(({ hash, bases, author }) => ({
+  return [...ops].map((op) => planOne(op, placed, r))
+}
+
+function planOne({ hash, bases, author }: PlacedOp, placed: readonly Placed[], r: number): PlannedOp {
+  return {
     hash,
     holders:
       bases === null
         ? null
         : new Set([author, ...bases.flatMap((basis) => closestMembers(placeOfBasis(basis), placed, r))]),
-  }))
+  }
+}
+
+/**
+ * planOps over a store that grows: an op's holders change only with the members, so while they stay
+ * the ops planned before are not planned again (each costs a pass over every member per basis) and a
+ * write plans only what it added. Ops are known by identity (held-op-list.ts keeps each op's object
+ * across writes). Without it every write re-planned the whole store: per exchange, ops held x members.
+ */
+export class HolderPlans {
+  #key: string | null = null
+  #placed: Placed[] = []
+  #byOp = new WeakMap<PlacedOp, PlannedOp>()
+
+  /** The plan of `ops` over `members` (in the same order every call while they stay) and R `r`. */
+  plan(ops: Iterable<PlacedOp>, members: readonly string[], r: number): PlannedOp[] {
+    const key = `${r} ${members.join(',')}`
+    if (key !== this.#key) {
+      this.#key = key
+      this.#placed = placeMembers(members)
+      this.#byOp = new WeakMap()
+    }
+    return [...ops].map((op) => {
+      let planned = this.#byOp.get(op)
+      if (planned === undefined) {
+        planned = planOne(op, this.#placed, r)
+        this.#byOp.set(op, planned)
+      }
+      return planned
+    })
+  }
 }
 
 /** The hashes of the planned ops that both `self` and `peer` should hold. */

@@ -20,10 +20,10 @@ import {
 import type { ChainStore } from '../../../storage/chain-store.ts'
 import {
   differingSectors,
+  HolderPlans,
   heldByBoth,
   type PlacedOp,
   type PlannedOp,
-  planOps,
   SECTORS,
   type Summary,
   summarize,
@@ -93,6 +93,8 @@ export class NeighbourhoodSync {
     string,
     { stamp: string; planned: PlannedOp[]; summaries: Map<string, Summary> }
   >()
+  /** Per DNA, each op's holders kept while the members stay: a write plans only its own ops. */
+  readonly #holderPlans = new Map<string, HolderPlans>()
 
   constructor(init: NeighbourhoodSyncInit) {
     this.#init = init
@@ -200,7 +202,9 @@ export class NeighbourhoodSync {
     let plan = this.#plans.get(key)
     if (plan?.stamp !== stamp) {
       const ops = [...init.ops(dna)].filter((op) => !init.barred(op.author))
-      plan = { stamp, planned: planOps(ops, members, init.holders), summaries: new Map() }
+      let plans = this.#holderPlans.get(key)
+      if (plans === undefined) this.#holderPlans.set(key, (plans = new HolderPlans()))
+      plan = { stamp, planned: plans.plan(ops, members, init.holders), summaries: new Map() }
       this.#plans.set(key, plan)
     }
     let summary = plan.summaries.get(peer)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { heldOpsOf } from '../../../../host/conductor/embedded/replication/held-op-list.ts'
-import { encodeHashB64 } from '../../../../host/identity/hash.ts'
+import { encodeHashB64, hashesEqual } from '../../../../host/identity/hash.ts'
+import type { StoredAction } from '../../../../host/storage/chain-store.ts'
 import { notesCells } from '../fixtures/test-cell.ts'
 
 const agent = notesCells()
@@ -40,5 +41,30 @@ describe('the ops a peer holds, with where they live', () => {
     await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'one more' }))
     const after = heldOpsOf(alice.store, alice.cell)
     expect([after.length, reads]).toEqual([first.length + 1, 2])
+    // Read again, but the ops listed before keep their objects: not decoded, nor planned, again.
+    expect(after.slice(0, first.length).every((op, i) => op === first[i])).toBe(true)
+  })
+
+  it('places again, until its target is held, a deletion whose target is not', async () => {
+    const alice = await agent()
+    const note = await alice.cell.call((hdk) => hdk.create_entry('Note', { text: 'gone soon' }))
+    const deletion = await alice.cell.call((hdk) => hdk.delete_entry(note))
+    // A store where the deletion is held and the note it deletes is not (yet): each call a write.
+    let noteHeld = false
+    let writes = 0
+    const row = (hash: Uint8Array) => alice.store.getAction(hash)!
+    const store = {
+      chainHeads: () => [],
+      chainActions: () => [],
+      heldActions: () => [row(deletion)],
+      getAction: (hash: Uint8Array): StoredAction | null =>
+        hashesEqual(hash, note) && !noteHeld ? null : alice.store.getAction(hash),
+      writeCount: () => ++writes,
+    }
+    const [unresolved] = heldOpsOf(store, alice.cell)
+    expect(heldOpsOf(store, alice.cell)[0]).not.toBe(unresolved)
+    noteHeld = true
+    const [resolved] = heldOpsOf(store, alice.cell)
+    expect(heldOpsOf(store, alice.cell)[0]).toBe(resolved)
   })
 })

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
   differingSectors,
+  HolderPlans,
   heldByBoth,
   type PlacedOp,
   planOps,
@@ -113,5 +114,32 @@ describe('summaries of held ops', () => {
     const ours = summarize(hashes).sectors
     expect(differingSectors(ours, ours.slice(1))).toHaveLength(SECTORS)
     expect(differingSectors(ours, ours)).toEqual([])
+  })
+})
+
+describe('holders planned once while the members stay', () => {
+  const ops = Array.from({ length: 40 }, (_, i) => ({
+    hash: actionHash(i),
+    bases: i % 5 === 0 ? null : [holoHashFrom32(sha256(`basis ${i}`), 'entry')],
+    author: FAR,
+  }))
+
+  it('plans what planOps plans, and after a write only the new ops', () => {
+    const plans = new HolderPlans()
+    const first = plans.plan(ops.slice(0, 30), mesh, R)
+    expect(first).toEqual(planOps(ops.slice(0, 30), mesh, R))
+    const after = plans.plan(ops, mesh, R)
+    expect(after).toEqual(planOps(ops, mesh, R))
+    // The 30 planned before are the same plans: not planned again.
+    expect(after.slice(0, 30).every((planned, i) => planned === first[i])).toBe(true)
+  })
+
+  it('plans every op again when the members change', () => {
+    const plans = new HolderPlans()
+    const before = plans.plan(ops, mesh, R)
+    const fewer = mesh.slice(0, 8)
+    const after = plans.plan(ops, fewer, R)
+    expect(after).toEqual(planOps(ops, fewer, R))
+    expect(after.some((planned, i) => planned === before[i])).toBe(false)
   })
 })
