@@ -202,8 +202,8 @@ export class NeighbourhoodSync {
     let plan = this.#plans.get(key)
     if (plan?.stamp !== stamp) {
       const ops = [...init.ops(dna)].filter((op) => !init.barred(op.author))
-      let plans = this.#holderPlans.get(key)
-      if (plans === undefined) this.#holderPlans.set(key, (plans = new HolderPlans()))
+      const plans = this.#holderPlans.get(key) ?? new HolderPlans()
+      this.#holderPlans.set(key, plans)
       plan = { stamp, planned: plans.plan(ops, members, init.holders), summaries: new Map() }
       this.#plans.set(key, plan)
     }
