@@ -16,7 +16,8 @@
  * why and `n<N>_failed: 1`, and the next size runs (./mesh-peers/peers-report.ts); it keeps each
  * daemon's output (at RIPPLE_BENCH_MESH_PEERS_LOG_LEVEL, default warn) and the error in
  * RIPPLE_BENCH_MESH_PEERS_LOGS (default $TMPDIR/ripple-bench-mesh-peers-logs/N<size>/), so why a mesh
- * did not form can be read after.
+ * did not form can be read after. RIPPLE_BENCH_MESH_PEERS_PROFILE=1 profiles the last peer to join over
+ * the idle window (V8's sampler, ./cpu-profile.ts) and prints its top functions.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
@@ -25,6 +26,7 @@ import OpenAI from 'openai'
 import { TINY_MODEL, writeLlamaModel } from '../host/inference/gguf-gen/llama-generator.ts'
 import { type RunningRipple, runRipple, startRipple } from '../tests/e2e/ripple-process.ts'
 import type { Endpoint } from './chat-paths.ts'
+import { inspector, type Profile, printTop } from './cpu-profile.ts'
 import { metric, metrics, storeBytes } from './daemon-store.ts'
 import { ownCpuMs, rssMb, sleep, waitFor } from './measure.ts'
 import {
@@ -45,6 +47,8 @@ const REQUESTERS = 2
 const LOGS = process.env.RIPPLE_BENCH_MESH_PEERS_LOGS ?? join(tmpdir(), 'ripple-bench-mesh-peers-logs')
 /** The daemons' log level: `info` tells more of a size that fails. */
 const LOG_LEVEL = process.env.RIPPLE_BENCH_MESH_PEERS_LOG_LEVEL ?? 'warn'
+/** Set: the last peer to join (a bystander) is profiled over the idle window, its top functions printed. */
+const PROFILE = process.env.RIPPLE_BENCH_MESH_PEERS_PROFILE === '1'
 const MODEL = 'tiny'
 
 interface Peer extends Endpoint {
@@ -210,11 +214,14 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
     // start leaves none of the others still starting when the size ends (all are stopped in `finally`).
     for (let i = 1; i < size; i += 4) {
       const batch = Array.from({ length: Math.min(4, size - i) }, (_, k) => i + k)
+      // The daemons inherit this process's environment: the last batch gets the inspector, for the profile.
+      if (PROFILE && i + 4 >= size) process.env.NODE_OPTIONS = '--inspect=127.0.0.1:0'
       const started = await Promise.allSettled(
         batch.map((n) =>
           startPeer(root, `p${n}`, roleOf(n), ['--join-file', join(root, `invite-${n}.json`)]),
         ),
       )
+      delete process.env.NODE_OPTIONS
       const joined = started.flatMap((peer) => (peer.status === 'fulfilled' ? [peer.value] : []))
       daemons.push(...joined)
       peers.push(...joined)
@@ -228,7 +235,15 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
       300_000,
     )
     await sleep(SETTLE_S * 1000)
+    const profiled = PROFILE ? await inspector(daemons.at(-1)!.daemon.stderr) : undefined
+    await profiled?.call('Profiler.enable')
+    await profiled?.call('Profiler.start')
     const idle = await window(peers, WINDOW_S)
+    if (profiled !== undefined) {
+      const { profile } = (await profiled.call('Profiler.stop')) as { profile: Profile }
+      profiled.close()
+      printTop(`N=${size}, ${daemons.at(-1)!.name} (bystander) at rest, a second`, profile, WINDOW_S, 20)
+    }
     const requesters = peers.filter((p) => p.role === 'requester')
     const clients = requesters.map((p) => new OpenAI({ baseURL: `${p.url}/v1`, apiKey: p.token }))
     let served = 0
