@@ -215,13 +215,18 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
     for (let i = 1; i < size; i += 4) {
       const batch = Array.from({ length: Math.min(4, size - i) }, (_, k) => i + k)
       // The daemons inherit this process's environment: the last batch gets the inspector, for the profile.
-      if (PROFILE && i + 4 >= size) process.env.NODE_OPTIONS = '--inspect=127.0.0.1:0'
+      const inspected = PROFILE && i + 4 >= size
+      const options = process.env.NODE_OPTIONS
+      if (inspected) process.env.NODE_OPTIONS = `${options ?? ''} --inspect=127.0.0.1:0`.trim()
       const started = await Promise.allSettled(
         batch.map((n) =>
           startPeer(root, `p${n}`, roleOf(n), ['--join-file', join(root, `invite-${n}.json`)]),
         ),
       )
-      delete process.env.NODE_OPTIONS
+      if (inspected) {
+        if (options === undefined) delete process.env.NODE_OPTIONS
+        else process.env.NODE_OPTIONS = options
+      }
       const joined = started.flatMap((peer) => (peer.status === 'fulfilled' ? [peer.value] : []))
       daemons.push(...joined)
       peers.push(...joined)
