@@ -43,12 +43,29 @@ export function wantsNeighbours(verified: number, budget: ConnectionBudget): boo
   return verified < budget.neighbours
 }
 
+/**
+ * Whether this peer (`self`) decides on its connections to `peer`, opened in `directions`: when it
+ * dialled every one; and of a pair dialled both ways, when its id sorts first. Two peers that dial each
+ * other at once (each pushing an op to the other before it saw the other's connection) get one
+ * connection each way, and with each end leaving inbound ones to the dialler, neither closed the pair:
+ * at 16 daemons half the pairs held two, kept for good (20 connections a peer at rest). With one end
+ * deciding, the pair goes as a single connection would, and a peer either end keeps is dialled again.
+ */
+export function decidesOn(
+  directions: readonly ('inbound' | 'outbound')[],
+  self: string,
+  peer: string,
+): boolean {
+  if (!directions.includes('outbound')) return false
+  return directions.every((d) => d === 'outbound') || self < peer
+}
+
 /** A connected peer as the trimmer sees it. */
 export interface HeldPeer {
   id: string
   /** Its connections (a pair that dialled each other at once holds two). */
   connections: number
-  /** Every connection to it was dialled by this peer. */
+  /** This peer decides on its connections to it (`decidesOn`): it dialled them, not the peer. */
   outbound: boolean
   /** Tagged in the peer store: a kept neighbour, an explicit peer, a relay or a peer holding a reservation. */
   kept: boolean

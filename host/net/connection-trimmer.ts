@@ -5,7 +5,13 @@
  * peer is a kept neighbour, so nothing is closed there.
  */
 import type { Connection, Libp2p } from '@libp2p/interface'
-import { type ConnectionBudget, type HeldPeer, peersToTrim, type TrimTimes } from './connection-budget.ts'
+import {
+  type ConnectionBudget,
+  decidesOn,
+  type HeldPeer,
+  peersToTrim,
+  type TrimTimes,
+} from './connection-budget.ts'
 import { EXPLICIT_PEER_TAG, RELEASED_PEER_TAG } from './peer-dialer.ts'
 import type { StoppableRequestResponse } from './request-response.ts'
 
@@ -54,6 +60,7 @@ export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerIn
   let running = false
 
   // Tags are read (the peer store) only for peers the other checks leave closable: in a small mesh none.
+  const self = libp2p.peerId.toString()
   const held = async (now: number): Promise<HeldPeer[]> => {
     const byPeer = new Map<string, Connection[]>()
     for (const c of libp2p.getConnections()) {
@@ -69,7 +76,11 @@ export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerIn
         const entry: HeldPeer = {
           id: peer.toString(),
           connections: connections.length,
-          outbound: connections.every((c) => c.direction === 'outbound'),
+          outbound: decidesOn(
+            connections.map((c) => c.direction),
+            self,
+            peer.toString(),
+          ),
           kept: false,
           released: false,
           // What it knows of a peer is dropped at its disconnect: known, asked on this connection.

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   connectionBudget,
   DEFAULT_MAX_CONNECTIONS,
+  decidesOn,
   type HeldPeer,
   peersToTrim,
   wantsNeighbours,
@@ -117,6 +118,17 @@ describe('connection trim', () => {
     ],
   ])('%s', (_name, held, trimmed) => {
     expect(peersToTrim(held, budget, now, { graceMs: 10_000, idleMs: 60_000 })).toEqual(trimmed)
+  })
+
+  it.each([
+    // directions, self, peer, decides
+    ['dialled here', ['outbound'], 'a', 'b', true],
+    ['dialled here twice', ['outbound', 'outbound'], 'b', 'a', true],
+    ["dialled by the peer: the peer's", ['inbound'], 'a', 'b', false],
+    ['dialled both ways: the lower id decides', ['outbound', 'inbound'], 'a', 'b', true],
+    ['dialled both ways: the higher id leaves it', ['inbound', 'outbound'], 'b', 'a', false],
+  ] as const)('%s', (_name, directions, self, peer, decides) => {
+    expect(decidesOn(directions, self, peer)).toBe(decides)
   })
 })
 
