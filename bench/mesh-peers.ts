@@ -4,7 +4,7 @@
  * joins with an invite it wrote), one runner with the tiny generated model. Per size, after the mesh
  * settled: an idle window (no requests), then a window under a fixed load (REQUESTERS peers, each one
  * one-token chat completion a second to the runner's model through its own /v1). Per peer, from its
- * /metrics and /proc: connections open, messages and bytes a second by libp2p protocol (in + out,
+ * /metrics and /proc: connections open (the mean of a reading every 10 s), messages and bytes a second by libp2p protocol (in + out,
  * ripple_net_*), CPU ms a second of the daemon's own process, RSS, and the record it keeps (issue 57):
  * ops of other agents verified and stored a second (ripple_ops_stored_total) and its store's growth a
  * minute, the ops of others it stored by DNA, type and how it keeps them (./store-breakdown.ts), its
@@ -44,6 +44,8 @@ const WINDOW_S = Number(process.env.RIPPLE_BENCH_MESH_PEERS_WINDOW_S ?? 45)
 /** After every peer sees the others, how long the mesh runs before a window (first syncs, first beats). */
 const SETTLE_S = Number(process.env.RIPPLE_BENCH_MESH_PEERS_SETTLE_S ?? 30)
 const REQUESTERS = 2
+/** How often each peer's open connections are read within a window (their mean is its figure). */
+const CONNECTION_SAMPLE_MS = 10_000
 const LOGS = process.env.RIPPLE_BENCH_MESH_PEERS_LOGS ?? join(tmpdir(), 'ripple-bench-mesh-peers-logs')
 /** The daemons' log level: `info` tells more of a size that fails. */
 const LOG_LEVEL = process.env.RIPPLE_BENCH_MESH_PEERS_LOG_LEVEL ?? 'warn'
@@ -119,7 +121,7 @@ async function releasesUnknown(peer: Peer): Promise<number> {
   return peers.slice(1).filter((p) => p.release === null || p.release === undefined).length
 }
 
-function cost(role: Role, a: Reading, b: Reading, stored: StoredCounts): PeerCost {
+function cost(role: Role, a: Reading, b: Reading, stored: StoredCounts, held: readonly number[]): PeerCost {
   const s = (b.at - a.at) / 1000
   const rate = (x: Map<string, number>, y: Map<string, number>) =>
     new Map([...y].map(([p, v]) => [p, (v - (x.get(p) ?? 0)) / s]))
@@ -127,7 +129,8 @@ function cost(role: Role, a: Reading, b: Reading, stored: StoredCounts): PeerCos
   const sum = (m: Map<string, number>) => [...m.values()].reduce((t, v) => t + v, 0)
   return {
     role,
-    connections: b.connections,
+    // The mean of the window's samples: one reading at its end caught whatever was open that moment.
+    connections: [a.connections, ...held, b.connections].reduce((t, c) => t + c, 0) / (held.length + 2),
     cpuMsPerS: (b.cpuMs - a.cpuMs) / s,
     msgsPerS: sum(protocols),
     bytesPerS: sum(rate(a.bytes, b.bytes)),
@@ -151,12 +154,21 @@ async function window(
   const from = Date.now()
   const until = from + seconds * 1000
   const running = load ? loadUntil(until, load) : sleep(seconds * 1000)
-  await running
+  const held = peers.map((): number[] => [])
+  const sampling = (async () => {
+    while (Date.now() + CONNECTION_SAMPLE_MS < until) {
+      await sleep(CONNECTION_SAMPLE_MS)
+      const texts = await Promise.all(peers.map((p) => metrics(p).catch(() => null)))
+      for (const [i, text] of texts.entries())
+        if (text !== null) held[i]!.push(metric(text, 'ripple_net_connections'))
+    }
+  })()
+  await Promise.all([running, sampling])
   const after = await Promise.all(peers.map(read))
   // What was signed up to the window's end, given a few seconds more to arrive.
   await sleep(5_000)
   const stored = await Promise.all(peers.map((p) => storedBetween(p.dataDir, from, until)))
-  return peers.map((p, i) => cost(p.role, before[i]!, after[i]!, stored[i]!))
+  return peers.map((p, i) => cost(p.role, before[i]!, after[i]!, stored[i]!, held[i]!))
 }
 
 async function loadUntil(until: number, one: () => Promise<void>): Promise<void> {

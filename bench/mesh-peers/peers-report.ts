@@ -64,7 +64,7 @@ export function meshPeersReport(
     ] as const) {
       const by = costs.filter((c) => c.role === 'bystander')
       const group = by.length > 0 ? by : costs
-      figures[`n${size}_${phase}_bystander_connections`] = median(group.map((c) => c.connections))
+      figures[`n${size}_${phase}_bystander_connections`] = round(median(group.map((c) => c.connections)), 1)
       figures[`n${size}_${phase}_bystander_msgs_per_s`] = round(median(group.map((c) => c.msgsPerS)), 2)
       figures[`n${size}_${phase}_bystander_bytes_per_s`] = round(median(group.map((c) => c.bytesPerS)), 0)
       figures[`n${size}_${phase}_bystander_cpu_ms_per_s`] = round(median(group.map((c) => c.cpuMsPerS)), 2)
