@@ -13,6 +13,11 @@ import type { PeerId } from '@libp2p/interface'
 const WAITING_SYNC_DELAY_MS = 300
 /** How long after a peer's subscription is seen it is asked: its side learns ours about as late. */
 const SUBSCRIBED_SYNC_DELAY_MS = 500
+/**
+ * On a sharded mesh, a peer exchanged with within this many rounds is not asked again as it connects or
+ * subscribes (a minute at the daemon's pace): `connected`.
+ */
+const RECENT_SYNC_ROUNDS = 12
 
 export interface PeerSyncsInit {
   /** One anti-entropy exchange with the peer; it never rejects. */
@@ -21,6 +26,8 @@ export interface PeerSyncsInit {
   waiting: () => boolean
   /** Peers asked in each periodic round. */
   peersPerRound: number
+  /** The periodic rounds' interval (ms). */
+  intervalMs: number
 }
 
 export class PeerSyncs {
@@ -29,6 +36,8 @@ export class PeerSyncs {
   readonly #running = new Map<string, { done: Promise<void>; again: boolean }>()
   /** Peers to ask shortly, by why and peer: senders of ops still waiting, peers just subscribed. */
   readonly #soon = new Map<string, NodeJS.Timeout>()
+  /** When the last exchange with each peer ended (ms), for those within `recentMs`. */
+  readonly #endedAt = new Map<string, number>()
   #stopped = false
 
   constructor(init: PeerSyncsInit) {
@@ -50,9 +59,31 @@ export class PeerSyncs {
         await this.#init.exchange(peer)
       } while (state.again && !this.#stopped)
       this.#running.delete(key)
+      this.#endedAt.set(key, Date.now())
     })()
     this.#running.set(key, state)
     return state.done
+  }
+
+  /**
+   * `peer` connected: an exchange with it, unless `sharded` and one ended within RECENT_SYNC_ROUNDS. A
+   * connection opened again soon after the last (an op pushed to a holder, a neighbour visited, a pair
+   * the trimmer closed) has nothing new to compare yet, and on a sharded mesh such connections come and
+   * go every few seconds, each running an exchange at both ends as it opens and again as it subscribes.
+   * A team's mesh (not sharded) exchanges on every connect, as before.
+   */
+  connected(peer: PeerId, sharded: boolean): Promise<void> {
+    return sharded ? this.#syncUnlessRecent(peer) : this.sync(peer)
+  }
+
+  #syncUnlessRecent(peer: PeerId): Promise<void> {
+    const endedAt = this.#endedAt.get(peer.toString())
+    if (endedAt !== undefined && Date.now() - endedAt < this.#recentMs) return Promise.resolve()
+    return this.sync(peer)
+  }
+
+  get #recentMs(): number {
+    return RECENT_SYNC_ROUNDS * this.#init.intervalMs
   }
 
   /** `peer` sent ops that build on ops not held here: it has them, asked shortly if still missing. */
@@ -63,18 +94,18 @@ export class PeerSyncs {
   /**
    * `peer` was just seen subscribing to the ops: until it saw this peer subscribe too (about now), what
    * it published went to every subscriber but this one, and the exchange run on connecting may have
-   * come before; it is asked once both sides know of each other.
+   * come before; it is asked once both sides know of each other (`sharded`: as `connected` says).
    */
-  subscribed(peer: PeerId): void {
-    this.#after('subscribed', peer, SUBSCRIBED_SYNC_DELAY_MS, () => true)
+  subscribed(peer: PeerId, sharded: boolean): void {
+    this.#after('subscribed', peer, SUBSCRIBED_SYNC_DELAY_MS, () => true, sharded)
   }
 
-  #after(why: string, peer: PeerId, delayMs: number, still: () => boolean): void {
+  #after(why: string, peer: PeerId, delayMs: number, still: () => boolean, sharded = false): void {
     const key = `${why} ${peer}`
     if (this.#soon.has(key)) return
     const timer = setTimeout(() => {
       this.#soon.delete(key)
-      if (still()) void this.sync(peer)
+      if (still()) void this.connected(peer, sharded)
     }, delayMs)
     timer.unref()
     this.#soon.set(key, timer)
@@ -82,6 +113,8 @@ export class PeerSyncs {
 
   /** A periodic round: a few of `peers`, at random. */
   round(peers: PeerId[]): void {
+    const now = Date.now()
+    for (const [key, at] of this.#endedAt) if (now - at >= this.#recentMs) this.#endedAt.delete(key)
     const shuffled = [...peers]
     for (let i = shuffled.length - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1))

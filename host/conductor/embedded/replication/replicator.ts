@@ -2,9 +2,9 @@
  * Replication of an embedded conductor over its peer's libp2p node. While records are not sharded
  * (record-sharding.ts) every peer keeps every op and every commit goes on the `ops` gossip channel;
  * once they are, where each op lives and whom it is pushed to is op-placer.ts's (issue 57). Every op
- * received (gossip, push or catch-up) goes through the ingest pipeline; anti-entropy
- * runs with each peer as it connects, every `intervalMs` with a few random peers, and with the
- * sender of any op that arrived before what it builds on. Revocations an admin wrote are enforced
+ * received (gossip, push or catch-up) goes through the ingest pipeline; anti-entropy runs with each
+ * peer as it connects (peer-syncs.ts), every `intervalMs` with a few random peers, and with the sender
+ * of any op that arrived before what it builds on. Revocations an admin wrote are enforced
  * (revocation-guard.ts): the revoked agent's connections are dropped and refused, its later ops ignored.
  */
 import type { PeerId } from '@libp2p/interface'
@@ -172,12 +172,12 @@ class Replicator implements Replication {
       exchange: (peer) => this.#exchange(peer),
       waiting: () => this.#ingest.pendingCount > 0,
       peersPerRound: init.peersPerRound ?? DEFAULT_PEERS_PER_ROUND,
+      intervalMs: this.#intervalMs,
     })
   }
 
   async start(): Promise<void> {
-    // Open to every peer of the network: a newcomer's genesis, its membership, arrives this way. Upkeep
-    // (peer-activity.ts): its rounds reach every connected peer, so they are no use of one.
+    // Open to the network: a newcomer's genesis arrives this way. Upkeep: no use of a peer (peer-activity.ts).
     await this.#node.rpc.handle(SYNC_PROTOCOL, this.#antiEntropy.handler, {
       openToNetwork: true,
       use: 'upkeep',
@@ -316,14 +316,14 @@ class Replicator implements Replication {
       else if (counts !== undefined && counts.stored + counts.pending + counts.duplicate > 0)
         message.verdict('accept')
       else message.verdict('ignore')
-      // It builds on ops not held here: the peer that sent it has them.
-      if (result?.waiting) this.#syncs.soon(message.from)
+      if (result?.waiting) this.#syncs.soon(message.from) // it builds on ops its sender has, not held here
     }
   }
 
-  readonly #onConnect = (evt: CustomEvent<PeerId>) => void this.#syncs.sync(evt.detail)
+  readonly #onConnect = ({ detail }: CustomEvent<PeerId>) =>
+    void this.#syncs.connected(detail, this.#placer.sharded)
   readonly #onSubscribed = ({ detail }: RipplePubsubEvents['subscribed']) =>
-    detail.channel === 'ops' && this.#syncs.subscribed(detail.peer)
+    detail.channel === 'ops' && this.#syncs.subscribed(detail.peer, this.#placer.sharded)
 
   #receive(batch: OpBatch, from: PeerId, route: Route): IngestResult | null {
     return this.#receiveAll([{ batch, from }], route)[0] ?? null
