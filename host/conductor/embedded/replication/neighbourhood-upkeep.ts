@@ -157,9 +157,11 @@ export class NeighbourhoodUpkeep {
   }
 
   /**
-   * The held-op exchange with the next of this peer's neighbours, when not connected (a connected one
-   * is synced by the anti-entropy rounds already): where no op is written, this is the use that finds a
-   * neighbour gone (the exchange fails, then the dial), so its ops are handed off; one a round.
+   * A visit to the next of this peer's neighbours, when not connected (a connected one is synced by the
+   * anti-entropy rounds already): where no op is written, this is the use that finds a neighbour gone
+   * (the dial fails, then the presence check's), so its ops are handed off; one a round. The dial is
+   * the visit: the exchange runs as the connection opens (replicator.ts, `peer-syncs.ts`: not again
+   * within a minute of the last). Exchanging here too ran a third at each visit.
    */
   async #visitNeighbour(): Promise<void> {
     const { placer, holders, conductor } = this.#init
@@ -168,7 +170,8 @@ export class NeighbourhoodUpkeep {
     const near = closestMembers(placeOfAgent(self), others, NEIGHBOURS_PER_HOLDER * holders)
     const agent = near[this.#turn++ % Math.max(1, near.length)]
     if (agent === undefined || this.#connected(agent)) return
-    await this.syncWith(peerIdOfAgent(agent)).catch(() => {})
+    if (await this.#dial(agent).catch(() => false)) this.#presence.saw(agent)
+    else this.#presence.failed(agent)
   }
 
   readonly #connected = (agent: string): boolean => this.#init.node.peers.has(peerIdOfAgent(agent))
