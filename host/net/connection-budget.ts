@@ -83,11 +83,6 @@ export interface HeldPeer {
    * such peers, and an op goes to a few dozen holders, which held a minute each would pass the cap.
    */
   asked: boolean
-  /**
-   * A use of it ended since it connected (a record pushed or read, a request): not a connection still
-   * waiting for the use it was dialled for.
-   */
-  used: boolean
   /** When it was last of use: its newest connection opened, or a request with it ended (ms, as `now`). */
   activeAt: number
 }
@@ -95,12 +90,6 @@ export interface HeldPeer {
 export interface TrimTimes {
   /** A peer used this recently stays (a runner dialled for a request not yet sent). */
   graceMs: number
-  /**
-   * The grace of a peer whose use was brief and is over (a record pushed to a holder, read from it):
-   * shorter, since nothing more is coming. Each op goes to R holders, other ones each op, so at
-   * `graceMs` an author's pushes of a slot held several such connections open at any time.
-   */
-  briefMs: number
   /** A peer unused this long is closed, wherever the line is (a runner dialled for a request). */
   idleMs: number
 }
@@ -123,9 +112,8 @@ export function peersToTrim(
   times: TrimTimes,
 ): string[] {
   const done = (p: HeldPeer) => p.released || !p.asked || now - p.activeAt >= times.idleMs
-  const grace = (p: HeldPeer) => (p.used && !p.asked ? times.briefMs : times.graceMs)
   const closable = held
-    .filter((p) => p.outbound && !p.kept && !p.busy && now - p.activeAt >= grace(p))
+    .filter((p) => p.outbound && !p.kept && !p.busy && now - p.activeAt >= times.graceMs)
     .sort((a, b) => b.activeAt - a.activeAt)
   const idle = closable.filter(done)
   let excess = held.reduce((sum, p) => sum + p.connections, 0) - budget.trimAbove

@@ -29,8 +29,8 @@ export interface ConnectionTrimmerInit {
   /** Request-response: when each peer was last of use, and which open streams are its idle ones. */
   rpc: Pick<StoppableRequestResponse, 'lastActiveAt' | 'asked' | 'carries'>
   /**
-   * Divides its timings: looked at every second, 5 s of grace (then closed, if never asked), 1 s
-   * after a brief use, closed after 60 s unused. Default 1.
+   * Divides its timings: looked at every 5 s, 5 s of grace (then closed, if never asked), closed
+   * after 60 s unused. Default 1.
    */
   speedup?: number
 }
@@ -50,12 +50,12 @@ export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerIn
         !IDLE_PROTOCOLS.some((p) => p.test(s.protocol!)),
     )
   const speedup = init.speedup ?? 1
-  // A connection dialled for a record op lives about its grace + half the interval, a neighbour's
-  // visit (upkeep, no use) its 5 s grace, and each time to another peer: ops to their holders every
-  // slot and a visit every 5 s hold (pushes a second x ~1.5 s + 1/5 x ~5.5 s) connections each way,
-  // about 1.5 at rest. A peer asked (a runner) keeps its minute.
-  const intervalMs = 1_000 / speedup
-  const times: TrimTimes = { graceMs: 5_000 / speedup, briefMs: 1_000 / speedup, idleMs: 60_000 / speedup }
+  // A connection dialled for a record op or a neighbour's visit lives about grace + half the interval,
+  // and its peer is another each time: an op a minute to its ~20 holders and a visit every 5 s hold
+  // (20/60 + 1/5) x that life connections each way, ~8 at 10 s + 10 s, ~4 at 5 s + 5 s. A peer asked
+  // (a runner) keeps its minute.
+  const intervalMs = 5_000 / speedup
+  const times: TrimTimes = { graceMs: 5_000 / speedup, idleMs: 60_000 / speedup }
   const log = libp2p.logger.forComponent('ripple:trimmer')
   let running = false
 
@@ -85,11 +85,10 @@ export function startConnectionTrimmer(libp2p: Libp2p, init: ConnectionTrimmerIn
           released: false,
           // What it knows of a peer is dropped at its disconnect: known, asked on this connection.
           asked: rpc.asked(peer),
-          used: usedAt !== undefined,
           busy: connections.some(busy),
           activeAt: Math.max(usedAt ?? 0, ...connections.map((c) => c.timeline.open)),
         }
-        if (entry.outbound && !entry.busy && now - entry.activeAt >= times.briefMs) {
+        if (entry.outbound && !entry.busy && now - entry.activeAt >= times.graceMs) {
           const tags = [...((await libp2p.peerStore.get(peer).catch(() => undefined))?.tags.keys() ?? [])]
           entry.kept = tags.some((tag) => KEEPING_TAGS.some((t) => t.test(tag)))
           entry.released = tags.includes(RELEASED_PEER_TAG)

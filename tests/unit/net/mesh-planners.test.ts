@@ -49,7 +49,6 @@ describe('connection trim', () => {
     busy: false,
     released: false,
     asked: true,
-    used: true,
     activeAt: now - 30_000,
     ...over,
   })
@@ -108,18 +107,9 @@ describe('connection trim', () => {
       [
         ...peers(3),
         peer('querying', { asked: false, busy: true, activeAt: now - 20_000 }),
-        peer('just', { asked: false, used: false, activeAt: now - 5_000 }),
+        peer('just', { asked: false, activeAt: now - 5_000 }),
       ],
       [],
-    ],
-    [
-      'a holder pushed to goes a moment after, one dialled and not yet used keeps its grace',
-      [
-        ...peers(2),
-        peer('pushed', { asked: false, used: true, activeAt: now - 2_000 }),
-        peer('dialled', { asked: false, used: false, activeAt: now - 2_000 }),
-      ],
-      ['pushed'],
     ],
     [
       'closed before the line is reached, asked ones kept below it',
@@ -127,9 +117,7 @@ describe('connection trim', () => {
       ['walked'],
     ],
   ])('%s', (_name, held, trimmed) => {
-    expect(peersToTrim(held, budget, now, { graceMs: 10_000, briefMs: 1_000, idleMs: 60_000 })).toEqual(
-      trimmed,
-    )
+    expect(peersToTrim(held, budget, now, { graceMs: 10_000, idleMs: 60_000 })).toEqual(trimmed)
   })
 
   it.each([
