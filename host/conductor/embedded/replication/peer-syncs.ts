@@ -36,7 +36,7 @@ export class PeerSyncs {
   readonly #running = new Map<string, { done: Promise<void>; again: boolean }>()
   /** Peers to ask shortly, by why and peer: senders of ops still waiting, peers just subscribed. */
   readonly #soon = new Map<string, NodeJS.Timeout>()
-  /** When the last exchange with each peer ended (ms), for those within `recentMs`. */
+  /** When the last exchange with each peer ended (ms), for those within RECENT_SYNC_ROUNDS. */
   readonly #endedAt = new Map<string, number>()
   #stopped = false
 
