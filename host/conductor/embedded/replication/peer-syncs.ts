@@ -38,10 +38,12 @@ export class PeerSyncs {
   readonly #soon = new Map<string, NodeJS.Timeout>()
   /** When the last exchange with each peer ended (ms), for those within RECENT_SYNC_ROUNDS. */
   readonly #endedAt = new Map<string, number>()
+  readonly #recentMs: number
   #stopped = false
 
   constructor(init: PeerSyncsInit) {
     this.#init = init
+    this.#recentMs = RECENT_SYNC_ROUNDS * init.intervalMs
   }
 
   /** Starts (or queues one more) exchange with `peer`; resolves when it is done. */
@@ -80,10 +82,6 @@ export class PeerSyncs {
     const endedAt = this.#endedAt.get(peer.toString())
     if (endedAt !== undefined && Date.now() - endedAt < this.#recentMs) return Promise.resolve()
     return this.sync(peer)
-  }
-
-  get #recentMs(): number {
-    return RECENT_SYNC_ROUNDS * this.#init.intervalMs
   }
 
   /** `peer` sent ops that build on ops not held here: it has them, asked shortly if still missing. */
