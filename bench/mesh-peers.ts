@@ -8,8 +8,8 @@
  * second by libp2p protocol (in + out, ripple_net_*), CPU ms a second of the daemon's own process,
  * RSS, and the record it keeps (issue 57): ops of other agents verified and stored a second
  * (ripple_ops_stored_total) and its store's growth a minute, the ops of others it stored by DNA,
- * type and how it keeps them (./store-breakdown.ts), its pushes to holders (none while it does not see the record sharded) and the other peers whose release
- * it has not heard (each holds sharding off). Bystanders (neither runner nor requester) are the median
+ * type and how it keeps them (./store-breakdown.ts), its pushes to holders (none while it does not
+ * see the record sharded) and the other peers whose release it has not heard (each holds sharding off). Bystanders (neither runner nor requester) are the median
  * and max over them: what a peer that takes no part pays.
  * Run: `npm run bench mesh-peers` (RIPPLE_BENCH_MESH_PEERS_SIZES=4,8 runs fewer; _WINDOW_S the windows).
  * A size that fails (a daemon that exits before it is ready, a mesh that does not form) is a row saying
