@@ -9,8 +9,9 @@
  * RSS, and the record it keeps (issue 57): ops of other agents verified and stored a second
  * (ripple_ops_stored_total) and its store's growth a minute, the ops of others it stored by DNA,
  * type and how it keeps them (./store-breakdown.ts), its pushes to holders (none while it does not
- * see the record sharded) and the other peers whose release it has not heard (each holds sharding off). Bystanders (neither runner nor requester) are the median
- * and max over them: what a peer that takes no part pays.
+ * see the record sharded) and the other peers whose release it has not heard (each holds sharding off).
+ * Bystanders (neither runner nor requester) are the median and max over them: what a peer that takes
+ * no part pays.
  * Run: `npm run bench mesh-peers` (RIPPLE_BENCH_MESH_PEERS_SIZES=4,8 runs fewer; _WINDOW_S the windows).
  * A size that fails (a daemon that exits before it is ready, a mesh that does not form) is a row saying
  * why and `n<N>_failed: 1`, and the next size runs (./mesh-peers/peers-report.ts); it keeps each
