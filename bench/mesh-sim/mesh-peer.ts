@@ -4,8 +4,9 @@
  * on loopback (split-host.ts: each peer a handle whose every question goes to its process). Every
  * question is asynchronous so both answer it the same way.
  */
+
+import type { GossipPart } from '../../host/metrics/gossip-parts.ts'
 import type { Flow } from '../../host/metrics/traffic-meter.ts'
-import type { GossipPart } from './gossip-meter.ts'
 import type { HeldOp } from './held-ops.ts'
 import type { ProcessFigures } from './process-meter.ts'
 import type { Outcome } from './sim-peer.ts'

@@ -72,7 +72,7 @@ export interface SizeFigures {
   /** Heap per peer at the window's end: in use (garbage included), and what a full collection keeps. */
   heapMbPerPeer: number
   liveHeapMbPerPeer: number | null
-  /** Gossip a peer sends (= receives, over the mesh) a second, by `<topic class>:<part>` (gossip-meter.ts). */
+  /** Gossip a peer sends (= receives, over the mesh) a second, by `<topic class>:<part>` (gossip-parts.ts). */
   gossipPerS: Record<string, { count: number; bytes: number }>
   /** Gossip bytes a second per peer on the mesh-wide signals topic: its messages and their IHAVEs. */
   signalsBytesPerS: number

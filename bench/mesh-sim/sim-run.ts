@@ -11,8 +11,8 @@
  */
 
 import { DEFAULT_RECORD_HOLDERS } from '../../host/config/network-schema.ts'
+import type { GossipPart } from '../../host/metrics/gossip-parts.ts'
 import { addFlow, emptyFlow, type Flow } from '../../host/metrics/traffic-meter.ts'
-import type { GossipPart } from './gossip-meter.ts'
 import type { HeldOp } from './held-ops.ts'
 import type { Counters, MeshPeer } from './mesh-peer.ts'
 import type { ProcessFigures } from './process-meter.ts'
@@ -70,7 +70,7 @@ export interface PeerFigures {
   directory: number
   /** Over the window, by protocol (the network's tag dropped from its own protocols). */
   flows: Map<string, Flow>
-  /** Its gossip sent over the window, by topic class and part (gossip-meter.ts). */
+  /** Its gossip sent over the window, by topic class and part (host/metrics/gossip-parts.ts). */
   gossip: Map<string, GossipPart>
   /** Heartbeats it sent over the window: mesh-wide, and on model topics. */
   beats: Counters['beats']

@@ -55,6 +55,15 @@ export interface ProtocolFlow {
 }
 
 /**
+ * Gossipsub RPC parts of one kind sent since start: how many (of IHAVE, IWANT and IDONTWANT, the
+ * message ids they carry) and their bytes as encoded.
+ */
+export interface GossipPartSent {
+  count: number
+  bytes: number
+}
+
+/**
  * Reads a zome call asked of holders since start (sharded records, `record/1.0.0`), by DNA, the zome
  * function that missed them, and kind: `record` a get and what targets it, `links` a base's links.
  */
@@ -76,6 +85,8 @@ export interface NetTraffic {
    * their heartbeats, a directory walk (each one a lookup). Where there is a libp2p node.
    */
   dials?: Readonly<Record<'stored' | 'told' | 'walk', number>>
+  /** Gossip sent by `<topic class>:<part>` (metrics/gossip-parts.ts). Where there is a libp2p node. */
+  gossip?: ReadonlyMap<string, GossipPartSent>
 }
 
 /** A warrant as the API shows it (hashes as HoloHashB64). */

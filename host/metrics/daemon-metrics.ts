@@ -7,7 +7,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { TaskState, TaskStatus } from '../../zomes-bindings/index.ts'
 import type { KnownPeer } from '../interface/live-peers.ts'
-import type { NetTraffic, ProtocolFlow, ReplicationStats } from '../interface/network-port.ts'
+import type { GossipPartSent, NetTraffic, ProtocolFlow, ReplicationStats } from '../interface/network-port.ts'
 import { memberCount } from '../registry/member-count.ts'
 import type { DirectStats } from '../requests/direct/direct-inference.ts'
 import type { MetricsPort } from './metrics-port.ts'
@@ -302,6 +302,32 @@ export class DaemonMetrics implements MetricsPort {
       'ripple_net_bytes_total',
       'Payload bytes on the network by libp2p protocol and direction',
       (f, dir) => (dir === 'in' ? f.bytesIn : f.bytesOut),
+    )
+    const byPart = (name: string, help: string, read: (p: GossipPartSent) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['topic', 'part'],
+        registers,
+        collect() {
+          const gossip = traffic()?.gossip
+          if (gossip === undefined) return
+          this.reset()
+          for (const [key, sent] of gossip) {
+            const [topic, part] = key.split(':', 2)
+            this.inc({ topic, part }, read(sent))
+          }
+        },
+      })
+    byPart(
+      'ripple_net_gossip_sent_total',
+      'Gossipsub RPC parts sent, by topic class (signals, model, ops, other; any where none is named) and part (message, subscription, graft, prune, undecoded; ihave, iwant, idontwant counted in message ids)',
+      (p) => p.count,
+    )
+    byPart(
+      'ripple_net_gossip_sent_bytes_total',
+      'Bytes of the gossipsub RPC parts sent (as encoded), by topic class and part',
+      (p) => p.bytes,
     )
     new Counter({
       name: 'ripple_record_reads_total',

@@ -20,6 +20,7 @@ import { conductorAdmissionCheck } from '../membership/conductor-members.ts'
 import { ConductorRevocations } from '../membership/conductor-revocations.ts'
 import { networkIdHex } from '../membership/invite.ts'
 import { WitnessedRedemptions } from '../membership/witnessed-redemptions.ts'
+import { GossipMeter } from '../metrics/gossip-parts.ts'
 import { TrafficMeter } from '../metrics/traffic-meter.ts'
 import { createRippleNode, type RippleNode } from '../net/create-node.ts'
 import { peerKeyFromSeed } from '../net/peer-key.ts'
@@ -75,6 +76,7 @@ export async function startHolochain(options: BackendOptions): Promise<NetworkBa
         flows: beside.traffic.byProtocol,
         connections: beside.node.libp2p.getConnections().length,
         dials: beside.node.memberDials,
+        gossip: beside.gossip.parts,
       },
     adminUrl: null,
     libp2p: node ? node.gate.membersOnly(node.libp2p) : null,
@@ -97,6 +99,7 @@ export async function startHolochain(options: BackendOptions): Promise<NetworkBa
 interface Beside {
   node: RippleNode
   traffic: TrafficMeter
+  gossip: GossipMeter
 }
 
 /**
@@ -120,13 +123,14 @@ async function besideNode(
     return null
   }
   const traffic = new TrafficMeter()
+  const gossip = new GossipMeter()
   const node = await createRippleNode({
     network,
     privateKey: await peerKeyFromSeed(key.exportSeed()),
     listen: options.listen ? [...options.listen] : undefined,
     peers: [...(options.peers ?? [])],
     mdnsInterface: options.mdnsInterface,
-    metrics: traffic.hook,
+    metrics: gossip.wrap(traffic.hook),
     logger,
     // Handlers first, so no peer asks before they exist.
     start: false,
@@ -141,7 +145,7 @@ async function besideNode(
     await node.stop()
     throw err
   }
-  return { node, traffic }
+  return { node, traffic, gossip }
 }
 
 /**

@@ -31,6 +31,7 @@ import { admissionWitness, witnessRole } from '../membership/admission-witness.t
 import { networkIdHex } from '../membership/invite.ts'
 import { memberProofChain } from '../membership/member-proof.ts'
 import { WitnessedRedemptions } from '../membership/witnessed-redemptions.ts'
+import { GossipMeter } from '../metrics/gossip-parts.ts'
 import { TrafficMeter } from '../metrics/traffic-meter.ts'
 import { nowMicros, nowMs } from '../runtime/clock.ts'
 import { libp2pAgentPort } from './agent-port.ts'
@@ -47,8 +48,10 @@ export async function startBackend(options: BackendOptions): Promise<NetworkBack
 async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
   // Every protocol's messages and bytes, for /metrics: what a peer pays the mesh (design 4e).
   const traffic = new TrafficMeter()
+  // And its gossip by part: which of it grows with the mesh (issue 56).
+  const gossip = new GossipMeter()
   const peer = await createEmbeddedPeer({
-    metrics: traffic.hook,
+    metrics: gossip.wrap(traffic.hook),
     dataDir: options.dataDir,
     network: options.network,
     listen: options.listen ? [...options.listen] : undefined,
@@ -155,6 +158,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
         connections: peer.node.libp2p.getConnections().length,
         reads: zomeReads.reads(),
         dials: peer.node.memberDials,
+        gossip: gossip.parts,
       }),
       async stop() {
         await api?.close()

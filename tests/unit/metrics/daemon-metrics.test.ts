@@ -69,6 +69,25 @@ describe('DaemonMetrics', () => {
     expect(sample(text, 'ripple_net_connections')).toBe(7)
   })
 
+  it('shows the gossip sent by topic class and part, counts and bytes, as the meter has them', async () => {
+    const gossip = new Map([
+      ['model:subscription', { count: 12, bytes: 720 }],
+      ['any:idontwant', { count: 30, bytes: 690 }],
+    ])
+    const metrics = new DaemonMetrics(
+      sources({ traffic: () => ({ flows: new Map(), connections: 0, gossip }) }),
+    )
+    const text = await metrics.text()
+    expect(sample(text, 'ripple_net_gossip_sent_total{topic="model",part="subscription"}')).toBe(12)
+    expect(sample(text, 'ripple_net_gossip_sent_total{topic="any",part="idontwant"}')).toBe(30)
+    expect(sample(text, 'ripple_net_gossip_sent_bytes_total{topic="model",part="subscription"}')).toBe(720)
+    // The meter's counts since start, not added to at each scrape.
+    gossip.set('model:subscription', { count: 14, bytes: 840 })
+    const again = await metrics.text()
+    expect(sample(again, 'ripple_net_gossip_sent_total{topic="model",part="subscription"}')).toBe(14)
+    expect(sample(again, 'ripple_net_gossip_sent_total{topic="any",part="idontwant"}')).toBe(30)
+  })
+
   it('shows the zome reads asked of holders by DNA, zome function and kind', async () => {
     const reads = [
       { dna: 'agent_registry', fn: 'list_nodes', kind: 'links' as const, count: 12 },

@@ -1,21 +1,19 @@
 /**
- * What a simulated peer's gossip is made of: every gossipsub RPC it sends, decoded, counted by topic
+ * What a peer's gossip is made of: every gossipsub RPC it sends, decoded, counted by topic class
  * (the mesh-wide signals topic, the model topics, ops) and by part (messages published or forwarded,
  * IHAVE, IWANT and IDONTWANT message ids, GRAFT and PRUNE, subscriptions), with the bytes of each part
- * as encoded. Sends only: over the whole mesh every RPC sent is one received, so the mean a peer sends
- * is the mean it receives. The protocol meter (host/metrics/traffic-meter.ts) says how much gossip a
- * peer pays; this says which of it grows with the mesh.
+ * as encoded. Sends only: over a mesh every RPC sent is one received, so the mean a peer sends is the
+ * mean it receives. The protocol meter (traffic-meter.ts) says how much gossip a peer pays; this says
+ * which of it grows with the mesh. A daemon shows it in /metrics (`ripple_net_gossip_sent_total`); the
+ * mesh simulation reads it whole.
  */
 import { RPC } from '@libp2p/gossipsub/message'
 import type { Metrics, Stream } from '@libp2p/interface'
+import type { GossipPartSent } from '../interface/network-port.ts'
 
-/** Counts and encoded bytes of one kind of gossip. */
-export interface GossipPart {
-  count: number
-  bytes: number
-}
+export type GossipPart = GossipPartSent
 
-/** The topic class of a gossipsub topic id of a Ripple network. */
+/** The topic class of a gossipsub topic id of a Ripple network; 'any' for a part that names no topic. */
 export function topicClass(topic: string | undefined): string {
   if (topic === undefined) return 'any'
   if (topic.includes('/signals/')) return 'signals'
@@ -32,7 +30,11 @@ function unprefixed(frame: Uint8Array): Uint8Array {
 }
 
 export class GossipMeter {
-  /** By `<topic class>:<part>`; IWANT and IDONTWANT name no topic (class 'any'). */
+  /**
+   * By `<topic class>:<part>`, part one of message, subscription, graft, prune, ihave, iwant,
+   * idontwant (counted in message ids) or undecoded (a frame that is no RPC); IWANT and IDONTWANT
+   * name no topic (class 'any').
+   */
   readonly parts = new Map<string, GossipPart>()
 
   /** Wraps a metrics hook: every gossipsub stream's sends are decoded and counted here too. */
@@ -53,13 +55,6 @@ export class GossipMeter {
     }
   }
 
-  #add(key: string, count: number, bytes: number): void {
-    const part = this.parts.get(key) ?? { count: 0, bytes: 0 }
-    part.count += count
-    part.bytes += bytes
-    this.parts.set(key, part)
-  }
-
   #count(bytes: Uint8Array): void {
     let rpc: RPC
     try {
@@ -76,21 +71,24 @@ export class GossipMeter {
     if (control === undefined) return
     for (const ihave of control.ihave)
       this.#add(
-        `${topicClass(ihave.topicID)}:ihave ids`,
+        `${topicClass(ihave.topicID)}:ihave`,
         ihave.messageIDs.length,
         RPC.ControlIHave.encode(ihave).length,
       )
     for (const iwant of control.iwant)
-      this.#add('any:iwant ids', iwant.messageIDs.length, RPC.ControlIWant.encode(iwant).length)
+      this.#add('any:iwant', iwant.messageIDs.length, RPC.ControlIWant.encode(iwant).length)
     for (const idontwant of control.idontwant)
-      this.#add(
-        'any:idontwant ids',
-        idontwant.messageIDs.length,
-        RPC.ControlIDontWant.encode(idontwant).length,
-      )
+      this.#add('any:idontwant', idontwant.messageIDs.length, RPC.ControlIDontWant.encode(idontwant).length)
     for (const graft of control.graft)
       this.#add(`${topicClass(graft.topicID)}:graft`, 1, RPC.ControlGraft.encode(graft).length)
     for (const prune of control.prune)
       this.#add(`${topicClass(prune.topicID)}:prune`, 1, RPC.ControlPrune.encode(prune).length)
+  }
+
+  #add(key: string, count: number, bytes: number): void {
+    const part = this.parts.get(key) ?? { count: 0, bytes: 0 }
+    part.count += count
+    part.bytes += bytes
+    this.parts.set(key, part)
   }
 }
