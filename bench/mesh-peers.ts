@@ -5,11 +5,13 @@
  * settled: an idle window (no requests), then a window under a fixed load (REQUESTERS peers, each one
  * one-token chat completion a second to the runner's model through its own /v1). Per peer, from its
  * /metrics and /proc: connections open (the mean of a reading every 10 s), messages and bytes a
- * second by libp2p protocol (in + out, ripple_net_*), CPU ms a second of the daemon's own process,
- * RSS, and the record it keeps (issue 57): ops of other agents verified and stored a second
- * (ripple_ops_stored_total) and its store's growth a minute, the ops of others it stored by DNA,
- * type and how it keeps them (./store-breakdown.ts), its pushes to holders (none while it does not
- * see the record sharded) and the other peers whose release it has not heard (each holds sharding off).
+ * second by libp2p protocol (in + out, ripple_net_*), the gossip it sends a second by topic class
+ * and part (ripple_net_gossip_sent_total: which of it grows with the mesh), CPU ms a second of the
+ * daemon's own process, RSS, and the record it keeps (issue 57): ops of other agents verified and
+ * stored a second (ripple_ops_stored_total) and its store's growth a minute, the ops of others it
+ * stored by DNA, type and how it keeps them (./store-breakdown.ts), its pushes to holders (none
+ * while it does not see the record sharded) and the other peers whose release it has not heard
+ * (each holds sharding off).
  * Bystanders (neither runner nor requester) are the median and max over them: what a peer that takes
  * no part pays.
  * Run: `npm run bench mesh-peers` (RIPPLE_BENCH_MESH_PEERS_SIZES=4,8 runs fewer; _WINDOW_S the windows).
@@ -78,6 +80,14 @@ export function readsByFn(text: string): Map<string, number> {
   )
 }
 
+/** Each `ripple_net_gossip_sent_total{topic="t",part="p"} value` sample (gossip-parts.ts), by `t:p`. */
+export function gossipByPart(text: string): Map<string, number> {
+  const line = /^ripple_net_gossip_sent_total\{topic="([^"]*)",part="([^"]*)"\} (\S+)$/gm
+  return new Map(
+    [...text.matchAll(line)].map(([, topic, part, value]) => [`${topic}:${part}`, Number(value)]),
+  )
+}
+
 interface Reading {
   at: number
   cpuMs: number
@@ -85,6 +95,8 @@ interface Reading {
   bytes: Map<string, number>
   /** Zome reads asked of holders, by DNA/function/kind (ripple_record_reads_total). */
   reads: Map<string, number>
+  /** Gossipsub RPC parts sent, by topic class and part (ripple_net_gossip_sent_total). */
+  gossip: Map<string, number>
   connections: number
   rssMb: number
   /** Ops of other agents verified and stored here (the record's share this peer keeps). */
@@ -104,6 +116,7 @@ async function read(peer: Peer): Promise<Reading> {
     messages: byProtocol(text, 'ripple_net_messages_total'),
     bytes: byProtocol(text, 'ripple_net_bytes_total'),
     reads: readsByFn(text),
+    gossip: gossipByPart(text),
     connections: metric(text, 'ripple_net_connections'),
     rssMb: await rssMb(peer.pid),
     opsStored: metric(text, 'ripple_ops_stored_total'),
@@ -143,6 +156,7 @@ function cost(role: Role, a: Reading, b: Reading, stored: StoredCounts, held: re
     stored,
     protocols,
     reads: rate(a.reads, b.reads),
+    gossip: rate(a.gossip, b.gossip),
   }
 }
 

@@ -29,6 +29,8 @@ export interface PeerCost {
   protocols: Map<string, number>
   /** Zome reads asked of holders a second, by DNA/function/kind. */
   reads: Map<string, number>
+  /** Gossipsub RPC parts sent a second (of IHAVE, IWANT, IDONTWANT: ids), by `<topic class>:<part>`. */
+  gossip: Map<string, number>
 }
 
 /** What one size came to: its windows, or why it failed. */
@@ -89,6 +91,9 @@ export function meshPeersReport(
         ),
         0,
       )
+      // Which of the gossip grows with the mesh (issue 56).
+      for (const [part, perS] of medianOf(group.map((c) => c.gossip)))
+        figures[`n${size}_${phase}_bystander_gossip_${part.replace(':', '_')}_per_s`] = round(perS, 2)
       for (const [kind, perMin] of storedPerMin(group, windowS))
         figures[`n${size}_${phase}_bystander_stored_per_min ${kind}`] = perMin
       figures[`n${size}_${phase}_bystander_releases_unknown`] = median(group.map((c) => c.unknownReleases))
@@ -109,14 +114,12 @@ function rows(size: number, phase: 'idle' | 'load', costs: PeerCost[]): Record<s
       const group = of(role)
       const med = (f: (c: PeerCost) => number) => round(median(group.map(f)), 1)
       const max = (f: (c: PeerCost) => number) => round(Math.max(...group.map(f)), 1)
-      const protocols = new Map<string, number>()
-      for (const c of group)
-        for (const [p, v] of c.protocols) protocols.set(p, (protocols.get(p) ?? 0) + v / group.length)
-      const top = [...protocols]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, 3)
-        .map(([p, v]) => `${shortName(p)} ${round(v, 1)}`)
-        .join(', ')
+      /** The `n` largest of the group's means, named. */
+      const top = (maps: Map<string, number>[], n: number, name = (key: string) => key) =>
+        meanOf(maps)
+          .slice(0, n)
+          .map(([key, v]) => `${name(key)} ${round(v, 1)}`)
+          .join(', ')
       return {
         N: size,
         phase,
@@ -130,7 +133,15 @@ function rows(size: number, phase: 'idle' | 'load', costs: PeerCost[]): Record<s
         'store KB/min': `${med((c) => c.storeKbPerMin)} (max ${max((c) => c.storeKbPerMin)})`,
         'pushes/s': med((c) => c.pushesPerS),
         'releases unknown': `${med((c) => c.unknownReleases)} (max ${max((c) => c.unknownReleases)})`,
-        'msgs/s by protocol (top 3)': top,
+        'msgs/s by protocol (top 3)': top(
+          group.map((c) => c.protocols),
+          3,
+          shortName,
+        ),
+        'gossip sent by part (top 4, /s)': top(
+          group.map((c) => c.gossip),
+          4,
+        ),
       }
     })
 }
@@ -143,6 +154,14 @@ function storedPerMin(group: readonly PeerCost[], windowS: number): [string, num
       k,
       round((median(group.map((c) => c.stored.get(k) ?? 0)) * 60) / windowS, 1),
     ])
+    .sort((a, b) => b[1] - a[1])
+}
+
+/** The median of each key over `maps` (a key absent counts 0), largest first. */
+function medianOf(maps: readonly Map<string, number>[]): [string, number][] {
+  const keys = new Set(maps.flatMap((m) => [...m.keys()]))
+  return [...keys]
+    .map((k): [string, number] => [k, median(maps.map((m) => m.get(k) ?? 0))])
     .sort((a, b) => b[1] - a[1])
 }
 

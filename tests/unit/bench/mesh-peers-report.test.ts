@@ -21,6 +21,13 @@ function peerCost(role: PeerCost['role'], x: number): PeerCost {
     stored: new Map([['resource_mesh Task', x]]),
     protocols: new Map([['/ripple/00ff/sync/1.0.0', x]]),
     reads: new Map([['resource_mesh/get_task_state/record', x]]),
+    gossip: new Map([
+      ['model:subscription', x],
+      ['signals:ihave', 2 * x],
+      ['any:idontwant', x / 2],
+      ['ops:graft', x / 4],
+      ['model:prune', x / 8],
+    ]),
   }
 }
 
@@ -55,7 +62,23 @@ describe('meshPeersReport', () => {
       expect(figures[`n${n}_load_requests_per_s`]).toBe(1)
       expect(figures[`n${n}_idle_bystander_stored_per_min resource_mesh Task`]).toBe(x)
       expect(figures[`n${n}_idle_bystander_msgs_per_s_mean sync/1.0.0`]).toBe(x)
+      expect(figures[`n${n}_idle_bystander_gossip_model_subscription_per_s`]).toBe(x)
+      expect(figures[`n${n}_load_bystander_gossip_any_idontwant_per_s`]).toBe(x / 2)
     }
+  })
+
+  it("shows each role's top 4 gossip parts sent a second, the mean over its peers, largest first", () => {
+    const quiet = peerCost('bystander', 4)
+    quiet.gossip.delete('model:prune')
+    const costs = [peerCost('runner', 8), peerCost('bystander', 2), quiet, peerCost('bystander', 6)]
+    const { rows, figures } = meshPeersReport([{ size: 4, idle: costs, load: costs, served: 0 }], 60)
+    const column = (role: string) =>
+      rows.find((r) => r.phase === 'idle' && r.role === role)?.['gossip sent by part (top 4, /s)']
+    expect(column('runner')).toBe('signals:ihave 16, model:subscription 8, any:idontwant 4, ops:graft 2')
+    expect(column('bystander x3')).toBe('signals:ihave 8, model:subscription 4, any:idontwant 2, ops:graft 1')
+    // The figures are the bystanders' medians, a part one of them did not send counting 0.
+    expect(figures.n4_idle_bystander_gossip_signals_ihave_per_s).toBe(8)
+    expect(figures.n4_idle_bystander_gossip_model_prune_per_s).toBe(0.25)
   })
 
   it('reports every size failed as such, with nothing measured', () => {
