@@ -24,6 +24,7 @@ import type { NetworkConfig } from '../config/network-schema.ts'
 import { agentOfPeerB64 } from '../identity/peer-agent.ts'
 import type { ReleaseStatement } from '../interface/release.ts'
 import type { Logger } from '../log/logger.ts'
+import { clockedTimeouts } from './clocked-timeouts.ts'
 import { connectionBudget, DEFAULT_MAX_CONNECTIONS, wantsNeighbours } from './connection-budget.ts'
 import { type ConnectionTrimmer, startConnectionTrimmer } from './connection-trimmer.ts'
 import { type DirectUpgrade, startDirectUpgrade } from './direct-upgrade.ts'
@@ -105,7 +106,7 @@ export interface RippleNodeInit {
   /**
    * The simulation's sped-up clock: the node's own periodic timers (gossipsub's heartbeat, the
    * connection monitor's pings, peer exchange, the directory's adverts, the model topics' pace) run
-   * this many times as often. Default 1.
+   * this many times as often, and its timeouts are as much shorter (clocked-timeouts.ts). Default 1.
    */
   speedup?: number
   /** The directory's timings (before `speedup`); DEFAULT_DIRECTORY_TIMINGS for the rest. */
@@ -166,6 +167,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   const loopback = init.loopbackTuning === true
   const inMemory = init.transports === 'memory'
   const speedup = init.speedup ?? 1
+  const clocked = clockedTimeouts(speedup)
   const budget = connectionBudget(config.max_connections ?? DEFAULT_MAX_CONNECTIONS)
   const gate = new MemberGate(init.logger)
   const timings: DirectoryTimings = { ...DEFAULT_DIRECTORY_TIMINGS, ...init.directory }
@@ -240,19 +242,13 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       // Many nodes of one process upgrade their connections on one event loop: slower than libp2p's
       // 10 pending inbound allow (on TCP, loopback tuning lifts the limit by address instead).
       ...(inMemory ? { maxIncomingPendingConnections: budget.max } : {}),
+      ...clocked.connectionManager,
       // A peer lost to a relay's limit or a restart is redialled for ~1 min before it is given up.
       reconnectRetries: 6,
       reconnectRetryInterval: 500,
       reconnectBackoffFactor: 2,
     },
-    // A peer busy for a few seconds (a burst of tasks, a model loading) answers pings late. With
-    // libp2p's defaults (every 10 s, timeout from 5 s) a late ping, or the next one sent while it is
-    // still open, aborts the connection, and the gossip on it is lost until anti-entropy refetches
-    // it. A dead connection is still found within ~40 s, and a closed one at once.
-    connectionMonitor: {
-      pingInterval: 20_000 / speedup,
-      pingTimeout: { minTimeout: 15_000 / speedup, maxTimeout: 19_000 / speedup },
-    },
+    connectionMonitor: clocked.connectionMonitor,
     peerDiscovery:
       config.mdns && !inMemory
         ? [
@@ -283,7 +279,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   allowNetworkTopics(libp2p.services.pubsub, identity)
 
   const peers = createPeerBook(libp2p, identity, {
-    handshakeTimeoutMs: init.handshakeTimeoutMs,
+    handshakeTimeoutMs: init.handshakeTimeoutMs ?? clocked.handshakeMs,
     statement: init.statement,
   })
   const agentsOf = (list: PeerId[]) => list.map(agentOfPeerB64).filter((a): a is string => a !== null)
@@ -322,7 +318,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     (p, o) => models.locate(p, o),
   )
   const rpc = createRequestResponse(libp2p, identity, peers, gate, {
-    timeoutMs: init.requestTimeoutMs,
+    timeoutMs: init.requestTimeoutMs ?? clocked.requestMs,
     usable,
     versions,
     find,

@@ -68,6 +68,9 @@ type Waiter = (verified: boolean) => void
 /** Peers behind NAT meet over relayed (limited) connections: the handshake runs there too. */
 export const LIMITED_OK = { runOnLimitedConnection: true } as const
 
+/** How long a new connection has to pass the hello handshake, by default. */
+export const HANDSHAKE_TIMEOUT_MS = 5_000
+
 class DefaultPeerBook extends TypedEventEmitter<PeerBookEvents> implements StartablePeerBook {
   readonly #verified = new Map<string, PeerId>()
   readonly #waiters = new Map<string, Set<Waiter>>()
@@ -89,7 +92,7 @@ class DefaultPeerBook extends TypedEventEmitter<PeerBookEvents> implements Start
     this.#helloProtocol = identity.protocol(HELLO_PROTOCOL_SUFFIX)
     this.#hello2Protocol = identity.protocol(HELLO2_PROTOCOL_SUFFIX)
     this.#statement = init.statement ?? OWN_STATEMENT
-    this.#timeoutMs = init.handshakeTimeoutMs ?? 5_000
+    this.#timeoutMs = init.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS
   }
 
   async start(): Promise<void> {

@@ -110,6 +110,8 @@ export interface StoppableRequestResponse extends RequestResponse {
   carries(protocol: string): boolean
 }
 
+/** `request`'s timeout, by default. */
+export const REQUEST_TIMEOUT_MS = 10_000
 /** Stream limits per connection and protocol; libp2p's defaults are lower. */
 const MAX_STREAMS = 64
 /** Idle streams kept per peer and protocol; more concurrent requests open (then close) more. */
@@ -148,7 +150,7 @@ class DefaultRequestResponse implements StoppableRequestResponse {
     this.#identity = identity
     this.#peers = peers
     this.#gate = gate
-    this.#timeoutMs = init.timeoutMs ?? 10_000
+    this.#timeoutMs = init.timeoutMs ?? REQUEST_TIMEOUT_MS
     this.#usable = init.usable ?? (() => true)
     this.#versions = init.versions
     this.#find = init.find
