@@ -300,6 +300,8 @@ describe('the dashboard in headless Chromium, three ripple up processes', { time
     expect(value(before, 'ripple_tokens_generated_total')).toBeGreaterThan(0) // the chat answer
     expect(value(before, 'ripple_process_resident_memory_bytes')).toBeGreaterThan(0)
     expect(value(before, 'ripple_ops_stored_total')).toBeGreaterThan(0)
+    // Its gossip by part (gossip-parts.ts): at least its topics' subscriptions, told to the others.
+    expect(value(before, 'ripple_net_gossip_sent_total', { part: 'subscription' })).toBeGreaterThan(0)
     for (let i = 0; i < 2; i++) {
       const ref = await api.submitTask({ kind: 'sha256', input: { data: `metrics ${i}` } })
       expect((await api.followTask(ref.action_hash)).state.status).toBe('done')
