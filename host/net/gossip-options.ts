@@ -30,7 +30,12 @@ export function gossipOptions(speedup = 1): Partial<GossipsubOpts> {
     // A peer dials as many as its topic meshes need at least (connection-budget.ts).
     Dlo: NEIGHBOUR_TARGET,
     Dhi: 12,
-    Dlazy: 6,
+    // IHAVE to 2 peers outside the mesh a heartbeat, not the spec's max(6, a quarter of them): the
+    // mesh delivers, and what it misses anti-entropy (ops) or the next beat (signals) brings. At the
+    // spec's figures an idle peer's IHAVE grew with its connections, its largest part of gossip (32
+    // daemons: 29.8 ids a second, 14.3 at 8; `npm run bench mesh-peers`).
+    Dlazy: 2,
+    gossipFactor: 0,
     heartbeatInterval: 1_000 / speedup,
     // The ops and signals topics and the model topics (model-topics.ts); a peer's subscriptions are
     // bounded as a peer's own are.
