@@ -98,6 +98,8 @@ interface Reading {
   /** Gossipsub RPC parts sent, by topic class and part (ripple_net_gossip_sent_total). */
   gossip: Map<string, number>
   connections: number
+  /** Connections opened since start, both directions (ripple_net_connections_opened_total). */
+  opened: number
   rssMb: number
   /** Ops of other agents verified and stored here (the record's share this peer keeps). */
   opsStored: number
@@ -118,6 +120,7 @@ async function read(peer: Peer): Promise<Reading> {
     reads: readsByFn(text),
     gossip: gossipByPart(text),
     connections: metric(text, 'ripple_net_connections'),
+    opened: metric(text, 'ripple_net_connections_opened_total'),
     rssMb: await rssMb(peer.pid),
     opsStored: metric(text, 'ripple_ops_stored_total'),
     pushesSent: metric(text, 'ripple_record_pushes_sent_total'),
@@ -145,6 +148,7 @@ function cost(role: Role, a: Reading, b: Reading, stored: StoredCounts, held: re
     role,
     // The mean of the window's samples: one reading at its end caught whatever was open that moment.
     connections: [a.connections, ...held, b.connections].reduce((t, c) => t + c, 0) / (held.length + 2),
+    openedPerS: (b.opened - a.opened) / s,
     cpuMsPerS: (b.cpuMs - a.cpuMs) / s,
     msgsPerS: sum(protocols),
     bytesPerS: sum(rate(a.bytes, b.bytes)),

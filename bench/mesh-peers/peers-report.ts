@@ -15,6 +15,8 @@ const shortName = (protocol: string) => protocol.replace(/^\/ripple\/[0-9a-f]+\/
 export interface PeerCost {
   role: Role
   connections: number
+  /** Connections opened a second, both directions: each a handshake at both ends. */
+  openedPerS: number
   cpuMsPerS: number
   msgsPerS: number
   bytesPerS: number
@@ -67,6 +69,10 @@ export function meshPeersReport(
       const by = costs.filter((c) => c.role === 'bystander')
       const group = by.length > 0 ? by : costs
       figures[`n${size}_${phase}_bystander_connections`] = round(median(group.map((c) => c.connections)), 1)
+      figures[`n${size}_${phase}_bystander_connections_opened_per_s`] = round(
+        median(group.map((c) => c.openedPerS)),
+        3,
+      )
       figures[`n${size}_${phase}_bystander_msgs_per_s`] = round(median(group.map((c) => c.msgsPerS)), 2)
       figures[`n${size}_${phase}_bystander_bytes_per_s`] = round(median(group.map((c) => c.bytesPerS)), 0)
       figures[`n${size}_${phase}_bystander_cpu_ms_per_s`] = round(median(group.map((c) => c.cpuMsPerS)), 2)
@@ -125,6 +131,7 @@ function rows(size: number, phase: 'idle' | 'load', costs: PeerCost[]): Record<s
         phase,
         role: `${role}${group.length > 1 ? ` x${group.length}` : ''}`,
         connections: `${med((c) => c.connections)} (max ${max((c) => c.connections)})`,
+        'connections opened/s': `${med((c) => c.openedPerS)} (max ${max((c) => c.openedPerS)})`,
         'msgs/s': `${med((c) => c.msgsPerS)} (max ${max((c) => c.msgsPerS)})`,
         'KB/s': `${round(median(group.map((c) => c.bytesPerS)) / 1024, 2)}`,
         'CPU ms/s': `${med((c) => c.cpuMsPerS)} (max ${max((c) => c.cpuMsPerS)})`,

@@ -17,6 +17,8 @@ export interface Counters {
   flows: Map<string, Flow>
   gossip: Map<string, GossipPart>
   beats: { meshWide: number; topic: number }
+  /** Connections it opened, both directions (each a handshake). */
+  opened: number
   record: RecordCounters
 }
 

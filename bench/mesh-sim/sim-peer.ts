@@ -348,7 +348,9 @@ export class SimPeer implements MeshPeer {
   async counters(): Promise<Counters> {
     const flows = new Map([...this.meter.byProtocol].map(([protocol, flow]) => [protocol, { ...flow }]))
     const gossip = new Map([...this.gossip.parts].map(([key, part]) => [key, { ...part }]))
-    return { flows, gossip, beats: { ...this.beats }, record: { ...this.record.counters } }
+    const { inbound, outbound } = this.node.connectionsOpened
+    const record = { ...this.record.counters }
+    return { flows, gossip, beats: { ...this.beats }, opened: inbound + outbound, record }
   }
 
   async held(): Promise<HeldOp[]> {

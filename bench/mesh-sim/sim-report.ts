@@ -31,6 +31,9 @@ export interface SizeFigures {
   speedup: number
   connections: number
   connectionsMax: number
+  /** Connections a peer opened a simulated second (both directions: each a handshake); mean and the most. */
+  openedPerS: number
+  openedPerSMax: number
   msgsPerS: number
   msgsPerSMax: number
   bytesPerS: number
@@ -136,6 +139,7 @@ export function sizeFigures(run: SimRunResult): SizeFigures {
       msgs: kinds.reduce((a, k) => a + k.msgs, 0),
       bytes: kinds.reduce((a, k) => a + k.bytes, 0),
       connections: peer.connections,
+      opened: peer.opened / seconds,
       entries: peer.heard + peer.directory,
       heard: peer.heard,
       directory: peer.directory,
@@ -201,6 +205,8 @@ export function sizeFigures(run: SimRunResult): SizeFigures {
     speedup: run.speedup,
     connections: round(mean(perPeer.map((p) => p.connections))),
     connectionsMax: Math.max(0, ...perPeer.map((p) => p.connections)),
+    openedPerS: round(mean(perPeer.map((p) => p.opened)), 3),
+    openedPerSMax: round(Math.max(0, ...perPeer.map((p) => p.opened)), 3),
     msgsPerS: round(mean(perPeer.map((p) => p.msgs)), 2),
     msgsPerSMax: round(Math.max(0, ...perPeer.map((p) => p.msgs)), 2),
     bytesPerS: round(mean(perPeer.map((p) => p.bytes)), 0),
@@ -263,6 +269,7 @@ export function projected(sizes: SizeFigures[], pick: (s: SizeFigures) => number
 /** The headline per-peer figures: what a peer pays. */
 export const COSTS: [name: string, pick: (s: SizeFigures) => number][] = [
   ['connections', (s) => s.connections],
+  ['connections_opened_per_s', (s) => s.openedPerS],
   ['msgs_per_s', (s) => s.msgsPerS],
   ['bytes_per_s', (s) => s.bytesPerS],
   ['entries', (s) => s.entries],
@@ -276,6 +283,8 @@ export function tableRow(s: SizeFigures): Record<string, string | number> {
     source: 'measured',
     'connections (per peer)': s.connections,
     'connections max (per peer)': s.connectionsMax,
+    'connections opened (/s per peer)': s.openedPerS,
+    'connections opened max (/s per peer)': s.openedPerSMax,
     'messages (msg/s per peer)': s.msgsPerS,
     'gossip (msg/s per peer)': s.msgsPerSByKind.gossip ?? 0,
     'membership (msg/s per peer)': s.msgsPerSByKind.membership ?? 0,
@@ -342,6 +351,7 @@ export function paperRow(sizes: SizeFigures[], n: number): Record<string, string
     peers: n,
     source: 'on paper: a + b·log2 N fitted to the sizes measured',
     'connections (per peer)': at((s) => s.connections),
+    'connections opened (/s per peer)': at((s) => s.openedPerS),
     'messages (msg/s per peer)': at((s) => s.msgsPerS),
     'traffic (KB/s per peer)': round(at((s) => s.bytesPerS) / 1000, 2),
     'entries (per peer)': at((s) => s.entries),

@@ -74,6 +74,8 @@ export interface PeerFigures {
   gossip: Map<string, GossipPart>
   /** Heartbeats it sent over the window: mesh-wide, and on model topics. */
   beats: Counters['beats']
+  /** Connections it opened over the window, both directions. */
+  opened: number
   /** Its record over the window (sim-record.ts). */
   record: RecordCounters
 }
@@ -266,6 +268,7 @@ export async function runSimulation(init: SimRunInit): Promise<SimRunResult> {
               meshWide: now.beats.meshWide - was.beats.meshWide,
               topic: now.beats.topic - was.beats.topic,
             },
+            opened: now.opened - was.opened,
             record: recordDelta(now.record, was.record),
           }
         }),

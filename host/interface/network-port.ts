@@ -85,6 +85,8 @@ export interface NetTraffic {
    * their heartbeats, a directory walk (each one a lookup). Where there is a libp2p node.
    */
   dials?: Readonly<Record<'stored' | 'told' | 'walk', number>>
+  /** Connections opened since start, by direction (net/connection-opens.ts). Where there is a libp2p node. */
+  opened?: Readonly<Record<'inbound' | 'outbound', number>>
   /** Gossip sent by `<topic class>:<part>` (metrics/gossip-parts.ts). Where there is a libp2p node. */
   gossip?: ReadonlyMap<string, GossipPartSent>
 }

@@ -353,6 +353,18 @@ export class DaemonMetrics implements MetricsPort {
         for (const [via, count] of Object.entries(dials)) this.inc({ via }, count)
       },
     })
+    new Counter({
+      name: 'ripple_net_connections_opened_total',
+      help: 'Connections opened since start, by direction: each a handshake at both ends',
+      labelNames: ['direction'],
+      registers,
+      collect() {
+        const opened = traffic()?.opened
+        if (opened === undefined) return
+        this.reset()
+        for (const [direction, count] of Object.entries(opened)) this.inc({ direction }, count)
+      },
+    })
     new Gauge({
       name: 'ripple_net_connections',
       help: 'Connections this peer holds open now',

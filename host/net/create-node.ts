@@ -26,6 +26,7 @@ import type { ReleaseStatement } from '../interface/release.ts'
 import type { Logger } from '../log/logger.ts'
 import { clockedTimeouts } from './clocked-timeouts.ts'
 import { connectionBudget, DEFAULT_MAX_CONNECTIONS, wantsNeighbours } from './connection-budget.ts'
+import { countOpens, type OpenCounts } from './connection-opens.ts'
 import { type ConnectionTrimmer, startConnectionTrimmer } from './connection-trimmer.ts'
 import { type DirectUpgrade, startDirectUpgrade } from './direct-upgrade.ts'
 import { NotAnEmbeddedNetworkError } from './errors.ts'
@@ -136,6 +137,8 @@ export interface RippleNode {
   readonly memberAddresses: MemberAddresses
   /** The ways members were dialled since start: peer store, told addresses, directory walks. */
   readonly memberDials: Readonly<DialCounts>
+  /** Connections opened since start, by direction (connection-opens.ts). */
+  readonly connectionsOpened: Readonly<OpenCounts>
   /** Load and slot news per model, heard by its runners and users only (model-topics.ts). */
   readonly modelTopics: ModelTopics
   readonly rpc: RequestResponse
@@ -339,6 +342,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
     rpc,
     memberAddresses,
     memberDials: find.counts,
+    connectionsOpened: countOpens(libp2p),
     streams: createPeerStreams(libp2p, identity, peers, gate, init.logger, versions, find, (peer) =>
       rpc.working(peer),
     ),

@@ -76,6 +76,7 @@ export async function startHolochain(options: BackendOptions): Promise<NetworkBa
         flows: beside.traffic.byProtocol,
         connections: beside.node.libp2p.getConnections().length,
         dials: beside.node.memberDials,
+        opened: beside.node.connectionsOpened,
         gossip: beside.gossip.parts,
       },
     adminUrl: null,

@@ -158,6 +158,7 @@ async function startEmbedded(options: BackendOptions): Promise<NetworkBackend> {
         connections: peer.node.libp2p.getConnections().length,
         reads: zomeReads.reads(),
         dials: peer.node.memberDials,
+        opened: peer.node.connectionsOpened,
         gossip: gossip.parts,
       }),
       async stop() {

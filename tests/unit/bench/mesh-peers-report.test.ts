@@ -10,6 +10,7 @@ function peerCost(role: PeerCost['role'], x: number): PeerCost {
   return {
     role,
     connections: x,
+    openedPerS: x / 10,
     cpuMsPerS: x,
     msgsPerS: x,
     bytesPerS: x,
@@ -59,6 +60,7 @@ describe('meshPeersReport', () => {
     ] as const) {
       expect(figures[`n${n}_failed`]).toBeUndefined()
       expect(figures[`n${n}_idle_bystander_cpu_ms_per_s`]).toBe(x)
+      expect(figures[`n${n}_idle_bystander_connections_opened_per_s`]).toBe(x / 10)
       expect(figures[`n${n}_load_requests_per_s`]).toBe(1)
       expect(figures[`n${n}_idle_bystander_stored_per_min resource_mesh Task`]).toBe(x)
       expect(figures[`n${n}_idle_bystander_msgs_per_s_mean sync/1.0.0`]).toBe(x)

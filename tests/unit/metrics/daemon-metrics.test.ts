@@ -110,6 +110,19 @@ describe('DaemonMetrics', () => {
     expect(sample(text, 'ripple_net_member_dials_total{via="walk"}')).toBe(1)
   })
 
+  it('shows the connections opened since start by direction, and none where the node has no count', async () => {
+    const opened = { inbound: 12, outbound: 5 }
+    const text = await new DaemonMetrics(
+      sources({ traffic: () => ({ flows: new Map(), connections: 3, opened }) }),
+    ).text()
+    expect(sample(text, 'ripple_net_connections_opened_total{direction="inbound"}')).toBe(12)
+    expect(sample(text, 'ripple_net_connections_opened_total{direction="outbound"}')).toBe(5)
+    const none = await new DaemonMetrics(
+      sources({ traffic: () => ({ flows: new Map(), connections: 3 }) }),
+    ).text()
+    expect(none).not.toContain('ripple_net_connections_opened_total{')
+  })
+
   it('reads peers, warrants and tasks from its sources when scraped', async () => {
     const text = await new DaemonMetrics(sources()).text()
     expect(sample(text, 'ripple_peers{status="online"}')).toBe(2)
