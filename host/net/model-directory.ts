@@ -29,6 +29,7 @@ import {
 } from '@libp2p/kad-dht'
 import { MemoryDatastore } from 'datastore-core'
 import type { Key } from 'interface-datastore'
+import { pingConnectedOnly } from './directory-ping.ts'
 import type { MemberGate } from './member-gate.ts'
 import { MODEL_SHARDS, modelShardKey, shardOf, shardRounds } from './model-keys.ts'
 import type { NetworkIdentity } from './network-identity.ts'
@@ -119,8 +120,8 @@ class RecordStore extends MemoryDatastore {
 export const KAD_KEEP_ALIVE = `${KEEP_ALIVE}-kad-dht`
 
 /**
- * Kad-dht's components with its handlers and peers behind the member gate, its own record store, and
- * no peer kept connected: kad-dht keeps its 20 closest peers connected (redialled when dropped), which
+ * Kad-dht's components with its handlers and peers behind the member gate, its own record store, its
+ * contacts checked over open connections only (directory-ping.ts), and no peer kept connected: kad-dht keeps its 20 closest peers connected (redialled when dropped), which
  * made every mesh of up to 21 fully connected and cost a peer 20 connections at any size. A routing
  * table entry needs no open connection (a lookup dials it; the trimmer closes it later unused); the
  * closeness stays a value libp2p's pruner reads.
@@ -139,6 +140,7 @@ function membersOnly(components: KadDHTComponents, gate: MemberGate, store: Reco
         },
       }),
   })
+  const ping = pingConnectedOnly(components.ping, components.connectionManager)
   const unkept = withMethods(peerStore, {
     merge: (peer, data, options) => peerStore.merge(peer, withoutKeepAlive(data), options),
   })
@@ -147,6 +149,7 @@ function membersOnly(components: KadDHTComponents, gate: MemberGate, store: Reco
       if (prop === 'registrar') return gated
       if (prop === 'peerStore') return unkept
       if (prop === 'datastore') return store
+      if (prop === 'ping') return ping
       return Reflect.get(target, prop, target)
     },
   })
