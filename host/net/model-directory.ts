@@ -121,10 +121,11 @@ export const KAD_KEEP_ALIVE = `${KEEP_ALIVE}-kad-dht`
 
 /**
  * Kad-dht's components with its handlers and peers behind the member gate, its own record store, its
- * contacts checked over open connections only (directory-ping.ts), and no peer kept connected: kad-dht keeps its 20 closest peers connected (redialled when dropped), which
- * made every mesh of up to 21 fully connected and cost a peer 20 connections at any size. A routing
- * table entry needs no open connection (a lookup dials it; the trimmer closes it later unused); the
- * closeness stays a value libp2p's pruner reads.
+ * contacts checked over open connections only (directory-ping.ts), and no peer kept connected: kad-dht
+ * keeps its 20 closest peers connected (redialled when dropped), which made every mesh of up to 21
+ * fully connected and cost a peer 20 connections at any size. A routing table entry needs no open
+ * connection (a lookup dials it; the trimmer closes it later unused); the closeness stays a value
+ * libp2p's pruner reads.
  */
 function membersOnly(components: KadDHTComponents, gate: MemberGate, store: RecordStore): KadDHTComponents {
   const { registrar, peerStore } = components
