@@ -77,7 +77,8 @@ export function wholeChat(body: unknown, arrivedAt: number): FoldedAnswer {
  * A stream holds back a last character whose bytes are not all there yet, so an answer cut by
  * max_tokens inside one ends before it; a whole answer ends in its bytes, each written as U+FFFD
  * (three at most: a character is four bytes at most). A model writing bytes that are no text (the
- * generated test models) may end in more, which a stream sends.
+ * generated test models) may end in more, which a stream sends, or in a lone one that a stream sends as
+ * U+FFFD and this drops: written as U+FFFD, it cannot be told from a cut character.
  */
 function cut(answer: FoldedAnswer): FoldedAnswer {
   if (answer.stopType === 'limit') answer.text = answer.text.replace(/\uFFFD{1,3}$/, '')
