@@ -42,7 +42,7 @@ export interface DirectoryTimings {
   readvertiseMs: number
   /** How long an advert stays valid unrenewed: a runner gone is dropped from answers after this. */
   validityMs: number
-  /** How long a `find` answer is reused. */
+  /** How long a `find` answer is reused (one naming no runner: `advertRetryMs` at most). */
   cacheMs: number
   /** How long a `find` may take. */
   findTimeoutMs: number
@@ -316,7 +316,11 @@ class DefaultModelDirectory implements ModelDirectory {
   async lookup(model: string, options: FindOptions = {}): Promise<Lookup> {
     const limit = options.limit ?? 8
     const cached = this.#cache.get(model)
-    if (cached !== undefined && Date.now() - cached.at < this.#timings.cacheMs) {
+    // An answer naming no runner is kept only as long as a runner that just started takes to send its
+    // advert again: a far requester finds a new runner that soon, not a whole cache lifetime later.
+    const { cacheMs, advertRetryMs } = this.#timings
+    const keepMs = cached?.lookup.runners.length === 0 ? Math.min(cacheMs, advertRetryMs) : cacheMs
+    if (cached !== undefined && Date.now() - cached.at < keepMs) {
       return { ...cached.lookup, hops: 0, queries: 0 }
     }
     const signal = AbortSignal.any([

@@ -148,4 +148,31 @@ describe('the directory: members only, and adverts that expire', () => {
     await new Promise((resolve) => setTimeout(resolve, 3 * timings.validityMs))
     expect(ids(await requester.directory.find('qwen-2.5-7b'))).toEqual([stays!.peerId.toString()])
   })
+
+  it('keeps an answer that names runners for the cache lifetime, and one naming none only until a new advert may be out', async () => {
+    // A far requester asked before the runner started: the empty answer, kept the whole cacheMs, hid the
+    // new runner that long (10 s on a real network; the simulation's "new runner found" at 1,000 peers).
+    const timings = { cacheMs: 60_000, findTimeoutMs: 2_000, advertRetryMs: 300 }
+    const network = testNetwork()
+    const requester = await memoryNode({ network, directory: timings })
+    const runner = await memoryNode({ network, directory: timings, peers: requester.multiaddrs().map(String) })
+    nodes.push(requester, runner)
+    await waitFor('the two to meet', () => requester.peers.list().length === 1)
+    const before = await requester.directory.lookup('qwen-2.5-7b')
+    expect(before.runners).toEqual([])
+    expect(before.queries).toBeGreaterThan(0)
+    runner.directory.advertise('qwen-2.5-7b')
+    const found = await eventually(
+      'the requester to find the runner that started after it asked',
+      () => requester.directory.lookup('qwen-2.5-7b'),
+      (l) => l.runners.length === 1,
+      5_000,
+    )
+    expect(found.runners.map(String)).toEqual([runner.peerId.toString()])
+    // Named runners are reused: no query goes out for the same model within cacheMs, even once withdrawn.
+    runner.directory.withdraw('qwen-2.5-7b')
+    await new Promise((resolve) => setTimeout(resolve, 2 * timings.advertRetryMs))
+    const again = await requester.directory.lookup('qwen-2.5-7b')
+    expect([again.runners.map(String), again.queries]).toEqual([[runner.peerId.toString()], 0])
+  })
 })
