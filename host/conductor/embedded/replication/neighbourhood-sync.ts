@@ -41,6 +41,8 @@ const MAX_FETCH_OPS = 256
 const MAX_ANSWER_BYTES = MAX_MESSAGE_BYTES / 4
 /** Ops one exchange fetches: a peer far behind catches up over a few rounds, not in one burst. */
 const MAX_EXCHANGE_OPS = 2048
+/** Settled listings kept (a peer and DNA each); past it they are forgotten, and listed again once. */
+const MAX_SETTLED = 4096
 
 const requestSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('roots'), dnas: z.array(z.tuple([bytesSchema, bytesSchema])).max(64) }),
@@ -95,6 +97,8 @@ export class NeighbourhoodSync {
   >()
   /** Per DNA, each op's holders kept while the members stay: a write plans only its own ops. */
   readonly #holderPlans = new Map<string, HolderPlans>()
+  /** Per peer and DNA, the two summaries of the last listing that found nothing missing (`#settle`). */
+  readonly #settled = new Map<string, string>()
 
   constructor(init: NeighbourhoodSyncInit) {
     this.#init = init
@@ -138,6 +142,9 @@ export class NeighbourhoodSync {
     for (const [dna, theirs] of answer.dnas) {
       const ours = this.#summary(dna, agent)
       if (ours === null) continue
+      const seen = `${agent} ${encodeHashB64(dna)}`
+      const pair = `${encodeHashB64(ours.root)} ${Buffer.concat(theirs).toString('base64')}`
+      if (this.#settled.get(seen) === pair) continue
       const sectors = differingSectors(ours.sectors, theirs)
       const listed = decodeMessage(
         hashesAnswerSchema,
@@ -145,9 +152,21 @@ export class NeighbourhoodSync {
         'hashes answer',
       )
       const missing = listed.hashes.filter((hash) => this.#init.store.getAction(hash) === null)
+      if (missing.length === 0) this.#settle(seen, pair)
       fetched += await this.#fetch(peer, dna, missing.slice(0, Math.max(0, MAX_EXCHANGE_OPS - fetched)))
     }
     return fetched
+  }
+
+  /**
+   * A listing that found nothing missing here, kept by its two summaries: while neither changes, the
+   * next lists the same again. What differs then is the other's to fetch, or held under a view of the
+   * members the two do not share (one counts a member gone that the other does not), which 32 loaded
+   * daemons kept for minutes, listing it at every exchange.
+   */
+  #settle(seen: string, pair: string): void {
+    if (this.#settled.size >= MAX_SETTLED) this.#settled.clear()
+    this.#settled.set(seen, pair)
   }
 
   async #fetch(peer: PeerId, dna: Uint8Array, hashes: Uint8Array[]): Promise<number> {

@@ -79,7 +79,12 @@ export class PeerSyncs {
   }
 
   #syncUnlessRecent(peer: PeerId): Promise<void> {
-    const endedAt = this.#endedAt.get(peer.toString())
+    const key = peer.toString()
+    // One under way is as recent as can be: its subscription, seen half a second after it connects,
+    // queued a second exchange behind the first at every connection opened (32 daemons: a third of all).
+    const running = this.#running.get(key)
+    if (running !== undefined) return running.done
+    const endedAt = this.#endedAt.get(key)
     if (endedAt !== undefined && Date.now() - endedAt < this.#recentMs) return Promise.resolve()
     return this.sync(peer)
   }
@@ -109,11 +114,12 @@ export class PeerSyncs {
     this.#soon.set(key, timer)
   }
 
-  /** A periodic round: a few of `peers`, at random. */
+  /** A periodic round: a few of `peers` with no exchange under way, at random. */
   round(peers: PeerId[]): void {
     const now = Date.now()
     for (const [key, at] of this.#endedAt) if (now - at >= this.#recentMs) this.#endedAt.delete(key)
-    const shuffled = [...peers]
+    // A peer being exchanged with now is compared already: asking it too queued one more behind.
+    const shuffled = peers.filter((peer) => !this.#running.has(peer.toString()))
     for (let i = shuffled.length - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1))
       ;[shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!]

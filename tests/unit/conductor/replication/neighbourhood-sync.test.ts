@@ -44,11 +44,18 @@ interface Side {
 }
 
 /** Peers whose requests go straight to each other's handlers; each counts the bytes it was asked. */
-function mesh(cells: TestCell[], holders: number, traffic: { requests: number; bytes: number }): Side[] {
+function mesh(
+  cells: TestCell[],
+  holders: number,
+  traffic: { requests: number; bytes: number },
+  /** The members each side counts (all by default): a side that counts some gone places ops otherwise. */
+  view: (self: string, all: string[]) => string[] = (_self, all) => all,
+): Side[] {
   const sides = new Map<string, Side>()
-  const members = () => [...cells.map((tc) => encodeHashB64(tc.cell.agentPubKey)), ...others]
+  const all = [...cells.map((tc) => encodeHashB64(tc.cell.agentPubKey)), ...others]
   for (const tc of cells) {
     const self = encodeHashB64(tc.cell.agentPubKey)
+    const members = () => view(self, all)
     const ingest = new OpIngest({
       store: tc.store,
       cells: [tc.cell],
@@ -123,5 +130,38 @@ describe('anti-entropy of held ops by neighbourhood summaries', () => {
     await b!.sync.syncWith(peerOf(a!))
     const fetched = b!.delivered.flatMap((batch) => batch.ops).length
     expect(fetched).toBe(shared.length)
+  })
+
+  it('lists a pair whose views of the members differ once, not at every exchange, and again once either writes', async () => {
+    const [alice, bob] = [await agent(), await agent()]
+    for (let i = 0; i < 40; i++)
+      await alice.cell.call((hdk) => hdk.create_entry('Note', { text: `note ${i}` }))
+    // Both hold every op first (a view in which every member holds all).
+    const [fa, fb] = mesh([alice, bob], 12, { requests: 0, bytes: 0 })
+    await fb!.sync.syncWith(peerOf(fa!))
+    await fa!.sync.syncWith(peerOf(fb!))
+    // Then bob counts four members gone that alice does not: their summaries differ, and each holds
+    // all the other lists, so nothing is missing either way (32 loaded daemons listed such pairs for minutes).
+    const gone = new Set(others.slice(0, 4))
+    const bobs = encodeHashB64(bob.cell.agentPubKey)
+    const traffic = { requests: 0, bytes: 0 }
+    const [a, b] = mesh([alice, bob], 6, traffic, (self, all) =>
+      self === bobs ? all.filter((m) => !gone.has(m)) : all,
+    )
+    expect(await b!.sync.syncWith(peerOf(a!))).toBe(0)
+    expect(traffic.requests).toBe(2) // roots, then the hashes of the differing sectors
+    traffic.requests = 0
+    expect(await b!.sync.syncWith(peerOf(a!))).toBe(0)
+    expect(traffic.requests).toBe(1) // roots only: the same two summaries were listed already
+    // Alice writes until one of her new ops is one both should hold in her view: listed again, fetched.
+    const alices = encodeHashB64(alice.cell.agentPubKey)
+    const shared = () => heldByBoth(planOps(heldOps(alice), [alices, bobs, ...others], 6), alices, bobs).length
+    const before = shared()
+    for (let i = 0; i < 100 && shared() === before; i++)
+      await alice.cell.call((hdk) => hdk.create_entry('Note', { text: `later ${i}` }))
+    expect(shared()).toBe(before + 1)
+    traffic.requests = 0
+    expect(await b!.sync.syncWith(peerOf(a!))).toBe(1)
+    expect(traffic.requests).toBe(3) // roots, hashes, the op
   })
 })

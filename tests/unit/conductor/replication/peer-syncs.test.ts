@@ -50,4 +50,36 @@ describe('anti-entropy as a peer connects', () => {
     await vi.advanceTimersByTimeAsync(1_000)
     expect(exchanged.length).toBe(2)
   })
+
+  it('an exchange under way is not queued again by a connect or subscription (sharded) or by a round', async () => {
+    let finish = () => {}
+    const slow = new PeerSyncs({
+      exchange: (p) => {
+        exchanged.push(p.toString())
+        return new Promise<void>((resolve) => {
+          finish = resolve
+        })
+      },
+      waiting: () => false,
+      peersPerRound: 2,
+      intervalMs: INTERVAL_MS,
+    })
+    const done = slow.connected(peer, true)
+    slow.subscribed(peer, true)
+    await vi.advanceTimersByTimeAsync(1_000)
+    slow.round([peer])
+    finish()
+    await done
+    await vi.advanceTimersByTimeAsync(0)
+    expect(exchanged).toEqual([peer.toString()])
+    // A team mesh's subscription still queues one more behind it (what was published before it was seen).
+    const again = slow.connected(peer, false)
+    slow.subscribed(peer, false)
+    await vi.advanceTimersByTimeAsync(1_000)
+    finish()
+    await vi.advanceTimersByTimeAsync(0)
+    finish()
+    await again
+    expect(exchanged.length).toBe(3)
+  })
 })
