@@ -155,7 +155,11 @@ describe('the directory: members only, and adverts that expire', () => {
     const timings = { cacheMs: 60_000, findTimeoutMs: 2_000, advertRetryMs: 300 }
     const network = testNetwork()
     const requester = await memoryNode({ network, directory: timings })
-    const runner = await memoryNode({ network, directory: timings, peers: requester.multiaddrs().map(String) })
+    const runner = await memoryNode({
+      network,
+      directory: timings,
+      peers: requester.multiaddrs().map(String),
+    })
     nodes.push(requester, runner)
     await waitFor('the two to meet', () => requester.peers.list().length === 1)
     const before = await requester.directory.lookup('qwen-2.5-7b')

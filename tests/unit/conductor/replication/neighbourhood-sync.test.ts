@@ -155,7 +155,8 @@ describe('anti-entropy of held ops by neighbourhood summaries', () => {
     expect(traffic.requests).toBe(1) // roots only: the same two summaries were listed already
     // Alice writes until one of her new ops is one both should hold in her view: listed again, fetched.
     const alices = encodeHashB64(alice.cell.agentPubKey)
-    const shared = () => heldByBoth(planOps(heldOps(alice), [alices, bobs, ...others], 6), alices, bobs).length
+    const shared = () =>
+      heldByBoth(planOps(heldOps(alice), [alices, bobs, ...others], 6), alices, bobs).length
     const before = shared()
     for (let i = 0; i < 100 && shared() === before; i++)
       await alice.cell.call((hdk) => hdk.create_entry('Note', { text: `later ${i}` }))
