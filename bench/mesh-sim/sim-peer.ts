@@ -328,8 +328,8 @@ export class SimPeer implements MeshPeer {
 
   /**
    * The breakers' clock, sped up with the mesh's: a breaker's cool-down (5 s) is the daemon's in
-   * simulated time; on the real clock a slow mesh (0.04x at 1,000 peers) reopened a dead runner to the
-   * next request 0.2 simulated seconds after it failed. Speeds are not timed here, so rank reads it too.
+   * simulated time; on the real clock a slow mesh (0.01x at 1,000 peers) reopened a dead runner to the
+   * next request 0.05 simulated seconds after it failed. Speeds are not timed here, so rank reads it too.
    */
   #breakerNow(): number {
     return this.#epoch + (Date.now() - this.#epoch) * this.#init.speedup
