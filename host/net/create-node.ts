@@ -28,6 +28,7 @@ import { clockedTimeouts } from './clocked-timeouts.ts'
 import { connectionBudget, DEFAULT_MAX_CONNECTIONS, wantsNeighbours } from './connection-budget.ts'
 import { countOpens, type OpenCounts } from './connection-opens.ts'
 import { type ConnectionTrimmer, startConnectionTrimmer } from './connection-trimmer.ts'
+import { DialOrder } from './dial-order.ts'
 import { type DirectUpgrade, startDirectUpgrade } from './direct-upgrade.ts'
 import { NotAnEmbeddedNetworkError } from './errors.ts'
 import { allowNetworkTopics, gossipOptions } from './gossip-options.ts'
@@ -184,20 +185,20 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       findTimeoutMs: timings.findTimeoutMs / speedup,
       advertRetryMs: timings.advertRetryMs / speedup,
     },
-    // A LAN's peers, and an in-memory mesh's, can all be dialled; behind NAT a peer serves once it has a
-    // public address.
+    // A LAN's or an in-memory mesh's peers can all be dialled; behind NAT one serves once it is public.
     server: inMemory || (config.relay_reservations ?? 0) === 0,
     speedup,
   })
 
-  // Kept so the dialer hears every mDNS report: libp2p's own `peer:discovery` fires only for
-  // peers new to its peer store, so a peer that restarts would never be dialled again.
+  // Kept so the dialer hears every mDNS report: libp2p's `peer:discovery` fires only for peers new
+  // to its peer store, so a peer that restarts would never be dialled again.
   const discovery: PeerDiscovery[] = []
   const datastore = init.peerStoreDir === undefined ? undefined : new FsDatastore(init.peerStoreDir)
   await datastore?.open()
   // Each `/p2p-circuit` listen address is one reservation on a relay among the connected peers;
   // `/webrtc` lets peers reach us directly (signalled over the relay) where the NATs allow.
   const denied = new Set<string>()
+  const dialOrder = new DialOrder()
   const isDenied = (peer: PeerId) => denied.has(peer.toString())
   const reservations = config.relay_reservations ?? 0
   const relaySlots = [
@@ -242,14 +243,15 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
       ...(loopback ? { allow: [LOOPBACK_RANGE] } : {}),
       // Bounded whatever the mesh's size (connection-budget.ts): past it the least valued are closed.
       maxConnections: budget.max,
-      // Many nodes of one process upgrade their connections on one event loop: slower than libp2p's
-      // 10 pending inbound allow (on TCP, loopback tuning lifts the limit by address instead).
+      // In memory, many nodes upgrade on one event loop: past libp2p's 10 pending inbound (TCP lifts it by address).
       ...(inMemory ? { maxIncomingPendingConnections: budget.max } : {}),
       ...clocked.connectionManager,
-      // A peer lost to a relay's limit or a restart is redialled for ~1 min before it is given up.
+      // A peer lost to a relay's limit or a restart is redialled for ~1 min before it is given up,
+      // over the relay first when WebRTC did not carry (dial-order.ts).
       reconnectRetries: 6,
       reconnectRetryInterval: 500,
       reconnectBackoffFactor: 2,
+      addressSorter: dialOrder.sort,
     },
     connectionMonitor: clocked.connectionMonitor,
     peerDiscovery:
@@ -267,13 +269,11 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
         : [],
     services: {
       identify: identify(),
-      // Tells connected peers of new protocols (bitswap starting after they identified this node)
-      // and new addresses (a relayed one, which the relay passes on to others).
+      // Tells connected peers of new protocols (bitswap after identify) and addresses (a relayed one).
       identifyPush: identifyPush(),
-      // Answers a ping that arrives late too (see connectionMonitor). Three callers ping a peer: the
-      // connection monitor, a split's round-trip times and the direct-connection probe; with libp2p's
-      // one outbound ping stream per peer, two at once failed one, and a monitor's failed ping
-      // aborted the connection (a split's tunnel with it, over a relay).
+      // Answers a late ping too (see connectionMonitor). The connection monitor, a split's round-trip
+      // times and the direct-connection probe all ping; with one outbound ping stream per peer, two at
+      // once failed one, and a monitor's failed ping aborted the connection (a split's relayed tunnel too).
       ping: ping({ timeout: 20_000, maxOutboundStreams: 4, maxInboundStreams: 8 }),
       pubsub: gossipsub(gossipOptions(speedup)),
       directory: directory.factory,
@@ -376,7 +376,7 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
         ...(reservations > 0 ? {} : { settled: () => !wantsNeighbours(neighbours(), budget) }),
       })
       trimmer = startConnectionTrimmer(libp2p, { budget, rpc, speedup })
-      if (reservations > 0) upgrade = startDirectUpgrade(libp2p, peers)
+      if (reservations > 0) upgrade = startDirectUpgrade(libp2p, peers, dialOrder)
     },
     async stop() {
       if (dialer === undefined) return

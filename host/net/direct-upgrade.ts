@@ -7,15 +7,13 @@
  * not, and the relayed connection simply stays.
  */
 import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
-import { CODE_WEBRTC, type Multiaddr } from '@multiformats/multiaddr'
+import { type DialOrder, isWebRTC } from './dial-order.ts'
 import type { PeerBook } from './peer-book.ts'
 
 /** How long a new WebRTC connection has to carry a first stream before it is dropped. */
 const PROBE_TIMEOUT_MS = 10_000
 /** Any protocol both sides serve proves the path: ping's. */
 const PROBE_PROTOCOL = '/ipfs/ping/1.0.0'
-
-const isWebRTC = (ma: Multiaddr) => ma.getComponents().some((c) => c.code === CODE_WEBRTC)
 
 /** How long one attempt (signalling + ICE) may take. */
 const ATTEMPT_TIMEOUT_MS = 20_000
@@ -32,7 +30,7 @@ export interface DirectUpgrade {
   stop(): void
 }
 
-export function startDirectUpgrade(libp2p: Libp2p, peers: PeerBook): DirectUpgrade {
+export function startDirectUpgrade(libp2p: Libp2p, peers: PeerBook, order: DialOrder): DirectUpgrade {
   const log = libp2p.logger.forComponent('ripple:direct-upgrade')
   const controller = new AbortController()
   const trying = new Set<string>()
@@ -74,11 +72,15 @@ export function startDirectUpgrade(libp2p: Libp2p, peers: PeerBook): DirectUpgra
     } catch (err) {
       log('WebRTC connection to %p never carried a stream, dropping it - %e', connection.remotePeer, err)
       connection.abort(new Error('WebRTC path never opened'))
+      order.relayFirst(connection.remotePeer.toString())
     }
   }
 
   const onConnect = (evt: CustomEvent<PeerId>) => void attempt(evt.detail)
-  const onConnectionOpen = (evt: CustomEvent<Connection>) => void probe(evt.detail)
+  const onConnectionOpen = ({ detail: connection }: CustomEvent<Connection>) => {
+    order.opened(connection, libp2p.getConnections(connection.remotePeer))
+    void probe(connection)
+  }
   peers.addEventListener('peer:connect', onConnect)
   libp2p.addEventListener('connection:open', onConnectionOpen)
   return {
