@@ -20,8 +20,8 @@ const SUBSCRIBED_SYNC_DELAY_MS = 500
 const RECENT_SYNC_ROUNDS = 12
 
 export interface PeerSyncsInit {
-  /** One anti-entropy exchange with the peer; it never rejects. */
-  exchange: (peer: PeerId) => Promise<void>
+  /** One anti-entropy exchange with the peer: whether it ran to its end (it never rejects). */
+  exchange: (peer: PeerId) => Promise<boolean>
   /** Whether received ops still wait for what they build on. */
   waiting: () => boolean
   /** Peers asked in each periodic round. */
@@ -36,7 +36,7 @@ export class PeerSyncs {
   readonly #running = new Map<string, { done: Promise<void>; again: boolean }>()
   /** Peers to ask shortly, by why and peer: senders of ops still waiting, peers just subscribed. */
   readonly #soon = new Map<string, NodeJS.Timeout>()
-  /** When the last exchange with each peer ended (ms), for those within RECENT_SYNC_ROUNDS. */
+  /** When the last exchange with each peer ended whole (ms), for those within RECENT_SYNC_ROUNDS. */
   readonly #endedAt = new Map<string, number>()
   readonly #recentMs: number
   #stopped = false
@@ -56,12 +56,15 @@ export class PeerSyncs {
     }
     const state = { done: Promise.resolve(), again: false }
     state.done = (async () => {
+      let whole: boolean
       do {
         state.again = false
-        await this.#init.exchange(peer)
+        whole = await this.#init.exchange(peer)
       } while (state.again && !this.#stopped)
       this.#running.delete(key)
-      this.#endedAt.set(key, Date.now())
+      // One that failed (unreachable, cut off) compared nothing: the peer's next connection asks again.
+      if (whole) this.#endedAt.set(key, Date.now())
+      else this.#endedAt.delete(key)
     })()
     this.#running.set(key, state)
     return state.done

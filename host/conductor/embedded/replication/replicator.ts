@@ -283,10 +283,7 @@ class Replicator implements Replication {
     await this.#upkeep.stop()
   }
 
-  /**
-   * Gossip is taken in once per turn of the event loop: the messages of a burst (each peer's commits,
-   * a few ops each) land in one store transaction, not one each.
-   */
+  /** Gossip taken in once per turn of the loop: a burst's messages land in one store transaction. */
   readonly #onGossip = (evt: CustomEvent<GossipMessage>) => {
     const message = evt.detail
     let batch: OpBatch
@@ -385,16 +382,18 @@ class Replicator implements Replication {
     }
   }
 
-  async #exchange(peer: PeerId): Promise<void> {
+  async #exchange(peer: PeerId): Promise<boolean> {
     const agent = agentOfPeer(peer)
-    if (this.#stopped || (agent !== null && this.#ingest.isWarranted(agent))) return
+    if (this.#stopped || (agent !== null && this.#ingest.isWarranted(agent))) return true
     try {
       await this.#antiEntropy.syncWith(peer)
       await this.#upkeep.syncWith(peer)
       this.#stats.syncs++
+      return true
     } catch (err) {
       // Unreachable or gone peers are normal churn: the next round tries again.
       if (!this.#stopped) this.#logger.debug({ err, peer: peer.toString() }, 'anti-entropy exchange failed')
+      return false
     }
   }
 }

@@ -9,14 +9,19 @@ const INTERVAL_MS = 500
 describe('anti-entropy as a peer connects', () => {
   let peer: PeerId
   let exchanged: string[]
+  let whole: boolean
   let syncs: PeerSyncs
 
   beforeEach(async () => {
     vi.useFakeTimers()
     peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
     exchanged = []
+    whole = true
     syncs = new PeerSyncs({
-      exchange: async (p) => void exchanged.push(p.toString()),
+      exchange: async (p) => {
+        exchanged.push(p.toString())
+        return whole
+      },
       waiting: () => false,
       peersPerRound: 2,
       intervalMs: INTERVAL_MS,
@@ -34,6 +39,18 @@ describe('anti-entropy as a peer connects', () => {
     vi.advanceTimersByTime(sinceMs)
     await syncs.connected(peer, sharded)
     expect(exchanged.length).toBe(again ? 2 : 1)
+  })
+
+  it('sharded, an exchange that failed does not count as recent: the next connection asks again', async () => {
+    whole = false
+    await syncs.sync(peer)
+    whole = true
+    vi.advanceTimersByTime(1_000)
+    await syncs.connected(peer, true)
+    expect(exchanged.length).toBe(2)
+    // That one ran whole: the one after is left be.
+    await syncs.connected(peer, true)
+    expect(exchanged.length).toBe(2)
   })
 
   it('a peer never exchanged with is asked on connecting, sharded or not', async () => {
@@ -56,8 +73,8 @@ describe('anti-entropy as a peer connects', () => {
     const slow = new PeerSyncs({
       exchange: (p) => {
         exchanged.push(p.toString())
-        return new Promise<void>((resolve) => {
-          finish = resolve
+        return new Promise<boolean>((resolve) => {
+          finish = () => resolve(true)
         })
       },
       waiting: () => false,
