@@ -198,13 +198,13 @@ export async function createRippleNode(init: RippleNodeInit): Promise<RippleNode
   // Each `/p2p-circuit` listen address is one reservation on a relay among the connected peers;
   // `/webrtc` lets peers reach us directly (signalled over the relay) where the NATs allow.
   const denied = new Set<string>()
-  const dialOrder = new DialOrder()
   const isDenied = (peer: PeerId) => denied.has(peer.toString())
   const reservations = config.relay_reservations ?? 0
   const relaySlots = [
     ...Array.from({ length: reservations }, () => '/p2p-circuit'),
     ...(reservations > 0 ? ['/webrtc'] : []),
   ]
+  const dialOrder = new DialOrder()
   const quiet = libp2pLogger()
   const libp2p = await createLibp2p<RippleServices>({
     start: false,
