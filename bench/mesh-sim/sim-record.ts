@@ -43,9 +43,9 @@ import { heldBytes, isCover, SIM_DNA_HASH, SimChain, type WrittenOp } from './si
 /** A runner's answer window: a second of the grid (docs/record.md). */
 const ANSWER_WINDOW_SIM_MS = 1_000
 /**
- * Each push of a slot's ops waits a random share of this part of the slot: every peer signs at the same
- * boundary, and in one process that is every peer's ~2R dials at once, which a machine of its own never
- * sees (its own 2R dials are all it makes); spread, the row measures the protocol, not that storm.
+ * A peer's pushes of a slot's ops wait a random share of this part of the slot: every peer signs at the
+ * same boundary, and in one process that is every peer's ~2R dials at once, which a machine of its own
+ * never sees (its own 2R dials are all it makes); spread, the row measures the protocol, not that storm.
  */
 export const PUSH_SPREAD = 0.25
 
@@ -241,27 +241,29 @@ export class SimRecord {
     return this.#cache.plan([row.hash, row.author], this.#init.members.agents)
   }
 
-  /** Stores its own ops and pushes each holder its share, each push within `spreadMs` (real). */
+  /**
+   * Stores its own ops and, within `spreadMs` (real), pushes each of their holders its share, placed over
+   * the members then: a slow clock's spread (15 s simulated at 0.01x) outlasts joins (a mesh starting),
+   * a holder takes only what its own view places on it, and the hand-off moves only ops already held.
+   */
   #write(ops: WrittenOp[], spreadMs: number): void {
-    const to = new Map<string, WireOp[]>()
     let batch: string | null = null
     for (const op of ops) {
       this.held.put(op.row, op.entry)
-      const placement = this.#plan(op.row)
-      this.#cache.keep(op.row, placement)
+      this.#cache.keep(op.row, this.#plan(op.row))
       this.counters.written++
       // Its author holds its private entry too (on its own chain).
       const bytes = heldBytes(op.wire, op.row.hash) + (op.wire.entry === null ? op.entry.bytes.length : 0)
       this.counters.storedBytes += bytes
       if (op.cover) this.counters.coverBytes += bytes
       if (op.batch) batch = encodeHashB64(op.row.hash)
-      for (const holder of new Set(placement.groups.flat()))
-        if (holder !== this.#self) to.set(holder, [...(to.get(holder) ?? []), op.wire])
     }
-    const pushes = [...to].map(([holder, share]) =>
-      sleep(Math.random() * spreadMs).then(() => this.#push(holder, share)),
-    )
-    void Promise.all(pushes).then(() => {
+    void sleep(Math.random() * spreadMs).then(async () => {
+      const to = new Map<string, WireOp[]>()
+      for (const op of ops)
+        for (const holder of new Set(this.#plan(op.row).groups.flat()))
+          if (holder !== this.#self) to.set(holder, [...(to.get(holder) ?? []), op.wire])
+      await Promise.all([...to].map(([holder, share]) => this.#push(holder, share)))
       this.#lastBatch = batch ?? this.#lastBatch
     })
   }
