@@ -216,6 +216,8 @@ describe('a witness is trusted while it is a member (issue 55, point 3)', () => 
       await scenario.shareAllAgents()
       await scenario.dhtSync([alice, carol, mark, xavier], 'agent_registry')
       for (const peer of [alice, carol]) expect(judged(peer, xavier.agentPubKey)).toBeNull()
+      // The roll of members every placement and heartbeat reads is read now, and must not stay so.
+      for (const peer of [alice, carol]) expect(peer.replication.isMember(xavier.agentPubKey)).toBe(true)
 
       await alice.conductor.callZome('agent_registry', 'revoke', {
         agent: mark.agentPubKey,
@@ -227,6 +229,9 @@ describe('a witness is trusted while it is a member (issue 55, point 3)', () => 
       )
       for (const peer of [alice, carol]) {
         refusedFor(peer, xavier.agentPubKey, new RegExp(`admitted by ${mark.agentPubKey}`), 'witness_barred')
+        expect(peer.replication.isMember(xavier.agentPubKey)).toBe(false)
+        expect(peer.replication.members()).not.toContain(mark.agentPubKey)
+        expect(peer.replication.members()).toContain(carol.agentPubKey)
       }
 
       // Mark goes on witnessing, at the time he chooses: his statement no longer admits anyone.
@@ -257,6 +262,7 @@ describe('a witness is trusted while it is a member (issue 55, point 3)', () => 
       await scenario.shareAllAgents()
       for (const dna of DNA_NAMES) await scenario.dhtSync([alice, carol, mark, xavier], dna)
       for (const peer of [alice, carol]) expect(judged(peer, xavier.agentPubKey)).toBeNull()
+      for (const peer of [alice, carol]) expect(peer.replication.members()).toContain(xavier.agentPubKey)
 
       // An entry the rules refuse (an empty name): its own conductor would never sign it.
       const invalid = await craftCreate(
@@ -271,6 +277,9 @@ describe('a witness is trusted while it is a member (issue 55, point 3)', () => 
       for (const peer of [alice, carol]) {
         expect(peer.replication.isWarranted(mark.agentPubKey)).toBe(true)
         expect(judged(peer, xavier.agentPubKey)?.why).toContain(`admitted by ${mark.agentPubKey}`)
+        // The roll every placement and heartbeat reads follows the warrant.
+        expect(peer.replication.members()).not.toContain(xavier.agentPubKey)
+        expect(peer.replication.isMember(mark.agentPubKey)).toBe(false)
       }
     })
   })

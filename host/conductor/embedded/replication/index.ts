@@ -14,7 +14,6 @@ export { embeddedOpCarrier } from './op-carrier.ts'
 export { decodeOpBatch, encodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
 export { RECORD_GET_PROTOCOL } from './record-get-wire.ts'
 export {
-  membersNow,
   type ReadRecord,
   RecordReads,
   type RecordReadsInit,

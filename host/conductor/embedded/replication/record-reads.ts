@@ -18,7 +18,6 @@ import { decodeAction } from '../action.ts'
 import type { EmbeddedConductor } from '../conductor.ts'
 import type { EmbeddedPeer } from './embedded-peer.ts'
 import { HolderGet, type HolderGetInit } from './holder-get.ts'
-import { knownMembers } from './membership.ts'
 import { opScope, placeOp } from './op-placement.ts'
 import { type WireOp, wireOpOf } from './op-wire.ts'
 import { recordsSharded } from './record-sharding.ts'
@@ -101,7 +100,7 @@ export function holderGetInitOf(
     rpc: node.rpc,
     conductor,
     replication,
-    members: () => knownMembers(conductor, replication),
+    members: () => [...replication.members()],
     holders: network.record?.holders ?? DEFAULT_RECORD_HOLDERS,
     connected: (agent) => node.libp2p.getConnections(peerIdOfAgent(agent)).length > 0,
     timeoutMs,
@@ -119,26 +118,13 @@ export function recordsShardedNow(
   network: Pick<NetworkConfig, 'record'>,
 ): () => boolean {
   const sharded = shardedOn(peer, network.record?.holders ?? DEFAULT_RECORD_HOLDERS)
-  const members = membersNow(peer)
+  const members = () => peer.replication.members()
   // Asked at every plan of the scheduler: whether the versions allow it is asked again once a second.
   let last = { at: Number.NEGATIVE_INFINITY, sharded: false }
   return () => {
     const now = Date.now()
     if (now - last.at > 1000) last = { at: now, sharded: sharded(members().length) }
     return last.sharded
-  }
-}
-
-/**
- * The members this peer knows (membership.ts `knownMembers`), itself among them, found again at most
- * once a second: asked at every plan of the scheduler, and by the registry at each listing of peers.
- */
-export function membersNow(peer: Pick<EmbeddedPeer, 'conductor' | 'replication'>): () => readonly string[] {
-  let last: { at: number; members: readonly string[] } = { at: Number.NEGATIVE_INFINITY, members: [] }
-  return () => {
-    const now = Date.now()
-    if (now - last.at > 1000) last = { at: now, members: knownMembers(peer.conductor, peer.replication) }
-    return last.members
   }
 }
 

@@ -41,6 +41,13 @@ export interface Replication {
   /** True when a revocation held here names `agent` (HoloHashB64) or the invite it joined with. */
   isRevoked(agent: string): boolean
   /**
+   * The members this peer counts now (membership.ts `knownMembers`), itself among them: read again only
+   * once a genesis, revocation, seal or warrant changed them (member-roll.ts).
+   */
+  members(): readonly string[]
+  /** True when `agent` is among `members()`, or is this peer. */
+  isMember(agent: string): boolean
+  /**
    * Warrants the author of a record for what the host found wrong with it outside the rules (an
    * artifact whose bytes are not what it says): its later ops are ignored, as for an invalid op.
    */

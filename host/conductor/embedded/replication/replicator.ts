@@ -26,15 +26,16 @@ import { HeldNeeds } from './held-needs.ts'
 import { HolderGet } from './holder-get.ts'
 import type { HeldNeed } from './ingest-result.ts'
 import { LegacySeals } from './legacy-seals.ts'
+import { MemberRoll } from './member-roll.ts'
 import { knownMembers } from './membership.ts'
 import { NeighbourhoodUpkeep } from './neighbourhood-upkeep.ts'
 import { type IngestResult, OpIngest } from './op-ingest.ts'
 import { OpPlacer } from './op-placer.ts'
 import { OpPublisher } from './op-publisher.ts'
-import { noPushes, OpPusher, pushHandler, RECORD_PUSH_PROTOCOL } from './op-push.ts'
+import { OpPusher, pushHandler, RECORD_PUSH_PROTOCOL } from './op-push.ts'
 import { decodeOpBatch, type OpBatch, type WireOp, wireOpOf } from './op-wire.ts'
 import { PeerSyncs } from './peer-syncs.ts'
-import { countReceived, type Route } from './received-counts.ts'
+import { byDna, countReceived, gossipVerdict, noStats, type Route } from './received-counts.ts'
 import type { OpsStoredEvent, Replication, ReplicationInit } from './replication-port.ts'
 import { RevocationGuard } from './revocation-guard.ts'
 import { warrantView } from './warrant-view.ts'
@@ -67,18 +68,8 @@ class Replicator implements Replication {
   readonly #upkeep: NeighbourhoodUpkeep
   readonly #publisher: OpPublisher
   readonly #heldNeeds: HeldNeeds
-  readonly #stats: Omit<ReplicationStats, 'pending'> = {
-    published: 0,
-    gossiped: 0,
-    fetched: 0,
-    refetched: 0,
-    stored: 0,
-    duplicates: 0,
-    ignored: 0,
-    rejected: 0,
-    syncs: 0,
-    pushes: noPushes(),
-  }
+  readonly #stats = noStats()
+  readonly #roll: MemberRoll
   #timer: NodeJS.Timeout | undefined
   #unsubscribe: (() => void) | undefined
   #stopped = false
@@ -125,8 +116,15 @@ class Replicator implements Replication {
       chainsWith: (peer) => this.#upkeep.chainsWith(peer),
     })
     const holders = init.holders ?? DEFAULT_RECORD_HOLDERS
+    this.#roll = new MemberRoll({
+      read: () => knownMembers(init.conductor, this),
+      stamp: () =>
+        this.#revocations.list.size +
+        init.conductor.store.listWarrants().length +
+        (this.#seals.sealed()?.size ?? 0),
+    })
     // Gone members place nothing: their ops' next closest members take them (neighbourhood-upkeep.ts).
-    const members = () => this.#upkeep.present(knownMembers(init.conductor, this))
+    const members = () => this.#upkeep.present(this.#roll.members())
     this.#placer = new OpPlacer({
       self: init.conductor.agentPubKey,
       store: init.conductor.store,
@@ -200,6 +198,7 @@ class Replicator implements Replication {
     this.#unsubscribe = this.#conductor.onOpsCommitted((event) => {
       const cell = this.#conductor.cell(event.dna)
       for (const a of event.actions) this.#ingest.noteRevocation(cell, a.content, a.entry)
+      if (event.dna === 'agent_registry') this.#roll.changed()
       this.#publisher.enqueue(
         event.dnaHash,
         event.actions.map((a) => ({
@@ -249,6 +248,14 @@ class Replicator implements Replication {
 
   legacySealed(): ReadonlySet<string> | null {
     return this.#seals.sealed()
+  }
+
+  members(): readonly string[] {
+    return this.#roll.members()
+  }
+
+  isMember(agent: string): boolean {
+    return agent === this.#conductor.agentPubKey || this.#roll.has(agent)
   }
 
   receiveCarried(dna: DnaName, ops: WireOp[], from: string): IngestResult | null {
@@ -307,12 +314,7 @@ class Replicator implements Replication {
     )
     for (const [i, { message }] of inbox.entries()) {
       const result = results[i]
-      // Passed on only when it held nothing invalid; ops waiting for what they build on were verified.
-      const counts = result?.counts
-      if (counts !== undefined && counts.rejected > 0) message.verdict('reject')
-      else if (counts !== undefined && counts.stored + counts.pending + counts.duplicate > 0)
-        message.verdict('accept')
-      else message.verdict('ignore')
+      message.verdict(gossipVerdict(result?.counts))
       if (result?.waiting) this.#syncs.soon(message.from) // it builds on ops its sender has, not held here
     }
   }
@@ -361,17 +363,13 @@ class Replicator implements Replication {
   }
 
   #emitStored(actions: StoredAction[]): void {
-    const byDna = new Map<string, StoredAction[]>()
-    for (const action of actions) {
-      const key = encodeHashB64(action.dnaHash)
-      const list = byDna.get(key) ?? []
-      list.push(action)
-      byDna.set(key, list)
-    }
-    for (const [key, stored] of byDna) {
+    for (const [key, stored] of byDna(actions)) {
       const event: OpsStoredEvent = { dna: this.#dnaNames.get(key)!, actions: stored }
       // A genesis or a revocation may have changed who the members are: placed afresh.
-      if (event.dna === 'agent_registry') this.#placer.membersChanged()
+      if (event.dna === 'agent_registry') {
+        this.#roll.changed()
+        this.#placer.membersChanged()
+      }
       for (const listener of this.#listeners) {
         try {
           listener(event)
