@@ -24,11 +24,12 @@ export async function waitFor(
   what: string,
   condition: () => boolean | Promise<boolean>,
   timeoutMs = 30_000,
+  everyMs = 50,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
+    await sleep(everyMs)
   }
 }
 

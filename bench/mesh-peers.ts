@@ -264,12 +264,21 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
       const failed = started.find((peer) => peer.status === 'rejected')
       if (failed?.status === 'rejected') throw failed.reason
     }
-    // Every peer counts every member.
+    // Every peer counts every member. Each look renders every daemon's /metrics: one a second, not 20
+    // (32 daemons on 2 cores spent the wait rendering them).
+    let counts: number[] = []
     await waitFor(
       'every peer counts every member',
-      async () => (await Promise.all(peers.map(metrics))).every((t) => metric(t, 'ripple_members') >= size),
+      async () => {
+        counts = (await Promise.all(peers.map(metrics))).map((t) => metric(t, 'ripple_members'))
+        return counts.every((n) => n >= size)
+      },
       300_000,
-    )
+      1_000,
+    ).catch((err: Error) => {
+      const short = peers.flatMap((p, i) => (counts[i]! < size ? [`${p.name} ${counts[i]}`] : []))
+      throw new Error(`${err.message} (members counted, of ${size}: ${short.join(', ')})`)
+    })
     await sleep(SETTLE_S * 1000)
     const profiled = PROFILE ? await inspector(daemons.at(-1)!.daemon.stderr) : undefined
     await profiled?.call('Profiler.enable')
