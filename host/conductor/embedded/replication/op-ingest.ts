@@ -138,7 +138,7 @@ export class OpIngest {
     if (cell !== undefined) this.#reject(offender, cell, actionHash, rule, reason)
   }
 
-  isWarranted(agent: Uint8Array): boolean {
+  isWarranted(agent: Uint8Array | string): boolean {
     return this.#warrants.has(agent)
   }
 

@@ -239,7 +239,7 @@ class Replicator implements Replication {
   }
 
   isWarranted(agent: string): boolean {
-    return this.#ingest.isWarranted(decodeHashB64(agent, 'agent'))
+    return this.#ingest.isWarranted(agent)
   }
 
   isRevoked(agent: string): boolean {

@@ -24,8 +24,9 @@ export class WarrantBook {
     }
   }
 
-  has(agent: Uint8Array): boolean {
-    return this.#agents.has(encodeHashB64(agent))
+  /** `agent`: its key, or the key as HoloHashB64 (as the members are named: nothing to convert). */
+  has(agent: Uint8Array | string): boolean {
+    return this.#agents.has(typeof agent === 'string' ? agent : encodeHashB64(agent))
   }
 
   /** Warrants `offender` under `rule`; false when it already is (nothing is written again). */
