@@ -42,7 +42,7 @@ export interface Replication {
   isRevoked(agent: string): boolean
   /**
    * The members this peer counts now (membership.ts `knownMembers`), itself among them: read again only
-   * once a genesis, revocation, seal or warrant changed them (member-roll.ts).
+   * once the store was written or a revocation, seal or warrant held (member-roll.ts).
    */
   members(): readonly string[]
   /** True when `agent` is among `members()`, or is this peer. */

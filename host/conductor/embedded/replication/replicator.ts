@@ -119,6 +119,7 @@ class Replicator implements Replication {
     this.#roll = new MemberRoll({
       read: () => knownMembers(init.conductor, this),
       stamp: () =>
+        init.conductor.store.writeCount() +
         this.#revocations.list.size +
         init.conductor.store.listWarrants().length +
         (this.#seals.sealed()?.size ?? 0),
@@ -198,7 +199,6 @@ class Replicator implements Replication {
     this.#unsubscribe = this.#conductor.onOpsCommitted((event) => {
       const cell = this.#conductor.cell(event.dna)
       for (const a of event.actions) this.#ingest.noteRevocation(cell, a.content, a.entry)
-      if (event.dna === 'agent_registry') this.#roll.changed()
       this.#publisher.enqueue(
         event.dnaHash,
         event.actions.map((a) => ({
@@ -366,10 +366,7 @@ class Replicator implements Replication {
     for (const [key, stored] of byDna(actions)) {
       const event: OpsStoredEvent = { dna: this.#dnaNames.get(key)!, actions: stored }
       // A genesis or a revocation may have changed who the members are: placed afresh.
-      if (event.dna === 'agent_registry') {
-        this.#roll.changed()
-        this.#placer.membersChanged()
-      }
+      if (event.dna === 'agent_registry') this.#placer.membersChanged()
       for (const listener of this.#listeners) {
         try {
           listener(event)
