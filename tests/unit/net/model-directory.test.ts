@@ -162,9 +162,14 @@ describe('the directory: members only, and adverts that expire', () => {
     })
     nodes.push(requester, runner)
     await waitFor('the two to meet', () => requester.peers.list().length === 1)
-    const before = await requester.directory.lookup('qwen-2.5-7b')
+    // Asked once the runner is in the requester's routing table (a moment after they meet, under load).
+    const before = await eventually(
+      'a lookup that asks the runner',
+      () => requester.directory.lookup('qwen-2.5-7b'),
+      (l) => l.queries > 0,
+      5_000,
+    )
     expect(before.runners).toEqual([])
-    expect(before.queries).toBeGreaterThan(0)
     runner.directory.advertise('qwen-2.5-7b')
     const found = await eventually(
       'the requester to find the runner that started after it asked',
