@@ -6,19 +6,22 @@
  */
 
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
+import { type GossipSub, gossipsub, TopicValidatorResult } from '@libp2p/gossipsub'
+import { type Identify, identify } from '@libp2p/identify'
 import { memory } from '@libp2p/memory'
 import { plaintext } from '@libp2p/plaintext'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { gossipOptions } from '../../../host/net/gossip-options.ts'
+import type { GossipSubClass } from '../../../host/net/pubsub.ts'
 import { waitFor } from './net-fixtures.ts'
 
 const PEERS = 10
 const TOPIC = 'mesh-degree'
 
-type Node = Libp2p<{ pubsub: GossipSub; identify: unknown }>
+type Node = Libp2p<{ pubsub: GossipSub; identify: Identify }>
+/** The class's own calls (mesh peers, a validation's verdict), as pubsub.ts reaches them. */
+const gossip = (node: Node) => node.services.pubsub as GossipSubClass
 
 describe('a gossip mesh among ten connected peers', () => {
   const options = gossipOptions(4)
@@ -51,7 +54,7 @@ describe('a gossip mesh among ten connected peers', () => {
   })
 
   it('holds between Dlo and Dhi peers, not all nine, and still reaches every peer', async () => {
-    const sizes = nodes.map((n) => n.services.pubsub.getMeshPeers(TOPIC).length)
+    const sizes = nodes.map((n) => gossip(n).getMeshPeers(TOPIC).length)
     expect(Math.min(...sizes)).toBeGreaterThanOrEqual(options.Dlo!)
     expect(Math.max(...sizes)).toBeLessThanOrEqual(options.Dhi!)
     expect(Math.max(...sizes)).toBeLessThan(PEERS - 1)
@@ -60,10 +63,10 @@ describe('a gossip mesh among ten connected peers', () => {
       // Ripple validates asynchronously (gossipOptions): a peer passes on only what it accepted.
       node.services.pubsub.addEventListener('gossipsub:message', ({ detail }) => {
         heard.add(node.peerId.toString())
-        node.services.pubsub.reportMessageValidationResult(
+        gossip(node).reportMessageValidationResult(
           detail.msgId,
           detail.propagationSource.toString(),
-          'accept',
+          TopicValidatorResult.Accept,
         )
       })
     }
