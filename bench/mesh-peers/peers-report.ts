@@ -4,6 +4,10 @@
  * ready, a mesh that did not form) a row saying why and `n<N>_failed: 1`, so one failed size loses
  * neither the sizes before it nor those after. Pure.
  */
+import { SYNC_PROTOCOL } from '../../host/conductor/embedded/replication/anti-entropy.ts'
+import { HELD_SYNC_PROTOCOL } from '../../host/conductor/embedded/replication/neighbourhood-sync.ts'
+import { RECORD_PUSH_PROTOCOL } from '../../host/conductor/embedded/replication/op-push.ts'
+import { RECORD_GET_PROTOCOL } from '../../host/conductor/embedded/replication/record-get-wire.ts'
 import { median, round } from '../measure.ts'
 import type { StoredCounts } from '../store-breakdown.ts'
 
@@ -11,6 +15,26 @@ export type Role = 'runner' | 'requester' | 'bystander'
 
 /** Protocol names without the network's own prefix (`/ripple/<id>/`), for the table. */
 const shortName = (protocol: string) => protocol.replace(/^\/ripple\/[0-9a-f]+\//, '')
+
+/**
+ * The record's own protocols (issue 57: flat from 16 peers, where it shards), apart from what every
+ * peer pays for membership, discovery and liveness (issue 56: flat from 8). Gossip is the rest, though
+ * an unsharded mesh's ops ride its ops topic too.
+ */
+const RECORD_PROTOCOLS = new Set([
+  SYNC_PROTOCOL,
+  HELD_SYNC_PROTOCOL,
+  RECORD_PUSH_PROTOCOL,
+  RECORD_GET_PROTOCOL,
+])
+const ofRecord = (protocol: string) => RECORD_PROTOCOLS.has(shortName(protocol))
+
+/** A peer's messages a second on the record's protocols, and on the rest. */
+function msgsByPart(cost: PeerCost): { record: number; mesh: number } {
+  let record = 0
+  for (const [p, perS] of cost.protocols) if (ofRecord(p)) record += perS
+  return { record, mesh: cost.msgsPerS - record }
+}
 
 export interface PeerCost {
   role: Role
@@ -74,6 +98,11 @@ export function meshPeersReport(
         3,
       )
       figures[`n${size}_${phase}_bystander_msgs_per_s`] = round(median(group.map((c) => c.msgsPerS)), 2)
+      for (const part of ['record', 'mesh'] as const)
+        figures[`n${size}_${phase}_bystander_msgs_per_s ${part}`] = round(
+          median(group.map((c) => msgsByPart(c)[part])),
+          2,
+        )
       figures[`n${size}_${phase}_bystander_bytes_per_s`] = round(median(group.map((c) => c.bytesPerS)), 0)
       figures[`n${size}_${phase}_bystander_cpu_ms_per_s`] = round(median(group.map((c) => c.cpuMsPerS)), 2)
       figures[`n${size}_${phase}_bystander_rss_mb`] = round(median(group.map((c) => c.rssMb)), 0)

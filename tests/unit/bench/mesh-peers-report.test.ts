@@ -69,6 +69,23 @@ describe('meshPeersReport', () => {
     }
   })
 
+  it("splits a bystander's messages into the record's protocols and the rest", () => {
+    const bystander: PeerCost = {
+      ...peerCost('bystander', 1),
+      msgsPerS: 16,
+      protocols: new Map([
+        ['/meshsub/1.1.0', 9],
+        ['/ripple/00ff/held/1.0.0', 3],
+        ['/ripple/00ff/record-push/1.0.0', 2],
+        ['/ripple/00ff/peers/1.0.0', 1],
+        ['/ipfs/ping/1.0.0', 1],
+      ]),
+    }
+    const { figures } = meshPeersReport([{ size: 16, idle: [bystander], load: [bystander], served: 0 }], 60)
+    expect(figures['n16_idle_bystander_msgs_per_s record']).toBe(5)
+    expect(figures['n16_idle_bystander_msgs_per_s mesh']).toBe(11)
+  })
+
   it("shows each role's top 4 gossip parts sent a second, the mean over its peers, largest first", () => {
     const quiet = peerCost('bystander', 4)
     quiet.gossip.delete('model:prune')
