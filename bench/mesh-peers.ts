@@ -227,6 +227,13 @@ async function startPeer(
   }
 }
 
+/** The members a peer counts (`ripple_members`), or what its /metrics sent instead. */
+async function memberCount(peer: Peer): Promise<string> {
+  const text = await metrics(peer)
+  if (/^ripple_members /m.test(text)) return String(metric(text, 'ripple_members'))
+  return `(no count: ${text.slice(0, 120).replace(/\s+/g, ' ')})`
+}
+
 async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[]; served: number }> {
   const root = await mkdtemp(join(tmpdir(), 'ripple-bench-mesh-peers-'))
   const daemons: { name: string; daemon: RunningRipple }[] = []
@@ -266,17 +273,18 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
     }
     // Every peer counts every member. Each look renders every daemon's /metrics: one a second, not 20
     // (32 daemons on 2 cores spent the wait rendering them).
-    let counts: number[] = []
+    // A count of 0 may be no count: a peer whose /metrics failed or left the gauge out says what it sent.
+    let counts: string[] = []
     await waitFor(
       'every peer counts every member',
       async () => {
-        counts = (await Promise.all(peers.map(metrics))).map((t) => metric(t, 'ripple_members'))
-        return counts.every((n) => n >= size)
+        counts = await Promise.all(peers.map((p) => memberCount(p).catch((err: Error) => err.message)))
+        return counts.every((n) => Number(n) >= size)
       },
       300_000,
       1_000,
     ).catch((err: Error) => {
-      const short = peers.flatMap((p, i) => (counts[i]! < size ? [`${p.name} ${counts[i]}`] : []))
+      const short = peers.flatMap((p, i) => (Number(counts[i]) >= size ? [] : [`${p.name} ${counts[i]}`]))
       throw new Error(`${err.message} (members counted, of ${size}: ${short.join(', ')})`)
     })
     await sleep(SETTLE_S * 1000)
