@@ -14,7 +14,7 @@ import { decodeMsgpack } from '../../host/identity/canonical.ts'
 import { decodeHashB64, encodeHashB64 } from '../../host/identity/hash.ts'
 import { COVER_REASON, type ServedBatch, type ServedLeaves } from '../../zomes-bindings/index.ts'
 import { ask, directService, echo, privateMesh } from './direct-mesh.ts'
-import { type Player, runScenario } from './harness.ts'
+import { type Player, runScenario, waitUntil } from './harness.ts'
 
 /** The slot of the grid every member signs on (short here; a network's `record.served_slot_ms`). */
 const SLOT_MS = 2_000
@@ -85,11 +85,8 @@ describe('the record of who asked whom, as a bystander sees it', { timeout: 120_
       await new Promise((resolve) => setTimeout(resolve, SLOT_MS))
       const byDave = await ask(askers[1]!, 'dave asks')
       expect(await byDave.recorded).not.toBeNull()
-      for (const asker of askers) await asker.stop()
-      await runner.stop()
-      const stopped = Date.now()
 
-      // Each party still holds its own record, proven against Bob's batch.
+      // Each party holds its own record, proven against Bob's batch.
       const records = [await askers[0]!.served(byAlice.request), await askers[1]!.served(byDave.request)]
       for (const record of records) {
         expect(record?.served?.leaf).toMatchObject({ runner: bob!.agentPubKey, accepted: true })
@@ -97,6 +94,16 @@ describe('the record of who asked whom, as a bystander sees it', { timeout: 120_
       }
       const [aliceSlot, daveSlot] = records.map((r) => r!.served!.batch.entry.opened_at)
       expect(daveSlot).toBeGreaterThan(aliceSlot!)
+      // Alice signs Dave's slot on her own timer when it closes, not when Dave's record lands: under
+      // load it can come later, and stopping first would leave that slot unsigned by the test, not by her.
+      const signed = (p: Player) =>
+        chainAsSeenBy(p, p).some(
+          (w) => w.type === 'ServedBatch' && (w.entry as ServedBatch).opened_at === daveSlot,
+        )
+      await waitUntil(30_000, () => signed(alice!) && signed(dave!))
+      for (const asker of askers) await asker.stop()
+      await runner.stop()
+      const stopped = Date.now()
 
       await scenario.dhtSync([alice!, bob!, dave!, carol!], 'resource_mesh')
       const seen = { alice: chainAsSeenBy(carol!, alice!), dave: chainAsSeenBy(carol!, dave!) }

@@ -37,6 +37,8 @@ interface Pending<L, R> {
 
 const WINDOW_MS = 1000
 const MAX_LEAVES = 256
+/** The most slots a late timer signs after the fact. */
+const MAX_LATE_SLOTS = 16
 
 /** The slot of the grid of `windowMs` that the time `atMs` falls in: [start, end), in milliseconds. */
 export function slotOf(atMs: number, windowMs: number): { start: number; end: number } {
@@ -85,10 +87,17 @@ export class BatchWindow<L, R> {
     return sealed
   }
 
-  /** Seals the open window now and waits for every seal under way (at stop). */
+  /**
+   * Seals the open window now and waits for every seal under way (at stop). On a schedule of every
+   * slot, the slot under way is sealed empty when no leaf came in it: a stop mid-slot then signs that
+   * slot whether this peer asked in it or not.
+   */
   async flush(): Promise<void> {
+    const scheduled = this.#schedule !== null
     this.stopSchedule()
+    const slot = slotOf(Date.now(), this.#windowMs)
     this.#close()
+    if (scheduled && this.#sealedThrough < slot.end * 1000) this.#seal(pending(slot, null))
     await Promise.allSettled([...this.#sealing])
   }
 
@@ -112,13 +121,27 @@ export class BatchWindow<L, R> {
     this.#schedule = setTimeout(() => {
       // A timer may fire a little before the wall clock reaches the slot's end: wait out the rest.
       if (Date.now() < slot.end) return this.#nextSlot()
-      const open = this.#open
-      if (open !== null && open.closedAt <= slot.end * 1000) this.#close()
-      // A timer that fired late may find a later slot's window open already: that one stays open.
-      else if (this.#sealedThrough < slot.end * 1000) this.#seal(pending(slot, null))
+      this.#sealEnded(slot.start)
       this.#nextSlot()
     }, slot.end - now)
     this.#schedule.unref()
+  }
+
+  /**
+   * Seals every slot that has ended since the one starting at `fromMs`: a timer that fired late (a
+   * stalled loop) still signs each slot it ran through, so a skipped slot never sets one with a leaf
+   * apart. Past `MAX_LATE_SLOTS` (a machine asleep) the older slots go unsigned, as when offline.
+   */
+  #sealEnded(fromMs: number): void {
+    const ms = this.#windowMs
+    const current = slotOf(Date.now(), ms).start
+    for (let start = Math.max(fromMs, current - MAX_LATE_SLOTS * ms); start < current; start += ms) {
+      const slot = slotOf(start, ms)
+      const open = this.#open
+      if (open !== null && open.closedAt <= slot.end * 1000) this.#close()
+      // A later slot's window already open stays open.
+      else if (this.#sealedThrough < slot.end * 1000) this.#seal(pending(slot, null))
+    }
   }
 
   #close(): void {

@@ -35,4 +35,34 @@ describe('a schedule of every slot whose timer fires late', () => {
     ])
     window.stopSchedule()
   })
+
+  it('signs every slot it ran through, one with a leaf and the empty ones alike, and no more than 16', async () => {
+    vi.useFakeTimers({ now: 10_000 })
+    const seals: { leaves: string[]; openedAt: number }[] = []
+    const window = new BatchWindow<string, number>({
+      windowMs: 1000,
+      everySlot: true,
+      seal: async (leaves, openedAt) => {
+        seals.push({ leaves: [...leaves], openedAt: openedAt / 1000 })
+        return seals.length
+      },
+    })
+    window.start()
+    // The loop stalls through slots 10-13 s; a leaf came in 12 s. Before, 11 s and 13 s went unsigned
+    // while 12 s (asked in) was signed: the gap marked the slot with a request.
+    vi.setSystemTime(12_500)
+    const sealed = window.add('a request')
+    // (Fake timers run on their own clock: the first slot's timer fires a second on, at 14.2 s.)
+    vi.setSystemTime(13_200)
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(await sealed).toMatchObject({ index: 0 })
+    expect(seals.map((s) => s.openedAt)).toEqual([10_000, 11_000, 12_000, 13_000])
+    expect(seals[2]!.leaves).toEqual(['a request'])
+    // A machine asleep for a minute signs the last 16 slots only, as one offline signs none.
+    vi.setSystemTime(74_300)
+    await vi.advanceTimersByTimeAsync(1000)
+    const late = seals.slice(4).map((s) => s.openedAt)
+    expect(late).toEqual(Array.from({ length: 16 }, (_, i) => 59_000 + i * 1000))
+    await window.flush()
+  })
 })

@@ -109,7 +109,7 @@ describe('BatchWindow', () => {
       return { window, sealedWith }
     }
 
-    it('seals one window at the end of every slot, empty or not, and none before start or after flush', async () => {
+    it('seals one window at the end of every slot, empty or not, the slot under way at flush, and none before start or after', async () => {
       vi.useFakeTimers()
       vi.setSystemTime(SLOT + 4_000)
       const { window, sealedWith } = everySlot()
@@ -128,8 +128,10 @@ describe('BatchWindow', () => {
         [[], 5, 6],
       ])
       await window.flush()
+      // Stopped in slot 6 with no leaf in it: signed all the same, as a stop in a slot with one would be.
+      expect(sealedWith[3]).toEqual([[], 6, 7])
       await vi.advanceTimersByTimeAsync(30_000)
-      expect(sealedWith).toHaveLength(3)
+      expect(sealedWith).toHaveLength(4)
     })
 
     it('a leaf that comes while no schedule runs (not started, or stopped) still has its window sealed', async () => {
