@@ -17,6 +17,7 @@ export interface MetricsSources {
     peers: (Pick<KnownPeer, 'status' | 'capability'> & { revoked?: boolean })[]
     warrants: unknown[]
   }>
+  /** The tasks this host holds or follows: read locally, a scrape never waits on other peers. */
   tasks: () => Promise<{ status: TaskStatus }[]>
   /** Null on a backend that does not replicate itself (holochain). */
   replication: () => ReplicationStats | null
@@ -84,7 +85,7 @@ export class DaemonMetrics implements MetricsPort {
     })
     new Gauge({
       name: 'ripple_tasks',
-      help: 'Open tasks and tasks submitted here lately, by state',
+      help: 'Tasks this host holds or follows (open, or submitted here lately), by state; a scrape asks no other peer',
       labelNames: ['state'],
       registers,
       async collect() {

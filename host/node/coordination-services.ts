@@ -238,7 +238,7 @@ export function daemonMetrics() {
   return service(['peers', 'scheduler', 'backend', 'conductor', 'models', 'usage'], (c) => {
     const metrics = new DaemonMetrics({
       peers: async () => ({ peers: await c.peers.list(), warrants: c.peers.warrants() }),
-      tasks: () => c.scheduler.list(),
+      tasks: async () => c.scheduler.known(),
       replication: () => c.backend.replicationStats(),
       traffic: () => c.backend.traffic(),
       sharded: c.backend.recordsSharded ?? undefined,

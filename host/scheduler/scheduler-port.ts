@@ -19,6 +19,8 @@ export interface SchedulerPort extends Startable {
   view(hash: string): Promise<TaskView>
   /** Open tasks and the newest finished ones, newest first. */
   list(): Promise<TaskSummary[]>
+  /** The tasks known here, from what this host holds alone (what /metrics counts: it asks no peer). */
+  known(): TaskSummary[]
   /** Calls `listener` on every status change and progress of a task, starting with its current status. */
   watch(hash: string, listener: (event: TaskEvent) => void): () => void
 }

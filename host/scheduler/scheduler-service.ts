@@ -267,11 +267,14 @@ export class SchedulerService implements SchedulerPort {
   /** Open tasks and the newest finished ones, newest first (far open ones read first if `listReadsOpen`). */
   async list(): Promise<TaskSummary[]> {
     if (listReadsOpen({ ...this.#init, reasons: () => this.#sweepReasons() })) await this.#model.readOpen()
-    return this.#model.list().map((summary) => {
-      if (summary.status !== 'assigned') return summary
-      const running = this.#runner.runningAssignment(summary.action_hash) !== undefined
-      return running ? { ...summary, status: 'running' as const } : summary
-    })
+    return this.known()
+  }
+
+  /** The tasks known here, read from what this host holds: `list` on a sharded bystander asks holders. */
+  known(): TaskSummary[] {
+    const running = (t: TaskSummary) =>
+      t.status === 'assigned' && this.#runner.runningAssignment(t.action_hash) !== undefined
+    return this.#model.list().map((t) => (running(t) ? { ...t, status: 'running' as const } : t))
   }
 
   /** Calls `listener` on every status change and progress of a task, starting with its current status. */

@@ -3,7 +3,7 @@
  * task: its scheduler sweeps the open tasks while the backend says records are sharded, as on a
  * polling backend, and not otherwise; and a bystander (no model served, no task of its own) does not
  * sweep at all (open-task-sweep.ts `sweepNeeded`), yet its listing shows the far open tasks, read
- * when it is asked (`listReadsOpen`).
+ * when it is asked (`listReadsOpen`), while what /metrics counts (`known`) reads nothing of them.
  */
 import { describe, expect, it, vi } from 'vitest'
 import type { EmbeddedConductor } from '../../../host/conductor/embedded/index.ts'
@@ -107,7 +107,14 @@ describe('a runner whose records are sharded', () => {
     await bystander.scheduler.start()
     const ref = await requester.scheduler.submit(...order({ input: { data: 'hello' } }))
     mesh.sync()
+    // What /metrics counts reads nothing from the far holders: the far task is not known here yet.
+    const reads = vi.spyOn(b, 'callZome')
+    expect(bystander.scheduler.known().map((t) => t.action_hash)).not.toContain(ref.action_hash)
+    expect(reads).not.toHaveBeenCalled()
     const listed = (await bystander.scheduler.list()).map((t) => t.action_hash)
     expect(listed).toContain(ref.action_hash)
+    expect(reads.mock.calls.some(([, fn]) => fn === 'list_open_tasks')).toBe(true)
+    // Once listed, it is known here.
+    expect(bystander.scheduler.known().map((t) => t.action_hash)).toContain(ref.action_hash)
   })
 })
