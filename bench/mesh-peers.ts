@@ -234,7 +234,11 @@ async function memberCount(peer: Peer): Promise<string> {
   return `(no count: ${text.slice(0, 120).replace(/\s+/g, ' ')})`
 }
 
-async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[]; served: number }> {
+async function mesh(
+  size: number,
+): Promise<
+  { idle: PeerCost[]; load: PeerCost[]; served: number } | { idle: PeerCost[]; loadFailed: string }
+> {
   const root = await mkdtemp(join(tmpdir(), 'ripple-bench-mesh-peers-'))
   const daemons: { name: string; daemon: RunningRipple }[] = []
   try {
@@ -312,7 +316,10 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
         }),
       )
     }
-    await ask() // the model loads on the runner
+    // The model loads on the runner. A first dial to it may time out on a loaded machine (32 daemons
+    // on 2 cores): asked again a few times; if it never answers, the idle window measured is kept.
+    const warmed = await warmUp(ask)
+    if (warmed !== null) return { idle, loadFailed: warmed }
     const load = await window(peers, WINDOW_S, ask)
     return { idle, load, served }
   } catch (err) {
@@ -323,6 +330,22 @@ async function mesh(size: number): Promise<{ idle: PeerCost[]; load: PeerCost[];
     // A daemon killed a moment ago may still be closing its files.
     await rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 })
   }
+}
+
+/** Null once `ask` answered, at most 4 tries 15 s apart; else why the last try failed. */
+async function warmUp(ask: () => Promise<void>): Promise<string | null> {
+  let why = ''
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (attempt > 0) await sleep(15_000)
+    try {
+      await ask()
+      return null
+    } catch (err) {
+      why = whyFailed(err)
+      console.error(`mesh-peers: a first request failed (try ${attempt + 1} of 4): ${why}`)
+    }
+  }
+  return why
 }
 
 /** Each daemon's output, by its name, and the error (a daemon's that did not start), for a size that failed. */

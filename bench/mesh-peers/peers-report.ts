@@ -59,9 +59,10 @@ export interface PeerCost {
   gossip: Map<string, number>
 }
 
-/** What one size came to: its windows, or why it failed. */
+/** What one size came to: its windows, its idle window and why its load could not start, or why it failed. */
 export type SizeOutcome =
   | { size: number; idle: PeerCost[]; load: PeerCost[]; served: number }
+  | { size: number; idle: PeerCost[]; loadFailed: string }
   | { size: number; failed: string }
 
 /** Why a size failed, in a line: the first of the error's message (the daemons' output is kept apart). */
@@ -84,12 +85,21 @@ export function meshPeersReport(
       figures[`n${size}_failed`] = 1
       continue
     }
-    const { idle, load, served } = outcome
-    table.push(...rows(size, 'idle', idle), ...rows(size, 'load', load))
-    for (const [phase, costs] of [
-      ['idle', idle],
-      ['load', load],
-    ] as const) {
+    const { idle } = outcome
+    const load = 'load' in outcome ? outcome.load : null
+    table.push(...rows(size, 'idle', idle))
+    if (load === null) {
+      table.push({ N: size, phase: 'load failed', failed: 'loadFailed' in outcome ? outcome.loadFailed : '' })
+      figures[`n${size}_load_failed`] = 1
+    } else table.push(...rows(size, 'load', load))
+    const phases =
+      load === null
+        ? ([['idle', idle]] as const)
+        : ([
+            ['idle', idle],
+            ['load', load],
+          ] as const)
+    for (const [phase, costs] of phases) {
       const by = costs.filter((c) => c.role === 'bystander')
       const group = by.length > 0 ? by : costs
       figures[`n${size}_${phase}_bystander_connections`] = round(median(group.map((c) => c.connections)), 1)
@@ -136,7 +146,7 @@ export function meshPeersReport(
     // Who asks holders: every peer's reads a second, by what asked, over the mesh (idle).
     for (const [read, perS] of meanOf(idle.map((c) => c.reads)))
       figures[`n${size}_idle_reads_per_s_a_peer ${read}`] = round(perS, 3)
-    figures[`n${size}_load_requests_per_s`] = round(served / windowS, 2)
+    if ('served' in outcome) figures[`n${size}_load_requests_per_s`] = round(outcome.served / windowS, 2)
   }
   return { rows: table, figures }
 }

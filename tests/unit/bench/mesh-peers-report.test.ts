@@ -38,6 +38,18 @@ const measured = (size: number, x: number) => {
 }
 
 describe('meshPeersReport', () => {
+  it('keeps the idle window of a size whose load could not start, and says why the load failed', () => {
+    const why = '503 no peer could run model "tiny" now'
+    const costs = measured(32, 4).idle
+    const { rows, figures } = meshPeersReport([{ size: 32, idle: costs, loadFailed: why }], 60)
+    expect(rows.map((r) => r.phase)).toEqual(['idle', 'idle', 'idle', 'load failed'])
+    expect(rows.at(-1)).toEqual({ N: 32, phase: 'load failed', failed: why })
+    expect(figures.n32_load_failed).toBe(1)
+    expect(figures.n32_failed).toBeUndefined()
+    expect(figures.n32_idle_bystander_msgs_per_s).toBe(4)
+    expect(Object.keys(figures).filter((k) => k.startsWith('n32_load_'))).toEqual(['n32_load_failed'])
+  })
+
   it('keeps the sizes measured around one that failed, and says which failed and why', () => {
     const why = 'p29 did not start: ripple up exited with 1 before ready'
     const { rows, figures } = meshPeersReport(
