@@ -10,18 +10,24 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
+/** A window sealed every second, and what each seal got (its slot's start in ms). */
+function everySecond() {
+  const seals: { leaves: string[]; openedAt: number }[] = []
+  const window = new BatchWindow<string, number>({
+    windowMs: 1000,
+    everySlot: true,
+    seal: async (leaves, openedAt) => {
+      seals.push({ leaves: [...leaves], openedAt: openedAt / 1000 })
+      return seals.length
+    },
+  })
+  return { window, seals }
+}
+
 describe('a schedule of every slot whose timer fires late', () => {
   it('seals the late slot’s cover apart and keeps the leaves of the window already open', async () => {
     vi.useFakeTimers({ now: 10_000 })
-    const seals: { leaves: string[]; openedAt: number }[] = []
-    const window = new BatchWindow<string, number>({
-      windowMs: 1000,
-      everySlot: true,
-      seal: async (leaves, openedAt) => {
-        seals.push({ leaves: [...leaves], openedAt: openedAt / 1000 })
-        return seals.length
-      },
-    })
+    const { window, seals } = everySecond()
     window.start()
     // The clock passes the slot's end (11 000) before its timer runs; a leaf opens the next slot's window.
     vi.setSystemTime(11_500)
@@ -38,15 +44,7 @@ describe('a schedule of every slot whose timer fires late', () => {
 
   it('signs every slot it ran through, one with a leaf and the empty ones alike, and no more than 16', async () => {
     vi.useFakeTimers({ now: 10_000 })
-    const seals: { leaves: string[]; openedAt: number }[] = []
-    const window = new BatchWindow<string, number>({
-      windowMs: 1000,
-      everySlot: true,
-      seal: async (leaves, openedAt) => {
-        seals.push({ leaves: [...leaves], openedAt: openedAt / 1000 })
-        return seals.length
-      },
-    })
+    const { window, seals } = everySecond()
     window.start()
     // The loop stalls through slots 10-13 s; a leaf came in 12 s. Before, 11 s and 13 s went unsigned
     // while 12 s (asked in) was signed: the gap marked the slot with a request.
