@@ -21,6 +21,7 @@
  * RIPPLE_BENCH_MESH_PEERS_LOGS (default $TMPDIR/ripple-bench-mesh-peers-logs/N<size>/), so why a mesh
  * did not form can be read after. RIPPLE_BENCH_MESH_PEERS_PROFILE=1 profiles the last peer to join over
  * the idle window (V8's sampler, ./cpu-profile.ts) and prints its top functions.
+ * RIPPLE_BENCH_MESH_PEERS_HOLDERS=4 runs the mesh with that R (./mesh-peers/network-file.ts).
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
@@ -32,6 +33,7 @@ import type { Endpoint } from './chat-paths.ts'
 import { inspector, type Profile, printTop } from './cpu-profile.ts'
 import { metric, metrics, storeBytes } from './daemon-store.ts'
 import { ownCpuMs, rssMb, sleep, waitFor } from './measure.ts'
+import { networkFlags } from './mesh-peers/network-file.ts'
 import {
   meshPeersReport,
   type PeerCost,
@@ -39,6 +41,7 @@ import {
   type SizeOutcome,
   whyFailed,
 } from './mesh-peers/peers-report.ts'
+import { warmUp } from './mesh-peers/warm-up.ts'
 import type { BenchReport } from './report.ts'
 import { type StoredCounts, storedBetween } from './store-breakdown.ts'
 
@@ -54,6 +57,9 @@ const LOGS = process.env.RIPPLE_BENCH_MESH_PEERS_LOGS ?? join(tmpdir(), 'ripple-
 const LOG_LEVEL = process.env.RIPPLE_BENCH_MESH_PEERS_LOG_LEVEL ?? 'warn'
 /** Set: the last peer to join (a bystander) is profiled over the idle window, its top functions printed. */
 const PROFILE = process.env.RIPPLE_BENCH_MESH_PEERS_PROFILE === '1'
+const HOLDERS = process.env.RIPPLE_BENCH_MESH_PEERS_HOLDERS
+  ? Number(process.env.RIPPLE_BENCH_MESH_PEERS_HOLDERS)
+  : null
 const MODEL = 'tiny'
 
 interface Peer extends Endpoint {
@@ -242,7 +248,8 @@ async function mesh(
   const root = await mkdtemp(join(tmpdir(), 'ripple-bench-mesh-peers-'))
   const daemons: { name: string; daemon: RunningRipple }[] = []
   try {
-    const first = await startPeer(root, 'p0', 'runner', [])
+    const network = await networkFlags(root, HOLDERS)
+    const first = await startPeer(root, 'p0', 'runner', network)
     daemons.push(first)
     const roleOf = (i: number): Role => (i <= REQUESTERS ? 'requester' : 'bystander')
     const peers: Peer[] = [first]
@@ -262,7 +269,7 @@ async function mesh(
       if (inspected) process.env.NODE_OPTIONS = `${options ?? ''} --inspect=127.0.0.1:0`.trim()
       const started = await Promise.allSettled(
         batch.map((n) =>
-          startPeer(root, `p${n}`, roleOf(n), ['--join-file', join(root, `invite-${n}.json`)]),
+          startPeer(root, `p${n}`, roleOf(n), [...network, '--join-file', join(root, `invite-${n}.json`)]),
         ),
       )
       if (inspected) {
@@ -330,22 +337,6 @@ async function mesh(
     // A daemon killed a moment ago may still be closing its files.
     await rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 })
   }
-}
-
-/** Null once `ask` answered, at most 4 tries 15 s apart; else why the last try failed. */
-async function warmUp(ask: () => Promise<void>): Promise<string | null> {
-  let why = ''
-  for (let attempt = 0; attempt < 4; attempt++) {
-    if (attempt > 0) await sleep(15_000)
-    try {
-      await ask()
-      return null
-    } catch (err) {
-      why = whyFailed(err)
-      console.error(`mesh-peers: a first request failed (try ${attempt + 1} of 4): ${why}`)
-    }
-  }
-  return why
 }
 
 /** Each daemon's output, by its name, and the error (a daemon's that did not start), for a size that failed. */
