@@ -13,7 +13,12 @@ import { NetworkConfigSchema } from '../../host/config/network-schema.ts'
 export async function networkFlags(root: string, holders: number | null): Promise<string[]> {
   if (holders === null) return []
   const local = JSON.parse(await readFile(new URL('../../networks/local.json', import.meta.url), 'utf8'))
-  const network = NetworkConfigSchema.parse({ ...local, record: { ...local.record, holders } })
+  // A private mesh made by its first peer, as `local` is (a network file names that with require_invite).
+  const network = NetworkConfigSchema.parse({
+    ...local,
+    require_invite: true,
+    record: { ...local.record, holders },
+  })
   const path = join(root, 'network.json')
   await writeFile(path, `${JSON.stringify(network, null, 2)}\n`)
   return ['--network', path]

@@ -27,5 +27,7 @@ describe('networkFlags', () => {
     const written = NetworkConfigSchema.parse(JSON.parse(await readFile(flags[1]!, 'utf8')))
     expect(written.record?.holders).toBe(4)
     expect(written.name).toBe('local')
+    // A private mesh with invites, as `local` is by default.
+    expect(written.require_invite).toBe(true)
   })
 })
