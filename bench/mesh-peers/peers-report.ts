@@ -86,19 +86,15 @@ export function meshPeersReport(
       continue
     }
     const { idle } = outcome
-    const load = 'load' in outcome ? outcome.load : null
+    const phases: ['idle' | 'load', PeerCost[]][] = [['idle', idle]]
     table.push(...rows(size, 'idle', idle))
-    if (load === null) {
-      table.push({ N: size, phase: 'load failed', failed: 'loadFailed' in outcome ? outcome.loadFailed : '' })
+    if ('loadFailed' in outcome) {
+      table.push({ N: size, phase: 'load failed', failed: outcome.loadFailed })
       figures[`n${size}_load_failed`] = 1
-    } else table.push(...rows(size, 'load', load))
-    const phases =
-      load === null
-        ? ([['idle', idle]] as const)
-        : ([
-            ['idle', idle],
-            ['load', load],
-          ] as const)
+    } else {
+      table.push(...rows(size, 'load', outcome.load))
+      phases.push(['load', outcome.load])
+    }
     for (const [phase, costs] of phases) {
       const by = costs.filter((c) => c.role === 'bystander')
       const group = by.length > 0 ? by : costs
